@@ -1,0 +1,3 @@
+from accelopt.cli.main import main
+
+main()

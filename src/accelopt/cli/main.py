@@ -1,0 +1,47 @@
+"""The `accelopt` command. One module per subcommand; each exposes `register(app)`.
+
+Subcommand modules import torch and other heavy libraries inside their command functions, so
+`accelopt --help` stays fast and works without a GPU or vendor SDK.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from accelopt.cli import catalog, env, plan, probe, profile, simulate, validate
+from accelopt.errors import AcceloptError
+
+HELP = """accelopt — measure, predict, simulate and optimize compute for AI models.
+
+\b
+  env        what a bug report needs: versions, devices, readable energy meters
+  catalog    cited accelerator specs: list, show, compare (ridge points, ratios)
+  probe      what this machine's accelerators really deliver (matmul FLOP/s, bandwidth)
+  profile    where a real PyTorch model's step time, memory and energy go
+  plan       predict training/serving time, memory, energy, cost on any accelerator and layout
+  validate   predicted vs published training runs, with the error
+  simulate   a custom systolic-array accelerator, layer by layer; design sweeps
+"""
+
+app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False,
+                  context_settings={"help_option_names": ["-h", "--help"]}, pretty_exceptions_enable=False)
+
+for _module in (env, catalog, probe, profile, plan, validate, simulate):
+    _module.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: user errors print problem + fix and exit 2, never a traceback."""
+    try:
+        app(args=argv)
+    except AcceloptError as e:
+        err = typer.style("error:", fg=typer.colors.RED, bold=True)
+        print(f"{err} {e.problem}", file=sys.stderr)
+        if e.fix:
+            print(f"  fix: {e.fix}", file=sys.stderr)
+        sys.exit(2)
+
+if __name__ == "__main__":
+    main()

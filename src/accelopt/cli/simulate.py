@@ -1,0 +1,13 @@
+"""`accelopt simulate` (being built; see its issue)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("simulate", help="(not built yet)")
+    def _cmd() -> None:
+        from accelopt.errors import UnsupportedError
+
+        raise UnsupportedError("`accelopt simulate` is not built yet", "see the open issue for it")

@@ -1,0 +1,53 @@
+"""One exception root. Every message says what is wrong and what to do about it."""
+
+from __future__ import annotations
+
+
+class AcceloptError(Exception):
+    """Root of every error accelopt raises on purpose.
+
+    `problem` says what is wrong (naming the field, value or file); `fix` says what the user
+    should do. The CLI prints both and exits with status 2 instead of a traceback.
+    """
+
+    def __init__(self, problem: str, fix: str = "") -> None:
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{problem} — {fix}" if fix else problem)
+
+
+class InputError(AcceloptError, ValueError):
+    """A user-supplied value, flag or file is invalid."""
+
+
+class UnknownNameError(InputError, KeyError):
+    """A name (device, model preset, design) is not known; the fix lists the closest names."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return Exception.__str__(self)
+
+
+class UnsupportedError(AcceloptError):
+    """The request is valid but this machine or build cannot do it (e.g. no CUDA device)."""
+
+
+class MeasurementError(AcceloptError):
+    """A measurement could not be taken or came out meaningless."""
+
+
+class InfeasibleError(AcceloptError):
+    """A requested configuration cannot run (e.g. does not fit in memory)."""
+
+
+def unknown_name(kind: str, name: str, known: list[str]) -> UnknownNameError:
+    """Build the error for an unknown name, suggesting the closest known ones."""
+    import difflib
+
+    close = difflib.get_close_matches(name.lower(), [k.lower() for k in known], n=3, cutoff=0.4)
+    by_lower = {k.lower(): k for k in known}
+    suggestions = [by_lower[c] for c in close]
+    if suggestions:
+        fix = "did you mean " + " or ".join(repr(s) for s in suggestions) + "?"
+    else:
+        fix = f"known {kind}s: " + ", ".join(sorted(known)[:40])
+    return UnknownNameError(f"unknown {kind} {name!r}", fix)

@@ -1,0 +1,191 @@
+"""The accelerator catalog: cited TOML data, one file per device family, plus user files.
+
+File format (see data/nvidia_datacenter.toml):
+
+    [sources]                       # short key -> full citation (document, table/page, URL)
+    h100-ds = "NVIDIA H100 Tensor Core GPU datasheet (2023) ..."
+
+    [[device]]
+    name = "h100-sxm"
+    display_name = "NVIDIA H100 SXM5 80GB"
+    kind = "gpu"                    # gpu | tpu | asic | fpga | npu | cpu
+    vendor = "NVIDIA"
+    aliases = ["h100"]
+    memory_bytes = [80e9, "h100-ds"]          # [value, source key]: every number has a source
+    peak_flop_per_s = { bf16 = [989.4e12, "h100-ds"], ... }
+    price_usd_per_hour = [2.49, "lambda-2024"]
+    price_date = "2024-06"
+
+A value may also be `{ value = ..., source = "..." }`; a source may be a key of [sources] or a
+full citation string.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from accelopt.errors import InputError, unknown_name
+from accelopt.hardware.spec import NUMERIC_FIELDS, AcceleratorSpec
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+_TEXT_FIELDS = ("name", "display_name", "kind", "vendor", "price_date", "notes")
+_ALLOWED = set(_TEXT_FIELDS) | set(NUMERIC_FIELDS) | {"aliases", "peak_flop_per_s", "measured"}
+
+
+def _value_and_source(raw: Any, path: str, sources: dict[str, str], where: str) -> tuple[float, str]:
+    if isinstance(raw, list) and len(raw) == 2:
+        value, src = raw
+    elif isinstance(raw, dict) and set(raw) == {"value", "source"}:
+        value, src = raw["value"], raw["source"]
+    else:
+        raise InputError(f"{where}: field {path} = {raw!r} has no source",
+                         f'write {path} = [value, "source"] — every number needs its source')
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"{where}: field {path} value {value!r} is not a number", "give a plain number in SI units")
+    if not isinstance(src, str) or not src.strip():
+        raise InputError(f"{where}: field {path} has an empty source", "name the document the number comes from")
+    return float(value), sources.get(src, src)
+
+
+def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) -> AcceleratorSpec:
+    """Build one AcceleratorSpec from a parsed [[device]] table, naming any bad field."""
+    name = table.get("name")
+    if not isinstance(name, str) or not name:
+        raise InputError(f"{where}: a [[device]] has no name", 'add name = "my-device"')
+    where = f"{where}, device {name!r}"
+    unknown = set(table) - _ALLOWED
+    if unknown:
+        raise InputError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}",
+                         f"allowed fields: {', '.join(sorted(_ALLOWED))}")
+    for req in ("kind", "memory_bytes", "memory_bandwidth_byte_per_s", "peak_flop_per_s"):
+        if req not in table:
+            raise InputError(f"{where}: missing field {req!r}", f"add {req} (see `accelopt catalog show h100-sxm`)")
+    cited: dict[str, str] = {}
+    kwargs: dict[str, Any] = {}
+    peaks: dict[str, float] = {}
+    if not isinstance(table["peak_flop_per_s"], dict):
+        raise InputError(f"{where}: peak_flop_per_s must be a table",
+                         'write peak_flop_per_s = { bf16 = [1e15, "src"] }')
+    for dtype, raw in table["peak_flop_per_s"].items():
+        path = f"peak_flop_per_s.{dtype}"
+        peaks[dtype], cited[path] = _value_and_source(raw, path, sources, where)
+    for fname in NUMERIC_FIELDS:
+        if fname in table:
+            v, cited[fname] = _value_and_source(table[fname], fname, sources, where)
+            kwargs[fname] = int(v) if fname == "scaleup_domain_devices" else v
+    for fname in _TEXT_FIELDS:
+        if fname in table:
+            kwargs[fname] = str(table[fname])
+    kwargs.setdefault("display_name", name)
+    kwargs.setdefault("vendor", "")
+    aliases = table.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise InputError(f"{where}: aliases must be a list of strings", 'write aliases = ["h100"]')
+    return AcceleratorSpec(peak_flop_per_s=peaks, aliases=tuple(aliases), measured=bool(table.get("measured", False)),
+                           sources=cited, **kwargs)
+
+
+def load_file(path: Path | str, text: str | None = None) -> list[AcceleratorSpec]:
+    """Parse one catalog TOML file; errors name the file, device and field."""
+    path = Path(path)
+    where = str(path)
+    if text is None:
+        if not path.exists():
+            raise InputError(f"catalog file {where} does not exist", "check the path given to --catalog")
+        text = path.read_text(encoding="utf-8")
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"catalog file {where} is not valid TOML: {e}", "fix the TOML syntax at that line") from None
+    sources = doc.get("sources", {})
+    if not isinstance(sources, dict):
+        raise InputError(f"{where}: [sources] must be a table of key = \"citation\"", "see data/nvidia_datacenter.toml")
+    devices = doc.get("device", [])
+    if not isinstance(devices, list) or not devices:
+        raise InputError(f"{where}: no [[device]] tables", "add at least one [[device]] table")
+    return [spec_from_table(t, sources, where) for t in devices]
+
+
+def _builtin_texts() -> Iterator[tuple[str, str]]:
+    data = resources.files("accelopt.hardware.catalog") / "data"
+    for entry in sorted(data.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".toml"):
+            yield f"<catalog>/{entry.name}", entry.read_text(encoding="utf-8")
+
+
+@dataclass
+class Catalog:
+    """Name -> spec, with aliases; unknown names raise with suggestions."""
+
+    specs: dict[str, AcceleratorSpec] = field(default_factory=dict)
+    _alias: dict[str, str] = field(default_factory=dict)
+
+    def add(self, spec: AcceleratorSpec, replace: bool = False) -> None:
+        key = spec.name.lower()
+        if key in self.specs and not replace:
+            raise InputError(f"device {spec.name!r} is defined twice", "rename one of them")
+        self.specs[key] = spec
+        for a in (spec.name, *spec.aliases):
+            self._alias[a.lower()] = key
+
+    def get(self, name: str) -> AcceleratorSpec:
+        key = self._alias.get(name.strip().lower())
+        if key is None:
+            raise unknown_name("device", name, [*self.specs, *self._alias])
+        return self.specs[key]
+
+    def __contains__(self, name: str) -> bool:
+        return name.strip().lower() in self._alias
+
+    def __iter__(self) -> Iterator[AcceleratorSpec]:
+        return iter(self.specs.values())
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+    def by_kind(self, kind: str | None) -> list[AcceleratorSpec]:
+        return [s for s in self if kind is None or s.kind == kind]
+
+
+def load_catalog(extra_files: Iterable[Path | str] = ()) -> Catalog:
+    """The built-in catalog plus user files (a user entry may replace a built-in one by name)."""
+    cat = Catalog()
+    for where, text in _builtin_texts():
+        for spec in load_file(where, text):
+            cat.add(spec)
+    for path in extra_files:
+        for spec in load_file(path):
+            cat.add(spec, replace=True)
+    return cat
+
+
+_DEFAULT: Catalog | None = None
+
+
+def default_catalog() -> Catalog:
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = load_catalog()
+    return _DEFAULT
+
+
+def get_device(name: str, extra_files: Iterable[Path | str] = ()) -> AcceleratorSpec:
+    """Resolve a device name (or a path to a measured/user spec TOML) to a spec."""
+    p = Path(name)
+    if name.endswith(".toml") and p.exists():
+        specs = load_file(p)
+        if len(specs) != 1:
+            raise InputError(f"{p} holds {len(specs)} devices", "pass it with --catalog and name the device")
+        return specs[0]
+    extra = list(extra_files)
+    cat = load_catalog(extra) if extra else default_catalog()
+    return cat.get(name)

@@ -1,0 +1,137 @@
+"""AcceleratorSpec: what one accelerator can deliver, with a source for every number.
+
+Conventions (SI, in names):
+- `peak_flop_per_s[dtype]` is the dense (no structured sparsity) peak in FLOP/s, 2 FLOP per
+  multiply-accumulate. For int8/int4 the value is OP/s (TOPS); we keep one map for all dtypes.
+- Bandwidths are bytes per second. Link bandwidths (`scaleup_*`, `scaleout_*`) are per device
+  and per direction (a vendor's "900 GB/s bidirectional NVLink" is 450e9 here).
+- Memory sizes are bytes (GB = 1e9, GiB = 2**30; data files say which they started from).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+from accelopt.errors import InputError
+
+KINDS = ("gpu", "tpu", "asic", "fpga", "npu", "cpu")
+Kind = Literal["gpu", "tpu", "asic", "fpga", "npu", "cpu"]
+DTYPES = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4")
+
+# Scalar numeric fields; each needs a source when set. (peak_flop_per_s is per dtype.)
+NUMERIC_FIELDS = (
+    "memory_bytes",
+    "memory_bandwidth_byte_per_s",
+    "sram_bytes",
+    "scaleup_domain_devices",
+    "scaleup_bandwidth_byte_per_s",
+    "scaleup_latency_s",
+    "scaleout_bandwidth_byte_per_s",
+    "scaleout_latency_s",
+    "tdp_w",
+    "idle_w",
+    "price_usd_per_hour",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AcceleratorSpec:
+    """One accelerator (per device/chip; a card of several dies counts as what the vendor sells)."""
+
+    name: str
+    """Catalog key, lower-case with dashes, e.g. 'h100-sxm'."""
+    display_name: str
+    kind: Kind
+    vendor: str
+    peak_flop_per_s: Mapping[str, float]
+    """Dense peak per dtype, FLOP/s (OP/s for integer dtypes)."""
+    memory_bytes: float
+    memory_bandwidth_byte_per_s: float
+    sram_bytes: float | None = None
+    """On-chip SRAM (L2 + shared/L1, or the ASIC's buffers), bytes."""
+    scaleup_domain_devices: int = 1
+    """Devices in one scale-up domain (NVLink node/NVL72 rack, TPU ICI slice)."""
+    scaleup_bandwidth_byte_per_s: float | None = None
+    scaleup_latency_s: float | None = None
+    scaleout_bandwidth_byte_per_s: float | None = None
+    scaleout_latency_s: float | None = None
+    tdp_w: float | None = None
+    idle_w: float | None = None
+    price_usd_per_hour: float | None = None
+    price_date: str | None = None
+    aliases: tuple[str, ...] = ()
+    notes: str = ""
+    measured: bool = False
+    """True for a spec produced by `accelopt probe` (numbers are measurements)."""
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """Field path ('memory_bytes', 'peak_flop_per_s.bf16') -> citation text."""
+
+    def peak(self, dtype: str) -> float | None:
+        """Dense peak FLOP/s for `dtype`, or None where the device does not define it."""
+        return self.peak_flop_per_s.get(dtype)
+
+    def ridge_flop_per_byte(self, dtype: str) -> float | None:
+        """Roofline ridge point: arithmetic intensity where compute and memory time are equal."""
+        p = self.peak(dtype)
+        if p is None or not self.memory_bandwidth_byte_per_s:
+            return None
+        return p / self.memory_bandwidth_byte_per_s
+
+    def source_of(self, path: str) -> str | None:
+        return self.sources.get(path)
+
+    def numbers(self) -> dict[str, float]:
+        """Every number set on this spec, keyed by field path (for source checks and display)."""
+        out: dict[str, float] = {f"peak_flop_per_s.{d}": v for d, v in self.peak_flop_per_s.items()}
+        for name in NUMERIC_FIELDS:
+            v = getattr(self, name)
+            if v is not None:
+                out[name] = float(v)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, Mapping):
+                v = dict(v)
+            elif isinstance(v, tuple):
+                v = list(v)
+            d[f.name] = v
+        return d
+
+    def __post_init__(self) -> None:
+        validate_spec(self)
+
+
+def validate_spec(spec: AcceleratorSpec, where: str = "") -> None:
+    """Raise InputError naming the field and the fix for anything inconsistent."""
+    at = f" in {where}" if where else ""
+    label = f"device {spec.name!r}{at}"
+    if spec.kind not in KINDS:
+        raise InputError(f"{label}: kind {spec.kind!r} is not one of {', '.join(KINDS)}",
+                         "set kind to gpu, tpu, asic, fpga, npu or cpu")
+    if not spec.peak_flop_per_s:
+        raise InputError(f"{label}: peak_flop_per_s is empty", "give at least one dtype, e.g. bf16 = [989e12, 'src']")
+    for dtype, v in spec.peak_flop_per_s.items():
+        if dtype not in DTYPES:
+            raise InputError(f"{label}: peak_flop_per_s has unknown dtype {dtype!r}",
+                             f"use one of {', '.join(DTYPES)}")
+        if not v > 0:
+            raise InputError(f"{label}: peak_flop_per_s.{dtype} = {v!r} must be > 0", "give FLOP/s, e.g. 989e12")
+    for name in ("memory_bytes", "memory_bandwidth_byte_per_s"):
+        v = getattr(spec, name)
+        if v is None or not v > 0:
+            raise InputError(f"{label}: {name} = {v!r} must be > 0", f"set {name} (SI units: bytes, bytes/s)")
+    for name in NUMERIC_FIELDS:
+        v = getattr(spec, name)
+        if v is not None and v < 0:
+            raise InputError(f"{label}: {name} = {v!r} is negative", f"give a non-negative {name}")
+    if spec.scaleup_domain_devices < 1:
+        raise InputError(f"{label}: scaleup_domain_devices must be >= 1", "use 1 for a device without a scale-up link")
+    if spec.idle_w is not None and spec.tdp_w is not None and spec.idle_w >= spec.tdp_w:
+        raise InputError(f"{label}: idle_w ({spec.idle_w}) >= tdp_w ({spec.tdp_w})", "check the two power figures")
+    if spec.price_usd_per_hour is not None and not spec.price_date:
+        raise InputError(f"{label}: price_usd_per_hour has no price_date", "add price_date = 'YYYY-MM'")

@@ -1,0 +1,170 @@
+"""Unit constants, conversions and human formatting — the one place for them.
+
+SI inside: seconds, bytes, FLOP, FLOP/s, watts, joules, US dollars. Decimal prefixes are
+decimal (GB = 1e9 bytes, TB = 1e12); binary prefixes are binary (GiB = 2**30 bytes). We never
+label one as the other.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from accelopt.errors import InputError
+
+KB = 1e3
+MB = 1e6
+GB = 1e9
+TB = 1e12
+KiB = 2**10
+MiB = 2**20
+GiB = 2**30
+TiB = 2**40
+
+KILO = 1e3
+MEGA = 1e6
+GIGA = 1e9
+TERA = 1e12
+PETA = 1e15
+EXA = 1e18
+
+MINUTE_S = 60.0
+HOUR_S = 3600.0
+DAY_S = 86400.0
+KWH_J = 3.6e6
+
+GBIT = 1e9 / 8  # bytes per gigabit
+
+_SI_PREFIXES = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")]
+
+
+def _si(value: float, unit: str, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    mag = abs(value)
+    for scale, prefix in _SI_PREFIXES:
+        if mag >= scale:
+            return f"{value / scale:.{digits}g} {prefix}{unit}"
+    return f"{value:.{digits}g} {unit}"
+
+
+def fmt_flops(flops: float) -> str:
+    """Count of floating-point operations, decimal prefixes (1 GFLOP = 1e9 FLOP)."""
+    return _si(flops, "FLOP")
+
+
+def fmt_flop_per_s(flop_per_s: float) -> str:
+    return _si(flop_per_s, "FLOP/s")
+
+
+def fmt_bytes(n_bytes: float, binary: bool = False) -> str:
+    """Bytes with decimal (GB = 1e9) prefixes, or binary (GiB = 2**30) when `binary`."""
+    if n_bytes is None or (isinstance(n_bytes, float) and math.isnan(n_bytes)):
+        return "n/a"
+    if not binary:
+        return _si(n_bytes, "B")
+    mag = abs(n_bytes)
+    for scale, prefix in [(TiB, "TiB"), (GiB, "GiB"), (MiB, "MiB"), (KiB, "KiB")]:
+        if mag >= scale:
+            return f"{n_bytes / scale:.3g} {prefix}"
+    return f"{n_bytes:.3g} B"
+
+
+def fmt_byte_per_s(byte_per_s: float) -> str:
+    return _si(byte_per_s, "B/s")
+
+
+def fmt_seconds(seconds: float) -> str:
+    """Durations from nanoseconds to years, in the most readable unit."""
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return "n/a"
+    s = abs(seconds)
+    if s < 1e-6:
+        return f"{seconds * 1e9:.3g} ns"
+    if s < 1e-3:
+        return f"{seconds * 1e6:.3g} µs"
+    if s < 1:
+        return f"{seconds * 1e3:.3g} ms"
+    if s < 2 * MINUTE_S:
+        return f"{seconds:.3g} s"
+    if s < 2 * HOUR_S:
+        return f"{seconds / MINUTE_S:.3g} min"
+    if s < 2 * DAY_S:
+        return f"{seconds / HOUR_S:.3g} h"
+    if s < 730 * DAY_S:
+        return f"{seconds / DAY_S:.3g} days"
+    return f"{seconds / (365.25 * DAY_S):.3g} years"
+
+
+def fmt_joules(energy_j: float) -> str:
+    if energy_j is not None and abs(energy_j) >= KWH_J:
+        return f"{energy_j / KWH_J:.3g} kWh"
+    return _si(energy_j, "J")
+
+
+def fmt_watts(power_w: float) -> str:
+    return _si(power_w, "W")
+
+
+def fmt_usd(usd: float) -> str:
+    if usd is None or (isinstance(usd, float) and math.isnan(usd)):
+        return "n/a"
+    if abs(usd) >= 1e6:
+        return f"${usd / 1e6:.3g}M"
+    if abs(usd) >= 1e3:
+        return f"${usd / 1e3:.3g}k"
+    return f"${usd:.3g}"
+
+
+def fmt_pct(fraction: float | None) -> str:
+    """A fraction (0..1) as a percentage; None (not applicable) shows as 'n/a'."""
+    if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
+        return "n/a"
+    return f"{100 * fraction:.1f}%"
+
+
+_NUM = r"[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?"
+_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12, "p": 1e15}
+
+
+def parse_count(text: str, what: str = "value") -> float:
+    """Parse '15e12', '15T', '1.5k', '2B' (billions) into a float."""
+    m = re.fullmatch(rf"\s*({_NUM})\s*([kKmMbBgGtTpP]?)\s*", str(text))
+    if not m:
+        raise InputError(f"cannot read {what} {text!r}", "write a number such as 15e12, 15T, 7B or 512")
+    return float(m.group(1)) * _SUFFIX[m.group(2).lower()]
+
+
+def parse_int_range(text: str, what: str = "range") -> list[int]:
+    """'512..8192' -> powers of two from 512 to 8192; '8,16,64' -> the list; '64' -> [64]."""
+    text = str(text).strip()
+    if ".." in text:
+        lo_s, hi_s = text.split("..", 1)
+        lo, hi = int(parse_count(lo_s, what)), int(parse_count(hi_s, what))
+        if lo < 1 or hi < lo:
+            raise InputError(f"bad {what} {text!r}: need 1 <= low <= high", "write e.g. 512..8192")
+        out, v = [], lo
+        while v <= hi:
+            out.append(v)
+            v *= 2
+        if out[-1] != hi:
+            out.append(hi)
+        return out
+    try:
+        values = [int(parse_count(p, what)) for p in text.split(",") if p.strip()]
+    except InputError:
+        raise InputError(f"cannot read {what} {text!r}", "write 512..8192 (powers of two) or 8,16,64") from None
+    if not values or any(v < 1 for v in values):
+        raise InputError(f"bad {what} {text!r}", "write positive integers, e.g. 8,16,64 or 512..8192")
+    return values
+
+
+def parse_duration_s(text: str) -> float:
+    """'30d', '12h', '90min', '45s', '2w' -> seconds."""
+    m = re.fullmatch(rf"\s*({_NUM})\s*(s|sec|m|min|h|hr|d|day|days|w|wk)?\s*", str(text))
+    if not m:
+        raise InputError(f"cannot read duration {text!r}", "write e.g. 30d, 12h, 90min or 3600s")
+    unit = (m.group(2) or "s").lower()
+    scale = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": DAY_S, "day": DAY_S,
+             "days": DAY_S, "w": 7 * DAY_S, "wk": 7 * DAY_S}[unit]
+    return float(m.group(1)) * scale

@@ -1,0 +1,189 @@
+"""Workload: the ordered ops of one step, with their work and traffic.
+
+Shared by `profile` (captured from a real PyTorch step), `plan` (built analytically for
+transformers) and `simulate` (GEMM/conv layers mapped onto a systolic array).
+FLOPs count 2 per multiply-accumulate. Bytes are what the op reads and writes in device memory
+assuming no cache reuse across ops (the roofline's memory term).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from accelopt.errors import InputError
+
+Phase = Literal["forward", "backward", "optimizer", "communication", "data"]
+PHASES: tuple[str, ...] = ("forward", "backward", "optimizer", "communication", "data")
+
+OpKind = Literal[
+    "matmul", "conv", "attention", "elementwise", "norm", "softmax", "reduction",
+    "embedding", "memory", "communication", "other",
+]
+OP_KINDS: tuple[str, ...] = (
+    "matmul", "conv", "attention", "elementwise", "norm", "softmax", "reduction",
+    "embedding", "memory", "communication", "other",
+)
+MATMUL_LIKE = frozenset({"matmul", "conv", "attention"})
+
+DTYPE_BYTES = {"fp64": 8, "fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "int4": 0.5,
+               "int64": 8, "int32": 4, "bool": 1}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Gemm:
+    """C[M, N] = A[M, K] @ B[K, N], repeated `batch` times (bmm / attention heads)."""
+
+    m: int
+    n: int
+    k: int
+    batch: int = 1
+
+    @property
+    def macs(self) -> int:
+        return self.batch * self.m * self.n * self.k
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conv:
+    """2-D convolution, NCHW. groups == c_in == c_out is depthwise."""
+
+    n: int
+    c_in: int
+    h_in: int
+    w_in: int
+    c_out: int
+    kh: int
+    kw: int
+    stride: int = 1
+    padding: int = 0
+    groups: int = 1
+
+    @property
+    def h_out(self) -> int:
+        return (self.h_in + 2 * self.padding - self.kh) // self.stride + 1
+
+    @property
+    def w_out(self) -> int:
+        return (self.w_in + 2 * self.padding - self.kw) // self.stride + 1
+
+    @property
+    def macs(self) -> int:
+        return self.n * self.c_out * self.h_out * self.w_out * (self.c_in // self.groups) * self.kh * self.kw
+
+    def as_gemm(self) -> Gemm:
+        """im2col view: per group, M = N*Ho*Wo output pixels, K = Cin/g*kh*kw, N = Cout/g."""
+        return Gemm(m=self.n * self.h_out * self.w_out, n=self.c_out // self.groups,
+                    k=(self.c_in // self.groups) * self.kh * self.kw, batch=self.groups)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Op:
+    name: str
+    """Operator name, e.g. 'aten.mm' or 'attn.qk'."""
+    kind: str
+    flops: float
+    bytes_read: float
+    bytes_written: float
+    dtype: str = "fp32"
+    shapes: tuple[tuple[int, ...], ...] = ()
+    module: str = ""
+    """Dotted module path that issued the op ('' for the top level)."""
+    phase: str = "forward"
+    gemm: Gemm | None = None
+    conv: Conv | None = None
+    count: int = 1
+    """How many identical ops this entry stands for (e.g. one per layer)."""
+
+    @property
+    def bytes_total(self) -> float:
+        return self.bytes_read + self.bytes_written
+
+    @property
+    def intensity_flop_per_byte(self) -> float:
+        b = self.bytes_total
+        return self.flops / b if b > 0 else float("inf")
+
+
+@dataclass(kw_only=True)
+class Workload:
+    name: str
+    ops: list[Op] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    """Free-form facts: batch_size, seq_len, params, mode ('train'/'inference'), dtype, source."""
+
+    def __post_init__(self) -> None:
+        for op in self.ops:
+            if op.phase not in PHASES:
+                raise InputError(f"op {op.name!r} has phase {op.phase!r}", f"use one of {', '.join(PHASES)}")
+
+    # ---- totals (each op entry weighted by its count)
+    def total_flops(self, phase: str | None = None, kinds: Iterable[str] | None = None) -> float:
+        ks = set(kinds) if kinds is not None else None
+        return sum(o.flops * o.count for o in self.ops
+                   if (phase is None or o.phase == phase) and (ks is None or o.kind in ks))
+
+    def total_bytes(self, phase: str | None = None) -> float:
+        return sum(o.bytes_total * o.count for o in self.ops if phase is None or o.phase == phase)
+
+    def matmul_flops(self) -> float:
+        return self.total_flops(kinds=MATMUL_LIKE)
+
+    def by_phase(self) -> dict[str, float]:
+        out: dict[str, float] = defaultdict(float)
+        for o in self.ops:
+            out[o.phase] += o.flops * o.count
+        return dict(out)
+
+    def by_kind(self) -> dict[str, float]:
+        out: dict[str, float] = defaultdict(float)
+        for o in self.ops:
+            out[o.kind] += o.flops * o.count
+        return dict(out)
+
+    def by_module(self, depth: int = 1) -> dict[str, float]:
+        """FLOPs rolled up to the first `depth` components of the module path."""
+        out: dict[str, float] = defaultdict(float)
+        for o in self.ops:
+            key = ".".join(o.module.split(".")[:depth]) if o.module else "<top>"
+            out[key] += o.flops * o.count
+        return dict(out)
+
+    # ---- persistence
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "meta": self.meta, "ops": [asdict(o) for o in self.ops]}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Workload:
+        try:
+            ops = []
+            for raw in d["ops"]:
+                raw = dict(raw)
+                raw["shapes"] = tuple(tuple(s) for s in raw.get("shapes", ()))
+                if raw.get("gemm"):
+                    raw["gemm"] = Gemm(**raw["gemm"])
+                if raw.get("conv"):
+                    raw["conv"] = Conv(**raw["conv"])
+                ops.append(Op(**raw))
+            return cls(name=str(d["name"]), ops=ops, meta=dict(d.get("meta", {})))
+        except (KeyError, TypeError) as e:
+            raise InputError(f"workload data is malformed: {e}",
+                             "pass a file written by `accelopt profile --save-workload`") from None
+
+    def save(self, path: Path | str) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path | str) -> Workload:
+        p = Path(path)
+        if not p.exists():
+            raise InputError(f"workload file {p} does not exist", "check the path")
+        try:
+            d = json.loads(p.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise InputError(f"workload file {p} is not JSON: {e}", "pass a file saved by accelopt") from None
+        return cls.from_dict(d)
