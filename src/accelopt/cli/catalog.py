@@ -1,13 +1,309 @@
-"""`accelopt catalog` (being built; see its issue)."""
+"""`accelopt catalog`: list, show and compare the cited accelerator specs.
+
+Every number printed comes from a catalog TOML entry with its source, or is derived from such
+numbers by a formula shown beside it (ridge point = peak / memory bandwidth; FLOP per joule =
+peak / TDP; FLOP per dollar = peak x 3600 / price per hour).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
 
+if TYPE_CHECKING:
+    from accelopt.hardware.catalog import Catalog
+    from accelopt.hardware.spec import AcceleratorSpec
 
+_INT_DTYPES = ("int8", "int4")
+
+CATALOG_HELP = ("Extra catalog TOML file with your own or measured devices (repeatable); "
+                "same format as the built-in files, see examples/my_accelerator.toml.")
+
+
+# ---------------------------------------------------------------- loading
+def load(files: list[Path] | None) -> Catalog:
+    """The built-in catalog, plus user files when given (errors name file, device and field)."""
+    from accelopt.hardware.catalog import default_catalog, load_catalog
+
+    return load_catalog(files) if files else default_catalog()
+
+
+def resolve(cat: Catalog, name: str) -> AcceleratorSpec:
+    """A catalog name/alias, or a path to a one-device TOML (e.g. written by `accelopt probe`)."""
+    from accelopt.hardware.catalog import get_device
+
+    if name.endswith(".toml") and Path(name).exists():
+        return get_device(name)
+    return cat.get(name)
+
+
+def check_dtype(dtype: str) -> str:
+    from accelopt.errors import InputError
+    from accelopt.hardware.spec import DTYPES
+
+    d = dtype.strip().lower()
+    if d not in DTYPES:
+        raise InputError(f"--dtype {dtype!r} is not a known dtype", f"use one of {', '.join(DTYPES)}")
+    return d
+
+
+def check_kind(kind: str | None) -> str | None:
+    from accelopt.errors import InputError
+    from accelopt.hardware.spec import KINDS
+
+    if kind is None:
+        return None
+    k = kind.strip().lower()
+    if k not in KINDS:
+        raise InputError(f"--kind {kind!r} is not a device kind", f"use one of {', '.join(KINDS)}")
+    return k
+
+
+# ---------------------------------------------------------------- formatting (display only)
+def fmt_value(path: str, value: float | None) -> str:
+    """Human text for one spec number, by its field path (SI inside, units chosen here)."""
+    from accelopt import units
+
+    if value is None:
+        return "—"
+    if path.startswith("peak_flop_per_s."):
+        text = units.fmt_flop_per_s(value)
+        return text.replace("FLOP/s", "OP/s") if path.split(".", 1)[1] in _INT_DTYPES else text
+    if path in ("memory_bytes", "sram_bytes"):
+        return f"{units.fmt_bytes(value)} ({units.fmt_bytes(value, binary=True)})"
+    if path.endswith("_byte_per_s"):
+        return units.fmt_byte_per_s(value)
+    if path.endswith("_latency_s"):
+        return units.fmt_seconds(value)
+    if path.endswith("_w"):
+        return units.fmt_watts(value)
+    if path == "price_usd_per_hour":
+        return f"{units.fmt_usd(value)}/h"
+    if path == "scaleup_domain_devices":
+        return f"{int(value)}"
+    if path.startswith("ridge"):
+        return f"{value:.4g} FLOP/B"  # OP/B for integer dtypes (relabelled by the caller)
+    return f"{value:.4g}"
+
+
+def _per(value: float | None, divisor: float | None, scale: float = 1.0) -> float | None:
+    """value x scale / divisor, or None when either is missing (no silent zero)."""
+    if value is None or not divisor:
+        return None
+    return value * scale / divisor
+
+
+def _ratio(value: float | None, base: float | None) -> float | None:
+    if value is None or base is None or base == 0:
+        return None
+    return value / base
+
+
+# ---------------------------------------------------------------- data for each command
+def list_rows(specs: list[AcceleratorSpec], dtype: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": s.name, "display_name": s.display_name, "kind": s.kind, "vendor": s.vendor,
+            "aliases": list(s.aliases), f"peak_{dtype}_flop_per_s": s.peak(dtype),
+            "memory_bytes": s.memory_bytes, "memory_bandwidth_byte_per_s": s.memory_bandwidth_byte_per_s,
+            "tdp_w": s.tdp_w, "price_usd_per_hour": s.price_usd_per_hour, "price_date": s.price_date,
+            "measured": s.measured,
+        }
+        for s in specs
+    ]
+
+
+def show_data(spec: AcceleratorSpec) -> dict[str, Any]:
+    """Every number with its source, plus ridge points derived per dtype."""
+    numbers = [{"field": path, "value": v, "source": spec.sources.get(path)} for path, v in spec.numbers().items()]
+    ridges = {d: spec.ridge_flop_per_byte(d) for d in spec.peak_flop_per_s}
+    return {"device": spec.to_dict(), "numbers": numbers, "ridge_flop_per_byte": ridges,
+            "ridge_formula": "peak_flop_per_s[dtype] / memory_bandwidth_byte_per_s"}
+
+
+_COMPARE_FIELDS = ("memory_bytes", "memory_bandwidth_byte_per_s", "sram_bytes", "scaleup_domain_devices",
+                   "scaleup_bandwidth_byte_per_s", "scaleout_bandwidth_byte_per_s", "tdp_w", "price_usd_per_hour")
+
+
+def compare_data(specs: list[AcceleratorSpec], dtype: str) -> dict[str, Any]:
+    """Side-by-side metrics; each row has values per device and ratios against the first device."""
+    from accelopt.hardware.spec import DTYPES
+
+    rows: list[dict[str, Any]] = []
+
+    def add(metric: str, path: str, values: list[float | None], formula: str | None = None) -> None:
+        base = values[0]
+        rows.append({"metric": metric, "path": path, "values": values,
+                     "ratio_vs_first": [_ratio(v, base) for v in values], "formula": formula})
+
+    for d in DTYPES:
+        values = [s.peak(d) for s in specs]
+        if any(v is not None for v in values):
+            add(f"peak {d}", f"peak_flop_per_s.{d}", values)
+    add(f"ridge {dtype}", f"ridge_flop_per_byte.{dtype}", [s.ridge_flop_per_byte(dtype) for s in specs],
+        "peak / memory bandwidth (FLOP per byte)")
+    for f in _COMPARE_FIELDS:
+        values = [getattr(s, f) for s in specs]
+        if any(v is not None for v in values):
+            add(f.removesuffix("_byte_per_s").removesuffix("_bytes").removesuffix("_w").replace("_", " "),
+                f, [None if v is None else float(v) for v in values])
+    add(f"{dtype} FLOP per joule at TDP", f"flop_per_j.{dtype}",
+        [_per(s.peak(dtype), s.tdp_w) for s in specs], "peak / TDP")
+    add(f"{dtype} FLOP per dollar at peak", f"flop_per_usd.{dtype}",
+        [_per(s.peak(dtype), s.price_usd_per_hour, 3600.0) for s in specs], "peak x 3600 / price per hour")
+    return {"devices": [s.name for s in specs], "dtype": dtype, "rows": rows,
+            "sources": {s.name: dict(s.sources) for s in specs},
+            "note": "values are datasheet peaks (dense); derived rows show their formula"}
+
+
+def _fmt_row_value(path: str, v: float | None) -> str:
+    if v is None:
+        return "—"
+    if path.startswith("flop_per_j"):
+        text = f"{v / 1e9:.4g} GFLOP/J"
+    elif path.startswith("flop_per_usd"):
+        text = f"{v / 1e18:.4g} EFLOP/$"
+    else:
+        text = fmt_value(path, v)
+    is_int = path.rsplit(".", 1)[-1] in _INT_DTYPES  # integer dtypes count OP, not FLOP
+    return text.replace("FLOP", "OP") if is_int else text
+
+
+# ---------------------------------------------------------------- commands
 def register(app: typer.Typer) -> None:
-    @app.command("catalog", help="(not built yet)")
-    def _cmd() -> None:
-        from accelopt.errors import UnsupportedError
+    cat_app = typer.Typer(help="Cited accelerator specs: list, show (every number with its source), compare.",
+                          no_args_is_help=True)
 
-        raise UnsupportedError("`accelopt catalog` is not built yet", "see the open issue for it")
+    @cat_app.command("list", help="List catalog devices, optionally of one kind.")
+    def list_cmd(
+        kind: str | None = typer.Option(None, "--kind", help="gpu, tpu, asic, fpga, npu or cpu"),
+        catalog: list[Path] | None = typer.Option(None, "--catalog", help=CATALOG_HELP),
+        dtype: str = typer.Option("bf16", "--dtype", help="which dense peak to show in the table"),
+        json: bool = typer.Option(False, "--json", help="print JSON only"),
+    ) -> None:
+        from accelopt.report.jsonout import emit
+
+        k, d = check_kind(kind), check_dtype(dtype)
+        specs = load(catalog).by_kind(k)
+        rows = list_rows(specs, d)
+        if json:
+            emit({"kind": k, "dtype": d, "count": len(rows), "devices": rows})
+            return
+        _print_list(specs, d, k)
+
+    @cat_app.command("show", help="Show one device: every number with its source, and ridge points per dtype.")
+    def show_cmd(
+        name: str = typer.Argument(..., help="device name or alias (e.g. h100-sxm), or a spec .toml path"),
+        catalog: list[Path] | None = typer.Option(None, "--catalog", help=CATALOG_HELP),
+        json: bool = typer.Option(False, "--json", help="print JSON only"),
+    ) -> None:
+        from accelopt.report.jsonout import emit
+
+        spec = resolve(load(catalog), name)
+        if json:
+            emit(show_data(spec))
+            return
+        _print_show(spec)
+
+    @cat_app.command("compare", help="Compare devices side by side with ratios against the first one.")
+    def compare_cmd(
+        names: list[str] = typer.Argument(..., help="two or more device names or aliases"),
+        dtype: str = typer.Option("bf16", "--dtype", help="dtype for ridge point and efficiency rows"),
+        catalog: list[Path] | None = typer.Option(None, "--catalog", help=CATALOG_HELP),
+        json: bool = typer.Option(False, "--json", help="print JSON only"),
+    ) -> None:
+        from accelopt.errors import InputError
+        from accelopt.report.jsonout import emit
+
+        if len(names) < 2:
+            raise InputError(f"compare needs at least two devices, got {len(names)}",
+                             "name two or more, e.g. `accelopt catalog compare h100-sxm mi300x`")
+        d = check_dtype(dtype)
+        cat = load(catalog)
+        data = compare_data([resolve(cat, n) for n in names], d)
+        if json:
+            emit(data)
+            return
+        _print_compare(data)
+
+    app.add_typer(cat_app, name="catalog")
+
+
+def _print_list(specs: list[AcceleratorSpec], dtype: str, kind: str | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from accelopt import units
+    from accelopt.hardware.spec import KINDS
+
+    table = Table(title=f"accelopt catalog ({len(specs)} devices{', kind ' + kind if kind else ''})")
+    table.add_column("name", no_wrap=True)
+    for col in ("kind", "vendor", f"{dtype} peak (dense)", "memory", "bandwidth", "TDP", "price"):
+        table.add_column(col)
+    for s in sorted(specs, key=lambda s: (KINDS.index(s.kind), s.vendor, s.name)):
+        price = "—"
+        if s.price_usd_per_hour is not None:
+            price = f"{fmt_value('price_usd_per_hour', s.price_usd_per_hour)}\n{s.price_date}"
+        table.add_row(s.name + (" (measured)" if s.measured else ""), s.kind, s.vendor,
+                      fmt_value(f"peak_flop_per_s.{dtype}", s.peak(dtype)),
+                      units.fmt_bytes(s.memory_bytes),
+                      fmt_value("memory_bandwidth_byte_per_s", s.memory_bandwidth_byte_per_s),
+                      fmt_value("tdp_w", s.tdp_w), price)
+    console = Console()
+    console.print(table)
+    console.print("Sources for every number: accelopt catalog show NAME")
+
+
+def _print_show(spec: AcceleratorSpec) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    head = f"{spec.display_name}  [{spec.name}]  kind={spec.kind}  vendor={spec.vendor or '—'}"
+    if spec.aliases:
+        head += f"  aliases={', '.join(spec.aliases)}"
+    if spec.measured:
+        head += "  (measured by accelopt probe)"
+    console.print(head)
+    table = Table(show_lines=False)
+    for col in ("field", "value", "source"):
+        table.add_column(col, overflow="fold")
+    for path, v in spec.numbers().items():
+        table.add_row(path, fmt_value(path, v), spec.sources.get(path, "—"))
+    console.print(table)
+    if spec.price_date:
+        console.print(f"price date: {spec.price_date}")
+    ridges = Table(title="ridge point = peak / memory bandwidth (derived)")
+    ridges.add_column("dtype")
+    ridges.add_column("FLOP (OP) per byte")
+    for d in spec.peak_flop_per_s:
+        ridges.add_row(d, _fmt_row_value(f"ridge.{d}", spec.ridge_flop_per_byte(d)))
+    console.print(ridges)
+    if spec.notes:
+        console.print(f"notes: {spec.notes}")
+
+
+def _print_compare(data: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    names = data["devices"]
+    table = Table(title=f"compare (ratios vs {names[0]}); dtype {data['dtype']}")
+    table.add_column("metric")
+    for n in names:
+        table.add_column(n)
+    for row in data["rows"]:
+        cells = []
+        for i, v in enumerate(row["values"]):
+            text = _fmt_row_value(row["path"], v)
+            r = row["ratio_vs_first"][i]
+            if i > 0 and r is not None:
+                text += f"  ({r:.2f}x)"
+            cells.append(text)
+        label = row["metric"] + (f"  [{row['formula']}]" if row["formula"] else "")
+        table.add_row(label, *cells)
+    console = Console()
+    console.print(table)
+    console.print("Dense datasheet peaks; sources: accelopt catalog show NAME")

@@ -87,6 +87,8 @@ class AcceleratorSpec:
         out: dict[str, float] = {f"peak_flop_per_s.{d}": v for d, v in self.peak_flop_per_s.items()}
         for name in NUMERIC_FIELDS:
             v = getattr(self, name)
+            if name == "scaleup_domain_devices" and v == 1 and name not in self.sources:
+                continue  # the default (no scale-up link) is not a datasheet number
             if v is not None:
                 out[name] = float(v)
         return out

@@ -90,8 +90,17 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
     aliases = table.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         raise InputError(f"{where}: aliases must be a list of strings", 'write aliases = ["h100"]')
-    return AcceleratorSpec(peak_flop_per_s=peaks, aliases=tuple(aliases), measured=bool(table.get("measured", False)),
-                           sources=cited, **kwargs)
+    measured = table.get("measured", False)
+    if not isinstance(measured, bool):
+        raise InputError(f"{where}: measured = {measured!r} must be true or false",
+                         "write measured = true or remove it")
+    if "price_usd_per_hour" in table and "price_date" not in table:
+        raise InputError(f"{where}: price_usd_per_hour has no price_date", 'add price_date = "YYYY-MM"')
+    try:
+        return AcceleratorSpec(peak_flop_per_s=peaks, aliases=tuple(aliases), measured=measured,
+                               sources=cited, **kwargs)
+    except InputError as e:  # validate_spec does not know the file: name it here
+        raise InputError(f"{where}: {e.problem}", e.fix) from None
 
 
 def load_file(path: Path | str, text: str | None = None) -> list[AcceleratorSpec]:
@@ -133,6 +142,11 @@ class Catalog:
         key = spec.name.lower()
         if key in self.specs and not replace:
             raise InputError(f"device {spec.name!r} is defined twice", "rename one of them")
+        for a in (spec.name, *spec.aliases):
+            owner = self._alias.get(a.lower())
+            if owner is not None and owner != key:
+                raise InputError(f"name or alias {a!r} of device {spec.name!r} is already used by {owner!r}",
+                                 "choose a different name or alias")
         self.specs[key] = spec
         for a in (spec.name, *spec.aliases):
             self._alias[a.lower()] = key
@@ -140,7 +154,7 @@ class Catalog:
     def get(self, name: str) -> AcceleratorSpec:
         key = self._alias.get(name.strip().lower())
         if key is None:
-            raise unknown_name("device", name, [*self.specs, *self._alias])
+            raise unknown_name("device", name, sorted(self._alias))  # names and aliases, each once
         return self.specs[key]
 
     def __contains__(self, name: str) -> bool:
@@ -164,7 +178,10 @@ def load_catalog(extra_files: Iterable[Path | str] = ()) -> Catalog:
             cat.add(spec)
     for path in extra_files:
         for spec in load_file(path):
-            cat.add(spec, replace=True)
+            try:
+                cat.add(spec, replace=True)
+            except InputError as e:  # name the user's file in the message
+                raise InputError(f"{path}: {e.problem}", e.fix) from None
     return cat
 
 

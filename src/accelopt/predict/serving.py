@@ -1,0 +1,674 @@
+"""Serving (inference) prediction for a transformer on one accelerator type: prefill, decode, memory, cost.
+
+The model is the analytic roofline of LLM inference:
+
+- Prefill (all prompt tokens in parallel) is compute-bound: time = FLOPs / (peak x efficiency), and
+  time to first token (TTFT) is the prefill of the whole batch (static batching, as in fixed
+  input/output-length benchmarks). Pope et al. 2022, "Efficiently Scaling Transformer Inference",
+  sec. 2 (prefill vs generation), sec. 3.
+- Decode (one token per sequence per step) reads every weight it uses and the KV cache of the batch
+  once per step: time = max(bytes / (bandwidth x efficiency), FLOPs / (peak x efficiency)) -- the
+  roofline (Williams et al. 2009) applied per decode step as in Pope et al. 2022 sec. 3.1 and the
+  "LLM inference arithmetic" analyses (e.g. kipply 2022, "Transformer Inference Arithmetic").
+- The KV cache holds K and V for every layer and KV head: 2 x layers x kv_heads x head_dim x bytes
+  per token (Pope et al. 2022 sec. 3.1; Kwon et al. 2023, "Efficient Memory Management for LLM
+  Serving with PagedAttention" (vLLM), sec. 2.2/3).
+- Tensor parallelism (Megatron-LM, Shoeybi et al. 2019, sec. 3, Fig. 3) all-reduces the activations
+  twice per layer (after attention, after the MLP); a ring all-reduce of n bytes over p devices takes
+  2(p-1)/p x n / bandwidth + 2(p-1) x per-step latency (Patarasuk & Yuan 2009; the NCCL ring).
+- Pipeline parallelism adds one activation hop per stage boundary; stages run one after another for
+  a token (no micro-batch interleaving is modelled: a conservative latency and throughput figure).
+
+Every result is a prediction (an estimate), and the efficiencies it uses are in `ServingCalibration`,
+visible and overridable.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from accelopt.errors import InfeasibleError, InputError
+from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.workload.transformer import TransformerConfig
+
+# Bytes per stored element. int4 adds its group scales separately (see weight_bytes_per_param).
+DTYPE_BYTES: dict[str, float] = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
+WEIGHT_DTYPES = ("bf16", "fp16", "fp8", "int8", "int4")
+KV_DTYPES = ("bf16", "fp16", "fp8", "int8")
+ACT_BYTES = 2.0
+"""Activations (and all-reduce messages) are 16-bit in every serving engine we model."""
+LOGIT_BYTES = 4.0
+"""Logits are kept in fp32 (vLLM and TensorRT-LLM upcast the LM-head output for sampling)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServingCalibration:
+    """Efficiencies and engine settings the prediction uses; each default says where it comes from.
+
+    Override any of them (e.g. with an efficiency measured by `accelopt probe`) with
+    `dataclasses.replace(DEFAULT_CALIBRATION, decode_bandwidth_efficiency=0.8)`.
+    """
+
+    prefill_compute_efficiency: float = 0.6
+    """Fraction of the dense peak reached by prefill matmuls. Between Megatron-LM's measured 52% MFU on
+    A100 (Narayanan et al. 2021, Table 1, 1T model) and the 76% prefill MFU of Pope et al. 2022
+    (abstract, PaLM 540B on TPU v4)."""
+    decode_compute_efficiency: float = 0.6
+    """Fraction of peak for decode matmuls once they are compute-bound (large batch); same basis."""
+    decode_bandwidth_efficiency: float = 0.69
+    """Fraction of datasheet memory bandwidth that decode reaches. Calibrated on ONE run: gpt-fast,
+    Llama-2-7B bf16, batch 1, one A100-80GB: 1397.31 GB/s achieved of 2039 GB/s
+    (github.com/pytorch-labs/gpt-fast README, Benchmarks table). Other gpt-fast rows validate it."""
+    link_bandwidth_efficiency: float = 1.0
+    """Fraction of the datasheet scale-up/scale-out bandwidth collectives reach (1.0 = datasheet;
+    set a measured bus-bandwidth fraction here)."""
+    link_step_latency_s: float = 2.4e-6
+    """Per-step latency of a ring collective when the catalog has no `scaleup_latency_s`:
+    8-GPU DGX-A100 ring all-reduce of <=128 B took 33.7 us = 14 steps x 2.4 us
+    (NVIDIA/nccl-tests issue #123, table by ConnollyLeon, NCCL_ALGO=Ring)."""
+    memory_utilization: float = 0.9
+    """Fraction of device memory the engine may use (vLLM `gpu_memory_utilization` default 0.9,
+    docs.vllm.ai engine arguments); the rest is the CUDA context, allocator slack, other processes."""
+    max_prefill_chunk_tokens: int = 8192
+    """Tokens processed per prefill forward (TensorRT-LLM `max_num_tokens` default 8192,
+    trtllm-build docs); bounds the activation workspace and sets how often prefill re-reads weights."""
+    int4_group_size: int = 128
+    """int4 weights carry one fp16 scale per group of this many weights (AWQ/GPTQ default 128;
+    Lin et al. 2023, "AWQ", sec. 4)."""
+
+    def __post_init__(self) -> None:
+        for name in ("prefill_compute_efficiency", "decode_compute_efficiency", "decode_bandwidth_efficiency",
+                     "link_bandwidth_efficiency", "memory_utilization"):
+            v = getattr(self, name)
+            if not 0 < v <= 1:
+                raise InputError(f"calibration {name} = {v!r} must be in (0, 1]", "give a fraction, e.g. 0.7")
+        if self.link_step_latency_s < 0:
+            raise InputError(f"calibration link_step_latency_s = {self.link_step_latency_s!r} is negative",
+                             "give seconds, e.g. 2.4e-6")
+        for name in ("max_prefill_chunk_tokens", "int4_group_size"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or v < 1:
+                raise InputError(f"calibration {name} = {v!r} must be a positive integer", f"fix {name}")
+
+
+DEFAULT_CALIBRATION = ServingCalibration()
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhaseTime:
+    """One phase's roofline terms, seconds (over all pipeline stages, for one replica)."""
+
+    compute_s: float
+    memory_s: float
+    comm_s: float
+    total_s: float
+
+    @property
+    def bound(self) -> str:
+        """'compute' or 'memory': the larger roofline term (communication is reported on its own)."""
+        return "compute" if self.compute_s >= self.memory_s else "memory"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServingPrediction:
+    """Predicted serving figures for one model, device, layout and batch (all estimates)."""
+
+    model: str
+    device: str
+    tp: int
+    pp: int
+    n_devices: int
+    batch: int
+    prompt_len: int
+    output_len: int
+    weight_dtype: str
+    kv_dtype: str
+    compute_dtype: str
+    ttft_s: float
+    """Time to first token: prefill of the whole batch (estimate)."""
+    tpot_s: float
+    """Time per output token after the first, averaged over the decode steps (estimate)."""
+    e2e_latency_s: float
+    decode_tokens_per_s: float
+    """Output tokens/s of one replica while decoding: batch / TPOT."""
+    output_tokens_per_s: float
+    """Output tokens/s of one replica over the whole request (prefill included)."""
+    output_tokens_per_s_per_device: float
+    prefill: PhaseTime
+    decode_step: PhaseTime
+    """One decode step at the mean decode context."""
+    kv_cache_bytes_per_token: float
+    """Whole model, all layers, all KV heads, for one token."""
+    weights_bytes_per_device: float
+    kv_cache_bytes_per_device: float
+    workspace_bytes_per_device: float
+    memory_bytes_per_device: float
+    usable_memory_bytes_per_device: float
+    fits: bool
+    max_batch: int
+    """Largest batch whose weights + KV cache + workspace fit (0: not even batch 1)."""
+    usd_per_million_output_tokens: float | None
+    """None when the device has no price (give --price-usd-per-hour)."""
+    energy_j_per_output_token: float | None
+    """Estimate from the device power model; None without a TDP."""
+    calibration: ServingCalibration = field(default=DEFAULT_CALIBRATION)
+    estimate: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["prefill"]["bound"] = self.prefill.bound
+        d["decode_step"]["bound"] = self.decode_step.bound
+        return d
+
+
+# ---------------------------------------------------------------------------------------------
+# Bytes
+
+
+def weight_bytes_per_param(weight_dtype: str, cal: ServingCalibration = DEFAULT_CALIBRATION) -> float:
+    """Stored bytes per linear-layer weight. int4 adds one fp16 scale per group (AWQ/GPTQ layout)."""
+    _check_dtype("weight_dtype", weight_dtype, WEIGHT_DTYPES)
+    b = DTYPE_BYTES[weight_dtype]
+    if weight_dtype == "int4":
+        b += 2.0 / cal.int4_group_size
+    return b
+
+
+def kv_cache_bytes_per_token(model: TransformerConfig, kv_dtype: str = "bf16") -> float:
+    """K and V for every layer and KV head: 2 x layers x kv_heads x head_dim x bytes.
+
+    Pope et al. 2022 sec. 3.1; Kwon et al. 2023 (vLLM) sec. 3. Llama-2-7B in bf16:
+    2 x 32 x 32 x 128 x 2 = 524288 B = 0.5 MiB per token.
+    """
+    _check_dtype("kv_dtype", kv_dtype, KV_DTYPES)
+    return 2.0 * model.layers * model.n_kv_heads * model.head_dim * DTYPE_BYTES[kv_dtype]
+
+
+def _embedding_params(model: TransformerConfig) -> tuple[int, int]:
+    """(input-embedding params not shared with the head, LM-head params)."""
+    head = model.vocab * model.hidden
+    return (0 if model.tied_embeddings else head), head
+
+
+def _expert_params_total(model: TransformerConfig) -> int:
+    """Routed-expert MLP params over all MoE layers (shared experts are always read, so not here)."""
+    return model.moe_layers * model.experts * model.mlp_params_per_expert() if model.is_moe else 0
+
+
+def _weight_bytes_total(model: TransformerConfig, weight_dtype: str, cal: ServingCalibration) -> float:
+    """All weights (every expert). Linear layers in `weight_dtype`; embeddings and the LM head stay
+    16-bit, as AWQ/GPTQ and the TensorRT-LLM fp8 recipe leave them unquantized."""
+    emb_in, head = _embedding_params(model)
+    linear = model.params_total() - emb_in - head
+    return linear * weight_bytes_per_param(weight_dtype, cal) + (emb_in + head) * ACT_BYTES
+
+
+def experts_touched(model: TransformerConfig, tokens: int) -> float:
+    """Expected distinct routed experts per MoE layer that `tokens` tokens use.
+
+    Each token picks top_k of E experts; assuming uniform, independent routing, an expert is missed by
+    one token with probability 1 - k/E, so E_touched = E x (1 - (1 - k/E)^tokens) (balls into bins).
+    Real routers are imbalanced, which touches fewer experts: this is an upper bound on bytes read.
+    """
+    if not model.is_moe:
+        return 0.0
+    e, k = model.experts, model.top_k
+    return e * (1.0 - (1.0 - k / e) ** tokens)
+
+
+def decode_weight_bytes_read(model: TransformerConfig, batch: int, weight_dtype: str,
+                             cal: ServingCalibration = DEFAULT_CALIBRATION) -> float:
+    """Weight bytes one decode step reads (whole model): every non-expert weight, the experts the
+    batch touches (see `experts_touched`), the LM head; the input embedding reads only `batch` rows."""
+    emb_in, head = _embedding_params(model)
+    bpw = weight_bytes_per_param(weight_dtype, cal)
+    experts = _expert_params_total(model)
+    non_expert_linear = model.params_total() - emb_in - head - experts
+    expert_read = model.moe_layers * experts_touched(model, batch) * model.mlp_params_per_expert()
+    return (non_expert_linear + expert_read) * bpw + head * ACT_BYTES
+
+
+# ---------------------------------------------------------------------------------------------
+# FLOPs
+
+
+def _matmul_params_per_token(model: TransformerConfig) -> int:
+    """Params one token multiplies by (MoE: active experts only), LM head included, lookup excluded."""
+    emb_in, _ = _embedding_params(model)
+    return model.params_active() - emb_in
+
+
+def attention_flops_per_token(model: TransformerConfig, context: float) -> float:
+    """QK^T and AV for one query token over `context` keys: 4 x layers x (heads x head_dim) x context.
+
+    Chowdhery et al. 2022 (PaLM), Appendix B (the 12·L·H·Q·T training term is 3x this forward term);
+    Kaplan et al. 2020, sec. 2.1. GQA shares K/V but not these FLOPs.
+    """
+    return 4.0 * model.layers * model.heads * model.head_dim * context
+
+
+def prefill_flops(model: TransformerConfig, batch: int, prompt_len: int) -> float:
+    """Forward FLOPs of prefilling `batch` prompts: 2 x params per token (Kaplan et al. 2020, sec. 2.1)
+    for every prompt token, the LM head for the last token only (the engine samples from it), and
+    causal attention: sum over positions i = 1..P of 4·L·d·i = 4·L·d·P(P+1)/2."""
+    _, head = _embedding_params(model)
+    body = _matmul_params_per_token(model) - head
+    attn = 4.0 * model.layers * model.heads * model.head_dim * prompt_len * (prompt_len + 1) / 2.0
+    return batch * (2.0 * body * prompt_len + 2.0 * head + attn)
+
+
+def decode_flops_per_step(model: TransformerConfig, batch: int, context: float) -> float:
+    """One decode step: batch x (2 x active matmul params + attention over `context`)."""
+    return batch * (2.0 * _matmul_params_per_token(model) + attention_flops_per_token(model, context))
+
+
+# ---------------------------------------------------------------------------------------------
+# Links
+
+
+@dataclass(frozen=True)
+class _Link:
+    bandwidth_byte_per_s: float
+    latency_s: float
+
+
+def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str) -> _Link:
+    """The link a group of `group` devices talks over: scale-up inside the domain, else scale-out."""
+    inside = group <= spec.scaleup_domain_devices
+    bw = spec.scaleup_bandwidth_byte_per_s if inside else spec.scaleout_bandwidth_byte_per_s
+    lat = spec.scaleup_latency_s if inside else spec.scaleout_latency_s
+    if bw is None and inside:  # no scale-up fabric listed: devices talk over the scale-out network
+        bw, lat = spec.scaleout_bandwidth_byte_per_s, spec.scaleout_latency_s
+    if not bw:
+        raise InfeasibleError(
+            f"{what} over {group} x {spec.name}: the catalog lists no link bandwidth for this device",
+            "use --tp 1 --pp 1, or give scaleup_bandwidth_byte_per_s in a --catalog TOML file")
+    return _Link(bw * cal.link_bandwidth_efficiency, cal.link_step_latency_s if lat is None else lat)
+
+
+def ring_allreduce_s(n_bytes: float, p: int, link: _Link, calls: int = 1) -> float:
+    """`calls` ring all-reduces of n_bytes total over p devices: 2(p-1)/p x n/bw + 2(p-1) x latency
+    per call (Patarasuk & Yuan 2009, "Bandwidth optimal all-reduce algorithms", sec. 3)."""
+    if p <= 1:
+        return 0.0
+    return 2.0 * (p - 1) / p * n_bytes / link.bandwidth_byte_per_s + calls * 2.0 * (p - 1) * link.latency_s
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+
+
+def _check_dtype(what: str, dtype: str, allowed: tuple[str, ...]) -> None:
+    if dtype not in allowed:
+        raise InputError(f"{what} {dtype!r} is not supported", f"use one of {', '.join(allowed)}")
+
+
+def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
+    """The dtype the matmuls run in, which the device must have a peak for.
+
+    fp8 and int8 weights run as W8A8 matmuls (fp8: TensorRT-LLM/vLLM fp8; int8: SmoothQuant, Xiao et al.
+    2023); int4 is weight-only (W4A16, dequantized to 16-bit: AWQ/GPTQ kernels); bf16/fp16 as given.
+    """
+    _check_dtype("weight_dtype", weight_dtype, WEIGHT_DTYPES)
+    sixteen = next((d for d in ("bf16", "fp16") if spec.peak(d) is not None), None)
+    if weight_dtype == "int4":  # weight-only: dequantized to 16 bits for the matmul
+        if sixteen is not None:
+            return sixteen
+    elif spec.peak(weight_dtype) is not None:
+        return weight_dtype
+    usable = [d for d in ("bf16", "fp16", "fp8", "int8") if spec.peak(d) is not None]
+    usable += ["int4"] if sixteen is not None else []
+    need = "a bf16/fp16 peak for int4 weight-only matmuls" if weight_dtype == "int4" else f"a {weight_dtype} peak"
+    listed = ", ".join(spec.peak_flop_per_s) or "none"
+    fix = (f"use --weight-dtype {' or '.join(usable)}" if usable else
+           f"this device lists peaks for {listed} only; add a bf16/fp16/fp8/int8 peak with a --catalog TOML file")
+    raise InfeasibleError(f"device {spec.name!r} has no {weight_dtype} peak in the catalog (serving needs {need})",
+                          fix)
+
+
+def _check_layout(model: TransformerConfig, tp: int, pp: int) -> None:
+    for name, v in (("tp", tp), ("pp", pp)):
+        if not isinstance(v, int) or v < 1:
+            raise InputError(f"{name} = {v!r} must be a positive integer", f"give --{name} 1, 2, 4 or 8")
+    if model.heads % tp:
+        raise InfeasibleError(f"tp {tp} does not divide the {model.heads} attention heads of {model.name}",
+                              "pick a tp that divides the head count, e.g. " + _divisors_hint(model.heads))
+    kv = model.n_kv_heads
+    if kv % tp and tp % kv:
+        raise InfeasibleError(f"tp {tp} neither divides nor is a multiple of the {kv} KV heads of {model.name}",
+                              "pick a tp that divides the KV-head count or is a multiple of it")
+    if pp > model.layers:
+        raise InfeasibleError(f"pp {pp} > {model.layers} layers of {model.name}", f"use pp <= {model.layers}")
+
+
+def _divisors_hint(n: int) -> str:
+    return ", ".join(str(d) for d in (1, 2, 4, 8, 16) if n % d == 0)
+
+
+def _check_counts(batch: int, prompt_len: int, output_len: int) -> None:
+    for name, v in (("batch", batch), ("prompt_len", prompt_len), ("output_len", output_len)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise InputError(f"{name} = {v!r} must be a positive integer", f"give {name} >= 1")
+
+
+# ---------------------------------------------------------------------------------------------
+# Memory per device
+
+
+def _kv_bytes_per_token_per_device(model: TransformerConfig, tp: int, pp: int, kv_dtype: str) -> float:
+    """KV heads split over tp; when tp > kv_heads each device keeps one (replicated) KV head, as vLLM
+    and Megatron do for GQA. Layers split over pp (the fullest stage holds ceil(L/pp))."""
+    kv_heads_dev = max(1.0, model.n_kv_heads / tp)
+    layers_dev = math.ceil(model.layers / pp)
+    return 2.0 * layers_dev * kv_heads_dev * model.head_dim * DTYPE_BYTES[kv_dtype]
+
+
+def _weights_bytes_per_device(model: TransformerConfig, tp: int, pp: int, weight_dtype: str,
+                              cal: ServingCalibration) -> float:
+    """Transformer layers split over tp x pp (fullest stage: ceil(L/pp) layers); embeddings split over
+    tp (Megatron vocab-parallel); with pp > 1 an end stage holds one embedding matrix."""
+    emb_in, head = _embedding_params(model)
+    emb_bytes = (emb_in + head) * ACT_BYTES
+    body = _weight_bytes_total(model, weight_dtype, cal) - emb_bytes
+    stage_emb = emb_bytes if pp == 1 else head * ACT_BYTES
+    return (body * math.ceil(model.layers / pp) / model.layers + stage_emb) / tp
+
+
+def _workspace_bytes_per_device(model: TransformerConfig, tp: int, batch: int, prompt_len: int,
+                                cal: ServingCalibration) -> float:
+    """Activation workspace of one prefill chunk plus fp32 logits.
+
+    Inference frees each layer's activations, so the peak is one layer's live tensors per token:
+    residual and normed input (2h), q/k/v and attention output ((2h + 2·kv_dim)/tp), SwiGLU/GELU
+    gate, up and activated (3·ffn/tp), at 16 bits; tokens per chunk = min(batch·prompt,
+    max_prefill_chunk_tokens). Logits: batch x vocab/tp in fp32 (vocab-parallel head).
+    """
+    kv_dim = model.n_kv_heads * model.head_dim
+    per_token = (2 * model.hidden + (2 * model.hidden + 2 * kv_dim) / tp + 3 * model.ffn / tp) * ACT_BYTES
+    tokens = min(batch * prompt_len, cal.max_prefill_chunk_tokens)
+    return tokens * per_token + batch * model.vocab / tp * LOGIT_BYTES
+
+
+def _memory_per_device(model: TransformerConfig, tp: int, pp: int, batch: int, prompt_len: int, output_len: int,
+                       weight_dtype: str, kv_dtype: str, cal: ServingCalibration) -> tuple[float, float, float]:
+    """(weights, KV cache for batch x (prompt + output) tokens, workspace), bytes per device."""
+    w = _weights_bytes_per_device(model, tp, pp, weight_dtype, cal)
+    kv = batch * (prompt_len + output_len) * _kv_bytes_per_token_per_device(model, tp, pp, kv_dtype)
+    ws = _workspace_bytes_per_device(model, tp, batch, prompt_len, cal)
+    return w, kv, ws
+
+
+def max_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1, pp: int = 1, prompt_len: int,
+              output_len: int, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
+              calibration: ServingCalibration = DEFAULT_CALIBRATION) -> int:
+    """Largest batch whose weights + KV cache + workspace fit in usable memory per device (0 if none).
+
+    Memory grows monotonically with batch, so a doubling search then bisection finds it exactly.
+    """
+    _check_layout(model, tp, pp)
+    _check_counts(1, prompt_len, output_len)
+    usable = spec.memory_bytes * calibration.memory_utilization
+
+    def fits(b: int) -> bool:
+        return sum(_memory_per_device(model, tp, pp, b, prompt_len, output_len, weight_dtype, kv_dtype,
+                                      calibration)) <= usable
+
+    if not fits(1):
+        return 0
+    lo, hi = 1, 2
+    while fits(hi):
+        lo, hi = hi, hi * 2
+        if hi > 1 << 40:  # a device larger than any model's KV cache needs; stop doubling
+            return lo
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    return lo
+
+
+# ---------------------------------------------------------------------------------------------
+# Time
+
+
+@dataclass(frozen=True)
+class _Setup:
+    model: TransformerConfig
+    spec: AcceleratorSpec
+    tp: int
+    pp: int
+    weight_dtype: str
+    kv_dtype: str
+    peak_flop_per_s: float
+    cal: ServingCalibration
+
+
+def _stage_hops_s(s: _Setup, msg_bytes: float, calls: int) -> float:
+    """(pp-1) point-to-point activation sends between consecutive stages."""
+    if s.pp == 1:
+        return 0.0
+    link = _link(s.spec, s.tp * s.pp, s.cal, "pipeline parallelism")
+    return (s.pp - 1) * (calls * link.latency_s + msg_bytes / link.bandwidth_byte_per_s)
+
+
+def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
+    """Prefill of the batch: compute roofline with weights re-read once per chunk; TP all-reduces
+    of tokens x hidden x 2 bytes, two per layer (not overlapped with compute: a conservative choice)."""
+    m = s.model
+    tokens = batch * prompt_len
+    chunks = math.ceil(tokens / s.cal.max_prefill_chunk_tokens)
+    compute_s = prefill_flops(m, batch, prompt_len) / s.tp / (s.peak_flop_per_s * s.cal.prefill_compute_efficiency)
+    bytes_ = chunks * _weight_bytes_total(m, s.weight_dtype, s.cal) / s.tp
+    bytes_ += tokens * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)  # KV written, all layers
+    memory_s = bytes_ / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency)
+    comm_s = 0.0
+    if s.tp > 1:
+        link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
+        comm_s = ring_allreduce_s(2 * m.layers * tokens * m.hidden * ACT_BYTES, s.tp, link, calls=2 * m.layers * chunks)
+    comm_s += _stage_hops_s(s, tokens * m.hidden * ACT_BYTES, chunks)
+    return PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, total_s=max(compute_s, memory_s) + comm_s)
+
+
+def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
+    """One decode step at `context` cached tokens per sequence (roofline; see module docstring).
+
+    bytes = weights the batch touches / tp + batch x context x KV bytes per token per device;
+    FLOPs = decode_flops_per_step / tp; TP: 2 all-reduces per layer of batch x hidden x 2 bytes.
+    Over pp stages the per-stage terms add up to the same totals, plus (pp-1) hops.
+    """
+    m = s.model
+    w = decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal) / s.tp
+    kv = batch * context * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
+    memory_s = (w + kv) / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency)
+    compute_s = decode_flops_per_step(m, batch, context) / s.tp / (s.peak_flop_per_s * s.cal.decode_compute_efficiency)
+    comm_s = 0.0
+    if s.tp > 1:
+        link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
+        comm_s = ring_allreduce_s(2 * m.layers * batch * m.hidden * ACT_BYTES, s.tp, link, calls=2 * m.layers)
+    comm_s += _stage_hops_s(s, batch * m.hidden * ACT_BYTES, 1)
+    return PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, total_s=max(compute_s, memory_s) + comm_s)
+
+
+def _mean_decode_step_s(s: _Setup, batch: int, prompt_len: int, output_len: int) -> float:
+    """Mean step time over decode steps k = 1..output_len-1 at context prompt_len + k.
+
+    Memory and compute terms are each linear in context, so they are evaluated at the two ends and
+    max() is averaged exactly over the steps (numpy, no per-step model calls)."""
+    import numpy as np
+
+    steps = output_len - 1
+    a = _decode_step_time(s, batch, prompt_len + 1)
+    if steps <= 1:
+        return a.total_s
+    b = _decode_step_time(s, batch, prompt_len + steps)
+    f = np.linspace(0.0, 1.0, steps)
+    mem = a.memory_s + f * (b.memory_s - a.memory_s)
+    comp = a.compute_s + f * (b.compute_s - a.compute_s)
+    return float(np.maximum(mem, comp).mean()) + a.comm_s  # comm depends on batch only
+
+
+# ---------------------------------------------------------------------------------------------
+# Cost and energy (delegated to predict.cost)
+
+
+def _utilization(phase: PhaseTime, compute_eff: float, bandwidth_eff: float) -> float:
+    """Busy fraction of the bounding unit during a phase, for the linear power model of
+    predict.cost: the bounding roofline term's efficiency times its share of the phase time
+    (communication time counts as idle) -- an estimate."""
+    if phase.total_s <= 0:
+        return 0.0
+    eff = compute_eff if phase.bound == "compute" else bandwidth_eff
+    return min(1.0, eff * max(phase.compute_s, phase.memory_s) / phase.total_s)
+
+
+def _cost_and_energy(s: _Setup, n_devices: int, prefill: PhaseTime, decode: PhaseTime, decode_s: float,
+                     output_tokens: int) -> tuple[float | None, float | None]:
+    from accelopt.predict import cost
+
+    e2e_s = prefill.total_s + decode_s
+    usd: float | None = None
+    if s.spec.price_usd_per_hour is not None:
+        c = cost.cost_usd(s.spec, n_devices, e2e_s)
+        usd = None if c is None else float(c) / output_tokens * 1e6
+    energy: float | None = None
+    if s.spec.tdp_w is not None:
+        facility = cost.Facility()
+        bw_eff = s.cal.decode_bandwidth_efficiency
+        u_prefill = _utilization(prefill, s.cal.prefill_compute_efficiency, bw_eff)
+        u_decode = _utilization(decode, s.cal.decode_compute_efficiency, bw_eff)
+        e = float(cost.energy_j(s.spec, n_devices, prefill.total_s, u_prefill, facility))
+        e += float(cost.energy_j(s.spec, n_devices, decode_s, u_decode, facility))
+        energy = e / output_tokens
+    return usd, energy
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+
+
+def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1, pp: int = 1, batch: int = 1,
+                    prompt_len: int, output_len: int, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
+                    calibration: ServingCalibration = DEFAULT_CALIBRATION,
+                    allow_oom: bool = False) -> ServingPrediction:
+    """Predict TTFT, TPOT, throughput, memory per device, max batch, cost and energy per token.
+
+    Raises InfeasibleError when the configuration cannot run (does not fit unless `allow_oom`, tp not
+    dividing heads, a dtype without a device peak, TP/PP without a link) and InputError for bad values.
+    """
+    _check_counts(batch, prompt_len, output_len)
+    _check_dtype("kv_dtype", kv_dtype, KV_DTYPES)
+    _check_layout(model, tp, pp)
+    compute_dtype = compute_dtype_for(spec, weight_dtype)
+    peak = spec.peak(compute_dtype)
+    assert peak is not None  # compute_dtype_for guarantees it
+    s = _Setup(model, spec, tp, pp, weight_dtype, kv_dtype, peak, calibration)
+    n_devices = tp * pp
+
+    w, kv, ws = _memory_per_device(model, tp, pp, batch, prompt_len, output_len, weight_dtype, kv_dtype, calibration)
+    usable = spec.memory_bytes * calibration.memory_utilization
+    total = w + kv + ws
+    fits = total <= usable
+    mb = max_batch(model, spec, tp=tp, pp=pp, prompt_len=prompt_len, output_len=output_len,
+                   weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration)
+    if not fits and not allow_oom:
+        raise InfeasibleError(
+            f"{model.name} on {n_devices} x {spec.name} (tp={tp}, pp={pp}, batch={batch}) needs "
+            f"{total / 1e9:.1f} GB per device (weights {w / 1e9:.1f} GB, KV cache {kv / 1e9:.1f} GB, "
+            f"workspace {ws / 1e9:.1f} GB) > {usable / 1e9:.1f} GB usable",
+            (f"use batch <= {mb}" if mb else "raise --tp/--pp or use --weight-dtype fp8/int8/int4")
+            + ", a smaller --kv-dtype (fp8), shorter prompts, or a device with more memory")
+
+    prefill = _prefill_time(s, batch, prompt_len)
+    decode_ctx = prompt_len + output_len / 2.0
+    step = _decode_step_time(s, batch, decode_ctx)
+    tpot = _mean_decode_step_s(s, batch, prompt_len, output_len)
+    decode_s = (output_len - 1) * tpot
+    e2e = prefill.total_s + decode_s
+    tokens = batch * output_len
+    usd, energy = _cost_and_energy(s, n_devices, prefill, step, decode_s, tokens)
+    return ServingPrediction(
+        model=model.name, device=spec.name, tp=tp, pp=pp, n_devices=n_devices, batch=batch,
+        prompt_len=prompt_len, output_len=output_len, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
+        compute_dtype=compute_dtype, ttft_s=prefill.total_s, tpot_s=tpot, e2e_latency_s=e2e,
+        decode_tokens_per_s=batch / tpot, output_tokens_per_s=tokens / e2e,
+        output_tokens_per_s_per_device=tokens / e2e / n_devices, prefill=prefill, decode_step=step,
+        kv_cache_bytes_per_token=kv_cache_bytes_per_token(model, kv_dtype), weights_bytes_per_device=w,
+        kv_cache_bytes_per_device=kv, workspace_bytes_per_device=ws, memory_bytes_per_device=total,
+        usable_memory_bytes_per_device=usable, fits=fits, max_batch=mb, usd_per_million_output_tokens=usd,
+        energy_j_per_output_token=energy, calibration=calibration)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchSweep:
+    """Throughput/latency trade-off over batch sizes for one model, device and layout."""
+
+    points: list[ServingPrediction]
+    max_batch: int
+    ridge_batch: int | None
+    """Smallest batch at which a decode step (at the mean context) turns compute-bound; None if it
+    never does below max_batch x 1024 (attention KV reads grow with batch as fast as its FLOPs)."""
+
+
+def decode_ridge_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1, pp: int = 1,
+                       prompt_len: int, output_len: int, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
+                       calibration: ServingCalibration = DEFAULT_CALIBRATION, limit: int = 1 << 24) -> int | None:
+    """Smallest batch whose decode step at the mean context is compute-bound (compute_s >= memory_s).
+
+    For a dense model this is about B* = W/(bw·eff_bw) / (2N/(peak·eff_c) - c·kv/(bw·eff_bw)) -- the
+    ridge point of the roofline (Williams et al. 2009) in units of batch; searched numerically so MoE
+    (weights read grow with batch, `experts_touched`) is handled too. Ignores memory capacity.
+    """
+    _check_layout(model, tp, pp)
+    compute_dtype = compute_dtype_for(spec, weight_dtype)
+    peak = spec.peak(compute_dtype)
+    assert peak is not None
+    s = _Setup(model, spec, tp, pp, weight_dtype, kv_dtype, peak, calibration)
+    ctx = prompt_len + output_len / 2.0
+
+    def compute_bound(b: int) -> bool:
+        t = _decode_step_time(s, b, ctx)
+        return t.compute_s >= t.memory_s
+
+    if compute_bound(1):
+        return 1
+    lo, hi = 1, 2
+    while not compute_bound(hi):
+        lo, hi = hi, hi * 2
+        if hi > limit:
+            return None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if compute_bound(mid) else (mid, hi)
+    return hi
+
+
+def sweep_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1, pp: int = 1,
+                batches: list[int] | None = None, prompt_len: int, output_len: int, weight_dtype: str = "bf16",
+                kv_dtype: str = "bf16", calibration: ServingCalibration = DEFAULT_CALIBRATION) -> BatchSweep:
+    """Predictions for `batches` (default: powers of two from 1 up to the largest batch that fits, and
+    that largest batch itself). Batches that do not fit are returned with fits=False."""
+    mb = max_batch(model, spec, tp=tp, pp=pp, prompt_len=prompt_len, output_len=output_len,
+                   weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration)
+    if batches is None:
+        if mb == 0:
+            batches = [1]
+        else:
+            batches = [1 << i for i in range(mb.bit_length()) if (1 << i) <= mb]
+            if batches[-1] != mb:
+                batches.append(mb)
+    points = [predict_serving(model, spec, tp=tp, pp=pp, batch=b, prompt_len=prompt_len, output_len=output_len,
+                              weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration, allow_oom=True)
+              for b in batches]
+    ridge = decode_ridge_batch(model, spec, tp=tp, pp=pp, prompt_len=prompt_len, output_len=output_len,
+                               weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration,
+                               limit=max(mb, 1) * 1024)
+    return BatchSweep(points=points, max_batch=mb, ridge_batch=ridge)
+
+
+def with_price(spec: AcceleratorSpec, usd_per_hour: float) -> AcceleratorSpec:
+    """A copy of `spec` with a user-given price (date 'user'), for cost per token."""
+    if not usd_per_hour > 0:
+        raise InputError(f"price {usd_per_hour!r} USD/hour must be > 0", "give e.g. --price-usd-per-hour 2.5")
+    sources = {**spec.sources, "price_usd_per_hour": "given by the user"}
+    return replace(spec, price_usd_per_hour=float(usd_per_hour), price_date="user", sources=sources)

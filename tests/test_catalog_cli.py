@@ -1,0 +1,92 @@
+"""`accelopt catalog list | show | compare`, table and --json output, and the exit-2 error path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from accelopt.cli.main import app, main
+
+RUNNER = CliRunner()
+EXAMPLE = str(Path(__file__).resolve().parents[1] / "examples" / "my_accelerator.toml")
+
+
+def _json(args: list[str]) -> dict:  # type: ignore[type-arg]
+    result = RUNNER.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _exit2(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    assert e.value.code == 2
+    return capsys.readouterr().err
+
+
+def test_list_json_and_kind_filter() -> None:
+    data = _json(["catalog", "list", "--json"])
+    assert data["count"] >= 30
+    fpgas = _json(["catalog", "list", "--kind", "fpga", "--json"])["devices"]
+    assert fpgas and all(d["kind"] == "fpga" for d in fpgas)
+
+
+def test_list_table_and_user_catalog() -> None:
+    result = RUNNER.invoke(app, ["catalog", "list", "--catalog", EXAMPLE])
+    assert result.exit_code == 0
+    assert "h100-sxm" in result.stdout and "my-asic" in result.stdout
+
+
+def test_show_prints_every_number_with_its_source() -> None:
+    result = RUNNER.invoke(app, ["catalog", "show", "h100-sxm"])
+    assert result.exit_code == 0
+    assert "memory_bandwidth_byte_per_s" in result.stdout and "datasheet" in result.stdout
+    data = _json(["catalog", "show", "h100", "--json"])
+    assert data["device"]["name"] == "h100-sxm"
+    assert all(n["source"] for n in data["numbers"])
+    assert data["ridge_flop_per_byte"]["bf16"] == pytest.approx(989.5e12 / 3.35e12)
+
+
+def test_compare_ratios_against_first() -> None:
+    data = _json(["catalog", "compare", "h100-sxm", "a100", "mi300x", "--json"])
+    rows = {r["path"]: r for r in data["rows"]}
+    bf16 = rows["peak_flop_per_s.bf16"]
+    assert bf16["ratio_vs_first"][0] == pytest.approx(1.0)
+    assert bf16["ratio_vs_first"][1] == pytest.approx(312e12 / 989.5e12)
+    ridge = rows["ridge_flop_per_byte.bf16"]["values"]
+    assert ridge[2] == pytest.approx(1307.4e12 / 5.3e12)
+    table = RUNNER.invoke(app, ["catalog", "compare", "tpu-v5e", "l4", "--dtype", "int8"])
+    assert table.exit_code == 0 and "ridge int8" in table.stdout
+
+
+def test_compare_with_user_device() -> None:
+    data = _json(["catalog", "compare", "my-asic", "l4", "--catalog", EXAMPLE, "--dtype", "int8", "--json"])
+    assert data["devices"] == ["my-asic", "l4"]
+
+
+def test_show_reads_a_measured_spec_file(tmp_path: Path) -> None:
+    spec = tmp_path / "probed.toml"
+    spec.write_text(
+        '[[device]]\nname = "local-gpu"\nkind = "gpu"\nmeasured = true\n'
+        'peak_flop_per_s = { bf16 = [300e12, "accelopt probe, matmul sweep"] }\n'
+        'memory_bytes = [24e9, "torch.cuda.mem_get_info"]\n'
+        'memory_bandwidth_byte_per_s = [900e9, "accelopt probe, copy kernel"]\n', encoding="utf-8")
+    data = _json(["catalog", "show", str(spec), "--json"])
+    assert data["device"]["measured"] is True
+    assert data["ridge_flop_per_byte"]["bf16"] == pytest.approx(300e12 / 900e9)
+
+
+def test_errors_exit_2_with_fix(capsys: pytest.CaptureFixture[str]) -> None:
+    err = _exit2(["catalog", "show", "mi300"], capsys)
+    assert "unknown device" in err and "mi300x" in err
+    err = _exit2(["catalog", "list", "--kind", "xpu"], capsys)
+    assert "--kind" in err and "fix:" in err
+    err = _exit2(["catalog", "compare", "h100-sxm"], capsys)
+    assert "at least two" in err
+    err = _exit2(["catalog", "compare", "h100-sxm", "a100", "--dtype", "fp128"], capsys)
+    assert "fp128" in err and "bf16" in err
+    err = _exit2(["catalog", "list", "--catalog", "/no/such/file.toml"], capsys)
+    assert "does not exist" in err
