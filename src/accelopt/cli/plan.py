@@ -1,13 +1,351 @@
-"""`accelopt plan` (being built; see its issue)."""
+"""`accelopt plan`: search parallel layouts for training; `plan explain`: one layout's arithmetic."""
 
 from __future__ import annotations
 
+import importlib.util
+from typing import Any
+
 import typer
+
+PLAN_HELP = """Predict training time, memory, cost and energy of every parallel layout (predictions = estimates).
+
+\b
+  accelopt plan --model llama3-70b --tokens 15e12 --hardware h100-sxm,mi300x,tpu-v5p --devices 512..8192
+  accelopt plan explain --model gpt3-175b --hardware h100-sxm --devices 1024 --tp 8 --pp 8
+"""
+
+
+def _global_batch(text: str | None, seq_len: int) -> int:
+    """'2048' or '2048seq' -> sequences; '4M', '4e6tok' -> tokens / seq_len. Bare numbers > 65536 are tokens."""
+    from accelopt.errors import InputError
+    from accelopt.units import parse_count
+
+    if text is None:
+        return max(1, round(4 * 2**20 / seq_len))  # ~4M tokens, the Llama 2 batch (Touvron et al. 2023, sec. 2.2)
+    t = text.strip().lower()
+    if t.endswith("seq"):
+        return int(parse_count(t[:-3], "--global-batch"))
+    is_tokens = t.endswith("tok")
+    v = parse_count(t[:-3] if is_tokens else t, "--global-batch")
+    if is_tokens or v > 65536:
+        seqs = v / seq_len
+        if seqs < 1 or abs(seqs - round(seqs)) > 1e-9:
+            raise InputError(f"--global-batch {text!r} tokens is not a whole number of {seq_len}-token sequences",
+                             "give a multiple of --seq-len, or sequences as e.g. 2048seq")
+        return round(seqs)
+    if v < 1 or v != int(v):
+        raise InputError(f"--global-batch {text!r} must be a positive whole number", "e.g. 2048seq or 4Mtok")
+    return int(v)
+
+
+def _setup(model: str, seq_len: int | None, global_batch: str | None, tokens: str, dtype: str,
+           pue: float | None, grid: float | None, host_w: float | None) -> Any:
+    from accelopt.predict.cost import Facility
+    from accelopt.predict.training import Setup
+    from accelopt.units import parse_count
+    from accelopt.workload.presets import get_model
+
+    mdl = get_model(model)
+    s = seq_len or mdl.seq_len
+    fac_kw = {k: v for k, v in (("pue", pue), ("grid_kg_co2_per_kwh", grid), ("host_power_w_per_device", host_w))
+              if v is not None}
+    return Setup(model=mdl, seq_len=s, global_batch=_global_batch(global_batch, s),
+                 tokens=parse_count(tokens, "--tokens"), dtype=dtype, facility=Facility(**fac_kw))
+
+
+def _fmt_row(c: Any, i: int) -> dict[str, Any]:
+    lay = c.layouts.row(i)
+    t = {k: float(v[i]) for k, v in c.terms.items()}
+    return {"hardware": str(c.hardware[i]), "layout": lay, **t, "devices": int(t["devices"])}
+
+
+def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from accelopt.units import fmt_bytes, fmt_joules, fmt_pct, fmt_seconds, fmt_usd
+
+    tb = Table(title=title)
+    for col in ("hardware", "n", "tp", "pp", "dp", "cp", "ep", "vp", "mbs", "m", "zero", "recomp", "step",
+                "MFU", "mem/dev", "time (est.)", "cost (est.)", "energy (est.)"):
+        tb.add_column(col, justify="right" if col not in ("hardware", "recomp") else "left")
+    for r in rows:
+        lay = r["layout"]
+        tb.add_row(r["hardware"], str(r["devices"]), str(lay.tp), str(lay.pp), str(lay.dp), str(lay.cp),
+                   str(lay.ep), str(lay.vp), str(lay.mbs), str(lay.m), str(lay.zero), lay.recompute,
+                   fmt_seconds(r["step_time_s"]), fmt_pct(r["mfu"]), fmt_bytes(r["mem_total_bytes"], binary=True),
+                   fmt_seconds(r["train_time_s"]), fmt_usd(r["cost_usd"]), fmt_joules(r["energy_j"]))
+    Console().print(tb)
+
+
+def _is_workload(model: str) -> bool:
+    import json
+    from pathlib import Path
+
+    p = Path(model)
+    if not (model.endswith(".json") and p.exists()):
+        return False
+    try:
+        return "ops" in json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return False
+
+
+def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibration: str | None,
+                  as_json: bool) -> None:
+    """A profiled Workload: data parallel x ZeRO 0-3 over the device counts (per-op roofline compute)."""
+    import numpy as np
+
+    from accelopt.hardware.catalog import get_device
+    from accelopt.predict.calibration import calibration_for, load_calibrations
+    from accelopt.predict.training import evaluate_workload
+    from accelopt.report.jsonout import emit
+    from accelopt.units import fmt_bytes, fmt_pct, fmt_seconds, parse_count, parse_int_range
+    from accelopt.workload.types import Workload
+
+    wl = Workload.load(model)
+    counts = parse_int_range(devices, "--devices")
+    dp: np.ndarray = np.repeat(np.asarray(counts, dtype=np.int64), 4)
+    zero = np.tile(np.arange(4), len(counts))
+    cals = load_calibrations(calibration)
+    rows: list[dict[str, Any]] = []
+    for h in hardware.split(","):
+        spec = get_device(h.strip())
+        pred = evaluate_workload(wl, spec, dp, zero, tokens=parse_count(tokens, "--tokens"),
+                                 cal=calibration_for(spec, cals))
+        for i in range(len(dp)):
+            rows.append({"hardware": spec.name, "dp": int(dp[i]), "zero": int(zero[i]), "fits": bool(pred.feasible[i]),
+                         **pred.row(i)})
+    rows.sort(key=lambda r: (not r["fits"], r["train_time_s"]))
+    if as_json:
+        emit({"workload": wl.name, "estimate": True, "layouts": rows})
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    tb = Table(title=f"{wl.name}: data parallel + ZeRO (predictions, estimates)")
+    for col in ("hardware", "dp", "zero", "fits", "step", "MFU", "mem/dev", "time"):
+        tb.add_column(col)
+    for r in rows:
+        tb.add_row(r["hardware"], str(r["dp"]), str(r["zero"]), "yes" if r["fits"] else "no",
+                   fmt_seconds(r["step_time_s"]), fmt_pct(r["mfu"]), fmt_bytes(r["mem_total_bytes"], binary=True),
+                   fmt_seconds(r["train_time_s"]))
+    Console().print(tb)
+
+
+def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: int | None,
+                global_batch: str | None, deadline: str | None, budget_usd: float | None, objective: str,
+                top: int, dtype: str, calibration: str | None, pue: float | None, grid: float | None,
+                host_w: float | None, as_json: bool) -> None:
+    import time
+
+    from accelopt.errors import InputError
+    from accelopt.hardware.catalog import get_device
+    from accelopt.predict.calibration import load_calibrations
+    from accelopt.predict.search import OBJECTIVES, pareto_front, rank, search
+    from accelopt.report.jsonout import emit
+    from accelopt.units import parse_duration_s, parse_int_range
+
+    if objective not in OBJECTIVES:
+        raise InputError(f"--objective {objective!r}", "use time, cost or energy")
+    if top < 1:
+        raise InputError(f"--top {top}", "give --top >= 1")
+    setup = _setup(model, seq_len, global_batch, tokens, dtype, pue, grid, host_w)
+    if setup.tokens <= 0:
+        raise InputError(f"--tokens {tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
+    specs = [get_device(h.strip()) for h in hardware.split(",") if h.strip()]
+    if not specs:
+        raise InputError("--hardware is empty", "name devices, e.g. h100-sxm,mi300x")
+    counts = parse_int_range(devices, "--devices")
+    cals = load_calibrations(calibration)
+    t0 = time.perf_counter()
+    c = search(setup, specs, counts, deadline_s=parse_duration_s(deadline) if deadline else None,
+               budget_usd=budget_usd, cals=cals)
+    best = rank(c, objective, top)
+    front = pareto_front(c)
+    elapsed = time.perf_counter() - t0
+    summary = {"model": setup.model.name, "seq_len": setup.seq_len, "global_batch_seqs": setup.global_batch,
+               "tokens": setup.tokens, "dtype": setup.dtype, "candidates": len(c), "feasible": int(c.feasible.sum()),
+               "dropped": c.reasons, "search_s": elapsed, "objective": objective, "estimate": True}
+    if as_json:
+        emit({**summary, "best": [_fmt_row(c, int(i)) for i in best],
+              "pareto_front": [_fmt_row(c, int(i)) for i in front]})
+        return
+    from rich.console import Console
+
+    con = Console()
+    con.print(f"[bold]{setup.model.name}[/] {setup.tokens:.3g} tokens, seq {setup.seq_len}, global batch "
+              f"{setup.global_batch} seqs, {setup.dtype} — {len(c):,} layouts evaluated in {elapsed:.2f} s, "
+              f"{int(c.feasible.sum()):,} feasible; dropped: {c.reasons}")
+    if len(best) == 0:
+        con.print("[red]no feasible layout[/]: raise --devices, add --hardware with more memory, relax "
+                  "--deadline/--budget-usd, or use `plan explain` on a layout to see why it fails")
+        raise typer.Exit(1)
+    _print_table(f"best {len(best)} by {objective} (predictions, estimates)", [_fmt_row(c, int(i)) for i in best])
+    _print_table("Pareto front: time, cost, energy", [_fmt_row(c, int(i)) for i in front[:20]])
+
+
+def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int, ep: int, vp: int, mbs: int,
+             zero: int, recompute: str, no_sp: bool, no_overlap: bool, seq_len: int | None, global_batch: str | None,
+             tokens: str, dtype: str, calibration: str | None, as_json: bool) -> None:
+    import numpy as np
+
+    from accelopt.errors import InputError
+    from accelopt.hardware.catalog import get_device
+    from accelopt.predict.calibration import calibration_for, load_calibrations
+    from accelopt.predict.training import (
+        Layout,
+        Layouts,
+        evaluate,
+        explain_inputs,
+        explain_terms,
+        structural_problems,
+    )
+    from accelopt.report.jsonout import emit
+    from accelopt.units import fmt_bytes, fmt_pct, fmt_seconds
+
+    setup = _setup(model, seq_len, global_batch, tokens, dtype, None, None, None)
+    spec = get_device(hardware)
+    cal = calibration_for(spec, load_calibrations(calibration))
+    mp = tp * pp * cp
+    if devices < 1 or mp < 1:
+        raise InputError(f"--devices {devices} / tp x pp x cp {mp}", "give positive values")
+    dp = max(1, devices // mp)
+    m = max(1, setup.global_batch // (dp * mbs))
+    lay = Layout(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vp=vp, mbs=mbs, m=m, zero=zero, recompute=recompute,
+                 sp=not no_sp and tp > 1, overlap=not no_overlap)
+    arr = Layouts.of([lay])
+    why = [msg for mask, msg in structural_problems(setup, arr, np.array([devices])) if bool(np.any(mask))]
+    if devices % mp:
+        why.insert(0, f"{devices} devices is not a multiple of tp x pp x cp = {mp}")
+    pred = evaluate(setup, spec, arr, cal)
+    row = pred.row(0)
+    fits = bool(pred.feasible[0])
+    if not fits:
+        why.append(f"needs {fmt_bytes(row['mem_total_bytes'], binary=True)} per device but {spec.name} has "
+                   f"{fmt_bytes(spec.memory_bytes, binary=True)}: weights "
+                   f"{fmt_bytes(row['mem_weights_bytes'], binary=True)}, grads "
+                   f"{fmt_bytes(row['mem_grads_bytes'], binary=True)}, optimizer "
+                   f"{fmt_bytes(row['mem_optimizer_bytes'], binary=True)}, activations "
+                   f"{fmt_bytes(row['mem_activations_bytes'], binary=True)} — try a higher ZeRO stage, more tp/pp, "
+                   "recompute, or a smaller micro-batch")
+    formulas = explain_terms()
+    if as_json:
+        emit({"hardware": spec.name, "layout": lay, "calibration": cal.family, "feasible": not why,
+              "infeasible_because": why, "terms": row, "formulas": formulas, "inputs": explain_inputs(),
+              "estimate": True})
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    con = Console()
+    con.print(f"[bold]{setup.model.name}[/] on {devices} x {spec.name}: {lay} (calibration family {cal.family}; "
+              f"eff(F) = {cal.matmul_eff_max} F / (F + {cal.matmul_half_flop:.3g}))")
+    tb = Table(title="step-time and memory arithmetic (predictions, estimates)")
+    tb.add_column("term")
+    tb.add_column("value", justify="right")
+    tb.add_column("formula")
+    for k, formula in formulas.items():
+        v = row[k]
+        shown = (fmt_pct(v) if k in ("mfu", "hfu") else fmt_bytes(v, binary=True) if k.endswith("_bytes")
+                 else fmt_seconds(v))
+        tb.add_row(k, shown, escape(formula))
+    inp = Table(title="inputs")
+    inp.add_column("input")
+    inp.add_column("value", justify="right")
+    inp.add_column("meaning")
+    for k, meaning in explain_inputs().items():
+        inp.add_row(k, f"{row[k]:.4g}", escape(meaning))
+    con.print(inp)
+    con.print(tb)
+    con.print(f"tokens/s {row['tokens_per_s']:.4g}; time to train {fmt_seconds(row['train_time_s'])}; "
+              f"device-hours {row['device_hours']:.4g}; cost ${row['cost_usd']:.4g}; energy "
+              f"{row['energy_j'] / 3.6e6:.4g} kWh; carbon {row['carbon_kg']:.4g} kg (estimates)")
+    if why:
+        con.print("[red]infeasible:[/]")
+        for w in why:
+            con.print(f"  - {w}")
+        raise typer.Exit(1)
+    con.print("[green]feasible[/]")
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("plan", help="(not built yet)")
-    def _cmd() -> None:
-        from accelopt.errors import UnsupportedError
+    plan_app = typer.Typer(help=PLAN_HELP, add_completion=False, no_args_is_help=False)
 
-        raise UnsupportedError("`accelopt plan` is not built yet", "see the open issue for it")
+    @plan_app.callback(invoke_without_command=True)
+    def plan(
+        ctx: typer.Context,
+        model: str = typer.Option(None, "--model", help="preset (see --list-models), HF config.json, or a "
+                                  "workload JSON from `profile --save-workload`"),
+        tokens: str = typer.Option("300e9", "--tokens", help="tokens to train on, e.g. 15e12"),
+        hardware: str = typer.Option("h100-sxm", "--hardware", help="comma-separated catalog devices"),
+        devices: str = typer.Option("64..8192", "--devices", help="'512..8192' (powers of two) or '8,16,64'"),
+        seq_len: int = typer.Option(None, "--seq-len", help="sequence length (default: the model's)"),
+        global_batch: str = typer.Option(None, "--global-batch",
+                                         help="sequences ('2048', '2048seq') or tokens ('4194304tok', or any "
+                                         "number > 65536); default ~4M tokens"),
+        deadline: str = typer.Option(None, "--deadline", help="drop layouts slower than this, e.g. 30d"),
+        budget_usd: float = typer.Option(None, "--budget-usd", help="drop layouts costing more (USD)"),
+        objective: str = typer.Option("time", "--objective", help="rank by time, cost or energy"),
+        top: int = typer.Option(10, "--top", help="rows to show"),
+        dtype: str = typer.Option("bf16", "--dtype", help="bf16, fp16 or fp8"),
+        calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
+        pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
+        grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity (default 0.367)"),
+        host_w: float = typer.Option(None, "--host-w", help="host watts per device (default 575)"),
+        list_models: bool = typer.Option(False, "--list-models", help="print the model presets and exit"),
+        as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
+    ) -> None:
+        if ctx.invoked_subcommand is not None:
+            return
+        if list_models:
+            from accelopt.report.jsonout import emit
+            from accelopt.workload.presets import list_models as _lm
+
+            if as_json:
+                emit(_lm())
+            else:
+                print("\n".join(_lm()))
+            return
+        if model is None:
+            from accelopt.errors import InputError
+
+            raise InputError("--model is required", "e.g. --model llama3-70b (see --list-models)")
+        if _is_workload(model):
+            _run_workload(model, tokens, hardware, devices, calibration, as_json)
+            return
+        _run_search(model, tokens, hardware, devices, seq_len, global_batch, deadline, budget_usd, objective, top,
+                    dtype, calibration, pue, grid, host_w, as_json)
+
+    @plan_app.command("explain", help="Show one layout's whole arithmetic, and why it is infeasible if it is.")
+    def explain(
+        model: str = typer.Option(..., "--model"),
+        hardware: str = typer.Option(..., "--hardware"),
+        devices: int = typer.Option(..., "--devices"),
+        tp: int = typer.Option(1, "--tp"),
+        pp: int = typer.Option(1, "--pp"),
+        cp: int = typer.Option(1, "--cp"),
+        ep: int = typer.Option(1, "--ep"),
+        vp: int = typer.Option(1, "--vp", help="interleaved chunks per device (1 = 1F1B)"),
+        mbs: int = typer.Option(1, "--mbs", help="micro-batch size (sequences)"),
+        zero: int = typer.Option(1, "--zero", help="ZeRO stage 0-3 (3 = FSDP)"),
+        recompute: str = typer.Option("selective", "--recompute", help="none, selective or full"),
+        no_sp: bool = typer.Option(False, "--no-sp", help="disable sequence parallelism"),
+        no_overlap: bool = typer.Option(False, "--no-overlap", help="do not overlap data-parallel communication"),
+        seq_len: int = typer.Option(None, "--seq-len"),
+        global_batch: str = typer.Option(None, "--global-batch"),
+        tokens: str = typer.Option("300e9", "--tokens"),
+        dtype: str = typer.Option("bf16", "--dtype"),
+        calibration: str = typer.Option(None, "--calibration"),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        _explain(model, hardware, devices, tp, pp, cp, ep, vp, mbs, zero, recompute, no_sp, no_overlap, seq_len,
+                 global_batch, tokens, dtype, calibration, as_json)
+
+    if importlib.util.find_spec("accelopt.cli.plan_serve") is not None:
+        from accelopt.cli import plan_serve
+
+        plan_serve.register_serve(plan_app)
+
+    app.add_typer(plan_app, name="plan", help="predict training/serving time, memory, energy, cost; search layouts")

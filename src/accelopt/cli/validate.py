@@ -1,4 +1,4 @@
-"""`accelopt validate` (being built; see its issue)."""
+"""`accelopt validate`: predicted vs published training runs, with the error."""
 
 from __future__ import annotations
 
@@ -6,8 +6,36 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("validate", help="(not built yet)")
-    def _cmd() -> None:
-        from accelopt.errors import UnsupportedError
+    @app.command("validate", help="Reproduce published training runs (bundled CSV, cited) and print the error.")
+    def validate(
+        runs: str = typer.Option(None, "--runs", help="CSV of runs in the bundled format (default: bundled)"),
+        calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
+        as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
+    ) -> None:
+        from accelopt.predict.validation import median_abs_error, validate_all
+        from accelopt.report.jsonout import emit
 
-        raise UnsupportedError("`accelopt validate` is not built yet", "see the open issue for it")
+        results = validate_all(runs, calibration)
+        med_test = median_abs_error(results, held_out_only=True)
+        med_all = median_abs_error(results, held_out_only=False)
+        if as_json:
+            emit({"runs": [{**r.__dict__, "error": r.error} for r in results],
+                  "median_abs_error_held_out": med_test, "median_abs_error_all": med_all})
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        from accelopt.units import fmt_pct, fmt_seconds
+
+        tb = Table(title="published vs predicted step time (prediction = estimate)")
+        for col in ("run", "source", "hardware", "devices", "published", "predicted", "error", "pub. MFU",
+                    "pred. MFU", "role"):
+            tb.add_column(col)
+        for r in results:
+            tb.add_row(r.id, r.source, r.hardware, str(r.devices), fmt_seconds(r.published_step_s),
+                       fmt_seconds(r.predicted_step_s), f"{100 * r.error:+.1f}%", fmt_pct(r.published_mfu),
+                       fmt_pct(r.predicted_mfu), "fit" if r.fitted else "test")
+        con = Console()
+        con.print(tb)
+        con.print(f"median |error| on runs the calibration was not fitted on: {100 * med_test:.1f}% "
+                  f"({sum(not r.fitted for r in results)} runs); all runs: {100 * med_all:.1f}%")

@@ -35,6 +35,10 @@ class TransformerConfig:
     moe_every: int = 1
     """Every n-th layer is MoE (1 = all layers when experts > 1)."""
     shared_experts: int = 0
+    first_dense_layers: int = 0
+    """MoE models whose first layers are dense (DeepSeekMoE: 1); those layers use `dense_ffn`."""
+    dense_ffn: int | None = None
+    """MLP width of the dense layers of an MoE model when it differs from the expert width `ffn`."""
     tied_embeddings: bool = False
     encoder_only: bool = False
     """BERT-style (bidirectional attention, no causal mask); decoders are causal."""
@@ -70,7 +74,7 @@ class TransformerConfig:
 
     @property
     def moe_layers(self) -> int:
-        return self.layers // self.moe_every if self.is_moe else 0
+        return (self.layers - self.first_dense_layers) // self.moe_every if self.is_moe else 0
 
     def attn_params_per_layer(self) -> int:
         h, kv = self.hidden, self.n_kv_heads * self.head_dim
@@ -84,7 +88,8 @@ class TransformerConfig:
         """All parameters (every expert counted)."""
         per_layer_norms = 2 * self.hidden
         dense_layers = self.layers - self.moe_layers
-        mlp = dense_layers * self.mlp_params_per_expert()
+        dense_width = self.dense_ffn or self.ffn
+        mlp = dense_layers * (3 if self.mlp == "swiglu" else 2) * self.hidden * dense_width
         mlp += self.moe_layers * ((self.experts + self.shared_experts) * self.mlp_params_per_expert()
                                   + self.hidden * self.experts)  # + router
         emb = self.vocab * self.hidden * (1 if self.tied_embeddings else 2)

@@ -1,0 +1,139 @@
+"""Efficiency calibration for the training predictor: one set per device family, user-visible TOML.
+
+The bundled file is predict/data/calibration.toml (its header says which runs it was fitted on);
+`--calibration FILE` loads another file whose families replace the bundled ones by name.
+A spec measured by `accelopt probe` (spec.measured) uses the 'probed' family: its peaks are
+already achieved rates, so they are not derated again.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+from dataclasses import dataclass, fields, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from accelopt.errors import InputError
+from accelopt.hardware.spec import AcceleratorSpec
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass(frozen=True, kw_only=True)
+class Calibration:
+    """Efficiencies of one device family (see calibration.toml for the model each one enters)."""
+
+    family: str
+    matmul_eff_max: float
+    """Asymptotic fraction of the dense peak a large GEMM reaches."""
+    matmul_half_flop: float
+    """GEMM size (FLOPs) at which efficiency is half of matmul_eff_max."""
+    memory_eff: float
+    """Achieved fraction of peak memory bandwidth for memory-bound ops."""
+    scaleup_bw_eff: float
+    scaleout_bw_eff: float
+    overlap_eff: float
+    """Fraction of overlappable compute that hides communication when overlap is enabled."""
+    kernel_overhead_s: float
+    """Launch / synchronisation gap per kernel."""
+    framework_overhead_bytes: float
+    """Memory the framework holds besides the model state and activations (context, comm buffers)."""
+    fitted_on: tuple[str, ...] = ()
+    match: tuple[str, ...] = ()
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("matmul_eff_max", "memory_eff", "scaleup_bw_eff", "scaleout_bw_eff", "overlap_eff"):
+            v = getattr(self, name)
+            if not 0.0 <= v <= 1.0 or (name != "overlap_eff" and v == 0.0):
+                raise InputError(f"calibration family {self.family!r}: {name} = {v!r} must be in (0, 1]",
+                                 f"give {name} as a fraction, e.g. 0.8")
+        for name in ("matmul_half_flop", "kernel_overhead_s", "framework_overhead_bytes"):
+            if getattr(self, name) < 0:
+                raise InputError(f"calibration family {self.family!r}: {name} is negative", f"give {name} >= 0")
+
+    def matmul_eff(self, flops: Any) -> Any:
+        """eff(F) = eff_max * F / (F + F_half), elementwise over an array of GEMM sizes."""
+        return self.matmul_eff_max * flops / (flops + self.matmul_half_flop)
+
+
+_NUM_FIELDS = ("matmul_eff_max", "matmul_half_flop", "memory_eff", "scaleup_bw_eff", "scaleout_bw_eff",
+               "overlap_eff", "kernel_overhead_s", "framework_overhead_bytes")
+
+
+def _family(name: str, table: dict[str, Any], where: str) -> Calibration:
+    if not isinstance(table, dict):
+        raise InputError(f"{where}: [family.{name}] is not a table", "see predict/data/calibration.toml")
+    missing = [f for f in _NUM_FIELDS if f not in table]
+    if missing:
+        raise InputError(f"{where}: family {name!r} lacks {', '.join(missing)}",
+                         "give every field (copy a family from the bundled calibration.toml)")
+    unknown = set(table) - {*_NUM_FIELDS, "fitted_on", "match", "source"}
+    if unknown:
+        raise InputError(f"{where}: family {name!r} has unknown field(s) {', '.join(sorted(unknown))}",
+                         f"allowed: {', '.join(_NUM_FIELDS)}, fitted_on, match, source")
+    kw: dict[str, Any] = {}
+    for f in _NUM_FIELDS:
+        v = table[f]
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise InputError(f"{where}: family {name!r} field {f} = {v!r} is not a number", "give a plain number")
+        kw[f] = float(v)
+    return Calibration(family=name, fitted_on=tuple(table.get("fitted_on", ())), match=tuple(table.get("match", ())),
+                       source=str(table.get("source", where)), **kw)
+
+
+def _parse(text: str, where: str) -> dict[str, Calibration]:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"calibration file {where} is not valid TOML: {e}", "fix the TOML syntax") from None
+    fam = doc.get("family")
+    if not isinstance(fam, dict) or not fam:
+        raise InputError(f"calibration file {where} has no [family.NAME] tables",
+                         "see predict/data/calibration.toml for the format")
+    return {name: _family(name, t, where) for name, t in fam.items()}
+
+
+def bundled_text() -> str:
+    return (resources.files("accelopt.predict") / "data" / "calibration.toml").read_text(encoding="utf-8")
+
+
+def load_calibrations(path: Path | str | None = None) -> dict[str, Calibration]:
+    """Bundled families, with those of `path` (if given) replacing them by name."""
+    cals = _parse(bundled_text(), "<bundled calibration.toml>")
+    if path is not None:
+        p = Path(path)
+        if not p.exists():
+            raise InputError(f"calibration file {p} does not exist", "check the path given to --calibration")
+        cals.update(_parse(p.read_text(encoding="utf-8"), str(p)))
+    return cals
+
+
+def calibration_for(spec: AcceleratorSpec, cals: dict[str, Calibration] | None = None) -> Calibration:
+    """The family whose `match` globs fit the device name (first match in file order; 'probed' if measured)."""
+    cals = cals if cals is not None else load_calibrations()
+    if spec.measured and "probed" in cals:
+        return cals["probed"]
+    names = [spec.name.lower(), *(a.lower() for a in spec.aliases)]
+    for cal in cals.values():
+        if cal.family in ("default", "probed"):
+            continue
+        if any(fnmatch.fnmatch(n, pat) for pat in cal.match for n in names):
+            return cal
+    if "default" not in cals:
+        raise InputError(f"no calibration family matches device {spec.name!r}", "add a [family.default] table")
+    return cals["default"]
+
+
+def with_values(cal: Calibration, **values: float) -> Calibration:
+    """A copy with some fields changed (used by the fit)."""
+    known = {f.name for f in fields(Calibration)}
+    bad = set(values) - known
+    if bad:
+        raise InputError(f"unknown calibration field(s) {', '.join(sorted(bad))}", f"use {', '.join(_NUM_FIELDS)}")
+    return replace(cal, **values)  # type: ignore[arg-type]

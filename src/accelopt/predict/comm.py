@@ -1,0 +1,122 @@
+"""Collective communication time: latency + bytes / bandwidth, ring or tree, vectorised over layouts.
+
+Cost models (alpha-beta, Thakur, Rabenseifner & Gropp 2005, 'Optimization of Collective
+Communication Operations in MPICH', IJHPCA 19(1), sec. 4, Table 1):
+    ring all-reduce       T = 2 (p-1) alpha + 2 (p-1)/p * n / B
+    ring reduce-scatter   T =   (p-1) alpha +   (p-1)/p * n / B       (all-gather the same)
+    tree all-reduce       T = 2 log2(p) alpha + 2 n / B               (pipelined double binary tree,
+                                                                       NCCL; Sanders et al. 2009)
+    all-to-all            T =   (p-1) alpha +   (p-1)/p * n / B       (pairwise exchange)
+where n is the bytes each rank holds and B the per-rank, per-direction link bandwidth.
+Hierarchical all-reduce over a scale-up domain and the scale-out network: reduce-scatter inside
+the domain, all-reduce the 1/d_in shard across domains, all-gather inside (the NCCL/Horovod
+hierarchical scheme; Jia et al. 2018, 'Highly Scalable Deep Learning Training System with
+Mixed-Precision', sec. 3.3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.predict.calibration import Calibration
+
+# Used only when the catalog gives no link latency: NCCL intra-node ~ a few µs and InfiniBand
+# end-to-end ~ 5-10 µs per message (estimates; NCCL tuning model uses similar base latencies).
+DEFAULT_SCALEUP_LATENCY_S = 3e-6
+DEFAULT_SCALEOUT_LATENCY_S = 8e-6
+# A device with no scale-out link listed: fall back to 100 Gb/s Ethernet per device (an estimate).
+DEFAULT_SCALEOUT_BW = 12.5e9
+
+
+@dataclass(frozen=True)
+class Links:
+    """Effective per-device, per-direction bandwidths (bytes/s) and latencies (s) of one device kind."""
+
+    domain: int
+    up_bw: float
+    up_lat: float
+    out_bw: float
+    out_lat: float
+
+    @classmethod
+    def of(cls, spec: AcceleratorSpec, cal: Calibration) -> Links:
+        out_raw = spec.scaleout_bandwidth_byte_per_s or DEFAULT_SCALEOUT_BW
+        up_raw = spec.scaleup_bandwidth_byte_per_s or out_raw
+        return cls(domain=int(spec.scaleup_domain_devices), up_bw=up_raw * cal.scaleup_bw_eff,
+                   up_lat=spec.scaleup_latency_s if spec.scaleup_latency_s is not None else DEFAULT_SCALEUP_LATENCY_S,
+                   out_bw=out_raw * cal.scaleout_bw_eff,
+                   out_lat=(spec.scaleout_latency_s if spec.scaleout_latency_s is not None
+                            else DEFAULT_SCALEOUT_LATENCY_S))
+
+    def pick(self, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(bandwidth, latency) for a group spanning `span` consecutive ranks: scale-up if it fits the domain."""
+        inside = span <= self.domain
+        return np.where(inside, self.up_bw, self.out_bw), np.where(inside, self.up_lat, self.out_lat)
+
+
+def _f(p: np.ndarray) -> np.ndarray:
+    return np.asarray(p, dtype=float)
+
+
+def ring_allreduce_s(n_bytes: np.ndarray, p: np.ndarray, bw: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    p = _f(p)
+    return np.where(p > 1, 2 * (p - 1) * lat + 2 * (p - 1) / p * n_bytes / bw, 0.0)
+
+
+def tree_allreduce_s(n_bytes: np.ndarray, p: np.ndarray, bw: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    p = _f(p)
+    return np.where(p > 1, 2 * np.log2(np.maximum(p, 1)) * lat + 2 * n_bytes / bw, 0.0)
+
+
+def allreduce_s(n_bytes: np.ndarray, p: np.ndarray, bw: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """The faster of ring and tree (what NCCL's tuner picks per message size)."""
+    return np.minimum(ring_allreduce_s(n_bytes, p, bw, lat), tree_allreduce_s(n_bytes, p, bw, lat))
+
+
+def reduce_scatter_s(n_bytes: np.ndarray, p: np.ndarray, bw: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Ring reduce-scatter (all-gather costs the same): (p-1) alpha + (p-1)/p n/B."""
+    p = _f(p)
+    return np.where(p > 1, (p - 1) * lat + (p - 1) / p * n_bytes / bw, 0.0)
+
+
+def alltoall_s(n_bytes: np.ndarray, p: np.ndarray, bw: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    p = _f(p)
+    return np.where(p > 1, (p - 1) * lat + (p - 1) / p * n_bytes / bw, 0.0)
+
+
+def p2p_s(n_bytes: np.ndarray, bw: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    return lat + n_bytes / bw
+
+
+def split_domain(group: np.ndarray, inner: np.ndarray, domain: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ranks of a group (stride `inner`) inside one scale-up domain (d_in) and across domains (d_out).
+
+    Megatron orders ranks tp (innermost), cp, dp, pp; a group of size `group` whose members are
+    `inner` ranks apart has min(group, domain // inner) members per domain (at least 1).
+    """
+    per_dom = np.maximum(domain // np.maximum(inner, 1), 1)
+    d_in = np.minimum(group, per_dom)
+    d_in = np.gcd(d_in.astype(np.int64), group.astype(np.int64))
+    return d_in, group // d_in
+
+
+def hier_allreduce_s(n_bytes: np.ndarray, group: np.ndarray, inner: np.ndarray, links: Links) -> np.ndarray:
+    """Hierarchical all-reduce: RS + AG inside the domain, all-reduce of the 1/d_in shard across domains."""
+    d_in, d_out = split_domain(group, inner, links.domain)
+    up_bw, up_lat = np.full_like(n_bytes, links.up_bw), np.full_like(n_bytes, links.up_lat)
+    t_in: np.ndarray = 2 * reduce_scatter_s(n_bytes, d_in, up_bw, up_lat)
+    shard = n_bytes / d_in
+    t_out = allreduce_s(shard, d_out, np.full_like(n_bytes, links.out_bw), np.full_like(n_bytes, links.out_lat))
+    return t_in + t_out
+
+
+def hier_reduce_scatter_s(n_bytes: np.ndarray, group: np.ndarray, inner: np.ndarray, links: Links) -> np.ndarray:
+    """Hierarchical reduce-scatter (= all-gather): inside the domain, then the shard across domains."""
+    d_in, d_out = split_domain(group, inner, links.domain)
+    t_in = reduce_scatter_s(n_bytes, d_in, np.full_like(n_bytes, links.up_bw), np.full_like(n_bytes, links.up_lat))
+    t_out = reduce_scatter_s(n_bytes / d_in, d_out, np.full_like(n_bytes, links.out_bw),
+                             np.full_like(n_bytes, links.out_lat))
+    return t_in + t_out

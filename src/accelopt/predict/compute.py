@@ -1,0 +1,144 @@
+"""Per-op roofline compute time of one transformer layer, vectorised over layouts.
+
+Each op's time is the roofline bound (Williams, Waterman & Patterson 2009, 'Roofline', CACM 52(4)):
+    t = max(F / (peak * eff(F)), bytes / (BW * memory_eff)) + kernel_overhead
+with eff(F) the op-size-dependent GEMM efficiency of the device family (calibration.py).
+FLOPs count 2 per multiply-accumulate. A GEMM [M,K] x [K,N] reads M*K + K*N and writes M*N elements.
+Backward GEMMs (data and weight gradients) are two GEMMs of the forward's size, so t_bwd = 2 t_fwd
+(Narayanan et al. 2021, sec. 5.1: 'backward pass ... twice the FLOPs of the forward pass').
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from accelopt.predict.calibration import Calibration
+from accelopt.workload.transformer import TransformerConfig
+
+Arr = Any  # numpy arrays over layouts, or scalars that broadcast against them
+
+
+@dataclass(frozen=True)
+class Device:
+    """The rates one evaluation uses (peak of the training dtype for GEMMs)."""
+
+    peak_flop_per_s: float
+    bw_byte_per_s: float
+    cal: Calibration
+
+
+def roofline_s(flops: Arr, n_bytes: Arr, dev: Device, n_kernels: float | Arr = 1.0) -> Arr:
+    """Roofline time of `n_kernels` identical ops of `flops` and `n_bytes` each."""
+    t_compute = np.where(flops > 0, flops / (dev.peak_flop_per_s * dev.cal.matmul_eff(np.maximum(flops, 1.0))), 0.0)
+    t_memory = n_bytes / (dev.bw_byte_per_s * dev.cal.memory_eff)
+    return n_kernels * (np.maximum(t_compute, t_memory) + dev.cal.kernel_overhead_s)
+
+
+def memory_ops_s(total_bytes: Arr, dev: Device, n_kernels: float) -> Arr:
+    """`n_kernels` memory-bound ops moving `total_bytes` together: bytes / (BW x mem_eff) + launches."""
+    return total_bytes / (dev.bw_byte_per_s * dev.cal.memory_eff) + n_kernels * dev.cal.kernel_overhead_s
+
+
+def gemm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, count: float | Arr = 1.0) -> tuple[Arr, Arr]:
+    """(time, flops) of `count` GEMMs [m,k]x[k,n]."""
+    flops = 2.0 * m * n * k
+    n_bytes = (m * k + k * n + m * n) * dtb
+    return roofline_s(flops, n_bytes, dev, count), flops * count
+
+
+@dataclass
+class LayerTimes:
+    """Forward time and FLOPs of one layer for one micro-batch on one device (arrays over layouts)."""
+
+    dense_s: Arr          # QKV, out-projection, dense MLP GEMMs and the elementwise ops
+    attn_core_s: Arr      # scores, softmax, attention x V (what selective recompute redoes)
+    moe_mlp_s: Arr        # expert + shared-expert GEMMs and router of an MoE layer (replaces the dense MLP)
+    dense_mlp_s: Arr
+    flops_dense: Arr      # FLOPs per device per layer (dense layer), attention core included
+    flops_moe: Arr        # FLOPs per device per layer (MoE layer)
+    flops_attn_core: Arr
+
+
+def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, sp: Arr, flash: bool,
+                  ep: Arr, dtb: float, dev: Device) -> LayerTimes:
+    """One layer's forward pass for micro-batch b, local sequence s (queries) over s_kv keys.
+
+    Shapes per device (tensor parallel t splits heads and the MLP width, Shoeybi et al. 2019 sec. 3):
+      QKV   [b*s, h] x [h, (h + 2 kv)/t];  out [b*s, h/t] x [h/t, h]
+      scores (b*a/t) x [s, d] x [d, s_kv];  AV (b*a/t) x [s, s_kv] x [s_kv, d]
+      MLP   [b*s, h] x [h, f/t] (x2 gates for SwiGLU), [b*s, f/t] x [f/t, h]
+    """
+    h, a, d = model.hidden, model.heads, model.head_dim
+    kv = model.n_kv_heads * d
+    T = b * s  # tokens of the micro-batch on this device (context parallel splits s)
+    t_qkv, f_qkv = gemm_s(T, (h + 2 * kv) / tp, h, dtb, dev)
+    t_out, f_out = gemm_s(T, h, h / tp, dtb, dev)
+    heads_local = a / tp
+    if flash:  # fused kernel: reads Q, K, V once and writes O (Dao et al. 2022, sec. 3.1)
+        f_core = 4.0 * b * heads_local * s * s_kv * d
+        core_bytes = b * heads_local * d * (2 * s + 2 * s_kv) * dtb
+        t_core = roofline_s(f_core, core_bytes, dev, 1.0)
+    else:  # scores GEMM, softmax (+ dropout) through memory, AV GEMM (Megatron-LM 2021)
+        t_sc, f_sc = gemm_s(s, s_kv, d, dtb, dev, b * heads_local)
+        sm_bytes = 2.0 * b * heads_local * s * s_kv * dtb * 2  # softmax + dropout, read + write each
+        t_sm = memory_ops_s(sm_bytes, dev, 2.0)
+        t_av, f_av = gemm_s(s, d, s_kv, dtb, dev, b * heads_local)
+        t_core, f_core = t_sc + t_sm + t_av, f_sc + f_av
+    mats = 3 if model.mlp == "swiglu" else 2
+    dense_ffn = model.dense_ffn or model.ffn
+    t_up, f_up = gemm_s(T, dense_ffn / tp, h, dtb, dev, mats - 1)
+    t_down, f_down = gemm_s(T, h, dense_ffn / tp, dtb, dev)
+    # Elementwise (memory-bound): 2 norms + 2 residual adds on [T, h] (split by t under sequence
+    # parallelism, Korthikanti et al. 2022 sec. 4.2.2), the activation on [T, f/t].
+    rep = np.where(sp, tp, 1.0)
+    ew_bytes = (2 * 2 * T * h + 2 * 3 * T * h) / rep * dtb + (mats * T * dense_ffn / tp) * dtb
+    t_ew = memory_ops_s(ew_bytes, dev, 5.0)
+    dense_mlp_s = t_up + t_down
+    moe_s = np.zeros_like(T, dtype=float)
+    f_moe_mlp = np.zeros_like(T, dtype=float)
+    if model.is_moe:
+        # Balanced routing: each of the E/ep local experts gets T*ep*top_k/E tokens (Lepikhin et al. 2021).
+        tok_e = T * ep * model.top_k / model.experts
+        n_local = model.experts / ep
+        t_e_up, f_e_up = gemm_s(tok_e, model.ffn / tp, h, dtb, dev, n_local * (mats - 1))
+        t_e_dn, f_e_dn = gemm_s(tok_e, h, model.ffn / tp, dtb, dev, n_local)
+        t_r, f_r = gemm_s(T, model.experts, h, dtb, dev)
+        moe_s = t_e_up + t_e_dn + t_r
+        f_moe_mlp = f_e_up + f_e_dn + f_r
+        if model.shared_experts:
+            t_s_up, f_s_up = gemm_s(T, model.shared_experts * model.ffn / tp, h, dtb, dev, mats - 1)
+            t_s_dn, f_s_dn = gemm_s(T, h, model.shared_experts * model.ffn / tp, dtb, dev)
+            moe_s = moe_s + t_s_up + t_s_dn
+            f_moe_mlp = f_moe_mlp + f_s_up + f_s_dn
+    base = t_qkv + t_out + t_ew
+    f_base = f_qkv + f_out + f_core
+    return LayerTimes(dense_s=base + dense_mlp_s, attn_core_s=t_core, moe_mlp_s=moe_s, dense_mlp_s=dense_mlp_s,
+                      flops_dense=f_base + f_up + f_down, flops_moe=f_base + f_moe_mlp, flops_attn_core=f_core)
+
+
+def logits_forward(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device) -> tuple[Arr, Arr]:
+    """Output projection [T, h] x [h, V/t] and the softmax cross-entropy over [T, V/t] (fp32)."""
+    t_g, f_g = gemm_s(T, model.vocab / tp, model.hidden, dtb, dev)
+    t_ce = memory_ops_s(2.0 * T * model.vocab / tp * 4, dev, 2.0)
+    return t_g + t_ce, f_g
+
+
+def model_flops_per_token(model: TransformerConfig, seq_len: int) -> float:
+    """Forward FLOPs per token of the unsharded model, attention over the full sequence.
+
+    Per layer 2h(h + 2kv) + 2h^2 (projections) + 4 s h (scores and AV) + MLP; plus 2 h V logits. For
+    GPT (kv = h, f = 4h) training (x3) this is 72 h^2 + 12 s h per layer + 6 h V per token, i.e.
+    Narayanan et al. 2021 eq. (3) without the recompute pass: 72 B s l h^2 (1 + s/(6h)) + 6 B s h V.
+    """
+    h = model.hidden
+    kv = model.n_kv_heads * model.head_dim
+    mats = 3 if model.mlp == "swiglu" else 2
+    attn = 2 * h * (h + 2 * kv) + 2 * h * h + 4 * seq_len * h
+    dense_mlp = 2 * mats * h * (model.dense_ffn or model.ffn)
+    moe_mlp = 2 * mats * h * model.ffn * (model.top_k + model.shared_experts) + 2 * h * model.experts
+    n_moe = model.moe_layers
+    per_layers = model.layers * attn + (model.layers - n_moe) * dense_mlp + n_moe * moe_mlp
+    return float(per_layers + 2 * h * model.vocab)

@@ -1,0 +1,106 @@
+"""Energy, carbon and money for a run on `n_devices` accelerators (every result is an estimate).
+
+Power model (an estimate, not a measurement): a device draws
+    P(u) = P_idle + (P_TDP - P_idle) * u,   0 <= u <= 1
+where u is the fraction of time it is busy. This linear idle-to-peak model is the one used by
+e.g. Fan, Weber & Barroso 2007 ('Power provisioning for a warehouse-sized computer', ISCA, sec. 4.1).
+Facility energy = (device + host share) x PUE (The Green Grid 2007, 'The Green Grid Data Center
+Power Efficiency Metrics: PUE and DCiE', White Paper #6: PUE = total facility power / IT power).
+Carbon = energy x grid intensity (Patterson et al. 2021, 'Carbon Emissions and Large Neural Network
+Training', sec. 2, eq.: tCO2e = MWh x tCO2e/MWh).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from accelopt.errors import InputError
+from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.units import HOUR_S, KWH_J
+
+# When a spec has no idle_w: an assumed idle draw of 10% of TDP (an estimate). Patterson et al. 2021
+# report measured average system power per processor rather than idle; NVIDIA's H100 SXM idles at
+# roughly 60-90 W of its 700 W TDP in nvidia-smi readings (about 10%). Override with a spec idle_w.
+IDLE_FRACTION_OF_TDP = 0.10
+IDLE_FRACTION_SOURCE = "assumed 10% of TDP (estimate; H100 SXM idles at ~70 W of 700 W in nvidia-smi readings)"
+
+# Defaults of Facility, with their sources.
+DEFAULT_PUE = 1.10
+DEFAULT_PUE_SOURCE = ("Google Data Centers 'Efficiency' page: fleet-wide trailing-twelve-month PUE 1.10 (2023); "
+                      "the Uptime Institute Global Data Center Survey 2023 gives an industry average of 1.58")
+DEFAULT_GRID_KG_CO2_PER_KWH = 0.367
+DEFAULT_GRID_SOURCE = ("U.S. EIA FAQ 'How much carbon dioxide is produced per kilowatthour of U.S. electricity "
+                       "generation?': 0.81 lb CO2/kWh in 2023 = 0.367 kg/kWh (US average)")
+DEFAULT_HOST_W_PER_DEVICE = 575.0
+DEFAULT_HOST_SOURCE = ("NVIDIA DGX H100 datasheet: system power ~10.2 kW max for 8 GPUs of 700 W -> "
+                       "(10200 - 8 x 700) / 8 = 575 W of CPUs, memory, NICs, fans per GPU (an upper estimate)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Facility:
+    """Where the devices run. Every default has a source (see the *_SOURCE constants); override any."""
+
+    pue: float = DEFAULT_PUE
+    """Power usage effectiveness: facility power / IT power (>= 1)."""
+    grid_kg_co2_per_kwh: float = DEFAULT_GRID_KG_CO2_PER_KWH
+    """Carbon intensity of the electricity, kg CO2(e) per kWh."""
+    host_power_w_per_device: float = DEFAULT_HOST_W_PER_DEVICE
+    """Host share (CPU, DRAM, NICs, fans) per accelerator, watts."""
+
+    def __post_init__(self) -> None:
+        if not self.pue >= 1.0:
+            raise InputError(f"pue = {self.pue!r} must be >= 1", "PUE is facility power / IT power, e.g. 1.1")
+        if self.grid_kg_co2_per_kwh < 0:
+            raise InputError(f"grid_kg_co2_per_kwh = {self.grid_kg_co2_per_kwh!r} is negative",
+                             "give kg CO2 per kWh, e.g. 0.367")
+        if self.host_power_w_per_device < 0:
+            raise InputError(f"host_power_w_per_device = {self.host_power_w_per_device!r} is negative",
+                             "give watts per accelerator, e.g. 575 (0 to count the accelerators only)")
+
+    def sources(self) -> dict[str, str]:
+        return {"pue": DEFAULT_PUE_SOURCE, "grid_kg_co2_per_kwh": DEFAULT_GRID_SOURCE,
+                "host_power_w_per_device": DEFAULT_HOST_SOURCE}
+
+
+def idle_power_w(spec: AcceleratorSpec) -> float:
+    """Idle draw: the spec's idle_w, else IDLE_FRACTION_OF_TDP x TDP (an estimate)."""
+    if spec.tdp_w is None:
+        raise InputError(f"device {spec.name!r} has no tdp_w", "add tdp_w (with its source) to the catalog entry")
+    if spec.idle_w is not None:
+        return float(spec.idle_w)
+    return IDLE_FRACTION_OF_TDP * float(spec.tdp_w)
+
+
+def device_power_w(spec: AcceleratorSpec, utilization: float | np.ndarray) -> float | np.ndarray:
+    """Estimated draw of one device busy a fraction `utilization` of the time: idle + (TDP - idle) x u."""
+    u = np.clip(utilization, 0.0, 1.0)
+    idle = idle_power_w(spec)
+    out = idle + (float(spec.tdp_w or 0.0) - idle) * u
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def energy_j(spec: AcceleratorSpec, n_devices: float | np.ndarray, time_s: float | np.ndarray,
+             utilization: float | np.ndarray, facility: Facility | None = None) -> float | np.ndarray:
+    """Facility energy of `n_devices` for `time_s`: (device + host) power x time x PUE (an estimate)."""
+    f = facility or Facility()
+    per_device_w = device_power_w(spec, utilization) + f.host_power_w_per_device
+    out = np.asarray(n_devices, dtype=float) * per_device_w * np.asarray(time_s, dtype=float) * f.pue
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def carbon_kg(energy_j_: float | np.ndarray, facility: Facility | None = None) -> float | np.ndarray:
+    """kg CO2(e) of `energy_j_` joules at the facility's grid intensity."""
+    f = facility or Facility()
+    out = np.asarray(energy_j_, dtype=float) / KWH_J * f.grid_kg_co2_per_kwh
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def cost_usd(spec: AcceleratorSpec, n_devices: float | np.ndarray,
+             time_s: float | np.ndarray) -> float | np.ndarray | None:
+    """Rental cost at the catalog's price per device-hour; None when the catalog has no price."""
+    if spec.price_usd_per_hour is None:
+        return None
+    out = np.asarray(n_devices, dtype=float) * np.asarray(time_s, dtype=float) / HOUR_S * spec.price_usd_per_hour
+    return float(out) if np.ndim(out) == 0 else out

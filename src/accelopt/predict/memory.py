@@ -1,0 +1,137 @@
+"""Memory per device of a training layout, by component, vectorised over layouts.
+
+Model state (Rajbhandari et al. 2020, 'ZeRO', sec. 3.1): mixed-precision Adam keeps 2 bytes of
+16-bit weights + 2 bytes of gradients + 12 bytes of optimizer state (fp32 master weights,
+momentum, variance) per parameter. ZeRO stage 1 shards the optimizer state over the data-parallel
+group, stage 2 also the gradients, stage 3 (= FSDP full sharding, Zhao et al. 2023) also the weights.
+
+Activations (Korthikanti et al. 2022, 'Reducing Activation Recomputation in Large Transformer
+Models', sec. 4, eq. 1-2 and Table 2), per layer and micro-batch, 16-bit:
+    no parallelism          s b h (34 + 5 a s / h)
+    tensor parallel t       s b h (10 + 24/t + 5 a s / (h t))
+    + sequence parallel     s b h (34/t + 5 a s / (h t))
+    + selective recompute   s b h 34/t         (the 5 a s^2 b attention term is recomputed)
+    full recompute          2 s b h (/t with sequence parallel): only each layer's input is kept
+Generalised here to grouped-query attention (K, V of width kv) and SwiGLU (three [s, b, f] tensors):
+the 24 s b h of the t-split part is Q 2sbh + K,V 4 s b kv + out-proj input 2sbh + MLP 16 sbh (GELU,
+f = 4h: 2 s b f + 2 s b f) or 6 s b f (SwiGLU); it reduces to eq. 2 for GPT. The 10 s b h part is the
+2 layer-norm inputs (4sbh), QKV and MLP inputs (4sbh) and two dropout masks (2sbh).
+A fused (flash) attention kernel keeps no s x s tensor, like selective recompute.
+Pipeline (Korthikanti sec. 4.2.3): with 1F1B the first stage holds min(m, p) micro-batches in flight,
+x (1 + (p-1)/(p v)) with v interleaved chunks. The last stage also keeps fp32 logits, 4 s b V / t.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from accelopt.workload.transformer import TransformerConfig
+
+Arr = np.ndarray
+
+WEIGHT_BYTES = 2.0   # 16-bit weights (fp8 training keeps 16-bit weights too, casting per GEMM)
+GRAD_BYTES = 2.0
+OPTIM_BYTES = 12.0   # fp32 master + Adam m + v
+
+
+@dataclass
+class StageParams:
+    """Parameters held by the busiest device (arrays over layouts)."""
+
+    dense: Arr    # replicated over dp*cp (attention, dense MLP, shared experts, router, embeddings)
+    expert: Arr   # routed experts, replicated over dp*cp/ep
+    layer_full: Arr  # one layer's parameters on a device before ZeRO-3 sharding (its gather buffer)
+
+
+def layers_per_stage(n_layers: int, pp: Arr, vp: Arr) -> Arr:
+    """Layers on the busiest pipeline rank: v chunks of ceil(L / (p v)) layers."""
+    return np.ceil(n_layers / (pp * vp)) * vp
+
+
+def stage_params(model: TransformerConfig, pp: Arr, vp: Arr, tp: Arr, ep: Arr) -> StageParams:
+    h = model.hidden
+    kv = model.n_kv_heads * model.head_dim
+    mats = 3 if model.mlp == "swiglu" else 2
+    attn = 2 * h * h + 2 * h * kv + 2 * h
+    dense_mlp = mats * h * (model.dense_ffn or model.ffn)
+    frac_moe = model.moe_layers / model.layers
+    shared = model.shared_experts * mats * h * model.ffn + (h * model.experts if model.is_moe else 0)
+    experts = model.experts * mats * h * model.ffn if model.is_moe else 0
+    ls = layers_per_stage(model.layers, pp, vp)
+    emb = model.vocab * h * np.where(pp == 1, 1 if model.tied_embeddings else 2, 1)
+    dense = ls * (attn + (1 - frac_moe) * dense_mlp + frac_moe * shared) / tp + emb / tp
+    expert = ls * frac_moe * experts / (tp * ep)
+    layer_full = (attn + (dense_mlp if not model.is_moe else shared) + (experts / ep if model.is_moe else 0)) / tp
+    return StageParams(dense=dense, expert=expert, layer_full=layer_full)
+
+
+@dataclass
+class MemoryBreakdown:
+    weights: Arr
+    grads: Arr
+    optimizer: Arr
+    activations: Arr
+    overhead: Arr
+
+    @property
+    def total(self) -> Arr:
+        return self.weights + self.grads + self.optimizer + self.activations + self.overhead
+
+
+def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr, sp: Arr, recompute: Arr,
+                               flash: bool, moe: bool) -> Arr:
+    """Bytes of one layer's stored activations for one micro-batch (local sequence s), eq. above."""
+    h, a = model.hidden, model.heads
+    kv = model.n_kv_heads * model.head_dim
+    sbh = s * b * h
+    mlp_f = model.ffn if moe else (model.dense_ffn or model.ffn)
+    mlp_inner = (6.0 if model.mlp == "swiglu" else 4.0) * s * b * mlp_f
+    if moe:  # each token is processed by top_k routed + the shared experts
+        mlp_inner = mlp_inner * (model.top_k + model.shared_experts)
+    split = 4 * sbh + 4 * s * b * kv + mlp_inner
+    attn_sq = 5.0 * a * s * s * b  # softmax 2, dropout mask 1, dropout output 2 (bytes per element)
+    keep_sq = (recompute == 0) & (not flash)
+    split = split + np.where(keep_sq, attn_sq, 0.0)
+    repl = 10.0 * sbh
+    rep_div = np.where(sp, tp, 1)
+    none_or_sel = split / tp + repl / rep_div
+    full = 2.0 * sbh / rep_div
+    return np.where(recompute == 2, full, none_or_sel)
+
+
+def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: Arr, ep: Arr, vp: Arr,
+                      mbs: Arr, m: Arr, zero: Arr, recompute: Arr, sp: Arr, seq_len: int, flash: bool,
+                      overhead_bytes: float) -> MemoryBreakdown:
+    """Peak bytes on the busiest device (max of the first and last pipeline stage)."""
+    prm = stage_params(model, pp, vp, tp, ep)
+    shard_dense = dp * cp
+    shard_exp = np.maximum(dp * cp // np.maximum(ep, 1), 1)
+    # ZeRO: stage >= 1 shards optimizer state, >= 2 gradients, 3 weights (Rajbhandari et al. 2020, Fig. 1).
+    opt = OPTIM_BYTES * (np.where(zero >= 1, prm.dense / shard_dense, prm.dense)
+                         + np.where(zero >= 1, prm.expert / shard_exp, prm.expert))
+    grads = GRAD_BYTES * (np.where(zero >= 2, prm.dense / shard_dense, prm.dense)
+                          + np.where(zero >= 2, prm.expert / shard_exp, prm.expert))
+    # ZeRO-3 gathers one layer for compute and prefetches the next: 2 unsharded layers resident.
+    weights = WEIGHT_BYTES * np.where(zero >= 3, prm.dense / shard_dense + prm.expert / shard_exp
+                                      + 2 * prm.layer_full, prm.dense + prm.expert)
+    s = seq_len / cp
+    frac_moe = model.moe_layers / model.layers
+    per_layer = (1 - frac_moe) * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, False)
+    if model.is_moe:
+        per_layer = per_layer + frac_moe * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash,
+                                                                      True)
+    ls = layers_per_stage(model.layers, pp, vp)
+    in_flight = np.minimum(m, pp)
+    interleave = np.where(vp > 1, 1 + (pp - 1) / (pp * vp), 1.0)
+    first = ls * per_layer * in_flight * interleave
+    # Full recompute re-materialises one layer at a time during backward: add one layer's full set.
+    work = np.where(recompute == 2,
+                    activation_bytes_per_layer(model, mbs, s, tp, sp, np.zeros_like(recompute), flash,
+                                               model.is_moe), 0.0)
+    logits = 4.0 * s * mbs * model.vocab / tp
+    last = ls * per_layer * np.where(pp == 1, in_flight, 1) + logits
+    acts = np.maximum(np.where(pp == 1, first + logits, first), last) + work
+    return MemoryBreakdown(weights=weights, grads=grads, optimizer=opt, activations=acts,
+                           overhead=np.full_like(acts, overhead_bytes))

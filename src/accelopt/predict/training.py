@@ -1,0 +1,393 @@
+"""Training step time, memory and cost of parallel layouts — one vectorised code path.
+
+`evaluate(...)` takes arrays of layouts (one entry = one layout) and returns arrays of every term;
+`plan explain` evaluates an array of length 1 and `plan` (search.py) arrays of 10^5+, so both always agree.
+
+Step time (all predictions, estimates):
+    t_mb     = L_s (t_fwd + t_bwd + t_recompute + t_tp + t_cp + t_ep) [+ logits on the last stage]
+               + t_zero3 (exposed) + 2 v t_p2p                         one micro-batch on the busiest stage
+    step     = m t_mb + bubble + t_dp (exposed) + t_optimizer
+    bubble   = (p - 1) / v * t_mb      (1F1B: (p-1)/m of the ideal time; interleaved: (p-1)/(v m);
+                                        Narayanan et al. 2021, sec. 2.2.1-2.2.2)
+    MFU      = model FLOPs / (step x devices x peak);  HFU adds recompute FLOPs (Chowdhery et al. 2022, App. B)
+Communication (Shoeybi et al. 2019 sec. 3; Korthikanti et al. 2022 sec. 4.2.2): tensor parallel does
+2 all-reduces (or reduce-scatter + all-gather with sequence parallel: same bytes) of b s h per layer in
+the forward, 2 in the backward, 2 more when the forward is recomputed; they sit on the critical path.
+Pipeline stages send b s h (/t with the scatter/gather optimisation, Narayanan 2021 sec. 4.1) per
+micro-batch each way. Data-parallel gradient reduction moves the stage's gradients once per step and
+can overlap the last micro-batch's backward; ZeRO-3 gathers weights twice and reduce-scatters gradients
+per micro-batch (Rajbhandari et al. 2020 sec. 7: 1.5x the data-parallel volume), overlappable with
+that micro-batch's compute. Context parallel (ring attention, Liu et al. 2023) passes K,V blocks
+around the cp ring, overlapped with the attention core. Expert parallel does 2 all-to-alls of the
+routed tokens per MoE layer forward and 2 backward (Lepikhin et al. 2021).
+Overlap model: exposed = max(0, t_comm - overlap_eff x t_overlappable_compute).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from accelopt.errors import InputError
+from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.predict import comm
+from accelopt.predict.calibration import Calibration, calibration_for
+from accelopt.predict.compute import Device, layer_forward, logits_forward, model_flops_per_token, roofline_s
+from accelopt.predict.cost import Facility, carbon_kg, cost_usd, energy_j
+from accelopt.predict.memory import memory_per_device, stage_params
+from accelopt.workload.transformer import TransformerConfig
+
+Arr = np.ndarray
+DTYPE_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0}
+RECOMPUTE = {"none": 0, "selective": 1, "full": 2}
+RECOMPUTE_NAMES = {v: k for k, v in RECOMPUTE.items()}
+LAYOUT_FIELDS = ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "m", "zero", "recompute", "sp", "overlap")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Layout:
+    """One parallel layout. `m` is micro-batches per step (gradient accumulation steps)."""
+
+    tp: int = 1
+    pp: int = 1
+    dp: int = 1
+    cp: int = 1
+    ep: int = 1
+    vp: int = 1
+    """Interleaved pipeline chunks per device (1 = plain 1F1B)."""
+    mbs: int = 1
+    m: int = 1
+    zero: int = 0
+    """0 none, 1/2/3 ZeRO stage (3 = FSDP full sharding)."""
+    recompute: str = "none"
+    sp: bool = True
+    """Sequence parallelism alongside tensor parallelism (Korthikanti et al. 2022)."""
+    overlap: bool = True
+    """Overlap data-parallel / ZeRO communication with compute."""
+
+    @property
+    def devices(self) -> int:
+        return self.tp * self.pp * self.dp * self.cp
+
+    def __post_init__(self) -> None:
+        for f in ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "m"):
+            v = getattr(self, f)
+            if not isinstance(v, int | np.integer) or v < 1:
+                raise InputError(f"layout {f} = {v!r} must be a positive integer", f"give --{f} >= 1")
+        if self.zero not in (0, 1, 2, 3):
+            raise InputError(f"layout zero = {self.zero!r}", "use --zero 0, 1, 2 or 3 (3 = FSDP)")
+        if self.recompute not in RECOMPUTE:
+            raise InputError(f"layout recompute = {self.recompute!r}", "use --recompute none, selective or full")
+
+
+@dataclass
+class Layouts:
+    """Columns of layouts (numpy arrays of equal length)."""
+
+    tp: Arr
+    pp: Arr
+    dp: Arr
+    cp: Arr
+    ep: Arr
+    vp: Arr
+    mbs: Arr
+    m: Arr
+    zero: Arr
+    recompute: Arr
+    sp: Arr
+    overlap: Arr
+
+    def __len__(self) -> int:
+        return len(self.tp)
+
+    @classmethod
+    def of(cls, layouts: list[Layout]) -> Layouts:
+        cols: dict[str, list[Any]] = {f: [] for f in LAYOUT_FIELDS}
+        for lay in layouts:
+            for f in LAYOUT_FIELDS:
+                v = getattr(lay, f)
+                cols[f].append(RECOMPUTE[v] if f == "recompute" else v)
+        return cls(**{f: np.asarray(v, dtype=bool if f in ("sp", "overlap") else np.int64)
+                      for f, v in cols.items()})
+
+    def take(self, idx: Arr) -> Layouts:
+        return Layouts(**{f: getattr(self, f)[idx] for f in LAYOUT_FIELDS})
+
+    def row(self, i: int) -> Layout:
+        d: dict[str, Any] = {f: getattr(self, f)[i].item() for f in LAYOUT_FIELDS}
+        d["recompute"] = RECOMPUTE_NAMES[d["recompute"]]
+        return Layout(**d)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Setup:
+    """What is trained: model, sequence length, global batch (sequences), dtype, token target."""
+
+    model: TransformerConfig
+    seq_len: int
+    global_batch: int
+    dtype: str = "bf16"
+    tokens: float = 0.0
+    flash: bool = True
+    """Fused attention (no s x s tensor in memory); False for pre-2022 Megatron runs."""
+    facility: Facility = field(default_factory=Facility)
+
+    def __post_init__(self) -> None:
+        if self.dtype not in DTYPE_BYTES:
+            raise InputError(f"dtype {self.dtype!r} is not a training dtype", "use --dtype bf16, fp16 or fp8")
+        if self.seq_len < 1 or self.global_batch < 1:
+            raise InputError(f"seq_len {self.seq_len} / global batch {self.global_batch} must be >= 1",
+                             "give positive --seq-len and --global-batch")
+
+
+def structural_problems(setup: Setup, lay: Layouts, n_devices: Arr) -> list[tuple[Arr, str]]:
+    """(mask of layouts breaking a rule, why) for each rule a layout must satisfy besides memory."""
+    mdl = setup.model
+    return [
+        (lay.tp * lay.pp * lay.dp * lay.cp != n_devices, "tp x pp x dp x cp must equal the device count"),
+        (mdl.heads % lay.tp != 0, f"tp must divide the {mdl.heads} attention heads"),
+        (lay.pp > mdl.layers, f"pp cannot exceed the {mdl.layers} layers"),
+        ((lay.vp > 1) & (lay.pp == 1), "interleaving (vp > 1) needs pipeline parallelism (pp > 1)"),
+        ((lay.vp > 1) & (lay.m % lay.pp != 0),
+         "interleaved 1F1B needs the micro-batch count m divisible by pp (Narayanan 2021, sec. 2.2.2)"),
+        (lay.pp * lay.vp > mdl.layers, "pp x vp cannot exceed the layer count"),
+        (setup.seq_len % lay.cp != 0, f"cp must divide the sequence length {setup.seq_len}"),
+        ((lay.ep > 1) & (not mdl.is_moe), "expert parallelism (ep > 1) needs a mixture-of-experts model"),
+        (mdl.experts % lay.ep != 0, f"ep must divide the {mdl.experts} experts"),
+        ((lay.dp * lay.cp) % lay.ep != 0, "ep must divide dp x cp (experts are sharded over data-parallel ranks)"),
+        (lay.dp * lay.mbs * lay.m != setup.global_batch,
+         f"dp x micro-batch x m must equal the global batch of {setup.global_batch} sequences"),
+    ]
+
+
+@dataclass
+class Prediction:
+    """Every term, arrays over layouts (SI units). Times and energies are predictions (estimates)."""
+
+    terms: dict[str, Arr]
+    feasible: Arr
+
+    def row(self, i: int) -> dict[str, float]:
+        return {k: float(v[i]) for k, v in self.terms.items()}
+
+
+def _device(spec: AcceleratorSpec, dtype: str, cal: Calibration) -> Device:
+    peak = spec.peak(dtype)
+    if peak is None:
+        raise InputError(f"device {spec.name!r} has no {dtype} peak in the catalog",
+                         f"train in a dtype it lists ({', '.join(spec.peak_flop_per_s)}) via --dtype")
+    return Device(peak_flop_per_s=peak, bw_byte_per_s=spec.memory_bandwidth_byte_per_s, cal=cal)
+
+
+def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration | None = None) -> Prediction:
+    """Predict every layout in `lay` on `spec` (see the module docstring for the model)."""
+    cal = cal or calibration_for(spec)
+    dev = _device(spec, setup.dtype, cal)
+    links = comm.Links.of(spec, cal)
+    mdl = setup.model
+    dtb = DTYPE_BYTES[setup.dtype]
+    act_b = 2.0  # activations/gradients exchanged in 16 bit (fp8 GEMMs still communicate bf16)
+    f = lambda x: np.asarray(x, dtype=float)  # noqa: E731
+    tp, pp, dp, cp, ep, vp = f(lay.tp), f(lay.pp), f(lay.dp), f(lay.cp), f(lay.ep), f(lay.vp)
+    mbs, m = f(lay.mbs), f(lay.m)
+    n = tp * pp * dp * cp
+    s_loc = setup.seq_len / cp
+    T = mbs * s_loc  # tokens per micro-batch per device
+    # Each rank's s/cp queries meet all seq_len keys over the cp ring steps (ring attention).
+    lt = layer_forward(mdl, mbs, s_loc, np.full_like(T, float(setup.seq_len)), tp, lay.sp, setup.flash, ep, dtb, dev)
+    frac_moe = mdl.moe_layers / mdl.layers
+    fwd_layer = lt.dense_s + frac_moe * (lt.moe_mlp_s - lt.dense_mlp_s)
+    rc = lay.recompute
+    recompute_layer = np.where(rc == 2, fwd_layer, np.where(rc == 1, lt.attn_core_s, 0.0))
+    # --- tensor parallel: 4 (+2 with full recompute) all-reduce-equivalents of b s h per layer.
+    tp_bw, tp_lat = links.pick(tp)
+    n_tp = 4.0 + np.where(rc == 2, 2.0, 0.0)
+    t_tp_layer = n_tp * comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)
+    # --- context parallel: cp-1 K,V block passes forward, twice that backward, hidden behind the core.
+    kv_w = mdl.n_kv_heads * mdl.head_dim
+    cp_bw, cp_lat = links.pick(tp * cp)
+    t_cp_raw = 3.0 * (cp - 1) * comm.p2p_s(2 * T * kv_w / tp * act_b, cp_bw, cp_lat)
+    t_cp_layer = np.maximum(0.0, t_cp_raw - cal.overlap_eff * 3.0 * lt.attn_core_s)
+    # --- expert parallel: 4 all-to-alls of the routed tokens per MoE layer.
+    ep_bw, ep_lat = links.pick(tp * ep)
+    t_ep_layer = frac_moe * 4.0 * comm.alltoall_s(T * mdl.top_k * mdl.hidden * act_b / tp, ep, ep_bw, ep_lat)
+    ls = np.ceil(mdl.layers / (pp * vp)) * vp
+    t_fwd = ls * fwd_layer
+    t_bwd = 2.0 * t_fwd
+    t_rec = ls * recompute_layer
+    t_tp = ls * t_tp_layer
+    t_cp = ls * t_cp_layer
+    t_ep = ls * t_ep_layer
+    t_logit_f, _ = logits_forward(mdl, T, tp, dtb, dev)
+    t_logits = 3.0 * t_logit_f
+    # --- pipeline p2p: activations forward + gradients backward, v times with interleaving.
+    pp_bw, pp_lat = links.pick(tp * cp * dp * pp)
+    p2p_bytes = T * mdl.hidden * act_b / np.where(lay.sp, tp, 1.0)
+    t_p2p = np.where(pp > 1, 2.0 * vp * comm.p2p_s(p2p_bytes, pp_bw, pp_lat), 0.0)
+    # --- data parallel / ZeRO over dp*cp ranks (stride tp).
+    prm = stage_params(mdl, pp, vp, tp, ep)
+    grad_bytes = (prm.dense + prm.expert) * act_b
+    dp_group = lay.dp * lay.cp
+    t_dp_raw = comm.hier_allreduce_s(grad_bytes, dp_group, lay.tp, links)
+    dp_in, dp_out = comm.split_domain(dp_group, lay.tp, links.domain)
+    qkv_f = 2.0 * T * mdl.hidden * (mdl.hidden + 2 * kv_w) / tp  # the first GEMM of a layer
+    overlap = lay.overlap
+    t_dp = np.where(overlap, np.maximum(0.0, t_dp_raw - cal.overlap_eff * t_bwd), t_dp_raw)
+    z3 = lay.zero >= 3
+    # ZeRO-3 per micro-batch: all-gather weights for forward and backward + reduce-scatter gradients.
+    t_z3_raw = 3.0 * comm.hier_reduce_scatter_s((prm.dense + prm.expert) * 2.0, dp_group, lay.tp, links)
+    mb_compute = t_fwd + t_bwd + t_rec
+    t_z3 = np.where(z3, np.where(overlap, np.maximum(0.0, t_z3_raw - cal.overlap_eff * mb_compute), t_z3_raw), 0.0)
+    t_dp = np.where(z3, 0.0, t_dp)  # ZeRO-3's reduce-scatter replaces the end-of-step all-reduce
+    t_mb = t_fwd + t_bwd + t_rec + t_tp + t_cp + t_ep + t_logits + t_p2p + t_z3
+    bubble = (pp - 1) / vp * t_mb
+    # --- optimizer: Adam reads/writes 16 (+2 weights) bytes per local parameter (memory-bound).
+    shard = np.where(lay.zero >= 1, dp * cp, 1.0)
+    opt_bytes = (prm.dense + prm.expert) / shard * (12.0 * 2 + 2.0 + 2.0)
+    t_opt = roofline_s(np.zeros_like(opt_bytes), opt_bytes, dev, 1.0)
+    step = m * t_mb + bubble + t_dp + t_opt
+    mem = memory_per_device(mdl, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vp=vp, mbs=mbs, m=m, zero=lay.zero,
+                            recompute=rc, sp=lay.sp, seq_len=setup.seq_len, flash=setup.flash,
+                            overhead_bytes=cal.framework_overhead_bytes)
+    tokens_step = float(setup.global_batch * setup.seq_len)
+    model_flops_step = 3.0 * model_flops_per_token(mdl, setup.seq_len) * tokens_step
+    # Recompute adds one forward (full) or the attention core (selective) over all micro-batches/devices.
+    rec_flops_dev = np.where(rc == 2, ls * np.where(frac_moe > 0, lt.flops_moe * frac_moe
+                                                    + lt.flops_dense * (1 - frac_moe), lt.flops_dense),
+                             np.where(rc == 1, ls * lt.flops_attn_core, 0.0))
+    hw_flops_step = model_flops_step + rec_flops_dev * m * n
+    peak_total = n * dev.peak_flop_per_s
+    mfu = model_flops_step / (step * peak_total)
+    hfu = hw_flops_step / (step * peak_total)
+    tokens_per_s = tokens_step / step
+    steps = setup.tokens / tokens_step if setup.tokens > 0 else 0.0
+    time_s = steps * step
+    busy = 1.0 - bubble / step  # devices idle only in the pipeline bubble (power-model estimate)
+    # No TDP in the catalog: energy and carbon are unknown (NaN), never guessed.
+    e_j = energy_j(spec, n, time_s, busy, setup.facility) if spec.tdp_w is not None else np.full_like(step, np.nan)
+    c = cost_usd(spec, n, time_s)
+    terms: dict[str, Arr] = {
+        "devices": n, "layers_per_stage": ls,
+        "t_fwd_s": m * t_fwd, "t_bwd_s": m * t_bwd, "t_recompute_s": m * t_rec, "t_logits_s": m * t_logits,
+        "t_tp_comm_s": m * t_tp, "t_cp_comm_s": m * t_cp, "t_ep_comm_s": m * t_ep, "t_pp_p2p_s": m * t_p2p,
+        "t_zero3_comm_s": m * t_z3, "t_dp_comm_raw_s": np.where(z3, 0.0, t_dp_raw), "t_dp_comm_s": t_dp,
+        "t_zero3_comm_raw_s": np.where(z3, m * t_z3_raw, 0.0),
+        "t_microbatch_s": t_mb, "t_bubble_s": bubble, "t_optimizer_s": t_opt, "step_time_s": step,
+        "tokens_per_s": tokens_per_s, "mfu": mfu, "hfu": hfu,
+        "model_flops_per_step": np.full_like(step, model_flops_step), "hw_flops_per_step": hw_flops_step,
+        "mem_weights_bytes": mem.weights, "mem_grads_bytes": mem.grads, "mem_optimizer_bytes": mem.optimizer,
+        "mem_activations_bytes": mem.activations, "mem_overhead_bytes": mem.overhead,
+        "mem_total_bytes": mem.total, "mem_capacity_bytes": np.full_like(step, spec.memory_bytes),
+        "train_time_s": time_s, "device_hours": n * time_s / 3600.0, "busy_fraction": busy,
+        "energy_j": _full(e_j, step), "carbon_kg": _full(carbon_kg(e_j, setup.facility), step),
+        "cost_usd": _full(c, step) if c is not None else np.full_like(step, np.nan),
+        # Inputs shown by `plan explain` (numbers entering the formulas above).
+        "in_micro_batches": m, "in_tokens_per_microbatch": T, "in_qkv_gemm_flops": qkv_f,
+        "in_qkv_gemm_eff": cal.matmul_eff(qkv_f), "in_tp_link_byte_per_s": tp_bw,
+        "in_pp_link_byte_per_s": np.where(pp > 1, pp_bw, np.nan), "in_dp_ranks_in_domain": dp_in.astype(float),
+        "in_dp_domains": dp_out.astype(float), "in_peak_flop_per_s": np.full_like(step, dev.peak_flop_per_s),
+    }
+    return Prediction(terms=terms, feasible=mem.total <= spec.memory_bytes)
+
+
+def _full(x: Any, like: Arr) -> Arr:
+    return np.broadcast_to(np.asarray(x, dtype=float), like.shape).copy()
+
+
+def explain_inputs() -> dict[str, str]:
+    """What each 'in_' value `evaluate` returns means."""
+    return {
+        "layers_per_stage": "L_s = ceil(L / (p v)) x v layers on the busiest pipeline rank",
+        "in_micro_batches": "m = global batch / (dp x micro-batch)",
+        "in_tokens_per_microbatch": "T = micro-batch x seq_len / cp tokens per device",
+        "in_qkv_gemm_flops": "F = 2 T h (h + 2 kv) / t, the QKV GEMM",
+        "in_qkv_gemm_eff": "eff(F) = eff_max F / (F + F_half) for that GEMM",
+        "in_peak_flop_per_s": "dense peak of the training dtype (catalog)",
+        "in_tp_link_byte_per_s": "tensor-parallel link: scale-up if tp <= domain, else scale-out (x bw_eff)",
+        "in_pp_link_byte_per_s": "pipeline link: scale-up if the whole job fits one domain, else scale-out",
+        "in_dp_ranks_in_domain": "data-parallel ranks sharing a scale-up domain (reduce-scatter there first)",
+        "in_dp_domains": "domains the data-parallel all-reduce crosses over the scale-out network",
+    }
+
+
+def explain_terms() -> dict[str, str]:
+    """Formula text for each term `evaluate` returns (shown by `plan explain`)."""
+    return {
+        "t_fwd_s": "m x L_s x sum over ops of max(F/(peak x eff(F)), bytes/(BW x mem_eff)) + launch",
+        "t_bwd_s": "2 x t_fwd (data- and weight-gradient GEMMs)",
+        "t_recompute_s": "full: one more forward; selective: the attention core (Korthikanti 2022)",
+        "t_logits_s": "3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy) on the last stage",
+        "t_tp_comm_s": "m x L_s x (4 [+2 full recompute]) x allreduce(b s h x 2 B over tp)",
+        "t_cp_comm_s": "m x L_s x max(0, 3 (cp-1) p2p(K,V block) - overlap_eff x 3 t_core)",
+        "t_ep_comm_s": "m x L_s x frac_moe x 4 x alltoall(b s top_k h x 2 B / t over ep)",
+        "t_pp_p2p_s": "m x 2 v x (latency + b s h x 2 B / t / BW)",
+        "t_zero3_comm_s": "m x max(0, 3 x allgather(stage params x 2 B) - overlap_eff x t_mb compute)",
+        "t_dp_comm_s": "max(0, hier_allreduce(stage grads x 2 B over dp x cp) - overlap_eff x t_bwd(1 mb))",
+        "t_bubble_s": "(p - 1) / v x t_microbatch (Narayanan 2021)",
+        "t_optimizer_s": "Adam: 28 bytes per local parameter / (BW x mem_eff)",
+        "step_time_s": "m x t_microbatch + bubble + exposed dp + optimizer",
+        "mfu": "3 x model FLOPs/token x tokens/step / (step x devices x peak)",
+        "hfu": "(model + recompute FLOPs) / (step x devices x peak)",
+        "mem_weights_bytes": "2 B x stage params (/ dp x cp with ZeRO-3, + 2 gathered layers)",
+        "mem_grads_bytes": "2 B x stage params (/ dp x cp with ZeRO >= 2)",
+        "mem_optimizer_bytes": "12 B x stage params (/ dp x cp with ZeRO >= 1)",
+        "mem_activations_bytes": "Korthikanti 2022 eq. 1-2 per layer x L_s x min(m, p) in flight (+ logits)",
+        "mem_overhead_bytes": "framework overhead from the calibration file",
+    }
+
+
+def layout_dict(lay: Layout) -> dict[str, Any]:
+    return asdict(lay)
+
+
+def evaluate_workload(workload: Any, spec: AcceleratorSpec, dp: Arr, zero: Arr, *, tokens: float = 0.0,
+                      cal: Calibration | None = None, facility: Facility | None = None) -> Prediction:
+    """A profiled Workload (accelopt profile --save-workload) replicated data-parallel, with ZeRO 0-3.
+
+    Compute = the per-op roofline sum of its ops (one step of its own batch per device); gradient
+    all-reduce of its parameter bytes (meta 'params', 2 bytes each) over dp, overlapped with its
+    backward ops when they exist. Memory = 16 bytes/param sharded by ZeRO (Rajbhandari et al. 2020)
+    + the bytes its forward ops write (kept for backward) + framework overhead.
+    """
+    cal = cal or calibration_for(spec)
+    fac = facility or Facility()
+    params = float(workload.meta.get("params") or 0)
+    if params <= 0:
+        raise InputError(f"workload {workload.name!r} has no meta 'params'",
+                         "save it with `accelopt profile --save-workload` (which records the parameter count)")
+    dtype = str(workload.meta.get("dtype", "bf16"))
+    peak_dtype = dtype if spec.peak(dtype) else ("bf16" if spec.peak("bf16") else next(iter(spec.peak_flop_per_s)))
+    dev = _device(spec, peak_dtype, cal)
+    t_ops = {"forward": 0.0, "backward": 0.0, "optimizer": 0.0}
+    flops = 0.0
+    for op in workload.ops:
+        if op.phase not in t_ops:
+            continue
+        t = roofline_s(np.asarray(float(op.flops)), np.asarray(float(op.bytes_total)), dev, float(op.count))
+        t_ops[op.phase] += float(t)
+        flops += op.flops * op.count
+    dpf = np.asarray(dp, dtype=float)
+    links = comm.Links.of(spec, cal)
+    t_ar = comm.hier_allreduce_s(np.full_like(dpf, params * 2.0), np.asarray(dp), np.ones_like(dp), links)
+    t_dp = np.maximum(0.0, t_ar - cal.overlap_eff * t_ops["backward"])
+    t_dp = np.where(zero >= 3, 1.5 * t_dp, t_dp)  # ZeRO-3: 1.5x the all-reduce volume (ZeRO paper sec. 7)
+    step = t_ops["forward"] + t_ops["backward"] + t_ops["optimizer"] + t_dp
+    acts = sum(o.bytes_written * o.count for o in workload.ops if o.phase == "forward")
+    w = np.where(zero >= 3, 2.0 * params / dpf, 2.0 * params)
+    g = np.where(zero >= 2, 2.0 * params / dpf, 2.0 * params)
+    o = np.where(zero >= 1, 12.0 * params / dpf, 12.0 * params)
+    total = w + g + o + acts + cal.framework_overhead_bytes
+    batch = float(workload.meta.get("batch_size", 1)) * float(workload.meta.get("seq_len", 1))
+    tokens_step = batch * dpf
+    time_s = np.where(tokens > 0, tokens / tokens_step * step, 0.0)
+    e_j = energy_j(spec, dpf, time_s, 1.0, fac) if spec.tdp_w is not None else np.full_like(step, np.nan)
+    c = cost_usd(spec, dpf, time_s)
+    terms = {"devices": dpf, "t_fwd_s": _full(t_ops["forward"], step), "t_bwd_s": _full(t_ops["backward"], step),
+             "t_optimizer_s": _full(t_ops["optimizer"], step), "t_dp_comm_raw_s": t_ar, "t_dp_comm_s": t_dp,
+             "step_time_s": step, "mfu": flops / (step * dev.peak_flop_per_s), "mem_weights_bytes": w,
+             "mem_grads_bytes": g, "mem_optimizer_bytes": o, "mem_activations_bytes": _full(acts, step),
+             "mem_total_bytes": total, "train_time_s": time_s, "energy_j": _full(e_j, step),
+             "cost_usd": _full(c, step) if c is not None else np.full_like(step, np.nan)}
+    return Prediction(terms=terms, feasible=total <= spec.memory_bytes)

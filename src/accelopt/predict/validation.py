@@ -1,0 +1,131 @@
+"""Reproduce published training runs (predict/data/published_training_runs.csv) and measure the error.
+
+The published figure each run is compared on is its step time:
+- runs quoting TFLOP/s per GPU (Megatron-LM, BLOOM, MT-NLG) count hardware FLOPs with full recompute,
+  F = 96 B s l h^2 (1 + s/(6h) + V/(16 l h))  (Narayanan et al. 2021, eq. 3), so step = F / (n x TFLOP/s);
+- runs quoting MFU (Llama 3) give step = model FLOPs / (n x peak x MFU), with our model FLOPs;
+- runs quoting the iteration time (Korthikanti et al. 2022, Table 5) use it directly.
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from accelopt.errors import InputError
+from accelopt.hardware.catalog import get_device
+from accelopt.predict.calibration import Calibration, calibration_for, load_calibrations
+from accelopt.predict.training import Layout, Layouts, Setup, evaluate
+from accelopt.workload.transformer import TransformerConfig
+
+
+@dataclass(frozen=True)
+class RunResult:
+    id: str
+    source: str
+    hardware: str
+    devices: int
+    published_step_s: float
+    predicted_step_s: float
+    published_mfu: float | None
+    predicted_mfu: float
+    fitted: bool
+    """True when the calibration was fitted on this run (then it is not a test of the model)."""
+
+    @property
+    def error(self) -> float:
+        return self.predicted_step_s / self.published_step_s - 1.0
+
+
+def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:
+    if path is None:
+        text = (resources.files("accelopt.predict") / "data" / "published_training_runs.csv").read_text("utf-8")
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise InputError(f"runs file {p} does not exist", "pass a CSV in the bundled format")
+        text = p.read_text("utf-8")
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    return list(csv.DictReader(lines))
+
+
+def _i(row: dict[str, str], key: str, default: int) -> int:
+    v = (row.get(key) or "").strip()
+    return int(v) if v else default
+
+
+def run_setup(row: dict[str, str]) -> tuple[Setup, Layout]:
+    try:
+        mdl = TransformerConfig(name=row["id"], layers=int(row["layers"]), hidden=int(row["hidden"]),
+                                heads=int(row["heads"]), ffn=int(row["ffn"]), vocab=int(row["vocab"]),
+                                seq_len=int(row["seq"]), kv_heads=_i(row, "kv_heads", 0) or None,
+                                mlp="swiglu" if row.get("mlp") == "swiglu" else "gelu",
+                                tied_embeddings=bool(_i(row, "tied", 0)), source=row["source"])
+        B, dp, mbs = int(row["global_batch"]), int(row["dp"]), _i(row, "mbs", 1)
+        rec = row["recompute"]
+        lay = Layout(tp=int(row["tp"]), pp=int(row["pp"]), dp=dp, cp=_i(row, "cp", 1), vp=_i(row, "vp", 1),
+                     mbs=mbs, m=max(1, B // (dp * mbs)), zero=_i(row, "zero", 0),
+                     recompute="full" if rec == "full" else "selective", sp=rec != "full",
+                     overlap=bool(_i(row, "overlap", 0)))
+    except (KeyError, ValueError) as e:
+        raise InputError(f"run {row.get('id', '?')!r} is malformed: {e}", "check the CSV columns") from None
+    return Setup(model=mdl, seq_len=int(row["seq"]), global_batch=B, flash=bool(_i(row, "flash", 0))), lay
+
+
+def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -> RunResult:
+    setup, lay = run_setup(row)
+    spec = get_device(row["hardware"])
+    cal = calibration_for(spec, cals)
+    pred = evaluate(setup, spec, Layouts.of([lay]), cal).row(0)
+    n = int(row["devices"])
+    mdl = setup.model
+    B, s, L, h, V = setup.global_batch, setup.seq_len, mdl.layers, mdl.hidden, mdl.vocab
+    peak = spec.peak(setup.dtype) or 0.0
+    if row.get("step_s"):
+        pub = float(row["step_s"])
+    elif row["source"].startswith("Llama3"):
+        pub = pred["model_flops_per_step"] / (n * peak * float(row["mfu_pct"]) / 100)
+    else:
+        hw_flops = 96.0 * B * s * L * h * h * (1 + s / (6 * h) + V / (16 * L * h))  # Narayanan 2021 eq. 3
+        pub = hw_flops / (n * float(row["tflops_per_gpu"]) * 1e12)
+    pub_mfu = float(row["mfu_pct"]) / 100 if row.get("mfu_pct") else None
+    return RunResult(id=row["id"], source=row["source"], hardware=spec.name, devices=n, published_step_s=pub,
+                     predicted_step_s=pred["step_time_s"], published_mfu=pub_mfu, predicted_mfu=pred["mfu"],
+                     fitted=row["id"] in cal.fitted_on)
+
+
+def validate_all(runs_path: Path | str | None = None, calibration: Path | str | None = None) -> list[RunResult]:
+    cals = load_calibrations(calibration)
+    return [reproduce(r, cals) for r in read_runs(runs_path)]
+
+
+def median_abs_error(results: list[RunResult], held_out_only: bool = True) -> float:
+    errs = [abs(r.error) for r in results if not (held_out_only and r.fitted)]
+    return statistics.median(errs) if errs else float("nan")
+
+
+def fit_family(family: str, run_ids: list[str], calibration: Path | str | None = None) -> Calibration:
+    """Grid-search matmul_eff_max and matmul_half_flop of one family on `run_ids` (mean |step error|).
+
+    This is how the bundled nvidia-ampere values were produced (see calibration.toml); it is never
+    run per prediction.
+    """
+    from accelopt.predict.calibration import with_values
+
+    cals = load_calibrations(calibration)
+    rows = [r for r in read_runs() if r["id"] in run_ids]
+    if not rows:
+        raise InputError(f"none of {run_ids} is in the runs file", "name runs by their id column")
+    best: tuple[float, Calibration] | None = None
+    for eff in [x / 100 for x in range(60, 100, 2)]:
+        for half in [0.5e9, 1e9, 2e9, 4e9, 8e9, 16e9, 32e9, 64e9, 128e9]:
+            cal = with_values(cals[family], matmul_eff_max=eff, matmul_half_flop=half)
+            trial = {**cals, family: cal}
+            err = statistics.mean(abs(reproduce(r, trial).error) for r in rows)
+            if best is None or err < best[0]:
+                best = (err, cal)
+    assert best is not None
+    return best[1]
