@@ -1,0 +1,327 @@
+"""Capture one real PyTorch step as a Workload: every aten op, with its work, traffic and origin.
+
+`capture_workload(bundle)` runs one real step of a `ModelBundle` (forward + loss, backward and
+optimizer step in train mode; forward under torch.no_grad in inference mode) under a
+TorchDispatchMode that records each aten op as an `Op`: kind and FLOPs (see
+accelopt.workload.opcount), bytes read/written, dtype, input shapes, the module that issued it
+and the phase (forward; backward while loss.backward() / the autograd engine runs; optimizer while
+optimizer.step runs). Nothing is merged by default: one Op per aten call, count = 1
+(`compact=True` folds identical consecutive ops into one entry with its `count`).
+
+Module paths. Forward: the innermost module whose forward is running (global module hooks, an
+ordered stack; names as in model.named_modules(), '' = top level, e.g. the loss). Backward: each
+autograd node created during a module's forward is tagged with that module's path when the
+forward returns (innermost module first), and a backward op takes the tag of the node the engine
+is executing (torch._C._current_autograd_node()). This is exact where
+torch.utils.module_tracker.ModuleTracker guesses: its backward exit hooks never fire for modules
+whose inputs need no grad (embeddings, the first layer), so their names linger in its set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+from accelopt.errors import AcceloptError, InfeasibleError, InputError, UnsupportedError
+from accelopt.workload.types import Op, Workload
+from accelopt.workload.userfile import ModelBundle
+
+__all__ = ["MODES", "capture_workload", "compact_ops", "dtype_name"]
+
+MODES = ("train", "inference")
+_AUTOCAST = {"fp32": None, "bf16": "bfloat16", "fp16": "float16"}
+
+
+def dtype_name(dt: Any) -> str:
+    """torch dtype -> accelopt dtype string (types.DTYPE_BYTES keys)."""
+    import torch
+
+    table = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16", torch.float64: "fp64",
+             torch.int64: "int64", torch.int32: "int32", torch.bool: "bool", torch.int8: "int8",
+             torch.uint8: "int8"}
+    if dt in table:
+        return table[dt]
+    if "float8" in str(dt):
+        return "fp8"
+    return "fp32" if dt.is_floating_point else "int32"
+
+
+def _op_dtype(args: Any, out: Any) -> str:
+    """Compute dtype: the first floating-point input (else first output, else first tensor)."""
+    import torch
+    from torch.utils._pytree import tree_flatten
+
+    ins = [t for t in tree_flatten(args)[0] if isinstance(t, torch.Tensor)]
+    outs = [t for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)]
+    for t in (*ins, *outs):
+        if t.is_floating_point():
+            return dtype_name(t.dtype)
+    first = (ins or outs or [None])[0]
+    return dtype_name(first.dtype) if first is not None else "fp32"
+
+
+def _shapes(args: Any) -> tuple[tuple[int, ...], ...]:
+    import torch
+    from torch.utils._pytree import tree_flatten
+
+    return tuple(tuple(int(s) for s in t.shape) for t in tree_flatten(args)[0] if isinstance(t, torch.Tensor))
+
+
+def _grad_fns(x: Any) -> list[Any]:
+    import torch
+    from torch.utils._pytree import tree_flatten
+
+    return [t.grad_fn for t in tree_flatten(x)[0] if isinstance(t, torch.Tensor) and t.grad_fn is not None]
+
+
+class _ModulePaths:
+    """Which module issued an op, in forward and in backward (see the module docstring)."""
+
+    def __init__(self, model: Any) -> None:
+        self.names: dict[Any, str] = {m: n for n, m in model.named_modules()}
+        self.stack: list[tuple[str, set[Any]]] = []
+        """(path, autograd nodes of the module's inputs) per running forward, innermost last."""
+        self.node_path: dict[Any, str] = {}
+        self._handles: list[Any] = []
+
+    def _name(self, mod: Any) -> str:
+        return self.names[mod] if mod in self.names else type(mod).__name__
+
+    def _pre(self, mod: Any, args: Any) -> None:
+        self.stack.append((self._name(mod), set(_grad_fns(args))))
+
+    def _post(self, mod: Any, args: Any, out: Any) -> None:
+        if not self.stack:
+            return
+        path, boundary = self.stack.pop()
+        # tag every node created in this forward: walk back from the outputs to the inputs' nodes;
+        # nodes already tagged by an inner module keep their tag but are walked through
+        todo = [n for n in _grad_fns(out) if n not in boundary]
+        seen = set(todo)
+        while todo:
+            node = todo.pop()
+            self.node_path.setdefault(node, path)
+            for nxt, _ in node.next_functions:
+                if nxt is not None and nxt not in boundary and nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+
+    def current(self, backward: bool) -> str:
+        import torch
+
+        if self.stack:  # forward, or a recompute (activation checkpointing) inside backward
+            return self.stack[-1][0]
+        if backward:
+            node = torch._C._current_autograd_node()
+            return self.node_path.get(node, "") if node is not None else ""
+        return ""
+
+    def __enter__(self) -> _ModulePaths:
+        from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
+
+        self._handles = [register_module_forward_pre_hook(self._pre), register_module_forward_hook(self._post)]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+
+
+class _Recorder:
+    """Builds the TorchDispatchMode lazily (torch is imported only when capturing)."""
+
+    def __init__(self, model: Any) -> None:
+        self.ops: list[Op] = []
+        self.unmodeled: dict[str, int] = {}
+        self.paths = _ModulePaths(model)
+        self.in_optimizer = False
+        self.in_backward = False
+
+    def phase(self) -> str:
+        import torch
+
+        if self.in_optimizer:
+            return "optimizer"
+        # the flag also covers the gradient seed (ones_like) that backward() makes before the engine starts
+        if self.in_backward or torch._C._current_graph_task_id() != -1:
+            return "backward"
+        return "forward"
+
+    def record(self, func: Any, args: Any, kwargs: dict[str, Any], out: Any) -> None:
+        from accelopt.workload import opcount
+
+        work = opcount.classify(func, args, kwargs, out)
+        if not work.modeled:
+            name = opcount.base_name(func)
+            self.unmodeled[name] = self.unmodeled.get(name, 0) + 1
+        rd, wr = opcount.io_bytes(func, args, kwargs, out)
+        phase = self.phase()
+        module = "" if phase == "optimizer" else self.paths.current(phase == "backward")
+        self.ops.append(Op(name=f"aten.{opcount.base_name(func)}", kind=work.kind, flops=work.flops,
+                           bytes_read=rd, bytes_written=wr, dtype=_op_dtype(args, out), shapes=_shapes(args),
+                           module=module, phase=phase, gemm=work.gemm, conv=work.conv))
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        from torch.utils._python_dispatch import TorchDispatchMode
+
+        recorder = self
+
+        class _Mode(TorchDispatchMode):
+            def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+                kwargs = kwargs or {}
+                out = func(*args, **kwargs)
+                recorder.record(func, args, kwargs, out)
+                return out
+
+        with self.paths, _Mode():
+            yield
+
+    @contextlib.contextmanager
+    def in_phase(self, phase: str) -> Iterator[None]:
+        attr = "in_optimizer" if phase == "optimizer" else "in_backward"
+        setattr(self, attr, True)
+        try:
+            yield
+        finally:
+            setattr(self, attr, False)
+
+
+def _check_args(mode: str, dtype: str, device: str) -> Any:
+    import torch
+
+    if mode not in MODES:
+        raise InputError(f"mode {mode!r} is not known", f"use one of {', '.join(MODES)}")
+    if dtype not in _AUTOCAST:
+        raise InputError(f"dtype {dtype!r} is not supported for capture",
+                         f"use one of {', '.join(_AUTOCAST)} (bf16/fp16 run under torch.autocast)")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise InputError(f"device {device!r} is not a torch device string",
+                         "use 'cpu', 'cuda', 'cuda:0', 'mps' ...") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise UnsupportedError(f"device {device!r} requested but CUDA is not available here",
+                               "use --device cpu, or run on a machine with a CUDA GPU")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise UnsupportedError(f"device {device!r} requested but MPS is not available here", "use --device cpu")
+    return dev
+
+
+def _to_device(x: Any, dev: Any) -> Any:
+    import torch
+    from torch.utils._pytree import tree_map
+
+    return tree_map(lambda t: t.to(dev) if isinstance(t, torch.Tensor) else t, x)
+
+
+def _autocast(dev: Any, dtype: str) -> contextlib.AbstractContextManager[Any]:
+    import torch
+
+    name = _AUTOCAST[dtype]
+    if name is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=dev.type, dtype=getattr(torch, name))
+
+
+def _run_step(bundle: ModelBundle, inputs: tuple[Any, ...], targets: Any, opt: Any, mode: str, dev: Any,
+              dtype: str, rec: _Recorder | None) -> None:
+    """One step; `rec` None = un-recorded warm-up."""
+    import torch
+
+    ctx: contextlib.AbstractContextManager[Any] = rec.active() if rec is not None else contextlib.nullcontext()
+    if mode == "inference":
+        with torch.no_grad(), ctx, _autocast(dev, dtype):
+            bundle.model(*inputs)
+        return
+    opt.zero_grad(set_to_none=True)
+    with ctx:
+        with _autocast(dev, dtype):
+            loss = bundle.loss_fn(bundle.model(*inputs), targets)
+        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+            raise InputError(f"model {bundle.name!r}: loss_fn returned {type(loss).__name__} "
+                             f"{getattr(loss, 'shape', '')}, not a scalar Tensor",
+                             "make loss_fn return a 0-dim tensor (e.g. reduce with .mean())")
+        with rec.in_phase("backward") if rec is not None else contextlib.nullcontext():
+            loss.backward()
+        with rec.in_phase("optimizer") if rec is not None else contextlib.nullcontext():
+            opt.step()
+
+
+def _guarded_step(bundle: ModelBundle, inputs: tuple[Any, ...], targets: Any, opt: Any, mode: str, dev: Any,
+                  dtype: str, rec: _Recorder | None) -> None:
+    """_run_step with the user's exceptions turned into accelopt errors that name the model."""
+    import torch
+
+    try:
+        _run_step(bundle, inputs, targets, opt, mode, dev, dtype, rec)
+    except AcceloptError:
+        raise
+    except torch.cuda.OutOfMemoryError as e:
+        raise InfeasibleError(f"model {bundle.name!r} ran out of device memory on {dev} "
+                              f"(batch_size {bundle.batch_size}, {mode})",
+                              "lower the batch size or sequence length, or use a device with more memory") from e
+    except Exception as e:
+        raise InputError(f"model {bundle.name!r} raised {type(e).__name__} during its {mode} step: {e}",
+                         "check that model(*inputs) and loss_fn(output, targets) run on their own "
+                         "(e.g. shapes and dtypes of what batches() yields)") from e
+
+
+def compact_ops(ops: list[Op]) -> list[Op]:
+    """Fold runs of identical consecutive ops (every field equal) into one Op with `count` = run length."""
+    out: list[Op] = []
+    for op in ops:
+        if out and dataclasses.replace(out[-1], count=op.count) == op:
+            out[-1] = dataclasses.replace(out[-1], count=out[-1].count + op.count)
+        else:
+            out.append(op)
+    return out
+
+
+def capture_workload(bundle: ModelBundle, *, mode: str = "train", dtype: str = "fp32", device: str = "cpu",
+                     warmup_steps: int = 0, compact: bool = False) -> Workload:
+    """Run one real step of `bundle` and return its ops as a Workload.
+
+    mode: 'train' (forward + loss, backward, optimizer step) or 'inference' (forward, no grad).
+    dtype: 'fp32', or 'bf16'/'fp16' for mixed precision (torch.autocast; weights keep their dtype).
+    device: where to run ('cpu', 'cuda', ...); the model is moved there in place.
+    warmup_steps: un-recorded steps first (e.g. so optimizer state allocation is not captured).
+    compact: fold identical consecutive ops into one entry with `count` (totals unchanged).
+    Train mode updates the model's weights (it is a real step).
+    """
+    dev = _check_args(mode, dtype, device)
+    if not isinstance(warmup_steps, int) or warmup_steps < 0:
+        raise InputError(f"warmup_steps = {warmup_steps!r} must be a non-negative integer", "pass 0 or more")
+    inputs, targets = bundle.first_batch()
+    inputs, targets = _to_device(inputs, dev), _to_device(targets, dev)
+    bundle.model.to(dev)
+    bundle.model.train(mode == "train")
+    opt = bundle.optimizer() if mode == "train" else None
+    for _ in range(warmup_steps):
+        _guarded_step(bundle, inputs, targets, opt, mode, dev, dtype, None)
+    rec = _Recorder(bundle.model)
+    _guarded_step(bundle, inputs, targets, opt, mode, dev, dtype, rec)
+    if dev.type == "cuda":
+        import torch
+
+        torch.cuda.synchronize(dev)
+    ops = compact_ops(rec.ops) if compact else rec.ops
+    meta = _meta(bundle, mode, dtype, dev, rec)
+    meta["aten_calls"] = len(rec.ops)
+    return Workload(name=bundle.name, ops=ops, meta=meta)
+
+
+def _meta(bundle: ModelBundle, mode: str, dtype: str, dev: Any, rec: _Recorder) -> dict[str, Any]:
+    import torch
+
+    meta: dict[str, Any] = {k: v for k, v in bundle.meta.items() if isinstance(v, (str, int, float, bool, list))}
+    meta.update({
+        "model": bundle.name, "mode": mode, "dtype": dtype, "batch_size": bundle.batch_size,
+        "seq_len": bundle.meta.get("seq_len"), "params": bundle.param_count(), "device": str(dev),
+        "source": "capture", "torch_version": torch.__version__,
+        "unmodeled_ops": dict(sorted(rec.unmodeled.items())),
+    })
+    return meta

@@ -1,0 +1,158 @@
+"""Build a Hugging Face transformers model from a local config.json, with random weights.
+
+Optional extra: `pip install accelopt[hf]`. Nothing is downloaded: the config is read from disk and
+the model is built with `from_config` (random initialization), so FLOPs, bytes and timings are those
+of the real architecture while the weights are meaningless.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from accelopt.errors import InputError, UnsupportedError
+from accelopt.workload.userfile import ModelBundle
+
+__all__ = ["build_from_hf_config"]
+
+_DEFAULT_SEQ_LEN = 128
+_NUM_BATCHES = 4
+
+
+def _transformers() -> Any:
+    try:
+        import transformers
+    except ImportError:
+        raise UnsupportedError("building from a Hugging Face config.json needs the `transformers` package",
+                               "pip install accelopt[hf]") from None
+    return transformers
+
+
+def _read_config(path: str) -> tuple[Path, dict[str, Any]]:
+    p = Path(path)
+    if p.is_dir():
+        p = p / "config.json"
+    if not p.exists():
+        raise InputError(f"Hugging Face config {str(p)!r} does not exist",
+                         "pass a directory holding config.json, or the path of the config JSON file")
+    try:
+        d = json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"Hugging Face config {str(p)!r} is not valid JSON: {e}", "fix the file") from None
+    if not isinstance(d, dict) or "model_type" not in d:
+        raise InputError(f"Hugging Face config {str(p)!r} has no 'model_type'",
+                         "add \"model_type\" (e.g. \"gpt2\", \"llama\", \"bert\") as in the model's config.json")
+    return p, d
+
+
+def _head(config: Any, d: dict[str, Any]) -> str:
+    """Which head to build: 'causal', 'masked' or 'base' (from `architectures`, else model type)."""
+    archs = " ".join(d.get("architectures") or [])
+    if "ForCausalLM" in archs or "LMHeadModel" in archs:
+        return "causal"
+    if "ForMaskedLM" in archs or "ForPreTraining" in archs:
+        return "masked"
+    auto = _transformers().models.auto.modeling_auto
+    causal = type(config) in auto.MODEL_FOR_CAUSAL_LM_MAPPING
+    masked = type(config) in auto.MODEL_FOR_MASKED_LM_MAPPING
+    if causal and (getattr(config, "is_decoder", False) or not masked):
+        return "causal"
+    if masked:  # encoders such as BERT also have a causal-LM class; their native objective is MLM
+        return "masked"
+    return "causal" if causal else "base"
+
+
+def _max_positions(config: Any) -> int | None:
+    for attr in ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length"):
+        v = getattr(config, attr, None)
+        if isinstance(v, int) and v > 0:
+            return v
+    return None
+
+
+def _logits(out: Any) -> Any:
+    return out.logits if hasattr(out, "logits") else out[0]
+
+
+def _causal_loss(out: Any, targets: Any) -> Any:
+    import torch.nn.functional as F
+
+    logits = _logits(out)  # (B, T, V); targets (B, T) already shifted by one
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1))
+
+
+def _masked_loss(out: Any, targets: Any) -> Any:
+    import torch.nn.functional as F
+
+    logits = _logits(out)  # (B, T, V); targets -100 where not masked
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=-100)
+
+
+def _base_loss(out: Any, targets: Any) -> Any:
+    # No task head: a synthetic loss (mean square of the last hidden state) so backward runs
+    # through every layer; its value means nothing.
+    hidden = out.last_hidden_state if hasattr(out, "last_hidden_state") else out[0]
+    return hidden.float().pow(2).mean()
+
+
+def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: int | None = None) -> ModelBundle:
+    """ModelBundle for the architecture in `path` (a directory with config.json, or the JSON file).
+
+    The head follows `architectures` (…ForCausalLM -> next-token loss; …ForMaskedLM -> 15% masked
+    LM loss; otherwise the base model with a synthetic loss). Inputs are seeded random token ids.
+    """
+    import torch
+
+    tf = _transformers()
+    p, d = _read_config(path)
+    fields = {k: v for k, v in d.items() if k != "model_type"}
+    try:
+        config = tf.AutoConfig.for_model(d["model_type"], **fields)
+    except (ValueError, KeyError) as e:
+        raise InputError(f"Hugging Face config {str(p)!r}: model_type {d['model_type']!r} is not known to "
+                         f"transformers {tf.__version__} ({e})",
+                         "check model_type, or upgrade transformers") from None
+    if getattr(config, "is_encoder_decoder", False):
+        raise UnsupportedError(f"{d['model_type']!r} is an encoder-decoder model; building its decoder inputs "
+                               "is not supported", "use a decoder-only or encoder-only config, or write a "
+                               "model file (see examples/my_model.py) that feeds both inputs")
+    b = batch_size or 1
+    max_pos = _max_positions(config)
+    t = seq_len or min(_DEFAULT_SEQ_LEN, max_pos or _DEFAULT_SEQ_LEN)
+    for name, v in (("batch_size", b), ("seq_len", t)):
+        if not isinstance(v, int) or v < 1:
+            raise InputError(f"{name} = {v!r} must be a positive integer", f"pass a positive {name}")
+    if max_pos is not None and t > max_pos:
+        raise InputError(f"seq_len {t} exceeds the model's {max_pos} positions", f"pass seq_len <= {max_pos}")
+    head = _head(config, d)
+    auto = {"causal": tf.AutoModelForCausalLM, "masked": tf.AutoModelForMaskedLM, "base": tf.AutoModel}[head]
+    try:
+        model = auto.from_config(config)
+    except (ValueError, KeyError, TypeError) as e:
+        raise InputError(f"transformers cannot build {type(config).__name__} with {auto.__name__}: {e}",
+                         "check the config's architectures / model_type") from None
+    vocab = int(getattr(config, "vocab_size", 0) or 0)
+    if vocab < 2:
+        raise InputError(f"Hugging Face config {str(p)!r} has no usable vocab_size", "set vocab_size")
+
+    def batches() -> Iterator[tuple[Any, Any]]:
+        g = torch.Generator().manual_seed(0)
+        for _ in range(_NUM_BATCHES):
+            if head == "causal":
+                tok = torch.randint(0, vocab, (b, t + 1), generator=g)
+                yield tok[:, :-1], tok[:, 1:]
+            else:
+                tok = torch.randint(0, vocab, (b, t), generator=g)
+                masked = torch.rand(b, t, generator=g) < 0.15  # Devlin et al. 2019, sec. 3.1
+                yield tok, torch.where(masked, tok, torch.full_like(tok, -100))
+
+    loss = {"causal": _causal_loss, "masked": _masked_loss, "base": _base_loss}[head]
+    name = d.get("_name_or_path") or f"hf-{d['model_type']}"
+    meta = {"seq_len": t, "tokens_per_batch": b * t, "model_type": d["model_type"], "head": head,
+            "hf_config": str(p), "transformers_version": tf.__version__, "weights": "random (from_config)",
+            "source_kind": "hf-config"}
+    bundle = ModelBundle(name=str(name), model=model, batches=batches, loss_fn=loss, batch_size=b, meta=meta)
+    bundle.meta["params"] = bundle.param_count()
+    return bundle

@@ -1,0 +1,317 @@
+"""Per-aten-op work model used by `capture`: kind, FLOPs, bytes, GEMM/conv geometry.
+
+FLOPs count 2 per multiply-accumulate (DESIGN.md). Matmul, conv and (CUDA) attention FLOPs come
+from `torch.utils.flop_counter.flop_registry`, the table FlopCounterMode uses, so both agree
+exactly. Ops that table omits get a formula here (CPU flash attention, mv, dot) or the
+per-element table `ELEMENT_FLOPS` below.
+
+Per-element FLOP table: the number of arithmetic or special-function operations (exp, erf, sqrt
+each count 1) in the op's defining formula, per output element (per input element for
+reductions). These are the usual counting conventions of FLOP profilers (e.g. fvcore and the
+DeepSpeed flops profiler count one FLOP per element for elementwise ops); ops with longer
+formulas are spelled out beside their entry.
+Bytes: each distinct input tensor read once and each output/mutated tensor written once, sized
+min(numel * itemsize, storage bytes) so broadcast (stride-0) views are not over-counted. Views,
+metadata ops and bare allocations move no data and count 0 bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from accelopt.workload.types import Conv, Gemm
+
+# ---- per-element FLOPs (see module docstring)
+ELEMENT_FLOPS: dict[str, float] = {
+    # 1 op per element
+    **dict.fromkeys(
+        ["add", "sub", "rsub", "mul", "div", "neg", "relu", "threshold_backward", "abs", "maximum", "minimum",
+         "clamp", "clamp_min", "clamp_max", "where", "masked_fill", "eq", "ne", "lt", "le", "gt", "ge", "sign",
+         "reciprocal", "sqrt", "rsqrt", "exp", "log", "tanh", "sigmoid", "erf", "pow", "square", "le_scalar",
+         "logical_not", "logical_and", "logical_or", "bitwise_and", "bitwise_or", "bitwise_not", "floor", "ceil",
+         "round", "trunc", "remainder", "fmod", "sin", "cos", "exp2", "log2", "log1p", "expm1", "hardtanh",
+         "leaky_relu", "relu6", "max_pool_backward_mask"], 1.0),
+    "addcmul": 3.0,  # x + value * t1 * t2
+    "addcdiv": 3.0,  # x + value * t1 / t2
+    "lerp": 3.0,  # a + w * (b - a)
+    "tanh_backward": 3.0,  # g * (1 - y^2)
+    "sigmoid_backward": 3.0,  # g * y * (1 - y)
+    "gelu": 5.0,  # 0.5 * x * (1 + erf(x / sqrt 2)): div, erf, add, mul, mul
+    "gelu_backward": 9.0,  # g * (cdf + x * pdf): erf, exp, ~7 mul/add
+    "silu": 4.0,  # x * sigmoid(x): neg, exp, add, div
+    "silu_backward": 7.0,
+    "hardtanh_backward": 2.0,
+    "leaky_relu_backward": 2.0,
+    "native_dropout": 2.0,  # compare with threshold, scale
+    "native_dropout_backward": 2.0,  # mask * scale * g
+    "elu": 3.0,
+    "softplus": 3.0,
+}
+
+SOFTMAX_FLOPS: dict[str, float] = {
+    "_softmax": 5.0,  # max, sub, exp, sum, div
+    "_log_softmax": 5.0,  # max, sub, exp, sum, sub(log)
+    "_softmax_backward_data": 4.0,  # g*y, sum, sub, mul
+    "_log_softmax_backward_data": 4.0,  # exp, sum, mul, sub
+}
+
+NORM_FLOPS: dict[str, float] = {
+    # LayerNorm/BatchNorm forward: mean (add), center (sub), variance (mul, add), normalize (mul),
+    # affine (mul, add) = 7 per element.
+    "native_layer_norm": 7.0,
+    "native_batch_norm": 7.0,
+    "_native_batch_norm_legit": 7.0,
+    "_native_batch_norm_legit_no_training": 4.0,  # eval: precomputed stats -> sub, mul, mul, add
+    "native_group_norm": 7.0,
+    "_fused_rms_norm": 5.0,  # square, add (mean), mul (rsqrt), mul (weight) + rsqrt per row
+    # Backward of the above: d(x_hat), two row reductions and the recombination, ~2x the forward's
+    # element work (estimate; the exact count depends on the kernel).
+    "native_layer_norm_backward": 14.0,
+    "native_batch_norm_backward": 14.0,
+    "native_group_norm_backward": 14.0,
+    "_fused_rms_norm_backward": 10.0,
+}
+
+REDUCTION_OPS = frozenset({
+    "sum", "mean", "amax", "amin", "max", "min", "var", "std", "var_mean", "std_mean", "norm",
+    "linalg_vector_norm", "cumsum", "prod", "argmax", "argmin",
+    "logsumexp", "any", "all", "_adaptive_avg_pool2d", "adaptive_avg_pool2d", "mse_loss",
+})
+REDUCTION_FROM_OUTPUT_GRAD = frozenset({
+    # backward of a reduction: one op per element of the (broadcast) gradient written
+    "_adaptive_avg_pool2d_backward", "mse_loss_backward",
+})
+NLL_OPS = frozenset({"nll_loss_forward", "nll_loss2d_forward", "nll_loss_backward", "nll_loss2d_backward"})
+"""Negative log-likelihood picks one log-probability per target (a gather) and sums/scatters it:
+one FLOP per target element, forward and backward (the backward's zero fill is memory traffic)."""
+POOL_OPS = frozenset({"max_pool2d_with_indices", "avg_pool2d", "max_pool2d_with_indices_backward",
+                      "avg_pool2d_backward", "max_pool3d_with_indices", "avg_pool3d"})
+EMBEDDING_OPS = frozenset({"embedding", "embedding_dense_backward", "_embedding_bag", "embedding_backward"})
+ALLOC_OPS = frozenset({"empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided",
+                       "resize_", "set_", "_local_scalar_dense", "lift_fresh", "sym_size", "sym_stride",
+                       "sym_numel", "is_same_size", "_has_compatible_shallow_copy_type",
+                       # views whose schema carries no alias annotation
+                       "_unsafe_view", "_reshape_alias", "alias",
+                       # profiler markers (optimizer.step is wrapped in record_function)
+                       "_record_function_enter", "_record_function_enter_new", "_record_function_exit"})
+"""Ops that move no data: allocations, metadata queries, un-annotated views, profiler markers."""
+OVERWRITE_OPS = frozenset({"copy_", "fill_", "zero_", "normal_", "uniform_", "random_", "bernoulli_",
+                           "exponential_", "index_put_"})
+"""In-place ops that only write their `self` argument (so it is not counted as read)."""
+MEMORY_OPS = frozenset({"copy", "_to_copy", "clone", "cat", "stack", "index", "index_select", "gather",
+                        "scatter", "scatter_add", "index_put", "index_add", "constant_pad_nd", "zeros",
+                        "zeros_like", "ones", "ones_like", "full", "full_like", "arange", "fill", "zero",
+                        "randint", "rand", "randn", "randperm", "tril", "triu", "flip", "roll", "repeat",
+                        "masked_select", "nonzero", "_unsafe_index", "new_zeros", "new_ones", "new_full",
+                        "scalar_tensor", "_foreach_copy", "split_with_sizes_copy", "_to_dtype",
+                        # backward of slicing/indexing: zero-fill + strided copy, no arithmetic
+                        "slice_backward", "select_backward", "unfold_backward", "diagonal_backward",
+                        "as_strided_scatter", "slice_scatter", "select_scatter", "masked_scatter", "index_fill",
+                        "_unsafe_index_put", "expand_copy", "permute_copy", "view_copy", "transpose_copy",
+                        "contiguous", "_copy_from", "_copy_from_and_resize"})
+SDPA_CPU = "_scaled_dot_product_flash_attention_for_cpu"
+SDPA_CPU_BWD = "_scaled_dot_product_flash_attention_for_cpu_backward"
+
+
+@dataclass(frozen=True)
+class OpWork:
+    kind: str
+    flops: float
+    gemm: Gemm | None = None
+    conv: Conv | None = None
+    modeled: bool = True
+    """False when no formula applies (kind 'other', FLOPs counted 0)."""
+
+
+def base_name(func: Any) -> str:
+    """'aten._foreach_add_.List' -> '_foreach_add_'."""
+    return str(func._overloadpacket.__name__)
+
+
+def strip_name(name: str) -> str:
+    """Table key of an op name: no '_foreach_' prefix, no trailing in-place '_'."""
+    n = name.removeprefix("_foreach_")
+    if n.endswith("_") and not n.endswith("__") and n not in ("_",):
+        n = n[:-1]
+    return n
+
+
+def numel(shape: Sequence[int]) -> int:
+    return math.prod(int(s) for s in shape)
+
+
+def gemm_of(name: str, args: Sequence[Any]) -> Gemm | None:
+    """GEMM geometry of a matmul-family aten op from its tensor arguments."""
+    try:
+        if name == "mm":
+            (m, k), (_, n) = args[0].shape, args[1].shape
+            return Gemm(m=m, n=n, k=k)
+        if name in ("addmm", "_addmm_activation"):
+            (m, k), (_, n) = args[1].shape, args[2].shape
+            return Gemm(m=m, n=n, k=k)
+        if name == "bmm":
+            (b, m, k), (_, _, n) = args[0].shape, args[1].shape
+            return Gemm(m=m, n=n, k=k, batch=b)
+        if name == "baddbmm":
+            (b, m, k), (_, _, n) = args[1].shape, args[2].shape
+            return Gemm(m=m, n=n, k=k, batch=b)
+        if name == "mv":
+            (m, k) = args[0].shape
+            return Gemm(m=m, n=1, k=k)
+        if name == "addmv":
+            (m, k) = args[1].shape
+            return Gemm(m=m, n=1, k=k)
+        if name == "dot":
+            return Gemm(m=1, n=1, k=args[0].shape[0])
+    except (ValueError, AttributeError, IndexError):
+        return None
+    return None
+
+
+def conv_of(args: Sequence[Any]) -> Conv | None:
+    """Forward 2-D convolution geometry (aten.convolution / _convolution), or None if not representable.
+
+    Conv carries one stride/padding for both axes, so asymmetric stride/padding, dilation != 1 and
+    transposed convolutions are left without geometry (their FLOPs are still counted).
+    """
+    try:
+        x, w = args[0], args[1]
+        stride, padding, dilation, transposed = args[3], args[4], args[5], args[6]
+        groups = int(args[8])
+    except (IndexError, TypeError, ValueError):
+        return None
+    if x.dim() != 4 or transposed or any(int(d) != 1 for d in dilation):
+        return None
+    if len(set(stride)) != 1 or len(set(padding)) != 1:
+        return None
+    n, c_in, h, wd = (int(s) for s in x.shape)
+    c_out, _, kh, kw = (int(s) for s in w.shape)
+    return Conv(n=n, c_in=c_in, h_in=h, w_in=wd, c_out=c_out, kh=kh, kw=kw, stride=int(stride[0]),
+                padding=int(padding[0]), groups=groups)
+
+
+def sdpa_cpu_flops(name: str, args: Sequence[Any]) -> float:
+    """CPU flash attention, which FlopCounterMode counts as 0.
+
+    Forward: QK^T and PV, each B*H*Sq*Sk*D MACs -> 4*B*H*Sq*Sk*D FLOPs (for Dv == Dqk); the
+    causal mask is not discounted (same convention as FlopCounterMode's CUDA SDPA entries).
+    Backward: torch's `sdpa_backward_flop_count` (the count FlopCounterMode gives the CUDA kernels):
+    in torch 2.13 the recomputed scores QK^T plus dV, dP, dQ, dK -> 10*B*H*Sq*Sk*D.
+    """
+    from torch.utils.flop_counter import sdpa_backward_flop_count, sdpa_flop_count
+
+    if name == SDPA_CPU:
+        q, k, v = args[0], args[1], args[2]
+        return float(sdpa_flop_count(q.shape, k.shape, v.shape))
+    g, q, k, v = args[0], args[1], args[2], args[3]
+    return float(sdpa_backward_flop_count(g.shape, q.shape, k.shape, v.shape))
+
+
+def _tensors(x: Any) -> list[Any]:
+    import torch
+    from torch.utils._pytree import tree_flatten
+
+    leaves, _ = tree_flatten(x)
+    return [t for t in leaves if isinstance(t, torch.Tensor)]
+
+
+def _elems(x: Any) -> int:
+    return sum(int(t.numel()) for t in _tensors(x))
+
+
+def classify(func: Any, args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> OpWork:
+    """Kind and FLOPs of one aten op call (args/kwargs/out are the real tensors)."""
+    from torch.utils.flop_counter import flop_registry
+
+    name = base_name(func)
+    packet = func._overloadpacket
+    if name in (SDPA_CPU, SDPA_CPU_BWD):
+        return OpWork("attention", sdpa_cpu_flops(name, args))
+    if packet in flop_registry:
+        flops = float(flop_registry[packet](*args, **kwargs, out_val=out))
+        if "attention" in name:
+            return OpWork("attention", flops)
+        if "conv" in name:
+            conv = conv_of(args) if name in ("convolution", "_convolution") else None
+            return OpWork("conv", flops, conv=conv)
+        return OpWork("matmul", flops, gemm=gemm_of(name, args))
+    gemm = gemm_of(name, args)
+    if gemm is not None:  # mv / addmv / dot: not in flop_registry
+        return OpWork("matmul", 2.0 * gemm.macs, gemm=gemm)
+    if name in SOFTMAX_FLOPS:
+        return OpWork("softmax", SOFTMAX_FLOPS[name] * _elems(args[0]))
+    if name in NORM_FLOPS:
+        x = args[1] if name.endswith("_backward") else args[0]  # backward: (grad_out, input, ...)
+        return OpWork("norm", NORM_FLOPS[name] * _elems(x))
+    if name in EMBEDDING_OPS:
+        # forward is a gather (0 FLOPs); backward accumulates each gradient row: 1 add per element
+        return OpWork("embedding", float(_elems(args[0])) if "backward" in name else 0.0)
+    if name in NLL_OPS:
+        target = args[2] if "backward" in name else args[1]
+        return OpWork("reduction", float(_elems(target)))
+    if name in REDUCTION_OPS:
+        return OpWork("reduction", float(_elems(args[0])))
+    if name in REDUCTION_FROM_OUTPUT_GRAD:
+        return OpWork("reduction", float(_elems(out)))
+    if name in POOL_OPS:
+        # one compare/add per window element per output: kernel_size product x outputs
+        ks = args[1] if len(args) > 1 and isinstance(args[1], (list, tuple)) else [1]
+        ref = args[0] if "backward" in name else out
+        first = _tensors(ref)[0] if _tensors(ref) else None
+        return OpWork("reduction", float(numel(ks) * (first.numel() if first is not None else 0)))
+    key = strip_name(name)
+    if key in ELEMENT_FLOPS:
+        # elementwise: per output element; in-place/foreach ops returning None: per element of self
+        n = _elems(out) or _elems(args[0])
+        return OpWork("elementwise", ELEMENT_FLOPS[key] * n)
+    if key in MEMORY_OPS or name in MEMORY_OPS or name in ALLOC_OPS:
+        return OpWork("memory", 0.0)
+    if is_view(func):
+        return OpWork("memory", 0.0)
+    return OpWork("other", 0.0, modeled=False)
+
+
+def is_view(func: Any) -> bool:
+    """All returns alias an input without writing it (view, reshape-as-view, detach, split)."""
+    rets = func._schema.returns
+    return bool(rets) and all(r.alias_info is not None and not r.alias_info.is_write for r in rets)
+
+
+def _tensor_bytes(t: Any) -> int:
+    logical = int(t.numel()) * int(t.element_size())
+    try:
+        return min(logical, int(t.untyped_storage().nbytes()))
+    except (RuntimeError, NotImplementedError):
+        return logical
+
+
+def _key(t: Any) -> tuple[int, int]:
+    try:
+        return (int(t.data_ptr()), _tensor_bytes(t))
+    except (RuntimeError, NotImplementedError):
+        return (id(t), _tensor_bytes(t))
+
+
+def io_bytes(func: Any, args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> tuple[float, float]:
+    """(bytes_read, bytes_written) of one op call; 0 for views, metadata and allocations."""
+    name = base_name(func)
+    if name in ALLOC_OPS or is_view(func):
+        return 0.0, 0.0
+    schema_args = func._schema.arguments
+    written: dict[tuple[int, int], int] = {}
+    read: dict[tuple[int, int], int] = {}
+    pairs = [(sa, args[i] if i < len(args) else kwargs.get(sa.name)) for i, sa in enumerate(schema_args)]
+    for sa, a in pairs:
+        mutated = sa.alias_info is not None and sa.alias_info.is_write
+        for t in _tensors(a):
+            k = _key(t)
+            if mutated:
+                written[k] = _tensor_bytes(t)
+            if not (mutated and name in OVERWRITE_OPS):
+                read[k] = _tensor_bytes(t)
+    for t in _tensors(out):
+        written[_key(t)] = _tensor_bytes(t)
+    return float(sum(read.values())), float(sum(written.values()))

@@ -1,0 +1,177 @@
+"""The contract between accelopt and a user's own model: a factory returning a `ModelBundle`.
+
+A user writes a Python file with a function (the *factory*) that builds the model, a batch
+iterator, a loss and (optionally) an optimizer, and returns them as a `ModelBundle`. accelopt
+loads it with `load_user_factory("path/to/file.py:factory")`. See examples/my_model.py for a
+copyable example.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from accelopt.errors import InputError
+
+__all__ = ["ModelBundle", "load_user_factory"]
+
+
+def _default_optimizer(params: Iterable[Any]) -> Any:
+    import torch
+
+    return torch.optim.AdamW(params, lr=1e-4)
+
+
+@dataclass(kw_only=True)
+class ModelBundle:
+    """Everything accelopt needs to run one real step of a model.
+
+    Fields:
+        name: a short label used in reports.
+        model: the `torch.nn.Module`.
+        batches: a zero-argument callable returning a fresh iterator of `(inputs, targets)`;
+            `inputs` is a Tensor or a tuple of Tensors, called as `model(*inputs)`.
+        loss_fn: `loss_fn(output, targets) -> scalar Tensor`.
+        make_optimizer: `make_optimizer(model.parameters()) -> torch.optim.Optimizer`;
+            None means AdamW(lr=1e-4).
+        batch_size: samples per batch (must match what `batches` yields).
+        meta: free facts, e.g. `seq_len`, `tokens_per_batch`, `samples_per_batch`, `source`.
+    """
+
+    name: str
+    model: Any
+    batches: Callable[[], Iterator[tuple[Any, Any]]]
+    loss_fn: Callable[[Any, Any], Any]
+    make_optimizer: Callable[[Iterable[Any]], Any] | None = None
+    batch_size: int = 1
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        import torch
+
+        if not isinstance(self.name, str) or not self.name:
+            raise InputError(f"ModelBundle.name = {self.name!r} must be a non-empty string", "give the model a name")
+        if not isinstance(self.model, torch.nn.Module):
+            raise InputError(f"ModelBundle.model is a {type(self.model).__name__}, not a torch.nn.Module",
+                             "pass the nn.Module instance itself")
+        for f in ("batches", "loss_fn"):
+            if not callable(getattr(self, f)):
+                raise InputError(f"ModelBundle.{f} is not callable", f"pass a function as {f}")
+        if self.make_optimizer is not None and not callable(self.make_optimizer):
+            raise InputError("ModelBundle.make_optimizer is not callable",
+                             "pass a function params -> Optimizer, or None for AdamW")
+        if not isinstance(self.batch_size, int) or isinstance(self.batch_size, bool) or self.batch_size < 1:
+            raise InputError(f"ModelBundle.batch_size = {self.batch_size!r} must be a positive integer",
+                             "set batch_size to the samples per batch")
+        self.meta.setdefault("samples_per_batch", self.batch_size)
+
+    def optimizer(self) -> Any:
+        """A fresh optimizer over the model's parameters."""
+        make = self.make_optimizer or _default_optimizer
+        return make(self.model.parameters())
+
+    def first_batch(self) -> tuple[tuple[Any, ...], Any]:
+        """The first `(inputs, targets)` of a fresh iterator, inputs normalized to a tuple."""
+        try:
+            item = next(iter(self.batches()))
+        except StopIteration:
+            raise InputError(f"model {self.name!r}: batches() yielded nothing",
+                             "make batches() return an iterator with at least one (inputs, targets)") from None
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            raise InputError(f"model {self.name!r}: batches() yielded a {type(item).__name__}, "
+                             "not an (inputs, targets) pair",
+                             "yield a 2-tuple: inputs (Tensor or tuple of Tensors) and targets")
+        inputs, targets = item
+        return as_tuple(inputs), targets
+
+    def param_count(self) -> int:
+        return sum(int(p.numel()) for p in self.model.parameters())
+
+
+def as_tuple(inputs: Any) -> tuple[Any, ...]:
+    """Inputs as the positional arguments of model(*inputs)."""
+    if isinstance(inputs, tuple):
+        return inputs
+    if isinstance(inputs, list):
+        return tuple(inputs)
+    return (inputs,)
+
+
+def _split_spec(spec: str) -> tuple[Path, str]:
+    path_s, sep, func = spec.rpartition(":")
+    if not sep or not path_s or not func:
+        raise InputError(f"model spec {spec!r} is not of the form 'path/to/file.py:factory'",
+                         "append ':' and the name of the function that returns a ModelBundle, "
+                         "e.g. examples/my_model.py:build")
+    return Path(path_s), func
+
+
+def _import_file(path: Path) -> Any:
+    if not path.exists():
+        raise InputError(f"model file {str(path)!r} does not exist",
+                         "check the path (relative to the current directory)")
+    if path.suffix != ".py":
+        raise InputError(f"model file {str(path)!r} is not a .py file", "point to the Python file defining the factory")
+    mod_name = f"accelopt_user_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(mod_name, path)
+    if spec is None or spec.loader is None:
+        raise InputError(f"model file {str(path)!r} cannot be imported", "check that it is a Python source file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[mod_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as e:
+        sys.modules.pop(mod_name, None)
+        raise InputError(f"importing model file {str(path)!r} raised {type(e).__name__}: {e}",
+                         "fix the error in that file (run `python FILE` to see the traceback)") from e
+    return module
+
+
+def _check_kwargs(factory: Callable[..., Any], func_name: str, path: Path, kwargs: dict[str, Any]) -> None:
+    """Name the option the factory cannot take, rather than a TypeError from inside the call."""
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return
+    names = {p.name for p in params if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                                   inspect.Parameter.KEYWORD_ONLY)}
+    extra = sorted(set(kwargs) - names)
+    if extra:
+        raise InputError(f"factory {func_name!r} in {str(path)!r} takes no {', '.join(extra)} argument",
+                         f"add {', '.join(e + '=...' for e in extra)} to its parameters (or **kwargs), "
+                         "or do not pass that option")
+
+
+def load_user_factory(spec: str, **kwargs: Any) -> ModelBundle:
+    """Load 'path/to/file.py:factory', call factory(**kwargs) and check it returns a ModelBundle."""
+    path, func_name = _split_spec(spec)
+    module = _import_file(path)
+    factory = getattr(module, func_name, None)
+    if factory is None:
+        funcs = [n for n, v in vars(module).items() if inspect.isfunction(v) and not n.startswith("_")]
+        raise InputError(f"model file {str(path)!r} has no function {func_name!r}",
+                         f"use one of: {', '.join(funcs) or '(no functions defined)'}")
+    if not callable(factory):
+        raise InputError(f"{func_name!r} in {str(path)!r} is a {type(factory).__name__}, not a function",
+                         "name the function that returns a ModelBundle")
+    _check_kwargs(factory, func_name, path, kwargs)
+    try:
+        bundle = factory(**kwargs)
+    except InputError:
+        raise
+    except Exception as e:
+        raise InputError(f"factory {func_name!r} in {str(path)!r} raised {type(e).__name__}: {e}",
+                         "fix the factory (call it directly in Python to see the traceback)") from e
+    if not isinstance(bundle, ModelBundle):
+        raise InputError(f"factory {func_name!r} in {str(path)!r} returned a {type(bundle).__name__}, "
+                         "not a ModelBundle",
+                         "return accelopt.workload.userfile.ModelBundle(name=..., model=..., batches=..., "
+                         "loss_fn=..., batch_size=...) — see examples/my_model.py")
+    return bundle

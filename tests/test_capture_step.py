@@ -1,0 +1,202 @@
+"""capture_workload: phases, module paths, GEMM geometry, bytes, dtypes, metadata, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from accelopt.errors import InputError, UnsupportedError  # noqa: E402
+from accelopt.workload import zoo  # noqa: E402
+from accelopt.workload.capture import capture_workload  # noqa: E402
+from accelopt.workload.types import Workload  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def mlp_workload() -> Workload:
+    return capture_workload(zoo.build("mlp", "tiny"))
+
+
+@pytest.fixture(scope="module")
+def gpt_workload() -> Workload:
+    return capture_workload(zoo.build("gpt", "tiny"))
+
+
+def test_backward_matmul_is_twice_forward_for_linear_layers(mlp_workload: Workload) -> None:
+    b = 16  # mlp tiny: 64 -> 128 -> 128 -> 10, batch 16
+    layers = [(64, 128), (128, 128), (128, 10)]
+    fwd = 2 * b * sum(i * o for i, o in layers)
+    assert mlp_workload.total_flops("forward", ["matmul"]) == fwd
+    # backward computes dX and dW per layer (2x forward), except dX of the first layer: its input
+    # does not require grad.
+    assert mlp_workload.total_flops("backward", ["matmul"]) == 2 * fwd - 2 * b * 64 * 128
+    assert mlp_workload.total_flops("optimizer", ["matmul"]) == 0
+    assert mlp_workload.total_flops("optimizer") > 0  # AdamW elementwise updates
+
+
+def test_phases_in_order(gpt_workload: Workload) -> None:
+    phases = [o.phase for o in gpt_workload.ops]
+    first_bwd, first_opt = phases.index("backward"), phases.index("optimizer")
+    assert 0 < first_bwd < first_opt
+    assert set(phases[:first_bwd]) == {"forward"}
+    assert set(phases[first_opt:]) == {"optimizer"}
+
+
+def test_module_paths(gpt_workload: Workload) -> None:
+    fwd_mm = {o.module for o in gpt_workload.ops if o.phase == "forward" and o.kind == "matmul"}
+    assert {"blocks.0.qkv", "blocks.0.proj", "blocks.1.fc1", "blocks.1.fc2", "head"} <= fwd_mm
+    # backward ops carry the module whose forward created the autograd node being executed
+    bwd_mm = {o.module for o in gpt_workload.ops if o.phase == "backward" and o.kind == "matmul"}
+    assert bwd_mm == fwd_mm
+    bwd = [o for o in gpt_workload.ops if o.phase == "backward"]
+    assert sorted(o.module for o in bwd if o.name == "aten.embedding_dense_backward") == ["pos", "tok"]
+    assert {o.module for o in bwd if o.kind == "attention"} == {"blocks.0", "blocks.1"}
+    assert {o.module for o in bwd if o.name == "aten.gelu_backward"} == {"blocks.0", "blocks.1"}
+    assert bwd[0].name == "aten.ones_like"  # the gradient seed made by loss.backward() is backward work
+    assert {o.module for o in gpt_workload.ops if o.phase == "optimizer"} == {""}
+    assert {"tok", "blocks", "head"} <= set(gpt_workload.by_module(1))
+
+
+def test_gemm_geometry_and_bytes(gpt_workload: Workload) -> None:
+    mms = [o for o in gpt_workload.ops if o.name in ("aten.mm", "aten.addmm", "aten.bmm")]
+    assert mms and all(o.gemm is not None and 2 * o.gemm.macs == o.flops for o in mms)
+    head = next(o for o in mms if o.module == "head" and o.phase == "forward")
+    assert head.gemm is not None
+    # (B*T, H) @ (H, V): 64 x 64 @ 64 x 256, fp32
+    assert (head.gemm.m, head.gemm.k, head.gemm.n) == (64, 64, 256)
+    assert head.bytes_read == 4 * (64 * 64 + 64 * 256) and head.bytes_written == 4 * 64 * 256
+    views = [o for o in gpt_workload.ops if o.name in ("aten.view", "aten.t", "aten.transpose")]
+    assert views and all(o.bytes_total == 0 and o.flops == 0 for o in views)
+
+
+def test_non_matmul_work_counted(gpt_workload: Workload) -> None:
+    kinds = gpt_workload.by_kind()
+    for k in ("elementwise", "norm", "softmax", "reduction", "attention", "matmul"):
+        assert kinds.get(k, 0) > 0, k
+    ln = next(o for o in gpt_workload.ops if o.name == "aten.native_layer_norm")
+    assert ln.flops == 7 * 2 * 32 * 64  # 7 per element of (B, T, H)
+
+
+def test_meta_and_roundtrip(gpt_workload: Workload, tmp_path: Path) -> None:
+    m = gpt_workload.meta
+    assert (m["model"], m["mode"], m["dtype"], m["batch_size"], m["seq_len"], m["device"]) == (
+        "gpt-tiny", "train", "fp32", 2, 32, "cpu")
+    assert m["params"] == sum(p.numel() for p in zoo.build("gpt", "tiny").model.parameters())
+    assert m["unmodeled_ops"] == {}
+    p = tmp_path / "w.json"
+    gpt_workload.save(p)
+    again = Workload.load(p)
+    assert again.total_flops() == gpt_workload.total_flops() and len(again.ops) == len(gpt_workload.ops)
+
+
+def test_inference_is_forward_only() -> None:
+    w = capture_workload(zoo.build("bert", "tiny"), mode="inference")
+    assert {o.phase for o in w.ops} == {"forward"}
+    assert w.meta["mode"] == "inference"
+
+
+def test_bf16_autocast_matmuls_in_bf16() -> None:
+    w = capture_workload(zoo.build("mlp", "tiny"), dtype="bf16")
+    mm = [o for o in w.ops if o.kind == "matmul"]
+    assert mm and {o.dtype for o in mm} == {"bf16"}
+    assert any(o.name == "aten._to_copy" for o in w.ops)  # autocast casts are captured
+    assert w.meta["dtype"] == "bf16"
+
+
+def test_warmup_skips_optimizer_state_init() -> None:
+    cold = capture_workload(zoo.build("mlp", "tiny"))
+    warm = capture_workload(zoo.build("mlp", "tiny"), warmup_steps=1)
+    assert any(o.name == "aten.zeros_like" and o.phase == "optimizer" for o in cold.ops)
+    assert not any(o.name == "aten.zeros_like" and o.phase == "optimizer" for o in warm.ops)
+
+
+@pytest.mark.parametrize(("kw", "match"), [
+    ({"mode": "eval"}, "mode"), ({"dtype": "int8"}, "dtype"), ({"device": "not-a-device"}, "device"),
+    ({"warmup_steps": -1}, "warmup_steps"),
+])
+def test_bad_arguments(kw: dict[str, object], match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        capture_workload(zoo.build("mlp", "tiny"), **kw)  # type: ignore[arg-type]
+
+
+def test_cuda_unavailable_is_unsupported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(UnsupportedError, match="CUDA"):
+        capture_workload(zoo.build("mlp", "tiny"), device="cuda")
+
+
+def test_non_scalar_loss_rejected() -> None:
+    b = zoo.build("mlp", "tiny")
+    b.loss_fn = lambda out, y: out  # (B, classes), not a scalar
+    with pytest.raises(InputError, match="scalar"):
+        capture_workload(b)
+
+
+@pytest.mark.gpu
+def test_capture_on_cuda() -> None:
+    w = capture_workload(zoo.build("gpt", "tiny"), device="cuda")
+    assert w.meta["device"].startswith("cuda")
+    assert w.total_flops("forward", ["attention"]) > 0
+
+
+def test_model_error_names_the_model() -> None:
+    b = zoo.build("mlp", "tiny")
+    b.batches = lambda: iter([(torch.zeros(4, 3), torch.zeros(4, dtype=torch.long))])  # wrong width
+    with pytest.raises(InputError, match="'mlp-tiny' raised RuntimeError during its train step"):
+        capture_workload(b)
+
+
+def test_out_of_memory_is_infeasible() -> None:
+    from torch import nn
+
+    from accelopt.errors import InfeasibleError
+
+    class Boom(nn.Module):
+        def forward(self, x: object) -> object:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+
+    b = zoo.build("mlp", "tiny")
+    b.model = Boom()
+    b.make_optimizer = lambda params: torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    with pytest.raises(InfeasibleError, match="ran out of device memory"):
+        capture_workload(b)
+
+
+def test_tuple_inputs_and_default_optimizer() -> None:
+    from torch import nn
+
+    from accelopt.workload.userfile import ModelBundle
+
+    class TwoIn(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(8, 4)
+
+        def forward(self, x: object, mask: object) -> object:
+            return self.lin(x) * mask  # (B, 4)
+
+    def batches():  # type: ignore[no-untyped-def]
+        yield (torch.randn(3, 8), torch.ones(3, 4)), torch.randn(3, 4)
+
+    b = ModelBundle(name="two-in", model=TwoIn(), batches=batches, loss_fn=nn.functional.mse_loss, batch_size=3)
+    w = capture_workload(b)
+    assert w.total_flops("forward", ["matmul"]) == 2 * 3 * 8 * 4
+    assert any(o.name == "aten._fused_adamw_" or o.name.startswith("aten._foreach_") or o.name == "aten.addcdiv_"
+               for o in w.ops if o.phase == "optimizer")  # AdamW default
+    assert {o.module for o in w.ops if o.kind == "matmul"} == {"lin"}
+
+
+def test_compact_keeps_totals() -> None:
+    from accelopt.workload.capture import compact_ops
+    from accelopt.workload.types import Op
+
+    a = Op(name="aten.add", kind="elementwise", flops=4, bytes_read=32, bytes_written=16)
+    b = Op(name="aten.mul", kind="elementwise", flops=4, bytes_read=32, bytes_written=16)
+    out = compact_ops([a, a, b, a])
+    assert [(o.name, o.count) for o in out] == [("aten.add", 2), ("aten.mul", 1), ("aten.add", 1)]
+    full = capture_workload(zoo.build("resnet", "tiny"))
+    small = capture_workload(zoo.build("resnet", "tiny"), compact=True)
+    assert small.total_flops() == full.total_flops() and small.total_bytes() == full.total_bytes()
+    assert sum(o.count for o in small.ops) == len(full.ops) == small.meta["aten_calls"]

@@ -1,0 +1,105 @@
+"""User-model contract: load_user_factory happy path and every bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from accelopt.errors import InputError  # noqa: E402
+from accelopt.workload.capture import capture_workload  # noqa: E402
+from accelopt.workload.userfile import ModelBundle, load_user_factory  # noqa: E402
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "my_model.py"
+
+
+def test_example_happy_path() -> None:
+    b = load_user_factory(f"{EXAMPLE}:build", batch_size=4)
+    assert isinstance(b, ModelBundle) and b.batch_size == 4 and b.name == "small-convnet"
+    w = capture_workload(b)
+    assert w.total_flops("forward", ["conv"]) > 0 and w.total_flops("backward") > 0
+    # the example's own optimizer (SGD with momentum) is used, not the AdamW default
+    assert not any(o.name == "aten.addcdiv_" for o in w.ops)
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    p = tmp_path / "user_model.py"
+    p.write_text(body, encoding="utf-8")
+    return p
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        load_user_factory(f"{tmp_path / 'nope.py'}:build")
+
+
+def test_missing_colon() -> None:
+    with pytest.raises(InputError, match=r"path/to/file\.py:factory"):
+        load_user_factory(str(EXAMPLE))
+
+
+def test_not_python(tmp_path: Path) -> None:
+    p = tmp_path / "model.txt"
+    p.write_text("x", encoding="utf-8")
+    with pytest.raises(InputError, match=r"not a \.py file"):
+        load_user_factory(f"{p}:build")
+
+
+def test_no_such_function_lists_choices() -> None:
+    with pytest.raises(InputError, match="no function 'make'") as e:
+        load_user_factory(f"{EXAMPLE}:make")
+    assert "build" in e.value.fix
+
+
+def test_import_error_in_file(tmp_path: Path) -> None:
+    p = _write(tmp_path, "import not_a_module_xyz\n")
+    with pytest.raises(InputError, match="ModuleNotFoundError"):
+        load_user_factory(f"{p}:build")
+
+
+def test_factory_raised(tmp_path: Path) -> None:
+    p = _write(tmp_path, "def build():\n    raise RuntimeError('boom')\n")
+    with pytest.raises(InputError, match="raised RuntimeError: boom"):
+        load_user_factory(f"{p}:build")
+
+
+def test_wrong_return_type(tmp_path: Path) -> None:
+    p = _write(tmp_path, "def build():\n    return 42\n")
+    with pytest.raises(InputError, match="returned a int, not a ModelBundle") as e:
+        load_user_factory(f"{p}:build")
+    assert "examples/my_model.py" in e.value.fix
+
+
+def test_not_callable(tmp_path: Path) -> None:
+    p = _write(tmp_path, "build = 3\n")
+    with pytest.raises(InputError, match="not a function"):
+        load_user_factory(f"{p}:build")
+
+
+def test_bundle_validates_fields() -> None:
+    model = torch.nn.Linear(2, 2)
+    ok = {"name": "m", "model": model, "batches": lambda: iter([]), "loss_fn": torch.nn.functional.mse_loss}
+    with pytest.raises(InputError, match=r"nn\.Module"):
+        ModelBundle(**{**ok, "model": "not a module"})  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="batch_size"):
+        ModelBundle(**ok, batch_size=0)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="loss_fn"):
+        ModelBundle(**{**ok, "loss_fn": 5})  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="yielded nothing"):
+        ModelBundle(**ok).first_batch()  # type: ignore[arg-type]
+
+
+def test_bad_batch_shape() -> None:
+    b = ModelBundle(name="m", model=torch.nn.Linear(2, 2), batches=lambda: iter([torch.zeros(2)]),
+                    loss_fn=torch.nn.functional.mse_loss)
+    with pytest.raises(InputError, match=r"\(inputs, targets\)"):
+        b.first_batch()
+
+
+def test_option_the_factory_does_not_take(tmp_path: Path) -> None:
+    p = _write(tmp_path, "def build(batch_size=4):\n    raise AssertionError('not called')\n")
+    with pytest.raises(InputError, match="takes no seq_len argument") as e:
+        load_user_factory(f"{p}:build", batch_size=2, seq_len=128)
+    assert "seq_len=..." in e.value.fix
