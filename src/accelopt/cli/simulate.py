@@ -1,13 +1,217 @@
-"""`accelopt simulate` (being built; see its issue)."""
+"""`accelopt simulate`: a custom systolic-array accelerator, layer by layer; design sweeps; export."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
+
+_CONVENTION_HELP = ("fill/drain convention: 'paper' (SCALE-Sim paper, 2R+C+T-2 cycles per fold, default) or "
+                    "'scalesim-code' (reproduces scalesim 3.0.0's stall-free cycle counts)")
+
+
+def _layers(model: str | None, topology: Path | None, workload: Path | None, batch: int,
+            seq_len: int | None, convention: str = "paper") -> tuple[list[Any], str]:
+    from accelopt.errors import InputError
+
+    given = [x for x in (model, topology, workload) if x is not None]
+    if len(given) != 1:
+        raise InputError("give exactly one of --model, --topology, --workload",
+                         "e.g. --model resnet50, --topology layers.csv or --workload w.json")
+    if topology is not None:
+        from accelopt.simulate.topology import read_topology
+
+        # --convention scalesim-code also counts output pixels as SCALE-Sim does (see topology.py)
+        layers = read_topology(topology, batch, scalesim_rounding=convention == "scalesim-code")
+        return layers, f"SCALE-Sim topology {topology}"
+    if workload is not None:
+        from accelopt.simulate.layers import from_workload
+        from accelopt.workload.types import Workload
+
+        layers, skipped = from_workload(Workload.load(workload))
+        note = f" ({len(skipped)} non-GEMM ops not simulated)" if skipped else ""
+        return layers, f"workload {workload}{note}"
+    from accelopt.simulate.models import model_layers
+
+    assert model is not None
+    return model_layers(model, batch, seq_len)
+
+
+def _count(x: float) -> str:
+    """Compact count for the table: 1.38M, 950k, 12."""
+    for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= scale:
+            return f"{x / scale:.3g}{suffix}"
+    return f"{x:.0f}"
+
+
+def _energy(j: float) -> str:
+    for scale, unit in ((1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ")):
+        if abs(j) >= scale:
+            return f"{j / scale:.3g} {unit}"
+    return f"{j / 1e-12:.3g} pJ"
+
+
+def _print_run(result: Any, source: str, max_rows: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from accelopt import units
+
+    d = result.design
+    con = Console()
+    con.print(f"[bold]{d.name}[/]: {d.rows}x{d.cols}x{d.cores} {d.dataflow}, {d.dtype}, "
+              f"{d.clock_hz / 1e6:g} MHz, {d.tech_node_nm:g} nm — {source} — convention {result.convention}")
+    t = Table(show_lines=False)
+    for col in ("layer", "MxNxK", "rep", "cycles", "stall", "util", "DRAM", "energy*"):
+        t.add_column(col, justify="left" if col == "layer" else "right", no_wrap=True)
+    rows = result.layer_rows()
+    for r in rows[:max_rows]:
+        t.add_row(r["name"], f"{r['m']}x{r['n']}x{r['k']}", str(r["repeats"]), _count(r["compute_cycles"]),
+                  _count(r["stall_cycles"]), units.fmt_pct(r["utilization"]), units.fmt_bytes(r["dram_bytes"]),
+                  _energy(r["energy_j"]))
+    con.print(t)
+    if len(rows) > max_rows:
+        con.print(f"... {len(rows) - max_rows} more layers (use --max-rows, or --json for every column: "
+                  "folds, mapping efficiency, SRAM accesses, bandwidth needed, energy parts)")
+    tot, roof = result.totals(), result.roofline()
+    e = tot["energy_breakdown_j"]
+    con.print(f"[bold]total[/]: {tot['macs']:.4g} MACs, {tot['total_cycles']:.4g} cycles "
+              f"({tot['stall_cycles']:.3g} stall), latency {units.fmt_seconds(tot['latency_s'])}, "
+              f"utilization {units.fmt_pct(tot['utilization'])}, "
+              f"achieved {units.fmt_flop_per_s(tot['achieved_op_per_s']).replace('FLOP', 'OP')}")
+    need = units.fmt_byte_per_s(tot["bandwidth_needed_byte_per_s"])
+    con.print(f"DRAM {units.fmt_bytes(tot['dram_bytes'])} (needs {need} for no stalls), "
+              f"intensity {tot['intensity_op_per_dram_byte']:.3g} OP/B")
+    con.print(f"energy* {_energy(tot['energy_j'])} = MAC {_energy(e['mac'])} + register "
+              f"{_energy(e['register'])} + SRAM {_energy(e['sram'])} + DRAM "
+              f"{_energy(e['dram'])}; {tot['tops_per_w']:.3g} TOPS/W*")
+    con.print(f"roofline: peak {roof['peak_op_per_s'] / 1e12:.4g} TOPS, DRAM "
+              f"{units.fmt_byte_per_s(roof['dram_bandwidth_byte_per_s'])}, ridge {roof['ridge_op_per_byte']:.4g} OP/B "
+              f"({roof['ridge_mac_per_byte']:.4g} MAC/B)")
+    con.print("* estimates: per-access energies from Horowitz ISSCC 2014 (45 nm) scaled to the node; "
+              "DRAM traffic from a tiling model")
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("simulate", help="(not built yet)")
-    def _cmd() -> None:
-        from accelopt.errors import UnsupportedError
+    sim = typer.Typer(help="A custom systolic-array accelerator (ASIC/FPGA/TPU-like), layer by layer; sweeps.",
+                      no_args_is_help=True)
+    app.add_typer(sim, name="simulate")
 
-        raise UnsupportedError("`accelopt simulate` is not built yet", "see the open issue for it")
+    @sim.command("run", help="Simulate a model on a design: per-layer table and totals.")
+    def run_cmd(
+        design: str = typer.Option(..., "--design", "-d", help="preset (tpu-v1, eyeriss, edge-npu) or a TOML file"),
+        model: str | None = typer.Option(None, "--model", "-m",
+                                         help="resnet50, alexnet-conv, a transformer preset, or zoo NAME[:SIZE]"),
+        topology: Path | None = typer.Option(None, "--topology", help="SCALE-Sim topology CSV (conv or GEMM)"),
+        workload: Path | None = typer.Option(None, "--workload", help="Workload JSON saved by accelopt"),
+        batch: int = typer.Option(1, "--batch", "-b", help="batch size"),
+        seq_len: int | None = typer.Option(None, "--seq-len", help="sequence length (transformers)"),
+        convention: str = typer.Option("paper", "--convention", help=_CONVENTION_HELP),
+        max_rows: int = typer.Option(60, "--max-rows", help="layers shown in the table"),
+        json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
+    ) -> None:
+        from accelopt.report.jsonout import emit
+        from accelopt.simulate.design import get_design
+        from accelopt.simulate.engine import simulate
+
+        d = get_design(design)
+        layers, source = _layers(model, topology, workload, batch, seq_len, convention)
+        result = simulate(d, layers, convention)
+        if json_out:
+            emit({"source": source, **result.to_dict()})
+        else:
+            _print_run(result, source, max_rows)
+
+    @sim.command("presets", help="List the built-in designs with the source of every number.")
+    def presets_cmd(json_out: bool = typer.Option(False, "--json", help="JSON on stdout")) -> None:
+        from accelopt.report.jsonout import emit
+        from accelopt.simulate.design import load_preset, preset_names
+
+        designs = [load_preset(n) for n in preset_names()]
+        if json_out:
+            emit([d.to_dict() for d in designs])
+            return
+        from rich.console import Console
+
+        con = Console()
+        for d in designs:
+            con.print(f"[bold]{d.name}[/] — {d.description}")
+            con.print(f"  {d.rows}x{d.cols}x{d.cores} {d.dataflow}, {d.dtype}, {d.clock_hz / 1e6:g} MHz, "
+                      f"peak {d.peak_op_per_s / 1e12:.4g} TOPS, SRAM {d.sram_bytes / 1024:.0f} KiB, "
+                      f"DRAM {d.dram_bandwidth_byte_per_s / 1e9:.4g} GB/s, ridge {d.ridge_op_per_byte():.4g} OP/B")
+            for field, src in d.sources.items():
+                con.print(f"    {field}: {src}")
+
+    @sim.command("sweep", help="Sweep array shape, SRAM, bandwidth and dataflow; print the Pareto front "
+                 "(latency vs energy vs MAC count vs SRAM bytes vs DRAM bandwidth).")
+    def sweep_cmd(
+        model: str | None = typer.Option(None, "--model", "-m", help="as for `simulate run`"),
+        topology: Path | None = typer.Option(None, "--topology", help="SCALE-Sim topology CSV"),
+        workload: Path | None = typer.Option(None, "--workload", help="Workload JSON"),
+        design: str = typer.Option("edge-npu", "--design", "-d", help="base design for the fields not swept"),
+        rows: str = typer.Option("16,32,64", "--rows", help="array rows, e.g. 16,32,64 or 8..128"),
+        cols: str = typer.Option("16,32,64", "--cols", help="array columns"),
+        sram_kib: str = typer.Option("64,256,1024", "--sram-kib", help="size of EACH operand SRAM, KiB"),
+        bandwidth_gbps: str = typer.Option("", "--bandwidth-gbps", help="DRAM GB/s list (default: base design's)"),
+        dataflow: str = typer.Option("os,ws,is", "--dataflow", help="dataflows to try"),
+        batch: int = typer.Option(1, "--batch", "-b"),
+        seq_len: int | None = typer.Option(None, "--seq-len"),
+        convention: str = typer.Option("paper", "--convention", help=_CONVENTION_HELP),
+        json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
+    ) -> None:
+        from accelopt import units
+        from accelopt.report.jsonout import emit
+        from accelopt.simulate.design import get_design
+        from accelopt.simulate.sweep import OBJECTIVES, grid, pareto_front, run_sweep
+
+        base = get_design(design)
+        layers, source = _layers(model, topology, workload, batch, seq_len, convention)
+        bws = ([units.parse_count(x, "bandwidth") * 1e9 for x in bandwidth_gbps.split(",") if x.strip()]
+               if bandwidth_gbps else [base.dram_bandwidth_byte_per_s])
+        designs = grid(base, units.parse_int_range(rows, "rows"), units.parse_int_range(cols, "cols"),
+                       [s * 1024 for s in units.parse_int_range(sram_kib, "sram-kib")], bws,
+                       [x.strip() for x in dataflow.split(",") if x.strip()])
+        points = run_sweep(designs, layers, convention)
+        front = pareto_front(points)
+        if json_out:
+            emit({"source": source, "base_design": base.name, "evaluated": len(points),
+                  "objectives": list(OBJECTIVES),
+                  "pareto_front": [p.to_dict() for p in front],
+                  "notes": ["energy is an estimate (Horowitz ISSCC 2014 table scaled to the node)"]})
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        con = Console()
+        con.print(f"{len(points)} designs on {source} (base {base.name}); Pareto front: {len(front)}")
+        t = Table()
+        for c in ("rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MACs", "latency", "energy*", "util",
+                  "TOPS/W*"):
+            t.add_column(c, justify="right")
+        for p in front:
+            d = p.design
+            t.add_row(str(d.rows), str(d.cols), d.dataflow, units.fmt_bytes(d.ifmap_sram_bytes, binary=True),
+                      units.fmt_byte_per_s(d.dram_bandwidth_byte_per_s), str(d.macs),
+                      units.fmt_seconds(p.latency_s), _energy(p.energy_j), units.fmt_pct(p.utilization),
+                      f"{p.tops_per_w:.3g}")
+        con.print(t)
+        con.print("* estimates")
+
+    @sim.command("export", help="Write a design as an AcceleratorSpec in the catalog TOML format.")
+    def export_cmd(
+        design: str = typer.Option(..., "--design", "-d", help="preset or design TOML"),
+        out: Path = typer.Option(..., "--out", "-o", help="catalog TOML file to write"),
+        json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
+    ) -> None:
+        from accelopt.report.jsonout import emit
+        from accelopt.simulate.design import get_design
+        from accelopt.simulate.export import write_spec_toml
+
+        spec = get_design(design).to_accelerator_spec()
+        write_spec_toml(spec, out)
+        if json_out:
+            emit({"written": str(out), "spec": spec.to_dict()})
+        else:
+            print(f"wrote {out} (device {spec.name!r}); use it with --catalog {out} or pass the path as a device")

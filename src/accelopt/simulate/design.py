@@ -1,0 +1,253 @@
+"""`Design`: a custom systolic-array accelerator, validated, loaded from TOML, convertible to an AcceleratorSpec.
+
+TOML format (`accelopt simulate run --design my.toml`):
+
+    [design]
+    name = "my-npu"
+    rows = 32                       # PE rows of one systolic array
+    cols = 32                       # PE columns
+    cores = 1                       # independent arrays; folds are spread over them
+    dataflow = "ws"                 # os | ws | is (output-, weight-, input-stationary)
+    ifmap_sram_bytes = 262144       # operand buffers, bytes (SCALE-Sim's three scratchpads)
+    filter_sram_bytes = 262144
+    ofmap_sram_bytes = 131072
+    dram_bandwidth_byte_per_s = 25.6e9
+    dram_latency_s = 100e-9         # optional, default 0 (not modelled)
+    dram_bytes = 8e9                # optional: off-chip capacity, needed only by `simulate export`
+    clock_hz = 1e9
+    dtype = "int8"                  # int8 | int16 | fp16 | bf16 | fp32 (width follows)
+    tech_node_nm = 28
+
+    [sources]                       # optional: field -> citation, shown by `simulate presets`
+    rows = "my spec sheet, table 2"
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from accelopt.errors import InputError, unknown_name
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DATAFLOWS = ("os", "ws", "is")
+DATAFLOW_NAMES = {"os": "output-stationary", "ws": "weight-stationary", "is": "input-stationary"}
+DTYPE_BITS = {"int8": 8, "int16": 16, "fp16": 16, "bf16": 16, "fp32": 32}
+
+_INT_FIELDS = ("rows", "cols", "cores", "ifmap_sram_bytes", "filter_sram_bytes", "ofmap_sram_bytes")
+_POSITIVE_FLOATS = ("dram_bandwidth_byte_per_s", "clock_hz", "tech_node_nm")
+_TEXT_FIELDS = ("name", "dataflow", "dtype", "description")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Design:
+    """One accelerator design. SI units in names; bytes are bytes (KiB = 1024 B where a preset says so)."""
+
+    name: str
+    rows: int
+    """PE rows of one systolic array."""
+    cols: int
+    """PE columns of one systolic array."""
+    dataflow: str
+    """'os' (output-stationary), 'ws' (weight-stationary) or 'is' (input-stationary)."""
+    ifmap_sram_bytes: int
+    filter_sram_bytes: int
+    ofmap_sram_bytes: int
+    dram_bandwidth_byte_per_s: float
+    clock_hz: float
+    dtype: str
+    """Operand datatype of the MACs: int8, int16, fp16, bf16 or fp32."""
+    tech_node_nm: float
+    cores: int = 1
+    """Independent arrays; the folds of a layer are spread evenly over them."""
+    dram_latency_s: float = 0.0
+    """Exposed once per layer before its first tile arrives (0 = not modelled)."""
+    dram_bytes: float | None = None
+    """Off-chip memory capacity (bytes); needed only to export an AcceleratorSpec."""
+    description: str = ""
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """Field name -> citation text for the numbers of a preset."""
+
+    def __post_init__(self) -> None:
+        validate_design(self)
+
+    # ---- derived quantities
+    @property
+    def width_bits(self) -> int:
+        return DTYPE_BITS[self.dtype]
+
+    @property
+    def bytes_per_elem(self) -> float:
+        return self.width_bits / 8
+
+    @property
+    def macs(self) -> int:
+        """MAC units in the whole design (rows x cols x cores)."""
+        return self.rows * self.cols * self.cores
+
+    @property
+    def sram_bytes(self) -> int:
+        return self.ifmap_sram_bytes + self.filter_sram_bytes + self.ofmap_sram_bytes
+
+    @property
+    def peak_mac_per_s(self) -> float:
+        return self.macs * self.clock_hz
+
+    @property
+    def peak_op_per_s(self) -> float:
+        """Peak OP/s (FLOP/s for float dtypes), 2 per MAC."""
+        return 2.0 * self.peak_mac_per_s
+
+    def ridge_op_per_byte(self) -> float:
+        """Roofline ridge point (Williams et al., CACM 2009): peak OP/s / DRAM bytes/s."""
+        return self.peak_op_per_s / self.dram_bandwidth_byte_per_s
+
+    def ridge_mac_per_byte(self) -> float:
+        """Ridge in MAC per DRAM byte (the unit of Jouppi et al. 2017's TPU roofline, Fig. 5)."""
+        return self.peak_mac_per_s / self.dram_bandwidth_byte_per_s
+
+    def with_(self, **changes: Any) -> Design:
+        """A copy with some fields changed (validated again); used by the sweep."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["sources"] = dict(self.sources)
+        out.update(width_bits=self.width_bits, macs=self.macs, sram_bytes=self.sram_bytes,
+                   peak_op_per_s=self.peak_op_per_s, ridge_op_per_byte=self.ridge_op_per_byte())
+        return out
+
+    def to_accelerator_spec(self) -> Any:
+        """AcceleratorSpec (kind 'asic') that the catalog, `plan` and `profile` accept.
+
+        Peak = 2 x MACs x clock for the design's dtype (Jouppi et al. 2017 count TPU v1's 92 TOPS
+        this way); memory bandwidth = DRAM bandwidth; sram = sum of the operand buffers.
+        """
+        from accelopt.hardware.spec import DTYPES, AcceleratorSpec
+
+        if self.dram_bytes is None:
+            raise InputError(f"design {self.name!r} has no dram_bytes",
+                             "set dram_bytes (off-chip memory capacity in bytes) in the [design] table")
+        if self.dtype not in DTYPES:
+            raise InputError(f"design {self.name!r}: dtype {self.dtype!r} has no AcceleratorSpec peak key",
+                             f"use one of {', '.join(d for d in DTYPE_BITS if d in DTYPES)}")
+        src = f"simulated design {self.name}"
+        return AcceleratorSpec(
+            name=_slug(self.name), display_name=f"{self.name} (simulated design)", kind="asic",
+            vendor="custom design", peak_flop_per_s={self.dtype: self.peak_op_per_s},
+            memory_bytes=float(self.dram_bytes), memory_bandwidth_byte_per_s=self.dram_bandwidth_byte_per_s,
+            sram_bytes=float(self.sram_bytes),
+            notes=f"{self.rows}x{self.cols}x{self.cores} {DATAFLOW_NAMES[self.dataflow]} systolic array, "
+                  f"{self.clock_hz / 1e6:g} MHz, {self.tech_node_nm:g} nm",
+            sources={f"peak_flop_per_s.{self.dtype}": f"{src}: 2 x {self.macs} MACs x {self.clock_hz:g} Hz",
+                     "memory_bytes": f"{src}: dram_bytes",
+                     "memory_bandwidth_byte_per_s": f"{src}: dram_bandwidth_byte_per_s",
+                     "sram_bytes": f"{src}: ifmap + filter + ofmap SRAM"})
+
+
+def _slug(name: str) -> str:
+    return "-".join("".join(c.lower() if c.isalnum() else " " for c in name).split()) or "design"
+
+
+def validate_design(d: Design, where: str = "") -> None:
+    """Raise InputError naming the field, the value and the fix."""
+    label = f"design {d.name!r}" + (f" in {where}" if where else "")
+    if not isinstance(d.name, str) or not d.name.strip():
+        raise InputError(f"design{(' in ' + where) if where else ''}: name is empty", 'set name = "my-npu"')
+    for f in _INT_FIELDS:
+        v = getattr(d, f)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise InputError(f"{label}: {f} = {v!r} must be a positive integer", f"set {f} to an integer >= 1")
+    for f in _POSITIVE_FLOATS:
+        v = getattr(d, f)
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
+            raise InputError(f"{label}: {f} = {v!r} must be a positive number", f"set {f} in SI units (> 0)")
+    if isinstance(d.dram_latency_s, bool) or not isinstance(d.dram_latency_s, int | float) or d.dram_latency_s < 0:
+        raise InputError(f"{label}: dram_latency_s = {d.dram_latency_s!r} is negative",
+                         "give seconds >= 0, e.g. 100e-9")
+    if d.dram_bytes is not None and (not isinstance(d.dram_bytes, int | float) or d.dram_bytes <= 0):
+        raise InputError(f"{label}: dram_bytes = {d.dram_bytes!r} must be > 0", "give the DRAM capacity in bytes")
+    if d.dataflow not in DATAFLOWS:
+        raise InputError(f"{label}: dataflow {d.dataflow!r} is unknown",
+                         "use os (output-stationary), ws (weight-stationary) or is (input-stationary)")
+    if d.dtype not in DTYPE_BITS:
+        raise InputError(f"{label}: dtype {d.dtype!r} is unknown", f"use one of {', '.join(DTYPE_BITS)}")
+
+
+# --------------------------------------------------------------------------- TOML
+_REQUIRED = ("name", "rows", "cols", "dataflow", "ifmap_sram_bytes", "filter_sram_bytes", "ofmap_sram_bytes",
+             "dram_bandwidth_byte_per_s", "clock_hz", "dtype", "tech_node_nm")
+_ALLOWED = set(_INT_FIELDS) | set(_POSITIVE_FLOATS) | set(_TEXT_FIELDS) | {"dram_latency_s", "dram_bytes"}
+
+
+def design_from_table(table: Mapping[str, Any], sources: Mapping[str, str], where: str) -> Design:
+    """Build a Design from a parsed [design] table, naming any bad or missing field."""
+    if not isinstance(table, Mapping):
+        raise InputError(f"{where}: [design] must be a table", "see `accelopt simulate presets` for an example")
+    unknown = sorted(set(table) - _ALLOWED)
+    if unknown:
+        raise InputError(f"{where}: unknown field(s) {', '.join(unknown)} in [design]",
+                         f"allowed fields: {', '.join(sorted(_ALLOWED))}")
+    missing = [f for f in _REQUIRED if f not in table]
+    if missing:
+        raise InputError(f"{where}: [design] is missing {', '.join(missing)}",
+                         "add them (see the format in `accelopt simulate presets --help` or a preset file)")
+    kwargs: dict[str, Any] = dict(table)
+    for f in _INT_FIELDS:
+        v = kwargs.get(f)
+        if isinstance(v, float) and v.is_integer():
+            kwargs[f] = int(v)
+    bad_src = [k for k, v in sources.items() if not isinstance(v, str)]
+    if bad_src:
+        raise InputError(f"{where}: [sources] entries {', '.join(bad_src)} are not text", 'write field = "citation"')
+    kwargs["sources"] = dict(sources)
+    try:
+        return Design(**kwargs)
+    except InputError as e:
+        raise InputError(f"{where}: {e.problem}", e.fix) from None
+
+
+def load_design_text(text: str, where: str) -> Design:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"design file {where} is not valid TOML: {e}", "fix the TOML syntax at that line") from None
+    if "design" not in doc:
+        raise InputError(f"design file {where} has no [design] table", "put the fields under a [design] header")
+    return design_from_table(doc["design"], doc.get("sources", {}), where)
+
+
+def load_design_file(path: Path | str) -> Design:
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"design file {p} does not exist", "check the path given to --design")
+    return load_design_text(p.read_text(encoding="utf-8"), str(p))
+
+
+def preset_names() -> list[str]:
+    data = resources.files("accelopt.simulate") / "presets"
+    return sorted(e.name[:-5] for e in data.iterdir() if e.name.endswith(".toml"))
+
+
+def load_preset(name: str) -> Design:
+    names = preset_names()
+    if name not in names:
+        raise unknown_name("design preset", name, names)
+    text = (resources.files("accelopt.simulate") / "presets" / f"{name}.toml").read_text(encoding="utf-8")
+    return load_design_text(text, f"<preset {name}>")
+
+
+def get_design(name_or_path: str) -> Design:
+    """A preset name ('tpu-v1', 'eyeriss', 'edge-npu') or a path to a design TOML file."""
+    if name_or_path.endswith(".toml") or Path(name_or_path).exists():
+        return load_design_file(name_or_path)
+    return load_preset(name_or_path)

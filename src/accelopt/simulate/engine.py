@@ -1,0 +1,147 @@
+"""Run a design over a layer list: cycles, latency, utilization, traffic, energy, roofline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from accelopt.errors import InputError
+from accelopt.simulate.dataflow import LayerArrays, compute
+from accelopt.simulate.design import DATAFLOW_NAMES, Design
+from accelopt.simulate.energy import energy_table
+from accelopt.simulate.layers import Layer
+from accelopt.simulate.memory import dram_traffic, stalls
+
+ENERGY_PARTS = ("mac", "register", "sram", "dram")
+
+
+def layer_arrays(layers: Sequence[Layer]) -> LayerArrays:
+    if not layers:
+        raise InputError("no layers to simulate", "give a model, a topology CSV or a workload with GEMM/conv ops")
+    cols = np.array([(x.m, x.n, x.k, x.repeats, x.ifmap_elems) for x in layers], dtype=np.int64)
+    return LayerArrays(m=cols[:, 0], n=cols[:, 1], k=cols[:, 2], repeats=cols[:, 3], ifmap_elems=cols[:, 4])
+
+
+@dataclass
+class SimResult:
+    """Per-layer columns (numpy arrays, shape (L,)) and the design they ran on."""
+
+    design: Design
+    names: list[str]
+    kinds: list[str]
+    convention: str
+    cols: dict[str, np.ndarray] = field(repr=False)
+
+    # ---- totals
+    def total(self, key: str) -> float:
+        return float(self.cols[key].sum())
+
+    @property
+    def total_cycles(self) -> float:
+        return self.total("total_cycles")
+
+    @property
+    def latency_s(self) -> float:
+        return self.total_cycles / self.design.clock_hz
+
+    @property
+    def energy_j(self) -> float:
+        return self.total("energy_j")
+
+    @property
+    def macs(self) -> float:
+        return self.total("macs")
+
+    def totals(self) -> dict[str, Any]:
+        d = self.design
+        cyc = self.total_cycles
+        dram = self.total("dram_bytes")
+        energy = {p: self.total(f"energy_{p}_j") for p in ENERGY_PARTS}
+        e = self.energy_j
+        return {
+            "layers": len(self.names), "macs": self.macs, "ops": 2 * self.macs,
+            "compute_cycles": self.total("compute_cycles"), "stall_cycles": self.total("stall_cycles"),
+            "total_cycles": cyc, "latency_s": self.latency_s,
+            "utilization": self.macs / (cyc * d.macs) if cyc else 0.0,
+            "achieved_op_per_s": 2 * self.macs / self.latency_s if cyc else 0.0,
+            "dram_bytes": dram, "dram_read_bytes": dram - self.total("dram_ofmap_write_bytes"),
+            "dram_write_bytes": self.total("dram_ofmap_write_bytes"),
+            "bandwidth_needed_byte_per_s": dram / (self.total("compute_cycles") / d.clock_hz),
+            "sram_reads": self.total("sram_reads"), "sram_writes": self.total("sram_writes"),
+            "energy_j": e, "energy_breakdown_j": energy,
+            "tops_per_w": 2 * self.macs / e / 1e12 if e else 0.0,
+            "intensity_op_per_dram_byte": 2 * self.macs / dram if dram else float("inf"),
+        }
+
+    def roofline(self) -> dict[str, float]:
+        d = self.design
+        return {"peak_op_per_s": d.peak_op_per_s, "dram_bandwidth_byte_per_s": d.dram_bandwidth_byte_per_s,
+                "ridge_op_per_byte": d.ridge_op_per_byte(), "ridge_mac_per_byte": d.ridge_mac_per_byte()}
+
+    def layer_rows(self) -> list[dict[str, Any]]:
+        keys = list(self.cols)
+        rows = []
+        for i, (name, kind) in enumerate(zip(self.names, self.kinds, strict=True)):
+            row: dict[str, Any] = {"name": name, "kind": kind}
+            for key in keys:
+                v = self.cols[key][i]
+                row[key] = int(v) if np.issubdtype(type(v), np.integer) else float(v)
+            rows.append(row)
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"design": self.design.to_dict(), "dataflow": DATAFLOW_NAMES[self.design.dataflow],
+                "convention": self.convention, "roofline": self.roofline(), "totals": self.totals(),
+                "layers": self.layer_rows(),
+                "notes": ["energy and DRAM traffic are model estimates (see accelopt.simulate.energy/memory)"]}
+
+
+def simulate(design: Design, layers: Sequence[Layer] | LayerArrays, convention: str = "paper",
+             names: Sequence[str] | None = None, kinds: Sequence[str] | None = None) -> SimResult:
+    """Simulate every layer on `design`; vectorized over layers."""
+    if isinstance(layers, LayerArrays):
+        arr = layers
+        names = list(names or [f"layer{i}" for i in range(len(arr.m))])
+        kinds = list(kinds or ["gemm"] * len(arr.m))
+    else:
+        arr = layer_arrays(layers)
+        names, kinds = [x.name for x in layers], [x.kind for x in layers]
+    d = design
+    c = compute(d.rows, d.cols, d.cores, d.dataflow, arr, convention)
+    c.update(m=arr.m, n=arr.n, k=arr.k, repeats=arr.repeats, macs=arr.macs)
+    c.update(dram_traffic(arr, d.bytes_per_elem, d.ifmap_sram_bytes, d.filter_sram_bytes))
+    dram = c["dram_ifmap_read_bytes"] + c["dram_filter_read_bytes"] + c["dram_ofmap_write_bytes"]
+    c["dram_bytes"] = dram
+    c["dram_cycles"], c["stall_cycles"] = stalls(dram, c["compute_cycles"], d.dram_bandwidth_byte_per_s,
+                                                 d.clock_hz, d.dram_latency_s)
+    c["total_cycles"] = c["compute_cycles"] + c["stall_cycles"]
+    c["latency_s"] = c["total_cycles"] / d.clock_hz
+    c["utilization"] = arr.macs / (c["total_cycles"] * d.macs)
+    c["bandwidth_needed_byte_per_s"] = dram / (c["compute_cycles"] / d.clock_hz)
+    _energy(d, c)
+    return SimResult(design=d, names=list(names), kinds=list(kinds), convention=convention, cols=c)
+
+
+def _energy(d: Design, c: dict[str, np.ndarray]) -> None:
+    """Energy = access counts x per-access energy (accelopt.simulate.energy), in place."""
+    t = energy_table(d.dtype, d.width_bits, d.tech_node_nm, d.ifmap_sram_bytes, d.filter_sram_bytes,
+                     d.ofmap_sram_bytes)
+    b = d.bytes_per_elem
+    # SRAM writes: DRAM fills of the input buffers + outputs/partial sums; reads: operands streamed into
+    # the array, partial sums read back, outputs read out to DRAM.
+    ifmap_w = c["dram_ifmap_read_bytes"] / b
+    filter_w = c["dram_filter_read_bytes"] / b
+    out_r = c["dram_ofmap_write_bytes"] / b
+    c["sram_reads"] = c["ifmap_sram_reads"] + c["filter_sram_reads"] + c["psum_sram_reads"] + out_r
+    c["sram_writes"] = ifmap_w + filter_w + c["ofmap_sram_writes"]
+    c["energy_mac_j"] = c["macs"] * t.mac_j
+    c["energy_register_j"] = c["rf_accesses"] * t.rf_j
+    c["energy_sram_j"] = ((c["ifmap_sram_reads"] + ifmap_w) * t.ifmap_sram_j_per_elem
+                          + (c["filter_sram_reads"] + filter_w) * t.filter_sram_j_per_elem
+                          + (c["ofmap_sram_writes"] + c["psum_sram_reads"] + out_r) * t.ofmap_sram_j_per_elem)
+    c["energy_dram_j"] = c["dram_bytes"] * t.dram_j_per_byte
+    c["energy_j"] = c["energy_mac_j"] + c["energy_register_j"] + c["energy_sram_j"] + c["energy_dram_j"]
+    c["tops_per_w"] = 2 * c["macs"] / c["energy_j"] / 1e12

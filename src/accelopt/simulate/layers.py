@@ -1,0 +1,165 @@
+"""The simulator's layer vocabulary: every layer is `repeats` independent GEMMs C[M,N] = A[M,K] @ B[K,N].
+
+- convolution -> im2col (accelopt.workload.types.Conv.as_gemm): M = batch*Ho*Wo, K = Cin/g*kh*kw,
+  N = Cout/g, repeated once per group (depthwise: groups = channels). Padding enters through Ho, Wo.
+- GEMM / linear -> M, N, K, repeated `batch` (bmm) x `count` (identical ops) times.
+- attention -> QK^T (M = seq, N = seq, K = head_dim) and AV (M = seq, N = head_dim, K = seq) per head.
+
+Also built-in layer lists for models whose shapes are architecture facts (ResNet-50, AlexNet's
+conv layers) so that the simulator runs without torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accelopt.errors import InputError
+from accelopt.workload.transformer import TransformerConfig
+from accelopt.workload.types import Conv, Gemm, Workload
+
+
+@dataclass(frozen=True, kw_only=True)
+class Layer:
+    name: str
+    kind: str
+    """'conv', 'dwconv' (groups == c_in), 'gemm' or 'attention'."""
+    m: int
+    n: int
+    k: int
+    repeats: int = 1
+    """Independent GEMMs of this shape (conv groups x bmm batch x identical ops)."""
+    ifmap_elems: int
+    """Unique input elements of one repeat in DRAM (conv: N*Cin/g*H*W; im2col expands on chip)."""
+    conv: Conv | None = None
+
+    def __post_init__(self) -> None:
+        for f in ("m", "n", "k", "repeats", "ifmap_elems"):
+            v = getattr(self, f)
+            if not isinstance(v, int) or v < 1:
+                raise InputError(f"layer {self.name!r}: {f} = {v!r} must be a positive integer",
+                                 "give positive layer dimensions")
+
+    @property
+    def macs(self) -> int:
+        return self.m * self.n * self.k * self.repeats
+
+
+def from_conv(name: str, conv: Conv, count: int = 1) -> Layer:
+    if conv.c_in % conv.groups or conv.c_out % conv.groups:
+        raise InputError(f"conv {name!r}: groups {conv.groups} must divide c_in {conv.c_in} and c_out {conv.c_out}",
+                         "fix groups")
+    if conv.h_out < 1 or conv.w_out < 1:
+        raise InputError(f"conv {name!r}: kernel {conv.kh}x{conv.kw} is larger than the padded input "
+                         f"{conv.h_in + 2 * conv.padding}x{conv.w_in + 2 * conv.padding}", "check the layer shape")
+    g = conv.as_gemm()
+    kind = "dwconv" if conv.groups > 1 and conv.groups == conv.c_in else "conv"
+    return Layer(name=name, kind=kind, m=g.m, n=g.n, k=g.k, repeats=g.batch * count,
+                 ifmap_elems=conv.n * (conv.c_in // conv.groups) * conv.h_in * conv.w_in, conv=conv)
+
+
+def from_gemm(name: str, gemm: Gemm, count: int = 1, kind: str = "gemm") -> Layer:
+    return Layer(name=name, kind=kind, m=gemm.m, n=gemm.n, k=gemm.k, repeats=gemm.batch * count,
+                 ifmap_elems=gemm.m * gemm.k)
+
+
+def attention_layers(name: str, shapes: tuple[tuple[int, ...], ...], count: int = 1) -> list[Layer] | None:
+    """QK^T and AV GEMMs of a fused attention op from its q, k, v shapes ((B, H, S, D) each), else None."""
+    if len(shapes) < 3 or any(len(s) != 4 for s in shapes[:3]):
+        return None
+    (b, h, sq, d), (_, _, sk, _), (_, _, _, dv) = shapes[:3]
+    return [from_gemm(f"{name}.qk", Gemm(m=sq, n=sk, k=d, batch=b * h), count, kind="attention"),
+            from_gemm(f"{name}.av", Gemm(m=sq, n=dv, k=sk, batch=b * h), count, kind="attention")]
+
+
+def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
+    """Layers for the ops that carry a .conv or .gemm, and for fused attention ops (from their q, k, v
+    shapes); the names of the ops left out (no MACs to map)."""
+    layers: list[Layer] = []
+    skipped: list[str] = []
+    for i, op in enumerate(w.ops):
+        name = op.module or f"{op.name}#{i}"
+        if op.conv is not None:
+            layers.append(from_conv(name, op.conv, op.count))
+        elif op.gemm is not None:
+            layers.append(from_gemm(name, op.gemm, op.count, "attention" if op.kind == "attention" else "gemm"))
+        elif op.kind == "attention" and (att := attention_layers(name, op.shapes, op.count)) is not None:
+            layers.extend(att)
+        elif op.phase == "forward" or not op.phase:
+            skipped.append(name)
+    if not layers:
+        raise InputError(f"workload {w.name!r} has no op with a GEMM or convolution shape",
+                         "capture it with accelopt.workload.capture (fills Op.gemm / Op.conv)")
+    return layers, skipped
+
+
+# --------------------------------------------------------------------------- built-in models
+def resnet50_layers(batch: int = 1, image: int = 224) -> list[Layer]:
+    """ResNet-50 of He et al. 2016 ("Deep Residual Learning", CVPR), Table 1, 50-layer column.
+
+    Bottleneck blocks [1x1, 3x3, 1x1] x {3, 4, 6, 3}; conv3_1, conv4_1 and conv5_1 downsample with
+    stride 2 (Sec. 3.3, in the first 1x1 as in the paper); projection shortcuts (1x1) at the first
+    block of each stage; final 2048 -> 1000 fully connected layer. Pooling is not a MAC layer.
+    """
+    if batch < 1 or image < 32:
+        raise InputError(f"resnet50: batch {batch} / image {image} too small", "use batch >= 1 and image >= 32")
+    out: list[Layer] = []
+    conv1 = Conv(n=batch, c_in=3, h_in=image, w_in=image, c_out=64, kh=7, kw=7, stride=2, padding=3)
+    out.append(from_conv("conv1", conv1))
+    h = (conv1.h_out + 2 * 1 - 3) // 2 + 1  # 3x3 max pool, stride 2, padding 1
+    c_in = 64
+    for stage, (width, blocks) in enumerate([(64, 3), (128, 4), (256, 6), (512, 3)], start=2):
+        for b in range(blocks):
+            stride = 2 if (b == 0 and stage > 2) else 1
+            pre = f"conv{stage}_{b + 1}"
+            a = Conv(n=batch, c_in=c_in, h_in=h, w_in=h, c_out=width, kh=1, kw=1, stride=stride)
+            h2 = a.h_out
+            bb = Conv(n=batch, c_in=width, h_in=h2, w_in=h2, c_out=width, kh=3, kw=3, padding=1)
+            c = Conv(n=batch, c_in=width, h_in=h2, w_in=h2, c_out=4 * width, kh=1, kw=1)
+            out += [from_conv(f"{pre}.a", a), from_conv(f"{pre}.b", bb), from_conv(f"{pre}.c", c)]
+            if b == 0:
+                sc = Conv(n=batch, c_in=c_in, h_in=h, w_in=h, c_out=4 * width, kh=1, kw=1, stride=stride)
+                out.append(from_conv(f"{pre}.shortcut", sc))
+            c_in, h = 4 * width, h2
+    out.append(from_gemm("fc", Gemm(m=batch, n=1000, k=2048)))
+    return out
+
+
+def alexnet_conv_layers(batch: int = 1) -> list[Layer]:
+    """AlexNet's five conv layers as run by Eyeriss (Krizhevsky et al. 2012; 227x227 input, conv2/4/5
+    in two groups): 666 M MACs per image, the figure Chen et al. ISSCC 2016 quote."""
+    specs = [
+        ("conv1", Conv(n=batch, c_in=3, h_in=227, w_in=227, c_out=96, kh=11, kw=11, stride=4)),
+        ("conv2", Conv(n=batch, c_in=96, h_in=27, w_in=27, c_out=256, kh=5, kw=5, padding=2, groups=2)),
+        ("conv3", Conv(n=batch, c_in=256, h_in=13, w_in=13, c_out=384, kh=3, kw=3, padding=1)),
+        ("conv4", Conv(n=batch, c_in=384, h_in=13, w_in=13, c_out=384, kh=3, kw=3, padding=1, groups=2)),
+        ("conv5", Conv(n=batch, c_in=384, h_in=13, w_in=13, c_out=256, kh=3, kw=3, padding=1, groups=2)),
+    ]
+    return [from_conv(n, c) for n, c in specs]
+
+
+def transformer_layers(cfg: TransformerConfig, batch: int = 1, seq_len: int | None = None) -> list[Layer]:
+    """One forward pass (prefill) of a transformer: projections, attention matmuls per head, MLP, head.
+
+    Each entry stands for all `cfg.layers` layers (repeats = layers x heads for attention).
+    Attention: QK^T is (s x hd) @ (hd x s) and AV is (s x s) @ (s x hd) per (batch, head)
+    (Vaswani et al. 2017, eq. 1); K/V projections are narrower under grouped-query attention.
+    """
+    s = seq_len or cfg.seq_len
+    if batch < 1 or s < 1:
+        raise InputError(f"batch {batch} / seq_len {s} must be >= 1", "pass positive --batch / --seq-len")
+    t, h, hd, L = batch * s, cfg.hidden, cfg.head_dim, cfg.layers
+    kv = cfg.n_kv_heads * hd
+    out = [
+        from_gemm("attn.q_proj", Gemm(m=t, n=h, k=h), L),
+        from_gemm("attn.kv_proj", Gemm(m=t, n=2 * kv, k=h), L),
+        from_gemm("attn.qk", Gemm(m=s, n=s, k=hd, batch=batch * cfg.heads), L, kind="attention"),
+        from_gemm("attn.av", Gemm(m=s, n=hd, k=s, batch=batch * cfg.heads), L, kind="attention"),
+        from_gemm("attn.o_proj", Gemm(m=t, n=h, k=h), L),
+    ]
+    routed = t * (cfg.top_k + cfg.shared_experts) if cfg.is_moe else t
+    up_n = 2 * cfg.ffn if cfg.mlp == "swiglu" else cfg.ffn
+    out += [from_gemm("mlp.up", Gemm(m=routed, n=up_n, k=h), L),
+            from_gemm("mlp.down", Gemm(m=routed, n=h, k=cfg.ffn), L)]
+    if not cfg.encoder_only:
+        out.append(from_gemm("lm_head", Gemm(m=t, n=cfg.vocab, k=h)))
+    return out

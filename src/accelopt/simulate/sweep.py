@@ -1,0 +1,90 @@
+"""Design-space sweep: every combination of array shape, SRAM size, bandwidth and dataflow, and the
+Pareto front of latency vs energy vs an area proxy (MAC count, SRAM bytes) and the DRAM bandwidth the
+design provisions (a cost too). Lower is better in all five."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from accelopt.errors import InputError
+from accelopt.simulate.design import DATAFLOWS, Design
+from accelopt.simulate.engine import layer_arrays, simulate
+from accelopt.simulate.layers import Layer
+
+OBJECTIVES = ("latency_s", "energy_j", "macs", "sram_bytes", "dram_bandwidth_byte_per_s")
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    design: Design
+    latency_s: float
+    energy_j: float
+    utilization: float
+    tops_per_w: float
+
+    @property
+    def macs(self) -> int:
+        return self.design.macs
+
+    @property
+    def sram_bytes(self) -> int:
+        return self.design.sram_bytes
+
+    @property
+    def dram_bandwidth_byte_per_s(self) -> float:
+        return self.design.dram_bandwidth_byte_per_s
+
+    def objectives(self) -> tuple[float, ...]:
+        return tuple(float(getattr(self, o)) for o in OBJECTIVES)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.design
+        return {"name": d.name, "rows": d.rows, "cols": d.cols, "cores": d.cores, "dataflow": d.dataflow,
+                "sram_bytes_each": d.ifmap_sram_bytes, "sram_bytes": d.sram_bytes, "macs": d.macs,
+                "dram_bandwidth_byte_per_s": d.dram_bandwidth_byte_per_s, "latency_s": self.latency_s,
+                "energy_j": self.energy_j, "utilization": self.utilization, "tops_per_w": self.tops_per_w}
+
+
+def grid(base: Design, rows: Sequence[int], cols: Sequence[int], sram_bytes: Sequence[int],
+         bandwidths: Sequence[float], dataflows: Sequence[str]) -> list[Design]:
+    """All combinations; `sram_bytes` sets each of the three operand buffers."""
+    for df in dataflows:
+        if df not in DATAFLOWS:
+            raise InputError(f"dataflow {df!r} in the sweep is unknown", "use os, ws, is (comma-separated)")
+    out = []
+    for r, c, s, bw, df in itertools.product(rows, cols, sram_bytes, bandwidths, dataflows):
+        name = f"{r}x{c}-{df}-{s // 1024}KiB-{bw / 1e9:g}GBps"
+        out.append(base.with_(name=name, rows=r, cols=c, dataflow=df, ifmap_sram_bytes=s, filter_sram_bytes=s,
+                              ofmap_sram_bytes=s, dram_bandwidth_byte_per_s=bw, sources={}))
+    return out
+
+
+def run_sweep(designs: Sequence[Design], layers: Sequence[Layer], convention: str = "paper") -> list[SweepPoint]:
+    arr = layer_arrays(layers)
+    names, kinds = [x.name for x in layers], [x.kind for x in layers]
+    pts = []
+    for d in designs:
+        r = simulate(d, arr, convention, names, kinds)
+        t = r.totals()
+        pts.append(SweepPoint(design=d, latency_s=r.latency_s, energy_j=r.energy_j, utilization=t["utilization"],
+                              tops_per_w=t["tops_per_w"]))
+    return pts
+
+
+def pareto_front(points: Sequence[SweepPoint]) -> list[SweepPoint]:
+    """Points no other point beats or ties in every objective while beating it in one; sorted by latency."""
+    if not points:
+        return []
+    obj = np.array([p.objectives() for p in points])  # (P, len(OBJECTIVES))
+    keep = []
+    for i in range(len(points)):
+        le = np.all(obj <= obj[i], axis=1)
+        lt = np.any(obj < obj[i], axis=1)
+        if not np.any(le & lt):
+            keep.append(i)
+    return sorted((points[i] for i in keep), key=lambda p: (p.latency_s, p.energy_j))

@@ -1,0 +1,125 @@
+"""SCALE-Sim topology CSVs (scalesim 3.0.0, scalesim/topology_utils.py), read and written.
+
+Conv format, header row then one layer per row:
+    Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,
+GEMM format:
+    Layer, M, N, K,
+Column names are matched case- and space-insensitively; extra columns (SCALE-Sim's optional sparsity
+ratio, spreadsheet leftovers) are ignored. SCALE-Sim has no padding column: IFMAP Height/Width are the
+(already padded) input. A conv layer whose name contains "DP" is depthwise, as in SCALE-Sim (it runs
+one single-channel layer per channel): here one Conv with groups = Channels.
+SCALE-Sim sizes the output as ceil((H - Fh + S) / S) (topology_utils.py, topo_calc_hyperparams), which
+counts a partial last window when (H - Fh) is not a multiple of the stride; the usual (and PyTorch's)
+rule is floor((H - Fh) / S) + 1. `scalesim_rounding=True` reproduces SCALE-Sim's count (used by
+`--convention scalesim-code`); the default uses the floor rule.
+SCALE-Sim 3.0.0 itself drops the last field of every row (`row.split(',')[:-1]`), so its files end
+rows with a comma; `write_topology` does the same so that scalesim reads what we write.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+from accelopt.errors import InputError
+from accelopt.simulate.layers import Layer, from_conv, from_gemm
+from accelopt.workload.types import Conv, Gemm
+
+CONV_COLUMNS = ("Layer name", "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width", "Channels",
+                "Num Filter", "Strides")
+GEMM_COLUMNS = ("Layer", "M", "N", "K")
+
+
+def _norm(s: str) -> str:
+    return "".join(s.lower().split())
+
+
+def _header_index(header: list[str], wanted: Sequence[str], where: str) -> list[int]:
+    normed = [_norm(h) for h in header]
+    missing = [w for w in wanted if _norm(w) not in normed]
+    if missing:
+        raise InputError(f"topology {where}: missing column(s) {', '.join(missing)}",
+                         "SCALE-Sim conv header: " + ", ".join(CONV_COLUMNS) + "; GEMM header: "
+                         + ", ".join(GEMM_COLUMNS))
+    return [normed.index(_norm(w)) for w in wanted]
+
+
+def _int(cell: str, col: str, row_no: int, where: str) -> int:
+    try:
+        v = int(str(cell).strip())
+    except ValueError:
+        raise InputError(f"topology {where}, row {row_no}: {col} = {cell!r} is not an integer",
+                         "write a whole number") from None
+    if v < 1:
+        raise InputError(f"topology {where}, row {row_no}: {col} = {v} must be >= 1", "write a positive size")
+    return v
+
+
+def _scalesim_rounded(layer: Layer, conv: Conv) -> Layer:
+    """The layer with M counted by SCALE-Sim's ceil((H - F + S) / S) output size."""
+    ho = math.ceil((conv.h_in - conv.kh + conv.stride) / conv.stride)
+    wo = math.ceil((conv.w_in - conv.kw + conv.stride) / conv.stride)
+    return dataclasses.replace(layer, m=conv.n * ho * wo)
+
+
+def parse_topology(text: str, where: str = "<text>", batch: int = 1, scalesim_rounding: bool = False) -> list[Layer]:
+    """Layers from a SCALE-Sim topology (format chosen by the header)."""
+    rows = [r for r in csv.reader(text.splitlines()) if any(c.strip() for c in r)]
+    if not rows:
+        raise InputError(f"topology {where} is empty", "write a header row and one row per layer")
+    header = rows[0]
+    is_gemm = _norm(header[0]) == "layer" and "m" in [_norm(h) for h in header]
+    cols = GEMM_COLUMNS if is_gemm else CONV_COLUMNS
+    idx = _header_index(header, cols, where)
+    layers: list[Layer] = []
+    for row_no, row in enumerate(rows[1:], start=2):
+        cells = row + [""] * (max(idx) + 1 - len(row))
+        name = cells[idx[0]].strip() or f"layer{row_no - 1}"
+        vals = [_int(cells[i], c, row_no, where) for i, c in zip(idx[1:], cols[1:], strict=True)]
+        if is_gemm:
+            m, n, k = vals
+            layers.append(from_gemm(name, Gemm(m=m * batch, n=n, k=k)))
+            continue
+        h, w, fh, fw, ch, nf, stride = vals
+        if fh > h or fw > w:
+            raise InputError(f"topology {where}, row {row_no}: filter {fh}x{fw} larger than IFMAP {h}x{w}",
+                             "IFMAP Height/Width are the padded input; check the row")
+        if "DP" in name:  # SCALE-Sim: depthwise, one single-channel layer per channel
+            conv = Conv(n=batch, c_in=ch, h_in=h, w_in=w, c_out=ch * nf, kh=fh, kw=fw, stride=stride, groups=ch)
+        else:
+            conv = Conv(n=batch, c_in=ch, h_in=h, w_in=w, c_out=nf, kh=fh, kw=fw, stride=stride)
+        layer = from_conv(name, conv)
+        layers.append(_scalesim_rounded(layer, conv) if scalesim_rounding else layer)
+    if not layers:
+        raise InputError(f"topology {where} has a header but no layer rows", "add one row per layer")
+    return layers
+
+
+def read_topology(path: Path | str, batch: int = 1, scalesim_rounding: bool = False) -> list[Layer]:
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"topology file {p} does not exist", "check the path given to --topology")
+    return parse_topology(p.read_text(encoding="utf-8-sig"), str(p), batch, scalesim_rounding)
+
+
+def write_topology(layers: Sequence[Layer], path: Path | str, gemm: bool = False) -> None:
+    """Write layers as a SCALE-Sim CSV (conv layers need .conv, batch 1, groups 1 or depthwise)."""
+    lines = [", ".join(GEMM_COLUMNS if gemm else CONV_COLUMNS) + ","]
+    for x in layers:
+        if gemm:
+            if x.repeats != 1:
+                raise InputError(f"layer {x.name!r} repeats {x.repeats}x", "SCALE-Sim GEMM rows are single GEMMs")
+            lines.append(f"{x.name}, {x.m}, {x.n}, {x.k},")
+            continue
+        c = x.conv
+        if c is None or c.n != 1 or (c.groups != 1 and c.groups != c.c_in):
+            raise InputError(f"layer {x.name!r} cannot be written as a SCALE-Sim conv row",
+                             "use batch 1 and groups 1 (or depthwise), or write the GEMM format")
+        h, w = c.h_in + 2 * c.padding, c.w_in + 2 * c.padding
+        name = x.name if c.groups == 1 else (x.name if "DP" in x.name else f"{x.name}_DP")
+        nf = c.c_out // c.groups if c.groups > 1 else c.c_out
+        lines.append(f"{name}, {h}, {w}, {c.kh}, {c.kw}, {c.c_in}, {nf}, {c.stride},")
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
