@@ -59,3 +59,10 @@ def test_cli_error_exits_2_with_fix(capsys) -> None:
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "unknown device" in err and "fix:" in err
+
+
+def test_energy_formatting_scales_to_mwh_and_gwh() -> None:
+    assert units.fmt_joules(3.6e6) == "1 kWh"
+    assert units.fmt_joules(7.57e6 * 3.6e6) == "7.57 GWh"
+    assert units.fmt_joules(2.5e3 * 3.6e6) == "2.5 MWh"
+    assert units.fmt_joules(12.0) == "12 J"

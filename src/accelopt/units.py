@@ -98,7 +98,9 @@ def fmt_seconds(seconds: float) -> str:
 
 def fmt_joules(energy_j: float) -> str:
     if energy_j is not None and abs(energy_j) >= KWH_J:
-        return f"{energy_j / KWH_J:.3g} kWh"
+        for scale, unit in ((1e6 * KWH_J, "GWh"), (1e3 * KWH_J, "MWh"), (KWH_J, "kWh")):
+            if abs(energy_j) >= scale:
+                return f"{energy_j / scale:.3g} {unit}"
     return _si(energy_j, "J")
 
 
