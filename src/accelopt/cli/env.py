@@ -1,13 +1,116 @@
-"""`accelopt env` (being built; see its issue)."""
+"""`accelopt env`: what a bug report needs — versions, devices and their catalog mapping, energy meters."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+
+HELP = """Print Python, platform, torch (with its CUDA/ROCm/cuDNN versions), the NVIDIA driver (via NVML
+when present), the devices torch can use with their catalog mapping, and which energy meters
+are readable here and why not."""
+
+
+def _torch_info() -> dict[str, Any]:
+    try:
+        import torch
+    except ImportError as e:
+        return {"version": None, "error": str(e)}
+    cudnn = None
+    try:
+        if torch.backends.cudnn.is_available():
+            cudnn = torch.backends.cudnn.version()
+    except Exception:  # cuDNN probing can fail on broken installs; env must still print the rest
+        cudnn = None
+    return {"version": str(torch.__version__), "cuda": torch.version.cuda, "rocm": getattr(torch.version, "hip", None),
+            "cudnn": cudnn, "cuda_available": bool(torch.cuda.is_available()), "threads": torch.get_num_threads()}
+
+
+def nvidia_driver() -> tuple[str | None, str]:
+    """(driver version, why not) through NVML; pynvml is imported only here."""
+    try:
+        import pynvml
+    except ImportError:
+        return None, "pynvml not installed (pip install nvidia-ml-py)"
+    try:
+        pynvml.nvmlInit()
+        v = pynvml.nvmlSystemGetDriverVersion()
+    except Exception as e:  # NVMLError subclasses differ by version; any failure means no driver reading
+        return None, f"NVML: {e}"
+    return (v.decode() if isinstance(v, bytes) else str(v)), ""
+
+
+def collect() -> dict[str, Any]:
+    import platform
+    import sys
+
+    import accelopt
+    from accelopt.hardware.detect import detect_devices
+    from accelopt.measure.energy import available_meters
+
+    driver, why = nvidia_driver()
+    try:
+        import numpy
+
+        numpy_version: str | None = numpy.__version__
+    except ImportError:
+        numpy_version = None
+    return {
+        "accelopt": getattr(accelopt, "__version__", None),
+        "python": sys.version.split()[0],
+        "python_executable": sys.executable,
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "numpy": numpy_version,
+        "torch": _torch_info(),
+        "nvidia_driver": driver,
+        "nvidia_driver_note": why,
+        "devices": [d.to_dict() for d in detect_devices()],
+        "energy_meters": [{"name": n, "readable": ok, "why": w} for n, ok, w in available_meters()],
+    }
+
+
+def _print(info: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from accelopt.units import fmt_bytes
+
+    con = Console()
+    t = info["torch"]
+    rows = [("accelopt", info["accelopt"]), ("python", f"{info['python']} ({info['python_executable']})"),
+            ("platform", info["platform"]), ("numpy", info["numpy"]), ("torch", t.get("version")),
+            ("torch CUDA", t.get("cuda")), ("torch ROCm", t.get("rocm")), ("cuDNN", t.get("cudnn")),
+            ("NVIDIA driver", info["nvidia_driver"] or f"n/a ({info['nvidia_driver_note']})")]
+    versions = Table(title="accelopt env", show_header=False)
+    versions.add_column("what")
+    versions.add_column("value")
+    for k, v in rows:
+        versions.add_row(k, "n/a" if v is None else str(v))
+    con.print(versions)
+    devs = Table(title="devices")
+    for col in ("device", "kind", "vendor", "name", "memory", "cores", "catalog entry", "note"):
+        devs.add_column(col)
+    for d in info["devices"]:
+        mem = fmt_bytes(d["memory_bytes"], binary=True) if d["memory_bytes"] else "n/a"
+        devs.add_row(d["torch_device"], d["kind"], d["vendor"] or "n/a", d["name"], mem, str(d["cores"] or "n/a"),
+                     d["catalog_name"] or "none", d["note"])
+    con.print(devs)
+    meters = Table(title="energy meters")
+    for col in ("meter", "readable", "why"):
+        meters.add_column(col)
+    for m in info["energy_meters"]:
+        meters.add_row(m["name"], "yes" if m["readable"] else "no", m["why"])
+    con.print(meters)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("env", help="(not built yet)")
-    def _cmd() -> None:
-        from accelopt.errors import UnsupportedError
+    @app.command("env", help=HELP)
+    def env_cmd(as_json: bool = typer.Option(False, "--json", help="print the report as JSON only")) -> None:
+        from accelopt.report.jsonout import emit
 
-        raise UnsupportedError("`accelopt env` is not built yet", "see the open issue for it")
+        info = collect()
+        if as_json:
+            emit(info)
+        else:
+            _print(info)

@@ -1,13 +1,141 @@
-"""`accelopt probe` (being built; see its issue)."""
+"""`accelopt probe`: measure what one local device delivers and save it as a measured spec."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
+
+if TYPE_CHECKING:
+    from accelopt.hardware.probe import ProbeResult
+
+HELP = """Measure one local device: matmul FLOP/s per dtype (best over a shape sweep), STREAM copy and
+triad bandwidth, and on GPUs host<->device (pinned and pageable) and device-to-device copies.
+Each figure is a median with its p10-p90 range; where the device maps to a catalog entry (or
+--compare names one) it is shown as a share of that entry's peak. The result is saved as a
+measured spec TOML usable with --catalog or as a device name."""
+
+
+def _default_device() -> str:
+    import torch
+
+    return "cuda:0" if torch.cuda.is_available() else "cpu"
+
+
+def _parse_dtypes(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    from accelopt.errors import InputError
+
+    out = [d.strip().lower() for d in text.split(",") if d.strip()]
+    if not out:
+        raise InputError(f"--dtypes {text!r} names no dtype", "write e.g. --dtypes fp32,bf16")
+    return out
+
+
+def _table(result: ProbeResult) -> Any:
+    from rich.table import Table
+
+    from accelopt.units import fmt_byte_per_s, fmt_flop_per_s, fmt_pct
+
+    t = Table(title=f"accelopt probe — {result.device.name} ({result.device.torch_device}) on {result.host}")
+    for col in ("measure", "median", "p10", "p90", "spread", "% of catalog"):
+        t.add_column(col, justify="left" if col == "measure" else "right")
+    for f in result.figures:
+        fmt = fmt_flop_per_s if f.unit == "flop_per_s" else fmt_byte_per_s
+        t.add_row(f.metric, fmt(f.median), fmt(f.p10), fmt(f.p90), f"{100 * f.spread:.1f}%",
+                  fmt_pct(f.fraction_of_peak))
+    return t
+
+
+def _print_human(result: ProbeResult, saved: Path | None) -> None:
+    from rich.console import Console
+
+    from accelopt.units import fmt_seconds
+
+    con = Console()
+    con.print(_table(result))
+    for f in result.figures:
+        con.print(f"  {f.metric}: {f.detail}", highlight=False)
+    ridge = result.ridge_flop_per_byte
+    best = result.best_matmul()
+    if ridge is not None and best is not None:
+        con.print(f"measured ridge point: {ridge:.1f} FLOP/byte ({best.metric} / stream.triad)")
+    cat = result.catalog_name or "none (no catalog entry for this device: % of catalog is n/a)"
+    con.print(f"catalog entry compared: {cat}")
+    for metric, why in result.skipped:
+        con.print(f"[yellow]not measured[/yellow] {metric}: {why}")
+    con.print(f"measured in {fmt_seconds(result.duration_s)} with {result.threads} torch threads, "
+              f"torch {result.torch_version}")
+    if saved:
+        con.print(f"measured spec saved to {saved} (use it with --catalog {saved} or as a device name)")
+
+
+def _run(device: str, quick: bool, dtypes: list[str] | None, compare: str | None, progress: bool) -> ProbeResult:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from accelopt.hardware.catalog import get_device
+    from accelopt.hardware.detect import find_device
+    from accelopt.hardware.probe import Figure, Step, run_probe
+    from accelopt.units import fmt_seconds
+
+    dev = find_device(device)
+    spec = get_device(compare) if compare else None
+    err = Console(stderr=True)
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                   TimeElapsedColumn(), console=err, transient=True, disable=not progress)
+    task: list[Any] = []
+
+    def on_plan(steps: list[Step], estimate_s: float) -> None:
+        err.print(f"probing {dev.torch_device} ({dev.name}): {len(steps)} measurements, "
+                  f"about {fmt_seconds(estimate_s)} (estimate from the time budgets)")
+        task.append(bar.add_task("starting", total=len(steps)))
+
+    def on_step(step: Step, fig: Figure | None) -> None:
+        bar.update(task[0], advance=1, description=step.metric)
+
+    with bar:
+        return run_probe(dev, quick=quick, dtypes=dtypes, spec=spec, on_plan=on_plan, on_step=on_step)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("probe", help="(not built yet)")
-    def _cmd() -> None:
-        from accelopt.errors import UnsupportedError
+    @app.command("probe", help=HELP)
+    def probe_cmd(
+        quick: bool = typer.Option(False, "--quick", help="fewer shapes and shorter timings (under 30 s on a CPU)"),
+        device: str | None = typer.Option(None, "--device",
+                                          help="cpu or cuda:N (default: cuda:0 if present, else cpu)"),
+        dtypes: str | None = typer.Option(None, "--dtypes",
+                                          help="comma list; CPU: fp32,bf16; CUDA: fp32,tf32,bf16,fp16,fp8 "
+                                               "(default all)"),
+        compare: str | None = typer.Option(None, "--compare",
+                                           help="catalog device to compare with (default: the device's own entry)"),
+        save: Path | None = typer.Option(None, "--save",
+                                         help="where to write the measured spec "
+                                              "(default ~/.accelopt/probe/HOST-DEVICE.toml)"),
+        no_save: bool = typer.Option(False, "--no-save", help="do not write the measured spec"),
+        as_json: bool = typer.Option(False, "--json", help="print the result as JSON only"),
+    ) -> None:
+        from accelopt.errors import MeasurementError
+        from accelopt.hardware.probe import save_spec
+        from accelopt.report.jsonout import emit
 
-        raise UnsupportedError("`accelopt probe` is not built yet", "see the open issue for it")
+        if save is not None and save.suffix != ".toml":  # checked before minutes of measuring, not after
+            from accelopt.errors import InputError
+
+            raise InputError(f"--save {str(save)!r} does not end in .toml", "name the file like my-gpu.toml")
+        result = _run(device or _default_device(), quick, _parse_dtypes(dtypes), compare, progress=True)
+        saved: Path | None = None
+        save_error = ""
+        if not no_save:
+            try:
+                saved = save_spec(result, save)
+            except MeasurementError as e:
+                save_error = f"{e.problem} — {e.fix}"
+        if as_json:
+            emit({**result.to_dict(), "saved_spec": str(saved) if saved else None, "save_error": save_error or None})
+            return
+        _print_human(result, saved)
+        if save_error:
+            typer.echo(f"spec not saved: {save_error}", err=True)

@@ -1,0 +1,630 @@
+"""`accelopt probe`: what one local device really delivers, measured.
+
+- Matmul FLOP/s per dtype, the "maximum achievable matmul FLOP/s" way (Stas Bekman, ml-engineering,
+  compute/accelerator/benchmarks/mamf-finder.py): time torch.mm over a sweep of shapes and keep the
+  best shape, since no single shape reaches a device's best. FLOP = 2·m·n·k (one multiply and one add
+  per multiply-accumulate). Inputs are random normal (zeros run faster on some GPUs).
+- Memory bandwidth, STREAM-style (McCalpin, STREAM benchmark, "Counting bytes" and the rule that
+  each array be at least 4x the size of the last-level caches): copy a->b counts 2 arrays of bytes,
+  triad a = b + q·c counts 3 arrays (a write is counted once, no write-allocate).
+- On GPUs: host-to-device and device-to-host copies, pinned and pageable; device-to-device between
+  every ordered pair of local GPUs.
+
+Every figure is timed with accelopt.measure.timing.time_fn (warm-up, synchronize at both ends,
+repeat) and reported as the median with p10/p90 and the relative spread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import math
+import re
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from accelopt.errors import InputError, MeasurementError, UnsupportedError
+from accelopt.hardware.detect import DetectedDevice
+from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
+from accelopt.units import GiB, MiB
+
+CPU_DTYPES = ("fp32", "bf16")
+CUDA_DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8")
+MPS_DTYPES = ("fp32", "bf16", "fp16")
+Shape = tuple[int, int, int]  # (m, n, k): (m, k) @ (k, n)
+
+
+# --- results ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class Figure:
+    """One measured rate (FLOP/s or B/s), from repeated timings of a fixed amount of work."""
+
+    metric: str
+    """'matmul.bf16', 'stream.copy', 'stream.triad', 'h2d.pinned', 'd2h.pageable', 'd2d.cuda:0->cuda:1'."""
+    unit: str
+    """'flop_per_s' or 'byte_per_s'."""
+    median: float
+    p10: float
+    """Rate at the slow end (work / p90 time)."""
+    p90: float
+    """Rate at the fast end (work / p10 time)."""
+    spread: float
+    """(p90 - p10) / median of the times: 0 for a steady measurement."""
+    n: int
+    detail: str
+    peak: float | None = None
+    """The catalog's figure this is compared with, or None (no catalog entry, or none for this metric)."""
+
+    @property
+    def fraction_of_peak(self) -> float | None:
+        return self.median / self.peak if self.peak else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"metric": self.metric, "unit": self.unit, "median": self.median, "p10": self.p10, "p90": self.p90,
+                "spread": self.spread, "n": self.n, "detail": self.detail, "catalog_peak": self.peak,
+                "fraction_of_peak": self.fraction_of_peak}
+
+
+def figure_from_times(metric: str, unit: str, work: float, stats: Stats, detail: str) -> Figure:
+    """Turn time stats for `work` units (FLOP or bytes) into a rate figure."""
+    return Figure(metric=metric, unit=unit, median=work / stats.median, p10=work / stats.p90, p90=work / stats.p10,
+                  spread=stats.spread, n=stats.n, detail=detail)
+
+
+@dataclass(kw_only=True)
+class ProbeResult:
+    device: DetectedDevice
+    host: str
+    date: str
+    """UTC date and time of the run, ISO 8601."""
+    torch_version: str
+    quick: bool
+    threads: int
+    """torch.get_num_threads() during the run (CPU matmul and copies use these)."""
+    figures: list[Figure] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """(metric, why) for what was not measured."""
+    catalog_name: str | None = None
+    duration_s: float = 0.0
+    llc_bytes: float | None = None
+    """Last-level cache (CPU, all instances) or L2 (GPU) size used to size the STREAM arrays."""
+
+    def get(self, metric: str) -> Figure | None:
+        return next((f for f in self.figures if f.metric == metric), None)
+
+    def matmul(self) -> list[Figure]:
+        return [f for f in self.figures if f.metric.startswith("matmul.")]
+
+    def best_matmul(self) -> Figure | None:
+        mm = self.matmul()
+        return max(mm, key=lambda f: f.median) if mm else None
+
+    @property
+    def ridge_flop_per_byte(self) -> float | None:
+        """Measured ridge point: best matmul FLOP/s over triad bandwidth (FLOP per byte)."""
+        best, triad = self.best_matmul(), self.get("stream.triad")
+        if best is None or triad is None:
+            return None
+        return best.median / triad.median
+
+    def to_dict(self) -> dict[str, Any]:
+        best = self.best_matmul()
+        return {"device": self.device.to_dict(), "host": self.host, "date": self.date,
+                "torch_version": self.torch_version, "quick": self.quick, "threads": self.threads,
+                "catalog_name": self.catalog_name, "duration_s": self.duration_s, "llc_bytes": self.llc_bytes,
+                "figures": [f.to_dict() for f in self.figures],
+                "best_matmul": best.metric if best else None,
+                "ridge_flop_per_byte": self.ridge_flop_per_byte,
+                "skipped": [{"metric": m, "why": w} for m, w in self.skipped]}
+
+
+# --- plan ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    """One measurement to run: `run()` returns a Figure or raises UnsupportedError/MeasurementError."""
+
+    metric: str
+    budget_s: float
+    """Time this step is expected to take (for the up-front estimate)."""
+    run: Callable[[], Figure]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProbeSettings:
+    """Sizes and time budgets; `settings_for` picks them per device and mode."""
+
+    shapes: dict[str, list[Shape]]
+    """Matmul shapes per dtype, smallest first (the sweep stops once one call exceeds max_call_s)."""
+    shape_budget_s: float
+    max_call_s: float
+    stream_bytes: int
+    """Bytes per STREAM array."""
+    stream_budget_s: float
+    transfer_bytes: int = 256 * MiB
+    transfer_budget_s: float = 1.0
+
+
+def _squares(*sizes: int) -> list[Shape]:
+    return [(s, s, s) for s in sizes]
+
+
+def settings_for(device: DetectedDevice, quick: bool, llc_bytes: float | None) -> ProbeSettings:
+    """Shapes and sizes: CPU sweeps stay small (a 2-core CPU does ~0.1 TFLOP/s fp32, and bf16 without
+    AVX512-BF16/AMX runs ~100x slower); GPU sweeps include the large shapes where tensor cores peak."""
+    if device.kind == "cpu":
+        shapes = {"fp32": _squares(512, 1024, 2048) if quick else [*_squares(256, 512, 1024, 1536, 2048, 3072, 4096),
+                                                                  (4096, 4096, 1024), (1024, 4096, 4096)],
+                  "bf16": _squares(64, 128, 256) if quick else _squares(64, 128, 256, 384, 512, 1024, 2048)}
+        # STREAM rule: >= 4x the last-level caches; at least 64 MiB when the cache size is unknown or tiny.
+        stream = int(max(4 * (llc_bytes or 0), 64 * MiB))
+        mem = device.memory_bytes or 0
+        if mem:
+            stream = int(min(stream, mem / 16))  # 3 arrays stay under ~20% of RAM
+        return ProbeSettings(shapes=shapes, shape_budget_s=0.5 if quick else 2.0, max_call_s=0.5 if quick else 3.0,
+                             stream_bytes=stream, stream_budget_s=1.5 if quick else 4.0)
+    big = _squares(4096, 8192) if quick else [*_squares(1024, 2048, 4096, 6144, 8192, 16384),
+                                              # shapes that reached the best MAMF on H100/MI300X in
+                                              # Bekman's ml-engineering table (m x n x k)
+                                              (6144, 17920, 2816), (4352, 13568, 3840)]
+    shapes = {d: list(big) for d in CUDA_DTYPES}
+    stream = int(max(4 * (llc_bytes or 0), 256 * MiB, min(1 * GiB, (device.memory_bytes or 0) / 16)))
+    return ProbeSettings(shapes=shapes, shape_budget_s=0.3 if quick else 0.6, max_call_s=2.0,
+                         stream_bytes=stream, stream_budget_s=0.5 if quick else 1.5,
+                         transfer_bytes=(64 if quick else 256) * MiB, transfer_budget_s=0.4 if quick else 1.0)
+
+
+def check_dtypes(device: DetectedDevice, dtypes: list[str] | None) -> list[str]:
+    """Validate --dtypes for the device; None means all the device supports."""
+    allowed = {"cpu": CPU_DTYPES, "mps": MPS_DTYPES}.get(device.torch_device.split(":")[0], CUDA_DTYPES)
+    if dtypes is None:
+        return list(allowed)
+    for d in dtypes:
+        if d not in allowed:
+            raise InputError(f"--dtypes {d!r} is not measured on {device.torch_device}",
+                             f"use some of: {', '.join(allowed)}")
+    return list(dict.fromkeys(dtypes))
+
+
+# --- sizes of caches ---------------------------------------------------------------------------------
+
+def cpu_llc_bytes(sysfs: Path = Path("/sys/devices/system/cpu")) -> float | None:
+    """Total last-level cache: the highest cache level's size summed over its distinct instances."""
+    best_level, instances = 0, dict[str, int]()
+    for idx in sysfs.glob("cpu[0-9]*/cache/index[0-9]*"):
+        try:
+            level = int((idx / "level").read_text())
+            kind = (idx / "type").read_text().strip()
+            size = _parse_cache_size((idx / "size").read_text())
+            shared = (idx / "shared_cpu_list").read_text().strip() if (idx / "shared_cpu_list").exists() else str(idx)
+        except (OSError, ValueError):
+            continue
+        if kind == "Instruction":
+            continue
+        if level > best_level:
+            best_level, instances = level, dict[str, int]()
+        if level == best_level:
+            instances[shared] = size
+    if instances:
+        return float(sum(instances.values()))
+    return _lscpu_llc()
+
+
+def _parse_cache_size(text: str) -> int:
+    m = re.fullmatch(r"\s*(\d+)\s*([KMG]?)i?B?\s*", text, flags=re.IGNORECASE)
+    if not m:
+        raise ValueError(f"cache size {text!r}")
+    return int(m.group(1)) * {"": 1, "K": 2**10, "M": 2**20, "G": 2**30}[m.group(2).upper()]
+
+
+def _lscpu_llc() -> float | None:
+    """lscpu's 'L3 cache: 32 MiB (1 instance)' line (util-linux) where sysfs lacks cache info."""
+    import shutil
+    import subprocess
+
+    if shutil.which("lscpu") is None:
+        return None
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=5, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for level in ("L3", "L2"):
+        m = re.search(rf"^{level} cache:\s*([\d.]+)\s*([KMG])i?B", out, flags=re.MULTILINE)
+        if m:
+            return float(m.group(1)) * {"K": 2**10, "M": 2**20, "G": 2**30}[m.group(2)]
+    return None
+
+
+def gpu_l2_bytes(torch: Any, index: int) -> float | None:
+    size = getattr(torch.cuda.get_device_properties(index), "L2_cache_size", 0)
+    return float(size) if size else None
+
+
+# --- matmul ----------------------------------------------------------------------------------------
+
+_TORCH_DTYPE = {"fp32": "float32", "tf32": "float32", "bf16": "bfloat16", "fp16": "float16"}
+
+
+def fp8_unsupported_reason(torch: Any, device: DetectedDevice) -> str | None:
+    """None where torch._scaled_mm runs fp8 (e4m3) here; else why not."""
+    if device.kind != "gpu" or not device.torch_device.startswith("cuda"):
+        return "fp8 matmul is measured on CUDA GPUs only"
+    if getattr(torch.version, "hip", None):
+        return "fp8 on ROCm uses other formats (e4m3fnuz); not measured"
+    if not hasattr(torch, "_scaled_mm") or not hasattr(torch, "float8_e4m3fn"):
+        return f"torch {torch.__version__} has no torch._scaled_mm / float8_e4m3fn"
+    major, minor = torch.cuda.get_device_capability(device.index or 0)
+    if (major, minor) < (8, 9):
+        return f"fp8 tensor cores need compute capability 8.9 or newer (this GPU is {major}.{minor})"
+    return None
+
+
+def _matmul_call(torch: Any, dtype: str, shape: Shape, device: str) -> Callable[[], object]:
+    m, n, k = shape
+    if dtype == "fp8":
+        a = torch.randn(m, k, device=device, dtype=torch.bfloat16).to(torch.float8_e4m3fn)
+        # _scaled_mm wants the second operand column-major: transpose of a row-major (n, k)
+        b = torch.randn(n, k, device=device, dtype=torch.bfloat16).to(torch.float8_e4m3fn).t()
+        one = torch.ones((), device=device, dtype=torch.float32)
+        return lambda: torch._scaled_mm(a, b, scale_a=one, scale_b=one, out_dtype=torch.bfloat16)
+    tdt = getattr(torch, _TORCH_DTYPE[dtype])
+    a = torch.randn(m, k, device=device, dtype=tdt)  # (m, k)
+    b = torch.randn(k, n, device=device, dtype=tdt)  # (k, n)
+    c = torch.empty(m, n, device=device, dtype=tdt)  # (m, n)
+    return lambda: torch.mm(a, b, out=c)
+
+
+class _Tf32:
+    """Set torch's TF32 switch for CUDA matmuls for one measurement, restoring it after."""
+
+    def __init__(self, torch: Any, on: bool) -> None:
+        self.torch, self.on, self.old = torch, on, False
+
+    def __enter__(self) -> None:
+        self.old = self.torch.backends.cuda.matmul.allow_tf32
+        self.torch.backends.cuda.matmul.allow_tf32 = self.on
+
+    def __exit__(self, *exc: object) -> None:
+        self.torch.backends.cuda.matmul.allow_tf32 = self.old
+
+
+def measure_matmul(torch: Any, device: str, dtype: str, shapes: list[Shape], *, shape_budget_s: float,
+                   max_call_s: float) -> Figure:
+    """Best median FLOP/s over `shapes` (smallest first); stops growing once one call exceeds max_call_s."""
+    import time
+
+    sync = sync_for(torch, device)
+    best: tuple[float, Figure] | None = None
+    tried, stopped = 0, ""
+    with _Tf32(torch, dtype == "tf32") if device.startswith("cuda") else _nullcontext():
+        last: tuple[Shape, float] | None = None  # (shape, seconds per call)
+        for shape in shapes:
+            if last is not None:
+                # assume the FLOP rate holds: a call's time grows with its FLOP count
+                predicted_s = last[1] * math.prod(shape) / math.prod(last[0])
+                if predicted_s > max_call_s:
+                    stopped = f"; larger shapes skipped (one call would take ~{predicted_s:.1f} s)"
+                    break
+            fn = _matmul_call(torch, dtype, shape, device)
+            sync()
+            t0 = time.perf_counter()
+            fn()  # first call: also the allocation/autotuning warm-up
+            sync()
+            first_s = time.perf_counter() - t0
+            tried += 1
+            warmup = 0 if first_s > 0.5 else 1 if first_s > 0.05 else 3  # a slow first call is warm-up enough
+            stats = time_fn(fn, warmup=warmup, repeats=5, sync=sync, min_time_s=shape_budget_s / 2,
+                            max_time_s=shape_budget_s)
+            m, n, k = shape
+            fig = figure_from_times(f"matmul.{dtype}", "flop_per_s", 2.0 * m * n * k, stats,
+                                    f"best of {{tried}} shape(s) at {m}x{n}x{k} (m x n x k)")
+            if best is None or fig.median > best[0]:
+                best = (fig.median, fig)
+            del fn
+            last = (shape, stats.median)
+    if best is None:
+        raise MeasurementError(f"no matmul shape was given for {dtype}", "pass at least one shape")
+    fig = best[1]
+    return dataclasses.replace(fig, detail=fig.detail.format(tried=tried) + stopped)
+
+
+def sync_for(torch: Any, device: str) -> Callable[[], None]:
+    """Synchronize `device` itself: torch.cuda.synchronize() alone waits for the current device only,
+    which is wrong for cuda:1 or for the second GPU of a device-to-device copy."""
+    if device.startswith("cuda"):
+        return lambda: torch.cuda.synchronize(device)
+    return cuda_sync_for(device)
+
+
+class _nullcontext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+# --- bandwidth -------------------------------------------------------------------------------------
+
+def measure_stream(torch: Any, device: str, kernel: str, array_bytes: int, *, budget_s: float) -> Figure:
+    """STREAM copy (b = a; 2 arrays of bytes) or triad (a = b + q·c; 3 arrays) on fp32 arrays."""
+    n = max(1, array_bytes // 4)
+    sync = sync_for(torch, device)
+    b = torch.rand(n, device=device)
+    c = torch.rand(n, device=device)
+    a = torch.empty(n, device=device)
+    q = 3.0
+    if kernel not in ("copy", "triad"):
+        raise InputError(f"STREAM kernel {kernel!r}", "use copy or triad")
+
+    def fn() -> object:
+        return a.copy_(b) if kernel == "copy" else torch.add(b, c, alpha=q, out=a)
+
+    moved = (2 if kernel == "copy" else 3) * 4 * n
+    stats = time_fn(fn, warmup=2, repeats=5, sync=sync, min_time_s=budget_s / 2, max_time_s=budget_s)
+    return figure_from_times(f"stream.{kernel}", "byte_per_s", moved, stats,
+                             f"{n * 4 / MiB:.0f} MiB fp32 arrays, {moved // (4 * n)} arrays counted per pass")
+
+
+def measure_transfer(torch: Any, src: str, dst: str, nbytes: int, *, pinned: bool, budget_s: float,
+                     metric: str) -> Figure:
+    """One-way copy of `nbytes` from `src` to `dst` (host side pinned or pageable); bytes counted once."""
+    host_pin = pinned and (src == "cpu" or dst == "cpu")
+    x = torch.empty(nbytes, dtype=torch.uint8, device=src, pin_memory=host_pin and src == "cpu")
+    y = torch.empty(nbytes, dtype=torch.uint8, device=dst, pin_memory=host_pin and dst == "cpu")
+    x.fill_(1)
+    syncs = [sync_for(torch, d) for d in {src, dst}]
+
+    def sync() -> None:
+        for s in syncs:
+            s()
+
+    # non_blocking only helps pinned memory; pageable copies are staged by the driver either way
+    stats = time_fn(lambda: y.copy_(x, non_blocking=pinned), warmup=2, repeats=5, sync=sync,
+                    min_time_s=budget_s / 2, max_time_s=budget_s)
+    host = "pinned" if pinned else "pageable"
+    return figure_from_times(metric, "byte_per_s", float(nbytes), stats,
+                             f"{nbytes / MiB:.0f} MiB {src} -> {dst}" + (f", {host} host memory" if host_pin or
+                                                                         "cpu" in (src, dst) else ""))
+
+
+# --- plan and run ------------------------------------------------------------------------------------
+
+def cuda_device_count(torch: Any) -> int:
+    try:
+        return int(torch.cuda.device_count()) if torch.cuda.is_available() else 0
+    except Exception:
+        return 0
+
+
+def build_steps(torch: Any, device: DetectedDevice, dtypes: list[str], settings: ProbeSettings,
+                skipped: list[tuple[str, str]]) -> list[Step]:
+    """The measurements for `device`, in order; what cannot run here goes to `skipped` with why."""
+    dev = device.torch_device
+    steps: list[Step] = []
+    for dt in dtypes:
+        if dt == "fp8":
+            why = fp8_unsupported_reason(torch, device)
+            if why:
+                skipped.append(("matmul.fp8", why))
+                continue
+        if dt == "tf32" and getattr(torch.version, "hip", None):
+            skipped.append(("matmul.tf32", "TF32 is an NVIDIA tensor-core format; not measured on ROCm"))
+            continue
+        shapes = settings.shapes[dt]
+        steps.append(Step(metric=f"matmul.{dt}", budget_s=len(shapes) * settings.shape_budget_s,
+                          run=_bind_matmul(torch, dev, dt, shapes, settings)))
+    for kernel in ("copy", "triad"):
+        steps.append(Step(metric=f"stream.{kernel}", budget_s=settings.stream_budget_s,
+                          run=_bind_stream(torch, dev, kernel, settings)))
+    if device.kind == "gpu" and dev.startswith("cuda"):
+        for src, dst, direction in (("cpu", dev, "h2d"), (dev, "cpu", "d2h")):
+            for pinned in (True, False):
+                metric = f"{direction}.{'pinned' if pinned else 'pageable'}"
+                steps.append(Step(metric=metric, budget_s=settings.transfer_budget_s,
+                                  run=_bind_transfer(torch, src, dst, pinned, metric, settings)))
+        count = cuda_device_count(torch)
+        if count < 2:
+            skipped.append(("d2d", f"needs 2 or more local GPUs (found {count})"))
+        for j in range(count):
+            other = f"cuda:{j}"
+            if other == dev:
+                continue
+            for src, dst in ((dev, other), (other, dev)):
+                metric = f"d2d.{src}->{dst}"
+                steps.append(Step(metric=metric, budget_s=settings.transfer_budget_s,
+                                  run=_bind_transfer(torch, src, dst, False, metric, settings)))
+    return steps
+
+
+def _bind_matmul(torch: Any, dev: str, dt: str, shapes: list[Shape], s: ProbeSettings) -> Callable[[], Figure]:
+    return lambda: measure_matmul(torch, dev, dt, shapes, shape_budget_s=s.shape_budget_s, max_call_s=s.max_call_s)
+
+
+def _bind_stream(torch: Any, dev: str, kernel: str, s: ProbeSettings) -> Callable[[], Figure]:
+    return lambda: measure_stream(torch, dev, kernel, s.stream_bytes, budget_s=s.stream_budget_s)
+
+
+def _bind_transfer(torch: Any, src: str, dst: str, pinned: bool, metric: str,
+                   s: ProbeSettings) -> Callable[[], Figure]:
+    return lambda: measure_transfer(torch, src, dst, s.transfer_bytes, pinned=pinned, budget_s=s.transfer_budget_s,
+                                    metric=metric)
+
+
+def estimate_duration_s(steps: list[Step]) -> float:
+    """Sum of the steps' budgets, plus ~20% for allocation, warm-up and the first call of each shape."""
+    return 1.2 * sum(s.budget_s for s in steps)
+
+
+def attach_peaks(figures: list[Figure], spec: AcceleratorSpec | None) -> list[Figure]:
+    """Set each figure's catalog peak: matmul vs peak_flop_per_s[dtype], STREAM vs memory bandwidth."""
+    if spec is None:
+        return figures
+    out = []
+    for f in figures:
+        peak: float | None = None
+        if f.metric.startswith("matmul."):
+            peak = spec.peak(f.metric.split(".", 1)[1])
+        elif f.metric.startswith("stream."):
+            peak = spec.memory_bandwidth_byte_per_s
+        out.append(dataclasses.replace(f, peak=peak))
+    return out
+
+
+def run_probe(device: DetectedDevice, *, quick: bool = False, dtypes: list[str] | None = None,
+              spec: AcceleratorSpec | None = None, settings: ProbeSettings | None = None,
+              on_plan: Callable[[list[Step], float], None] | None = None,
+              on_step: Callable[[Step, Figure | None], None] | None = None) -> ProbeResult:
+    """Measure `device`. `spec`: catalog entry to compare with (default: the device's mapped entry).
+
+    `on_plan(steps, estimate_s)` is called once before measuring; `on_step(step, figure_or_None)`
+    after each step (for progress display).
+    """
+    import time
+
+    import torch
+
+    if device.kind not in ("cpu", "gpu"):
+        raise UnsupportedError(f"probing {device.torch_device!r} ({device.kind}) is not supported",
+                               "probe cpu or a CUDA/ROCm GPU (cuda:N)")
+    chosen = check_dtypes(device, dtypes)
+    if spec is None and device.catalog_name:
+        from accelopt.hardware.catalog import get_device
+
+        spec = get_device(device.catalog_name)
+    if device.kind == "cpu":
+        llc = cpu_llc_bytes()
+    elif device.torch_device.startswith("cuda"):
+        llc = gpu_l2_bytes(torch, device.index or 0)
+    else:
+        llc = None
+    settings = settings or settings_for(device, quick, llc)
+    result = ProbeResult(device=device, host=socket.gethostname(),
+                         date=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                         torch_version=str(torch.__version__), quick=quick, threads=int(torch.get_num_threads()),
+                         catalog_name=spec.name if spec else None, llc_bytes=llc)
+    steps = build_steps(torch, device, chosen, settings, result.skipped)
+    if on_plan:
+        on_plan(steps, estimate_duration_s(steps))
+    t0 = time.perf_counter()
+    figures = []
+    for step in steps:
+        fig: Figure | None = None
+        try:
+            fig = step.run()
+            figures.append(fig)
+        except (UnsupportedError, MeasurementError) as e:
+            result.skipped.append((step.metric, e.problem))
+        except RuntimeError as e:  # torch raises RuntimeError for unsupported kernels / out of memory
+            result.skipped.append((step.metric, f"torch: {str(e).splitlines()[0][:200]}"))
+        if on_step:
+            on_step(step, fig)
+    result.figures = attach_peaks(figures, spec)
+    result.duration_s = time.perf_counter() - t0
+    if not result.figures:
+        raise MeasurementError(f"nothing could be measured on {device.torch_device}",
+                               "see the skipped list: " + "; ".join(f"{m}: {w}" for m, w in result.skipped))
+    return result
+
+
+# --- measured spec file ----------------------------------------------------------------------------
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "device"
+
+
+def default_spec_path(result: ProbeResult) -> Path:
+    """~/.accelopt/probe/<host>-<device>.toml"""
+    return Path.home() / ".accelopt" / "probe" / f"{_slug(result.host)}-{_slug(result.device.torch_device)}.toml"
+
+
+def _toml_str(s: str) -> str:
+    import json
+
+    return json.dumps(s)  # a JSON string is a valid TOML basic string for the characters we write
+
+
+def _toml_num(v: float) -> str:
+    if not math.isfinite(v):
+        raise MeasurementError(f"non-finite value {v!r} in a measured spec", "re-run the probe")
+    return repr(float(v))
+
+
+def spec_toml(result: ProbeResult) -> str:
+    """The measured spec in the catalog's TOML format (measured = true; every number with its source)."""
+    from accelopt.hardware.spec import DTYPES
+
+    dev = result.device
+    triad = result.get("stream.triad")
+    if triad is None:
+        raise MeasurementError("the triad bandwidth was not measured, so no spec can be written",
+                               "re-run the probe without errors in stream.triad")
+    mm = {f.metric.split(".", 1)[1]: f for f in result.matmul() if f.metric.split(".", 1)[1] in DTYPES}
+    if not mm:
+        raise MeasurementError("no matmul figure was measured, so no spec can be written",
+                               "re-run the probe with at least one dtype")
+    where = f"on {result.host}, {result.date}, torch {result.torch_version}"
+    memory_src = "torch.cuda.get_device_properties" if dev.kind == "gpu" else "/proc/meminfo"
+    lines = [
+        f"# Measured spec of {dev.name} ({dev.torch_device}) written by `accelopt probe`.",
+        "# Use it with `--catalog THIS_FILE` or as a device name (the path) wherever a device is asked for.",
+        "",
+        "[sources]",
+        f"probe = {_toml_str(f'measured by accelopt probe {where}')}",
+        f"read = {_toml_str(f'read by accelopt probe from {memory_src} {where}')}",
+        "",
+        "[[device]]",
+        f"name = {_toml_str(_slug(result.host + '-' + dev.torch_device))}",
+        f"display_name = {_toml_str(f'{dev.name} (measured on {result.host})')}",
+        f"kind = {_toml_str('cpu' if dev.kind == 'cpu' else 'gpu')}",
+        f"vendor = {_toml_str(dev.vendor)}",
+        "measured = true",
+        "peak_flop_per_s = { " + ", ".join(f'{d} = [{_toml_num(f.median)}, "probe"]' for d, f in mm.items()) + " }",
+        f'memory_bandwidth_byte_per_s = [{_toml_num(triad.median)}, "probe"]',
+    ]
+    if dev.memory_bytes:
+        lines.append(f'memory_bytes = [{_toml_num(dev.memory_bytes)}, "read"]')
+    else:
+        raise MeasurementError(f"the memory size of {dev.torch_device} is unknown", "a spec needs memory_bytes")
+    if result.llc_bytes:
+        lines.append(f'sram_bytes = [{_toml_num(result.llc_bytes)}, "read"]')
+    d2d = [f for f in result.figures if f.metric.startswith("d2d.")]
+    if d2d:
+        # slowest ordered pair: a layout may use any pair, so the spec promises the least of them
+        counted = f"local GPUs with device-to-device copies measured by accelopt probe {where}"
+        lines.insert(6, f"count = {_toml_str(counted)}")
+        lines.append(f"scaleup_domain_devices = [{cuda_device_count_from(d2d)}, \"count\"]")
+        lines.append(f'scaleup_bandwidth_byte_per_s = [{_toml_num(min(f.median for f in d2d))}, "probe"]')
+    notes = "; ".join(f"{f.metric}: {f.detail}" for f in mm.values())
+    notes += f"; memory bandwidth is the STREAM triad ({triad.detail})"
+    if d2d:
+        notes += "; scaleup bandwidth is the slowest one-way device-to-device copy between local GPUs"
+    lines.append(f"notes = {_toml_str(notes)}")
+    return "\n".join(lines) + "\n"
+
+
+def cuda_device_count_from(d2d: list[Figure]) -> int:
+    """GPUs seen in 'd2d.cuda:i->cuda:j' metrics."""
+    seen = set()
+    for f in d2d:
+        seen.update(re.findall(r"cuda:\d+", f.metric))
+    return len(seen)
+
+
+def save_spec(result: ProbeResult, path: Path | None = None) -> Path:
+    """Write the measured spec TOML (default ~/.accelopt/probe/<host>-<device>.toml) and check it loads."""
+    from accelopt.hardware.catalog import load_file
+
+    path = Path(path) if path is not None else default_spec_path(result)
+    if path.suffix != ".toml":
+        raise InputError(f"--save {str(path)!r} does not end in .toml", "name the file like my-gpu.toml")
+    text = spec_toml(result)
+    load_file(path, text)  # the file must be accepted by the catalog loader before it is written
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,367 @@
+"""Energy meters: one backend per class behind `EnergyMeter`, and `best_meter` choosing among them.
+
+Order of preference (the Zeus habit: probe backends in a fixed order, map vendor errors to ours):
+1. `NvmlMeter`  — NVIDIA's cumulative energy counter (nvmlDeviceGetTotalEnergyConsumption, mJ,
+   Volta and newer). pynvml is imported lazily.
+2. `RaplMeter`  — Linux powercap RAPL package counters (/sys/class/powercap/intel-rapl:N/energy_uj,
+   µJ; AMD CPUs expose the same interface), for the CPU.
+3. `EstimateMeter` — no counter: power = idle + (TDP - idle) x utilization from a catalog spec.
+   Its readings carry is_estimate = True and state their assumptions.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from accelopt.errors import InputError, MeasurementError, UnsupportedError
+from accelopt.hardware.spec import AcceleratorSpec
+
+NVML_MIN_WINDOW_S = 0.1
+"""NVML's energy counter is refreshed every few tens of ms; Zeus warns that a window shorter than
+~100 ms can read zero or be dominated by the update granularity (Zeus docs, 'Measuring energy')."""
+
+RAPL_ROOT = Path("/sys/class/powercap")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnergyReading:
+    """Energy over one start()..stop() window."""
+
+    energy_j: float
+    duration_s: float
+    source: str
+    """Which meter: 'nvml:0', 'rapl:package-0+package-1', 'estimate:h100-sxm'."""
+    is_estimate: bool
+    note: str = ""
+    """Assumptions (estimates) or caveats (e.g. a window extended to the counter's minimum)."""
+
+    @property
+    def avg_power_w(self) -> float:
+        return self.energy_j / self.duration_s if self.duration_s > 0 else float("nan")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"energy_j": self.energy_j, "duration_s": self.duration_s, "avg_power_w": self.avg_power_w,
+                "source": self.source, "is_estimate": self.is_estimate, "note": self.note}
+
+
+class EnergyMeter(ABC):
+    """start() opens a window, stop() closes it and returns its EnergyReading."""
+
+    name: str = ""
+    is_estimate: bool = False
+
+    def __init__(self) -> None:
+        self._t0: float | None = None
+        self.last: EnergyReading | None = None
+
+    def start(self) -> None:
+        self._start_counter()
+        self._t0 = time.perf_counter()
+
+    def stop(self) -> EnergyReading:
+        if self._t0 is None:
+            raise MeasurementError(f"{type(self).__name__}.stop() called before start()", "call start() first")
+        reading = self._stop_counter(self._t0)
+        self._t0 = None
+        self.last = reading
+        return reading
+
+    @property
+    def avg_power_w(self) -> float:
+        """Average power over the last completed window (NaN before any window)."""
+        return self.last.avg_power_w if self.last else float("nan")
+
+    @abstractmethod
+    def _start_counter(self) -> None: ...
+
+    @abstractmethod
+    def _stop_counter(self, t0: float) -> EnergyReading: ...
+
+
+# --- NVML ------------------------------------------------------------------------------------------
+
+def _import_pynvml() -> Any:
+    try:
+        import pynvml
+    except ImportError:
+        raise UnsupportedError("pynvml is not installed", "pip install nvidia-ml-py (or accelopt[nvidia])") from None
+    return pynvml
+
+
+def nvml_status(index: int = 0) -> tuple[bool, str]:
+    """(readable, why) for NVML's energy counter of GPU `index`."""
+    try:
+        NvmlMeter(index)
+    except (UnsupportedError, InputError) as e:
+        return False, e.problem
+    return True, f"nvmlDeviceGetTotalEnergyConsumption on GPU {index}"
+
+
+class NvmlMeter(EnergyMeter):
+    """NVIDIA GPU energy from NVML's cumulative counter (mJ since driver load).
+
+    `short_window`: what to do when stop() comes less than NVML_MIN_WINDOW_S after start():
+    'error' raises MeasurementError; 'extend' waits until the window is long enough (the reading
+    then includes whatever the GPU drew while waiting, and says so in its note).
+    """
+
+    name = "nvml"
+
+    def __init__(self, index: int = 0, short_window: Literal["error", "extend"] = "error") -> None:
+        super().__init__()
+        if short_window not in ("error", "extend"):
+            raise InputError(f"short_window = {short_window!r}", "use 'error' or 'extend'")
+        self.index = index
+        self.short_window = short_window
+        self._nvml = _import_pynvml()
+        try:
+            self._nvml.nvmlInit()
+            count = int(self._nvml.nvmlDeviceGetCount())
+        except self._nvml.NVMLError as e:
+            raise UnsupportedError(f"NVML could not start: {e}", "check the NVIDIA driver (nvidia-smi)") from None
+        self._handle = self._handle_for(index, count)
+        self._mj0 = 0
+        self._mj()  # fails here, not mid-measurement, on GPUs without the counter (pre-Volta)
+
+    def _handle_for(self, cuda_index: int, count: int) -> Any:
+        """NVML handle of CUDA device `cuda_index`: CUDA_VISIBLE_DEVICES renumbers CUDA devices, NVML
+        never does, so an entry there (an index or a GPU-UUID) names the NVML device (Zeus does the same)."""
+        visible = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
+        if visible:
+            if not 0 <= cuda_index < len(visible):
+                raise InputError(f"GPU index {cuda_index} is not among CUDA_VISIBLE_DEVICES={','.join(visible)}",
+                                 f"use an index from 0 to {len(visible) - 1}")
+            entry = visible[cuda_index]
+            if not entry.isdigit():
+                return self._nvml.nvmlDeviceGetHandleByUUID(entry)
+            cuda_index = int(entry)
+        if not 0 <= cuda_index < count:
+            raise InputError(f"GPU index {cuda_index} is out of range: NVML sees {count} GPU(s)",
+                             f"use an index from 0 to {count - 1}" if count else "run on a machine with a GPU")
+        return self._nvml.nvmlDeviceGetHandleByIndex(cuda_index)
+
+    def _mj(self) -> int:
+        try:
+            return int(self._nvml.nvmlDeviceGetTotalEnergyConsumption(self._handle))
+        except self._nvml.NVMLError as e:
+            raise UnsupportedError(f"GPU {self.index} has no readable energy counter: {e}",
+                                   "energy counters need a Volta or newer GPU; use the estimate meter") from None
+
+    def _start_counter(self) -> None:
+        self._mj0 = self._mj()
+
+    def _stop_counter(self, t0: float) -> EnergyReading:
+        note = ""
+        elapsed = time.perf_counter() - t0
+        if elapsed < NVML_MIN_WINDOW_S:
+            if self.short_window == "error":
+                raise MeasurementError(
+                    f"energy window of {elapsed * 1e3:.1f} ms is shorter than NVML's {NVML_MIN_WINDOW_S * 1e3:.0f} ms",
+                    "measure a longer window (repeat the step until >= 0.1 s) or use short_window='extend'")
+            time.sleep(NVML_MIN_WINDOW_S - elapsed)
+            note = f"window extended from {elapsed * 1e3:.1f} ms to {NVML_MIN_WINDOW_S * 1e3:.0f} ms (NVML minimum)"
+        mj1 = self._mj()
+        duration = time.perf_counter() - t0
+        return EnergyReading(energy_j=(mj1 - self._mj0) / 1e3, duration_s=duration, source=f"nvml:{self.index}",
+                             is_estimate=False, note=note)
+
+
+# --- RAPL ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RaplZone:
+    path: Path
+    name: str
+    max_energy_range_uj: int
+
+
+_TOP_ZONE = re.compile(r"^intel-rapl:\d+$")  # package zones; 'intel-rapl:0:0' (core, dram) are sub-zones
+
+
+def rapl_zones(root: Path = RAPL_ROOT) -> list[RaplZone]:
+    """Top-level RAPL zones (one per package): summing sub-zones too would count energy twice."""
+    if not root.is_dir():
+        raise UnsupportedError(f"{root} does not exist", "RAPL needs Linux with the intel_rapl/powercap driver")
+    zones = []
+    for d in sorted(root.iterdir()):
+        if not _TOP_ZONE.match(d.name) or not (d / "energy_uj").exists():
+            continue
+        try:
+            name = (d / "name").read_text().strip() if (d / "name").exists() else d.name
+            max_uj = int((d / "max_energy_range_uj").read_text())
+        except (OSError, ValueError) as e:
+            raise UnsupportedError(f"cannot read {d}: {e}", "check the powercap files' permissions") from None
+        zones.append(RaplZone(d, name, max_uj))
+    if not zones:
+        raise UnsupportedError(f"no intel-rapl:N zones under {root}", "this CPU or VM exposes no RAPL counters")
+    return zones
+
+
+def rapl_delta_uj(start_uj: int, end_uj: int, max_energy_range_uj: int) -> int:
+    """Counter difference, allowing one wraparound (the counter restarts at 0 after max_energy_range_uj)."""
+    if end_uj >= start_uj:
+        return end_uj - start_uj
+    return end_uj + (max_energy_range_uj - start_uj)
+
+
+def rapl_status(root: Path = RAPL_ROOT) -> tuple[bool, str]:
+    try:
+        meter = RaplMeter(root)
+    except UnsupportedError as e:
+        return False, f"{e.problem} ({e.fix})"
+    return True, "package zones: " + ", ".join(z.name for z in meter.zones)
+
+
+class RaplMeter(EnergyMeter):
+    """CPU package energy from RAPL counters (µJ), summed over packages.
+
+    A window may see at most one wraparound per zone; max_energy_range_uj is typically ~2.6e11 µJ,
+    i.e. over 20 minutes at 200 W, so windows of seconds to minutes are safe.
+    """
+
+    name = "rapl"
+
+    def __init__(self, root: Path | str = RAPL_ROOT) -> None:
+        super().__init__()
+        self.root = Path(root)
+        self.zones = rapl_zones(self.root)
+        self._uj0: list[int] = []
+        self._read()  # energy_uj is root-only on most kernels since 2020 (CVE-2020-8694): fail here
+
+    def _read(self) -> list[int]:
+        out = []
+        for z in self.zones:
+            f = z.path / "energy_uj"
+            try:
+                out.append(int(f.read_text()))
+            except PermissionError:
+                raise UnsupportedError(f"{f} is readable by root only",
+                                       "run as root or `chmod o+r` the energy_uj files") from None
+            except (OSError, ValueError) as e:
+                raise UnsupportedError(f"cannot read {f}: {e}", "check the powercap driver") from None
+        return out
+
+    def _start_counter(self) -> None:
+        self._uj0 = self._read()
+
+    def _stop_counter(self, t0: float) -> EnergyReading:
+        uj1 = self._read()
+        duration = time.perf_counter() - t0
+        pairs = zip(self._uj0, uj1, self.zones, strict=True)
+        total_uj = sum(rapl_delta_uj(a, b, z.max_energy_range_uj) for a, b, z in pairs)
+        return EnergyReading(energy_j=total_uj / 1e6, duration_s=duration,
+                             source="rapl:" + "+".join(z.name for z in self.zones), is_estimate=False,
+                             note="CPU package energy (includes every process on the CPU)")
+
+
+# --- estimate --------------------------------------------------------------------------------------
+
+class EstimateMeter(EnergyMeter):
+    """Energy from a spec's power figures: power = idle_w + (tdp_w - idle_w) x utilization.
+
+    A linear power model between idle and TDP, an approximation (real power depends on clocks,
+    data and memory traffic). Without idle_w in the spec the meter assumes TDP for the whole window
+    (an upper bound). `utilization` is a fraction in [0, 1] or a callable read at stop().
+    """
+
+    name = "estimate"
+    is_estimate = True
+
+    def __init__(self, spec: AcceleratorSpec, utilization: float | Callable[[], float] = 1.0) -> None:
+        super().__init__()
+        if spec.tdp_w is None:
+            raise UnsupportedError(f"device {spec.name!r} has no tdp_w in its spec",
+                                   "add tdp_w (with its source) to the catalog entry to allow an estimate")
+        if not callable(utilization):
+            _check_utilization(utilization)
+        self.spec = spec
+        self.utilization = utilization
+
+    def _start_counter(self) -> None:
+        return None
+
+    def power_w(self, utilization: float) -> tuple[float, str]:
+        """(watts, stated assumptions) at `utilization`."""
+        _check_utilization(utilization)
+        tdp = float(self.spec.tdp_w or 0.0)
+        if self.spec.idle_w is None:
+            return tdp, (f"estimate: {self.spec.name} has no idle_w, so TDP {tdp:g} W is assumed throughout "
+                         "(upper bound)")
+        idle = float(self.spec.idle_w)
+        watts = idle + (tdp - idle) * utilization
+        return watts, (f"estimate: linear power model idle {idle:g} W + (TDP {tdp:g} W - idle) x utilization "
+                       f"{utilization:.2f} = {watts:.1f} W, from the {self.spec.name} spec")
+
+    def _stop_counter(self, t0: float) -> EnergyReading:
+        duration = time.perf_counter() - t0
+        util = self.utilization() if callable(self.utilization) else self.utilization
+        watts, note = self.power_w(util)
+        return EnergyReading(energy_j=watts * duration, duration_s=duration, source=f"estimate:{self.spec.name}",
+                             is_estimate=True, note=note)
+
+
+def _check_utilization(u: float) -> None:
+    if not 0.0 <= u <= 1.0:
+        raise InputError(f"utilization = {u!r} is outside [0, 1]", "give a fraction, e.g. 0.8 for 80% busy")
+
+
+# --- choice ----------------------------------------------------------------------------------------
+
+def _gpu_index(device: str) -> int:
+    if device in ("cuda", "gpu"):
+        return 0
+    m = re.fullmatch(r"cuda:(\d+)", device)
+    if not m:
+        raise InputError(f"device {device!r} is not a CUDA device string", "write cuda or cuda:N")
+    return int(m.group(1))
+
+
+def _is_rocm() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(getattr(torch.version, "hip", None))
+
+
+def best_meter(device: str, spec: AcceleratorSpec | None, rapl_root: Path | str = RAPL_ROOT) -> EnergyMeter:
+    """The most direct meter for `device` ('cpu', 'cuda:N'): NVML, then RAPL, then an estimate from `spec`."""
+    reasons = []
+    if device.startswith("cuda") and not _is_rocm():
+        try:
+            return NvmlMeter(_gpu_index(device))
+        except UnsupportedError as e:
+            reasons.append(f"nvml: {e.problem}")
+    elif device == "cpu":
+        try:
+            return RaplMeter(rapl_root)
+        except UnsupportedError as e:
+            reasons.append(f"rapl: {e.problem}")
+    if spec is not None:
+        try:
+            return EstimateMeter(spec)
+        except UnsupportedError as e:
+            reasons.append(f"estimate: {e.problem}")
+    else:
+        reasons.append("estimate: no catalog spec for this device")
+    raise UnsupportedError(f"no energy meter for {device!r} (" + "; ".join(reasons) + ")",
+                           "install nvidia-ml-py for NVIDIA GPUs, make RAPL readable for CPUs, "
+                           "or pass a catalog device with tdp_w for an estimate")
+
+
+def available_meters(rapl_root: Path | str = RAPL_ROOT) -> list[tuple[str, bool, str]]:
+    """(meter name, readable here, why) for each backend, for `accelopt env`."""
+    nvml_ok, nvml_why = nvml_status(0)
+    rapl_ok, rapl_why = rapl_status(Path(rapl_root))
+    return [
+        ("nvml", nvml_ok, nvml_why),
+        ("rapl", rapl_ok, rapl_why),
+        ("estimate", True, "from a catalog spec's tdp_w/idle_w; always labelled as an estimate"),
+    ]
