@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 # torch 2.13.0's CPU wheel lies on this workplace's disk; pinning it first keeps pip from
 # pulling a multi-GB CUDA build for the `torch>=2.2` requirement.
@@ -15,24 +16,32 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
+# The main job on the built-in examples; outputs land in .accelopt/ (git-ignored).
 demo: $(STAMP)
-	$(VENV)/bin/accelopt env
-	$(VENV)/bin/accelopt probe --quick
-	$(VENV)/bin/accelopt catalog compare h100-sxm mi300x tpu-v5p gaudi3
+	mkdir -p .accelopt
+	$(BIN)/accelopt env
+	$(BIN)/accelopt probe --quick --save .accelopt/probe-cpu.toml
+	$(BIN)/accelopt catalog compare h100-sxm mi300x tpu-v5p gaudi3
+	$(BIN)/accelopt profile gpt --probed .accelopt/probe-cpu.toml --save-workload .accelopt/gpt-workload.json
+	$(BIN)/accelopt plan --model llama3-70b --tokens 15e12 --hardware h100-sxm,mi300x,tpu-v5p --devices 512..8192 --top 5
+	$(BIN)/accelopt plan serve --model llama3-8b --hardware h100-sxm,l4 --batch 1,16,64
+	$(BIN)/accelopt validate
+	$(BIN)/accelopt simulate run -d tpu-v1 -m resnet50
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy
+	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(VENV)/bin/pytest
+	$(BIN)/pytest
 
 test: lint typecheck unit
 
+# Speed/accuracy benchmarks (each prints its figure and a ratio against a peer or bound).
 bench: $(STAMP)
-	$(PY) benchmarks/bench_probe.py
+	for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

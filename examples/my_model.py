@@ -2,7 +2,7 @@
 
 Copy this file, replace the model, data and loss with yours, and point accelopt at the factory:
 
-    accelopt profile --model examples/my_model.py:build
+    accelopt profile examples/my_model.py:build
 
 or from Python:
 

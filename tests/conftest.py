@@ -5,6 +5,13 @@ from __future__ import annotations
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _accelopt_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run history and other per-user files go to a temporary ACCELOPT_HOME, never the real home."""
+    monkeypatch.setenv("ACCELOPT_HOME", str(tmp_path_factory.mktemp("accelopt_home")))
+    monkeypatch.delenv("ACCELOPT_NO_HISTORY", raising=False)
+
+
 def _cuda_available() -> bool:
     try:
         import torch

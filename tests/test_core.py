@@ -66,3 +66,19 @@ def test_energy_formatting_scales_to_mwh_and_gwh() -> None:
     assert units.fmt_joules(7.57e6 * 3.6e6) == "7.57 GWh"
     assert units.fmt_joules(2.5e3 * 3.6e6) == "2.5 MWh"
     assert units.fmt_joules(12.0) == "12 J"
+
+
+def test_malformed_workload_json_names_the_missing_field(tmp_path) -> None:
+    from accelopt.workload.types import Workload
+
+    p = tmp_path / "w.json"
+    p.write_text('{"name": "x"}')
+    with pytest.raises(InputError, match="'ops'") as e:
+        Workload.load(p)
+    assert "save-workload" in e.value.fix
+    p.write_text("[1, 2]")
+    with pytest.raises(InputError, match="not a JSON object"):
+        Workload.load(p)
+    p.write_text('{"name": "x", "ops": [{"name": "mm"}]}')
+    with pytest.raises(InputError, match="malformed"):
+        Workload.load(p)

@@ -179,10 +179,18 @@ def test_estimate_linear_power_model(monkeypatch: pytest.MonkeyPatch) -> None:
     assert r.source == "estimate:t-gpu"
 
 
-def test_estimate_without_idle_assumes_tdp(monkeypatch: pytest.MonkeyPatch) -> None:
-    meter = energy.EstimateMeter(_spec(idle_w=None), utilization=0.2)
-    watts, note = meter.power_w(0.2)
-    assert watts == 700.0 and "upper bound" in note
+def test_estimate_without_idle_uses_the_cost_model() -> None:
+    # One power model for the project: the meter must agree with predict.cost.device_power_w, whose idle
+    # without a spec idle_w is IDLE_FRACTION_OF_TDP x TDP (0.1 x 700 = 70 W; 70 + 630 x 0.2 = 196 W).
+    from accelopt.predict.cost import IDLE_FRACTION_OF_TDP, device_power_w
+
+    spec = _spec(idle_w=None)
+    watts, note = energy.EstimateMeter(spec, utilization=0.2).power_w(0.2)
+    assert watts == pytest.approx(device_power_w(spec, 0.2))
+    assert watts == pytest.approx(IDLE_FRACTION_OF_TDP * 700 + (700 - IDLE_FRACTION_OF_TDP * 700) * 0.2)
+    assert "estimate" in note and "no idle_w" in note
+    for u in (0.0, 0.5, 1.0):
+        assert energy.EstimateMeter(_spec()).power_w(u)[0] == pytest.approx(device_power_w(_spec(), u))
 
 
 def test_estimate_rejects_bad_inputs() -> None:

@@ -29,8 +29,11 @@ def test_explain_feasible_and_infeasible(capsys: pytest.CaptureFixture[str]) -> 
     d = json.loads(_run(capsys, "plan", "explain", "--model", "gpt3-175b", "--hardware", "h100-sxm", "--devices",
                         "1024", "--tp", "8", "--pp", "8", "--global-batch", "2048", "--json"))
     assert d["feasible"] and d["terms"]["step_time_s"] > 0
-    d = json.loads(_run(capsys, "plan", "explain", "--model", "gpt3-175b", "--hardware", "h100-sxm", "--devices",
-                        "8", "--zero", "0", "--global-batch", "2048", "--json"))
+    with pytest.raises(SystemExit) as e:  # an infeasible layout: JSON with the reasons, then exit status 2
+        main(["plan", "explain", "--model", "gpt3-175b", "--hardware", "h100-sxm", "--devices", "8", "--zero", "0",
+              "--global-batch", "2048", "--json"])
+    assert e.value.code == 2
+    d = json.loads(capsys.readouterr().out)
     assert not d["feasible"] and any("per device" in w for w in d["infeasible_because"])
 
 

@@ -38,14 +38,20 @@ GBIT = 1e9 / 8  # bytes per gigabit
 _SI_PREFIXES = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")]
 
 
+def _g(value: float, digits: int = 3) -> str:
+    """`digits` significant digits without scientific notation for values >= 1 (999.7 -> '1000', not '1e+03')."""
+    text = f"{value:.{digits}g}"
+    return f"{value:.0f}" if "e" in text and abs(value) >= 1 else text
+
+
 def _si(value: float, unit: str, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     mag = abs(value)
     for scale, prefix in _SI_PREFIXES:
         if mag >= scale:
-            return f"{value / scale:.{digits}g} {prefix}{unit}"
-    return f"{value:.{digits}g} {unit}"
+            return f"{_g(value / scale, digits)} {prefix}{unit}"
+    return f"{_g(value, digits)} {unit}"
 
 
 def fmt_flops(flops: float) -> str:
@@ -66,8 +72,8 @@ def fmt_bytes(n_bytes: float, binary: bool = False) -> str:
     mag = abs(n_bytes)
     for scale, prefix in [(TiB, "TiB"), (GiB, "GiB"), (MiB, "MiB"), (KiB, "KiB")]:
         if mag >= scale:
-            return f"{n_bytes / scale:.3g} {prefix}"
-    return f"{n_bytes:.3g} B"
+            return f"{_g(n_bytes / scale)} {prefix}"
+    return f"{_g(n_bytes)} B"
 
 
 def fmt_byte_per_s(byte_per_s: float) -> str:
@@ -80,27 +86,27 @@ def fmt_seconds(seconds: float) -> str:
         return "n/a"
     s = abs(seconds)
     if s < 1e-6:
-        return f"{seconds * 1e9:.3g} ns"
+        return f"{_g(seconds * 1e9)} ns"
     if s < 1e-3:
-        return f"{seconds * 1e6:.3g} µs"
+        return f"{_g(seconds * 1e6)} µs"
     if s < 1:
-        return f"{seconds * 1e3:.3g} ms"
+        return f"{_g(seconds * 1e3)} ms"
     if s < 2 * MINUTE_S:
-        return f"{seconds:.3g} s"
+        return f"{_g(seconds)} s"
     if s < 2 * HOUR_S:
-        return f"{seconds / MINUTE_S:.3g} min"
+        return f"{_g(seconds / MINUTE_S)} min"
     if s < 2 * DAY_S:
-        return f"{seconds / HOUR_S:.3g} h"
+        return f"{_g(seconds / HOUR_S)} h"
     if s < 730 * DAY_S:
-        return f"{seconds / DAY_S:.3g} days"
-    return f"{seconds / (365.25 * DAY_S):.3g} years"
+        return f"{_g(seconds / DAY_S)} days"
+    return f"{_g(seconds / (365.25 * DAY_S))} years"
 
 
 def fmt_joules(energy_j: float) -> str:
     if energy_j is not None and abs(energy_j) >= KWH_J:
         for scale, unit in ((1e6 * KWH_J, "GWh"), (1e3 * KWH_J, "MWh"), (KWH_J, "kWh")):
             if abs(energy_j) >= scale:
-                return f"{energy_j / scale:.3g} {unit}"
+                return f"{_g(energy_j / scale)} {unit}"
     return _si(energy_j, "J")
 
 
@@ -112,10 +118,10 @@ def fmt_usd(usd: float) -> str:
     if usd is None or (isinstance(usd, float) and math.isnan(usd)):
         return "n/a"
     if abs(usd) >= 1e6:
-        return f"${usd / 1e6:.3g}M"
+        return f"${_g(usd / 1e6)}M"
     if abs(usd) >= 1e3:
-        return f"${usd / 1e3:.3g}k"
-    return f"${usd:.3g}"
+        return f"${_g(usd / 1e3)}k"
+    return f"${_g(usd)}"
 
 
 def fmt_pct(fraction: float | None) -> str:

@@ -213,9 +213,11 @@ def register(app: typer.Typer) -> None:
         dtype: str = typer.Option("bf16", "--dtype", help="dtype for ridge point and efficiency rows"),
         catalog: list[Path] | None = typer.Option(None, "--catalog", help=CATALOG_HELP),
         json: bool = typer.Option(False, "--json", help="print JSON only"),
+        html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
     ) -> None:
         from accelopt.errors import InputError
         from accelopt.report.jsonout import emit
+        from accelopt.report.runs import finish_run
 
         if len(names) < 2:
             raise InputError(f"compare needs at least two devices, got {len(names)}",
@@ -223,6 +225,7 @@ def register(app: typer.Typer) -> None:
         d = check_dtype(dtype)
         cat = load(catalog)
         data = compare_data([resolve(cat, n) for n in names], d)
+        finish_run("catalog-compare", data, html)
         if json:
             emit(data)
             return

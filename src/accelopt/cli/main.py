@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from accelopt.cli import catalog, env, plan, probe, profile, simulate, validate
+from accelopt.cli import catalog, env, plan, probe, profile, report, simulate, validate
 from accelopt.errors import AcceloptError
 
 HELP = """accelopt — measure, predict, simulate and optimize compute for AI models.
@@ -23,12 +23,13 @@ HELP = """accelopt — measure, predict, simulate and optimize compute for AI mo
   plan       predict training/serving time, memory, energy, cost on any accelerator and layout
   validate   predicted vs published training runs, with the error
   simulate   a custom systolic-array accelerator, layer by layer; design sweeps
+  history    recorded runs: list, show (re-render as a self-contained HTML page), compare
 """
 
 app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False,
                   context_settings={"help_option_names": ["-h", "--help"]}, pretty_exceptions_enable=False)
 
-for _module in (env, catalog, probe, profile, plan, validate, simulate):
+for _module in (env, catalog, probe, profile, plan, validate, simulate, report):
     _module.register(app)
 
 

@@ -15,6 +15,28 @@ PLAN_HELP = """Predict training time, memory, cost and energy of every parallel 
 """
 
 
+def fmt_num(value: float) -> str:
+    """A plain number for tables: thousands separators from 1,000 up, 4 significant digits below, never
+    scientific notation ('n/a' for NaN/None)."""
+    import math
+
+    if value is None or math.isnan(value):
+        return "n/a"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    text = f"{value:.4g}"
+    return text if "e" not in text else f"{value:.2e}" if abs(value) < 1e-3 else f"{value:,.4f}"
+
+
+def console() -> Any:
+    """A rich Console; 200 columns wide when stdout is not a terminal (pipes, files), so that wide tables are
+    not truncated to rich's 80-column default."""
+    from rich.console import Console
+
+    con = Console()
+    return con if con.is_terminal else Console(width=200)
+
+
 def _global_batch(text: str | None, seq_len: int) -> int:
     """'2048' or '2048seq' -> sequences; '4M', '4e6tok' -> tokens / seq_len. Bare numbers > 65536 are tokens."""
     from accelopt.errors import InputError
@@ -46,7 +68,12 @@ def _setup(model: str, seq_len: int | None, global_batch: str | None, tokens: st
     from accelopt.workload.presets import get_model
 
     mdl = get_model(model)
-    s = seq_len or mdl.seq_len
+    if seq_len is not None and seq_len < 1:
+        from accelopt.errors import InputError
+
+        raise InputError(f"--seq-len {seq_len} must be >= 1",
+                         f"give a positive --seq-len (the model's is {mdl.seq_len})")
+    s = seq_len if seq_len is not None else mdl.seq_len
     fac_kw = {k: v for k, v in (("pue", pue), ("grid_kg_co2_per_kwh", grid), ("host_power_w_per_device", host_w))
               if v is not None}
     return Setup(model=mdl, seq_len=s, global_batch=_global_batch(global_batch, s),
@@ -60,7 +87,6 @@ def _fmt_row(c: Any, i: int) -> dict[str, Any]:
 
 
 def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from accelopt.units import fmt_bytes, fmt_joules, fmt_pct, fmt_seconds, fmt_usd
@@ -75,7 +101,7 @@ def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
                    str(lay.ep), str(lay.vp), str(lay.mbs), str(lay.m), str(lay.zero), lay.recompute,
                    fmt_seconds(r["step_time_s"]), fmt_pct(r["mfu"]), fmt_bytes(r["mem_total_bytes"], binary=True),
                    fmt_seconds(r["train_time_s"]), fmt_usd(r["cost_usd"]), fmt_joules(r["energy_j"]))
-    Console().print(tb)
+    console().print(tb)
 
 
 def _is_workload(model: str) -> bool:
@@ -100,6 +126,7 @@ def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibrat
     from accelopt.predict.calibration import calibration_for, load_calibrations
     from accelopt.predict.training import evaluate_workload
     from accelopt.report.jsonout import emit
+    from accelopt.report.runs import finish_run
     from accelopt.units import fmt_bytes, fmt_pct, fmt_seconds, parse_count, parse_int_range
     from accelopt.workload.types import Workload
 
@@ -117,10 +144,11 @@ def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibrat
             rows.append({"hardware": spec.name, "dp": int(dp[i]), "zero": int(zero[i]), "fits": bool(pred.feasible[i]),
                          **pred.row(i)})
     rows.sort(key=lambda r: (not r["fits"], r["train_time_s"]))
+    data = {"workload": wl.name, "estimate": True, "layouts": rows}
+    finish_run("plan", data)
     if as_json:
-        emit({"workload": wl.name, "estimate": True, "layouts": rows})
+        emit(data)
         return
-    from rich.console import Console
     from rich.table import Table
 
     tb = Table(title=f"{wl.name}: data parallel + ZeRO (predictions, estimates)")
@@ -130,7 +158,7 @@ def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibrat
         tb.add_row(r["hardware"], str(r["dp"]), str(r["zero"]), "yes" if r["fits"] else "no",
                    fmt_seconds(r["step_time_s"]), fmt_pct(r["mfu"]), fmt_bytes(r["mem_total_bytes"], binary=True),
                    fmt_seconds(r["train_time_s"]))
-    Console().print(tb)
+    console().print(tb)
 
 
 def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: int | None,
@@ -144,6 +172,7 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
     from accelopt.predict.calibration import load_calibrations
     from accelopt.predict.search import OBJECTIVES, pareto_front, rank, search
     from accelopt.report.jsonout import emit
+    from accelopt.report.runs import finish_run
     from accelopt.units import parse_duration_s, parse_int_range
 
     if objective not in OBJECTIVES:
@@ -164,25 +193,51 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
     best = rank(c, objective, top)
     front = pareto_front(c)
     elapsed = time.perf_counter() - t0
+    if len(c) == 0:
+        raise InputError(f"no layout of {devices} devices exists for a global batch of {setup.global_batch:,} "
+                         f"sequences (a layout needs tp x pp x dp x cp = devices and dp dividing the batch)",
+                         "use fewer --devices or a larger --global-batch")
+    if len(best) == 0:
+        from accelopt.errors import InfeasibleError
+
+        why = "; ".join(f"{k}: {v:,}" for k, v in c.reasons.items() if v)
+        raise InfeasibleError(f"no feasible layout among {len(c):,} evaluated ({why or 'none fits'})",
+                              "raise --devices, add --hardware with more memory, relax --deadline/--budget-usd, "
+                              "or run `accelopt plan explain` on a layout to see why it fails")
     summary = {"model": setup.model.name, "seq_len": setup.seq_len, "global_batch_seqs": setup.global_batch,
                "tokens": setup.tokens, "dtype": setup.dtype, "candidates": len(c), "feasible": int(c.feasible.sum()),
                "dropped": c.reasons, "search_s": elapsed, "objective": objective, "estimate": True}
+    data = {**summary, "best": [_fmt_row(c, int(i)) for i in best],
+            "pareto_front": [_fmt_row(c, int(i)) for i in front]}
+    finish_run("plan", data)
     if as_json:
-        emit({**summary, "best": [_fmt_row(c, int(i)) for i in best],
-              "pareto_front": [_fmt_row(c, int(i)) for i in front]})
+        emit(data)
         return
-    from rich.console import Console
-
-    con = Console()
-    con.print(f"[bold]{setup.model.name}[/] {setup.tokens:.3g} tokens, seq {setup.seq_len}, global batch "
-              f"{setup.global_batch} seqs, {setup.dtype} — {len(c):,} layouts evaluated in {elapsed:.2f} s, "
-              f"{int(c.feasible.sum()):,} feasible; dropped: {c.reasons}")
-    if len(best) == 0:
-        con.print("[red]no feasible layout[/]: raise --devices, add --hardware with more memory, relax "
-                  "--deadline/--budget-usd, or use `plan explain` on a layout to see why it fails")
-        raise typer.Exit(1)
+    con = console()
+    con.print(f"[bold]{setup.model.name}[/] {fmt_num(setup.tokens)} tokens, seq {setup.seq_len}, global batch "
+              f"{setup.global_batch:,} seqs, {setup.dtype} — {len(c):,} layouts evaluated in {elapsed:.2f} s, "
+              f"{int(c.feasible.sum()):,} feasible; dropped: "
+              + (", ".join(f"{k} {v:,}" for k, v in c.reasons.items() if v) or "none"))
     _print_table(f"best {len(best)} by {objective} (predictions, estimates)", [_fmt_row(c, int(i)) for i in best])
     _print_table("Pareto front: time, cost, energy", [_fmt_row(c, int(i)) for i in front[:20]])
+
+
+def _kg(carbon_kg: float) -> str:
+    return "n/a" if carbon_kg != carbon_kg else f"{fmt_num(carbon_kg)} kg CO2e"  # NaN: no TDP in the catalog
+
+
+def _layout_text(lay: Any) -> str:
+    return (f"tp={lay.tp} pp={lay.pp} dp={lay.dp} cp={lay.cp} ep={lay.ep} vp={lay.vp} mbs={lay.mbs} m={lay.m} "
+            f"zero={lay.zero} recompute={lay.recompute}")
+
+
+def _structural_fix(setup: Any, devices: int, mp: int) -> str:
+    """What to change so that a layout obeys the rules of `structural_problems`."""
+    mdl = setup.model
+    heads = ", ".join(str(t) for t in (1, 2, 4, 8, 16, 32) if mdl.heads % t == 0)
+    return (f"use --devices a multiple of tp x pp x cp (= {mp}); a --tp dividing the {mdl.heads} heads ({heads}); "
+            f"--pp x --vp <= {mdl.layers} layers; a --global-batch divisible by dp x --mbs; or run `accelopt plan` "
+            "to search only valid layouts")
 
 
 def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int, ep: int, vp: int, mbs: int,
@@ -190,7 +245,7 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
              tokens: str, dtype: str, calibration: str | None, as_json: bool) -> None:
     import numpy as np
 
-    from accelopt.errors import InputError
+    from accelopt.errors import InfeasibleError, InputError
     from accelopt.hardware.catalog import get_device
     from accelopt.predict.calibration import calibration_for, load_calibrations
     from accelopt.predict.training import (
@@ -202,14 +257,21 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
         structural_problems,
     )
     from accelopt.report.jsonout import emit
-    from accelopt.units import fmt_bytes, fmt_pct, fmt_seconds
+    from accelopt.report.runs import finish_run
+    from accelopt.units import fmt_bytes, fmt_joules, fmt_pct, fmt_seconds, fmt_usd
 
     setup = _setup(model, seq_len, global_batch, tokens, dtype, None, None, None)
     spec = get_device(hardware)
     cal = calibration_for(spec, load_calibrations(calibration))
+    for flag, val in (("--devices", devices), ("--tp", tp), ("--pp", pp), ("--cp", cp), ("--ep", ep), ("--vp", vp),
+                    ("--mbs", mbs)):
+        if val < 1:
+            raise InputError(f"{flag} {val} must be >= 1", f"give a positive {flag}")
+    if zero not in (0, 1, 2, 3):
+        raise InputError(f"--zero {zero} is not a ZeRO stage", "give --zero 0, 1, 2 or 3 (3 = FSDP)")
+    if recompute not in ("none", "selective", "full"):
+        raise InputError(f"--recompute {recompute!r}", "give --recompute none, selective or full")
     mp = tp * pp * cp
-    if devices < 1 or mp < 1:
-        raise InputError(f"--devices {devices} / tp x pp x cp {mp}", "give positive values")
     dp = max(1, devices // mp)
     m = max(1, setup.global_batch // (dp * mbs))
     lay = Layout(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vp=vp, mbs=mbs, m=m, zero=zero, recompute=recompute,
@@ -218,6 +280,9 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
     why = [msg for mask, msg in structural_problems(setup, arr, np.array([devices])) if bool(np.any(mask))]
     if devices % mp:
         why.insert(0, f"{devices} devices is not a multiple of tp x pp x cp = {mp}")
+    if why:  # the arithmetic of a layout that breaks a rule (e.g. fractional heads per device) means nothing
+        raise InfeasibleError(f"layout {_layout_text(lay)} on {devices} x {spec.name} is invalid: " + "; ".join(why),
+                              _structural_fix(setup, devices, mp))
     pred = evaluate(setup, spec, arr, cal)
     row = pred.row(0)
     fits = bool(pred.feasible[0])
@@ -230,18 +295,22 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
                    f"{fmt_bytes(row['mem_activations_bytes'], binary=True)} — try a higher ZeRO stage, more tp/pp, "
                    "recompute, or a smaller micro-batch")
     formulas = explain_terms()
+    infeasible = InfeasibleError(f"layout {_layout_text(lay)} does not fit: " + "; ".join(why),
+                                 "see the memory terms above") if why else None
+    data = {"hardware": spec.name, "layout": lay, "calibration": cal.family, "feasible": not why,
+            "infeasible_because": why, "terms": row, "formulas": formulas, "inputs": explain_inputs(), "estimate": True}
+    finish_run("plan-explain", data)
     if as_json:
-        emit({"hardware": spec.name, "layout": lay, "calibration": cal.family, "feasible": not why,
-              "infeasible_because": why, "terms": row, "formulas": formulas, "inputs": explain_inputs(),
-              "estimate": True})
+        emit(data)
+        if infeasible:
+            raise infeasible
         return
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    con = Console()
+    con = console()
     con.print(f"[bold]{setup.model.name}[/] on {devices} x {spec.name}: {lay} (calibration family {cal.family}; "
-              f"eff(F) = {cal.matmul_eff_max} F / (F + {cal.matmul_half_flop:.3g}))")
+              f"eff(F) = {cal.matmul_eff_max} F / (F + {fmt_num(cal.matmul_half_flop)}))")
     tb = Table(title="step-time and memory arithmetic (predictions, estimates)")
     tb.add_column("term")
     tb.add_column("value", justify="right")
@@ -256,17 +325,15 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
     inp.add_column("value", justify="right")
     inp.add_column("meaning")
     for k, meaning in explain_inputs().items():
-        inp.add_row(k, f"{row[k]:.4g}", escape(meaning))
+        inp.add_row(k, fmt_num(row[k]), escape(meaning))
     con.print(inp)
     con.print(tb)
-    con.print(f"tokens/s {row['tokens_per_s']:.4g}; time to train {fmt_seconds(row['train_time_s'])}; "
-              f"device-hours {row['device_hours']:.4g}; cost ${row['cost_usd']:.4g}; energy "
-              f"{row['energy_j'] / 3.6e6:.4g} kWh; carbon {row['carbon_kg']:.4g} kg (estimates)")
-    if why:
-        con.print("[red]infeasible:[/]")
-        for w in why:
-            con.print(f"  - {w}")
-        raise typer.Exit(1)
+    con.print(f"tokens/s {fmt_num(row['tokens_per_s'])}; time to train {fmt_seconds(row['train_time_s'])}; "
+              f"device-hours {fmt_num(row['device_hours'])}; cost {fmt_usd(row['cost_usd'])}; energy "
+              f"{fmt_joules(row['energy_j'])}; carbon {_kg(row['carbon_kg'])} (estimates; n/a = no "
+              "catalog price or TDP)")
+    if infeasible:
+        raise infeasible
     con.print("[green]feasible[/]")
 
 
@@ -279,7 +346,8 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Option(None, "--model", help="preset (see --list-models), HF config.json, or a "
                                   "workload JSON from `profile --save-workload`"),
         tokens: str = typer.Option("300e9", "--tokens", help="tokens to train on, e.g. 15e12"),
-        hardware: str = typer.Option("h100-sxm", "--hardware", help="comma-separated catalog devices"),
+        hardware: str = typer.Option("h100-sxm", "--hardware", help="comma-separated catalog devices or spec TOML "
+                                     "paths (`probe --save`, `simulate export`, your own)"),
         devices: str = typer.Option("64..8192", "--devices", help="'512..8192' (powers of two) or '8,16,64'"),
         seq_len: int = typer.Option(None, "--seq-len", help="sequence length (default: the model's)"),
         global_batch: str = typer.Option(None, "--global-batch",
@@ -296,6 +364,7 @@ def register(app: typer.Typer) -> None:
         host_w: float = typer.Option(None, "--host-w", help="host watts per device (default 575)"),
         list_models: bool = typer.Option(False, "--list-models", help="print the model presets and exit"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
+        html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
     ) -> None:
         if ctx.invoked_subcommand is not None:
             return
@@ -318,27 +387,30 @@ def register(app: typer.Typer) -> None:
         _run_search(model, tokens, hardware, devices, seq_len, global_batch, deadline, budget_usd, objective, top,
                     dtype, calibration, pue, grid, host_w, as_json)
 
-    @plan_app.command("explain", help="Show one layout's whole arithmetic, and why it is infeasible if it is.")
+    @plan_app.command("explain", help="Show one layout's whole arithmetic (estimates). A layout that breaks a rule "
+                      "(tp not dividing the heads, devices not a multiple of tp x pp x cp, ...) or does not fit "
+                      "memory ends in an error listing every reason (exit status 2).")
     def explain(
-        model: str = typer.Option(..., "--model"),
-        hardware: str = typer.Option(..., "--hardware"),
-        devices: int = typer.Option(..., "--devices"),
-        tp: int = typer.Option(1, "--tp"),
-        pp: int = typer.Option(1, "--pp"),
-        cp: int = typer.Option(1, "--cp"),
-        ep: int = typer.Option(1, "--ep"),
+        model: str = typer.Option(..., "--model", help="preset or HF config.json (see `plan --list-models`)"),
+        hardware: str = typer.Option(..., "--hardware", help="one catalog device or spec TOML path"),
+        devices: int = typer.Option(..., "--devices", help="device count; dp = devices / (tp x pp x cp)"),
+        tp: int = typer.Option(1, "--tp", help="tensor-parallel degree (must divide the attention heads)"),
+        pp: int = typer.Option(1, "--pp", help="pipeline stages"),
+        cp: int = typer.Option(1, "--cp", help="context-parallel degree (must divide --seq-len)"),
+        ep: int = typer.Option(1, "--ep", help="expert-parallel degree (MoE models)"),
         vp: int = typer.Option(1, "--vp", help="interleaved chunks per device (1 = 1F1B)"),
         mbs: int = typer.Option(1, "--mbs", help="micro-batch size (sequences)"),
         zero: int = typer.Option(1, "--zero", help="ZeRO stage 0-3 (3 = FSDP)"),
         recompute: str = typer.Option("selective", "--recompute", help="none, selective or full"),
         no_sp: bool = typer.Option(False, "--no-sp", help="disable sequence parallelism"),
         no_overlap: bool = typer.Option(False, "--no-overlap", help="do not overlap data-parallel communication"),
-        seq_len: int = typer.Option(None, "--seq-len"),
-        global_batch: str = typer.Option(None, "--global-batch"),
-        tokens: str = typer.Option("300e9", "--tokens"),
-        dtype: str = typer.Option("bf16", "--dtype"),
-        calibration: str = typer.Option(None, "--calibration"),
-        as_json: bool = typer.Option(False, "--json"),
+        seq_len: int = typer.Option(None, "--seq-len", help="sequence length (default: the model's)"),
+        global_batch: str = typer.Option(None, "--global-batch", help="as for `plan`; default ~4M tokens"),
+        tokens: str = typer.Option("300e9", "--tokens", help="tokens to train on (for time, cost, energy)"),
+        dtype: str = typer.Option("bf16", "--dtype", help="bf16, fp16 or fp8"),
+        calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
+        as_json: bool = typer.Option(False, "--json", help="JSON only on stdout (exit 2 if infeasible)"),
+        html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
     ) -> None:
         _explain(model, hardware, devices, tp, pp, cp, ep, vp, mbs, zero, recompute, no_sp, no_overlap, seq_len,
                  global_batch, tokens, dtype, calibration, as_json)

@@ -40,15 +40,20 @@ def register_serve(plan_app: typer.Typer) -> None:
                                                  help="Price per device-hour (overrides the catalog price)."),
         catalog: list[Path] = typer.Option([], "--catalog", help="Extra catalog TOML file(s)."),
         json_out: bool = typer.Option(False, "--json", help="Print JSON only."),
+        html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained HTML report here."),
     ) -> None:
         sweeps, errors = run_serve(model=model, hardware=hardware, tp=tp, pp=pp, batch=batch, prompt=prompt,
                                    output=output, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
                                    price_usd_per_hour=price_usd_per_hour, catalog=catalog)
+        from accelopt.report.runs import finish_run
+
+        data = {"estimate": True, "results": [_sweep_json(s) for s in sweeps],
+                "errors": [{"device": d, "problem": e.problem, "fix": e.fix} for d, e in errors]}
+        finish_run("plan-serve", data, html)
         if json_out:
             from accelopt.report.jsonout import emit
 
-            emit({"estimate": True, "results": [_sweep_json(s) for s in sweeps],
-                  "errors": [{"device": d, "problem": e.problem, "fix": e.fix} for d, e in errors]})
+            emit(data)
             return
         _print_tables(sweeps, errors, model)
 
@@ -92,12 +97,13 @@ def _sweep_json(s: BatchSweep) -> dict[str, Any]:
 
 
 def _print_tables(sweeps: list[BatchSweep], errors: list[tuple[str, Any]], model: str) -> None:
-    from rich.console import Console
     from rich.table import Table
 
+    from accelopt.cli.plan import console as make_console
+    from accelopt.cli.plan import fmt_num
     from accelopt.units import fmt_bytes, fmt_joules, fmt_seconds, fmt_usd
 
-    console = Console()
+    console = make_console()
     for s in sweeps:
         p0 = s.points[0]
         ridge = str(s.ridge_batch) if s.ridge_batch is not None else "never (KV-cache reads grow as fast as FLOPs)"
@@ -112,8 +118,8 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[tuple[str, Any]], model
         for p in s.points:
             usd = fmt_usd(p.usd_per_million_output_tokens) if p.usd_per_million_output_tokens is not None else "n/a"
             j = fmt_joules(p.energy_j_per_output_token) if p.energy_j_per_output_token is not None else "n/a"
-            table.add_row(str(p.batch), fmt_seconds(p.ttft_s), fmt_seconds(p.tpot_s), f"{p.decode_tokens_per_s:.4g}",
-                          f"{p.output_tokens_per_s_per_device:.4g}", p.decode_step.bound,
+            table.add_row(str(p.batch), fmt_seconds(p.ttft_s), fmt_seconds(p.tpot_s), fmt_num(p.decode_tokens_per_s),
+                          fmt_num(p.output_tokens_per_s_per_device), p.decode_step.bound,
                           fmt_bytes(p.memory_bytes_per_device), "yes" if p.fits else "NO", usd, j)
         console.print(table)
     for device, e in errors:

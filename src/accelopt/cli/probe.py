@@ -78,10 +78,11 @@ def _run(device: str, quick: bool, dtypes: list[str] | None, compare: str | None
 
     from accelopt.hardware.catalog import get_device
     from accelopt.hardware.detect import find_device
-    from accelopt.hardware.probe import Figure, Step, run_probe
+    from accelopt.hardware.probe import Figure, Step, check_dtypes, run_probe
     from accelopt.units import fmt_seconds
 
     dev = find_device(device)
+    check_dtypes(dev, dtypes)  # a bad --dtypes fails before anything is measured
     spec = get_device(compare) if compare else None
     err = Console(stderr=True)
     bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -112,30 +113,60 @@ def register(app: typer.Typer) -> None:
         compare: str | None = typer.Option(None, "--compare",
                                            help="catalog device to compare with (default: the device's own entry)"),
         save: Path | None = typer.Option(None, "--save",
-                                         help="where to write the measured spec "
-                                              "(default ~/.accelopt/probe/HOST-DEVICE.toml)"),
+                                         help="where to write the measured spec, a .toml file in an existing "
+                                              "folder (default ~/.accelopt/probe/HOST-DEVICE.toml)"),
         no_save: bool = typer.Option(False, "--no-save", help="do not write the measured spec"),
         as_json: bool = typer.Option(False, "--json", help="print the result as JSON only"),
+        html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
     ) -> None:
-        from accelopt.errors import MeasurementError
+        from accelopt.errors import AcceloptError
         from accelopt.hardware.probe import save_spec
         from accelopt.report.jsonout import emit
 
-        if save is not None and save.suffix != ".toml":  # checked before minutes of measuring, not after
+        if device is not None and not device.strip():
             from accelopt.errors import InputError
 
-            raise InputError(f"--save {str(save)!r} does not end in .toml", "name the file like my-gpu.toml")
+            raise InputError("--device is empty", "write cpu or cuda:N, or leave --device out for the default")
+        if save is not None and not no_save:
+            check_save_path(save)  # before minutes of measuring, not after
+        if html is not None:
+            from accelopt.report.html import check_path
+
+            check_path(html)  # likewise
         result = _run(device or _default_device(), quick, _parse_dtypes(dtypes), compare, progress=True)
         saved: Path | None = None
-        save_error = ""
+        save_failed: AcceloptError | None = None
         if not no_save:
             try:
                 saved = save_spec(result, save)
-            except MeasurementError as e:
-                save_error = f"{e.problem} — {e.fix}"
+            except AcceloptError as e:  # the measurements are still printed below, then the error
+                save_failed = e
+        save_error = f"{save_failed.problem} — {save_failed.fix}" if save_failed else None
+        from accelopt.report.runs import finish_run
+
+        data = {**result.to_dict(), "saved_spec": str(saved) if saved else None, "save_error": save_error}
+        finish_run("probe", data, html)
         if as_json:
-            emit({**result.to_dict(), "saved_spec": str(saved) if saved else None, "save_error": save_error or None})
-            return
-        _print_human(result, saved)
-        if save_error:
-            typer.echo(f"spec not saved: {save_error}", err=True)
+            emit(data)
+        else:
+            _print_human(result, saved)
+        if save_failed is not None:
+            raise save_failed
+
+
+def check_save_path(save: Path) -> None:
+    """--save must name a .toml file in an existing, writable folder (checked before measuring)."""
+    import os
+
+    from accelopt.errors import InputError
+
+    if save.suffix != ".toml":
+        raise InputError(f"--save {str(save)!r} does not end in .toml", "name the file like my-gpu.toml")
+    if save.is_dir():
+        raise InputError(f"--save {str(save)!r} is a directory", "give a file name, e.g. DIR/my-gpu.toml")
+    parent = save.parent
+    if not parent.is_dir():
+        raise InputError(f"--save {str(save)!r}: folder {str(parent)!r} does not exist",
+                         f"create it first (mkdir -p {parent}) or save elsewhere")
+    if not os.access(parent, os.W_OK) or (save.exists() and not os.access(save, os.W_OK)):
+        raise InputError(f"--save {str(save)!r} is not writable", "choose a path you can write to (or --no-save)")

@@ -1,13 +1,156 @@
-"""`accelopt profile` (being built; see its issue)."""
+"""`accelopt profile MODEL`: where a real PyTorch model's step time, memory and energy go."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
+
+HELP = """Run real training or inference steps of MODEL and report step time (median, p10, p90), the
+breakdown (data wait, host-to-device copy, forward, backward, optimizer), achieved FLOP/s and MFU,
+peak memory by component, energy per step, a per-op roofline and a diagnosis with ranked
+recommendations.
+
+\b
+MODEL is one of:
+  a zoo name           mlp, gpt, bert, resnet (synthetic data, nothing downloaded)
+  path/file.py:factory a function returning accelopt.workload.userfile.ModelBundle
+                       (see examples/my_model.py)
+  a directory or config.json of a Hugging Face model (random weights; needs the hf extra)
+"""
+
+
+def _load_bundle(model: str, *, size: str, batch_size: int | None, seq_len: int | None) -> Any:
+    """Resolve MODEL (zoo name, file.py:factory, HF config) to a ModelBundle with fp32 weights."""
+    from accelopt.errors import InputError
+
+    path_part = model.rpartition(":")[0]
+    if path_part.endswith(".py"):
+        from accelopt.workload.userfile import load_user_factory
+
+        kwargs = {k: v for k, v in (("batch_size", batch_size), ("seq_len", seq_len)) if v is not None}
+        return load_user_factory(model, **kwargs)
+    p = Path(model)
+    if p.is_dir() or p.name == "config.json" or model.endswith(".json"):
+        if not p.exists():
+            raise InputError(f"model config {model!r} does not exist", "pass an existing directory or config.json")
+        try:
+            from accelopt.workload.hf import build_from_hf_config
+        except ImportError as e:
+            raise InputError("the Hugging Face builder (accelopt.workload.hf) is not available",
+                             "install the hf extra: pip install 'accelopt[hf]'") from e
+        return build_from_hf_config(str(p), batch_size=batch_size, seq_len=seq_len)
+    from accelopt.workload import zoo
+
+    # fp32 weights: --dtype bf16/fp16 runs the step under torch.autocast (mixed precision)
+    return zoo.build(model, size, batch_size=batch_size, seq_len=seq_len, dtype="fp32")
+
+
+def _catalog_spec(name: str | None, device: str) -> Any:
+    """--catalog-device, else the catalog entry matched to the detected local device (None where none matches)."""
+    from accelopt.hardware.catalog import get_device
+
+    if name:
+        return get_device(name)
+    from accelopt.hardware.detect import find_device
+
+    found = find_device(device)
+    return get_device(found.catalog_name) if found.catalog_name else None
+
+
+def _probed_spec(path: str | None) -> Any:
+    if path is None:
+        return None
+    from accelopt.errors import InputError
+    from accelopt.hardware.catalog import get_device
+
+    if not path.endswith(".toml") or not Path(path).exists():
+        raise InputError(f"--probed {path!r} is not an existing .toml file",
+                         "pass the spec file written by `accelopt probe`")
+    return get_device(path)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("profile", help="(not built yet)")
-    def _cmd() -> None:
-        from accelopt.errors import UnsupportedError
+    @app.command("profile", help=HELP)
+    def profile_cmd(
+        model: str = typer.Argument(..., help="zoo name, path/file.py:factory, or HF config dir/config.json"),
+        size: str = typer.Option("tiny", "--size", help="zoo size: tiny, small or realistic"),
+        mode: str = typer.Option("train", "--mode", help="train (forward, backward, optimizer) or inference"),
+        batch_size: int | None = typer.Option(None, "--batch-size", min=1, help="samples per step (model default)"),
+        seq_len: int | None = typer.Option(None, "--seq-len", min=1, help="sequence length (transformers)"),
+        dtype: str = typer.Option("fp32", "--dtype", help="fp32, or bf16/fp16 under torch.autocast"),
+        device: str = typer.Option("cpu", "--device", help="cpu or cuda:N"),
+        steps: int = typer.Option(20, "--steps", help="timed steps for the headline median/p10/p90"),
+        warmup: int = typer.Option(3, "--warmup", help="uninstrumented warm-up steps"),
+        catalog_device: str | None = typer.Option(None, "--catalog-device",
+                                                  help="catalog entry for the peaks, e.g. h100-sxm "
+                                                       "(default: the detected device's entry, if any)"),
+        probed: str | None = typer.Option(None, "--probed", help="spec TOML written by `accelopt probe`"),
+        trace: str | None = typer.Option(None, "--trace", help="write a Chrome trace of the profiled steps here"),
+        save_workload: str | None = typer.Option(None, "--save-workload",
+                                                 help="write the captured Workload JSON (for plan/simulate)"),
+        as_json: bool = typer.Option(False, "--json", help="print one JSON document instead of tables"),
+        html: str | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
+    ) -> None:
+        from accelopt.measure.diagnose import diagnose
+        from accelopt.measure.profiler import capture_for_profile, check_args, profile_step
 
-        raise UnsupportedError("`accelopt profile` is not built yet", "see the open issue for it")
+        check_args(mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup)
+        _check_outputs(trace, save_workload)
+        if html is not None:
+            from accelopt.report.html import check_path
+
+            check_path(Path(html))  # before the run, not after
+        spec = _catalog_spec(catalog_device, device)
+        probed_spec = _probed_spec(probed)
+        bundle = _load_bundle(model, size=size, batch_size=batch_size, seq_len=seq_len)
+        workload = capture_for_profile(bundle, mode, dtype, device)
+        if save_workload:
+            _save(workload, save_workload)
+        result = profile_step(bundle, mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup, spec=spec,
+                              probed_spec=probed_spec, trace_path=trace, workload=workload)
+        diagnose(result, spec=spec, probed_spec=probed_spec)
+        from accelopt.report.runs import finish_run
+
+        finish_run("profile", result, html)
+        if as_json:
+            from accelopt.report.jsonout import emit
+
+            emit(result)
+            return
+        from rich.console import Console
+
+        from accelopt.report.profile_view import render
+
+        console = Console()
+        render(result, console)
+        if save_workload:
+            console.print(f"workload written to {save_workload}")
+        if trace:
+            console.print(f"Chrome trace written to {trace} (open in chrome://tracing or ui.perfetto.dev)")
+
+
+def _check_outputs(trace: str | None, save_workload: str | None) -> None:
+    """Fail before minutes of measuring if an output file cannot be written."""
+    import os
+
+    from accelopt.errors import InputError
+    from accelopt.predict.roofline import check_trace_path
+
+    if trace:
+        check_trace_path(trace)
+    if save_workload:
+        parent = Path(save_workload).resolve().parent
+        if not parent.is_dir() or not os.access(parent, os.W_OK):
+            raise InputError(f"cannot write --save-workload {save_workload}: folder {str(parent)!r} is missing or "
+                             "read-only", "pass a path in an existing, writable folder")
+
+
+def _save(workload: Any, path: str) -> None:
+    from accelopt.errors import InputError
+
+    try:
+        workload.save(path)
+    except OSError as e:
+        raise InputError(f"cannot write the workload to {path}: {e}", "pass a writable --save-workload path") from None

@@ -19,6 +19,12 @@ def _layers(model: str | None, topology: Path | None, workload: Path | None, bat
     if len(given) != 1:
         raise InputError("give exactly one of --model, --topology, --workload",
                          "e.g. --model resnet50, --topology layers.csv or --workload w.json")
+    if (topology is not None or workload is not None) and seq_len is not None:
+        raise InputError("--seq-len applies to --model only", "a topology or workload file fixes its shapes; "
+                         "leave --seq-len out")
+    if workload is not None and batch != 1:
+        raise InputError(f"--batch {batch} cannot change a --workload file (its batch was fixed at capture)",
+                         "capture the workload at the batch you want, or leave --batch out")
     if topology is not None:
         from accelopt.simulate.topology import read_topology
 
@@ -36,6 +42,28 @@ def _layers(model: str | None, topology: Path | None, workload: Path | None, bat
 
     assert model is not None
     return model_layers(model, batch, seq_len)
+
+
+def _bandwidths_byte_per_s(text: str) -> list[float]:
+    """--bandwidth-gbps '25.6,100' -> bytes/s; every entry a positive number (GB = 1e9 B)."""
+    import math
+
+    from accelopt.errors import InputError
+
+    parts = [x.strip() for x in text.split(",") if x.strip()]
+    if not parts:
+        raise InputError(f"--bandwidth-gbps {text!r} names no bandwidth", "write e.g. --bandwidth-gbps 25.6,100")
+    out = []
+    for x in parts:
+        try:
+            v = float(x)
+        except ValueError:
+            raise InputError(f"--bandwidth-gbps {x!r} is not a number",
+                             "write GB/s as plain numbers, e.g. 25.6,100") from None
+        if not math.isfinite(v) or v <= 0:
+            raise InputError(f"--bandwidth-gbps {x!r} must be a positive number of GB/s", "e.g. 25.6 or 100")
+        out.append(v * 1e9)
+    return out
 
 
 def _count(x: float) -> str:
@@ -64,7 +92,7 @@ def _print_run(result: Any, source: str, max_rows: int) -> None:
     con.print(f"[bold]{d.name}[/]: {d.rows}x{d.cols}x{d.cores} {d.dataflow}, {d.dtype}, "
               f"{d.clock_hz / 1e6:g} MHz, {d.tech_node_nm:g} nm — {source} — convention {result.convention}")
     t = Table(show_lines=False)
-    for col in ("layer", "MxNxK", "rep", "cycles", "stall", "util", "DRAM", "energy*"):
+    for col in ("layer", "MxNxK", "rep", "cycles", "stall", "util", "DRAM*", "energy*"):
         t.add_column(col, justify="left" if col == "layer" else "right", no_wrap=True)
     rows = result.layer_rows()
     for r in rows[:max_rows]:
@@ -90,7 +118,12 @@ def _print_run(result: Any, source: str, max_rows: int) -> None:
     con.print(f"roofline: peak {roof['peak_op_per_s'] / 1e12:.4g} TOPS, DRAM "
               f"{units.fmt_byte_per_s(roof['dram_bandwidth_byte_per_s'])}, ridge {roof['ridge_op_per_byte']:.4g} OP/B "
               f"({roof['ridge_mac_per_byte']:.4g} MAC/B)")
-    con.print("* estimates: per-access energies from Horowitz ISSCC 2014 (45 nm) scaled to the node; "
+    from accelopt.simulate.engine import energy_scaling
+
+    sc = energy_scaling(d)
+    vdd = f"{sc['vdd_v']:.2f} V" + (" (nominal)" if sc["vdd_is_nominal"] else "")
+    con.print(f"* estimates: per-access energies from Horowitz ISSCC 2014 (45 nm, 0.9 V) scaled to "
+              f"{d.tech_node_nm:g} nm at {vdd} by Stillmaker & Baas 2017 (x{sc['factor_vs_45nm_0v9']:.3g}); "
               "DRAM traffic from a tiling model")
 
 
@@ -101,26 +134,38 @@ def register(app: typer.Typer) -> None:
 
     @sim.command("run", help="Simulate a model on a design: per-layer table and totals.")
     def run_cmd(
-        design: str = typer.Option(..., "--design", "-d", help="preset (tpu-v1, eyeriss, edge-npu) or a TOML file"),
+        design: str = typer.Option(..., "--design", "-d",
+                                   help="preset (tpu-v1, eyeriss, edge-npu) or a design TOML file "
+                                        "(format: accelopt.simulate.design docstring)"),
         model: str | None = typer.Option(None, "--model", "-m",
                                          help="resnet50, alexnet-conv, a transformer preset, or zoo NAME[:SIZE]"),
         topology: Path | None = typer.Option(None, "--topology", help="SCALE-Sim topology CSV (conv or GEMM)"),
         workload: Path | None = typer.Option(None, "--workload", help="Workload JSON saved by accelopt"),
-        batch: int = typer.Option(1, "--batch", "-b", help="batch size"),
-        seq_len: int | None = typer.Option(None, "--seq-len", help="sequence length (transformers)"),
+        batch: int = typer.Option(1, "--batch", "-b",
+                                  help="batch size for --model and --topology (a --workload keeps its own)"),
+        seq_len: int | None = typer.Option(None, "--seq-len",
+                                           help="sequence length of a transformer or zoo --model"),
         convention: str = typer.Option("paper", "--convention", help=_CONVENTION_HELP),
         max_rows: int = typer.Option(60, "--max-rows", help="layers shown in the table"),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
+        html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
     ) -> None:
+        from accelopt.errors import InputError
         from accelopt.report.jsonout import emit
         from accelopt.simulate.design import get_design
         from accelopt.simulate.engine import simulate
 
+        if max_rows < 0:
+            raise InputError(f"--max-rows {max_rows} is negative", "give 0 or more (--json lists every layer)")
         d = get_design(design)
         layers, source = _layers(model, topology, workload, batch, seq_len, convention)
         result = simulate(d, layers, convention)
+        from accelopt.report.runs import finish_run
+
+        data = {"source": source, **result.to_dict()}
+        finish_run("simulate-run", data, html)
         if json_out:
-            emit({"source": source, **result.to_dict()})
+            emit(data)
         else:
             _print_run(result, source, max_rows)
 
@@ -128,6 +173,7 @@ def register(app: typer.Typer) -> None:
     def presets_cmd(json_out: bool = typer.Option(False, "--json", help="JSON on stdout")) -> None:
         from accelopt.report.jsonout import emit
         from accelopt.simulate.design import load_preset, preset_names
+        from accelopt.simulate.engine import energy_scaling
 
         designs = [load_preset(n) for n in preset_names()]
         if json_out:
@@ -141,6 +187,10 @@ def register(app: typer.Typer) -> None:
             con.print(f"  {d.rows}x{d.cols}x{d.cores} {d.dataflow}, {d.dtype}, {d.clock_hz / 1e6:g} MHz, "
                       f"peak {d.peak_op_per_s / 1e12:.4g} TOPS, SRAM {d.sram_bytes / 1024:.0f} KiB, "
                       f"DRAM {d.dram_bandwidth_byte_per_s / 1e9:.4g} GB/s, ridge {d.ridge_op_per_byte():.4g} OP/B")
+            sc = energy_scaling(d)
+            nominal = " (nominal)" if sc["vdd_is_nominal"] else ""
+            con.print(f"  energy scaling (estimate): x{sc['factor_vs_45nm_0v9']:.3g} vs Horowitz's 45 nm / 0.9 V "
+                      f"at {d.tech_node_nm:g} nm, {sc['vdd_v']:.2f} V{nominal} (Stillmaker & Baas 2017)")
             for field, src in d.sources.items():
                 con.print(f"    {field}: {src}")
 
@@ -151,15 +201,17 @@ def register(app: typer.Typer) -> None:
         topology: Path | None = typer.Option(None, "--topology", help="SCALE-Sim topology CSV"),
         workload: Path | None = typer.Option(None, "--workload", help="Workload JSON"),
         design: str = typer.Option("edge-npu", "--design", "-d", help="base design for the fields not swept"),
-        rows: str = typer.Option("16,32,64", "--rows", help="array rows, e.g. 16,32,64 or 8..128"),
-        cols: str = typer.Option("16,32,64", "--cols", help="array columns"),
+        rows: str = typer.Option("16,32,64", "--rows",
+                                 help="array rows: a list (16,32,64) or LOW..HIGH (doublings of LOW, plus HIGH)"),
+        cols: str = typer.Option("16,32,64", "--cols", help="array columns, as --rows"),
         sram_kib: str = typer.Option("64,256,1024", "--sram-kib", help="size of EACH operand SRAM, KiB"),
         bandwidth_gbps: str = typer.Option("", "--bandwidth-gbps", help="DRAM GB/s list (default: base design's)"),
         dataflow: str = typer.Option("os,ws,is", "--dataflow", help="dataflows to try"),
-        batch: int = typer.Option(1, "--batch", "-b"),
-        seq_len: int | None = typer.Option(None, "--seq-len"),
+        batch: int = typer.Option(1, "--batch", "-b", help="as for `simulate run`"),
+        seq_len: int | None = typer.Option(None, "--seq-len", help="as for `simulate run`"),
         convention: str = typer.Option("paper", "--convention", help=_CONVENTION_HELP),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
+        html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
     ) -> None:
         from accelopt import units
         from accelopt.report.jsonout import emit
@@ -168,18 +220,26 @@ def register(app: typer.Typer) -> None:
 
         base = get_design(design)
         layers, source = _layers(model, topology, workload, batch, seq_len, convention)
-        bws = ([units.parse_count(x, "bandwidth") * 1e9 for x in bandwidth_gbps.split(",") if x.strip()]
-               if bandwidth_gbps else [base.dram_bandwidth_byte_per_s])
-        designs = grid(base, units.parse_int_range(rows, "rows"), units.parse_int_range(cols, "cols"),
-                       [s * 1024 for s in units.parse_int_range(sram_kib, "sram-kib")], bws,
-                       [x.strip() for x in dataflow.split(",") if x.strip()])
+        bws = (_bandwidths_byte_per_s(bandwidth_gbps) if bandwidth_gbps.strip()
+               else [base.dram_bandwidth_byte_per_s])
+        dataflows = [x.strip().lower() for x in dataflow.split(",") if x.strip()]
+        if not dataflows:
+            from accelopt.errors import InputError
+
+            raise InputError(f"--dataflow {dataflow!r} names no dataflow", "write e.g. --dataflow os,ws,is")
+        designs = grid(base, units.parse_int_range(rows, "--rows"), units.parse_int_range(cols, "--cols"),
+                       [s * 1024 for s in units.parse_int_range(sram_kib, "--sram-kib")], bws, dataflows)
         points = run_sweep(designs, layers, convention)
         front = pareto_front(points)
+        from accelopt.report.runs import finish_run
+
+        data = {"source": source, "base_design": base.name, "evaluated": len(points), "objectives": list(OBJECTIVES),
+                "pareto_front": [p.to_dict() for p in front],
+                "notes": ["energy is an estimate (Horowitz ISSCC 2014 table scaled to the node by Stillmaker & "
+                          "Baas 2017); DRAM traffic from a tiling model"]}
+        finish_run("simulate-sweep", data, html)
         if json_out:
-            emit({"source": source, "base_design": base.name, "evaluated": len(points),
-                  "objectives": list(OBJECTIVES),
-                  "pareto_front": [p.to_dict() for p in front],
-                  "notes": ["energy is an estimate (Horowitz ISSCC 2014 table scaled to the node)"]})
+            emit(data)
             return
         from rich.console import Console
         from rich.table import Table
@@ -197,7 +257,7 @@ def register(app: typer.Typer) -> None:
                       units.fmt_seconds(p.latency_s), _energy(p.energy_j), units.fmt_pct(p.utilization),
                       f"{p.tops_per_w:.3g}")
         con.print(t)
-        con.print("* estimates")
+        con.print("* estimates: energy from Horowitz ISSCC 2014 scaled to the node (Stillmaker & Baas 2017)")
 
     @sim.command("export", help="Write a design as an AcceleratorSpec in the catalog TOML format.")
     def export_cmd(

@@ -11,18 +11,21 @@ def register(app: typer.Typer) -> None:
         runs: str = typer.Option(None, "--runs", help="CSV of runs in the bundled format (default: bundled)"),
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
+        html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
     ) -> None:
         from accelopt.predict.validation import median_abs_error, validate_all
         from accelopt.report.jsonout import emit
+        from accelopt.report.runs import finish_run
 
         results = validate_all(runs, calibration)
         med_test = median_abs_error(results, held_out_only=True)
         med_all = median_abs_error(results, held_out_only=False)
+        data = {"runs": [{**r.__dict__, "error": r.error} for r in results],
+                "median_abs_error_held_out": med_test, "median_abs_error_all": med_all}
+        finish_run("validate", data, html)
         if as_json:
-            emit({"runs": [{**r.__dict__, "error": r.error} for r in results],
-                  "median_abs_error_held_out": med_test, "median_abs_error_all": med_all})
+            emit(data)
             return
-        from rich.console import Console
         from rich.table import Table
 
         from accelopt.units import fmt_pct, fmt_seconds
@@ -35,7 +38,9 @@ def register(app: typer.Typer) -> None:
             tb.add_row(r.id, r.source, r.hardware, str(r.devices), fmt_seconds(r.published_step_s),
                        fmt_seconds(r.predicted_step_s), f"{100 * r.error:+.1f}%", fmt_pct(r.published_mfu),
                        fmt_pct(r.predicted_mfu), "fit" if r.fitted else "test")
-        con = Console()
+        from accelopt.cli.plan import console
+
+        con = console()
         con.print(tb)
         con.print(f"median |error| on runs the calibration was not fitted on: {100 * med_test:.1f}% "
                   f"({sum(not r.fitted for r in results)} runs); all runs: {100 * med_all:.1f}%")

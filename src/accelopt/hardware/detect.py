@@ -182,7 +182,8 @@ def find_device(torch_device: str, devices: list[DetectedDevice] | None = None) 
     from accelopt.errors import InputError
 
     devices = detect_devices() if devices is None else devices
-    want = "cuda:0" if torch_device == "cuda" else torch_device
+    want = torch_device.strip().lower()  # 'CPU', ' cuda:0' mean the same device
+    want = "cuda:0" if want == "cuda" else want
     for d in devices:
         if d.torch_device == want:
             return d

@@ -625,6 +625,10 @@ def save_spec(result: ProbeResult, path: Path | None = None) -> Path:
         raise InputError(f"--save {str(path)!r} does not end in .toml", "name the file like my-gpu.toml")
     text = spec_toml(result)
     load_file(path, text)  # the file must be accepted by the catalog loader before it is written
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"cannot write the measured spec to {path}: {e.strerror}",
+                         "pass --save PATH.toml in a writable folder (or --no-save)") from None
     return path

@@ -264,11 +264,13 @@ class RaplMeter(EnergyMeter):
 # --- estimate --------------------------------------------------------------------------------------
 
 class EstimateMeter(EnergyMeter):
-    """Energy from a spec's power figures: power = idle_w + (tdp_w - idle_w) x utilization.
+    """Energy from a spec's power figures, an ESTIMATE: power = idle + (TDP - idle) x utilization.
 
-    A linear power model between idle and TDP, an approximation (real power depends on clocks,
-    data and memory traffic). Without idle_w in the spec the meter assumes TDP for the whole window
-    (an upper bound). `utilization` is a fraction in [0, 1] or a callable read at stop().
+    The one power-from-utilization model of the project, accelopt.predict.cost.device_power_w (linear
+    idle-to-peak model, Fan, Weber & Barroso, ISCA 2007, sec. 4.1), so that `profile` and `plan` agree.
+    Without idle_w in the spec, idle is cost.IDLE_FRACTION_OF_TDP x TDP (an assumption, stated in the
+    reading's note). Real power depends on clocks, data and memory traffic. `utilization` is a fraction
+    in [0, 1] or a callable read at stop().
     """
 
     name = "estimate"
@@ -288,16 +290,17 @@ class EstimateMeter(EnergyMeter):
         return None
 
     def power_w(self, utilization: float) -> tuple[float, str]:
-        """(watts, stated assumptions) at `utilization`."""
+        """(watts, stated assumptions) at `utilization`, from predict.cost.device_power_w."""
+        from accelopt.predict.cost import IDLE_FRACTION_SOURCE, device_power_w, idle_power_w
+
         _check_utilization(utilization)
         tdp = float(self.spec.tdp_w or 0.0)
-        if self.spec.idle_w is None:
-            return tdp, (f"estimate: {self.spec.name} has no idle_w, so TDP {tdp:g} W is assumed throughout "
-                         "(upper bound)")
-        idle = float(self.spec.idle_w)
-        watts = idle + (tdp - idle) * utilization
-        return watts, (f"estimate: linear power model idle {idle:g} W + (TDP {tdp:g} W - idle) x utilization "
-                       f"{utilization:.2f} = {watts:.1f} W, from the {self.spec.name} spec")
+        idle = idle_power_w(self.spec)
+        watts = float(device_power_w(self.spec, utilization))
+        idle_from = (f"spec idle_w {idle:g} W" if self.spec.idle_w is not None
+                     else f"idle {idle:g} W {IDLE_FRACTION_SOURCE} (the spec has no idle_w)")
+        return watts, (f"estimate: linear power model idle + (TDP {tdp:g} W - idle) x utilization "
+                       f"{utilization:.2f} = {watts:.1f} W, {self.spec.name}; {idle_from}")
 
     def _stop_counter(self, t0: float) -> EnergyReading:
         duration = time.perf_counter() - t0

@@ -43,10 +43,18 @@ def memory_ops_s(total_bytes: Arr, dev: Device, n_kernels: float) -> Arr:
 
 
 def gemm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, count: float | Arr = 1.0) -> tuple[Arr, Arr]:
-    """(time, flops) of `count` GEMMs [m,k]x[k,n]."""
+    """(time, flops) of `count` separate GEMMs [m,k]x[k,n] (one kernel each)."""
     flops = 2.0 * m * n * k
     n_bytes = (m * k + k * n + m * n) * dtb
     return roofline_s(flops, n_bytes, dev, count), flops * count
+
+
+def bmm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, batch: Arr) -> tuple[Arr, Arr]:
+    """(time, flops) of one batched GEMM: `batch` products [m,k]x[k,n] in a single kernel (torch.bmm /
+    cublasGemmStridedBatched), so the size-dependent efficiency sees the whole kernel's FLOPs."""
+    flops = 2.0 * m * n * k * batch
+    n_bytes = (m * k + k * n + m * n) * dtb * batch
+    return roofline_s(flops, n_bytes, dev, 1.0), flops
 
 
 @dataclass
@@ -82,10 +90,11 @@ def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, 
         core_bytes = b * heads_local * d * (2 * s + 2 * s_kv) * dtb
         t_core = roofline_s(f_core, core_bytes, dev, 1.0)
     else:  # scores GEMM, softmax (+ dropout) through memory, AV GEMM (Megatron-LM 2021)
-        t_sc, f_sc = gemm_s(s, s_kv, d, dtb, dev, b * heads_local)
+        # Scores and AV are batched GEMMs over the b x a/t heads (Megatron-LM's baddbmm/bmm).
+        t_sc, f_sc = bmm_s(s, s_kv, d, dtb, dev, b * heads_local)
         sm_bytes = 2.0 * b * heads_local * s * s_kv * dtb * 2  # softmax + dropout, read + write each
         t_sm = memory_ops_s(sm_bytes, dev, 2.0)
-        t_av, f_av = gemm_s(s, d, s_kv, dtb, dev, b * heads_local)
+        t_av, f_av = bmm_s(s, d, s_kv, dtb, dev, b * heads_local)
         t_core, f_core = t_sc + t_sm + t_av, f_sc + f_av
     mats = 3 if model.mlp == "swiglu" else 2
     dense_ffn = model.dense_ffn or model.ffn

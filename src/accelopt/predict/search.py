@@ -94,8 +94,12 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
     if skipped == {s.name for s in specs}:
         from accelopt.errors import InputError
 
+        listed = {s.name: [d for d in ("bf16", "fp16", "fp8") if s.peak(d) is not None] for s in specs}
+        options = "; ".join(f"{n} lists {', '.join(d) if d else 'no bf16/fp16/fp8 peak'}"
+                            for n, d in sorted(listed.items()))
         raise InputError(f"none of {', '.join(sorted(skipped))} lists a {setup.dtype} peak in the catalog",
-                         "pick another --dtype (bf16 is the most widely listed) or other --hardware")
+                         f"pick a --dtype the device lists ({options}) or other --hardware; training needs "
+                         "bf16, fp16 or fp8")
     for spec in specs:
         if spec.name in skipped:
             continue

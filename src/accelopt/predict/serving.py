@@ -95,6 +95,18 @@ class ServingCalibration:
 
 DEFAULT_CALIBRATION = ServingCalibration()
 
+MEASURED_CALIBRATION = replace(DEFAULT_CALIBRATION, prefill_compute_efficiency=1.0, decode_compute_efficiency=1.0,
+                               decode_bandwidth_efficiency=1.0)
+"""For a spec written by `accelopt probe` (measured = true): its matmul peak is already the best achieved GEMM
+rate and its bandwidth a STREAM rate, so they are not derated again (the datasheet efficiencies above would
+apply twice). Overheads besides GEMMs and streaming reads are not modelled: an optimistic estimate."""
+
+
+def calibration_for_spec(spec: AcceleratorSpec,
+                         calibration: ServingCalibration = DEFAULT_CALIBRATION) -> ServingCalibration:
+    """MEASURED_CALIBRATION for a measured spec when the caller kept the default; else `calibration`."""
+    return MEASURED_CALIBRATION if spec.measured and calibration is DEFAULT_CALIBRATION else calibration
+
 
 @dataclass(frozen=True, kw_only=True)
 class PhaseTime:
@@ -409,6 +421,8 @@ def max_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1, p
     """
     _check_layout(model, tp, pp)
     _check_counts(1, prompt_len, output_len)
+    _check_dtype("weight_dtype", weight_dtype, WEIGHT_DTYPES)
+    _check_dtype("kv_dtype", kv_dtype, KV_DTYPES)
     usable = spec.memory_bytes * calibration.memory_utilization
 
     def fits(b: int) -> bool:
@@ -559,6 +573,7 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     _check_counts(batch, prompt_len, output_len)
     _check_dtype("kv_dtype", kv_dtype, KV_DTYPES)
     _check_layout(model, tp, pp)
+    calibration = calibration_for_spec(spec, calibration)
     compute_dtype = compute_dtype_for(spec, weight_dtype)
     peak = spec.peak(compute_dtype)
     assert peak is not None  # compute_dtype_for guarantees it
@@ -620,6 +635,7 @@ def decode_ridge_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
     (weights read grow with batch, `experts_touched`) is handled too. Ignores memory capacity.
     """
     _check_layout(model, tp, pp)
+    calibration = calibration_for_spec(spec, calibration)
     compute_dtype = compute_dtype_for(spec, weight_dtype)
     peak = spec.peak(compute_dtype)
     assert peak is not None
@@ -647,16 +663,17 @@ def sweep_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1,
                 batches: list[int] | None = None, prompt_len: int, output_len: int, weight_dtype: str = "bf16",
                 kv_dtype: str = "bf16", calibration: ServingCalibration = DEFAULT_CALIBRATION) -> BatchSweep:
     """Predictions for `batches` (default: powers of two from 1 up to the largest batch that fits, and
-    that largest batch itself). Batches that do not fit are returned with fits=False."""
+    that largest batch itself). Batches that do not fit are returned with fits=False; when not even batch 1
+    fits, InfeasibleError says what the memory holds and the fix."""
     mb = max_batch(model, spec, tp=tp, pp=pp, prompt_len=prompt_len, output_len=output_len,
                    weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration)
+    if mb == 0:  # nothing fits: raise the memory breakdown of batch 1 with the fix
+        predict_serving(model, spec, tp=tp, pp=pp, batch=1, prompt_len=prompt_len, output_len=output_len,
+                        weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration)
     if batches is None:
-        if mb == 0:
-            batches = [1]
-        else:
-            batches = [1 << i for i in range(mb.bit_length()) if (1 << i) <= mb]
-            if batches[-1] != mb:
-                batches.append(mb)
+        batches = [1 << i for i in range(mb.bit_length()) if (1 << i) <= mb]
+        if batches[-1] != mb:
+            batches.append(mb)
     points = [predict_serving(model, spec, tp=tp, pp=pp, batch=b, prompt_len=prompt_len, output_len=output_len,
                               weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration, allow_oom=True)
               for b in batches]

@@ -176,8 +176,11 @@ class Prediction:
 def _device(spec: AcceleratorSpec, dtype: str, cal: Calibration) -> Device:
     peak = spec.peak(dtype)
     if peak is None:
+        usable = [d for d in DTYPE_BYTES if spec.peak(d) is not None]
         raise InputError(f"device {spec.name!r} has no {dtype} peak in the catalog",
-                         f"train in a dtype it lists ({', '.join(spec.peak_flop_per_s)}) via --dtype")
+                         f"use --dtype {' or '.join(usable)}" if usable else
+                         f"it lists {', '.join(spec.peak_flop_per_s) or 'no peak'} only, and training needs "
+                         f"{', '.join(DTYPE_BYTES)}: pick other --hardware")
     return Device(peak_flop_per_s=peak, bw_byte_per_s=spec.memory_bandwidth_byte_per_s, cal=cal)
 
 
@@ -198,7 +201,9 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # Each rank's s/cp queries meet all seq_len keys over the cp ring steps (ring attention).
     lt = layer_forward(mdl, mbs, s_loc, np.full_like(T, float(setup.seq_len)), tp, lay.sp, setup.flash, ep, dtb, dev)
     frac_moe = mdl.moe_layers / mdl.layers
-    fwd_layer = lt.dense_s + frac_moe * (lt.moe_mlp_s - lt.dense_mlp_s)
+    # Forward of one layer: projections, MLP and elementwise ops (dense_s) plus the attention core (scores,
+    # softmax, AV: 4 s h FLOPs per token, counted in model_flops_per_token too); MoE layers swap the MLP.
+    fwd_layer = lt.dense_s + lt.attn_core_s + frac_moe * (lt.moe_mlp_s - lt.dense_mlp_s)
     rc = lay.recompute
     recompute_layer = np.where(rc == 2, fwd_layer, np.where(rc == 1, lt.attn_core_s, 0.0))
     # --- tensor parallel: 4 (+2 with full recompute) all-reduce-equivalents of b s h per layer.

@@ -16,7 +16,8 @@ TOML format (`accelopt simulate run --design my.toml`):
     dram_bytes = 8e9                # optional: off-chip capacity, needed only by `simulate export`
     clock_hz = 1e9
     dtype = "int8"                  # int8 | int16 | fp16 | bf16 | fp32 (width follows)
-    tech_node_nm = 28
+    tech_node_nm = 28               # 7..180 (range of the energy scaling equations, simulate/energy.py)
+    vdd_v = 0.9                     # optional: core supply; default the node's nominal (simulate/energy.py)
 
     [sources]                       # optional: field -> citation, shown by `simulate presets`
     rows = "my spec sheet, table 2"
@@ -67,10 +68,13 @@ class Design:
     dtype: str
     """Operand datatype of the MACs: int8, int16, fp16, bf16 or fp32."""
     tech_node_nm: float
+    """Technology node, 7-180 nm (the range of Stillmaker & Baas 2017's energy scaling equations)."""
     cores: int = 1
     """Independent arrays; the folds of a layer are spread evenly over them."""
     dram_latency_s: float = 0.0
     """Exposed once per layer before its first tile arrives (0 = not modelled)."""
+    vdd_v: float | None = None
+    """Core supply voltage for the energy scaling; None = the node's nominal supply (simulate/energy.py)."""
     dram_bytes: float | None = None
     """Off-chip memory capacity (bytes); needed only to export an AcceleratorSpec."""
     description: str = ""
@@ -171,22 +175,37 @@ def validate_design(d: Design, where: str = "") -> None:
         v = getattr(d, f)
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
             raise InputError(f"{label}: {f} = {v!r} must be a positive number", f"set {f} in SI units (> 0)")
-    if isinstance(d.dram_latency_s, bool) or not isinstance(d.dram_latency_s, int | float) or d.dram_latency_s < 0:
-        raise InputError(f"{label}: dram_latency_s = {d.dram_latency_s!r} is negative",
+    if not _finite_number(d.dram_latency_s) or d.dram_latency_s < 0:
+        raise InputError(f"{label}: dram_latency_s = {d.dram_latency_s!r} must be a number >= 0",
                          "give seconds >= 0, e.g. 100e-9")
-    if d.dram_bytes is not None and (not isinstance(d.dram_bytes, int | float) or d.dram_bytes <= 0):
+    if d.dram_bytes is not None and (not _finite_number(d.dram_bytes) or d.dram_bytes <= 0):
         raise InputError(f"{label}: dram_bytes = {d.dram_bytes!r} must be > 0", "give the DRAM capacity in bytes")
-    if d.dataflow not in DATAFLOWS:
+    if d.vdd_v is not None and (not _finite_number(d.vdd_v) or d.vdd_v <= 0):
+        raise InputError(f"{label}: vdd_v = {d.vdd_v!r} must be a positive voltage",
+                         "give the core supply in volts, e.g. 0.9, or leave vdd_v out for the node's nominal")
+    if not isinstance(d.dataflow, str) or d.dataflow not in DATAFLOWS:
         raise InputError(f"{label}: dataflow {d.dataflow!r} is unknown",
                          "use os (output-stationary), ws (weight-stationary) or is (input-stationary)")
-    if d.dtype not in DTYPE_BITS:
+    if not isinstance(d.dtype, str) or d.dtype not in DTYPE_BITS:
         raise InputError(f"{label}: dtype {d.dtype!r} is unknown", f"use one of {', '.join(DTYPE_BITS)}")
+    if not isinstance(d.description, str):
+        raise InputError(f"{label}: description = {d.description!r} is not text", 'write description = "..."')
+    from accelopt.simulate.energy import node_factor
+
+    try:  # the node (and supply) must be inside the range of the energy scaling equations
+        node_factor(d.tech_node_nm, d.vdd_v)
+    except InputError as e:
+        raise InputError(f"{label}: {e.problem}", e.fix) from None
+
+
+def _finite_number(v: Any) -> bool:
+    return not isinstance(v, bool) and isinstance(v, int | float) and math.isfinite(v)
 
 
 # --------------------------------------------------------------------------- TOML
 _REQUIRED = ("name", "rows", "cols", "dataflow", "ifmap_sram_bytes", "filter_sram_bytes", "ofmap_sram_bytes",
              "dram_bandwidth_byte_per_s", "clock_hz", "dtype", "tech_node_nm")
-_ALLOWED = set(_INT_FIELDS) | set(_POSITIVE_FLOATS) | set(_TEXT_FIELDS) | {"dram_latency_s", "dram_bytes"}
+_ALLOWED = set(_INT_FIELDS) | set(_POSITIVE_FLOATS) | set(_TEXT_FIELDS) | {"dram_latency_s", "dram_bytes", "vdd_v"}
 
 
 def design_from_table(table: Mapping[str, Any], sources: Mapping[str, str], where: str) -> Design:
@@ -206,6 +225,8 @@ def design_from_table(table: Mapping[str, Any], sources: Mapping[str, str], wher
         v = kwargs.get(f)
         if isinstance(v, float) and v.is_integer():
             kwargs[f] = int(v)
+    if not isinstance(sources, Mapping):
+        raise InputError(f"{where}: sources must be a [sources] table", 'write [sources] then field = "citation"')
     bad_src = [k for k, v in sources.items() if not isinstance(v, str)]
     if bad_src:
         raise InputError(f"{where}: [sources] entries {', '.join(bad_src)} are not text", 'write field = "citation"')
@@ -230,7 +251,15 @@ def load_design_file(path: Path | str) -> Design:
     p = Path(path)
     if not p.exists():
         raise InputError(f"design file {p} does not exist", "check the path given to --design")
-    return load_design_text(p.read_text(encoding="utf-8"), str(p))
+    if not p.is_file():
+        raise InputError(f"design path {p} is not a file", "give a design TOML file (or a preset name)")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"design file {p} is not UTF-8 text", "save the design as a UTF-8 TOML file") from None
+    except OSError as e:
+        raise InputError(f"cannot read design file {p}: {e.strerror}", "check the file's permissions") from None
+    return load_design_text(text, str(p))
 
 
 def preset_names() -> list[str]:

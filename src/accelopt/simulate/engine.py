@@ -95,7 +95,7 @@ class SimResult:
     def to_dict(self) -> dict[str, Any]:
         return {"design": self.design.to_dict(), "dataflow": DATAFLOW_NAMES[self.design.dataflow],
                 "convention": self.convention, "roofline": self.roofline(), "totals": self.totals(),
-                "layers": self.layer_rows(),
+                "layers": self.layer_rows(), "energy_scaling": energy_scaling(self.design),
                 "notes": ["energy and DRAM traffic are model estimates (see accelopt.simulate.energy/memory)"]}
 
 
@@ -125,10 +125,19 @@ def simulate(design: Design, layers: Sequence[Layer] | LayerArrays, convention: 
     return SimResult(design=d, names=list(names), kinds=list(kinds), convention=convention, cols=c)
 
 
+def energy_scaling(d: Design) -> dict[str, Any]:
+    """How the 45 nm / 0.9 V energy table was scaled to the design's node (an estimate)."""
+    from accelopt.simulate.energy import SCALING_SOURCE, node_factor, nominal_vdd_v
+
+    vdd = d.vdd_v if d.vdd_v is not None else nominal_vdd_v(d.tech_node_nm)
+    return {"node_nm": d.tech_node_nm, "vdd_v": vdd, "vdd_is_nominal": d.vdd_v is None,
+            "factor_vs_45nm_0v9": node_factor(d.tech_node_nm, d.vdd_v), "source": SCALING_SOURCE}
+
+
 def _energy(d: Design, c: dict[str, np.ndarray]) -> None:
     """Energy = access counts x per-access energy (accelopt.simulate.energy), in place."""
     t = energy_table(d.dtype, d.width_bits, d.tech_node_nm, d.ifmap_sram_bytes, d.filter_sram_bytes,
-                     d.ofmap_sram_bytes)
+                     d.ofmap_sram_bytes, d.vdd_v)
     b = d.bytes_per_elem
     # SRAM writes: DRAM fills of the input buffers + outputs/partial sums; reads: operands streamed into
     # the array, partial sums read back, outputs read out to DRAM.

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from accelopt.errors import InputError
 from accelopt.hardware.spec import NUMERIC_FIELDS
 
 
@@ -30,4 +31,13 @@ def spec_toml(spec: Any) -> str:
 
 
 def write_spec_toml(spec: Any, path: Path | str) -> None:
-    Path(path).write_text(spec_toml(spec), encoding="utf-8")
+    """Write the spec; an unwritable path is an InputError naming it (the parent folder must exist)."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"--out {p} is a directory", f"give a file name, e.g. {p / (spec.name + '.toml')}")
+    if not p.parent.is_dir():
+        raise InputError(f"--out {p}: folder {p.parent} does not exist", f"create it first (mkdir -p {p.parent})")
+    try:
+        p.write_text(spec_toml(spec), encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"cannot write --out {p}: {e.strerror}", "choose a writable path") from None

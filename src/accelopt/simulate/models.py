@@ -14,7 +14,11 @@ def model_layers(name: str, batch: int = 1, seq_len: int | None = None) -> tuple
     'llama2-7b', ...), or a zoo model 'NAME[:SIZE]' ('gpt:tiny'), captured in inference mode with torch."""
     if batch < 1:
         raise InputError(f"batch = {batch} must be >= 1", "pass --batch 1 or more")
+    if seq_len is not None and seq_len < 1:
+        raise InputError(f"seq_len = {seq_len} must be >= 1", "pass --seq-len 1 or more (or leave it out)")
     key = name.strip().lower()
+    if key in BUILTIN and seq_len is not None:
+        raise InputError(f"--seq-len does not apply to {key} (a CNN)", "leave --seq-len out for CNNs")
     if key == "resnet50":
         return resnet50_layers(batch), BUILTIN[key]
     if key == "alexnet-conv":

@@ -51,7 +51,7 @@ def _int(cell: str, col: str, row_no: int, where: str) -> int:
     try:
         v = int(str(cell).strip())
     except ValueError:
-        raise InputError(f"topology {where}, row {row_no}: {col} = {cell!r} is not an integer",
+        raise InputError(f"topology {where}, row {row_no}: {col} = {str(cell).strip()!r} is not an integer",
                          "write a whole number") from None
     if v < 1:
         raise InputError(f"topology {where}, row {row_no}: {col} = {v} must be >= 1", "write a positive size")
@@ -67,6 +67,8 @@ def _scalesim_rounded(layer: Layer, conv: Conv) -> Layer:
 
 def parse_topology(text: str, where: str = "<text>", batch: int = 1, scalesim_rounding: bool = False) -> list[Layer]:
     """Layers from a SCALE-Sim topology (format chosen by the header)."""
+    if batch < 1:
+        raise InputError(f"batch = {batch} must be >= 1", "pass --batch 1 or more")
     rows = [r for r in csv.reader(text.splitlines()) if any(c.strip() for c in r)]
     if not rows:
         raise InputError(f"topology {where} is empty", "write a header row and one row per layer")
@@ -102,7 +104,15 @@ def read_topology(path: Path | str, batch: int = 1, scalesim_rounding: bool = Fa
     p = Path(path)
     if not p.exists():
         raise InputError(f"topology file {p} does not exist", "check the path given to --topology")
-    return parse_topology(p.read_text(encoding="utf-8-sig"), str(p), batch, scalesim_rounding)
+    if not p.is_file():
+        raise InputError(f"topology path {p} is not a file", "give a SCALE-Sim topology CSV file")
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"topology file {p} is not UTF-8 text", "give a SCALE-Sim topology CSV (plain text)") from None
+    except OSError as e:
+        raise InputError(f"cannot read topology file {p}: {e.strerror}", "check the file's permissions") from None
+    return parse_topology(text, str(p), batch, scalesim_rounding)
 
 
 def write_topology(layers: Sequence[Layer], path: Path | str, gemm: bool = False) -> None:

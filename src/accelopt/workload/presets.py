@@ -106,8 +106,17 @@ def get_model(name: str) -> TransformerConfig:
     key = _ALIASES.get(key, key)
     if key in _PRESETS:
         return _PRESETS[key]
-    if key.endswith(".json") and Path(name).exists():
+    p = Path(name)
+    if p.is_dir() and (p / "config.json").is_file():  # a Hugging Face model folder
+        return load_hf_config(p / "config.json")
+    if key.endswith(".json"):
+        if not p.is_file():
+            raise InputError(f"--model {name!r}: no such file", "give the path of a local config.json (or a "
+                             "workload JSON from `accelopt profile --save-workload`), or a preset name")
         return load_hf_config(name)
+    if p.is_dir():
+        raise InputError(f"--model {name!r} is a folder without a config.json",
+                         "give the path of the model's config.json")
     raise unknown_name("model", name, [*list_models(), *_ALIASES])
 
 
@@ -115,17 +124,20 @@ def _req(cfg: dict[str, Any], keys: tuple[str, ...], where: str) -> int:
     for k in keys:
         if cfg.get(k) is not None:
             v = cfg[k]
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise InputError(f"{where}: {k} = {v!r} is not an integer", f"fix {k} in the config")
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise InputError(f"{where}: {k} = {v!r} is not a positive integer", f"fix {k} in the config")
             return v
     raise InputError(f"{where}: none of {', '.join(keys)} is set", "pass a Hugging Face config.json of a "
                      "llama/mistral/mixtral/gpt2/bert/deepseek model")
 
 
-def _opt(cfg: dict[str, Any], keys: tuple[str, ...], default: int | None) -> int | None:
+def _opt(cfg: dict[str, Any], keys: tuple[str, ...], default: int | None, where: str = "config") -> int | None:
     for k in keys:
         if cfg.get(k) is not None:
-            return int(cfg[k])
+            v = cfg[k]
+            if isinstance(v, bool) or not isinstance(v, int | float) or v != int(v) or v < 0:
+                raise InputError(f"{where}: {k} = {v!r} is not a whole number >= 0", f"fix {k} in the config")
+            return int(v)
     return default
 
 
@@ -142,8 +154,9 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         raise InputError(f"config file {p} does not exist", "pass the path of a local config.json")
     try:
         cfg = json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise InputError(f"{p} is not JSON: {e}", "pass a Hugging Face config.json") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{p} is not JSON: {e}", "pass a Hugging Face config.json, or a workload JSON "
+                         "written by `accelopt profile --save-workload`") from None
     if not isinstance(cfg, dict):
         raise InputError(f"{p} holds no JSON object", "pass a Hugging Face config.json")
     where = str(p)
@@ -154,23 +167,23 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     vocab = _req(cfg, ("vocab_size",), where)
     gated = mtype in {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "deepseek", "gemma", "phi3"} or \
         cfg.get("hidden_act") == "silu"
-    ffn = _opt(cfg, ("intermediate_size", "n_inner", "ffn_dim"), None) or 4 * hidden
-    seq = _opt(cfg, ("max_position_embeddings", "n_positions", "n_ctx"), 2048) or 2048
+    ffn = _opt(cfg, ("intermediate_size", "n_inner", "ffn_dim"), None, where) or 4 * hidden
+    seq = _opt(cfg, ("max_position_embeddings", "n_positions", "n_ctx"), 2048, where) or 2048
     tied_default = mtype in {"gpt2", "bert"}
     tied = bool(cfg.get("tie_word_embeddings", tied_default))
-    experts = _opt(cfg, ("num_local_experts", "n_routed_experts", "num_experts"), 1) or 1
-    top_k = _opt(cfg, ("num_experts_per_tok",), 1) if experts > 1 else 1
+    experts = _opt(cfg, ("num_local_experts", "n_routed_experts", "num_experts"), 1, where) or 1
+    top_k = _opt(cfg, ("num_experts_per_tok",), 1, where) if experts > 1 else 1
     kwargs: dict[str, Any] = {}
     if experts > 1:
-        moe_ffn = _opt(cfg, ("moe_intermediate_size",), None)
+        moe_ffn = _opt(cfg, ("moe_intermediate_size",), None, where)
         if moe_ffn:
             kwargs["dense_ffn"], ffn = ffn, moe_ffn
-        kwargs["shared_experts"] = _opt(cfg, ("n_shared_experts",), 0) or 0
-        kwargs["first_dense_layers"] = _opt(cfg, ("first_k_dense_replace",), 0) or 0
-        kwargs["moe_every"] = _opt(cfg, ("moe_layer_freq",), 1) or 1
+        kwargs["shared_experts"] = _opt(cfg, ("n_shared_experts",), 0, where) or 0
+        kwargs["first_dense_layers"] = _opt(cfg, ("first_k_dense_replace",), 0, where) or 0
+        kwargs["moe_every"] = _opt(cfg, ("moe_layer_freq",), 1, where) or 1
     name = str(cfg.get("_name_or_path") or p.parent.name or p.stem)
     return TransformerConfig(name=name, layers=layers, hidden=hidden, heads=heads, ffn=ffn, vocab=vocab,
-                             seq_len=min(seq, 8192), kv_heads=_opt(cfg, ("num_key_value_heads",), None),
+                             seq_len=min(seq, 8192), kv_heads=_opt(cfg, ("num_key_value_heads",), None, where),
                              mlp="swiglu" if gated else "gelu", experts=experts, top_k=top_k or 1,
                              tied_embeddings=tied, encoder_only=mtype in {"bert", "roberta"},
                              source=f"Hugging Face config {p}", **kwargs)

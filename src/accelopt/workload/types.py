@@ -159,6 +159,9 @@ class Workload:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Workload:
+        if not isinstance(d, Mapping):
+            raise InputError("workload data is not a JSON object",
+                             "pass a file written by `accelopt profile --save-workload`")
         try:
             ops = []
             for raw in d["ops"]:
@@ -170,8 +173,11 @@ class Workload:
                     raw["conv"] = Conv(**raw["conv"])
                 ops.append(Op(**raw))
             return cls(name=str(d["name"]), ops=ops, meta=dict(d.get("meta", {})))
-        except (KeyError, TypeError) as e:
-            raise InputError(f"workload data is malformed: {e}",
+        except KeyError as e:
+            raise InputError(f"workload data is missing the field {e.args[0]!r}",
+                             "pass a file written by `accelopt profile --save-workload`") from None
+        except (TypeError, AttributeError) as e:
+            raise InputError(f"workload data is malformed ({e})",
                              "pass a file written by `accelopt profile --save-workload`") from None
 
     def save(self, path: Path | str) -> None:

@@ -1,0 +1,156 @@
+"""Does measuring distort what is measured? `profile_step`'s reported step time vs a plain timed loop.
+
+For each zoo model, `--rounds` alternations of: a plain training loop (next batch, zero_grad,
+forward + loss, backward, optimizer step; a perf_counter around each step, nothing else), then
+`profile_step` on the same model; same steps, same thread count, same process. The plain figure
+is the median over all plain steps; the reported figure is the median of profile_step's headline
+medians; their ratio is printed, with the p10 ratio. PASS when the paired ratio (the median over
+rounds of reported / plain median of the block just before it, so slow drifts in the load of a
+shared machine cancel) is within 3% of 1. A step-interleaved ratio is printed too: the plain step
+and StepRunner.step (the function profile_step times) alternating step by step, which separates
+"the harness costs time" from "the machine's load moved between blocks".
+
+    .venv/bin/python benchmarks/bench_profile.py [--steps 30] [--models mlp,gpt,bert,resnet] [--size tiny]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from accelopt.measure.profiler import StepRunner, profile_step
+from accelopt.measure.timing import quantile
+from accelopt.predict.roofline import quick_ceilings
+from accelopt.workload import zoo
+from accelopt.workload.capture import capture_workload
+
+TOLERANCE = 0.03
+OUT = Path(__file__).resolve().parent / "results" / "profile_cpu.json"
+
+
+def plain_loop(bundle: Any, steps: int, warmup: int) -> list[float]:
+    """Seconds per step of the plainest possible training loop (CPU: no synchronize needed)."""
+    model = bundle.model
+    model.train()
+    opt = bundle.optimizer()
+    it = iter(bundle.batches())
+    times: list[float] = []
+    for i in range(warmup + steps):
+        t0 = time.perf_counter()
+        try:
+            inputs, targets = next(it)
+        except StopIteration:
+            it = iter(bundle.batches())
+            inputs, targets = next(it)
+        opt.zero_grad(set_to_none=True)
+        loss = bundle.loss_fn(model(*(inputs if isinstance(inputs, tuple) else (inputs,))), targets)
+        loss.backward()
+        opt.step()
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+    return times
+
+
+def interleaved(bundle: Any, pairs: int, warmup: int) -> tuple[float, float]:
+    """Median plain step and median StepRunner.step (the function profile_step times), alternating step by
+    step on the same model so both see the same load; each with its own optimizer."""
+    model = bundle.model
+    opt = bundle.optimizer()
+    it = iter(bundle.batches())
+    runner = StepRunner(bundle, mode="train", dtype="fp32", device="cpu")
+    a: list[float] = []
+    b: list[float] = []
+    for i in range(warmup + pairs):
+        t0 = time.perf_counter()
+        try:
+            inputs, targets = next(it)
+        except StopIteration:
+            it = iter(bundle.batches())
+            inputs, targets = next(it)
+        opt.zero_grad(set_to_none=True)
+        bundle.loss_fn(model(*(inputs if isinstance(inputs, tuple) else (inputs,))), targets).backward()
+        opt.step()
+        t1 = time.perf_counter()
+        runner.step()
+        t2 = time.perf_counter()
+        if i >= warmup:
+            a.append(t1 - t0)
+            b.append(t2 - t1)
+    return statistics.median(a), statistics.median(b)
+
+
+def bench_one(name: str, size: str, steps: int, warmup: int, rounds: int) -> dict[str, Any]:
+    """`rounds` alternations of plain loop and profile_step, so slow drifts in machine load hit both."""
+    bundle = zoo.build(name, size)
+    workload = capture_workload(bundle, mode="train", warmup_steps=1)
+    roofs = quick_ceilings("cpu", "fp32")  # measured once, passed in: the same for every round
+    plain: list[float] = []
+    reported: list[float] = []
+    p10s: list[float] = []
+    plain_p10s: list[float] = []
+    paired: list[float] = []
+    for _ in range(rounds):
+        block = plain_loop(bundle, steps, warmup)
+        plain += block
+        plain_p10s.append(quantile(sorted(block), 0.10))
+        r = profile_step(bundle, mode="train", device="cpu", steps=steps, warmup=warmup, workload=workload,
+                         ceilings=roofs, breakdown_steps=3, profiler_steps=2)
+        reported.append(r.step_time.median)
+        p10s.append(r.step_time.p10)
+        paired.append(r.step_time.median / statistics.median(block))  # adjacent blocks: load drift cancels
+    plain_median = statistics.median(plain)
+    plain_p10 = statistics.median(plain_p10s)  # per-block p10, the same statistic as the reported one
+    ratio = statistics.median(reported) / plain_median
+    inter_plain, inter_runner = interleaved(bundle, 10 * steps, warmup)
+    paired_ratio = statistics.median(paired)
+    return {"model": bundle.name, "steps": steps, "rounds": rounds, "threads": torch.get_num_threads(),
+            "reported_median_s": statistics.median(reported), "reported_p10_s": statistics.median(p10s),
+            "reported_medians_per_round_s": reported, "plain_median_s": plain_median, "plain_p10_s": plain_p10,
+            "plain_mean_s": statistics.fmean(plain), "ratio_reported_over_plain": ratio,
+            "ratio_p10": statistics.median(p10s) / plain_p10, "paired_ratio": paired_ratio,
+            "paired_ratios_per_round": paired, "interleaved_plain_median_s": inter_plain,
+            "interleaved_runner_median_s": inter_runner, "interleaved_ratio": inter_runner / inter_plain,
+            "pass": abs(paired_ratio - 1) <= TOLERANCE}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--size", default="tiny")
+    ap.add_argument("--rounds", type=int, default=12)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads for both loops (0: torch's default; 1 is the least sensitive to other load)")
+    ap.add_argument("--models", default=",".join(zoo.list_models()))
+    args = ap.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    rows = []
+    for name in args.models.split(","):
+        row = bench_one(name, args.size, args.steps, args.warmup, args.rounds)
+        rows.append(row)
+        print(f"{row['model']:>14}: reported {row['reported_median_s'] * 1e3:8.3f} ms  plain loop "
+              f"{row['plain_median_s'] * 1e3:8.3f} ms  ratio {row['ratio_reported_over_plain']:.4f} "
+              f"(p10 {row['ratio_p10']:.4f}, paired {row['paired_ratio']:.4f}, step-interleaved "
+              f"{row['interleaved_ratio']:.4f})  "
+              f"{'PASS' if row['pass'] else 'FAIL'} (within {TOLERANCE:.0%})", flush=True)
+    load = os.getloadavg()
+    print(f"{sum(r['pass'] for r in rows)}/{len(rows)} PASS")
+    print(f"load average {load[0]:.2f} on {os.cpu_count()} CPUs (other processes add noise to both figures)")
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps({"benchmark": "profile step time vs plain loop", "device": "cpu",
+                               "torch": torch.__version__, "tolerance": TOLERANCE, "load_average_1min": load[0],
+                               "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rows": rows},
+                              indent=1))
+    print(f"written {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""`profile` on a real CUDA GPU: step time, MFU vs the catalog peak, allocator peak memory, NVML energy,
+the roofline verdict, and the reported-vs-plain-loop agreement (within 3%).
+
+Run by benchmarks/gpu.sh on a GPU machine; writes $OUT/gpu_profile.json if $OUT is set, else
+benchmarks/results/gpu_profile.json. Exits 0 with a note when no CUDA device is present.
+
+    python benchmarks/gpu_profile.py [--models gpt:realistic,resnet:small,bert:small] [--steps 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+TOLERANCE = 0.03
+
+
+def plain_loop_cuda(bundle: Any, dtype: str, steps: int, warmup: int) -> float:
+    """Median seconds per step of a plain loop, synchronized around each step (the same as the reported one)."""
+    import torch
+
+    model = bundle.model.to("cuda:0").train()
+    opt = bundle.optimizer()
+    it = iter(bundle.batches())
+    amp = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(dtype)
+    times = []
+    for i in range(warmup + steps):
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        try:
+            x, y = next(it)
+        except StopIteration:
+            it = iter(bundle.batches())
+            x, y = next(it)
+        x, y = x.to("cuda:0", non_blocking=True), y.to("cuda:0", non_blocking=True)
+        opt.zero_grad(set_to_none=True)
+        with torch.autocast("cuda", dtype=amp, enabled=amp is not None):
+            loss = bundle.loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        torch.cuda.synchronize()
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def one(name: str, size: str, dtype: str, steps: int, spec: Any) -> dict[str, Any]:
+    from accelopt.measure.diagnose import diagnose
+    from accelopt.measure.profiler import profile_step
+    from accelopt.workload import zoo
+
+    bundle = zoo.build(name, size, dtype="fp32")
+    plain_before = plain_loop_cuda(bundle, dtype, steps, 3)
+    r = profile_step(bundle, mode="train", dtype=dtype, device="cuda:0", steps=steps, warmup=3, spec=spec)
+    plain_after = plain_loop_cuda(bundle, dtype, steps, 3)
+    d = diagnose(r, spec=spec)
+    plain = (plain_before + plain_after) / 2
+    ratio = r.step_time.median / plain
+    return {"model": r.name, "dtype": dtype, "peak_dtype": r.peak_dtype, "step_time_s": r.step_time.to_dict(),
+            "breakdown_median_s": {k: v.median for k, v in r.breakdown.items()},
+            "flops_per_step": r.flops_per_step, "achieved_flop_per_s": r.achieved_flop_per_s,
+            "catalog": r.catalog_name, "mfu_catalog": r.mfu_catalog, "memory": r.memory.to_dict(),
+            "energy": r.energy.to_dict(), "verdict": d.verdict,
+            "top_ops": [row.to_dict() for row in r.roofline[:5]],
+            "recommendations": [x.to_dict() for x in d.recommendations[:3]],
+            "plain_loop_median_s": plain, "ratio_reported_over_plain": ratio, "pass": abs(ratio - 1) <= TOLERANCE}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default="gpt:small,gpt:realistic,resnet:small,bert:small")
+    ap.add_argument("--dtypes", default="fp32,bf16")
+    ap.add_argument("--steps", type=int, default=30)
+    args = ap.parse_args()
+    import torch
+
+    out_dir = Path(os.environ["OUT"]) if os.environ.get("OUT") else Path(__file__).resolve().parent / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not torch.cuda.is_available():
+        print("gpu_profile: no CUDA device; nothing measured")
+        return 0
+    from accelopt.hardware.catalog import get_device
+    from accelopt.hardware.detect import find_device
+
+    found = find_device("cuda:0")
+    spec = get_device(found.catalog_name) if found.catalog_name else None
+    rows = []
+    for item in args.models.split(","):
+        name, _, size = item.partition(":")
+        for dtype in args.dtypes.split(","):
+            row = one(name, size or "small", dtype, args.steps, spec)
+            rows.append(row)
+            mfu = f"{100 * row['mfu_catalog']:.1f}%" if row["mfu_catalog"] is not None else "n/a"
+            e = row["energy"]
+            print(f"{row['model']:>16} {dtype}: step {row['step_time_s']['median'] * 1e3:.2f} ms "
+                  f"(p10 {row['step_time_s']['p10'] * 1e3:.2f}, p90 {row['step_time_s']['p90'] * 1e3:.2f}), "
+                  f"MFU {mfu}, peak mem {row['memory']['peak_bytes'] / 2**30:.2f} GiB, "
+                  f"energy/step {e['energy_per_step_j']} J ({e['source']}), plain ratio "
+                  f"{row['ratio_reported_over_plain']:.4f} {'PASS' if row['pass'] else 'FAIL'}; {row['verdict']}",
+                  flush=True)
+    doc = {"benchmark": "profile on CUDA", "device": found.name, "catalog": found.catalog_name,
+           "torch": torch.__version__, "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rows": rows}
+    (out_dir / "gpu_profile.json").write_text(json.dumps(doc, indent=1))
+    print(f"written {out_dir / 'gpu_profile.json'}; {sum(r['pass'] for r in rows)}/{len(rows)} PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,275 @@
+"""What bounds a measured step, and what to try first, each with its evidence and an upper bound on the gain.
+
+Every estimated gain is an Amdahl bound (G. Amdahl, "Validity of the single processor approach to
+achieving large scale computing capabilities", AFIPS 1967): if a share s of the step is sped up
+by a factor k, the whole step speeds up by at most
+
+    S = 1 / ((1 - s) + s / k)          (k -> infinity: S = 1 / (1 - s))
+
+The shares are measured: the input pipeline's from the instrumented breakdown pass (data wait and
+host-to-device copy over the sum of all phases), the op classes' from the profiler pass (op self
+time over the profiled step's wall time; the part of the wall time no op accounts for is host
+time: Python, dispatch, and on a GPU the device's idle gaps). k comes from peak ratios of the
+catalog or probed spec, or from an op's distance to its roofline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from accelopt.predict.roofline import RooflineRow
+from accelopt.workload.types import MATMUL_LIKE
+
+BOUNDS = ("input pipeline", "host overhead", "memory-bound ops", "compute-bound ops", "communication")
+MIN_SHARE = 0.05
+"""Shares below 5% of the step are not worth a recommendation (at most a 1.05x gain)."""
+LOW_EFFICIENCY = 0.5
+"""Compute-bound ops attaining under half their roofline bound count as 'at low efficiency'."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recommendation:
+    action: str
+    evidence: str
+    share: float
+    """Fraction of the step the action addresses (measured)."""
+    speedup_max: float
+    """Upper bound on the whole-step speed-up (Amdahl), see `formula`."""
+    formula: str
+    category: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(kw_only=True)
+class Diagnosis:
+    bound: str
+    """One of BOUNDS: the largest measured share."""
+    verdict: str
+    shares: dict[str, float]
+    recommendations: list[Recommendation]
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"bound": self.bound, "verdict": self.verdict, "shares": dict(self.shares),
+                "recommendations": [r.to_dict() for r in self.recommendations], "notes": list(self.notes)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Facts:
+    """The measured inputs of a diagnosis (seconds per step unless named otherwise)."""
+
+    phase_s: Mapping[str, float]
+    """Instrumented-pass medians: data_wait, h2d_copy, forward, backward, optimizer."""
+    rows: list[RooflineRow]
+    profiled_step_s: float
+    dtype: str
+    device: str
+    train: bool
+    peak_ratio_bf16: float | None = None
+    """peak_flop_per_s[bf16] / peak_flop_per_s[dtype in use], from the probed or catalog spec."""
+    peak_ratio_source: str = ""
+    peak_dtype: str = ""
+    """The peak the step runs at ('tf32' for fp32 matmuls on CUDA with TF32 allowed); '' = dtype."""
+    mfu: float | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+def amdahl(share: float, factor: float) -> float:
+    """1 / ((1 - s) + s / k); factor = inf gives 1 / (1 - s)."""
+    share = min(max(share, 0.0), 1.0)
+    if factor == float("inf"):
+        return 1.0 / (1.0 - share) if share < 1.0 else float("inf")
+    return 1.0 / ((1.0 - share) + share / factor)
+
+
+def _pct(x: float) -> str:
+    """Whole percent, or two significant digits below 1% (so a tiny efficiency does not read as 0%)."""
+    return f"{100 * x:.0f}%" if x >= 0.01 or x == 0 else f"{100 * x:.2g}%"
+
+
+def op_shares(rows: Iterable[RooflineRow], step_s: float) -> dict[str, float]:
+    """Shares of the profiled step: per roofline verdict, plus host time no op accounts for."""
+    rows = list(rows)
+    out = {"compute-bound": 0.0, "memory-bound": 0.0, "overhead-bound": 0.0}
+    for r in rows:
+        out[r.verdict] += r.time_s / step_s
+    out["unattributed"] = max(0.0, 1.0 - sum(r.time_s for r in rows) / step_s)
+    return out
+
+
+def _input_shares(phase_s: Mapping[str, float]) -> tuple[float, float]:
+    total = sum(phase_s.values())
+    if total <= 0:
+        return 0.0, 0.0
+    return phase_s.get("data_wait", 0.0) / total, phase_s.get("h2d_copy", 0.0) / total
+
+
+def _rec_input(f: Facts, s_data: float) -> Recommendation | None:
+    if s_data < MIN_SHARE:
+        return None
+    workers = f.meta.get("num_workers", 0)
+    pin = f.meta.get("pin_memory", False)
+    return Recommendation(
+        action="load batches in background workers (DataLoader num_workers > 0, prefetch_factor) so they overlap "
+               "compute",
+        evidence=f"the input pipeline stalls {_pct(s_data)} of the step: num_workers={workers}, "
+                 f"pin_memory {'on' if pin else 'off'}",
+        share=s_data, speedup_max=amdahl(s_data, float("inf")), formula="1 / (1 - s_data), fully overlapped",
+        category="input pipeline")
+
+
+def _rec_h2d(f: Facts, s_h2d: float) -> Recommendation | None:
+    if s_h2d < MIN_SHARE or not f.device.startswith("cuda"):
+        return None
+    return Recommendation(
+        action="pin host memory (DataLoader pin_memory=True) and copy with non_blocking=True to overlap the copy",
+        evidence=f"host-to-device copies take {_pct(s_h2d)} of the step",
+        share=s_h2d, speedup_max=amdahl(s_h2d, float("inf")), formula="1 / (1 - s_h2d), copy fully overlapped",
+        category="input pipeline")
+
+
+def _rec_precision(f: Facts, step_s: float) -> Recommendation | None:
+    if f.dtype != "fp32" or f.peak_ratio_bf16 is None or f.peak_ratio_bf16 <= 1.0:
+        return None
+    s_mm = sum(r.time_s for r in f.rows if set(r.kinds) & MATMUL_LIKE) / step_s
+    if s_mm < MIN_SHARE:
+        return None
+    r = f.peak_ratio_bf16
+    return Recommendation(
+        action="run matmuls in bf16 with torch.autocast(dtype=torch.bfloat16) (fp32 master weights)",
+        evidence=f"fp32 matmuls/convolutions take {_pct(s_mm)} of the step; bf16 autocast could give up to "
+                 f"{amdahl(s_mm, r):.2f}x on this device (peak ratio bf16/{f.peak_dtype or f.dtype} = {r:.2f}, "
+                 f"{f.peak_ratio_source})",
+        share=s_mm, speedup_max=amdahl(s_mm, r), formula="1 / ((1 - s_mm) + s_mm / (peak_bf16 / peak_fp32))",
+        category="compute-bound ops")
+
+
+def _rec_overhead(f: Facts, shares: Mapping[str, float]) -> Recommendation | None:
+    s = shares["overhead-bound"] + shares["unattributed"]
+    if s < MIN_SHARE:
+        return None
+    gpu = f.device.startswith("cuda")
+    action = ("fuse small ops and cut per-op launch cost: torch.compile (mode='reduce-overhead' uses CUDA graphs), "
+              "or a larger batch per step" if gpu else
+              "fuse small ops and remove Python/dispatch cost with torch.compile, or a larger batch per step")
+    return Recommendation(
+        action=action,
+        evidence=f"ops far below their roofline with short calls take {_pct(shares['overhead-bound'])} and host time "
+                 f"outside any op {_pct(shares['unattributed'])} of the profiled step"
+                 + (" (the GPU idles then)" if gpu else ""),
+        share=s, speedup_max=amdahl(s, float("inf")), formula="1 / (1 - s_overhead), overhead removed entirely",
+        category="host overhead")
+
+
+def _at_roof(f: Facts, verdict: str, step_s: float) -> tuple[float, float, float]:
+    """(share, attained efficiency, Amdahl bound) for the ops of `verdict` if they ran at their roof."""
+    rows = [r for r in f.rows if r.verdict == verdict]
+    t = sum(r.time_s for r in rows)
+    t_roof = sum(r.roofline_time_s for r in rows)
+    if t <= 0:
+        return 0.0, 1.0, 1.0
+    s = t / step_s
+    k = t / t_roof if t_roof > 0 else float("inf")
+    return s, t_roof / t, amdahl(s, k)
+
+
+def _rec_memory(f: Facts, step_s: float) -> Recommendation | None:
+    s, eff, bound = _at_roof(f, "memory-bound", step_s)
+    if s < MIN_SHARE:
+        return None
+    return Recommendation(
+        action="fuse elementwise/normalization chains (torch.compile) so intermediates stay on chip; "
+               "lower-precision activations halve their traffic",
+        evidence=f"memory-bound ops take {_pct(s)} of the step at {_pct(eff)} of the bandwidth roof",
+        share=s, speedup_max=bound, formula="1 / ((1 - s_mem) + s_mem * t_roof / t), ops at the bandwidth roof",
+        category="memory-bound ops")
+
+
+def _rec_compute(f: Facts, step_s: float) -> Recommendation | None:
+    s, eff, bound = _at_roof(f, "compute-bound", step_s)
+    if s < MIN_SHARE or eff >= LOW_EFFICIENCY:
+        return None
+    return Recommendation(
+        action="raise matmul efficiency: larger batch or hidden sizes (multiples of 64/128), fewer tiny GEMMs, "
+               "all cores in use (torch.set_num_threads)" if not f.device.startswith("cuda") else
+               "raise matmul efficiency: larger batch or hidden sizes (multiples of 64/128), fewer tiny GEMMs",
+        evidence=f"compute-bound ops take {_pct(s)} of the step at {_pct(eff)} of the compute roof",
+        share=s, speedup_max=bound, formula="1 / ((1 - s_comp) + s_comp * t_roof / t), ops at the compute roof",
+        category="compute-bound ops")
+
+
+def _rec_optimizer(f: Facts) -> Recommendation | None:
+    total = sum(f.phase_s.values())
+    s = f.phase_s.get("optimizer", 0.0) / total if total > 0 else 0.0
+    if not f.train or s < 2 * MIN_SHARE:
+        return None
+    return Recommendation(
+        action="use a fused or multi-tensor optimizer step (AdamW(fused=True) or foreach=True)",
+        evidence=f"the optimizer step takes {_pct(s)} of the step",
+        share=s, speedup_max=amdahl(s, float("inf")), formula="1 / (1 - s_opt), optimizer step free (upper bound)",
+        category="host overhead")
+
+
+def diagnose_facts(f: Facts) -> Diagnosis:
+    step_s = f.profiled_step_s
+    s_data, s_h2d = _input_shares(f.phase_s)
+    ops = op_shares(f.rows, step_s)
+    # the profiled step includes fetching and copying the batch; where no op accounts for that time it sits in
+    # 'unattributed', so the input share is taken out of it before the rest is called host overhead
+    ops["unattributed"] = max(0.0, ops["unattributed"] - s_data - s_h2d)
+    shares = {
+        "input pipeline": s_data + s_h2d,
+        "host overhead": ops["overhead-bound"] + ops["unattributed"],
+        "memory-bound ops": ops["memory-bound"],
+        "compute-bound ops": ops["compute-bound"],
+        "communication": 0.0,
+    }
+    bound = max(BOUNDS, key=lambda b: shares[b])
+    recs = [r for r in (_rec_input(f, s_data), _rec_h2d(f, s_h2d), _rec_precision(f, step_s),
+                        _rec_overhead(f, ops), _rec_memory(f, step_s), _rec_compute(f, step_s), _rec_optimizer(f))
+            if r is not None]
+    recs.sort(key=lambda r: r.speedup_max, reverse=True)
+    notes = ["communication: single-process run, no collectives measured"]
+    if f.dtype == "fp32" and f.peak_ratio_bf16 is None:
+        notes.append("bf16/fp32 peak ratio unknown for this device (no catalog or probed bf16 peak): "
+                     "pass --catalog-device or --probed to estimate a mixed-precision gain")
+    return Diagnosis(bound=bound, verdict=_verdict(bound, shares[bound], f), shares=shares, recommendations=recs,
+                     notes=notes)
+
+
+def _verdict(bound: str, share: float, f: Facts) -> str:
+    text = f"{bound} ({_pct(share)} of the step)"
+    if bound == "compute-bound ops":
+        _, eff, _ = _at_roof(f, "compute-bound", f.profiled_step_s)
+        if eff < LOW_EFFICIENCY:
+            text = f"compute-bound at low efficiency ({_pct(eff)} of the compute roof; {_pct(share)} of the step)"
+    if f.mfu is not None:
+        text += f"; MFU {_pct(f.mfu)}"
+    return text
+
+
+def peak_ratio(specs: Iterable[tuple[Any, str]], dtype: str) -> tuple[float | None, str]:
+    """bf16 peak / `dtype` peak from the first spec that defines both; (None, '') if none does."""
+    for spec, label in specs:
+        if spec is None:
+            continue
+        hi, lo = spec.peak("bf16"), spec.peak(dtype)
+        if hi and lo:
+            return hi / lo, f"{label} {spec.name}"
+    return None, ""
+
+
+def diagnose(result: Any, *, spec: Any = None, probed_spec: Any = None) -> Diagnosis:
+    """Diagnose a ProfileResult (measure/profiler.py) and attach the diagnosis to it."""
+    ratio, src = peak_ratio(((probed_spec, "probed"), (spec, "catalog")), result.peak_dtype)
+    f = Facts(phase_s={k: v.median for k, v in result.breakdown.items()}, rows=result.roofline,
+              profiled_step_s=result.profiled_step_s, dtype=result.dtype, device=result.device,
+              train=result.mode == "train", peak_ratio_bf16=ratio, peak_ratio_source=src, peak_dtype=result.peak_dtype,
+              mfu=result.mfu_probed if result.mfu_probed is not None else result.mfu_catalog, meta=result.meta)
+    d = diagnose_facts(f)
+    result.diagnosis = d
+    return d

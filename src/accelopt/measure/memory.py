@@ -1,0 +1,213 @@
+"""Peak memory of one step, split into parameters, gradients, optimizer state and activations.
+
+How each number is obtained (reported with it, in `MemoryBreakdown.methods`):
+- parameters, gradients, optimizer state: the sum of `Tensor.nbytes` over the tensors, counted once
+  per storage (tied weights are not double counted);
+- activations: the bytes autograd saves for backward, counted directly with
+  `torch.autograd.graph.saved_tensors_hooks` during the forward pass (once per storage). In
+  inference mode nothing is saved for backward, so activations are the peak minus the rest;
+- peak: on CUDA, `torch.cuda.max_memory_allocated` after `torch.cuda.reset_peak_memory_stats`
+  (the caching allocator's statistics); on CPU, the process resident set high-water mark
+  (`VmHWM` in /proc/self/status, reset before the step by writing 5 to /proc/self/clear_refs,
+  Linux >= 4.0) or, where that is not possible, `resource.getrusage(RUSAGE_SELF).ru_maxrss`
+  (the process-lifetime high-water mark, so the step's own growth may be hidden).
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_STATUS = Path("/proc/self/status")
+_CLEAR_REFS = Path("/proc/self/clear_refs")
+
+
+@dataclass(kw_only=True)
+class MemoryBreakdown:
+    """Bytes (SI) of one step's memory; `methods` says how each figure was obtained."""
+
+    peak_bytes: float | None
+    """Peak during the step: allocator peak on CUDA, process RSS high-water on CPU."""
+    baseline_bytes: float | None
+    """Allocated (CUDA) or resident (CPU) bytes just before the step."""
+    parameters_bytes: float
+    gradients_bytes: float
+    optimizer_state_bytes: float
+    activations_bytes: float | None
+    peak_kind: str
+    """'cuda-allocator', 'process-rss-hwm-reset' or 'process-rss-lifetime-hwm'."""
+    methods: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"peak_bytes": self.peak_bytes, "baseline_bytes": self.baseline_bytes,
+                "parameters_bytes": self.parameters_bytes, "gradients_bytes": self.gradients_bytes,
+                "optimizer_state_bytes": self.optimizer_state_bytes, "activations_bytes": self.activations_bytes,
+                "peak_kind": self.peak_kind, "methods": dict(self.methods)}
+
+
+def _storage_key(t: Any) -> tuple[int, int]:
+    """Identity of a tensor's memory: (storage data pointer, storage nbytes)."""
+    s = t.untyped_storage()
+    return (int(s.data_ptr()), int(s.nbytes()))
+
+
+def tensor_bytes(tensors: Iterable[Any]) -> float:
+    """Sum of bytes held by `tensors`, each underlying storage counted once."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for t in tensors:
+        if t is None:
+            continue
+        key = _storage_key(t)
+        if key in seen or key[0] == 0:
+            continue
+        seen.add(key)
+        total += key[1]
+    return float(total)
+
+
+def parameter_bytes(model: Any) -> float:
+    return tensor_bytes(model.parameters())
+
+
+def gradient_bytes(model: Any) -> float:
+    return tensor_bytes(p.grad for p in model.parameters())
+
+
+def _state_tensors(optimizer: Any) -> Iterator[Any]:
+    import torch
+
+    for state in optimizer.state.values():
+        for v in state.values():
+            if isinstance(v, torch.Tensor):
+                yield v
+
+
+def optimizer_state_bytes(optimizer: Any | None) -> float:
+    """Bytes of optimizer state tensors (AdamW: exp_avg and exp_avg_sq, 2x the parameters in fp32)."""
+    if optimizer is None:
+        return 0.0
+    return tensor_bytes(_state_tensors(optimizer))
+
+
+class SavedTensorMeter:
+    """Counts the bytes autograd saves for backward (the activations a training step keeps).
+
+    Parameters saved by an op (e.g. a weight kept for the input gradient) are not activations:
+    storages listed in `exclude` are skipped.
+    """
+
+    def __init__(self, exclude: Iterable[Any] = ()) -> None:
+        self._exclude = {_storage_key(t) for t in exclude}
+        self._seen: set[tuple[int, int]] = set()
+        self.saved_bytes = 0.0
+
+    def _pack(self, t: Any) -> Any:
+        key = _storage_key(t)
+        if key not in self._exclude and key not in self._seen and key[0] != 0:
+            self._seen.add(key)
+            self.saved_bytes += key[1]
+        return t
+
+    @contextmanager
+    def track(self) -> Iterator[SavedTensorMeter]:
+        import torch
+
+        with torch.autograd.graph.saved_tensors_hooks(self._pack, lambda t: t):
+            yield self
+
+
+# ---- CPU process memory ---------------------------------------------------------------------------
+
+def _status_kib(field_name: str) -> float | None:
+    try:
+        for line in _STATUS.read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return float(line.split()[1])  # "VmHWM:   223452 kB" (kB here means KiB)
+    except OSError:
+        return None
+    return None
+
+
+def rss_bytes() -> float | None:
+    kib = _status_kib("VmRSS")
+    return kib * 1024 if kib is not None else None
+
+
+def reset_rss_hwm() -> bool:
+    """Reset the process RSS high-water mark (Linux: write 5 to /proc/self/clear_refs)."""
+    try:
+        _CLEAR_REFS.write_text("5")
+    except OSError:
+        return False
+    return _status_kib("VmHWM") is not None
+
+
+def rss_hwm_bytes() -> float | None:
+    kib = _status_kib("VmHWM")
+    return kib * 1024 if kib is not None else None
+
+
+def lifetime_hwm_bytes() -> float:
+    """getrusage's ru_maxrss: the process-lifetime RSS high-water mark (cannot be reset)."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return float(rss) * (1 if sys.platform == "darwin" else 1024)  # bytes on macOS, KiB on Linux
+
+
+# ---- the measurement ------------------------------------------------------------------------------
+
+def measure_peak(step: Callable[[], Any], device: str) -> tuple[float | None, float | None, str, str]:
+    """Run `step()` once and return (peak_bytes, baseline_bytes, peak_kind, method text)."""
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        cuda_base = float(torch.cuda.memory_allocated(device))
+        step()
+        torch.cuda.synchronize(device)
+        peak = float(torch.cuda.max_memory_allocated(device))
+        return peak, cuda_base, "cuda-allocator", (
+            "torch.cuda.max_memory_allocated after reset_peak_memory_stats (caching-allocator statistics)")
+    baseline = rss_bytes()
+    if reset_rss_hwm():
+        step()
+        return rss_hwm_bytes(), baseline, "process-rss-hwm-reset", (
+            "process RSS high-water (VmHWM, /proc/self/status) reset via /proc/self/clear_refs before the step; "
+            "includes the Python/torch runtime")
+    step()
+    return lifetime_hwm_bytes(), baseline, "process-rss-lifetime-hwm", (
+        "resource.getrusage ru_maxrss: process-lifetime RSS high-water (not reset; may predate the step)")
+
+
+def measure_memory(*, model: Any, optimizer: Any | None, step: Callable[[], Any], device: str,
+                   train: bool, saved: SavedTensorMeter | None) -> MemoryBreakdown:
+    """Peak over one `step()` and the split; `step` fills `saved` (if given) during its forward pass."""
+    peak, baseline, kind, peak_method = measure_peak(step, device)
+    params = parameter_bytes(model)
+    grads = gradient_bytes(model) if train else 0.0
+    opt = optimizer_state_bytes(optimizer) if train else 0.0
+    methods = {"peak": peak_method, "parameters": "sum of Tensor.nbytes, once per storage",
+               "gradients": "sum of .grad nbytes after the step", "optimizer_state":
+               "sum of optimizer.state tensor nbytes"}
+    if train and saved is not None:
+        activations: float | None = saved.saved_bytes
+        methods["activations"] = ("bytes saved for backward, counted directly with "
+                                  "torch.autograd.graph.saved_tensors_hooks (once per storage, weights excluded)")
+    elif peak is not None and kind == "cuda-allocator":
+        activations = max(0.0, peak - params - grads - opt)
+        methods["activations"] = "peak allocated minus parameters, gradients and optimizer state"
+    elif peak is not None and baseline is not None and kind == "process-rss-hwm-reset":
+        activations = max(0.0, peak - baseline)
+        methods["activations"] = "RSS high-water minus RSS before the step (transient tensors of the step)"
+    else:
+        activations = None
+        methods["activations"] = "not measurable here (no resettable peak)"
+    return MemoryBreakdown(peak_bytes=peak, baseline_bytes=baseline, parameters_bytes=params,
+                           gradients_bytes=grads, optimizer_state_bytes=opt, activations_bytes=activations,
+                           peak_kind=kind, methods=methods)

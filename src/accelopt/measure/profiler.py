@@ -1,0 +1,405 @@
+"""Measure one real training or inference step: time, breakdown, FLOP/s, MFU, memory, energy, roofline.
+
+Passes, in this order, each separate so instrumentation never touches the headline number:
+1. warm-up (uninstrumented);
+2. headline: `time_fn` over `steps` whole steps, synchronized at both ends of each (median, p10, p90);
+3. breakdown: a few steps with a synchronize at every phase boundary (data wait, host-to-device
+   copy, forward + loss, backward, optimizer step);
+4. memory: one step under the peak-memory meter and the saved-tensor hooks (measure/memory.py);
+5. roofline: a few steps under torch.profiler (predict/roofline.py), optional Chrome trace;
+6. energy: whole steps repeated to fill a window of >= 100 ms under the best meter available.
+
+MFU = workload_flops / step_time_median_s / peak_flop_per_s[dtype] (PaLM, Chowdhery et al. 2022,
+appendix B, with the FLOPs counted from the captured step instead of 6N per token).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from accelopt.errors import InputError, MeasurementError, UnsupportedError
+from accelopt.measure.memory import MemoryBreakdown, SavedTensorMeter, measure_memory
+from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
+from accelopt.predict.roofline import (
+    Ceilings,
+    RooflineRow,
+    ceilings_from_spec,
+    op_key,
+    profile_op_times,
+    quick_ceilings,
+    roofline_rows,
+    torch_dtype,
+)
+
+PHASES = ("data_wait", "h2d_copy", "forward", "backward", "optimizer")
+ENERGY_WINDOW_S = 0.1
+"""Shortest energy window: NVML's energy counter updates every few tens of ms (Zeus warns that a
+shorter window can read zero); 100 ms keeps the counter's granularity a small share."""
+MODES = ("train", "inference")
+DTYPES = ("fp32", "bf16", "fp16")
+
+
+@dataclass(kw_only=True)
+class EnergyResult:
+    energy_per_step_j: float | None
+    energy_per_sample_j: float | None
+    window_s: float | None
+    steps_in_window: int
+    source: str
+    is_estimate: bool
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(kw_only=True)
+class ProfileResult:
+    """A Measurement of one model's step on one device (times in s, memory in bytes, energy in J)."""
+
+    name: str
+    mode: str
+    dtype: str
+    device: str
+    batch_size: int
+    steps: int
+    warmup: int
+    step_time: Stats
+    breakdown: dict[str, Stats]
+    flops_per_step: float
+    matmul_flops_per_step: float
+    achieved_flop_per_s: float
+    peak_dtype: str
+    catalog_name: str | None
+    catalog_peak_flop_per_s: float | None
+    mfu_catalog: float | None
+    probed_name: str | None
+    probed_peak_flop_per_s: float | None
+    mfu_probed: float | None
+    memory: MemoryBreakdown
+    energy: EnergyResult
+    ceilings: Ceilings
+    roofline: list[RooflineRow]
+    op_time_kind: str
+    profiled_step_s: float
+    """Wall time per step under torch.profiler (the denominator of the roofline time shares)."""
+    environment: dict[str, Any]
+    meta: dict[str, Any] = field(default_factory=dict)
+    diagnosis: Any = None
+    """accelopt.measure.diagnose.Diagnosis, filled by diagnose()."""
+
+    @property
+    def samples_per_s(self) -> float:
+        return self.batch_size / self.step_time.median
+
+    def breakdown_total_s(self) -> float:
+        return sum(s.median for s in self.breakdown.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "mode": self.mode, "dtype": self.dtype, "device": self.device,
+            "batch_size": self.batch_size, "steps": self.steps, "warmup": self.warmup,
+            "step_time_s": self.step_time.to_dict(), "samples_per_s": self.samples_per_s,
+            "breakdown_s": {k: v.to_dict() for k, v in self.breakdown.items()},
+            "flops_per_step": self.flops_per_step, "matmul_flops_per_step": self.matmul_flops_per_step,
+            "achieved_flop_per_s": self.achieved_flop_per_s,
+            "mfu": {"formula": "flops_per_step / step_time_s.median / peak_flop_per_s[peak_dtype]",
+                    "peak_dtype": self.peak_dtype,
+                    "catalog": {"device": self.catalog_name, "peak_flop_per_s": self.catalog_peak_flop_per_s,
+                                "mfu": self.mfu_catalog},
+                    "probed": {"device": self.probed_name, "peak_flop_per_s": self.probed_peak_flop_per_s,
+                               "mfu": self.mfu_probed}},
+            "memory": self.memory.to_dict(), "energy": self.energy.to_dict(),
+            "roofline": {"ceilings": self.ceilings.to_dict(), "time_kind": self.op_time_kind,
+                         "profiled_step_s": self.profiled_step_s,
+                         "ops": [r.to_dict() for r in self.roofline]},
+            "diagnosis": self.diagnosis.to_dict() if self.diagnosis is not None else None,
+            "environment": self.environment, "meta": self.meta,
+        }
+
+
+# ---- running a step -------------------------------------------------------------------------------
+
+def _move(obj: Any, device: str, non_blocking: bool) -> Any:
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        return obj.to(device, non_blocking=non_blocking)
+    if isinstance(obj, tuple | list):
+        return type(obj)(_move(o, device, non_blocking) for o in obj)
+    if isinstance(obj, dict):
+        return {k: _move(v, device, non_blocking) for k, v in obj.items()}
+    return obj
+
+
+def _as_args(inputs: Any) -> tuple[Any, ...]:
+    return tuple(inputs) if isinstance(inputs, tuple | list) else (inputs,)
+
+
+class StepRunner:
+    """One model + optimizer + endless batch stream; `step()` is one whole training/inference step.
+
+    dtype bf16/fp16 with fp32 weights runs under torch.autocast (mixed precision); weights already
+    in a low-precision dtype run as they are.
+    """
+
+    def __init__(self, bundle: Any, *, mode: str, dtype: str, device: str) -> None:
+        import torch
+
+        self.bundle = bundle
+        self.device = device
+        self.train = mode == "train"
+        self.model = bundle.model.to(device)
+        self.model.train(self.train)
+        self.optimizer = bundle.optimizer() if self.train else None
+        first = next(self.model.parameters(), None)
+        weights_fp32 = first is None or first.dtype == torch.float32
+        self.autocast_dtype = torch_dtype(dtype) if dtype != "fp32" and weights_fp32 else None
+        self.device_type = device.split(":")[0]
+        self.non_blocking = self.device_type == "cuda"
+        self.sync = cuda_sync_for(device)
+        self._it: Iterator[Any] = iter(bundle.batches())
+
+    def next_batch(self) -> tuple[Any, Any]:
+        """The next (inputs, targets); the stream restarts from `batches()` when it runs out."""
+        try:
+            return next(self._it)  # type: ignore[no-any-return]
+        except StopIteration:
+            self._it = iter(self.bundle.batches())
+            try:
+                return next(self._it)  # type: ignore[no-any-return]
+            except StopIteration:
+                raise InputError(f"model {self.bundle.name!r}: batches() yielded nothing",
+                                 "return an iterator with at least one (inputs, targets)") from None
+
+    def to_device(self, batch: tuple[Any, Any]) -> tuple[Any, Any]:
+        return _move(batch, self.device, self.non_blocking)  # type: ignore[no-any-return]
+
+    def forward(self, inputs: Any, targets: Any) -> Any:
+        """Forward + loss (train) or forward only (inference)."""
+        import torch
+
+        ctx: Any = (torch.autocast(self.device_type, dtype=self.autocast_dtype) if self.autocast_dtype is not None
+                    else _Null())
+        with ctx:
+            if not self.train:
+                with torch.inference_mode():
+                    return self.model(*_as_args(inputs))
+            out = self.model(*_as_args(inputs))
+            return self.bundle.loss_fn(out, targets)
+
+    def backward(self, loss: Any) -> None:
+        loss.backward()
+
+    def optimizer_step(self) -> None:
+        assert self.optimizer is not None
+        self.optimizer.step()
+
+    def step(self, saved: SavedTensorMeter | None = None) -> None:
+        """One whole step, unsynchronized (callers synchronize around it)."""
+        inputs, targets = self.to_device(self.next_batch())
+        if not self.train:
+            self.forward(inputs, targets)
+            return
+        assert self.optimizer is not None
+        self.optimizer.zero_grad(set_to_none=True)
+        if saved is not None:
+            with saved.track():
+                loss = self.forward(inputs, targets)
+        else:
+            loss = self.forward(inputs, targets)
+        self.backward(loss)
+        self.optimizer_step()
+
+    def step_phased(self) -> dict[str, float]:
+        """One step with a synchronize at each phase boundary; seconds per phase."""
+        sync, clock = self.sync, time.perf_counter
+        out = dict.fromkeys(PHASES, 0.0)
+        if self.optimizer is not None:
+            self.optimizer.zero_grad(set_to_none=True)
+        sync()
+        t0 = clock()
+        batch = self.next_batch()
+        sync()
+        t1 = clock()
+        inputs, targets = self.to_device(batch)
+        sync()
+        t2 = clock()
+        loss = self.forward(inputs, targets)
+        sync()
+        t3 = clock()
+        out.update(data_wait=t1 - t0, h2d_copy=t2 - t1, forward=t3 - t2)
+        if self.train:
+            self.backward(loss)
+            sync()
+            t4 = clock()
+            self.optimizer_step()
+            sync()
+            out.update(backward=t4 - t3, optimizer=clock() - t4)
+        return out
+
+    def run(self, n: int) -> None:
+        for _ in range(n):
+            self.step()
+        self.sync()
+
+
+class _Null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+# ---- the passes -----------------------------------------------------------------------------------
+
+def measure_breakdown(runner: StepRunner, steps: int) -> dict[str, Stats]:
+    samples: dict[str, list[float]] = {p: [] for p in PHASES}
+    for _ in range(steps):
+        for p, dt in runner.step_phased().items():
+            samples[p].append(dt)
+    keep = PHASES if runner.train else PHASES[:3]
+    return {p: Stats.of(samples[p]) for p in keep}
+
+
+def measure_energy(runner: StepRunner, *, step_time_s: float, batch_size: int, spec: Any) -> EnergyResult:
+    """Energy per step over whole steps filling >= ENERGY_WINDOW_S (the best meter for the device)."""
+    try:
+        from accelopt.measure.energy import best_meter
+    except ImportError:
+        return EnergyResult(energy_per_step_j=None, energy_per_sample_j=None, window_s=None, steps_in_window=0,
+                            source="none", is_estimate=False, note="accelopt.measure.energy is not available")
+    n = max(1, math.ceil(1.2 * ENERGY_WINDOW_S / max(step_time_s, 1e-9)))  # 20% margin over the window
+    try:
+        meter = best_meter(runner.device, spec)
+        runner.sync()
+        meter.start()
+        runner.run(n)
+        reading = meter.stop()
+    except (MeasurementError, UnsupportedError) as e:
+        return EnergyResult(energy_per_step_j=None, energy_per_sample_j=None, window_s=None, steps_in_window=n,
+                            source="none", is_estimate=False, note=e.problem)
+    per_step = reading.energy_j / n
+    return EnergyResult(energy_per_step_j=per_step, energy_per_sample_j=per_step / batch_size,
+                        window_s=reading.duration_s, steps_in_window=n, source=str(reading.source),
+                        is_estimate=bool(reading.is_estimate), note=str(getattr(reading, "note", "")))
+
+
+def peak_dtype_for(dtype: str, device: str) -> str:
+    """The peak an fp32 step runs at: TF32 tensor cores when torch allows TF32 matmuls on CUDA."""
+    if dtype == "fp32" and device.startswith("cuda"):
+        import torch
+
+        if torch.backends.cuda.matmul.allow_tf32:
+            return "tf32"
+    return dtype
+
+
+def mfu(flops: float, step_s: float, peak: float | None) -> float | None:
+    """flops / step_s / peak; None where the peak does not apply (torchtitan's convention)."""
+    if peak is None or peak <= 0 or step_s <= 0:
+        return None
+    return flops / step_s / peak
+
+
+def _environment(device: str) -> dict[str, Any]:
+    import platform
+
+    import torch
+
+    env: dict[str, Any] = {"torch": torch.__version__, "python": platform.python_version(),
+                           "threads": torch.get_num_threads(), "device": device}
+    if device.startswith("cuda"):
+        env["device_name"] = torch.cuda.get_device_name(device)
+    else:
+        env["device_name"] = platform.processor() or platform.machine()
+    return env
+
+
+def capture_for_profile(bundle: Any, mode: str, dtype: str, device: str) -> Any:
+    try:
+        from accelopt.workload.capture import capture_workload
+    except ImportError as e:
+        raise UnsupportedError("workload capture (accelopt.workload.capture) is not available",
+                               "pass a Workload to profile_step(workload=...)") from e
+    # one un-recorded step first so optimizer-state allocation (first step only) is not in the steady-state work
+    return capture_workload(bundle, mode=mode, dtype=dtype, device=device, warmup_steps=1 if mode == "train" else 0)
+
+
+def check_args(*, mode: str, dtype: str, device: str, steps: int, warmup: int) -> None:
+    if mode not in MODES:
+        raise InputError(f"mode {mode!r} is not one of {', '.join(MODES)}", "use --mode train or --mode inference")
+    if dtype not in DTYPES:
+        raise InputError(f"dtype {dtype!r} is not one of {', '.join(DTYPES)}", "use --dtype fp32, bf16 or fp16")
+    if steps < 3:
+        raise InputError(f"steps = {steps} is too few for a median and p10/p90", "use --steps 3 or more")
+    if warmup < 0:
+        raise InputError(f"warmup = {warmup} is negative", "use 0 or more warm-up steps")
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise UnsupportedError(f"device {device!r} was asked for but torch sees no CUDA device",
+                                   "use --device cpu, or run on a machine with a CUDA GPU and a CUDA build of torch")
+    elif device != "cpu":
+        raise InputError(f"device {device!r} is not supported", "use --device cpu or cuda:N")
+
+
+def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", device: str = "cpu", steps: int = 20,
+                 warmup: int = 3, spec: Any = None, probed_spec: Any = None, trace_path: str | None = None,
+                 workload: Any = None, breakdown_steps: int | None = None, profiler_steps: int | None = None,
+                 ceilings: Ceilings | None = None) -> ProfileResult:
+    """Measure `bundle`'s step on `device`; see the module docstring for the passes.
+
+    spec / probed_spec: AcceleratorSpec from the catalog / from `accelopt probe` (either may be None).
+    workload: the captured Workload of one step (captured here when None).
+    ceilings: roofline roofs; by default the probed spec, else the catalog spec, else quick_ceilings().
+    """
+    check_args(mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup)
+    if workload is None:
+        workload = capture_for_profile(bundle, mode, dtype, device)
+    runner = StepRunner(bundle, mode=mode, dtype=dtype, device=device)
+    for _ in range(warmup):
+        runner.step()
+    headline = time_fn(runner.step, warmup=0, repeats=steps, sync=runner.sync)
+    breakdown = measure_breakdown(runner, breakdown_steps or max(3, min(steps, 10)))
+    saved = SavedTensorMeter(exclude=runner.model.parameters()) if runner.train else None
+    memory = measure_memory(model=runner.model, optimizer=runner.optimizer, step=lambda: runner.step(saved=saved),
+                            device=device, train=runner.train, saved=saved)
+    pdt = peak_dtype_for(dtype, device)
+    roofs = ceilings or _pick_ceilings(probed_spec, spec, pdt, device)
+    known = {op_key(o.name) for o in workload.ops}
+    times = profile_op_times(runner.step, runner.sync, profiler_steps or max(2, min(steps, 5)), device, known,
+                             trace_path)
+    rows = roofline_rows(workload, times, roofs)
+    energy = measure_energy(runner, step_time_s=headline.median, batch_size=bundle.batch_size,
+                            spec=spec if spec is not None else probed_spec)
+    flops = float(workload.total_flops())
+    cat_peak = spec.peak(pdt) if spec is not None else None
+    probed_peak = probed_spec.peak(pdt) if probed_spec is not None else None
+    return ProfileResult(
+        name=bundle.name, mode=mode, dtype=dtype, device=device, batch_size=bundle.batch_size, steps=steps,
+        warmup=warmup, step_time=headline, breakdown=breakdown, flops_per_step=flops,
+        matmul_flops_per_step=float(workload.matmul_flops()), achieved_flop_per_s=flops / headline.median,
+        peak_dtype=pdt, catalog_name=spec.name if spec is not None else None, catalog_peak_flop_per_s=cat_peak,
+        mfu_catalog=mfu(flops, headline.median, cat_peak),
+        probed_name=probed_spec.name if probed_spec is not None else None, probed_peak_flop_per_s=probed_peak,
+        mfu_probed=mfu(flops, headline.median, probed_peak), memory=memory, energy=energy, ceilings=roofs,
+        roofline=rows, op_time_kind=times.time_kind,
+        profiled_step_s=times.wall_per_step_s, environment=_environment(device),
+        meta=dict(getattr(bundle, "meta", {}) or {}))
+
+
+def _pick_ceilings(probed_spec: Any, spec: Any, dtype: str, device: str) -> Ceilings:
+    for s, label in ((probed_spec, "probed"), (spec, "catalog")):
+        if s is not None:
+            c = ceilings_from_spec(s, dtype, f"{label} {s.name}")
+            if c is not None:
+                return c
+    return quick_ceilings(device, dtype)
+

@@ -1,0 +1,345 @@
+"""Plots for the HTML report, drawn with matplotlib (Agg canvas, object API: no pyplot, no global state)
+and returned as inline SVG text. Each plot reads the JSON result a command emits with --json.
+
+`plots_for(kind, result)` returns [(caption, svg)]; a plot whose data is missing is left out.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+_counter = itertools.count(1)
+_SCALES = ((1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""))
+
+
+def _scale(values: list[float]) -> tuple[float, str]:
+    """(divisor, prefix) so that the largest |value| reads between 1 and 1000."""
+    top = max((abs(v) for v in values if v is not None and math.isfinite(v)), default=1.0)
+    for s, p in _SCALES:
+        if top >= s:
+            return s, p
+    return 1.0, ""
+
+
+def _time_scale(values: list[float]) -> tuple[float, str]:
+    top = max((abs(v) for v in values if v is not None and math.isfinite(v)), default=1.0)
+    for s, unit in ((86400.0, "days"), (3600.0, "h"), (60.0, "min"), (1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
+        if top >= s:
+            return s, unit
+    return 1e-9, "ns"
+
+
+def _figure(width: float = 7.0, height: float = 3.6) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def to_svg(fig: Any) -> str:
+    """Inline SVG: no XML header, DOCTYPE or namespace URLs (HTML5 parses inline <svg> without them);
+    element ids prefixed per figure so several plots in one page never share an id."""
+    import matplotlib
+
+    buf = io.StringIO()
+    # svg.hashsalt: stable ids across runs; svg.fonttype 'path': glyphs drawn as paths, no font needed
+    with matplotlib.rc_context({"svg.hashsalt": "accelopt", "svg.fonttype": "path"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    svg = buf.getvalue()
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg, count=2)
+    svg = re.sub(r'(<svg[^>]*?) width="([\d.]+)pt" height="([\d.]+)pt"',
+                 r'\1 width="\2pt" height="\3pt" style="max-width:100%;height:auto"', svg, count=1)
+    pre = f"f{next(_counter)}-"
+    svg = re.sub(r'\bid="([^"]+)"', rf'id="{pre}\1"', svg)
+    svg = re.sub(r'href="#([^"]+)"', rf'href="#{pre}\1"', svg)
+    return re.sub(r"url\(#([^)]+)\)", rf"url(#{pre}\1)", svg)
+
+
+def _num(x: Any) -> float | None:
+    return float(x) if isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) else None
+
+
+# ---------------------------------------------------------------- probe
+def probe_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
+    """Measured median (p10-p90 whiskers) beside the catalog peak, one panel per unit."""
+    out = []
+    for unit, label in (("flop_per_s", "FLOP/s"), ("byte_per_s", "B/s")):
+        figs = [f for f in r.get("figures", []) if f.get("unit") == unit and _num(f.get("median")) is not None]
+        if not figs:
+            continue
+        vals = [f["median"] for f in figs] + [f["catalog_peak"] for f in figs if _num(f.get("catalog_peak"))]
+        s, p = _scale(vals)
+        fig = _figure(7.0, 0.5 + 0.45 * len(figs) + 1.0)
+        ax = fig.add_subplot()
+        y = list(range(len(figs)))
+        med = [f["median"] / s for f in figs]
+        lo = [max(0.0, (f["median"] - (f.get("p10") or f["median"])) / s) for f in figs]
+        hi = [max(0.0, ((f.get("p90") or f["median"]) - f["median"]) / s) for f in figs]
+        ax.barh([i + 0.2 for i in y], med, height=0.4, xerr=[lo, hi], color="#3b7dd8",
+                label="measured (median, p10-p90)")
+        peaks = [(_num(f.get("catalog_peak")) or 0.0) / s for f in figs]
+        if any(peaks):
+            ax.barh([i - 0.2 for i in y], peaks, height=0.4, color="#bbbbbb", label="catalog peak (datasheet)")
+        ax.set_yticks(y, [f["metric"] for f in figs])
+        ax.invert_yaxis()
+        ax.set_xlabel(f"{p}{label}")
+        ax.legend(loc="lower right", fontsize=8)
+        out.append((f"probe: measured {label} vs catalog peak", to_svg(fig)))
+    return out
+
+
+# ---------------------------------------------------------------- profile
+def profile_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    medians = {k: _num(v.get("median")) for k, v in (r.get("breakdown_s") or {}).items()}
+    br = {k: v for k, v in medians.items() if v is not None}
+    if br:
+        s, u = _time_scale(list(br.values()))
+        fig = _figure(7.0, 0.8 + 0.4 * len(br))
+        ax = fig.add_subplot()
+        ax.barh(list(br), [v / s for v in br.values()], color="#3b7dd8")
+        ax.invert_yaxis()
+        ax.set_xlabel(f"median time per step ({u})")
+        out.append(("profile: step-time breakdown by phase (instrumented pass)", to_svg(fig)))
+    roof = r.get("roofline") or {}
+    ops = [o for o in roof.get("ops", [])
+           if _num(o.get("intensity_flop_per_byte")) and _num(o.get("attained_flop_per_s"))]
+    c = roof.get("ceilings") or {}
+    peak, bw = _num(c.get("peak_flop_per_s")), _num(c.get("memory_bandwidth_byte_per_s"))
+    if ops and peak and bw:
+        out.append(("profile: roofline of ops (intensity vs attained FLOP/s; roofs " + str(c.get("source", ""))
+                    + ")", _roofline(ops, peak, bw)))
+    return out
+
+
+def _roofline(ops: list[dict[str, Any]], peak: float, bw: float) -> str:
+    xs = [o["intensity_flop_per_byte"] for o in ops]
+    ys = [o["attained_flop_per_s"] for o in ops]
+    lo, hi = min([*xs, peak / bw]) / 4, max([*xs, peak / bw]) * 4
+    grid = [lo * (hi / lo) ** (i / 60) for i in range(61)]
+    fig = _figure(7.0, 4.2)
+    ax = fig.add_subplot()
+    ax.plot(grid, [min(peak, bw * x) for x in grid], color="black", lw=1.2,
+            label=f"roof: min(peak, bandwidth x intensity), ridge {peak / bw:.3g} FLOP/B")
+    sizes = [10 + 200 * (o.get("time_s") or 0) / max(o.get("time_s") or 0 for o in ops) for o in ops]
+    ax.scatter(xs, ys, s=sizes, alpha=0.6, color="#d8513b", label="op (area ~ time)")
+    for o in sorted(ops, key=lambda o: -(o.get("time_s") or 0))[:6]:
+        ax.annotate(str(o["op"]).removeprefix("aten::"), (o["intensity_flop_per_byte"], o["attained_flop_per_s"]),
+                    fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("arithmetic intensity (FLOP/byte)")
+    ax.set_ylabel("attained FLOP/s")
+    ax.legend(fontsize=8, loc="lower right")
+    return to_svg(fig)
+
+
+# ---------------------------------------------------------------- plan
+def _colors(names: list[str]) -> dict[str, str]:
+    palette = ["#3b7dd8", "#d8513b", "#3bb273", "#e1bc29", "#7768ae", "#888888", "#e07be0", "#2ab7ca"]
+    return {n: palette[i % len(palette)] for i, n in enumerate(dict.fromkeys(names))}
+
+
+def plan_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
+    """Pareto front and best layouts (or, for a profiled workload, every layout that fits): time to train vs
+    cost and vs energy, colored by hardware."""
+    import json
+
+    given = [*r.get("pareto_front", []), *r.get("best", []), *(x for x in r.get("layouts", []) if x.get("fits"))]
+    unique = {json.dumps(x, sort_keys=True, default=str): x for x in given}  # best and front overlap
+    rows = [x for x in unique.values() if _num(x.get("train_time_s"))]
+    if not rows:
+        return []
+    col = _colors([x["hardware"] for x in rows])
+    s, u = _time_scale([x["train_time_s"] for x in rows])
+    out = []
+    for key, label, div, unit in (("cost_usd", "cost", 1.0, "USD"), ("energy_j", "energy", 3.6e9, "MWh")):
+        pts = [x for x in rows if _num(x.get(key)) is not None]
+        if not pts:
+            continue
+        fig = _figure(7.0, 4.0)
+        ax = fig.add_subplot()
+        for hw, c in col.items():
+            sel = [x for x in pts if x["hardware"] == hw]
+            if sel:
+                ax.scatter([x["train_time_s"] / s for x in sel], [x[key] / div for x in sel], color=c, label=hw,
+                           alpha=0.8)
+        for x in pts:
+            ax.annotate(f"{x.get('devices')}", (x["train_time_s"] / s, x[key] / div), fontsize=6,
+                        xytext=(3, 2), textcoords="offset points")
+        ax.ticklabel_format(axis="y", useOffset=False, style="plain")
+        ax.set_xlabel(f"time to train ({u}, estimate)")
+        ax.set_ylabel(f"{label} ({unit}, estimate)")
+        ax.legend(fontsize=8, title="hardware (label: devices)", title_fontsize=8)
+        missing = len(rows) - len(pts)
+        note = f"; {missing} layout(s) without a {label} figure left out" if missing else ""
+        what = "layouts that fit" if "layouts" in r else "Pareto front and best layouts"
+        out.append((f"plan: {what}, time vs {label} (estimates){note}", to_svg(fig)))
+    return out
+
+
+def explain_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
+    t = r.get("terms", {})
+    parts = {k.removeprefix("t_").removesuffix("_s"): v for k, v in t.items()
+             if k.startswith("t_") and not k.endswith("raw_s") and k != "t_microbatch_s" and (_num(v) or 0) > 0}
+    mem = {k.removeprefix("mem_").removesuffix("_bytes"): v for k, v in t.items()
+           if k.startswith("mem_") and k not in ("mem_total_bytes", "mem_capacity_bytes") and (_num(v) or 0) > 0}
+    out = []
+    if parts:
+        s, u = _time_scale(list(parts.values()))
+        fig = _figure(7.0, 0.8 + 0.35 * len(parts))
+        ax = fig.add_subplot()
+        ax.barh(list(parts), [v / s for v in parts.values()], color="#3b7dd8")
+        ax.invert_yaxis()
+        ax.set_xlabel(f"time per step ({u}, estimate)")
+        out.append(("plan explain: step-time terms (estimates; fwd/bwd are per step, see formulas)", to_svg(fig)))
+    if mem:
+        fig = _figure(7.0, 0.8 + 0.35 * len(mem))
+        ax = fig.add_subplot()
+        ax.barh(list(mem), [v / 2**30 for v in mem.values()], color="#3bb273")
+        cap = _num(t.get("mem_capacity_bytes"))
+        if cap:
+            ax.axvline(cap / 2**30, color="black", ls="--", lw=1, label=f"device capacity {cap / 2**30:.3g} GiB")
+            ax.legend(fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel("memory per device (GiB, estimate)")
+        out.append(("plan explain: memory per device by component (estimates)", to_svg(fig)))
+    return out
+
+
+def serve_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
+    """TPOT vs output throughput per device, one line per device, labelled by batch."""
+    res = [x for x in r.get("results", []) if x.get("points")]
+    if not res:
+        return []
+    fig = _figure(7.0, 4.0)
+    ax = fig.add_subplot()
+    col = _colors([x["device"] for x in res])
+    for x in res:
+        pts = [p for p in x["points"] if _num(p.get("tpot_s")) and _num(p.get("output_tokens_per_s_per_device"))]
+        ax.plot([p["output_tokens_per_s_per_device"] for p in pts], [p["tpot_s"] * 1e3 for p in pts], marker="o",
+                color=col[x["device"]], label=f"{x['device']} (tp={x.get('tp')}, pp={x.get('pp')})")
+        for p in pts:
+            ax.annotate(str(p["batch"]), (p["output_tokens_per_s_per_device"], p["tpot_s"] * 1e3), fontsize=6,
+                        xytext=(3, 2), textcoords="offset points")
+    from matplotlib.ticker import NullFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("output tokens/s per device (estimate)")
+    ax.set_ylabel("time per output token (ms, estimate)")
+    ax.legend(fontsize=8, title="device (label: batch)", title_fontsize=8)
+    return [("plan serve: latency (TPOT) vs throughput per batch size (estimates)", to_svg(fig))]
+
+
+# ---------------------------------------------------------------- validate
+def validate_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
+    runs = [x for x in r.get("runs", []) if _num(x.get("published_step_s")) and _num(x.get("predicted_step_s"))]
+    if not runs:
+        return []
+    fig = _figure(5.5, 5.0)
+    ax = fig.add_subplot()
+    for fitted, label, c in ((True, "fitted (calibration)", "#bbbbbb"), (False, "held out (test)", "#d8513b")):
+        sel = [x for x in runs if bool(x.get("fitted")) == fitted]
+        ax.scatter([x["published_step_s"] for x in sel], [x["predicted_step_s"] for x in sel], color=c, label=label)
+    vals = [x["published_step_s"] for x in runs] + [x["predicted_step_s"] for x in runs]
+    lo, hi = min(vals) / 1.5, max(vals) * 1.5
+    ax.plot([lo, hi], [lo, hi], color="black", lw=1, label="y = x (exact)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("published step time (s)")
+    ax.set_ylabel("predicted step time (s, estimate)")
+    ax.legend(fontsize=8)
+    return [("validate: predicted vs published step time", to_svg(fig))]
+
+
+# ---------------------------------------------------------------- simulate
+def simulate_run_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
+    layers = r.get("layers", [])
+    if not layers:
+        return []
+    fig = _figure(max(7.0, min(14.0, 0.16 * len(layers) + 2)), 4.2)
+    ax = fig.add_subplot()
+    x = list(range(len(layers)))
+    comp = [(_num(lay.get("compute_cycles")) or 0.0) * (lay.get("repeats") or 1) for lay in layers]
+    stall = [(_num(lay.get("stall_cycles")) or 0.0) * (lay.get("repeats") or 1) for lay in layers]
+    s, p = _scale(comp + stall)
+    ax.bar(x, [c / s for c in comp], color="#3b7dd8", label="compute cycles")
+    ax.bar(x, [c / s for c in stall], bottom=[c / s for c in comp], color="#e1bc29", label="stall cycles (DRAM)")
+    ax.set_ylabel(f"cycles ({p}cycles, x repeats)" if p else "cycles (x repeats)")
+    ax.set_xlabel("layer (in order)")
+    step = max(1, len(layers) // 30)
+    ax.set_xticks(x[::step], [str(lay.get("name")) for lay in layers][::step], rotation=90, fontsize=6)
+    ax2 = ax.twinx()
+    ax2.plot(x, [100 * (_num(lay.get("utilization")) or 0.0) for lay in layers], color="#d8513b", marker=".",
+             lw=1, label="utilization")
+    ax2.set_ylabel("utilization (%)")
+    ax2.set_ylim(0, 105)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper right")
+    return [("simulate run: cycles and utilization per layer", to_svg(fig))]
+
+
+def simulate_sweep_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
+    pts = [p for p in r.get("pareto_front", []) if _num(p.get("latency_s")) and _num(p.get("energy_j"))]
+    if not pts:
+        return []
+    fig = _figure(7.0, 4.0)
+    ax = fig.add_subplot()
+    col = _colors([p["dataflow"] for p in pts])
+    for df, c in col.items():
+        sel = [p for p in pts if p["dataflow"] == df]
+        ax.scatter([p["latency_s"] * 1e3 for p in sel], [p["energy_j"] * 1e3 for p in sel], color=c, label=df)
+    for p in pts:
+        ax.annotate(f"{p['rows']}x{p['cols']}", (p["latency_s"] * 1e3, p["energy_j"] * 1e3), fontsize=6,
+                    xytext=(3, 2), textcoords="offset points")
+    ax.set_xlabel("latency (ms)")
+    ax.set_ylabel("energy (mJ, estimate)")
+    ax.legend(fontsize=8, title="dataflow (label: rows x cols)", title_fontsize=8)
+    return [("simulate sweep: Pareto front, latency vs energy", to_svg(fig))]
+
+
+# ---------------------------------------------------------------- catalog compare
+def compare_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
+    """Grouped bars: each metric as a ratio against the first device (missing values left blank)."""
+    devs = r.get("devices", [])
+    rows = [x for x in r.get("rows", []) if any(_num(v) is not None for v in x.get("ratio_vs_first", []))]
+    if len(devs) < 2 or not rows:
+        return []
+    fig = _figure(7.5, 1.0 + 0.32 * len(rows) * max(1, len(devs)) / 2)
+    ax = fig.add_subplot()
+    col = _colors(devs)
+    h = 0.8 / len(devs)
+    for j, d in enumerate(devs):
+        ys = [i + (j - (len(devs) - 1) / 2) * h for i in range(len(rows))]
+        vals = [_num(x["ratio_vs_first"][j]) if j < len(x["ratio_vs_first"]) else None for x in rows]
+        ax.barh([y for y, v in zip(ys, vals, strict=True) if v is not None], [v for v in vals if v is not None],
+                height=h, color=col[d], label=d)
+    ax.set_yticks(range(len(rows)), [x["metric"] for x in rows], fontsize=7)
+    ax.invert_yaxis()
+    ax.axvline(1.0, color="black", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel(f"ratio vs {devs[0]} (x, log scale; datasheet values)")
+    ax.legend(fontsize=8)
+    return [(f"catalog compare: each metric relative to {devs[0]}", to_svg(fig))]
+
+
+_PLOTTERS: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
+    "probe": probe_plots, "profile": profile_plots, "plan": plan_plots, "plan-explain": explain_plots,
+    "plan-serve": serve_plots, "validate": validate_plots, "simulate-run": simulate_run_plots,
+    "simulate-sweep": simulate_sweep_plots, "catalog-compare": compare_plots}
+
+
+def plots_for(kind: str, result: dict[str, Any]) -> list[tuple[str, str]]:
+    """[(caption, inline svg)] for a result of `kind`; empty for kinds without plots."""
+    plotter = _PLOTTERS.get(kind)
+    return plotter(result) if plotter else []

@@ -1,0 +1,117 @@
+"""Console tables (rich) for `accelopt profile`: step time, breakdown, FLOP/s and MFU, memory, energy,
+roofline and the diagnosis. Formatting only: every number comes from the ProfileResult."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from accelopt.units import fmt_byte_per_s, fmt_bytes, fmt_flop_per_s, fmt_flops, fmt_joules, fmt_pct, fmt_seconds
+
+TOP_OPS = 12
+
+
+def _stats_row(label: str, s: Any, total: float | None = None) -> list[str]:
+    share = fmt_pct(s.median / total) if total else ""
+    return [label, fmt_seconds(s.median), fmt_seconds(s.p10), fmt_seconds(s.p90), share]
+
+
+def step_table(r: Any) -> Table:
+    t = Table(title=f"{r.name} — {r.mode} step, {r.dtype}, {r.device}, batch {r.batch_size}, "
+                    f"{r.environment.get('threads')} threads")
+    for col in ("", "median", "p10", "p90", "share"):
+        t.add_column(col, justify="right" if col else "left")
+    t.add_row(*_stats_row(f"step ({r.step_time.n} steps, uninstrumented)", r.step_time))
+    total = r.breakdown_total_s()
+    for phase, s in r.breakdown.items():
+        t.add_row(*_stats_row(f"  {phase.replace('_', ' ')}", s, total))
+    t.add_row("  sum of phases (instrumented pass)", fmt_seconds(total), "", "", "")
+    t.caption = f"{r.samples_per_s:.3g} samples/s; phases synchronized at each boundary in a separate pass"
+    return t
+
+
+def compute_table(r: Any) -> Table:
+    t = Table(title="work and utilization")
+    t.add_column("")
+    t.add_column("value", justify="right")
+    t.add_column("how", justify="left")
+    t.add_row("FLOPs per step", fmt_flops(r.flops_per_step), "captured step (2 FLOP per multiply-accumulate)")
+    t.add_row("  of which matmul/conv/attention", fmt_flops(r.matmul_flops_per_step), "")
+    t.add_row("achieved", fmt_flop_per_s(r.achieved_flop_per_s), "FLOPs per step / median step time")
+    for label, name, peak, mfu in (("catalog", r.catalog_name, r.catalog_peak_flop_per_s, r.mfu_catalog),
+                                   ("probed", r.probed_name, r.probed_peak_flop_per_s, r.mfu_probed)):
+        how = f"{name}, {r.peak_dtype} peak {fmt_flop_per_s(peak)}" if peak else (
+            f"no {r.peak_dtype} peak for {name}" if name else f"no {label} spec (n/a)")
+        t.add_row(f"MFU vs {label} peak", fmt_pct(mfu), how)
+    return t
+
+
+def memory_table(r: Any) -> Table:
+    m = r.memory
+    t = Table(title="memory")
+    t.add_column("")
+    t.add_column("bytes", justify="right")
+    t.add_column("how", justify="left", overflow="fold")
+    t.add_row(f"peak ({m.peak_kind})", fmt_bytes(m.peak_bytes, binary=True), m.methods.get("peak", ""))
+    t.add_row("  before the step", fmt_bytes(m.baseline_bytes, binary=True), "")
+    for key, label in (("parameters", "parameters"), ("gradients", "gradients"),
+                       ("optimizer_state", "optimizer state"), ("activations", "activations")):
+        t.add_row(f"  {label}", fmt_bytes(getattr(m, f"{key}_bytes"), binary=True), m.methods.get(key, ""))
+    return t
+
+
+def energy_table(r: Any) -> Table:
+    e = r.energy
+    est = " (estimate)" if e.is_estimate else ""
+    t = Table(title="energy")
+    t.add_column("")
+    t.add_column("value", justify="right")
+    t.add_row("per step" + est, fmt_joules(e.energy_per_step_j) if e.energy_per_step_j is not None else "n/a")
+    t.add_row("per sample" + est, fmt_joules(e.energy_per_sample_j) if e.energy_per_sample_j is not None else "n/a")
+    t.add_row("source", e.source + (f" — {e.note}" if e.note else ""))
+    if e.window_s:
+        t.add_row("window", f"{fmt_seconds(e.window_s)} over {e.steps_in_window} steps")
+    return t
+
+
+def roofline_table(r: Any, top: int = TOP_OPS) -> Table:
+    c = r.ceilings
+    t = Table(title=f"roofline, top {top} ops by {r.op_time_kind.replace('_', ' ')} per step")
+    for col in ("op", "time", "share", "calls", "FLOP/B", "FLOP/s", "B/s", "of roof", "bound"):
+        t.add_column(col, justify="left" if col in ("op", "bound") else "right",
+                     no_wrap=col in ("op", "bound"))
+    for row in r.roofline[:top]:
+        t.add_row(row.op.removeprefix("aten::"), fmt_seconds(row.time_s), fmt_pct(row.time_s / r.profiled_step_s),
+                  f"{row.calls_per_step:g}",
+                  f"{row.intensity_flop_per_byte:.3g}" if row.intensity_flop_per_byte is not None else "-",
+                  fmt_flop_per_s(row.attained_flop_per_s), fmt_byte_per_s(row.attained_byte_per_s),
+                  fmt_pct(row.efficiency), row.verdict)
+    t.caption = (f"roofs: {fmt_flop_per_s(c.peak_flop_per_s)} ({c.dtype}), "
+                 f"{fmt_byte_per_s(c.memory_bandwidth_byte_per_s)}, ridge {c.ridge_flop_per_byte:.3g} FLOP/B — "
+                 f"{c.source}; shares of the profiled step {fmt_seconds(r.profiled_step_s)} "
+                 "(with profiler overhead); FLOPs and bytes per op in --json")
+    return t
+
+
+def diagnosis_table(d: Any) -> Table:
+    t = Table(title=f"verdict: {d.verdict}")
+    for col in ("#", "try", "evidence", "gain up to", "bound formula"):
+        t.add_column(col, justify="right" if col in ("#", "gain up to") else "left", overflow="fold")
+    for i, rec in enumerate(d.recommendations, 1):
+        t.add_row(str(i), rec.action, rec.evidence, f"{rec.speedup_max:.2f}x", rec.formula)
+    shares = ", ".join(f"{k} {fmt_pct(v)}" for k, v in d.shares.items())
+    t.caption = f"step shares: {shares}. " + " ".join(d.notes)
+    return t
+
+
+def render(r: Any, console: Console | None = None) -> None:
+    console = console or Console()
+    console.print(step_table(r))
+    console.print(compute_table(r))
+    console.print(memory_table(r))
+    console.print(energy_table(r))
+    console.print(roofline_table(r))
+    if r.diagnosis is not None:
+        console.print(diagnosis_table(r.diagnosis))

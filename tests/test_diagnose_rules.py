@@ -1,0 +1,106 @@
+"""Diagnosis: the bound verdict and the ranked recommendations, with their Amdahl bounds."""
+
+from __future__ import annotations
+
+import pytest
+
+from accelopt.hardware.catalog import get_device
+from accelopt.measure.diagnose import Facts, amdahl, diagnose_facts, op_shares, peak_ratio
+from accelopt.predict.roofline import RooflineRow
+
+
+def _row(op: str, time_s: float, verdict: str, kinds: tuple[str, ...] = (), t_roof: float = 0.0,
+         calls: float = 1) -> RooflineRow:
+    return RooflineRow(op=op, calls_per_step=calls, time_s=time_s, flops=0.0, bytes=0.0, intensity_flop_per_byte=None,
+                       attained_flop_per_s=0.0, attained_byte_per_s=0.0, roofline_time_s=t_roof,
+                       efficiency=t_roof / time_s if t_roof else None, verdict=verdict, kinds=kinds, dtypes=("fp32",))
+
+
+def _phases(data: float = 0.0, h2d: float = 0.0, fwd: float = 0.3, bwd: float = 0.5, opt: float = 0.2) -> dict:
+    return {"data_wait": data, "h2d_copy": h2d, "forward": fwd, "backward": bwd, "optimizer": opt}
+
+
+def test_amdahl_bounds() -> None:
+    assert amdahl(0.5, 2.0) == pytest.approx(1 / 0.75)
+    assert amdahl(0.34, float("inf")) == pytest.approx(1 / 0.66)
+    assert amdahl(0.0, 10.0) == 1.0
+
+
+def test_h100_bf16_over_fp32_peak_ratio_from_the_catalog() -> None:
+    # NVIDIA H100 SXM datasheet (2023): 989.5 TFLOP/s dense bf16 vs 67 TFLOP/s fp32
+    ratio, src = peak_ratio([(None, "probed"), (get_device("h100-sxm"), "catalog")], "fp32")
+    assert ratio == pytest.approx(989.5 / 67)
+    assert src == "catalog h100-sxm"
+    assert peak_ratio([(None, "probed")], "fp32") == (None, "")
+
+
+def test_input_pipeline_stall_is_the_verdict_and_first_recommendation() -> None:
+    rows = [_row("aten::mm", 0.3, "compute-bound", ("matmul",), t_roof=0.25),
+            _row("aten::add", 0.3, "memory-bound", t_roof=0.25)]
+    f = Facts(phase_s=_phases(data=0.34, fwd=0.2, bwd=0.3, opt=0.16), rows=rows, profiled_step_s=1.0, dtype="fp32",
+              device="cpu", train=True, meta={"num_workers": 0, "pin_memory": False})
+    d = diagnose_facts(f)
+    assert d.bound == "input pipeline"
+    top = d.recommendations[0]
+    assert top.category == "input pipeline"
+    assert "stalls 34% of the step: num_workers=0, pin_memory off" in top.evidence
+    assert top.speedup_max == pytest.approx(1 / (1 - 0.34))
+
+
+def test_fp32_matmuls_get_a_mixed_precision_bound_from_the_peak_ratio() -> None:
+    rows = [_row("aten::mm", 0.71, "compute-bound", ("matmul",), t_roof=0.6), _row("aten::add", 0.2, "memory-bound",
+                                                                                     ("elementwise",), t_roof=0.19)]
+    f = Facts(phase_s=_phases(), rows=rows, profiled_step_s=1.0, dtype="fp32", device="cuda:0", train=True,
+              peak_ratio_bf16=2.0, peak_ratio_source="catalog x")
+    d = diagnose_facts(f)
+    rec = next(r for r in d.recommendations if "autocast" in r.action)
+    assert rec.speedup_max == pytest.approx(1 / ((1 - 0.71) + 0.71 / 2.0))
+    assert "fp32 matmuls/convolutions take 71% of the step" in rec.evidence and "up to 1.55x" in rec.evidence
+    # no ratio known, or already bf16: no precision recommendation, and a note says why
+    d2 = diagnose_facts(Facts(phase_s=_phases(), rows=rows, profiled_step_s=1.0, dtype="fp32", device="cpu",
+                              train=True))
+    assert not any("autocast" in r.action for r in d2.recommendations)
+    assert any("peak ratio unknown" in n for n in d2.notes)
+
+
+def test_launch_bound_gpu_step_points_at_overhead() -> None:
+    rows = [_row("aten::add", 0.1, "overhead-bound", calls=500), _row("aten::mm", 0.1, "compute-bound", ("matmul",),
+                                                                     t_roof=0.09)]
+    f = Facts(phase_s=_phases(), rows=rows, profiled_step_s=1.0, dtype="bf16", device="cuda:0", train=True)
+    d = diagnose_facts(f)
+    # 10% overhead-bound ops + 80% of the step with the GPU idle (no kernel running)
+    assert d.bound == "host overhead"
+    assert d.shares["host overhead"] == pytest.approx(0.9)
+    top = d.recommendations[0]
+    assert "CUDA graphs" in top.action and top.speedup_max == pytest.approx(10.0)
+
+
+def test_compute_bound_at_low_efficiency_verdict() -> None:
+    rows = [_row("aten::mm", 0.9, "compute-bound", ("matmul",), t_roof=0.09)]
+    f = Facts(phase_s=_phases(opt=0.0), rows=rows, profiled_step_s=1.0, dtype="bf16", device="cpu", train=True,
+              mfu=0.08)
+    d = diagnose_facts(f)
+    assert d.bound == "compute-bound ops"
+    assert d.verdict.startswith("compute-bound at low efficiency (10% of the compute roof")
+    assert "MFU 8%" in d.verdict
+    rec = next(r for r in d.recommendations if r.category == "compute-bound ops")
+    assert rec.speedup_max == pytest.approx(1 / (0.1 + 0.9 * 0.1))
+
+
+def test_small_shares_give_no_recommendation_and_ranking_is_by_gain() -> None:
+    rows = [_row("aten::mm", 0.97, "compute-bound", ("matmul",), t_roof=0.9)]
+    f = Facts(phase_s=_phases(data=0.01, opt=0.01), rows=rows, profiled_step_s=1.0, dtype="bf16", device="cpu",
+              train=True)
+    assert diagnose_facts(f).recommendations == []
+    rows = [_row("aten::mm", 0.5, "compute-bound", ("matmul",), t_roof=0.05),
+            _row("aten::add", 0.3, "memory-bound", t_roof=0.2)]
+    d = diagnose_facts(Facts(phase_s=_phases(opt=0.0), rows=rows, profiled_step_s=1.0, dtype="bf16", device="cpu",
+                             train=True))
+    gains = [r.speedup_max for r in d.recommendations]
+    assert gains == sorted(gains, reverse=True) and len(gains) >= 2
+
+
+def test_op_shares_include_unattributed_host_time() -> None:
+    s = op_shares([_row("a", 0.2, "memory-bound"), _row("b", 0.3, "compute-bound")], 1.0)
+    assert s["unattributed"] == pytest.approx(0.5)
+    assert s["overhead-bound"] == 0.0

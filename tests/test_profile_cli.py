@@ -1,0 +1,78 @@
+"""`accelopt profile` from the command line: JSON output, user files, saved workloads, bad inputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from accelopt.cli.main import main
+from accelopt.workload.types import Workload
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ["--steps", "3", "--warmup", "1"]
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = 0
+    try:
+        main(argv)
+    except SystemExit as e:
+        code = int(e.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_zoo_model_json_and_saved_workload(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wpath = tmp_path / "w.json"
+    code, out, _ = _run(["profile", "mlp", *FAST, "--json", "--save-workload", str(wpath),
+                         "--catalog-device", "h100-sxm"], capsys)
+    assert code == 0
+    d = json.loads(out)  # nothing but the JSON document on stdout
+    assert d["name"] == "mlp-tiny" and d["step_time_s"]["n"] == 3
+    assert set(d["breakdown_s"]) == {"data_wait", "h2d_copy", "forward", "backward", "optimizer"}
+    assert d["mfu"]["catalog"]["device"] == "h100-sxm" and d["mfu"]["probed"]["mfu"] is None
+    assert d["roofline"]["ops"] and d["diagnosis"]["bound"]
+    assert d["memory"]["parameters_bytes"] > 0
+    w = Workload.load(wpath)
+    assert w.total_flops() == pytest.approx(d["flops_per_step"])
+
+
+def test_user_file_tables(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["profile", f"{ROOT}/examples/my_model.py:build", *FAST, "--mode", "inference"], capsys)
+    assert code == 0
+    assert "small-convnet" in out and "roofline" in out and "verdict" in out
+
+
+@pytest.mark.parametrize(("argv", "match"), [
+    (["profile", "no-such-model"], "unknown"),
+    (["profile", "mlp", "--mode", "eval"], "mode"),
+    (["profile", "mlp", "--dtype", "int8"], "dtype"),
+    (["profile", "mlp", "--device", "cuda:0"], "CUDA"),
+    (["profile", "mlp", "--catalog-device", "h100-sxmm"], "h100-sxm"),
+    (["profile", "mlp", "--probed", "missing.toml"], "--probed"),
+    (["profile", "mlp", "--trace", "/no/such/dir/t.json"], "trace"),
+    (["profile", "mlp", "--save-workload", "/no/such/dir/w.json"], "save-workload"),
+    (["profile", "missing.py:build"], "does not exist"),
+])
+def test_bad_inputs_exit_2_with_a_fix(argv: list[str], match: str, capsys: pytest.CaptureFixture[str]) -> None:
+    if "cuda:0" in argv:
+        import torch
+
+        if torch.cuda.is_available():
+            pytest.skip("this machine has a CUDA GPU")
+    code, _, err = _run(argv, capsys)
+    assert code == 2
+    assert match in err and "fix:" in err
+
+
+def test_hugging_face_config_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("transformers")
+    cfg = {"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "n_layer": 1, "n_embd": 32, "n_head": 2,
+           "vocab_size": 128, "n_positions": 64}
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    code, out, _ = _run(["profile", str(tmp_path), "--seq-len", "16", "--batch-size", "2", *FAST, "--json"], capsys)
+    assert code == 0
+    d = json.loads(out)
+    assert d["batch_size"] == 2 and d["flops_per_step"] > 0

@@ -1,0 +1,101 @@
+"""Memory accounting: tensor bytes once per storage, optimizer state, saved activations, peak meters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+from accelopt.measure import memory
+from accelopt.measure.memory import (
+    SavedTensorMeter,
+    measure_memory,
+    measure_peak,
+    optimizer_state_bytes,
+    parameter_bytes,
+    tensor_bytes,
+)
+
+
+def test_tensor_bytes_counts_a_shared_storage_once() -> None:
+    w = torch.zeros(10, 10)  # 400 bytes
+    assert tensor_bytes([w, w.t(), w[:5]]) == 400
+    assert tensor_bytes([w, torch.zeros(3), None]) == 412
+
+
+def test_tied_weights_are_not_double_counted() -> None:
+    emb = nn.Embedding(16, 8)
+    head = nn.Linear(8, 16, bias=False)
+    head.weight = emb.weight  # weight tying (GPT-2 style)
+    model = nn.ModuleList([emb, head])
+    assert parameter_bytes(model) == 16 * 8 * 4
+
+
+def test_adamw_state_is_two_moments_plus_step_counters() -> None:
+    model = nn.Linear(8, 4)  # weight 32 + bias 4 params
+    opt = torch.optim.AdamW(model.parameters())
+    assert optimizer_state_bytes(opt) == 0
+    model(torch.randn(2, 8)).sum().backward()
+    opt.step()
+    # exp_avg and exp_avg_sq per parameter (fp32) + a 0-dim fp32 'step' tensor per parameter
+    assert optimizer_state_bytes(opt) == 2 * 36 * 4 + 2 * 4
+    assert optimizer_state_bytes(None) == 0
+
+
+def test_saved_tensor_meter_counts_activations_not_weights() -> None:
+    model = nn.Sequential(nn.Linear(8, 4), nn.ReLU())
+    x = torch.randn(3, 8)
+    meter = SavedTensorMeter(exclude=model.parameters())
+    with meter.track():
+        y = model(x)
+    # addmm saves its input (3x8 fp32 = 96 B) and the weight's transpose (excluded: a parameter's storage);
+    # relu saves its output (3x4 fp32 = 48 B)
+    assert meter.saved_bytes == 96 + 48
+    y.sum().backward()  # the unpack hook returns the tensors intact
+
+
+def test_cuda_peak_uses_allocator_statistics(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda d=None: calls.append("sync"))
+    monkeypatch.setattr(torch.cuda, "reset_peak_memory_stats", lambda d=None: calls.append("reset"))
+    monkeypatch.setattr(torch.cuda, "memory_allocated", lambda d=None: 1000)
+    monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda d=None: 5000)
+    peak, base, kind, how = measure_peak(lambda: calls.append("step"), "cuda:0")
+    assert (peak, base, kind) == (5000.0, 1000.0, "cuda-allocator")
+    assert calls == ["sync", "reset", "step", "sync"]  # reset before, synchronize before reading
+    assert "max_memory_allocated" in how
+
+
+def test_cuda_inference_activations_are_peak_minus_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda d=None: None)
+    monkeypatch.setattr(torch.cuda, "reset_peak_memory_stats", lambda d=None: None)
+    monkeypatch.setattr(torch.cuda, "memory_allocated", lambda d=None: 0)
+    monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda d=None: 10_000)
+    model = nn.Linear(10, 10)  # 110 params = 440 B
+    m = measure_memory(model=model, optimizer=None, step=lambda: None, device="cuda:0", train=False, saved=None)
+    assert m.activations_bytes == 10_000 - 440
+    assert m.gradients_bytes == 0 and m.optimizer_state_bytes == 0
+
+
+def test_cpu_peak_sees_an_allocation_inside_the_step() -> None:
+    if not memory.reset_rss_hwm():
+        pytest.skip("this kernel does not allow resetting VmHWM")
+    held: list[Any] = []
+
+    def step() -> None:
+        t = torch.ones(16 * 2**20)  # 64 MiB, touched so it is resident
+        held.append(float(t.sum()))
+
+    peak, base, kind, _ = measure_peak(step, "cpu")
+    assert kind == "process-rss-hwm-reset"
+    assert peak is not None and base is not None
+    assert peak - base >= 48 * 2**20  # most of the 64 MiB shows up in the high-water mark
+
+
+def test_cpu_falls_back_to_lifetime_high_water(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memory, "reset_rss_hwm", lambda: False)
+    peak, _, kind, how = measure_peak(lambda: None, "cpu")
+    assert kind == "process-rss-lifetime-hwm" and peak is not None and peak > 0
+    assert "ru_maxrss" in how

@@ -1,0 +1,91 @@
+"""`--html PATH` and history recording through the real commands (cli.main.main)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from accelopt.cli.main import main
+from accelopt.report import history
+from accelopt.report.figures import fmt
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> tuple[str, str]:
+    with pytest.raises(SystemExit) as e:
+        main(list(args))
+    assert (e.value.code or 0) == code
+    out = capsys.readouterr()
+    return out.out, out.err
+
+
+def _page(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    assert "<svg" in text and not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", text)
+    return text
+
+
+def test_plan_html_and_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    page = tmp_path / "plan.html"
+    out, err = _cli(capsys, "plan", "--model", "llama3-8b", "--tokens", "1e12", "--hardware", "h100-sxm",
+                    "--devices", "8,16", "--top", "2", "--json", "--html", str(page))
+    data = json.loads(out)  # stdout holds the JSON only
+    assert f"HTML report written to {page}" in err
+    text = _page(page)
+    assert fmt(data["best"][0]["train_time_s"], "s") in text and 'class="est"' in text
+    (run,) = history.list_runs()
+    assert run["command"] == "plan" and run["result"]["best"] == data["best"]
+    assert run["argv"][:5] == ["plan", "--model", "llama3-8b", "--tokens", "1e12"] and "--html" in run["argv"]
+
+
+def test_simulate_html_console(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    page = tmp_path / "sim.html"
+    out, _ = _cli(capsys, "simulate", "run", "-d", "eyeriss", "-m", "alexnet-conv", "--html", str(page))
+    assert "total" in out  # the console tables are still printed
+    text = _page(page)
+    run = history.load("latest")
+    assert run["command"] == "simulate-run"
+    assert fmt(run["result"]["totals"]["latency_s"], "s") in text and "eyeriss" in text
+
+
+def test_validate_html(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    page = tmp_path / "v.html"
+    _cli(capsys, "validate", "--html", str(page))
+    text = _page(page)
+    result = history.load("latest")["result"]
+    assert fmt(result["median_abs_error_held_out"], "fraction") in text
+    assert all(r["id"] in text for r in result["runs"])
+
+
+def test_serve_and_compare_html(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    _cli(capsys, "plan", "serve", "--model", "llama3-8b", "--batch", "1,8", "--html", str(tmp_path / "s.html"))
+    assert "TPOT" in _page(tmp_path / "s.html")
+    _cli(capsys, "catalog", "compare", "h100-sxm", "mi300x", "--html", str(tmp_path / "c.html"))
+    text = _page(tmp_path / "c.html")
+    assert "mi300x" in text and "ratio" in text
+    assert [r["command"] for r in history.list_runs()] == ["catalog-compare", "plan-serve"]
+
+
+def test_bad_html_path_keeps_output_and_history(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out, err = _cli(capsys, "validate", "--json", "--html", str(tmp_path / "nope" / "v.html"), code=2)
+    assert json.loads(out)["runs"]  # the JSON was printed before the error
+    run_id = history.run_ids()[-1]
+    assert "does not exist" in err and f"accelopt history show {run_id} --html" in err
+
+
+def test_no_history_env(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCELOPT_NO_HISTORY", "1")
+    _cli(capsys, "validate", "--json")
+    assert history.run_ids() == []
+
+
+def test_profile_html(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    page = tmp_path / "p.html"
+    out, _ = _cli(capsys, "profile", "mlp", "--steps", "3", "--warmup", "1", "--json", "--html", str(page))
+    data = json.loads(out)
+    text = _page(page)
+    assert fmt(data["step_time_s"]["median"], "s") in text and data["name"] in text
+    assert history.load("latest")["command"] == "profile"
+    assert ('class="est"' in text) is bool(data["energy"]["is_estimate"])  # measured step, energy may be estimated

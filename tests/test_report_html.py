@@ -1,0 +1,120 @@
+"""The self-contained HTML page: no external resources, inline SVG plots, key numbers, estimate labels."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accelopt.cli.main import main
+from accelopt.errors import InputError
+from accelopt.report.figures import fmt
+from accelopt.report.html import render_html, write_html
+
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+
+
+def _json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    with pytest.raises(SystemExit) as e:
+        main([*args, "--json"])
+    assert e.value.code in (0, None)
+    data: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return data
+
+
+def assert_self_contained(page: str) -> None:
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<svg" in page
+    assert not EXTERNAL.search(page), EXTERNAL.search(page)
+    for tag in ("<script", "<link", "<iframe", "@import", "url(http"):
+        assert tag not in page.lower()
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), "element ids shared between plots"
+
+
+def test_plan_page(capsys: pytest.CaptureFixture[str]) -> None:
+    r = _json(capsys, "plan", "--model", "llama3-8b", "--tokens", "1e12", "--hardware", "h100-sxm,mi300x",
+              "--devices", "8..32", "--top", "3")
+    page = render_html("plan", r, title="plan test", argv=["plan", "--model", "llama3-8b"])
+    assert_self_contained(page)
+    assert page.count("<svg") >= 1
+    best = r["best"][0]
+    assert fmt(best["train_time_s"], "s") in page
+    assert fmt(best["step_time_s"], "s") in page
+    assert "accelopt plan --model llama3-8b" in page
+    assert 'class="banner"' in page and page.count('class="est"') >= 5  # result says estimate: labelled
+    assert f"{r['candidates']:,}" in page
+
+
+def test_validate_page(capsys: pytest.CaptureFixture[str]) -> None:
+    r = _json(capsys, "validate")
+    page = render_html("validate", r, title="validate", argv=["validate"])
+    assert_self_contained(page)
+    for run in r["runs"][:5]:
+        assert run["id"] in page
+        assert fmt(run["predicted_step_s"], "s") in page
+    assert fmt(r["median_abs_error_held_out"], "fraction") in page
+    assert "predicted vs published" in page and 'class="est"' in page
+
+
+def test_simulate_page_labels_energy_estimates(capsys: pytest.CaptureFixture[str]) -> None:
+    r = _json(capsys, "simulate", "run", "-d", "tpu-v1", "-m", "alexnet-conv")
+    page = render_html("simulate-run", r, title="sim", argv=["simulate", "run"])
+    assert_self_contained(page)
+    assert fmt(r["totals"]["latency_s"], "s") in page
+    assert r["layers"][0]["name"] in page
+    # cycles are exact counts of the model, energy is an estimate: only energy-like rows carry the label
+    assert re.search(r"energy[^<]*<span class=\"est\">", page)
+    assert 'class="banner"' not in page
+
+
+def _probe_result(**fig: Any) -> dict[str, Any]:
+    figure = {"metric": "matmul.fp32", "unit": "flop_per_s", "median": 2.5e10, "p10": 2.0e10, "p90": 3.0e10,
+              "spread": 0.4, "n": 5, "detail": "best of 2 shapes", "catalog_peak": None, "fraction_of_peak": None}
+    figure.update(fig)
+    return {"device": {"name": "Test CPU", "torch_device": "cpu"}, "host": "h", "figures": [figure],
+            "ridge_flop_per_byte": 2.0, "skipped": [], "threads": 2, "torch_version": "x", "duration_s": 1.0}
+
+
+def test_measured_page_has_no_estimate_label() -> None:
+    page = render_html("probe", _probe_result(), title="probe", argv=["probe"])
+    assert_self_contained(page)
+    assert fmt(2.5e10, "FLOP/s") in page
+    assert 'class="est"' not in page and 'class="banner"' not in page
+
+
+@pytest.mark.parametrize("is_estimate", [True, False])
+def test_profile_energy_label_follows_result(is_estimate: bool) -> None:
+    r = {"name": "m", "step_time_s": {"median": 0.01, "p10": 0.009, "p90": 0.012, "n": 3},
+         "breakdown_s": {"forward": {"median": 0.004}, "backward": {"median": 0.006}},
+         "energy": {"energy_per_step_j": 3.0, "energy_per_sample_j": 0.1, "is_estimate": is_estimate,
+                    "source": "tdp" if is_estimate else "nvml"},
+         "memory": {"peak_bytes": 2**30, "methods": {}}, "mfu": {}, "roofline": {"ops": []}}
+    page = render_html("profile", r, title="profile", argv=["profile", "m"])
+    assert_self_contained(page)
+    assert fmt(3.0, "J") in page
+    assert ('class="est"' in page) is is_estimate
+
+
+def test_write_html_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    r = _probe_result()
+    with pytest.raises(InputError, match="does not exist") as e:
+        write_html(tmp_path / "missing" / "p.html", "probe", r, title="t", argv=[])
+    assert "mkdir" in e.value.fix
+    with pytest.raises(InputError, match="is a folder"):
+        write_html(tmp_path, "probe", r, title="t", argv=[])
+    monkeypatch.setattr("accelopt.report.html.os.access", lambda *a, **k: False)  # root ignores chmod
+    with pytest.raises(InputError, match="not writable"):
+        write_html(tmp_path / "p.html", "probe", r, title="t", argv=[])
+    assert not (tmp_path / "p.html").exists()
+
+
+def test_write_html_writes_file(tmp_path: Path) -> None:
+    out = write_html(tmp_path / "p.html", "probe", _probe_result(catalog_peak=1e11, fraction_of_peak=0.25),
+                     title="probe <test>", argv=["probe", "--quick"])
+    page = out.read_text(encoding="utf-8")
+    assert_self_contained(page)
+    assert "probe &lt;test&gt;" in page and "25.0%" in page and "accelopt probe --quick" in page

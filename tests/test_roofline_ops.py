@@ -1,0 +1,137 @@
+"""Roofline per op: name joining, the bound verdicts, attribution of nested profiler events, ceilings."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from accelopt.errors import InputError
+from accelopt.hardware.catalog import get_device
+from accelopt.predict.roofline import (
+    Ceilings,
+    OpTimes,
+    _attribute,
+    ceilings_from_spec,
+    classify,
+    op_key,
+    profile_op_times,
+    roofline_rows,
+    time_by_verdict,
+    torch_dtype,
+)
+from accelopt.workload.types import Op, Workload
+
+ROOFS = Ceilings(peak_flop_per_s=1e12, memory_bandwidth_byte_per_s=1e11, dtype="fp32", source="test",
+                 is_measured=False)  # ridge = 10 FLOP/B
+
+
+def test_op_key_joins_capture_and_profiler_names() -> None:
+    assert op_key("aten.mm.default") == "aten::mm"
+    assert op_key("aten.addmm") == "aten::addmm"
+    assert op_key("aten::convolution") == "aten::convolution"
+    assert op_key("Optimizer.step#AdamW.step") == "Optimizer.step#AdamW.step"
+
+
+def test_h100_ceilings_from_the_catalog() -> None:
+    # NVIDIA H100 datasheet (2023), SXM: 989.5 TFLOP/s dense bf16, 3.35 TB/s HBM3 -> ridge ~295 FLOP/B
+    c = ceilings_from_spec(get_device("h100-sxm"), "bf16", "catalog h100-sxm")
+    assert c is not None
+    assert c.ridge_flop_per_byte == pytest.approx(989.5e12 / 3.35e12)
+    assert ceilings_from_spec(get_device("h100-sxm"), "int4", "catalog") is None  # peak not defined
+
+
+def test_classify_compute_memory_and_overhead() -> None:
+    # 1 GFLOP over 10 MB (100 FLOP/B > ridge 10) at 2 ms: roof 1 ms -> compute-bound at 50%
+    v, t_roof = classify(flops=1e9, bytes_=1e7, time_s=2e-3, calls=1, ceilings=ROOFS)
+    assert v == "compute-bound" and t_roof == pytest.approx(1e-3)
+    # 1 MFLOP over 10 MB (0.1 FLOP/B): roof = 1e7 / 1e11 = 100 µs; at 200 µs -> memory-bound
+    v, t_roof = classify(flops=1e6, bytes_=1e7, time_s=2e-4, calls=1, ceilings=ROOFS)
+    assert v == "memory-bound" and t_roof == pytest.approx(1e-4)
+    # a tiny op: roof 10 ns, measured 20 calls of 10 µs -> overhead-bound
+    v, _ = classify(flops=1e3, bytes_=1e3, time_s=2e-4, calls=20, ceilings=ROOFS)
+    assert v == "overhead-bound"
+    # the same distance from the roof but with long calls is a slow kernel, not overhead
+    v, _ = classify(flops=1e3, bytes_=1e3, time_s=2e-4, calls=1, ceilings=ROOFS)
+    assert v == "memory-bound"
+    # no work at all (views, bookkeeping)
+    assert classify(flops=0, bytes_=0, time_s=1e-5, calls=3, ceilings=ROOFS)[0] == "overhead-bound"
+
+
+def test_rows_join_workload_and_times_per_step() -> None:
+    w = Workload(name="w", ops=[
+        Op(name="aten.mm.default", kind="matmul", flops=1e9, bytes_read=6e6, bytes_written=4e6),
+        Op(name="aten.mm.default", kind="matmul", flops=1e9, bytes_read=6e6, bytes_written=4e6),
+        Op(name="aten.relu.default", kind="elementwise", flops=1e6, bytes_read=4e6, bytes_written=4e6),
+    ])
+    times = OpTimes(self_time_s={"aten::mm": 8e-3, "aten::relu": 4e-4, "aten::view": 1e-5},
+                    calls={"aten::mm": 4, "aten::relu": 2, "aten::view": 6}, steps=2, time_kind="self_cpu_time",
+                    wall_s=0.01)
+    rows = {r.op: r for r in roofline_rows(w, times, ROOFS)}
+    mm = rows["aten::mm"]
+    assert mm.time_s == pytest.approx(4e-3) and mm.calls_per_step == 2  # per step: 2 profiled steps
+    assert mm.flops == 2e9 and mm.bytes == 2e7
+    assert mm.attained_flop_per_s == pytest.approx(2e9 / 4e-3)
+    assert mm.efficiency == pytest.approx(2e-3 / 4e-3)
+    assert mm.verdict == "compute-bound" and mm.kinds == ("matmul",)
+    assert rows["aten::relu"].verdict == "memory-bound"
+    assert rows["aten::view"].verdict == "overhead-bound" and rows["aten::view"].intensity_flop_per_byte is None
+    by = time_by_verdict(rows.values())
+    assert by["compute-bound"] == pytest.approx(4e-3)
+    assert times.wall_per_step_s == pytest.approx(5e-3)
+
+
+@dataclass
+class _Ev:
+    name: str
+    self_cpu_time_total: float
+    cpu_parent: Any = None
+    self_device_time_total: float = 0.0
+    device_type: str = "DeviceType.CPU"
+
+
+def test_nested_events_are_charged_to_the_known_ancestor() -> None:
+    conv = _Ev("aten::convolution", 5.0)
+    inner = _Ev("aten::_convolution", 3.0, conv)
+    mkldnn = _Ev("aten::mkldnn_convolution", 100.0, inner, self_device_time_total=70.0)
+    other = _Ev("aten::empty", 2.0)
+    step = _Ev("ProfilerStep#1", 50.0)
+    times, calls = _attribute([conv, inner, mkldnn, other, step], {"aten::convolution"}, on_gpu=False)
+    assert times["aten::convolution"] == pytest.approx(108e-6)
+    assert calls == {"aten::convolution": 1, "aten::empty": 1}
+    assert "ProfilerStep#1" not in times
+    kernel = _Ev("implicit_gemm_kernel", 0.0, None, self_device_time_total=70.0, device_type="DeviceType.CUDA")
+    gpu_times, _ = _attribute([conv, inner, mkldnn, kernel], {"aten::convolution"}, on_gpu=True)
+    # device (kernel) time on a GPU, counted once: through the launching op, not again as the kernel's own event
+    assert gpu_times["aten::convolution"] == pytest.approx(70e-6)
+    assert "implicit_gemm_kernel" not in gpu_times
+
+
+def test_profile_op_times_on_a_real_step(tmp_path: Path) -> None:
+    model = torch.nn.Sequential(torch.nn.Linear(32, 32), torch.nn.ReLU())
+    x = torch.randn(8, 32)
+
+    def step() -> None:
+        model(x).sum().backward()
+
+    trace = tmp_path / "trace.json"
+    t = profile_op_times(step, lambda: None, 2, "cpu", known={"aten::addmm"}, trace_path=str(trace))
+    assert t.steps == 2 and t.time_kind == "self_cpu_time" and t.wall_s > 0
+    assert t.calls["aten::addmm"] == 2  # one per recorded step; the profiler's warm-up step is not counted
+    assert "traceEvents" in json.loads(trace.read_text())
+
+
+def test_unwritable_trace_path_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="trace"):
+        profile_op_times(lambda: torch.ones(2).sum().item() and None, lambda: None, 1, "cpu",
+                         trace_path=str(tmp_path / "missing-dir" / "t.json"))
+
+
+def test_torch_dtype_rejects_unknown() -> None:
+    assert torch_dtype("bf16") is torch.bfloat16
+    with pytest.raises(InputError, match="int8"):
+        torch_dtype("int8")
