@@ -112,3 +112,12 @@ def test_profiled_workload_data_parallel() -> None:
     assert p.terms["mem_total_bytes"][2] < p.terms["mem_total_bytes"][1]
     with pytest.raises(InputError, match="params"):
         evaluate_workload(Workload(name="x", ops=[]), get_device("h100-sxm"), np.array([1]), np.array([0]))
+
+
+def test_profiled_workload_without_seq_len_counts_samples() -> None:
+    # an MLP/CNN workload has seq_len None: --tokens then counts samples (batch_size per device per step)
+    w = Workload(name="mlp", meta={"params": 1e6, "batch_size": 32, "seq_len": None}, ops=[
+        Op(name="mm", kind="matmul", flops=2e9, bytes_read=1e7, bytes_written=1e6, phase="forward")])
+    p = evaluate_workload(w, get_device("h100-sxm"), np.array([1, 2]), np.array([0, 0]), tokens=3.2e4)
+    steps = 3.2e4 / 32
+    assert p.terms["train_time_s"][0] == pytest.approx(steps * p.terms["step_time_s"][0])

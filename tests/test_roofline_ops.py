@@ -52,12 +52,18 @@ def test_classify_compute_memory_and_overhead() -> None:
     # 1 MFLOP over 10 MB (0.1 FLOP/B): roof = 1e7 / 1e11 = 100 µs; at 200 µs -> memory-bound
     v, t_roof = classify(flops=1e6, bytes_=1e7, time_s=2e-4, calls=1, ceilings=ROOFS)
     assert v == "memory-bound" and t_roof == pytest.approx(1e-4)
-    # a tiny op: roof 10 ns, measured 20 calls of 10 µs -> overhead-bound
-    v, _ = classify(flops=1e3, bytes_=1e3, time_s=2e-4, calls=20, ceilings=ROOFS)
+    # a tiny op: roof 10 ns, 20 calls of 10 µs each, a trivial op call measured at 6 µs: the fixed cost
+    # (20 x 6 µs = 120 µs) is over half of the 200 µs -> overhead-bound
+    v, _ = classify(flops=1e3, bytes_=1e3, time_s=2e-4, calls=20, ceilings=ROOFS, call_overhead_s=6e-6)
     assert v == "overhead-bound"
-    # the same distance from the roof but with long calls is a slow kernel, not overhead
-    v, _ = classify(flops=1e3, bytes_=1e3, time_s=2e-4, calls=1, ceilings=ROOFS)
+    # the same op where a call costs 4 µs: fixed cost 80 µs < half -> a slow op, classified by its intensity
+    v, _ = classify(flops=1e3, bytes_=1e3, time_s=2e-4, calls=20, ceilings=ROOFS, call_overhead_s=4e-6)
     assert v == "memory-bound"
+    # the same distance from the roof but with one long call is a slow kernel, not overhead
+    v, _ = classify(flops=1e3, bytes_=1e3, time_s=2e-4, calls=1, ceilings=ROOFS, call_overhead_s=6e-6)
+    assert v == "memory-bound"
+    # without a measured per-call cost nothing with work is charged to overhead
+    assert classify(flops=1e3, bytes_=1e3, time_s=2e-4, calls=20, ceilings=ROOFS)[0] == "memory-bound"
     # no work at all (views, bookkeeping)
     assert classify(flops=0, bytes_=0, time_s=1e-5, calls=3, ceilings=ROOFS)[0] == "overhead-bound"
 

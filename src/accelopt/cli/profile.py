@@ -25,6 +25,9 @@ def _load_bundle(model: str, *, size: str, batch_size: int | None, seq_len: int 
     """Resolve MODEL (zoo name, file.py:factory, HF config) to a ModelBundle with fp32 weights."""
     from accelopt.errors import InputError
 
+    for flag, v in (("--batch-size", batch_size), ("--seq-len", seq_len)):
+        if v is not None and v < 1:
+            raise InputError(f"{flag} {v} is not a positive number", f"pass {flag} 1 or more, or leave it out")
     path_part = model.rpartition(":")[0]
     if path_part.endswith(".py"):
         from accelopt.workload.userfile import load_user_factory
@@ -77,8 +80,9 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Argument(..., help="zoo name, path/file.py:factory, or HF config dir/config.json"),
         size: str = typer.Option("tiny", "--size", help="zoo size: tiny, small or realistic"),
         mode: str = typer.Option("train", "--mode", help="train (forward, backward, optimizer) or inference"),
-        batch_size: int | None = typer.Option(None, "--batch-size", min=1, help="samples per step (model default)"),
-        seq_len: int | None = typer.Option(None, "--seq-len", min=1, help="sequence length (transformers)"),
+        batch_size: int | None = typer.Option(None, "--batch-size", help="samples per step (model default)"),
+        seq_len: int | None = typer.Option(None, "--seq-len", help="tokens per sample (gpt, bert, HF, a factory "
+                                                                   "taking seq_len); image side for resnet"),
         dtype: str = typer.Option("fp32", "--dtype", help="fp32, or bf16/fp16 under torch.autocast"),
         device: str = typer.Option("cpu", "--device", help="cpu or cuda:N"),
         steps: int = typer.Option(20, "--steps", help="timed steps for the headline median/p10/p90"),
@@ -106,8 +110,6 @@ def register(app: typer.Typer) -> None:
         probed_spec = _probed_spec(probed)
         bundle = _load_bundle(model, size=size, batch_size=batch_size, seq_len=seq_len)
         workload = capture_for_profile(bundle, mode, dtype, device)
-        if save_workload:
-            _save(workload, save_workload)
         result = profile_step(bundle, mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup, spec=spec,
                               probed_spec=probed_spec, trace_path=trace, workload=workload)
         diagnose(result, spec=spec, probed_spec=probed_spec)
@@ -118,6 +120,7 @@ def register(app: typer.Typer) -> None:
             from accelopt.report.jsonout import emit
 
             emit(result)
+            _write_outputs(result, workload, save_workload, None)  # after the results: nothing measured is lost
             return
         from rich.console import Console
 
@@ -125,32 +128,38 @@ def register(app: typer.Typer) -> None:
 
         console = Console()
         render(result, console)
-        if save_workload:
-            console.print(f"workload written to {save_workload}")
-        if trace:
-            console.print(f"Chrome trace written to {trace} (open in chrome://tracing or ui.perfetto.dev)")
+        _write_outputs(result, workload, save_workload, console)
 
 
 def _check_outputs(trace: str | None, save_workload: str | None) -> None:
-    """Fail before minutes of measuring if an output file cannot be written."""
-    import os
-
-    from accelopt.errors import InputError
-    from accelopt.predict.roofline import check_trace_path
+    """Fail before minutes of measuring if an output file cannot be written (tried, not guessed)."""
+    from accelopt.predict.roofline import check_trace_path, check_writable
 
     if trace:
         check_trace_path(trace)
     if save_workload:
-        parent = Path(save_workload).resolve().parent
-        if not parent.is_dir() or not os.access(parent, os.W_OK):
-            raise InputError(f"cannot write --save-workload {save_workload}: folder {str(parent)!r} is missing or "
-                             "read-only", "pass a path in an existing, writable folder")
+        check_writable(save_workload, "--save-workload")
 
 
-def _save(workload: Any, path: str) -> None:
+def _write_outputs(result: Any, workload: Any, save_workload: str | None, console: Any) -> None:
+    """Write --save-workload, report the trace; after the results are shown, then fail if either did not work.
+
+    `console` None (--json): success notes are left out, so stdout holds only the JSON document."""
     from accelopt.errors import InputError
 
-    try:
-        workload.save(path)
-    except OSError as e:
-        raise InputError(f"cannot write the workload to {path}: {e}", "pass a writable --save-workload path") from None
+    problems: list[str] = []
+    if save_workload:
+        try:
+            workload.save(save_workload)
+            if console is not None:
+                console.print(f"workload written to {save_workload}")
+        except OSError as e:
+            problems.append(f"cannot write the workload to {save_workload}: {e.strerror or e}")
+    if result.trace_path:
+        if result.trace_error:
+            problems.append(f"the Chrome trace was not written to {result.trace_path}: {result.trace_error}")
+        elif console is not None:
+            console.print(f"Chrome trace written to {result.trace_path} (open in chrome://tracing or ui.perfetto.dev)")
+    if problems:
+        raise InputError("; ".join(problems) + " (the results above are complete)",
+                         "pass a path in a writable folder with free space and run again")

@@ -7,9 +7,11 @@ from typing import Any
 
 import typer
 
-HELP = """Runs recorded by probe, profile, plan (search, explain, serve), validate, simulate (run, sweep) and
-catalog compare, one JSON file each in $ACCELOPT_HOME/history (default ~/.accelopt/history).
-ACCELOPT_NO_HISTORY=1 stops recording."""
+HELP = """Recorded runs: list, show (re-render as HTML), compare two.
+
+Runs of probe, profile, plan (search, explain, serve), validate, simulate (run, sweep), catalog compare:
+
+one JSON file each in $ACCELOPT_HOME/history (default ~/.accelopt/history); ACCELOPT_NO_HISTORY=1 stops recording."""
 
 
 def _summary(run: dict[str, Any], n: int = 3) -> str:
@@ -168,4 +170,4 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         _compare(id_a, id_b, as_json)
 
-    app.add_typer(hist, name="history", help="recorded runs: list, show (re-render as HTML), compare two")
+    app.add_typer(hist, name="history", help=HELP)

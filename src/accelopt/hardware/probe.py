@@ -30,6 +30,7 @@ from accelopt.errors import InputError, MeasurementError, UnsupportedError
 from accelopt.hardware.detect import DetectedDevice
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
+from accelopt.paths import accelopt_home
 from accelopt.units import GiB, MiB
 
 CPU_DTYPES = ("fp32", "bf16")
@@ -540,7 +541,7 @@ def _slug(text: str) -> str:
 
 def default_spec_path(result: ProbeResult) -> Path:
     """~/.accelopt/probe/<host>-<device>.toml"""
-    return Path.home() / ".accelopt" / "probe" / f"{_slug(result.host)}-{_slug(result.device.torch_device)}.toml"
+    return accelopt_home() / "probe" / f"{_slug(result.host)}-{_slug(result.device.torch_device)}.toml"
 
 
 def _toml_str(s: str) -> str:

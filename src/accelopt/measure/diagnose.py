@@ -158,7 +158,8 @@ def _rec_overhead(f: Facts, shares: Mapping[str, float]) -> Recommendation | Non
               "fuse small ops and remove Python/dispatch cost with torch.compile, or a larger batch per step")
     return Recommendation(
         action=action,
-        evidence=f"ops far below their roofline with short calls take {_pct(shares['overhead-bound'])} and host time "
+        evidence=f"overhead-bound ops (fixed per-call cost >= half their time, or no work) take "
+                 f"{_pct(shares['overhead-bound'])} and host time "
                  f"outside any op {_pct(shares['unattributed'])} of the profiled step"
                  + (" (the GPU idles then)" if gpu else ""),
         share=s, speedup_max=amdahl(s, float("inf")), formula="1 / (1 - s_overhead), overhead removed entirely",

@@ -28,6 +28,7 @@ from accelopt.predict.roofline import (
     Ceilings,
     RooflineRow,
     ceilings_from_spec,
+    lift_ceilings,
     op_key,
     profile_op_times,
     quick_ceilings,
@@ -89,6 +90,11 @@ class ProfileResult:
     """Wall time per step under torch.profiler (the denominator of the roofline time shares)."""
     environment: dict[str, Any]
     meta: dict[str, Any] = field(default_factory=dict)
+    call_overhead_s: float | None = None
+    """Measured fixed cost of one op call (roofline.measure_call_overhead), the overhead-bound yardstick."""
+    trace_path: str | None = None
+    trace_error: str | None = None
+    """Why the Chrome trace could not be written; the measurement itself is complete."""
     diagnosis: Any = None
     """accelopt.measure.diagnose.Diagnosis, filled by diagnose()."""
 
@@ -115,8 +121,10 @@ class ProfileResult:
                                "mfu": self.mfu_probed}},
             "memory": self.memory.to_dict(), "energy": self.energy.to_dict(),
             "roofline": {"ceilings": self.ceilings.to_dict(), "time_kind": self.op_time_kind,
-                         "profiled_step_s": self.profiled_step_s,
+                         "profiled_step_s": self.profiled_step_s, "call_overhead_s": self.call_overhead_s,
+                         "overhead_rule": "calls * call_overhead_s >= time_s / 2 and roofline_time_s < time_s / 2",
                          "ops": [r.to_dict() for r in self.roofline]},
+            "trace": {"path": self.trace_path, "error": self.trace_error} if self.trace_path else None,
             "diagnosis": self.diagnosis.to_dict() if self.diagnosis is not None else None,
             "environment": self.environment, "meta": self.meta,
         }
@@ -343,9 +351,17 @@ def check_args(*, mode: str, dtype: str, device: str, steps: int, warmup: int) -
     if device.startswith("cuda"):
         import torch
 
+        try:
+            index = torch.device(device).index
+        except RuntimeError:
+            raise InputError(f"device {device!r} is not a device name", "use --device cpu, cuda or cuda:N") from None
         if not torch.cuda.is_available():
             raise UnsupportedError(f"device {device!r} was asked for but torch sees no CUDA device",
                                    "use --device cpu, or run on a machine with a CUDA GPU and a CUDA build of torch")
+        count = torch.cuda.device_count()
+        if index is not None and index >= count:
+            raise UnsupportedError(f"device {device!r} does not exist: torch sees {count} CUDA device(s)",
+                                   f"use --device cuda:0 ... cuda:{count - 1}")
     elif device != "cpu":
         raise InputError(f"device {device!r} is not supported", "use --device cpu or cuda:N")
 
@@ -376,6 +392,7 @@ def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", devic
     known = {op_key(o.name) for o in workload.ops}
     times = profile_op_times(runner.step, runner.sync, profiler_steps or max(2, min(steps, 5)), device, known,
                              trace_path)
+    roofs = lift_ceilings(workload, times, roofs)
     rows = roofline_rows(workload, times, roofs)
     energy = measure_energy(runner, step_time_s=headline.median, batch_size=bundle.batch_size,
                             spec=spec if spec is not None else probed_spec)
@@ -392,7 +409,8 @@ def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", devic
         mfu_probed=mfu(flops, headline.median, probed_peak), memory=memory, energy=energy, ceilings=roofs,
         roofline=rows, op_time_kind=times.time_kind,
         profiled_step_s=times.wall_per_step_s, environment=_environment(device),
-        meta=dict(getattr(bundle, "meta", {}) or {}))
+        meta=dict(getattr(bundle, "meta", {}) or {}), call_overhead_s=times.call_overhead_s,
+        trace_path=trace_path, trace_error=times.trace_error)
 
 
 def _pick_ceilings(probed_spec: Any, spec: Any, dtype: str, device: str) -> Ceilings:

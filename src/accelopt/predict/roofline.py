@@ -7,10 +7,17 @@ traffic cannot run faster than
     t_roof = max(F / peak_flop_per_s, B / memory_bandwidth_byte_per_s)            (Williams et al., eq. 1)
 
 and its arithmetic intensity I = F / B compared with the ridge point peak / bandwidth says which
-term binds (I >= ridge: compute-bound, I < ridge: memory-bound). An op whose measured time is far
-above t_roof and whose calls are short is dominated by per-call cost (Python and dispatcher work,
-kernel launches) rather than by either ceiling: overhead-bound (H. He, "Making Deep Learning Go
-Brrrr From First Principles", 2022, section "Overhead").
+term binds (I >= ridge: compute-bound, I < ridge: memory-bound). Every op call also pays a fixed
+cost whatever its size (Python and dispatcher work, on a GPU the kernel launch; H. He, "Making Deep
+Learning Go Brrrr From First Principles", 2022, section "Overhead"). That cost, c0, is measured in
+process: the median profiler self time of a trivial aten op (a 1-element add), read with the same
+profiler and time kind as the model's ops. An op is overhead-bound when that fixed cost makes up at
+least half of its time (calls x c0 >= time / 2) and the roofline bound does not explain it
+(t_roof < time / 2); ops doing no work at all (views, bookkeeping) are overhead-bound too.
+
+Non-matmul ops (elementwise, normalization, reductions) run on vector units, not on matrix
+engines, so their compute roof is the vector peak (the fp32 peak: CUDA cores on a GPU) where a
+spec gives one; matmul, convolution and attention use the peak of the dtype in use.
 
 Work (FLOPs, bytes) comes from the captured Workload; time comes from the profiler. They are
 joined by aten op name (aggregated over the step), since the capture (TorchDispatchMode) and the
@@ -19,7 +26,7 @@ profiler both see ops below autograd.
 
 from __future__ import annotations
 
-import os
+import dataclasses
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -28,12 +35,15 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError, MeasurementError
+from accelopt.workload.types import MATMUL_LIKE
 
-# An op attaining < 10% of its roofline bound is far from both ceilings ...
-OVERHEAD_EFFICIENCY = 0.10
-# ... and if its calls also average under 50 µs, per-call cost (CUDA launch ~5 µs, PyTorch eager
-# dispatch ~several µs per op, He 2022) is the likely cause rather than a slow kernel.
-OVERHEAD_CALL_S = 50e-6
+OVERHEAD_SHARE = 0.5
+"""An op is overhead-bound when its fixed per-call cost (calls x measured c0) is at least this share of
+its time, i.e. the work itself takes at most as long as the fixed cost of issuing it."""
+OVERHEAD_PROBE_CALLS = 200
+"""Trivial-op calls profiled to measure c0 (the median is kept, so a few preempted calls do not matter)."""
+QUICK_MM_CALL_S = 0.05
+"""quick_ceilings stops growing the matmul once one call takes this long (slow dtypes, e.g. CPU bf16)."""
 
 VERDICTS = ("compute-bound", "memory-bound", "overhead-bound")
 
@@ -48,6 +58,16 @@ class Ceilings:
     source: str
     """'catalog <name>', 'probed <file>' or 'quick in-process measurement' (see quick_ceilings)."""
     is_measured: bool
+    vector_peak_flop_per_s: float | None = None
+    """Compute roof of non-matmul ops (the fp32 vector peak); None = peak_flop_per_s."""
+    lower_bound: bool = False
+    """True for a quick measurement: a lower bound on the real roofs, lifted to what ops attain."""
+
+    def peak_for(self, kinds: Iterable[str]) -> float:
+        """The compute roof of an op of these kinds: matrix peak for matmul-like, else the vector peak."""
+        if self.vector_peak_flop_per_s is None or set(kinds) & MATMUL_LIKE:
+            return self.peak_flop_per_s
+        return self.vector_peak_flop_per_s
 
     @property
     def ridge_flop_per_byte(self) -> float:
@@ -57,7 +77,8 @@ class Ceilings:
         return {"peak_flop_per_s": self.peak_flop_per_s,
                 "memory_bandwidth_byte_per_s": self.memory_bandwidth_byte_per_s, "dtype": self.dtype,
                 "source": self.source, "is_measured": self.is_measured,
-                "ridge_flop_per_byte": self.ridge_flop_per_byte}
+                "ridge_flop_per_byte": self.ridge_flop_per_byte,
+                "vector_peak_flop_per_s": self.vector_peak_flop_per_s, "lower_bound": self.lower_bound}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,37 +105,97 @@ class RooflineRow:
 
 
 def ceilings_from_spec(spec: Any, dtype: str, label: str) -> Ceilings | None:
-    """Ceilings from an AcceleratorSpec for `dtype`, or None where the spec does not define the peak."""
+    """Ceilings from an AcceleratorSpec for `dtype`, or None where the spec does not define the peak.
+
+    The vector roof of non-matmul ops is the spec's fp32 peak where `dtype` is another one (e.g. bf16
+    tensor-core peak for matmuls, fp32 CUDA-core peak for elementwise ops)."""
     peak = spec.peak(dtype)
     if peak is None or not spec.memory_bandwidth_byte_per_s:
         return None
+    vector = spec.peak("fp32") if dtype != "fp32" else None
     return Ceilings(peak_flop_per_s=float(peak), memory_bandwidth_byte_per_s=float(spec.memory_bandwidth_byte_per_s),
-                    dtype=dtype, source=label, is_measured=bool(spec.measured))
+                    dtype=dtype, source=label, is_measured=bool(spec.measured),
+                    vector_peak_flop_per_s=float(vector) if vector else None)
+
+
+def _quick_matmul_peak(device: str, tdt: Any, repeats: int) -> tuple[float, int]:
+    """Best FLOP/s (2 n^3 / time) over a few square sizes, and the size that gave it.
+
+    Several sizes because the fastest differs by dtype and machine (e.g. bf16 on a CPU without
+    native bf16 units is fastest on small matrices)."""
+    import torch
+
+    from accelopt.measure.timing import cuda_sync_for, time_fn
+
+    sync = cuda_sync_for(device)
+    best, best_n = 0.0, 0
+    for n in ((1024, 4096) if device.startswith("cuda") else (128, 512, 1024)):
+        a = torch.randn(n, n, device=device).to(tdt)
+        b = torch.randn(n, n, device=device).to(tdt)
+        mm = time_fn(lambda: torch.mm(a, b), warmup=1, repeats=repeats, sync=sync)  # noqa: B023 (called here)
+        if 2 * n**3 / mm.min > best:
+            best, best_n = 2 * n**3 / mm.min, n
+        if mm.min > QUICK_MM_CALL_S:
+            break  # the next size costs ~8x more: stop while the whole measurement stays near a second
+    return best, best_n
 
 
 def quick_ceilings(device: str, dtype: str, *, repeats: int = 3) -> Ceilings:
-    """Measure both roofs in well under a second: the best of a few square matmuls and large copies.
+    """Measure both roofs in about a second: the best of a few square matmuls and large copies.
 
-    A lower bound on the device's real peaks (one shape, few repeats); `accelopt probe` sweeps more.
-    Matmul FLOPs = 2 n^3; a copy moves 2 x nbytes (read + write).
+    A lower bound on the device's real peaks (few shapes, few repeats; `accelopt probe` sweeps more),
+    so `lift_ceilings` raises it to what the step's own ops attain. Matmul FLOPs = 2 n^3; a copy
+    moves 2 x nbytes (read + write). For dtype != fp32 an fp32 matmul gives the vector roof of
+    non-matmul ops (TF32 off, so it is the fp32 rate).
     """
     import torch
 
     from accelopt.measure.timing import cuda_sync_for, time_fn
 
-    tdt = torch_dtype(dtype)
     sync = cuda_sync_for(device)
-    n = 4096 if device.startswith("cuda") else 1024
-    a = torch.randn(n, n, device=device).to(tdt)
-    b = torch.randn(n, n, device=device).to(tdt)
-    mm = time_fn(lambda: torch.mm(a, b), warmup=1, repeats=repeats, sync=sync)
+    peak, n = _quick_matmul_peak(device, torch_dtype(dtype), repeats)
+    vector: float | None = None
+    if dtype != "fp32":
+        tf32 = torch.backends.cuda.matmul.allow_tf32
+        torch.backends.cuda.matmul.allow_tf32 = False
+        try:
+            vector, _ = _quick_matmul_peak(device, torch.float32, repeats)
+        finally:
+            torch.backends.cuda.matmul.allow_tf32 = tf32
     elems = (64 if device.startswith("cuda") else 16) * 2**20  # 256 MiB / 64 MiB of fp32: far above caches
     src = torch.empty(elems, device=device, dtype=torch.float32)
     dst = torch.empty_like(src)
     cp = time_fn(lambda: dst.copy_(src), warmup=1, repeats=repeats, sync=sync)
-    return Ceilings(peak_flop_per_s=2 * n**3 / mm.min, memory_bandwidth_byte_per_s=2 * src.nbytes / cp.min,
-                    dtype=dtype, source=f"quick in-process measurement ({n}^3 matmul, {src.nbytes // 2**20} MiB copy)",
-                    is_measured=True)
+    return Ceilings(peak_flop_per_s=peak, memory_bandwidth_byte_per_s=2 * src.nbytes / cp.min,
+                    dtype=dtype, source=f"quick in-process measurement (best square matmul {n}^3, "
+                                        f"{src.nbytes // 2**20} MiB copy)",
+                    is_measured=True, vector_peak_flop_per_s=vector, lower_bound=True)
+
+
+def lift_ceilings(workload: Any, times: OpTimes, ceilings: Ceilings) -> Ceilings:
+    """Raise lower-bound roofs (quick_ceilings) to the best FLOP/s and B/s an op of the step attained.
+
+    A roof is an upper bound on what ops attain; a quick measurement of one shape can fall below
+    what a real op reaches (other shapes, data in cache), which would read as > 100% of the roof.
+    Roofs from a spec (catalog, probe) are left as they are."""
+    if not ceilings.lower_bound:
+        return ceilings
+    peak, vector, bw = ceilings.peak_flop_per_s, ceilings.vector_peak_flop_per_s, ceilings.memory_bandwidth_byte_per_s
+    for name, w in _workload_by_key(workload.ops).items():
+        t = times.self_time_s.get(name, 0.0) / times.steps
+        if t <= 0:
+            continue
+        if set(w["kinds"]) & MATMUL_LIKE or vector is None:
+            peak = max(peak, w["flops"] / t)
+        else:
+            vector = max(vector, w["flops"] / t)
+        bw = max(bw, w["bytes"] / t)
+    if (peak, vector, bw) == (ceilings.peak_flop_per_s, ceilings.vector_peak_flop_per_s,
+                              ceilings.memory_bandwidth_byte_per_s):
+        return ceilings
+    return dataclasses.replace(ceilings, peak_flop_per_s=peak, vector_peak_flop_per_s=vector,
+                               memory_bandwidth_byte_per_s=bw,
+                               source=ceilings.source + ", raised to the best an op of this step attained")
 
 
 def torch_dtype(dtype: str) -> Any:
@@ -147,6 +228,11 @@ class OpTimes:
     """'self_cpu_time' (CPU) or 'self_device_time' (GPU kernels)."""
     wall_s: float
     """Wall time of the profiled steps (with the profiler's own overhead), synchronized at the end."""
+    call_overhead_s: float | None = None
+    """c0: the fixed cost of one op call, the median self time of a trivial aten op under the same
+    profiler (see measure_call_overhead); None = not measured."""
+    trace_error: str | None = None
+    """Why the Chrome trace could not be written (None = written or not asked for)."""
 
     @property
     def wall_per_step_s(self) -> float:
@@ -179,24 +265,69 @@ def profile_op_times(step: Callable[[], None], sync: Callable[[], None], steps: 
             if i < steps - 1:  # a step() after the last active step would end the cycle and drop its events
                 prof.step()
         wall = time.perf_counter() - t0
-    if trace_path:
-        prof.export_chrome_trace(str(trace_path))  # logs (does not raise) on failure: check the file instead
-        if not Path(trace_path).is_file():
-            raise MeasurementError(f"the Chrome trace was not written to {trace_path}",
-                                   "check the disk space and permissions of that folder")
+    trace_error = _export_trace(prof, trace_path) if trace_path else None
     times, calls = _attribute(prof.events(), set(known), on_gpu)
     if not times:
         raise MeasurementError("the profiler recorded no ops", "check that the step runs PyTorch ops")
     return OpTimes(self_time_s=times, calls=calls, steps=steps,
-                   time_kind="self_device_time" if on_gpu else "self_cpu_time", wall_s=wall)
+                   time_kind="self_device_time" if on_gpu else "self_cpu_time", wall_s=wall,
+                   call_overhead_s=measure_call_overhead(device, sync), trace_error=trace_error)
+
+
+def _export_trace(prof: Any, trace_path: str) -> str | None:
+    """Write the Chrome trace; the reason it failed, or None. The measurement is kept either way."""
+    try:
+        prof.export_chrome_trace(str(trace_path))  # logs (does not raise) on most failures: check the file
+    except (OSError, RuntimeError) as e:
+        return f"{type(e).__name__}: {e}"
+    return None if Path(trace_path).is_file() else "the profiler did not write the file (disk full or no permission?)"
+
+
+def measure_call_overhead(device: str, sync: Callable[[], None], calls: int = OVERHEAD_PROBE_CALLS) -> float | None:
+    """c0: median profiler self time (the time kind the roofline uses) of a trivial aten op.
+
+    torch.add of two 1-element tensors does almost no work, so its time is the fixed per-call cost
+    every op pays: dispatch (and the profiler's own per-op cost, which the model's ops pay too);
+    on a GPU, the device time of a minimal kernel."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    on_gpu = device.startswith("cuda")
+    x = torch.ones(1, device=device)
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if on_gpu else [])
+    with profile(activities=acts) as prof:
+        for _ in range(calls):
+            torch.add(x, x)
+        sync()
+    samples = sorted(float(ev.self_device_time_total if on_gpu else ev.self_cpu_time_total) * 1e-6
+                     for ev in prof.events() if ev.name == "aten::add")
+    return samples[len(samples) // 2] if samples and samples[len(samples) // 2] > 0 else None
 
 
 def check_trace_path(trace_path: str) -> None:
     """Fail before profiling if the trace cannot be written (torch's exporter only logs errors)."""
-    parent = Path(trace_path).resolve().parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise InputError(f"cannot write the trace to {trace_path}: folder {str(parent)!r} is missing or read-only",
-                         "pass a --trace path in an existing, writable folder")
+    check_writable(trace_path, "--trace")
+
+
+def check_writable(path: str, option: str) -> None:
+    """InputError unless `path` can be opened for writing, found by trying (permission bits alone are
+    not enough: root passes os.access, /proc refuses new files). A file created by the try is removed."""
+    p = Path(path)
+    parent = p.resolve().parent
+    if p.is_dir():
+        raise InputError(f"cannot write {option} {path}: it is a folder", f"pass a file path to {option}")
+    if not parent.is_dir():
+        raise InputError(f"cannot write {option} {path}: folder {str(parent)!r} does not exist",
+                         f"create it first or pass a {option} path in an existing, writable folder")
+    existed = p.exists()
+    try:
+        with open(p, "a"):
+            pass
+    except OSError as e:
+        raise InputError(f"cannot write {option} {path}: {e.strerror or e}",
+                         f"pass a {option} path in an existing, writable folder") from None
+    if not existed:
+        p.unlink(missing_ok=True)
 
 
 def _attribute(events: Iterable[Any], known: set[str], on_gpu: bool) -> tuple[dict[str, float], dict[str, int]]:
@@ -232,16 +363,23 @@ def _workload_by_key(ops: Iterable[Any]) -> dict[str, dict[str, Any]]:
     return agg
 
 
-def classify(*, flops: float, bytes_: float, time_s: float, calls: float, ceilings: Ceilings) -> tuple[str, float]:
-    """(verdict, roofline time) for one op; see the module docstring for the rules."""
-    t_roof = max(flops / ceilings.peak_flop_per_s, bytes_ / ceilings.memory_bandwidth_byte_per_s)
+def classify(*, flops: float, bytes_: float, time_s: float, calls: float, ceilings: Ceilings,
+             kinds: Iterable[str] = (), call_overhead_s: float | None = None) -> tuple[str, float]:
+    """(verdict, roofline time) for one op; see the module docstring for the rules.
+
+    call_overhead_s: the measured fixed cost of one call (c0). Without it, only ops doing no work
+    read overhead-bound: the fixed cost is not known, so no time can be charged to it."""
+    peak = ceilings.peak_for(kinds)
+    t_roof = max(flops / peak, bytes_ / ceilings.memory_bandwidth_byte_per_s)
     if flops == 0 and bytes_ == 0:
         return "overhead-bound", 0.0  # no device work at all: dispatch, views, autograd bookkeeping
-    per_call = time_s / calls if calls > 0 else time_s
-    if time_s > 0 and t_roof / time_s < OVERHEAD_EFFICIENCY and per_call < OVERHEAD_CALL_S:
-        return "overhead-bound", t_roof
+    if call_overhead_s is not None and time_s > 0:
+        fixed_s = min(time_s, max(calls, 1.0) * call_overhead_s)
+        if fixed_s >= OVERHEAD_SHARE * time_s and t_roof < OVERHEAD_SHARE * time_s:
+            return "overhead-bound", t_roof
     intensity = flops / bytes_ if bytes_ > 0 else float("inf")
-    return ("compute-bound" if intensity >= ceilings.ridge_flop_per_byte else "memory-bound"), t_roof
+    ridge = peak / ceilings.memory_bandwidth_byte_per_s
+    return ("compute-bound" if intensity >= ridge else "memory-bound"), t_roof
 
 
 def roofline_rows(workload: Any, times: OpTimes, ceilings: Ceilings) -> list[RooflineRow]:
@@ -254,7 +392,8 @@ def roofline_rows(workload: Any, times: OpTimes, ceilings: Ceilings) -> list[Roo
         w = work.get(name, {"flops": 0.0, "bytes": 0.0, "kinds": set(), "dtypes": set()})
         if t <= 0:
             continue  # in the workload but never timed (e.g. folded into another kernel)
-        verdict, t_roof = classify(flops=w["flops"], bytes_=w["bytes"], time_s=t, calls=calls, ceilings=ceilings)
+        verdict, t_roof = classify(flops=w["flops"], bytes_=w["bytes"], time_s=t, calls=calls, ceilings=ceilings,
+                                   kinds=w["kinds"], call_overhead_s=times.call_overhead_s)
         rows.append(RooflineRow(
             op=name, calls_per_step=calls, time_s=t, flops=w["flops"], bytes=w["bytes"],
             intensity_flop_per_byte=(w["flops"] / w["bytes"]) if w["bytes"] > 0 else None,

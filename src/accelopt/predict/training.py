@@ -384,7 +384,8 @@ def evaluate_workload(workload: Any, spec: AcceleratorSpec, dp: Arr, zero: Arr, 
     g = np.where(zero >= 2, 2.0 * params / dpf, 2.0 * params)
     o = np.where(zero >= 1, 12.0 * params / dpf, 12.0 * params)
     total = w + g + o + acts + cal.framework_overhead_bytes
-    batch = float(workload.meta.get("batch_size", 1)) * float(workload.meta.get("seq_len", 1))
+    # tokens per sample: seq_len for sequence models; a model without one (MLP, CNN) counts samples
+    batch = float(workload.meta.get("batch_size") or 1) * float(workload.meta.get("seq_len") or 1)
     tokens_step = batch * dpf
     time_s = np.where(tokens > 0, tokens / tokens_step * step, 0.0)
     e_j = energy_j(spec, dpf, time_s, 1.0, fac) if spec.tdp_w is not None else np.full_like(step, np.nan)

@@ -17,14 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError, unknown_name
+from accelopt.paths import accelopt_home
 
 SCHEMA = 1
 _NO = ("", "0", "false", "no")
-
-
-def accelopt_home() -> Path:
-    env = os.environ.get("ACCELOPT_HOME")
-    return Path(env).expanduser() if env else Path.home() / ".accelopt"
 
 
 def history_dir() -> Path:

@@ -106,6 +106,12 @@ class _TfCfg:
     source: str = ""
 
 
+# Longest sequence each family was built for; every size of the family keeps it so that --seq-len cannot
+# silently build a model the family never had. GPT-2: 1024-token context (Radford et al. 2019, sec. 2.3);
+# BERT: sequences of at most 512 tokens (Devlin et al. 2019, sec. 3 / A.2).
+_MAX_POSITIONS = {"gpt": 1024, "bert": 512}
+
+
 _GPT = {
     "tiny": _TfCfg(2, 64, 4, 256, 256, 32, 2),
     "small": _TfCfg(4, 256, 4, 1024, 4096, 128, 8),
@@ -182,6 +188,9 @@ def _build_lm(kind: str, size: str, batch_size: int | None, seq_len: int | None,
 
     c = (_GPT if kind == "gpt" else _BERT)[size]
     b, t = batch_size or c.batch, seq_len or c.seq
+    if t > _MAX_POSITIONS[kind]:
+        raise InputError(f"seq_len {t} exceeds {kind}'s {_MAX_POSITIONS[kind]} positions",
+                         f"pass --seq-len {_MAX_POSITIONS[kind]} or less")
     _, LM = _transformer_classes()
     model = LM(c, t, causal=(kind == "gpt"))
 
@@ -360,5 +369,8 @@ def build(name: str, size: str = "tiny", *, batch_size: int | None = None, seq_l
     for field_name, v in (("batch_size", batch_size), ("seq_len", seq_len)):
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
             raise InputError(f"{field_name} = {v!r} must be a positive integer", f"pass a positive {field_name}")
+    if key == "mlp" and seq_len is not None:
+        raise InputError("mlp has no sequence length: seq_len applies to gpt, bert (tokens) and resnet (image side)",
+                         "leave out --seq-len for mlp")
     _torch_dtype(dtype)
     return _BUILDERS[key](sz, batch_size, seq_len, dtype)
