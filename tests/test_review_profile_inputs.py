@@ -103,7 +103,7 @@ def _assert_clear_error(code: int, err: str, match: str) -> None:
     (["gpt", "--probed", "missing.toml"], "--probed"),
 ])
 def test_bad_flags(argv: list[str], match: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(["profile", *argv, *FAST], capsys)
+    code, _, err = _run(["profile", *FAST, *argv], capsys)  # argv last: its --steps wins
     _assert_clear_error(code, err, match)
 
 
@@ -202,3 +202,12 @@ def test_trace_failing_after_the_measurement_keeps_the_results(models: Path, tmp
                            "--trace", str(tmp_path / "t.json")], capsys)
     _assert_clear_error(code, err, "Chrome trace was not written")
     assert "roofline" in out and "verdict" in out  # tables printed before the error
+
+
+def test_hugging_face_seq_len_past_its_positions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("transformers")
+    cfg = {"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "n_layer": 1, "n_embd": 32, "n_head": 2,
+           "vocab_size": 128, "n_positions": 64}
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    code, _, err = _run(["profile", str(tmp_path), "--seq-len", "65", *FAST], capsys)
+    _assert_clear_error(code, err, "64 positions")

@@ -78,14 +78,16 @@ def register(app: typer.Typer) -> None:
     @app.command("profile", help=HELP)
     def profile_cmd(
         model: str = typer.Argument(..., help="zoo name, path/file.py:factory, or HF config dir/config.json"),
-        size: str = typer.Option("tiny", "--size", help="zoo size: tiny, small or realistic"),
+        size: str = typer.Option("tiny", "--size", help="zoo models only: tiny, small or "
+                                                             "realistic (resnet also resnet18, resnet50)"),
         mode: str = typer.Option("train", "--mode", help="train (forward, backward, optimizer) or inference"),
         batch_size: int | None = typer.Option(None, "--batch-size", help="samples per step (model default)"),
         seq_len: int | None = typer.Option(None, "--seq-len", help="tokens per sample (gpt, bert, HF, a factory "
                                                                    "taking seq_len); image side for resnet"),
         dtype: str = typer.Option("fp32", "--dtype", help="fp32, or bf16/fp16 under torch.autocast"),
         device: str = typer.Option("cpu", "--device", help="cpu or cuda:N"),
-        steps: int = typer.Option(20, "--steps", help="timed steps for the headline median/p10/p90"),
+        steps: int = typer.Option(20, "--steps", help="timed steps for the headline median/p10/p90 (3 or "
+                                                              "more)"),
         warmup: int = typer.Option(3, "--warmup", help="uninstrumented warm-up steps"),
         catalog_device: str | None = typer.Option(None, "--catalog-device",
                                                   help="catalog entry for the peaks, e.g. h100-sxm "

@@ -31,13 +31,13 @@ def register(app: typer.Typer) -> None:
         from accelopt.units import fmt_pct, fmt_seconds
 
         tb = Table(title="published vs predicted step time (prediction = estimate)")
-        for col in ("run", "source", "hardware", "devices", "published", "predicted", "error", "pub. MFU",
-                    "pred. MFU", "role"):
+        for col in ("run", "source", "hardware", "devices", "published", "predicted", "error", "util.", "pub. util.",
+                    "pred. util.", "role"):
             tb.add_column(col)
         for r in results:
             tb.add_row(r.id, r.source, r.hardware, str(r.devices), fmt_seconds(r.published_step_s),
-                       fmt_seconds(r.predicted_step_s), f"{100 * r.error:+.1f}%", fmt_pct(r.published_mfu),
-                       fmt_pct(r.predicted_mfu), "fit" if r.fitted else "test")
+                       fmt_seconds(r.predicted_step_s), f"{100 * r.error:+.1f}%", r.utilization,
+                       fmt_pct(r.published_mfu), fmt_pct(r.predicted_mfu), "fit" if r.fitted else "test")
         from accelopt.cli.plan import console
 
         con = console()

@@ -33,6 +33,9 @@ class RunResult:
     published_mfu: float | None
     predicted_mfu: float
     fitted: bool
+    utilization: str = "MFU"
+    """What published_mfu/predicted_mfu measure: 'MFU' (model FLOPs) or 'HFU' (hardware FLOPs, recompute
+    included — Narayanan et al. 2021 report TFLOP/s that count the recomputed forward pass)."""
     """True when the calibration was fitted on this run (then it is not a test of the model)."""
 
     @property
@@ -92,9 +95,12 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -
         hw_flops = 96.0 * B * s * L * h * h * (1 + s / (6 * h) + V / (16 * L * h))  # Narayanan 2021 eq. 3
         pub = hw_flops / (n * float(row["tflops_per_gpu"]) * 1e12)
     pub_mfu = float(row["mfu_pct"]) / 100 if row.get("mfu_pct") else None
+    # Narayanan 2021's utilization counts recomputed FLOPs (hardware FLOPs): compare like with like.
+    kind = "HFU" if row["source"].startswith("Narayanan") else "MFU"
     return RunResult(id=row["id"], source=row["source"], hardware=spec.name, devices=n, published_step_s=pub,
-                     predicted_step_s=pred["step_time_s"], published_mfu=pub_mfu, predicted_mfu=pred["mfu"],
-                     fitted=row["id"] in cal.fitted_on)
+                     predicted_step_s=pred["step_time_s"], published_mfu=pub_mfu,
+                     predicted_mfu=pred["hfu"] if kind == "HFU" else pred["mfu"],
+                     fitted=row["id"] in cal.fitted_on, utilization=kind)
 
 
 def validate_all(runs_path: Path | str | None = None, calibration: Path | str | None = None) -> list[RunResult]:

@@ -221,13 +221,15 @@ def _serve_tables(r: dict[str, Any]) -> list[Table]:
 
 def _validate_tables(r: dict[str, Any]) -> list[Table]:
     t = Table("published vs predicted step time", ["run", "source", "hardware", "devices", "published", "predicted",
-                                                   "error", "pub. MFU", "pred. MFU", "role"], est_cols={5, 6, 8})
+                                                   "error", "util.", "pub. util.", "pred. util.", "role"],
+              est_cols={5, 6, 9})
     for x in r.get("runs", []):
         err = x.get("error")
         t.rows.append([str(x.get("id")), str(x.get("source")), str(x.get("hardware")), _g(x.get("devices")),
                        fmt(x.get("published_step_s"), "s"), fmt(x.get("predicted_step_s"), "s"),
                        f"{100 * err:+.1f}%" if isinstance(err, int | float) else "n/a",
-                       fmt(x.get("published_mfu"), "fraction"), fmt(x.get("predicted_mfu"), "fraction"),
+                       str(x.get("utilization", "MFU")), fmt(x.get("published_mfu"), "fraction"),
+                       fmt(x.get("predicted_mfu"), "fraction"),
                        "fit" if x.get("fitted") else "test"])
     t.note = (f"median |error| on held-out runs {fmt(r.get('median_abs_error_held_out'), 'fraction')}; "
               f"all runs {fmt(r.get('median_abs_error_all'), 'fraction')}")
