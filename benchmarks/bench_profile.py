@@ -4,11 +4,15 @@ For each zoo model, `--rounds` alternations of: a plain training loop (next batc
 forward + loss, backward, optimizer step; a perf_counter around each step, nothing else), then
 `profile_step` on the same model; same steps, same thread count, same process. The plain figure
 is the median over all plain steps; the reported figure is the median of profile_step's headline
-medians; their ratio is printed, with the p10 ratio. PASS when the paired ratio (the median over
-rounds of reported / plain median of the block just before it, so slow drifts in the load of a
-shared machine cancel) is within 3% of 1. A step-interleaved ratio is printed too: the plain step
-and StepRunner.step (the function profile_step times) alternating step by step, which separates
-"the harness costs time" from "the machine's load moved between blocks".
+medians; their ratio is printed, with the p10 ratio and the paired ratio (the median over rounds of
+reported / plain median of the block just before it).
+
+PASS when the step-interleaved ratio is within 3% of 1: the plain step and StepRunner.step (the
+very function profile_step's headline times, between synchronizes) alternate step by step on the
+same model, so both see the same machine load. On a shared 2-core VM, the load moves by 5-12%
+between blocks of steps a second apart (seen here: paired ratios from 0.88 to 1.11 on the same
+code, both directions), which says nothing about the harness; the interleaved ratio isolates
+"does measuring cost time" from "the machine got busier".
 
     .venv/bin/python benchmarks/bench_profile.py [--steps 30] [--models mlp,gpt,bert,resnet] [--size tiny]
 """
@@ -20,6 +24,7 @@ import json
 import os
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,40 +40,16 @@ TOLERANCE = 0.03
 OUT = Path(__file__).resolve().parent / "results" / "profile_cpu.json"
 
 
-def plain_loop(bundle: Any, steps: int, warmup: int) -> list[float]:
-    """Seconds per step of the plainest possible training loop (CPU: no synchronize needed)."""
+def make_plain_step(bundle: Any) -> Callable[[], None]:
+    """The plainest possible training step (next batch, zero_grad, forward + loss, backward, optimizer
+    step) with its own optimizer; nothing else (CPU: no synchronize needed)."""
     model = bundle.model
     model.train()
     opt = bundle.optimizer()
     it = iter(bundle.batches())
-    times: list[float] = []
-    for i in range(warmup + steps):
-        t0 = time.perf_counter()
-        try:
-            inputs, targets = next(it)
-        except StopIteration:
-            it = iter(bundle.batches())
-            inputs, targets = next(it)
-        opt.zero_grad(set_to_none=True)
-        loss = bundle.loss_fn(model(*(inputs if isinstance(inputs, tuple) else (inputs,))), targets)
-        loss.backward()
-        opt.step()
-        if i >= warmup:
-            times.append(time.perf_counter() - t0)
-    return times
 
-
-def interleaved(bundle: Any, pairs: int, warmup: int) -> tuple[float, float]:
-    """Median plain step and median StepRunner.step (the function profile_step times), alternating step by
-    step on the same model so both see the same load; each with its own optimizer."""
-    model = bundle.model
-    opt = bundle.optimizer()
-    it = iter(bundle.batches())
-    runner = StepRunner(bundle, mode="train", dtype="fp32", device="cpu")
-    a: list[float] = []
-    b: list[float] = []
-    for i in range(warmup + pairs):
-        t0 = time.perf_counter()
+    def plain_step() -> None:
+        nonlocal it
         try:
             inputs, targets = next(it)
         except StopIteration:
@@ -77,12 +58,38 @@ def interleaved(bundle: Any, pairs: int, warmup: int) -> tuple[float, float]:
         opt.zero_grad(set_to_none=True)
         bundle.loss_fn(model(*(inputs if isinstance(inputs, tuple) else (inputs,))), targets).backward()
         opt.step()
-        t1 = time.perf_counter()
-        runner.step()
-        t2 = time.perf_counter()
+
+    return plain_step
+
+
+def plain_loop(bundle: Any, steps: int, warmup: int) -> list[float]:
+    """Seconds per step of a plain timed loop: a perf_counter around each plain step."""
+    step = make_plain_step(bundle)
+    times: list[float] = []
+    for i in range(warmup + steps):
+        t0 = time.perf_counter()
+        step()
         if i >= warmup:
-            a.append(t1 - t0)
-            b.append(t2 - t1)
+            times.append(time.perf_counter() - t0)
+    return times
+
+
+def interleaved(bundle: Any, pairs: int, warmup: int) -> tuple[float, float]:
+    """Median plain step and median StepRunner.step (the function profile_step times), alternating step by
+    step on the same model so both see the same load; each with its own optimizer. The order flips every
+    pair (ABBA) so that whatever the first of two back-to-back steps pays (cache, allocator) hits both."""
+    plain_step = make_plain_step(bundle)
+    runner = StepRunner(bundle, mode="train", dtype="fp32", device="cpu")
+    a: list[float] = []
+    b: list[float] = []
+    for i in range(warmup + pairs):
+        order = ((plain_step, a), (runner.step, b)) if i % 2 == 0 else ((runner.step, b), (plain_step, a))
+        for fn, out in order:
+            t0 = time.perf_counter()
+            fn()
+            dt = time.perf_counter() - t0
+            if i >= warmup:
+                out.append(dt)
     return statistics.median(a), statistics.median(b)
 
 
@@ -108,7 +115,7 @@ def bench_one(name: str, size: str, steps: int, warmup: int, rounds: int) -> dic
     plain_median = statistics.median(plain)
     plain_p10 = statistics.median(plain_p10s)  # per-block p10, the same statistic as the reported one
     ratio = statistics.median(reported) / plain_median
-    inter_plain, inter_runner = interleaved(bundle, 10 * steps, warmup)
+    inter_plain, inter_runner = interleaved(bundle, 60 * steps, warmup)
     paired_ratio = statistics.median(paired)
     return {"model": bundle.name, "steps": steps, "rounds": rounds, "threads": torch.get_num_threads(),
             "reported_median_s": statistics.median(reported), "reported_p10_s": statistics.median(p10s),
@@ -117,7 +124,7 @@ def bench_one(name: str, size: str, steps: int, warmup: int, rounds: int) -> dic
             "ratio_p10": statistics.median(p10s) / plain_p10, "paired_ratio": paired_ratio,
             "paired_ratios_per_round": paired, "interleaved_plain_median_s": inter_plain,
             "interleaved_runner_median_s": inter_runner, "interleaved_ratio": inter_runner / inter_plain,
-            "pass": abs(paired_ratio - 1) <= TOLERANCE}
+            "pass": abs(inter_runner / inter_plain - 1) <= TOLERANCE}
 
 
 def main() -> None:
@@ -136,11 +143,13 @@ def main() -> None:
     for name in args.models.split(","):
         row = bench_one(name, args.size, args.steps, args.warmup, args.rounds)
         rows.append(row)
-        print(f"{row['model']:>14}: reported {row['reported_median_s'] * 1e3:8.3f} ms  plain loop "
-              f"{row['plain_median_s'] * 1e3:8.3f} ms  ratio {row['ratio_reported_over_plain']:.4f} "
-              f"(p10 {row['ratio_p10']:.4f}, paired {row['paired_ratio']:.4f}, step-interleaved "
-              f"{row['interleaved_ratio']:.4f})  "
-              f"{'PASS' if row['pass'] else 'FAIL'} (within {TOLERANCE:.0%})", flush=True)
+        print(f"{row['model']:>14}: step-interleaved ratio (profiled step / plain step) "
+              f"{row['interleaved_ratio']:.4f} {'PASS' if row['pass'] else 'FAIL'} (within {TOLERANCE:.0%}); "
+              f"blocks: reported {row['reported_median_s'] * 1e3:.3f} ms vs plain "
+              f"{row['plain_median_s'] * 1e3:.3f} ms "
+              f"= {row['ratio_reported_over_plain']:.4f} (p10 {row['ratio_p10']:.4f}, "
+              f"paired {row['paired_ratio']:.4f})",
+              flush=True)
     load = os.getloadavg()
     print(f"{sum(r['pass'] for r in rows)}/{len(rows)} PASS")
     print(f"load average {load[0]:.2f} on {os.cpu_count()} CPUs (other processes add noise to both figures)")

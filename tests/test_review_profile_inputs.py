@@ -134,6 +134,9 @@ def test_cuda_index_past_the_devices(monkeypatch: pytest.MonkeyPatch, capsys: py
     ("models.py:empty", [], "yielded nothing"),
     ("models.py:no_args", ["--batch-size", "2"], "takes no batch_size"),
     ("models.py:missing", [], "no function 'missing'"),
+    ("models.py", [], "path/to/file.py:factory"),  # the factory name left out
+    ("no-such-folder/", [], "no such file or folder"),  # a path, not a zoo name
+    ("models.py:build", ["--size", "small"], "zoo models only"),  # would be silently ignored
 ])
 def test_bad_user_files(spec: str, extra: list[str], match: str, models: Path,
                         capsys: pytest.CaptureFixture[str]) -> None:

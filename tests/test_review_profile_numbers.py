@@ -120,3 +120,39 @@ def test_mfu_is_na_where_the_peak_does_not_apply_and_json_is_complete() -> None:
     console = Console(width=120, record=True)
     render(r32, console)
     assert "no fp32 peak for bf16-only" in console.export_text()
+
+
+def test_energy_estimate_only_from_a_spec_of_the_same_kind() -> None:
+    from accelopt.measure.profiler import _same_kind
+
+    h100, cpu = get_device("h100-sxm"), _spec("my-cpu", {"fp32": 1e11})
+    assert _same_kind(h100, "cpu") is None and _same_kind(h100, "cuda:0") is h100
+    assert _same_kind(cpu, "cpu") is cpu and _same_kind(cpu, "cuda") is None
+
+
+def test_children_dispatches_count_toward_the_fixed_cost() -> None:
+    from dataclasses import dataclass
+    from typing import Any
+
+    from accelopt.predict.roofline import _attribute
+
+    @dataclass
+    class Ev:
+        name: str
+        self_cpu_time_total: float
+        cpu_parent: Any = None
+        self_device_time_total: float = 0.0
+        device_type: str = "DeviceType.CPU"
+
+    to_copy = Ev("aten::_to_copy", 1.0)
+    events = [to_copy, Ev("aten::empty_strided", 1.0, to_copy), Ev("aten::copy_", 1.0, to_copy)]
+    dispatches: dict[str, int] = {}
+    times, calls = _attribute(events, {"aten::_to_copy"}, on_gpu=False, dispatches=dispatches)
+    assert calls == {"aten::_to_copy": 1} and dispatches == {"aten::_to_copy": 3}
+    # one call of 3 µs made of 3 dispatches at 1 µs each: all fixed cost
+    w = Workload(name="w", ops=[Op(name="aten._to_copy.default", kind="elementwise", flops=0.0, bytes_read=8.0,
+                                   bytes_written=8.0)])
+    ot = OpTimes(self_time_s=times, calls=calls, steps=1, time_kind="self_cpu_time", wall_s=1e-5,
+                 call_overhead_s=1e-6, dispatches=dispatches)
+    (row,) = roofline_rows(w, ot, ROOFS)
+    assert row.verdict == "overhead-bound" and row.dispatches_per_step == 3

@@ -141,3 +141,15 @@ def test_torch_dtype_rejects_unknown() -> None:
     assert torch_dtype("bf16") is torch.bfloat16
     with pytest.raises(InputError, match="int8"):
         torch_dtype("int8")
+
+
+def test_quiet_profiler_log_drops_kineto_lines_only(capfd) -> None:
+    import os
+
+    from accelopt.predict.roofline import quiet_profiler_log
+
+    with quiet_profiler_log():
+        os.write(2, b"USDT:2026 SyncActivityProfilerHandler.cpp:52] profiler_start\n")
+        os.write(2, b"a real warning\n")
+    err = capfd.readouterr().err
+    assert "USDT" not in err and "a real warning" in err

@@ -21,7 +21,7 @@ MODEL is one of:
 """
 
 
-def _load_bundle(model: str, *, size: str, batch_size: int | None, seq_len: int | None) -> Any:
+def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_len: int | None) -> Any:
     """Resolve MODEL (zoo name, file.py:factory, HF config) to a ModelBundle with fp32 weights."""
     from accelopt.errors import InputError
 
@@ -29,7 +29,11 @@ def _load_bundle(model: str, *, size: str, batch_size: int | None, seq_len: int 
         if v is not None and v < 1:
             raise InputError(f"{flag} {v} is not a positive number", f"pass {flag} 1 or more, or leave it out")
     path_part = model.rpartition(":")[0]
-    if path_part.endswith(".py"):
+    is_path = path_part.endswith(".py") or model.endswith((".py", ".json")) or "/" in model or Path(model).exists()
+    if size is not None and is_path:
+        raise InputError(f"--size {size} applies to zoo models only, not to {model!r}",
+                         "leave out --size; size your own model in its factory or config.json")
+    if path_part.endswith(".py") or model.endswith(".py"):  # a bare file.py gets the ":factory" hint
         from accelopt.workload.userfile import load_user_factory
 
         kwargs = {k: v for k, v in (("batch_size", batch_size), ("seq_len", seq_len)) if v is not None}
@@ -44,10 +48,13 @@ def _load_bundle(model: str, *, size: str, batch_size: int | None, seq_len: int 
             raise InputError("the Hugging Face builder (accelopt.workload.hf) is not available",
                              "install the hf extra: pip install 'accelopt[hf]'") from e
         return build_from_hf_config(str(p), batch_size=batch_size, seq_len=seq_len)
+    if "/" in model or "\\" in model:  # meant as a path, not a zoo name
+        raise InputError(f"model {model!r}: no such file or folder",
+                         "pass an existing folder holding config.json, path/file.py:factory, or a zoo name")
     from accelopt.workload import zoo
 
     # fp32 weights: --dtype bf16/fp16 runs the step under torch.autocast (mixed precision)
-    return zoo.build(model, size, batch_size=batch_size, seq_len=seq_len, dtype="fp32")
+    return zoo.build(model, size or "tiny", batch_size=batch_size, seq_len=seq_len, dtype="fp32")
 
 
 def _catalog_spec(name: str | None, device: str) -> Any:
@@ -78,7 +85,7 @@ def register(app: typer.Typer) -> None:
     @app.command("profile", help=HELP)
     def profile_cmd(
         model: str = typer.Argument(..., help="zoo name, path/file.py:factory, or HF config dir/config.json"),
-        size: str = typer.Option("tiny", "--size", help="zoo models only: tiny, small or "
+        size: str | None = typer.Option(None, "--size", help="zoo models only: tiny (default), small or "
                                                              "realistic (resnet also resnet18, resnet50)"),
         mode: str = typer.Option("train", "--mode", help="train (forward, backward, optimizer) or inference"),
         batch_size: int | None = typer.Option(None, "--batch-size", help="samples per step (model default)"),

@@ -122,7 +122,8 @@ class ProfileResult:
             "memory": self.memory.to_dict(), "energy": self.energy.to_dict(),
             "roofline": {"ceilings": self.ceilings.to_dict(), "time_kind": self.op_time_kind,
                          "profiled_step_s": self.profiled_step_s, "call_overhead_s": self.call_overhead_s,
-                         "overhead_rule": "calls * call_overhead_s >= time_s / 2 and roofline_time_s < time_s / 2",
+                         "overhead_rule": "dispatches_per_step * call_overhead_s >= time_s / 2 "
+                                          "and roofline_time_s < time_s / 2",
                          "ops": [r.to_dict() for r in self.roofline]},
             "trace": {"path": self.trace_path, "error": self.trace_error} if self.trace_path else None,
             "diagnosis": self.diagnosis.to_dict() if self.diagnosis is not None else None,
@@ -284,7 +285,7 @@ def measure_energy(runner: StepRunner, *, step_time_s: float, batch_size: int, s
                             source="none", is_estimate=False, note="accelopt.measure.energy is not available")
     n = max(1, math.ceil(1.2 * ENERGY_WINDOW_S / max(step_time_s, 1e-9)))  # 20% margin over the window
     try:
-        meter = best_meter(runner.device, spec)
+        meter = best_meter(runner.device, _same_kind(spec, runner.device))
         runner.sync()
         meter.start()
         runner.run(n)
@@ -296,6 +297,15 @@ def measure_energy(runner: StepRunner, *, step_time_s: float, batch_size: int, s
     return EnergyResult(energy_per_step_j=per_step, energy_per_sample_j=per_step / batch_size,
                         window_s=reading.duration_s, steps_in_window=n, source=str(reading.source),
                         is_estimate=bool(reading.is_estimate), note=str(getattr(reading, "note", "")))
+
+
+def _same_kind(spec: Any, device: str) -> Any:
+    """`spec` if it describes this kind of device, else None: --catalog-device h100-sxm on a CPU run sets
+    the peaks for MFU, but its TDP says nothing about the CPU's power, so it must not feed an estimate."""
+    if spec is None:
+        return None
+    kind = getattr(spec, "kind", None)
+    return spec if kind == ("gpu" if device.startswith("cuda") else "cpu") else None
 
 
 def peak_dtype_for(dtype: str, device: str) -> str:

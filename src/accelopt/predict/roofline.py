@@ -12,7 +12,8 @@ cost whatever its size (Python and dispatcher work, on a GPU the kernel launch; 
 Learning Go Brrrr From First Principles", 2022, section "Overhead"). That cost, c0, is measured in
 process: the median profiler self time of a trivial aten op (a 1-element add), read with the same
 profiler and time kind as the model's ops. An op is overhead-bound when that fixed cost makes up at
-least half of its time (calls x c0 >= time / 2) and the roofline bound does not explain it
+least half of its time (dispatches x c0 >= time / 2, counting each aten call charged to the op,
+its children's too) and the roofline bound does not explain it
 (t_roof < time / 2); ops doing no work at all (views, bookkeeping) are overhead-bound too.
 
 Non-matmul ops (elementwise, normalization, reductions) run on vector units, not on matrix
@@ -26,10 +27,14 @@ profiler both see ops below autograd.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+import sys
+import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,6 +104,8 @@ class RooflineRow:
     verdict: str
     kinds: tuple[str, ...]
     dtypes: tuple[str, ...]
+    dispatches_per_step: float | None = None
+    """Aten calls charged to this op per step (its own and its children's), each paying the fixed cost."""
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
@@ -233,10 +240,33 @@ class OpTimes:
     profiler (see measure_call_overhead); None = not measured."""
     trace_error: str | None = None
     """Why the Chrome trace could not be written (None = written or not asked for)."""
+    dispatches: dict[str, int] = dataclasses.field(default_factory=dict)
+    """Timed events charged to each op (its own calls and its children's); empty = use `calls`."""
 
     @property
     def wall_per_step_s(self) -> float:
         return self.wall_s / self.steps
+
+
+@contextlib.contextmanager
+def quiet_profiler_log() -> Iterator[None]:
+    """Drop the 'USDT: ... profiler_start/stop' lines that torch's profiler (Kineto) writes straight to file
+    descriptor 2 at every start and stop; anything else written to stderr meanwhile is passed on."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            kept = [ln for ln in tmp.read().decode(errors="replace").splitlines(keepends=True)
+                    if not ln.startswith("USDT:")]
+            if kept:
+                sys.stderr.write("".join(kept))
 
 
 def profile_op_times(step: Callable[[], None], sync: Callable[[], None], steps: int, device: str,
@@ -254,7 +284,8 @@ def profile_op_times(step: Callable[[], None], sync: Callable[[], None], steps: 
         check_trace_path(trace_path)
     on_gpu = device.startswith("cuda")
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if on_gpu else [])
-    with profile(activities=acts, record_shapes=True, schedule=schedule(wait=0, warmup=1, active=steps)) as prof:
+    with quiet_profiler_log(), \
+            profile(activities=acts, record_shapes=True, schedule=schedule(wait=0, warmup=1, active=steps)) as prof:
         step()
         sync()
         prof.step()
@@ -266,12 +297,14 @@ def profile_op_times(step: Callable[[], None], sync: Callable[[], None], steps: 
                 prof.step()
         wall = time.perf_counter() - t0
     trace_error = _export_trace(prof, trace_path) if trace_path else None
-    times, calls = _attribute(prof.events(), set(known), on_gpu)
+    dispatches: dict[str, int] = {}
+    times, calls = _attribute(prof.events(), set(known), on_gpu, dispatches)
     if not times:
         raise MeasurementError("the profiler recorded no ops", "check that the step runs PyTorch ops")
     return OpTimes(self_time_s=times, calls=calls, steps=steps,
                    time_kind="self_device_time" if on_gpu else "self_cpu_time", wall_s=wall,
-                   call_overhead_s=measure_call_overhead(device, sync), trace_error=trace_error)
+                   call_overhead_s=measure_call_overhead(device, sync), trace_error=trace_error,
+                   dispatches=dispatches)
 
 
 def _export_trace(prof: Any, trace_path: str) -> str | None:
@@ -295,7 +328,7 @@ def measure_call_overhead(device: str, sync: Callable[[], None], calls: int = OV
     on_gpu = device.startswith("cuda")
     x = torch.ones(1, device=device)
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if on_gpu else [])
-    with profile(activities=acts) as prof:
+    with quiet_profiler_log(), profile(activities=acts) as prof:
         for _ in range(calls):
             torch.add(x, x)
         sync()
@@ -330,8 +363,12 @@ def check_writable(path: str, option: str) -> None:
         p.unlink(missing_ok=True)
 
 
-def _attribute(events: Iterable[Any], known: set[str], on_gpu: bool) -> tuple[dict[str, float], dict[str, int]]:
-    """Self time (s) and calls per op name, each event charged to its nearest known ancestor."""
+def _attribute(events: Iterable[Any], known: set[str], on_gpu: bool,
+               dispatches: dict[str, int] | None = None) -> tuple[dict[str, float], dict[str, int]]:
+    """Self time (s) and calls per op name, each event charged to its nearest known ancestor.
+
+    `dispatches` (filled if given): events with time charged to each op, its own and its children's
+    (e.g. _to_copy's empty_strided and copy_): each pays the fixed per-call cost once."""
     times: dict[str, float] = defaultdict(float)
     calls: dict[str, int] = defaultdict(int)
     for ev in events:
@@ -349,6 +386,8 @@ def _attribute(events: Iterable[Any], known: set[str], on_gpu: bool) -> tuple[di
         times[owner] += us * 1e-6
         if owner == ev.name:
             calls[owner] += 1
+        if dispatches is not None and us > 0:
+            dispatches[owner] = dispatches.get(owner, 0) + 1
     return dict(times), dict(calls)
 
 
@@ -389,17 +428,18 @@ def roofline_rows(workload: Any, times: OpTimes, ceilings: Ceilings) -> list[Roo
     for name in set(times.self_time_s) | set(work):
         t = times.self_time_s.get(name, 0.0) / times.steps
         calls = times.calls.get(name, 0) / times.steps
+        disp = times.dispatches.get(name, 0) / times.steps if times.dispatches else calls
         w = work.get(name, {"flops": 0.0, "bytes": 0.0, "kinds": set(), "dtypes": set()})
         if t <= 0:
             continue  # in the workload but never timed (e.g. folded into another kernel)
-        verdict, t_roof = classify(flops=w["flops"], bytes_=w["bytes"], time_s=t, calls=calls, ceilings=ceilings,
+        verdict, t_roof = classify(flops=w["flops"], bytes_=w["bytes"], time_s=t, calls=disp, ceilings=ceilings,
                                    kinds=w["kinds"], call_overhead_s=times.call_overhead_s)
         rows.append(RooflineRow(
             op=name, calls_per_step=calls, time_s=t, flops=w["flops"], bytes=w["bytes"],
             intensity_flop_per_byte=(w["flops"] / w["bytes"]) if w["bytes"] > 0 else None,
             attained_flop_per_s=w["flops"] / t, attained_byte_per_s=w["bytes"] / t, roofline_time_s=t_roof,
             efficiency=(t_roof / t) if t_roof > 0 else None, verdict=verdict,
-            kinds=tuple(sorted(w["kinds"])), dtypes=tuple(sorted(w["dtypes"]))))
+            kinds=tuple(sorted(w["kinds"])), dtypes=tuple(sorted(w["dtypes"])), dispatches_per_step=disp))
     rows.sort(key=lambda r: r.time_s, reverse=True)
     return rows
 

@@ -96,8 +96,8 @@ def roofline_table(r: Any, top: int = TOP_OPS) -> Table:
                   fmt_pct(row.efficiency), row.verdict)
     vector = (f", non-matmul ops {fmt_flop_per_s(c.vector_peak_flop_per_s)} (fp32 vector)"
               if c.vector_peak_flop_per_s else "")
-    c0 = (f"overhead-bound: calls x {fmt_seconds(r.call_overhead_s)} (measured cost of a trivial op call) "
-          ">= half the op's time; " if r.call_overhead_s else "overhead-bound: ops doing no work; ")
+    c0 = (f"overhead-bound: aten calls x {fmt_seconds(r.call_overhead_s)} (measured cost of a trivial op "
+          "call) >= half the op's time; " if r.call_overhead_s else "overhead-bound: ops doing no work; ")
     t.caption = (f"roofs: {fmt_flop_per_s(c.peak_flop_per_s)} ({c.dtype}){vector}, "
                  f"{fmt_byte_per_s(c.memory_bandwidth_byte_per_s)}, ridge {c.ridge_flop_per_byte:.3g} FLOP/B — "
                  f"{c.source}; {c0}shares of the profiled step {fmt_seconds(r.profiled_step_s)} "

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError, unknown_name
+from accelopt.userio import read_user_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -248,18 +249,8 @@ def load_design_text(text: str, where: str) -> Design:
 
 
 def load_design_file(path: Path | str) -> Design:
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"design file {p} does not exist", "check the path given to --design")
-    if not p.is_file():
-        raise InputError(f"design path {p} is not a file", "give a design TOML file (or a preset name)")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"design file {p} is not UTF-8 text", "save the design as a UTF-8 TOML file") from None
-    except OSError as e:
-        raise InputError(f"cannot read design file {p}: {e.strerror}", "check the file's permissions") from None
-    return load_design_text(text, str(p))
+    text = read_user_text(path, "design file", "check the path given to --design (or use a preset name)")
+    return load_design_text(text, str(path))
 
 
 def preset_names() -> list[str]:

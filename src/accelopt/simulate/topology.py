@@ -26,6 +26,7 @@ from pathlib import Path
 
 from accelopt.errors import InputError
 from accelopt.simulate.layers import Layer, from_conv, from_gemm
+from accelopt.userio import read_user_text
 from accelopt.workload.types import Conv, Gemm
 
 CONV_COLUMNS = ("Layer name", "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width", "Channels",
@@ -101,18 +102,8 @@ def parse_topology(text: str, where: str = "<text>", batch: int = 1, scalesim_ro
 
 
 def read_topology(path: Path | str, batch: int = 1, scalesim_rounding: bool = False) -> list[Layer]:
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"topology file {p} does not exist", "check the path given to --topology")
-    if not p.is_file():
-        raise InputError(f"topology path {p} is not a file", "give a SCALE-Sim topology CSV file")
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"topology file {p} is not UTF-8 text", "give a SCALE-Sim topology CSV (plain text)") from None
-    except OSError as e:
-        raise InputError(f"cannot read topology file {p}: {e.strerror}", "check the file's permissions") from None
-    return parse_topology(text, str(p), batch, scalesim_rounding)
+    text = read_user_text(path, "topology file", "check the path given to --topology", encoding="utf-8-sig")
+    return parse_topology(text, str(path), batch, scalesim_rounding)
 
 
 def write_topology(layers: Sequence[Layer], path: Path | str, gemm: bool = False) -> None:
