@@ -305,7 +305,7 @@ def _print_compare(data: dict[str, Any]) -> None:
             if i > 0 and r is not None:
                 text += f"  ({r:.2f}x)"
             cells.append(text)
-        label = row["metric"] + (f"  [{row['formula']}]" if row["formula"] else "")
+        label = row["metric"] + (f"  \\[{row['formula']}]" if row["formula"] else "")
         table.add_row(label, *cells)
     console = Console()
     console.print(table)

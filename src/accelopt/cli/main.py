@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv)
     except AcceloptError as e:
         err = typer.style("error:", fg=typer.colors.RED, bold=True)
-        print(f"{err} {e.problem}", file=sys.stderr)
+        typer.echo(f"{err} {e.problem}", err=True)  # click strips the colour when stderr is not a terminal
         if e.fix:
             print(f"  fix: {e.fix}", file=sys.stderr)
         sys.exit(2)
