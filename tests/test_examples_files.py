@@ -65,7 +65,7 @@ def _readme_commands() -> list[tuple[str, str | None]]:
     """(WORD, NEXT) for every `accelopt WORD [NEXT]` in the README (NEXT: a lowercase word or None)."""
     text = README.read_text(encoding="utf-8")
     found = re.findall(r"\baccelopt ([a-z][a-z-]*)(?:[ /\[]+([a-z][a-z-]*))?", text)
-    return sorted({(w, n or None) for w, n in found})
+    return sorted({(w, n or None) for w, n in found}, key=lambda p: (p[0], p[1] or ""))
 
 
 def test_every_readme_command_is_registered() -> None:
