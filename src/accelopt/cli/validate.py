@@ -20,8 +20,11 @@ def register(app: typer.Typer) -> None:
         results = validate_all(runs, calibration)
         med_test = median_abs_error(results, held_out_only=True)
         med_all = median_abs_error(results, held_out_only=False)
+        by_source = {src: median_abs_error([r for r in results if r.source.split()[0] == src], held_out_only=True)
+                     for src in sorted({r.source.split()[0] for r in results})}
         data = {"runs": [{**r.__dict__, "error": r.error} for r in results],
-                "median_abs_error_held_out": med_test, "median_abs_error_all": med_all}
+                "median_abs_error_held_out": med_test, "median_abs_error_all": med_all,
+                "median_abs_error_held_out_by_source": by_source}
         finish_run("validate", data, html)
         if as_json:
             emit(data)
@@ -44,3 +47,5 @@ def register(app: typer.Typer) -> None:
         con.print(tb)
         con.print(f"median |error| on runs the calibration was not fitted on: {100 * med_test:.1f}% "
                   f"({sum(not r.fitted for r in results)} runs); all runs: {100 * med_all:.1f}%")
+        con.print("held-out median |error| by source: "
+                  + ", ".join(f"{src} {100 * v:.1f}%" for src, v in by_source.items() if v == v))

@@ -71,11 +71,12 @@ def run_setup(row: dict[str, str]) -> tuple[Setup, Layout]:
         rec = row["recompute"]
         lay = Layout(tp=int(row["tp"]), pp=int(row["pp"]), dp=dp, cp=_i(row, "cp", 1), vp=_i(row, "vp", 1),
                      mbs=mbs, m=max(1, B // (dp * mbs)), zero=_i(row, "zero", 0),
-                     recompute="full" if rec == "full" else "selective", sp=rec != "full",
+                     recompute=rec if rec in ("full", "none") else "selective", sp="+sp" in rec,
                      overlap=bool(_i(row, "overlap", 0)))
     except (KeyError, ValueError) as e:
         raise InputError(f"run {row.get('id', '?')!r} is malformed: {e}", "check the CSV columns") from None
-    return Setup(model=mdl, seq_len=int(row["seq"]), global_batch=B, flash=bool(_i(row, "flash", 0))), lay
+    return Setup(model=mdl, seq_len=int(row["seq"]), global_batch=B, dtype=(row.get("dtype") or "bf16").strip(),
+                 flash=bool(_i(row, "flash", 0))), lay
 
 
 def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -> RunResult:
