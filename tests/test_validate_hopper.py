@@ -1,12 +1,13 @@
-"""H100 published runs with full layouts: MosaicML's FSDP runs, a known gap of the model.
+"""MosaicML llm-foundry (PyTorch FSDP) published runs, on H100 and A100, with the 'pytorch-fsdp' stack calibration.
 
 Source of the mpt-* rows: MosaicML llm-foundry, scripts/train/benchmarking/README.md, tables
-"H100 80GB BF16 (Large Scale, >= 128 GPUs)" and "H100 80GB BF16" (FSDP, amp_bf16; published step time =
-GlobalBatchSize (T) / Throughput (T/s)); architectures from scripts/train/yamls/pretrain/mpt-*.yaml.
+"H100 80GB BF16 (Large Scale, >= 128 GPUs)", "H100 80GB BF16" and (mpt-a100-* rows) "A100 80GB with 1600 Gbps
+node-node interconnect (RoCE)" (FSDP; published step time = GlobalBatchSize (T) / Throughput (T/s));
+architectures from scripts/train/yamls/pretrain/mpt-*.yaml.
 
-nvidia-hopper carries the Ampere curve (not fitted; see calibration.toml for the rejected fit). With it every MPT
-run is predicted 18-40% too fast: the FSDP/ZeRO-3 regime costs more than the model counts. These tests pin that
-known gap (direction and size) so a model change that closes it, or widens it, shows up.
+Rule declared in calibration.toml before fitting: only matmul_eff_max of nvidia-hopper/pytorch-fsdp was fitted, on
+mpt-1b-512 and mpt-70b-512; every other MPT row is held out. nvidia-ampere/pytorch-fsdp is not fitted (the Ampere
+values), so the A100 rows test whether the Ampere curve transfers from Megatron-LM to llm-foundry.
 """
 
 from __future__ import annotations
@@ -17,34 +18,68 @@ import pytest
 
 from accelopt.errors import InputError
 from accelopt.predict.calibration import load_calibrations
-from accelopt.predict.validation import read_runs, run_setup, validate_all
+from accelopt.predict.validation import fit_stack_eff_max, read_runs, run_setup, validate_all
 
 RESULTS = {r.id: r for r in validate_all()}
-MPT = sorted(k for k in RESULTS if k.startswith("mpt-"))
+MPT_H100 = sorted(k for k, r in RESULTS.items() if k.startswith("mpt-") and r.hardware == "h100-sxm")
+MPT_A100 = sorted(k for k in RESULTS if k.startswith("mpt-a100-"))
+FITTED = {"mpt-1b-512", "mpt-70b-512"}
+HELD_OUT_H100 = [k for k in MPT_H100 if k not in FITTED]
 
 
-def test_eighteen_mpt_runs_are_held_out_on_h100() -> None:
-    assert len(MPT) == 18
-    assert all(RESULTS[k].hardware == "h100-sxm" and not RESULTS[k].fitted for k in MPT)
+def test_mpt_rows_are_pytorch_fsdp_and_only_two_are_fitted() -> None:
+    assert len(MPT_H100) == 18 and len(MPT_A100) == 6
+    assert all(RESULTS[k].stack == "pytorch-fsdp" for k in MPT_H100 + MPT_A100)
+    assert {k for k in MPT_H100 + MPT_A100 if RESULTS[k].fitted} == FITTED
+    assert all(RESULTS[k].hardware == "a100-sxm-80gb" for k in MPT_A100)
 
 
-@pytest.mark.parametrize("run_id", MPT)
-def test_mpt_known_gap_predicted_too_fast_by_at_most_45_percent(run_id: str) -> None:
+# Held-out H100 runs (MosaicML llm-foundry H100 tables), measured 2026-11-26 with eff_max 0.56: 13B-70B within
+# -6%..+7% except mpt-13b-8 (-22%); 1B-7B still 7-21% too fast (one eff_max cannot cover the small models' larger
+# non-GEMM share). Tolerance 25%.
+@pytest.mark.parametrize("run_id", HELD_OUT_H100)
+def test_held_out_h100_mpt_run_within_25_percent(run_id: str) -> None:
     r = RESULTS[run_id]
-    assert -0.45 <= r.error < 0.0, f"{run_id} ({r.source}): {r.error:+.1%}"
+    assert abs(r.error) <= 0.25, f"{run_id} ({r.source}): {r.error:+.1%}"
 
 
-def test_mpt_median_gap() -> None:
-    # measured 2026-11-26: median |error| 28% over the 18 runs (largest models 18-24%, 1B-7B 28-40%)
-    med = statistics.median(abs(RESULTS[k].error) for k in MPT)
-    assert 0.15 <= med <= 0.35
+def test_held_out_h100_mpt_median() -> None:
+    # measured 2026-11-26: median |error| 8.6% over the 16 held-out H100 runs (was 29% with the Ampere curve)
+    assert statistics.median(abs(RESULTS[k].error) for k in HELD_OUT_H100) <= 0.10
 
 
-def test_hopper_family_is_not_fitted() -> None:
+# A100 llm-foundry runs (MosaicML llm-foundry A100 80GB table), nothing fitted on this stack: the Ampere curve
+# (fitted on Narayanan et al. 2021) gives -15.5%..+2.3%, median 8.8%. Tolerance 20% each, median <= 10%.
+@pytest.mark.parametrize("run_id", MPT_A100)
+def test_a100_llm_foundry_run_within_20_percent(run_id: str) -> None:
+    r = RESULTS[run_id]
+    assert not r.fitted
+    assert abs(r.error) <= 0.20, f"{run_id} ({r.source}): {r.error:+.1%}"
+
+
+def test_a100_llm_foundry_median() -> None:
+    assert statistics.median(abs(RESULTS[k].error) for k in MPT_A100) <= 0.10
+
+
+def test_fsdp_stack_overrides_only_eff_max_on_hopper() -> None:
     cals = load_calibrations()
     hop, amp = cals["nvidia-hopper"], cals["nvidia-ampere"]
-    assert hop.fitted_on == [] or list(hop.fitted_on) == []
+    fsdp = hop.stacks["pytorch-fsdp"]
     assert (hop.matmul_eff_max, hop.matmul_half_flop) == (amp.matmul_eff_max, amp.matmul_half_flop)
+    assert fsdp.matmul_half_flop == hop.matmul_half_flop and fsdp.memory_eff == hop.memory_eff
+    assert fsdp.matmul_eff_max < hop.matmul_eff_max
+    assert set(fsdp.fitted_on) == FITTED and list(hop.fitted_on) == []
+    assert "pytorch-fsdp" not in amp.stacks  # inherits the Ampere values
+
+
+def test_bundled_fsdp_value_is_what_the_declared_fit_gives() -> None:
+    cals = load_calibrations()
+    fit = fit_stack_eff_max("nvidia-hopper", "pytorch-fsdp", sorted(FITTED))
+    assert fit.matmul_eff_max == cals["nvidia-hopper"].stacks["pytorch-fsdp"].matmul_eff_max
+    # diagnosis check: the large-GEMM rate ratio H100/A100 this implies is ~2.3-2.5 (llm-foundry's published MFU
+    # implies ~2.3), not the 3.2 datasheet-peak ratio (989 vs 312 TFLOP/s dense BF16)
+    ratio = 989 * fit.matmul_eff_max / (312 * cals["nvidia-ampere"].matmul_eff_max)
+    assert 2.2 <= ratio <= 2.6
 
 
 def test_mpt_rows_parse_as_fsdp_layouts() -> None:
@@ -54,6 +89,8 @@ def test_mpt_rows_parse_as_fsdp_layouts() -> None:
     assert setup.dtype == "bf16" and setup.model.tied_embeddings
     _, lay = run_setup(rows["mpt-3b-512"])  # SHARD_GRAD_OP
     assert lay.zero == 2
+    _, lay = run_setup(rows["mpt-a100-70b-64"])  # 64 GPUs, micro-batch 8, grad accumulation 4
+    assert (lay.dp, lay.mbs, lay.m, lay.zero, lay.recompute) == (64, 8, 4, 3, "full")
     _, lay = run_setup(rows["llama3-405b-8k"])
     assert (lay.recompute, lay.sp) == ("selective", True)
 
@@ -62,3 +99,11 @@ def test_bad_dtype_in_a_run_row_is_an_input_error() -> None:
     row = dict(next(r for r in read_runs() if r["id"] == "mpt-7b-8"), dtype="fp4")
     with pytest.raises(InputError, match="dtype"):
         run_setup(row)
+
+
+def test_unknown_stack_in_a_run_row_is_an_input_error() -> None:
+    from accelopt.predict.validation import reproduce
+
+    row = dict(next(r for r in read_runs() if r["id"] == "mpt-7b-8"), stack="jax")
+    with pytest.raises(InputError, match="megatron, pytorch-fsdp"):
+        reproduce(row)

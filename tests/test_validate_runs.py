@@ -1,8 +1,10 @@
 """Published runs reproduced within stated tolerances (sources in the CSV's source column).
 
-Default calibration (nvidia-ampere) was fitted on meg-t1-18.4b, meg-t1-145.6b and meg-t1-1008b only
-(Narayanan et al. 2021, Table 1); nvidia-hopper carries the same curve (not fitted); every other run is held out.
-MosaicML's H100 FSDP runs (a known gap) are asserted in tests/test_validate_hopper.py.
+Default calibration (nvidia-ampere, megatron stack) was fitted on meg-t1-18.4b, meg-t1-145.6b and meg-t1-1008b only
+(Narayanan et al. 2021, Table 1); nvidia-hopper carries the same curve for the megatron stack (not fitted); only
+matmul_eff_max of nvidia-hopper/pytorch-fsdp was fitted, on mpt-1b-512 and mpt-70b-512 (MosaicML llm-foundry H100
+large-scale table). Every other run is held out. The MosaicML (pytorch-fsdp) runs are asserted in
+tests/test_validate_hopper.py.
 """
 
 from __future__ import annotations
@@ -38,15 +40,23 @@ def test_run_within_tolerance(run_id: str) -> None:
 
 
 def test_median_held_out_error_target_on_3d_parallel_runs() -> None:
-    # Issue target: median |error| <= 10% on runs the calibration was not tuned on. Met on the Megatron-style
-    # (tensor/pipeline/data parallel) runs; NOT met once MosaicML's FSDP-only H100 runs are counted (all predicted
-    # 18-40% too fast, overall held-out median ~18%): see tests/test_validate_hopper.py.
-    three_d = [r for r in RESULTS.values() if not r.id.startswith("mpt-")]
+    # Megatron-style (tensor/pipeline/data parallel) held-out runs: measured 2026-11-26 median |error| 3.4% (19 runs)
+    three_d = [r for r in RESULTS.values() if r.stack == "megatron"]
     assert median_abs_error(three_d, held_out_only=True) <= 0.10
 
 
+def test_median_held_out_error_target_on_all_runs() -> None:
+    # Issue target: median |error| <= 10% on every run the calibration was not tuned on, both stacks. Measured
+    # 2026-11-26: 5.8% over 41 held-out runs (was 18.5% over 37 before the pytorch-fsdp stack calibration, when
+    # MosaicML's H100 runs were all predicted 18-40% too fast).
+    held_out = [r for r in RESULTS.values() if not r.fitted]
+    assert len(held_out) == 41
+    assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
+
+
 def test_fitted_runs_are_marked() -> None:
-    assert {k for k, r in RESULTS.items() if r.fitted} == {"meg-t1-18.4b", "meg-t1-145.6b", "meg-t1-1008b"}
+    assert {k for k, r in RESULTS.items() if r.fitted} == {"meg-t1-18.4b", "meg-t1-145.6b", "meg-t1-1008b",
+                                                            "mpt-1b-512", "mpt-70b-512"}
 
 
 def test_narayanan_utilization_is_compared_as_hfu() -> None:

@@ -118,7 +118,7 @@ def _is_workload(model: str) -> bool:
 
 
 def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibration: str | None,
-                  as_json: bool) -> None:
+                  as_json: bool, stack: str = "megatron") -> None:
     """A profiled Workload: data parallel x ZeRO 0-3 over the device counts (per-op roofline compute)."""
     import numpy as np
 
@@ -139,19 +139,19 @@ def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibrat
     for h in hardware.split(","):
         spec = get_device(h.strip())
         pred = evaluate_workload(wl, spec, dp, zero, tokens=parse_count(tokens, "--tokens"),
-                                 cal=calibration_for(spec, cals))
+                                 cal=calibration_for(spec, cals, stack))
         for i in range(len(dp)):
             rows.append({"hardware": spec.name, "dp": int(dp[i]), "zero": int(zero[i]), "fits": bool(pred.feasible[i]),
                          **pred.row(i)})
     rows.sort(key=lambda r: (not r["fits"], r["train_time_s"]))
-    data = {"workload": wl.name, "estimate": True, "layouts": rows}
+    data = {"workload": wl.name, "stack": stack, "estimate": True, "layouts": rows}
     finish_run("plan", data)
     if as_json:
         emit(data)
         return
     from rich.table import Table
 
-    tb = Table(title=f"{wl.name}: data parallel + ZeRO (predictions, estimates)")
+    tb = Table(title=f"{wl.name}: data parallel + ZeRO, {stack} stack (predictions, estimates)")
     for col in ("hardware", "dp", "zero", "fits", "step", "MFU", "mem/dev", "time"):
         tb.add_column(col)
     for r in rows:
@@ -164,12 +164,12 @@ def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibrat
 def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: int | None,
                 global_batch: str | None, deadline: str | None, budget_usd: float | None, objective: str,
                 top: int, dtype: str, calibration: str | None, pue: float | None, grid: float | None,
-                host_w: float | None, as_json: bool) -> None:
+                host_w: float | None, as_json: bool, stack: str = "megatron") -> None:
     import time
 
     from accelopt.errors import InputError
     from accelopt.hardware.catalog import get_device
-    from accelopt.predict.calibration import load_calibrations
+    from accelopt.predict.calibration import STACKS, load_calibrations
     from accelopt.predict.search import OBJECTIVES, pareto_front, rank, search
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
@@ -179,6 +179,8 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
         raise InputError(f"--objective {objective!r}", "use time, cost or energy")
     if top < 1:
         raise InputError(f"--top {top}", "give --top >= 1")
+    if stack not in STACKS:
+        raise InputError(f"--stack: unknown software stack {stack!r}", f"use one of: {', '.join(STACKS)}")
     setup = _setup(model, seq_len, global_batch, tokens, dtype, pue, grid, host_w)
     if setup.tokens <= 0:
         raise InputError(f"--tokens {tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
@@ -189,7 +191,7 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
     cals = load_calibrations(calibration)
     t0 = time.perf_counter()
     c = search(setup, specs, counts, deadline_s=parse_duration_s(deadline) if deadline else None,
-               budget_usd=budget_usd, cals=cals)
+               budget_usd=budget_usd, cals=cals, stack=stack)
     best = rank(c, objective, top)
     front = pareto_front(c)
     elapsed = time.perf_counter() - t0
@@ -205,7 +207,8 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
                               "raise --devices, add --hardware with more memory, relax --deadline/--budget-usd, "
                               "or run `accelopt plan explain` on a layout to see why it fails")
     summary = {"model": setup.model.name, "seq_len": setup.seq_len, "global_batch_seqs": setup.global_batch,
-               "tokens": setup.tokens, "dtype": setup.dtype, "candidates": len(c), "feasible": int(c.feasible.sum()),
+               "tokens": setup.tokens, "dtype": setup.dtype, "stack": stack, "candidates": len(c),
+               "feasible": int(c.feasible.sum()),
                "dropped": c.reasons, "search_s": elapsed, "objective": objective, "estimate": True}
     data = {**summary, "best": [_fmt_row(c, int(i)) for i in best],
             "pareto_front": [_fmt_row(c, int(i)) for i in front]}
@@ -215,11 +218,20 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
         return
     con = console()
     con.print(f"[bold]{setup.model.name}[/] {fmt_num(setup.tokens)} tokens, seq {setup.seq_len}, global batch "
-              f"{setup.global_batch:,} seqs, {setup.dtype} — {len(c):,} layouts evaluated in {elapsed:.2f} s, "
+              f"{setup.global_batch:,} seqs, {setup.dtype}, {stack} stack — {len(c):,} layouts evaluated in "
+              f"{elapsed:.2f} s, "
               f"{int(c.feasible.sum()):,} feasible; dropped: "
               + (", ".join(f"{k} {v:,}" for k, v in c.reasons.items() if v) or "none"))
     _print_table(f"best {len(best)} by {objective} (predictions, estimates)", [_fmt_row(c, int(i)) for i in best])
     _print_table("Pareto front: time, cost, energy", [_fmt_row(c, int(i)) for i in front[:20]])
+
+
+def _fit_note(cal: Any) -> str:
+    return f", fitted on {', '.join(cal.fitted_on)}" if cal.fitted_on else ", not fitted (estimate)"
+
+
+STACK_HELP = ("software stack the efficiencies are calibrated for: megatron (Megatron-LM-style 3D parallel, "
+              "default) or pytorch-fsdp (PyTorch FSDP, e.g. llm-foundry); see predict/data/calibration.toml")
 
 
 def _kg(carbon_kg: float) -> str:
@@ -242,7 +254,7 @@ def _structural_fix(setup: Any, devices: int, mp: int) -> str:
 
 def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int, ep: int, vp: int, mbs: int,
              zero: int, recompute: str, no_sp: bool, no_overlap: bool, seq_len: int | None, global_batch: str | None,
-             tokens: str, dtype: str, calibration: str | None, as_json: bool) -> None:
+             tokens: str, dtype: str, calibration: str | None, as_json: bool, stack: str = "megatron") -> None:
     import numpy as np
 
     from accelopt.errors import InfeasibleError, InputError
@@ -262,7 +274,7 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
 
     setup = _setup(model, seq_len, global_batch, tokens, dtype, None, None, None)
     spec = get_device(hardware)
-    cal = calibration_for(spec, load_calibrations(calibration))
+    cal = calibration_for(spec, load_calibrations(calibration), stack)
     for flag, val in (("--devices", devices), ("--tp", tp), ("--pp", pp), ("--cp", cp), ("--ep", ep), ("--vp", vp),
                     ("--mbs", mbs)):
         if val < 1:
@@ -297,7 +309,8 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
     formulas = explain_terms()
     infeasible = InfeasibleError(f"layout {_layout_text(lay)} does not fit: " + "; ".join(why),
                                  "see the memory terms above") if why else None
-    data = {"hardware": spec.name, "layout": lay, "calibration": cal.family, "feasible": not why,
+    data = {"hardware": spec.name, "layout": lay, "calibration": cal.family, "stack": cal.stack,
+            "calibration_fitted_on": list(cal.fitted_on), "feasible": not why,
             "infeasible_because": why, "terms": row, "formulas": formulas, "inputs": explain_inputs(), "estimate": True}
     finish_run("plan-explain", data)
     if as_json:
@@ -309,8 +322,9 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
     from rich.table import Table
 
     con = console()
-    con.print(f"[bold]{setup.model.name}[/] on {devices} x {spec.name}: {lay} (calibration family {cal.family}; "
-              f"eff(F) = {cal.matmul_eff_max} F / (F + {fmt_num(cal.matmul_half_flop)}))")
+    con.print(f"[bold]{setup.model.name}[/] on {devices} x {spec.name}: {lay} (calibration family {cal.family}, "
+              f"stack {cal.stack}{_fit_note(cal)}; eff(F) = {cal.matmul_eff_max} F / "
+              f"(F + {fmt_num(cal.matmul_half_flop)}))")
     tb = Table(title="step-time and memory arithmetic (predictions, estimates)")
     tb.add_column("term")
     tb.add_column("value", justify="right")
@@ -359,6 +373,7 @@ def register(app: typer.Typer) -> None:
         top: int = typer.Option(10, "--top", help="rows to show"),
         dtype: str = typer.Option("bf16", "--dtype", help="bf16, fp16 or fp8"),
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
+        stack: str = typer.Option("megatron", "--stack", help=STACK_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity (default 0.367)"),
         host_w: float = typer.Option(None, "--host-w", help="host watts per device (default 575)"),
@@ -382,10 +397,10 @@ def register(app: typer.Typer) -> None:
 
             raise InputError("--model is required", "e.g. --model llama3-70b (see --list-models)")
         if _is_workload(model):
-            _run_workload(model, tokens, hardware, devices, calibration, as_json)
+            _run_workload(model, tokens, hardware, devices, calibration, as_json, stack)
             return
         _run_search(model, tokens, hardware, devices, seq_len, global_batch, deadline, budget_usd, objective, top,
-                    dtype, calibration, pue, grid, host_w, as_json)
+                    dtype, calibration, pue, grid, host_w, as_json, stack)
 
     @plan_app.command("explain", help="Show one layout's whole arithmetic (estimates). A layout that breaks a rule "
                       "(tp not dividing the heads, devices not a multiple of tp x pp x cp, ...) or does not fit "
@@ -409,11 +424,12 @@ def register(app: typer.Typer) -> None:
         tokens: str = typer.Option("300e9", "--tokens", help="tokens to train on (for time, cost, energy)"),
         dtype: str = typer.Option("bf16", "--dtype", help="bf16, fp16 or fp8"),
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
+        stack: str = typer.Option("megatron", "--stack", help=STACK_HELP),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout (exit 2 if infeasible)"),
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
     ) -> None:
         _explain(model, hardware, devices, tp, pp, cp, ep, vp, mbs, zero, recompute, no_sp, no_overlap, seq_len,
-                 global_batch, tokens, dtype, calibration, as_json)
+                 global_batch, tokens, dtype, calibration, as_json, stack)
 
     if importlib.util.find_spec("accelopt.cli.plan_serve") is not None:
         from accelopt.cli import plan_serve

@@ -6,7 +6,8 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("validate", help="Reproduce published training runs (bundled CSV, cited) and print the error.")
+    @app.command("validate", help="Reproduce published training runs (bundled CSV, cited) and print the error; "
+                 "each run uses the calibration of its software stack (the CSV's stack column).")
     def validate(
         runs: str = typer.Option(None, "--runs", help="CSV of runs in the bundled format (default: bundled)"),
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
@@ -34,11 +35,11 @@ def register(app: typer.Typer) -> None:
         from accelopt.units import fmt_pct, fmt_seconds
 
         tb = Table(title="published vs predicted step time (prediction = estimate)")
-        for col in ("run", "source", "hardware", "devices", "published", "predicted", "error", "util.", "pub. util.",
-                    "pred. util.", "role"):
+        for col in ("run", "source", "stack", "hardware", "devices", "published", "predicted", "error", "util.",
+                    "pub. util.", "pred. util.", "role"):
             tb.add_column(col)
         for r in results:
-            tb.add_row(r.id, r.source, r.hardware, str(r.devices), fmt_seconds(r.published_step_s),
+            tb.add_row(r.id, r.source, r.stack, r.hardware, str(r.devices), fmt_seconds(r.published_step_s),
                        fmt_seconds(r.predicted_step_s), f"{100 * r.error:+.1f}%", r.utilization,
                        fmt_pct(r.published_mfu), fmt_pct(r.predicted_mfu), "fit" if r.fitted else "test")
         from accelopt.cli.plan import console

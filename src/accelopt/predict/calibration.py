@@ -2,6 +2,9 @@
 
 The bundled file is predict/data/calibration.toml (its header says which runs it was fitted on);
 `--calibration FILE` loads another file whose families replace the bundled ones by name.
+A family may carry per-software-stack overrides, `[family.NAME.stack.STACK]` with a subset of the fields
+(the rest come from the family). Stacks: 'megatron' (the family's own values, the default) and
+'pytorch-fsdp'; a stack without an override table uses the family's values.
 A spec measured by `accelopt probe` (spec.measured) uses the 'probed' family: its peaks are
 already achieved rates, so they are not derated again.
 """
@@ -10,7 +13,8 @@ from __future__ import annotations
 
 import fnmatch
 import sys
-from dataclasses import dataclass, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -46,6 +50,10 @@ class Calibration:
     fitted_on: tuple[str, ...] = ()
     match: tuple[str, ...] = ()
     source: str = ""
+    stack: str = "megatron"
+    """Software stack these values are for (see STACKS)."""
+    stacks: Mapping[str, Calibration] = field(default_factory=dict, compare=False, repr=False)
+    """Per-stack overrides of this family, already merged with the family's values (stack name -> Calibration)."""
 
     def __post_init__(self) -> None:
         for name in ("matmul_eff_max", "memory_eff", "scaleup_bw_eff", "scaleout_bw_eff", "overlap_eff"):
@@ -62,32 +70,81 @@ class Calibration:
         return self.matmul_eff_max * flops / (flops + self.matmul_half_flop)
 
 
+STACKS = ("megatron", "pytorch-fsdp")
+"""Software stacks a calibration can be given for. 'megatron': Megatron-LM-style tensor/pipeline/data parallel
+stacks (the family's own values, fitted on Narayanan et al. 2021); 'pytorch-fsdp': PyTorch FSDP stacks such as
+MosaicML llm-foundry (see calibration.toml for what was fitted on what)."""
+DEFAULT_STACK = "megatron"
+
 _NUM_FIELDS = ("matmul_eff_max", "matmul_half_flop", "memory_eff", "scaleup_bw_eff", "scaleout_bw_eff",
                "overlap_eff", "kernel_overhead_s", "framework_overhead_bytes")
 
 
-def _family(name: str, table: dict[str, Any], where: str) -> Calibration:
-    if not isinstance(table, dict):
-        raise InputError(f"{where}: [family.{name}] is not a table", "see predict/data/calibration.toml")
-    missing = [f for f in _NUM_FIELDS if f not in table]
-    if missing:
-        raise InputError(f"{where}: family {name!r} lacks {', '.join(missing)}",
-                         "give every field (copy a family from the bundled calibration.toml)")
-    unknown = set(table) - {*_NUM_FIELDS, "fitted_on", "match", "source"}
-    if unknown:
-        raise InputError(f"{where}: family {name!r} has unknown field(s) {', '.join(sorted(unknown))}",
-                         f"allowed: {', '.join(_NUM_FIELDS)}, fitted_on, match, source")
+def _check_stack(stack: str, where: str) -> None:
+    if stack not in STACKS:
+        raise InputError(f"{where}: unknown software stack {stack!r}", f"use one of: {', '.join(STACKS)}")
+
+
+def _numbers(name: str, table: dict[str, Any], where: str) -> dict[str, Any]:
     kw: dict[str, Any] = {}
     for f in _NUM_FIELDS:
+        if f not in table:
+            continue
         v = table[f]
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise InputError(f"{where}: family {name!r} field {f} = {v!r} is not a number", "give a plain number")
         kw[f] = float(v)
-    return Calibration(family=name, fitted_on=tuple(table.get("fitted_on", ())), match=tuple(table.get("match", ())),
-                       source=str(table.get("source", where)), **kw)
+    return kw
 
 
-def _parse(text: str, where: str) -> dict[str, Calibration]:
+def _stack_override(fam: Calibration, stack: str, table: Any, where: str) -> Calibration:
+    """One `[family.NAME.stack.STACK]` table: a subset of the numeric fields, its own fitted_on and source."""
+    label = f"{fam.family}.stack.{stack}"
+    _check_stack(stack, f"{where}: [family.{label}]")
+    if stack == DEFAULT_STACK:
+        raise InputError(f"{where}: [family.{label}] overrides the default stack",
+                         f"the '{DEFAULT_STACK}' stack is the family's own values: edit [family.{fam.family}]")
+    if not isinstance(table, dict):
+        raise InputError(f"{where}: [family.{label}] is not a table", "see predict/data/calibration.toml")
+    unknown = set(table) - {*_NUM_FIELDS, "fitted_on", "source"}
+    if unknown:
+        raise InputError(f"{where}: [family.{label}] has unknown field(s) {', '.join(sorted(unknown))}",
+                         f"allowed: {', '.join(_NUM_FIELDS)}, fitted_on, source")
+    return replace(fam, stack=stack, stacks={}, fitted_on=tuple(table.get("fitted_on", ())),
+                   source=str(table.get("source", where)), **_numbers(label, table, where))
+
+
+def _family(name: str, table: dict[str, Any], where: str, base: Calibration | None = None) -> Calibration:
+    """A `[family.NAME]` table. With `base` (the bundled family of that name) a table holding only `stack`
+    sub-tables adds/replaces those stacks of the bundled family instead of replacing the family."""
+    if not isinstance(table, dict):
+        raise InputError(f"{where}: [family.{name}] is not a table", "see predict/data/calibration.toml")
+    stack_tables = table.get("stack", {})
+    if not isinstance(stack_tables, dict):
+        raise InputError(f"{where}: family {name!r} field stack is not a table",
+                         "give per-stack overrides as [family.NAME.stack.STACK] tables")
+    if base is not None and set(table) == {"stack"}:
+        fam = base
+        merged = dict(base.stacks)
+    else:
+        missing = [f for f in _NUM_FIELDS if f not in table]
+        if missing:
+            raise InputError(f"{where}: family {name!r} lacks {', '.join(missing)}",
+                             "give every field (copy a family from the bundled calibration.toml)")
+        unknown = set(table) - {*_NUM_FIELDS, "fitted_on", "match", "source", "stack"}
+        if unknown:
+            raise InputError(f"{where}: family {name!r} has unknown field(s) {', '.join(sorted(unknown))}",
+                             f"allowed: {', '.join(_NUM_FIELDS)}, fitted_on, match, source, stack")
+        fam = Calibration(family=name, fitted_on=tuple(table.get("fitted_on", ())),
+                          match=tuple(table.get("match", ())), source=str(table.get("source", where)),
+                          **_numbers(name, table, where))
+        merged = {}
+    for stack, sub in stack_tables.items():
+        merged[stack] = _stack_override(fam, stack, sub, where)
+    return replace(fam, stacks=merged)
+
+
+def _parse(text: str, where: str, base: dict[str, Calibration] | None = None) -> dict[str, Calibration]:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -96,7 +153,7 @@ def _parse(text: str, where: str) -> dict[str, Calibration]:
     if not isinstance(fam, dict) or not fam:
         raise InputError(f"calibration file {where} has no [family.NAME] tables",
                          "see predict/data/calibration.toml for the format")
-    return {name: _family(name, t, where) for name, t in fam.items()}
+    return {name: _family(name, t, where, (base or {}).get(name)) for name, t in fam.items()}
 
 
 def bundled_text() -> str:
@@ -104,19 +161,35 @@ def bundled_text() -> str:
 
 
 def load_calibrations(path: Path | str | None = None) -> dict[str, Calibration]:
-    """Bundled families, with those of `path` (if given) replacing them by name."""
+    """Bundled families, with those of `path` (if given) replacing them by name (a family there holding only
+    `[family.NAME.stack.STACK]` tables adds those stacks to the bundled family instead)."""
     cals = _parse(bundled_text(), "<bundled calibration.toml>")
     if path is not None:
         p = Path(path)
         if not p.exists():
             raise InputError(f"calibration file {p} does not exist", "check the path given to --calibration")
-        cals.update(_parse(p.read_text(encoding="utf-8"), str(p)))
+        cals.update(_parse(p.read_text(encoding="utf-8"), str(p), cals))
     return cals
 
 
-def calibration_for(spec: AcceleratorSpec, cals: dict[str, Calibration] | None = None) -> Calibration:
-    """The family whose `match` globs fit the device name (first match in file order; 'probed' if measured)."""
+def calibration_for(spec: AcceleratorSpec, cals: dict[str, Calibration] | None = None,
+                    stack: str = DEFAULT_STACK) -> Calibration:
+    """The family whose `match` globs fit the device name (first match in file order; 'probed' if measured),
+    with its `stack` override if it has one (else the family's own values, labelled with `stack`)."""
+    _check_stack(stack, "--stack")
     cals = cals if cals is not None else load_calibrations()
+    return _with_stack(_family_for(spec, cals), stack)
+
+
+def _with_stack(cal: Calibration, stack: str) -> Calibration:
+    if stack == cal.stack:
+        return cal
+    if stack in cal.stacks:
+        return cal.stacks[stack]
+    return replace(cal, stack=stack, stacks={})
+
+
+def _family_for(spec: AcceleratorSpec, cals: dict[str, Calibration]) -> Calibration:
     if spec.measured and "probed" in cals:
         return cals["probed"]
     names = [spec.name.lower(), *(a.lower() for a in spec.aliases)]

@@ -86,7 +86,7 @@ class Candidates:
 
 def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int], *,
            deadline_s: float | None = None, budget_usd: float | None = None,
-           cals: dict[str, Calibration] | None = None) -> Candidates:
+           cals: dict[str, Calibration] | None = None, stack: str = "megatron") -> Candidates:
     hw: list[np.ndarray] = []
     lays: list[Layouts] = []
     preds: list[Prediction] = []
@@ -104,7 +104,7 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
         if spec.name in skipped:
             continue
         lay = enumerate_layouts(setup, device_counts)
-        pred: Prediction = evaluate(setup, spec, lay, calibration_for(spec, cals))
+        pred: Prediction = evaluate(setup, spec, lay, calibration_for(spec, cals, stack))
         hw.append(np.full(len(lay), spec.name, dtype=object))
         lays.append(lay)
         preds.append(pred)

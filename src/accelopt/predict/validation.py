@@ -5,19 +5,26 @@ The published figure each run is compared on is its step time:
   F = 96 B s l h^2 (1 + s/(6h) + V/(16 l h))  (Narayanan et al. 2021, eq. 3), so step = F / (n x TFLOP/s);
 - runs quoting MFU (Llama 3) give step = model FLOPs / (n x peak x MFU), with our model FLOPs;
 - runs quoting the iteration time (Korthikanti et al. 2022, Table 5) use it directly.
+Each row names its software stack (`stack` column, empty = megatron); the calibration of that stack is used.
 """
 
 from __future__ import annotations
 
 import csv
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
-from accelopt.predict.calibration import Calibration, calibration_for, load_calibrations
+from accelopt.predict.calibration import (
+    DEFAULT_STACK,
+    Calibration,
+    calibration_for,
+    load_calibrations,
+    with_values,
+)
 from accelopt.predict.training import Layout, Layouts, Setup, evaluate
 from accelopt.workload.transformer import TransformerConfig
 
@@ -33,10 +40,12 @@ class RunResult:
     published_mfu: float | None
     predicted_mfu: float
     fitted: bool
+    """True when the calibration was fitted on this run (then it is not a test of the model)."""
     utilization: str = "MFU"
     """What published_mfu/predicted_mfu measure: 'MFU' (model FLOPs) or 'HFU' (hardware FLOPs, recompute
     included — Narayanan et al. 2021 report TFLOP/s that count the recomputed forward pass)."""
-    """True when the calibration was fitted on this run (then it is not a test of the model)."""
+    stack: str = DEFAULT_STACK
+    """Software stack of the run (calibration.STACKS)."""
 
     @property
     def error(self) -> float:
@@ -79,10 +88,14 @@ def run_setup(row: dict[str, str]) -> tuple[Setup, Layout]:
                  flash=bool(_i(row, "flash", 0))), lay
 
 
+def run_stack(row: dict[str, str]) -> str:
+    return (row.get("stack") or "").strip() or DEFAULT_STACK
+
+
 def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -> RunResult:
     setup, lay = run_setup(row)
     spec = get_device(row["hardware"])
-    cal = calibration_for(spec, cals)
+    cal = calibration_for(spec, cals, run_stack(row))
     pred = evaluate(setup, spec, Layouts.of([lay]), cal).row(0)
     n = int(row["devices"])
     mdl = setup.model
@@ -101,7 +114,7 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -
     return RunResult(id=row["id"], source=row["source"], hardware=spec.name, devices=n, published_step_s=pub,
                      predicted_step_s=pred["step_time_s"], published_mfu=pub_mfu,
                      predicted_mfu=pred["hfu"] if kind == "HFU" else pred["mfu"],
-                     fitted=row["id"] in cal.fitted_on, utilization=kind)
+                     fitted=row["id"] in cal.fitted_on, utilization=kind, stack=cal.stack)
 
 
 def validate_all(runs_path: Path | str | None = None, calibration: Path | str | None = None) -> list[RunResult]:
@@ -114,25 +127,44 @@ def median_abs_error(results: list[RunResult], held_out_only: bool = True) -> fl
     return statistics.median(errs) if errs else float("nan")
 
 
+def _grid_fit(family: str, stack: str, run_ids: list[str], grid: dict[str, list[float]],
+              calibration: Path | str | None) -> Calibration:
+    """Grid search (every combination of `grid`) minimising the mean |step error| over `run_ids`."""
+    import itertools
+
+    cals = load_calibrations(calibration)
+    rows = [r for r in read_runs() if r["id"] in run_ids]
+    if not rows:
+        raise InputError(f"none of {run_ids} is in the runs file", "name runs by their id column")
+    fam = cals[family]
+    base = fam if stack == DEFAULT_STACK else fam.stacks.get(stack, replace(fam, stack=stack, stacks={}))
+    best: tuple[float, Calibration] | None = None
+    names = list(grid)
+    for combo in itertools.product(*(grid[n] for n in names)):
+        cal = with_values(base, **dict(zip(names, combo, strict=True)))
+        trial_fam = cal if stack == DEFAULT_STACK else replace(fam, stacks={**fam.stacks, stack: cal})
+        trial = {**cals, family: trial_fam}
+        err = statistics.mean(abs(reproduce(r, trial).error) for r in rows)
+        if best is None or err < best[0]:
+            best = (err, cal)
+    assert best is not None
+    return best[1]
+
+
 def fit_family(family: str, run_ids: list[str], calibration: Path | str | None = None) -> Calibration:
     """Grid-search matmul_eff_max and matmul_half_flop of one family on `run_ids` (mean |step error|).
 
     This is how the bundled nvidia-ampere values were produced (see calibration.toml); it is never
     run per prediction.
     """
-    from accelopt.predict.calibration import with_values
+    return _grid_fit(family, DEFAULT_STACK, run_ids,
+                     {"matmul_eff_max": [x / 100 for x in range(60, 100, 2)],
+                      "matmul_half_flop": [0.5e9, 1e9, 2e9, 4e9, 8e9, 16e9, 32e9, 64e9, 128e9]}, calibration)
 
-    cals = load_calibrations(calibration)
-    rows = [r for r in read_runs() if r["id"] in run_ids]
-    if not rows:
-        raise InputError(f"none of {run_ids} is in the runs file", "name runs by their id column")
-    best: tuple[float, Calibration] | None = None
-    for eff in [x / 100 for x in range(60, 100, 2)]:
-        for half in [0.5e9, 1e9, 2e9, 4e9, 8e9, 16e9, 32e9, 64e9, 128e9]:
-            cal = with_values(cals[family], matmul_eff_max=eff, matmul_half_flop=half)
-            trial = {**cals, family: cal}
-            err = statistics.mean(abs(reproduce(r, trial).error) for r in rows)
-            if best is None or err < best[0]:
-                best = (err, cal)
-    assert best is not None
-    return best[1]
+
+def fit_stack_eff_max(family: str, stack: str, run_ids: list[str],
+                      calibration: Path | str | None = None) -> Calibration:
+    """Grid-search only matmul_eff_max of one family's `stack` override on `run_ids` (everything else is the
+    family's). The grid is fit_family's step of 0.02, widened down to 0.30 because a stack may reach far less of
+    the datasheet peak than Megatron-LM does. This is how the bundled nvidia-hopper/pytorch-fsdp value was made."""
+    return _grid_fit(family, stack, run_ids, {"matmul_eff_max": [x / 100 for x in range(30, 100, 2)]}, calibration)

@@ -1,0 +1,96 @@
+"""Software-stack calibration: per-family [family.NAME.stack.STACK] overrides, user files, bad stacks, CLI --stack."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from accelopt.cli.main import main
+from accelopt.errors import InputError
+from accelopt.hardware.catalog import get_device
+from accelopt.predict.calibration import STACKS, calibration_for, load_calibrations
+
+
+def test_stack_picks_the_override_or_the_family() -> None:
+    cals = load_calibrations()
+    h100, a100 = get_device("h100-sxm"), get_device("a100-sxm-80gb")
+    meg, fsdp = calibration_for(h100, cals), calibration_for(h100, cals, "pytorch-fsdp")
+    assert (meg.stack, fsdp.stack) == ("megatron", "pytorch-fsdp")
+    assert meg.family == fsdp.family == "nvidia-hopper"
+    assert fsdp.matmul_eff_max < meg.matmul_eff_max and fsdp.matmul_half_flop == meg.matmul_half_flop
+    amp = calibration_for(a100, cals, "pytorch-fsdp")  # no override table: the family's values
+    assert amp.stack == "pytorch-fsdp" and amp.matmul_eff_max == calibration_for(a100, cals).matmul_eff_max
+
+
+def test_unknown_stack_is_an_input_error_listing_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="megatron, pytorch-fsdp") as e:
+        calibration_for(get_device("h100-sxm"), load_calibrations(), "deepspeed")
+    assert "deepspeed" in str(e.value)
+    p = tmp_path / "cal.toml"
+    p.write_text("[family.nvidia-hopper.stack.jax]\nmatmul_eff_max = 0.5\n")
+    with pytest.raises(InputError, match=r"stack\.jax\].*unknown software stack .*megatron, pytorch-fsdp"):
+        load_calibrations(p)
+    p.write_text("[family.nvidia-hopper.stack.megatron]\nmatmul_eff_max = 0.5\n")
+    with pytest.raises(InputError, match="default stack"):
+        load_calibrations(p)
+    p.write_text("[family.nvidia-hopper.stack.pytorch-fsdp]\nmatmul_eff_max = 0.5\nmatch = ['x']\n")
+    with pytest.raises(InputError, match="unknown field"):
+        load_calibrations(p)
+    p.write_text("[family.nvidia-hopper.stack.pytorch-fsdp]\nmatmul_eff_max = 1.5\n")
+    with pytest.raises(InputError, match="matmul_eff_max"):
+        load_calibrations(p)
+    assert STACKS == ("megatron", "pytorch-fsdp")
+
+
+def test_user_file_with_only_stack_tables_keeps_the_bundled_family(tmp_path: Path) -> None:
+    p = tmp_path / "cal.toml"
+    p.write_text("[family.nvidia-ampere.stack.pytorch-fsdp]\nmatmul_eff_max = 0.5\nfitted_on = ['mine']\n")
+    cals, bundled = load_calibrations(p), load_calibrations()
+    a100 = get_device("a100-sxm-80gb")
+    assert calibration_for(a100, cals) == calibration_for(a100, bundled)  # megatron unchanged
+    mine = calibration_for(a100, cals, "pytorch-fsdp")
+    assert (mine.matmul_eff_max, mine.fitted_on) == (0.5, ("mine",))
+    # the bundled Hopper override survives a file that does not name the Hopper family
+    h100 = get_device("h100-sxm")
+    assert calibration_for(h100, cals, "pytorch-fsdp") == calibration_for(h100, bundled, "pytorch-fsdp")
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    with pytest.raises(SystemExit) as e:
+        main(list(args))
+    assert e.value.code in (0, None)
+    return capsys.readouterr().out
+
+
+def test_cli_stack_flag_changes_plan_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["plan", "--model", "llama3-8b", "--tokens", "1e12", "--hardware", "h100-sxm", "--devices", "64",
+            "--top", "1", "--json"]
+    meg = json.loads(_run(capsys, *base))
+    fsdp = json.loads(_run(capsys, *base, "--stack", "pytorch-fsdp"))
+    assert (meg["stack"], fsdp["stack"]) == ("megatron", "pytorch-fsdp")
+    assert fsdp["best"][0]["step_time_s"] > meg["best"][0]["step_time_s"]  # lower matmul efficiency: slower
+    ex = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8", "--zero", "3"]
+    d = json.loads(_run(capsys, *ex, "--stack", "pytorch-fsdp", "--json"))
+    assert d["stack"] == "pytorch-fsdp" and d["calibration"] == "nvidia-hopper"
+    assert d["calibration_fitted_on"] == ["mpt-1b-512", "mpt-70b-512"]
+    text = _run(capsys, *ex, "--stack", "pytorch-fsdp")
+    assert "stack pytorch-fsdp" in text and "0.56" in text
+    assert "stack megatron" in _run(capsys, *ex)
+
+
+def test_cli_unknown_stack_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    for args in (["plan", "--model", "llama3-8b", "--devices", "64", "--stack", "jax"],
+                 ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8",
+                  "--stack", "jax"]):
+        with pytest.raises(SystemExit) as e:
+            main(args)
+        assert e.value.code == 2
+        assert "pytorch-fsdp" in capsys.readouterr().err
+
+
+def test_validate_shows_the_stack(capsys: pytest.CaptureFixture[str]) -> None:
+    d = json.loads(_run(capsys, "validate", "--json"))
+    stacks = {r["id"]: r["stack"] for r in d["runs"]}
+    assert stacks["mpt-7b-8"] == "pytorch-fsdp" and stacks["meg-t1-1.7b"] == "megatron"
