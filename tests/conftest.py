@@ -12,6 +12,28 @@ def _accelopt_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.delenv("ACCELOPT_NO_HISTORY", raising=False)
 
 
+def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the real `accelopt` entry point in process: (exit status, stdout, stderr).
+
+    Test files import it (`from conftest import run_main`) rather than each writing its own runner."""
+    from accelopt.cli.main import main
+
+    code = 0
+    try:
+        main(argv)
+    except SystemExit as e:
+        code = int(e.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def run_main_expect(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> tuple[str, str]:
+    """run_main, asserting the exit status; (stdout, stderr)."""
+    got, out, err = run_main(list(args), capsys)
+    assert got == code, err
+    return out, err
+
+
 def _cuda_available() -> bool:
     try:
         import torch

@@ -52,8 +52,18 @@ def test_cpu_model_name_from_cpuinfo(tmp_path: Path) -> None:
     assert detect.cpu_vendor(detect.cpu_model_name(f)) == "Intel"
 
 
-def test_cpu_model_name_falls_back_when_cpuinfo_missing(tmp_path: Path) -> None:
-    assert detect.cpu_model_name(tmp_path / "absent")  # platform's answer, never empty
+def test_cpu_model_name_falls_back_when_cpuinfo_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # no /proc/cpuinfo: the platform module's answer, then the machine type, never empty
+    monkeypatch.setattr(detect.platform, "processor", lambda: "Test CPU 9000")
+    assert detect.cpu_model_name(tmp_path / "absent") == "Test CPU 9000"
+    monkeypatch.setattr(detect.platform, "processor", lambda: "")
+    monkeypatch.setattr(detect.platform, "machine", lambda: "aarch64")
+    assert detect.cpu_model_name(tmp_path / "absent") == "aarch64"
+    monkeypatch.setattr(detect.platform, "machine", lambda: "")
+    assert detect.cpu_model_name(tmp_path / "absent") == "unknown CPU"
+    # a cpuinfo with an empty model name also falls back instead of returning ""
+    (tmp_path / "blank").write_text("model name\t: \n")
+    assert detect.cpu_model_name(tmp_path / "blank") == "unknown CPU"
 
 
 def test_host_memory_from_meminfo(tmp_path: Path) -> None:

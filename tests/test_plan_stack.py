@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import run_main_expect
 
 from accelopt.cli.main import main
 from accelopt.errors import InputError
@@ -58,10 +59,7 @@ def test_user_file_with_only_stack_tables_keeps_the_bundled_family(tmp_path: Pat
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    with pytest.raises(SystemExit) as e:
-        main(list(args))
-    assert e.value.code in (0, None)
-    return capsys.readouterr().out
+    return run_main_expect(capsys, *args)[0]
 
 
 def test_cli_stack_flag_changes_plan_and_explain(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,17 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import run_main
 
-from accelopt.cli.main import main
 from accelopt.hardware import probe
 from accelopt.units import MiB
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as e:
-        main(list(args))
-    out = capsys.readouterr()
-    return int(e.value.code or 0), out.out, out.err
+    return run_main(list(args), capsys)
 
 
 @pytest.fixture
@@ -76,6 +73,21 @@ def test_env_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert all(m["why"] for m in d["energy_meters"])
 
 
-def test_env_table(capsys: pytest.CaptureFixture[str]) -> None:
+def test_env_table(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import types
+
+    import torch
+
+    # the driver row shows what NVML reports (older pynvml returns bytes), read through a fake pynvml
+    fake = types.ModuleType("pynvml")
+    fake.nvmlInit = lambda: None  # type: ignore[attr-defined]
+    fake.nvmlSystemGetDriverVersion = lambda: b"580.159.04"  # type: ignore[attr-defined]
+    fake.nvmlDeviceGetCount = lambda: 0  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
     code, out, _ = _run(capsys, "env")
-    assert code == 0 and "energy meters" in out and "NVIDIA driver" in out
+    assert code == 0 and "580.159.04" in out and "b'580" not in out
+    assert str(torch.__version__) in out  # the installed torch, not a fixed string
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # `import pynvml` raises ImportError
+    code, out, _ = _run(capsys, "env")
+    assert code == 0 and "580.159.04" not in out and "pynvml not installed" in out

@@ -6,22 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import run_main as _run
 
-from accelopt.cli.main import main
 from accelopt.workload.types import Workload
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--steps", "3", "--warmup", "1"]
-
-
-def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(argv)
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_zoo_model_json_and_saved_workload(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

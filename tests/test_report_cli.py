@@ -7,18 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import run_main_expect as _cli
 
-from accelopt.cli.main import main
 from accelopt.report import history
 from accelopt.report.figures import fmt
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> tuple[str, str]:
-    with pytest.raises(SystemExit) as e:
-        main(list(args))
-    assert (e.value.code or 0) == code
-    out = capsys.readouterr()
-    return out.out, out.err
 
 
 def _page(path: Path) -> str:

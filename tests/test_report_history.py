@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import run_main_expect as _cli
 
-from accelopt.cli.main import main
 from accelopt.errors import InputError, UnknownNameError
 from accelopt.report import history
 
@@ -66,14 +66,6 @@ def test_unwritable_home_warns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 def test_load_without_runs() -> None:
     with pytest.raises(InputError, match="no runs recorded"):
         history.load("latest")
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> tuple[str, str]:
-    with pytest.raises(SystemExit) as e:
-        main(list(args))
-    assert (e.value.code or 0) == code
-    out = capsys.readouterr()
-    return out.out, out.err
 
 
 def test_cli_list_show_compare(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -7,8 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from accelopt.cli.main import main
+from conftest import run_main as _run
 
 FAST = ["--steps", "3", "--warmup", "0"]
 H100 = ["--catalog-device", "h100-sxm"]  # spec roofs: skips the quick in-process roof measurement
@@ -66,16 +65,6 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (d / "nomodeltype" / "config.json").write_text('{"vocab_size": 10}')
     (d / "bad.toml").write_text("this is [not toml\n")
     return d
-
-
-def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(argv)
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def _assert_clear_error(code: int, err: str, match: str) -> None:

@@ -42,7 +42,11 @@ def test_call_overhead_is_measured_in_process() -> None:
 def test_profile_op_times_records_the_call_overhead() -> None:
     x = torch.randn(16, 16)
     t = profile_op_times(lambda: (x @ x).sum().item() and None, lambda: None, 2, "cpu", known={"aten::mm"})
-    assert t.call_overhead_s is not None and t.call_overhead_s > 0
+    assert t.call_overhead_s is not None and 0 < t.call_overhead_s < 1e-3
+    # one matmul per step over the 2 recorded steps: the profiler's warm-up step is not counted
+    assert t.steps == 2 and t.calls["aten::mm"] == 2 and t.calls["aten::sum"] == 2
+    # an op's self time is part of the recorded wall time, never more
+    assert 0 < t.self_time_s["aten::mm"] <= t.wall_s
 
 
 def test_overhead_bound_follows_the_measured_per_call_cost() -> None:
@@ -113,6 +117,12 @@ def test_mfu_is_na_where_the_peak_does_not_apply_and_json_is_complete() -> None:
     assert {"parameters_bytes", "gradients_bytes", "optimizer_state_bytes", "activations_bytes"} <= set(d["memory"])
     assert {"source", "is_estimate"} <= set(d["energy"])
     assert d["roofline"]["ops"] and d["roofline"]["call_overhead_s"] is not None
+    # MFU recomputed from the document's own figures: flops / median step time / the catalog's bf16 peak
+    assert d["achieved_flop_per_s"] == pytest.approx(d["flops_per_step"] / d["step_time_s"]["median"])
+    cat = d["mfu"]["catalog"]
+    assert d["mfu"]["peak_dtype"] == "bf16" and cat["device"] == "cat" and cat["peak_flop_per_s"] == 1e12
+    assert cat["mfu"] == pytest.approx(d["achieved_flop_per_s"] / 1e12)
+    assert d["mfu"]["probed"]["peak_flop_per_s"] is None and d["mfu"]["probed"]["mfu"] is None
     assert d["diagnosis"]["verdict"] and "recommendations" in d["diagnosis"]
     # fp32 step against a catalog without an fp32 peak: n/a, and the table says why
     r32 = _profile("fp32", _spec("bf16-only", {"bf16": 1e12}), None)

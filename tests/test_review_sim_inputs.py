@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import run_main
 
-from accelopt.cli.main import main
 from accelopt.hardware import probe
 from accelopt.units import MiB
 
@@ -29,10 +29,7 @@ CONV_HEADER = "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Widt
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as e:
-        main(list(args))
-    out = capsys.readouterr()
-    return int(e.value.code or 0), out.out, out.err
+    return run_main(list(args), capsys)
 
 
 def _assert_user_error(code: int, err: str, needle: str) -> None:

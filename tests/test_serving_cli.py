@@ -39,7 +39,15 @@ def test_json_output_is_pure_json(app: typer.Typer) -> None:
     p1, p64 = res["points"][0], res["points"][2]
     assert p1["decode_step"]["bound"] == "memory"
     assert p64["decode_tokens_per_s"] > p1["decode_tokens_per_s"]
-    assert res["calibration"]["decode_bandwidth_efficiency"] > 0
+    eff = res["calibration"]["decode_bandwidth_efficiency"]
+    assert 0 < eff <= 1
+    # bf16 weights split over tp=8 (Llama 3 70B: 70.6e9 parameters, Llama Team 2024), each read once per
+    # decode step from 3.35 TB/s HBM3 (H100 SXM datasheet) at the calibrated efficiency: a floor on memory
+    # time. Only the input embedding table (vocab 128256 x hidden 8192, Table 3) is not read in full.
+    w = res["points"][0]["weights_bytes_per_device"]
+    assert w == pytest.approx(2 * 70.6e9 / 8, rel=0.01)
+    read_floor = w - 2 * 128256 * 8192 / 8
+    assert read_floor / (3.35e12 * eff) <= p1["decode_step"]["memory_s"] <= 1.1 * w / (3.35e12 * eff)
 
 
 def test_table_labels_estimates_and_shows_every_batch(app: typer.Typer) -> None:
@@ -49,6 +57,14 @@ def test_table_labels_estimates_and_shows_every_batch(app: typer.Typer) -> None:
     assert "estimates" in out and "TTFT" in out and "$/M out tok" in out
     for b in ("1", "2", "4", "8"):
         assert f"│     {b} │" in out
+    # the price column is $2/h x request time / output tokens, recomputed here from the JSON's e2e latency
+    code, js, exc = _run(app, "--model", "llama3-8b", "--hardware", "h100-sxm", "--batch", "1..8",
+                         "--prompt", "512", "--output", "64", "--price-usd-per-hour", "2", "--json")
+    assert code == 0, exc
+    for pt in json.loads(js)["results"][0]["points"]:
+        usd_per_m = 2.0 * pt["e2e_latency_s"] / 3600 / (pt["batch"] * 64) * 1e6
+        assert pt["usd_per_million_output_tokens"] == pytest.approx(usd_per_m)
+        assert f"${usd_per_m:.3g} │" in out, usd_per_m
 
 
 def test_one_infeasible_device_is_reported_others_shown(app: typer.Typer, tmp_path: Path) -> None:

@@ -23,9 +23,19 @@ def test_run_resnet50_json() -> None:
     out = _json(["simulate", "run", "--design", "edge-npu", "--model", "resnet50", "--json"])
     assert isinstance(out, dict)
     assert len(out["layers"]) == 54
-    tot = out["totals"]
-    assert tot["latency_s"] > 0 and 0 < tot["utilization"] <= 1
+    tot, layers = out["totals"], out["layers"]
+    # ResNet-50 conv1 (He et al. 2016, Table 1): 7x7x3 filters, 64 of them, 112x112 outputs -> GEMM M,N,K
+    assert (layers[0]["m"], layers[0]["n"], layers[0]["k"]) == (112 * 112, 64, 7 * 7 * 3)
+    # totals are the sums of the layers, and MACs follow from each layer's GEMM shape
+    assert tot["macs"] == sum(x["m"] * x["n"] * x["k"] * x["repeats"] for x in layers)
+    assert tot["latency_s"] == pytest.approx(sum(x["latency_s"] for x in layers))
+    assert tot["latency_s"] == pytest.approx(tot["total_cycles"] / 1.3952e9)  # cycles at the design's clock
+    # utilization = MACs done / MACs the 2048-PE array could do in those cycles
+    assert tot["utilization"] == pytest.approx(tot["macs"] / (2048 * tot["total_cycles"]))
+    assert 0 < tot["utilization"] <= 1
     assert set(tot["energy_breakdown_j"]) == {"mac", "register", "sram", "dram"}
+    assert tot["energy_j"] == pytest.approx(sum(tot["energy_breakdown_j"].values()))
+    assert tot["energy_j"] == pytest.approx(sum(x["energy_j"] for x in layers))
     assert out["roofline"]["peak_op_per_s"] == pytest.approx(2 * 2048 * 1.3952e9)
 
 
@@ -43,7 +53,12 @@ def test_run_transformer_preset_and_table() -> None:
     res = runner.invoke(app, ["simulate", "run", "-d", "tpu-v1", "-m", "bert-base", "--seq-len", "128"],
                         env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
-    assert "attn.qk" in res.output and "TOPS/W" in res.output
+    # BERT-base (Devlin et al. 2019): 12 layers, H=768, FFN 4H=3072, 12 heads of 64; per layer at S=128 the
+    # projections are 4 x S*H*H, the MLP 2 x S*H*4H, and per head QK^T and AV are S*S*64 each
+    s, h, layers, heads = 128, 768, 12, 12
+    macs = layers * (4 * s * h * h + 2 * s * h * 4 * h) + layers * heads * 2 * s * s * 64
+    assert f"{macs:.3e} MACs" in res.output
+    assert "128x128x64" in res.output and "attn.qk" in res.output  # the per-head score GEMM row
 
 
 def test_presets_sweep_export(tmp_path: Path) -> None:
@@ -56,19 +71,28 @@ def test_presets_sweep_export(tmp_path: Path) -> None:
     out = tmp_path / "spec.toml"
     res = runner.invoke(app, ["simulate", "export", "--design", "tpu-v1", "--out", str(out)])
     assert res.exit_code == 0 and out.exists()
+    # the exported catalog entry carries the design's peak: TPU v1 (Jouppi et al. 2017, Table 1) has 256x256
+    # int8 MACs at 700 MHz = 2 x 65536 x 7e8 = 91.75 TOP/s ("92 TOPS"), and 34 GB/s of DRAM bandwidth
+    import tomllib
+
+    (dev,) = tomllib.loads(out.read_text())["device"]
+    assert dev["name"] == "tpu-v1" and dev["kind"] == "asic"
+    assert dev["peak_flop_per_s"]["int8"][0] == pytest.approx(2 * 256 * 256 * 700e6)
+    assert dev["memory_bandwidth_byte_per_s"][0] == pytest.approx(34e9)
 
 
-@pytest.mark.parametrize("args", [
-    ["simulate", "run", "-d", "tpu-v9", "-m", "resnet50"],
-    ["simulate", "run", "-d", "tpu-v1"],
-    ["simulate", "run", "-d", "tpu-v1", "-m", "resnet50", "--convention", "spice"],
-    ["simulate", "run", "-d", "tpu-v1", "-m", "resnet50", "--batch", "0"],
-    ["simulate", "run", "-d", "tpu-v1", "--topology", "/nonexistent.csv"],
-    ["simulate", "sweep", "-m", "resnet50", "--dataflow", "rs"],
-    ["simulate", "export", "-d", "eyeriss", "--out", "/tmp/never-written.toml"],
+@pytest.mark.parametrize(("args", "needle"), [
+    (["simulate", "run", "-d", "tpu-v9", "-m", "resnet50"], "did you mean 'tpu-v1'"),
+    (["simulate", "run", "-d", "tpu-v1"], "exactly one of --model"),
+    (["simulate", "run", "-d", "tpu-v1", "-m", "resnet50", "--convention", "spice"], "'spice'"),
+    (["simulate", "run", "-d", "tpu-v1", "-m", "resnet50", "--batch", "0"], "batch = 0"),
+    (["simulate", "run", "-d", "tpu-v1", "--topology", "/nonexistent.csv"], "/nonexistent.csv does not exist"),
+    (["simulate", "sweep", "-m", "resnet50", "--dataflow", "rs"], "dataflow 'rs'"),
+    (["simulate", "export", "-d", "eyeriss", "--out", "/tmp/never-written.toml"], "no dram_bytes"),
 ])
-def test_bad_inputs_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_inputs_exit_2(args: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as e:
         main(args)
     assert e.value.code == 2
-    assert "fix:" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "fix:" in err and needle in err, err  # refused for the reason the case names

@@ -148,7 +148,7 @@ def parse_int_range(text: str, what: str = "range") -> list[int]:
     text = str(text).strip()
     if ".." in text:
         lo_s, hi_s = text.split("..", 1)
-        lo, hi = int(parse_count(lo_s, what)), int(parse_count(hi_s, what))
+        lo, hi = _whole(parse_count(lo_s, what), what, text), _whole(parse_count(hi_s, what), what, text)
         if lo < 1 or hi < lo:
             raise InputError(f"bad {what} {text!r}: need 1 <= low <= high", "write e.g. 512..8192")
         out, v = [], lo
@@ -158,13 +158,24 @@ def parse_int_range(text: str, what: str = "range") -> list[int]:
         if out[-1] != hi:
             out.append(hi)
         return out
+    parts = text.split(",")
+    if len(parts) > 1 and not all(p.strip() for p in parts):  # '8,,16' or '8,': a value left out
+        raise InputError(f"{what} {text!r} has an empty item", "write e.g. 8,16,64")
     try:
-        values = [int(parse_count(p, what)) for p in text.split(",") if p.strip()]
+        counts = [parse_count(p, what) for p in parts if p.strip()]
     except InputError:
         raise InputError(f"cannot read {what} {text!r}", "write 512..8192 (powers of two) or 8,16,64") from None
+    values = [_whole(c, what, text) for c in counts]
     if not values or any(v < 1 for v in values):
         raise InputError(f"bad {what} {text!r}", "write positive integers, e.g. 8,16,64 or 512..8192")
-    return values
+    return list(dict.fromkeys(values))  # a repeated value would be evaluated (and listed) twice
+
+
+def _whole(x: float, what: str, text: str) -> int:
+    """`x` as an int; 1.5 devices is an error, not 1 (int() would silently truncate)."""
+    if x != x or x in (float("inf"), float("-inf")) or x != int(x):
+        raise InputError(f"{what} {text!r}: {x:g} is not a whole number", "write integers, e.g. 8,16,64")
+    return int(x)
 
 
 def parse_duration_s(text: str) -> float:

@@ -224,7 +224,12 @@ def register(app: typer.Typer) -> None:
                              "name two or more, e.g. `accelopt catalog compare h100-sxm mi300x`")
         d = check_dtype(dtype)
         cat = load(catalog)
-        data = compare_data([resolve(cat, n) for n in names], d)
+        specs = [resolve(cat, n) for n in names]
+        dup = sorted({sp.name for sp in specs if [x.name for x in specs].count(sp.name) > 1})
+        if dup:  # comparing a device with itself gives only 1.00x ratios
+            raise InputError(f"compare names {', '.join(dup)} more than once (names or aliases)",
+                             "name each device once, e.g. `accelopt catalog compare h100-sxm mi300x`")
+        data = compare_data(specs, d)
         finish_run("catalog-compare", data, html)
         if json:
             emit(data)

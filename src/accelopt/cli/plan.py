@@ -187,6 +187,10 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
     specs = [get_device(h.strip()) for h in hardware.split(",") if h.strip()]
     if not specs:
         raise InputError("--hardware is empty", "name devices, e.g. h100-sxm,mi300x")
+    dup = sorted({sp.name for sp in specs if [x.name for x in specs].count(sp.name) > 1})
+    if dup:  # a repeated device would list every layout twice
+        raise InputError(f"--hardware names {', '.join(dup)} more than once (names or aliases)",
+                         "name each device once")
     counts = parse_int_range(devices, "--devices")
     cals = load_calibrations(calibration)
     t0 = time.perf_counter()
@@ -375,8 +379,10 @@ def register(app: typer.Typer) -> None:
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
         stack: str = typer.Option("megatron", "--stack", help=STACK_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
-        grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity (default 0.367)"),
-        host_w: float = typer.Option(None, "--host-w", help="host watts per device (default 575)"),
+        grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
+                                                                  "(default 0.367, US EIA 2023 average)"),
+        host_w: float = typer.Option(None, "--host-w", help="host watts per device (default 575, an upper "
+                                                            "estimate from the DGX H100 datasheet)"),
         list_models: bool = typer.Option(False, "--list-models", help="print the model presets and exit"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),

@@ -222,7 +222,8 @@ def register(app: typer.Typer) -> None:
         layers, source = _layers(model, topology, workload, batch, seq_len, convention)
         bws = (_bandwidths_byte_per_s(bandwidth_gbps) if bandwidth_gbps.strip()
                else [base.dram_bandwidth_byte_per_s])
-        dataflows = [x.strip().lower() for x in dataflow.split(",") if x.strip()]
+        # dict.fromkeys: a repeated dataflow would evaluate (and list) the same designs twice
+        dataflows = list(dict.fromkeys(x.strip().lower() for x in dataflow.split(",") if x.strip()))
         if not dataflows:
             from accelopt.errors import InputError
 

@@ -138,7 +138,13 @@ class Step:
 
 @dataclass(frozen=True, kw_only=True)
 class ProbeSettings:
-    """Sizes and time budgets; `settings_for` picks them per device and mode."""
+    """Sizes and time budgets; `settings_for` picks them per device and mode.
+
+    The time budgets (seconds per shape, per STREAM kernel, per transfer) and the warm-up thresholds in
+    `measure_matmul` are assumptions (our choice) that trade probe run time against timing noise; they
+    decide how long each figure is measured, not its value, which is always a measurement. `--quick`
+    picks the shorter set; other budgets need a ProbeSettings passed to `build_steps` in Python.
+    """
 
     shapes: dict[str, list[Shape]]
     """Matmul shapes per dtype, smallest first (the sweep stops once one call exceeds max_call_s)."""

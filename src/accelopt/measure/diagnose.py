@@ -24,9 +24,14 @@ from accelopt.workload.types import MATMUL_LIKE
 
 BOUNDS = ("input pipeline", "host overhead", "memory-bound ops", "compute-bound ops", "communication")
 MIN_SHARE = 0.05
-"""Shares below 5% of the step are not worth a recommendation (at most a 1.05x gain)."""
+"""Shares below 5% of the step are not worth a recommendation (removing them gains at most
+1 / (1 - 0.05) = 1.05x by Amdahl's law). The 5% cut-off is an assumption (our choice, no published
+source); the optimizer-step advice uses 2 x MIN_SHARE. Override in Python:
+`accelopt.measure.diagnose.MIN_SHARE = 0.02`."""
 LOW_EFFICIENCY = 0.5
-"""Compute-bound ops attaining under half their roofline bound count as 'at low efficiency'."""
+"""Compute-bound ops attaining under half their roofline bound count as 'at low efficiency'. An
+assumption (our choice; for scale, Megatron-LM reaches 52% of A100 peak end to end, Narayanan et al.
+2021, Table 1). Override in Python: `accelopt.measure.diagnose.LOW_EFFICIENCY = 0.7`."""
 
 
 @dataclass(frozen=True, kw_only=True)

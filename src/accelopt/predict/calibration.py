@@ -21,6 +21,7 @@ from typing import Any
 
 from accelopt.errors import InputError
 from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.userio import read_user_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -166,9 +167,8 @@ def load_calibrations(path: Path | str | None = None) -> dict[str, Calibration]:
     cals = _parse(bundled_text(), "<bundled calibration.toml>")
     if path is not None:
         p = Path(path)
-        if not p.exists():
-            raise InputError(f"calibration file {p} does not exist", "check the path given to --calibration")
-        cals.update(_parse(p.read_text(encoding="utf-8"), str(p), cals))
+        text = read_user_text(p, "calibration file", "check the path given to --calibration")
+        cals.update(_parse(text, str(p), cals))
     return cals
 
 

@@ -23,11 +23,14 @@ import numpy as np
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.calibration import Calibration
 
-# Used only when the catalog gives no link latency: NCCL intra-node ~ a few µs and InfiniBand
-# end-to-end ~ 5-10 µs per message (estimates; NCCL tuning model uses similar base latencies).
+# Used only when the catalog gives no link latency (assumptions, estimates). Source range: NCCL's own
+# cost model, NVIDIA/nccl src/graph/tuning.cc `hwLat`, per ring step: NVLink 0.47 us (LL) .. 3.4 us
+# (Simple), network 2.7 us (LL) .. 9.6 us (Simple); we take round values near the Simple end.
+# Override per device with `scaleup_latency_s` / `scaleout_latency_s` in a catalog or probe spec TOML.
 DEFAULT_SCALEUP_LATENCY_S = 3e-6
 DEFAULT_SCALEOUT_LATENCY_S = 8e-6
-# A device with no scale-out link listed: fall back to 100 Gb/s Ethernet per device (an estimate).
+# A device with no scale-out link listed: assume 100 Gb/s Ethernet per device = 100e9 / 8 = 12.5e9 B/s
+# (an assumption, not a datasheet value); override with `scaleout_bandwidth_byte_per_s` in the spec.
 DEFAULT_SCALEOUT_BW = 12.5e9
 
 

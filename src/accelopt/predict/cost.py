@@ -12,6 +12,7 @@ Training', sec. 2, eq.: tCO2e = MWh x tCO2e/MWh).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,13 +51,14 @@ class Facility:
     """Host share (CPU, DRAM, NICs, fans) per accelerator, watts."""
 
     def __post_init__(self) -> None:
-        if not self.pue >= 1.0:
-            raise InputError(f"pue = {self.pue!r} must be >= 1", "PUE is facility power / IT power, e.g. 1.1")
-        if self.grid_kg_co2_per_kwh < 0:
-            raise InputError(f"grid_kg_co2_per_kwh = {self.grid_kg_co2_per_kwh!r} is negative",
+        if not 1.0 <= self.pue < math.inf:
+            raise InputError(f"pue = {self.pue!r} must be a finite number >= 1",
+                             "PUE is facility power / IT power, e.g. 1.1")
+        if not 0 <= self.grid_kg_co2_per_kwh < math.inf:  # also rejects NaN
+            raise InputError(f"grid_kg_co2_per_kwh = {self.grid_kg_co2_per_kwh!r} is not a finite number >= 0",
                              "give kg CO2 per kWh, e.g. 0.367")
-        if self.host_power_w_per_device < 0:
-            raise InputError(f"host_power_w_per_device = {self.host_power_w_per_device!r} is negative",
+        if not 0 <= self.host_power_w_per_device < math.inf:  # also rejects NaN
+            raise InputError(f"host_power_w_per_device = {self.host_power_w_per_device!r} is not a finite number >= 0",
                              "give watts per accelerator, e.g. 575 (0 to count the accelerators only)")
 
     def sources(self) -> dict[str, str]:

@@ -44,11 +44,15 @@ from accelopt.workload.types import MATMUL_LIKE
 
 OVERHEAD_SHARE = 0.5
 """An op is overhead-bound when its fixed per-call cost (calls x measured c0) is at least this share of
-its time, i.e. the work itself takes at most as long as the fixed cost of issuing it."""
+its time, i.e. the work itself takes at most as long as the fixed cost of issuing it. The 0.5 is an
+assumption (the break-even point, our choice; no published source). Override in Python:
+`accelopt.predict.roofline.OVERHEAD_SHARE = 0.3`."""
 OVERHEAD_PROBE_CALLS = 200
 """Trivial-op calls profiled to measure c0 (the median is kept, so a few preempted calls do not matter)."""
 QUICK_MM_CALL_S = 0.05
-"""quick_ceilings stops growing the matmul once one call takes this long (slow dtypes, e.g. CPU bf16)."""
+"""quick_ceilings stops growing the matmul once one call takes this long (slow dtypes, e.g. CPU bf16).
+A run-time budget (assumption, our choice); it bounds how long the quick probe runs, and the peak it
+reports is still a measured value."""
 
 VERDICTS = ("compute-bound", "memory-bound", "overhead-bound")
 

@@ -54,9 +54,10 @@ class ServingCalibration:
     prefill_compute_efficiency: float = 0.6
     """Fraction of the dense peak reached by prefill matmuls. Between Megatron-LM's measured 52% MFU on
     A100 (Narayanan et al. 2021, Table 1, 1T model) and the 76% prefill MFU of Pope et al. 2022
-    (abstract, PaLM 540B on TPU v4)."""
+    (abstract, PaLM 540B on TPU v4); the value 0.6 within that range is an assumption (our choice)."""
     decode_compute_efficiency: float = 0.6
-    """Fraction of peak for decode matmuls once they are compute-bound (large batch); same basis."""
+    """Fraction of peak for decode matmuls once they are compute-bound (large batch); same basis, also an
+    assumption."""
     decode_bandwidth_efficiency: float = 0.69
     """Fraction of datasheet memory bandwidth that decode reaches. Calibrated on ONE run: gpt-fast,
     Llama-2-7B bf16, batch 1, one A100-80GB: 1397.31 GB/s achieved of 2039 GB/s
@@ -685,7 +686,8 @@ def sweep_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1,
 
 def with_price(spec: AcceleratorSpec, usd_per_hour: float) -> AcceleratorSpec:
     """A copy of `spec` with a user-given price (date 'user'), for cost per token."""
-    if not usd_per_hour > 0:
-        raise InputError(f"price {usd_per_hour!r} USD/hour must be > 0", "give e.g. --price-usd-per-hour 2.5")
+    if not 0 < usd_per_hour < math.inf:
+        raise InputError(f"price {usd_per_hour!r} USD/hour must be a finite number > 0",
+                         "give e.g. --price-usd-per-hour 2.5")
     sources = {**spec.sources, "price_usd_per_hour": "given by the user"}
     return replace(spec, price_usd_per_hour=float(usd_per_hour), price_date="user", sources=sources)

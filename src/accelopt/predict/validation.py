@@ -26,6 +26,7 @@ from accelopt.predict.calibration import (
     with_values,
 )
 from accelopt.predict.training import Layout, Layouts, Setup, evaluate
+from accelopt.userio import read_user_text
 from accelopt.workload.transformer import TransformerConfig
 
 
@@ -56,12 +57,38 @@ def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:
     if path is None:
         text = (resources.files("accelopt.predict") / "data" / "published_training_runs.csv").read_text("utf-8")
     else:
-        p = Path(path)
-        if not p.exists():
-            raise InputError(f"runs file {p} does not exist", "pass a CSV in the bundled format")
-        text = p.read_text("utf-8")
+        text = read_user_text(path, "runs file", "pass a CSV in the bundled format to --runs")
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
-    return list(csv.DictReader(lines))
+    rows = list(csv.DictReader(lines))
+    where = "the bundled runs file" if path is None else f"runs file {path}"
+    if not rows:
+        raise InputError(f"{where} holds no runs (a header line and one row per run are needed)",
+                         "pass a CSV in the bundled format (see predict/data/published_training_runs.csv)")
+    missing = [c for c in _REQUIRED_COLUMNS if c not in rows[0]]
+    if missing:
+        raise InputError(f"{where} lacks the column(s) {', '.join(missing)}",
+                         "add them (header as in predict/data/published_training_runs.csv)")
+    return rows
+
+
+# Columns every run needs; the published figure comes from step_s, mfu_pct or tflops_per_gpu (see reproduce).
+_REQUIRED_COLUMNS = ("id", "source", "hardware", "devices", "layers", "hidden", "heads", "ffn", "vocab", "seq",
+                     "global_batch", "tp", "pp", "dp", "recompute")
+
+
+def _positive_cell(row: dict[str, str], key: str) -> float | None:
+    """The number in `row[key]` (None if blank); a non-number, NaN, inf, zero or negative is an InputError."""
+    v = (row.get(key) or "").strip()
+    if not v:
+        return None
+    try:
+        x = float(v)
+    except ValueError:
+        x = float("nan")
+    if not (0 < x < float("inf")):
+        raise InputError(f"run {row.get('id', '?')!r}: {key} = {v!r} is not a positive number",
+                         f"fix the {key} cell of that row")
+    return x
 
 
 def _i(row: dict[str, str], key: str, default: int) -> int:
@@ -93,6 +120,15 @@ def run_stack(row: dict[str, str]) -> str:
 
 
 def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -> RunResult:
+    devices = _positive_cell(row, "devices")
+    if devices is None or devices != int(devices):
+        raise InputError(f"run {row.get('id', '?')!r}: devices = {row.get('devices')!r} is not a positive integer",
+                         "fix the devices cell of that row")
+    published = {key: _positive_cell(row, key) for key in ("step_s", "mfu_pct", "tflops_per_gpu")}
+    need = "step_s" if published["step_s"] else "mfu_pct" if row["source"].startswith("Llama3") else "tflops_per_gpu"
+    if published[need] is None:
+        raise InputError(f"run {row.get('id', '?')!r} has no published figure ({need} is blank)",
+                         "give step_s, or tflops_per_gpu (mfu_pct for Llama3 rows), in that row")
     setup, lay = run_setup(row)
     spec = get_device(row["hardware"])
     cal = calibration_for(spec, cals, run_stack(row))

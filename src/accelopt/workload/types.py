@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from accelopt.errors import InputError
+from accelopt.userio import read_user_text
 
 Phase = Literal["forward", "backward", "optimizer", "communication", "data"]
 PHASES: tuple[str, ...] = ("forward", "backward", "optimizer", "communication", "data")
@@ -186,10 +187,9 @@ class Workload:
     @classmethod
     def load(cls, path: Path | str) -> Workload:
         p = Path(path)
-        if not p.exists():
-            raise InputError(f"workload file {p} does not exist", "check the path")
+        text = read_user_text(p, "workload file", "check the path")
         try:
-            d = json.loads(p.read_text(encoding="utf-8"))
+            d = json.loads(text)
         except json.JSONDecodeError as e:
             raise InputError(f"workload file {p} is not JSON: {e}", "pass a file saved by accelopt") from None
         return cls.from_dict(d)

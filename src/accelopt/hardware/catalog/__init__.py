@@ -31,6 +31,7 @@ from typing import Any
 
 from accelopt.errors import InputError, unknown_name
 from accelopt.hardware.spec import NUMERIC_FIELDS, AcceleratorSpec
+from accelopt.userio import read_user_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -108,9 +109,7 @@ def load_file(path: Path | str, text: str | None = None) -> list[AcceleratorSpec
     path = Path(path)
     where = str(path)
     if text is None:
-        if not path.exists():
-            raise InputError(f"catalog file {where} does not exist", "check the path given to --catalog")
-        text = path.read_text(encoding="utf-8")
+        text = read_user_text(path, "catalog file", "check the path given to --catalog")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
