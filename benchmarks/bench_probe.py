@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from accelopt.hardware import probe
 from accelopt.hardware.detect import detect_cpu
+from accelopt.measure import probe
 
 ROUNDS = 3
 THRESHOLD = 0.95

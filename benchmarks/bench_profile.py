@@ -31,8 +31,8 @@ from typing import Any
 import torch
 
 from accelopt.measure.profiler import StepRunner, profile_step
+from accelopt.measure.roofline import quick_ceilings
 from accelopt.measure.timing import quantile
-from accelopt.predict.roofline import quick_ceilings
 from accelopt.workload import zoo
 from accelopt.workload.capture import capture_workload
 

@@ -6,7 +6,7 @@ import pytest
 
 from accelopt.hardware.catalog import get_device
 from accelopt.measure.diagnose import Facts, amdahl, diagnose_facts, op_shares, peak_ratio
-from accelopt.predict.roofline import RooflineRow
+from accelopt.measure.roofline import RooflineRow
 
 
 def _row(op: str, time_s: float, verdict: str, kinds: tuple[str, ...] = (), t_roof: float = 0.0,

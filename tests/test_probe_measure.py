@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from accelopt.errors import InputError, MeasurementError
-from accelopt.hardware import probe
 from accelopt.hardware.catalog import get_device, load_catalog
 from accelopt.hardware.detect import DetectedDevice, detect_cpu
+from accelopt.measure import probe
 from accelopt.measure.timing import Stats
 from accelopt.units import MiB
 

@@ -15,7 +15,7 @@ from torch import nn
 from accelopt.errors import InputError, MeasurementError, UnsupportedError
 from accelopt.hardware.catalog import get_device
 from accelopt.measure.profiler import StepRunner, check_args, mfu, peak_dtype_for, profile_step
-from accelopt.predict.roofline import Ceilings
+from accelopt.measure.roofline import Ceilings
 from accelopt.workload.types import Op, Workload
 from accelopt.workload.userfile import ModelBundle
 

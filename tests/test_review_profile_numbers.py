@@ -11,7 +11,7 @@ from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.measure.diagnose import diagnose
 from accelopt.measure.profiler import profile_step
-from accelopt.predict.roofline import (
+from accelopt.measure.roofline import (
     Ceilings,
     OpTimes,
     ceilings_from_spec,
@@ -144,7 +144,7 @@ def test_children_dispatches_count_toward_the_fixed_cost() -> None:
     from dataclasses import dataclass
     from typing import Any
 
-    from accelopt.predict.roofline import _attribute
+    from accelopt.measure.roofline import _attribute
 
     @dataclass
     class Ev:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from conftest import run_main
 
-from accelopt.hardware import probe
+from accelopt.measure import probe
 from accelopt.units import MiB
 
 GOOD = """[design]

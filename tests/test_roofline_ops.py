@@ -12,7 +12,7 @@ import torch
 
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
-from accelopt.predict.roofline import (
+from accelopt.measure.roofline import (
     Ceilings,
     OpTimes,
     _attribute,
@@ -146,7 +146,7 @@ def test_torch_dtype_rejects_unknown() -> None:
 def test_quiet_profiler_log_drops_kineto_lines_only(capfd) -> None:
     import os
 
-    from accelopt.predict.roofline import quiet_profiler_log
+    from accelopt.measure.roofline import quiet_profiler_log
 
     with quiet_profiler_log():
         os.write(2, b"USDT:2026 SyncActivityProfilerHandler.cpp:52] profiler_start\n")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
-    from accelopt.hardware.probe import ProbeResult
+    from accelopt.measure.probe import ProbeResult
 
 HELP = """Measure one local device: matmul FLOP/s per dtype (best over a shape sweep), STREAM copy and
 triad bandwidth, and on GPUs host<->device (pinned and pageable) and device-to-device copies.
@@ -78,7 +78,7 @@ def _run(device: str, quick: bool, dtypes: list[str] | None, compare: str | None
 
     from accelopt.hardware.catalog import get_device
     from accelopt.hardware.detect import find_device
-    from accelopt.hardware.probe import Figure, Step, check_dtypes, run_probe
+    from accelopt.measure.probe import Figure, Step, check_dtypes, run_probe
     from accelopt.units import fmt_seconds
 
     dev = find_device(device)
@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
         html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
     ) -> None:
         from accelopt.errors import AcceloptError
-        from accelopt.hardware.probe import save_spec
+        from accelopt.measure.probe import save_spec
         from accelopt.report.jsonout import emit
 
         if device is not None and not device.strip():

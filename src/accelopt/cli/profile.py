@@ -142,7 +142,7 @@ def register(app: typer.Typer) -> None:
 
 def _check_outputs(trace: str | None, save_workload: str | None) -> None:
     """Fail before minutes of measuring if an output file cannot be written (tried, not guessed)."""
-    from accelopt.predict.roofline import check_trace_path, check_writable
+    from accelopt.measure.roofline import check_trace_path, check_writable
 
     if trace:
         check_trace_path(trace)

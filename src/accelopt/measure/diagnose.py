@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from accelopt.predict.roofline import RooflineRow
+from accelopt.measure.roofline import RooflineRow
 from accelopt.workload.types import MATMUL_LIKE
 
 BOUNDS = ("input pipeline", "host overhead", "memory-bound ops", "compute-bound ops", "communication")

@@ -266,7 +266,7 @@ class RaplMeter(EnergyMeter):
 class EstimateMeter(EnergyMeter):
     """Energy from a spec's power figures, an ESTIMATE: power = idle + (TDP - idle) x utilization.
 
-    The one power-from-utilization model of the project, accelopt.predict.cost.device_power_w (linear
+    The one power-from-utilization model of the project, accelopt.hardware.power.device_power_w (linear
     idle-to-peak model, Fan, Weber & Barroso, ISCA 2007, sec. 4.1), so that `profile` and `plan` agree.
     Without idle_w in the spec, idle is cost.IDLE_FRACTION_OF_TDP x TDP (an assumption, stated in the
     reading's note). Real power depends on clocks, data and memory traffic. `utilization` is a fraction
@@ -290,8 +290,8 @@ class EstimateMeter(EnergyMeter):
         return None
 
     def power_w(self, utilization: float) -> tuple[float, str]:
-        """(watts, stated assumptions) at `utilization`, from predict.cost.device_power_w."""
-        from accelopt.predict.cost import IDLE_FRACTION_SOURCE, device_power_w, idle_power_w
+        """(watts, stated assumptions) at `utilization`, from hardware.power.device_power_w."""
+        from accelopt.hardware.power import IDLE_FRACTION_SOURCE, device_power_w, idle_power_w
 
         _check_utilization(utilization)
         tdp = float(self.spec.tdp_w or 0.0)

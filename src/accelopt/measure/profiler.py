@@ -6,7 +6,7 @@ Passes, in this order, each separate so instrumentation never touches the headli
 3. breakdown: a few steps with a synchronize at every phase boundary (data wait, host-to-device
    copy, forward + loss, backward, optimizer step);
 4. memory: one step under the peak-memory meter and the saved-tensor hooks (measure/memory.py);
-5. roofline: a few steps under torch.profiler (predict/roofline.py), optional Chrome trace;
+5. roofline: a few steps under torch.profiler (measure/roofline.py), optional Chrome trace;
 6. energy: whole steps repeated to fill a window of >= 100 ms under the best meter available.
 
 MFU = workload_flops / step_time_median_s / peak_flop_per_s[dtype] (PaLM, Chowdhery et al. 2022,
@@ -23,8 +23,7 @@ from typing import Any
 
 from accelopt.errors import InputError, MeasurementError, UnsupportedError
 from accelopt.measure.memory import MemoryBreakdown, SavedTensorMeter, measure_memory
-from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
-from accelopt.predict.roofline import (
+from accelopt.measure.roofline import (
     Ceilings,
     RooflineRow,
     ceilings_from_spec,
@@ -35,6 +34,7 @@ from accelopt.predict.roofline import (
     roofline_rows,
     torch_dtype,
 )
+from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
 
 PHASES = ("data_wait", "h2d_copy", "forward", "backward", "optimizer")
 ENERGY_WINDOW_S = 0.1

@@ -18,14 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from accelopt.errors import InputError
+from accelopt.hardware.power import IDLE_FRACTION_OF_TDP, IDLE_FRACTION_SOURCE, device_power_w, idle_power_w
 from accelopt.hardware.spec import AcceleratorSpec
-from accelopt.units import HOUR_S, KWH_J
 
-# When a spec has no idle_w: an assumed idle draw of 10% of TDP (an estimate). Patterson et al. 2021
-# report measured average system power per processor rather than idle; NVIDIA's H100 SXM idles at
-# roughly 60-90 W of its 700 W TDP in nvidia-smi readings (about 10%). Override with a spec idle_w.
-IDLE_FRACTION_OF_TDP = 0.10
-IDLE_FRACTION_SOURCE = "assumed 10% of TDP (estimate; H100 SXM idles at ~70 W of 700 W in nvidia-smi readings)"
+__all__ = ["IDLE_FRACTION_OF_TDP", "IDLE_FRACTION_SOURCE", "Facility", "carbon_kg", "cost_usd", "device_power_w",
+           "energy_j", "idle_power_w"]
+from accelopt.units import HOUR_S, KWH_J
 
 # Defaults of Facility, with their sources.
 DEFAULT_PUE = 1.10
@@ -64,23 +62,6 @@ class Facility:
     def sources(self) -> dict[str, str]:
         return {"pue": DEFAULT_PUE_SOURCE, "grid_kg_co2_per_kwh": DEFAULT_GRID_SOURCE,
                 "host_power_w_per_device": DEFAULT_HOST_SOURCE}
-
-
-def idle_power_w(spec: AcceleratorSpec) -> float:
-    """Idle draw: the spec's idle_w, else IDLE_FRACTION_OF_TDP x TDP (an estimate)."""
-    if spec.tdp_w is None:
-        raise InputError(f"device {spec.name!r} has no tdp_w", "add tdp_w (with its source) to the catalog entry")
-    if spec.idle_w is not None:
-        return float(spec.idle_w)
-    return IDLE_FRACTION_OF_TDP * float(spec.tdp_w)
-
-
-def device_power_w(spec: AcceleratorSpec, utilization: float | np.ndarray) -> float | np.ndarray:
-    """Estimated draw of one device busy a fraction `utilization` of the time: idle + (TDP - idle) x u."""
-    u = np.clip(utilization, 0.0, 1.0)
-    idle = idle_power_w(spec)
-    out = idle + (float(spec.tdp_w or 0.0) - idle) * u
-    return float(out) if np.ndim(out) == 0 else out
 
 
 def energy_j(spec: AcceleratorSpec, n_devices: float | np.ndarray, time_s: float | np.ndarray,

@@ -46,7 +46,7 @@ OVERHEAD_SHARE = 0.5
 """An op is overhead-bound when its fixed per-call cost (calls x measured c0) is at least this share of
 its time, i.e. the work itself takes at most as long as the fixed cost of issuing it. The 0.5 is an
 assumption (the break-even point, our choice; no published source). Override in Python:
-`accelopt.predict.roofline.OVERHEAD_SHARE = 0.3`."""
+`accelopt.measure.roofline.OVERHEAD_SHARE = 0.3`."""
 OVERHEAD_PROBE_CALLS = 200
 """Trivial-op calls profiled to measure c0 (the median is kept, so a few preempted calls do not matter)."""
 QUICK_MM_CALL_S = 0.05
