@@ -18,7 +18,10 @@ from typing import Any
 
 from accelopt.errors import InputError
 
-__all__ = ["ModelBundle", "load_user_factory"]
+__all__ = ["METRIC_HIGHER_IS_BETTER", "ModelBundle", "load_user_factory"]
+
+# The named quality metrics of ModelBundle.metric and which way is better.
+METRIC_HIGHER_IS_BETTER: dict[str, bool] = {"accuracy": True, "loss": False}
 
 
 def _default_optimizer(params: Iterable[Any]) -> Any:
@@ -41,6 +44,13 @@ class ModelBundle:
             None means AdamW(lr=1e-4).
         batch_size: samples per batch (must match what `batches` yields).
         meta: free facts, e.g. `seq_len`, `tokens_per_batch`, `samples_per_batch`, `source`.
+        eval_batches: optional zero-argument callable returning a fresh iterator of held-out
+            `(inputs, targets)`; without it, quality cannot be measured (`optimize` says so).
+        metric: how quality is scored on `eval_batches`: "accuracy" (argmax of the last output
+            dimension == targets, a fraction 0-1, higher is better), "loss" (mean `loss_fn`, lower is
+            better), or a callable `metric(outputs, targets) -> float` averaged over batches, weighted
+            by batch size, with `higher_is_better` saying which way is better.
+        higher_is_better: required with a callable metric; implied by "accuracy" (True) and "loss" (False).
     """
 
     name: str
@@ -50,6 +60,9 @@ class ModelBundle:
     make_optimizer: Callable[[Iterable[Any]], Any] | None = None
     batch_size: int = 1
     meta: dict[str, Any] = field(default_factory=dict)
+    eval_batches: Callable[[], Iterator[tuple[Any, Any]]] | None = None
+    metric: str | Callable[[Any, Any], float] = "loss"
+    higher_is_better: bool | None = None
 
     def __post_init__(self) -> None:
         import torch
@@ -69,6 +82,32 @@ class ModelBundle:
             raise InputError(f"ModelBundle.batch_size = {self.batch_size!r} must be a positive integer",
                              "set batch_size to the samples per batch")
         self.meta.setdefault("samples_per_batch", self.batch_size)
+        self._check_eval()
+
+    def _check_eval(self) -> None:
+        if self.eval_batches is not None and not callable(self.eval_batches):
+            raise InputError("ModelBundle.eval_batches is not callable",
+                             "pass a function returning an iterator of held-out (inputs, targets), or None")
+        if isinstance(self.metric, str):
+            implied = METRIC_HIGHER_IS_BETTER.get(self.metric)
+            if implied is None:
+                raise InputError(f"ModelBundle.metric = {self.metric!r} is not a known metric",
+                                 f"use one of {', '.join(sorted(METRIC_HIGHER_IS_BETTER))}, or a callable "
+                                 "metric(outputs, targets) -> float with higher_is_better")
+            if self.higher_is_better is not None and self.higher_is_better != implied:
+                raise InputError(f"ModelBundle.higher_is_better = {self.higher_is_better} contradicts "
+                                 f"metric {self.metric!r}", "leave higher_is_better unset for a named metric")
+            self.higher_is_better = implied
+        elif not callable(self.metric):
+            raise InputError(f"ModelBundle.metric is a {type(self.metric).__name__}",
+                             "use 'accuracy', 'loss' or a callable metric(outputs, targets) -> float")
+        elif not isinstance(self.higher_is_better, bool):
+            raise InputError("ModelBundle.metric is a callable but higher_is_better is not set",
+                             "set higher_is_better=True (e.g. accuracy) or False (e.g. loss)")
+
+    @property
+    def metric_name(self) -> str:
+        return self.metric if isinstance(self.metric, str) else getattr(self.metric, "__name__", "metric")
 
     def optimizer(self) -> Any:
         """A fresh optimizer over the model's parameters."""

@@ -1,0 +1,1 @@
+"""distributed: DDP, FSDP and pipeline runs under torchrun, the pipeline partitioner, collective benchmarks."""

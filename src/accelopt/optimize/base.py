@@ -1,0 +1,161 @@
+"""The contract between the `optimize` runner and its techniques.
+
+A technique (one module per technique family in this package) is a `Technique` subclass decorated
+with `@register`. The runner asks each one whether it applies to the user's model here
+(`not_applicable`), and if it does, asks it for a `Variant`: a transformed copy of the model, ready
+to run. The runner then times every variant with the same discipline (warm-up, synchronized,
+uninstrumented, A/B interleaved against the baseline), scores its quality on the bundle's held-out
+batches, and compares. A technique never mutates the baseline bundle's model: it deep-copies first.
+
+Technique modules are found by `all_techniques()`, which imports every module of this package, so
+adding a technique is adding a module; no list to edit.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from accelopt.errors import InputError, unknown_name
+from accelopt.workload.userfile import ModelBundle
+
+__all__ = ["MODES", "Target", "Technique", "Variant", "all_techniques", "get_technique", "register"]
+
+MODES = ("train", "inference")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Target:
+    """Where and how the variants run."""
+
+    mode: str
+    """"train" (a whole optimizer step) or "inference" (a forward pass, no autograd)."""
+    device: str
+    """torch device string: "cpu", "cuda", "cuda:1", ..."""
+    dtype: str = "fp32"
+    """The baseline's compute dtype (fp32 | bf16 | fp16)."""
+    budget_s: float = 60.0
+    """Wall-clock seconds a technique may spend preparing its variant (fine-tuning, distillation,
+    autotuning); a technique that needs more says so in its notes and stops at the budget."""
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise InputError(f"mode {self.mode!r} is not one of {', '.join(MODES)}", "use --mode train or inference")
+        if not self.budget_s > 0:
+            raise InputError(f"budget {self.budget_s!r} s is not positive", "give a positive time budget")
+
+    @property
+    def device_type(self) -> str:
+        return self.device.split(":")[0]
+
+    @property
+    def on_cuda(self) -> bool:
+        return self.device_type == "cuda"
+
+    def cuda_capability(self) -> tuple[int, int] | None:
+        """(major, minor) compute capability of the CUDA device, None off CUDA."""
+        if not self.on_cuda:
+            return None
+        import torch
+
+        return tuple(torch.cuda.get_device_capability(self.device))  # type: ignore[return-value]
+
+
+@dataclass(kw_only=True)
+class Variant:
+    """A transformed model, ready for the runner to time and score.
+
+    `forward(*inputs)` is what the runner times in inference mode and what it scores quality with
+    (outputs compared with the bundle's metric, and against the baseline's outputs). `train_step`
+    is one whole training step on one (inputs, targets) batch (zero_grad, forward, loss, backward,
+    optimizer step), returning the loss; None for an inference-only variant.
+    """
+
+    technique: str
+    """The registered name of the technique that made it (e.g. "int8-dynamic")."""
+    model: Any
+    """The transformed torch.nn.Module, or None when it runs outside torch (e.g. ONNX Runtime)."""
+    forward: Callable[..., Any]
+    train_step: Callable[[Any, Any], Any] | None = None
+    prepare_inputs: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None
+    """Applied to each batch's inputs (already on the device) before `forward`/`train_step`, e.g.
+    channels_last; its cost is inside the timed step."""
+    samples_per_step: int | None = None
+    """Samples one timed step processes when it differs from the bundle's batch size (gradient
+    accumulation); None means the bundle's batch size."""
+    setup_s: float = 0.0
+    """Seconds spent making the variant (quantizing, pruning + fine-tuning, compiling, distilling),
+    reported apart from step time."""
+    size_bytes: int | None = None
+    """The variant's serialized size on disk (state dict or ONNX file), None if not measured."""
+    params: dict[str, Any] = field(default_factory=dict)
+    """Everything needed to reproduce it (written to the recipe file): plain JSON/TOML values only."""
+    notes: list[str] = field(default_factory=list)
+    """What a user must know: assumptions, defaults used, what was measured and how."""
+    save: Callable[[Path], Path] | None = None
+    """Write the optimized model into a folder; returns the file written."""
+
+
+class Technique(abc.ABC):
+    """One optimization. Subclasses set the class attributes and implement the two methods."""
+
+    name: ClassVar[str]
+    """Registered name, used by --only/--skip and in recipes: lowercase, dashes (e.g. "int8-dynamic")."""
+    family: ClassVar[str]
+    """mixed-precision | compilation | memory-layout | quantization | pruning | distillation |
+    training-loop | power."""
+    modes: ClassVar[tuple[str, ...]]
+    """Modes it applies to ("train", "inference" or both)."""
+    changes: ClassVar[str]
+    """One line: what it changes in the model or the step."""
+    risks: ClassVar[str]
+    """One line: what it risks (quality, numerics, portability)."""
+
+    def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
+        """Why it does not apply to this model here (with the fix, if any); None when it applies."""
+        if target.mode not in self.modes:
+            return f"{self.name} applies to {' and '.join(self.modes)} only, not {target.mode}"
+        return None
+
+    @abc.abstractmethod
+    def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
+        """Make the variant from a deep copy of `bundle.model`; `options` are the recipe's params
+        for this technique (empty for the defaults). Raises accelopt.errors.InputError with a fix on
+        a bad option, accelopt.errors.UnsupportedError when it cannot run here."""
+
+
+_REGISTRY: dict[str, type[Technique]] = {}
+
+
+def register(cls: type[Technique]) -> type[Technique]:
+    """Class decorator: make a technique known to the runner under `cls.name`."""
+    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
+        raise RuntimeError(f"two techniques named {cls.name!r}: {_REGISTRY[cls.name]} and {cls}")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def _import_all() -> None:
+    import accelopt.optimize as pkg
+
+    for info in pkgutil.iter_modules(pkg.__path__):
+        importlib.import_module(f"accelopt.optimize.{info.name}")
+
+
+def all_techniques() -> dict[str, type[Technique]]:
+    """Every registered technique by name, after importing every module of this package."""
+    _import_all()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get_technique(name: str) -> Technique:
+    """A technique by name; an unknown name is an error listing the known ones."""
+    known = all_techniques()
+    if name not in known:
+        raise unknown_name("technique", name, list(known))
+    return known[name]()
