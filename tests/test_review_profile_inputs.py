@@ -190,6 +190,10 @@ def test_trace_failing_after_the_measurement_keeps_the_results(models: Path, tmp
     from torch.profiler import profile
 
     monkeypatch.setattr(profile, "export_chrome_trace", lambda self, path: None)  # torch only logs its failures
+    from accelopt.measure import profiler
+
+    # the machine's load is not under test here: a busy machine would (rightly) withhold the verdict
+    monkeypatch.setattr(profiler, "check_passes", lambda *args: None)
     code, out, err = _run(["profile", f"{models}/models.py:build", *FAST, *H100,
                            "--trace", str(tmp_path / "t.json")], capsys)
     _assert_clear_error(code, err, "Chrome trace was not written")

@@ -51,6 +51,7 @@ def _table(result: ProbeResult) -> Any:
 
 def _print_human(result: ProbeResult, saved: Path | None) -> None:
     from rich.console import Console
+    from rich.text import Text
 
     from accelopt.units import fmt_seconds
 
@@ -65,7 +66,14 @@ def _print_human(result: ProbeResult, saved: Path | None) -> None:
     cat = result.catalog_name or "none (no catalog entry for this device: % of catalog is n/a)"
     con.print(f"catalog entry compared: {cat}")
     for metric, why in result.skipped:
-        con.print(f"[yellow]not measured[/yellow] {metric}: {why}")
+        con.print(Text.assemble(("not measured", "yellow"), f" {metric}: {why}"))
+    for warning in result.contention.warnings:
+        con.print(Text.assemble(("warning", "bold yellow"), f" {warning}"))
+    if result.contention.disturbed:
+        con.print(Text("the machine was busy: these figures may be low: " + ", ".join(result.contention.disturbed)
+                       + "; rerun on a quiet machine to trust them"))
+    if result.interrupted:
+        con.print(Text.assemble(("interrupted", "bold red"), " (Ctrl-C): the figures above were measured before it"))
     con.print(f"measured in {fmt_seconds(result.duration_s)} with {result.threads} torch threads, "
               f"torch {result.torch_version}")
     if saved:
@@ -114,7 +122,8 @@ def register(app: typer.Typer) -> None:
                                            help="catalog device to compare with (default: the device's own entry)"),
         save: Path | None = typer.Option(None, "--save",
                                          help="where to write the measured spec, a .toml file in an existing "
-                                              "folder (default ~/.accelopt/probe/HOST-DEVICE.toml)"),
+                                              "folder (default $ACCELOPT_HOME/probe/HOST-DEVICE.toml; "
+                                              "ACCELOPT_HOME defaults to ~/.accelopt)"),
         no_save: bool = typer.Option(False, "--no-save", help="do not write the measured spec"),
         as_json: bool = typer.Option(False, "--json", help="print the result as JSON only"),
         html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
@@ -129,6 +138,8 @@ def register(app: typer.Typer) -> None:
             raise InputError("--device is empty", "write cpu or cuda:N, or leave --device out for the default")
         if save is not None and not no_save:
             check_save_path(save)  # before minutes of measuring, not after
+        elif not no_save:
+            check_default_save_folder()
         if html is not None:
             from accelopt.report.html import check_path
 
@@ -152,6 +163,24 @@ def register(app: typer.Typer) -> None:
             _print_human(result, saved)
         if save_failed is not None:
             raise save_failed
+        if result.interrupted:
+            raise typer.Exit(130)  # the shell's status for Ctrl-C, after printing and recording what was measured
+
+
+def check_default_save_folder() -> None:
+    """The default save folder (under ACCELOPT_HOME) must be creatable and writable, checked before measuring."""
+    import os
+
+    from accelopt.errors import InputError
+    from accelopt.paths import accelopt_home
+
+    folder = accelopt_home() / "probe"
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise InputError(f"the default save folder {str(folder)!r} cannot be created or written",
+                         "set ACCELOPT_HOME to a writable folder, pass --save PATH.toml, or --no-save")
 
 
 def check_save_path(save: Path) -> None:

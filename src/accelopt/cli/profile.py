@@ -103,6 +103,9 @@ def register(app: typer.Typer) -> None:
         trace: str | None = typer.Option(None, "--trace", help="write a Chrome trace of the profiled steps here"),
         save_workload: str | None = typer.Option(None, "--save-workload",
                                                  help="write the captured Workload JSON (for plan/simulate)"),
+        allow_nonfinite: bool = typer.Option(False, "--allow-nonfinite",
+                                             help="profile a step whose loss, output or gradients are NaN/inf "
+                                                  "(flagged in the result) instead of stopping with an error"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON document instead of tables"),
         html: str | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
     ) -> None:
@@ -120,7 +123,8 @@ def register(app: typer.Typer) -> None:
         bundle = _load_bundle(model, size=size, batch_size=batch_size, seq_len=seq_len)
         workload = capture_for_profile(bundle, mode, dtype, device)
         result = profile_step(bundle, mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup, spec=spec,
-                              probed_spec=probed_spec, trace_path=trace, workload=workload)
+                              probed_spec=probed_spec, trace_path=trace, workload=workload,
+                              allow_nonfinite=allow_nonfinite)
         diagnose(result, spec=spec, probed_spec=probed_spec)
         from accelopt.report.runs import finish_run
 

@@ -29,6 +29,7 @@ from typing import Any
 from accelopt.errors import InputError, MeasurementError, UnsupportedError
 from accelopt.hardware.detect import DetectedDevice
 from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.measure.contention import SPREAD_MAX, ContentionReport, Watch, check_setup
 from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
 from accelopt.paths import accelopt_home
 from accelopt.units import GiB, MiB
@@ -94,6 +95,10 @@ class ProbeResult:
     duration_s: float = 0.0
     llc_bytes: float | None = None
     """Last-level cache (CPU, all instances) or L2 (GPU) size used to size the STREAM arrays."""
+    contention: ContentionReport = field(default_factory=ContentionReport)
+    """Signs that the machine was busy while probing, and which figures they disturbed."""
+    interrupted: bool = False
+    """True when Ctrl-C stopped the run: `figures` holds what was measured before it."""
 
     def get(self, metric: str) -> Figure | None:
         return next((f for f in self.figures if f.metric == metric), None)
@@ -121,7 +126,8 @@ class ProbeResult:
                 "figures": [f.to_dict() for f in self.figures],
                 "best_matmul": best.metric if best else None,
                 "ridge_flop_per_byte": self.ridge_flop_per_byte,
-                "skipped": [{"metric": m, "why": w} for m, w in self.skipped]}
+                "skipped": [{"metric": m, "why": w} for m, w in self.skipped],
+                "contention": dataclasses.asdict(self.contention), "interrupted": self.interrupted}
 
 
 # --- plan ------------------------------------------------------------------------------------------
@@ -519,7 +525,29 @@ def run_probe(device: DetectedDevice, *, quick: bool = False, dtypes: list[str] 
     if on_plan:
         on_plan(steps, estimate_duration_s(steps))
     t0 = time.perf_counter()
-    figures = []
+    watch = Watch()
+    check_setup(result.contention, threads=result.threads if device.kind == "cpu" else None,
+                load_1min=watch.load_1min)
+    figures = _run_steps(steps, result, on_step)
+    result.figures = attach_peaks(figures, spec)
+    result.duration_s = time.perf_counter() - t0
+    watch.finish(result.contention, [f.metric for f in figures], threads=result.threads)
+    for f in figures:
+        if f.spread > SPREAD_MAX:
+            result.contention.add(f"{f.metric}: spread (p90 - p10) / median = {f.spread:.0%} (threshold "
+                                  f"{SPREAD_MAX:.0%}); its median is not a reliable figure", f.metric)
+    if not result.figures and result.interrupted:
+        raise KeyboardInterrupt
+    if not result.figures:
+        raise MeasurementError(f"nothing could be measured on {device.torch_device}",
+                               "see the skipped list: " + "; ".join(f"{m}: {w}" for m, w in result.skipped))
+    return result
+
+
+def _run_steps(steps: list[Step], result: ProbeResult,
+               on_step: Callable[[Step, Figure | None], None] | None) -> list[Figure]:
+    """Each step in turn; Ctrl-C stops the run and keeps what was measured (result.interrupted)."""
+    figures: list[Figure] = []
     for step in steps:
         fig: Figure | None = None
         try:
@@ -529,14 +557,14 @@ def run_probe(device: DetectedDevice, *, quick: bool = False, dtypes: list[str] 
             result.skipped.append((step.metric, e.problem))
         except RuntimeError as e:  # torch raises RuntimeError for unsupported kernels / out of memory
             result.skipped.append((step.metric, f"torch: {str(e).splitlines()[0][:200]}"))
+        except KeyboardInterrupt:
+            result.interrupted = True
+            done = {s.metric for s in steps[:steps.index(step)]}
+            result.skipped += [(s.metric, "not measured: interrupted (Ctrl-C)") for s in steps if s.metric not in done]
+            break
         if on_step:
             on_step(step, fig)
-    result.figures = attach_peaks(figures, spec)
-    result.duration_s = time.perf_counter() - t0
-    if not result.figures:
-        raise MeasurementError(f"nothing could be measured on {device.torch_device}",
-                               "see the skipped list: " + "; ".join(f"{m}: {w}" for m, w in result.skipped))
-    return result
+    return figures
 
 
 # --- measured spec file ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ appendix B, with the FLOPs counted from the captured step instead of 6N per toke
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accelopt.errors import InputError, MeasurementError, UnsupportedError
+from accelopt.measure.contention import ContentionReport, Watch, check_samples, check_setup
 from accelopt.measure.memory import MemoryBreakdown, SavedTensorMeter, measure_memory
 from accelopt.measure.roofline import (
     Ceilings,
@@ -42,6 +44,15 @@ ENERGY_WINDOW_S = 0.1
 shorter window can read zero); 100 ms keeps the counter's granularity a small share."""
 MODES = ("train", "inference")
 DTYPES = ("fp32", "bf16", "fp16")
+BREAKDOWN_RATIO_RANGE = (0.5, 2.0)
+"""The phased pass (synchronized at each boundary) must sum to 0.5-2x the headline median, else the
+two passes did not measure the same machine state and the breakdown is marked disturbed."""
+PROFILED_RATIO_MAX = 4.0
+"""torch.profiler's per-op bookkeeping slows a step; a profiled step more than 4x the headline median
+is not the same run (the roofline shares and the diagnosis drawn from it are withheld). Steps under
+PROFILED_EXTRA_FLOOR_S longer than the headline pass regardless: on sub-millisecond steps the
+profiler's fixed cost per op event dominates the ratio."""
+PROFILED_EXTRA_FLOOR_S = 2e-3
 
 
 @dataclass(kw_only=True)
@@ -97,6 +108,15 @@ class ProfileResult:
     """Why the Chrome trace could not be written; the measurement itself is complete."""
     diagnosis: Any = None
     """accelopt.measure.diagnose.Diagnosis, filled by diagnose()."""
+    contention: ContentionReport = field(default_factory=ContentionReport)
+    """Signs that the machine was busy while measuring, and which figures they disturbed."""
+    nonfinite: str | None = None
+    """What was not finite (loss, output or gradients) when --allow-nonfinite let the run continue."""
+
+    @property
+    def conclusions_withheld(self) -> bool:
+        """True when the roofline pass disagrees with the headline: no diagnosis is drawn from it."""
+        return "roofline" in self.contention.disturbed
 
     @property
     def samples_per_s(self) -> float:
@@ -128,6 +148,7 @@ class ProfileResult:
             "trace": {"path": self.trace_path, "error": self.trace_error} if self.trace_path else None,
             "diagnosis": self.diagnosis.to_dict() if self.diagnosis is not None else None,
             "environment": self.environment, "meta": self.meta,
+            "contention": dataclasses.asdict(self.contention), "nonfinite": self.nonfinite,
         }
 
 
@@ -172,6 +193,8 @@ class StepRunner:
         self.non_blocking = self.device_type == "cuda"
         self.sync = cuda_sync_for(device)
         self._it: Iterator[Any] = iter(bundle.batches())
+        self.last_value: Any = None
+        """The last step's loss (train) or output (inference), kept for the finiteness check (no sync)."""
 
     def next_batch(self) -> tuple[Any, Any]:
         """The next (inputs, targets); the stream restarts from `batches()` when it runs out."""
@@ -212,7 +235,7 @@ class StepRunner:
         """One whole step, unsynchronized (callers synchronize around it)."""
         inputs, targets = self.to_device(self.next_batch())
         if not self.train:
-            self.forward(inputs, targets)
+            self.last_value = self.forward(inputs, targets)
             return
         assert self.optimizer is not None
         self.optimizer.zero_grad(set_to_none=True)
@@ -221,8 +244,33 @@ class StepRunner:
                 loss = self.forward(inputs, targets)
         else:
             loss = self.forward(inputs, targets)
+        self.last_value = loss.detach()
         self.backward(loss)
         self.optimizer_step()
+
+    def nonfinite(self, *, grads: bool = False) -> str | None:
+        """What is not finite after the last step (loss/output, and the gradients when `grads`), else None.
+        Reads device values, so it synchronizes: call it between timed passes, never inside one."""
+        import torch
+
+        def bad(x: Any) -> bool:
+            if isinstance(x, torch.Tensor):
+                return x.is_floating_point() and not bool(torch.isfinite(x).all())
+            if isinstance(x, tuple | list):
+                return any(bad(v) for v in x)
+            if isinstance(x, dict):
+                return any(bad(v) for v in x.values())
+            return False
+
+        what = "loss" if self.train else "output"
+        if bad(self.last_value):
+            shown = f" = {float(self.last_value)}" if self.train and self.last_value.numel() == 1 else ""
+            return f"the {what}{shown} is not finite"
+        if grads and self.train:
+            names = [n for n, p in self.model.named_parameters() if p.grad is not None and bad(p.grad)]
+            if names:
+                return f"gradients of {len(names)} parameter(s) are not finite (first: {names[0]})"
+        return None
 
     def step_phased(self) -> dict[str, float]:
         """One step with a synchronize at each phase boundary; seconds per phase."""
@@ -283,12 +331,21 @@ def measure_energy(runner: StepRunner, *, step_time_s: float, batch_size: int, s
     except ImportError:
         return EnergyResult(energy_per_step_j=None, energy_per_sample_j=None, window_s=None, steps_in_window=0,
                             source="none", is_estimate=False, note="accelopt.measure.energy is not available")
-    n = max(1, math.ceil(1.2 * ENERGY_WINDOW_S / max(step_time_s, 1e-9)))  # 20% margin over the window
+    n = 0
     try:
         meter = best_meter(runner.device, _same_kind(spec, runner.device))
         runner.sync()
         meter.start()
-        runner.run(n)
+        t0 = time.perf_counter()
+        # whole steps until the measured elapsed time (not an earlier median's guess) fills the window + 20%;
+        # chunks double from the median's guess so a wrong guess costs at most about twice the window
+        chunk = max(1, min(math.ceil(ENERGY_WINDOW_S / max(step_time_s, 1e-9) / 4), 64))
+        while n == 0 or time.perf_counter() - t0 < 1.2 * ENERGY_WINDOW_S:
+            runner.run(chunk)  # synchronizes at its end, so the clock sees finished work
+            n += chunk
+            elapsed = time.perf_counter() - t0
+            per_step = elapsed / n
+            chunk = max(1, min(chunk * 2, math.ceil((1.2 * ENERGY_WINDOW_S - elapsed) / max(per_step, 1e-9))))
         reading = meter.stop()
     except (MeasurementError, UnsupportedError) as e:
         return EnergyResult(energy_per_step_j=None, energy_per_sample_j=None, window_s=None, steps_in_window=n,
@@ -379,20 +436,31 @@ def check_args(*, mode: str, dtype: str, device: str, steps: int, warmup: int) -
 def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", device: str = "cpu", steps: int = 20,
                  warmup: int = 3, spec: Any = None, probed_spec: Any = None, trace_path: str | None = None,
                  workload: Any = None, breakdown_steps: int | None = None, profiler_steps: int | None = None,
-                 ceilings: Ceilings | None = None) -> ProfileResult:
+                 ceilings: Ceilings | None = None, allow_nonfinite: bool = False) -> ProfileResult:
     """Measure `bundle`'s step on `device`; see the module docstring for the passes.
 
     spec / probed_spec: AcceleratorSpec from the catalog / from `accelopt probe` (either may be None).
     workload: the captured Workload of one step (captured here when None).
     ceilings: roofline roofs; by default the probed spec, else the catalog spec, else quick_ceilings().
+    allow_nonfinite: a non-finite loss, output or gradient is a MeasurementError unless this is set, in
+        which case the run continues and the result says what was not finite.
     """
     check_args(mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup)
     if workload is None:
         workload = capture_for_profile(bundle, mode, dtype, device)
     runner = StepRunner(bundle, mode=mode, dtype=dtype, device=device)
-    for _ in range(warmup):
+    contention = ContentionReport()
+    threads = _cpu_threads(device)
+    watch = Watch()
+    check_setup(contention, threads=threads, load_1min=watch.load_1min)
+    runner.step()  # at least one step before the finiteness check, even with --warmup 0
+    for _ in range(max(0, warmup - 1)):
         runner.step()
+    nonfinite = _check_finite(runner, allow_nonfinite, grads=True, when="after the warm-up")
     headline = time_fn(runner.step, warmup=0, repeats=steps, sync=runner.sync)
+    watch.finish(contention, ["step time"], threads=threads)
+    check_samples(contention, "step time", headline.samples)
+    nonfinite = nonfinite or _check_finite(runner, allow_nonfinite, when="after the timed steps")
     breakdown = measure_breakdown(runner, breakdown_steps or max(3, min(steps, 10)))
     saved = SavedTensorMeter(exclude=runner.model.parameters()) if runner.train else None
     memory = measure_memory(model=runner.model, optimizer=runner.optimizer, step=lambda: runner.step(saved=saved),
@@ -404,6 +472,7 @@ def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", devic
                              trace_path)
     roofs = lift_ceilings(workload, times, roofs)
     rows = roofline_rows(workload, times, roofs)
+    check_passes(contention, headline.median, sum(b.median for b in breakdown.values()), times.wall_per_step_s)
     energy = measure_energy(runner, step_time_s=headline.median, batch_size=bundle.batch_size,
                             spec=spec if spec is not None else probed_spec)
     flops = float(workload.total_flops())
@@ -420,7 +489,43 @@ def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", devic
         roofline=rows, op_time_kind=times.time_kind,
         profiled_step_s=times.wall_per_step_s, environment=_environment(device),
         meta=dict(getattr(bundle, "meta", {}) or {}), call_overhead_s=times.call_overhead_s,
-        trace_path=trace_path, trace_error=times.trace_error)
+        trace_path=trace_path, trace_error=times.trace_error, contention=contention, nonfinite=nonfinite)
+
+
+def _cpu_threads(device: str) -> int | None:
+    if device != "cpu":
+        return None
+    import torch
+
+    return int(torch.get_num_threads())
+
+
+def _check_finite(runner: StepRunner, allow: bool, *, when: str, grads: bool = False) -> str | None:
+    problem = runner.nonfinite(grads=grads)
+    if problem is None:
+        return None
+    problem = f"model {runner.bundle.name!r}: {problem} {when}"
+    if allow:
+        return problem
+    raise MeasurementError(problem, "check the data, the loss and the learning rate (fp16 overflows: try bf16 or "
+                                    "fp32); or pass --allow-nonfinite to profile it anyway, flagged")
+
+
+def check_passes(report: ContentionReport, headline_s: float, phases_sum_s: float, profiled_s: float) -> None:
+    """Mark the breakdown / roofline disturbed when their pass disagrees with the headline beyond the
+    stated tolerances (BREAKDOWN_RATIO_RANGE, PROFILED_RATIO_MAX)."""
+    if headline_s <= 0:
+        return
+    lo, hi = BREAKDOWN_RATIO_RANGE
+    ratio = phases_sum_s / headline_s
+    if not lo <= ratio <= hi:
+        report.add(f"the phased pass summed to {ratio:.2f}x the headline step (tolerance {lo}-{hi}x): "
+                   "the breakdown does not describe the headline run", "breakdown")
+    ratio = profiled_s / headline_s
+    if ratio > PROFILED_RATIO_MAX and profiled_s - headline_s > PROFILED_EXTRA_FLOOR_S:
+        report.add(f"the profiled pass ran {ratio:.1f}x slower than the headline step (tolerance "
+                   f"{PROFILED_RATIO_MAX}x): roofline shares are unreliable and no diagnosis is drawn from them",
+                   "roofline", "diagnosis")
 
 
 def _pick_ceilings(probed_spec: Any, spec: Any, dtype: str, device: str) -> Ceilings:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from accelopt.errors import MeasurementError
 
@@ -25,6 +25,8 @@ class Stats:
     min: float
     max: float
     n: int
+    samples: tuple[float, ...] = field(default=(), repr=False, compare=False)
+    """The samples themselves, in the order taken (for contention checks: bimodality, drift)."""
 
     @property
     def spread(self) -> float:
@@ -37,7 +39,7 @@ class Stats:
             raise MeasurementError("no samples were taken", "increase the number of repeats")
         xs = sorted(samples)
         return cls(median=statistics.median(xs), p10=quantile(xs, 0.10), p90=quantile(xs, 0.90),
-                   min=xs[0], max=xs[-1], n=len(xs))
+                   min=xs[0], max=xs[-1], n=len(xs), samples=tuple(samples))
 
     def to_dict(self) -> dict[str, float]:
         return {"median": self.median, "p10": self.p10, "p90": self.p90, "min": self.min, "max": self.max,

@@ -8,6 +8,7 @@ from typing import Any
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from accelopt.units import fmt_byte_per_s, fmt_bytes, fmt_flop_per_s, fmt_flops, fmt_joules, fmt_pct, fmt_seconds
 
@@ -116,6 +117,22 @@ def diagnosis_table(d: Any) -> Table:
     return t
 
 
+def warnings_table(r: Any) -> Table | None:
+    """What disturbed the measurement (contention, passes that disagree, non-finite values); None if nothing."""
+    c = r.contention
+    lines = list(c.warnings) + ([f"NOT FINITE: {r.nonfinite} (--allow-nonfinite)"] if r.nonfinite else [])
+    if not lines:
+        return None
+    t = Table(title="warnings: these figures may not describe the model", title_style="bold yellow")
+    t.add_column("#", justify="right")
+    t.add_column("what was seen", overflow="fold")
+    for i, line in enumerate(lines, 1):
+        t.add_row(str(i), Text(line))
+    if c.disturbed:
+        t.caption = "affected: " + ", ".join(c.disturbed) + "; rerun on a quiet machine to trust them"
+    return t
+
+
 def render(r: Any, console: Console | None = None) -> None:
     console = console or Console()
     console.print(step_table(r))
@@ -127,5 +144,11 @@ def render(r: Any, console: Console | None = None) -> None:
     wide = console if console.width >= ROOFLINE_WIDTH else Console(width=ROOFLINE_WIDTH, file=console.file,
                                                                  force_terminal=console.is_terminal)
     wide.print(roofline_table(r))
-    if r.diagnosis is not None:
+    if r.diagnosis is not None and not r.conclusions_withheld:
         console.print(diagnosis_table(r.diagnosis))
+    elif r.diagnosis is not None:
+        console.print(Text("diagnosis withheld: the profiled pass disagrees with the headline step "
+                           "(see warnings); rerun on a quiet machine"))
+    warnings = warnings_table(r)
+    if warnings is not None:
+        console.print(warnings)

@@ -1,0 +1,185 @@
+"""Is the machine busy while we measure? Detect it, say so, and mark what it disturbed.
+
+A timing taken while another process competes for the cores is not the model's time. Four signs,
+each checked against a threshold stated here (the thresholds are choices, not measurements, and are
+printed with every warning):
+
+1. other processes' CPU time during the measured window, from /proc/stat (all CPUs' busy jiffies)
+   minus this process's own CPU time (resource.getrusage), in cores: above OTHERS_BUSY_CORES_MAX;
+2. CPU steal time (a hypervisor giving our vCPUs to someone else), /proc/stat's 8th column
+   (proc(5)): above STEAL_FRACTION_MAX of the window;
+3. thread oversubscription: torch intra-op threads beyond the cores this process may run on
+   (os.sched_getaffinity), or the load average at the start above the core count;
+4. the samples themselves: bimodal (two clusters, the gap between them above BIMODAL_GAP_MIN of
+   the median and wider than either cluster, each holding at least BIMODAL_CLUSTER_MIN of the
+   samples), or a relative spread
+   (p90 - p10) / median above SPREAD_MAX.
+
+On a machine without /proc (macOS, Windows) the /proc checks are skipped and say so.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+OTHERS_BUSY_CORES_MAX = 0.25
+"""Other processes may use a quarter of one core on average before we call the window contended."""
+STEAL_FRACTION_MAX = 0.05
+"""Steal above 5% of the window's CPU time."""
+BIMODAL_GAP_MIN = 0.20
+BIMODAL_CLUSTER_MIN = 0.20
+SPREAD_MAX = 0.50
+"""(p90 - p10) / median above 50%: the median of such samples is not a reliable step time."""
+PROC_STAT = Path("/proc/stat")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CpuTimes:
+    """Cumulative CPU time of the whole machine and of this process, in seconds."""
+
+    busy_s: float
+    steal_s: float
+    total_s: float
+    self_s: float
+
+
+def _clock_ticks() -> int:
+    return int(os.sysconf("SC_CLK_TCK")) if hasattr(os, "sysconf") else 100
+
+
+def read_cpu_times(proc_stat: Path = PROC_STAT) -> CpuTimes | None:
+    """Machine-wide busy/steal/total CPU seconds (proc(5): user nice system idle iowait irq softirq steal)
+    and this process's own user+system seconds (all threads); None without /proc."""
+    try:
+        first = proc_stat.read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return None
+    if not first or first[0] != "cpu":
+        return None
+    ticks = [int(x) for x in first[1:9]] + [0] * max(0, 8 - len(first[1:9]))
+    user, nice, system, idle, iowait, irq, softirq, steal = ticks[:8]
+    hz = _clock_ticks()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return CpuTimes(busy_s=(user + nice + system + irq + softirq) / hz, steal_s=steal / hz,
+                    total_s=(user + nice + system + idle + iowait + irq + softirq + steal) / hz,
+                    self_s=usage.ru_utime + usage.ru_stime + children.ru_utime + children.ru_stime)
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+@dataclass(kw_only=True)
+class ContentionReport:
+    """What disturbed a measurement; empty `warnings` on a quiet machine."""
+
+    warnings: list[str] = field(default_factory=list)
+    others_busy_cores: float | None = None
+    """Average cores used by other processes during the window (None without /proc)."""
+    steal_fraction: float | None = None
+    load_average_1min: float | None = None
+    usable_cores: int = 1
+    threads: int | None = None
+    disturbed: list[str] = field(default_factory=list)
+    """Names of the figures the warnings apply to (e.g. "step time", "roofline", "diagnosis")."""
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.warnings)
+
+    def add(self, message: str, *figures: str) -> None:
+        self.warnings.append(message)
+        for f in figures:
+            if f not in self.disturbed:
+                self.disturbed.append(f)
+
+
+class Watch:
+    """Start before a measurement, `finish()` after it: the machine's CPU use by others in between."""
+
+    def __init__(self, proc_stat: Path = PROC_STAT) -> None:
+        self.proc_stat = proc_stat
+        self.start = read_cpu_times(proc_stat)
+        self.load_1min = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+    def finish(self, report: ContentionReport, figures: Sequence[str], *, threads: int | None = None) -> None:
+        """Add to `report` what the window from start to now shows; `figures` are what it disturbed."""
+        cores = usable_cores()
+        report.usable_cores, report.threads = cores, threads
+        report.load_average_1min = self.load_1min
+        end = read_cpu_times(self.proc_stat)
+        if self.start is None or end is None:
+            return
+        wall_cpu_s = end.total_s - self.start.total_s  # CPU-seconds available on all CPUs in the window
+        if wall_cpu_s <= 0:
+            return
+        n_cpu = os.cpu_count() or 1
+        window_s = wall_cpu_s / n_cpu
+        others_s = max(0.0, (end.busy_s - self.start.busy_s) - (end.self_s - self.start.self_s))
+        report.others_busy_cores = others_s / window_s
+        report.steal_fraction = (end.steal_s - self.start.steal_s) / wall_cpu_s
+        if report.others_busy_cores > OTHERS_BUSY_CORES_MAX:
+            report.add(f"other processes used {report.others_busy_cores:.2f} cores on average while measuring "
+                       f"(threshold {OTHERS_BUSY_CORES_MAX} cores; /proc/stat minus this process's CPU time)",
+                       *figures)
+        if report.steal_fraction > STEAL_FRACTION_MAX:
+            report.add(f"CPU steal {report.steal_fraction:.0%} of the window (threshold {STEAL_FRACTION_MAX:.0%}): "
+                       "the hypervisor gave these vCPUs to others", *figures)
+
+
+def check_setup(report: ContentionReport, *, threads: int | None, load_1min: float | None) -> None:
+    """Thread oversubscription and a loaded machine at the start."""
+    cores = usable_cores()
+    if threads is not None and threads > cores:
+        report.add(f"torch runs {threads} threads on {cores} usable cores (oversubscribed)", "step time")
+    if load_1min is not None and load_1min > cores:
+        report.add(f"load average {load_1min:.2f} over the last minute exceeds the {cores} usable cores "
+                   "at the start", "step time")
+
+
+def bimodal(samples: Sequence[float]) -> tuple[float, float] | None:
+    """(lower cluster median, upper cluster median) when the sorted samples split in two by a gap
+    above BIMODAL_GAP_MIN x median with at least BIMODAL_CLUSTER_MIN of the samples on each side."""
+    xs = sorted(samples)
+    n = len(xs)
+    if n < 6:
+        return None
+    med = xs[n // 2]
+    lo_n = max(1, int(BIMODAL_CLUSTER_MIN * n + 0.999))
+    best, cut = 0.0, 0
+    for i in range(lo_n, n - lo_n + 1):
+        gap = xs[i] - xs[i - 1]
+        if gap > best:
+            best, cut = gap, i
+    if med <= 0 or best <= BIMODAL_GAP_MIN * med:
+        return None
+    lower, upper = xs[:cut], xs[cut:]
+    if best <= max(lower[-1] - lower[0], upper[-1] - upper[0]):  # an even spread, not two clusters
+        return None
+    return lower[len(lower) // 2], upper[len(upper) // 2]
+
+
+def check_samples(report: ContentionReport, name: str, samples: Sequence[float], *figures: str) -> None:
+    """Bimodal or widely spread samples of one measurement."""
+    two = bimodal(samples)
+    if two is not None:
+        report.add(f"{name}: samples fall in two clusters ({two[0] * 1e3:.3g} ms and {two[1] * 1e3:.3g} ms; "
+                   f"gap above {BIMODAL_GAP_MIN:.0%} of the median): something else ran part of the time",
+                   name, *figures)
+        return
+    xs = sorted(samples)
+    if len(xs) >= 3:
+        from accelopt.measure.timing import Stats
+
+        s = Stats.of(xs)
+        if s.spread > SPREAD_MAX:
+            report.add(f"{name}: spread (p90 - p10) / median = {s.spread:.0%} (threshold {SPREAD_MAX:.0%})",
+                       name, *figures)
