@@ -9,7 +9,8 @@ printed with every warning):
 2. CPU steal time (a hypervisor giving our vCPUs to someone else), /proc/stat's 8th column
    (proc(5)): above STEAL_FRACTION_MAX of the window;
 3. thread oversubscription: torch intra-op threads beyond the cores this process may run on
-   (os.sched_getaffinity), or the load average at the start above the core count;
+   (os.sched_getaffinity), or the 1-minute load average at the start above the core count plus
+   this process's own threads (its own recent work counts in the load average);
 4. the samples themselves: bimodal (two clusters, the gap between them above BIMODAL_GAP_MIN of
    the median and wider than either cluster, each holding at least BIMODAL_CLUSTER_MIN of the
    samples), or a relative spread
@@ -140,9 +141,10 @@ def check_setup(report: ContentionReport, *, threads: int | None, load_1min: flo
     cores = usable_cores()
     if threads is not None and threads > cores:
         report.add(f"torch runs {threads} threads on {cores} usable cores (oversubscribed)", "step time")
-    if load_1min is not None and load_1min > cores:
-        report.add(f"load average {load_1min:.2f} over the last minute exceeds the {cores} usable cores "
-                   "at the start", "step time")
+    own = threads or 1  # this process's own recent work is in the load average too
+    if load_1min is not None and load_1min - own > cores:
+        report.add(f"load average {load_1min:.2f} over the last minute exceeds the {cores} usable cores plus this "
+                   f"process's {own} threads at the start", "step time")
 
 
 def bimodal(samples: Sequence[float]) -> tuple[float, float] | None:

@@ -5,7 +5,10 @@ How each number is obtained (reported with it, in `MemoryBreakdown.methods`):
   per storage (tied weights are not double counted);
 - activations: the bytes autograd saves for backward, counted directly with
   `torch.autograd.graph.saved_tensors_hooks` during the forward pass (once per storage). In
-  inference mode nothing is saved for backward, so activations are the peak minus the rest;
+  inference mode nothing is saved for backward: activations are then the peak of live tensor bytes
+  the forward pass creates (`LiveTensorMeter`, a TorchDispatchMode that counts each op's output
+  storages and frees them when the last tensor using them dies). Checked against the CPU allocator's
+  own allocation/free events (torch.profiler profile_memory) in tests/test_profile_memory.py;
 - peak: on CUDA, `torch.cuda.max_memory_allocated` after `torch.cuda.reset_peak_memory_stats`
   (the caching allocator's statistics); on CPU, the process resident set high-water mark
   (`VmHWM` in /proc/self/status, reset before the step by writing 5 to /proc/self/clear_refs,
@@ -122,6 +125,62 @@ class SavedTensorMeter:
             yield self
 
 
+class LiveTensorMeter:
+    """Peak bytes of tensors created inside `track()` and alive at once (inference activations).
+
+    Every op output passes through a TorchDispatchMode; its storage is counted once when first seen
+    and released when the last tracked tensor on it is garbage-collected (weakref.finalize). Storages
+    in `exclude` (weights, buffers, inputs) are never counted. Memory an op allocates and frees inside
+    itself (a kernel's workspace) is not seen: it is the allocator's, not a tensor's.
+    """
+
+    def __init__(self, exclude: Iterable[Any] = ()) -> None:
+        self._exclude = {_storage_key(t)[0] for t in exclude}
+        self._refs: dict[int, int] = {}
+        self._size: dict[int, int] = {}
+        self.current_bytes = 0
+        self.peak_bytes = 0
+
+    def _release(self, key: int) -> None:
+        self._refs[key] -= 1
+        if self._refs[key] == 0:
+            del self._refs[key]
+            self.current_bytes -= self._size.pop(key)
+
+    def _see(self, t: Any) -> None:
+        import weakref
+
+        key, nbytes = _storage_key(t)
+        if key == 0 or key in self._exclude:
+            return
+        if key not in self._refs:
+            self._refs[key] = 0
+            self._size[key] = nbytes
+            self.current_bytes += nbytes
+            self.peak_bytes = max(self.peak_bytes, self.current_bytes)
+        self._refs[key] += 1
+        weakref.finalize(t, self._release, key)
+
+    @contextmanager
+    def track(self) -> Iterator[LiveTensorMeter]:
+        import torch
+        from torch.utils._python_dispatch import TorchDispatchMode
+        from torch.utils._pytree import tree_flatten
+
+        meter = self
+
+        class _Mode(TorchDispatchMode):
+            def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+                out = func(*args, **(kwargs or {}))
+                for t in tree_flatten(out)[0]:
+                    if isinstance(t, torch.Tensor):
+                        meter._see(t)
+                return out
+
+        with _Mode():
+            yield self
+
+
 # ---- CPU process memory ---------------------------------------------------------------------------
 
 def _status_kib(field_name: str) -> float | None:
@@ -186,7 +245,7 @@ def measure_peak(step: Callable[[], Any], device: str) -> tuple[float | None, fl
 
 
 def measure_memory(*, model: Any, optimizer: Any | None, step: Callable[[], Any], device: str,
-                   train: bool, saved: SavedTensorMeter | None) -> MemoryBreakdown:
+                   train: bool, saved: SavedTensorMeter | None, live: LiveTensorMeter | None = None) -> MemoryBreakdown:
     """Peak over one `step()` and the split; `step` fills `saved` (if given) during its forward pass."""
     peak, baseline, kind, peak_method = measure_peak(step, device)
     params = parameter_bytes(model)
@@ -199,6 +258,11 @@ def measure_memory(*, model: Any, optimizer: Any | None, step: Callable[[], Any]
         activations: float | None = saved.saved_bytes
         methods["activations"] = ("bytes saved for backward, counted directly with "
                                   "torch.autograd.graph.saved_tensors_hooks (once per storage, weights excluded)")
+    elif not train and live is not None:
+        activations = float(live.peak_bytes)
+        methods["activations"] = ("peak of live tensor bytes created by the forward pass (TorchDispatchMode over "
+                                  "every op's outputs, freed when their last tensor dies; weights and inputs "
+                                  "excluded)")
     elif peak is not None and kind == "cuda-allocator":
         activations = max(0.0, peak - params - grads - opt)
         methods["activations"] = "peak allocated minus parameters, gradients and optimizer state"

@@ -24,7 +24,7 @@ from typing import Any
 
 from accelopt.errors import InputError, MeasurementError, UnsupportedError
 from accelopt.measure.contention import ContentionReport, Watch, check_samples, check_setup
-from accelopt.measure.memory import MemoryBreakdown, SavedTensorMeter, measure_memory
+from accelopt.measure.memory import LiveTensorMeter, MemoryBreakdown, SavedTensorMeter, measure_memory
 from accelopt.measure.roofline import (
     Ceilings,
     RooflineRow,
@@ -231,11 +231,17 @@ class StepRunner:
         assert self.optimizer is not None
         self.optimizer.step()
 
-    def step(self, saved: SavedTensorMeter | None = None) -> None:
-        """One whole step, unsynchronized (callers synchronize around it)."""
+    def step(self, saved: SavedTensorMeter | None = None, live: LiveTensorMeter | None = None) -> None:
+        """One whole step, unsynchronized (callers synchronize around it). `saved` counts what a training
+        forward saves for backward; `live` the tensors an inference forward creates."""
         inputs, targets = self.to_device(self.next_batch())
         if not self.train:
-            self.last_value = self.forward(inputs, targets)
+            self.last_value = None  # the previous output is not this step's activation
+            if live is not None:
+                with live.track():
+                    self.last_value = self.forward(inputs, targets)
+            else:
+                self.last_value = self.forward(inputs, targets)
             return
         assert self.optimizer is not None
         self.optimizer.zero_grad(set_to_none=True)
@@ -463,8 +469,10 @@ def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", devic
     nonfinite = nonfinite or _check_finite(runner, allow_nonfinite, when="after the timed steps")
     breakdown = measure_breakdown(runner, breakdown_steps or max(3, min(steps, 10)))
     saved = SavedTensorMeter(exclude=runner.model.parameters()) if runner.train else None
-    memory = measure_memory(model=runner.model, optimizer=runner.optimizer, step=lambda: runner.step(saved=saved),
-                            device=device, train=runner.train, saved=saved)
+    live = None if runner.train else LiveTensorMeter(exclude=[*runner.model.parameters(), *runner.model.buffers()])
+    memory = measure_memory(model=runner.model, optimizer=runner.optimizer,
+                            step=lambda: runner.step(saved=saved, live=live), device=device, train=runner.train,
+                            saved=saved, live=live)
     pdt = peak_dtype_for(dtype, device)
     roofs = ceilings or _pick_ceilings(probed_spec, spec, pdt, device)
     known = {op_key(o.name) for o in workload.ops}
