@@ -129,7 +129,7 @@ def simulate(design: Design, layers: Sequence[Layer] | LayerArrays, convention: 
                           d.rows, d.cols, d.dataflow))
     dram = c["dram_ifmap_read_bytes"] + c["dram_filter_read_bytes"] + c["dram_ofmap_write_bytes"] + c["dram_psum_bytes"]
     c["dram_bytes"] = dram
-    fill = fill_bytes(arr, c, d.bytes_per_elem, d.ifmap_sram_bytes, d.filter_sram_bytes)
+    fill = fill_bytes(arr, d.bytes_per_elem, d.rows, d.cols, d.dataflow)
     c["reload_cycles"] = reload_cycles(arr, ACTIVE_FRACTION * d.ofmap_sram_bytes, d.rows, d.cols, d.cores,
                                        d.dataflow, c["folds"])
     c["dram_cycles"], c["stall_cycles"] = stalls(dram, fill, c["compute_cycles"], c["reload_cycles"],

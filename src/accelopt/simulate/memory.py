@@ -23,8 +23,8 @@ from DRAM and writes its outputs back). Every term responds to the buffer sizes:
   stalls); if not even one temporal step fits, partial sums spill to DRAM (written and read back once
   per extra fold). os keeps its partial sums in the PEs.
 - Outputs are written once, at the operand width.
-- Time: the first working tiles (inputs and weights) must arrive before the array starts (exposed);
-  the rest of the traffic overlaps compute (double buffering), so
+- Time: the first fold's stationary operand must arrive before the array starts (exposed fill); the
+  rest of the traffic overlaps compute (double buffering), so
       stall cycles = fill cycles + max(0, remaining DRAM cycles - busy cycles) + DRAM latency + reloads,
   busy cycles = compute + accumulator-chunk reloads.
   An unlimited bandwidth (`math.inf`, SCALE-Sim's CALC mode) gives no stalls.
@@ -100,7 +100,7 @@ def psum_spill_bytes(a: LayerArrays, so_bytes: float, rows: int, cols: int, data
     if dataflow == "os":
         return np.zeros(len(a.m))
     _, sc, _ = spatial_temporal(dataflow, a)
-    k_folds = -(-a.k // rows)
+    k_folds: np.ndarray = -(-a.k // rows)
     too_small = so_bytes < np.minimum(sc, cols) * PSUM_BYTES
     return np.where(too_small, 2.0 * (k_folds - 1) * a.m * a.n * PSUM_BYTES, 0.0)
 
@@ -113,13 +113,14 @@ def reload_cycles(a: LayerArrays, so_bytes: float, rows: int, cols: int, cores: 
     return np.ceil((chunks - 1) * folds / cores) * rows
 
 
-def fill_bytes(a: LayerArrays, traffic: dict[str, np.ndarray], bytes_per_elem: float, ifmap_sram_bytes: int,
-               filter_sram_bytes: int) -> np.ndarray:
-    """Bytes of the first working tiles, which must arrive before the array starts (not hidden)."""
-    si, sf = ACTIVE_FRACTION * ifmap_sram_bytes, ACTIVE_FRACTION * filter_sram_bytes
-    first_a = np.minimum(si, traffic["dram_ifmap_read_bytes"] / a.repeats)
-    first_w = np.minimum(sf, traffic["dram_filter_read_bytes"] / a.repeats)
-    return first_a + first_w
+def fill_bytes(a: LayerArrays, bytes_per_elem: float, rows: int, cols: int, dataflow: str) -> np.ndarray:
+    """Bytes that must arrive before the array's first cycle (not hidden by double buffering): the first
+    fold's stationary operand (ws: R x C weights, is: R x C inputs), or for os the first operand row and
+    column that enter the array edges (R + C elements). Later tiles stream behind the compute. Shape (L,)."""
+    sr, sc, _ = spatial_temporal(dataflow, a)
+    if dataflow == "os":
+        return (np.minimum(sr, rows) + np.minimum(sc, cols)) * bytes_per_elem
+    return np.minimum(sr, rows) * np.minimum(sc, cols) * bytes_per_elem
 
 
 def stalls(dram_bytes: np.ndarray, fill: np.ndarray, compute_cycles: np.ndarray, reloads: np.ndarray,

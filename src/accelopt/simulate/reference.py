@@ -95,6 +95,24 @@ def _read_report(path: Path) -> list[dict[str, float]]:
     return out
 
 
+def run_scalesim_files(cfg: Path, topology: Path, out_dir: Path, gemm: bool = False) -> list[dict[str, float]]:
+    """Run scalesim on a .cfg and a topology CSV; its report rows (see `run_scalesim`)."""
+    try:
+        from scalesim.scale_sim import scalesim
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise UnsupportedError("the scalesim package is not installed", "pip install scalesim (dev extra)") from None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    layout = out_dir / "layout.csv"
+    layout.write_text("Layer name,\n", encoding="utf-8")  # no custom layouts
+    with _numpy2_shim(), contextlib.redirect_stdout(io.StringIO()):
+        sim = scalesim(save_disk_space=True, verbose=False, config=str(cfg), topology=str(topology),
+                       layout=str(layout), input_type_gemm=gemm)
+        sim.run_scale(top_path=str(out_dir))
+    run_dir = next(p for p in out_dir.iterdir() if p.is_dir() and (p / "COMPUTE_REPORT.csv").exists())
+    compute, access = _read_report(run_dir / "COMPUTE_REPORT.csv"), _read_report(run_dir / "DETAILED_ACCESS_REPORT.csv")
+    return [{**c, **a} for c, a in zip(compute, access, strict=True)]
+
+
 def run_scalesim(layers: Sequence[Layer], rows: int, cols: int, dataflow: str, workdir: Path | str,
                  gemm: bool = False, sram_kb: int = 256, bandwidth_words_per_cycle: int | None = None,
                  ifmap_kb: int | None = None, filter_kb: int | None = None,
@@ -106,23 +124,12 @@ def run_scalesim(layers: Sequence[Layer], rows: int, cols: int, dataflow: str, w
     mode with that many 1-byte words per cycle for the ifmap and filter reads (its [layout] bank
     bandwidth, one bank) and the ofmap writes (its Bandwidth field). Buffers in SCALE-Sim kB (1024 B).
     """
-    try:
-        from scalesim.scale_sim import scalesim
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise UnsupportedError("the scalesim package is not installed", "pip install scalesim (dev extra)") from None
     work = Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
-    cfg, topo, layout = work / "ref.cfg", work / "topology.csv", work / "layout.csv"
+    cfg, topo = work / "ref.cfg", work / "topology.csv"
     bw = bandwidth_words_per_cycle
     cfg.write_text(_CONFIG.format(rows=rows, cols=cols, dataflow=dataflow, ifmap_kb=ifmap_kb or sram_kb,
                                   filter_kb=filter_kb or sram_kb, ofmap_kb=ofmap_kb or sram_kb,
                                   bandwidth=bw or 10, mode="CALC" if bw is None else "USER"), encoding="utf-8")
     write_topology(layers, topo, gemm=gemm)
-    layout.write_text("Layer name,\n", encoding="utf-8")  # no custom layouts
-    with _numpy2_shim(), contextlib.redirect_stdout(io.StringIO()):
-        sim = scalesim(save_disk_space=True, verbose=False, config=str(cfg), topology=str(topo),
-                       layout=str(layout), input_type_gemm=gemm)
-        sim.run_scale(top_path=str(work / "out"))
-    out_dir = work / "out" / "ref"
-    compute, access = _read_report(out_dir / "COMPUTE_REPORT.csv"), _read_report(out_dir / "DETAILED_ACCESS_REPORT.csv")
-    return [{**c, **a} for c, a in zip(compute, access, strict=True)]
+    return run_scalesim_files(cfg, topo, work / "out", gemm)
