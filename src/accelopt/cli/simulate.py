@@ -203,8 +203,8 @@ def register(app: typer.Typer) -> None:
     @sim.command("run", help="Simulate a model on a design: per-layer table and totals.")
     def run_cmd(
         design: str = typer.Option(..., "--design", "-d",
-                                   help="preset (tpu-v1, eyeriss, edge-npu), a design TOML file "
-                                        "(format: accelopt.simulate.design docstring) or a SCALE-Sim .cfg"),
+                                   help="preset (tpu-v1, eyeriss, edge-npu, nvdla-2048 ... nvdla-32), a design "
+                                        "TOML file (format: accelopt.simulate.design docstring) or a SCALE-Sim .cfg"),
         model: str | None = typer.Option(None, "--model", "-m", help=_MODEL_HELP),
         hf: Path | None = typer.Option(None, "--hf", help=_HF_HELP),
         topology: Path | None = typer.Option(None, "--topology", help="SCALE-Sim topology CSV (conv or GEMM)"),
@@ -338,6 +338,50 @@ def register(app: typer.Typer) -> None:
                       f"{p.tops_per_w:.3g}")
         con.print(t)
         con.print("* estimates: energy from Horowitz ISSCC 2014 scaled to the node (Stillmaker & Baas 2017)")
+
+    @sim.command("published", help="Check the simulator against published accelerator figures: the NVDLA "
+                 "primer's ResNet-50 frames/s for 32 to 2048 MACs, with the error per row.")
+    def published_cmd(
+        convention: str = typer.Option("paper", "--convention", help=_CONVENTION_HELP),
+        json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
+    ) -> None:
+        from accelopt.report.jsonout import emit
+        from accelopt.simulate.published import (
+            CACC_NOTE,
+            CLOCK_NOTE,
+            NVDLA_PRIMER,
+            SHAPE_NOTE,
+            SPLIT_NOTE,
+            check_nvdla,
+        )
+
+        checks = check_nvdla(convention)
+        notes = [CLOCK_NOTE, SHAPE_NOTE, SPLIT_NOTE, CACC_NOTE,
+                 "model: ResNet-50 v1 (He et al. 2016 Table 1), batch 1, 224x224, int8; the published figures are "
+                 "NVIDIA's estimator output, not measurements"]
+        if json_out:
+            emit({"source": NVDLA_PRIMER, "convention": convention, "rows": [c.to_dict() for c in checks],
+                  "notes": notes})
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        from accelopt import units
+
+        con = Console()
+        con.print(f"{NVDLA_PRIMER}: int8 ResNet-50 frames/s, published vs predicted (convention {convention}); "
+                  "CBUF = convolution buffer (KiB), SDRAM in GB/s")
+        t = Table()
+        for c in ("design", "array", "CBUF", "SDRAM", "published", "predicted", "error", "util"):
+            t.add_column(c, justify="left" if c == "design" else "right", no_wrap=c in ("design", "error"))
+        for c in checks:
+            d = c.design
+            t.add_row(d.name, f"{d.rows}x{d.cols}", f"{(d.ifmap_sram_bytes + d.filter_sram_bytes) // 1024}K",
+                      f"{d.dram_bandwidth_byte_per_s / 1e9:g}G", f"{c.published_frames_per_s:g}",
+                      f"{c.predicted_frames_per_s:.1f}", f"{c.error:+.1%}", units.fmt_pct(c.utilization))
+        con.print(t)
+        for n in notes:
+            con.print(f"  {n}")
 
     @sim.command("export", help="Write a design as an AcceleratorSpec in the catalog TOML format, or (--out "
                  "FILE.cfg) as a SCALE-Sim config.")

@@ -283,11 +283,19 @@ def load_preset(name: str) -> Design:
 
 
 def get_design(name_or_path: str) -> Design:
-    """A preset name ('tpu-v1', 'eyeriss', 'edge-npu'), a design TOML file, or a SCALE-Sim .cfg file."""
+    """A preset name ('tpu-v1', 'eyeriss', 'edge-npu', 'nvdla-2048' ... 'nvdla-32': the NVDLA primer's
+    configurations, accelopt.simulate.published), a design TOML file, or a SCALE-Sim .cfg file."""
     if name_or_path.lower().endswith(".cfg"):
         from accelopt.simulate.scalesim_cfg import read_scalesim_cfg
 
         return read_scalesim_cfg(name_or_path)
     if name_or_path.endswith(".toml") or Path(name_or_path).exists():
         return load_design_file(name_or_path)
+    from accelopt.simulate.published import nvdla_by_name, nvdla_names
+
+    if name_or_path in nvdla_names():
+        return nvdla_by_name(name_or_path)
+    names = preset_names()
+    if name_or_path not in names:
+        raise unknown_name("design preset", name_or_path, [*names, *nvdla_names()])
     return load_preset(name_or_path)
