@@ -372,8 +372,8 @@ def register(app: typer.Typer) -> None:
         con.print(f"{NVDLA_PRIMER}: int8 ResNet-50 frames/s, published vs predicted (convention {convention}); "
                   "CBUF = convolution buffer (KiB), SDRAM in GB/s")
         t = Table()
-        for c in ("design", "array", "CBUF", "SDRAM", "published", "predicted", "error", "util"):
-            t.add_column(c, justify="left" if c == "design" else "right", no_wrap=c in ("design", "error"))
+        for col in ("design", "array", "CBUF", "SDRAM", "published", "predicted", "error", "util"):
+            t.add_column(col, justify="left" if col == "design" else "right", no_wrap=col in ("design", "error"))
         for c in checks:
             d = c.design
             t.add_row(d.name, f"{d.rows}x{d.cols}", f"{(d.ifmap_sram_bytes + d.filter_sram_bytes) // 1024}K",
