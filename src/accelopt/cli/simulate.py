@@ -267,6 +267,10 @@ def register(app: typer.Typer) -> None:
                       f"at {d.tech_node_nm:g} nm, {sc['vdd_v']:.2f} V{nominal} (Stillmaker & Baas 2017)")
             for field, src in d.sources.items():
                 con.print(f"    {field}: {src}")
+        from accelopt.simulate.published import nvdla_names
+
+        con.print(f"also built in: {', '.join(nvdla_names())} (the NVDLA primer's configurations; "
+                  "`accelopt simulate published` lists them with their published ResNet-50 frames/s)")
 
     @sim.command("sweep", help="Sweep array shape, SRAM, bandwidth and dataflow; print the Pareto front "
                  "(latency vs energy vs MAC count vs SRAM bytes vs DRAM bandwidth).")
@@ -333,7 +337,8 @@ def register(app: typer.Typer) -> None:
         for p in front:
             d = p.design
             t.add_row(str(d.rows), str(d.cols), d.dataflow, units.fmt_bytes(d.ifmap_sram_bytes, binary=True),
-                      units.fmt_byte_per_s(d.dram_bandwidth_byte_per_s), str(d.macs),
+                      "inf" if d.unlimited_bandwidth else units.fmt_byte_per_s(d.dram_bandwidth_byte_per_s),
+                      str(d.macs),
                       units.fmt_seconds(p.latency_s), _energy(p.energy_j), units.fmt_pct(p.utilization),
                       f"{p.tops_per_w:.3g}")
         con.print(t)
