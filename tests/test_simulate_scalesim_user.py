@@ -53,9 +53,10 @@ def test_both_stall_more_as_bandwidth_drops() -> None:
 
 
 GAP = ("known gap: SCALE-Sim 3.0.0's USER mode re-reads operands far beyond what a tiled schedule moves (on "
-       "conv2_1.a it reads the 200 KB input about 5 times even when the 4 KB of weights fit on chip), because its "
-       "prefetch window is a circular buffer over the operand stream and each revisit of a block larger than half "
-       "the buffer costs a lap of the stream; accelopt models a tiling scheduler instead")
+       "conv2_1.a it reads the 200 KB input about 5 times even when the 4 KB of weights fit on chip). Traced in "
+       "scalesim/memory/read_buffer.py: on a miss the active window jumps forward by half the buffer and evicts "
+       "lines that the skewed demand row in flight still needs; the next access to such a line misses again and "
+       "the window must go a full lap round the operand stream. accelopt models a tiling scheduler instead")
 
 
 @pytest.mark.xfail(reason=GAP, strict=True)
