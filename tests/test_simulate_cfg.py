@@ -135,3 +135,33 @@ def test_scalesim_runs_the_written_cfg(tmp_path: Path) -> None:
 
     ours = simulate(d, layers, "scalesim-code")
     assert [int(r["Total Cycles"]) for r in rows] == [int(c) for c in ours.cols["compute_cycles"]]
+
+
+def test_unlimited_bandwidth_flag_and_sweep_inf(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    code, out, err = run_main(["simulate", "run", "-d", "edge-npu", "-m", "resnet50", "--unlimited-bandwidth",
+                               "--json"], capsys)
+    assert code == 0, err
+    unlimited = json.loads(out)
+    code, out, err = run_main(["simulate", "run", "-d", "edge-npu", "-m", "resnet50", "--json"], capsys)
+    limited = json.loads(out)
+    # same traffic, no bandwidth stalls: total = stall-free compute cycles (+ accumulator reloads, none here)
+    assert unlimited["totals"]["dram_bytes"] == limited["totals"]["dram_bytes"]
+    assert unlimited["totals"]["stall_cycles"] == sum(x["reload_cycles"] for x in unlimited["layers"])
+    assert unlimited["totals"]["stall_cycles"] < limited["totals"]["stall_cycles"]
+    code, out, err = run_main(["simulate", "sweep", "-m", "resnet50", "--rows", "16", "--cols", "16",
+                               "--sram-kib", "64", "--bandwidth-gbps", "1,inf", "--dataflow", "ws", "--json"], capsys)
+    assert code == 0, err
+    front = json.loads(out)["pareto_front"]
+    # the unlimited point is faster; the 1 GB/s point provisions less bandwidth: both on the front
+    assert len(front) == 2 and front[0]["dram_bandwidth_byte_per_s"] is None
+
+
+def test_export_cfg_needs_whole_kilobytes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    design = tmp_path / "odd.toml"
+    design.write_text('[design]\nname = "odd"\nrows = 8\ncols = 8\ndataflow = "ws"\nifmap_sram_bytes = 1000\n'
+                      'filter_sram_bytes = 1024\nofmap_sram_bytes = 1024\ndram_bandwidth_byte_per_s = 1e9\n'
+                      'clock_hz = 1e9\ndtype = "int8"\ntech_node_nm = 28\n', encoding="utf-8")
+    code, _out, err = run_main(["simulate", "export", "-d", str(design), "--out", str(tmp_path / "odd.cfg")], capsys)
+    assert code == 2 and "ifmap" in err and "fix:" in err
