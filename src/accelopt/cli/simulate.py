@@ -11,17 +11,47 @@ _CONVENTION_HELP = ("fill/drain convention: 'paper' (SCALE-Sim paper, 2R+C+T-2 c
                     "'scalesim-code' (reproduces scalesim 3.0.0's stall-free cycle counts)")
 
 
-def _layers(model: str | None, topology: Path | None, workload: Path | None, batch: int,
-            seq_len: int | None, convention: str = "paper") -> tuple[list[Any], str]:
+_MODEL_HELP = ("resnet50 (v1), resnet50-v1.5, alexnet-conv, a transformer preset, zoo NAME[:SIZE], or a PyTorch "
+               "file FILE.py:Class / FILE.py:factory (an nn.Module needs --input-shape; a ModelBundle factory "
+               "brings its inputs); captured as one inference forward pass")
+
+
+def _input_shape(text: str | None) -> tuple[int, ...] | None:
+    """--input-shape '3,224,224' -> (3, 224, 224)."""
     from accelopt.errors import InputError
 
-    given = [x for x in (model, topology, workload) if x is not None]
+    if text is None:
+        return None
+    try:
+        shape = tuple(int(x) for x in text.replace("x", ",").split(",") if x.strip())
+    except ValueError:
+        raise InputError(f"--input-shape {text!r} is not a list of integers",
+                         "write e.g. --input-shape 3,224,224") from None
+    if not shape or any(s < 1 for s in shape):
+        raise InputError(f"--input-shape {text!r} must be positive integers", "write e.g. --input-shape 3,224,224")
+    return shape
+
+
+def _layers(model: str | None, topology: Path | None, workload: Path | None, batch: int,
+            seq_len: int | None, convention: str = "paper", hf: Path | None = None,
+            input_shape: str | None = None, input_dtype: str = "float32") -> tuple[list[Any], str]:
+    from accelopt.errors import InputError
+
+    given = [x for x in (model, topology, workload, hf) if x is not None]
     if len(given) != 1:
-        raise InputError("give exactly one of --model, --topology, --workload",
-                         "e.g. --model resnet50, --topology layers.csv or --workload w.json")
+        raise InputError("give exactly one of --model, --hf, --topology, --workload",
+                         "e.g. --model resnet50, --model net.py:Net --input-shape 3,224,224, --hf CONFIG_DIR, "
+                         "--topology layers.csv or --workload w.json")
     if (topology is not None or workload is not None) and seq_len is not None:
-        raise InputError("--seq-len applies to --model only", "a topology or workload file fixes its shapes; "
-                         "leave --seq-len out")
+        raise InputError("--seq-len applies to --model and --hf only", "a topology or workload file fixes its "
+                         "shapes; leave --seq-len out")
+    if model is None and (input_shape is not None or input_dtype != "float32"):
+        raise InputError("--input-shape / --input-dtype apply to --model FILE.py:Class only",
+                         "leave them out for --hf, --topology and --workload")
+    if hf is not None:
+        from accelopt.simulate.models import hf_layers
+
+        return hf_layers(str(hf), batch, seq_len)
     if workload is not None and batch != 1:
         raise InputError(f"--batch {batch} cannot change a --workload file (its batch was fixed at capture)",
                          "capture the workload at the batch you want, or leave --batch out")
@@ -41,11 +71,12 @@ def _layers(model: str | None, topology: Path | None, workload: Path | None, bat
     from accelopt.simulate.models import model_layers
 
     assert model is not None
-    return model_layers(model, batch, seq_len)
+    return model_layers(model, batch, seq_len, _input_shape(input_shape), input_dtype)
 
 
 def _bandwidths_byte_per_s(text: str) -> list[float]:
-    """--bandwidth-gbps '25.6,100' -> bytes/s; every entry a positive number (GB = 1e9 B)."""
+    """--bandwidth-gbps '25.6,100,inf' -> bytes/s; every entry a positive number (GB = 1e9 B) or inf
+    (unlimited, SCALE-Sim's CALC mode)."""
     import math
 
     from accelopt.errors import InputError
@@ -55,6 +86,9 @@ def _bandwidths_byte_per_s(text: str) -> list[float]:
         raise InputError(f"--bandwidth-gbps {text!r} names no bandwidth", "write e.g. --bandwidth-gbps 25.6,100")
     out = []
     for x in parts:
+        if x.lower() in ("inf", "unlimited"):
+            out.append(math.inf)
+            continue
         try:
             v = float(x)
         except ValueError:
@@ -89,8 +123,12 @@ def _print_run(result: Any, source: str, max_rows: int) -> None:
 
     d = result.design
     con = Console()
-    con.print(f"[bold]{d.name}[/]: {d.rows}x{d.cols}x{d.cores} {d.dataflow}, {d.dtype}, "
-              f"{d.clock_hz / 1e6:g} MHz, {d.tech_node_nm:g} nm — {source} — convention {result.convention}")
+    from rich.markup import escape
+
+    con.print(f"[bold]{escape(d.name)}[/]: {d.rows}x{d.cols}x{d.cores} {d.dataflow}, {d.dtype}, "
+              f"{d.clock_hz / 1e6:g} MHz, {d.tech_node_nm:g} nm — {escape(source)} — convention {result.convention}")
+    for note in assumptions(d):
+        con.print(f"  {escape(note)}")
     t = Table(show_lines=False)
     for col in ("layer", "MxNxK", "rep", "cycles", "stall", "util", "DRAM*", "energy*"):
         t.add_column(col, justify="left" if col == "layer" else "right", no_wrap=True)
@@ -110,21 +148,51 @@ def _print_run(result: Any, source: str, max_rows: int) -> None:
               f"utilization {units.fmt_pct(tot['utilization'])}, "
               f"achieved {units.fmt_flop_per_s(tot['achieved_op_per_s']).replace('FLOP', 'OP')}")
     need = units.fmt_byte_per_s(tot["bandwidth_needed_byte_per_s"])
-    con.print(f"DRAM {units.fmt_bytes(tot['dram_bytes'])} (needs {need} for no stalls), "
-              f"intensity {tot['intensity_op_per_dram_byte']:.3g} OP/B")
+    spill = tot["dram_psum_spill_bytes"]
+    con.print(f"DRAM* {units.fmt_bytes(tot['dram_bytes'])} (reads {units.fmt_bytes(tot['dram_read_bytes'])}, writes "
+              f"{units.fmt_bytes(tot['dram_write_bytes'])}" + (f", partial-sum spills {units.fmt_bytes(spill)}"
+                                                               if spill else "")
+              + f"; needs {need} for no stalls), intensity {tot['intensity_op_per_dram_byte']:.3g} OP/B")
     con.print(f"energy* {_energy(tot['energy_j'])} = MAC {_energy(e['mac'])} + register "
               f"{_energy(e['register'])} + SRAM {_energy(e['sram'])} + DRAM "
               f"{_energy(e['dram'])}; {tot['tops_per_w']:.3g} TOPS/W*")
-    con.print(f"roofline: peak {roof['peak_op_per_s'] / 1e12:.4g} TOPS, DRAM "
-              f"{units.fmt_byte_per_s(roof['dram_bandwidth_byte_per_s'])}, ridge {roof['ridge_op_per_byte']:.4g} OP/B "
-              f"({roof['ridge_mac_per_byte']:.4g} MAC/B)")
+    if d.unlimited_bandwidth:
+        con.print(f"roofline: peak {roof['peak_op_per_s'] / 1e12:.4g} TOPS, DRAM bandwidth unlimited "
+                  "(SCALE-Sim CALC mode: no bandwidth stalls)")
+    else:
+        con.print(f"roofline: peak {roof['peak_op_per_s'] / 1e12:.4g} TOPS, DRAM "
+                  f"{units.fmt_byte_per_s(roof['dram_bandwidth_byte_per_s'])}, ridge "
+                  f"{roof['ridge_op_per_byte']:.4g} OP/B ({roof['ridge_mac_per_byte']:.4g} MAC/B)")
     from accelopt.simulate.engine import energy_scaling
 
     sc = energy_scaling(d)
     vdd = f"{sc['vdd_v']:.2f} V" + (" (nominal)" if sc["vdd_is_nominal"] else "")
     con.print(f"* estimates: per-access energies from Horowitz ISSCC 2014 (45 nm, 0.9 V) scaled to "
               f"{d.tech_node_nm:g} nm at {vdd} by Stillmaker & Baas 2017 (x{sc['factor_vs_45nm_0v9']:.3g}); "
-              "DRAM traffic from a tiling model")
+              "DRAM traffic from a buffer-aware tiling model (accelopt.simulate.memory)")
+
+
+def assumptions(d: Any) -> list[str]:
+    """The design's figures that are assumptions rather than data (its sources say so), to print beside results."""
+    seen: dict[str, list[str]] = {}
+    for field, src in d.sources.items():
+        if src.lower().startswith("assumption"):
+            seen.setdefault(src, []).append(field)
+    return [f"{', '.join(fields)}: {src}" for src, fields in seen.items()]
+
+
+def _with_bandwidth(d: Any, unlimited: bool) -> Any:
+    if not unlimited:
+        return d
+    import math
+
+    return d.with_(dram_bandwidth_byte_per_s=math.inf,
+                   sources={**d.sources, "dram_bandwidth_byte_per_s": "--unlimited-bandwidth (SCALE-Sim CALC mode)"})
+
+
+_UNLIMITED_HELP = ("take the DRAM bandwidth as unlimited, like SCALE-Sim's CALC mode: no bandwidth stalls "
+                   "(traffic is still counted)")
+_HF_HELP = "Hugging Face model directory (or config.json): random weights, one inference forward pass"
 
 
 def register(app: typer.Typer) -> None:
@@ -135,17 +203,23 @@ def register(app: typer.Typer) -> None:
     @sim.command("run", help="Simulate a model on a design: per-layer table and totals.")
     def run_cmd(
         design: str = typer.Option(..., "--design", "-d",
-                                   help="preset (tpu-v1, eyeriss, edge-npu) or a design TOML file "
-                                        "(format: accelopt.simulate.design docstring)"),
-        model: str | None = typer.Option(None, "--model", "-m",
-                                         help="resnet50, alexnet-conv, a transformer preset, or zoo NAME[:SIZE]"),
+                                   help="preset (tpu-v1, eyeriss, edge-npu, nvdla-2048 ... nvdla-32), a design "
+                                        "TOML file (format: accelopt.simulate.design docstring) or a SCALE-Sim .cfg"),
+        model: str | None = typer.Option(None, "--model", "-m", help=_MODEL_HELP),
+        hf: Path | None = typer.Option(None, "--hf", help=_HF_HELP),
         topology: Path | None = typer.Option(None, "--topology", help="SCALE-Sim topology CSV (conv or GEMM)"),
         workload: Path | None = typer.Option(None, "--workload", help="Workload JSON saved by accelopt"),
         batch: int = typer.Option(1, "--batch", "-b",
-                                  help="batch size for --model and --topology (a --workload keeps its own)"),
+                                  help="batch size for --model, --hf and --topology (a --workload keeps its own)"),
         seq_len: int | None = typer.Option(None, "--seq-len",
-                                           help="sequence length of a transformer or zoo --model"),
+                                           help="sequence length of a transformer, zoo --model or --hf"),
+        input_shape: str | None = typer.Option(None, "--input-shape",
+                                               help="one sample's input shape for --model FILE.py:Class, without "
+                                                    "the batch dimension, e.g. 3,224,224"),
+        input_dtype: str = typer.Option("float32", "--input-dtype",
+                                        help="input dtype for --input-shape: float32 or int64 (token ids)"),
         convention: str = typer.Option("paper", "--convention", help=_CONVENTION_HELP),
+        unlimited_bandwidth: bool = typer.Option(False, "--unlimited-bandwidth", help=_UNLIMITED_HELP),
         max_rows: int = typer.Option(60, "--max-rows", help="layers shown in the table"),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
         html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
@@ -157,8 +231,8 @@ def register(app: typer.Typer) -> None:
 
         if max_rows < 0:
             raise InputError(f"--max-rows {max_rows} is negative", "give 0 or more (--json lists every layer)")
-        d = get_design(design)
-        layers, source = _layers(model, topology, workload, batch, seq_len, convention)
+        d = _with_bandwidth(get_design(design), unlimited_bandwidth)
+        layers, source = _layers(model, topology, workload, batch, seq_len, convention, hf, input_shape, input_dtype)
         result = simulate(d, layers, convention)
         from accelopt.report.runs import finish_run
 
@@ -193,22 +267,31 @@ def register(app: typer.Typer) -> None:
                       f"at {d.tech_node_nm:g} nm, {sc['vdd_v']:.2f} V{nominal} (Stillmaker & Baas 2017)")
             for field, src in d.sources.items():
                 con.print(f"    {field}: {src}")
+        from accelopt.simulate.published import nvdla_names
+
+        con.print(f"also built in: {', '.join(nvdla_names())} (the NVDLA primer's configurations; "
+                  "`accelopt simulate published` lists them with their published ResNet-50 frames/s)")
 
     @sim.command("sweep", help="Sweep array shape, SRAM, bandwidth and dataflow; print the Pareto front "
                  "(latency vs energy vs MAC count vs SRAM bytes vs DRAM bandwidth).")
     def sweep_cmd(
         model: str | None = typer.Option(None, "--model", "-m", help="as for `simulate run`"),
+        hf: Path | None = typer.Option(None, "--hf", help="as for `simulate run`"),
         topology: Path | None = typer.Option(None, "--topology", help="SCALE-Sim topology CSV"),
         workload: Path | None = typer.Option(None, "--workload", help="Workload JSON"),
-        design: str = typer.Option("edge-npu", "--design", "-d", help="base design for the fields not swept"),
+        design: str = typer.Option("edge-npu", "--design", "-d",
+                                   help="base design (preset, TOML or SCALE-Sim .cfg) for the fields not swept"),
         rows: str = typer.Option("16,32,64", "--rows",
                                  help="array rows: a list (16,32,64) or LOW..HIGH (doublings of LOW, plus HIGH)"),
         cols: str = typer.Option("16,32,64", "--cols", help="array columns, as --rows"),
         sram_kib: str = typer.Option("64,256,1024", "--sram-kib", help="size of EACH operand SRAM, KiB"),
-        bandwidth_gbps: str = typer.Option("", "--bandwidth-gbps", help="DRAM GB/s list (default: base design's)"),
+        bandwidth_gbps: str = typer.Option("", "--bandwidth-gbps",
+                                           help="DRAM GB/s list, inf = unlimited (default: base design's)"),
         dataflow: str = typer.Option("os,ws,is", "--dataflow", help="dataflows to try"),
         batch: int = typer.Option(1, "--batch", "-b", help="as for `simulate run`"),
         seq_len: int | None = typer.Option(None, "--seq-len", help="as for `simulate run`"),
+        input_shape: str | None = typer.Option(None, "--input-shape", help="as for `simulate run`"),
+        input_dtype: str = typer.Option("float32", "--input-dtype", help="as for `simulate run`"),
         convention: str = typer.Option("paper", "--convention", help=_CONVENTION_HELP),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
         html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
@@ -219,7 +302,7 @@ def register(app: typer.Typer) -> None:
         from accelopt.simulate.sweep import OBJECTIVES, grid, pareto_front, run_sweep
 
         base = get_design(design)
-        layers, source = _layers(model, topology, workload, batch, seq_len, convention)
+        layers, source = _layers(model, topology, workload, batch, seq_len, convention, hf, input_shape, input_dtype)
         bws = (_bandwidths_byte_per_s(bandwidth_gbps) if bandwidth_gbps.strip()
                else [base.dram_bandwidth_byte_per_s])
         # dict.fromkeys: a repeated dataflow would evaluate (and list) the same designs twice
@@ -254,23 +337,80 @@ def register(app: typer.Typer) -> None:
         for p in front:
             d = p.design
             t.add_row(str(d.rows), str(d.cols), d.dataflow, units.fmt_bytes(d.ifmap_sram_bytes, binary=True),
-                      units.fmt_byte_per_s(d.dram_bandwidth_byte_per_s), str(d.macs),
+                      "inf" if d.unlimited_bandwidth else units.fmt_byte_per_s(d.dram_bandwidth_byte_per_s),
+                      str(d.macs),
                       units.fmt_seconds(p.latency_s), _energy(p.energy_j), units.fmt_pct(p.utilization),
                       f"{p.tops_per_w:.3g}")
         con.print(t)
         con.print("* estimates: energy from Horowitz ISSCC 2014 scaled to the node (Stillmaker & Baas 2017)")
 
-    @sim.command("export", help="Write a design as an AcceleratorSpec in the catalog TOML format.")
+    @sim.command("published", help="Check the simulator against published accelerator figures: the NVDLA "
+                 "primer's ResNet-50 frames/s for 32 to 2048 MACs, with the error per row.")
+    def published_cmd(
+        convention: str = typer.Option("paper", "--convention", help=_CONVENTION_HELP),
+        json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
+    ) -> None:
+        from accelopt.report.jsonout import emit
+        from accelopt.simulate.published import (
+            CACC_NOTE,
+            CLOCK_NOTE,
+            NVDLA_PRIMER,
+            SHAPE_NOTE,
+            SPLIT_NOTE,
+            check_nvdla,
+        )
+
+        checks = check_nvdla(convention)
+        notes = [CLOCK_NOTE, SHAPE_NOTE, SPLIT_NOTE, CACC_NOTE,
+                 "model: ResNet-50 v1 (He et al. 2016 Table 1), batch 1, 224x224, int8; the published figures are "
+                 "NVIDIA's estimator output, not measurements"]
+        if json_out:
+            emit({"source": NVDLA_PRIMER, "convention": convention, "rows": [c.to_dict() for c in checks],
+                  "notes": notes})
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        from accelopt import units
+
+        con = Console()
+        con.print(f"{NVDLA_PRIMER}: int8 ResNet-50 frames/s, published vs predicted (convention {convention}); "
+                  "CBUF = convolution buffer (KiB), SDRAM in GB/s")
+        t = Table()
+        for col in ("design", "array", "CBUF", "SDRAM", "published", "predicted", "error", "util"):
+            t.add_column(col, justify="left" if col == "design" else "right", no_wrap=col in ("design", "error"))
+        for c in checks:
+            d = c.design
+            t.add_row(d.name, f"{d.rows}x{d.cols}", f"{(d.ifmap_sram_bytes + d.filter_sram_bytes) // 1024}K",
+                      f"{d.dram_bandwidth_byte_per_s / 1e9:g}G", f"{c.published_frames_per_s:g}",
+                      f"{c.predicted_frames_per_s:.1f}", f"{c.error:+.1%}", units.fmt_pct(c.utilization))
+        con.print(t)
+        for n in notes:
+            con.print(f"  {n}")
+
+    @sim.command("export", help="Write a design as an AcceleratorSpec in the catalog TOML format, or (--out "
+                 "FILE.cfg) as a SCALE-Sim config.")
     def export_cmd(
-        design: str = typer.Option(..., "--design", "-d", help="preset or design TOML"),
-        out: Path = typer.Option(..., "--out", "-o", help="catalog TOML file to write"),
+        design: str = typer.Option(..., "--design", "-d", help="preset, design TOML or SCALE-Sim .cfg"),
+        out: Path = typer.Option(..., "--out", "-o",
+                                 help="file to write: catalog TOML, or a SCALE-Sim config if it ends in .cfg"),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
     ) -> None:
         from accelopt.report.jsonout import emit
         from accelopt.simulate.design import get_design
-        from accelopt.simulate.export import write_spec_toml
+        from accelopt.simulate.export import write_spec_toml, write_text
 
-        spec = get_design(design).to_accelerator_spec()
+        d = get_design(design)
+        if out.suffix.lower() == ".cfg":
+            from accelopt.simulate.scalesim_cfg import scalesim_cfg_text
+
+            write_text(scalesim_cfg_text(d), out)
+            if json_out:
+                emit({"written": str(out), "format": "scalesim-cfg", "design": d.to_dict()})
+            else:
+                print(f"wrote {out} (SCALE-Sim config of design {d.name!r}); run it with scalesim -c {out}")
+            return
+        spec = d.to_accelerator_spec()
         write_spec_toml(spec, out)
         if json_out:
             emit({"written": str(out), "spec": spec.to_dict()})

@@ -43,6 +43,12 @@ class LayerArrays:
     k: np.ndarray
     repeats: np.ndarray
     ifmap_elems: np.ndarray
+    # convolution window (1 for GEMMs): kernel rows/cols, stride, padded input width, input channels per group
+    kh: np.ndarray
+    kw: np.ndarray
+    stride: np.ndarray
+    w_in: np.ndarray
+    cin_g: np.ndarray
 
     @property
     def macs(self) -> np.ndarray:

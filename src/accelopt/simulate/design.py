@@ -11,7 +11,7 @@ TOML format (`accelopt simulate run --design my.toml`):
     ifmap_sram_bytes = 262144       # operand buffers, bytes (SCALE-Sim's three scratchpads)
     filter_sram_bytes = 262144
     ofmap_sram_bytes = 131072
-    dram_bandwidth_byte_per_s = 25.6e9
+    dram_bandwidth_byte_per_s = 25.6e9   # or inf: unlimited (SCALE-Sim's CALC mode, no bandwidth stalls)
     dram_latency_s = 100e-9         # optional, default 0 (not modelled)
     dram_bytes = 8e9                # optional: off-chip capacity, needed only by `simulate export`
     clock_hz = 1e9
@@ -95,6 +95,11 @@ class Design:
         return self.width_bits / 8
 
     @property
+    def unlimited_bandwidth(self) -> bool:
+        """DRAM bandwidth taken as unlimited (SCALE-Sim's CALC mode): no bandwidth stalls."""
+        return math.isinf(self.dram_bandwidth_byte_per_s)
+
+    @property
     def macs(self) -> int:
         """MAC units in the whole design (rows x cols x cores)."""
         return self.rows * self.cols * self.cores
@@ -139,6 +144,9 @@ class Design:
         """
         from accelopt.hardware.spec import DTYPES, AcceleratorSpec
 
+        if self.unlimited_bandwidth:
+            raise InputError(f"design {self.name!r} has unlimited DRAM bandwidth, which no device has",
+                             "set dram_bandwidth_byte_per_s to a finite figure before exporting")
         if self.dram_bytes is None:
             raise InputError(f"design {self.name!r} has no dram_bytes",
                              "set dram_bytes (off-chip memory capacity in bytes) in the [design] table")
@@ -174,6 +182,8 @@ def validate_design(d: Design, where: str = "") -> None:
             raise InputError(f"{label}: {f} = {v!r} must be a positive integer", f"set {f} to an integer >= 1")
     for f in _POSITIVE_FLOATS:
         v = getattr(d, f)
+        if f == "dram_bandwidth_byte_per_s" and isinstance(v, float) and v == math.inf:
+            continue  # unlimited bandwidth (SCALE-Sim's CALC mode)
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
             raise InputError(f"{label}: {f} = {v!r} must be a positive number", f"set {f} in SI units (> 0)")
     if not _finite_number(d.dram_latency_s) or d.dram_latency_s < 0:
@@ -239,10 +249,16 @@ def design_from_table(table: Mapping[str, Any], sources: Mapping[str, str], wher
 
 
 def load_design_text(text: str, where: str) -> Design:
+    from accelopt.simulate.scalesim_cfg import is_scalesim_cfg_text, parse_scalesim_cfg
+
+    if is_scalesim_cfg_text(text):  # a SCALE-Sim .cfg under another name
+        return parse_scalesim_cfg(text, where)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise InputError(f"design file {where} is not valid TOML: {e}", "fix the TOML syntax at that line") from None
+        raise InputError(f"design file {where} is not valid TOML: {e}",
+                         "fix the TOML syntax at that line; a SCALE-Sim config needs an [architecture_presets] "
+                         "section (and is read as one)") from None
     if "design" not in doc:
         raise InputError(f"design file {where} has no [design] table", "put the fields under a [design] header")
     return design_from_table(doc["design"], doc.get("sources", {}), where)
@@ -267,7 +283,19 @@ def load_preset(name: str) -> Design:
 
 
 def get_design(name_or_path: str) -> Design:
-    """A preset name ('tpu-v1', 'eyeriss', 'edge-npu') or a path to a design TOML file."""
+    """A preset name ('tpu-v1', 'eyeriss', 'edge-npu', 'nvdla-2048' ... 'nvdla-32': the NVDLA primer's
+    configurations, accelopt.simulate.published), a design TOML file, or a SCALE-Sim .cfg file."""
+    if name_or_path.lower().endswith(".cfg"):
+        from accelopt.simulate.scalesim_cfg import read_scalesim_cfg
+
+        return read_scalesim_cfg(name_or_path)
     if name_or_path.endswith(".toml") or Path(name_or_path).exists():
         return load_design_file(name_or_path)
+    from accelopt.simulate.published import nvdla_by_name, nvdla_names
+
+    if name_or_path in nvdla_names():
+        return nvdla_by_name(name_or_path)
+    names = preset_names()
+    if name_or_path not in names:
+        raise unknown_name("design preset", name_or_path, [*names, *nvdla_names()])
     return load_preset(name_or_path)

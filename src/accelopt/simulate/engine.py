@@ -13,7 +13,7 @@ from accelopt.simulate.dataflow import LayerArrays, compute
 from accelopt.simulate.design import DATAFLOW_NAMES, Design
 from accelopt.simulate.energy import energy_table
 from accelopt.simulate.layers import Layer
-from accelopt.simulate.memory import dram_traffic, stalls
+from accelopt.simulate.memory import ACTIVE_FRACTION, PSUM_BYTES, dram_traffic, fill_bytes, reload_cycles, stalls
 
 ENERGY_PARTS = ("mac", "register", "sram", "dram")
 
@@ -21,8 +21,17 @@ ENERGY_PARTS = ("mac", "register", "sram", "dram")
 def layer_arrays(layers: Sequence[Layer]) -> LayerArrays:
     if not layers:
         raise InputError("no layers to simulate", "give a model, a topology CSV or a workload with GEMM/conv ops")
-    cols = np.array([(x.m, x.n, x.k, x.repeats, x.ifmap_elems) for x in layers], dtype=np.int64)
-    return LayerArrays(m=cols[:, 0], n=cols[:, 1], k=cols[:, 2], repeats=cols[:, 3], ifmap_elems=cols[:, 4])
+    cols = np.array([(x.m, x.n, x.k, x.repeats, x.ifmap_elems, *_window(x)) for x in layers], dtype=np.int64)
+    return LayerArrays(m=cols[:, 0], n=cols[:, 1], k=cols[:, 2], repeats=cols[:, 3], ifmap_elems=cols[:, 4],
+                       kh=cols[:, 5], kw=cols[:, 6], stride=cols[:, 7], w_in=cols[:, 8], cin_g=cols[:, 9])
+
+
+def _window(x: Layer) -> tuple[int, int, int, int, int]:
+    """(kh, kw, stride, padded input width, input channels per group); all 1 for a GEMM."""
+    c = x.conv
+    if c is None:
+        return 1, 1, 1, 1, 1
+    return c.kh, c.kw, c.stride, c.w_in + 2 * c.padding, c.c_in // c.groups
 
 
 @dataclass
@@ -67,14 +76,18 @@ class SimResult:
             "total_cycles": cyc, "latency_s": self.latency_s,
             "utilization": self.macs / (cyc * d.macs) if cyc else 0.0,
             "achieved_op_per_s": 2 * self.macs / self.latency_s if cyc else 0.0,
-            "dram_bytes": dram, "dram_read_bytes": dram - self.total("dram_ofmap_write_bytes"),
-            "dram_write_bytes": self.total("dram_ofmap_write_bytes"),
+            "dram_bytes": dram, "dram_read_bytes": dram - self._write_bytes(),
+            "dram_write_bytes": self._write_bytes(), "dram_psum_spill_bytes": self.total("dram_psum_bytes"),
             "bandwidth_needed_byte_per_s": dram / (self.total("compute_cycles") / d.clock_hz),
             "sram_reads": self.total("sram_reads"), "sram_writes": self.total("sram_writes"),
             "energy_j": e, "energy_breakdown_j": energy,
             "tops_per_w": 2 * self.macs / e / 1e12 if e else 0.0,
             "intensity_op_per_dram_byte": 2 * self.macs / dram if dram else float("inf"),
         }
+
+    def _write_bytes(self) -> float:
+        """Outputs plus the write half of the partial-sum spills (each spilled byte is written and read back)."""
+        return self.total("dram_ofmap_write_bytes") + self.total("dram_psum_bytes") / 2
 
     def roofline(self) -> dict[str, float]:
         d = self.design
@@ -112,11 +125,15 @@ def simulate(design: Design, layers: Sequence[Layer] | LayerArrays, convention: 
     d = design
     c = compute(d.rows, d.cols, d.cores, d.dataflow, arr, convention)
     c.update(m=arr.m, n=arr.n, k=arr.k, repeats=arr.repeats, macs=arr.macs)
-    c.update(dram_traffic(arr, d.bytes_per_elem, d.ifmap_sram_bytes, d.filter_sram_bytes))
-    dram = c["dram_ifmap_read_bytes"] + c["dram_filter_read_bytes"] + c["dram_ofmap_write_bytes"]
+    c.update(dram_traffic(arr, d.bytes_per_elem, d.ifmap_sram_bytes, d.filter_sram_bytes, d.ofmap_sram_bytes,
+                          d.rows, d.cols, d.dataflow))
+    dram = c["dram_ifmap_read_bytes"] + c["dram_filter_read_bytes"] + c["dram_ofmap_write_bytes"] + c["dram_psum_bytes"]
     c["dram_bytes"] = dram
-    c["dram_cycles"], c["stall_cycles"] = stalls(dram, c["compute_cycles"], d.dram_bandwidth_byte_per_s,
-                                                 d.clock_hz, d.dram_latency_s)
+    fill = fill_bytes(arr, d.bytes_per_elem, d.rows, d.cols, d.dataflow)
+    c["reload_cycles"] = reload_cycles(arr, ACTIVE_FRACTION * d.ofmap_sram_bytes, d.rows, d.cols, d.cores,
+                                       d.dataflow, c["folds"])
+    c["dram_cycles"], c["stall_cycles"] = stalls(dram, fill, c["compute_cycles"], c["reload_cycles"],
+                                                 d.dram_bandwidth_byte_per_s, d.clock_hz, d.dram_latency_s)
     c["total_cycles"] = c["compute_cycles"] + c["stall_cycles"]
     c["latency_s"] = c["total_cycles"] / d.clock_hz
     c["utilization"] = arr.macs / (c["total_cycles"] * d.macs)
@@ -143,7 +160,7 @@ def _energy(d: Design, c: dict[str, np.ndarray]) -> None:
     # the array, partial sums read back, outputs read out to DRAM.
     ifmap_w = c["dram_ifmap_read_bytes"] / b
     filter_w = c["dram_filter_read_bytes"] / b
-    out_r = c["dram_ofmap_write_bytes"] / b
+    out_r = c["dram_ofmap_write_bytes"] / b + c["dram_psum_bytes"] / 2 / PSUM_BYTES  # spills leave the buffer
     c["sram_reads"] = c["ifmap_sram_reads"] + c["filter_sram_reads"] + c["psum_sram_reads"] + out_r
     c["sram_writes"] = ifmap_w + filter_w + c["ofmap_sram_writes"]
     c["energy_mac_j"] = c["macs"] * t.mac_j

@@ -32,12 +32,17 @@ def spec_toml(spec: Any) -> str:
 
 def write_spec_toml(spec: Any, path: Path | str) -> None:
     """Write the spec; an unwritable path is an InputError naming it (the parent folder must exist)."""
+    write_text(spec_toml(spec), path, spec.name + ".toml")
+
+
+def write_text(text: str, path: Path | str, example_name: str = "design.cfg") -> None:
+    """Write `text` to --out `path`; a folder, a missing parent or an unwritable path is an InputError."""
     p = Path(path)
     if p.is_dir():
-        raise InputError(f"--out {p} is a directory", f"give a file name, e.g. {p / (spec.name + '.toml')}")
+        raise InputError(f"--out {p} is a directory", f"give a file name, e.g. {p / example_name}")
     if not p.parent.is_dir():
         raise InputError(f"--out {p}: folder {p.parent} does not exist", f"create it first (mkdir -p {p.parent})")
     try:
-        p.write_text(spec_toml(spec), encoding="utf-8")
+        p.write_text(text, encoding="utf-8")
     except OSError as e:
         raise InputError(f"cannot write --out {p}: {e.strerror}", "choose a writable path") from None

@@ -93,12 +93,14 @@ def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
 
 
 # --------------------------------------------------------------------------- built-in models
-def resnet50_layers(batch: int = 1, image: int = 224) -> list[Layer]:
+def resnet50_layers(batch: int = 1, image: int = 224, stride_in_3x3: bool = False) -> list[Layer]:
     """ResNet-50 of He et al. 2016 ("Deep Residual Learning", CVPR), Table 1, 50-layer column.
 
     Bottleneck blocks [1x1, 3x3, 1x1] x {3, 4, 6, 3}; conv3_1, conv4_1 and conv5_1 downsample with
-    stride 2 (Sec. 3.3, in the first 1x1 as in the paper); projection shortcuts (1x1) at the first
-    block of each stage; final 2048 -> 1000 fully connected layer. Pooling is not a MAC layer.
+    stride 2 (Sec. 3.3, in the first 1x1 as in the paper: "v1", 3.86 GMAC at 224x224); projection
+    shortcuts (1x1) at the first block of each stage; final 2048 -> 1000 fully connected layer.
+    Pooling is not a MAC layer. `stride_in_3x3=True` gives "v1.5" (torchvision, NVIDIA
+    DeepLearningExamples' ResNet-50 v1.5 README: the stride moves to the 3x3; 4.09 GMAC).
     """
     if batch < 1 or image < 32:
         raise InputError(f"resnet50: batch {batch} / image {image} too small", "use batch >= 1 and image >= 32")
@@ -111,9 +113,10 @@ def resnet50_layers(batch: int = 1, image: int = 224) -> list[Layer]:
         for b in range(blocks):
             stride = 2 if (b == 0 and stage > 2) else 1
             pre = f"conv{stage}_{b + 1}"
-            a = Conv(n=batch, c_in=c_in, h_in=h, w_in=h, c_out=width, kh=1, kw=1, stride=stride)
-            h2 = a.h_out
-            bb = Conv(n=batch, c_in=width, h_in=h2, w_in=h2, c_out=width, kh=3, kw=3, padding=1)
+            s1, s3 = (1, stride) if stride_in_3x3 else (stride, 1)
+            a = Conv(n=batch, c_in=c_in, h_in=h, w_in=h, c_out=width, kh=1, kw=1, stride=s1)
+            bb = Conv(n=batch, c_in=width, h_in=a.h_out, w_in=a.h_out, c_out=width, kh=3, kw=3, stride=s3, padding=1)
+            h2 = bb.h_out
             c = Conv(n=batch, c_in=width, h_in=h2, w_in=h2, c_out=4 * width, kh=1, kw=1)
             out += [from_conv(f"{pre}.a", a), from_conv(f"{pre}.b", bb), from_conv(f"{pre}.c", c)]
             if b == 0:

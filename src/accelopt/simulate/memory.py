@@ -1,53 +1,137 @@
-"""DRAM traffic given the operand buffer sizes and a tiling, and the stalls a short bandwidth causes.
+"""DRAM traffic of a layer as a buffer-capacity-aware tiled schedule, and the stalls a finite bandwidth causes.
 
 Model (an estimate, layer by layer, no fusion across layers: each layer reads its inputs and weights
-from DRAM and writes its outputs back):
-- Buffers are double-buffered: half of each operand SRAM holds the working tile while the other half
-  fills (SCALE-Sim's double-buffered scratchpad uses the same 0.5 active fraction,
-  scalesim/single_layer_sim.py `active_buf_frac = 0.5`).
-- If the weights B[K,N] of one repeat fit in half the filter SRAM, or the unique inputs fit in half the
-  ifmap SRAM, every operand is read from DRAM once (full reuse on chip).
-- Otherwise the layer is tiled and the better of two loop orders is taken:
-    keep a tile of N columns of B on chip (nt = Sf / (K*b) columns) and re-stream the inputs
-    ceil(N/nt) times; or keep a tile of M rows of A (mt = Si / (K*b) rows) and re-stream the weights
-    ceil(M/mt) times.
-- Outputs are written once, at the datatype width.
-- Memory traffic overlaps compute (double buffering); stall cycles = max(0, DRAM cycles - compute
-  cycles) + the DRAM latency once per layer (first tile).
+from DRAM and writes its outputs back). Every term responds to the buffer sizes:
+
+- Double buffering: half of each operand SRAM holds the working tile while the other half fills
+  (SCALE-Sim's double-buffered scratchpad uses the same 0.5 active fraction,
+  scalesim/single_layer_sim.py `active_buf_frac = 0.5`). Below, Si, Sf, So are those halves.
+- Input re-fetch by reuse distance (convolutions): reading every input pixel from DRAM once needs a
+  line buffer of kh input rows (kh x W x Cin/g elements; the classic sliding-window line buffer, e.g.
+  Bosi et al., FPL 1999; the reuse analysis of Chen et al., ISCA 2016, Sec. IV). If Si is smaller, the
+  vertical reuse is lost and each input is read ceil(kh/stride) times; if Si cannot hold even one
+  kh x kw x Cin/g window, the horizontal reuse is lost too and the layer reads its im2col expansion
+  (M x K elements). GEMMs have no such reuse (factor 1).
+- Operand tiling and loop order: if the weights B[K,N] of one repeat fit in Sf, or the (re-used) input
+  stream fits in Si, every operand crosses the DRAM interface once per repeat. Otherwise the better of
+  two loop orders is taken: keep nt = Sf / (K b) columns of B on chip and re-stream the inputs
+  ceil(N/nt) times, or keep mt = Si / (K b) rows of A and re-stream the weights ceil(M/mt) times.
+- Accumulators (ws, is): the array accumulates over K in ceil(K/R) row folds; the partial sums of one
+  output strip (T x C accumulators of `PSUM_BYTES` each, T the temporal dimension of arXiv:1811.02883
+  Table I) must stay in So between folds. If the strip does not fit, the schedule splits T into chunks
+  that fit and re-loads the stationary operand once per extra chunk (R cycles per fold, counted as
+  stalls); if not even one temporal step fits, partial sums spill to DRAM (written and read back once
+  per extra fold). os keeps its partial sums in the PEs.
+- Outputs are written once, at the operand width.
+- Time: the first fold's stationary operand must arrive before the array starts (exposed fill); the
+  rest of the traffic overlaps compute (double buffering), so
+      stall cycles = fill cycles + max(0, remaining DRAM cycles - busy cycles) + DRAM latency + reloads,
+  busy cycles = compute + accumulator-chunk reloads.
+  An unlimited bandwidth (`math.inf`, SCALE-Sim's CALC mode) gives no stalls.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from accelopt.simulate.dataflow import LayerArrays
+from accelopt.simulate.dataflow import LayerArrays, spatial_temporal
+
+PSUM_BYTES = 4
+"""Accumulator width in bytes: 32-bit accumulators (TPU v1, Jouppi et al. 2017 Sec. 2; fp32 for floats)."""
+ACTIVE_FRACTION = 0.5
+"""Working part of a double-buffered SRAM (SCALE-Sim single_layer_sim.py, active_buf_frac = 0.5)."""
 
 
-def dram_traffic(a: LayerArrays, bytes_per_elem: float, ifmap_sram_bytes: int,
-                 filter_sram_bytes: int) -> dict[str, np.ndarray]:
-    """DRAM bytes read per operand and written, per layer (all repeats)."""
+def input_reuse_factor(a: LayerArrays, bytes_per_elem: float, si_bytes: float) -> np.ndarray:
+    """How many times each unique input element is read from DRAM per pass, given the working input buffer.
+
+    1 if a kh-row line buffer fits; ceil(kh/stride) if only one kh x kw window fits; else the im2col
+    expansion M*K / unique inputs (each window read whole). Shape (L,)."""
     b = bytes_per_elem
-    si, sf = ifmap_sram_bytes / 2, filter_sram_bytes / 2
-    a_bytes = a.ifmap_elems * b
+    line_bytes = a.kh * a.w_in * a.cin_g * b
+    window_bytes = a.kh * a.kw * a.cin_g * b
+    expansion = np.maximum(1.0, (a.m * a.k) / a.ifmap_elems)
+    vertical = np.minimum(expansion, np.maximum(1.0, np.ceil(a.kh / a.stride)))
+    return np.where(si_bytes >= line_bytes, 1.0, np.where(si_bytes >= window_bytes, vertical, expansion))
+
+
+def dram_traffic(a: LayerArrays, bytes_per_elem: float, ifmap_sram_bytes: int, filter_sram_bytes: int,
+                 ofmap_sram_bytes: int, rows: int, cols: int, dataflow: str) -> dict[str, np.ndarray]:
+    """DRAM bytes per operand and per direction, per layer (all repeats). Shapes (L,)."""
+    b = bytes_per_elem
+    si, sf, so = (ACTIVE_FRACTION * x for x in (ifmap_sram_bytes, filter_sram_bytes, ofmap_sram_bytes))
+    reuse = input_reuse_factor(a, b, si)
+    a_bytes = a.ifmap_elems * b * reuse                      # one pass over the inputs
     w_bytes = a.k * a.n * b
     fits = (w_bytes <= sf) | (a_bytes <= si)
     nt = np.maximum(1, np.floor(sf / (a.k * b)))
     mt = np.maximum(1, np.floor(si / (a.k * b)))
-    a_passes = np.ceil(a.n / nt)
-    w_passes = np.ceil(a.m / mt)
-    order_n = a_bytes * a_passes + w_bytes       # B tile resident, inputs re-streamed
-    order_m = a_bytes + w_bytes * w_passes       # A tile resident, weights re-streamed
+    order_n = a_bytes * np.ceil(a.n / nt) + w_bytes          # B tile resident, inputs re-streamed
+    order_m = a_bytes + w_bytes * np.ceil(a.m / mt)          # A tile resident, weights re-streamed
     use_n = order_n <= order_m
-    ifmap_read = np.where(fits, a_bytes, np.where(use_n, a_bytes * a_passes, a_bytes))
-    filter_read = np.where(fits, w_bytes, np.where(use_n, w_bytes, w_bytes * w_passes))
+    ifmap_read = np.where(fits, a_bytes, np.where(use_n, order_n - w_bytes, a_bytes))
+    filter_read = np.where(fits, w_bytes, np.where(use_n, w_bytes, order_m - a_bytes))
+    spill = psum_spill_bytes(a, so, rows, cols, dataflow)
     rep = a.repeats
     return {"dram_ifmap_read_bytes": ifmap_read * rep, "dram_filter_read_bytes": filter_read * rep,
-            "dram_ofmap_write_bytes": a.m * a.n * b * rep}
+            "dram_ofmap_write_bytes": a.m * a.n * b * rep, "dram_psum_bytes": spill * rep,
+            "input_reuse_factor": reuse}
 
 
-def stalls(dram_bytes: np.ndarray, compute_cycles: np.ndarray, bandwidth_byte_per_s: float, clock_hz: float,
-           latency_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """(dram_cycles, stall_cycles) per layer."""
-    dram_cycles = np.ceil(dram_bytes / bandwidth_byte_per_s * clock_hz)
-    stall = np.maximum(0.0, dram_cycles - compute_cycles) + np.ceil(latency_s * clock_hz)
+def accumulator_chunks(a: LayerArrays, so_bytes: float, cols: int, dataflow: str) -> np.ndarray:
+    """Chunks of the temporal dimension whose partial sums fit in the working output buffer (ws, is).
+
+    The array accumulates over K in ceil(K/R) row folds; the partial sums of one output strip (T x C
+    accumulators of `PSUM_BYTES`, T the temporal dimension of arXiv:1811.02883 Table I) must stay in the
+    output buffer between folds. A scheduler that cannot hold the strip splits T into chunks that fit
+    (TPU v1 does this with its 4096-row accumulators, Jouppi et al. 2017 Sec. 2) and re-loads the
+    stationary operand once per extra chunk. os keeps its partial sums in the PEs: 1 chunk. Shape (L,)."""
+    if dataflow == "os":
+        return np.ones(len(a.m))
+    _, sc, t = spatial_temporal(dataflow, a)
+    row_bytes = np.minimum(sc, cols) * PSUM_BYTES             # accumulators of one temporal step
+    t_chunk = np.maximum(1.0, np.floor(so_bytes / row_bytes))
+    return np.ceil(t / t_chunk)
+
+
+def psum_spill_bytes(a: LayerArrays, so_bytes: float, rows: int, cols: int, dataflow: str) -> np.ndarray:
+    """Partial-sum bytes written to DRAM and read back (both directions), per repeat: only when the output
+    buffer cannot hold even one temporal step of accumulators (C x PSUM_BYTES), so chunking cannot help."""
+    if dataflow == "os":
+        return np.zeros(len(a.m))
+    _, sc, _ = spatial_temporal(dataflow, a)
+    k_folds: np.ndarray = -(-a.k // rows)
+    too_small = so_bytes < np.minimum(sc, cols) * PSUM_BYTES
+    return np.where(too_small, 2.0 * (k_folds - 1) * a.m * a.n * PSUM_BYTES, 0.0)
+
+
+def reload_cycles(a: LayerArrays, so_bytes: float, rows: int, cols: int, cores: int, dataflow: str,
+                  folds: np.ndarray) -> np.ndarray:
+    """Cycles spent re-loading the stationary operand (R cycles per fold, arXiv:1811.02883 eq. 3) once per
+    extra accumulator chunk; 0 when the output strip fits. Counted as stalls, not compute. Shape (L,)."""
+    chunks = accumulator_chunks(a, so_bytes, cols, dataflow)
+    return np.ceil((chunks - 1) * folds / cores) * rows
+
+
+def fill_bytes(a: LayerArrays, bytes_per_elem: float, rows: int, cols: int, dataflow: str) -> np.ndarray:
+    """Bytes that must arrive before the array's first cycle (not hidden by double buffering): the first
+    fold's stationary operand (ws: R x C weights, is: R x C inputs), or for os the first operand row and
+    column that enter the array edges (R + C elements). Later tiles stream behind the compute. Shape (L,)."""
+    sr, sc, _ = spatial_temporal(dataflow, a)
+    if dataflow == "os":
+        return (np.minimum(sr, rows) + np.minimum(sc, cols)) * bytes_per_elem
+    return np.minimum(sr, rows) * np.minimum(sc, cols) * bytes_per_elem
+
+
+def stalls(dram_bytes: np.ndarray, fill: np.ndarray, compute_cycles: np.ndarray, reloads: np.ndarray,
+           bandwidth_byte_per_s: float, clock_hz: float, latency_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """(dram_cycles, stall_cycles) per layer; an infinite bandwidth gives no bandwidth stalls."""
+    if np.isinf(bandwidth_byte_per_s):
+        zero = np.zeros_like(compute_cycles, dtype=np.float64)
+        return zero, reloads + np.ceil(latency_s * clock_hz)
+    cycles_per_byte = clock_hz / bandwidth_byte_per_s
+    dram_cycles = np.ceil(dram_bytes * cycles_per_byte)
+    fill_cycles = np.ceil(fill * cycles_per_byte)
+    busy = compute_cycles + reloads
+    stall = fill_cycles + np.maximum(0.0, dram_cycles - fill_cycles - busy) + np.ceil(latency_s * clock_hz) + reloads
     return dram_cycles, stall

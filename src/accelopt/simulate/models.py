@@ -1,28 +1,67 @@
-"""Resolve `--model NAME` to layers: built-in CNNs, transformer presets, or a captured zoo model."""
+"""Resolve `--model NAME` to layers: built-in CNNs, transformer presets, a captured zoo model, a user's
+PyTorch file (`FILE.py:Class` or `FILE.py:factory`), or a Hugging Face config directory.
+
+Every description names the model's variant, because two models of one name differ in their MACs:
+ResNet-50 v1 (He et al. 2016, Table 1: stride 2 in the first 1x1 of a downsampling block, 3.86 GMAC
+at 224x224) and v1.5 (torchvision and NVIDIA's DeepLearningExamples: stride 2 in the 3x3, 4.09 GMAC).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from accelopt.errors import InputError, unknown_name
 from accelopt.simulate.layers import Layer, alexnet_conv_layers, from_workload, resnet50_layers, transformer_layers
 
-BUILTIN = {"resnet50": "ResNet-50, He et al. 2016 Table 1 (built in, no torch needed)",
-           "alexnet-conv": "AlexNet's 5 conv layers as run by Eyeriss (built in)"}
+BUILTIN = {
+    "resnet50": "ResNet-50 v1 (He et al. 2016 Table 1: stride 2 in the first 1x1 of conv3_1/4_1/5_1; built in)",
+    "resnet50-v1.5": "ResNet-50 v1.5 (torchvision / NVIDIA DeepLearningExamples: stride 2 in the 3x3; built in)",
+    "alexnet-conv": "AlexNet's 5 conv layers as run by Eyeriss (Krizhevsky et al. 2012, 2-group conv2/4/5; built in)",
+}
+ZOO_VARIANTS = {
+    "resnet:realistic": "ResNet-50 v1.5 (stride 2 in the 3x3, as torchvision)",
+    "resnet:small": "ResNet-18 at 64x64",
+}
+USER_INPUT_DTYPES = ("float32", "int64")
 
 
-def model_layers(name: str, batch: int = 1, seq_len: int | None = None) -> tuple[list[Layer], str]:
-    """(layers, description). Names: resnet50, alexnet-conv, a transformer preset ('bert-base',
-    'llama2-7b', ...), or a zoo model 'NAME[:SIZE]' ('gpt:tiny'), captured in inference mode with torch."""
+def _builtin(key: str, batch: int) -> list[Layer]:
+    if key == "resnet50":
+        return resnet50_layers(batch)
+    if key == "resnet50-v1.5":
+        return resnet50_layers(batch, stride_in_3x3=True)
+    return alexnet_conv_layers(batch)
+
+
+def _captured(bundle: Any, what: str) -> tuple[list[Layer], str]:
+    """Layers of one inference forward pass of `bundle` (a ModelBundle), and a description."""
+    from accelopt.workload.capture import capture_workload
+
+    w = capture_workload(bundle, mode="inference")
+    layers, skipped = from_workload(w)
+    note = f"; {len(skipped)} ops without MACs to map not simulated" if skipped else ""
+    return layers, f"{what} captured in inference mode (one forward pass){note}"
+
+
+def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
+                 input_shape: tuple[int, ...] | None = None, input_dtype: str = "float32") -> tuple[list[Layer], str]:
+    """(layers, description). Names: resnet50 (v1), resnet50-v1.5, alexnet-conv, a transformer preset
+    ('bert-base', 'llama2-7b', ...), a zoo model 'NAME[:SIZE]' ('gpt:tiny'), or a user file
+    'FILE.py:Class' / 'FILE.py:factory' (see `user_model_layers`)."""
     if batch < 1:
         raise InputError(f"batch = {batch} must be >= 1", "pass --batch 1 or more")
     if seq_len is not None and seq_len < 1:
         raise InputError(f"seq_len = {seq_len} must be >= 1", "pass --seq-len 1 or more (or leave it out)")
+    if _is_user_file(name):
+        return user_model_layers(name, batch, input_shape, input_dtype)
+    if input_shape is not None:
+        raise InputError("--input-shape applies to a model file (FILE.py:Class) only",
+                         "leave --input-shape out for built-in, preset and zoo models")
     key = name.strip().lower()
     if key in BUILTIN and seq_len is not None:
         raise InputError(f"--seq-len does not apply to {key} (a CNN)", "leave --seq-len out for CNNs")
-    if key == "resnet50":
-        return resnet50_layers(batch), BUILTIN[key]
-    if key == "alexnet-conv":
-        return alexnet_conv_layers(batch), BUILTIN[key]
+    if key in BUILTIN:
+        return _builtin(key, batch), BUILTIN[key]
     from accelopt.workload import presets
 
     try:
@@ -35,11 +74,99 @@ def model_layers(name: str, batch: int = 1, seq_len: int | None = None) -> tuple
 
     zname, _, size = key.partition(":")
     if zname in zoo.list_models():
-        from accelopt.workload.capture import capture_workload
-
         bundle = zoo.build(zname, size or "tiny", batch_size=batch, seq_len=seq_len)
-        w = capture_workload(bundle, mode="inference")
-        layers, skipped = from_workload(w)
-        note = f"; {len(skipped)} ops without MACs to map not simulated" if skipped else ""
-        return layers, f"zoo model {zname}:{size or 'tiny'} captured in inference mode{note}"
-    raise unknown_name("model", name, [*BUILTIN, *presets.list_models(), *zoo.list_models()])
+        full = f"{zname}:{size or 'tiny'}"
+        variant = f" = {ZOO_VARIANTS[full]}" if full in ZOO_VARIANTS else ""
+        return _captured(bundle, f"zoo model {full}{variant}")
+    raise unknown_name("model", name, [*BUILTIN, *presets.list_models(), *zoo.list_models(),
+                                       "FILE.py:Class", "FILE.py:factory"])
+
+
+def _is_user_file(name: str) -> bool:
+    path, sep, attr = name.rpartition(":")
+    return bool(sep) and path.endswith(".py") and bool(attr)
+
+
+def hf_layers(config_dir: str, batch: int = 1, seq_len: int | None = None) -> tuple[list[Layer], str]:
+    """Layers of a Hugging Face architecture from its local config.json (random weights, one forward
+    pass); attention matmuls appear per head and per sequence length (they are captured bmm/SDPA ops)."""
+    from accelopt.workload.hf import build_from_hf_config
+
+    bundle = build_from_hf_config(config_dir, batch_size=batch, seq_len=seq_len)
+    return _captured(bundle, f"Hugging Face config {config_dir} (random weights)")
+
+
+def user_model_layers(spec: str, batch: int, input_shape: tuple[int, ...] | None,
+                      input_dtype: str = "float32") -> tuple[list[Layer], str]:
+    """Layers of a user's model file 'FILE.py:NAME'.
+
+    NAME may be an nn.Module subclass (built with no arguments), a function returning an nn.Module,
+    or a function returning a ModelBundle (accelopt.workload.userfile). A plain nn.Module needs
+    `input_shape` (one sample, without the batch dimension: (3, 224, 224) for an image model, (128,)
+    of int64 token ids for a language model); the batch dimension is `batch`. A ModelBundle brings its
+    own inputs.
+    """
+    import inspect
+
+    import torch
+
+    from accelopt.workload.userfile import ModelBundle, _import_file, _split_spec
+
+    path, attr = _split_spec(spec)
+    module = _import_file(path)
+    obj = getattr(module, attr, None)
+    if obj is None:
+        names = [n for n, v in vars(module).items()
+                 if not n.startswith("_") and (inspect.isfunction(v) or inspect.isclass(v))
+                 and getattr(v, "__module__", None) == module.__name__]
+        raise InputError(f"model file {str(path)!r} has no {attr!r}",
+                         f"use one of: {', '.join(names) or '(no classes or functions defined)'}")
+    if not callable(obj):
+        raise InputError(f"{attr!r} in {str(path)!r} is a {type(obj).__name__}",
+                         "name an nn.Module class or a function returning an nn.Module or a ModelBundle")
+    try:
+        built = obj()
+    except Exception as e:
+        raise InputError(f"building {attr!r} from {str(path)!r} raised {type(e).__name__}: {e}",
+                         "it is called with no arguments: give the class defaults, or wrap it in a function "
+                         "that takes none") from e
+    what = f"{path}:{attr}"
+    if isinstance(built, ModelBundle):
+        if input_shape is not None:
+            raise InputError(f"{what} returns a ModelBundle, which brings its own inputs",
+                             "leave --input-shape out (change the bundle's batches to change shapes)")
+        return _captured(built, f"model file {what} (ModelBundle, batch {built.batch_size})")
+    if not isinstance(built, torch.nn.Module):
+        raise InputError(f"{what} built a {type(built).__name__}, not an nn.Module or a ModelBundle",
+                         "return the model (nn.Module) or an accelopt ModelBundle")
+    if input_shape is None:
+        raise InputError(f"{what} is a plain nn.Module: its input shape is unknown",
+                         "pass --input-shape for one sample without the batch dimension, e.g. "
+                         "--input-shape 3,224,224 (images) or --input-shape 128 --input-dtype int64 (token ids)")
+    bundle = _plain_module_bundle(built, attr, batch, input_shape, input_dtype)
+    shape = "x".join(str(s) for s in (batch, *input_shape))
+    return _captured(bundle, f"model file {what} (nn.Module, input {shape} {input_dtype})")
+
+
+def _plain_module_bundle(model: Any, name: str, batch: int, input_shape: tuple[int, ...], input_dtype: str) -> Any:
+    """A ModelBundle around a plain nn.Module for one inference forward pass on a fixed input
+    (zeros: the MAC count of a forward pass does not depend on the values; zeros are valid token ids)."""
+    import torch
+
+    from accelopt.workload.userfile import ModelBundle
+
+    if input_dtype not in USER_INPUT_DTYPES:
+        raise InputError(f"--input-dtype {input_dtype!r} is unknown", f"use one of {', '.join(USER_INPUT_DTYPES)}")
+    if not input_shape or any(not isinstance(s, int) or s < 1 for s in input_shape):
+        raise InputError(f"--input-shape {input_shape!r} must be positive integers", "e.g. --input-shape 3,224,224")
+    dt = torch.float32 if input_dtype == "float32" else torch.int64
+    x = torch.zeros((batch, *input_shape), dtype=dt)
+
+    def batches() -> Any:
+        return iter([(x, None)])
+
+    def no_loss(out: Any, targets: Any) -> Any:  # inference capture never calls it
+        raise AssertionError("loss is not used in inference capture")
+
+    return ModelBundle(name=name, model=model, batches=batches, loss_fn=no_loss, batch_size=batch,
+                       meta={"source_kind": "user-module"})

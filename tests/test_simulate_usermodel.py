@@ -1,0 +1,130 @@
+"""A user's PyTorch model in one command (`simulate run -m FILE.py:Class`), Hugging Face configs
+(`--hf`), and the variant of every built-in model named in the output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_main
+
+from accelopt.errors import InputError
+from accelopt.simulate.models import model_layers
+
+pytest.importorskip("torch")
+
+NET = '''
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self, width=8):
+        super().__init__()
+        self.conv = nn.Conv2d(3, width, 3, padding=1)
+        self.fc = nn.Linear(width * 16 * 16, 10)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.conv(x)).flatten(1))
+
+
+def build():
+    return Net(width=4)
+
+
+def bundle():
+    from accelopt.workload.userfile import ModelBundle
+    x = torch.zeros(3, 3, 16, 16)
+    return ModelBundle(name="net", model=Net(), batches=lambda: iter([(x, torch.zeros(3, dtype=torch.long))]),
+                       loss_fn=nn.functional.cross_entropy, batch_size=3)
+
+
+class NeedsArgs(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+
+
+VALUE = 3
+'''
+
+
+def _macs(width: int, batch: int) -> int:
+    conv = batch * 16 * 16 * width * 3 * 3 * 3         # output pixels x filters x (3x3x3 window)
+    fc = batch * 10 * width * 16 * 16
+    return conv + fc
+
+
+@pytest.fixture()
+def net(tmp_path: Path) -> Path:
+    p = tmp_path / "net.py"
+    p.write_text(NET, encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize(("attr", "width"), [("Net", 8), ("build", 4)])
+def test_plain_module_class_or_factory(net: Path, attr: str, width: int) -> None:
+    layers, desc = model_layers(f"{net}:{attr}", batch=2, input_shape=(3, 16, 16))
+    assert sum(x.macs for x in layers) == _macs(width, 2)
+    assert [x.kind for x in layers] == ["conv", "gemm"]
+    assert "2x3x16x16" in desc and "nn.Module" in desc
+
+
+def test_bundle_factory_brings_its_inputs(net: Path) -> None:
+    layers, desc = model_layers(f"{net}:bundle")
+    assert sum(x.macs for x in layers) == _macs(8, 3)
+    assert "ModelBundle" in desc
+    with pytest.raises(InputError, match="brings its own inputs"):
+        model_layers(f"{net}:bundle", input_shape=(3, 16, 16))
+
+
+@pytest.mark.parametrize(("spec", "shape", "match"), [
+    ("Net", None, "input shape is unknown"),
+    ("Missing", (3, 16, 16), "has no 'Missing'"),
+    ("NeedsArgs", (3, 16, 16), "called with no arguments"),
+    ("VALUE", (3, 16, 16), "is a int"),
+    ("Net", (3, 15, 16), "raised"),
+])
+def test_bad_user_models_say_what_to_do(net: Path, spec: str, shape: tuple[int, ...] | None, match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        model_layers(f"{net}:{spec}", input_shape=shape)
+
+
+def test_cli_one_command(net: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["simulate", "run", "-d", "edge-npu", "-m", f"{net}:Net", "--input-shape", "3,16,16",
+                               "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["totals"]["macs"] == _macs(8, 1)
+    code, out, err = run_main(["simulate", "run", "-d", "edge-npu", "-m", f"{net}:Net"], capsys)
+    assert code == 2 and "--input-shape" in err
+    code, out, err = run_main(["simulate", "run", "-d", "edge-npu", "-m", "no_such_model"], capsys)
+    assert code == 2 and "FILE.py:Class" in err
+
+
+def test_resnet50_variants_are_named_and_differ() -> None:
+    v1, d1 = model_layers("resnet50")
+    v15, d15 = model_layers("resnet50-v1.5")
+    # He et al. 2016 Table 1: 3.8e9 FLOPs (multiply-adds) for v1; torchvision v1.5: 4.09 GMAC
+    assert sum(x.macs for x in v1) == pytest.approx(3.86e9, rel=0.005)
+    assert sum(x.macs for x in v15) == pytest.approx(4.09e9, rel=0.005)
+    assert "v1 " in d1 and "v1.5" in d15
+
+
+def test_zoo_resnet50_is_labelled_v15() -> None:
+    layers, desc = model_layers("resnet:realistic")
+    assert "v1.5" in desc
+    assert sum(x.macs for x in layers) == sum(x.macs for x in model_layers("resnet50-v1.5")[0])
+
+
+def test_hf_config_attention_per_head(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("transformers")
+    cfg = {"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "n_layer": 2, "n_embd": 32, "n_head": 2,
+           "vocab_size": 100, "n_positions": 64}
+    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    code, out, err = run_main(["simulate", "run", "-d", "edge-npu", "--hf", str(tmp_path), "--seq-len", "16",
+                               "--json"], capsys)
+    assert code == 0, err
+    layers = json.loads(out)["layers"]
+    # QK^T per (batch, head): 16 x 16 x 16 (head_dim 32 / 2 heads), 2 layers x 1 x 2 heads of it
+    qk = [x for x in layers if (x["m"], x["n"], x["k"]) == (16, 16, 16)]
+    assert qk and sum(x["repeats"] for x in qk) >= 2 * 2
