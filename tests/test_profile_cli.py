@@ -29,7 +29,11 @@ def test_zoo_model_json_and_saved_workload(tmp_path: Path, capsys: pytest.Captur
     assert w.total_flops() == pytest.approx(d["flops_per_step"])
 
 
-def test_user_file_tables(capsys: pytest.CaptureFixture[str]) -> None:
+def test_user_file_tables(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from accelopt.measure import profiler
+
+    # the machine's load is not under test here: a busy machine would (rightly) withhold the verdict
+    monkeypatch.setattr(profiler, "check_passes", lambda *args: None)
     code, out, _ = _run(["profile", f"{ROOT}/examples/my_model.py:build", *FAST, "--mode", "inference"], capsys)
     assert code == 0
     assert "small-convnet" in out and "roofline" in out and "verdict" in out
