@@ -276,3 +276,39 @@ def test_probe_default_save_folder_checked_before_measuring(capsys: pytest.Captu
     monkeypatch.setattr(probe, "run_probe", never)
     code, _, err = run_main(["probe", "--device", "cpu"], capsys)
     assert code == 2 and "ACCELOPT_HOME" in err
+
+
+# ---- probe's duration estimate follows time_fn's own stop rule -----------------------------------
+
+@pytest.mark.parametrize(("call_s", "budget_s"), [(0.001, 0.5), (0.06, 0.5), (0.17, 0.5), (0.4, 0.5), (2.0, 0.5),
+                                                  (0.01, 2.0)])
+def test_sampling_time_model_matches_time_fn(call_s: float, budget_s: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    from accelopt.measure import probe, timing
+
+    clock = [0.0]
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: clock[0])
+
+    def call() -> None:
+        clock[0] += call_s
+
+    timing.time_fn(call, warmup=0, repeats=5, min_time_s=budget_s / 2, max_time_s=budget_s)
+    assert probe.sampling_time_s(call_s, budget_s) == pytest.approx(clock[0])
+
+
+def test_quick_cpu_sweep_reaches_2048_for_bf16() -> None:
+    from accelopt.hardware.detect import find_device
+    from accelopt.measure import probe
+
+    settings = probe.settings_for(find_device("cpu"), quick=True, llc_bytes=None)
+    assert (2048, 2048, 2048) in settings.shapes["bf16"] and (2048, 2048, 2048) in settings.shapes["fp32"]
+
+
+def test_matmul_prediction_stops_like_the_sweep() -> None:
+    from accelopt.measure import probe
+
+    # 1 ms at 128^3 -> 64 ms at 512^3 -> 4.1 s at 2048^3: the last exceeds max_call_s 0.5 and is skipped
+    t = probe.predict_matmul_s(lambda sh: 1e-3 * (sh[0] / 128) ** 3, [(128,) * 3, (512,) * 3, (2048,) * 3],
+                               shape_budget_s=0.5, max_call_s=0.5)
+    first = 1e-3 * (1 + 3) + probe.sampling_time_s(1e-3, 0.5)
+    second = 0.064 * (1 + 1) + probe.sampling_time_s(0.064, 0.5)
+    assert t == pytest.approx(first + second)

@@ -99,7 +99,7 @@ def _run(device: str, quick: bool, dtypes: list[str] | None, compare: str | None
 
     def on_plan(steps: list[Step], estimate_s: float) -> None:
         err.print(f"probing {dev.torch_device} ({dev.name}): {len(steps)} measurements, "
-                  f"about {fmt_seconds(estimate_s)} (estimate from the time budgets)")
+                  f"about {fmt_seconds(estimate_s)} (estimate: the time budgets and one small timed call of each kind)")
         task.append(bar.add_task("starting", total=len(steps)))
 
     def on_step(step: Step, fig: Figure | None) -> None:

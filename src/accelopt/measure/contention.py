@@ -136,15 +136,16 @@ class Watch:
                        "the hypervisor gave these vCPUs to others", *figures)
 
 
-def check_setup(report: ContentionReport, *, threads: int | None, load_1min: float | None) -> None:
-    """Thread oversubscription and a loaded machine at the start."""
+def check_setup(report: ContentionReport, *, threads: int | None, load_1min: float | None,
+                figures: Sequence[str] = ("step time",)) -> None:
+    """Thread oversubscription and a loaded machine at the start; `figures` are what they disturb."""
     cores = usable_cores()
     if threads is not None and threads > cores:
-        report.add(f"torch runs {threads} threads on {cores} usable cores (oversubscribed)", "step time")
+        report.add(f"torch runs {threads} threads on {cores} usable cores (oversubscribed)", *figures)
     own = threads or 1  # this process's own recent work is in the load average too
     if load_1min is not None and load_1min - own > cores:
         report.add(f"load average {load_1min:.2f} over the last minute exceeds the {cores} usable cores plus this "
-                   f"process's {own} threads at the start", "step time")
+                   f"process's {own} threads at the start", *figures)
 
 
 def bimodal(samples: Sequence[float]) -> tuple[float, float] | None:

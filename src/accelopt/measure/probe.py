@@ -168,12 +168,14 @@ def _squares(*sizes: int) -> list[Shape]:
 
 
 def settings_for(device: DetectedDevice, quick: bool, llc_bytes: float | None) -> ProbeSettings:
-    """Shapes and sizes: CPU sweeps stay small (a 2-core CPU does ~0.1 TFLOP/s fp32, and bf16 without
-    AVX512-BF16/AMX runs ~100x slower); GPU sweeps include the large shapes where tensor cores peak."""
+    """Shapes and sizes: CPU sweeps reach 2048^3 for every dtype, where AMX/AVX512-BF16 CPUs reach their
+    bf16 peak (a quick sweep stopping at 256^3 under-reported bf16 by 2.8x on such a CPU); on a CPU
+    without them bf16 runs ~100x slower and the max_call_s rule stops the sweep after the small shapes.
+    GPU sweeps include the large shapes where tensor cores peak."""
     if device.kind == "cpu":
         shapes = {"fp32": _squares(512, 1024, 2048) if quick else [*_squares(256, 512, 1024, 1536, 2048, 3072, 4096),
                                                                   (4096, 4096, 1024), (1024, 4096, 4096)],
-                  "bf16": _squares(64, 128, 256) if quick else _squares(64, 128, 256, 384, 512, 1024, 2048)}
+                  "bf16": _squares(128, 512, 2048) if quick else _squares(64, 128, 256, 384, 512, 1024, 2048)}
         # STREAM rule: >= 4x the last-level caches; at least 64 MiB when the cache size is unknown or tiny.
         stream = int(max(4 * (llc_bytes or 0), 64 * MiB))
         mem = device.memory_bytes or 0
@@ -470,8 +472,109 @@ def _bind_transfer(torch: Any, src: str, dst: str, pinned: bool, metric: str,
 
 
 def estimate_duration_s(steps: list[Step]) -> float:
-    """Sum of the steps' budgets, plus ~20% for allocation, warm-up and the first call of each shape."""
-    return 1.2 * sum(s.budget_s for s in steps)
+    """Sum of the steps' predicted times (`Step.budget_s`, refined by `calibrate_steps` where it ran)."""
+    return sum(s.budget_s for s in steps)
+
+
+def sampling_time_s(call_s: float, budget_s: float) -> float:
+    """Time `time_fn(repeats=5, min_time_s=budget/2, max_time_s=budget)` spends sampling calls of `call_s`:
+    it stops at 5 samples once budget/2 is measured, or at budget with at least 3 samples."""
+    if call_s <= 0:
+        return budget_s / 2
+    if 5 * call_s >= budget_s / 2:
+        return min(5, max(3, math.ceil(budget_s / call_s))) * call_s
+    return math.ceil(budget_s / 2 / call_s) * call_s
+
+
+def _warmup_calls(first_s: float) -> int:
+    """measure_matmul's rule: a slow first call is warm-up enough."""
+    return 0 if first_s > 0.5 else 1 if first_s > 0.05 else 3
+
+
+def predict_matmul_s(call_s_of: Callable[[Shape], float], shapes: list[Shape], *, shape_budget_s: float,
+                     max_call_s: float) -> float:
+    """Predicted time of measure_matmul over `shapes`, given a per-shape call time (same stop rule)."""
+    total = 0.0
+    last: float | None = None
+    for shape in shapes:
+        call = call_s_of(shape)
+        if last is not None and call > max_call_s:
+            break
+        total += call * (1 + _warmup_calls(call)) + sampling_time_s(call, shape_budget_s)
+        last = call
+    return total
+
+
+def _stream_rates(torch: Any, device: str, nbytes: int = 16 * MiB) -> tuple[float, float] | None:
+    """(fill B/s of torch.rand, copy B/s counting 2 arrays) from one 16 MiB pass of each, for the estimate."""
+    import time
+
+    sync = sync_for(torch, device)
+    try:
+        n = nbytes // 4
+        t0 = time.perf_counter()
+        b = torch.rand(n, device=device)
+        sync()
+        fill = nbytes / max(time.perf_counter() - t0, 1e-9)
+        a = torch.empty(n, device=device)
+        a.copy_(b)
+        sync()
+        t0 = time.perf_counter()
+        a.copy_(b)
+        sync()
+        copy = 2 * nbytes / max(time.perf_counter() - t0, 1e-9)
+    except RuntimeError:
+        return None
+    return fill, copy
+
+
+def predict_stream_s(metric: str, settings: ProbeSettings, fill_byte_per_s: float, copy_byte_per_s: float) -> float:
+    """measure_stream: two arrays filled with torch.rand, 2 warm-up passes, then time_fn's sampling."""
+    arrays = 2 if metric == "stream.copy" else 3
+    call = arrays * settings.stream_bytes / copy_byte_per_s
+    return 2 * settings.stream_bytes / fill_byte_per_s + 2 * call + sampling_time_s(call, settings.stream_budget_s)
+
+
+def _scaled_call(call_s: float, shape: Shape) -> Callable[[Shape], float]:
+    """Call time of any shape at the FLOP rate `shape` ran at."""
+    flops = math.prod(shape)
+    return lambda other: call_s * math.prod(other) / flops
+
+
+def calibrate_steps(torch: Any, device: DetectedDevice, steps: list[Step], settings: ProbeSettings) -> list[Step]:
+    """Refine each matmul step's predicted time from one timed call of its smallest shape, assuming the FLOP
+    rate holds for larger shapes (it usually grows, so this errs long). Costs one small matmul per dtype."""
+    import time
+
+    out = []
+    stream = _stream_rates(torch, device.torch_device)
+    for step in steps:
+        dt = step.metric.removeprefix("matmul.")
+        if step.metric.startswith("stream.") and stream is not None:
+            out.append(dataclasses.replace(step, budget_s=predict_stream_s(step.metric, settings, *stream)))
+            continue
+        if not step.metric.startswith("matmul.") or dt not in settings.shapes:
+            out.append(step)
+            continue
+        shapes = settings.shapes[dt]
+        dev = device.torch_device
+        sync = sync_for(torch, dev)
+        try:
+            with _Tf32(torch, dt == "tf32") if dev.startswith("cuda") else _nullcontext():
+                fn = _matmul_call(torch, dt, shapes[0], dev)
+                fn()
+                sync()
+                t0 = time.perf_counter()
+                fn()
+                sync()
+                call0 = time.perf_counter() - t0
+        except (RuntimeError, UnsupportedError, MeasurementError):
+            out.append(step)
+            continue
+        predicted = predict_matmul_s(_scaled_call(call0, shapes[0]), shapes,
+                                     shape_budget_s=settings.shape_budget_s, max_call_s=settings.max_call_s)
+        out.append(dataclasses.replace(step, budget_s=predicted))
+    return out
 
 
 def attach_peaks(figures: list[Figure], spec: AcceleratorSpec | None) -> list[Figure]:
@@ -521,13 +624,13 @@ def run_probe(device: DetectedDevice, *, quick: bool = False, dtypes: list[str] 
                          date=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                          torch_version=str(torch.__version__), quick=quick, threads=int(torch.get_num_threads()),
                          catalog_name=spec.name if spec else None, llc_bytes=llc)
-    steps = build_steps(torch, device, chosen, settings, result.skipped)
+    steps = calibrate_steps(torch, device, build_steps(torch, device, chosen, settings, result.skipped), settings)
     if on_plan:
         on_plan(steps, estimate_duration_s(steps))
     t0 = time.perf_counter()
     watch = Watch()
     check_setup(result.contention, threads=result.threads if device.kind == "cpu" else None,
-                load_1min=watch.load_1min)
+                load_1min=watch.load_1min, figures=[s.metric for s in steps])
     figures = _run_steps(steps, result, on_step)
     result.figures = attach_peaks(figures, spec)
     result.duration_s = time.perf_counter() - t0
