@@ -244,3 +244,36 @@ def test_real_nvml_meter_reads_a_busy_window() -> None:
     r = meter.stop()
     # a busy data-center GPU draws tens to hundreds of watts; 2 kW would be a unit slip (mJ vs J)
     assert r.duration_s >= energy.NVML_MIN_WINDOW_S and 10.0 < r.avg_power_w < 2000.0
+
+
+def test_cpu_estimate_charges_the_cores_in_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13: a process on 2 cores of a 56-core Xeon was charged the whole socket's 350 W (28x too high)."""
+    import os
+    import time
+
+    import torch
+
+    from accelopt.hardware.catalog import get_device
+
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    spec = get_device("xeon-8480+")
+    meter = energy.cpu_estimate_meter(spec)
+    meter.start()
+    end = time.perf_counter() + 0.2
+    while time.perf_counter() < end:  # one busy thread of the two: utilization about 0.5
+        pass
+    reading = meter.stop()
+    watts = reading.energy_j / reading.duration_s
+    assert watts <= 350 * 2 / 56 + 1e-9  # never more than the share of the socket's TDP
+    assert watts >= 0.1 * 350 * 2 / 56  # at least the share of the idle draw (10% of TDP, stated assumption)
+    assert "2 of 56 cores" in reading.note and reading.is_estimate
+
+
+def test_process_cpu_utilization_is_measured() -> None:
+    import time
+
+    u = energy.ProcessCpuUtilization(cores_used=1)
+    u.start()
+    time.sleep(0.2)  # idle: far below 1
+    assert u() < 0.5

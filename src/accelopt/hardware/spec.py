@@ -33,6 +33,7 @@ NUMERIC_FIELDS = (
     "tdp_w",
     "idle_w",
     "price_usd_per_hour",
+    "cores",
 )
 
 
@@ -60,6 +61,9 @@ class AcceleratorSpec:
     tdp_w: float | None = None
     idle_w: float | None = None
     price_usd_per_hour: float | None = None
+    cores: int | None = None
+    """CPUs: physical cores per socket (the TDP is the whole socket's); used to share the power among
+    the cores a process uses."""
     price_date: str | None = None
     aliases: tuple[str, ...] = ()
     notes: str = ""

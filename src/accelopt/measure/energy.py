@@ -276,18 +276,26 @@ class EstimateMeter(EnergyMeter):
     name = "estimate"
     is_estimate = True
 
-    def __init__(self, spec: AcceleratorSpec, utilization: float | Callable[[], float] = 1.0) -> None:
+    def __init__(self, spec: AcceleratorSpec, utilization: float | Callable[[], float] = 1.0, *,
+                 share: float = 1.0, share_note: str = "") -> None:
         super().__init__()
         if spec.tdp_w is None:
             raise UnsupportedError(f"device {spec.name!r} has no tdp_w in its spec",
                                    "add tdp_w (with its source) to the catalog entry to allow an estimate")
         if not callable(utilization):
             _check_utilization(utilization)
+        if not 0.0 < share <= 1.0:
+            raise InputError(f"share = {share!r} is outside (0, 1]", "give the fraction of the device in use")
         self.spec = spec
         self.utilization = utilization
+        self.share = share
+        """Fraction of the device this run uses (a CPU process on 2 of 56 cores: 2/56); power scales with it."""
+        self.share_note = share_note
 
     def _start_counter(self) -> None:
-        return None
+        start = getattr(self.utilization, "start", None)
+        if callable(start):
+            start()
 
     def power_w(self, utilization: float) -> tuple[float, str]:
         """(watts, stated assumptions) at `utilization`, from hardware.power.device_power_w."""
@@ -306,8 +314,57 @@ class EstimateMeter(EnergyMeter):
         duration = time.perf_counter() - t0
         util = self.utilization() if callable(self.utilization) else self.utilization
         watts, note = self.power_w(util)
-        return EnergyReading(energy_j=watts * duration, duration_s=duration, source=f"estimate:{self.spec.name}",
+        if self.share < 1.0:
+            note += f"; x {self.share:.4g} of the device in use ({self.share_note})"
+        return EnergyReading(energy_j=watts * self.share * duration, duration_s=duration,
+                             source=f"estimate:{self.spec.name}",
                              is_estimate=True, note=note)
+
+
+class ProcessCpuUtilization:
+    """Utilization of the cores a CPU process uses, measured: the process's CPU seconds (all threads,
+    resource.getrusage) over wall seconds x cores used, between start() and the call."""
+
+    def __init__(self, cores_used: int) -> None:
+        self.cores_used = max(1, cores_used)
+        self._t0 = 0.0
+        self._cpu0 = 0.0
+
+    @staticmethod
+    def _cpu_s() -> float:
+        import resource
+
+        u = resource.getrusage(resource.RUSAGE_SELF)
+        return u.ru_utime + u.ru_stime
+
+    def start(self) -> None:
+        self._t0, self._cpu0 = time.perf_counter(), self._cpu_s()
+
+    def __call__(self) -> float:
+        wall = time.perf_counter() - self._t0
+        if wall <= 0:
+            return 1.0
+        return min(1.0, max(0.0, (self._cpu_s() - self._cpu0) / (wall * self.cores_used)))
+
+
+def cpu_estimate_meter(spec: AcceleratorSpec) -> EstimateMeter:
+    """A CPU socket's estimate scaled to this process: TDP x (cores used / the socket's cores), at the measured
+    utilization of those cores. Without `cores` in the spec the whole socket is charged, and the note says so."""
+    import os
+
+    import torch
+
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = os.cpu_count() or 1
+    used = max(1, min(int(torch.get_num_threads()), usable))
+    if spec.cores:
+        share = min(1.0, used / spec.cores)
+        return EstimateMeter(spec, ProcessCpuUtilization(used), share=share,
+                             share_note=f"{used} of {spec.cores} cores: torch threads on usable cores / spec cores; "
+                                        "idle power shared the same way (an attribution choice)")
+    return EstimateMeter(spec, ProcessCpuUtilization(used))
 
 
 def _check_utilization(u: float) -> None:
@@ -349,7 +406,7 @@ def best_meter(device: str, spec: AcceleratorSpec | None, rapl_root: Path | str 
             reasons.append(f"rapl: {e.problem}")
     if spec is not None:
         try:
-            return EstimateMeter(spec)
+            return cpu_estimate_meter(spec) if device == "cpu" and spec.kind == "cpu" else EstimateMeter(spec)
         except UnsupportedError as e:
             reasons.append(f"estimate: {e.problem}")
     else:

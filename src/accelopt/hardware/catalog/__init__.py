@@ -82,7 +82,7 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
     for fname in NUMERIC_FIELDS:
         if fname in table:
             v, cited[fname] = _value_and_source(table[fname], fname, sources, where)
-            kwargs[fname] = int(v) if fname == "scaleup_domain_devices" else v
+            kwargs[fname] = int(v) if fname in ("scaleup_domain_devices", "cores") else v
     for fname in _TEXT_FIELDS:
         if fname in table:
             kwargs[fname] = str(table[fname])
