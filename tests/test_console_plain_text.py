@@ -110,7 +110,7 @@ def test_markup_in_a_user_model_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     out, _ = run_main_expect(capsys, "profile", f"{folder}/m.py:build", "--steps", "3", "--warmup", "1",
                              "--mode", "inference", "--save-workload", str(save))
     assert "net [/] [bold" in out and f"workload written to {save}" in out
-    out, _ = run_main_expect(capsys, "simulate", "run", "--workload", str(save))
+    out, _ = run_main_expect(capsys, "simulate", "run", "-d", "edge-npu", "--workload", str(save))
     assert f"workload {save}" in out
 
 

@@ -242,10 +242,9 @@ def register(app: typer.Typer) -> None:
 def _print_list(specs: list[AcceleratorSpec], dtype: str, kind: str | None) -> None:
     from rich.table import Table
 
-    from accelopt.report.console import make_console
-
     from accelopt import units
     from accelopt.hardware.spec import KINDS
+    from accelopt.report.console import make_console
 
     table = Table(title=f"accelopt catalog ({len(specs)} devices{', kind ' + kind if kind else ''})")
     table.add_column("name", no_wrap=True)

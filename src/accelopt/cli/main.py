@@ -23,7 +23,7 @@ HELP = """accelopt — measure, predict, simulate and optimize compute for AI mo
   plan       predict training/serving time, memory, energy, cost on any accelerator and layout
   validate   predicted vs published training runs, with the error
   simulate   a custom systolic-array accelerator, layer by layer; design sweeps
-  history    recorded runs: list, show (re-render as a self-contained HTML page), compare
+  history    recorded runs: list, show (re-render as a self-contained HTML page), compare, prune, import
 """
 
 app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False,
@@ -35,6 +35,9 @@ for _module in (env, catalog, probe, profile, plan, validate, simulate, report):
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors print problem + fix and exit 2, never a traceback."""
+    from accelopt.report.runs import set_command_line
+
+    set_command_line(sys.argv[1:] if argv is None else list(argv))  # recorded with each run, as typed
     try:
         app(args=argv)
     except AcceloptError as e:
