@@ -55,7 +55,7 @@ def _list(limit: int, offset: int, as_json: bool) -> None:
         con.print(f"no runs recorded in {history.store_path()}" + (f" after the newest {offset}" if offset else ""))
         return
     first = f"runs {offset + 1}-{offset + len(runs)}" if offset else f"last {len(runs)}"
-    t = Table(title=f"{first} of {total} runs in {history.store_path()}")
+    t = Table(title=f"{first} of {total:,} runs in {history.store_path()}")
     t.add_column("id", no_wrap=True)
     t.add_column("command", overflow="fold")
     t.add_column("key figures (* = estimate)", overflow="fold")

@@ -22,6 +22,7 @@ import json
 import math
 import os
 import platform
+import re
 import secrets
 import shlex
 import sqlite3
@@ -141,6 +142,9 @@ def _warn(text: str) -> None:
 
 
 # ---------------------------------------------------------------- validating a record (file or row)
+_STORED_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+
+
 def _time_utc(text: Any) -> str:
     """Any ISO 8601 time ('...Z', '+00:00', naive = UTC) as 'YYYY-MM-DDTHH:MM:SS.ffffffZ'."""
     if not isinstance(text, str):
@@ -151,8 +155,9 @@ def _time_utc(text: Any) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def record_from_json(doc: Any, default_id: str | None = None) -> RunRecord:
-    """A RunRecord from its JSON form; ValueError naming the first field that is wrong."""
+def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored: bool = False) -> RunRecord:
+    """A RunRecord from its JSON form; ValueError naming the first field that is wrong. `time_is_stored`: the
+    time comes from the store, already in its normal form (checked by pattern, not re-parsed: listing speed)."""
     if not isinstance(doc, dict):
         raise ValueError(f"a run record is a JSON object, not {type(doc).__name__}")
     run_id = doc.get("id", default_id)
@@ -167,7 +172,13 @@ def record_from_json(doc: Any, default_id: str | None = None) -> RunRecord:
     argv = doc.get("argv", [])
     if not all(isinstance(a, str) for a in argv):
         raise ValueError('"argv" holds a non-string')
-    return RunRecord(id=run_id, command=doc["command"], argv=list(argv), time_utc=_time_utc(doc.get("time")),
+    stamp = doc.get("time")
+    if time_is_stored:
+        if not (isinstance(stamp, str) and _STORED_TIME.fullmatch(stamp)):
+            raise ValueError(f'"time" {stamp!r} is not a UTC time as the store writes it')
+    else:
+        stamp = _time_utc(stamp)
+    return RunRecord(id=run_id, command=doc["command"], argv=list(argv), time_utc=stamp,
                      versions=dict(doc.get("versions") or {}), host=dict(doc.get("host") or {}),
                      result=doc["result"])
 
@@ -180,7 +191,7 @@ def _from_row(row: tuple[Any, ...]) -> RunRecord:
                "versions": json.loads(vers), "host": json.loads(hst), "result": json.loads(result)}
     except (TypeError, json.JSONDecodeError) as e:
         raise ValueError(f"a column is not valid JSON ({e})") from None
-    return record_from_json(doc)
+    return record_from_json(doc, time_is_stored=True)
 
 
 # ---------------------------------------------------------------- the store
