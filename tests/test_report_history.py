@@ -269,3 +269,15 @@ def test_cli_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert "different commands" in err
     _, err = _cli(capsys, "history", "list", "--limit", "0", code=2)
     assert "--limit" in err
+
+
+def test_misshapen_result_is_an_error_not_a_traceback(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A record that is valid JSON but whose result is not what its command writes (by hand, another version)."""
+    good = history.record("profile", ["profile"], {"name": "m"})
+    bad = history.record("profile", ["profile"], {"step_time_s": "x", "energy": 3})
+    out, err = _cli(capsys, "history", "list")
+    assert bad in out and "n/a (result unreadable)" in out and f"warning: run {bad} is damaged" in err
+    for argv in (["history", "show", "latest"], ["history", "show", bad, "--html", str(tmp_path / "p.html")],
+                 ["history", "compare", str(good), str(bad)]):
+        _, err = _cli(capsys, *argv, code=2)
+        assert f"run {bad} is damaged: its result is not shaped like a profile result" in err

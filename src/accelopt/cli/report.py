@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from accelopt.errors import InputError
+
 if TYPE_CHECKING:
     from accelopt.report.history import RunRecord
 
@@ -19,19 +21,38 @@ older versions ($ACCELOPT_HOME/history/*.json) are imported when the store is cr
 stops recording."""
 
 
-def _summary(run: RunRecord, n: int = 3) -> str:
-    from accelopt.report.figures import fmt, key_figures
+# What reading a stored result of the wrong shape raises (a run written by hand, another version, a bug):
+# the record is valid JSON, but a field is not what its command writes.
+_SHAPE_ERRORS = (TypeError, ValueError, KeyError, AttributeError, IndexError)
+
+
+def _misshapen(run: RunRecord, e: Exception) -> InputError:
+    return InputError(f"run {run.id} is damaged: its result is not shaped like a {run.command} result "
+                      f"({type(e).__name__}: {e})", "show or compare another run (accelopt history list)")
+
+
+def _figures(run: RunRecord) -> list[Any]:
+    """The run's key figures; InputError (not a traceback) when its stored result has the wrong shape."""
+    from accelopt.report.figures import key_figures
 
     try:
-        figs = [f for f in key_figures(run.command, run.result) if f.value is not None][:n]
-        return "; ".join(f"{f.label} {fmt(f.value, f.unit)}" + ("*" if f.estimate else "") for f in figs)
-    except (TypeError, ValueError, KeyError, AttributeError) as e:  # a record from disk with an odd result
-        typer.echo(f"warning: run {run.id}: key figures unreadable ({type(e).__name__}: {e})", err=True)
+        return key_figures(run.command, run.result)
+    except _SHAPE_ERRORS as e:
+        raise _misshapen(run, e) from None
+
+
+def _summary(run: RunRecord, n: int = 3) -> str:
+    from accelopt.report.figures import fmt
+
+    try:
+        figs = [f for f in _figures(run) if f.value is not None][:n]
+    except InputError as e:  # listed all the same, with a warning
+        typer.echo(f"warning: {e.problem}", err=True)
         return "n/a (result unreadable)"
+    return "; ".join(f"{f.label} {fmt(f.value, f.unit)}" + ("*" if f.estimate else "") for f in figs)
 
 
 def _list(limit: int, offset: int, as_json: bool) -> None:
-    from accelopt.errors import InputError
     from accelopt.report import history
     from accelopt.report.jsonout import emit
 
@@ -75,8 +96,11 @@ def _show(run_id: str, as_json: bool, html: Path | None) -> None:
         from accelopt.report.html import write_html
         from accelopt.report.runs import default_title
 
-        path = write_html(html, run.command, run.result, title=default_title(run.command, run.result),
-                          argv=run.argv, run=run.to_dict())
+        try:
+            path = write_html(html, run.command, run.result, title=default_title(run.command, run.result),
+                              argv=run.argv, run=run.to_dict())
+        except _SHAPE_ERRORS as e:
+            raise _misshapen(run, e) from None
         typer.echo(f"HTML report written to {path}", err=True)
     if as_json:
         emit(run.to_dict())
@@ -86,8 +110,9 @@ def _show(run_id: str, as_json: bool, html: Path | None) -> None:
     from rich.table import Table
 
     from accelopt.report.console import line, make_console
-    from accelopt.report.figures import fmt, key_figures
+    from accelopt.report.figures import fmt
 
+    figures = _figures(run)  # before printing anything: a misshapen run is one error, not half a page
     con = make_console()
     v, h = run.versions, run.host
     con.print(line((run.id, "bold"), f": {run.command_line()}"))
@@ -96,7 +121,7 @@ def _show(run_id: str, as_json: bool, html: Path | None) -> None:
     t = Table(title="key figures")
     t.add_column("figure")
     t.add_column("value", justify="right")
-    for f in key_figures(run.command, run.result):
+    for f in figures:
         t.add_row(f.label + (" (estimate)" if f.estimate else ""), fmt(f.value, f.unit))
     con.print(t)
     con.print("all of it: accelopt history show ID --json; as a page: --html PATH")
@@ -129,14 +154,11 @@ def _import(folder: Path | None, as_json: bool) -> None:
 
 def compare_data(a: RunRecord, b: RunRecord) -> dict[str, Any]:
     """Key figures of two runs of the same command side by side, with b / a."""
-    from accelopt.errors import InputError
-    from accelopt.report.figures import key_figures
-
     if a.command != b.command:
         raise InputError(f"runs {a.id} ({a.command}) and {b.id} ({b.command}) are different commands",
                          "compare two runs of the same command (see accelopt history list)")
-    fa = {f.label: f for f in key_figures(a.command, a.result)}
-    fb = {f.label: f for f in key_figures(b.command, b.result)}
+    fa = {f.label: f for f in _figures(a)}
+    fb = {f.label: f for f in _figures(b)}
     rows = []
     for label in [*fa, *(k for k in fb if k not in fa)]:
         x, y = fa.get(label), fb.get(label)
