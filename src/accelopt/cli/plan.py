@@ -221,11 +221,10 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
     from accelopt.report.console import line
 
     con = console()
-    con.print(line((setup.model.name, "bold"), f" {fmt_num(setup.tokens)} tokens, seq {setup.seq_len}, global batch "
-              f"{setup.global_batch:,} seqs, {setup.dtype}, {stack} stack — {len(c):,} layouts evaluated in "
-              f"{elapsed:.2f} s, "
-              f"{int(c.feasible.sum()):,} feasible; dropped: "
-              + (", ".join(f"{k} {v:,}" for k, v in c.reasons.items() if v) or "none")))
+    dropped = ", ".join(f"{k} {v:,}" for k, v in c.reasons.items() if v) or "none"
+    con.print(line((setup.model.name, "bold"), f" {fmt_num(setup.tokens)} tokens, seq {setup.seq_len}, global "
+                   f"batch {setup.global_batch:,} seqs, {setup.dtype}, {stack} stack — {len(c):,} layouts evaluated "
+                   f"in {elapsed:.2f} s, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
     _print_table(f"best {len(best)} by {objective} (predictions, estimates)", [_fmt_row(c, int(i)) for i in best])
     _print_table("Pareto front: time, cost, energy", [_fmt_row(c, int(i)) for i in front[:20]])
 
