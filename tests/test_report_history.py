@@ -3,9 +3,11 @@ malformed records; ACCELOPT_NO_HISTORY; a failing write never loses the result."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,18 @@ from conftest import run_main_expect as _cli
 from accelopt.errors import InputError, UnknownNameError
 from accelopt.report import history
 
+
+@contextlib.contextmanager
+def _db(path: Path | None = None) -> Iterator[sqlite3.Connection]:
+    """A connection of the test's own, committed and closed on exit (an open one would hold back checkpoints)."""
+    con = sqlite3.connect(path or history.store_path())
+    try:
+        with con:
+            yield con
+    finally:
+        con.close()
+
+
 RESULT = {"runs": [], "median_abs_error_held_out": 0.05, "median_abs_error_all": 0.04}
 COMPARE = ("catalog", "compare", "h100-sxm", "mi300x", "--json")  # a fast command that records a run
 
@@ -23,7 +37,7 @@ def test_record_round_trip() -> None:
     run_id = history.record("validate", ["validate", "--json"], RESULT)
     assert run_id is not None and run_id.split("-")[1] == "validate"
     assert history.store_path().parent == history.accelopt_home()
-    with sqlite3.connect(history.store_path()) as con:  # a real SQLite file, in WAL mode, with a schema version
+    with _db() as con:  # a real SQLite file, in WAL mode, with a schema version
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert con.execute("SELECT version FROM schema_version").fetchall() == [(history.SCHEMA_VERSION,)]
     rec = history.load(run_id)
@@ -104,7 +118,7 @@ def _damage_store(kind: str) -> bytes:
     else:
         for i in range(30):
             history.record("validate", [], {**RESULT, "pad": "x" * 3000, "i": i})
-        with sqlite3.connect(path) as con:
+        with _db(path) as con:
             con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         data = bytearray(path.read_bytes())
         page = 4096
@@ -130,7 +144,7 @@ def test_damaged_store_is_reported_and_never_touched(kind: str, capsys: pytest.C
 def test_foreign_sqlite_file_is_not_taken_over(capsys: pytest.CaptureFixture[str]) -> None:
     path = history.store_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(path) as con:
+    with _db(path) as con:
         con.execute("CREATE TABLE notes (t TEXT)")
     before = path.read_bytes()
     code, _, err = run_main(["history", "list"], capsys)
@@ -139,7 +153,7 @@ def test_foreign_sqlite_file_is_not_taken_over(capsys: pytest.CaptureFixture[str
 
 def test_newer_schema_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     history.record("validate", [], RESULT)
-    with sqlite3.connect(history.store_path()) as con:
+    with _db() as con:
         con.execute("UPDATE schema_version SET version = ?", (history.SCHEMA_VERSION + 1,))
     code, _, err = run_main(["history", "list"], capsys)
     assert code == 2 and "newer accelopt" in err
@@ -153,7 +167,7 @@ def test_malformed_record_is_skipped_with_a_warning(column: str, value: str,
     _cli(capsys, "catalog", "compare", "h100-sxm", "mi300x")
     _cli(capsys, "catalog", "compare", "h100-sxm", "a100-sxm-80gb")
     good, bad = history.run_ids()
-    with sqlite3.connect(history.store_path()) as con:
+    with _db() as con:
         con.execute(f"UPDATE runs SET {column} = ? WHERE id = ?", (value, bad))
     out, err = _cli(capsys, "history", "list")
     assert good in out and bad not in out and f"skipped run '{bad}'" in err
@@ -167,7 +181,7 @@ def test_malformed_record_is_skipped_with_a_warning(column: str, value: str,
 
 def test_prune(capsys: pytest.CaptureFixture[str]) -> None:
     ids = [history.record("plan", [], {"n": i}) for i in range(6)]
-    with sqlite3.connect(history.store_path()) as con:  # the two oldest are 40 days old
+    with _db() as con:  # the two oldest are 40 days old
         for run_id in ids[:2]:
             con.execute("UPDATE runs SET time_utc = '2020-01-01T00:00:00.000000Z' WHERE id = ?", (run_id,))
     out, _ = _cli(capsys, "history", "prune", "--older-than", "30", "--keep", "5")
@@ -176,6 +190,11 @@ def test_prune(capsys: pytest.CaptureFixture[str]) -> None:
     rep = json.loads(_cli(capsys, "history", "prune", "--keep", "2", "--json")[0])
     assert rep["deleted"] == 3 and rep["remaining"] == 2 and history.run_ids() == ids[4:]
     assert json.loads(_cli(capsys, "history", "prune", "--older-than", "0", "--json")[0])["remaining"] == 0
+    for i in range(40):  # pruning gives the space back
+        history.record("plan", [], {"pad": "x" * 20_000, "i": i})
+    full_bytes = history.store_path().stat().st_size
+    _cli(capsys, "history", "prune", "--keep", "1")
+    assert history.store_path().stat().st_size < full_bytes / 4
     for argv, match in ((["history", "prune"], "--keep"), (["history", "prune", "--keep", "-1"], "--keep"),
                         (["history", "prune", "--older-than", "nan"], "--older-than")):
         assert match in _cli(capsys, *argv, code=2)[1]

@@ -39,7 +39,7 @@ from accelopt.paths import accelopt_home
 SCHEMA_VERSION = 1  # of the SQLite store; RECORD_SCHEMA is the version of one run's JSON form
 RECORD_SCHEMA = 1
 STORE_NAME = "history.sqlite3"
-BUSY_TIMEOUT_S = 60.0  # a writer waits this long for another process's transaction before giving up
+BUSY_TIMEOUT_S = 30.0  # a writer waits this long for another process's transaction before giving up
 _NO = ("", "0", "false", "no")
 
 _DDL = """
@@ -255,6 +255,7 @@ def _prepare(con: sqlite3.Connection, path: Path) -> None:
     if tables - {"sqlite_sequence"}:
         raise HistoryStoreError(f"{path} is an SQLite file but not an accelopt history store (tables: "
                                 f"{', '.join(sorted(tables))})", _damage_hint(path))
+    con.execute("PRAGMA auto_vacuum = INCREMENTAL")  # before the first table: lets prune give space back
     _set_wal(con)
     report: ImportReport | None = None
     with _transaction(con):
@@ -463,6 +464,15 @@ def import_json(folder: Path | None = None) -> ImportReport:
     return report
 
 
+def _give_space_back(con: sqlite3.Connection) -> None:
+    """Return free pages to the file system (the file shrinks at the next checkpoint). `PRAGMA incremental_vacuum`
+    frees one page per sqlite3_step, and Python's sqlite3 steps a statement without result columns only once,
+    so it runs once per free page (inside the caller's transaction: no sync per page)."""
+    free_pages = int(con.execute("PRAGMA freelist_count").fetchone()[0])
+    for _ in range(free_pages):
+        con.execute("PRAGMA incremental_vacuum(1)")
+
+
 def prune(keep: int | None = None, older_than_days: float | None = None) -> PruneReport:
     """Delete runs: with `keep`, all but the newest `keep`; with `older_than_days`, those older than that; with
     both, only runs outside the newest `keep` AND older than the age (each option protects what it names)."""
@@ -487,5 +497,6 @@ def prune(keep: int | None = None, older_than_days: float | None = None) -> Prun
             return PruneReport(0, 0)
         with _transaction(con):
             deleted = con.execute(f"DELETE FROM runs WHERE {' AND '.join(where)}", params).rowcount
+            _give_space_back(con)
         remaining = int(con.execute("SELECT count(*) FROM runs").fetchone()[0])
     return PruneReport(deleted, remaining)
