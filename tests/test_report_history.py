@@ -300,3 +300,15 @@ def test_misshapen_result_is_an_error_not_a_traceback(capsys: pytest.CaptureFixt
                  ["history", "compare", str(good), str(bad)]):
         _, err = _cli(capsys, *argv, code=2)
         assert f"run {bad} is damaged: its result is not shaped like a profile result" in err
+
+
+def test_an_id_clash_gets_a_new_random_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two runs drawing the same id (same millisecond, same random part): the store's unique id column refuses
+    the second, which is stored under a fresh id instead of being lost or overwriting the first."""
+    real = history._new_id
+    draws = iter(["20261129T000000.000Z-plan-aaaaaa"] * 2)
+    monkeypatch.setattr(history, "_new_id", lambda command, now: next(draws, None) or real(command, now))
+    first = history.record("plan", [], {"n": 1})
+    second = history.record("plan", [], {"n": 2})
+    assert first == "20261129T000000.000Z-plan-aaaaaa" and second not in (None, first)
+    assert sorted(r.result["n"] for r in history.list_runs()) == [1, 2]

@@ -304,20 +304,19 @@ def _new_id(command: str, now: _dt.datetime) -> str:
     return f"{stamp}-{command.replace(' ', '-')}-{secrets.token_hex(3)}"
 
 
-def _insert(con: sqlite3.Connection, rec: RunRecord, *, replace_id: bool) -> bool:
-    """Insert one run in its own transaction; False if its id is taken (and replace_id is False)."""
+def _insert(con: sqlite3.Connection, rec: RunRecord) -> str:
+    """Insert one run in its own transaction; its id (a new random part if the id is taken, which the
+    uniqueness of the id column detects even between processes)."""
     values = (rec.command, rec.time_utc, json.dumps(rec.argv), json.dumps(rec.versions), json.dumps(rec.host),
               json.dumps(rec.result, allow_nan=False))
+    run_id = rec.id
     for _ in range(8):
         try:
             with _transaction(con):
-                con.execute(f"INSERT INTO runs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", (rec.id, *values))
-            return True
+                con.execute(f"INSERT INTO runs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", (run_id, *values))
+            return run_id
         except sqlite3.IntegrityError:
-            if not replace_id:
-                return False
-            rec = RunRecord(_new_id(rec.command, _dt.datetime.now(_dt.timezone.utc)), rec.command, rec.argv,
-                            rec.time_utc, rec.versions, rec.host, rec.result)
+            run_id = _new_id(rec.command, _dt.datetime.now(_dt.timezone.utc))
     raise sqlite3.IntegrityError("no free run id after 8 tries")
 
 
@@ -335,17 +334,11 @@ def record(command: str, argv: list[str], result: Any) -> str | None:
     try:
         with _store(create=True) as con:
             assert con is not None
-            _insert(con, rec, replace_id=True)
-            return _last_id(con)
+            return _insert(con, rec)
     except (AcceloptError, TypeError, ValueError) as e:
         why = f"{e.problem}; {e.fix}" if isinstance(e, AcceloptError) else str(e)
         _warn(f"run not saved to history: {why}. The result is complete; ACCELOPT_NO_HISTORY=1 stops recording")
         return None
-
-
-def _last_id(con: sqlite3.Connection) -> str:
-    row = con.execute("SELECT id FROM runs WHERE rowid = last_insert_rowid()").fetchone()
-    return str(row[0])
 
 
 # ---------------------------------------------------------------- reading
