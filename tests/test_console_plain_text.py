@@ -40,18 +40,23 @@ def test_catalog_show_keeps_the_bracketed_name(capsys: pytest.CaptureFixture[str
     assert "[h100-sxm]" in out  # markup read `[h100-sxm]` as a style tag and dropped it
 
 
-def test_markup_in_user_catalog_names_and_sources(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+@pytest.mark.parametrize(("display", "source"), [
+    ("Dev X", "see [link=http://x]the sheet[/link]"),  # valid markup: rich made it a hidden hyperlink
+    (HOSTILE, "see [link=http://x]the sheet[/link] [/]"),  # broken markup: rich raised MarkupError
+])
+def test_markup_in_user_catalog_names_and_sources(display: str, source: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str],
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FORCE_COLOR", "1")  # a terminal: rich would emit OSC-8 hyperlinks and colours here
     monkeypatch.setenv("COLUMNS", "300")  # no folding inside table cells
-    cat = _catalog(tmp_path, display=HOSTILE, source="see [link=http://x]the sheet[/link] [/]")
+    cat = _catalog(tmp_path, display=display, source=source)
     for argv in (["catalog", "show", "dev-x"], ["catalog", "list"], ["catalog", "compare", "dev-x", "h100-sxm"]):
         code, out, err = run_main([*argv, "--catalog", str(cat)], capsys)
         assert code == 0, err
         assert "\x1b]8;" not in out  # no hidden hyperlink
         if argv[1] == "show":
             text = CSI.sub("", out)
-            assert HOSTILE in text and "see [link=http://x]the sheet[/link] [/]" in text
+            assert display in text and source in text
             assert "😄" not in text  # emoji codes are text too
 
 
