@@ -129,6 +129,13 @@ def test_control_characters_are_shown_not_sent(tmp_path: Path, capsys: pytest.Ca
     assert "a\\x1b]8;;http://x\\x1b\\b\\x07c" in CSI.sub("", out)
 
 
+def test_error_messages_show_control_characters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    topo = tmp_path / "a\x1b]8;;http://x\x1b\\b.csv"  # an OSC-8 hyperlink in a path that does not exist
+    code, _, err = run_main(["simulate", "run", "-d", "edge-npu", "--topology", str(topo)], capsys)
+    assert code == 2 and "\x1b" not in err  # before: the terminal received the escape sequence
+    assert str(topo).replace("\x1b", "\\x1b") in err  # shown, as an escape
+
+
 def test_console_helpers(tmp_path: Path) -> None:
     assert printable("ok [/] \t\n") == "ok [/] \t\n" and printable("\x1b[31m") == "\\x1b[31m"
     with (tmp_path / "o.txt").open("w", encoding="utf-8") as f:

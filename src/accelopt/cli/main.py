@@ -41,10 +41,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv)
     except AcceloptError as e:
+        from accelopt.report.console import printable  # a name in the message may hold control characters
+
         err = typer.style("error:", fg=typer.colors.RED, bold=True)
-        typer.echo(f"{err} {e.problem}", err=True)  # click strips the colour when stderr is not a terminal
+        typer.echo(f"{err} {printable(e.problem)}", err=True)  # click strips the colour when stderr is not a tty
         if e.fix:
-            print(f"  fix: {e.fix}", file=sys.stderr)
+            print(f"  fix: {printable(e.fix)}", file=sys.stderr)
         sys.exit(2)
 
 if __name__ == "__main__":
