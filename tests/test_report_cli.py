@@ -28,8 +28,9 @@ def test_plan_html_and_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     text = _page(page)
     assert fmt(data["best"][0]["train_time_s"], "s") in text and 'class="est"' in text
     (run,) = history.list_runs()
-    assert run["command"] == "plan" and run["result"]["best"] == data["best"]
-    assert run["argv"][:5] == ["plan", "--model", "llama3-8b", "--tokens", "1e12"] and "--html" in run["argv"]
+    assert run.command == "plan" and run.result["best"] == data["best"]
+    assert run.argv == ["plan", "--model", "llama3-8b", "--tokens", "1e12", "--hardware", "h100-sxm", "--devices",
+                        "8,16", "--top", "2", "--json", "--html", str(page)]  # as typed
 
 
 def test_simulate_html_console(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -38,15 +39,15 @@ def test_simulate_html_console(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert "total" in out  # the console tables are still printed
     text = _page(page)
     run = history.load("latest")
-    assert run["command"] == "simulate-run"
-    assert fmt(run["result"]["totals"]["latency_s"], "s") in text and "eyeriss" in text
+    assert run.command == "simulate-run"
+    assert fmt(run.result["totals"]["latency_s"], "s") in text and "eyeriss" in text
 
 
 def test_validate_html(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     page = tmp_path / "v.html"
     _cli(capsys, "validate", "--html", str(page))
     text = _page(page)
-    result = history.load("latest")["result"]
+    result = history.load("latest").result
     assert fmt(result["median_abs_error_held_out"], "fraction") in text
     assert all(r["id"] in text for r in result["runs"])
 
@@ -57,7 +58,7 @@ def test_serve_and_compare_html(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     _cli(capsys, "catalog", "compare", "h100-sxm", "mi300x", "--html", str(tmp_path / "c.html"))
     text = _page(tmp_path / "c.html")
     assert "mi300x" in text and "ratio" in text
-    assert [r["command"] for r in history.list_runs()] == ["catalog-compare", "plan-serve"]
+    assert [r.command for r in history.list_runs()] == ["catalog-compare", "plan-serve"]
 
 
 def test_bad_html_path_keeps_output_and_history(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -79,5 +80,5 @@ def test_profile_html(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Non
     data = json.loads(out)
     text = _page(page)
     assert fmt(data["step_time_s"]["median"], "s") in text and data["name"] in text
-    assert history.load("latest")["command"] == "profile"
+    assert history.load("latest").command == "profile"
     assert ('class="est"' in text) is bool(data["energy"]["is_estimate"])  # measured step, energy may be estimated

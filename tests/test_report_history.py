@@ -1,47 +1,69 @@
-"""Run history: record, list, show, compare; ACCELOPT_NO_HISTORY; a failing write never loses the result."""
+"""Run history (SQLite store): record, list, show, compare, prune, import; concurrent writers; damaged stores and
+malformed records; ACCELOPT_NO_HISTORY; a failing write never loses the result."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import multiprocessing
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import run_main
 from conftest import run_main_expect as _cli
 
 from accelopt.errors import InputError, UnknownNameError
 from accelopt.report import history
 
+
+@contextlib.contextmanager
+def _db(path: Path | None = None) -> Iterator[sqlite3.Connection]:
+    """A connection of the test's own, committed and closed on exit (an open one would hold back checkpoints)."""
+    con = sqlite3.connect(path or history.store_path())
+    try:
+        with con:
+            yield con
+    finally:
+        con.close()
+
+
 RESULT = {"runs": [], "median_abs_error_held_out": 0.05, "median_abs_error_all": 0.04}
+COMPARE = ("catalog", "compare", "h100-sxm", "mi300x", "--json")  # a fast command that records a run
 
 
 def test_record_round_trip() -> None:
-    path = history.record("validate", ["validate", "--json"], RESULT)
-    assert path is not None and path.parent == history.history_dir()
-    assert str(history.history_dir()).startswith(str(history.accelopt_home()))
-    rec = json.loads(path.read_text(encoding="utf-8"))
-    assert set(rec) >= {"id", "command", "argv", "time", "versions", "host", "result"}
-    assert rec["result"] == RESULT and rec["argv"] == ["validate", "--json"] and rec["id"] == path.stem
-    assert rec["versions"]["accelopt"] and rec["id"].endswith("-validate")
-    assert history.load(rec["id"])["result"] == RESULT
-    assert history.load(rec["id"][:10])["id"] == rec["id"]  # unique prefix
-    assert history.load("latest")["id"] == rec["id"]
+    run_id = history.record("validate", ["validate", "--json"], RESULT)
+    assert run_id is not None and run_id.split("-")[1] == "validate"
+    assert history.store_path().parent == history.accelopt_home()
+    with _db() as con:  # a real SQLite file, in WAL mode, with a schema version
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert con.execute("SELECT version FROM schema_version").fetchall() == [(history.SCHEMA_VERSION,)]
+    rec = history.load(run_id)
+    assert rec.result == RESULT and rec.argv == ["validate", "--json"] and rec.id == run_id
+    assert rec.versions["accelopt"] and rec.time_utc.endswith("Z")
+    assert history.load(run_id[:10]).id == run_id  # unique prefix
+    assert history.load("latest").id == run_id
+    assert rec.to_dict()["result"] == RESULT and rec.to_dict()["time"] == rec.time_utc
 
 
 def test_ids_unique_and_listed_newest_first() -> None:
     a = history.record("plan", [], {"n": 1})
     b = history.record("plan", [], {"n": 2})
     assert a is not None and b is not None and a != b
-    runs = history.list_runs()
-    assert [r["result"]["n"] for r in runs] == [2, 1]
-    assert len(history.list_runs(limit=1)) == 1
+    assert [r.result["n"] for r in history.list_runs()] == [2, 1]
+    assert [r.result["n"] for r in history.list_runs(limit=1)] == [2]
+    assert [r.result["n"] for r in history.list_runs(limit=1, offset=1)] == [1]
+    assert history.run_ids() == [a, b] and history.count() == 2
 
 
 def test_unknown_and_ambiguous_ids() -> None:
-    p = history.record("validate", [], RESULT)
-    assert p is not None
+    run_id = history.record("validate", [], RESULT)
+    assert run_id is not None
     with pytest.raises(UnknownNameError) as e:
-        history.load(p.stem.replace("validate", "validat3"))
-    assert p.stem in e.value.fix  # the closest id is suggested
+        history.load(run_id.replace("validate", "validat3"))
+    assert run_id in e.value.fix  # the closest id is suggested
     history.record("validate", [], RESULT)
     with pytest.raises(InputError, match="matches 2 runs"):
         history.load("20")
@@ -50,22 +72,177 @@ def test_unknown_and_ambiguous_ids() -> None:
 def test_no_history_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ACCELOPT_NO_HISTORY", "1")
     assert history.record("validate", [], RESULT) is None
-    assert not history.history_dir().exists()
+    assert not history.store_path().exists()
 
 
-def test_unwritable_home_warns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_unwritable_home_warns_and_the_result_is_printed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("ACCELOPT_HOME", str(blocker))
-    assert history.record("validate", [], RESULT) is None
-    err = capsys.readouterr().err
+    out, err = _cli(capsys, *COMPARE)
+    assert json.loads(out)["devices"] == ["h100-sxm", "mi300x"]
     assert "warning: run not saved to history" in err and "ACCELOPT_NO_HISTORY" in err
 
 
 def test_load_without_runs() -> None:
     with pytest.raises(InputError, match="no runs recorded"):
         history.load("latest")
+    assert history.list_runs() == [] and not history.store_path().exists()  # reading creates nothing
+
+
+def _record_one(barrier: object, i: int) -> None:
+    barrier.wait()  # type: ignore[attr-defined]  # all start together: the store is created under contention too
+    history.record("plan", ["plan", "--n", str(i)], {"n": i})
+
+
+def test_50_concurrent_processes_leave_50_runs() -> None:
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(50)
+    procs = [ctx.Process(target=_record_one, args=(barrier, i)) for i in range(50)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0] * 50
+    runs = history.list_runs()
+    assert sorted(r.result["n"] for r in runs) == list(range(50)) and len({r.id for r in runs}) == 50
+
+
+def _damage_store(kind: str) -> bytes:
+    """Make the store 'not a database' (text) or 'malformed' (a valid header, garbage pages); return its bytes."""
+    path = history.store_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "text":
+        path.write_bytes(b"these are my notes, not a database\n" * 200)
+    else:
+        for i in range(30):
+            history.record("validate", [], {**RESULT, "pad": "x" * 3000, "i": i})
+        with _db(path) as con:
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        data = bytearray(path.read_bytes())
+        page = 4096
+        data[page:len(data)] = bytes((7 * i) % 251 for i in range(len(data) - page))  # every page after the first
+        path.write_bytes(bytes(data))
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("kind", ["text", "malformed"])
+def test_damaged_store_is_reported_and_never_touched(kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+    before = _damage_store(kind)
+    history.legacy_dir().mkdir()
+    for argv in (["history", "list"], ["history", "show", "latest"], ["history", "prune", "--keep", "1"],
+                 ["history", "import"]):
+        code, _, err = run_main(argv, capsys)
+        assert code == 2, (argv, err)
+        assert "error: history store" in err and "damaged" in err and "fix:" in err and "Traceback" not in err
+    out, err = _cli(capsys, *COMPARE)  # a results command still prints its result, with a warning
+    assert json.loads(out)["devices"] == ["h100-sxm", "mi300x"] and "run not saved to history" in err
+    assert history.store_path().read_bytes() == before  # byte for byte: never replaced, repaired or written
+
+
+def test_foreign_sqlite_file_is_not_taken_over(capsys: pytest.CaptureFixture[str]) -> None:
+    path = history.store_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _db(path) as con:
+        con.execute("CREATE TABLE notes (t TEXT)")
+    before = path.read_bytes()
+    code, _, err = run_main(["history", "list"], capsys)
+    assert code == 2 and "not an accelopt history store" in err and path.read_bytes() == before
+
+
+def test_newer_schema_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    history.record("validate", [], RESULT)
+    with _db() as con:
+        con.execute("UPDATE schema_version SET version = ?", (history.SCHEMA_VERSION + 1,))
+    code, _, err = run_main(["history", "list"], capsys)
+    assert code == 2 and "newer accelopt" in err
+
+
+@pytest.mark.parametrize(("column", "value"), [("result_json", "[1, 2, 3]"), ("argv_json", "5"),
+                                               ("result_json", "{not json"), ("time_utc", "yesterday"),
+                                               ("argv_json", '["ok", 7]')])
+def test_malformed_record_is_skipped_with_a_warning(column: str, value: str,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    _cli(capsys, "catalog", "compare", "h100-sxm", "mi300x")
+    _cli(capsys, "catalog", "compare", "h100-sxm", "a100-sxm-80gb")
+    good, bad = history.run_ids()
+    with _db() as con:
+        con.execute(f"UPDATE runs SET {column} = ? WHERE id = ?", (value, bad))
+    out, err = _cli(capsys, "history", "list")
+    assert good in out and bad not in out and f"skipped run '{bad}'" in err
+    listed = json.loads(_cli(capsys, "history", "list", "--json")[0])
+    assert [r["id"] for r in listed["runs"]] == [good]
+    assert json.loads(_cli(capsys, "history", "show", "latest", "--json")[0])["id"] == good  # the newest valid one
+    for argv in (["history", "show", bad], ["history", "compare", good, bad]):
+        _, err = _cli(capsys, *argv, code=2)
+        assert f"run {bad}" in err and "is damaged" in err and "Traceback" not in err
+
+
+def test_prune(capsys: pytest.CaptureFixture[str]) -> None:
+    ids = [history.record("plan", [], {"n": i}) for i in range(6)]
+    with _db() as con:  # the two oldest are 40 days old
+        for run_id in ids[:2]:
+            con.execute("UPDATE runs SET time_utc = '2020-01-01T00:00:00.000000Z' WHERE id = ?", (run_id,))
+    out, _ = _cli(capsys, "history", "prune", "--older-than", "30", "--keep", "5")
+    assert out.strip().startswith("pruned 1 runs; 5 left")  # the AND of both: only the oldest beyond 5 goes
+    assert history.run_ids() == ids[1:]
+    rep = json.loads(_cli(capsys, "history", "prune", "--keep", "2", "--json")[0])
+    assert rep["deleted"] == 3 and rep["remaining"] == 2 and history.run_ids() == ids[4:]
+    assert json.loads(_cli(capsys, "history", "prune", "--older-than", "0", "--json")[0])["remaining"] == 0
+    for i in range(40):  # pruning gives the space back
+        history.record("plan", [], {"pad": "x" * 20_000, "i": i})
+    full_bytes = history.store_path().stat().st_size
+    _cli(capsys, "history", "prune", "--keep", "1")
+    assert history.store_path().stat().st_size < full_bytes / 4
+    for argv, match in ((["history", "prune"], "--keep"), (["history", "prune", "--keep", "-1"], "--keep"),
+                        (["history", "prune", "--older-than", "nan"], "--older-than")):
+        assert match in _cli(capsys, *argv, code=2)[1]
+
+
+def _legacy_files(folder: Path) -> dict[str, bytes]:
+    """Old one-JSON-file-per-run records: two good ones and four bad ones."""
+    folder.mkdir(parents=True, exist_ok=True)
+    good = {"schema": 1, "command": "validate", "argv": ["validate"], "time": "2026-11-26T22:00:34+00:00",
+            "versions": {"accelopt": "0.1.0"}, "host": {"name": "h"}, "result": RESULT}
+    files = {
+        "20261126T220034.123Z-validate.json": {**good, "id": "20261126T220034.123Z-validate"},
+        "20261126T220035.000Z-plan.json": {**good, "id": "20261126T220035.000Z-plan", "command": "plan",
+                                           "time": "2026-11-26T22:00:35+00:00", "result": {"best": []}},
+        "bad-result.json": {**good, "id": "bad-result", "result": [1, 2, 3]},
+        "bad-argv.json": {**good, "id": "bad-argv", "argv": 5},
+    }
+    out = {name: json.dumps(doc).encode() for name, doc in files.items()}
+    out["not-json.json"] = b"{\"id\": "
+    out["binary.json"] = bytes(range(256))
+    for name, data in out.items():
+        (folder / name).write_bytes(data)
+    return out
+
+
+def test_legacy_json_imported_once_when_the_store_is_created(capsys: pytest.CaptureFixture[str]) -> None:
+    files = _legacy_files(history.legacy_dir())
+    out, err = _cli(capsys, "history", "list")
+    assert "imported 2 runs" in err and err.count("warning: skipped") == 4
+    assert "20261126T220034.123Z-validate" in out and "20261126T220035.000Z-plan" in out
+    assert history.load("20261126T220034").argv == ["validate"]
+    assert history.load("latest").command == "plan"
+    _, err = _cli(capsys, "history", "list")
+    assert "imported" not in err  # once
+    assert {p.name: p.read_bytes() for p in history.legacy_dir().iterdir()} == files  # the files are left alone
+    rep = json.loads(_cli(capsys, "history", "import", "--json")[0])  # by hand: idempotent
+    assert rep["imported"] == 0 and rep["already_present"] == 2 and len(rep["skipped"]) == 4
+    assert history.count() == 2
+
+
+def test_import_command_from_another_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    history.record("validate", [], RESULT)
+    _legacy_files(tmp_path / "old")
+    out, err = _cli(capsys, "history", "import", str(tmp_path / "old"))
+    assert "imported 2 runs" in out and "2 already" not in out and "bad-argv.json" in err
+    assert history.count() == 3
+    _, err = _cli(capsys, "history", "import", str(tmp_path / "none"), code=2)
+    assert "is not a folder" in err
 
 
 def test_cli_list_show_compare(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -75,12 +252,10 @@ def test_cli_list_show_compare(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     listed = json.loads(_cli(capsys, "history", "list", "--json")[0])
     assert listed["total"] == 2 and [r["command"] for r in listed["runs"]] == ["plan-explain"] * 2
     id_b, id_a = (r["id"] for r in listed["runs"])
-    # argv rebuilt from the parsed options, in declaration order, defaults left out
-    assert listed["runs"][0]["argv"] == ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm",
-                                         "--devices", "64", "--tp", "2", "--json"]
+    assert listed["runs"][0]["argv"] == [*base, "--devices", "64"]  # as typed, not rebuilt from the options
     shown = json.loads(_cli(capsys, "history", "show", id_a, "--json")[0])
     assert shown["result"]["terms"] == json.loads(json.dumps(a["terms"]))
-    assert "--devices" in shown["argv"] and "32" in shown["argv"]
+    assert shown["argv"][-2:] == ["--devices", "32"]
     cmp = json.loads(_cli(capsys, "history", "compare", id_a, id_b, "--json")[0])
     step = next(r for r in cmp["figures"] if r["figure"] == "step time")
     assert step["ratio_b_over_a"] == pytest.approx(b["terms"]["step_time_s"] / a["terms"]["step_time_s"])
@@ -93,14 +268,47 @@ def test_cli_list_show_compare(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert "<svg" in text and id_a in text and "--devices 32" in text
 
 
+def test_cli_list_pages(capsys: pytest.CaptureFixture[str]) -> None:
+    ids = [history.record("plan", ["plan", "--top", str(i)], {"n": i}) for i in range(5)]
+    out, _ = _cli(capsys, "history", "list", "--limit", "2")
+    assert ids[4] in out and ids[3] in out and ids[2] not in out and "--offset 2 --limit 2" in out
+    page = json.loads(_cli(capsys, "history", "list", "--limit", "2", "--offset", "2", "--json")[0])
+    assert [r["id"] for r in page["runs"]] == [ids[2], ids[1]] and page["total"] == 5
+    assert "--offset" in _cli(capsys, "history", "list", "--offset", "-1", code=2)[1]
+
+
 def test_cli_errors(capsys: pytest.CaptureFixture[str]) -> None:
     history.record("validate", [], RESULT)
-    p = history.record("plan", [], {"best": []})
-    assert p is not None
-    _, err = _cli(capsys, "history", "show", p.stem.replace("plan", "plam"), code=2)
-    assert p.stem in err
+    run_id = history.record("plan", [], {"best": []})
+    assert run_id is not None
+    _, err = _cli(capsys, "history", "show", run_id.replace("plan", "plam"), code=2)
+    assert run_id in err
     ids = history.run_ids()
     _, err = _cli(capsys, "history", "compare", ids[0], ids[1], code=2)
     assert "different commands" in err
     _, err = _cli(capsys, "history", "list", "--limit", "0", code=2)
     assert "--limit" in err
+
+
+def test_misshapen_result_is_an_error_not_a_traceback(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A record that is valid JSON but whose result is not what its command writes (by hand, another version)."""
+    good = history.record("profile", ["profile"], {"name": "m"})
+    bad = history.record("profile", ["profile"], {"step_time_s": "x", "energy": 3})
+    out, err = _cli(capsys, "history", "list")
+    assert bad in out and "n/a (result unreadable)" in out and f"warning: run {bad} is damaged" in err
+    for argv in (["history", "show", "latest"], ["history", "show", bad, "--html", str(tmp_path / "p.html")],
+                 ["history", "compare", str(good), str(bad)]):
+        _, err = _cli(capsys, *argv, code=2)
+        assert f"run {bad} is damaged: its result is not shaped like a profile result" in err
+
+
+def test_an_id_clash_gets_a_new_random_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two runs drawing the same id (same millisecond, same random part): the store's unique id column refuses
+    the second, which is stored under a fresh id instead of being lost or overwriting the first."""
+    real = history._new_id
+    draws = iter(["20261129T000000.000Z-plan-aaaaaa"] * 2)
+    monkeypatch.setattr(history, "_new_id", lambda command, now: next(draws, None) or real(command, now))
+    first = history.record("plan", [], {"n": 1})
+    second = history.record("plan", [], {"n": 2})
+    assert first == "20261129T000000.000Z-plan-aaaaaa" and second not in (None, first)
+    assert sorted(r.result["n"] for r in history.list_runs()) == [1, 2]

@@ -240,11 +240,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _print_list(specs: list[AcceleratorSpec], dtype: str, kind: str | None) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from accelopt import units
     from accelopt.hardware.spec import KINDS
+    from accelopt.report.console import make_console
 
     table = Table(title=f"accelopt catalog ({len(specs)} devices{', kind ' + kind if kind else ''})")
     table.add_column("name", no_wrap=True)
@@ -259,16 +259,17 @@ def _print_list(specs: list[AcceleratorSpec], dtype: str, kind: str | None) -> N
                       units.fmt_bytes(s.memory_bytes),
                       fmt_value("memory_bandwidth_byte_per_s", s.memory_bandwidth_byte_per_s),
                       fmt_value("tdp_w", s.tdp_w), price)
-    console = Console()
+    console = make_console()
     console.print(table)
     console.print("Sources for every number: accelopt catalog show NAME")
 
 
 def _print_show(spec: AcceleratorSpec) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from accelopt.report.console import make_console
+
+    console = make_console()  # plain text: `[{spec.name}]` below would be read as a style tag by rich markup
     head = f"{spec.display_name}  [{spec.name}]  kind={spec.kind}  vendor={spec.vendor or '—'}"
     if spec.aliases:
         head += f"  aliases={', '.join(spec.aliases)}"
@@ -294,8 +295,9 @@ def _print_show(spec: AcceleratorSpec) -> None:
 
 
 def _print_compare(data: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from accelopt.report.console import make_console
 
     names = data["devices"]
     table = Table(title=f"compare (ratios vs {names[0]}); dtype {data['dtype']}")
@@ -310,8 +312,8 @@ def _print_compare(data: dict[str, Any]) -> None:
             if i > 0 and r is not None:
                 text += f"  ({r:.2f}x)"
             cells.append(text)
-        label = row["metric"] + (f"  \\[{row['formula']}]" if row["formula"] else "")
+        label = row["metric"] + (f"  [{row['formula']}]" if row["formula"] else "")
         table.add_row(label, *cells)
-    console = Console()
+    console = make_console()
     console.print(table)
     console.print("Dense datasheet peaks; sources: accelopt catalog show NAME")

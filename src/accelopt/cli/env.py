@@ -71,12 +71,12 @@ def collect() -> dict[str, Any]:
 
 
 def _print(info: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
+    from accelopt.report.console import make_console
     from accelopt.units import fmt_bytes
 
-    con = Console()
+    con = make_console()
     t = info["torch"]
     rows = [("accelopt", info["accelopt"]), ("python", f"{info['python']} ({info['python_executable']})"),
             ("platform", info["platform"]), ("numpy", info["numpy"]), ("torch", t.get("version")),

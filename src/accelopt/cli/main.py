@@ -23,7 +23,7 @@ HELP = """accelopt — measure, predict, simulate and optimize compute for AI mo
   plan       predict training/serving time, memory, energy, cost on any accelerator and layout
   validate   predicted vs published training runs, with the error
   simulate   a custom systolic-array accelerator, layer by layer; design sweeps
-  history    recorded runs: list, show (re-render as a self-contained HTML page), compare
+  history    recorded runs: list, show (re-render as a self-contained HTML page), compare, prune, import
 """
 
 app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False,
@@ -35,13 +35,18 @@ for _module in (env, catalog, probe, profile, plan, validate, simulate, report):
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors print problem + fix and exit 2, never a traceback."""
+    from accelopt.report.runs import set_command_line
+
+    set_command_line(sys.argv[1:] if argv is None else list(argv))  # recorded with each run, as typed
     try:
         app(args=argv)
     except AcceloptError as e:
+        from accelopt.report.console import printable  # a name in the message may hold control characters
+
         err = typer.style("error:", fg=typer.colors.RED, bold=True)
-        typer.echo(f"{err} {e.problem}", err=True)  # click strips the colour when stderr is not a terminal
+        typer.echo(f"{err} {printable(e.problem)}", err=True)  # click strips the colour when stderr is not a tty
         if e.fix:
-            print(f"  fix: {e.fix}", file=sys.stderr)
+            print(f"  fix: {printable(e.fix)}", file=sys.stderr)
         sys.exit(2)
 
 if __name__ == "__main__":

@@ -29,12 +29,10 @@ def fmt_num(value: float) -> str:
 
 
 def console() -> Any:
-    """A rich Console; 200 columns wide when stdout is not a terminal (pipes, files), so that wide tables are
-    not truncated to rich's 80-column default."""
-    from rich.console import Console
+    """The command line's console (accelopt.report.console): plain text, 200 columns when not a terminal."""
+    from accelopt.report.console import make_console
 
-    con = Console()
-    return con if con.is_terminal else Console(width=200)
+    return make_console()
 
 
 def _global_batch(text: str | None, seq_len: int) -> int:
@@ -220,12 +218,13 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
     if as_json:
         emit(data)
         return
+    from accelopt.report.console import line
+
     con = console()
-    con.print(f"[bold]{setup.model.name}[/] {fmt_num(setup.tokens)} tokens, seq {setup.seq_len}, global batch "
-              f"{setup.global_batch:,} seqs, {setup.dtype}, {stack} stack — {len(c):,} layouts evaluated in "
-              f"{elapsed:.2f} s, "
-              f"{int(c.feasible.sum()):,} feasible; dropped: "
-              + (", ".join(f"{k} {v:,}" for k, v in c.reasons.items() if v) or "none"))
+    dropped = ", ".join(f"{k} {v:,}" for k, v in c.reasons.items() if v) or "none"
+    con.print(line((setup.model.name, "bold"), f" {fmt_num(setup.tokens)} tokens, seq {setup.seq_len}, global "
+                   f"batch {setup.global_batch:,} seqs, {setup.dtype}, {stack} stack — {len(c):,} layouts evaluated "
+                   f"in {elapsed:.2f} s, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
     _print_table(f"best {len(best)} by {objective} (predictions, estimates)", [_fmt_row(c, int(i)) for i in best])
     _print_table("Pareto front: time, cost, energy", [_fmt_row(c, int(i)) for i in front[:20]])
 
@@ -322,13 +321,14 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
         if infeasible:
             raise infeasible
         return
-    from rich.markup import escape
     from rich.table import Table
 
+    from accelopt.report.console import line, plain
+
     con = console()
-    con.print(f"[bold]{setup.model.name}[/] on {devices} x {spec.name}: {lay} (calibration family {cal.family}, "
-              f"stack {cal.stack}{_fit_note(cal)}; eff(F) = {cal.matmul_eff_max} F / "
-              f"(F + {fmt_num(cal.matmul_half_flop)}))")
+    con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {lay} (calibration family "
+                   f"{cal.family}, stack {cal.stack}{_fit_note(cal)}; eff(F) = {cal.matmul_eff_max} F / "
+                   f"(F + {fmt_num(cal.matmul_half_flop)}))"))
     tb = Table(title="step-time and memory arithmetic (predictions, estimates)")
     tb.add_column("term")
     tb.add_column("value", justify="right")
@@ -337,13 +337,13 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
         v = row[k]
         shown = (fmt_pct(v) if k in ("mfu", "hfu") else fmt_bytes(v, binary=True) if k.endswith("_bytes")
                  else fmt_seconds(v))
-        tb.add_row(k, shown, escape(formula))
+        tb.add_row(k, shown, formula)
     inp = Table(title="inputs")
     inp.add_column("input")
     inp.add_column("value", justify="right")
     inp.add_column("meaning")
     for k, meaning in explain_inputs().items():
-        inp.add_row(k, fmt_num(row[k]), escape(meaning))
+        inp.add_row(k, fmt_num(row[k]), meaning)
     con.print(inp)
     con.print(tb)
     con.print(f"tokens/s {fmt_num(row['tokens_per_s'])}; time to train {fmt_seconds(row['train_time_s'])}; "
@@ -352,7 +352,7 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
               "catalog price or TDP)")
     if infeasible:
         raise infeasible
-    con.print("[green]feasible[/]")
+    con.print(plain("feasible", "green"))
 
 
 def register(app: typer.Typer) -> None:

@@ -99,8 +99,8 @@ def _sweep_json(s: BatchSweep) -> dict[str, Any]:
 def _print_tables(sweeps: list[BatchSweep], errors: list[tuple[str, Any]], model: str) -> None:
     from rich.table import Table
 
-    from accelopt.cli.plan import console as make_console
     from accelopt.cli.plan import fmt_num
+    from accelopt.report.console import line, make_console
     from accelopt.units import fmt_bytes, fmt_joules, fmt_seconds, fmt_usd
 
     console = make_console()
@@ -123,7 +123,7 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[tuple[str, Any]], model
                           fmt_bytes(p.memory_bytes_per_device), "yes" if p.fits else "NO", usd, j)
         console.print(table)
     for device, e in errors:
-        console.print(f"[red]{device}: infeasible[/red] — {e.problem}; fix: {e.fix}")
+        console.print(line((f"{device}: infeasible", "red"), f" — {e.problem}; fix: {e.fix}"))
     console.print("TTFT = prefill of the whole batch (static batching); decode tok/s = batch / TPOT per replica; "
                   "e2e tok/s/dev = output tokens per second per device over the whole request (prefill included); "
                   "J/out tok includes the host share and PUE (accelopt.predict.cost.Facility). "

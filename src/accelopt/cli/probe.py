@@ -50,12 +50,10 @@ def _table(result: ProbeResult) -> Any:
 
 
 def _print_human(result: ProbeResult, saved: Path | None) -> None:
-    from rich.console import Console
-    from rich.text import Text
-
+    from accelopt.report.console import line, make_console
     from accelopt.units import fmt_seconds
 
-    con = Console()
+    con = make_console()
     con.print(_table(result))
     for f in result.figures:
         con.print(f"  {f.metric}: {f.detail}", highlight=False)
@@ -66,14 +64,14 @@ def _print_human(result: ProbeResult, saved: Path | None) -> None:
     cat = result.catalog_name or "none (no catalog entry for this device: % of catalog is n/a)"
     con.print(f"catalog entry compared: {cat}")
     for metric, why in result.skipped:
-        con.print(Text.assemble(("not measured", "yellow"), f" {metric}: {why}"))
+        con.print(line(("not measured", "yellow"), f" {metric}: {why}"))
     for warning in result.contention.warnings:
-        con.print(Text.assemble(("warning", "bold yellow"), f" {warning}"))
+        con.print(line(("warning", "bold yellow"), f" {warning}"))
     if result.contention.disturbed:
-        con.print(Text("the machine was busy: these figures may be low: " + ", ".join(result.contention.disturbed)
-                       + "; rerun on a quiet machine to trust them"))
+        con.print("the machine was busy: these figures may be low: " + ", ".join(result.contention.disturbed)
+                  + "; rerun on a quiet machine to trust them")
     if result.interrupted:
-        con.print(Text.assemble(("interrupted", "bold red"), " (Ctrl-C): the figures above were measured before it"))
+        con.print(line(("interrupted", "bold red"), " (Ctrl-C): the figures above were measured before it"))
     con.print(f"measured in {fmt_seconds(result.duration_s)} with {result.threads} torch threads, "
               f"torch {result.torch_version}")
     if saved:
@@ -81,7 +79,6 @@ def _print_human(result: ProbeResult, saved: Path | None) -> None:
 
 
 def _run(device: str, quick: bool, dtypes: list[str] | None, compare: str | None, progress: bool) -> ProbeResult:
-    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from accelopt.hardware.catalog import get_device
@@ -92,8 +89,11 @@ def _run(device: str, quick: bool, dtypes: list[str] | None, compare: str | None
     dev = find_device(device)
     check_dtypes(dev, dtypes)  # a bad --dtypes fails before anything is measured
     spec = get_device(compare) if compare else None
-    err = Console(stderr=True)
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+    from accelopt.report.console import make_console
+
+    err = make_console(stderr=True)
+    bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
+                   TextColumn("{task.completed}/{task.total}"),
                    TimeElapsedColumn(), console=err, transient=True, disable=not progress)
     task: list[Any] = []
 

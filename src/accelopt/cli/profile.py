@@ -135,11 +135,10 @@ def register(app: typer.Typer) -> None:
             emit(result)
             _write_outputs(result, workload, save_workload, None)  # after the results: nothing measured is lost
             return
-        from rich.console import Console
-
+        from accelopt.report.console import make_console
         from accelopt.report.profile_view import render
 
-        console = Console()
+        console = make_console()
         render(result, console)
         _write_outputs(result, workload, save_workload, console)
 

@@ -1,53 +1,90 @@
-"""`accelopt history`: list, show (and re-render as HTML) and compare recorded runs."""
+"""`accelopt history`: list, show (and re-render as HTML), compare, prune and import recorded runs."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-HELP = """Recorded runs: list, show (re-render as HTML), compare two.
+from accelopt.errors import InputError
 
-Runs of probe, profile, plan (search, explain, serve), validate, simulate (run, sweep), catalog compare:
+if TYPE_CHECKING:
+    from accelopt.report.history import RunRecord
 
-one JSON file each in $ACCELOPT_HOME/history (default ~/.accelopt/history); ACCELOPT_NO_HISTORY=1 stops recording."""
+HELP = """Recorded runs: list, show (re-render as HTML), compare two, prune, import.
+
+Runs of probe, profile, plan (search, explain, serve), validate, simulate (run, sweep), catalog compare
+
+are recorded in the SQLite store $ACCELOPT_HOME/history.sqlite3 (default ~/.accelopt); JSON run files of
+older versions ($ACCELOPT_HOME/history/*.json) are imported when the store is created. ACCELOPT_NO_HISTORY=1
+stops recording."""
 
 
-def _summary(run: dict[str, Any], n: int = 3) -> str:
-    from accelopt.report.figures import fmt, key_figures
+# What reading a stored result of the wrong shape raises (a run written by hand, another version, a bug):
+# the record is valid JSON, but a field is not what its command writes.
+_SHAPE_ERRORS = (TypeError, ValueError, KeyError, AttributeError, IndexError)
 
-    figs = [f for f in key_figures(run["command"], run.get("result") or {}) if f.value is not None][:n]
+
+def _misshapen(run: RunRecord, e: Exception) -> InputError:
+    return InputError(f"run {run.id} is damaged: its result is not shaped like a {run.command} result "
+                      f"({type(e).__name__}: {e})", "show or compare another run (accelopt history list)")
+
+
+def _figures(run: RunRecord) -> list[Any]:
+    """The run's key figures; InputError (not a traceback) when its stored result has the wrong shape."""
+    from accelopt.report.figures import key_figures
+
+    try:
+        return key_figures(run.command, run.result)
+    except _SHAPE_ERRORS as e:
+        raise _misshapen(run, e) from None
+
+
+def _summary(run: RunRecord, n: int = 3) -> str:
+    from accelopt.report.figures import fmt
+
+    try:
+        figs = [f for f in _figures(run) if f.value is not None][:n]
+    except InputError as e:  # listed all the same, with a warning
+        typer.echo(f"warning: {e.problem}", err=True)
+        return "n/a (result unreadable)"
     return "; ".join(f"{f.label} {fmt(f.value, f.unit)}" + ("*" if f.estimate else "") for f in figs)
 
 
-def _list(limit: int, as_json: bool) -> None:
-    from accelopt.errors import InputError
+def _list(limit: int, offset: int, as_json: bool) -> None:
     from accelopt.report import history
     from accelopt.report.jsonout import emit
 
     if limit < 1:
         raise InputError(f"--limit {limit}", "give --limit >= 1")
-    runs = history.list_runs(limit)
+    if offset < 0:
+        raise InputError(f"--offset {offset}", "give --offset >= 0 (runs to skip, newest first)")
+    runs = history.list_runs(limit, offset)
+    total = history.count()
     if as_json:
-        emit({"history_dir": str(history.history_dir()), "total": len(history.run_ids()),
-              "runs": [{"id": r.get("id"), "command": r.get("command"), "time": r.get("time"), "argv": r.get("argv"),
+        emit({"store": str(history.store_path()), "total": total, "offset": offset,
+              "runs": [{"id": r.id, "command": r.command, "time": r.time_utc, "argv": r.argv,
                         "summary": _summary(r)} for r in runs]})
         return
-    from rich.console import Console
     from rich.table import Table
 
-    con = Console()
+    from accelopt.report.console import make_console
+
+    con = make_console()
     if not runs:
-        con.print(f"no runs recorded in {history.history_dir()}")
+        con.print(f"no runs recorded in {history.store_path()}" + (f" after the newest {offset}" if offset else ""))
         return
-    t = Table(title=f"last {len(runs)} of {len(history.run_ids())} runs in {history.history_dir()}")
+    first = f"runs {offset + 1}-{offset + len(runs)}" if offset else f"last {len(runs)}"
+    t = Table(title=f"{first} of {total:,} runs in {history.store_path()}")
     t.add_column("id", no_wrap=True)
     t.add_column("command", overflow="fold")
     t.add_column("key figures (* = estimate)", overflow="fold")
     for r in runs:
-        t.add_row(str(r.get("id")), "accelopt " + " ".join(r.get("argv") or [str(r.get("command"))]), _summary(r))
+        t.add_row(r.id, r.command_line() if r.argv else f"accelopt {r.command}", _summary(r))
     con.print(t)
+    if offset + len(runs) < total:
+        con.print(f"older runs: accelopt history list --offset {offset + limit} --limit {limit}")
 
 
 def _show(run_id: str, as_json: bool, html: Path | None) -> None:
@@ -59,43 +96,69 @@ def _show(run_id: str, as_json: bool, html: Path | None) -> None:
         from accelopt.report.html import write_html
         from accelopt.report.runs import default_title
 
-        path = write_html(html, run["command"], run["result"], title=default_title(run["command"], run["result"]),
-                          argv=run.get("argv") or [], run=run)
+        try:
+            path = write_html(html, run.command, run.result, title=default_title(run.command, run.result),
+                              argv=run.argv, run=run.to_dict())
+        except _SHAPE_ERRORS as e:
+            raise _misshapen(run, e) from None
         typer.echo(f"HTML report written to {path}", err=True)
     if as_json:
-        emit(run)
+        emit(run.to_dict())
         return
     if html is not None:
         return
-    from rich.console import Console
     from rich.table import Table
 
-    from accelopt.report.figures import fmt, key_figures
+    from accelopt.report.console import line, make_console
+    from accelopt.report.figures import fmt
 
-    con = Console()
-    v, h = run.get("versions") or {}, run.get("host") or {}
-    con.print(f"[bold]{run['id']}[/]: accelopt {' '.join(run.get('argv') or [])}")
-    con.print(f"  {run.get('time')} on {h.get('name')}; accelopt {v.get('accelopt')}, torch {v.get('torch')}, "
+    figures = _figures(run)  # before printing anything: a misshapen run is one error, not half a page
+    con = make_console()
+    v, h = run.versions, run.host
+    con.print(line((run.id, "bold"), f": {run.command_line()}"))
+    con.print(f"  {run.time_utc} on {h.get('name')}; accelopt {v.get('accelopt')}, torch {v.get('torch')}, "
               f"Python {v.get('python')}")
     t = Table(title="key figures")
     t.add_column("figure")
     t.add_column("value", justify="right")
-    for f in key_figures(run["command"], run["result"]):
+    for f in figures:
         t.add_row(f.label + (" (estimate)" if f.estimate else ""), fmt(f.value, f.unit))
     con.print(t)
     con.print("all of it: accelopt history show ID --json; as a page: --html PATH")
 
 
-def compare_data(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """Key figures of two runs of the same command side by side, with b / a."""
-    from accelopt.errors import InputError
-    from accelopt.report.figures import key_figures
+def _prune(keep: int | None, older_than: float | None, as_json: bool) -> None:
+    from accelopt.report import history
+    from accelopt.report.jsonout import emit
 
-    if a["command"] != b["command"]:
-        raise InputError(f"runs {a['id']} ({a['command']}) and {b['id']} ({b['command']}) are different commands",
+    rep = history.prune(keep, older_than)
+    if as_json:
+        emit({"store": str(history.store_path()), "deleted": rep.deleted, "remaining": rep.remaining})
+    else:
+        typer.echo(f"pruned {rep.deleted} runs; {rep.remaining} left in {history.store_path()}")
+
+
+def _import(folder: Path | None, as_json: bool) -> None:
+    from accelopt.report import history
+    from accelopt.report.jsonout import emit
+
+    rep = history.import_json(folder)
+    if as_json:
+        emit({"store": str(history.store_path()), "folder": rep.folder, "imported": rep.imported,
+              "already_present": rep.already_present,
+              "skipped": [{"file": f, "why": w} for f, w in rep.skipped]})
+    else:
+        typer.echo(f"imported {rep.imported} runs from {rep.folder} ({rep.already_present} already in the store, "
+                   f"{len(rep.skipped)} skipped) into {history.store_path()}")
+
+
+def compare_data(a: RunRecord, b: RunRecord) -> dict[str, Any]:
+    """Key figures of two runs of the same command side by side, with b / a."""
+    if a.command != b.command:
+        raise InputError(f"runs {a.id} ({a.command}) and {b.id} ({b.command}) are different commands",
                          "compare two runs of the same command (see accelopt history list)")
-    fa = {f.label: f for f in key_figures(a["command"], a["result"])}
-    fb = {f.label: f for f in key_figures(b["command"], b["result"])}
+    fa = {f.label: f for f in _figures(a)}
+    fb = {f.label: f for f in _figures(b)}
     rows = []
     for label in [*fa, *(k for k in fb if k not in fa)]:
         x, y = fa.get(label), fb.get(label)
@@ -105,8 +168,8 @@ def compare_data(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         unit = either.unit if either else ""
         rows.append({"figure": label, "unit": unit, "a": va, "b": vb, "ratio_b_over_a": ratio,
                      "estimate": bool((x and x.estimate) or (y and y.estimate))})
-    return {"command": a["command"], "a": {"id": a["id"], "argv": a.get("argv")},
-            "b": {"id": b["id"], "argv": b.get("argv")}, "figures": rows}
+    return {"command": a.command, "a": {"id": a.id, "argv": a.argv}, "b": {"id": b.id, "argv": b.argv},
+            "figures": rows}
 
 
 def _compare(id_a: str, id_b: str, as_json: bool) -> None:
@@ -117,14 +180,16 @@ def _compare(id_a: str, id_b: str, as_json: bool) -> None:
     if as_json:
         emit(data)
         return
-    from rich.console import Console
+    import shlex
+
     from rich.table import Table
 
+    from accelopt.report.console import line, make_console
     from accelopt.report.figures import fmt
 
-    con = Console()
-    con.print(f"[bold]A[/] {data['a']['id']}: accelopt {' '.join(data['a']['argv'] or [])}")
-    con.print(f"[bold]B[/] {data['b']['id']}: accelopt {' '.join(data['b']['argv'] or [])}")
+    con = make_console()
+    for ab in ("a", "b"):
+        con.print(line((ab.upper(), "bold"), f" {data[ab]['id']}: accelopt {shlex.join(data[ab]['argv'])}"))
     t = Table(title=f"{data['command']}: B vs A")
     for col in ("figure", "A", "B", "B / A"):
         t.add_column(col, justify="left" if col == "figure" else "right")
@@ -142,17 +207,19 @@ def register(app: typer.Typer) -> None:
     def history_cmd(
         ctx: typer.Context,
         limit: int = typer.Option(20, "--limit", help="newest runs to list"),
+        offset: int = typer.Option(0, "--offset", help="skip this many of the newest runs (next page)"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
     ) -> None:
         if ctx.invoked_subcommand is None:
-            _list(limit, as_json)
+            _list(limit, offset, as_json)
 
-    @hist.command("list", help="List the newest runs with their key figures (* = estimate).")
+    @hist.command("list", help="List the newest runs with their key figures (* = estimate), a page at a time.")
     def list_cmd(
         limit: int = typer.Option(20, "--limit", help="newest runs to list"),
+        offset: int = typer.Option(0, "--offset", help="skip this many of the newest runs (next page)"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
     ) -> None:
-        _list(limit, as_json)
+        _list(limit, offset, as_json)
 
     @hist.command("show", help="Show one run (id, unique id prefix, or 'latest'); --html re-renders its page.")
     def show_cmd(
@@ -169,5 +236,23 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
     ) -> None:
         _compare(id_a, id_b, as_json)
+
+    @hist.command("prune", help="Delete old runs and print how many went; no confirmation asked. With both "
+                  "options, a run goes only when it is outside the newest N AND older than DAYS.")
+    def prune_cmd(
+        keep: int | None = typer.Option(None, "--keep", help="keep the newest N runs"),
+        older_than: float | None = typer.Option(None, "--older-than", help="delete runs older than DAYS days"),
+        as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
+    ) -> None:
+        _prune(keep, older_than, as_json)
+
+    @hist.command("import", help="Import a folder of JSON run files (the one-file-per-run history of accelopt "
+                  "<= 0.1; done automatically once when the store is created). Ids already stored are left alone.")
+    def import_cmd(
+        folder: Path | None = typer.Argument(None, help="folder of run .json files (default "
+                                             "$ACCELOPT_HOME/history)"),
+        as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
+    ) -> None:
+        _import(folder, as_json)
 
     app.add_typer(hist, name="history", help=HELP)

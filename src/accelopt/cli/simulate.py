@@ -116,19 +116,17 @@ def _energy(j: float) -> str:
 
 
 def _print_run(result: Any, source: str, max_rows: int) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from accelopt import units
+    from accelopt.report.console import line, make_console
 
     d = result.design
-    con = Console()
-    from rich.markup import escape
-
-    con.print(f"[bold]{escape(d.name)}[/]: {d.rows}x{d.cols}x{d.cores} {d.dataflow}, {d.dtype}, "
-              f"{d.clock_hz / 1e6:g} MHz, {d.tech_node_nm:g} nm — {escape(source)} — convention {result.convention}")
+    con = make_console()
+    con.print(line((d.name, "bold"), f": {d.rows}x{d.cols}x{d.cores} {d.dataflow}, {d.dtype}, "
+                   f"{d.clock_hz / 1e6:g} MHz, {d.tech_node_nm:g} nm — {source} — convention {result.convention}"))
     for note in assumptions(d):
-        con.print(f"  {escape(note)}")
+        con.print(f"  {note}")
     t = Table(show_lines=False)
     for col in ("layer", "MxNxK", "rep", "cycles", "stall", "util", "DRAM*", "energy*"):
         t.add_column(col, justify="left" if col == "layer" else "right", no_wrap=True)
@@ -143,10 +141,10 @@ def _print_run(result: Any, source: str, max_rows: int) -> None:
                   "folds, mapping efficiency, SRAM accesses, bandwidth needed, energy parts)")
     tot, roof = result.totals(), result.roofline()
     e = tot["energy_breakdown_j"]
-    con.print(f"[bold]total[/]: {tot['macs']:.4g} MACs, {tot['total_cycles']:.4g} cycles "
-              f"({tot['stall_cycles']:.3g} stall), latency {units.fmt_seconds(tot['latency_s'])}, "
-              f"utilization {units.fmt_pct(tot['utilization'])}, "
-              f"achieved {units.fmt_flop_per_s(tot['achieved_op_per_s']).replace('FLOP', 'OP')}")
+    con.print(line(("total", "bold"), f": {tot['macs']:.4g} MACs, {tot['total_cycles']:.4g} cycles "
+                   f"({tot['stall_cycles']:.3g} stall), latency {units.fmt_seconds(tot['latency_s'])}, "
+                   f"utilization {units.fmt_pct(tot['utilization'])}, "
+                   f"achieved {units.fmt_flop_per_s(tot['achieved_op_per_s']).replace('FLOP', 'OP')}"))
     need = units.fmt_byte_per_s(tot["bandwidth_needed_byte_per_s"])
     spill = tot["dram_psum_spill_bytes"]
     con.print(f"DRAM* {units.fmt_bytes(tot['dram_bytes'])} (reads {units.fmt_bytes(tot['dram_read_bytes'])}, writes "
@@ -253,11 +251,11 @@ def register(app: typer.Typer) -> None:
         if json_out:
             emit([d.to_dict() for d in designs])
             return
-        from rich.console import Console
+        from accelopt.report.console import line, make_console
 
-        con = Console()
+        con = make_console()
         for d in designs:
-            con.print(f"[bold]{d.name}[/] — {d.description}")
+            con.print(line((d.name, "bold"), f" — {d.description}"))
             con.print(f"  {d.rows}x{d.cols}x{d.cores} {d.dataflow}, {d.dtype}, {d.clock_hz / 1e6:g} MHz, "
                       f"peak {d.peak_op_per_s / 1e12:.4g} TOPS, SRAM {d.sram_bytes / 1024:.0f} KiB, "
                       f"DRAM {d.dram_bandwidth_byte_per_s / 1e9:.4g} GB/s, ridge {d.ridge_op_per_byte():.4g} OP/B")
@@ -325,10 +323,11 @@ def register(app: typer.Typer) -> None:
         if json_out:
             emit(data)
             return
-        from rich.console import Console
         from rich.table import Table
 
-        con = Console()
+        from accelopt.report.console import make_console
+
+        con = make_console()
         con.print(f"{len(points)} designs on {source} (base {base.name}); Pareto front: {len(front)}")
         t = Table()
         for c in ("rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MACs", "latency", "energy*", "util",
@@ -368,12 +367,12 @@ def register(app: typer.Typer) -> None:
             emit({"source": NVDLA_PRIMER, "convention": convention, "rows": [c.to_dict() for c in checks],
                   "notes": notes})
             return
-        from rich.console import Console
         from rich.table import Table
 
         from accelopt import units
+        from accelopt.report.console import make_console
 
-        con = Console()
+        con = make_console()
         con.print(f"{NVDLA_PRIMER}: int8 ResNet-50 frames/s, published vs predicted (convention {convention}); "
                   "CBUF = convolution buffer (KiB), SDRAM in GB/s")
         t = Table()

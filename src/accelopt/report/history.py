@@ -1,29 +1,113 @@
-"""Run history: every results command writes one JSON file per run.
+"""Run history: every results command records one run in a SQLite store.
 
-Location: $ACCELOPT_HOME (default ~/.accelopt) /history/<UTC timestamp>-<command>.json, holding
-{id, command, argv, time, versions, host, result}; `result` is exactly what the command emits
-with --json. ACCELOPT_NO_HISTORY=1 turns recording off. Failing to write warns on stderr and
-never loses the result (it was printed already, or is printed next).
+Store: $ACCELOPT_HOME/history.sqlite3 (default ~/.accelopt), stdlib sqlite3 in WAL mode (readers never block
+the writer), one transaction per write, a `schema_version` table. A run is {id, command, argv, time, versions,
+host, result}; `result` is exactly what the command emits with --json, `argv` the command line as typed.
+Run ids are '<UTC time to the ms>-<command>-<6 random hex digits>'; the id is the table's primary key, so two
+processes can never share one (a clash of the random part is retried with another).
+
+Runs recorded by accelopt before the store existed (one JSON file each in $ACCELOPT_HOME/history/) are imported
+automatically, once, in the transaction that creates the store; `accelopt history import [FOLDER]` imports any
+folder of such files later (idempotent: ids already in the store are left alone). A file or row that is not a
+valid run is skipped with a warning. A store that is not a database or is malformed is reported (error + fix)
+and never replaced, repaired or written to. ACCELOPT_NO_HISTORY=1 turns recording off. Failing to record warns
+on stderr and never loses the result (the command prints it all the same).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
+import math
 import os
 import platform
+import re
+import secrets
+import shlex
+import sqlite3
 import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from accelopt.errors import InputError, unknown_name
+from accelopt.errors import AcceloptError, InputError, unknown_name
 from accelopt.paths import accelopt_home
 
-SCHEMA = 1
+SCHEMA_VERSION = 1  # of the SQLite store; RECORD_SCHEMA is the version of one run's JSON form
+RECORD_SCHEMA = 1
+STORE_NAME = "history.sqlite3"
+BUSY_TIMEOUT_S = 30.0  # a writer waits this long for another process's transaction before giving up
 _NO = ("", "0", "false", "no")
 
+_DDL = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- insertion order, breaks ties between equal times
+    id TEXT NOT NULL UNIQUE,
+    command TEXT NOT NULL,
+    time_utc TEXT NOT NULL,                 -- ISO 8601 UTC, 'YYYY-MM-DDTHH:MM:SS.ffffffZ' (sorts as text)
+    argv_json TEXT NOT NULL,                -- JSON list of str: the command line as typed
+    versions_json TEXT NOT NULL,            -- JSON object: accelopt, python, torch
+    host_json TEXT NOT NULL,                -- JSON object: name, platform, machine
+    result_json TEXT NOT NULL               -- JSON object: the command's --json document
+);
+CREATE INDEX IF NOT EXISTS runs_by_time ON runs (time_utc, seq);
+"""
+_COLUMNS = "id, command, time_utc, argv_json, versions_json, host_json, result_json"
+_NEWEST_FIRST = "ORDER BY time_utc DESC, seq DESC"
 
-def history_dir() -> Path:
+
+class HistoryStoreError(InputError):
+    """The store cannot be opened, read or written (damaged, foreign, newer, or no permission)."""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One recorded run. `result` is the command's --json document (its shape is the command's schema)."""
+
+    id: str
+    command: str
+    argv: list[str]  # the command line after `accelopt`, as typed
+    time_utc: str  # ISO 8601, UTC
+    versions: dict[str, str | None] = field(default_factory=dict)
+    host: dict[str, str] = field(default_factory=dict)
+    result: dict[str, Any] = field(default_factory=dict)
+
+    def command_line(self) -> str:
+        """'accelopt plan --model x' with shell quoting, so it can be pasted back."""
+        return "accelopt " + shlex.join(self.argv)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (also the format of the legacy one-file-per-run history)."""
+        return {"schema": RECORD_SCHEMA, "id": self.id, "command": self.command, "argv": list(self.argv),
+                "time": self.time_utc, "versions": dict(self.versions), "host": dict(self.host),
+                "result": self.result}
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    folder: str
+    imported: int
+    already_present: int
+    skipped: list[tuple[str, str]]  # (file, why)
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    deleted: int
+    remaining: int
+
+
+# ---------------------------------------------------------------- locations and facts about this run
+def store_path() -> Path:
+    return accelopt_home() / STORE_NAME
+
+
+def legacy_dir() -> Path:
+    """Where accelopt <= 0.1 wrote one JSON file per run (imported into the store)."""
     return accelopt_home() / "history"
 
 
@@ -53,85 +137,359 @@ def host() -> dict[str, str]:
     return {"name": platform.node(), "platform": platform.platform(), "machine": platform.machine()}
 
 
-def _new_id(command: str, now: _dt.datetime, folder: Path) -> str:
-    """'20261126T220034.123Z-plan-serve'; sorts by time; a suffix keeps two runs in one millisecond apart."""
+def _warn(text: str) -> None:
+    print(f"warning: {text}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------- validating a record (file or row)
+_STORED_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+
+
+def _time_utc(text: Any) -> str:
+    """Any ISO 8601 time ('...Z', '+00:00', naive = UTC) as 'YYYY-MM-DDTHH:MM:SS.ffffffZ'."""
+    if not isinstance(text, str):
+        raise ValueError(f"time is {type(text).__name__}, not an ISO 8601 string")
+    t = _dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if t.tzinfo is not None:
+        t = t.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored: bool = False) -> RunRecord:
+    """A RunRecord from its JSON form; ValueError naming the first field that is wrong. `time_is_stored`: the
+    time comes from the store, already in its normal form (checked by pattern, not re-parsed: listing speed)."""
+    if not isinstance(doc, dict):
+        raise ValueError(f"a run record is a JSON object, not {type(doc).__name__}")
+    run_id = doc.get("id", default_id)
+    checks = (("id", run_id, str), ("command", doc.get("command"), str), ("result", doc.get("result"), dict),
+              ("argv", doc.get("argv", []), list), ("versions", doc.get("versions") or {}, dict),
+              ("host", doc.get("host") or {}, dict))
+    for name, value, kind in checks:
+        if not isinstance(value, kind):
+            raise ValueError(f'"{name}" is {type(value).__name__}, not {kind.__name__}')
+    if not run_id or any(c in run_id for c in "/\\\x00"):
+        raise ValueError(f'"id" {run_id!r} is not a run id')
+    argv = doc.get("argv", [])
+    if not all(isinstance(a, str) for a in argv):
+        raise ValueError('"argv" holds a non-string')
+    stamp = doc.get("time")
+    if time_is_stored:
+        if not (isinstance(stamp, str) and _STORED_TIME.fullmatch(stamp)):
+            raise ValueError(f'"time" {stamp!r} is not a UTC time as the store writes it')
+    else:
+        stamp = _time_utc(stamp)
+    return RunRecord(id=run_id, command=doc["command"], argv=list(argv), time_utc=stamp,
+                     versions=dict(doc.get("versions") or {}), host=dict(doc.get("host") or {}),
+                     result=doc["result"])
+
+
+def _from_row(row: tuple[Any, ...]) -> RunRecord:
+    """A row of the runs table; ValueError when a column does not hold what the schema says."""
+    run_id, command, time_utc, argv, vers, hst, result = row
+    try:
+        doc = {"id": run_id, "command": command, "time": time_utc, "argv": json.loads(argv),
+               "versions": json.loads(vers), "host": json.loads(hst), "result": json.loads(result)}
+    except (TypeError, json.JSONDecodeError) as e:
+        raise ValueError(f"a column is not valid JSON ({e})") from None
+    return record_from_json(doc, time_is_stored=True)
+
+
+# ---------------------------------------------------------------- the store
+def _damage_hint(path: Path) -> str:
+    q = shlex.quote(str(path))
+    return (f"accelopt left it untouched: move it aside to start a new history (mv {q} {q}.damaged), or "
+            f"restore it from a backup; sqlite3's `.recover` command can save its readable rows")
+
+
+def _store_error(path: Path, e: Exception) -> HistoryStoreError:
+    msg = str(e)
+    if isinstance(e, sqlite3.DatabaseError) and any(s in msg for s in ("not a database", "malformed", "corrupt")):
+        return HistoryStoreError(f"history store {path} is damaged ({msg})", _damage_hint(path))
+    return HistoryStoreError(f"history store {path} cannot be used: {msg}",
+                             "make $ACCELOPT_HOME a folder you can write to (or set ACCELOPT_HOME elsewhere); "
+                             "ACCELOPT_NO_HISTORY=1 stops recording")
+
+
+@contextlib.contextmanager
+def _store(*, create: bool) -> Iterator[sqlite3.Connection | None]:
+    """An open, checked connection (None when there is no store and `create` is False). Every sqlite or OS
+    error inside becomes a HistoryStoreError naming the store."""
+    path = store_path()
+    if not path.exists() and not create and not _legacy_files():
+        yield None
+        return
+    if path.is_dir():
+        raise HistoryStoreError(f"history store {path} is a folder", _damage_hint(path))
+    con: sqlite3.Connection | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: no implicit transactions; each write below opens its own BEGIN IMMEDIATE
+        con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        _prepare(con, path)
+        yield con
+    except (sqlite3.Error, OSError) as e:
+        raise _store_error(path, e) from e
+    finally:
+        if con is not None:
+            con.close()
+
+
+@contextlib.contextmanager
+def _transaction(con: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE (takes the write lock up front, so two writers queue instead of deadlocking) ... COMMIT."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def _prepare(con: sqlite3.Connection, path: Path) -> None:
+    """Check an existing store (read only); create the tables in an empty one (and import the legacy folder)."""
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "schema_version" in tables:
+        _check_version(con, path)
+        return
+    if tables - {"sqlite_sequence"}:
+        raise HistoryStoreError(f"{path} is an SQLite file but not an accelopt history store (tables: "
+                                f"{', '.join(sorted(tables))})", _damage_hint(path))
+    con.execute("PRAGMA auto_vacuum = INCREMENTAL")  # before the first table: lets prune give space back
+    _set_wal(con)
+    report: ImportReport | None = None
+    with _transaction(con):
+        for statement in _DDL.split(";"):  # not executescript: it would COMMIT the open transaction
+            if statement.strip():
+                con.execute(statement)
+        if con.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 0:  # this process creates it
+            con.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+            if legacy_dir().is_dir():
+                report = _import_folder(con, legacy_dir())
+    if report is not None and (report.imported or report.skipped):
+        print(f"history: imported {report.imported} runs from {report.folder} into {path} (the JSON files are "
+              "left in place)", file=sys.stderr)
+        _warn_skipped(report)
+    _check_version(con, path)
+
+
+def _set_wal(con: sqlite3.Connection) -> None:
+    """WAL journal (persistent in the file). Switching needs a moment alone with the file: retry while another
+    process creating the store at the same time holds it."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01 + secrets.randbelow(20) / 1000)
+
+
+def _check_version(con: sqlite3.Connection, path: Path) -> None:
+    row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    version = row[0] if row else None
+    if version is None:
+        raise HistoryStoreError(f"history store {path} has no schema version", _damage_hint(path))
+    if version > SCHEMA_VERSION:
+        raise HistoryStoreError(f"history store {path} was written by a newer accelopt (schema {version}; this "
+                                f"one reads {SCHEMA_VERSION})", "upgrade accelopt, or set ACCELOPT_HOME elsewhere")
+
+
+# ---------------------------------------------------------------- recording
+def _new_id(command: str, now: _dt.datetime) -> str:
+    """'20261126T220034.123Z-plan-serve-3fa9c2': sorts by time; the random part keeps concurrent runs apart."""
     stamp = now.strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
-    base = f"{stamp}-{command.replace(' ', '-')}"
-    run_id, n = base, 2
-    while (folder / f"{run_id}.json").exists():
-        run_id, n = f"{base}-{n}", n + 1
-    return run_id
+    return f"{stamp}-{command.replace(' ', '-')}-{secrets.token_hex(3)}"
 
 
-def make_record(command: str, argv: list[str], result: Any, run_id: str, now: _dt.datetime) -> dict[str, Any]:
-    from accelopt.report.jsonout import to_jsonable
+def _insert(con: sqlite3.Connection, rec: RunRecord) -> str:
+    """Insert one run in its own transaction; its id (a new random part if the id is taken, which the
+    uniqueness of the id column detects even between processes)."""
+    values = (rec.command, rec.time_utc, json.dumps(rec.argv), json.dumps(rec.versions), json.dumps(rec.host),
+              json.dumps(rec.result, allow_nan=False))
+    run_id = rec.id
+    for _ in range(8):
+        try:
+            with _transaction(con):
+                con.execute(f"INSERT INTO runs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", (run_id, *values))
+            return run_id
+        except sqlite3.IntegrityError:
+            run_id = _new_id(rec.command, _dt.datetime.now(_dt.timezone.utc))
+    raise sqlite3.IntegrityError("no free run id after 8 tries")
 
-    return {"schema": SCHEMA, "id": run_id, "command": command, "argv": list(argv),
-            "time": now.isoformat(timespec="seconds"), "versions": versions(), "host": host(),
-            "result": to_jsonable(result)}
 
-
-def record(command: str, argv: list[str], result: Any) -> Path | None:
-    """Write one run; returns its path, or None when disabled or the write failed (warned on stderr)."""
+def record(command: str, argv: list[str], result: Any) -> str | None:
+    """Record one run; its id, or None when recording is off or failed (then a warning on stderr says why, and
+    the caller prints its result as usual)."""
     if not enabled():
         return None
-    folder = history_dir()
+    from accelopt.report.jsonout import to_jsonable
+
     now = _dt.datetime.now(_dt.timezone.utc)
+    rec = RunRecord(id=_new_id(command, now), command=command, argv=[str(a) for a in argv],
+                    time_utc=now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), versions=versions(), host=host(),
+                    result=to_jsonable(result))
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        run_id = _new_id(command, now, folder)
-        path = folder / f"{run_id}.json"
-        text = json.dumps(make_record(command, argv, result, run_id, now), indent=1)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)  # a reader never sees half a file
-    except (OSError, TypeError, ValueError) as e:
-        print(f"warning: run not saved to history ({folder}): {e}; set ACCELOPT_HOME to a writable folder "
-              "or ACCELOPT_NO_HISTORY=1", file=sys.stderr)
+        with _store(create=True) as con:
+            assert con is not None
+            return _insert(con, rec)
+    except (AcceloptError, TypeError, ValueError) as e:
+        why = f"{e.problem}; {e.fix}" if isinstance(e, AcceloptError) else str(e)
+        _warn(f"run not saved to history: {why}. The result is complete; ACCELOPT_NO_HISTORY=1 stops recording")
         return None
-    return path
+
+
+# ---------------------------------------------------------------- reading
+def count() -> int:
+    with _store(create=False) as con:
+        return 0 if con is None else int(con.execute("SELECT count(*) FROM runs").fetchone()[0])
 
 
 def run_ids() -> list[str]:
-    """All recorded run ids, oldest first (ids start with the UTC time)."""
-    folder = history_dir()
-    if not folder.is_dir():
-        return []
-    return sorted(p.stem for p in folder.glob("*.json"))
+    """All run ids, oldest first."""
+    with _store(create=False) as con:
+        if con is None:
+            return []
+        return [r[0] for r in con.execute("SELECT id FROM runs ORDER BY time_utc, seq")]
 
 
-def load(run_id: str) -> dict[str, Any]:
-    """A recorded run by id, unique id prefix, or 'latest'; unknown -> error naming the closest ids."""
-    ids = run_ids()
-    if not ids:
-        raise InputError(f"no runs recorded in {history_dir()}",
-                         "run a command such as `accelopt plan ...` first (and leave ACCELOPT_NO_HISTORY unset)")
-    if run_id == "latest":
-        run_id = ids[-1]
-    matches = [i for i in ids if i == run_id] or [i for i in ids if i.startswith(run_id)]
-    if len(matches) > 1:
-        raise InputError(f"run id {run_id!r} matches {len(matches)} runs",
-                         "give more of the id: " + ", ".join(matches[-5:]))
-    if not matches:
-        raise unknown_name("run id", run_id, ids)
-    path = history_dir() / f"{matches[0]}.json"
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise InputError(f"history file {path} cannot be read: {e}", "delete it or restore it from a backup") from e
-    if not isinstance(data, dict) or "result" not in data or "command" not in data:
-        raise InputError(f"history file {path} is not an accelopt run record", "delete it")
-    return data
-
-
-def list_runs(limit: int | None = None) -> list[dict[str, Any]]:
-    """The newest `limit` runs (all when None), newest first; unreadable files are skipped with a warning."""
-    ids = run_ids()
-    chosen = ids[::-1] if limit is None else ids[::-1][:limit]
-    out = []
-    for i in chosen:
-        try:
-            out.append(load(i))
-        except InputError as e:
-            print(f"warning: skipped {i}: {e.problem}", file=sys.stderr)
+def list_runs(limit: int | None = None, offset: int = 0) -> list[RunRecord]:
+    """Up to `limit` runs (all when None), newest first, after skipping the `offset` newest rows. A row that is
+    not a valid run is skipped with a warning on stderr."""
+    out: list[RunRecord] = []
+    with _store(create=False) as con:
+        if con is None:
+            return out
+        rows = con.execute(f"SELECT {_COLUMNS} FROM runs {_NEWEST_FIRST} LIMIT -1 OFFSET ?", (offset,))
+        for row in rows:  # sqlite streams rows: only as many are read as the page needs
+            try:
+                out.append(_from_row(row))
+            except ValueError as e:
+                _warn(f"skipped run {row[0]!r}: it is damaged ({e})")
+                continue
+            if limit is not None and len(out) >= limit:
+                break
     return out
+
+
+def load(run_id: str) -> RunRecord:
+    """A run by id, unique id prefix, or 'latest' (the newest valid run); an unknown id is an error naming the
+    closest ids, a damaged one an error saying what is wrong."""
+    with _store(create=False) as con:
+        if con is None or con.execute("SELECT 1 FROM runs LIMIT 1").fetchone() is None:
+            raise InputError(f"no runs recorded in {store_path()}",
+                             "run a command such as `accelopt plan ...` first (and leave ACCELOPT_NO_HISTORY unset)")
+        if run_id == "latest":
+            newest = list_runs(limit=1)
+            if not newest:
+                raise InputError(f"every run in {store_path()} is damaged", _damage_hint(store_path()))
+            return newest[0]
+        rows = con.execute(f"SELECT {_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchall() or con.execute(
+            f"SELECT {_COLUMNS} FROM runs WHERE id >= ? AND id < ? ORDER BY id LIMIT 6",
+            (run_id, run_id + "\U0010ffff")).fetchall()  # ids starting with run_id, through the id index
+        if len(rows) > 1:
+            raise InputError(f"run id {run_id!r} matches {'more than 5' if len(rows) > 5 else len(rows)} runs",
+                             "give more of the id: " + ", ".join(r[0] for r in rows[:5]))
+        if not rows:
+            raise unknown_name("run id", run_id, [r[0] for r in con.execute("SELECT id FROM runs")])
+    try:
+        return _from_row(rows[0])
+    except ValueError as e:
+        raise InputError(f"run {rows[0][0]} in {store_path()} is damaged ({e})",
+                         "show or compare another run (accelopt history list skips damaged ones)") from None
+
+
+# ---------------------------------------------------------------- import and prune
+def _legacy_files() -> bool:
+    folder = legacy_dir()
+    return folder.is_dir() and any(folder.glob("*.json"))
+
+
+def _read_json_file(path: Path) -> RunRecord:
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ValueError(f"cannot be read ({e.strerror or e})") from None
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"is not JSON ({e})") from None
+    return record_from_json(doc, default_id=path.stem)
+
+
+def _import_folder(con: sqlite3.Connection, folder: Path) -> ImportReport:
+    """Insert every valid run file of `folder` (inside the caller's transaction); ids already stored are kept."""
+    imported = already = 0
+    skipped: list[tuple[str, str]] = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            rec = _read_json_file(path)
+        except ValueError as e:
+            skipped.append((path.name, str(e)))
+            continue
+        values = (rec.id, rec.command, rec.time_utc, json.dumps(rec.argv), json.dumps(rec.versions),
+                  json.dumps(rec.host), json.dumps(rec.result))
+        cur = con.execute(f"INSERT OR IGNORE INTO runs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+        imported += cur.rowcount
+        already += 1 - cur.rowcount
+    return ImportReport(str(folder), imported, already, skipped)
+
+
+def _warn_skipped(report: ImportReport) -> None:
+    for name, why in report.skipped:
+        _warn(f"skipped {Path(report.folder) / name}: {why}")
+
+
+def import_json(folder: Path | None = None) -> ImportReport:
+    """Import a folder of one-JSON-file-per-run records (default: the legacy history folder), in one
+    transaction; idempotent. Invalid files are skipped with a warning each."""
+    folder = Path(folder) if folder is not None else legacy_dir()
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder", "give the folder holding the run .json files "
+                         f"(accelopt <= 0.1 wrote them to {legacy_dir()})")
+    with _store(create=True) as con:
+        assert con is not None
+        with _transaction(con):
+            report = _import_folder(con, folder)
+    _warn_skipped(report)
+    return report
+
+
+def _give_space_back(con: sqlite3.Connection) -> None:
+    """Return free pages to the file system (the file shrinks at the next checkpoint). `PRAGMA incremental_vacuum`
+    frees one page per sqlite3_step, and Python's sqlite3 steps a statement without result columns only once,
+    so it runs once per free page (inside the caller's transaction: no sync per page)."""
+    free_pages = int(con.execute("PRAGMA freelist_count").fetchone()[0])
+    for _ in range(free_pages):
+        con.execute("PRAGMA incremental_vacuum(1)")
+
+
+def prune(keep: int | None = None, older_than_days: float | None = None) -> PruneReport:
+    """Delete runs: with `keep`, all but the newest `keep`; with `older_than_days`, those older than that; with
+    both, only runs outside the newest `keep` AND older than the age (each option protects what it names)."""
+    if keep is None and older_than_days is None:
+        raise InputError("history prune needs --keep N and/or --older-than DAYS",
+                         "e.g. accelopt history prune --keep 1000, or --older-than 90")
+    if keep is not None and keep < 0:
+        raise InputError(f"--keep {keep} must be >= 0", "give the number of newest runs to keep, e.g. --keep 1000")
+    if older_than_days is not None and not (math.isfinite(older_than_days) and older_than_days >= 0):
+        raise InputError(f"--older-than {older_than_days} must be a number of days >= 0", "e.g. --older-than 90")
+    where: list[str] = []
+    params: list[int | str] = []
+    if keep is not None:
+        where.append(f"seq NOT IN (SELECT seq FROM runs {_NEWEST_FIRST} LIMIT ?)")
+        params.append(keep)
+    if older_than_days is not None:
+        cutoff = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(days=older_than_days)
+        where.append("time_utc < ?")
+        params.append(cutoff.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    with _store(create=False) as con:
+        if con is None:
+            return PruneReport(0, 0)
+        with _transaction(con):
+            deleted = con.execute(f"DELETE FROM runs WHERE {' AND '.join(where)}", params).rowcount
+            _give_space_back(con)
+        remaining = int(con.execute("SELECT count(*) FROM runs").fetchone()[0])
+    return PruneReport(deleted, remaining)

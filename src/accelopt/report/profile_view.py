@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from accelopt.report.console import make_console
 from accelopt.units import fmt_byte_per_s, fmt_bytes, fmt_flop_per_s, fmt_flops, fmt_joules, fmt_pct, fmt_seconds
 
 TOP_OPS = 12
@@ -134,15 +135,15 @@ def warnings_table(r: Any) -> Table | None:
 
 
 def render(r: Any, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or make_console()
     console.print(step_table(r))
     console.print(compute_table(r))
     console.print(memory_table(r))
     console.print(energy_table(r))
     # nine numeric columns need ~118 characters; a narrower console (80 when piped to a file) would
     # squeeze the op names out entirely, so this table is printed at that width to the same stream
-    wide = console if console.width >= ROOFLINE_WIDTH else Console(width=ROOFLINE_WIDTH, file=console.file,
-                                                                 force_terminal=console.is_terminal)
+    wide = console if console.width >= ROOFLINE_WIDTH else make_console(width=ROOFLINE_WIDTH, file=console.file,
+                                                                      force_terminal=console.is_terminal)
     wide.print(roofline_table(r))
     if r.diagnosis is not None and not r.conclusions_withheld:
         console.print(diagnosis_table(r.diagnosis))

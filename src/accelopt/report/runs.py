@@ -37,23 +37,19 @@ def default_title(kind: str, result: dict[str, Any]) -> str:
     return f"{base} — {subject}" if subject else base
 
 
+_COMMAND_LINE: list[str] | None = None
+
+
+def set_command_line(argv: list[str]) -> None:
+    """The command line as the user typed it (after `accelopt`); cli.main.main sets it before parsing, so the
+    history and the HTML page store what was typed, not a reconstruction from the parsed options."""
+    global _COMMAND_LINE
+    _COMMAND_LINE = [str(a) for a in argv]
+
+
 def current_argv() -> list[str]:
-    """The command line of the running command, rebuilt from the click contexts (works the same when
-    called as `accelopt ...` or through cli.main.main([...])): subcommand names, then every option or
-    argument whose value differs from its default."""
-    ctx = _current_context()
-    if ctx is None:
-        return list(sys.argv[1:])
-    chain = []
-    while ctx is not None:
-        chain.append(ctx)
-        ctx = ctx.parent
-    argv: list[str] = []
-    for i, c in enumerate(reversed(chain)):
-        if i > 0 and c.info_name:
-            argv.append(c.info_name)
-        argv += _params_argv(c)
-    return argv
+    """The running command line: what cli.main.main was given, else this process's sys.argv[1:]."""
+    return list(_COMMAND_LINE) if _COMMAND_LINE is not None else list(sys.argv[1:])
 
 
 def _current_context() -> Any:
@@ -63,27 +59,6 @@ def _current_context() -> Any:
     except ImportError:
         from click import get_current_context  # type: ignore[no-redef]
     return get_current_context(silent=True)
-
-
-def _params_argv(ctx: Any) -> list[str]:
-    out: list[str] = []
-    for p in ctx.command.params:
-        if not p.expose_value or p.name not in ctx.params:
-            continue
-        value = ctx.params[p.name]
-        if value is None or value == p.default or (isinstance(value, list | tuple) and not value):
-            continue
-        values = list(value) if isinstance(value, list | tuple) else [value]
-        kind = getattr(p, "param_type_name", "")  # duck-typed: works for click's and typer's vendored classes
-        if kind == "argument":
-            out += [str(v) for v in values]
-        elif kind == "option" and getattr(p, "is_flag", False):
-            if value:
-                out.append(p.opts[0])
-        elif kind == "option":
-            for v in values:
-                out += [p.opts[0], str(v)]
-    return out
 
 
 def finish_run(command: str, result: Any, html: Path | str | None = None, *, title: str | None = None) -> None:
@@ -98,10 +73,10 @@ def finish_run(command: str, result: Any, html: Path | str | None = None, *, tit
         html = ctx.params.get("html")
     argv = current_argv()
     data = to_jsonable(result)
-    saved = history.record(command, argv, data)
+    saved = history.record(command, argv, data)  # run id, or None (not recorded: a warning said why)
     if html is None:
         return
-    run = {"id": saved.stem} if saved else None
+    run = {"id": saved} if saved else None
 
     def write() -> None:
         from accelopt.errors import InputError
@@ -112,7 +87,7 @@ def finish_run(command: str, result: Any, html: Path | str | None = None, *, tit
                               run=run)
         except InputError as e:
             if saved:
-                e.fix += f"; the run is in the history: accelopt history show {saved.stem} --html PATH"
+                e.fix += f"; the run is in the history: accelopt history show {saved} --html PATH"
             raise
         print(f"HTML report written to {path}", file=sys.stderr)
 
