@@ -230,6 +230,32 @@ def cpu_llc_bytes(sysfs: Path = Path("/sys/devices/system/cpu")) -> float | None
     return _lscpu_llc()
 
 
+def cpu_cache_levels(sysfs: Path = Path("/sys/devices/system/cpu")) -> list[tuple[int, float]]:
+    """(level, bytes) of each data cache level, summed over its distinct instances among the CPUs this
+    process may use (L1d/L2 per core add up across the cores a multi-threaded op runs on); [] when
+    sysfs has no cache information."""
+    import os
+
+    try:
+        usable = set(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = set(range(os.cpu_count() or 1))
+    levels: dict[int, dict[str, int]] = {}
+    for cpu in sorted(usable):
+        for idx in sysfs.glob(f"cpu{cpu}/cache/index[0-9]*"):
+            try:
+                if (idx / "type").read_text().strip() == "Instruction":
+                    continue
+                level = int((idx / "level").read_text())
+                size = _parse_cache_size((idx / "size").read_text())
+                shared = (idx / "shared_cpu_list").read_text().strip() if (idx / "shared_cpu_list").exists() \
+                    else str(idx)
+            except (OSError, ValueError):
+                continue
+            levels.setdefault(level, {})[shared] = size
+    return [(level, float(sum(inst.values()))) for level, inst in sorted(levels.items())]
+
+
 def _parse_cache_size(text: str) -> int:
     m = re.fullmatch(r"\s*(\d+)\s*([KMG]?)i?B?\s*", text, flags=re.IGNORECASE)
     if not m:

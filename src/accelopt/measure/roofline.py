@@ -16,6 +16,13 @@ least half of its time (dispatches x c0 >= time / 2, counting each aten call cha
 its children's too) and the roofline bound does not explain it
 (t_roof < time / 2); ops doing no work at all (views, bookkeeping) are overhead-bound too.
 
+On a CPU the memory roof depends on where an op's data lives: an op whose working set (its bytes per
+call) fits a cache level runs at that level's bandwidth, not DRAM's (the cache-aware roofline of Ilic,
+Pratas & Sousa, "Cache-aware Roofline model", IEEE CAL 13(1), 2014). Quick in-process roofs measure
+each level's copy bandwidth (L2 and up, arrays sized to a quarter of the level each) and DRAM's
+(arrays well above the last level); each op is judged against the level its working set fits, and
+the row says which roof decided its verdict.
+
 Non-matmul ops (elementwise, normalization, reductions) run on vector units, not on matrix
 engines, so their compute roof is the vector peak (the fp32 peak: CUDA cores on a GPU) where a
 spec gives one; matmul, convolution and attention use the peak of the dtype in use.
@@ -58,6 +65,16 @@ VERDICTS = ("compute-bound", "memory-bound", "overhead-bound")
 
 
 @dataclass(frozen=True, kw_only=True)
+class CacheRoof:
+    """A cache level's capacity and measured copy bandwidth (read + write bytes per second)."""
+
+    name: str
+    """'L2', 'L3', ..."""
+    capacity_bytes: float
+    bandwidth_byte_per_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
 class Ceilings:
     """The two roofs: peak FLOP/s for the dtype in use and memory bandwidth, with their origin."""
 
@@ -71,6 +88,17 @@ class Ceilings:
     """Compute roof of non-matmul ops (the fp32 vector peak); None = peak_flop_per_s."""
     lower_bound: bool = False
     """True for a quick measurement: a lower bound on the real roofs, lifted to what ops attain."""
+    cache_roofs: tuple[CacheRoof, ...] = ()
+    """Cache levels, smallest first; an op whose working set fits one is judged against its bandwidth."""
+    noisy: tuple[str, ...] = ()
+    """Roofs whose repeated measurements spread widely (they may be low): flagged, not hidden."""
+
+    def memory_roof_for(self, working_set_bytes: float) -> tuple[str, float]:
+        """(roof name, bandwidth) that applies to an op touching `working_set_bytes` per call."""
+        for c in self.cache_roofs:
+            if working_set_bytes <= c.capacity_bytes:
+                return c.name, c.bandwidth_byte_per_s
+        return "DRAM", self.memory_bandwidth_byte_per_s
 
     def peak_for(self, kinds: Iterable[str]) -> float:
         """The compute roof of an op of these kinds: matrix peak for matmul-like, else the vector peak."""
@@ -87,7 +115,8 @@ class Ceilings:
                 "memory_bandwidth_byte_per_s": self.memory_bandwidth_byte_per_s, "dtype": self.dtype,
                 "source": self.source, "is_measured": self.is_measured,
                 "ridge_flop_per_byte": self.ridge_flop_per_byte,
-                "vector_peak_flop_per_s": self.vector_peak_flop_per_s, "lower_bound": self.lower_bound}
+                "vector_peak_flop_per_s": self.vector_peak_flop_per_s, "lower_bound": self.lower_bound,
+                "cache_roofs": [dataclasses.asdict(c) for c in self.cache_roofs], "noisy": list(self.noisy)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,6 +139,8 @@ class RooflineRow:
     dtypes: tuple[str, ...]
     dispatches_per_step: float | None = None
     """Aten calls charged to this op per step (its own and its children's), each paying the fixed cost."""
+    roof: str = ""
+    """The roof that decided the verdict: 'compute', 'DRAM', 'L2', 'L3', 'overhead' or 'no work'."""
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
@@ -161,7 +192,7 @@ def quick_ceilings(device: str, dtype: str, *, repeats: int = 3) -> Ceilings:
     """
     import torch
 
-    from accelopt.measure.timing import cuda_sync_for, time_fn
+    from accelopt.measure.timing import cuda_sync_for
 
     sync = cuda_sync_for(device)
     peak, n = _quick_matmul_peak(device, torch_dtype(dtype), repeats)
@@ -173,14 +204,47 @@ def quick_ceilings(device: str, dtype: str, *, repeats: int = 3) -> Ceilings:
             vector, _ = _quick_matmul_peak(device, torch.float32, repeats)
         finally:
             torch.backends.cuda.matmul.allow_tf32 = tf32
-    elems = (64 if device.startswith("cuda") else 16) * 2**20  # 256 MiB / 64 MiB of fp32: far above caches
-    src = torch.empty(elems, device=device, dtype=torch.float32)
-    dst = torch.empty_like(src)
-    cp = time_fn(lambda: dst.copy_(src), warmup=1, repeats=repeats, sync=sync)
-    return Ceilings(peak_flop_per_s=peak, memory_bandwidth_byte_per_s=2 * src.nbytes / cp.min,
+    caches = [] if device.startswith("cuda") else _cpu_caches()
+    llc = caches[-1][1] if caches else 0.0
+    # DRAM: each array 64 MiB (256 MiB on GPUs) and at least 2x the last-level cache, at most 1 GiB
+    elems = int(min(max((64 if device.startswith("cuda") else 16) * 2**20, 2 * llc / 4), 2**28))
+    dram_bw, dram_noisy = _copy_bandwidth(device, elems, repeats, sync)
+    noisy = ["DRAM"] if dram_noisy else []
+    roofs = []
+    for level, capacity in caches:
+        if level < 2:
+            continue  # L1 copies are too short to time through torch's call overhead
+        bw, is_noisy = _copy_bandwidth(device, int(capacity / 4 / 4), repeats, sync)  # 2 arrays: half the level
+        roofs.append(CacheRoof(name=f"L{level}", capacity_bytes=capacity / 2, bandwidth_byte_per_s=max(bw, dram_bw)))
+        if is_noisy:
+            noisy.append(f"L{level}")
+    levels = ", ".join(f"{c.name} {c.capacity_bytes / 2**20:.3g} MiB" for c in roofs)
+    return Ceilings(peak_flop_per_s=peak, memory_bandwidth_byte_per_s=dram_bw,
                     dtype=dtype, source=f"quick in-process measurement (best square matmul {n}^3, "
-                                        f"{src.nbytes // 2**20} MiB copy)",
-                    is_measured=True, vector_peak_flop_per_s=vector, lower_bound=True)
+                                        f"{elems * 4 // 2**20} MiB copy" + (f"; cache roofs {levels}" if levels else "")
+                                        + ")",
+                    is_measured=True, vector_peak_flop_per_s=vector, lower_bound=True, cache_roofs=tuple(roofs),
+                    noisy=tuple(noisy))
+
+
+def _cpu_caches() -> list[tuple[int, float]]:
+    from accelopt.measure.probe import cpu_cache_levels
+
+    return cpu_cache_levels()
+
+
+def _copy_bandwidth(device: str, elems: int, repeats: int, sync: Callable[[], None]) -> tuple[float, bool]:
+    """Best copy bandwidth (2 x bytes per call over the fastest call) of fp32 arrays of `elems`, and whether
+    the repeated calls spread beyond contention.SPREAD_MAX (a noisy roof, flagged)."""
+    import torch
+
+    from accelopt.measure.contention import SPREAD_MAX
+    from accelopt.measure.timing import time_fn
+
+    src = torch.rand(max(elems, 1024), device=device)
+    dst = torch.empty_like(src)
+    cp = time_fn(lambda: dst.copy_(src), warmup=2, repeats=max(repeats, 5), sync=sync, min_time_s=0.05)
+    return 2 * src.nbytes / cp.min, cp.spread > SPREAD_MAX
 
 
 def lift_ceilings(workload: Any, times: OpTimes, ceilings: Ceilings) -> Ceilings:
@@ -191,7 +255,9 @@ def lift_ceilings(workload: Any, times: OpTimes, ceilings: Ceilings) -> Ceilings
     Roofs from a spec (catalog, probe) are left as they are."""
     if not ceilings.lower_bound:
         return ceilings
-    peak, vector, bw = ceilings.peak_flop_per_s, ceilings.vector_peak_flop_per_s, ceilings.memory_bandwidth_byte_per_s
+    peak, vector = ceilings.peak_flop_per_s, ceilings.vector_peak_flop_per_s
+    bws = {"DRAM": ceilings.memory_bandwidth_byte_per_s}
+    bws.update({c.name: c.bandwidth_byte_per_s for c in ceilings.cache_roofs})
     for name, w in _workload_by_key(workload.ops).items():
         t = times.self_time_s.get(name, 0.0) / times.steps
         if t <= 0:
@@ -200,13 +266,15 @@ def lift_ceilings(workload: Any, times: OpTimes, ceilings: Ceilings) -> Ceilings
             peak = max(peak, w["flops"] / t)
         else:
             vector = max(vector, w["flops"] / t)
-        bw = max(bw, w["bytes"] / t)
-    if (peak, vector, bw) == (ceilings.peak_flop_per_s, ceilings.vector_peak_flop_per_s,
-                              ceilings.memory_bandwidth_byte_per_s):
+        calls = max(times.calls.get(name, 0) / times.steps, 1.0)
+        level, _ = ceilings.memory_roof_for(w["bytes"] / calls)  # each level lifted only by ops living in it
+        bws[level] = max(bws[level], w["bytes"] / t)
+    caches = tuple(dataclasses.replace(c, bandwidth_byte_per_s=bws[c.name]) for c in ceilings.cache_roofs)
+    lifted = dataclasses.replace(ceilings, peak_flop_per_s=peak, vector_peak_flop_per_s=vector,
+                                 memory_bandwidth_byte_per_s=bws["DRAM"], cache_roofs=caches)
+    if lifted == ceilings:
         return ceilings
-    return dataclasses.replace(ceilings, peak_flop_per_s=peak, vector_peak_flop_per_s=vector,
-                               memory_bandwidth_byte_per_s=bw,
-                               source=ceilings.source + ", raised to the best an op of this step attained")
+    return dataclasses.replace(lifted, source=ceilings.source + ", raised to the best an op of this step attained")
 
 
 def torch_dtype(dtype: str) -> Any:
@@ -408,21 +476,32 @@ def _workload_by_key(ops: Iterable[Any]) -> dict[str, dict[str, Any]]:
 
 def classify(*, flops: float, bytes_: float, time_s: float, calls: float, ceilings: Ceilings,
              kinds: Iterable[str] = (), call_overhead_s: float | None = None) -> tuple[str, float]:
-    """(verdict, roofline time) for one op; see the module docstring for the rules.
+    """(verdict, roofline time) for one op; see the module docstring for the rules."""
+    verdict, t_roof, _ = classify_with_roof(flops=flops, bytes_=bytes_, time_s=time_s, calls=calls,
+                                            ceilings=ceilings, kinds=kinds, call_overhead_s=call_overhead_s)
+    return verdict, t_roof
+
+
+def classify_with_roof(*, flops: float, bytes_: float, time_s: float, calls: float, ceilings: Ceilings,
+                       kinds: Iterable[str] = (), call_overhead_s: float | None = None) -> tuple[str, float, str]:
+    """(verdict, roofline time, the roof that decided it) for one op.
 
     call_overhead_s: the measured fixed cost of one call (c0). Without it, only ops doing no work
-    read overhead-bound: the fixed cost is not known, so no time can be charged to it."""
+    read overhead-bound: the fixed cost is not known, so no time can be charged to it. The memory
+    roof is the cache level the op's bytes per call fit (Ceilings.memory_roof_for), else DRAM."""
     peak = ceilings.peak_for(kinds)
-    t_roof = max(flops / peak, bytes_ / ceilings.memory_bandwidth_byte_per_s)
+    level, bw = ceilings.memory_roof_for(bytes_ / max(calls, 1.0))
+    t_roof = max(flops / peak, bytes_ / bw)
     if flops == 0 and bytes_ == 0:
-        return "overhead-bound", 0.0  # no device work at all: dispatch, views, autograd bookkeeping
+        return "overhead-bound", 0.0, "no work"  # no device work at all: dispatch, views, autograd bookkeeping
     if call_overhead_s is not None and time_s > 0:
         fixed_s = min(time_s, max(calls, 1.0) * call_overhead_s)
         if fixed_s >= OVERHEAD_SHARE * time_s and t_roof < OVERHEAD_SHARE * time_s:
-            return "overhead-bound", t_roof
+            return "overhead-bound", t_roof, "overhead"
     intensity = flops / bytes_ if bytes_ > 0 else float("inf")
-    ridge = peak / ceilings.memory_bandwidth_byte_per_s
-    return ("compute-bound" if intensity >= ridge else "memory-bound"), t_roof
+    if intensity >= peak / bw:
+        return "compute-bound", t_roof, "compute"
+    return "memory-bound", t_roof, level
 
 
 def roofline_rows(workload: Any, times: OpTimes, ceilings: Ceilings) -> list[RooflineRow]:
@@ -436,14 +515,16 @@ def roofline_rows(workload: Any, times: OpTimes, ceilings: Ceilings) -> list[Roo
         w = work.get(name, {"flops": 0.0, "bytes": 0.0, "kinds": set(), "dtypes": set()})
         if t <= 0:
             continue  # in the workload but never timed (e.g. folded into another kernel)
-        verdict, t_roof = classify(flops=w["flops"], bytes_=w["bytes"], time_s=t, calls=disp, ceilings=ceilings,
-                                   kinds=w["kinds"], call_overhead_s=times.call_overhead_s)
+        verdict, t_roof, roof = classify_with_roof(flops=w["flops"], bytes_=w["bytes"], time_s=t, calls=disp,
+                                                   ceilings=ceilings, kinds=w["kinds"],
+                                                   call_overhead_s=times.call_overhead_s)
         rows.append(RooflineRow(
             op=name, calls_per_step=calls, time_s=t, flops=w["flops"], bytes=w["bytes"],
             intensity_flop_per_byte=(w["flops"] / w["bytes"]) if w["bytes"] > 0 else None,
             attained_flop_per_s=w["flops"] / t, attained_byte_per_s=w["bytes"] / t, roofline_time_s=t_roof,
             efficiency=(t_roof / t) if t_roof > 0 else None, verdict=verdict,
-            kinds=tuple(sorted(w["kinds"])), dtypes=tuple(sorted(w["dtypes"])), dispatches_per_step=disp))
+            kinds=tuple(sorted(w["kinds"])), dtypes=tuple(sorted(w["dtypes"])), dispatches_per_step=disp,
+            roof=roof))
     rows.sort(key=lambda r: r.time_s, reverse=True)
     return rows
 
