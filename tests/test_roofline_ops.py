@@ -153,3 +153,63 @@ def test_quiet_profiler_log_drops_kineto_lines_only(capfd) -> None:
         os.write(2, b"a real warning\n")
     err = capfd.readouterr().err
     assert "USDT" not in err and "a real warning" in err
+
+
+# ---- cache-aware roofs (issue 13) -----------------------------------------------------------------
+
+def _cache_roofs() -> Any:
+    from accelopt.measure.roofline import CacheRoof
+
+    return Ceilings(peak_flop_per_s=100e9, memory_bandwidth_byte_per_s=10e9, dtype="fp32", source="test",
+                    is_measured=True, cache_roofs=(CacheRoof(name="L2", capacity_bytes=1e6, bandwidth_byte_per_s=80e9),
+                                                   CacheRoof(name="L3", capacity_bytes=16e6,
+                                                             bandwidth_byte_per_s=40e9)))
+
+
+def test_working_set_picks_the_memory_roof() -> None:
+    c = _cache_roofs()
+    assert c.memory_roof_for(0.5e6) == ("L2", 80e9)
+    assert c.memory_roof_for(8e6) == ("L3", 40e9)
+    assert c.memory_roof_for(64e6) == ("DRAM", 10e9)
+
+
+def test_the_level_an_op_lives_in_decides_its_verdict() -> None:
+    """At 5 FLOP/B an op is memory-bound against DRAM (ridge 100e9 / 10e9 = 10 FLOP/B) but compute-bound
+    from L3 (ridge 100e9 / 40e9 = 2.5 FLOP/B): its working set decides which roof applies."""
+    from accelopt.measure.roofline import classify_with_roof
+
+    c = _cache_roofs()
+    in_l3 = classify_with_roof(flops=5 * 8e6, bytes_=8e6, time_s=1e-3, calls=1, ceilings=c)
+    in_dram = classify_with_roof(flops=5 * 64e6, bytes_=64e6, time_s=1e-2, calls=1, ceilings=c)
+    assert in_l3[0] == "compute-bound" and in_l3[2] == "compute"
+    assert in_dram[0] == "memory-bound" and in_dram[2] == "DRAM"
+    assert in_dram[1] == pytest.approx(64e6 / 10e9)
+
+
+def test_elementwise_op_from_cache_is_not_above_its_roof() -> None:
+    """Elementwise ops at 120-134% of the DRAM roof ran from cache: against the cache roof they are below 100%."""
+    from accelopt.measure.roofline import classify_with_roof
+
+    c = _cache_roofs()
+    bytes_ = 4e6  # fits L3
+    time_s = bytes_ / (1.3 * 10e9)  # 130% of DRAM's bandwidth
+    verdict, t_roof, roof = classify_with_roof(flops=1e6, bytes_=bytes_, time_s=time_s, calls=1, ceilings=c)
+    assert roof == "L3" and verdict == "memory-bound"
+    assert t_roof / time_s <= 1.0
+
+
+def test_cpu_cache_levels_sum_instances_among_usable_cpus(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from accelopt.measure.probe import cpu_cache_levels
+
+    for cpu in (0, 1):
+        rows = [(1, "Data", "48K", str(cpu)), (1, "Instruction", "32K", str(cpu)), (2, "Unified", "1024K", str(cpu)),
+                (3, "Unified", "32768K", "0-1")]
+        for i, (level, kind, size, shared) in enumerate(rows):
+            d = tmp_path / f"cpu{cpu}" / "cache" / f"index{i}"
+            d.mkdir(parents=True)
+            for name, value in (("level", level), ("type", kind), ("size", size), ("shared_cpu_list", shared)):
+                (d / name).write_text(f"{value}\n")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert cpu_cache_levels(tmp_path) == [(1, 2 * 48 * 1024), (2, 2 * 2**20), (3, 32 * 2**20)]

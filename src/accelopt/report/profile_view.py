@@ -14,7 +14,7 @@ from accelopt.report.console import make_console
 from accelopt.units import fmt_byte_per_s, fmt_bytes, fmt_flop_per_s, fmt_flops, fmt_joules, fmt_pct, fmt_seconds
 
 TOP_OPS = 12
-ROOFLINE_WIDTH = 118
+ROOFLINE_WIDTH = 126
 
 
 def _stats_row(label: str, s: Any, total: float | None = None) -> list[str]:
@@ -86,8 +86,8 @@ def roofline_table(r: Any, top: int = TOP_OPS) -> Table:
     # names fold instead, so a narrow terminal keeps every column
     t = Table(title=f"roofline, top {top} ops by {r.op_time_kind.replace('_', ' ')} per step",
               box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
-    for col in ("op", "time", "share", "calls", "FLOP/B", "FLOP/s", "B/s", "of roof", "bound"):
-        t.add_column(col, justify="left" if col in ("op", "bound") else "right",
+    for col in ("op", "time", "share", "calls", "FLOP/B", "FLOP/s", "B/s", "of roof", "bound", "roof"):
+        t.add_column(col, justify="left" if col in ("op", "bound", "roof") else "right",
                      no_wrap=col != "op", overflow="fold" if col == "op" else "ellipsis",
                      min_width=10 if col == "op" else None, max_width=30 if col == "op" else None)
     for row in r.roofline[:top]:
@@ -95,14 +95,18 @@ def roofline_table(r: Any, top: int = TOP_OPS) -> Table:
                   f"{row.calls_per_step:g}",
                   f"{row.intensity_flop_per_byte:.3g}" if row.intensity_flop_per_byte is not None else "-",
                   fmt_flop_per_s(row.attained_flop_per_s), fmt_byte_per_s(row.attained_byte_per_s),
-                  fmt_pct(row.efficiency), row.verdict)
+                  fmt_pct(row.efficiency), row.verdict, row.roof)
     vector = (f", non-matmul ops {fmt_flop_per_s(c.vector_peak_flop_per_s)} (fp32 vector)"
               if c.vector_peak_flop_per_s else "")
     c0 = (f"overhead-bound: aten calls x {fmt_seconds(r.call_overhead_s)} (measured cost of a trivial op "
           "call) >= half the op's time; " if r.call_overhead_s else "overhead-bound: ops doing no work; ")
+    caches = "".join(f", {k.name} {fmt_byte_per_s(k.bandwidth_byte_per_s)} (working set <= "
+                     f"{fmt_bytes(k.capacity_bytes, binary=True)})" for k in c.cache_roofs)
+    noisy = f"; noisy, may be low: {', '.join(c.noisy)}" if c.noisy else ""
     t.caption = (f"roofs: {fmt_flop_per_s(c.peak_flop_per_s)} ({c.dtype}){vector}, "
-                 f"{fmt_byte_per_s(c.memory_bandwidth_byte_per_s)}, ridge {c.ridge_flop_per_byte:.3g} FLOP/B — "
-                 f"{c.source}; {c0}shares of the profiled step {fmt_seconds(r.profiled_step_s)} "
+                 f"DRAM {fmt_byte_per_s(c.memory_bandwidth_byte_per_s)}{caches}, ridge "
+                 f"{c.ridge_flop_per_byte:.3g} FLOP/B (DRAM) — {c.source}{noisy}; roof: the one that decided the "
+                 f"verdict; {c0}shares of the profiled step {fmt_seconds(r.profiled_step_s)} "
                  "(with profiler overhead); FLOPs and bytes per op in --json")
     return t
 
@@ -140,7 +144,7 @@ def render(r: Any, console: Console | None = None) -> None:
     console.print(compute_table(r))
     console.print(memory_table(r))
     console.print(energy_table(r))
-    # nine numeric columns need ~118 characters; a narrower console (80 when piped to a file) would
+    # ten columns need ~126 characters; a narrower console (80 when piped to a file) would
     # squeeze the op names out entirely, so this table is printed at that width to the same stream
     wide = console if console.width >= ROOFLINE_WIDTH else make_console(width=ROOFLINE_WIDTH, file=console.file,
                                                                       force_terminal=console.is_terminal)
