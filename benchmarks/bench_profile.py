@@ -7,14 +7,18 @@ is the median over all plain steps; the reported figure is the median of profile
 medians; their ratio is printed, with the p10 ratio and the paired ratio (the median over rounds of
 reported / plain median of the block just before it).
 
-PASS when the step-interleaved ratio is within 3% of 1: the plain step and StepRunner.step (the
-very function profile_step's headline times, between synchronizes) alternate step by step on the
-same model, so both see the same machine load. On a shared 2-core VM, the load moves by 5-12%
-between blocks of steps a second apart (seen here: paired ratios from 0.88 to 1.11 on the same
-code, both directions), which says nothing about the harness; the interleaved ratio isolates
-"does measuring cost time" from "the machine got busier".
+PASS needs both:
+1. the step-interleaved ratio within 3% of 1: the plain step and StepRunner.step (the very function
+   profile_step's headline times, between synchronizes) alternate step by step on the same model, so
+   both see the same machine load; this isolates "does measuring cost time" from "the machine got busier";
+2. the reported median itself: the median over rounds of (profile_step's headline median / the plain
+   loop's median in the block just before it) within 5% of 1. Blocks a second apart see different load
+   on a shared VM (seen here: 0.88-1.11 on a busy 2-core machine), so a FAIL of this one alone on a busy
+   machine is the machine, and profile_step's own contention report says so (printed per model).
+Both loops run at the CLI's thread count (torch's default) unless --threads says otherwise.
 
     .venv/bin/python benchmarks/bench_profile.py [--steps 30] [--models mlp,gpt,bert,resnet] [--size tiny]
+        [--threads N] [--out PATH.json]
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from accelopt.workload import zoo
 from accelopt.workload.capture import capture_workload
 
 TOLERANCE = 0.03
-OUT = Path(__file__).resolve().parent / "results" / "profile_cpu.json"
+PAIRED_TOLERANCE = 0.05
 
 
 def make_plain_step(bundle: Any) -> Callable[[], None]:
@@ -103,6 +107,7 @@ def bench_one(name: str, size: str, steps: int, warmup: int, rounds: int) -> dic
     p10s: list[float] = []
     plain_p10s: list[float] = []
     paired: list[float] = []
+    contention: list[str] = []
     for _ in range(rounds):
         block = plain_loop(bundle, steps, warmup)
         plain += block
@@ -110,6 +115,7 @@ def bench_one(name: str, size: str, steps: int, warmup: int, rounds: int) -> dic
         r = profile_step(bundle, mode="train", device="cpu", steps=steps, warmup=warmup, workload=workload,
                          ceilings=roofs, breakdown_steps=3, profiler_steps=2)
         reported.append(r.step_time.median)
+        contention += [w for w in r.contention.warnings if w not in contention]
         p10s.append(r.step_time.p10)
         paired.append(r.step_time.median / statistics.median(block))  # adjacent blocks: load drift cancels
     plain_median = statistics.median(plain)
@@ -124,7 +130,10 @@ def bench_one(name: str, size: str, steps: int, warmup: int, rounds: int) -> dic
             "ratio_p10": statistics.median(p10s) / plain_p10, "paired_ratio": paired_ratio,
             "paired_ratios_per_round": paired, "interleaved_plain_median_s": inter_plain,
             "interleaved_runner_median_s": inter_runner, "interleaved_ratio": inter_runner / inter_plain,
-            "pass": abs(inter_runner / inter_plain - 1) <= TOLERANCE}
+            "pass_interleaved": abs(inter_runner / inter_plain - 1) <= TOLERANCE,
+            "pass_median": abs(paired_ratio - 1) <= PAIRED_TOLERANCE,
+            "pass": abs(inter_runner / inter_plain - 1) <= TOLERANCE and abs(paired_ratio - 1) <= PAIRED_TOLERANCE,
+            "contention_warnings": contention}
 
 
 def main() -> None:
@@ -133,8 +142,10 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--size", default="tiny")
     ap.add_argument("--rounds", type=int, default=12)
-    ap.add_argument("--threads", type=int, default=1,
-                    help="torch threads for both loops (0: torch's default; 1 is the least sensitive to other load)")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch threads for both loops (0: torch's default, as the CLI runs; 1 is the least "
+                         "sensitive to other load)")
+    ap.add_argument("--out", type=Path, default=None, help="also write the rows as JSON here")
     ap.add_argument("--models", default=",".join(zoo.list_models()))
     args = ap.parse_args()
     if args.threads > 0:
@@ -144,21 +155,26 @@ def main() -> None:
         row = bench_one(name, args.size, args.steps, args.warmup, args.rounds)
         rows.append(row)
         print(f"{row['model']:>14}: step-interleaved ratio (profiled step / plain step) "
-              f"{row['interleaved_ratio']:.4f} {'PASS' if row['pass'] else 'FAIL'} (within {TOLERANCE:.0%}); "
+              f"{row['interleaved_ratio']:.4f} {'PASS' if row['pass_interleaved'] else 'FAIL'} (within "
+              f"{TOLERANCE:.0%}); reported median / plain block before it {row['paired_ratio']:.4f} "
+              f"{'PASS' if row['pass_median'] else 'FAIL'} (within {PAIRED_TOLERANCE:.0%}); "
               f"blocks: reported {row['reported_median_s'] * 1e3:.3f} ms vs plain "
-              f"{row['plain_median_s'] * 1e3:.3f} ms "
-              f"= {row['ratio_reported_over_plain']:.4f} (p10 {row['ratio_p10']:.4f}, "
-              f"paired {row['paired_ratio']:.4f})",
+              f"{row['plain_median_s'] * 1e3:.3f} ms (p10 ratio {row['ratio_p10']:.4f})",
               flush=True)
+        for w in row["contention_warnings"]:
+            print(f"{'':>16}profile said: {w}")
     load = os.getloadavg()
     print(f"{sum(r['pass'] for r in rows)}/{len(rows)} PASS")
     print(f"load average {load[0]:.2f} on {os.cpu_count()} CPUs (other processes add noise to both figures)")
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({"benchmark": "profile step time vs plain loop", "device": "cpu",
-                               "torch": torch.__version__, "tolerance": TOLERANCE, "load_average_1min": load[0],
-                               "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rows": rows},
-                              indent=1))
-    print(f"written {OUT}")
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"benchmark": "profile step time vs plain loop", "device": "cpu",
+                                        "torch": torch.__version__, "tolerance": TOLERANCE,
+                                        "paired_tolerance": PAIRED_TOLERANCE, "threads": torch.get_num_threads(),
+                                        "load_average_1min": load[0],
+                                        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                        "rows": rows}, indent=1))
+        print(f"written {args.out}")
 
 
 if __name__ == "__main__":
