@@ -120,11 +120,14 @@ def register(app: typer.Typer) -> None:
             check_path(Path(html))  # before the run, not after
         spec = _catalog_spec(catalog_device, device)
         probed_spec = _probed_spec(probed)
+        progress = _progress()
+        progress(f"loading {model}")
         bundle = _load_bundle(model, size=size, batch_size=batch_size, seq_len=seq_len)
+        progress("capturing one step's ops (FLOPs and bytes per op)")
         workload = capture_for_profile(bundle, mode, dtype, device)
         result = profile_step(bundle, mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup, spec=spec,
                               probed_spec=probed_spec, trace_path=trace, workload=workload,
-                              allow_nonfinite=allow_nonfinite)
+                              allow_nonfinite=allow_nonfinite, on_pass=progress)
         diagnose(result, spec=spec, probed_spec=probed_spec)
         from accelopt.report.runs import finish_run
 
@@ -141,6 +144,21 @@ def register(app: typer.Typer) -> None:
         console = make_console()
         render(result, console)
         _write_outputs(result, workload, save_workload, console)
+
+
+def _progress() -> Any:
+    """Progress lines on stderr (never stdout, which may hold --json), each with the elapsed time."""
+    import time
+
+    from accelopt.report.console import make_console, plain
+
+    err = make_console(stderr=True)
+    t0 = time.perf_counter()
+
+    def say(text: str) -> None:
+        err.print(plain(f"[{time.perf_counter() - t0:5.1f} s] profile: {text}", "dim"))
+
+    return say
 
 
 def _check_outputs(trace: str | None, save_workload: str | None) -> None:

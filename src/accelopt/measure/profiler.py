@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -442,7 +442,8 @@ def check_args(*, mode: str, dtype: str, device: str, steps: int, warmup: int) -
 def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", device: str = "cpu", steps: int = 20,
                  warmup: int = 3, spec: Any = None, probed_spec: Any = None, trace_path: str | None = None,
                  workload: Any = None, breakdown_steps: int | None = None, profiler_steps: int | None = None,
-                 ceilings: Ceilings | None = None, allow_nonfinite: bool = False) -> ProfileResult:
+                 ceilings: Ceilings | None = None, allow_nonfinite: bool = False,
+                 on_pass: Callable[[str], None] | None = None) -> ProfileResult:
     """Measure `bundle`'s step on `device`; see the module docstring for the passes.
 
     spec / probed_spec: AcceleratorSpec from the catalog / from `accelopt probe` (either may be None).
@@ -450,11 +451,14 @@ def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", devic
     ceilings: roofline roofs; by default the probed spec, else the catalog spec, else quick_ceilings().
     allow_nonfinite: a non-finite loss, output or gradient is a MeasurementError unless this is set, in
         which case the run continues and the result says what was not finite.
+    on_pass: called with a short description as each pass starts (progress for the CLI).
     """
+    say = on_pass or (lambda text: None)
     check_args(mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup)
     if workload is None:
         workload = capture_for_profile(bundle, mode, dtype, device)
     runner = StepRunner(bundle, mode=mode, dtype=dtype, device=device)
+    say(f"warm-up: {max(warmup, 1)} step(s)")
     contention = ContentionReport()
     threads = _cpu_threads(device)
     watch = Watch()
@@ -463,24 +467,31 @@ def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", devic
     for _ in range(max(0, warmup - 1)):
         runner.step()
     nonfinite = _check_finite(runner, allow_nonfinite, grads=True, when="after the warm-up")
+    say(f"timing {steps} steps (headline, uninstrumented)")
     headline = time_fn(runner.step, warmup=0, repeats=steps, sync=runner.sync)
     watch.finish(contention, ["step time"], threads=threads)
     check_samples(contention, "step time", headline.samples)
     nonfinite = nonfinite or _check_finite(runner, allow_nonfinite, when="after the timed steps")
+    say("breakdown pass (synchronized at each phase)")
     breakdown = measure_breakdown(runner, breakdown_steps or max(3, min(steps, 10)))
     saved = SavedTensorMeter(exclude=runner.model.parameters()) if runner.train else None
     live = None if runner.train else LiveTensorMeter(exclude=[*runner.model.parameters(), *runner.model.buffers()])
+    say("memory pass")
     memory = measure_memory(model=runner.model, optimizer=runner.optimizer,
                             step=lambda: runner.step(saved=saved, live=live), device=device, train=runner.train,
                             saved=saved, live=live)
     pdt = peak_dtype_for(dtype, device)
+    if ceilings is None and probed_spec is None and spec is None:
+        say("measuring roofs in process (matmul, cache and DRAM copies)")
     roofs = ceilings or _pick_ceilings(probed_spec, spec, pdt, device)
+    say("roofline pass (torch.profiler)")
     known = {op_key(o.name) for o in workload.ops}
     times = profile_op_times(runner.step, runner.sync, profiler_steps or max(2, min(steps, 5)), device, known,
                              trace_path)
     roofs = lift_ceilings(workload, times, roofs)
     rows = roofline_rows(workload, times, roofs)
     check_passes(contention, headline.median, sum(b.median for b in breakdown.values()), times.wall_per_step_s)
+    say("energy pass")
     energy = measure_energy(runner, step_time_s=headline.median, batch_size=bundle.batch_size,
                             spec=spec if spec is not None else probed_spec)
     flops = float(workload.total_flops())
