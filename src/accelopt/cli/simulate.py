@@ -193,6 +193,19 @@ _UNLIMITED_HELP = ("take the DRAM bandwidth as unlimited, like SCALE-Sim's CALC 
 _HF_HELP = "Hugging Face model directory (or config.json): random weights, one inference forward pass"
 
 
+def _sweep_with_progress(designs: Any, layers: Any, convention: str, run_sweep: Any) -> Any:
+    """The sweep with a progress bar on stderr (stdout keeps the table or the --json document)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from accelopt.report.console import make_console
+
+    bar = Progress(TextColumn("simulate sweep"), BarColumn(), TextColumn("{task.completed}/{task.total} designs"),
+                   TimeElapsedColumn(), TimeRemainingColumn(), console=make_console(stderr=True), transient=True)
+    with bar:
+        task = bar.add_task("sweep", total=len(designs))
+        return run_sweep(designs, layers, convention, on_point=lambda done, total: bar.update(task, completed=done))
+
+
 def register(app: typer.Typer) -> None:
     sim = typer.Typer(help="A custom systolic-array accelerator (ASIC/FPGA/TPU-like), layer by layer; sweeps.",
                       no_args_is_help=True)
@@ -311,7 +324,7 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--dataflow {dataflow!r} names no dataflow", "write e.g. --dataflow os,ws,is")
         designs = grid(base, units.parse_int_range(rows, "--rows"), units.parse_int_range(cols, "--cols"),
                        [s * 1024 for s in units.parse_int_range(sram_kib, "--sram-kib")], bws, dataflows)
-        points = run_sweep(designs, layers, convention)
+        points = _sweep_with_progress(designs, layers, convention, run_sweep)
         front = pareto_front(points)
         from accelopt.report.runs import finish_run
 

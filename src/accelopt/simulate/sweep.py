@@ -5,7 +5,7 @@ design provisions (a cost too). Lower is better in all five."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,15 +64,19 @@ def grid(base: Design, rows: Sequence[int], cols: Sequence[int], sram_bytes: Seq
     return out
 
 
-def run_sweep(designs: Sequence[Design], layers: Sequence[Layer], convention: str = "paper") -> list[SweepPoint]:
+def run_sweep(designs: Sequence[Design], layers: Sequence[Layer], convention: str = "paper",
+              on_point: Callable[[int, int], None] | None = None) -> list[SweepPoint]:
+    """Every design on `layers`; `on_point(done, total)` after each (progress for the CLI)."""
     arr = layer_arrays(layers)
     names, kinds = [x.name for x in layers], [x.kind for x in layers]
     pts = []
-    for d in designs:
+    for i, d in enumerate(designs, 1):
         r = simulate(d, arr, convention, names, kinds)
         t = r.totals()
         pts.append(SweepPoint(design=d, latency_s=r.latency_s, energy_j=r.energy_j, utilization=t["utilization"],
                               tops_per_w=t["tops_per_w"]))
+        if on_point is not None:
+            on_point(i, len(designs))
     return pts
 
 
