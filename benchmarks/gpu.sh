@@ -16,6 +16,14 @@ export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONUNBUFFERED=1
 export ACCELOPT_RESULTS_DIR="$DEST"   # gpu_*.py scripts may write their own files here
 BUDGET_S="${BUDGET_S:-450}"
+# Optional pure-Python/abi3 wheels the GPU machine lacks (torchao, nvidia-ml-py, torch-pruning for
+# gpu_optimize.py), fetched beforehand with `pip download --no-deps -d .gpu-wheels NAME` and carried along:
+# installed offline into a private folder, never over the machine's torch.
+WHEELS="${WHEELS_DIR:-.gpu-wheels}"
+if compgen -G "$WHEELS/*.whl" > /dev/null; then
+  "${PYTHON:-python3}" -m pip install -q --no-deps --no-index --target /tmp/accelopt-wheels "$WHEELS"/*.whl \
+    && export PYTHONPATH="$PYTHONPATH:/tmp/accelopt-wheels"
+fi
 START=$(date +%s)
 SUMMARY="$DEST/gpu_summary.txt"
 : > "$SUMMARY"

@@ -1,0 +1,111 @@
+"""The GPU-only compression and power techniques, for real, on a lent NVIDIA GPU (run by benchmarks/gpu.sh).
+
+Model: a Linear-heavy MLP (4 x Linear 4096 -> 4096, ReLU; batch 256, bf16 baseline): big enough for int4/fp8/2:4
+kernels to matter. For each of int8-dynamic, int4-weight-only, float8-dynamic and sparse-2-4: latency against the
+bf16 eager baseline, A/B interleaved (bench_quantize.interleave), with the largest output difference relative to
+the baseline's largest output, and size on disk where measured. Then power-limit: a sweep of 4 limits on a
+training step, 10% slowdown allowed (needs root: otherwise it prints why it does not apply).
+Each technique that does not apply says why; one that fails prints its error and the others go on. Writes
+compress_gpu.json to $ACCELOPT_RESULTS_DIR (else benchmarks/results/).
+
+    PYTHONPATH=src python3 benchmarks/gpu_compress.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import torch
+from bench_quantize import interleave, summary
+from torch import nn
+
+from accelopt.optimize.base import Target, get_technique
+from accelopt.workload.userfile import ModelBundle
+
+DIM, BATCH, LAYERS = 4096, 256, 4
+
+
+def bundle() -> ModelBundle:
+    torch.manual_seed(0)
+    layers: list[nn.Module] = []
+    for _ in range(LAYERS):
+        layers += [nn.Linear(DIM, DIM), nn.ReLU()]
+    model = nn.Sequential(*layers, nn.Linear(DIM, 16)).to(torch.bfloat16)
+    x = torch.randn(BATCH, DIM, dtype=torch.bfloat16)
+    y = torch.randint(0, 16, (BATCH,))
+    return ModelBundle(name="mlp4096", model=model, batches=lambda: iter([(x, y)]),
+                       loss_fn=nn.functional.cross_entropy, batch_size=BATCH)
+
+
+def main() -> None:
+    if not torch.cuda.is_available():
+        print("no CUDA GPU: nothing to run")
+        return
+    b = bundle()
+    device = "cuda"
+    print(f"{torch.cuda.get_device_name()} cc {torch.cuda.get_device_capability()}; torch {torch.__version__}")
+    target = Target(mode="inference", device=device, dtype="bf16", budget_s=120)
+    base = b.model.to(device).eval()
+    x = next(b.batches())[0].to(device)
+    with torch.inference_mode():
+        ref = base(x).float()
+    forwards: dict[str, Any] = {"bf16-eager": base}
+    results: dict[str, Any] = {}
+    for name in ("int8-dynamic", "int4-weight-only", "float8-dynamic", "sparse-2-4"):
+        tech = get_technique(name)
+        why = tech.not_applicable(b, target)
+        if why:
+            print(f"{name}: does not apply: {why}")
+            results[name] = {"not_applicable": why}
+            continue
+        try:
+            v = tech.apply(b, target, {})
+            with torch.inference_mode():
+                out = v.forward(x).float()
+            err = float((out - ref).abs().max() / ref.abs().max())
+            forwards[name] = v.forward
+            results[name] = {"size_bytes": v.size_bytes, "max_rel_output_diff": err, "notes": v.notes}
+        except Exception as e:  # keep going: one failing technique must not hide the others
+            traceback.print_exc()
+            results[name] = {"error": f"{type(e).__name__}: {e}"}
+
+    def call(fwd: Any) -> Any:
+        def run() -> Any:
+            with torch.inference_mode():
+                fwd(x)
+            torch.cuda.synchronize()
+        return run
+
+    stats = summary(interleave({n: call(f) for n, f in forwards.items()}, rounds=20, reps=10), "bf16-eager")
+    for n, s in stats.items():
+        results.setdefault(n, {}).update(s)
+        extra = results[n].get("max_rel_output_diff")
+        print(f"{n:<18} {s['median_s'] * 1e3:8.3f} ms  {s['speedup_median']:.2f}x (p10 {s['speedup_p10']:.2f}x)"
+              + (f"  max output diff {extra:.2%} of max" if extra is not None else ""))
+    power_target = Target(mode="train", device=device, dtype="bf16", budget_s=120)
+    tech = get_technique("power-limit")
+    why = tech.not_applicable(b, power_target)
+    if why:
+        print(f"power-limit: does not apply: {why}")
+        results["power-limit"] = {"not_applicable": why}
+    else:
+        try:
+            v = tech.apply(b, power_target, {"count": 4, "steps_per_limit": 20, "max_slowdown": 0.10})
+            print("power-limit:\n  " + "\n  ".join(v.notes))
+            results["power-limit"] = {"params": v.params}
+        except Exception as e:
+            traceback.print_exc()
+            results["power-limit"] = {"error": f"{type(e).__name__}: {e}"}
+    dest = Path(os.environ.get("ACCELOPT_RESULTS_DIR", Path(__file__).resolve().parent / "results"))
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "compress_gpu.json").write_text(json.dumps(results, indent=1, default=str))
+    print(f"written {dest / 'compress_gpu.json'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

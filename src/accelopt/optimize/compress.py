@@ -1,0 +1,212 @@
+"""Building blocks of the compression techniques (quantization, pruning, distillation): a copy of the model
+on the target device, its size as a file, its parameter and FLOP counts, a bounded fine-tune loop on the
+bundle's batches, and held-out quality.
+
+No technique is registered here.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from accelopt.errors import InputError
+from accelopt.optimize.base import Target, Variant
+from accelopt.workload.userfile import ModelBundle, as_tuple
+
+__all__ = ["TrainRun", "batch_stream", "copy_model", "evaluate", "forward_flops", "model_variant", "option",
+           "param_count", "state_dict_bytes", "state_dict_saver", "to_device", "train_for", "train_step_for"]
+
+
+def copy_model(bundle: ModelBundle, target: Target, *, fp32: bool = False) -> Any:
+    """A deep copy of the bundle's model on the target device (eval mode); fp32 weights when `fp32`."""
+    model = copy.deepcopy(bundle.model).to(target.device)
+    if fp32:
+        model = model.float()
+    return model.eval()
+
+
+def to_device(obj: Any, device: str) -> Any:
+    """Tensors (or tuples/lists of them) moved to `device`; anything else unchanged."""
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(to_device(o, device) for o in obj)
+    return obj.to(device) if hasattr(obj, "to") else obj
+
+
+def option(options: dict[str, Any], name: str, default: Any, kind: type, *, lo: float | None = None,
+           hi: float | None = None) -> Any:
+    """A technique option from the recipe, type- and range-checked (a bad one is an InputError naming it)."""
+    value = options.get(name, default)
+    ok = isinstance(value, kind) and not isinstance(value, bool) if kind is not bool else isinstance(value, bool)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True
+    if ok and lo is not None and value < lo:
+        ok = False
+    if ok and hi is not None and value > hi:
+        ok = False
+    if not ok:
+        bounds = f" in [{lo}, {hi}]" if lo is not None or hi is not None else ""
+        raise InputError(f"option {name} = {value!r} is not a {kind.__name__}{bounds}",
+                         f"give {name} as a {kind.__name__}{bounds} (default {default!r})")
+    return value
+
+
+def state_dict_bytes(model: Any) -> int:
+    """Bytes of torch.save(model.state_dict()): the model's size as a file."""
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(model.state_dict(), buf)
+    return buf.tell()
+
+
+def state_dict_saver(model: Any, technique: str) -> Callable[[Path], Path]:
+    def save(folder: Path) -> Path:
+        import torch
+
+        path = Path(folder) / f"model-{technique}.pt"
+        torch.save(model.state_dict(), path)
+        return path
+
+    return save
+
+
+def param_count(model: Any) -> int:
+    return sum(int(p.numel()) for p in model.parameters())
+
+
+def forward_flops(model: Any, inputs: tuple[Any, ...]) -> int:
+    """FLOPs of one forward pass on `inputs`, counted by torch.utils.flop_counter.FlopCounterMode
+    (2 FLOPs per multiply-accumulate of matmuls, convolutions and attention)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        model(*inputs)
+    return int(counter.get_total_flops())
+
+
+def batch_stream(bundle: ModelBundle, device: str) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """The bundle's training batches on `device`, restarting the iterator when it runs out (endless)."""
+    for _ in itertools.count():
+        empty = True
+        for inputs, targets in bundle.batches():
+            empty = False
+            yield to_device(as_tuple(inputs), device), to_device(targets, device)
+        if empty:
+            raise InputError(f"model {bundle.name!r}: batches() yielded nothing",
+                             "make batches() return an iterator with at least one (inputs, targets)")
+
+
+def _adamw(params: Any) -> Any:
+    import torch
+
+    return torch.optim.AdamW(params, lr=1e-4)
+
+
+def train_step_for(model: Any, bundle: ModelBundle, *, optimizer: Any = None,
+                   loss: Callable[[Any, Any, tuple[Any, ...]], Any] | None = None) -> Callable[[Any, Any], Any]:
+    """One whole training step (zero_grad(set_to_none=True), forward, loss, backward, optimizer step) with the
+    bundle's optimizer (AdamW lr 1e-4 when it has none). `loss(outputs, targets, inputs)` replaces
+    bundle.loss_fn (distillation adds the teacher's soft targets)."""
+    opt = optimizer if optimizer is not None else (bundle.make_optimizer or _adamw)(model.parameters())
+
+    def step(inputs: Any, targets: Any) -> Any:
+        inputs = as_tuple(inputs)
+        opt.zero_grad(set_to_none=True)
+        out = model(*inputs)
+        value = loss(out, targets, inputs) if loss is not None else bundle.loss_fn(out, targets)
+        value.backward()
+        opt.step()
+        return value.detach()
+
+    return step
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainRun:
+    """What a bounded training loop did."""
+
+    steps: int
+    time_s: float
+    stopped_by_budget: bool
+    final_loss: float
+
+
+def train_for(model: Any, bundle: ModelBundle, target: Target, *, max_steps: int, budget_s: float,
+              step: Callable[[Any, Any], Any] | None = None) -> TrainRun:
+    """Train `model` (train mode) on the bundle's batches for `max_steps` steps or `budget_s` seconds,
+    whichever comes first; back in eval mode afterwards."""
+    step = step or train_step_for(model, bundle)
+    model.train()
+    t0 = time.perf_counter()
+    done, last = 0, float("nan")
+    by_budget = False
+    for inputs, targets in batch_stream(bundle, target.device):
+        if done >= max_steps:
+            break
+        if time.perf_counter() - t0 >= budget_s:
+            by_budget = True
+            break
+        last = float(step(inputs, targets))
+        done += 1
+    model.eval()
+    return TrainRun(steps=done, time_s=time.perf_counter() - t0, stopped_by_budget=by_budget, final_loss=last)
+
+
+def evaluate(forward: Callable[..., Any], bundle: ModelBundle, device: str) -> float | None:
+    """The bundle's metric over its held-out batches for `forward(*inputs)`; None without eval_batches.
+
+    accuracy: fraction of argmax(last dim) == targets; loss: mean loss_fn weighted by target count; a callable
+    metric: its value weighted by batch size (the ModelBundle contract)."""
+    import torch
+
+    if bundle.eval_batches is None:
+        return None
+    total = weight = 0.0
+    with torch.inference_mode():
+        for inputs, targets in bundle.eval_batches():
+            out = forward(*to_device(as_tuple(inputs), device))
+            targets = to_device(targets, device)
+            if bundle.metric == "accuracy":
+                total += float((out.argmax(-1) == targets).sum())
+                weight += float(targets.numel())
+            elif bundle.metric == "loss":
+                n = float(targets.numel())
+                total += float(bundle.loss_fn(out, targets)) * n
+                weight += n
+            else:
+                n = float(len(targets))
+                total += float(bundle.metric(out, targets)) * n  # type: ignore[operator]
+                weight += n
+    return total / weight if weight else None
+
+
+def model_variant(technique: str, model: Any, bundle: ModelBundle, target: Target, **kw: Any) -> Variant:
+    """A Variant whose forward is `model` itself, with the standard train step in train mode and a state-dict
+    saver and size unless given."""
+    train_step = train_step_for(model, bundle) if target.mode == "train" else None
+    if train_step is not None:
+        model.train()
+    kw.setdefault("save", state_dict_saver(model, technique))
+    kw.setdefault("size_bytes", state_dict_bytes(model))
+    return Variant(technique=technique, model=model, forward=model, train_step=train_step, **kw)
+
+
+def linear_count(model: Any) -> int:
+    from torch import nn
+
+    return sum(1 for m in model.modules() if isinstance(m, nn.Linear))
+
+
+def conv_count(model: Any) -> int:
+    from torch import nn
+
+    return sum(1 for m in model.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)))

@@ -1,0 +1,214 @@
+"""Knowledge distillation: train a smaller student on the teacher's soft targets, and measure what the soft
+targets themselves bought by training the same student on labels alone.
+
+Loss (Hinton, Vinyals, Dean 2015, "Distilling the Knowledge in a Neural Network", arXiv:1503.02531, sec. 2):
+    L = alpha * T^2 * KL(softmax(z_teacher / T) || softmax(z_student / T)) + (1 - alpha) * loss_fn(z_student, y)
+T (temperature) softens both distributions; the T^2 factor keeps the soft term's gradients on the scale of the
+hard term's as T changes (sec. 2). The hard term is the bundle's own loss_fn, so any model whose outputs are
+logits over the last dimension (classifiers, language models) distils.
+
+The student: `bundle.meta["student"]`, a zero-argument callable returning a fresh (untrained) nn.Module, when the
+user gives one (the way to get a depth-reduced student); otherwise a width-reduced copy of the teacher derived
+generically: torch-pruning removes (1 - width) of every prunable group's channels/neurons (see pruning.py), and
+every parameter is re-initialized (reset_parameters), so the student learns from scratch.
+
+Both students start from the same initial weights, see the same batches in the same order, for the same number
+of steps, with the same optimizer (AdamW, option lr, default 1e-3); the distilled one is the Variant, the
+label-only one's quality is in its notes and params.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from accelopt.errors import InputError, UnsupportedError
+from accelopt.optimize.base import Target, Technique, Variant, register
+from accelopt.optimize.compress import (
+    TrainRun,
+    copy_model,
+    evaluate,
+    forward_flops,
+    model_variant,
+    option,
+    param_count,
+    to_device,
+    train_for,
+    train_step_for,
+)
+from accelopt.workload.userfile import ModelBundle
+
+__all__ = ["DEFAULT_LR", "Distill", "DistillResult", "kd_loss", "make_student", "reinitialize"]
+
+DEFAULT_LR = 1e-3
+"""Students train from scratch: AdamW at Adam's default step size (Kingma & Ba 2015, "Adam", Algorithm 1)."""
+
+
+def kd_loss(student_logits: Any, teacher_logits: Any, hard_loss: Any, temperature: float, alpha: float) -> Any:
+    """Hinton et al. 2015, sec. 2: alpha * T^2 * KL(p_teacher^T || p_student^T) + (1 - alpha) * hard_loss.
+    Logits (..., C): every leading position (batch, sequence) is one distribution; KL averaged over them."""
+    import torch.nn.functional as F
+
+    c = student_logits.shape[-1]
+    s = F.log_softmax(student_logits.reshape(-1, c).float() / temperature, dim=-1)
+    t = F.log_softmax(teacher_logits.reshape(-1, c).float() / temperature, dim=-1)
+    soft = F.kl_div(s, t, log_target=True, reduction="batchmean") * temperature ** 2
+    return alpha * soft + (1 - alpha) * hard_loss
+
+
+def reinitialize(model: Any, seed: int) -> Any:
+    """Every submodule with reset_parameters() re-initialized from `seed` (PyTorch's default inits)."""
+    import torch
+
+    torch.manual_seed(seed)
+    for m in model.modules():
+        reset = getattr(m, "reset_parameters", None)
+        if callable(reset):
+            reset()
+    return model
+
+
+def make_student(bundle: ModelBundle, target: Target, width: float, seed: int) -> tuple[Any, str]:
+    """(fresh student on the target device, how it was made)."""
+    factory = bundle.meta.get("student")
+    if factory is not None:
+        if not callable(factory):
+            raise InputError(f"ModelBundle.meta['student'] is a {type(factory).__name__}",
+                             "set meta['student'] to a zero-argument function returning a fresh nn.Module")
+        import torch
+
+        torch.manual_seed(seed)
+        student = factory()
+        if not isinstance(student, torch.nn.Module):
+            raise InputError(f"meta['student']() returned a {type(student).__name__}, not an nn.Module",
+                             "return the student module from meta['student']")
+        return student.to(target.device), "the bundle's meta['student'] factory"
+    from accelopt.optimize.pruning import prune_structured
+
+    student = copy_model(bundle, target)
+    inputs = to_device(bundle.first_batch()[0], target.device)
+    prune_structured(student, inputs, 1.0 - width)
+    return reinitialize(student, seed), (f"the teacher with {width:.0%} of each prunable group's channels kept "
+                                         "(torch-pruning), re-initialized")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DistillResult:
+    """Quality of teacher and students on the held-out batches (the bundle's metric; None without them)."""
+
+    metric: str
+    teacher_quality: float | None
+    distilled_quality: float | None
+    label_only_quality: float | None
+    steps: int
+    teacher_params: int
+    student_params: int
+    teacher_forward_flops: int
+    student_forward_flops: int
+    distill_time_s: float
+    label_only_time_s: float
+
+
+def _optimizer(model: Any, lr: float) -> Any:
+    """AdamW at `lr` for a student trained from scratch: the bundle's own optimizer is usually set for fine-tuning
+    (the built-in examples: lr 1e-4, too slow to train a fresh student in a few hundred steps)."""
+    import torch
+
+    return torch.optim.AdamW(model.parameters(), lr=lr)
+
+
+def _distill_step(student: Any, teacher: Any, bundle: ModelBundle, temperature: float, alpha: float,
+                  lr: float) -> Callable[[Any, Any], Any]:
+    import torch
+
+    def loss(out: Any, targets: Any, inputs: tuple[Any, ...]) -> Any:
+        with torch.no_grad():
+            t_out = teacher(*inputs)
+        return kd_loss(out, t_out, bundle.loss_fn(out, targets), temperature, alpha)
+
+    return train_step_for(student, bundle, optimizer=_optimizer(student, lr), loss=loss)
+
+
+@register
+class Distill(Technique):
+    name = "distill"
+    family = "distillation"
+    modes = ("train", "inference")
+    changes = ("replaces the model with a smaller student trained on the teacher's soft targets (Hinton et al. "
+               "2015) for a step budget")
+    risks = "a quality gap to the teacher that grows as the student shrinks or the budget is short"
+    composable = True
+
+    def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
+        why = super().not_applicable(bundle, target)
+        if why:
+            return why
+        if bundle.meta.get("student") is None:
+            try:
+                from accelopt.optimize.pruning import _import_tp
+
+                _import_tp()
+            except UnsupportedError as e:
+                return (f"deriving a student needs torch-pruning ({e.problem}) — {e.fix}, or give "
+                        "meta['student'] in the bundle")
+        if bundle.eval_batches is None:
+            return ("without eval_batches the student's quality gap cannot be measured — add held-out "
+                    "eval_batches to the ModelBundle")
+        return None
+
+    def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
+        width = option(options, "width", 0.5, float, lo=0.05, hi=0.95)
+        steps = option(options, "steps", 300, int, lo=1, hi=10_000_000)
+        temperature = option(options, "temperature", 4.0, float, lo=0.1, hi=100.0)
+        alpha = option(options, "alpha", 0.9, float, lo=0.0, hi=1.0)
+        seed = option(options, "seed", 0, int, lo=0)
+        lr = option(options, "lr", DEFAULT_LR, float, lo=1e-8, hi=10.0)
+        t0 = time.perf_counter()
+        teacher = copy_model(bundle, target)
+        student, how = make_student(bundle, target, width, seed)
+        label_only = copy.deepcopy(student)  # same initial weights
+        # distilled student first, within half the budget; the label-only one then runs the same step count
+        kd_run = train_for(student, bundle, target, max_steps=steps, budget_s=target.budget_s / 2,
+                           step=_distill_step(student, teacher, bundle, temperature, alpha, lr))
+        lab_run = train_for(label_only, bundle, target, max_steps=kd_run.steps, budget_s=float("inf"),
+                            step=train_step_for(label_only, bundle, optimizer=_optimizer(label_only, lr)))
+        result = self._result(bundle, target, teacher, student, label_only, kd_run, lab_run)
+        notes = _notes(result, how, temperature, alpha, kd_run)
+        notes.append(f"optimizer: AdamW lr {lr:g} for both students"
+                     + (" (default: Adam's step size of Kingma & Ba 2015, Algorithm 1)" if "lr" not in options else ""))
+        params = {"width": width, "steps": kd_run.steps, "temperature": temperature, "alpha": alpha, "seed": seed,
+                  "lr": lr,
+                  **{k: v for k, v in asdict(result).items() if k != "steps"}}
+        return model_variant(self.name, student, bundle, target, setup_s=time.perf_counter() - t0, params=params,
+                             notes=notes)
+
+    @staticmethod
+    def _result(bundle: ModelBundle, target: Target, teacher: Any, student: Any, label_only: Any, kd_run: TrainRun,
+                lab_run: TrainRun) -> DistillResult:
+        inputs = to_device(bundle.first_batch()[0], target.device)
+        return DistillResult(
+            metric=bundle.metric_name, teacher_quality=evaluate(teacher, bundle, target.device),
+            distilled_quality=evaluate(student, bundle, target.device),
+            label_only_quality=evaluate(label_only, bundle, target.device), steps=kd_run.steps,
+            teacher_params=param_count(teacher), student_params=param_count(student),
+            teacher_forward_flops=forward_flops(teacher, inputs), student_forward_flops=forward_flops(student, inputs),
+            distill_time_s=kd_run.time_s, label_only_time_s=lab_run.time_s)
+
+
+def _q(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.4g}"
+
+
+def _notes(r: DistillResult, how: str, temperature: float, alpha: float, kd_run: TrainRun) -> list[str]:
+    notes = [f"student: {how}; {r.student_params:,} parameters vs the teacher's {r.teacher_params:,}; forward "
+             f"FLOPs {r.student_forward_flops:,} vs {r.teacher_forward_flops:,} (FlopCounterMode, first batch)",
+             f"held-out {r.metric}: teacher {_q(r.teacher_quality)}, distilled student {_q(r.distilled_quality)}, "
+             f"same student on labels alone {_q(r.label_only_quality)} (same init, batches and {r.steps} steps)",
+             f"KD loss of Hinton et al. 2015 (arXiv:1503.02531): T = {temperature:g}, alpha = {alpha:g}; "
+             f"{r.distill_time_s:.1f} s distilling, {r.label_only_time_s:.1f} s on labels"]
+    if kd_run.stopped_by_budget:
+        notes.append(f"distillation stopped by half the time budget after {kd_run.steps} steps")
+    return notes

@@ -1,0 +1,389 @@
+"""Pruning: remove weights, then (optionally) fine-tune briefly to recover quality.
+
+- prune-structured: the torch-pruning library (Fang et al., "DepGraph: Towards Any Structural Pruning", CVPR
+  2023) builds the dependency graph of the model, and removes whole output channels of convolutions and
+  neurons of hidden Linear layers, with every layer coupled to them (the next layer's inputs, norms,
+  residual partners), ranked by the L2 norm of their weights. The model really shrinks: fewer parameters,
+  fewer FLOPs (counted with torch.utils.flop_counter.FlopCounterMode), so dense kernels run faster. Then a
+  short fine-tune on the bundle's batches within the time budget.
+  Never pruned: the output layer (the model's output width), embeddings, and any group whose trial removal
+  breaks the forward pass (e.g. a fused q/k/v projection split by a fixed head size: pruning it would need
+  the attention code to change too); those are listed in the notes. nn.MultiheadAttention heads are handled
+  by torch-pruning itself (whole head dimensions).
+- prune-unstructured: global magnitude pruning (torch.nn.utils.prune.global_unstructured, L1) of
+  Linear/Conv weights to a target sparsity, then the masks made permanent. Reported honestly: the sparsity
+  reached, the file size (dense: unchanged; zeros compress, the compressed size is in the notes), and that
+  dense kernels do not get faster: the same FLOPs run on zeros.
+- sparse-2-4: 2:4 semi-structured sparsity (two of every four consecutive weights along the input dimension
+  zeroed, by magnitude) stored with torch.sparse.to_sparse_semi_structured, run by cuSPARSELt/CUTLASS sparse
+  tensor cores; needs a CUDA GPU of compute capability 8.0+ and fp16/bf16 weights (Mishra et al. 2021,
+  "Accelerating Sparse Deep Neural Networks", arXiv:2104.08378).
+"""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import io
+import time
+import warnings
+from typing import Any
+
+from accelopt.errors import UnsupportedError
+from accelopt.optimize.base import Target, Technique, Variant, register
+from accelopt.optimize.compress import (
+    copy_model,
+    evaluate,
+    forward_flops,
+    model_variant,
+    option,
+    param_count,
+    state_dict_bytes,
+    state_dict_saver,
+    to_device,
+    train_for,
+)
+from accelopt.workload.userfile import ModelBundle, as_tuple
+
+__all__ = [
+    "SemiStructured24",
+    "StructuredPrune",
+    "UnstructuredPrune",
+    "mask_2_4",
+    "prune_structured",
+    "weight_sparsity",
+]
+
+
+def _import_tp() -> Any:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import torch_pruning as tp
+    except ImportError as e:
+        raise UnsupportedError(f"torch-pruning cannot be imported ({e})", "pip install torch-pruning") from e
+    return tp
+
+
+def _output_width(model: Any, inputs: tuple[Any, ...]) -> int | None:
+    import torch
+
+    with torch.no_grad():
+        out = model(*inputs)
+    return int(out.shape[-1]) if hasattr(out, "shape") and out.dim() > 0 else None
+
+
+def _never_pruned(model: Any, out_width: int | None) -> list[Any]:
+    """Embeddings and layers producing the model's output width (the classifier / vocabulary head)."""
+    from torch import nn
+
+    def output_like(m: Any) -> bool:
+        if isinstance(m, nn.Linear):
+            return bool(m.out_features == out_width)
+        return isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and m.out_channels == out_width
+
+    return [m for m in model.modules() if isinstance(m, nn.Embedding) or output_like(m)]
+
+
+def _root_types() -> list[Any]:
+    from torch import nn
+
+    return [nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear, nn.MultiheadAttention]
+
+
+def _heads(model: Any) -> dict[Any, int]:
+    from torch import nn
+
+    return {m: m.num_heads for m in model.modules() if isinstance(m, nn.MultiheadAttention)}
+
+
+def _breaking_roots(model: Any, inputs: tuple[Any, ...], ignored: list[Any], ratio: float) -> list[str]:
+    """Names of the group roots whose removal (of `ratio` of their channels, alone) breaks the forward pass:
+    found by trying each group on a throwaway copy."""
+    tp = _import_tp()
+    names = {id(m): n for n, m in model.named_modules()}
+    probe = copy.deepcopy(model)
+    dg = tp.DependencyGraph().build_dependency(probe, example_inputs=inputs)
+    probe_ignored = [dict(probe.named_modules())[names[id(m)]] for m in ignored]
+    roots = [g[0][0].target.module for g in dg.get_all_groups(ignored_layers=probe_ignored,
+                                                              root_module_types=_root_types())]
+    probe_names = {id(m): n for n, m in probe.named_modules()}
+    root_names = [probe_names[id(r)] for r in roots]
+    bad: list[str] = []
+    for name in root_names:
+        trial = copy.deepcopy(model)
+        tdg = tp.DependencyGraph().build_dependency(trial, example_inputs=inputs)
+        layer = dict(trial.named_modules())[name]
+        pruner = tdg.get_pruner_of_module(layer)
+        n_out = pruner.get_out_channels(layer)
+        k = max(1, int(n_out * ratio))
+        group = tdg.get_pruning_group(layer, pruner.prune_out_channels, idxs=list(range(k)))
+        try:
+            group.prune()
+            _output_width(trial, inputs)
+        except Exception:
+            bad.append(name)
+    return bad
+
+
+def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round_to: int | None = None
+                     ) -> tuple[Any, list[str], list[str]]:
+    """Prune `ratio` of the channels/neurons of every prunable group of `model` in place (torch-pruning,
+    L2-magnitude importance). Returns (model, names kept whole because pruning them breaks the forward,
+    names of never-pruned layers)."""
+    tp = _import_tp()
+    out_width = _output_width(model, inputs)
+    keep = _never_pruned(model, out_width)
+    bad = _breaking_roots(model, inputs, keep, ratio)
+    modules = dict(model.named_modules())
+    ignored = keep + [modules[n] for n in bad]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pruner = tp.pruner.MetaPruner(model, inputs, importance=tp.importance.MagnitudeImportance(p=2),
+                                      pruning_ratio=ratio, ignored_layers=ignored, round_to=round_to,
+                                      num_heads=_heads(model), root_module_types=_root_types())
+        pruner.step()
+    for m, heads in _heads(model).items():  # torch-pruning's documented follow-up for MHA
+        m.num_heads = heads
+        m.head_dim = m.embed_dim // heads
+    if _output_width(model, inputs) != out_width:
+        raise UnsupportedError("structured pruning changed the model's output width",
+                               "report this model to accelopt; skip prune-structured meanwhile")
+    names = {id(m): n for n, m in model.named_modules()}
+    return model, bad, [names.get(id(m), "?") for m in keep]
+
+
+@register
+class StructuredPrune(Technique):
+    name = "prune-structured"
+    family = "pruning"
+    modes = ("train", "inference")
+    changes = ("removes a fraction of conv channels and hidden neurons (torch-pruning, dependency-graph aware), "
+               "then fine-tunes briefly")
+    risks = "quality loss that the short fine-tune may not recover; a smaller model to retrain later"
+    composable = True
+
+    def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
+        why = super().not_applicable(bundle, target)
+        if why:
+            return why
+        try:
+            _import_tp()
+        except UnsupportedError as e:
+            return f"{e.problem} — {e.fix}"
+        return None
+
+    def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
+        ratio = option(options, "ratio", 0.5, float, lo=0.05, hi=0.95)
+        max_steps = option(options, "finetune_steps", 200, int, lo=0, hi=1_000_000)
+        t0 = time.perf_counter()
+        model = copy_model(bundle, target)
+        inputs = to_device(bundle.first_batch()[0], target.device)
+        params0, flops0 = param_count(model), forward_flops(model, inputs)
+        before_q = evaluate(model, bundle, target.device)
+        _, kept_whole, never = prune_structured(model, inputs, ratio)
+        params1, flops1 = param_count(model), forward_flops(model, inputs)
+        if params1 >= params0:
+            raise UnsupportedError(f"nothing in {bundle.name} could be pruned structurally (every group is an "
+                                   "output layer, an embedding, or breaks the forward when pruned)",
+                                   "use prune-unstructured or distill")
+        pruned_q = evaluate(model, bundle, target.device)
+        left_s = max(0.0, target.budget_s - (time.perf_counter() - t0))
+        run = train_for(model, bundle, target, max_steps=max_steps, budget_s=left_s) if max_steps else None
+        tuned_q = evaluate(model, bundle, target.device)
+        notes = _structured_notes(ratio, params0, params1, flops0, flops1, before_q, pruned_q, tuned_q, run,
+                                  bundle.metric_name)
+        notes.append(f"not pruned: {', '.join(never) or 'nothing'} (output layer / embeddings)"
+                     + (f"; {', '.join(kept_whole)} kept whole: pruning them alone broke the forward pass (e.g. "
+                        "q/k/v split by a fixed width)" if kept_whole else ""))
+        params = {"ratio": ratio, "finetune_steps": run.steps if run else 0, "params_before": params0,
+                  "params_after": params1, "forward_flops_before": flops0, "forward_flops_after": flops1}
+        return model_variant(self.name, model, bundle, target, setup_s=time.perf_counter() - t0,
+                             params=params, notes=notes)
+
+
+def _fmt(q: float | None) -> str:
+    return "n/a (no eval batches)" if q is None else f"{q:.4g}"
+
+
+def _structured_notes(ratio: float, params0: int, params1: int, flops0: int, flops1: int, before_q: float | None,
+                      pruned_q: float | None, tuned_q: float | None, run: Any, metric: str) -> list[str]:
+    notes = [f"ratio {ratio:g} of each prunable group's channels removed (L2 magnitude); output layer and "
+             "embeddings kept whole",
+             f"parameters {params0:,} -> {params1:,} ({params1 / params0:.1%}); forward FLOPs of the first batch "
+             f"{flops0:,} -> {flops1:,} ({flops1 / max(flops0, 1):.1%}) (FlopCounterMode)",
+             f"held-out {metric}: dense {_fmt(before_q)}, pruned {_fmt(pruned_q)}, after fine-tune {_fmt(tuned_q)}"]
+    if run is not None:
+        notes.append(f"fine-tune: {run.steps} steps in {run.time_s:.1f} s with the bundle's optimizer"
+                     + (" (stopped by the time budget)" if run.stopped_by_budget else ""))
+    return notes
+
+
+def _prunable_weights(model: Any) -> list[tuple[Any, str]]:
+    from torch import nn
+
+    return [(m, "weight") for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))]
+
+
+def weight_sparsity(model: Any) -> float:
+    """Fraction of zeros over the weights of Linear and Conv layers."""
+    pairs = _prunable_weights(model)
+    zeros = sum(int((getattr(m, n) == 0).sum()) for m, n in pairs)
+    total = sum(getattr(m, n).numel() for m, n in pairs)
+    return zeros / total if total else 0.0
+
+
+def _gzip_bytes(model: Any) -> int:
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(model.state_dict(), buf)
+    return len(gzip.compress(buf.getvalue(), compresslevel=6))
+
+
+@register
+class UnstructuredPrune(Technique):
+    name = "prune-unstructured"
+    family = "pruning"
+    modes = ("train", "inference")
+    changes = "zeroes the smallest-magnitude Linear/Conv weights globally (torch.nn.utils.prune) to a sparsity"
+    risks = "quality loss at high sparsity; no speed-up on dense kernels, and no smaller file unless compressed"
+
+    def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
+        why = super().not_applicable(bundle, target)
+        if why is None and not _prunable_weights(bundle.model):
+            return f"{bundle.name} has no Linear or Conv layer to prune"
+        return why
+
+    def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
+        import torch
+        from torch.nn.utils import prune
+
+        sparsity = option(options, "sparsity", 0.5, float, lo=0.0, hi=0.99)
+        max_steps = option(options, "finetune_steps", 0, int, lo=0, hi=1_000_000)
+        t0 = time.perf_counter()
+        model = copy_model(bundle, target)
+        dense_bytes, dense_gz = state_dict_bytes(model), _gzip_bytes(model)
+        pairs = _prunable_weights(model)
+        prune.global_unstructured(pairs, pruning_method=prune.L1Unstructured, amount=sparsity)
+        run = None
+        if max_steps:  # masks stay on during the fine-tune, so pruned weights stay zero
+            run = train_for(model, bundle, target, max_steps=max_steps,
+                            budget_s=max(0.0, target.budget_s - (time.perf_counter() - t0)))
+        dense_copy = _masks_folded(model, copy_model(bundle, target))  # what is saved and sized
+        if target.mode == "inference":
+            model = dense_copy
+        reached = weight_sparsity(dense_copy)
+        sparse_gz, size = _gzip_bytes(dense_copy), state_dict_bytes(dense_copy)
+        with torch.no_grad():
+            quality = evaluate(model, bundle, target.device)
+        notes = [f"global L1 magnitude pruning of {len(pairs)} Linear/Conv weights: requested sparsity "
+                 f"{sparsity:.1%}, reached {reached:.1%} (zeros / weights, counted after pruning)",
+                 f"file size unchanged at {size:,} bytes (dense {dense_bytes:,}): zeros are stored; "
+                 f"gzip-compressed {sparse_gz:,} bytes vs {dense_gz:,} dense",
+                 "dense kernels do not get faster: the same matmuls run over zeros (expect the same step time); "
+                 "speed needs structured pruning or 2:4 sparse tensor cores",
+                 f"held-out {bundle.metric_name} {_fmt(quality)}"]
+        if target.mode == "train":
+            notes.append("train mode: the masks stay on (torch.nn.utils.prune reparametrization), so training keeps "
+                         "the zeros; each step pays a mask multiply per pruned weight")
+        if run is not None:
+            notes.append(f"fine-tune with masks: {run.steps} steps in {run.time_s:.1f} s")
+        save = (state_dict_saver(dense_copy, self.name) if target.mode == "inference"
+                else _fold_on_save(model, bundle, target, self.name))  # train: the weights as trained by then
+        return model_variant(self.name, model, bundle, target, setup_s=time.perf_counter() - t0, size_bytes=size,
+                             save=save,
+                             params={"sparsity": sparsity, "sparsity_reached": reached,
+                                     "finetune_steps": run.steps if run else 0}, notes=notes)
+
+
+def _fold_on_save(masked: Any, bundle: ModelBundle, target: Target, name: str) -> Any:
+    def save(folder: Any) -> Any:
+        return state_dict_saver(_masks_folded(masked, copy_model(bundle, target)), name)(folder)
+
+    return save
+
+
+def _masks_folded(pruned: Any, fresh: Any) -> Any:
+    """`fresh` (an unpruned copy of the same model) with every weight set to the pruned model's masked weight
+    (deepcopy cannot copy a module whose weight is recomputed from weight_orig * weight_mask)."""
+    import torch
+
+    src = dict(pruned.named_modules())
+    with torch.no_grad():
+        for name, m in fresh.named_modules():
+            mask = getattr(src[name], "weight_mask", None)
+            if mask is not None:
+                m.weight.copy_(src[name].weight_orig * mask)
+    return fresh
+
+
+def mask_2_4(weight: Any) -> Any:
+    """Boolean mask keeping the 2 largest-magnitude weights of every 4 consecutive ones along the input
+    (last) dimension: the 2:4 pattern sparse tensor cores accelerate. weight: (out, in), in % 4 == 0."""
+    import torch
+
+    out_f, in_f = weight.shape
+    groups = weight.detach().abs().reshape(out_f, in_f // 4, 4)  # (out, in/4, 4)
+    top = groups.topk(2, dim=-1).indices
+    mask = torch.zeros_like(groups, dtype=torch.bool).scatter_(-1, top, True)
+    return mask.reshape(out_f, in_f)
+
+
+def _semi_structured_ok(layer: Any) -> bool:
+    """Shapes cuSPARSELt/CUTLASS 2:4 kernels take: both dimensions multiples of 64 (fp16/bf16)."""
+    return layer.in_features % 64 == 0 and layer.out_features % 64 == 0
+
+
+@register
+class SemiStructured24(Technique):
+    name = "sparse-2-4"
+    family = "pruning"
+    modes = ("inference",)
+    changes = "keeps 2 of every 4 consecutive Linear weights (by magnitude), stored and run as 2:4 sparse tensors"
+    risks = "quality loss without sparse fine-tuning (50% of weights gone); needs sparse tensor cores"
+    composable = True
+
+    def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
+        from torch import nn
+
+        why = super().not_applicable(bundle, target)
+        if why:
+            return why
+        if not target.on_cuda:
+            return (f"2:4 sparse kernels run on NVIDIA GPUs of compute capability 8.0+; the target is "
+                    f"{target.device} — use prune-structured for a CPU speed-up")
+        cap = target.cuda_capability()
+        if cap is None or cap < (8, 0):
+            return f"2:4 sparsity needs compute capability 8.0+; {target.device} has {cap}"
+        if not any(isinstance(m, nn.Linear) and _semi_structured_ok(m) for m in bundle.model.modules()):
+            return f"{bundle.name} has no Linear layer with both dimensions multiples of 64 (the kernels' tile)"
+        return None
+
+    def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
+        import torch
+        from torch import nn
+        from torch.sparse import to_sparse_semi_structured
+
+        t0 = time.perf_counter()
+        out_width = _output_width(bundle.model, to_device(bundle.first_batch()[0], "cpu"))
+        model = copy_model(bundle, target).half() if target.dtype != "bf16" else copy_model(bundle, target)
+        done = 0
+        for m in model.modules():
+            if isinstance(m, nn.Linear) and _semi_structured_ok(m) and m.out_features != out_width:
+                with torch.no_grad():
+                    dense = m.weight * mask_2_4(m.weight)
+                m.weight = nn.Parameter(to_sparse_semi_structured(dense), requires_grad=False)
+                done += 1
+        if done == 0:
+            raise UnsupportedError("no Linear layer fits the 2:4 kernels (both dimensions multiples of 64, not "
+                                   "the output layer)", "use prune-structured")
+        dtype = next(model.parameters()).dtype
+
+        def forward(*inputs: Any) -> Any:
+            return model(*(x.to(dtype) if x.is_floating_point() else x for x in as_tuple(inputs)))
+
+        notes = [f"{done} Linear layers made 2:4 sparse (magnitude mask, no fine-tune), {dtype} weights; the "
+                 "output layer kept dense"]
+        return Variant(technique=self.name, model=model, forward=forward, setup_s=time.perf_counter() - t0,
+                       size_bytes=None, params={"layers": done}, notes=notes)

@@ -1,0 +1,212 @@
+"""Post-training quantization of Linear layers with torchao's `quantize_` API (inference).
+
+- int8-weight-only: Int8WeightOnlyConfig; weights stored in int8 with a per-channel scale, dequantized inside
+  the matmul. Saves memory and bandwidth; on a CPU the dequantize often costs more than it saves (measured:
+  the runner's table says which).
+- int8-dynamic: Int8DynamicActivationInt8WeightConfig; activations quantized per token at run time, int8 x
+  int8 matmul. The compute-bound path on CPUs with VNNI and on GPUs.
+- int4-weight-only: Int4WeightOnlyConfig (group-wise, bf16 activations); needs a CUDA GPU of compute
+  capability 8.0+ (torchao's int4 kernels).
+- float8-dynamic: Float8DynamicActivationFloat8WeightConfig; needs a CUDA GPU with fp8 tensor cores (compute
+  capability 8.9+: Ada, Hopper, Blackwell).
+
+torchao is imported lazily (`pip install torchao`). Sizes are of the quantized state dict as torch.save
+writes it (torchao's tensor subclasses serialize their int8/int4 data and scales).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import warnings
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from accelopt.errors import UnsupportedError
+from accelopt.optimize.base import Target, Technique, Variant, register
+from accelopt.optimize.compress import copy_model, linear_count, option, state_dict_bytes, state_dict_saver
+from accelopt.workload.userfile import ModelBundle
+
+__all__ = ["Float8Dynamic", "Int4WeightOnly", "Int8Dynamic", "Int8WeightOnly", "import_torchao"]
+
+INSTALL_FIX = "pip install torchao (a release built for your torch; accelopt is tested with torchao 0.18)"
+
+
+@contextlib.contextmanager
+def _quiet_import() -> Iterator[None]:
+    """torchao logs a warning per optional CUDA extension it cannot load (all of them on a CPU build): noise."""
+    loggers = [logging.getLogger(n) for n in ("torchao", "torch.utils._pytree")]
+    levels = [lg.level for lg in loggers]
+    try:
+        for lg in loggers:
+            lg.setLevel(logging.ERROR)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def import_torchao() -> Any:
+    """The torchao.quantization module, or UnsupportedError saying how to install it."""
+    try:
+        with _quiet_import():
+            import torchao.quantization as q
+    except Exception as e:  # ImportError, or a torchao built against another torch failing at import
+        raise UnsupportedError(f"torchao cannot be imported ({type(e).__name__}: {e})", INSTALL_FIX) from e
+    return q
+
+
+def torchao_version() -> str:
+    import torchao
+
+    return str(getattr(torchao, "__version__", "?"))
+
+
+class _TorchAOQuant(Technique):
+    """Shared logic: copy, quantize_ with a config, measure size; subclasses give the config and limits."""
+
+    family: ClassVar[str] = "quantization"
+    modes: ClassVar[tuple[str, ...]] = ("inference",)
+    composable: ClassVar[bool] = True
+    min_capability: ClassVar[tuple[int, int] | None] = None
+    """CUDA compute capability the kernels need; None: any device (CPU included)."""
+    weight_dtype: ClassVar[str | None] = None
+    """Dtype the model is cast to before quantizing (int4/fp8 kernels take bf16 activations); None: keep."""
+
+    def config(self, options: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def filter_fn(self, options: dict[str, Any]) -> Any:
+        """Which Linear layers to quantize (torchao's default: every nn.Linear)."""
+        return None
+
+    def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
+        why = super().not_applicable(bundle, target)
+        if why:
+            return why
+        if self.min_capability is not None:
+            need = ".".join(map(str, self.min_capability))
+            if not target.on_cuda:
+                return (f"{self.name} runs on NVIDIA GPUs of compute capability {need}+ (torchao kernels); "
+                        f"the target is {target.device} — use int8-dynamic or onnx-int8 on a CPU")
+            cap = target.cuda_capability()
+            if cap is None or cap < self.min_capability:
+                return (f"{self.name} needs compute capability {need}+; {target.device} has "
+                        f"{'.'.join(map(str, cap or ()))} — use int8-weight-only or int8-dynamic")
+        if linear_count(bundle.model) == 0:
+            return f"{bundle.name} has no nn.Linear layer, which is what torchao quantizes — use onnx-int8-static"
+        try:
+            import_torchao()
+        except UnsupportedError as e:
+            return f"{e.problem} — {e.fix}"
+        return None
+
+    def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
+        import torch
+
+        q = import_torchao()
+        cfg = self.config(options)
+        t0 = time.perf_counter()
+        model = copy_model(bundle, target)
+        fp32_bytes = state_dict_bytes(model)
+        if self.weight_dtype == "bf16":
+            model = model.to(torch.bfloat16)
+        with _quiet_import():
+            q.quantize_(model, cfg, filter_fn=self.filter_fn(options))
+        setup_s = time.perf_counter() - t0
+        size = state_dict_bytes(model)
+        which = " with in_features divisible by the group size, out_features by 8" if self.filter_fn(options) else ""
+        notes = [f"torchao {torchao_version()} {type(cfg).__name__} on every nn.Linear{which}; other layers stay "
+                 "as they were",
+                 f"size {size:,} bytes vs {fp32_bytes:,} before (torch.save of the state dict)"]
+        if self.weight_dtype == "bf16":
+            notes.append("model cast to bf16 first (the kernels take bf16 activations)")
+        notes += self.extra_notes(target)
+        forward = model if self.weight_dtype is None else _cast_inputs(model, torch.bfloat16)
+        return Variant(technique=self.name, model=model, forward=forward, setup_s=setup_s, size_bytes=size,
+                       params=dict(options), notes=notes, save=state_dict_saver(model, self.name))
+
+    def extra_notes(self, target: Target) -> list[str]:
+        return []
+
+
+def _cast_inputs(model: Any, dtype: Any) -> Any:
+    """forward(*inputs) with floating inputs cast to `dtype` (integer token ids pass unchanged)."""
+
+    def forward(*inputs: Any) -> Any:
+        return model(*(x.to(dtype) if getattr(x, "is_floating_point", lambda: False)() else x for x in inputs))
+
+    return forward
+
+
+@register
+class Int8WeightOnly(_TorchAOQuant):
+    name = "int8-weight-only"
+    changes = "Linear weights stored as int8 with per-channel scales (torchao), dequantized in the matmul"
+    risks = "small accuracy loss; on CPUs often slower than fp32 (dequantize cost), smaller in memory"
+
+    def config(self, options: dict[str, Any]) -> Any:
+        return import_torchao().Int8WeightOnlyConfig()
+
+    def extra_notes(self, target: Target) -> list[str]:
+        if target.on_cuda:
+            return []
+        return ["on a CPU, weight-only int8 saves memory, not time: the weights are dequantized to fp32 "
+                "before each matmul (see the measured latency)"]
+
+
+@register
+class Int8Dynamic(_TorchAOQuant):
+    name = "int8-dynamic"
+    changes = "Linear weights int8, activations quantized to int8 per token at run time, int8 matmuls (torchao)"
+    risks = "accuracy loss on layers with activation outliers; quantize cost per call on small batches"
+
+    def config(self, options: dict[str, Any]) -> Any:
+        return import_torchao().Int8DynamicActivationInt8WeightConfig()
+
+    def extra_notes(self, target: Target) -> list[str]:
+        if target.on_cuda:
+            return []
+        return ["on a CPU, quantizing the activations at every call can cost more than the int8 matmuls save "
+                "when the Linear layers are small (see the measured latency); onnx-int8 is the CPU path"]
+
+
+@register
+class Int4WeightOnly(_TorchAOQuant):
+    name = "int4-weight-only"
+    changes = "Linear weights int4 in groups along the input dimension with bf16 scales (torchao), bf16 compute"
+    risks = "larger accuracy loss than int8 (4 bits); memory-bound decoding gains most, big batches little"
+    min_capability = (8, 0)
+    weight_dtype = "bf16"
+
+    def config(self, options: dict[str, Any]) -> Any:
+        group = option(options, "group_size", 128, int, lo=32, hi=256)
+        return import_torchao().Int4WeightOnlyConfig(group_size=group)
+
+    def filter_fn(self, options: dict[str, Any]) -> Any:
+        from torch import nn
+
+        group = option(options, "group_size", 128, int, lo=32, hi=256)
+
+        def keep(module: Any, fqn: str) -> bool:
+            # int4 kernels pack the input dimension in groups and tile outputs by 8 (torchao's tinygemm layout)
+            return isinstance(module, nn.Linear) and module.in_features % group == 0 and module.out_features % 8 == 0
+
+        return keep
+
+
+@register
+class Float8Dynamic(_TorchAOQuant):
+    name = "float8-dynamic"
+    changes = "Linear weights and activations in float8 e4m3 with dynamic scales (torchao), fp8 tensor-core matmuls"
+    risks = "accuracy loss from 3 mantissa bits; needs fp8 tensor cores (compute capability 8.9+)"
+    min_capability = (8, 9)
+    weight_dtype = "bf16"
+
+    def config(self, options: dict[str, Any]) -> Any:
+        q = import_torchao()
+        return q.Float8DynamicActivationFloat8WeightConfig(granularity=q.PerRow())
+
