@@ -103,7 +103,7 @@ def test_train_step_result(fake_energy: list[Any]) -> None:
     assert fake_energy == [("cpu", None)]  # an H100's TDP says nothing about this CPU: no estimate from it
     assert e.steps_in_window >= 1 and e.energy_per_step_j == pytest.approx(6.0 / e.steps_in_window)
     assert e.energy_per_step_j is not None and e.energy_per_sample_j == pytest.approx(e.energy_per_step_j / 4)
-    assert e.window_s is not None and e.window_s >= 0.1 * 0.5  # sized from the median with a 20% margin
+    assert e.window_s is not None and e.window_s >= 0.1  # steps run until the measured elapsed time fills it
     assert not e.is_estimate and e.source == "nvml-energy-counter"
     ops = {row.op for row in r.roofline}
     assert "aten::addmm" in ops
