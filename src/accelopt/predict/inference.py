@@ -36,7 +36,7 @@ from accelopt.errors import InputError
 from accelopt.hardware.power import device_power_w, idle_power_w
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.userio import read_user_text
-from accelopt.workload.types import DTYPE_BYTES, Op, Workload
+from accelopt.workload.types import DTYPE_BYTES, MATMUL_LIKE, Op, Workload
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -350,7 +350,9 @@ def _scale(op: Op, run_dtype: str) -> float:
 def _op_time(op: Op, side: _Side) -> tuple[float, str]:
     """(time of all `op.count` copies, bound) on `side`: roofline + per-op overhead."""
     n_bytes = op.bytes_total * _scale(op, side.dtype)
-    t_c = op.flops / (side.peak * side.rt.eff(op.flops)) if op.flops > 0 else 0.0
+    # the op-size curve is for matrix units (GEMM/conv tiles); vector ops run at the asymptotic fraction
+    eff = side.rt.eff(op.flops) if op.kind in MATMUL_LIKE else side.rt.matmul_eff_max
+    t_c = op.flops / (side.peak * eff) if op.flops > 0 else 0.0
     t_m = 0.0 if side.rt.activations_on_chip else n_bytes / (side.spec.memory_bandwidth_byte_per_s * side.rt.memory_eff)
     over = side.rt.op_overhead_s
     bound = "compute" if t_c >= t_m else "memory"

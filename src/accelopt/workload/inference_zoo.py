@@ -251,26 +251,31 @@ def build_example(name: str, batch: int = 1, size: int | None = None, *, meta: b
         return EXAMPLES[name].build(batch, size)
 
 
-def capture_inference(bundle: ModelBundle) -> Workload:
+def capture_inference(bundle: ModelBundle, rebuild: Callable[[], ModelBundle] | None = None) -> Workload:
     """The forward ops of one inference of `bundle` (compacted), captured on the meta device where the model
-    runs there (no arithmetic, so any batch is quick), else on the CPU. meta['mode'] = 'inference'."""
+    runs there (no arithmetic, so any batch is quick), else on the CPU from `rebuild()` (moving to meta drops
+    the weights, so the CPU capture needs a fresh bundle). meta['mode'] = 'inference'."""
     from accelopt.workload.capture import capture_workload
 
+    in_bytes, in_float = _input_bytes(bundle)
     try:
         wl = capture_workload(bundle, mode="inference", device="meta", compact=True)
         wl.meta["capture_device"] = "meta"
     except AcceloptError:  # a model with data-dependent Python (e.g. .item()) cannot run on meta
-        bundle.model.to("cpu")
-        wl = capture_workload(bundle, mode="inference", device="cpu", compact=True)
+        if rebuild is None:
+            raise
+        wl = capture_workload(rebuild(), mode="inference", device="cpu", compact=True)
         wl.meta["capture_device"] = "cpu"
-    if "input_bytes" not in wl.meta:
-        wl.meta["input_bytes"] = _input_bytes(bundle)
+    wl.meta.setdefault("input_bytes", in_bytes)
+    wl.meta.setdefault("input_float", in_float)
     return wl
 
 
-def _input_bytes(bundle: ModelBundle) -> int:
+def _input_bytes(bundle: ModelBundle) -> tuple[int, bool]:
+    """(bytes of one batch's inputs, whether they are floating point)."""
     import torch
     from torch.utils._pytree import tree_flatten
 
     inputs, _ = bundle.first_batch()
-    return int(sum(t.numel() * t.element_size() for t in tree_flatten(inputs)[0] if isinstance(t, torch.Tensor)))
+    ts = [t for t in tree_flatten(inputs)[0] if isinstance(t, torch.Tensor)]
+    return int(sum(t.numel() * t.element_size() for t in ts)), any(t.is_floating_point() for t in ts)
