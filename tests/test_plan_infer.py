@@ -142,7 +142,8 @@ def test_per_op_fallback_counts_the_transfer_both_ways() -> None:
     rts = load_runtimes()
     rts = [replace(r, unsupported_ops=("aten.special_op",)) if r.family == "default" else r for r in rts]
     spec = get_device("h100-sxm")
-    pt = plan_inference({1: wl}, [spec], dtype="fp16", runtimes=rts, host=get_device("xeon-8480plus")).devices[0].points[0]
+    plan = plan_inference({1: wl}, [spec], dtype="fp16", runtimes=rts, host=get_device("xeon-8480plus"))
+    pt = plan.devices[0].points[0]
     link = 31.5e9 * 0.80  # default family: PCIe 4.0 x16 x link_eff
     # out to the host: the odd op's input (fp16 = half the fp32 bytes); back: the second mm's input
     expected = (256 * 256 * 2) / link + (2 * 256 * 256 * 2) / link
@@ -250,4 +251,5 @@ def test_validate_inference_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0, err
     data = json.loads(out)
     assert data["median_abs_error_held_out"] <= 0.25
-    assert data["worst_held_out"] == max((r for r in data["runs"] if not r["fitted"]), key=lambda r: abs(r["error"]))["id"]
+    held = [r for r in data["runs"] if not r["fitted"]]
+    assert data["worst_held_out"] == max(held, key=lambda r: abs(r["error"]))["id"]

@@ -109,7 +109,8 @@ def _specs(hardware: str) -> list[Any]:
     names = [s.name for s in specs]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise InputError(f"--hardware names {', '.join(dup)} more than once (names or aliases)", "name each device once")
+        raise InputError(f"--hardware names {', '.join(dup)} more than once (names or aliases)",
+                         "name each device once")
     return specs
 
 
@@ -234,7 +235,8 @@ def _print_precision(con: Any, plan: Any) -> None:
         risks.setdefault(d.precision.quality_risk, []).append(f"{d.device} runs {d.precision.run} "
                                                               f"({d.precision.reason})")
     for risk, who in risks.items():
-        con.print(f"[yellow]precision:[/] {escape('; '.join(who))}. Quality risk: {escape(risk or 'none (a wider dtype)')}")
+        con.print(f"[yellow]precision:[/] {escape('; '.join(who))}. "
+                  f"Quality risk: {escape(risk or 'none (a wider dtype)')}")
 
 
 def _print_budget(con: Any, plan: Any) -> None:
@@ -292,7 +294,7 @@ def validate_inference_cmd(runs: str | None, as_json: bool, html: str | None) ->
     bad = worst(results)
     data = {"runs": [{**r.__dict__, "error": r.error} for r in results], "median_abs_error_held_out": med_test,
             "median_abs_error_all": med_all, "worst_held_out": bad.id if bad else None, "estimate": True}
-    finish_run("validate", data, html)
+    finish_run("validate-inference", data, html)
     if as_json:
         from accelopt.report.jsonout import emit
 

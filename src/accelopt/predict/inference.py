@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError
-from accelopt.hardware.power import device_power_w, idle_power_w
+from accelopt.hardware.power import device_power_w
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.userio import read_user_text
 from accelopt.workload.types import DTYPE_BYTES, MATMUL_LIKE, Op, Workload
@@ -129,7 +129,8 @@ def load_runtimes(path: Path | str | None = None) -> list[InferenceRuntime]:
         text = (resources.files("accelopt.predict") / "data" / "inference.toml").read_text("utf-8")
         where = "the bundled inference.toml"
     else:
-        text = read_user_text(path, "inference runtime file", "pass a TOML in the format of predict/data/inference.toml")
+        text = read_user_text(path, "inference runtime file",
+                              "pass a TOML in the format of predict/data/inference.toml")
         where = str(path)
     try:
         doc = tomllib.loads(text)
@@ -144,11 +145,12 @@ def load_runtimes(path: Path | str | None = None) -> list[InferenceRuntime]:
         if unknown:
             raise InputError(f"{where}: family {name!r} has unknown field(s) {', '.join(sorted(unknown))}",
                              f"allowed: {', '.join(sorted(_RUNTIME_FIELDS))}")
-        kw = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+        kw: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
         try:
             out.append(InferenceRuntime(family=name, **kw))
         except TypeError as e:
-            raise InputError(f"{where}: family {name!r} is incomplete ({e})", "see predict/data/inference.toml") from None
+            raise InputError(f"{where}: family {name!r} is incomplete ({e})",
+                             "see predict/data/inference.toml") from None
     return out
 
 
@@ -433,7 +435,7 @@ def predict_point(wl: Workload, spec: AcceleratorSpec, rt: InferenceRuntime, pre
     acts = max((op.bytes_total * _scale(op, precision.run) for op in ops if not _skipped(op)), default=0.0)
     total = weights + acts + rt.workspace_bytes
     fits = True if rt.weights_on_chip else total <= spec.memory_bytes
-    energy, power = _energy(spec, host, latency, t_dev, t_host)
+    energy, _ = _energy(spec, host, latency, t_dev, t_host)
     per_inf = energy / batch if energy is not None else None
     cost = (spec.price_usd_per_hour / 3600.0 * latency / batch * 1e6) if spec.price_usd_per_hour else None
     rows = [OpClassTime(op_class=k, where=w, ops=int(c[0]), time_s=c[1], flops=c[2], bytes=c[3],
@@ -505,7 +507,7 @@ def plan_inference(workloads: dict[int, Workload], specs: list[AcceleratorSpec],
                          "give milliseconds, e.g. 33 for 30 frames per second")
     if not workloads:
         raise InputError("no batch sizes to plan", "pass --batch, e.g. 1,8,64")
-    for b, wl in workloads.items():
+    for wl in workloads.values():
         check_inference_workload(wl)
     rts = runtimes if runtimes is not None else load_runtimes()
     results = []

@@ -16,6 +16,7 @@ import statistics
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
@@ -127,7 +128,8 @@ def fit_runtime(family: str, grid: dict[str, list[float]], runs_path: Path | str
     best: tuple[float, InferenceRuntime] | None = None
     names = list(grid)
     for combo in itertools.product(*(grid[n] for n in names)):
-        cand = replace(rts[idx], **dict(zip(names, combo, strict=True)))
+        values: dict[str, Any] = dict(zip(names, combo, strict=True))
+        cand = replace(rts[idx], **values)
         trial = [*rts[:idx], cand, *rts[idx + 1:]]
         mine = [r for r in fit_rows if _family_of(r["hardware"], trial) == family]
         if not mine:
