@@ -90,11 +90,17 @@ def test_train_workload_is_refused(tmp_path: Any) -> None:
     ("qualcomm-ai100-pro", "fp32", "fp16", True),  # a narrower float: a (low) risk is said
     ("v100-sxm", "int8", "fp16", True),          # no integer peak: the narrowest float
     ("epyc-9654", "int8", "fp32", False),
+    ("tpu-v5e", "fp16", "bf16", True),           # same width, another format: a low risk, said
 ])
 def test_precision_rules(device: str, asked: str, runs: str, risky: bool) -> None:
     p = run_precision(get_device(device), asked)
     assert p.run == runs
     assert bool(p.quality_risk) is risky
+
+
+def test_unknown_model_suggests_the_builtin_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(["plan", "infer", "mobilenetv2", "--hardware", "h100-sxm"], capsys)
+    assert code == 2 and "mobilenet-v2" in err
 
 
 def test_bad_dtype_is_an_input_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -127,6 +133,7 @@ def test_edge_tpu_bert_falls_back_to_host_from_the_first_unsupported_op() -> Non
     tpu, gpu = res.devices
     assert tpu.host == "xeon-8480plus"
     assert tpu.points[0].host_ops > 0 and tpu.points[0].device_compute_s == 0  # the embedding is the first op
+    assert tpu.points[0].streamed_weights_bytes == 0  # nothing runs on the Edge TPU, so no weights go to it
     assert gpu.points[0].host_ops == 0 and gpu.host is None
 
 
@@ -263,3 +270,15 @@ def test_validate_inference_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["median_abs_error_held_out"] <= 0.25
     held = [r for r in data["runs"] if not r["fitted"]]
     assert data["worst_held_out"] == max(held, key=lambda r: abs(r["error"]))["id"]
+
+
+def test_every_plan_infer_flag_is_in_the_readme(capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+    from pathlib import Path
+
+    code, out, _ = run_main(["plan", "infer", "--help"], capsys)
+    assert code == 0
+    flags = set(re.findall(r"(--[a-z][a-z-]+)", out)) - {"--help"}
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert {"--batch", "--latency-budget-ms", "--dtype"} <= flags
+    assert [f for f in sorted(flags) if f not in readme] == []

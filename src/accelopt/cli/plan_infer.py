@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -142,6 +143,13 @@ def _workloads(model: str, batches: list[int], input_size: int | None, size: str
         if size is not None:
             raise InputError("--size applies to zoo models only", "use --input-size for the built-in examples")
         return {b: capture_inference(build_example(model, b, input_size, meta=True)) for b in batches}
+    from accelopt.workload import zoo
+
+    looks_like_path = "/" in model or "\\" in model or ":" in model or model.endswith((".py", ".json"))
+    if not looks_like_path and model.lower() not in zoo.list_models() and not Path(model).exists():
+        from accelopt.errors import unknown_name
+
+        raise unknown_name("model", model, [*EXAMPLES, *zoo.list_models()])
     from accelopt.cli.profile import _load_bundle
 
     out = {}

@@ -201,8 +201,9 @@ def run_precision(spec: AcceleratorSpec, requested: str) -> Precision:
         if floats:
             run = floats[0]
             why = f"the catalog has no {requested} peak for {spec.name}"
+            # only a strictly wider float is free of risk (fp16 -> bf16 trades mantissa bits for range)
             return Precision(requested=requested, run=run, reason=why,
-                             quality_risk="" if DTYPE_BYTES[run] >= DTYPE_BYTES[requested] else _risk(run))
+                             quality_risk="" if DTYPE_BYTES[run] > DTYPE_BYTES[requested] else _risk(run))
         run = next(d for d in ("int8", "int4") if d in have)
         return Precision(requested=requested, run=run, reason=f"{spec.name} runs integers only",
                          quality_risk=_risk(run))
@@ -272,6 +273,7 @@ class InferencePoint:
     energy_per_inference_j: float | None
     inferences_per_j: float | None
     power_w: float | None
+    """Average draw over the latency: the device's P(u), plus the host's TDP while it runs fallback ops."""
     cost_usd_per_million: float | None
     op_classes: tuple[OpClassTime, ...] = ()
 
@@ -381,6 +383,16 @@ def _host_flags(ops: list[Op], rt: InferenceRuntime) -> list[bool]:
     return flags
 
 
+def _device_weight_share(ops: list[Op], on_host: list[bool]) -> float:
+    """Fraction of the matmul/conv FLOPs that run on the device (1.0 without fallback): an estimate of the share of
+    the weights the device holds."""
+    if not any(on_host):
+        return 1.0
+    total = sum(op.flops * op.count for op in ops if op.kind in MATMUL_LIKE)
+    dev = sum(op.flops * op.count for op, h in zip(ops, on_host, strict=True) if op.kind in MATMUL_LIKE and not h)
+    return dev / total if total > 0 else 0.0
+
+
 def _host_precision(host: AcceleratorSpec, run: str) -> str:
     return run if host.peak(run) else ("fp32" if host.peak("fp32") else next(iter(host.peak_flop_per_s)))
 
@@ -428,8 +440,11 @@ def predict_point(wl: Workload, spec: AcceleratorSpec, rt: InferenceRuntime, pre
     onchip: float | None = None
     streamed = 0.0
     if rt.weights_on_chip:
-        onchip = min(weights, float(spec.sram_bytes or 0.0))
-        streamed = weights - onchip
+        # only the weights of the ops the device runs go to it: their share is estimated by the device's share of
+        # the matmul/conv FLOPs (weights sit in those ops); all of them when nothing falls back
+        on_dev = weights * _device_weight_share(ops, on_host)
+        onchip = min(on_dev, float(spec.sram_bytes or 0.0))
+        streamed = on_dev - onchip
     t_stream = streamed / link if streamed > 0 and link > 0 else 0.0
     latency = rt.invoke_overhead_s + t_dev + t_host + t_xfer + t_stream
     acts = max((op.bytes_total * _scale(op, precision.run) for op in ops if not _skipped(op)), default=0.0)

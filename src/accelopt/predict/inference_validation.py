@@ -68,6 +68,9 @@ def read_inference_runs(path: Path | str | None = None) -> tuple[list[dict[str, 
         raise InputError(f"{where} lacks the column(s) {', '.join(missing)}",
                          "use the header of predict/data/published_inference_runs.csv")
     for r in rows:
+        if None in r:  # csv.DictReader puts surplus cells under the key None
+            raise InputError(f"run {r.get('id')!r} has more cells than the header",
+                             "quote a cell that holds a comma (\"...\")")
         if r["metric"] not in METRICS:
             raise InputError(f"run {r['id']!r}: metric {r['metric']!r}", f"use one of {', '.join(METRICS)}")
         try:
