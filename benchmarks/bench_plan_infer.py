@@ -1,8 +1,8 @@
 """Accuracy and speed of `accelopt plan infer`.
 
-Accuracy: the held-out median |error| of predicted vs published Edge TPU latencies (Coral 'Edge TPU performance
-benchmarks', Table 1, Dev Board column; predict/data/published_inference_runs.csv), printed with its ratio to the
-bound the issue sets (25%).
+Accuracy: the held-out median |error| of predicted vs published inference figures (Coral 'Edge TPU performance
+benchmarks', Table 1, Dev Board column; a 4x T4 ResNet-50 throughput; predict/data/published_inference_runs.csv),
+printed with its ratio to the bound the issue sets (25%).
 Speed: predicting 4 built-in examples (ResNet-50, MobileNet v2, BERT-base, the DS-CNN keyword spotter) at batches
 1, 8, 64 on every catalog device, vs capturing the same workloads (the capture on PyTorch's meta device is the
 peer: both run in this process, the ratio says what share of a `plan infer` run the prediction is).
@@ -32,11 +32,12 @@ def accuracy() -> None:
     med = median_abs_error(res)
     bad = worst(res)
     worst_text = f"{bad.id} {100 * bad.error:+.1f}%" if bad else "-"
-    print(f"edge-tpu held-out rows: {sum(not r.fitted for r in res)}; median |error| {100 * med:.1f}% "
+    print(f"held-out rows: {sum(not r.fitted for r in res)}; median |error| {100 * med:.1f}% "
           f"(bound {100 * BOUND:.0f}%, ratio {med / BOUND:.2f}); worst {worst_text}")
     for r in res:
-        print(f"  {r.id:<30} {'fit' if r.fitted else 'test':<4} published {r.published:>7g} ms, predicted "
-              f"{r.predicted:>8.3g} ms, {100 * r.error:+.1f}%")
+        unit = "ms" if r.metric == "latency_ms" else "inferences/s"
+        print(f"  {r.id:<30} {'fit' if r.fitted else 'test':<4} published {r.published:>7g} {unit}, predicted "
+              f"{r.predicted:>8.4g} {unit}, {100 * r.error:+.1f}%")
 
 
 def speed(repeats: int = 3) -> None:
