@@ -223,6 +223,7 @@ def print_plan(plan: Any) -> None:
                        bound, str(p.host_ops))
     con.print(tb)
     _print_precision(con, plan)
+    _print_notes(con, devs)
     _print_budget(con, plan)
     shown = [d for d in devs if d.device in plan.ranked[:1]] or devs[:1]
     if len(plan.devices) <= 3:
@@ -245,6 +246,18 @@ def _print_precision(con: Any, plan: Any) -> None:
     for risk, who in risks.items():
         con.print(f"[yellow]precision:[/] {escape('; '.join(who))}. "
                   f"Quality risk: {escape(risk or 'none (a wider dtype)')}")
+
+
+def _print_notes(con: Any, devs: list[Any]) -> None:
+    """Each default or assumption once, with the devices it applies to."""
+    from rich.markup import escape
+
+    who: dict[str, list[str]] = {}
+    for d in devs:
+        for n in d.notes:
+            who.setdefault(n, []).append(d.device)
+    for n, names in who.items():
+        con.print(f"note: {escape(n)} (for {escape(', '.join(names))})")
 
 
 def _print_budget(con: Any, plan: Any) -> None:
@@ -280,8 +293,6 @@ def _print_classes(con: Any, d: Any) -> None:
         con.print(f"weights {fmt_bytes(p.weights_bytes)}: {fmt_bytes(p.onchip_weights_bytes)} on chip, "
                   f"{fmt_bytes(p.streamed_weights_bytes)} streamed from the host every inference "
                   f"({fmt_seconds(p.weight_stream_s)})")
-    for n in d.notes:
-        con.print(f"  note: {escape(n)}")
 
 
 __all__ = ["INFER_HELP", "print_plan", "register_infer", "run_infer"]

@@ -65,8 +65,9 @@ RISK_INT8 = ("int8: the model must be quantized (weights and activations to 8 bi
              "efficient inference: a whitepaper', sec. 3). Check the accuracy on your data.")
 RISK_INT4 = ("int4: 4-bit weights and activations usually need quantization-aware training for CNNs "
              "(Krishnamoorthi 2018, sec. 3); a higher quality risk than int8. Check the accuracy on your data.")
-RISK_HALF = ("16-bit floats: inference in fp16/bf16 of a model trained in fp32 or mixed precision usually "
-             "matches fp32 accuracy (Micikevicius et al. 2018, 'Mixed Precision Training', sec. 4); low risk.")
+RISK_HALF = ("16-bit floats: a low risk; networks trained with fp16 tensors reach their fp32 accuracy "
+             "(Micikevicius et al. 2018, 'Mixed Precision Training', sec. 4), and inference has no gradients to "
+             "underflow. bf16 keeps fp32's range with fewer mantissa bits; fp16 the reverse.")
 RISK_FP8 = ("fp8: needs per-tensor scaling (Micikevicius et al. 2022, 'FP8 Formats for Deep Learning', sec. 4); "
             "a moderate risk. Check the accuracy on your data.")
 
@@ -499,7 +500,14 @@ def _notes(spec: AcceleratorSpec, rt: InferenceRuntime, host: AcceleratorSpec | 
         out.append("no price in the catalog: cost n/a")
     if not rt.fitted_on:
         out.append(f"efficiencies of family {rt.family!r} not fitted on inference runs (estimate)")
+    if rt.workspace_bytes > 0:
+        out.append(f"runtime workspace {rt.workspace_bytes / 1e9:g} GB: family {rt.family!r} default "
+                   "(an assumption, predict/data/inference.toml)")
+    link = rt.link_byte_per_s(spec)
+    if rt.host_link_byte_per_s is not None and link > 0:
+        out.append(f"host link {link / 1e9:g} GB/s per direction: family {rt.family!r} default (an assumption)")
     if rt.weights_on_chip:
+        out.append("activations assumed to stay on chip (no published on-chip bandwidth)")
         out.append(f"weights beyond the {spec.sram_bytes or 0:,.0f}-byte on-chip memory stream over the host link "
                    "every inference")
     if any_host_ops and host is not None:
