@@ -282,3 +282,16 @@ def test_every_plan_infer_flag_is_in_the_readme(capsys: pytest.CaptureFixture[st
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert {"--batch", "--latency-budget-ms", "--dtype"} <= flags
     assert [f for f in sorted(flags) if f not in readme] == []
+
+
+def test_html_page_renders_the_same_result(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "infer.html"
+    code, out, err = run_main(["plan", "infer", "kws-dscnn", "--hardware", "edge-tpu,l4", "--batch", "1",
+                               "--latency-budget-ms", "5", "--json", "--html", str(page)], capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    text = page.read_text(encoding="utf-8")
+    assert "inference per device and batch" in text and "<svg" in text and "estimate" in text
+    assert "precision as each device runs it" in text  # the Edge TPU runs int8, not the fp16 asked
+    for d in data["devices"]:
+        assert d["device"] in text
