@@ -295,3 +295,27 @@ def test_html_page_renders_the_same_result(tmp_path: Any, capsys: pytest.Capture
     assert "precision as each device runs it" in text  # the Edge TPU runs int8, not the fp16 asked
     for d in data["devices"]:
         assert d["device"] in text
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("id,hardware,model\nx,t4,resnet50\n", "lacks the column"),
+    ("id,hardware,model,input_size,batch,dtype,metric,published,role,source\n"
+     "x,t4,resnet50,224,1,int8,fps,10,test,s\n", "metric"),
+    ("id,hardware,model,input_size,batch,dtype,metric,published,role,source\n"
+     "x,t4,resnet50,224,1,int8,latency_ms,-3,test,s\n", "positive"),
+    ("id,hardware,model,input_size,batch,dtype,metric,published,role,source,note\n"
+     "x,t4,resnet50,224,1,int8,latency_ms,3,test,s,a, b\n", "more cells"),
+])
+def test_bad_inference_runs_file_is_an_input_error(tmp_path: Any, capsys: pytest.CaptureFixture[str], text: str,
+                                                   says: str) -> None:
+    f = tmp_path / "runs.csv"
+    f.write_text(text, encoding="utf-8")
+    code, _, err = run_main(["validate", "--inference", "--runs", str(f)], capsys)
+    assert code == 2 and says in err and "fix:" in err
+
+
+def test_bad_runtimes_file_is_an_input_error(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "rt.toml"
+    f.write_text('[family.x]\nmatch = ["*"]\nmatmul_eff_max = 1.5\n', encoding="utf-8")
+    code, _, err = run_main(["plan", "infer", "kws-dscnn", "--hardware", "t4", "--runtimes", str(f)], capsys)
+    assert code == 2 and "fix:" in err
