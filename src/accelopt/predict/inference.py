@@ -398,19 +398,28 @@ def _host_precision(host: AcceleratorSpec, run: str) -> str:
     return run if host.peak(run) else ("fp32" if host.peak("fp32") else next(iter(host.peak_flop_per_s)))
 
 
-def predict_point(wl: Workload, spec: AcceleratorSpec, rt: InferenceRuntime, precision: Precision,
-                  host: AcceleratorSpec | None, host_rt: InferenceRuntime | None, batch: int) -> InferencePoint:
-    """One inference of `wl` (a batch of `batch`) on `spec` at `precision.run` (an estimate)."""
-    ops = [op for op in wl.ops if op.phase == "forward"]
-    dev = _Side(spec, rt, precision.run)
-    on_host = _host_flags(ops, rt)
-    if any(on_host) and (host is None or host_rt is None):
-        raise InputError(f"{spec.name} cannot run {sum(on_host)} op(s) of {wl.name} and has no host device",
-                         "pass --host NAME (a catalog CPU) for the ops that fall back")
-    hst = _Side(host, host_rt, _host_precision(host, precision.run)) if host is not None and host_rt else None
-    classes: dict[tuple[str, str], list[Any]] = defaultdict(lambda: [0, 0.0, 0.0, 0.0, defaultdict(float)])
-    link = rt.link_byte_per_s(spec) * rt.link_eff
-    t_dev = t_host = t_xfer = 0.0
+@dataclass
+class _ClassAcc:
+    """Running totals of one (op kind, side) class while the ops are timed."""
+
+    ops: int = 0
+    time_s: float = 0.0
+    flops: float = 0.0
+    bytes: float = 0.0
+    time_by_bound_s: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+
+@dataclass
+class _OpTimes:
+    device_s: float = 0.0
+    host_s: float = 0.0
+    transfer_s: float = 0.0
+    classes: dict[tuple[str, str], _ClassAcc] = field(default_factory=lambda: defaultdict(_ClassAcc))
+
+
+def _time_ops(ops: list[Op], on_host: list[bool], dev: _Side, hst: _Side | None, link_byte_per_s: float) -> _OpTimes:
+    """Roofline time of every op where it runs, and the tensors crossing the host link between the two sides."""
+    out = _OpTimes()
     prev_host: bool | None = None
     for op, h in zip(ops, on_host, strict=True):
         if _skipped(op):
@@ -418,76 +427,104 @@ def predict_point(wl: Workload, spec: AcceleratorSpec, rt: InferenceRuntime, pre
         side = hst if h and hst is not None else dev
         t, bound = _op_time(op, side)
         if h:
-            t_host += t
+            out.host_s += t
         else:
-            t_dev += t
-        if prev_host is not None and h != prev_host and link > 0:  # the tensor crosses the host link
-            t_xfer += op.bytes_read * _scale(op, precision.run) / link
+            out.device_s += t
+        if prev_host is not None and h != prev_host and link_byte_per_s > 0:  # the op's input crosses the link
+            out.transfer_s += op.bytes_read * _scale(op, dev.dtype) / link_byte_per_s
         prev_host = h
-        c = classes[(op.kind, "host" if h else "device")]
-        c[0] += op.count
-        c[1] += t
-        c[2] += op.flops * op.count
-        c[3] += op.bytes_total * _scale(op, side.dtype) * op.count
-        c[4][bound] += t
+        c = out.classes[(op.kind, "host" if h else "device")]
+        c.ops += op.count
+        c.time_s += t
+        c.flops += op.flops * op.count
+        c.bytes += op.bytes_total * _scale(op, side.dtype) * op.count
+        c.time_by_bound_s[bound] += t
+    return out
+
+
+def _input_transfer_s(wl: Workload, ops: list[Op], on_host: list[bool], run: str, link_byte_per_s: float) -> float:
+    """The batch's input sent to the device when its first op runs there (0 over shared memory)."""
     first_on_device = next((not h for op, h in zip(ops, on_host, strict=True) if not _skipped(op)), True)
-    in_bytes = float(wl.meta.get("input_bytes") or 0.0)
-    if link > 0 and first_on_device:
-        # a float input (captured in fp32) is sent at the run dtype; integer inputs (token ids) as they are
-        in_scale = DTYPE_BYTES[precision.run] / 4 if wl.meta.get("input_float", True) else 1.0
-        t_xfer += in_bytes * in_scale / link
-    params = float(wl.meta.get("params") or 0.0)
-    weights = params * DTYPE_BYTES[precision.run]
-    onchip: float | None = None
-    streamed = 0.0
-    if rt.weights_on_chip:
-        # only the weights of the ops the device runs go to it: their share is estimated by the device's share of
-        # the matmul/conv FLOPs (weights sit in those ops); all of them when nothing falls back
-        on_dev = weights * _device_weight_share(ops, on_host)
-        onchip = min(on_dev, float(spec.sram_bytes or 0.0))
-        streamed = on_dev - onchip
-    t_stream = streamed / link if streamed > 0 and link > 0 else 0.0
-    latency = rt.invoke_overhead_s + t_dev + t_host + t_xfer + t_stream
-    acts = max((op.bytes_total * _scale(op, precision.run) for op in ops if not _skipped(op)), default=0.0)
-    total = weights + acts + rt.workspace_bytes
-    fits = True if rt.weights_on_chip else total <= spec.memory_bytes
-    energy, _ = _energy(spec, host, latency, t_dev, t_host)
-    per_inf = energy / batch if energy is not None else None
-    cost = (spec.price_usd_per_hour / 3600.0 * latency / batch * 1e6) if spec.price_usd_per_hour else None
-    rows = [OpClassTime(op_class=k, where=w, ops=int(c[0]), time_s=c[1], flops=c[2], bytes=c[3],
-                        bound=max(c[4], key=c[4].get)) for (k, w), c in classes.items()]
-    for name, t, b in (("weight-stream", t_stream, streamed), ("transfer", t_xfer, 0.0)):
+    if link_byte_per_s <= 0 or not first_on_device:
+        return 0.0
+    # a float input (captured in fp32) is sent at the run dtype; integer inputs (token ids) as they are
+    in_scale = DTYPE_BYTES[run] / 4 if wl.meta.get("input_float", True) else 1.0
+    return float(wl.meta.get("input_bytes") or 0.0) * in_scale / link_byte_per_s
+
+
+def _weights_on_device(spec: AcceleratorSpec, rt: InferenceRuntime, weights_bytes: float, ops: list[Op],
+                       on_host: list[bool]) -> tuple[float | None, float]:
+    """(bytes held on chip, bytes streamed every inference) for a device whose weights live on chip; (None, 0)
+    elsewhere. Only the weights of the ops the device runs go to it: their share is estimated by the device's
+    share of the matmul/conv FLOPs (weights sit in those ops), all of them when nothing falls back."""
+    if not rt.weights_on_chip:
+        return None, 0.0
+    on_dev = weights_bytes * _device_weight_share(ops, on_host)
+    onchip = min(on_dev, float(spec.sram_bytes or 0.0))
+    return onchip, on_dev - onchip
+
+
+def _class_rows(times: _OpTimes, rt: InferenceRuntime, t_stream_s: float,
+                streamed_bytes: float) -> tuple[OpClassTime, ...]:
+    """The roofline table: op classes plus the weight-stream, transfer and invoke terms, largest first."""
+    rows = [OpClassTime(op_class=k, where=w, ops=c.ops, time_s=c.time_s, flops=c.flops, bytes=c.bytes,
+                        bound=max(c.time_by_bound_s, key=lambda b: c.time_by_bound_s[b]))
+            for (k, w), c in times.classes.items()]
+    for name, t, b in (("weight-stream", t_stream_s, streamed_bytes), ("transfer", times.transfer_s, 0.0)):
         if t > 0:
             rows.append(OpClassTime(op_class=name, where="link", ops=0, time_s=t, flops=0.0, bytes=b, bound="link"))
     if rt.invoke_overhead_s > 0:
         rows.append(OpClassTime(op_class="invoke", where="device", ops=0, time_s=rt.invoke_overhead_s, flops=0.0,
                                 bytes=0.0, bound="fixed"))
-    rows.sort(key=lambda r: -r.time_s)
+    return tuple(sorted(rows, key=lambda r: -r.time_s))
+
+
+def predict_point(wl: Workload, spec: AcceleratorSpec, rt: InferenceRuntime, precision: Precision,
+                  host: AcceleratorSpec | None, host_rt: InferenceRuntime | None, batch: int) -> InferencePoint:
+    """One inference of `wl` (a batch of `batch`) on `spec` at `precision.run` (an estimate; module docstring)."""
+    ops = [op for op in wl.ops if op.phase == "forward"]
+    on_host = _host_flags(ops, rt)
+    if any(on_host) and (host is None or host_rt is None):
+        raise InputError(f"{spec.name} cannot run {sum(on_host)} op(s) of {wl.name} and has no host device",
+                         "pass --host NAME (a catalog CPU) for the ops that fall back")
+    hst = _Side(host, host_rt, _host_precision(host, precision.run)) if host is not None and host_rt else None
+    link = rt.link_byte_per_s(spec) * rt.link_eff
+    times = _time_ops(ops, on_host, _Side(spec, rt, precision.run), hst, link)
+    times.transfer_s += _input_transfer_s(wl, ops, on_host, precision.run, link)
+    weights = float(wl.meta.get("params") or 0.0) * DTYPE_BYTES[precision.run]
+    onchip, streamed = _weights_on_device(spec, rt, weights, ops, on_host)
+    t_stream = streamed / link if streamed > 0 and link > 0 else 0.0
+    latency = rt.invoke_overhead_s + times.device_s + times.host_s + times.transfer_s + t_stream
+    acts = max((op.bytes_total * _scale(op, precision.run) for op in ops if not _skipped(op)), default=0.0)
+    total = weights + acts + rt.workspace_bytes
+    energy = _energy_j(spec, host, latency, times.device_s, times.host_s)
+    per_inf = energy / batch if energy is not None else None
+    cost = (spec.price_usd_per_hour / 3600.0 * latency / batch * 1e6) if spec.price_usd_per_hour else None
     return InferencePoint(device=spec.name, batch=batch, dtype=precision.run, latency_s=latency,
-                          throughput_per_s=batch / latency, device_compute_s=t_dev, host_fallback_s=t_host,
-                          transfer_s=t_xfer, weight_stream_s=t_stream, invoke_overhead_s=rt.invoke_overhead_s,
-                          weights_bytes=weights, activations_bytes=acts, workspace_bytes=rt.workspace_bytes,
-                          memory_total_bytes=total, onchip_weights_bytes=onchip, streamed_weights_bytes=streamed,
-                          fits=fits, host_ops=sum(op.count for op, h in zip(ops, on_host, strict=True)
-                                                  if h and not _skipped(op)),
+                          throughput_per_s=batch / latency, device_compute_s=times.device_s,
+                          host_fallback_s=times.host_s, transfer_s=times.transfer_s, weight_stream_s=t_stream,
+                          invoke_overhead_s=rt.invoke_overhead_s, weights_bytes=weights, activations_bytes=acts,
+                          workspace_bytes=rt.workspace_bytes, memory_total_bytes=total, onchip_weights_bytes=onchip,
+                          streamed_weights_bytes=streamed, fits=rt.weights_on_chip or total <= spec.memory_bytes,
+                          host_ops=sum(op.count for op, h in zip(ops, on_host, strict=True) if h and not _skipped(op)),
                           energy_per_inference_j=per_inf, inferences_per_j=(1.0 / per_inf) if per_inf else None,
                           power_w=(energy / latency) if energy is not None else None,
-                          cost_usd_per_million=cost, op_classes=tuple(rows))
+                          cost_usd_per_million=cost, op_classes=_class_rows(times, rt, t_stream, streamed))
 
 
-def _energy(spec: AcceleratorSpec, host: AcceleratorSpec | None, latency_s: float, t_dev_s: float,
-            t_host_s: float) -> tuple[float | None, float | None]:
-    """(joules of one batch, the device's average watts): device P(u) x latency + host TDP x host time."""
+def _energy_j(spec: AcceleratorSpec, host: AcceleratorSpec | None, latency_s: float, t_dev_s: float,
+              t_host_s: float) -> float | None:
+    """Joules of one batch: device P(u) x latency (u = its busy fraction) + host TDP x host time; None without
+    the TDP it needs."""
     if spec.tdp_w is None:
-        return None, None
+        return None
     u = min(1.0, t_dev_s / latency_s) if latency_s > 0 else 0.0
-    p_dev = float(device_power_w(spec, u))
-    e = p_dev * latency_s
+    e = float(device_power_w(spec, u)) * latency_s
     if t_host_s > 0:
         if host is None or host.tdp_w is None:
-            return None, None
+            return None
         e += float(host.tdp_w) * t_host_s
-    return e, p_dev
+    return e
 
 
 def _notes(spec: AcceleratorSpec, rt: InferenceRuntime, host: AcceleratorSpec | None, any_host_ops: bool) -> list[str]:
