@@ -319,3 +319,41 @@ def test_bad_runtimes_file_is_an_input_error(tmp_path: Any, capsys: pytest.Captu
     f.write_text('[family.x]\nmatch = ["*"]\nmatmul_eff_max = 1.5\n', encoding="utf-8")
     code, _, err = run_main(["plan", "infer", "kws-dscnn", "--hardware", "t4", "--runtimes", str(f)], capsys)
     assert code == 2 and "fix:" in err
+
+
+_DATA_DEPENDENT = '''
+import torch
+from torch import nn
+from accelopt.workload.userfile import ModelBundle
+
+
+class Gate(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 16)
+
+    def forward(self, x):
+        if float(x.sum().item()) > -1e30:  # data-dependent Python: cannot run on the meta device
+            x = self.fc(x)
+        return x
+
+
+def build(batch_size=4, seq_len=None):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(batch_size, 16, generator=g)
+    return ModelBundle(name="gate", model=Gate(), batches=lambda: iter([(x, torch.zeros(batch_size).long())]),
+                       loss_fn=lambda out, t: out.sum(), batch_size=batch_size)
+'''
+
+
+def test_a_model_that_cannot_run_on_meta_is_captured_on_the_cpu(tmp_path: Any,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "gate.py"
+    f.write_text(_DATA_DEPENDENT, encoding="utf-8")
+    code, out, err = run_main(["plan", "infer", f"{f}:build", "--hardware", "t4", "--batch", "2", "--json"], capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    assert any("captured on the CPU" in n for n in data["notes"])
+    pt = data["devices"][0]["points"][0]
+    mm = next(c for c in pt["op_classes"] if c["op_class"] == "matmul")
+    assert mm["flops"] == 2 * 2 * 16 * 16  # the Linear of the batch of 2 was captured (on the CPU)

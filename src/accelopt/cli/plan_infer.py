@@ -224,6 +224,8 @@ def print_plan(plan: Any) -> None:
     con.print(tb)
     _print_precision(con, plan)
     _print_notes(con, devs)
+    for n in plan.notes:
+        con.print(f"note: {escape(n)}")
     _print_budget(con, plan)
     shown = [d for d in devs if d.device in plan.ranked[:1]] or devs[:1]
     if len(plan.devices) <= 3:

@@ -588,12 +588,15 @@ def plan_inference(workloads: dict[int, Workload], specs: list[AcceleratorSpec],
                                        meets_budget=meets, notes=tuple(_notes(spec, rt, h, any_host))))
     ranked = rank_devices(results, objective, latency_budget_s is not None)
     wl0 = workloads[min(workloads)]
+    notes = []
+    if wl0.meta.get("capture_device") == "cpu":
+        notes.append("captured on the CPU: the model does not run on PyTorch's meta device (data-dependent code)")
     return InferencePlan(model=wl0.name, workload_mode=str(wl0.meta.get("mode", "")),
                          params=float(wl0.meta.get("params") or 0.0),
                          flops_per_inference=wl0.total_flops(phase="forward") / min(workloads),
                          requested_dtype=dtype, batches=tuple(sorted(workloads)),
                          latency_budget_s=latency_budget_s, objective=objective, devices=tuple(results),
-                         ranked=tuple(ranked))
+                         ranked=tuple(ranked), notes=tuple(notes))
 
 
 def _objective_value(d: DeviceInference, objective: str) -> float:
