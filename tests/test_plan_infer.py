@@ -59,6 +59,11 @@ def test_plan_with_inference_workload_points_to_plan_infer(tmp_path: Any, capsys
     assert json.loads(out)["devices"][0]["points"][0]["batch"] == 1
 
 
+def test_plan_with_an_inference_example_points_to_plan_infer(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["plan", "--model", "resnet50", "--hardware", "edge-tpu"], capsys)
+    assert code == 2 and "plan infer resnet50" in err and out == ""
+
+
 def test_profile_saved_inference_workload_is_planned(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
     """The issue's path: `profile --mode inference --save-workload` then `plan infer FILE`."""
     path = tmp_path / "mlp.json"

@@ -410,6 +410,10 @@ def register(app: typer.Typer) -> None:
         if _is_workload(model):
             _run_workload(model, tokens, hardware, devices, calibration, as_json, stack)
             return
+        if importlib.util.find_spec("accelopt.cli.plan_infer") is not None:
+            from accelopt.cli.plan_infer import point_to_infer
+
+            point_to_infer(model)  # an inference example (resnet50, ...) is not a training preset
         _run_search(model, tokens, hardware, devices, seq_len, global_batch, deadline, budget_usd, objective, top,
                     dtype, calibration, pue, grid, host_w, as_json, stack)
 

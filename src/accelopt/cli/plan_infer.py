@@ -84,6 +84,18 @@ def register_infer(plan_app: typer.Typer) -> None:
         print_plan(plan)
 
 
+def point_to_infer(model: str) -> None:
+    """`plan --model X` where X is a built-in inference example and no training preset: say to use `plan infer`."""
+    from accelopt.workload.inference_zoo import EXAMPLES
+    from accelopt.workload.presets import list_models
+
+    if model in EXAMPLES and model not in list_models():
+        from accelopt.errors import InputError
+
+        raise InputError(f"{model} is a built-in inference example; `plan` plans training of the model presets",
+                         f"use `accelopt plan infer {model}` (latency, throughput, memory, energy per inference)")
+
+
 def _list_models(as_json: bool) -> None:
     from accelopt.workload.inference_zoo import EXAMPLES
 
