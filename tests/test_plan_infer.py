@@ -26,6 +26,20 @@ def _example(name: str, batch: int = 1, size: int | None = None) -> Workload:
     return capture_inference(build_example(name, batch, size, meta=True))
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _release_captures() -> Any:
+    """Drop the cached workloads after this module, and collect, so that later timing tests (profile) do not
+    pay for a full garbage collection of what this module built."""
+    yield
+    import gc
+
+    from accelopt.predict import inference_validation
+
+    _example.cache_clear()
+    inference_validation._workload.cache_clear()
+    gc.collect()
+
+
 def _walk_keys(obj: Any) -> set[str]:
     if isinstance(obj, dict):
         return set(obj) | {k for v in obj.values() for k in _walk_keys(v)}
