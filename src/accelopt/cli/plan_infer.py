@@ -203,18 +203,18 @@ def run_infer(*, model: str, hardware: str, batch: str, dtype: str, latency_budg
 
 
 def print_plan(plan: Any) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     from accelopt.cli.plan import console as make_console
     from accelopt.cli.plan import fmt_num
+    from accelopt.report.console import line
     from accelopt.units import fmt_bytes, fmt_flops, fmt_joules, fmt_seconds, fmt_usd, fmt_watts
 
     con = make_console()
     budget = (f", latency budget {plan.latency_budget_s * 1e3:g} ms" if plan.latency_budget_s is not None else "")
-    con.print(f"[bold]{escape(plan.model)}[/] inference: {fmt_num(plan.params)} parameters, "
-              f"{fmt_flops(plan.flops_per_inference)} per inference, {plan.requested_dtype} asked{budget} "
-              "(predictions = estimates)")
+    con.print(line((plan.model, "bold"), f" inference: {fmt_num(plan.params)} parameters, "
+                   f"{fmt_flops(plan.flops_per_inference)} per inference, {plan.requested_dtype} asked{budget} "
+                   "(predictions = estimates)"))
     order = {name: i for i, name in enumerate(plan.ranked)}
     devs = sorted(plan.devices, key=lambda d: (order.get(d.device, len(order)), d.points[0].latency_s))
     tb = Table(title="per device and batch (estimates; batch 1 latency = single stream, larger batch = offline)")
@@ -225,7 +225,7 @@ def print_plan(plan: Any) -> None:
         for p in d.points:
             top = p.op_classes[0] if p.op_classes else None
             bound = f"{top.op_class} ({top.bound})" if top is not None else "-"
-            tb.add_row(escape(d.device), p.dtype if p.dtype == d.precision.requested else f"{p.dtype} (!)",
+            tb.add_row(d.device, p.dtype if p.dtype == d.precision.requested else f"{p.dtype} (!)",
                        str(p.batch), fmt_seconds(p.latency_s), fmt_num(p.throughput_per_s),
                        fmt_bytes(p.memory_total_bytes), "yes" if p.fits else "NO",
                        fmt_joules(p.energy_per_inference_j) if p.energy_per_inference_j is not None else "n/a",
@@ -237,7 +237,7 @@ def print_plan(plan: Any) -> None:
     _print_precision(con, plan)
     _print_notes(con, devs)
     for n in plan.notes:
-        con.print(f"note: {escape(n)}")
+        con.print(f"note: {n}")
     _print_budget(con, plan)
     shown = [d for d in devs if d.device in plan.ranked[:1]] or devs[:1]
     if len(plan.devices) <= 3:
@@ -250,7 +250,8 @@ def print_plan(plan: Any) -> None:
 
 
 def _print_precision(con: Any, plan: Any) -> None:
-    from rich.markup import escape
+    from accelopt.report.console import line
+
 
     changed = [d for d in plan.devices if d.precision.run != d.precision.requested]
     risks: dict[str, list[str]] = {}
@@ -258,44 +259,45 @@ def _print_precision(con: Any, plan: Any) -> None:
         risks.setdefault(d.precision.quality_risk, []).append(f"{d.device} runs {d.precision.run} "
                                                               f"({d.precision.reason})")
     for risk, who in risks.items():
-        con.print(f"[yellow]precision:[/] {escape('; '.join(who))}. "
-                  f"Quality risk: {escape(risk or 'none (a wider dtype)')}")
+        con.print(line(("precision:", "yellow"),
+                       f" {'; '.join(who)}. Quality risk: {risk or 'none (a wider dtype)'}"))
 
 
 def _print_notes(con: Any, devs: list[Any]) -> None:
     """Each default or assumption once, with the devices it applies to."""
-    from rich.markup import escape
 
     who: dict[str, list[str]] = {}
     for d in devs:
         for n in d.notes:
             who.setdefault(n, []).append(d.device)
     for n, names in who.items():
-        con.print(f"note: {escape(n)} (for {escape(', '.join(names))})")
+        con.print(f"note: {n} (for {', '.join(names)})")
 
 
 def _print_budget(con: Any, plan: Any) -> None:
+    from accelopt.report.console import line
+
     if plan.latency_budget_s is None:
         return
     ms = plan.latency_budget_s * 1e3
     miss = [d.device for d in plan.devices if not d.meets_budget]
     if plan.ranked:
-        con.print(f"[green]meet {ms:g} ms at batch 1[/], best first by {plan.objective}: {', '.join(plan.ranked)}")
+        con.print(line((f"meet {ms:g} ms at batch 1", "green"),
+                       f", best first by {plan.objective}: {', '.join(plan.ranked)}"))
     else:
-        con.print(f"[red]no device meets {ms:g} ms at batch 1[/]")
+        con.print(line((f"no device meets {ms:g} ms at batch 1", "red")))
     if miss:
         con.print(f"miss the budget (or do not fit): {', '.join(miss)}")
 
 
 def _print_classes(con: Any, d: Any) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     from accelopt.cli.plan import fmt_num
     from accelopt.units import fmt_bytes, fmt_flops, fmt_pct, fmt_seconds
 
     p = d.points[0]
-    tb = Table(title=f"{escape(d.device)} at batch {p.batch}, {p.dtype}: where the time goes (roofline per op class)")
+    tb = Table(title=f"{d.device} at batch {p.batch}, {p.dtype}: where the time goes (roofline per op class)")
     for col in ("op class", "where", "ops", "time", "share", "FLOPs", "bytes", "FLOP/byte", "bound"):
         tb.add_column(col, justify="left" if col in ("op class", "where", "bound") else "right")
     for c in p.op_classes:
@@ -314,7 +316,6 @@ __all__ = ["INFER_HELP", "print_plan", "register_infer", "run_infer"]
 
 def validate_inference_cmd(runs: str | None, as_json: bool, html: str | None) -> None:
     """`accelopt validate --inference`: published inference figures vs `plan infer`, held-out error."""
-    from rich.markup import escape
     from rich.table import Table
 
     from accelopt.cli.plan import console
@@ -337,13 +338,13 @@ def validate_inference_cmd(runs: str | None, as_json: bool, html: str | None) ->
     for col in ("run", "hardware", "model", "metric", "published", "predicted", "error", "role", "note"):
         tb.add_column(col)
     for r in results:
-        tb.add_row(escape(r.id), r.hardware, r.model, r.metric, f"{r.published:g}", f"{r.predicted:.3g}",
-                   f"{100 * r.error:+.1f}%", "fit" if r.fitted else "test", escape(r.note))
+        tb.add_row(r.id, r.hardware, r.model, r.metric, f"{r.published:g}", f"{r.predicted:.3g}",
+                   f"{100 * r.error:+.1f}%", "fit" if r.fitted else "test", r.note)
     con = console()
     con.print(tb)
     con.print(f"median |error| on held-out rows: {100 * med_test:.1f}% ({sum(not r.fitted for r in results)} rows); "
               f"all rows: {100 * med_all:.1f}%")
     if bad is not None:
-        con.print(f"worst held-out row: {escape(bad.id)} {100 * bad.error:+.1f}% ({escape(bad.note or 'no note')})")
+        con.print(f"worst held-out row: {bad.id} {100 * bad.error:+.1f}% ({bad.note or 'no note'})")
     for src in sorted({r.source for r in results}):
-        con.print(f"source: {escape(src)}")
+        con.print(f"source: {src}")
