@@ -129,6 +129,11 @@ def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibrat
     from accelopt.workload.types import Workload
 
     wl = Workload.load(model)
+    if wl.meta.get("mode") == "inference":  # training columns (ZeRO, time to train) mean nothing for it
+        from accelopt.errors import InputError
+
+        raise InputError(f"{model} is an inference workload; `plan` plans training",
+                         f"use `accelopt plan infer {model}` for latency, throughput, memory and energy per inference")
     counts = parse_int_range(devices, "--devices")
     dp: np.ndarray = np.repeat(np.asarray(counts, dtype=np.int64), 4)
     zero = np.tile(np.arange(4), len(counts))
@@ -405,6 +410,10 @@ def register(app: typer.Typer) -> None:
         if _is_workload(model):
             _run_workload(model, tokens, hardware, devices, calibration, as_json, stack)
             return
+        if importlib.util.find_spec("accelopt.cli.plan_infer") is not None:
+            from accelopt.cli.plan_infer import point_to_infer
+
+            point_to_infer(model)  # an inference example (resnet50, ...) is not a training preset
         _run_search(model, tokens, hardware, devices, seq_len, global_batch, deadline, budget_usd, objective, top,
                     dtype, calibration, pue, grid, host_w, as_json, stack)
 
@@ -441,5 +450,9 @@ def register(app: typer.Typer) -> None:
         from accelopt.cli import plan_serve
 
         plan_serve.register_serve(plan_app)
+    if importlib.util.find_spec("accelopt.cli.plan_infer") is not None:
+        from accelopt.cli import plan_infer
+
+        plan_infer.register_infer(plan_app)
 
     app.add_typer(plan_app, name="plan", help="predict training/serving time, memory, energy, cost; search layouts")

@@ -13,7 +13,15 @@ def register(app: typer.Typer) -> None:
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
+        inference: bool = typer.Option(False, "--inference", help="reproduce published inference latencies "
+                                       "instead (predict/data/published_inference_runs.csv; --runs picks another "
+                                       "CSV of that format)"),
     ) -> None:
+        if inference:
+            from accelopt.cli.plan_infer import validate_inference_cmd
+
+            validate_inference_cmd(runs, as_json, html)
+            return
         from accelopt.predict.validation import median_abs_error, validate_all
         from accelopt.report.jsonout import emit
         from accelopt.report.runs import finish_run

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from accelopt import units
+from accelopt.report import infer_view
 
 KINDS = ("probe", "profile", "plan", "plan-explain", "plan-serve", "validate", "simulate-run", "simulate-sweep",
-         "catalog-compare")
+         "catalog-compare", "plan-infer", "validate-inference")
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,8 @@ def _compare(r: dict[str, Any]) -> list[KeyFigure]:
 
 _PICKERS = {"probe": _probe, "profile": _profile, "plan": _plan, "plan-explain": _explain, "plan-serve": _serve,
             "validate": _validate, "simulate-run": _sim_run, "simulate-sweep": _sim_sweep,
-            "catalog-compare": _compare}
+            "catalog-compare": _compare, "plan-infer": infer_view.infer_key_figures,
+            "validate-inference": infer_view.validate_inference_key_figures}
 
 
 def key_figures(kind: str, result: dict[str, Any]) -> list[KeyFigure]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError
+from accelopt.report import infer_view
 from accelopt.report.figures import fmt, is_estimate, key_figures, path_unit
 
 EST = '<span class="est">estimate</span>'
@@ -296,7 +297,8 @@ def _compare_tables(r: dict[str, Any]) -> list[Table]:
 
 _TABLES = {"probe": _probe_tables, "profile": _profile_tables, "plan": _plan_tables, "plan-explain": _explain_tables,
            "plan-serve": _serve_tables, "validate": _validate_tables, "simulate-run": _sim_run_tables,
-           "simulate-sweep": _sim_sweep_tables, "catalog-compare": _compare_tables}
+           "simulate-sweep": _sim_sweep_tables, "catalog-compare": _compare_tables,
+           "plan-infer": infer_view.infer_tables, "validate-inference": infer_view.validate_inference_tables}
 
 
 # ---------------------------------------------------------------- page

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from accelopt.report import infer_view
+
 _counter = itertools.count(1)
 _SCALES = ((1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""))
 
@@ -336,7 +338,8 @@ def compare_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
 _PLOTTERS: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
     "probe": probe_plots, "profile": profile_plots, "plan": plan_plots, "plan-explain": explain_plots,
     "plan-serve": serve_plots, "validate": validate_plots, "simulate-run": simulate_run_plots,
-    "simulate-sweep": simulate_sweep_plots, "catalog-compare": compare_plots}
+    "simulate-sweep": simulate_sweep_plots, "catalog-compare": compare_plots,
+    "plan-infer": infer_view.infer_plots}
 
 
 def plots_for(kind: str, result: dict[str, Any]) -> list[tuple[str, str]]:

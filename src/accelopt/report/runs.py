@@ -14,7 +14,10 @@ from typing import Any
 
 TITLES = {"probe": "probe: what this device delivers", "profile": "profile: where the step goes",
           "plan": "plan: training layouts", "plan-explain": "plan explain: one layout's arithmetic",
-          "plan-serve": "plan serve: LLM serving", "validate": "validate: predicted vs published runs",
+          "plan-serve": "plan serve: LLM serving",
+          "plan-infer": "plan infer: inference on edge and data-center devices",
+          "validate": "validate: predicted vs published runs",
+          "validate-inference": "validate --inference: predicted vs published inference",
           "simulate-run": "simulate run: systolic-array design", "simulate-sweep": "simulate sweep: design space",
           "catalog-compare": "catalog compare"}
 HTML_HELP = "also write a self-contained HTML report (tables, SVG plots) to this file"

@@ -1,0 +1,350 @@
+"""`accelopt plan infer MODEL`: predicted inference latency, throughput, memory, energy and cost per device.
+
+`cli/plan.py` calls `register_infer(plan_app)` to add the subcommand to its `plan` group.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+INFER_HELP = """Predict inference of any model on edge and data-center devices: latency per request (batch 1 =
+single stream), throughput (larger batches = offline), memory (weights + activations + runtime workspace; no
+gradients or optimizer state), energy per inference, inferences per joule, cost per million inferences, and
+which op classes bound it (roofline). Each device runs the precision it has (int8 on the Edge TPU), printed with
+the quality risk; ops a device cannot run are counted on the host with the transfer; weights beyond an
+accelerator's on-chip memory stream from the host every inference (the Edge TPU's 8 MB). All figures are
+estimates (accelopt.predict.inference).
+
+\b
+MODEL is one of:
+  a built-in example   resnet50, resnet152, mobilenet-v1, mobilenet-v2, vgg16, vgg19 (vision),
+                       kws-dscnn (speech), bert-base (text)
+  a zoo name           mlp, gpt, bert, resnet (with --size)
+  path/file.py:factory a function returning accelopt.workload.userfile.ModelBundle
+  a HF config dir      or config.json (random weights; needs the hf extra)
+  a workload JSON      saved by `accelopt profile MODEL --mode inference --save-workload FILE`
+
+\b
+  accelopt plan infer resnet50 --hardware jetson-agx-orin,edge-tpu,h100-sxm --batch 1,8,64
+  accelopt plan infer mobilenet-v2 --latency-budget-ms 33 --objective energy
+"""
+
+
+def register_infer(plan_app: typer.Typer) -> None:
+    """Add `infer` to the `plan` command group."""
+
+    @plan_app.command("infer", help=INFER_HELP)
+    def infer(
+        model: str = typer.Argument(None, help="built-in example, zoo name, file.py:factory, HF config, or an "
+                                               "inference workload JSON"),
+        hardware: str = typer.Option("all", "--hardware", help="comma-separated catalog devices or spec TOML "
+                                                               "paths; 'all' = every catalog device"),
+        batch: str = typer.Option("1,8,64", "--batch", help="batch sizes, e.g. 1,8,64 or 1..64 (powers of two); "
+                                                            "batch 1 gives the single-stream latency"),
+        dtype: str = typer.Option("fp16", "--dtype", help="precision asked for: int8, fp16, bf16, fp32 (fp8, "
+                                                          "int4); a device without it runs the one it has"),
+        latency_budget_ms: float = typer.Option(None, "--latency-budget-ms",
+                                                help="keep devices whose batch-1 latency meets this (e.g. 33 for "
+                                                     "30 frames/s) and rank them by --objective"),
+        objective: str = typer.Option("energy", "--objective", help="rank by energy (J/inference), cost ($/M "
+                                                                    "inferences), power (W) or latency"),
+        host: str = typer.Option(None, "--host", help="catalog CPU that runs the ops a device cannot (default: "
+                                                      "the device family's, see predict/data/inference.toml)"),
+        input_size: int = typer.Option(None, "--input-size", help="image side (vision), frames (speech) or "
+                                                                  "tokens (text, zoo, HF); default: the model's"),
+        size: str = typer.Option(None, "--size", help="zoo models only: tiny (default), small or realistic"),
+        runtimes: str = typer.Option(None, "--runtimes", help="inference runtime TOML replacing the bundled "
+                                                              "predict/data/inference.toml"),
+        list_models: bool = typer.Option(False, "--list-models", help="print the built-in examples and exit"),
+        as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
+        html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
+    ) -> None:
+        if list_models:
+            _list_models(as_json)
+            return
+        from accelopt.errors import InputError
+
+        if model is None:
+            raise InputError("MODEL is required", "e.g. `accelopt plan infer resnet50` (see --list-models)")
+        plan = run_infer(model=model, hardware=hardware, batch=batch, dtype=dtype,
+                         latency_budget_ms=latency_budget_ms, objective=objective, host=host,
+                         input_size=input_size, size=size, runtimes=runtimes)
+        from accelopt.report.runs import finish_run
+
+        data = plan.to_dict()
+        finish_run("plan-infer", data, html)
+        if as_json:
+            from accelopt.report.jsonout import emit
+
+            emit(data)
+            return
+        print_plan(plan)
+
+
+def point_to_infer(model: str) -> None:
+    """`plan --model X` where X is a built-in inference example and no training preset: say to use `plan infer`."""
+    from accelopt.workload.inference_zoo import EXAMPLES
+    from accelopt.workload.presets import list_models
+
+    if model in EXAMPLES and model not in list_models():
+        from accelopt.errors import InputError
+
+        raise InputError(f"{model} is a built-in inference example; `plan` plans training of the model presets",
+                         f"use `accelopt plan infer {model}` (latency, throughput, memory, energy per inference)")
+
+
+def _list_models(as_json: bool) -> None:
+    from accelopt.workload.inference_zoo import EXAMPLES
+
+    rows = [{"name": e.name, "domain": e.domain, "input": e.input_desc, "source": e.source}
+            for e in EXAMPLES.values()]
+    if as_json:
+        from accelopt.report.jsonout import emit
+
+        emit(rows)
+        return
+    for r in rows:
+        print(f"{r['name']:<14} {r['domain']:<7} {r['input']:<36} {r['source']}")
+
+
+def _specs(hardware: str) -> list[Any]:
+    from accelopt.errors import InputError
+    from accelopt.hardware.catalog import default_catalog, get_device
+
+    if hardware.strip().lower() == "all":
+        return list(default_catalog())
+    specs = [get_device(h.strip()) for h in hardware.split(",") if h.strip()]
+    if not specs:
+        raise InputError("--hardware is empty", "name devices, e.g. edge-tpu,jetson-agx-orin, or 'all'")
+    names = [s.name for s in specs]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InputError(f"--hardware names {', '.join(dup)} more than once (names or aliases)",
+                         "name each device once")
+    return specs
+
+
+def _is_workload_file(model: str) -> bool:
+    from accelopt.cli.plan import _is_workload
+
+    return _is_workload(model)
+
+
+def _workloads(model: str, batches: list[int], input_size: int | None, size: str | None) -> dict[int, Any]:
+    """batch -> inference Workload, captured per batch (or the saved workload at its own batch)."""
+    from accelopt.errors import InputError
+    from accelopt.workload.inference_zoo import EXAMPLES, build_example, capture_inference
+
+    if _is_workload_file(model):
+        from accelopt.predict.inference import check_inference_workload
+        from accelopt.workload.types import Workload
+
+        wl = Workload.load(model)
+        check_inference_workload(wl)
+        own = int(wl.meta.get("batch_size") or 1)
+        if batches != [own]:
+            raise InputError(f"a saved workload holds one batch size ({own}); --batch asks for "
+                             f"{','.join(map(str, batches))}",
+                             f"pass --batch {own}, or give the model itself (zoo name, file.py:factory, HF config) "
+                             "so that each batch is captured")
+        return {own: wl}
+    if model in EXAMPLES:
+        if size is not None:
+            raise InputError("--size applies to zoo models only", "use --input-size for the built-in examples")
+        return {b: capture_inference(build_example(model, b, input_size, meta=True)) for b in batches}
+    from accelopt.workload import zoo
+
+    looks_like_path = "/" in model or "\\" in model or ":" in model or model.endswith((".py", ".json"))
+    if not looks_like_path and model.lower() not in zoo.list_models() and not Path(model).exists():
+        from accelopt.errors import unknown_name
+
+        raise unknown_name("model", model, [*EXAMPLES, *zoo.list_models()])
+    from accelopt.cli.profile import _load_bundle
+
+    out = {}
+    for b in batches:
+        def make(b: int = b) -> Any:
+            return _load_bundle(model, size=size, batch_size=b, seq_len=input_size)
+
+        out[b] = capture_inference(make(), rebuild=make)
+    return out
+
+
+def run_infer(*, model: str, hardware: str, batch: str, dtype: str, latency_budget_ms: float | None,
+              objective: str, host: str | None, input_size: int | None, size: str | None,
+              runtimes: str | None) -> Any:
+    """Parse the options and plan (the library call behind `plan infer`)."""
+    from accelopt.errors import InputError
+    from accelopt.hardware.catalog import get_device
+    from accelopt.predict.inference import OBJECTIVES, load_runtimes, plan_inference, run_precision
+    from accelopt.units import parse_int_range
+
+    if objective not in OBJECTIVES:
+        raise InputError(f"--objective {objective!r}", f"use one of {', '.join(OBJECTIVES)}")
+    if input_size is not None and input_size < 1:
+        raise InputError(f"--input-size {input_size} must be >= 1", "give a positive size, or leave it out")
+    batches = sorted(set(parse_int_range(batch, "--batch")))
+    if not batches or batches[0] < 1:
+        raise InputError(f"--batch {batch!r} must list positive batch sizes", "e.g. --batch 1,8,64")
+    specs = _specs(hardware)
+    for s in specs[:1]:
+        run_precision(s, dtype)  # a bad --dtype fails before any capture
+    rts = load_runtimes(runtimes)
+    host_spec = get_device(host) if host else None
+    if host_spec is not None and host_spec.kind != "cpu":
+        raise InputError(f"--host {host!r} is a {host_spec.kind}, not a CPU", "name a catalog CPU, e.g. xeon-8480plus")
+    wls = _workloads(model, batches, input_size, size)
+    budget_s = latency_budget_ms / 1e3 if latency_budget_ms is not None else None
+    return plan_inference(wls, specs, dtype=dtype, latency_budget_s=budget_s, objective=objective, runtimes=rts,
+                          host=host_spec, host_resolver=get_device)
+
+
+def print_plan(plan: Any) -> None:
+    from rich.table import Table
+
+    from accelopt.cli.plan import console as make_console
+    from accelopt.cli.plan import fmt_num
+    from accelopt.report.console import line
+    from accelopt.units import fmt_bytes, fmt_flops, fmt_joules, fmt_seconds, fmt_usd, fmt_watts
+
+    con = make_console()
+    budget = (f", latency budget {plan.latency_budget_s * 1e3:g} ms" if plan.latency_budget_s is not None else "")
+    con.print(line((plan.model, "bold"), f" inference: {fmt_num(plan.params)} parameters, "
+                   f"{fmt_flops(plan.flops_per_inference)} per inference, {plan.requested_dtype} asked{budget} "
+                   "(predictions = estimates)"))
+    order = {name: i for i, name in enumerate(plan.ranked)}
+    devs = sorted(plan.devices, key=lambda d: (order.get(d.device, len(order)), d.points[0].latency_s))
+    tb = Table(title="per device and batch (estimates; batch 1 latency = single stream, larger batch = offline)")
+    for col in ("device", "runs", "batch", "latency", "inf/s", "memory", "fits", "J/inf", "inf/J", "W",
+                "$/M inf", "bound by", "host ops"):
+        tb.add_column(col, justify="left" if col in ("device", "runs", "bound by") else "right")
+    for d in devs:
+        for p in d.points:
+            top = p.op_classes[0] if p.op_classes else None
+            bound = f"{top.op_class} ({top.bound})" if top is not None else "-"
+            tb.add_row(d.device, p.dtype if p.dtype == d.precision.requested else f"{p.dtype} (!)",
+                       str(p.batch), fmt_seconds(p.latency_s), fmt_num(p.throughput_per_s),
+                       fmt_bytes(p.memory_total_bytes), "yes" if p.fits else "NO",
+                       fmt_joules(p.energy_per_inference_j) if p.energy_per_inference_j is not None else "n/a",
+                       fmt_num(p.inferences_per_j) if p.inferences_per_j is not None else "n/a",
+                       fmt_watts(p.power_w) if p.power_w is not None else "n/a",
+                       fmt_usd(p.cost_usd_per_million) if p.cost_usd_per_million is not None else "n/a",
+                       bound, str(p.host_ops))
+    con.print(tb)
+    _print_precision(con, plan)
+    _print_notes(con, devs)
+    for n in plan.notes:
+        con.print(f"note: {n}")
+    _print_budget(con, plan)
+    shown = [d for d in devs if d.device in plan.ranked[:1]] or devs[:1]
+    if len(plan.devices) <= 3:
+        shown = devs
+    for d in shown:
+        _print_classes(con, d)
+    con.print("Energy = device power at its busy fraction x latency (+ host TDP x host time), no PUE; memory = "
+              "weights + largest op working set + runtime workspace; (!) = not the precision asked. "
+              "All figures are estimates (accelopt.predict.inference).")
+
+
+def _print_precision(con: Any, plan: Any) -> None:
+    from accelopt.report.console import line
+
+
+    changed = [d for d in plan.devices if d.precision.run != d.precision.requested]
+    risks: dict[str, list[str]] = {}
+    for d in changed:
+        risks.setdefault(d.precision.quality_risk, []).append(f"{d.device} runs {d.precision.run} "
+                                                              f"({d.precision.reason})")
+    for risk, who in risks.items():
+        con.print(line(("precision:", "yellow"),
+                       f" {'; '.join(who)}. Quality risk: {risk or 'none (a wider dtype)'}"))
+
+
+def _print_notes(con: Any, devs: list[Any]) -> None:
+    """Each default or assumption once, with the devices it applies to."""
+
+    who: dict[str, list[str]] = {}
+    for d in devs:
+        for n in d.notes:
+            who.setdefault(n, []).append(d.device)
+    for n, names in who.items():
+        con.print(f"note: {n} (for {', '.join(names)})")
+
+
+def _print_budget(con: Any, plan: Any) -> None:
+    from accelopt.report.console import line
+
+    if plan.latency_budget_s is None:
+        return
+    ms = plan.latency_budget_s * 1e3
+    miss = [d.device for d in plan.devices if not d.meets_budget]
+    if plan.ranked:
+        con.print(line((f"meet {ms:g} ms at batch 1", "green"),
+                       f", best first by {plan.objective}: {', '.join(plan.ranked)}"))
+    else:
+        con.print(line((f"no device meets {ms:g} ms at batch 1", "red")))
+    if miss:
+        con.print(f"miss the budget (or do not fit): {', '.join(miss)}")
+
+
+def _print_classes(con: Any, d: Any) -> None:
+    from rich.table import Table
+
+    from accelopt.cli.plan import fmt_num
+    from accelopt.units import fmt_bytes, fmt_flops, fmt_pct, fmt_seconds
+
+    p = d.points[0]
+    tb = Table(title=f"{d.device} at batch {p.batch}, {p.dtype}: where the time goes (roofline per op class)")
+    for col in ("op class", "where", "ops", "time", "share", "FLOPs", "bytes", "FLOP/byte", "bound"):
+        tb.add_column(col, justify="left" if col in ("op class", "where", "bound") else "right")
+    for c in p.op_classes:
+        inten = c.intensity_flop_per_byte
+        tb.add_row(c.op_class, c.where, str(c.ops), fmt_seconds(c.time_s), fmt_pct(c.time_s / p.latency_s),
+                   fmt_flops(c.flops), fmt_bytes(c.bytes), "-" if inten == float("inf") else fmt_num(inten), c.bound)
+    con.print(tb)
+    if p.onchip_weights_bytes is not None:
+        con.print(f"weights {fmt_bytes(p.weights_bytes)}: {fmt_bytes(p.onchip_weights_bytes)} on chip, "
+                  f"{fmt_bytes(p.streamed_weights_bytes)} streamed from the host every inference "
+                  f"({fmt_seconds(p.weight_stream_s)})")
+
+
+__all__ = ["INFER_HELP", "print_plan", "register_infer", "run_infer"]
+
+
+def validate_inference_cmd(runs: str | None, as_json: bool, html: str | None) -> None:
+    """`accelopt validate --inference`: published inference figures vs `plan infer`, held-out error."""
+    from rich.table import Table
+
+    from accelopt.cli.plan import console
+    from accelopt.predict.inference_validation import median_abs_error, validate_inference, worst
+    from accelopt.report.runs import finish_run
+
+    results = validate_inference(runs)
+    med_test = median_abs_error(results, held_out_only=True)
+    med_all = median_abs_error(results, held_out_only=False)
+    bad = worst(results)
+    data = {"runs": [{**r.__dict__, "error": r.error} for r in results], "median_abs_error_held_out": med_test,
+            "median_abs_error_all": med_all, "worst_held_out": bad.id if bad else None, "estimate": True}
+    finish_run("validate-inference", data, html)
+    if as_json:
+        from accelopt.report.jsonout import emit
+
+        emit(data)
+        return
+    tb = Table(title="published vs predicted inference (prediction = estimate)")
+    for col in ("run", "hardware", "model", "metric", "published", "predicted", "error", "role", "note"):
+        tb.add_column(col)
+    for r in results:
+        tb.add_row(r.id, r.hardware, r.model, r.metric, f"{r.published:g}", f"{r.predicted:.3g}",
+                   f"{100 * r.error:+.1f}%", "fit" if r.fitted else "test", r.note)
+    con = console()
+    con.print(tb)
+    con.print(f"median |error| on held-out rows: {100 * med_test:.1f}% ({sum(not r.fitted for r in results)} rows); "
+              f"all rows: {100 * med_all:.1f}%")
+    if bad is not None:
+        con.print(f"worst held-out row: {bad.id} {100 * bad.error:+.1f}% ({bad.note or 'no note'})")
+    for src in sorted({r.source for r in results}):
+        con.print(f"source: {src}")

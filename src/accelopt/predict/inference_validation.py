@@ -1,0 +1,151 @@
+"""Reproduce published inference figures (predict/data/published_inference_runs.csv) and measure the error.
+
+Each row names a device, a built-in example (accelopt.workload.inference_zoo), its input size, batch, dtype and
+the published figure (latency_ms or throughput_per_s). The prediction is `accelopt plan infer`'s, with the
+device family's runtime values of predict/data/inference.toml. Rows with role 'fit' are the ones a family was
+fitted on (declared in the CSV before fitting); the error that matters is the median over the 'test' rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import itertools
+import math
+import statistics
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from accelopt.errors import InputError
+from accelopt.hardware.catalog import get_device
+from accelopt.predict.inference import InferenceRuntime, load_runtimes, plan_inference
+from accelopt.userio import read_user_text
+from accelopt.workload.types import Workload
+
+_REQUIRED = ("id", "hardware", "model", "input_size", "batch", "dtype", "metric", "published", "role", "source")
+METRICS = ("latency_ms", "throughput_per_s")
+
+
+@dataclass(frozen=True, kw_only=True)
+class InferenceRunResult:
+    id: str
+    hardware: str
+    model: str
+    metric: str
+    published: float
+    predicted: float
+    fitted: bool
+    source: str
+    note: str = ""
+
+    @property
+    def error(self) -> float:
+        """predicted / published - 1 (positive = predicted slower for latency, faster for throughput)."""
+        return self.predicted / self.published - 1.0
+
+
+def read_inference_runs(path: Path | str | None = None) -> tuple[list[dict[str, str]], dict[str, str]]:
+    """(rows, sources): rows of the CSV; sources from its '# key = citation' comment lines."""
+    if path is None:
+        text = (resources.files("accelopt.predict") / "data" / "published_inference_runs.csv").read_text("utf-8")
+        where = "the bundled inference runs file"
+    else:
+        text = read_user_text(path, "inference runs file", "pass a CSV in the bundled format")
+        where = f"inference runs file {path}"
+    sources: dict[str, str] = {}
+    for ln in text.splitlines():
+        if ln.startswith("#") and " = " in ln:
+            key, _, cite = ln[1:].strip().partition(" = ")
+            if " " not in key:
+                sources[key] = cite
+    rows = list(csv.DictReader([ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]))
+    if not rows:
+        raise InputError(f"{where} holds no runs", "add a header line and one row per published figure")
+    missing = [c for c in _REQUIRED if c not in rows[0]]
+    if missing:
+        raise InputError(f"{where} lacks the column(s) {', '.join(missing)}",
+                         "use the header of predict/data/published_inference_runs.csv")
+    for r in rows:
+        if None in r:  # csv.DictReader puts surplus cells under the key None
+            raise InputError(f"run {r.get('id')!r} has more cells than the header",
+                             "quote a cell that holds a comma (\"...\")")
+        if r["metric"] not in METRICS:
+            raise InputError(f"run {r['id']!r}: metric {r['metric']!r}", f"use one of {', '.join(METRICS)}")
+        try:
+            ok = float(r["published"]) > 0 and int(r["batch"]) >= 1 and int(r["input_size"]) >= 1
+        except ValueError:
+            ok = False
+        if not ok:
+            raise InputError(f"run {r['id']!r}: published, batch and input_size must be positive numbers",
+                             "fix that row")
+    return rows, sources
+
+
+@functools.lru_cache(maxsize=64)
+def _workload(model: str, size: int, batch: int) -> Workload:
+    from accelopt.workload.inference_zoo import build_example, capture_inference
+
+    return capture_inference(build_example(model, batch, size, meta=True))
+
+
+def reproduce_inference(row: dict[str, str], runtimes: list[InferenceRuntime] | None = None,
+                        sources: dict[str, str] | None = None) -> InferenceRunResult:
+    spec = get_device(row["hardware"])
+    batch = int(row["batch"])
+    wl = _workload(row["model"], int(row["input_size"]), batch)
+    plan = plan_inference({batch: wl}, [spec], dtype=row["dtype"], runtimes=runtimes, host_resolver=get_device)
+    pt = plan.devices[0].points[0]
+    pred = pt.latency_s * 1e3 if row["metric"] == "latency_ms" else pt.throughput_per_s
+    return InferenceRunResult(id=row["id"], hardware=spec.name, model=row["model"], metric=row["metric"],
+                              published=float(row["published"]), predicted=pred, fitted=row["role"] == "fit",
+                              source=(sources or {}).get(row["source"], row["source"]), note=row.get("note", ""))
+
+
+def validate_inference(runs_path: Path | str | None = None,
+                       runtimes: list[InferenceRuntime] | None = None) -> list[InferenceRunResult]:
+    rows, sources = read_inference_runs(runs_path)
+    return [reproduce_inference(r, runtimes, sources) for r in rows]
+
+
+def median_abs_error(results: list[InferenceRunResult], held_out_only: bool = True) -> float:
+    errs = [abs(r.error) for r in results if not (held_out_only and r.fitted)]
+    return statistics.median(errs) if errs else math.nan
+
+
+def worst(results: list[InferenceRunResult]) -> InferenceRunResult | None:
+    held = [r for r in results if not r.fitted]
+    return max(held, key=lambda r: abs(r.error)) if held else None
+
+
+def fit_runtime(family: str, grid: dict[str, list[float]], runs_path: Path | str | None = None) -> InferenceRuntime:
+    """Grid search over `grid` (field -> values) of one family, minimising the mean |log(pred/pub)| over the rows
+    with role 'fit' on that family's devices. How the bundled edge-tpu values were made; never run per plan."""
+    rts = load_runtimes()
+    idx = next((i for i, rt in enumerate(rts) if rt.family == family), None)
+    if idx is None:
+        raise InputError(f"no inference family {family!r}", f"use one of {', '.join(r.family for r in rts)}")
+    rows, _ = read_inference_runs(runs_path)
+    fit_rows = [r for r in rows if r["role"] == "fit"]
+    best: tuple[float, InferenceRuntime] | None = None
+    names = list(grid)
+    for combo in itertools.product(*(grid[n] for n in names)):
+        values: dict[str, Any] = dict(zip(names, combo, strict=True))
+        cand = replace(rts[idx], **values)
+        trial = [*rts[:idx], cand, *rts[idx + 1:]]
+        mine = [r for r in fit_rows if _family_of(r["hardware"], trial) == family]
+        if not mine:
+            raise InputError(f"no 'fit' row of family {family!r}", "declare fit rows in the runs CSV")
+        err = statistics.mean(abs(math.log(reproduce_inference(r, trial).predicted / float(r["published"])))
+                              for r in mine)
+        if best is None or err < best[0]:
+            best = (err, cand)
+    assert best is not None
+    return best[1]
+
+
+def _family_of(hardware: str, rts: list[InferenceRuntime]) -> str:
+    from accelopt.predict.inference import runtime_for
+
+    return runtime_for(get_device(hardware), rts).family

@@ -1,0 +1,281 @@
+"""Built-in inference examples (vision, speech, text) and the capture of an inference Workload.
+
+`build_example("mobilenet-v2", batch=1)` -> ModelBundle with random weights and a seeded input;
+`capture_inference(bundle)` -> the forward ops of one inference (torch.no_grad), captured on PyTorch's
+"meta" device (shapes only, no arithmetic: seconds even at batch 64) and, where the model cannot run on
+meta, on the CPU. Nothing is downloaded. Each architecture cites the table it is written from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from accelopt.errors import AcceloptError, InputError, unknown_name
+from accelopt.workload.types import Workload
+from accelopt.workload.userfile import ModelBundle
+
+__all__ = ["EXAMPLES", "build_example", "capture_inference", "list_examples"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Example:
+    """One built-in inference example: what it is, its default input and its source."""
+
+    name: str
+    domain: str
+    """vision, speech or text."""
+    input_desc: str
+    source: str
+    build: Callable[[int, int | None], ModelBundle]
+    """build(batch, size) -> bundle; size = image side (vision) or tokens (text); None = default."""
+
+
+def _bundle(name: str, model: Any, x: Any, b: int, meta: dict[str, Any]) -> ModelBundle:
+    import torch
+    from torch import nn
+
+    model.eval()
+
+    def batches() -> Any:
+        return iter([((x,), torch.zeros(b, dtype=torch.long))])
+
+    meta = {**meta, "params": sum(p.numel() for p in model.parameters()), "source_kind": "inference-example",
+            "input_bytes": int(x.numel() * x.element_size()), "input_float": bool(x.is_floating_point())}
+    return ModelBundle(name=name, model=model, batches=batches, loss_fn=nn.functional.cross_entropy,
+                       batch_size=b, meta=meta)
+
+
+def _image(b: int, side: int, channels: int = 3) -> Any:
+    import torch
+
+    g = torch.Generator().manual_seed(0)
+    return torch.randn(b, channels, side, side, generator=g, device="cpu")  # (B, C, H, W)
+
+
+# --------------------------------------------------------------------------- ResNet (He et al. 2016, Table 1)
+def _resnet(blocks: tuple[int, ...], name: str, source: str) -> Callable[[int, int | None], ModelBundle]:
+    def build(b: int, side: int | None) -> ModelBundle:
+        from accelopt.workload import zoo
+
+        *_, ResNet = zoo._resnet_classes()
+        cfg = zoo._ResCfg("bottleneck", blocks, (64, 128, 256, 512), 224, 1000, b, source)
+        s = side or 224
+        return _bundle(name, ResNet(cfg), _image(b, s), b, {"image_size": s, "source": source})
+
+    return build
+
+
+# --------------------------------------------------------------------------- MobileNet v1 / v2
+def _conv_bn_relu(nn: Any, c_in: int, c_out: int, k: int, stride: int, groups: int = 1, relu6: bool = True) -> Any:
+    layers = [nn.Conv2d(c_in, c_out, k, stride, k // 2, groups=groups, bias=False), nn.BatchNorm2d(c_out)]
+    if relu6:
+        layers.append(nn.ReLU6())
+    return nn.Sequential(*layers)
+
+
+# Howard et al. 2017, 'MobileNets', Table 1: (output channels, stride) of the 13 depthwise-separable layers.
+_MBV1 = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), (512, 1), (512, 1), (512, 1),
+         (512, 1), (1024, 2), (1024, 1))
+# Sandler et al. 2018, 'MobileNetV2', Table 2: (expansion t, channels c, repeats n, stride s).
+_MBV2 = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+
+
+def _mobilenet_v1(b: int, side: int | None) -> ModelBundle:
+    from torch import nn
+
+    layers = [_conv_bn_relu(nn, 3, 32, 3, 2)]
+    c = 32
+    for c_out, s in _MBV1:  # depthwise 3x3 then pointwise 1x1 (Howard et al. 2017, Fig. 3)
+        layers += [_conv_bn_relu(nn, c, c, 3, s, groups=c), _conv_bn_relu(nn, c, c_out, 1, 1)]
+        c = c_out
+    model = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 1000))
+    s = side or 224
+    src = "MobileNet v1 1.0-224, Howard et al. 2017, Table 1"
+    return _bundle("mobilenet-v1", model, _image(b, s), b, {"image_size": s, "source": src})
+
+
+def _mobilenet_v2(b: int, side: int | None) -> ModelBundle:
+    from torch import nn
+
+    class InvertedResidual(nn.Module):
+        """1x1 expand (ReLU6), 3x3 depthwise (ReLU6), 1x1 linear project; residual when shapes match
+        (Sandler et al. 2018, Table 1)."""
+
+        def __init__(self, c_in: int, c_out: int, stride: int, t: int) -> None:
+            super().__init__()
+            hid = c_in * t
+            layers = [_conv_bn_relu(nn, c_in, hid, 1, 1)] if t != 1 else []
+            layers += [_conv_bn_relu(nn, hid, hid, 3, stride, groups=hid), _conv_bn_relu(nn, hid, c_out, 1, 1,
+                                                                                          relu6=False)]
+            self.body = nn.Sequential(*layers)
+            self.residual = stride == 1 and c_in == c_out
+
+        def forward(self, x: Any) -> Any:
+            return x + self.body(x) if self.residual else self.body(x)
+
+    layers: list[Any] = [_conv_bn_relu(nn, 3, 32, 3, 2)]
+    c = 32
+    for t, c_out, n, s in _MBV2:
+        for i in range(n):
+            layers.append(InvertedResidual(c, c_out, s if i == 0 else 1, t))
+            c = c_out
+    layers += [_conv_bn_relu(nn, c, 1280, 1, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(1280, 1000)]
+    s = side or 224
+    src = "MobileNet v2 1.0-224, Sandler et al. 2018, Table 2"
+    return _bundle("mobilenet-v2", nn.Sequential(*layers), _image(b, s), b, {"image_size": s, "source": src})
+
+
+# --------------------------------------------------------------------------- VGG (Simonyan & Zisserman 2015)
+# Table 1, configurations D (VGG16) and E (VGG19): 3x3 conv widths per stage, 'M' = 2x2 max pool.
+_VGG = {"vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}
+
+
+def _vgg(name: str) -> Callable[[int, int | None], ModelBundle]:
+    def build(b: int, side: int | None) -> ModelBundle:
+        from torch import nn
+
+        layers: list[Any] = []
+        c = 3
+        for n, w in zip(_VGG[name], (64, 128, 256, 512, 512), strict=True):
+            for _ in range(n):
+                layers += [nn.Conv2d(c, w, 3, 1, 1), nn.ReLU()]
+                c = w
+            layers.append(nn.MaxPool2d(2))
+        s = side or 224
+        feat = 512 * (s // 32) ** 2
+        model = nn.Sequential(*layers, nn.Flatten(), nn.Linear(feat, 4096), nn.ReLU(), nn.Linear(4096, 4096),
+                              nn.ReLU(), nn.Linear(4096, 1000))
+        src = f"{name.upper()}, Simonyan & Zisserman 2015, Table 1 (configuration {'D' if name == 'vgg16' else 'E'})"
+        return _bundle(name, model, _image(b, s), b, {"image_size": s, "source": src})
+
+    return build
+
+
+# --------------------------------------------------------------------------- speech: keyword spotting DS-CNN
+def _kws_dscnn(b: int, side: int | None) -> ModelBundle:
+    """DS-CNN keyword spotting (Zhang et al. 2017, 'Hello Edge: Keyword Spotting on Microcontrollers', sec. 3.5
+    and Table/Appendix DS-CNN-S; the MLPerf Tiny KWS reference model): input 49 frames x 10 MFCC, a 10x4 conv of
+    64 filters at stride 2, four depthwise-separable 3x3 layers of 64 channels, average pool, 12 classes."""
+    import torch
+    from torch import nn
+
+    layers: list[Any] = [nn.Conv2d(1, 64, (10, 4), 2, (5, 1), bias=False), nn.BatchNorm2d(64), nn.ReLU()]
+    for _ in range(4):
+        layers += [nn.Conv2d(64, 64, 3, 1, 1, groups=64, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+                   nn.Conv2d(64, 64, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU()]
+    model = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 12))
+    frames = side or 49
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(b, 1, frames, 10, generator=g, device="cpu")  # (B, 1, frames, MFCC)
+    src = "DS-CNN (S), Zhang et al. 2017 'Hello Edge', the MLPerf Tiny keyword-spotting model"
+    return _bundle("kws-dscnn", model, x, b, {"frames": frames, "source": src})
+
+
+# --------------------------------------------------------------------------- text: BERT-base encoder
+def _bert_base(b: int, side: int | None) -> ModelBundle:
+    """BERT-base encoder (Devlin et al. 2019, sec. 3: L=12, H=768, A=12, FFN 3072, vocab 30522) with the
+    SQuAD span head (2 logits per token) that MLPerf Inference's BERT benchmark runs; pre-LN blocks of the
+    zoo (the same FLOPs and weights as BERT's post-LN)."""
+    import torch
+    from torch import nn
+
+    from accelopt.workload import zoo
+
+    Block, _ = zoo._transformer_classes()
+    seq = side or 128
+    if seq > 512:
+        raise InputError(f"sequence length {seq} exceeds BERT's 512 positions", "pass --size 512 or less")
+
+    class Encoder(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tok = nn.Embedding(30522, 768)
+            self.pos = nn.Embedding(512, 768)
+            self.blocks = nn.ModuleList(Block(768, 12, 3072, False) for _ in range(12))
+            self.ln_f = nn.LayerNorm(768)
+            self.qa = nn.Linear(768, 2)
+
+        def forward(self, idx: Any) -> Any:
+            x = self.tok(idx) + self.pos(torch.arange(idx.shape[1], device=idx.device))  # (B, T, H)
+            for blk in self.blocks:
+                x = blk(x)
+            return self.qa(self.ln_f(x))  # (B, T, 2) start/end logits
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 30522, (b, seq), generator=g, device="cpu")  # (B, T) token ids
+    src = "BERT-base, Devlin et al. 2019, sec. 3, with a SQuAD span head (MLPerf Inference BERT)"
+    return _bundle("bert-base", Encoder(), x, b, {"seq_len": seq, "source": src})
+
+
+EXAMPLES: dict[str, Example] = {e.name: e for e in (
+    Example(name="resnet50", domain="vision", input_desc="224x224 RGB image",
+            source="ResNet-50, He et al. 2016, Table 1", build=_resnet((3, 4, 6, 3), "resnet50",
+                                                                       "ResNet-50, He et al. 2016, Table 1")),
+    Example(name="resnet152", domain="vision", input_desc="224x224 RGB image",
+            source="ResNet-152, He et al. 2016, Table 1", build=_resnet((3, 8, 36, 3), "resnet152",
+                                                                        "ResNet-152, He et al. 2016, Table 1")),
+    Example(name="mobilenet-v1", domain="vision", input_desc="224x224 RGB image",
+            source="Howard et al. 2017, Table 1", build=_mobilenet_v1),
+    Example(name="mobilenet-v2", domain="vision", input_desc="224x224 RGB image",
+            source="Sandler et al. 2018, Table 2", build=_mobilenet_v2),
+    Example(name="vgg16", domain="vision", input_desc="224x224 RGB image",
+            source="Simonyan & Zisserman 2015, Table 1 (D)", build=_vgg("vgg16")),
+    Example(name="vgg19", domain="vision", input_desc="224x224 RGB image",
+            source="Simonyan & Zisserman 2015, Table 1 (E)", build=_vgg("vgg19")),
+    Example(name="kws-dscnn", domain="speech", input_desc="49 frames x 10 MFCC (1 s of audio)",
+            source="Zhang et al. 2017, 'Hello Edge' (DS-CNN)", build=_kws_dscnn),
+    Example(name="bert-base", domain="text", input_desc="128 tokens",
+            source="Devlin et al. 2019, sec. 3", build=_bert_base),
+)}
+
+
+def list_examples() -> list[str]:
+    return sorted(EXAMPLES)
+
+
+def build_example(name: str, batch: int = 1, size: int | None = None, *, meta: bool = False) -> ModelBundle:
+    """A built-in example at `batch`; `size` = image side (vision), frames (speech) or tokens (text).
+    meta=True builds the weights on PyTorch's meta device (no memory, no initialisation: for capture only)."""
+    import contextlib
+
+    import torch
+
+    if name not in EXAMPLES:
+        raise unknown_name("inference example", name, list_examples())
+    for label, v in (("batch", batch), ("size", size)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+            raise InputError(f"{label} = {v!r} must be a positive integer", f"pass a positive {label}")
+    with torch.device("meta") if meta else contextlib.nullcontext():
+        return EXAMPLES[name].build(batch, size)
+
+
+def capture_inference(bundle: ModelBundle, rebuild: Callable[[], ModelBundle] | None = None) -> Workload:
+    """The forward ops of one inference of `bundle` (compacted), captured on the meta device where the model
+    runs there (no arithmetic, so any batch is quick), else on the CPU from `rebuild()` (moving to meta drops
+    the weights, so the CPU capture needs a fresh bundle). meta['mode'] = 'inference'."""
+    from accelopt.workload.capture import capture_workload
+
+    in_bytes, in_float = _input_bytes(bundle)
+    try:
+        wl = capture_workload(bundle, mode="inference", device="meta", compact=True)
+        wl.meta["capture_device"] = "meta"
+    except AcceloptError:  # a model with data-dependent Python (e.g. .item()) cannot run on meta
+        if rebuild is None:
+            raise
+        wl = capture_workload(rebuild(), mode="inference", device="cpu", compact=True)
+        wl.meta["capture_device"] = "cpu"
+    wl.meta.setdefault("input_bytes", in_bytes)
+    wl.meta.setdefault("input_float", in_float)
+    return wl
+
+
+def _input_bytes(bundle: ModelBundle) -> tuple[int, bool]:
+    """(bytes of one batch's inputs, whether they are floating point)."""
+    import torch
+    from torch.utils._pytree import tree_flatten
+
+    inputs, _ = bundle.first_batch()
+    ts = [t for t in tree_flatten(inputs)[0] if isinstance(t, torch.Tensor)]
+    return int(sum(t.numel() * t.element_size() for t in ts)), any(t.is_floating_point() for t in ts)
