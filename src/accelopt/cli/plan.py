@@ -41,7 +41,9 @@ def _global_batch(text: str | None, seq_len: int) -> int:
     from accelopt.units import parse_count
 
     if text is None:
-        return max(1, round(4 * 2**20 / seq_len))  # ~4M tokens, the Llama 2 batch (Touvron et al. 2023, sec. 2.2)
+        from accelopt.predict.query import default_global_batch
+
+        return default_global_batch(seq_len)
     t = text.strip().lower()
     if t.endswith("seq"):
         return int(parse_count(t[:-3], "--global-batch"))
@@ -59,7 +61,7 @@ def _global_batch(text: str | None, seq_len: int) -> int:
 
 
 def _setup(model: str, seq_len: int | None, global_batch: str | None, tokens: str, dtype: str,
-           pue: float | None, grid: float | None, host_w: float | None) -> Any:
+           pue: float | None, grid: float | None, host_w: float | None, flash: bool = True) -> Any:
     from accelopt.predict.cost import Facility
     from accelopt.predict.training import Setup
     from accelopt.units import parse_count
@@ -75,7 +77,7 @@ def _setup(model: str, seq_len: int | None, global_batch: str | None, tokens: st
     fac_kw = {k: v for k, v in (("pue", pue), ("grid_kg_co2_per_kwh", grid), ("host_power_w_per_device", host_w))
               if v is not None}
     return Setup(model=mdl, seq_len=s, global_batch=_global_batch(global_batch, s),
-                 tokens=parse_count(tokens, "--tokens"), dtype=dtype, facility=Facility(**fac_kw))
+                 tokens=parse_count(tokens, "--tokens"), dtype=dtype, flash=flash, facility=Facility(**fac_kw))
 
 
 def _fmt_row(c: Any, i: int) -> dict[str, Any]:
@@ -167,7 +169,7 @@ def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibrat
 def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: int | None,
                 global_batch: str | None, deadline: str | None, budget_usd: float | None, objective: str,
                 top: int, dtype: str, calibration: str | None, pue: float | None, grid: float | None,
-                host_w: float | None, as_json: bool, stack: str = "megatron") -> None:
+                host_w: float | None, as_json: bool, stack: str = "megatron", flash: bool = True) -> None:
     import time
 
     from accelopt.errors import InputError
@@ -184,7 +186,7 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
         raise InputError(f"--top {top}", "give --top >= 1")
     if stack not in STACKS:
         raise InputError(f"--stack: unknown software stack {stack!r}", f"use one of: {', '.join(STACKS)}")
-    setup = _setup(model, seq_len, global_batch, tokens, dtype, pue, grid, host_w)
+    setup = _setup(model, seq_len, global_batch, tokens, dtype, pue, grid, host_w, flash)
     if setup.tokens <= 0:
         raise InputError(f"--tokens {tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
     specs = [get_device(h.strip()) for h in hardware.split(",") if h.strip()]
@@ -214,7 +216,8 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
                               "raise --devices, add --hardware with more memory, relax --deadline/--budget-usd, "
                               "or run `accelopt plan explain` on a layout to see why it fails")
     summary = {"model": setup.model.name, "seq_len": setup.seq_len, "global_batch_seqs": setup.global_batch,
-               "tokens": setup.tokens, "dtype": setup.dtype, "stack": stack, "candidates": len(c),
+               "tokens": setup.tokens, "dtype": setup.dtype, "stack": stack, "flash": setup.flash,
+               "candidates": len(c),
                "feasible": int(c.feasible.sum()),
                "dropped": c.reasons, "search_s": elapsed, "objective": objective, "estimate": True}
     data = {**summary, "best": [_fmt_row(c, int(i)) for i in best],
@@ -242,70 +245,35 @@ STACK_HELP = ("software stack the efficiencies are calibrated for: megatron (Meg
               "default) or pytorch-fsdp (PyTorch FSDP, e.g. llm-foundry); see predict/data/calibration.toml")
 
 
+FLASH_HELP = ("fused (flash) attention: no s x s score tensor in memory, one kernel for the attention core "
+              "(default); --no-flash for runs without it, e.g. Megatron-LM 2021-22")
+
+
 def _kg(carbon_kg: float) -> str:
     return "n/a" if carbon_kg != carbon_kg else f"{fmt_num(carbon_kg)} kg CO2e"  # NaN: no TDP in the catalog
 
 
-def _layout_text(lay: Any) -> str:
-    return (f"tp={lay.tp} pp={lay.pp} dp={lay.dp} cp={lay.cp} ep={lay.ep} vp={lay.vp} mbs={lay.mbs} m={lay.m} "
-            f"zero={lay.zero} recompute={lay.recompute}")
-
-
-def _structural_fix(setup: Any, devices: int, mp: int) -> str:
-    """What to change so that a layout obeys the rules of `structural_problems`."""
-    mdl = setup.model
-    heads = ", ".join(str(t) for t in (1, 2, 4, 8, 16, 32) if mdl.heads % t == 0)
-    return (f"use --devices a multiple of tp x pp x cp (= {mp}); a --tp dividing the {mdl.heads} heads ({heads}); "
-            f"--pp x --vp <= {mdl.layers} layers; a --global-batch divisible by dp x --mbs; or run `accelopt plan` "
-            "to search only valid layouts")
-
-
 def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int, ep: int, vp: int, mbs: int,
              zero: int, recompute: str, no_sp: bool, no_overlap: bool, seq_len: int | None, global_batch: str | None,
-             tokens: str, dtype: str, calibration: str | None, as_json: bool, stack: str = "megatron") -> None:
-    import numpy as np
-
-    from accelopt.errors import InfeasibleError, InputError
-    from accelopt.hardware.catalog import get_device
-    from accelopt.predict.calibration import calibration_for, load_calibrations
-    from accelopt.predict.training import (
-        Layout,
-        Layouts,
-        evaluate,
-        explain_inputs,
-        explain_terms,
-        structural_problems,
-    )
+             tokens: str, dtype: str, calibration: str | None, as_json: bool, stack: str = "megatron",
+             flash: bool = True, facility: tuple[float | None, float | None, float | None] = (None, None, None)
+             ) -> None:
+    from accelopt.errors import InfeasibleError
+    from accelopt.predict.query import LayoutQuery, layout_text, predict_layout
+    from accelopt.predict.training import explain_inputs, explain_terms
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
     from accelopt.units import fmt_bytes, fmt_joules, fmt_pct, fmt_seconds, fmt_usd
 
-    setup = _setup(model, seq_len, global_batch, tokens, dtype, None, None, None)
-    spec = get_device(hardware)
-    cal = calibration_for(spec, load_calibrations(calibration), stack)
-    for flag, val in (("--devices", devices), ("--tp", tp), ("--pp", pp), ("--cp", cp), ("--ep", ep), ("--vp", vp),
-                    ("--mbs", mbs)):
-        if val < 1:
-            raise InputError(f"{flag} {val} must be >= 1", f"give a positive {flag}")
-    if zero not in (0, 1, 2, 3):
-        raise InputError(f"--zero {zero} is not a ZeRO stage", "give --zero 0, 1, 2 or 3 (3 = FSDP)")
-    if recompute not in ("none", "selective", "full"):
-        raise InputError(f"--recompute {recompute!r}", "give --recompute none, selective or full")
-    mp = tp * pp * cp
-    dp = max(1, devices // mp)
-    m = max(1, setup.global_batch // (dp * mbs))
-    lay = Layout(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vp=vp, mbs=mbs, m=m, zero=zero, recompute=recompute,
-                 sp=not no_sp and tp > 1, overlap=not no_overlap)
-    arr = Layouts.of([lay])
-    why = [msg for mask, msg in structural_problems(setup, arr, np.array([devices])) if bool(np.any(mask))]
-    if devices % mp:
-        why.insert(0, f"{devices} devices is not a multiple of tp x pp x cp = {mp}")
-    if why:  # the arithmetic of a layout that breaks a rule (e.g. fractional heads per device) means nothing
-        raise InfeasibleError(f"layout {_layout_text(lay)} on {devices} x {spec.name} is invalid: " + "; ".join(why),
-                              _structural_fix(setup, devices, mp))
-    pred = evaluate(setup, spec, arr, cal)
-    row = pred.row(0)
-    fits = bool(pred.feasible[0])
+    # The same public path `validate` uses (predict.query): every predictor input is a flag here.
+    base = _setup(model, seq_len, global_batch, tokens, dtype, *facility)
+    res = predict_layout(LayoutQuery(model=base.model, hardware=hardware, devices=devices, tp=tp, pp=pp, cp=cp,
+                                     ep=ep, vp=vp, mbs=mbs, zero=zero, recompute=recompute, sp=not no_sp,
+                                     overlap=not no_overlap, flash=flash, seq_len=base.seq_len,
+                                     global_batch_seqs=base.global_batch, tokens=base.tokens, dtype=dtype,
+                                     stack=stack, calibration=calibration, facility=base.facility))
+    setup, spec, lay, cal, row, fits = res.setup, res.spec, res.layout, res.cal, res.terms, res.fits_memory
+    why: list[str] = []
     if not fits:
         why.append(f"needs {fmt_bytes(row['mem_total_bytes'], binary=True)} per device but {spec.name} has "
                    f"{fmt_bytes(spec.memory_bytes, binary=True)}: weights "
@@ -315,10 +283,10 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
                    f"{fmt_bytes(row['mem_activations_bytes'], binary=True)} — try a higher ZeRO stage, more tp/pp, "
                    "recompute, or a smaller micro-batch")
     formulas = explain_terms()
-    infeasible = InfeasibleError(f"layout {_layout_text(lay)} does not fit: " + "; ".join(why),
+    infeasible = InfeasibleError(f"layout {layout_text(lay)} does not fit: " + "; ".join(why),
                                  "see the memory terms above") if why else None
     data = {"hardware": spec.name, "layout": lay, "calibration": cal.family, "stack": cal.stack,
-            "calibration_fitted_on": list(cal.fitted_on), "feasible": not why,
+            "calibration_fitted_on": list(cal.fitted_on), "flash": setup.flash, "feasible": not why,
             "infeasible_because": why, "terms": row, "formulas": formulas, "inputs": explain_inputs(), "estimate": True}
     finish_run("plan-explain", data)
     if as_json:
@@ -383,6 +351,7 @@ def register(app: typer.Typer) -> None:
         dtype: str = typer.Option("bf16", "--dtype", help="bf16, fp16 or fp8"),
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
         stack: str = typer.Option("megatron", "--stack", help=STACK_HELP),
+        flash: bool = typer.Option(True, "--flash/--no-flash", help=FLASH_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
@@ -415,7 +384,7 @@ def register(app: typer.Typer) -> None:
 
             point_to_infer(model)  # an inference example (resnet50, ...) is not a training preset
         _run_search(model, tokens, hardware, devices, seq_len, global_batch, deadline, budget_usd, objective, top,
-                    dtype, calibration, pue, grid, host_w, as_json, stack)
+                    dtype, calibration, pue, grid, host_w, as_json, stack, flash)
 
     @plan_app.command("explain", help="Show one layout's whole arithmetic (estimates). A layout that breaks a rule "
                       "(tp not dividing the heads, devices not a multiple of tp x pp x cp, ...) or does not fit "
@@ -440,11 +409,17 @@ def register(app: typer.Typer) -> None:
         dtype: str = typer.Option("bf16", "--dtype", help="bf16, fp16 or fp8"),
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
         stack: str = typer.Option("megatron", "--stack", help=STACK_HELP),
+        flash: bool = typer.Option(True, "--flash/--no-flash", help=FLASH_HELP),
+        pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
+        grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
+                                                                  "(default 0.367, US EIA 2023 average)"),
+        host_w: float = typer.Option(None, "--host-w", help="host watts per device (default 575, an upper "
+                                                            "estimate from the DGX H100 datasheet)"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout (exit 2 if infeasible)"),
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
     ) -> None:
         _explain(model, hardware, devices, tp, pp, cp, ep, vp, mbs, zero, recompute, no_sp, no_overlap, seq_len,
-                 global_batch, tokens, dtype, calibration, as_json, stack)
+                 global_batch, tokens, dtype, calibration, as_json, stack, flash, (pue, grid, host_w))
 
     if importlib.util.find_spec("accelopt.cli.plan_serve") is not None:
         from accelopt.cli import plan_serve

@@ -17,15 +17,14 @@ from importlib import resources
 from pathlib import Path
 
 from accelopt.errors import InputError
-from accelopt.hardware.catalog import get_device
 from accelopt.predict.calibration import (
     DEFAULT_STACK,
     Calibration,
-    calibration_for,
     load_calibrations,
     with_values,
 )
-from accelopt.predict.training import Layout, Layouts, Setup, evaluate
+from accelopt.predict.query import LayoutQuery, predict_layout
+from accelopt.predict.training import Layout, Setup
 from accelopt.userio import read_user_text
 from accelopt.workload.transformer import TransformerConfig
 
@@ -96,23 +95,38 @@ def _i(row: dict[str, str], key: str, default: int) -> int:
     return int(v) if v else default
 
 
-def run_setup(row: dict[str, str]) -> tuple[Setup, Layout]:
+def run_model(row: dict[str, str]) -> TransformerConfig:
+    """The architecture of a run (its columns layers .. tied)."""
     try:
-        mdl = TransformerConfig(name=row["id"], layers=int(row["layers"]), hidden=int(row["hidden"]),
-                                heads=int(row["heads"]), ffn=int(row["ffn"]), vocab=int(row["vocab"]),
-                                seq_len=int(row["seq"]), kv_heads=_i(row, "kv_heads", 0) or None,
-                                mlp="swiglu" if row.get("mlp") == "swiglu" else "gelu",
-                                tied_embeddings=bool(_i(row, "tied", 0)), source=row["source"])
-        B, dp, mbs = int(row["global_batch"]), int(row["dp"]), _i(row, "mbs", 1)
-        rec = row["recompute"]
-        lay = Layout(tp=int(row["tp"]), pp=int(row["pp"]), dp=dp, cp=_i(row, "cp", 1), vp=_i(row, "vp", 1),
-                     mbs=mbs, m=max(1, B // (dp * mbs)), zero=_i(row, "zero", 0),
-                     recompute=rec if rec in ("full", "none") else "selective", sp="+sp" in rec,
-                     overlap=bool(_i(row, "overlap", 0)))
+        return TransformerConfig(name=row["id"], layers=int(row["layers"]), hidden=int(row["hidden"]),
+                                 heads=int(row["heads"]), ffn=int(row["ffn"]), vocab=int(row["vocab"]),
+                                 seq_len=int(row["seq"]), kv_heads=_i(row, "kv_heads", 0) or None,
+                                 mlp="swiglu" if row.get("mlp") == "swiglu" else "gelu",
+                                 tied_embeddings=bool(_i(row, "tied", 0)), source=row["source"])
     except (KeyError, ValueError) as e:
         raise InputError(f"run {row.get('id', '?')!r} is malformed: {e}", "check the CSV columns") from None
-    return Setup(model=mdl, seq_len=int(row["seq"]), global_batch=B, dtype=(row.get("dtype") or "bf16").strip(),
-                 flash=bool(_i(row, "flash", 0))), lay
+
+
+def run_query(row: dict[str, str], calibration: Path | str | None = None) -> LayoutQuery:
+    """The `plan explain` inputs of a run: the one public path both `validate` and the CLI take
+    (predict.query.predict_layout); tests/test_validate_cli_agree.py runs the CLI on every row."""
+    try:
+        rec = row["recompute"]
+        return LayoutQuery(model=run_model(row), hardware=row["hardware"], devices=int(row["devices"]),
+                           tp=int(row["tp"]), pp=int(row["pp"]), cp=_i(row, "cp", 1), vp=_i(row, "vp", 1),
+                           mbs=_i(row, "mbs", 1), zero=_i(row, "zero", 0),
+                           recompute=rec if rec in ("full", "none") else "selective", sp="+sp" in rec,
+                           overlap=bool(_i(row, "overlap", 0)), flash=bool(_i(row, "flash", 0)),
+                           seq_len=int(row["seq"]), global_batch_seqs=int(row["global_batch"]),
+                           dtype=(row.get("dtype") or "bf16").strip(), stack=run_stack(row),
+                           calibration=str(calibration) if calibration is not None else None)
+    except (KeyError, ValueError) as e:
+        raise InputError(f"run {row.get('id', '?')!r} is malformed: {e}", "check the CSV columns") from None
+
+
+def run_setup(row: dict[str, str]) -> tuple[Setup, Layout]:
+    res = predict_layout(run_query(row))
+    return res.setup, res.layout
 
 
 def run_stack(row: dict[str, str]) -> str:
@@ -129,10 +143,8 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -
     if published[need] is None:
         raise InputError(f"run {row.get('id', '?')!r} has no published figure ({need} is blank)",
                          "give step_s, or tflops_per_gpu (mfu_pct for Llama3 rows), in that row")
-    setup, lay = run_setup(row)
-    spec = get_device(row["hardware"])
-    cal = calibration_for(spec, cals, run_stack(row))
-    pred = evaluate(setup, spec, Layouts.of([lay]), cal).row(0)
+    res = predict_layout(run_query(row), cals if cals is not None else load_calibrations(None))
+    setup, spec, cal, pred = res.setup, res.spec, res.cal, res.terms
     n = int(row["devices"])
     mdl = setup.model
     B, s, L, h, V = setup.global_batch, setup.seq_len, mdl.layers, mdl.hidden, mdl.vocab
