@@ -39,12 +39,19 @@ def register_serve(plan_app: typer.Typer) -> None:
         price_usd_per_hour: Optional[float] = typer.Option(None, "--price-usd-per-hour",
                                                  help="Price per device-hour (overrides the catalog price)."),
         catalog: list[Path] = typer.Option([], "--catalog", help="Extra catalog TOML file(s)."),
+        memory_utilization: Optional[float] = typer.Option(
+            None, "--memory-utilization", help="Fraction of device memory the engine may use (default 0.9, "
+            "vLLM's gpu_memory_utilization)."),
+        max_prefill_tokens: Optional[int] = typer.Option(
+            None, "--max-prefill-tokens", help="Tokens per prefill forward (default 8192, TensorRT-LLM's "
+            "max_num_tokens)."),
         json_out: bool = typer.Option(False, "--json", help="Print JSON only."),
         html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained HTML report here."),
     ) -> None:
         sweeps, errors = run_serve(model=model, hardware=hardware, tp=tp, pp=pp, batch=batch, prompt=prompt,
                                    output=output, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
-                                   price_usd_per_hour=price_usd_per_hour, catalog=catalog)
+                                   price_usd_per_hour=price_usd_per_hour, catalog=catalog,
+                                   memory_utilization=memory_utilization, max_prefill_tokens=max_prefill_tokens)
         from accelopt.report.runs import finish_run
 
         data = {"estimate": True, "results": [_sweep_json(s) for s in sweeps],
@@ -60,11 +67,12 @@ def register_serve(plan_app: typer.Typer) -> None:
 
 def run_serve(*, model: str, hardware: str, tp: int, pp: int, batch: str, prompt: int, output: int,
               weight_dtype: str, kv_dtype: str, price_usd_per_hour: float | None,
-              catalog: list[Path]) -> tuple[list[BatchSweep], list[tuple[str, Any]]]:
+              catalog: list[Path], memory_utilization: float | None = None,
+              max_prefill_tokens: int | None = None) -> tuple[list[BatchSweep], list[tuple[str, Any]]]:
     """Sweeps for every device; per-device infeasibility is collected (raised if every device fails)."""
     from accelopt.errors import AcceloptError, InfeasibleError, InputError
     from accelopt.hardware.catalog import get_device
-    from accelopt.predict.serving import sweep_batch, with_price
+    from accelopt.predict.serving import engine_calibration, sweep_batch, with_price
     from accelopt.units import parse_int_range
     from accelopt.workload.presets import get_model
 
@@ -80,8 +88,10 @@ def run_serve(*, model: str, hardware: str, tp: int, pp: int, batch: str, prompt
         if price_usd_per_hour is not None:
             spec = with_price(spec, price_usd_per_hour)
         try:
+            cal = engine_calibration(spec, memory_utilization=memory_utilization,
+                                     max_prefill_chunk_tokens=max_prefill_tokens)
             sweeps.append(sweep_batch(cfg, spec, tp=tp, pp=pp, batches=batches, prompt_len=prompt, output_len=output,
-                                      weight_dtype=weight_dtype, kv_dtype=kv_dtype))
+                                      weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=cal))
         except InfeasibleError as e:
             errors.append((spec.name, e))
     if not sweeps:

@@ -109,6 +109,14 @@ def calibration_for_spec(spec: AcceleratorSpec,
     return MEASURED_CALIBRATION if spec.measured and calibration is DEFAULT_CALIBRATION else calibration
 
 
+def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | None = None,
+                       max_prefill_chunk_tokens: int | None = None) -> ServingCalibration:
+    """The calibration `plan serve` uses on `spec`, with the engine settings a user gave (None: the default)."""
+    over = {k: v for k, v in (("memory_utilization", memory_utilization),
+                              ("max_prefill_chunk_tokens", max_prefill_chunk_tokens)) if v is not None}
+    return replace(calibration_for_spec(spec), **over) if over else calibration_for_spec(spec)
+
+
 @dataclass(frozen=True, kw_only=True)
 class PhaseTime:
     """One phase's roofline terms, seconds (over all pipeline stages, for one replica)."""
