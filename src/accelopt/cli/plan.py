@@ -60,6 +60,16 @@ def _global_batch(text: str | None, seq_len: int) -> int:
     return int(v)
 
 
+def warn_unused_keys(mdl: Any) -> None:
+    """A warning on stderr naming each config key the predictor does not model (never dropped silently)."""
+    if mdl.unused_keys:
+        from rich.console import Console
+        from rich.text import Text
+
+        Console(stderr=True).print(Text(f"warning: {mdl.name}: config key(s) not modelled by the predictor, "
+                                        f"ignored: {', '.join(mdl.unused_keys)}", style="yellow"))
+
+
 def _setup(model: str, seq_len: int | None, global_batch: str | None, tokens: str, dtype: str,
            pue: float | None, grid: float | None, host_w: float | None, flash: bool = True) -> Any:
     from accelopt.predict.cost import Facility
@@ -68,6 +78,7 @@ def _setup(model: str, seq_len: int | None, global_batch: str | None, tokens: st
     from accelopt.workload.presets import get_model
 
     mdl = get_model(model)
+    warn_unused_keys(mdl)
     if seq_len is not None and seq_len < 1:
         from accelopt.errors import InputError
 
@@ -141,15 +152,18 @@ def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibrat
     zero = np.tile(np.arange(4), len(counts))
     cals = load_calibrations(calibration)
     rows: list[dict[str, Any]] = []
+    assumed: dict[str, list[Any]] = {}
     for h in hardware.split(","):
         spec = get_device(h.strip())
         pred = evaluate_workload(wl, spec, dp, zero, tokens=parse_count(tokens, "--tokens"),
                                  cal=calibration_for(spec, cals, stack))
+        if pred.assumed:
+            assumed[spec.name] = pred.assumed
         for i in range(len(dp)):
             rows.append({"hardware": spec.name, "dp": int(dp[i]), "zero": int(zero[i]), "fits": bool(pred.feasible[i]),
                          **pred.row(i)})
     rows.sort(key=lambda r: (not r["fits"], r["train_time_s"]))
-    data = {"workload": wl.name, "stack": stack, "estimate": True, "layouts": rows}
+    data = {"workload": wl.name, "stack": stack, "estimate": True, "assumed": assumed, "layouts": rows}
     finish_run("plan", data)
     if as_json:
         emit(data)
@@ -163,7 +177,9 @@ def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibrat
         tb.add_row(r["hardware"], str(r["dp"]), str(r["zero"]), "yes" if r["fits"] else "no",
                    fmt_seconds(r["step_time_s"]), fmt_pct(r["mfu"]), fmt_bytes(r["mem_total_bytes"], binary=True),
                    fmt_seconds(r["train_time_s"]))
-    console().print(tb)
+    con = console()
+    con.print(tb)
+    print_assumed(con, assumed)
 
 
 def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: int | None,
@@ -219,7 +235,9 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
                "tokens": setup.tokens, "dtype": setup.dtype, "stack": stack, "flash": setup.flash,
                "candidates": len(c),
                "feasible": int(c.feasible.sum()),
-               "dropped": c.reasons, "search_s": elapsed, "objective": objective, "estimate": True}
+               "dropped": c.reasons, "assumed": c.assumed, "unused_config_keys": list(setup.model.unused_keys),
+               "search_s": elapsed, "objective": objective,
+               "estimate": True}
     data = {**summary, "best": [_fmt_row(c, int(i)) for i in best],
             "pareto_front": [_fmt_row(c, int(i)) for i in front]}
     finish_run("plan", data)
@@ -235,6 +253,17 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
                    f"in {elapsed:.2f} s, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
     _print_table(f"best {len(best)} by {objective} (predictions, estimates)", [_fmt_row(c, int(i)) for i in best])
     _print_table("Pareto front: time, cost, energy", [_fmt_row(c, int(i)) for i in front[:20]])
+    print_assumed(con, c.assumed)
+
+
+def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
+    """One line per device naming each default used in place of a figure its spec lacks."""
+    from rich.text import Text
+
+    for device, items in assumed.items():
+        if items:
+            con.print(Text(f"{device}: " + "; ".join(a.text() for a in items)
+                           + " — give the figure in a --hardware spec TOML to replace it", style="yellow"))
 
 
 def _fit_note(cal: Any) -> str:
@@ -287,7 +316,8 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
                                  "see the memory terms above") if why else None
     data = {"hardware": spec.name, "layout": lay, "calibration": cal.family, "stack": cal.stack,
             "calibration_fitted_on": list(cal.fitted_on), "flash": setup.flash, "feasible": not why,
-            "infeasible_because": why, "terms": row, "formulas": formulas, "inputs": explain_inputs(), "estimate": True}
+            "infeasible_because": why, "terms": row, "formulas": formulas, "inputs": explain_inputs(),
+            "assumed": res.assumed, "unused_config_keys": list(setup.model.unused_keys), "estimate": True}
     finish_run("plan-explain", data)
     if as_json:
         emit(data)
@@ -323,6 +353,7 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
               f"device-hours {fmt_num(row['device_hours'])}; cost {fmt_usd(row['cost_usd'])}; energy "
               f"{fmt_joules(row['energy_j'])}; carbon {_kg(row['carbon_kg'])} (estimates; n/a = no "
               "catalog price or TDP)")
+    print_assumed(con, {spec.name: res.assumed})
     if infeasible:
         raise infeasible
     con.print(plain("feasible", "green"))

@@ -53,8 +53,10 @@ def register_serve(plan_app: typer.Typer) -> None:
                                    price_usd_per_hour=price_usd_per_hour, catalog=catalog,
                                    memory_utilization=memory_utilization, max_prefill_tokens=max_prefill_tokens)
         from accelopt.report.runs import finish_run
+        from accelopt.workload.presets import get_model
 
-        data = {"estimate": True, "results": [_sweep_json(s) for s in sweeps],
+        data = {"estimate": True, "unused_config_keys": list(get_model(model).unused_keys),
+                "results": [_sweep_json(s) for s in sweeps],
                 "errors": [{"device": d, "problem": e.problem, "fix": e.fix} for d, e in errors]}
         finish_run("plan-serve", data, html)
         if json_out:
@@ -70,6 +72,7 @@ def run_serve(*, model: str, hardware: str, tp: int, pp: int, batch: str, prompt
               catalog: list[Path], memory_utilization: float | None = None,
               max_prefill_tokens: int | None = None) -> tuple[list[BatchSweep], list[tuple[str, Any]]]:
     """Sweeps for every device; per-device infeasibility is collected (raised if every device fails)."""
+    from accelopt.cli.plan import warn_unused_keys
     from accelopt.errors import AcceloptError, InfeasibleError, InputError
     from accelopt.hardware.catalog import get_device
     from accelopt.predict.serving import engine_calibration, sweep_batch, with_price
@@ -77,6 +80,7 @@ def run_serve(*, model: str, hardware: str, tp: int, pp: int, batch: str, prompt
     from accelopt.workload.presets import get_model
 
     cfg = get_model(model)
+    warn_unused_keys(cfg)
     batches = parse_int_range(batch, "--batch") if batch.strip() else None
     names = [h.strip() for h in hardware.split(",") if h.strip()]
     if not names:

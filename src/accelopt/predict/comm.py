@@ -35,6 +35,28 @@ DEFAULT_SCALEOUT_BW = 12.5e9
 
 
 @dataclass(frozen=True)
+class Assumption:
+    """A default used in place of a figure the device spec lacks (printed beside the result and in JSON)."""
+
+    field: str
+    """The missing spec field, e.g. 'scaleout_bandwidth_byte_per_s'."""
+    value: float
+    """The value used instead (SI units of that field)."""
+    basis: str
+    """Where the default comes from."""
+    scope: str
+    """'scale-up' (used when a group spans more than one device inside the domain) or 'scale-out' (when
+    the job spans more than one domain)."""
+
+    def text(self) -> str:
+        return f"{self.field} = {self.value:.4g} (assumed, not in the spec: {self.basis})"
+
+
+_LAT_BASIS = "NCCL tuning.cc per-step latency range, Simple protocol end"
+_BW_BASIS = "100 Gb/s Ethernet per device, an assumption"
+
+
+@dataclass(frozen=True)
 class Links:
     """Effective per-device, per-direction bandwidths (bytes/s) and latencies (s) of one device kind."""
 
@@ -43,16 +65,39 @@ class Links:
     up_lat: float
     out_bw: float
     out_lat: float
+    assumed: tuple[Assumption, ...] = ()
+    """Defaults used for fields the spec lacks (see `used_by`)."""
 
     @classmethod
     def of(cls, spec: AcceleratorSpec, cal: Calibration) -> Links:
-        out_raw = spec.scaleout_bandwidth_byte_per_s or DEFAULT_SCALEOUT_BW
-        up_raw = spec.scaleup_bandwidth_byte_per_s or out_raw
-        return cls(domain=int(spec.scaleup_domain_devices), up_bw=up_raw * cal.scaleup_bw_eff,
-                   up_lat=spec.scaleup_latency_s if spec.scaleup_latency_s is not None else DEFAULT_SCALEUP_LATENCY_S,
-                   out_bw=out_raw * cal.scaleout_bw_eff,
-                   out_lat=(spec.scaleout_latency_s if spec.scaleout_latency_s is not None
-                            else DEFAULT_SCALEOUT_LATENCY_S))
+        assumed: list[Assumption] = []
+        out_raw = spec.scaleout_bandwidth_byte_per_s
+        if out_raw is None:
+            out_raw = DEFAULT_SCALEOUT_BW
+            assumed.append(Assumption("scaleout_bandwidth_byte_per_s", out_raw, _BW_BASIS, "scale-out"))
+        up_raw = spec.scaleup_bandwidth_byte_per_s
+        if up_raw is None:
+            up_raw = out_raw
+            assumed.append(Assumption("scaleup_bandwidth_byte_per_s", out_raw,
+                                      "no scale-up link listed: the scale-out bandwidth is used inside the domain",
+                                      "scale-up"))
+        up_lat = spec.scaleup_latency_s
+        if up_lat is None:
+            up_lat = DEFAULT_SCALEUP_LATENCY_S
+            assumed.append(Assumption("scaleup_latency_s", up_lat, _LAT_BASIS, "scale-up"))
+        out_lat = spec.scaleout_latency_s
+        if out_lat is None:
+            out_lat = DEFAULT_SCALEOUT_LATENCY_S
+            assumed.append(Assumption("scaleout_latency_s", out_lat, _LAT_BASIS, "scale-out"))
+        return cls(domain=int(spec.scaleup_domain_devices), up_bw=up_raw * cal.scaleup_bw_eff, up_lat=up_lat,
+                   out_bw=out_raw * cal.scaleout_bw_eff, out_lat=out_lat, assumed=tuple(assumed))
+
+    def used_by(self, n_devices: int) -> list[Assumption]:
+        """The defaults a job on `n_devices` relies on: scale-up ones once it spans 2+ devices of one domain
+        (domain > 1), scale-out ones once it spans more than one domain."""
+        up = n_devices > 1 and self.domain > 1
+        out = n_devices > self.domain
+        return [a for a in self.assumed if (a.scope == "scale-up" and up) or (a.scope == "scale-out" and out)]
 
     def pick(self, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(bandwidth, latency) for a group spanning `span` consecutive ranks: scale-up if it fits the domain."""

@@ -15,6 +15,7 @@ from accelopt.errors import InfeasibleError, InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.calibration import DEFAULT_STACK, STACKS, Calibration, calibration_for, load_calibrations
+from accelopt.predict.comm import Assumption
 from accelopt.predict.cost import Facility
 from accelopt.predict.training import RECOMPUTE, Layout, Layouts, Setup, evaluate, structural_problems
 from accelopt.workload.transformer import TransformerConfig
@@ -71,6 +72,8 @@ class LayoutResult:
     cal: Calibration
     terms: dict[str, float]
     fits_memory: bool
+    assumed: list[Assumption]
+    """Defaults used for figures the device spec lacks (printed beside the result and in the JSON)."""
 
 
 def _check_values(q: LayoutQuery) -> None:
@@ -127,5 +130,5 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                               + "; ".join(why), structural_fix(q.model, mp))
     pred = evaluate(setup, spec, arr, cal)
     return LayoutResult(setup=setup, spec=spec, layout=lay, cal=cal, terms=pred.row(0),
-                        fits_memory=bool(pred.feasible[0]))
+                        fits_memory=bool(pred.feasible[0]), assumed=pred.assumed)
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.calibration import Calibration, calibration_for
+from accelopt.predict.comm import Assumption
 from accelopt.predict.training import LAYOUT_FIELDS, Layouts, Prediction, Setup, evaluate, structural_problems
 
 OBJECTIVES = {"time": "train_time_s", "cost": "cost_usd", "energy": "energy_j"}
@@ -79,6 +80,7 @@ class Candidates:
     terms: dict[str, np.ndarray]
     feasible: np.ndarray          # fits memory and meets deadline/budget
     reasons: dict[str, int] = field(default_factory=dict)  # why candidates were dropped, counts
+    assumed: dict[str, list[Assumption]] = field(default_factory=dict)  # device -> defaults for missing figures
 
     def __len__(self) -> int:
         return len(self.hardware)
@@ -90,6 +92,7 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
     hw: list[np.ndarray] = []
     lays: list[Layouts] = []
     preds: list[Prediction] = []
+    assumed: dict[str, list[Assumption]] = {}
     skipped = {s.name for s in specs if s.peak(setup.dtype) is None}
     if skipped == {s.name for s in specs}:
         from accelopt.errors import InputError
@@ -108,6 +111,8 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
         hw.append(np.full(len(lay), spec.name, dtype=object))
         lays.append(lay)
         preds.append(pred)
+        if pred.assumed:
+            assumed[spec.name] = pred.assumed
     layouts = Layouts(**{f: np.concatenate([getattr(p, f) for p in lays]) for f in LAYOUT_FIELDS})
     terms = {k: np.concatenate([p.terms[k] for p in preds]) for k in preds[0].terms}
     fits = np.concatenate([p.feasible for p in preds])
@@ -123,7 +128,8 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
         over = ~(terms["cost_usd"] <= budget_usd)  # NaN (no price) counts as over a stated budget
         reasons["over budget or no price"] = int((over & ok).sum())
         ok &= ~over
-    return Candidates(hardware=np.concatenate(hw), layouts=layouts, terms=terms, feasible=ok, reasons=reasons)
+    return Candidates(hardware=np.concatenate(hw), layouts=layouts, terms=terms, feasible=ok, reasons=reasons,
+                      assumed=assumed)
 
 
 def rank(c: Candidates, objective: str, top: int) -> np.ndarray:

@@ -112,9 +112,12 @@ def calibration_for_spec(spec: AcceleratorSpec,
 def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | None = None,
                        max_prefill_chunk_tokens: int | None = None) -> ServingCalibration:
     """The calibration `plan serve` uses on `spec`, with the engine settings a user gave (None: the default)."""
-    over = {k: v for k, v in (("memory_utilization", memory_utilization),
-                              ("max_prefill_chunk_tokens", max_prefill_chunk_tokens)) if v is not None}
-    return replace(calibration_for_spec(spec), **over) if over else calibration_for_spec(spec)
+    cal = calibration_for_spec(spec)
+    if memory_utilization is not None:
+        cal = replace(cal, memory_utilization=memory_utilization)
+    if max_prefill_chunk_tokens is not None:
+        cal = replace(cal, max_prefill_chunk_tokens=max_prefill_chunk_tokens)
+    return cal
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -168,6 +168,8 @@ class Prediction:
 
     terms: dict[str, Arr]
     feasible: Arr
+    assumed: list[comm.Assumption] = field(default_factory=list)
+    """Defaults used for link figures the device spec lacks (by the largest layout evaluated)."""
 
     def row(self, i: int) -> dict[str, float]:
         return {k: float(v[i]) for k, v in self.terms.items()}
@@ -294,7 +296,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         "in_pp_link_byte_per_s": np.where(pp > 1, pp_bw, np.nan), "in_dp_ranks_in_domain": dp_in.astype(float),
         "in_dp_domains": dp_out.astype(float), "in_peak_flop_per_s": np.full_like(step, dev.peak_flop_per_s),
     }
-    return Prediction(terms=terms, feasible=mem.total <= spec.memory_bytes)
+    return Prediction(terms=terms, feasible=mem.total <= spec.memory_bytes,
+                      assumed=links.used_by(int(n.max())) if len(n) else [])
 
 
 def _full(x: Any, like: Arr) -> Arr:
@@ -363,8 +366,14 @@ def evaluate_workload(workload: Any, spec: AcceleratorSpec, dp: Arr, zero: Arr, 
         raise InputError(f"workload {workload.name!r} has no meta 'params'",
                          "save it with `accelopt profile --save-workload` (which records the parameter count)")
     dtype = str(workload.meta.get("dtype", "bf16"))
-    peak_dtype = dtype if spec.peak(dtype) else ("bf16" if spec.peak("bf16") else next(iter(spec.peak_flop_per_s)))
-    dev = _device(spec, peak_dtype, cal)
+    peak = spec.peak(dtype)
+    if peak is None:  # never another dtype's peak in its place (an fp32 step is not a bf16 step)
+        raise InputError(f"device {spec.name!r} has no peak_flop_per_s.{dtype} in its spec, and workload "
+                         f"{workload.name!r} runs in {dtype}",
+                         f"capture the workload in a dtype the device lists ({', '.join(spec.peak_flop_per_s)}), "
+                         f"e.g. `accelopt profile --dtype bf16 --save-workload`, or give peak_flop_per_s.{dtype} "
+                         "with its source in a --hardware spec TOML")
+    dev = Device(peak_flop_per_s=peak, bw_byte_per_s=spec.memory_bandwidth_byte_per_s, cal=cal)
     t_ops = {"forward": 0.0, "backward": 0.0, "optimizer": 0.0}
     flops = 0.0
     for op in workload.ops:
@@ -396,4 +405,5 @@ def evaluate_workload(workload: Any, spec: AcceleratorSpec, dp: Arr, zero: Arr, 
              "mem_grads_bytes": g, "mem_optimizer_bytes": o, "mem_activations_bytes": _full(acts, step),
              "mem_total_bytes": total, "train_time_s": time_s, "energy_j": _full(e_j, step),
              "cost_usd": _full(c, step) if c is not None else np.full_like(step, np.nan)}
-    return Prediction(terms=terms, feasible=total <= spec.memory_bytes)
+    return Prediction(terms=terms, feasible=total <= spec.memory_bytes,
+                      assumed=links.used_by(int(dpf.max())) if len(dpf) else [])

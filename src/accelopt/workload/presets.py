@@ -141,6 +141,47 @@ def _opt(cfg: dict[str, Any], keys: tuple[str, ...], default: int | None, where:
     return default
 
 
+# Keys load_hf_config reads (any one of the alternatives of a field).
+_USED_KEYS = frozenset({
+    "model_type", "num_hidden_layers", "n_layer", "num_layers", "hidden_size", "n_embd", "d_model",
+    "num_attention_heads", "n_head", "vocab_size", "hidden_act", "intermediate_size", "n_inner", "ffn_dim",
+    "max_position_embeddings", "n_positions", "n_ctx", "tie_word_embeddings", "num_local_experts", "n_routed_experts",
+    "num_experts", "num_experts_per_tok", "moe_intermediate_size", "n_shared_experts", "first_k_dense_replace",
+    "moe_layer_freq", "_name_or_path", "num_key_value_heads",
+})
+# Keys that change neither FLOPs, bytes nor memory at the level the predictors model: token ids, numerics
+# of norms and initialisation, dropout (off at inference, a few elementwise ops in training), bookkeeping,
+# rotary position settings (elementwise on q and k).
+_IRRELEVANT_KEYS = frozenset({
+    "architectures", "transformers_version", "torch_dtype", "bos_token_id", "eos_token_id", "pad_token_id",
+    "sep_token_id", "decoder_start_token_id", "initializer_range", "initializer_factor", "rms_norm_eps",
+    "layer_norm_eps", "layer_norm_epsilon", "use_cache", "attention_dropout", "hidden_dropout",
+    "hidden_dropout_prob", "attention_probs_dropout_prob", "resid_pdrop", "embd_pdrop", "attn_pdrop",
+    "summary_activation", "summary_first_dropout", "summary_proj_to_labels", "summary_type", "summary_use_proj",
+    "rope_theta", "rope_scaling", "rotary_emb_base", "position_embedding_type", "type_vocab_size",
+    "pretraining_tp", "tokenizer_class", "output_attentions", "output_hidden_states", "return_dict",
+    "task_specific_params", "id2label", "label2id", "problem_type", "auto_map", "quantization_config_version",
+    "gradient_checkpointing", "classifier_dropout", "scale_attn_weights", "reorder_and_upcast_attn",
+    "scale_attn_by_inverse_layer_idx", "is_decoder", "add_cross_attention", "router_aux_loss_coef",
+    "output_router_logits", "router_jitter_noise", "aux_loss_alpha", "seq_aux", "norm_topk_prob",
+    "routed_scaling_factor", "scoring_func", "topk_method", "n_group", "topk_group",
+})
+
+
+def unused_config_keys(cfg: dict[str, Any], head_dim: int) -> tuple[str, ...]:
+    """Keys of a config.json the predictors do not model, with a value that matters (not null/false/0).
+
+    `head_dim` equal to hidden/heads is what the model assumes (used); any other value is listed."""
+    out = []
+    for key, value in cfg.items():
+        if key in _USED_KEYS or key in _IRRELEVANT_KEYS or value is None or value is False or value == 0:
+            continue
+        if key == "head_dim" and value == head_dim:
+            continue
+        out.append(key)
+    return tuple(sorted(out))
+
+
 def load_hf_config(path: Path | str) -> TransformerConfig:
     """Parse a local Hugging Face config.json (no `transformers` import).
 
@@ -182,8 +223,9 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         kwargs["first_dense_layers"] = _opt(cfg, ("first_k_dense_replace",), 0, where) or 0
         kwargs["moe_every"] = _opt(cfg, ("moe_layer_freq",), 1, where) or 1
     name = str(cfg.get("_name_or_path") or p.parent.name or p.stem)
+    unused = unused_config_keys(cfg, hidden // heads)
     return TransformerConfig(name=name, layers=layers, hidden=hidden, heads=heads, ffn=ffn, vocab=vocab,
                              seq_len=min(seq, 8192), kv_heads=_opt(cfg, ("num_key_value_heads",), None, where),
                              mlp="swiglu" if gated else "gelu", experts=experts, top_k=top_k or 1,
                              tied_embeddings=tied, encoder_only=mtype in {"bert", "roberta"},
-                             source=f"Hugging Face config {p}", **kwargs)
+                             source=f"Hugging Face config {p}", unused_keys=unused, **kwargs)

@@ -44,6 +44,9 @@ class TransformerConfig:
     """BERT-style (bidirectional attention, no causal mask); decoders are causal."""
     source: str = ""
     """Citation for the architecture numbers."""
+    unused_keys: tuple[str, ...] = ()
+    """Keys of the config file this was read from that the predictors do not model (e.g. sliding_window):
+    the CLI prints them as a warning and lists them in its JSON, never drops them silently."""
 
     def __post_init__(self) -> None:
         for f in ("layers", "hidden", "heads", "ffn", "vocab", "seq_len", "experts", "top_k", "moe_every"):
