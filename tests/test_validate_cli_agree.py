@@ -36,6 +36,8 @@ def _flags(row: dict[str, str], config: Path) -> list[str]:
              "--seq-len", row["seq"], "--global-batch", f"{row['global_batch']}seq",
              "--dtype", row["dtype"] or "bf16", "--stack", row["stack"] or "megatron", "--json",
              "--flash" if int(row["flash"] or 0) else "--no-flash"]
+    if row.get("edge_layers"):
+        flags += ["--edge-stage-layers", row["edge_layers"]]
     if "+sp" not in rec:
         flags.append("--no-sp")
     if not int(row["overlap"] or 0):

@@ -277,7 +277,8 @@ def _print_show(spec: AcceleratorSpec) -> None:
         head += "  (measured by accelopt probe)"
     console.print(head)
     table = Table(show_lines=False)
-    for col in ("field", "value", "source"):
+    table.add_column("field", no_wrap=True)  # a field name is what users grep for and write in spec TOMLs
+    for col in ("value", "source"):
         table.add_column(col, overflow="fold")
     for path, v in spec.numbers().items():
         table.add_row(path, fmt_value(path, v), spec.sources.get(path, "—"))

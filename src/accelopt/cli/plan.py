@@ -71,7 +71,8 @@ def warn_unused_keys(mdl: Any) -> None:
 
 
 def _setup(model: str, seq_len: int | None, global_batch: str | None, tokens: str, dtype: str,
-           pue: float | None, grid: float | None, host_w: float | None, flash: bool = True) -> Any:
+           pue: float | None, grid: float | None, host_w: float | None, flash: bool = True,
+           edge_stage_layers: int | None = None) -> Any:
     from accelopt.predict.cost import Facility
     from accelopt.predict.training import Setup
     from accelopt.units import parse_count
@@ -88,7 +89,8 @@ def _setup(model: str, seq_len: int | None, global_batch: str | None, tokens: st
     fac_kw = {k: v for k, v in (("pue", pue), ("grid_kg_co2_per_kwh", grid), ("host_power_w_per_device", host_w))
               if v is not None}
     return Setup(model=mdl, seq_len=s, global_batch=_global_batch(global_batch, s),
-                 tokens=parse_count(tokens, "--tokens"), dtype=dtype, flash=flash, facility=Facility(**fac_kw))
+                 tokens=parse_count(tokens, "--tokens"), dtype=dtype, flash=flash,
+                 edge_stage_layers=edge_stage_layers, facility=Facility(**fac_kw))
 
 
 def _fmt_row(c: Any, i: int) -> dict[str, Any]:
@@ -185,7 +187,8 @@ def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibrat
 def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: int | None,
                 global_batch: str | None, deadline: str | None, budget_usd: float | None, objective: str,
                 top: int, dtype: str, calibration: str | None, pue: float | None, grid: float | None,
-                host_w: float | None, as_json: bool, stack: str = "megatron", flash: bool = True) -> None:
+                host_w: float | None, as_json: bool, stack: str = "megatron", flash: bool = True,
+                edge_stage_layers: int | None = None) -> None:
     import time
 
     from accelopt.errors import InputError
@@ -202,7 +205,7 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
         raise InputError(f"--top {top}", "give --top >= 1")
     if stack not in STACKS:
         raise InputError(f"--stack: unknown software stack {stack!r}", f"use one of: {', '.join(STACKS)}")
-    setup = _setup(model, seq_len, global_batch, tokens, dtype, pue, grid, host_w, flash)
+    setup = _setup(model, seq_len, global_batch, tokens, dtype, pue, grid, host_w, flash, edge_stage_layers)
     if setup.tokens <= 0:
         raise InputError(f"--tokens {tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
     specs = [get_device(h.strip()) for h in hardware.split(",") if h.strip()]
@@ -278,6 +281,11 @@ FLASH_HELP = ("fused (flash) attention: no s x s score tensor in memory, one ker
               "(default); --no-flash for runs without it, e.g. Megatron-LM 2021-22")
 
 
+EDGE_HELP = ("layers on the first and on the last pipeline stage when they hold fewer than the others "
+             "(Megatron-LM --decoder-first/last-pipeline-num-layers; Llama 3 405B: 7 of 126 on 16 stages); "
+             "default: an even split")
+
+
 def _kg(carbon_kg: float) -> str:
     return "n/a" if carbon_kg != carbon_kg else f"{fmt_num(carbon_kg)} kg CO2e"  # NaN: no TDP in the catalog
 
@@ -285,8 +293,8 @@ def _kg(carbon_kg: float) -> str:
 def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int, ep: int, vp: int, mbs: int,
              zero: int, recompute: str, no_sp: bool, no_overlap: bool, seq_len: int | None, global_batch: str | None,
              tokens: str, dtype: str, calibration: str | None, as_json: bool, stack: str = "megatron",
-             flash: bool = True, facility: tuple[float | None, float | None, float | None] = (None, None, None)
-             ) -> None:
+             flash: bool = True, facility: tuple[float | None, float | None, float | None] = (None, None, None),
+             edge_stage_layers: int | None = None) -> None:
     from accelopt.errors import InfeasibleError
     from accelopt.predict.query import LayoutQuery, layout_text, predict_layout
     from accelopt.predict.training import explain_inputs, explain_terms
@@ -298,7 +306,8 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
     base = _setup(model, seq_len, global_batch, tokens, dtype, *facility)
     res = predict_layout(LayoutQuery(model=base.model, hardware=hardware, devices=devices, tp=tp, pp=pp, cp=cp,
                                      ep=ep, vp=vp, mbs=mbs, zero=zero, recompute=recompute, sp=not no_sp,
-                                     overlap=not no_overlap, flash=flash, seq_len=base.seq_len,
+                                     overlap=not no_overlap, flash=flash, edge_stage_layers=edge_stage_layers,
+                                     seq_len=base.seq_len,
                                      global_batch_seqs=base.global_batch, tokens=base.tokens, dtype=dtype,
                                      stack=stack, calibration=calibration, facility=base.facility))
     setup, spec, lay, cal, row, fits = res.setup, res.spec, res.layout, res.cal, res.terms, res.fits_memory
@@ -383,6 +392,7 @@ def register(app: typer.Typer) -> None:
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
         stack: str = typer.Option("megatron", "--stack", help=STACK_HELP),
         flash: bool = typer.Option(True, "--flash/--no-flash", help=FLASH_HELP),
+        edge_stage_layers: int = typer.Option(None, "--edge-stage-layers", help=EDGE_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
@@ -415,7 +425,7 @@ def register(app: typer.Typer) -> None:
 
             point_to_infer(model)  # an inference example (resnet50, ...) is not a training preset
         _run_search(model, tokens, hardware, devices, seq_len, global_batch, deadline, budget_usd, objective, top,
-                    dtype, calibration, pue, grid, host_w, as_json, stack, flash)
+                    dtype, calibration, pue, grid, host_w, as_json, stack, flash, edge_stage_layers)
 
     @plan_app.command("explain", help="Show one layout's whole arithmetic (estimates). A layout that breaks a rule "
                       "(tp not dividing the heads, devices not a multiple of tp x pp x cp, ...) or does not fit "
@@ -441,6 +451,7 @@ def register(app: typer.Typer) -> None:
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
         stack: str = typer.Option("megatron", "--stack", help=STACK_HELP),
         flash: bool = typer.Option(True, "--flash/--no-flash", help=FLASH_HELP),
+        edge_stage_layers: int = typer.Option(None, "--edge-stage-layers", help=EDGE_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
@@ -450,7 +461,8 @@ def register(app: typer.Typer) -> None:
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
     ) -> None:
         _explain(model, hardware, devices, tp, pp, cp, ep, vp, mbs, zero, recompute, no_sp, no_overlap, seq_len,
-                 global_batch, tokens, dtype, calibration, as_json, stack, flash, (pue, grid, host_w))
+                 global_batch, tokens, dtype, calibration, as_json, stack, flash, (pue, grid, host_w),
+                 edge_stage_layers)
 
     if importlib.util.find_spec("accelopt.cli.plan_serve") is not None:
         from accelopt.cli import plan_serve

@@ -50,7 +50,12 @@ def layers_per_stage(n_layers: int, pp: Arr, vp: Arr) -> Arr:
     return np.ceil(n_layers / (pp * vp)) * vp
 
 
-def stage_params(model: TransformerConfig, pp: Arr, vp: Arr, tp: Arr, ep: Arr) -> StageParams:
+def middle_stage_layers(n_layers: int, pp: Arr, edge_layers: int) -> Arr:
+    """Layers on each middle stage when the first and last stages hold `edge_layers` each (pp >= 3)."""
+    return np.ceil((n_layers - 2 * edge_layers) / np.maximum(pp - 2, 1))
+
+
+def stage_params(model: TransformerConfig, pp: Arr, vp: Arr, tp: Arr, ep: Arr, ls: Arr | None = None) -> StageParams:
     h = model.hidden
     kv = model.n_kv_heads * model.head_dim
     mats = 3 if model.mlp == "swiglu" else 2
@@ -59,7 +64,7 @@ def stage_params(model: TransformerConfig, pp: Arr, vp: Arr, tp: Arr, ep: Arr) -
     frac_moe = model.moe_layers / model.layers
     shared = model.shared_experts * mats * h * model.ffn + (h * model.experts if model.is_moe else 0)
     experts = model.experts * mats * h * model.ffn if model.is_moe else 0
-    ls = layers_per_stage(model.layers, pp, vp)
+    ls = layers_per_stage(model.layers, pp, vp) if ls is None else ls
     emb = model.vocab * h * np.where(pp == 1, 1 if model.tied_embeddings else 2, 1)
     dense = ls * (attn + (1 - frac_moe) * dense_mlp + frac_moe * shared) / tp + emb / tp
     expert = ls * frac_moe * experts / (tp * ep)
@@ -103,8 +108,17 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
 
 def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: Arr, ep: Arr, vp: Arr,
                       mbs: Arr, m: Arr, zero: Arr, recompute: Arr, sp: Arr, seq_len: int, flash: bool,
-                      overhead_bytes: float) -> MemoryBreakdown:
-    """Peak bytes on the busiest device (max of the first and last pipeline stage)."""
+                      overhead_bytes: float, edge_layers: int | None = None) -> MemoryBreakdown:
+    """Peak bytes on the busiest device (max of the first and last pipeline stage).
+
+    With `edge_layers` (first and last stage hold that many layers, the middle ones the rest; Megatron-LM
+    --decoder-first/last-pipeline-num-layers) the peak is the largest of the first stage (edge layers, min(m, p)
+    micro-batches in flight), the second (a middle stage, min(m, p - 1) in flight: 1F1B holds p - i on stage i,
+    Narayanan et al. 2021 sec. 2.2.1) and the last (edge layers, one in flight, + logits)."""
+    if edge_layers is not None:
+        return _uneven_memory(model, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, mbs=mbs, m=m, zero=zero,
+                              recompute=recompute, sp=sp, seq_len=seq_len, flash=flash, overhead_bytes=overhead_bytes,
+                              edge_layers=edge_layers)
     prm = stage_params(model, pp, vp, tp, ep)
     shard_dense = dp * cp
     shard_exp = np.maximum(dp * cp // np.maximum(ep, 1), 1)
@@ -135,3 +149,49 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
     acts = np.maximum(np.where(pp == 1, first + logits, first), last) + work
     return MemoryBreakdown(weights=weights, grads=grads, optimizer=opt, activations=acts,
                            overhead=np.full_like(acts, overhead_bytes))
+
+
+def _state_bytes(prm: StageParams, dp: Arr, cp: Arr, ep: Arr, zero: Arr) -> tuple[Arr, Arr, Arr]:
+    """(weights, grads, optimizer) bytes of a stage's parameters under ZeRO (Rajbhandari et al. 2020, Fig. 1)."""
+    shard_dense = dp * cp
+    shard_exp = np.maximum(dp * cp // np.maximum(ep, 1), 1)
+    opt = OPTIM_BYTES * (np.where(zero >= 1, prm.dense / shard_dense, prm.dense)
+                         + np.where(zero >= 1, prm.expert / shard_exp, prm.expert))
+    grads = GRAD_BYTES * (np.where(zero >= 2, prm.dense / shard_dense, prm.dense)
+                          + np.where(zero >= 2, prm.expert / shard_exp, prm.expert))
+    weights = WEIGHT_BYTES * np.where(zero >= 3, prm.dense / shard_dense + prm.expert / shard_exp
+                                      + 2 * prm.layer_full, prm.dense + prm.expert)
+    return weights, grads, opt
+
+
+def _uneven_memory(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: Arr, ep: Arr, mbs: Arr, m: Arr,
+                   zero: Arr, recompute: Arr, sp: Arr, seq_len: int, flash: bool, overhead_bytes: float,
+                   edge_layers: int) -> MemoryBreakdown:
+    """memory_per_device with edge stages of `edge_layers` (no interleaving: vp = 1)."""
+    s = seq_len / cp
+    frac_moe = model.moe_layers / model.layers
+    per_layer = (1 - frac_moe) * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, False)
+    if model.is_moe:
+        per_layer = per_layer + frac_moe * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, True)
+    work = np.where(recompute == 2, activation_bytes_per_layer(model, mbs, s, tp, sp, np.zeros_like(recompute),
+                                                                flash, model.is_moe), 0.0)
+    logits = 4.0 * s * mbs * model.vocab / tp
+    one = np.ones_like(np.asarray(pp, dtype=float))
+    edge = edge_layers * one
+    mid = middle_stage_layers(model.layers, pp, edge_layers)
+    # (layers, micro-batches in flight, extra activation bytes) of the first, second and last stage
+    stages = [(edge, np.minimum(m, pp), 0.0), (mid, np.minimum(m, pp - 1), 0.0), (edge, one, logits)]
+    best: MemoryBreakdown | None = None
+    for ls, in_flight, extra in stages:
+        w, g, o = _state_bytes(stage_params(model, pp, one, tp, ep, ls=ls), dp, cp, ep, zero)
+        acts = ls * per_layer * in_flight + extra + work
+        cand = MemoryBreakdown(weights=w, grads=g, optimizer=o, activations=acts,
+                               overhead=np.full_like(acts, overhead_bytes))
+        if best is None:
+            best = cand
+            continue
+        take = cand.total > best.total
+        best = MemoryBreakdown(**{f: np.where(take, getattr(cand, f), getattr(best, f))
+                                  for f in ("weights", "grads", "optimizer", "activations", "overhead")})
+    assert best is not None
+    return best

@@ -50,6 +50,8 @@ class LayoutQuery:
     overlap: bool = True
     flash: bool = True
     """Fused attention (no s x s tensor); off for the pre-2022 Megatron-LM runs."""
+    edge_stage_layers: int | None = None
+    """Layers on the first and last pipeline stage when fewer than the others (Setup.edge_stage_layers)."""
     seq_len: int | None = None
     """None: the model's."""
     global_batch_seqs: int | None = None
@@ -113,7 +115,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     seq_len = q.seq_len if q.seq_len is not None else q.model.seq_len
     batch = q.global_batch_seqs if q.global_batch_seqs is not None else default_global_batch(seq_len)
     setup = Setup(model=q.model, seq_len=seq_len, global_batch=batch, tokens=q.tokens, dtype=q.dtype,
-                  flash=q.flash, facility=q.facility)
+                  flash=q.flash, edge_stage_layers=q.edge_stage_layers, facility=q.facility)
     spec = get_device(q.hardware)
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)
     mp = q.tp * q.pp * q.cp

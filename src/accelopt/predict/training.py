@@ -36,7 +36,7 @@ from accelopt.predict import comm
 from accelopt.predict.calibration import Calibration, calibration_for
 from accelopt.predict.compute import Device, layer_forward, logits_forward, model_flops_per_token, roofline_s
 from accelopt.predict.cost import Facility, carbon_kg, cost_usd, energy_j
-from accelopt.predict.memory import memory_per_device, stage_params
+from accelopt.predict.memory import memory_per_device, middle_stage_layers, stage_params
 from accelopt.workload.transformer import TransformerConfig
 
 Arr = np.ndarray
@@ -132,6 +132,10 @@ class Setup:
     tokens: float = 0.0
     flash: bool = True
     """Fused attention (no s x s tensor in memory); False for pre-2022 Megatron runs."""
+    edge_stage_layers: int | None = None
+    """Layers on the first and on the last pipeline stage when they hold fewer than the others (Megatron-LM
+    --decoder-first/last-pipeline-num-layers; Llama 3 405B: 126 layers on 16 stages = 7 + 14 x 8 + 7, Llama Team
+    2024 sec. 3.3.2). None: an even split, ceil(L / (p v)) per stage."""
     facility: Facility = field(default_factory=Facility)
 
     def __post_init__(self) -> None:
@@ -157,9 +161,23 @@ def structural_problems(setup: Setup, lay: Layouts, n_devices: Arr) -> list[tupl
         ((lay.ep > 1) & (not mdl.is_moe), "expert parallelism (ep > 1) needs a mixture-of-experts model"),
         (mdl.experts % lay.ep != 0, f"ep must divide the {mdl.experts} experts"),
         ((lay.dp * lay.cp) % lay.ep != 0, "ep must divide dp x cp (experts are sharded over data-parallel ranks)"),
+        *_edge_problems(setup, lay),
         (lay.dp * lay.mbs * lay.m != setup.global_batch,
          f"dp x micro-batch x m must equal the global batch of {setup.global_batch} sequences"),
     ]
+
+
+def _edge_problems(setup: Setup, lay: Layouts) -> list[tuple[Arr, str]]:
+    e = setup.edge_stage_layers
+    if e is None:
+        return []
+    L = setup.model.layers
+    mid = middle_stage_layers(L, lay.pp, e)
+    return [(lay.pp < 3, "uneven first/last stages (--edge-stage-layers) need pp >= 3"),
+            (lay.vp > 1, "uneven first/last stages (--edge-stage-layers) are modelled without interleaving (vp = 1)"),
+            (np.full(len(lay), e < 1 or 2 * e >= L), f"--edge-stage-layers must be in 1..{(L - 1) // 2}"),
+            ((lay.pp >= 3) & ((mid - 1) * (lay.pp - 2) >= L - 2 * e),
+             "--edge-stage-layers leaves a middle pipeline stage without layers")]
 
 
 @dataclass
@@ -220,7 +238,9 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # --- expert parallel: 4 all-to-alls of the routed tokens per MoE layer.
     ep_bw, ep_lat = links.pick(tp * ep)
     t_ep_layer = frac_moe * 4.0 * comm.alltoall_s(T * mdl.top_k * mdl.hidden * act_b / tp, ep, ep_bw, ep_lat)
-    ls = np.ceil(mdl.layers / (pp * vp)) * vp
+    edge = setup.edge_stage_layers
+    ls = (np.ceil(mdl.layers / (pp * vp)) * vp if edge is None  # the busiest stage's layers
+          else np.maximum(edge, middle_stage_layers(mdl.layers, pp, edge)))
     t_fwd = ls * fwd_layer
     t_bwd = 2.0 * t_fwd
     t_rec = ls * recompute_layer
@@ -234,7 +254,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     p2p_bytes = T * mdl.hidden * act_b / np.where(lay.sp, tp, 1.0)
     t_p2p = np.where(pp > 1, 2.0 * vp * comm.p2p_s(p2p_bytes, pp_bw, pp_lat), 0.0)
     # --- data parallel / ZeRO over dp*cp ranks (stride tp).
-    prm = stage_params(mdl, pp, vp, tp, ep)
+    prm = stage_params(mdl, pp, vp, tp, ep, ls=None if edge is None else ls)
     grad_bytes = (prm.dense + prm.expert) * act_b
     dp_group = lay.dp * lay.cp
     t_dp_raw = comm.hier_allreduce_s(grad_bytes, dp_group, lay.tp, links)
@@ -257,7 +277,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     step = m * t_mb + bubble + t_dp + t_opt
     mem = memory_per_device(mdl, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vp=vp, mbs=mbs, m=m, zero=lay.zero,
                             recompute=rc, sp=lay.sp, seq_len=setup.seq_len, flash=setup.flash,
-                            overhead_bytes=cal.framework_overhead_bytes)
+                            overhead_bytes=cal.framework_overhead_bytes, edge_layers=edge)
     tokens_step = float(setup.global_batch * setup.seq_len)
     model_flops_step = 3.0 * model_flops_per_token(mdl, setup.seq_len) * tokens_step
     # Recompute adds one forward (full) or the attention core (selective) over all micro-batches/devices.

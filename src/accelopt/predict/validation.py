@@ -117,6 +117,7 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None) -> Lay
                            mbs=_i(row, "mbs", 1), zero=_i(row, "zero", 0),
                            recompute=rec if rec in ("full", "none") else "selective", sp="+sp" in rec,
                            overlap=bool(_i(row, "overlap", 0)), flash=bool(_i(row, "flash", 0)),
+                           edge_stage_layers=_i(row, "edge_layers", 0) or None,
                            seq_len=int(row["seq"]), global_batch_seqs=int(row["global_batch"]),
                            dtype=(row.get("dtype") or "bf16").strip(), stack=run_stack(row),
                            calibration=str(calibration) if calibration is not None else None)

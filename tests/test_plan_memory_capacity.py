@@ -1,0 +1,41 @@
+"""Memory capacities are what the device holds (the driver's figure), and published layouts that ran fit in them."""
+
+from __future__ import annotations
+
+import pytest
+
+from accelopt.hardware.catalog import get_device
+from accelopt.predict.query import predict_layout
+from accelopt.predict.validation import read_runs, run_query
+
+MIB = 2**20
+ROWS = read_runs()
+
+
+@pytest.mark.parametrize(("device", "mib"), [("h100-sxm", 81559), ("a100-sxm-80gb", 81920),
+                                             ("a100-sxm-40gb", 40960), ("l40s", 46068), ("l4", 23034), ("t4", 15360)])
+def test_capacity_is_the_driver_figure(device: str, mib: int) -> None:
+    spec = get_device(device)
+    assert spec.memory_bytes == mib * MIB  # nvidia-smi memory.total (modal-labs/modal-client#2797)
+    assert "nvidia-smi" in spec.sources["memory_bytes"]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r["id"] for r in ROWS])
+def test_every_published_layout_fits(row: dict[str, str]) -> None:
+    """Every run in the runs file trained on its hardware, so its layout fits there (Llama 3 405B, BLOOM, MT-NLG,
+    the Megatron-LM and llm-foundry tables)."""
+    res = predict_layout(run_query(row))
+    assert res.fits_memory, (f"{row['id']}: {res.terms['mem_total_bytes'] / 2**30:.1f} GiB predicted > "
+                             f"{res.spec.memory_bytes / 2**30:.1f} GiB")
+
+
+def test_llama3_405b_needs_its_uneven_stages() -> None:
+    """Llama 3 405B moved one layer off the first and last of its 16 stages to fit (Llama Team 2024 sec. 3.3.2):
+    with an even split (8 layers on the first stage, 16 micro-batches in flight) the model says it does not fit."""
+    row = next(r for r in ROWS if r["id"] == "llama3-405b-8k")
+    from dataclasses import replace
+
+    q = run_query(row)
+    assert q.edge_stage_layers == 7
+    assert predict_layout(q).fits_memory
+    assert not predict_layout(replace(q, edge_stage_layers=None)).fits_memory
