@@ -63,11 +63,10 @@ def _global_batch(text: str | None, seq_len: int) -> int:
 def warn_unused_keys(mdl: Any) -> None:
     """A warning on stderr naming each config key the predictor does not model (never dropped silently)."""
     if mdl.unused_keys:
-        from rich.console import Console
-        from rich.text import Text
+        from accelopt.report.console import make_console, plain
 
-        Console(stderr=True).print(Text(f"warning: {mdl.name}: config key(s) not modelled by the predictor, "
-                                        f"ignored: {', '.join(mdl.unused_keys)}", style="yellow"))
+        make_console(stderr=True).print(plain(f"warning: {mdl.name}: config key(s) not modelled by the predictor, "
+                                              f"ignored: {', '.join(mdl.unused_keys)}", "yellow"))
 
 
 def _setup(model: str, seq_len: int | None, global_batch: str | None, tokens: str, dtype: str,
@@ -191,6 +190,8 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
                 edge_stage_layers: int | None = None) -> None:
     import time
 
+    import numpy as np
+
     from accelopt.errors import InputError
     from accelopt.hardware.catalog import get_device
     from accelopt.predict.calibration import STACKS, load_calibrations
@@ -227,13 +228,6 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
         raise InputError(f"no layout of {devices} devices exists for a global batch of {setup.global_batch:,} "
                          f"sequences (a layout needs tp x pp x dp x cp = devices and dp dividing the batch)",
                          "use fewer --devices or a larger --global-batch")
-    if len(best) == 0:
-        from accelopt.errors import InfeasibleError
-
-        why = "; ".join(f"{k}: {v:,}" for k, v in c.reasons.items() if v)
-        raise InfeasibleError(f"no feasible layout among {len(c):,} evaluated ({why or 'none fits'})",
-                              "raise --devices, add --hardware with more memory, relax --deadline/--budget-usd, "
-                              "or run `accelopt plan explain` on a layout to see why it fails")
     summary = {"model": setup.model.name, "seq_len": setup.seq_len, "global_batch_seqs": setup.global_batch,
                "tokens": setup.tokens, "dtype": setup.dtype, "stack": stack, "flash": setup.flash,
                "candidates": len(c),
@@ -243,9 +237,22 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
                "estimate": True}
     data = {**summary, "best": [_fmt_row(c, int(i)) for i in best],
             "pareto_front": [_fmt_row(c, int(i)) for i in front]}
+    none_fits = None
+    if len(best) == 0:  # exit 2 after showing the layouts closest to fitting, with their memory terms
+        from accelopt.errors import InfeasibleError
+
+        closest = np.argsort(c.terms["mem_total_bytes"] / c.terms["mem_capacity_bytes"], kind="stable")[:top]
+        data["closest_by_memory"] = [_fmt_row(c, int(i)) for i in closest]
+        why = "; ".join(f"{k}: {v:,}" for k, v in c.reasons.items() if v)
+        none_fits = InfeasibleError(f"no feasible layout among {len(c):,} evaluated ({why or 'none fits'}); the "
+                                    f"{len(closest)} closest to fitting memory are listed with their memory terms",
+                                    "raise --devices, add --hardware with more memory, relax --deadline/--budget-usd, "
+                                    "or run `accelopt plan explain` on a layout to see why it fails")
     finish_run("plan", data)
     if as_json:
         emit(data)
+        if none_fits:
+            raise none_fits
         return
     from accelopt.report.console import line
 
@@ -254,6 +261,10 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
     con.print(line((setup.model.name, "bold"), f" {fmt_num(setup.tokens)} tokens, seq {setup.seq_len}, global "
                    f"batch {setup.global_batch:,} seqs, {setup.dtype}, {stack} stack — {len(c):,} layouts evaluated "
                    f"in {elapsed:.2f} s, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
+    if none_fits:
+        _print_table("closest to fitting memory (none fits; predictions, estimates)", data["closest_by_memory"])
+        print_assumed(con, c.assumed)
+        raise none_fits
     _print_table(f"best {len(best)} by {objective} (predictions, estimates)", [_fmt_row(c, int(i)) for i in best])
     _print_table("Pareto front: time, cost, energy", [_fmt_row(c, int(i)) for i in front[:20]])
     print_assumed(con, c.assumed)
@@ -261,12 +272,12 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
 
 def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
     """One line per device naming each default used in place of a figure its spec lacks."""
-    from rich.text import Text
+    from accelopt.report.console import plain
 
     for device, items in assumed.items():
         if items:
-            con.print(Text(f"{device}: " + "; ".join(a.text() for a in items)
-                           + " — give the figure in a --hardware spec TOML to replace it", style="yellow"))
+            con.print(plain(f"{device}: " + "; ".join(a.text() for a in items)
+                            + " — give the figure in a --hardware spec TOML to replace it", "yellow"))
 
 
 def _fit_note(cal: Any) -> str:
@@ -322,7 +333,8 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
                    "recompute, or a smaller micro-batch")
     formulas = explain_terms()
     infeasible = InfeasibleError(f"layout {layout_text(lay)} does not fit: " + "; ".join(why),
-                                 "see the memory terms above") if why else None
+                                 "see the memory terms above (JSON: terms.mem_*_bytes, mem_capacity_bytes)"
+                                 ) if why else None
     data = {"hardware": spec.name, "layout": lay, "calibration": cal.family, "stack": cal.stack,
             "calibration_fitted_on": list(cal.fitted_on), "flash": setup.flash, "feasible": not why,
             "infeasible_because": why, "terms": row, "formulas": formulas, "inputs": explain_inputs(),

@@ -59,12 +59,17 @@ def register_serve(plan_app: typer.Typer) -> None:
                 "results": [_sweep_json(s) for s in sweeps],
                 "errors": [{"device": d, "problem": e.problem, "fix": e.fix} for d, e in errors]}
         finish_run("plan-serve", data, html)
+        from accelopt.predict.serving import overflow_error
+
+        overflow = overflow_error(sweeps)  # a requested batch that does not fit: exit 2, like `plan explain`
         if json_out:
             from accelopt.report.jsonout import emit
 
             emit(data)
-            return
-        _print_tables(sweeps, errors, model)
+        else:
+            _print_tables(sweeps, errors, model)
+        if overflow:
+            raise overflow
 
 
 def run_serve(*, model: str, hardware: str, tp: int, pp: int, batch: str, prompt: int, output: int,

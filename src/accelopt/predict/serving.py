@@ -695,6 +695,23 @@ def sweep_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1,
     return BatchSweep(points=points, max_batch=mb, ridge_batch=ridge)
 
 
+def overflow_error(sweeps: list[BatchSweep]) -> InfeasibleError | None:
+    """The error for requested batches that do not fit (None when all fit): each with its memory terms."""
+    bad = [p for sw in sweeps for p in sw.points if not p.fits]
+    if not bad:
+        return None
+    gib = 2.0**30
+    parts = [f"batch {p.batch} on {p.n_devices} x {p.device} needs {p.memory_bytes_per_device / gib:.1f} GiB per "
+             f"device (weights {p.weights_bytes_per_device / gib:.1f}, KV cache "
+             f"{p.kv_cache_bytes_per_device / gib:.1f}, workspace {p.workspace_bytes_per_device / gib:.1f}) > "
+             f"{p.usable_memory_bytes_per_device / gib:.1f} GiB usable" for p in bad]
+    limits = ", ".join(sorted({f"{sw.points[0].device}: <= {sw.max_batch}" for sw in sweeps
+                               if any(not p.fits for p in sw.points)}))
+    return InfeasibleError("; ".join(parts) + " (every point is still shown, with fits = false)",
+                           f"use a --batch that fits ({limits}), raise --tp/--pp, use --weight-dtype/--kv-dtype "
+                           "fp8, or shorter --prompt/--output")
+
+
 def with_price(spec: AcceleratorSpec, usd_per_hour: float) -> AcceleratorSpec:
     """A copy of `spec` with a user-given price (date 'user'), for cost per token."""
     if not 0 < usd_per_hour < math.inf:

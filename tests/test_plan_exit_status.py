@@ -1,0 +1,53 @@
+"""A layout or batch that does not fit exits 2 in `plan`, `plan explain` and `plan serve`, with its memory terms in the
+JSON too (stdout stays JSON; the error and fix go to stderr)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import run_main
+
+MEM = ("mem_weights_bytes", "mem_grads_bytes", "mem_optimizer_bytes", "mem_activations_bytes", "mem_overhead_bytes")
+
+
+def test_explain_overflow_exits_2_with_memory_terms_in_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["plan", "explain", "--model", "llama3-70b", "--hardware", "h100-sxm", "--devices", "8",
+                               "--zero", "0", "--json"], capsys)
+    assert code == 2 and "does not fit" in err and "terms.mem_" in err
+    t = json.loads(out)["terms"]
+    assert t["mem_total_bytes"] > t["mem_capacity_bytes"]
+    assert sum(t[k] for k in MEM) == pytest.approx(t["mem_total_bytes"], rel=1e-12)
+
+
+def test_search_with_nothing_fitting_exits_2_with_the_closest_layouts(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["plan", "--model", "llama3-405b", "--hardware", "l4", "--devices", "8", "--top", "3",
+                               "--json"], capsys)
+    assert code == 2 and "no feasible layout" in err
+    d = json.loads(out)
+    assert d["best"] == [] and len(d["closest_by_memory"]) == 3
+    ratios = [r["mem_total_bytes"] / r["mem_capacity_bytes"] for r in d["closest_by_memory"]]
+    assert ratios == sorted(ratios) and ratios[0] > 1
+    code, out, err = run_main(["plan", "--model", "llama3-405b", "--hardware", "l4", "--devices", "8", "--top", "3"],
+                              capsys)
+    assert code == 2 and "closest to fitting memory" in out
+
+
+SERVE = ["plan", "serve", "--model", "llama3-70b", "--hardware", "h100-sxm", "--tp", "2", "--prompt", "2048",
+         "--output", "256"]
+
+
+def test_serve_batch_that_does_not_fit_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main([*SERVE, "--batch", "1,512", "--json"], capsys)
+    assert code == 2 and "batch 512" in err and "KV cache" in err and "fix:" in err
+    points = json.loads(out)["results"][0]["points"]
+    fits = {p["batch"]: p for p in points}
+    assert fits[1]["fits"] and not fits[512]["fits"]
+    big = fits[512]
+    assert big["memory_bytes_per_device"] > big["usable_memory_bytes_per_device"]
+    assert big["memory_bytes_per_device"] == pytest.approx(
+        big["weights_bytes_per_device"] + big["kv_cache_bytes_per_device"] + big["workspace_bytes_per_device"])
+    # The default sweep only visits batches that fit: exit 0.
+    code, out, err = run_main([*SERVE, "--json"], capsys)
+    assert code == 0, err
+    assert all(p["fits"] for p in json.loads(out)["results"][0]["points"])
