@@ -109,3 +109,22 @@ def test_unmodelled_config_keys_are_warned_and_listed(capsys: pytest.CaptureFixt
     code, out, err = run_main([*command, "--model", str(_config(tmp_path, head_dim=32)), "--hardware", "h100-sxm",
                                "--json"], capsys)
     assert code == 0 and json.loads(out)["unused_config_keys"] == [] and "warning" not in err
+
+
+def test_serving_and_training_share_the_link_rule_and_latency_default(capsys: pytest.CaptureFixture[str]) -> None:
+    from accelopt.predict import comm
+    from accelopt.predict.serving import DEFAULT_CALIBRATION, _link
+
+    spec = get_device("h100-sxm")  # no latency in the catalog: the one default of predict/comm.py
+    assert spec.scaleup_latency_s is None
+    train = comm.Links.of(spec, calibration_for(spec))
+    assert _link(spec, 8, DEFAULT_CALIBRATION, "tp").latency_s == train.up_lat == comm.DEFAULT_SCALEUP_LATENCY_S
+    assert _link(spec, 16, DEFAULT_CALIBRATION, "pp").latency_s == train.out_lat == comm.DEFAULT_SCALEOUT_LATENCY_S
+    code, out, err = run_main(["plan", "serve", "--model", "llama3-70b", "--hardware", "h100-sxm", "--tp", "8",
+                               "--batch", "1", "--json"], capsys)
+    assert code == 0, err
+    point = json.loads(out)["results"][0]["points"][0]
+    assert [a["field"] for a in point["assumed"]] == ["scaleup_latency_s"]
+    code, out, err = run_main(["plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--batch", "1",
+                               "--json"], capsys)
+    assert json.loads(out)["results"][0]["points"][0]["assumed"] == []  # one device: no link, no default

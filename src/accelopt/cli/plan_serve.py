@@ -141,6 +141,9 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[tuple[str, Any]], model
                           fmt_num(p.output_tokens_per_s_per_device), p.decode_step.bound,
                           fmt_bytes(p.memory_bytes_per_device), "yes" if p.fits else "NO", usd, j)
         console.print(table)
+    from accelopt.cli.plan import print_assumed
+
+    print_assumed(console, {s.points[0].device: list(s.points[0].assumed) for s in sweeps})
     for device, e in errors:
         console.print(line((f"{device}: infeasible", "red"), f" — {e.problem}; fix: {e.fix}"))
     console.print("TTFT = prefill of the whole batch (static batching); decode tok/s = batch / TPOT per replica; "

@@ -23,11 +23,13 @@ import numpy as np
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.calibration import Calibration
 
-# Used only when the catalog gives no link latency (assumptions, estimates). Source range: NCCL's own
-# cost model, NVIDIA/nccl src/graph/tuning.cc `hwLat`, per ring step: NVLink 0.47 us (LL) .. 3.4 us
-# (Simple), network 2.7 us (LL) .. 9.6 us (Simple); we take round values near the Simple end.
+# Used only when the spec gives no link latency (assumptions, printed as such). One default for training and
+# serving. Scale-up: a measured per-step latency of a ring all-reduce, 8-GPU DGX-A100, <=128 B messages,
+# 33.7 us = 14 steps x 2.4 us (NVIDIA/nccl-tests issue #123, NCCL_ALGO=Ring); within NCCL's own cost model range
+# (NVIDIA/nccl src/graph/tuning.cc `hwLat`: NVLink 0.47 us (LL) .. 3.4 us (Simple) per step). Scale-out: network
+# 2.7 us (LL) .. 9.6 us (Simple) per step in the same table; we take 8 us, near the Simple end.
 # Override per device with `scaleup_latency_s` / `scaleout_latency_s` in a catalog or probe spec TOML.
-DEFAULT_SCALEUP_LATENCY_S = 3e-6
+DEFAULT_SCALEUP_LATENCY_S = 2.4e-6
 DEFAULT_SCALEOUT_LATENCY_S = 8e-6
 # A device with no scale-out link listed: assume 100 Gb/s Ethernet per device = 100e9 / 8 = 12.5e9 B/s
 # (an assumption, not a datasheet value); override with `scaleout_bandwidth_byte_per_s` in the spec.
@@ -52,7 +54,8 @@ class Assumption:
         return f"{self.field} = {self.value:.4g} (assumed, not in the spec: {self.basis})"
 
 
-_LAT_BASIS = "NCCL tuning.cc per-step latency range, Simple protocol end"
+_UP_LAT_BASIS = "ring step latency measured on DGX-A100, nccl-tests issue #123"
+_OUT_LAT_BASIS = "NCCL tuning.cc network per-step latency, near the Simple-protocol end"
 _BW_BASIS = "100 Gb/s Ethernet per device, an assumption"
 
 
@@ -84,11 +87,11 @@ class Links:
         up_lat = spec.scaleup_latency_s
         if up_lat is None:
             up_lat = DEFAULT_SCALEUP_LATENCY_S
-            assumed.append(Assumption("scaleup_latency_s", up_lat, _LAT_BASIS, "scale-up"))
+            assumed.append(Assumption("scaleup_latency_s", up_lat, _UP_LAT_BASIS, "scale-up"))
         out_lat = spec.scaleout_latency_s
         if out_lat is None:
             out_lat = DEFAULT_SCALEOUT_LATENCY_S
-            assumed.append(Assumption("scaleout_latency_s", out_lat, _LAT_BASIS, "scale-out"))
+            assumed.append(Assumption("scaleout_latency_s", out_lat, _OUT_LAT_BASIS, "scale-out"))
         return cls(domain=int(spec.scaleup_domain_devices), up_bw=up_raw * cal.scaleup_bw_eff, up_lat=up_lat,
                    out_bw=out_raw * cal.scaleout_bw_eff, out_lat=out_lat, assumed=tuple(assumed))
 
@@ -103,6 +106,27 @@ class Links:
         """(bandwidth, latency) for a group spanning `span` consecutive ranks: scale-up if it fits the domain."""
         inside = span <= self.domain
         return np.where(inside, self.up_bw, self.out_bw), np.where(inside, self.up_lat, self.out_lat)
+
+
+def pick_link(spec: AcceleratorSpec, group: int) -> tuple[float | None, float, list[Assumption]]:
+    """(raw per-direction bandwidth or None when the spec lists no link at all, latency, defaults used) of the link
+    a group of `group` devices talks over: scale-up inside the domain, else scale-out; the same rule as `Links`,
+    without a bandwidth default (serving stops when a device lists no link)."""
+    inside = group <= spec.scaleup_domain_devices
+    assumed: list[Assumption] = []
+    bw = spec.scaleup_bandwidth_byte_per_s if inside else spec.scaleout_bandwidth_byte_per_s
+    lat = spec.scaleup_latency_s if inside else spec.scaleout_latency_s
+    if bw is None and inside and spec.scaleout_bandwidth_byte_per_s is not None:
+        bw, lat = spec.scaleout_bandwidth_byte_per_s, spec.scaleout_latency_s
+        assumed.append(Assumption("scaleup_bandwidth_byte_per_s", bw,
+                                  "no scale-up link listed: the scale-out bandwidth is used inside the domain",
+                                  "scale-up"))
+        inside = False
+    if lat is None:
+        lat = DEFAULT_SCALEUP_LATENCY_S if inside else DEFAULT_SCALEOUT_LATENCY_S
+        assumed.append(Assumption("scaleup_latency_s" if inside else "scaleout_latency_s", lat,
+                                  _UP_LAT_BASIS if inside else _OUT_LAT_BASIS, "scale-up" if inside else "scale-out"))
+    return bw, lat, assumed
 
 
 def _f(p: np.ndarray) -> np.ndarray:

@@ -29,8 +29,11 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from accelopt.errors import InfeasibleError, InputError
 from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.predict import comm
 from accelopt.workload.transformer import TransformerConfig
 
 # Bytes per stored element. int4 adds its group scales separately (see weight_bytes_per_param).
@@ -65,10 +68,10 @@ class ServingCalibration:
     link_bandwidth_efficiency: float = 1.0
     """Fraction of the datasheet scale-up/scale-out bandwidth collectives reach (1.0 = datasheet;
     set a measured bus-bandwidth fraction here)."""
-    link_step_latency_s: float = 2.4e-6
-    """Per-step latency of a ring collective when the catalog has no `scaleup_latency_s`:
-    8-GPU DGX-A100 ring all-reduce of <=128 B took 33.7 us = 14 steps x 2.4 us
-    (NVIDIA/nccl-tests issue #123, table by ConnollyLeon, NCCL_ALGO=Ring)."""
+    link_step_latency_s: float | None = None
+    """Per-step latency of a ring collective when the spec has no `scaleup_latency_s`/`scaleout_latency_s`;
+    None: the default of predict/comm.py, which training uses too (2.4 us scale-up, measured on DGX-A100 by
+    NVIDIA/nccl-tests issue #123; 8 us scale-out), printed beside the result."""
     memory_utilization: float = 0.9
     """Fraction of device memory the engine may use (vLLM `gpu_memory_utilization` default 0.9,
     docs.vllm.ai engine arguments); the rest is the CUDA context, allocator slack, other processes."""
@@ -85,7 +88,7 @@ class ServingCalibration:
             v = getattr(self, name)
             if not 0 < v <= 1:
                 raise InputError(f"calibration {name} = {v!r} must be in (0, 1]", "give a fraction, e.g. 0.7")
-        if self.link_step_latency_s < 0:
+        if self.link_step_latency_s is not None and self.link_step_latency_s < 0:
             raise InputError(f"calibration link_step_latency_s = {self.link_step_latency_s!r} is negative",
                              "give seconds, e.g. 2.4e-6")
         for name in ("max_prefill_chunk_tokens", "int4_group_size"):
@@ -178,6 +181,8 @@ class ServingPrediction:
     energy_j_per_output_token: float | None
     """Estimate from the device power model; None without a TDP."""
     calibration: ServingCalibration = field(default=DEFAULT_CALIBRATION)
+    assumed: tuple[comm.Assumption, ...] = ()
+    """Defaults used for link figures the device spec lacks (printed beside the result)."""
     estimate: bool = True
 
     def to_dict(self) -> dict[str, Any]:
@@ -296,28 +301,42 @@ def decode_flops_per_step(model: TransformerConfig, batch: int, context: float) 
 class _Link:
     bandwidth_byte_per_s: float
     latency_s: float
+    assumed: tuple[comm.Assumption, ...] = ()
 
 
 def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str) -> _Link:
-    """The link a group of `group` devices talks over: scale-up inside the domain, else scale-out."""
-    inside = group <= spec.scaleup_domain_devices
-    bw = spec.scaleup_bandwidth_byte_per_s if inside else spec.scaleout_bandwidth_byte_per_s
-    lat = spec.scaleup_latency_s if inside else spec.scaleout_latency_s
-    if bw is None and inside:  # no scale-up fabric listed: devices talk over the scale-out network
-        bw, lat = spec.scaleout_bandwidth_byte_per_s, spec.scaleout_latency_s
+    """The link a group of `group` devices talks over (comm.pick_link, the rule training uses too)."""
+    bw, lat, assumed = comm.pick_link(spec, group)
     if not bw:
         raise InfeasibleError(
             f"{what} over {group} x {spec.name}: the catalog lists no link bandwidth for this device",
             "use --tp 1 --pp 1, or give scaleup_bandwidth_byte_per_s in a --catalog TOML file")
-    return _Link(bw * cal.link_bandwidth_efficiency, cal.link_step_latency_s if lat is None else lat)
+    if cal.link_step_latency_s is not None and any(a.field.endswith("latency_s") for a in assumed):
+        lat = cal.link_step_latency_s  # a calibration's own latency replaces the default (not a spec figure)
+    return _Link(bw * cal.link_bandwidth_efficiency, lat, tuple(assumed))
 
 
 def ring_allreduce_s(n_bytes: float, p: int, link: _Link, calls: int = 1) -> float:
-    """`calls` ring all-reduces of n_bytes total over p devices: 2(p-1)/p x n/bw + 2(p-1) x latency
-    per call (Patarasuk & Yuan 2009, "Bandwidth optimal all-reduce algorithms", sec. 3)."""
+    """`calls` ring all-reduces of n_bytes in total over p devices: the bandwidth term once for all the bytes,
+    the 2 (p-1) latency steps per call (comm.ring_allreduce_s; Patarasuk & Yuan 2009, sec. 3)."""
     if p <= 1:
         return 0.0
-    return 2.0 * (p - 1) / p * n_bytes / link.bandwidth_byte_per_s + calls * 2.0 * (p - 1) * link.latency_s
+    bw_term = float(comm.ring_allreduce_s(np.asarray(n_bytes), np.asarray(p), np.asarray(link.bandwidth_byte_per_s),
+                                          np.asarray(0.0)))
+    lat_term = float(comm.ring_allreduce_s(np.asarray(0.0), np.asarray(p), np.asarray(1.0),
+                                           np.asarray(link.latency_s)))
+    return bw_term + calls * lat_term
+
+
+def links_assumed(spec: AcceleratorSpec, tp: int, pp: int, cal: ServingCalibration) -> tuple[comm.Assumption, ...]:
+    """Defaults the tensor- and pipeline-parallel links of a layout use (printed beside the result)."""
+    out: list[comm.Assumption] = []
+    for group, used in ((tp, tp > 1), (tp * pp, pp > 1)):
+        if used:
+            out += [a for a in _link(spec, group, cal, "").assumed if a not in out]
+    if cal.link_step_latency_s is not None:  # the calibration's latency is used, not the default
+        out = [a for a in out if not a.field.endswith("latency_s")]
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -623,7 +642,8 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
         kv_cache_bytes_per_token=kv_cache_bytes_per_token(model, kv_dtype), weights_bytes_per_device=w,
         kv_cache_bytes_per_device=kv, workspace_bytes_per_device=ws, memory_bytes_per_device=total,
         usable_memory_bytes_per_device=usable, fits=fits, max_batch=mb, usd_per_million_output_tokens=usd,
-        energy_j_per_output_token=energy, calibration=calibration)
+        energy_j_per_output_token=energy, calibration=calibration,
+        assumed=links_assumed(spec, tp, pp, calibration))
 
 
 @dataclass(frozen=True, kw_only=True)
