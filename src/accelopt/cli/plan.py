@@ -294,7 +294,7 @@ FLASH_HELP = ("fused (flash) attention: no s x s score tensor in memory, one ker
 
 EDGE_HELP = ("layers on the first and on the last pipeline stage when they hold fewer than the others "
              "(Megatron-LM --decoder-first/last-pipeline-num-layers; Llama 3 405B: 7 of 126 on 16 stages); "
-             "default: an even split")
+             "needs pp >= 3 and vp = 1 (`plan` then searches only such layouts); default: an even split")
 
 
 def _kg(carbon_kg: float) -> str:
