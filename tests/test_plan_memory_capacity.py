@@ -13,10 +13,11 @@ ROWS = read_runs()
 
 
 @pytest.mark.parametrize(("device", "mib"), [("h100-sxm", 81559), ("a100-sxm-80gb", 81920),
-                                             ("a100-sxm-40gb", 40960), ("l40s", 46068), ("l4", 23034), ("t4", 15360)])
+                                             ("a100-sxm-40gb", 40960), ("l40s", 46068), ("l4", 23034), ("t4", 15360),
+                                             ("b200", 183359)])
 def test_capacity_is_the_driver_figure(device: str, mib: int) -> None:
     spec = get_device(device)
-    assert spec.memory_bytes == mib * MIB  # nvidia-smi memory.total (modal-labs/modal-client#2797)
+    assert spec.memory_bytes == mib * MIB  # nvidia-smi memory.total (modal-labs/modal-client#2797, TensorRT-LLM#10278)
     assert "nvidia-smi" in spec.sources["memory_bytes"]
 
 
