@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from accelopt.cli import catalog, env, plan, probe, profile, report, simulate, validate
+from accelopt.cli import catalog, env, optimize, plan, probe, profile, report, simulate, validate
 from accelopt.errors import AcceloptError
 
 HELP = """accelopt — measure, predict, simulate and optimize compute for AI models.
@@ -20,6 +20,7 @@ HELP = """accelopt — measure, predict, simulate and optimize compute for AI mo
   catalog    cited accelerator specs: list, show, compare (ridge points, ratios)
   probe      what this machine's accelerators really deliver (matmul FLOP/s, bandwidth)
   profile    where a real PyTorch model's step time, memory and energy go
+  optimize   apply optimizations to a real model, measure each, recommend (Pareto front)
   plan       predict training/serving time, memory, energy, cost on any accelerator and layout
   validate   predicted vs published training runs, with the error
   simulate   a custom systolic-array accelerator, layer by layer; design sweeps
@@ -29,7 +30,7 @@ HELP = """accelopt — measure, predict, simulate and optimize compute for AI mo
 app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False,
                   context_settings={"help_option_names": ["-h", "--help"]}, pretty_exceptions_enable=False)
 
-for _module in (env, catalog, probe, profile, plan, validate, simulate, report):
+for _module in (env, catalog, probe, profile, optimize, plan, validate, simulate, report):
     _module.register(app)
 
 

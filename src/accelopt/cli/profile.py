@@ -15,6 +15,7 @@ recommendations.
 \b
 MODEL is one of:
   a zoo name           mlp, gpt, bert, resnet (synthetic data, nothing downloaded)
+  a trained example    digits, chargpt (real data shipped with scikit-learn / Python)
   path/file.py:factory a function returning accelopt.workload.userfile.ModelBundle
                        (see examples/my_model.py)
   a directory or config.json of a Hugging Face model (random weights; needs the hf extra)
@@ -51,8 +52,13 @@ def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_le
     if "/" in model or "\\" in model:  # meant as a path, not a zoo name
         raise InputError(f"model {model!r}: no such file or folder",
                          "pass an existing folder holding config.json, path/file.py:factory, or a zoo name")
-    from accelopt.workload import zoo
+    from accelopt.workload import examples, zoo
 
+    if model.lower() in examples.list_examples():  # trained built-in examples (digits, chargpt)
+        if size is not None:
+            raise InputError(f"--size applies to zoo models only, not to the built-in example {model!r}",
+                             "leave out --size")
+        return examples.build(model, batch_size=batch_size, seq_len=seq_len)
     # fp32 weights: --dtype bf16/fp16 runs the step under torch.autocast (mixed precision)
     return zoo.build(model, size or "tiny", batch_size=batch_size, seq_len=seq_len, dtype="fp32")
 

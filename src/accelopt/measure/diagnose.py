@@ -44,9 +44,11 @@ class Recommendation:
     """Upper bound on the whole-step speed-up (Amdahl), see `formula`."""
     formula: str
     category: str
+    techniques: tuple[str, ...] = ()
+    """The `accelopt optimize` techniques that test this recommendation on the real model."""
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "techniques": list(self.techniques)}
 
 
 @dataclass(kw_only=True)
@@ -124,7 +126,7 @@ def _rec_input(f: Facts, s_data: float) -> Recommendation | None:
         evidence=f"the input pipeline stalls {_pct(s_data)} of the step: num_workers={workers}, "
                  f"pin_memory {'on' if pin else 'off'}",
         share=s_data, speedup_max=amdahl(s_data, float("inf")), formula="1 / (1 - s_data), fully overlapped",
-        category="input pipeline")
+        category="input pipeline", techniques=("input-pipeline",))
 
 
 def _rec_h2d(f: Facts, s_h2d: float) -> Recommendation | None:
@@ -134,7 +136,7 @@ def _rec_h2d(f: Facts, s_h2d: float) -> Recommendation | None:
         action="pin host memory (DataLoader pin_memory=True) and copy with non_blocking=True to overlap the copy",
         evidence=f"host-to-device copies take {_pct(s_h2d)} of the step",
         share=s_h2d, speedup_max=amdahl(s_h2d, float("inf")), formula="1 / (1 - s_h2d), copy fully overlapped",
-        category="input pipeline")
+        category="input pipeline", techniques=("input-pipeline",))
 
 
 def _rec_precision(f: Facts, step_s: float) -> Recommendation | None:
@@ -150,7 +152,7 @@ def _rec_precision(f: Facts, step_s: float) -> Recommendation | None:
                  f"{amdahl(s_mm, r):.2f}x on this device (peak ratio bf16/{f.peak_dtype or f.dtype} = {r:.2f}, "
                  f"{f.peak_ratio_source})",
         share=s_mm, speedup_max=amdahl(s_mm, r), formula="1 / ((1 - s_mm) + s_mm / (peak_bf16 / peak_fp32))",
-        category="compute-bound ops")
+        category="compute-bound ops", techniques=("bf16", "fp16"))
 
 
 def _rec_overhead(f: Facts, shares: Mapping[str, float]) -> Recommendation | None:
@@ -168,7 +170,7 @@ def _rec_overhead(f: Facts, shares: Mapping[str, float]) -> Recommendation | Non
                  f"outside any op {_pct(shares['unattributed'])} of the profiled step"
                  + (" (the GPU idles then)" if gpu else ""),
         share=s, speedup_max=amdahl(s, float("inf")), formula="1 / (1 - s_overhead), overhead removed entirely",
-        category="host overhead")
+        category="host overhead", techniques=("compile", "compile-max-autotune", "cuda-graphs"))
 
 
 def _at_roof(f: Facts, verdict: str, step_s: float) -> tuple[float, float, float]:
@@ -192,7 +194,7 @@ def _rec_memory(f: Facts, step_s: float) -> Recommendation | None:
                "lower-precision activations halve their traffic",
         evidence=f"memory-bound ops take {_pct(s)} of the step at {_pct(eff)} of the bandwidth roof",
         share=s, speedup_max=bound, formula="1 / ((1 - s_mem) + s_mem * t_roof / t), ops at the bandwidth roof",
-        category="memory-bound ops")
+        category="memory-bound ops", techniques=("compile", "compile-max-autotune"))
 
 
 def _rec_compute(f: Facts, step_s: float) -> Recommendation | None:
@@ -205,7 +207,7 @@ def _rec_compute(f: Facts, step_s: float) -> Recommendation | None:
                "raise matmul efficiency: larger batch or hidden sizes (multiples of 64/128), fewer tiny GEMMs",
         evidence=f"compute-bound ops take {_pct(s)} of the step at {_pct(eff)} of the compute roof",
         share=s, speedup_max=bound, formula="1 / ((1 - s_comp) + s_comp * t_roof / t), ops at the compute roof",
-        category="compute-bound ops")
+        category="compute-bound ops", techniques=("channels-last", "compile-max-autotune"))
 
 
 def _rec_optimizer(f: Facts) -> Recommendation | None:
@@ -217,7 +219,7 @@ def _rec_optimizer(f: Facts) -> Recommendation | None:
         action="use a fused or multi-tensor optimizer step (AdamW(fused=True) or foreach=True)",
         evidence=f"the optimizer step takes {_pct(s)} of the step",
         share=s, speedup_max=amdahl(s, float("inf")), formula="1 / (1 - s_opt), optimizer step free (upper bound)",
-        category="host overhead")
+        category="host overhead", techniques=("fused-optimizer",))
 
 
 def diagnose_facts(f: Facts) -> Diagnosis:
@@ -279,3 +281,19 @@ def diagnose(result: Any, *, spec: Any = None, probed_spec: Any = None) -> Diagn
     d = diagnose_facts(f)
     result.diagnosis = d
     return d
+
+
+def gain_bound(d: Diagnosis, techniques: Iterable[str]) -> tuple[float | None, str]:
+    """profile's bound on the speed-up of a variant made of `techniques`, with how it was formed.
+
+    Each recommendation naming one of the techniques removes at most r_i = 1 - 1/speedup_max_i of the step;
+    together at most sum(r_i) (Amdahl over the shares added up; where shares overlap this overcounts, so it
+    stays an upper bound): bound = 1 / (1 - sum r_i). None when no recommendation names any of them (the
+    share they address was under MIN_SHARE, or the peak ratio it needs is unknown)."""
+    names = set(techniques)
+    recs = [r for r in d.recommendations if names & set(r.techniques)]
+    if not recs:
+        return None, "no profile recommendation addresses it (share < 5% of the step, or peak ratio unknown)"
+    removed = sum(1.0 - 1.0 / r.speedup_max for r in recs if r.speedup_max > 0)
+    bound = 1.0 / (1.0 - removed) if removed < 1.0 else float("inf")
+    return bound, "; ".join(f"{r.category}: {r.speedup_max:.2f}x ({r.formula})" for r in recs)

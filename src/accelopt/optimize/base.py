@@ -16,7 +16,7 @@ from __future__ import annotations
 import abc
 import importlib
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -99,6 +99,9 @@ class Variant:
     """What a user must know: assumptions, defaults used, what was measured and how."""
     save: Callable[[Path], Path] | None = None
     """Write the optimized model into a folder; returns the file written."""
+    batches: Callable[[], Iterator[tuple[Any, Any]]] | None = None
+    """A replacement batch stream (input-pipeline techniques: workers, pinned memory, non-blocking copies);
+    None means the bundle's `batches`. Fetching from it is inside the timed step."""
 
 
 class Technique(abc.ABC):
@@ -115,6 +118,10 @@ class Technique(abc.ABC):
     """One line: what it changes in the model or the step."""
     risks: ClassVar[str]
     """One line: what it risks (quality, numerics, portability)."""
+    composable: ClassVar[bool] = False
+    """True when the whole effect lives in `Variant.model` (+ `prepare_inputs`), so the runner may apply
+    another technique on top of it (a bundle whose model is this variant's model) to measure the pair,
+    e.g. bf16 then compile, int8 then compile."""
 
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
         """Why it does not apply to this model here (with the fix, if any); None when it applies."""

@@ -14,8 +14,8 @@ from typing import Any
 from accelopt import units
 from accelopt.report import infer_view
 
-KINDS = ("probe", "profile", "plan", "plan-explain", "plan-serve", "validate", "simulate-run", "simulate-sweep",
-         "catalog-compare", "plan-infer", "validate-inference")
+KINDS = ("probe", "profile", "optimize", "plan", "plan-explain", "plan-serve", "validate", "simulate-run",
+         "simulate-sweep", "catalog-compare", "plan-infer", "validate-inference")
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,22 @@ def _compare(r: dict[str, Any]) -> list[KeyFigure]:
     return out
 
 
-_PICKERS = {"probe": _probe, "profile": _profile, "plan": _plan, "plan-explain": _explain, "plan-serve": _serve,
+def _optimize(r: dict[str, Any]) -> list[KeyFigure]:
+    rec = r.get("recommendation") or {}
+    by_name = {v.get("name"): v for v in r.get("variants", [])}
+    best = by_name.get(rec.get("name")) or {}
+    base = by_name.get("baseline") or {}
+    q = best.get("quality") or {}
+    return [KeyFigure("baseline step time (p50)", _num(base.get("step_time_p50_s")), "s"),
+            KeyFigure(f"recommended ({rec.get('name')}) step time (p50)", _num(best.get("step_time_p50_s")), "s"),
+            KeyFigure("recommended speed-up", _num(rec.get("speedup")), "x"),
+            KeyFigure(f"recommended {r.get('metric')}", _num(q.get("value")), "count"),
+            KeyFigure("variants measured", float(sum(v.get("status") == "measured" for v in by_name.values())),
+                      "count")]
+
+
+_PICKERS = {"probe": _probe, "profile": _profile, "optimize": _optimize,
+            "plan": _plan, "plan-explain": _explain, "plan-serve": _serve,
             "validate": _validate, "simulate-run": _sim_run, "simulate-sweep": _sim_sweep,
             "catalog-compare": _compare, "plan-infer": infer_view.infer_key_figures,
             "validate-inference": infer_view.validate_inference_key_figures}

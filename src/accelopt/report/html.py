@@ -128,10 +128,12 @@ def _profile_tables(r: dict[str, Any]) -> list[Table]:
     out = [t, w, mt, et, rt]
     d = r.get("diagnosis")
     if d:
-        dt = Table(f"verdict: {d.get('verdict')}", ["#", "try", "evidence", "gain up to", "bound formula"])
+        dt = Table(f"verdict: {d.get('verdict')}", ["#", "try", "evidence", "gain up to", "bound formula",
+                                                     "test with accelopt optimize --only"])
         for i, rec in enumerate(d.get("recommendations", []), 1):
             dt.rows.append([str(i), str(rec.get("action")), str(rec.get("evidence")),
-                            f"{_g(rec.get('speedup_max'), 3)}x", str(rec.get("formula"))])
+                            f"{_g(rec.get('speedup_max'), 3)}x", str(rec.get("formula")),
+                            ",".join(rec.get("techniques") or [])])
         out.append(dt)
     return out
 
@@ -295,7 +297,45 @@ def _compare_tables(r: dict[str, Any]) -> list[Table]:
     return [t, src]
 
 
-_TABLES = {"probe": _probe_tables, "profile": _profile_tables, "plan": _plan_tables, "plan-explain": _explain_tables,
+def _optimize_tables(r: dict[str, Any]) -> list[Table]:
+    unit = "points" if r.get("quality_tolerance_unit") == "points" else "% of baseline"
+    t = Table(f"optimize — {r.get('name')}, {r.get('mode')}, {r.get('dtype')}, {r.get('device')}, "
+              f"batch {r.get('batch_size')}",
+              ["variant", "Pareto", "p50", "p99", "speed-up", "rounds", "gain up to (profile)", "samples/s",
+               "memory", "energy/step", "size", str(r.get("metric")), "worse by", "max |diff|", "top-1 agree",
+               "setup"])
+    skipped = Table("not measured", ["variant", "status", "why"])
+    for v in r.get("variants", []):
+        if v.get("status") not in ("measured", "quality-failure"):
+            skipped.rows.append([str(v.get("name")), str(v.get("status")), str(v.get("reason"))])
+            continue
+        q = v.get("quality") or {}
+        e = fmt(v.get("energy_per_step_j"), "J") + (" (estimate)" if v.get("energy_is_estimate") else "")
+        t.rows.append([str(v.get("name")) + ("" if v.get("status") == "measured" else " (quality failure)"),
+                       "yes" if v.get("pareto") else "", fmt(v.get("step_time_p50_s"), "s"),
+                       fmt(v.get("step_time_p99_s"), "s"), f"{_g(v.get('speedup'), 3)}x",
+                       f"{_g(v.get('speedup_low'), 3)}-{_g(v.get('speedup_high'), 3)}x",
+                       (f"{_g(v.get('gain_bound'), 3)}x" if v.get("gain_bound") is not None else "n/a")
+                       + (" ABOVE BOUND" if v.get("above_bound") else ""),
+                       _g(v.get("samples_per_s")), fmt(v.get("memory_bytes"), "B"), e, fmt(v.get("size_bytes"), "B"),
+                       _g(q.get("value")), _g(q.get("worse_by"), 3), _g(q.get("max_abs_diff"), 3),
+                       _g(q.get("top1_agreement"), 4), fmt(v.get("setup_s"), "s")])
+    rec = r.get("recommendation") or {}
+    t.note = (f"quality tolerance {r.get('quality_tolerance')} {unit}; recommendation: {rec.get('name')} — "
+              f"{rec.get('reason')}; best single technique: {rec.get('best_single')}")
+    out = [t]
+    if skipped.rows:
+        out.append(skipped)
+    notes = Table("notes", ["variant", "note"])
+    notes.rows = [[str(v.get("name")), str(n)] for v in r.get("variants", []) for n in v.get("notes", [])]
+    notes.rows += [["run", str(n)] for n in r.get("notes", [])]
+    if notes.rows:
+        out.append(notes)
+    return out
+
+
+_TABLES = {"probe": _probe_tables, "profile": _profile_tables, "optimize": _optimize_tables,
+           "plan": _plan_tables, "plan-explain": _explain_tables,
            "plan-serve": _serve_tables, "validate": _validate_tables, "simulate-run": _sim_run_tables,
            "simulate-sweep": _sim_sweep_tables, "catalog-compare": _compare_tables,
            "plan-infer": infer_view.infer_tables, "validate-inference": infer_view.validate_inference_tables}

@@ -335,8 +335,37 @@ def compare_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
     return [(f"catalog compare: each metric relative to {devs[0]}", to_svg(fig))]
 
 
+# ---------------------------------------------------------------- optimize
+def optimize_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
+    """Pareto charts: quality against speed-up, memory and energy; front points filled, others hollow."""
+    rows = [v for v in r.get("variants", []) if v.get("status") == "measured"
+            and _num((v.get("quality") or {}).get("value")) is not None and _num(v.get("speedup")) is not None]
+    if not rows:
+        return []
+    metric = str(r.get("metric"))
+    out = []
+    for key, label, div in (("speedup", "speed-up vs baseline (x)", 1.0), ("memory_bytes", "memory (MiB)", 2**20),
+                            ("energy_per_step_j", "energy per step (mJ)", 1e-3)):
+        pts = [v for v in rows if _num(v.get(key)) is not None]
+        if not pts:
+            continue
+        fig = _figure(7.0, 3.8)
+        ax = fig.add_subplot()
+        for v in pts:
+            front = bool(v.get("pareto"))
+            x, y = v[key] / div, v["quality"]["value"]
+            ax.scatter([x], [y], color="#3b7dd8" if front else "white", edgecolors="#3b7dd8", zorder=3)
+            ax.annotate(str(v.get("name")), (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax.set_xlabel(label)
+        ax.set_ylabel(f"{metric} (held-out)")
+        ax.grid(alpha=0.3)
+        out.append((f"optimize: {metric} vs {label} (filled = on the Pareto front)", to_svg(fig)))
+    return out
+
+
 _PLOTTERS: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
-    "probe": probe_plots, "profile": profile_plots, "plan": plan_plots, "plan-explain": explain_plots,
+    "probe": probe_plots, "profile": profile_plots, "optimize": optimize_plots,
+    "plan": plan_plots, "plan-explain": explain_plots,
     "plan-serve": serve_plots, "validate": validate_plots, "simulate-run": simulate_run_plots,
     "simulate-sweep": simulate_sweep_plots, "catalog-compare": compare_plots,
     "plan-infer": infer_view.infer_plots}

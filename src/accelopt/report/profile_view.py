@@ -113,10 +113,12 @@ def roofline_table(r: Any, top: int = TOP_OPS) -> Table:
 
 def diagnosis_table(d: Any) -> Table:
     t = Table(title=f"verdict: {d.verdict}")
-    for col in ("#", "try", "evidence", "gain up to", "bound formula"):
+    for col in ("#", "try", "evidence", "gain up to", "bound formula", "test it with"):
         t.add_column(col, justify="right" if col in ("#", "gain up to") else "left", overflow="fold")
     for i, rec in enumerate(d.recommendations, 1):
-        t.add_row(str(i), rec.action, rec.evidence, f"{rec.speedup_max:.2f}x", rec.formula)
+        test = (f"accelopt optimize MODEL --only {','.join(rec.techniques)}" if getattr(rec, "techniques", ())
+                else "")
+        t.add_row(str(i), rec.action, rec.evidence, f"{rec.speedup_max:.2f}x", rec.formula, test)
     shares = ", ".join(f"{k} {fmt_pct(v)}" for k, v in d.shares.items())
     t.caption = f"step shares: {shares}. " + " ".join(d.notes)
     return t

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 TITLES = {"probe": "probe: what this device delivers", "profile": "profile: where the step goes",
+          "optimize": "optimize: techniques measured on the model",
           "plan": "plan: training layouts", "plan-explain": "plan explain: one layout's arithmetic",
           "plan-serve": "plan serve: LLM serving",
           "plan-infer": "plan infer: inference on edge and data-center devices",

@@ -1,0 +1,168 @@
+"""`accelopt optimize MODEL`: apply optimization techniques to a real model, measure each, recommend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import typer
+
+HELP = """Measure MODEL's baseline, then every applicable optimization technique (mixed precision,
+compilation, channels_last, quantization, pruning, distillation, training-loop techniques, ...) and a
+few combinations of compatible ones, side by side: step time p50/p99 (A/B interleaved against the
+baseline), throughput, memory, energy per step, model size, quality on the held-out set and agreement
+with the baseline's outputs. Prints the Pareto front and recommends the fastest variant inside the
+quality tolerance; a technique that does not apply says why. Ctrl-C keeps what was measured.
+
+\b
+MODEL is any model `profile` accepts, or a built-in trained example:
+  digits               CNN trained on scikit-learn's 8x8 digits (held-out accuracy)
+  chargpt              character-level GPT trained on Python's stdlib sources (held-out loss)
+  a zoo name, path/file.py:factory, or a Hugging Face config (as for profile)
+"""
+
+
+@dataclass(kw_only=True)
+class OptimizeOptions:
+    """The command line, parsed and checked."""
+
+    model: str
+    size: str | None = None
+    mode: str = "inference"
+    batch_size: int | None = None
+    seq_len: int | None = None
+    dtype: str = "fp32"
+    device: str = "cpu"
+    threads: int | None = None
+    only: list[str] | None = None
+    skip: list[str] = field(default_factory=list)
+    budget_min: float = 10.0
+    quality_tolerance: float | None = None
+    rounds: int = 5
+    save: str | None = None
+    apply: str | None = None
+    as_json: bool = False
+    html: str | None = None
+
+
+def _names(text: str | None, flag: str) -> list[str] | None:
+    from accelopt.errors import InputError
+
+    if text is None:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise InputError(f"{flag} {text!r} names no technique", f"pass {flag} name1,name2 (see the README table)")
+    return names
+
+
+def check(o: OptimizeOptions) -> None:
+    from accelopt.errors import InputError
+    from accelopt.measure.profiler import check_args
+
+    check_args(mode=o.mode, dtype=o.dtype, device=o.device, steps=3, warmup=0)
+    if not o.budget_min > 0:
+        raise InputError(f"--budget-min {o.budget_min} is not positive", "give the run's time budget in minutes")
+    if o.rounds < 3:
+        raise InputError(f"--rounds {o.rounds} is too few to tell a gain from noise", "use --rounds 3 or more")
+    if o.threads is not None and o.threads < 1:
+        raise InputError(f"--threads {o.threads} is not a positive count", "pass --threads 1 or more")
+    if o.quality_tolerance is not None and not o.quality_tolerance >= 0:
+        raise InputError(f"--quality-tolerance {o.quality_tolerance} is negative",
+                         "pass 0 or more (accuracy: points; otherwise percent of the baseline)")
+    if o.apply and (o.only or o.skip):
+        raise InputError("--apply measures exactly the recipe's techniques; --only/--skip do not combine with it",
+                         "leave out --only and --skip with --apply")
+
+
+def _bundle(o: OptimizeOptions) -> Any:
+    from accelopt.cli.profile import _load_bundle
+
+    return _load_bundle(o.model, size=o.size, batch_size=o.batch_size, seq_len=o.seq_len)
+
+
+def run(o: OptimizeOptions) -> tuple[Any, dict[str, Any]]:
+    """Load the model (and recipe), run the optimize runner; (OptimizeResult, variants by name)."""
+    from accelopt.optimize.recipe import check_save_dir, load_recipe
+    from accelopt.optimize.runner import RunOptions, run_optimize
+
+    check(o)
+    recipe = load_recipe(o.apply) if o.apply else None
+    if recipe is not None:  # the recipe fixes mode and dtype
+        o.mode, o.dtype = recipe.mode, recipe.dtype
+    if o.save:
+        check_save_dir(o.save)
+    if o.html:
+        from accelopt.report.html import check_path
+
+        check_path(Path(o.html))
+    if o.threads is not None:
+        import torch
+
+        torch.set_num_threads(o.threads)
+    from accelopt.cli.profile import _catalog_spec
+
+    bundle = _bundle(o)
+    opts = RunOptions(mode=o.mode, device=o.device, dtype=o.dtype, only=_names_or(o.only), skip=o.skip,
+                      budget_s=o.budget_min * 60.0, quality_tolerance=o.quality_tolerance, rounds=o.rounds,
+                      recipe=recipe.techniques if recipe else None, spec=_catalog_spec(None, o.device))
+    result, variants = run_optimize(bundle, opts)
+    if recipe is not None and recipe.model and recipe.model != bundle.name:
+        result.notes.append(f"the recipe was made on {recipe.model!r}, applied here to {bundle.name!r}")
+    return result, variants
+
+
+def _names_or(x: list[str] | None) -> list[str] | None:
+    return x if x else None
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("optimize", help=HELP)
+    def optimize_cmd(
+        model: str = typer.Argument(..., help="digits, chargpt, a zoo name, path/file.py:factory, or HF config"),
+        size: str | None = typer.Option(None, "--size", help="zoo models only: tiny (default), small or realistic"),
+        mode: str = typer.Option("inference", "--mode", help="inference (forward only) or train (whole step)"),
+        batch_size: int | None = typer.Option(None, "--batch-size", help="samples per step (model default)"),
+        seq_len: int | None = typer.Option(None, "--seq-len", help="tokens per sample (as for profile)"),
+        dtype: str = typer.Option("fp32", "--dtype", help="the baseline's dtype: fp32, or bf16/fp16 autocast"),
+        device: str = typer.Option("cpu", "--device", help="cpu or cuda:N"),
+        threads: int | None = typer.Option(None, "--threads", help="torch intra-op CPU threads (torch's default)"),
+        only: str | None = typer.Option(None, "--only", help="comma-separated techniques to try (default: all)"),
+        skip: str | None = typer.Option(None, "--skip", help="comma-separated techniques to leave out"),
+        budget_min: float = typer.Option(10.0, "--budget-min", help="wall-clock budget of the whole run, minutes; "
+                                                                    "techniques not started by then are listed"),
+        quality_tolerance: float | None = typer.Option(
+            None, "--quality-tolerance", help="largest quality loss accepted: accuracy in percentage points "
+                                              "(default 0.5), a loss in percent of the baseline (default 1)"),
+        rounds: int = typer.Option(5, "--rounds", help="A/B interleaved timing rounds per variant (3 or more)"),
+        save: str | None = typer.Option(None, "--save", help="write the recommended variant's model and its "
+                                                             "recipe.json into this folder"),
+        apply: str | None = typer.Option(None, "--apply", help="reproduce a recipe.json written by --save "
+                                                               "(measures only its techniques)"),
+        as_json: bool = typer.Option(False, "--json", help="print one JSON document instead of tables"),
+        html: str | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
+    ) -> None:
+        o = OptimizeOptions(model=model, size=size, mode=mode, batch_size=batch_size, seq_len=seq_len, dtype=dtype,
+                            device=device, threads=threads, only=_names(only, "--only"),
+                            skip=_names(skip, "--skip") or [], budget_min=budget_min,
+                            quality_tolerance=quality_tolerance, rounds=rounds, save=save, apply=apply,
+                            as_json=as_json, html=html)
+        result, variants = run(o)
+        if o.save:
+            from accelopt.optimize.recipe import save as save_recipe
+
+            save_recipe(o.save, result, variants)
+        from accelopt.report.runs import finish_run
+
+        finish_run("optimize", result, o.html)
+        if o.as_json:
+            from accelopt.report.jsonout import emit
+
+            emit(result)
+        else:
+            from accelopt.report.optimize_view import render
+
+            render(result)
+        if result.interrupted:
+            raise typer.Exit(130)

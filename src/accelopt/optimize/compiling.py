@@ -1,0 +1,124 @@
+"""Compilation with torch.compile (TorchDynamo graph capture + TorchInductor code generation).
+
+Inductor fuses elementwise chains into generated C++/OpenMP (CPU) or Triton (GPU) kernels and removes
+Python dispatch per op (PyTorch 2 paper: Ansel et al. 2024, "PyTorch 2: Faster Machine Learning
+Through Dynamic Python Bytecode Transformation and Graph Compilation", ASPLOS, sec. 4-5). The first
+calls compile; that time is reported as setup, apart from the step time. mode="max-autotune" also
+benchmarks kernel choices (longer compile); mode="reduce-overhead" replays CUDA graphs (GPU only).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import time
+from typing import Any, ClassVar
+
+from accelopt.errors import UnsupportedError
+from accelopt.optimize.base import Target, Technique, Variant, register
+from accelopt.optimize.steps import copy_model, make_train_step, state_dict_saver
+from accelopt.workload.userfile import ModelBundle, as_tuple
+
+_CXX_FIX = ("install a C++ compiler (Debian/Ubuntu: apt-get install g++; macOS: xcode-select --install) "
+            "or point CXX at one")
+
+
+def cxx_compiler() -> str | None:
+    """The C++ compiler Inductor's CPU backend would call ($CXX, else g++, c++, clang++ on PATH)."""
+    env = os.environ.get("CXX")
+    if env:
+        return shutil.which(env)
+    return next((p for p in map(shutil.which, ("g++", "c++", "clang++")) if p), None)
+
+
+def _toolchain_missing(target: Target) -> str | None:
+    if target.on_cuda:
+        if importlib.util.find_spec("triton") is None:
+            return "torch.compile on CUDA needs Triton, which is not installed here: pip install triton"
+        return None
+    if cxx_compiler() is None:
+        return f"torch.compile on CPU generates C++ and no C++ compiler was found; {_CXX_FIX}"
+    return None
+
+
+def warm_compile(model: Any, bundle: ModelBundle, target: Target, prepare: Any = None) -> float:
+    """Seconds spent on the first calls (where compilation happens): a forward (inference) or forward +
+    backward (train; grads then cleared, no optimizer step, so the weights are unchanged)."""
+    import torch
+
+    inputs, targets = bundle.first_batch()
+    inputs = tuple(x.to(target.device) if isinstance(x, torch.Tensor) else x for x in inputs)
+    if prepare is not None:
+        inputs = prepare(inputs)
+    targets = targets.to(target.device) if isinstance(targets, torch.Tensor) else targets
+    t0 = time.perf_counter()
+    try:
+        if target.mode == "train":
+            for _ in range(2):  # the second call settles guards/recompiles
+                bundle.loss_fn(model(*as_tuple(inputs)), targets).backward()
+            for p in model.parameters():
+                p.grad = None
+        else:
+            with torch.inference_mode():
+                for _ in range(2):
+                    model(*as_tuple(inputs))
+    except Exception as e:  # Dynamo/Inductor failures surface here, at the first call
+        if "compiler" in str(e).lower() and ("c++" in str(e).lower() or "cxx" in str(e).lower()):
+            raise UnsupportedError(f"torch.compile could not build its C++ kernels: {str(e)[:200]}", _CXX_FIX) from e
+        raise UnsupportedError(f"torch.compile failed on this model: {type(e).__name__}: {str(e)[:300]}",
+                               "skip it (--skip compile) or make the model traceable (see torch._dynamo.explain)"
+                               ) from e
+    if target.on_cuda:
+        torch.cuda.synchronize(target.device)
+    return time.perf_counter() - t0
+
+
+class _CompileBase(Technique):
+    family = "compilation"
+    modes = ("train", "inference")
+    mode_arg: ClassVar[str] = "default"
+    risks = ("graph breaks fall back to eager; recompiles on new input shapes; a compiler bug can change "
+             "numerics slightly")
+
+    def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
+        return super().not_applicable(bundle, target) or _toolchain_missing(target)
+
+    def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
+        import torch
+
+        mode = str(options.get("mode", self.mode_arg))
+        model = torch.compile(copy_model(bundle, target), mode=mode)
+        setup_s = warm_compile(model, bundle, target)
+        step = make_train_step(model, bundle, target) if target.mode == "train" else None
+        return Variant(technique=self.name, model=model, forward=model, train_step=step, setup_s=setup_s,
+                       params={"mode": mode},
+                       notes=[f"torch.compile(mode={mode!r}); first two calls (compilation) took {setup_s:.1f} s, "
+                              "reported as setup"],
+                       save=state_dict_saver(model, self.name))
+
+
+@register
+class Compile(_CompileBase):
+    name = "compile"
+    changes = "torch.compile(model): TorchDynamo graph capture, Inductor-fused kernels, no per-op Python dispatch"
+
+
+@register
+class CompileMaxAutotune(_CompileBase):
+    name = "compile-max-autotune"
+    mode_arg = "max-autotune"
+    changes = "torch.compile(mode='max-autotune'): as compile, and benchmarks kernel/tile choices (longer compile)"
+
+
+@register
+class CudaGraphs(_CompileBase):
+    name = "cuda-graphs"
+    mode_arg = "reduce-overhead"
+    changes = "torch.compile(mode='reduce-overhead'): compiled graph replayed as a CUDA graph (one launch per step)"
+    risks = "static input shapes and addresses; memory held by the graph pool; outputs overwritten by the next replay"
+
+    def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
+        if not target.on_cuda:
+            return "CUDA graphs (mode='reduce-overhead') exist only on NVIDIA GPUs; this run is on CPU"
+        return super().not_applicable(bundle, target)

@@ -1,0 +1,120 @@
+"""Recipe files: the chain of techniques (with their parameters) that made a variant, so
+`accelopt optimize --apply RECIPE MODEL` reproduces it. JSON, versioned:
+
+    {"accelopt_recipe": 1, "model": "digits", "mode": "inference", "dtype": "fp32",
+     "techniques": [{"name": "bf16", "params": {}}, {"name": "compile", "params": {"mode": "default"}}],
+     "measured": {"speedup": 1.8, "quality": 0.975, "metric": "accuracy", "device": "cpu"}}
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from accelopt.errors import InputError
+from accelopt.optimize.base import MODES, Variant, all_techniques
+from accelopt.optimize.results import OptimizeResult, VariantResult
+
+RECIPE_VERSION = 1
+RECIPE_FILE = "recipe.json"
+
+
+@dataclass(kw_only=True)
+class Recipe:
+    model: str
+    mode: str
+    dtype: str
+    techniques: list[tuple[str, dict[str, Any]]]
+    measured: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"accelopt_recipe": RECIPE_VERSION, "model": self.model, "mode": self.mode, "dtype": self.dtype,
+                "techniques": [{"name": n, "params": p} for n, p in self.techniques], "measured": self.measured}
+
+
+def recipe_for(result: OptimizeResult, r: VariantResult) -> Recipe:
+    chain = [(t, dict(r.params if len(r.techniques) == 1 else r.params.get(t, {}))) for t in r.techniques]
+    q = r.quality.value if r.quality else None
+    return Recipe(model=result.name, mode=result.mode, dtype=result.dtype, techniques=chain,
+                  measured={"variant": r.name, "speedup": r.speedup, "quality": q, "metric": result.metric,
+                            "device": result.device, "step_time_p50_s": r.step_time_p50_s})
+
+
+def _bad(path: Path, problem: str) -> InputError:
+    return InputError(f"recipe {str(path)!r}: {problem}",
+                      "pass a recipe.json written by `accelopt optimize --save DIR` "
+                      "(see the README's optimize section)")
+
+
+def load_recipe(path: Path | str) -> Recipe:
+    """Read and check a recipe file; every problem is an InputError naming the field."""
+    path = Path(path)
+    if not path.is_file():
+        raise _bad(path, "no such file")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise _bad(path, f"not readable JSON ({e})") from None
+    if not isinstance(data, dict):
+        raise _bad(path, "the top level is not a JSON object")
+    version = data.get("accelopt_recipe")
+    if version != RECIPE_VERSION:
+        raise _bad(path, f"accelopt_recipe = {version!r}; this accelopt reads version {RECIPE_VERSION}")
+    mode, dtype = data.get("mode"), data.get("dtype", "fp32")
+    if mode not in MODES:
+        raise _bad(path, f"mode = {mode!r} is not one of {', '.join(MODES)}")
+    if dtype not in ("fp32", "bf16", "fp16"):
+        raise _bad(path, f"dtype = {dtype!r} is not fp32, bf16 or fp16")
+    techs = data.get("techniques")
+    if not isinstance(techs, list):
+        raise _bad(path, "techniques is missing or not a list")
+    known = all_techniques()
+    chain: list[tuple[str, dict[str, Any]]] = []
+    for i, t in enumerate(techs):
+        if not isinstance(t, dict) or not isinstance(t.get("name"), str):
+            raise _bad(path, f"techniques[{i}] is not an object with a name")
+        if t["name"] not in known:
+            raise _bad(path, f"techniques[{i}].name = {t['name']!r} is not a known technique "
+                             f"({', '.join(known)})")
+        params = t.get("params", {})
+        if not isinstance(params, dict):
+            raise _bad(path, f"techniques[{i}].params is not an object")
+        chain.append((t["name"], params))
+    return Recipe(model=str(data.get("model", "")), mode=mode, dtype=dtype, techniques=chain,
+                  measured=dict(data.get("measured") or {}))
+
+
+def check_save_dir(folder: Path | str) -> Path:
+    """The --save folder, created if missing; an error before minutes of measuring if it cannot be."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--save {str(folder)!r} is a file, not a folder", "pass a folder path")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".accelopt-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise InputError(f"--save {str(folder)!r} is not writable: {e.strerror or e}",
+                         "choose a folder you can write to") from None
+    return folder
+
+
+def save(folder: Path | str, result: OptimizeResult, variants: dict[str, Variant]) -> tuple[Path, Path | None]:
+    """Write the recommended variant's model (via Variant.save) and its recipe into `folder`;
+    (recipe path, model path or None where the variant cannot be saved)."""
+    folder = check_save_dir(folder)
+    rec = result.recommendation
+    name = rec.name if rec is not None else "baseline"
+    r = result.get(name) or result.baseline
+    v = variants.get(r.name)
+    model_path = v.save(folder) if v is not None and v.save is not None else None
+    recipe = recipe_for(result, r).to_dict()
+    recipe["model_file"] = model_path.name if model_path else None
+    path = folder / RECIPE_FILE
+    path.write_text(json.dumps(recipe, indent=2) + "\n", encoding="utf-8")
+    result.recipe_path = str(path)
+    result.saved_model_path = str(model_path) if model_path else None
+    return path, model_path

@@ -1,0 +1,660 @@
+"""The optimize runner: baseline, every applicable technique and a few combinations, each measured the same way.
+
+Per variant, in this order:
+1. quality: inference scores `forward` on the held-out batches with the bundle's metric and compares the
+   outputs with the baseline's (max |diff|, top-1 agreement); train takes `quality_steps` training steps
+   from the same starting weights on the same batches, then scores the held-out set. A NaN/inf output
+   or loss is a quality failure.
+2. warm-up (uninstrumented) steps;
+3. time: `rounds` rounds of A/B interleaved blocks (baseline block, variant block; the order alternates
+   every round, ABBA, so a drift of the machine hits both alike), each step synchronized at both ends
+   (measure/timing.py's discipline). Speed-up = median over rounds of baseline median / variant median.
+4. memory: one step under measure/memory.measure_peak (CUDA allocator peak; CPU: RSS high-water after
+   returning freed heap to the OS with malloc_trim) minus what was resident before, plus the weights;
+5. energy: whole steps filling >= 0.12 s under the best meter (measure/energy.best_meter), labelled by meter.
+
+Then the Pareto front (step time, memory, energy vs quality) and the recommendation: the fastest
+variant inside the quality tolerance whose speed-up holds in (nearly) every round (speedup_low > 1).
+Ctrl-C stops the run and keeps everything measured so far.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from accelopt.errors import AcceloptError, InputError, UnsupportedError
+from accelopt.measure.timing import cuda_sync_for, quantile
+from accelopt.optimize.base import Target, Technique, Variant, all_techniques
+from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
+from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver
+from accelopt.workload.userfile import ModelBundle, as_tuple
+
+__all__ = ["DEFAULT_TOLERANCE", "RunOptions", "run_optimize"]
+
+DEFAULT_TOLERANCE = {"accuracy": 0.5, "other": 1.0}
+"""Accepted quality loss: accuracy within 0.5 percentage points; a loss (or other metric) within 1% of the
+baseline. Our choice (no published source), stated in the issue; override with --quality-tolerance."""
+ENERGY_WINDOW_S = 0.12
+
+
+@dataclass(kw_only=True)
+class RunOptions:
+    mode: str = "inference"
+    device: str = "cpu"
+    dtype: str = "fp32"
+    only: list[str] | None = None
+    skip: list[str] = field(default_factory=list)
+    budget_s: float = 600.0
+    """Whole-run wall-clock budget: techniques not started when it is used up are listed as not run."""
+    quality_tolerance: float | None = None
+    """Accuracy: percentage points; other metrics: percent of the baseline. None: DEFAULT_TOLERANCE."""
+    rounds: int = 5
+    block_s: float = 0.1
+    """Target duration of one timed block (whole steps; at least 2 steps)."""
+    warmup: int = 2
+    quality_steps: int = 8
+    combinations: int = 3
+    """Most pairs of compatible techniques to measure (0: none)."""
+    recipe: list[tuple[str, dict[str, Any]]] | None = None
+    """Measure exactly this chain of (technique, params) instead of the selection (--apply)."""
+    profile_bounds: bool = True
+    spec: Any = None
+    """AcceleratorSpec of this device (energy estimate where no counter is readable; profile's peaks)."""
+    progress: Callable[[str], None] | None = None
+
+
+# ---------------------------------------------------------------- small helpers
+def _move(x: Any, device: str) -> Any:
+    import torch
+
+    if isinstance(x, torch.Tensor):
+        return x.to(device, non_blocking=device.startswith("cuda"))
+    if isinstance(x, tuple | list):
+        return type(x)(_move(v, device) for v in x)
+    return x
+
+
+def _first_tensor(out: Any) -> Any:
+    import torch
+
+    if isinstance(out, torch.Tensor):
+        return out
+    if isinstance(out, tuple | list) and out:
+        return _first_tensor(out[0])
+    if isinstance(out, dict) and out:
+        return _first_tensor(next(iter(out.values())))
+    return getattr(out, "logits", None)
+
+
+def _endless(make: Callable[[], Iterator[Any]]) -> Iterator[Any]:
+    while True:
+        n = 0
+        for item in make():
+            n += 1
+            yield item
+        if n == 0:
+            raise InputError("batches() yielded nothing", "return an iterator with at least one (inputs, targets)")
+
+
+class _Stepper:
+    """One whole timed step of a variant: next batch, to the device, prepare_inputs, train_step or forward."""
+
+    def __init__(self, v: Variant, bundle: ModelBundle, target: Target) -> None:
+        self.v, self.target = v, target
+        self.train = target.mode == "train"
+        self.it = _endless(v.batches or bundle.batches)
+        if self.train and v.train_step is None:
+            raise UnsupportedError(f"{v.technique} made no training step", "use --mode inference for it")
+        if v.model is not None and hasattr(v.model, "train"):
+            v.model.train(self.train)
+
+    def __call__(self) -> None:
+        import torch
+
+        inputs, targets = next(self.it)
+        inputs = _move(as_tuple(inputs), self.target.device)
+        targets = _move(targets, self.target.device)
+        if self.v.prepare_inputs is not None:
+            inputs = self.v.prepare_inputs(inputs)
+        if self.train:
+            assert self.v.train_step is not None
+            self.v.train_step(inputs, targets)
+        else:
+            with torch.inference_mode():
+                self.v.forward(*inputs)
+
+
+def _timed(step: Callable[[], None], n: int, sync: Callable[[], None]) -> list[float]:
+    out = []
+    for _ in range(n):
+        sync()
+        t0 = time.perf_counter()
+        step()
+        sync()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+# ---------------------------------------------------------------- quality
+@dataclass
+class _Scored:
+    value: float | None
+    finite: bool
+    outputs: list[Any]
+
+
+def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool) -> _Scored:
+    """The bundle's metric over its held-out batches, run through the variant's forward."""
+    import torch
+
+    if bundle.eval_batches is None:
+        return _Scored(None, True, [])
+    if v.model is not None and hasattr(v.model, "eval"):
+        v.model.eval()
+    total = weight = 0.0
+    finite = True
+    outs: list[Any] = []
+    try:
+        for inputs, targets in bundle.eval_batches():
+            x = _move(as_tuple(inputs), target.device)
+            if v.prepare_inputs is not None:
+                x = v.prepare_inputs(x)
+            with torch.inference_mode():
+                out = _first_tensor(v.forward(*x))
+            if out is None:
+                return _Scored(None, True, [])
+            out = out.float()
+            y = _move(targets, target.device)
+            finite = finite and bool(torch.isfinite(out).all())
+            rows = float(y.shape[0]) if hasattr(y, "shape") and len(y.shape) else 1.0
+            if bundle.metric == "accuracy":
+                total += float((out.argmax(-1) == y).sum())
+                weight += float(y.numel())
+            elif bundle.metric == "loss":
+                total += float(bundle.loss_fn(out, y)) * rows
+                weight += rows
+            else:
+                total += float(bundle.metric(out, y)) * rows  # type: ignore[operator]
+                weight += rows
+            if keep_outputs:
+                outs.append(out.detach().cpu())
+    finally:
+        if v.model is not None and hasattr(v.model, "train"):
+            v.model.train(target.mode == "train")
+    value = total / weight if weight else None
+    if value is not None and not math.isfinite(value):
+        finite = False
+    return _Scored(value, finite, outs)
+
+
+def tolerance_unit(bundle: ModelBundle) -> str:
+    return "points" if bundle.metric == "accuracy" else "percent"
+
+
+def worse_by(bundle: ModelBundle, value: float, base: float) -> float:
+    """How much worse `value` is than `base`: accuracy in percentage points, else percent of |base|."""
+    sign = 1.0 if bundle.higher_is_better else -1.0
+    if bundle.metric == "accuracy":
+        return sign * (base - value) * 100.0
+    return sign * (base - value) / abs(base) * 100.0 if base else float("inf") * sign * (base - value)
+
+
+def _agreement(outs: list[Any], base: list[Any]) -> tuple[float | None, float | None]:
+    if not outs or len(outs) != len(base):
+        return None, None
+    diff = 0.0
+    same = total = 0
+    for a, b in zip(outs, base, strict=True):
+        if a.shape != b.shape:
+            return None, None
+        diff = max(diff, float((a - b).abs().max()))
+        if a.dim() >= 1 and a.shape[-1] > 1:
+            same += int((a.argmax(-1) == b.argmax(-1)).sum())
+            total += int(a.argmax(-1).numel())
+    return diff, (same / total if total else None)
+
+
+def _train_for_quality(v: Variant, bundle: ModelBundle, target: Target, steps: int) -> bool:
+    """`steps` training steps on the bundle's first batches; False if a loss was not finite."""
+    import torch
+
+    stepper = _Stepper(v, bundle, target)
+    stepper.it = _endless(bundle.batches)  # the same batches for every variant
+    finite = True
+    for _ in range(steps):
+        inputs, targets = next(stepper.it)
+        inputs = _move(as_tuple(inputs), target.device)
+        if v.prepare_inputs is not None:
+            inputs = v.prepare_inputs(inputs)
+        assert v.train_step is not None
+        loss = v.train_step(inputs, _move(targets, target.device))
+        finite = finite and math.isfinite(float(loss if not isinstance(loss, torch.Tensor) else loss.float()))
+    return finite
+
+
+# ---------------------------------------------------------------- memory, energy, size
+def _malloc_trim() -> None:
+    """Return freed heap to the OS (glibc), so the RSS high-water of the next step is the step's own."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _weights_bytes(v: Variant) -> float | None:
+    from accelopt.measure.memory import tensor_bytes
+
+    if v.model is None or not hasattr(v.model, "parameters"):
+        return float(v.size_bytes) if v.size_bytes is not None else None
+    return tensor_bytes([*v.model.parameters(), *v.model.buffers()])
+
+
+def _memory(step: Callable[[], None], v: Variant, device: str) -> tuple[float | None, str]:
+    from accelopt.measure.memory import measure_peak
+
+    if not device.startswith("cuda"):
+        _malloc_trim()
+    peak, before, kind, _ = measure_peak(step, device)
+    weights = _weights_bytes(v)
+    if peak is None or before is None or weights is None:
+        return None, f"not measurable here ({kind})"
+    return weights + max(0.0, peak - before), (
+        f"weights (parameters + buffers) + step peak above the resident level before it ({kind}); "
+        "optimizer state kept between steps is not included")
+
+
+def _energy(step: Callable[[], None], step_s: float, target: Target, spec: Any) -> tuple[float | None, str, bool]:
+    from accelopt.measure.energy import best_meter
+
+    n = max(1, math.ceil(ENERGY_WINDOW_S / max(step_s, 1e-9)))
+    sync = cuda_sync_for(target.device)
+    try:
+        meter = best_meter(target.device, spec)
+        sync()
+        meter.start()
+        for _ in range(n):
+            step()
+        sync()
+        reading = meter.stop()
+    except AcceloptError as e:
+        return None, f"none ({e.problem})", False
+    return reading.energy_j / n, str(reading.source), bool(reading.is_estimate)
+
+
+def _size(v: Variant) -> int | None:
+    if v.size_bytes is not None:
+        return v.size_bytes
+    if v.model is None:
+        return None
+    try:
+        return state_dict_bytes(v.model)
+    except Exception:  # a model whose state cannot be pickled: size unknown, said in the table
+        return None
+
+
+# ---------------------------------------------------------------- the runner
+class _Run:
+    def __init__(self, bundle: ModelBundle, opts: RunOptions) -> None:
+        import torch
+
+        self.bundle, self.opts = bundle, opts
+        self.t0 = time.perf_counter()
+        self.target = Target(mode=opts.mode, device=opts.device, dtype=opts.dtype, budget_s=60.0)
+        self.sync = cuda_sync_for(opts.device)
+        self.say = opts.progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
+        unit = tolerance_unit(bundle)
+        tol = opts.quality_tolerance
+        if tol is None:
+            tol = DEFAULT_TOLERANCE["accuracy" if unit == "points" else "other"]
+        if not (isinstance(tol, int | float) and math.isfinite(tol) and tol >= 0):
+            raise InputError(f"quality tolerance {tol!r} is not a non-negative number",
+                             "pass --quality-tolerance 0.5 (accuracy points) or 1 (percent of the loss)")
+        self.result = OptimizeResult(
+            name=bundle.name, mode=opts.mode, device=opts.device, dtype=opts.dtype, batch_size=bundle.batch_size,
+            metric=bundle.metric_name, higher_is_better=bundle.higher_is_better, quality_tolerance=float(tol),
+            quality_tolerance_unit=unit, variants=[],
+            trained_quality=dict(bundle.meta.get("trained_quality") or {}),
+            environment={"torch": torch.__version__, "threads": torch.get_num_threads(), "device": opts.device})
+        self.variants: dict[str, Variant] = {}
+        self.base_samples: list[float] = []
+        self.base_outputs: list[Any] = []
+        self.bounds: Any = None
+
+    # ---- bookkeeping
+    def left_s(self) -> float:
+        return self.opts.budget_s - (time.perf_counter() - self.t0)
+
+    def add(self, r: VariantResult) -> VariantResult:
+        self.result.variants.append(r)
+        return r
+
+    # ---- the baseline
+    def baseline(self) -> Variant:
+        model = copy_model(self.bundle, self.target)
+        step = make_train_step(model, self.bundle, self.target) if self.target.mode == "train" else None
+        fwd = model
+        if self.target.dtype != "fp32" and self.target.mode == "inference":
+            from accelopt.optimize.steps import AutocastModule, torch_dtype
+
+            fwd = AutocastModule(model, self.target.device_type, torch_dtype(self.target.dtype))
+        return Variant(technique="baseline", model=model, forward=fwd, train_step=step,
+                       save=state_dict_saver(model, "baseline"))
+
+    # ---- measuring one variant
+    def measure(self, r: VariantResult, v: Variant, base: Variant | None) -> VariantResult:
+        bundle, target = self.bundle, self.target
+        r.setup_s, r.params, r.notes = v.setup_s, dict(v.params), [*r.notes, *v.notes]
+        q = self.quality(v, r.name == "baseline")
+        r.quality = q
+        stepper = _Stepper(v, bundle, target)
+        for _ in range(self.opts.warmup):
+            stepper()
+        self.sync()
+        est = statistics.median(_timed(stepper, 2, self.sync))
+        if base is None:  # the baseline: its samples accumulate over every comparison
+            samples = _timed(stepper, max(3, math.ceil(self.opts.block_s / est)), self.sync)
+            self.base_samples += samples
+            self.base_stepper = stepper
+            r.speedup = r.speedup_low = r.speedup_high = 1.0
+        else:
+            samples, ratios = self.interleave(stepper, est)
+            ratios.sort()
+            r.speedup = 1.0 / statistics.median(ratios)
+            r.speedup_low, r.speedup_high = 1.0 / quantile(ratios, 0.9), 1.0 / quantile(ratios, 0.1)
+        xs = sorted(samples)
+        r.step_time_p50_s, r.step_time_p99_s, r.step_samples = statistics.median(xs), quantile(xs, 0.99), len(xs)
+        r.samples_per_s = (v.samples_per_step or bundle.batch_size) / r.step_time_p50_s
+        r.memory_bytes, r.memory_method = _memory(stepper, v, target.device)
+        r.energy_per_step_j, r.energy_meter, r.energy_is_estimate = _energy(stepper, r.step_time_p50_s, target,
+                                                                            self.opts.spec)
+        r.size_bytes = _size(v)
+        r.status = "measured"
+        if not q.finite:
+            r.status, r.reason = "quality-failure", "non-finite outputs or loss (NaN/inf)"
+        self.bound(r)
+        return r
+
+    def interleave(self, stepper: _Stepper, est_s: float) -> tuple[list[float], list[float]]:
+        """Rounds of (baseline block, variant block), order alternating; per-round ratio of medians."""
+        base_est = statistics.median(self.base_samples) if self.base_samples else est_s
+        n_var = max(2, math.ceil(self.opts.block_s / max(est_s, 1e-9)))
+        n_base = max(2, math.ceil(self.opts.block_s / max(base_est, 1e-9)))
+        samples: list[float] = []
+        ratios: list[float] = []
+        for i in range(self.opts.rounds):
+            if i % 2 == 0:
+                b = _timed(self.base_stepper, n_base, self.sync)
+                s = _timed(stepper, n_var, self.sync)
+            else:
+                s = _timed(stepper, n_var, self.sync)
+                b = _timed(self.base_stepper, n_base, self.sync)
+            self.base_samples += b
+            samples += s
+            ratios.append(statistics.median(s) / statistics.median(b))
+        return samples, ratios
+
+    def quality(self, v: Variant, is_base: bool) -> Quality:
+        bundle, target = self.bundle, self.target
+        metric = bundle.metric_name
+        train_finite = True
+        steps = 0
+        if target.mode == "train" and bundle.eval_batches is not None:
+            steps = self.opts.quality_steps
+            train_finite = _train_for_quality(v, bundle, target, steps)
+        scored = _score(v, bundle, target, keep_outputs=target.mode == "inference")
+        q = Quality(metric=metric, value=scored.value, finite=scored.finite and train_finite, train_steps=steps)
+        if is_base:
+            self.base_outputs = scored.outputs
+            self.base_quality = scored.value
+            if not q.finite:
+                raise InputError(f"the baseline itself gives non-finite outputs or loss on {bundle.name}'s held-out "
+                                 "batches", "fix the model or its data before optimizing it")
+            q.delta, q.worse_by, q.within_tolerance = 0.0, 0.0, True
+            if target.mode == "inference":
+                q.max_abs_diff, q.top1_agreement = _agreement(scored.outputs, scored.outputs)
+            return q
+        if target.mode == "inference":
+            q.max_abs_diff, q.top1_agreement = _agreement(scored.outputs, self.base_outputs)
+        base = getattr(self, "base_quality", None)
+        if q.value is not None and base is not None and q.finite:
+            q.delta = q.value - base
+            q.worse_by = worse_by(bundle, q.value, base)
+            q.within_tolerance = q.worse_by <= self.result.quality_tolerance
+        elif not q.finite:
+            q.within_tolerance = False
+        return q
+
+    # ---- profile's bounds
+    def profile(self) -> None:
+        if not self.opts.profile_bounds:
+            return
+        try:
+            from accelopt.measure.diagnose import diagnose
+            from accelopt.measure.profiler import profile_step
+
+            self.say("profiling the baseline (profile's 'gain up to' bounds) ...")
+            b = dataclasses.replace(self.bundle, model=copy.deepcopy(self.bundle.model), meta=dict(self.bundle.meta))
+            res = profile_step(b, mode=self.opts.mode, dtype=self.opts.dtype, device=self.opts.device, steps=5,
+                               warmup=2, spec=self.opts.spec, breakdown_steps=3, profiler_steps=2)
+            self.bounds = diagnose(res, spec=self.opts.spec)
+            self.result.profile_verdict = self.bounds.verdict
+        except (AcceloptError, RuntimeError, ImportError) as e:
+            self.result.notes.append(f"profile's bounds not available: {e}")
+
+    def bound(self, r: VariantResult) -> None:
+        if self.bounds is None or r.name == "baseline":
+            return
+        from accelopt.measure.diagnose import gain_bound
+
+        r.gain_bound, r.gain_bound_source = gain_bound(self.bounds, r.techniques)
+        if r.gain_bound is not None and r.speedup is not None and r.speedup > r.gain_bound:
+            r.above_bound = True
+            r.notes.append(f"MEASURED GAIN {r.speedup:.2f}x IS ABOVE PROFILE'S BOUND {r.gain_bound:.2f}x: "
+                           "one of the two is wrong; investigate")
+
+    # ---- techniques
+    def selection(self) -> list[Technique]:
+        known = all_techniques()
+        chosen = list(known)
+        for flag, names in (("--only", self.opts.only or []), ("--skip", self.opts.skip)):
+            for n in names:
+                if n not in known:
+                    from accelopt.errors import unknown_name
+
+                    raise unknown_name(f"technique in {flag}", n, list(known))
+        if self.opts.only:
+            chosen = [n for n in chosen if n in self.opts.only]
+        return [known[n]() for n in chosen if n not in self.opts.skip]
+
+    def try_one(self, techs: Sequence[tuple[Technique, dict[str, Any]]], base: Variant) -> VariantResult | None:
+        """Apply the chain `techs` (each on the previous one's model) and measure it."""
+        name = "+".join(t.name for t, _ in techs)
+        last = techs[-1][0]
+        r = VariantResult(name=name, techniques=[t.name for t, _ in techs], family="+".join(t.family for t, _ in techs),
+                          status="not-run", changes="; ".join(t.changes for t, _ in techs),
+                          risks="; ".join(t.risks for t, _ in techs))
+        if self.left_s() <= 0:
+            r.reason = "the time budget (--budget-min) was used up before it started"
+            return self.add(r)
+        self.target = dataclasses.replace(self.target, budget_s=max(1.0, min(60.0, self.left_s())))
+        bundle = self.bundle
+        v: Variant | None = None
+        prepares: list[Any] = []
+        setup = 0.0
+        params: dict[str, Any] = {}
+        try:
+            for t, opt in techs:
+                why = t.not_applicable(bundle, self.target)
+                if why:
+                    r.status, r.reason = "not-applicable", why if len(techs) == 1 else f"{t.name}: {why}"
+                    return self.add(r)
+                self.say(f"  {name}: applying {t.name} ...")
+                v = t.apply(bundle, self.target, dict(opt))
+                setup += v.setup_s
+                if v.prepare_inputs is not None:
+                    prepares.append(v.prepare_inputs)
+                params[t.name] = dict(v.params)
+                if t is not last:
+                    bundle = dataclasses.replace(bundle, model=v.model, meta=dict(bundle.meta))
+            assert v is not None
+            if len(techs) > 1:
+                v = dataclasses.replace(v, technique=name, setup_s=setup, prepare_inputs=_chain(prepares),
+                                        params=params)
+            self.add(r)
+            self.say(f"  {name}: measuring ...")
+            self.measure(r, v, base)
+            if len(techs) == 1:
+                r.params = dict(v.params)
+            self.variants[name] = v
+        except UnsupportedError as e:
+            r.status, r.reason = "not-applicable", f"{e.problem} (fix: {e.fix})" if e.fix else e.problem
+            if r not in self.result.variants:
+                self.add(r)
+        except InputError:
+            raise
+        except KeyboardInterrupt:
+            if r not in self.result.variants:
+                self.add(r)
+            r.status, r.reason = "not-run", "interrupted (Ctrl-C) while it ran"
+            raise
+        except Exception as e:  # a technique's bug must not lose the other results
+            r.status, r.reason = "failed", f"{type(e).__name__}: {str(e)[:300]}"
+            if r not in self.result.variants:
+                self.add(r)
+        return r
+
+    def pairs(self, singles: list[tuple[Technique, VariantResult]]) -> list[list[Technique]]:
+        """Compatible pairs of measured, faster-or-leaner, quality-keeping singles: a composable first."""
+        good = [(t, r) for t, r in singles if r.measured and r.quality and r.quality.within_tolerance is not False
+                and (r.speedup or 0) > 1.0]
+        out: list[tuple[float, list[Technique]]] = []
+        for ta, ra in good:
+            if not ta.composable:
+                continue
+            for tb, rb in good:
+                if tb.name == ta.name or tb.family == ta.family:
+                    continue
+                out.append(((ra.speedup or 1) * (rb.speedup or 1), [ta, tb]))
+        out.sort(key=lambda x: -x[0])
+        seen: set[frozenset[str]] = set()
+        chosen = []
+        for _, pair in out:
+            key = frozenset(t.name for t in pair)
+            if key not in seen:
+                seen.add(key)
+                chosen.append(pair)
+        return chosen[: self.opts.combinations]
+
+    def run(self) -> OptimizeResult:
+        base_v = self.baseline()
+        current = "baseline"
+        try:
+            self.profile()
+            self.say("measuring the baseline ...")
+            r = self.add(VariantResult(name="baseline", techniques=[], family="", status="not-run",
+                                       changes="the model as given"))
+            self.measure(r, base_v, None)
+            self.variants["baseline"] = base_v
+            if self.opts.recipe is not None and self.opts.recipe:
+                known = all_techniques()
+                chain = [(known[n](), p) for n, p in self.opts.recipe]
+                current = "+".join(n for n, _ in self.opts.recipe)
+                self.say(f"[1/1] {current}")
+                self.try_one(chain, base_v)
+            elif self.opts.recipe is None:
+                techs = self.selection()
+                singles = []
+                for i, t in enumerate(techs, 1):
+                    current = t.name
+                    self.say(f"[{i}/{len(techs)}] {t.name}")
+                    res = self.try_one([(t, {})], base_v)
+                    if res is not None:
+                        singles.append((t, res))
+                for pair in self.pairs(singles):
+                    current = "+".join(t.name for t in pair)
+                    self.say(f"[combination] {current}")
+                    self.try_one([(t, {}) for t in pair], base_v)
+        except KeyboardInterrupt:
+            self.result.interrupted = True
+            self.result.notes.append(f"interrupted (Ctrl-C) during {current}; the results measured before are kept")
+        self.finish()
+        return self.result
+
+    def finish(self) -> None:
+        measured = [r for r in self.result.variants if r.measured]
+        for r in measured:
+            r.pareto = not any(_dominates(o, r, self.bundle.higher_is_better) for o in measured if o is not r)
+        self.result.recommendation = recommend(self.result)
+        self.result.duration_s = time.perf_counter() - self.t0
+        if self.bundle.eval_batches is None:
+            self.result.notes.append("the model has no eval_batches: quality was not measured, so the recommendation "
+                                     "cannot guard it (see examples/my_model.py)")
+
+
+def _chain(prepares: list[Any]) -> Any:
+    if not prepares:
+        return None
+
+    def prepare(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+        for p in prepares:
+            inputs = p(inputs)
+        return inputs
+
+    return prepare
+
+
+def _objectives(r: VariantResult, higher_is_better: bool | None) -> list[float | None]:
+    """Lower is better for each: step time, memory, energy, and quality (negated when higher is better)."""
+    q = r.quality.value if r.quality else None
+    if q is not None and higher_is_better:
+        q = -q
+    return [r.step_time_p50_s, r.memory_bytes, r.energy_per_step_j, q]
+
+
+def _dominates(a: VariantResult, b: VariantResult, hib: bool | None) -> bool:
+    """a is no worse than b on every objective both have, and better on at least one."""
+    pairs = [(x, y) for x, y in zip(_objectives(a, hib), _objectives(b, hib), strict=True)
+             if x is not None and y is not None]
+    return bool(pairs) and all(x <= y for x, y in pairs) and any(x < y for x, y in pairs)
+
+
+def recommend(result: OptimizeResult) -> Recommendation:
+    """The fastest measured variant inside the quality tolerance whose speed-up holds in (nearly) every
+    interleaved round (speedup_low > 1); the baseline when none does."""
+    ok = [r for r in result.variants if r.measured and r.name != "baseline"
+          and (r.quality is None or r.quality.within_tolerance is not False)
+          and (r.speedup_low or 0) > 1.0]
+    singles = [r for r in ok if len(r.techniques) == 1]
+    best_single = max(singles, key=lambda r: r.speedup or 0, default=None)
+    best = max(ok, key=lambda r: r.speedup or 0, default=None)
+    tol = f"{result.quality_tolerance:g} {'accuracy points' if result.quality_tolerance_unit == 'points' else '%'}"
+    if best is None:
+        return Recommendation(name="baseline", techniques=[], speedup=1.0,
+                              reason=f"no variant was faster in nearly every interleaved round while keeping "
+                                     f"{result.metric} within {tol} of the baseline")
+    q = best.quality
+    qtext = (f"{result.metric} {q.value:.4g} vs baseline {result.baseline.quality.value:.4g}"  # type: ignore[union-attr]
+             if q and q.value is not None and result.baseline.quality and result.baseline.quality.value is not None
+             else "quality not measured")
+    return Recommendation(name=best.name, techniques=list(best.techniques), speedup=best.speedup,
+                          reason=f"fastest inside the tolerance ({tol}): {best.speedup:.2f}x "
+                                 f"(rounds {best.speedup_low:.2f}-{best.speedup_high:.2f}x), {qtext}",
+                          best_single=best_single.name if best_single else None,
+                          best_single_speedup=best_single.speedup if best_single else None)
+
+
+def run_optimize(bundle: ModelBundle, opts: RunOptions) -> tuple[OptimizeResult, dict[str, Variant]]:
+    """Measure the baseline and the techniques (or the recipe's chain); the result and the variants made."""
+    run = _Run(bundle, opts)
+    result = run.run()
+    return result, run.variants

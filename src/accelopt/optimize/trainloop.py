@@ -1,0 +1,305 @@
+"""Training-loop techniques: activation checkpointing, gradient accumulation, fused/foreach optimizers and
+the input pipeline (DataLoader worker, pinned memory, non-blocking copies).
+
+Activation checkpointing keeps only each block's input and recomputes the block in backward (Chen et al.
+2016, "Training Deep Nets with Sublinear Memory Cost"): activation memory down, about one extra forward
+of time up. Gradient accumulation splits a batch into micro-batches whose gradients add up to the same
+mean gradient: activation memory of one micro-batch. A fused optimizer updates all parameters in one
+kernel (or a few multi-tensor `foreach` kernels) instead of a loop of small ops per parameter.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from accelopt.errors import InputError
+from accelopt.optimize.base import Target, Technique, Variant, register
+from accelopt.optimize.steps import copy_model, make_train_step, plain_variant, state_dict_saver
+from accelopt.workload.userfile import ModelBundle, as_tuple
+
+
+# ---------------------------------------------------------------- activation checkpointing
+def _block_lists(model: Any) -> list[tuple[str, Any]]:
+    """(name, container) of every ModuleList/Sequential with 2+ children; the longest first."""
+    from torch import nn
+
+    found = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.ModuleList | nn.Sequential) and len(m) >= 2]
+    return sorted(found, key=lambda nm: -len(nm[1]))
+
+
+def _checkpoint_wrapper_class() -> type:
+    from torch import nn
+
+    class Checkpointed(nn.Module):
+        """Runs `inner` under torch.utils.checkpoint (non-reentrant): its activations are recomputed in backward."""
+
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *args: Any) -> Any:
+            from torch.utils.checkpoint import checkpoint
+
+            if not self.training:
+                return self.inner(*args)
+            return checkpoint(self.inner, *args, use_reentrant=False)
+
+    return Checkpointed
+
+
+def _saved_bytes(model: Any, bundle: ModelBundle, target: Target) -> float:
+    """Bytes autograd saves for backward in one forward + loss of the first batch (weights excluded)."""
+    import torch
+
+    from accelopt.measure.memory import SavedTensorMeter
+
+    inputs, targets = bundle.first_batch()
+    inputs = tuple(x.to(target.device) if isinstance(x, torch.Tensor) else x for x in inputs)
+    meter = SavedTensorMeter(exclude=model.parameters())
+    with meter.track():
+        loss = bundle.loss_fn(model(*inputs), targets.to(target.device))
+    del loss
+    return meter.saved_bytes
+
+
+@register
+class ActivationCheckpointing(Technique):
+    name = "activation-checkpointing"
+    family = "training-loop"
+    modes = ("train",)
+    changes = "each block of the model's longest block list recomputed in backward instead of keeping its activations"
+    risks = "about one extra forward per step (slower); no change to the math"
+    composable: ClassVar[bool] = True
+
+    def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
+        why = super().not_applicable(bundle, target)
+        if why is None and not _block_lists(bundle.model):
+            return "the model has no list of blocks (nn.ModuleList or nn.Sequential of 2+ modules) to checkpoint"
+        return why
+
+    def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
+        model = copy_model(bundle, target)
+        name, blocks = _block_lists(model)[0]
+        model, what = _checkpoint(model, name, blocks)
+        before = _saved_bytes(copy_model(bundle, target), bundle, target)
+        after = _saved_bytes(model, bundle, target)
+        notes = [f"checkpointed {what}",
+                 f"activations saved for backward: {before / 2**20:.2f} MiB -> {after / 2**20:.2f} MiB "
+                 "(counted with saved_tensors_hooks on the first batch)"]
+        if after > 0:
+            larger = int(bundle.batch_size * before / after)
+            notes.append(f"at the baseline's activation memory, batch {bundle.batch_size} could grow to about "
+                         f"{larger} (estimate: activation bytes scale linearly with the batch)")
+        return plain_variant(self.name, model, bundle, target, notes=notes,
+                             params={"blocks": name, "saved_bytes_before": before, "saved_bytes_after": after})
+
+
+def _checkpoint(model: Any, name: str, blocks: Any) -> tuple[Any, str]:
+    """Wrap blocks in checkpoints: each element of a ModuleList (its parent loops over them), or ~sqrt(n)
+    segments of a Sequential (Chen et al. 2016, sec. 3: sqrt(n) segments keep O(sqrt(n)) activations)."""
+    import math
+
+    from torch import nn
+
+    wrap = _checkpoint_wrapper_class()
+    label = repr(name or "the model")
+    if isinstance(blocks, nn.ModuleList):
+        for i in range(len(blocks)):
+            blocks[i] = wrap(blocks[i])
+        return model, f"each of the {len(blocks)} blocks of {label}"
+    children = list(blocks)
+    k = max(2, round(math.sqrt(len(children))))
+    size = math.ceil(len(children) / k)
+    segments = nn.Sequential(*(wrap(nn.Sequential(*children[i:i + size])) for i in range(0, len(children), size)))
+    if not name:
+        return segments, f"{len(segments)} segments of the model's {len(children)} layers"
+    parent_name, _, attr = name.rpartition(".")
+    parent = model.get_submodule(parent_name) if parent_name else model
+    setattr(parent, attr, segments)
+    return model, f"{len(segments)} segments of the {len(children)} layers of {label}"
+
+
+# ---------------------------------------------------------------- gradient accumulation
+def _split(x: Any, k: int) -> list[Any]:
+    import torch
+
+    if isinstance(x, torch.Tensor):
+        return list(torch.tensor_split(x, k))
+    if isinstance(x, tuple | list):
+        parts = [_split(v, k) for v in x]
+        return [type(x)(p[i] for p in parts) for i in range(k)]
+    return [x] * k
+
+
+@register
+class GradientAccumulation(Technique):
+    name = "grad-accumulation"
+    family = "training-loop"
+    modes = ("train",)
+    changes = "each batch split into micro-batches whose gradients are accumulated before one optimizer step"
+    risks = "batch-dependent layers (BatchNorm) see smaller batches; more, smaller kernels (slower)"
+
+    def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
+        why = super().not_applicable(bundle, target)
+        if why is None and bundle.batch_size < 2:
+            return "batch size 1 cannot be split into micro-batches"
+        return why
+
+    def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
+        k = options.get("micro_batches", 2)
+        if not isinstance(k, int) or isinstance(k, bool) or not 2 <= k <= bundle.batch_size:
+            raise InputError(f"grad-accumulation micro_batches = {k!r} must be an integer from 2 to the batch size "
+                             f"({bundle.batch_size})", "fix micro_batches in the recipe")
+        model = copy_model(bundle, target)
+        opt = (bundle.make_optimizer or _default_opt)(model.parameters())
+
+        def step(inputs: Any, targets: Any) -> Any:
+            opt.zero_grad(set_to_none=True)
+            total = 0.0
+            parts = list(zip(_split(as_tuple(inputs), k), _split(targets, k), strict=True))
+            n = sum(int(_rows(t)) for _, t in parts)
+            for x, t in parts:  # mean loss over the whole batch: each micro-batch weighted by its share
+                loss = bundle.loss_fn(model(*x), t) * (_rows(t) / n)
+                loss.backward()
+                total += float(loss.detach())
+            opt.step()
+            return total
+
+        return Variant(technique=self.name, model=model, forward=model, train_step=step, params={"micro_batches": k},
+                       notes=[f"{k} micro-batches of ~{bundle.batch_size // k} samples per optimizer step; same mean "
+                              "gradient as the whole batch for a per-sample mean loss"],
+                       save=state_dict_saver(model, self.name))
+
+
+def _rows(t: Any) -> int:
+    return int(t.shape[0]) if hasattr(t, "shape") and len(t.shape) else 1
+
+
+def _default_opt(params: Any) -> Any:
+    import torch
+
+    return torch.optim.AdamW(params, lr=1e-4)
+
+
+# ---------------------------------------------------------------- fused / foreach optimizer
+def _fused_kwargs(opt_cls: type, target: Target) -> dict[str, bool] | None:
+    """{'fused': True} where the optimizer class takes it, else {'foreach': True}, else None."""
+    params = inspect.signature(opt_cls).parameters
+    if "fused" in params:
+        return {"fused": True}
+    if "foreach" in params:
+        return {"foreach": True}
+    return None
+
+
+@register
+class FusedOptimizer(Technique):
+    name = "fused-optimizer"
+    family = "training-loop"
+    modes = ("train",)
+    changes = ("the same optimizer rebuilt with fused=True (one kernel) or foreach=True (multi-tensor), "
+               "zero_grad(set_to_none=True)")
+    risks = "none for the math beyond float reassociation; fused kernels exist for Adam/AdamW/SGD"
+
+    def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
+        why = super().not_applicable(bundle, target)
+        if why:
+            return why
+        opt = bundle.optimizer()
+        if _fused_kwargs(type(opt), target) is None:
+            return f"{type(opt).__name__} has no fused or foreach implementation"
+        return None
+
+    def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
+        model = copy_model(bundle, target)
+        template = bundle.optimizer()
+        cls = type(template)
+        kw = _fused_kwargs(cls, target) or {}
+        accepted = inspect.signature(cls).parameters  # defaults hold internal keys too (AdamW: decoupled_weight_decay)
+        defaults = {k: v for k, v in template.defaults.items()
+                    if k in accepted and k not in ("fused", "foreach", "differentiable")}
+        try:
+            opt = cls(model.parameters(), **defaults, **kw)
+        except (RuntimeError, TypeError, ValueError) as e:  # e.g. fused not supported on this device/dtype
+            kw = {"foreach": True}
+            opt = cls(model.parameters(), **defaults, **kw)
+            note = f"fused=True refused ({str(e)[:120]}); using foreach=True"
+        else:
+            note = f"{cls.__name__}({', '.join(f'{k}=True' for k in kw)})"
+        step = make_train_step(model, bundle, target, optimizer=opt)
+        return Variant(technique=self.name, model=model, forward=model, train_step=step, params=dict(kw),
+                       notes=[note, "zero_grad(set_to_none=True) in every step (the baseline's step does the same)"],
+                       save=state_dict_saver(model, self.name))
+
+
+# ---------------------------------------------------------------- input pipeline
+def _endless_dataset_class() -> type:
+    from torch.utils.data import IterableDataset
+
+    class Endless(IterableDataset):  # type: ignore[misc]
+        """The bundle's batches, restarted whenever they run out (one worker: no duplicates)."""
+
+        def __init__(self, make: Any) -> None:
+            self.make = make
+
+        def __iter__(self) -> Iterator[Any]:
+            while True:
+                n = 0
+                for item in self.make():
+                    n += 1
+                    yield item
+                if n == 0:
+                    return
+
+    return Endless
+
+
+def pipelined_batches(bundle: ModelBundle, target: Target, workers: int) -> Any:
+    """A batch stream from a DataLoader with `workers` processes (pinned memory on CUDA) whose batches are
+    copied to the device with non_blocking=True."""
+    import torch
+    from torch.utils.data import DataLoader
+
+    loader = DataLoader(_endless_dataset_class()(bundle.batches), batch_size=None, num_workers=workers,
+                        pin_memory=target.on_cuda, prefetch_factor=2 if workers else None,
+                        persistent_workers=bool(workers))
+
+    def move(x: Any) -> Any:
+        if isinstance(x, torch.Tensor):
+            return x.to(target.device, non_blocking=True)
+        if isinstance(x, tuple | list):
+            return type(x)(move(v) for v in x)
+        return x
+
+    state: dict[str, Any] = {}
+
+    def batches() -> Iterator[Any]:
+        if "it" not in state:  # one endless iterator: workers start once
+            state["it"] = iter(loader)
+        it = state["it"]
+        while True:
+            yield move(next(it))
+
+    return batches
+
+
+@register
+class InputPipeline(Technique):
+    name = "input-pipeline"
+    family = "training-loop"
+    modes = ("train", "inference")
+    changes = ("batches from a DataLoader worker process (prefetch 2), pinned host memory and non_blocking copies "
+               "on CUDA, so loading overlaps compute")
+    risks = "worker start-up time and memory; no change to the math"
+
+    def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
+        workers = options.get("workers", 1)
+        if not isinstance(workers, int) or isinstance(workers, bool) or workers < 0:
+            raise InputError(f"input-pipeline workers = {workers!r} is not a count", "use 0 or more workers")
+        model = copy_model(bundle, target)
+        return plain_variant(self.name, model, bundle, target, batches=pipelined_batches(bundle, target, workers),
+                             params={"workers": workers},
+                             notes=[f"DataLoader(num_workers={workers}, prefetch_factor=2, pin_memory="
+                                    f"{target.on_cuda}); copies non_blocking=True"])

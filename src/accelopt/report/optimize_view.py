@@ -1,0 +1,128 @@
+"""Console view of an OptimizeResult: one table of every variant (measured or why not), the Pareto front,
+the recommendation, loud warnings for gains above profile's bound. User-supplied text goes in as
+rich.text.Text, so markup in names or reasons is never interpreted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from accelopt.units import fmt_bytes, fmt_joules, fmt_seconds
+
+
+def _x(v: float | None) -> str:
+    return f"{v:.2f}x" if v is not None else "—"
+
+
+def _quality(r: Any, result: Any) -> str:
+    q = r.quality
+    if q is None or q.value is None:
+        return "n/a"
+    if not q.finite:
+        return "NON-FINITE"
+    pct = result.metric == "accuracy"
+    text = f"{100 * q.value:.2f}%" if pct else f"{q.value:.4g}"
+    if r.name != "baseline" and q.worse_by is not None:
+        unit = "pt" if result.quality_tolerance_unit == "points" else "%"
+        text += f" ({-q.worse_by:+.2f}{unit})"
+        if q.within_tolerance is False:
+            text += " OUT"
+    return text
+
+
+def _agreement(r: Any) -> str:
+    q = r.quality
+    if q is None or q.max_abs_diff is None:
+        return "—"
+    top1 = f", top-1 {100 * q.top1_agreement:.1f}%" if q.top1_agreement is not None else ""
+    return f"{q.max_abs_diff:.2g}{top1}"
+
+
+def _energy(r: Any) -> str:
+    if r.energy_per_step_j is None:
+        return "n/a"
+    return fmt_joules(r.energy_per_step_j) + (" (est.)" if r.energy_is_estimate else "")
+
+
+WIDE = 150
+"""Characters the measured table needs; a narrower console (80 when piped) gets a wider one on the same stream."""
+
+
+def variants_table(result: Any) -> Table:
+    tol_unit = "accuracy points" if result.quality_tolerance_unit == "points" else "% of the baseline"
+    t = Table(title=Text(f"optimize — {result.name}, {result.mode}, {result.dtype}, {result.device}, "
+                         f"batch {result.batch_size}"))
+    cols = ("variant", "p50", "p99", "speed-up (rounds)", "gain up to", "samples/s", "memory", "energy/step",
+            "size", result.metric, "max|diff|, top-1 agree", "setup")
+    for c in cols:
+        t.add_column(c, justify="left" if c == "variant" else "right", overflow="fold")
+    for r in result.variants:
+        if not r.measured and r.status != "quality-failure":
+            continue
+        name = Text(("* " if r.pareto else "  ") + r.name + ("" if r.measured else " (QUALITY FAILURE)"))
+        sp = "1.00x" if r.name == "baseline" else f"{_x(r.speedup)} ({_x(r.speedup_low)}-{_x(r.speedup_high)})"
+        bound = _x(r.gain_bound) + (" ABOVE!" if r.above_bound else "")
+        t.add_row(name, fmt_seconds(r.step_time_p50_s), fmt_seconds(r.step_time_p99_s), sp, Text(bound),
+                  f"{r.samples_per_s:.4g}" if r.samples_per_s else "—",
+                  fmt_bytes(r.memory_bytes, binary=True) if r.memory_bytes is not None else "n/a", _energy(r),
+                  fmt_bytes(r.size_bytes, binary=True) if r.size_bytes is not None else "n/a", _quality(r, result),
+                  _agreement(r), fmt_seconds(r.setup_s) if r.setup_s else "—")
+    meters = {r.energy_meter for r in result.variants if r.measured and r.energy_meter}
+    n = result.variants[0].step_samples if result.variants else 0
+    t.caption = (f"* = on the Pareto front (step time, memory, energy vs {result.metric}). Speed-up: baseline / "
+                 f"variant step time, median of A/B interleaved rounds (pessimistic-optimistic round); p50/p99 over "
+                 f"the timed steps (baseline: {n}). 'gain up to': profile's Amdahl bound for what the technique "
+                 f"addresses. Quality tolerance: {result.quality_tolerance:g} {tol_unit}. Memory: weights + the "
+                 f"step's own peak. Energy meter: {', '.join(sorted(meters)) or 'none'}.")
+    return t
+
+
+def skipped_table(result: Any) -> Table | None:
+    rows = [r for r in result.variants if not r.measured and r.status != "quality-failure"]
+    if not rows:
+        return None
+    t = Table(title="not measured")
+    for c in ("variant", "status", "why"):
+        t.add_column(c, overflow="fold")
+    for r in rows:
+        t.add_row(Text(r.name), r.status, Text(r.reason))
+    return t
+
+
+def render(result: Any, console: Console | None = None) -> None:
+    console = console or Console()
+    wide = console if console.width >= WIDE else Console(width=WIDE, file=console.file,
+                                                          force_terminal=console.is_terminal)
+    wide.print(variants_table(result))
+    skipped = skipped_table(result)
+    if skipped is not None:
+        console.print(skipped)
+    tq = result.trained_quality
+    if tq:
+        console.print(Text("trained quality of the example: " + ", ".join(f"{k} {v:.4g}" for k, v in tq.items())))
+    if result.profile_verdict:
+        console.print(Text(f"profile's verdict on the baseline: {result.profile_verdict}"))
+    for r in result.variants:
+        if r.above_bound:
+            console.print(Text(f"WARNING: {r.name} measured {r.speedup:.2f}x, above profile's bound "
+                               f"{r.gain_bound:.2f}x ({r.gain_bound_source}); one of the two is wrong: investigate",
+                               style="bold red"))
+    for r in result.variants:
+        for n in r.notes:
+            console.print(Text(f"  {r.name}: {n}", style="dim"))
+    rec = result.recommendation
+    if rec is not None:
+        best = (f"; best single technique: {rec.best_single} {_x(rec.best_single_speedup)}"
+                if rec.best_single and rec.best_single != rec.name else "")
+        console.print(Text(f"recommendation: {rec.name} — {rec.reason}{best}", style="bold"))
+    for n in result.notes:
+        console.print(Text(f"note: {n}"))
+    if result.recipe_path:
+        console.print(Text(f"recipe written to {result.recipe_path}" +
+                           (f", model to {result.saved_model_path}" if result.saved_model_path else
+                            " (this variant cannot be saved as a model file)")))
+    if result.interrupted:
+        console.print(Text("interrupted: the table holds what was measured before Ctrl-C", style="bold yellow"))

@@ -1,0 +1,426 @@
+"""optimize: built-in trained examples, the runner (quality guard, Ctrl-C, combinations), the techniques'
+real effects, recipes, and profile's bounds beside each gain.
+
+The digits example is trained once per session (one thread, ~10 s) and shared; runs use few, short
+timing rounds: these tests check effects on outputs, quality and memory, never speed (benchmarks do)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from conftest import run_main
+
+from accelopt.errors import InputError
+from accelopt.optimize import base
+from accelopt.optimize.base import Target, Technique, Variant
+from accelopt.optimize.runner import RunOptions, run_optimize
+from accelopt.workload import examples
+
+FAST = {"rounds": 3, "block_s": 0.005, "warmup": 1, "quality_steps": 3, "profile_bounds": False}
+
+
+@pytest.fixture(scope="session")
+def digits_state(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Train digits once for the session (the in-process memo then serves every build)."""
+    import os
+
+    old = os.environ.get("ACCELOPT_HOME")
+    os.environ["ACCELOPT_HOME"] = str(tmp_path_factory.mktemp("examples_home"))
+    try:
+        return examples.build("digits").meta["trained_quality"]
+    finally:
+        if old is None:
+            os.environ.pop("ACCELOPT_HOME", None)
+        else:
+            os.environ["ACCELOPT_HOME"] = old
+
+
+@pytest.fixture
+def digits(digits_state: Any) -> Any:
+    return examples.build("digits", batch_size=32)
+
+
+def _opts(**kw: Any) -> RunOptions:
+    return RunOptions(**{**FAST, "progress": lambda msg: None, **kw})
+
+
+# ---------------------------------------------------------------- examples
+def test_digits_reaches_a_real_heldout_accuracy(digits: Any) -> None:
+    """Stated target: > 0.9 test accuracy on 360 held-out digits (chance is 0.1); the bundle's own eval batches
+    give the accuracy reported at training time."""
+    q = digits.meta["trained_quality"]
+    assert q["test_accuracy"] > 0.9 and q["test_samples"] == 360
+    assert examples.accuracy(digits.model, digits.eval_batches()) == pytest.approx(q["test_accuracy"], abs=1e-9)
+    train_x = torch.cat([x for x, _ in digits.batches()])
+    test_x = torch.cat([x for x, _ in digits.eval_batches()])
+    assert not (train_x[:, None] == test_x[None]).flatten(2).all(-1).any(), "a held-out image is in the training set"
+
+
+def test_examples_cache_reloads_without_training(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ACCELOPT_HOME", str(tmp_path))
+    cfg = examples.DigitsCfg(seed=12345)  # a config no other test uses: the in-process memo is empty for it
+    calls = []
+
+    def train() -> Any:
+        calls.append(1)
+        return {"w": torch.arange(3.0)}, {"test_accuracy": 0.5}
+
+    s1, _ = examples.trained_state("digits", cfg, train)
+    assert calls == [1] and len(list((tmp_path / "examples").glob("digits-*.pt"))) == 1
+    examples._MEMO.pop(examples.config_hash("digits", cfg))  # a new process: only the disk cache is left
+    s2, q2 = examples.trained_state("digits", cfg, train)
+    assert calls == [1] and torch.equal(s2["w"], s1["w"]) and q2["test_accuracy"] == 0.5
+    assert q2["train_time_s"] >= 0  # the training time is kept with the weights
+
+
+def test_chargpt_text_is_fixed_and_heldout_disjoint() -> None:
+    text = examples._stdlib_text()
+    cfg = examples.CharGptCfg()
+    train, held = examples._chargpt_data(cfg, text)
+    assert len(held) == len(text) - int(len(text) * (1 - cfg.heldout_fraction))
+    assert len(train) + len(held) == len(text)
+    x, y = next(examples._windows(held, cfg, 4, seed=None, count=None))
+    assert x.shape == (4, cfg.seq) and torch.equal(x[:, 1:], y[:, :-1])  # targets = next character
+    assert "".join(examples.VOCAB[i] for i in examples._encode("def f():\n\tpass")) == "def f():\n\tpass"
+
+
+def test_examples_are_models_for_profile_and_optimize(capsys: pytest.CaptureFixture[str]) -> None:
+    from accelopt.cli.profile import _load_bundle
+
+    with pytest.raises(InputError, match="no sequence length"):
+        _load_bundle("digits", size=None, batch_size=None, seq_len=16)
+    code, _, err = run_main(["optimize", "digits", "--size", "small"], capsys)
+    assert code == 2 and "--size" in err
+
+
+# ---------------------------------------------------------------- fake techniques
+class _Fake(Technique):
+    family = "test"
+    modes = ("train", "inference")
+    changes = "test"
+    risks = "test"
+
+
+class Ruin(_Fake):
+    """Very fast and very wrong: constant logits."""
+
+    name = "test-ruin"
+
+    def apply(self, bundle: Any, target: Target, options: dict[str, Any]) -> Variant:
+        def forward(x: Any) -> Any:
+            out = torch.zeros(x.shape[0], 10)
+            out[:, 3] = 1.0
+            return out
+
+        return Variant(technique=self.name, model=None, forward=forward)
+
+
+class NaNs(_Fake):
+    name = "test-nan"
+
+    def apply(self, bundle: Any, target: Target, options: dict[str, Any]) -> Variant:
+        return Variant(technique=self.name, model=None, forward=lambda x: torch.full((x.shape[0], 10), float("nan")))
+
+
+class Interrupt(_Fake):
+    name = "test-interrupt"
+
+    def apply(self, bundle: Any, target: Target, options: dict[str, Any]) -> Variant:
+        raise KeyboardInterrupt
+
+
+@pytest.fixture
+def fakes() -> Iterator[None]:
+    for cls in (Ruin, NaNs, Interrupt):
+        base.register(cls)
+    yield
+    for cls in (Ruin, NaNs, Interrupt):
+        base._REGISTRY.pop(cls.name, None)
+
+
+def test_recommendation_respects_the_quality_tolerance(digits: Any, fakes: None) -> None:
+    res, _ = run_optimize(digits, _opts(only=["test-ruin", "test-nan", "channels-last"]))
+    ruin, nan = res.get("test-ruin"), res.get("test-nan")
+    assert ruin is not None and nan is not None
+    assert ruin.measured and ruin.quality is not None and ruin.quality.within_tolerance is False
+    assert ruin.quality.worse_by is not None and ruin.quality.worse_by > 50  # ~0.1 accuracy: ~87 points worse
+    assert nan.status == "quality-failure" and nan.quality is not None and not nan.quality.finite
+    assert res.recommendation is not None and res.recommendation.name not in ("test-ruin", "test-nan")
+    # with a tolerance wide enough to accept it, the same constant model would be eligible: the guard is the tolerance
+    wide, _ = run_optimize(digits, _opts(only=["test-ruin"], quality_tolerance=100.0))
+    r = wide.get("test-ruin")
+    assert r is not None and r.quality is not None and r.quality.within_tolerance is True
+
+
+def test_ctrl_c_keeps_what_was_measured(digits: Any, fakes: None) -> None:
+    # techniques run in name order: channels-last is measured, then test-interrupt raises KeyboardInterrupt
+    res, _ = run_optimize(digits, _opts(only=["channels-last", "test-interrupt", "test-ruin"]))
+    assert res.interrupted
+    names = [v.name for v in res.variants]
+    assert names[:2] == ["baseline", "channels-last"] and res.get("channels-last").measured  # type: ignore[union-attr]
+    assert "test-ruin" not in names  # never started
+    assert res.recommendation is not None
+
+
+def test_ctrl_c_in_the_cli_prints_the_table_and_exits_130(digits_state: Any, fakes: None,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_main(["optimize", "digits", "--only", "channels-last,test-interrupt", "--rounds", "3",
+                             "--budget-min", "5"], capsys)
+    assert code == 130 and "channels-last" in out and "interrupted" in out
+
+
+# ---------------------------------------------------------------- techniques' real effects
+def test_channels_last_and_bf16_outputs_match_the_baseline(digits: Any) -> None:
+    """Stated tolerances: channels_last computes the same convolutions in another memory order: max |diff| <= 1e-4
+    (logits up to ~30). bf16 keeps 8 mantissa bits (relative step 2**-8 = 0.4%): max |diff| <= 2% of the largest
+    |logit| and >= 98% top-1 agreement on the 360 held-out digits."""
+    res, _ = run_optimize(digits, _opts(only=["channels-last", "bf16"], combinations=0))
+    cl, bf = res.get("channels-last"), res.get("bf16")
+    assert cl is not None and bf is not None and cl.measured and bf.measured
+    scale = max(float(o.abs().max()) for o in _outputs(digits))
+    assert cl.quality.max_abs_diff <= 1e-4 and cl.quality.top1_agreement == 1.0  # type: ignore[union-attr,operator]
+    assert bf.quality.max_abs_diff <= 0.02 * scale and bf.quality.top1_agreement >= 0.98  # type: ignore[union-attr,operator]
+    assert bf.quality.max_abs_diff > 0  # type: ignore[union-attr,operator]  # bf16 really ran
+    for r in (cl, bf):
+        assert r.step_time_p50_s and r.step_time_p99_s and r.step_time_p99_s >= r.step_time_p50_s
+        assert r.size_bytes and r.memory_bytes and r.speedup and r.speedup_low <= r.speedup <= r.speedup_high  # type: ignore[operator]
+
+
+def _outputs(bundle: Any) -> list[Any]:
+    with torch.inference_mode():
+        return [bundle.model.eval()(x) for x, _ in bundle.eval_batches()]
+
+
+def test_activation_checkpointing_saves_activation_memory(digits: Any) -> None:
+    from accelopt.optimize.trainloop import ActivationCheckpointing
+
+    t = Target(mode="train", device="cpu")
+    assert ActivationCheckpointing().not_applicable(digits, t) is None
+    v = ActivationCheckpointing().apply(digits, t, {})
+    assert v.params["saved_bytes_after"] < v.params["saved_bytes_before"]
+    x, y = digits.first_batch()
+    assert torch.isfinite(v.train_step(x, y))  # type: ignore[misc]
+
+
+def test_grad_accumulation_gives_the_full_batch_gradient(digits: Any) -> None:
+    """Two micro-batches of a mean loss, each weighted by its share, sum to the whole batch's gradient
+    (float32 reassociation: within 1e-5 relative)."""
+    from accelopt.optimize.trainloop import GradientAccumulation
+
+    digits.make_optimizer = lambda params: torch.optim.SGD(params, lr=0.0)  # lr 0: keep the gradients, not the step
+    t = Target(mode="train", device="cpu")
+    v = GradientAccumulation().apply(digits, t, {"micro_batches": 2})
+    x, y = digits.first_batch()
+    v.train_step(x, y)  # type: ignore[misc]
+    ref = examples._digits_model(examples.DigitsCfg())
+    ref.load_state_dict(digits.model.state_dict())
+    torch.nn.functional.cross_entropy(ref(*x), y).backward()
+    for p, q in zip(v.model.parameters(), ref.parameters(), strict=True):
+        assert torch.allclose(p.grad, q.grad, rtol=1e-5, atol=1e-7)
+    with pytest.raises(InputError, match="micro_batches"):
+        GradientAccumulation().apply(digits, t, {"micro_batches": 1000})
+
+
+def test_fused_optimizer_rebuilds_the_users_optimizer(digits: Any) -> None:
+    from accelopt.optimize.trainloop import FusedOptimizer
+
+    v = FusedOptimizer().apply(digits, Target(mode="train", device="cpu"), {})
+    opt = v.train_step.optimizer  # type: ignore[union-attr]
+    assert type(opt) is torch.optim.AdamW and opt.defaults["lr"] == 1e-4
+    assert opt.defaults.get("fused") or opt.defaults.get("foreach")
+
+
+def test_input_pipeline_yields_the_same_batches(digits: Any) -> None:
+    from accelopt.optimize.trainloop import pipelined_batches
+
+    stream = pipelined_batches(digits, Target(mode="inference", device="cpu"), workers=1)()
+    for (x, y), (x2, y2) in zip(digits.batches(), stream, strict=False):
+        assert torch.equal(x, x2) and torch.equal(y, y2)
+
+
+def test_train_mode_runs_quality_steps_and_combinations(digits: Any) -> None:
+    res, _ = run_optimize(digits, _opts(mode="train", only=["activation-checkpointing", "grad-accumulation"]))
+    base_q = res.baseline.quality
+    assert base_q is not None and base_q.train_steps == 3 and base_q.value > 0.9  # type: ignore[operator]
+    for name in ("activation-checkpointing", "grad-accumulation"):
+        r = res.get(name)
+        assert r is not None and r.measured and r.quality.within_tolerance  # type: ignore[union-attr]
+
+
+def test_pairs_put_a_composable_technique_first() -> None:
+    from accelopt.optimize.compiling import Compile
+    from accelopt.optimize.layout import ChannelsLast
+    from accelopt.optimize.precision import Bf16Autocast
+    from accelopt.optimize.results import Quality, VariantResult
+    from accelopt.optimize.runner import _Run
+
+    def r(name: str, sp: float) -> VariantResult:
+        return VariantResult(name=name, techniques=[name], family="", status="measured", speedup=sp,
+                             quality=Quality(metric="accuracy", value=1.0, within_tolerance=True))
+
+    run = _Run.__new__(_Run)
+    run.opts = RunOptions(combinations=5)
+    pairs = run.pairs([(Compile(), r("compile", 2.0)), (Bf16Autocast(), r("bf16", 1.2)),
+                       (ChannelsLast(), r("channels-last", 0.8))])
+    assert [[t.name for t in p] for p in pairs] == [["bf16", "compile"]]  # compile never first; slower ones out
+
+
+# ---------------------------------------------------------------- GPU-only paths, mocked at their boundary
+def test_gpu_only_techniques_say_why_on_cpu(digits: Any) -> None:
+    from accelopt.optimize.compiling import CudaGraphs
+    from accelopt.optimize.precision import Fp16Autocast, Tf32
+
+    t = Target(mode="inference", device="cpu")
+    assert "CPU" in (Tf32().not_applicable(digits, t) or "")
+    assert "CPU" in (CudaGraphs().not_applicable(digits, t) or "")
+    assert "bf16" in (Fp16Autocast().not_applicable(digits, t) or "")
+
+
+def test_bf16_and_tf32_need_ampere(digits: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from accelopt.optimize.precision import Bf16Autocast, Tf32
+
+    t = Target(mode="inference", device="cuda:0")
+    monkeypatch.setattr(Target, "cuda_capability", lambda self: (7, 0))  # V100
+    assert "8.0" in (Bf16Autocast().not_applicable(digits, t) or "")
+    assert "8.0" in (Tf32().not_applicable(digits, t) or "")
+    monkeypatch.setattr(Target, "cuda_capability", lambda self: (9, 0))  # H100
+    assert Bf16Autocast().not_applicable(digits, t) is None and Tf32().not_applicable(digits, t) is None
+
+
+def test_tf32_flag_is_set_only_inside_the_variant(digits: Any) -> None:
+    from accelopt.optimize.precision import _with_tf32
+
+    seen = []
+    fn = _with_tf32(lambda: seen.append(torch.backends.cuda.matmul.allow_tf32))
+    before = torch.backends.cuda.matmul.allow_tf32
+    fn()
+    assert seen == [True] and torch.backends.cuda.matmul.allow_tf32 == before
+
+
+def test_fp16_training_scales_the_loss(digits: Any) -> None:
+    """The fp16 training step (a GPU path) run on CPU autocast: GradScaler scales the loss, the step stays finite."""
+    from accelopt.optimize.precision import Fp16Autocast
+
+    v = Fp16Autocast().apply(digits, Target(mode="train", device="cpu"), {})
+    x, y = digits.first_batch()
+    before = [p.detach().clone() for p in v.model.parameters()]
+    loss = v.train_step(x, y)  # type: ignore[misc]
+    assert torch.isfinite(loss)
+    assert any(not torch.equal(a, b) for a, b in zip(before, v.model.parameters(), strict=True))
+
+
+def test_compile_without_a_compiler_does_not_apply_and_says_the_fix(digits: Any,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from accelopt.optimize import compiling
+
+    monkeypatch.setattr(compiling, "cxx_compiler", lambda: None)
+    why = compiling.Compile().not_applicable(digits, Target(mode="inference", device="cpu"))
+    assert why is not None and "C++ compiler" in why and "apt-get install g++" in why
+    res, _ = run_optimize(digits, _opts(only=["compile"]))
+    r = res.get("compile")
+    assert r is not None and r.status == "not-applicable" and "C++" in r.reason
+
+
+# ---------------------------------------------------------------- recipes, CLI, report
+def test_recipe_round_trip_reproduces_the_variant(digits_state: Any, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    save = tmp_path / "out"
+    code, out, err = run_main(["optimize", "digits", "--only", "channels-last", "--rounds", "3", "--quality-tolerance",
+                               "100", "--save", str(save), "--json"], capsys)
+    assert code == 0, err
+    first = json.loads(out)
+    recipe = json.loads((save / "recipe.json").read_text())
+    rec = first["recommendation"]["name"]
+    assert recipe["accelopt_recipe"] == 1 and [t["name"] for t in recipe["techniques"]] == first["recommendation"][
+        "techniques"]
+    code, out, err = run_main(["optimize", "--apply", str(save / "recipe.json"), "digits", "--rounds", "3", "--json"],
+                              capsys)
+    assert code == 0, err
+    again = json.loads(out)
+    assert [v["name"] for v in again["variants"]] == (["baseline", rec] if rec != "baseline" else ["baseline"])
+    saved = torch.load(save / recipe["model_file"], weights_only=True)
+    model = examples._digits_model(examples.DigitsCfg())
+    model.load_state_dict(saved)  # strict: the saved file loads into the user's own model class
+    acc = examples.accuracy(model, examples.build("digits").eval_batches())
+    by_name = {v["name"]: v for v in again["variants"]}
+    assert acc == pytest.approx(by_name[rec]["quality"]["value"], abs=1e-9) == recipe["measured"]["quality"]
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("not json", "not readable JSON"),
+    ('{"accelopt_recipe": 99, "mode": "inference", "techniques": []}', "accelopt_recipe = 99"),
+    ('{"accelopt_recipe": 1, "mode": "inference", "techniques": [{"name": "warp-drive"}]}', "warp-drive"),
+    ('{"accelopt_recipe": 1, "mode": "fly", "techniques": []}', "mode"),
+])
+def test_a_bad_recipe_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str,
+                                       problem: str) -> None:
+    p = tmp_path / "recipe.json"
+    p.write_text(content)
+    code, _, err = run_main(["optimize", "--apply", str(p), "mlp"], capsys)
+    assert code == 2 and problem in err and "fix:" in err and "Traceback" not in err
+
+
+def test_bad_cli_inputs_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    for argv, problem in ((["optimize", "mlp", "--only", "warp-drive"], "warp-drive"),
+                          (["optimize", "mlp", "--rounds", "1"], "--rounds"),
+                          (["optimize", "mlp", "--quality-tolerance", "-1"], "negative"),
+                          (["optimize", "mlp", "--budget-min", "0"], "--budget-min")):
+        code, _, err = run_main(argv, capsys)
+        assert code == 2 and problem in err, (argv, err)
+
+
+def test_optimize_html_has_the_pareto_chart_and_table(digits_state: Any, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "o.html"
+    code, out, err = run_main(["optimize", "digits", "--only", "channels-last,tf32", "--rounds", "3", "--html",
+                               str(page)], capsys)
+    assert code == 0, err
+    text = page.read_text()
+    assert "<svg" in text and "Pareto front" in text and "channels-last" in text and "not measured" in text
+    assert "recommendation" in out
+
+
+def test_profile_recommendations_name_real_techniques() -> None:
+    """Every technique a profile recommendation names exists in optimize, and the combined bound is Amdahl over
+    the summed removable shares."""
+    from accelopt.measure.diagnose import Diagnosis, Recommendation, gain_bound
+
+    known = base.all_techniques()
+    recs = [Recommendation(action="a", evidence="e", share=0.5, speedup_max=2.0, formula="f", category="host overhead",
+                           techniques=("compile",)),
+            Recommendation(action="b", evidence="e", share=0.2, speedup_max=1.25, formula="f",
+                           category="memory-bound ops", techniques=("compile", "compile-max-autotune"))]
+    d = Diagnosis(bound="host overhead", verdict="v", shares={}, recommendations=recs)
+    bound, _ = gain_bound(d, ["compile"])
+    assert bound == pytest.approx(1 / (1 - 0.5 - 0.2))  # removes 1 - 1/2 and 1 - 1/1.25 of the step
+    assert gain_bound(d, ["bf16"])[0] is None
+    import inspect
+
+    from accelopt.measure import diagnose
+
+    named = set()
+    for fn in (diagnose._rec_input, diagnose._rec_h2d, diagnose._rec_precision, diagnose._rec_overhead,
+               diagnose._rec_memory, diagnose._rec_compute, diagnose._rec_optimizer):
+        src = inspect.getsource(fn)
+        named |= set(src.split("techniques=(")[1].split(")")[0].replace('"', "").replace(" ", "").split(",")) - {""}
+    assert named and named <= set(known), named - set(known)
+
+
+def test_a_gain_above_the_bound_is_flagged(digits: Any) -> None:
+    from accelopt.measure.diagnose import Diagnosis, Recommendation
+    from accelopt.optimize.results import VariantResult
+    from accelopt.optimize.runner import _Run
+
+    run = _Run(digits, _opts())
+    run.bounds = Diagnosis(bound="host overhead", verdict="v", shares={}, recommendations=[
+        Recommendation(action="a", evidence="e", share=0.1, speedup_max=1.1, formula="f", category="c",
+                       techniques=("channels-last",))])
+    r = VariantResult(name="channels-last", techniques=["channels-last"], family="", status="measured", speedup=1.5)
+    run.bound(r)
+    assert r.above_bound and "ABOVE PROFILE'S BOUND" in r.notes[-1]
+
