@@ -27,6 +27,8 @@ demo: $(STAMP)
 	$(BIN)/accelopt plan serve --model llama3-8b --hardware h100-sxm,l4 --batch 1,16,64
 	$(BIN)/accelopt validate
 	$(BIN)/accelopt simulate run -d tpu-v1 -m resnet50
+	$(BIN)/accelopt optimize digits --skip compile-max-autotune --budget-min 2 --save .accelopt/optimize-digits \
+		--html .accelopt/optimize-digits.html
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

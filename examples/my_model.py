@@ -21,7 +21,22 @@ The contract: a function (any name; keyword arguments are passed through from
   - make_optimizer: params -> torch.optim.Optimizer (optional; default AdamW(lr=1e-4));
   - batch_size:     samples per batch;
   - meta:           optional facts, e.g. {"seq_len": ..., "tokens_per_batch": ...}.
+and, for `accelopt optimize` to guard quality (optional, but without them a technique that ruins the
+model looks as good as any other):
+  - eval_batches:   a zero-argument callable returning a fresh iterator of HELD-OUT (inputs, targets),
+                    never seen in training; scored after each technique;
+  - metric:         "accuracy" (argmax of the last output dimension == targets; a fraction, higher is
+                    better), "loss" (mean loss_fn over the held-out batches, lower is better), or a
+                    callable metric(outputs, targets) -> float (averaged over batches, weighted by batch
+                    size) together with
+  - higher_is_better: True/False (required with a callable metric; implied by "accuracy" and "loss").
+`accelopt optimize` compares each variant's metric with the baseline's: accuracy within
+--quality-tolerance percentage points (default 0.5), any other metric within that percent of the
+baseline (default 1%). Outputs that are NaN/inf are a quality failure.
 Keep data generation in process (or read local files): accelopt downloads nothing.
+
+The labels below are random, so the accuracy is chance (~0.1) and only shows the contract; the built-in
+examples `digits` and `chargpt` learn real data (`accelopt optimize digits`).
 """
 
 from __future__ import annotations
@@ -52,12 +67,18 @@ class SmallConvNet(nn.Module):
 def build(batch_size: int = 16, num_batches: int = 4, seed: int = 0) -> ModelBundle:
     """The factory accelopt calls. Synthetic images and labels, seeded, generated in process."""
 
-    def batches() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        g = torch.Generator().manual_seed(seed)
+    def make(data_seed: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        g = torch.Generator().manual_seed(data_seed)
         for _ in range(num_batches):
             images = torch.randn(batch_size, 3, 32, 32, generator=g)  # (B, 3, 32, 32)
             labels = torch.randint(0, 10, (batch_size,), generator=g)  # (B,)
             yield images, labels
+
+    def batches() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        return make(seed)
+
+    def eval_batches() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        return make(seed + 1_000)  # another seed: held-out samples
 
     return ModelBundle(
         name="small-convnet",
@@ -67,4 +88,6 @@ def build(batch_size: int = 16, num_batches: int = 4, seed: int = 0) -> ModelBun
         make_optimizer=lambda params: torch.optim.SGD(params, lr=0.01, momentum=0.9),
         batch_size=batch_size,
         meta={"image_size": 32},
+        eval_batches=eval_batches,
+        metric="accuracy",  # implies higher_is_better=True
     )

@@ -97,3 +97,17 @@ def test_readme_names_the_example_files() -> None:
                  "examples/my_model.py"]:
         assert name in text
         assert (ROOT / name).exists()
+
+
+def test_my_model_provides_the_eval_contract() -> None:
+    """examples/my_model.py documents and provides eval_batches + metric: held-out batches differ from training."""
+    import torch
+
+    from accelopt.workload.userfile import load_user_factory
+
+    bundle = load_user_factory(str(EXAMPLES / "my_model.py") + ":build", batch_size=2)
+    assert bundle.metric == "accuracy" and bundle.higher_is_better is True and bundle.eval_batches is not None
+    (x_train, _), (x_eval, _) = next(iter(bundle.batches())), next(iter(bundle.eval_batches()))
+    assert not torch.equal(x_train, x_eval)
+    text = (EXAMPLES / "my_model.py").read_text()
+    assert all(w in text for w in ("eval_batches", "metric", "higher_is_better"))
