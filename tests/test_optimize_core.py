@@ -424,3 +424,19 @@ def test_a_gain_above_the_bound_is_flagged(digits: Any) -> None:
     run.bound(r)
     assert r.above_bound and "ABOVE PROFILE'S BOUND" in r.notes[-1]
 
+
+
+@pytest.mark.gpu
+def test_gpu_mixed_precision_paths_for_real() -> None:
+    """On a CUDA GPU: bf16/fp16/tf32 variants keep top-1 agreement >= 98% with the fp32 baseline (tolerances as
+    for CPU bf16), and fp16 training stays finite under the GradScaler."""
+    pytest.importorskip("sklearn")
+    bundle = examples.build("digits", batch_size=32)
+    res, _ = run_optimize(bundle, _opts(device="cuda", only=["bf16", "fp16", "tf32"]))
+    for name in ("bf16", "fp16", "tf32"):
+        r = res.get(name)
+        assert r is not None and r.measured, (name, r and r.reason)
+        assert r.quality.top1_agreement >= 0.98  # type: ignore[union-attr,operator]
+    train, _ = run_optimize(examples.build("digits", batch_size=32), _opts(device="cuda", mode="train",
+                                                                            only=["fp16"]))
+    assert train.get("fp16").quality.finite  # type: ignore[union-attr]
