@@ -250,6 +250,8 @@ def test_train_mode_runs_quality_steps_and_combinations(digits: Any) -> None:
     for name in ("activation-checkpointing", "grad-accumulation"):
         r = res.get(name)
         assert r is not None and r.measured and r.quality.within_tolerance  # type: ignore[union-attr]
+    ckpt = res.get("activation-checkpointing")
+    assert ckpt.memory_bytes < res.baseline.memory_bytes  # type: ignore[union-attr,operator]  # counted bytes
 
 
 def test_pairs_put_a_composable_technique_first() -> None:
@@ -440,3 +442,16 @@ def test_gpu_mixed_precision_paths_for_real() -> None:
     train, _ = run_optimize(examples.build("digits", batch_size=32), _opts(device="cuda", mode="train",
                                                                             only=["fp16"]))
     assert train.get("fp16").quality.finite  # type: ignore[union-attr]
+
+
+def test_quality_tolerance_units(digits: Any) -> None:
+    """Accuracy: percentage points (0.975 -> 0.970 is 0.5 points worse); loss: percent of the baseline
+    (1.90 -> 1.919 is 1% worse); improvements are negative."""
+    from accelopt.optimize.runner import worse_by
+
+    assert worse_by(digits, 0.970, 0.975) == pytest.approx(0.5)
+    assert worse_by(digits, 0.980, 0.975) == pytest.approx(-0.5)
+    lm = examples.ModelBundle(name="lm", model=torch.nn.Linear(2, 2), batches=lambda: iter([]),
+                              loss_fn=lambda o, t: o, metric="loss")
+    assert worse_by(lm, 1.919, 1.90) == pytest.approx(1.0)
+    assert worse_by(lm, 1.881, 1.90) == pytest.approx(-1.0)

@@ -202,9 +202,12 @@ def tolerance_unit(bundle: ModelBundle) -> str:
 def worse_by(bundle: ModelBundle, value: float, base: float) -> float:
     """How much worse `value` is than `base`: accuracy in percentage points, else percent of |base|."""
     sign = 1.0 if bundle.higher_is_better else -1.0
+    diff = sign * (base - value)
     if bundle.metric == "accuracy":
-        return sign * (base - value) * 100.0
-    return sign * (base - value) / abs(base) * 100.0 if base else float("inf") * sign * (base - value)
+        return diff * 100.0
+    if base == 0:  # no scale to take a percent of: any change is infinitely large
+        return 0.0 if diff == 0 else math.copysign(float("inf"), diff)
+    return diff / abs(base) * 100.0
 
 
 def _agreement(outs: list[Any], base: list[Any]) -> tuple[float | None, float | None]:
@@ -259,9 +262,27 @@ def _weights_bytes(v: Variant) -> float | None:
     return tensor_bytes([*v.model.parameters(), *v.model.buffers()])
 
 
-def _memory(step: Callable[[], None], v: Variant, device: str) -> tuple[float | None, str]:
+def _counted_train_memory(step: Callable[[], None], v: Variant) -> tuple[float | None, str]:
+    """CPU training: weights + gradients + optimizer state + the bytes autograd saves for backward during one
+    step, each counted as tensor bytes once per storage. The CPU's RSS cannot resolve this: freed heap is
+    reused between steps, so activation savings (checkpointing) do not show in it."""
+    from accelopt.measure.memory import SavedTensorMeter, gradient_bytes, optimizer_state_bytes
+
+    meter = SavedTensorMeter(exclude=v.model.parameters())
+    with meter.track():
+        step()
+    weights = _weights_bytes(v) or 0.0
+    opt = optimizer_state_bytes(getattr(v.train_step, "optimizer", None))
+    return weights + gradient_bytes(v.model) + opt + meter.saved_bytes, (
+        "counted tensor bytes: weights + gradients + optimizer state + activations saved for backward "
+        "(saved_tensors_hooks), once per storage")
+
+
+def _memory(step: Callable[[], None], v: Variant, device: str, train: bool) -> tuple[float | None, str]:
     from accelopt.measure.memory import measure_peak
 
+    if train and not device.startswith("cuda") and v.model is not None and hasattr(v.model, "parameters"):
+        return _counted_train_memory(step, v)
     if not device.startswith("cuda"):
         _malloc_trim()
     peak, before, kind, _ = measure_peak(step, device)
@@ -374,7 +395,7 @@ class _Run:
         xs = sorted(samples)
         r.step_time_p50_s, r.step_time_p99_s, r.step_samples = statistics.median(xs), quantile(xs, 0.99), len(xs)
         r.samples_per_s = (v.samples_per_step or bundle.batch_size) / r.step_time_p50_s
-        r.memory_bytes, r.memory_method = _memory(stepper, v, target.device)
+        r.memory_bytes, r.memory_method = _memory(stepper, v, target.device, target.mode == "train")
         r.energy_per_step_j, r.energy_meter, r.energy_is_estimate = _energy(stepper, r.step_time_p50_s, target,
                                                                             self.opts.spec)
         r.size_bytes = _size(v)
@@ -448,8 +469,10 @@ class _Run:
                                warmup=2, spec=self.opts.spec, breakdown_steps=3, profiler_steps=2)
             self.bounds = diagnose(res, spec=self.opts.spec)
             self.result.profile_verdict = self.bounds.verdict
-        except (AcceloptError, RuntimeError, ImportError) as e:
-            self.result.notes.append(f"profile's bounds not available: {e}")
+        except KeyboardInterrupt:
+            raise
+        except Exception as e:  # the bounds are context; a model profile cannot capture must still be optimized
+            self.result.notes.append(f"profile's bounds not available: {type(e).__name__}: {str(e)[:200]}")
 
     def bound(self, r: VariantResult) -> None:
         if self.bounds is None or r.name == "baseline":

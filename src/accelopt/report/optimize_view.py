@@ -75,8 +75,9 @@ def variants_table(result: Any) -> Table:
     t.caption = (f"* = on the Pareto front (step time, memory, energy vs {result.metric}). Speed-up: baseline / "
                  f"variant step time, median of A/B interleaved rounds (pessimistic-optimistic round); p50/p99 over "
                  f"the timed steps (baseline: {n}). 'gain up to': profile's Amdahl bound for what the technique "
-                 f"addresses. Quality tolerance: {result.quality_tolerance:g} {tol_unit}. Memory: weights + the "
-                 f"step's own peak. Energy meter: {', '.join(sorted(meters)) or 'none'}.")
+                 f"addresses. Quality tolerance: {result.quality_tolerance:g} {tol_unit}. Memory: "
+                 f"{result.variants[0].memory_method if result.variants else ''}. "
+                 f"Energy meter: {', '.join(sorted(meters)) or 'none'}.")
     return t
 
 
