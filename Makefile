@@ -27,7 +27,7 @@ demo: $(STAMP)
 	$(BIN)/accelopt plan serve --model llama3-8b --hardware h100-sxm,l4 --batch 1,16,64
 	$(BIN)/accelopt validate
 	$(BIN)/accelopt simulate run -d tpu-v1 -m resnet50
-	$(BIN)/accelopt optimize digits --skip compile-max-autotune --budget-min 2 --save .accelopt/optimize-digits \
+	$(BIN)/accelopt optimize digits --skip compile-max-autotune --budget-min 1.5 --save .accelopt/optimize-digits \
 		--html .accelopt/optimize-digits.html
 
 lint: $(STAMP)

@@ -207,7 +207,7 @@ def _rec_compute(f: Facts, step_s: float) -> Recommendation | None:
                "raise matmul efficiency: larger batch or hidden sizes (multiples of 64/128), fewer tiny GEMMs",
         evidence=f"compute-bound ops take {_pct(s)} of the step at {_pct(eff)} of the compute roof",
         share=s, speedup_max=bound, formula="1 / ((1 - s_comp) + s_comp * t_roof / t), ops at the compute roof",
-        category="compute-bound ops", techniques=("channels-last", "compile-max-autotune"))
+        category="compute-bound ops", techniques=("channels-last", "compile", "compile-max-autotune"))
 
 
 def _rec_optimizer(f: Facts) -> Recommendation | None:

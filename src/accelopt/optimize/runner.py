@@ -469,6 +469,12 @@ class _Run:
                                warmup=2, spec=self.opts.spec, breakdown_steps=3, profiler_steps=2)
             self.bounds = diagnose(res, spec=self.opts.spec)
             self.result.profile_verdict = self.bounds.verdict
+            c = res.ceilings
+            self.result.notes.append(
+                f"profile's roofs behind the bounds: {c.peak_flop_per_s / 1e9:.4g} GFLOP/s, "
+                f"{c.memory_bandwidth_byte_per_s / 1e9:.4g} GB/s ({c.source}"
+                f"{'; a lower bound' if c.lower_bound else ''}); a roof measured low (e.g. under load) makes the "
+                "'gain up to' bounds of compute-bound ops too small")
         except KeyboardInterrupt:
             raise
         except Exception as e:  # the bounds are context; a model profile cannot capture must still be optimized
@@ -614,6 +620,12 @@ class _Run:
         return self.result
 
     def finish(self) -> None:
+        base = self.result.get("baseline")
+        if base is not None and base.measured and self.base_samples:  # every baseline block of the run
+            xs = sorted(self.base_samples)
+            base.step_time_p50_s, base.step_time_p99_s = statistics.median(xs), quantile(xs, 0.99)
+            base.step_samples = len(xs)
+            base.samples_per_s = self.bundle.batch_size / base.step_time_p50_s
         measured = [r for r in self.result.variants if r.measured]
         for r in measured:
             r.pareto = not any(_dominates(o, r, self.bundle.higher_is_better) for o in measured if o is not r)

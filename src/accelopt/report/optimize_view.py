@@ -73,8 +73,9 @@ def variants_table(result: Any) -> Table:
     meters = {r.energy_meter for r in result.variants if r.measured and r.energy_meter}
     n = result.variants[0].step_samples if result.variants else 0
     t.caption = (f"* = on the Pareto front (step time, memory, energy vs {result.metric}). Speed-up: baseline / "
-                 f"variant step time, median of A/B interleaved rounds (pessimistic-optimistic round); p50/p99 over "
-                 f"the timed steps (baseline: {n}). 'gain up to': profile's Amdahl bound for what the technique "
+                 f"variant step time, median of A/B interleaved rounds (pessimistic-optimistic round): robust to the "
+                 f"machine's load; p50/p99 over the timed steps (baseline: {n}, over the whole run) drift with it. "
+                 f"'gain up to': profile's Amdahl bound for what the technique "
                  f"addresses. Quality tolerance: {result.quality_tolerance:g} {tol_unit}. Memory: "
                  f"{result.variants[0].memory_method if result.variants else ''}. "
                  f"Energy meter: {', '.join(sorted(meters)) or 'none'}.")
