@@ -58,12 +58,13 @@ def variants_table(result: Any) -> Table:
     cols = ("variant", "p50", "p99", "speed-up (rounds)", "gain up to", "samples/s", "memory", "energy/step",
             "size", result.metric, "max|diff|, top-1 agree", "setup")
     for c in cols:
-        t.add_column(c, justify="left" if c == "variant" else "right", overflow="fold")
+        t.add_column(c, justify="left" if c == "variant" else "right", overflow="fold", no_wrap=c == "variant")
     for r in result.variants:
         if not r.measured and r.status != "quality-failure":
             continue
         name = Text(("* " if r.pareto else "  ") + r.name + ("" if r.measured else " (QUALITY FAILURE)"))
-        sp = "1.00x" if r.name == "baseline" else f"{_x(r.speedup)} ({_x(r.speedup_low)}-{_x(r.speedup_high)})"
+        sp = ("1.00x" if r.name == "baseline" or r.speedup_low is None or r.speedup_high is None
+              else f"{_x(r.speedup)} ({r.speedup_low:.2f}-{r.speedup_high:.2f})")
         bound = _x(r.gain_bound) + (" ABOVE!" if r.above_bound else "")
         t.add_row(name, fmt_seconds(r.step_time_p50_s), fmt_seconds(r.step_time_p99_s), sp, Text(bound),
                   f"{r.samples_per_s:.4g}" if r.samples_per_s else "—",
