@@ -1,6 +1,6 @@
 """Console view of an OptimizeResult: one table of every variant (measured or why not), the Pareto front,
 the recommendation, loud warnings for gains above profile's bound. User-supplied text goes in as
-rich.text.Text, so markup in names or reasons is never interpreted."""
+plain text (report/console.py), so markup in names or reasons is never interpreted."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
+from accelopt.report.console import make_console, plain
 from accelopt.units import fmt_bytes, fmt_joules, fmt_seconds
 
 
@@ -53,7 +53,7 @@ WIDE = 150
 
 def variants_table(result: Any) -> Table:
     tol_unit = "accuracy points" if result.quality_tolerance_unit == "points" else "% of the baseline"
-    t = Table(title=Text(f"optimize — {result.name}, {result.mode}, {result.dtype}, {result.device}, "
+    t = Table(title=plain(f"optimize — {result.name}, {result.mode}, {result.dtype}, {result.device}, "
                          f"batch {result.batch_size}"))
     cols = ("variant", "p50", "p99", "speed-up (rounds)", "gain up to", "samples/s", "memory", "energy/step",
             "size", result.metric, "max|diff|, top-1 agree", "setup")
@@ -62,11 +62,11 @@ def variants_table(result: Any) -> Table:
     for r in result.variants:
         if not r.measured and r.status != "quality-failure":
             continue
-        name = Text(("* " if r.pareto else "  ") + r.name + ("" if r.measured else " (QUALITY FAILURE)"))
+        name = plain(("* " if r.pareto else "  ") + r.name + ("" if r.measured else " (QUALITY FAILURE)"))
         sp = ("1.00x" if r.name == "baseline" or r.speedup_low is None or r.speedup_high is None
               else f"{_x(r.speedup)} ({r.speedup_low:.2f}-{r.speedup_high:.2f})")
         bound = _x(r.gain_bound) + (" ABOVE!" if r.above_bound else "")
-        t.add_row(name, fmt_seconds(r.step_time_p50_s), fmt_seconds(r.step_time_p99_s), sp, Text(bound),
+        t.add_row(name, fmt_seconds(r.step_time_p50_s), fmt_seconds(r.step_time_p99_s), sp, plain(bound),
                   f"{r.samples_per_s:.4g}" if r.samples_per_s else "—",
                   fmt_bytes(r.memory_bytes, binary=True) if r.memory_bytes is not None else "n/a", _energy(r),
                   fmt_bytes(r.size_bytes, binary=True) if r.size_bytes is not None else "n/a", _quality(r, result),
@@ -91,41 +91,41 @@ def skipped_table(result: Any) -> Table | None:
     for c in ("variant", "status", "why"):
         t.add_column(c, overflow="fold")
     for r in rows:
-        t.add_row(Text(r.name), r.status, Text(r.reason))
+        t.add_row(plain(r.name), r.status, plain(r.reason))
     return t
 
 
 def render(result: Any, console: Console | None = None) -> None:
-    console = console or Console()
-    wide = console if console.width >= WIDE else Console(width=WIDE, file=console.file,
-                                                          force_terminal=console.is_terminal)
+    console = console or make_console()
+    wide = console if console.width >= WIDE else make_console(width=WIDE, file=console.file,
+                                                               force_terminal=console.is_terminal)
     wide.print(variants_table(result))
     skipped = skipped_table(result)
     if skipped is not None:
         console.print(skipped)
     tq = result.trained_quality
     if tq:
-        console.print(Text("trained quality of the example: " + ", ".join(f"{k} {v:.4g}" for k, v in tq.items())))
+        console.print(plain("trained quality of the example: " + ", ".join(f"{k} {v:.4g}" for k, v in tq.items())))
     if result.profile_verdict:
-        console.print(Text(f"profile's verdict on the baseline: {result.profile_verdict}"))
+        console.print(plain(f"profile's verdict on the baseline: {result.profile_verdict}"))
     for r in result.variants:
         if r.above_bound:
-            console.print(Text(f"WARNING: {r.name} measured {r.speedup:.2f}x, above profile's bound "
+            console.print(plain(f"WARNING: {r.name} measured {r.speedup:.2f}x, above profile's bound "
                                f"{r.gain_bound:.2f}x ({r.gain_bound_source}); one of the two is wrong: investigate",
                                style="bold red"))
     for r in result.variants:
         for n in r.notes:
-            console.print(Text(f"  {r.name}: {n}", style="dim"))
+            console.print(plain(f"  {r.name}: {n}", style="dim"))
     rec = result.recommendation
     if rec is not None:
         best = (f"; best single technique: {rec.best_single} {_x(rec.best_single_speedup)}"
                 if rec.best_single and rec.best_single != rec.name else "")
-        console.print(Text(f"recommendation: {rec.name} — {rec.reason}{best}", style="bold"))
+        console.print(plain(f"recommendation: {rec.name} — {rec.reason}{best}", style="bold"))
     for n in result.notes:
-        console.print(Text(f"note: {n}"))
+        console.print(plain(f"note: {n}"))
     if result.recipe_path:
-        console.print(Text(f"recipe written to {result.recipe_path}" +
+        console.print(plain(f"recipe written to {result.recipe_path}" +
                            (f", model to {result.saved_model_path}" if result.saved_model_path else
                             " (this variant cannot be saved as a model file)")))
     if result.interrupted:
-        console.print(Text("interrupted: the table holds what was measured before Ctrl-C", style="bold yellow"))
+        console.print(plain("interrupted: the table holds what was measured before Ctrl-C", style="bold yellow"))
