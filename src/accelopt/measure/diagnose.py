@@ -292,6 +292,10 @@ def gain_bound(d: Diagnosis, techniques: Iterable[str]) -> tuple[float | None, s
     share they address was under MIN_SHARE, or the peak ratio it needs is unknown)."""
     names = set(techniques)
     recs = [r for r in d.recommendations if names & set(r.techniques)]
+    if not recs and "input-pipeline" in names and "input pipeline" in d.shares:
+        # below MIN_SHARE no recommendation is made, but the measured share still bounds an overlap of loading
+        s = d.shares["input pipeline"]
+        return amdahl(s, float("inf")), f"input pipeline: 1 / (1 - s_input), s_input = {_pct(s)} (measured)"
     if not recs:
         return None, "no profile recommendation addresses it (share < 5% of the step, or peak ratio unknown)"
     removed = sum(1.0 - 1.0 / r.speedup_max for r in recs if r.speedup_max > 0)
