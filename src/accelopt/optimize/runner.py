@@ -259,7 +259,10 @@ def _weights_bytes(v: Variant) -> float | None:
 
     if v.model is None or not hasattr(v.model, "parameters"):
         return float(v.size_bytes) if v.size_bytes is not None else None
-    return tensor_bytes([*v.model.parameters(), *v.model.buffers()])
+    try:
+        return tensor_bytes([*v.model.parameters(), *v.model.buffers()])
+    except RuntimeError:  # tensor subclasses (torchao's quantized weights) have no plain storage to read
+        return float(v.size_bytes) if v.size_bytes is not None else None
 
 
 def _counted_train_memory(step: Callable[[], None], v: Variant) -> tuple[float | None, str]:
