@@ -401,6 +401,9 @@ def test_profile_recommendations_name_real_techniques() -> None:
     bound, _ = gain_bound(d, ["compile"])
     assert bound == pytest.approx(1 / (1 - 0.5 - 0.2))  # removes 1 - 1/2 and 1 - 1/1.25 of the step
     assert gain_bound(d, ["bf16"])[0] is None
+    # a combination with an unbounded part is unbounded (bf16+compile was flagged ABOVE compile's bound alone)
+    bound, why = gain_bound(d, ["bf16", "compile"])
+    assert bound is None and "bf16" in why
     d.shares["input pipeline"] = 0.02  # under MIN_SHARE: no recommendation, but the share still bounds the gain
     assert gain_bound(d, ["input-pipeline"])[0] == pytest.approx(1 / 0.98)
     import inspect

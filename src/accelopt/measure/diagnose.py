@@ -292,12 +292,16 @@ def gain_bound(d: Diagnosis, techniques: Iterable[str]) -> tuple[float | None, s
     share they address was under MIN_SHARE, or the peak ratio it needs is unknown)."""
     names = set(techniques)
     recs = [r for r in d.recommendations if names & set(r.techniques)]
-    if not recs and "input-pipeline" in names and "input pipeline" in d.shares:
+    unbounded = sorted(t for t in names if not any(t in r.techniques for r in recs)
+                       and not (t == "input-pipeline" and "input pipeline" in d.shares))
+    if unbounded:
+        # a combination is bounded only when every part is: one part without a bound can gain anything
+        return None, (f"no profile bound for {', '.join(unbounded)} (no recommendation addresses it: share < 5% "
+                      "of the step, or peak ratio unknown)")
+    if not recs and "input pipeline" in d.shares:
         # below MIN_SHARE no recommendation is made, but the measured share still bounds an overlap of loading
         s = d.shares["input pipeline"]
         return amdahl(s, float("inf")), f"input pipeline: 1 / (1 - s_input), s_input = {_pct(s)} (measured)"
-    if not recs:
-        return None, "no profile recommendation addresses it (share < 5% of the step, or peak ratio unknown)"
     removed = sum(1.0 - 1.0 / r.speedup_max for r in recs if r.speedup_max > 0)
     bound = 1.0 / (1.0 - removed) if removed < 1.0 else float("inf")
     return bound, "; ".join(f"{r.category}: {r.speedup_max:.2f}x ({r.formula})" for r in recs)
