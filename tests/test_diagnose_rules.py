@@ -104,3 +104,46 @@ def test_op_shares_include_unattributed_host_time() -> None:
     s = op_shares([_row("a", 0.2, "memory-bound"), _row("b", 0.3, "compute-bound")], 1.0)
     assert s["unattributed"] == pytest.approx(0.5)
     assert s["overhead-bound"] == 0.0
+
+
+# ---- advice that measurement contradicted (issue 13) ----------------------------------------------
+
+def test_optimizer_kernels_are_not_counted_twice() -> None:
+    """The optimizer's foreach kernels are memory-bound ops, but their time is the optimizer recommendation's."""
+    rows = [_row("aten::_foreach_addcdiv_", 0.15, "memory-bound", t_roof=0.01),
+            _row("aten::mm", 0.5, "compute-bound", ("matmul",), t_roof=0.45)]
+    f = Facts(phase_s=_phases(opt=0.2), rows=rows, profiled_step_s=1.0, dtype="fp32", device="cpu", train=True)
+    cats = {r.category for r in diagnose_facts(f).recommendations}
+    assert "memory-bound ops" not in cats  # 15% of foreach time would have been a second recommendation
+    opt = next(r for r in diagnose_facts(f).recommendations if "optimizer" in r.action)
+    assert "fused=True" in opt.action and "foreach=True)" not in opt.action
+
+
+def test_channels_last_is_suggested_for_convolutions() -> None:
+    rows = [_row("aten::convolution", 0.6, "compute-bound", ("conv",), t_roof=0.3)]
+    f = Facts(phase_s=_phases(), rows=rows, profiled_step_s=1.0, dtype="fp32", device="cpu", train=False)
+    rec = next(r for r in diagnose_facts(f).recommendations if r.techniques == ("channels-last",))
+    assert rec.speedup_max == pytest.approx(amdahl(0.6, 0.6 / 0.3))
+    f = Facts(phase_s=_phases(), rows=rows, profiled_step_s=1.0, dtype="fp32", device="cpu", train=False,
+              meta={"channels_last": True})
+    assert all(r.techniques != ("channels-last",) for r in diagnose_facts(f).recommendations)
+
+
+def test_bf16_bound_pays_for_the_weight_casts() -> None:
+    """bf16 'up to 1.64x' delivered 1.02x partly because casts took 28 ms: the casts now count in the bound."""
+    rows = [_row("aten::mm", 0.5, "compute-bound", ("matmul",), t_roof=0.45)]
+    common = dict(phase_s=_phases(), rows=rows, profiled_step_s=1.0, dtype="fp32", device="cpu", train=True,
+                  peak_ratio_bf16=2.0, peak_ratio_source="test")
+    free = next(r for r in diagnose_facts(Facts(**common)).recommendations if r.techniques == ("bf16", "fp16"))
+    assert free.speedup_max == pytest.approx(1 / (0.5 + 0.25))
+    # 100 MB of fp32 weights at 1 GB/s: 1.5 x 0.1 s = 0.15 s of casts per 1 s step
+    paid = next(r for r in diagnose_facts(Facts(**common, parameters_bytes=100e6,
+                                                memory_bandwidth_byte_per_s=1e9)).recommendations
+                if r.techniques == ("bf16", "fp16"))
+    assert paid.speedup_max == pytest.approx(1 / (0.5 + 0.25 + 0.15))
+
+
+def test_unmodelled_ops_are_said() -> None:
+    f = Facts(phase_s=_phases(), rows=[], profiled_step_s=1.0, dtype="fp32", device="cpu", train=True,
+              unmodeled_ops={"aten::_fused_adamw_": 1})
+    assert any("_fused_adamw_" in n and "not modelled" in n for n in diagnose_facts(f).notes)

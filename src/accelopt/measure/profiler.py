@@ -112,6 +112,8 @@ class ProfileResult:
     """Signs that the machine was busy while measuring, and which figures they disturbed."""
     nonfinite: str | None = None
     """What was not finite (loss, output or gradients) when --allow-nonfinite let the run continue."""
+    unmodeled_ops: dict[str, int] = field(default_factory=dict)
+    """Ops of the captured step whose FLOPs/bytes the capture does not model (name -> calls)."""
 
     @property
     def conclusions_withheld(self) -> bool:
@@ -149,6 +151,7 @@ class ProfileResult:
             "diagnosis": self.diagnosis.to_dict() if self.diagnosis is not None else None,
             "environment": self.environment, "meta": self.meta,
             "contention": dataclasses.asdict(self.contention), "nonfinite": self.nonfinite,
+            "unmodeled_ops": dict(self.unmodeled_ops),
         }
 
 
@@ -508,7 +511,8 @@ def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", devic
         roofline=rows, op_time_kind=times.time_kind,
         profiled_step_s=times.wall_per_step_s, environment=_environment(device),
         meta=dict(getattr(bundle, "meta", {}) or {}), call_overhead_s=times.call_overhead_s,
-        trace_path=trace_path, trace_error=times.trace_error, contention=contention, nonfinite=nonfinite)
+        trace_path=trace_path, trace_error=times.trace_error, contention=contention, nonfinite=nonfinite,
+        unmodeled_ops=dict(getattr(workload, "meta", {}).get("unmodeled_ops", {}) or {}))
 
 
 def _cpu_threads(device: str) -> int | None:
