@@ -51,7 +51,7 @@ def whole_model(design: Design) -> float:
     print(f"ResNet-50 v1 batch 1 on {ROWS}x{COLS} ({len(r.names)} layers, {r.macs / 1e9:.3g} GMAC): whole simulate() "
           f"median {med * 1e3:.2f} ms (p10 {p10 * 1e3:.2f}, p90 {p90 * 1e3:.2f}) — target < {TARGET_S * 1e3:.0f} ms: "
           f"{verdict}")
-    print(f"  simulated latency {r.latency_s * 1e3:.3g} ms, utilization {r.totals()['utilization']:.1%}")
+    print(f"  simulated latency {r.latency_s * 1e3:.3g} ms, utilization {r.totals().utilization:.1%}")
     return med
 
 

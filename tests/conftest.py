@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 
@@ -10,6 +12,14 @@ def _accelopt_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     """Run history and other per-user files go to a temporary ACCELOPT_HOME, never the real home."""
     monkeypatch.setenv("ACCELOPT_HOME", str(tmp_path_factory.mktemp("accelopt_home")))
     monkeypatch.delenv("ACCELOPT_NO_HISTORY", raising=False)
+
+
+@pytest.fixture(scope="session")
+def result_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Every HTML page the CLI can write, with its --json document (tests/_pages.py), made once per session."""
+    from _pages import make_pages
+
+    return make_pages(tmp_path_factory.mktemp("pages"))
 
 
 def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

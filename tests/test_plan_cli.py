@@ -26,8 +26,9 @@ def test_plan_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_explain_feasible_and_infeasible(capsys: pytest.CaptureFixture[str]) -> None:
     d = json.loads(_run(capsys, "plan", "explain", "--model", "gpt3-175b", "--hardware", "h100-sxm", "--devices",
                         "1024", "--tp", "8", "--pp", "8", "--global-batch", "2048", "--json"))
-    t = d["terms"]
-    assert d["feasible"] and t["step_time_s"] > 0
+    t = {x["name"]: x["value"] for x in d["terms"]}  # every term with its value (and unit, checked below)
+    assert {x["name"]: x["unit"] for x in d["terms"]}["tokens_per_s"] == "tok/s"
+    assert d["feasible"] and t["step_time_s"] > 0 and d["prediction"]["step_time_s"] == t["step_time_s"]
     # model FLOPs per step: Narayanan et al. 2021 (Megatron-LM at scale), eq. 3 without the recompute pass:
     # 72 B s l h^2 (1 + s/(6h) + V/(16 l h)); GPT-3 175B: l=96, h=12288, V=50257; B=2048 sequences of s=2048
     b, s, layers, h, v = 2048, 2048, 96, 12288, 50257

@@ -29,7 +29,7 @@ def test_cpu_probe_measures_matmul_and_stream(cpu_result: probe.ProbeResult) -> 
     assert metrics == ["matmul.fp32", "matmul.bf16", "stream.copy", "stream.triad"]
     for f in cpu_result.figures:
         assert f.median > 0 and f.p10 <= f.median <= f.p90 and f.n >= 3
-        assert f.peak is None and f.fraction_of_peak is None  # CPUs map to no catalog entry: n/a
+        assert f.catalog_peak is None and f.fraction_of_peak is None  # CPUs map to no catalog entry: n/a
     assert "best of 2 shape(s)" in cpu_result.get("matmul.fp32").detail  # type: ignore[union-attr]
     best, triad = cpu_result.best_matmul(), cpu_result.get("stream.triad")
     assert best is not None and triad is not None
@@ -72,9 +72,9 @@ def test_attach_peaks_uses_catalog_numbers(cpu_result: probe.ProbeResult) -> Non
     figs = probe.attach_peaks(cpu_result.figures, h100)
     mm = next(f for f in figs if f.metric == "matmul.bf16")
     peak = h100.peak("bf16")
-    assert peak is not None and mm.peak == peak and mm.fraction_of_peak == pytest.approx(mm.median / peak)
+    assert peak is not None and mm.catalog_peak == peak and mm.fraction_of_peak == pytest.approx(mm.median / peak)
     tri = next(f for f in figs if f.metric == "stream.triad")
-    assert tri.peak == h100.memory_bandwidth_byte_per_s
+    assert tri.catalog_peak == h100.memory_bandwidth_byte_per_s
 
 
 def test_check_dtypes() -> None:

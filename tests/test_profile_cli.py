@@ -20,10 +20,10 @@ def test_zoo_model_json_and_saved_workload(tmp_path: Path, capsys: pytest.Captur
                          "--catalog-device", "h100-sxm"], capsys)
     assert code == 0
     d = json.loads(out)  # nothing but the JSON document on stdout
-    assert d["name"] == "mlp-tiny" and d["step_time_s"]["n"] == 3
-    assert set(d["breakdown_s"]) == {"data_wait", "h2d_copy", "forward", "backward", "optimizer"}
-    assert d["mfu"]["catalog"]["device"] == "h100-sxm" and d["mfu"]["probed"]["mfu"] is None
-    assert d["roofline"]["ops"] and d["diagnosis"]["bound"]
+    assert d["schema"] == "accelopt.profile" and d["name"] == "mlp-tiny" and d["step_time"]["n"] == 3
+    assert set(d["breakdown"]) == {"data_wait", "h2d_copy", "forward", "backward", "optimizer"}
+    assert d["catalog_name"] == "h100-sxm" and d["mfu_probed"] is None
+    assert d["roofline"] and d["diagnosis"]["bound"]
     assert d["memory"]["parameters_bytes"] > 0
     w = Workload.load(wpath)
     assert w.total_flops() == pytest.approx(d["flops_per_step"])

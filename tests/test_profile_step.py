@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import types
 from collections.abc import Iterator
@@ -107,8 +108,12 @@ def test_train_step_result(fake_energy: list[Any]) -> None:
     assert not e.is_estimate and e.source == "nvml-energy-counter"
     ops = {row.op for row in r.roofline}
     assert "aten::addmm" in ops
-    d = r.to_dict()
-    assert d["mfu"]["catalog"]["mfu"] == r.mfu_catalog and d["roofline"]["ceilings"]["source"] == "test"
+    from accelopt.report.schema import dump, load
+
+    d = dump("profile", r)  # the JSON document, and the typed result read back from it
+    assert d["mfu_catalog"] == r.mfu_catalog and d["ceilings"]["source"] == "test"
+    back = load("profile", json.loads(json.dumps(d)))
+    assert back.mfu_catalog == r.mfu_catalog and [x.op for x in back.roofline] == [x.op for x in r.roofline]
 
 
 def test_inference_step_has_forward_only(fake_energy: list[Any]) -> None:

@@ -79,6 +79,6 @@ def test_profile_html(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Non
     out, _ = _cli(capsys, "profile", "mlp", "--steps", "3", "--warmup", "1", "--json", "--html", str(page))
     data = json.loads(out)
     text = _page(page)
-    assert fmt(data["step_time_s"]["median"], "s") in text and data["name"] in text
+    assert fmt(data["step_time"]["median"], "s") in text and data["name"] in text
     assert history.load("latest").command == "profile"
     assert ('class="est"' in text) is bool(data["energy"]["is_estimate"])  # measured step, energy may be estimated

@@ -258,7 +258,7 @@ def test_cli_list_show_compare(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert shown["argv"][-2:] == ["--devices", "32"]
     cmp = json.loads(_cli(capsys, "history", "compare", id_a, id_b, "--json")[0])
     step = next(r for r in cmp["figures"] if r["figure"] == "step time")
-    assert step["ratio_b_over_a"] == pytest.approx(b["terms"]["step_time_s"] / a["terms"]["step_time_s"])
+    assert step["ratio_b_over_a"] == pytest.approx(b["prediction"]["step_time_s"] / a["prediction"]["step_time_s"])
     assert step["estimate"] is True
     out, _ = _cli(capsys, "history", "compare", id_a, id_b)
     assert "B / A" in out and "step time" in out

@@ -62,7 +62,7 @@ def test_probed_spec_in_plan_explain_and_serve(capsys: pytest.CaptureFixture[str
     e = _json(capsys, "plan", "explain", "--model", "gpt3-125m", "--hardware", spec, "--devices", "1",
               "--zero", "0", "--tokens", "1e9", "--json")
     assert e["calibration"] == "probed" and e["feasible"]
-    t = e["terms"]
+    t = {x["name"]: x["value"] for x in e["terms"]}
     f = t["in_qkv_gemm_flops"]
     # Efficiency against a measured peak is only the op-size falloff: eff(F) = 1.0 x F / (F + F_half).
     half = load_calibrations()["probed"].matmul_half_flop
@@ -134,4 +134,4 @@ memory_bandwidth_byte_per_s = [1.0e12, "simulated design: dram_bandwidth_byte_pe
     assert d["best"][0]["hardware"] == "my-design"
     e = _json(capsys, "plan", "explain", "--model", "gpt3-125m", "--hardware", str(text), "--devices", "1",
               "--tokens", "1e9", "--json")
-    assert e["calibration"] == "default" and e["terms"]["hfu"] < 1.0
+    assert e["calibration"] == "default" and e["prediction"]["hfu"] < 1.0

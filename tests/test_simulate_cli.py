@@ -33,8 +33,8 @@ def test_run_resnet50_json() -> None:
     # utilization = MACs done / MACs the 2048-PE array could do in those cycles
     assert tot["utilization"] == pytest.approx(tot["macs"] / (2048 * tot["total_cycles"]))
     assert 0 < tot["utilization"] <= 1
-    assert set(tot["energy_breakdown_j"]) == {"mac", "register", "sram", "dram"}
-    assert tot["energy_j"] == pytest.approx(sum(tot["energy_breakdown_j"].values()))
+    assert set(tot["energy_breakdown"]) == {"mac_j", "register_j", "sram_j", "dram_j"}
+    assert tot["energy_j"] == pytest.approx(sum(tot["energy_breakdown"].values()))
     assert tot["energy_j"] == pytest.approx(sum(x["energy_j"] for x in layers))
     assert out["roofline"]["peak_op_per_s"] == pytest.approx(2 * 2048 * 1.3952e9)
 

@@ -109,11 +109,12 @@ def test_energy_breakdown_and_tables() -> None:
     assert node_factor(45, 0.9) == pytest.approx(1.0)  # node scaling itself: tests/test_review_sim_scaling.py
     r = simulate(_design(), resnet50_layers())
     t = r.totals()
-    assert sum(t["energy_breakdown_j"].values()) == pytest.approx(t["energy_j"])
-    assert t["energy_breakdown_j"]["mac"] == pytest.approx(t["macs"] * 0.3e-12)
-    assert t["tops_per_w"] == pytest.approx(2 * t["macs"] / t["energy_j"] / 1e12)
-    assert 0 < t["utilization"] <= 1
-    assert r.roofline()["ridge_op_per_byte"] == pytest.approx(2 * 32 * 1e9 / 1e12)
+    e = t.energy_breakdown
+    assert e.mac_j + e.register_j + e.sram_j + e.dram_j == pytest.approx(t.energy_j)
+    assert e.mac_j == pytest.approx(t.macs * 0.3e-12)
+    assert t.tops_per_w == pytest.approx(2 * t.macs / t.energy_j / 1e12)
+    assert 0 < t.utilization <= 1
+    assert r.roofline().ridge_op_per_byte == pytest.approx(2 * 32 * 1e9 / 1e12)
 
 
 def test_eyeriss_alexnet_frame_rate_matches_chen_2017() -> None:
@@ -216,6 +217,6 @@ def test_eyeriss_chip_power_estimate_near_measured() -> None:
     # Baas 2017) over our latency leaves out the clock network, control and leakage, so it must come in below
     # the measurement but within 40%.
     r = simulate(load_preset("eyeriss"), alexnet_conv_layers(batch=4))
-    e = r.totals()["energy_breakdown_j"]
-    power_w = (e["mac"] + e["register"] + e["sram"]) / r.latency_s
+    e = r.totals().energy_breakdown
+    power_w = (e.mac_j + e.register_j + e.sram_j) / r.latency_s
     assert 0.6 * 0.278 <= power_w <= 0.278

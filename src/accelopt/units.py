@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
+from typing import Any
 
 from accelopt.errors import InputError
 
@@ -103,10 +105,16 @@ def fmt_seconds(seconds: float) -> str:
 
 
 def fmt_joules(energy_j: float) -> str:
+    """kWh/MWh/GWh from 1 kWh up, J with SI prefixes below (down to pJ: a MAC costs ~0.2 pJ)."""
     if energy_j is not None and abs(energy_j) >= KWH_J:
         for scale, unit in ((1e6 * KWH_J, "GWh"), (1e3 * KWH_J, "MWh"), (KWH_J, "kWh")):
             if abs(energy_j) >= scale:
                 return f"{_g(energy_j / scale)} {unit}"
+    if energy_j is not None and energy_j == energy_j and 0 < abs(energy_j) < 1:
+        for scale, unit in ((1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ")):
+            if abs(energy_j) >= scale:
+                return f"{_g(energy_j / scale)} {unit}"
+        return f"{_g(energy_j / 1e-12)} pJ"
     return _si(energy_j, "J")
 
 
@@ -187,3 +195,92 @@ def parse_duration_s(text: str) -> float:
     scale = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": DAY_S, "day": DAY_S,
              "days": DAY_S, "w": 7 * DAY_S, "wk": 7 * DAY_S}[unit]
     return float(m.group(1)) * scale
+
+
+# ---------------------------------------------------------------- units carried by result fields
+# A result field declares its unit once (`x_s: float = unit("s")`); JSON schemas, HTML tables and plot axes
+# read it from there, never from the field's name. The names below are the display units `fmt_quantity` knows.
+UNIT_NAMES = ("s", "B", "B/s", "FLOP", "FLOP/s", "FLOP/B", "FLOP/J", "FLOP/USD", "OP", "OP/s", "OP/B", "J", "W",
+              "USD", "USD/h", "fraction", "count", "cycles", "tok/s", "Hz", "kg CO2e", "TOPS/W", "V", "nm", "x",
+              "device-h", "")
+
+
+def unit(name: str, doc: str = "", **field_kw: Any) -> Any:
+    """A dataclass field that carries its display unit (and a one-line meaning) in its metadata."""
+    import dataclasses
+
+    if name not in UNIT_NAMES:
+        raise ValueError(f"unknown unit {name!r}")  # a programming error, not a user's
+    return dataclasses.field(metadata={"unit": name, "doc": doc}, **field_kw)
+
+
+def unit_of(obj: Any, name: str) -> str:
+    """The unit a dataclass (or instance) declares for field or derived property `name` ('' if none)."""
+    import dataclasses
+
+    cls = obj if isinstance(obj, type) else type(obj)
+    derived = getattr(cls, "DERIVED_UNITS", {})
+    if name in derived:
+        return str(derived[name])
+    for f in dataclasses.fields(cls):
+        if f.name == name:
+            return str(f.metadata.get("unit", ""))
+    raise KeyError(f"{cls.__name__} has no field {name!r}")
+
+
+def fmt_quantity(value: float | None, unit_name: str) -> str:
+    """Display text for `value` in its unit; 'n/a' for None, NaN or infinity."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return "n/a" if not isinstance(value, bool) else ("yes" if value else "no")
+    formatters = {"s": fmt_seconds, "B": lambda v: fmt_bytes(v, binary=True), "B/s": fmt_byte_per_s,
+                  "FLOP/s": fmt_flop_per_s, "J": fmt_joules, "USD": fmt_usd, "fraction": fmt_pct, "W": fmt_watts,
+                  "FLOP": fmt_flops, "Hz": lambda v: _si(v, "Hz"), "OP/s": lambda v: _si(v, "OP/s"),
+                  "OP": lambda v: _si(v, "OP"), "tok/s": lambda v: _si(v, "tok/s")}
+    if unit_name in formatters:
+        return formatters[unit_name](value)
+    if unit_name in ("count", "cycles", ""):
+        text = f"{value:,.0f}" if float(value).is_integer() and abs(value) < 1e18 else f"{value:.4g}"
+        return text if unit_name != "cycles" else f"{text} cycles"
+    if unit_name == "x":
+        return f"{value:.3g}x"
+    if unit_name == "USD/h":
+        return f"{fmt_usd(value)}/h"
+    return f"{value:.4g} {unit_name}"
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number with its unit, for results whose unit varies by row (e.g. `plan explain` terms)."""
+
+    value: float | None
+    unit: str
+
+    def __str__(self) -> str:
+        return fmt_quantity(self.value, self.unit)
+
+
+_TIME_AXIS = ((365.25 * DAY_S, "years"), (DAY_S, "days"), (HOUR_S, "h"), (MINUTE_S, "min"), (1.0, "s"),
+              (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
+_ENERGY_AXIS = ((1e6 * KWH_J, "GWh"), (1e3 * KWH_J, "MWh"), (KWH_J, "kWh"), (1e6, "MJ"), (1e3, "kJ"), (1.0, "J"),
+                (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ"), (1e-12, "pJ"))
+_BYTE_AXIS = ((TiB, "TiB"), (GiB, "GiB"), (MiB, "MiB"), (KiB, "KiB"), (1.0, "B"))
+
+
+def axis_scale(values: list[float | None], unit_name: str) -> tuple[float, str]:
+    """(divisor, axis unit) so that the largest |value| reads between 1 and 1000 (or 1 and 60 for times):
+    picked from the data, with the same unit names `fmt_quantity` prints (e.g. kJ, not MWh, for 5e4 J)."""
+    top = max((abs(v) for v in values if v is not None and math.isfinite(v)), default=1.0) or 1.0
+    if unit_name == "s":
+        table: tuple[tuple[float, str], ...] = _TIME_AXIS
+    elif unit_name == "J":
+        table = _ENERGY_AXIS
+    elif unit_name == "B":
+        table = _BYTE_AXIS
+    elif unit_name in ("count", "cycles", "fraction", "x", "USD", ""):
+        return (100.0, "%") if unit_name == "fraction" else (1.0, unit_name)
+    else:
+        table = tuple((s, p + unit_name) for s, p in (*_SI_PREFIXES, (1.0, ""), (1e-3, "m"), (1e-6, "µ")))
+    for scale, name in table:
+        if top >= scale:
+            return scale, name
+    return table[-1]

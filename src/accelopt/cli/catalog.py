@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from accelopt.hardware.compare import compare_data
+
 if TYPE_CHECKING:
     from accelopt.hardware.catalog import Catalog
     from accelopt.hardware.spec import AcceleratorSpec
@@ -88,19 +90,6 @@ def fmt_value(path: str, value: float | None) -> str:
     return f"{value:.4g}"
 
 
-def _per(value: float | None, divisor: float | None, scale: float = 1.0) -> float | None:
-    """value x scale / divisor, or None when either is missing (no silent zero)."""
-    if value is None or not divisor:
-        return None
-    return value * scale / divisor
-
-
-def _ratio(value: float | None, base: float | None) -> float | None:
-    if value is None or base is None or base == 0:
-        return None
-    return value / base
-
-
 # ---------------------------------------------------------------- data for each command
 def list_rows(specs: list[AcceleratorSpec], dtype: str) -> list[dict[str, Any]]:
     return [
@@ -121,41 +110,6 @@ def show_data(spec: AcceleratorSpec) -> dict[str, Any]:
     ridges = {d: spec.ridge_flop_per_byte(d) for d in spec.peak_flop_per_s}
     return {"device": spec.to_dict(), "numbers": numbers, "ridge_flop_per_byte": ridges,
             "ridge_formula": "peak_flop_per_s[dtype] / memory_bandwidth_byte_per_s"}
-
-
-_COMPARE_FIELDS = ("memory_bytes", "memory_bandwidth_byte_per_s", "sram_bytes", "scaleup_domain_devices",
-                   "scaleup_bandwidth_byte_per_s", "scaleout_bandwidth_byte_per_s", "tdp_w", "price_usd_per_hour")
-
-
-def compare_data(specs: list[AcceleratorSpec], dtype: str) -> dict[str, Any]:
-    """Side-by-side metrics; each row has values per device and ratios against the first device."""
-    from accelopt.hardware.spec import DTYPES
-
-    rows: list[dict[str, Any]] = []
-
-    def add(metric: str, path: str, values: list[float | None], formula: str | None = None) -> None:
-        base = values[0]
-        rows.append({"metric": metric, "path": path, "values": values,
-                     "ratio_vs_first": [_ratio(v, base) for v in values], "formula": formula})
-
-    for d in DTYPES:
-        values = [s.peak(d) for s in specs]
-        if any(v is not None for v in values):
-            add(f"peak {d}", f"peak_flop_per_s.{d}", values)
-    add(f"ridge {dtype}", f"ridge_flop_per_byte.{dtype}", [s.ridge_flop_per_byte(dtype) for s in specs],
-        "peak / memory bandwidth (FLOP per byte)")
-    for f in _COMPARE_FIELDS:
-        values = [getattr(s, f) for s in specs]
-        if any(v is not None for v in values):
-            add(f.removesuffix("_byte_per_s").removesuffix("_bytes").removesuffix("_w").replace("_", " "),
-                f, [None if v is None else float(v) for v in values])
-    add(f"{dtype} FLOP per joule at TDP", f"flop_per_j.{dtype}",
-        [_per(s.peak(dtype), s.tdp_w) for s in specs], "peak / TDP")
-    add(f"{dtype} FLOP per dollar at peak", f"flop_per_usd.{dtype}",
-        [_per(s.peak(dtype), s.price_usd_per_hour, 3600.0) for s in specs], "peak x 3600 / price per hour")
-    return {"devices": [s.name for s in specs], "dtype": dtype, "rows": rows,
-            "sources": {s.name: dict(s.sources) for s in specs},
-            "note": "values are datasheet peaks (dense); derived rows show their formula"}
 
 
 def _fmt_row_value(path: str, v: float | None) -> str:
@@ -295,25 +249,25 @@ def _print_show(spec: AcceleratorSpec) -> None:
         console.print(f"notes: {spec.notes}")
 
 
-def _print_compare(data: dict[str, Any]) -> None:
+def _print_compare(data: Any) -> None:
     from rich.table import Table
 
     from accelopt.report.console import make_console
 
-    names = data["devices"]
-    table = Table(title=f"compare (ratios vs {names[0]}); dtype {data['dtype']}")
+    names = data.devices
+    table = Table(title=f"compare (ratios vs {names[0]}); dtype {data.dtype}")
     table.add_column("metric")
     for n in names:
         table.add_column(n)
-    for row in data["rows"]:
+    for row in data.rows:
         cells = []
-        for i, v in enumerate(row["values"]):
-            text = _fmt_row_value(row["path"], v)
-            r = row["ratio_vs_first"][i]
+        for i, v in enumerate(row.values):
+            text = _fmt_row_value(row.path, v)
+            r = row.ratio_vs_first[i]
             if i > 0 and r is not None:
                 text += f"  ({r:.2f}x)"
             cells.append(text)
-        label = row["metric"] + (f"  [{row['formula']}]" if row["formula"] else "")
+        label = row.metric + (f"  [{row.formula}]" if row.formula else "")
         table.add_row(label, *cells)
     console = make_console()
     console.print(table)

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from accelopt.cli import catalog, env, optimize, plan, probe, profile, report, simulate, validate
+from accelopt.cli import catalog, env, optimize, plan, probe, profile, report, schema, simulate, validate
 from accelopt.errors import AcceloptError
 
 HELP = """accelopt — measure, predict, simulate and optimize compute for AI models.
@@ -25,12 +25,13 @@ HELP = """accelopt — measure, predict, simulate and optimize compute for AI mo
   validate   predicted vs published training runs, with the error
   simulate   a custom systolic-array accelerator, layer by layer; design sweeps
   history    recorded runs: list, show (re-render as a self-contained HTML page), compare, prune, import
+  schema     the JSON Schema (versioned, with units) of each command's --json document
 """
 
 app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False,
                   context_settings={"help_option_names": ["-h", "--help"]}, pretty_exceptions_enable=False)
 
-for _module in (env, catalog, probe, profile, optimize, plan, validate, simulate, report):
+for _module in (env, catalog, probe, profile, optimize, plan, validate, simulate, report, schema):
     _module.register(app)
 
 

@@ -92,13 +92,13 @@ def _setup(model: str, seq_len: int | None, global_batch: str | None, tokens: st
                  edge_stage_layers=edge_stage_layers, facility=Facility(**fac_kw))
 
 
-def _fmt_row(c: Any, i: int) -> dict[str, Any]:
-    lay = c.layouts.row(i)
-    t = {k: float(v[i]) for k, v in c.terms.items()}
-    return {"hardware": str(c.hardware[i]), "layout": lay, **t, "devices": int(t["devices"])}
+def _fmt_row(c: Any, i: int) -> Any:
+    from accelopt.predict.results import LayoutRow
+
+    return LayoutRow.of(str(c.hardware[i]), c.layouts.row(i), {k: float(v[i]) for k, v in c.terms.items()})
 
 
-def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
+def _print_table(title: str, rows: list[Any]) -> None:
     from rich.table import Table
 
     from accelopt.units import fmt_bytes, fmt_joules, fmt_pct, fmt_seconds, fmt_usd
@@ -108,11 +108,11 @@ def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
                 "MFU", "mem/dev", "time (est.)", "cost (est.)", "energy (est.)"):
         tb.add_column(col, justify="right" if col not in ("hardware", "recomp") else "left")
     for r in rows:
-        lay = r["layout"]
-        tb.add_row(r["hardware"], str(r["devices"]), str(lay.tp), str(lay.pp), str(lay.dp), str(lay.cp),
+        lay = r.layout
+        tb.add_row(r.hardware, str(r.devices), str(lay.tp), str(lay.pp), str(lay.dp), str(lay.cp),
                    str(lay.ep), str(lay.vp), str(lay.mbs), str(lay.m), str(lay.zero), lay.recompute,
-                   fmt_seconds(r["step_time_s"]), fmt_pct(r["mfu"]), fmt_bytes(r["mem_total_bytes"], binary=True),
-                   fmt_seconds(r["train_time_s"]), fmt_usd(r["cost_usd"]), fmt_joules(r["energy_j"]))
+                   fmt_seconds(r.step_time_s), fmt_pct(r.mfu), fmt_bytes(r.mem_total_bytes, binary=True),
+                   fmt_seconds(r.train_time_s), fmt_usd(r.cost_usd), fmt_joules(r.energy_j))
     console().print(tb)
 
 
@@ -136,6 +136,7 @@ def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibrat
 
     from accelopt.hardware.catalog import get_device
     from accelopt.predict.calibration import calibration_for, load_calibrations
+    from accelopt.predict.results import WorkloadLayoutRow, WorkloadPlanResult
     from accelopt.predict.training import evaluate_workload
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
@@ -152,7 +153,7 @@ def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibrat
     dp: np.ndarray = np.repeat(np.asarray(counts, dtype=np.int64), 4)
     zero = np.tile(np.arange(4), len(counts))
     cals = load_calibrations(calibration)
-    rows: list[dict[str, Any]] = []
+    rows: list[WorkloadLayoutRow] = []
     assumed: dict[str, list[Any]] = {}
     for h in hardware.split(","):
         spec = get_device(h.strip())
@@ -161,11 +162,11 @@ def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibrat
         if pred.assumed:
             assumed[spec.name] = pred.assumed
         for i in range(len(dp)):
-            rows.append({"hardware": spec.name, "dp": int(dp[i]), "zero": int(zero[i]), "fits": bool(pred.feasible[i]),
-                         **pred.row(i)})
-    rows.sort(key=lambda r: (not r["fits"], r["train_time_s"]))
-    data = {"workload": wl.name, "stack": stack, "estimate": True, "assumed": assumed, "layouts": rows}
-    finish_run("plan", data)
+            rows.append(WorkloadLayoutRow.of(spec.name, int(dp[i]), int(zero[i]), bool(pred.feasible[i]),
+                                             pred.row(i)))
+    rows.sort(key=lambda r: (not r.fits, r.train_time_s))
+    data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed)
+    finish_run("plan-workload", data)
     if as_json:
         emit(data)
         return
@@ -175,9 +176,9 @@ def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibrat
     for col in ("hardware", "dp", "zero", "fits", "step", "MFU", "mem/dev", "time"):
         tb.add_column(col)
     for r in rows:
-        tb.add_row(r["hardware"], str(r["dp"]), str(r["zero"]), "yes" if r["fits"] else "no",
-                   fmt_seconds(r["step_time_s"]), fmt_pct(r["mfu"]), fmt_bytes(r["mem_total_bytes"], binary=True),
-                   fmt_seconds(r["train_time_s"]))
+        tb.add_row(r.hardware, str(r.dp), str(r.zero), "yes" if r.fits else "no",
+                   fmt_seconds(r.step_time_s), fmt_pct(r.mfu), fmt_bytes(r.mem_total_bytes, binary=True),
+                   fmt_seconds(r.train_time_s))
     con = console()
     con.print(tb)
     print_assumed(con, assumed)
@@ -228,26 +229,26 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
         raise InputError(f"no layout of {devices} devices exists for a global batch of {setup.global_batch:,} "
                          f"sequences (a layout needs tp x pp x dp x cp = devices and dp dividing the batch)",
                          "use fewer --devices or a larger --global-batch")
-    summary = {"model": setup.model.name, "seq_len": setup.seq_len, "global_batch_seqs": setup.global_batch,
-               "tokens": setup.tokens, "dtype": setup.dtype, "stack": stack, "flash": setup.flash,
-               "candidates": len(c),
-               "feasible": int(c.feasible.sum()),
-               "dropped": c.reasons, "assumed": c.assumed, "unused_config_keys": list(setup.model.unused_keys),
-               "search_s": elapsed, "objective": objective,
-               "estimate": True}
-    data = {**summary, "best": [_fmt_row(c, int(i)) for i in best],
-            "pareto_front": [_fmt_row(c, int(i)) for i in front]}
+    from accelopt.predict.results import PlanResult
+
+    closest_rows = []
     none_fits = None
     if len(best) == 0:  # exit 2 after showing the layouts closest to fitting, with their memory terms
         from accelopt.errors import InfeasibleError
 
         closest = np.argsort(c.terms["mem_total_bytes"] / c.terms["mem_capacity_bytes"], kind="stable")[:top]
-        data["closest_by_memory"] = [_fmt_row(c, int(i)) for i in closest]
+        closest_rows = [_fmt_row(c, int(i)) for i in closest]
         why = "; ".join(f"{k}: {v:,}" for k, v in c.reasons.items() if v)
         none_fits = InfeasibleError(f"no feasible layout among {len(c):,} evaluated ({why or 'none fits'}); the "
                                     f"{len(closest)} closest to fitting memory are listed with their memory terms",
                                     "raise --devices, add --hardware with more memory, relax --deadline/--budget-usd, "
                                     "or run `accelopt plan explain` on a layout to see why it fails")
+    data = PlanResult(model=setup.model.name, seq_len=setup.seq_len, global_batch_seqs=setup.global_batch,
+                      tokens=setup.tokens, dtype=setup.dtype, stack=stack, flash=setup.flash, candidates=len(c),
+                      feasible=int(c.feasible.sum()), dropped={k: int(v) for k, v in c.reasons.items()},
+                      assumed=c.assumed, unused_config_keys=list(setup.model.unused_keys), search_s=elapsed,
+                      objective=objective, best=[_fmt_row(c, int(i)) for i in best],
+                      pareto_front=[_fmt_row(c, int(i)) for i in front], closest_by_memory=closest_rows)
     finish_run("plan", data)
     if as_json:
         emit(data)
@@ -262,11 +263,11 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
                    f"batch {setup.global_batch:,} seqs, {setup.dtype}, {stack} stack — {len(c):,} layouts evaluated "
                    f"in {elapsed:.2f} s, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
     if none_fits:
-        _print_table("closest to fitting memory (none fits; predictions, estimates)", data["closest_by_memory"])
+        _print_table("closest to fitting memory (none fits; predictions, estimates)", data.closest_by_memory)
         print_assumed(con, c.assumed)
         raise none_fits
-    _print_table(f"best {len(best)} by {objective} (predictions, estimates)", [_fmt_row(c, int(i)) for i in best])
-    _print_table("Pareto front: time, cost, energy", [_fmt_row(c, int(i)) for i in front[:20]])
+    _print_table(f"best {len(best)} by {objective} (predictions, estimates)", data.best)
+    _print_table("Pareto front: time, cost, energy", data.pareto_front[:20])
     print_assumed(con, c.assumed)
 
 
@@ -308,6 +309,7 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
              edge_stage_layers: int | None = None) -> None:
     from accelopt.errors import InfeasibleError
     from accelopt.predict.query import LayoutQuery, layout_text, predict_layout
+    from accelopt.predict.results import ExplainResult, LayoutRow, terms_of
     from accelopt.predict.training import explain_inputs, explain_terms
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
@@ -335,10 +337,11 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
     infeasible = InfeasibleError(f"layout {layout_text(lay)} does not fit: " + "; ".join(why),
                                  "see the memory terms above (JSON: terms.mem_*_bytes, mem_capacity_bytes)"
                                  ) if why else None
-    data = {"hardware": spec.name, "layout": lay, "calibration": cal.family, "stack": cal.stack,
-            "calibration_fitted_on": list(cal.fitted_on), "flash": setup.flash, "feasible": not why,
-            "infeasible_because": why, "terms": row, "formulas": formulas, "inputs": explain_inputs(),
-            "assumed": res.assumed, "unused_config_keys": list(setup.model.unused_keys), "estimate": True}
+    data = ExplainResult(model=setup.model.name, hardware=spec.name, calibration=cal.family, stack=cal.stack,
+                         calibration_fitted_on=list(cal.fitted_on), flash=setup.flash, feasible=not why,
+                         infeasible_because=why, prediction=LayoutRow.of(spec.name, lay, row),
+                         terms=terms_of(row, formulas, explain_inputs()), assumed=list(res.assumed),
+                         unused_config_keys=list(setup.model.unused_keys))
     finish_run("plan-explain", data)
     if as_json:
         emit(data)

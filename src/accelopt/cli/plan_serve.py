@@ -55,9 +55,11 @@ def register_serve(plan_app: typer.Typer) -> None:
         from accelopt.report.runs import finish_run
         from accelopt.workload.presets import get_model
 
-        data = {"estimate": True, "unused_config_keys": list(get_model(model).unused_keys),
-                "results": [_sweep_json(s) for s in sweeps],
-                "errors": [{"device": d, "problem": e.problem, "fix": e.fix} for d, e in errors]}
+        from accelopt.predict.serving import ServeError, ServeResult, ServeSweep
+
+        data = ServeResult(results=[ServeSweep.of(s) for s in sweeps],
+                           errors=[ServeError(device=d, problem=e.problem, fix=e.fix) for d, e in errors],
+                           unused_config_keys=list(get_model(model).unused_keys))
         finish_run("plan-serve", data, html)
         from accelopt.predict.serving import overflow_error
 
@@ -106,13 +108,6 @@ def run_serve(*, model: str, hardware: str, tp: int, pp: int, batch: str, prompt
     if not sweeps:
         raise errors[0][1]
     return sweeps, errors
-
-
-def _sweep_json(s: BatchSweep) -> dict[str, Any]:
-    first = s.points[0]
-    return {"device": first.device, "model": first.model, "tp": first.tp, "pp": first.pp,
-            "max_batch": s.max_batch, "decode_ridge_batch": s.ridge_batch,
-            "calibration": first.calibration, "points": [p.to_dict() for p in s.points]}
 
 
 def _print_tables(sweeps: list[BatchSweep], errors: list[tuple[str, Any]], model: str) -> None:

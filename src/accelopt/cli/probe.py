@@ -141,9 +141,9 @@ def register(app: typer.Typer) -> None:
         elif not no_save:
             check_default_save_folder()
         if html is not None:
-            from accelopt.report.html import check_path
+            from accelopt.userio import check_writable
 
-            check_path(html)  # likewise
+            check_writable(html, "--html", "report.html")  # likewise
         result = _run(device or _default_device(), quick, _parse_dtypes(dtypes), compare, progress=True)
         saved: Path | None = None
         save_failed: AcceloptError | None = None
@@ -153,9 +153,11 @@ def register(app: typer.Typer) -> None:
             except AcceloptError as e:  # the measurements are still printed below, then the error
                 save_failed = e
         save_error = f"{save_failed.problem} — {save_failed.fix}" if save_failed else None
+        import dataclasses
+
         from accelopt.report.runs import finish_run
 
-        data = {**result.to_dict(), "saved_spec": str(saved) if saved else None, "save_error": save_error}
+        data = dataclasses.replace(result, saved_spec=str(saved) if saved else None, save_error=save_error)
         finish_run("probe", data, html)
         if as_json:
             emit(data)
@@ -184,18 +186,10 @@ def check_default_save_folder() -> None:
 
 
 def check_save_path(save: Path) -> None:
-    """--save must name a .toml file in an existing, writable folder (checked before measuring)."""
-    import os
-
+    """--save must name a .toml file that can be written (checked before measuring)."""
     from accelopt.errors import InputError
+    from accelopt.userio import check_writable
 
     if save.suffix != ".toml":
         raise InputError(f"--save {str(save)!r} does not end in .toml", "name the file like my-gpu.toml")
-    if save.is_dir():
-        raise InputError(f"--save {str(save)!r} is a directory", "give a file name, e.g. DIR/my-gpu.toml")
-    parent = save.parent
-    if not parent.is_dir():
-        raise InputError(f"--save {str(save)!r}: folder {str(parent)!r} does not exist",
-                         f"create it first (mkdir -p {parent}) or save elsewhere")
-    if not os.access(parent, os.W_OK) or (save.exists() and not os.access(save, os.W_OK)):
-        raise InputError(f"--save {str(save)!r} is not writable", "choose a path you can write to (or --no-save)")
+    check_writable(save, "--save", "my-gpu.toml")

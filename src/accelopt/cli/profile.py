@@ -121,9 +121,9 @@ def register(app: typer.Typer) -> None:
         check_args(mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup)
         _check_outputs(trace, save_workload)
         if html is not None:
-            from accelopt.report.html import check_path
+            from accelopt.userio import check_writable
 
-            check_path(Path(html))  # before the run, not after
+            check_writable(html, "--html", "report.html")  # before the run, not after
         spec = _catalog_spec(catalog_device, device)
         probed_spec = _probed_spec(probed)
         progress = _progress()
@@ -169,12 +169,13 @@ def _progress() -> Any:
 
 def _check_outputs(trace: str | None, save_workload: str | None) -> None:
     """Fail before minutes of measuring if an output file cannot be written (tried, not guessed)."""
-    from accelopt.measure.roofline import check_trace_path, check_writable
+    from accelopt.measure.roofline import check_trace_path
+    from accelopt.userio import check_writable
 
     if trace:
         check_trace_path(trace)
     if save_workload:
-        check_writable(save_workload, "--save-workload")
+        check_writable(save_workload, "--save-workload", "workload.json")
 
 
 def _write_outputs(result: Any, workload: Any, save_workload: str | None, console: Any) -> None:

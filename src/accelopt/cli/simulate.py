@@ -115,7 +115,7 @@ def _energy(j: float) -> str:
     return f"{j / 1e-12:.3g} pJ"
 
 
-def _print_run(result: Any, source: str, max_rows: int) -> None:
+def _print_run(result: Any, max_rows: int) -> None:
     from rich.table import Table
 
     from accelopt import units
@@ -124,49 +124,48 @@ def _print_run(result: Any, source: str, max_rows: int) -> None:
     d = result.design
     con = make_console()
     con.print(line((d.name, "bold"), f": {d.rows}x{d.cols}x{d.cores} {d.dataflow}, {d.dtype}, "
-                   f"{d.clock_hz / 1e6:g} MHz, {d.tech_node_nm:g} nm — {source} — convention {result.convention}"))
+                   f"{d.clock_hz / 1e6:g} MHz, {d.tech_node_nm:g} nm — {result.source} — "
+                   f"convention {result.convention}"))
     for note in assumptions(d):
         con.print(f"  {note}")
     t = Table(show_lines=False)
     for col in ("layer", "MxNxK", "rep", "cycles", "stall", "util", "DRAM*", "energy*"):
         t.add_column(col, justify="left" if col == "layer" else "right", no_wrap=True)
-    rows = result.layer_rows()
+    rows = result.layers
     for r in rows[:max_rows]:
-        t.add_row(r["name"], f"{r['m']}x{r['n']}x{r['k']}", str(r["repeats"]), _count(r["compute_cycles"]),
-                  _count(r["stall_cycles"]), units.fmt_pct(r["utilization"]), units.fmt_bytes(r["dram_bytes"]),
-                  _energy(r["energy_j"]))
+        t.add_row(r.name, f"{r.m}x{r.n}x{r.k}", str(r.repeats), _count(r.compute_cycles),
+                  _count(r.stall_cycles), units.fmt_pct(r.utilization), units.fmt_bytes(r.dram_bytes),
+                  _energy(r.energy_j))
     con.print(t)
     if len(rows) > max_rows:
         con.print(f"... {len(rows) - max_rows} more layers (use --max-rows, or --json for every column: "
                   "folds, mapping efficiency, SRAM accesses, bandwidth needed, energy parts)")
-    tot, roof = result.totals(), result.roofline()
-    e = tot["energy_breakdown_j"]
-    con.print(line(("total", "bold"), f": {tot['macs']:.4g} MACs, {tot['total_cycles']:.4g} cycles "
-                   f"({tot['stall_cycles']:.3g} stall), latency {units.fmt_seconds(tot['latency_s'])}, "
-                   f"utilization {units.fmt_pct(tot['utilization'])}, "
-                   f"achieved {units.fmt_flop_per_s(tot['achieved_op_per_s']).replace('FLOP', 'OP')}"))
-    need = units.fmt_byte_per_s(tot["bandwidth_needed_byte_per_s"])
-    spill = tot["dram_psum_spill_bytes"]
-    con.print(f"DRAM* {units.fmt_bytes(tot['dram_bytes'])} (reads {units.fmt_bytes(tot['dram_read_bytes'])}, writes "
-              f"{units.fmt_bytes(tot['dram_write_bytes'])}" + (f", partial-sum spills {units.fmt_bytes(spill)}"
-                                                               if spill else "")
-              + f"; needs {need} for no stalls), intensity {tot['intensity_op_per_dram_byte']:.3g} OP/B")
-    con.print(f"energy* {_energy(tot['energy_j'])} = MAC {_energy(e['mac'])} + register "
-              f"{_energy(e['register'])} + SRAM {_energy(e['sram'])} + DRAM "
-              f"{_energy(e['dram'])}; {tot['tops_per_w']:.3g} TOPS/W*")
+    tot, roof = result.totals, result.roofline
+    e = tot.energy_breakdown
+    con.print(line(("total", "bold"), f": {tot.macs:.4g} MACs, {tot.total_cycles:.4g} cycles "
+                   f"({tot.stall_cycles:.3g} stall), latency {units.fmt_seconds(tot.latency_s)}, "
+                   f"utilization {units.fmt_pct(tot.utilization)}, "
+                   f"achieved {units.fmt_quantity(tot.achieved_op_per_s, 'OP/s')}"))
+    need = units.fmt_byte_per_s(tot.bandwidth_needed_byte_per_s)
+    spill = tot.dram_psum_spill_bytes
+    con.print(f"DRAM* {units.fmt_bytes(tot.dram_bytes)} (reads {units.fmt_bytes(tot.dram_read_bytes)}, writes "
+              f"{units.fmt_bytes(tot.dram_write_bytes)}" + (f", partial-sum spills {units.fmt_bytes(spill)}"
+                                                           if spill else "")
+              + f"; needs {need} for no stalls), intensity {tot.intensity_op_per_dram_byte:.3g} OP/B")
+    con.print(f"energy* {_energy(tot.energy_j)} = MAC {_energy(e.mac_j)} + register "
+              f"{_energy(e.register_j)} + SRAM {_energy(e.sram_j)} + DRAM "
+              f"{_energy(e.dram_j)}; {tot.tops_per_w:.3g} TOPS/W*")
     if d.unlimited_bandwidth:
-        con.print(f"roofline: peak {roof['peak_op_per_s'] / 1e12:.4g} TOPS, DRAM bandwidth unlimited "
+        con.print(f"roofline: peak {roof.peak_op_per_s / 1e12:.4g} TOPS, DRAM bandwidth unlimited "
                   "(SCALE-Sim CALC mode: no bandwidth stalls)")
     else:
-        con.print(f"roofline: peak {roof['peak_op_per_s'] / 1e12:.4g} TOPS, DRAM "
-                  f"{units.fmt_byte_per_s(roof['dram_bandwidth_byte_per_s'])}, ridge "
-                  f"{roof['ridge_op_per_byte']:.4g} OP/B ({roof['ridge_mac_per_byte']:.4g} MAC/B)")
-    from accelopt.simulate.engine import energy_scaling
-
-    sc = energy_scaling(d)
-    vdd = f"{sc['vdd_v']:.2f} V" + (" (nominal)" if sc["vdd_is_nominal"] else "")
+        con.print(f"roofline: peak {roof.peak_op_per_s / 1e12:.4g} TOPS, DRAM "
+                  f"{units.fmt_byte_per_s(roof.dram_bandwidth_byte_per_s)}, ridge "
+                  f"{roof.ridge_op_per_byte:.4g} OP/B ({roof.ridge_mac_per_byte:.4g} MAC/B)")
+    sc = result.energy_scaling
+    vdd = f"{sc.vdd_v:.2f} V" + (" (nominal)" if sc.vdd_is_nominal else "")
     con.print(f"* estimates: per-access energies from Horowitz ISSCC 2014 (45 nm, 0.9 V) scaled to "
-              f"{d.tech_node_nm:g} nm at {vdd} by Stillmaker & Baas 2017 (x{sc['factor_vs_45nm_0v9']:.3g}); "
+              f"{d.tech_node_nm:g} nm at {vdd} by Stillmaker & Baas 2017 (x{sc.factor_vs_45nm_0v9:.3g}); "
               "DRAM traffic from a buffer-aware tiling model (accelopt.simulate.memory)")
 
 
@@ -247,12 +246,12 @@ def register(app: typer.Typer) -> None:
         result = simulate(d, layers, convention)
         from accelopt.report.runs import finish_run
 
-        data = {"source": source, **result.to_dict()}
+        data = result.report(source)
         finish_run("simulate-run", data, html)
         if json_out:
             emit(data)
         else:
-            _print_run(result, source, max_rows)
+            _print_run(data, max_rows)
 
     @sim.command("presets", help="List the built-in designs with the source of every number.")
     def presets_cmd(json_out: bool = typer.Option(False, "--json", help="JSON on stdout")) -> None:
@@ -273,9 +272,9 @@ def register(app: typer.Typer) -> None:
                       f"peak {d.peak_op_per_s / 1e12:.4g} TOPS, SRAM {d.sram_bytes / 1024:.0f} KiB, "
                       f"DRAM {d.dram_bandwidth_byte_per_s / 1e9:.4g} GB/s, ridge {d.ridge_op_per_byte():.4g} OP/B")
             sc = energy_scaling(d)
-            nominal = " (nominal)" if sc["vdd_is_nominal"] else ""
-            con.print(f"  energy scaling (estimate): x{sc['factor_vs_45nm_0v9']:.3g} vs Horowitz's 45 nm / 0.9 V "
-                      f"at {d.tech_node_nm:g} nm, {sc['vdd_v']:.2f} V{nominal} (Stillmaker & Baas 2017)")
+            nominal = " (nominal)" if sc.vdd_is_nominal else ""
+            con.print(f"  energy scaling (estimate): x{sc.factor_vs_45nm_0v9:.3g} vs Horowitz's 45 nm / 0.9 V "
+                      f"at {d.tech_node_nm:g} nm, {sc.vdd_v:.2f} V{nominal} (Stillmaker & Baas 2017)")
             for field, src in d.sources.items():
                 con.print(f"    {field}: {src}")
         from accelopt.simulate.published import nvdla_names
@@ -327,11 +326,12 @@ def register(app: typer.Typer) -> None:
         points = _sweep_with_progress(designs, layers, convention, run_sweep)
         front = pareto_front(points)
         from accelopt.report.runs import finish_run
+        from accelopt.simulate.results import SimSweepResult
 
-        data = {"source": source, "base_design": base.name, "evaluated": len(points), "objectives": list(OBJECTIVES),
-                "pareto_front": [p.to_dict() for p in front],
-                "notes": ["energy is an estimate (Horowitz ISSCC 2014 table scaled to the node by Stillmaker & "
-                          "Baas 2017); DRAM traffic from a tiling model"]}
+        data = SimSweepResult(source=source, base_design=base.name, evaluated=len(points),
+                              objectives=list(OBJECTIVES), pareto_front=[p.row() for p in front],
+                              notes=["energy is an estimate (Horowitz ISSCC 2014 table scaled to the node by "
+                                     "Stillmaker & Baas 2017); DRAM traffic from a tiling model"])
         finish_run("simulate-sweep", data, html)
         if json_out:
             emit(data)

@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
 
             validate_inference_cmd(runs, as_json, html)
             return
-        from accelopt.predict.validation import median_abs_error, validate_all
+        from accelopt.predict.validation import ValidateResult, median_abs_error, validate_all
         from accelopt.report.jsonout import emit
         from accelopt.report.runs import finish_run
 
@@ -31,9 +31,8 @@ def register(app: typer.Typer) -> None:
         med_all = median_abs_error(results, held_out_only=False)
         by_source = {src: median_abs_error([r for r in results if r.source.split()[0] == src], held_out_only=True)
                      for src in sorted({r.source.split()[0] for r in results})}
-        data = {"runs": [{**r.__dict__, "error": r.error} for r in results],
-                "median_abs_error_held_out": med_test, "median_abs_error_all": med_all,
-                "median_abs_error_held_out_by_source": by_source}
+        data = ValidateResult(runs=results, median_abs_error_held_out=med_test, median_abs_error_all=med_all,
+                              median_abs_error_held_out_by_source=by_source)
         finish_run("validate", data, html)
         if as_json:
             emit(data)

@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from accelopt.units import unit
+
 # torch.cuda.get_device_name() strings (lower-cased, spaces collapsed) -> catalog name.
 # The names are what the driver reports (nvidia-smi / hipDeviceProp_t.name), e.g. an H100 SXM5 reads
 # 'NVIDIA H100 80GB HBM3' and the PCIe card 'NVIDIA H100 PCIe'.
@@ -52,12 +54,12 @@ class DetectedDevice:
     vendor: str
     name: str
     """Product name as reported (CPU model name, torch.cuda.get_device_name, ...)."""
-    memory_bytes: float | None
+    memory_bytes: float | None = unit("B")
     """Device memory (host RAM for the CPU); None where it cannot be read without opening the device."""
-    index: int | None
+    index: int | None = unit("count")
     catalog_name: str | None
     """Catalog entry this product maps to, or None (then `accelopt probe` measures a spec)."""
-    cores: int | None = None
+    cores: int | None = unit("count", default=None)
     """CPU: logical cores; GPU: streaming multiprocessors / compute units."""
     note: str = ""
 

@@ -14,11 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
+from accelopt import dtypes
 from accelopt.errors import InputError
 
 KINDS = ("gpu", "tpu", "asic", "fpga", "npu", "cpu")
 Kind = Literal["gpu", "tpu", "asic", "fpga", "npu", "cpu"]
-DTYPES = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4")
+DTYPES = dtypes.PEAK_KEYS  # the dtypes a spec can list a peak for (accelopt.dtypes)
 
 # Scalar numeric fields; each needs a source when set. (peak_flop_per_s is per dtype.)
 NUMERIC_FIELDS = (

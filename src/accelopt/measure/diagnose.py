@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accelopt.measure.roofline import RooflineRow
+from accelopt.units import unit
 from accelopt.workload.types import MATMUL_LIKE
 
 BOUNDS = ("input pipeline", "host overhead", "memory-bound ops", "compute-bound ops", "communication")
@@ -38,9 +39,9 @@ assumption (our choice; for scale, Megatron-LM reaches 52% of A100 peak end to e
 class Recommendation:
     action: str
     evidence: str
-    share: float
+    share: float = unit("fraction")
     """Fraction of the step the action addresses (measured)."""
-    speedup_max: float
+    speedup_max: float = unit("x")
     """Upper bound on the whole-step speed-up (Amdahl), see `formula`."""
     formula: str
     category: str
@@ -56,7 +57,7 @@ class Diagnosis:
     bound: str
     """One of BOUNDS: the largest measured share."""
     verdict: str
-    shares: dict[str, float]
+    shares: dict[str, float] = unit("fraction")
     recommendations: list[Recommendation]
     notes: list[str] = field(default_factory=list)
 

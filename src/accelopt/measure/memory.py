@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from accelopt.units import unit
+
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 
@@ -34,14 +36,14 @@ _CLEAR_REFS = Path("/proc/self/clear_refs")
 class MemoryBreakdown:
     """Bytes (SI) of one step's memory; `methods` says how each figure was obtained."""
 
-    peak_bytes: float | None
+    peak_bytes: float | None = unit("B")
     """Peak during the step: allocator peak on CUDA, process RSS high-water on CPU."""
-    baseline_bytes: float | None
+    baseline_bytes: float | None = unit("B")
     """Allocated (CUDA) or resident (CPU) bytes just before the step."""
-    parameters_bytes: float
-    gradients_bytes: float
-    optimizer_state_bytes: float
-    activations_bytes: float | None
+    parameters_bytes: float = unit("B")
+    gradients_bytes: float = unit("B")
+    optimizer_state_bytes: float = unit("B")
+    activations_bytes: float | None = unit("B")
     peak_kind: str
     """'cuda-allocator', 'process-rss-hwm-reset' or 'process-rss-lifetime-hwm'."""
     methods: dict[str, str] = field(default_factory=dict)

@@ -24,15 +24,17 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from accelopt.errors import InputError, MeasurementError, UnsupportedError
+from accelopt.hardware.catalog_toml import catalog_toml, sourced
 from accelopt.hardware.detect import DetectedDevice
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.measure.contention import SPREAD_MAX, ContentionReport, Watch, check_setup
 from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
 from accelopt.paths import accelopt_home
 from accelopt.units import GiB, MiB
+from accelopt.units import unit as unit_field
 
 CPU_DTYPES = ("fp32", "bf16")
 CUDA_DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8")
@@ -46,30 +48,29 @@ Shape = tuple[int, int, int]  # (m, n, k): (m, k) @ (k, n)
 class Figure:
     """One measured rate (FLOP/s or B/s), from repeated timings of a fixed amount of work."""
 
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"fraction_of_peak": "fraction"}
+
     metric: str
     """'matmul.bf16', 'stream.copy', 'stream.triad', 'h2d.pinned', 'd2h.pageable', 'd2d.cuda:0->cuda:1'."""
     unit: str
-    """'flop_per_s' or 'byte_per_s'."""
-    median: float
-    p10: float
-    """Rate at the slow end (work / p90 time)."""
-    p90: float
-    """Rate at the fast end (work / p10 time)."""
-    spread: float
-    """(p90 - p10) / median of the times: 0 for a steady measurement."""
-    n: int
+    """'flop_per_s' or 'byte_per_s': the unit of median, p10, p90 and catalog_peak."""
+    median: float = field(metadata={"doc": "in `unit`"})
+    p10: float = field(metadata={"doc": "in `unit`: the rate at the slow end (work / p90 time)"})
+    p90: float = field(metadata={"doc": "in `unit`: the rate at the fast end (work / p10 time)"})
+    spread: float = unit_field("fraction", "(p90 - p10) / median of the times: 0 for a steady measurement")
+    n: int = unit_field("count", "timed repeats")
     detail: str
-    peak: float | None = None
-    """The catalog's figure this is compared with, or None (no catalog entry, or none for this metric)."""
+    catalog_peak: float | None = field(default=None, metadata={"doc": "in `unit`: the catalog's figure this is "
+                                                                        "compared with (null: none)"})
+
+    @property
+    def display_unit(self) -> str:
+        """The accelopt.units name of `unit` ('FLOP/s' or 'B/s')."""
+        return "FLOP/s" if self.unit == "flop_per_s" else "B/s"
 
     @property
     def fraction_of_peak(self) -> float | None:
-        return self.median / self.peak if self.peak else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "unit": self.unit, "median": self.median, "p10": self.p10, "p90": self.p90,
-                "spread": self.spread, "n": self.n, "detail": self.detail, "catalog_peak": self.peak,
-                "fraction_of_peak": self.fraction_of_peak}
+        return self.median / self.catalog_peak if self.catalog_peak else None
 
 
 def figure_from_times(metric: str, unit: str, work: float, stats: Stats, detail: str) -> Figure:
@@ -80,25 +81,35 @@ def figure_from_times(metric: str, unit: str, work: float, stats: Stats, detail:
 
 @dataclass(kw_only=True)
 class ProbeResult:
+    """`accelopt probe`: measured rates of one local device, beside its catalog figures."""
+
+    SCHEMA_KIND: ClassVar[str] = "probe"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"best_matmul_metric": "", "ridge_flop_per_byte": "FLOP/B"}
+
     device: DetectedDevice
     host: str
     date: str
     """UTC date and time of the run, ISO 8601."""
     torch_version: str
     quick: bool
-    threads: int
+    threads: int = unit_field("count")
     """torch.get_num_threads() during the run (CPU matmul and copies use these)."""
     figures: list[Figure] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     """(metric, why) for what was not measured."""
     catalog_name: str | None = None
-    duration_s: float = 0.0
-    llc_bytes: float | None = None
+    duration_s: float = unit_field("s", default=0.0)
+    llc_bytes: float | None = unit_field("B", default=None)
     """Last-level cache (CPU, all instances) or L2 (GPU) size used to size the STREAM arrays."""
     contention: ContentionReport = field(default_factory=ContentionReport)
     """Signs that the machine was busy while probing, and which figures they disturbed."""
     interrupted: bool = False
     """True when Ctrl-C stopped the run: `figures` holds what was measured before it."""
+    saved_spec: str | None = None
+    """Where the measured spec was written (`--save`), or None."""
+    save_error: str | None = None
+    """Why writing the measured spec failed (problem — fix), or None."""
 
     def get(self, metric: str) -> Figure | None:
         return next((f for f in self.figures if f.metric == metric), None)
@@ -118,16 +129,10 @@ class ProbeResult:
             return None
         return best.median / triad.median
 
-    def to_dict(self) -> dict[str, Any]:
+    @property
+    def best_matmul_metric(self) -> str | None:
         best = self.best_matmul()
-        return {"device": self.device.to_dict(), "host": self.host, "date": self.date,
-                "torch_version": self.torch_version, "quick": self.quick, "threads": self.threads,
-                "catalog_name": self.catalog_name, "duration_s": self.duration_s, "llc_bytes": self.llc_bytes,
-                "figures": [f.to_dict() for f in self.figures],
-                "best_matmul": best.metric if best else None,
-                "ridge_flop_per_byte": self.ridge_flop_per_byte,
-                "skipped": [{"metric": m, "why": w} for m, w in self.skipped],
-                "contention": dataclasses.asdict(self.contention), "interrupted": self.interrupted}
+        return best.metric if best else None
 
 
 # --- plan ------------------------------------------------------------------------------------------
@@ -614,7 +619,7 @@ def attach_peaks(figures: list[Figure], spec: AcceleratorSpec | None) -> list[Fi
             peak = spec.peak(f.metric.split(".", 1)[1])
         elif f.metric.startswith("stream."):
             peak = spec.memory_bandwidth_byte_per_s
-        out.append(dataclasses.replace(f, peak=peak))
+        out.append(dataclasses.replace(f, catalog_peak=peak))
     return out
 
 
@@ -707,18 +712,6 @@ def default_spec_path(result: ProbeResult) -> Path:
     return accelopt_home() / "probe" / f"{_slug(result.host)}-{_slug(result.device.torch_device)}.toml"
 
 
-def _toml_str(s: str) -> str:
-    import json
-
-    return json.dumps(s)  # a JSON string is a valid TOML basic string for the characters we write
-
-
-def _toml_num(v: float) -> str:
-    if not math.isfinite(v):
-        raise MeasurementError(f"non-finite value {v!r} in a measured spec", "re-run the probe")
-    return repr(float(v))
-
-
 def spec_toml(result: ProbeResult) -> str:
     """The measured spec in the catalog's TOML format (measured = true; every number with its source)."""
     from accelopt.hardware.spec import DTYPES
@@ -734,42 +727,38 @@ def spec_toml(result: ProbeResult) -> str:
                                "re-run the probe with at least one dtype")
     where = f"on {result.host}, {result.date}, torch {result.torch_version}"
     memory_src = "torch.cuda.get_device_properties" if dev.kind == "gpu" else "/proc/meminfo"
-    lines = [
-        f"# Measured spec of {dev.name} ({dev.torch_device}) written by `accelopt probe`.",
-        "# Use it with `--catalog THIS_FILE` or as a device name (the path) wherever a device is asked for.",
-        "",
-        "[sources]",
-        f"probe = {_toml_str(f'measured by accelopt probe {where}')}",
-        f"read = {_toml_str(f'read by accelopt probe from {memory_src} {where}')}",
-        "",
-        "[[device]]",
-        f"name = {_toml_str(_slug(result.host + '-' + dev.torch_device))}",
-        f"display_name = {_toml_str(f'{dev.name} (measured on {result.host})')}",
-        f"kind = {_toml_str('cpu' if dev.kind == 'cpu' else 'gpu')}",
-        f"vendor = {_toml_str(dev.vendor)}",
-        "measured = true",
-        "peak_flop_per_s = { " + ", ".join(f'{d} = [{_toml_num(f.median)}, "probe"]' for d, f in mm.items()) + " }",
-        f'memory_bandwidth_byte_per_s = [{_toml_num(triad.median)}, "probe"]',
-    ]
-    if dev.memory_bytes:
-        lines.append(f'memory_bytes = [{_toml_num(dev.memory_bytes)}, "read"]')
-    else:
+    sources = {"probe": f"measured by accelopt probe {where}",
+               "read": f"read by accelopt probe from {memory_src} {where}"}
+    if not dev.memory_bytes:
         raise MeasurementError(f"the memory size of {dev.torch_device} is unknown", "a spec needs memory_bytes")
+    device: dict[str, Any] = {
+        "name": _slug(result.host + "-" + dev.torch_device), "display_name": f"{dev.name} (measured on {result.host})",
+        "kind": "cpu" if dev.kind == "cpu" else "gpu", "vendor": dev.vendor, "measured": True,
+        "peak_flop_per_s": {d: _sourced(f.median, "probe") for d, f in mm.items()},
+        "memory_bandwidth_byte_per_s": _sourced(triad.median, "probe"),
+        "memory_bytes": _sourced(dev.memory_bytes, "read")}
     if result.llc_bytes:
-        lines.append(f'sram_bytes = [{_toml_num(result.llc_bytes)}, "read"]')
+        device["sram_bytes"] = _sourced(result.llc_bytes, "read")
     d2d = [f for f in result.figures if f.metric.startswith("d2d.")]
     if d2d:
         # slowest ordered pair: a layout may use any pair, so the spec promises the least of them
-        counted = f"local GPUs with device-to-device copies measured by accelopt probe {where}"
-        lines.insert(6, f"count = {_toml_str(counted)}")
-        lines.append(f"scaleup_domain_devices = [{cuda_device_count_from(d2d)}, \"count\"]")
-        lines.append(f'scaleup_bandwidth_byte_per_s = [{_toml_num(min(f.median for f in d2d))}, "probe"]')
+        sources["count"] = f"local GPUs with device-to-device copies measured by accelopt probe {where}"
+        device["scaleup_domain_devices"] = [cuda_device_count_from(d2d), "count"]
+        device["scaleup_bandwidth_byte_per_s"] = _sourced(min(f.median for f in d2d), "probe")
     notes = "; ".join(f"{f.metric}: {f.detail}" for f in mm.values())
     notes += f"; memory bandwidth is the STREAM triad ({triad.detail})"
     if d2d:
         notes += "; scaleup bandwidth is the slowest one-way device-to-device copy between local GPUs"
-    lines.append(f"notes = {_toml_str(notes)}")
-    return "\n".join(lines) + "\n"
+    device["notes"] = notes
+    return catalog_toml(device, sources=sources, comment=(
+        f"Measured spec of {dev.name} ({dev.torch_device}) written by `accelopt probe`.\n"
+        "Use it with `--catalog THIS_FILE` or as a device name (the path) wherever a device is asked for."))
+
+
+def _sourced(value: float, source: str) -> list[Any]:
+    if not math.isfinite(value):
+        raise MeasurementError(f"non-finite value {value!r} in a measured spec", "re-run the probe")
+    return sourced(value, source)
 
 
 def cuda_device_count_from(d2d: list[Figure]) -> int:

@@ -20,10 +20,11 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from accelopt.errors import InputError, MeasurementError, UnsupportedError
 from accelopt.measure.contention import ContentionReport, Watch, check_samples, check_setup
+from accelopt.measure.diagnose import Diagnosis
 from accelopt.measure.memory import LiveTensorMeter, MemoryBreakdown, SavedTensorMeter, measure_memory
 from accelopt.measure.roofline import (
     Ceilings,
@@ -37,6 +38,7 @@ from accelopt.measure.roofline import (
     torch_dtype,
 )
 from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
+from accelopt.units import unit
 
 PHASES = ("data_wait", "h2d_copy", "forward", "backward", "optimizer")
 ENERGY_WINDOW_S = 0.1
@@ -57,57 +59,61 @@ PROFILED_EXTRA_FLOOR_S = 2e-3
 
 @dataclass(kw_only=True)
 class EnergyResult:
-    energy_per_step_j: float | None
-    energy_per_sample_j: float | None
-    window_s: float | None
-    steps_in_window: int
+    """Energy of the profiled steps and where the figure comes from (a counter, or an estimate)."""
+
+    energy_per_step_j: float | None = unit("J")
+    energy_per_sample_j: float | None = unit("J")
+    window_s: float | None = unit("s")
+    steps_in_window: int = unit("count")
     source: str
     is_estimate: bool
     note: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 @dataclass(kw_only=True)
 class ProfileResult:
     """A Measurement of one model's step on one device (times in s, memory in bytes, energy in J)."""
 
+    SCHEMA_KIND: ClassVar[str] = "profile"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"samples_per_s": "count", "mfu_formula": "", "overhead_rule": ""}
+
     name: str
     mode: str
     dtype: str
     device: str
-    batch_size: int
-    steps: int
-    warmup: int
+    batch_size: int = unit("count")
+    steps: int = unit("count")
+    warmup: int = unit("count")
     step_time: Stats
     breakdown: dict[str, Stats]
-    flops_per_step: float
-    matmul_flops_per_step: float
-    achieved_flop_per_s: float
+    flops_per_step: float = unit("FLOP")
+    matmul_flops_per_step: float = unit("FLOP")
+    achieved_flop_per_s: float = unit("FLOP/s")
     peak_dtype: str
     catalog_name: str | None
-    catalog_peak_flop_per_s: float | None
-    mfu_catalog: float | None
+    catalog_peak_flop_per_s: float | None = unit("FLOP/s")
+    mfu_catalog: float | None = unit("fraction")
     probed_name: str | None
-    probed_peak_flop_per_s: float | None
-    mfu_probed: float | None
+    probed_peak_flop_per_s: float | None = unit("FLOP/s")
+    mfu_probed: float | None = unit("fraction")
     memory: MemoryBreakdown
     energy: EnergyResult
     ceilings: Ceilings
     roofline: list[RooflineRow]
     op_time_kind: str
-    profiled_step_s: float
+    profiled_step_s: float = unit("s")
     """Wall time per step under torch.profiler (the denominator of the roofline time shares)."""
     environment: dict[str, Any]
     meta: dict[str, Any] = field(default_factory=dict)
-    call_overhead_s: float | None = None
+    call_overhead_s: float | None = unit("s", default=None)
     """Measured fixed cost of one op call (roofline.measure_call_overhead), the overhead-bound yardstick."""
     trace_path: str | None = None
     trace_error: str | None = None
     """Why the Chrome trace could not be written; the measurement itself is complete."""
-    diagnosis: Any = None
-    """accelopt.measure.diagnose.Diagnosis, filled by diagnose()."""
+    diagnosis: Diagnosis | None = None
+    """Filled by accelopt.measure.diagnose.diagnose()."""
     contention: ContentionReport = field(default_factory=ContentionReport)
     """Signs that the machine was busy while measuring, and which figures they disturbed."""
     nonfinite: str | None = None
@@ -127,32 +133,14 @@ class ProfileResult:
     def breakdown_total_s(self) -> float:
         return sum(s.median for s in self.breakdown.values())
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name, "mode": self.mode, "dtype": self.dtype, "device": self.device,
-            "batch_size": self.batch_size, "steps": self.steps, "warmup": self.warmup,
-            "step_time_s": self.step_time.to_dict(), "samples_per_s": self.samples_per_s,
-            "breakdown_s": {k: v.to_dict() for k, v in self.breakdown.items()},
-            "flops_per_step": self.flops_per_step, "matmul_flops_per_step": self.matmul_flops_per_step,
-            "achieved_flop_per_s": self.achieved_flop_per_s,
-            "mfu": {"formula": "flops_per_step / step_time_s.median / peak_flop_per_s[peak_dtype]",
-                    "peak_dtype": self.peak_dtype,
-                    "catalog": {"device": self.catalog_name, "peak_flop_per_s": self.catalog_peak_flop_per_s,
-                                "mfu": self.mfu_catalog},
-                    "probed": {"device": self.probed_name, "peak_flop_per_s": self.probed_peak_flop_per_s,
-                               "mfu": self.mfu_probed}},
-            "memory": self.memory.to_dict(), "energy": self.energy.to_dict(),
-            "roofline": {"ceilings": self.ceilings.to_dict(), "time_kind": self.op_time_kind,
-                         "profiled_step_s": self.profiled_step_s, "call_overhead_s": self.call_overhead_s,
-                         "overhead_rule": "dispatches_per_step * call_overhead_s >= time_s / 2 "
-                                          "and roofline_time_s < time_s / 2",
-                         "ops": [r.to_dict() for r in self.roofline]},
-            "trace": {"path": self.trace_path, "error": self.trace_error} if self.trace_path else None,
-            "diagnosis": self.diagnosis.to_dict() if self.diagnosis is not None else None,
-            "environment": self.environment, "meta": self.meta,
-            "contention": dataclasses.asdict(self.contention), "nonfinite": self.nonfinite,
-            "unmodeled_ops": dict(self.unmodeled_ops),
-        }
+    @property
+    def mfu_formula(self) -> str:
+        return "flops_per_step / step_time.median / peak_flop_per_s[peak_dtype]"
+
+    @property
+    def overhead_rule(self) -> str:
+        """When the roofline table calls an op overhead-bound."""
+        return "dispatches_per_step * call_overhead_s >= time_s / 2 and roofline_time_s < time_s / 2"
 
 
 # ---- running a step -------------------------------------------------------------------------------

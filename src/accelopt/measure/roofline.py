@@ -46,7 +46,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from accelopt.errors import InputError, MeasurementError
+from accelopt import dtypes
+from accelopt.errors import MeasurementError
+from accelopt.units import unit
 from accelopt.workload.types import MATMUL_LIKE
 
 OVERHEAD_SHARE = 0.5
@@ -78,13 +80,13 @@ class CacheRoof:
 class Ceilings:
     """The two roofs: peak FLOP/s for the dtype in use and memory bandwidth, with their origin."""
 
-    peak_flop_per_s: float
-    memory_bandwidth_byte_per_s: float
+    peak_flop_per_s: float = unit("FLOP/s")
+    memory_bandwidth_byte_per_s: float = unit("B/s")
     dtype: str
     source: str
     """'catalog <name>', 'probed <file>' or 'quick in-process measurement' (see quick_ceilings)."""
     is_measured: bool
-    vector_peak_flop_per_s: float | None = None
+    vector_peak_flop_per_s: float | None = unit("FLOP/s", default=None)
     """Compute roof of non-matmul ops (the fp32 vector peak); None = peak_flop_per_s."""
     lower_bound: bool = False
     """True for a quick measurement: a lower bound on the real roofs, lifted to what ops attain."""
@@ -124,20 +126,20 @@ class RooflineRow:
     """One op name aggregated over a step (times are per step)."""
 
     op: str
-    calls_per_step: float
-    time_s: float
-    flops: float
-    bytes: float
-    intensity_flop_per_byte: float | None
-    attained_flop_per_s: float
-    attained_byte_per_s: float
-    roofline_time_s: float
-    efficiency: float | None
+    calls_per_step: float = unit("count")
+    time_s: float = unit("s")
+    flops: float = unit("FLOP")
+    bytes: float = unit("B")
+    intensity_flop_per_byte: float | None = unit("FLOP/B")
+    attained_flop_per_s: float = unit("FLOP/s")
+    attained_byte_per_s: float = unit("B/s")
+    roofline_time_s: float = unit("s")
+    efficiency: float | None = unit("fraction")
     """roofline_time_s / time_s: the fraction of the roofline bound attained (1 = at the roof)."""
     verdict: str
     kinds: tuple[str, ...]
     dtypes: tuple[str, ...]
-    dispatches_per_step: float | None = None
+    dispatches_per_step: float | None = unit("count", default=None)
     """Aten calls charged to this op per step (its own and its children's), each paying the fixed cost."""
     roof: str = ""
     """The roof that decided the verdict: 'compute', 'DRAM', 'L2', 'L3', 'overhead' or 'no work'."""
@@ -278,12 +280,7 @@ def lift_ceilings(workload: Any, times: OpTimes, ceilings: Ceilings) -> Ceilings
 
 
 def torch_dtype(dtype: str) -> Any:
-    import torch
-
-    table = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16, "fp64": torch.float64}
-    if dtype not in table:
-        raise InputError(f"dtype {dtype!r} is not supported here", "use fp32, bf16 or fp16")
-    return table[dtype]
+    return dtypes.torch_dtype(dtype, ("fp32", "bf16", "fp16", "fp64"))
 
 
 def op_key(name: str) -> str:
@@ -411,28 +408,9 @@ def measure_call_overhead(device: str, sync: Callable[[], None], calls: int = OV
 
 def check_trace_path(trace_path: str) -> None:
     """Fail before profiling if the trace cannot be written (torch's exporter only logs errors)."""
-    check_writable(trace_path, "--trace")
+    from accelopt.userio import check_writable
 
-
-def check_writable(path: str, option: str) -> None:
-    """InputError unless `path` can be opened for writing, found by trying (permission bits alone are
-    not enough: root passes os.access, /proc refuses new files). A file created by the try is removed."""
-    p = Path(path)
-    parent = p.resolve().parent
-    if p.is_dir():
-        raise InputError(f"cannot write {option} {path}: it is a folder", f"pass a file path to {option}")
-    if not parent.is_dir():
-        raise InputError(f"cannot write {option} {path}: folder {str(parent)!r} does not exist",
-                         f"create it first or pass a {option} path in an existing, writable folder")
-    existed = p.exists()
-    try:
-        with open(p, "a"):
-            pass
-    except OSError as e:
-        raise InputError(f"cannot write {option} {path}: {e.strerror or e}",
-                         f"pass a {option} path in an existing, writable folder") from None
-    if not existed:
-        p.unlink(missing_ok=True)
+    check_writable(trace_path, "--trace", "trace.json")
 
 
 def _attribute(events: Iterable[Any], known: set[str], on_gpu: bool,

@@ -13,20 +13,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from accelopt.errors import MeasurementError
+from accelopt.units import unit
 
 
 @dataclass(frozen=True, kw_only=True)
 class Stats:
     """Distribution of repeated measurements (seconds unless a name says otherwise)."""
 
-    median: float
-    p10: float
-    p90: float
-    min: float
-    max: float
-    n: int
+    median: float = unit("s")
+    p10: float = unit("s")
+    p90: float = unit("s")
+    min: float = unit("s")
+    max: float = unit("s")
+    n: int = unit("count")
     samples: tuple[float, ...] = field(default=(), repr=False, compare=False)
-    """The samples themselves, in the order taken (for contention checks: bimodality, drift)."""
+    """The samples themselves, in the order taken (for contention checks: bimodality, drift); not in JSON."""
 
     @property
     def spread(self) -> float:

@@ -17,6 +17,7 @@ Mixed-Precision', sec. 3.3).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field  # a dataclass below has a field named `field`
 
 import numpy as np
 
@@ -42,7 +43,7 @@ class Assumption:
 
     field: str
     """The missing spec field, e.g. 'scaleout_bandwidth_byte_per_s'."""
-    value: float
+    value: float = dataclass_field(metadata={"doc": "in the SI unit that `field` names"})
     """The value used instead (SI units of that field)."""
     basis: str
     """Where the default comes from."""

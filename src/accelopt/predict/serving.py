@@ -27,17 +27,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from accelopt import dtypes
 from accelopt.errors import InfeasibleError, InputError
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import comm
+from accelopt.units import unit
 from accelopt.workload.transformer import TransformerConfig
 
 # Bytes per stored element. int4 adds its group scales separately (see weight_bytes_per_param).
-DTYPE_BYTES: dict[str, float] = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
+DTYPE_BYTES: dict[str, float] = dtypes.bytes_map(("fp32", "bf16", "fp16", "fp8", "int8", "int4"))
 WEIGHT_DTYPES = ("bf16", "fp16", "fp8", "int8", "int4")
 KV_DTYPES = ("bf16", "fp16", "fp8", "int8")
 ACT_BYTES = 2.0
@@ -54,31 +56,31 @@ class ServingCalibration:
     `dataclasses.replace(DEFAULT_CALIBRATION, decode_bandwidth_efficiency=0.8)`.
     """
 
-    prefill_compute_efficiency: float = 0.6
+    prefill_compute_efficiency: float = unit("fraction", default=0.6)
     """Fraction of the dense peak reached by prefill matmuls. Between Megatron-LM's measured 52% MFU on
     A100 (Narayanan et al. 2021, Table 1, 1T model) and the 76% prefill MFU of Pope et al. 2022
     (abstract, PaLM 540B on TPU v4); the value 0.6 within that range is an assumption (our choice)."""
-    decode_compute_efficiency: float = 0.6
+    decode_compute_efficiency: float = unit("fraction", default=0.6)
     """Fraction of peak for decode matmuls once they are compute-bound (large batch); same basis, also an
     assumption."""
-    decode_bandwidth_efficiency: float = 0.69
+    decode_bandwidth_efficiency: float = unit("fraction", default=0.69)
     """Fraction of datasheet memory bandwidth that decode reaches. Calibrated on ONE run: gpt-fast,
     Llama-2-7B bf16, batch 1, one A100-80GB: 1397.31 GB/s achieved of 2039 GB/s
     (github.com/pytorch-labs/gpt-fast README, Benchmarks table). Other gpt-fast rows validate it."""
-    link_bandwidth_efficiency: float = 1.0
+    link_bandwidth_efficiency: float = unit("fraction", default=1.0)
     """Fraction of the datasheet scale-up/scale-out bandwidth collectives reach (1.0 = datasheet;
     set a measured bus-bandwidth fraction here)."""
-    link_step_latency_s: float | None = None
+    link_step_latency_s: float | None = unit("s", default=None)
     """Per-step latency of a ring collective when the spec has no `scaleup_latency_s`/`scaleout_latency_s`;
     None: the default of predict/comm.py, which training uses too (2.4 us scale-up, measured on DGX-A100 by
     NVIDIA/nccl-tests issue #123; 8 us scale-out), printed beside the result."""
-    memory_utilization: float = 0.9
+    memory_utilization: float = unit("fraction", default=0.9)
     """Fraction of device memory the engine may use (vLLM `gpu_memory_utilization` default 0.9,
     docs.vllm.ai engine arguments); the rest is the CUDA context, allocator slack, other processes."""
-    max_prefill_chunk_tokens: int = 8192
+    max_prefill_chunk_tokens: int = unit("count", default=8192)
     """Tokens processed per prefill forward (TensorRT-LLM `max_num_tokens` default 8192,
     trtllm-build docs); bounds the activation workspace and sets how often prefill re-reads weights."""
-    int4_group_size: int = 128
+    int4_group_size: int = unit("count", default=128)
     """int4 weights carry one fp16 scale per group of this many weights (AWQ/GPTQ default 128;
     Lin et al. 2023, "AWQ", sec. 4)."""
 
@@ -127,10 +129,12 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
 class PhaseTime:
     """One phase's roofline terms, seconds (over all pipeline stages, for one replica)."""
 
-    compute_s: float
-    memory_s: float
-    comm_s: float
-    total_s: float
+    compute_s: float = unit("s")
+    memory_s: float = unit("s")
+    comm_s: float = unit("s")
+    total_s: float = unit("s")
+
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"bound": ""}
 
     @property
     def bound(self) -> str:
@@ -144,41 +148,41 @@ class ServingPrediction:
 
     model: str
     device: str
-    tp: int
-    pp: int
-    n_devices: int
-    batch: int
-    prompt_len: int
-    output_len: int
+    tp: int = unit("count")
+    pp: int = unit("count")
+    n_devices: int = unit("count")
+    batch: int = unit("count")
+    prompt_len: int = unit("count")
+    output_len: int = unit("count")
     weight_dtype: str
     kv_dtype: str
     compute_dtype: str
-    ttft_s: float
+    ttft_s: float = unit("s")
     """Time to first token: prefill of the whole batch (estimate)."""
-    tpot_s: float
+    tpot_s: float = unit("s")
     """Time per output token after the first, averaged over the decode steps (estimate)."""
-    e2e_latency_s: float
-    decode_tokens_per_s: float
+    e2e_latency_s: float = unit("s")
+    decode_tokens_per_s: float = unit("tok/s")
     """Output tokens/s of one replica while decoding: batch / TPOT."""
-    output_tokens_per_s: float
+    output_tokens_per_s: float = unit("tok/s")
     """Output tokens/s of one replica over the whole request (prefill included)."""
-    output_tokens_per_s_per_device: float
+    output_tokens_per_s_per_device: float = unit("tok/s")
     prefill: PhaseTime
     decode_step: PhaseTime
     """One decode step at the mean decode context."""
-    kv_cache_bytes_per_token: float
+    kv_cache_bytes_per_token: float = unit("B")
     """Whole model, all layers, all KV heads, for one token."""
-    weights_bytes_per_device: float
-    kv_cache_bytes_per_device: float
-    workspace_bytes_per_device: float
-    memory_bytes_per_device: float
-    usable_memory_bytes_per_device: float
+    weights_bytes_per_device: float = unit("B")
+    kv_cache_bytes_per_device: float = unit("B")
+    workspace_bytes_per_device: float = unit("B")
+    memory_bytes_per_device: float = unit("B")
+    usable_memory_bytes_per_device: float = unit("B")
     fits: bool
-    max_batch: int
+    max_batch: int = unit("count")
     """Largest batch whose weights + KV cache + workspace fit (0: not even batch 1)."""
-    usd_per_million_output_tokens: float | None
+    usd_per_million_output_tokens: float | None = unit("USD")
     """None when the device has no price (give --price-usd-per-hour)."""
-    energy_j_per_output_token: float | None
+    energy_j_per_output_token: float | None = unit("J")
     """Estimate from the device power model; None without a TDP."""
     calibration: ServingCalibration = field(default=DEFAULT_CALIBRATION)
     assumed: tuple[comm.Assumption, ...] = ()
@@ -190,6 +194,49 @@ class ServingPrediction:
         d["prefill"]["bound"] = self.prefill.bound
         d["decode_step"]["bound"] = self.decode_step.bound
         return d
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServeSweep:
+    """One device's batch sweep, as `plan serve` reports it."""
+
+    device: str
+    model: str
+    tp: int = unit("count")
+    pp: int = unit("count")
+    max_batch: int = unit("count", "largest batch that fits")
+    decode_ridge_batch: int | None = unit("count", "smallest batch at which decode is compute-bound (null: none)")
+    calibration: ServingCalibration
+    points: list[ServingPrediction]
+
+    @classmethod
+    def of(cls, s: BatchSweep) -> ServeSweep:
+        first = s.points[0]
+        return cls(device=first.device, model=first.model, tp=first.tp, pp=first.pp, max_batch=s.max_batch,
+                   decode_ridge_batch=s.ridge_batch, calibration=first.calibration, points=list(s.points))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServeError:
+    """A device on which the model cannot be served (problem and fix, as the CLI prints them)."""
+
+    device: str
+    problem: str
+    fix: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServeResult:
+    """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
+
+    SCHEMA_KIND: ClassVar[str] = "plan-serve"
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    results: list[ServeSweep]
+    errors: list[ServeError]
+    unused_config_keys: list[str] = field(default_factory=list)
+    """Keys of a Hugging Face config.json the model builder did not use."""
+    estimate: bool = True
 
 
 # ---------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from accelopt import dtypes
 from accelopt.errors import InputError
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import comm
@@ -37,10 +38,11 @@ from accelopt.predict.calibration import Calibration, calibration_for
 from accelopt.predict.compute import Device, layer_forward, logits_forward, model_flops_per_token, roofline_s
 from accelopt.predict.cost import Facility, carbon_kg, cost_usd, energy_j
 from accelopt.predict.memory import memory_per_device, middle_stage_layers, stage_params
+from accelopt.units import unit
 from accelopt.workload.transformer import TransformerConfig
 
 Arr = np.ndarray
-DTYPE_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0}
+DTYPE_BYTES = dtypes.bytes_map(("bf16", "fp16", "fp8"))  # training dtypes (accelopt.dtypes)
 RECOMPUTE = {"none": 0, "selective": 1, "full": 2}
 RECOMPUTE_NAMES = {v: k for k, v in RECOMPUTE.items()}
 LAYOUT_FIELDS = ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "m", "zero", "recompute", "sp", "overlap")
@@ -50,16 +52,16 @@ LAYOUT_FIELDS = ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "m", "zero", "recomp
 class Layout:
     """One parallel layout. `m` is micro-batches per step (gradient accumulation steps)."""
 
-    tp: int = 1
-    pp: int = 1
-    dp: int = 1
-    cp: int = 1
-    ep: int = 1
-    vp: int = 1
+    tp: int = unit("count", default=1)
+    pp: int = unit("count", default=1)
+    dp: int = unit("count", default=1)
+    cp: int = unit("count", default=1)
+    ep: int = unit("count", default=1)
+    vp: int = unit("count", default=1)
     """Interleaved pipeline chunks per device (1 = plain 1F1B)."""
-    mbs: int = 1
-    m: int = 1
-    zero: int = 0
+    mbs: int = unit("count", default=1)
+    m: int = unit("count", default=1)
+    zero: int = unit("count", default=0)
     """0 none, 1/2/3 ZeRO stage (3 = FSDP full sharding)."""
     recompute: str = "none"
     sp: bool = True

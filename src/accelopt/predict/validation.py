@@ -15,6 +15,7 @@ import statistics
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
+from typing import ClassVar
 
 from accelopt.errors import InputError
 from accelopt.predict.calibration import (
@@ -25,20 +26,25 @@ from accelopt.predict.calibration import (
 )
 from accelopt.predict.query import LayoutQuery, predict_layout
 from accelopt.predict.training import Layout, Setup
+from accelopt.units import unit
 from accelopt.userio import read_user_text
 from accelopt.workload.transformer import TransformerConfig
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunResult:
+    """One published run beside our prediction of it."""
+
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"error": "fraction"}
+
     id: str
     source: str
     hardware: str
-    devices: int
-    published_step_s: float
-    predicted_step_s: float
-    published_mfu: float | None
-    predicted_mfu: float
+    devices: int = unit("count")
+    published_step_s: float = unit("s")
+    predicted_step_s: float = unit("s", "estimate")
+    published_mfu: float | None = unit("fraction")
+    predicted_mfu: float = unit("fraction", "estimate")
     fitted: bool
     """True when the calibration was fitted on this run (then it is not a test of the model)."""
     utilization: str = "MFU"
@@ -49,7 +55,21 @@ class RunResult:
 
     @property
     def error(self) -> float:
+        """predicted / published - 1 (signed)."""
         return self.predicted_step_s / self.published_step_s - 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValidateResult:
+    """`accelopt validate`: published training runs reproduced by the predictor."""
+
+    SCHEMA_KIND: ClassVar[str] = "validate"
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    runs: list[RunResult]
+    median_abs_error_held_out: float = unit("fraction", "over runs the calibration was not fitted on")
+    median_abs_error_all: float = unit("fraction")
+    median_abs_error_held_out_by_source: dict[str, float] = unit("fraction", "held-out runs, by publication")
 
 
 def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:

@@ -1,21 +1,25 @@
 """Key figures of a result: the few numbers that summarize one run of a command.
 
 Used by the HTML page (headline), `accelopt history list` (one-line summary) and `history compare`
-(side by side with ratios). A result is the JSON document the command emits with --json; each
-kind below reads the fields that command writes. Numbers are never computed here, only picked.
+(side by side with ratios). A result is the command's typed object (accelopt.report.schema), or its
+JSON document, loaded back through the schema; each figure's unit is the one its field declares.
+Numbers are never computed here, only picked.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from accelopt import units
 from accelopt.report import infer_view
 
-KINDS = ("probe", "profile", "optimize", "plan", "plan-explain", "plan-serve", "validate", "simulate-run",
-         "simulate-sweep", "catalog-compare", "plan-infer", "validate-inference")
+KINDS = ("probe", "profile", "optimize", "plan", "plan-workload", "plan-explain", "plan-serve", "validate",
+         "simulate-run", "simulate-sweep", "catalog-compare", "plan-infer", "validate-inference")
+# Not typed yet (merged from the optimize and inference work after the conversion): their results are still JSON
+# dicts, read by _optimize here and by accelopt.report.infer_view; every other kind renders from its typed
+# result (accelopt.report.schema).
+UNTYPED_KINDS = ("optimize", "plan-infer", "validate-inference")
 
 
 @dataclass(frozen=True)
@@ -28,130 +32,113 @@ class KeyFigure:
     estimate: bool = False
 
 
-def fmt(value: float | None, unit: str) -> str:
-    """Display text for a value in its SI unit (accelopt.units helpers)."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    formatters = {"s": units.fmt_seconds, "B": lambda v: units.fmt_bytes(v, binary=True),
-                  "B/s": units.fmt_byte_per_s, "FLOP/s": units.fmt_flop_per_s, "J": units.fmt_joules,
-                  "USD": units.fmt_usd, "fraction": units.fmt_pct, "W": units.fmt_watts, "FLOP": units.fmt_flops}
-    if unit in formatters:
-        return formatters[unit](value)
-    if unit in ("count", "cycles"):
-        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:.4g}"
-        return text if unit == "count" else f"{text} cycles"
-    if unit == "OP/s":
-        return units.fmt_flop_per_s(value).replace("FLOP", "OP")
-    return f"{value:.4g} {unit}"
+fmt = units.fmt_quantity  # display text for a value in its unit (accelopt.units)
+
+
+def typed(kind: str, result: Any) -> Any:
+    """`result` as its typed object: a JSON document (a history record's result) is loaded through its schema;
+    None for a document of another schema or version (an older run) or a kind without a schema."""
+    from accelopt.report import schema
+
+    if schema.is_result(result):
+        return result
+    if kind in UNTYPED_KINDS:
+        return result if isinstance(result, dict) else None
+    if kind not in schema.CLASSES:
+        return None
+    try:
+        return schema.load(kind, result)
+    except schema.SchemaError:
+        return None
+
+
+def _f(label: str, obj: Any, name: str, estimate: bool = False) -> KeyFigure:
+    """A key figure from a typed result's field, in the unit the field declares."""
+    return KeyFigure(label, _num(getattr(obj, name)), units.unit_of(obj, name), estimate)
 
 
 def _num(x: Any) -> float | None:
     return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else None
 
 
-def _probe(r: dict[str, Any]) -> list[KeyFigure]:
-    out = [KeyFigure(f["metric"], _num(f.get("median")), "FLOP/s" if f.get("unit") == "flop_per_s" else "B/s")
-           for f in r.get("figures", [])]
-    out.append(KeyFigure("ridge point", _num(r.get("ridge_flop_per_byte")), "FLOP/B"))
+def _probe(r: Any) -> list[KeyFigure]:
+    out = [KeyFigure(f.metric, _num(f.median), f.display_unit) for f in r.figures]
+    out.append(_f("ridge point", r, "ridge_flop_per_byte"))
     return out
 
 
-def _profile(r: dict[str, Any]) -> list[KeyFigure]:
-    mfu = r.get("mfu", {})
-    energy = r.get("energy", {})
-    est = bool(energy.get("is_estimate"))
-    return [KeyFigure("step time (median)", _num(r.get("step_time_s", {}).get("median")), "s"),
-            KeyFigure("samples/s", _num(r.get("samples_per_s")), "count"),
-            KeyFigure("achieved", _num(r.get("achieved_flop_per_s")), "FLOP/s"),
-            KeyFigure("MFU vs catalog peak", _num(mfu.get("catalog", {}).get("mfu")), "fraction"),
-            KeyFigure("MFU vs probed peak", _num(mfu.get("probed", {}).get("mfu")), "fraction"),
-            KeyFigure("peak memory", _num(r.get("memory", {}).get("peak_bytes")), "B"),
-            KeyFigure("energy per step", _num(energy.get("energy_per_step_j")), "J", est)]
+def _profile(r: Any) -> list[KeyFigure]:
+    est = r.energy.is_estimate
+    return [_f("step time (median)", r.step_time, "median"), _f("samples/s", r, "samples_per_s"),
+            _f("achieved", r, "achieved_flop_per_s"), _f("MFU vs catalog peak", r, "mfu_catalog"),
+            _f("MFU vs probed peak", r, "mfu_probed"), _f("peak memory", r.memory, "peak_bytes"),
+            _f("energy per step", r.energy, "energy_per_step_j", est)]
 
 
-def _layout_figures(row: dict[str, Any]) -> list[KeyFigure]:
-    return [KeyFigure("devices", _num(row.get("devices")), "count"),
-            KeyFigure("step time", _num(row.get("step_time_s")), "s", True),
-            KeyFigure("MFU", _num(row.get("mfu")), "fraction", True),
-            KeyFigure("memory per device", _num(row.get("mem_total_bytes")), "B", True),
-            KeyFigure("time to train", _num(row.get("train_time_s")), "s", True),
-            KeyFigure("cost", _num(row.get("cost_usd")), "USD", True),
-            KeyFigure("energy", _num(row.get("energy_j")), "J", True)]
+def _layout_figures(row: Any) -> list[KeyFigure]:
+    return [_f("devices", row, "devices"), _f("step time", row, "step_time_s", True), _f("MFU", row, "mfu", True),
+            _f("memory per device", row, "mem_total_bytes", True), _f("time to train", row, "train_time_s", True),
+            _f("cost", row, "cost_usd", True), _f("energy", row, "energy_j", True)]
 
 
-def _plan(r: dict[str, Any]) -> list[KeyFigure]:
-    rows = r.get("best") or r.get("layouts") or []
-    out = [KeyFigure("layouts evaluated", _num(r.get("candidates")), "count"),
-           KeyFigure("feasible", _num(r.get("feasible")), "count")] if "candidates" in r else []
-    return out + (_layout_figures(rows[0]) if rows else [])
+def _plan(r: Any) -> list[KeyFigure]:
+    out = [_f("layouts evaluated", r, "candidates"), _f("feasible", r, "feasible")]
+    return out + (_layout_figures(r.best[0]) if r.best else [])
 
 
-def _explain(r: dict[str, Any]) -> list[KeyFigure]:
-    t = r.get("terms", {})
-    return [*_layout_figures(t), KeyFigure("tokens/s", _num(t.get("tokens_per_s")), "tok/s", True)]
+def _plan_workload(r: Any) -> list[KeyFigure]:
+    fit = [x for x in r.layouts if x.fits]
+    if not fit:
+        return []
+    best = fit[0]
+    return [_f("data-parallel devices", best, "dp"), _f("step time", best, "step_time_s", True),
+            _f("MFU", best, "mfu", True), _f("memory per device", best, "mem_total_bytes", True),
+            _f("time to train", best, "train_time_s", True)]
 
 
-def _serve(r: dict[str, Any]) -> list[KeyFigure]:
+def _explain(r: Any) -> list[KeyFigure]:
+    return [*_layout_figures(r.prediction), _f("tokens/s", r.prediction, "tokens_per_s", True)]
+
+
+def _serve(r: Any) -> list[KeyFigure]:
     out: list[KeyFigure] = []
-    for s in r.get("results", []):
-        dev = s.get("device", "?")
-        pts = [p for p in s.get("points", []) if p.get("fits")]
-        out.append(KeyFigure(f"{dev}: max batch", _num(s.get("max_batch")), "count", True))
+    for s in r.results:
+        pts = [p for p in s.points if p.fits]
+        out.append(_f(f"{s.device}: max batch", s, "max_batch", True))
         if pts:
-            out.append(KeyFigure(f"{dev}: TPOT at batch {pts[0]['batch']}", _num(pts[0].get("tpot_s")), "s", True))
-            best = max(pts, key=lambda p: p.get("output_tokens_per_s_per_device") or 0.0)
-            out.append(KeyFigure(f"{dev}: best tok/s/device (batch {best['batch']})",
-                                 _num(best.get("output_tokens_per_s_per_device")), "tok/s", True))
+            out.append(_f(f"{s.device}: TPOT at batch {pts[0].batch}", pts[0], "tpot_s", True))
+            best = max(pts, key=lambda p: p.output_tokens_per_s_per_device)
+            out.append(_f(f"{s.device}: best tok/s/device (batch {best.batch})", best,
+                          "output_tokens_per_s_per_device", True))
     return out
 
 
-def _validate(r: dict[str, Any]) -> list[KeyFigure]:
-    return [KeyFigure("runs", float(len(r.get("runs", []))), "count"),
-            KeyFigure("median |error|, held-out runs", _num(r.get("median_abs_error_held_out")), "fraction", True),
-            KeyFigure("median |error|, all runs", _num(r.get("median_abs_error_all")), "fraction", True)]
+def _validate(r: Any) -> list[KeyFigure]:
+    return [KeyFigure("runs", float(len(r.runs)), "count"),
+            _f("median |error|, held-out runs", r, "median_abs_error_held_out", True),
+            _f("median |error|, all runs", r, "median_abs_error_all", True)]
 
 
-def _sim_run(r: dict[str, Any]) -> list[KeyFigure]:
-    t = r.get("totals", {})
-    return [KeyFigure("layers", _num(t.get("layers")), "count"),
-            KeyFigure("total cycles", _num(t.get("total_cycles")), "cycles"),
-            KeyFigure("latency", _num(t.get("latency_s")), "s"),
-            KeyFigure("utilization", _num(t.get("utilization")), "fraction"),
-            KeyFigure("achieved", _num(t.get("achieved_op_per_s")), "OP/s"),
-            KeyFigure("DRAM traffic", _num(t.get("dram_bytes")), "B", True),
-            KeyFigure("energy", _num(t.get("energy_j")), "J", True),
-            KeyFigure("TOPS/W", _num(t.get("tops_per_w")), "TOPS/W", True)]
+def _sim_run(r: Any) -> list[KeyFigure]:
+    t = r.totals
+    return [_f("layers", t, "layers"), _f("total cycles", t, "total_cycles"), _f("latency", t, "latency_s"),
+            _f("utilization", t, "utilization"), _f("achieved", t, "achieved_op_per_s"),
+            _f("DRAM traffic", t, "dram_bytes", True), _f("energy", t, "energy_j", True),
+            _f("TOPS/W", t, "tops_per_w", True)]
 
 
-def _sim_sweep(r: dict[str, Any]) -> list[KeyFigure]:
-    front = r.get("pareto_front", [])
-    lat = [p["latency_s"] for p in front if _num(p.get("latency_s")) is not None]
-    en = [p["energy_j"] for p in front if _num(p.get("energy_j")) is not None]
-    return [KeyFigure("designs evaluated", _num(r.get("evaluated")), "count"),
-            KeyFigure("Pareto front", float(len(front)), "count"),
+def _sim_sweep(r: Any) -> list[KeyFigure]:
+    front = r.pareto_front
+    lat = [p.latency_s for p in front if _num(p.latency_s) is not None]
+    en = [p.energy_j for p in front if _num(p.energy_j) is not None]
+    return [_f("designs evaluated", r, "evaluated"), KeyFigure("Pareto front", float(len(front)), "count"),
             KeyFigure("lowest latency", min(lat) if lat else None, "s"),
             KeyFigure("lowest energy", min(en) if en else None, "J", True)]
 
 
-_UNIT_BY_PATH = (("peak_flop_per_s", "FLOP/s"), ("ridge", "FLOP/B"), ("flop_per_j", "FLOP/J"),
-                 ("flop_per_usd", "FLOP/USD"), ("_byte_per_s", "B/s"), ("_bytes", "B"), ("tdp_w", "W"),
-                 ("price_usd_per_hour", "USD/h"), ("devices", "count"))
-
-
-def path_unit(path: str) -> str:
-    """Unit of a `catalog compare` row from its field path."""
-    for key, unit in _UNIT_BY_PATH:
-        if key in path:
-            return unit
-    return ""
-
-
-def _compare(r: dict[str, Any]) -> list[KeyFigure]:
-    out = []
-    for row in r.get("rows", []):
-        for dev, v in zip(r.get("devices", []), row.get("values", []), strict=False):
-            out.append(KeyFigure(f"{row['metric']} [{dev}]", _num(v), path_unit(row.get("path", ""))))
-    return out
+def _compare(r: Any) -> list[KeyFigure]:
+    return [KeyFigure(f"{row.metric} [{dev}]", _num(v), row.unit)
+            for row in r.rows for dev, v in zip(r.devices, row.values, strict=False)]
 
 
 def _optimize(r: dict[str, Any]) -> list[KeyFigure]:
@@ -168,19 +155,23 @@ def _optimize(r: dict[str, Any]) -> list[KeyFigure]:
                       "count")]
 
 
-_PICKERS = {"probe": _probe, "profile": _profile, "optimize": _optimize,
-            "plan": _plan, "plan-explain": _explain, "plan-serve": _serve,
-            "validate": _validate, "simulate-run": _sim_run, "simulate-sweep": _sim_sweep,
-            "catalog-compare": _compare, "plan-infer": infer_view.infer_key_figures,
+_PICKERS = {"probe": _probe, "profile": _profile, "optimize": _optimize, "plan": _plan, "plan-workload": _plan_workload,
+            "plan-explain": _explain, "plan-serve": _serve, "validate": _validate, "simulate-run": _sim_run,
+            "simulate-sweep": _sim_sweep, "catalog-compare": _compare,
+            "plan-infer": infer_view.infer_key_figures,
             "validate-inference": infer_view.validate_inference_key_figures}
 
 
-def key_figures(kind: str, result: dict[str, Any]) -> list[KeyFigure]:
-    """The key figures of a result of `kind` (empty for kinds without a picker)."""
+def key_figures(kind: str, result: Any) -> list[KeyFigure]:
+    """The key figures of a result of `kind` (a typed result or its JSON document); empty for a kind without a
+    picker or a document this accelopt cannot read (an older schema version)."""
+    obj = typed(kind, result)
     picker = _PICKERS.get(kind)
-    return picker(result) if picker else []
+    return picker(obj) if picker and obj is not None else []
 
 
-def is_estimate(kind: str, result: dict[str, Any]) -> bool:
+def is_estimate(kind: str, result: Any) -> bool:
     """Whether the result's headline numbers are predictions/model estimates rather than measurements."""
-    return bool(result.get("estimate")) or kind in ("plan", "plan-explain", "plan-serve", "validate")
+    if kind in UNTYPED_KINDS:
+        return isinstance(result, dict) and bool(result.get("estimate", True))
+    return kind in ("plan", "plan-workload", "plan-explain", "plan-serve", "validate")

@@ -7,18 +7,20 @@ prediction or model estimate carries an "estimate" label.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import html
 import json
-import os
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError
 from accelopt.report import infer_view
-from accelopt.report.figures import fmt, is_estimate, key_figures, path_unit
+from accelopt.report.figures import fmt, is_estimate, key_figures, typed
+from accelopt.units import unit_of
 
 EST = '<span class="est">estimate</span>'
 
@@ -35,7 +37,8 @@ th{background:#f3f5f8}td.l,th.l{text-align:left}
 figure{margin:1rem 0}figcaption{font-size:.85rem;color:#555}
 code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.8rem}
 pre{background:#f6f8fa;padding:.6rem;overflow:auto;max-height:40rem}
-.meta td{text-align:left}.note{color:#555;font-size:.85rem}
+.meta td{text-align:left;overflow-wrap:anywhere}.note{color:#555;font-size:.85rem;overflow-wrap:anywhere}
+.tw{max-width:100%;overflow-x:auto}td:not(.l),th{white-space:nowrap}h1,h2,figcaption{overflow-wrap:anywhere}svg{max-width:100%;height:auto}
 """
 
 
@@ -57,7 +60,8 @@ class Table:
         body = "".join("<tr>" + "".join(f'<td class="{"l" if i == 0 or _is_text(c) else ""}">{html.escape(c)}</td>'
                                         for i, c in enumerate(row)) + "</tr>" for row in self.rows)
         note = f'<p class="note">{html.escape(self.note)}</p>' if self.note else ""
-        return f"<h2>{title}</h2><table><tr>{heads}</tr>{body}</table>{note}"
+        # wide tables scroll inside their own box instead of widening the page
+        return f'<h2>{title}</h2><div class="tw"><table><tr>{heads}</tr>{body}</table></div>{note}'
 
 
 def _is_text(cell: str) -> bool:
@@ -75,65 +79,59 @@ def _g(x: Any, digits: int = 4) -> str:
 
 
 # ---------------------------------------------------------------- tables per kind
-def _probe_tables(r: dict[str, Any]) -> list[Table]:
-    t = Table(f"probe — {r.get('device', {}).get('name')} ({r.get('device', {}).get('torch_device')}) on "
-              f"{r.get('host')}", ["measure", "median", "p10", "p90", "spread", "catalog peak", "% of peak", "how"])
-    for f in r.get("figures", []):
-        u = "FLOP/s" if f.get("unit") == "flop_per_s" else "B/s"
-        t.rows.append([f["metric"], fmt(f.get("median"), u), fmt(f.get("p10"), u), fmt(f.get("p90"), u),
-                       fmt(f.get("spread"), "fraction"), fmt(f.get("catalog_peak"), u),
-                       fmt(f.get("fraction_of_peak"), "fraction"), str(f.get("detail", ""))])
-    t.note = (f"catalog entry compared: {r.get('catalog_name') or 'none'}; measured in "
-              f"{fmt(r.get('duration_s'), 's')} with {r.get('threads')} torch threads, torch {r.get('torch_version')}")
+def q(obj: Any, name: str) -> str:
+    """Field `name` of a typed result, shown in the unit the field declares (accelopt.units.unit)."""
+    return fmt(getattr(obj, name), unit_of(obj, name))
+
+
+def _probe_tables(r: Any) -> list[Table]:
+    t = Table(f"probe — {r.device.name} ({r.device.torch_device}) on {r.host}",
+              ["measure", "median", "p10", "p90", "spread", "catalog peak", "% of peak", "how"])
+    for f in r.figures:
+        u = f.display_unit
+        t.rows.append([f.metric, fmt(f.median, u), fmt(f.p10, u), fmt(f.p90, u), q(f, "spread"),
+                       fmt(f.catalog_peak, u), q(f, "fraction_of_peak"), f.detail])
+    t.note = (f"catalog entry compared: {r.catalog_name or 'none'}; measured in {q(r, 'duration_s')} with "
+              f"{r.threads} torch threads, torch {r.torch_version}")
     out = [t]
-    if r.get("skipped"):
-        out.append(Table("not measured", ["metric", "why"], [[str(m), str(w)] for m, w in r["skipped"]]))
+    if r.skipped:
+        out.append(Table("not measured", ["metric", "why"], [[m, w] for m, w in r.skipped]))
     return out
 
 
-def _profile_tables(r: dict[str, Any]) -> list[Table]:
-    step = r.get("step_time_s", {})
-    t = Table(f"profile — {r.get('name')}, {r.get('mode')} step, {r.get('dtype')}, {r.get('device')}, "
-              f"batch {r.get('batch_size')}", ["", "median", "p10", "p90"])
-    t.rows.append([f"step ({step.get('n')} steps, uninstrumented)", fmt(step.get("median"), "s"),
-                   fmt(step.get("p10"), "s"), fmt(step.get("p90"), "s")])
-    for phase, s in (r.get("breakdown_s") or {}).items():
-        t.rows.append([f"  {phase}", fmt(s.get("median"), "s"), fmt(s.get("p10"), "s"), fmt(s.get("p90"), "s")])
-    mfu = r.get("mfu", {})
+def _profile_tables(r: Any) -> list[Table]:
+    t = Table(f"profile — {r.name}, {r.mode} step, {r.dtype}, {r.device}, batch {r.batch_size}",
+              ["", "median", "p10", "p90"])
+    step = r.step_time
+    t.rows.append([f"step ({step.n} steps, uninstrumented)", q(step, "median"), q(step, "p10"), q(step, "p90")])
+    for phase, x in r.breakdown.items():
+        t.rows.append([f"  {phase}", q(x, "median"), q(x, "p10"), q(x, "p90")])
     w = Table("work and utilization", ["", "value"])
-    w.rows += [["FLOPs per step", fmt(r.get("flops_per_step"), "FLOP")],
-               ["achieved", fmt(r.get("achieved_flop_per_s"), "FLOP/s")],
-               ["samples/s", _g(r.get("samples_per_s"))]]
-    for k in ("catalog", "probed"):
-        m = mfu.get(k, {})
-        w.rows.append([f"MFU vs {k} peak ({m.get('device') or 'n/a'})", fmt(m.get("mfu"), "fraction")])
-    mem = r.get("memory", {})
+    w.rows += [["FLOPs per step", q(r, "flops_per_step")], ["achieved", q(r, "achieved_flop_per_s")],
+               ["samples/s", q(r, "samples_per_s")],
+               [f"MFU vs catalog peak ({r.catalog_name or 'n/a'})", q(r, "mfu_catalog")],
+               [f"MFU vs probed peak ({r.probed_name or 'n/a'})", q(r, "mfu_probed")]]
+    mem = r.memory
     mt = Table("memory", ["", "bytes", "how"])
     for key in ("peak", "baseline", "parameters", "gradients", "optimizer_state", "activations"):
-        how = str(mem.get("methods", {}).get(key, ""))
-        mt.rows.append([key.replace("_", " "), fmt(mem.get(f"{key}_bytes"), "B"), how])
-    e = r.get("energy", {})
-    et = Table("energy", ["", "value"], estimate=bool(e.get("is_estimate")))
-    et.rows += [["per step", fmt(e.get("energy_per_step_j"), "J")],
-                ["per sample", fmt(e.get("energy_per_sample_j"), "J")],
-                ["source", f"{e.get('source')}" + (f" — {e['note']}" if e.get("note") else "")]]
-    roof = r.get("roofline", {})
-    rt = Table(f"roofline, top ops by {roof.get('time_kind', 'time')}",
+        mt.rows.append([key.replace("_", " "), q(mem, f"{key}_bytes"), mem.methods.get(key, "")])
+    e = r.energy
+    et = Table("energy", ["", "value"], estimate=e.is_estimate)
+    et.rows += [["per step", q(e, "energy_per_step_j")], ["per sample", q(e, "energy_per_sample_j")],
+                ["source", e.source + (f" — {e.note}" if e.note else "")]]
+    rt = Table(f"roofline, top ops by {r.op_time_kind}",
                ["op", "time", "calls/step", "FLOP/B", "FLOP/s", "B/s", "of roof", "bound"])
-    for o in roof.get("ops", [])[:15]:
-        rt.rows.append([str(o.get("op")), fmt(o.get("time_s"), "s"), _g(o.get("calls_per_step")),
-                        _g(o.get("intensity_flop_per_byte"), 3), fmt(o.get("attained_flop_per_s"), "FLOP/s"),
-                        fmt(o.get("attained_byte_per_s"), "B/s"), fmt(o.get("efficiency"), "fraction"),
-                        str(o.get("verdict"))])
+    for o in r.roofline[:15]:
+        rt.rows.append([o.op, q(o, "time_s"), q(o, "calls_per_step"), q(o, "intensity_flop_per_byte"),
+                        q(o, "attained_flop_per_s"), q(o, "attained_byte_per_s"), q(o, "efficiency"), o.verdict])
     out = [t, w, mt, et, rt]
-    d = r.get("diagnosis")
-    if d:
-        dt = Table(f"verdict: {d.get('verdict')}", ["#", "try", "evidence", "gain up to", "bound formula",
-                                                     "test with accelopt optimize --only"])
-        for i, rec in enumerate(d.get("recommendations", []), 1):
-            dt.rows.append([str(i), str(rec.get("action")), str(rec.get("evidence")),
-                            f"{_g(rec.get('speedup_max'), 3)}x", str(rec.get("formula")),
-                            ",".join(rec.get("techniques") or [])])
+    d = r.diagnosis
+    if d is not None:
+        dt = Table(f"verdict: {d.verdict}", ["#", "try", "evidence", "gain up to", "bound formula",
+                                             "test with accelopt optimize --only"])
+        for i, rec in enumerate(d.recommendations, 1):
+            dt.rows.append([str(i), rec.action, rec.evidence, q(rec, "speedup_max"), rec.formula,
+                            ",".join(rec.techniques)])
         out.append(dt)
     return out
 
@@ -141,159 +139,140 @@ def _profile_tables(r: dict[str, Any]) -> list[Table]:
 _LAYOUT_COLS = ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "m", "zero", "recompute")
 
 
-def _layout_table(title: str, rows: list[dict[str, Any]]) -> Table:
+def _layout_table(title: str, rows: list[Any]) -> Table:
     heads = ["hardware", "devices", *_LAYOUT_COLS, "step", "MFU", "mem/dev", "time to train", "cost", "energy",
              "carbon"]
     t = Table(title, heads, est_cols=set(range(len(heads) - 7, len(heads))))
     for x in rows:
-        lay = x.get("layout") or {}
-        t.rows.append([str(x.get("hardware")), _g(x.get("devices")), *[_g(lay.get(k)) for k in _LAYOUT_COLS],
-                       fmt(x.get("step_time_s"), "s"), fmt(x.get("mfu"), "fraction"),
-                       fmt(x.get("mem_total_bytes"), "B"),
-                       fmt(x.get("train_time_s"), "s"), fmt(x.get("cost_usd"), "USD"), fmt(x.get("energy_j"), "J"),
-                       fmt(x.get("carbon_kg"), "kg CO2e")])
+        t.rows.append([x.hardware, q(x, "devices"), *[_g(getattr(x.layout, k)) for k in _LAYOUT_COLS],
+                       *[q(x, k) for k in ("step_time_s", "mfu", "mem_total_bytes", "train_time_s", "cost_usd",
+                                           "energy_j", "carbon_kg")]])
     return t
 
 
-def _plan_tables(r: dict[str, Any]) -> list[Table]:
-    if "layouts" in r:  # a profiled workload: data parallel x ZeRO
-        t = Table(f"{r.get('workload')}: data parallel + ZeRO", ["hardware", "dp", "zero", "fits", "step", "MFU",
-                                                                  "mem/dev", "time to train"], estimate=True)
-        for x in r["layouts"]:
-            t.rows.append([str(x.get("hardware")), _g(x.get("dp")), _g(x.get("zero")), _g(x.get("fits")),
-                           fmt(x.get("step_time_s"), "s"), fmt(x.get("mfu"), "fraction"),
-                           fmt(x.get("mem_total_bytes"), "B"), fmt(x.get("train_time_s"), "s")])
-        return [t]
+def _plan_tables(r: Any) -> list[Table]:
     s = Table("search", ["", "value"])
-    s.rows += [[k.replace("_", " "), _g(r.get(k))] for k in ("model", "tokens", "seq_len", "global_batch_seqs",
-                                                            "dtype", "objective", "candidates", "feasible")]
-    s.rows.append(["dropped", ", ".join(f"{k}: {v}" for k, v in (r.get("dropped") or {}).items()) or "none"])
-    s.rows.append(["search time", fmt(r.get("search_s"), "s")])
-    return [s, _layout_table(f"best {len(r.get('best', []))} by {r.get('objective')}", r.get("best", [])),
-            _layout_table("Pareto front: time, cost, energy", r.get("pareto_front", []))]
+    s.rows += [["model", r.model], ["tokens", q(r, "tokens")], ["seq len", q(r, "seq_len")],
+               ["global batch (sequences)", q(r, "global_batch_seqs")], ["dtype", r.dtype],
+               ["software stack", r.stack], ["objective", r.objective], ["candidates", q(r, "candidates")],
+               ["feasible", q(r, "feasible")],
+               ["dropped", ", ".join(f"{k}: {v:,}" for k, v in r.dropped.items() if v) or "none"],
+               ["search time", q(r, "search_s")]]
+    return [s, _layout_table(f"best {len(r.best)} by {r.objective}", r.best),
+            _layout_table("Pareto front: time, cost, energy", r.pareto_front)]
 
 
-def _unit_of_term(k: str) -> str:
-    if k.endswith("_bytes"):
-        return "B"
-    if k.endswith("_s"):
-        return "s"
-    return {"mfu": "fraction", "hfu": "fraction", "cost_usd": "USD", "energy_j": "J", "carbon_kg": "kg CO2e",
-            "tokens_per_s": "tok/s", "busy_fraction": "fraction"}.get(k, "count")
-
-
-def _explain_tables(r: dict[str, Any]) -> list[Table]:
-    terms, formulas = r.get("terms", {}), r.get("formulas", {})
-    lay = r.get("layout") or {}
-    head = Table(f"{r.get('hardware')}: layout", [*_LAYOUT_COLS, "feasible", "calibration"])
-    head.rows.append([*[_g(lay.get(k)) for k in _LAYOUT_COLS], _g(r.get("feasible")), str(r.get("calibration"))])
-    t = Table("step-time and memory arithmetic", ["term", "value", "formula"], est_cols={1})
-    for k, v in terms.items():
-        if k.startswith("in_"):
-            continue
-        t.rows.append([k, fmt(v, _unit_of_term(k)), str(formulas.get(k, ""))])
-    inp = Table("inputs", ["input", "value", "meaning"])
-    for k, meaning in (r.get("inputs") or {}).items():
-        inp.rows.append([k, _g(terms.get(k)), str(meaning)])
-    out = [head, t, inp]
-    if r.get("infeasible_because"):
-        out.append(Table("infeasible because", ["reason"], [[str(w)] for w in r["infeasible_because"]]))
-    return out
-
-
-def _serve_tables(r: dict[str, Any]) -> list[Table]:
-    out = []
-    for s in r.get("results", []):
-        heads = ["batch", "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev", "fits",
-                 "$/M out tok", "J/out tok"]
-        t = Table(f"{s.get('model')} on {s.get('device')} (tp={s.get('tp')}, pp={s.get('pp')})", heads,
-                  estimate=True, note=f"max batch that fits: {s.get('max_batch')}; decode turns compute-bound at "
-                                      f"batch: {s.get('decode_ridge_batch') or 'never in range'}")
-        for p in s.get("points", []):
-            t.rows.append([_g(p.get("batch")), fmt(p.get("ttft_s"), "s"), fmt(p.get("tpot_s"), "s"),
-                           _g(p.get("decode_tokens_per_s")), _g(p.get("output_tokens_per_s_per_device")),
-                           str((p.get("decode_step") or {}).get("bound")), fmt(p.get("memory_bytes_per_device"), "B"),
-                           _g(p.get("fits")), fmt(p.get("usd_per_million_output_tokens"), "USD"),
-                           fmt(p.get("energy_j_per_output_token"), "J")])
-        out.append(t)
-    if r.get("errors"):
-        out.append(Table("infeasible devices", ["device", "problem", "fix"],
-                         [[str(e.get("device")), str(e.get("problem")), str(e.get("fix"))] for e in r["errors"]]))
-    return out
-
-
-def _validate_tables(r: dict[str, Any]) -> list[Table]:
-    t = Table("published vs predicted step time", ["run", "source", "hardware", "devices", "published", "predicted",
-                                                   "error", "util.", "pub. util.", "pred. util.", "role"],
-              est_cols={5, 6, 9})
-    for x in r.get("runs", []):
-        err = x.get("error")
-        t.rows.append([str(x.get("id")), str(x.get("source")), str(x.get("hardware")), _g(x.get("devices")),
-                       fmt(x.get("published_step_s"), "s"), fmt(x.get("predicted_step_s"), "s"),
-                       f"{100 * err:+.1f}%" if isinstance(err, int | float) else "n/a",
-                       str(x.get("utilization", "MFU")), fmt(x.get("published_mfu"), "fraction"),
-                       fmt(x.get("predicted_mfu"), "fraction"),
-                       "fit" if x.get("fitted") else "test"])
-    t.note = (f"median |error| on held-out runs {fmt(r.get('median_abs_error_held_out'), 'fraction')}; "
-              f"all runs {fmt(r.get('median_abs_error_all'), 'fraction')}")
+def _plan_workload_tables(r: Any) -> list[Table]:
+    t = Table(f"{r.workload}: data parallel + ZeRO ({r.stack} stack)",
+              ["hardware", "dp", "zero", "fits", "step", "MFU", "mem/dev", "time to train", "cost", "energy"],
+              estimate=True)
+    for x in r.layouts:
+        t.rows.append([x.hardware, q(x, "dp"), q(x, "zero"), _g(x.fits),
+                       *[q(x, k) for k in ("step_time_s", "mfu", "mem_total_bytes", "train_time_s", "cost_usd",
+                                           "energy_j")]])
     return [t]
 
 
-def _sim_run_tables(r: dict[str, Any]) -> list[Table]:
-    d = r.get("design", {})
-    dt = Table(f"design {d.get('name')}", ["field", "value", "source"])
-    for k in ("rows", "cols", "cores", "dataflow", "dtype", "clock_hz", "tech_node_nm", "sram_bytes",
-              "dram_bandwidth_byte_per_s", "peak_op_per_s"):
-        unit = "B" if k.endswith("_bytes") else "B/s" if k.endswith("_byte_per_s") else "OP/s" if k.endswith(
-            "op_per_s") else "Hz" if k == "clock_hz" else "count"
-        v = d.get(k)
-        src = str(d.get("sources", {}).get(k, ""))
-        dt.rows.append([k, fmt(v, unit) if isinstance(v, int | float) else str(v), src])
-    lt = Table(f"layers ({r.get('source')})", ["layer", "MxNxK", "rep", "cycles", "stall", "util", "DRAM", "energy"],
-               est_cols={6, 7})
-    for x in r.get("layers", []):
-        lt.rows.append([str(x.get("name")), f"{x.get('m')}x{x.get('n')}x{x.get('k')}", _g(x.get("repeats")),
-                        _g(x.get("compute_cycles")), _g(x.get("stall_cycles")), fmt(x.get("utilization"), "fraction"),
-                        fmt(x.get("dram_bytes"), "B"), fmt(x.get("energy_j"), "J")])
-    t = r.get("totals", {})
-    tt = Table("totals", ["", "value"])
-    est_keys = {"energy_j", "tops_per_w", "dram_bytes", "dram_read_bytes", "dram_write_bytes"}
-    for k, v in t.items():
-        if isinstance(v, dict):
+def _explain_tables(r: Any) -> list[Table]:
+    lay = r.prediction.layout
+    head = Table(f"{r.model} on {r.prediction.devices} x {r.hardware}: layout",
+                 [*_LAYOUT_COLS, "feasible", "calibration", "stack"])
+    head.rows.append([*[_g(getattr(lay, k)) for k in _LAYOUT_COLS], _g(r.feasible), r.calibration, r.stack])
+    t = Table("step-time and memory arithmetic", ["term", "value", "formula"], est_cols={1})
+    t.rows = [[x.name, str(x.quantity), x.formula] for x in r.terms if not x.is_input]
+    inp = Table("inputs", ["input", "value", "meaning"])
+    inp.rows = [[x.name, str(x.quantity), x.formula] for x in r.terms if x.is_input]
+    out = [head, t, inp]
+    if r.infeasible_because:
+        out.append(Table("infeasible because", ["reason"], [[w] for w in r.infeasible_because]))
+    return out
+
+
+def _serve_tables(r: Any) -> list[Table]:
+    out = []
+    for s in r.results:
+        heads = ["batch", "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev", "fits",
+                 "$/M out tok", "J/out tok"]
+        ridge = s.decode_ridge_batch if s.decode_ridge_batch is not None else "never in range"
+        t = Table(f"{s.model} on {s.device} (tp={s.tp}, pp={s.pp})", heads, estimate=True,
+                  note=f"max batch that fits: {s.max_batch}; decode turns compute-bound at batch: {ridge}")
+        for p in s.points:
+            t.rows.append([q(p, "batch"), q(p, "ttft_s"), q(p, "tpot_s"), q(p, "decode_tokens_per_s"),
+                           q(p, "output_tokens_per_s_per_device"), p.decode_step.bound,
+                           q(p, "memory_bytes_per_device"), _g(p.fits), q(p, "usd_per_million_output_tokens"),
+                           q(p, "energy_j_per_output_token")])
+        out.append(t)
+    if r.errors:
+        out.append(Table("infeasible devices", ["device", "problem", "fix"],
+                         [[e.device, e.problem, e.fix] for e in r.errors]))
+    return out
+
+
+def _validate_tables(r: Any) -> list[Table]:
+    t = Table("published vs predicted step time", ["run", "source", "stack", "hardware", "devices", "published",
+                                                   "predicted", "error", "util.", "pub. util.", "pred. util.",
+                                                   "role"], est_cols={6, 7, 10})
+    for x in r.runs:
+        t.rows.append([x.id, x.source, x.stack, x.hardware, q(x, "devices"), q(x, "published_step_s"),
+                       q(x, "predicted_step_s"), f"{100 * x.error:+.1f}%", x.utilization, q(x, "published_mfu"),
+                       q(x, "predicted_mfu"), "fit" if x.fitted else "test"])
+    t.note = (f"median |error| on held-out runs {q(r, 'median_abs_error_held_out')}; "
+              f"all runs {q(r, 'median_abs_error_all')}")
+    return [t]
+
+
+def _sim_run_tables(r: Any) -> list[Table]:
+    d = r.design
+    dt = Table(f"design {d.name}", ["field", "value", "source"])
+    for f in dataclasses.fields(d):
+        if f.name in ("name", "description", "sources"):
             continue
-        unit = _unit_of_term(k) if not k.endswith("op_per_s") else "OP/s"
-        label = k + (" (estimate)" if k in est_keys else "")
-        tt.rows.append([label, fmt(v, unit) if unit != "count" else _g(v)])
-    tt.note = " ".join(str(n) for n in r.get("notes", []))
+        v = getattr(d, f.name)
+        dt.rows.append([f.name, q(d, f.name) if f.metadata.get("unit") else _g(v), d.sources.get(f.name, "")])
+    for name in type(d).DERIVED_UNITS:
+        dt.rows.append([name, q(d, name) if not callable(getattr(d, name)) else fmt(getattr(d, name)(),
+                                                                                      unit_of(d, name)), "derived"])
+    lt = Table(f"layers ({r.source})", ["layer", "MxNxK", "rep", "cycles", "stall", "util", "DRAM", "energy"],
+               est_cols={6, 7})
+    for x in r.layers:
+        lt.rows.append([x.name, f"{x.m}x{x.n}x{x.k}", q(x, "repeats"), q(x, "compute_cycles"),
+                        q(x, "stall_cycles"), q(x, "utilization"), q(x, "dram_bytes"), q(x, "energy_j")])
+    t = r.totals
+    tt = Table("totals", ["", "value"])
+    for f in dataclasses.fields(t):
+        if f.name == "energy_breakdown":
+            e = t.energy_breakdown
+            tt.rows += [[f"energy, {g.name.removesuffix('_j')} (estimate)", q(e, g.name)]
+                        for g in dataclasses.fields(e)]
+            continue
+        label = f.name + (" (estimate)" if "estimate" in f.metadata.get("doc", "") else "")
+        tt.rows.append([label, q(t, f.name)])
+    tt.note = " ".join(r.notes)
     return [dt, tt, lt]
 
 
-def _sim_sweep_tables(r: dict[str, Any]) -> list[Table]:
+def _sim_sweep_tables(r: Any) -> list[Table]:
     heads = ["name", "rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MACs", "latency", "energy", "util", "TOPS/W"]
-    t = Table(f"Pareto front of {r.get('evaluated')} designs (base {r.get('base_design')}; {r.get('source')})",
-              heads, est_cols={8, 10}, note=" ".join(str(n) for n in r.get("notes", [])))
-    for p in r.get("pareto_front", []):
-        t.rows.append([str(p.get("name")), _g(p.get("rows")), _g(p.get("cols")), str(p.get("dataflow")),
-                       fmt(p.get("sram_bytes_each"), "B"), fmt(p.get("dram_bandwidth_byte_per_s"), "B/s"),
-                       _g(p.get("macs")), fmt(p.get("latency_s"), "s"), fmt(p.get("energy_j"), "J"),
-                       fmt(p.get("utilization"), "fraction"), _g(p.get("tops_per_w"), 3)])
+    t = Table(f"Pareto front of {r.evaluated} designs (base {r.base_design}; {r.source})",
+              heads, est_cols={8, 10}, note=" ".join(r.notes))
+    for p in r.pareto_front:
+        t.rows.append([p.name, q(p, "rows"), q(p, "cols"), p.dataflow, q(p, "sram_bytes_each"),
+                       q(p, "dram_bandwidth_byte_per_s"), q(p, "macs"), q(p, "latency_s"), q(p, "energy_j"),
+                       q(p, "utilization"), q(p, "tops_per_w")])
     return [t]
 
 
-def _compare_tables(r: dict[str, Any]) -> list[Table]:
-    devs = r.get("devices", [])
-    t = Table(f"compare (ratios vs {devs[0] if devs else '?'}), dtype {r.get('dtype')}", ["metric", *devs, "formula"],
-              note=str(r.get("note", "")))
-    for x in r.get("rows", []):
-        unit = path_unit(x.get("path", ""))
-        cells = []
-        for i, v in enumerate(x.get("values", [])):
-            ratio = (x.get("ratio_vs_first") or [None] * (i + 1))[i]
-            cells.append(fmt(v, unit) + (f" ({ratio:.2f}x)" if i and isinstance(ratio, int | float) else ""))
-        t.rows.append([str(x.get("metric")), *cells, str(x.get("formula") or "")])
+def _compare_tables(r: Any) -> list[Table]:
+    devs = r.devices
+    t = Table(f"compare (ratios vs {devs[0] if devs else '?'}), dtype {r.dtype}", ["metric", *devs, "formula"],
+              note=r.note)
+    for x in r.rows:
+        cells = [fmt(v, x.unit) + (f" ({ratio:.2f}x)" if i and ratio is not None else "")
+                 for i, (v, ratio) in enumerate(zip(x.values, x.ratio_vs_first, strict=True))]
+        t.rows.append([x.metric, *cells, x.formula or ""])
     src = Table("sources", ["device", "field", "source"])
-    for dev, fields in (r.get("sources") or {}).items():
-        src.rows += [[dev, f, str(s)] for f, s in fields.items()]
+    for dev, fields in r.sources.items():
+        src.rows += [[dev, f, s] for f, s in fields.items()]
     return [t, src]
 
 
@@ -334,11 +313,12 @@ def _optimize_tables(r: dict[str, Any]) -> list[Table]:
     return out
 
 
-_TABLES = {"probe": _probe_tables, "profile": _profile_tables, "optimize": _optimize_tables,
-           "plan": _plan_tables, "plan-explain": _explain_tables,
-           "plan-serve": _serve_tables, "validate": _validate_tables, "simulate-run": _sim_run_tables,
-           "simulate-sweep": _sim_sweep_tables, "catalog-compare": _compare_tables,
-           "plan-infer": infer_view.infer_tables, "validate-inference": infer_view.validate_inference_tables}
+_TABLES: dict[str, Callable[[Any], list[Any]]] = {
+    "probe": _probe_tables, "profile": _profile_tables, "optimize": _optimize_tables,
+    "plan": _plan_tables, "plan-workload": _plan_workload_tables,
+    "plan-explain": _explain_tables, "plan-serve": _serve_tables, "validate": _validate_tables,
+    "simulate-run": _sim_run_tables, "simulate-sweep": _sim_sweep_tables, "catalog-compare": _compare_tables,
+    "plan-infer": infer_view.infer_tables, "validate-inference": infer_view.validate_inference_tables}
 
 
 # ---------------------------------------------------------------- page
@@ -357,61 +337,60 @@ def _meta_rows(argv: list[str], run: dict[str, Any] | None) -> list[tuple[str, s
     return rows
 
 
-def render_html(kind: str, result: dict[str, Any], *, title: str, argv: list[str],
-                run: dict[str, Any] | None = None) -> str:
-    """The whole page as one string. `run` (a history record) supplies the original date, versions and host."""
+def render_html(kind: str, result: Any, *, title: str, argv: list[str], run: dict[str, Any] | None = None) -> str:
+    """The whole page as one string, from the command's typed result (or its JSON document, loaded back
+    through accelopt.report.schema). `run` (a history record) supplies the original date, versions and host."""
     from accelopt.report.jsonout import dumps, to_jsonable
     from accelopt.report.plots import plots_for
 
-    result = to_jsonable(result)
+    document = to_jsonable(result)
+    obj = typed(kind, result)
     parts = [f"<h1>{html.escape(title)}</h1>"]
-    if is_estimate(kind, result):
+    if obj is None:
+        parts.append('<div class="banner">This result was written by another version of accelopt (schema '
+                     f"{html.escape(str(document.get('schema') if isinstance(document, dict) else None))}); "
+                     "only its JSON is shown. Re-run the command for the full page.</div>")
+    if is_estimate(kind, obj):
         parts.append(f'<div class="banner">{EST} The figures on this page labelled estimate are predictions of a '
                      "model (roofline, memory and communication formulas with a fitted calibration), not "
                      "measurements.</div>")
     meta = "".join(f"<tr><th class='l'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
                    for k, v in _meta_rows(argv, run))
-    parts.append(f'<table class="meta">{meta}</table>')
-    figs = key_figures(kind, result)
-    if figs:
-        kt = Table("key figures", ["", "value"])
-        kt.rows = [[f.label, fmt(f.value, f.unit)] for f in figs]
-        html_kt = kt.to_html()
-        for f in figs:  # estimate label on the rows that are estimates
-            if f.estimate:
-                cell = f"<td class=\"l\">{html.escape(f.label)}</td>"
-                html_kt = html_kt.replace(cell, f"<td class=\"l\">{html.escape(f.label)}{EST}</td>", 1)
-        parts.append(html_kt)
-    for caption, svg in plots_for(kind, result):
-        cap = html.escape(caption) + (EST if "estimate" in caption else "")
-        parts.append(f"<figure>{svg}<figcaption>{cap}</figcaption></figure>")
-    for table in _TABLES.get(kind, lambda r: [])(result):
-        parts.append(table.to_html())
+    parts.append(f'<div class="tw"><table class="meta">{meta}</table></div>')
+    if obj is not None:
+        parts += _body(kind, obj, plots_for)
     parts.append("<h2>full result (JSON)</h2><details><summary>show</summary><pre>"
-                 f"{html.escape(dumps(result))}</pre></details>")
+                 f"{html.escape(dumps(document))}</pre></details>")
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<meta name="generator" content="accelopt {json.dumps(kind)[1:-1]}">'
             f"<style>{CSS}</style></head><body>\n{body}\n</body></html>\n")
 
 
-def check_path(path: Path) -> None:
-    """InputError unless `path`'s folder exists and is writable (and `path` is not a folder)."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise InputError(f"--html {str(path)!r} is a folder", "give a file name, e.g. --html report.html")
-    if not folder.is_dir():
-        raise InputError(f"--html {str(path)!r}: folder {str(folder)!r} does not exist",
-                         f"create it (mkdir -p {shlex.quote(str(folder))}) or write the page elsewhere")
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise InputError(f"--html {str(path)!r} is not writable", "choose a path in a folder you can write to")
+def _body(kind: str, obj: Any, plots_for: Callable[[str, Any], list[tuple[str, str]]]) -> list[str]:
+    parts = []
+    figs = key_figures(kind, obj)
+    if figs:
+        rows = "".join(f'<tr><td class="l">{html.escape(f.label)}{EST if f.estimate else ""}</td>'
+                       f'<td class="kf" data-unit="{html.escape(f.unit)}">{html.escape(fmt(f.value, f.unit))}</td></tr>'
+                       for f in figs)
+        parts.append(f'<h2>key figures</h2><div class="tw"><table class="key"><tr><th class="l"></th><th>value</th>'
+                     f"</tr>{rows}</table></div>")
+    for caption, svg in plots_for(kind, obj):
+        cap = html.escape(caption) + (EST if "estimate" in caption else "")
+        parts.append(f"<figure>{svg}<figcaption>{cap}</figcaption></figure>")
+    parts += [table.to_html() for table in _TABLES[kind](obj)] if kind in _TABLES else []
+    return parts
 
 
-def write_html(path: Path, kind: str, result: dict[str, Any], *, title: str, argv: list[str],
+def write_html(path: Path, kind: str, result: Any, *, title: str, argv: list[str],
                run: dict[str, Any] | None = None) -> Path:
     """Render and write the page; a bad path raises InputError (problem + fix)."""
+    from accelopt.userio import check_writable
+
     path = Path(path).expanduser()
-    check_path(path)
+    check_writable(path, "--html", "report.html")
     text = render_html(kind, result, title=title, argv=argv, run=run)
     try:
         path.write_text(text, encoding="utf-8")

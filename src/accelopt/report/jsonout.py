@@ -11,7 +11,12 @@ from typing import Any
 
 
 def to_jsonable(obj: Any) -> Any:
-    """Dataclasses, enums, paths, tuples and non-finite floats into plain JSON values."""
+    """Dataclasses, enums, paths, tuples and non-finite floats into plain JSON values; a command's typed
+    result (accelopt.report.schema) into its versioned JSON document."""
+    from accelopt.report import schema
+
+    if schema.is_result(obj):
+        return schema.dump(schema.kind_of(obj), obj)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         if hasattr(obj, "to_dict"):
             return to_jsonable(obj.to_dict())

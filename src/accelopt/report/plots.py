@@ -1,5 +1,6 @@
 """Plots for the HTML report, drawn with matplotlib (Agg canvas, object API: no pyplot, no global state)
-and returned as inline SVG text. Each plot reads the JSON result a command emits with --json.
+and returned as inline SVG text. Each plot reads the command's typed result (accelopt.report.schema); axis
+units are picked from the data by accelopt.units.axis_scale.
 
 `plots_for(kind, result)` returns [(caption, svg)]; a plot whose data is missing is left out.
 """
@@ -13,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from accelopt import units
 from accelopt.report import infer_view
 
 _counter = itertools.count(1)
@@ -26,14 +28,6 @@ def _scale(values: list[float]) -> tuple[float, str]:
         if top >= s:
             return s, p
     return 1.0, ""
-
-
-def _time_scale(values: list[float]) -> tuple[float, str]:
-    top = max((abs(v) for v in values if v is not None and math.isfinite(v)), default=1.0)
-    for s, unit in ((86400.0, "days"), (3600.0, "h"), (60.0, "min"), (1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
-        if top >= s:
-            return s, unit
-    return 1e-9, "ns"
 
 
 def _figure(width: float = 7.0, height: float = 3.6) -> Any:
@@ -70,71 +64,70 @@ def _num(x: Any) -> float | None:
 
 
 # ---------------------------------------------------------------- probe
-def probe_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
-    """Measured median (p10-p90 whiskers) beside the catalog peak, one panel per unit."""
+def probe_plots(r: Any) -> list[tuple[str, str]]:
+    """Measured median (p10-p90 whiskers) beside the catalog peak, one panel per unit; a log axis, so that a
+    CPU's measured figure stays visible beside a datacenter peak a thousand times larger."""
     out = []
-    for unit, label in (("flop_per_s", "FLOP/s"), ("byte_per_s", "B/s")):
-        figs = [f for f in r.get("figures", []) if f.get("unit") == unit and _num(f.get("median")) is not None]
+    for unit_name in ("FLOP/s", "B/s"):
+        figs = [f for f in r.figures if f.display_unit == unit_name and _num(f.median)]
         if not figs:
             continue
-        vals = [f["median"] for f in figs] + [f["catalog_peak"] for f in figs if _num(f.get("catalog_peak"))]
-        s, p = _scale(vals)
+        vals = [f.median for f in figs] + [f.catalog_peak for f in figs if _num(f.catalog_peak)]
+        s, label = units.axis_scale(vals, unit_name)
         fig = _figure(7.0, 0.5 + 0.45 * len(figs) + 1.0)
         ax = fig.add_subplot()
         y = list(range(len(figs)))
-        med = [f["median"] / s for f in figs]
-        lo = [max(0.0, (f["median"] - (f.get("p10") or f["median"])) / s) for f in figs]
-        hi = [max(0.0, ((f.get("p90") or f["median"]) - f["median"]) / s) for f in figs]
+        med = [f.median / s for f in figs]
+        lo = [max(0.0, (f.median - (_num(f.p10) or f.median)) / s) for f in figs]
+        hi = [max(0.0, ((_num(f.p90) or f.median) - f.median) / s) for f in figs]
         ax.barh([i + 0.2 for i in y], med, height=0.4, xerr=[lo, hi], color="#3b7dd8",
                 label="measured (median, p10-p90)")
-        peaks = [(_num(f.get("catalog_peak")) or 0.0) / s for f in figs]
+        peaks = [(_num(f.catalog_peak) or 0.0) / s for f in figs]
         if any(peaks):
             ax.barh([i - 0.2 for i in y], peaks, height=0.4, color="#bbbbbb", label="catalog peak (datasheet)")
-        ax.set_yticks(y, [f["metric"] for f in figs])
+        ax.set_xscale("log")
+        ax.set_yticks(y, [f.metric for f in figs])
         ax.invert_yaxis()
-        ax.set_xlabel(f"{p}{label}")
-        ax.legend(loc="lower right", fontsize=8)
-        out.append((f"probe: measured {label} vs catalog peak", to_svg(fig)))
+        ax.set_xlabel(f"{label} (log scale)")
+        fig.legend(loc="outside upper center", ncols=2, fontsize=8, frameon=False)
+        out.append((f"probe: measured {unit_name} vs catalog peak", to_svg(fig)))
     return out
 
 
 # ---------------------------------------------------------------- profile
-def profile_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
+def profile_plots(r: Any) -> list[tuple[str, str]]:
     out = []
-    medians = {k: _num(v.get("median")) for k, v in (r.get("breakdown_s") or {}).items()}
-    br = {k: v for k, v in medians.items() if v is not None}
+    br = {k: v.median for k, v in r.breakdown.items() if _num(v.median) is not None}
     if br:
-        s, u = _time_scale(list(br.values()))
+        s, u = units.axis_scale(list(br.values()), "s")
         fig = _figure(7.0, 0.8 + 0.4 * len(br))
         ax = fig.add_subplot()
         ax.barh(list(br), [v / s for v in br.values()], color="#3b7dd8")
         ax.invert_yaxis()
         ax.set_xlabel(f"median time per step ({u})")
         out.append(("profile: step-time breakdown by phase (instrumented pass)", to_svg(fig)))
-    roof = r.get("roofline") or {}
-    ops = [o for o in roof.get("ops", [])
-           if _num(o.get("intensity_flop_per_byte")) and _num(o.get("attained_flop_per_s"))]
-    c = roof.get("ceilings") or {}
-    peak, bw = _num(c.get("peak_flop_per_s")), _num(c.get("memory_bandwidth_byte_per_s"))
-    if ops and peak and bw:
-        out.append(("profile: roofline of ops (intensity vs attained FLOP/s; roofs " + str(c.get("source", ""))
-                    + ")", _roofline(ops, peak, bw)))
+    ops = [o for o in r.roofline if _num(o.intensity_flop_per_byte) and _num(o.attained_flop_per_s)]
+    c = r.ceilings
+    if ops and _num(c.peak_flop_per_s) and _num(c.memory_bandwidth_byte_per_s):
+        out.append((f"profile: roofline of ops (intensity vs attained FLOP/s; roofs {c.source})",
+                    _roofline(ops, c.peak_flop_per_s, c.memory_bandwidth_byte_per_s)))
     return out
 
 
-def _roofline(ops: list[dict[str, Any]], peak: float, bw: float) -> str:
-    xs = [o["intensity_flop_per_byte"] for o in ops]
-    ys = [o["attained_flop_per_s"] for o in ops]
+def _roofline(ops: list[Any], peak: float, bw: float) -> str:
+    xs = [o.intensity_flop_per_byte for o in ops]
+    ys = [o.attained_flop_per_s for o in ops]
     lo, hi = min([*xs, peak / bw]) / 4, max([*xs, peak / bw]) * 4
     grid = [lo * (hi / lo) ** (i / 60) for i in range(61)]
     fig = _figure(7.0, 4.2)
     ax = fig.add_subplot()
     ax.plot(grid, [min(peak, bw * x) for x in grid], color="black", lw=1.2,
             label=f"roof: min(peak, bandwidth x intensity), ridge {peak / bw:.3g} FLOP/B")
-    sizes = [10 + 200 * (o.get("time_s") or 0) / max(o.get("time_s") or 0 for o in ops) for o in ops]
+    longest = max(o.time_s for o in ops) or 1.0
+    sizes = [10 + 200 * o.time_s / longest for o in ops]
     ax.scatter(xs, ys, s=sizes, alpha=0.6, color="#d8513b", label="op (area ~ time)")
-    for o in sorted(ops, key=lambda o: -(o.get("time_s") or 0))[:6]:
-        ax.annotate(str(o["op"]).removeprefix("aten::"), (o["intensity_flop_per_byte"], o["attained_flop_per_s"]),
+    for o in sorted(ops, key=lambda o: -o.time_s)[:6]:
+        ax.annotate(o.op.removeprefix("aten::"), (o.intensity_flop_per_byte, o.attained_flop_per_s),
                     fontsize=7, xytext=(3, 3), textcoords="offset points")
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -150,109 +143,114 @@ def _colors(names: list[str]) -> dict[str, str]:
     return {n: palette[i % len(palette)] for i, n in enumerate(dict.fromkeys(names))}
 
 
-def plan_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
+def plan_plots(r: Any) -> list[tuple[str, str]]:
     """Pareto front and best layouts (or, for a profiled workload, every layout that fits): time to train vs
     cost and vs energy, colored by hardware."""
-    import json
-
-    given = [*r.get("pareto_front", []), *r.get("best", []), *(x for x in r.get("layouts", []) if x.get("fits"))]
-    unique = {json.dumps(x, sort_keys=True, default=str): x for x in given}  # best and front overlap
-    rows = [x for x in unique.values() if _num(x.get("train_time_s"))]
+    given = [*r.pareto_front, *r.best] if hasattr(r, "best") else [x for x in r.layouts if x.fits]
+    rows = [x for x in dict.fromkeys(given) if _num(x.train_time_s)]  # best and front overlap
     if not rows:
         return []
-    col = _colors([x["hardware"] for x in rows])
-    s, u = _time_scale([x["train_time_s"] for x in rows])
+    col = _colors([x.hardware for x in rows])
+    s, u = units.axis_scale([x.train_time_s for x in rows], "s")
     out = []
-    for key, label, div, unit in (("cost_usd", "cost", 1.0, "USD"), ("energy_j", "energy", 3.6e9, "MWh")):
-        pts = [x for x in rows if _num(x.get(key)) is not None]
+    for key, label in (("cost_usd", "cost"), ("energy_j", "energy")):
+        pts = [x for x in rows if _num(getattr(x, key)) is not None]
         if not pts:
             continue
+        div, yunit = units.axis_scale([getattr(x, key) for x in pts], units.unit_of(pts[0], key))
         fig = _figure(7.0, 4.0)
         ax = fig.add_subplot()
         for hw, c in col.items():
-            sel = [x for x in pts if x["hardware"] == hw]
+            sel = [x for x in pts if x.hardware == hw]
             if sel:
-                ax.scatter([x["train_time_s"] / s for x in sel], [x[key] / div for x in sel], color=c, label=hw,
-                           alpha=0.8)
+                ax.scatter([x.train_time_s / s for x in sel], [getattr(x, key) / div for x in sel], color=c,
+                           label=hw, alpha=0.8)
         for x in pts:
-            ax.annotate(f"{x.get('devices')}", (x["train_time_s"] / s, x[key] / div), fontsize=6,
-                        xytext=(3, 2), textcoords="offset points")
+            tag = x.devices if hasattr(x, "devices") else x.dp
+            ax.annotate(f"{tag}", (x.train_time_s / s, getattr(x, key) / div), fontsize=6, xytext=(3, 2),
+                        textcoords="offset points")
         ax.ticklabel_format(axis="y", useOffset=False, style="plain")
         ax.set_xlabel(f"time to train ({u}, estimate)")
-        ax.set_ylabel(f"{label} ({unit}, estimate)")
-        ax.legend(fontsize=8, title="hardware (label: devices)", title_fontsize=8)
+        ax.set_ylabel(f"{label} ({yunit}, estimate)")
+        fig.legend(loc="outside right upper", fontsize=8, title="hardware\n(label: devices)", title_fontsize=8)
         missing = len(rows) - len(pts)
         note = f"; {missing} layout(s) without a {label} figure left out" if missing else ""
-        what = "layouts that fit" if "layouts" in r else "Pareto front and best layouts"
+        what = "Pareto front and best layouts" if hasattr(r, "best") else "layouts that fit"
         out.append((f"plan: {what}, time vs {label} (estimates){note}", to_svg(fig)))
     return out
 
 
-def explain_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
-    t = r.get("terms", {})
-    parts = {k.removeprefix("t_").removesuffix("_s"): v for k, v in t.items()
-             if k.startswith("t_") and not k.endswith("raw_s") and k != "t_microbatch_s" and (_num(v) or 0) > 0}
-    mem = {k.removeprefix("mem_").removesuffix("_bytes"): v for k, v in t.items()
-           if k.startswith("mem_") and k not in ("mem_total_bytes", "mem_capacity_bytes") and (_num(v) or 0) > 0}
+def explain_plots(r: Any) -> list[tuple[str, str]]:
+    # fwd/bwd/... terms of the step (t_*_s but not the raw or per-microbatch ones) and memory components
+    parts = [t for t in r.terms if t.unit == "s" and t.name.startswith("t_") and not t.name.endswith("raw_s")
+             and t.name != "t_microbatch_s" and (_num(t.value) or 0) > 0]
+    mem = [t for t in r.terms if t.unit == "B" and t.name.startswith("mem_")
+           and t.name not in ("mem_total_bytes", "mem_capacity_bytes") and (_num(t.value) or 0) > 0]
     out = []
     if parts:
-        s, u = _time_scale(list(parts.values()))
+        s, u = units.axis_scale([t.value for t in parts], "s")
         fig = _figure(7.0, 0.8 + 0.35 * len(parts))
         ax = fig.add_subplot()
-        ax.barh(list(parts), [v / s for v in parts.values()], color="#3b7dd8")
+        ax.barh([t.name.removeprefix("t_").removesuffix("_s") for t in parts], [t.value / s for t in parts],
+                color="#3b7dd8")
         ax.invert_yaxis()
         ax.set_xlabel(f"time per step ({u}, estimate)")
         out.append(("plan explain: step-time terms (estimates; fwd/bwd are per step, see formulas)", to_svg(fig)))
     if mem:
+        cap = _num(r.prediction.mem_capacity_bytes)
+        s, u = units.axis_scale([t.value for t in mem] + [cap], "B")
         fig = _figure(7.0, 0.8 + 0.35 * len(mem))
         ax = fig.add_subplot()
-        ax.barh(list(mem), [v / 2**30 for v in mem.values()], color="#3bb273")
-        cap = _num(t.get("mem_capacity_bytes"))
+        ax.barh([t.name.removeprefix("mem_").removesuffix("_bytes") for t in mem], [t.value / s for t in mem],
+                color="#3bb273")
         if cap:
-            ax.axvline(cap / 2**30, color="black", ls="--", lw=1, label=f"device capacity {cap / 2**30:.3g} GiB")
-            ax.legend(fontsize=8)
+            ax.axvline(cap / s, color="black", ls="--", lw=1,
+                       label=f"device capacity {units.fmt_quantity(cap, 'B')}")
+            fig.legend(loc="outside upper center", fontsize=8, frameon=False)
         ax.invert_yaxis()
-        ax.set_xlabel("memory per device (GiB, estimate)")
+        ax.set_xlabel(f"memory per device ({u}, estimate)")
         out.append(("plan explain: memory per device by component (estimates)", to_svg(fig)))
     return out
 
 
-def serve_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
+def serve_plots(r: Any) -> list[tuple[str, str]]:
     """TPOT vs output throughput per device, one line per device, labelled by batch."""
-    res = [x for x in r.get("results", []) if x.get("points")]
+    res = [x for x in r.results if x.points]
     if not res:
         return []
     fig = _figure(7.0, 4.0)
     ax = fig.add_subplot()
-    col = _colors([x["device"] for x in res])
+    col = _colors([x.device for x in res])
+    tpots = [p.tpot_s for x in res for p in x.points]
+    s, u = units.axis_scale(tpots, "s")
     for x in res:
-        pts = [p for p in x["points"] if _num(p.get("tpot_s")) and _num(p.get("output_tokens_per_s_per_device"))]
-        ax.plot([p["output_tokens_per_s_per_device"] for p in pts], [p["tpot_s"] * 1e3 for p in pts], marker="o",
-                color=col[x["device"]], label=f"{x['device']} (tp={x.get('tp')}, pp={x.get('pp')})")
+        pts = [p for p in x.points if _num(p.tpot_s) and _num(p.output_tokens_per_s_per_device)]
+        ax.plot([p.output_tokens_per_s_per_device for p in pts], [p.tpot_s / s for p in pts], marker="o",
+                color=col[x.device], label=f"{x.device} (tp={x.tp}, pp={x.pp})")
         for p in pts:
-            ax.annotate(str(p["batch"]), (p["output_tokens_per_s_per_device"], p["tpot_s"] * 1e3), fontsize=6,
+            ax.annotate(str(p.batch), (p.output_tokens_per_s_per_device, p.tpot_s / s), fontsize=6,
                         xytext=(3, 2), textcoords="offset points")
     from matplotlib.ticker import NullFormatter
 
     ax.set_xscale("log")
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("output tokens/s per device (estimate)")
-    ax.set_ylabel("time per output token (ms, estimate)")
-    ax.legend(fontsize=8, title="device (label: batch)", title_fontsize=8)
+    ax.set_ylabel(f"time per output token ({u}, estimate)")
+    fig.legend(loc="outside right upper", fontsize=8, title="device\n(label: batch)", title_fontsize=8)
     return [("plan serve: latency (TPOT) vs throughput per batch size (estimates)", to_svg(fig))]
 
 
 # ---------------------------------------------------------------- validate
-def validate_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
-    runs = [x for x in r.get("runs", []) if _num(x.get("published_step_s")) and _num(x.get("predicted_step_s"))]
+def validate_plots(r: Any) -> list[tuple[str, str]]:
+    runs = [x for x in r.runs if _num(x.published_step_s) and _num(x.predicted_step_s)]
     if not runs:
         return []
     fig = _figure(5.5, 5.0)
     ax = fig.add_subplot()
     for fitted, label, c in ((True, "fitted (calibration)", "#bbbbbb"), (False, "held out (test)", "#d8513b")):
-        sel = [x for x in runs if bool(x.get("fitted")) == fitted]
-        ax.scatter([x["published_step_s"] for x in sel], [x["predicted_step_s"] for x in sel], color=c, label=label)
-    vals = [x["published_step_s"] for x in runs] + [x["predicted_step_s"] for x in runs]
+        sel = [x for x in runs if x.fitted == fitted]
+        ax.scatter([x.published_step_s for x in sel], [x.predicted_step_s for x in sel], color=c, label=label)
+    vals = [x.published_step_s for x in runs] + [x.predicted_step_s for x in runs]
     lo, hi = min(vals) / 1.5, max(vals) * 1.5
     ax.plot([lo, hi], [lo, hi], color="black", lw=1, label="y = x (exact)")
     ax.set_xscale("log")
@@ -264,57 +262,59 @@ def validate_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 # ---------------------------------------------------------------- simulate
-def simulate_run_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
-    layers = r.get("layers", [])
+def simulate_run_plots(r: Any) -> list[tuple[str, str]]:
+    layers = r.layers
     if not layers:
         return []
-    fig = _figure(max(7.0, min(14.0, 0.16 * len(layers) + 2)), 4.2)
+    fig = _figure(max(7.0, min(14.0, 0.16 * len(layers) + 2)), 4.6)
     ax = fig.add_subplot()
     x = list(range(len(layers)))
-    comp = [(_num(lay.get("compute_cycles")) or 0.0) * (lay.get("repeats") or 1) for lay in layers]
-    stall = [(_num(lay.get("stall_cycles")) or 0.0) * (lay.get("repeats") or 1) for lay in layers]
-    s, p = _scale(comp + stall)
+    comp = [float(lay.compute_cycles) * lay.repeats for lay in layers]
+    stall = [float(lay.stall_cycles) * lay.repeats for lay in layers]
+    s, p = _scale([a + b for a, b in zip(comp, stall, strict=True)])
     ax.bar(x, [c / s for c in comp], color="#3b7dd8", label="compute cycles")
     ax.bar(x, [c / s for c in stall], bottom=[c / s for c in comp], color="#e1bc29", label="stall cycles (DRAM)")
     ax.set_ylabel(f"cycles ({p}cycles, x repeats)" if p else "cycles (x repeats)")
     ax.set_xlabel("layer (in order)")
     step = max(1, len(layers) // 30)
-    ax.set_xticks(x[::step], [str(lay.get("name")) for lay in layers][::step], rotation=90, fontsize=6)
+    ax.set_xticks(x[::step], [lay.name for lay in layers][::step], rotation=90, fontsize=6)
     ax2 = ax.twinx()
-    ax2.plot(x, [100 * (_num(lay.get("utilization")) or 0.0) for lay in layers], color="#d8513b", marker=".",
-             lw=1, label="utilization")
+    ax2.plot(x, [100 * lay.utilization for lay in layers], color="#d8513b", marker=".", lw=1, label="utilization")
     ax2.set_ylabel("utilization (%)")
     ax2.set_ylim(0, 105)
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper right")
+    # above the axes, never over the bars
+    fig.legend(h1 + h2, l1 + l2, fontsize=8, loc="outside upper center", ncols=3, frameon=False)
     return [("simulate run: cycles and utilization per layer", to_svg(fig))]
 
 
-def simulate_sweep_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
-    pts = [p for p in r.get("pareto_front", []) if _num(p.get("latency_s")) and _num(p.get("energy_j"))]
+def simulate_sweep_plots(r: Any) -> list[tuple[str, str]]:
+    pts = [p for p in r.pareto_front if _num(p.latency_s) and _num(p.energy_j)]
     if not pts:
         return []
     fig = _figure(7.0, 4.0)
     ax = fig.add_subplot()
-    col = _colors([p["dataflow"] for p in pts])
+    col = _colors([p.dataflow for p in pts])
+    ts, tu = units.axis_scale([p.latency_s for p in pts], "s")
+    es, eu = units.axis_scale([p.energy_j for p in pts], "J")
     for df, c in col.items():
-        sel = [p for p in pts if p["dataflow"] == df]
-        ax.scatter([p["latency_s"] * 1e3 for p in sel], [p["energy_j"] * 1e3 for p in sel], color=c, label=df)
+        sel = [p for p in pts if p.dataflow == df]
+        ax.scatter([p.latency_s / ts for p in sel], [p.energy_j / es for p in sel], color=c, label=df)
     for p in pts:
-        ax.annotate(f"{p['rows']}x{p['cols']}", (p["latency_s"] * 1e3, p["energy_j"] * 1e3), fontsize=6,
-                    xytext=(3, 2), textcoords="offset points")
-    ax.set_xlabel("latency (ms)")
-    ax.set_ylabel("energy (mJ, estimate)")
-    ax.legend(fontsize=8, title="dataflow (label: rows x cols)", title_fontsize=8)
+        ax.annotate(f"{p.rows}x{p.cols}", (p.latency_s / ts, p.energy_j / es), fontsize=6, xytext=(3, 2),
+                    textcoords="offset points")
+    ax.set_xlabel(f"latency ({tu})")
+    ax.set_ylabel(f"energy ({eu}, estimate)")
+    fig.legend(loc="outside right upper", fontsize=8, title="dataflow\n(label: rows x cols)", title_fontsize=8)
     return [("simulate sweep: Pareto front, latency vs energy", to_svg(fig))]
 
 
 # ---------------------------------------------------------------- catalog compare
-def compare_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
+def compare_plots(r: Any) -> list[tuple[str, str]]:
     """Grouped bars: each metric as a ratio against the first device (missing values left blank)."""
-    devs = r.get("devices", [])
-    rows = [x for x in r.get("rows", []) if any(_num(v) is not None for v in x.get("ratio_vs_first", []))]
+    devs = r.devices
+    rows = [x for x in r.rows if any(_num(v) is not None for v in x.ratio_vs_first)]
     if len(devs) < 2 or not rows:
         return []
     fig = _figure(7.5, 1.0 + 0.32 * len(rows) * max(1, len(devs)) / 2)
@@ -323,15 +323,15 @@ def compare_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
     h = 0.8 / len(devs)
     for j, d in enumerate(devs):
         ys = [i + (j - (len(devs) - 1) / 2) * h for i in range(len(rows))]
-        vals = [_num(x["ratio_vs_first"][j]) if j < len(x["ratio_vs_first"]) else None for x in rows]
+        vals = [_num(x.ratio_vs_first[j]) if j < len(x.ratio_vs_first) else None for x in rows]
         ax.barh([y for y, v in zip(ys, vals, strict=True) if v is not None], [v for v in vals if v is not None],
                 height=h, color=col[d], label=d)
-    ax.set_yticks(range(len(rows)), [x["metric"] for x in rows], fontsize=7)
+    ax.set_yticks(range(len(rows)), [x.metric for x in rows], fontsize=7)
     ax.invert_yaxis()
     ax.axvline(1.0, color="black", lw=0.8)
     ax.set_xscale("log")
     ax.set_xlabel(f"ratio vs {devs[0]} (x, log scale; datasheet values)")
-    ax.legend(fontsize=8)
+    fig.legend(loc="outside upper center", ncols=min(4, len(devs)), fontsize=8, frameon=False)
     return [(f"catalog compare: each metric relative to {devs[0]}", to_svg(fig))]
 
 
@@ -363,15 +363,15 @@ def optimize_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-_PLOTTERS: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
-    "probe": probe_plots, "profile": profile_plots, "optimize": optimize_plots,
-    "plan": plan_plots, "plan-explain": explain_plots,
+_PLOTTERS: dict[str, Callable[[Any], list[tuple[str, str]]]] = {
+    "probe": probe_plots, "profile": profile_plots, "optimize": optimize_plots, "plan": plan_plots,
+    "plan-workload": plan_plots, "plan-explain": explain_plots,
     "plan-serve": serve_plots, "validate": validate_plots, "simulate-run": simulate_run_plots,
     "simulate-sweep": simulate_sweep_plots, "catalog-compare": compare_plots,
     "plan-infer": infer_view.infer_plots}
 
 
-def plots_for(kind: str, result: dict[str, Any]) -> list[tuple[str, str]]:
-    """[(caption, inline svg)] for a result of `kind`; empty for kinds without plots."""
+def plots_for(kind: str, result: Any) -> list[tuple[str, str]]:
+    """[(caption, inline svg)] for a typed result of `kind`; empty for kinds without plots."""
     plotter = _PLOTTERS.get(kind)
     return plotter(result) if plotter else []

@@ -14,7 +14,8 @@ from typing import Any
 
 TITLES = {"probe": "probe: what this device delivers", "profile": "profile: where the step goes",
           "optimize": "optimize: techniques measured on the model",
-          "plan": "plan: training layouts", "plan-explain": "plan explain: one layout's arithmetic",
+          "plan": "plan: training layouts", "plan-workload": "plan: a profiled workload, data parallel",
+          "plan-explain": "plan explain: one layout's arithmetic",
           "plan-serve": "plan serve: LLM serving",
           "plan-infer": "plan infer: inference on edge and data-center devices",
           "validate": "validate: predicted vs published runs",
@@ -24,21 +25,26 @@ TITLES = {"probe": "probe: what this device delivers", "profile": "profile: wher
 HTML_HELP = "also write a self-contained HTML report (tables, SVG plots) to this file"
 
 
-def default_title(kind: str, result: dict[str, Any]) -> str:
-    """'accelopt plan: training layouts — llama3-8b' from the result's main subject."""
-    device = result.get("device")
-    subject = (result.get("model") or result.get("workload") or result.get("name")
-               or (device.get("name") if isinstance(device, dict) else None))
-    if kind == "plan-explain":
-        subject = result.get("hardware")
-    elif kind == "plan-serve":
-        subject = ", ".join(f"{s.get('model')} on {s.get('device')}" for s in result.get("results", []))
-    elif kind == "simulate-run":
-        subject = f"{(result.get('design') or {}).get('name')} — {result.get('source')}"
-    elif kind == "catalog-compare":
-        subject = " vs ".join(result.get("devices", []))
+def default_title(kind: str, result: Any) -> str:
+    """'accelopt plan: training layouts — llama3-8b' from the result's main subject (a typed result or its
+    JSON document)."""
+    from accelopt.report.figures import typed
+
     base = "accelopt " + TITLES.get(kind, kind)
+    r = typed(kind, result)
+    subject = _subject(kind, r) if r is not None else None
     return f"{base} — {subject}" if subject else base
+
+
+def _subject(kind: str, r: Any) -> str | None:
+    subjects = {
+        "probe": lambda: r.device.name, "profile": lambda: r.name, "plan": lambda: r.model,
+        "plan-workload": lambda: r.workload,
+        "plan-explain": lambda: f"{r.model} on {r.hardware}",
+        "plan-serve": lambda: ", ".join(f"{s.model} on {s.device}" for s in r.results),
+        "validate": lambda: None, "simulate-run": lambda: f"{r.design.name} — {r.source}",
+        "simulate-sweep": lambda: f"{r.base_design} — {r.source}", "catalog-compare": lambda: " vs ".join(r.devices)}
+    return subjects[kind]() if kind in subjects else None
 
 
 _COMMAND_LINE: list[str] | None = None
@@ -87,7 +93,7 @@ def finish_run(command: str, result: Any, html: Path | str | None = None, *, tit
         from accelopt.report.html import write_html
 
         try:
-            path = write_html(Path(html), command, data, title=title or default_title(command, data), argv=argv,
+            path = write_html(Path(html), command, result, title=title or default_title(command, result), argv=argv,
                               run=run)
         except InputError as e:
             if saved:

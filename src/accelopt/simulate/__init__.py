@@ -2,7 +2,7 @@
 
     from accelopt.simulate import get_design, resnet50_layers, simulate
     r = simulate(get_design("tpu-v1"), resnet50_layers(batch=1))
-    r.totals()["latency_s"]
+    r.totals().latency_s
 """
 
 from accelopt.simulate.design import DATAFLOWS, Design, get_design, load_design_file, load_preset, preset_names

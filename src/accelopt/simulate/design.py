@@ -31,9 +31,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from accelopt import dtypes
 from accelopt.errors import InputError, unknown_name
+from accelopt.units import unit
 from accelopt.userio import read_user_text
 
 if sys.version_info >= (3, 11):
@@ -43,7 +45,8 @@ else:  # pragma: no cover
 
 DATAFLOWS = ("os", "ws", "is")
 DATAFLOW_NAMES = {"os": "output-stationary", "ws": "weight-stationary", "is": "input-stationary"}
-DTYPE_BITS = {"int8": 8, "int16": 16, "fp16": 16, "bf16": 16, "fp32": 32}
+# operand dtypes a design's MACs may use, with their widths (accelopt.dtypes)
+DTYPE_BITS = {n: int(8 * b) for n, b in dtypes.bytes_map(("int8", "int16", "fp16", "bf16", "fp32")).items()}
 
 _INT_FIELDS = ("rows", "cols", "cores", "ifmap_sram_bytes", "filter_sram_bytes", "ofmap_sram_bytes")
 _POSITIVE_FLOATS = ("dram_bandwidth_byte_per_s", "clock_hz", "tech_node_nm")
@@ -54,29 +57,33 @@ _TEXT_FIELDS = ("name", "dataflow", "dtype", "description")
 class Design:
     """One accelerator design. SI units in names; bytes are bytes (KiB = 1024 B where a preset says so)."""
 
+    # derived values listed beside the fields in JSON (name -> unit)
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"width_bits": "count", "macs": "count", "sram_bytes": "B",
+                                               "peak_op_per_s": "OP/s", "ridge_op_per_byte": "OP/B"}
+
     name: str
-    rows: int
+    rows: int = unit("count")
     """PE rows of one systolic array."""
-    cols: int
+    cols: int = unit("count")
     """PE columns of one systolic array."""
     dataflow: str
     """'os' (output-stationary), 'ws' (weight-stationary) or 'is' (input-stationary)."""
-    ifmap_sram_bytes: int
-    filter_sram_bytes: int
-    ofmap_sram_bytes: int
-    dram_bandwidth_byte_per_s: float
-    clock_hz: float
+    ifmap_sram_bytes: int = unit("B")
+    filter_sram_bytes: int = unit("B")
+    ofmap_sram_bytes: int = unit("B")
+    dram_bandwidth_byte_per_s: float = unit("B/s")
+    clock_hz: float = unit("Hz")
     dtype: str
     """Operand datatype of the MACs: int8, int16, fp16, bf16 or fp32."""
-    tech_node_nm: float
+    tech_node_nm: float = unit("nm")
     """Technology node, 7-180 nm (the range of Stillmaker & Baas 2017's energy scaling equations)."""
-    cores: int = 1
+    cores: int = unit("count", default=1)
     """Independent arrays; the folds of a layer are spread evenly over them."""
-    dram_latency_s: float = 0.0
+    dram_latency_s: float = unit("s", default=0.0)
     """Exposed once per layer before its first tile arrives (0 = not modelled)."""
-    vdd_v: float | None = None
+    vdd_v: float | None = unit("V", default=None)
     """Core supply voltage for the energy scaling; None = the node's nominal supply (simulate/energy.py)."""
-    dram_bytes: float | None = None
+    dram_bytes: float | None = unit("B", default=None)
     """Off-chip memory capacity (bytes); needed only to export an AcceleratorSpec."""
     description: str = ""
     sources: Mapping[str, str] = field(default_factory=dict)
@@ -132,8 +139,9 @@ class Design:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
         out["sources"] = dict(self.sources)
-        out.update(width_bits=self.width_bits, macs=self.macs, sram_bytes=self.sram_bytes,
-                   peak_op_per_s=self.peak_op_per_s, ridge_op_per_byte=self.ridge_op_per_byte())
+        for name in self.DERIVED_UNITS:
+            v = getattr(self, name)
+            out[name] = v() if callable(v) else v
         return out
 
     def to_accelerator_spec(self) -> Any:

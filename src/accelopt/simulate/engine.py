@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -14,6 +14,14 @@ from accelopt.simulate.design import DATAFLOW_NAMES, Design
 from accelopt.simulate.energy import energy_table
 from accelopt.simulate.layers import Layer
 from accelopt.simulate.memory import ACTIVE_FRACTION, PSUM_BYTES, dram_traffic, fill_bytes, reload_cycles, stalls
+from accelopt.simulate.results import (
+    EnergyBreakdown,
+    EnergyScaling,
+    SimLayer,
+    SimRoofline,
+    SimRunResult,
+    SimTotals,
+)
 
 ENERGY_PARTS = ("mac", "register", "sram", "dram")
 
@@ -64,52 +72,50 @@ class SimResult:
     def macs(self) -> float:
         return self.total("macs")
 
-    def totals(self) -> dict[str, Any]:
+    def totals(self) -> SimTotals:
         d = self.design
         cyc = self.total_cycles
         dram = self.total("dram_bytes")
-        energy = {p: self.total(f"energy_{p}_j") for p in ENERGY_PARTS}
         e = self.energy_j
-        return {
-            "layers": len(self.names), "macs": self.macs, "ops": 2 * self.macs,
-            "compute_cycles": self.total("compute_cycles"), "stall_cycles": self.total("stall_cycles"),
-            "total_cycles": cyc, "latency_s": self.latency_s,
-            "utilization": self.macs / (cyc * d.macs) if cyc else 0.0,
-            "achieved_op_per_s": 2 * self.macs / self.latency_s if cyc else 0.0,
-            "dram_bytes": dram, "dram_read_bytes": dram - self._write_bytes(),
-            "dram_write_bytes": self._write_bytes(), "dram_psum_spill_bytes": self.total("dram_psum_bytes"),
-            "bandwidth_needed_byte_per_s": dram / (self.total("compute_cycles") / d.clock_hz),
-            "sram_reads": self.total("sram_reads"), "sram_writes": self.total("sram_writes"),
-            "energy_j": e, "energy_breakdown_j": energy,
-            "tops_per_w": 2 * self.macs / e / 1e12 if e else 0.0,
-            "intensity_op_per_dram_byte": 2 * self.macs / dram if dram else float("inf"),
-        }
+        return SimTotals(
+            layers=len(self.names), macs=self.macs, ops=2 * self.macs,
+            compute_cycles=self.total("compute_cycles"), stall_cycles=self.total("stall_cycles"),
+            total_cycles=cyc, latency_s=self.latency_s,
+            utilization=self.macs / (cyc * d.macs) if cyc else 0.0,
+            achieved_op_per_s=2 * self.macs / self.latency_s if cyc else 0.0,
+            dram_bytes=dram, dram_read_bytes=dram - self._write_bytes(),
+            dram_write_bytes=self._write_bytes(), dram_psum_spill_bytes=self.total("dram_psum_bytes"),
+            bandwidth_needed_byte_per_s=dram / (self.total("compute_cycles") / d.clock_hz),
+            sram_reads=self.total("sram_reads"), sram_writes=self.total("sram_writes"),
+            energy_j=e, energy_breakdown=EnergyBreakdown(**{f"{p}_j": self.total(f"energy_{p}_j")
+                                                           for p in ENERGY_PARTS}),
+            tops_per_w=2 * self.macs / e / 1e12 if e else 0.0,
+            intensity_op_per_dram_byte=2 * self.macs / dram if dram else float("inf"))
 
     def _write_bytes(self) -> float:
         """Outputs plus the write half of the partial-sum spills (each spilled byte is written and read back)."""
         return self.total("dram_ofmap_write_bytes") + self.total("dram_psum_bytes") / 2
 
-    def roofline(self) -> dict[str, float]:
+    def roofline(self) -> SimRoofline:
         d = self.design
-        return {"peak_op_per_s": d.peak_op_per_s, "dram_bandwidth_byte_per_s": d.dram_bandwidth_byte_per_s,
-                "ridge_op_per_byte": d.ridge_op_per_byte(), "ridge_mac_per_byte": d.ridge_mac_per_byte()}
+        return SimRoofline(peak_op_per_s=d.peak_op_per_s, dram_bandwidth_byte_per_s=d.dram_bandwidth_byte_per_s,
+                           ridge_op_per_byte=d.ridge_op_per_byte(), ridge_mac_per_byte=d.ridge_mac_per_byte())
 
-    def layer_rows(self) -> list[dict[str, Any]]:
-        keys = list(self.cols)
+    def layer_rows(self) -> list[SimLayer]:
+        names = [f.name for f in fields(SimLayer) if f.name not in ("name", "kind")]
         rows = []
         for i, (name, kind) in enumerate(zip(self.names, self.kinds, strict=True)):
-            row: dict[str, Any] = {"name": name, "kind": kind}
-            for key in keys:
-                v = self.cols[key][i]
-                row[key] = int(v) if np.issubdtype(type(v), np.integer) else float(v)
-            rows.append(row)
+            # KeyError here: a SimLayer field the engine no longer computes
+            vals: dict[str, Any] = {k: self.cols[k][i].item() for k in names}
+            rows.append(SimLayer(name=name, kind=kind, **vals))
         return rows
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"design": self.design.to_dict(), "dataflow": DATAFLOW_NAMES[self.design.dataflow],
-                "convention": self.convention, "roofline": self.roofline(), "totals": self.totals(),
-                "layers": self.layer_rows(), "energy_scaling": energy_scaling(self.design),
-                "notes": ["energy and DRAM traffic are model estimates (see accelopt.simulate.energy/memory)"]}
+    def report(self, source: str) -> SimRunResult:
+        """The typed result of `simulate run` on layers from `source`."""
+        return SimRunResult(source=source, design=self.design, dataflow=DATAFLOW_NAMES[self.design.dataflow],
+                            convention=self.convention, roofline=self.roofline(), totals=self.totals(),
+                            layers=self.layer_rows(), energy_scaling=energy_scaling(self.design),
+                            notes=["energy and DRAM traffic are model estimates (see accelopt.simulate.energy/memory)"])
 
 
 def simulate(design: Design, layers: Sequence[Layer] | LayerArrays, convention: str = "paper",
@@ -142,13 +148,13 @@ def simulate(design: Design, layers: Sequence[Layer] | LayerArrays, convention: 
     return SimResult(design=d, names=list(names), kinds=list(kinds), convention=convention, cols=c)
 
 
-def energy_scaling(d: Design) -> dict[str, Any]:
+def energy_scaling(d: Design) -> EnergyScaling:
     """How the 45 nm / 0.9 V energy table was scaled to the design's node (an estimate)."""
     from accelopt.simulate.energy import SCALING_SOURCE, node_factor, nominal_vdd_v
 
     vdd = d.vdd_v if d.vdd_v is not None else nominal_vdd_v(d.tech_node_nm)
-    return {"node_nm": d.tech_node_nm, "vdd_v": vdd, "vdd_is_nominal": d.vdd_v is None,
-            "factor_vs_45nm_0v9": node_factor(d.tech_node_nm, d.vdd_v), "source": SCALING_SOURCE}
+    return EnergyScaling(node_nm=d.tech_node_nm, vdd_v=vdd, vdd_is_nominal=d.vdd_v is None,
+                         factor_vs_45nm_0v9=node_factor(d.tech_node_nm, d.vdd_v), source=SCALING_SOURCE)
 
 
 def _energy(d: Design, c: dict[str, np.ndarray]) -> None:

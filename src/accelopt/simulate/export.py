@@ -2,32 +2,28 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError
+from accelopt.hardware.catalog_toml import catalog_toml, sourced
 from accelopt.hardware.spec import NUMERIC_FIELDS
 
 
-def _q(s: str) -> str:
-    return json.dumps(s)  # a JSON string is a valid TOML basic string
-
-
 def spec_toml(spec: Any) -> str:
-    lines = ["# Written by `accelopt simulate export`: a simulated design, not a shipping device.", "",
-             "[[device]]", f"name = {_q(spec.name)}", f"display_name = {_q(spec.display_name)}",
-             f"kind = {_q(spec.kind)}", f"vendor = {_q(spec.vendor)}"]
-    peaks = ", ".join(f"{d} = [{v!r}, {_q(spec.sources.get(f'peak_flop_per_s.{d}', 'simulated design'))}]"
-                      for d, v in spec.peak_flop_per_s.items())
-    lines.append(f"peak_flop_per_s = {{ {peaks} }}")
+    """The spec as one catalog `[[device]]`: its peaks, and every numeric field that has a source."""
+    device: dict[str, Any] = {"name": spec.name, "display_name": spec.display_name, "kind": spec.kind,
+                              "vendor": spec.vendor}
+    device["peak_flop_per_s"] = {d: sourced(v, spec.sources.get(f"peak_flop_per_s.{d}", "simulated design"))
+                                 for d, v in spec.peak_flop_per_s.items()}
     for f in NUMERIC_FIELDS:
         v = getattr(spec, f)
         if v is not None and f in spec.sources:
-            lines.append(f"{f} = [{float(v)!r}, {_q(spec.sources[f])}]")
+            device[f] = sourced(v, spec.sources[f])
     if spec.notes:
-        lines.append(f"notes = {_q(spec.notes)}")
-    return "\n".join(lines) + "\n"
+        device["notes"] = spec.notes
+    return catalog_toml(device, comment="Written by `accelopt simulate export`: a simulated design, not a shipping "
+                                        "device.")
 
 
 def write_spec_toml(spec: Any, path: Path | str) -> None:
@@ -37,11 +33,10 @@ def write_spec_toml(spec: Any, path: Path | str) -> None:
 
 def write_text(text: str, path: Path | str, example_name: str = "design.cfg") -> None:
     """Write `text` to --out `path`; a folder, a missing parent or an unwritable path is an InputError."""
+    from accelopt.userio import check_writable
+
     p = Path(path)
-    if p.is_dir():
-        raise InputError(f"--out {p} is a directory", f"give a file name, e.g. {p / example_name}")
-    if not p.parent.is_dir():
-        raise InputError(f"--out {p}: folder {p.parent} does not exist", f"create it first (mkdir -p {p.parent})")
+    check_writable(p, "--out", example_name)
     try:
         p.write_text(text, encoding="utf-8")
     except OSError as e:

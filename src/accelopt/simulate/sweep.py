@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -15,6 +14,7 @@ from accelopt.errors import InputError
 from accelopt.simulate.design import DATAFLOWS, Design
 from accelopt.simulate.engine import layer_arrays, simulate
 from accelopt.simulate.layers import Layer
+from accelopt.simulate.results import SweepRow
 
 OBJECTIVES = ("latency_s", "energy_j", "macs", "sram_bytes", "dram_bandwidth_byte_per_s")
 
@@ -42,12 +42,12 @@ class SweepPoint:
     def objectives(self) -> tuple[float, ...]:
         return tuple(float(getattr(self, o)) for o in OBJECTIVES)
 
-    def to_dict(self) -> dict[str, Any]:
+    def row(self) -> SweepRow:
         d = self.design
-        return {"name": d.name, "rows": d.rows, "cols": d.cols, "cores": d.cores, "dataflow": d.dataflow,
-                "sram_bytes_each": d.ifmap_sram_bytes, "sram_bytes": d.sram_bytes, "macs": d.macs,
-                "dram_bandwidth_byte_per_s": d.dram_bandwidth_byte_per_s, "latency_s": self.latency_s,
-                "energy_j": self.energy_j, "utilization": self.utilization, "tops_per_w": self.tops_per_w}
+        return SweepRow(name=d.name, rows=d.rows, cols=d.cols, cores=d.cores, dataflow=d.dataflow,
+                        sram_bytes_each=d.ifmap_sram_bytes, sram_bytes=d.sram_bytes, macs=d.macs,
+                        dram_bandwidth_byte_per_s=d.dram_bandwidth_byte_per_s, latency_s=self.latency_s,
+                        energy_j=self.energy_j, utilization=self.utilization, tops_per_w=self.tops_per_w)
 
 
 def grid(base: Design, rows: Sequence[int], cols: Sequence[int], sram_bytes: Sequence[int],
@@ -73,8 +73,8 @@ def run_sweep(designs: Sequence[Design], layers: Sequence[Layer], convention: st
     for i, d in enumerate(designs, 1):
         r = simulate(d, arr, convention, names, kinds)
         t = r.totals()
-        pts.append(SweepPoint(design=d, latency_s=r.latency_s, energy_j=r.energy_j, utilization=t["utilization"],
-                              tops_per_w=t["tops_per_w"]))
+        pts.append(SweepPoint(design=d, latency_s=r.latency_s, energy_j=r.energy_j, utilization=t.utilization,
+                              tops_per_w=t.tops_per_w))
         if on_point is not None:
             on_point(i, len(designs))
     return pts

@@ -24,6 +24,7 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
+from accelopt import dtypes
 from accelopt.errors import AcceloptError, InfeasibleError, InputError, UnsupportedError
 from accelopt.workload.types import Op, Workload
 from accelopt.workload.userfile import ModelBundle
@@ -36,16 +37,10 @@ _AUTOCAST = {"fp32": None, "bf16": "bfloat16", "fp16": "float16"}
 
 def dtype_name(dt: Any) -> str:
     """torch dtype -> accelopt dtype string (types.DTYPE_BYTES keys)."""
-    import torch
-
-    table = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16", torch.float64: "fp64",
-             torch.int64: "int64", torch.int32: "int32", torch.bool: "bool", torch.int8: "int8",
-             torch.uint8: "int8"}
-    if dt in table:
-        return table[dt]
-    if "float8" in str(dt):
-        return "fp8"
-    return "fp32" if dt.is_floating_point else "int32"
+    name = dtypes.from_torch(dt)
+    if name is not None:
+        return name
+    return "fp32" if dt.is_floating_point else "int32"  # complex, int16 views...: counted at these widths
 
 
 def _op_dtype(args: Any, out: Any) -> str:

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from accelopt import dtypes
 from accelopt.errors import InputError
 from accelopt.userio import read_user_text
 
@@ -31,8 +32,7 @@ OP_KINDS: tuple[str, ...] = (
 )
 MATMUL_LIKE = frozenset({"matmul", "conv", "attention"})
 
-DTYPE_BYTES = {"fp64": 8, "fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "int4": 0.5,
-               "int64": 8, "int32": 4, "bool": 1}
+DTYPE_BYTES = {d.name: d.bytes for d in dtypes.TABLE}  # bytes per element (accelopt.dtypes)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from accelopt import dtypes
 from accelopt.errors import InputError, unknown_name
 from accelopt.workload.userfile import ModelBundle
 
@@ -24,12 +25,7 @@ _NUM_BATCHES = 8
 
 
 def _torch_dtype(dtype: str) -> Any:
-    import torch
-
-    table = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
-    if dtype not in table:
-        raise unknown_name("dtype", dtype, list(table))
-    return table[dtype]
+    return dtypes.torch_dtype(dtype, _DTYPES)
 
 
 class SyntheticBatches:

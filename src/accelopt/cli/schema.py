@@ -1,0 +1,28 @@
+"""`accelopt schema`: the JSON Schema of a command's `--json` document (one per result kind, versioned)."""
+
+from __future__ import annotations
+
+import typer
+
+HELP = ("Print the JSON Schema of a command's --json document; `--list` names the kinds and versions. Every "
+        "number carries its unit; docs/schemas.md is generated from these.")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("schema", help=HELP)
+    def schema_cmd(
+        kind: str | None = typer.Argument(None, help="probe, profile, plan, plan-workload, plan-explain, plan-serve, "
+                                          "validate, simulate-run, simulate-sweep or catalog-compare"),
+        list_kinds: bool = typer.Option(False, "--list", help="list the result kinds with their schema versions"),
+    ) -> None:
+        from accelopt.errors import InputError
+        from accelopt.report import schema
+        from accelopt.report.jsonout import emit
+
+        if list_kinds:
+            for k in schema.KINDS:
+                print(f"{k}\t{schema.schema_name(k)} version {schema.result_class(k)[1]}")
+            return
+        if kind is None:
+            raise InputError("name a result kind", f"e.g. `accelopt schema plan`; kinds: {', '.join(schema.KINDS)}")
+        emit(schema.json_schema(kind))

@@ -1,0 +1,83 @@
+"""The one dtype table: accelopt's dtype names with their bytes per element, torch dtype and catalog peak key.
+
+Every module that needs the size of a dtype, its torch counterpart or the AcceleratorSpec peak it runs at reads
+it from here (before, seven modules each kept their own map). Each command still accepts only the dtypes it
+supports (training: bf16/fp16/fp8; serving weights: bf16/fp16/fp8/int8/int4; ...): those subsets are names
+from this table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from accelopt.errors import InputError, unknown_name
+
+
+@dataclass(frozen=True)
+class DType:
+    name: str
+    """accelopt's name, as on the command line and in catalog TOML: 'bf16'."""
+    bytes: float
+    """Bytes per stored element (int4 packs two per byte: 0.5; group scales are counted by their users)."""
+    torch_name: str | None
+    """Attribute of the torch module holding the dtype ('bfloat16'); None where torch stores it otherwise
+    (int4 has no torch dtype; tf32 is fp32 storage with TF32 matmul math)."""
+    peak_key: str | None
+    """Key of AcceleratorSpec.peak_flop_per_s for matmuls in this dtype; None where datasheets give no peak."""
+
+
+TABLE: tuple[DType, ...] = (
+    DType("fp64", 8.0, "float64", "fp64"),
+    DType("fp32", 4.0, "float32", "fp32"),
+    DType("tf32", 4.0, "float32", "tf32"),  # TF32: fp32 storage, 19-bit tensor-core math (NVIDIA A100 whitepaper)
+    DType("bf16", 2.0, "bfloat16", "bf16"),
+    DType("fp16", 2.0, "float16", "fp16"),
+    DType("fp8", 1.0, "float8_e4m3fn", "fp8"),  # E4M3, the forward-pass fp8 of Micikevicius et al. 2022
+    DType("int8", 1.0, "int8", "int8"),
+    DType("int4", 0.5, None, "int4"),
+    DType("int16", 2.0, "int16", None),
+    DType("int32", 4.0, "int32", None),
+    DType("int64", 8.0, "int64", None),
+    DType("bool", 1.0, "bool", None),
+)
+BY_NAME: dict[str, DType] = {d.name: d for d in TABLE}
+PEAK_KEYS: tuple[str, ...] = tuple(d.peak_key for d in TABLE if d.peak_key)
+"""The dtypes an AcceleratorSpec can list a peak for, in the catalog's order."""
+
+
+def get(name: str, allowed: tuple[str, ...] | None = None, what: str = "dtype") -> DType:
+    """The table row of `name`; InputError with close matches when unknown or not among `allowed`."""
+    choices = list(allowed) if allowed is not None else list(BY_NAME)
+    if name not in choices:
+        raise unknown_name(what, name, choices)
+    return BY_NAME[name]
+
+
+def bytes_of(name: str) -> float:
+    return get(name).bytes
+
+
+def bytes_map(names: tuple[str, ...]) -> dict[str, float]:
+    """{name: bytes per element} for a command's supported subset."""
+    return {n: get(n).bytes for n in names}
+
+
+def torch_dtype(name: str, allowed: tuple[str, ...] | None = None) -> Any:
+    """The torch dtype of `name` (torch imported here, lazily)."""
+    import torch
+
+    d = get(name, allowed)
+    if d.torch_name is None:
+        raise InputError(f"dtype {name!r} has no torch dtype", "use fp32, bf16 or fp16")
+    return getattr(torch, d.torch_name)
+
+
+def from_torch(dt: Any) -> str | None:
+    """accelopt's name of a torch dtype (uint8 counts as int8, every float8 variant as fp8); None if none."""
+    text = str(dt).removeprefix("torch.")
+    if text.startswith("float8"):
+        return "fp8"
+    if text == "uint8":
+        return "int8"
+    return next((d.name for d in TABLE if d.torch_name == text and d.name != "tf32"), None)

@@ -1,0 +1,192 @@
+"""Typed results of `accelopt plan` and `plan explain` (JSON shape: accelopt.report.schema).
+
+Every number carries its unit in its field (accelopt.units.unit); `plan explain`'s terms, whose
+unit varies from row to row, carry it beside the value (`Term.unit`, from `TERM_UNITS`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import ClassVar
+
+from accelopt.predict.comm import Assumption
+from accelopt.predict.training import Layout
+from accelopt.units import Quantity, unit
+
+# Unit of every term `predict.training.evaluate` / `evaluate_workload` return (the keys of Prediction.terms).
+TERM_UNITS: dict[str, str] = {
+    "devices": "count", "layers_per_stage": "count",
+    "t_fwd_s": "s", "t_bwd_s": "s", "t_recompute_s": "s", "t_logits_s": "s", "t_tp_comm_s": "s", "t_cp_comm_s": "s",
+    "t_ep_comm_s": "s", "t_pp_p2p_s": "s", "t_zero3_comm_s": "s", "t_dp_comm_raw_s": "s", "t_dp_comm_s": "s",
+    "t_zero3_comm_raw_s": "s", "t_microbatch_s": "s", "t_bubble_s": "s", "t_optimizer_s": "s", "step_time_s": "s",
+    "tokens_per_s": "tok/s", "mfu": "fraction", "hfu": "fraction", "model_flops_per_step": "FLOP",
+    "hw_flops_per_step": "FLOP", "mem_weights_bytes": "B", "mem_grads_bytes": "B", "mem_optimizer_bytes": "B",
+    "mem_activations_bytes": "B", "mem_overhead_bytes": "B", "mem_total_bytes": "B", "mem_capacity_bytes": "B",
+    "train_time_s": "s", "device_hours": "device-h", "busy_fraction": "fraction", "energy_j": "J",
+    "carbon_kg": "kg CO2e", "cost_usd": "USD", "in_micro_batches": "count", "in_tokens_per_microbatch": "count",
+    "in_qkv_gemm_flops": "FLOP", "in_qkv_gemm_eff": "fraction", "in_tp_link_byte_per_s": "B/s",
+    "in_pp_link_byte_per_s": "B/s", "in_dp_ranks_in_domain": "count", "in_dp_domains": "count",
+    "in_peak_flop_per_s": "FLOP/s",
+}
+
+
+def _num(terms: Mapping[str, float | None], key: str) -> float:
+    v = terms.get(key)
+    return math.nan if v is None else float(v)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayoutRow:
+    """One predicted layout of a training run (all figures are estimates)."""
+
+    hardware: str
+    devices: int = unit("count")
+    layout: Layout
+    step_time_s: float = unit("s", "time of one optimizer step")
+    tokens_per_s: float = unit("tok/s", "training throughput, all devices")
+    mfu: float = unit("fraction", "model FLOPs utilization")
+    hfu: float = unit("fraction", "hardware FLOPs utilization (with recompute)")
+    mem_total_bytes: float = unit("B", "memory per device")
+    mem_capacity_bytes: float = unit("B", "device memory capacity")
+    train_time_s: float = unit("s", "time to train on the token target")
+    device_hours: float = unit("device-h")
+    cost_usd: float = unit("USD", "null without a catalog price")
+    energy_j: float = unit("J", "facility energy; null without a TDP")
+    carbon_kg: float = unit("kg CO2e", "null without a TDP")
+
+    @classmethod
+    def of(cls, hardware: str, layout: Layout, terms: Mapping[str, float | None]) -> LayoutRow:
+        """From one column of Prediction.terms."""
+        return cls(hardware=hardware, devices=int(_num(terms, "devices")), layout=layout,
+                   step_time_s=_num(terms, "step_time_s"), tokens_per_s=_num(terms, "tokens_per_s"),
+                   mfu=_num(terms, "mfu"), hfu=_num(terms, "hfu"), mem_total_bytes=_num(terms, "mem_total_bytes"),
+                   mem_capacity_bytes=_num(terms, "mem_capacity_bytes"), train_time_s=_num(terms, "train_time_s"),
+                   device_hours=_num(terms, "device_hours"), cost_usd=_num(terms, "cost_usd"),
+                   energy_j=_num(terms, "energy_j"), carbon_kg=_num(terms, "carbon_kg"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanResult:
+    """`accelopt plan`: the layout search for a model preset or config (estimates)."""
+
+    SCHEMA_KIND: ClassVar[str] = "plan"
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    model: str
+    seq_len: int = unit("count", "tokens per sequence")
+    global_batch_seqs: int = unit("count", "sequences per optimizer step")
+    tokens: float = unit("count", "tokens to train on")
+    dtype: str
+    stack: str
+    flash: bool
+    """Fused attention (no s x s tensor in memory)."""
+    objective: str
+    candidates: int = unit("count", "layouts evaluated")
+    feasible: int = unit("count", "layouts that fit and meet the limits")
+    dropped: dict[str, int] = field(metadata={"unit": "count", "doc": "layouts dropped, by reason"})
+    search_s: float = unit("s", "wall time of the search (measured)")
+    best: list[LayoutRow]
+    pareto_front: list[LayoutRow]
+    closest_by_memory: list[LayoutRow] = field(default_factory=list)
+    """When no layout fits: the layouts closest to fitting memory (the command then exits 2)."""
+    assumed: dict[str, list[Assumption]] = field(default_factory=dict)
+    """Device -> defaults used in place of figures its spec lacks."""
+    unused_config_keys: list[str] = field(default_factory=list)
+    """Keys of a Hugging Face config.json the model builder did not use."""
+    estimate: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkloadLayoutRow:
+    """One data-parallel x ZeRO layout of a profiled workload (estimates)."""
+
+    hardware: str
+    dp: int = unit("count", "data-parallel devices")
+    zero: int = unit("count", "ZeRO stage")
+    fits: bool
+    step_time_s: float = unit("s")
+    t_fwd_s: float = unit("s", "forward ops, per-op roofline")
+    t_bwd_s: float = unit("s", "backward ops, per-op roofline")
+    t_optimizer_s: float = unit("s")
+    t_dp_comm_s: float = unit("s", "exposed data-parallel gradient all-reduce")
+    mfu: float = unit("fraction")
+    mem_weights_bytes: float = unit("B")
+    mem_grads_bytes: float = unit("B")
+    mem_optimizer_bytes: float = unit("B")
+    mem_activations_bytes: float = unit("B")
+    mem_total_bytes: float = unit("B", "memory per device")
+    train_time_s: float = unit("s")
+    cost_usd: float = unit("USD")
+    energy_j: float = unit("J")
+
+    @classmethod
+    def of(cls, hardware: str, dp: int, zero: int, fits: bool, terms: Mapping[str, float | None]) -> WorkloadLayoutRow:
+        """From one column of `evaluate_workload`'s Prediction.terms."""
+        names = [f.name for f in fields(cls) if f.name not in ("hardware", "dp", "zero", "fits")]
+        return cls(hardware=hardware, dp=dp, zero=zero, fits=fits, **{k: _num(terms, k) for k in names})
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkloadPlanResult:
+    """`accelopt plan --model WORKLOAD.json`: a profiled workload replicated data parallel (estimates)."""
+
+    SCHEMA_KIND: ClassVar[str] = "plan-workload"
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    workload: str
+    stack: str
+    layouts: list[WorkloadLayoutRow]
+    assumed: dict[str, list[Assumption]] = field(default_factory=dict)
+    """Device -> defaults used in place of figures its spec lacks."""
+    estimate: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Term:
+    """One term of a layout's arithmetic: its value, unit and formula (or, for an input, its meaning)."""
+
+    name: str
+    value: float = field(metadata={"doc": "in `unit`"})
+    unit: str
+    formula: str = ""
+    is_input: bool = False
+
+    @property
+    def quantity(self) -> Quantity:
+        return Quantity(self.value, self.unit)
+
+
+def terms_of(values: Mapping[str, float | None], formulas: Mapping[str, str],
+             inputs: Mapping[str, str]) -> list[Term]:
+    """Terms in `values` order; KeyError for a term without a declared unit (a programming error)."""
+    return [Term(name=k, value=math.nan if v is None else float(v), unit=TERM_UNITS[k],
+                 formula=inputs.get(k) or formulas.get(k, ""), is_input=k in inputs)
+            for k, v in values.items()]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExplainResult:
+    """`accelopt plan explain`: one layout's whole arithmetic (estimates)."""
+
+    SCHEMA_KIND: ClassVar[str] = "plan-explain"
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    model: str
+    hardware: str
+    calibration: str
+    stack: str
+    calibration_fitted_on: list[str]
+    feasible: bool
+    infeasible_because: list[str]
+    prediction: LayoutRow
+    terms: list[Term]
+    flash: bool = True
+    assumed: list[Assumption] = field(default_factory=list)
+    """Defaults used in place of figures the device spec lacks."""
+    unused_config_keys: list[str] = field(default_factory=list)
+    estimate: bool = True
+
+    def term(self, name: str) -> Term:
+        return next(t for t in self.terms if t.name == name)

@@ -1,0 +1,355 @@
+"""One versioned JSON shape per command: typed result (dataclass) <-> JSON document <-> JSON Schema.
+
+Every results command builds one typed result object (the classes in `RESULTS`); `--json`, the run
+history and the HTML page all come from that object:
+
+- `dump(kind, result)`: the JSON document, `{"schema": "accelopt.<kind>", "schema_version": N, ...fields}`.
+  Fields are the dataclass fields (recursively), plus the read-only derived values a class lists in
+  `DERIVED_UNITS`; non-finite floats become null (JSON has no NaN/inf).
+- `load(kind, document)`: the typed object back (history re-renders pages from it); a document of
+  another schema or version raises SchemaError.
+- `json_schema(kind)`: the JSON Schema (draft 2020-12) of the document, each number with its `unit`
+  (`accelopt schema KIND` prints it; docs/schemas.md lists them).
+
+Bump a kind's version in `RESULTS` whenever its shape changes (a field renamed, removed or retyped).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import itertools
+import math
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from accelopt.errors import InputError
+
+
+class SchemaError(InputError):
+    """A JSON document that is not a result of the schema (and version) this accelopt reads."""
+
+
+# kind -> its result class ("module:Class"), imported only when needed (a probe need not import the planner).
+# Each class names its kind and version: SCHEMA_KIND and SCHEMA_VERSION (ClassVars).
+CLASSES = {
+    "probe": "accelopt.measure.probe:ProbeResult",
+    "profile": "accelopt.measure.profiler:ProfileResult",
+    "plan": "accelopt.predict.results:PlanResult",
+    "plan-workload": "accelopt.predict.results:WorkloadPlanResult",
+    "plan-explain": "accelopt.predict.results:ExplainResult",
+    "plan-serve": "accelopt.predict.serving:ServeResult",
+    "validate": "accelopt.predict.validation:ValidateResult",
+    "simulate-run": "accelopt.simulate.results:SimRunResult",
+    "simulate-sweep": "accelopt.simulate.results:SimSweepResult",
+    "catalog-compare": "accelopt.hardware.compare:CompareResult",
+}
+KINDS = tuple(CLASSES)
+
+
+def result_class(kind: str) -> tuple[type, int]:
+    """(class, schema version) of kind's result."""
+    import importlib
+
+    if kind not in CLASSES:
+        raise SchemaError(f"no result schema named {kind!r}", f"use one of: {', '.join(KINDS)}")
+    module, name = CLASSES[kind].split(":")
+    cls = getattr(importlib.import_module(module), name)
+    return cls, int(cls.SCHEMA_VERSION)
+
+
+def is_result(obj: Any) -> bool:
+    return not isinstance(obj, type) and isinstance(getattr(type(obj), "SCHEMA_KIND", None), str)
+
+
+def kind_of(result: Any) -> str:
+    """The kind of a typed result object."""
+    if not is_result(result):
+        raise TypeError(f"{type(result).__name__} is not a result type (no SCHEMA_KIND)")
+    return str(type(result).SCHEMA_KIND)
+
+
+def schema_name(kind: str) -> str:
+    return f"accelopt.{kind}"
+
+
+# ---------------------------------------------------------------- dump
+def to_plain(obj: Any) -> Any:
+    """A typed value into plain JSON values: dataclass fields (plus DERIVED_UNITS properties), lists, dicts."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        # a field with repr=False (bulk data such as raw samples) is not part of the document
+        out = {f.name: to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.repr}
+        for name in getattr(type(obj), "DERIVED_UNITS", {}):
+            v = getattr(obj, name)
+            out[name] = to_plain(v() if callable(v) else v)
+        return out
+    if isinstance(obj, Mapping):
+        return {str(k): to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set | frozenset):
+        return [to_plain(v) for v in obj]
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "item") and not isinstance(obj, str):  # numpy scalars
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def dump(kind: str, result: Any) -> dict[str, Any]:
+    """The JSON document of `result` (an instance of kind's class)."""
+    cls, version = result_class(kind)
+    if not isinstance(result, cls):
+        raise TypeError(f"{kind} result must be a {cls.__name__}, not {type(result).__name__}")
+    return {"schema": schema_name(kind), "schema_version": version, **to_plain(result)}
+
+
+# ---------------------------------------------------------------- load
+def load(kind: str, document: Any) -> Any:
+    """The typed result back from its JSON document; SchemaError if it is of another schema or version."""
+    cls, version = result_class(kind)
+    if not isinstance(document, Mapping):
+        raise SchemaError(f"a {kind} result must be a JSON object, not {type(document).__name__}",
+                          "give the document `accelopt ... --json` printed")
+    got = (document.get("schema"), document.get("schema_version"))
+    if got != (schema_name(kind), version):
+        raise SchemaError(f"result is schema {got[0]!r} version {got[1]!r}, not {schema_name(kind)!r} "
+                          f"version {version}", "re-run the command with this accelopt to get a current result")
+    body = {k: v for k, v in document.items() if k not in ("schema", "schema_version")}
+    try:
+        return _load(cls, body, kind)
+    except (TypeError, ValueError, KeyError) as e:
+        raise SchemaError(f"{kind} result does not match its schema: {e}",
+                          f"check it against `accelopt schema {kind}`") from e
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _load(tp: Any, value: Any, where: str) -> Any:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        if value is None and float in args:
+            return math.nan
+        errors = []
+        for a in (a for a in args if a is not type(None)):
+            try:
+                return _load(a, value, where)
+            except (TypeError, ValueError, KeyError) as e:
+                errors.append(str(e))
+        raise TypeError(f"{where}: {value!r} matches none of {tp} ({'; '.join(errors)})")
+    if origin is typing.Literal:
+        if value not in args:
+            raise ValueError(f"{where}: {value!r} is not one of {args}")
+        return value
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if not isinstance(value, Mapping):
+            raise TypeError(f"{where}: expected an object for {tp.__name__}, got {type(value).__name__}")
+        hints = _hints(tp)
+        kw = {}
+        for f in dataclasses.fields(tp):
+            if not (f.init and f.repr):
+                continue
+            if f.name in value:
+                kw[f.name] = _load(hints[f.name], value[f.name], f"{where}.{f.name}")
+            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise KeyError(f"{where}: missing field {f.name!r}")
+        return tp(**kw)
+    if origin in (list, Sequence) or tp is list:
+        if not isinstance(value, list):
+            raise TypeError(f"{where}: expected a list, got {type(value).__name__}")
+        item = args[0] if args else Any
+        return [_load(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise TypeError(f"{where}: expected a list, got {type(value).__name__}")
+        items = [args[0]] * len(value) if len(args) == 2 and args[1] is Ellipsis else list(args)
+        if len(items) != len(value):
+            raise ValueError(f"{where}: expected {len(items)} items, got {len(value)}")
+        return tuple(_load(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(items, value, strict=True)))
+    if origin in (dict, Mapping) or tp is dict:
+        if not isinstance(value, Mapping):
+            raise TypeError(f"{where}: expected an object, got {type(value).__name__}")
+        vt = args[1] if len(args) == 2 else Any
+        return {str(k): _load(vt, v, f"{where}.{k}") for k, v in value.items()}
+    if tp is float:
+        if value is None:
+            return math.nan  # JSON null stands for a non-finite number
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if tp is int:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{where}: expected an integer, got {value!r}")
+        return value
+    if tp in (str, bool):
+        if not isinstance(value, tp):
+            raise TypeError(f"{where}: expected {tp.__name__}, got {value!r}")
+        return value
+    raise TypeError(f"{where}: cannot read type {tp}")
+
+
+# ---------------------------------------------------------------- JSON Schema
+def json_schema(kind: str) -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of kind's document; numbers carry `unit` (accelopt.units.UNIT_NAMES)."""
+    cls, version = result_class(kind)
+    defs: dict[str, Any] = {}
+    root = _schema_of_dataclass(cls, defs)
+    root["properties"] = {"schema": {"const": schema_name(kind)}, "schema_version": {"const": version},
+                          **root["properties"]}
+    root["required"] = ["schema", "schema_version", *root["required"]]
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": schema_name(kind),
+            "title": f"accelopt {kind} result, version {version}", **root, "$defs": defs}
+
+
+def _schema_of_dataclass(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
+    hints = _hints(cls)
+    props: dict[str, Any] = {}
+    required = []
+    for f in dataclasses.fields(cls):
+        if not f.repr:
+            continue
+        s = _schema_of(hints[f.name], defs)
+        if f.metadata.get("unit") is not None:
+            s["unit"] = f.metadata["unit"]
+        if f.metadata.get("doc"):
+            s["description"] = f.metadata["doc"]
+        props[f.name] = s
+        required.append(f.name)
+    for name, u in getattr(cls, "DERIVED_UNITS", {}).items():
+        props[name] = {"readOnly": True, "description": "derived from the other fields", **({"unit": u} if u else {})}
+        required.append(name)
+    doc = (cls.__doc__ or "").strip().split("\n\n")[0]
+    return {"type": "object", "description": doc, "properties": props, "required": required}
+
+
+def _schema_of(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is Any:
+        return {}
+    if origin in (typing.Union, types.UnionType):
+        return {"anyOf": [_schema_of(a, defs) for a in args]}
+    if origin is typing.Literal:
+        return {"enum": list(args)}
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if tp.__name__ not in defs:
+            defs[tp.__name__] = {}  # placeholder: recursion
+            defs[tp.__name__] = _schema_of_dataclass(tp, defs)
+        return {"$ref": f"#/$defs/{tp.__name__}"}
+    if origin in (list, Sequence) or tp is list:
+        return {"type": "array", "items": _schema_of(args[0], defs) if args else {}}
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return {"type": "array", "items": _schema_of(args[0], defs)}
+        return {"type": "array", "prefixItems": [_schema_of(a, defs) for a in args], "items": False}
+    if origin in (dict, Mapping) or tp is dict:
+        return {"type": "object", "additionalProperties": _schema_of(args[1], defs) if len(args) == 2 else {}}
+    if tp is float:
+        return {"type": ["number", "null"]}  # null: not finite (NaN or infinity) or not applicable
+    if tp is int:
+        return {"type": "integer"}
+    if tp is str:
+        return {"type": "string"}
+    if tp is bool:
+        return {"type": "boolean"}
+    if tp is type(None):
+        return {"type": "null"}
+    raise TypeError(f"no JSON Schema for {tp}")
+
+
+# ---------------------------------------------------------------- docs/schemas.md
+def docs_markdown() -> str:
+    """docs/schemas.md: every kind's fields (JSON path, type, unit, meaning). tests/test_report_schema.py
+    checks that the file equals this text; regenerate with
+    `python -c "from accelopt.report.schema import docs_markdown; print(docs_markdown(), end='')" > docs/schemas.md`."""
+    out = ["# JSON result schemas", "",
+           "Every results command's `--json` document (and each run in `accelopt history`) has the shape below, "
+           "named by its `schema` field (`accelopt.KIND`) and versioned by `schema_version`; a version is bumped "
+           "whenever a field is renamed, removed or retyped. `accelopt schema KIND` prints the JSON Schema "
+           "(draft 2020-12) of a kind, with the unit of every number in its `unit` keyword. Units are the names of "
+           "`accelopt.units.UNIT_NAMES`: SI base units (s, B = byte, J, W, FLOP, USD), `fraction` (0..1), `count`. "
+           "A number that is not finite (NaN, infinity) or not applicable is `null`. Generated by "
+           "`accelopt.report.schema.docs_markdown`; do not edit by hand.", ""]
+    for kind in KINDS:
+        cls, version = result_class(kind)
+        doc = (cls.__doc__ or "").strip().split("\n\n")[0]
+        out += [f"## {kind} (`{schema_name(kind)}`, version {version})", "", doc, "",
+                "| field | type | unit | meaning |", "|---|---|---|---|"]
+        out += [f"| `{p}` | {t} | {u} | {m} |" for p, t, u, m in _rows(cls, "", set())]
+        out.append("")
+    return "\n".join(out)
+
+
+def _type_name(tp: Any) -> str:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in args)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        return "object"
+    if origin in (list, Sequence, tuple) or tp is list:
+        return "list"
+    if origin in (dict, Mapping) or tp is dict:
+        return f"map of {_type_name(args[1])}" if len(args) == 2 else "map"
+    return {float: "number", int: "integer", str: "string", bool: "boolean", type(None): "null"}.get(tp, "any")
+
+
+def _inner(tp: Any) -> type | None:
+    """The dataclass a field holds (directly, in a list, or as a map's values), if any."""
+    for a in (tp, *typing.get_args(tp)):
+        if dataclasses.is_dataclass(a) and isinstance(a, type):
+            return a
+        for b in typing.get_args(a):
+            if dataclasses.is_dataclass(b) and isinstance(b, type):
+                return b
+    return None
+
+
+def _field_docs(cls: type) -> dict[str, str]:
+    """The docstrings written under a dataclass's fields (`x: float` then a string literal), first line."""
+    import ast
+    import inspect
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    except (OSError, TypeError, SyntaxError):
+        return {}
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+    docs = {}
+    for a, b in itertools.pairwise(body):
+        if (isinstance(a, ast.AnnAssign) and isinstance(a.target, ast.Name) and isinstance(b, ast.Expr)
+                and isinstance(b.value, ast.Constant) and isinstance(b.value.value, str)):
+            docs[a.target.id] = " ".join(b.value.value.split())
+    return docs
+
+
+def _rows(cls: type, prefix: str, seen: set[type]) -> list[tuple[str, str, str, str]]:
+    hints = _hints(cls)
+    docs = _field_docs(cls)
+    rows = []
+    for f in dataclasses.fields(cls):
+        if not f.repr:
+            continue
+        tp = hints[f.name]
+        meaning = "; ".join(x for x in (str(f.metadata.get("doc", "")), docs.get(f.name, "")) if x)
+        rows.append((prefix + f.name, _type_name(tp), str(f.metadata.get("unit", "")), meaning.replace("|", "/")))
+        inner = _inner(tp)
+        if inner is not None and inner not in seen:
+            origin = typing.get_origin(tp)
+            sub = "[]" if origin in (list, tuple) else ".*" if origin in (dict, Mapping) else ""
+            rows += _rows(inner, f"{prefix}{f.name}{sub}.", seen | {inner})
+    for name, u in getattr(cls, "DERIVED_UNITS", {}).items():
+        rows.append((prefix + name, "derived", u, "computed from the fields above (read-only)"))
+    return rows

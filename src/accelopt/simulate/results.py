@@ -1,0 +1,166 @@
+"""Typed results of `accelopt simulate run` and `simulate sweep` (JSON shape: accelopt.report.schema).
+
+Every number declares its unit (accelopt.units.unit); energy and DRAM traffic are model estimates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from accelopt.simulate.design import Design
+from accelopt.units import unit
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimLayer:
+    """One layer (a GEMM of M x N x K, `repeats` times) on the array; counts are for one repeat."""
+
+    name: str
+    kind: str
+    m: int = unit("count")
+    n: int = unit("count")
+    k: int = unit("count")
+    repeats: int = unit("count")
+    macs: int = unit("count", "multiply-accumulates of one repeat")
+    folds: int = unit("count", "tiles of the GEMM mapped onto the array")
+    row_folds: int = unit("count")
+    col_folds: int = unit("count")
+    mapping_efficiency: float = unit("fraction", "PEs the tiles occupy")
+    compute_utilization: float = unit("fraction", "MACs / (PEs x compute cycles)")
+    compute_cycles: int = unit("cycles")
+    dram_cycles: float = unit("cycles", "cycles the DRAM traffic takes at the design's bandwidth")
+    reload_cycles: float = unit("cycles", "re-loading the stationary operand per extra accumulator chunk (stalls)")
+    stall_cycles: float = unit("cycles", "compute waiting for DRAM")
+    total_cycles: float = unit("cycles")
+    latency_s: float = unit("s")
+    utilization: float = unit("fraction", "MACs / (PEs x total cycles)")
+    ifmap_sram_reads: int = unit("count")
+    filter_sram_reads: int = unit("count")
+    ofmap_sram_writes: int = unit("count")
+    psum_sram_reads: int = unit("count")
+    rf_accesses: int = unit("count", "register-file accesses")
+    sram_reads: float = unit("count")
+    sram_writes: float = unit("count")
+    dram_ifmap_read_bytes: float = unit("B", "estimate (tiling model)")
+    dram_filter_read_bytes: float = unit("B", "estimate (tiling model)")
+    dram_ofmap_write_bytes: float = unit("B", "estimate (tiling model)")
+    dram_psum_bytes: float = unit("B", "estimate: partial sums spilled to DRAM and read back")
+    input_reuse_factor: float = unit("x", "DRAM reads of each unique input element per pass")
+    dram_bytes: float = unit("B", "estimate (tiling model)")
+    bandwidth_needed_byte_per_s: float = unit("B/s", "DRAM bandwidth for no stalls")
+    energy_mac_j: float = unit("J", "estimate")
+    energy_register_j: float = unit("J", "estimate")
+    energy_sram_j: float = unit("J", "estimate")
+    energy_dram_j: float = unit("J", "estimate")
+    energy_j: float = unit("J", "estimate")
+    tops_per_w: float = unit("TOPS/W", "estimate")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnergyBreakdown:
+    """Energy by where it is spent (estimates)."""
+
+    mac_j: float = unit("J")
+    register_j: float = unit("J")
+    sram_j: float = unit("J")
+    dram_j: float = unit("J")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimTotals:
+    """Sums over the layers (x repeats) and the figures derived from them."""
+
+    layers: int = unit("count")
+    macs: float = unit("count")
+    ops: float = unit("OP", "2 per MAC")
+    compute_cycles: float = unit("cycles")
+    stall_cycles: float = unit("cycles")
+    total_cycles: float = unit("cycles")
+    latency_s: float = unit("s")
+    utilization: float = unit("fraction")
+    achieved_op_per_s: float = unit("OP/s")
+    dram_bytes: float = unit("B", "estimate")
+    dram_read_bytes: float = unit("B", "estimate")
+    dram_write_bytes: float = unit("B", "estimate")
+    dram_psum_spill_bytes: float = unit("B", "estimate: partial sums spilled to DRAM and read back")
+    bandwidth_needed_byte_per_s: float = unit("B/s", "DRAM bandwidth for no stalls")
+    sram_reads: float = unit("count")
+    sram_writes: float = unit("count")
+    energy_j: float = unit("J", "estimate")
+    energy_breakdown: EnergyBreakdown
+    tops_per_w: float = unit("TOPS/W", "estimate")
+    intensity_op_per_dram_byte: float = unit("OP/B")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimRoofline:
+    """The design's roofline: peak, DRAM bandwidth and the ridge between them."""
+
+    peak_op_per_s: float = unit("OP/s")
+    dram_bandwidth_byte_per_s: float = unit("B/s")
+    ridge_op_per_byte: float = unit("OP/B")
+    ridge_mac_per_byte: float = unit("OP/B", "MACs per byte")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnergyScaling:
+    """How the 45 nm / 0.9 V energy table was scaled to the design's node (an estimate)."""
+
+    node_nm: float = unit("nm")
+    vdd_v: float = unit("V")
+    vdd_is_nominal: bool
+    factor_vs_45nm_0v9: float = unit("x")
+    source: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimRunResult:
+    """`accelopt simulate run`: a design over a layer list, layer by layer."""
+
+    SCHEMA_KIND: ClassVar[str] = "simulate-run"
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    source: str
+    design: Design
+    dataflow: str
+    convention: str
+    roofline: SimRoofline
+    totals: SimTotals
+    layers: list[SimLayer]
+    energy_scaling: EnergyScaling
+    notes: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SweepRow:
+    """One design of a sweep, with its totals."""
+
+    name: str
+    rows: int = unit("count")
+    cols: int = unit("count")
+    cores: int = unit("count")
+    dataflow: str
+    sram_bytes_each: int = unit("B", "each of the three operand SRAMs")
+    sram_bytes: int = unit("B", "all operand SRAMs")
+    macs: int = unit("count", "MAC units")
+    dram_bandwidth_byte_per_s: float = unit("B/s")
+    latency_s: float = unit("s")
+    energy_j: float = unit("J", "estimate")
+    utilization: float = unit("fraction")
+    tops_per_w: float = unit("TOPS/W", "estimate")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimSweepResult:
+    """`accelopt simulate sweep`: the Pareto front of a design-space sweep."""
+
+    SCHEMA_KIND: ClassVar[str] = "simulate-sweep"
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    source: str
+    base_design: str
+    evaluated: int = unit("count", "designs simulated")
+    objectives: list[str]
+    pareto_front: list[SweepRow]
+    notes: list[str]

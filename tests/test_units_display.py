@@ -1,0 +1,30 @@
+"""Display units picked from the data (accelopt.units.axis_scale, fmt_quantity): plot axes and table cells."""
+
+from __future__ import annotations
+
+import pytest
+
+from accelopt import units
+
+
+@pytest.mark.parametrize(("values", "unit", "want"), [
+    ([4.2e4, 9.1e4], "J", (1e3, "kJ")),  # the bug this replaces: kJ values on an axis labelled MWh
+    ([2.6e10, 3.4e10], "J", (3.6e9, "MWh")),
+    ([6.8e-4, 9.4e-4], "J", (1e-6, "µJ")),
+    ([5.4e-4, 2e-3], "s", (1e-3, "ms")),
+    ([1.0e6], "s", (86400.0, "days")),
+    ([7.7e6, 6.7e13], "FLOP/s", (1e12, "TFLOP/s")),
+    ([2**30 * 74.5], "B", (2**30, "GiB")),
+    ([0.41], "fraction", (100.0, "%")),
+])
+def test_axis_scale(values: list[float], unit: str, want: tuple[float, str]) -> None:
+    assert units.axis_scale(values, unit) == want
+
+
+def test_fmt_quantity_uses_the_declared_unit() -> None:
+    assert units.fmt_quantity(446016.5, "tok/s") == "446 ktok/s"  # a throughput, never hours
+    assert units.fmt_quantity(3.8e8, "B/s") == "380 MB/s"
+    assert units.fmt_quantity(6.84e-4, "J") == "684 µJ"
+    assert units.fmt_quantity(None, "s") == "n/a" and units.fmt_quantity(float("nan"), "J") == "n/a"
+    with pytest.raises(ValueError, match="unknown unit"):
+        units.unit("hours")
