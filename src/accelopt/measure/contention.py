@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from accelopt.units import unit
+
 OTHERS_BUSY_CORES_MAX = 0.25
 """Other processes may use a quarter of one core on average before we call the window contended."""
 STEAL_FRACTION_MAX = 0.05
@@ -83,12 +85,12 @@ class ContentionReport:
     """What disturbed a measurement; empty `warnings` on a quiet machine."""
 
     warnings: list[str] = field(default_factory=list)
-    others_busy_cores: float | None = None
+    others_busy_cores: float | None = unit("count", default=None)
     """Average cores used by other processes during the window (None without /proc)."""
-    steal_fraction: float | None = None
-    load_average_1min: float | None = None
-    usable_cores: int = 1
-    threads: int | None = None
+    steal_fraction: float | None = unit("fraction", default=None)
+    load_average_1min: float | None = unit("count", default=None)
+    usable_cores: int = unit("count", default=1)
+    threads: int | None = unit("count", default=None)
     disturbed: list[str] = field(default_factory=list)
     """Names of the figures the warnings apply to (e.g. "step time", "roofline", "diagnosis")."""
 

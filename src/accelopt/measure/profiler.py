@@ -15,7 +15,6 @@ appendix B, with the FLOPs counted from the captured step instead of 6N per toke
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterator

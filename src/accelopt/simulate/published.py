@@ -125,5 +125,5 @@ def check_nvdla(convention: str = "paper") -> list[PublishedCheck]:
         t = r.totals()
         out.append(PublishedCheck(design=r.design, published_frames_per_s=row.resnet50_frames_per_s,
                                   predicted_frames_per_s=1.0 / r.latency_s,
-                                  stall_fraction=t["stall_cycles"] / t["total_cycles"], utilization=t["utilization"]))
+                                  stall_fraction=t.stall_cycles / t.total_cycles, utilization=t.utilization))
     return out
