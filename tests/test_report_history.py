@@ -291,9 +291,11 @@ def test_cli_errors(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_misshapen_result_is_an_error_not_a_traceback(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    """A record that is valid JSON but whose result is not what its command writes (by hand, another version)."""
+    """A record that is valid JSON and names its result schema, but whose result is not shaped like it (edited by
+    hand); a result of another schema version (`good`, an older accelopt's) is not an error, only not readable."""
     good = history.record("profile", ["profile"], {"name": "m"})
-    bad = history.record("profile", ["profile"], {"step_time_s": "x", "energy": 3})
+    bad = history.record("profile", ["profile"], {"schema": "accelopt.profile", "schema_version": 1,
+                                                  "step_time": "x", "energy": 3})
     out, err = _cli(capsys, "history", "list")
     assert bad in out and "n/a (result unreadable)" in out and f"warning: run {bad} is damaged" in err
     for argv in (["history", "show", "latest"], ["history", "show", bad, "--html", str(tmp_path / "p.html")],

@@ -37,7 +37,8 @@ fmt = units.fmt_quantity  # display text for a value in its unit (accelopt.units
 
 def typed(kind: str, result: Any) -> Any:
     """`result` as its typed object: a JSON document (a history record's result) is loaded through its schema;
-    None for a document of another schema or version (an older run) or a kind without a schema."""
+    None for a document of another schema or version (an older run) or a kind without a schema; SchemaError
+    for a document that claims the schema but is not shaped like it (a damaged record)."""
     from accelopt.report import schema
 
     if schema.is_result(result):
@@ -48,7 +49,7 @@ def typed(kind: str, result: Any) -> Any:
         return None
     try:
         return schema.load(kind, result)
-    except schema.SchemaError:
+    except schema.OtherVersionError:
         return None
 
 

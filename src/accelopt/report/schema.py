@@ -29,8 +29,12 @@ from typing import Any
 from accelopt.errors import InputError
 
 
-class SchemaError(InputError):
-    """A JSON document that is not a result of the schema (and version) this accelopt reads."""
+class SchemaError(InputError, ValueError):
+    """A JSON document that claims a result schema but is not shaped like it (a damaged or hand-edited record)."""
+
+
+class OtherVersionError(SchemaError):
+    """A document of another schema or version (e.g. written by an older accelopt): readable only as JSON."""
 
 
 # kind -> its result class ("module:Class"), imported only when needed (a probe need not import the planner).
@@ -111,14 +115,15 @@ def dump(kind: str, result: Any) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- load
 def load(kind: str, document: Any) -> Any:
-    """The typed result back from its JSON document; SchemaError if it is of another schema or version."""
+    """The typed result back from its JSON document; OtherVersionError if it is of another schema or version,
+    SchemaError if it claims this one but is not shaped like it."""
     cls, version = result_class(kind)
     if not isinstance(document, Mapping):
         raise SchemaError(f"a {kind} result must be a JSON object, not {type(document).__name__}",
                           "give the document `accelopt ... --json` printed")
     got = (document.get("schema"), document.get("schema_version"))
     if got != (schema_name(kind), version):
-        raise SchemaError(f"result is schema {got[0]!r} version {got[1]!r}, not {schema_name(kind)!r} "
+        raise OtherVersionError(f"result is schema {got[0]!r} version {got[1]!r}, not {schema_name(kind)!r} "
                           f"version {version}", "re-run the command with this accelopt to get a current result")
     body = {k: v for k, v in document.items() if k not in ("schema", "schema_version")}
     try:
