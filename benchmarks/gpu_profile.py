@@ -10,6 +10,7 @@ benchmarks/results/gpu_profile.json. Exits 0 with a note when no CUDA device is 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -66,7 +67,7 @@ def one(name: str, size: str, dtype: str, steps: int, spec: Any) -> dict[str, An
             "breakdown_median_s": {k: v.median for k, v in r.breakdown.items()},
             "flops_per_step": r.flops_per_step, "achieved_flop_per_s": r.achieved_flop_per_s,
             "catalog": r.catalog_name, "mfu_catalog": r.mfu_catalog, "memory": r.memory.to_dict(),
-            "energy": r.energy.to_dict(), "verdict": d.verdict,
+            "energy": dataclasses.asdict(r.energy), "verdict": d.verdict,
             "top_ops": [row.to_dict() for row in r.roofline[:5]],
             "recommendations": [x.to_dict() for x in d.recommendations[:3]],
             "plain_loop_median_s": plain, "ratio_reported_over_plain": ratio, "pass": abs(ratio - 1) <= TOLERANCE}
