@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import itertools
 import math
 import types
@@ -133,7 +134,9 @@ def load(kind: str, document: Any) -> Any:
                           f"check it against `accelopt schema {kind}`") from e
 
 
+@functools.cache
 def _hints(cls: type) -> dict[str, Any]:
+    """Resolved field types of a dataclass (cached: resolving them is most of the cost of loading a result)."""
     return typing.get_type_hints(cls)
 
 
