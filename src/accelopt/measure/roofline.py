@@ -72,8 +72,8 @@ class CacheRoof:
 
     name: str
     """'L2', 'L3', ..."""
-    capacity_bytes: float
-    bandwidth_byte_per_s: float
+    capacity_bytes: float = unit("B")
+    bandwidth_byte_per_s: float = unit("B/s")
 
 
 @dataclass(frozen=True, kw_only=True)
