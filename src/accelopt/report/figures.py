@@ -43,8 +43,11 @@ def typed(kind: str, result: Any) -> Any:
 
     if schema.is_result(result):
         return result
-    if kind in UNTYPED_KINDS:
-        return result if isinstance(result, dict) else None
+    if kind in UNTYPED_KINDS:  # their renderers read the JSON document
+        from accelopt.report.jsonout import to_jsonable
+
+        doc = to_jsonable(result)
+        return doc if isinstance(doc, dict) else None
     if kind not in schema.CLASSES:
         return None
     try:
