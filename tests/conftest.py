@@ -22,6 +22,11 @@ def result_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return make_pages(tmp_path_factory.mktemp("pages"))
 
 
+def explain_terms(doc: dict[str, Any]) -> dict[str, Any]:
+    """{term: value} of a `plan explain --json` document (its `terms` are a list of {name, value, unit, ...})."""
+    return {t["name"]: t["value"] for t in doc["terms"]}
+
+
 def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """Run the real `accelopt` entry point in process: (exit status, stdout, stderr).
 

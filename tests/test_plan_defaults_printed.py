@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import explain_terms, run_main
 
 from accelopt.hardware.catalog import get_device
 from accelopt.predict.calibration import calibration_for
@@ -38,7 +38,7 @@ def test_tpu_v4_tensor_parallel_uses_its_cited_ici_figure(capsys: pytest.Capture
     _, d, _ = _explain(capsys, "tpu-v4")
     eff = calibration_for(spec).scaleup_bw_eff
     # tp = 8 inside the 4096-chip ICI domain: the ICI figure, not a 100 Gb/s Ethernet default (12.5e9 B/s)
-    assert d["terms"]["in_tp_link_byte_per_s"] == pytest.approx(268.6e9 * eff, rel=1e-12)
+    assert explain_terms(d)["in_tp_link_byte_per_s"] == pytest.approx(268.6e9 * eff, rel=1e-12)
     assert "scaleup_bandwidth_byte_per_s" not in {a["field"] for a in d["assumed"]}
     assert "scaleout_bandwidth_byte_per_s" not in {a["field"] for a in d["assumed"]}  # 1024 < 4096: never used
 

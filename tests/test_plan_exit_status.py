@@ -15,7 +15,7 @@ def test_explain_overflow_exits_2_with_memory_terms_in_json(capsys: pytest.Captu
     code, out, err = run_main(["plan", "explain", "--model", "llama3-70b", "--hardware", "h100-sxm", "--devices", "8",
                                "--zero", "0", "--json"], capsys)
     assert code == 2 and "does not fit" in err and "terms.mem_" in err
-    t = json.loads(out)["terms"]
+    t = {x["name"]: x["value"] for x in json.loads(out)["terms"]}
     assert t["mem_total_bytes"] > t["mem_capacity_bytes"]
     assert sum(t[k] for k in MEM) == pytest.approx(t["mem_total_bytes"], rel=1e-12)
 

@@ -52,10 +52,9 @@ def register_serve(plan_app: typer.Typer) -> None:
                                    output=output, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
                                    price_usd_per_hour=price_usd_per_hour, catalog=catalog,
                                    memory_utilization=memory_utilization, max_prefill_tokens=max_prefill_tokens)
+        from accelopt.predict.serving import ServeError, ServeResult, ServeSweep
         from accelopt.report.runs import finish_run
         from accelopt.workload.presets import get_model
-
-        from accelopt.predict.serving import ServeError, ServeResult, ServeSweep
 
         data = ServeResult(results=[ServeSweep.of(s) for s in sweeps],
                            errors=[ServeError(device=d, problem=e.problem, fix=e.fix) for d, e in errors],
