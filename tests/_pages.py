@@ -29,6 +29,7 @@ COMMANDS: dict[str, list[str]] = {
                        "--sram-kib", "64,256", "--dataflow", "os,ws"],
     "catalog-compare": ["catalog", "compare", "h100-sxm", "mi300x", "l4"],
     # not typed yet (accelopt.report.figures.UNTYPED_KINDS): rendered and checked in the browser, no schema
+    "optimize": ["optimize", "digits", "--only", "channels-last", "--rounds", "3"],
     "plan-infer": ["plan", "infer", "mobilenet-v2", "--hardware", "edge-tpu,h100-sxm,jetson-agx-orin"],
     "validate-inference": ["validate", "--inference"],
 }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -94,9 +93,9 @@ def run(o: OptimizeOptions) -> tuple[Any, dict[str, Any]]:
     if o.save:
         check_save_dir(o.save)
     if o.html:
-        from accelopt.report.html import check_path
+        from accelopt.userio import check_writable
 
-        check_path(Path(o.html))
+        check_writable(o.html, "--html", "report.html")
     if o.threads is not None:
         import torch
 

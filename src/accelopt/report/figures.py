@@ -159,7 +159,8 @@ def _optimize(r: dict[str, Any]) -> list[KeyFigure]:
                       "count")]
 
 
-_PICKERS = {"probe": _probe, "profile": _profile, "optimize": _optimize, "plan": _plan, "plan-workload": _plan_workload,
+_PICKERS = {"probe": _probe, "profile": _profile, "optimize": _optimize, "plan": _plan,
+            "plan-workload": _plan_workload,
             "plan-explain": _explain, "plan-serve": _serve, "validate": _validate, "simulate-run": _sim_run,
             "simulate-sweep": _sim_sweep, "catalog-compare": _compare,
             "plan-infer": infer_view.infer_key_figures,
@@ -177,5 +178,5 @@ def key_figures(kind: str, result: Any) -> list[KeyFigure]:
 def is_estimate(kind: str, result: Any) -> bool:
     """Whether the result's headline numbers are predictions/model estimates rather than measurements."""
     if kind in UNTYPED_KINDS:
-        return isinstance(result, dict) and bool(result.get("estimate", True))
+        return isinstance(result, dict) and bool(result.get("estimate"))
     return kind in ("plan", "plan-workload", "plan-explain", "plan-serve", "validate")
