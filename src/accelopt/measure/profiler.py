@@ -117,7 +117,7 @@ class ProfileResult:
     """Signs that the machine was busy while measuring, and which figures they disturbed."""
     nonfinite: str | None = None
     """What was not finite (loss, output or gradients) when --allow-nonfinite let the run continue."""
-    unmodeled_ops: dict[str, int] = field(default_factory=dict)
+    unmodeled_ops: dict[str, int] = field(default_factory=dict, metadata={"unit": "count"})
     """Ops of the captured step whose FLOPs/bytes the capture does not model (name -> calls)."""
 
     @property
