@@ -127,6 +127,11 @@ def register(app: typer.Typer) -> None:
         no_save: bool = typer.Option(False, "--no-save", help="do not write the measured spec"),
         as_json: bool = typer.Option(False, "--json", help="print the result as JSON only"),
         html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
+        collectives: bool = typer.Option(False, "--collectives",
+                                         help="also benchmark all-reduce, all-gather, reduce-scatter and all-to-all "
+                                              "across --nproc ranks (gloo on cpu, NCCL on cuda) and save the link "
+                                              "(bus bandwidth, latency) into the measured spec for plan"),
+        nproc: int = typer.Option(2, "--nproc", help="with --collectives: ranks on this machine (cuda: GPUs)"),
     ) -> None:
         from accelopt.errors import AcceloptError
         from accelopt.measure.probe import save_spec
@@ -144,12 +149,17 @@ def register(app: typer.Typer) -> None:
             from accelopt.userio import check_writable
 
             check_writable(html, "--html", "report.html")  # likewise
+        if nproc < 2 and collectives:
+            from accelopt.errors import InputError
+
+            raise InputError(f"--nproc {nproc}: collectives need 2 or more ranks", "pass --nproc 2 or more")
         result = _run(device or _default_device(), quick, _parse_dtypes(dtypes), compare, progress=True)
+        coll = _collectives(result.device.torch_device, nproc, quick) if collectives else None
         saved: Path | None = None
         save_failed: AcceloptError | None = None
         if not no_save:
             try:
-                saved = save_spec(result, save)
+                saved = save_spec(result, save, _links(coll))
             except AcceloptError as e:  # the measurements are still printed below, then the error
                 save_failed = e
         save_error = f"{save_failed.problem} — {save_failed.fix}" if save_failed else None
@@ -163,6 +173,12 @@ def register(app: typer.Typer) -> None:
             emit(data)
         else:
             _print_human(result, saved)
+            if coll is not None:
+                from rich.console import Console
+
+                from accelopt.report.distributed_view import render_collectives
+
+                render_collectives(coll, Console())
         if save_failed is not None:
             raise save_failed
         if result.interrupted:
@@ -183,6 +199,20 @@ def check_default_save_folder() -> None:
     if not existing.is_dir() or not os.access(existing, os.W_OK):
         raise InputError(f"the default save folder {str(folder)!r} cannot be created or written",
                          "set ACCELOPT_HOME to a writable folder, pass --save PATH.toml, or --no-save")
+
+
+def _collectives(torch_device: str, nproc: int, quick: bool) -> Any:
+    from accelopt.distributed.collectives import measure_collectives
+
+    return measure_collectives(nproc, device="cuda" if torch_device.startswith("cuda") else "cpu", quick=quick)
+
+
+def _links(coll: Any) -> Any:
+    if coll is None:
+        return None
+    from accelopt.distributed.collectives import spec_lines
+
+    return spec_lines(coll)
 
 
 def check_save_path(save: Path) -> None:

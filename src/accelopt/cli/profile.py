@@ -114,7 +114,31 @@ def register(app: typer.Typer) -> None:
                                                   "(flagged in the result) instead of stopping with an error"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON document instead of tables"),
         html: str | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
+        nproc: int | None = typer.Option(None, "--nproc", help="run on N ranks under torchrun (gloo on cpu, NCCL "
+                                                               "on cuda) beside the one-process run; see README"),
+        parallel: str = typer.Option("ddp", "--parallel", help="with --nproc: ddp, fsdp (fully_shard) or pipeline"),
+        schedule: str = typer.Option("1f1b", "--schedule", help="--parallel pipeline: 1f1b or gpipe"),
+        microbatches: int | None = typer.Option(None, "--microbatches",
+                                                help="--parallel pipeline: micro-batches per step (default: the "
+                                                     "largest divisor of the batch up to 2 x stages)"),
+        nnodes: int = typer.Option(1, "--nnodes", help="with --nproc: machines in the run (torchrun --nnodes)"),
+        node_rank: int = typer.Option(0, "--node-rank", help="with --nnodes: this machine's rank, 0 hosts the "
+                                                             "rendezvous"),
+        rdzv_endpoint: str | None = typer.Option(None, "--rdzv-endpoint",
+                                                 help="with --nnodes: HOST:PORT of node 0 (the same on every node)"),
+        timeout_s: float = typer.Option(600.0, "--timeout-s", help="with --nproc: wall-clock limit of the run; a "
+                                                                   "rank still running then is reported as hung"),
     ) -> None:
+        if nproc is not None:
+            from accelopt.cli.profile_dist import run_distributed
+
+            run_distributed(model=model, size=size, batch_size=batch_size, seq_len=seq_len, mode=mode, dtype=dtype,
+                            device=device, steps=steps, warmup=warmup, catalog_device=catalog_device, probed=probed,
+                            nproc=nproc, parallel=parallel, schedule=schedule, microbatches=microbatches,
+                            nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, timeout_s=timeout_s,
+                            as_json=as_json, html=html,
+                            unsupported={"--trace": trace, "--save-workload": save_workload})
+            return
         from accelopt.measure.diagnose import diagnose
         from accelopt.measure.profiler import capture_for_profile, check_args, profile_step
 

@@ -712,8 +712,11 @@ def default_spec_path(result: ProbeResult) -> Path:
     return accelopt_home() / "probe" / f"{_slug(result.host)}-{_slug(result.device.torch_device)}.toml"
 
 
-def spec_toml(result: ProbeResult) -> str:
-    """The measured spec in the catalog's TOML format (measured = true; every number with its source)."""
+def spec_toml(result: ProbeResult, links: tuple[dict[str, Any], str] | None = None) -> str:
+    """The measured spec in the catalog's TOML format (measured = true; every number with its source).
+
+    links: [[device]] fields of the scale-up link measured by `probe --collectives` and the source they cite as
+    'collectives' (accelopt.distributed.collectives.spec_lines); they replace the device-to-device copy figures."""
     from accelopt.hardware.spec import DTYPES
 
     dev = result.device
@@ -739,7 +742,10 @@ def spec_toml(result: ProbeResult) -> str:
         "memory_bytes": _sourced(dev.memory_bytes, "read")}
     if result.llc_bytes:
         device["sram_bytes"] = _sourced(result.llc_bytes, "read")
-    d2d = [f for f in result.figures if f.metric.startswith("d2d.")]
+    d2d = [f for f in result.figures if f.metric.startswith("d2d.")] if links is None else []
+    if links is not None:
+        sources["collectives"] = links[1]
+        device.update(links[0])
     if d2d:
         # slowest ordered pair: a layout may use any pair, so the spec promises the least of them
         sources["count"] = f"local GPUs with device-to-device copies measured by accelopt probe {where}"
@@ -769,14 +775,14 @@ def cuda_device_count_from(d2d: list[Figure]) -> int:
     return len(seen)
 
 
-def save_spec(result: ProbeResult, path: Path | None = None) -> Path:
+def save_spec(result: ProbeResult, path: Path | None = None, links: tuple[dict[str, Any], str] | None = None) -> Path:
     """Write the measured spec TOML (default ~/.accelopt/probe/<host>-<device>.toml) and check it loads."""
     from accelopt.hardware.catalog import load_file
 
     path = Path(path) if path is not None else default_spec_path(result)
     if path.suffix != ".toml":
         raise InputError(f"--save {str(path)!r} does not end in .toml", "name the file like my-gpu.toml")
-    text = spec_toml(result)
+    text = spec_toml(result, links)
     load_file(path, text)  # the file must be accepted by the catalog loader before it is written
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

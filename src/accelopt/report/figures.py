@@ -15,11 +15,12 @@ from accelopt import units
 from accelopt.report import infer_view
 
 KINDS = ("probe", "profile", "optimize", "plan", "plan-workload", "plan-explain", "plan-serve", "validate",
-         "simulate-run", "simulate-sweep", "catalog-compare", "plan-infer", "validate-inference")
+         "simulate-run", "simulate-sweep", "catalog-compare", "plan-infer", "validate-inference",
+         "profile-distributed")
 # Not typed yet (merged from the optimize and inference work after the conversion): their results are still JSON
 # dicts, read by _optimize here and by accelopt.report.infer_view; every other kind renders from its typed
 # result (accelopt.report.schema).
-UNTYPED_KINDS = ("optimize", "plan-infer", "validate-inference")
+UNTYPED_KINDS = ("optimize", "plan-infer", "validate-inference", "profile-distributed")
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,14 @@ _PICKERS = {"probe": _probe, "profile": _profile, "optimize": _optimize, "plan":
             "plan-explain": _explain, "plan-serve": _serve, "validate": _validate, "simulate-run": _sim_run,
             "simulate-sweep": _sim_sweep, "catalog-compare": _compare,
             "plan-infer": infer_view.infer_key_figures,
-            "validate-inference": infer_view.validate_inference_key_figures}
+            "validate-inference": infer_view.validate_inference_key_figures,
+            "profile-distributed": lambda r: _dist_view().key_figures(r)}
+
+
+def _dist_view() -> Any:
+    from accelopt.report import distributed_view
+
+    return distributed_view
 
 
 def key_figures(kind: str, result: Any) -> list[KeyFigure]:

@@ -318,7 +318,14 @@ _TABLES: dict[str, Callable[[Any], list[Any]]] = {
     "plan": _plan_tables, "plan-workload": _plan_workload_tables,
     "plan-explain": _explain_tables, "plan-serve": _serve_tables, "validate": _validate_tables,
     "simulate-run": _sim_run_tables, "simulate-sweep": _sim_sweep_tables, "catalog-compare": _compare_tables,
-    "plan-infer": infer_view.infer_tables, "validate-inference": infer_view.validate_inference_tables}
+    "plan-infer": infer_view.infer_tables, "validate-inference": infer_view.validate_inference_tables,
+    "profile-distributed": lambda r: _dist_view().html_tables(r)}
+
+
+def _dist_view() -> Any:
+    from accelopt.report import distributed_view
+
+    return distributed_view
 
 
 # ---------------------------------------------------------------- page

@@ -368,7 +368,14 @@ _PLOTTERS: dict[str, Callable[[Any], list[tuple[str, str]]]] = {
     "plan-workload": plan_plots, "plan-explain": explain_plots,
     "plan-serve": serve_plots, "validate": validate_plots, "simulate-run": simulate_run_plots,
     "simulate-sweep": simulate_sweep_plots, "catalog-compare": compare_plots,
-    "plan-infer": infer_view.infer_plots}
+    "plan-infer": infer_view.infer_plots,
+    "profile-distributed": lambda r: _dist_view().html_plots(r)}
+
+
+def _dist_view() -> Any:
+    from accelopt.report import distributed_view
+
+    return distributed_view
 
 
 def plots_for(kind: str, result: Any) -> list[tuple[str, str]]:

@@ -169,6 +169,22 @@ def _transformer_classes() -> tuple[type, type]:
                 x = blk(x)
             return self.head(self.ln_f(x))  # (B, T, V)
 
+        def pipeline_layers(self) -> list[nn.Module]:
+            """The forward as a list of modules to split into pipeline stages (accelopt.distributed)."""
+            return [_Embed(self.tok, self.pos), *self.blocks, nn.Sequential(self.ln_f, self.head)]
+
+    class _Embed(nn.Module):
+        """Token + position embedding of LM.forward as one module (shares LM's weights)."""
+
+        def __init__(self, tok: nn.Embedding, pos: nn.Embedding) -> None:
+            super().__init__()
+            self.tok, self.pos = tok, pos
+
+        def forward(self, idx: Any) -> Any:
+            import torch
+
+            return self.tok(idx) + self.pos(torch.arange(idx.shape[1], device=idx.device))  # (B, T, H)
+
     return Block, LM
 
 

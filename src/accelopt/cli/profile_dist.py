@@ -1,0 +1,61 @@
+"""`accelopt profile MODEL --nproc N --parallel ddp|fsdp|pipeline`: parse into typed objects, call the library."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BUNDLE_REF = "accelopt.cli.profile:_load_bundle"
+"""Every rank resolves MODEL exactly as `profile` does (zoo name, file.py:factory, HF config)."""
+
+
+def _spec(catalog_device: str | None, probed: str | None, device: str) -> Any:
+    """The spec plan predicts on: --probed (measured, with its collectives), else --catalog-device, else the
+    detected device's catalog entry; None where there is none (the prediction is then left out, and said so)."""
+    from accelopt.cli.profile import _catalog_spec, _probed_spec
+
+    return _probed_spec(probed) or _catalog_spec(catalog_device, device)
+
+
+def run_distributed(*, model: str, size: str | None, batch_size: int | None, seq_len: int | None, mode: str,
+                    dtype: str, device: str, steps: int, warmup: int, catalog_device: str | None, probed: str | None,
+                    nproc: int, parallel: str, schedule: str, microbatches: int | None, nnodes: int, node_rank: int,
+                    rdzv_endpoint: str | None, timeout_s: float, as_json: bool, html: str | None,
+                    unsupported: dict[str, Any]) -> None:
+    from accelopt.distributed.launch import Launch
+    from accelopt.distributed.run import DistConfig, profile_distributed
+    from accelopt.errors import InputError
+
+    for flag, value in unsupported.items():
+        if value:
+            raise InputError(f"{flag} does not apply to a distributed run (--nproc)",
+                             f"leave out {flag}, or run without --nproc for it")
+    if mode != "train":
+        raise InputError(f"--mode {mode} with --nproc: distributed runs measure training steps",
+                         "leave out --mode (train) or --nproc")
+    if dtype != "fp32":
+        raise InputError(f"--dtype {dtype} with --nproc: distributed runs are measured in fp32 for now",
+                         "leave out --dtype")
+    if html is not None:
+        from accelopt.userio import check_writable
+
+        check_writable(html, "--html", "report.html")
+    launch = Launch(nproc=nproc, nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, timeout_s=timeout_s)
+    cfg = DistConfig(bundle_ref=BUNDLE_REF,
+                     bundle_kwargs={"model": model, "size": size, "batch_size": batch_size, "seq_len": seq_len},
+                     parallel=parallel, schedule=schedule, microbatches=microbatches, steps=steps, warmup=warmup,
+                     device="cuda" if device.startswith("cuda") else device)
+    spec = _spec(catalog_device, probed, device)
+    result = profile_distributed(cfg, launch, spec=spec)
+    from accelopt.report.runs import finish_run
+
+    finish_run("profile-distributed", result, html)
+    if as_json:
+        from accelopt.report.jsonout import emit
+
+        emit(result)
+        return
+    from rich.console import Console
+
+    from accelopt.report.distributed_view import render
+
+    render(result, Console())

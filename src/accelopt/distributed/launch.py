@@ -1,0 +1,311 @@
+"""Start N ranks with torchrun (`python -m torch.distributed.run`) and collect what each rank wrote.
+
+torchrun does the launching and the rendezvous (one node: --standalone on a free port; several nodes: the
+static rendezvous at --rdzv-endpoint HOST:PORT of node 0); this module adds what a measuring tool needs
+around it: a wall-clock limit, the rank that crashed or hung named in the error with a fix, a port in use
+caught before the launch, and no process of the run left behind (torchrun starts each worker in its own
+session, so the workers are found by pid and by the run's unique job file and ended one by one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from accelopt.distributed.types import Job
+from accelopt.errors import InputError, MeasurementError
+
+POLL_S = 0.1
+TERM_GRACE_S = 5.0
+"""After SIGTERM, how long torchrun gets to stop its workers before everything left is killed."""
+FAIL_GRACE_S = 10.0
+"""After a rank reported an error, how long torchrun gets to tear the group down on its own."""
+
+
+@dataclass(kw_only=True)
+class Launch:
+    """Where and how the ranks run."""
+
+    nproc: int
+    """Ranks on this node (torchrun --nproc-per-node)."""
+    nnodes: int = 1
+    node_rank: int = 0
+    rdzv_endpoint: str | None = None
+    """HOST:PORT of node 0 (torchrun's static rendezvous); None on one node (--standalone, a free port)."""
+    timeout_s: float = 300.0
+    """Wall-clock limit for the whole run; a rank still running then is reported as hung."""
+    threads_per_rank: int | None = None
+    """OMP_NUM_THREADS of each rank; default: this machine's cores / nproc (at least 1)."""
+
+    def __post_init__(self) -> None:
+        if self.nproc < 1:
+            raise InputError(f"--nproc {self.nproc} must be 1 or more", "pass the number of ranks on this node")
+        if self.nnodes < 1:
+            raise InputError(f"--nnodes {self.nnodes} must be 1 or more", "pass the number of machines")
+        if not 0 <= self.node_rank < self.nnodes:
+            raise InputError(f"--node-rank {self.node_rank} is outside 0..{self.nnodes - 1}",
+                             "number the machines 0 .. nnodes-1; node 0 hosts the rendezvous")
+        if self.nnodes > 1 and not self.rdzv_endpoint:
+            raise InputError(f"--nnodes {self.nnodes} needs --rdzv-endpoint HOST:PORT",
+                             "pass node 0's address and a free port, the same on every node")
+        if self.rdzv_endpoint is not None:
+            split_endpoint(self.rdzv_endpoint)
+        if not self.timeout_s > 0:
+            raise InputError(f"--timeout-s {self.timeout_s} must be > 0", "give the run's wall-clock limit in s")
+
+    @property
+    def world_size(self) -> int:
+        return self.nproc * self.nnodes
+
+
+def split_endpoint(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"--rdzv-endpoint {text!r} is not HOST:PORT", "write e.g. --rdzv-endpoint 10.0.0.1:29500")
+    return host, int(port)
+
+
+def _is_local(host: str) -> bool:
+    if host in ("localhost", socket.gethostname(), socket.getfqdn()) or host.startswith("127."):
+        return True
+    try:
+        return socket.gethostbyname(host) in ("127.0.0.1", socket.gethostbyname(socket.gethostname()))
+    except OSError:
+        return False
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Node 0 hosts the rendezvous store on the port: fail before launching if something holds it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("" if _is_local(host) else host, port))
+        except OSError as e:
+            raise InputError(f"port {port} on {host} is already in use ({e.strerror}); the rendezvous of "
+                             "torchrun cannot start there",
+                             f"pass --rdzv-endpoint {host}:OTHER_PORT (the same on every node), or stop the "
+                             f"process holding port {port}") from None
+
+
+# ---- processes ------------------------------------------------------------------------------------------
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def run_pids(marker: str) -> list[int]:
+    """Live processes whose command line holds `marker` (the run's unique job file): the run's own processes."""
+    if not Path("/proc").is_dir():
+        return []
+    me = os.getpid()
+    return [int(p.name) for p in Path("/proc").iterdir()
+            if p.name.isdigit() and int(p.name) != me and marker in _cmdline(int(p.name))]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return not Path(f"/proc/{pid}/stat").exists() or ") Z" not in Path(f"/proc/{pid}/stat").read_text()
+
+
+def _signal(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, sig)
+
+
+def stop_run(proc: subprocess.Popen[bytes], marker: str, out_dir: Path) -> None:
+    """End torchrun and every worker of this run: SIGTERM to torchrun (it stops its workers), then SIGKILL to
+    whatever of the run is still alive (workers by their recorded pid and by the job file in their command line)."""
+    if proc.poll() is None:
+        _signal(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(TERM_GRACE_S)
+        except subprocess.TimeoutExpired:
+            _signal(proc.pid, signal.SIGKILL)
+            proc.wait()
+    pids = set(run_pids(marker))
+    for f in out_dir.glob("rank*.started"):
+        pid = int(json.loads(f.read_text())["pid"])
+        if marker in _cmdline(pid):  # the pid still belongs to this run (not reused)
+            pids.add(pid)
+    for pid in pids:
+        _signal(pid, signal.SIGKILL)
+    deadline = time.monotonic() + TERM_GRACE_S
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+
+
+# ---- running ---------------------------------------------------------------------------------------------
+
+def torchrun_command(job_path: Path, launch: Launch) -> list[str]:
+    cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={launch.nproc}",
+           f"--nnodes={launch.nnodes}", "--max-restarts=0", "--monitor-interval=0.1"]
+    if launch.rdzv_endpoint is None:
+        cmd.append("--standalone")
+    else:  # torchrun's static rendezvous: node 0 hosts the store at HOST:PORT
+        cmd += [f"--node-rank={launch.node_rank}", f"--rdzv-endpoint={launch.rdzv_endpoint}"]
+    return [*cmd, "-m", "accelopt.distributed.worker", str(job_path)]
+
+
+def _env(launch: Launch) -> dict[str, str]:
+    import accelopt
+
+    env = dict(os.environ)
+    src = str(Path(accelopt.__file__).resolve().parents[1])  # the ranks import this same accelopt
+    env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
+    threads = launch.threads_per_rank or max(1, (os.cpu_count() or 1) // launch.nproc)
+    env["OMP_NUM_THREADS"] = str(threads)
+    return env
+
+
+@dataclass(kw_only=True)
+class RawRun:
+    """What the ranks of this node wrote: one JSON document per global rank."""
+
+    ranks: list[dict[str, Any]]
+    out_dir: Path
+
+
+def launch_job(job: Job, launch: Launch) -> RawRun:
+    """Run `job` on `launch.nproc` ranks under torchrun and return what every rank reported.
+
+    Raises InputError (a rank rejected the input, or the port is taken) or MeasurementError (a rank crashed or
+    hung), naming the rank and the fix; either way no process of the run remains."""
+    if launch.rdzv_endpoint is not None and launch.node_rank == 0:
+        check_port_free(*split_endpoint(launch.rdzv_endpoint))
+    out_dir = Path(tempfile.mkdtemp(prefix="accelopt-dist-"))
+    job = dataclasses.replace(job, out_dir=str(out_dir))
+    job_path = out_dir / "job.json"
+    job_path.write_text(json.dumps(dataclasses.asdict(job)))
+    log_path = out_dir / "torchrun.log"
+    ok = False
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(torchrun_command(job_path, launch), stdout=log, stderr=subprocess.STDOUT,
+                                env=_env(launch), start_new_session=True)
+        try:
+            _wait(proc, launch, out_dir, log_path)
+            ranks = _read_results(out_dir, launch)
+            ok = True
+        finally:
+            stop_run(proc, str(job_path), out_dir)
+            if ok and not job.dump_grads:
+                shutil.rmtree(out_dir, ignore_errors=True)
+    return RawRun(ranks=ranks, out_dir=out_dir)
+
+
+def _wait(proc: subprocess.Popen[bytes], launch: Launch, out_dir: Path, log_path: Path) -> None:
+    deadline = time.monotonic() + launch.timeout_s
+    failed_at: float | None = None
+    while proc.poll() is None:
+        now = time.monotonic()
+        if failed_at is None and any(out_dir.glob("rank*.error.json")):
+            failed_at = now  # torchrun tears the group down itself; give it a moment, then do it
+        if now > deadline or (failed_at is not None and now - failed_at > FAIL_GRACE_S):
+            break
+        time.sleep(POLL_S)
+    errors = _errors(out_dir)
+    if errors:
+        raise _rank_error(errors, out_dir)
+    if proc.poll() is None:
+        raise _hang_error(out_dir, launch)
+    if proc.returncode != 0:
+        raise _exit_error(proc.returncode, log_path, out_dir)
+
+
+def _errors(out_dir: Path) -> dict[int, dict[str, Any]]:
+    out = {}
+    for f in out_dir.glob("rank*.error.json"):
+        out[int(f.name.split(".")[0].removeprefix("rank"))] = json.loads(f.read_text())
+    return dict(sorted(out.items()))
+
+
+def _rank_error(errors: dict[int, dict[str, Any]], out_dir: Path) -> Exception:
+    rank, rec = next(iter(errors.items()))
+    others = f" (also ranks {', '.join(map(str, list(errors)[1:]))})" if len(errors) > 1 else ""
+    if rec.get("input"):
+        return InputError(f"rank {rank}{others}: {rec['problem']}", rec.get("fix", ""))
+    return MeasurementError(f"rank {rank} crashed{others}: {rec['problem']}",
+                            f"fix the error in the model or its data on that rank (traceback in "
+                            f"{out_dir / 'torchrun.log'}); the run was stopped and no process is left")
+
+
+def _progress(out_dir: Path, world: int) -> dict[int, int]:
+    """Last finished step per rank (-1: started, no step finished; ranks of other nodes are not here)."""
+    out = {}
+    for r in range(world):
+        f = out_dir / f"rank{r}.progress"
+        if f.exists():
+            out[r] = int(json.loads(f.read_text())["step"])
+        elif (out_dir / f"rank{r}.started").exists():
+            out[r] = -1
+    return out
+
+
+def _hang_error(out_dir: Path, launch: Launch) -> Exception:
+    prog = _progress(out_dir, launch.world_size)
+    if not prog:
+        return MeasurementError(f"no rank started within --timeout-s {launch.timeout_s:g} s",
+                                "check that every node runs the same command and can reach --rdzv-endpoint, "
+                                "or raise --timeout-s")
+    low = min(prog.values())
+    stuck = [r for r, s in prog.items() if s == low]
+    ahead = max(prog.values())
+    where = "before its first step" if low < 0 else f"after step {low}"
+    detail = f" while others reached step {ahead}" if ahead > low else ""
+    names = ", ".join(map(str, stuck))
+    return MeasurementError(f"rank{'s' if len(stuck) > 1 else ''} {names} hung: still running after --timeout-s "
+                            f"{launch.timeout_s:g} s, {where}{detail}",
+                            f"if the step is only slow, raise --timeout-s; else look for a deadlock on rank {stuck[0]} "
+                            "(a collective the other ranks never reach, a blocking read); the run was stopped and "
+                            "no process is left")
+
+
+def _exit_error(code: int, log_path: Path, out_dir: Path) -> Exception:
+    log = log_path.read_text(errors="replace")
+    if re.search(r"address already in use|EADDRINUSE", log, re.IGNORECASE):
+        return InputError("the rendezvous port is already in use",
+                          "pass --rdzv-endpoint HOST:OTHER_PORT (the same on every node), or stop the process "
+                          "holding the port")
+    root = re.search(r"Root Cause.*?rank\s*:\s*(\d+).*?exitcode\s*:\s*(-?\d+)", log, re.DOTALL)
+    if root:
+        rank, exitcode = int(root.group(1)), int(root.group(2))
+        how = f"was killed by signal {-exitcode}" if exitcode < 0 else f"exited with status {exitcode}"
+        return MeasurementError(f"rank {rank} {how} without reporting an error (a native crash or a kill)",
+                                f"run the model once in one process to find the crash; the torchrun log is in "
+                                f"{log_path}; no process of the run is left")
+    tail = log.strip().splitlines()[-3:]
+    return MeasurementError(f"torchrun exited with status {code}: {' | '.join(tail)}",
+                            f"see {log_path}; no process of the run is left")
+
+
+def _read_results(out_dir: Path, launch: Launch) -> list[dict[str, Any]]:
+    gathered = out_dir / "all.json"
+    if gathered.exists():  # rank 0's gathering of every node's ranks
+        return list(json.loads(gathered.read_text()))
+    ranks = []
+    for r in range(launch.world_size):
+        f = out_dir / f"rank{r}.json"
+        if f.exists():
+            ranks.append(json.loads(f.read_text()))
+    if not ranks:
+        raise MeasurementError("the run ended without any rank's result", f"see {out_dir / 'torchrun.log'}")
+    return ranks

@@ -1,0 +1,107 @@
+"""The user's ModelBundle inside a rank: loading it, sharding its global batch, splitting it into layers."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from accelopt.errors import InputError
+from accelopt.workload.userfile import ModelBundle, as_tuple, load_user_factory
+
+
+def load_bundle(ref: str, kwargs: dict[str, Any]) -> ModelBundle:
+    """'path/file.py:factory' (the user-file contract) or 'package.module:function', called with kwargs."""
+    mod, sep, func = ref.rpartition(":")
+    if not sep or not mod or not func:
+        raise InputError(f"model reference {ref!r} is not 'path/file.py:factory' or 'package.module:function'",
+                         "name the function that returns a ModelBundle after a ':'")
+    if mod.endswith(".py"):
+        return load_user_factory(ref, **kwargs)
+    try:
+        fn = getattr(importlib.import_module(mod), func)
+    except (ImportError, AttributeError) as e:
+        raise InputError(f"cannot import {ref!r}: {e}", "check the module path and the function name") from e
+    bundle = fn(**kwargs)
+    if not isinstance(bundle, ModelBundle):
+        raise InputError(f"{ref!r} returned a {type(bundle).__name__}, not a ModelBundle",
+                         "return accelopt.workload.userfile.ModelBundle(...)")
+    return bundle
+
+
+def global_batch(bundle: ModelBundle, step: int) -> tuple[tuple[Any, ...], Any]:
+    """The `step`-th (inputs, targets) of the bundle's stream (restarting it when it runs out); every rank and
+    the one-process baseline see the same sequence because the stream is built from the same seed."""
+    it = iter(bundle.batches())
+    item = None
+    for _ in range(step + 1):
+        try:
+            item = next(it)
+        except StopIteration:
+            it = iter(bundle.batches())
+            item = next(it)
+    assert item is not None
+    inputs, targets = item
+    return as_tuple(inputs), targets
+
+
+class BatchStream:
+    """Endless (inputs, targets) of the bundle, restarting `batches()` when it runs out."""
+
+    def __init__(self, bundle: ModelBundle) -> None:
+        self.bundle = bundle
+        self._it = iter(bundle.batches())
+
+    def next(self) -> tuple[tuple[Any, ...], Any]:
+        try:
+            inputs, targets = next(self._it)
+        except StopIteration:
+            self._it = iter(self.bundle.batches())
+            inputs, targets = next(self._it)
+        return as_tuple(inputs), targets
+
+
+def shard(obj: Any, rank: int, world: int) -> Any:
+    """This rank's equal slice along dim 0 of every tensor in obj (a data-parallel rank's share)."""
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        n = obj.shape[0] // world
+        return obj[rank * n:(rank + 1) * n]
+    if isinstance(obj, tuple | list):
+        return type(obj)(shard(o, rank, world) for o in obj)
+    return obj
+
+
+def check_divisible(batch_size: int, parts: int, what: str) -> None:
+    if batch_size % parts:
+        raise InputError(f"global batch {batch_size} does not split into {parts} equal {what}",
+                         f"pass --batch-size a multiple of {parts} (or change --nproc / --microbatches)")
+
+
+def pipeline_layers(model: Any) -> list[Any]:
+    """The model as an ordered list of modules whose composition is its forward: the children of an
+    nn.Sequential, or what the model's own `pipeline_layers()` returns (the zoo's GPT/BERT define it)."""
+    from torch import nn
+
+    if isinstance(model, nn.Sequential):
+        return list(model.children())
+    fn = getattr(model, "pipeline_layers", None)
+    if callable(fn):
+        return list(fn())
+    raise InputError(f"model {type(model).__name__} cannot be split into pipeline stages",
+                     "make it a torch.nn.Sequential, or give it a pipeline_layers() method returning the modules "
+                     "whose composition is its forward (see the README, profile --parallel pipeline)")
+
+
+def fsdp_units(model: Any) -> list[Any]:
+    """Submodules to shard one by one before the root: the children of an nn.Sequential, else every member of
+    a ModuleList (transformer blocks); FSDP gathers each unit's weights just before it runs."""
+    from torch import nn
+
+    if isinstance(model, nn.Sequential):
+        return [m for m in model.children() if any(True for _ in m.parameters())]
+    units: list[Any] = []
+    for m in model.modules():
+        if isinstance(m, nn.ModuleList):
+            units += [c for c in m if any(True for _ in c.parameters())]
+    return units

@@ -1,0 +1,182 @@
+"""Pipeline partitioner: split a model's layers into contiguous stages so the slowest stage is as fast as possible,
+each stage within its memory limit, from profiled per-layer forward+backward times and activation sizes.
+
+The pipeline's step is paced by its slowest stage (every micro-batch passes through every stage: the steady
+state of 1F1B runs one micro-batch per slowest-stage time; Narayanan et al. 2021, 'Efficient Large-Scale
+Language Model Training on GPU Clusters Using Megatron-LM', sec. 2.2), so the objective is min over splits of
+max over stages of the stage's time. A dynamic program over contiguous splits finds it exactly in
+O(stages x layers^2) (the linear-partition recurrence; PipeDream, Narayanan et al. 2019, sec. 3.1, solves the
+same recurrence with communication terms).
+
+Memory of a stage (an estimate, stated in the result): 4 x its parameter bytes (weights, gradients and AdamW's
+two moments in the weights' dtype) + the activations it holds: its layers' outputs for each micro-batch in
+flight, which is (stages - s) micro-batches at stage s under 1F1B (Narayanan et al. 2021, sec. 2.2.1) and all
+micro-batches under GPipe (Huang et al. 2019, sec. 2.2).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+from accelopt.distributed.model import pipeline_layers
+from accelopt.distributed.types import LayerCost, Partition, StageBalance
+from accelopt.errors import InfeasibleError, InputError
+from accelopt.workload.userfile import as_tuple
+
+STATE_COPIES = 4
+"""weights + gradients + AdamW exp_avg + exp_avg_sq, each the size of the weights."""
+
+
+def _nbytes(obj: Any) -> float:
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        return float(obj.numel() * obj.element_size())
+    if isinstance(obj, tuple | list):
+        return sum(_nbytes(o) for o in obj)
+    return 0.0
+
+
+def _detached(obj: Any) -> Any:
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().requires_grad_(obj.is_floating_point())
+    if isinstance(obj, tuple | list):
+        return type(obj)(_detached(o) for o in obj)
+    return obj
+
+
+def _backward(out: Any, loss_fn: Any = None, targets: Any = None) -> None:
+    import torch
+
+    if loss_fn is not None:
+        loss_fn(out, targets).backward()
+        return
+    outs = [o for o in as_tuple(out) if isinstance(o, torch.Tensor) and o.requires_grad]
+    torch.autograd.backward(outs, [torch.ones_like(o) for o in outs])
+
+
+def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: str = "cpu") -> list[LayerCost]:
+    """Forward + backward time (median of `repeats`, after one warm-up) and output size of each layer on one
+    micro-batch of `microbatch` samples. The last layer is timed with the loss, as the last stage runs it."""
+    import torch
+
+    from accelopt.distributed.model import shard
+
+    layers = pipeline_layers(bundle.model)
+    inputs, targets = next(iter(bundle.batches()))
+    parts = bundle.batch_size // microbatch
+    x: Any = shard(as_tuple(inputs), 0, parts)
+    y = shard(targets, 0, parts)
+    x = tuple(t.to(device) for t in x)
+    out: list[LayerCost] = []
+    for i, layer in enumerate(layers):
+        layer.to(device)
+        last = i == len(layers) - 1
+        args = _detached(x)
+        times = []
+        for _ in range(repeats + 1):
+            layer.zero_grad(set_to_none=True)
+            t0 = time.perf_counter()
+            res = layer(*as_tuple(args))
+            _backward(res, bundle.loss_fn if last else None, y)
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            times.append(time.perf_counter() - t0)
+        layer.zero_grad(set_to_none=True)
+        with torch.no_grad():
+            res = layer(*as_tuple(args))
+        params = sum(float(p.numel() * p.element_size()) for p in layer.parameters())
+        out.append(LayerCost(name=f"{i}:{type(layer).__name__}", fwd_bwd_s=statistics.median(times[1:]),
+                             activation_bytes=_nbytes(res), param_bytes=params))
+        x = res
+    return out
+
+
+def in_flight(stage: int, stages: int, microbatches: int, schedule: str) -> int:
+    """Micro-batches whose activations stage `stage` holds at its peak."""
+    return microbatches if schedule == "gpipe" else min(microbatches, stages - stage)
+
+
+def stage_memory_bytes(layers: list[LayerCost], lo: int, hi: int, stage: int, stages: int, microbatches: int,
+                       schedule: str) -> float:
+    params = sum(x.param_bytes for x in layers[lo:hi])
+    acts = sum(x.activation_bytes for x in layers[lo:hi])
+    return STATE_COPIES * params + in_flight(stage, stages, microbatches, schedule) * acts
+
+
+def evaluate_split(layers: list[LayerCost], bounds: list[int], microbatches: int, schedule: str) -> StageBalance:
+    s = len(bounds) - 1
+    return StageBalance(bounds=list(bounds),
+                        stage_times_s=[sum(x.fwd_bwd_s for x in layers[bounds[k]:bounds[k + 1]]) for k in range(s)],
+                        stage_memory_bytes=[stage_memory_bytes(layers, bounds[k], bounds[k + 1], k, s, microbatches,
+                                                               schedule) for k in range(s)])
+
+
+def naive_bounds(n_layers: int, stages: int) -> list[int]:
+    """The equal-layer split: stage k gets layers [round(k L / S), round((k+1) L / S))."""
+    return [round(k * n_layers / stages) for k in range(stages + 1)]
+
+
+def balanced_bounds(layers: list[LayerCost], stages: int, *, microbatches: int = 1, schedule: str = "1f1b",
+                    memory_limit_bytes: float | None = None) -> list[int]:
+    """The contiguous split minimizing the slowest stage's time with every stage within the memory limit.
+
+    best[s][j]: the least slowest-stage time of layers[:j] on stages 0..s-1; best[s][j] = min over i of
+    max(best[s-1][i], time(i, j)) where stage s-1 = layers[i:j] fits. Exact, O(stages x layers^2)."""
+    n = len(layers)
+    if not 1 <= stages <= n:
+        raise InputError(f"{stages} pipeline stages for a model of {n} layers",
+                         f"use 2 .. {n} ranks for --parallel pipeline")
+    prefix = [0.0]
+    for x in layers:
+        prefix.append(prefix[-1] + x.fwd_bwd_s)
+    inf = float("inf")
+    best = [[inf] * (n + 1) for _ in range(stages + 1)]
+    cut = [[-1] * (n + 1) for _ in range(stages + 1)]
+    best[0][0] = 0.0
+    for s in range(1, stages + 1):
+        for j in range(s, n - (stages - s) + 1):  # leave at least one layer for each later stage
+            for i in range(s - 1, j):
+                if best[s - 1][i] == inf:
+                    continue
+                if memory_limit_bytes is not None and stage_memory_bytes(
+                        layers, i, j, s - 1, stages, microbatches, schedule) > memory_limit_bytes:
+                    continue
+                cand = max(best[s - 1][i], prefix[j] - prefix[i])
+                if cand < best[s][j]:
+                    best[s][j], cut[s][j] = cand, i
+    if best[stages][n] == inf:
+        need = max(x.param_bytes * STATE_COPIES for x in layers)
+        raise InfeasibleError(f"no split of {n} layers into {stages} stages fits {memory_limit_bytes:.3g} bytes per "
+                              f"stage (the largest layer alone needs {need:.3g} bytes of weights and states)",
+                              "raise the memory limit, use more stages, or fewer micro-batches in flight")
+    bounds = [n]
+    j = n
+    for s in range(stages, 0, -1):
+        j = cut[s][j]
+        bounds.append(j)
+    return bounds[::-1]
+
+
+def partition(layers: list[LayerCost], stages: int, *, microbatches: int = 1, schedule: str = "1f1b",
+              memory_limit_bytes: float | None = None) -> Partition:
+    bounds = balanced_bounds(layers, stages, microbatches=microbatches, schedule=schedule,
+                             memory_limit_bytes=memory_limit_bytes)
+    return Partition(layers=layers, stages=stages, memory_limit_bytes=memory_limit_bytes,
+                     balanced=evaluate_split(layers, bounds, microbatches, schedule),
+                     naive=evaluate_split(layers, naive_bounds(len(layers), stages), microbatches, schedule))
+
+
+def partition_model(bundle: Any, stages: int, *, microbatches: int, schedule: str = "1f1b",
+                    memory_limit_bytes: float | None = None, device: str = "cpu") -> Partition:
+    """Profile the bundle's layers on one micro-batch and split them into `stages` balanced stages."""
+    if bundle.batch_size % microbatches:
+        raise InputError(f"global batch {bundle.batch_size} does not split into {microbatches} equal micro-batches",
+                         f"pass --microbatches dividing {bundle.batch_size}, or --batch-size a multiple of it")
+    layers = profile_layers(bundle, bundle.batch_size // microbatches, device=device)
+    return partition(layers, stages, microbatches=microbatches, schedule=schedule,
+                     memory_limit_bytes=memory_limit_bytes)

@@ -1,0 +1,108 @@
+"""plan's prediction for a measured distributed run, term by term (compute, communication, bubble, step).
+
+Predicted terms (estimates; the formulas of predict/compute.py and predict/comm.py, as `plan` uses them):
+    compute        per-op roofline sum of the captured step (forward, backward, optimizer) on the spec, split
+                   over the ranks: / N for DDP and FSDP (each rank runs 1/N of the global batch); for a
+                   pipeline, the slowest stage's share of the profiled layer times (partition.py) x the step's
+                   compute, run m times per step by that stage (one micro-batch each)
+    communication  DDP: ring/tree all-reduce of the gradient bytes; FSDP: all-gather of the weights in the
+                   forward and the backward + reduce-scatter of the gradients (3 reduce-scatter volumes, ZeRO
+                   paper sec. 7: 1.5x all-reduce); pipeline: each stage boundary sends the activations of each
+                   micro-batch forward and their gradients back, 2 m point-to-point transfers
+    bubble         pipeline only: (p - 1) x the slowest stage's micro-batch time (1F1B and GPipe alike;
+                   Narayanan et al. 2021 sec. 2.2.1)
+    step           compute + exposed communication + bubble, exposed = max(0, comm - overlap_eff x backward)
+                   for DDP/FSDP (plan's overlap model), all of it for the pipeline's sends
+Measured terms (from each rank's torch.profiler trace, median over ranks): compute = the union of compute
+intervals, communication = the union of collective intervals, bubble = step - compute - exposed
+communication on a pipeline (the time a stage waits), step = the slowest rank's median step.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+import numpy as np
+
+from accelopt.distributed.types import DistributedResult, PredictionCheck, TermError
+from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.predict import comm
+from accelopt.predict.calibration import calibration_for, with_values
+from accelopt.predict.compute import Device, roofline_s
+
+
+def _phase_times_s(workload: Any, dev: Device) -> dict[str, float]:
+    out = {"forward": 0.0, "backward": 0.0, "optimizer": 0.0}
+    for op in workload.ops:
+        if op.phase in out:
+            out[op.phase] += float(roofline_s(np.asarray(float(op.flops)), np.asarray(float(op.bytes_total)), dev,
+                                              float(op.count)))
+    return out
+
+
+def links_for(spec: AcceleratorSpec) -> tuple[comm.Links, str]:
+    """plan's link model of the spec; a link measured by `probe --collectives` is used as measured (its busbw is
+    already what a collective achieves, so plan's scale-up efficiency factor is set to 1 for it)."""
+    cal = calibration_for(spec)
+    measured = "collectives" in (spec.source_of("scaleup_bandwidth_byte_per_s") or "")
+    if measured:
+        cal = with_values(cal, scaleup_bw_eff=1.0)
+    links = comm.Links.of(spec, cal)
+    if measured:
+        src = f"measured collectives in {spec.name}"
+    elif spec.scaleup_bandwidth_byte_per_s:
+        src = f"{spec.name}'s scale-up link x scaleup_bw_eff {cal.scaleup_bw_eff:g} (catalog)"
+    else:
+        src = (f"no link in {spec.name}: plan's default {comm.DEFAULT_SCALEOUT_BW:.3g} B/s assumption x "
+               f"{cal.scaleout_bw_eff:g} (run `accelopt probe --collectives` for a measured link)")
+    return links, src
+
+
+def _comm_s(parallel: str, links: comm.Links, p: int, param_bytes: float, act_bytes: float, m: int) -> float:
+    bw, lat = np.asarray([links.up_bw]), np.asarray([links.up_lat])
+    pa = np.asarray([float(p)])
+    if parallel == "ddp":
+        return float(comm.allreduce_s(np.asarray([param_bytes]), pa, bw, lat)[0])
+    if parallel == "fsdp":
+        return float(3 * comm.reduce_scatter_s(np.asarray([param_bytes]), pa, bw, lat)[0])
+    return float(2 * m * comm.p2p_s(np.asarray([act_bytes]), bw, lat)[0])
+
+
+def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec, param_bytes: float) -> PredictionCheck:
+    """Each term predicted for `result`'s layout on `spec` beside its measured value."""
+    cal = calibration_for(spec)
+    dtype = "fp32" if spec.peak("fp32") else next(iter(spec.peak_flop_per_s))
+    dev = Device(peak_flop_per_s=float(spec.peak(dtype) or 0), bw_byte_per_s=spec.memory_bandwidth_byte_per_s,
+                 cal=cal)
+    phases = _phase_times_s(workload, dev)
+    total = sum(phases.values())
+    links, link_src = links_for(spec)
+    p, m = result.nproc * result.nnodes, result.microbatches
+    notes = [f"compute on {spec.name} at its {dtype} peak, calibration family {cal.family!r}"]
+    bubble_pred = 0.0
+    if result.parallel == "pipeline" and result.partition is not None:
+        bal = result.partition.balanced
+        share = bal.slowest_s / sum(bal.stage_times_s)
+        stage_mb = total * share / m  # one micro-batch on the slowest stage
+        compute_pred = m * stage_mb
+        bubble_pred = (p - 1) * stage_mb
+        bounds = bal.bounds
+        act = result.partition.layers[bounds[1] - 1].activation_bytes  # what crosses the first boundary
+        comm_pred = _comm_s("pipeline", links, p, param_bytes, act, m)
+        exposed = comm_pred
+    else:
+        compute_pred = total / p
+        comm_pred = _comm_s(result.parallel, links, p, param_bytes, 0.0, m)
+        exposed = max(0.0, comm_pred - cal.overlap_eff * phases["backward"] / p)
+    med = statistics.median
+    m_compute = med(r.comm.compute_s for r in result.ranks)
+    m_comm = med(r.comm.comm_s for r in result.ranks)
+    terms = [TermError(term="compute", predicted_s=compute_pred, measured_s=m_compute),
+             TermError(term="communication", predicted_s=comm_pred, measured_s=m_comm)]
+    if result.parallel == "pipeline":
+        m_bubble = max(0.0, med(r.step_median_s - r.comm.compute_s - r.comm.exposed_s for r in result.ranks))
+        terms.append(TermError(term="bubble", predicted_s=bubble_pred, measured_s=m_bubble))
+    terms.append(TermError(term="step", predicted_s=compute_pred + exposed + bubble_pred,
+                           measured_s=result.step_median_s))
+    return PredictionCheck(device=spec.name, link_source=link_src, terms=terms, notes=notes)

@@ -1,0 +1,142 @@
+"""`profile --nproc N --parallel ddp|fsdp|pipeline`: a measured N-rank run beside the one-process run.
+
+Both runs start from the same seed (the same initial weights) and read the same global batches; DDP and FSDP
+give each rank an equal slice of the global batch, the pipeline splits it into micro-batches. The one-process
+baseline runs the same global batch with the same threads per process as one rank (one device vs N devices),
+so scaling efficiency T_1 / (N x T_N) compares like with like.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+from dataclasses import dataclass, field
+from typing import Any
+
+from accelopt.distributed.launch import Launch, launch_job
+from accelopt.distributed.model import load_bundle
+from accelopt.distributed.types import PARALLEL, SCHEDULES, DistributedResult, Job, Partition, RankResult
+from accelopt.errors import InputError
+
+
+@dataclass(kw_only=True)
+class DistConfig:
+    bundle_ref: str
+    """'path/file.py:factory' or 'package.module:function' returning a ModelBundle."""
+    bundle_kwargs: dict[str, Any] = field(default_factory=dict)
+    parallel: str = "ddp"
+    schedule: str = "1f1b"
+    microbatches: int | None = None
+    """Pipeline micro-batches per step (default: the largest divisor of the batch up to 2 x stages)."""
+    steps: int = 5
+    warmup: int = 1
+    profile_steps: int = 2
+    device: str = "cpu"
+    seed: int = 0
+    stage_memory_limit_bytes: float | None = None
+    baseline: bool = True
+
+    def __post_init__(self) -> None:
+        if self.parallel not in PARALLEL:
+            raise InputError(f"--parallel {self.parallel!r} is not one of {', '.join(PARALLEL)}",
+                             "use --parallel ddp, fsdp or pipeline")
+        if self.schedule not in SCHEDULES:
+            raise InputError(f"--schedule {self.schedule!r} is not one of {', '.join(SCHEDULES)}",
+                             "use --schedule 1f1b or gpipe")
+        if self.steps < 3:
+            raise InputError(f"--steps {self.steps} is too few for a median", "use --steps 3 or more")
+        if self.warmup < 0:
+            raise InputError(f"--warmup {self.warmup} is negative", "use 0 or more warm-up steps")
+        if self.microbatches is not None and self.microbatches < 1:
+            raise InputError(f"--microbatches {self.microbatches} must be 1 or more", "pass a positive count")
+        if not (self.device == "cpu" or self.device.startswith("cuda")):
+            raise InputError(f"--device {self.device!r} for a distributed run", "use cpu (gloo) or cuda (NCCL)")
+
+
+def default_microbatches(batch_size: int, stages: int) -> int:
+    """The largest divisor of the batch up to 2 x stages (enough micro-batches to fill the pipeline twice)."""
+    return max(d for d in range(1, min(batch_size, 2 * stages) + 1) if batch_size % d == 0)
+
+
+def _job(cfg: DistConfig, parallel: str, microbatches: int, bounds: list[int], *, dump_grads: bool = False) -> Job:
+    return Job(bundle_ref=cfg.bundle_ref, bundle_kwargs=cfg.bundle_kwargs, parallel=parallel, schedule=cfg.schedule,
+               microbatches=microbatches, stage_bounds=bounds, steps=cfg.steps, warmup=cfg.warmup,
+               profile_steps=cfg.profile_steps, device=cfg.device.split(":")[0], seed=cfg.seed, dump_grads=dump_grads)
+
+
+def _check_device(cfg: DistConfig, launch: Launch) -> None:
+    if not cfg.device.startswith("cuda"):
+        return
+    import torch
+
+    from accelopt.errors import UnsupportedError
+
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if count < launch.nproc:
+        raise UnsupportedError(f"--nproc {launch.nproc} on cuda needs {launch.nproc} GPUs on this node; torch sees "
+                               f"{count}", f"use --nproc {max(count, 1)} or --device cpu (gloo)")
+
+
+def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, dump_grads: bool = False
+                        ) -> DistributedResult:
+    """Measure `cfg` on `launch.nproc` ranks (and the one-process baseline); predict it on `spec` when given."""
+    import torch
+
+    _check_device(cfg, launch)
+    world = launch.world_size
+    if cfg.parallel == "pipeline" and world < 2:
+        raise InputError("--parallel pipeline needs 2 or more ranks (one per stage)", "pass --nproc 2 or more")
+    threads = launch.threads_per_rank or max(1, (os.cpu_count() or 1) // launch.nproc)
+    launch = dataclasses.replace(launch, threads_per_rank=threads)
+    torch.manual_seed(cfg.seed)
+    bundle = load_bundle(cfg.bundle_ref, cfg.bundle_kwargs)
+    partition: Partition | None = None
+    bounds: list[int] = []
+    m = 1
+    if cfg.parallel == "pipeline":
+        from accelopt.distributed.partition import partition_model
+
+        m = cfg.microbatches or default_microbatches(bundle.batch_size, world)
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)  # the layers are timed with the threads one stage will have
+        try:
+            partition = partition_model(bundle, world, microbatches=m, schedule=cfg.schedule,
+                                        memory_limit_bytes=cfg.stage_memory_limit_bytes)
+        finally:
+            torch.set_num_threads(before)
+        bounds = partition.balanced.bounds
+    elif bundle.batch_size % world:
+        raise InputError(f"global batch {bundle.batch_size} does not split into {world} equal data-parallel shards",
+                         f"pass --batch-size a multiple of {world}")
+    raw = launch_job(_job(cfg, cfg.parallel, m, bounds, dump_grads=dump_grads), launch)
+    ranks = sorted((RankResult.from_dict(d) for d in raw.ranks), key=lambda r: r.rank)
+    single = None
+    if cfg.baseline and launch.nnodes == 1:
+        one = Launch(nproc=1, timeout_s=launch.timeout_s, threads_per_rank=threads)
+        base = launch_job(_job(cfg, "none", 1, [], dump_grads=dump_grads), one)
+        single = RankResult.from_dict(base.ranks[0])
+    result = DistributedResult(
+        name=bundle.name, parallel=cfg.parallel, schedule=cfg.schedule if cfg.parallel == "pipeline" else None,
+        nproc=launch.nproc, nnodes=launch.nnodes, backend="nccl" if cfg.device.startswith("cuda") else "gloo",
+        device=cfg.device, global_batch=bundle.batch_size, microbatches=m, ranks=ranks, single=single,
+        partition=partition,
+        environment={"torch": torch.__version__, "python": platform.python_version(), "host": platform.node(),
+                     "threads_per_rank": threads, "run_dirs": [str(raw.out_dir)] if dump_grads else []})
+    if spec is not None:
+        result.prediction = _predict(cfg, result, spec)
+    return result
+
+
+def _predict(cfg: DistConfig, result: DistributedResult, spec: Any) -> Any:
+    """Capture one step of the model on the global batch and predict the layout's terms on `spec`."""
+    import torch
+
+    from accelopt.distributed.predict_check import predict_run
+    from accelopt.workload.capture import capture_workload
+
+    torch.manual_seed(cfg.seed)
+    bundle = load_bundle(cfg.bundle_ref, cfg.bundle_kwargs)
+    param_bytes = float(sum(p.numel() * p.element_size() for p in bundle.model.parameters()))
+    workload = capture_workload(bundle, mode="train", dtype="fp32", device=cfg.device, warmup_steps=1)
+    return predict_run(result, workload, spec, param_bytes)

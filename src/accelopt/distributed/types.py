@@ -1,0 +1,296 @@
+"""Typed jobs and results of distributed runs (times in s, memory in bytes, bandwidth in bytes/s).
+
+A `Job` travels to every rank as JSON (dataclasses.asdict) and each rank sends back one `RankResult` the same
+way; both are rebuilt field by field into their dataclass (`from_dict`), never read by string key downstream.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from dataclasses import dataclass, field
+from typing import Any
+
+PARALLEL = ("ddp", "fsdp", "pipeline")
+SCHEDULES = ("1f1b", "gpipe")
+COLLECTIVES = ("all_reduce", "all_gather", "reduce_scatter", "all_to_all")
+
+
+@dataclass(kw_only=True)
+class Job:
+    """What every rank runs. `bundle_ref` is 'path/file.py:factory' or 'package.module:function' returning a
+    ModelBundle when called with `bundle_kwargs` (the CLI passes its own MODEL resolver)."""
+
+    kind: str = "train"
+    """train (a measured training run) or collectives (the collective benchmark)."""
+    bundle_ref: str = ""
+    bundle_kwargs: dict[str, Any] = field(default_factory=dict)
+    parallel: str = "none"
+    """none (one process, the baseline), ddp, fsdp or pipeline."""
+    schedule: str = "1f1b"
+    microbatches: int = 1
+    stage_bounds: list[int] = field(default_factory=list)
+    """Pipeline: layer index where each stage starts, plus the layer count at the end (len = stages + 1)."""
+    steps: int = 5
+    warmup: int = 1
+    profile_steps: int = 2
+    device: str = "cpu"
+    seed: int = 0
+    out_dir: str = ""
+    dump_grads: bool = False
+    """Rank 0 saves its gradients after the first backward (tests: DDP gradients equal the single run's)."""
+    sizes_bytes: list[int] = field(default_factory=list)
+    """Collective benchmark: message sizes (bytes per rank, nccl-tests' 'size')."""
+    ops: list[str] = field(default_factory=lambda: list(COLLECTIVES))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Job:
+        return cls(**{f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d})
+
+
+@dataclass(kw_only=True)
+class CommTime:
+    """Collective time of one rank per profiled step, from its torch.profiler trace."""
+
+    comm_s: float
+    """Union of collective intervals (gloo:* events, NCCL kernels) per step."""
+    overlapped_s: float
+    """Part of comm_s during which the rank was also computing (its compute intervals)."""
+    compute_s: float
+    """Union of compute intervals per step (aten ops on the step's thread; GPU kernels on CUDA)."""
+
+    @property
+    def exposed_s(self) -> float:
+        return self.comm_s - self.overlapped_s
+
+    @property
+    def overlap_fraction(self) -> float | None:
+        return self.overlapped_s / self.comm_s if self.comm_s > 0 else None
+
+
+@dataclass(kw_only=True)
+class RankResult:
+    rank: int
+    world_size: int
+    host: str
+    step_times_s: list[float]
+    """Wall time of each timed step (synchronized at both ends)."""
+    losses: list[float]
+    """Global loss of every step, warm-up included (the same value on every rank)."""
+    comm: CommTime
+    peak_memory_bytes: float
+    memory_source: str
+    """torch.cuda.max_memory_allocated, or the process's peak resident set (getrusage) on CPU."""
+    threads: int
+    stage: int | None = None
+
+    @property
+    def step_median_s(self) -> float:
+        return statistics.median(self.step_times_s)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RankResult:
+        kw = {f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d}
+        kw["comm"] = CommTime(**{f.name: d["comm"][f.name] for f in dataclasses.fields(CommTime)})
+        return cls(**kw)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["comm"].update(exposed_s=self.comm.exposed_s, overlap_fraction=self.comm.overlap_fraction)
+        d["step_median_s"] = self.step_median_s
+        return d
+
+
+@dataclass(kw_only=True)
+class StageBalance:
+    """A split of layers into contiguous stages and its predicted stage times (from profiled layer times)."""
+
+    bounds: list[int]
+    stage_times_s: list[float]
+    stage_memory_bytes: list[float]
+
+    @property
+    def slowest_s(self) -> float:
+        return max(self.stage_times_s)
+
+    @property
+    def balance(self) -> float:
+        """slowest / mean stage time: 1.0 is perfect balance."""
+        return self.slowest_s / statistics.fmean(self.stage_times_s)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "slowest_s": self.slowest_s, "balance": self.balance}
+
+
+@dataclass(kw_only=True)
+class LayerCost:
+    name: str
+    fwd_bwd_s: float
+    """Forward + backward of one micro-batch through this layer (median of repeats)."""
+    activation_bytes: float
+    """Bytes this layer's output holds per micro-batch (what the next stage receives and backward keeps)."""
+    param_bytes: float
+
+
+@dataclass(kw_only=True)
+class Partition:
+    """Result of the pipeline partitioner: the balanced split beside the naive equal-layer split."""
+
+    layers: list[LayerCost]
+    stages: int
+    memory_limit_bytes: float | None
+    balanced: StageBalance
+    naive: StageBalance
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"layers": [dataclasses.asdict(x) for x in self.layers], "stages": self.stages,
+                "memory_limit_bytes": self.memory_limit_bytes, "balanced": self.balanced.to_dict(),
+                "naive": self.naive.to_dict(),
+                "method": "dynamic program over contiguous splits minimizing the slowest stage's "
+                          "forward+backward time, each stage within memory_limit_bytes"}
+
+
+@dataclass(kw_only=True)
+class TermError:
+    """One term of the step time: plan's prediction beside the measurement (estimate vs measured)."""
+
+    term: str
+    predicted_s: float
+    measured_s: float
+
+    @property
+    def error(self) -> float | None:
+        """(predicted - measured) / measured."""
+        return (self.predicted_s - self.measured_s) / self.measured_s if self.measured_s > 0 else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "error": self.error}
+
+
+@dataclass(kw_only=True)
+class PredictionCheck:
+    """What the distributed step's terms predict (plan's formulas, labelled estimates) vs what was measured."""
+
+    device: str
+    link_source: str
+    terms: list[TermError]
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"device": self.device, "link_source": self.link_source, "is_estimate": True,
+                "terms": [t.to_dict() for t in self.terms], "notes": self.notes}
+
+
+@dataclass(kw_only=True)
+class DistributedResult:
+    """A measured N-rank run beside the one-process run on the same global batch."""
+
+    name: str
+    parallel: str
+    schedule: str | None
+    nproc: int
+    nnodes: int
+    backend: str
+    device: str
+    global_batch: int
+    microbatches: int
+    ranks: list[RankResult]
+    single: RankResult | None
+    """The one-process baseline (same model, seed and global batch); None on multi-node runs."""
+    partition: Partition | None = None
+    prediction: PredictionCheck | None = None
+    environment: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def step_median_s(self) -> float:
+        """The step of the run: the slowest rank's median (every rank waits for it)."""
+        return max(r.step_median_s for r in self.ranks)
+
+    @property
+    def straggler_ratio(self) -> float:
+        """Slowest rank's median step / median over ranks of their medians."""
+        meds = [r.step_median_s for r in self.ranks]
+        return max(meds) / statistics.median(meds)
+
+    @property
+    def slowest_rank(self) -> int:
+        return max(self.ranks, key=lambda r: r.step_median_s).rank
+
+    @property
+    def scaling_efficiency(self) -> float | None:
+        """Strong scaling on the same global batch: T_1 / (N x T_N); 1.0 is perfect."""
+        if self.single is None:
+            return None
+        return self.single.step_median_s / (self.nproc * self.nnodes * self.step_median_s)
+
+    @property
+    def speedup(self) -> float | None:
+        return self.single.step_median_s / self.step_median_s if self.single is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "parallel": self.parallel, "schedule": self.schedule, "nproc": self.nproc,
+            "nnodes": self.nnodes, "backend": self.backend, "device": self.device, "global_batch": self.global_batch,
+            "microbatches": self.microbatches, "step_median_s": self.step_median_s,
+            "straggler_ratio": self.straggler_ratio, "slowest_rank": self.slowest_rank,
+            "speedup": self.speedup, "scaling_efficiency": self.scaling_efficiency,
+            "scaling_formula": "single.step_median_s / (nproc x nnodes x step_median_s), same global batch",
+            "ranks": [r.to_dict() for r in self.ranks],
+            "single": self.single.to_dict() if self.single is not None else None,
+            "partition": self.partition.to_dict() if self.partition is not None else None,
+            "prediction": self.prediction.to_dict() if self.prediction is not None else None,
+            "environment": self.environment,
+        }
+
+
+@dataclass(kw_only=True)
+class CollectiveFigure:
+    """One collective at one message size; definitions of nccl-tests doc/PERFORMANCE.md."""
+
+    op: str
+    size_bytes: int
+    """nccl-tests' S: bytes per rank (all-reduce: the buffer; all-gather: the gathered output)."""
+    time_s: float
+    """Median over repeats of the slowest rank's time."""
+    nranks: int
+
+    @property
+    def algbw_byte_per_s(self) -> float:
+        """algbw = S / t."""
+        return self.size_bytes / self.time_s
+
+    @property
+    def busbw_byte_per_s(self) -> float:
+        """busbw = algbw x 2(n-1)/n (all-reduce), x (n-1)/n (all-gather, reduce-scatter, all-to-all)."""
+        n = self.nranks
+        factor = 2 * (n - 1) / n if self.op == "all_reduce" else (n - 1) / n
+        return self.algbw_byte_per_s * factor
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "algbw_byte_per_s": self.algbw_byte_per_s,
+                "busbw_byte_per_s": self.busbw_byte_per_s}
+
+
+@dataclass(kw_only=True)
+class CollectivesResult:
+    backend: str
+    device: str
+    nranks: int
+    figures: list[CollectiveFigure]
+    link_bandwidth_byte_per_s: float
+    """The all-reduce bus bandwidth at the largest size: the per-rank link bandwidth B of plan's ring model."""
+    link_latency_s: float
+    """alpha of plan's ring model, from a least-squares line through the all-reduce times."""
+    source: str
+    """Method text cited in the spec file."""
+
+    def of(self, op: str) -> list[CollectiveFigure]:
+        return [f for f in self.figures if f.op == op]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"backend": self.backend, "device": self.device, "nranks": self.nranks,
+                "figures": [f.to_dict() for f in self.figures],
+                "link_bandwidth_byte_per_s": self.link_bandwidth_byte_per_s,
+                "link_latency_s": self.link_latency_s, "source": self.source,
+                "definitions": "nccl-tests doc/PERFORMANCE.md: algbw = S/t; busbw = algbw x 2(n-1)/n for "
+                               "all-reduce, x (n-1)/n for all-gather, reduce-scatter and all-to-all"}

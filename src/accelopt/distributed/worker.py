@@ -1,0 +1,347 @@
+"""What each rank runs under torchrun: `python -m accelopt.distributed.worker JOB.json`.
+
+Every rank writes into the job's folder: `rank<R>.started` (its pid, first), `rank<R>.progress` (the last step it
+finished), then `rank<R>.json` (its RankResult or collective times) or `rank<R>.error.json` (what went wrong);
+the launcher (launch.py) reads them to name the rank that crashed or hung.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from accelopt.distributed.model import (
+    BatchStream,
+    check_divisible,
+    fsdp_units,
+    load_bundle,
+    pipeline_layers,
+    shard,
+)
+from accelopt.distributed.types import CommTime, Job, RankResult
+from accelopt.errors import AcceloptError
+
+COMM_PREFIXES = ("gloo:", "nccl:")
+
+
+class Rank:
+    """This process's place in the run (from torchrun's environment) and its files in the job folder."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        self.out = Path(job.out_dir)
+
+    def write(self, suffix: str, data: Any) -> None:
+        path = self.out / f"rank{self.rank}{suffix}"
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(path)  # atomic: the launcher never reads half a file
+
+    def progress(self, step: int) -> None:
+        self.write(".progress", {"step": step, "time": time.time()})
+
+
+def _sync(device: str) -> Callable[[], None]:
+    import torch
+
+    if device.startswith("cuda"):
+        return torch.cuda.synchronize
+    return lambda: None
+
+
+# ---- one step of each kind ----------------------------------------------------------------------------
+
+class Trainer:
+    """Builds the parallel model for job.parallel; `step(i)` runs one training step and returns its local loss."""
+
+    def __init__(self, job: Job, me: Rank, device: str) -> None:
+        import torch
+
+        torch.manual_seed(job.seed)  # every rank (and the baseline) starts from the same weights
+        self.job, self.me, self.device = job, me, device
+        self.bundle = load_bundle(job.bundle_ref, job.bundle_kwargs)
+        self.stream = BatchStream(self.bundle)
+        self.model = self.bundle.model.to(device)
+        self.model.train()
+        self.stage: int | None = None
+        build = {"none": self._plain, "ddp": self._ddp, "fsdp": self._fsdp, "pipeline": self._pipeline}
+        build[job.parallel]()
+
+    def _plain(self) -> None:
+        self.optimizer = self.bundle.optimizer()
+        self.step_fn = self._data_parallel_step
+
+    def _ddp(self) -> None:
+        from torch.nn.parallel import DistributedDataParallel
+
+        check_divisible(self.bundle.batch_size, self.me.world, "data-parallel shards")
+        ids = [self.me.local_rank] if self.device.startswith("cuda") else None
+        self.model = DistributedDataParallel(self.model, device_ids=ids)
+        self.optimizer = self.bundle.optimizer()
+        self.step_fn = self._data_parallel_step
+
+    def _fsdp(self) -> None:
+        from torch.distributed.device_mesh import init_device_mesh
+        from torch.distributed.fsdp import fully_shard
+
+        check_divisible(self.bundle.batch_size, self.me.world, "data-parallel shards")
+        mesh = init_device_mesh(self.device.split(":")[0], (self.me.world,))
+        for unit in fsdp_units(self.model):
+            fully_shard(unit, mesh=mesh)
+        fully_shard(self.model, mesh=mesh)
+        self.optimizer = self.bundle.optimizer()  # over the sharded (DTensor) parameters
+        self.step_fn = self._data_parallel_step
+
+    def _pipeline(self) -> None:
+        import torch
+        from torch import nn
+        from torch.distributed.pipelining import PipelineStage, Schedule1F1B, ScheduleGPipe
+
+        job, me = self.job, self.me
+        check_divisible(self.bundle.batch_size, job.microbatches, "micro-batches")
+        layers = pipeline_layers(self.bundle.model)
+        bounds = job.stage_bounds
+        self.stage = me.rank
+        self.stage_module = nn.Sequential(*layers[bounds[me.rank]:bounds[me.rank + 1]]).to(self.device)
+        stage = PipelineStage(self.stage_module, me.rank, me.world, torch.device(self.device))
+        schedule_cls = Schedule1F1B if job.schedule == "1f1b" else ScheduleGPipe
+        loss_fn = self.bundle.loss_fn
+        self.schedule = schedule_cls(stage, job.microbatches, loss_fn=lambda out, tgt: loss_fn(out, tgt))
+        make = self.bundle.make_optimizer
+        params = self.stage_module.parameters()
+        self.optimizer = make(params) if make is not None else torch.optim.AdamW(params, lr=1e-4)
+        self.step_fn = self._pipeline_step
+
+    def _data_parallel_step(self, i: int) -> Any:
+        inputs, targets = self.stream.next()
+        if self.job.parallel != "none":
+            inputs, targets = shard(inputs, self.me.rank, self.me.world), shard(targets, self.me.rank, self.me.world)
+        inputs, targets = _to(inputs, self.device), _to(targets, self.device)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self.bundle.loss_fn(self.model(*inputs), targets)
+        loss.backward()
+        if i == 0 and self.job.dump_grads and self.me.rank == 0:
+            self._dump_grads()
+        self.optimizer.step()
+        return loss.detach()
+
+    def _pipeline_step(self, i: int) -> Any:
+        import torch
+
+        inputs, targets = self.stream.next()
+        inputs, targets = _to(inputs, self.device), _to(targets, self.device)
+        self.optimizer.zero_grad(set_to_none=True)
+        first, last = self.me.rank == 0, self.me.rank == self.me.world - 1
+        losses: list[Any] = []
+        if first:
+            self.schedule.step(*inputs)
+        elif last:
+            self.schedule.step(target=targets, losses=losses)
+        else:
+            self.schedule.step()
+        self.optimizer.step()
+        # the micro-batch losses live on the last stage; their mean is the global batch's mean loss
+        return torch.stack(losses).mean().detach() if last else torch.zeros((), device=self.device)
+
+    def _dump_grads(self) -> None:
+        import torch
+
+        grads = {n.removeprefix("module."): p.grad.detach().cpu().clone() for n, p in self.model.named_parameters()
+                 if p.grad is not None}
+        torch.save(grads, self.me.out / "grads_rank0.pt")
+
+    def global_losses(self, local: list[Any]) -> list[float]:
+        """Every step's loss over the global batch, the same on every rank."""
+        import torch
+        import torch.distributed as dist
+
+        t = torch.stack(local).float()
+        if self.job.parallel in ("ddp", "fsdp"):
+            dist.all_reduce(t)
+            t /= self.me.world
+        elif self.job.parallel == "pipeline":
+            dist.broadcast(t, src=self.me.world - 1)
+        return [float(x) for x in t.cpu()]
+
+
+def _to(obj: Any, device: str) -> Any:
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        return obj.to(device)
+    if isinstance(obj, tuple | list):
+        return type(obj)(_to(o, device) for o in obj)
+    return obj
+
+
+# ---- the profiler trace: collective time and how much of it overlaps compute ---------------------------
+
+def _union(iv: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    for a, b in sorted(iv):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _length(iv: list[tuple[float, float]]) -> float:
+    return sum(b - a for a, b in iv)
+
+
+def _intersect(x: list[tuple[float, float]], y: list[tuple[float, float]]) -> float:
+    """Total length of the overlap of two sorted, disjoint interval lists."""
+    i = j = 0
+    total = 0.0
+    while i < len(x) and j < len(y):
+        lo, hi = max(x[i][0], y[j][0]), min(x[i][1], y[j][1])
+        total += max(0.0, hi - lo)
+        if x[i][1] < y[j][1]:
+            i += 1
+        else:
+            j += 1
+    return total
+
+
+def is_comm(name: str) -> bool:
+    """A collective or point-to-point transfer: gloo's worker-thread events, NCCL kernels."""
+    return name.startswith(COMM_PREFIXES) or ("nccl" in name.lower() and "Kernel" in name)
+
+
+def comm_overlap(events: list[Any], step_thread: int | None, steps: int) -> CommTime:
+    """Collective time per step and its overlap with compute, from torch.profiler FunctionEvents.
+
+    CPU: compute = aten ops on the thread that runs the step; collectives = gloo:* events (gloo's own threads).
+    CUDA: compute = non-NCCL kernels; collectives = NCCL kernels. Intervals are merged before measuring."""
+    comm: list[tuple[float, float]] = []
+    compute: list[tuple[float, float]] = []
+    kernels = [e for e in events if str(getattr(e, "device_type", "")).endswith("CUDA")]
+    for e in events:
+        iv = (e.time_range.start * 1e-6, e.time_range.end * 1e-6)  # us -> s
+        if is_comm(e.name):
+            comm.append(iv)
+        elif kernels:
+            if e in kernels:
+                compute.append(iv)
+        elif e.name.startswith("aten::") and e.thread == step_thread:
+            compute.append(iv)
+    c, k = _union(comm), _union(compute)
+    n = max(steps, 1)
+    return CommTime(comm_s=_length(c) / n, overlapped_s=_intersect(c, k) / n, compute_s=_length(k) / n)
+
+
+def _profile(trainer: Trainer, first_step: int, n: int, me: Rank) -> tuple[CommTime, list[Any]]:
+    from torch.profiler import ProfilerActivity, profile, record_function
+
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if trainer.device.startswith("cuda") else [])
+    sync = _sync(trainer.device)
+    losses = []
+    with profile(activities=acts) as prof:
+        for i in range(first_step, first_step + n):
+            with record_function("accelopt.step"):
+                losses.append(trainer.step_fn(i))
+            sync()
+            me.progress(i)
+    events = list(prof.events())
+    marks = [e for e in events if e.name == "accelopt.step"]
+    thread = marks[0].thread if marks else None
+    return comm_overlap(events, thread, n), losses
+
+
+# ---- the run ---------------------------------------------------------------------------------------------
+
+def _peak_memory(device: str) -> tuple[float, str]:
+    import resource
+
+    import torch
+
+    if device.startswith("cuda"):
+        return float(torch.cuda.max_memory_allocated(device)), "torch.cuda.max_memory_allocated"
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024, "process peak resident set (getrusage)"
+
+
+def run_train(job: Job, me: Rank, device: str) -> RankResult:
+    import torch
+    import torch.distributed as dist
+
+    trainer = Trainer(job, me, device)
+    sync = _sync(device)
+    distributed = dist.is_initialized()
+    losses: list[Any] = []
+    times: list[float] = []
+    for i in range(job.warmup + job.steps):
+        if distributed:
+            dist.barrier()  # every rank starts the step together; the wait is outside the clock
+        sync()
+        t0 = time.perf_counter()
+        losses.append(trainer.step_fn(i))
+        sync()
+        if i >= job.warmup:
+            times.append(time.perf_counter() - t0)
+        me.progress(i)
+    comm, more = _profile(trainer, job.warmup + job.steps, job.profile_steps, me)
+    losses += more
+    peak, source = _peak_memory(device)
+    return RankResult(rank=me.rank, world_size=me.world, host=socket.gethostname(), step_times_s=times,
+                      losses=trainer.global_losses(losses), comm=comm, peak_memory_bytes=peak, memory_source=source,
+                      threads=torch.get_num_threads(), stage=trainer.stage)
+
+
+def _error_record(e: BaseException) -> dict[str, Any]:
+    if isinstance(e, AcceloptError):
+        return {"type": type(e).__name__, "problem": e.problem, "fix": e.fix, "input": True}
+    frames = traceback.extract_tb(e.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+    return {"type": type(e).__name__, "problem": f"{type(e).__name__}: {e} (at {where})", "fix": "", "input": False,
+            "traceback": "".join(traceback.format_exception(e))[-4000:]}
+
+
+def main(argv: list[str]) -> int:
+    job = Job.from_dict(json.loads(Path(argv[0]).read_text()))
+    me = Rank(job)
+    me.write(".started", {"pid": os.getpid()})
+    import torch
+    import torch.distributed as dist
+
+    try:
+        device = job.device
+        if device.startswith("cuda"):
+            torch.cuda.set_device(me.local_rank)
+            device = f"cuda:{me.local_rank}"
+        if me.world > 1 or job.parallel != "none":
+            dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
+        if job.kind == "collectives":
+            from accelopt.distributed.collectives import run_collectives
+
+            result = run_collectives(job, me.rank, me.world, device)
+        else:
+            result = run_train(job, me, device).to_dict()
+        me.write(".json", result)
+        if dist.is_initialized():
+            gathered: list[Any] = [None] * me.world
+            dist.all_gather_object(gathered, result)  # every node's ranks, for each node's launcher
+            if me.local_rank == 0:
+                (me.out / "all.json.tmp").write_text(json.dumps(gathered))
+                (me.out / "all.json.tmp").replace(me.out / "all.json")
+            dist.barrier()
+            dist.destroy_process_group()
+        return 0
+    except BaseException as e:  # every failure, KeyboardInterrupt included, leaves its record for the launcher
+        me.write(".error.json", _error_record(e))
+        traceback.print_exc()
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
