@@ -226,7 +226,7 @@ def _wait(proc: subprocess.Popen[bytes], launch: Launch, out_dir: Path, log_path
     if errors:
         raise _rank_error(errors, out_dir)
     if proc.poll() is None:
-        raise _hang_error(out_dir, launch)
+        raise _hang_error(out_dir, launch, _stacks(out_dir))
     if proc.returncode != 0:
         raise _exit_error(proc.returncode, log_path, out_dir)
 
@@ -235,12 +235,13 @@ def _errors(out_dir: Path) -> dict[int, dict[str, Any]]:
     out = {}
     for f in out_dir.glob("rank*.error.json"):
         out[int(f.name.split(".")[0].removeprefix("rank"))] = json.loads(f.read_text())
-    return dict(sorted(out.items()))
+    return dict(sorted(out.items(), key=lambda kv: float(kv[1].get("time", 0.0))))  # first failure first
 
 
 def _rank_error(errors: dict[int, dict[str, Any]], out_dir: Path) -> Exception:
     rank, rec = next(iter(errors.items()))
-    others = f" (also ranks {', '.join(map(str, list(errors)[1:]))})" if len(errors) > 1 else ""
+    later = list(errors)[1:]
+    others = f" (then rank{'s' if len(later) > 1 else ''} {', '.join(map(str, later))} failed in turn)" if later else ""
     if rec.get("input"):
         return InputError(f"rank {rank}{others}: {rec['problem']}", rec.get("fix", ""))
     return MeasurementError(f"rank {rank} crashed{others}: {rec['problem']}",
@@ -260,7 +261,39 @@ def _progress(out_dir: Path, world: int) -> dict[int, int]:
     return out
 
 
-def _hang_error(out_dir: Path, launch: Launch) -> Exception:
+def _stacks(out_dir: Path) -> dict[int, str]:
+    """Where each live rank is: its innermost Python frame 'file:line in function' (faulthandler on SIGUSR1)."""
+    pids = {}
+    for f in out_dir.glob("rank*.started"):
+        pid = int(json.loads(f.read_text())["pid"])
+        if str(out_dir) in _cmdline(pid):
+            pids[int(f.name.split(".")[0].removeprefix("rank"))] = pid
+            _signal(pid, signal.SIGUSR1)
+    time.sleep(0.5)
+    out = {}
+    for rank in pids:
+        text = (out_dir / f"rank{rank}.stack").read_text(errors="replace") if (
+            out_dir / f"rank{rank}.stack").exists() else ""
+        frame = re.search(r'File "([^"]+)", line (\d+) in (\S+)', text)
+        if frame:
+            out[rank] = f"{frame.group(1)}:{frame.group(2)} in {frame.group(3)}"
+    return out
+
+
+def _in_torch(where: str) -> bool:
+    return f"{os.sep}torch{os.sep}" in where
+
+
+def _hang_error(out_dir: Path, launch: Launch, stacks: dict[int, str]) -> Exception:
+    log = out_dir / "torchrun.log"
+    outside = {r: w for r, w in stacks.items() if not _in_torch(w)}
+    if outside and len(outside) < len(stacks):  # some ranks wait inside torch (a collective) for the others
+        names = ", ".join(f"rank {r} at {w}" for r, w in sorted(outside.items()))
+        waiting = ", ".join(map(str, sorted(set(stacks) - set(outside))))
+        return MeasurementError(f"{names} hung: still running after --timeout-s {launch.timeout_s:g} s while "
+                                f"rank(s) {waiting} wait for it in a collective",
+                                f"fix what blocks there (a loop, a blocking read, a lock), or raise --timeout-s if "
+                                f"the step is only slow; the run was stopped and no process is left (log: {log})")
     prog = _progress(out_dir, launch.world_size)
     if not prog:
         return MeasurementError(f"no rank started within --timeout-s {launch.timeout_s:g} s",
@@ -275,8 +308,8 @@ def _hang_error(out_dir: Path, launch: Launch) -> Exception:
     return MeasurementError(f"rank{'s' if len(stuck) > 1 else ''} {names} hung: still running after --timeout-s "
                             f"{launch.timeout_s:g} s, {where}{detail}",
                             f"if the step is only slow, raise --timeout-s; else look for a deadlock on rank {stuck[0]} "
-                            "(a collective the other ranks never reach, a blocking read); the run was stopped and "
-                            "no process is left")
+                            f"(a collective the other ranks never reach, a blocking read); the run was stopped and "
+                            f"no process is left (log: {log})")
 
 
 def _exit_error(code: int, log_path: Path, out_dir: Path) -> Exception:

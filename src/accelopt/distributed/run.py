@@ -112,17 +112,19 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     raw = launch_job(_job(cfg, cfg.parallel, m, bounds, dump_grads=dump_grads), launch)
     ranks = sorted((RankResult.from_dict(d) for d in raw.ranks), key=lambda r: r.rank)
     single = None
+    run_dirs = [str(raw.out_dir)] if dump_grads else []
     if cfg.baseline and launch.nnodes == 1:
         one = Launch(nproc=1, timeout_s=launch.timeout_s, threads_per_rank=threads)
         base = launch_job(_job(cfg, "none", 1, [], dump_grads=dump_grads), one)
         single = RankResult.from_dict(base.ranks[0])
+        run_dirs += [str(base.out_dir)] if dump_grads else []
     result = DistributedResult(
         name=bundle.name, parallel=cfg.parallel, schedule=cfg.schedule if cfg.parallel == "pipeline" else None,
         nproc=launch.nproc, nnodes=launch.nnodes, backend="nccl" if cfg.device.startswith("cuda") else "gloo",
         device=cfg.device, global_batch=bundle.batch_size, microbatches=m, ranks=ranks, single=single,
         partition=partition,
         environment={"torch": torch.__version__, "python": platform.python_version(), "host": platform.node(),
-                     "threads_per_rank": threads, "run_dirs": [str(raw.out_dir)] if dump_grads else []})
+                     "threads_per_rank": threads, "run_dirs": run_dirs})
     if spec is not None:
         result.prediction = _predict(cfg, result, spec)
     return result

@@ -7,8 +7,10 @@ the launcher (launch.py) reads them to name the rank that crashed or hung.
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
+import signal
 import socket
 import sys
 import time
@@ -300,16 +302,19 @@ def run_train(job: Job, me: Rank, device: str) -> RankResult:
 
 def _error_record(e: BaseException) -> dict[str, Any]:
     if isinstance(e, AcceloptError):
-        return {"type": type(e).__name__, "problem": e.problem, "fix": e.fix, "input": True}
+        return {"type": type(e).__name__, "problem": e.problem, "fix": e.fix, "input": True, "time": time.time()}
     frames = traceback.extract_tb(e.__traceback__)
     where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
     return {"type": type(e).__name__, "problem": f"{type(e).__name__}: {e} (at {where})", "fix": "", "input": False,
-            "traceback": "".join(traceback.format_exception(e))[-4000:]}
+            "time": time.time(), "traceback": "".join(traceback.format_exception(e))[-4000:]}
 
 
 def main(argv: list[str]) -> int:
     job = Job.from_dict(json.loads(Path(argv[0]).read_text()))
     me = Rank(job)
+    # on SIGUSR1 (sent by the launcher when the run hangs) write this rank's Python stack, to name where it hangs
+    stack_file = (me.out / f"rank{me.rank}.stack").open("w")
+    faulthandler.register(signal.SIGUSR1, file=stack_file, all_threads=False)
     me.write(".started", {"pid": os.getpid()})
     import torch
     import torch.distributed as dist

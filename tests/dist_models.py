@@ -1,0 +1,70 @@
+"""Tiny models for the distributed tests, loaded by every rank as 'tests/dist_models.py:FACTORY' (the user-file
+contract). SGD with a large step makes each step move the loss, so a wrong shard or a missing gradient average
+shows in the loss trajectory."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch import nn
+
+from accelopt.workload.userfile import ModelBundle
+
+
+def _data(batch: int, d_in: int, classes: int) -> Any:
+    def batches() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        g = torch.Generator().manual_seed(123)
+        for _ in range(4):
+            yield torch.randn(batch, d_in, generator=g), torch.randint(0, classes, (batch,), generator=g)
+    return batches
+
+
+def mlp(batch_size: int = 16, seq_len: int | None = None) -> ModelBundle:
+    """Linear-ReLU-Linear-ReLU-Linear (5 layers, a 2-stage pipeline splits them)."""
+    del seq_len
+    model = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 8))
+    return ModelBundle(name="dist-mlp", model=model, batches=_data(batch_size, 32, 8),
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size,
+                       make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))
+
+
+class _Fails(nn.Module):
+    """Rank `rank` misbehaves in its forward at its third call: `how` = crash (an exception) or hang (sleeps)."""
+
+    def __init__(self, how: str, rank: int) -> None:
+        super().__init__()
+        self.lin = nn.Linear(32, 8)
+        self.how, self.rank, self.calls = how, rank, 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        if self.calls == 3 and int(os.environ.get("RANK", "0")) == self.rank:
+            if self.how == "crash":
+                raise RuntimeError("injected failure in the model's forward")
+            if self.how == "kill":
+                os.kill(os.getpid(), 9)
+            while True:  # hang
+                time.sleep(0.05)
+        return self.lin(x)
+
+
+def failing(how: str = "crash", batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    del seq_len
+    return ModelBundle(name=f"dist-{how}", model=_Fails(how, rank=1), batches=_data(batch_size, 32, 8),
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
+
+
+def crashing(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    return failing("crash", batch_size)
+
+
+def hanging(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    return failing("hang", batch_size)
+
+
+def killed(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    return failing("kill", batch_size)

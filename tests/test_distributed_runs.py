@@ -1,0 +1,127 @@
+"""Real 2-process runs on CPU over gloo (torchrun): DDP, FSDP and a 2-stage pipeline against one process.
+
+Tolerances, stated before measuring: the same global batch and initial weights give the same loss up to float
+reassociation (a sum split over ranks or micro-batches), so each step's loss must match the one-process run
+within a relative 1e-4 over 5 steps of SGD(lr=0.5); DDP's averaged gradients after one step within 1e-5 of the
+largest gradient. A failure names the rank, exits 2, and leaves no process of the run behind."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_main
+
+from accelopt.distributed.launch import Launch, run_pids
+from accelopt.distributed.run import DistConfig, profile_distributed
+from accelopt.distributed.types import DistributedResult
+from accelopt.errors import InputError, MeasurementError
+
+MODELS = str(Path(__file__).with_name("dist_models.py"))
+REF = f"{MODELS}:mlp"
+LOSS_RTOL = 1e-4
+GRAD_RTOL = 1e-5
+STEPS = 1 + 3 + 1  # warm-up, timed, profiled
+
+
+def _cfg(parallel: str, **kw: Any) -> DistConfig:
+    return DistConfig(bundle_ref=REF, parallel=parallel, steps=3, warmup=1, profile_steps=1, **kw)
+
+
+@pytest.fixture(scope="module")
+def ddp_run() -> DistributedResult:
+    return profile_distributed(_cfg("ddp"), Launch(nproc=2, timeout_s=240), dump_grads=True)
+
+
+def _assert_same_losses(got: list[float], want: list[float]) -> None:
+    assert len(got) == len(want) == STEPS
+    # step 4 sees step 0's batch again (4 batches cycle): the gap is what training moved, far above the tolerance
+    assert abs(want[4] - want[0]) > 100 * LOSS_RTOL * want[0]
+    assert got == pytest.approx(want, rel=LOSS_RTOL)
+
+
+def test_ddp_matches_one_process_losses_and_gradients(ddp_run: DistributedResult) -> None:
+    import torch
+
+    r = ddp_run
+    assert r.single is not None and [x.rank for x in r.ranks] == [0, 1]
+    for rank in r.ranks:
+        _assert_same_losses(rank.losses, r.single.losses)
+    ddp_dir, one_dir = (Path(d) for d in r.environment["run_dirs"])
+    g_ddp, g_one = torch.load(ddp_dir / "grads_rank0.pt"), torch.load(one_dir / "grads_rank0.pt")
+    assert set(g_ddp) == set(g_one) and len(g_one) == 6  # 3 Linear layers x (weight, bias)
+    for name, want in g_one.items():
+        assert (g_ddp[name] - want).abs().max() <= GRAD_RTOL * want.abs().max(), name
+
+
+def test_ddp_measures_each_rank(ddp_run: DistributedResult) -> None:
+    r = ddp_run
+    for rank in r.ranks:
+        assert len(rank.step_times_s) == 3 and all(t > 0 for t in rank.step_times_s)
+        assert rank.comm.comm_s > 0  # DDP all-reduces the gradients: gloo's events are in the trace
+        assert 0 <= rank.comm.overlapped_s <= rank.comm.comm_s
+        assert rank.peak_memory_bytes > 0
+    slow = max(x.step_median_s for x in r.ranks)
+    assert r.step_median_s == slow and r.straggler_ratio >= 1.0
+    assert r.scaling_efficiency == pytest.approx(r.single.step_median_s / (2 * slow))
+
+
+def test_fsdp_matches_one_process(ddp_run: DistributedResult) -> None:
+    r = profile_distributed(_cfg("fsdp", baseline=False), Launch(nproc=2, timeout_s=240))
+    assert r.single is None
+    for rank in r.ranks:
+        _assert_same_losses(rank.losses, ddp_run.single.losses)  # same model, seed and batches
+        assert rank.comm.comm_s > 0  # all-gathers and reduce-scatters
+
+
+def test_pipeline_cli_matches_one_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "dist.html"
+    code, out, err = run_main(["profile", REF, "--nproc", "2", "--parallel", "pipeline", "--schedule", "gpipe",
+                               "--steps", "3", "--warmup", "1", "--json", "--html", str(page)], capsys)
+    assert code == 0, err
+    r = json.loads(out)
+    assert r["parallel"] == "pipeline" and r["microbatches"] == 4  # largest divisor of 16 up to 2 x 2 stages
+    assert [x["stage"] for x in r["ranks"]] == [0, 1]
+    want = r["single"]["losses"]
+    for rank in r["ranks"]:
+        assert len(rank["losses"]) == 1 + 3 + 2
+        assert rank["losses"] == pytest.approx(want, rel=LOSS_RTOL)
+    bounds = r["partition"]["balanced"]["bounds"]
+    assert bounds[0] == 0 and bounds[-1] == 5 and 0 < bounds[1] < 5
+    assert "per-rank time per step" in page.read_text()
+
+
+def _marker(e: BaseException) -> str:
+    found = re.search(r"(/\S+?)/torchrun\.log", str(e))
+    assert found, f"the error names no log of the run: {e}"
+    return f"{found.group(1)}/job.json"
+
+
+def test_crashing_rank_is_named_exit_2_no_orphans(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["profile", f"{MODELS}:crashing", "--nproc", "2", "--steps", "3"], capsys)
+    assert code == 2
+    assert "rank 1 crashed" in err and "injected failure" in err and "fix:" in err
+    log = re.search(r"(/\S+?)/torchrun\.log", err)
+    assert log and run_pids(f"{log.group(1)}/job.json") == []
+
+
+def test_hanging_rank_is_named_after_timeout_no_orphans() -> None:
+    cfg = DistConfig(bundle_ref=f"{MODELS}:hanging", parallel="ddp", steps=3, warmup=1, baseline=False)
+    with pytest.raises(MeasurementError) as e:
+        profile_distributed(cfg, Launch(nproc=2, timeout_s=20))
+    assert "rank 1 at" in e.value.problem and "dist_models.py" in e.value.problem and "hung" in e.value.problem
+    assert run_pids(_marker(e.value)) == []
+
+
+def test_port_in_use_is_an_input_error() -> None:
+    with socket.socket() as s:
+        s.bind(("", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(InputError) as e:
+            profile_distributed(_cfg("ddp"), Launch(nproc=2, rdzv_endpoint=f"localhost:{port}"))
+    assert f"port {port}" in e.value.problem and "--rdzv-endpoint" in e.value.fix
