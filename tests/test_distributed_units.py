@@ -1,0 +1,193 @@
+"""The distributed pieces that need no second process: the partitioner's dynamic program (checked against
+brute force), nccl-tests' bus-bandwidth definitions, the profiler-trace overlap arithmetic, the measured link
+in the probe spec feeding plan's communication model, and the NCCL (GPU) path with torch.cuda mocked."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accelopt.distributed.collectives import build_result, spec_lines
+from accelopt.distributed.partition import balanced_bounds, evaluate_split, naive_bounds, partition, stage_memory_bytes
+from accelopt.distributed.types import CollectiveFigure, LayerCost
+from accelopt.distributed.worker import comm_overlap
+from accelopt.errors import InfeasibleError
+
+
+def _layers(times: list[float], act: float = 1.0, params: float = 1.0) -> list[LayerCost]:
+    return [LayerCost(name=str(i), fwd_bwd_s=t, activation_bytes=act, param_bytes=params) for i, t in enumerate(times)]
+
+
+def _brute(layers: list[LayerCost], stages: int, limit: float | None, m: int, schedule: str) -> float:
+    """The least slowest-stage time over every contiguous split, by enumeration."""
+    n, best = len(layers), float("inf")
+    for cuts in itertools.combinations(range(1, n), stages - 1):
+        b = [0, *cuts, n]
+        if limit is not None and any(stage_memory_bytes(layers, b[k], b[k + 1], k, stages, m, schedule) > limit
+                                     for k in range(stages)):
+            continue
+        best = min(best, max(sum(x.fwd_bwd_s for x in layers[b[k]:b[k + 1]]) for k in range(stages)))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_partitioner_is_optimal_against_brute_force(seed: int) -> None:
+    rng = random.Random(seed)
+    n, stages = rng.randint(3, 9), rng.randint(2, 4)
+    stages = min(stages, n)
+    layers = [LayerCost(name=str(i), fwd_bwd_s=rng.uniform(0.1, 5.0), activation_bytes=rng.uniform(1, 10),
+                        param_bytes=rng.uniform(1, 10)) for i in range(n)]
+    limit = rng.choice([None, 60.0, 120.0])
+    want = _brute(layers, stages, limit, 4, "1f1b")
+    if want == float("inf"):
+        with pytest.raises(InfeasibleError):
+            balanced_bounds(layers, stages, microbatches=4, memory_limit_bytes=limit)
+        return
+    b = balanced_bounds(layers, stages, microbatches=4, memory_limit_bytes=limit)
+    assert b[0] == 0 and b[-1] == n and all(lo < hi for lo, hi in itertools.pairwise(b))
+    assert evaluate_split(layers, b, 4, "1f1b").slowest_s == pytest.approx(want)
+
+
+def test_balanced_beats_equal_layers_when_embedding_and_head_dominate() -> None:
+    # a GPT-like profile: embedding 3, four blocks 1 each, head 6 (units of time)
+    p = partition(_layers([3, 1, 1, 1, 1, 6]), 2)
+    assert p.naive.bounds == [0, 3, 6] and p.naive.stage_times_s == [5, 8]
+    assert p.balanced.stage_times_s == [6, 7] and p.balanced.balance == pytest.approx(7 / 6.5)
+    assert p.naive.balance == pytest.approx(8 / 6.5)
+
+
+def test_stage_memory_counts_in_flight_microbatches() -> None:
+    layers = _layers([1, 1, 1, 1], act=10.0, params=1.0)
+    # 1F1B: stage 0 of 2 holds 2 micro-batches, stage 1 one; GPipe holds all 8
+    assert stage_memory_bytes(layers, 0, 2, 0, 2, 8, "1f1b") == 4 * 2 + 2 * 20
+    assert stage_memory_bytes(layers, 2, 4, 1, 2, 8, "1f1b") == 4 * 2 + 1 * 20
+    assert stage_memory_bytes(layers, 0, 2, 0, 2, 8, "gpipe") == 4 * 2 + 8 * 20
+    assert naive_bounds(5, 2) == [0, 2, 5]
+
+
+def test_bus_bandwidth_follows_nccl_tests() -> None:
+    # nccl-tests doc/PERFORMANCE.md: busbw = algbw x 2(n-1)/n (all-reduce), x (n-1)/n (all-gather, ...)
+    ar = CollectiveFigure(op="all_reduce", size_bytes=8_000_000, time_s=0.001, nranks=8)
+    ag = CollectiveFigure(op="all_gather", size_bytes=8_000_000, time_s=0.001, nranks=8)
+    assert ar.algbw_byte_per_s == pytest.approx(8e9)
+    assert ar.busbw_byte_per_s == pytest.approx(8e9 * 14 / 8)
+    assert ag.busbw_byte_per_s == pytest.approx(8e9 * 7 / 8)
+
+
+def _rank0(alpha: float, bw: float, p: int) -> dict[str, Any]:
+    """Times of a ring all-reduce t = 2(p-1) alpha + 2(p-1)/p S/B, repeated exactly."""
+    sizes = [1024, 65536, 4 * 2**20]
+    return {"times": [{"op": "all_reduce", "size_bytes": s, "times_s": [2 * (p - 1) * alpha + 2 * (p - 1) / p * s / bw]
+                       * 3} for s in sizes]}
+
+
+def test_link_fit_recovers_ring_model_and_feeds_plan(tmp_path: Path) -> None:
+    from accelopt.distributed.predict_check import links_for
+    from accelopt.hardware.catalog import get_device
+    from accelopt.measure.probe import spec_toml
+
+    res = build_result(_rank0(alpha=20e-6, bw=5e9, p=4), "gloo", "cpu", 4)
+    assert res.link_latency_s == pytest.approx(20e-6, rel=1e-6)
+    # busbw at the largest size = B x (bandwidth term's share of t): B less the latency term's share
+    t = res.of("all_reduce")[-1].time_s
+    assert res.link_bandwidth_byte_per_s == pytest.approx(5e9 * (t - 6 * 20e-6) / t, rel=1e-9)
+    lines, source = spec_lines(res)
+    toml = spec_toml(_probe_result(), (lines, source))
+    path = tmp_path / "m.toml"
+    path.write_text(toml)
+    spec = get_device(str(path))
+    assert spec.scaleup_bandwidth_byte_per_s == res.link_bandwidth_byte_per_s
+    assert spec.scaleup_latency_s == res.link_latency_s and spec.scaleup_domain_devices == 4
+    links, text = links_for(spec)
+    assert links.up_bw == res.link_bandwidth_byte_per_s and "measured collectives" in text
+
+
+def _probe_result() -> Any:
+    from accelopt.hardware.detect import find_device
+    from accelopt.measure.probe import Figure, ProbeResult
+
+    fig = {"matmul.fp32": 1e11, "stream.triad": 1e10}
+    figures = [Figure(metric=m, unit="flop_per_s" if m.startswith("matmul") else "byte_per_s", median=v, p10=v,
+                      p90=v, spread=0.0, n=3, detail="test") for m, v in fig.items()]
+    return ProbeResult(device=find_device("cpu"), host="testhost", date="2026-01-01", torch_version="x", quick=True,
+                       threads=1, figures=figures)
+
+
+@dataclass
+class _Range:
+    start: float
+    end: float
+
+
+@dataclass
+class _Ev:
+    name: str
+    start_us: float
+    end_us: float
+    thread: int = 1
+    device_type: str = "DeviceType.CPU"
+
+    @property
+    def time_range(self) -> _Range:
+        return _Range(self.start_us, self.end_us)
+
+
+def test_overlap_from_trace_on_cpu_and_cuda() -> None:
+    # CPU: compute 0-100 and 150-200 us on the step's thread; gloo all-reduce 80-160 us on its own thread
+    cpu = [_Ev("aten::mm", 0, 100), _Ev("aten::add", 150, 200), _Ev("gloo:all_reduce", 80, 160, thread=7),
+           _Ev("aten::mm", 0, 300, thread=9)]  # another thread's op is not this step's compute
+    c = comm_overlap(cpu, step_thread=1, steps=1)
+    assert c.comm_s == pytest.approx(80e-6) and c.overlapped_s == pytest.approx(30e-6)
+    assert c.compute_s == pytest.approx(150e-6) and c.exposed_s == pytest.approx(50e-6)
+    # CUDA: kernels only; the NCCL kernel overlaps a GEMM kernel for 40 of its 100 us; two steps halve it
+    gpu = [_Ev("sm90_gemm", 0, 140, device_type="DeviceType.CUDA"),
+           _Ev("ncclDevKernel_AllReduce_Sum_f32_RING_LL", 100, 200, device_type="DeviceType.CUDA"),
+           _Ev("aten::mm", 0, 1000)]
+    g = comm_overlap(gpu, step_thread=1, steps=2)
+    assert g.comm_s == pytest.approx(50e-6) and g.overlapped_s == pytest.approx(20e-6)
+    assert g.compute_s == pytest.approx(70e-6)
+
+
+def test_nccl_path_needs_a_gpu_per_rank(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from accelopt.distributed.launch import Launch
+    from accelopt.distributed.run import DistConfig, _check_device, _job
+    from accelopt.errors import UnsupportedError
+
+    cfg = DistConfig(bundle_ref="x.py:f", parallel="ddp", device="cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(UnsupportedError, match="needs 2 GPUs"):
+        _check_device(cfg, Launch(nproc=2))
+    _check_device(cfg, Launch(nproc=1))
+    assert _job(cfg, "ddp", 1, []).device == "cuda"  # each rank then takes cuda:LOCAL_RANK and NCCL
+
+
+def test_worker_picks_nccl_and_its_gpu_on_cuda(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import json
+
+    import torch
+    import torch.distributed as dist
+
+    from accelopt.distributed import worker
+    from accelopt.distributed.types import Job
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(torch.cuda, "set_device", lambda i: seen.setdefault("device", i))
+    monkeypatch.setattr(dist, "init_process_group", lambda backend: seen.setdefault("backend", backend))
+    monkeypatch.setattr(worker, "run_train", lambda job, me, device: (_ for _ in ()).throw(RuntimeError(device)))
+    monkeypatch.setenv("RANK", "3")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    job = Job(parallel="ddp", device="cuda", out_dir=str(tmp_path))
+    (tmp_path / "job.json").write_text(json.dumps(job.__dict__))
+    assert worker.main([str(tmp_path / "job.json")]) == 1
+    assert seen == {"device": 1, "backend": "nccl"}
+    err = json.loads((tmp_path / "rank3.error.json").read_text())
+    assert "cuda:1" in err["problem"]  # the rank ran on its own GPU
