@@ -58,6 +58,16 @@ step() {
 step "accelopt env" 60 "$DEST/env.json" "$PY" -m accelopt env --json
 step "accelopt probe" 240 "$DEST/probe.json" "$PY" -m accelopt probe --json --save "$DEST/probe_spec.toml"
 step "pytest -m gpu" 180 "$DEST/pytest_gpu.log" "$PY" -m pytest -m gpu -q -p no:cacheprovider tests
+# distributed over NCCL: one rank per GPU (NCCL refuses two ranks on one GPU); the benchmark needs 2 or more
+NGPU=$("$PY" -c "import torch; print(torch.cuda.device_count())" 2>/dev/null || echo 0)
+if [ "${NGPU:-0}" -ge 1 ]; then
+  step "profile --nproc $NGPU ddp (NCCL)" 120 "$DEST/distributed_ddp_cuda.json" \
+    "$PY" -m accelopt profile gpt --size small --nproc "$NGPU" --parallel ddp --device cuda --steps 5 --json
+fi
+if [ "${NGPU:-0}" -ge 2 ]; then
+  step "bench_distributed (NCCL)" 300 "$DEST/distributed_cuda.log" \
+    "$PY" benchmarks/bench_distributed.py --device cuda --nproc "$NGPU"
+fi
 for script in benchmarks/gpu_*.py; do
   [ -e "$script" ] || continue
   echo "== $script" >> "$DEST/gpu_benchmarks.log"

@@ -102,7 +102,7 @@ def _marker(e: BaseException) -> str:
 
 
 def test_crashing_rank_is_named_exit_2_no_orphans(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_main(["profile", f"{MODELS}:crashing", "--nproc", "2", "--steps", "3"], capsys)
+    code, _, err = run_main(["profile", f"{MODELS}:crashing", "--nproc", "2", "--steps", "3"], capsys)
     assert code == 2
     assert "rank 1 crashed" in err and "injected failure" in err and "fix:" in err
     log = re.search(r"(/\S+?)/torchrun\.log", err)
@@ -125,3 +125,11 @@ def test_port_in_use_is_an_input_error() -> None:
         with pytest.raises(InputError) as e:
             profile_distributed(_cfg("ddp"), Launch(nproc=2, rdzv_endpoint=f"localhost:{port}"))
     assert f"port {port}" in e.value.problem and "--rdzv-endpoint" in e.value.fix
+
+
+@pytest.mark.gpu
+def test_nccl_ddp_on_one_gpu_matches_one_process() -> None:
+    r = profile_distributed(_cfg("ddp", device="cuda"), Launch(nproc=1, timeout_s=240))
+    assert r.backend == "nccl" and r.single is not None
+    assert r.ranks[0].losses == pytest.approx(r.single.losses, rel=LOSS_RTOL)
+    assert r.ranks[0].memory_source == "torch.cuda.max_memory_allocated"

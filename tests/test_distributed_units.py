@@ -191,3 +191,16 @@ def test_worker_picks_nccl_and_its_gpu_on_cuda(monkeypatch: pytest.MonkeyPatch, 
     assert seen == {"device": 1, "backend": "nccl"}
     err = json.loads((tmp_path / "rank3.error.json").read_text())
     assert "cuda:1" in err["problem"]  # the rank ran on its own GPU
+
+
+def test_distributed_flags_need_nproc(capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import run_main
+
+    code, _, err = run_main(["profile", "mlp", "--parallel", "fsdp"], capsys)
+    assert code == 2 and "--parallel applies to distributed runs only" in err and "--nproc" in err
+    code, _, err = run_main(["probe", "--nproc", "4"], capsys)
+    assert code == 2 and "--collectives" in err
+    code, _, err = run_main(["profile", "mlp", "--nproc", "2", "--parallel", "zero"], capsys)
+    assert code == 2 and "ddp, fsdp or pipeline" in err
+    code, _, err = run_main(["profile", "mlp", "--nproc", "3"], capsys)  # mlp tiny's batch 16 over 3 ranks
+    assert code == 2 and "does not split into 3" in err

@@ -149,6 +149,10 @@ def register(app: typer.Typer) -> None:
             from accelopt.userio import check_writable
 
             check_writable(html, "--html", "report.html")  # likewise
+        if nproc != 2 and not collectives:
+            from accelopt.errors import InputError
+
+            raise InputError("--nproc applies to --collectives only", "add --collectives, or leave out --nproc")
         if nproc < 2 and collectives:
             from accelopt.errors import InputError
 

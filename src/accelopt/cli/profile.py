@@ -139,6 +139,12 @@ def register(app: typer.Typer) -> None:
                             as_json=as_json, html=html,
                             unsupported={"--trace": trace, "--save-workload": save_workload})
             return
+        from accelopt.cli.profile_dist import check_no_distributed_flags
+
+        check_no_distributed_flags({"--parallel": parallel != "ddp", "--schedule": schedule != "1f1b",
+                                    "--microbatches": microbatches is not None, "--nnodes": nnodes != 1,
+                                    "--node-rank": node_rank != 0, "--rdzv-endpoint": rdzv_endpoint is not None,
+                                    "--timeout-s": timeout_s != 600.0})
         from accelopt.measure.diagnose import diagnose
         from accelopt.measure.profiler import capture_for_profile, check_args, profile_step
 

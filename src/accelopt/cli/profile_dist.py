@@ -16,6 +16,16 @@ def _spec(catalog_device: str | None, probed: str | None, device: str) -> Any:
     return _probed_spec(probed) or _catalog_spec(catalog_device, device)
 
 
+def check_no_distributed_flags(given: dict[str, bool]) -> None:
+    """Distributed flags without --nproc would be silently ignored: say so instead."""
+    from accelopt.errors import InputError
+
+    used = [flag for flag, set_ in given.items() if set_]
+    if used:
+        raise InputError(f"{', '.join(used)} appl{'y' if len(used) > 1 else 'ies'} to distributed runs only",
+                         "add --nproc N (e.g. --nproc 2), or leave them out")
+
+
 def run_distributed(*, model: str, size: str | None, batch_size: int | None, seq_len: int | None, mode: str,
                     dtype: str, device: str, steps: int, warmup: int, catalog_device: str | None, probed: str | None,
                     nproc: int, parallel: str, schedule: str, microbatches: int | None, nnodes: int, node_rank: int,

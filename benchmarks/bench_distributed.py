@@ -1,0 +1,117 @@
+"""Distributed runs on this machine, 2 processes over gloo (NCCL with --device cuda), beside their yardsticks.
+
+1. collectives: measured all-reduce bus bandwidth (nccl-tests' definition) vs the figure plan uses without a
+   measurement: the device's catalog scale-up link, else plan's default link assumption (predict/comm.py).
+2. step time: measured DDP and pipeline steps of a GPT vs plan's prediction on this machine's measured spec
+   (a quick `accelopt probe` plus the collectives of 1., written to benchmarks/results/distributed_spec.toml).
+3. load balance: the partitioner's split of a GPT whose vocabulary head dominates (4 blocks between an
+   embedding and a 4096-token head) vs the naive equal-layer split: predicted balance (slowest / mean stage
+   from profiled layer times) and the measured pipeline step of both splits, run one after the other.
+
+Run: PYTHONPATH=src .venv/bin/python benchmarks/bench_distributed.py [--device cuda] [--nproc 2]
+Writes benchmarks/results/distributed_<device>.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+from pathlib import Path
+
+from accelopt.distributed.collectives import measure_collectives, spec_lines
+from accelopt.distributed.launch import Launch, launch_job
+from accelopt.distributed.run import DistConfig, _job, profile_distributed
+from accelopt.distributed.types import RankResult
+from accelopt.units import fmt_byte_per_s, fmt_seconds
+
+RESULTS = Path(__file__).parent / "results"
+MODEL = "accelopt.workload.zoo:build"
+
+
+def _line(out: list[str], text: str) -> None:
+    print(text, flush=True)
+    out.append(text)
+
+
+def _spec_without_measurement(device: str) -> tuple[float, str]:
+    """The link figure plan would use for this device without `probe --collectives`."""
+    from accelopt.hardware.catalog import get_device
+    from accelopt.hardware.detect import find_device
+    from accelopt.predict import comm
+    from accelopt.predict.calibration import calibration_for
+
+    found = find_device(device)
+    spec = get_device(found.catalog_name) if found.catalog_name else None
+    if spec is not None and spec.scaleup_bandwidth_byte_per_s:
+        cal = calibration_for(spec)
+        return spec.scaleup_bandwidth_byte_per_s * cal.scaleup_bw_eff, f"catalog {spec.name} scale-up x efficiency"
+    return comm.DEFAULT_SCALEOUT_BW, "plan's default link assumption (no catalog link for this device)"
+
+
+def _measured_spec(device: str, nproc: int, out: list[str]) -> tuple[object, object]:
+    from accelopt.hardware.catalog import get_device
+    from accelopt.hardware.detect import find_device
+    from accelopt.measure.probe import run_probe, save_spec
+
+    coll = measure_collectives(nproc, device=device, quick=True)
+    probe = run_probe(find_device("cuda:0" if device == "cuda" else "cpu"), quick=True)
+    path = save_spec(probe, RESULTS / f"distributed_spec_{device}.toml", spec_lines(coll))
+    return coll, get_device(str(path))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--nproc", type=int, default=2)
+    args = ap.parse_args()
+    out: list[str] = []
+    n = args.nproc
+    coll, spec = _measured_spec(args.device, n, out)
+    ref_bw, ref_src = _spec_without_measurement(args.device)
+    _line(out, f"== 1. all-reduce bus bandwidth, {n} ranks ({coll.backend})")
+    for f in coll.of("all_reduce"):
+        _line(out, f"  {f.size_bytes:>9d} B  {fmt_seconds(f.time_s):>9}  busbw {fmt_byte_per_s(f.busbw_byte_per_s)}")
+    _line(out, f"  measured link {fmt_byte_per_s(coll.link_bandwidth_byte_per_s)} vs {fmt_byte_per_s(ref_bw)} "
+               f"({ref_src}): ratio {coll.link_bandwidth_byte_per_s / ref_bw:.3f}; latency "
+               f"{fmt_seconds(coll.link_latency_s)}")
+
+    _line(out, f"== 2. measured step vs plan's prediction on {getattr(spec, 'name', '?')} (estimates)")
+    launch = Launch(nproc=n, timeout_s=900)
+    for parallel in ("ddp", "fsdp", "pipeline"):
+        cfg = DistConfig(bundle_ref=MODEL, bundle_kwargs={"name": "gpt", "size": "small"}, parallel=parallel,
+                         steps=5, warmup=2, device=args.device)
+        r = profile_distributed(cfg, launch, spec=spec)
+        assert r.prediction is not None
+        terms = ", ".join(f"{t.term} {fmt_seconds(t.predicted_s)} vs {fmt_seconds(t.measured_s)}"
+                          f" ({100 * t.error:+.0f}%)" if t.error is not None else t.term for t in r.prediction.terms)
+        _line(out, f"  {parallel:8s} step {fmt_seconds(r.step_median_s)} (one process "
+                   f"{fmt_seconds(r.single.step_median_s) if r.single else 'n/a'}, scaling efficiency "
+                   f"{r.scaling_efficiency:.2f}); predicted vs measured: {terms}")
+        if parallel == "pipeline" and r.partition is not None:
+            _balance(r, cfg, launch, out)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"distributed_{args.device}.txt").write_text("\n".join(out) + "\n")
+
+
+def _balance(r: object, cfg: DistConfig, launch: Launch, out: list[str]) -> None:
+    p = r.partition  # type: ignore[attr-defined]
+    _line(out, "== 3. pipeline partition of gpt-small (embedding, 4 blocks, 4096-token head), 2 stages")
+    for x in p.layers:
+        _line(out, f"  layer {x.name:14s} fwd+bwd {fmt_seconds(x.fwd_bwd_s)}")
+    _line(out, f"  balanced {p.balanced.bounds}: stage times {[fmt_seconds(t) for t in p.balanced.stage_times_s]}, "
+               f"balance {p.balanced.balance:.2f}")
+    _line(out, f"  naive    {p.naive.bounds}: stage times {[fmt_seconds(t) for t in p.naive.stage_times_s]}, "
+               f"balance {p.naive.balance:.2f}")
+    measured = {"balanced": r.step_median_s}  # type: ignore[attr-defined]
+    if p.naive.bounds != p.balanced.bounds:
+        job = dataclasses.replace(_job(cfg, "pipeline", r.microbatches, p.naive.bounds),  # type: ignore[attr-defined]
+                                  )
+        raw = launch_job(job, dataclasses.replace(launch, threads_per_rank=r.environment["threads_per_rank"]))  # type: ignore[attr-defined]
+        measured["naive"] = max(statistics.median(RankResult.from_dict(d).step_times_s) for d in raw.ranks)
+    _line(out, "  measured pipeline step: " + ", ".join(f"{k} {fmt_seconds(v)}" for k, v in measured.items())
+          + (f" (naive / balanced {measured['naive'] / measured['balanced']:.2f})" if "naive" in measured else ""))
+
+
+if __name__ == "__main__":
+    main()
