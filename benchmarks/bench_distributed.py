@@ -3,7 +3,8 @@
 1. collectives: measured all-reduce bus bandwidth (nccl-tests' definition) vs the figure plan uses without a
    measurement: the device's catalog scale-up link, else plan's default link assumption (predict/comm.py).
 2. step time: measured DDP and pipeline steps of a GPT vs plan's prediction on this machine's measured spec
-   (a quick `accelopt probe` plus the collectives of 1., written to benchmarks/results/distributed_spec.toml).
+   (a quick `accelopt probe` with one rank's threads plus the collectives of 1., written to
+   benchmarks/results/distributed_spec_<device>.toml).
 3. load balance: the partitioner's split of a GPT whose vocabulary head dominates (4 blocks between an
    embedding and a 4096-token head) vs the naive equal-layer split: predicted balance (slowest / mean stage
    from profiled layer times) and the measured pipeline step of both splits, run one after the other.
@@ -54,7 +55,13 @@ def _measured_spec(device: str, nproc: int, out: list[str]) -> tuple[object, obj
     from accelopt.hardware.detect import find_device
     from accelopt.measure.probe import run_probe, save_spec
 
+    import os
+
+    import torch
+
     coll = measure_collectives(nproc, device=device, quick=True)
+    # on CPU the spec describes one rank's device: the threads each rank gets (cores / nproc)
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // nproc))
     probe = run_probe(find_device("cuda:0" if device == "cuda" else "cpu"), quick=True)
     path = save_spec(probe, RESULTS / f"distributed_spec_{device}.toml", spec_lines(coll))
     return coll, get_device(str(path))

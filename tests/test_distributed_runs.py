@@ -112,7 +112,7 @@ def test_crashing_rank_is_named_exit_2_no_orphans(capsys: pytest.CaptureFixture[
 def test_hanging_rank_is_named_after_timeout_no_orphans() -> None:
     cfg = DistConfig(bundle_ref=f"{MODELS}:hanging", parallel="ddp", steps=3, warmup=1, baseline=False)
     with pytest.raises(MeasurementError) as e:
-        profile_distributed(cfg, Launch(nproc=2, timeout_s=20))
+        profile_distributed(cfg, Launch(nproc=2, timeout_s=5))  # rank 1 blocks in its third step
     assert "rank 1 at" in e.value.problem and "dist_models.py" in e.value.problem and "hung" in e.value.problem
     assert run_pids(_marker(e.value)) == []
 
@@ -133,3 +133,38 @@ def test_nccl_ddp_on_one_gpu_matches_one_process() -> None:
     assert r.backend == "nccl" and r.single is not None
     assert r.ranks[0].losses == pytest.approx(r.single.losses, rel=LOSS_RTOL)
     assert r.ranks[0].memory_source == "torch.cuda.max_memory_allocated"
+
+
+LAUNCHER = """
+import sys
+from accelopt.distributed.launch import Launch, launch_job
+from accelopt.distributed.types import Job
+launch_job(Job(bundle_ref=sys.argv[1], parallel="ddp", steps=3, warmup=1), Launch(nproc=2, timeout_s=600))
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGKILL"])
+def test_killed_launcher_leaves_no_rank_behind(sig: str, tmp_path: Path) -> None:
+    """The launcher itself is stopped (a CI cancel, a kill -9) while rank 1 hangs: nothing of the run survives."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    proc = subprocess.Popen([sys.executable, "-c", LAUNCHER, f"{MODELS}:hanging"], env=env)
+    try:
+        deadline = time.monotonic() + 180
+        while not list(tmp_path.glob("accelopt-dist-*/rank1.progress")) and time.monotonic() < deadline:
+            time.sleep(0.2)  # rank 1 finished a step, then it hangs in its next
+        (job,) = tmp_path.glob("accelopt-dist-*/job.json")
+        assert run_pids(str(job)), "the ranks should be running now"
+        proc.send_signal(getattr(signal, sig))
+        proc.wait(30)
+        deadline = time.monotonic() + 30
+        while run_pids(str(job)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert run_pids(str(job)) == []
+    finally:
+        proc.kill()

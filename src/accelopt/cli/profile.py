@@ -126,8 +126,9 @@ def register(app: typer.Typer) -> None:
                                                              "rendezvous"),
         rdzv_endpoint: str | None = typer.Option(None, "--rdzv-endpoint",
                                                  help="with --nnodes: HOST:PORT of node 0 (the same on every node)"),
-        timeout_s: float = typer.Option(600.0, "--timeout-s", help="with --nproc: wall-clock limit of the run; a "
-                                                                   "rank still running then is reported as hung"),
+        timeout_s: float = typer.Option(600.0, "--timeout-s", help="with --nproc: if no rank finishes a step for "
+                                                                   "this long, the run is stopped and the stuck rank "
+                                                                   "named (start-up gets at least 120 s)"),
     ) -> None:
         if nproc is not None:
             from accelopt.cli.profile_dist import run_distributed

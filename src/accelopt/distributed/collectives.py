@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 from accelopt.distributed.types import COLLECTIVES, CollectiveFigure, CollectivesResult, Job
@@ -47,7 +48,8 @@ def _op(name: str, size_bytes: int, world: int, device: str) -> Any:
     raise InputError(f"unknown collective {name!r}", f"use {', '.join(COLLECTIVES)}")
 
 
-def run_collectives(job: Job, rank: int, world: int, device: str) -> dict[str, Any]:
+def run_collectives(job: Job, rank: int, world: int, device: str,
+                    on_progress: Callable[[int], None] = lambda i: None) -> dict[str, Any]:
     """On every rank: time each op at each size, REPEATS times after WARMUP, each repeat started together."""
     import torch
     import torch.distributed as dist
@@ -70,6 +72,7 @@ def run_collectives(job: Job, rank: int, world: int, device: str) -> dict[str, A
             dist.all_reduce(t, op=dist.ReduceOp.MAX)  # a repeat lasts until its slowest rank is done
             real = max(world, size // 4 // world * world) * 4
             out["times"].append({"op": name, "size_bytes": real, "times_s": [float(x) for x in t.cpu()]})
+            on_progress(len(out["times"]) - 1)
     return out
 
 

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ from accelopt.errors import InputError, MeasurementError
 POLL_S = 0.1
 TERM_GRACE_S = 5.0
 """After SIGTERM, how long torchrun gets to stop its workers before everything left is killed."""
+STARTUP_S = 120.0
+"""Least time allowed for start-up (torch imports, rendezvous, model building) before the first step is done."""
 FAIL_GRACE_S = 10.0
 """After a rank reported an error, how long torchrun gets to tear the group down on its own."""
 
@@ -46,7 +49,9 @@ class Launch:
     rdzv_endpoint: str | None = None
     """HOST:PORT of node 0 (torchrun's static rendezvous); None on one node (--standalone, a free port)."""
     timeout_s: float = 300.0
-    """Wall-clock limit for the whole run; a rank still running then is reported as hung."""
+    """The longest the run may go without any rank finishing a step; then the ranks still running are reported as
+    hung. Until the first step is done (start-up: imports, rendezvous, building the model) the limit is at least
+    STARTUP_S."""
     threads_per_rank: int | None = None
     """OMP_NUM_THREADS of each rank; default: this machine's cores / nproc (at least 1)."""
 
@@ -64,7 +69,8 @@ class Launch:
         if self.rdzv_endpoint is not None:
             split_endpoint(self.rdzv_endpoint)
         if not self.timeout_s > 0:
-            raise InputError(f"--timeout-s {self.timeout_s} must be > 0", "give the run's wall-clock limit in s")
+            raise InputError(f"--timeout-s {self.timeout_s} must be > 0",
+                             "give the longest a step may take, in s (e.g. --timeout-s 600)")
 
     @property
     def world_size(self) -> int:
@@ -185,6 +191,35 @@ class RawRun:
     out_dir: Path
 
 
+def _die_with_parent() -> None:
+    """In torchrun's process, before exec: Linux sends it SIGTERM if this process dies (even by SIGKILL), and
+    torchrun then stops its workers (prctl PR_SET_PDEATHSIG; elsewhere a no-op)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM to this process raises SystemExit, so the cleanup in launch_job's `finally` still runs."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def raise_exit(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    before = signal.signal(signal.SIGTERM, raise_exit)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def launch_job(job: Job, launch: Launch) -> RawRun:
     """Run `job` on `launch.nproc` ranks under torchrun and return what every rank reported.
 
@@ -198,9 +233,9 @@ def launch_job(job: Job, launch: Launch) -> RawRun:
     job_path.write_text(json.dumps(dataclasses.asdict(job)))
     log_path = out_dir / "torchrun.log"
     ok = False
-    with log_path.open("wb") as log:
+    with log_path.open("wb") as log, _sigterm_unwinds():
         proc = subprocess.Popen(torchrun_command(job_path, launch), stdout=log, stderr=subprocess.STDOUT,
-                                env=_env(launch), start_new_session=True)
+                                env=_env(launch), start_new_session=True, preexec_fn=_die_with_parent)
         try:
             _wait(proc, launch, out_dir, log_path)
             ranks = _read_results(out_dir, launch)
@@ -212,11 +247,19 @@ def launch_job(job: Job, launch: Launch) -> RawRun:
     return RawRun(ranks=ranks, out_dir=out_dir)
 
 
+def _last_progress(out_dir: Path) -> float | None:
+    """time.time() of the latest step any rank finished, or None before the first."""
+    stamps = [f.stat().st_mtime for f in out_dir.glob("rank*.progress")]
+    return max(stamps) if stamps else None
+
+
 def _wait(proc: subprocess.Popen[bytes], launch: Launch, out_dir: Path, log_path: Path) -> None:
-    deadline = time.monotonic() + launch.timeout_s
+    started = time.time()
     failed_at: float | None = None
     while proc.poll() is None:
-        now = time.monotonic()
+        now = time.time()
+        last = _last_progress(out_dir)
+        deadline = started + max(launch.timeout_s, STARTUP_S) if last is None else last + launch.timeout_s
         if failed_at is None and any(out_dir.glob("rank*.error.json")):
             failed_at = now  # torchrun tears the group down itself; give it a moment, then do it
         if now > deadline or (failed_at is not None and now - failed_at > FAIL_GRACE_S):
@@ -290,13 +333,13 @@ def _hang_error(out_dir: Path, launch: Launch, stacks: dict[int, str]) -> Except
     if outside and len(outside) < len(stacks):  # some ranks wait inside torch (a collective) for the others
         names = ", ".join(f"rank {r} at {w}" for r, w in sorted(outside.items()))
         waiting = ", ".join(map(str, sorted(set(stacks) - set(outside))))
-        return MeasurementError(f"{names} hung: still running after --timeout-s {launch.timeout_s:g} s while "
+        return MeasurementError(f"{names} hung: no step finished within --timeout-s {launch.timeout_s:g} s while "
                                 f"rank(s) {waiting} wait for it in a collective",
                                 f"fix what blocks there (a loop, a blocking read, a lock), or raise --timeout-s if "
                                 f"the step is only slow; the run was stopped and no process is left (log: {log})")
     prog = _progress(out_dir, launch.world_size)
     if not prog:
-        return MeasurementError(f"no rank started within --timeout-s {launch.timeout_s:g} s",
+        return MeasurementError(f"no rank started within {max(launch.timeout_s, STARTUP_S):g} s",
                                 "check that every node runs the same command and can reach --rdzv-endpoint, "
                                 "or raise --timeout-s")
     low = min(prog.values())
@@ -305,8 +348,8 @@ def _hang_error(out_dir: Path, launch: Launch, stacks: dict[int, str]) -> Except
     where = "before its first step" if low < 0 else f"after step {low}"
     detail = f" while others reached step {ahead}" if ahead > low else ""
     names = ", ".join(map(str, stuck))
-    return MeasurementError(f"rank{'s' if len(stuck) > 1 else ''} {names} hung: still running after --timeout-s "
-                            f"{launch.timeout_s:g} s, {where}{detail}",
+    return MeasurementError(f"rank{'s' if len(stuck) > 1 else ''} {names} hung: no step finished within "
+                            f"--timeout-s {launch.timeout_s:g} s, {where}{detail}",
                             f"if the step is only slow, raise --timeout-s; else look for a deadlock on rank {stuck[0]} "
                             f"(a collective the other ranks never reach, a blocking read); the run was stopped and "
                             f"no process is left (log: {log})")

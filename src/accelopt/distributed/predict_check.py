@@ -1,7 +1,8 @@
 """plan's prediction for a measured distributed run, term by term (compute, communication, bubble, step).
 
 Predicted terms (estimates; the formulas of predict/compute.py and predict/comm.py, as `plan` uses them):
-    compute        per-op roofline sum of the captured step (forward, backward, optimizer) on the spec, split
+    compute        per-op roofline sum of the captured step (forward, backward, optimizer) on the spec (matmul
+                   efficiency curve on matmul-like ops only, see _op_s), split
                    over the ranks: / N for DDP and FSDP (each rank runs 1/N of the global batch); for a
                    pipeline, the slowest stage's share of the profiled layer times (partition.py) x the step's
                    compute, run m times per step by that stage (one micro-batch each)
@@ -30,14 +31,24 @@ from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import comm
 from accelopt.predict.calibration import calibration_for, with_values
 from accelopt.predict.compute import Device, roofline_s
+from accelopt.workload.types import MATMUL_LIKE
+
+
+def _op_s(op: Any, dev: Device) -> float:
+    """plan's roofline for matmul-like ops (with the size-dependent matmul efficiency); other ops at the plain
+    roofline max(flops / peak, bytes / (bw x memory_eff)) + launch overhead: the matmul efficiency curve
+    (a GEMM's achieved share of peak vs its FLOPs) does not describe an elementwise op."""
+    if op.kind in MATMUL_LIKE:
+        return float(roofline_s(np.asarray(float(op.flops)), np.asarray(float(op.bytes_total)), dev, float(op.count)))
+    t = max(op.flops / dev.peak_flop_per_s, op.bytes_total / (dev.bw_byte_per_s * dev.cal.memory_eff))
+    return float(op.count * (t + dev.cal.kernel_overhead_s))
 
 
 def _phase_times_s(workload: Any, dev: Device) -> dict[str, float]:
     out = {"forward": 0.0, "backward": 0.0, "optimizer": 0.0}
     for op in workload.ops:
         if op.phase in out:
-            out[op.phase] += float(roofline_s(np.asarray(float(op.flops)), np.asarray(float(op.bytes_total)), dev,
-                                              float(op.count)))
+            out[op.phase] += _op_s(op, dev)
     return out
 
 

@@ -329,7 +329,7 @@ def main(argv: list[str]) -> int:
         if job.kind == "collectives":
             from accelopt.distributed.collectives import run_collectives
 
-            result = run_collectives(job, me.rank, me.world, device)
+            result = run_collectives(job, me.rank, me.world, device, me.progress)
         else:
             result = run_train(job, me, device).to_dict()
         me.write(".json", result)
