@@ -51,13 +51,13 @@ def _spec_without_measurement(device: str) -> tuple[float, str]:
 
 
 def _measured_spec(device: str, nproc: int, out: list[str]) -> tuple[object, object]:
-    from accelopt.hardware.catalog import get_device
-    from accelopt.hardware.detect import find_device
-    from accelopt.measure.probe import run_probe, save_spec
-
     import os
 
     import torch
+
+    from accelopt.hardware.catalog import get_device
+    from accelopt.hardware.detect import find_device
+    from accelopt.measure.probe import run_probe, save_spec
 
     coll = measure_collectives(nproc, device=device, quick=True)
     # on CPU the spec describes one rank's device: the threads each rank gets (cores / nproc)
