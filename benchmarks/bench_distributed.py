@@ -90,8 +90,9 @@ def main() -> None:
                          steps=5, warmup=2, device=args.device)
         r = profile_distributed(cfg, launch, spec=spec)
         assert r.prediction is not None
-        terms = ", ".join(f"{t.term} {fmt_seconds(t.predicted_s)} vs {fmt_seconds(t.measured_s)}"
-                          f" ({100 * t.error:+.0f}%)" if t.error is not None else t.term for t in r.prediction.terms)
+        terms = ", ".join(f"{t.term} {fmt_seconds(t.predicted_s)} vs {fmt_seconds(t.measured_s)} ("
+                          + (f"{100 * t.error:+.0f}%" if t.error is not None else "n/a") + ")"
+                          for t in r.prediction.terms)
         _line(out, f"  {parallel:8s} step {fmt_seconds(r.step_median_s)} (one process "
                    f"{fmt_seconds(r.single.step_median_s) if r.single else 'n/a'}, scaling efficiency "
                    f"{r.scaling_efficiency:.2f}); predicted vs measured: {terms}")

@@ -70,8 +70,16 @@ def test_ddp_measures_each_rank(ddp_run: DistributedResult) -> None:
     assert r.scaling_efficiency == pytest.approx(r.single.step_median_s / (2 * slow))
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("", 0))
+        return int(s.getsockname()[1])
+
+
 def test_fsdp_matches_one_process(ddp_run: DistributedResult) -> None:
-    r = profile_distributed(_cfg("fsdp", baseline=False), Launch(nproc=2, timeout_s=240))
+    # through an explicit --rdzv-endpoint: the static rendezvous a multi-node run uses, here with one node
+    launch = Launch(nproc=2, timeout_s=240, nnodes=1, node_rank=0, rdzv_endpoint=f"127.0.0.1:{_free_port()}")
+    r = profile_distributed(_cfg("fsdp", baseline=False), launch)
     assert r.single is None
     for rank in r.ranks:
         _assert_same_losses(rank.losses, ddp_run.single.losses)  # same model, seed and batches
@@ -92,7 +100,10 @@ def test_pipeline_cli_matches_one_process(tmp_path: Path, capsys: pytest.Capture
         assert rank["losses"] == pytest.approx(want, rel=LOSS_RTOL)
     bounds = r["partition"]["balanced"]["bounds"]
     assert bounds[0] == 0 and bounds[-1] == 5 and 0 < bounds[1] < 5
-    assert "per-rank time per step" in page.read_text()
+    text = page.read_text()
+    assert "per-rank time per step" in text and "balanced and the equal-layer split" in text
+    code, out, err = run_main(["history", "list", "--json"], capsys)
+    assert code == 0 and '"profile-distributed"' in out, err
 
 
 def _marker(e: BaseException) -> str:

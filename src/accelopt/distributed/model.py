@@ -28,22 +28,6 @@ def load_bundle(ref: str, kwargs: dict[str, Any]) -> ModelBundle:
     return bundle
 
 
-def global_batch(bundle: ModelBundle, step: int) -> tuple[tuple[Any, ...], Any]:
-    """The `step`-th (inputs, targets) of the bundle's stream (restarting it when it runs out); every rank and
-    the one-process baseline see the same sequence because the stream is built from the same seed."""
-    it = iter(bundle.batches())
-    item = None
-    for _ in range(step + 1):
-        try:
-            item = next(it)
-        except StopIteration:
-            it = iter(bundle.batches())
-            item = next(it)
-    assert item is not None
-    inputs, targets = item
-    return as_tuple(inputs), targets
-
-
 class BatchStream:
     """Endless (inputs, targets) of the bundle, restarting `batches()` when it runs out."""
 

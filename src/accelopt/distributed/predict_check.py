@@ -15,8 +15,9 @@ Predicted terms (estimates; the formulas of predict/compute.py and predict/comm.
     step           compute + exposed communication + bubble, exposed = max(0, comm - overlap_eff x backward)
                    for DDP/FSDP (plan's overlap model), all of it for the pipeline's sends
 Measured terms (from each rank's torch.profiler trace, median over ranks): compute = the union of compute
-intervals, communication = the union of collective intervals, bubble = step - compute - exposed
-communication on a pipeline (the time a stage waits), step = the slowest rank's median step.
+intervals, communication = the union of collective intervals; on a pipeline one term "bubble + sends" =
+step - compute (a stage's send/recv events last until its peer is ready, so waiting and transferring cannot
+be told apart in the trace); step = the slowest rank's median step.
 """
 
 from __future__ import annotations
@@ -109,11 +110,14 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
     med = statistics.median
     m_compute = med(r.comm.compute_s for r in result.ranks)
     m_comm = med(r.comm.comm_s for r in result.ranks)
-    terms = [TermError(term="compute", predicted_s=compute_pred, measured_s=m_compute),
-             TermError(term="communication", predicted_s=comm_pred, measured_s=m_comm)]
+    terms = [TermError(term="compute", predicted_s=compute_pred, measured_s=m_compute)]
     if result.parallel == "pipeline":
-        m_bubble = max(0.0, med(r.step_median_s - r.comm.compute_s - r.comm.exposed_s for r in result.ranks))
-        terms.append(TermError(term="bubble", predicted_s=bubble_pred, measured_s=m_bubble))
+        # gloo's send/recv last until the peer stage is ready, so a trace cannot split waiting (the bubble) from
+        # transferring: the measured term is all the time a stage does not compute, step - compute
+        idle = med(r.step_median_s - r.comm.compute_s for r in result.ranks)
+        terms.append(TermError(term="bubble + sends", predicted_s=bubble_pred + comm_pred, measured_s=idle))
+    else:
+        terms.append(TermError(term="communication", predicted_s=comm_pred, measured_s=m_comm))
     terms.append(TermError(term="step", predicted_s=compute_pred + exposed + bubble_pred,
                            measured_s=result.step_median_s))
     return PredictionCheck(device=spec.name, link_source=link_src, terms=terms, notes=notes)

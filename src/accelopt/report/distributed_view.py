@@ -36,7 +36,7 @@ def render(result: DistributedResult, console: Any) -> None:
         console.print(f"one process, same global batch {result.global_batch}: "
                       f"{fmt_seconds(result.single.step_median_s)} -> speedup {result.speedup:.2f}x, scaling "
                       f"efficiency {_pct(result.scaling_efficiency)} (T1 / (N x TN), "
-                      f"{result.environment.get('threads_per_rank')} threads per process)", highlight=False)
+                      f"{result.environment.get('threads_per_rank')} thread(s) per process)", highlight=False)
     first = result.ranks[0]
     console.print(Text(f"collectives and compute: per profiled step, from each rank's torch.profiler trace; peak "
                        f"memory: {first.memory_source}"), style="dim")
