@@ -120,6 +120,15 @@ def test_crashing_rank_is_named_exit_2_no_orphans(capsys: pytest.CaptureFixture[
     assert log and run_pids(f"{log.group(1)}/job.json") == []
 
 
+def test_killed_rank_is_named_not_the_rank_that_lost_it() -> None:
+    cfg = DistConfig(bundle_ref=f"{MODELS}:killed", parallel="ddp", steps=3, warmup=1, baseline=False)
+    with pytest.raises(MeasurementError) as e:
+        profile_distributed(cfg, Launch(nproc=2, timeout_s=60))
+    # rank 1 dies by SIGKILL and writes nothing; rank 0 then fails on the closed connection
+    assert e.value.problem.startswith("rank 1 was killed by signal 9"), e.value.problem
+    assert run_pids(_marker(e.value)) == []
+
+
 def test_hanging_rank_is_named_after_timeout_no_orphans() -> None:
     cfg = DistConfig(bundle_ref=f"{MODELS}:hanging", parallel="ddp", steps=3, warmup=1, baseline=False)
     with pytest.raises(MeasurementError) as e:

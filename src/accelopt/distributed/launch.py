@@ -266,7 +266,12 @@ def _wait(proc: subprocess.Popen[bytes], launch: Launch, out_dir: Path, log_path
             break
         time.sleep(POLL_S)
     errors = _errors(out_dir)
+    root = _root_cause(log_path) if proc.poll() is not None else None
+    if root is not None and root[0] not in errors:  # the first rank to fail left no record: a native crash or kill
+        raise _silent_error(root, log_path, [r for r in errors if r != root[0]])
     if errors:
+        if root is not None:  # torchrun's first observed failure leads, the ranks that lost it follow
+            errors = {root[0]: errors[root[0]], **{r: e for r, e in errors.items() if r != root[0]}}
         raise _rank_error(errors, out_dir)
     if proc.poll() is None:
         raise _hang_error(out_dir, launch, _stacks(out_dir))
@@ -355,19 +360,29 @@ def _hang_error(out_dir: Path, launch: Launch, stacks: dict[int, str]) -> Except
                             f"no process is left (log: {log})")
 
 
+def _root_cause(log_path: Path) -> tuple[int, int] | None:
+    """(rank, exit code) of torchrun's 'Root Cause (first observed failure)', if it reported one."""
+    log = log_path.read_text(errors="replace")
+    root = re.search(r"Root Cause.*?rank\s*:\s*(\d+).*?exitcode\s*:\s*(-?\d+)", log, re.DOTALL)
+    return (int(root.group(1)), int(root.group(2))) if root else None
+
+
+def _silent_error(root: tuple[int, int], log_path: Path, later: list[int]) -> Exception:
+    rank, exitcode = root
+    how = f"was killed by signal {-exitcode}" if exitcode < 0 else f"exited with status {exitcode}"
+    then = f" (then rank{'s' if len(later) > 1 else ''} {', '.join(map(str, later))} failed in turn)" if later else ""
+    return MeasurementError(f"rank {rank} {how} without reporting an error (a native crash, the out-of-memory "
+                            f"killer, or a kill){then}",
+                            f"run the model once in one process to find the crash, check the memory of that machine; "
+                            f"the torchrun log is in {log_path}; no process of the run is left")
+
+
 def _exit_error(code: int, log_path: Path, out_dir: Path) -> Exception:
     log = log_path.read_text(errors="replace")
     if re.search(r"address already in use|EADDRINUSE", log, re.IGNORECASE):
         return InputError("the rendezvous port is already in use",
                           "pass --rdzv-endpoint HOST:OTHER_PORT (the same on every node), or stop the process "
                           "holding the port")
-    root = re.search(r"Root Cause.*?rank\s*:\s*(\d+).*?exitcode\s*:\s*(-?\d+)", log, re.DOTALL)
-    if root:
-        rank, exitcode = int(root.group(1)), int(root.group(2))
-        how = f"was killed by signal {-exitcode}" if exitcode < 0 else f"exited with status {exitcode}"
-        return MeasurementError(f"rank {rank} {how} without reporting an error (a native crash or a kill)",
-                                f"run the model once in one process to find the crash; the torchrun log is in "
-                                f"{log_path}; no process of the run is left")
     tail = log.strip().splitlines()[-3:]
     return MeasurementError(f"torchrun exited with status {code}: {' | '.join(tail)}",
                             f"see {log_path}; no process of the run is left")
