@@ -174,6 +174,7 @@ def test_killed_launcher_leaves_no_rank_behind(sig: str, tmp_path: Path) -> None
 
     env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
     proc = subprocess.Popen([sys.executable, "-c", LAUNCHER, f"{MODELS}:hanging"], env=env)
+    job = tmp_path / "none"
     try:
         deadline = time.monotonic() + 180
         while not list(tmp_path.glob("accelopt-dist-*/rank1.progress")) and time.monotonic() < deadline:
@@ -186,5 +187,7 @@ def test_killed_launcher_leaves_no_rank_behind(sig: str, tmp_path: Path) -> None
         while run_pids(str(job)) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert run_pids(str(job)) == []
-    finally:
+    finally:  # a failing test must not leave the run behind either
         proc.kill()
+        for pid in run_pids(str(job)):
+            os.kill(pid, signal.SIGKILL)
