@@ -158,7 +158,10 @@ def register(app: typer.Typer) -> None:
 
             raise InputError(f"--nproc {nproc}: collectives need 2 or more ranks", "pass --nproc 2 or more")
         result = _run(device or _default_device(), quick, _parse_dtypes(dtypes), compare, progress=True)
-        coll = _collectives(result.device.torch_device, nproc, quick) if collectives else None
+        # after a Ctrl-C nothing more is measured
+        coll = None
+        if collectives and not result.interrupted:
+            coll = _collectives(result.device.torch_device, nproc, quick)
         saved: Path | None = None
         save_failed: AcceloptError | None = None
         if not no_save:
