@@ -204,3 +204,4 @@ def test_distributed_flags_need_nproc(capsys: pytest.CaptureFixture[str]) -> Non
     assert code == 2 and "ddp, fsdp or pipeline" in err
     code, _, err = run_main(["profile", "mlp", "--nproc", "3"], capsys)  # mlp tiny's batch 16 over 3 ranks
     assert code == 2 and "does not split into 3" in err
+
