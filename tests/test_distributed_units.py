@@ -187,7 +187,13 @@ def test_worker_picks_nccl_and_its_gpu_on_cuda(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("WORLD_SIZE", "4")
     job = Job(parallel="ddp", device="cuda", out_dir=str(tmp_path))
     (tmp_path / "job.json").write_text(json.dumps(job.__dict__))
-    assert worker.main([str(tmp_path / "job.json")]) == 1
+    try:
+        assert worker.main([str(tmp_path / "job.json")]) == 1
+    finally:
+        import faulthandler
+        import signal
+
+        faulthandler.unregister(signal.SIGUSR1)  # main() registered its stack dump in this (pytest's) process
     assert seen == {"device": 1, "backend": "nccl"}
     err = json.loads((tmp_path / "rank3.error.json").read_text())
     assert "cuda:1" in err["problem"]  # the rank ran on its own GPU
