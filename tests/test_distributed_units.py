@@ -211,3 +211,35 @@ def test_distributed_flags_need_nproc(capsys: pytest.CaptureFixture[str]) -> Non
     code, _, err = run_main(["profile", "mlp", "--nproc", "3"], capsys)  # mlp tiny's batch 16 over 3 ranks
     assert code == 2 and "does not split into 3" in err
 
+
+def test_prediction_terms_for_ddp_on_a_measured_link(tmp_path: Path) -> None:
+    from accelopt.distributed.predict_check import _phase_times_s, predict_run
+    from accelopt.distributed.types import CommTime, DistributedResult, RankResult
+    from accelopt.hardware.catalog import get_device
+    from accelopt.measure.probe import spec_toml
+    from accelopt.predict.calibration import calibration_for
+    from accelopt.predict.compute import Device
+    from accelopt.workload import zoo
+    from accelopt.workload.capture import capture_workload
+
+    res = build_result(_rank0(alpha=20e-6, bw=5e9, p=2), "gloo", "cpu", 2)
+    path = tmp_path / "m.toml"
+    path.write_text(spec_toml(_probe_result(), spec_lines(res)))
+    spec = get_device(str(path))
+    bundle = zoo.build("mlp")
+    params = 4.0 * bundle.param_count()
+    workload = capture_workload(bundle, mode="train", warmup_steps=1)
+    rank = RankResult(rank=0, world_size=2, host="h", step_times_s=[0.01] * 3, losses=[1.0], threads=1,
+                      comm=CommTime(comm_s=0.002, overlapped_s=0.001, compute_s=0.006), peak_memory_bytes=1.0,
+                      memory_source="test")
+    run = DistributedResult(name="mlp", parallel="ddp", schedule=None, nproc=2, nnodes=1, backend="gloo",
+                            device="cpu", global_batch=16, microbatches=1, ranks=[rank], single=None)
+    check = predict_run(run, workload, spec, params)
+    terms = {t.term: t for t in check.terms}
+    dev = Device(peak_flop_per_s=1e11, bw_byte_per_s=1e10, cal=calibration_for(spec))
+    assert terms["compute"].predicted_s == pytest.approx(sum(_phase_times_s(workload, dev).values()) / 2)
+    # ring all-reduce on 2 ranks with the measured link: 2(p-1) alpha + 2(p-1)/p n / B (tree is slower here)
+    bw, alpha = res.link_bandwidth_byte_per_s, res.link_latency_s
+    assert terms["communication"].predicted_s == pytest.approx(2 * alpha + params / bw)
+    assert terms["communication"].measured_s == 0.002 and terms["step"].measured_s == 0.01
+    assert terms["compute"].error == pytest.approx((terms["compute"].predicted_s - 0.006) / 0.006)

@@ -16,8 +16,8 @@ Predicted terms (estimates; the formulas of predict/compute.py and predict/comm.
                    for DDP/FSDP (plan's overlap model), all of it for the pipeline's sends
 Measured terms (from each rank's torch.profiler trace, median over ranks): compute = the union of compute
 intervals, communication = the union of collective intervals; on a pipeline one term "bubble + sends" =
-step - compute (a stage's send/recv events last until its peer is ready, so waiting and transferring cannot
-be told apart in the trace); step = the slowest rank's median step.
+profiled step - compute, both over the same profiled steps (a stage's send/recv events last until its peer is
+ready, so waiting and transferring cannot be told apart in the trace); step = the slowest rank's median step.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
     if result.parallel == "pipeline":
         # gloo's send/recv last until the peer stage is ready, so a trace cannot split waiting (the bubble) from
         # transferring: the measured term is all the time a stage does not compute, step - compute
-        idle = med(r.step_median_s - r.comm.compute_s for r in result.ranks)
+        idle = med(r.comm.profiled_step_s - r.comm.compute_s for r in result.ranks)  # the same profiled steps
         terms.append(TermError(term="bubble + sends", predicted_s=bubble_pred + comm_pred, measured_s=idle))
     else:
         terms.append(TermError(term="communication", predicted_s=comm_pred, measured_s=m_comm))

@@ -58,6 +58,8 @@ class CommTime:
     """Part of comm_s during which the rank was also computing (its compute intervals)."""
     compute_s: float
     """Union of compute intervals per step (aten ops on the step's thread; GPU kernels on CUDA)."""
+    profiled_step_s: float = 0.0
+    """Wall time per step of the profiled steps themselves (the frame of the three figures above)."""
 
     @property
     def exposed_s(self) -> float:

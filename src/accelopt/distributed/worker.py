@@ -7,6 +7,7 @@ the launcher (launch.py) reads them to name the rank that crashed or hung.
 
 from __future__ import annotations
 
+import dataclasses
 import faulthandler
 import json
 import os
@@ -249,16 +250,19 @@ def _profile(trainer: Trainer, first_step: int, n: int, me: Rank) -> tuple[CommT
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if trainer.device.startswith("cuda") else [])
     sync = _sync(trainer.device)
     losses = []
+    wall = 0.0
     with profile(activities=acts) as prof:
         for i in range(first_step, first_step + n):
+            t0 = time.perf_counter()
             with record_function("accelopt.step"):
                 losses.append(trainer.step_fn(i))
             sync()
+            wall += time.perf_counter() - t0
             me.progress(i)
     events = list(prof.events())
     marks = [e for e in events if e.name == "accelopt.step"]
     thread = marks[0].thread if marks else None
-    return comm_overlap(events, thread, n), losses
+    return dataclasses.replace(comm_overlap(events, thread, n), profiled_step_s=wall / max(n, 1)), losses
 
 
 # ---- the run ---------------------------------------------------------------------------------------------
