@@ -138,7 +138,8 @@ def register(app: typer.Typer) -> None:
                             nproc=nproc, parallel=parallel, schedule=schedule, microbatches=microbatches,
                             nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, timeout_s=timeout_s,
                             as_json=as_json, html=html,
-                            unsupported={"--trace": trace, "--save-workload": save_workload})
+                            unsupported={"--trace": trace, "--save-workload": save_workload,
+                                         "--allow-nonfinite": allow_nonfinite})
             return
         from accelopt.cli.profile_dist import check_no_distributed_flags
 
