@@ -5,9 +5,10 @@
 2. step time: measured DDP and pipeline steps of a GPT vs plan's prediction on this machine's measured spec
    (a quick `accelopt probe` with one rank's threads plus the collectives of 1., written to
    benchmarks/results/distributed_spec_<device>.toml).
-3. load balance: the partitioner's split of a GPT whose vocabulary head dominates (4 blocks between an
-   embedding and a 4096-token head) vs the naive equal-layer split: predicted balance (slowest / mean stage
-   from profiled layer times) and the measured pipeline step of both splits, run one after the other.
+3. load balance: the partitioner's split of a GPT whose vocabulary head dominates (`big_vocab_gpt` below: 4
+   blocks of gpt-small between an embedding and a 16384-token head, which costs about 5 blocks) vs the naive
+   equal-layer split: predicted balance (slowest / mean stage from profiled layer times) and the measured
+   pipeline step of both splits, A/B-interleaved.
 
 Run: PYTHONPATH=src .venv/bin/python benchmarks/bench_distributed.py [--device cuda] [--nproc 2]
 Writes benchmarks/results/distributed_<device>.txt.
@@ -19,6 +20,7 @@ import argparse
 import dataclasses
 import statistics
 from pathlib import Path
+from typing import Any
 
 from accelopt.distributed.collectives import measure_collectives, spec_lines
 from accelopt.distributed.launch import Launch, launch_job
@@ -28,6 +30,27 @@ from accelopt.units import fmt_byte_per_s, fmt_seconds
 
 RESULTS = Path(__file__).parent / "results"
 MODEL = "accelopt.workload.zoo:build"
+VOCAB = 16384
+
+
+def big_vocab_gpt(batch_size: int = 8, seq_len: int = 128) -> Any:
+    """gpt-small (4 blocks, hidden 256) with a 16384-token vocabulary: head FLOPs 2 x B T h V per forward =
+    about 5 blocks' worth (a block: 2 x B T (12 h^2 + 2 T h))."""
+    import torch
+
+    from accelopt.workload import zoo
+    from accelopt.workload.userfile import ModelBundle
+
+    cfg = zoo._TfCfg(4, 256, 4, 1024, VOCAB, seq_len, batch_size)
+    _, lm = zoo._transformer_classes()
+
+    def make(g: Any) -> tuple[Any, Any]:
+        tok = torch.randint(0, VOCAB, (batch_size, seq_len + 1), generator=g)
+        return tok[:, :-1], tok[:, 1:]
+
+    return ModelBundle(name="gpt-big-vocab", model=lm(cfg, seq_len, causal=True),
+                       batches=lambda: iter(zoo.SyntheticBatches(make)), loss_fn=zoo._lm_loss, batch_size=batch_size,
+                       meta={"seq_len": seq_len})
 
 
 def _line(out: list[str], text: str) -> None:
@@ -96,15 +119,17 @@ def main() -> None:
         _line(out, f"  {parallel:8s} step {fmt_seconds(r.step_median_s)} (one process "
                    f"{fmt_seconds(r.single.step_median_s) if r.single else 'n/a'}, scaling efficiency "
                    f"{r.scaling_efficiency:.2f}); predicted vs measured: {terms}")
-        if parallel == "pipeline" and r.partition is not None:
-            _balance(r, cfg, launch, out)
+    cfg = DistConfig(bundle_ref=f"{Path(__file__).resolve()}:big_vocab_gpt", parallel="pipeline", steps=5, warmup=2,
+                     device=args.device, baseline=False)
+    _balance(profile_distributed(cfg, launch), cfg, launch, out)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"distributed_{args.device}.txt").write_text("\n".join(out) + "\n")
 
 
 def _balance(r: object, cfg: DistConfig, launch: Launch, out: list[str]) -> None:
     p = r.partition  # type: ignore[attr-defined]
-    _line(out, "== 3. pipeline partition of gpt-small (embedding, 4 blocks, 4096-token head), 2 stages")
+    _line(out, f"== 3. pipeline partition of a GPT (embedding, 4 blocks, {VOCAB}-token head), "
+               f"{len(p.balanced.bounds) - 1} stages")
     for x in p.layers:
         _line(out, f"  layer {x.name:14s} fwd+bwd {fmt_seconds(x.fwd_bwd_s)}")
     _line(out, f"  balanced {p.balanced.bounds}: stage times {[fmt_seconds(t) for t in p.balanced.stage_times_s]}, "
