@@ -181,11 +181,10 @@ def register(app: typer.Typer) -> None:
         else:
             _print_human(result, saved)
             if coll is not None:
-                from rich.console import Console
-
+                from accelopt.report.console import make_console
                 from accelopt.report.distributed_view import render_collectives
 
-                render_collectives(coll, Console())
+                render_collectives(coll, make_console())
         if save_failed is not None:
             raise save_failed
         if result.interrupted:

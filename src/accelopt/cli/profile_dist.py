@@ -64,8 +64,7 @@ def run_distributed(*, model: str, size: str | None, batch_size: int | None, seq
 
         emit(result)
         return
-    from rich.console import Console
-
+    from accelopt.report.console import make_console
     from accelopt.report.distributed_view import render
 
-    render(result, Console())
+    render(result, make_console())
