@@ -81,6 +81,16 @@ def test_fsdp_matches_one_process(ddp_run: DistributedResult) -> None:
     launch = Launch(nproc=2, timeout_s=240, nnodes=1, node_rank=0, rdzv_endpoint=f"127.0.0.1:{_free_port()}")
     r = profile_distributed(_cfg("fsdp", baseline=False), launch)
     assert r.single is None
+    import io
+
+    from accelopt.report.console import make_console
+    from accelopt.report.distributed_view import render
+
+    buf = io.StringIO()
+    render(r, make_console(file=buf, width=160))
+    text = buf.getvalue()
+    assert "fsdp on 2 x 1 ranks (gloo, cpu)" in text and "straggler: rank" in text
+    assert "plan's prediction: left out" in text  # no spec given: said, not silently skipped
     for rank in r.ranks:
         _assert_same_losses(rank.losses, ddp_run.single.losses)  # same model, seed and batches
         assert rank.comm.comm_s > 0  # all-gathers and reduce-scatters
