@@ -266,17 +266,22 @@ def _wait(proc: subprocess.Popen[bytes], launch: Launch, out_dir: Path, log_path
             break
         time.sleep(POLL_S)
     errors = _errors(out_dir)
-    root = _root_cause(log_path) if proc.poll() is not None else None
+    if not errors and proc.poll() is not None and _complete(out_dir, launch):
+        return  # every rank reported its result; a crash in a process's teardown after that loses nothing
+    root = _root_cause(log_path, out_dir) if proc.poll() is not None else None
     if root is not None and root[0] not in errors:  # the first rank to fail left no record: a native crash or kill
         raise _silent_error(root, log_path, [r for r in errors if r != root[0]])
-    if errors:
-        if root is not None:  # torchrun's first observed failure leads, the ranks that lost it follow
-            errors = {root[0]: errors[root[0]], **{r: e for r, e in errors.items() if r != root[0]}}
+    if errors:  # the earliest error first: torchrun may observe several failures at once
         raise _rank_error(errors, out_dir)
     if proc.poll() is None:
         raise _hang_error(out_dir, launch, _stacks(out_dir))
     if proc.returncode != 0:
         raise _exit_error(proc.returncode, log_path, out_dir)
+
+
+def _complete(out_dir: Path, launch: Launch) -> bool:
+    return (out_dir / "all.json").exists() or all((out_dir / f"rank{r}.json").exists()
+                                                  for r in range(launch.world_size))
 
 
 def _errors(out_dir: Path) -> dict[int, dict[str, Any]]:
@@ -360,9 +365,17 @@ def _hang_error(out_dir: Path, launch: Launch, stacks: dict[int, str]) -> Except
                             f"no process is left (log: {log})")
 
 
-def _root_cause(log_path: Path) -> tuple[int, int] | None:
-    """(rank, exit code) of torchrun's 'Root Cause (first observed failure)', if it reported one."""
+def _root_cause(log_path: Path, out_dir: Path) -> tuple[int, int] | None:
+    """(rank, exit code) of the first failure: a rank torchrun saw fail that left no record (killed by a signal
+    other than torchrun's own SIGTERM, or a native crash), else torchrun's 'Root Cause (first observed failure)'.
+    torchrun can observe several failures at once, so its root cause may be a rank that only lost its peer."""
     log = log_path.read_text(errors="replace")
+    failures = {int(m.group(1)): int(m.group(2)) for m in
+                re.finditer(r"^\s+rank\s+:\s*(\d+)[^\n]*\n\s+exitcode\s+:\s*(-?\d+)", log, re.MULTILINE)}
+    silent = [(r, c) for r, c in failures.items() if c not in (0, -signal.SIGTERM)
+              and not (out_dir / f"rank{r}.error.json").exists() and not (out_dir / f"rank{r}.json").exists()]
+    if silent:
+        return min(silent)
     root = re.search(r"Root Cause.*?rank\s*:\s*(\d+).*?exitcode\s*:\s*(-?\d+)", log, re.DOTALL)
     return (int(root.group(1)), int(root.group(2))) if root else None
 
