@@ -28,6 +28,17 @@ GRAD_RTOL = 1e-5
 STEPS = 1 + 3 + 1  # warm-up, timed, profiled
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _run_dirs_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The runs' folders (kept on failure, and with dump_grads) go under pytest's tmp, not the system's /tmp."""
+    import tempfile
+
+    before = tempfile.tempdir
+    tempfile.tempdir = str(tmp_path_factory.mktemp("runs"))
+    yield
+    tempfile.tempdir = before
+
+
 def _cfg(parallel: str, **kw: Any) -> DistConfig:
     return DistConfig(bundle_ref=REF, parallel=parallel, steps=3, warmup=1, profile_steps=1, **kw)
 
