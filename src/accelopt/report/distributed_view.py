@@ -110,22 +110,6 @@ def html_tables(r: dict[str, Any]) -> list[Any]:
     return out
 
 
-def collective_tables(r: dict[str, Any]) -> list[Any]:
-    """The collective benchmark of `probe --collectives` (its JSON under "collectives"), if it ran."""
-    from accelopt.report.html import Table, _g
-
-    c = r.get("collectives")
-    if not c:
-        return []
-    t = Table(f"collectives: {c.get('backend')} on {c.get('nranks')} ranks", ["collective", "size (B)", "time (s)",
-                                                                           "algbw (B/s)", "busbw (B/s)"],
-              note=f"{c.get('definitions')}; link saved for plan: {_g(c.get('link_bandwidth_byte_per_s'))} B/s, "
-                   f"latency {_g(c.get('link_latency_s'))} s")
-    t.rows = [[f["op"], _g(f.get("size_bytes")), _g(f.get("time_s")), _g(f.get("algbw_byte_per_s")),
-               _g(f.get("busbw_byte_per_s"))] for f in c.get("figures", [])]
-    return [t]
-
-
 def html_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
     from accelopt.report.plots import _figure, to_svg
 
