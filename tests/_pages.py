@@ -32,6 +32,8 @@ COMMANDS: dict[str, list[str]] = {
     "optimize": ["optimize", "digits", "--only", "channels-last", "--rounds", "3"],
     "plan-infer": ["plan", "infer", "mobilenet-v2", "--hardware", "edge-tpu,h100-sxm,jetson-agx-orin"],
     "validate-inference": ["validate", "--inference"],
+    "profile-distributed": ["profile", "mlp", "--nproc", "2", "--parallel", "pipeline", "--steps", "3", "--warmup",
+                            "1", "--catalog-device", "h100-sxm"],
 }
 
 
