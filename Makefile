@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/accelopt catalog compare h100-sxm mi300x tpu-v5p gaudi3
 	$(BIN)/accelopt profile gpt --probed .accelopt/probe-cpu.toml --save-workload .accelopt/gpt-workload.json
 	$(BIN)/accelopt plan --model llama3-70b --tokens 15e12 --hardware h100-sxm,mi300x,tpu-v5p --devices 512..8192 --top 5
-	$(BIN)/accelopt plan serve --model llama3-8b --hardware h100-sxm,l4 --batch 1,16,64
+	$(BIN)/accelopt plan serve --model llama3-8b --hardware h100-sxm,l4 --batch 1,8
 	$(BIN)/accelopt validate
 	$(BIN)/accelopt simulate run -d tpu-v1 -m resnet50
 	$(BIN)/accelopt optimize digits --skip compile-max-autotune --budget-min 1.5 --save .accelopt/optimize-digits \
