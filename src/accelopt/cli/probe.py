@@ -136,7 +136,11 @@ def register(app: typer.Typer) -> None:
             from accelopt.errors import InputError
 
             raise InputError("--device is empty", "write cpu or cuda:N, or leave --device out for the default")
-        if save is not None and not no_save:
+        if save is not None and no_save:
+            from accelopt.errors import InputError
+
+            raise InputError("--save and --no-save contradict each other", "give one of them")
+        if save is not None:
             check_save_path(save)  # before minutes of measuring, not after
         elif not no_save:
             check_default_save_folder()
@@ -185,17 +189,9 @@ def check_default_save_folder() -> None:
 
 def check_save_path(save: Path) -> None:
     """--save must name a .toml file in an existing, writable folder (checked before measuring)."""
-    import os
-
     from accelopt.errors import InputError
+    from accelopt.userio import check_writable
 
     if save.suffix != ".toml":
         raise InputError(f"--save {str(save)!r} does not end in .toml", "name the file like my-gpu.toml")
-    if save.is_dir():
-        raise InputError(f"--save {str(save)!r} is a directory", "give a file name, e.g. DIR/my-gpu.toml")
-    parent = save.parent
-    if not parent.is_dir():
-        raise InputError(f"--save {str(save)!r}: folder {str(parent)!r} does not exist",
-                         f"create it first (mkdir -p {parent}) or save elsewhere")
-    if not os.access(parent, os.W_OK) or (save.exists() and not os.access(save, os.W_OK)):
-        raise InputError(f"--save {str(save)!r} is not writable", "choose a path you can write to (or --no-save)")
+    check_writable(save, "--save")

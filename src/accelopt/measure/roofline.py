@@ -415,24 +415,10 @@ def check_trace_path(trace_path: str) -> None:
 
 
 def check_writable(path: str, option: str) -> None:
-    """InputError unless `path` can be opened for writing, found by trying (permission bits alone are
-    not enough: root passes os.access, /proc refuses new files). A file created by the try is removed."""
-    p = Path(path)
-    parent = p.resolve().parent
-    if p.is_dir():
-        raise InputError(f"cannot write {option} {path}: it is a folder", f"pass a file path to {option}")
-    if not parent.is_dir():
-        raise InputError(f"cannot write {option} {path}: folder {str(parent)!r} does not exist",
-                         f"create it first or pass a {option} path in an existing, writable folder")
-    existed = p.exists()
-    try:
-        with open(p, "a"):
-            pass
-    except OSError as e:
-        raise InputError(f"cannot write {option} {path}: {e.strerror or e}",
-                         f"pass a {option} path in an existing, writable folder") from None
-    if not existed:
-        p.unlink(missing_ok=True)
+    """InputError unless `path` can be opened for writing (accelopt.userio.check_writable)."""
+    from accelopt.userio import check_writable as _check
+
+    _check(path, option)
 
 
 def _attribute(events: Iterable[Any], known: set[str], on_gpu: bool,

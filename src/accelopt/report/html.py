@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import json
-import os
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -397,14 +396,9 @@ def render_html(kind: str, result: dict[str, Any], *, title: str, argv: list[str
 
 def check_path(path: Path) -> None:
     """InputError unless `path`'s folder exists and is writable (and `path` is not a folder)."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise InputError(f"--html {str(path)!r} is a folder", "give a file name, e.g. --html report.html")
-    if not folder.is_dir():
-        raise InputError(f"--html {str(path)!r}: folder {str(folder)!r} does not exist",
-                         f"create it (mkdir -p {shlex.quote(str(folder))}) or write the page elsewhere")
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise InputError(f"--html {str(path)!r} is not writable", "choose a path in a folder you can write to")
+    from accelopt.userio import check_writable
+
+    check_writable(path, "--html")
 
 
 def write_html(path: Path, kind: str, result: dict[str, Any], *, title: str, argv: list[str],

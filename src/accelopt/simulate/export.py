@@ -37,11 +37,9 @@ def write_spec_toml(spec: Any, path: Path | str) -> None:
 
 def write_text(text: str, path: Path | str, example_name: str = "design.cfg") -> None:
     """Write `text` to --out `path`; a folder, a missing parent or an unwritable path is an InputError."""
-    p = Path(path)
-    if p.is_dir():
-        raise InputError(f"--out {p} is a directory", f"give a file name, e.g. {p / example_name}")
-    if not p.parent.is_dir():
-        raise InputError(f"--out {p}: folder {p.parent} does not exist", f"create it first (mkdir -p {p.parent})")
+    from accelopt.userio import check_writable
+
+    p = check_writable(path, "--out")
     try:
         p.write_text(text, encoding="utf-8")
     except OSError as e:
