@@ -36,11 +36,12 @@ def check_outcome(code: int, out: str, err: str, *, must_refuse: bool = False) -
 
 
 # ----------------------------------------------------------------- good files to start from
-def workload_doc(name: str = "w", op_name: str = "aten.mm", m: Any = 64, n: Any = 64, k: Any = 64) -> dict[str, Any]:
+def workload_doc(name: str = "w", op_name: str = "aten.mm", module: str = "fc") -> dict[str, Any]:
     """A one-GEMM workload in the format `profile --save-workload` writes."""
+    m = n = k = 64
     return {"name": name, "meta": {"batch_size": 1}, "ops": [
         {"name": op_name, "kind": "matmul", "flops": 2.0 * 64 ** 3, "bytes_read": 2 * 64 * 64 * 4.0,
-         "bytes_written": 64 * 64 * 4.0, "dtype": "fp32", "shapes": [[64, 64], [64, 64]], "module": "fc",
+         "bytes_written": 64 * 64 * 4.0, "dtype": "fp32", "shapes": [[64, 64], [64, 64]], "module": module,
          "phase": "forward", "gemm": {"m": m, "n": n, "k": k, "batch": 1}, "conv": None, "count": 1}]}
 
 
@@ -240,7 +241,8 @@ INFER = ["plan", "infer", "resnet50", "--hardware", "h100-sxm", "--batch", "1"]
 # profile and history: only values that are refused before anything runs (a valid --steps would measure)
 PROFILE = ["profile", "mlp"]
 
-# (base argv, option, values allowed to be accepted (exit 0) besides the finite positive ones)
+# (base argv, option, values allowed to be accepted (exit 0) besides the finite positive ones; "" is the default
+# of --batch and --bandwidth-gbps: "the default sweep")
 NUMERIC_OPTIONS: list[tuple[list[str], str, frozenset[str]]] = [
     (PLAN, "--tokens", frozenset()), (PLAN, "--devices", frozenset()), (PLAN, "--seq-len", frozenset()),
     (PLAN, "--global-batch", frozenset()), (PLAN, "--deadline", frozenset()), (PLAN, "--budget-usd", frozenset()),
@@ -250,12 +252,12 @@ NUMERIC_OPTIONS: list[tuple[list[str], str, frozenset[str]]] = [
     (EXPLAIN, "--cp", frozenset()), (EXPLAIN, "--ep", frozenset()), (EXPLAIN, "--vp", frozenset()),
     (EXPLAIN, "--mbs", frozenset()), (EXPLAIN, "--zero", frozenset({"0"})), (EXPLAIN, "--seq-len", frozenset()),
     (EXPLAIN, "--global-batch", frozenset()), (EXPLAIN, "--tokens", frozenset()),
-    (SERVE, "--tp", frozenset()), (SERVE, "--pp", frozenset()), (SERVE, "--batch", frozenset()),
+    (SERVE, "--tp", frozenset()), (SERVE, "--pp", frozenset()), (SERVE, "--batch", frozenset({""})),
     (SERVE, "--prompt", frozenset()), (SERVE, "--output", frozenset()),
     (SERVE, "--price-usd-per-hour", frozenset({"0"})),
     (SIM_RUN, "--batch", frozenset()), (SIM_RUN, "--seq-len", frozenset()), (SIM_RUN, "--max-rows", frozenset({"0"})),
     (SIM_SWEEP, "--rows", frozenset()), (SIM_SWEEP, "--cols", frozenset()), (SIM_SWEEP, "--sram-kib", frozenset()),
-    (SIM_SWEEP, "--bandwidth-gbps", frozenset()), (SIM_SWEEP, "--batch", frozenset()),
+    (SIM_SWEEP, "--bandwidth-gbps", frozenset({""})), (SIM_SWEEP, "--batch", frozenset()),
     (INFER, "--batch", frozenset()), (INFER, "--latency-budget-ms", frozenset()),
     (["history", "list"], "--limit", frozenset()),
 ]
@@ -275,8 +277,8 @@ def test_bad_number(base: list[str], opt: str, value: str, capsys: pytest.Captur
     argv = [*base, opt, value] if opt not in base else [*base[: base.index(opt)], opt, value,
                                                        *base[base.index(opt) + 2:]]
     code, out, err = run_main(argv, capsys)
-    allowed_zero = next(ok for b, o, ok in NUMERIC_OPTIONS if b is base and o == opt)
-    refuse = value in NON_FINITE_OR_NEGATIVE or (value == "0" and value not in allowed_zero)
+    also_ok = next(ok for b, o, ok in NUMERIC_OPTIONS if b is base and o == opt)
+    refuse = (value in NON_FINITE_OR_NEGATIVE or value == "0") and value not in also_ok
     check_outcome(code, out, err, must_refuse=refuse)
 
 
@@ -358,7 +360,8 @@ def _markup_design(tmp_path: Path) -> Path:
 
 def _markup_workload(tmp_path: Path) -> Path:
     p = tmp_path / f"w{MARKUP.replace('/', '_')}.json"
-    p.write_text(json.dumps(workload_doc(name=f"w{MARKUP}", op_name=f"aten.mm{MARKUP}")), encoding="utf-8")
+    doc = workload_doc(name=f"w{MARKUP}", op_name=f"aten.mm{MARKUP}", module=f"fc{MARKUP}")
+    p.write_text(json.dumps(doc), encoding="utf-8")
     return p
 
 
@@ -394,8 +397,9 @@ def test_markup_in_file_content(make: Callable[[Path], Path], argv: list[str], a
     f = make(tmp_path)
     code, out, err = run_main([a.replace("{f}", str(f)) for a in argv] + (["--json"] if as_json else []), capsys)
     check_outcome(code, out, err)
-    if code == 0 and not as_json:
-        assert "[/bold]" in out, "markup from a file was interpreted or dropped"
+    if code == 0 and not as_json:  # the name (or the folder 'res [final]') is shown as written
+        shown = "[final]" if "topology" in argv[argv.index("{f}") - 1] else "[/bold]"
+        assert shown in " ".join(out.split()), "markup from a file was interpreted or dropped"
 
 
 # ----------------------------------------------------------------- conflicting flags
@@ -530,3 +534,49 @@ def test_suite_size() -> None:
          + 2 * len(MARKUP_CASES) + len(CONFLICTS) + len(CATALOG_FIELDS) * len(FILE_NUMBERS) + len(RUNS_EDITS)
          + 2 * len(WORKLOAD_EDITS))
     assert n >= 300, n
+
+
+# ----------------------------------------------------------------- said plainly, not silently
+@pytest.mark.parametrize("where", ("factory", "module"))
+@pytest.mark.parametrize("status", ("0", "None", "'bye'"))
+def test_model_file_calling_sys_exit(where: str, status: str, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A model file that calls sys.exit() (even with status 0) must not end `profile` silently with exit 0."""
+    call = f"sys.exit({status})\n"
+    body = "import sys\n" + (call if where == "module" else f"\ndef build():\n    {call}")
+    (tmp_path / "m.py").write_text(body, encoding="utf-8")
+    code, out, err = run_main(["profile", f"{tmp_path / 'm.py'}:build"], capsys)
+    check_outcome(code, out, err, must_refuse=True)
+    assert "sys.exit" in err, err
+
+
+def test_device_without_the_dtype_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    """A device left out of the search for lack of the --dtype peak is named on the console and in the JSON."""
+    from accelopt.hardware.catalog import get_device
+
+    assert get_device("a100").peak("fp8") is None and get_device("h100-sxm").peak("fp8") is not None
+    argv = ["plan", "--model", "gpt3-125m", "--hardware", "h100-sxm,a100", "--devices", "8", "--tokens", "1e10",
+            "--dtype", "fp8"]
+    code, out, err = run_main(argv, capsys)
+    check_outcome(code, out, err)
+    a100 = get_device("a100").name
+    assert code == 0 and "not searched" in out and a100 in out.split("not searched")[1], out
+    code, out, err = run_main([*argv, "--json"], capsys)
+    assert json.loads(out)["skipped_devices"] == {a100: "no fp8 peak in the catalog"}
+
+
+def test_out_of_memory_names_the_batch_and_the_memory() -> None:
+    """The allocator's failure (what `profile --batch-size 100000000` hits) becomes an error naming both."""
+    from accelopt.errors import InfeasibleError
+    from accelopt.hardware.detect import host_memory_bytes
+    from accelopt.measure.memory import out_of_memory_as_error
+
+    with pytest.raises(InfeasibleError) as e, out_of_memory_as_error("--batch-size 100000000", "cpu"):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't allocate memory: you "
+                           "tried to allocate 25600000000 bytes. Error code 12 (Cannot allocate memory)")
+    assert "--batch-size 100000000" in e.value.problem and "25600000000 bytes" in e.value.problem
+    total = host_memory_bytes()
+    assert total is None or "GiB in all" in e.value.problem
+    assert "smaller --batch-size" in e.value.fix
+    with pytest.raises(RuntimeError, match="shape mismatch"), out_of_memory_as_error("x", "cpu"):
+        raise RuntimeError("shape mismatch")  # anything else is not an out-of-memory error

@@ -48,6 +48,7 @@ def _inline_lines(text: str) -> list[str]:
     return [m for m in re.findall(r"`(accelopt [^`]+)`", text) if " -" in m]
 
 
+INLINE = set(_inline_lines(README)) - set(_code_lines(README))  # fragments in prose: their flags are checked
 COMMANDS = list(dict.fromkeys(_code_lines(README) + _inline_lines(README)))
 
 
@@ -86,8 +87,8 @@ def test_readme_command_parses(line: str) -> None:
              if (m := re.match(r"--?[a-zA-Z][a-zA-Z0-9-]*", piece))]
     unknown = [f for f in flags if f not in _options(cmd)]
     assert not unknown, f"{line!r}: `accelopt {' '.join(path)}` has no {unknown}"
-    if any(m in line for m in SYNOPSIS_MARKS):
-        return  # a synopsis ([--json], ID|latest): its flags are checked above
+    if line in INLINE or any(m in line for m in SYNOPSIS_MARKS):
+        return  # a synopsis ([--json], ID|latest) or a fragment in prose: its flags are checked above
     ctx = cmd.make_context(" ".join(["accelopt", *path]), list(rest))  # click's own parsing and type checks
     ctx.close()
 
@@ -95,7 +96,7 @@ def test_readme_command_parses(line: str) -> None:
 def _runnable(line: str, tmp_path: Path) -> list[str] | None:
     """The line's argv, with output files moved to tmp_path and --json added; None where it cannot run here."""
     words = shlex.split(line)[1:]
-    if any(m in line for m in SYNOPSIS_MARKS) or words[0] in SLOW:
+    if line in INLINE or any(m in line for m in SYNOPSIS_MARKS) or words[0] in SLOW:
         return None
     out: list[str] = []
     for i, w in enumerate(words):

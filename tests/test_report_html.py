@@ -106,10 +106,10 @@ def test_write_html_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert "mkdir" in e.value.fix
     with pytest.raises(InputError, match="is a folder"):
         write_html(tmp_path, "probe", r, title="t", argv=[])
-    monkeypatch.setattr("accelopt.report.html.os.access", lambda *a, **k: False)  # root ignores chmod
-    with pytest.raises(InputError, match="not writable"):
-        write_html(tmp_path / "p.html", "probe", r, title="t", argv=[])
-    assert not (tmp_path / "p.html").exists()
+    # found by trying to open it (root passes permission bits): /proc refuses new files even to root
+    with pytest.raises(InputError, match="cannot write --html"):
+        write_html(Path("/proc/accelopt-test.html"), "probe", r, title="t", argv=[])
+    assert not Path("/proc/accelopt-test.html").exists()
 
 
 def test_write_html_writes_file(tmp_path: Path) -> None:

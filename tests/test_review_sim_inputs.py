@@ -140,7 +140,7 @@ def test_export_to_unwritable_paths(capsys: pytest.CaptureFixture[str], tmp_path
     _assert_user_error(*_run(capsys, "simulate", "export", "-d", "tpu-v1", "--out",
                              str(tmp_path / "no" / "x.toml"))[::2], "does not exist")
     _assert_user_error(*_run(capsys, "simulate", "export", "-d", "tpu-v1", "--out", str(tmp_path))[::2],
-                       "is a directory")
+                       "is a folder")
     _assert_user_error(*_run(capsys, "simulate", "export", "-d", "eyeriss", "--out",
                              str(tmp_path / "e.toml"))[::2], "dram_bytes")
 
@@ -182,7 +182,7 @@ def test_probe_save_folder_checked_before_measuring(capsys: pytest.CaptureFixtur
                              str(tmp_path / "missing" / "x.toml"))[::2], "does not exist")
     (tmp_path / "d.toml").mkdir()
     _assert_user_error(*_run(capsys, "probe", "--device", "cpu", "--save", str(tmp_path / "d.toml"))[::2],
-                       "is a directory")
+                       "is a folder")
 
 
 @pytest.mark.parametrize("as_json", [False, True])

@@ -194,15 +194,15 @@ def _whole(x: float, what: str, text: str) -> int:
     return int(x)
 
 
-def parse_duration_s(text: str) -> float:
+def parse_duration_s(text: str, what: str = "duration") -> float:
     """'30d', '12h', '90min', '45s', '2w' -> seconds."""
     m = re.fullmatch(rf"\s*({_NUM})\s*(s|sec|m|min|h|hr|d|day|days|w|wk)?\s*", str(text))
     if not m:
-        raise InputError(f"cannot read duration {text!r}", "write e.g. 30d, 12h, 90min or 3600s")
+        raise InputError(f"cannot read {what} {text!r} as a duration", "write e.g. 30d, 12h, 90min or 3600s")
     unit = (m.group(2) or "s").lower()
     scale = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": DAY_S, "day": DAY_S,
              "days": DAY_S, "w": 7 * DAY_S, "wk": 7 * DAY_S}[unit]
     seconds = float(m.group(1)) * scale
     if not 0 < seconds < math.inf:
-        raise InputError(f"duration {text!r} must be a finite time > 0", "write e.g. 30d, 12h, 90min or 3600s")
+        raise InputError(f"{what} {text!r} must be a finite duration > 0", "write e.g. 30d, 12h, 90min or 3600s")
     return seconds

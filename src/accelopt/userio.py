@@ -49,10 +49,11 @@ def path_kind(path: Path | str, what: str) -> str:
     return "folder" if stat.S_ISDIR(st.st_mode) else "other"
 
 
-def is_existing_file(path: Path | str) -> bool:
-    """True when `path` names a regular file; never raises (for telling a path from a name)."""
+def path_exists(path: Path | str) -> bool:
+    """True when `path` names anything on disk; never raises (for telling a path from a name: a name too
+    long for a path is a name)."""
     try:
-        return path_kind(path, "file") == "file"
+        return path_kind(path, "file") != "missing"
     except InputError:
         return False
 
@@ -89,7 +90,7 @@ def read_user_json(path: Path | str, what: str, fix_missing: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise InputError(f"{what} {path} is not valid JSON: {e}", f"pass a {what} in JSON") from None
+        raise InputError(f"{what} {path} is not JSON (not valid JSON syntax: {e})", f"pass a {what} in JSON") from None
     except RecursionError:
         raise InputError(f"{what} {path} nests too deeply to be a {what}", f"pass a {what} in JSON") from None
 

@@ -58,8 +58,8 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(1)
-    if isinstance(code, int) and code:  # typer.Exit(n) / Ctrl-C (130) in non-standalone mode return the status
-        sys.exit(code)
+    # typer.Exit(n) and Ctrl-C (130) come back as the status in non-standalone mode; exit as click's own mode did
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def _print_error(problem: str, fix: str) -> None:

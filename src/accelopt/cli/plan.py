@@ -122,11 +122,16 @@ def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
 def _is_workload(model: str) -> bool:
     """A .json --model holding "ops" is a captured Workload (else a Hugging Face config.json); a file that
     cannot be read or parsed is an error naming it."""
+    from accelopt.errors import InputError
     from accelopt.userio import path_kind, read_user_json
 
     if not model.endswith(".json") or path_kind(model, "--model") != "file":
         return False
-    doc = read_user_json(model, "--model file", "check the path")
+    fix = "pass a Hugging Face config.json, or a workload JSON written by `accelopt profile --save-workload`"
+    try:
+        doc = read_user_json(model, "--model file", fix)
+    except InputError as e:
+        raise InputError(e.problem, fix) from None
     return isinstance(doc, dict) and "ops" in doc
 
 
@@ -220,9 +225,9 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
                          "name each device once")
     counts = parse_int_range(devices, "--devices")
     cals = load_calibrations(calibration)
+    deadline_s = parse_duration_s(deadline, "--deadline") if deadline is not None else None
     t0 = time.perf_counter()
-    c = search(setup, specs, counts, deadline_s=parse_duration_s(deadline) if deadline is not None else None,
-               budget_usd=budget_usd, cals=cals, stack=stack)
+    c = search(setup, specs, counts, deadline_s=deadline_s, budget_usd=budget_usd, cals=cals, stack=stack)
     best = rank(c, objective, top)
     front = pareto_front(c)
     elapsed = time.perf_counter() - t0
@@ -344,6 +349,8 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
             raise InputError(f"{flag} {val} must be 1..{MAX_COUNT:,}", f"give a positive {flag}")
     # The same public path `validate` uses (predict.query): every predictor input is a flag here.
     base = _setup(model, seq_len, global_batch, tokens, dtype, *facility)
+    if base.tokens <= 0:  # time, cost and energy to train on nothing would print as zeros
+        raise InputError(f"--tokens {tokens!r} must be > 0", "give the tokens to train on, e.g. 300e9")
     res = predict_layout(LayoutQuery(model=base.model, hardware=hardware, devices=devices, tp=tp, pp=pp, cp=cp,
                                      ep=ep, vp=vp, mbs=mbs, zero=zero, recompute=recompute, sp=not no_sp,
                                      overlap=not no_overlap, flash=flash, edge_stage_layers=edge_stage_layers,

@@ -65,7 +65,8 @@ def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_le
                              "leave out --size")
         return examples.build(model, batch_size=batch_size, seq_len=seq_len)
     # fp32 weights: --dtype bf16/fp16 runs the step under torch.autocast (mixed precision)
-    return zoo.build(model, size or "tiny", batch_size=batch_size, seq_len=seq_len, dtype="fp32")
+    return zoo.build(model, size if size is not None else "tiny", batch_size=batch_size, seq_len=seq_len,
+                     dtype="fp32")
 
 
 def _catalog_spec(name: str | None, device: str) -> Any:
@@ -85,9 +86,11 @@ def _probed_spec(path: str | None) -> Any:
         return None
     from accelopt.errors import InputError
     from accelopt.hardware.catalog import get_device
+    from accelopt.userio import path_kind
 
-    if not path.endswith(".toml"):
-        raise InputError(f"--probed {path!r} is not a .toml file", "pass the spec file written by `accelopt probe`")
+    if not path.endswith(".toml") or path_kind(path, "--probed file") != "file":
+        raise InputError(f"--probed {path!r} is not an existing .toml file",
+                         "pass the spec file written by `accelopt probe`")
     return get_device(path)
 
 
@@ -178,13 +181,15 @@ def _progress() -> Any:
 def _check_outputs(trace: str | None, save_workload: str | None, html: str | None = None) -> None:
     """Fail before minutes of measuring if an output file cannot be written (tried, not guessed), or if two
     outputs name the same file (the second would overwrite the first, though both were reported written)."""
+    import os
+
     from accelopt.errors import InputError
     from accelopt.measure.roofline import check_trace_path, check_writable
 
     seen: dict[Path, str] = {}
     for opt, path in (("--trace", trace), ("--save-workload", save_workload), ("--html", html)):
         if path:
-            key = Path(path).expanduser().resolve()
+            key = Path(os.path.abspath(os.path.expanduser(path)))  # no lookup: a bad path is checked below
             if key in seen:
                 raise InputError(f"{seen[key]} and {opt} both name {path}; one would overwrite the other",
                                  "give each output its own file")

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError, unknown_name
-from accelopt.userio import is_existing_file, read_user_text
+from accelopt.userio import path_exists, read_user_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -296,7 +296,7 @@ def get_design(name_or_path: str) -> Design:
         from accelopt.simulate.scalesim_cfg import read_scalesim_cfg
 
         return read_scalesim_cfg(name_or_path)
-    if name_or_path.endswith(".toml") or is_existing_file(name_or_path):
+    if name_or_path.endswith(".toml") or path_exists(name_or_path):
         return load_design_file(name_or_path)
     from accelopt.simulate.published import nvdla_by_name, nvdla_names
 
