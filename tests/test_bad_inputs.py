@@ -22,7 +22,6 @@ import pytest
 from conftest import run_main
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-MARKUP_XFAIL = pytest.mark.xfail(strict=False, reason="plain-text console lands from branch h12-rel")
 
 
 def check_outcome(code: int, out: str, err: str, *, must_refuse: bool = False) -> None:
@@ -60,12 +59,15 @@ GOOD_TEXT: dict[str, Callable[[], str]] = {
     "runs": runs_csv_text,
     "hfconfig": lambda: (EXAMPLES / "hf_tiny_llama" / "config.json").read_text("utf-8"),
     "model_py": lambda: (EXAMPLES / "my_model.py").read_text("utf-8"),
+    "cfg": lambda: ("[general]\nrun_name = t\n[architecture_presets]\nArrayHeight: 32\nArrayWidth: 32\n"
+                    "IfmapSramSzkB: 64\nFilterSramSzkB: 64\nOfmapSramSzkB: 64\nDataflow: os\nBandwidth: 10\n"
+                    "[run_presets]\nInterfaceBandwidth: USER\n"),
 }
 SUFFIX = {"catalog": ".toml", "design": ".toml", "calibration": ".toml", "workload": ".json", "topology": ".csv",
-          "runs": ".csv", "hfconfig": ".json", "model_py": ".py"}
+          "runs": ".csv", "hfconfig": ".json", "model_py": ".py", "cfg": ".cfg"}
 WRONG_TYPE = {  # a file of another format where this one is expected
     ".toml": '{"device": [1, 2, 3]}', ".json": '[device]\nname = "x"\n', ".csv": "[design]\nrows = 3\n",
-    ".py": "def build(:\n    return 3\n",
+    ".py": "def build(:\n    return 3\n", ".cfg": '{"ArrayHeight": 32}',
 }
 
 
@@ -147,6 +149,9 @@ FILE_OPTIONS: list[tuple[str, str, list[str]]] = [
     ("simulate-sweep--topology", "topology", ["simulate", "sweep", "--topology", "{f}", "--rows", "16",
                                               "--cols", "16", "--sram-kib", "64", "--dataflow", "os"]),
     ("simulate-export--design", "design", ["simulate", "export", "-d", "{f}", "--out", "{tmp}/out.toml"]),
+    ("simulate-run--design-cfg", "cfg", ["simulate", "run", "-d", "{f}", "-m", "alexnet-conv"]),
+    ("simulate-run--hf", "hfconfig", ["simulate", "run", "-d", "tpu-v1", "--hf", "{f}"]),
+    ("simulate-run-model-py", "model_py", ["simulate", "run", "-d", "tpu-v1", "-m", "{f}:build"]),
     ("profile-model-py", "model_py", ["profile", "{f}:build", "--steps", "3", "--warmup", "0"]),
     ("profile--probed", "catalog", ["profile", "mlp", "--probed", "{f}"]),
     ("profile--catalog-device-path", "catalog", ["profile", "mlp", "--catalog-device", "{f}"]),
@@ -242,7 +247,7 @@ INFER = ["plan", "infer", "resnet50", "--hardware", "h100-sxm", "--batch", "1"]
 PROFILE = ["profile", "mlp"]
 
 # (base argv, option, values allowed to be accepted (exit 0) besides the finite positive ones; "" is the default
-# of --batch and --bandwidth-gbps: "the default sweep")
+# of --batch and --bandwidth-gbps: "the default sweep"; --bandwidth-gbps inf is SCALE-Sim's unlimited bandwidth)
 NUMERIC_OPTIONS: list[tuple[list[str], str, frozenset[str]]] = [
     (PLAN, "--tokens", frozenset()), (PLAN, "--devices", frozenset()), (PLAN, "--seq-len", frozenset()),
     (PLAN, "--global-batch", frozenset()), (PLAN, "--deadline", frozenset()), (PLAN, "--budget-usd", frozenset()),
@@ -257,9 +262,10 @@ NUMERIC_OPTIONS: list[tuple[list[str], str, frozenset[str]]] = [
     (SERVE, "--price-usd-per-hour", frozenset({"0"})),
     (SIM_RUN, "--batch", frozenset()), (SIM_RUN, "--seq-len", frozenset()), (SIM_RUN, "--max-rows", frozenset({"0"})),
     (SIM_SWEEP, "--rows", frozenset()), (SIM_SWEEP, "--cols", frozenset()), (SIM_SWEEP, "--sram-kib", frozenset()),
-    (SIM_SWEEP, "--bandwidth-gbps", frozenset({""})), (SIM_SWEEP, "--batch", frozenset()),
+    (SIM_SWEEP, "--bandwidth-gbps", frozenset({"", "inf"})), (SIM_SWEEP, "--batch", frozenset()),
     (INFER, "--batch", frozenset()), (INFER, "--latency-budget-ms", frozenset()),
-    (["history", "list"], "--limit", frozenset()),
+    (["history", "list"], "--limit", frozenset()), (["history", "list"], "--offset", frozenset({"0"})),
+    (["history", "prune"], "--keep", frozenset({"0"})),
 ]
 PROFILE_NUMERIC = ("--batch-size", "--seq-len", "--steps", "--warmup")
 
@@ -391,9 +397,7 @@ MARKUP_CASES: list[tuple[str, Callable[[Path], Path], list[str]]] = [
 @pytest.mark.parametrize("as_json", (False, True), ids=("console", "json"))
 @pytest.mark.parametrize(("make", "argv"), [pytest.param(make, argv, id=cid) for cid, make, argv in MARKUP_CASES])
 def test_markup_in_file_content(make: Callable[[Path], Path], argv: list[str], as_json: bool, tmp_path: Path,
-                                capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -> None:
-    if not as_json:
-        request.applymarker(MARKUP_XFAIL)
+                                capsys: pytest.CaptureFixture[str]) -> None:
     f = make(tmp_path)
     code, out, err = run_main([a.replace("{f}", str(f)) for a in argv] + (["--json"] if as_json else []), capsys)
     check_outcome(code, out, err)

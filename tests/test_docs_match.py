@@ -103,13 +103,20 @@ def _runnable(line: str, tmp_path: Path) -> list[str] | None:
         prev = words[i - 1] if i else ""
         if prev in ("--html", "--out", "-o"):
             w = str(tmp_path / Path(w).name)
-        elif w.endswith((".csv", ".toml", ".json")) and not (ROOT / w).exists() and prev not in ("--html", "--out"):
-            return None  # the reader's own file (layers.csv, my.toml)
+        elif _readers_own(w):
+            return None  # the reader's own file (layers.csv, my.toml, mynet.py:MyNet, path/to/hf_model_dir)
         out.append(w)
     cmd, _, _ = _resolve(words)
     if "--json" in _options(cmd) and "--json" not in out:
         out.append("--json")
     return out
+
+
+def _readers_own(word: str) -> bool:
+    """A path in a README line that stands for the reader's own file and does not exist here."""
+    path = word.split(":")[0]
+    looks_like_path = "/" in path or path.endswith((".csv", ".toml", ".json", ".py", ".cfg"))
+    return looks_like_path and not (ROOT / path).exists()
 
 
 @pytest.mark.parametrize("line", COMMANDS)

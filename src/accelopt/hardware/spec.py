@@ -43,7 +43,7 @@ LIMITS: dict[str, float] = {
     "peak_flop_per_s": 1e19, "memory_bytes": 1e16, "memory_bandwidth_byte_per_s": 1e18, "sram_bytes": 1e16,
     "scaleup_domain_devices": 2**31 - 1, "scaleup_bandwidth_byte_per_s": 1e18, "scaleup_latency_s": 10.0,
     "scaleout_bandwidth_byte_per_s": 1e18, "scaleout_latency_s": 10.0, "tdp_w": 1e6, "idle_w": 1e6,
-    "price_usd_per_hour": 1e5,
+    "price_usd_per_hour": 1e5, "cores": 2**20,
 }
 
 
@@ -146,8 +146,9 @@ def validate_spec(spec: AcceleratorSpec, where: str = "") -> None:
         v = getattr(spec, name)
         if v is not None and v < 0:
             raise InputError(f"{label}: {name} = {v!r} is negative", f"give a non-negative {name}")
-        if v is not None and not v <= LIMITS[name]:  # NaN, inf, 1e300: past any device
-            raise InputError(f"{label}: {name} = {v!r} is not a finite number up to {LIMITS[name]:.3g}, the "
+        limit = LIMITS.get(name, 1e300)  # a field without its own limit must still be finite
+        if v is not None and not v <= limit:  # NaN, inf, 1e300: past any device
+            raise InputError(f"{label}: {name} = {v!r} is not a finite number up to {limit:.3g}, the "
                              "limit past any accelerator built", f"give {name} in SI units (bytes, bytes/s, "
                              "seconds, watts, USD)")
     if spec.scaleup_domain_devices < 1:
