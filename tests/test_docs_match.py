@@ -36,7 +36,7 @@ def _code_lines(text: str) -> list[str]:
         if stripped.endswith("\\"):
             pending = stripped[:-1].rstrip()
             continue
-        for part in stripped.split(";"):  # 'accelopt plan --list-models;  accelopt validate [--json]'
+        for part in re.split(r";|&&", stripped):  # 'accelopt plan --list-models;  accelopt validate [--json]'
             part = part.strip()
             if part.startswith("accelopt ") and not part.startswith("accelopt.") and "(" not in part.split("#")[0]:
                 out.append(part.split("  #")[0].split(" # ")[0].strip())
