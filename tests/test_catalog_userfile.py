@@ -93,7 +93,7 @@ def test_price_needs_a_date_and_idle_below_tdp(tmp_path: Path) -> None:
 
 def test_alias_taken_by_a_builtin_is_rejected(tmp_path: Path) -> None:
     p = _write(tmp_path, GOOD.replace('vendor = "Me"', 'vendor = "Me"\naliases = ["h100"]'))
-    with pytest.raises(InputError, match="already used by 'h100-sxm'") as e:
+    with pytest.raises(InputError, match="of the built-in device 'h100-sxm'") as e:
         load_catalog([p])
     assert str(p) in e.value.problem and "alias" in e.value.fix
 
@@ -103,9 +103,10 @@ def test_measured_spec_from_probe_loads(tmp_path: Path) -> None:
     p = _write(tmp_path, text.replace('vendor = "Me"', 'vendor = "NVIDIA"\nmeasured = true'), "probe.toml")
     spec = get_device(str(p))
     assert spec.measured and spec.peak("bf16") == 50e12
-    # replacing a built-in by name is allowed; its aliases keep resolving to the new spec
-    cat = load_catalog([p])
-    assert cat.get("h100").measured
+    # taking a built-in's name in a catalog file is refused: it would change every result for that name unsaid
+    with pytest.raises(InputError, match="built-in device 'h100-sxm'") as e:
+        load_catalog([p])
+    assert "rename" in e.value.fix
     with pytest.raises(InputError, match="measured"):
         load_file(_write(tmp_path, GOOD.replace('vendor = "Me"', 'vendor = "Me"\nmeasured = "yes"')))
 

@@ -151,7 +151,7 @@ def test_json_mode_of_serve_stays_json(capsys: pytest.CaptureFixture[str]) -> No
     (("--devices", "1e9"), "no layout of"),  # more devices than sequences in the global batch
     (("--pue", "0.5"), "pue"),
     (("--grid-kg-per-kwh", "-1"), "grid"),
-    (("--budget-usd", "-5"), "over budget"),
+    (("--budget-usd", "-5"), "--budget-usd"),  # refused up front (it used to drop every layout as over budget)
     (("--deadline", "0s"), "deadline"),
 ])
 def test_plan_bad_numbers(capsys: pytest.CaptureFixture[str], extra: tuple[str, ...], needle: str) -> None:

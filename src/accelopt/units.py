@@ -148,12 +148,28 @@ def parse_count(text: str, what: str = "value") -> float:
     m = re.fullmatch(rf"\s*({_NUM})\s*([kKmMbBgGtTpP]?)\s*", str(text))
     if not m:
         raise InputError(f"cannot read {what} {text!r}", "write a number such as 15e12, 15T, 7B or 512")
-    return float(m.group(1)) * _SUFFIX[m.group(2).lower()]
+    value = float(m.group(1)) * _SUFFIX[m.group(2).lower()]
+    if not math.isfinite(value):  # '1e400' reads as inf
+        raise InputError(f"{what} {text!r} is too large to be a number", "write a finite number such as 15e12")
+    return value
 
 
-def parse_int_range(text: str, what: str = "range") -> list[int]:
-    """'512..8192' -> powers of two from 512 to 8192; '8,16,64' -> the list; '64' -> [64]."""
-    text = str(text).strip()
+MAX_COUNT = 2**31 - 1
+"""Largest count (devices, batch, array rows) read from a flag: past it no machine exists and the
+64-bit integer arithmetic of the models overflows."""
+
+
+def parse_int_range(text: str, what: str = "range", maximum: int = MAX_COUNT) -> list[int]:
+    """'512..8192' -> powers of two from 512 to 8192; '8,16,64' -> the list; '64' -> [64]. Each value is
+    1..`maximum`."""
+    values = _int_range(str(text).strip(), what)
+    if max(values) > maximum:
+        raise InputError(f"{what} {text!r}: {max(values):,} is more than {maximum:,}",
+                         f"give values up to {maximum:,}")
+    return values
+
+
+def _int_range(text: str, what: str) -> list[int]:
     if ".." in text:
         lo_s, hi_s = text.split("..", 1)
         lo, hi = _whole(parse_count(lo_s, what), what, text), _whole(parse_count(hi_s, what), what, text)
@@ -186,15 +202,18 @@ def _whole(x: float, what: str, text: str) -> int:
     return int(x)
 
 
-def parse_duration_s(text: str) -> float:
+def parse_duration_s(text: str, what: str = "duration") -> float:
     """'30d', '12h', '90min', '45s', '2w' -> seconds."""
     m = re.fullmatch(rf"\s*({_NUM})\s*(s|sec|m|min|h|hr|d|day|days|w|wk)?\s*", str(text))
     if not m:
-        raise InputError(f"cannot read duration {text!r}", "write e.g. 30d, 12h, 90min or 3600s")
+        raise InputError(f"cannot read {what} {text!r} as a duration", "write e.g. 30d, 12h, 90min or 3600s")
     unit = (m.group(2) or "s").lower()
     scale = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": DAY_S, "day": DAY_S,
              "days": DAY_S, "w": 7 * DAY_S, "wk": 7 * DAY_S}[unit]
-    return float(m.group(1)) * scale
+    seconds = float(m.group(1)) * scale
+    if not 0 < seconds < math.inf:
+        raise InputError(f"{what} {text!r} must be a finite duration > 0", "write e.g. 30d, 12h, 90min or 3600s")
+    return seconds
 
 
 # ---------------------------------------------------------------- units carried by result fields

@@ -1,49 +1,125 @@
-"""Reading a user's input file with errors that name the file and the fix (one place for it)."""
+"""User files in and out, with errors that name the file and the fix (the one place for it).
+
+Every path a user gives goes through here: looking it up (a name too long for the file system, a NUL
+character, a folder where a file goes), reading it (permissions, not UTF-8, I/O errors, a size no input
+file has), parsing JSON, and checking that an output path can be written before minutes of work.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import json
+import os
 from pathlib import Path
+from typing import Any
 
 from accelopt.errors import InputError
+
+MAX_INPUT_BYTES = 256 * 2**20
+"""Largest input file read (256 MiB). The largest file accelopt itself writes, a captured workload of a
+big model, is a few tens of MB; anything larger is the wrong file."""
+
+
+def _lookup_error(p: Path, what: str, e: OSError | ValueError) -> InputError:
+    if isinstance(e, ValueError):  # os.stat refuses embedded NUL characters
+        return InputError(f"{what} path {str(p)!r} contains a NUL character", "pass the path without it")
+    if e.errno == errno.ENAMETOOLONG:
+        return InputError(f"{what} path is too long for the file system ({len(str(p))} characters: "
+                          f"{str(p)[:80]!r}...)", "use a shorter file name (at most 255 bytes per name)")
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return InputError(f"cannot look up {what} {p}: permission denied", "check the folder's permissions")
+    return InputError(f"cannot look up {what} {p}: {e.strerror or e}", "check the path")
+
+
+def path_kind(path: Path | str, what: str) -> str:
+    """'file', 'folder', 'missing' or 'other' (a device, a pipe); a path that cannot even be looked up is an
+    InputError naming it."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing"
+    except (OSError, ValueError) as e:
+        raise _lookup_error(p, what, e) from None
+    import stat
+
+    if stat.S_ISREG(st.st_mode):
+        return "file"
+    return "folder" if stat.S_ISDIR(st.st_mode) else "other"
+
+
+def path_exists(path: Path | str) -> bool:
+    """True when `path` names anything on disk; never raises (for telling a path from a name: a name too
+    long for a path is a name)."""
+    try:
+        return path_kind(path, "file") != "missing"
+    except InputError:
+        return False
 
 
 def read_user_text(path: Path | str, what: str, fix_missing: str, encoding: str = "utf-8") -> str:
     """The text of `path`; `what` names it in messages ('design file'); `fix_missing` is the fix for a
     wrong path ('check the path given to --design')."""
     p = Path(path)
-    if not p.exists():
+    kind = path_kind(p, what)
+    if kind == "missing":
         raise InputError(f"{what} {p} does not exist", fix_missing)
-    if not p.is_file():
+    if kind != "file":
         raise InputError(f"{what} path {p} is not a file", f"give a {what}, not a folder")
     try:
-        return p.read_text(encoding=encoding)
+        with open(p, "rb") as f:
+            data = f.read(MAX_INPUT_BYTES + 1)
+    except OSError as e:
+        if e.errno in (errno.EACCES, errno.EPERM):
+            raise InputError(f"cannot read {what} {p}: permission denied",
+                             f"make it readable (chmod u+r {p}) or pass a copy you can read") from None
+        raise InputError(f"cannot read {what} {p}: {e.strerror or e}", "check the file and its permissions") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"{what} {p} is larger than {MAX_INPUT_BYTES // 2**20} MiB; no {what} is that large",
+                         f"check that this is the {what} you meant")
+    try:
+        return data.decode(encoding)
     except UnicodeDecodeError:
         raise InputError(f"{what} {p} is not UTF-8 text", f"save the {what} as UTF-8 text") from None
-    except OSError as e:
-        raise InputError(f"cannot read {what} {p}: {e.strerror}", "check the file's permissions") from None
 
 
-def check_writable(path: Path | str, option: str, example: str = "out") -> None:
-    """The one writability check for an output file (`option` names it: '--html', '--save', ...): InputError
-    unless `path` can be opened for writing, found by trying (permission bits are not enough: root passes
-    os.access, /proc refuses new files). A file created by the try is removed. Called before long work.
-    `example` is a file name suggested when `path` is a folder."""
+def read_user_json(path: Path | str, what: str, fix_missing: str) -> Any:
+    """The parsed JSON of `path` (errors name the file, the line and the fix)."""
+    text = read_user_text(path, what, fix_missing)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{what} {path} is not JSON (not valid JSON syntax: {e})", f"pass a {what} in JSON") from None
+    except RecursionError:
+        raise InputError(f"{what} {path} nests too deeply to be a {what}", f"pass a {what} in JSON") from None
+
+
+def check_writable(path: Path | str, option: str, example: str = "out") -> Path:
+    """The one writability check for an output file (`option` names it: '--html', '--save', ...): `path` as
+    a Path, after checking it can be opened for writing, found by trying (permission bits alone are not
+    enough: root passes os.access, /proc refuses new files). A file created by the try is removed. Call it
+    before long work, so that nothing measured is lost to a typo in an output path. `example` is a file name
+    suggested when `path` is a folder."""
     import shlex
 
     p = Path(path).expanduser()
-    folder = p.resolve().parent
-    if p.is_dir():
-        raise InputError(f"cannot write {option} {str(path)!r}: it is a folder",
+    kind = path_kind(p, option)
+    if kind == "folder":
+        raise InputError(f"cannot write {option} {str(p)!r}: it is a folder",
                          f"give a file name, e.g. {option} {shlex.quote(str(p / example))}")
-    if not folder.is_dir():
-        raise InputError(f"cannot write {option} {str(path)!r}: folder {str(folder)!r} does not exist",
-                         f"create it (mkdir -p {shlex.quote(str(folder))}) or write the file elsewhere")
-    existed = p.exists()
+    parent = p.parent if str(p.parent) else Path(".")
+    if path_kind(parent, option) != "folder":
+        raise InputError(f"cannot write {option} {str(p)!r}: folder {str(parent)!r} does not exist",
+                         f"create it first (mkdir -p {shlex.quote(str(parent))}) or pass a {option} path in an "
+                         "existing, writable folder")
     try:
         with open(p, "a"):
             pass
     except OSError as e:
-        raise InputError(f"cannot write {option} {str(path)!r}: {e.strerror or e}",
-                         f"pass a {option} path in an existing folder you can write to") from None
-    if not existed:
-        p.unlink(missing_ok=True)
+        raise InputError(f"cannot write {option} {str(p)!r}: {e.strerror or e}",
+                         f"pass a {option} path in an existing, writable folder") from None
+    if kind == "missing":
+        with contextlib.suppress(OSError):
+            os.unlink(p)
+    return p

@@ -36,7 +36,7 @@ def resolve(cat: Catalog, name: str) -> AcceleratorSpec:
     """A catalog name/alias, or a path to a one-device TOML (e.g. written by `accelopt probe`)."""
     from accelopt.hardware.catalog import get_device
 
-    if name.endswith(".toml") and Path(name).exists():
+    if name.strip().lower().endswith(".toml"):
         return get_device(name)
     return cat.get(name)
 

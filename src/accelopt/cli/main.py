@@ -10,6 +10,11 @@ import sys
 
 import typer
 
+try:  # typer >= 0.17 carries its own copy of click
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover - older typer runs on the click package
+    from click.exceptions import ClickException, NoArgsIsHelpError, UsageError  # type: ignore[no-redef]
+
 from accelopt.cli import catalog, env, optimize, plan, probe, profile, report, schema, simulate, validate
 from accelopt.errors import AcceloptError
 
@@ -41,15 +46,43 @@ def main(argv: list[str] | None = None) -> None:
 
     set_command_line(sys.argv[1:] if argv is None else list(argv))  # recorded with each run, as typed
     try:
-        app(args=argv)
+        # standalone_mode=False: click's own usage errors come here too, to be printed as error + fix
+        code = app(args=argv, standalone_mode=False)
     except AcceloptError as e:
-        from accelopt.report.console import printable  # a name in the message may hold control characters
-
-        err = typer.style("error:", fg=typer.colors.RED, bold=True)
-        typer.echo(f"{err} {printable(e.problem)}", err=True)  # click strips the colour when stderr is not a tty
-        if e.fix:
-            print(f"  fix: {printable(e.fix)}", file=sys.stderr)
+        _print_error(e.problem, e.fix)
         sys.exit(2)
+    except UsageError as e:
+        sys.exit(_usage_error(e))
+    except ClickException as e:  # e.g. a file click could not open
+        _print_error(e.format_message(), "check the value and run again")
+        sys.exit(2)
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(1)
+    # typer.Exit(n) and Ctrl-C (130) come back as the status in non-standalone mode; exit as click's own mode did
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _print_error(problem: str, fix: str) -> None:
+    from accelopt.report.console import printable  # a name in the message may hold control characters
+
+    err = typer.style("error:", fg=typer.colors.RED, bold=True)
+    typer.echo(f"{err} {printable(problem)}", err=True)  # click strips the colour when stderr is not a tty
+    if fix:
+        print(f"  fix: {printable(fix)}", file=sys.stderr)
+
+
+def _usage_error(e: UsageError) -> int:
+    """A flag click could not parse (a word where a number goes, an unknown option): error + fix, status 2.
+
+    A group called without a subcommand prints its help first."""
+    where = e.ctx.command_path if e.ctx is not None else "accelopt"
+    if isinstance(e, NoArgsIsHelpError):
+        print(e.format_message(), file=sys.stderr)
+        _print_error(f"`{where}` needs a subcommand", f"pick one of the commands above, e.g. `{where} --help`")
+        return 2
+    _print_error(e.format_message(), f"see `{where} --help` for the options and their values")
+    return 2
 
 if __name__ == "__main__":
     main()

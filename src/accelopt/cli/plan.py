@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 from typing import Any
 
 import typer
+
+from accelopt.cli.catalog import CATALOG_HELP
 
 PLAN_HELP = """Predict training time, memory, cost and energy of every parallel layout (predictions = estimates).
 
@@ -117,20 +120,23 @@ def _print_table(title: str, rows: list[Any]) -> None:
 
 
 def _is_workload(model: str) -> bool:
-    import json
-    from pathlib import Path
+    """A .json --model holding "ops" is a captured Workload (else a Hugging Face config.json); a file that
+    cannot be read or parsed is an error naming it."""
+    from accelopt.errors import InputError
+    from accelopt.userio import path_kind, read_user_json
 
-    p = Path(model)
-    if not (model.endswith(".json") and p.exists()):
+    if not model.endswith(".json") or path_kind(model, "--model") != "file":
         return False
+    fix = "pass a Hugging Face config.json, or a workload JSON written by `accelopt profile --save-workload`"
     try:
-        return "ops" in json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return False
+        doc = read_user_json(model, "--model file", fix)
+    except InputError as e:
+        raise InputError(e.problem, fix) from None
+    return isinstance(doc, dict) and "ops" in doc
 
 
 def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibration: str | None,
-                  as_json: bool, stack: str = "megatron") -> None:
+                  as_json: bool, stack: str = "megatron", *, catalog: list[Path] | None = None) -> None:
     """A profiled Workload: data parallel x ZeRO 0-3 over the device counts (per-op roofline compute)."""
     import numpy as np
 
@@ -156,7 +162,7 @@ def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibrat
     rows: list[WorkloadLayoutRow] = []
     assumed: dict[str, list[Any]] = {}
     for h in hardware.split(","):
-        spec = get_device(h.strip())
+        spec = get_device(h.strip(), catalog or ())
         pred = evaluate_workload(wl, spec, dp, zero, tokens=parse_count(tokens, "--tokens"),
                                  cal=calibration_for(spec, cals, stack))
         if pred.assumed:
@@ -188,7 +194,8 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
                 global_batch: str | None, deadline: str | None, budget_usd: float | None, objective: str,
                 top: int, dtype: str, calibration: str | None, pue: float | None, grid: float | None,
                 host_w: float | None, as_json: bool, stack: str = "megatron", flash: bool = True,
-                edge_stage_layers: int | None = None) -> None:
+                edge_stage_layers: int | None = None, *,
+                catalog: list[Path] | None = None) -> None:
     import time
 
     import numpy as np
@@ -210,7 +217,7 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
     setup = _setup(model, seq_len, global_batch, tokens, dtype, pue, grid, host_w, flash, edge_stage_layers)
     if setup.tokens <= 0:
         raise InputError(f"--tokens {tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
-    specs = [get_device(h.strip()) for h in hardware.split(",") if h.strip()]
+    specs = [get_device(h.strip(), catalog or ()) for h in hardware.split(",") if h.strip()]
     if not specs:
         raise InputError("--hardware is empty", "name devices, e.g. h100-sxm,mi300x")
     dup = sorted({sp.name for sp in specs if [x.name for x in specs].count(sp.name) > 1})
@@ -219,9 +226,9 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
                          "name each device once")
     counts = parse_int_range(devices, "--devices")
     cals = load_calibrations(calibration)
+    deadline_s = parse_duration_s(deadline, "--deadline") if deadline is not None else None
     t0 = time.perf_counter()
-    c = search(setup, specs, counts, deadline_s=parse_duration_s(deadline) if deadline else None,
-               budget_usd=budget_usd, cals=cals, stack=stack)
+    c = search(setup, specs, counts, deadline_s=deadline_s, budget_usd=budget_usd, cals=cals, stack=stack)
     best = rank(c, objective, top)
     front = pareto_front(c)
     elapsed = time.perf_counter() - t0
@@ -247,6 +254,7 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
                       tokens=setup.tokens, dtype=setup.dtype, stack=stack, flash=setup.flash, candidates=len(c),
                       feasible=int(c.feasible.sum()), dropped={k: int(v) for k, v in c.reasons.items()},
                       assumed=c.assumed, unused_config_keys=list(setup.model.unused_keys), search_s=elapsed,
+                      skipped_devices=dict(c.skipped_devices),
                       objective=objective, best=[_fmt_row(c, int(i)) for i in best],
                       pareto_front=[_fmt_row(c, int(i)) for i in front], closest_by_memory=closest_rows)
     finish_run("plan", data)
@@ -262,6 +270,8 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
     con.print(line((setup.model.name, "bold"), f" {fmt_num(setup.tokens)} tokens, seq {setup.seq_len}, global "
                    f"batch {setup.global_batch:,} seqs, {setup.dtype}, {stack} stack — {len(c):,} layouts evaluated "
                    f"in {elapsed:.2f} s, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
+    for name, why in c.skipped_devices.items():  # a device left out must not vanish without a word
+        con.print(line(("not searched:", "yellow"), f" {name} ({why}; pick another --dtype for it)"))
     if none_fits:
         _print_table("closest to fitting memory (none fits; predictions, estimates)", data.closest_by_memory)
         print_assumed(con, c.assumed)
@@ -279,6 +289,26 @@ def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
         if items:
             con.print(plain(f"{device}: " + "; ".join(a.text() for a in items)
                             + " — give the figure in a --hardware spec TOML to replace it", "yellow"))
+
+
+# `plan` options a captured workload cannot use (its dtype, batch and sequence length were fixed at capture)
+_NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "objective", "top", "dtype", "pue", "grid",
+                      "host_w")
+
+
+def _refuse_given(ctx: typer.Context, names: list[str], problem: str, fix: str) -> None:
+    """InputError naming the options among `names` that the user typed (not left at their defaults)."""
+    from accelopt.errors import InputError
+
+    flags = {p.name: p.opts[0] for p in ctx.command.params if p.name}
+    given = [flags[n] for n in names if n in flags and _typed(ctx, n)]
+    if given:
+        raise InputError(f"{', '.join(given)}: {problem}", fix)
+
+
+def _typed(ctx: typer.Context, name: str) -> bool:
+    src = ctx.get_parameter_source(name)
+    return src is not None and src.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
 def _fit_note(cal: Any) -> str:
@@ -306,23 +336,30 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
              zero: int, recompute: str, no_sp: bool, no_overlap: bool, seq_len: int | None, global_batch: str | None,
              tokens: str, dtype: str, calibration: str | None, as_json: bool, stack: str = "megatron",
              flash: bool = True, facility: tuple[float | None, float | None, float | None] = (None, None, None),
-             edge_stage_layers: int | None = None) -> None:
-    from accelopt.errors import InfeasibleError
+             edge_stage_layers: int | None = None, *, catalog: list[Path] | None = None) -> None:
+    from accelopt.errors import InfeasibleError, InputError
     from accelopt.predict.query import LayoutQuery, layout_text, predict_layout
     from accelopt.predict.results import ExplainResult, LayoutRow, terms_of
     from accelopt.predict.training import explain_inputs, explain_terms
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
-    from accelopt.units import fmt_bytes, fmt_joules, fmt_pct, fmt_seconds, fmt_usd
+    from accelopt.units import MAX_COUNT, fmt_bytes, fmt_joules, fmt_pct, fmt_seconds, fmt_usd
 
+    for flag, val in (("--devices", devices), ("--tp", tp), ("--pp", pp), ("--cp", cp), ("--ep", ep), ("--vp", vp),
+                      ("--mbs", mbs)):
+        if not 1 <= val <= MAX_COUNT:  # past any machine: numpy's 64-bit arithmetic would overflow
+            raise InputError(f"{flag} {val} must be 1..{MAX_COUNT:,}", f"give a positive {flag}")
     # The same public path `validate` uses (predict.query): every predictor input is a flag here.
     base = _setup(model, seq_len, global_batch, tokens, dtype, *facility)
+    if base.tokens <= 0:  # time, cost and energy to train on nothing would print as zeros
+        raise InputError(f"--tokens {tokens!r} must be > 0", "give the tokens to train on, e.g. 300e9")
     res = predict_layout(LayoutQuery(model=base.model, hardware=hardware, devices=devices, tp=tp, pp=pp, cp=cp,
                                      ep=ep, vp=vp, mbs=mbs, zero=zero, recompute=recompute, sp=not no_sp,
                                      overlap=not no_overlap, flash=flash, edge_stage_layers=edge_stage_layers,
                                      seq_len=base.seq_len,
                                      global_batch_seqs=base.global_batch, tokens=base.tokens, dtype=dtype,
-                                     stack=stack, calibration=calibration, facility=base.facility))
+                                     stack=stack, calibration=calibration, facility=base.facility,
+                                     catalog=tuple(str(f) for f in catalog or ())))
     setup, spec, lay, cal, row, fits = res.setup, res.spec, res.layout, res.cal, res.terms, res.fits_memory
     why: list[str] = []
     if not fits:
@@ -413,11 +450,16 @@ def register(app: typer.Typer) -> None:
                                                                   "(default 0.367, US EIA 2023 average)"),
         host_w: float = typer.Option(None, "--host-w", help="host watts per device (default 575, an upper "
                                                             "estimate from the DGX H100 datasheet)"),
+        catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
         list_models: bool = typer.Option(False, "--list-models", help="print the model presets and exit"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
     ) -> None:
         if ctx.invoked_subcommand is not None:
+            _refuse_given(ctx, [p.name for p in ctx.command.params if p.name],
+                          f"options of `plan` do not apply to `plan {ctx.invoked_subcommand}`",
+                          f"put them after the subcommand: accelopt plan {ctx.invoked_subcommand} ... (see "
+                          f"`accelopt plan {ctx.invoked_subcommand} --help`)")
             return
         if list_models:
             from accelopt.report.jsonout import emit
@@ -433,14 +475,19 @@ def register(app: typer.Typer) -> None:
 
             raise InputError("--model is required", "e.g. --model llama3-70b (see --list-models)")
         if _is_workload(model):
-            _run_workload(model, tokens, hardware, devices, calibration, as_json, stack)
+            _refuse_given(ctx, list(_NOT_FOR_WORKLOADS), f"--model {model} is a captured workload, which fixes its "
+                          "dtype, batch and sequence length and is planned as data parallel x ZeRO 0-3 ranked by "
+                          "time (no deadline, budget, facility or objective)",
+                          "leave these options out, or plan a model preset or config.json for the full search")
+            _run_workload(model, tokens, hardware, devices, calibration, as_json, stack, catalog=catalog)
             return
         if importlib.util.find_spec("accelopt.cli.plan_infer") is not None:
             from accelopt.cli.plan_infer import point_to_infer
 
             point_to_infer(model)  # an inference example (resnet50, ...) is not a training preset
         _run_search(model, tokens, hardware, devices, seq_len, global_batch, deadline, budget_usd, objective, top,
-                    dtype, calibration, pue, grid, host_w, as_json, stack, flash, edge_stage_layers)
+                    dtype, calibration, pue, grid, host_w, as_json, stack, flash, edge_stage_layers,
+                    catalog=catalog)
 
     @plan_app.command("explain", help="Show one layout's whole arithmetic (estimates). A layout that breaks a rule "
                       "(tp not dividing the heads, devices not a multiple of tp x pp x cp, ...) or does not fit "
@@ -472,12 +519,13 @@ def register(app: typer.Typer) -> None:
                                                                   "(default 0.367, US EIA 2023 average)"),
         host_w: float = typer.Option(None, "--host-w", help="host watts per device (default 575, an upper "
                                                             "estimate from the DGX H100 datasheet)"),
+        catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout (exit 2 if infeasible)"),
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
     ) -> None:
         _explain(model, hardware, devices, tp, pp, cp, ep, vp, mbs, zero, recompute, no_sp, no_overlap, seq_len,
                  global_batch, tokens, dtype, calibration, as_json, stack, flash, (pue, grid, host_w),
-                 edge_stage_layers)
+                 edge_stage_layers, catalog=catalog)
 
     if importlib.util.find_spec("accelopt.cli.plan_serve") is not None:
         from accelopt.cli import plan_serve

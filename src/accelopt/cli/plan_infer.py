@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -158,7 +157,9 @@ def _workloads(model: str, batches: list[int], input_size: int | None, size: str
     from accelopt.workload import zoo
 
     looks_like_path = "/" in model or "\\" in model or ":" in model or model.endswith((".py", ".json"))
-    if not looks_like_path and model.lower() not in zoo.list_models() and not Path(model).exists():
+    from accelopt.userio import path_exists
+
+    if not looks_like_path and model.lower() not in zoo.list_models() and not path_exists(model):
         from accelopt.errors import unknown_name
 
         raise unknown_name("model", model, [*EXAMPLES, *zoo.list_models()])

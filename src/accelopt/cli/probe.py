@@ -88,7 +88,7 @@ def _run(device: str, quick: bool, dtypes: list[str] | None, compare: str | None
 
     dev = find_device(device)
     check_dtypes(dev, dtypes)  # a bad --dtypes fails before anything is measured
-    spec = get_device(compare) if compare else None
+    spec = get_device(compare) if compare is not None else None  # --compare '' is an unknown name, not "none"
     from accelopt.report.console import make_console
 
     err = make_console(stderr=True)
@@ -141,7 +141,11 @@ def register(app: typer.Typer) -> None:
             from accelopt.errors import InputError
 
             raise InputError("--device is empty", "write cpu or cuda:N, or leave --device out for the default")
-        if save is not None and not no_save:
+        if save is not None and no_save:
+            from accelopt.errors import InputError
+
+            raise InputError("--save and --no-save contradict each other", "give one of them")
+        if save is not None:
             check_save_path(save)  # before minutes of measuring, not after
         elif not no_save:
             check_default_save_folder()

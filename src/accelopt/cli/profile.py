@@ -25,12 +25,17 @@ MODEL is one of:
 def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_len: int | None) -> Any:
     """Resolve MODEL (zoo name, file.py:factory, HF config) to a ModelBundle with fp32 weights."""
     from accelopt.errors import InputError
+    from accelopt.units import MAX_COUNT
 
     for flag, v in (("--batch-size", batch_size), ("--seq-len", seq_len)):
-        if v is not None and v < 1:
-            raise InputError(f"{flag} {v} is not a positive number", f"pass {flag} 1 or more, or leave it out")
+        if v is not None and not 1 <= v <= MAX_COUNT:
+            raise InputError(f"{flag} {v} is not a number 1..{MAX_COUNT:,}", f"pass {flag} 1 or more, or leave it out")
+    from accelopt.userio import path_kind
+
     path_part = model.rpartition(":")[0]
-    is_path = path_part.endswith(".py") or model.endswith((".py", ".json")) or "/" in model or Path(model).exists()
+    meant_as_path = path_part.endswith(".py") or model.endswith((".py", ".json")) or "/" in model
+    kind = path_kind(model, "model") if meant_as_path else "missing"
+    is_path = meant_as_path or kind != "missing"
     if size is not None and is_path:
         raise InputError(f"--size {size} applies to zoo models only, not to {model!r}",
                          "leave out --size; size your own model in its factory or config.json")
@@ -40,8 +45,8 @@ def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_le
         kwargs = {k: v for k, v in (("batch_size", batch_size), ("seq_len", seq_len)) if v is not None}
         return load_user_factory(model, **kwargs)
     p = Path(model)
-    if p.is_dir() or p.name == "config.json" or model.endswith(".json"):
-        if not p.exists():
+    if kind == "folder" or p.name == "config.json" or model.endswith(".json"):
+        if kind == "missing":
             raise InputError(f"model config {model!r} does not exist", "pass an existing directory or config.json")
         try:
             from accelopt.workload.hf import build_from_hf_config
@@ -60,7 +65,8 @@ def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_le
                              "leave out --size")
         return examples.build(model, batch_size=batch_size, seq_len=seq_len)
     # fp32 weights: --dtype bf16/fp16 runs the step under torch.autocast (mixed precision)
-    return zoo.build(model, size or "tiny", batch_size=batch_size, seq_len=seq_len, dtype="fp32")
+    return zoo.build(model, size if size is not None else "tiny", batch_size=batch_size, seq_len=seq_len,
+                     dtype="fp32")
 
 
 def _catalog_spec(name: str | None, device: str) -> Any:
@@ -80,8 +86,9 @@ def _probed_spec(path: str | None) -> Any:
         return None
     from accelopt.errors import InputError
     from accelopt.hardware.catalog import get_device
+    from accelopt.userio import path_kind
 
-    if not path.endswith(".toml") or not Path(path).exists():
+    if not path.endswith(".toml") or path_kind(path, "--probed file") != "file":
         raise InputError(f"--probed {path!r} is not an existing .toml file",
                          "pass the spec file written by `accelopt probe`")
     return get_device(path)
@@ -151,7 +158,7 @@ def register(app: typer.Typer) -> None:
         from accelopt.measure.profiler import capture_for_profile, check_args, profile_step
 
         check_args(mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup)
-        _check_outputs(trace, save_workload)
+        _check_outputs(trace, save_workload, html)
         if html is not None:
             from accelopt.userio import check_writable
 
@@ -159,13 +166,17 @@ def register(app: typer.Typer) -> None:
         spec = _catalog_spec(catalog_device, device)
         probed_spec = _probed_spec(probed)
         progress = _progress()
-        progress(f"loading {model}")
-        bundle = _load_bundle(model, size=size, batch_size=batch_size, seq_len=seq_len)
-        progress("capturing one step's ops (FLOPs and bytes per op)")
-        workload = capture_for_profile(bundle, mode, dtype, device)
-        result = profile_step(bundle, mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup, spec=spec,
-                              probed_spec=probed_spec, trace_path=trace, workload=workload,
-                              allow_nonfinite=allow_nonfinite, on_pass=progress)
+        from accelopt.measure.memory import out_of_memory_as_error
+
+        what = f"--batch-size {batch_size}" if batch_size is not None else f"{model}'s default batch"
+        with out_of_memory_as_error(what, device):
+            progress(f"loading {model}")
+            bundle = _load_bundle(model, size=size, batch_size=batch_size, seq_len=seq_len)
+            progress("capturing one step's ops (FLOPs and bytes per op)")
+            workload = capture_for_profile(bundle, mode, dtype, device)
+            result = profile_step(bundle, mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup,
+                                  spec=spec, probed_spec=probed_spec, trace_path=trace, workload=workload,
+                                  allow_nonfinite=allow_nonfinite, on_pass=progress)
         diagnose(result, spec=spec, probed_spec=probed_spec)
         from accelopt.report.runs import finish_run
 
@@ -199,10 +210,23 @@ def _progress() -> Any:
     return say
 
 
-def _check_outputs(trace: str | None, save_workload: str | None) -> None:
-    """Fail before minutes of measuring if an output file cannot be written (tried, not guessed)."""
+def _check_outputs(trace: str | None, save_workload: str | None, html: str | None = None) -> None:
+    """Fail before minutes of measuring if an output file cannot be written (tried, not guessed), or if two
+    outputs name the same file (the second would overwrite the first, though both were reported written)."""
+    import os
+
+    from accelopt.errors import InputError
     from accelopt.measure.roofline import check_trace_path
     from accelopt.userio import check_writable
+
+    seen: dict[Path, str] = {}
+    for opt, path in (("--trace", trace), ("--save-workload", save_workload), ("--html", html)):
+        if path:
+            key = Path(os.path.abspath(os.path.expanduser(path)))  # no lookup: a bad path is checked below
+            if key in seen:
+                raise InputError(f"{seen[key]} and {opt} both name {path}; one would overwrite the other",
+                                 "give each output its own file")
+            seen[key] = opt
 
     if trace:
         check_trace_path(trace)

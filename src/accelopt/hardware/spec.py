@@ -38,6 +38,16 @@ NUMERIC_FIELDS = (
 )
 
 
+# Upper limits per number, about 100x past the largest device built (Cerebras WSE-3, 2024: 125 PFLOP/s fp16,
+# 44 GB SRAM at 21 PB/s, ~23 kW): a value past them is a unit slip (bits for bytes, 1e300 for 1e30), not a device.
+LIMITS: dict[str, float] = {
+    "peak_flop_per_s": 1e19, "memory_bytes": 1e16, "memory_bandwidth_byte_per_s": 1e18, "sram_bytes": 1e16,
+    "scaleup_domain_devices": 2**31 - 1, "scaleup_bandwidth_byte_per_s": 1e18, "scaleup_latency_s": 10.0,
+    "scaleout_bandwidth_byte_per_s": 1e18, "scaleout_latency_s": 10.0, "tdp_w": 1e6, "idle_w": 1e6,
+    "price_usd_per_hour": 1e5, "cores": 2**20,
+}
+
+
 @dataclass(frozen=True, kw_only=True)
 class AcceleratorSpec:
     """One accelerator (per device/chip; a card of several dies counts as what the vendor sells)."""
@@ -126,8 +136,9 @@ def validate_spec(spec: AcceleratorSpec, where: str = "") -> None:
         if dtype not in DTYPES:
             raise InputError(f"{label}: peak_flop_per_s has unknown dtype {dtype!r}",
                              f"use one of {', '.join(DTYPES)}")
-        if not v > 0:
-            raise InputError(f"{label}: peak_flop_per_s.{dtype} = {v!r} must be > 0", "give FLOP/s, e.g. 989e12")
+        if not 0 < v <= LIMITS["peak_flop_per_s"]:  # NaN and inf too
+            raise InputError(f"{label}: peak_flop_per_s.{dtype} = {v!r} must be > 0 and at most "
+                             f"{LIMITS['peak_flop_per_s']:.0e}", "give FLOP/s, e.g. 989e12")
     for name in ("memory_bytes", "memory_bandwidth_byte_per_s"):
         v = getattr(spec, name)
         if v is None or not v > 0:
@@ -136,6 +147,11 @@ def validate_spec(spec: AcceleratorSpec, where: str = "") -> None:
         v = getattr(spec, name)
         if v is not None and v < 0:
             raise InputError(f"{label}: {name} = {v!r} is negative", f"give a non-negative {name}")
+        limit = LIMITS.get(name, 1e300)  # a field without its own limit must still be finite
+        if v is not None and not v <= limit:  # NaN, inf, 1e300: past any device
+            raise InputError(f"{label}: {name} = {v!r} is not a finite number up to {limit:.3g}, the "
+                             "limit past any accelerator built", f"give {name} in SI units (bytes, bytes/s, "
+                             "seconds, watts, USD)")
     if spec.scaleup_domain_devices < 1:
         raise InputError(f"{label}: scaleup_domain_devices must be >= 1", "use 1 for a device without a scale-up link")
     if spec.idle_w is not None and spec.tdp_w is not None and spec.idle_w >= spec.tdp_w:

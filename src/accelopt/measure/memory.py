@@ -277,3 +277,42 @@ def measure_memory(*, model: Any, optimizer: Any | None, step: Callable[[], Any]
     return MemoryBreakdown(peak_bytes=peak, baseline_bytes=baseline, parameters_bytes=params,
                            gradients_bytes=grads, optimizer_state_bytes=opt, activations_bytes=activations,
                            peak_kind=kind, methods=methods)
+
+
+# Substrings of the allocators' out-of-memory messages: torch's CPU allocator ("DefaultCPUAllocator: can't
+# allocate memory"), the CUDA caching allocator (torch.OutOfMemoryError, "CUDA out of memory"), MPS/XPU.
+_OOM_TEXT = ("can't allocate memory", "out of memory", "not enough memory")
+
+
+def device_memory_bytes(device: str) -> float | None:
+    """Total memory of `device` ('cpu' = host RAM, 'cuda:N' from the driver), bytes; None when unknown."""
+    if device.startswith("cuda"):
+        import torch
+
+        index = int(device.partition(":")[2] or 0)
+        return float(torch.cuda.get_device_properties(index).total_memory)
+    from accelopt.hardware.detect import host_memory_bytes
+
+    return host_memory_bytes()
+
+
+@contextmanager
+def out_of_memory_as_error(what: str, device: str) -> Iterator[None]:
+    """Turn an allocator's out-of-memory failure inside the block into an InfeasibleError that names `what`
+    (e.g. '--batch-size 100000000') and the device's memory, instead of a traceback."""
+    from accelopt.errors import InfeasibleError
+
+    try:
+        yield
+    except (MemoryError, RuntimeError) as e:
+        text = str(e)
+        if not isinstance(e, MemoryError) and not any(t in text.lower() for t in _OOM_TEXT):
+            raise
+        from accelopt.units import fmt_bytes
+
+        total = device_memory_bytes(device)
+        have = f"{fmt_bytes(total, binary=True)} in all" if total else "its size unknown"
+        first = text.strip().splitlines()[0][:200] if text.strip() else type(e).__name__
+        raise InfeasibleError(f"{what} does not fit in the memory of {device} ({have}): the allocator said "
+                              f"{first!r}", "use a smaller --batch-size (or --seq-len / --size), or a device "
+                              "with more memory") from None

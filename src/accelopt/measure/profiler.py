@@ -402,6 +402,10 @@ def capture_for_profile(bundle: Any, mode: str, dtype: str, device: str) -> Any:
     return capture_workload(bundle, mode=mode, dtype=dtype, device=device, warmup_steps=1 if mode == "train" else 0)
 
 
+MAX_STEPS = 10**6
+"""Most --steps / --warmup accepted: a million steps of the smallest model already take minutes."""
+
+
 def check_args(*, mode: str, dtype: str, device: str, steps: int, warmup: int) -> None:
     if mode not in MODES:
         raise InputError(f"mode {mode!r} is not one of {', '.join(MODES)}", "use --mode train or --mode inference")
@@ -411,6 +415,9 @@ def check_args(*, mode: str, dtype: str, device: str, steps: int, warmup: int) -
         raise InputError(f"steps = {steps} is too few for a median and p10/p90", "use --steps 3 or more")
     if warmup < 0:
         raise InputError(f"warmup = {warmup} is negative", "use 0 or more warm-up steps")
+    if steps > MAX_STEPS or warmup > MAX_STEPS:  # a typo (1e20) would measure forever
+        raise InputError(f"steps = {steps:,} / warmup = {warmup:,}: at most {MAX_STEPS:,} each",
+                         f"use --steps and --warmup up to {MAX_STEPS:,}")
     if device.startswith("cuda"):
         import torch
 

@@ -62,6 +62,8 @@ class LayoutQuery:
     calibration: str | None = None
     """Calibration TOML overriding the bundled one (None: bundled)."""
     facility: Facility = field(default_factory=Facility)
+    catalog: tuple[str, ...] = ()
+    """Extra catalog TOML files in which `hardware` may be named (`--catalog`)."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     batch = q.global_batch_seqs if q.global_batch_seqs is not None else default_global_batch(seq_len)
     setup = Setup(model=q.model, seq_len=seq_len, global_batch=batch, tokens=q.tokens, dtype=q.dtype,
                   flash=q.flash, edge_stage_layers=q.edge_stage_layers, facility=q.facility)
-    spec = get_device(q.hardware)
+    spec = get_device(q.hardware, q.catalog)
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)
     mp = q.tp * q.pp * q.cp
     dp = max(1, q.devices // mp)

@@ -95,6 +95,8 @@ class PlanResult:
     """Device -> defaults used in place of figures its spec lacks."""
     unused_config_keys: list[str] = field(default_factory=list)
     """Keys of a Hugging Face config.json the model builder did not use."""
+    skipped_devices: dict[str, str] = field(default_factory=dict)
+    """Devices not searched, with why (e.g. no peak for the requested dtype)."""
     estimate: bool = True
 
 

@@ -81,6 +81,7 @@ class Candidates:
     feasible: np.ndarray          # fits memory and meets deadline/budget
     reasons: dict[str, int] = field(default_factory=dict)  # why candidates were dropped, counts
     assumed: dict[str, list[Assumption]] = field(default_factory=dict)  # device -> defaults for missing figures
+    skipped_devices: dict[str, str] = field(default_factory=dict)  # device name -> why it was not searched
 
     def __len__(self) -> int:
         return len(self.hardware)
@@ -89,14 +90,18 @@ class Candidates:
 def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int], *,
            deadline_s: float | None = None, budget_usd: float | None = None,
            cals: dict[str, Calibration] | None = None, stack: str = "megatron") -> Candidates:
+    from accelopt.errors import InputError
+
+    for flag, limit in (("--deadline", deadline_s), ("--budget-usd", budget_usd)):
+        if limit is not None and not 0 < limit < float("inf"):  # NaN too: it would drop every layout unsaid
+            raise InputError(f"{flag} {limit!r} must be a finite number > 0", f"give {flag} e.g. "
+                             + ("30d" if flag == "--deadline" else "2e7") + ", or leave it out")
     hw: list[np.ndarray] = []
     lays: list[Layouts] = []
     preds: list[Prediction] = []
     assumed: dict[str, list[Assumption]] = {}
     skipped = {s.name for s in specs if s.peak(setup.dtype) is None}
     if skipped == {s.name for s in specs}:
-        from accelopt.errors import InputError
-
         listed = {s.name: [d for d in ("bf16", "fp16", "fp8") if s.peak(d) is not None] for s in specs}
         options = "; ".join(f"{n} lists {', '.join(d) if d else 'no bf16/fp16/fp8 peak'}"
                             for n, d in sorted(listed.items()))
@@ -128,8 +133,9 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
         over = ~(terms["cost_usd"] <= budget_usd)  # NaN (no price) counts as over a stated budget
         reasons["over budget or no price"] = int((over & ok).sum())
         ok &= ~over
+    why = f"no {setup.dtype} peak in the catalog"
     return Candidates(hardware=np.concatenate(hw), layouts=layouts, terms=terms, feasible=ok, reasons=reasons,
-                      assumed=assumed)
+                      assumed=assumed, skipped_devices={name: why for name in sorted(skipped)})
 
 
 def rank(c: Candidates, objective: str, top: int) -> np.ndarray:

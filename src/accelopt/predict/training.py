@@ -25,6 +25,7 @@ Overlap model: exposed = max(0, t_comm - overlap_eff x t_overlappable_compute).
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -38,7 +39,7 @@ from accelopt.predict.calibration import Calibration, calibration_for
 from accelopt.predict.compute import Device, layer_forward, logits_forward, model_flops_per_token, roofline_s
 from accelopt.predict.cost import Facility, carbon_kg, cost_usd, energy_j
 from accelopt.predict.memory import memory_per_device, middle_stage_layers, stage_params
-from accelopt.units import unit
+from accelopt.units import MAX_COUNT, unit
 from accelopt.workload.transformer import TransformerConfig
 
 Arr = np.ndarray
@@ -123,6 +124,10 @@ class Layouts:
         return Layout(**d)
 
 
+MAX_SEQ_LEN = 2**24
+"""Longest sequence accepted (16M tokens; the longest published training contexts are ~1-10M)."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Setup:
     """What is trained: model, sequence length, global batch (sequences), dtype, token target."""
@@ -146,6 +151,17 @@ class Setup:
         if self.seq_len < 1 or self.global_batch < 1:
             raise InputError(f"seq_len {self.seq_len} / global batch {self.global_batch} must be >= 1",
                              "give positive --seq-len and --global-batch")
+        if self.seq_len > MAX_SEQ_LEN or self.global_batch > MAX_COUNT:
+            raise InputError(f"seq_len {self.seq_len:,} / global batch {self.global_batch:,} sequences is past any "
+                             f"training run (limits {MAX_SEQ_LEN:,} tokens / {MAX_COUNT:,} sequences)",
+                             "give the --seq-len and --global-batch of a real run")
+        if not 0 <= self.tokens < math.inf:
+            raise InputError(f"tokens = {self.tokens!r} is not a finite number >= 0", "give --tokens e.g. 15e12")
+        step_tokens = self.seq_len * self.global_batch
+        if 0 < self.tokens < step_tokens:  # the run would end inside its first step: no time to train means it
+            raise InputError(f"--tokens {self.tokens:,.0f} is less than one step ({self.global_batch:,} sequences x "
+                             f"{self.seq_len:,} tokens = {step_tokens:,} tokens)",
+                             f"give --tokens of at least {step_tokens:,}, or a smaller --global-batch")
 
 
 def structural_problems(setup: Setup, lay: Layouts, n_devices: Arr) -> list[tuple[Arr, str]]:

@@ -78,8 +78,12 @@ def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:
     else:
         text = read_user_text(path, "runs file", "pass a CSV in the bundled format to --runs")
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
-    rows = list(csv.DictReader(lines))
     where = "the bundled runs file" if path is None else f"runs file {path}"
+    try:
+        rows = list(csv.DictReader(lines))
+    except csv.Error as e:  # e.g. a field over csv's 128 KiB limit: not a runs file
+        raise InputError(f"{where} is not a readable CSV ({e})",
+                         "pass a CSV in the bundled format (see predict/data/published_training_runs.csv)") from None
     if not rows:
         raise InputError(f"{where} holds no runs (a header line and one row per run are needed)",
                          "pass a CSV in the bundled format (see predict/data/published_training_runs.csv)")
@@ -110,19 +114,35 @@ def _positive_cell(row: dict[str, str], key: str) -> float | None:
     return x
 
 
-def _i(row: dict[str, str], key: str, default: int) -> int:
+_MAX_COUNT = 2**31 - 1  # layers, widths, batch, devices: no published run comes near; beyond it numpy overflows
+
+
+def _i(row: dict[str, str], key: str, default: int | None = None, low: int = 1) -> int:
+    """The whole number in `row[key]` (`default` if blank; required when None), low <= v <= 2**31 - 1."""
     v = (row.get(key) or "").strip()
-    return int(v) if v else default
+    if not v:
+        if default is None:
+            raise InputError(f"run {row.get('id', '?')!r}: {key} is blank", f"fill the {key} cell of that row")
+        return default
+    try:
+        x = int(v)
+    except ValueError:
+        raise InputError(f"run {row.get('id', '?')!r}: {key} = {v!r} is not a whole number",
+                         f"fix the {key} cell of that row") from None
+    if not low <= x <= _MAX_COUNT:
+        raise InputError(f"run {row.get('id', '?')!r}: {key} = {v} is out of range ({low}..{_MAX_COUNT:,})",
+                         f"fix the {key} cell of that row")
+    return x
 
 
 def run_model(row: dict[str, str]) -> TransformerConfig:
     """The architecture of a run (its columns layers .. tied)."""
     try:
-        return TransformerConfig(name=row["id"], layers=int(row["layers"]), hidden=int(row["hidden"]),
-                                 heads=int(row["heads"]), ffn=int(row["ffn"]), vocab=int(row["vocab"]),
-                                 seq_len=int(row["seq"]), kv_heads=_i(row, "kv_heads", 0) or None,
+        return TransformerConfig(name=row["id"], layers=_i(row, "layers"), hidden=_i(row, "hidden"),
+                                 heads=_i(row, "heads"), ffn=_i(row, "ffn"), vocab=_i(row, "vocab"),
+                                 seq_len=_i(row, "seq"), kv_heads=_i(row, "kv_heads", 0, low=0) or None,
                                  mlp="swiglu" if row.get("mlp") == "swiglu" else "gelu",
-                                 tied_embeddings=bool(_i(row, "tied", 0)), source=row["source"])
+                                 tied_embeddings=bool(_i(row, "tied", 0, low=0)), source=row["source"])
     except (KeyError, ValueError) as e:
         raise InputError(f"run {row.get('id', '?')!r} is malformed: {e}", "check the CSV columns") from None
 
@@ -132,13 +152,18 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None) -> Lay
     (predict.query.predict_layout); tests/test_validate_cli_agree.py runs the CLI on every row."""
     try:
         rec = row["recompute"]
-        return LayoutQuery(model=run_model(row), hardware=row["hardware"], devices=int(row["devices"]),
-                           tp=int(row["tp"]), pp=int(row["pp"]), cp=_i(row, "cp", 1), vp=_i(row, "vp", 1),
-                           mbs=_i(row, "mbs", 1), zero=_i(row, "zero", 0),
+        devices, tp, pp, dp, cp = (_i(row, k, 1 if k == "cp" else None) for k in ("devices", "tp", "pp", "dp", "cp"))
+        if tp * pp * dp * cp != devices:  # the layout must use exactly the run's devices
+            raise InputError(f"run {row.get('id', '?')!r}: tp x pp x dp x cp = {tp} x {pp} x {dp} x {cp} = "
+                             f"{tp * pp * dp * cp:,} differs from devices = {devices:,}",
+                             "fix the devices, tp, pp, dp or cp cell of that row (dp = devices / (tp x pp x cp))")
+        return LayoutQuery(model=run_model(row), hardware=row["hardware"], devices=devices,
+                           tp=tp, pp=pp, cp=cp, vp=_i(row, "vp", 1),
+                           mbs=_i(row, "mbs", 1), zero=_i(row, "zero", 0, low=0),
                            recompute=rec if rec in ("full", "none") else "selective", sp="+sp" in rec,
-                           overlap=bool(_i(row, "overlap", 0)), flash=bool(_i(row, "flash", 0)),
-                           edge_stage_layers=_i(row, "edge_layers", 0) or None,
-                           seq_len=int(row["seq"]), global_batch_seqs=int(row["global_batch"]),
+                           overlap=bool(_i(row, "overlap", 0, low=0)), flash=bool(_i(row, "flash", 0, low=0)),
+                           edge_stage_layers=_i(row, "edge_layers", 0, low=0) or None,
+                           seq_len=_i(row, "seq"), global_batch_seqs=_i(row, "global_batch"),
                            dtype=(row.get("dtype") or "bf16").strip(), stack=run_stack(row),
                            calibration=str(calibration) if calibration is not None else None)
     except (KeyError, ValueError) as e:

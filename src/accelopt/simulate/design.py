@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 from accelopt import dtypes
 from accelopt.errors import InputError, unknown_name
 from accelopt.units import unit
-from accelopt.userio import read_user_text
+from accelopt.userio import path_exists, read_user_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -51,6 +51,10 @@ DTYPE_BITS = {n: int(8 * b) for n, b in dtypes.bytes_map(("int8", "int16", "fp16
 _INT_FIELDS = ("rows", "cols", "cores", "ifmap_sram_bytes", "filter_sram_bytes", "ofmap_sram_bytes")
 _POSITIVE_FLOATS = ("dram_bandwidth_byte_per_s", "clock_hz", "tech_node_nm")
 _TEXT_FIELDS = ("name", "dataflow", "dtype", "description")
+# Upper limits, far past any built array (TPU v1: 256 x 256; Cerebras WSE-3: 44 GB of SRAM), so that a typo
+# such as --rows 1e9 is refused instead of simulated (and 64-bit cycle counts cannot overflow).
+_INT_LIMITS = {"rows": 2**16, "cols": 2**16, "cores": 2**20, "ifmap_sram_bytes": 2**40, "filter_sram_bytes": 2**40,
+               "ofmap_sram_bytes": 2**40}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -188,6 +192,9 @@ def validate_design(d: Design, where: str = "") -> None:
         v = getattr(d, f)
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise InputError(f"{label}: {f} = {v!r} must be a positive integer", f"set {f} to an integer >= 1")
+        if v > _INT_LIMITS[f]:
+            raise InputError(f"{label}: {f} = {v:,} is more than {_INT_LIMITS[f]:,}, past any built accelerator",
+                             f"set {f} to at most {_INT_LIMITS[f]:,}")
     for f in _POSITIVE_FLOATS:
         v = getattr(d, f)
         if f == "dram_bandwidth_byte_per_s" and isinstance(v, float) and v == math.inf:
@@ -297,7 +304,7 @@ def get_design(name_or_path: str) -> Design:
         from accelopt.simulate.scalesim_cfg import read_scalesim_cfg
 
         return read_scalesim_cfg(name_or_path)
-    if name_or_path.endswith(".toml") or Path(name_or_path).exists():
+    if name_or_path.endswith(".toml") or path_exists(name_or_path):
         return load_design_file(name_or_path)
     from accelopt.simulate.published import nvdla_by_name, nvdla_names
 

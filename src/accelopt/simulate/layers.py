@@ -17,6 +17,10 @@ from accelopt.errors import InputError
 from accelopt.workload.transformer import TransformerConfig
 from accelopt.workload.types import Conv, Gemm, Workload
 
+MAX_LAYER_MACS = 2**53
+"""Most MACs one layer may have (~9e15: a 1M-token prefill GEMM of a 405B model has ~1e15). The
+simulator counts cycles and accesses in 64-bit integers; below this bound they cannot overflow."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class Layer:
@@ -38,6 +42,10 @@ class Layer:
             if not isinstance(v, int) or v < 1:
                 raise InputError(f"layer {self.name!r}: {f} = {v!r} must be a positive integer",
                                  "give positive layer dimensions")
+        if self.macs > MAX_LAYER_MACS:
+            raise InputError(f"layer {str(self.name)[:80]!r}: {self.m:,} x {self.n:,} x {self.k:,} x {self.repeats:,} "
+                             f"= {self.macs:.3g} MACs is more than {MAX_LAYER_MACS:.3g}, past any real layer",
+                             "check the layer's sizes (and --batch / --seq-len)")
 
     @property
     def macs(self) -> int:

@@ -13,6 +13,9 @@ from typing import Any
 from accelopt.errors import InputError, unknown_name
 from accelopt.simulate.layers import Layer, alexnet_conv_layers, from_workload, resnet50_layers, transformer_layers
 
+MAX_BATCH = 2**20
+"""Largest --batch simulated (1,048,576 samples): larger is a typo (e.g. 1e12), never an inference batch."""
+
 BUILTIN = {
     "resnet50": "ResNet-50 v1 (He et al. 2016 Table 1: stride 2 in the first 1x1 of conv3_1/4_1/5_1; built in)",
     "resnet50-v1.5": "ResNet-50 v1.5 (torchvision / NVIDIA DeepLearningExamples: stride 2 in the 3x3; built in)",
@@ -48,8 +51,8 @@ def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
     """(layers, description). Names: resnet50 (v1), resnet50-v1.5, alexnet-conv, a transformer preset
     ('bert-base', 'llama2-7b', ...), a zoo model 'NAME[:SIZE]' ('gpt:tiny'), or a user file
     'FILE.py:Class' / 'FILE.py:factory' (see `user_model_layers`)."""
-    if batch < 1:
-        raise InputError(f"batch = {batch} must be >= 1", "pass --batch 1 or more")
+    if not 1 <= batch <= MAX_BATCH:
+        raise InputError(f"batch = {batch:,} must be 1..{MAX_BATCH:,}", "pass --batch 1 or more, within that range")
     if seq_len is not None and seq_len < 1:
         raise InputError(f"seq_len = {seq_len} must be >= 1", "pass --seq-len 1 or more (or leave it out)")
     if _is_user_file(name):

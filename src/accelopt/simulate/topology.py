@@ -68,9 +68,15 @@ def _scalesim_rounded(layer: Layer, conv: Conv) -> Layer:
 
 def parse_topology(text: str, where: str = "<text>", batch: int = 1, scalesim_rounding: bool = False) -> list[Layer]:
     """Layers from a SCALE-Sim topology (format chosen by the header)."""
-    if batch < 1:
-        raise InputError(f"batch = {batch} must be >= 1", "pass --batch 1 or more")
-    rows = [r for r in csv.reader(text.splitlines()) if any(c.strip() for c in r)]
+    from accelopt.simulate.models import MAX_BATCH
+
+    if not 1 <= batch <= MAX_BATCH:
+        raise InputError(f"batch = {batch:,} must be 1..{MAX_BATCH:,}", "pass --batch 1 or more, within that range")
+    try:
+        rows = [r for r in csv.reader(text.splitlines()) if any(c.strip() for c in r)]
+    except csv.Error as e:  # e.g. a field over csv's 128 KiB limit: not a topology
+        raise InputError(f"topology {where} is not a readable CSV ({e})",
+                         "write a header row and one row per layer (SCALE-Sim format)") from None
     if not rows:
         raise InputError(f"topology {where} is empty", "write a header row and one row per layer")
     header = rows[0]

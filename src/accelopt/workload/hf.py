@@ -7,12 +7,12 @@ of the real architecture while the weights are meaningless.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError, UnsupportedError
+from accelopt.userio import path_kind, read_user_json
 from accelopt.workload.userfile import ModelBundle
 
 __all__ = ["build_from_hf_config"]
@@ -32,15 +32,10 @@ def _transformers() -> Any:
 
 def _read_config(path: str) -> tuple[Path, dict[str, Any]]:
     p = Path(path)
-    if p.is_dir():
+    if path_kind(p, "Hugging Face config") == "folder":
         p = p / "config.json"
-    if not p.exists():
-        raise InputError(f"Hugging Face config {str(p)!r} does not exist",
-                         "pass a directory holding config.json, or the path of the config JSON file")
-    try:
-        d = json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"Hugging Face config {str(p)!r} is not valid JSON: {e}", "fix the file") from None
+    d = read_user_json(p, "Hugging Face config", "pass a directory holding config.json, or the path of the "
+                       "config JSON file")
     if not isinstance(d, dict) or "model_type" not in d:
         raise InputError(f"Hugging Face config {str(p)!r} has no 'model_type'",
                          "add \"model_type\" (e.g. \"gpt2\", \"llama\", \"bert\") as in the model's config.json")

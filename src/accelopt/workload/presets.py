@@ -8,11 +8,11 @@ tolerance in the tests says how much that costs).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError, unknown_name
+from accelopt.userio import path_kind, read_user_json
 from accelopt.workload.transformer import TransformerConfig
 
 _GPT3 = "Brown et al. 2020, 'Language Models are Few-Shot Learners', Table 2.1 (n_layers, d_model, n_heads, d_head); vocab 50257 and tied embeddings as GPT-2"  # noqa: E501
@@ -107,14 +107,20 @@ def get_model(name: str) -> TransformerConfig:
     if key in _PRESETS:
         return _PRESETS[key]
     p = Path(name)
-    if p.is_dir() and (p / "config.json").is_file():  # a Hugging Face model folder
+    try:
+        kind = path_kind(p, "--model")
+    except InputError:  # e.g. too long for a path: an error only when it was meant as one
+        if key.endswith(".json") or "/" in name:
+            raise
+        kind = "missing"
+    if kind == "folder" and path_kind(p / "config.json", "--model") != "missing":  # a Hugging Face model folder
         return load_hf_config(p / "config.json")
     if key.endswith(".json"):
-        if not p.is_file():
+        if kind == "missing":
             raise InputError(f"--model {name!r}: no such file", "give the path of a local config.json (or a "
                              "workload JSON from `accelopt profile --save-workload`), or a preset name")
         return load_hf_config(name)
-    if p.is_dir():
+    if kind == "folder":
         raise InputError(f"--model {name!r} is a folder without a config.json",
                          "give the path of the model's config.json")
     raise unknown_name("model", name, [*list_models(), *_ALIASES])
@@ -191,13 +197,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     moe_intermediate_size, first_k_dense_replace).
     """
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"config file {p} does not exist", "pass the path of a local config.json")
-    try:
-        cfg = json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"{p} is not JSON: {e}", "pass a Hugging Face config.json, or a workload JSON "
-                         "written by `accelopt profile --save-workload`") from None
+    cfg = read_user_json(p, "config file", "pass the path of a local config.json, or a workload JSON written by "
+                         "`accelopt profile --save-workload`")
     if not isinstance(cfg, dict):
         raise InputError(f"{p} holds no JSON object", "pass a Hugging Face config.json")
     where = str(p)

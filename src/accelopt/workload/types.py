@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from accelopt import dtypes
 from accelopt.errors import InputError
-from accelopt.userio import read_user_text
+from accelopt.userio import read_user_json
 
 Phase = Literal["forward", "backward", "optimizer", "communication", "data"]
 PHASES: tuple[str, ...] = ("forward", "backward", "optimizer", "communication", "data")
@@ -110,6 +110,63 @@ class Op:
         return self.flops / b if b > 0 else float("inf")
 
 
+MAX_DIM = 2**31 - 1
+"""Largest GEMM/conv dimension read from a file (int32, as in the kernels that run them); beyond it the
+products of dimensions overflow the simulator's 64-bit integers."""
+_OP_NUMBERS = ("flops", "bytes_read", "bytes_written")
+
+
+def _check_dims(cls: type[Gemm] | type[Conv], raw: Any, where: str) -> Gemm | Conv:
+    fix = "pass a file written by `accelopt profile --save-workload`"
+    if not isinstance(raw, Mapping):
+        raise InputError(f"{where}: {cls.__name__.lower()} is a {type(raw).__name__}, not an object", fix)
+    for key, v in raw.items():
+        low = 0 if key == "padding" else 1
+        if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= MAX_DIM:
+            raise InputError(f"{where}: {cls.__name__.lower()}.{key} = {v!r} is not a whole number in "
+                             f"{low}..{MAX_DIM:,}", "give the layer's real sizes")
+    try:
+        return cls(**raw)
+    except TypeError as e:
+        raise InputError(f"{where}: {cls.__name__.lower()} is malformed ({e})", fix) from None
+
+
+def _op_from_dict(raw: Any, index: int) -> Op:
+    """One op of a workload JSON, each field checked; errors name the op."""
+    fix = "pass a file written by `accelopt profile --save-workload`"
+    where = f"op {index}"
+    if not isinstance(raw, Mapping):
+        raise InputError(f"{where} is a {type(raw).__name__}, not an object", fix)
+    raw = dict(raw)
+    where = f"op {index} ({str(raw.get('name'))[:80]!r})"
+    for key in _OP_NUMBERS:
+        v = raw.get(key)
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < float("inf"):
+            raise InputError(f"{where}: {key} = {v!r} is not a finite number >= 0", fix)
+    count = raw.get("count", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_DIM:
+        raise InputError(f"{where}: count = {count!r} is not a whole number >= 1", fix)
+    if raw.get("kind") not in OP_KINDS:
+        raise InputError(f"{where}: kind = {raw.get('kind')!r} is not one of {', '.join(OP_KINDS)}", fix)
+    for key in ("name", "dtype", "module", "phase"):
+        if (key == "name" or key in raw) and not isinstance(raw.get(key), str):
+            raise InputError(f"{where}: {key} = {raw.get(key)!r} is not text", fix)
+    shapes = raw.get("shapes", ())
+    if not isinstance(shapes, list | tuple) or not all(
+            isinstance(sh, list | tuple) and all(isinstance(x, int) and not isinstance(x, bool) for x in sh)
+            for sh in shapes):
+        raise InputError(f"{where}: shapes = {str(shapes)[:80]} is not a list of integer lists", fix)
+    raw["shapes"] = tuple(tuple(sh) for sh in shapes)
+    if raw.get("gemm"):
+        raw["gemm"] = _check_dims(Gemm, raw["gemm"], where)
+    if raw.get("conv"):
+        raw["conv"] = _check_dims(Conv, raw["conv"], where)
+    try:
+        return Op(**raw)
+    except TypeError as e:  # an unknown or missing field
+        raise InputError(f"{where} is malformed ({e})", fix) from None
+
+
 @dataclass(kw_only=True)
 class Workload:
     name: str
@@ -160,26 +217,20 @@ class Workload:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Workload:
+        """A Workload from its JSON form; every field is checked (type, finite, range) and a bad one is named."""
+        fix = "pass a file written by `accelopt profile --save-workload`"
         if not isinstance(d, Mapping):
-            raise InputError("workload data is not a JSON object",
-                             "pass a file written by `accelopt profile --save-workload`")
-        try:
-            ops = []
-            for raw in d["ops"]:
-                raw = dict(raw)
-                raw["shapes"] = tuple(tuple(s) for s in raw.get("shapes", ()))
-                if raw.get("gemm"):
-                    raw["gemm"] = Gemm(**raw["gemm"])
-                if raw.get("conv"):
-                    raw["conv"] = Conv(**raw["conv"])
-                ops.append(Op(**raw))
-            return cls(name=str(d["name"]), ops=ops, meta=dict(d.get("meta", {})))
-        except KeyError as e:
-            raise InputError(f"workload data is missing the field {e.args[0]!r}",
-                             "pass a file written by `accelopt profile --save-workload`") from None
-        except (TypeError, AttributeError) as e:
-            raise InputError(f"workload data is malformed ({e})",
-                             "pass a file written by `accelopt profile --save-workload`") from None
+            raise InputError("workload data is not a JSON object", fix)
+        for key in ("name", "ops"):
+            if key not in d:
+                raise InputError(f"workload data is missing the field {key!r}", fix)
+        if not isinstance(d["ops"], list):
+            raise InputError(f"workload field 'ops' is a {type(d['ops']).__name__}, not a list of ops", fix)
+        meta = d.get("meta", {})
+        if not isinstance(meta, Mapping):
+            raise InputError(f"workload field 'meta' is a {type(meta).__name__}, not an object", fix)
+        ops = [_op_from_dict(raw, i) for i, raw in enumerate(d["ops"])]
+        return cls(name=str(d["name"]), ops=ops, meta=dict(meta))
 
     def save(self, path: Path | str) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
@@ -187,9 +238,8 @@ class Workload:
     @classmethod
     def load(cls, path: Path | str) -> Workload:
         p = Path(path)
-        text = read_user_text(p, "workload file", "check the path")
+        d = read_user_json(p, "workload file", "check the path (a file saved by `accelopt profile --save-workload`)")
         try:
-            d = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise InputError(f"workload file {p} is not JSON: {e}", "pass a file saved by accelopt") from None
-        return cls.from_dict(d)
+            return cls.from_dict(d)
+        except InputError as e:  # name the file
+            raise InputError(f"workload file {p}: {e.problem}", e.fix) from None

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError
+from accelopt.userio import path_kind, read_user_text
 
 __all__ = ["METRIC_HIGHER_IS_BETTER", "ModelBundle", "load_user_factory"]
 
@@ -151,11 +152,12 @@ def _split_spec(spec: str) -> tuple[Path, str]:
 
 
 def _import_file(path: Path) -> Any:
-    if not path.exists():
+    if path_kind(path, "model file") == "missing":
         raise InputError(f"model file {str(path)!r} does not exist",
                          "check the path (relative to the current directory)")
     if path.suffix != ".py":
         raise InputError(f"model file {str(path)!r} is not a .py file", "point to the Python file defining the factory")
+    read_user_text(path, "model file", "check the path")  # a folder, binary or unreadable file: said plainly
     mod_name = f"accelopt_user_{abs(hash(str(path.resolve())))}"
     spec = importlib.util.spec_from_file_location(mod_name, path)
     if spec is None or spec.loader is None:
@@ -164,11 +166,17 @@ def _import_file(path: Path) -> Any:
     sys.modules[mod_name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as e:
+    except (Exception, SystemExit) as e:  # sys.exit() in a user file must not end accelopt with status 0
         sys.modules.pop(mod_name, None)
-        raise InputError(f"importing model file {str(path)!r} raised {type(e).__name__}: {e}",
+        raise InputError(f"importing model file {str(path)!r} raised {_describe(e)}",
                          "fix the error in that file (run `python FILE` to see the traceback)") from e
     return module
+
+
+def _describe(e: BaseException) -> str:
+    if isinstance(e, SystemExit):  # the user code asked to end the program: a model factory must return instead
+        return f"SystemExit (it called sys.exit({e.code!r}))"
+    return f"{type(e).__name__}: {e}"
 
 
 def _check_kwargs(factory: Callable[..., Any], func_name: str, path: Path, kwargs: dict[str, Any]) -> None:
@@ -205,8 +213,8 @@ def load_user_factory(spec: str, **kwargs: Any) -> ModelBundle:
         bundle = factory(**kwargs)
     except InputError:
         raise
-    except Exception as e:
-        raise InputError(f"factory {func_name!r} in {str(path)!r} raised {type(e).__name__}: {e}",
+    except (Exception, SystemExit) as e:
+        raise InputError(f"factory {func_name!r} in {str(path)!r} raised {_describe(e)}",
                          "fix the factory (call it directly in Python to see the traceback)") from e
     if not isinstance(bundle, ModelBundle):
         raise InputError(f"factory {func_name!r} in {str(path)!r} returned a {type(bundle).__name__}, "

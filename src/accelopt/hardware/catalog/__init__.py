@@ -170,15 +170,24 @@ class Catalog:
 
 
 def load_catalog(extra_files: Iterable[Path | str] = ()) -> Catalog:
-    """The built-in catalog plus user files (a user entry may replace a built-in one by name)."""
+    """The built-in catalog plus user files. A user entry may not take a built-in name or alias: it would
+    silently change every result for that name (rename it, e.g. h100-sxm-ours, and use that name)."""
     cat = Catalog()
     for where, text in _builtin_texts():
         for spec in load_file(where, text):
             cat.add(spec)
+    builtin = dict(cat._alias)
     for path in extra_files:
         for spec in load_file(path):
+            taken = [a for a in (spec.name, *spec.aliases) if a.strip().lower() in builtin]
+            if taken:
+                owner = builtin[taken[0].strip().lower()]
+                raise InputError(f"{path}: device {spec.name!r} uses the name {taken[0]!r} of the built-in device "
+                                 f"{owner!r}; it would replace it silently",
+                                 f"rename it (e.g. name = \"{spec.name}-ours\", without that alias) and pass the new "
+                                 "name; see the built-in one with `accelopt catalog show " + owner + "`")
             try:
-                cat.add(spec, replace=True)
+                cat.add(spec)
             except InputError as e:  # name the user's file in the message
                 raise InputError(f"{path}: {e.problem}", e.fix) from None
     return cat
@@ -197,7 +206,7 @@ def default_catalog() -> Catalog:
 def get_device(name: str, extra_files: Iterable[Path | str] = ()) -> AcceleratorSpec:
     """Resolve a device name (or a path to a measured/user spec TOML) to a spec."""
     p = Path(name)
-    if name.endswith(".toml") and p.exists():
+    if name.strip().lower().endswith(".toml"):  # a path, never a device name: a missing file says so
         specs = load_file(p)
         if len(specs) != 1:
             raise InputError(f"{p} holds {len(specs)} devices", "pass it with --catalog and name the device")
