@@ -202,7 +202,8 @@ def test_busy_machine_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
         p.start()
     try:
         time.sleep(0.5)  # let them start spinning
-        code, out, err = run_main(["profile", "mlp", "--steps", "30", "--json"], capsys)
+        # resnet: warm-up + 60 steps + breakdown span > 0.5 s, the shortest window /proc/stat is judged over
+        code, out, err = run_main(["profile", "resnet", "--steps", "60", "--json"], capsys)
     finally:
         for p in procs:
             p.terminate()
@@ -314,3 +315,15 @@ def test_matmul_prediction_stops_like_the_sweep() -> None:
     first = 1e-3 * (1 + 3) + probe.sampling_time_s(1e-3, 0.5)
     second = 0.064 * (1 + 1) + probe.sampling_time_s(0.064, 0.5)
     assert t == pytest.approx(first + second)
+
+
+def test_a_window_of_a_few_clock_ticks_is_not_judged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """5 ms on an idle machine once read as 'other processes used 0.9 cores': one tick of accounting skew."""
+    stat = tmp_path / "stat"
+    _stat(stat, user=0, idle=0)
+    monkeypatch.setattr(ct.os, "cpu_count", lambda: 2)
+    watch = ct.Watch(stat)
+    _stat(stat, user=1, idle=1)  # 2 ticks in all = 10 ms of wall time on 2 CPUs at 100 Hz
+    report = ct.ContentionReport()
+    watch.finish(report, ["step time"])
+    assert not report.busy and report.others_busy_cores is None

@@ -38,6 +38,10 @@ BIMODAL_CLUSTER_MIN = 0.20
 SPREAD_MAX = 0.50
 """(p90 - p10) / median above 50%: the median of such samples is not a reliable step time."""
 PROC_STAT = Path("/proc/stat")
+MIN_WINDOW_S = 0.5
+"""/proc/stat counts in clock ticks (10 ms at USER_HZ 100): over a shorter window one tick of accounting
+skew reads as a large fraction of a core (a 5 ms window showed 'other processes used 0.9 cores' on an
+idle machine), so the CPU-time checks are not judged below half a second (one tick = 0.02 cores)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,6 +130,8 @@ class Watch:
             return
         n_cpu = os.cpu_count() or 1
         window_s = wall_cpu_s / n_cpu
+        if window_s < MIN_WINDOW_S:
+            return  # too few clock ticks to tell others' CPU time from accounting skew
         others_s = max(0.0, (end.busy_s - self.start.busy_s) - (end.self_s - self.start.self_s))
         report.others_busy_cores = others_s / window_s
         report.steal_fraction = (end.steal_s - self.start.steal_s) / wall_cpu_s

@@ -466,11 +466,12 @@ def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", devic
     nonfinite = _check_finite(runner, allow_nonfinite, grads=True, when="after the warm-up")
     say(f"timing {steps} steps (headline, uninstrumented)")
     headline = time_fn(runner.step, warmup=0, repeats=steps, sync=runner.sync)
-    watch.finish(contention, ["step time"], threads=threads)
     check_samples(contention, "step time", headline.samples)
     nonfinite = nonfinite or _check_finite(runner, allow_nonfinite, when="after the timed steps")
     say("breakdown pass (synchronized at each phase)")
     breakdown = measure_breakdown(runner, breakdown_steps or max(3, min(steps, 10)))
+    # the CPU-time window spans warm-up, headline and breakdown: long enough for /proc/stat's clock ticks
+    watch.finish(contention, ["step time", "breakdown"], threads=threads)
     saved = SavedTensorMeter(exclude=runner.model.parameters()) if runner.train else None
     live = None if runner.train else LiveTensorMeter(exclude=[*runner.model.parameters(), *runner.model.buffers()])
     say("memory pass")
