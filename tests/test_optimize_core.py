@@ -460,3 +460,13 @@ def test_quality_tolerance_units(digits: Any) -> None:
                               loss_fn=lambda o, t: o, metric="loss")
     assert worse_by(lm, 1.919, 1.90) == pytest.approx(1.0)
     assert worse_by(lm, 1.881, 1.90) == pytest.approx(-1.0)
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--quality-tolerance", "nan"), ("--quality-tolerance", "inf"),
+                                             ("--quality-tolerance", "-1"), ("--budget-min", "inf"),
+                                             ("--budget-min", "nan")])
+def test_non_finite_optimize_numbers_are_refused(flag: str, value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import run_main
+
+    code, _, err = run_main(["optimize", "mlp", flag, value], capsys)
+    assert code == 2 and "finite" in err and "fix:" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,14 +62,15 @@ def check(o: OptimizeOptions) -> None:
     from accelopt.measure.profiler import check_args
 
     check_args(mode=o.mode, dtype=o.dtype, device=o.device, steps=3, warmup=0)
-    if not o.budget_min > 0:
-        raise InputError(f"--budget-min {o.budget_min} is not positive", "give the run's time budget in minutes")
+    if not 0 < o.budget_min < math.inf:
+        raise InputError(f"--budget-min {o.budget_min} is not a finite positive number",
+                         "give the run's time budget in minutes, e.g. --budget-min 5")
     if o.rounds < 3:
         raise InputError(f"--rounds {o.rounds} is too few to tell a gain from noise", "use --rounds 3 or more")
     if o.threads is not None and o.threads < 1:
         raise InputError(f"--threads {o.threads} is not a positive count", "pass --threads 1 or more")
-    if o.quality_tolerance is not None and not o.quality_tolerance >= 0:
-        raise InputError(f"--quality-tolerance {o.quality_tolerance} is negative",
+    if o.quality_tolerance is not None and not 0 <= o.quality_tolerance < math.inf:
+        raise InputError(f"--quality-tolerance {o.quality_tolerance} is not a finite number >= 0",
                          "pass 0 or more (accuracy: points; otherwise percent of the baseline)")
     if o.apply and (o.only or o.skip):
         raise InputError("--apply measures exactly the recipe's techniques; --only/--skip do not combine with it",
