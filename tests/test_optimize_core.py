@@ -370,7 +370,7 @@ def test_a_bad_recipe_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFix
 def test_bad_cli_inputs_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     for argv, problem in ((["optimize", "mlp", "--only", "warp-drive"], "warp-drive"),
                           (["optimize", "mlp", "--rounds", "1"], "--rounds"),
-                          (["optimize", "mlp", "--quality-tolerance", "-1"], "negative"),
+                          (["optimize", "mlp", "--quality-tolerance", "-1"], ">= 0"),
                           (["optimize", "mlp", "--budget-min", "0"], "--budget-min")):
         code, _, err = run_main(argv, capsys)
         assert code == 2 and problem in err, (argv, err)
