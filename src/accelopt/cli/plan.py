@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,81 @@ PLAN_HELP = """Predict training time, memory, cost and energy of every parallel 
   accelopt plan --model llama3-70b --tokens 15e12 --hardware h100-sxm,mi300x,tpu-v5p --devices 512..8192
   accelopt plan explain --model gpt3-175b --hardware h100-sxm --devices 1024 --tp 8 --pp 8
 """
+
+
+@dataclass(frozen=True)
+class SetupOptions:
+    """What is trained, as typed on the command line (`plan` and `plan explain` alike); parsed by `_setup`."""
+
+    model: str | None
+    """A preset name, a Hugging Face config.json or (for `plan`) a captured workload JSON; None: not given."""
+    tokens: str = "300e9"
+    """Tokens to train on, as typed ('15e12')."""
+    seq_len: int | None = None
+    """None: the model's."""
+    global_batch: str | None = None
+    """Sequences ('2048', '2048seq') or tokens ('4Mtok'), as typed; None: ~4M tokens."""
+    dtype: str = "bf16"
+    flash: bool = True
+    edge_stage_layers: int | None = None
+    pue: float | None = None
+    """None: accelopt.predict.cost.Facility's default (cited there), as for the two fields below."""
+    grid_kg_co2_per_kwh: float | None = None
+    host_power_w_per_device: float | None = None
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """`accelopt plan`: the layout search (or, for a captured workload, data parallel x ZeRO)."""
+
+    setup: SetupOptions
+    hardware: str = "h100-sxm"
+    """Comma-separated catalog devices or spec TOML paths."""
+    devices: str = "64..8192"
+    """Device counts as typed: '512..8192' (powers of two) or '8,16,64'."""
+    deadline: str | None = None
+    """A duration as typed ('30d'); None: no deadline."""
+    budget_usd: float | None = None
+    objective: str = "time"
+    top: int = 10
+    calibration: str | None = None
+    stack: str = "megatron"
+    catalog: tuple[Path, ...] = ()
+    list_models: bool = False
+    as_json: bool = False
+    typed_flags: dict[str, str] = field(default_factory=dict)
+    """Parameter name -> flag, for the options the user typed (not left at their defaults)."""
+
+
+@dataclass(frozen=True)
+class LayoutOptions:
+    """One parallel layout as typed for `plan explain` (degrees are device counts)."""
+
+    devices: int
+    tp: int = 1
+    pp: int = 1
+    cp: int = 1
+    ep: int = 1
+    vp: int = 1
+    mbs: int = 1
+    """Micro-batch size, sequences."""
+    zero: int = 1
+    recompute: str = "selective"
+    sp: bool = True
+    overlap: bool = True
+
+
+@dataclass(frozen=True)
+class ExplainOptions:
+    """`accelopt plan explain`: one layout's whole arithmetic."""
+
+    setup: SetupOptions
+    hardware: str
+    layout: LayoutOptions
+    calibration: str | None = None
+    stack: str = "megatron"
+    catalog: tuple[Path, ...] = ()
+    as_json: bool = False
 
 
 def fmt_num(value: float) -> str:
@@ -72,27 +148,33 @@ def warn_unused_keys(mdl: Any) -> None:
                                               f"ignored: {', '.join(mdl.unused_keys)}", "yellow"))
 
 
-def _setup(model: str, seq_len: int | None, global_batch: str | None, tokens: str, dtype: str,
-           pue: float | None, grid: float | None, host_w: float | None, flash: bool = True,
-           edge_stage_layers: int | None = None) -> Any:
+def _setup(opts: SetupOptions) -> Any:
     from accelopt.predict.cost import Facility
     from accelopt.predict.training import Setup
     from accelopt.units import parse_count
     from accelopt.workload.presets import get_model
 
-    mdl = get_model(model)
+    mdl = get_model(_required_model(opts))
     warn_unused_keys(mdl)
-    if seq_len is not None and seq_len < 1:
+    if opts.seq_len is not None and opts.seq_len < 1:
         from accelopt.errors import InputError
 
-        raise InputError(f"--seq-len {seq_len} must be >= 1",
+        raise InputError(f"--seq-len {opts.seq_len} must be >= 1",
                          f"give a positive --seq-len (the model's is {mdl.seq_len})")
-    s = seq_len if seq_len is not None else mdl.seq_len
-    fac_kw = {k: v for k, v in (("pue", pue), ("grid_kg_co2_per_kwh", grid), ("host_power_w_per_device", host_w))
-              if v is not None}
-    return Setup(model=mdl, seq_len=s, global_batch=_global_batch(global_batch, s),
-                 tokens=parse_count(tokens, "--tokens"), dtype=dtype, flash=flash,
-                 edge_stage_layers=edge_stage_layers, facility=Facility(**fac_kw))
+    s = opts.seq_len if opts.seq_len is not None else mdl.seq_len
+    fac_kw = {k: v for k, v in (("pue", opts.pue), ("grid_kg_co2_per_kwh", opts.grid_kg_co2_per_kwh),
+                                ("host_power_w_per_device", opts.host_power_w_per_device)) if v is not None}
+    return Setup(model=mdl, seq_len=s, global_batch=_global_batch(opts.global_batch, s),
+                 tokens=parse_count(opts.tokens, "--tokens"), dtype=opts.dtype, flash=opts.flash,
+                 edge_stage_layers=opts.edge_stage_layers, facility=Facility(**fac_kw))
+
+
+def _required_model(opts: SetupOptions) -> str:
+    if opts.model is None:
+        from accelopt.errors import InputError
+
+        raise InputError("--model is required", "e.g. --model llama3-70b (see --list-models)")
+    return opts.model
 
 
 def _fmt_row(c: Any, i: int) -> Any:
@@ -135,8 +217,7 @@ def _is_workload(model: str) -> bool:
     return isinstance(doc, dict) and "ops" in doc
 
 
-def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibration: str | None,
-                  as_json: bool, stack: str = "megatron", *, catalog: list[Path] | None = None) -> None:
+def _run_workload(opts: PlanOptions) -> None:
     """A profiled Workload: data parallel x ZeRO 0-3 over the device counts (per-op roofline compute)."""
     import numpy as np
 
@@ -149,21 +230,22 @@ def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibrat
     from accelopt.units import fmt_bytes, fmt_pct, fmt_seconds, parse_count, parse_int_range
     from accelopt.workload.types import Workload
 
+    model, stack = _required_model(opts.setup), opts.stack
     wl = Workload.load(model)
     if wl.meta.get("mode") == "inference":  # training columns (ZeRO, time to train) mean nothing for it
         from accelopt.errors import InputError
 
         raise InputError(f"{model} is an inference workload; `plan` plans training",
                          f"use `accelopt plan infer {model}` for latency, throughput, memory and energy per inference")
-    counts = parse_int_range(devices, "--devices")
+    counts = parse_int_range(opts.devices, "--devices")
     dp: np.ndarray = np.repeat(np.asarray(counts, dtype=np.int64), 4)
     zero = np.tile(np.arange(4), len(counts))
-    cals = load_calibrations(calibration)
+    cals = load_calibrations(opts.calibration)
     rows: list[WorkloadLayoutRow] = []
     assumed: dict[str, list[Any]] = {}
-    for h in hardware.split(","):
-        spec = get_device(h.strip(), catalog or ())
-        pred = evaluate_workload(wl, spec, dp, zero, tokens=parse_count(tokens, "--tokens"),
+    for h in opts.hardware.split(","):
+        spec = get_device(h.strip(), opts.catalog)
+        pred = evaluate_workload(wl, spec, dp, zero, tokens=parse_count(opts.setup.tokens, "--tokens"),
                                  cal=calibration_for(spec, cals, stack))
         if pred.assumed:
             assumed[spec.name] = pred.assumed
@@ -173,7 +255,7 @@ def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibrat
     rows.sort(key=lambda r: (not r.fits, r.train_time_s))
     data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed)
     finish_run("plan-workload", data)
-    if as_json:
+    if opts.as_json:
         emit(data)
         return
     from rich.table import Table
@@ -190,12 +272,8 @@ def _run_workload(model: str, tokens: str, hardware: str, devices: str, calibrat
     print_assumed(con, assumed)
 
 
-def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: int | None,
-                global_batch: str | None, deadline: str | None, budget_usd: float | None, objective: str,
-                top: int, dtype: str, calibration: str | None, pue: float | None, grid: float | None,
-                host_w: float | None, as_json: bool, stack: str = "megatron", flash: bool = True,
-                edge_stage_layers: int | None = None, *,
-                catalog: list[Path] | None = None) -> None:
+def _run_search(opts: PlanOptions) -> None:
+    """A model preset or config.json: every layout over --hardware x --devices, ranked by --objective."""
     import time
 
     import numpy as np
@@ -208,16 +286,17 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
     from accelopt.report.runs import finish_run
     from accelopt.units import parse_duration_s, parse_int_range
 
+    objective, top, stack, devices = opts.objective, opts.top, opts.stack, opts.devices
     if objective not in OBJECTIVES:
         raise InputError(f"--objective {objective!r}", "use time, cost or energy")
     if top < 1:
         raise InputError(f"--top {top}", "give --top >= 1")
     if stack not in STACKS:
         raise InputError(f"--stack: unknown software stack {stack!r}", f"use one of: {', '.join(STACKS)}")
-    setup = _setup(model, seq_len, global_batch, tokens, dtype, pue, grid, host_w, flash, edge_stage_layers)
+    setup = _setup(opts.setup)
     if setup.tokens <= 0:
-        raise InputError(f"--tokens {tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
-    specs = [get_device(h.strip(), catalog or ()) for h in hardware.split(",") if h.strip()]
+        raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
+    specs = [get_device(h.strip(), opts.catalog) for h in opts.hardware.split(",") if h.strip()]
     if not specs:
         raise InputError("--hardware is empty", "name devices, e.g. h100-sxm,mi300x")
     dup = sorted({sp.name for sp in specs if [x.name for x in specs].count(sp.name) > 1})
@@ -225,10 +304,10 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
         raise InputError(f"--hardware names {', '.join(dup)} more than once (names or aliases)",
                          "name each device once")
     counts = parse_int_range(devices, "--devices")
-    cals = load_calibrations(calibration)
-    deadline_s = parse_duration_s(deadline, "--deadline") if deadline is not None else None
+    cals = load_calibrations(opts.calibration)
+    deadline_s = parse_duration_s(opts.deadline, "--deadline") if opts.deadline is not None else None
     t0 = time.perf_counter()
-    c = search(setup, specs, counts, deadline_s=deadline_s, budget_usd=budget_usd, cals=cals, stack=stack)
+    c = search(setup, specs, counts, deadline_s=deadline_s, budget_usd=opts.budget_usd, cals=cals, stack=stack)
     best = rank(c, objective, top)
     front = pareto_front(c)
     elapsed = time.perf_counter() - t0
@@ -258,7 +337,7 @@ def _run_search(model: str, tokens: str, hardware: str, devices: str, seq_len: i
                       objective=objective, best=[_fmt_row(c, int(i)) for i in best],
                       pareto_front=[_fmt_row(c, int(i)) for i in front], closest_by_memory=closest_rows)
     finish_run("plan", data)
-    if as_json:
+    if opts.as_json:
         emit(data)
         if none_fits:
             raise none_fits
@@ -296,14 +375,52 @@ _NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "obje
                       "host_w")
 
 
-def _refuse_given(ctx: typer.Context, names: list[str], problem: str, fix: str) -> None:
-    """InputError naming the options among `names` that the user typed (not left at their defaults)."""
+def run_plan(opts: PlanOptions) -> None:
+    """`accelopt plan`: list the presets, plan a captured workload, or search the layouts of a model."""
+    if opts.list_models:
+        from accelopt.report.jsonout import emit
+        from accelopt.workload.presets import list_models
+
+        if opts.as_json:
+            emit(list_models())
+        else:
+            print("\n".join(list_models()))
+        return
+    model = _required_model(opts.setup)
+    if _is_workload(model):
+        _refuse_typed(opts.typed_flags, _NOT_FOR_WORKLOADS, f"--model {model} is a captured workload, which fixes "
+                      "its dtype, batch and sequence length and is planned as data parallel x ZeRO 0-3 ranked by "
+                      "time (no deadline, budget, facility or objective)",
+                      "leave these options out, or plan a model preset or config.json for the full search")
+        _run_workload(opts)
+        return
+    if importlib.util.find_spec("accelopt.cli.plan_infer") is not None:
+        from accelopt.cli.plan_infer import point_to_infer
+
+        point_to_infer(model)  # an inference example (resnet50, ...) is not a training preset
+    _run_search(opts)
+
+
+def typed_flags(ctx: typer.Context) -> dict[str, str]:
+    """Parameter name -> its first flag, for each option the user typed (not left at its default)."""
+    return {p.name: p.opts[0] for p in ctx.command.params if p.name and _typed(ctx, p.name)}
+
+
+def _refuse_typed(typed: dict[str, str], names: tuple[str, ...], problem: str, fix: str) -> None:
+    """InputError naming the options among `names` that the user typed (`typed`: from `typed_flags`)."""
     from accelopt.errors import InputError
 
-    flags = {p.name: p.opts[0] for p in ctx.command.params if p.name}
-    given = [flags[n] for n in names if n in flags and _typed(ctx, n)]
+    given = [typed[n] for n in names if n in typed]
     if given:
         raise InputError(f"{', '.join(given)}: {problem}", fix)
+
+
+def _refuse_before_subcommand(ctx: typer.Context) -> None:
+    """`plan --json serve ...`: an option of `plan` typed before a subcommand would be ignored; refuse it."""
+    _refuse_typed(typed_flags(ctx), tuple(p.name for p in ctx.command.params if p.name),
+                  f"options of `plan` do not apply to `plan {ctx.invoked_subcommand}`",
+                  f"put them after the subcommand: accelopt plan {ctx.invoked_subcommand} ... (see "
+                  f"`accelopt plan {ctx.invoked_subcommand} --help`)")
 
 
 def _typed(ctx: typer.Context, name: str) -> bool:
@@ -332,11 +449,8 @@ def _kg(carbon_kg: float) -> str:
     return "n/a" if carbon_kg != carbon_kg else f"{fmt_num(carbon_kg)} kg CO2e"  # NaN: no TDP in the catalog
 
 
-def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int, ep: int, vp: int, mbs: int,
-             zero: int, recompute: str, no_sp: bool, no_overlap: bool, seq_len: int | None, global_batch: str | None,
-             tokens: str, dtype: str, calibration: str | None, as_json: bool, stack: str = "megatron",
-             flash: bool = True, facility: tuple[float | None, float | None, float | None] = (None, None, None),
-             edge_stage_layers: int | None = None, *, catalog: list[Path] | None = None) -> None:
+def _explain(opts: ExplainOptions) -> None:
+    """One layout: its inputs, every step-time and memory term with its formula, and why it does not fit."""
     from accelopt.errors import InfeasibleError, InputError
     from accelopt.predict.query import LayoutQuery, layout_text, predict_layout
     from accelopt.predict.results import ExplainResult, LayoutRow, terms_of
@@ -345,21 +459,22 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
     from accelopt.report.runs import finish_run
     from accelopt.units import MAX_COUNT, fmt_bytes, fmt_joules, fmt_pct, fmt_seconds, fmt_usd
 
-    for flag, val in (("--devices", devices), ("--tp", tp), ("--pp", pp), ("--cp", cp), ("--ep", ep), ("--vp", vp),
-                      ("--mbs", mbs)):
+    lo, devices = opts.layout, opts.layout.devices
+    for flag, val in (("--devices", devices), ("--tp", lo.tp), ("--pp", lo.pp), ("--cp", lo.cp), ("--ep", lo.ep),
+                      ("--vp", lo.vp), ("--mbs", lo.mbs)):
         if not 1 <= val <= MAX_COUNT:  # past any machine: numpy's 64-bit arithmetic would overflow
             raise InputError(f"{flag} {val} must be 1..{MAX_COUNT:,}", f"give a positive {flag}")
     # The same public path `validate` uses (predict.query): every predictor input is a flag here.
-    base = _setup(model, seq_len, global_batch, tokens, dtype, *facility)
+    base = _setup(opts.setup)
     if base.tokens <= 0:  # time, cost and energy to train on nothing would print as zeros
-        raise InputError(f"--tokens {tokens!r} must be > 0", "give the tokens to train on, e.g. 300e9")
-    res = predict_layout(LayoutQuery(model=base.model, hardware=hardware, devices=devices, tp=tp, pp=pp, cp=cp,
-                                     ep=ep, vp=vp, mbs=mbs, zero=zero, recompute=recompute, sp=not no_sp,
-                                     overlap=not no_overlap, flash=flash, edge_stage_layers=edge_stage_layers,
-                                     seq_len=base.seq_len,
-                                     global_batch_seqs=base.global_batch, tokens=base.tokens, dtype=dtype,
-                                     stack=stack, calibration=calibration, facility=base.facility,
-                                     catalog=tuple(str(f) for f in catalog or ())))
+        raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 300e9")
+    res = predict_layout(LayoutQuery(model=base.model, hardware=opts.hardware, devices=devices, tp=lo.tp, pp=lo.pp,
+                                     cp=lo.cp, ep=lo.ep, vp=lo.vp, mbs=lo.mbs, zero=lo.zero, recompute=lo.recompute,
+                                     sp=lo.sp, overlap=lo.overlap, flash=opts.setup.flash,
+                                     edge_stage_layers=opts.setup.edge_stage_layers, seq_len=base.seq_len,
+                                     global_batch_seqs=base.global_batch, tokens=base.tokens, dtype=opts.setup.dtype,
+                                     stack=opts.stack, calibration=opts.calibration, facility=base.facility,
+                                     catalog=tuple(str(f) for f in opts.catalog)))
     setup, spec, lay, cal, row, fits = res.setup, res.spec, res.layout, res.cal, res.terms, res.fits_memory
     why: list[str] = []
     if not fits:
@@ -380,7 +495,7 @@ def _explain(model: str, hardware: str, devices: int, tp: int, pp: int, cp: int,
                          terms=terms_of(row, formulas, explain_inputs()), assumed=list(res.assumed),
                          unused_config_keys=list(setup.model.unused_keys))
     finish_run("plan-explain", data)
-    if as_json:
+    if opts.as_json:
         emit(data)
         if infeasible:
             raise infeasible
@@ -456,38 +571,15 @@ def register(app: typer.Typer) -> None:
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
     ) -> None:
         if ctx.invoked_subcommand is not None:
-            _refuse_given(ctx, [p.name for p in ctx.command.params if p.name],
-                          f"options of `plan` do not apply to `plan {ctx.invoked_subcommand}`",
-                          f"put them after the subcommand: accelopt plan {ctx.invoked_subcommand} ... (see "
-                          f"`accelopt plan {ctx.invoked_subcommand} --help`)")
+            _refuse_before_subcommand(ctx)
             return
-        if list_models:
-            from accelopt.report.jsonout import emit
-            from accelopt.workload.presets import list_models as _lm
-
-            if as_json:
-                emit(_lm())
-            else:
-                print("\n".join(_lm()))
-            return
-        if model is None:
-            from accelopt.errors import InputError
-
-            raise InputError("--model is required", "e.g. --model llama3-70b (see --list-models)")
-        if _is_workload(model):
-            _refuse_given(ctx, list(_NOT_FOR_WORKLOADS), f"--model {model} is a captured workload, which fixes its "
-                          "dtype, batch and sequence length and is planned as data parallel x ZeRO 0-3 ranked by "
-                          "time (no deadline, budget, facility or objective)",
-                          "leave these options out, or plan a model preset or config.json for the full search")
-            _run_workload(model, tokens, hardware, devices, calibration, as_json, stack, catalog=catalog)
-            return
-        if importlib.util.find_spec("accelopt.cli.plan_infer") is not None:
-            from accelopt.cli.plan_infer import point_to_infer
-
-            point_to_infer(model)  # an inference example (resnet50, ...) is not a training preset
-        _run_search(model, tokens, hardware, devices, seq_len, global_batch, deadline, budget_usd, objective, top,
-                    dtype, calibration, pue, grid, host_w, as_json, stack, flash, edge_stage_layers,
-                    catalog=catalog)
+        run_plan(PlanOptions(
+            setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
+                               flash=flash, edge_stage_layers=edge_stage_layers, pue=pue, grid_kg_co2_per_kwh=grid,
+                               host_power_w_per_device=host_w),
+            hardware=hardware, devices=devices, deadline=deadline, budget_usd=budget_usd, objective=objective,
+            top=top, calibration=calibration, stack=stack, catalog=tuple(catalog), list_models=list_models,
+            as_json=as_json, typed_flags=typed_flags(ctx)))
 
     @plan_app.command("explain", help="Show one layout's whole arithmetic (estimates). A layout that breaks a rule "
                       "(tp not dividing the heads, devices not a multiple of tp x pp x cp, ...) or does not fit "
@@ -523,9 +615,13 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout (exit 2 if infeasible)"),
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
     ) -> None:
-        _explain(model, hardware, devices, tp, pp, cp, ep, vp, mbs, zero, recompute, no_sp, no_overlap, seq_len,
-                 global_batch, tokens, dtype, calibration, as_json, stack, flash, (pue, grid, host_w),
-                 edge_stage_layers, catalog=catalog)
+        _explain(ExplainOptions(
+            setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
+                               flash=flash, edge_stage_layers=edge_stage_layers, pue=pue, grid_kg_co2_per_kwh=grid,
+                               host_power_w_per_device=host_w),
+            hardware=hardware, calibration=calibration, stack=stack, catalog=tuple(catalog), as_json=as_json,
+            layout=LayoutOptions(devices=devices, tp=tp, pp=pp, cp=cp, ep=ep, vp=vp, mbs=mbs, zero=zero,
+                                 recompute=recompute, sp=not no_sp, overlap=not no_overlap)))
 
     if importlib.util.find_spec("accelopt.cli.plan_serve") is not None:
         from accelopt.cli import plan_serve
