@@ -30,11 +30,32 @@ class Device:
     cal: Calibration
 
 
-def roofline_s(flops: Arr, n_bytes: Arr, dev: Device, n_kernels: float | Arr = 1.0) -> Arr:
-    """Roofline time of `n_kernels` identical ops of `flops` and `n_bytes` each."""
-    t_compute = np.where(flops > 0, flops / (dev.peak_flop_per_s * dev.cal.matmul_eff(np.maximum(flops, 1.0))), 0.0)
+def roofline_s(flops: Arr, n_bytes: Arr, dev: Device, n_kernels: float | Arr = 1.0, matmul: bool = True) -> Arr:
+    """Roofline time of `n_kernels` identical ops of `flops` and `n_bytes` each.
+
+    matmul=True (GEMMs, convolutions, attention products): the compute side runs at peak x eff(F), the
+    size-dependent GEMM efficiency of the family. matmul=False (elementwise, norms, softmax, reductions,
+    embeddings, copies): that curve describes how a GEMM fills the tensor cores and does not apply; such an
+    op is bandwidth-bound at memory_eff x peak bandwidth (the STREAM-style achievable fraction, see
+    calibration.toml), its FLOPs bounded only by the plain peak."""
+    if matmul:
+        eff = dev.cal.matmul_eff(np.maximum(flops, 1.0))
+        t_compute = np.where(flops > 0, flops / (dev.peak_flop_per_s * eff), 0.0)
+    else:
+        t_compute = flops / dev.peak_flop_per_s
     t_memory = n_bytes / (dev.bw_byte_per_s * dev.cal.memory_eff)
     return n_kernels * (np.maximum(t_compute, t_memory) + dev.cal.kernel_overhead_s)
+
+
+MATMUL_KINDS = frozenset({"matmul", "conv", "attention"})
+"""Op kinds (accelopt.workload.types.OP_KINDS) timed with the GEMM efficiency curve; every other kind is
+bandwidth-bound (roofline_s matmul=False)."""
+
+
+def op_s(kind: str, flops: float, n_bytes: float, dev: Device, count: float = 1.0) -> float:
+    """Roofline time of `count` runs of one captured op of `kind` (a profiled workload's op)."""
+    return float(roofline_s(np.asarray(float(flops)), np.asarray(float(n_bytes)), dev, float(count),
+                            matmul=kind in MATMUL_KINDS))
 
 
 def memory_ops_s(total_bytes: Arr, dev: Device, n_kernels: float) -> Arr:

@@ -36,7 +36,14 @@ from accelopt.errors import InputError
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import comm
 from accelopt.predict.calibration import Calibration, calibration_for
-from accelopt.predict.compute import Device, layer_forward, logits_forward, model_flops_per_token, roofline_s
+from accelopt.predict.compute import (
+    Device,
+    layer_forward,
+    logits_forward,
+    model_flops_per_token,
+    op_s,
+    roofline_s,
+)
 from accelopt.predict.cost import Facility, carbon_kg, cost_usd, energy_j
 from accelopt.predict.memory import memory_per_device, middle_stage_layers, stage_params
 from accelopt.units import MAX_COUNT, unit
@@ -291,7 +298,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # --- optimizer: Adam reads/writes 16 (+2 weights) bytes per local parameter (memory-bound).
     shard = np.where(lay.zero >= 1, dp * cp, 1.0)
     opt_bytes = (prm.dense + prm.expert) / shard * (12.0 * 2 + 2.0 + 2.0)
-    t_opt = roofline_s(np.zeros_like(opt_bytes), opt_bytes, dev, 1.0)
+    t_opt = roofline_s(np.zeros_like(opt_bytes), opt_bytes, dev, 1.0, matmul=False)
     step = m * t_mb + bubble + t_dp + t_opt
     mem = memory_per_device(mdl, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vp=vp, mbs=mbs, m=m, zero=lay.zero,
                             recompute=rc, sp=lay.sp, seq_len=setup.seq_len, flash=setup.flash,
@@ -417,8 +424,7 @@ def evaluate_workload(workload: Any, spec: AcceleratorSpec, dp: Arr, zero: Arr, 
     for op in workload.ops:
         if op.phase not in t_ops:
             continue
-        t = roofline_s(np.asarray(float(op.flops)), np.asarray(float(op.bytes_total)), dev, float(op.count))
-        t_ops[op.phase] += float(t)
+        t_ops[op.phase] += op_s(op.kind, op.flops, op.bytes_total, dev, op.count)
         flops += op.flops * op.count
     dpf = np.asarray(dp, dtype=float)
     links = comm.Links.of(spec, cal)

@@ -1,0 +1,70 @@
+"""predict.compute.roofline_s applies the GEMM efficiency curve to GEMM-like ops only: an elementwise op of a
+profiled workload is bandwidth-bound (bytes / (BW x memory_eff) + launch), not timed as a tiny GEMM.
+
+Bug fixed here: with the curve on every op, a captured tiny-GPT's elementwise ops (a few MFLOP each, far below
+the 0.5 GFLOP half-size point of the curve) came out about 100x slower than their bandwidth bound."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+from accelopt.hardware.catalog import get_device  # noqa: E402
+from accelopt.predict.calibration import calibration_for  # noqa: E402
+from accelopt.predict.compute import MATMUL_KINDS, Device, op_s  # noqa: E402
+from accelopt.predict.training import evaluate_workload  # noqa: E402
+from accelopt.workload import zoo  # noqa: E402
+from accelopt.workload.capture import capture_workload  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def gpt_tiny():  # type: ignore[no-untyped-def]
+    return capture_workload(zoo.build("gpt", "tiny"), dtype="bf16")
+
+
+def _dev() -> Device:
+    spec = get_device("h100-sxm")
+    return Device(peak_flop_per_s=float(spec.peak("bf16") or 0), bw_byte_per_s=spec.memory_bandwidth_byte_per_s,
+                  cal=calibration_for(spec))
+
+
+def test_elementwise_ops_are_bandwidth_bound(gpt_tiny) -> None:  # type: ignore[no-untyped-def]
+    dev = _dev()
+    ew = [o for o in gpt_tiny.ops if o.kind not in MATMUL_KINDS and o.flops > 0 and o.bytes_total > 0]
+    assert ew, "the captured GPT has elementwise/norm/softmax ops"
+    for o in ew:
+        bound = o.count * (max(o.bytes_total / (dev.bw_byte_per_s * dev.cal.memory_eff), o.flops / dev.peak_flop_per_s)
+                           + dev.cal.kernel_overhead_s)
+        assert op_s(o.kind, o.flops, o.bytes_total, dev, o.count) == pytest.approx(bound, rel=1e-12)
+
+
+def test_gemms_keep_the_size_curve(gpt_tiny) -> None:  # type: ignore[no-untyped-def]
+    dev = _dev()
+    mm = [o for o in gpt_tiny.ops if o.kind == "matmul" and o.flops > 0]
+    assert mm
+    o = mm[0]
+    t_curve = o.count * (max(o.flops / (dev.peak_flop_per_s * float(dev.cal.matmul_eff(np.asarray(o.flops)))),
+                             o.bytes_total / (dev.bw_byte_per_s * dev.cal.memory_eff)) + dev.cal.kernel_overhead_s)
+    assert op_s(o.kind, o.flops, o.bytes_total, dev, o.count) == pytest.approx(t_curve, rel=1e-12)
+
+
+def test_workload_prediction_uses_per_kind_roofline(gpt_tiny) -> None:  # type: ignore[no-untyped-def]
+    dev = _dev()
+    want = sum(op_s(o.kind, o.flops, o.bytes_total, dev, o.count) for o in gpt_tiny.ops if o.phase == "forward")
+    p = evaluate_workload(gpt_tiny, get_device("h100-sxm"), np.array([1]), np.array([0]))
+    assert p.terms["t_fwd_s"][0] == pytest.approx(want, rel=1e-9)
+
+
+def test_old_curve_on_elementwise_ops_was_far_too_slow_on_a_cpu(gpt_tiny) -> None:  # type: ignore[no-untyped-def]
+    """On a CPU spec (7 TFLOP/s fp32), the GEMM curve's 0.5 GFLOP half-size point puts a ~MFLOP elementwise op at
+    ~Fh / (eff_max x peak) ~ 100 us, while its bytes take a few us: the bug this fixes."""
+    spec = get_device("xeon-8480plus")
+    dev = Device(peak_flop_per_s=float(spec.peak("fp32") or 0), bw_byte_per_s=spec.memory_bandwidth_byte_per_s,
+                 cal=calibration_for(spec))
+    ew = [o for o in gpt_tiny.ops if o.kind not in MATMUL_KINDS and o.flops > 0 and o.phase == "forward"]
+    on_curve = sum(o.count * max(o.flops / (dev.peak_flop_per_s * float(dev.cal.matmul_eff(np.asarray(o.flops)))),
+                                 o.bytes_total / (dev.bw_byte_per_s * dev.cal.memory_eff)) for o in ew)
+    fixed = sum(op_s(o.kind, o.flops, o.bytes_total, dev, o.count) - o.count * dev.cal.kernel_overhead_s for o in ew)
+    assert on_curve > 10 * fixed
