@@ -71,10 +71,11 @@ class Calibration:
         return self.matmul_eff_max * flops / (flops + self.matmul_half_flop)
 
 
-STACKS = ("megatron", "pytorch-fsdp")
+STACKS = ("megatron", "pytorch-fsdp", "maxtext")
 """Software stacks a calibration can be given for. 'megatron': Megatron-LM-style tensor/pipeline/data parallel
 stacks (the family's own values, fitted on Narayanan et al. 2021); 'pytorch-fsdp': PyTorch FSDP stacks such as
-MosaicML llm-foundry (see calibration.toml for what was fitted on what)."""
+MosaicML llm-foundry; 'maxtext': JAX/XLA MaxText (FSDP over a TPU slice). See calibration.toml for what was
+fitted on what."""
 DEFAULT_STACK = "megatron"
 
 _NUM_FIELDS = ("matmul_eff_max", "matmul_half_flop", "memory_eff", "scaleup_bw_eff", "scaleout_bw_eff",

@@ -185,10 +185,10 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -
         raise InputError(f"run {row.get('id', '?')!r}: devices = {row.get('devices')!r} is not a positive integer",
                          "fix the devices cell of that row")
     published = {key: _positive_cell(row, key) for key in ("step_s", "mfu_pct", "tflops_per_gpu")}
-    need = "step_s" if published["step_s"] else "mfu_pct" if row["source"].startswith("Llama3") else "tflops_per_gpu"
+    need = "step_s" if published["step_s"] else "mfu_pct" if _quotes_mfu(row) else "tflops_per_gpu"
     if published[need] is None:
         raise InputError(f"run {row.get('id', '?')!r} has no published figure ({need} is blank)",
-                         "give step_s, or tflops_per_gpu (mfu_pct for Llama3 rows), in that row")
+                         f"give step_s, or tflops_per_gpu (mfu_pct for {'/'.join(_MFU_SOURCES)} rows), in that row")
     res = predict_layout(run_query(row), cals if cals is not None else load_calibrations(None))
     setup, spec, cal, pred = res.setup, res.spec, res.cal, res.terms
     n = int(row["devices"])
@@ -197,7 +197,7 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -
     peak = spec.peak(setup.dtype) or 0.0
     if row.get("step_s"):
         pub = float(row["step_s"])
-    elif row["source"].startswith("Llama3"):
+    elif _quotes_mfu(row):
         pub = pred["model_flops_per_step"] / (n * peak * float(row["mfu_pct"]) / 100)
     else:
         hw_flops = 96.0 * B * s * L * h * h * (1 + s / (6 * h) + V / (16 * L * h))  # Narayanan 2021 eq. 3
@@ -209,6 +209,14 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -
                      predicted_step_s=pred["step_time_s"], published_mfu=pub_mfu,
                      predicted_mfu=pred["hfu"] if kind == "HFU" else pred["mfu"],
                      fitted=row["id"] in cal.fitted_on, utilization=kind, stack=cal.stack)
+
+
+_MFU_SOURCES = ("Llama3", "MaxText")
+"""Sources whose published figure is an MFU (step = our model FLOPs / (devices x peak x MFU))."""
+
+
+def _quotes_mfu(row: dict[str, str]) -> bool:
+    return row["source"].startswith(_MFU_SOURCES)
 
 
 def validate_all(runs_path: Path | str | None = None, calibration: Path | str | None = None) -> list[RunResult]:
