@@ -48,7 +48,12 @@ class Calibration:
     """Launch / synchronisation gap per kernel."""
     framework_overhead_bytes: float
     """Memory the framework holds besides the model state and activations (context, comm buffers)."""
+    fp8_matmul_eff_max: float = 0.0
+    """Asymptotic fraction of the FP8 peak an FP8 GEMM reaches (0 in the constructor: matmul_eff_max; a file that
+    omits it gets matmul_eff_max, stated in calibration.toml)."""
     fitted_on: tuple[str, ...] = ()
+    fp8_fitted_on: tuple[str, ...] = ()
+    """Runs fp8_matmul_eff_max was fitted on (empty: not fitted, it is matmul_eff_max or an unfitted value)."""
     match: tuple[str, ...] = ()
     source: str = ""
     stack: str = "megatron"
@@ -57,7 +62,10 @@ class Calibration:
     """Per-stack overrides of this family, already merged with the family's values (stack name -> Calibration)."""
 
     def __post_init__(self) -> None:
-        for name in ("matmul_eff_max", "memory_eff", "scaleup_bw_eff", "scaleout_bw_eff", "overlap_eff"):
+        if self.fp8_matmul_eff_max == 0.0:
+            object.__setattr__(self, "fp8_matmul_eff_max", self.matmul_eff_max)
+        for name in ("matmul_eff_max", "fp8_matmul_eff_max", "memory_eff", "scaleup_bw_eff", "scaleout_bw_eff",
+                     "overlap_eff"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0 or (name != "overlap_eff" and v == 0.0):
                 raise InputError(f"calibration family {self.family!r}: {name} = {v!r} must be in (0, 1]",
@@ -65,6 +73,11 @@ class Calibration:
         for name in ("matmul_half_flop", "kernel_overhead_s", "framework_overhead_bytes"):
             if getattr(self, name) < 0:
                 raise InputError(f"calibration family {self.family!r}: {name} is negative", f"give {name} >= 0")
+
+    def calibrated(self, dtype: str) -> bool:
+        """True when this family (and stack) was fitted on published runs of `dtype`'s kind (fp8 or 16 bit);
+        False: its values are carried over from another family, and predictions say 'uncalibrated'."""
+        return bool(self.fp8_fitted_on if dtype == "fp8" else self.fitted_on)
 
     def matmul_eff(self, flops: Any) -> Any:
         """eff(F) = eff_max * F / (F + F_half), elementwise over an array of GEMM sizes."""
@@ -87,9 +100,13 @@ def _check_stack(stack: str, where: str) -> None:
         raise InputError(f"{where}: unknown software stack {stack!r}", f"use one of: {', '.join(STACKS)}")
 
 
+_OPTIONAL_FIELDS = ("fp8_matmul_eff_max",)
+"""Numeric fields a family may omit (fp8_matmul_eff_max: then matmul_eff_max, as calibration.toml states)."""
+
+
 def _numbers(name: str, table: dict[str, Any], where: str) -> dict[str, Any]:
     kw: dict[str, Any] = {}
-    for f in _NUM_FIELDS:
+    for f in (*_NUM_FIELDS, *_OPTIONAL_FIELDS):
         if f not in table:
             continue
         v = table[f]
@@ -108,11 +125,12 @@ def _stack_override(fam: Calibration, stack: str, table: Any, where: str) -> Cal
                          f"the '{DEFAULT_STACK}' stack is the family's own values: edit [family.{fam.family}]")
     if not isinstance(table, dict):
         raise InputError(f"{where}: [family.{label}] is not a table", "see predict/data/calibration.toml")
-    unknown = set(table) - {*_NUM_FIELDS, "fitted_on", "source"}
+    unknown = set(table) - {*_NUM_FIELDS, *_OPTIONAL_FIELDS, "fitted_on", "fp8_fitted_on", "source"}
     if unknown:
         raise InputError(f"{where}: [family.{label}] has unknown field(s) {', '.join(sorted(unknown))}",
-                         f"allowed: {', '.join(_NUM_FIELDS)}, fitted_on, source")
+                         f"allowed: {', '.join((*_NUM_FIELDS, *_OPTIONAL_FIELDS))}, fitted_on, fp8_fitted_on, source")
     return replace(fam, stack=stack, stacks={}, fitted_on=tuple(table.get("fitted_on", ())),
+                   fp8_fitted_on=tuple(table.get("fp8_fitted_on", fam.fp8_fitted_on)),
                    source=str(table.get("source", where)), **_numbers(label, table, where))
 
 
@@ -133,11 +151,14 @@ def _family(name: str, table: dict[str, Any], where: str, base: Calibration | No
         if missing:
             raise InputError(f"{where}: family {name!r} lacks {', '.join(missing)}",
                              "give every field (copy a family from the bundled calibration.toml)")
-        unknown = set(table) - {*_NUM_FIELDS, "fitted_on", "match", "source", "stack"}
+        unknown = set(table) - {*_NUM_FIELDS, *_OPTIONAL_FIELDS, "fitted_on", "fp8_fitted_on", "match", "source",
+                                 "stack"}
         if unknown:
             raise InputError(f"{where}: family {name!r} has unknown field(s) {', '.join(sorted(unknown))}",
-                             f"allowed: {', '.join(_NUM_FIELDS)}, fitted_on, match, source, stack")
+                             f"allowed: {', '.join((*_NUM_FIELDS, *_OPTIONAL_FIELDS))}, fitted_on, fp8_fitted_on, match, "
+                             "source, stack")
         fam = Calibration(family=name, fitted_on=tuple(table.get("fitted_on", ())),
+                          fp8_fitted_on=tuple(table.get("fp8_fitted_on", ())),
                           match=tuple(table.get("match", ())), source=str(table.get("source", where)),
                           **_numbers(name, table, where))
         merged = {}

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from accelopt.errors import InputError
 from accelopt.predict.calibration import Calibration
 from accelopt.workload.transformer import TransformerConfig
 
@@ -22,12 +23,81 @@ Arr = Any  # numpy arrays over layouts, or scalars that broadcast against them
 
 
 @dataclass(frozen=True)
+class LinearPrecision:
+    """How the linear layers' GEMMs (QKV, out-projection, MLP, experts) run when they use another precision than
+    the rest of the model (FP8 training; FP8/FP4 weights). Everything else stays 16 bit (see linear_precision)."""
+
+    dtype: str
+    peak_flop_per_s: float
+    """Dense peak of `dtype` (catalog)."""
+    operand_bytes: float
+    """Bytes per GEMM input element, block scales included (fp8: 1; NVFP4: 0.5 + 1/16; MXFP4: 0.5 + 1/32)."""
+    eff_max: float
+    """Asymptotic fraction of that peak a large GEMM reaches (calibration fp8_matmul_eff_max)."""
+    half_flop: float
+    """The curve's half-size point at this peak: the family's matmul_half_flop x peak ratio (same fixed time)."""
+    cast_bytes_per_input: float
+    """Memory traffic per element of each GEMM's activation input to quantize it (0: inputs already quantized)."""
+
+
+@dataclass(frozen=True)
 class Device:
-    """The rates one evaluation uses (peak of the training dtype for GEMMs)."""
+    """The rates one evaluation uses. peak_flop_per_s is the 16-bit peak (attention core, logits, and every GEMM
+    when `linear` is None); `linear` holds the linear layers' own precision when it differs (FP8)."""
 
     peak_flop_per_s: float
     bw_byte_per_s: float
     cal: Calibration
+    linear: LinearPrecision | None = None
+
+
+FP8_CAST_BYTES_PER_ELEMENT = 4.0
+"""Transformer Engine quantizes each FP8 GEMM's bf16 activation input with one fused cast-transpose kernel: it
+reads 2 bytes and writes the 1-byte FP8 value and its 1-byte transpose (kept for the weight-gradient GEMM), the
+scaling amax reduced in the same pass (NVIDIA Transformer Engine docs, "Using FP8 with Transformer Engine":
+delayed scaling keeps an amax history, so no extra pass; Micikevicius et al. 2022, "FP8 Formats for Deep
+Learning", sec. 4: per-tensor scale factors applied when casting to FP8 before each GEMM). Weights are cast once
+per step and reused across micro-batches (TE `is_first_microbatch`), so they are not charged per micro-batch.
+Current scaling (FP8-CS) adds an amax read of the same tensor (2 more bytes) that is not modelled."""
+
+FP4_OPERAND_BYTES = {"nvfp4": 0.5 + 1.0 / 16, "mxfp4": 0.5 + 1.0 / 32}
+"""4-bit values plus block scales: NVFP4 one FP8 (E4M3) scale per 16 elements (NVIDIA Blackwell NVFP4, "Introducing
+NVFP4", NVIDIA technical blog 2025); MXFP4 one 8-bit (E8M0) scale per 32 elements (OCP Microscaling Formats (MX)
+Specification v1.0, 2023, sec. 5)."""
+
+
+def activation_bytes(dtype: str) -> float:
+    """Bytes per activation element: 16-bit for bf16/fp16 and for FP8 training (only the GEMM inputs are FP8)."""
+    return 2.0 if dtype in ("bf16", "fp16", "fp8") else 4.0
+
+
+def linear_precision(spec: Any, dtype: str, cal: Calibration) -> LinearPrecision | None:
+    """The linear layers' precision for a run in `dtype` on `spec` (an AcceleratorSpec); None for 16-bit runs.
+
+    fp8: FP8 GEMMs at the fp8 peak with the family's fp8_matmul_eff_max and the per-GEMM quantize pass
+    (FP8_CAST_BYTES_PER_ELEMENT); attention (QK^T, softmax, AV), norms, embeddings, logits, optimizer and
+    communication stay bf16 (Transformer Engine applies FP8 to its Linear layers only; Micikevicius et al. 2022
+    sec. 4 keep softmax/normalisation in higher precision). nvfp4 / mxfp4: 4-bit weights (serving), at the
+    catalog's fp4 peak where it has one; the activations are quantized by the producing kernel (no extra pass).
+    """
+    if dtype in ("bf16", "fp16", "fp32"):
+        return None
+    peak16 = spec.peak("bf16") or spec.peak("fp16")
+    if dtype == "fp8":
+        peak, operand_b, cast_b = spec.peak("fp8"), 1.0, FP8_CAST_BYTES_PER_ELEMENT
+    elif dtype in FP4_OPERAND_BYTES:
+        peak, operand_b, cast_b = spec.peak("fp4"), FP4_OPERAND_BYTES[dtype], 0.0
+    else:
+        raise InputError(f"precision {dtype!r} is not a linear-layer precision", "use bf16, fp16, fp8, nvfp4 or mxfp4")
+    if peak is None or peak16 is None:
+        missing = "bf16/fp16" if peak16 is None else ("fp8" if dtype == "fp8" else "fp4")
+        raise InputError(f"device {spec.name!r} has no {missing} peak in its spec, and {dtype} linear layers need it "
+                         "(with the 16-bit peak for attention and the other ops)",
+                         f"pick a device that lists peak_flop_per_s.{missing}, or give it with its source in a "
+                         "--hardware spec TOML")
+    return LinearPrecision(dtype=dtype, peak_flop_per_s=peak, operand_bytes=operand_b,
+                           eff_max=cal.fp8_matmul_eff_max if dtype == "fp8" else cal.matmul_eff_max,
+                           half_flop=cal.matmul_half_flop * peak / peak16, cast_bytes_per_input=cast_b)
 
 
 def roofline_s(flops: Arr, n_bytes: Arr, dev: Device, n_kernels: float | Arr = 1.0, matmul: bool = True) -> Arr:
@@ -63,11 +133,28 @@ def memory_ops_s(total_bytes: Arr, dev: Device, n_kernels: float) -> Arr:
     return total_bytes / (dev.bw_byte_per_s * dev.cal.memory_eff) + n_kernels * dev.cal.kernel_overhead_s
 
 
-def gemm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, count: float | Arr = 1.0) -> tuple[Arr, Arr]:
-    """(time, flops) of `count` separate GEMMs [m,k]x[k,n] (one kernel each)."""
+def gemm16_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, count: float | Arr = 1.0) -> tuple[Arr, Arr]:
+    """(time, flops) of `count` separate GEMMs [m,k]x[k,n] (one kernel each) in the 16-bit precision."""
     flops = 2.0 * m * n * k
     n_bytes = (m * k + k * n + m * n) * dtb
     return roofline_s(flops, n_bytes, dev, count), flops * count
+
+
+def gemm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, count: float | Arr = 1.0) -> tuple[Arr, Arr]:
+    """(time, flops) of `count` linear-layer GEMMs [m,k]x[k,n] (one kernel each): in dev.linear's precision when it
+    has one (inputs of operand_bytes, output in 16 bit, plus one quantize pass over the [m,k] activation input),
+    else as gemm16_s."""
+    lin = dev.linear
+    if lin is None:
+        return gemm16_s(m, n, k, dtb, dev, count)
+    flops = 2.0 * m * n * k
+    bw = dev.bw_byte_per_s * dev.cal.memory_eff
+    n_bytes = (m * k + k * n) * lin.operand_bytes + m * n * dtb
+    eff = lin.eff_max * flops / (flops + lin.half_flop)
+    t_gemm = np.maximum(flops / (lin.peak_flop_per_s * eff), n_bytes / bw) + dev.cal.kernel_overhead_s
+    t_cast = np.where(lin.cast_bytes_per_input > 0, m * k * lin.cast_bytes_per_input / bw + dev.cal.kernel_overhead_s,
+                      0.0)
+    return count * (t_gemm + t_cast), flops * count
 
 
 def bmm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, batch: Arr) -> tuple[Arr, Arr]:
@@ -151,7 +238,8 @@ def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, 
 
 def logits_forward(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device) -> tuple[Arr, Arr]:
     """Output projection [T, h] x [h, V/t] and the softmax cross-entropy over [T, V/t] (fp32)."""
-    t_g, f_g = gemm_s(T, model.vocab / tp, model.hidden, dtb, dev)
+    # 16 bit even in FP8 runs: Megatron-core's output layer is not a Transformer Engine FP8 Linear.
+    t_g, f_g = gemm16_s(T, model.vocab / tp, model.hidden, dtb, dev)
     t_ce = memory_ops_s(2.0 * T * model.vocab / tp * 4, dev, 2.0)
     return t_g + t_ce, f_g
 

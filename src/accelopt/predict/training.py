@@ -38,7 +38,9 @@ from accelopt.predict import comm
 from accelopt.predict.calibration import Calibration, calibration_for
 from accelopt.predict.compute import (
     Device,
+    activation_bytes,
     layer_forward,
+    linear_precision,
     logits_forward,
     model_flops_per_token,
     op_s,
@@ -219,7 +221,13 @@ class Prediction:
 
 
 def _device(spec: AcceleratorSpec, dtype: str, cal: Calibration) -> Device:
+    """Rates of a `dtype` run: FP8 runs FP8 linear layers and 16-bit everything else (compute.linear_precision)."""
     peak = spec.peak(dtype)
+    if dtype == "fp8" and peak is not None:
+        lin = linear_precision(spec, dtype, cal)
+        peak16 = spec.peak("bf16") or spec.peak("fp16")
+        assert peak16 is not None  # linear_precision raised otherwise
+        return Device(peak_flop_per_s=peak16, bw_byte_per_s=spec.memory_bandwidth_byte_per_s, cal=cal, linear=lin)
     if peak is None:
         usable = [d for d in DTYPE_BYTES if spec.peak(d) is not None]
         raise InputError(f"device {spec.name!r} has no {dtype} peak in the catalog",
@@ -235,7 +243,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     dev = _device(spec, setup.dtype, cal)
     links = comm.Links.of(spec, cal)
     mdl = setup.model
-    dtb = DTYPE_BYTES[setup.dtype]
+    dtb = activation_bytes(setup.dtype)  # FP8 runs keep 16-bit activations (only GEMM inputs are FP8)
     act_b = 2.0  # activations/gradients exchanged in 16 bit (fp8 GEMMs still communicate bf16)
     f = lambda x: np.asarray(x, dtype=float)  # noqa: E731
     tp, pp, dp, cp, ep, vp = f(lay.tp), f(lay.pp), f(lay.dp), f(lay.cp), f(lay.ep), f(lay.vp)
@@ -310,7 +318,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
                                                     + lt.flops_dense * (1 - frac_moe), lt.flops_dense),
                              np.where(rc == 1, ls * lt.flops_attn_core, 0.0))
     hw_flops_step = model_flops_step + rec_flops_dev * m * n
-    peak_total = n * dev.peak_flop_per_s
+    peak_dtype = float(spec.peak(setup.dtype) or dev.peak_flop_per_s)  # MFU against the training dtype's peak
+    peak_total = n * peak_dtype
     mfu = model_flops_step / (step * peak_total)
     hfu = hw_flops_step / (step * peak_total)
     tokens_per_s = tokens_step / step
@@ -339,7 +348,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         "in_micro_batches": m, "in_tokens_per_microbatch": T, "in_qkv_gemm_flops": qkv_f,
         "in_qkv_gemm_eff": cal.matmul_eff(qkv_f), "in_tp_link_byte_per_s": tp_bw,
         "in_pp_link_byte_per_s": np.where(pp > 1, pp_bw, np.nan), "in_dp_ranks_in_domain": dp_in.astype(float),
-        "in_dp_domains": dp_out.astype(float), "in_peak_flop_per_s": np.full_like(step, dev.peak_flop_per_s),
+        "in_dp_domains": dp_out.astype(float), "in_peak_flop_per_s": np.full_like(step, peak_dtype),
     }
     return Prediction(terms=terms, feasible=mem.total <= spec.memory_bytes,
                       assumed=links.used_by(int(n.max())) if len(n) else [])

@@ -208,7 +208,7 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -
     return RunResult(id=row["id"], source=row["source"], hardware=spec.name, devices=n, published_step_s=pub,
                      predicted_step_s=pred["step_time_s"], published_mfu=pub_mfu,
                      predicted_mfu=pred["hfu"] if kind == "HFU" else pred["mfu"],
-                     fitted=row["id"] in cal.fitted_on, utilization=kind, stack=cal.stack)
+                     fitted=row["id"] in (*cal.fitted_on, *cal.fp8_fitted_on), utilization=kind, stack=cal.stack)
 
 
 _MFU_SOURCES = ("Llama3", "MaxText")
