@@ -270,3 +270,11 @@ def fit_stack_eff_max(family: str, stack: str, run_ids: list[str],
     family's). The grid is fit_family's step of 0.02, widened down to 0.30 because a stack may reach far less of
     the datasheet peak than Megatron-LM does. This is how the bundled nvidia-hopper/pytorch-fsdp value was made."""
     return _grid_fit(family, stack, run_ids, {"matmul_eff_max": [x / 100 for x in range(30, 100, 2)]}, calibration)
+
+
+def fit_fp8_eff_max(family: str, run_ids: list[str], calibration: Path | str | None = None) -> Calibration:
+    """Grid-search only fp8_matmul_eff_max of one family (megatron stack) on FP8 `run_ids`: the fraction of the FP8
+    peak the linear layers' FP8 GEMMs reach (compute.linear_precision). Grid 0.30..0.98 step 0.02. This is how the
+    bundled fp8 values were made (see calibration.toml)."""
+    return _grid_fit(family, DEFAULT_STACK, run_ids, {"fp8_matmul_eff_max": [x / 100 for x in range(30, 100, 2)]},
+                     calibration)
