@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import typer
 
 
+@dataclass(frozen=True, kw_only=True)
+class ValidateOptions:
+    """Every option of `accelopt validate`."""
+
+    runs: str | None = None
+    """CSV of runs in the bundled format (None: the bundled file)."""
+    calibration: str | None = None
+    """Calibration TOML overriding the bundled one."""
+    as_json: bool = False
+    html: str | None = None
+    """Also write a self-contained HTML report here."""
+    inference: bool = False
+    """Reproduce published inference latencies instead."""
+
+
 def register(app: typer.Typer) -> None:
-    @app.command("validate", help="Reproduce published training runs (bundled CSV, cited) and print the error; "
-                 "each run uses the calibration of its software stack (the CSV's stack column).")
+    @app.command("validate", help="Reproduce published training runs (bundled CSV, cited) and print the error: "
+                 "per run, then the held-out median and worst |error| per source, per device family and per "
+                 "precision; each run uses the calibration of its software stack (the CSV's stack column).")
     def validate(
         runs: str = typer.Option(None, "--runs", help="CSV of runs in the bundled format (default: bundled)"),
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
@@ -17,43 +36,62 @@ def register(app: typer.Typer) -> None:
                                        "instead (predict/data/published_inference_runs.csv; --runs picks another "
                                        "CSV of that format)"),
     ) -> None:
-        if inference:
-            from accelopt.cli.plan_infer import validate_inference_cmd
+        run_validate(ValidateOptions(runs=runs, calibration=calibration, as_json=as_json, html=html,
+                                     inference=inference))
 
-            validate_inference_cmd(runs, as_json, html)
-            return
-        from accelopt.predict.validation import ValidateResult, median_abs_error, validate_all
-        from accelopt.report.jsonout import emit
-        from accelopt.report.runs import finish_run
 
-        results = validate_all(runs, calibration)
-        med_test = median_abs_error(results, held_out_only=True)
-        med_all = median_abs_error(results, held_out_only=False)
-        by_source = {src: median_abs_error([r for r in results if r.source.split()[0] == src], held_out_only=True)
-                     for src in sorted({r.source.split()[0] for r in results})}
-        data = ValidateResult(runs=results, median_abs_error_held_out=med_test, median_abs_error_all=med_all,
-                              median_abs_error_held_out_by_source=by_source)
-        finish_run("validate", data, html)
-        if as_json:
-            emit(data)
-            return
-        from rich.table import Table
+def run_validate(opts: ValidateOptions) -> None:
+    """One library call (predict.validation.validate_report), then rendering."""
+    if opts.inference:
+        from accelopt.cli.plan_infer import validate_inference_cmd
 
-        from accelopt.units import fmt_pct, fmt_seconds
+        validate_inference_cmd(opts.runs, opts.as_json, opts.html)
+        return
+    from accelopt.predict.validation import validate_report
+    from accelopt.report.jsonout import emit
+    from accelopt.report.runs import finish_run
 
-        tb = Table(title="published vs predicted step time (prediction = estimate)")
-        for col in ("run", "source", "stack", "hardware", "devices", "published", "predicted", "error", "util.",
-                    "pub. util.", "pred. util.", "role"):
-            tb.add_column(col)
-        for r in results:
-            tb.add_row(r.id, r.source, r.stack, r.hardware, str(r.devices), fmt_seconds(r.published_step_s),
-                       fmt_seconds(r.predicted_step_s), f"{100 * r.error:+.1f}%", r.utilization,
-                       fmt_pct(r.published_mfu), fmt_pct(r.predicted_mfu), "fit" if r.fitted else "test")
-        from accelopt.cli.plan import console
+    data = validate_report(opts.runs, opts.calibration)
+    finish_run("validate", data, opts.html)
+    if opts.as_json:
+        emit(data)
+        return
+    _print(data)
 
-        con = console()
-        con.print(tb)
-        con.print(f"median |error| on runs the calibration was not fitted on: {100 * med_test:.1f}% "
-                  f"({sum(not r.fitted for r in results)} runs); all runs: {100 * med_all:.1f}%")
-        con.print("held-out median |error| by source: "
-                  + ", ".join(f"{src} {100 * v:.1f}%" for src, v in by_source.items() if v == v))
+
+def _print(data: Any) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from accelopt.cli.plan import console
+    from accelopt.units import fmt_pct, fmt_seconds
+
+    tb = Table(title="published vs predicted step time (prediction = estimate)")
+    for col in ("run", "source", "family", "stack", "dtype", "hardware", "devices", "published", "predicted", "error",
+                "util.", "pub. util.", "pred. util.", "role"):
+        tb.add_column(col)
+    for r in data.runs:
+        tb.add_row(Text(r.id), Text(r.source), r.family, r.stack, r.dtype, r.hardware, str(r.devices),
+                   fmt_seconds(r.published_step_s), fmt_seconds(r.predicted_step_s), f"{100 * r.error:+.1f}%",
+                   r.utilization, fmt_pct(r.published_mfu), fmt_pct(r.predicted_mfu), "fit" if r.fitted else "test")
+    con = console()
+    con.print(tb)
+    held = sum(not r.fitted for r in data.runs)
+    con.print(f"median |error| on runs the calibration was not fitted on: {100 * data.median_abs_error_held_out:.1f}% "
+              f"({held} runs); all runs: {100 * data.median_abs_error_all:.1f}%")
+    for title, groups in (("source", data.by_source), ("family", data.by_family),
+                          ("precision", data.by_precision)):
+        st = Table(title=f"held-out |error| by {title}")
+        for col in (title, "held-out runs", "median", "worst", "worst run"):
+            st.add_column(col)
+        for g in groups:
+            st.add_row(Text(g.group), str(g.held_out_runs), _pct(g.median_abs_error), _pct(g.worst_abs_error),
+                       Text(g.worst_run))
+        con.print(st)
+    for r in data.runs:
+        if r.note:
+            con.print(Text(f"note {r.id} ({100 * r.error:+.1f}%): {r.note}"))
+
+
+def _pct(x: float) -> str:
+    return "n/a" if x != x else f"{100 * x:.1f}%"

@@ -24,7 +24,7 @@ TERM_UNITS: dict[str, str] = {
     "tokens_per_s": "tok/s", "mfu": "fraction", "hfu": "fraction", "model_flops_per_step": "FLOP",
     "hw_flops_per_step": "FLOP", "mem_weights_bytes": "B", "mem_grads_bytes": "B", "mem_optimizer_bytes": "B",
     "mem_activations_bytes": "B", "mem_overhead_bytes": "B", "mem_total_bytes": "B", "mem_capacity_bytes": "B",
-    "train_time_s": "s", "device_hours": "device-h", "busy_fraction": "fraction", "energy_j": "J",
+    "train_time_s": "s", "device_hours": "device-h", "busy_fraction": "fraction", "calibrated": "flag", "energy_j": "J",
     "carbon_kg": "kg CO2e", "cost_usd": "USD", "in_micro_batches": "count", "in_tokens_per_microbatch": "count",
     "in_qkv_gemm_flops": "FLOP", "in_qkv_gemm_eff": "fraction", "in_tp_link_byte_per_s": "B/s",
     "in_pp_link_byte_per_s": "B/s", "in_dp_ranks_in_domain": "count", "in_dp_domains": "count",
@@ -55,6 +55,9 @@ class LayoutRow:
     cost_usd: float = unit("USD", "null without a catalog price")
     energy_j: float = unit("J", "facility energy; null without a TDP")
     carbon_kg: float = unit("kg CO2e", "null without a TDP")
+    calibrated: bool = True
+    """False: the device's calibration family was fitted on no published run of this precision (its efficiencies
+    are carried over from another family), so these numbers are uncalibrated estimates (printed 'uncalibrated')."""
 
     @classmethod
     def of(cls, hardware: str, layout: Layout, terms: Mapping[str, float | None]) -> LayoutRow:
@@ -64,7 +67,8 @@ class LayoutRow:
                    mfu=_num(terms, "mfu"), hfu=_num(terms, "hfu"), mem_total_bytes=_num(terms, "mem_total_bytes"),
                    mem_capacity_bytes=_num(terms, "mem_capacity_bytes"), train_time_s=_num(terms, "train_time_s"),
                    device_hours=_num(terms, "device_hours"), cost_usd=_num(terms, "cost_usd"),
-                   energy_j=_num(terms, "energy_j"), carbon_kg=_num(terms, "carbon_kg"))
+                   energy_j=_num(terms, "energy_j"), carbon_kg=_num(terms, "carbon_kg"),
+                   calibrated=_num(terms, "calibrated") != 0.0)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -345,6 +345,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         "energy_j": _full(e_j, step), "carbon_kg": _full(carbon_kg(e_j, setup.facility), step),
         "cost_usd": _full(c, step) if c is not None else np.full_like(step, np.nan),
         # Inputs shown by `plan explain` (numbers entering the formulas above).
+        # 1.0 when the family was fitted on published runs of this precision, else 0.0 ('uncalibrated').
+        "calibrated": np.full_like(step, float(cal.calibrated(setup.dtype))),
         "in_micro_batches": m, "in_tokens_per_microbatch": T, "in_qkv_gemm_flops": qkv_f,
         "in_qkv_gemm_eff": cal.matmul_eff(qkv_f), "in_tp_link_byte_per_s": tp_bw,
         "in_pp_link_byte_per_s": np.where(pp > 1, pp_bw, np.nan), "in_dp_ranks_in_domain": dp_in.astype(float),

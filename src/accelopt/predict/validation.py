@@ -15,6 +15,7 @@ import statistics
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
+from collections.abc import Callable
 from typing import ClassVar
 
 from accelopt.errors import InputError
@@ -52,11 +53,29 @@ class RunResult:
     included — Narayanan et al. 2021 report TFLOP/s that count the recomputed forward pass)."""
     stack: str = DEFAULT_STACK
     """Software stack of the run (calibration.STACKS)."""
+    family: str = ""
+    """Calibration family of the device (calibration.toml)."""
+    dtype: str = "bf16"
+    """Training precision of the run (fp8: FP8 linear layers, the rest bf16)."""
+    note: str = ""
+    """Why a held-out run misses by more than 25% (the runs file's note column), '' when none is given."""
 
     @property
     def error(self) -> float:
         """predicted / published - 1 (signed)."""
         return self.predicted_step_s / self.published_step_s - 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErrorSummary:
+    """Held-out |error| of one group of runs (a source, a device family or a precision)."""
+
+    group: str
+    held_out_runs: int = unit("count")
+    median_abs_error: float = unit("fraction", "median over the group's held-out runs (NaN when none)")
+    worst_abs_error: float = unit("fraction", "largest over the group's held-out runs (NaN when none)")
+    worst_run: str
+    """Id of the run with the worst |error| ('' when none is held out)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +89,45 @@ class ValidateResult:
     median_abs_error_held_out: float = unit("fraction", "over runs the calibration was not fitted on")
     median_abs_error_all: float = unit("fraction")
     median_abs_error_held_out_by_source: dict[str, float] = unit("fraction", "held-out runs, by publication")
+    by_source: list[ErrorSummary]
+    """Held-out median and worst |error| per publication (first word of the source column)."""
+    by_family: list[ErrorSummary]
+    """Held-out median and worst |error| per calibration family."""
+    by_precision: list[ErrorSummary]
+    """Held-out median and worst |error| per training precision."""
+
+
+LARGE_ERROR = 0.25
+"""A held-out run beyond this |error| must carry a note (the runs file's note column) with a checked reason."""
+
+
+def summarize(results: list[RunResult], key: Callable[[RunResult], str]) -> list[ErrorSummary]:
+    """Held-out median and worst |error| of the runs grouped by `key`, groups in name order."""
+    out = []
+    for group in sorted({key(r) for r in results}):
+        held = [r for r in results if key(r) == group and not r.fitted]
+        worst = max(held, key=lambda r: abs(r.error)) if held else None
+        out.append(ErrorSummary(group=group, held_out_runs=len(held),
+                                median_abs_error=statistics.median(abs(r.error) for r in held) if held else float("nan"),
+                                worst_abs_error=abs(worst.error) if worst else float("nan"),
+                                worst_run=worst.id if worst else ""))
+    return out
+
+
+def source_key(r: RunResult) -> str:
+    return r.source.split()[0]
+
+
+def validate_report(runs_path: Path | str | None = None, calibration: Path | str | None = None) -> ValidateResult:
+    """`accelopt validate`: every run of the runs file reproduced, with the held-out error overall and per source,
+    per family and per precision."""
+    results = validate_all(runs_path, calibration)
+    by_source = summarize(results, source_key)
+    return ValidateResult(runs=results, median_abs_error_held_out=median_abs_error(results, held_out_only=True),
+                          median_abs_error_all=median_abs_error(results, held_out_only=False),
+                          median_abs_error_held_out_by_source={g.group: g.median_abs_error for g in by_source},
+                          by_source=by_source, by_family=summarize(results, lambda r: r.family),
+                          by_precision=summarize(results, lambda r: r.dtype))
 
 
 def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:
@@ -208,7 +266,8 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -
     return RunResult(id=row["id"], source=row["source"], hardware=spec.name, devices=n, published_step_s=pub,
                      predicted_step_s=pred["step_time_s"], published_mfu=pub_mfu,
                      predicted_mfu=pred["hfu"] if kind == "HFU" else pred["mfu"],
-                     fitted=row["id"] in (*cal.fitted_on, *cal.fp8_fitted_on), utilization=kind, stack=cal.stack)
+                     fitted=row["id"] in (*cal.fitted_on, *cal.fp8_fitted_on), utilization=kind, stack=cal.stack,
+                     family=cal.family, dtype=setup.dtype, note=(row.get("note") or "").strip())
 
 
 _MFU_SOURCES = ("Llama3", "MaxText")
