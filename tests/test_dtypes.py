@@ -22,7 +22,7 @@ def test_subsets_and_errors() -> None:
     from accelopt.simulate.design import DTYPE_BITS
     from accelopt.workload.types import DTYPE_BYTES
 
-    assert DTYPES == ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4")
+    assert DTYPES == ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4", "fp4")
     assert training.DTYPE_BYTES == {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0}
     assert serving.DTYPE_BYTES["int4"] == 0.5 and DTYPE_BITS["int16"] == 16 and DTYPE_BYTES["int64"] == 8
     assert dtypes.from_torch(torch.float8_e5m2) == "fp8" and dtypes.from_torch(torch.uint8) == "int8"

@@ -36,6 +36,8 @@ TABLE: tuple[DType, ...] = (
     DType("fp8", 1.0, "float8_e4m3fn", "fp8"),  # E4M3, the forward-pass fp8 of Micikevicius et al. 2022
     DType("int8", 1.0, "int8", "int8"),
     DType("int4", 0.5, None, "int4"),
+    # FP4 (E2M1) values, two per byte; the block scales of NVFP4/MXFP4 are counted by predict.compute (OCP MX v1.0)
+    DType("fp4", 0.5, None, "fp4"),
     DType("int16", 2.0, "int16", None),
     DType("int32", 4.0, "int32", None),
     DType("int64", 8.0, "int64", None),

@@ -1,0 +1,117 @@
+"""FP8 training runs the linear layers' GEMMs in FP8 and everything else in bf16 (predict.compute.linear_precision);
+FP4 weights use the catalog's fp4 peak; devices whose family has no fitted run say 'uncalibrated'.
+
+Published reference: NeMo 24.07 performance summary (NVIDIA/NeMo docs/source/performance/performance_summary.md),
+DGX-H100 FP8 rows, reproduced by `validate` (tolerance stated before measuring: held-out FP8 median <= 12%, the
+issue's per-family bound)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from conftest import run_main
+
+from accelopt.errors import InputError
+from accelopt.hardware.catalog import get_device
+from accelopt.predict.calibration import calibration_for, load_calibrations
+from accelopt.predict.compute import (
+    FP4_OPERAND_BYTES,
+    FP8_CAST_BYTES_PER_ELEMENT,
+    Device,
+    gemm16_s,
+    gemm_s,
+    linear_precision,
+)
+from accelopt.predict.training import Layouts, Setup, evaluate
+from accelopt.predict.validation import validate_report
+from accelopt.workload.presets import get_model
+
+
+def _devs() -> tuple[Device, Device]:
+    spec = get_device("h100-sxm")
+    cal = calibration_for(spec)
+    bf16 = Device(peak_flop_per_s=float(spec.peak("bf16") or 0), bw_byte_per_s=spec.memory_bandwidth_byte_per_s,
+                  cal=cal)
+    return bf16, replace(bf16, linear=linear_precision(spec, "fp8", cal))
+
+
+def test_fp8_linear_gemm_at_fp8_peak_with_quantize_pass() -> None:
+    bf16, fp8 = _devs()
+    lin = fp8.linear
+    assert lin is not None and lin.peak_flop_per_s == get_device("h100-sxm").peak("fp8")
+    m, n, k = 8192.0, 8192.0, 8192.0
+    t8, f8 = gemm_s(np.asarray(m), n, k, 2.0, fp8)
+    f = 2 * m * n * k
+    bw = fp8.bw_byte_per_s * fp8.cal.memory_eff
+    eff = lin.eff_max * f / (f + lin.half_flop)
+    want = (max(f / (lin.peak_flop_per_s * eff), ((m * k + k * n) * 1.0 + m * n * 2.0) / bw) + fp8.cal.kernel_overhead_s
+            + m * k * FP8_CAST_BYTES_PER_ELEMENT / bw + fp8.cal.kernel_overhead_s)
+    assert float(t8) == pytest.approx(want, rel=1e-12) and f8 == f
+    t16, _ = gemm_s(np.asarray(m), n, k, 2.0, bf16)
+    assert 1.0 < float(t16) / float(t8) < 2.0  # faster than bf16, not the 2x of the peak ratio
+
+
+def test_fp8_keeps_attention_and_logits_in_bf16() -> None:
+    """The attention core and the logits run at the bf16 peak in an FP8 run: only the linear layers gain."""
+    _, fp8 = _devs()
+    t_logit, _ = gemm16_s(np.asarray(8192.0), 128256.0, 4096.0, 2.0, fp8)
+    bf16 = replace(fp8, linear=None)
+    assert float(t_logit) == float(gemm16_s(np.asarray(8192.0), 128256.0, 4096.0, 2.0, bf16)[0])
+    setup8 = Setup(model=get_model("llama3-8b"), seq_len=8192, global_batch=8, dtype="fp8")
+    setup16 = replace(setup8, dtype="bf16")
+    lay = Layouts(tp=np.array([1]), pp=np.array([1]), dp=np.array([8]), cp=np.array([1]), ep=np.array([1]),
+                  vp=np.array([1]), mbs=np.array([1]), m=np.array([1]), zero=np.array([1]), recompute=np.array([1]),
+                  sp=np.array([False]), overlap=np.array([True]))
+    spec = get_device("h100-sxm")
+    p8, p16 = evaluate(setup8, spec, lay).terms, evaluate(setup16, spec, lay).terms
+    assert p8["t_recompute_s"][0] == pytest.approx(p16["t_recompute_s"][0])  # attention core: same time
+    assert p8["t_logits_s"][0] == pytest.approx(p16["t_logits_s"][0])
+    assert p8["t_fwd_s"][0] < p16["t_fwd_s"][0]
+    assert p8["in_peak_flop_per_s"][0] == spec.peak("fp8")  # MFU against the training dtype's peak
+
+
+def test_fp4_weights_need_an_fp4_peak() -> None:
+    spec = get_device("b200")
+    cal = calibration_for(spec)
+    if spec.peak("fp4") is None:
+        with pytest.raises(InputError, match="fp4 peak"):
+            linear_precision(spec, "nvfp4", cal)
+    with_fp4 = replace(spec, peak_flop_per_s={**spec.peak_flop_per_s, "fp4": 9e15})
+    lin = linear_precision(with_fp4, "nvfp4", cal)
+    assert lin is not None and lin.peak_flop_per_s == 9e15 and lin.cast_bytes_per_input == 0.0
+    assert lin.operand_bytes == FP4_OPERAND_BYTES["nvfp4"] == 0.5625
+    assert linear_precision(with_fp4, "mxfp4", cal).operand_bytes == 0.53125  # type: ignore[union-attr]
+    assert linear_precision(spec, "bf16", cal) is None
+
+
+def test_fp8_held_out_error_per_family_and_precision() -> None:
+    rep = validate_report()
+    fp8 = next(g for g in rep.by_precision if g.group == "fp8")
+    assert fp8.held_out_runs >= 10 and fp8.median_abs_error <= 0.12
+    for g in rep.by_family:  # the issue's bound: no family's held-out median above 12%
+        assert g.median_abs_error <= 0.12, g
+    for r in rep.runs:  # a held-out run beyond 25% carries its checked reason
+        if not r.fitted and abs(r.error) > 0.25:
+            assert r.note, r.id
+
+
+@pytest.mark.xfail(reason="held-out median 7.5% overall: Llama 3 405B at 16k GPUs (interleaving not published), the "
+                          "MosaicML small-model FSDP rows (-10..-22%) and multi-slice TPU rows (DCN cost under-counted) "
+                          "keep it above the issue's 6% target", strict=True)
+def test_overall_held_out_median_target() -> None:
+    assert validate_report().median_abs_error_held_out <= 0.06
+
+
+def test_uncalibrated_device_is_flagged(capsys: pytest.CaptureFixture[str]) -> None:
+    cals = load_calibrations()
+    assert not calibration_for(get_device("mi300x"), cals).calibrated("bf16")  # no public AMD run in the file
+    assert calibration_for(get_device("a100-sxm-80gb"), cals).calibrated("bf16")
+    assert calibration_for(get_device("h100-sxm"), cals).calibrated("fp8")
+    base = ["plan", "explain", "--model", "llama3-8b", "--devices", "8", "--json"]
+    code, out, _ = run_main([*base, "--hardware", "mi300x"], capsys)
+    assert code == 0 and json.loads(out)["prediction"]["calibrated"] is False
+    code, out, _ = run_main([*base, "--hardware", "a100-sxm-80gb"], capsys)
+    assert json.loads(out)["prediction"]["calibrated"] is True
