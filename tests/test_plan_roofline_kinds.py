@@ -11,12 +11,12 @@ import pytest
 
 pytest.importorskip("torch")
 
-from accelopt.hardware.catalog import get_device  # noqa: E402
-from accelopt.predict.calibration import calibration_for  # noqa: E402
-from accelopt.predict.compute import MATMUL_KINDS, Device, op_s  # noqa: E402
-from accelopt.predict.training import evaluate_workload  # noqa: E402
-from accelopt.workload import zoo  # noqa: E402
-from accelopt.workload.capture import capture_workload  # noqa: E402
+from accelopt.hardware.catalog import get_device
+from accelopt.predict.calibration import calibration_for
+from accelopt.predict.compute import MATMUL_KINDS, Device, op_s
+from accelopt.predict.training import evaluate_workload
+from accelopt.workload import zoo
+from accelopt.workload.capture import capture_workload
 
 
 @pytest.fixture(scope="module")

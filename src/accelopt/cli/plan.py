@@ -185,6 +185,7 @@ def _fmt_row(c: Any, i: int) -> Any:
 
 def _print_table(title: str, rows: list[Any]) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     from accelopt.units import fmt_bytes, fmt_joules, fmt_pct, fmt_seconds, fmt_usd
 
@@ -194,7 +195,8 @@ def _print_table(title: str, rows: list[Any]) -> None:
         tb.add_column(col, justify="right" if col not in ("hardware", "recomp") else "left")
     for r in rows:
         lay = r.layout
-        tb.add_row(r.hardware, str(r.devices), str(lay.tp), str(lay.pp), str(lay.dp), str(lay.cp),
+        hw = r.hardware if r.calibrated else f"{r.hardware} (uncalibrated)"  # no fitted run of this family/dtype
+        tb.add_row(Text(hw), str(r.devices), str(lay.tp), str(lay.pp), str(lay.dp), str(lay.cp),
                    str(lay.ep), str(lay.vp), str(lay.mbs), str(lay.m), str(lay.zero), lay.recompute,
                    fmt_seconds(r.step_time_s), fmt_pct(r.mfu), fmt_bytes(r.mem_total_bytes, binary=True),
                    fmt_seconds(r.train_time_s), fmt_usd(r.cost_usd), fmt_joules(r.energy_j))
@@ -428,12 +430,16 @@ def _typed(ctx: typer.Context, name: str) -> bool:
     return src is not None and src.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
-def _fit_note(cal: Any) -> str:
-    return f", fitted on {', '.join(cal.fitted_on)}" if cal.fitted_on else ", not fitted (estimate)"
+def _fit_note(cal: Any, dtype: str = "bf16") -> str:
+    if not cal.calibrated(dtype):
+        return f", uncalibrated for {dtype}: fitted on no published {dtype} run (estimate)"
+    fitted = cal.fp8_fitted_on if dtype == "fp8" else cal.fitted_on
+    return f", fitted on {', '.join(fitted)}"
 
 
 STACK_HELP = ("software stack the efficiencies are calibrated for: megatron (Megatron-LM-style 3D parallel, "
-              "default) or pytorch-fsdp (PyTorch FSDP, e.g. llm-foundry); see predict/data/calibration.toml")
+              "default), pytorch-fsdp (PyTorch FSDP, e.g. llm-foundry) or maxtext (JAX MaxText on TPU); see "
+              "predict/data/calibration.toml")
 
 
 FLASH_HELP = ("fused (flash) attention: no s x s score tensor in memory, one kernel for the attention core "
@@ -506,7 +512,7 @@ def _explain(opts: ExplainOptions) -> None:
 
     con = console()
     con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {lay} (calibration family "
-                   f"{cal.family}, stack {cal.stack}{_fit_note(cal)}; eff(F) = {cal.matmul_eff_max} F / "
+                   f"{cal.family}, stack {cal.stack}{_fit_note(cal, setup.dtype)}; eff(F) = {cal.matmul_eff_max} F / "
                    f"(F + {fmt_num(cal.matmul_half_flop)}))"))
     tb = Table(title="step-time and memory arithmetic (predictions, estimates)")
     tb.add_column("term")

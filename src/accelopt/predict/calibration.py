@@ -155,8 +155,8 @@ def _family(name: str, table: dict[str, Any], where: str, base: Calibration | No
                                  "stack"}
         if unknown:
             raise InputError(f"{where}: family {name!r} has unknown field(s) {', '.join(sorted(unknown))}",
-                             f"allowed: {', '.join((*_NUM_FIELDS, *_OPTIONAL_FIELDS))}, fitted_on, fp8_fitted_on, match, "
-                             "source, stack")
+                             f"allowed: {', '.join((*_NUM_FIELDS, *_OPTIONAL_FIELDS))}, fitted_on, fp8_fitted_on, "
+                             "match, source, stack")
         fam = Calibration(family=name, fitted_on=tuple(table.get("fitted_on", ())),
                           fp8_fitted_on=tuple(table.get("fp8_fitted_on", ())),
                           match=tuple(table.get("match", ())), source=str(table.get("source", where)),

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import csv
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from collections.abc import Callable
 from typing import ClassVar
 
 from accelopt.errors import InputError
@@ -107,8 +107,8 @@ def summarize(results: list[RunResult], key: Callable[[RunResult], str]) -> list
     for group in sorted({key(r) for r in results}):
         held = [r for r in results if key(r) == group and not r.fitted]
         worst = max(held, key=lambda r: abs(r.error)) if held else None
-        out.append(ErrorSummary(group=group, held_out_runs=len(held),
-                                median_abs_error=statistics.median(abs(r.error) for r in held) if held else float("nan"),
+        med = statistics.median(abs(r.error) for r in held) if held else float("nan")
+        out.append(ErrorSummary(group=group, held_out_runs=len(held), median_abs_error=med,
                                 worst_abs_error=abs(worst.error) if worst else float("nan"),
                                 worst_run=worst.id if worst else ""))
     return out
