@@ -6,6 +6,8 @@ the 0.5 GFLOP half-size point of the curve) came out about 100x slower than thei
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -68,3 +70,19 @@ def test_old_curve_on_elementwise_ops_was_far_too_slow_on_a_cpu(gpt_tiny) -> Non
                                  o.bytes_total / (dev.bw_byte_per_s * dev.cal.memory_eff)) for o in ew)
     fixed = sum(op_s(o.kind, o.flops, o.bytes_total, dev, o.count) - o.count * dev.cal.kernel_overhead_s for o in ew)
     assert on_curve > 10 * fixed
+
+
+def test_half_size_as_a_time_keeps_small_gemms_cheap_on_a_slow_device() -> None:
+    """The cpu family gives its half-size point as a time (matmul_half_s): a 64^3 GEMM on a CPU costs tens of
+    microseconds (bench_cpu_gemm_curve.py measures ~0.1 ms on one loaded core), not the 0.5 GFLOP / rate of the
+    GPU-fitted FLOP half-size point (milliseconds)."""
+    spec = get_device("xeon-8480plus")
+    cal = calibration_for(spec)
+    assert cal.family == "cpu" and cal.matmul_half_s > 0
+    slow = replace(spec, peak_flop_per_s={"fp32": 1e11})  # a 100 GFLOP/s CPU (a probe-like rate)
+    dev = Device(peak_flop_per_s=1e11, bw_byte_per_s=slow.memory_bandwidth_byte_per_s, cal=cal)
+    f = 2.0 * 64**3
+    t = op_s("matmul", f, 3 * 64 * 64 * 4, dev)
+    assert t < 100e-6  # tens of microseconds
+    t_old = f / (1e11 * float(cal.matmul_eff(np.asarray(f))))  # the FLOP half-size point, as before
+    assert t_old > 1e-3 and t_old > 50 * t

@@ -48,6 +48,11 @@ class Calibration:
     """Launch / synchronisation gap per kernel."""
     framework_overhead_bytes: float
     """Memory the framework holds besides the model state and activations (context, comm buffers)."""
+    matmul_half_s: float = 0.0
+    """When > 0, the curve's half-size point given as a time instead of FLOPs: F_half = matmul_half_s x peak x
+    matmul_eff_max, the same fixed cost per GEMM whatever the device's peak (compute.Device.half_flop). For families
+    whose peaks span orders of magnitude (CPUs, probed specs), where a FLOP half-size fitted on GPUs would put a
+    small GEMM thousands of times too slow."""
     fp8_matmul_eff_max: float = 0.0
     """Asymptotic fraction of the FP8 peak an FP8 GEMM reaches (0 in the constructor: matmul_eff_max; a file that
     omits it gets matmul_eff_max, stated in calibration.toml)."""
@@ -70,7 +75,7 @@ class Calibration:
             if not 0.0 <= v <= 1.0 or (name != "overlap_eff" and v == 0.0):
                 raise InputError(f"calibration family {self.family!r}: {name} = {v!r} must be in (0, 1]",
                                  f"give {name} as a fraction, e.g. 0.8")
-        for name in ("matmul_half_flop", "kernel_overhead_s", "framework_overhead_bytes"):
+        for name in ("matmul_half_flop", "matmul_half_s", "kernel_overhead_s", "framework_overhead_bytes"):
             if getattr(self, name) < 0:
                 raise InputError(f"calibration family {self.family!r}: {name} is negative", f"give {name} >= 0")
 
@@ -100,8 +105,9 @@ def _check_stack(stack: str, where: str) -> None:
         raise InputError(f"{where}: unknown software stack {stack!r}", f"use one of: {', '.join(STACKS)}")
 
 
-_OPTIONAL_FIELDS = ("fp8_matmul_eff_max",)
-"""Numeric fields a family may omit (fp8_matmul_eff_max: then matmul_eff_max, as calibration.toml states)."""
+_OPTIONAL_FIELDS = ("fp8_matmul_eff_max", "matmul_half_s")
+"""Numeric fields a family may omit (fp8_matmul_eff_max: then matmul_eff_max; matmul_half_s: then matmul_half_flop
+is the half-size point; as calibration.toml states)."""
 
 
 def _numbers(name: str, table: dict[str, Any], where: str) -> dict[str, Any]:

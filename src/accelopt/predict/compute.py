@@ -50,6 +50,17 @@ class Device:
     cal: Calibration
     linear: LinearPrecision | None = None
 
+    @property
+    def half_flop(self) -> float:
+        """GEMM size at half of matmul_eff_max on this device: the family's matmul_half_flop, or its matmul_half_s
+        (a time) x peak x eff_max where the family gives one."""
+        c = self.cal
+        return c.matmul_half_s * self.peak_flop_per_s * c.matmul_eff_max if c.matmul_half_s > 0 else c.matmul_half_flop
+
+    def matmul_eff(self, flops: Arr) -> Arr:
+        """eff(F) = eff_max F / (F + F_half) at this device's half-size point."""
+        return self.cal.matmul_eff_max * flops / (flops + self.half_flop)
+
 
 FP8_CAST_BYTES_PER_ELEMENT = 4.0
 """Transformer Engine quantizes each FP8 GEMM's bf16 activation input with one fused cast-transpose kernel: it
@@ -95,9 +106,10 @@ def linear_precision(spec: Any, dtype: str, cal: Calibration) -> LinearPrecision
                          "(with the 16-bit peak for attention and the other ops)",
                          f"pick a device that lists peak_flop_per_s.{missing}, or give it with its source in a "
                          "--hardware spec TOML")
-    return LinearPrecision(dtype=dtype, peak_flop_per_s=peak, operand_bytes=operand_b,
-                           eff_max=cal.fp8_matmul_eff_max if dtype == "fp8" else cal.matmul_eff_max,
-                           half_flop=cal.matmul_half_flop * peak / peak16, cast_bytes_per_input=cast_b)
+    eff_max = cal.fp8_matmul_eff_max if dtype == "fp8" else cal.matmul_eff_max
+    half = cal.matmul_half_s * peak * eff_max if cal.matmul_half_s > 0 else cal.matmul_half_flop * peak / peak16
+    return LinearPrecision(dtype=dtype, peak_flop_per_s=peak, operand_bytes=operand_b, eff_max=eff_max,
+                           half_flop=half, cast_bytes_per_input=cast_b)
 
 
 def roofline_s(flops: Arr, n_bytes: Arr, dev: Device, n_kernels: float | Arr = 1.0, matmul: bool = True) -> Arr:
@@ -109,7 +121,7 @@ def roofline_s(flops: Arr, n_bytes: Arr, dev: Device, n_kernels: float | Arr = 1
     op is bandwidth-bound at memory_eff x peak bandwidth (the STREAM-style achievable fraction, see
     calibration.toml), its FLOPs bounded only by the plain peak."""
     if matmul:
-        eff = dev.cal.matmul_eff(np.maximum(flops, 1.0))
+        eff = dev.matmul_eff(np.maximum(flops, 1.0))
         t_compute = np.where(flops > 0, flops / (dev.peak_flop_per_s * eff), 0.0)
     else:
         t_compute = flops / dev.peak_flop_per_s

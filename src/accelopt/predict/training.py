@@ -348,7 +348,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         # 1.0 when the family was fitted on published runs of this precision, else 0.0 ('uncalibrated').
         "calibrated": np.full_like(step, float(cal.calibrated(setup.dtype))),
         "in_micro_batches": m, "in_tokens_per_microbatch": T, "in_qkv_gemm_flops": qkv_f,
-        "in_qkv_gemm_eff": cal.matmul_eff(qkv_f), "in_tp_link_byte_per_s": tp_bw,
+        "in_qkv_gemm_eff": dev.matmul_eff(qkv_f), "in_tp_link_byte_per_s": tp_bw,
         "in_pp_link_byte_per_s": np.where(pp > 1, pp_bw, np.nan), "in_dp_ranks_in_domain": dp_in.astype(float),
         "in_dp_domains": dp_out.astype(float), "in_peak_flop_per_s": np.full_like(step, peak_dtype),
     }
