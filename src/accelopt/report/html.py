@@ -144,7 +144,8 @@ def _layout_table(title: str, rows: list[Any]) -> Table:
              "carbon"]
     t = Table(title, heads, est_cols=set(range(len(heads) - 7, len(heads))))
     for x in rows:
-        t.rows.append([x.hardware, q(x, "devices"), *[_g(getattr(x.layout, k)) for k in _LAYOUT_COLS],
+        hw = x.hardware if x.calibrated else f"{x.hardware} (uncalibrated)"
+        t.rows.append([hw, q(x, "devices"), *[_g(getattr(x.layout, k)) for k in _LAYOUT_COLS],
                        *[q(x, k) for k in ("step_time_s", "mfu", "mem_total_bytes", "train_time_s", "cost_usd",
                                            "energy_j", "carbon_kg")]])
     return t
@@ -177,7 +178,8 @@ def _explain_tables(r: Any) -> list[Table]:
     lay = r.prediction.layout
     head = Table(f"{r.model} on {r.prediction.devices} x {r.hardware}: layout",
                  [*_LAYOUT_COLS, "feasible", "calibration", "stack"])
-    head.rows.append([*[_g(getattr(lay, k)) for k in _LAYOUT_COLS], _g(r.feasible), r.calibration, r.stack])
+    cal = r.calibration if r.prediction.calibrated else f"{r.calibration} (uncalibrated)"
+    head.rows.append([*[_g(getattr(lay, k)) for k in _LAYOUT_COLS], _g(r.feasible), cal, r.stack])
     t = Table("step-time and memory arithmetic", ["term", "value", "formula"], est_cols={1})
     t.rows = [[x.name, str(x.quantity), x.formula] for x in r.terms if not x.is_input]
     inp = Table("inputs", ["input", "value", "meaning"])
@@ -218,7 +220,17 @@ def _validate_tables(r: Any) -> list[Table]:
                        q(x, "predicted_mfu"), "fit" if x.fitted else "test"])
     t.note = (f"median |error| on held-out runs {q(r, 'median_abs_error_held_out')}; "
               f"all runs {q(r, 'median_abs_error_all')}")
-    return [t]
+    out = [t]
+    for title, groups in (("source", r.by_source), ("family", r.by_family), ("precision", r.by_precision)):
+        g = Table(f"held-out |error| by {title}", [title, "held-out runs", "median", "worst", "worst run"])
+        for x in groups:
+            g.rows.append([x.group, q(x, "held_out_runs"), q(x, "median_abs_error"), q(x, "worst_abs_error"),
+                           x.worst_run])
+        out.append(g)
+    notes = [[x.id, f"{100 * x.error:+.1f}%", x.note] for x in r.runs if x.note]
+    if notes:
+        out.append(Table("why a held-out run misses by more than 25%", ["run", "error", "note"], notes))
+    return out
 
 
 def _sim_run_tables(r: Any) -> list[Table]:
