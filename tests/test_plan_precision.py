@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,3 +125,17 @@ def test_uncalibrated_is_printed_beside_the_numbers(capsys: pytest.CaptureFixtur
     code, out, _ = run_main(["plan", "explain", "--model", "llama3-8b", "--hardware", "mi300x", "--devices", "8"],
                             capsys)
     assert "uncalibrated for bf16" in " ".join(out.split())
+
+
+def test_validate_groups_in_json_and_html(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    page = tmp_path / "v.html"
+    code, out, _ = run_main(["validate", "--json", "--html", str(page)], capsys)
+    d = json.loads(out)
+    assert code == 0 and {g["group"] for g in d["by_precision"]} == {"bf16", "fp8"}
+    fam = {g["group"]: g for g in d["by_family"]}
+    assert {"nvidia-ampere", "nvidia-hopper", "nvidia-blackwell", "google-tpu"} <= set(fam)
+    worst = max((r for r in d["runs"] if not r["fitted"] and r["family"] == "nvidia-hopper"),
+                key=lambda r: abs(r["predicted_step_s"] / r["published_step_s"] - 1))
+    assert fam["nvidia-hopper"]["worst_run"] == worst["id"]
+    html = page.read_text(encoding="utf-8")
+    assert "held-out |error| by family" in html and "by precision" in html
