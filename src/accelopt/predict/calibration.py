@@ -136,7 +136,7 @@ def _stack_override(fam: Calibration, stack: str, table: Any, where: str) -> Cal
         raise InputError(f"{where}: [family.{label}] has unknown field(s) {', '.join(sorted(unknown))}",
                          f"allowed: {', '.join((*_NUM_FIELDS, *_OPTIONAL_FIELDS))}, fitted_on, fp8_fitted_on, source")
     return replace(fam, stack=stack, stacks={}, fitted_on=tuple(table.get("fitted_on", ())),
-                   fp8_fitted_on=tuple(table.get("fp8_fitted_on", fam.fp8_fitted_on)),
+                   fp8_fitted_on=tuple(table.get("fp8_fitted_on", ())),
                    source=str(table.get("source", where)), **_numbers(label, table, where))
 
 
