@@ -354,7 +354,7 @@ def test_recipe_round_trip_reproduces_the_variant(digits_state: Any, tmp_path: P
 
 
 @pytest.mark.parametrize("content, problem", [
-    ("not json", "not readable JSON"),
+    ("not json", "is not JSON"),
     ('{"accelopt_recipe": 99, "mode": "inference", "techniques": []}', "accelopt_recipe = 99"),
     ('{"accelopt_recipe": 1, "mode": "inference", "techniques": [{"name": "warp-drive"}]}', "warp-drive"),
     ('{"accelopt_recipe": 1, "mode": "fly", "techniques": []}', "mode"),

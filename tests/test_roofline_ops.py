@@ -213,3 +213,43 @@ def test_cpu_cache_levels_sum_instances_among_usable_cpus(tmp_path: Any, monkeyp
                 (d / name).write_text(f"{value}\n")
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     assert cpu_cache_levels(tmp_path) == [(1, 2 * 48 * 1024), (2, 2 * 2**20), (3, 32 * 2**20)]
+
+
+def test_one_preempted_call_does_not_flip_the_overhead_verdict() -> None:
+    @dataclass
+    class Ev:
+        name: str
+        self_cpu_time_total: float  # µs
+        cpu_parent: Any = None
+        self_device_time_total: float = 0.0
+        device_type: str = "DeviceType.CPU"
+
+    # 10 calls of aten::mul_: nine of 3 µs and one preempted for 50 µs; each call has a 1 µs child dispatch
+    events: list[Ev] = []
+    for us in [2.0] * 9 + [49.0]:
+        call = Ev("aten::mul_", us)
+        events += [call, Ev("aten::empty", 1.0, call)]
+    per_call: dict[str, list[float]] = {}
+    dispatches: dict[str, int] = {}
+    times, calls = _attribute(events, {"aten::mul_"}, on_gpu=False, dispatches=dispatches, per_call=per_call)
+    assert sorted(per_call["aten::mul_"]) == pytest.approx([3e-6] * 9 + [50e-6])
+    assert times["aten::mul_"] == pytest.approx(77e-6)
+    # c0 = 0.8 µs: 20 dispatches x 0.8 µs = 16 µs is under half the 77 µs sum, but over half of the
+    # typical 10 x 3 µs = 30 µs: the preempted call alone would have made it "memory-bound"
+    w = Workload(name="w", ops=[Op(name="aten.mul_.Tensor", kind="elementwise", flops=1e3, bytes_read=8e3,
+                                   bytes_written=4e3)] * 10)
+    common = dict(self_time_s=times, calls=calls, steps=1, time_kind="self_cpu_time", wall_s=1e-4,
+                  call_overhead_s=0.8e-6, dispatches=dispatches)
+    (typical,) = roofline_rows(w, OpTimes(**common, typical_time_s={"aten::mul_": 30e-6}), ROOFS)
+    (summed,) = roofline_rows(w, OpTimes(**common), ROOFS)
+    assert typical.verdict == "overhead-bound" and summed.verdict == "memory-bound"
+    assert typical.time_s == pytest.approx(77e-6)  # the time column stays the measured sum
+
+
+def test_profiled_ops_carry_their_typical_time() -> None:
+    x = torch.randn(64, 64)
+    t = profile_op_times(lambda: (x @ x).relu_().sum().item() and None, lambda: None, 5, "cpu",
+                         known={"aten::mm", "aten::relu_"})
+    for op in ("aten::mm", "aten::relu_"):
+        # calls x median call: positive and of the order of the sum (a median is never above the max call)
+        assert 0 < t.typical_time_s[op] <= t.calls[op] * t.self_time_s[op]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,10 @@ MODEL is any model `profile` accepts, or a built-in trained example:
   chargpt              character-level GPT trained on Python's stdlib sources (held-out loss)
   a zoo name, path/file.py:factory, or a Hugging Face config (as for profile)
 """
+
+
+MAX_ROUNDS = 1000
+"""Most A/B rounds per variant accepted (our bound: 1000 rounds of a 10 ms step already take 20 s per variant)."""
 
 
 @dataclass(kw_only=True)
@@ -44,6 +49,8 @@ class OptimizeOptions:
     apply: str | None = None
     as_json: bool = False
     html: str | None = None
+    typed: frozenset[str] = frozenset()
+    """Options given on the command line (not defaults): a recipe's mode/dtype must not silently replace them."""
 
 
 def _names(text: str | None, flag: str) -> list[str] | None:
@@ -67,14 +74,27 @@ def check(o: OptimizeOptions) -> None:
                          "give the run's time budget in minutes, e.g. --budget-min 5")
     if o.rounds < 3:
         raise InputError(f"--rounds {o.rounds} is too few to tell a gain from noise", "use --rounds 3 or more")
+    if o.rounds > MAX_ROUNDS:
+        raise InputError(f"--rounds {o.rounds} is more than {MAX_ROUNDS} A/B rounds per variant (the budget would "
+                         "end the run inside the first variants)", f"use --rounds 3 to {MAX_ROUNDS}")
     if o.threads is not None and o.threads < 1:
         raise InputError(f"--threads {o.threads} is not a positive count", "pass --threads 1 or more")
+    cpus = os.cpu_count() or 1
+    if o.threads is not None and o.threads > cpus:
+        raise InputError(f"--threads {o.threads} is more than this machine's {cpus} logical CPUs "
+                         "(oversubscribed threads time contention, not the model)", f"pass --threads 1 to {cpus}")
     if o.quality_tolerance is not None and not 0 <= o.quality_tolerance < math.inf:
         raise InputError(f"--quality-tolerance {o.quality_tolerance} is not a finite number >= 0",
                          "pass 0 or more (accuracy: points; otherwise percent of the baseline)")
     if o.apply and (o.only or o.skip):
         raise InputError("--apply measures exactly the recipe's techniques; --only/--skip do not combine with it",
                          "leave out --only and --skip with --apply")
+    from accelopt.optimize.runner import check_technique_names
+
+    check_technique_names(o.only, o.skip)
+    both = sorted(set(o.only or ()) & set(o.skip))
+    if both:
+        raise InputError(f"{', '.join(both)} is both in --only and in --skip", "name each technique in one of them")
 
 
 def _bundle(o: OptimizeOptions) -> Any:
@@ -91,6 +111,7 @@ def run(o: OptimizeOptions) -> tuple[Any, dict[str, Any]]:
     check(o)
     recipe = load_recipe(o.apply) if o.apply else None
     if recipe is not None:  # the recipe fixes mode and dtype
+        _check_recipe_agrees(o, recipe)
         o.mode, o.dtype = recipe.mode, recipe.dtype
     if o.save:
         check_save_dir(o.save)
@@ -114,13 +135,29 @@ def run(o: OptimizeOptions) -> tuple[Any, dict[str, Any]]:
     return result, variants
 
 
+def _check_recipe_agrees(o: OptimizeOptions, recipe: Any) -> None:
+    from accelopt.errors import InputError
+
+    for flag, mine, theirs in (("--mode", o.mode, recipe.mode), ("--dtype", o.dtype, recipe.dtype)):
+        if flag[2:] in o.typed and mine != theirs:
+            raise InputError(f"{flag} {mine} disagrees with the recipe {o.apply!r}, which was measured with "
+                             f"{flag} {theirs}", f"leave out {flag} (the recipe sets it) or use another recipe")
+
+
 def _names_or(x: list[str] | None) -> list[str] | None:
     return x if x else None
+
+
+def _typed(ctx: typer.Context, names: tuple[str, ...]) -> frozenset[str]:
+    from accelopt.cli.plan import _typed as typed_one
+
+    return frozenset(n for n in names if typed_one(ctx, n))
 
 
 def register(app: typer.Typer) -> None:
     @app.command("optimize", help=HELP)
     def optimize_cmd(
+        ctx: typer.Context,
         model: str = typer.Argument(..., help="digits, chargpt, a zoo name, path/file.py:factory, or HF config"),
         size: str | None = typer.Option(None, "--size", help="zoo models only: tiny (default), small or realistic"),
         mode: str = typer.Option("inference", "--mode", help="inference (forward only) or train (whole step)"),
@@ -148,7 +185,7 @@ def register(app: typer.Typer) -> None:
                             device=device, threads=threads, only=_names(only, "--only"),
                             skip=_names(skip, "--skip") or [], budget_min=budget_min,
                             quality_tolerance=quality_tolerance, rounds=rounds, save=save, apply=apply,
-                            as_json=as_json, html=html)
+                            as_json=as_json, html=html, typed=_typed(ctx, ("mode", "dtype")))
         result, variants = run(o)
         if o.save:
             from accelopt.optimize.recipe import save as save_recipe

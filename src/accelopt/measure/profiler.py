@@ -139,7 +139,8 @@ class ProfileResult:
     @property
     def overhead_rule(self) -> str:
         """When the roofline table calls an op overhead-bound."""
-        return "dispatches_per_step * call_overhead_s >= time_s / 2 and roofline_time_s < time_s / 2"
+        return ("dispatches_per_step * call_overhead_s >= t / 2 and roofline_time_s < t / 2, "
+                "t = calls_per_step x the median call time")
 
 
 # ---- running a step -------------------------------------------------------------------------------

@@ -14,7 +14,9 @@ process: the median profiler self time of a trivial aten op (a 1-element add), r
 profiler and time kind as the model's ops. An op is overhead-bound when that fixed cost makes up at
 least half of its time (dispatches x c0 >= time / 2, counting each aten call charged to the op,
 its children's too) and the roofline bound does not explain it
-(t_roof < time / 2); ops doing no work at all (views, bookkeeping) are overhead-bound too.
+(t_roof < time / 2); ops doing no work at all (views, bookkeeping) are overhead-bound too. For this
+rule `time` is the op's calls x its median call time, not the sum, so that one preempted call does not
+flip the verdict (c0 is a median too; the table's time column stays the sum).
 
 On a CPU the memory roof depends on where an op's data lives: an op whose working set (its bytes per
 call) fits a cache level runs at that level's bandwidth, not DRAM's (the cache-aware roofline of Ilic,
@@ -37,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -311,6 +314,10 @@ class OpTimes:
     """Why the Chrome trace could not be written (None = written or not asked for)."""
     dispatches: dict[str, int] = dataclasses.field(default_factory=dict)
     """Timed events charged to each op (its own calls and its children's); empty = use `calls`."""
+    typical_time_s: dict[str, float] = dataclasses.field(default_factory=dict)
+    """Per op: calls x the median time of one call (its children's events included), over all steps.
+    The overhead-bound rule compares this with the fixed cost so that one preempted call, which moves
+    the sum, does not flip the verdict (c0 is a median too). Empty = use `self_time_s`."""
 
     @property
     def wall_per_step_s(self) -> float:
@@ -367,13 +374,19 @@ def profile_op_times(step: Callable[[], None], sync: Callable[[], None], steps: 
         wall = time.perf_counter() - t0
     trace_error = _export_trace(prof, trace_path) if trace_path else None
     dispatches: dict[str, int] = {}
-    times, calls = _attribute(prof.events(), set(known), on_gpu, dispatches)
+    per_call: dict[str, list[float]] = {}
+    times, calls = _attribute(prof.events(), set(known), on_gpu, dispatches, per_call)
     if not times:
         raise MeasurementError("the profiler recorded no ops", "check that the step runs PyTorch ops")
     return OpTimes(self_time_s=times, calls=calls, steps=steps,
                    time_kind="self_device_time" if on_gpu else "self_cpu_time", wall_s=wall,
                    call_overhead_s=measure_call_overhead(device, sync), trace_error=trace_error,
-                   dispatches=dispatches)
+                   dispatches=dispatches, typical_time_s=_typical_times(per_call))
+
+
+def _typical_times(per_call: dict[str, list[float]]) -> dict[str, float]:
+    """calls x median call time per op (see OpTimes.typical_time_s)."""
+    return {name: len(ts) * statistics.median(ts) for name, ts in per_call.items() if ts}
 
 
 def _export_trace(prof: Any, trace_path: str) -> str | None:
@@ -413,31 +426,39 @@ def check_trace_path(trace_path: str) -> None:
     check_writable(trace_path, "--trace", "trace.json")
 
 
-def _attribute(events: Iterable[Any], known: set[str], on_gpu: bool,
-               dispatches: dict[str, int] | None = None) -> tuple[dict[str, float], dict[str, int]]:
+def _attribute(events: Iterable[Any], known: set[str], on_gpu: bool, dispatches: dict[str, int] | None = None,
+               per_call: dict[str, list[float]] | None = None) -> tuple[dict[str, float], dict[str, int]]:
     """Self time (s) and calls per op name, each event charged to its nearest known ancestor.
 
     `dispatches` (filled if given): events with time charged to each op, its own and its children's
-    (e.g. _to_copy's empty_strided and copy_): each pays the fixed per-call cost once."""
+    (e.g. _to_copy's empty_strided and copy_): each pays the fixed per-call cost once.
+    `per_call` (filled if given): per op, the time of each of its calls (children's events included)."""
     times: dict[str, float] = defaultdict(float)
     calls: dict[str, int] = defaultdict(int)
+    instance_s: dict[int, float] = defaultdict(float)  # id(owning event) -> that call's time
+    instance_owner: dict[int, str] = {}
     for ev in events:
         if ev.name.startswith("ProfilerStep"):
             continue
         if on_gpu and not str(getattr(ev, "device_type", "CPU")).endswith("CPU"):
             continue  # a kernel's own event: its time is already in the launching op's self_device_time_total
         us = float(ev.self_device_time_total if on_gpu else ev.self_cpu_time_total)
-        owner, e = ev.name, ev
+        owner, e, owner_ev = ev.name, ev, ev
         while e is not None:
             if e.name in known:
-                owner = e.name
+                owner, owner_ev = e.name, e
                 break
             e = e.cpu_parent
         times[owner] += us * 1e-6
+        instance_s[id(owner_ev)] += us * 1e-6
+        instance_owner[id(owner_ev)] = owner
         if owner == ev.name:
             calls[owner] += 1
         if dispatches is not None and us > 0:
             dispatches[owner] = dispatches.get(owner, 0) + 1
+    if per_call is not None:
+        for key, t in instance_s.items():
+            per_call.setdefault(instance_owner[key], []).append(t)
     return dict(times), dict(calls)
 
 
@@ -453,28 +474,34 @@ def _workload_by_key(ops: Iterable[Any]) -> dict[str, dict[str, Any]]:
 
 
 def classify(*, flops: float, bytes_: float, time_s: float, calls: float, ceilings: Ceilings,
-             kinds: Iterable[str] = (), call_overhead_s: float | None = None) -> tuple[str, float]:
+             kinds: Iterable[str] = (), call_overhead_s: float | None = None,
+             typical_time_s: float | None = None) -> tuple[str, float]:
     """(verdict, roofline time) for one op; see the module docstring for the rules."""
     verdict, t_roof, _ = classify_with_roof(flops=flops, bytes_=bytes_, time_s=time_s, calls=calls,
-                                            ceilings=ceilings, kinds=kinds, call_overhead_s=call_overhead_s)
+                                            ceilings=ceilings, kinds=kinds, call_overhead_s=call_overhead_s,
+                                            typical_time_s=typical_time_s)
     return verdict, t_roof
 
 
 def classify_with_roof(*, flops: float, bytes_: float, time_s: float, calls: float, ceilings: Ceilings,
-                       kinds: Iterable[str] = (), call_overhead_s: float | None = None) -> tuple[str, float, str]:
+                       kinds: Iterable[str] = (), call_overhead_s: float | None = None,
+                       typical_time_s: float | None = None) -> tuple[str, float, str]:
     """(verdict, roofline time, the roof that decided it) for one op.
 
     call_overhead_s: the measured fixed cost of one call (c0). Without it, only ops doing no work
     read overhead-bound: the fixed cost is not known, so no time can be charged to it. The memory
-    roof is the cache level the op's bytes per call fit (Ceilings.memory_roof_for), else DRAM."""
+    roof is the cache level the op's bytes per call fit (Ceilings.memory_roof_for), else DRAM.
+    typical_time_s: calls x the median call time (OpTimes.typical_time_s); the overhead rule uses it in
+    place of time_s when given, so that one slow (preempted) call does not decide the verdict."""
     peak = ceilings.peak_for(kinds)
     level, bw = ceilings.memory_roof_for(bytes_ / max(calls, 1.0))
     t_roof = max(flops / peak, bytes_ / bw)
     if flops == 0 and bytes_ == 0:
         return "overhead-bound", 0.0, "no work"  # no device work at all: dispatch, views, autograd bookkeeping
-    if call_overhead_s is not None and time_s > 0:
-        fixed_s = min(time_s, max(calls, 1.0) * call_overhead_s)
-        if fixed_s >= OVERHEAD_SHARE * time_s and t_roof < OVERHEAD_SHARE * time_s:
+    t_rule = typical_time_s if typical_time_s is not None and typical_time_s > 0 else time_s
+    if call_overhead_s is not None and t_rule > 0:
+        fixed_s = min(t_rule, max(calls, 1.0) * call_overhead_s)
+        if fixed_s >= OVERHEAD_SHARE * t_rule and t_roof < OVERHEAD_SHARE * t_rule:
             return "overhead-bound", t_roof, "overhead"
     intensity = flops / bytes_ if bytes_ > 0 else float("inf")
     if intensity >= peak / bw:
@@ -493,9 +520,10 @@ def roofline_rows(workload: Any, times: OpTimes, ceilings: Ceilings) -> list[Roo
         w = work.get(name, {"flops": 0.0, "bytes": 0.0, "kinds": set(), "dtypes": set()})
         if t <= 0:
             continue  # in the workload but never timed (e.g. folded into another kernel)
+        typical = times.typical_time_s.get(name, 0.0) / times.steps if times.typical_time_s else None
         verdict, t_roof, roof = classify_with_roof(flops=w["flops"], bytes_=w["bytes"], time_s=t, calls=disp,
                                                    ceilings=ceilings, kinds=w["kinds"],
-                                                   call_overhead_s=times.call_overhead_s)
+                                                   call_overhead_s=times.call_overhead_s, typical_time_s=typical)
         rows.append(RooflineRow(
             op=name, calls_per_step=calls, time_s=t, flops=w["flops"], bytes=w["bytes"],
             intensity_flop_per_byte=(w["flops"] / w["bytes"]) if w["bytes"] > 0 else None,

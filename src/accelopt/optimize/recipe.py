@@ -16,6 +16,7 @@ from typing import Any
 from accelopt.errors import InputError
 from accelopt.optimize.base import MODES, Variant, all_techniques
 from accelopt.optimize.results import OptimizeResult, VariantResult
+from accelopt.userio import path_kind, read_user_json
 
 RECIPE_VERSION = 1
 RECIPE_FILE = "recipe.json"
@@ -51,12 +52,7 @@ def _bad(path: Path, problem: str) -> InputError:
 def load_recipe(path: Path | str) -> Recipe:
     """Read and check a recipe file; every problem is an InputError naming the field."""
     path = Path(path)
-    if not path.is_file():
-        raise _bad(path, "no such file")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise _bad(path, f"not readable JSON ({e})") from None
+    data = read_user_json(path, "recipe", "pass a recipe.json written by `accelopt optimize --save DIR`")
     if not isinstance(data, dict):
         raise _bad(path, "the top level is not a JSON object")
     version = data.get("accelopt_recipe")
@@ -89,7 +85,7 @@ def load_recipe(path: Path | str) -> Recipe:
 def check_save_dir(folder: Path | str) -> Path:
     """The --save folder, created if missing; an error before minutes of measuring if it cannot be."""
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
+    if path_kind(folder, "--save folder") not in ("folder", "missing"):
         raise InputError(f"--save {str(folder)!r} is a file, not a folder", "pass a folder path")
     try:
         folder.mkdir(parents=True, exist_ok=True)

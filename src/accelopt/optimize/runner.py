@@ -498,12 +498,7 @@ class _Run:
     def selection(self) -> list[Technique]:
         known = all_techniques()
         chosen = list(known)
-        for flag, names in (("--only", self.opts.only or []), ("--skip", self.opts.skip)):
-            for n in names:
-                if n not in known:
-                    from accelopt.errors import unknown_name
-
-                    raise unknown_name(f"technique in {flag}", n, list(known))
+        check_technique_names(self.opts.only, self.opts.skip)
         if self.opts.only:
             chosen = [n for n in chosen if n in self.opts.only]
         return [known[n]() for n in chosen if n not in self.opts.skip]
@@ -691,8 +686,20 @@ def recommend(result: OptimizeResult) -> Recommendation:
                           best_single_speedup=best_single.speedup if best_single else None)
 
 
+def check_technique_names(only: Sequence[str] | None, skip: Sequence[str]) -> None:
+    """Every name in --only/--skip is a technique: an InputError naming the known ones (before any measuring)."""
+    known = all_techniques()
+    for flag, names in (("--only", only or []), ("--skip", skip)):
+        for n in names:
+            if n not in known:
+                from accelopt.errors import unknown_name
+
+                raise unknown_name(f"technique in {flag}", n, list(known))
+
+
 def run_optimize(bundle: ModelBundle, opts: RunOptions) -> tuple[OptimizeResult, dict[str, Variant]]:
     """Measure the baseline and the techniques (or the recipe's chain); the result and the variants made."""
+    check_technique_names(opts.only, opts.skip)
     run = _Run(bundle, opts)
     result = run.run()
     return result, run.variants

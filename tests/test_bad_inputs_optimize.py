@@ -1,0 +1,133 @@
+"""`accelopt optimize` under the same hostile-input tables as every other command (tests/test_bad_inputs.py):
+bad files for each file option, bad output paths, bad numbers, hostile names and conflicting flags.
+
+Every case must be refused (exit 2, `error:` + `fix:`) before anything is measured: a case that got past
+validation would train and time the model for minutes, so a slow test here is a bug too.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_main
+from test_bad_inputs import (
+    FILE_KINDS,
+    GOOD_TEXT,
+    HOSTILE_NAMES,
+    OUTPUT_KINDS,
+    SUFFIX,
+    _output_path,
+    check_outcome,
+    hostile_file,
+)
+
+GOOD_TEXT.setdefault("recipe", lambda: json.dumps({
+    "accelopt_recipe": 1, "model": "digits", "mode": "inference", "dtype": "fp32",
+    "techniques": [{"name": "bf16", "params": {}}]}))
+SUFFIX.setdefault("recipe", ".json")
+
+OPT = ["optimize", "digits"]
+
+FILE_OPTIONS: list[tuple[str, str, list[str]]] = [
+    ("model-py", "model_py", ["optimize", "{f}:build"]),
+    ("model-hfconfig", "hfconfig", ["optimize", "{f}"]),
+    ("apply", "recipe", [*OPT, "--apply", "{f}"]),
+]
+
+
+@pytest.mark.parametrize(("fmt", "argv", "kind"), [pytest.param(fmt, argv, kind, id=f"{cid}-{kind}")
+                                                   for cid, fmt, argv in FILE_OPTIONS for kind in FILE_KINDS])
+def test_bad_file(fmt: str, argv: list[str], kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                  capsys: pytest.CaptureFixture[str]) -> None:
+    f = hostile_file(tmp_path, kind, fmt, monkeypatch)
+    code, out, err = run_main([a.replace("{f}", str(f)) for a in argv], capsys)
+    check_outcome(code, out, err, must_refuse=True)
+
+
+# --save takes a folder (created if missing): only paths no folder can have are bad
+OUTPUTS = [("--html", k) for k in OUTPUT_KINDS] + [("--save", k) for k in ("long_name", "null_byte", "proc")]
+
+
+@pytest.mark.parametrize(("opt", "kind"), [pytest.param(o, k, id=f"{o}-{k}") for o, k in OUTPUTS])
+def test_bad_output_path(opt: str, kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    o = _output_path(tmp_path, kind, ".html" if opt == "--html" else "")
+    code, out, err = run_main([*OPT, opt, o], capsys)
+    check_outcome(code, out, err, must_refuse=True)
+
+
+NUMERIC = ("--batch-size", "--seq-len", "--threads", "--rounds", "--budget-min", "--quality-tolerance")
+BAD = ("nan", "inf", "-inf", "-1", "1e400", "abc", "", "99999999999999999999")
+
+
+# a budget or a tolerance of 1e20 is a legitimate "no limit": not in their table
+CASES = [(o, v) for o in NUMERIC for v in BAD
+         if not (o in ("--budget-min", "--quality-tolerance") and v == "99999999999999999999")]
+
+
+@pytest.mark.parametrize(("opt", "value"), [pytest.param(o, v, id=f"{o}={v or 'empty'}") for o, v in CASES])
+def test_bad_number(opt: str, value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main([*OPT, opt, value], capsys)
+    check_outcome(code, out, err, must_refuse=True)
+
+
+@pytest.mark.parametrize("opt", ("--batch-size", "--threads", "--budget-min"))
+def test_zero_is_refused(opt: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main([*OPT, opt, "0"], capsys)
+    check_outcome(code, out, err, must_refuse=True)
+
+
+NAME_SLOTS: list[tuple[str, list[str]]] = [
+    ("model", ["optimize", "{n}"]),
+    ("size", ["optimize", "mlp", "--size", "{n}"]),
+    ("mode", [*OPT, "--mode", "{n}"]),
+    ("dtype", [*OPT, "--dtype", "{n}"]),
+    ("device", [*OPT, "--device", "{n}"]),
+    ("only", [*OPT, "--only", "{n}"]),
+    ("skip", [*OPT, "--skip", "{n}"]),
+]
+
+
+@pytest.mark.parametrize(("argv", "name"), [pytest.param(argv, n, id=f"{cid}-{i}") for cid, argv in NAME_SLOTS
+                                             for i, n in enumerate(HOSTILE_NAMES)])
+def test_hostile_name(argv: list[str], name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main([a.replace("{n}", name) for a in argv], capsys)
+    check_outcome(code, out, err, must_refuse=True)  # none of these names exists
+
+
+def _recipe(tmp_path: Path, **edit: Any) -> str:
+    doc = json.loads(GOOD_TEXT["recipe"]())
+    doc.update(edit)
+    p = tmp_path / "recipe.json"
+    p.write_text(json.dumps(doc), encoding="utf-8")
+    return str(p)
+
+
+CONFLICTS: list[tuple[str, list[str]]] = [
+    ("only-and-skip-same", [*OPT, "--only", "bf16", "--skip", "bf16"]),
+    ("apply-and-only", [*OPT, "--apply", "{recipe}", "--only", "bf16"]),
+    ("apply-other-mode", [*OPT, "--apply", "{recipe}", "--mode", "train"]),
+    ("apply-other-dtype", [*OPT, "--apply", "{recipe}", "--dtype", "fp16"]),
+    ("size-for-builtin", [*OPT, "--size", "small"]),
+    ("html-is-save", [*OPT, "--save", "{tmp}/same", "--html", "{tmp}/same"]),
+]
+
+
+@pytest.mark.parametrize("argv", [pytest.param(a, id=cid) for cid, a in CONFLICTS])
+def test_conflicting_flags(argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    recipe = _recipe(tmp_path)
+    args = [a.replace("{recipe}", recipe).replace("{tmp}", str(tmp_path)) for a in argv]
+    code, out, err = run_main(args, capsys)
+    check_outcome(code, out, err, must_refuse=True)
+
+
+@pytest.mark.parametrize(("edit", "why"), [
+    ({"accelopt_recipe": 99}, "version"), ({"techniques": "bf16"}, "not a list"),
+    ({"techniques": [{"name": "[/bold]warp-drive", "params": {}}]}, "unknown technique"),
+    ({"techniques": [{"name": "bf16", "params": [1]}]}, "params not a table"), ({"mode": "sideways"}, "mode"),
+])
+def test_bad_recipe_field(edit: dict[str, Any], why: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main([*OPT, "--apply", _recipe(tmp_path, **edit)], capsys)
+    check_outcome(code, out, err, must_refuse=True)
