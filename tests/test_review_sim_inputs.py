@@ -44,7 +44,7 @@ def _assert_user_error(code: int, err: str, needle: str) -> None:
     (GOOD.replace("rows = 8", "rows = 0"), "rows = 0"),
     (GOOD + "warp = 32\n", "unknown field(s) warp"),
     (GOOD.replace("rows = 8", "rows = = 8"), "not valid TOML"),
-    (GOOD.replace('"os"', '"rs"'), "dataflow 'rs'"),
+    (GOOD.replace('"os"', '"xs"'), "dataflow 'xs'"),
     (GOOD.replace("tech_node_nm = 28", "tech_node_nm = 1e6"), "outside 7-180 nm"),
     (GOOD.replace('dtype = "int8"', 'dtype = ["int8"]'), "dtype"),
     ('sources = "x"\n' + GOOD, "[sources] table"),
@@ -128,7 +128,7 @@ def test_workload_batch_is_not_silently_ignored(capsys: pytest.CaptureFixture[st
     (["--bandwidth-gbps", "x"], "'x' is not a number"),
     (["--bandwidth-gbps", "0"], "positive"),
     (["--bandwidth-gbps", ","], "names no bandwidth"),
-    (["--dataflow", "rs"], "dataflow 'rs'"),
+    (["--dataflow", "xs"], "dataflow 'xs'"),
     (["--dataflow", ","], "names no dataflow"),
 ])
 def test_bad_sweep_lists(capsys: pytest.CaptureFixture[str], args: list[str], needle: str) -> None:

@@ -87,7 +87,7 @@ def test_presets_sweep_export(tmp_path: Path) -> None:
     (["simulate", "run", "-d", "tpu-v1", "-m", "resnet50", "--convention", "spice"], "'spice'"),
     (["simulate", "run", "-d", "tpu-v1", "-m", "resnet50", "--batch", "0"], "batch = 0"),
     (["simulate", "run", "-d", "tpu-v1", "--topology", "/nonexistent.csv"], "/nonexistent.csv does not exist"),
-    (["simulate", "sweep", "-m", "resnet50", "--dataflow", "rs"], "dataflow 'rs'"),
+    (["simulate", "sweep", "-m", "resnet50", "--dataflow", "xs"], "dataflow 'xs'"),
     (["simulate", "export", "-d", "eyeriss", "--out", "/tmp/never-written.toml"], "no dram_bytes"),
 ])
 def test_bad_inputs_exit_2(args: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -65,7 +65,7 @@ def test_load_good_toml(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("old", "new", "needle"), [
-    ('dataflow = "os"', 'dataflow = "rs"', "dataflow"),
+    ('dataflow = "os"', 'dataflow = "xs"', "dataflow"),
     ("rows = 32", "rows = -4", "rows"),
     ("cols = 16", "cols = 0", "cols"),
     ("clock_hz = 1e9", "clock_hz = -1e9", "clock_hz"),

@@ -179,7 +179,7 @@ def test_sweep_pareto_front_is_non_dominated() -> None:
             better_eq = all(a <= b for a, b in zip(q.objectives(), p.objectives(), strict=True))
             assert not (better_eq and q.objectives() != p.objectives())
     with pytest.raises(InputError, match="dataflow"):
-        grid(base, [8], [8], [1024], [1e9], ["rs"])
+        grid(base, [8], [8], [1024], [1e9], ["xs"])
 
 
 def test_layer_arrays_rejects_empty() -> None:

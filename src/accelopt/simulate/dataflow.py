@@ -49,6 +49,9 @@ class LayerArrays:
     stride: np.ndarray
     w_in: np.ndarray
     cin_g: np.ndarray
+    # images and ofmap rows of a convolution (a GEMM: M images of 1 x 1), for the row-stationary mapping
+    batch: np.ndarray
+    h_out: np.ndarray
 
     @property
     def macs(self) -> np.ndarray:

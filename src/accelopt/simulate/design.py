@@ -7,8 +7,10 @@ TOML format (`accelopt simulate run --design my.toml`):
     rows = 32                       # PE rows of one systolic array
     cols = 32                       # PE columns
     cores = 1                       # independent arrays; folds are spread over them
-    dataflow = "ws"                 # os | ws | is (output-, weight-, input-stationary)
-    ifmap_sram_bytes = 262144       # operand buffers, bytes (SCALE-Sim's three scratchpads)
+    dataflow = "ws"                 # os | ws | is (output-, weight-, input-stationary systolic) | rs
+                                    # (row-stationary, Eyeriss; simulate/rowstationary.py)
+    ifmap_sram_bytes = 262144       # operand buffers, bytes (SCALE-Sim's three scratchpads); for rs: the
+                                    # global buffer, all PEs' filter spads, all PEs' psum spads
     filter_sram_bytes = 262144
     ofmap_sram_bytes = 131072
     dram_bandwidth_byte_per_s = 25.6e9   # or inf: unlimited (SCALE-Sim's CALC mode, no bandwidth stalls)
@@ -43,8 +45,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-DATAFLOWS = ("os", "ws", "is")
-DATAFLOW_NAMES = {"os": "output-stationary", "ws": "weight-stationary", "is": "input-stationary"}
+SYSTOLIC_DATAFLOWS = ("os", "ws", "is")
+DATAFLOWS = (*SYSTOLIC_DATAFLOWS, "rs")
+DATAFLOW_NAMES = {"os": "output-stationary", "ws": "weight-stationary", "is": "input-stationary",
+                  "rs": "row-stationary"}
 # operand dtypes a design's MACs may use, with their widths (accelopt.dtypes)
 DTYPE_BITS = {n: int(8 * b) for n, b in dtypes.bytes_map(("int8", "int16", "fp16", "bf16", "fp32")).items()}
 
@@ -71,7 +75,8 @@ class Design:
     cols: int = unit("count")
     """PE columns of one systolic array."""
     dataflow: str
-    """'os' (output-stationary), 'ws' (weight-stationary) or 'is' (input-stationary)."""
+    """'os' (output-stationary), 'ws' (weight-stationary), 'is' (input-stationary) systolic array, or 'rs'
+    (row-stationary PE array, Eyeriss; its buffers read as global buffer, filter and psum scratchpads)."""
     ifmap_sram_bytes: int = unit("B")
     filter_sram_bytes: int = unit("B")
     ofmap_sram_bytes: int = unit("B")
@@ -171,7 +176,8 @@ class Design:
             vendor="custom design", peak_flop_per_s={self.dtype: self.peak_op_per_s},
             memory_bytes=float(self.dram_bytes), memory_bandwidth_byte_per_s=self.dram_bandwidth_byte_per_s,
             sram_bytes=float(self.sram_bytes),
-            notes=f"{self.rows}x{self.cols}x{self.cores} {DATAFLOW_NAMES[self.dataflow]} systolic array, "
+            notes=f"{self.rows}x{self.cols}x{self.cores} {DATAFLOW_NAMES[self.dataflow]} "
+                  f"{'PE array' if self.dataflow == 'rs' else 'systolic array'}, "
                   f"{self.clock_hz / 1e6:g} MHz, {self.tech_node_nm:g} nm",
             sources={f"peak_flop_per_s.{self.dtype}": f"{src}: 2 x {self.macs} MACs x {self.clock_hz:g} Hz",
                      "memory_bytes": f"{src}: dram_bytes",
@@ -211,7 +217,8 @@ def validate_design(d: Design, where: str = "") -> None:
                          "give the core supply in volts, e.g. 0.9, or leave vdd_v out for the node's nominal")
     if not isinstance(d.dataflow, str) or d.dataflow not in DATAFLOWS:
         raise InputError(f"{label}: dataflow {d.dataflow!r} is unknown",
-                         "use os (output-stationary), ws (weight-stationary) or is (input-stationary)")
+                         "use os (output-stationary), ws (weight-stationary), is (input-stationary) or "
+                         "rs (row-stationary)")
     if not isinstance(d.dtype, str) or d.dtype not in DTYPE_BITS:
         raise InputError(f"{label}: dtype {d.dtype!r} is unknown", f"use one of {', '.join(DTYPE_BITS)}")
     if not isinstance(d.description, str):

@@ -13,6 +13,8 @@ from accelopt.simulate.dataflow import LayerArrays, compute
 from accelopt.simulate.design import DATAFLOW_NAMES, Design
 from accelopt.simulate.energy import energy_table
 from accelopt.simulate.layers import Layer
+from accelopt.simulate.rowstationary import RsMapping, rs_array
+from accelopt.simulate.rowstationary import compute as rs_compute
 from accelopt.simulate.memory import ACTIVE_FRACTION, PSUM_BYTES, dram_traffic, fill_bytes, reload_cycles, stalls
 from accelopt.simulate.results import (
     EnergyBreakdown,
@@ -31,15 +33,17 @@ def layer_arrays(layers: Sequence[Layer]) -> LayerArrays:
         raise InputError("no layers to simulate", "give a model, a topology CSV or a workload with GEMM/conv ops")
     cols = np.array([(x.m, x.n, x.k, x.repeats, x.ifmap_elems, *_window(x)) for x in layers], dtype=np.int64)
     return LayerArrays(m=cols[:, 0], n=cols[:, 1], k=cols[:, 2], repeats=cols[:, 3], ifmap_elems=cols[:, 4],
-                       kh=cols[:, 5], kw=cols[:, 6], stride=cols[:, 7], w_in=cols[:, 8], cin_g=cols[:, 9])
+                       kh=cols[:, 5], kw=cols[:, 6], stride=cols[:, 7], w_in=cols[:, 8], cin_g=cols[:, 9],
+                       batch=cols[:, 10], h_out=cols[:, 11])
 
 
-def _window(x: Layer) -> tuple[int, int, int, int, int]:
-    """(kh, kw, stride, padded input width, input channels per group); all 1 for a GEMM."""
+def _window(x: Layer) -> tuple[int, int, int, int, int, int, int]:
+    """(kh, kw, stride, padded input width, input channels per group, images, output rows); a GEMM is
+    M images of one pixel (1, 1, 1, 1, 1, M, 1)."""
     c = x.conv
     if c is None:
-        return 1, 1, 1, 1, 1
-    return c.kh, c.kw, c.stride, c.w_in + 2 * c.padding, c.c_in // c.groups
+        return 1, 1, 1, 1, 1, x.m, 1
+    return c.kh, c.kw, c.stride, c.w_in + 2 * c.padding, c.c_in // c.groups, c.n, c.h_out
 
 
 @dataclass
@@ -51,6 +55,8 @@ class SimResult:
     kinds: list[str]
     convention: str
     cols: dict[str, np.ndarray] = field(repr=False)
+    rs_mappings: list[RsMapping] | None = field(default=None, repr=False)
+    """The row-stationary mapping of each layer (dataflow 'rs' only)."""
 
     # ---- totals
     def total(self, key: str) -> float:
@@ -102,12 +108,13 @@ class SimResult:
                            ridge_op_per_byte=d.ridge_op_per_byte(), ridge_mac_per_byte=d.ridge_mac_per_byte())
 
     def layer_rows(self) -> list[SimLayer]:
-        names = [f.name for f in fields(SimLayer) if f.name not in ("name", "kind")]
+        names = [f.name for f in fields(SimLayer) if f.name not in ("name", "kind", "rs_mapping")]
         rows = []
         for i, (name, kind) in enumerate(zip(self.names, self.kinds, strict=True)):
             # KeyError here: a SimLayer field the engine no longer computes
             vals: dict[str, Any] = {k: self.cols[k][i].item() for k in names}
-            rows.append(SimLayer(name=name, kind=kind, **vals))
+            rs = self.rs_mappings[i] if self.rs_mappings is not None else None
+            rows.append(SimLayer(name=name, kind=kind, rs_mapping=rs, **vals))
         return rows
 
     def report(self, source: str) -> SimRunResult:
@@ -129,23 +136,33 @@ def simulate(design: Design, layers: Sequence[Layer] | LayerArrays, convention: 
         arr = layer_arrays(layers)
         names, kinds = [x.name for x in layers], [x.kind for x in layers]
     d = design
-    c = compute(d.rows, d.cols, d.cores, d.dataflow, arr, convention)
+    mappings: list[RsMapping] | None = None
+    if d.dataflow == "rs":  # row-stationary PE array (simulate/rowstationary.py)
+        c, mappings = rs_compute(rs_array(d.rows, d.cols, d.ifmap_sram_bytes, d.filter_sram_bytes,
+                                          d.ofmap_sram_bytes, d.bytes_per_elem), d.cores, arr, d.bytes_per_elem)
+        fill = c.pop("fill_bytes")
+    else:
+        c = compute(d.rows, d.cols, d.cores, d.dataflow, arr, convention)
+        c.update(dram_traffic(arr, d.bytes_per_elem, d.ifmap_sram_bytes, d.filter_sram_bytes, d.ofmap_sram_bytes,
+                              d.rows, d.cols, d.dataflow))
+        fill = fill_bytes(arr, d.bytes_per_elem, d.rows, d.cols, d.dataflow)
+        c["reload_cycles"] = reload_cycles(arr, ACTIVE_FRACTION * d.ofmap_sram_bytes, d.rows, d.cols, d.cores,
+                                           d.dataflow, c["folds"])
     c.update(m=arr.m, n=arr.n, k=arr.k, repeats=arr.repeats, macs=arr.macs)
-    c.update(dram_traffic(arr, d.bytes_per_elem, d.ifmap_sram_bytes, d.filter_sram_bytes, d.ofmap_sram_bytes,
-                          d.rows, d.cols, d.dataflow))
     dram = c["dram_ifmap_read_bytes"] + c["dram_filter_read_bytes"] + c["dram_ofmap_write_bytes"] + c["dram_psum_bytes"]
     c["dram_bytes"] = dram
-    fill = fill_bytes(arr, d.bytes_per_elem, d.rows, d.cols, d.dataflow)
-    c["reload_cycles"] = reload_cycles(arr, ACTIVE_FRACTION * d.ofmap_sram_bytes, d.rows, d.cols, d.cores,
-                                       d.dataflow, c["folds"])
     c["dram_cycles"], c["stall_cycles"] = stalls(dram, fill, c["compute_cycles"], c["reload_cycles"],
                                                  d.dram_bandwidth_byte_per_s, d.clock_hz, d.dram_latency_s)
     c["total_cycles"] = c["compute_cycles"] + c["stall_cycles"]
     c["latency_s"] = c["total_cycles"] / d.clock_hz
     c["utilization"] = arr.macs / (c["total_cycles"] * d.macs)
     c["bandwidth_needed_byte_per_s"] = dram / (c["compute_cycles"] / d.clock_hz)
-    _energy(d, c)
-    return SimResult(design=d, names=list(names), kinds=list(kinds), convention=convention, cols=c)
+    if mappings is None:
+        _energy(d, c)
+    else:
+        _energy_rs(d, c)
+    return SimResult(design=d, names=list(names), kinds=list(kinds), convention=convention, cols=c,
+                     rs_mappings=mappings)
 
 
 def energy_scaling(d: Design) -> EnergyScaling:
@@ -174,6 +191,21 @@ def _energy(d: Design, c: dict[str, np.ndarray]) -> None:
     c["energy_sram_j"] = ((c["ifmap_sram_reads"] + ifmap_w) * t.ifmap_sram_j_per_elem
                           + (c["filter_sram_reads"] + filter_w) * t.filter_sram_j_per_elem
                           + (c["ofmap_sram_writes"] + c["psum_sram_reads"] + out_r) * t.ofmap_sram_j_per_elem)
+    c["energy_dram_j"] = c["dram_bytes"] * t.dram_j_per_byte
+    c["energy_j"] = c["energy_mac_j"] + c["energy_register_j"] + c["energy_sram_j"] + c["energy_dram_j"]
+    c["tops_per_w"] = 2 * c["macs"] / c["energy_j"] / 1e12
+
+
+def _energy_rs(d: Design, c: dict[str, np.ndarray]) -> None:
+    """Row-stationary energy, in place: every GLB access at the global buffer's per-word energy (ifmap_sram_bytes
+    is the GLB of an rs design), scratchpad accesses at the register-file energy, MACs, DRAM bytes."""
+    t = energy_table(d.dtype, d.width_bits, d.tech_node_nm, d.ifmap_sram_bytes, d.filter_sram_bytes,
+                     d.ofmap_sram_bytes, d.vdd_v)
+    c["sram_reads"] = c["ifmap_sram_reads"] + c["psum_sram_reads"]
+    c["sram_writes"] = c.pop("glb_writes")
+    c["energy_mac_j"] = c["macs"] * t.mac_j
+    c["energy_register_j"] = c["rf_accesses"] * t.rf_j
+    c["energy_sram_j"] = (c["sram_reads"] + c["sram_writes"]) * t.ifmap_sram_j_per_elem
     c["energy_dram_j"] = c["dram_bytes"] * t.dram_j_per_byte
     c["energy_j"] = c["energy_mac_j"] + c["energy_register_j"] + c["energy_sram_j"] + c["energy_dram_j"]
     c["tops_per_w"] = 2 * c["macs"] / c["energy_j"] / 1e12

@@ -1,4 +1,5 @@
-"""Published accelerator figures a user can check the simulator against: the NVDLA primer table.
+"""Published accelerator figures a user can check the simulator against: the NVDLA primer table, and
+Eyeriss's measured AlexNet figures (JSSC 2017 Table V; at the end of this file).
 
 Source: NVIDIA, "NVDLA Primer" (nvdla.org/primer.html), section "Example Area and Performance with
 NVDLA": NVDLA configurations "optimized for the popular ResNet-50", no on-chip SRAM, int8, with
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 from accelopt.errors import unknown_name
 from accelopt.simulate.design import Design
+from accelopt.units import unit
 
 NVDLA_PRIMER = "NVIDIA NVDLA Primer (nvdla.org/primer.html), 'Example Area and Performance with NVDLA' table"
 CLOCK_HZ = 1e9
@@ -127,3 +129,145 @@ def check_nvdla(convention: str = "paper") -> list[PublishedCheck]:
                                   predicted_frames_per_s=1.0 / r.latency_s,
                                   stall_fraction=t.stall_cycles / t.total_cycles, utilization=t.utilization))
     return out
+
+
+# --------------------------------------------------------------------------- Eyeriss (JSSC 2017, Table V)
+EYERISS_JSSC = ("Y.-H. Chen, T. Krishna, J. Emer, V. Sze, 'Eyeriss: An Energy-Efficient Reconfigurable Accelerator "
+                "for Deep Convolutional Neural Networks', IEEE JSSC 52(1):127-138, 2017, Table V (AlexNet CONV "
+                "layers, batch 4, 200 MHz, 1 V; measured)")
+EYERISS_BATCH = 4
+# Tolerances, stated before comparing (issue 11); a miss is a strict xfail with its reason, never a wider bound.
+EYERISS_FPS_TOLERANCE = 0.15
+"""frames/s of CONV1-5 (published 34.7 = 4 images / 115.3 ms total latency) and each layer's processing latency."""
+EYERISS_DRAM_TOLERANCE = 0.25
+"""DRAM bytes per layer and DRAM accesses per MAC, after the RLC estimate (below)."""
+EYERISS_POWER_TOLERANCE = 0.25
+"""Chip power (on-chip energy / latency) per layer and over CONV1-5 (published 278 mW)."""
+RLC_NOTE = ("estimate: Eyeriss run-length-codes ifmaps read from and ofmaps written to DRAM (JSSC 2017 Sec. V-B: "
+            "three 5-bit run + 16-bit level pairs per 64-bit word); with a zero fraction z that is 4/3 x (1 - z) "
+            "of the raw bytes, taken as 1 when coding would not pay (our assumption). z: Table V's 'zeros in "
+            "ifmaps' for the ifmaps, the next layer's for the ofmaps (pooling between layers ignored); CONV5's "
+            "ofmap zeros are not published and its ofmaps are taken raw. Filters are not coded")
+
+
+POWER_NOTE = ("estimate: power = on-chip energy (MACs, scratchpads, GLB; Horowitz ISSCC 2014 scaled to 65 nm, 1 V) / "
+              "predicted latency; clock tree, control, leakage and Eyeriss's zero gating are not modelled")
+MODEL_NOTE = ("model: the eyeriss preset, row-stationary mapping of accelopt.simulate.rowstationary (least energy x "
+              "delay), one MAC per PE per cycle, DRAM at 720 MB/s overlapped with compute behind the first pass")
+
+
+@dataclass(frozen=True)
+class EyerissLayerRow:
+    """One row of JSSC 2017 Table V (figures as published; MB = 1e6 bytes, G = 1e9)."""
+
+    layer: str
+    power_mw: float = unit("count", "mW")
+    total_latency_ms: float = unit("count", "ms")
+    processing_latency_ms: float = unit("count", "ms")
+    macs_g: float = unit("count", "GMAC")
+    active_pes: int = unit("count")
+    ifmap_zero_fraction: float = unit("fraction")
+    glb_accesses_mb: float = unit("count", "MB")
+    dram_accesses_mb: float = unit("count", "MB")
+
+
+EYERISS_ROWS = (
+    EyerissLayerRow("conv1", 332, 20.9, 16.5, 0.42, 154, 0.0001, 18.5, 5.0),
+    EyerissLayerRow("conv2", 288, 41.9, 39.2, 0.90, 135, 0.387, 77.6, 4.0),
+    EyerissLayerRow("conv3", 266, 23.6, 21.3, 0.60, 156, 0.725, 50.2, 3.0),
+    EyerissLayerRow("conv4", 235, 18.4, 16.0, 0.45, 156, 0.793, 37.4, 2.1),
+    EyerissLayerRow("conv5", 236, 10.5, 10.0, 0.30, 156, 0.776, 24.9, 1.3),
+)
+EYERISS_TOTAL_POWER_MW = 278.0
+EYERISS_TOTAL_LATENCY_MS = 115.3
+EYERISS_TOTAL_DRAM_MB = 15.4
+EYERISS_FRAMES_PER_S = 34.7
+"""JSSC 2017 abstract and Table V: 34.7 frames/s over CONV1-5 at batch 4 (4 / 115.3 ms)."""
+EYERISS_DRAM_PER_MAC = 0.0029
+"""JSSC 2017 abstract: 0.0029 DRAM accesses (16-bit words) per MAC over AlexNet's CONV layers."""
+
+
+def rlc_ratio(zero_fraction: float) -> float:
+    """Coded / raw bytes of run-length coding with three (5-bit run, 16-bit level) pairs per 64-bit word
+    (JSSC 2017 Sec. V-B) for a zero fraction z: (1 - z) / 3 words per value against 1/4 raw; at most 1."""
+    return min(1.0, 4.0 / 3.0 * (1.0 - zero_fraction))
+
+
+@dataclass(frozen=True, kw_only=True)
+class EyerissLayerCheck:
+    """One AlexNet layer on the eyeriss preset, beside its Table V row; errors are predicted / published - 1."""
+
+    published: EyerissLayerRow
+    processing_latency_s: float = unit("s", "compute cycles / clock")
+    total_latency_s: float = unit("s", "with DRAM stalls")
+    active_pes: int = unit("count")
+    power_w: float = unit("W", "estimate: on-chip energy (MAC, scratchpads, GLB) / total latency")
+    dram_raw_bytes: float = unit("B", "estimate: uncoded")
+    dram_rlc_bytes: float = unit("B", "estimate: with the RLC estimate")
+    glb_bytes: float = unit("B", "estimate: GLB reads + writes")
+    latency_error: float = unit("fraction", "processing latency")
+    dram_error: float = unit("fraction", "DRAM bytes with the RLC estimate")
+    power_error: float = unit("fraction")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EyerissCheck:
+    """`accelopt simulate published --chip eyeriss`: AlexNet CONV1-5 at batch 4 against JSSC 2017 Table V."""
+
+    source: str
+    design: Design
+    layers: list[EyerissLayerCheck]
+    frames_per_s: float = unit("Hz", "frames per second: batch / total latency")
+    published_frames_per_s: float = unit("Hz", "frames per second")
+    fps_error: float = unit("fraction")
+    power_w: float = unit("W", "estimate")
+    published_power_w: float = unit("W")
+    power_error: float = unit("fraction")
+    dram_accesses_per_mac: float = unit("count", "estimate: 16-bit words, with the RLC estimate")
+    published_dram_accesses_per_mac: float = unit("count")
+    dram_per_mac_error: float = unit("fraction")
+    tolerances: dict[str, float]
+    """Stated before comparing: frames/s and processing latency, DRAM, power (fractions)."""
+    notes: list[str]
+
+
+def _err(predicted: float, published: float) -> float:
+    return predicted / published - 1.0
+
+
+def check_eyeriss() -> EyerissCheck:
+    """The eyeriss preset (row-stationary) on AlexNet CONV1-5 at batch 4, layer by layer."""
+    from accelopt.simulate.design import load_preset
+    from accelopt.simulate.engine import simulate
+    from accelopt.simulate.layers import alexnet_conv_layers
+
+    d = load_preset("eyeriss")
+    r = simulate(d, alexnet_conv_layers(batch=EYERISS_BATCH))
+    c = r.cols
+    assert r.rs_mappings is not None and [x.layer for x in EYERISS_ROWS] == r.names
+    zeros_out = [x.ifmap_zero_fraction for x in EYERISS_ROWS[1:]] + [0.0]   # CONV5's ofmap: taken raw
+    out = []
+    for i, row in enumerate(EYERISS_ROWS):
+        on_chip_j = c["energy_mac_j"][i] + c["energy_register_j"][i] + c["energy_sram_j"][i]
+        rlc = float(c["dram_ifmap_read_bytes"][i] * rlc_ratio(row.ifmap_zero_fraction)
+                    + c["dram_filter_read_bytes"][i] + c["dram_ofmap_write_bytes"][i] * rlc_ratio(zeros_out[i]))
+        proc_s, tot_s = float(c["compute_cycles"][i] / d.clock_hz), float(c["latency_s"][i])
+        power_w = float(on_chip_j / tot_s)
+        out.append(EyerissLayerCheck(
+            published=row, processing_latency_s=proc_s, total_latency_s=tot_s,
+            active_pes=r.rs_mappings[i].active_pes, power_w=power_w, dram_raw_bytes=float(c["dram_bytes"][i]),
+            dram_rlc_bytes=rlc, glb_bytes=float((c["sram_reads"][i] + c["sram_writes"][i]) * d.bytes_per_elem),
+            latency_error=_err(proc_s * 1e3, row.processing_latency_ms), dram_error=_err(rlc / 1e6, row.dram_accesses_mb),
+            power_error=_err(power_w * 1e3, row.power_mw)))
+    e = r.totals().energy_breakdown
+    fps = EYERISS_BATCH / r.latency_s
+    power_w = (e.mac_j + e.register_j + e.sram_j) / r.latency_s
+    per_mac = sum(x.dram_rlc_bytes for x in out) / d.bytes_per_elem / r.macs
+    return EyerissCheck(
+        source=EYERISS_JSSC, design=d, layers=out, frames_per_s=fps, published_frames_per_s=EYERISS_FRAMES_PER_S,
+        fps_error=_err(fps, EYERISS_FRAMES_PER_S), power_w=power_w, published_power_w=EYERISS_TOTAL_POWER_MW / 1e3,
+        power_error=_err(power_w * 1e3, EYERISS_TOTAL_POWER_MW), dram_accesses_per_mac=per_mac,
+        published_dram_accesses_per_mac=EYERISS_DRAM_PER_MAC, dram_per_mac_error=_err(per_mac, EYERISS_DRAM_PER_MAC),
+        tolerances={"frames_per_s": EYERISS_FPS_TOLERANCE, "processing_latency": EYERISS_FPS_TOLERANCE,
+                    "dram": EYERISS_DRAM_TOLERANCE, "power": EYERISS_POWER_TOLERANCE},
+        notes=[RLC_NOTE, POWER_NOTE, MODEL_NOTE])

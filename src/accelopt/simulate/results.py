@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from accelopt.simulate.design import Design
+from accelopt.simulate.rowstationary import RsMapping
 from accelopt.units import unit
 
 
@@ -55,6 +56,8 @@ class SimLayer:
     energy_dram_j: float = unit("J", "estimate")
     energy_j: float = unit("J", "estimate")
     tops_per_w: float = unit("TOPS/W", "estimate")
+    rs_mapping: RsMapping | None = None
+    """The row-stationary mapping (dataflow 'rs' only); for rs, folds are processing passes, row_folds strips."""
 
 
 @dataclass(frozen=True, kw_only=True)

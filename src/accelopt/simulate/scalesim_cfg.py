@@ -32,7 +32,7 @@ import math
 from pathlib import Path
 
 from accelopt.errors import InputError
-from accelopt.simulate.design import DATAFLOWS, Design
+from accelopt.simulate.design import SYSTOLIC_DATAFLOWS, Design
 from accelopt.userio import read_user_text
 
 ASSUMED_CLOCK_HZ = 1e9
@@ -80,7 +80,7 @@ def parse_scalesim_cfg(text: str, where: str = "<text>") -> Design:
     kb = {k: _positive_int(_get(cp, arch, f"{k}SramSzkB", where), f"{k}SramSzkB", where)
           for k in ("Ifmap", "Filter", "Ofmap")}
     dataflow = _get(cp, arch, "Dataflow", where).lower()
-    if dataflow not in DATAFLOWS:
+    if dataflow not in SYSTOLIC_DATAFLOWS:  # SCALE-Sim has no row-stationary dataflow
         raise InputError(f"SCALE-Sim config {where}: Dataflow = {dataflow!r} is unknown", "use os, ws or is")
     mode = _get(cp, "run_presets", "InterfaceBandwidth", where).upper()
     if mode not in ("USER", "CALC"):
@@ -122,6 +122,9 @@ def scalesim_cfg_text(d: Design) -> str:
     """The design as a SCALE-Sim 3.0.0 .cfg. SCALE-Sim counts 1-byte words, so buffers and bandwidth are
     written in elements of the design's dtype (a 16-bit design's 64 KiB buffer holds 32 Ki words).
     Unlimited bandwidth is written as CALC mode."""
+    if d.dataflow not in SYSTOLIC_DATAFLOWS:
+        raise InputError(f"design {d.name!r} is row-stationary, which SCALE-Sim does not model",
+                         "export it as catalog TOML (--out FILE.toml), or give an os/ws/is design")
     elems = {f: getattr(d, f"{f}_sram_bytes") / d.bytes_per_elem for f in ("ifmap", "filter", "ofmap")}
     bad = [f for f, e in elems.items() if e % 1024]
     if bad:

@@ -55,13 +55,21 @@ def grid(base: Design, rows: Sequence[int], cols: Sequence[int], sram_bytes: Seq
     """All combinations; `sram_bytes` sets each of the three operand buffers."""
     for df in dataflows:
         if df not in DATAFLOWS:
-            raise InputError(f"dataflow {df!r} in the sweep is unknown", "use os, ws, is (comma-separated)")
+            raise InputError(f"dataflow {df!r} in the sweep is unknown", "use os, ws, is, rs (comma-separated)")
     out = []
     for r, c, s, bw, df in itertools.product(rows, cols, sram_bytes, bandwidths, dataflows):
         name = f"{r}x{c}-{df}-{s // 1024}KiB-{bw / 1e9:g}GBps"
-        out.append(base.with_(name=name, rows=r, cols=c, dataflow=df, ifmap_sram_bytes=s, filter_sram_bytes=s,
-                              ofmap_sram_bytes=s, dram_bandwidth_byte_per_s=bw, sources={}))
+        spads = _rs_spads(base, r * c) if df == "rs" else {"filter_sram_bytes": s, "ofmap_sram_bytes": s}
+        out.append(base.with_(name=name, rows=r, cols=c, dataflow=df, ifmap_sram_bytes=s, **spads,
+                              dram_bandwidth_byte_per_s=bw, sources={}))
     return out
+
+
+def _rs_spads(base: Design, pes: int) -> dict[str, int]:
+    """An rs point's SRAM size is its global buffer; every PE keeps Eyeriss's scratchpads (224-word filter,
+    24-word psum; Chen et al. JSSC 2017 Table IV) at the design's width."""
+    b = base.bytes_per_elem
+    return {"filter_sram_bytes": int(pes * 224 * b), "ofmap_sram_bytes": int(pes * 24 * b)}
 
 
 def run_sweep(designs: Sequence[Design], layers: Sequence[Layer], convention: str = "paper",
