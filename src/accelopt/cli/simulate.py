@@ -297,7 +297,8 @@ def register(app: typer.Typer) -> None:
         sram_kib: str = typer.Option("64,256,1024", "--sram-kib", help="size of EACH operand SRAM, KiB"),
         bandwidth_gbps: str = typer.Option("", "--bandwidth-gbps",
                                            help="DRAM GB/s list, inf = unlimited (default: base design's)"),
-        dataflow: str = typer.Option("os,ws,is", "--dataflow", help="dataflows to try"),
+        dataflow: str = typer.Option("os,ws,is", "--dataflow", help="dataflows to try: os, ws, is (systolic) or rs "
+                                     "(row-stationary: its SRAM size is the global buffer, spads as Eyeriss's)"),
         batch: int = typer.Option(1, "--batch", "-b", help="as for `simulate run`"),
         seq_len: int | None = typer.Option(None, "--seq-len", help="as for `simulate run`"),
         input_shape: str | None = typer.Option(None, "--input-shape", help="as for `simulate run`"),
@@ -357,12 +358,25 @@ def register(app: typer.Typer) -> None:
         con.print("* estimates: energy from Horowitz ISSCC 2014 scaled to the node (Stillmaker & Baas 2017)")
 
     @sim.command("published", help="Check the simulator against published accelerator figures: the NVDLA "
-                 "primer's ResNet-50 frames/s for 32 to 2048 MACs, with the error per row.")
+                 "primer's ResNet-50 frames/s for 32 to 2048 MACs, or (--chip eyeriss) Eyeriss's measured AlexNet "
+                 "CONV1-5 latency, power and DRAM accesses (JSSC 2017 Table V), with the error per row.")
     def published_cmd(
-        convention: str = typer.Option("paper", "--convention", help=_CONVENTION_HELP),
+        convention: str = typer.Option("paper", "--convention", help=_CONVENTION_HELP + " (NVDLA only)"),
+        chip: str = typer.Option("nvdla", "--chip", help="nvdla (NVDLA primer table) or eyeriss (JSSC 2017 "
+                                 "Table V, row-stationary)"),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
     ) -> None:
         from accelopt.report.jsonout import emit
+
+        if chip.lower() == "eyeriss":
+            from accelopt.cli.simulate_eyeriss import eyeriss_cmd
+
+            eyeriss_cmd(json_out)
+            return
+        if chip.lower() != "nvdla":
+            from accelopt.errors import InputError
+
+            raise InputError(f"--chip {chip!r} has no published figures here", "use --chip nvdla or --chip eyeriss")
         from accelopt.simulate.published import (
             CACC_NOTE,
             CLOCK_NOTE,

@@ -13,8 +13,6 @@ from accelopt.simulate.dataflow import LayerArrays, compute
 from accelopt.simulate.design import DATAFLOW_NAMES, Design
 from accelopt.simulate.energy import energy_table
 from accelopt.simulate.layers import Layer
-from accelopt.simulate.rowstationary import RsMapping, rs_array
-from accelopt.simulate.rowstationary import compute as rs_compute
 from accelopt.simulate.memory import ACTIVE_FRACTION, PSUM_BYTES, dram_traffic, fill_bytes, reload_cycles, stalls
 from accelopt.simulate.results import (
     EnergyBreakdown,
@@ -24,6 +22,8 @@ from accelopt.simulate.results import (
     SimRunResult,
     SimTotals,
 )
+from accelopt.simulate.rowstationary import RsMapping, rs_array
+from accelopt.simulate.rowstationary import compute as rs_compute
 
 ENERGY_PARTS = ("mac", "register", "sram", "dram")
 

@@ -257,7 +257,8 @@ def check_eyeriss() -> EyerissCheck:
             published=row, processing_latency_s=proc_s, total_latency_s=tot_s,
             active_pes=r.rs_mappings[i].active_pes, power_w=power_w, dram_raw_bytes=float(c["dram_bytes"][i]),
             dram_rlc_bytes=rlc, glb_bytes=float((c["sram_reads"][i] + c["sram_writes"][i]) * d.bytes_per_elem),
-            latency_error=_err(proc_s * 1e3, row.processing_latency_ms), dram_error=_err(rlc / 1e6, row.dram_accesses_mb),
+            latency_error=_err(proc_s * 1e3, row.processing_latency_ms),
+            dram_error=_err(rlc / 1e6, row.dram_accesses_mb),
             power_error=_err(power_w * 1e3, row.power_mw)))
     e = r.totals().energy_breakdown
     fps = EYERISS_BATCH / r.latency_s

@@ -52,6 +52,7 @@ cycles), inter-PE (NoC) transfer energy, pipeline bubbles, the time to load conf
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -138,7 +139,7 @@ def _useful(total: int, limit: int) -> np.ndarray:
 
 
 def _image_candidates(n: int) -> np.ndarray:
-    pw = 2 ** np.arange(int(np.log2(n)) + 1)
+    pw: np.ndarray = 2 ** np.arange(int(np.log2(n)) + 1)
     return np.unique(np.append(pw, n))
 
 
@@ -173,31 +174,44 @@ class RsMapping:
 
 def map_layer(sh: RsShape, i: int, arr: RsArray) -> RsMapping:
     """Search the RS mappings of layer i (vectorized over candidates); raise if none fits the storage."""
-    n_img, c, m_f, r_f, s_f = (int(x[i]) for x in (sh.n, sh.c, sh.m, sh.r, sh.s))
-    e_full, f, u, h_pad, w_pad = (int(x[i]) for x in (sh.e, sh.f, sh.u, sh.h_pad, sh.w_pad))
+    dims = tuple(int(x[i]) for x in (sh.n, sh.c, sh.m, sh.r, sh.s, sh.e, sh.f, sh.u, sh.h_pad, sh.w_pad,
+                                     sh.ifmap_words))
+    try:
+        return _map_shape(dims, arr)
+    except InputError as err:
+        raise InputError(f"layer {i}: {err.problem}", err.fix) from None
+
+
+@functools.lru_cache(maxsize=4096)  # networks repeat layer shapes (ResNet-50: 54 layers, 23 shapes)
+def _map_shape(dims: tuple[int, ...], arr: RsArray) -> RsMapping:
+    n_img, c, m_f, r_f, s_f, e_full, f, u, h_pad, w_pad, ifmap_words = dims
     chunks = -(-r_f // arr.rows)                 # filter rows taller than the array: sequential chunks
     rr = -(-r_f // chunks)                       # physical set height per chunk
     if s_f > arr.filter_spad_words or arr.psum_spad_words < 1:
-        raise InputError(f"layer {i}: a filter row of {s_f} words does not fit a {arr.filter_spad_words}-word "
+        raise InputError(f"a filter row of {s_f} words does not fit a {arr.filter_spad_words}-word "
                          "filter scratchpad", "enlarge filter_sram_bytes (all PEs' filter spads) for rs")
     max_e = arr.cols * (arr.rows // rr)          # widest strip that folds into the array
-    e = _strip_candidates(e_full, max_e)[:, None, None, None, None]
-    seg = _ceil(e, arr.cols)                     # segments of a folded set, stacked vertically
-    sets = (arr.rows // (rr * seg)) * (arr.cols // np.minimum(e, arr.cols))
-    t = _useful(m_f, arr.pes)[None, :, None, None, None]
-    r = _useful(c, arr.pes)[None, None, :, None, None]
-    n = _image_candidates(n_img)[None, None, None, :, None]
-    ok = r * t <= sets
+    # candidates (e, t, r) whose r x t physical sets fit the array; then x images per pass x channels per PE
+    e3: np.ndarray
+    t3: np.ndarray
+    r3: np.ndarray
+    e3, t3, r3 = np.meshgrid(_strip_candidates(e_full, max_e), _useful(m_f, arr.pes), _useful(c, arr.pes),
+                             indexing="ij")
+    seg = _ceil(e3, arr.cols)                    # segments of a folded set, stacked vertically
+    sets = (arr.rows // (rr * seg)) * (arr.cols // np.minimum(e3, arr.cols))
+    fit = r3 * t3 <= sets
+    e, t, r = (x[fit][:, None, None] for x in (e3, t3, r3))    # shape (K, 1, 1)
+    n = _image_candidates(n_img)[None, :, None]
     c_r, m_t = _ceil(c, r), _ceil(m_f, t)
     q_max = max(1, min(IFMAP_SPAD_WORDS, arr.filter_spad_words) // s_f)
-    q = np.minimum(np.arange(1, q_max + 1)[None, None, None, None, :], c_r)
+    q = np.minimum(np.arange(1, q_max + 1)[None, None, :], c_r)
     p = np.maximum(1, np.minimum(np.minimum(arr.psum_spad_words, arr.filter_spad_words // (q * s_f)), m_t))
     rows_strip = np.minimum((e - 1) * u + r_f, h_pad)
     glb_ifmap = n * q * r * rows_strip * w_pad
     psum_per_channel = n * e * f
     chan_fit = (arr.glb_words - glb_ifmap) // psum_per_channel      # ofmap channels the GLB's rest holds
     p = np.minimum(p, chan_fit // t)
-    ok = ok & (p >= 1)
+    ok = p >= 1
     p = np.maximum(p, 1)
     g_m, g_c = _ceil(m_f, p * t), _ceil(c, q * r)
     m_grp = np.maximum(1, np.minimum(g_m * p * t, (chan_fit // (p * t)) * p * t))
@@ -208,13 +222,13 @@ def map_layer(sh: RsShape, i: int, arr: RsArray) -> RsMapping:
     # DRAM words (per group)
     e_last = e_full - (strips - 1) * e
     halo = ((strips - 1) * rows_strip + (e_last - 1) * u + r_f) / h_pad
-    ifmap_dram = sh.ifmap_words[i] * halo * _ceil(m_f, m_grp)
+    ifmap_dram = ifmap_words * halo * _ceil(m_f, m_grp)
     one_pass = (g_m * g_c * chunks == 1)
     filter_dram = m_f * c * r_f * s_f * np.where(one_pass, 1, _ceil(n_img, n) * strips)
     ofmap_words = n_img * m_f * e_full * f
     dram = ifmap_dram + filter_dram + ofmap_words
-    glb_ifmap_reads = sh.ifmap_words[i] * halo * g_m * chunks
-    psum_writes = ofmap_words * g_c * chunks
+    glb_ifmap_reads = ifmap_words * halo * g_m * chunks
+    psum_writes: np.ndarray = ofmap_words * g_c * chunks
     glb = ifmap_dram + glb_ifmap_reads + 2 * psum_writes
     passes = _ceil(n_img, n) * strips * g_m * g_c * chunks
     active = rr * e * r * t
@@ -226,7 +240,7 @@ def map_layer(sh: RsShape, i: int, arr: RsArray) -> RsMapping:
     shape = np.broadcast_shapes(ok.shape, cycles.shape, energy.shape)
     edp = np.broadcast_to(np.where(ok, energy * cycles.astype(np.float64), np.inf), shape).ravel()
     if not np.isfinite(edp).any():
-        raise InputError(f"layer {i}: no row-stationary mapping fits a {arr.glb_words}-word global buffer "
+        raise InputError(f"no row-stationary mapping fits a {arr.glb_words}-word global buffer "
                          f"(one strip of {w_pad}-wide ifmap rows and one row of psums)",
                          "enlarge ifmap_sram_bytes (the global buffer of an rs design)")
     idx = np.unravel_index(int(np.argmin(edp)), shape)
