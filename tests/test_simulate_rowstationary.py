@@ -109,6 +109,10 @@ def test_cli_run_and_sweep_carry_rs(capsys: pytest.CaptureFixture[str], tmp_path
     assert doc["dataflow"] == "row-stationary" and doc["design"]["dataflow"] == "rs"
     # CONV1 (R = 11, E = 55): strips of e = 7 rows make 11 x 7 sets, two side by side: 154 PEs (JSSC 2017 Table V)
     assert doc["layers"][0]["rs_mapping"]["active_pes"] == 154
+    from accelopt.report import schema
+
+    back = schema.load("simulate-run", doc)   # the typed result round-trips, mapping included
+    assert back.layers[0].rs_mapping is not None and back.layers[0].rs_mapping.e == 7
     code, out, err = run_main(["simulate", "sweep", "-m", "alexnet-conv", "-d", "eyeriss", "--rows", "12",
                                "--cols", "14", "--sram-kib", "108", "--dataflow", "ws,rs", "--json"], capsys)
     assert code == 0, err

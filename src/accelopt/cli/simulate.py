@@ -166,7 +166,8 @@ def _print_run(result: Any, max_rows: int) -> None:
     vdd = f"{sc.vdd_v:.2f} V" + (" (nominal)" if sc.vdd_is_nominal else "")
     con.print(f"* estimates: per-access energies from Horowitz ISSCC 2014 (45 nm, 0.9 V) scaled to "
               f"{d.tech_node_nm:g} nm at {vdd} by Stillmaker & Baas 2017 (x{sc.factor_vs_45nm_0v9:.3g}); "
-              "DRAM traffic from a buffer-aware tiling model (accelopt.simulate.memory)")
+              + ("DRAM traffic from the row-stationary mapping (accelopt.simulate.rowstationary)" if d.dataflow == "rs"
+                 else "DRAM traffic from a buffer-aware tiling model (accelopt.simulate.memory)"))
 
 
 def assumptions(d: Any) -> list[str]:

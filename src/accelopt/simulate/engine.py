@@ -122,7 +122,14 @@ class SimResult:
         return SimRunResult(source=source, design=self.design, dataflow=DATAFLOW_NAMES[self.design.dataflow],
                             convention=self.convention, roofline=self.roofline(), totals=self.totals(),
                             layers=self.layer_rows(), energy_scaling=energy_scaling(self.design),
-                            notes=["energy and DRAM traffic are model estimates (see accelopt.simulate.energy/memory)"])
+                            notes=[self._traffic_note()])
+
+    def _traffic_note(self) -> str:
+        if self.rs_mappings is None:
+            return "energy and DRAM traffic are model estimates (see accelopt.simulate.energy/memory)"
+        return ("energy and DRAM traffic are model estimates (see accelopt.simulate.energy/rowstationary); "
+                "row-stationary: folds are processing passes, row_folds ofmap-row strips, the mapping per layer "
+                "is rs_mapping")
 
 
 def simulate(design: Design, layers: Sequence[Layer] | LayerArrays, convention: str = "paper",
