@@ -32,8 +32,9 @@ Loop order of the schedule (outer to inner; our reading of [JSSC17] Sec. IV and 
             for filter group (p*t) within m: filters -> spads; one processing pass (psums in the GLB)
         m ofmap channels -> DRAM
 Mapping choice ([ISCA16] Sec. VI-B searches the mappings for the least energy at a given parallelism; ours,
-stated): the least energy x delay over the candidate e, n, r, t, energy in [ISCA16] Table IV's normalised
-costs (DRAM 200, GLB 6, RF 1 per access). q and p are the most the scratchpads hold; m the most the GLB holds.
+stated): the least energy x delay over the candidate e, n, q, r, t, energy in [ISCA16] Table IV's normalised
+costs (DRAM 200, GLB 6, RF 1 per access); p is the most the scratchpads and the GLB allow, m the most the
+GLB holds.
 
 Counts (words of the operand width; psums are kept at the operand width as in Eyeriss, [JSSC17] Table IV):
 - cycles = row chunks x strips x N x F x S x P x Q, P and Q the filters and channels one PE works through
