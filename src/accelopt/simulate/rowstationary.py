@@ -139,6 +139,20 @@ def _useful(total: int, limit: int) -> np.ndarray:
     return np.unique(_ceil(total, _ceil(total, k)))
 
 
+def _maximal(fit: np.ndarray) -> np.ndarray:
+    """Of the fitting (e, t, r) candidates (axes in that order, t and r ascending), those that leave no set
+    unused along t or r: for each (e, t) the largest fitting r, for each (e, r) the largest fitting t.
+    A mapping with an idle set that could take more channels or filters is never faster; pruning them keeps
+    the search small on large arrays."""
+    keep = np.zeros_like(fit)
+    for axis in (1, 2):
+        last = fit.shape[axis] - 1 - np.argmax(np.flip(fit, axis=axis), axis=axis)   # largest fitting index
+        any_fit = fit.any(axis=axis)
+        idx = np.expand_dims(np.where(any_fit, last, 0), axis)
+        np.put_along_axis(keep, idx, np.expand_dims(any_fit, axis), axis=axis)
+    return keep & fit
+
+
 def _image_candidates(n: int) -> np.ndarray:
     pw: np.ndarray = 2 ** np.arange(int(np.log2(n)) + 1)
     return np.unique(np.append(pw, n))
@@ -200,8 +214,8 @@ def _map_shape(dims: tuple[int, ...], arr: RsArray) -> RsMapping:
                              indexing="ij")
     seg = _ceil(e3, arr.cols)                    # segments of a folded set, stacked vertically
     sets = (arr.rows // (rr * seg)) * (arr.cols // np.minimum(e3, arr.cols))
-    fit = r3 * t3 <= sets
-    e, t, r = (x[fit][:, None, None] for x in (e3, t3, r3))    # shape (K, 1, 1)
+    keep = _maximal(r3 * t3 <= sets)
+    e, t, r = (x[keep][:, None, None] for x in (e3, t3, r3))    # shape (K, 1, 1)
     n = _image_candidates(n_img)[None, :, None]
     c_r, m_t = _ceil(c, r), _ceil(m_f, t)
     q_max = max(1, min(IFMAP_SPAD_WORDS, arr.filter_spad_words) // s_f)
