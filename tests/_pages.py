@@ -28,8 +28,8 @@ COMMANDS: dict[str, list[str]] = {
     "simulate-sweep": ["simulate", "sweep", "-m", "alexnet-conv", "--rows", "16,32", "--cols", "16,32",
                        "--sram-kib", "64,256", "--dataflow", "os,ws"],
     "catalog-compare": ["catalog", "compare", "h100-sxm", "mi300x", "l4"],
-    # not typed yet (accelopt.report.figures.UNTYPED_KINDS): rendered and checked in the browser, no schema
     "optimize": ["optimize", "digits", "--only", "channels-last", "--rounds", "3"],
+    # not typed yet (accelopt.report.figures.UNTYPED_KINDS): rendered and checked in the browser, no schema
     "plan-infer": ["plan", "infer", "mobilenet-v2", "--hardware", "edge-tpu,h100-sxm,jetson-agx-orin"],
     "validate-inference": ["validate", "--inference"],
     "profile-distributed": ["profile", "mlp", "--nproc", "2", "--parallel", "pipeline", "--steps", "3", "--warmup",
@@ -144,8 +144,9 @@ def schema_unit(kind: str, path: str) -> str:
     s = json_schema(kind)
     node: Any = s
     for part in path.split("."):
-        while "$ref" in node:
-            node = s["$defs"][node["$ref"].rsplit("/", 1)[1]]
+        while "$ref" in node or "anyOf" in node:  # an optional object: its non-null branch
+            node = (s["$defs"][node["$ref"].rsplit("/", 1)[1]] if "$ref" in node
+                    else next(b for b in node["anyOf"] if b.get("type") != "null"))
         if part.isdigit():
             node = node["items"]
         else:
@@ -181,6 +182,8 @@ KEY_FIGURE_PATHS: dict[str, dict[str, str]] = {
     "simulate-sweep": {"designs evaluated": "evaluated", "lowest latency": "pareto_front.0.latency_s"},
     "catalog-compare": {"peak bf16 [mi300x]": "rows.ROW:peak_flop_per_s.bf16.values.1",
                         "memory [l4]": "rows.ROW:memory_bytes.values.2"},
+    "optimize": {"baseline step time (p50)": "variants.0.step_time_p50_s", "recommended speed-up":
+                 "recommendation.speedup", "recommended accuracy": "RECOMMENDED.quality.value"},
 }
 
 
@@ -192,6 +195,10 @@ def resolve(kind: str, document: dict[str, Any], path: str) -> tuple[Any, str]:
         assert m
         row = next(r for r in document["rows"] if r["path"] == m.group(1))
         return row["values"][int(m.group(2))], row["unit"]
+    if kind == "optimize" and path.startswith("RECOMMENDED."):  # the variant the recommendation names
+        v = next(v for v in document["variants"] if v["name"] == document["recommendation"]["name"])
+        quality = json_value(v, path.split(".", 1)[1].rsplit(".", 1)[0])
+        return quality["value"], quality["value_unit"]  # a quality value is in its sibling `value_unit`
     if kind == "probe" and path.startswith("figures."):
         fig = json_value(document, path.rsplit(".", 1)[0])
         return fig["median"], {"flop_per_s": "FLOP/s", "byte_per_s": "B/s"}[fig["unit"]]

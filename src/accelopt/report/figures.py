@@ -20,7 +20,7 @@ KINDS = ("probe", "profile", "optimize", "plan", "plan-workload", "plan-explain"
 # Not typed yet (merged from the optimize and inference work after the conversion): their results are still JSON
 # dicts, read by _optimize here and by accelopt.report.infer_view; every other kind renders from its typed
 # result (accelopt.report.schema).
-UNTYPED_KINDS = ("optimize", "plan-infer", "validate-inference", "profile-distributed")
+UNTYPED_KINDS = ("plan-infer", "validate-inference", "profile-distributed")
 
 
 @dataclass(frozen=True)
@@ -146,18 +146,15 @@ def _compare(r: Any) -> list[KeyFigure]:
             for row in r.rows for dev, v in zip(r.devices, row.values, strict=False)]
 
 
-def _optimize(r: dict[str, Any]) -> list[KeyFigure]:
-    rec = r.get("recommendation") or {}
-    by_name = {v.get("name"): v for v in r.get("variants", [])}
-    best = by_name.get(rec.get("name")) or {}
-    base = by_name.get("baseline") or {}
-    q = best.get("quality") or {}
-    return [KeyFigure("baseline step time (p50)", _num(base.get("step_time_p50_s")), "s"),
-            KeyFigure(f"recommended ({rec.get('name')}) step time (p50)", _num(best.get("step_time_p50_s")), "s"),
-            KeyFigure("recommended speed-up", _num(rec.get("speedup")), "x"),
-            KeyFigure(f"recommended {r.get('metric')}", _num(q.get("value")), "count"),
-            KeyFigure("variants measured", float(sum(v.get("status") == "measured" for v in by_name.values())),
-                      "count")]
+def _optimize(r: Any) -> list[KeyFigure]:
+    best = r.recommended
+    out = [_f("baseline step time (p50)", r.baseline, "step_time_p50_s")] if r.get("baseline") else []
+    if best is not None:
+        out += [_f(f"recommended ({best.name}) step time (p50)", best, "step_time_p50_s"),
+                _f("recommended speed-up", r.recommendation, "speedup")]
+        if best.quality is not None:
+            out.append(KeyFigure(f"recommended {r.metric}", _num(best.quality.value), best.quality.value_unit))
+    return [*out, KeyFigure("variants measured", float(sum(v.measured for v in r.variants)), "count")]
 
 
 _PICKERS = {"probe": _probe, "profile": _profile, "optimize": _optimize, "plan": _plan,
