@@ -29,9 +29,9 @@ COMMANDS: dict[str, list[str]] = {
                        "--sram-kib", "64,256", "--dataflow", "os,ws"],
     "catalog-compare": ["catalog", "compare", "h100-sxm", "mi300x", "l4"],
     "optimize": ["optimize", "digits", "--only", "channels-last", "--rounds", "3"],
-    # not typed yet (accelopt.report.figures.UNTYPED_KINDS): rendered and checked in the browser, no schema
     "plan-infer": ["plan", "infer", "mobilenet-v2", "--hardware", "edge-tpu,h100-sxm,jetson-agx-orin"],
     "validate-inference": ["validate", "--inference"],
+    # not typed yet (accelopt.report.figures.UNTYPED_KINDS): rendered and checked in the browser, no schema
     "profile-distributed": ["profile", "mlp", "--nproc", "2", "--parallel", "pipeline", "--steps", "3", "--warmup",
                             "1", "--catalog-device", "h100-sxm"],
 }
@@ -184,6 +184,10 @@ KEY_FIGURE_PATHS: dict[str, dict[str, str]] = {
                         "memory [l4]": "rows.ROW:memory_bytes.values.2"},
     "optimize": {"baseline step time (p50)": "variants.0.step_time_p50_s", "recommended speed-up":
                  "recommendation.speedup", "recommended accuracy": "RECOMMENDED.quality.value"},
+    "plan-infer": {"devices": "DEVICES", "h100-sxm: latency at batch 1": "devices.1.points.0.latency_s",
+                   "edge-tpu: energy per inference": "devices.0.points.0.energy_per_inference_j"},
+    "validate-inference": {"median |error|, held-out rows": "median_abs_error_held_out",
+                           "median |error|, all rows": "median_abs_error_all"},
 }
 
 
@@ -195,6 +199,8 @@ def resolve(kind: str, document: dict[str, Any], path: str) -> tuple[Any, str]:
         assert m
         row = next(r for r in document["rows"] if r["path"] == m.group(1))
         return row["values"][int(m.group(2))], row["unit"]
+    if path == "DEVICES":  # a count of the list
+        return len(document["devices"]), "count"
     if kind == "optimize" and path.startswith("RECOMMENDED."):  # the variant the recommendation names
         v = next(v for v in document["variants"] if v["name"] == document["recommendation"]["name"])
         quality = json_value(v, path.split(".", 1)[1].rsplit(".", 1)[0])

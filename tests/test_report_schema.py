@@ -67,7 +67,7 @@ def test_old_record_renders_its_json_with_a_note(pages: dict[str, Page]) -> None
     assert "another version of accelopt (schema accelopt.plan version 99)" in page and "<svg" not in page
 
 
-@pytest.mark.parametrize("kind", ["optimize"])
+@pytest.mark.parametrize("kind", ["optimize", "plan-infer", "validate-inference"])
 def test_record_from_before_the_schema_loads_through_it(pages: dict[str, Page], kind: str) -> None:
     """A run of a kind typed late was stored as its plain fields (optimize: with `"schema": 1`); it loads into
     the typed result and gets the full page, and one that no longer fits says so instead of failing."""

@@ -20,7 +20,7 @@ KINDS = ("probe", "profile", "optimize", "plan", "plan-workload", "plan-explain"
 # Not typed yet (merged from the optimize and inference work after the conversion): their results are still JSON
 # dicts, read by _optimize here and by accelopt.report.infer_view; every other kind renders from its typed
 # result (accelopt.report.schema).
-UNTYPED_KINDS = ("plan-infer", "validate-inference", "profile-distributed")
+UNTYPED_KINDS = ("profile-distributed",)
 
 
 @dataclass(frozen=True)
@@ -184,4 +184,5 @@ def is_estimate(kind: str, result: Any) -> bool:
     """Whether the result's headline numbers are predictions/model estimates rather than measurements."""
     if kind in UNTYPED_KINDS:
         return isinstance(result, dict) and bool(result.get("estimate"))
-    return kind in ("plan", "plan-workload", "plan-explain", "plan-serve", "validate")
+    return kind in ("plan", "plan-workload", "plan-explain", "plan-serve", "validate", "plan-infer",
+                    "validate-inference")

@@ -52,6 +52,8 @@ CLASSES = {
     "simulate-sweep": "accelopt.simulate.results:SimSweepResult",
     "catalog-compare": "accelopt.hardware.compare:CompareResult",
     "optimize": "accelopt.optimize.results:OptimizeResult",
+    "plan-infer": "accelopt.predict.inference:InferencePlan",
+    "validate-inference": "accelopt.predict.inference_validation:ValidateInferenceResult",
 }
 KINDS = tuple(CLASSES)
 
