@@ -31,7 +31,6 @@ COMMANDS: dict[str, list[str]] = {
     "optimize": ["optimize", "digits", "--only", "channels-last", "--rounds", "3"],
     "plan-infer": ["plan", "infer", "mobilenet-v2", "--hardware", "edge-tpu,h100-sxm,jetson-agx-orin"],
     "validate-inference": ["validate", "--inference"],
-    # not typed yet (accelopt.report.figures.UNTYPED_KINDS): rendered and checked in the browser, no schema
     "profile-distributed": ["profile", "mlp", "--nproc", "2", "--parallel", "pipeline", "--steps", "3", "--warmup",
                             "1", "--catalog-device", "h100-sxm"],
 }
@@ -188,6 +187,9 @@ KEY_FIGURE_PATHS: dict[str, dict[str, str]] = {
                    "edge-tpu: energy per inference": "devices.0.points.0.energy_per_inference_j"},
     "validate-inference": {"median |error|, held-out rows": "median_abs_error_held_out",
                            "median |error|, all rows": "median_abs_error_all"},
+    "profile-distributed": {"step time (slowest rank's median)": "step_median_s",
+                            "scaling efficiency": "scaling_efficiency",
+                            "straggler (slowest / median rank)": "straggler_ratio", "ranks": "nproc"},
 }
 
 

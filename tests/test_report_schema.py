@@ -23,9 +23,9 @@ def pages(result_pages: dict[str, Page]) -> dict[str, Page]:
 
 
 def test_every_kind_has_a_page(pages: dict[str, Page]) -> None:
-    from accelopt.report.figures import KINDS, UNTYPED_KINDS
+    from accelopt.report.figures import KINDS
 
-    assert set(pages) == set(KINDS) and set(schema.KINDS) == set(KINDS) - set(UNTYPED_KINDS)
+    assert set(pages) == set(KINDS) == set(schema.KINDS) == set(KEY_FIGURE_PATHS)
 
 
 @pytest.mark.parametrize("kind", schema.KINDS)
@@ -67,7 +67,7 @@ def test_old_record_renders_its_json_with_a_note(pages: dict[str, Page]) -> None
     assert "another version of accelopt (schema accelopt.plan version 99)" in page and "<svg" not in page
 
 
-@pytest.mark.parametrize("kind", ["optimize", "plan-infer", "validate-inference"])
+@pytest.mark.parametrize("kind", ["optimize", "plan-infer", "validate-inference", "profile-distributed"])
 def test_record_from_before_the_schema_loads_through_it(pages: dict[str, Page], kind: str) -> None:
     """A run of a kind typed late was stored as its plain fields (optimize: with `"schema": 1`); it loads into
     the typed result and gets the full page, and one that no longer fits says so instead of failing."""

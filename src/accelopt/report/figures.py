@@ -17,10 +17,6 @@ from accelopt.report import infer_view
 KINDS = ("probe", "profile", "optimize", "plan", "plan-workload", "plan-explain", "plan-serve", "validate",
          "simulate-run", "simulate-sweep", "catalog-compare", "plan-infer", "validate-inference",
          "profile-distributed")
-# Not typed yet (merged from the optimize and inference work after the conversion): their results are still JSON
-# dicts, read by _optimize here and by accelopt.report.infer_view; every other kind renders from its typed
-# result (accelopt.report.schema).
-UNTYPED_KINDS = ("profile-distributed",)
 
 
 @dataclass(frozen=True)
@@ -44,11 +40,6 @@ def typed(kind: str, result: Any) -> Any:
 
     if schema.is_result(result):
         return result
-    if kind in UNTYPED_KINDS:  # their renderers read the JSON document
-        from accelopt.report.jsonout import to_jsonable
-
-        doc = to_jsonable(result)
-        return doc if isinstance(doc, dict) else None
     if kind not in schema.CLASSES:
         return None
     try:
@@ -182,7 +173,5 @@ def key_figures(kind: str, result: Any) -> list[KeyFigure]:
 
 def is_estimate(kind: str, result: Any) -> bool:
     """Whether the result's headline numbers are predictions/model estimates rather than measurements."""
-    if kind in UNTYPED_KINDS:
-        return isinstance(result, dict) and bool(result.get("estimate"))
     return kind in ("plan", "plan-workload", "plan-explain", "plan-serve", "validate", "plan-infer",
                     "validate-inference")
