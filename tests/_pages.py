@@ -28,7 +28,6 @@ COMMANDS: dict[str, list[str]] = {
     "simulate-sweep": ["simulate", "sweep", "-m", "alexnet-conv", "--rows", "16,32", "--cols", "16,32",
                        "--sram-kib", "64,256", "--dataflow", "os,ws"],
     "catalog-compare": ["catalog", "compare", "h100-sxm", "mi300x", "l4"],
-    # not typed yet (accelopt.report.figures.UNTYPED_KINDS): rendered and checked in the browser, no schema
     "optimize": ["optimize", "digits", "--only", "channels-last", "--rounds", "3"],
     "plan-infer": ["plan", "infer", "mobilenet-v2", "--hardware", "edge-tpu,h100-sxm,jetson-agx-orin"],
     "validate-inference": ["validate", "--inference"],
@@ -144,8 +143,9 @@ def schema_unit(kind: str, path: str) -> str:
     s = json_schema(kind)
     node: Any = s
     for part in path.split("."):
-        while "$ref" in node:
-            node = s["$defs"][node["$ref"].rsplit("/", 1)[1]]
+        while "$ref" in node or "anyOf" in node:  # an optional object: its non-null branch
+            node = (s["$defs"][node["$ref"].rsplit("/", 1)[1]] if "$ref" in node
+                    else next(b for b in node["anyOf"] if b.get("type") != "null"))
         if part.isdigit():
             node = node["items"]
         else:
@@ -181,6 +181,15 @@ KEY_FIGURE_PATHS: dict[str, dict[str, str]] = {
     "simulate-sweep": {"designs evaluated": "evaluated", "lowest latency": "pareto_front.0.latency_s"},
     "catalog-compare": {"peak bf16 [mi300x]": "rows.ROW:peak_flop_per_s.bf16.values.1",
                         "memory [l4]": "rows.ROW:memory_bytes.values.2"},
+    "optimize": {"baseline step time (p50)": "variants.0.step_time_p50_s", "recommended speed-up":
+                 "recommendation.speedup", "recommended accuracy": "RECOMMENDED.quality.value"},
+    "plan-infer": {"devices": "DEVICES", "h100-sxm: latency at batch 1": "devices.1.points.0.latency_s",
+                   "edge-tpu: energy per inference": "devices.0.points.0.energy_per_inference_j"},
+    "validate-inference": {"median |error|, held-out rows": "median_abs_error_held_out",
+                           "median |error|, all rows": "median_abs_error_all"},
+    "profile-distributed": {"step time (slowest rank's median)": "step_median_s",
+                            "scaling efficiency": "scaling_efficiency",
+                            "straggler (slowest / median rank)": "straggler_ratio", "ranks": "nproc"},
 }
 
 
@@ -192,6 +201,12 @@ def resolve(kind: str, document: dict[str, Any], path: str) -> tuple[Any, str]:
         assert m
         row = next(r for r in document["rows"] if r["path"] == m.group(1))
         return row["values"][int(m.group(2))], row["unit"]
+    if path == "DEVICES":  # a count of the list
+        return len(document["devices"]), "count"
+    if kind == "optimize" and path.startswith("RECOMMENDED."):  # the variant the recommendation names
+        v = next(v for v in document["variants"] if v["name"] == document["recommendation"]["name"])
+        quality = json_value(v, path.split(".", 1)[1].rsplit(".", 1)[0])
+        return quality["value"], quality["value_unit"]  # a quality value is in its sibling `value_unit`
     if kind == "probe" and path.startswith("figures."):
         fig = json_value(document, path.rsplit(".", 1)[0])
         return fig["median"], {"flop_per_s": "FLOP/s", "byte_per_s": "B/s"}[fig["unit"]]

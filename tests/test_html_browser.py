@@ -155,7 +155,7 @@ def test_page_in_chromium(pages: dict[str, Page], browser: Browser, kind: str) -
     shown = dict(browser.evaluate(
         "[...document.querySelectorAll('td.kf')].map(td => "
         "[td.previousElementSibling.childNodes[0].textContent, td.innerText])"))
-    for label in KEY_FIGURE_PATHS.get(kind, {}):  # the untyped kinds have no schema to check units against
+    for label in KEY_FIGURE_PATHS[kind]:
         check_figure(kind, page.document, label, shown[label])
     folder = os.environ.get("ACCELOPT_SCREENSHOTS")
     if folder:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import typing
 from pathlib import Path
 
@@ -22,9 +23,9 @@ def pages(result_pages: dict[str, Page]) -> dict[str, Page]:
 
 
 def test_every_kind_has_a_page(pages: dict[str, Page]) -> None:
-    from accelopt.report.figures import KINDS, UNTYPED_KINDS
+    from accelopt.report.figures import KINDS
 
-    assert set(pages) == set(KINDS) and set(schema.KINDS) == set(KINDS) - set(UNTYPED_KINDS)
+    assert set(pages) == set(KINDS) == set(schema.KINDS) == set(KEY_FIGURE_PATHS)
 
 
 @pytest.mark.parametrize("kind", schema.KINDS)
@@ -60,7 +61,29 @@ def test_old_record_renders_its_json_with_a_note(pages: dict[str, Page]) -> None
 
     old = {k: v for k, v in pages["plan"].document.items() if k not in ("schema", "schema_version")}
     page = render_html("plan", old, title="old", argv=["plan"])
-    assert "another version of accelopt" in page and "<svg" not in page and "candidates" in page
+    assert "predates accelopt's versioned result schemas" in page and "<svg" not in page and "candidates" in page
+    other = {**pages["plan"].document, "schema_version": 99}
+    page = render_html("plan", other, title="other", argv=["plan"])
+    assert "another version of accelopt (schema accelopt.plan version 99)" in page and "<svg" not in page
+
+
+@pytest.mark.parametrize("kind", ["optimize", "plan-infer", "validate-inference", "profile-distributed"])
+def test_record_from_before_the_schema_loads_through_it(pages: dict[str, Page], kind: str) -> None:
+    """A run of a kind typed late was stored as its plain fields (optimize: with `"schema": 1`); it loads into
+    the typed result and gets the full page, and one that no longer fits says so instead of failing."""
+    from accelopt.report.figures import key_figures
+    from accelopt.report.html import render_html
+
+    doc = pages[kind].document
+    legacy = {**{k: v for k, v in doc.items() if k not in ("schema", "schema_version")}, "schema": 1}
+    assert schema.dump(kind, schema.load(kind, legacy)) == schema.dump(kind, schema.load(kind, doc))
+    assert key_figures(kind, legacy) == key_figures(kind, doc)
+    field = next(f.name for f in dataclasses.fields(schema.result_class(kind)[0]))
+    broken = {k: v for k, v in legacy.items() if k != field}
+    with pytest.raises(schema.OtherVersionError, match="predates"):
+        schema.load(kind, broken)
+    page = render_html(kind, broken, title="old", argv=[kind])
+    assert "predates accelopt's versioned result schemas" in page and 'class="kf"' not in page
 
 
 def test_docs_schemas_md_is_generated() -> None:
@@ -92,7 +115,10 @@ def test_every_number_declares_its_unit() -> None:
                 if not kinds & {int, float} or bool in kinds:
                     continue
                 doc = str(f.metadata.get("doc", ""))
-                if "unit" not in f.metadata and not doc.startswith(("in `unit`", "in the SI unit that `field`")):
+                m = re.match(r"in `(\w+)`", doc)  # the unit is in a sibling field (or derived value) so named
+                sibling = m is not None and (m.group(1) in {g.name for g in dataclasses.fields(cls)}
+                                             or m.group(1) in getattr(cls, "DERIVED_UNITS", {}))
+                if "unit" not in f.metadata and not sibling and not doc.startswith("in the SI unit that `field`"):
                     missing.append(f"{cls.__name__}.{f.name}")
     assert not missing, f"numbers without a unit: {sorted(set(missing))}"
 

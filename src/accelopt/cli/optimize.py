@@ -103,8 +103,9 @@ def _bundle(o: OptimizeOptions) -> Any:
     return _load_bundle(o.model, size=o.size, batch_size=o.batch_size, seq_len=o.seq_len)
 
 
-def run(o: OptimizeOptions) -> tuple[Any, dict[str, Any]]:
-    """Load the model (and recipe), run the optimize runner; (OptimizeResult, variants by name)."""
+def run(o: OptimizeOptions) -> Any:
+    """Load the model (and recipe), run the optimize runner, write --save's recipe and model: the
+    OptimizeResult (the library call behind `accelopt optimize`)."""
     from accelopt.optimize.recipe import check_save_dir, load_recipe
     from accelopt.optimize.runner import RunOptions, run_optimize
 
@@ -132,7 +133,23 @@ def run(o: OptimizeOptions) -> tuple[Any, dict[str, Any]]:
     result, variants = run_optimize(bundle, opts)
     if recipe is not None and recipe.model and recipe.model != bundle.name:
         result.notes.append(f"the recipe was made on {recipe.model!r}, applied here to {bundle.name!r}")
-    return result, variants
+    if o.save:
+        from accelopt.optimize.recipe import save as save_recipe
+
+        save_recipe(o.save, result, variants)
+    return result
+
+
+def show(result: Any, as_json: bool) -> None:
+    """Print the result: one JSON document, or the console tables."""
+    if as_json:
+        from accelopt.report.jsonout import emit
+
+        emit(result)
+    else:
+        from accelopt.report.optimize_view import render
+
+        render(result)
 
 
 def _check_recipe_agrees(o: OptimizeOptions, recipe: Any) -> None:
@@ -186,21 +203,10 @@ def register(app: typer.Typer) -> None:
                             skip=_names(skip, "--skip") or [], budget_min=budget_min,
                             quality_tolerance=quality_tolerance, rounds=rounds, save=save, apply=apply,
                             as_json=as_json, html=html, typed=_typed(ctx, ("mode", "dtype")))
-        result, variants = run(o)
-        if o.save:
-            from accelopt.optimize.recipe import save as save_recipe
-
-            save_recipe(o.save, result, variants)
+        result = run(o)
         from accelopt.report.runs import finish_run
 
         finish_run("optimize", result, o.html)
-        if o.as_json:
-            from accelopt.report.jsonout import emit
-
-            emit(result)
-        else:
-            from accelopt.report.optimize_view import render
-
-            render(result)
+        show(result, o.as_json)
         if result.interrupted:
             raise typer.Exit(130)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import typer
@@ -30,6 +31,25 @@ MODEL is one of:
   accelopt plan infer resnet50 --hardware jetson-agx-orin,edge-tpu,h100-sxm --batch 1,8,64
   accelopt plan infer mobilenet-v2 --latency-budget-ms 33 --objective energy
 """
+
+
+@dataclass(kw_only=True)
+class InferOptions:
+    """The `plan infer` command line, as typed (checked by run_infer)."""
+
+    model: str | None
+    hardware: str = "all"
+    batch: str = "1,8,64"
+    dtype: str = "fp16"
+    latency_budget_ms: float | None = None
+    objective: str = "energy"
+    host: str | None = None
+    input_size: int | None = None
+    size: str | None = None
+    runtimes: str | None = None
+    list_models: bool = False
+    as_json: bool = False
+    html: str | None = None
 
 
 def register_infer(plan_app: typer.Typer) -> None:
@@ -61,24 +81,20 @@ def register_infer(plan_app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
     ) -> None:
-        if list_models:
-            _list_models(as_json)
+        o = InferOptions(model=model, hardware=hardware, batch=batch, dtype=dtype,
+                         latency_budget_ms=latency_budget_ms, objective=objective, host=host, input_size=input_size,
+                         size=size, runtimes=runtimes, list_models=list_models, as_json=as_json, html=html)
+        if o.list_models:
+            _list_models(o.as_json)
             return
-        from accelopt.errors import InputError
-
-        if model is None:
-            raise InputError("MODEL is required", "e.g. `accelopt plan infer resnet50` (see --list-models)")
-        plan = run_infer(model=model, hardware=hardware, batch=batch, dtype=dtype,
-                         latency_budget_ms=latency_budget_ms, objective=objective, host=host,
-                         input_size=input_size, size=size, runtimes=runtimes)
+        plan = run_infer(o)
         from accelopt.report.runs import finish_run
 
-        data = plan.to_dict()
-        finish_run("plan-infer", data, html)
-        if as_json:
+        finish_run("plan-infer", plan, o.html)
+        if o.as_json:
             from accelopt.report.jsonout import emit
 
-            emit(data)
+            emit(plan)
             return
         print_plan(plan)
 
@@ -174,32 +190,34 @@ def _workloads(model: str, batches: list[int], input_size: int | None, size: str
     return out
 
 
-def run_infer(*, model: str, hardware: str, batch: str, dtype: str, latency_budget_ms: float | None,
-              objective: str, host: str | None, input_size: int | None, size: str | None,
-              runtimes: str | None) -> Any:
-    """Parse the options and plan (the library call behind `plan infer`)."""
+def run_infer(o: InferOptions) -> Any:
+    """Check the options, capture the model at each batch and plan (the library call behind `plan infer`):
+    an InferencePlan."""
     from accelopt.errors import InputError
     from accelopt.hardware.catalog import get_device
     from accelopt.predict.inference import OBJECTIVES, load_runtimes, plan_inference, run_precision
     from accelopt.units import parse_int_range
 
-    if objective not in OBJECTIVES:
-        raise InputError(f"--objective {objective!r}", f"use one of {', '.join(OBJECTIVES)}")
-    if input_size is not None and input_size < 1:
-        raise InputError(f"--input-size {input_size} must be >= 1", "give a positive size, or leave it out")
-    batches = sorted(set(parse_int_range(batch, "--batch")))
+    if o.model is None:
+        raise InputError("MODEL is required", "e.g. `accelopt plan infer resnet50` (see --list-models)")
+    if o.objective not in OBJECTIVES:
+        raise InputError(f"--objective {o.objective!r}", f"use one of {', '.join(OBJECTIVES)}")
+    if o.input_size is not None and o.input_size < 1:
+        raise InputError(f"--input-size {o.input_size} must be >= 1", "give a positive size, or leave it out")
+    batches = sorted(set(parse_int_range(o.batch, "--batch")))
     if not batches or batches[0] < 1:
-        raise InputError(f"--batch {batch!r} must list positive batch sizes", "e.g. --batch 1,8,64")
-    specs = _specs(hardware)
+        raise InputError(f"--batch {o.batch!r} must list positive batch sizes", "e.g. --batch 1,8,64")
+    specs = _specs(o.hardware)
     for s in specs[:1]:
-        run_precision(s, dtype)  # a bad --dtype fails before any capture
-    rts = load_runtimes(runtimes)
-    host_spec = get_device(host) if host else None
+        run_precision(s, o.dtype)  # a bad --dtype fails before any capture
+    rts = load_runtimes(o.runtimes)
+    host_spec = get_device(o.host) if o.host else None
     if host_spec is not None and host_spec.kind != "cpu":
-        raise InputError(f"--host {host!r} is a {host_spec.kind}, not a CPU", "name a catalog CPU, e.g. xeon-8480plus")
-    wls = _workloads(model, batches, input_size, size)
-    budget_s = latency_budget_ms / 1e3 if latency_budget_ms is not None else None
-    return plan_inference(wls, specs, dtype=dtype, latency_budget_s=budget_s, objective=objective, runtimes=rts,
+        raise InputError(f"--host {o.host!r} is a {host_spec.kind}, not a CPU",
+                         "name a catalog CPU, e.g. xeon-8480plus")
+    wls = _workloads(o.model, batches, o.input_size, o.size)
+    budget_s = o.latency_budget_ms / 1e3 if o.latency_budget_ms is not None else None
+    return plan_inference(wls, specs, dtype=o.dtype, latency_budget_s=budget_s, objective=o.objective, runtimes=rts,
                           host=host_spec, host_resolver=get_device)
 
 
@@ -317,35 +335,38 @@ __all__ = ["INFER_HELP", "print_plan", "register_infer", "run_infer"]
 
 def validate_inference_cmd(runs: str | None, as_json: bool, html: str | None) -> None:
     """`accelopt validate --inference`: published inference figures vs `plan infer`, held-out error."""
-    from rich.table import Table
-
-    from accelopt.cli.plan import console
-    from accelopt.predict.inference_validation import median_abs_error, validate_inference, worst
+    from accelopt.predict.inference_validation import validate_inference_result
     from accelopt.report.runs import finish_run
 
-    results = validate_inference(runs)
-    med_test = median_abs_error(results, held_out_only=True)
-    med_all = median_abs_error(results, held_out_only=False)
-    bad = worst(results)
-    data = {"runs": [{**r.__dict__, "error": r.error} for r in results], "median_abs_error_held_out": med_test,
-            "median_abs_error_all": med_all, "worst_held_out": bad.id if bad else None, "estimate": True}
-    finish_run("validate-inference", data, html)
+    result = validate_inference_result(runs)
+    finish_run("validate-inference", result, html)
     if as_json:
         from accelopt.report.jsonout import emit
 
-        emit(data)
+        emit(result)
         return
+    print_validation(result)
+
+
+def print_validation(result: Any) -> None:
+    """The console view of a ValidateInferenceResult."""
+    from rich.table import Table
+
+    from accelopt.cli.plan import console
+    from accelopt.units import fmt_pct
+
     tb = Table(title="published vs predicted inference (prediction = estimate)")
     for col in ("run", "hardware", "model", "metric", "published", "predicted", "error", "role", "note"):
         tb.add_column(col)
-    for r in results:
+    for r in result.runs:
         tb.add_row(r.id, r.hardware, r.model, r.metric, f"{r.published:g}", f"{r.predicted:.3g}",
                    f"{100 * r.error:+.1f}%", "fit" if r.fitted else "test", r.note)
     con = console()
     con.print(tb)
-    con.print(f"median |error| on held-out rows: {100 * med_test:.1f}% ({sum(not r.fitted for r in results)} rows); "
-              f"all rows: {100 * med_all:.1f}%")
+    con.print(f"median |error| on held-out rows: {fmt_pct(result.median_abs_error_held_out)} "
+              f"({sum(not r.fitted for r in result.runs)} rows); all rows: {fmt_pct(result.median_abs_error_all)}")
+    bad = next((r for r in result.runs if r.id == result.worst_held_out), None)
     if bad is not None:
         con.print(f"worst held-out row: {bad.id} {100 * bad.error:+.1f}% ({bad.note or 'no note'})")
-    for src in sorted({r.source for r in results}):
+    for src in sorted({r.source for r in result.runs}):
         con.print(f"source: {src}")

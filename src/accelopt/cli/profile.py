@@ -138,15 +138,16 @@ def register(app: typer.Typer) -> None:
                                                                    "named (start-up gets at least 120 s)"),
     ) -> None:
         if nproc is not None:
-            from accelopt.cli.profile_dist import run_distributed
+            from accelopt.cli.profile_dist import DistOptions, run_distributed
 
-            run_distributed(model=model, size=size, batch_size=batch_size, seq_len=seq_len, mode=mode, dtype=dtype,
-                            device=device, steps=steps, warmup=warmup, catalog_device=catalog_device, probed=probed,
+            run_distributed(DistOptions(model=model, size=size, batch_size=batch_size, seq_len=seq_len, mode=mode,
+                            dtype=dtype, device=device, steps=steps, warmup=warmup, catalog_device=catalog_device,
+                            probed=probed,
                             nproc=nproc, parallel=parallel, schedule=schedule, microbatches=microbatches,
                             nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, timeout_s=timeout_s,
                             as_json=as_json, html=html,
                             unsupported={"--trace": trace, "--save-workload": save_workload,
-                                         "--allow-nonfinite": allow_nonfinite})
+                                         "--allow-nonfinite": allow_nonfinite}))
             return
         from accelopt.cli.profile_dist import check_no_distributed_flags
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 BUNDLE_REF = "accelopt.cli.profile:_load_bundle"
@@ -26,40 +27,42 @@ def check_no_distributed_flags(given: dict[str, bool]) -> None:
                          "add --nproc N (e.g. --nproc 2), or leave them out")
 
 
-def run_distributed(*, model: str, size: str | None, batch_size: int | None, seq_len: int | None, mode: str,
-                    dtype: str, device: str, steps: int, warmup: int, catalog_device: str | None, probed: str | None,
-                    nproc: int, parallel: str, schedule: str, microbatches: int | None, nnodes: int, node_rank: int,
-                    rdzv_endpoint: str | None, timeout_s: float, as_json: bool, html: str | None,
-                    unsupported: dict[str, Any]) -> None:
-    from accelopt.distributed.launch import Launch
-    from accelopt.distributed.run import DistConfig, profile_distributed
-    from accelopt.errors import InputError
+@dataclass(kw_only=True)
+class DistOptions:
+    """`profile MODEL --nproc N ...`: the options a distributed run uses, as typed (checked by `measure`)."""
 
-    for flag, value in unsupported.items():
-        if value:
-            raise InputError(f"{flag} does not apply to a distributed run (--nproc)",
-                             f"leave out {flag}, or run without --nproc for it")
-    if mode != "train":
-        raise InputError(f"--mode {mode} with --nproc: distributed runs measure training steps",
-                         "leave out --mode (train) or --nproc")
-    if dtype != "fp32":
-        raise InputError(f"--dtype {dtype} with --nproc: distributed runs are measured in fp32 for now",
-                         "leave out --dtype")
-    if html is not None:
-        from accelopt.userio import check_writable
+    model: str
+    size: str | None
+    batch_size: int | None
+    seq_len: int | None
+    mode: str
+    dtype: str
+    device: str
+    steps: int
+    warmup: int
+    catalog_device: str | None
+    probed: str | None
+    nproc: int
+    parallel: str
+    schedule: str
+    microbatches: int | None
+    nnodes: int
+    node_rank: int
+    rdzv_endpoint: str | None
+    timeout_s: float
+    as_json: bool
+    html: str | None
+    unsupported: dict[str, Any] = field(default_factory=dict)
+    """Single-process flags given with --nproc (flag -> value): refused when set."""
 
-        check_writable(html, "--html", "report.html")
-    launch = Launch(nproc=nproc, nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, timeout_s=timeout_s)
-    cfg = DistConfig(bundle_ref=BUNDLE_REF,
-                     bundle_kwargs={"model": model, "size": size, "batch_size": batch_size, "seq_len": seq_len},
-                     parallel=parallel, schedule=schedule, microbatches=microbatches, steps=steps, warmup=warmup,
-                     device="cuda" if device.startswith("cuda") else device)
-    spec = _spec(catalog_device, probed, device)
-    result = profile_distributed(cfg, launch, spec=spec)
+
+def run_distributed(o: DistOptions) -> None:
+    """Check the options, run and measure the distributed job (one library call), record it and render it."""
+    result = measure(o)
     from accelopt.report.runs import finish_run
 
-    finish_run("profile-distributed", result, html)
-    if as_json:
+    finish_run("profile-distributed", result, o.html)
+    if o.as_json:
         from accelopt.report.jsonout import emit
 
         emit(result)
@@ -68,3 +71,38 @@ def run_distributed(*, model: str, size: str | None, batch_size: int | None, seq
     from accelopt.report.distributed_view import render
 
     render(result, make_console())
+
+
+def _check(o: DistOptions) -> None:
+    from accelopt.errors import InputError
+
+    for flag, value in o.unsupported.items():
+        if value:
+            raise InputError(f"{flag} does not apply to a distributed run (--nproc)",
+                             f"leave out {flag}, or run without --nproc for it")
+    if o.mode != "train":
+        raise InputError(f"--mode {o.mode} with --nproc: distributed runs measure training steps",
+                         "leave out --mode (train) or --nproc")
+    if o.dtype != "fp32":
+        raise InputError(f"--dtype {o.dtype} with --nproc: distributed runs are measured in fp32 for now",
+                         "leave out --dtype")
+    if o.html is not None:
+        from accelopt.userio import check_writable
+
+        check_writable(o.html, "--html", "report.html")
+
+
+def measure(o: DistOptions) -> Any:
+    """The DistributedResult of the run `o` describes (accelopt.distributed.run.profile_distributed)."""
+    from accelopt.distributed.launch import Launch
+    from accelopt.distributed.run import DistConfig, profile_distributed
+
+    _check(o)
+    launch = Launch(nproc=o.nproc, nnodes=o.nnodes, node_rank=o.node_rank, rdzv_endpoint=o.rdzv_endpoint,
+                    timeout_s=o.timeout_s)
+    cfg = DistConfig(bundle_ref=BUNDLE_REF,
+                     bundle_kwargs={"model": o.model, "size": o.size, "batch_size": o.batch_size,
+                                    "seq_len": o.seq_len},
+                     parallel=o.parallel, schedule=o.schedule, microbatches=o.microbatches, steps=o.steps,
+                     warmup=o.warmup, device="cuda" if o.device.startswith("cuda") else o.device)
+    return profile_distributed(cfg, launch, spec=_spec(o.catalog_device, o.probed, o.device))

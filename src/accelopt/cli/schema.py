@@ -11,8 +11,9 @@ HELP = ("Print the JSON Schema of a command's --json document; `--list` names th
 def register(app: typer.Typer) -> None:
     @app.command("schema", help=HELP)
     def schema_cmd(
-        kind: str | None = typer.Argument(None, help="probe, profile, plan, plan-workload, plan-explain, plan-serve, "
-                                          "validate, simulate-run, simulate-sweep or catalog-compare"),
+        kind: str | None = typer.Argument(None, help="probe, profile, profile-distributed, optimize, plan, "
+                                          "plan-workload, plan-explain, plan-serve, plan-infer, validate, "
+                                          "validate-inference, simulate-run, simulate-sweep or catalog-compare"),
         list_kinds: bool = typer.Option(False, "--list", help="list the result kinds with their schema versions"),
     ) -> None:
         from accelopt.errors import InputError

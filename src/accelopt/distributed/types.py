@@ -2,6 +2,8 @@
 
 A `Job` travels to every rank as JSON (dataclasses.asdict) and each rank sends back one `RankResult` the same
 way; both are rebuilt field by field into their dataclass (`from_dict`), never read by string key downstream.
+`DistributedResult` is the typed result of `profile --nproc` (JSON shape: accelopt.report.schema, kind
+'profile-distributed'); every number declares its unit (accelopt.units.unit).
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import dataclasses
 import statistics
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
+
+from accelopt.units import unit
 
 PARALLEL = ("ddp", "fsdp", "pipeline")
 SCHEDULES = ("1f1b", "gpipe")
@@ -52,13 +56,15 @@ class Job:
 class CommTime:
     """Collective time of one rank per profiled step, from its torch.profiler trace."""
 
-    comm_s: float
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"exposed_s": "s", "overlap_fraction": "fraction"}
+
+    comm_s: float = unit("s")
     """Union of collective intervals (gloo:* events, NCCL kernels) per step."""
-    overlapped_s: float
+    overlapped_s: float = unit("s")
     """Part of comm_s during which the rank was also computing (its compute intervals)."""
-    compute_s: float
+    compute_s: float = unit("s")
     """Union of compute intervals per step (aten ops on the step's thread; GPU kernels on CUDA)."""
-    profiled_step_s: float = 0.0
+    profiled_step_s: float = unit("s", default=0.0)
     """Wall time per step of the profiled steps themselves (the frame of the three figures above)."""
 
     @property
@@ -72,19 +78,23 @@ class CommTime:
 
 @dataclass(kw_only=True)
 class RankResult:
-    rank: int
-    world_size: int
+    """One rank's measured steps, collectives and memory."""
+
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s"}
+
+    rank: int = unit("count")
+    world_size: int = unit("count")
     host: str
-    step_times_s: list[float]
+    step_times_s: list[float] = unit("s")
     """Wall time of each timed step (synchronized at both ends)."""
-    losses: list[float]
+    losses: list[float] = unit("", "the model's loss")
     """Global loss of every step, warm-up included (the same value on every rank)."""
     comm: CommTime
-    peak_memory_bytes: float
+    peak_memory_bytes: float = unit("B")
     memory_source: str
     """torch.cuda.max_memory_allocated, or the process's peak resident set (getrusage) on CPU."""
-    threads: int
-    stage: int | None = None
+    threads: int = unit("count")
+    stage: int | None = unit("count", "pipeline stage (null: not a pipeline run)", default=None)
 
     @property
     def step_median_s(self) -> float:
@@ -97,19 +107,19 @@ class RankResult:
         return cls(**kw)
 
     def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["comm"].update(exposed_s=self.comm.exposed_s, overlap_fraction=self.comm.overlap_fraction)
-        d["step_median_s"] = self.step_median_s
-        return d
+        """What a rank sends back to the launcher (from_dict rebuilds it)."""
+        return dataclasses.asdict(self)
 
 
 @dataclass(kw_only=True)
 class StageBalance:
     """A split of layers into contiguous stages and its predicted stage times (from profiled layer times)."""
 
-    bounds: list[int]
-    stage_times_s: list[float]
-    stage_memory_bytes: list[float]
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"slowest_s": "s", "balance": "x"}
+
+    bounds: list[int] = unit("count", "layer index where each stage starts, then the layer count")
+    stage_times_s: list[float] = unit("s")
+    stage_memory_bytes: list[float] = unit("B")
 
     @property
     def slowest_s(self) -> float:
@@ -120,53 +130,49 @@ class StageBalance:
         """slowest / mean stage time: 1.0 is perfect balance."""
         return self.slowest_s / statistics.fmean(self.stage_times_s)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "slowest_s": self.slowest_s, "balance": self.balance}
-
 
 @dataclass(kw_only=True)
 class LayerCost:
     name: str
-    fwd_bwd_s: float
+    fwd_bwd_s: float = unit("s")
     """Forward + backward of one micro-batch through this layer (median of repeats)."""
-    activation_bytes: float
+    activation_bytes: float = unit("B")
     """Bytes this layer's output holds per micro-batch (what the next stage receives and backward keeps)."""
-    param_bytes: float
+    param_bytes: float = unit("B")
 
 
 @dataclass(kw_only=True)
 class Partition:
     """Result of the pipeline partitioner: the balanced split beside the naive equal-layer split."""
 
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"method": ""}
+
     layers: list[LayerCost]
-    stages: int
-    memory_limit_bytes: float | None
+    stages: int = unit("count")
+    memory_limit_bytes: float | None = unit("B")
     balanced: StageBalance
     naive: StageBalance
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"layers": [dataclasses.asdict(x) for x in self.layers], "stages": self.stages,
-                "memory_limit_bytes": self.memory_limit_bytes, "balanced": self.balanced.to_dict(),
-                "naive": self.naive.to_dict(),
-                "method": "dynamic program over contiguous splits minimizing the slowest stage's "
-                          "forward+backward time, each stage within memory_limit_bytes"}
+    @property
+    def method(self) -> str:
+        return ("dynamic program over contiguous splits minimizing the slowest stage's forward+backward time, "
+                "each stage within memory_limit_bytes")
 
 
 @dataclass(kw_only=True)
 class TermError:
     """One term of the step time: plan's prediction beside the measurement (estimate vs measured)."""
 
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"error": "fraction"}
+
     term: str
-    predicted_s: float
-    measured_s: float
+    predicted_s: float = unit("s", "estimate")
+    measured_s: float = unit("s")
 
     @property
     def error(self) -> float | None:
         """(predicted - measured) / measured."""
         return (self.predicted_s - self.measured_s) / self.measured_s if self.measured_s > 0 else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "error": self.error}
 
 
 @dataclass(kw_only=True)
@@ -177,25 +183,30 @@ class PredictionCheck:
     link_source: str
     terms: list[TermError]
     notes: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"device": self.device, "link_source": self.link_source, "is_estimate": True,
-                "terms": [t.to_dict() for t in self.terms], "notes": self.notes}
+    is_estimate: bool = True
 
 
 @dataclass(kw_only=True)
 class DistributedResult:
-    """A measured N-rank run beside the one-process run on the same global batch."""
+    """`accelopt profile --nproc N`: a measured N-rank run beside the one-process run on the same global batch."""
+
+    SCHEMA_KIND: ClassVar[str] = "profile-distributed"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    LEGACY_UNVERSIONED: ClassVar[bool] = True
+    """Records written before the schema (no `schema` field) have this shape and load as version 1."""
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s", "straggler_ratio": "x", "slowest_rank": "count",
+                                               "speedup": "x", "scaling_efficiency": "fraction",
+                                               "scaling_formula": ""}
 
     name: str
     parallel: str
     schedule: str | None
-    nproc: int
-    nnodes: int
+    nproc: int = unit("count", "processes per node")
+    nnodes: int = unit("count")
     backend: str
     device: str
-    global_batch: int
-    microbatches: int
+    global_batch: int = unit("count", "samples per step over all ranks")
+    microbatches: int = unit("count")
     ranks: list[RankResult]
     single: RankResult | None
     """The one-process baseline (same model, seed and global batch); None on multi-node runs."""
@@ -229,20 +240,9 @@ class DistributedResult:
     def speedup(self) -> float | None:
         return self.single.step_median_s / self.step_median_s if self.single is not None else None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name, "parallel": self.parallel, "schedule": self.schedule, "nproc": self.nproc,
-            "nnodes": self.nnodes, "backend": self.backend, "device": self.device, "global_batch": self.global_batch,
-            "microbatches": self.microbatches, "step_median_s": self.step_median_s,
-            "straggler_ratio": self.straggler_ratio, "slowest_rank": self.slowest_rank,
-            "speedup": self.speedup, "scaling_efficiency": self.scaling_efficiency,
-            "scaling_formula": "single.step_median_s / (nproc x nnodes x step_median_s), same global batch",
-            "ranks": [r.to_dict() for r in self.ranks],
-            "single": self.single.to_dict() if self.single is not None else None,
-            "partition": self.partition.to_dict() if self.partition is not None else None,
-            "prediction": self.prediction.to_dict() if self.prediction is not None else None,
-            "environment": self.environment,
-        }
+    @property
+    def scaling_formula(self) -> str:
+        return "single.step_median_s / (nproc x nnodes x step_median_s), same global batch"
 
 
 @dataclass(kw_only=True)

@@ -1,38 +1,53 @@
-"""Typed results of `accelopt optimize` (times in s, memory and sizes in bytes, energy in J)."""
+"""Typed result of `accelopt optimize` (JSON shape: accelopt.report.schema, kind 'optimize').
+
+Every number declares its unit (accelopt.units.unit): times in s, memory and sizes in bytes, energy in J,
+speed-ups as ratios (x). Quality figures are in the metric's own unit (`Quality.value_unit`: accuracy is a
+fraction 0-1, a loss is a plain number); tolerances and `worse_by` are in the run's `quality_tolerance_unit`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from accelopt.units import unit
 
 STATUSES = ("measured", "not-applicable", "failed", "quality-failure", "not-run")
+_TOL_DOC = "in the run's `quality_tolerance_unit`: accuracy percentage points, or percent of the baseline value"
 
 
 @dataclass(kw_only=True)
 class Quality:
     """The variant's quality on the held-out batches, and its agreement with the baseline's outputs."""
 
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"value_unit": ""}
+
     metric: str
-    value: float | None
+    value: float | None = field(metadata={"doc": "in `value_unit`; null when not measurable"})
     """The metric's value (accuracy: fraction 0-1; loss: mean per target); None when not measurable."""
-    delta: float | None = None
-    """value - baseline value, in the metric's unit."""
-    worse_by: float | None = None
-    """How much worse than the baseline, in the tolerance's unit (accuracy: percentage points; otherwise percent
-    of the baseline); negative = better."""
+    delta: float | None = field(default=None, metadata={"doc": "in `value_unit`: value - baseline value"})
+    worse_by: float | None = unit("", _TOL_DOC, default=None)
+    """How much worse than the baseline (negative = better)."""
     within_tolerance: bool | None = None
     finite: bool = True
     """False when any output (or the loss) was NaN or infinite: a quality failure."""
-    max_abs_diff: float | None = None
+    max_abs_diff: float | None = unit("", "in the model's output units", default=None)
     """Inference: the largest |output - baseline output| over the held-out batches."""
-    top1_agreement: float | None = None
+    top1_agreement: float | None = unit("fraction", default=None)
     """Inference: fraction of predictions (argmax of the last dimension) equal to the baseline's."""
-    train_steps: int = 0
+    train_steps: int = unit("count", default=0)
     """Train mode: training steps taken from the starting weights before scoring."""
+
+    @property
+    def value_unit(self) -> str:
+        """The unit of `value` and `delta` (accelopt.units.UNIT_NAMES): accuracy is a fraction; a loss has none."""
+        return "fraction" if self.metric == "accuracy" else ""
 
 
 @dataclass(kw_only=True)
 class VariantResult:
+    """One variant (the baseline, one technique, or a chain of them) as measured, or why it was not."""
+
     name: str
     """'baseline', a technique name, or techniques joined by '+' (applied left to right)."""
     techniques: list[str]
@@ -43,27 +58,27 @@ class VariantResult:
     """Why it does not apply / failed / was not run (with the fix)."""
     changes: str = ""
     risks: str = ""
-    step_time_p50_s: float | None = None
-    step_time_p99_s: float | None = None
-    step_samples: int = 0
-    speedup: float | None = None
+    step_time_p50_s: float | None = unit("s", default=None)
+    step_time_p99_s: float | None = unit("s", default=None)
+    step_samples: int = unit("count", "timed steps behind p50/p99", default=0)
+    speedup: float | None = unit("x", default=None)
     """Baseline step time / this step time: median of the per-round ratios of A/B interleaved blocks."""
-    speedup_low: float | None = None
+    speedup_low: float | None = unit("x", default=None)
     """The pessimistic end (from the 90th percentile of the round ratios); > 1 means faster in (nearly) every round."""
-    speedup_high: float | None = None
-    samples_per_s: float | None = None
-    memory_bytes: float | None = None
+    speedup_high: float | None = unit("x", default=None)
+    samples_per_s: float | None = unit("count", "samples per second", default=None)
+    memory_bytes: float | None = unit("B", default=None)
     """Weights (parameters + buffers) + the peak the step itself allocates; see memory_method."""
     memory_method: str = ""
-    energy_per_step_j: float | None = None
+    energy_per_step_j: float | None = unit("J", default=None)
     energy_meter: str = ""
     energy_is_estimate: bool = False
-    size_bytes: int | None = None
+    size_bytes: int | None = unit("B", default=None)
     """Serialized size of the model (torch.save of the state dict, or the variant's own file)."""
     quality: Quality | None = None
-    setup_s: float = 0.0
+    setup_s: float = unit("s", default=0.0)
     """Making the variant (compiling, quantizing, fine-tuning), apart from step time."""
-    gain_bound: float | None = None
+    gain_bound: float | None = unit("x", default=None)
     """profile's Amdahl bound on the speed-up of what this variant addresses; None when profile gives none."""
     gain_bound_source: str = ""
     above_bound: bool = False
@@ -82,29 +97,38 @@ class Recommendation:
     name: str
     """The recommended variant ('baseline' when nothing beats it inside the tolerance)."""
     techniques: list[str]
-    speedup: float | None
+    speedup: float | None = unit("x")
     reason: str
     best_single: str | None = None
-    best_single_speedup: float | None = None
+    best_single_speedup: float | None = unit("x", default=None)
 
 
 @dataclass(kw_only=True)
 class OptimizeResult:
+    """`accelopt optimize`: every technique measured on the real model beside the baseline, and the recommendation."""
+
+    SCHEMA_KIND: ClassVar[str] = "optimize"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    LEGACY_UNVERSIONED: ClassVar[bool] = True
+    """Records written before the schema (a plain `"schema": 1`) have this shape and load as version 1."""
+
     name: str
     mode: str
     device: str
     dtype: str
-    batch_size: int
+    batch_size: int = unit("count")
     metric: str
     higher_is_better: bool | None
-    quality_tolerance: float
+    quality_tolerance: float = unit("", _TOL_DOC)
     quality_tolerance_unit: str
     """'points' (accuracy, percentage points) or 'percent' (of the baseline value)."""
     variants: list[VariantResult]
     recommendation: Recommendation | None = None
     interrupted: bool = False
-    duration_s: float = 0.0
-    trained_quality: dict[str, float] = field(default_factory=dict)
+    duration_s: float = unit("s", default=0.0)
+    trained_quality: dict[str, float] = unit("", "each in its metric's unit (accuracy: fraction)",
+                                             default_factory=dict)
+    """The built-in example's held-out metrics after its training."""
     profile_verdict: str = ""
     notes: list[str] = field(default_factory=list)
     environment: dict[str, Any] = field(default_factory=dict)
@@ -112,6 +136,7 @@ class OptimizeResult:
     saved_model_path: str | None = None
 
     def get(self, name: str) -> VariantResult | None:
+        """The variant named `name` (None when there is none)."""
         return next((v for v in self.variants if v.name == name), None)
 
     @property
@@ -120,7 +145,7 @@ class OptimizeResult:
         assert v is not None
         return v
 
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["schema"] = 1
-        return out
+    @property
+    def recommended(self) -> VariantResult | None:
+        """The recommended variant's measurement (None without a recommendation)."""
+        return self.get(self.recommendation.name) if self.recommendation is not None else None

@@ -30,11 +30,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from accelopt.errors import InputError
 from accelopt.hardware.power import device_power_w
 from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.units import unit
 from accelopt.userio import read_user_text
 from accelopt.workload.types import DTYPE_BYTES, MATMUL_LIKE, Op, Workload
 
@@ -223,14 +224,16 @@ def run_precision(spec: AcceleratorSpec, requested: str) -> Precision:
 class OpClassTime:
     """The ops of one kind on one side (device or host): their share of the time and what bounds them."""
 
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"intensity_flop_per_byte": "FLOP/B"}
+
     op_class: str
     """Op kind (matmul, conv, elementwise, ...) or a pseudo class: weight-stream, transfer, invoke."""
     where: str
     """device or host."""
-    ops: int
-    time_s: float
-    flops: float
-    bytes: float
+    ops: int = unit("count")
+    time_s: float = unit("s")
+    flops: float = unit("FLOP")
+    bytes: float = unit("B")
     bound: str
     """compute, memory, overhead, link (transfers/streaming) or fixed (invoke)."""
 
@@ -238,54 +241,46 @@ class OpClassTime:
     def intensity_flop_per_byte(self) -> float:
         return self.flops / self.bytes if self.bytes > 0 else math.inf
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"op_class": self.op_class, "where": self.where, "ops": self.ops, "time_s": self.time_s,
-                "flops": self.flops, "bytes": self.bytes, "bound": self.bound,
-                "intensity_flop_per_byte": self.intensity_flop_per_byte}
-
 
 @dataclass(frozen=True, kw_only=True)
 class InferencePoint:
     """One device at one batch size (every figure an estimate)."""
 
     device: str
-    batch: int
+    batch: int = unit("count")
     dtype: str
-    latency_s: float
+    latency_s: float = unit("s")
     """Time to run one batch; at batch 1 the single-stream latency per request."""
-    throughput_per_s: float
+    throughput_per_s: float = unit("count", "inferences per second")
     """Inferences per second at this batch (offline): batch / latency_s."""
-    device_compute_s: float
-    host_fallback_s: float
-    transfer_s: float
-    weight_stream_s: float
-    invoke_overhead_s: float
-    weights_bytes: float
-    activations_bytes: float
+    device_compute_s: float = unit("s")
+    host_fallback_s: float = unit("s")
+    transfer_s: float = unit("s")
+    weight_stream_s: float = unit("s")
+    invoke_overhead_s: float = unit("s")
+    weights_bytes: float = unit("B")
+    activations_bytes: float = unit("B")
     """Largest working set of one op (its inputs and output), an estimate of the activation memory."""
-    workspace_bytes: float
-    memory_total_bytes: float
-    onchip_weights_bytes: float | None
+    workspace_bytes: float = unit("B")
+    memory_total_bytes: float = unit("B")
+    onchip_weights_bytes: float | None = unit("B")
     """Weights held in on-chip SRAM (devices that stream the rest); None elsewhere."""
-    streamed_weights_bytes: float
+    streamed_weights_bytes: float = unit("B")
     fits: bool
     """weights + activations + workspace fit the device memory (streaming devices always fit)."""
-    host_ops: int
-    energy_per_inference_j: float | None
-    inferences_per_j: float | None
-    power_w: float | None
+    host_ops: int = unit("count")
+    energy_per_inference_j: float | None = unit("J")
+    inferences_per_j: float | None = unit("", "inferences per joule")
+    power_w: float | None = unit("W")
     """Average draw over the latency: the device's P(u), plus the host's TDP while it runs fallback ops."""
-    cost_usd_per_million: float | None
+    cost_usd_per_million: float | None = unit("USD", "per million inferences")
     op_classes: tuple[OpClassTime, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "op_classes"}
-        d["op_classes"] = [c.to_dict() for c in self.op_classes]
-        return d
 
 
 @dataclass(frozen=True, kw_only=True)
 class DeviceInference:
+    """One device's predictions at every batch planned, at the precision it runs."""
+
     device: str
     display_name: str
     kind: str
@@ -300,35 +295,29 @@ class DeviceInference:
     def point(self, batch: int) -> InferencePoint:
         return next(p for p in self.points if p.batch == batch)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"device": self.device, "display_name": self.display_name, "kind": self.kind,
-                "precision": self.precision, "family": self.family, "fitted_on": list(self.fitted_on),
-                "host": self.host, "meets_budget": self.meets_budget, "notes": list(self.notes),
-                "points": [p.to_dict() for p in self.points]}
-
 
 @dataclass(frozen=True, kw_only=True)
 class InferencePlan:
+    """`accelopt plan infer`: predicted inference latency, throughput, memory, energy and cost per device."""
+
+    SCHEMA_KIND: ClassVar[str] = "plan-infer"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    LEGACY_UNVERSIONED: ClassVar[bool] = True
+    """Records written before the schema (no `schema` field) have this shape and load as version 1."""
+
     model: str
     workload_mode: str
-    params: float
-    flops_per_inference: float
+    params: float = unit("count")
+    flops_per_inference: float = unit("FLOP")
     requested_dtype: str
-    batches: tuple[int, ...]
-    latency_budget_s: float | None
+    batches: tuple[int, ...] = unit("count")
+    latency_budget_s: float | None = unit("s")
     objective: str
     devices: tuple[DeviceInference, ...]
     ranked: tuple[str, ...]
     """Devices meeting the latency budget (batch 1), best first by `objective`; all devices without a budget."""
     estimate: bool = True
     notes: tuple[str, ...] = field(default_factory=tuple)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "workload_mode": self.workload_mode, "params": self.params,
-                "flops_per_inference": self.flops_per_inference, "requested_dtype": self.requested_dtype,
-                "batches": list(self.batches), "latency_budget_s": self.latency_budget_s,
-                "objective": self.objective, "estimate": self.estimate, "ranked": list(self.ranked),
-                "notes": list(self.notes), "devices": [d.to_dict() for d in self.devices]}
 
 
 # --------------------------------------------------------------------------- the model

@@ -16,11 +16,12 @@ import statistics
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.predict.inference import InferenceRuntime, load_runtimes, plan_inference
+from accelopt.units import unit
 from accelopt.userio import read_user_text
 from accelopt.workload.types import Workload
 
@@ -28,15 +29,24 @@ _REQUIRED = ("id", "hardware", "model", "input_size", "batch", "dtype", "metric"
 METRICS = ("latency_ms", "throughput_per_s")
 
 
+_FIGURE_DOC = "in the row's `metric`: milliseconds (latency_ms) or inferences per second (throughput_per_s)"
+
+
 @dataclass(frozen=True, kw_only=True)
 class InferenceRunResult:
+    """One published inference figure beside `plan infer`'s prediction of it."""
+
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"error": "fraction"}
+
     id: str
     hardware: str
     model: str
     metric: str
-    published: float
-    predicted: float
+    """latency_ms or throughput_per_s."""
+    published: float = unit("", _FIGURE_DOC)
+    predicted: float = unit("", "estimate; " + _FIGURE_DOC)
     fitted: bool
+    """The row was used to fit its device family's runtime values (role 'fit'); otherwise held out."""
     source: str
     note: str = ""
 
@@ -44,6 +54,23 @@ class InferenceRunResult:
     def error(self) -> float:
         """predicted / published - 1 (positive = predicted slower for latency, faster for throughput)."""
         return self.predicted / self.published - 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValidateInferenceResult:
+    """`accelopt validate --inference`: published inference figures vs `plan infer`'s predictions."""
+
+    SCHEMA_KIND: ClassVar[str] = "validate-inference"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    LEGACY_UNVERSIONED: ClassVar[bool] = True
+    """Records written before the schema (no `schema` field) have this shape and load as version 1."""
+
+    runs: list[InferenceRunResult]
+    median_abs_error_held_out: float = unit("fraction", "median |error| over the held-out ('test') rows")
+    median_abs_error_all: float = unit("fraction", "median |error| over every row")
+    worst_held_out: str | None
+    """Id of the held-out row with the largest |error| (None without held-out rows)."""
+    estimate: bool = True
 
 
 def read_inference_runs(path: Path | str | None = None) -> tuple[list[dict[str, str]], dict[str, str]]:
@@ -107,6 +134,16 @@ def validate_inference(runs_path: Path | str | None = None,
                        runtimes: list[InferenceRuntime] | None = None) -> list[InferenceRunResult]:
     rows, sources = read_inference_runs(runs_path)
     return [reproduce_inference(r, runtimes, sources) for r in rows]
+
+
+def validate_inference_result(runs_path: Path | str | None = None,
+                               runtimes: list[InferenceRuntime] | None = None) -> ValidateInferenceResult:
+    """Every row of the runs CSV reproduced, with the median errors (what `validate --inference` reports)."""
+    results = validate_inference(runs_path, runtimes)
+    bad = worst(results)
+    return ValidateInferenceResult(runs=results, median_abs_error_held_out=median_abs_error(results, True),
+                                   median_abs_error_all=median_abs_error(results, False),
+                                   worst_held_out=bad.id if bad else None)
 
 
 def median_abs_error(results: list[InferenceRunResult], held_out_only: bool = True) -> float:

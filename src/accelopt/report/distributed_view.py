@@ -1,7 +1,8 @@
 """Distributed runs and collective benchmarks on the console and in the HTML report.
 
-The console renders the typed results (DistributedResult, CollectivesResult); the HTML page, the history and
-`history compare` read the same result as the JSON document `--json` prints (to_dict), like every other kind.
+The console, the HTML page, the history and `history compare` all render the typed results (DistributedResult,
+CollectivesResult); a stored JSON document is loaded back into its DistributedResult first
+(accelopt.report.schema), like every other kind.
 """
 
 from __future__ import annotations
@@ -86,70 +87,77 @@ def render_collectives(result: CollectivesResult, console: Any) -> None:
                        "all-to-all): nccl-tests doc/PERFORMANCE.md"), style="dim")
 
 
-# ---- HTML: tables and plots from the JSON result ------------------------------------------------------------
+# ---- HTML: tables, plots and key figures from the typed result ---------------------------------------------
 
-def html_tables(r: dict[str, Any]) -> list[Any]:
-    from accelopt.report.html import Table, _g
+def html_tables(r: DistributedResult) -> list[Any]:
+    from accelopt.report.html import Table, q
 
-    ranks = Table("ranks", ["rank", "stage", "step median (s)", "collectives (s)", "overlap", "exposed (s)",
-                            "compute (s)", "peak memory (B)"])
-    for x in r.get("ranks", []):
-        c = x.get("comm", {})
-        ranks.rows.append([str(x.get("rank")), str(x.get("stage")), _g(x.get("step_median_s")), _g(c.get("comm_s")),
-                           _g(c.get("overlap_fraction")), _g(c.get("exposed_s")), _g(c.get("compute_s")),
-                           _g(x.get("peak_memory_bytes"))])
+    ranks = Table("ranks", ["rank", "stage", "step median", "collectives", "overlap", "exposed", "compute",
+                            "peak memory"])
+    for x in r.ranks:
+        c = x.comm
+        ranks.rows.append([q(x, "rank"), q(x, "stage") if x.stage is not None else "—", q(x, "step_median_s"),
+                           q(c, "comm_s"), q(c, "overlap_fraction"), q(c, "exposed_s"), q(c, "compute_s"),
+                           q(x, "peak_memory_bytes")])
+    ranks.note = f"peak memory: {r.ranks[0].memory_source}" if r.ranks else ""
     out = [ranks]
-    pred = r.get("prediction")
-    if pred:
-        t = Table(f"plan's prediction on {pred.get('device')} vs measured", ["term", "predicted (s)", "measured (s)",
-                                                                               "error"], est_cols={1},
-                  note=f"links: {pred.get('link_source')}")
-        t.rows = [[x["term"], _g(x.get("predicted_s")), _g(x.get("measured_s")), _g(x.get("error"))]
-                  for x in pred.get("terms", [])]
+    if r.single is not None:
+        run = Table("against one process on the same global batch", ["", "value"])
+        run.rows += [["one process, step median", q(r.single, "step_median_s")], ["speed-up", q(r, "speedup")],
+                     ["scaling efficiency", q(r, "scaling_efficiency")]]
+        run.note = f"scaling efficiency = {r.scaling_formula}"
+        out.append(run)
+    pred = r.prediction
+    if pred is not None:
+        t = Table(f"plan's prediction on {pred.device} vs measured", ["term", "predicted", "measured", "error"],
+                  est_cols={1}, note=f"links: {pred.link_source}")
+        t.rows = [[x.term, q(x, "predicted_s"), q(x, "measured_s"), q(x, "error")] for x in pred.terms]
         out.append(t)
     return out
 
 
-def html_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
+def html_plots(r: DistributedResult) -> list[tuple[str, str]]:
+    from accelopt import units
     from accelopt.report.plots import _figure, to_svg
 
     out = []
-    ranks = r.get("ranks") or []
-    if ranks:
-        fig = _figure(7.0, 0.9 + 0.45 * len(ranks))
+    if r.ranks:
+        comms = [x.comm for x in r.ranks]
+        div, tu = units.axis_scale([c.compute_s + c.comm_s for c in comms], "s")
+        fig = _figure(7.0, 0.9 + 0.45 * len(r.ranks))
         ax = fig.add_subplot()
-        names = [f"rank {x['rank']}" for x in ranks]
-        comp = [1e3 * x["comm"]["compute_s"] for x in ranks]
-        over = [1e3 * x["comm"]["overlapped_s"] for x in ranks]
-        expo = [1e3 * x["comm"]["exposed_s"] for x in ranks]
+        names = [f"rank {x.rank}" for x in r.ranks]
+        comp = [c.compute_s / div for c in comms]
+        over = [c.overlapped_s / div for c in comms]
+        expo = [c.exposed_s / div for c in comms]
         ax.barh(names, comp, color="#3b7dd8", label="compute")
         ax.barh(names, expo, left=comp, color="#d8573b", label="collectives, exposed")
         ax.barh(names, over, left=[a + b for a, b in zip(comp, expo, strict=True)], color="#f0b35a",
                 label="collectives, overlapped with compute")
         ax.invert_yaxis()
-        ax.set_xlabel("ms per profiled step")
+        ax.set_xlabel(f"{tu} per profiled step")
         ax.legend(fontsize=7)
         out.append(("distributed: per-rank time per step (torch.profiler trace of each rank)", to_svg(fig)))
-    part = r.get("partition")
-    if part:
+    part = r.partition
+    if part is not None:
+        bal, naive = part.balanced.stage_times_s, part.naive.stage_times_s
+        div, tu = units.axis_scale([*bal, *naive], "s")
         fig = _figure(7.0, 3.0)
         ax = fig.add_subplot()
-        bal, naive = part["balanced"]["stage_times_s"], part["naive"]["stage_times_s"]
         xs = range(len(bal))
-        ax.bar([x - 0.2 for x in xs], [1e3 * v for v in naive], width=0.4, color="#999", label="equal layers")
-        ax.bar([x + 0.2 for x in xs], [1e3 * v for v in bal], width=0.4, color="#3b7dd8", label="balanced")
+        ax.bar([x - 0.2 for x in xs], [v / div for v in naive], width=0.4, color="#999", label="equal layers")
+        ax.bar([x + 0.2 for x in xs], [v / div for v in bal], width=0.4, color="#3b7dd8", label="balanced")
         ax.set_xticks(list(xs), [f"stage {x}" for x in xs])
-        ax.set_ylabel("fwd+bwd per micro-batch (ms)")
+        ax.set_ylabel(f"fwd+bwd per micro-batch ({tu})")
         ax.legend(fontsize=7)
         out.append(("pipeline: stage times of the balanced and the equal-layer split (profiled layer times)",
                     to_svg(fig)))
     return out
 
 
-def key_figures(r: dict[str, Any]) -> list[Any]:
-    from accelopt.report.figures import KeyFigure, _num
+def key_figures(r: DistributedResult) -> list[Any]:
+    from accelopt.report.figures import _f
 
-    return [KeyFigure("step time (slowest rank's median)", _num(r.get("step_median_s")), "s"),
-            KeyFigure("scaling efficiency", _num(r.get("scaling_efficiency")), "fraction"),
-            KeyFigure("straggler (slowest / median rank)", _num(r.get("straggler_ratio")), "count"),
-            KeyFigure("ranks", _num(r.get("nproc")), "count")]
+    return [_f("step time (slowest rank's median)", r, "step_median_s"),
+            _f("scaling efficiency", r, "scaling_efficiency"),
+            _f("straggler (slowest / median rank)", r, "straggler_ratio"), _f("ranks", r, "nproc")]

@@ -17,10 +17,6 @@ from accelopt.report import infer_view
 KINDS = ("probe", "profile", "optimize", "plan", "plan-workload", "plan-explain", "plan-serve", "validate",
          "simulate-run", "simulate-sweep", "catalog-compare", "plan-infer", "validate-inference",
          "profile-distributed")
-# Not typed yet (merged from the optimize and inference work after the conversion): their results are still JSON
-# dicts, read by _optimize here and by accelopt.report.infer_view; every other kind renders from its typed
-# result (accelopt.report.schema).
-UNTYPED_KINDS = ("optimize", "plan-infer", "validate-inference", "profile-distributed")
 
 
 @dataclass(frozen=True)
@@ -44,11 +40,6 @@ def typed(kind: str, result: Any) -> Any:
 
     if schema.is_result(result):
         return result
-    if kind in UNTYPED_KINDS:  # their renderers read the JSON document
-        from accelopt.report.jsonout import to_jsonable
-
-        doc = to_jsonable(result)
-        return doc if isinstance(doc, dict) else None
     if kind not in schema.CLASSES:
         return None
     try:
@@ -146,18 +137,15 @@ def _compare(r: Any) -> list[KeyFigure]:
             for row in r.rows for dev, v in zip(r.devices, row.values, strict=False)]
 
 
-def _optimize(r: dict[str, Any]) -> list[KeyFigure]:
-    rec = r.get("recommendation") or {}
-    by_name = {v.get("name"): v for v in r.get("variants", [])}
-    best = by_name.get(rec.get("name")) or {}
-    base = by_name.get("baseline") or {}
-    q = best.get("quality") or {}
-    return [KeyFigure("baseline step time (p50)", _num(base.get("step_time_p50_s")), "s"),
-            KeyFigure(f"recommended ({rec.get('name')}) step time (p50)", _num(best.get("step_time_p50_s")), "s"),
-            KeyFigure("recommended speed-up", _num(rec.get("speedup")), "x"),
-            KeyFigure(f"recommended {r.get('metric')}", _num(q.get("value")), "count"),
-            KeyFigure("variants measured", float(sum(v.get("status") == "measured" for v in by_name.values())),
-                      "count")]
+def _optimize(r: Any) -> list[KeyFigure]:
+    best = r.recommended
+    out = [_f("baseline step time (p50)", r.baseline, "step_time_p50_s")] if r.get("baseline") else []
+    if best is not None:
+        out += [_f(f"recommended ({best.name}) step time (p50)", best, "step_time_p50_s"),
+                _f("recommended speed-up", r.recommendation, "speedup")]
+        if best.quality is not None:
+            out.append(KeyFigure(f"recommended {r.metric}", _num(best.quality.value), best.quality.value_unit))
+    return [*out, KeyFigure("variants measured", float(sum(v.measured for v in r.variants)), "count")]
 
 
 _PICKERS = {"probe": _probe, "profile": _profile, "optimize": _optimize, "plan": _plan,
@@ -185,6 +173,5 @@ def key_figures(kind: str, result: Any) -> list[KeyFigure]:
 
 def is_estimate(kind: str, result: Any) -> bool:
     """Whether the result's headline numbers are predictions/model estimates rather than measurements."""
-    if kind in UNTYPED_KINDS:
-        return isinstance(result, dict) and bool(result.get("estimate"))
-    return kind in ("plan", "plan-workload", "plan-explain", "plan-serve", "validate")
+    return kind in ("plan", "plan-workload", "plan-explain", "plan-serve", "validate", "plan-infer",
+                    "validate-inference")

@@ -288,41 +288,45 @@ def _compare_tables(r: Any) -> list[Table]:
     return [t, src]
 
 
-def _optimize_tables(r: dict[str, Any]) -> list[Table]:
-    unit = "points" if r.get("quality_tolerance_unit") == "points" else "% of baseline"
-    t = Table(f"optimize — {r.get('name')}, {r.get('mode')}, {r.get('dtype')}, {r.get('device')}, "
-              f"batch {r.get('batch_size')}",
+def _optimize_tables(r: Any) -> list[Table]:
+    unit = "points" if r.quality_tolerance_unit == "points" else "% of baseline"
+    t = Table(f"optimize — {r.name}, {r.mode}, {r.dtype}, {r.device}, batch {r.batch_size}",
               ["variant", "Pareto", "p50", "p99", "speed-up", "rounds", "gain up to (profile)", "samples/s",
-               "memory", "energy/step", "size", str(r.get("metric")), "worse by", "max |diff|", "top-1 agree",
-               "setup"])
+               "memory", "energy/step", "size", r.metric, "worse by", "max |diff|", "top-1 agree", "setup"])
     skipped = Table("not measured", ["variant", "status", "why"])
-    for v in r.get("variants", []):
-        if v.get("status") not in ("measured", "quality-failure"):
-            skipped.rows.append([str(v.get("name")), str(v.get("status")), str(v.get("reason"))])
+    for v in r.variants:
+        if v.status not in ("measured", "quality-failure"):
+            skipped.rows.append([v.name, v.status, v.reason])
             continue
-        q = v.get("quality") or {}
-        e = fmt(v.get("energy_per_step_j"), "J") + (" (estimate)" if v.get("energy_is_estimate") else "")
-        t.rows.append([str(v.get("name")) + ("" if v.get("status") == "measured" else " (quality failure)"),
-                       "yes" if v.get("pareto") else "", fmt(v.get("step_time_p50_s"), "s"),
-                       fmt(v.get("step_time_p99_s"), "s"), f"{_g(v.get('speedup'), 3)}x",
-                       f"{_g(v.get('speedup_low'), 3)}-{_g(v.get('speedup_high'), 3)}x",
-                       (f"{_g(v.get('gain_bound'), 3)}x" if v.get("gain_bound") is not None else "n/a")
-                       + (" ABOVE BOUND" if v.get("above_bound") else ""),
-                       _g(v.get("samples_per_s")), fmt(v.get("memory_bytes"), "B"), e, fmt(v.get("size_bytes"), "B"),
-                       _g(q.get("value")), _g(q.get("worse_by"), 3), _g(q.get("max_abs_diff"), 3),
-                       _g(q.get("top1_agreement"), 4), fmt(v.get("setup_s"), "s")])
-    rec = r.get("recommendation") or {}
-    t.note = (f"quality tolerance {r.get('quality_tolerance')} {unit}; recommendation: {rec.get('name')} — "
-              f"{rec.get('reason')}; best single technique: {rec.get('best_single')}")
+        t.rows.append(_variant_row(v))
+    rec = r.recommendation
+    t.note = (f"quality tolerance {r.quality_tolerance:g} {unit}; "
+              + (f"recommendation: {rec.name} — {rec.reason}; best single technique: {rec.best_single}"
+                 if rec is not None else "no recommendation (the run was interrupted)"))
     out = [t]
     if skipped.rows:
         out.append(skipped)
     notes = Table("notes", ["variant", "note"])
-    notes.rows = [[str(v.get("name")), str(n)] for v in r.get("variants", []) for n in v.get("notes", [])]
-    notes.rows += [["run", str(n)] for n in r.get("notes", [])]
+    notes.rows = [[v.name, n] for v in r.variants for n in v.notes]
+    notes.rows += [["run", n] for n in r.notes]
     if notes.rows:
         out.append(notes)
     return out
+
+
+def _variant_row(v: Any) -> list[str]:
+    """One measured variant: its figures, each in the unit its field declares."""
+    qual = v.quality
+    quality_cells = (["n/a"] * 4 if qual is None else
+                     [fmt(qual.value, qual.value_unit), q(qual, "worse_by"), q(qual, "max_abs_diff"),
+                      q(qual, "top1_agreement")])
+    rounds = (f"{q(v, 'speedup_low')}-{q(v, 'speedup_high')}"
+              if v.speedup_low is not None and v.speedup_high is not None else "n/a")
+    return [v.name + ("" if v.measured else " (quality failure)"), "yes" if v.pareto else "",
+            q(v, "step_time_p50_s"), q(v, "step_time_p99_s"), q(v, "speedup"), rounds,
+            q(v, "gain_bound") + (" ABOVE BOUND" if v.above_bound else ""), q(v, "samples_per_s"),
+            q(v, "memory_bytes"), q(v, "energy_per_step_j") + (" (estimate)" if v.energy_is_estimate else ""),
+            q(v, "size_bytes"), *quality_cells, q(v, "setup_s")]
 
 
 _TABLES: dict[str, Callable[[Any], list[Any]]] = {
@@ -366,9 +370,8 @@ def render_html(kind: str, result: Any, *, title: str, argv: list[str], run: dic
     obj = typed(kind, result)
     parts = [f"<h1>{html.escape(title)}</h1>"]
     if obj is None:
-        parts.append('<div class="banner">This result was written by another version of accelopt (schema '
-                     f"{html.escape(str(document.get('schema') if isinstance(document, dict) else None))}); "
-                     "only its JSON is shown. Re-run the command for the full page.</div>")
+        parts.append(f'<div class="banner">{_other_version(document)}; only its JSON is shown. Re-run the command '
+                     "for the full page.</div>")
     if is_estimate(kind, obj):
         parts.append(f'<div class="banner">{EST} The figures on this page labelled estimate are predictions of a '
                      "model (roofline, memory and communication formulas with a fitted calibration), not "
@@ -385,6 +388,16 @@ def render_html(kind: str, result: Any, *, title: str, argv: list[str], run: dic
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<meta name="generator" content="accelopt {json.dumps(kind)[1:-1]}">'
             f"<style>{CSS}</style></head><body>\n{body}\n</body></html>\n")
+
+
+def _other_version(document: Any) -> str:
+    """Why a stored result has no page: written by another version of accelopt, or before result schemas."""
+    name = document.get("schema") if isinstance(document, dict) else None
+    if not isinstance(name, str):
+        return "This result predates accelopt's versioned result schemas (or is not shaped like its kind's)"
+    version = document.get("schema_version") if isinstance(document, dict) else None
+    return (f"This result was written by another version of accelopt (schema {html.escape(name)} version "
+            f"{html.escape(str(version))})")
 
 
 def _body(kind: str, obj: Any, plots_for: Callable[[str, Any], list[tuple[str, str]]]) -> list[str]:

@@ -336,30 +336,33 @@ def compare_plots(r: Any) -> list[tuple[str, str]]:
 
 
 # ---------------------------------------------------------------- optimize
-def optimize_plots(r: dict[str, Any]) -> list[tuple[str, str]]:
+def optimize_plots(r: Any) -> list[tuple[str, str]]:
     """Pareto charts: quality against speed-up, memory and energy; front points filled, others hollow."""
-    rows = [v for v in r.get("variants", []) if v.get("status") == "measured"
-            and _num((v.get("quality") or {}).get("value")) is not None and _num(v.get("speedup")) is not None]
+    rows = [v for v in r.variants if v.measured and v.quality is not None and _num(v.quality.value) is not None
+            and _num(v.speedup) is not None]
     if not rows:
         return []
-    metric = str(r.get("metric"))
+    # accuracy (a fraction) is plotted in percent; a loss as it is
+    qmul, qname = (100.0, "%") if rows[0].quality.value_unit == "fraction" else (1.0, "")
     out = []
-    for key, label, div in (("speedup", "speed-up vs baseline (x)", 1.0), ("memory_bytes", "memory (MiB)", 2**20),
-                            ("energy_per_step_j", "energy per step (mJ)", 1e-3)):
-        pts = [v for v in rows if _num(v.get(key)) is not None]
+    for key in ("speedup", "memory_bytes", "energy_per_step_j"):
+        pts = [v for v in rows if _num(getattr(v, key)) is not None]
         if not pts:
             continue
+        u = units.unit_of(pts[0], key)
+        div, axis_unit = units.axis_scale([getattr(v, key) for v in pts], u)
+        label = {"speedup": "speed-up vs baseline", "memory_bytes": "memory",
+                 "energy_per_step_j": "energy per step"}[key] + f" ({axis_unit})"
         fig = _figure(7.0, 3.8)
         ax = fig.add_subplot()
         for v in pts:
-            front = bool(v.get("pareto"))
-            x, y = v[key] / div, v["quality"]["value"]
-            ax.scatter([x], [y], color="#3b7dd8" if front else "white", edgecolors="#3b7dd8", zorder=3)
-            ax.annotate(str(v.get("name")), (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+            x, y = getattr(v, key) / div, v.quality.value * qmul
+            ax.scatter([x], [y], color="#3b7dd8" if v.pareto else "white", edgecolors="#3b7dd8", zorder=3)
+            ax.annotate(v.name, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
         ax.set_xlabel(label)
-        ax.set_ylabel(f"{metric} (held-out)")
+        ax.set_ylabel(f"{r.metric} (held-out{', ' + qname if qname else ''})")
         ax.grid(alpha=0.3)
-        out.append((f"optimize: {metric} vs {label} (filled = on the Pareto front)", to_svg(fig)))
+        out.append((f"optimize: {r.metric} vs {label} (filled = on the Pareto front)", to_svg(fig)))
     return out
 
 

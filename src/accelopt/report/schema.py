@@ -51,6 +51,10 @@ CLASSES = {
     "simulate-run": "accelopt.simulate.results:SimRunResult",
     "simulate-sweep": "accelopt.simulate.results:SimSweepResult",
     "catalog-compare": "accelopt.hardware.compare:CompareResult",
+    "optimize": "accelopt.optimize.results:OptimizeResult",
+    "plan-infer": "accelopt.predict.inference:InferencePlan",
+    "validate-inference": "accelopt.predict.inference_validation:ValidateInferenceResult",
+    "profile-distributed": "accelopt.distributed.types:DistributedResult",
 }
 KINDS = tuple(CLASSES)
 
@@ -124,14 +128,35 @@ def load(kind: str, document: Any) -> Any:
                           "give the document `accelopt ... --json` printed")
     got = (document.get("schema"), document.get("schema_version"))
     if got != (schema_name(kind), version):
-        raise OtherVersionError(f"result is schema {got[0]!r} version {got[1]!r}, not {schema_name(kind)!r} "
-                          f"version {version}", "re-run the command with this accelopt to get a current result")
+        return _load_legacy(cls, kind, document, got)
     body = {k: v for k, v in document.items() if k not in ("schema", "schema_version")}
     try:
         return _load(cls, body, kind)
     except (TypeError, ValueError, KeyError) as e:
         raise SchemaError(f"{kind} result does not match its schema: {e}",
                           f"check it against `accelopt schema {kind}`") from e
+
+
+def _load_legacy(cls: type, kind: str, document: Mapping[str, Any], got: tuple[Any, Any]) -> Any:
+    """A document of another schema or version: OtherVersionError, except a record written before its kind had
+    a schema (no `schema_version`, no schema name; a class with LEGACY_UNVERSIONED keeps that shape), which
+    loads as the current version when it still fits it."""
+    legacy = (getattr(cls, "LEGACY_UNVERSIONED", False) and "schema_version" not in document
+              and not isinstance(document.get("schema"), str))
+    if legacy:
+        body = {k: v for k, v in document.items() if k != "schema"}
+        try:
+            return _load(cls, body, kind)
+        except (TypeError, ValueError, KeyError) as e:
+            raise OtherVersionError(f"this {kind} result predates its versioned schema and does not fit it ({e})",
+                                    "re-run the command with this accelopt to get a current result") from e
+    raise OtherVersionError(f"result is schema {got[0]!r} version {got[1]!r}, not {schema_name(kind)!r} "
+                            f"version {version_of(cls)}", "re-run the command with this accelopt to get a current "
+                            "result")
+
+
+def version_of(cls: type) -> int:
+    return int(getattr(cls, "SCHEMA_VERSION", 0))
 
 
 @functools.cache
