@@ -420,8 +420,9 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     terms: dict[str, Arr] = {
         "devices": n, "layers_per_stage": ls,
         "t_fwd_s": m * t_fwd, "t_bwd_s": m * t_bwd, "t_recompute_s": m * t_rec, "t_logits_s": m * t_logits,
-        "t_tp_comm_s": m * t_tp, "t_cp_comm_s": m * t_cp, "t_cp_comm_raw_s": m * ls * t_cp_raw, "t_ep_comm_s": m * t_ep, "t_pp_p2p_s": m * t_p2p,
-        "t_zero3_comm_s": m * t_z3, "t_dp_comm_raw_s": np.where(z3, 0.0, t_dp_raw), "t_dp_comm_s": t_dp,
+        "t_tp_comm_s": m * t_tp, "t_cp_comm_s": m * t_cp,
+        "t_cp_comm_raw_s": m * ls * t_cp_raw, "t_ep_comm_s": m * t_ep, "t_pp_p2p_s": m * t_p2p,
+        "t_zero3_comm_s": m * t_z3, "t_dp_comm_raw_s": t_dp_raw, "t_dp_comm_s": t_dp,
         "t_zero3_comm_raw_s": np.where(z3, m * t_z3_raw, 0.0),
         "t_microbatch_s": t_mb, "t_bubble_s": bubble, "t_optimizer_s": t_opt, "step_time_s": step,
         "tokens_per_s": tokens_per_s, "mfu": mfu, "hfu": hfu,
