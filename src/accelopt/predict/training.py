@@ -7,8 +7,12 @@ Step time (all predictions, estimates):
     t_mb     = L_s (t_fwd + t_bwd + t_recompute + t_tp + t_cp + t_ep) [+ logits on the last stage]
                + t_zero3 (exposed) + 2 v t_p2p                         one micro-batch on the busiest stage
     step     = m t_mb + bubble + t_dp (exposed) + t_optimizer
+    m        = ceil(ceil(B / dp) / mbs): the busiest data-parallel rank's micro-batches (B not divisible by dp:
+               B mod dp ranks take one more sequence and the step waits for them)
     bubble   = (p - 1) / v * t_mb      (1F1B: (p-1)/m of the ideal time; interleaved: (p-1)/(v m);
                                         Narayanan et al. 2021, sec. 2.2.1-2.2.2)
+               (p - 1)(t_mb - 2 T_W)   ZB-H1, (p - 1)(t_mb - 3 T_W) ZB-H2 (Qi et al. 2024, sec. 2; T_W = weight-
+                                        gradient pass, the backward's weight GEMMs)
     MFU      = model FLOPs / (step x devices x peak);  HFU adds recompute FLOPs (Chowdhery et al. 2022, App. B)
 Communication (Shoeybi et al. 2019 sec. 3; Korthikanti et al. 2022 sec. 4.2.2): tensor parallel does
 2 all-reduces (or reduce-scatter + all-gather with sequence parallel: same bytes) of b s h per layer in
@@ -17,9 +21,11 @@ Pipeline stages send b s h (/t with the scatter/gather optimisation, Narayanan 2
 micro-batch each way. Data-parallel gradient reduction moves the stage's gradients once per step and
 can overlap the last micro-batch's backward; ZeRO-3 gathers weights twice and reduce-scatters gradients
 per micro-batch (Rajbhandari et al. 2020 sec. 7: 1.5x the data-parallel volume), overlappable with
-that micro-batch's compute. Context parallel (ring attention, Liu et al. 2023) passes K,V blocks
-around the cp ring, overlapped with the attention core. Expert parallel does 2 all-to-alls of the
-routed tokens per MoE layer forward and 2 backward (Lepikhin et al. 2021).
+that micro-batch's compute; hybrid sharding (HSDP) does that inside its shard group and all-reduces the
+gradient shard across replicas once per step. Context parallel (ring attention, Liu et al. 2023) passes
+K,V blocks around the cp ring, each transfer hidden only behind one block's attention core. Expert parallel
+does 2 all-to-alls of the routed tokens per MoE layer forward and 2 backward (Lepikhin et al. 2021), over
+a group spanning etp x ep ranks (Megatron-Core's expert grid; etp = tp unless given).
 Overlap model: exposed = max(0, t_comm - overlap_eff x t_overlappable_compute).
 """
 
