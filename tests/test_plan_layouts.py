@@ -246,3 +246,30 @@ def test_collectives_file_without_a_measured_link_is_refused() -> None:
     some = sorted(catalog.glob("*.toml"))[0]
     with pytest.raises(InputError, match="probe --collectives"):
         comm.load_measured(some)
+
+
+# --- recompute of N layers per stage ----------------------------------------------------------------------------
+
+def test_recompute_only_some_layers() -> None:
+    # Megatron-LM --recompute-granularity full --recompute-method block --recompute-num-layers N: N of a stage's
+    # L_s layers keep only their input (2 s b h / t with SP, Korthikanti 2022 sec. 4) and run their forward again;
+    # the other L_s - N keep everything.
+    from accelopt.predict.memory import activation_bytes_per_layer
+
+    setup = Setup(model=GPT, seq_len=2048, global_batch=8)
+    lay = Layouts.of([Layout(tp=8, dp=1, m=8, recompute="full"), Layout(tp=8, dp=1, m=8, recompute="full",
+                                                                         recompute_layers=20),
+                      Layout(tp=8, dp=1, m=8, recompute="full", recompute_layers=40)])
+    t = evaluate(setup, get_device("h100-sxm"), lay).terms
+    assert t["t_recompute_s"][1] == pytest.approx(t["t_recompute_s"][0] * 20 / 40, rel=1e-12)
+    assert t["step_time_s"][2] == t["step_time_s"][0]  # N = L_s is plain full recompute
+    one = np.ones(1)
+    keep_all = activation_bytes_per_layer(GPT, one, one * 2048, one * 8, np.array([True]), np.array([0]), True,
+                                          False)[0]
+    keep_input = activation_bytes_per_layer(GPT, one, one * 2048, one * 8, np.array([True]), np.array([2]), True,
+                                            False)[0]
+    extra = t["mem_activations_bytes"][1] - t["mem_activations_bytes"][0]
+    assert extra == pytest.approx(20 * (keep_all - keep_input), rel=1e-9)
+    with pytest.raises(InfeasibleError, match="needs recompute = full"):
+        predict_layout(LayoutQuery(model=GPT, hardware="h100-sxm", devices=8, tp=8, recompute="selective",
+                                   recompute_layers=4, seq_len=2048, global_batch_seqs=8))

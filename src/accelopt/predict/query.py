@@ -64,6 +64,8 @@ class LayoutQuery:
     """Hybrid-sharding shard group (0: ZeRO/FSDP over all of dp x cp)."""
     etp: int = 0
     """Expert tensor-parallel degree (0: = tp)."""
+    recompute_layers: int = 0
+    """With recompute full: layers per stage recomputed (0: all)."""
     collectives: str | None = None
     """Spec TOML from `accelopt probe --collectives`: its measured scale-up link replaces the catalog's."""
     flash: bool = True
@@ -113,7 +115,7 @@ def _check_values(q: LayoutQuery) -> None:
         raise InputError(f"--recompute {q.recompute!r}", "give --recompute none, selective or full")
     if q.schedule not in SCHEDULES:
         raise InputError(f"--schedule {q.schedule!r}", f"give --schedule {', '.join(SCHEDULES)}")
-    for flag, val in (("--hsdp", q.hsdp), ("--etp", q.etp)):
+    for flag, val in (("--hsdp", q.hsdp), ("--etp", q.etp), ("--recompute-layers", q.recompute_layers)):
         if val < 0:
             raise InputError(f"{flag} {val} must be >= 0", f"give {flag} 0 (off) or a positive group size")
     if q.stack not in STACKS:
@@ -124,8 +126,8 @@ def _check_values(q: LayoutQuery) -> None:
 
 
 def layout_text(lay: Layout) -> str:
-    extra = "".join(f" {k}={v}" for k, v in (("schedule", lay.schedule), ("hsdp", lay.hsdp), ("etp", lay.etp))
-                    if v not in ("1f1b", 0))
+    extra = "".join(f" {k}={v}" for k, v in (("schedule", lay.schedule), ("hsdp", lay.hsdp), ("etp", lay.etp),
+                                             ("recompute_layers", lay.recompute_layers)) if v not in ("1f1b", 0))
     return (f"tp={lay.tp} pp={lay.pp} dp={lay.dp} cp={lay.cp} ep={lay.ep} vp={lay.vp} mbs={lay.mbs} m={lay.m} "
             f"zero={lay.zero} recompute={lay.recompute}{extra}")
 
@@ -165,7 +167,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     m = int(micro_batches(batch, np.asarray(dp), np.asarray(q.mbs)))
     lay = Layout(tp=q.tp, pp=q.pp, dp=dp, cp=q.cp, ep=q.ep, vp=q.vp, mbs=q.mbs, m=m, zero=q.zero,
                  recompute=q.recompute, sp=q.sp and q.tp > 1, overlap=q.overlap, schedule=q.schedule,
-                 hsdp=q.hsdp, etp=q.etp)
+                 hsdp=q.hsdp, etp=q.etp, recompute_layers=q.recompute_layers)
     arr = Layouts.of([lay])
     why = [msg for mask, msg in structural_problems(setup, arr, np.array([q.devices])) if bool(np.any(mask))]
     if q.devices % mp:

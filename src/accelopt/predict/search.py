@@ -11,8 +11,8 @@ Enumerated per device kind and device count n (all combinations, then the rules 
     zero 0..3 (3 = FSDP)                      recompute none / selective / full
     dp = n / (tp pp cp),  m = ceil(ceil(global batch / dp) / mbs) (a dp not dividing the batch gives uneven
     ranks, timed by the busiest: training.seqs_per_rank); sequence parallel on whenever tp > 1; overlap on.
-    The pipeline schedule is the one asked for (1f1b by default); hybrid sharding and a separate expert
-    tensor-parallel degree are not searched (plan explain takes them).
+    The pipeline schedule is the one asked for (1f1b by default); hybrid sharding, a separate expert
+    tensor-parallel degree and recompute of only some layers are not searched (plan explain takes them).
 """
 
 from __future__ import annotations
@@ -76,7 +76,8 @@ def enumerate_layouts(setup: Setup, device_counts: list[int], schedule: str = "1
                       vp=cols["vp"][idx], mbs=cols["mbs"][idx], m=m[idx], zero=cols["zero"][idx],
                       recompute=cols["recompute"][idx], sp=cols["tp"][idx] > 1,
                       overlap=np.ones(k, dtype=bool), schedule=np.full(k, SCHEDULES[schedule], dtype=np.int64),
-                      hsdp=np.zeros(k, dtype=np.int64), etp=np.zeros(k, dtype=np.int64))
+                      hsdp=np.zeros(k, dtype=np.int64), etp=np.zeros(k, dtype=np.int64),
+                      recompute_layers=np.zeros(k, dtype=np.int64))
         bad: np.ndarray = np.zeros(len(lay), dtype=bool)
         for mask, _why in structural_problems(setup, lay, np.full(len(lay), n)):
             bad |= np.broadcast_to(mask, bad.shape)

@@ -68,7 +68,7 @@ SCHEDULES = {"1f1b": 0, "zb-h1": 1, "zb-h2": 2}
 SCHEDULE_NAMES = {v: k for k, v in SCHEDULES.items()}
 _CODED = {"recompute": (RECOMPUTE, RECOMPUTE_NAMES), "schedule": (SCHEDULES, SCHEDULE_NAMES)}
 LAYOUT_FIELDS = ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "m", "zero", "recompute", "sp", "overlap", "schedule",
-                 "hsdp", "etp")
+                 "hsdp", "etp", "recompute_layers")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,6 +99,9 @@ class Layout:
     etp: int = unit("count", default=0)
     """Expert tensor parallel: 0 = tp (experts split like the dense layers); 1..: Megatron-Core's separate
     expert grid etp x ep x edp over the tp x cp x dp ranks of a stage ('MoE parallel folding')."""
+    recompute_layers: int = unit("count", default=0)
+    """With recompute = full: layers per pipeline stage recomputed (Megatron-LM --recompute-method block
+    --recompute-num-layers N); the stage's other layers keep their activations. 0 = every layer."""
 
     @property
     def devices(self) -> int:
@@ -115,7 +118,7 @@ class Layout:
             raise InputError(f"layout recompute = {self.recompute!r}", "use --recompute none, selective or full")
         if self.schedule not in SCHEDULES:
             raise InputError(f"layout schedule = {self.schedule!r}", f"use --schedule {', '.join(SCHEDULES)}")
-        for f in ("hsdp", "etp"):
+        for f in ("hsdp", "etp", "recompute_layers"):
             v = getattr(self, f)
             if not isinstance(v, int | np.integer) or v < 0:
                 raise InputError(f"layout {f} = {v!r} must be 0 (off) or a positive integer", f"give --{f} >= 0")
@@ -140,6 +143,7 @@ class Layouts:
     schedule: Arr
     hsdp: Arr
     etp: Arr
+    recompute_layers: Arr
 
     def __len__(self) -> int:
         return len(self.tp)
@@ -245,6 +249,10 @@ def structural_problems(setup: Setup, lay: Layouts, n_devices: Arr) -> list[tupl
         ((lay.hsdp > 0) & (lay.zero == 0), "hybrid sharding (hsdp) shards ZeRO/FSDP state: it needs zero >= 1"),
         ((lay.hsdp > 0) & (dpcp % np.maximum(lay.hsdp, 1) != 0), "hsdp (the shard group) must divide dp x cp"),
         ((lay.hsdp > 0) & (lay.ep > 1), "hybrid sharding is modelled without expert parallelism (ep = 1)"),
+        ((lay.recompute_layers > 0) & (lay.recompute != RECOMPUTE["full"]),
+         "recompute_layers (recompute only N layers per stage) needs recompute = full"),
+        ((lay.recompute_layers > 0) & (lay.recompute_layers > np.ceil(mdl.layers / lay.pp)),
+         "recompute_layers cannot exceed the layers of a pipeline stage"),
         *_edge_problems(setup, lay),
         (lay.dp > setup.global_batch, f"dp cannot exceed the global batch of {setup.global_batch} sequences"),
         (lay.mbs > most, "the micro-batch is larger than the sequences of a data-parallel rank"),
@@ -323,10 +331,15 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # softmax, AV: 4 s h FLOPs per token, counted in model_flops_per_token too); MoE layers swap the MLP.
     fwd_layer = lt.dense_s + lt.attn_core_s + frac_moe * (lt.moe_mlp_s - lt.dense_mlp_s)
     rc = lay.recompute
-    recompute_layer = np.where(rc == 2, fwd_layer, np.where(rc == 1, lt.attn_core_s, 0.0))
+    edge = setup.edge_stage_layers
+    ls = (np.ceil(mdl.layers / (pp * vp)) * vp if edge is None  # the busiest stage's layers
+          else np.maximum(edge, middle_stage_layers(mdl.layers, pp, edge)))
+    # Full recompute of N layers per stage only (Megatron-LM --recompute-method block): a share N / L_s of them.
+    rec_frac = np.where(lay.recompute_layers > 0, np.minimum(lay.recompute_layers, ls) / ls, 1.0)
+    recompute_layer = np.where(rc == 2, rec_frac * fwd_layer, np.where(rc == 1, lt.attn_core_s, 0.0))
     # --- tensor parallel: 4 (+2 with full recompute) all-reduce-equivalents of b s h per layer.
     tp_bw, tp_lat = links.pick(tp)
-    n_tp = 4.0 + np.where(rc == 2, 2.0, 0.0)
+    n_tp = 4.0 + np.where(rc == 2, 2.0 * rec_frac, 0.0)
     t_tp_layer = n_tp * comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)
     # --- context parallel (ring attention, Liu et al. 2023 sec. 3): cp steps per pass, each computing attention
     # on one K,V block while the next block arrives; cp-1 transfers, each hidden only behind one block's compute.
@@ -342,9 +355,6 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # MoE parallel folding; etp = tp by default, as before).
     ep_bw, ep_lat = links.pick(etp * ep)
     t_ep_layer = frac_moe * 4.0 * comm.alltoall_s(T * mdl.top_k * mdl.hidden * act_b / tp, ep, ep_bw, ep_lat)
-    edge = setup.edge_stage_layers
-    ls = (np.ceil(mdl.layers / (pp * vp)) * vp if edge is None  # the busiest stage's layers
-          else np.maximum(edge, middle_stage_layers(mdl.layers, pp, edge)))
     t_fwd = ls * fwd_layer
     t_bwd = 2.0 * t_fwd
     t_rec = ls * recompute_layer
@@ -403,12 +413,13 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
                             recompute=rc, sp=lay.sp, seq_len=setup.seq_len, flash=setup.flash,
                             overhead_bytes=cal.framework_overhead_bytes, edge_layers=edge, etp=etp,
                             shard=np.where(hsdp, g_shard, dp_group).astype(float),
-                            in_flight_max=np.where(sched == 2, 2 * pp - 1, pp))
+                            in_flight_max=np.where(sched == 2, 2 * pp - 1, pp),
+                            recompute_frac=np.where(lay.recompute_layers > 0, rec_frac, 1.0))
     tokens_step = float(setup.global_batch * setup.seq_len)
     most, fewest = seqs_per_rank(setup.global_batch, lay.dp)
     model_flops_step = 3.0 * model_flops_per_token(mdl, setup.seq_len) * tokens_step
     # Recompute adds one forward (full) or the attention core (selective) over all micro-batches/devices.
-    rec_flops_dev = np.where(rc == 2, ls * np.where(frac_moe > 0, lt.flops_moe * frac_moe
+    rec_flops_dev = np.where(rc == 2, rec_frac * ls * np.where(frac_moe > 0, lt.flops_moe * frac_moe
                                                     + lt.flops_dense * (1 - frac_moe), lt.flops_dense),
                              np.where(rc == 1, ls * lt.flops_attn_core, 0.0))
     hw_flops_step = model_flops_step + rec_flops_dev * m * n
@@ -486,7 +497,8 @@ def explain_terms() -> dict[str, str]:
     return {
         "t_fwd_s": "m x L_s x sum over ops of max(F/(peak x eff(F)), bytes/(BW x mem_eff)) + launch",
         "t_bwd_s": "2 x t_fwd (data- and weight-gradient GEMMs)",
-        "t_recompute_s": "full: one more forward; selective: the attention core (Korthikanti 2022)",
+        "t_recompute_s": "full: one more forward (x N / L_s with --recompute-layers N); selective: the attention "
+                         "core (Korthikanti 2022)",
         "t_logits_s": "3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy) on the last stage",
         "t_tp_comm_s": "m x L_s x (4 [+2 full recompute]) x allreduce(b s h x 2 B over tp)",
         "t_cp_comm_s": "m x L_s x 3 (cp-1) max(0, p2p(K,V block) - overlap_eff x t_core / cp)",
