@@ -273,3 +273,36 @@ def test_recompute_only_some_layers() -> None:
     with pytest.raises(InfeasibleError, match="needs recompute = full"):
         predict_layout(LayoutQuery(model=GPT, hardware="h100-sxm", devices=8, tp=8, recompute="selective",
                                    recompute_layers=4, seq_len=2048, global_batch_seqs=8))
+
+
+# --- the command line -------------------------------------------------------------------------------------------
+
+def test_cli_explain_says_uneven_and_measured(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from conftest import run_main
+
+    path, coll = _probe_file(tmp_path)
+    args = ["plan", "explain", "--model", "gpt3-1.3b", "--hardware", "h100-sxm", "--devices", "124",
+            "--global-batch", "1000", "--seq-len", "2048", "--collectives", str(path)]
+    code, out, err = run_main(args, capsys)
+    assert code == 0, err
+    assert "8 ranks x 9 + 116 ranks x 8" in out and "measured" in out
+    code, out, err = run_main([*args, "--json"], capsys)
+    doc = json.loads(out)
+    assert doc["measured_link"]["bandwidth_byte_per_s"] == coll.link_bandwidth_byte_per_s  # type: ignore[attr-defined]
+    assert any("slowest rank" in n for n in doc["notes"])
+
+
+def test_cli_schedule_and_bad_collectives(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import run_main
+
+    base = ["plan", "--model", "gpt3-1.3b", "--hardware", "h100-sxm", "--devices", "64", "--tokens", "1e10"]
+    code, out, err = run_main([*base, "--schedule", "gpipe"], capsys)
+    assert code == 2 and "--schedule" in err
+    code, out, err = run_main([*base, "--schedule", "zb-h1", "--top", "2"], capsys)
+    assert code == 0 and "zb-h1 schedule" in out
+    bad = tmp_path / "x.toml"
+    bad.write_text("not toml [")
+    code, out, err = run_main([*base, "--collectives", str(bad)], capsys)
+    assert code == 2 and "error:" in err
