@@ -38,6 +38,10 @@ def _flags(row: dict[str, str], config: Path) -> list[str]:
              "--flash" if int(row["flash"] or 0) else "--no-flash"]
     if row.get("edge_layers"):
         flags += ["--edge-stage-layers", row["edge_layers"]]
+    for col, flag in (("schedule", "--schedule"), ("hsdp", "--hsdp"), ("etp", "--etp"),
+                      ("recompute_layers", "--recompute-layers")):
+        if (row.get(col) or "").strip():  # optional columns (issue 10 layouts)
+            flags += [flag, row[col].strip()]
     if "+sp" not in rec:
         flags.append("--no-sp")
     if not int(row["overlap"] or 0):

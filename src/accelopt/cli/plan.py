@@ -57,6 +57,10 @@ class PlanOptions:
     calibration: str | None = None
     stack: str = "megatron"
     catalog: tuple[Path, ...] = ()
+    schedule: str = "1f1b"
+    """Pipeline schedule of every layout searched (predict.training.SCHEDULES)."""
+    collectives: Path | None = None
+    """Spec TOML of `probe --collectives`: its measured scale-up link replaces the catalog's."""
     list_models: bool = False
     as_json: bool = False
     typed_flags: dict[str, str] = field(default_factory=dict)
@@ -79,6 +83,14 @@ class LayoutOptions:
     recompute: str = "selective"
     sp: bool = True
     overlap: bool = True
+    schedule: str = "1f1b"
+    """1f1b (interleaved with vp > 1), zb-h1 or zb-h2."""
+    hsdp: int = 0
+    """Hybrid-sharding shard group (0: ZeRO over all of dp x cp)."""
+    etp: int = 0
+    """Expert tensor-parallel degree (0: = tp)."""
+    recompute_layers: int = 0
+    """With recompute full: layers per pipeline stage recomputed (0: all)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +103,8 @@ class ExplainOptions:
     calibration: str | None = None
     stack: str = "megatron"
     catalog: tuple[Path, ...] = ()
+    collectives: Path | None = None
+    """Spec TOML of `probe --collectives`: its measured scale-up link replaces the catalog's."""
     as_json: bool = False
 
 
@@ -240,6 +254,7 @@ def _run_workload(opts: PlanOptions) -> None:
         raise InputError(f"{model} is an inference workload; `plan` plans training",
                          f"use `accelopt plan infer {model}` for latency, throughput, memory and energy per inference")
     counts = parse_int_range(opts.devices, "--devices")
+    measured = _measured(opts.collectives)
     dp: np.ndarray = np.repeat(np.asarray(counts, dtype=np.int64), 4)
     zero = np.tile(np.arange(4), len(counts))
     cals = load_calibrations(opts.calibration)
@@ -248,7 +263,7 @@ def _run_workload(opts: PlanOptions) -> None:
     for h in opts.hardware.split(","):
         spec = get_device(h.strip(), opts.catalog)
         pred = evaluate_workload(wl, spec, dp, zero, tokens=parse_count(opts.setup.tokens, "--tokens"),
-                                 cal=calibration_for(spec, cals, stack))
+                                 cal=calibration_for(spec, cals, stack), measured=measured)
         if pred.assumed:
             assumed[spec.name] = pred.assumed
         for i in range(len(dp)):
@@ -272,6 +287,7 @@ def _run_workload(opts: PlanOptions) -> None:
     con = console()
     con.print(tb)
     print_assumed(con, assumed)
+    print_measured(con, measured)
 
 
 def _run_search(opts: PlanOptions) -> None:
@@ -309,13 +325,15 @@ def _run_search(opts: PlanOptions) -> None:
     cals = load_calibrations(opts.calibration)
     deadline_s = parse_duration_s(opts.deadline, "--deadline") if opts.deadline is not None else None
     t0 = time.perf_counter()
-    c = search(setup, specs, counts, deadline_s=deadline_s, budget_usd=opts.budget_usd, cals=cals, stack=stack)
+    measured = _measured(opts.collectives)
+    c = search(setup, specs, counts, deadline_s=deadline_s, budget_usd=opts.budget_usd, cals=cals, stack=stack,
+               schedule=opts.schedule, measured=measured)
     best = rank(c, objective, top)
     front = pareto_front(c)
     elapsed = time.perf_counter() - t0
     if len(c) == 0:
         raise InputError(f"no layout of {devices} devices exists for a global batch of {setup.global_batch:,} "
-                         f"sequences (a layout needs tp x pp x dp x cp = devices and dp dividing the batch)",
+                         f"sequences (a layout needs tp x pp x dp x cp = devices and dp <= the batch)",
                          "use fewer --devices or a larger --global-batch")
     from accelopt.predict.results import PlanResult
 
@@ -335,7 +353,7 @@ def _run_search(opts: PlanOptions) -> None:
                       tokens=setup.tokens, dtype=setup.dtype, stack=stack, flash=setup.flash, candidates=len(c),
                       feasible=int(c.feasible.sum()), dropped={k: int(v) for k, v in c.reasons.items()},
                       assumed=c.assumed, unused_config_keys=list(setup.model.unused_keys), search_s=elapsed,
-                      skipped_devices=dict(c.skipped_devices),
+                      skipped_devices=dict(c.skipped_devices), schedule=opts.schedule, measured_link=measured,
                       objective=objective, best=[_fmt_row(c, int(i)) for i in best],
                       pareto_front=[_fmt_row(c, int(i)) for i in front], closest_by_memory=closest_rows)
     finish_run("plan", data)
@@ -349,7 +367,8 @@ def _run_search(opts: PlanOptions) -> None:
     con = console()
     dropped = ", ".join(f"{k} {v:,}" for k, v in c.reasons.items() if v) or "none"
     con.print(line((setup.model.name, "bold"), f" {fmt_num(setup.tokens)} tokens, seq {setup.seq_len}, global "
-                   f"batch {setup.global_batch:,} seqs, {setup.dtype}, {stack} stack — {len(c):,} layouts evaluated "
+                   f"batch {setup.global_batch:,} seqs, {setup.dtype}, {stack} stack, {opts.schedule} schedule — "
+                   f"{len(c):,} layouts evaluated "
                    f"in {elapsed:.2f} s, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
     for name, why in c.skipped_devices.items():  # a device left out must not vanish without a word
         con.print(line(("not searched:", "yellow"), f" {name} ({why}; pick another --dtype for it)"))
@@ -360,6 +379,36 @@ def _run_search(opts: PlanOptions) -> None:
     _print_table(f"best {len(best)} by {objective} (predictions, estimates)", data.best)
     _print_table("Pareto front: time, cost, energy", data.pareto_front[:20])
     print_assumed(con, c.assumed)
+    print_measured(con, measured)
+    _print_uneven(con, setup.global_batch, data.best)
+
+
+def _measured(path: Path | None) -> Any:
+    """The scale-up link measured by `probe --collectives` in `path` (None without --collectives)."""
+    if path is None:
+        return None
+    from accelopt.predict.comm import load_measured
+
+    return load_measured(path)
+
+
+def print_measured(con: Any, measured: Any) -> None:
+    """The measured link used in place of the catalog's scale-up figures, said beside the result."""
+    if measured is not None:
+        from accelopt.report.console import plain
+
+        con.print(plain(measured.text() + "; the scale-out link is the catalog's", "cyan"))
+
+
+def _print_uneven(con: Any, global_batch: int, rows: list[Any]) -> None:
+    """A line per data-parallel degree among `rows` that does not divide the global batch."""
+    from accelopt.predict.query import uneven_note
+    from accelopt.report.console import plain
+
+    for dp in sorted({r.layout.dp for r in rows}):
+        note = uneven_note(global_batch, dp)
+        if note:
+            con.print(plain(f"dp={dp}: {note}", "yellow"))
 
 
 def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
@@ -374,7 +423,7 @@ def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
 
 # `plan` options a captured workload cannot use (its dtype, batch and sequence length were fixed at capture)
 _NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "objective", "top", "dtype", "pue", "grid",
-                      "host_w")
+                      "host_w", "schedule")
 
 
 def run_plan(opts: PlanOptions) -> None:
@@ -451,6 +500,15 @@ EDGE_HELP = ("layers on the first and on the last pipeline stage when they hold 
              "needs pp >= 3 and vp = 1 (`plan` then searches only such layouts); default: an even split")
 
 
+SCHEDULE_HELP = ("pipeline schedule: 1f1b (interleaved with --vp > 1; bubble (p-1)/(v m)), zb-h1 or zb-h2 "
+                 "(zero-bubble, Qi et al. 2024: bubble (p-1)(T_F+T_B-T_W) / (p-1)(T_F+T_B-2T_W); zb-h2 holds 2p-1 "
+                 "micro-batches); default 1f1b")
+
+
+COLLECTIVES_HELP = ("spec TOML written by `accelopt probe --collectives --save FILE`: its measured all-reduce bus "
+                    "bandwidth and latency replace the catalog's scale-up link (printed as measured)")
+
+
 def _kg(carbon_kg: float) -> str:
     return "n/a" if carbon_kg != carbon_kg else f"{fmt_num(carbon_kg)} kg CO2e"  # NaN: no TDP in the catalog
 
@@ -480,7 +538,9 @@ def _explain(opts: ExplainOptions) -> None:
                                      edge_stage_layers=opts.setup.edge_stage_layers, seq_len=base.seq_len,
                                      global_batch_seqs=base.global_batch, tokens=base.tokens, dtype=opts.setup.dtype,
                                      stack=opts.stack, calibration=opts.calibration, facility=base.facility,
-                                     catalog=tuple(str(f) for f in opts.catalog)))
+                                     catalog=tuple(str(f) for f in opts.catalog), schedule=lo.schedule,
+                                     hsdp=lo.hsdp, etp=lo.etp, recompute_layers=lo.recompute_layers,
+                                     collectives=str(opts.collectives) if opts.collectives else None))
     setup, spec, lay, cal, row, fits = res.setup, res.spec, res.layout, res.cal, res.terms, res.fits_memory
     why: list[str] = []
     if not fits:
@@ -499,7 +559,8 @@ def _explain(opts: ExplainOptions) -> None:
                          calibration_fitted_on=list(cal.fitted_on), flash=setup.flash, feasible=not why,
                          infeasible_because=why, prediction=LayoutRow.of(spec.name, lay, row),
                          terms=terms_of(row, formulas, explain_inputs()), assumed=list(res.assumed),
-                         unused_config_keys=list(setup.model.unused_keys))
+                         unused_config_keys=list(setup.model.unused_keys), measured_link=res.measured,
+                         notes=list(res.notes))
     finish_run("plan-explain", data)
     if opts.as_json:
         emit(data)
@@ -536,6 +597,9 @@ def _explain(opts: ExplainOptions) -> None:
               f"{fmt_joules(row['energy_j'])}; carbon {_kg(row['carbon_kg'])} (estimates; n/a = no "
               "catalog price or TDP)")
     print_assumed(con, {spec.name: res.assumed})
+    print_measured(con, res.measured)
+    for note in res.notes:
+        con.print(plain(note, "yellow"))
     if infeasible:
         raise infeasible
     con.print(plain("feasible", "green"))
@@ -572,6 +636,8 @@ def register(app: typer.Typer) -> None:
         host_w: float = typer.Option(None, "--host-w", help="host watts per device (default 575, an upper "
                                                             "estimate from the DGX H100 datasheet)"),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
+        schedule: str = typer.Option("1f1b", "--schedule", help=SCHEDULE_HELP),
+        collectives: Path = typer.Option(None, "--collectives", help=COLLECTIVES_HELP),
         list_models: bool = typer.Option(False, "--list-models", help="print the model presets and exit"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
@@ -584,7 +650,8 @@ def register(app: typer.Typer) -> None:
                                flash=flash, edge_stage_layers=edge_stage_layers, pue=pue, grid_kg_co2_per_kwh=grid,
                                host_power_w_per_device=host_w),
             hardware=hardware, devices=devices, deadline=deadline, budget_usd=budget_usd, objective=objective,
-            top=top, calibration=calibration, stack=stack, catalog=tuple(catalog), list_models=list_models,
+            top=top, calibration=calibration, stack=stack, catalog=tuple(catalog), schedule=schedule,
+            collectives=collectives, list_models=list_models,
             as_json=as_json, typed_flags=typed_flags(ctx)))
 
     @plan_app.command("explain", help="Show one layout's whole arithmetic (estimates). A layout that breaks a rule "
@@ -604,8 +671,17 @@ def register(app: typer.Typer) -> None:
         recompute: str = typer.Option("selective", "--recompute", help="none, selective or full"),
         no_sp: bool = typer.Option(False, "--no-sp", help="disable sequence parallelism"),
         no_overlap: bool = typer.Option(False, "--no-overlap", help="do not overlap data-parallel communication"),
+        schedule: str = typer.Option("1f1b", "--schedule", help=SCHEDULE_HELP),
+        hsdp: int = typer.Option(0, "--hsdp", help="hybrid sharding: shard ZeRO/FSDP state over this many ranks "
+                                 "(e.g. 8 = one node) and replicate across the rest of dp x cp; 0 = shard over all"),
+        etp: int = typer.Option(0, "--etp", help="expert tensor-parallel degree (Megatron-Core expert grid etp x ep "
+                                "over the tp x dp x cp ranks of a stage, so ep may exceed dp); 0 = tp"),
+        recompute_layers: int = typer.Option(0, "--recompute-layers",
+                                             help="with --recompute full: recompute only this many layers per "
+                                                  "pipeline stage (Megatron-LM --recompute-method block); 0 = all"),
         seq_len: int = typer.Option(None, "--seq-len", help="sequence length (default: the model's)"),
-        global_batch: str = typer.Option(None, "--global-batch", help="as for `plan`; default ~4M tokens"),
+        global_batch: str = typer.Option(None, "--global-batch", help="as for `plan` (dp need not divide it: "
+                                         "ranks then take ceil/floor shares); default ~4M tokens"),
         tokens: str = typer.Option("300e9", "--tokens", help="tokens to train on (for time, cost, energy)"),
         dtype: str = typer.Option("bf16", "--dtype", help="bf16, fp16 or fp8"),
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
@@ -618,6 +694,7 @@ def register(app: typer.Typer) -> None:
         host_w: float = typer.Option(None, "--host-w", help="host watts per device (default 575, an upper "
                                                             "estimate from the DGX H100 datasheet)"),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
+        collectives: Path = typer.Option(None, "--collectives", help=COLLECTIVES_HELP),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout (exit 2 if infeasible)"),
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
     ) -> None:
@@ -626,8 +703,10 @@ def register(app: typer.Typer) -> None:
                                flash=flash, edge_stage_layers=edge_stage_layers, pue=pue, grid_kg_co2_per_kwh=grid,
                                host_power_w_per_device=host_w),
             hardware=hardware, calibration=calibration, stack=stack, catalog=tuple(catalog), as_json=as_json,
+            collectives=collectives,
             layout=LayoutOptions(devices=devices, tp=tp, pp=pp, cp=cp, ep=ep, vp=vp, mbs=mbs, zero=zero,
-                                 recompute=recompute, sp=not no_sp, overlap=not no_overlap)))
+                                 recompute=recompute, sp=not no_sp, overlap=not no_overlap, schedule=schedule,
+                                 hsdp=hsdp, etp=etp, recompute_layers=recompute_layers)))
 
     if importlib.util.find_spec("accelopt.cli.plan_serve") is not None:
         from accelopt.cli import plan_serve

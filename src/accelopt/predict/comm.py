@@ -12,17 +12,26 @@ Hierarchical all-reduce over a scale-up domain and the scale-out network: reduce
 the domain, all-reduce the 1/d_in shard across domains, all-gather inside (the NCCL/Horovod
 hierarchical scheme; Jia et al. 2018, 'Highly Scalable Deep Learning Training System with
 Mixed-Precision', sec. 3.3).
+
+Measured links: a spec TOML written by `accelopt probe --collectives` carries the all-reduce bus bandwidth
+(nccl-tests' busbw, which equals B in the ring formula above once latency is negligible) and the ring latency
+alpha fitted over message sizes (distributed/collectives.py). `load_measured` reads them; `Links.of(..., measured)`
+then uses them for the scale-up link in place of the catalog's figures (no calibration factor: a measured bus
+bandwidth is already what the link achieves). The scale-out link stays the catalog's (the probe runs on one host).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field  # a dataclass below has a field named `field`
+from pathlib import Path
 
 import numpy as np
 
+from accelopt.errors import InputError
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.calibration import Calibration
+from accelopt.units import unit
 
 # Used only when the spec gives no link latency (assumptions, printed as such). One default for training and
 # serving. Scale-up: a measured per-step latency of a ring all-reduce, 8-GPU DGX-A100, <=128 B messages,
@@ -55,6 +64,54 @@ class Assumption:
         return f"{self.field} = {self.value:.4g} (assumed, not in the spec: {self.basis})"
 
 
+@dataclass(frozen=True, kw_only=True)
+class MeasuredLink:
+    """A scale-up link measured by `accelopt probe --collectives` (printed as 'measured' beside the result)."""
+
+    bandwidth_byte_per_s: float = unit("B/s", "all-reduce bus bandwidth at the largest message (nccl-tests busbw)")
+    latency_s: float = unit("s", "ring latency alpha fitted over message sizes")
+    ranks: int = unit("count", "ranks the probe measured over")
+    device: str
+    """The device the probe ran on (its spec name)."""
+    path: str
+    """The spec TOML the figures were read from."""
+    source: str
+    """The probe's method text (backend, ranks, how each figure was derived)."""
+
+    def text(self) -> str:
+        return (f"scale-up link {self.bandwidth_byte_per_s / 1e9:.4g} GB/s, {self.latency_s * 1e6:.3g} us per step "
+                f"(measured: {self.ranks} ranks of {self.device}, {self.path})")
+
+
+_PROBE_SOURCE = "accelopt probe --collectives"
+
+
+def load_measured(path: Path | str) -> MeasuredLink:
+    """The measured scale-up link of a spec TOML written by `accelopt probe --collectives --save FILE`."""
+    from accelopt.hardware.catalog import load_file
+
+    specs = load_file(path)
+    fix = "pass a spec TOML written by `accelopt probe --collectives --save FILE.toml`"
+    if len(specs) != 1:
+        raise InputError(f"--collectives {path}: holds {len(specs)} devices, a probe spec holds one", fix)
+    link = measured_of(specs[0], str(path))
+    if link is None:
+        raise InputError(f"--collectives {path}: its scale-up bandwidth, latency and rank count were not measured "
+                         f"by {_PROBE_SOURCE}", fix)
+    return link
+
+
+def measured_of(spec: AcceleratorSpec, path: str = "") -> MeasuredLink | None:
+    """The scale-up link of `spec` when all its figures come from `probe --collectives` (else None)."""
+    fields = ("scaleup_bandwidth_byte_per_s", "scaleup_latency_s", "scaleup_domain_devices")
+    bw, lat = spec.scaleup_bandwidth_byte_per_s, spec.scaleup_latency_s
+    if bw is None or lat is None or not all((spec.source_of(f) or "").startswith(_PROBE_SOURCE) for f in fields):
+        return None
+    return MeasuredLink(bandwidth_byte_per_s=bw, latency_s=lat, ranks=int(spec.scaleup_domain_devices),
+                        device=spec.name, path=path or spec.name,
+                        source=spec.source_of("scaleup_bandwidth_byte_per_s") or "")
+
+
 _UP_LAT_BASIS = "ring step latency measured on DGX-A100, nccl-tests issue #123"
 _OUT_LAT_BASIS = "NCCL tuning.cc network per-step latency, near the Simple-protocol end"
 _BW_BASIS = "100 Gb/s Ethernet per device, an assumption"
@@ -71,9 +128,24 @@ class Links:
     out_lat: float
     assumed: tuple[Assumption, ...] = ()
     """Defaults used for fields the spec lacks (see `used_by`)."""
+    measured: MeasuredLink | None = None
+    """The measured scale-up link used in place of the spec's (None: the spec's figures)."""
 
     @classmethod
-    def of(cls, spec: AcceleratorSpec, cal: Calibration) -> Links:
+    def of(cls, spec: AcceleratorSpec, cal: Calibration, measured: MeasuredLink | None = None) -> Links:
+        """The links of `spec`; with `measured` (or when the spec's own scale-up link was measured by `probe
+        --collectives`), its bandwidth and latency replace the scale-up figures, used as measured: without the
+        calibration's bandwidth efficiency."""
+        measured = measured or measured_of(spec)
+        if measured is not None:
+            base = cls._catalog(spec, cal)
+            return cls(domain=base.domain, up_bw=measured.bandwidth_byte_per_s, up_lat=measured.latency_s,
+                       out_bw=base.out_bw, out_lat=base.out_lat, measured=measured,
+                       assumed=tuple(a for a in base.assumed if a.scope != "scale-up"))
+        return cls._catalog(spec, cal)
+
+    @classmethod
+    def _catalog(cls, spec: AcceleratorSpec, cal: Calibration) -> Links:
         assumed: list[Assumption] = []
         out_raw = spec.scaleout_bandwidth_byte_per_s
         if out_raw is None:
@@ -109,11 +181,15 @@ class Links:
         return np.where(inside, self.up_bw, self.out_bw), np.where(inside, self.up_lat, self.out_lat)
 
 
-def pick_link(spec: AcceleratorSpec, group: int) -> tuple[float | None, float, list[Assumption]]:
+def pick_link(spec: AcceleratorSpec, group: int,
+              measured: MeasuredLink | None = None) -> tuple[float | None, float, list[Assumption]]:
     """(raw per-direction bandwidth or None when the spec lists no link at all, latency, defaults used) of the link
     a group of `group` devices talks over: scale-up inside the domain, else scale-out; the same rule as `Links`,
-    without a bandwidth default (serving stops when a device lists no link)."""
+    without a bandwidth default (serving stops when a device lists no link). `measured` (load_measured): its
+    bandwidth and latency inside the domain, as measured."""
     inside = group <= spec.scaleup_domain_devices
+    if measured is not None and inside:
+        return measured.bandwidth_byte_per_s, measured.latency_s, []
     assumed: list[Assumption] = []
     bw = spec.scaleup_bandwidth_byte_per_s if inside else spec.scaleout_bandwidth_byte_per_s
     lat = spec.scaleup_latency_s if inside else spec.scaleout_latency_s

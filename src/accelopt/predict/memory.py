@@ -55,7 +55,9 @@ def middle_stage_layers(n_layers: int, pp: Arr, edge_layers: int) -> Arr:
     return np.ceil((n_layers - 2 * edge_layers) / np.maximum(pp - 2, 1))
 
 
-def stage_params(model: TransformerConfig, pp: Arr, vp: Arr, tp: Arr, ep: Arr, ls: Arr | None = None) -> StageParams:
+def stage_params(model: TransformerConfig, pp: Arr, vp: Arr, tp: Arr, ep: Arr, ls: Arr | None = None,
+                 etp: Arr | None = None) -> StageParams:
+    """`etp`: expert tensor-parallel degree (None = tp: experts split like the dense layers)."""
     h = model.hidden
     kv = model.n_kv_heads * model.head_dim
     mats = 3 if model.mlp == "swiglu" else 2
@@ -67,8 +69,10 @@ def stage_params(model: TransformerConfig, pp: Arr, vp: Arr, tp: Arr, ep: Arr, l
     ls = layers_per_stage(model.layers, pp, vp) if ls is None else ls
     emb = model.vocab * h * np.where(pp == 1, 1 if model.tied_embeddings else 2, 1)
     dense = ls * (attn + (1 - frac_moe) * dense_mlp + frac_moe * shared) / tp + emb / tp
-    expert = ls * frac_moe * experts / (tp * ep)
-    layer_full = (attn + (dense_mlp if not model.is_moe else shared) + (experts / ep if model.is_moe else 0)) / tp
+    etp = tp if etp is None else etp
+    expert = ls * frac_moe * experts / (etp * ep)
+    layer_full = ((attn + (dense_mlp if not model.is_moe else shared)) / tp
+                  + (experts / (ep * etp) if model.is_moe else 0))
     return StageParams(dense=dense, expert=expert, layer_full=layer_full)
 
 
@@ -108,36 +112,35 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
 
 def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: Arr, ep: Arr, vp: Arr,
                       mbs: Arr, m: Arr, zero: Arr, recompute: Arr, sp: Arr, seq_len: int, flash: bool,
-                      overhead_bytes: float, edge_layers: int | None = None) -> MemoryBreakdown:
+                      overhead_bytes: float, edge_layers: int | None = None, etp: Arr | None = None,
+                      shard: Arr | None = None, in_flight_max: Arr | None = None,
+                      recompute_frac: Arr | None = None) -> MemoryBreakdown:
     """Peak bytes on the busiest device (max of the first and last pipeline stage).
 
     With `edge_layers` (first and last stage hold that many layers, the middle ones the rest; Megatron-LM
     --decoder-first/last-pipeline-num-layers) the peak is the largest of the first stage (edge layers, min(m, p)
     micro-batches in flight), the second (a middle stage, min(m, p - 1) in flight: 1F1B holds p - i on stage i,
-    Narayanan et al. 2021 sec. 2.2.1) and the last (edge layers, one in flight, + logits)."""
+    Narayanan et al. 2021 sec. 2.2.1) and the last (edge layers, one in flight, + logits).
+
+    etp: expert tensor parallel (None = tp); shard: the ZeRO shard group (None = dp x cp; hybrid sharding shards
+    over fewer ranks); in_flight_max: micro-batches the first stage holds at most (None = pp, 1F1B; ZB-H2 holds
+    2p - 1, Qi et al. 2024 sec. 2.2); recompute_frac: share of a stage's layers that full recompute applies to (None:
+    all; Megatron-LM --recompute-method block --recompute-num-layers N keeps the other layers' activations)."""
     if edge_layers is not None:
         return _uneven_memory(model, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, mbs=mbs, m=m, zero=zero,
                               recompute=recompute, sp=sp, seq_len=seq_len, flash=flash, overhead_bytes=overhead_bytes,
-                              edge_layers=edge_layers)
-    prm = stage_params(model, pp, vp, tp, ep)
-    shard_dense = dp * cp
-    shard_exp = np.maximum(dp * cp // np.maximum(ep, 1), 1)
-    # ZeRO: stage >= 1 shards optimizer state, >= 2 gradients, 3 weights (Rajbhandari et al. 2020, Fig. 1).
-    opt = OPTIM_BYTES * (np.where(zero >= 1, prm.dense / shard_dense, prm.dense)
-                         + np.where(zero >= 1, prm.expert / shard_exp, prm.expert))
-    grads = GRAD_BYTES * (np.where(zero >= 2, prm.dense / shard_dense, prm.dense)
-                          + np.where(zero >= 2, prm.expert / shard_exp, prm.expert))
-    # ZeRO-3 gathers one layer for compute and prefetches the next: 2 unsharded layers resident.
-    weights = WEIGHT_BYTES * np.where(zero >= 3, prm.dense / shard_dense + prm.expert / shard_exp
-                                      + 2 * prm.layer_full, prm.dense + prm.expert)
+                              edge_layers=edge_layers, etp=etp, shard=shard, recompute_frac=recompute_frac)
+    prm = stage_params(model, pp, vp, tp, ep, etp=etp)
+    weights, grads, opt = _state_bytes(prm, dp, cp, ep, zero, tp=tp, etp=etp, shard=shard)
     s = seq_len / cp
     frac_moe = model.moe_layers / model.layers
     per_layer = (1 - frac_moe) * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, False)
     if model.is_moe:
         per_layer = per_layer + frac_moe * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash,
                                                                       True)
+    per_layer = _partial_recompute(model, per_layer, mbs, s, tp, sp, recompute, flash, recompute_frac)
     ls = layers_per_stage(model.layers, pp, vp)
-    in_flight = np.minimum(m, pp)
+    in_flight = np.minimum(m, pp if in_flight_max is None else in_flight_max)
     interleave = np.where(vp > 1, 1 + (pp - 1) / (pp * vp), 1.0)
     first = ls * per_layer * in_flight * interleave
     # Full recompute re-materialises one layer at a time during backward: add one layer's full set.
@@ -151,14 +154,38 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
                            overhead=np.full_like(acts, overhead_bytes))
 
 
-def _state_bytes(prm: StageParams, dp: Arr, cp: Arr, ep: Arr, zero: Arr) -> tuple[Arr, Arr, Arr]:
-    """(weights, grads, optimizer) bytes of a stage's parameters under ZeRO (Rajbhandari et al. 2020, Fig. 1)."""
-    shard_dense = dp * cp
-    shard_exp = np.maximum(dp * cp // np.maximum(ep, 1), 1)
+def _partial_recompute(model: TransformerConfig, per_layer: Arr, mbs: Arr, s: Arr, tp: Arr, sp: Arr, recompute: Arr,
+                       flash: bool, frac: Arr | None) -> Arr:
+    """Mean stored bytes per layer when full recompute covers only `frac` of the layers (the rest keep all)."""
+    if frac is None:
+        return per_layer
+    zero = np.zeros_like(recompute)
+    none = (1 - model.moe_layers / model.layers) * activation_bytes_per_layer(model, mbs, s, tp, sp, zero, flash, False)
+    if model.is_moe:
+        none = none + model.moe_layers / model.layers * activation_bytes_per_layer(model, mbs, s, tp, sp, zero,
+                                                                                   flash, True)
+    return np.where(recompute == 2, frac * per_layer + (1 - frac) * none, per_layer)
+
+
+def _state_bytes(prm: StageParams, dp: Arr, cp: Arr, ep: Arr, zero: Arr, *, tp: Arr | None = None,
+                 etp: Arr | None = None, shard: Arr | None = None) -> tuple[Arr, Arr, Arr]:
+    """(weights, grads, optimizer) bytes of a stage's parameters under ZeRO (Rajbhandari et al. 2020, Fig. 1).
+
+    Dense parameters shard over `shard` ranks (None: dp x cp); routed experts over their expert-data-parallel
+    group, tp x dp x cp / (etp x ep) ranks (= dp x cp / ep when etp = tp)."""
+    shard_dense = dp * cp if shard is None else shard
+    if etp is None or tp is None:
+        shard_exp = np.maximum(dp * cp // np.maximum(ep, 1), 1)
+    else:
+        shard_exp = np.maximum(tp * dp * cp // np.maximum(etp * ep, 1), 1)
+    if shard is not None:  # hybrid sharding (modelled with ep = 1): experts shard like the dense weights
+        shard_exp = np.where(ep > 1, shard_exp, shard)
+    # ZeRO: stage >= 1 shards optimizer state, >= 2 gradients, 3 weights (Rajbhandari et al. 2020, Fig. 1).
     opt = OPTIM_BYTES * (np.where(zero >= 1, prm.dense / shard_dense, prm.dense)
                          + np.where(zero >= 1, prm.expert / shard_exp, prm.expert))
     grads = GRAD_BYTES * (np.where(zero >= 2, prm.dense / shard_dense, prm.dense)
                           + np.where(zero >= 2, prm.expert / shard_exp, prm.expert))
+    # ZeRO-3 gathers one layer for compute and prefetches the next: 2 unsharded layers resident.
     weights = WEIGHT_BYTES * np.where(zero >= 3, prm.dense / shard_dense + prm.expert / shard_exp
                                       + 2 * prm.layer_full, prm.dense + prm.expert)
     return weights, grads, opt
@@ -166,13 +193,15 @@ def _state_bytes(prm: StageParams, dp: Arr, cp: Arr, ep: Arr, zero: Arr) -> tupl
 
 def _uneven_memory(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: Arr, ep: Arr, mbs: Arr, m: Arr,
                    zero: Arr, recompute: Arr, sp: Arr, seq_len: int, flash: bool, overhead_bytes: float,
-                   edge_layers: int) -> MemoryBreakdown:
+                   edge_layers: int, etp: Arr | None = None, shard: Arr | None = None,
+                   recompute_frac: Arr | None = None) -> MemoryBreakdown:
     """memory_per_device with edge stages of `edge_layers` (no interleaving: vp = 1)."""
     s = seq_len / cp
     frac_moe = model.moe_layers / model.layers
     per_layer = (1 - frac_moe) * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, False)
     if model.is_moe:
         per_layer = per_layer + frac_moe * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, True)
+    per_layer = _partial_recompute(model, per_layer, mbs, s, tp, sp, recompute, flash, recompute_frac)
     work = np.where(recompute == 2, activation_bytes_per_layer(model, mbs, s, tp, sp, np.zeros_like(recompute),
                                                                 flash, model.is_moe), 0.0)
     logits = 4.0 * s * mbs * model.vocab / tp
@@ -183,7 +212,8 @@ def _uneven_memory(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: A
     stages = [(edge, np.minimum(m, pp), 0.0), (mid, np.minimum(m, pp - 1), 0.0), (edge, one, logits)]
     best: MemoryBreakdown | None = None
     for ls, in_flight, extra in stages:
-        w, g, o = _state_bytes(stage_params(model, pp, one, tp, ep, ls=ls), dp, cp, ep, zero)
+        w, g, o = _state_bytes(stage_params(model, pp, one, tp, ep, ls=ls, etp=etp), dp, cp, ep, zero, tp=tp,
+                               etp=etp, shard=shard)
         acts = ls * per_layer * in_flight + extra + work
         cand = MemoryBreakdown(weights=w, grads=g, optimizer=o, activations=acts,
                                overhead=np.full_like(acts, overhead_bytes))

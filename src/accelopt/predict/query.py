@@ -15,9 +15,19 @@ from accelopt.errors import InfeasibleError, InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.calibration import DEFAULT_STACK, STACKS, Calibration, calibration_for, load_calibrations
-from accelopt.predict.comm import Assumption
+from accelopt.predict.comm import Assumption, MeasuredLink, load_measured
 from accelopt.predict.cost import Facility
-from accelopt.predict.training import RECOMPUTE, Layout, Layouts, Setup, evaluate, structural_problems
+from accelopt.predict.training import (
+    RECOMPUTE,
+    SCHEDULES,
+    Layout,
+    Layouts,
+    Setup,
+    evaluate,
+    micro_batches,
+    seqs_per_rank,
+    structural_problems,
+)
 from accelopt.workload.transformer import TransformerConfig
 
 DEFAULT_BATCH_TOKENS = 4 * 2**20
@@ -48,6 +58,16 @@ class LayoutQuery:
     sp: bool = True
     """Sequence parallelism; only takes effect with tp > 1."""
     overlap: bool = True
+    schedule: str = "1f1b"
+    """Pipeline schedule (training.SCHEDULES): 1f1b (interleaved when vp > 1), zb-h1, zb-h2."""
+    hsdp: int = 0
+    """Hybrid-sharding shard group (0: ZeRO/FSDP over all of dp x cp)."""
+    etp: int = 0
+    """Expert tensor-parallel degree (0: = tp)."""
+    recompute_layers: int = 0
+    """With recompute full: layers per stage recomputed (0: all)."""
+    collectives: str | None = None
+    """Spec TOML from `accelopt probe --collectives`: its measured scale-up link replaces the catalog's."""
     flash: bool = True
     """Fused attention (no s x s tensor); off for the pre-2022 Megatron-LM runs."""
     edge_stage_layers: int | None = None
@@ -78,6 +98,10 @@ class LayoutResult:
     fits_memory: bool
     assumed: list[Assumption]
     """Defaults used for figures the device spec lacks (printed beside the result and in the JSON)."""
+    measured: MeasuredLink | None = None
+    """The measured scale-up link used in place of the catalog's (None: the catalog's)."""
+    notes: list[str] = field(default_factory=list)
+    """What the layout implies that the user should know (e.g. uneven data-parallel ranks)."""
 
 
 def _check_values(q: LayoutQuery) -> None:
@@ -89,6 +113,11 @@ def _check_values(q: LayoutQuery) -> None:
         raise InputError(f"--zero {q.zero} is not a ZeRO stage", "give --zero 0, 1, 2 or 3 (3 = FSDP)")
     if q.recompute not in RECOMPUTE:
         raise InputError(f"--recompute {q.recompute!r}", "give --recompute none, selective or full")
+    if q.schedule not in SCHEDULES:
+        raise InputError(f"--schedule {q.schedule!r}", f"give --schedule {', '.join(SCHEDULES)}")
+    for flag, val in (("--hsdp", q.hsdp), ("--etp", q.etp), ("--recompute-layers", q.recompute_layers)):
+        if val < 0:
+            raise InputError(f"{flag} {val} must be >= 0", f"give {flag} 0 (off) or a positive group size")
     if q.stack not in STACKS:
         raise InputError(f"--stack: unknown software stack {q.stack!r}", f"use one of: {', '.join(STACKS)}")
     if q.seq_len is not None and q.seq_len < 1:
@@ -97,16 +126,29 @@ def _check_values(q: LayoutQuery) -> None:
 
 
 def layout_text(lay: Layout) -> str:
+    extra = "".join(f" {k}={v}" for k, v in (("schedule", lay.schedule), ("hsdp", lay.hsdp), ("etp", lay.etp),
+                                             ("recompute_layers", lay.recompute_layers)) if v not in ("1f1b", 0))
     return (f"tp={lay.tp} pp={lay.pp} dp={lay.dp} cp={lay.cp} ep={lay.ep} vp={lay.vp} mbs={lay.mbs} m={lay.m} "
-            f"zero={lay.zero} recompute={lay.recompute}")
+            f"zero={lay.zero} recompute={lay.recompute}{extra}")
+
+
+def uneven_note(global_batch: int, dp: int) -> str | None:
+    """The sentence saying how an uneven global batch falls on the data-parallel ranks (None when even)."""
+    most, fewest = (int(x) for x in seqs_per_rank(global_batch, np.asarray(dp)))
+    if most == fewest:
+        return None
+    n_most = global_batch - fewest * dp
+    return (f"uneven global batch: {global_batch:,} sequences over {dp:,} data-parallel ranks = {n_most:,} ranks x "
+            f"{most} + {dp - n_most:,} ranks x {fewest}; the step waits for the slowest rank, so it is timed as "
+            f"{most} sequences per rank (the others idle for {most - fewest} of them)")
 
 
 def structural_fix(model: TransformerConfig, mp: int) -> str:
     """What to change so that a layout obeys the rules of `structural_problems`."""
     heads = ", ".join(str(t) for t in (1, 2, 4, 8, 16, 32) if model.heads % t == 0)
     return (f"use --devices a multiple of tp x pp x cp (= {mp}); a --tp dividing the {model.heads} heads "
-            f"({heads}); --pp x --vp <= {model.layers} layers; a --global-batch divisible by dp x --mbs; or run "
-            "`accelopt plan` to search only valid layouts")
+            f"({heads}); --pp x --vp <= {model.layers} layers; --mbs at most the sequences per data-parallel rank; "
+            "or run `accelopt plan` to search only valid layouts")
 
 
 def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -> LayoutResult:
@@ -122,9 +164,10 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)
     mp = q.tp * q.pp * q.cp
     dp = max(1, q.devices // mp)
-    m = max(1, batch // (dp * q.mbs))
+    m = int(micro_batches(batch, np.asarray(dp), np.asarray(q.mbs)))
     lay = Layout(tp=q.tp, pp=q.pp, dp=dp, cp=q.cp, ep=q.ep, vp=q.vp, mbs=q.mbs, m=m, zero=q.zero,
-                 recompute=q.recompute, sp=q.sp and q.tp > 1, overlap=q.overlap)
+                 recompute=q.recompute, sp=q.sp and q.tp > 1, overlap=q.overlap, schedule=q.schedule,
+                 hsdp=q.hsdp, etp=q.etp, recompute_layers=q.recompute_layers)
     arr = Layouts.of([lay])
     why = [msg for mask, msg in structural_problems(setup, arr, np.array([q.devices])) if bool(np.any(mask))]
     if q.devices % mp:
@@ -132,7 +175,9 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     if why:
         raise InfeasibleError(f"layout {layout_text(lay)} on {q.devices} x {spec.name} is invalid: "
                               + "; ".join(why), structural_fix(q.model, mp))
-    pred = evaluate(setup, spec, arr, cal)
+    measured = load_measured(q.collectives) if q.collectives is not None else None
+    pred = evaluate(setup, spec, arr, cal, measured=measured)
+    notes = [n for n in (uneven_note(batch, dp),) if n]
     return LayoutResult(setup=setup, spec=spec, layout=lay, cal=cal, terms=pred.row(0),
-                        fits_memory=bool(pred.feasible[0]), assumed=pred.assumed)
+                        fits_memory=bool(pred.feasible[0]), assumed=pred.assumed, measured=pred.measured, notes=notes)
 

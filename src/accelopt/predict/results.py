@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
-from accelopt.predict.comm import Assumption
+from accelopt.predict.comm import Assumption, MeasuredLink
 from accelopt.predict.training import Layout
 from accelopt.units import Quantity, unit
 
@@ -20,7 +20,8 @@ TERM_UNITS: dict[str, str] = {
     "devices": "count", "layers_per_stage": "count",
     "t_fwd_s": "s", "t_bwd_s": "s", "t_recompute_s": "s", "t_logits_s": "s", "t_tp_comm_s": "s", "t_cp_comm_s": "s",
     "t_ep_comm_s": "s", "t_pp_p2p_s": "s", "t_zero3_comm_s": "s", "t_dp_comm_raw_s": "s", "t_dp_comm_s": "s",
-    "t_zero3_comm_raw_s": "s", "t_microbatch_s": "s", "t_bubble_s": "s", "t_optimizer_s": "s", "step_time_s": "s",
+    "t_zero3_comm_raw_s": "s",
+    "t_cp_comm_raw_s": "s", "t_microbatch_s": "s", "t_bubble_s": "s", "t_optimizer_s": "s", "step_time_s": "s",
     "tokens_per_s": "tok/s", "mfu": "fraction", "hfu": "fraction", "model_flops_per_step": "FLOP",
     "hw_flops_per_step": "FLOP", "mem_weights_bytes": "B", "mem_grads_bytes": "B", "mem_optimizer_bytes": "B",
     "mem_activations_bytes": "B", "mem_overhead_bytes": "B", "mem_total_bytes": "B", "mem_capacity_bytes": "B",
@@ -29,7 +30,9 @@ TERM_UNITS: dict[str, str] = {
     "in_tokens_per_microbatch": "count",
     "in_qkv_gemm_flops": "FLOP", "in_qkv_gemm_eff": "fraction", "in_tp_link_byte_per_s": "B/s",
     "in_pp_link_byte_per_s": "B/s", "in_dp_ranks_in_domain": "count", "in_dp_domains": "count",
-    "in_peak_flop_per_s": "FLOP/s",
+    "in_peak_flop_per_s": "FLOP/s", "in_seqs_per_rank_max": "count", "in_seqs_per_rank_min": "count",
+    "in_zero_shard_ranks": "count", "in_ep_group_span": "count", "in_scaleup_link_byte_per_s": "B/s",
+    "in_scaleup_latency_s": "s",
 }
 
 
@@ -102,6 +105,10 @@ class PlanResult:
     """Keys of a Hugging Face config.json the model builder did not use."""
     skipped_devices: dict[str, str] = field(default_factory=dict)
     """Devices not searched, with why (e.g. no peak for the requested dtype)."""
+    schedule: str = "1f1b"
+    """Pipeline schedule of every layout searched (1f1b: interleaved when vp > 1)."""
+    measured_link: MeasuredLink | None = None
+    """The scale-up link measured by `probe --collectives` (--collectives FILE) used in place of the catalog's."""
     estimate: bool = True
 
 
@@ -193,6 +200,10 @@ class ExplainResult:
     assumed: list[Assumption] = field(default_factory=list)
     """Defaults used in place of figures the device spec lacks."""
     unused_config_keys: list[str] = field(default_factory=list)
+    measured_link: MeasuredLink | None = None
+    """The scale-up link measured by `probe --collectives` (--collectives FILE) used in place of the catalog's."""
+    notes: list[str] = field(default_factory=list)
+    """What the layout implies beyond its terms (e.g. an uneven global batch over the data-parallel ranks)."""
     estimate: bool = True
 
     def term(self, name: str) -> Term:

@@ -9,7 +9,10 @@ Enumerated per device kind and device count n (all combinations, then the rules 
     ep  powers of two dividing the experts (MoE only)
     vp  1, 2, 4 (interleaved 1F1B)            mbs  1, 2, 4, 8
     zero 0..3 (3 = FSDP)                      recompute none / selective / full
-    dp = n / (tp pp cp),  m = global batch / (dp mbs); sequence parallel on whenever tp > 1; overlap on.
+    dp = n / (tp pp cp),  m = ceil(ceil(global batch / dp) / mbs) (a dp not dividing the batch gives uneven
+    ranks, timed by the busiest: training.seqs_per_rank); sequence parallel on whenever tp > 1; overlap on.
+    The pipeline schedule is the one asked for (1f1b by default); hybrid sharding, a separate expert
+    tensor-parallel degree and recompute of only some layers are not searched (plan explain takes them).
 """
 
 from __future__ import annotations
@@ -21,8 +24,17 @@ import numpy as np
 
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.calibration import Calibration, calibration_for
-from accelopt.predict.comm import Assumption
-from accelopt.predict.training import LAYOUT_FIELDS, Layouts, Prediction, Setup, evaluate, structural_problems
+from accelopt.predict.comm import Assumption, MeasuredLink
+from accelopt.predict.training import (
+    LAYOUT_FIELDS,
+    SCHEDULES,
+    Layouts,
+    Prediction,
+    Setup,
+    evaluate,
+    micro_batches,
+    structural_problems,
+)
 
 OBJECTIVES = {"time": "train_time_s", "cost": "cost_usd", "energy": "energy_j"}
 
@@ -45,7 +57,7 @@ def candidate_axes(setup: Setup) -> dict[str, list[int]]:
             "recompute": [0, 1, 2]}
 
 
-def enumerate_layouts(setup: Setup, device_counts: list[int]) -> Layouts:
+def enumerate_layouts(setup: Setup, device_counts: list[int], schedule: str = "1f1b") -> Layouts:
     """Every combination of the axes for each device count, minus those breaking a structural rule."""
     axes = candidate_axes(setup)
     names = list(axes)
@@ -56,14 +68,16 @@ def enumerate_layouts(setup: Setup, device_counts: list[int]) -> Layouts:
         model_par = cols["tp"] * cols["pp"] * cols["cp"]
         ok = (n % model_par) == 0
         dp = np.where(ok, n // np.maximum(model_par, 1), 0)
-        per = dp * cols["mbs"]
-        ok &= (per > 0) & (setup.global_batch % np.maximum(per, 1) == 0)
-        m = np.where(ok, setup.global_batch // np.maximum(per, 1), 0)
+        ok &= (dp > 0) & (dp <= setup.global_batch)
+        m = np.where(ok, micro_batches(setup.global_batch, np.maximum(dp, 1), cols["mbs"]), 0)
         idx = np.nonzero(ok)[0]
+        k = len(idx)
         lay = Layouts(tp=cols["tp"][idx], pp=cols["pp"][idx], dp=dp[idx], cp=cols["cp"][idx], ep=cols["ep"][idx],
                       vp=cols["vp"][idx], mbs=cols["mbs"][idx], m=m[idx], zero=cols["zero"][idx],
                       recompute=cols["recompute"][idx], sp=cols["tp"][idx] > 1,
-                      overlap=np.ones(len(idx), dtype=bool))
+                      overlap=np.ones(k, dtype=bool), schedule=np.full(k, SCHEDULES[schedule], dtype=np.int64),
+                      hsdp=np.zeros(k, dtype=np.int64), etp=np.zeros(k, dtype=np.int64),
+                      recompute_layers=np.zeros(k, dtype=np.int64))
         bad: np.ndarray = np.zeros(len(lay), dtype=bool)
         for mask, _why in structural_problems(setup, lay, np.full(len(lay), n)):
             bad |= np.broadcast_to(mask, bad.shape)
@@ -89,9 +103,14 @@ class Candidates:
 
 def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int], *,
            deadline_s: float | None = None, budget_usd: float | None = None,
-           cals: dict[str, Calibration] | None = None, stack: str = "megatron") -> Candidates:
+           cals: dict[str, Calibration] | None = None, stack: str = "megatron", schedule: str = "1f1b",
+           measured: MeasuredLink | None = None) -> Candidates:
+    """Evaluate every valid layout on every device kind. `schedule`: the pipeline schedule of every layout
+    (training.SCHEDULES); `measured`: a scale-up link from `probe --collectives` replacing the catalog's."""
     from accelopt.errors import InputError
 
+    if schedule not in SCHEDULES:
+        raise InputError(f"--schedule {schedule!r}", f"use one of: {', '.join(SCHEDULES)}")
     for flag, limit in (("--deadline", deadline_s), ("--budget-usd", budget_usd)):
         if limit is not None and not 0 < limit < float("inf"):  # NaN too: it would drop every layout unsaid
             raise InputError(f"{flag} {limit!r} must be a finite number > 0", f"give {flag} e.g. "
@@ -111,8 +130,8 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
     for spec in specs:
         if spec.name in skipped:
             continue
-        lay = enumerate_layouts(setup, device_counts)
-        pred: Prediction = evaluate(setup, spec, lay, calibration_for(spec, cals, stack))
+        lay = enumerate_layouts(setup, device_counts, schedule)
+        pred: Prediction = evaluate(setup, spec, lay, calibration_for(spec, cals, stack), measured=measured)
         hw.append(np.full(len(lay), spec.name, dtype=object))
         lays.append(lay)
         preds.append(pred)

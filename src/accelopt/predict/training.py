@@ -7,8 +7,12 @@ Step time (all predictions, estimates):
     t_mb     = L_s (t_fwd + t_bwd + t_recompute + t_tp + t_cp + t_ep) [+ logits on the last stage]
                + t_zero3 (exposed) + 2 v t_p2p                         one micro-batch on the busiest stage
     step     = m t_mb + bubble + t_dp (exposed) + t_optimizer
+    m        = ceil(ceil(B / dp) / mbs): the busiest data-parallel rank's micro-batches (B not divisible by dp:
+               B mod dp ranks take one more sequence and the step waits for them)
     bubble   = (p - 1) / v * t_mb      (1F1B: (p-1)/m of the ideal time; interleaved: (p-1)/(v m);
                                         Narayanan et al. 2021, sec. 2.2.1-2.2.2)
+               (p - 1)(t_mb - 2 T_W)   ZB-H1, (p - 1)(t_mb - 3 T_W) ZB-H2 (Qi et al. 2024, sec. 2; T_W = weight-
+                                        gradient pass, the backward's weight GEMMs)
     MFU      = model FLOPs / (step x devices x peak);  HFU adds recompute FLOPs (Chowdhery et al. 2022, App. B)
 Communication (Shoeybi et al. 2019 sec. 3; Korthikanti et al. 2022 sec. 4.2.2): tensor parallel does
 2 all-reduces (or reduce-scatter + all-gather with sequence parallel: same bytes) of b s h per layer in
@@ -17,9 +21,11 @@ Pipeline stages send b s h (/t with the scatter/gather optimisation, Narayanan 2
 micro-batch each way. Data-parallel gradient reduction moves the stage's gradients once per step and
 can overlap the last micro-batch's backward; ZeRO-3 gathers weights twice and reduce-scatters gradients
 per micro-batch (Rajbhandari et al. 2020 sec. 7: 1.5x the data-parallel volume), overlappable with
-that micro-batch's compute. Context parallel (ring attention, Liu et al. 2023) passes K,V blocks
-around the cp ring, overlapped with the attention core. Expert parallel does 2 all-to-alls of the
-routed tokens per MoE layer forward and 2 backward (Lepikhin et al. 2021).
+that micro-batch's compute; hybrid sharding (HSDP) does that inside its shard group and all-reduces the
+gradient shard across replicas once per step. Context parallel (ring attention, Liu et al. 2023) passes
+K,V blocks around the cp ring, each transfer hidden only behind one block's attention core. Expert parallel
+does 2 all-to-alls of the routed tokens per MoE layer forward and 2 backward (Lepikhin et al. 2021), over
+a group spanning etp x ep ranks (Megatron-Core's expert grid; etp = tp unless given).
 Overlap model: exposed = max(0, t_comm - overlap_eff x t_overlappable_compute).
 """
 
@@ -55,7 +61,14 @@ Arr = np.ndarray
 DTYPE_BYTES = dtypes.bytes_map(("bf16", "fp16", "fp8"))  # training dtypes (accelopt.dtypes)
 RECOMPUTE = {"none": 0, "selective": 1, "full": 2}
 RECOMPUTE_NAMES = {v: k for k, v in RECOMPUTE.items()}
-LAYOUT_FIELDS = ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "m", "zero", "recompute", "sp", "overlap")
+# Pipeline schedules. 1f1b: one-forward-one-backward, interleaved when vp > 1 (Narayanan et al. 2021 sec. 2.2);
+# zb-h1 / zb-h2: the handcrafted zero-bubble schedules of Qi et al. 2024 ('Zero Bubble Pipeline Parallelism',
+# ICLR 2024, sec. 2), which split the backward into B (input gradient) and W (weight gradient) passes.
+SCHEDULES = {"1f1b": 0, "zb-h1": 1, "zb-h2": 2}
+SCHEDULE_NAMES = {v: k for k, v in SCHEDULES.items()}
+_CODED = {"recompute": (RECOMPUTE, RECOMPUTE_NAMES), "schedule": (SCHEDULES, SCHEDULE_NAMES)}
+LAYOUT_FIELDS = ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "m", "zero", "recompute", "sp", "overlap", "schedule",
+                 "hsdp", "etp", "recompute_layers")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,6 +91,17 @@ class Layout:
     """Sequence parallelism alongside tensor parallelism (Korthikanti et al. 2022)."""
     overlap: bool = True
     """Overlap data-parallel / ZeRO communication with compute."""
+    schedule: str = "1f1b"
+    """Pipeline schedule: 1f1b (interleaved when vp > 1), zb-h1 or zb-h2 (Qi et al. 2024)."""
+    hsdp: int = unit("count", default=0)
+    """ZeRO/FSDP shard group: 0 = the whole dp x cp group; g = hybrid sharding (HSDP): shard over g ranks,
+    replicate over dp x cp / g groups (PyTorch FSDP HYBRID_SHARD, DeepSpeed ZeRO++ hpZ)."""
+    etp: int = unit("count", default=0)
+    """Expert tensor parallel: 0 = tp (experts split like the dense layers); 1..: Megatron-Core's separate
+    expert grid etp x ep x edp over the tp x cp x dp ranks of a stage ('MoE parallel folding')."""
+    recompute_layers: int = unit("count", default=0)
+    """With recompute = full: layers per pipeline stage recomputed (Megatron-LM --recompute-method block
+    --recompute-num-layers N); the stage's other layers keep their activations. 0 = every layer."""
 
     @property
     def devices(self) -> int:
@@ -92,6 +116,12 @@ class Layout:
             raise InputError(f"layout zero = {self.zero!r}", "use --zero 0, 1, 2 or 3 (3 = FSDP)")
         if self.recompute not in RECOMPUTE:
             raise InputError(f"layout recompute = {self.recompute!r}", "use --recompute none, selective or full")
+        if self.schedule not in SCHEDULES:
+            raise InputError(f"layout schedule = {self.schedule!r}", f"use --schedule {', '.join(SCHEDULES)}")
+        for f in ("hsdp", "etp", "recompute_layers"):
+            v = getattr(self, f)
+            if not isinstance(v, int | np.integer) or v < 0:
+                raise InputError(f"layout {f} = {v!r} must be 0 (off) or a positive integer", f"give --{f} >= 0")
 
 
 @dataclass
@@ -110,6 +140,10 @@ class Layouts:
     recompute: Arr
     sp: Arr
     overlap: Arr
+    schedule: Arr
+    hsdp: Arr
+    etp: Arr
+    recompute_layers: Arr
 
     def __len__(self) -> int:
         return len(self.tp)
@@ -120,7 +154,7 @@ class Layouts:
         for lay in layouts:
             for f in LAYOUT_FIELDS:
                 v = getattr(lay, f)
-                cols[f].append(RECOMPUTE[v] if f == "recompute" else v)
+                cols[f].append(_CODED[f][0][v] if f in _CODED else v)
         return cls(**{f: np.asarray(v, dtype=bool if f in ("sp", "overlap") else np.int64)
                       for f, v in cols.items()})
 
@@ -129,7 +163,8 @@ class Layouts:
 
     def row(self, i: int) -> Layout:
         d: dict[str, Any] = {f: getattr(self, f)[i].item() for f in LAYOUT_FIELDS}
-        d["recompute"] = RECOMPUTE_NAMES[d["recompute"]]
+        for f, (_, names) in _CODED.items():
+            d[f] = names[d[f]]
         return Layout(**d)
 
 
@@ -173,9 +208,27 @@ class Setup:
                              f"give --tokens of at least {step_tokens:,}, or a smaller --global-batch")
 
 
+def seqs_per_rank(global_batch: int, dp: Arr) -> tuple[Arr, Arr]:
+    """(most, fewest) sequences a data-parallel rank takes when dp does not divide the global batch: the first
+    B mod dp ranks take ceil(B / dp), the others floor(B / dp) (e.g. 1000 over 124 ranks: 8 ranks x 9 + 116 x 8).
+    A step waits for the slowest rank, so its time is that of ceil(B / dp) sequences."""
+    dp = np.asarray(dp, dtype=np.int64)
+    return -(-global_batch // dp), global_batch // dp
+
+
+def micro_batches(global_batch: int, dp: Arr, mbs: Arr) -> Arr:
+    """m = ceil(ceil(B / dp) / mbs): micro-batches of the busiest data-parallel rank (= B / (dp mbs) when even; a
+    partial last micro-batch is timed as a full one, an upper bound)."""
+    most, _ = seqs_per_rank(global_batch, dp)
+    return -(-most // np.asarray(mbs, dtype=np.int64))
+
+
 def structural_problems(setup: Setup, lay: Layouts, n_devices: Arr) -> list[tuple[Arr, str]]:
     """(mask of layouts breaking a rule, why) for each rule a layout must satisfy besides memory."""
     mdl = setup.model
+    dpcp = lay.dp * lay.cp
+    etp = np.where(lay.etp == 0, lay.tp, lay.etp)
+    most, _ = seqs_per_rank(setup.global_batch, lay.dp)
     return [
         (lay.tp * lay.pp * lay.dp * lay.cp != n_devices, "tp x pp x dp x cp must equal the device count"),
         (mdl.heads % lay.tp != 0, f"tp must divide the {mdl.heads} attention heads"),
@@ -184,13 +237,28 @@ def structural_problems(setup: Setup, lay: Layouts, n_devices: Arr) -> list[tupl
         ((lay.vp > 1) & (lay.m % lay.pp != 0),
          "interleaved 1F1B needs the micro-batch count m divisible by pp (Narayanan 2021, sec. 2.2.2)"),
         (lay.pp * lay.vp > mdl.layers, "pp x vp cannot exceed the layer count"),
+        ((lay.schedule != 0) & (lay.vp > 1), "zero-bubble schedules (zb-h1, zb-h2) are modelled with vp = 1"),
+        ((lay.schedule != 0) & (lay.pp == 1), "a zero-bubble schedule (zb-h1, zb-h2) needs pp > 1"),
         (setup.seq_len % lay.cp != 0, f"cp must divide the sequence length {setup.seq_len}"),
         ((lay.ep > 1) & (not mdl.is_moe), "expert parallelism (ep > 1) needs a mixture-of-experts model"),
         (mdl.experts % lay.ep != 0, f"ep must divide the {mdl.experts} experts"),
-        ((lay.dp * lay.cp) % lay.ep != 0, "ep must divide dp x cp (experts are sharded over data-parallel ranks)"),
+        ((lay.etp > 0) & (not mdl.is_moe), "expert tensor parallelism (etp) needs a mixture-of-experts model"),
+        ((lay.tp * dpcp) % (etp * lay.ep) != 0,
+         "etp x ep must divide tp x dp x cp (experts are laid out over the tp x cp x dp ranks of a stage; with "
+         "etp = tp (the default) that is ep dividing dp x cp)"),
+        ((lay.hsdp > 0) & (lay.zero == 0), "hybrid sharding (hsdp) shards ZeRO/FSDP state: it needs zero >= 1"),
+        ((lay.hsdp > 0) & (dpcp % np.maximum(lay.hsdp, 1) != 0), "hsdp (the shard group) must divide dp x cp"),
+        ((lay.hsdp > 0) & (lay.ep > 1), "hybrid sharding is modelled without expert parallelism (ep = 1)"),
+        ((lay.recompute_layers > 0) & (lay.recompute != RECOMPUTE["full"]),
+         "recompute_layers (recompute only N layers per stage) needs recompute = full"),
+        ((lay.recompute_layers > 0) & (lay.recompute_layers > np.ceil(mdl.layers / lay.pp)),
+         "recompute_layers cannot exceed the layers of a pipeline stage"),
         *_edge_problems(setup, lay),
-        (lay.dp * lay.mbs * lay.m != setup.global_batch,
-         f"dp x micro-batch x m must equal the global batch of {setup.global_batch} sequences"),
+        (lay.dp > setup.global_batch, f"dp cannot exceed the global batch of {setup.global_batch} sequences"),
+        (lay.mbs > most, "the micro-batch is larger than the sequences of a data-parallel rank"),
+        (lay.m != micro_batches(setup.global_batch, lay.dp, lay.mbs),
+         f"m must be ceil(ceil({setup.global_batch} / dp) / micro-batch): the global batch of "
+         f"{setup.global_batch} sequences in micro-batches"),
     ]
 
 
@@ -215,6 +283,8 @@ class Prediction:
     feasible: Arr
     assumed: list[comm.Assumption] = field(default_factory=list)
     """Defaults used for link figures the device spec lacks (by the largest layout evaluated)."""
+    measured: comm.MeasuredLink | None = None
+    """The measured scale-up link used in place of the catalog's, when one was given."""
 
     def row(self, i: int) -> dict[str, float]:
         return {k: float(v[i]) for k, v in self.terms.items()}
@@ -237,17 +307,20 @@ def _device(spec: AcceleratorSpec, dtype: str, cal: Calibration) -> Device:
     return Device(peak_flop_per_s=peak, bw_byte_per_s=spec.memory_bandwidth_byte_per_s, cal=cal)
 
 
-def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration | None = None) -> Prediction:
-    """Predict every layout in `lay` on `spec` (see the module docstring for the model)."""
+def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration | None = None, *,
+             measured: comm.MeasuredLink | None = None) -> Prediction:
+    """Predict every layout in `lay` on `spec` (see the module docstring for the model). `measured`: a scale-up
+    link measured by `accelopt probe --collectives`, used in place of the catalog's (comm.Links.of)."""
     cal = cal or calibration_for(spec)
     dev = _device(spec, setup.dtype, cal)
-    links = comm.Links.of(spec, cal)
+    links = comm.Links.of(spec, cal, measured)
     mdl = setup.model
     dtb = activation_bytes(setup.dtype)  # FP8 runs keep 16-bit activations (only GEMM inputs are FP8)
     act_b = 2.0  # activations/gradients exchanged in 16 bit (fp8 GEMMs still communicate bf16)
     f = lambda x: np.asarray(x, dtype=float)  # noqa: E731
     tp, pp, dp, cp, ep, vp = f(lay.tp), f(lay.pp), f(lay.dp), f(lay.cp), f(lay.ep), f(lay.vp)
     mbs, m = f(lay.mbs), f(lay.m)
+    etp = np.where(lay.etp == 0, tp, f(lay.etp))
     n = tp * pp * dp * cp
     s_loc = setup.seq_len / cp
     T = mbs * s_loc  # tokens per micro-batch per device
@@ -258,22 +331,30 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # softmax, AV: 4 s h FLOPs per token, counted in model_flops_per_token too); MoE layers swap the MLP.
     fwd_layer = lt.dense_s + lt.attn_core_s + frac_moe * (lt.moe_mlp_s - lt.dense_mlp_s)
     rc = lay.recompute
-    recompute_layer = np.where(rc == 2, fwd_layer, np.where(rc == 1, lt.attn_core_s, 0.0))
-    # --- tensor parallel: 4 (+2 with full recompute) all-reduce-equivalents of b s h per layer.
-    tp_bw, tp_lat = links.pick(tp)
-    n_tp = 4.0 + np.where(rc == 2, 2.0, 0.0)
-    t_tp_layer = n_tp * comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)
-    # --- context parallel: cp-1 K,V block passes forward, twice that backward, hidden behind the core.
-    kv_w = mdl.n_kv_heads * mdl.head_dim
-    cp_bw, cp_lat = links.pick(tp * cp)
-    t_cp_raw = 3.0 * (cp - 1) * comm.p2p_s(2 * T * kv_w / tp * act_b, cp_bw, cp_lat)
-    t_cp_layer = np.maximum(0.0, t_cp_raw - cal.overlap_eff * 3.0 * lt.attn_core_s)
-    # --- expert parallel: 4 all-to-alls of the routed tokens per MoE layer.
-    ep_bw, ep_lat = links.pick(tp * ep)
-    t_ep_layer = frac_moe * 4.0 * comm.alltoall_s(T * mdl.top_k * mdl.hidden * act_b / tp, ep, ep_bw, ep_lat)
     edge = setup.edge_stage_layers
     ls = (np.ceil(mdl.layers / (pp * vp)) * vp if edge is None  # the busiest stage's layers
           else np.maximum(edge, middle_stage_layers(mdl.layers, pp, edge)))
+    # Full recompute of N layers per stage only (Megatron-LM --recompute-method block): a share N / L_s of them.
+    rec_frac = np.where(lay.recompute_layers > 0, np.minimum(lay.recompute_layers, ls) / ls, 1.0)
+    recompute_layer = np.where(rc == 2, rec_frac * fwd_layer, np.where(rc == 1, lt.attn_core_s, 0.0))
+    # --- tensor parallel: 4 (+2 with full recompute) all-reduce-equivalents of b s h per layer.
+    tp_bw, tp_lat = links.pick(tp)
+    n_tp = 4.0 + np.where(rc == 2, 2.0 * rec_frac, 0.0)
+    t_tp_layer = n_tp * comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)
+    # --- context parallel (ring attention, Liu et al. 2023 sec. 3): cp steps per pass, each computing attention
+    # on one K,V block while the next block arrives; cp-1 transfers, each hidden only behind one block's compute.
+    # Exposed per step = max(0, transfer - overlap_eff x block compute); backward moves K,V and dK,dV (x2) over 2x
+    # the compute, so the forward+backward total is 3 (cp-1) x that.
+    kv_w = mdl.n_kv_heads * mdl.head_dim
+    cp_bw, cp_lat = links.pick(tp * cp)
+    t_cp_step = comm.p2p_s(2 * T * kv_w / tp * act_b, cp_bw, cp_lat)  # one K,V block of s/cp tokens
+    t_cp_raw = 3.0 * (cp - 1) * t_cp_step
+    t_cp_layer = 3.0 * (cp - 1) * np.maximum(0.0, t_cp_step - cal.overlap_eff * lt.attn_core_s / cp)
+    # --- expert parallel: 4 all-to-alls of the routed tokens per MoE layer over ep ranks; the expert grid puts
+    # etp innermost, then ep, so one all-to-all group spans etp x ep consecutive ranks (Megatron-Core
+    # MoE parallel folding; etp = tp by default, as before).
+    ep_bw, ep_lat = links.pick(etp * ep)
+    t_ep_layer = frac_moe * 4.0 * comm.alltoall_s(T * mdl.top_k * mdl.hidden * act_b / tp, ep, ep_bw, ep_lat)
     t_fwd = ls * fwd_layer
     t_bwd = 2.0 * t_fwd
     t_rec = ls * recompute_layer
@@ -287,34 +368,58 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     p2p_bytes = T * mdl.hidden * act_b / np.where(lay.sp, tp, 1.0)
     t_p2p = np.where(pp > 1, 2.0 * vp * comm.p2p_s(p2p_bytes, pp_bw, pp_lat), 0.0)
     # --- data parallel / ZeRO over dp*cp ranks (stride tp).
-    prm = stage_params(mdl, pp, vp, tp, ep, ls=None if edge is None else ls)
+    prm = stage_params(mdl, pp, vp, tp, ep, ls=None if edge is None else ls, etp=etp)
     grad_bytes = (prm.dense + prm.expert) * act_b
     dp_group = lay.dp * lay.cp
     t_dp_raw = comm.hier_allreduce_s(grad_bytes, dp_group, lay.tp, links)
     dp_in, dp_out = comm.split_domain(dp_group, lay.tp, links.domain)
     qkv_f = 2.0 * T * mdl.hidden * (mdl.hidden + 2 * kv_w) / tp  # the first GEMM of a layer
     overlap = lay.overlap
-    t_dp = np.where(overlap, np.maximum(0.0, t_dp_raw - cal.overlap_eff * t_bwd), t_dp_raw)
     z3 = lay.zero >= 3
-    # ZeRO-3 per micro-batch: all-gather weights for forward and backward + reduce-scatter gradients.
-    t_z3_raw = 3.0 * comm.hier_reduce_scatter_s((prm.dense + prm.expert) * 2.0, dp_group, lay.tp, links)
+    # Hybrid sharding (HSDP): ZeRO state sharded over g = hsdp ranks (stride tp), replicated over r = dp cp / g
+    # groups; ZeRO-3 then gathers and reduce-scatters inside the shard group and all-reduces each rank's 1/g
+    # gradient shard across the r replicas once per step (PyTorch FSDP HYBRID_SHARD; Zhao et al. 2023 sec. 3.2.2).
+    hsdp = lay.hsdp > 0
+    g_shard = np.where(hsdp, lay.hsdp, dp_group)
+    r_repl = dp_group // g_shard
+    t_repl_raw = np.where(hsdp, comm.hier_allreduce_s(grad_bytes / g_shard, r_repl, lay.tp * g_shard, links), 0.0)
+    # ZeRO-3 per micro-batch: all-gather weights for forward and for backward + reduce-scatter gradients: 3x the
+    # parameter bytes vs 2x (one all-reduce = reduce-scatter + all-gather) for ZeRO-1/2 (Rajbhandari et al. 2020
+    # sec. 7.2-7.3: 1.5x the baseline data-parallel volume). That whole volume is the traffic, and the overlap with
+    # the micro-batch's forward and backward compute is subtracted from it afterwards.
+    t_z3_raw = 3.0 * comm.hier_reduce_scatter_s((prm.dense + prm.expert) * 2.0, g_shard, lay.tp, links)
     mb_compute = t_fwd + t_bwd + t_rec
     t_z3 = np.where(z3, np.where(overlap, np.maximum(0.0, t_z3_raw - cal.overlap_eff * mb_compute), t_z3_raw), 0.0)
-    t_dp = np.where(z3, 0.0, t_dp)  # ZeRO-3's reduce-scatter replaces the end-of-step all-reduce
+    # End of step: ZeRO-0/1/2 all-reduce the gradients over dp x cp (HSDP: the same bytes, reduce-scattered in the
+    # shard group by the hierarchical all-reduce); ZeRO-3's reduce-scatter replaced it, leaving HSDP's replica
+    # all-reduce. Either overlaps the last micro-batch's backward.
+    t_dp_raw = np.where(z3, t_repl_raw, t_dp_raw)
+    t_dp = np.where(overlap, np.maximum(0.0, t_dp_raw - cal.overlap_eff * t_bwd), t_dp_raw)
     t_mb = t_fwd + t_bwd + t_rec + t_tp + t_cp + t_ep + t_logits + t_p2p + t_z3
-    bubble = (pp - 1) / vp * t_mb
+    # Pipeline bubble. 1F1B: (p-1) t_mb, /v interleaved (Narayanan et al. 2021 sec. 2.2.1-2.2.2). Zero bubble
+    # (Qi et al. 2024 sec. 2, Table 2): with T_F + T_B + T_W = t_mb, ZB-H1 leaves (p-1)(T_F + T_B - T_W) and ZB-H2
+    # (p-1)(T_F + T_B - 2 T_W), i.e. (p-1)/(3m) and 0 of the ideal time when T_F = T_B = T_W. T_W, the weight-gradient
+    # pass, is the weight GEMMs of the backward: the forward less the attention core (which has no weights).
+    t_w = np.maximum(0.0, t_fwd - ls * lt.attn_core_s)
+    sched = lay.schedule
+    bubble = (pp - 1) * np.where(sched == 1, np.maximum(0.0, t_mb - 2.0 * t_w),
+                                 np.where(sched == 2, np.maximum(0.0, t_mb - 3.0 * t_w), t_mb / vp))
     # --- optimizer: Adam reads/writes 16 (+2 weights) bytes per local parameter (memory-bound).
-    shard = np.where(lay.zero >= 1, dp * cp, 1.0)
+    shard = np.where(lay.zero >= 1, g_shard, 1.0)
     opt_bytes = (prm.dense + prm.expert) / shard * (12.0 * 2 + 2.0 + 2.0)
     t_opt = roofline_s(np.zeros_like(opt_bytes), opt_bytes, dev, 1.0, matmul=False)
     step = m * t_mb + bubble + t_dp + t_opt
     mem = memory_per_device(mdl, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vp=vp, mbs=mbs, m=m, zero=lay.zero,
                             recompute=rc, sp=lay.sp, seq_len=setup.seq_len, flash=setup.flash,
-                            overhead_bytes=cal.framework_overhead_bytes, edge_layers=edge)
+                            overhead_bytes=cal.framework_overhead_bytes, edge_layers=edge, etp=etp,
+                            shard=np.where(hsdp, g_shard, dp_group).astype(float),
+                            in_flight_max=np.where(sched == 2, 2 * pp - 1, pp),
+                            recompute_frac=np.where(lay.recompute_layers > 0, rec_frac, 1.0))
     tokens_step = float(setup.global_batch * setup.seq_len)
+    most, fewest = seqs_per_rank(setup.global_batch, lay.dp)
     model_flops_step = 3.0 * model_flops_per_token(mdl, setup.seq_len) * tokens_step
     # Recompute adds one forward (full) or the attention core (selective) over all micro-batches/devices.
-    rec_flops_dev = np.where(rc == 2, ls * np.where(frac_moe > 0, lt.flops_moe * frac_moe
+    rec_flops_dev = np.where(rc == 2, rec_frac * ls * np.where(frac_moe > 0, lt.flops_moe * frac_moe
                                                     + lt.flops_dense * (1 - frac_moe), lt.flops_dense),
                              np.where(rc == 1, ls * lt.flops_attn_core, 0.0))
     hw_flops_step = model_flops_step + rec_flops_dev * m * n
@@ -332,8 +437,9 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     terms: dict[str, Arr] = {
         "devices": n, "layers_per_stage": ls,
         "t_fwd_s": m * t_fwd, "t_bwd_s": m * t_bwd, "t_recompute_s": m * t_rec, "t_logits_s": m * t_logits,
-        "t_tp_comm_s": m * t_tp, "t_cp_comm_s": m * t_cp, "t_ep_comm_s": m * t_ep, "t_pp_p2p_s": m * t_p2p,
-        "t_zero3_comm_s": m * t_z3, "t_dp_comm_raw_s": np.where(z3, 0.0, t_dp_raw), "t_dp_comm_s": t_dp,
+        "t_tp_comm_s": m * t_tp, "t_cp_comm_s": m * t_cp,
+        "t_cp_comm_raw_s": m * ls * t_cp_raw, "t_ep_comm_s": m * t_ep, "t_pp_p2p_s": m * t_p2p,
+        "t_zero3_comm_s": m * t_z3, "t_dp_comm_raw_s": t_dp_raw, "t_dp_comm_s": t_dp,
         "t_zero3_comm_raw_s": np.where(z3, m * t_z3_raw, 0.0),
         "t_microbatch_s": t_mb, "t_bubble_s": bubble, "t_optimizer_s": t_opt, "step_time_s": step,
         "tokens_per_s": tokens_per_s, "mfu": mfu, "hfu": hfu,
@@ -351,9 +457,13 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         "in_qkv_gemm_eff": dev.matmul_eff(qkv_f), "in_tp_link_byte_per_s": tp_bw,
         "in_pp_link_byte_per_s": np.where(pp > 1, pp_bw, np.nan), "in_dp_ranks_in_domain": dp_in.astype(float),
         "in_dp_domains": dp_out.astype(float), "in_peak_flop_per_s": np.full_like(step, peak_dtype),
+        "in_seqs_per_rank_max": most.astype(float), "in_seqs_per_rank_min": fewest.astype(float),
+        "in_zero_shard_ranks": g_shard.astype(float), "in_ep_group_span": etp * ep,
+        "in_scaleup_link_byte_per_s": np.full_like(step, links.up_bw),
+        "in_scaleup_latency_s": np.full_like(step, links.up_lat),
     }
     return Prediction(terms=terms, feasible=mem.total <= spec.memory_bytes,
-                      assumed=links.used_by(int(n.max())) if len(n) else [])
+                      assumed=links.used_by(int(n.max())) if len(n) else [], measured=links.measured)
 
 
 def _full(x: Any, like: Arr) -> Arr:
@@ -364,7 +474,7 @@ def explain_inputs() -> dict[str, str]:
     """What each 'in_' value `evaluate` returns means."""
     return {
         "layers_per_stage": "L_s = ceil(L / (p v)) x v layers on the busiest pipeline rank",
-        "in_micro_batches": "m = global batch / (dp x micro-batch)",
+        "in_micro_batches": "m = ceil(ceil(global batch / dp) / micro-batch)",
         "in_tokens_per_microbatch": "T = micro-batch x seq_len / cp tokens per device",
         "in_qkv_gemm_flops": "F = 2 T h (h + 2 kv) / t, the QKV GEMM",
         "in_qkv_gemm_eff": "eff(F) = eff_max F / (F + F_half) for that GEMM",
@@ -373,6 +483,12 @@ def explain_inputs() -> dict[str, str]:
         "in_pp_link_byte_per_s": "pipeline link: scale-up if the whole job fits one domain, else scale-out",
         "in_dp_ranks_in_domain": "data-parallel ranks sharing a scale-up domain (reduce-scatter there first)",
         "in_dp_domains": "domains the data-parallel all-reduce crosses over the scale-out network",
+        "in_seqs_per_rank_max": "ceil(B / dp): sequences of the busiest data-parallel rank (the step waits for it)",
+        "in_seqs_per_rank_min": "floor(B / dp): sequences of the least busy rank (= max when dp divides B)",
+        "in_zero_shard_ranks": "ranks ZeRO/FSDP state is sharded over: dp x cp, or the --hsdp shard group",
+        "in_ep_group_span": "consecutive ranks one expert all-to-all spans: etp x ep (etp = tp by default)",
+        "in_scaleup_link_byte_per_s": "scale-up link bandwidth used (catalog x bw_eff, or measured with --collectives)",
+        "in_scaleup_latency_s": "scale-up per-step latency used (catalog, default, or measured with --collectives)",
     }
 
 
@@ -381,15 +497,19 @@ def explain_terms() -> dict[str, str]:
     return {
         "t_fwd_s": "m x L_s x sum over ops of max(F/(peak x eff(F)), bytes/(BW x mem_eff)) + launch",
         "t_bwd_s": "2 x t_fwd (data- and weight-gradient GEMMs)",
-        "t_recompute_s": "full: one more forward; selective: the attention core (Korthikanti 2022)",
+        "t_recompute_s": "full: one more forward (x N / L_s with --recompute-layers N); selective: the attention "
+                         "core (Korthikanti 2022)",
         "t_logits_s": "3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy) on the last stage",
         "t_tp_comm_s": "m x L_s x (4 [+2 full recompute]) x allreduce(b s h x 2 B over tp)",
-        "t_cp_comm_s": "m x L_s x max(0, 3 (cp-1) p2p(K,V block) - overlap_eff x 3 t_core)",
-        "t_ep_comm_s": "m x L_s x frac_moe x 4 x alltoall(b s top_k h x 2 B / t over ep)",
+        "t_cp_comm_s": "m x L_s x 3 (cp-1) max(0, p2p(K,V block) - overlap_eff x t_core / cp)",
+        "t_ep_comm_s": "m x L_s x frac_moe x 4 x alltoall(b s top_k h x 2 B / t over ep; link of etp x ep ranks)",
         "t_pp_p2p_s": "m x 2 v x (latency + b s h x 2 B / t / BW)",
-        "t_zero3_comm_s": "m x max(0, 3 x allgather(stage params x 2 B) - overlap_eff x t_mb compute)",
-        "t_dp_comm_s": "max(0, hier_allreduce(stage grads x 2 B over dp x cp) - overlap_eff x t_bwd(1 mb))",
-        "t_bubble_s": "(p - 1) / v x t_microbatch (Narayanan 2021)",
+        "t_zero3_comm_s": "m x max(0, 3 x allgather(stage params x 2 B over the shard group) - overlap_eff x t_mb "
+                          "compute)",
+        "t_dp_comm_s": "max(0, hier_allreduce(stage grads x 2 B over dp x cp; HSDP+ZeRO-3: 1/g shard over the "
+                       "replicas) - overlap_eff x t_bwd(1 mb))",
+        "t_bubble_s": "1f1b: (p - 1) / v x t_mb (Narayanan 2021); zb-h1: (p-1)(t_mb - 2 T_W); zb-h2: "
+                      "(p-1)(t_mb - 3 T_W) (Qi 2024)",
         "t_optimizer_s": "Adam: 28 bytes per local parameter / (BW x mem_eff)",
         "step_time_s": "m x t_microbatch + bubble + exposed dp + optimizer",
         "mfu": "3 x model FLOPs/token x tokens/step / (step x devices x peak)",
@@ -397,7 +517,8 @@ def explain_terms() -> dict[str, str]:
         "mem_weights_bytes": "2 B x stage params (/ dp x cp with ZeRO-3, + 2 gathered layers)",
         "mem_grads_bytes": "2 B x stage params (/ dp x cp with ZeRO >= 2)",
         "mem_optimizer_bytes": "12 B x stage params (/ dp x cp with ZeRO >= 1)",
-        "mem_activations_bytes": "Korthikanti 2022 eq. 1-2 per layer x L_s x min(m, p) in flight (+ logits)",
+        "mem_activations_bytes": "Korthikanti 2022 eq. 1-2 per layer x L_s x min(m, p) in flight (zb-h2: 2p - 1) "
+                                 "(+ logits)",
         "mem_overhead_bytes": "framework overhead from the calibration file",
     }
 
@@ -407,7 +528,8 @@ def layout_dict(lay: Layout) -> dict[str, Any]:
 
 
 def evaluate_workload(workload: Any, spec: AcceleratorSpec, dp: Arr, zero: Arr, *, tokens: float = 0.0,
-                      cal: Calibration | None = None, facility: Facility | None = None) -> Prediction:
+                      cal: Calibration | None = None, facility: Facility | None = None,
+                      measured: comm.MeasuredLink | None = None) -> Prediction:
     """A profiled Workload (accelopt profile --save-workload) replicated data-parallel, with ZeRO 0-3.
 
     Compute = the per-op roofline sum of its ops (one step of its own batch per device); gradient
@@ -438,10 +560,16 @@ def evaluate_workload(workload: Any, spec: AcceleratorSpec, dp: Arr, zero: Arr, 
         t_ops[op.phase] += op_s(op.kind, op.flops, op.bytes_total, dev, op.count)
         flops += op.flops * op.count
     dpf = np.asarray(dp, dtype=float)
-    links = comm.Links.of(spec, cal)
+    links = comm.Links.of(spec, cal, measured)
     t_ar = comm.hier_allreduce_s(np.full_like(dpf, params * 2.0), np.asarray(dp), np.ones_like(dp), links)
-    t_dp = np.maximum(0.0, t_ar - cal.overlap_eff * t_ops["backward"])
-    t_dp = np.where(zero >= 3, 1.5 * t_dp, t_dp)  # ZeRO-3: 1.5x the all-reduce volume (ZeRO paper sec. 7)
+    # ZeRO-3 moves 1.5x the all-reduce volume (an all-gather of the weights for the forward, another for the
+    # backward, a reduce-scatter of the gradients: Rajbhandari et al. 2020 sec. 7.3). The extra gathers are traffic
+    # first; the overlap is subtracted afterwards, from the compute they can hide behind: the forward gather behind
+    # the forward, the backward gather and reduce-scatter behind the backward. ZeRO-0/1/2 hide behind the backward.
+    z3 = zero >= 3
+    t_ar = np.where(z3, 1.5 * t_ar, t_ar)
+    hide = np.where(z3, t_ops["forward"] + t_ops["backward"], t_ops["backward"])
+    t_dp = np.maximum(0.0, t_ar - cal.overlap_eff * hide)
     step = t_ops["forward"] + t_ops["backward"] + t_ops["optimizer"] + t_dp
     acts = sum(o.bytes_written * o.count for o in workload.ops if o.phase == "forward")
     w = np.where(zero >= 3, 2.0 * params / dpf, 2.0 * params)
@@ -461,4 +589,4 @@ def evaluate_workload(workload: Any, spec: AcceleratorSpec, dp: Arr, zero: Arr, 
              "mem_total_bytes": total, "train_time_s": time_s, "energy_j": _full(e_j, step),
              "cost_usd": _full(c, step) if c is not None else np.full_like(step, np.nan)}
     return Prediction(terms=terms, feasible=total <= spec.memory_bytes,
-                      assumed=links.used_by(int(dpf.max())) if len(dpf) else [])
+                      assumed=links.used_by(int(dpf.max())) if len(dpf) else [], measured=links.measured)
