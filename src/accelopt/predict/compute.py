@@ -49,6 +49,15 @@ def gemm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, count: float | Arr =
     return roofline_s(flops, n_bytes, dev, count), flops * count
 
 
+def grouped_gemm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, groups: Arr) -> tuple[Arr, Arr]:
+    """(time, flops) of `groups` GEMMs [m,k]x[k,n] in ONE grouped kernel (Megatron-Core's --moe-grouped-gemm:
+    GroupedMLP / TE GroupedLinear run every local expert in one launch). Each group is timed at its own size (the
+    efficiency curve and the weight reads of an [m,k]x[k,n] GEMM: small experts run small GEMMs); the launch gap
+    is paid once."""
+    t, f = gemm_s(m, n, k, dtb, dev, groups)
+    return t - (groups - 1) * dev.cal.kernel_overhead_s, f
+
+
 def bmm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, batch: Arr) -> tuple[Arr, Arr]:
     """(time, flops) of one batched GEMM: `batch` products [m,k]x[k,n] in a single kernel (torch.bmm /
     cublasGemmStridedBatched), so the size-dependent efficiency sees the whole kernel's FLOPs."""
@@ -150,10 +159,15 @@ def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, 
         # Balanced routing: each of the E/ep local experts gets T*ep*top_k/E tokens (Lepikhin et al. 2021).
         tok_e = T * ep * model.top_k / model.experts
         n_local = model.experts / ep
-        t_e_up, f_e_up = gemm_s(tok_e, model.ffn / tp, h, dtb, dev, n_local * (mats - 1))
-        t_e_dn, f_e_dn = gemm_s(tok_e, h, model.ffn / tp, dtb, dev, n_local)
+        t_e_up, f_e_up = grouped_gemm_s(tok_e, model.ffn / tp, h, dtb, dev, n_local)
+        t_e_up, f_e_up = (mats - 1) * t_e_up, (mats - 1) * f_e_up  # gate and up: one grouped kernel each
+        t_e_dn, f_e_dn = grouped_gemm_s(tok_e, h, model.ffn / tp, dtb, dev, n_local)
         t_r, f_r = gemm_s(T, model.experts, h, dtb, dev)
-        moe_s = t_e_up + t_e_dn + t_r
+        # Token permutation before the experts and un-permutation (weighted sum of the top_k outputs) after:
+        # memory-bound copies, read T h + write T k h, then read T k h + write T h (Megatron-Core moe_utils
+        # permute/unpermute).
+        t_perm = memory_ops_s(2.0 * T * h * (model.top_k + 1) * dtb, dev, 2.0)
+        moe_s = t_e_up + t_e_dn + t_r + t_perm
         f_moe_mlp = f_e_up + f_e_dn + f_r
         if model.shared_experts:
             t_s_up, f_s_up = gemm_s(T, model.shared_experts * model.ffn / tp, h, dtb, dev, mats - 1)
