@@ -99,15 +99,16 @@ def _config(tmp_path: Path, **extra: object) -> Path:
 @pytest.mark.parametrize("command", [["plan", "explain", "--devices", "1"], ["plan", "serve", "--batch", "1"]])
 def test_unmodelled_config_keys_are_warned_and_listed(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                       command: list[str]) -> None:
-    # head_dim 64 with hidden 128 / 4 heads = 32: a different attention shape the predictor does not model.
-    cfg = _config(tmp_path, sliding_window=64, head_dim=64, use_sliding_window=False)
+    # DeepSeek-V3's multi-token-prediction layers and a vision tower: compute the predictor does not model.
+    cfg = _config(tmp_path, num_nextn_predict_layers=1, vision_config={"hidden_size": 1152}, head_dim=64)
     code, out, err = run_main([*command, "--model", str(cfg), "--hardware", "h100-sxm", "--json"], capsys)
     assert code == 0, err
-    assert json.loads(out)["unused_config_keys"] == ["head_dim", "sliding_window"]
-    assert "warning" in err and "head_dim, sliding_window" in err
-    # The bundled example holds only keys that are used or do not change the arithmetic: no warning.
-    code, out, err = run_main([*command, "--model", str(_config(tmp_path, head_dim=32)), "--hardware", "h100-sxm",
-                               "--json"], capsys)
+    assert json.loads(out)["unused_config_keys"] == ["num_nextn_predict_layers", "vision_config"]
+    assert "warning" in err and "num_nextn_predict_layers, vision_config" in err
+    # head_dim other than hidden/heads and sliding windows are modelled now: no warning. The bundled example holds
+    # only keys that are used or do not change the arithmetic.
+    modelled = _config(tmp_path, head_dim=64, sliding_window=64, layer_types=["sliding_attention"] * 4)
+    code, out, err = run_main([*command, "--model", str(modelled), "--hardware", "h100-sxm", "--json"], capsys)
     assert code == 0 and json.loads(out)["unused_config_keys"] == [] and "warning" not in err
 
 

@@ -169,6 +169,15 @@ def gemm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, count: float | Arr =
     return count * (t_gemm + t_cast), flops * count
 
 
+def grouped_gemm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, groups: Arr) -> tuple[Arr, Arr]:
+    """(time, flops) of `groups` GEMMs [m,k]x[k,n] in ONE grouped kernel (Megatron-Core's --moe-grouped-gemm:
+    GroupedMLP / TE GroupedLinear run every local expert in one launch). Each group is timed at its own size (the
+    efficiency curve and the weight reads of an [m,k]x[k,n] GEMM: small experts run small GEMMs); the launch gap
+    is paid once."""
+    t, f = gemm_s(m, n, k, dtb, dev, groups)
+    return t - (groups - 1) * dev.cal.kernel_overhead_s, f
+
+
 def bmm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, batch: Arr) -> tuple[Arr, Arr]:
     """(time, flops) of one batched GEMM: `batch` products [m,k]x[k,n] in a single kernel (torch.bmm /
     cublasGemmStridedBatched), so the size-dependent efficiency sees the whole kernel's FLOPs."""
@@ -190,41 +199,79 @@ class LayerTimes:
     flops_attn_core: Arr
 
 
+def qkv_gemms_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device) -> tuple[Arr, Arr]:
+    """(time, flops) of a layer's Q, K, V projections for T tokens under tensor parallel t.
+
+    Standard/GQA: one fused GEMM [T, h] x [h, (q + k + v)/t]. MLA (DeepSeek-V2 eqs. 9-14, naive up-projected form
+    as in training and prefill): the down-projections [T, h] x [h, d_c'] and [T, h] x [h, d_c + rope] are
+    replicated on every tensor-parallel rank (Megatron-Core MLA builds them 'duplicated'), the up-projections
+    [T, d_c'] x [d_c', heads x qk / t] and [T, d_c] x [d_c, heads x (nope + v) / t] split by heads."""
+    h, mla = model.hidden, model.mla
+    if mla is None:
+        return gemm_s(T, (model.q_width + model.k_width + model.v_width) / tp, h, dtb, dev)
+    a = model.heads
+    t_kv_a, f_kv_a = gemm_s(T, mla.cache_width, h, dtb, dev)
+    t_kv_b, f_kv_b = gemm_s(T, a * (mla.qk_nope_head_dim + mla.v_head_dim) / tp, mla.kv_lora_rank, dtb, dev)
+    if mla.q_lora_rank is None:
+        t_q, f_q = gemm_s(T, a * mla.qk_head_dim / tp, h, dtb, dev)
+    else:
+        t_q_a, f_q_a = gemm_s(T, mla.q_lora_rank, h, dtb, dev)
+        t_q_b, f_q_b = gemm_s(T, a * mla.qk_head_dim / tp, mla.q_lora_rank, dtb, dev)
+        t_q, f_q = t_q_a + t_q_b, f_q_a + f_q_b
+    return t_q + t_kv_a + t_kv_b, f_q + f_kv_a + f_kv_b
+
+
+def attention_core_s(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, tp: Arr, flash: bool, dtb: float,
+                     dev: Device) -> tuple[Arr, Arr]:
+    """(time, flops) of scores, softmax and attention x V: b x heads/t heads of s queries over `keys` keys,
+    query/key width qk and value width v (both the head width unless MLA)."""
+    heads_local = model.heads / tp
+    dqk, dv = model.qk_head_dim, model.v_head_dim
+    if flash:  # fused kernel: reads Q, K, V once and writes O (Dao et al. 2022, sec. 3.1)
+        f_core = 2.0 * b * heads_local * s * keys * (dqk + dv)
+        core_bytes = b * heads_local * (dqk + dv) * (s + keys) * dtb
+        return roofline_s(f_core, core_bytes, dev, 1.0), f_core
+    # scores GEMM, softmax (+ dropout) through memory, AV GEMM (Megatron-LM 2021)
+    # Scores and AV are batched GEMMs over the b x a/t heads (Megatron-LM's baddbmm/bmm).
+    t_sc, f_sc = bmm_s(s, keys, dqk, dtb, dev, b * heads_local)
+    sm_bytes = 2.0 * b * heads_local * s * keys * dtb * 2  # softmax + dropout, read + write each
+    t_sm = memory_ops_s(sm_bytes, dev, 2.0)
+    t_av, f_av = bmm_s(s, dv, keys, dtb, dev, b * heads_local)
+    return t_sc + t_sm + t_av, f_sc + f_av
+
+
 def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, sp: Arr, flash: bool,
                   ep: Arr, dtb: float, dev: Device) -> LayerTimes:
     """One layer's forward pass for micro-batch b, local sequence s (queries) over s_kv keys.
 
     Shapes per device (tensor parallel t splits heads and the MLP width, Shoeybi et al. 2019 sec. 3):
-      QKV   [b*s, h] x [h, (h + 2 kv)/t];  out [b*s, h/t] x [h/t, h]
-      scores (b*a/t) x [s, d] x [d, s_kv];  AV (b*a/t) x [s, s_kv] x [s_kv, d]
+      QKV   [b*s, h] x [h, (q + k + v)/t] (see qkv_gemms_s for MLA);  out [b*s, o/t] x [o/t, h]
+      scores (b*a/t) x [s, qk] x [qk, keys];  AV (b*a/t) x [s, keys] x [keys, v]
       MLP   [b*s, h] x [h, f/t] (x2 gates for SwiGLU), [b*s, f/t] x [f/t, h]
+    keys = s_kv, or min(s_kv, window) on sliding-window layers (Beltagy et al. 2020 sec. 3.1); the attention
+    terms returned are the average over the model's windowed and full layers.
     """
-    h, a, d = model.hidden, model.heads, model.head_dim
-    kv = model.n_kv_heads * d
+    h = model.hidden
     T = b * s  # tokens of the micro-batch on this device (context parallel splits s)
-    t_qkv, f_qkv = gemm_s(T, (h + 2 * kv) / tp, h, dtb, dev)
-    t_out, f_out = gemm_s(T, h, h / tp, dtb, dev)
-    heads_local = a / tp
-    if flash:  # fused kernel: reads Q, K, V once and writes O (Dao et al. 2022, sec. 3.1)
-        f_core = 4.0 * b * heads_local * s * s_kv * d
-        core_bytes = b * heads_local * d * (2 * s + 2 * s_kv) * dtb
-        t_core = roofline_s(f_core, core_bytes, dev, 1.0)
-    else:  # scores GEMM, softmax (+ dropout) through memory, AV GEMM (Megatron-LM 2021)
-        # Scores and AV are batched GEMMs over the b x a/t heads (Megatron-LM's baddbmm/bmm).
-        t_sc, f_sc = bmm_s(s, s_kv, d, dtb, dev, b * heads_local)
-        sm_bytes = 2.0 * b * heads_local * s * s_kv * dtb * 2  # softmax + dropout, read + write each
-        t_sm = memory_ops_s(sm_bytes, dev, 2.0)
-        t_av, f_av = bmm_s(s, d, s_kv, dtb, dev, b * heads_local)
-        t_core, f_core = t_sc + t_sm + t_av, f_sc + f_av
+    t_qkv, f_qkv = qkv_gemms_s(model, T, tp, dtb, dev)
+    t_out, f_out = gemm_s(T, h, model.o_width / tp, dtb, dev)
+    t_core, f_core = attention_core_s(model, b, s, s_kv, tp, flash, dtb, dev)
+    frac_win = model.windowed_layers / model.layers
+    if frac_win > 0:
+        t_win, f_win = attention_core_s(model, b, s, model.keys_attended(s_kv, True), tp, flash, dtb, dev)
+        t_core = (1 - frac_win) * t_core + frac_win * t_win
+        f_core = (1 - frac_win) * f_core + frac_win * f_win
     mats = 3 if model.mlp == "swiglu" else 2
     dense_ffn = model.dense_ffn or model.ffn
     t_up, f_up = gemm_s(T, dense_ffn / tp, h, dtb, dev, mats - 1)
     t_down, f_down = gemm_s(T, h, dense_ffn / tp, dtb, dev)
-    # Elementwise (memory-bound): 2 norms + 2 residual adds on [T, h] (split by t under sequence
+    # Elementwise (memory-bound): the norms + 2 residual adds on [T, h] (split by t under sequence
     # parallelism, Korthikanti et al. 2022 sec. 4.2.2), the activation on [T, f/t].
+    # A parallel block (PaLM sec. 2) has one residual add of three tensors (read 3, write 1) instead of two.
     rep = np.where(sp, tp, 1.0)
-    ew_bytes = (2 * 2 * T * h + 2 * 3 * T * h) / rep * dtb + (mats * T * dense_ffn / tp) * dtb
-    t_ew = memory_ops_s(ew_bytes, dev, 5.0)
+    norms, adds_bytes = model.norms_per_layer, (4 if model.parallel_block else 6)
+    ew_bytes = (norms * 2 * T * h + adds_bytes * T * h) / rep * dtb + (mats * T * dense_ffn / tp) * dtb
+    t_ew = memory_ops_s(ew_bytes, dev, norms + (1.0 if model.parallel_block else 2.0) + 1.0)
     dense_mlp_s = t_up + t_down
     moe_s = np.zeros_like(T, dtype=float)
     f_moe_mlp = np.zeros_like(T, dtype=float)
@@ -232,10 +279,15 @@ def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, 
         # Balanced routing: each of the E/ep local experts gets T*ep*top_k/E tokens (Lepikhin et al. 2021).
         tok_e = T * ep * model.top_k / model.experts
         n_local = model.experts / ep
-        t_e_up, f_e_up = gemm_s(tok_e, model.ffn / tp, h, dtb, dev, n_local * (mats - 1))
-        t_e_dn, f_e_dn = gemm_s(tok_e, h, model.ffn / tp, dtb, dev, n_local)
+        t_e_up, f_e_up = grouped_gemm_s(tok_e, model.ffn / tp, h, dtb, dev, n_local)
+        t_e_up, f_e_up = (mats - 1) * t_e_up, (mats - 1) * f_e_up  # gate and up: one grouped kernel each
+        t_e_dn, f_e_dn = grouped_gemm_s(tok_e, h, model.ffn / tp, dtb, dev, n_local)
         t_r, f_r = gemm_s(T, model.experts, h, dtb, dev)
-        moe_s = t_e_up + t_e_dn + t_r
+        # Token permutation before the experts and un-permutation (weighted sum of the top_k outputs) after:
+        # memory-bound copies, read T h + write T k h, then read T k h + write T h (Megatron-Core moe_utils
+        # permute/unpermute).
+        t_perm = memory_ops_s(2.0 * T * h * (model.top_k + 1) * dtb, dev, 2.0)
+        moe_s = t_e_up + t_e_dn + t_r + t_perm
         f_moe_mlp = f_e_up + f_e_dn + f_r
         if model.shared_experts:
             t_s_up, f_s_up = gemm_s(T, model.shared_experts * model.ffn / tp, h, dtb, dev, mats - 1)
@@ -259,16 +311,20 @@ def logits_forward(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: D
 def model_flops_per_token(model: TransformerConfig, seq_len: int) -> float:
     """Forward FLOPs per token of the unsharded model, attention over the full sequence.
 
-    Per layer 2h(h + 2kv) + 2h^2 (projections) + 4 s h (scores and AV) + MLP; plus 2 h V logits. For
-    GPT (kv = h, f = 4h) training (x3) this is 72 h^2 + 12 s h per layer + 6 h V per token, i.e.
+    Per layer 2 x (attention projection weights) + 2 a (qk + v) keys (scores and AV) + MLP; plus 2 h V logits,
+    with keys = seq_len, or min(seq_len, window) on sliding-window layers (Beltagy et al. 2020 sec. 3.1). For GPT
+    (q = k = v = o = h, f = 4h) training (x3) this is 72 h^2 + 12 s h per layer + 6 h V per token, i.e.
     Narayanan et al. 2021 eq. (3) without the recompute pass: 72 B s l h^2 (1 + s/(6h)) + 6 B s h V.
+    MLA counts the naive up-projected form (DeepSeek-V2 sec. 2.1.2: per-head keys and values of width qk and v).
     """
     h = model.hidden
-    kv = model.n_kv_heads * model.head_dim
     mats = 3 if model.mlp == "swiglu" else 2
-    attn = 2 * h * (h + 2 * kv) + 2 * h * h + 4 * seq_len * h
+    n_win = model.windowed_layers
+    core = model.attn_core_flops_per_key() * ((model.layers - n_win) * seq_len
+                                              + n_win * float(model.keys_attended(seq_len, True)))
     dense_mlp = 2 * mats * h * (model.dense_ffn or model.ffn)
     moe_mlp = 2 * mats * h * model.ffn * (model.top_k + model.shared_experts) + 2 * h * model.experts
     n_moe = model.moe_layers
-    per_layers = model.layers * attn + (model.layers - n_moe) * dense_mlp + n_moe * moe_mlp
+    per_layers = (model.layers * 2 * model.attn_proj_macs_per_token() + core
+                  + (model.layers - n_moe) * dense_mlp + n_moe * moe_mlp)
     return float(per_layers + 2 * h * model.vocab)

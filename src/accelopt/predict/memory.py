@@ -59,15 +59,14 @@ def stage_params(model: TransformerConfig, pp: Arr, vp: Arr, tp: Arr, ep: Arr, l
                  etp: Arr | None = None) -> StageParams:
     """`etp`: expert tensor-parallel degree (None = tp: experts split like the dense layers)."""
     h = model.hidden
-    kv = model.n_kv_heads * model.head_dim
     mats = 3 if model.mlp == "swiglu" else 2
-    attn = 2 * h * h + 2 * h * kv + 2 * h
+    attn = model.attn_params_per_layer() + model.norms_per_layer * h
     dense_mlp = mats * h * (model.dense_ffn or model.ffn)
     frac_moe = model.moe_layers / model.layers
     shared = model.shared_experts * mats * h * model.ffn + (h * model.experts if model.is_moe else 0)
     experts = model.experts * mats * h * model.ffn if model.is_moe else 0
     ls = layers_per_stage(model.layers, pp, vp) if ls is None else ls
-    emb = model.vocab * h * np.where(pp == 1, 1 if model.tied_embeddings else 2, 1)
+    emb = model.vocab * h * np.where(pp == 1, 1 if model.tied_embeddings else 2, 1) + h  # + the final norm
     dense = ls * (attn + (1 - frac_moe) * dense_mlp + frac_moe * shared) / tp + emb / tp
     etp = tp if etp is None else etp
     expert = ls * frac_moe * experts / (etp * ep)
@@ -93,17 +92,24 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
                                flash: bool, moe: bool) -> Arr:
     """Bytes of one layer's stored activations for one micro-batch (local sequence s), eq. above."""
     h, a = model.hidden, model.heads
-    kv = model.n_kv_heads * model.head_dim
     sbh = s * b * h
     mlp_f = model.ffn if moe else (model.dense_ffn or model.ffn)
     mlp_inner = (6.0 if model.mlp == "swiglu" else 4.0) * s * b * mlp_f
     if moe:  # each token is processed by top_k routed + the shared experts
         mlp_inner = mlp_inner * (model.top_k + model.shared_experts)
-    split = 4 * sbh + 4 * s * b * kv + mlp_inner
-    attn_sq = 5.0 * a * s * s * b  # softmax 2, dropout mask 1, dropout output 2 (bytes per element)
+    # Q, K, V and the out-projection input, 2 bytes each (= 4 sbh + 4 s b kv for standard attention).
+    split = 2 * s * b * (model.q_width + model.k_width + model.v_width + model.o_width) + mlp_inner
+    # softmax 2, dropout mask 1, dropout output 2 bytes per score; windowed layers keep min(s, window) keys.
+    frac_win = model.windowed_layers / model.layers
+    keys = (1 - frac_win) * s + frac_win * model.keys_attended(s, True)
+    attn_sq = 5.0 * a * s * keys * b
     keep_sq = (recompute == 0) & (not flash)
     split = split + np.where(keep_sq, attn_sq, 0.0)
-    repl = 10.0 * sbh
+    # 10 sbh: 2 norm inputs, QKV and MLP inputs, 2 dropout masks. A parallel block has one norm whose output
+    # feeds both attention and MLP: 6 sbh. MLA also keeps its latents c_Q, c_KV and their normed copies.
+    repl = (6.0 if model.parallel_block else 10.0) * sbh
+    if model.mla is not None:
+        repl = repl + 2 * s * b * 2 * ((model.mla.q_lora_rank or 0) + model.mla.cache_width)
     rep_div = np.where(sp, tp, 1)
     none_or_sel = split / tp + repl / rep_div
     full = 2.0 * sbh / rep_div

@@ -12,7 +12,10 @@ The model is the analytic roofline of LLM inference:
   "LLM inference arithmetic" analyses (e.g. kipply 2022, "Transformer Inference Arithmetic").
 - The KV cache holds K and V for every layer and KV head: 2 x layers x kv_heads x head_dim x bytes
   per token (Pope et al. 2022 sec. 3.1; Kwon et al. 2023, "Efficient Memory Management for LLM
-  Serving with PagedAttention" (vLLM), sec. 2.2/3).
+  Serving with PagedAttention" (vLLM), sec. 2.2/3). Multi-head latent attention caches the latent and
+  the rotary key instead, (kv_lora_rank + qk_rope_head_dim) x bytes per token per layer (DeepSeek-V2 sec.
+  2.1.2), on every tensor-parallel rank. A sliding-window layer keeps only the last `window` tokens (the
+  rolling buffer cache of Jiang et al. 2023, "Mistral 7B", sec. 2) and attends to them only.
 - Tensor parallelism (Megatron-LM, Shoeybi et al. 2019, sec. 3, Fig. 3) all-reduces the activations
   twice per layer (after attention, after the MLP); a ring all-reduce of n bytes over p devices takes
   2(p-1)/p x n / bandwidth + 2(p-1) x per-step latency (Patarasuk & Yuan 2009; the NCCL ring).
@@ -253,13 +256,26 @@ def weight_bytes_per_param(weight_dtype: str, cal: ServingCalibration = DEFAULT_
 
 
 def kv_cache_bytes_per_token(model: TransformerConfig, kv_dtype: str = "bf16") -> float:
-    """K and V for every layer and KV head: 2 x layers x kv_heads x head_dim x bytes.
+    """K and V for every layer and KV head: 2 x layers x kv_heads x head_dim x bytes (MLA: layers x
+    (kv_lora_rank + qk_rope_head_dim) x bytes), before a sliding window caps a layer's tokens.
 
     Pope et al. 2022 sec. 3.1; Kwon et al. 2023 (vLLM) sec. 3. Llama-2-7B in bf16:
-    2 x 32 x 32 x 128 x 2 = 524288 B = 0.5 MiB per token.
+    2 x 32 x 32 x 128 x 2 = 524288 B = 0.5 MiB per token. DeepSeek-V3 (MLA): 61 x 576 x 2 = 70272 B.
     """
     _check_dtype("kv_dtype", kv_dtype, KV_DTYPES)
-    return 2.0 * model.layers * model.n_kv_heads * model.head_dim * DTYPE_BYTES[kv_dtype]
+    return float(model.layers * model.kv_cache_elems_per_token_layer() * DTYPE_BYTES[kv_dtype])
+
+
+def cached_tokens_per_layer(model: TransformerConfig, context: float) -> float:
+    """Tokens a layer holds in its KV cache at `context`, averaged over layers: `context` on full-attention
+    layers, min(context, window) on sliding-window layers (Mistral 7B sec. 2, rolling buffer cache)."""
+    frac_win = model.windowed_layers / model.layers
+    return float((1 - frac_win) * context + frac_win * model.keys_attended(context, True))
+
+
+def kv_cache_bytes(model: TransformerConfig, context: float, kv_dtype: str = "bf16") -> float:
+    """KV cache of one sequence at `context` tokens, whole model (windows applied)."""
+    return kv_cache_bytes_per_token(model, kv_dtype) * cached_tokens_per_layer(model, context)
 
 
 def _embedding_params(model: TransformerConfig) -> tuple[int, int]:
@@ -317,21 +333,41 @@ def _matmul_params_per_token(model: TransformerConfig) -> int:
 
 
 def attention_flops_per_token(model: TransformerConfig, context: float) -> float:
-    """QK^T and AV for one query token over `context` keys: 4 x layers x (heads x head_dim) x context.
+    """QK^T and AV for one decoded token over `context` keys: 4 x layers x (heads x head_dim) x context
+    (2 x heads x (qk + v) per key in general), with min(context, window) keys on windowed layers.
 
     Chowdhery et al. 2022 (PaLM), Appendix B (the 12·L·H·Q·T training term is 3x this forward term);
-    Kaplan et al. 2020, sec. 2.1. GQA shares K/V but not these FLOPs.
+    Kaplan et al. 2020, sec. 2.1. GQA shares K/V but not these FLOPs. MLA decodes in the absorbed form
+    (DeepSeek-V2 sec. 2.1.2: W^UK folded into the query, W^UV into the output), attending in the latent space:
+    2 x heads x (kv_lora_rank + rope) for the scores and 2 x heads x kv_lora_rank for attention x V per key; the
+    folded matrices cost the same 2 x params per token as the up-projections they replace.
     """
-    return 4.0 * model.layers * model.heads * model.head_dim * context
+    if model.mla is not None:
+        per_key = 2.0 * model.heads * (2 * model.mla.kv_lora_rank + model.mla.qk_rope_head_dim)
+    else:
+        per_key = float(model.attn_core_flops_per_key())
+    return per_key * model.layers * cached_tokens_per_layer(model, context)
+
+
+def _causal_keys_sum(model: TransformerConfig, prompt_len: int) -> float:
+    """Sum over prompt positions i = 1..P of the keys position i attends to, averaged over layers:
+    P(P+1)/2 on full layers; sum of min(i, w) = w(w+1)/2 + (P - w) w for P > w on windowed layers."""
+    full = prompt_len * (prompt_len + 1) / 2.0
+    w = model.sliding_window
+    if w is None or prompt_len <= w:
+        return full
+    frac_win = model.windowed_layers / model.layers
+    return (1 - frac_win) * full + frac_win * (w * (w + 1) / 2.0 + (prompt_len - w) * w)
 
 
 def prefill_flops(model: TransformerConfig, batch: int, prompt_len: int) -> float:
     """Forward FLOPs of prefilling `batch` prompts: 2 x params per token (Kaplan et al. 2020, sec. 2.1)
     for every prompt token, the LM head for the last token only (the engine samples from it), and
-    causal attention: sum over positions i = 1..P of 4·L·d·i = 4·L·d·P(P+1)/2."""
+    causal attention: sum over positions i = 1..P of 4·L·d·i = 4·L·d·P(P+1)/2 (i capped at the window on
+    sliding-window layers). MLA prefills in the naive up-projected form (per-head K and V of width qk and v)."""
     _, head = _embedding_params(model)
     body = _matmul_params_per_token(model) - head
-    attn = 4.0 * model.layers * model.heads * model.head_dim * prompt_len * (prompt_len + 1) / 2.0
+    attn = float(model.attn_core_flops_per_key()) * model.layers * _causal_keys_sum(model, prompt_len)
     return batch * (2.0 * body * prompt_len + 2.0 * head + attn)
 
 
@@ -449,9 +485,12 @@ def _check_counts(batch: int, prompt_len: int, output_len: int) -> None:
 
 def _kv_bytes_per_token_per_device(model: TransformerConfig, tp: int, pp: int, kv_dtype: str) -> float:
     """KV heads split over tp; when tp > kv_heads each device keeps one (replicated) KV head, as vLLM
-    and Megatron do for GQA. Layers split over pp (the fullest stage holds ceil(L/pp))."""
-    kv_heads_dev = max(1.0, model.n_kv_heads / tp)
+    and Megatron do for GQA. MLA's latent is one per token, replicated on every tp rank (vLLM's MLA backend).
+    Layers split over pp (the fullest stage holds ceil(L/pp)). Before a sliding window caps any layer."""
     layers_dev = math.ceil(model.layers / pp)
+    if model.mla is not None:
+        return float(layers_dev * model.mla.cache_width * DTYPE_BYTES[kv_dtype])
+    kv_heads_dev = max(1.0, model.n_kv_heads / tp)
     return 2.0 * layers_dev * kv_heads_dev * model.head_dim * DTYPE_BYTES[kv_dtype]
 
 
@@ -475,8 +514,8 @@ def _workspace_bytes_per_device(model: TransformerConfig, tp: int, batch: int, p
     gate, up and activated (3·ffn/tp), at 16 bits; tokens per chunk = min(batch·prompt,
     max_prefill_chunk_tokens). Logits: batch x vocab/tp in fp32 (vocab-parallel head).
     """
-    kv_dim = model.n_kv_heads * model.head_dim
-    per_token = (2 * model.hidden + (2 * model.hidden + 2 * kv_dim) / tp + 3 * model.ffn / tp) * ACT_BYTES
+    qkvo = model.q_width + model.k_width + model.v_width + model.o_width
+    per_token = (2 * model.hidden + qkvo / tp + 3 * model.ffn / tp) * ACT_BYTES
     tokens = min(batch * prompt_len, cal.max_prefill_chunk_tokens)
     return tokens * per_token + batch * model.vocab / tp * LOGIT_BYTES
 
@@ -485,7 +524,8 @@ def _memory_per_device(model: TransformerConfig, tp: int, pp: int, batch: int, p
                        weight_dtype: str, kv_dtype: str, cal: ServingCalibration) -> tuple[float, float, float]:
     """(weights, KV cache for batch x (prompt + output) tokens, workspace), bytes per device."""
     w = _weights_bytes_per_device(model, tp, pp, weight_dtype, cal)
-    kv = batch * (prompt_len + output_len) * _kv_bytes_per_token_per_device(model, tp, pp, kv_dtype)
+    kv = batch * cached_tokens_per_layer(model, prompt_len + output_len) * _kv_bytes_per_token_per_device(
+        model, tp, pp, kv_dtype)
     ws = _workspace_bytes_per_device(model, tp, batch, prompt_len, cal)
     return w, kv, ws
 
@@ -557,7 +597,8 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     comm_s = 0.0
     if s.tp > 1:
         link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
-        comm_s = ring_allreduce_s(2 * m.layers * tokens * m.hidden * ACT_BYTES, s.tp, link, calls=2 * m.layers * chunks)
+        n_ar = m.tp_allreduces_per_layer * m.layers  # 2 per layer, 1 for parallel attention + MLP blocks
+        comm_s = ring_allreduce_s(n_ar * tokens * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar * chunks)
     comm_s += _stage_hops_s(s, tokens * m.hidden * ACT_BYTES, chunks)
     return PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, total_s=max(compute_s, memory_s) + comm_s)
 
@@ -571,13 +612,14 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
     """
     m = s.model
     w = decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal) / s.tp
-    kv = batch * context * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
+    kv = batch * cached_tokens_per_layer(m, context) * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
     memory_s = (w + kv) / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency)
     compute_s = decode_flops_per_step(m, batch, context) / s.tp / (s.peak_flop_per_s * s.cal.decode_compute_efficiency)
     comm_s = 0.0
     if s.tp > 1:
         link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
-        comm_s = ring_allreduce_s(2 * m.layers * batch * m.hidden * ACT_BYTES, s.tp, link, calls=2 * m.layers)
+        n_ar = m.tp_allreduces_per_layer * m.layers  # 2 per layer, 1 for parallel attention + MLP blocks
+        comm_s = ring_allreduce_s(n_ar * batch * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar)
     comm_s += _stage_hops_s(s, batch * m.hidden * ACT_BYTES, 1)
     return PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, total_s=max(compute_s, memory_s) + comm_s)
 
@@ -585,18 +627,22 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
 def _mean_decode_step_s(s: _Setup, batch: int, prompt_len: int, output_len: int) -> float:
     """Mean step time over decode steps k = 1..output_len-1 at context prompt_len + k.
 
-    Memory and compute terms are each linear in context, so they are evaluated at the two ends and
-    max() is averaged exactly over the steps (numpy, no per-step model calls)."""
+    Memory and compute terms are each piecewise linear in context (a sliding window bends them at the
+    window), so they are evaluated at the two ends and the window and max() is averaged exactly over the
+    steps (numpy, no per-step model calls)."""
     import numpy as np
 
     steps = output_len - 1
     a = _decode_step_time(s, batch, prompt_len + 1)
     if steps <= 1:
         return a.total_s
-    b = _decode_step_time(s, batch, prompt_len + steps)
-    f = np.linspace(0.0, 1.0, steps)
-    mem = a.memory_s + f * (b.memory_s - a.memory_s)
-    comp = a.compute_s + f * (b.compute_s - a.compute_s)
+    ctx: Any = np.arange(prompt_len + 1, prompt_len + steps + 1, dtype=float)
+    w = s.model.sliding_window
+    inside = w is not None and prompt_len + 1 < w < prompt_len + steps
+    knots = sorted({float(prompt_len + 1), float(prompt_len + steps)} | ({float(w)} if inside and w else set()))
+    at = [_decode_step_time(s, batch, c) for c in knots]
+    mem = np.interp(ctx, knots, [t.memory_s for t in at])
+    comp = np.interp(ctx, knots, [t.compute_s for t in at])
     return float(np.maximum(mem, comp).mean()) + a.comm_s  # comm depends on batch only
 
 

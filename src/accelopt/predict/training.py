@@ -339,13 +339,15 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     recompute_layer = np.where(rc == 2, rec_frac * fwd_layer, np.where(rc == 1, lt.attn_core_s, 0.0))
     # --- tensor parallel: 4 (+2 with full recompute) all-reduce-equivalents of b s h per layer.
     tp_bw, tp_lat = links.pick(tp)
-    n_tp = 4.0 + np.where(rc == 2, 2.0 * rec_frac, 0.0)
+    # A parallel attention + MLP block all-reduces once per layer forward, not twice (PaLM sec. 2).
+    k_ar = float(mdl.tp_allreduces_per_layer)
+    n_tp = 2.0 * k_ar + np.where(rc == 2, k_ar * rec_frac, 0.0)
     t_tp_layer = n_tp * comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)
     # --- context parallel (ring attention, Liu et al. 2023 sec. 3): cp steps per pass, each computing attention
     # on one K,V block while the next block arrives; cp-1 transfers, each hidden only behind one block's compute.
     # Exposed per step = max(0, transfer - overlap_eff x block compute); backward moves K,V and dK,dV (x2) over 2x
     # the compute, so the forward+backward total is 3 (cp-1) x that.
-    kv_w = mdl.n_kv_heads * mdl.head_dim
+    kv_w = (mdl.k_width + mdl.v_width) / 2  # K and V widths (MLA: the up-projected per-head K, V)
     cp_bw, cp_lat = links.pick(tp * cp)
     t_cp_step = comm.p2p_s(2 * T * kv_w / tp * act_b, cp_bw, cp_lat)  # one K,V block of s/cp tokens
     t_cp_raw = 3.0 * (cp - 1) * t_cp_step
@@ -373,7 +375,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     dp_group = lay.dp * lay.cp
     t_dp_raw = comm.hier_allreduce_s(grad_bytes, dp_group, lay.tp, links)
     dp_in, dp_out = comm.split_domain(dp_group, lay.tp, links.domain)
-    qkv_f = 2.0 * T * mdl.hidden * (mdl.hidden + 2 * kv_w) / tp  # the first GEMM of a layer
+    qkv_f = 2.0 * T * mdl.hidden * (mdl.q_width + 2 * kv_w) / tp  # the first GEMM of a layer
     overlap = lay.overlap
     z3 = lay.zero >= 3
     # Hybrid sharding (HSDP): ZeRO state sharded over g = hsdp ranks (stride tp), replicated over r = dp cp / g
@@ -500,7 +502,8 @@ def explain_terms() -> dict[str, str]:
         "t_recompute_s": "full: one more forward (x N / L_s with --recompute-layers N); selective: the attention "
                          "core (Korthikanti 2022)",
         "t_logits_s": "3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy) on the last stage",
-        "t_tp_comm_s": "m x L_s x (4 [+2 full recompute]) x allreduce(b s h x 2 B over tp)",
+        "t_tp_comm_s": ("m x L_s x (4 [+2 full recompute]; half that for parallel attention+MLP blocks) x "
+                        "allreduce(b s h x 2 B over tp)"),
         "t_cp_comm_s": "m x L_s x 3 (cp-1) max(0, p2p(K,V block) - overlap_eff x t_core / cp)",
         "t_ep_comm_s": "m x L_s x frac_moe x 4 x alltoall(b s top_k h x 2 B / t over ep; link of etp x ep ranks)",
         "t_pp_p2p_s": "m x 2 v x (latency + b s h x 2 B / t / BW)",

@@ -151,26 +151,49 @@ def alexnet_conv_layers(batch: int = 1) -> list[Layer]:
 def transformer_layers(cfg: TransformerConfig, batch: int = 1, seq_len: int | None = None) -> list[Layer]:
     """One forward pass (prefill) of a transformer: projections, attention matmuls per head, MLP, head.
 
-    Each entry stands for all `cfg.layers` layers (repeats = layers x heads for attention).
-    Attention: QK^T is (s x hd) @ (hd x s) and AV is (s x s) @ (s x hd) per (batch, head)
-    (Vaswani et al. 2017, eq. 1); K/V projections are narrower under grouped-query attention.
+    Each entry stands for all the layers of its kind (repeats = layers x heads for attention).
+    Attention: QK^T is (s x qk) @ (qk x s) and AV is (s x s) @ (s x v) per (batch, head)
+    (Vaswani et al. 2017, eq. 1; qk = v = head_dim unless MLA); K/V projections are narrower under grouped-query
+    attention; multi-head latent attention has down- and up-projections (DeepSeek-V2 eqs. 9-14); sliding-window
+    layers attend to min(s, window) keys ("attn.qk.local"/"attn.av.local", Beltagy et al. 2020 sec. 3.1);
+    the dense layers of an MoE model ("mlp.*.dense") are listed apart from its expert layers.
     """
     s = seq_len or cfg.seq_len
     if batch < 1 or s < 1:
         raise InputError(f"batch {batch} / seq_len {s} must be >= 1", "pass positive --batch / --seq-len")
-    t, h, hd, L = batch * s, cfg.hidden, cfg.head_dim, cfg.layers
-    kv = cfg.n_kv_heads * hd
-    out = [
-        from_gemm("attn.q_proj", Gemm(m=t, n=h, k=h), L),
-        from_gemm("attn.kv_proj", Gemm(m=t, n=2 * kv, k=h), L),
-        from_gemm("attn.qk", Gemm(m=s, n=s, k=hd, batch=batch * cfg.heads), L, kind="attention"),
-        from_gemm("attn.av", Gemm(m=s, n=hd, k=s, batch=batch * cfg.heads), L, kind="attention"),
-        from_gemm("attn.o_proj", Gemm(m=t, n=h, k=h), L),
-    ]
-    routed = t * (cfg.top_k + cfg.shared_experts) if cfg.is_moe else t
-    up_n = 2 * cfg.ffn if cfg.mlp == "swiglu" else cfg.ffn
-    out += [from_gemm("mlp.up", Gemm(m=routed, n=up_n, k=h), L),
-            from_gemm("mlp.down", Gemm(m=routed, n=h, k=cfg.ffn), L)]
+    t, h, L = batch * s, cfg.hidden, cfg.layers
+    out = _attention_projections(cfg, t, L)
+    bh = batch * cfg.heads
+    n_win = cfg.windowed_layers
+    for suffix, n, keys in (("", L - n_win, s), (".local", n_win, min(s, cfg.sliding_window or s))):
+        if n:
+            out += [from_gemm(f"attn.qk{suffix}", Gemm(m=s, n=keys, k=cfg.qk_head_dim, batch=bh), n, kind="attention"),
+                    from_gemm(f"attn.av{suffix}", Gemm(m=s, n=cfg.v_head_dim, k=keys, batch=bh), n, kind="attention")]
+    out.append(from_gemm("attn.o_proj", Gemm(m=t, n=h, k=cfg.o_width), L))
+    gate = 2 if cfg.mlp == "swiglu" else 1
+    n_moe = cfg.moe_layers
+    if L - n_moe:
+        f, tag = cfg.dense_ffn or cfg.ffn, ".dense" if n_moe else ""
+        out += [from_gemm(f"mlp.up{tag}", Gemm(m=t, n=gate * f, k=h), L - n_moe),
+                from_gemm(f"mlp.down{tag}", Gemm(m=t, n=h, k=f), L - n_moe)]
+    if n_moe:
+        routed = t * (cfg.top_k + cfg.shared_experts)
+        out += [from_gemm("mlp.router", Gemm(m=t, n=cfg.experts, k=h), n_moe),
+                from_gemm("mlp.up", Gemm(m=routed, n=gate * cfg.ffn, k=h), n_moe),
+                from_gemm("mlp.down", Gemm(m=routed, n=h, k=cfg.ffn), n_moe)]
     if not cfg.encoder_only:
         out.append(from_gemm("lm_head", Gemm(m=t, n=cfg.vocab, k=h)))
     return out
+
+
+def _attention_projections(cfg: TransformerConfig, t: int, L: int) -> list[Layer]:
+    """Q/K/V projections of `t` tokens over L layers (MLA: its down- and up-projections)."""
+    h, m = cfg.hidden, cfg.mla
+    if m is None:
+        return [from_gemm("attn.q_proj", Gemm(m=t, n=cfg.q_width, k=h), L),
+                from_gemm("attn.kv_proj", Gemm(m=t, n=cfg.k_width + cfg.v_width, k=h), L)]
+    q = [from_gemm("attn.q_proj", Gemm(m=t, n=cfg.q_width, k=h), L)] if m.q_lora_rank is None else [
+        from_gemm("attn.q_down", Gemm(m=t, n=m.q_lora_rank, k=h), L),
+        from_gemm("attn.q_up", Gemm(m=t, n=cfg.q_width, k=m.q_lora_rank), L)]
+    kv_up = Gemm(m=t, n=cfg.heads * (m.qk_nope_head_dim + m.v_head_dim), k=m.kv_lora_rank)
+    return [*q, from_gemm("attn.kv_down", Gemm(m=t, n=m.cache_width, k=h), L), from_gemm("attn.kv_up", kv_up, L)]

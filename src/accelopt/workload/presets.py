@@ -13,7 +13,22 @@ from typing import Any
 
 from accelopt.errors import InputError, unknown_name
 from accelopt.userio import path_kind, read_user_json
-from accelopt.workload.transformer import TransformerConfig
+from accelopt.workload.transformer import MLAConfig, TransformerConfig
+
+_MISTRAL = ("Jiang et al. 2023, 'Mistral 7B', Table 1 (dim 4096, n_layers 32, head_dim 128, hidden_dim 14336, "
+            "n_heads 32, n_kv_heads 8, window_size 4096, context_len 8192, vocab_size 32000) = "
+            "mistralai/Mistral-7B-v0.1 config.json (sliding_window 4096)")
+_GEMMA2 = ("Gemma Team 2024, 'Gemma 2', Table 1 (9B: d_model 3584, 42 layers, GeGLU feed-forward 28672 = 2 x 14336, "
+           "16 heads, 8 KV heads, head size 256, pre- and post-norm, local sliding window 4096 alternating with "
+           "global attention, span 8192) + google/gemma-2-9b config.json (vocab_size 256000, head_dim 256, "
+           "sliding_window 4096, tied embeddings)")
+_GPTJ = ("Wang & Komatsuzaki 2021, GPT-J-6B (kingoflolz/mesh-transformer-jax README: n_layers 28, d_model 4096, "
+         "n_heads 16, d_head 256, n_ctx 2048, n_vocab 50257 padded to 50400; attention and feed-forward computed in "
+         "parallel) = EleutherAI/gpt-j-6b config.json")
+_DSV3 = ("DeepSeek-AI 2024, 'DeepSeek-V3 Technical Report', sec. 4.2 (61 layers, hidden 7168, 128 heads, MLA d_c 512, "
+         "d_c' 1536, per-head 128 + rotary 64, first 3 layers dense, then 1 shared + 256 routed experts of width 2048, "
+         "8 activated; pre-training sequence 4K) + deepseek-ai/DeepSeek-V3 config.json (vocab 129280, dense "
+         "intermediate 18432, v_head_dim 128); the multi-token-prediction module is not included")
 
 _GPT3 = "Brown et al. 2020, 'Language Models are Few-Shot Learners', Table 2.1 (n_layers, d_model, n_heads, d_head); vocab 50257 and tied embeddings as GPT-2"  # noqa: E501
 _LLAMA2 = "Touvron et al. 2023, 'Llama 2', Table 1 + Meta's config.json for meta-llama/Llama-2-{7,13,70}b-hf"
@@ -65,11 +80,26 @@ _PRESETS: dict[str, TransformerConfig] = {
     "deepseek-moe-16b": TransformerConfig(name="deepseek-moe-16b", layers=28, hidden=2048, heads=16, ffn=1408,
                                           vocab=102400, seq_len=4096, mlp="swiglu", experts=64, top_k=6,
                                           shared_experts=2, first_dense_layers=1, dense_ffn=10944, source=_DSMOE),
+    "mistral-7b": TransformerConfig(name="mistral-7b", layers=32, hidden=4096, heads=32, kv_heads=8, ffn=14336,
+                                    vocab=32000, seq_len=8192, mlp="swiglu", sliding_window=4096, source=_MISTRAL),
+    "gemma2-9b": TransformerConfig(name="gemma2-9b", layers=42, hidden=3584, heads=16, kv_heads=8, attn_head_dim=256,
+                                   ffn=14336, vocab=256000, seq_len=8192, mlp="swiglu", sliding_window=4096,
+                                   sliding_window_layers=21, norms_per_layer=4, tied_embeddings=True,
+                                   source=_GEMMA2),
+    "gptj-6b": TransformerConfig(name="gptj-6b", layers=28, hidden=4096, heads=16, ffn=16384, vocab=50400,
+                                 seq_len=2048, parallel_block=True, norms_per_layer=1, source=_GPTJ),
+    "deepseek-v3": TransformerConfig(name="deepseek-v3", layers=61, hidden=7168, heads=128, ffn=2048, vocab=129280,
+                                     seq_len=4096, mlp="swiglu", experts=256, top_k=8, shared_experts=1,
+                                     first_dense_layers=3, dense_ffn=18432,
+                                     mla=MLAConfig(q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128,
+                                                   qk_rope_head_dim=64, v_head_dim=128), source=_DSV3),
 }
 
 # Llama 3.1 8B/70B keep the Llama 3 architecture (Llama 3 paper, Table 3); 405B only exists as 3.1.
 _ALIASES = {"llama3.1-8b": "llama3-8b", "llama3.1-70b": "llama3-70b", "llama3-405b": "llama3.1-405b",
-            "gpt3": "gpt3-175b", "mixtral": "mixtral-8x7b", "deepseekmoe-16b": "deepseek-moe-16b"}
+            "gpt3": "gpt3-175b", "mixtral": "mixtral-8x7b", "deepseekmoe-16b": "deepseek-moe-16b",
+            "mistral-7b-v0.1": "mistral-7b", "gemma-2-9b": "gemma2-9b", "gpt-j-6b": "gptj-6b",
+            "deepseek-v3-671b": "deepseek-v3"}
 
 # Published parameter counts (total, active), with where each is stated.
 PUBLISHED_PARAMS: dict[str, tuple[float, float | None, str]] = {
@@ -92,6 +122,13 @@ PUBLISHED_PARAMS: dict[str, tuple[float, float | None, str]] = {
     "mixtral-8x7b": (46.7e9, 12.9e9,
                      "Jiang et al. 2024, section 2: 47B total, 13B active; Mistral AI blog: 46.7B / 12.9B"),
     "deepseek-moe-16b": (16.4e9, 2.8e9, "Dai et al. 2024, Table 3 / section 5: 16.4B total, 2.8B activated"),
+    "mistral-7b": (7.24e9, None, "Hugging Face model card mistralai/Mistral-7B-v0.1: 7.24B params (Jiang et al. "
+                   "2023 round it to 7B)"),
+    "gemma2-9b": (9.24e9, None, "Gemma Team 2024, Table 2: 917,962,752 embedding + 8,324,201,984 non-embedding "
+                  "parameters (vocab 256128; the released vocab 256000 has 458,752 fewer)"),
+    "gptj-6b": (6.053e9, None, "kingoflolz/mesh-transformer-jax README, GPT-J-6B: n_parameters 6,053,381,344"),
+    "deepseek-v3": (671e9, 37e9, "DeepSeek-AI 2024, DeepSeek-V3 Technical Report, abstract and sec. 4.2: 671B "
+                    "total, 37B activated per token (the 14B multi-token-prediction module excluded)"),
 }
 
 
@@ -153,7 +190,13 @@ _USED_KEYS = frozenset({
     "num_attention_heads", "n_head", "vocab_size", "hidden_act", "intermediate_size", "n_inner", "ffn_dim",
     "max_position_embeddings", "n_positions", "n_ctx", "tie_word_embeddings", "num_local_experts", "n_routed_experts",
     "num_experts", "num_experts_per_tok", "moe_intermediate_size", "n_shared_experts", "first_k_dense_replace",
-    "moe_layer_freq", "_name_or_path", "num_key_value_heads",
+    "moe_layer_freq", "_name_or_path", "num_key_value_heads", "hidden_activation",
+    # attention shape: explicit head width, sliding windows, multi-head latent attention
+    "head_dim", "sliding_window", "sliding_window_size", "use_sliding_window", "max_window_layers", "layer_types",
+    "sliding_window_pattern", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
+    # parallel attention + MLP blocks and the Falcon/GPT-NeoX attention layout
+    "parallel_attn", "use_parallel_residual", "new_decoder_architecture", "multi_query", "num_kv_heads",
+    "n_head_kv",
 })
 # Keys that change neither FLOPs, bytes nor memory at the level the predictors model: token ids, numerics
 # of norms and initialisation, dropout (off at inference, a few elementwise ops in training), bookkeeping,
@@ -171,21 +214,84 @@ _IRRELEVANT_KEYS = frozenset({
     "scale_attn_by_inverse_layer_idx", "is_decoder", "add_cross_attention", "router_aux_loss_coef",
     "output_router_logits", "router_jitter_noise", "aux_loss_alpha", "seq_aux", "norm_topk_prob",
     "routed_scaling_factor", "scoring_func", "topk_method", "n_group", "topk_group",
+    # rotary width, numerics of the scores/logits (elementwise), how HF caches, the checkpoint's own EP size
+    "rotary", "rotary_dim", "rotary_pct", "partial_rotary_factor", "query_pre_attn_scalar", "attn_logit_softcapping",
+    "final_logit_softcapping", "cache_implementation", "ep_size", "rope_local_base_freq",
+    "activation_function",  # GPT-2/GPT-J: which elementwise activation, same cost; gating is read from hidden_act
 })
 
 
-def unused_config_keys(cfg: dict[str, Any], head_dim: int) -> tuple[str, ...]:
-    """Keys of a config.json the predictors do not model, with a value that matters (not null/false/0).
-
-    `head_dim` equal to hidden/heads is what the model assumes (used); any other value is listed."""
+def unused_config_keys(cfg: dict[str, Any]) -> tuple[str, ...]:
+    """Keys of a config.json the predictors do not model, with a value that matters (not null/false/0)."""
     out = []
     for key, value in cfg.items():
         if key in _USED_KEYS or key in _IRRELEVANT_KEYS or value is None or value is False or value == 0:
             continue
-        if key == "head_dim" and value == head_dim:
-            continue
         out.append(key)
     return tuple(sorted(out))
+
+
+# Families whose MLP is gated (three matrices: SwiGLU or GeGLU; Shazeer 2020, "GLU Variants").
+_GATED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "deepseek",
+                          "deepseek_v2", "deepseek_v3", "gemma", "gemma2", "gemma3", "gemma3_text", "phi3"})
+# Gemma 2/3 normalise both before and after attention and the MLP (Gemma Team 2024, "Gemma 2", Table 1:
+# pre-norm and post-norm): 4 RMSNorms per block.
+_FOUR_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
+
+
+def _window_layers(cfg: dict[str, Any], mtype: str, layers: int, where: str) -> tuple[int | None, int]:
+    """(sliding window, layers that use it) from a config's window keys, or (None, 0)."""
+    window = _opt(cfg, ("sliding_window", "sliding_window_size"), None, where)
+    if not window or cfg.get("use_sliding_window") is False:  # Qwen2: a window listed but switched off
+        return None, 0
+    types = cfg.get("layer_types")
+    if isinstance(types, list) and types:  # transformers >= 4.53 lists every layer's kind
+        if len(types) != layers or not all(t in ("sliding_attention", "full_attention") for t in types):
+            raise InputError(f"{where}: layer_types must list {layers} entries of 'sliding_attention' or "
+                             "'full_attention'", "fix layer_types in the config")
+        return window, sum(t == "sliding_attention" for t in types)
+    pattern = _opt(cfg, ("sliding_window_pattern",), None, where)
+    if pattern:  # Gemma 3: every `pattern`-th layer is global, the others local (5:1)
+        return window, layers - layers // pattern
+    if mtype == "gemma2":  # Gemma 2 alternates, local first (transformers Gemma2DecoderLayer: layer_idx % 2 == 0)
+        return window, (layers + 1) // 2
+    max_window = _opt(cfg, ("max_window_layers",), None, where)
+    if max_window is not None and mtype.startswith("qwen"):  # Qwen2: layers from max_window_layers on use the window
+        return window, max(0, layers - max_window)
+    return window, layers
+
+
+def _mla(cfg: dict[str, Any], where: str) -> MLAConfig | None:
+    """DeepSeek-V2/V3 multi-head latent attention, when the config has kv_lora_rank."""
+    if not cfg.get("kv_lora_rank"):
+        return None
+    return MLAConfig(q_lora_rank=_opt(cfg, ("q_lora_rank",), None, where) or None,
+                     kv_lora_rank=_req(cfg, ("kv_lora_rank",), where),
+                     qk_nope_head_dim=_req(cfg, ("qk_nope_head_dim",), where),
+                     qk_rope_head_dim=_req(cfg, ("qk_rope_head_dim",), where),
+                     v_head_dim=_req(cfg, ("v_head_dim",), where))
+
+
+def _block_layout(cfg: dict[str, Any], mtype: str) -> tuple[bool, int]:
+    """(parallel attention + MLP block, norms per block). GPT-J always runs the block in parallel with one
+    LayerNorm (Wang & Komatsuzaki 2021); Falcon with `parallel_attn` (one LayerNorm, two with
+    new_decoder_architecture); GPT-NeoX with `use_parallel_residual` (two LayerNorms, both on the block input)."""
+    if mtype == "gptj":
+        return True, 1
+    if mtype in {"falcon", "refinedweb", "refinedwebmodel"}:
+        new = bool(cfg.get("new_decoder_architecture"))
+        return bool(cfg.get("parallel_attn", True)) or new, 2 if new else 1
+    if mtype == "gpt_neox":
+        return bool(cfg.get("use_parallel_residual", True)), 2
+    return False, 4 if mtype in _FOUR_NORM_TYPES else 2
+
+
+def _kv_heads(cfg: dict[str, Any], mtype: str, where: str) -> int | None:
+    if mtype in {"falcon", "refinedweb", "refinedwebmodel"}:
+        if cfg.get("new_decoder_architecture"):
+            return _opt(cfg, ("num_kv_heads", "n_head_kv"), None, where)
+        return 1 if cfg.get("multi_query", True) else None  # Falcon-7B: multi-query attention
+    return _opt(cfg, ("num_key_value_heads",), None, where)
 
 
 def load_hf_config(path: Path | str) -> TransformerConfig:
@@ -207,11 +313,10 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)
     heads = _req(cfg, ("num_attention_heads", "n_head"), where)
     vocab = _req(cfg, ("vocab_size",), where)
-    gated = mtype in {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "deepseek", "gemma", "phi3"} or \
-        cfg.get("hidden_act") == "silu"
+    gated = mtype in _GATED_TYPES or cfg.get("hidden_act") == "silu"
     ffn = _opt(cfg, ("intermediate_size", "n_inner", "ffn_dim"), None, where) or 4 * hidden
     seq = _opt(cfg, ("max_position_embeddings", "n_positions", "n_ctx"), 2048, where) or 2048
-    tied_default = mtype in {"gpt2", "bert"}
+    tied_default = mtype in {"gpt2", "bert", "falcon"} or mtype.startswith("gemma")  # the config classes' defaults
     tied = bool(cfg.get("tie_word_embeddings", tied_default))
     experts = _opt(cfg, ("num_local_experts", "n_routed_experts", "num_experts"), 1, where) or 1
     top_k = _opt(cfg, ("num_experts_per_tok",), 1, where) if experts > 1 else 1
@@ -224,9 +329,14 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         kwargs["first_dense_layers"] = _opt(cfg, ("first_k_dense_replace",), 0, where) or 0
         kwargs["moe_every"] = _opt(cfg, ("moe_layer_freq",), 1, where) or 1
     name = str(cfg.get("_name_or_path") or p.parent.name or p.stem)
-    unused = unused_config_keys(cfg, hidden // heads)
+    unused = unused_config_keys(cfg)
+    window, n_window = _window_layers(cfg, mtype, layers, where)
+    parallel, norms = _block_layout(cfg, mtype)
+    head_dim = _opt(cfg, ("head_dim",), None, where) or None
     return TransformerConfig(name=name, layers=layers, hidden=hidden, heads=heads, ffn=ffn, vocab=vocab,
-                             seq_len=min(seq, 8192), kv_heads=_opt(cfg, ("num_key_value_heads",), None, where),
+                             seq_len=min(seq, 8192), kv_heads=_kv_heads(cfg, mtype, where),
                              mlp="swiglu" if gated else "gelu", experts=experts, top_k=top_k or 1,
+                             attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
+                             mla=_mla(cfg, where), parallel_block=parallel, norms_per_layer=norms,
                              tied_embeddings=tied, encoder_only=mtype in {"bert", "roberta"},
                              source=f"Hugging Face config {p}", unused_keys=unused, **kwargs)

@@ -3,16 +3,62 @@
 Parameter counts follow the standard decomposition (Narayanan et al. 2021, "Efficient
 Large-Scale Language Model Training on GPU Clusters using Megatron-LM", sec. 5.1): per layer,
 attention projections + MLP + norms; plus embeddings (and an untied output head).
+
+Attention variants modelled (each changes parameters, FLOPs and the KV cache):
+- grouped-query attention (`kv_heads`; Ainslie et al. 2023, "GQA"),
+- an explicit `attn_head_dim` different from hidden/heads (Gemma: 16 heads x 256 on hidden 3072),
+- sliding-window attention on some or all layers (`sliding_window`, `sliding_window_layers`): a query attends
+  to at most `window` keys (Beltagy et al. 2020, "Longformer", sec. 3.1; Jiang et al. 2023, "Mistral 7B", sec. 2),
+- multi-head latent attention (`mla`; DeepSeek-AI 2024, "DeepSeek-V2", sec. 2.1),
+- parallel attention + MLP blocks (`parallel_block`; Wang & Komatsuzaki 2021 GPT-J; Chowdhery et al. 2022,
+  "PaLM", sec. 2 "Parallel Layers").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
+
+import numpy as np
 
 from accelopt.errors import InputError
 
 MlpKind = Literal["gelu", "swiglu"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MLAConfig:
+    """Multi-head latent attention (DeepSeek-AI 2024, "DeepSeek-V2", sec. 2.1.2-2.1.3, eqs. 9-19).
+
+    Per token: the query is compressed to `q_lora_rank` (None: a plain [h, heads x qk] projection), keys and
+    values are compressed jointly to `kv_lora_rank`, and a decoupled rotary key of `qk_rope_head_dim` is shared by
+    all heads. Each head's query/key is `qk_nope_head_dim + qk_rope_head_dim` wide, its value `v_head_dim`.
+    Only the latent c_KV (kv_lora_rank) and the rotary key (qk_rope_head_dim) are cached (sec. 2.1.2)."""
+
+    q_lora_rank: int | None
+    kv_lora_rank: int
+    qk_nope_head_dim: int
+    qk_rope_head_dim: int
+    v_head_dim: int
+
+    def __post_init__(self) -> None:
+        for f in ("kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"):
+            v = getattr(self, f)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise InputError(f"multi-head latent attention: {f} = {v!r} must be a positive integer", f"fix {f}")
+        if self.q_lora_rank is not None and (not isinstance(self.q_lora_rank, int) or self.q_lora_rank < 1):
+            raise InputError(f"multi-head latent attention: q_lora_rank = {self.q_lora_rank!r} must be a positive "
+                             "integer or null", "fix q_lora_rank")
+
+    @property
+    def qk_head_dim(self) -> int:
+        return self.qk_nope_head_dim + self.qk_rope_head_dim
+
+    @property
+    def cache_width(self) -> int:
+        """Elements cached per token per layer: c_KV plus the shared rotary key (DeepSeek-V2 sec. 2.1.2, Table 1:
+        (d_c + d_h^R) x l elements per token)."""
+        return self.kv_lora_rank + self.qk_rope_head_dim
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +85,22 @@ class TransformerConfig:
     """MoE models whose first layers are dense (DeepSeekMoE: 1); those layers use `dense_ffn`."""
     dense_ffn: int | None = None
     """MLP width of the dense layers of an MoE model when it differs from the expert width `ffn`."""
+    attn_head_dim: int | None = None
+    """Width of one attention head when it is not hidden/heads (Hugging Face `head_dim`; Gemma 7B: 256 on hidden
+    3072 with 16 heads). None: hidden/heads."""
+    sliding_window: int | None = None
+    """Sliding-window attention: a query attends to at most this many keys (Mistral 7B v0.1: 4096)."""
+    sliding_window_layers: int | None = None
+    """How many layers use the window (Gemma 2: every other layer; Gemma 3: 5 of every 6); None: all layers."""
+    mla: MLAConfig | None = None
+    """Multi-head latent attention (DeepSeek-V2/V3) instead of the Q/K/V projections; None: standard attention."""
+    parallel_block: bool = False
+    """Attention and MLP read the same normed input and their outputs are summed (GPT-J, PaLM, Falcon-7B):
+    y = x + Attn(LN(x)) + MLP(LN(x)), PaLM sec. 2. Same FLOPs; one all-reduce per layer forward under Megatron
+    tensor parallelism instead of two."""
+    norms_per_layer: int = 2
+    """Normalisation layers per block, each `hidden` weights (pre-norm: 2; parallel GPT-J/PaLM: 1; Gemma 2/3 pre+post
+    norms: 4)."""
     tied_embeddings: bool = False
     encoder_only: bool = False
     """BERT-style (bidirectional attention, no causal mask); decoders are causal."""
@@ -53,23 +115,95 @@ class TransformerConfig:
             v = getattr(self, f)
             if not isinstance(v, int) or v < 1:
                 raise InputError(f"model {self.name!r}: {f} = {v!r} must be a positive integer", f"fix {f}")
-        if self.hidden % self.heads:
+        if self.attn_head_dim is not None and (not isinstance(self.attn_head_dim, int) or self.attn_head_dim < 1):
+            raise InputError(f"model {self.name!r}: head_dim = {self.attn_head_dim!r} must be a positive integer",
+                             "fix head_dim (or leave it unset for hidden / heads)")
+        if self.attn_head_dim is None and self.mla is None and self.hidden % self.heads:
             raise InputError(f"model {self.name!r}: hidden {self.hidden} is not divisible by heads {self.heads}",
                              "pick heads that divide hidden")
         if self.kv_heads is not None and (self.kv_heads < 1 or self.heads % self.kv_heads):
             raise InputError(f"model {self.name!r}: kv_heads {self.kv_heads} must divide heads {self.heads}",
                              "set kv_heads to a divisor of heads (or leave it unset for MHA)")
+        if self.sliding_window is not None and (not isinstance(self.sliding_window, int) or self.sliding_window < 1):
+            raise InputError(f"model {self.name!r}: sliding_window = {self.sliding_window!r} must be a positive "
+                             "integer", "fix sliding_window (or leave it unset for full attention)")
+        n_win = self.sliding_window_layers
+        if n_win is not None and (not isinstance(n_win, int) or not 0 <= n_win <= self.layers):
+            raise InputError(f"model {self.name!r}: sliding_window_layers = {n_win!r} must be in 0..{self.layers}",
+                             "give how many layers use the window")
+        if not isinstance(self.norms_per_layer, int) or self.norms_per_layer < 0:
+            raise InputError(f"model {self.name!r}: norms_per_layer = {self.norms_per_layer!r} must be >= 0",
+                             "fix norms_per_layer")
         if self.top_k > self.experts:
             raise InputError(f"model {self.name!r}: top_k {self.top_k} > experts {self.experts}",
                              "top_k must be <= experts")
 
     @property
     def head_dim(self) -> int:
-        return self.hidden // self.heads
+        """Width of one head of standard attention (hidden/heads unless given)."""
+        return self.attn_head_dim or self.hidden // self.heads
 
     @property
     def n_kv_heads(self) -> int:
         return self.kv_heads or self.heads
+
+    # Attention widths, per token. Standard/GQA: q = o = heads x head_dim, k = v = kv_heads x head_dim.
+    # MLA (naive, up-projected form used for training and prefill): every head has its own k and v.
+    @property
+    def qk_head_dim(self) -> int:
+        """Width of one head's query and key (the K of the scores GEMM)."""
+        return self.mla.qk_head_dim if self.mla else self.head_dim
+
+    @property
+    def v_head_dim(self) -> int:
+        """Width of one head's value (the N of the attention x V GEMM)."""
+        return self.mla.v_head_dim if self.mla else self.head_dim
+
+    @property
+    def q_width(self) -> int:
+        return self.heads * self.qk_head_dim
+
+    @property
+    def k_width(self) -> int:
+        return self.heads * self.qk_head_dim if self.mla else self.n_kv_heads * self.head_dim
+
+    @property
+    def v_width(self) -> int:
+        return self.heads * self.v_head_dim if self.mla else self.n_kv_heads * self.head_dim
+
+    @property
+    def o_width(self) -> int:
+        """Width of the attention output, the out-projection's input."""
+        return self.heads * self.v_head_dim
+
+    @property
+    def windowed_layers(self) -> int:
+        """Layers with sliding-window attention."""
+        if self.sliding_window is None:
+            return 0
+        return self.layers if self.sliding_window_layers is None else self.sliding_window_layers
+
+    def keys_attended(self, context: Any, windowed: bool) -> Any:
+        """Keys one query attends to over `context` keys: min(context, window) on a windowed layer (Longformer
+        sec. 3.1: O(n x w) instead of O(n^2); Mistral 7B sec. 2), else `context`."""
+        if windowed and self.sliding_window is not None:
+            return np.minimum(context, self.sliding_window)
+        return context
+
+    def attn_core_flops_per_key(self) -> int:
+        """Forward FLOPs of scores (2 x qk) and attention x V (2 x v) per query per key, all heads."""
+        return 2 * self.heads * (self.qk_head_dim + self.v_head_dim)
+
+    def kv_cache_elems_per_token_layer(self) -> int:
+        """Elements one layer caches per token: K and V of every KV head (Pope et al. 2022 sec. 3.1), or MLA's
+        latent + rotary key (DeepSeek-V2 sec. 2.1.2)."""
+        return self.mla.cache_width if self.mla else 2 * self.n_kv_heads * self.head_dim
+
+    @property
+    def tp_allreduces_per_layer(self) -> int:
+        """Tensor-parallel all-reduces of a layer's forward under Megatron TP (Shoeybi et al. 2019 sec. 3: after
+        attention and after the MLP); a parallel block sums both outputs first and all-reduces once (PaLM sec. 2)."""
+        return 1 if self.parallel_block else 2
 
     @property
     def is_moe(self) -> bool:
@@ -79,9 +213,17 @@ class TransformerConfig:
     def moe_layers(self) -> int:
         return (self.layers - self.first_dense_layers) // self.moe_every if self.is_moe else 0
 
+    def attn_proj_macs_per_token(self) -> int:
+        """Multiply-accumulates of one layer's attention projections per token (= their weights)."""
+        h = self.hidden
+        if self.mla is not None:
+            return _mla_proj_weights(h, self.heads, self.mla)
+        return h * self.q_width + h * (self.k_width + self.v_width) + self.o_width * h  # Wq, Wk, Wv, Wo
+
     def attn_params_per_layer(self) -> int:
-        h, kv = self.hidden, self.n_kv_heads * self.head_dim
-        return h * h + 2 * h * kv + h * h  # Wq, Wk, Wv, Wo (biases ignored: < 0.1%)
+        """Attention projections of one layer, and MLA's two latent RMSNorms (biases ignored: < 0.1%)."""
+        latent_norms = (self.mla.kv_lora_rank + (self.mla.q_lora_rank or 0)) if self.mla else 0
+        return self.attn_proj_macs_per_token() + latent_norms
 
     def mlp_params_per_expert(self) -> int:
         mats = 3 if self.mlp == "swiglu" else 2
@@ -89,14 +231,15 @@ class TransformerConfig:
 
     def params_total(self) -> int:
         """All parameters (every expert counted)."""
-        per_layer_norms = 2 * self.hidden
+        per_layer_norms = self.norms_per_layer * self.hidden
         dense_layers = self.layers - self.moe_layers
         dense_width = self.dense_ffn or self.ffn
         mlp = dense_layers * (3 if self.mlp == "swiglu" else 2) * self.hidden * dense_width
         mlp += self.moe_layers * ((self.experts + self.shared_experts) * self.mlp_params_per_expert()
                                   + self.hidden * self.experts)  # + router
         emb = self.vocab * self.hidden * (1 if self.tied_embeddings else 2)
-        return self.layers * (self.attn_params_per_layer() + per_layer_norms) + mlp + emb
+        final_norm = self.hidden
+        return self.layers * (self.attn_params_per_layer() + per_layer_norms) + mlp + emb + final_norm
 
     def params_active(self) -> int:
         """Parameters one token touches (MoE: top_k + shared experts instead of all)."""
@@ -107,3 +250,13 @@ class TransformerConfig:
 
     def with_seq_len(self, seq_len: int) -> TransformerConfig:
         return replace(self, seq_len=seq_len)
+
+
+def _mla_proj_weights(h: int, heads: int, m: MLAConfig) -> int:
+    """MLA projection weights of one layer (DeepSeek-V2 eqs. 9-14 and 37-40): W^DQ [h, d_c'] then W^UQ,W^QR
+    [d_c', heads x (nope + rope)] (one [h, heads x (nope + rope)] without q compression); W^DKV,W^KR
+    [h, d_c + rope]; W^UK,W^UV [d_c, heads x (nope + v)]; W^O [heads x v, h]."""
+    q_out = heads * m.qk_head_dim
+    q = h * q_out if m.q_lora_rank is None else h * m.q_lora_rank + m.q_lora_rank * q_out
+    kv = h * m.cache_width + m.kv_lora_rank * heads * (m.qk_nope_head_dim + m.v_head_dim)
+    return q + kv + heads * m.v_head_dim * h
