@@ -65,7 +65,8 @@ def test_fp8_keeps_attention_and_logits_in_bf16() -> None:
     setup16 = replace(setup8, dtype="bf16")
     lay = Layouts(tp=np.array([1]), pp=np.array([1]), dp=np.array([8]), cp=np.array([1]), ep=np.array([1]),
                   vp=np.array([1]), mbs=np.array([1]), m=np.array([1]), zero=np.array([1]), recompute=np.array([1]),
-                  sp=np.array([False]), overlap=np.array([True]))
+                  sp=np.array([False]), overlap=np.array([True]), schedule=np.array([0]), hsdp=np.array([0]),
+                  etp=np.array([0]), recompute_layers=np.array([0]))
     spec = get_device("h100-sxm")
     p8, p16 = evaluate(setup8, spec, lay).terms, evaluate(setup16, spec, lay).terms
     assert p8["t_recompute_s"][0] == pytest.approx(p16["t_recompute_s"][0])  # attention core: same time
