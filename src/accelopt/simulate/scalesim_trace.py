@@ -1,0 +1,395 @@
+"""SCALE-Sim 3.0.0's bandwidth-limited (USER mode) memory, reproduced: its double-buffered read buffers and
+its write buffer replayed over the same demand streams, vectorised with numpy.
+
+This is `--convention scalesim-code`'s memory model. It reproduces SCALE-Sim's own bookkeeping, quirks
+included, so that its "Total Cycles", "Stall Cycles" and DRAM reads/writes come out the same; the default
+convention keeps the tiling-scheduler model of accelopt.simulate.memory, which is what a real scheduler
+moves. The two differ by design: SCALE-Sim re-reads operands many times (below), a tiled schedule does not.
+
+What SCALE-Sim does (scalesim 3.0.0, files under scalesim/):
+- Operands (compute/operand_matrix.py): ifmap address of im2col element (i, j) with i = output pixel,
+  j = (filter row, filter col, channel); filter address j * fh*fw*C + i; ofmap address N*i + j. A GEMM
+  row (M, N, K) is run as a conv with an M x K ifmap, a 1 x K filter, 1 channel (topology_utils.py).
+- Output-stationary demand (compute/systolic_compute_os.py): per fold (col folds outer, row folds inner)
+  the ifmap fold (T x R, T = K) plus C-1 idle rows, the filter fold (T x C) plus R-1 idle rows and the
+  ofmap fold (R x C, flipped) after T-1 idle rows, each skewed one cycle per array column; one demand row
+  per cycle, T + R + C - 2 rows per fold. Prefetch order: the operand folds stacked and read by
+  anti-diagonals.
+- Read buffer (memory/read_buffer.py): the prefetch stream is cut into "lines" of ceil(size/100) valid
+  addresses; the active half holds nA lines, the prefetch half nP. A demanded address hits if any line of
+  the active window holds it; on a miss the window moves forward by nP lines (circularly) until it hits,
+  each move a DRAM read of ceil(prefetch/bw) * bw words that completes ceil(prefetch/bw) + 1 cycles
+  after the previous one (the fill chain does not wait for demand). A row's service time X starts at
+  cycle + 1; after each move, with p = fill end - X: X becomes fill end, plus p again when p > 0 (the
+  stall is counted twice, read_buffer.py service_reads). The first fill (the active half) ends at -1.
+- Write buffer (memory/write_buffer.py, write_port.py latency 0): outputs fill lines of bw words; once
+  fewer than the active half are free, the lines written so far (the partial one closed) are drained,
+  ceil(drain/bw) lines per drain, taking that many cycles; with no free space before a drain ends, the
+  array waits for it. DRAM writes count each drained line as full except the last one of each drain.
+- Double-buffered scratchpad (memory/double_buffered_scratchpad_mem.py): each demand row is served at
+  cycle = row + stalls so far; the row adds max(ifmap stall, filter stall, ofmap stall) stalls;
+  "Total Cycles" is the latest ofmap service cycle.
+
+Scope: the output-stationary dataflow, layers SCALE-Sim can run (a conv with batch 1 and groups 1, or a
+single GEMM). `supported()` says which; the engine keeps the tiling model for the others and says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from accelopt.simulate.layers import Layer
+
+HIT_LATENCY = 1
+"""read_buffer.py hit_latency (cycles)."""
+READ_PORT_LATENCY = 1
+"""read_port.py latency without a Ramulator trace (cycles)."""
+LINES_PER_BUFFER = 100
+"""read_buffer.py prepare_hashed_buffer: elems_per_set = ceil(total_size_elems / 100)."""
+
+
+@dataclass(frozen=True)
+class ConvShape:
+    """A layer as SCALE-Sim's topology row: padded ifmap H x W, filter fh x fw, channels, filters, stride."""
+
+    ifmap_h: int
+    ifmap_w: int
+    fh: int
+    fw: int
+    channels: int
+    filters: int
+    stride: int
+
+    @property
+    def ofmap_h(self) -> int:
+        return (self.ifmap_h - self.fh) // self.stride + 1
+
+    @property
+    def ofmap_w(self) -> int:
+        return (self.ifmap_w - self.fw) // self.stride + 1
+
+
+@dataclass(frozen=True)
+class TraceResult:
+    """One layer's SCALE-Sim USER-mode figures: cycles and DRAM words (1-byte words)."""
+
+    total_cycles: int
+    stall_cycles: int
+    ifmap_dram_reads: int
+    filter_dram_reads: int
+    ofmap_dram_writes: int
+
+
+# ---------------------------------------------------------------- operands and demand (compute/)
+def operand_matrices(s: ConvShape) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ifmap M x K, filter K x N, ofmap M x N) addresses, offsets 0 (operand_matrix.py)."""
+    m, k = s.ofmap_h * s.ofmap_w, s.fh * s.fw * s.channels
+    i = np.arange(m)[:, None]
+    j = np.arange(k)[None, :]
+    orow, ocol = np.divmod(i, s.ofmap_w)
+    window = (orow * s.stride * s.ifmap_w + ocol * s.stride) * s.channels
+    crow, rest = np.divmod(j, s.fw * s.channels)
+    ccol, cch = np.divmod(rest, s.channels)
+    ifmap = window + (crow * s.ifmap_w + ccol) * s.channels + cch           # (M, K)
+    filt = np.arange(s.filters)[None, :] * k + np.arange(k)[:, None]          # (K, N)
+    ofmap = s.filters * np.arange(m)[:, None] + np.arange(s.filters)[None, :]  # (M, N)
+    return ifmap, filt, ofmap
+
+
+def _fold_stack(mat: np.ndarray, width: int) -> np.ndarray:
+    """Columns of `mat` (T x S) cut into folds of `width`, padded with -1, stacked: (folds*T, width)."""
+    t, s = mat.shape
+    folds = -(-s // width)
+    padded = np.full((t, folds * width), -1, dtype=np.int64)
+    padded[:, :s] = mat
+    return padded.reshape(t, folds, width).transpose(1, 0, 2).reshape(folds * t, width)
+
+
+def _antidiagonal(mat: np.ndarray) -> np.ndarray:
+    """Elements in SCALE-Sim's prefetch order: by anti-diagonal, row descending within one (flattened)."""
+    r, c = np.indices(mat.shape)
+    order = np.lexsort((-r.ravel(), (r + c).ravel()))
+    return mat.ravel()[order]
+
+
+def _stationary_folds(mat: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """(Fc*Fr, R, C) tiles of `mat` (Sr x Sc), padded with -1, col folds outer, each flipped upside down."""
+    sr, sc = mat.shape
+    fr, fc = -(-sr // rows), -(-sc // cols)
+    padded = np.full((fr * rows, fc * cols), -1, dtype=np.int64)
+    padded[:sr, :sc] = mat
+    return padded.reshape(fr, rows, fc, cols).transpose(2, 0, 1, 3)[:, :, ::-1, :].reshape(fc * fr, rows, cols)
+
+
+def _skewed_stream(folds: np.ndarray, lead: int, tail: int, skew: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Demand (row index, address) of folds (F, T, W): each fold gets `lead` idle rows before and `tail`
+    after, then (skew) column c is delayed c cycles (skew_matrix); rows are numbered across folds.
+    Row-major order, -1 dropped."""
+    f, t, w = folds.shape
+    per_fold = lead + t + tail + (w - 1 if skew else 0)
+    tt, cc = np.meshgrid(np.arange(t), np.arange(w), indexing="ij")
+    row_in_fold = lead + tt + (cc if skew else 0)                            # (T, W)
+    rows = (np.arange(f)[:, None, None] * per_fold + row_in_fold[None]).ravel()
+    col = np.broadcast_to(cc[None], folds.shape).ravel()
+    addr = folds.ravel()
+    keep = addr >= 0
+    rows, col, addr = rows[keep], col[keep], addr[keep]
+    order = np.lexsort((col, rows))
+    return rows[order], addr[order]
+
+
+Stream = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Demand:
+    """A layer's demand and prefetch streams as SCALE-Sim's compute module lays them out."""
+
+    n_rows: int
+    ifmap: Stream
+    filter: Stream
+    ofmap: Stream
+    ifmap_prefetch: np.ndarray      # flattened, -1 = no element
+    filter_prefetch: np.ndarray
+
+
+def demand(dataflow: str, ifmap: np.ndarray, filt: np.ndarray, ofmap: np.ndarray, rows: int, cols: int) -> Demand:
+    """Demand rows of one layer (compute/systolic_compute_{os,ws,is}.py, no sparsity).
+
+    Per fold (col folds outer, row folds inner) each operand is one of: the row-folded stream (T x R,
+    skewed), the col-folded stream (T x C, skewed) or the stationary tile (R x C, flipped); idle rows
+    before/after make every fold T + R + C - 2 rows (os) or 2R + C + T - 2 rows (ws, is)."""
+    if dataflow == "os":         # Sr = M, Sc = N, T = K
+        sr, sc, t = ifmap.shape[0], filt.shape[1], ifmap.shape[1]
+        row_op, col_op, stat = ifmap.T, filt, ofmap
+    elif dataflow == "ws":       # Sr = K, Sc = N, T = M
+        sr, sc, t = ifmap.shape[1], filt.shape[1], ifmap.shape[0]
+        row_op, col_op, stat = ifmap, ofmap, filt
+    else:                        # is: Sr = K, Sc = M, T = N
+        sr, sc, t = ifmap.shape[1], ifmap.shape[0], filt.shape[1]
+        row_op, col_op, stat = filt.T, ofmap.T, ifmap.T
+    fr, fc = -(-sr // rows), -(-sc // cols)
+    row_stack, col_stack = _fold_stack(row_op, rows), _fold_stack(col_op, cols)
+    row_folds = np.tile(row_stack.reshape(fr, t, rows), (fc, 1, 1))
+    col_folds = np.repeat(col_stack.reshape(fc, t, cols), fr, axis=0)
+    tiles = _stationary_folds(stat, rows, cols)
+    if dataflow == "os":
+        n_rows = fc * fr * (t + rows + cols - 2)
+        return Demand(n_rows, _skewed_stream(row_folds, 0, cols - 1), _skewed_stream(col_folds, 0, rows - 1),
+                      _skewed_stream(tiles, t - 1, 0), _antidiagonal(row_stack), _antidiagonal(col_stack))
+    n_rows = fc * fr * (2 * rows + cols + t - 2)
+    streamed = _skewed_stream(row_folds, rows, cols - 1)
+    held = _skewed_stream(tiles, 0, rows + cols + t - 2, skew=False)
+    out = _skewed_stream(col_folds, 2 * rows - 1, 0)
+    if dataflow == "ws":
+        return Demand(n_rows, streamed, held, out, _antidiagonal(row_stack),
+                      _fold_stack(filt, cols).ravel())
+    return Demand(n_rows, held, streamed, out, _fold_stack(ifmap.T, cols).ravel(), _antidiagonal(row_stack))
+
+
+# ---------------------------------------------------------------- read buffer (memory/read_buffer.py)
+@dataclass
+class ReadBuffer:
+    """Static layout of one read buffer over its prefetch stream."""
+
+    keys: np.ndarray        # sorted unique addr * n_lines + line id
+    n_lines: int
+    active_lines: int
+    prefetch_lines: int
+    first_fill_words: int
+    fill_words: int         # per window move
+    fill_cycles: int        # per window move
+
+    @classmethod
+    def build(cls, prefetch: np.ndarray, size_bytes: int, bw_words: int) -> ReadBuffer:
+        total = size_bytes                                   # word size 1 byte
+        active = math.ceil(total * 0.5)
+        pre = total - active
+        eps = math.ceil(total / LINES_PER_BUFFER)
+        valid = prefetch[prefetch >= 0]
+        n_lines = len(valid) // eps + 1
+        line = np.arange(len(valid)) // eps
+        keys = np.unique(valid * n_lines + line)
+        na = min(math.ceil(active / eps), n_lines)
+        npf = min(math.ceil(pre / eps), n_lines - na)
+        fetch_rows = -(-len(prefetch) // bw_words)
+        first = min(math.ceil(active / bw_words), fetch_rows) * bw_words
+        fill_lines = math.ceil(pre / bw_words)
+        return cls(keys=keys, n_lines=n_lines, active_lines=na, prefetch_lines=npf, first_fill_words=first,
+                   fill_words=fill_lines * bw_words, fill_cycles=fill_lines + READ_PORT_LATENCY)
+
+    def hits(self, addr: np.ndarray, start: int) -> np.ndarray:
+        """Whether each address is in a line of the active window [start, start + nA) (circular)."""
+        n, end = self.n_lines, start + self.active_lines
+        base = addr * n
+        idx = np.searchsorted(self.keys, base + start)
+        found = self.keys[np.minimum(idx, len(self.keys) - 1)]
+        hit = (idx < len(self.keys)) & (found < base + min(end, n))
+        if end > n:                                          # wrapped part [0, end - n)
+            idx0 = np.searchsorted(self.keys, base)
+            f0 = self.keys[np.minimum(idx0, len(self.keys) - 1)]
+            hit |= (idx0 < len(self.keys)) & (f0 < base + (end - n))
+        return hit
+
+    def moves(self, rows: np.ndarray, addr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Window moves per demand row: (rows with moves, moves in that row), in demand order."""
+        start, p, chunk = 0, 0, 256
+        ev_rows: list[int] = []
+        ev_n: list[int] = []
+        total = len(addr)
+        while p < total:
+            seg = addr[p:p + chunk]
+            h = self.hits(seg, start)
+            if h.all():
+                p += len(seg)
+                chunk = min(chunk * 2, 1 << 16)
+                continue
+            q = p + int(np.argmin(h))
+            a = addr[q:q + 1]
+            n_moves = 0
+            while True:
+                if self.prefetch_lines == 0:
+                    raise RuntimeError("address missing from the prefetch stream")  # SCALE-Sim would loop
+                start = (start + self.prefetch_lines) % self.n_lines
+                n_moves += 1
+                if self.hits(a, start)[0]:
+                    break
+            r = int(rows[q])
+            if ev_rows and ev_rows[-1] == r:
+                ev_n[-1] += n_moves
+            else:
+                ev_rows.append(r)
+                ev_n.append(n_moves)
+            p, chunk = q + 1, 256
+        return np.array(ev_rows, dtype=np.int64), np.array(ev_n, dtype=np.int64)
+
+
+# ---------------------------------------------------------------- write buffer (memory/write_buffer.py)
+class WriteBuffer:
+    """Sequential state of SCALE-Sim's ofmap write buffer (element counts, not addresses)."""
+
+    def __init__(self, size_bytes: int, bw_words: int) -> None:
+        self.total = size_bytes
+        self.active = math.ceil(size_bytes * 0.5)
+        self.drain_size = self.total - self.active
+        self.bw = bw_words
+        self.free = self.total
+        self.line_fill = 0                  # elements in the open line
+        self.lines: list[int] = []          # elements per closed line, in order
+        self.drain_start = 0
+        self.drain_end = 0
+        self.words = 0
+
+    def _store(self, k: int) -> None:
+        self.free -= k
+        full, self.line_fill = divmod(self.line_fill + k, self.bw)
+        self.lines.extend([self.bw] * full)
+
+    def _close_line(self) -> None:
+        if self.line_fill:
+            self.lines.append(self.line_fill)
+            self.line_fill = 0
+
+    def _drain(self, cycle: int) -> int:
+        n = math.ceil(self.drain_size / self.bw)
+        end = min(self.drain_start + n, len(self.lines))
+        got = end - self.drain_start
+        data = (got - 1) * self.bw + self.lines[end - 1]     # only the last line's padding is discounted
+        self.words += data
+        self.free += data
+        self.drain_start = end
+        return cycle + got - 1                               # write_port latency 0
+
+    def write_row(self, count: int, cycle: int) -> int:
+        """Store `count` outputs demanded at `cycle`; the cycle the row is served."""
+        cur = cycle
+        while count > 0:
+            if cur < self.drain_end:
+                k = count if self.free - count > 0 else max(self.free, 1)
+                self._store(k)
+                count -= k
+                if self.free <= 0:
+                    cur = self.drain_end
+            else:
+                k = max(self.free - self.active + 1, 1)
+                if count < k:
+                    self._store(count)
+                    break
+                self._store(k)
+                count -= k
+                self._close_line()
+                self.drain_end = self._drain(cur)
+        return cur
+
+    def flush(self) -> None:
+        """empty_all_buffers: drain what is left (counts DRAM writes, no cycles)."""
+        self._close_line()
+        while self.drain_start < len(self.lines):
+            self._drain(0)
+
+
+# ---------------------------------------------------------------- the scratchpad (double_buffered_scratchpad_mem.py)
+def _read_stall(x: int, cycle: int, fill_end: int, moves: int, fill_cycles: int) -> tuple[int, int]:
+    """(stall, fill end) of a row whose read needed `moves` window moves (read_buffer.service_reads)."""
+    for _ in range(moves):
+        fill_end += fill_cycles
+        p = fill_end - x
+        x = fill_end + max(p, 0)
+    return x - cycle - HIT_LATENCY, fill_end
+
+
+def replay(n_rows: int, if_moves: tuple[np.ndarray, np.ndarray], fi_moves: tuple[np.ndarray, np.ndarray],
+           of_rows: np.ndarray, ifbuf: ReadBuffer, fibuf: ReadBuffer, wbuf: WriteBuffer) -> tuple[int, int]:
+    """(total cycles, stall cycles): the row loop, visiting only rows where something can stall."""
+    of_r, of_n = np.unique(of_rows, return_counts=True)
+    events = np.union1d(np.union1d(if_moves[0], fi_moves[0]), of_r)
+    if_map = dict(zip(if_moves[0].tolist(), if_moves[1].tolist(), strict=True))
+    fi_map = dict(zip(fi_moves[0].tolist(), fi_moves[1].tolist(), strict=True))
+    of_map = dict(zip(of_r.tolist(), of_n.tolist(), strict=True))
+    stalls, if_end, fi_end, last_out = 0, -1, -1, 0
+    for r in events.tolist():  # rows between events: no stall, served at row + stalls
+        cycle = r + stalls
+        s_if = s_fi = 0
+        if r in if_map:
+            s_if, if_end = _read_stall(cycle + HIT_LATENCY, cycle, if_end, if_map[r], ifbuf.fill_cycles)
+        if r in fi_map:
+            s_fi, fi_end = _read_stall(cycle + HIT_LATENCY, cycle, fi_end, fi_map[r], fibuf.fill_cycles)
+        out = wbuf.write_row(of_map[r], cycle) if r in of_map else cycle
+        stalls += max(s_if, s_fi, out - cycle)
+        last_out = max(last_out, out)
+    if not len(events) or events[-1] != n_rows - 1:
+        last_out = max(last_out, n_rows - 1 + stalls)         # the last row, served without a stall
+    wbuf.flush()
+    return last_out, stalls
+
+
+def simulate_layer(s: ConvShape, dataflow: str, rows: int, cols: int, ifmap_bytes: int, filter_bytes: int,
+                   ofmap_bytes: int, bw_words: int) -> TraceResult:
+    """SCALE-Sim USER-mode cycles and DRAM words of one layer (1-byte words, bw_words per cycle)."""
+    d = demand(dataflow, *operand_matrices(s), rows, cols)
+    ifbuf = ReadBuffer.build(d.ifmap_prefetch, ifmap_bytes, bw_words)
+    fibuf = ReadBuffer.build(d.filter_prefetch, filter_bytes, bw_words)
+    wbuf = WriteBuffer(ofmap_bytes, bw_words)
+    if_ev, fi_ev = ifbuf.moves(*d.ifmap), fibuf.moves(*d.filter)
+    total, stalls = replay(d.n_rows, if_ev, fi_ev, d.ofmap[0], ifbuf, fibuf, wbuf)
+    return TraceResult(total_cycles=int(total), stall_cycles=int(stalls),
+                       ifmap_dram_reads=int(ifbuf.first_fill_words + if_ev[1].sum() * ifbuf.fill_words),
+                       filter_dram_reads=int(fibuf.first_fill_words + fi_ev[1].sum() * fibuf.fill_words),
+                       ofmap_dram_writes=int(wbuf.words))
+
+
+def scalesim_shape(layer: Layer) -> ConvShape | None:
+    """The layer as SCALE-Sim runs it (topology.write_topology's row), or None where SCALE-Sim cannot run it
+    as one layer (batch > 1, grouped conv, repeated GEMM)."""
+    c = layer.conv
+    if c is None:
+        if layer.repeats != 1:
+            return None
+        return ConvShape(ifmap_h=layer.m, ifmap_w=layer.k, fh=1, fw=layer.k, channels=1, filters=layer.n, stride=1)
+    if c.n != 1 or c.groups != 1 or layer.repeats != 1:
+        return None
+    return ConvShape(ifmap_h=c.h_in + 2 * c.padding, ifmap_w=c.w_in + 2 * c.padding, fh=c.kh, fw=c.kw,
+                     channels=c.c_in, filters=c.c_out, stride=c.stride)
