@@ -41,8 +41,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accelopt.simulate.layers import Layer
-
 HIT_LATENCY = 1
 """read_buffer.py hit_latency (cycles)."""
 READ_PORT_LATENCY = 1
@@ -65,11 +63,13 @@ class ConvShape:
 
     @property
     def ofmap_h(self) -> int:
-        return (self.ifmap_h - self.fh) // self.stride + 1
+        """SCALE-Sim's ceil((H - F + S) / S) (topology_utils.py): one more than the true output when S does not
+        divide H - F; the extra windows run off the ifmap and demand nothing (-1)."""
+        return -(-(self.ifmap_h - self.fh + self.stride) // self.stride)
 
     @property
     def ofmap_w(self) -> int:
-        return (self.ifmap_w - self.fw) // self.stride + 1
+        return -(-(self.ifmap_w - self.fw + self.stride) // self.stride)
 
 
 @dataclass(frozen=True)
@@ -85,15 +85,16 @@ class TraceResult:
 
 # ---------------------------------------------------------------- operands and demand (compute/)
 def operand_matrices(s: ConvShape) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ifmap M x K, filter K x N, ofmap M x N) addresses, offsets 0 (operand_matrix.py)."""
+    """(ifmap M x K, filter K x N, ofmap M x N) addresses, offsets 0, -1 off the ifmap (operand_matrix.py)."""
     m, k = s.ofmap_h * s.ofmap_w, s.fh * s.fw * s.channels
     i = np.arange(m)[:, None]
     j = np.arange(k)[None, :]
     orow, ocol = np.divmod(i, s.ofmap_w)
-    window = (orow * s.stride * s.ifmap_w + ocol * s.stride) * s.channels
+    irow, icol = orow * s.stride, ocol * s.stride
     crow, rest = np.divmod(j, s.fw * s.channels)
     ccol, cch = np.divmod(rest, s.channels)
-    ifmap = window + (crow * s.ifmap_w + ccol) * s.channels + cch           # (M, K)
+    ifmap = (irow * s.ifmap_w + icol) * s.channels + (crow * s.ifmap_w + ccol) * s.channels + cch   # (M, K)
+    ifmap = np.where((crow + irow < s.ifmap_h) & (ccol + icol < s.ifmap_w), ifmap, -1)
     filt = np.arange(s.filters)[None, :] * k + np.arange(k)[:, None]          # (K, N)
     ofmap = s.filters * np.arange(m)[:, None] + np.arange(s.filters)[None, :]  # (M, N)
     return ifmap, filt, ofmap
@@ -130,15 +131,15 @@ def _skewed_stream(folds: np.ndarray, lead: int, tail: int, skew: bool = True) -
     Row-major order, -1 dropped."""
     f, t, w = folds.shape
     per_fold = lead + t + tail + (w - 1 if skew else 0)
-    tt, cc = np.meshgrid(np.arange(t), np.arange(w), indexing="ij")
-    row_in_fold = lead + tt + (cc if skew else 0)                            # (T, W)
-    rows = (np.arange(f)[:, None, None] * per_fold + row_in_fold[None]).ravel()
-    col = np.broadcast_to(cc[None], folds.shape).ravel()
-    addr = folds.ravel()
-    keep = addr >= 0
-    rows, col, addr = rows[keep], col[keep], addr[keep]
-    order = np.lexsort((col, rows))
-    return rows[order], addr[order]
+    mat = np.full((f, per_fold, w), -1, dtype=np.int64)                     # the demand matrix, by fold
+    if skew:
+        tt, cc = np.meshgrid(np.arange(t), np.arange(w), indexing="ij")
+        mat[:, lead + tt + cc, cc] = folds
+    else:
+        mat[:, lead:lead + t, :] = folds
+    flat = mat.reshape(-1)
+    keep = np.flatnonzero(flat >= 0)
+    return keep // w, flat[keep]
 
 
 Stream = tuple[np.ndarray, np.ndarray]
@@ -195,7 +196,9 @@ def demand(dataflow: str, ifmap: np.ndarray, filt: np.ndarray, ofmap: np.ndarray
 class ReadBuffer:
     """Static layout of one read buffer over its prefetch stream."""
 
-    keys: np.ndarray        # sorted unique addr * n_lines + line id
+    keys: np.ndarray        # sorted addr * n_lines + line id, one per prefetched element
+    first_line: np.ndarray  # per address (dense): its first line, -1 if never prefetched
+    single: np.ndarray      # per address: all its copies sit in one line
     n_lines: int
     active_lines: int
     prefetch_lines: int
@@ -212,26 +215,38 @@ class ReadBuffer:
         valid = prefetch[prefetch >= 0]
         n_lines = len(valid) // eps + 1
         line = np.arange(len(valid)) // eps
-        keys = np.unique(valid * n_lines + line)
+        keys = np.sort(valid * n_lines + line)
+        size = int(valid.max()) + 1 if len(valid) else 1
+        first_line = np.full(size, -1, dtype=np.int64)
+        last_line = np.full(size, -1, dtype=np.int64)
+        last_line[valid] = line                              # later writes win: the last line
+        first_line[valid[::-1]] = line[::-1]                 # the first line
         na = min(math.ceil(active / eps), n_lines)
         npf = min(math.ceil(pre / eps), n_lines - na)
         fetch_rows = -(-len(prefetch) // bw_words)
         first = min(math.ceil(active / bw_words), fetch_rows) * bw_words
         fill_lines = math.ceil(pre / bw_words)
-        return cls(keys=keys, n_lines=n_lines, active_lines=na, prefetch_lines=npf, first_fill_words=first,
-                   fill_words=fill_lines * bw_words, fill_cycles=fill_lines + READ_PORT_LATENCY)
+        return cls(keys=keys, first_line=first_line, single=first_line == last_line, n_lines=n_lines,
+                   active_lines=na, prefetch_lines=npf, first_fill_words=first, fill_words=fill_lines * bw_words,
+                   fill_cycles=fill_lines + READ_PORT_LATENCY)
 
     def hits(self, addr: np.ndarray, start: int) -> np.ndarray:
         """Whether each address is in a line of the active window [start, start + nA) (circular)."""
         n, end = self.n_lines, start + self.active_lines
-        base = addr * n
+        addr = np.minimum(addr, len(self.first_line) - 1)    # never-prefetched addresses: see first_line
+        hit = (self.first_line[addr] - start) % n < self.active_lines
+        multi = np.flatnonzero(~hit & ~self.single[addr])
+        if not len(multi):
+            return hit
+        base = addr[multi] * n
         idx = np.searchsorted(self.keys, base + start)
         found = self.keys[np.minimum(idx, len(self.keys) - 1)]
-        hit = (idx < len(self.keys)) & (found < base + min(end, n))
+        h = (idx < len(self.keys)) & (found < base + min(end, n))
         if end > n:                                          # wrapped part [0, end - n)
             idx0 = np.searchsorted(self.keys, base)
             f0 = self.keys[np.minimum(idx0, len(self.keys) - 1)]
-            hit |= (idx0 < len(self.keys)) & (f0 < base + (end - n))
+            h |= (idx0 < len(self.keys)) & (f0 < base + (end - n))
+        hit[multi] = h
         return hit
 
     def moves(self, rows: np.ndarray, addr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -380,16 +395,3 @@ def simulate_layer(s: ConvShape, dataflow: str, rows: int, cols: int, ifmap_byte
                        filter_dram_reads=int(fibuf.first_fill_words + fi_ev[1].sum() * fibuf.fill_words),
                        ofmap_dram_writes=int(wbuf.words))
 
-
-def scalesim_shape(layer: Layer) -> ConvShape | None:
-    """The layer as SCALE-Sim runs it (topology.write_topology's row), or None where SCALE-Sim cannot run it
-    as one layer (batch > 1, grouped conv, repeated GEMM)."""
-    c = layer.conv
-    if c is None:
-        if layer.repeats != 1:
-            return None
-        return ConvShape(ifmap_h=layer.m, ifmap_w=layer.k, fh=1, fw=layer.k, channels=1, filters=layer.n, stride=1)
-    if c.n != 1 or c.groups != 1 or layer.repeats != 1:
-        return None
-    return ConvShape(ifmap_h=c.h_in + 2 * c.padding, ifmap_w=c.w_in + 2 * c.padding, fh=c.kh, fw=c.kw,
-                     channels=c.c_in, filters=c.c_out, stride=c.stride)
