@@ -194,11 +194,13 @@ def demand(dataflow: str, ifmap: np.ndarray, filt: np.ndarray, ofmap: np.ndarray
 # ---------------------------------------------------------------- read buffer (memory/read_buffer.py)
 @dataclass
 class ReadBuffer:
-    """Static layout of one read buffer over its prefetch stream."""
+    """One read buffer over its prefetch stream: static layout, and the moving active window."""
 
-    keys: np.ndarray        # sorted addr * n_lines + line id, one per prefetched element
-    first_line: np.ndarray  # per address (dense): its first line, -1 if never prefetched
-    single: np.ndarray      # per address: all its copies sit in one line
+    stream: np.ndarray      # valid prefetched addresses in order; line l is stream[l*eps:(l+1)*eps]
+    eps: int                # addresses per line
+    lines: np.ndarray       # distinct line ids of every address, grouped by address, ascending
+    first: np.ndarray       # per address (dense): index of its first entry in `lines`
+    count: np.ndarray       # per address: how many distinct lines hold it (0: never prefetched)
     n_lines: int
     active_lines: int
     prefetch_lines: int
@@ -216,69 +218,76 @@ class ReadBuffer:
         n_lines = len(valid) // eps + 1
         line = np.arange(len(valid)) // eps
         keys = np.sort(valid * n_lines + line)
+        keys = keys[np.concatenate(([True], np.diff(keys) != 0))] if len(keys) else keys
         size = int(valid.max()) + 1 if len(valid) else 1
-        first_line = np.full(size, -1, dtype=np.int64)
-        last_line = np.full(size, -1, dtype=np.int64)
-        last_line[valid] = line                              # later writes win: the last line
-        first_line[valid[::-1]] = line[::-1]                 # the first line
+        count = np.bincount(keys // n_lines, minlength=size)
+        first = np.concatenate(([0], np.cumsum(count)[:-1]))
         na = min(math.ceil(active / eps), n_lines)
         npf = min(math.ceil(pre / eps), n_lines - na)
         fetch_rows = -(-len(prefetch) // bw_words)
-        first = min(math.ceil(active / bw_words), fetch_rows) * bw_words
+        first_fill = min(math.ceil(active / bw_words), fetch_rows) * bw_words
         fill_lines = math.ceil(pre / bw_words)
-        return cls(keys=keys, first_line=first_line, single=first_line == last_line, n_lines=n_lines,
-                   active_lines=na, prefetch_lines=npf, first_fill_words=first, fill_words=fill_lines * bw_words,
-                   fill_cycles=fill_lines + READ_PORT_LATENCY)
+        return cls(stream=valid, eps=eps, lines=keys % n_lines, first=first, count=count, n_lines=n_lines,
+                   active_lines=na, prefetch_lines=npf, first_fill_words=first_fill,
+                   fill_words=fill_lines * bw_words, fill_cycles=fill_lines + READ_PORT_LATENCY)
 
-    def hits(self, addr: np.ndarray, start: int) -> np.ndarray:
-        """Whether each address is in a line of the active window [start, start + nA) (circular)."""
-        n, end = self.n_lines, start + self.active_lines
-        addr = np.minimum(addr, len(self.first_line) - 1)    # never-prefetched addresses: see first_line
-        hit = (self.first_line[addr] - start) % n < self.active_lines
-        multi = np.flatnonzero(~hit & ~self.single[addr])
-        if not len(multi):
-            return hit
-        base = addr[multi] * n
-        idx = np.searchsorted(self.keys, base + start)
-        found = self.keys[np.minimum(idx, len(self.keys) - 1)]
-        h = (idx < len(self.keys)) & (found < base + min(end, n))
-        if end > n:                                          # wrapped part [0, end - n)
-            idx0 = np.searchsorted(self.keys, base)
-            f0 = self.keys[np.minimum(idx0, len(self.keys) - 1)]
-            h |= (idx0 < len(self.keys)) & (f0 < base + (end - n))
-        hit[multi] = h
-        return hit
+    def _span(self, start: int, n: int) -> np.ndarray:
+        """Addresses of lines [start, start + n) (circular)."""
+        end = start + n
+        parts = [self.stream[start * self.eps:min(end, self.n_lines) * self.eps]]
+        if end > self.n_lines:
+            parts.append(self.stream[:(end - self.n_lines) * self.eps])
+        return np.concatenate(parts)
+
+    def _window_counts(self, start: int) -> np.ndarray:
+        """Per address: copies in the active window starting at line `start` (> 0 = a hit)."""
+        return np.bincount(self._span(start, self.active_lines), minlength=len(self.count))
+
+    def _moves_to_hit(self, addr: int, start: int) -> int:
+        """Window moves (nP lines each, circular) until a line of `addr` is in the active window."""
+        if not self.count[addr] or not self.prefetch_lines:
+            raise RuntimeError(f"address {addr} is never prefetched")  # SCALE-Sim would loop for ever
+        f = int(self.first[addr])
+        held = self.lines[f:f + int(self.count[addr])].tolist()
+        n, na, step = self.n_lines, self.active_lines, self.prefetch_lines
+        for j in range(1, n + 1):
+            s = (start + j * step) % n
+            if any((line - s) % n < na for line in held):
+                return j
+        raise RuntimeError(f"address {addr} is never in the window")  # pragma: no cover - step divides n badly
 
     def moves(self, rows: np.ndarray, addr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Window moves per demand row: (rows with moves, moves in that row), in demand order."""
-        start, p, chunk = 0, 0, 256
+        if np.any(addr >= len(self.count)):
+            raise RuntimeError("a demanded address is never prefetched")  # SCALE-Sim would loop for ever
+        start, p, chunk = 0, 0, 4096
+        held = self._window_counts(start)
         ev_rows: list[int] = []
         ev_n: list[int] = []
-        total = len(addr)
-        while p < total:
+        while p < len(addr):
             seg = addr[p:p + chunk]
-            h = self.hits(seg, start)
-            if h.all():
+            miss = np.flatnonzero(held[seg] == 0)
+            if not len(miss):
                 p += len(seg)
-                chunk = min(chunk * 2, 1 << 16)
+                chunk = min(chunk * 2, 1 << 18)
                 continue
-            q = p + int(np.argmin(h))
-            a = addr[q:q + 1]
-            n_moves = 0
-            while True:
-                if self.prefetch_lines == 0:
-                    raise RuntimeError("address missing from the prefetch stream")  # SCALE-Sim would loop
-                start = (start + self.prefetch_lines) % self.n_lines
-                n_moves += 1
-                if self.hits(a, start)[0]:
-                    break
+            q = p + int(miss[0])
+            j = self._moves_to_hit(int(addr[q]), start)
+            shift = j * self.prefetch_lines
+            if shift < self.active_lines:                    # slide: drop the lines left behind, add the new ones
+                np.subtract.at(held, self._span(start, shift), 1)
+                np.add.at(held, self._span((start + self.active_lines) % self.n_lines, shift), 1)
+                start = (start + shift) % self.n_lines
+            else:
+                start = (start + shift) % self.n_lines
+                held = self._window_counts(start)
             r = int(rows[q])
             if ev_rows and ev_rows[-1] == r:
-                ev_n[-1] += n_moves
+                ev_n[-1] += j
             else:
                 ev_rows.append(r)
-                ev_n.append(n_moves)
-            p, chunk = q + 1, 256
+                ev_n.append(j)
+            p, chunk = q + 1, max(4096, 2 * int(miss[0]))   # misses come about as far apart again
         return np.array(ev_rows, dtype=np.int64), np.array(ev_n, dtype=np.int64)
 
 
@@ -359,8 +368,10 @@ def _read_stall(x: int, cycle: int, fill_end: int, moves: int, fill_cycles: int)
 def replay(n_rows: int, if_moves: tuple[np.ndarray, np.ndarray], fi_moves: tuple[np.ndarray, np.ndarray],
            of_rows: np.ndarray, ifbuf: ReadBuffer, fibuf: ReadBuffer, wbuf: WriteBuffer) -> tuple[int, int]:
     """(total cycles, stall cycles): the row loop, visiting only rows where something can stall."""
-    of_r, of_n = np.unique(of_rows, return_counts=True)
-    events = np.union1d(np.union1d(if_moves[0], fi_moves[0]), of_r)
+    starts = np.flatnonzero(np.diff(of_rows, prepend=-1))   # of_rows is sorted: run-length encode it
+    of_r, of_n = of_rows[starts], np.diff(np.append(starts, len(of_rows)))
+    events = np.sort(np.concatenate((if_moves[0], fi_moves[0], of_r)))
+    events = events[np.diff(events, prepend=-1) != 0]
     if_map = dict(zip(if_moves[0].tolist(), if_moves[1].tolist(), strict=True))
     fi_map = dict(zip(fi_moves[0].tolist(), fi_moves[1].tolist(), strict=True))
     of_map = dict(zip(of_r.tolist(), of_n.tolist(), strict=True))
