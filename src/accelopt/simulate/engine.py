@@ -123,8 +123,8 @@ class SimResult:
         return SimRunResult(source=source, design=self.design, dataflow=DATAFLOW_NAMES[self.design.dataflow],
                             convention=self.convention, roofline=self.roofline(), totals=self.totals(),
                             layers=self.layer_rows(), energy_scaling=energy_scaling(self.design),
-                            notes=["energy and DRAM traffic are model estimates (see accelopt.simulate.energy/memory)"]
-                            + self._memory_notes())
+                            notes=["energy and DRAM traffic are model estimates (see accelopt.simulate.energy/memory)",
+                                   *self._memory_notes()])
 
     def _memory_notes(self) -> list[str]:
         replayed = self.cols.get("scalesim_replayed")

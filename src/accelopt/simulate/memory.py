@@ -161,6 +161,18 @@ def scalesim_shapes(a: LayerArrays) -> list[ConvShape | None]:
     return out
 
 
+MAX_REPLAY_ELEMS = 2**28
+"""Largest demand matrix (rows x array width) replayed (about 1 GiB of int32 addresses); bigger layers keep the
+tiling model, as do addresses beyond int32."""
+
+
+def _demand_elems(s: ConvShape, rows: int, cols: int) -> int:
+    """Upper bound on a layer's demand-matrix entries and operand addresses."""
+    m, k, n = s.ofmap_h * s.ofmap_w, s.fh * s.fw * s.channels, s.filters
+    folds = (-(-max(m, k) // rows)) * (-(-max(m, n) // cols))
+    return max(folds * (2 * rows + cols + max(m, n, k)) * max(rows, cols), s.ifmap_h * s.ifmap_w * s.channels, k * n)
+
+
 def scalesim_user_columns(a: LayerArrays, rows: int, cols: int, cores: int, dataflow: str, bytes_per_elem: float,
                           sram_bytes: tuple[int, int, int], bandwidth_byte_per_s: float,
                           clock_hz: float) -> dict[str, np.ndarray] | None:
@@ -173,14 +185,14 @@ def scalesim_user_columns(a: LayerArrays, rows: int, cols: int, cores: int, data
     if np.isinf(bandwidth_byte_per_s) or cores != 1 or words_per_cycle < 1:
         return None
     bw = int(words_per_cycle)
-    sizes = tuple(int(x // bytes_per_elem) for x in sram_bytes)
+    if_words, fi_words, of_words = (int(x // bytes_per_elem) for x in sram_bytes)
     names = ("total", "stall", "ifmap", "filter", "ofmap")
     cols_out = {key: np.full(len(a.m), np.nan) for key in names}
     replayed = np.zeros(len(a.m))
     for i, shape in enumerate(scalesim_shapes(a)):
-        if shape is None:
+        if shape is None or _demand_elems(shape, rows, cols) > MAX_REPLAY_ELEMS:
             continue
-        r = simulate_layer(shape, dataflow, rows, cols, *sizes, bw)
+        r = simulate_layer(shape, dataflow, rows, cols, if_words, fi_words, of_words, bw)
         for key, v in zip(names, (r.total_cycles, r.stall_cycles, r.ifmap_dram_reads, r.filter_dram_reads,
                                   r.ofmap_dram_writes), strict=True):
             cols_out[key][i] = v * a.repeats[i]

@@ -85,8 +85,8 @@ def nvdla_design(row: NvdlaRow) -> Design:
                     f"{row.sdram_gb_per_s:g} GB/s SDRAM; published ResNet-50 {row.resnet50_frames_per_s:g} frames/s",
         sources={"macs": src, "ifmap_sram_bytes": f"{src} ({SPLIT_NOTE})", "filter_sram_bytes": f"{src} ({SPLIT_NOTE})",
                  "dram_bandwidth_byte_per_s": src, "tech_node_nm": f"{src}: area quoted at 28 nm",
-                 "dtype": f"{src}: int8", "clock_hz": CLOCK_NOTE, "rows": _shape_note(row.macs), "cols": _shape_note(row.macs),
-                 "ofmap_sram_bytes": CACC_NOTE,
+                 "dtype": f"{src}: int8", "clock_hz": CLOCK_NOTE, "rows": _shape_note(row.macs),
+                 "cols": _shape_note(row.macs), "ofmap_sram_bytes": CACC_NOTE,
                  "dataflow": "NVDLA hwarch, Convolution Core: weights held in the MAC cells while feature data "
                              "streams (weight-stationary)"})
 

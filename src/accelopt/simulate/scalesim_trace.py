@@ -104,42 +104,65 @@ def _fold_stack(mat: np.ndarray, width: int) -> np.ndarray:
     """Columns of `mat` (T x S) cut into folds of `width`, padded with -1, stacked: (folds*T, width)."""
     t, s = mat.shape
     folds = -(-s // width)
-    padded = np.full((t, folds * width), -1, dtype=np.int64)
+    padded = np.full((t, folds * width), -1, dtype=np.int32)
     padded[:, :s] = mat
     return padded.reshape(t, folds, width).transpose(1, 0, 2).reshape(folds * t, width)
 
 
 def _antidiagonal(mat: np.ndarray) -> np.ndarray:
     """Elements in SCALE-Sim's prefetch order: by anti-diagonal, row descending within one (flattened)."""
+    m, n = mat.shape
     r, c = np.indices(mat.shape)
-    order = np.lexsort((-r.ravel(), (r + c).ravel()))
-    return mat.ravel()[order]
+    d = r + c                                                # the anti-diagonal of each element
+    diag_len = np.minimum(np.arange(m + n - 1), m - 1) - np.maximum(0, np.arange(m + n - 1) - n + 1) + 1
+    before = np.concatenate(([0], np.cumsum(diag_len)[:-1]))
+    pos = before[d] + c - np.maximum(0, d - m + 1)           # row descending = col ascending in a diagonal
+    out = np.empty(m * n, dtype=mat.dtype)
+    out[pos.ravel()] = mat.ravel()
+    return out
 
 
 def _stationary_folds(mat: np.ndarray, rows: int, cols: int) -> np.ndarray:
     """(Fc*Fr, R, C) tiles of `mat` (Sr x Sc), padded with -1, col folds outer, each flipped upside down."""
     sr, sc = mat.shape
     fr, fc = -(-sr // rows), -(-sc // cols)
-    padded = np.full((fr * rows, fc * cols), -1, dtype=np.int64)
+    padded = np.full((fr * rows, fc * cols), -1, dtype=np.int32)
     padded[:sr, :sc] = mat
     return padded.reshape(fr, rows, fc, cols).transpose(2, 0, 1, 3)[:, :, ::-1, :].reshape(fc * fr, rows, cols)
 
 
-def _skewed_stream(folds: np.ndarray, lead: int, tail: int, skew: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Demand (row index, address) of folds (F, T, W): each fold gets `lead` idle rows before and `tail`
-    after, then (skew) column c is delayed c cycles (skew_matrix); rows are numbered across folds.
-    Row-major order, -1 dropped."""
-    f, t, w = folds.shape
+def _skewed_stream(base: np.ndarray, lead: int, tail: int, skew: bool = True, copies: int = 1,
+                   interleave: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Demand (row index, address) of a fold sequence: the folds `base` (B, T, W) repeated `copies` times,
+    whole (b0 b1 .. b0 b1 ..) or each fold in turn (b0 b0 .. b1 b1 ..) when `interleave`. Each fold gets
+    `lead` idle rows before and `tail` after, then (skew) column c is delayed c cycles (skew_matrix); rows
+    are numbered across folds. Row-major order, -1 dropped."""
+    f, t, w = base.shape
     per_fold = lead + t + tail + (w - 1 if skew else 0)
-    mat = np.full((f, per_fold, w), -1, dtype=np.int64)                     # the demand matrix, by fold
+    mat = np.full((f, per_fold, w), -1, dtype=np.int32)                     # the demand matrix, by fold
     if skew:
-        tt, cc = np.meshgrid(np.arange(t), np.arange(w), indexing="ij")
-        mat[:, lead + tt + cc, cc] = folds
+        tt, cc = np.indices((t, w))
+        mat[:, lead + tt + cc, cc] = base
     else:
-        mat[:, lead:lead + t, :] = folds
+        mat[:, lead:lead + t, :] = base
     flat = mat.reshape(-1)
     keep = np.flatnonzero(flat >= 0)
-    return keep // w, flat[keep]
+    rows: np.ndarray = keep // w                              # fold * per_fold + row in fold
+    addr: np.ndarray = flat[keep]
+    if copies == 1:
+        return rows, addr
+    if not interleave:
+        shift = np.arange(copies, dtype=np.int64)[:, None] * (f * per_fold)
+        return (rows[None, :] + shift).ravel(), np.broadcast_to(addr, (copies, len(addr))).ravel()
+    fold_of_row: np.ndarray = rows // per_fold
+    bounds = [0, *np.cumsum(np.bincount(fold_of_row, minlength=f)).tolist()]
+    out_rows, out_addr = [], []
+    for b in range(f):                                        # fold b becomes folds b*copies .. b*copies+copies-1
+        seg_rows, seg_addr = rows[bounds[b]:bounds[b + 1]], addr[bounds[b]:bounds[b + 1]]
+        shift = (np.arange(copies, dtype=np.int64)[:, None] + b * (copies - 1)) * per_fold
+        out_rows.append((seg_rows[None, :] + shift).ravel())
+        out_addr.append(np.broadcast_to(seg_addr, (copies, len(seg_addr))).ravel())
+    return np.concatenate(out_rows), np.concatenate(out_addr)
 
 
 Stream = tuple[np.ndarray, np.ndarray]
@@ -174,17 +197,18 @@ def demand(dataflow: str, ifmap: np.ndarray, filt: np.ndarray, ofmap: np.ndarray
         row_op, col_op, stat = filt.T, ofmap.T, ifmap.T
     fr, fc = -(-sr // rows), -(-sc // cols)
     row_stack, col_stack = _fold_stack(row_op, rows), _fold_stack(col_op, cols)
-    row_folds = np.tile(row_stack.reshape(fr, t, rows), (fc, 1, 1))
-    col_folds = np.repeat(col_stack.reshape(fc, t, cols), fr, axis=0)
+    row_folds = row_stack.reshape(fr, t, rows)               # repeated whole for each col fold
+    col_folds = col_stack.reshape(fc, t, cols)               # each repeated for the row folds
     tiles = _stationary_folds(stat, rows, cols)
     if dataflow == "os":
         n_rows = fc * fr * (t + rows + cols - 2)
-        return Demand(n_rows, _skewed_stream(row_folds, 0, cols - 1), _skewed_stream(col_folds, 0, rows - 1),
+        return Demand(n_rows, _skewed_stream(row_folds, 0, cols - 1, copies=fc),
+                      _skewed_stream(col_folds, 0, rows - 1, copies=fr, interleave=True),
                       _skewed_stream(tiles, t - 1, 0), _antidiagonal(row_stack), _antidiagonal(col_stack))
     n_rows = fc * fr * (2 * rows + cols + t - 2)
-    streamed = _skewed_stream(row_folds, rows, cols - 1)
+    streamed = _skewed_stream(row_folds, rows, cols - 1, copies=fc)
     held = _skewed_stream(tiles, 0, rows + cols + t - 2, skew=False)
-    out = _skewed_stream(col_folds, 2 * rows - 1, 0)
+    out = _skewed_stream(col_folds, 2 * rows - 1, 0, copies=fr, interleave=True)
     if dataflow == "ws":
         return Demand(n_rows, streamed, held, out, _antidiagonal(row_stack),
                       _fold_stack(filt, cols).ravel())
@@ -216,8 +240,8 @@ class ReadBuffer:
         eps = math.ceil(total / LINES_PER_BUFFER)
         valid = prefetch[prefetch >= 0]
         n_lines = len(valid) // eps + 1
-        line = np.arange(len(valid)) // eps
-        keys = np.sort(valid * n_lines + line)
+        line: np.ndarray = np.arange(len(valid)) // eps
+        keys = np.sort(valid.astype(np.int64) * n_lines + line)
         keys = keys[np.concatenate(([True], np.diff(keys) != 0))] if len(keys) else keys
         size = int(valid.max()) + 1 if len(valid) else 1
         count = np.bincount(keys // n_lines, minlength=size)
@@ -307,7 +331,8 @@ class WriteBuffer:
         self.drain_end = 0
         self.words = 0
 
-    def _store(self, k: int) -> None:
+    def store(self, k: int) -> None:
+        """Store k outputs (no drain, no stall)."""
         self.free -= k
         full, self.line_fill = divmod(self.line_fill + k, self.bw)
         self.lines.extend([self.bw] * full)
@@ -333,16 +358,16 @@ class WriteBuffer:
         while count > 0:
             if cur < self.drain_end:
                 k = count if self.free - count > 0 else max(self.free, 1)
-                self._store(k)
+                self.store(k)
                 count -= k
                 if self.free <= 0:
                     cur = self.drain_end
             else:
                 k = max(self.free - self.active + 1, 1)
                 if count < k:
-                    self._store(count)
+                    self.store(count)
                     break
-                self._store(k)
+                self.store(k)
                 count -= k
                 self._close_line()
                 self.drain_end = self._drain(cur)
@@ -365,28 +390,55 @@ def _read_stall(x: int, cycle: int, fill_end: int, moves: int, fill_cycles: int)
     return x - cycle - HIT_LATENCY, fill_end
 
 
+def _plain_rows(wbuf: WriteBuffer, rows: np.ndarray, counts: np.ndarray, stalls: int) -> int:
+    """How many of these ofmap-only rows (from the first) store their outputs with no drain and no stall:
+    before the drain in flight ends a row stalls only when the buffer fills; after it, a row drains
+    once fewer than the active half are free (write_buffer.service_writes)."""
+    free_after = wbuf.free - np.cumsum(counts)
+    plain = np.where(rows + stalls < wbuf.drain_end, free_after > 0, free_after >= wbuf.active)
+    return len(plain) if plain.all() else int(np.argmin(plain))
+
+
 def replay(n_rows: int, if_moves: tuple[np.ndarray, np.ndarray], fi_moves: tuple[np.ndarray, np.ndarray],
            of_rows: np.ndarray, ifbuf: ReadBuffer, fibuf: ReadBuffer, wbuf: WriteBuffer) -> tuple[int, int]:
-    """(total cycles, stall cycles): the row loop, visiting only rows where something can stall."""
+    """(total cycles, stall cycles): the row loop, visiting only rows where something can stall; runs of
+    ofmap rows that neither drain nor stall are stored in one step."""
     starts = np.flatnonzero(np.diff(of_rows, prepend=-1))   # of_rows is sorted: run-length encode it
-    of_r, of_n = of_rows[starts], np.diff(np.append(starts, len(of_rows)))
-    events = np.sort(np.concatenate((if_moves[0], fi_moves[0], of_r)))
-    events = events[np.diff(events, prepend=-1) != 0]
+    of_r: np.ndarray = of_rows[starts]
+    of_n: np.ndarray = np.diff(np.append(starts, len(of_rows)))
+    reads = np.sort(np.concatenate((if_moves[0], fi_moves[0])))
+    reads = [*reads[np.diff(reads, prepend=-1) != 0].tolist(), n_rows]   # n_rows: a sentinel
     if_map = dict(zip(if_moves[0].tolist(), if_moves[1].tolist(), strict=True))
     fi_map = dict(zip(fi_moves[0].tolist(), fi_moves[1].tolist(), strict=True))
-    of_map = dict(zip(of_r.tolist(), of_n.tolist(), strict=True))
-    stalls, if_end, fi_end, last_out = 0, -1, -1, 0
-    for r in events.tolist():  # rows between events: no stall, served at row + stalls
+    stalls, if_end, fi_end, last_out, i, k = 0, -1, -1, 0, 0, 0
+    while i < len(of_r) or reads[k] < n_rows:
+        r_read = reads[k]
+        if i < len(of_r) and of_r[i] < r_read:               # ofmap-only rows before the next read miss
+            j = min(int(np.searchsorted(of_r, r_read)), i + 4096)
+            plain = _plain_rows(wbuf, of_r[i:j], of_n[i:j], stalls)
+            if plain:
+                wbuf.store(int(of_n[i:i + plain].sum()))
+                last_out = max(last_out, int(of_r[i + plain - 1]) + stalls)
+                i += plain
+                continue
+            r, n_out, moves_if, moves_fi = int(of_r[i]), int(of_n[i]), 0, 0
+            i += 1
+        else:                                                # a read-miss row (maybe with outputs)
+            r, moves_if, moves_fi = r_read, if_map.get(r_read, 0), fi_map.get(r_read, 0)
+            n_out = int(of_n[i]) if i < len(of_r) and of_r[i] == r else 0
+            i += n_out > 0
+            k += 1
         cycle = r + stalls
         s_if = s_fi = 0
-        if r in if_map:
-            s_if, if_end = _read_stall(cycle + HIT_LATENCY, cycle, if_end, if_map[r], ifbuf.fill_cycles)
-        if r in fi_map:
-            s_fi, fi_end = _read_stall(cycle + HIT_LATENCY, cycle, fi_end, fi_map[r], fibuf.fill_cycles)
-        out = wbuf.write_row(of_map[r], cycle) if r in of_map else cycle
+        if moves_if:
+            s_if, if_end = _read_stall(cycle + HIT_LATENCY, cycle, if_end, moves_if, ifbuf.fill_cycles)
+        if moves_fi:
+            s_fi, fi_end = _read_stall(cycle + HIT_LATENCY, cycle, fi_end, moves_fi, fibuf.fill_cycles)
+        out = wbuf.write_row(n_out, cycle) if n_out else cycle
         stalls += max(s_if, s_fi, out - cycle)
         last_out = max(last_out, out)
-    if not len(events) or events[-1] != n_rows - 1:
+    last_row_seen = (len(of_r) and of_r[-1] == n_rows - 1) or (len(reads) > 1 and reads[-2] == n_rows - 1)
+    if not last_row_seen:
         last_out = max(last_out, n_rows - 1 + stalls)         # the last row, served without a stall
     wbuf.flush()
     return last_out, stalls
