@@ -31,7 +31,8 @@ from typing import Any
 
 from accelopt.simulate.design import Design, load_preset
 from accelopt.simulate.engine import simulate
-from accelopt.simulate.layers import resnet50_layers
+from accelopt.simulate.layers import Layer, resnet50_layers
+from accelopt.simulate.topology import read_topology, write_topology
 
 TARGET_S = 0.100
 ROWS = COLS = 32
@@ -120,10 +121,18 @@ def user_mode_live(layer_name: str = "conv2_1.a", kb: int = 16, bw: int = 50) ->
         f"{'identical' if same else 'DIFFER'}")
 
 
+def _as_scalesim_ran(layer: Layer) -> Layer:
+    """The layer through a topology CSV, outputs counted as scalesim counts them (ceil((H - F + S) / S))."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "t.csv"
+        write_topology([layer], path)
+        return read_topology(path, scalesim_rounding=True)[0]
+
+
 def _agreement_row(row: dict[str, Any], layers: dict[str, Any], convention: str) -> tuple[bool, str]:
     rep, kb, bw = row["report"], row["sram_kb_each"], row["bandwidth_words_per_cycle"]
     d = _user_design(kb, bw, row.get("dataflow", "os"))
-    layer = layers[row["layer"]]
+    layer = _as_scalesim_ran(layers[row["layer"]])
     ours_s, _, _ = _median_s(lambda: simulate(d, [layer], convention), 3)
     r = simulate(d, [layer], convention)
     cyc, stall, dram = r.total("total_cycles"), r.total("stall_cycles"), r.total("dram_bytes")

@@ -12,6 +12,7 @@ models a tiling scheduler and is not expected to agree (its difference is tested
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,22 @@ import pytest
 
 from accelopt.simulate.design import Design
 from accelopt.simulate.engine import SimResult, simulate
-from accelopt.simulate.layers import from_conv, resnet50_layers
-from accelopt.simulate.topology import read_topology
+from accelopt.simulate.layers import Layer, from_conv, resnet50_layers
+from accelopt.simulate.topology import read_topology, write_topology
 from accelopt.workload.types import Conv
 
 REFS = Path(__file__).parents[1] / "benchmarks" / "results" / "scalesim_user_refs.json"
 ROWS: list[dict[str, Any]] = json.loads(REFS.read_text())["rows"]
 LAYERS = {x.name: x for x in resnet50_layers()}
+
+
+def _as_scalesim_ran(name: str) -> Layer:
+    """The layer as scalesim ran it: through its topology CSV, outputs counted as ceil((H - F + S) / S)
+    (conv3_1.a: 29 x 29, not 28 x 28), which `--convention scalesim-code` does for a topology file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "t.csv"
+        write_topology([LAYERS[name]], path)
+        return read_topology(path, scalesim_rounding=True)[0]
 
 
 def _design(kb: int, bw: int, dataflow: str = "os", array: int = 32) -> Design:
@@ -36,7 +46,7 @@ def _design(kb: int, bw: int, dataflow: str = "os", array: int = 32) -> Design:
 
 def _ours(row: dict[str, Any], convention: str = "scalesim-code") -> SimResult:
     d = _design(row["sram_kb_each"], row["bandwidth_words_per_cycle"], row.get("dataflow", "os"))
-    return simulate(d, [LAYERS[row["layer"]]], convention)
+    return simulate(d, [_as_scalesim_ran(row["layer"])], convention)
 
 
 def _id(row: dict[str, Any]) -> str:
@@ -112,3 +122,26 @@ def test_matches_scalesim_run_on_small_layers(case: tuple[int, ...], dataflow: s
     r = simulate(_design(kb, bw, dataflow, array), same, "scalesim-code")
     assert (r.total("total_cycles"), r.total("stall_cycles"), r.total("dram_bytes")) \
         == (rep["Total Cycles"], rep["Stall Cycles"], _peer_dram(rep))
+
+
+def test_cli_reproduces_a_reference_from_scalesim_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a user with SCALE-Sim's own .cfg (USER mode) and topology CSV gets SCALE-Sim's USER-mode figures
+    import json
+
+    from conftest import run_main
+
+    from accelopt.simulate.reference import _CONFIG
+
+    row = next(r for r in ROWS if r["layer"] == "conv2_1.a" and r["sram_kb_each"] == 16
+               and r["bandwidth_words_per_cycle"] == 50)
+    cfg, topo = tmp_path / "user.cfg", tmp_path / "layers.csv"
+    cfg.write_text(_CONFIG.format(rows=32, cols=32, dataflow="os", ifmap_kb=16, filter_kb=16, ofmap_kb=16,
+                                  bandwidth=50, mode="USER"), encoding="utf-8")
+    write_topology([LAYERS["conv2_1.a"]], topo)
+    code, out, err = run_main(["simulate", "run", "-d", str(cfg), "--topology", str(topo), "--convention",
+                               "scalesim-code", "--json"], capsys)
+    assert code == 0, err
+    res, rep = json.loads(out), row["report"]
+    assert (res["totals"]["total_cycles"], res["totals"]["stall_cycles"], res["totals"]["dram_bytes"]) == \
+        (rep["Total Cycles"], rep["Stall Cycles"], _peer_dram(rep))
+    assert any("SCALE-Sim 3.0.0's USER-mode" in n for n in res["notes"])

@@ -169,8 +169,9 @@ tiling model, as do addresses beyond int32."""
 def _demand_elems(s: ConvShape, rows: int, cols: int) -> int:
     """Upper bound on a layer's demand-matrix entries and operand addresses."""
     m, k, n = s.ofmap_h * s.ofmap_w, s.fh * s.fw * s.channels, s.filters
-    folds = (-(-max(m, k) // rows)) * (-(-max(m, n) // cols))
-    return max(folds * (2 * rows + cols + max(m, n, k)) * max(rows, cols), s.ifmap_h * s.ifmap_w * s.channels, k * n)
+    demand = max((-(-sr // rows)) * (-(-sc // cols)) * (2 * rows + cols + t) * max(rows, cols)
+                 for sr, sc, t in ((m, n, k), (k, n, m), (k, m, n)))        # os, ws, is (SCALE-Sim Table I)
+    return max(demand, s.ifmap_h * s.ifmap_w * s.channels, k * n, m * k)
 
 
 def scalesim_user_columns(a: LayerArrays, rows: int, cols: int, cores: int, dataflow: str, bytes_per_elem: float,
