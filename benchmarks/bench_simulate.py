@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import statistics
 import tempfile
@@ -32,6 +33,7 @@ from typing import Any
 from accelopt.simulate.design import Design, load_preset
 from accelopt.simulate.engine import simulate
 from accelopt.simulate.layers import Layer, resnet50_layers
+from accelopt.simulate.scalesim_trace import simulate_layer
 from accelopt.simulate.topology import read_topology, write_topology
 
 TARGET_S = 0.100
@@ -78,7 +80,7 @@ def peer_speed(design: Design, peer_layers: int) -> None:
     # scalesim replays every fold cycle by cycle in Python (about a minute per late-stage ResNet-50 layer
     # on one core), so it gets only a few of the layers; we time the same few, whole simulate() call.
     layers = [x for x in resnet50_layers() if x.name.startswith("conv5_3")][:peer_layers]
-    d = design.with_(dataflow="ws")
+    d = design.with_(dataflow="ws", dram_bandwidth_byte_per_s=math.inf)   # CALC mode = unlimited bandwidth
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         ref = run_scalesim(layers, ROWS, COLS, "ws", tmp)
@@ -89,6 +91,12 @@ def peer_speed(design: Design, peer_layers: int) -> None:
     out(f"scalesim 3.0.0 (CALC) on {len(layers)} ResNet-50 layers ({', '.join(x.name for x in layers)}), ws "
           f"{ROWS}x{COLS}: {peer_s:.3g} s; accelopt's whole simulate() on the same layers: {ours_s * 1e6:.1f} µs; "
           f"ratio {peer_s / ours_s:.3g}x; stall-free cycle counts {'identical' if agree else 'DIFFER'}")
+
+
+def _uncached(d: Design, layers: list[Layer], convention: str) -> object:
+    """simulate() from scratch: the USER-mode replay caches per layer, which would flatter repeated timings."""
+    simulate_layer.cache_clear()
+    return simulate(d, layers, convention)
 
 
 def _user_design(kb: int, bw: int, dataflow: str = "os") -> Design:
@@ -110,7 +118,7 @@ def user_mode_live(layer_name: str = "conv2_1.a", kb: int = 16, bw: int = 50) ->
         t0 = time.perf_counter()
         rep = run_scalesim([layer], ROWS, COLS, "os", tmp, sram_kb=kb, bandwidth_words_per_cycle=bw)[0]
         peer_s = time.perf_counter() - t0
-    ours_s, _, _ = _median_s(lambda: simulate(d, [layer], "scalesim-code"), 5)
+    ours_s, _, _ = _median_s(lambda: _uncached(d, [layer], "scalesim-code"), 5)
     r = simulate(d, [layer], "scalesim-code")
     same = (r.total("total_cycles"), r.total("stall_cycles"), r.total("dram_bytes")) == \
         (rep["Total Cycles"], rep["Stall Cycles"], _peer_dram(rep))
@@ -133,7 +141,7 @@ def _agreement_row(row: dict[str, Any], layers: dict[str, Any], convention: str)
     rep, kb, bw = row["report"], row["sram_kb_each"], row["bandwidth_words_per_cycle"]
     d = _user_design(kb, bw, row.get("dataflow", "os"))
     layer = _as_scalesim_ran(layers[row["layer"]])
-    ours_s, _, _ = _median_s(lambda: simulate(d, [layer], convention), 3)
+    ours_s, _, _ = _median_s(lambda: _uncached(d, [layer], convention), 3)
     r = simulate(d, [layer], convention)
     cyc, stall, dram = r.total("total_cycles"), r.total("stall_cycles"), r.total("dram_bytes")
     cr, dr = cyc / rep["Total Cycles"], dram / _peer_dram(rep)

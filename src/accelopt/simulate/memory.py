@@ -181,7 +181,8 @@ def scalesim_user_columns(a: LayerArrays, rows: int, cols: int, cores: int, data
     scalesim_trace), each repeat run as its own SCALE-Sim layer; None where that model does not apply (an
     unlimited bandwidth, several cores, a bandwidth below one word per cycle). Layers it cannot replay
     have NaN and `scalesim_replayed` 0. Buffers and bandwidth are converted to SCALE-Sim words of
-    `bytes_per_elem` bytes (SCALE-Sim itself fixes 1-byte words)."""
+    `bytes_per_elem` bytes (SCALE-Sim itself fixes 1-byte words); the bandwidth is floored to whole words per
+    cycle, as SCALE-Sim's integer Bandwidth field."""
     words_per_cycle = bandwidth_byte_per_s / clock_hz / bytes_per_elem
     if np.isinf(bandwidth_byte_per_s) or cores != 1 or words_per_cycle < 1:
         return None

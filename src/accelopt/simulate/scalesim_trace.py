@@ -36,6 +36,7 @@ single GEMM). `supported()` says which; the engine keeps the tiling model for th
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -444,9 +445,11 @@ def replay(n_rows: int, if_moves: tuple[np.ndarray, np.ndarray], fi_moves: tuple
     return last_out, stalls
 
 
+@functools.lru_cache(maxsize=512)
 def simulate_layer(s: ConvShape, dataflow: str, rows: int, cols: int, ifmap_bytes: int, filter_bytes: int,
                    ofmap_bytes: int, bw_words: int) -> TraceResult:
-    """SCALE-Sim USER-mode cycles and DRAM words of one layer (1-byte words, bw_words per cycle)."""
+    """SCALE-Sim USER-mode cycles and DRAM words of one layer (1-byte words, bw_words per cycle). Cached:
+    networks repeat layers (ResNet-50's identical bottleneck blocks) and sweeps repeat designs."""
     d = demand(dataflow, *operand_matrices(s), rows, cols)
     ifbuf = ReadBuffer.build(d.ifmap_prefetch, ifmap_bytes, bw_words)
     fibuf = ReadBuffer.build(d.filter_prefetch, filter_bytes, bw_words)
