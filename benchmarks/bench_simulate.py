@@ -148,7 +148,7 @@ def _agreement_row(row: dict[str, Any], layers: dict[str, Any], convention: str)
     ok = abs(cr - 1) <= CYCLE_TOL and abs(dr - 1) <= TRAFFIC_TOL
     return ok, (f"  {row['layer']:10s} {row.get('dataflow', 'os'):2s} {kb:4d} {bw:6d}  {rep['Total Cycles']:>11,.0f} "
                 f"({rep['Stall Cycles']:>10,.0f})  {cyc:>11,.0f} ({stall:>10,.0f})  {cr:7.3f}  "
-                f"{_peer_dram(rep):>12,.0f}  {dram:>12,.0f}  {dr:7.3f}  {row['scalesim_s']:8.1f}  {ours_s * 1e3:7.0f}"
+                f"{_peer_dram(rep):>12,.0f}  {dram:>12,.0f}  {dr:7.3f}  {row['scalesim_s']:8.1f}  {ours_s * 1e3:8.2f}"
                 f"  {row['scalesim_s'] / ours_s:8.0f}{'' if ok else '  outside'}")
 
 
@@ -163,7 +163,7 @@ def user_mode_agreement() -> None:
             f"{convention}; accelopt / scalesim (tolerance: cycles {CYCLE_TOL:.0%}, DRAM traffic {TRAFFIC_TOL:.0%}); "
             "scalesim s = its recorded run time, ms = accelopt's whole simulate() here")
         out("  layer      df   kB  B/cyc  scalesim cycles (stall)  accelopt cycles (stall)  cyc/ss  "
-            "scalesim DRAM  accelopt DRAM  DRAM/ss  scalesim s  ms   speed-up")
+            "scalesim DRAM  accelopt DRAM  DRAM/ss  scalesim s        ms  speed-up")
         within = 0
         for row in refs["rows"]:
             ok, line = _agreement_row(row, layers, convention)

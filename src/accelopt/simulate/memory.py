@@ -182,7 +182,8 @@ def scalesim_user_columns(a: LayerArrays, rows: int, cols: int, cores: int, data
     unlimited bandwidth, several cores, a bandwidth below one word per cycle). Layers it cannot replay
     have NaN and `scalesim_replayed` 0. Buffers and bandwidth are converted to SCALE-Sim words of
     `bytes_per_elem` bytes (SCALE-Sim itself fixes 1-byte words); the bandwidth is floored to whole words per
-    cycle, as SCALE-Sim's integer Bandwidth field."""
+    cycle, as SCALE-Sim's integer Bandwidth field. SCALE-Sim has no DRAM latency beyond its 1-cycle read port,
+    so the design's dram_latency_s is not added to replayed layers."""
     words_per_cycle = bandwidth_byte_per_s / clock_hz / bytes_per_elem
     if np.isinf(bandwidth_byte_per_s) or cores != 1 or words_per_cycle < 1:
         return None
