@@ -14,7 +14,9 @@ What SCALE-Sim does (scalesim 3.0.0, files under scalesim/):
   the ifmap fold (T x R, T = K) plus C-1 idle rows, the filter fold (T x C) plus R-1 idle rows and the
   ofmap fold (R x C, flipped) after T-1 idle rows, each skewed one cycle per array column; one demand row
   per cycle, T + R + C - 2 rows per fold. Prefetch order: the operand folds stacked and read by
-  anti-diagonals.
+  anti-diagonals. Weight- and input-stationary (systolic_compute_{ws,is}.py) hold the filter (ws) or ifmap
+  (is) tile unskewed and flipped, stream the other operand after R idle rows and write outputs after 2R - 1:
+  2R + C + T - 2 rows per fold; their stationary operand is prefetched row by row, not by anti-diagonals.
 - Read buffer (memory/read_buffer.py): the prefetch stream is cut into "lines" of ceil(size/100) valid
   addresses; the active half holds nA lines, the prefetch half nP. A demanded address hits if any line of
   the active window holds it; on a miss the window moves forward by nP lines (circularly) until it hits,
@@ -30,8 +32,9 @@ What SCALE-Sim does (scalesim 3.0.0, files under scalesim/):
   cycle = row + stalls so far; the row adds max(ifmap stall, filter stall, ofmap stall) stalls;
   "Total Cycles" is the latest ofmap service cycle.
 
-Scope: the output-stationary dataflow, layers SCALE-Sim can run (a conv with batch 1 and groups 1, or a
-single GEMM). `supported()` says which; the engine keeps the tiling model for the others and says so.
+Scope: os, ws and is; layers SCALE-Sim can run as one layer (a conv with batch 1 and groups 1, or a single
+GEMM). accelopt.simulate.memory.scalesim_shapes says which; the engine keeps the tiling model for the others
+and says so. Checked for equality against scalesim runs in tests/test_simulate_scalesim_user.py.
 """
 
 from __future__ import annotations
