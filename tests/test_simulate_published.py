@@ -12,7 +12,7 @@ import pytest
 from conftest import run_main
 
 from accelopt.simulate.design import get_design
-from accelopt.simulate.published import NVDLA_ROWS, check_nvdla
+from accelopt.simulate.published import NVDLA_ROWS, check_nvdla, nvdla_design
 
 TOLERANCE = 0.15
 
@@ -32,15 +32,21 @@ def test_rows_are_designs_by_name() -> None:
     assert d.sources["clock_hz"].startswith("assumption")
 
 
+def test_array_shapes_are_nvidias_builds() -> None:
+    # Atomic-C x Atomic-K of nvdla/hw spec/defs/{nv_large,nv_medium_1024_full,nv_medium_512,nv_small_256,nv_small}.spec
+    shapes = {r.macs: (nvdla_design(r).rows, nvdla_design(r).cols) for r in NVDLA_ROWS}
+    assert {m: shapes[m] for m in (2048, 1024, 512, 256, 64)} == {2048: (64, 32), 1024: (64, 16), 512: (32, 16),
+                                                                 256: (32, 8), 64: (8, 8)}
+    assert all(rows * cols == macs for macs, (rows, cols) in shapes.items())
+    assert get_design("nvdla-512").sources["rows"].startswith("NVIDIA nvdla/hw")
+    assert get_design("nvdla-128").sources["rows"].startswith("assumption")
+
+
 _CHECKS = {c.design.macs: c for c in check_nvdla()}
-_KNOWN_GAP = {512: "predicted 25% slow: a 64x8 weight-stationary systolic array pays 2R+C fill/drain per fold, "
-                   "which NVDLA's direct-convolution core does not; the array shape is an assumption"}
 
 
 @pytest.mark.parametrize("macs", [r.macs for r in NVDLA_ROWS if r.macs >= 256])
-def test_frames_per_s_within_tolerance_from_256_macs(macs: int, request: pytest.FixtureRequest) -> None:
-    if macs in _KNOWN_GAP:
-        request.applymarker(pytest.mark.xfail(reason=_KNOWN_GAP[macs], strict=True))
+def test_frames_per_s_within_tolerance_from_256_macs(macs: int) -> None:
     assert abs(_CHECKS[macs].error) <= TOLERANCE
 
 

@@ -13,7 +13,15 @@ from accelopt.simulate.dataflow import LayerArrays, compute
 from accelopt.simulate.design import DATAFLOW_NAMES, Design
 from accelopt.simulate.energy import energy_table
 from accelopt.simulate.layers import Layer
-from accelopt.simulate.memory import ACTIVE_FRACTION, PSUM_BYTES, dram_traffic, fill_bytes, reload_cycles, stalls
+from accelopt.simulate.memory import (
+    ACTIVE_FRACTION,
+    PSUM_BYTES,
+    dram_traffic,
+    fill_bytes,
+    reload_cycles,
+    scalesim_user_columns,
+    stalls,
+)
 from accelopt.simulate.results import (
     EnergyBreakdown,
     EnergyScaling,
@@ -122,7 +130,7 @@ class SimResult:
         return SimRunResult(source=source, design=self.design, dataflow=DATAFLOW_NAMES[self.design.dataflow],
                             convention=self.convention, roofline=self.roofline(), totals=self.totals(),
                             layers=self.layer_rows(), energy_scaling=energy_scaling(self.design),
-                            notes=[self._traffic_note()])
+                            notes=[self._traffic_note(), *self._memory_notes()])
 
     def _traffic_note(self) -> str:
         if self.rs_mappings is None:
@@ -130,6 +138,17 @@ class SimResult:
         return ("energy and DRAM traffic are model estimates (see accelopt.simulate.energy/rowstationary); "
                 "row-stationary: folds are processing passes, row_folds ofmap-row strips, the mapping per layer "
                 "is rs_mapping")
+
+    def _memory_notes(self) -> list[str]:
+        replayed = self.cols.get("scalesim_replayed")
+        if replayed is None:
+            return []
+        n = int(replayed.sum())
+        note = (f"DRAM traffic and stalls of {n} of {len(replayed)} layers: SCALE-Sim 3.0.0's USER-mode "
+                "double-buffered read/write buffers replayed (accelopt.simulate.scalesim_trace)")
+        if n < len(replayed):
+            note += "; the others (not one SCALE-Sim layer): the tiling model"
+        return [note]
 
 
 def simulate(design: Design, layers: Sequence[Layer] | LayerArrays, convention: str = "paper",
@@ -160,6 +179,8 @@ def simulate(design: Design, layers: Sequence[Layer] | LayerArrays, convention: 
     c["dram_bytes"] = dram
     c["dram_cycles"], c["stall_cycles"] = stalls(dram, fill, c["compute_cycles"], c["reload_cycles"],
                                                  d.dram_bandwidth_byte_per_s, d.clock_hz, d.dram_latency_s)
+    if convention == "scalesim-code":
+        dram = _replay_scalesim_buffers(arr, d, c)
     c["total_cycles"] = c["compute_cycles"] + c["stall_cycles"]
     c["latency_s"] = c["total_cycles"] / d.clock_hz
     c["utilization"] = arr.macs / (c["total_cycles"] * d.macs)
@@ -170,6 +191,27 @@ def simulate(design: Design, layers: Sequence[Layer] | LayerArrays, convention: 
         _energy_rs(d, c)
     return SimResult(design=d, names=list(names), kinds=list(kinds), convention=convention, cols=c,
                      rs_mappings=mappings)
+
+
+def _replay_scalesim_buffers(arr: LayerArrays, d: Design, c: dict[str, np.ndarray]) -> np.ndarray:
+    """`scalesim-code`: SCALE-Sim 3.0.0's USER-mode buffers replace the tiling model's DRAM traffic and stalls
+    wherever they apply (accelopt.simulate.scalesim_trace); in place; returns the DRAM bytes per layer."""
+    s = scalesim_user_columns(arr, d.rows, d.cols, d.cores, d.dataflow, d.bytes_per_elem,
+                              (d.ifmap_sram_bytes, d.filter_sram_bytes, d.ofmap_sram_bytes),
+                              d.dram_bandwidth_byte_per_s, d.clock_hz)
+    if s is None:
+        return c["dram_bytes"]
+    ok = s["scalesim_replayed"] > 0
+    for key in ("dram_ifmap_read_bytes", "dram_filter_read_bytes", "dram_ofmap_write_bytes"):
+        c[key] = np.where(ok, s[key], c[key])
+    c["dram_psum_bytes"] = np.where(ok, 0.0, c["dram_psum_bytes"])
+    c["reload_cycles"] = np.where(ok, 0.0, c["reload_cycles"])
+    c["stall_cycles"] = np.where(ok, s["scalesim_total_cycles"] - c["compute_cycles"], c["stall_cycles"])
+    c["dram_bytes"] = (c["dram_ifmap_read_bytes"] + c["dram_filter_read_bytes"] + c["dram_ofmap_write_bytes"]
+                       + c["dram_psum_bytes"])
+    c["dram_cycles"] = np.ceil(c["dram_bytes"] * d.clock_hz / d.dram_bandwidth_byte_per_s)
+    c["scalesim_replayed"] = ok
+    return c["dram_bytes"]
 
 
 def energy_scaling(d: Design) -> EnergyScaling:

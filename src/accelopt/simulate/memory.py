@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from accelopt.simulate.dataflow import LayerArrays, spatial_temporal
+from accelopt.simulate.scalesim_trace import ConvShape, simulate_layer
 
 PSUM_BYTES = 4
 """Accumulator width in bytes: 32-bit accumulators (TPU v1, Jouppi et al. 2017 Sec. 2; fp32 for floats)."""
@@ -135,3 +136,71 @@ def stalls(dram_bytes: np.ndarray, fill: np.ndarray, compute_cycles: np.ndarray,
     busy = compute_cycles + reloads
     stall = fill_cycles + np.maximum(0.0, dram_cycles - fill_cycles - busy) + np.ceil(latency_s * clock_hz) + reloads
     return dram_cycles, stall
+
+
+# ---- `--convention scalesim-code`: SCALE-Sim 3.0.0's own buffers instead of the tiling model
+def scalesim_shapes(a: LayerArrays) -> list[ConvShape | None]:
+    """Each layer as the SCALE-Sim topology row it would be (None: not one SCALE-Sim layer, e.g. a conv whose
+    output rows do not tile). The padded ifmap height is not in LayerArrays: a square output is taken to
+    come from a square input (H = W, as in every built-in CNN), otherwise from the fewest rows its outputs
+    need; SCALE-Sim then rounds the output size up as its topology reader does (scalesim_trace.ConvShape)."""
+    out: list[ConvShape | None] = []
+    for i in range(len(a.m)):
+        m, n, k = int(a.m[i]), int(a.n[i]), int(a.k[i])
+        kh, kw, s, w, c = (int(x[i]) for x in (a.kh, a.kw, a.stride, a.w_in, a.cin_g))
+        if k != kh * kw * c:                                  # a GEMM: SCALE-Sim's M x K ifmap, 1 x K filter
+            out.append(ConvShape(ifmap_h=m, ifmap_w=k, fh=1, fw=k, channels=1, filters=n, stride=1))
+            continue
+        # the true output width, or SCALE-Sim's rounded-up one (a layer read with scalesim_rounding)
+        wo = next((x for x in ((w - kw) // s + 1, -(-(w - kw + s) // s)) if x > 0 and m % x == 0), 0)
+        if not wo:
+            out.append(None)
+            continue
+        h = w if m == wo * wo else (m // wo - 1) * s + kh
+        out.append(ConvShape(ifmap_h=h, ifmap_w=w, fh=kh, fw=kw, channels=c, filters=n, stride=s))
+    return out
+
+
+MAX_REPLAY_ELEMS = 2**28
+"""Largest demand matrix (rows x array width) replayed (about 1 GiB of int32 addresses); bigger layers keep the
+tiling model, as do addresses beyond int32."""
+
+
+def _demand_elems(s: ConvShape, rows: int, cols: int) -> int:
+    """Upper bound on a layer's demand-matrix entries and operand addresses."""
+    m, k, n = s.ofmap_h * s.ofmap_w, s.fh * s.fw * s.channels, s.filters
+    demand = max((-(-sr // rows)) * (-(-sc // cols)) * (2 * rows + cols + t) * max(rows, cols)
+                 for sr, sc, t in ((m, n, k), (k, n, m), (k, m, n)))        # os, ws, is (SCALE-Sim Table I)
+    return max(demand, s.ifmap_h * s.ifmap_w * s.channels, k * n, m * k)
+
+
+def scalesim_user_columns(a: LayerArrays, rows: int, cols: int, cores: int, dataflow: str, bytes_per_elem: float,
+                          sram_bytes: tuple[int, int, int], bandwidth_byte_per_s: float,
+                          clock_hz: float) -> dict[str, np.ndarray] | None:
+    """DRAM bytes and stall cycles per layer from SCALE-Sim 3.0.0's USER-mode buffers (accelopt.simulate.
+    scalesim_trace), each repeat run as its own SCALE-Sim layer; None where that model does not apply (an
+    unlimited bandwidth, several cores, a bandwidth below one word per cycle). Layers it cannot replay
+    have NaN and `scalesim_replayed` 0. Buffers and bandwidth are converted to SCALE-Sim words of
+    `bytes_per_elem` bytes (SCALE-Sim itself fixes 1-byte words); the bandwidth is floored to whole words per
+    cycle, as SCALE-Sim's integer Bandwidth field. SCALE-Sim has no DRAM latency beyond its 1-cycle read port,
+    so the design's dram_latency_s is not added to replayed layers."""
+    words_per_cycle = bandwidth_byte_per_s / clock_hz / bytes_per_elem
+    if np.isinf(bandwidth_byte_per_s) or cores != 1 or words_per_cycle < 1:
+        return None
+    bw = int(words_per_cycle)
+    if_words, fi_words, of_words = (int(x // bytes_per_elem) for x in sram_bytes)
+    names = ("total", "stall", "ifmap", "filter", "ofmap")
+    cols_out = {key: np.full(len(a.m), np.nan) for key in names}
+    replayed = np.zeros(len(a.m))
+    for i, shape in enumerate(scalesim_shapes(a)):
+        if shape is None or _demand_elems(shape, rows, cols) > MAX_REPLAY_ELEMS:
+            continue
+        r = simulate_layer(shape, dataflow, rows, cols, if_words, fi_words, of_words, bw)
+        for key, v in zip(names, (r.total_cycles, r.stall_cycles, r.ifmap_dram_reads, r.filter_dram_reads,
+                                  r.ofmap_dram_writes), strict=True):
+            cols_out[key][i] = v * a.repeats[i]
+        replayed[i] = 1.0
+    b = bytes_per_elem
+    return {"scalesim_total_cycles": cols_out["total"], "scalesim_stall_cycles": cols_out["stall"],
+            "dram_ifmap_read_bytes": cols_out["ifmap"] * b, "dram_filter_read_bytes": cols_out["filter"] * b,
+            "dram_ofmap_write_bytes": cols_out["ofmap"] * b, "scalesim_replayed": replayed}
