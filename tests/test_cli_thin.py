@@ -31,7 +31,6 @@ PENDING: dict[str, str] = {
     "plan_infer.py": "owned by the typed-results work (helper h-typed) at the time of writing; told the same rule",
     "profile_dist.py": "owned by the typed-results work (helper h-typed) at the time of writing; told the same rule",
     "plan_serve.py": "owned by the serving work (helper h-serve) at the time of writing; told the same rule",
-    "validate.py": "owned by the precision work (helper h-prec) at the time of writing; told the same rule",
 }
 """module file name -> why it is not thin yet (rule 1-3 violations there are strict xfails)."""
 
