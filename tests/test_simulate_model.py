@@ -106,7 +106,7 @@ def test_energy_breakdown_and_tables() -> None:
     assert sram_pj_per_bit_45(8 * 1024) * 64 == pytest.approx(10.0)
     assert sram_pj_per_bit_45(1024 * 1024) * 64 == pytest.approx(100.0)
     assert 10 < sram_pj_per_bit_45(16 * 1024) * 64 < 20
-    assert node_factor(45, 0.9) == pytest.approx(1.0)  # node scaling itself: tests/test_review_sim_scaling.py
+    assert node_factor(45, 0.9) == pytest.approx(1.0)  # node scaling itself: tests/test_simulate_energy_scaling.py
     r = simulate(_design(), resnet50_layers())
     t = r.totals()
     e = t.energy_breakdown

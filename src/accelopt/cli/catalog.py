@@ -7,6 +7,7 @@ peak / TDP; FLOP per dollar = peak x 3600 / price per hour).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -126,6 +127,82 @@ def _fmt_row_value(path: str, v: float | None) -> str:
 
 
 # ---------------------------------------------------------------- commands
+@dataclass(frozen=True)
+class ListOptions:
+    """`accelopt catalog list`, as typed."""
+
+    kind: str | None = None
+    catalog: tuple[Path, ...] = ()
+    dtype: str = "bf16"
+    as_json: bool = False
+
+
+@dataclass(frozen=True)
+class ShowOptions:
+    """`accelopt catalog show NAME`, as typed."""
+
+    name: str
+    catalog: tuple[Path, ...] = ()
+    as_json: bool = False
+
+
+@dataclass(frozen=True)
+class CompareOptions:
+    """`accelopt catalog compare NAME NAME ...`, as typed."""
+
+    names: tuple[str, ...]
+    dtype: str = "bf16"
+    catalog: tuple[Path, ...] = ()
+    as_json: bool = False
+    html: Path | None = None
+
+
+def run_list(opts: ListOptions) -> None:
+    from accelopt.report.jsonout import emit
+
+    k, d = check_kind(opts.kind), check_dtype(opts.dtype)
+    specs = load(list(opts.catalog)).by_kind(k)
+    rows = list_rows(specs, d)
+    if opts.as_json:
+        emit({"kind": k, "dtype": d, "count": len(rows), "devices": rows})
+        return
+    _print_list(specs, d, k)
+
+
+def run_show(opts: ShowOptions) -> None:
+    from accelopt.report.jsonout import emit
+
+    spec = resolve(load(list(opts.catalog)), opts.name)
+    if opts.as_json:
+        emit(show_data(spec))
+        return
+    _print_show(spec)
+
+
+def run_compare(opts: CompareOptions) -> None:
+    from accelopt.errors import InputError
+    from accelopt.report.jsonout import emit
+    from accelopt.report.runs import finish_run
+
+    names = opts.names
+    if len(names) < 2:
+        raise InputError(f"compare needs at least two devices, got {len(names)}",
+                         "name two or more, e.g. `accelopt catalog compare h100-sxm mi300x`")
+    d = check_dtype(opts.dtype)
+    cat = load(list(opts.catalog))
+    specs = [resolve(cat, n) for n in names]
+    dup = sorted({sp.name for sp in specs if [x.name for x in specs].count(sp.name) > 1})
+    if dup:  # comparing a device with itself gives only 1.00x ratios
+        raise InputError(f"compare names {', '.join(dup)} more than once (names or aliases)",
+                         "name each device once, e.g. `accelopt catalog compare h100-sxm mi300x`")
+    data = compare_data(specs, d)
+    finish_run("catalog-compare", data, opts.html)
+    if opts.as_json:
+        emit(data)
+        return
+    _print_compare(data)
+
+
 def register(app: typer.Typer) -> None:
     cat_app = typer.Typer(help="Cited accelerator specs: list, show (every number with its source), compare.",
                           no_args_is_help=True)
@@ -137,15 +214,7 @@ def register(app: typer.Typer) -> None:
         dtype: str = typer.Option("bf16", "--dtype", help="which dense peak to show in the table"),
         json: bool = typer.Option(False, "--json", help="print JSON only"),
     ) -> None:
-        from accelopt.report.jsonout import emit
-
-        k, d = check_kind(kind), check_dtype(dtype)
-        specs = load(catalog).by_kind(k)
-        rows = list_rows(specs, d)
-        if json:
-            emit({"kind": k, "dtype": d, "count": len(rows), "devices": rows})
-            return
-        _print_list(specs, d, k)
+        run_list(ListOptions(kind=kind, catalog=tuple(catalog or ()), dtype=dtype, as_json=json))
 
     @cat_app.command("show", help="Show one device: every number with its source, and ridge points per dtype.")
     def show_cmd(
@@ -153,13 +222,7 @@ def register(app: typer.Typer) -> None:
         catalog: list[Path] | None = typer.Option(None, "--catalog", help=CATALOG_HELP),
         json: bool = typer.Option(False, "--json", help="print JSON only"),
     ) -> None:
-        from accelopt.report.jsonout import emit
-
-        spec = resolve(load(catalog), name)
-        if json:
-            emit(show_data(spec))
-            return
-        _print_show(spec)
+        run_show(ShowOptions(name=name, catalog=tuple(catalog or ()), as_json=json))
 
     @cat_app.command("compare", help="Compare devices side by side with ratios against the first one.")
     def compare_cmd(
@@ -169,26 +232,8 @@ def register(app: typer.Typer) -> None:
         json: bool = typer.Option(False, "--json", help="print JSON only"),
         html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
     ) -> None:
-        from accelopt.errors import InputError
-        from accelopt.report.jsonout import emit
-        from accelopt.report.runs import finish_run
-
-        if len(names) < 2:
-            raise InputError(f"compare needs at least two devices, got {len(names)}",
-                             "name two or more, e.g. `accelopt catalog compare h100-sxm mi300x`")
-        d = check_dtype(dtype)
-        cat = load(catalog)
-        specs = [resolve(cat, n) for n in names]
-        dup = sorted({sp.name for sp in specs if [x.name for x in specs].count(sp.name) > 1})
-        if dup:  # comparing a device with itself gives only 1.00x ratios
-            raise InputError(f"compare names {', '.join(dup)} more than once (names or aliases)",
-                             "name each device once, e.g. `accelopt catalog compare h100-sxm mi300x`")
-        data = compare_data(specs, d)
-        finish_run("catalog-compare", data, html)
-        if json:
-            emit(data)
-            return
-        _print_compare(data)
+        run_compare(CompareOptions(names=tuple(names), dtype=dtype, catalog=tuple(catalog or ()), as_json=json,
+                                   html=html))
 
     app.add_typer(cat_app, name="catalog")
 

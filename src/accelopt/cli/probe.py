@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,92 @@ triad bandwidth, and on GPUs host<->device (pinned and pageable) and device-to-d
 Each figure is a median with its p10-p90 range; where the device maps to a catalog entry (or
 --compare names one) it is shown as a share of that entry's peak. The result is saved as a
 measured spec TOML usable with --catalog or as a device name."""
+
+
+@dataclass(frozen=True)
+class ProbeOptions:
+    """`accelopt probe`, as typed."""
+
+    device: str | None = None
+    """cpu or cuda:N; None: cuda:0 if present, else cpu."""
+    quick: bool = False
+    dtypes: str | None = None
+    """Comma list as typed; None: every dtype the device has."""
+    compare: str | None = None
+    save: Path | None = None
+    no_save: bool = False
+    as_json: bool = False
+    html: Path | None = None
+    collectives: bool = False
+    nproc: int = 2
+    """Ranks for --collectives."""
+
+
+def _check_options(opts: ProbeOptions) -> None:
+    """Every option that can be wrong, checked before minutes of measuring, not after."""
+    from accelopt.errors import InputError
+
+    if opts.device is not None and not opts.device.strip():
+        raise InputError("--device is empty", "write cpu or cuda:N, or leave --device out for the default")
+    if opts.save is not None and opts.no_save:
+        raise InputError("--save and --no-save contradict each other", "give one of them")
+    if opts.save is not None:
+        check_save_path(opts.save)
+    elif not opts.no_save:
+        check_default_save_folder()
+    if opts.html is not None:
+        from accelopt.userio import check_writable
+
+        check_writable(opts.html, "--html", "report.html")
+    if opts.nproc != 2 and not opts.collectives:
+        raise InputError("--nproc applies to --collectives only", "add --collectives, or leave out --nproc")
+    if opts.nproc < 2 and opts.collectives:
+        raise InputError(f"--nproc {opts.nproc}: collectives need 2 or more ranks", "pass --nproc 2 or more")
+
+
+def run_probe_command(opts: ProbeOptions) -> None:
+    """Measure, optionally benchmark collectives, save the measured spec, record, print; Ctrl-C keeps what was
+    measured (exit 130 after printing and recording it)."""
+    import dataclasses
+
+    from accelopt.errors import AcceloptError
+    from accelopt.measure.probe import save_spec
+    from accelopt.report.jsonout import emit
+    from accelopt.report.runs import finish_run
+
+    _check_options(opts)
+    result = _run(opts.device or _default_device(), opts.quick, _parse_dtypes(opts.dtypes), opts.compare,
+                  progress=True)
+    coll = None
+    if opts.collectives and not result.interrupted:  # after a Ctrl-C nothing more is measured
+        try:
+            coll = _collectives(result.device.torch_device, opts.nproc, opts.quick)
+        except KeyboardInterrupt:  # the device figures above are kept, saved and recorded
+            result.interrupted = True
+            result.skipped.append(("collectives", "not measured: interrupted (Ctrl-C)"))
+    saved: Path | None = None
+    save_failed: AcceloptError | None = None
+    if not opts.no_save:
+        try:
+            saved = save_spec(result, opts.save, _links(coll))
+        except AcceloptError as e:  # the measurements are still printed below, then the error
+            save_failed = e
+    save_error = f"{save_failed.problem} — {save_failed.fix}" if save_failed else None
+    data = dataclasses.replace(result, saved_spec=str(saved) if saved else None, save_error=save_error)
+    finish_run("probe", data, opts.html)
+    if opts.as_json:
+        emit(data)
+    else:
+        _print_human(result, saved)
+        if coll is not None:
+            from accelopt.report.console import make_console
+            from accelopt.report.distributed_view import render_collectives
+
+            render_collectives(coll, make_console())
+    if save_failed is not None:
+        raise save_failed
+    if result.interrupted:
+        raise typer.Exit(130)  # the shell's status for Ctrl-C, after printing and recording what was measured
 
 
 def _default_device() -> str:
@@ -133,66 +220,9 @@ def register(app: typer.Typer) -> None:
                                               "(bus bandwidth, latency) into the measured spec for plan"),
         nproc: int = typer.Option(2, "--nproc", help="with --collectives: ranks on this machine (cuda: GPUs)"),
     ) -> None:
-        from accelopt.errors import AcceloptError
-        from accelopt.measure.probe import save_spec
-        from accelopt.report.jsonout import emit
-
-        if device is not None and not device.strip():
-            from accelopt.errors import InputError
-
-            raise InputError("--device is empty", "write cpu or cuda:N, or leave --device out for the default")
-        if save is not None and no_save:
-            from accelopt.errors import InputError
-
-            raise InputError("--save and --no-save contradict each other", "give one of them")
-        if save is not None:
-            check_save_path(save)  # before minutes of measuring, not after
-        elif not no_save:
-            check_default_save_folder()
-        if html is not None:
-            from accelopt.userio import check_writable
-
-            check_writable(html, "--html", "report.html")  # likewise
-        if nproc != 2 and not collectives:
-            from accelopt.errors import InputError
-
-            raise InputError("--nproc applies to --collectives only", "add --collectives, or leave out --nproc")
-        if nproc < 2 and collectives:
-            from accelopt.errors import InputError
-
-            raise InputError(f"--nproc {nproc}: collectives need 2 or more ranks", "pass --nproc 2 or more")
-        result = _run(device or _default_device(), quick, _parse_dtypes(dtypes), compare, progress=True)
-        # after a Ctrl-C nothing more is measured
-        coll = None
-        if collectives and not result.interrupted:
-            coll = _collectives(result.device.torch_device, nproc, quick)
-        saved: Path | None = None
-        save_failed: AcceloptError | None = None
-        if not no_save:
-            try:
-                saved = save_spec(result, save, _links(coll))
-            except AcceloptError as e:  # the measurements are still printed below, then the error
-                save_failed = e
-        save_error = f"{save_failed.problem} — {save_failed.fix}" if save_failed else None
-        import dataclasses
-
-        from accelopt.report.runs import finish_run
-
-        data = dataclasses.replace(result, saved_spec=str(saved) if saved else None, save_error=save_error)
-        finish_run("probe", data, html)
-        if as_json:
-            emit(data)
-        else:
-            _print_human(result, saved)
-            if coll is not None:
-                from accelopt.report.console import make_console
-                from accelopt.report.distributed_view import render_collectives
-
-                render_collectives(coll, make_console())
-        if save_failed is not None:
-            raise save_failed
-        if result.interrupted:
-            raise typer.Exit(130)  # the shell's status for Ctrl-C, after printing and recording what was measured
+        run_probe_command(ProbeOptions(device=device, quick=quick, dtypes=dtypes, compare=compare, save=save,
+                                       no_save=no_save, as_json=as_json, html=html, collectives=collectives,
+                                       nproc=nproc))
 
 
 def check_default_save_folder() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,161 @@ MODEL is one of:
                        (see examples/my_model.py)
   a directory or config.json of a Hugging Face model (random weights; needs the hf extra)
 """
+
+
+@dataclass(frozen=True)
+class DistOptions:
+    """`profile --nproc N ...`: a distributed run under torchrun (the flags below apply only with nproc)."""
+
+    nproc: int | None = None
+    """Ranks on this machine; None: the one-process run."""
+    parallel: str = "ddp"
+    schedule: str = "1f1b"
+    microbatches: int | None = None
+    nnodes: int = 1
+    node_rank: int = 0
+    rdzv_endpoint: str | None = None
+    timeout_s: float = 600.0
+
+    def given(self) -> dict[str, bool]:
+        """Flag -> whether it differs from its default (for the refusal of distributed flags without --nproc)."""
+        default = DistOptions()
+        return {"--parallel": self.parallel != default.parallel, "--schedule": self.schedule != default.schedule,
+                "--microbatches": self.microbatches is not None, "--nnodes": self.nnodes != default.nnodes,
+                "--node-rank": self.node_rank != default.node_rank,
+                "--rdzv-endpoint": self.rdzv_endpoint is not None, "--timeout-s": self.timeout_s != default.timeout_s}
+
+
+@dataclass(frozen=True)
+class ProfileOptions:
+    """`accelopt profile MODEL`, as typed."""
+
+    model: str
+    size: str | None = None
+    mode: str = "train"
+    batch_size: int | None = None
+    seq_len: int | None = None
+    dtype: str = "fp32"
+    device: str = "cpu"
+    steps: int = 20
+    warmup: int = 3
+    catalog_device: str | None = None
+    probed: str | None = None
+    trace: str | None = None
+    save_workload: str | None = None
+    allow_nonfinite: bool = False
+    as_json: bool = False
+    html: str | None = None
+    dist: DistOptions = DistOptions()
+
+
+def run_profile(opts: ProfileOptions) -> None:
+    """`accelopt profile`: a distributed run with --nproc, else the one-process profile."""
+    if opts.dist.nproc is not None:
+        _run_distributed(opts)
+        return
+    from accelopt.cli.profile_dist import check_no_distributed_flags
+
+    check_no_distributed_flags(opts.dist.given())
+    _run_local(opts)
+
+
+def _run_distributed(opts: ProfileOptions) -> None:
+    from accelopt.cli.profile_dist import DistOptions as RunOptions
+    from accelopt.cli.profile_dist import run_distributed
+
+    d = opts.dist
+    assert d.nproc is not None
+    run_distributed(RunOptions(
+        model=opts.model, size=opts.size, batch_size=opts.batch_size, seq_len=opts.seq_len, mode=opts.mode,
+        dtype=opts.dtype, device=opts.device, steps=opts.steps, warmup=opts.warmup,
+        catalog_device=opts.catalog_device, probed=opts.probed, nproc=d.nproc, parallel=d.parallel,
+        schedule=d.schedule, microbatches=d.microbatches, nnodes=d.nnodes, node_rank=d.node_rank,
+        rdzv_endpoint=d.rdzv_endpoint, timeout_s=d.timeout_s, as_json=opts.as_json, html=opts.html,
+        unsupported={"--trace": opts.trace, "--save-workload": opts.save_workload,
+                     "--allow-nonfinite": opts.allow_nonfinite}))
+
+
+def _run_local(opts: ProfileOptions) -> None:
+    """Load, capture, measure (profile_step), diagnose, record, print; Ctrl-C keeps what was measured."""
+    from accelopt.measure.diagnose import diagnose
+    from accelopt.measure.profiler import ProfileInterrupted, capture_for_profile, check_args, profile_step
+
+    check_args(mode=opts.mode, dtype=opts.dtype, device=opts.device, steps=opts.steps, warmup=opts.warmup)
+    _check_outputs(opts.trace, opts.save_workload, opts.html)
+    if opts.html is not None:
+        from accelopt.userio import check_writable
+
+        check_writable(opts.html, "--html", "report.html")  # before the run, not after
+    spec = _catalog_spec(opts.catalog_device, opts.device)
+    probed_spec = _probed_spec(opts.probed)
+    progress = _progress()
+    from accelopt.measure.memory import out_of_memory_as_error
+
+    what = f"--batch-size {opts.batch_size}" if opts.batch_size is not None else f"{opts.model}'s default batch"
+    workload = None
+    try:
+        with out_of_memory_as_error(what, opts.device):
+            progress(f"loading {opts.model}")
+            bundle = _load_bundle(opts.model, size=opts.size, batch_size=opts.batch_size, seq_len=opts.seq_len)
+            progress("capturing one step's ops (FLOPs and bytes per op)")
+            workload = capture_for_profile(bundle, opts.mode, opts.dtype, opts.device)
+            result = profile_step(bundle, mode=opts.mode, dtype=opts.dtype, device=opts.device, steps=opts.steps,
+                                  warmup=opts.warmup, spec=spec, probed_spec=probed_spec, trace_path=opts.trace,
+                                  workload=workload, allow_nonfinite=opts.allow_nonfinite, on_pass=progress)
+    except ProfileInterrupted as stop:
+        _keep_interrupted(stop.partial, workload, opts)
+        raise typer.Exit(130) from None  # the shell's status for Ctrl-C, after printing and recording
+    except KeyboardInterrupt:  # while loading or capturing: nothing was measured yet
+        from accelopt.report.console import make_console, plain
+
+        make_console(stderr=True).print(plain("interrupted (Ctrl-C) before any step was measured: nothing to "
+                                              "show or record", "yellow"))
+        _write_outputs(None, workload, opts.save_workload, None)
+        raise typer.Exit(130) from None
+    diagnose(result, spec=spec, probed_spec=probed_spec)
+    from accelopt.report.runs import finish_run
+
+    finish_run("profile", result, opts.html)
+    if opts.as_json:
+        from accelopt.report.jsonout import emit
+
+        emit(result)
+        _write_outputs(result, workload, opts.save_workload, None)  # after the results: nothing measured is lost
+        return
+    from accelopt.report.console import make_console
+    from accelopt.report.profile_view import render
+
+    console = make_console()
+    render(result, console)
+    _write_outputs(result, workload, opts.save_workload, console)
+
+
+def _keep_interrupted(partial: Any, workload: Any, opts: ProfileOptions) -> None:
+    """Print and record (history kind 'profile-partial', interrupted) what the finished passes measured, and
+    write the captured workload if --save-workload asked for it; no HTML page (it needs a complete profile)."""
+    from accelopt.report import history
+    from accelopt.report.console import make_console, plain
+    from accelopt.report.runs import current_argv
+
+    saved = history.record("profile-partial", current_argv(), partial)
+    if opts.as_json:
+        from accelopt.report.jsonout import emit
+
+        emit(partial)
+        console = None
+    else:
+        from accelopt.report.profile_view import render_partial
+
+        console = make_console()
+        render_partial(partial, console)
+    err = make_console(stderr=True)
+    if saved:
+        err.print(plain(f"interrupted run recorded: accelopt history show {saved}", "yellow"))
+    if opts.html is not None:
+        err.print(plain(f"--html {opts.html}: not written (the profile was interrupted; the page needs every "
+                        "pass)", "yellow"))
+    _write_outputs(None, workload, opts.save_workload, console)
 
 
 def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_len: int | None) -> Any:
@@ -137,63 +293,12 @@ def register(app: typer.Typer) -> None:
                                                                    "this long, the run is stopped and the stuck rank "
                                                                    "named (start-up gets at least 120 s)"),
     ) -> None:
-        if nproc is not None:
-            from accelopt.cli.profile_dist import DistOptions, run_distributed
-
-            run_distributed(DistOptions(model=model, size=size, batch_size=batch_size, seq_len=seq_len, mode=mode,
-                            dtype=dtype, device=device, steps=steps, warmup=warmup, catalog_device=catalog_device,
-                            probed=probed,
-                            nproc=nproc, parallel=parallel, schedule=schedule, microbatches=microbatches,
-                            nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, timeout_s=timeout_s,
-                            as_json=as_json, html=html,
-                            unsupported={"--trace": trace, "--save-workload": save_workload,
-                                         "--allow-nonfinite": allow_nonfinite}))
-            return
-        from accelopt.cli.profile_dist import check_no_distributed_flags
-
-        check_no_distributed_flags({"--parallel": parallel != "ddp", "--schedule": schedule != "1f1b",
-                                    "--microbatches": microbatches is not None, "--nnodes": nnodes != 1,
-                                    "--node-rank": node_rank != 0, "--rdzv-endpoint": rdzv_endpoint is not None,
-                                    "--timeout-s": timeout_s != 600.0})
-        from accelopt.measure.diagnose import diagnose
-        from accelopt.measure.profiler import capture_for_profile, check_args, profile_step
-
-        check_args(mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup)
-        _check_outputs(trace, save_workload, html)
-        if html is not None:
-            from accelopt.userio import check_writable
-
-            check_writable(html, "--html", "report.html")  # before the run, not after
-        spec = _catalog_spec(catalog_device, device)
-        probed_spec = _probed_spec(probed)
-        progress = _progress()
-        from accelopt.measure.memory import out_of_memory_as_error
-
-        what = f"--batch-size {batch_size}" if batch_size is not None else f"{model}'s default batch"
-        with out_of_memory_as_error(what, device):
-            progress(f"loading {model}")
-            bundle = _load_bundle(model, size=size, batch_size=batch_size, seq_len=seq_len)
-            progress("capturing one step's ops (FLOPs and bytes per op)")
-            workload = capture_for_profile(bundle, mode, dtype, device)
-            result = profile_step(bundle, mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup,
-                                  spec=spec, probed_spec=probed_spec, trace_path=trace, workload=workload,
-                                  allow_nonfinite=allow_nonfinite, on_pass=progress)
-        diagnose(result, spec=spec, probed_spec=probed_spec)
-        from accelopt.report.runs import finish_run
-
-        finish_run("profile", result, html)
-        if as_json:
-            from accelopt.report.jsonout import emit
-
-            emit(result)
-            _write_outputs(result, workload, save_workload, None)  # after the results: nothing measured is lost
-            return
-        from accelopt.report.console import make_console
-        from accelopt.report.profile_view import render
-
-        console = make_console()
-        render(result, console)
-        _write_outputs(result, workload, save_workload, console)
+        run_profile(ProfileOptions(
+            model=model, size=size, mode=mode, batch_size=batch_size, seq_len=seq_len, dtype=dtype, device=device,
+            steps=steps, warmup=warmup, catalog_device=catalog_device, probed=probed, trace=trace,
+            save_workload=save_workload, allow_nonfinite=allow_nonfinite, as_json=as_json, html=html,
+            dist=DistOptions(nproc=nproc, parallel=parallel, schedule=schedule, microbatches=microbatches,
+                             nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, timeout_s=timeout_s)))
 
 
 def _progress() -> Any:
@@ -238,18 +343,19 @@ def _check_outputs(trace: str | None, save_workload: str | None, html: str | Non
 def _write_outputs(result: Any, workload: Any, save_workload: str | None, console: Any) -> None:
     """Write --save-workload, report the trace; after the results are shown, then fail if either did not work.
 
-    `console` None (--json): success notes are left out, so stdout holds only the JSON document."""
+    `console` None (--json): success notes are left out, so stdout holds only the JSON document. `result` None:
+    an interrupted run (no trace); `workload` None: the capture did not finish (nothing to save)."""
     from accelopt.errors import InputError
 
     problems: list[str] = []
-    if save_workload:
+    if save_workload and workload is not None:
         try:
             workload.save(save_workload)
             if console is not None:
                 console.print(f"workload written to {save_workload}")
         except OSError as e:
             problems.append(f"cannot write the workload to {save_workload}: {e.strerror or e}")
-    if result.trace_path:
+    if result is not None and result.trace_path:
         if result.trace_error:
             problems.append(f"the Chrome trace was not written to {result.trace_path}: {result.trace_error}")
         elif console is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,49 @@ _CONVENTION_HELP = ("fill/drain convention: 'paper' (SCALE-Sim paper, 2R+C+T-2 c
 _MODEL_HELP = ("resnet50 (v1), resnet50-v1.5, alexnet-conv, a transformer preset, zoo NAME[:SIZE], or a PyTorch "
                "file FILE.py:Class / FILE.py:factory (an nn.Module needs --input-shape; a ModelBundle factory "
                "brings its inputs); captured as one inference forward pass")
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """What is simulated (exactly one of model, hf, topology, workload), as typed for `simulate run` / `sweep`."""
+
+    model: str | None = None
+    hf: Path | None = None
+    topology: Path | None = None
+    workload: Path | None = None
+    batch: int = 1
+    seq_len: int | None = None
+    input_shape: str | None = None
+    """One sample's shape as typed ('3,224,224'), for --model FILE.py:Class."""
+    input_dtype: str = "float32"
+    convention: str = "paper"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """`accelopt simulate run`, as typed."""
+
+    design: str
+    source: SourceOptions
+    unlimited_bandwidth: bool = False
+    max_rows: int = 60
+    as_json: bool = False
+    html: Path | None = None
+
+
+@dataclass(frozen=True)
+class SweepOptions:
+    """`accelopt simulate sweep`, as typed (lists as typed: '16,32,64' or 'LOW..HIGH')."""
+
+    source: SourceOptions
+    design: str = "edge-npu"
+    rows: str = "16,32,64"
+    cols: str = "16,32,64"
+    sram_kib: str = "64,256,1024"
+    bandwidth_gbps: str = ""
+    dataflow: str = "os,ws,is"
+    as_json: bool = False
+    html: Path | None = None
 
 
 def _input_shape(text: str | None) -> tuple[int, ...] | None:
@@ -32,10 +76,12 @@ def _input_shape(text: str | None) -> tuple[int, ...] | None:
     return shape
 
 
-def _layers(model: str | None, topology: Path | None, workload: Path | None, batch: int,
-            seq_len: int | None, convention: str = "paper", hf: Path | None = None,
-            input_shape: str | None = None, input_dtype: str = "float32") -> tuple[list[Any], str]:
+def _layers(src: SourceOptions) -> tuple[list[Any], str]:
+    """The layers to simulate and a description of where they come from."""
     from accelopt.errors import InputError
+
+    model, topology, workload, batch, seq_len = src.model, src.topology, src.workload, src.batch, src.seq_len
+    convention, hf, input_shape, input_dtype = src.convention, src.hf, src.input_shape, src.input_dtype
 
     given = [x for x in (model, topology, workload, hf) if x is not None]
     if len(given) != 1:
@@ -235,53 +281,15 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
         html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
     ) -> None:
-        from accelopt.errors import InputError
-        from accelopt.report.jsonout import emit
-        from accelopt.simulate.design import get_design
-        from accelopt.simulate.engine import simulate
-
-        if max_rows < 0:
-            raise InputError(f"--max-rows {max_rows} is negative", "give 0 or more (--json lists every layer)")
-        d = _with_bandwidth(get_design(design), unlimited_bandwidth)
-        layers, source = _layers(model, topology, workload, batch, seq_len, convention, hf, input_shape, input_dtype)
-        result = simulate(d, layers, convention)
-        from accelopt.report.runs import finish_run
-
-        data = result.report(source)
-        finish_run("simulate-run", data, html)
-        if json_out:
-            emit(data)
-        else:
-            _print_run(data, max_rows)
+        run_simulation(RunOptions(
+            design=design, unlimited_bandwidth=unlimited_bandwidth, max_rows=max_rows, as_json=json_out, html=html,
+            source=SourceOptions(model=model, hf=hf, topology=topology, workload=workload, batch=batch,
+                                 seq_len=seq_len, input_shape=input_shape, input_dtype=input_dtype,
+                                 convention=convention)))
 
     @sim.command("presets", help="List the built-in designs with the source of every number.")
     def presets_cmd(json_out: bool = typer.Option(False, "--json", help="JSON on stdout")) -> None:
-        from accelopt.report.jsonout import emit
-        from accelopt.simulate.design import load_preset, preset_names
-        from accelopt.simulate.engine import energy_scaling
-
-        designs = [load_preset(n) for n in preset_names()]
-        if json_out:
-            emit([d.to_dict() for d in designs])
-            return
-        from accelopt.report.console import line, make_console
-
-        con = make_console()
-        for d in designs:
-            con.print(line((d.name, "bold"), f" — {d.description}"))
-            con.print(f"  {d.rows}x{d.cols}x{d.cores} {d.dataflow}, {d.dtype}, {d.clock_hz / 1e6:g} MHz, "
-                      f"peak {d.peak_op_per_s / 1e12:.4g} TOPS, SRAM {d.sram_bytes / 1024:.0f} KiB, "
-                      f"DRAM {d.dram_bandwidth_byte_per_s / 1e9:.4g} GB/s, ridge {d.ridge_op_per_byte():.4g} OP/B")
-            sc = energy_scaling(d)
-            nominal = " (nominal)" if sc.vdd_is_nominal else ""
-            con.print(f"  energy scaling (estimate): x{sc.factor_vs_45nm_0v9:.3g} vs Horowitz's 45 nm / 0.9 V "
-                      f"at {d.tech_node_nm:g} nm, {sc.vdd_v:.2f} V{nominal} (Stillmaker & Baas 2017)")
-            for field, src in d.sources.items():
-                con.print(f"    {field}: {src}")
-        from accelopt.simulate.published import nvdla_names
-
-        con.print(f"also built in: {', '.join(nvdla_names())} (the NVDLA primer's configurations; "
-                  "`accelopt simulate published` lists them with their published ResNet-50 frames/s)")
+        _presets(json_out)
 
     @sim.command("sweep", help="Sweep array shape, SRAM, bandwidth and dataflow; print the Pareto front "
                  "(latency vs energy vs MAC count vs SRAM bytes vs DRAM bandwidth).")
@@ -308,55 +316,12 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
         html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
     ) -> None:
-        from accelopt import units
-        from accelopt.report.jsonout import emit
-        from accelopt.simulate.design import get_design
-        from accelopt.simulate.sweep import OBJECTIVES, grid, pareto_front, run_sweep
-
-        base = get_design(design)
-        layers, source = _layers(model, topology, workload, batch, seq_len, convention, hf, input_shape, input_dtype)
-        bws = (_bandwidths_byte_per_s(bandwidth_gbps) if bandwidth_gbps.strip()
-               else [base.dram_bandwidth_byte_per_s])
-        # dict.fromkeys: a repeated dataflow would evaluate (and list) the same designs twice
-        dataflows = list(dict.fromkeys(x.strip().lower() for x in dataflow.split(",") if x.strip()))
-        if not dataflows:
-            from accelopt.errors import InputError
-
-            raise InputError(f"--dataflow {dataflow!r} names no dataflow", "write e.g. --dataflow os,ws,is")
-        designs = grid(base, units.parse_int_range(rows, "--rows"), units.parse_int_range(cols, "--cols"),
-                       [s * 1024 for s in units.parse_int_range(sram_kib, "--sram-kib")], bws, dataflows)
-        points = _sweep_with_progress(designs, layers, convention, run_sweep)
-        front = pareto_front(points)
-        from accelopt.report.runs import finish_run
-        from accelopt.simulate.results import SimSweepResult
-
-        data = SimSweepResult(source=source, base_design=base.name, evaluated=len(points),
-                              objectives=list(OBJECTIVES), pareto_front=[p.row() for p in front],
-                              notes=["energy is an estimate (Horowitz ISSCC 2014 table scaled to the node by "
-                                     "Stillmaker & Baas 2017); DRAM traffic from a tiling model"])
-        finish_run("simulate-sweep", data, html)
-        if json_out:
-            emit(data)
-            return
-        from rich.table import Table
-
-        from accelopt.report.console import make_console
-
-        con = make_console()
-        con.print(f"{len(points)} designs on {source} (base {base.name}); Pareto front: {len(front)}")
-        t = Table()
-        for c in ("rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MACs", "latency", "energy*", "util",
-                  "TOPS/W*"):
-            t.add_column(c, justify="right")
-        for p in front:
-            d = p.design
-            t.add_row(str(d.rows), str(d.cols), d.dataflow, units.fmt_bytes(d.ifmap_sram_bytes, binary=True),
-                      "inf" if d.unlimited_bandwidth else units.fmt_byte_per_s(d.dram_bandwidth_byte_per_s),
-                      str(d.macs),
-                      units.fmt_seconds(p.latency_s), _energy(p.energy_j), units.fmt_pct(p.utilization),
-                      f"{p.tops_per_w:.3g}")
-        con.print(t)
-        con.print("* estimates: energy from Horowitz ISSCC 2014 scaled to the node (Stillmaker & Baas 2017)")
+        run_design_sweep(SweepOptions(
+            design=design, rows=rows, cols=cols, sram_kib=sram_kib, bandwidth_gbps=bandwidth_gbps, dataflow=dataflow,
+            as_json=json_out, html=html,
+            source=SourceOptions(model=model, hf=hf, topology=topology, workload=workload, batch=batch,
+                                 seq_len=seq_len, input_shape=input_shape, input_dtype=input_dtype,
+                                 convention=convention)))
 
     @sim.command("published", help="Check the simulator against published accelerator figures: the NVDLA "
                  "primer's ResNet-50 frames/s for 32 to 2048 MACs, or (--chip eyeriss) Eyeriss's measured AlexNet "
@@ -367,53 +332,7 @@ def register(app: typer.Typer) -> None:
                                  "Table V, row-stationary)"),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
     ) -> None:
-        from accelopt.report.jsonout import emit
-
-        if chip.lower() == "eyeriss":
-            from accelopt.cli.simulate_eyeriss import eyeriss_cmd
-
-            eyeriss_cmd(json_out)
-            return
-        if chip.lower() != "nvdla":
-            from accelopt.errors import InputError
-
-            raise InputError(f"--chip {chip!r} has no published figures here", "use --chip nvdla or --chip eyeriss")
-        from accelopt.simulate.published import (
-            CACC_NOTE,
-            CLOCK_NOTE,
-            NVDLA_PRIMER,
-            SHAPE_NOTE,
-            SPLIT_NOTE,
-            check_nvdla,
-        )
-
-        checks = check_nvdla(convention)
-        notes = [CLOCK_NOTE, SHAPE_NOTE, SPLIT_NOTE, CACC_NOTE,
-                 "model: ResNet-50 v1 (He et al. 2016 Table 1), batch 1, 224x224, int8; the published figures are "
-                 "NVIDIA's estimator output, not measurements"]
-        if json_out:
-            emit({"source": NVDLA_PRIMER, "convention": convention, "rows": [c.to_dict() for c in checks],
-                  "notes": notes})
-            return
-        from rich.table import Table
-
-        from accelopt import units
-        from accelopt.report.console import make_console
-
-        con = make_console()
-        con.print(f"{NVDLA_PRIMER}: int8 ResNet-50 frames/s, published vs predicted (convention {convention}); "
-                  "CBUF = convolution buffer (KiB), SDRAM in GB/s")
-        t = Table()
-        for col in ("design", "array", "CBUF", "SDRAM", "published", "predicted", "error", "util"):
-            t.add_column(col, justify="left" if col == "design" else "right", no_wrap=col in ("design", "error"))
-        for c in checks:
-            d = c.design
-            t.add_row(d.name, f"{d.rows}x{d.cols}", f"{(d.ifmap_sram_bytes + d.filter_sram_bytes) // 1024}K",
-                      f"{d.dram_bandwidth_byte_per_s / 1e9:g}G", f"{c.published_frames_per_s:g}",
-                      f"{c.predicted_frames_per_s:.1f}", f"{c.error:+.1%}", units.fmt_pct(c.utilization))
-        con.print(t)
-        for n in notes:
-            con.print(f"  {n}")
+        _published(convention, chip, json_out)
 
     @sim.command("export", help="Write a design as an AcceleratorSpec in the catalog TOML format, or (--out "
                  "FILE.cfg) as a SCALE-Sim config.")
@@ -423,23 +342,181 @@ def register(app: typer.Typer) -> None:
                                  help="file to write: catalog TOML, or a SCALE-Sim config if it ends in .cfg"),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
     ) -> None:
-        from accelopt.report.jsonout import emit
-        from accelopt.simulate.design import get_design
-        from accelopt.simulate.export import write_spec_toml, write_text
+        _export(design, out, json_out)
 
-        d = get_design(design)
-        if out.suffix.lower() == ".cfg":
-            from accelopt.simulate.scalesim_cfg import scalesim_cfg_text
 
-            write_text(scalesim_cfg_text(d), out)
-            if json_out:
-                emit({"written": str(out), "format": "scalesim-cfg", "design": d.to_dict()})
-            else:
-                print(f"wrote {out} (SCALE-Sim config of design {d.name!r}); run it with scalesim -c {out}")
-            return
-        spec = d.to_accelerator_spec()
-        write_spec_toml(spec, out)
+def run_simulation(opts: RunOptions) -> None:
+    """`simulate run`: one design on one model, per layer; JSON or a table."""
+    from accelopt.errors import InputError
+    from accelopt.report.jsonout import emit
+    from accelopt.simulate.design import get_design
+    from accelopt.simulate.engine import simulate
+
+    if opts.max_rows < 0:
+        raise InputError(f"--max-rows {opts.max_rows} is negative", "give 0 or more (--json lists every layer)")
+    d = _with_bandwidth(get_design(opts.design), opts.unlimited_bandwidth)
+    layers, source = _layers(opts.source)
+    result = simulate(d, layers, opts.source.convention)
+    from accelopt.report.runs import finish_run
+
+    data = result.report(source)
+    finish_run("simulate-run", data, opts.html)
+    if opts.as_json:
+        emit(data)
+    else:
+        _print_run(data, opts.max_rows)
+
+
+def _presets(json_out: bool) -> None:
+    from accelopt.report.jsonout import emit
+    from accelopt.simulate.design import load_preset, preset_names
+    from accelopt.simulate.engine import energy_scaling
+
+    designs = [load_preset(n) for n in preset_names()]
+    if json_out:
+        emit([d.to_dict() for d in designs])
+        return
+    from accelopt.report.console import line, make_console
+
+    con = make_console()
+    for d in designs:
+        con.print(line((d.name, "bold"), f" — {d.description}"))
+        con.print(f"  {d.rows}x{d.cols}x{d.cores} {d.dataflow}, {d.dtype}, {d.clock_hz / 1e6:g} MHz, "
+                  f"peak {d.peak_op_per_s / 1e12:.4g} TOPS, SRAM {d.sram_bytes / 1024:.0f} KiB, "
+                  f"DRAM {d.dram_bandwidth_byte_per_s / 1e9:.4g} GB/s, ridge {d.ridge_op_per_byte():.4g} OP/B")
+        sc = energy_scaling(d)
+        nominal = " (nominal)" if sc.vdd_is_nominal else ""
+        con.print(f"  energy scaling (estimate): x{sc.factor_vs_45nm_0v9:.3g} vs Horowitz's 45 nm / 0.9 V "
+                  f"at {d.tech_node_nm:g} nm, {sc.vdd_v:.2f} V{nominal} (Stillmaker & Baas 2017)")
+        for field, src in d.sources.items():
+            con.print(f"    {field}: {src}")
+    from accelopt.simulate.published import nvdla_names
+
+    con.print(f"also built in: {', '.join(nvdla_names())} (the NVDLA primer's configurations; "
+              "`accelopt simulate published` lists them with their published ResNet-50 frames/s)")
+
+
+def run_design_sweep(opts: SweepOptions) -> None:
+    """`simulate sweep`: the grid of designs on one model; the Pareto front."""
+    from accelopt import units
+    from accelopt.report.jsonout import emit
+    from accelopt.simulate.design import get_design
+    from accelopt.simulate.sweep import OBJECTIVES, grid, pareto_front, run_sweep
+
+    base = get_design(opts.design)
+    layers, source = _layers(opts.source)
+    bws = (_bandwidths_byte_per_s(opts.bandwidth_gbps) if opts.bandwidth_gbps.strip()
+           else [base.dram_bandwidth_byte_per_s])
+    # dict.fromkeys: a repeated dataflow would evaluate (and list) the same designs twice
+    dataflows = list(dict.fromkeys(x.strip().lower() for x in opts.dataflow.split(",") if x.strip()))
+    if not dataflows:
+        from accelopt.errors import InputError
+
+        raise InputError(f"--dataflow {opts.dataflow!r} names no dataflow", "write e.g. --dataflow os,ws,is")
+    designs = grid(base, units.parse_int_range(opts.rows, "--rows"), units.parse_int_range(opts.cols, "--cols"),
+                   [s * 1024 for s in units.parse_int_range(opts.sram_kib, "--sram-kib")], bws, dataflows)
+    points = _sweep_with_progress(designs, layers, opts.source.convention, run_sweep)
+    front = pareto_front(points)
+    from accelopt.report.runs import finish_run
+    from accelopt.simulate.results import SimSweepResult
+
+    data = SimSweepResult(source=source, base_design=base.name, evaluated=len(points),
+                          objectives=list(OBJECTIVES), pareto_front=[p.row() for p in front],
+                          notes=["energy is an estimate (Horowitz ISSCC 2014 table scaled to the node by "
+                                 "Stillmaker & Baas 2017); DRAM traffic from a tiling model"])
+    finish_run("simulate-sweep", data, opts.html)
+    if opts.as_json:
+        emit(data)
+        return
+    from rich.table import Table
+
+    from accelopt.report.console import make_console
+
+    con = make_console()
+    con.print(f"{len(points)} designs on {source} (base {base.name}); Pareto front: {len(front)}")
+    t = Table()
+    for c in ("rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MACs", "latency", "energy*", "util",
+              "TOPS/W*"):
+        t.add_column(c, justify="right")
+    for p in front:
+        d = p.design
+        t.add_row(str(d.rows), str(d.cols), d.dataflow, units.fmt_bytes(d.ifmap_sram_bytes, binary=True),
+                  "inf" if d.unlimited_bandwidth else units.fmt_byte_per_s(d.dram_bandwidth_byte_per_s),
+                  str(d.macs),
+                  units.fmt_seconds(p.latency_s), _energy(p.energy_j), units.fmt_pct(p.utilization),
+                  f"{p.tops_per_w:.3g}")
+    con.print(t)
+    con.print("* estimates: energy from Horowitz ISSCC 2014 scaled to the node (Stillmaker & Baas 2017)")
+
+
+def _published(convention: str, chip: str, json_out: bool) -> None:
+    from accelopt.report.jsonout import emit
+
+    if chip.lower() == "eyeriss":
+        from accelopt.cli.simulate_eyeriss import eyeriss_cmd
+
+        eyeriss_cmd(json_out)
+        return
+    if chip.lower() != "nvdla":
+        from accelopt.errors import InputError
+
+        raise InputError(f"--chip {chip!r} has no published figures here", "use --chip nvdla or --chip eyeriss")
+    from accelopt.simulate.published import (
+        CACC_NOTE,
+        CLOCK_NOTE,
+        NVDLA_PRIMER,
+        SHAPE_NOTE,
+        SPLIT_NOTE,
+        check_nvdla,
+    )
+
+    checks = check_nvdla(convention)
+    notes = [CLOCK_NOTE, SHAPE_NOTE, SPLIT_NOTE, CACC_NOTE,
+             "model: ResNet-50 v1 (He et al. 2016 Table 1), batch 1, 224x224, int8; the published figures are "
+             "NVIDIA's estimator output, not measurements"]
+    if json_out:
+        emit({"source": NVDLA_PRIMER, "convention": convention, "rows": [c.to_dict() for c in checks],
+              "notes": notes})
+        return
+    from rich.table import Table
+
+    from accelopt import units
+    from accelopt.report.console import make_console
+
+    con = make_console()
+    con.print(f"{NVDLA_PRIMER}: int8 ResNet-50 frames/s, published vs predicted (convention {convention}); "
+              "CBUF = convolution buffer (KiB), SDRAM in GB/s")
+    t = Table()
+    for col in ("design", "array", "CBUF", "SDRAM", "published", "predicted", "error", "util"):
+        t.add_column(col, justify="left" if col == "design" else "right", no_wrap=col in ("design", "error"))
+    for c in checks:
+        d = c.design
+        t.add_row(d.name, f"{d.rows}x{d.cols}", f"{(d.ifmap_sram_bytes + d.filter_sram_bytes) // 1024}K",
+                  f"{d.dram_bandwidth_byte_per_s / 1e9:g}G", f"{c.published_frames_per_s:g}",
+                  f"{c.predicted_frames_per_s:.1f}", f"{c.error:+.1%}", units.fmt_pct(c.utilization))
+    con.print(t)
+    for n in notes:
+        con.print(f"  {n}")
+
+
+def _export(design: str, out: Path, json_out: bool) -> None:
+    from accelopt.report.jsonout import emit
+    from accelopt.simulate.design import get_design
+    from accelopt.simulate.export import write_spec_toml, write_text
+
+    d = get_design(design)
+    if out.suffix.lower() == ".cfg":
+        from accelopt.simulate.scalesim_cfg import scalesim_cfg_text
+
+        write_text(scalesim_cfg_text(d), out)
         if json_out:
-            emit({"written": str(out), "spec": spec.to_dict()})
+            emit({"written": str(out), "format": "scalesim-cfg", "design": d.to_dict()})
         else:
-            print(f"wrote {out} (device {spec.name!r}); use it with --catalog {out} or pass the path as a device")
+            print(f"wrote {out} (SCALE-Sim config of design {d.name!r}); run it with scalesim -c {out}")
+        return
+    spec = d.to_accelerator_spec()
+    write_spec_toml(spec, out)
+    if json_out:
+        emit({"written": str(out), "spec": spec.to_dict()})
+    else:
+        print(f"wrote {out} (device {spec.name!r}); use it with --catalog {out} or pass the path as a device")

@@ -143,6 +143,75 @@ class ProfileResult:
                 "t = calls_per_step x the median call time")
 
 
+PASSES = ("capture", "warm-up", "headline", "breakdown", "memory", "roofline", "energy")
+"""The passes of `profile_step` in order (the module docstring), as named in a PartialProfile."""
+
+
+@dataclass(kw_only=True)
+class PartialProfile:
+    """What a profile measured before Ctrl-C stopped it: the finished passes' figures, and what is missing.
+
+    Recorded in the run history (command 'profile-partial'); every figure here is from the steps that completed.
+    Not a registered result kind yet (accelopt.report.schema): its JSON is its fields, with no schema version."""
+
+    name: str
+    mode: str
+    dtype: str
+    device: str
+    batch_size: int = unit("count")
+    steps: int = unit("count")
+    """Headline steps asked for (--steps)."""
+    warmup: int = unit("count")
+    interrupted: bool = True
+    interrupted_during: str
+    """The pass that Ctrl-C stopped (one of PASSES)."""
+    done: list[str]
+    """Passes that finished before it."""
+    missing: list[str]
+    """Passes not finished: their figures are absent (None or empty) here."""
+    step_time: Stats | None = None
+    """Over the headline steps completed (`step_time.n` of `steps`); None when none completed."""
+    breakdown: dict[str, Stats] = field(default_factory=dict)
+    memory: MemoryBreakdown | None = None
+    flops_per_step: float | None = unit("FLOP", default=None)
+    """From the captured step; None when the capture did not finish."""
+    achieved_flop_per_s: float | None = unit("FLOP/s", default=None)
+    """flops_per_step / step_time.median over the completed headline steps."""
+    environment: dict[str, Any] = field(default_factory=dict)
+
+
+class ProfileInterrupted(KeyboardInterrupt):
+    """Ctrl-C during `profile_step`, carrying what was measured before it (`partial`). A KeyboardInterrupt,
+    so a caller that does not look for it still stops as on any Ctrl-C."""
+
+    def __init__(self, partial: PartialProfile) -> None:
+        super().__init__("interrupted")
+        self.partial = partial
+
+
+@dataclass
+class _Passes:
+    """What `profile_step` has measured so far, pass by pass (read back into a PartialProfile on Ctrl-C)."""
+
+    now: str = "capture"
+    step_samples: list[float] = field(default_factory=list)
+    breakdown: dict[str, Stats] = field(default_factory=dict)
+    memory: MemoryBreakdown | None = None
+    flops_per_step: float | None = None
+
+    def partial(self, bundle: Any, *, mode: str, dtype: str, device: str, steps: int,
+                warmup: int) -> PartialProfile:
+        done = list(PASSES[:PASSES.index(self.now)])
+        step_time = Stats.of(self.step_samples) if self.step_samples else None
+        achieved = (self.flops_per_step / step_time.median if step_time is not None and self.flops_per_step
+                    and step_time.median > 0 else None)
+        return PartialProfile(name=bundle.name, mode=mode, dtype=dtype, device=device, batch_size=bundle.batch_size,
+                              steps=steps, warmup=warmup, interrupted_during=self.now, done=done,
+                              missing=[p for p in PASSES if p not in done], step_time=step_time,
+                              breakdown=self.breakdown, memory=self.memory, flops_per_step=self.flops_per_step,
+                              achieved_flop_per_s=achieved, environment=_environment(device))
+
+
 # ---- running a step -------------------------------------------------------------------------------
 
 def _move(obj: Any, device: str, non_blocking: bool) -> Any:
@@ -453,8 +522,26 @@ def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", devic
     """
     say = on_pass or (lambda text: None)
     check_args(mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup)
+    got = _Passes()
+    try:
+        return _run_passes(got, say, bundle, mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup,
+                           spec=spec, probed_spec=probed_spec, trace_path=trace_path, workload=workload,
+                           breakdown_steps=breakdown_steps, profiler_steps=profiler_steps, ceilings=ceilings,
+                           allow_nonfinite=allow_nonfinite)
+    except KeyboardInterrupt:  # keep what the finished passes measured
+        raise ProfileInterrupted(got.partial(bundle, mode=mode, dtype=dtype, device=device, steps=steps,
+                                             warmup=warmup)) from None
+
+
+def _run_passes(got: _Passes, say: Callable[[str], None], bundle: Any, *, mode: str, dtype: str, device: str,
+                steps: int, warmup: int, spec: Any, probed_spec: Any, trace_path: str | None, workload: Any,
+                breakdown_steps: int | None, profiler_steps: int | None, ceilings: Ceilings | None,
+                allow_nonfinite: bool) -> ProfileResult:
+    """profile_step's passes; each one's figures go into `got` as it finishes."""
     if workload is None:
         workload = capture_for_profile(bundle, mode, dtype, device)
+    got.flops_per_step = float(workload.total_flops())
+    got.now = "warm-up"
     runner = StepRunner(bundle, mode=mode, dtype=dtype, device=device)
     say(f"warm-up: {max(warmup, 1)} step(s)")
     contention = ContentionReport()
@@ -465,20 +552,24 @@ def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", devic
     for _ in range(max(0, warmup - 1)):
         runner.step()
     nonfinite = _check_finite(runner, allow_nonfinite, grads=True, when="after the warm-up")
+    got.now = "headline"
     say(f"timing {steps} steps (headline, uninstrumented)")
-    headline = time_fn(runner.step, warmup=0, repeats=steps, sync=runner.sync)
+    headline = time_fn(runner.step, warmup=0, repeats=steps, sync=runner.sync, into=got.step_samples)
     check_samples(contention, "step time", headline.samples)
     nonfinite = nonfinite or _check_finite(runner, allow_nonfinite, when="after the timed steps")
+    got.now = "breakdown"
     say("breakdown pass (synchronized at each phase)")
-    breakdown = measure_breakdown(runner, breakdown_steps or max(3, min(steps, 10)))
+    breakdown = got.breakdown = measure_breakdown(runner, breakdown_steps or max(3, min(steps, 10)))
     # the CPU-time window spans warm-up, headline and breakdown: long enough for /proc/stat's clock ticks
     watch.finish(contention, ["step time", "breakdown"], threads=threads)
     saved = SavedTensorMeter(exclude=runner.model.parameters()) if runner.train else None
     live = None if runner.train else LiveTensorMeter(exclude=[*runner.model.parameters(), *runner.model.buffers()])
+    got.now = "memory"
     say("memory pass")
-    memory = measure_memory(model=runner.model, optimizer=runner.optimizer,
-                            step=lambda: runner.step(saved=saved, live=live), device=device, train=runner.train,
-                            saved=saved, live=live)
+    memory = got.memory = measure_memory(model=runner.model, optimizer=runner.optimizer,
+                                         step=lambda: runner.step(saved=saved, live=live), device=device,
+                                         train=runner.train, saved=saved, live=live)
+    got.now = "roofline"
     pdt = peak_dtype_for(dtype, device)
     if ceilings is None and probed_spec is None and spec is None:
         say("measuring roofs in process (matmul, cache and DRAM copies)")
@@ -490,6 +581,7 @@ def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", devic
     roofs = lift_ceilings(workload, times, roofs)
     rows = roofline_rows(workload, times, roofs)
     check_passes(contention, headline.median, sum(b.median for b in breakdown.values()), times.wall_per_step_s)
+    got.now = "energy"
     say("energy pass")
     energy = measure_energy(runner, step_time_s=headline.median, batch_size=bundle.batch_size,
                             spec=spec if spec is not None else probed_spec)

@@ -63,19 +63,20 @@ def _noop() -> None:
 
 def time_fn(fn: Callable[[], object], *, warmup: int = 3, repeats: int = 10,
             sync: Callable[[], None] = _noop, min_time_s: float = 0.0,
-            max_time_s: float | None = None) -> Stats:
+            max_time_s: float | None = None, into: list[float] | None = None) -> Stats:
     """Time `fn()` `repeats` times after `warmup` calls; each sample synchronized at both ends.
 
     `min_time_s`: keep repeating (beyond `repeats`) until this much time has been measured,
     so very short calls still get a stable median. `max_time_s`: stop early (after at least
-    3 samples) once this much time has been spent, for a bounded --quick run.
+    3 samples) once this much time has been spent, for a bounded --quick run. `into`: each sample is
+    also appended here as it is taken, so a caller keeps the finished samples when Ctrl-C stops the loop.
     """
     if repeats < 1:
         raise MeasurementError(f"repeats = {repeats}", "use at least 1 repeat")
     for _ in range(warmup):
         fn()
     sync()
-    samples: list[float] = []
+    samples: list[float] = into if into is not None else []
     total = 0.0
     while len(samples) < repeats or total < min_time_s:
         sync()

@@ -159,3 +159,33 @@ def render(r: Any, console: Console | None = None) -> None:
     warnings = warnings_table(r)
     if warnings is not None:
         console.print(warnings)
+
+
+def partial_table(p: Any) -> Table:
+    """What an interrupted profile (accelopt.measure.profiler.PartialProfile) measured before Ctrl-C."""
+    t = Table(title=f"{p.name} — {p.mode} step, {p.dtype}, {p.device}, batch {p.batch_size}: INTERRUPTED (Ctrl-C) "
+                    f"during the {p.interrupted_during} pass", title_style="bold yellow")
+    for col in ("", "median", "p10", "p90", "share"):
+        t.add_column(col, justify="right" if col else "left")
+    if p.step_time is not None:
+        t.add_row(*_stats_row(f"step ({p.step_time.n} of {p.steps} steps, uninstrumented)", p.step_time))
+    else:
+        t.add_row(f"step (0 of {p.steps} steps timed)", "n/a", "n/a", "n/a", "")
+    total = sum(s.median for s in p.breakdown.values())
+    for phase, s in p.breakdown.items():
+        t.add_row(*_stats_row(f"  {phase.replace('_', ' ')}", s, total))
+    notes = []
+    if p.step_time is not None and p.step_time.median > 0:
+        notes.append(f"{p.batch_size / p.step_time.median:.3g} samples/s")
+    if p.achieved_flop_per_s is not None:
+        notes.append(f"achieved {fmt_flop_per_s(p.achieved_flop_per_s)} ({fmt_flops(p.flops_per_step)} per step "
+                     "/ median step time)")
+    if p.memory is not None:
+        notes.append(f"peak memory {fmt_bytes(p.memory.peak_bytes, binary=True)} ({p.memory.peak_kind})")
+    notes.append("measured: " + (", ".join(p.done) or "nothing") + "; not measured: " + ", ".join(p.missing))
+    t.caption = "; ".join(notes)
+    return t
+
+
+def render_partial(p: Any, console: Console | None = None) -> None:
+    (console or make_console()).print(partial_table(p))

@@ -1,4 +1,4 @@
-"""Review: every bad input to plan / plan explain / plan serve / validate ends in `error: ... fix: ...` (exit 2)."""
+"""Every bad input to plan / plan explain / plan serve / validate ends in `error: ... fix: ...` (exit 2)."""
 
 from __future__ import annotations
 

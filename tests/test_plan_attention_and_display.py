@@ -1,4 +1,4 @@
-"""Review: the training step counts the attention core once per forward; batched attention GEMMs are one
+"""The training step counts the attention core once per forward; batched attention GEMMs are one
 kernel; displayed numbers never use scientific notation."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Review: a measured spec (`accelopt probe --save`) and a simulated design (`accelopt simulate export`) are
+"""A measured spec (`accelopt probe --save`) and a simulated design (`accelopt simulate export`) are
 accepted as --hardware by `plan`, `plan explain` and `plan serve`, and a measured peak is not derated twice."""
 
 from __future__ import annotations
