@@ -203,10 +203,15 @@ def register(app: typer.Typer) -> None:
                             skip=_names(skip, "--skip") or [], budget_min=budget_min,
                             quality_tolerance=quality_tolerance, rounds=rounds, save=save, apply=apply,
                             as_json=as_json, html=html, typed=_typed(ctx, ("mode", "dtype")))
-        result = run(o)
-        from accelopt.report.runs import finish_run
+        optimize_command(o)
 
-        finish_run("optimize", result, o.html)
-        show(result, o.as_json)
-        if result.interrupted:
-            raise typer.Exit(130)
+
+def optimize_command(o: OptimizeOptions) -> None:
+    """Run, record, render; exit 130 after Ctrl-C (what was measured is kept and shown)."""
+    result = run(o)
+    from accelopt.report.runs import finish_run
+
+    finish_run("optimize", result, o.html)
+    show(result, o.as_json)
+    if result.interrupted:
+        raise typer.Exit(130)

@@ -84,19 +84,24 @@ def register_infer(plan_app: typer.Typer) -> None:
         o = InferOptions(model=model, hardware=hardware, batch=batch, dtype=dtype,
                          latency_budget_ms=latency_budget_ms, objective=objective, host=host, input_size=input_size,
                          size=size, runtimes=runtimes, list_models=list_models, as_json=as_json, html=html)
-        if o.list_models:
-            _list_models(o.as_json)
-            return
-        plan = run_infer(o)
-        from accelopt.report.runs import finish_run
+        infer_command(o)
 
-        finish_run("plan-infer", plan, o.html)
-        if o.as_json:
-            from accelopt.report.jsonout import emit
 
-            emit(plan)
-            return
-        print_plan(plan)
+def infer_command(o: InferOptions) -> None:
+    """`plan infer`: list the models, or predict, record and render."""
+    if o.list_models:
+        _list_models(o.as_json)
+        return
+    plan = run_infer(o)
+    from accelopt.report.runs import finish_run
+
+    finish_run("plan-infer", plan, o.html)
+    if o.as_json:
+        from accelopt.report.jsonout import emit
+
+        emit(plan)
+        return
+    print_plan(plan)
 
 
 def point_to_infer(model: str) -> None:
