@@ -16,7 +16,15 @@ def register(app: typer.Typer) -> None:
         inference: bool = typer.Option(False, "--inference", help="reproduce published inference latencies "
                                        "instead (predict/data/published_inference_runs.csv; --runs picks another "
                                        "CSV of that format)"),
+        serving: bool = typer.Option(False, "--serving", help="reproduce published LLM serving figures instead "
+                                     "(predict/data/published_serving_runs.csv, through plan serve's model): per-row "
+                                     "error, held-out median and worst |error| per source, family and precision"),
     ) -> None:
+        if serving:
+            from accelopt.cli.plan_serve import validate_serving_cmd
+
+            validate_serving_cmd(runs, as_json, html)
+            return
         if inference:
             from accelopt.cli.plan_infer import validate_inference_cmd
 
