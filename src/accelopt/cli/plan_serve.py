@@ -93,7 +93,8 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], model: str
                       f"batch: {ridge}; memory: {_memory_rule(p0.calibration)}; calibration [serving."
                       f"{p0.calibration.family}]" + ("" if p0.calibration.fitted else " — uncalibrated (not fitted "
                       "on published runs of this device family)"))
-        for col in ("concurrency" if p0.scheduling == "continuous" else "batch", "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev", "fits",
+        first = "concurrency" if p0.scheduling == "continuous" else "batch"
+        for col in (first, "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev", "fits",
                     "$/M out tok", "J/out tok"):
             table.add_column(col, justify="right")
         for p in s.points:
@@ -126,11 +127,12 @@ def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None) -> N
     from rich.table import Table
 
     from accelopt.cli.plan import console
+    from accelopt.errors import InputError
     from accelopt.predict.serving_validation import validate_serving
-    from accelopt.report.runs import finish_run
 
+    if html:  # the HTML page and run history of this result are not built yet: say so rather than drop the flag
+        raise InputError("--html is not available with --serving yet", "use --json and keep the JSON document")
     data = validate_serving(runs)
-    finish_run("validate-serving", data, html)
     if as_json:
         from accelopt.report.jsonout import emit
 

@@ -177,8 +177,8 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
                        max_prefill_chunk_tokens: int | None = None) -> ServingCalibration:
     """The calibration `plan serve` uses on `spec`, with the engine settings a user gave (None: the default)."""
     cal = calibration_for_spec(spec)
-    given = {"memory_utilization": memory_utilization, "memory_basis": memory_basis,
-             "max_prefill_chunk_tokens": max_prefill_chunk_tokens}
+    given: dict[str, Any] = {"memory_utilization": memory_utilization, "memory_basis": memory_basis,
+                             "max_prefill_chunk_tokens": max_prefill_chunk_tokens}
     return replace(cal, **{k: v for k, v in given.items() if v is not None})
 
 
@@ -686,7 +686,8 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
     memory_s = (w + kv) / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency)
     attn = batch * attention_flops_per_token(m, context)
     linear = decode_flops_per_step(m, batch, context) - attn
-    compute_s = (linear / s.peak_flop_per_s + attn / s.attention_peak_flop_per_s) / s.tp / s.cal.decode_compute_efficiency
+    compute_s = ((linear / s.peak_flop_per_s + attn / s.attention_peak_flop_per_s)
+                 / s.tp / s.cal.decode_compute_efficiency)
     comm_s = 0.0
     if s.tp > 1:
         link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
@@ -733,7 +734,7 @@ def _cost_and_energy(s: _Setup, n_devices: int, prefill: PhaseTime, decode: Phas
                      output_tokens: int) -> tuple[float | None, float | None]:
     from accelopt.predict import cost
 
-    e2e_s = prefill.total_s + decode_s
+    e2e_s = s.cal.per_request_overhead_s + prefill.total_s + decode_s  # the device is held for the request
     usd: float | None = None
     if s.spec.price_usd_per_hour is not None:
         c = cost.cost_usd(s.spec, n_devices, e2e_s)

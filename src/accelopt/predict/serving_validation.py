@@ -63,10 +63,9 @@ class ServingRunResult:
     output_len: int = unit("count")
     batch: int = unit("count", "static batch, or the predicted concurrency of a max-load row (0: not predicted)")
     metric: str
-    published: float
-    predicted: float | None
-    """None for a 'gap' row the model cannot express."""
-    role: str
+    published: float = unit("", "in the row's metric (tok/s or ms)")
+    predicted: float | None = unit("", "in the row's metric; None for a 'gap' row the model cannot express")
+    role: str = ""
     note: str = ""
 
     @property
@@ -98,9 +97,6 @@ class GroupError:
 @dataclass(frozen=True, kw_only=True)
 class ServingValidateResult:
     """`accelopt validate --serving`: published serving figures reproduced by `plan serve`'s model."""
-
-    SCHEMA_KIND: ClassVar[str] = "validate-serving"
-    SCHEMA_VERSION: ClassVar[int] = 1
 
     runs: list[ServingRunResult]
     median_abs_error_held_out: float = unit("fraction", "over 'test' rows")
@@ -264,7 +260,8 @@ def fit_serving(family: str, grid: dict[str, list[float]], runs_path: Path | str
     for _ in range(rounds):
         for name, values in grid.items():
             for v in values:
-                cand = replace(best, **{name: v})
+                change: dict[str, Any] = {name: v}
+                cand = replace(best, **change)
                 c_loss = loss(cand)
                 if c_loss < best_loss:
                     best, best_loss = cand, c_loss

@@ -20,7 +20,6 @@ TITLES = {"probe": "probe: what this device delivers", "profile": "profile: wher
           "plan-infer": "plan infer: inference on edge and data-center devices",
           "validate": "validate: predicted vs published runs",
           "validate-inference": "validate --inference: predicted vs published inference",
-          "validate-serving": "validate --serving: predicted vs published LLM serving",
           "simulate-run": "simulate run: systolic-array design", "simulate-sweep": "simulate sweep: design space",
           "catalog-compare": "catalog compare", "profile-distributed": "profile: a distributed run"}
 HTML_HELP = "also write a self-contained HTML report (tables, SVG plots) to this file"

@@ -48,7 +48,6 @@ CLASSES = {
     "plan-explain": "accelopt.predict.results:ExplainResult",
     "plan-serve": "accelopt.predict.serving:ServeResult",
     "validate": "accelopt.predict.validation:ValidateResult",
-    "validate-serving": "accelopt.predict.serving_validation:ServingValidateResult",
     "simulate-run": "accelopt.simulate.results:SimRunResult",
     "simulate-sweep": "accelopt.simulate.results:SimSweepResult",
     "catalog-compare": "accelopt.hardware.compare:CompareResult",
