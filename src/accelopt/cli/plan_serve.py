@@ -35,6 +35,9 @@ def register_serve(plan_app: typer.Typer) -> None:
         concurrency: str = typer.Option("", "--concurrency", help="Requests in flight under continuous batching "
                                         "(same syntax as --batch, exclusive with it): TTFT is one request's prefill "
                                         "+ half a decode step; throughput as a static batch of that size."),
+        rate: str = typer.Option("", "--rate", help="Poisson request rates per second, e.g. 0.5,2,8 (continuous "
+                                 "batching; exclusive with --batch/--concurrency): concurrency from Little's law, "
+                                 "M/D/1 queue wait in TTFT; a rate beyond saturation exits 2."),
         prompt: int = typer.Option(2048, "--prompt", help="Prompt (input) tokens per request."),
         output: int = typer.Option(256, "--output", help="Output tokens per request."),
         weight_dtype: str = typer.Option("bf16", "--weight-dtype", help="bf16, fp16, fp8, int8 or int4."),
@@ -60,6 +63,7 @@ def register_serve(plan_app: typer.Typer) -> None:
         from accelopt.workload.presets import get_model
 
         opts = ServeOptions(model=model, hardware=hardware, tp=tp, pp=pp, batch=batch, concurrency=concurrency,
+                            rate=rate,
                             prompt=prompt, output=output, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
                             price_usd_per_hour=price_usd_per_hour, catalog=catalog, memory_fraction=memory_fraction,
                             memory_basis=memory_basis, max_prefill_tokens=max_prefill_tokens)

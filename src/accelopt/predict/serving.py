@@ -821,6 +821,47 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
         assumed=links_assumed(spec, tp, pp, calibration))
 
 
+def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per_s: float, tp: int = 1, pp: int = 1,
+                    prompt_len: int, output_len: int, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
+                    calibration: ServingCalibration = DEFAULT_CALIBRATION) -> ServingPrediction:
+    """Continuous batching fed by Poisson arrivals at `rate_per_s` requests/s (an open loop, like vLLM's
+    benchmark_serving --request-rate).
+
+    Concurrency from Little's law (Little 1961): C = rate x E2E(C), solved by bisection over C up to the largest
+    batch that fits (capped at max_batch_size); the engine saturates when rate > C_max / E2E(C_max) (InfeasibleError).
+    Queueing before prefill: the M/D/1 mean wait W = rho x S / (2 (1 - rho)) (Pollaczek-Khinchine), with
+    rho = rate / saturation rate and S = 1 / saturation rate, added to TTFT (an estimate: arrivals Poisson,
+    service taken as deterministic).
+    """
+    if not 0 < rate_per_s < math.inf:
+        raise InputError(f"request rate {rate_per_s!r}/s must be a finite number > 0", "give e.g. --rate 2.5")
+    kw: dict[str, Any] = {"tp": tp, "pp": pp, "prompt_len": prompt_len, "output_len": output_len,
+                          "weight_dtype": weight_dtype, "kv_dtype": kv_dtype,
+                          "calibration": calibration_for_spec(spec, calibration)}
+    cap = min(max_batch(model, spec, **kw), kw["calibration"].max_batch_size)
+    if cap == 0:  # raises the memory breakdown of batch 1 with the fix
+        predict_serving(model, spec, batch=1, **kw)
+
+    def at(c: int) -> ServingPrediction:
+        return predict_serving(model, spec, batch=c, scheduling="continuous", **kw)
+
+    top = at(cap)
+    saturation = cap / top.e2e_latency_s  # requests/s the engine completes at its largest concurrency
+    if rate_per_s >= saturation:
+        raise InfeasibleError(f"{rate_per_s:g} requests/s exceeds what {model.name} on {tp * pp} x {spec.name} "
+                              f"completes ({saturation:.3g} requests/s at {cap} in flight): the queue grows without "
+                              "bound", f"use --rate < {saturation:.3g}, more devices, or fp8 weights/KV cache")
+    lo, hi = 1, cap  # smallest C with C >= rate x E2E(C): Little's law at the fixed point
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if mid >= rate_per_s * at(mid).e2e_latency_s else (mid + 1, hi)
+    p = at(lo)
+    rho = rate_per_s / saturation
+    wait = rho / saturation / (2.0 * (1.0 - rho))
+    return replace(p, request_rate_per_s=rate_per_s, queue_wait_s=wait, ttft_s=p.ttft_s + wait,
+                   e2e_latency_s=p.e2e_latency_s + wait)
+
+
 @dataclass(frozen=True, kw_only=True)
 class BatchSweep:
     """Throughput/latency trade-off over batch sizes for one model, device and layout."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from accelopt.errors import AcceloptError, InfeasibleError, InputError
@@ -14,6 +14,7 @@ from accelopt.predict.serving import (
     ServeSweep,
     engine_calibration,
     overflow_error,
+    predict_at_rate,
     sweep_batch,
     with_price,
 )
@@ -31,6 +32,8 @@ class ServeOptions:
     """Static batch sizes '1,8,64' or '1..256'; empty: powers of two up to the largest batch that fits."""
     concurrency: str = ""
     """Requests in flight under continuous batching (same syntax as batch); exclusive with batch."""
+    rate: str = ""
+    """Poisson request rates per second, '0.5,2,8' (continuous batching, queueing in TTFT); exclusive with both."""
     prompt: int = 2048
     output: int = 256
     weight_dtype: str = "bf16"
@@ -42,9 +45,9 @@ class ServeOptions:
     max_prefill_tokens: int | None = None
 
     def __post_init__(self) -> None:
-        if self.batch.strip() and self.concurrency.strip():
-            raise InputError("--batch and --concurrency both given",
-                             "give --batch (static batches) or --concurrency (requests in flight), not both")
+        if sum(bool(x.strip()) for x in (self.batch, self.concurrency, self.rate)) > 1:
+            raise InputError("more than one of --batch, --concurrency and --rate given",
+                             "give --batch (static batches), --concurrency (requests in flight) or --rate, not both")
         if self.memory_basis is not None and self.memory_basis not in MEMORY_BASES:
             raise InputError(f"--memory-basis {self.memory_basis!r}", "use total (vLLM) or free (TensorRT-LLM)")
 
@@ -68,7 +71,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     counts = opts.concurrency if opts.concurrency.strip() else opts.batch
     flag = "--concurrency" if opts.concurrency.strip() else "--batch"
     batches = parse_int_range(counts, flag) if counts.strip() else None
-    scheduling = "continuous" if opts.concurrency.strip() else "static"
+    scheduling = "continuous" if opts.concurrency.strip() or opts.rate.strip() else "static"
     names = [h.strip() for h in opts.hardware.split(",") if h.strip()]
     if not names:
         raise InputError(f"--hardware {opts.hardware!r} names no device", "write e.g. --hardware h100-sxm,mi300x")
@@ -82,9 +85,18 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         try:
             cal = engine_calibration(spec, memory_utilization=opts.memory_fraction, memory_basis=opts.memory_basis,
                                      max_prefill_chunk_tokens=opts.max_prefill_tokens)
-            sweeps.append(sweep_batch(cfg, spec, tp=opts.tp, pp=opts.pp, batches=batches, prompt_len=opts.prompt,
-                                      output_len=opts.output, weight_dtype=opts.weight_dtype,
-                                      kv_dtype=opts.kv_dtype, calibration=cal, scheduling=scheduling))
+            sweep = sweep_batch(cfg, spec, tp=opts.tp, pp=opts.pp, batches=batches or [1], prompt_len=opts.prompt,
+                                output_len=opts.output, weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype,
+                                calibration=cal, scheduling=scheduling) if opts.rate.strip() else \
+                sweep_batch(cfg, spec, tp=opts.tp, pp=opts.pp, batches=batches, prompt_len=opts.prompt,
+                            output_len=opts.output, weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype,
+                            calibration=cal, scheduling=scheduling)
+            if opts.rate.strip():
+                points = [predict_at_rate(cfg, spec, rate_per_s=r, tp=opts.tp, pp=opts.pp, prompt_len=opts.prompt,
+                                          output_len=opts.output, weight_dtype=opts.weight_dtype,
+                                          kv_dtype=opts.kv_dtype, calibration=cal) for r in _rates(opts.rate)]
+                sweep = replace(sweep, points=points)
+            sweeps.append(sweep)
         except InfeasibleError as e:
             errors.append(ServeError(device=spec.name, problem=e.problem, fix=e.fix))
             first_error = first_error or e
@@ -94,3 +106,15 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     result = ServeResult(results=[ServeSweep.of(s) for s in sweeps], errors=errors,
                          unused_config_keys=list(cfg.unused_keys))
     return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps))
+
+
+def _rates(text: str) -> list[float]:
+    """'0.5,2,8' -> [0.5, 2.0, 8.0] requests/s; InputError naming the bad item."""
+    out: list[float] = []
+    for item in text.split(","):
+        try:
+            out.append(float(item))
+        except ValueError:
+            raise InputError(f"--rate {text!r}: {item.strip()!r} is not a number",
+                             "write e.g. --rate 0.5,2,8") from None
+    return out
