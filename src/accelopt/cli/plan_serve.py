@@ -46,7 +46,7 @@ def register_serve(plan_app: typer.Typer) -> None:
                                                  help="Price per device-hour (overrides the catalog price)."),
         catalog: list[Path] = typer.Option([], "--catalog", help="Extra catalog TOML file(s)."),
         memory_fraction: Optional[float] = typer.Option(
-            None, "--memory-fraction", "--memory-utilization", help="Fraction of memory the engine may use (default "
+            None, "--memory-fraction", help="Fraction of memory the engine may use (default "
             "0.9); of total memory or of the memory free after weights, as --memory-basis says."),
         memory_basis: Optional[str] = typer.Option(
             None, "--memory-basis", help="total (vLLM gpu_memory_utilization, the default) or free (TensorRT-LLM "
