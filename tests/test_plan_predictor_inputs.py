@@ -21,7 +21,7 @@ def _serve(capsys: pytest.CaptureFixture[str], *extra: str) -> dict:
 
 def test_serve_engine_flags_reach_the_prediction(capsys: pytest.CaptureFixture[str]) -> None:
     base = _serve(capsys)
-    half = _serve(capsys, "--memory-utilization", "0.5")
+    half = _serve(capsys, "--memory-fraction", "0.5")
     cap = get_device("h100-sxm").memory_bytes
     assert half["points"][0]["usable_memory_bytes_per_device"] == pytest.approx(0.5 * cap, rel=1e-12)
     assert base["points"][0]["usable_memory_bytes_per_device"] == pytest.approx(0.9 * cap, rel=1e-12)
@@ -35,7 +35,7 @@ def test_serve_engine_flags_reach_the_prediction(capsys: pytest.CaptureFixture[s
 
 
 def test_serve_engine_flag_out_of_range_is_an_input_error(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_main([*SERVE, "--memory-utilization", "1.5"], capsys)
+    code, _, err = run_main([*SERVE, "--memory-fraction", "1.5"], capsys)
     assert code == 2 and "memory_utilization" in err and "fix:" in err
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 
 if TYPE_CHECKING:
-    from accelopt.predict.serving import BatchSweep
+    from accelopt.predict.serving import BatchSweep, ServeError, ServingCalibration
 
 SERVE_HELP = """Predict LLM serving on one or more accelerators: time to first token (prefill), time per
 output token (decode), tokens/s, the largest batch the KV cache allows, memory per device, $ per
@@ -30,8 +30,14 @@ def register_serve(plan_app: typer.Typer) -> None:
         hardware: str = typer.Option("h100-sxm", "--hardware", help="Device name(s), comma-separated."),
         tp: int = typer.Option(1, "--tp", help="Tensor-parallel degree (must divide the attention heads)."),
         pp: int = typer.Option(1, "--pp", help="Pipeline-parallel stages."),
-        batch: str = typer.Option("", "--batch", help="Batch sizes: 1,8,64 or 1..256 (powers of two); "
-                                  "default: powers of two up to the largest batch that fits."),
+        batch: str = typer.Option("", "--batch", help="Static batch sizes (requests that start together): 1,8,64 "
+                                  "or 1..256 (powers of two); default: powers of two up to the largest that fits."),
+        concurrency: str = typer.Option("", "--concurrency", help="Requests in flight under continuous batching "
+                                        "(same syntax as --batch, exclusive with it): TTFT is one request's prefill "
+                                        "+ half a decode step; throughput as a static batch of that size."),
+        rate: str = typer.Option("", "--rate", help="Poisson request rates per second, e.g. 0.5,2,8 (continuous "
+                                 "batching; exclusive with --batch/--concurrency): concurrency from Little's law, "
+                                 "M/D/1 queue wait in TTFT; a rate beyond saturation exits 2."),
         prompt: int = typer.Option(2048, "--prompt", help="Prompt (input) tokens per request."),
         output: int = typer.Option(256, "--output", help="Output tokens per request."),
         weight_dtype: str = typer.Option("bf16", "--weight-dtype", help="bf16, fp16, fp8, int8 or int4."),
@@ -39,77 +45,49 @@ def register_serve(plan_app: typer.Typer) -> None:
         price_usd_per_hour: Optional[float] = typer.Option(None, "--price-usd-per-hour",
                                                  help="Price per device-hour (overrides the catalog price)."),
         catalog: list[Path] = typer.Option([], "--catalog", help="Extra catalog TOML file(s)."),
-        memory_utilization: Optional[float] = typer.Option(
-            None, "--memory-utilization", help="Fraction of device memory the engine may use (default 0.9, "
-            "vLLM's gpu_memory_utilization)."),
+        memory_fraction: Optional[float] = typer.Option(
+            None, "--memory-fraction", help="Fraction of memory the engine may use (default "
+            "0.9); of total memory or of the memory free after weights, as --memory-basis says."),
+        memory_basis: Optional[str] = typer.Option(
+            None, "--memory-basis", help="total (vLLM gpu_memory_utilization, the default) or free (TensorRT-LLM "
+            "kv_cache_free_gpu_mem_fraction: the KV cache gets that fraction of the memory left after weights)."),
         max_prefill_tokens: Optional[int] = typer.Option(
             None, "--max-prefill-tokens", help="Tokens per prefill forward (default 8192, TensorRT-LLM's "
             "max_num_tokens)."),
         json_out: bool = typer.Option(False, "--json", help="Print JSON only."),
         html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained HTML report here."),
     ) -> None:
-        sweeps, errors = run_serve(model=model, hardware=hardware, tp=tp, pp=pp, batch=batch, prompt=prompt,
-                                   output=output, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
-                                   price_usd_per_hour=price_usd_per_hour, catalog=catalog,
-                                   memory_utilization=memory_utilization, max_prefill_tokens=max_prefill_tokens)
-        from accelopt.predict.serving import ServeError, ServeResult, ServeSweep
-        from accelopt.report.runs import finish_run
-        from accelopt.workload.presets import get_model
+        from accelopt.predict.serving_plan import ServeOptions
 
-        data = ServeResult(results=[ServeSweep.of(s) for s in sweeps],
-                           errors=[ServeError(device=d, problem=e.problem, fix=e.fix) for d, e in errors],
-                           unused_config_keys=list(get_model(model).unused_keys))
-        finish_run("plan-serve", data, html)
-        from accelopt.predict.serving import overflow_error
-
-        overflow = overflow_error(sweeps)  # a requested batch that does not fit: exit 2, like `plan explain`
-        if json_out:
-            from accelopt.report.jsonout import emit
-
-            emit(data)
-        else:
-            _print_tables(sweeps, errors, model)
-        if overflow:
-            raise overflow
+        opts = ServeOptions(model=model, hardware=hardware, tp=tp, pp=pp, batch=batch, concurrency=concurrency,
+                            rate=rate,
+                            prompt=prompt, output=output, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
+                            price_usd_per_hour=price_usd_per_hour, catalog=catalog, memory_fraction=memory_fraction,
+                            memory_basis=memory_basis, max_prefill_tokens=max_prefill_tokens)
+        serve_command(opts, json_out, html)
 
 
-def run_serve(*, model: str, hardware: str, tp: int, pp: int, batch: str, prompt: int, output: int,
-              weight_dtype: str, kv_dtype: str, price_usd_per_hour: float | None,
-              catalog: list[Path], memory_utilization: float | None = None,
-              max_prefill_tokens: int | None = None) -> tuple[list[BatchSweep], list[tuple[str, Any]]]:
-    """Sweeps for every device; per-device infeasibility is collected (raised if every device fails)."""
+def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
+    """Predict (one library call), record, render; a requested batch that does not fit exits 2 after printing."""
     from accelopt.cli.plan import warn_unused_keys
-    from accelopt.errors import AcceloptError, InfeasibleError, InputError
-    from accelopt.hardware.catalog import get_device
-    from accelopt.predict.serving import engine_calibration, sweep_batch, with_price
-    from accelopt.units import parse_int_range
+    from accelopt.predict.serving_plan import plan_serve
+    from accelopt.report.runs import finish_run
     from accelopt.workload.presets import get_model
 
-    cfg = get_model(model)
-    warn_unused_keys(cfg)
-    batches = parse_int_range(batch, "--batch") if batch.strip() else None
-    names = [h.strip() for h in hardware.split(",") if h.strip()]
-    if not names:
-        raise InputError(f"--hardware {hardware!r} names no device", "write e.g. --hardware h100-sxm,mi300x")
-    specs = [get_device(n, catalog) for n in names]  # unknown names fail before any work
-    sweeps: list[BatchSweep] = []
-    errors: list[tuple[str, AcceloptError]] = []
-    for spec in specs:
-        if price_usd_per_hour is not None:
-            spec = with_price(spec, price_usd_per_hour)
-        try:
-            cal = engine_calibration(spec, memory_utilization=memory_utilization,
-                                     max_prefill_chunk_tokens=max_prefill_tokens)
-            sweeps.append(sweep_batch(cfg, spec, tp=tp, pp=pp, batches=batches, prompt_len=prompt, output_len=output,
-                                      weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=cal))
-        except InfeasibleError as e:
-            errors.append((spec.name, e))
-    if not sweeps:
-        raise errors[0][1]
-    return sweeps, errors
+    warn_unused_keys(get_model(opts.model))
+    run = plan_serve(opts)
+    finish_run("plan-serve", run.result, html)
+    if json_out:
+        from accelopt.report.jsonout import emit
+
+        emit(run.result)
+    else:
+        _print_tables(run.sweeps, run.result.errors, opts.model)
+    if run.overflow:  # a requested batch that does not fit: exit 2, like `plan explain`
+        raise run.overflow
 
 
-def _print_tables(sweeps: list[BatchSweep], errors: list[tuple[str, Any]], model: str) -> None:
+def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], model: str) -> None:
     from rich.table import Table
 
     from accelopt.cli.plan import fmt_num
@@ -123,9 +101,11 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[tuple[str, Any]], model
         title = (f"{model} on {p0.n_devices} x {p0.device} (tp={p0.tp}, pp={p0.pp}), prompt {p0.prompt_len}, "
                  f"output {p0.output_len}, weights {p0.weight_dtype}, KV {p0.kv_dtype} — estimates")
         table = Table(title=title, caption=f"max batch that fits: {s.max_batch}; decode turns compute-bound at "
-                      f"batch: {ridge}; memory usable = {p0.calibration.memory_utilization:.0%} of "
-                      f"{fmt_bytes(p0.usable_memory_bytes_per_device / p0.calibration.memory_utilization)}")
-        for col in ("batch", "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev", "fits",
+                      f"batch: {ridge}; memory: {_memory_rule(p0.calibration)}; calibration [serving."
+                      f"{p0.calibration.family}]" + ("" if p0.calibration.fitted else " — uncalibrated (not fitted "
+                      "on published runs of this device family)"))
+        first = "concurrency" if p0.scheduling == "continuous" else "batch"
+        for col in (first, "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev", "fits",
                     "$/M out tok", "J/out tok"):
             table.add_column(col, justify="right")
         for p in s.points:
@@ -138,9 +118,58 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[tuple[str, Any]], model
     from accelopt.cli.plan import print_assumed
 
     print_assumed(console, {s.points[0].device: list(s.points[0].assumed) for s in sweeps})
-    for device, e in errors:
-        console.print(line((f"{device}: infeasible", "red"), f" — {e.problem}; fix: {e.fix}"))
-    console.print("TTFT = prefill of the whole batch (static batching); decode tok/s = batch / TPOT per replica; "
+    for e in errors:
+        console.print(line((f"{e.device}: infeasible", "red"), f" — {e.problem}; fix: {e.fix}"))
+    console.print("TTFT = request overhead + prefill of the whole batch (static batching), or of one request + "
+                  "half a decode step (--concurrency, continuous batching); decode tok/s = batch / TPOT per replica; "
                   "e2e tok/s/dev = output tokens per second per device over the whole request (prefill included); "
                   "J/out tok includes the host share and PUE (accelopt.predict.cost.Facility). "
                   "All figures are estimates.")
+
+
+def _memory_rule(cal: ServingCalibration) -> str:
+    if cal.memory_basis == "free":
+        return f"KV cache gets {cal.memory_utilization:.0%} of the memory free after weights and workspace"
+    return f"{cal.memory_utilization:.0%} of total memory usable"
+
+
+def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None) -> None:
+    """`accelopt validate --serving`: published serving figures vs `plan serve`'s model, held-out error."""
+    from rich.table import Table
+
+    from accelopt.cli.plan import console
+    from accelopt.errors import InputError
+    from accelopt.predict.serving_validation import validate_serving
+
+    if html:  # the HTML page and run history of this result are not built yet: say so rather than drop the flag
+        raise InputError("--html is not available with --serving yet", "use --json and keep the JSON document")
+    data = validate_serving(runs)
+    if as_json:
+        from accelopt.report.jsonout import emit
+
+        emit(data)
+        return
+    tb = Table(title="published vs predicted LLM serving (prediction = estimate)")
+    for col in ("run", "source", "hardware", "model", "tp", "precision", "batch", "metric", "published", "predicted",
+                "error", "role", "note"):
+        tb.add_column(col)
+    for r in data.runs:
+        err = "n/a" if r.error is None else f"{100 * r.error:+.1f}%"
+        pred = "n/a" if r.predicted is None else f"{r.predicted:.4g}"
+        tb.add_row(r.id, r.source, r.hardware, r.model, str(r.tp), r.precision, str(r.batch), r.metric,
+                   f"{r.published:g}", pred, err, r.role, r.note)
+    con = console()
+    con.print(tb)
+    n_test = sum(r.role == "test" for r in data.runs)
+    con.print(f"held-out median |error|: {100 * data.median_abs_error_held_out:.1f}% ({n_test} rows); worst "
+              f"{100 * data.worst_abs_error_held_out:.1f}% ({data.worst_held_out_id}); fit rows: "
+              f"{100 * data.median_abs_error_fit:.1f}%")
+    gt = Table(title="held-out |error| by source, device family and precision")
+    for col in ("by", "name", "rows", "median", "worst", "worst row"):
+        gt.add_column(col)
+    for g in data.groups:
+        gt.add_row(g.group, g.name, str(g.rows), f"{100 * g.median_abs_error:.1f}%",
+                   f"{100 * g.worst_abs_error:.1f}%", g.worst_id)
+    con.print(gt)
+    for key, cite in data.sources.items():
+        con.print(f"{key} = {cite}", markup=False)

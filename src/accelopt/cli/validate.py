@@ -21,6 +21,8 @@ class ValidateOptions:
     """Also write a self-contained HTML report here."""
     inference: bool = False
     """Reproduce published inference latencies instead."""
+    serving: bool = False
+    """Reproduce published LLM serving figures instead."""
 
 
 def register(app: typer.Typer) -> None:
@@ -35,13 +37,21 @@ def register(app: typer.Typer) -> None:
         inference: bool = typer.Option(False, "--inference", help="reproduce published inference latencies "
                                        "instead (predict/data/published_inference_runs.csv; --runs picks another "
                                        "CSV of that format)"),
+        serving: bool = typer.Option(False, "--serving", help="reproduce published LLM serving figures instead "
+                                     "(predict/data/published_serving_runs.csv, through plan serve's model): per-row "
+                                     "error, held-out median and worst |error| per source, family and precision"),
     ) -> None:
         run_validate(ValidateOptions(runs=runs, calibration=calibration, as_json=as_json, html=html,
-                                     inference=inference))
+                                     inference=inference, serving=serving))
 
 
 def run_validate(opts: ValidateOptions) -> None:
     """One library call (predict.validation.validate_report), then rendering."""
+    if opts.serving:
+        from accelopt.cli.plan_serve import validate_serving_cmd
+
+        validate_serving_cmd(opts.runs, opts.as_json, opts.html)
+        return
     if opts.inference:
         from accelopt.cli.plan_infer import validate_inference_cmd
 

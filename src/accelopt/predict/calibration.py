@@ -238,3 +238,66 @@ def with_values(cal: Calibration, **values: float) -> Calibration:
     if bad:
         raise InputError(f"unknown calibration field(s) {', '.join(sorted(bad))}", f"use {', '.join(_NUM_FIELDS)}")
     return replace(cal, **values)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------
+# Serving: the [serving.NAME] tables of the same file (predict.serving turns them into ServingCalibration)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServingTable:
+    """One `[serving.NAME]` table: values for predict.serving.ServingCalibration, the devices it matches, and the
+    published serving runs it was fitted on (predict/data/published_serving_runs.csv, role 'fit')."""
+
+    name: str
+    match: tuple[str, ...] = ()
+    fitted_on: tuple[str, ...] = ()
+    source: str = ""
+    values: Mapping[str, float | int | str] = field(default_factory=dict)
+    """ServingCalibration field -> value (a table other than 'default' holds only what differs from 'default')."""
+
+
+def _serving_table(name: str, table: Any, where: str) -> ServingTable:
+    if not isinstance(table, dict):
+        raise InputError(f"{where}: [serving.{name}] is not a table", "see predict/data/calibration.toml")
+    meta = {"match", "fitted_on", "source"}
+    values: dict[str, float | int | str] = {}
+    for k, v in table.items():
+        if k in meta:
+            continue
+        if isinstance(v, bool) or not isinstance(v, int | float | str):
+            raise InputError(f"{where}: [serving.{name}] field {k} = {v!r} is not a number or a string",
+                             "give a plain number (or 'total'/'free' for memory_basis)")
+        values[k] = v
+    return ServingTable(name=name, match=tuple(table.get("match", ())), fitted_on=tuple(table.get("fitted_on", ())),
+                        source=str(table.get("source", where)), values=values)
+
+
+def load_serving_tables(path: Path | str | None = None) -> dict[str, ServingTable]:
+    """The bundled `[serving.NAME]` tables, with those of `path` (if given) replacing them by name."""
+    texts = [(bundled_text(), "<bundled calibration.toml>")]
+    if path is not None:
+        texts.append((read_user_text(Path(path), "calibration file", "check the path given to --calibration"),
+                      str(path)))
+    tables: dict[str, ServingTable] = {}
+    for text, where in texts:
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise InputError(f"calibration file {where} is not valid TOML: {e}", "fix the TOML syntax") from None
+        serving = doc.get("serving", {})
+        if not isinstance(serving, dict):
+            raise InputError(f"{where}: `serving` is not a table", "write [serving.NAME] tables")
+        tables.update({name: _serving_table(name, t, where) for name, t in serving.items()})
+    if "default" not in tables:
+        raise InputError("no [serving.default] table in the calibration file", "add one (see the bundled file)")
+    return tables
+
+
+def serving_table_for(spec: AcceleratorSpec, tables: dict[str, ServingTable]) -> ServingTable:
+    """The first table (file order) whose `match` globs fit the device name or an alias; else 'default'."""
+    names = [spec.name.lower(), *(a.lower() for a in spec.aliases)]
+    for t in tables.values():
+        if t.name != "default" and any(fnmatch.fnmatch(n, pat) for pat in t.match for n in names):
+            return t
+    return tables["default"]

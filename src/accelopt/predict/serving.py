@@ -28,8 +28,9 @@ visible and overridable.
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -43,6 +44,7 @@ from accelopt.workload.transformer import TransformerConfig
 
 # Bytes per stored element. int4 adds its group scales separately (see weight_bytes_per_param).
 DTYPE_BYTES: dict[str, float] = dtypes.bytes_map(("fp32", "bf16", "fp16", "fp8", "int8", "int4"))
+SCHEDULING = ("static", "continuous")
 WEIGHT_DTYPES = ("bf16", "fp16", "fp8", "int8", "int4")
 KV_DTYPES = ("bf16", "fp16", "fp8", "int8")
 ACT_BYTES = 2.0
@@ -51,81 +53,136 @@ LOGIT_BYTES = 4.0
 """Logits are kept in fp32 (vLLM and TensorRT-LLM upcast the LM-head output for sampling)."""
 
 
+MEMORY_BASES = ("total", "free")
+
+
 @dataclass(frozen=True, kw_only=True)
 class ServingCalibration:
-    """Efficiencies and engine settings the prediction uses; each default says where it comes from.
+    """Efficiencies, overheads and engine settings the prediction uses; each default says where it comes from.
 
-    Override any of them (e.g. with an efficiency measured by `accelopt probe`) with
-    `dataclasses.replace(DEFAULT_CALIBRATION, decode_bandwidth_efficiency=0.8)`.
+    The bundled values are the `[serving.*]` tables of predict/data/calibration.toml (fitted on the rows of
+    predict/data/published_serving_runs.csv declared `fit` there; `accelopt validate --serving` reports the
+    held-out rows). Override any of them with `dataclasses.replace(cal, decode_bandwidth_efficiency=0.8)`.
     """
 
+    family: str = "default"
+    """The `[serving.NAME]` table these values come from."""
+    fitted: bool = False
+    """True when the table was fitted on published runs of its devices (else 'uncalibrated' is printed)."""
     prefill_compute_efficiency: float = unit("fraction", default=0.6)
-    """Fraction of the dense peak reached by prefill matmuls. Between Megatron-LM's measured 52% MFU on
-    A100 (Narayanan et al. 2021, Table 1, 1T model) and the 76% prefill MFU of Pope et al. 2022
-    (abstract, PaLM 540B on TPU v4); the value 0.6 within that range is an assumption (our choice)."""
+    """Fraction of the dense peak reached by the linear-layer matmuls of prefill."""
+    attention_compute_efficiency: float = unit("fraction", default=0.6)
+    """Fraction of the 16-bit peak reached by the attention core (QK^T, AV) of prefill and decode: the fused
+    attention kernels run in 16 bits even with fp8 weights (TensorRT-LLM and vLLM quantize the GEMMs; FMHA stays
+    bf16/fp16 by default) and reach less of the peak than GEMMs (FlashAttention-2 ~35% of H100 peak, Shah et al.
+    2024, FlashAttention-3, sec. 1)."""
     decode_compute_efficiency: float = unit("fraction", default=0.6)
-    """Fraction of peak for decode matmuls once they are compute-bound (large batch); same basis, also an
-    assumption."""
+    """Fraction of peak for decode matmuls once they are compute-bound (large batch)."""
     decode_bandwidth_efficiency: float = unit("fraction", default=0.69)
-    """Fraction of datasheet memory bandwidth that decode reaches. Calibrated on ONE run: gpt-fast,
-    Llama-2-7B bf16, batch 1, one A100-80GB: 1397.31 GB/s achieved of 2039 GB/s
-    (github.com/pytorch-labs/gpt-fast README, Benchmarks table). Other gpt-fast rows validate it."""
-    link_bandwidth_efficiency: float = unit("fraction", default=1.0)
-    """Fraction of the datasheet scale-up/scale-out bandwidth collectives reach (1.0 = datasheet;
-    set a measured bus-bandwidth fraction here)."""
+    """Fraction of datasheet memory bandwidth that decode reaches."""
+    link_bandwidth_efficiency: float | None = unit("fraction", default=None)
+    """Fraction of the datasheet scale-up/scale-out bandwidth collectives reach. None: the device family's
+    scaleup_bw_eff/scaleout_bw_eff of the training calibration (one collectives model for training and serving)."""
     link_step_latency_s: float | None = unit("s", default=None)
-    """Per-step latency of a ring collective when the spec has no `scaleup_latency_s`/`scaleout_latency_s`;
-    None: the default of predict/comm.py, which training uses too (2.4 us scale-up, measured on DGX-A100 by
-    NVIDIA/nccl-tests issue #123; 8 us scale-out), printed beside the result."""
+    """Per-step latency of a collective when the spec has no `scaleup_latency_s`/`scaleout_latency_s`;
+    None: the default of predict/comm.py, which training uses too, printed beside the result."""
+    per_step_overhead_s: float = unit("s", default=0.0)
+    """Time added to every forward pass (decode step or prefill chunk): scheduling, sampling, launch gaps."""
+    per_request_overhead_s: float = unit("s", default=0.0)
+    """Time added to time-to-first-token: request handling before the first forward (tokenizing, scheduling)."""
     memory_utilization: float = unit("fraction", default=0.9)
-    """Fraction of device memory the engine may use (vLLM `gpu_memory_utilization` default 0.9,
-    docs.vllm.ai engine arguments); the rest is the CUDA context, allocator slack, other processes."""
+    """Fraction of memory the engine may use; of what, `memory_basis` says."""
+    memory_basis: str = "total"
+    """'total': weights + workspace + KV cache <= memory_utilization x capacity (vLLM `gpu_memory_utilization`,
+    default 0.9 of total GPU memory, docs.vllm.ai engine arguments). 'free': the KV-cache pool is
+    memory_utilization x the memory left after weights and workspace (TensorRT-LLM `kv_cache_free_gpu_mem_fraction`,
+    default 0.9 of FREE memory, nvidia.github.io/TensorRT-LLM KvCacheConfig / trtllm-bench docs)."""
     max_prefill_chunk_tokens: int = unit("count", default=8192)
     """Tokens processed per prefill forward (TensorRT-LLM `max_num_tokens` default 8192,
     trtllm-build docs); bounds the activation workspace and sets how often prefill re-reads weights."""
+    max_batch_size: int = unit("count", default=2048)
+    """Most sequences the engine batches at once (TensorRT-LLM LLM API `max_batch_size` default 2048); caps the
+    concurrency of a max-load run."""
     int4_group_size: int = unit("count", default=128)
     """int4 weights carry one fp16 scale per group of this many weights (AWQ/GPTQ default 128;
     Lin et al. 2023, "AWQ", sec. 4)."""
 
     def __post_init__(self) -> None:
-        for name in ("prefill_compute_efficiency", "decode_compute_efficiency", "decode_bandwidth_efficiency",
-                     "link_bandwidth_efficiency", "memory_utilization"):
+        for name in ("prefill_compute_efficiency", "attention_compute_efficiency", "decode_compute_efficiency",
+                     "decode_bandwidth_efficiency", "memory_utilization"):
+            _check_fraction(name, getattr(self, name))
+        if self.link_bandwidth_efficiency is not None:
+            _check_fraction("link_bandwidth_efficiency", self.link_bandwidth_efficiency)
+        for name in ("link_step_latency_s", "per_step_overhead_s", "per_request_overhead_s"):
             v = getattr(self, name)
-            if not 0 < v <= 1:
-                raise InputError(f"calibration {name} = {v!r} must be in (0, 1]", "give a fraction, e.g. 0.7")
-        if self.link_step_latency_s is not None and self.link_step_latency_s < 0:
-            raise InputError(f"calibration link_step_latency_s = {self.link_step_latency_s!r} is negative",
-                             "give seconds, e.g. 2.4e-6")
-        for name in ("max_prefill_chunk_tokens", "int4_group_size"):
+            if v is not None and not 0 <= v < math.inf:
+                raise InputError(f"calibration {name} = {v!r} must be a finite number of seconds >= 0",
+                                 "give seconds, e.g. 2.4e-6")
+        if self.memory_basis not in MEMORY_BASES:
+            raise InputError(f"calibration memory_basis = {self.memory_basis!r}", "use 'total' (vLLM) or 'free' "
+                             "(TensorRT-LLM)")
+        for name in ("max_prefill_chunk_tokens", "max_batch_size", "int4_group_size"):
             v = getattr(self, name)
-            if not isinstance(v, int) or v < 1:
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise InputError(f"calibration {name} = {v!r} must be a positive integer", f"fix {name}")
+
+
+def _check_fraction(name: str, v: float) -> None:
+    if not 0 < v <= 1:
+        raise InputError(f"calibration {name} = {v!r} must be in (0, 1]", "give a fraction, e.g. 0.7")
 
 
 DEFAULT_CALIBRATION = ServingCalibration()
 
-MEASURED_CALIBRATION = replace(DEFAULT_CALIBRATION, prefill_compute_efficiency=1.0, decode_compute_efficiency=1.0,
+MEASURED_CALIBRATION = replace(DEFAULT_CALIBRATION, family="probed", prefill_compute_efficiency=1.0,
+                               attention_compute_efficiency=1.0, decode_compute_efficiency=1.0,
                                decode_bandwidth_efficiency=1.0)
 """For a spec written by `accelopt probe` (measured = true): its matmul peak is already the best achieved GEMM
 rate and its bandwidth a STREAM rate, so they are not derated again (the datasheet efficiencies above would
 apply twice). Overheads besides GEMMs and streaming reads are not modelled: an optimistic estimate."""
 
 
-def calibration_for_spec(spec: AcceleratorSpec,
-                         calibration: ServingCalibration = DEFAULT_CALIBRATION) -> ServingCalibration:
-    """MEASURED_CALIBRATION for a measured spec when the caller kept the default; else `calibration`."""
-    return MEASURED_CALIBRATION if spec.measured and calibration is DEFAULT_CALIBRATION else calibration
+@functools.lru_cache(maxsize=8)
+def serving_calibrations(path: str | None = None) -> dict[str, ServingCalibration]:
+    """`[serving.NAME]` tables of predict/data/calibration.toml (and of `path`), as ServingCalibration by name.
+    A table other than 'default' holds only what differs from 'default'."""
+    from accelopt.predict.calibration import load_serving_tables
+
+    tables = load_serving_tables(path)
+    base = dict(tables["default"].values)
+    out: dict[str, ServingCalibration] = {}
+    known = {f.name for f in fields(ServingCalibration)} - {"family", "fitted"}
+    for name, t in tables.items():
+        bad = set(t.values) - known
+        if bad:
+            raise InputError(f"calibration [serving.{name}] has unknown field(s) {', '.join(sorted(bad))}",
+                             f"use {', '.join(sorted(known))}")
+        values: dict[str, Any] = {**base, **t.values}
+        out[name] = ServingCalibration(family=name, fitted=name != "default" and bool(t.fitted_on), **values)
+    return out
+
+
+def calibration_for_spec(spec: AcceleratorSpec, calibration: ServingCalibration = DEFAULT_CALIBRATION,
+                         path: str | None = None) -> ServingCalibration:
+    """The calibration a prediction on `spec` uses: `calibration` when the caller gave one; else
+    MEASURED_CALIBRATION for a measured spec, else the `[serving.NAME]` table matching the device."""
+    if calibration is not DEFAULT_CALIBRATION:
+        return calibration
+    if spec.measured:
+        return MEASURED_CALIBRATION
+    from accelopt.predict.calibration import load_serving_tables, serving_table_for
+
+    return serving_calibrations(path)[serving_table_for(spec, load_serving_tables(path)).name]
 
 
 def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | None = None,
+                       memory_basis: str | None = None,
                        max_prefill_chunk_tokens: int | None = None) -> ServingCalibration:
     """The calibration `plan serve` uses on `spec`, with the engine settings a user gave (None: the default)."""
     cal = calibration_for_spec(spec)
-    if memory_utilization is not None:
-        cal = replace(cal, memory_utilization=memory_utilization)
-    if max_prefill_chunk_tokens is not None:
-        cal = replace(cal, max_prefill_chunk_tokens=max_prefill_chunk_tokens)
-    return cal
+    given: dict[str, Any] = {"memory_utilization": memory_utilization, "memory_basis": memory_basis,
+                             "max_prefill_chunk_tokens": max_prefill_chunk_tokens}
+    return replace(cal, **{k: v for k, v in given.items() if v is not None})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +192,8 @@ class PhaseTime:
     compute_s: float = unit("s")
     memory_s: float = unit("s")
     comm_s: float = unit("s")
+    overhead_s: float = unit("s", default=0.0)
+    """Per-forward overheads (calibration per_step_overhead_s x forwards)."""
     total_s: float = unit("s")
 
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"bound": ""}
@@ -160,8 +219,15 @@ class ServingPrediction:
     weight_dtype: str
     kv_dtype: str
     compute_dtype: str
+    scheduling: str = "static"
+    """'static' (the batch starts together) or 'continuous' (`batch` requests in flight, staggered)."""
     ttft_s: float = unit("s")
-    """Time to first token: prefill of the whole batch (estimate)."""
+    """Time to first token (estimate): static, the request overhead + prefill of the whole batch; continuous, the
+    request overhead + half a decode step + this request's prefill (+ queue_wait_s at a request rate)."""
+    request_rate_per_s: float | None = unit("Hz", default=None)
+    """The request rate this point was predicted for (None: a given batch or concurrency)."""
+    queue_wait_s: float = unit("s", default=0.0)
+    """Mean wait in the queue before prefill at `request_rate_per_s` (part of ttft_s)."""
     tpot_s: float = unit("s")
     """Time per output token after the first, averaged over the decode steps (estimate)."""
     e2e_latency_s: float = unit("s")
@@ -396,19 +462,36 @@ def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str)
             "use --tp 1 --pp 1, or give scaleup_bandwidth_byte_per_s in a --catalog TOML file")
     if cal.link_step_latency_s is not None and any(a.field.endswith("latency_s") for a in assumed):
         lat = cal.link_step_latency_s  # a calibration's own latency replaces the default (not a spec figure)
-    return _Link(bw * cal.link_bandwidth_efficiency, lat, tuple(assumed))
+    inside = group <= spec.scaleup_domain_devices and spec.scaleup_bandwidth_byte_per_s is not None
+    return _Link(bw * _link_efficiency(spec, cal, inside), lat, tuple(assumed))
+
+
+@functools.lru_cache(maxsize=1)
+def _training_families() -> dict[str, Any]:
+    from accelopt.predict.calibration import load_calibrations
+
+    return load_calibrations()
+
+
+def _link_efficiency(spec: AcceleratorSpec, cal: ServingCalibration, inside: bool) -> float:
+    """The calibration's own link efficiency, else the training calibration's scaleup_bw_eff / scaleout_bw_eff of
+    the device family: the same bandwidth rule as training (predict/data/calibration.toml)."""
+    if cal.link_bandwidth_efficiency is not None:
+        return cal.link_bandwidth_efficiency
+    from accelopt.predict.calibration import calibration_for
+
+    fam = calibration_for(spec, _training_families())
+    return fam.scaleup_bw_eff if inside else fam.scaleout_bw_eff
 
 
 def ring_allreduce_s(n_bytes: float, p: int, link: _Link, calls: int = 1) -> float:
-    """`calls` ring all-reduces of n_bytes in total over p devices: the bandwidth term once for all the bytes,
-    the 2 (p-1) latency steps per call (comm.ring_allreduce_s; Patarasuk & Yuan 2009, sec. 3)."""
+    """`calls` all-reduces of n_bytes / calls each over p devices, each the faster of ring and tree
+    (comm.allreduce_s, the rule training uses: NCCL's tuner picks per message size; Thakur et al. 2005)."""
     if p <= 1:
         return 0.0
-    bw_term = float(comm.ring_allreduce_s(np.asarray(n_bytes), np.asarray(p), np.asarray(link.bandwidth_byte_per_s),
-                                          np.asarray(0.0)))
-    lat_term = float(comm.ring_allreduce_s(np.asarray(0.0), np.asarray(p), np.asarray(1.0),
-                                           np.asarray(link.latency_s)))
-    return bw_term + calls * lat_term
+    one = comm.allreduce_s(np.asarray(n_bytes / calls), np.asarray(p), np.asarray(link.bandwidth_byte_per_s),
+                           np.asarray(link.latency_s))
+    return calls * float(one)
 
 
 def links_assumed(spec: AcceleratorSpec, tp: int, pp: int, cal: ServingCalibration) -> tuple[comm.Assumption, ...]:
@@ -530,6 +613,18 @@ def _memory_per_device(model: TransformerConfig, tp: int, pp: int, batch: int, p
     return w, kv, ws
 
 
+def usable_bytes(spec: AcceleratorSpec, weights_bytes: float, workspace_bytes: float,
+                 cal: ServingCalibration) -> float:
+    """Memory per device weights + workspace + KV cache may fill (see ServingCalibration.memory_basis):
+    'total': memory_utilization x capacity (vLLM); 'free': weights + workspace + memory_utilization x what they
+    leave free (TensorRT-LLM's KV-cache pool is that fraction of the free memory)."""
+    cap = spec.memory_bytes
+    if cal.memory_basis == "total":
+        return cap * cal.memory_utilization
+    fixed = weights_bytes + workspace_bytes
+    return fixed + cal.memory_utilization * (cap - fixed)
+
+
 def max_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1, pp: int = 1, prompt_len: int,
               output_len: int, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
               calibration: ServingCalibration = DEFAULT_CALIBRATION) -> int:
@@ -541,11 +636,11 @@ def max_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1, p
     _check_counts(1, prompt_len, output_len)
     _check_dtype("weight_dtype", weight_dtype, WEIGHT_DTYPES)
     _check_dtype("kv_dtype", kv_dtype, KV_DTYPES)
-    usable = spec.memory_bytes * calibration.memory_utilization
+    calibration = calibration_for_spec(spec, calibration)
 
     def fits(b: int) -> bool:
-        return sum(_memory_per_device(model, tp, pp, b, prompt_len, output_len, weight_dtype, kv_dtype,
-                                      calibration)) <= usable
+        w, kv, ws = _memory_per_device(model, tp, pp, b, prompt_len, output_len, weight_dtype, kv_dtype, calibration)
+        return w + kv + ws <= usable_bytes(spec, w, ws, calibration)
 
     if not fits(1):
         return 0
@@ -574,6 +669,17 @@ class _Setup:
     kv_dtype: str
     peak_flop_per_s: float
     cal: ServingCalibration
+    attention_peak_flop_per_s: float
+    """The 16-bit peak the attention core runs at (the weights' peak where the device has no 16-bit one)."""
+
+
+def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, weight_dtype: str, kv_dtype: str,
+           cal: ServingCalibration) -> _Setup:
+    compute_dtype = compute_dtype_for(spec, weight_dtype)
+    peak = spec.peak(compute_dtype)
+    assert peak is not None  # compute_dtype_for guarantees it
+    sixteen = next((p for p in (spec.peak("bf16"), spec.peak("fp16")) if p is not None), peak)
+    return _Setup(model, spec, tp, pp, weight_dtype, kv_dtype, peak, cal, sixteen)
 
 
 def _stage_hops_s(s: _Setup, msg_bytes: float, calls: int) -> float:
@@ -590,7 +696,10 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     m = s.model
     tokens = batch * prompt_len
     chunks = math.ceil(tokens / s.cal.max_prefill_chunk_tokens)
-    compute_s = prefill_flops(m, batch, prompt_len) / s.tp / (s.peak_flop_per_s * s.cal.prefill_compute_efficiency)
+    attn = batch * prompt_len * attention_flops_per_token(m, (prompt_len + 1) / 2.0)  # causal: mean context (P+1)/2
+    linear = prefill_flops(m, batch, prompt_len) - attn
+    compute_s = (linear / (s.peak_flop_per_s * s.cal.prefill_compute_efficiency)
+                 + attn / (s.attention_peak_flop_per_s * s.cal.attention_compute_efficiency)) / s.tp
     bytes_ = chunks * _weight_bytes_total(m, s.weight_dtype, s.cal) / s.tp
     bytes_ += tokens * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)  # KV written, all layers
     memory_s = bytes_ / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency)
@@ -600,7 +709,9 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
         n_ar = m.tp_allreduces_per_layer * m.layers  # 2 per layer, 1 for parallel attention + MLP blocks
         comm_s = ring_allreduce_s(n_ar * tokens * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar * chunks)
     comm_s += _stage_hops_s(s, tokens * m.hidden * ACT_BYTES, chunks)
-    return PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, total_s=max(compute_s, memory_s) + comm_s)
+    over = chunks * s.cal.per_step_overhead_s
+    return PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, overhead_s=over,
+                     total_s=max(compute_s, memory_s) + comm_s + over)
 
 
 def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
@@ -614,14 +725,19 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
     w = decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal) / s.tp
     kv = batch * cached_tokens_per_layer(m, context) * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
     memory_s = (w + kv) / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency)
-    compute_s = decode_flops_per_step(m, batch, context) / s.tp / (s.peak_flop_per_s * s.cal.decode_compute_efficiency)
+    attn = batch * attention_flops_per_token(m, context)
+    linear = decode_flops_per_step(m, batch, context) - attn
+    compute_s = ((linear / s.peak_flop_per_s + attn / s.attention_peak_flop_per_s)
+                 / s.tp / s.cal.decode_compute_efficiency)
     comm_s = 0.0
     if s.tp > 1:
         link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
         n_ar = m.tp_allreduces_per_layer * m.layers  # 2 per layer, 1 for parallel attention + MLP blocks
         comm_s = ring_allreduce_s(n_ar * batch * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar)
     comm_s += _stage_hops_s(s, batch * m.hidden * ACT_BYTES, 1)
-    return PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, total_s=max(compute_s, memory_s) + comm_s)
+    over = s.cal.per_step_overhead_s
+    return PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, overhead_s=over,
+                     total_s=max(compute_s, memory_s) + comm_s + over)
 
 
 def _mean_decode_step_s(s: _Setup, batch: int, prompt_len: int, output_len: int) -> float:
@@ -643,7 +759,7 @@ def _mean_decode_step_s(s: _Setup, batch: int, prompt_len: int, output_len: int)
     at = [_decode_step_time(s, batch, c) for c in knots]
     mem = np.interp(ctx, knots, [t.memory_s for t in at])
     comp = np.interp(ctx, knots, [t.compute_s for t in at])
-    return float(np.maximum(mem, comp).mean()) + a.comm_s  # comm depends on batch only
+    return float(np.maximum(mem, comp).mean()) + a.comm_s + a.overhead_s  # comm depends on batch only
 
 
 # ---------------------------------------------------------------------------------------------
@@ -664,7 +780,7 @@ def _cost_and_energy(s: _Setup, n_devices: int, prefill: PhaseTime, decode: Phas
                      output_tokens: int) -> tuple[float | None, float | None]:
     from accelopt.predict import cost
 
-    e2e_s = prefill.total_s + decode_s
+    e2e_s = s.cal.per_request_overhead_s + prefill.total_s + decode_s  # the device is held for the request
     usd: float | None = None
     if s.spec.price_usd_per_hour is not None:
         c = cost.cost_usd(s.spec, n_devices, e2e_s)
@@ -688,24 +804,29 @@ def _cost_and_energy(s: _Setup, n_devices: int, prefill: PhaseTime, decode: Phas
 def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1, pp: int = 1, batch: int = 1,
                     prompt_len: int, output_len: int, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
                     calibration: ServingCalibration = DEFAULT_CALIBRATION,
-                    allow_oom: bool = False) -> ServingPrediction:
+                    allow_oom: bool = False, scheduling: str = "static") -> ServingPrediction:
     """Predict TTFT, TPOT, throughput, memory per device, max batch, cost and energy per token.
 
+    scheduling 'static': `batch` requests start together (TTFT = prefill of the whole batch); 'continuous':
+    `batch` requests are in flight at once and arrive staggered (in-flight / continuous batching, Yu et al. 2022,
+    "Orca", sec. 4; Kwon et al. 2023): a new request waits for the running decode step (half of one on average),
+    then its own prefill; throughput over a request's life is the static batch's (each request's prefill runs
+    once between decode steps).
     Raises InfeasibleError when the configuration cannot run (does not fit unless `allow_oom`, tp not
     dividing heads, a dtype without a device peak, TP/PP without a link) and InputError for bad values.
     """
     _check_counts(batch, prompt_len, output_len)
     _check_dtype("kv_dtype", kv_dtype, KV_DTYPES)
     _check_layout(model, tp, pp)
+    if scheduling not in SCHEDULING:
+        raise InputError(f"scheduling {scheduling!r}", f"use one of {', '.join(SCHEDULING)}")
     calibration = calibration_for_spec(spec, calibration)
+    s = _setup(model, spec, tp, pp, weight_dtype, kv_dtype, calibration)
     compute_dtype = compute_dtype_for(spec, weight_dtype)
-    peak = spec.peak(compute_dtype)
-    assert peak is not None  # compute_dtype_for guarantees it
-    s = _Setup(model, spec, tp, pp, weight_dtype, kv_dtype, peak, calibration)
     n_devices = tp * pp
 
     w, kv, ws = _memory_per_device(model, tp, pp, batch, prompt_len, output_len, weight_dtype, kv_dtype, calibration)
-    usable = spec.memory_bytes * calibration.memory_utilization
+    usable = usable_bytes(spec, w, ws, calibration)
     total = w + kv + ws
     fits = total <= usable
     mb = max_batch(model, spec, tp=tp, pp=pp, prompt_len=prompt_len, output_len=output_len,
@@ -723,20 +844,68 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     step = _decode_step_time(s, batch, decode_ctx)
     tpot = _mean_decode_step_s(s, batch, prompt_len, output_len)
     decode_s = (output_len - 1) * tpot
-    e2e = prefill.total_s + decode_s
+    if scheduling == "static":
+        ttft = calibration.per_request_overhead_s + prefill.total_s
+    else:
+        ttft = calibration.per_request_overhead_s + _prefill_time(s, 1, prompt_len).total_s + step.total_s / 2.0
+    # device time of the batch's work: the request overhead is host-side and overlaps other requests' device work
+    # under load, so throughput leaves it out (it is in TTFT and the e2e latency)
+    work_s = prefill.total_s + decode_s
     tokens = batch * output_len
     usd, energy = _cost_and_energy(s, n_devices, prefill, step, decode_s, tokens)
     return ServingPrediction(
         model=model.name, device=spec.name, tp=tp, pp=pp, n_devices=n_devices, batch=batch,
         prompt_len=prompt_len, output_len=output_len, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
-        compute_dtype=compute_dtype, ttft_s=prefill.total_s, tpot_s=tpot, e2e_latency_s=e2e,
-        decode_tokens_per_s=batch / tpot, output_tokens_per_s=tokens / e2e,
-        output_tokens_per_s_per_device=tokens / e2e / n_devices, prefill=prefill, decode_step=step,
+        compute_dtype=compute_dtype, scheduling=scheduling, ttft_s=ttft, tpot_s=tpot,
+        e2e_latency_s=ttft + decode_s,
+        decode_tokens_per_s=batch / tpot, output_tokens_per_s=tokens / work_s,
+        output_tokens_per_s_per_device=tokens / work_s / n_devices, prefill=prefill, decode_step=step,
         kv_cache_bytes_per_token=kv_cache_bytes_per_token(model, kv_dtype), weights_bytes_per_device=w,
         kv_cache_bytes_per_device=kv, workspace_bytes_per_device=ws, memory_bytes_per_device=total,
         usable_memory_bytes_per_device=usable, fits=fits, max_batch=mb, usd_per_million_output_tokens=usd,
         energy_j_per_output_token=energy, calibration=calibration,
         assumed=links_assumed(spec, tp, pp, calibration))
+
+
+def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per_s: float, tp: int = 1, pp: int = 1,
+                    prompt_len: int, output_len: int, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
+                    calibration: ServingCalibration = DEFAULT_CALIBRATION) -> ServingPrediction:
+    """Continuous batching fed by Poisson arrivals at `rate_per_s` requests/s (an open loop, like vLLM's
+    benchmark_serving --request-rate).
+
+    Concurrency from Little's law (Little 1961): C = rate x E2E(C), solved by bisection over C up to the largest
+    batch that fits (capped at max_batch_size); the engine saturates when rate > C_max / E2E(C_max) (InfeasibleError).
+    Queueing before prefill: the M/D/1 mean wait W = rho x S / (2 (1 - rho)) (Pollaczek-Khinchine), with
+    rho = rate / saturation rate and S = 1 / saturation rate, added to TTFT (an estimate: arrivals Poisson,
+    service taken as deterministic).
+    """
+    if not 0 < rate_per_s < math.inf:
+        raise InputError(f"request rate {rate_per_s!r}/s must be a finite number > 0", "give e.g. --rate 2.5")
+    kw: dict[str, Any] = {"tp": tp, "pp": pp, "prompt_len": prompt_len, "output_len": output_len,
+                          "weight_dtype": weight_dtype, "kv_dtype": kv_dtype,
+                          "calibration": calibration_for_spec(spec, calibration)}
+    cap = min(max_batch(model, spec, **kw), kw["calibration"].max_batch_size)
+    if cap == 0:  # raises the memory breakdown of batch 1 with the fix
+        predict_serving(model, spec, batch=1, **kw)
+
+    def at(c: int) -> ServingPrediction:
+        return predict_serving(model, spec, batch=c, scheduling="continuous", **kw)
+
+    top = at(cap)
+    saturation = cap / top.e2e_latency_s  # requests/s the engine completes at its largest concurrency
+    if rate_per_s >= saturation:
+        raise InfeasibleError(f"{rate_per_s:g} requests/s exceeds what {model.name} on {tp * pp} x {spec.name} "
+                              f"completes ({saturation:.3g} requests/s at {cap} in flight): the queue grows without "
+                              "bound", f"use --rate < {saturation:.3g}, more devices, or fp8 weights/KV cache")
+    lo, hi = 1, cap  # smallest C with C >= rate x E2E(C): Little's law at the fixed point
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if mid >= rate_per_s * at(mid).e2e_latency_s else (mid + 1, hi)
+    p = at(lo)
+    rho = rate_per_s / saturation
+    wait = rho / saturation / (2.0 * (1.0 - rho))
+    return replace(p, request_rate_per_s=rate_per_s, queue_wait_s=wait, ttft_s=p.ttft_s + wait,
+                   e2e_latency_s=p.e2e_latency_s + wait)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -761,10 +930,7 @@ def decode_ridge_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
     """
     _check_layout(model, tp, pp)
     calibration = calibration_for_spec(spec, calibration)
-    compute_dtype = compute_dtype_for(spec, weight_dtype)
-    peak = spec.peak(compute_dtype)
-    assert peak is not None
-    s = _Setup(model, spec, tp, pp, weight_dtype, kv_dtype, peak, calibration)
+    s = _setup(model, spec, tp, pp, weight_dtype, kv_dtype, calibration)
     ctx = prompt_len + output_len / 2.0
 
     def compute_bound(b: int) -> bool:
@@ -786,7 +952,8 @@ def decode_ridge_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
 
 def sweep_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1, pp: int = 1,
                 batches: list[int] | None = None, prompt_len: int, output_len: int, weight_dtype: str = "bf16",
-                kv_dtype: str = "bf16", calibration: ServingCalibration = DEFAULT_CALIBRATION) -> BatchSweep:
+                kv_dtype: str = "bf16", calibration: ServingCalibration = DEFAULT_CALIBRATION,
+                scheduling: str = "static") -> BatchSweep:
     """Predictions for `batches` (default: powers of two from 1 up to the largest batch that fits, and
     that largest batch itself). Batches that do not fit are returned with fits=False; when not even batch 1
     fits, InfeasibleError says what the memory holds and the fix."""
@@ -800,7 +967,8 @@ def sweep_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1,
         if batches[-1] != mb:
             batches.append(mb)
     points = [predict_serving(model, spec, tp=tp, pp=pp, batch=b, prompt_len=prompt_len, output_len=output_len,
-                              weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration, allow_oom=True)
+                              weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration, allow_oom=True,
+                              scheduling=scheduling)
               for b in batches]
     ridge = decode_ridge_batch(model, spec, tp=tp, pp=pp, prompt_len=prompt_len, output_len=output_len,
                                weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration,

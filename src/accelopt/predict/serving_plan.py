@@ -1,0 +1,120 @@
+"""`accelopt plan serve` as one library call: typed options in, typed result out (the CLI only parses and prints)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from accelopt.errors import AcceloptError, InfeasibleError, InputError
+from accelopt.predict.serving import (
+    MEMORY_BASES,
+    BatchSweep,
+    ServeError,
+    ServeResult,
+    ServeSweep,
+    engine_calibration,
+    overflow_error,
+    predict_at_rate,
+    sweep_batch,
+    with_price,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServeOptions:
+    """Everything `plan serve` takes (each field is one flag; None: the calibration's default)."""
+
+    model: str
+    hardware: str = "h100-sxm"
+    tp: int = 1
+    pp: int = 1
+    batch: str = ""
+    """Static batch sizes '1,8,64' or '1..256'; empty: powers of two up to the largest batch that fits."""
+    concurrency: str = ""
+    """Requests in flight under continuous batching (same syntax as batch); exclusive with batch."""
+    rate: str = ""
+    """Poisson request rates per second, '0.5,2,8' (continuous batching, queueing in TTFT); exclusive with both."""
+    prompt: int = 2048
+    output: int = 256
+    weight_dtype: str = "bf16"
+    kv_dtype: str = "bf16"
+    price_usd_per_hour: float | None = None
+    catalog: list[Path] = field(default_factory=list)
+    memory_fraction: float | None = None
+    memory_basis: str | None = None
+    max_prefill_tokens: int | None = None
+
+    def __post_init__(self) -> None:
+        if sum(bool(x.strip()) for x in (self.batch, self.concurrency, self.rate)) > 1:
+            raise InputError("more than one of --batch, --concurrency and --rate given",
+                             "give --batch (static batches), --concurrency (requests in flight) or --rate, not both")
+        if self.memory_basis is not None and self.memory_basis not in MEMORY_BASES:
+            raise InputError(f"--memory-basis {self.memory_basis!r}", "use total (vLLM) or free (TensorRT-LLM)")
+
+
+@dataclass(frozen=True)
+class ServeRun:
+    """The typed result, the sweeps it was built from, and the error for requested batches that do not fit."""
+
+    result: ServeResult
+    sweeps: list[BatchSweep]
+    overflow: InfeasibleError | None
+
+
+def plan_serve(opts: ServeOptions) -> ServeRun:
+    """Sweeps for every device of `opts.hardware`; per-device infeasibility is collected (raised if all fail)."""
+    from accelopt.hardware.catalog import get_device
+    from accelopt.units import parse_int_range
+    from accelopt.workload.presets import get_model
+
+    cfg = get_model(opts.model)
+    counts = opts.concurrency if opts.concurrency.strip() else opts.batch
+    flag = "--concurrency" if opts.concurrency.strip() else "--batch"
+    batches = parse_int_range(counts, flag) if counts.strip() else None
+    scheduling = "continuous" if opts.concurrency.strip() or opts.rate.strip() else "static"
+    names = [h.strip() for h in opts.hardware.split(",") if h.strip()]
+    if not names:
+        raise InputError(f"--hardware {opts.hardware!r} names no device", "write e.g. --hardware h100-sxm,mi300x")
+    specs = [get_device(n, opts.catalog) for n in names]  # unknown names fail before any work
+    sweeps: list[BatchSweep] = []
+    errors: list[ServeError] = []
+    first_error: AcceloptError | None = None
+    for spec in specs:
+        if opts.price_usd_per_hour is not None:
+            spec = with_price(spec, opts.price_usd_per_hour)
+        try:
+            cal = engine_calibration(spec, memory_utilization=opts.memory_fraction, memory_basis=opts.memory_basis,
+                                     max_prefill_chunk_tokens=opts.max_prefill_tokens)
+            sweep = sweep_batch(cfg, spec, tp=opts.tp, pp=opts.pp, batches=batches or [1], prompt_len=opts.prompt,
+                                output_len=opts.output, weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype,
+                                calibration=cal, scheduling=scheduling) if opts.rate.strip() else \
+                sweep_batch(cfg, spec, tp=opts.tp, pp=opts.pp, batches=batches, prompt_len=opts.prompt,
+                            output_len=opts.output, weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype,
+                            calibration=cal, scheduling=scheduling)
+            if opts.rate.strip():
+                points = [predict_at_rate(cfg, spec, rate_per_s=r, tp=opts.tp, pp=opts.pp, prompt_len=opts.prompt,
+                                          output_len=opts.output, weight_dtype=opts.weight_dtype,
+                                          kv_dtype=opts.kv_dtype, calibration=cal) for r in _rates(opts.rate)]
+                sweep = replace(sweep, points=points)
+            sweeps.append(sweep)
+        except InfeasibleError as e:
+            errors.append(ServeError(device=spec.name, problem=e.problem, fix=e.fix))
+            first_error = first_error or e
+    if not sweeps:
+        assert first_error is not None
+        raise first_error
+    result = ServeResult(results=[ServeSweep.of(s) for s in sweeps], errors=errors,
+                         unused_config_keys=list(cfg.unused_keys))
+    return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps))
+
+
+def _rates(text: str) -> list[float]:
+    """'0.5,2,8' -> [0.5, 2.0, 8.0] requests/s; InputError naming the bad item."""
+    out: list[float] = []
+    for item in text.split(","):
+        try:
+            out.append(float(item))
+        except ValueError:
+            raise InputError(f"--rate {text!r}: {item.strip()!r} is not a number",
+                             "write e.g. --rate 0.5,2,8") from None
+    return out

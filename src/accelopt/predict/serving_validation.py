@@ -1,0 +1,268 @@
+"""Reproduce published LLM serving figures (predict/data/published_serving_runs.csv) with `plan serve`'s model.
+
+Each row names a device, a model preset, the layout, the precisions, the prompt/output lengths, a static batch or
+`max` (a max-load run: the concurrency is the largest batch the engine's KV-cache pool holds, capped by its
+max_batch_size), the metric and the published figure. Each row is predicted through the same library call
+`accelopt plan serve` makes (`serving.predict_serving` with the engine's memory rule). Rows with role 'fit' are
+those the `[serving.*]` tables of predict/data/calibration.toml were fitted on (declared in the CSV before
+fitting); the error that matters is over the 'test' rows. 'gap' rows are regimes the model cannot express yet:
+shown with their reason, never in a median.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import math
+import statistics
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any, ClassVar
+
+from accelopt.errors import AcceloptError, InputError
+from accelopt.hardware.catalog import get_device
+from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.predict import serving
+from accelopt.units import unit
+from accelopt.userio import read_user_text
+from accelopt.workload.presets import get_model
+
+_REQUIRED = ("id", "source", "engine", "hardware", "model", "tp", "pp", "weight_dtype", "kv_dtype", "prompt_len",
+             "output_len", "batch", "metric", "published", "role")
+METRICS = ("output_tok_s", "output_tok_s_per_device", "decode_tok_s", "ttft_ms", "tpot_ms")
+ROLES = ("fit", "test", "gap")
+ENGINES: dict[str, dict[str, Any]] = {
+    # TensorRT-LLM: KV-cache pool = kv_cache_free_gpu_mem_fraction (default 0.9) of the memory free after the model
+    # (KvCacheConfig docs; the perf-overview page: 0.90, 0.95 "in many cases").
+    "trtllm": {"memory_basis": "free", "memory_utilization": 0.9},
+    # vLLM: gpu_memory_utilization (default 0.9) of total GPU memory (docs.vllm.ai, engine arguments).
+    "vllm": {"memory_basis": "total", "memory_utilization": 0.9},
+    # gpt-fast: one batch, its own KV cache; no pool is reserved.
+    "gpt-fast": {"memory_basis": "total", "memory_utilization": 1.0},
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServingRunResult:
+    """One published serving figure and its prediction."""
+
+    id: str
+    source: str
+    engine: str
+    hardware: str
+    family: str
+    """The device family (the training calibration's family name, e.g. nvidia-hopper)."""
+    calibration: str
+    """The `[serving.NAME]` table used."""
+    model: str
+    tp: int = unit("count")
+    precision: str
+    """weight dtype / KV-cache dtype, e.g. 'fp8/fp8'."""
+    prompt_len: int = unit("count")
+    output_len: int = unit("count")
+    batch: int = unit("count", "static batch, or the predicted concurrency of a max-load row (0: not predicted)")
+    metric: str
+    published: float = unit("", "in the row's metric (tok/s or ms)")
+    predicted: float | None = unit("", "in the row's metric; None for a 'gap' row the model cannot express")
+    role: str = ""
+    note: str = ""
+
+    @property
+    def error(self) -> float | None:
+        """predicted / published - 1 (positive: predicted faster for a rate, slower for a time)."""
+        return None if self.predicted is None else self.predicted / self.published - 1.0
+
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"error": "fraction"}
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return {**asdict(self), "error": self.error}
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupError:
+    """Held-out |error| over the rows of one source, device family or precision."""
+
+    group: str
+    """'source', 'family' or 'precision'."""
+    name: str
+    rows: int = unit("count")
+    median_abs_error: float = unit("fraction")
+    worst_abs_error: float = unit("fraction")
+    worst_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServingValidateResult:
+    """`accelopt validate --serving`: published serving figures reproduced by `plan serve`'s model."""
+
+    runs: list[ServingRunResult]
+    median_abs_error_held_out: float = unit("fraction", "over 'test' rows")
+    worst_abs_error_held_out: float = unit("fraction")
+    worst_held_out_id: str
+    median_abs_error_fit: float = unit("fraction", "over 'fit' rows")
+    groups: list[GroupError]
+    sources: dict[str, str]
+    """source key -> citation (the CSV's '# key = citation' lines)."""
+    estimate: bool = True
+
+
+def read_serving_runs(path: Path | str | None = None) -> tuple[list[dict[str, str]], dict[str, str]]:
+    """(rows, sources) of a serving runs CSV (the bundled one by default); InputError naming a bad row."""
+    if path is None:
+        text = (resources.files("accelopt.predict") / "data" / "published_serving_runs.csv").read_text("utf-8")
+        where = "the bundled serving runs file"
+    else:
+        text = read_user_text(path, "serving runs file", "pass a CSV in the bundled format")
+        where = f"serving runs file {path}"
+    sources = {k: v for k, _, v in (ln[1:].strip().partition(" = ") for ln in text.splitlines()
+                                    if ln.startswith("#") and " = " in ln) if " " not in k}
+    rows = list(csv.DictReader([ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]))
+    if not rows:
+        raise InputError(f"{where} holds no runs", "add a header line and one row per published figure")
+    missing = [c for c in _REQUIRED if c not in rows[0]]
+    if missing:
+        raise InputError(f"{where} lacks the column(s) {', '.join(missing)}",
+                         "use the header of predict/data/published_serving_runs.csv")
+    for r in rows:
+        _check_row(r)
+    return rows, sources
+
+
+def _check_row(r: dict[str, str]) -> None:
+    rid = r.get("id")
+    if None in r:  # csv.DictReader puts surplus cells under the key None
+        raise InputError(f"serving run {rid!r} has more cells than the header", "quote a cell holding a comma")
+    for col, allowed in (("metric", METRICS), ("role", ROLES), ("engine", tuple(ENGINES))):
+        if r[col] not in allowed:
+            raise InputError(f"serving run {rid!r}: {col} {r[col]!r}", f"use one of {', '.join(allowed)}")
+    try:
+        ok = float(r["published"]) > 0 and all(int(r[c]) >= 1 for c in ("tp", "pp", "prompt_len", "output_len"))
+        ok = ok and (r["batch"] == "max" or int(r["batch"]) >= 1)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise InputError(f"serving run {rid!r}: published, tp, pp, lengths and batch must be positive numbers "
+                         "(batch may be 'max')", "fix that row")
+
+
+@functools.lru_cache(maxsize=16)
+def _device(name: str) -> AcceleratorSpec:
+    return get_device(name)
+
+
+def _family(spec: AcceleratorSpec) -> str:
+    from accelopt.predict.calibration import calibration_for
+
+    return calibration_for(spec, serving._training_families()).family
+
+
+def row_calibration(row: dict[str, str], spec: AcceleratorSpec,
+                    cals: dict[str, serving.ServingCalibration] | None = None) -> serving.ServingCalibration:
+    """The spec's `[serving.*]` calibration (from `cals` when given: the fit's trial values), with the row's
+    engine memory rule."""
+    cal = serving.calibration_for_spec(spec)
+    if cals is not None:
+        cal = cals.get(cal.family, cal)
+    return replace(cal, **ENGINES[row["engine"]])
+
+
+def predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration] | None = None
+                ) -> tuple[float, int]:
+    """(predicted figure in the row's metric, batch or concurrency used) -- `plan serve`'s library call."""
+    spec = _device(row["hardware"])
+    model = get_model(row["model"])
+    cal = row_calibration(row, spec, cals)
+    common: dict[str, Any] = {"tp": int(row["tp"]), "pp": int(row["pp"]), "prompt_len": int(row["prompt_len"]),
+                              "output_len": int(row["output_len"]), "weight_dtype": row["weight_dtype"],
+                              "kv_dtype": row["kv_dtype"], "calibration": cal}
+    if row["batch"] == "max":
+        batch = min(serving.max_batch(model, spec, **common), cal.max_batch_size)
+        p = serving.predict_serving(model, spec, batch=max(batch, 1), scheduling="continuous", **common)
+    else:
+        batch = int(row["batch"])
+        p = serving.predict_serving(model, spec, batch=batch, allow_oom=True, **common)
+    value = {"output_tok_s": p.output_tokens_per_s, "output_tok_s_per_device": p.output_tokens_per_s_per_device,
+             "decode_tok_s": p.decode_tokens_per_s, "ttft_ms": p.ttft_s * 1e3, "tpot_ms": p.tpot_s * 1e3}
+    return value[row["metric"]], batch
+
+
+def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
+              cals: dict[str, serving.ServingCalibration] | None = None) -> ServingRunResult:
+    spec = _device(row["hardware"])
+    note = row.get("note", "") or ""
+    predicted: float | None = None
+    batch = 0
+    try:
+        predicted, batch = predict_row(row, cals)
+    except AcceloptError as e:
+        if row["role"] != "gap":
+            raise InputError(f"serving run {row['id']!r} cannot be predicted: {e.problem}",
+                             "fix the row, or make it a 'gap' row with the reason in its note") from None
+    return ServingRunResult(
+        id=row["id"], source=row["source"], engine=row["engine"], hardware=spec.name, family=_family(spec),
+        calibration=row_calibration(row, spec, cals).family, model=row["model"], tp=int(row["tp"]),
+        precision=f"{row['weight_dtype']}/{row['kv_dtype']}", prompt_len=int(row["prompt_len"]),
+        output_len=int(row["output_len"]), batch=batch, metric=row["metric"], published=float(row["published"]),
+        predicted=predicted, role=row["role"], note=note)
+
+
+def _abs_errors(results: list[ServingRunResult], role: str) -> list[tuple[float, str]]:
+    return [(abs(r.error), r.id) for r in results if r.role == role and r.error is not None]
+
+
+def _groups(results: list[ServingRunResult]) -> list[GroupError]:
+    out: list[GroupError] = []
+    for group, key in (("source", lambda r: r.source), ("family", lambda r: r.family),
+                       ("precision", lambda r: r.precision)):
+        for name in sorted({key(r) for r in results}):
+            errs = _abs_errors([r for r in results if key(r) == name], "test")
+            if errs:
+                worst = max(errs)
+                out.append(GroupError(group=group, name=name, rows=len(errs),
+                                      median_abs_error=statistics.median(e for e, _ in errs),
+                                      worst_abs_error=worst[0], worst_id=worst[1]))
+    return out
+
+
+def validate_serving(runs_path: Path | str | None = None) -> ServingValidateResult:
+    """Every row of the runs file predicted; held-out median and worst |error|, overall and per group."""
+    rows, sources = read_serving_runs(runs_path)
+    results = [reproduce(r, sources) for r in rows]
+    test, fit = _abs_errors(results, "test"), _abs_errors(results, "fit")
+    worst = max(test) if test else (math.nan, "")
+    return ServingValidateResult(
+        runs=results, median_abs_error_held_out=statistics.median(e for e, _ in test) if test else math.nan,
+        worst_abs_error_held_out=worst[0], worst_held_out_id=worst[1],
+        median_abs_error_fit=statistics.median(e for e, _ in fit) if fit else math.nan, groups=_groups(results),
+        sources=sources)
+
+
+def fit_serving(family: str, grid: dict[str, list[float]], runs_path: Path | str | None = None,
+                rounds: int = 3) -> tuple[serving.ServingCalibration, float]:
+    """Coordinate search over `grid` (ServingCalibration field -> values) of one `[serving.NAME]` table: each round
+    sets each field in turn to its grid value minimising the mean |log(predicted / published)| over the 'fit' rows on
+    that table's devices, the others held. How the bundled values were made (see calibration.toml); never run per
+    plan. Returns (best calibration, its mean |log error|)."""
+    rows, _ = read_serving_runs(runs_path)
+    mine = [r for r in rows if r["role"] == "fit"
+            and serving.calibration_for_spec(_device(r["hardware"])).family == family]
+    if not mine:
+        raise InputError(f"no 'fit' row on a device of [serving.{family}]", "declare fit rows in the runs CSV")
+
+    def loss(cal: serving.ServingCalibration) -> float:
+        return statistics.mean(abs(math.log(predict_row(r, {family: cal})[0] / float(r["published"]))) for r in mine)
+
+    best = serving.calibration_for_spec(_device(mine[0]["hardware"]))
+    best_loss = loss(best)
+    for _ in range(rounds):
+        for name, values in grid.items():
+            for v in values:
+                change: dict[str, Any] = {name: v}
+                cand = replace(best, **change)
+                c_loss = loss(cand)
+                if c_loss < best_loss:
+                    best, best_loss = cand, c_loss
+    return best, best_loss
