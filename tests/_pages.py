@@ -31,6 +31,7 @@ COMMANDS: dict[str, list[str]] = {
     "optimize": ["optimize", "digits", "--only", "channels-last", "--rounds", "3"],
     "plan-infer": ["plan", "infer", "mobilenet-v2", "--hardware", "edge-tpu,h100-sxm,jetson-agx-orin"],
     "validate-inference": ["validate", "--inference"],
+    "validate-serving": ["validate", "--serving"],
     "profile-distributed": ["profile", "mlp", "--nproc", "2", "--parallel", "pipeline", "--steps", "3", "--warmup",
                             "1", "--catalog-device", "h100-sxm"],
 }
@@ -185,6 +186,9 @@ KEY_FIGURE_PATHS: dict[str, dict[str, str]] = {
                  "recommendation.speedup", "recommended accuracy": "RECOMMENDED.quality.value"},
     "plan-infer": {"devices": "DEVICES", "h100-sxm: latency at batch 1": "devices.1.points.0.latency_s",
                    "edge-tpu: energy per inference": "devices.0.points.0.energy_per_inference_j"},
+    "validate-serving": {"median |error|, held-out rows": "median_abs_error_held_out",
+                         "worst |error|, held-out rows": "worst_abs_error_held_out",
+                         "median |error|, fit rows": "median_abs_error_fit"},
     "validate-inference": {"median |error|, held-out rows": "median_abs_error_held_out",
                            "median |error|, all rows": "median_abs_error_all"},
     "profile-distributed": {"step time (slowest rank's median)": "step_median_s",

@@ -138,12 +138,11 @@ def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None) -> N
     from rich.table import Table
 
     from accelopt.cli.plan import console
-    from accelopt.errors import InputError
     from accelopt.predict.serving_validation import validate_serving
+    from accelopt.report.runs import finish_run
 
-    if html:  # the HTML page and run history of this result are not built yet: say so rather than drop the flag
-        raise InputError("--html is not available with --serving yet", "use --json and keep the JSON document")
     data = validate_serving(runs)
+    finish_run("validate-serving", data, html)
     if as_json:
         from accelopt.report.jsonout import emit
 

@@ -13,7 +13,8 @@ def register(app: typer.Typer) -> None:
     def schema_cmd(
         kind: str | None = typer.Argument(None, help="probe, profile, profile-distributed, optimize, plan, "
                                           "plan-workload, plan-explain, plan-serve, plan-infer, validate, "
-                                          "validate-inference, simulate-run, simulate-sweep or catalog-compare"),
+                                          "validate-inference, validate-serving, simulate-run, simulate-sweep or "
+                                          "catalog-compare"),
         list_kinds: bool = typer.Option(False, "--list", help="list the result kinds with their schema versions"),
     ) -> None:
         from accelopt.errors import InputError

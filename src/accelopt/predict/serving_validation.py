@@ -98,6 +98,9 @@ class GroupError:
 class ServingValidateResult:
     """`accelopt validate --serving`: published serving figures reproduced by `plan serve`'s model."""
 
+    SCHEMA_KIND: ClassVar[str] = "validate-serving"
+    SCHEMA_VERSION: ClassVar[int] = 1
+
     runs: list[ServingRunResult]
     median_abs_error_held_out: float = unit("fraction", "over 'test' rows")
     worst_abs_error_held_out: float = unit("fraction")

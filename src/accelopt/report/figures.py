@@ -15,7 +15,7 @@ from accelopt import units
 from accelopt.report import infer_view
 
 KINDS = ("probe", "profile", "optimize", "plan", "plan-workload", "plan-explain", "plan-serve", "validate",
-         "simulate-run", "simulate-sweep", "catalog-compare", "plan-infer", "validate-inference",
+         "simulate-run", "simulate-sweep", "catalog-compare", "plan-infer", "validate-inference", "validate-serving",
          "profile-distributed")
 
 
@@ -115,6 +115,13 @@ def _validate(r: Any) -> list[KeyFigure]:
             _f("median |error|, all runs", r, "median_abs_error_all", True)]
 
 
+def _validate_serving(r: Any) -> list[KeyFigure]:
+    return [KeyFigure("rows", float(len(r.runs)), "count"),
+            _f("median |error|, held-out rows", r, "median_abs_error_held_out", True),
+            _f("worst |error|, held-out rows", r, "worst_abs_error_held_out", True),
+            _f("median |error|, fit rows", r, "median_abs_error_fit", True)]
+
+
 def _sim_run(r: Any) -> list[KeyFigure]:
     t = r.totals
     return [_f("layers", t, "layers"), _f("total cycles", t, "total_cycles"), _f("latency", t, "latency_s"),
@@ -154,6 +161,7 @@ _PICKERS = {"probe": _probe, "profile": _profile, "optimize": _optimize, "plan":
             "simulate-sweep": _sim_sweep, "catalog-compare": _compare,
             "plan-infer": infer_view.infer_key_figures,
             "validate-inference": infer_view.validate_inference_key_figures,
+            "validate-serving": _validate_serving,
             "profile-distributed": lambda r: _dist_view().key_figures(r)}
 
 
@@ -174,4 +182,4 @@ def key_figures(kind: str, result: Any) -> list[KeyFigure]:
 def is_estimate(kind: str, result: Any) -> bool:
     """Whether the result's headline numbers are predictions/model estimates rather than measurements."""
     return kind in ("plan", "plan-workload", "plan-explain", "plan-serve", "validate", "plan-infer",
-                    "validate-inference")
+                    "validate-inference", "validate-serving")

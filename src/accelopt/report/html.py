@@ -329,12 +329,35 @@ def _variant_row(v: Any) -> list[str]:
             q(v, "size_bytes"), *quality_cells, q(v, "setup_s")]
 
 
+def _validate_serving_tables(r: Any) -> list[Table]:
+    t = Table("published vs predicted LLM serving", ["run", "source", "hardware", "model", "tp", "precision", "batch",
+                                                     "metric", "published", "predicted", "error", "role"],
+              est_cols={9, 10})
+    for x in r.runs:
+        t.rows.append([x.id, x.source, x.hardware, x.model, q(x, "tp"), x.precision, q(x, "batch"), x.metric,
+                       f"{x.published:g}", "n/a" if x.predicted is None else f"{x.predicted:.4g}",
+                       "n/a" if x.error is None else f"{100 * x.error:+.1f}%", x.role])
+    t.note = (f"held-out median |error| {q(r, 'median_abs_error_held_out')}, worst "
+              f"{q(r, 'worst_abs_error_held_out')} ({r.worst_held_out_id}); fit rows {q(r, 'median_abs_error_fit')}")
+    g = Table("held-out |error| by source, device family and precision", ["by", "name", "rows", "median", "worst",
+                                                                           "worst row"])
+    for x in r.groups:
+        g.rows.append([x.group, x.name, q(x, "rows"), q(x, "median_abs_error"), q(x, "worst_abs_error"), x.worst_id])
+    out = [t, g]
+    notes = [[x.id, "n/a" if x.error is None else f"{100 * x.error:+.1f}%", x.note] for x in r.runs if x.note]
+    if notes:
+        out.append(Table("notes on rows (why a row misses, or cannot be predicted)", ["run", "error", "note"], notes))
+    out.append(Table("sources", ["key", "citation"], [[k, v] for k, v in r.sources.items()]))
+    return out
+
+
 _TABLES: dict[str, Callable[[Any], list[Any]]] = {
     "probe": _probe_tables, "profile": _profile_tables, "optimize": _optimize_tables,
     "plan": _plan_tables, "plan-workload": _plan_workload_tables,
     "plan-explain": _explain_tables, "plan-serve": _serve_tables, "validate": _validate_tables,
     "simulate-run": _sim_run_tables, "simulate-sweep": _sim_sweep_tables, "catalog-compare": _compare_tables,
     "plan-infer": infer_view.infer_tables, "validate-inference": infer_view.validate_inference_tables,
+    "validate-serving": _validate_serving_tables,
     "profile-distributed": lambda r: _dist_view().html_tables(r)}
 
 

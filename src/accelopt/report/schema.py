@@ -54,6 +54,7 @@ CLASSES = {
     "optimize": "accelopt.optimize.results:OptimizeResult",
     "plan-infer": "accelopt.predict.inference:InferencePlan",
     "validate-inference": "accelopt.predict.inference_validation:ValidateInferenceResult",
+    "validate-serving": "accelopt.predict.serving_validation:ServingValidateResult",
     "profile-distributed": "accelopt.distributed.types:DistributedResult",
 }
 KINDS = tuple(CLASSES)
