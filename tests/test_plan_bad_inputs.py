@@ -156,3 +156,15 @@ def test_json_mode_of_serve_stays_json(capsys: pytest.CaptureFixture[str]) -> No
 ])
 def test_plan_bad_numbers(capsys: pytest.CaptureFixture[str], extra: tuple[str, ...], needle: str) -> None:
     assert needle in _fails(capsys, *PLAN, *extra)
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (("plan", "serve", "--model", "llama3-8b", "--memory-fraction", "1.5"), "--memory-fraction 1.5"),
+    (("plan", "serve", "--model", "llama3-8b", "--memory-fraction", "nan"), "--memory-fraction nan"),
+    (("plan", "serve", "--model", "llama3-8b", "--max-prefill-tokens", "0"), "--max-prefill-tokens 0"),
+    ((*EXPLAIN, "--collectives", "/no/such/probe.toml"), "--collectives file"),
+])
+def test_engine_and_collectives_errors_name_the_flag(capsys: pytest.CaptureFixture[str], argv: tuple[str, ...],
+                                                     needle: str) -> None:
+    """The error names the option the user typed, not the calibration field or 'catalog file' behind it."""
+    assert needle in _fails(capsys, *argv)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -532,14 +533,12 @@ def _explain(opts: ExplainOptions) -> None:
     base = _setup(opts.setup)
     if base.tokens <= 0:  # time, cost and energy to train on nothing would print as zeros
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 300e9")
-    res = predict_layout(LayoutQuery(model=base.model, hardware=opts.hardware, devices=devices, tp=lo.tp, pp=lo.pp,
-                                     cp=lo.cp, ep=lo.ep, vp=lo.vp, mbs=lo.mbs, zero=lo.zero, recompute=lo.recompute,
-                                     sp=lo.sp, overlap=lo.overlap, flash=opts.setup.flash,
-                                     edge_stage_layers=opts.setup.edge_stage_layers, seq_len=base.seq_len,
-                                     global_batch_seqs=base.global_batch, tokens=base.tokens, dtype=opts.setup.dtype,
-                                     stack=opts.stack, calibration=opts.calibration, facility=base.facility,
-                                     catalog=tuple(str(f) for f in opts.catalog), schedule=lo.schedule,
-                                     hsdp=lo.hsdp, etp=lo.etp, recompute_layers=lo.recompute_layers,
+    # LayoutOptions' fields are LayoutQuery's layout fields, passed by name (a new layout flag needs no copy here)
+    res = predict_layout(LayoutQuery(**dataclasses.asdict(lo), model=base.model, hardware=opts.hardware,
+                                     flash=opts.setup.flash, edge_stage_layers=opts.setup.edge_stage_layers,
+                                     seq_len=base.seq_len, global_batch_seqs=base.global_batch, tokens=base.tokens,
+                                     dtype=opts.setup.dtype, stack=opts.stack, calibration=opts.calibration,
+                                     facility=base.facility, catalog=tuple(str(f) for f in opts.catalog),
                                      collectives=str(opts.collectives) if opts.collectives else None))
     setup, spec, lay, cal, row, fits = res.setup, res.spec, res.layout, res.cal, res.terms, res.fits_memory
     why: list[str] = []

@@ -89,9 +89,10 @@ _PROBE_SOURCE = "accelopt probe --collectives"
 def load_measured(path: Path | str) -> MeasuredLink:
     """The measured scale-up link of a spec TOML written by `accelopt probe --collectives --save FILE`."""
     from accelopt.hardware.catalog import load_file
+    from accelopt.userio import read_user_text
 
-    specs = load_file(path)
     fix = "pass a spec TOML written by `accelopt probe --collectives --save FILE.toml`"
+    specs = load_file(path, read_user_text(path, "--collectives file", fix))
     if len(specs) != 1:
         raise InputError(f"--collectives {path}: holds {len(specs)} devices, a probe spec holds one", fix)
     link = measured_of(specs[0], str(path))

@@ -61,12 +61,25 @@ class ServeRun:
     overflow: InfeasibleError | None
 
 
+def _check_engine_flags(opts: ServeOptions) -> None:
+    """--memory-fraction and --max-prefill-tokens named in their own errors (the calibration checks the same
+    fields again under their calibration names, for a user calibration file)."""
+    f = opts.memory_fraction
+    if f is not None and not 0 < f <= 1:  # NaN fails too
+        raise InputError(f"--memory-fraction {f} must be in (0, 1]", "give the share of memory the engine may use, "
+                         "e.g. --memory-fraction 0.9")
+    n = opts.max_prefill_tokens
+    if n is not None and n < 1:
+        raise InputError(f"--max-prefill-tokens {n} must be a positive integer", "e.g. --max-prefill-tokens 8192")
+
+
 def plan_serve(opts: ServeOptions) -> ServeRun:
     """Sweeps for every device of `opts.hardware`; per-device infeasibility is collected (raised if all fail)."""
     from accelopt.hardware.catalog import get_device
     from accelopt.units import parse_int_range
     from accelopt.workload.presets import get_model
 
+    _check_engine_flags(opts)
     cfg = get_model(opts.model)
     counts = opts.concurrency if opts.concurrency.strip() else opts.batch
     flag = "--concurrency" if opts.concurrency.strip() else "--batch"
