@@ -8,21 +8,19 @@ fitted on (declared in the CSV before fitting); the error that matters is the me
 
 from __future__ import annotations
 
-import csv
 import functools
 import itertools
 import math
 import statistics
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.predict.inference import InferenceRuntime, load_runtimes, plan_inference
+from accelopt.predict.runs_csv import read_runs_csv
 from accelopt.units import unit
-from accelopt.userio import read_user_text
 from accelopt.workload.types import Workload
 
 _REQUIRED = ("id", "hardware", "model", "input_size", "batch", "dtype", "metric", "published", "role", "source")
@@ -75,25 +73,7 @@ class ValidateInferenceResult:
 
 def read_inference_runs(path: Path | str | None = None) -> tuple[list[dict[str, str]], dict[str, str]]:
     """(rows, sources): rows of the CSV; sources from its '# key = citation' comment lines."""
-    if path is None:
-        text = (resources.files("accelopt.predict") / "data" / "published_inference_runs.csv").read_text("utf-8")
-        where = "the bundled inference runs file"
-    else:
-        text = read_user_text(path, "inference runs file", "pass a CSV in the bundled format")
-        where = f"inference runs file {path}"
-    sources: dict[str, str] = {}
-    for ln in text.splitlines():
-        if ln.startswith("#") and " = " in ln:
-            key, _, cite = ln[1:].strip().partition(" = ")
-            if " " not in key:
-                sources[key] = cite
-    rows = list(csv.DictReader([ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]))
-    if not rows:
-        raise InputError(f"{where} holds no runs", "add a header line and one row per published figure")
-    missing = [c for c in _REQUIRED if c not in rows[0]]
-    if missing:
-        raise InputError(f"{where} lacks the column(s) {', '.join(missing)}",
-                         "use the header of predict/data/published_inference_runs.csv")
+    rows, sources = read_runs_csv(path, "published_inference_runs.csv", "inference runs file", _REQUIRED)
     for r in rows:
         if None in r:  # csv.DictReader puts surplus cells under the key None
             raise InputError(f"run {r.get('id')!r} has more cells than the header",

@@ -11,12 +11,10 @@ shown with their reason, never in a median.
 
 from __future__ import annotations
 
-import csv
 import functools
 import math
 import statistics
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,8 +22,8 @@ from accelopt.errors import AcceloptError, InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import serving
+from accelopt.predict.runs_csv import read_runs_csv
 from accelopt.units import unit
-from accelopt.userio import read_user_text
 from accelopt.workload.presets import get_model
 
 _REQUIRED = ("id", "source", "engine", "hardware", "model", "tp", "pp", "weight_dtype", "kv_dtype", "prompt_len",
@@ -114,21 +112,7 @@ class ServingValidateResult:
 
 def read_serving_runs(path: Path | str | None = None) -> tuple[list[dict[str, str]], dict[str, str]]:
     """(rows, sources) of a serving runs CSV (the bundled one by default); InputError naming a bad row."""
-    if path is None:
-        text = (resources.files("accelopt.predict") / "data" / "published_serving_runs.csv").read_text("utf-8")
-        where = "the bundled serving runs file"
-    else:
-        text = read_user_text(path, "serving runs file", "pass a CSV in the bundled format")
-        where = f"serving runs file {path}"
-    sources = {k: v for k, _, v in (ln[1:].strip().partition(" = ") for ln in text.splitlines()
-                                    if ln.startswith("#") and " = " in ln) if " " not in k}
-    rows = list(csv.DictReader([ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]))
-    if not rows:
-        raise InputError(f"{where} holds no runs", "add a header line and one row per published figure")
-    missing = [c for c in _REQUIRED if c not in rows[0]]
-    if missing:
-        raise InputError(f"{where} lacks the column(s) {', '.join(missing)}",
-                         "use the header of predict/data/published_serving_runs.csv")
+    rows, sources = read_runs_csv(path, "published_serving_runs.csv", "serving runs file", _REQUIRED)
     for r in rows:
         _check_row(r)
     return rows, sources
