@@ -34,7 +34,10 @@ COMMANDS: dict[str, list[str]] = {
     "validate-serving": ["validate", "--serving"],
     "profile-distributed": ["profile", "mlp", "--nproc", "2", "--parallel", "pipeline", "--steps", "3", "--warmup",
                             "1", "--catalog-device", "h100-sxm"],
+    "profile-partial": ["profile", "mlp", "--steps", "5", "--warmup", "1"],  # Ctrl-C at the 4th headline step
 }
+INTERRUPTED = {"profile-partial": 5}
+"""kind -> the StepRunner.step call (1-based) that raises KeyboardInterrupt, as Ctrl-C would (exit 130)."""
 
 
 @dataclass
@@ -70,11 +73,11 @@ def make_pages(folder: Path) -> dict[str, Page]:
             path = folder / f"{kind}.html"
             args = [str(workload) if a == "WORKLOAD" else a for a in argv] + ["--json", "--html", str(path)]
             out, err = io.StringIO(), io.StringIO()
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), ctrl_c_at(INTERRUPTED.get(kind)):
                 try:
                     main(args)
                 except SystemExit as e:
-                    assert not e.code, (kind, err.getvalue())
+                    assert e.code == (130 if kind in INTERRUPTED else 0) or not e.code, (kind, err.getvalue())
             pages[kind] = Page(kind, path, json.loads(out.getvalue()))
     finally:
         probe.settings_for = real_settings  # type: ignore[assignment]
@@ -83,6 +86,28 @@ def make_pages(folder: Path) -> dict[str, Page]:
         else:
             os.environ["ACCELOPT_HOME"] = old_home
     return pages
+
+
+@contextlib.contextmanager
+def ctrl_c_at(call: int | None) -> Any:
+    """Within the block, StepRunner.step raises KeyboardInterrupt on its `call`-th call (None: no Ctrl-C)."""
+    from accelopt.measure import profiler
+
+    real = profiler.StepRunner.step
+    calls = [0]
+
+    def step(self: Any, *args: Any, **kwargs: Any) -> None:
+        calls[0] += 1
+        if calls[0] == call:
+            raise KeyboardInterrupt
+        real(self, *args, **kwargs)
+
+    if call is not None:
+        profiler.StepRunner.step = step  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        profiler.StepRunner.step = real  # type: ignore[method-assign]
 
 
 # ---------------------------------------------------------------- displayed text -> SI
@@ -194,6 +219,8 @@ KEY_FIGURE_PATHS: dict[str, dict[str, str]] = {
     "profile-distributed": {"step time (slowest rank's median)": "step_median_s",
                             "scaling efficiency": "scaling_efficiency",
                             "straggler (slowest / median rank)": "straggler_ratio", "ranks": "nproc"},
+    "profile-partial": {"step time (median of the completed steps)": "step_time.median",
+                        "achieved": "achieved_flop_per_s"},
 }
 
 

@@ -91,3 +91,45 @@ def test_env_table(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Monke
     monkeypatch.setitem(sys.modules, "pynvml", None)  # `import pynvml` raises ImportError
     code, out, _ = _run(capsys, "env")
     assert code == 0 and "580.159.04" not in out and "pynvml not installed" in out
+
+
+def test_probe_collectives_are_in_json_history_and_html(capsys: pytest.CaptureFixture[str], tiny: None,
+                                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`probe --collectives` measures 2 gloo ranks for real; its figures are part of the probe's document (JSON,
+    history, HTML), not only of the saved spec."""
+    from accelopt.report import history, schema
+
+    monkeypatch.setenv("ACCELOPT_HOME", str(tmp_path / "home"))
+    page = tmp_path / "probe.html"
+    code, out, err = _run(capsys, "probe", "--quick", "--device", "cpu", "--dtypes", "fp32", "--no-save",
+                          "--collectives", "--nproc", "2", "--json", "--html", str(page))
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["schema_version"] == 2
+    coll = d["collectives"]
+    assert coll["nranks"] == 2 and {f["op"] for f in coll["figures"]} == {"all_reduce", "all_gather",
+                                                                          "reduce_scatter", "all_to_all"}
+    ar = max((f for f in coll["figures"] if f["op"] == "all_reduce"), key=lambda f: f["size_bytes"])
+    assert coll["link_bandwidth_byte_per_s"] == pytest.approx(ar["busbw_byte_per_s"])  # busbw at the largest size
+    assert ar["busbw_byte_per_s"] == pytest.approx(ar["size_bytes"] / ar["time_s"])  # 2(n-1)/n = 1 at n = 2
+    loaded = schema.load("probe", d)
+    assert loaded.collectives is not None and loaded.collectives.figures[0].time_s == coll["figures"][0]["time_s"]
+    record = history.list_runs()[0]
+    assert record.command == "probe" and record.result["collectives"] == coll
+    html = page.read_text()
+    assert "collectives — gloo over 2 ranks" in html and "busbw" in html
+
+
+def test_probe_version_1_document_still_loads() -> None:
+    """Version 2 only added `collectives` (default None): a stored version-1 record loads, without it."""
+    from test_distributed_units import _probe_result
+
+    from accelopt.report import schema
+
+    doc = schema.dump("probe", _probe_result())
+    del doc["collectives"]
+    doc["schema_version"] = 1
+    assert schema.load("probe", doc).collectives is None
+    doc["schema_version"] = 7
+    with pytest.raises(schema.OtherVersionError):
+        schema.load("probe", doc)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pages import ctrl_c_at
 from conftest import run_main
 
 from accelopt.measure import profiler
@@ -21,26 +22,11 @@ from accelopt.report import history
 ARGV = ["profile", "mlp", "--steps", "5", "--warmup", "1"]
 
 
-def _interrupt_step_call(monkeypatch: pytest.MonkeyPatch, at_call: int) -> None:
-    """StepRunner.step raises KeyboardInterrupt on its `at_call`-th call (1-based), as Ctrl-C would mid-run."""
-    real = profiler.StepRunner.step
-    calls = [0]
-
-    def step(self: Any, *args: Any, **kwargs: Any) -> None:
-        calls[0] += 1
-        if calls[0] == at_call:
-            raise KeyboardInterrupt
-        real(self, *args, **kwargs)
-
-    monkeypatch.setattr(profiler.StepRunner, "step", step)
-
-
-def test_ctrl_c_in_the_headline_keeps_the_steps_timed(monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_ctrl_c_in_the_headline_keeps_the_steps_timed(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     # call 1 is the warm-up step; calls 2-4 are timed; call 5 (the 4th headline step) is interrupted
-    _interrupt_step_call(monkeypatch, 5)
     saved = tmp_path / "w.json"
-    code, out, err = run_main([*ARGV, "--json", "--save-workload", str(saved)], capsys)
+    with ctrl_c_at(5):
+        code, out, err = run_main([*ARGV, "--json", "--save-workload", str(saved)], capsys)
     assert code == 130, err
     doc = json.loads(out)
     assert doc["interrupted"] is True and doc["interrupted_during"] == "headline"

@@ -87,7 +87,8 @@ def run_probe_command(opts: ProbeOptions) -> None:
         except AcceloptError as e:  # the measurements are still printed below, then the error
             save_failed = e
     save_error = f"{save_failed.problem} — {save_failed.fix}" if save_failed else None
-    data = dataclasses.replace(result, saved_spec=str(saved) if saved else None, save_error=save_error)
+    data = dataclasses.replace(result, saved_spec=str(saved) if saved else None, save_error=save_error,
+                               collectives=coll)
     finish_run("probe", data, opts.html)
     if opts.as_json:
         emit(data)

@@ -152,8 +152,8 @@ def _run_local(opts: ProfileOptions) -> None:
 
 
 def _keep_interrupted(partial: Any, workload: Any, opts: ProfileOptions) -> None:
-    """Print and record (history kind 'profile-partial', interrupted) what the finished passes measured, and
-    write the captured workload if --save-workload asked for it; no HTML page (it needs a complete profile)."""
+    """Print and record (history kind 'profile-partial', interrupted) what the finished passes measured, write
+    its HTML page if --html asked for one, and the captured workload if --save-workload asked for it."""
     from accelopt.report import history
     from accelopt.report.console import make_console, plain
     from accelopt.report.runs import current_argv
@@ -173,8 +173,11 @@ def _keep_interrupted(partial: Any, workload: Any, opts: ProfileOptions) -> None
     if saved:
         err.print(plain(f"interrupted run recorded: accelopt history show {saved}", "yellow"))
     if opts.html is not None:
-        err.print(plain(f"--html {opts.html}: not written (the profile was interrupted; the page needs every "
-                        "pass)", "yellow"))
+        from accelopt.report.html import write_html
+
+        path = write_html(Path(opts.html), "profile-partial", partial, argv=current_argv(), run={"id": saved} if saved
+                          else None, title=f"accelopt profile {partial.name} (interrupted)")
+        err.print(plain(f"HTML report written to {path}"))
     _write_outputs(None, workload, opts.save_workload, console)
 
 

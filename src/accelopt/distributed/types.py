@@ -13,11 +13,13 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from accelopt.measure.collective_figures import CollectiveFigure, CollectivesResult
 from accelopt.units import unit
 
 PARALLEL = ("ddp", "fsdp", "pipeline")
 SCHEDULES = ("1f1b", "gpipe")
 COLLECTIVES = ("all_reduce", "all_gather", "reduce_scatter", "all_to_all")
+__all__ = ["COLLECTIVES", "PARALLEL", "SCHEDULES", "CollectiveFigure", "CollectivesResult"]
 
 
 @dataclass(kw_only=True)
@@ -243,56 +245,3 @@ class DistributedResult:
     @property
     def scaling_formula(self) -> str:
         return "single.step_median_s / (nproc x nnodes x step_median_s), same global batch"
-
-
-@dataclass(kw_only=True)
-class CollectiveFigure:
-    """One collective at one message size; definitions of nccl-tests doc/PERFORMANCE.md."""
-
-    op: str
-    size_bytes: int
-    """nccl-tests' S: bytes per rank (all-reduce: the buffer; all-gather: the gathered output)."""
-    time_s: float
-    """Median over repeats of the slowest rank's time."""
-    nranks: int
-
-    @property
-    def algbw_byte_per_s(self) -> float:
-        """algbw = S / t."""
-        return self.size_bytes / self.time_s
-
-    @property
-    def busbw_byte_per_s(self) -> float:
-        """busbw = algbw x 2(n-1)/n (all-reduce), x (n-1)/n (all-gather, reduce-scatter, all-to-all)."""
-        n = self.nranks
-        factor = 2 * (n - 1) / n if self.op == "all_reduce" else (n - 1) / n
-        return self.algbw_byte_per_s * factor
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "algbw_byte_per_s": self.algbw_byte_per_s,
-                "busbw_byte_per_s": self.busbw_byte_per_s}
-
-
-@dataclass(kw_only=True)
-class CollectivesResult:
-    backend: str
-    device: str
-    nranks: int
-    figures: list[CollectiveFigure]
-    link_bandwidth_byte_per_s: float
-    """The all-reduce bus bandwidth at the largest size: the per-rank link bandwidth B of plan's ring model."""
-    link_latency_s: float
-    """alpha of plan's ring model, from a least-squares line through the all-reduce times."""
-    source: str
-    """Method text cited in the spec file."""
-
-    def of(self, op: str) -> list[CollectiveFigure]:
-        return [f for f in self.figures if f.op == op]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"backend": self.backend, "device": self.device, "nranks": self.nranks,
-                "figures": [f.to_dict() for f in self.figures],
-                "link_bandwidth_byte_per_s": self.link_bandwidth_byte_per_s,
-                "link_latency_s": self.link_latency_s, "source": self.source,
-                "definitions": "nccl-tests doc/PERFORMANCE.md: algbw = S/t; busbw = algbw x 2(n-1)/n for "
-                               "all-reduce, x (n-1)/n for all-gather, reduce-scatter and all-to-all"}

@@ -30,6 +30,7 @@ from accelopt.errors import InputError, MeasurementError, UnsupportedError
 from accelopt.hardware.catalog_toml import catalog_toml, sourced
 from accelopt.hardware.detect import DetectedDevice
 from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.measure.collective_figures import CollectivesResult
 from accelopt.measure.contention import SPREAD_MAX, ContentionReport, Watch, check_setup
 from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
 from accelopt.paths import accelopt_home
@@ -84,7 +85,9 @@ class ProbeResult:
     """`accelopt probe`: measured rates of one local device, beside its catalog figures."""
 
     SCHEMA_KIND: ClassVar[str] = "probe"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    """Version 2 added `collectives`; a version-1 document (without it) still loads."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"best_matmul_metric": "", "ridge_flop_per_byte": "FLOP/B"}
 
     device: DetectedDevice
@@ -110,6 +113,8 @@ class ProbeResult:
     """Where the measured spec was written (`--save`), or None."""
     save_error: str | None = None
     """Why writing the measured spec failed (problem — fix), or None."""
+    collectives: CollectivesResult | None = None
+    """`--collectives`: the collective benchmark over ranks of this machine, or None."""
 
     def get(self, metric: str) -> Figure | None:
         return next((f for f in self.figures if f.metric == metric), None)

@@ -152,7 +152,12 @@ class PartialProfile:
     """What a profile measured before Ctrl-C stopped it: the finished passes' figures, and what is missing.
 
     Recorded in the run history (command 'profile-partial'); every figure here is from the steps that completed.
-    Not a registered result kind yet (accelopt.report.schema): its JSON is its fields, with no schema version."""
+    JSON shape: accelopt.report.schema, kind 'profile-partial'."""
+
+    SCHEMA_KIND: ClassVar[str] = "profile-partial"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    LEGACY_UNVERSIONED: ClassVar[bool] = True
+    """Records written before the schema (no `schema` field) have this shape and load as version 1."""
 
     name: str
     mode: str

@@ -16,7 +16,7 @@ from accelopt.report import infer_view
 
 KINDS = ("probe", "profile", "optimize", "plan", "plan-workload", "plan-explain", "plan-serve", "validate",
          "simulate-run", "simulate-sweep", "catalog-compare", "plan-infer", "validate-inference", "validate-serving",
-         "profile-distributed")
+         "profile-distributed", "profile-partial")
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,9 @@ def _num(x: Any) -> float | None:
 def _probe(r: Any) -> list[KeyFigure]:
     out = [KeyFigure(f.metric, _num(f.median), f.display_unit) for f in r.figures]
     out.append(_f("ridge point", r, "ridge_flop_per_byte"))
+    if r.collectives is not None:
+        out += [_f("collective link bandwidth", r.collectives, "link_bandwidth_byte_per_s"),
+                _f("collective link latency", r.collectives, "link_latency_s")]
     return out
 
 
@@ -69,6 +72,15 @@ def _profile(r: Any) -> list[KeyFigure]:
             _f("achieved", r, "achieved_flop_per_s"), _f("MFU vs catalog peak", r, "mfu_catalog"),
             _f("MFU vs probed peak", r, "mfu_probed"), _f("peak memory", r.memory, "peak_bytes"),
             _f("energy per step", r.energy, "energy_per_step_j", est)]
+
+
+def _profile_partial(r: Any) -> list[KeyFigure]:
+    out = [_f("achieved", r, "achieved_flop_per_s")]
+    if r.step_time is not None:
+        out.insert(0, _f("step time (median of the completed steps)", r.step_time, "median"))
+    if r.memory is not None:
+        out.append(_f("peak memory", r.memory, "peak_bytes"))
+    return out
 
 
 def _layout_figures(row: Any) -> list[KeyFigure]:
@@ -161,7 +173,7 @@ _PICKERS = {"probe": _probe, "profile": _profile, "optimize": _optimize, "plan":
             "simulate-sweep": _sim_sweep, "catalog-compare": _compare,
             "plan-infer": infer_view.infer_key_figures,
             "validate-inference": infer_view.validate_inference_key_figures,
-            "validate-serving": _validate_serving,
+            "validate-serving": _validate_serving, "profile-partial": _profile_partial,
             "profile-distributed": lambda r: _dist_view().key_figures(r)}
 
 

@@ -96,7 +96,38 @@ def _probe_tables(r: Any) -> list[Table]:
     out = [t]
     if r.skipped:
         out.append(Table("not measured", ["metric", "why"], [[m, w] for m, w in r.skipped]))
+    if r.collectives is not None:
+        out.append(_collectives_table(r.collectives))
     return out
+
+
+def _collectives_table(c: Any) -> Table:
+    t = Table(f"collectives — {c.backend} over {c.nranks} ranks ({c.device})",
+              ["collective", "size", "time", "algbw", "busbw"])
+    t.rows += [[f.op, q(f, "size_bytes"), q(f, "time_s"), q(f, "algbw_byte_per_s"), q(f, "busbw_byte_per_s")]
+               for f in c.figures]
+    t.note = (f"link for plan: bandwidth {q(c, 'link_bandwidth_byte_per_s')} (all-reduce busbw at the largest size), "
+              f"latency {q(c, 'link_latency_s')} (ring-model fit). {c.DEFINITIONS}")
+    return t
+
+
+def _profile_partial_tables(p: Any) -> list[Table]:
+    """An interrupted profile: the figures of the passes that finished, and which passes are missing."""
+    t = Table(f"profile — {p.name}, {p.mode} step, {p.dtype}, {p.device}, batch {p.batch_size}: INTERRUPTED "
+              f"(Ctrl-C) during the {p.interrupted_during} pass", ["", "median", "p10", "p90"])
+    if p.step_time is not None:
+        s = p.step_time
+        t.rows.append([f"step ({s.n} of {p.steps} steps, uninstrumented)", q(s, "median"), q(s, "p10"), q(s, "p90")])
+    else:
+        t.rows.append([f"step (0 of {p.steps} steps timed)", "n/a", "n/a", "n/a"])
+    for phase, x in p.breakdown.items():
+        t.rows.append([f"  {phase}", q(x, "median"), q(x, "p10"), q(x, "p90")])
+    t.note = "measured: " + (", ".join(p.done) or "nothing") + "; not measured: " + ", ".join(p.missing)
+    w = Table("work", ["", "value"])
+    w.rows += [["FLOPs per step", q(p, "flops_per_step")], ["achieved", q(p, "achieved_flop_per_s")]]
+    if p.memory is not None:
+        w.rows.append(["peak memory", q(p.memory, "peak_bytes")])
+    return [t, w]
 
 
 def _profile_tables(r: Any) -> list[Table]:
@@ -357,7 +388,7 @@ _TABLES: dict[str, Callable[[Any], list[Any]]] = {
     "plan-explain": _explain_tables, "plan-serve": _serve_tables, "validate": _validate_tables,
     "simulate-run": _sim_run_tables, "simulate-sweep": _sim_sweep_tables, "catalog-compare": _compare_tables,
     "plan-infer": infer_view.infer_tables, "validate-inference": infer_view.validate_inference_tables,
-    "validate-serving": _validate_serving_tables,
+    "validate-serving": _validate_serving_tables, "profile-partial": _profile_partial_tables,
     "profile-distributed": lambda r: _dist_view().html_tables(r)}
 
 

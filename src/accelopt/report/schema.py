@@ -56,6 +56,7 @@ CLASSES = {
     "validate-inference": "accelopt.predict.inference_validation:ValidateInferenceResult",
     "validate-serving": "accelopt.predict.serving_validation:ServingValidateResult",
     "profile-distributed": "accelopt.distributed.types:DistributedResult",
+    "profile-partial": "accelopt.measure.profiler:PartialProfile",
 }
 KINDS = tuple(CLASSES)
 
@@ -130,18 +131,25 @@ def load(kind: str, document: Any) -> Any:
     got = (document.get("schema"), document.get("schema_version"))
     if got != (schema_name(kind), version):
         return _load_legacy(cls, kind, document, got)
+    return _load_body(cls, kind, document, "")
+
+
+def _load_body(cls: type, kind: str, document: Mapping[str, Any], version_note: str) -> Any:
     body = {k: v for k, v in document.items() if k not in ("schema", "schema_version")}
     try:
         return _load(cls, body, kind)
     except (TypeError, ValueError, KeyError) as e:
-        raise SchemaError(f"{kind} result does not match its schema: {e}",
+        raise SchemaError(f"{kind} result{version_note} does not match its schema: {e}",
                           f"check it against `accelopt schema {kind}`") from e
 
 
 def _load_legacy(cls: type, kind: str, document: Mapping[str, Any], got: tuple[Any, Any]) -> Any:
     """A document of another schema or version: OtherVersionError, except a record written before its kind had
     a schema (no `schema_version`, no schema name; a class with LEGACY_UNVERSIONED keeps that shape), which
-    loads as the current version when it still fits it."""
+    loads as the current version when it still fits it, and an older version the class still reads
+    (READS_VERSIONS: versions whose change was only a field added with a default)."""
+    if got[0] == schema_name(kind) and got[1] in getattr(cls, "READS_VERSIONS", ()):
+        return _load_body(cls, kind, document, f" (version {got[1]})")
     legacy = (getattr(cls, "LEGACY_UNVERSIONED", False) and "schema_version" not in document
               and not isinstance(document.get("schema"), str))
     if legacy:

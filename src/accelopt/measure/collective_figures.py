@@ -1,0 +1,60 @@
+"""Typed results of the collective benchmark (`accelopt probe --collectives`), with units.
+
+The benchmark itself runs ranks under torch.distributed (accelopt.distributed.collectives); its result lives
+here, beside the probe's other measurements, so that `ProbeResult` (this tier) can carry it in its JSON document,
+history record and HTML page. Definitions of algbw and busbw: nccl-tests doc/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from accelopt.units import unit
+
+
+@dataclass(kw_only=True)
+class CollectiveFigure:
+    """One collective at one message size; definitions of nccl-tests doc/PERFORMANCE.md."""
+
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"algbw_byte_per_s": "B/s", "busbw_byte_per_s": "B/s"}
+
+    op: str
+    """all_reduce, all_gather, reduce_scatter or all_to_all."""
+    size_bytes: int = unit("B", "nccl-tests' S: bytes per rank (all-reduce: the buffer; all-gather: the output)")
+    time_s: float = unit("s", "median over repeats of the slowest rank's time")
+    nranks: int = unit("count")
+
+    @property
+    def algbw_byte_per_s(self) -> float:
+        """algbw = S / t."""
+        return self.size_bytes / self.time_s
+
+    @property
+    def busbw_byte_per_s(self) -> float:
+        """busbw = algbw x 2(n-1)/n (all-reduce), x (n-1)/n (all-gather, reduce-scatter, all-to-all)."""
+        n = self.nranks
+        factor = 2 * (n - 1) / n if self.op == "all_reduce" else (n - 1) / n
+        return self.algbw_byte_per_s * factor
+
+
+@dataclass(kw_only=True)
+class CollectivesResult:
+    """Collective times over `nranks` ranks of this machine, and the link figures `plan` takes from them."""
+
+    DEFINITIONS: ClassVar[str] = ("nccl-tests doc/PERFORMANCE.md: algbw = S/t; busbw = algbw x 2(n-1)/n for "
+                                  "all-reduce, x (n-1)/n for all-gather, reduce-scatter and all-to-all")
+
+    backend: str
+    device: str
+    nranks: int = unit("count")
+    figures: list[CollectiveFigure]
+    link_bandwidth_byte_per_s: float = unit(
+        "B/s", "the all-reduce bus bandwidth at the largest size: the per-rank link bandwidth B of plan's ring model")
+    link_latency_s: float = unit("s", "alpha of plan's ring model, from a least-squares line through the "
+                                      "all-reduce times")
+    source: str
+    """Method text cited in the spec file."""
+
+    def of(self, op: str) -> list[CollectiveFigure]:
+        return [f for f in self.figures if f.op == op]
