@@ -35,6 +35,7 @@ COMMANDS: dict[str, list[str]] = {
     "profile-distributed": ["profile", "mlp", "--nproc", "2", "--parallel", "pipeline", "--steps", "3", "--warmup",
                             "1", "--catalog-device", "h100-sxm"],
     "profile-partial": ["profile", "mlp", "--steps", "5", "--warmup", "1"],  # Ctrl-C at the 4th headline step
+    "simulate-published": ["simulate", "published", "--chip", "nvdla"],
 }
 INTERRUPTED = {"profile-partial": 5}
 """kind -> the StepRunner.step call (1-based) that raises KeyboardInterrupt, as Ctrl-C would (exit 130)."""
@@ -221,6 +222,9 @@ KEY_FIGURE_PATHS: dict[str, dict[str, str]] = {
                             "straggler (slowest / median rank)": "straggler_ratio", "ranks": "nproc"},
     "profile-partial": {"step time (median of the completed steps)": "step_time.median",
                         "achieved": "achieved_flop_per_s"},
+    "simulate-published": {"median |error| of frames/s": "median_abs_error",
+                           "nvdla-2048: frames/s": "nvdla.0.predicted_frames_per_s",
+                           "nvdla-32: frames/s": "nvdla.6.predicted_frames_per_s"},
 }
 
 

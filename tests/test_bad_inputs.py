@@ -196,6 +196,7 @@ OUTPUT_OPTIONS: list[tuple[str, list[str]]] = [
     ("explain--html", ["plan", "explain", "--model", "gpt3-125m", "--hardware", "h100-sxm", "--devices", "8",
                        "--html", "{o}"]),
     ("simulate-run--html", ["simulate", "run", "-d", "tpu-v1", "-m", "alexnet-conv", "--html", "{o}"]),
+    ("simulate-published--html", ["simulate", "published", "--chip", "eyeriss", "--html", "{o}"]),
     ("simulate-export--out", ["simulate", "export", "-d", "tpu-v1", "--out", "{o}"]),
     ("history-show--html", ["history", "show", "latest", "--html", "{o}"]),
     ("profile--trace", ["profile", "mlp", "--trace", "{o}"]),

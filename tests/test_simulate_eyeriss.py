@@ -104,7 +104,7 @@ def test_rlc_ratio() -> None:
 def test_cli_prints_every_layer_with_its_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_main(["simulate", "published", "--chip", "eyeriss", "--json"], capsys)
     assert code == 0, err
-    doc = json.loads(out)
+    doc = json.loads(out)["eyeriss"]
     assert [x["published"]["layer"] for x in doc["layers"]] == NAMES
     for x in doc["layers"]:
         assert x["dram_error"] == pytest.approx(x["dram_rlc_bytes"] / 1e6 / x["published"]["dram_accesses_mb"] - 1)

@@ -53,8 +53,10 @@ def test_frames_per_s_within_tolerance_from_256_macs(macs: int) -> None:
 def test_cli_prints_every_row_with_its_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_main(["simulate", "published", "--json"], capsys)
     assert code == 0, err
-    rows = json.loads(out)["rows"]
-    assert [r["macs"] for r in rows] == [r.macs for r in NVDLA_ROWS]
+    doc = json.loads(out)
+    assert doc["schema"] == "accelopt.simulate-published" and doc["eyeriss"] is None
+    rows = doc["nvdla"]
+    assert [r["design"]["macs"] for r in rows] == [r.macs for r in NVDLA_ROWS]
     for r in rows:
         assert r["error"] == pytest.approx(r["predicted_frames_per_s"] / r["published_frames_per_s"] - 1)
     code, out, err = run_main(["simulate", "published"], capsys)

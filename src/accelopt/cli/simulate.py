@@ -331,8 +331,9 @@ def register(app: typer.Typer) -> None:
         chip: str = typer.Option("nvdla", "--chip", help="nvdla (NVDLA primer table) or eyeriss (JSSC 2017 "
                                  "Table V, row-stationary)"),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
+        html: Path = typer.Option(None, "--html", help="also write an HTML report of the check to this file"),
     ) -> None:
-        _published(convention, chip, json_out)
+        _published(convention, chip, json_out, html)
 
     @sim.command("export", help="Write a design as an AcceleratorSpec in the catalog TOML format, or (--out "
                  "FILE.cfg) as a SCALE-Sim config.")
@@ -449,54 +450,52 @@ def run_design_sweep(opts: SweepOptions) -> None:
     con.print("* estimates: energy from Horowitz ISSCC 2014 scaled to the node (Stillmaker & Baas 2017)")
 
 
-def _published(convention: str, chip: str, json_out: bool) -> None:
+def _published(convention: str, chip: str, json_out: bool, html: Path | None) -> None:
+    """Build the check (simulate.published), record it, print it (table or JSON); --html writes its page."""
+    from accelopt.errors import InputError
     from accelopt.report.jsonout import emit
+    from accelopt.report.runs import finish_run
+    from accelopt.simulate.published import published_result
 
-    if chip.lower() == "eyeriss":
-        from accelopt.cli.simulate_eyeriss import eyeriss_cmd
-
-        eyeriss_cmd(json_out)
-        return
-    if chip.lower() != "nvdla":
-        from accelopt.errors import InputError
-
+    if chip.lower() not in ("nvdla", "eyeriss"):
         raise InputError(f"--chip {chip!r} has no published figures here", "use --chip nvdla or --chip eyeriss")
-    from accelopt.simulate.published import (
-        CACC_NOTE,
-        CLOCK_NOTE,
-        NVDLA_PRIMER,
-        SHAPE_NOTE,
-        SPLIT_NOTE,
-        check_nvdla,
-    )
+    if html is not None:
+        from accelopt.userio import check_writable
 
-    checks = check_nvdla(convention)
-    notes = [CLOCK_NOTE, SHAPE_NOTE, SPLIT_NOTE, CACC_NOTE,
-             "model: ResNet-50 v1 (He et al. 2016 Table 1), batch 1, 224x224, int8; the published figures are "
-             "NVIDIA's estimator output, not measurements"]
+        check_writable(html, "--html", "report.html")  # before the run, not after
+    result = published_result(chip.lower(), convention)
+    finish_run("simulate-published", result, html)
     if json_out:
-        emit({"source": NVDLA_PRIMER, "convention": convention, "rows": [c.to_dict() for c in checks],
-              "notes": notes})
-        return
+        emit(result)
+    elif result.eyeriss is not None:
+        from accelopt.cli.simulate_eyeriss import render_eyeriss
+
+        render_eyeriss(result.eyeriss)
+    else:
+        _render_nvdla(result)
+
+
+def _render_nvdla(result: Any) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     from accelopt import units
     from accelopt.report.console import make_console
 
     con = make_console()
-    con.print(f"{NVDLA_PRIMER}: int8 ResNet-50 frames/s, published vs predicted (convention {convention}); "
-              "CBUF = convolution buffer (KiB), SDRAM in GB/s")
+    con.print(escape(f"{result.source}: int8 ResNet-50 frames/s, published vs predicted (convention "
+                     f"{result.convention}); CBUF = convolution buffer (KiB), SDRAM in GB/s"))
     t = Table()
     for col in ("design", "array", "CBUF", "SDRAM", "published", "predicted", "error", "util"):
         t.add_column(col, justify="left" if col == "design" else "right", no_wrap=col in ("design", "error"))
-    for c in checks:
+    for c in result.nvdla:
         d = c.design
         t.add_row(d.name, f"{d.rows}x{d.cols}", f"{(d.ifmap_sram_bytes + d.filter_sram_bytes) // 1024}K",
                   f"{d.dram_bandwidth_byte_per_s / 1e9:g}G", f"{c.published_frames_per_s:g}",
                   f"{c.predicted_frames_per_s:.1f}", f"{c.error:+.1%}", units.fmt_pct(c.utilization))
     con.print(t)
-    for n in notes:
-        con.print(f"  {n}")
+    for n in result.notes:
+        con.print(escape(f"  {n}"))
 
 
 def _export(design: str, out: Path, json_out: bool) -> None:

@@ -1,16 +1,13 @@
-"""`accelopt simulate published --chip eyeriss`: the eyeriss preset against JSSC 2017 Table V, layer by layer."""
+"""`accelopt simulate published --chip eyeriss` on the console: the eyeriss preset against JSSC 2017 Table V,
+layer by layer."""
 
 from __future__ import annotations
 
+from typing import Any
 
-def eyeriss_cmd(json_out: bool) -> None:
-    from accelopt.report.jsonout import emit
-    from accelopt.simulate.published import check_eyeriss
 
-    check = check_eyeriss()
-    if json_out:
-        emit(check)
-        return
+def render_eyeriss(check: Any) -> None:
+    """The console table of an EyerissCheck (accelopt.simulate.published)."""
     from rich.markup import escape
     from rich.table import Table
 

@@ -16,7 +16,7 @@ from accelopt.report import infer_view
 
 KINDS = ("probe", "profile", "optimize", "plan", "plan-workload", "plan-explain", "plan-serve", "validate",
          "simulate-run", "simulate-sweep", "catalog-compare", "plan-infer", "validate-inference", "validate-serving",
-         "profile-distributed", "profile-partial")
+         "profile-distributed", "profile-partial", "simulate-published")
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,15 @@ def _sim_run(r: Any) -> list[KeyFigure]:
             _f("TOPS/W", t, "tops_per_w", True)]
 
 
+def _sim_published(r: Any) -> list[KeyFigure]:
+    out = [_f("median |error| of frames/s" if r.nvdla else "|error| of frames/s", r, "median_abs_error")]
+    if r.eyeriss is not None:
+        e = r.eyeriss
+        return [*out, _f("frames/s", e, "frames_per_s", True), _f("published frames/s", e, "published_frames_per_s"),
+                _f("power", e, "power_w", True)]
+    return out + [_f(f"{c.design.name}: frames/s", c, "predicted_frames_per_s", True) for c in r.nvdla]
+
+
 def _sim_sweep(r: Any) -> list[KeyFigure]:
     front = r.pareto_front
     lat = [p.latency_s for p in front if _num(p.latency_s) is not None]
@@ -174,6 +183,7 @@ _PICKERS = {"probe": _probe, "profile": _profile, "optimize": _optimize, "plan":
             "plan-infer": infer_view.infer_key_figures,
             "validate-inference": infer_view.validate_inference_key_figures,
             "validate-serving": _validate_serving, "profile-partial": _profile_partial,
+            "simulate-published": _sim_published,
             "profile-distributed": lambda r: _dist_view().key_figures(r)}
 
 

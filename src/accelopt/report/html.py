@@ -294,6 +294,40 @@ def _sim_run_tables(r: Any) -> list[Table]:
     return [dt, tt, lt]
 
 
+def _sim_published_tables(r: Any) -> list[Table]:
+    if r.eyeriss is not None:
+        return _eyeriss_tables(r.eyeriss)
+    t = Table(f"{r.source}: int8 ResNet-50 frames/s, published vs predicted (convention {r.convention})",
+              ["design", "array", "conv buffer", "SDRAM", "published", "predicted", "error", "utilization"],
+              est_cols={5, 7})
+    for c in r.nvdla:
+        d = c.design
+        t.rows.append([d.name, f"{d.rows}x{d.cols}", fmt(d.ifmap_sram_bytes + d.filter_sram_bytes, "B"),
+                       q(d, "dram_bandwidth_byte_per_s"), q(c, "published_frames_per_s"),
+                       q(c, "predicted_frames_per_s"), q(c, "error"), q(c, "utilization")])
+    t.note = "; ".join(r.notes)
+    return [t]
+
+
+def _eyeriss_tables(e: Any) -> list[Table]:
+    t = Table(f"{e.source}: published vs predicted per layer", ["layer", "processing latency (published)",
+              "predicted", "error", "power (published, mW)", "predicted", "error", "DRAM (published, MB)",
+              "predicted (RLC estimate)", "error"], est_cols={2, 5, 8})
+    for x in e.layers:
+        p = x.published
+        t.rows.append([p.layer, f"{p.processing_latency_ms:g} ms", q(x, "processing_latency_s"), q(x, "latency_error"),
+                       f"{p.power_mw:g}", q(x, "power_w"), q(x, "power_error"), f"{p.dram_accesses_mb:g}",
+                       q(x, "dram_rlc_bytes"), q(x, "dram_error")])
+    tol = ", ".join(f"{k.replace('_', ' ')} {v:.0%}" for k, v in e.tolerances.items())
+    t.note = f"tolerances stated before comparing: {tol}. " + " ".join(e.notes)
+    s = Table("CONV1-5 at batch 4", ["", "published", "predicted", "error"], est_cols={2})
+    s.rows += [["frames/s", q(e, "published_frames_per_s"), q(e, "frames_per_s"), q(e, "fps_error")],
+               ["power", q(e, "published_power_w"), q(e, "power_w"), q(e, "power_error")],
+               ["DRAM accesses per MAC", q(e, "published_dram_accesses_per_mac"), q(e, "dram_accesses_per_mac"),
+                q(e, "dram_per_mac_error")]]
+    return [t, s]
+
+
 def _sim_sweep_tables(r: Any) -> list[Table]:
     heads = ["name", "rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MACs", "latency", "energy", "util", "TOPS/W"]
     t = Table(f"Pareto front of {r.evaluated} designs (base {r.base_design}; {r.source})",
@@ -389,6 +423,7 @@ _TABLES: dict[str, Callable[[Any], list[Any]]] = {
     "simulate-run": _sim_run_tables, "simulate-sweep": _sim_sweep_tables, "catalog-compare": _compare_tables,
     "plan-infer": infer_view.infer_tables, "validate-inference": infer_view.validate_inference_tables,
     "validate-serving": _validate_serving_tables, "profile-partial": _profile_partial_tables,
+    "simulate-published": _sim_published_tables,
     "profile-distributed": lambda r: _dist_view().html_tables(r)}
 
 

@@ -57,6 +57,7 @@ CLASSES = {
     "validate-serving": "accelopt.predict.serving_validation:ServingValidateResult",
     "profile-distributed": "accelopt.distributed.types:DistributedResult",
     "profile-partial": "accelopt.measure.profiler:PartialProfile",
+    "simulate-published": "accelopt.simulate.published:PublishedResult",
 }
 KINDS = tuple(CLASSES)
 

@@ -23,7 +23,9 @@ printed beside the prediction; chosen before comparing, not fitted):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import statistics
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 from accelopt.errors import unknown_name
 from accelopt.simulate.design import Design
@@ -104,28 +106,22 @@ def nvdla_by_name(name: str) -> Design:
     raise unknown_name("NVDLA primer configuration", name, nvdla_names())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PublishedCheck:
-    """A prediction beside its published figure."""
+    """One NVDLA primer row: the simulator's ResNet-50 frames/s on its design beside the published figure."""
+
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"error": "fraction"}
 
     design: Design
-    published_frames_per_s: float
-    predicted_frames_per_s: float
-    stall_fraction: float
-    utilization: float
+    published_frames_per_s: float = unit("Hz", "frames per second, as published")
+    predicted_frames_per_s: float = unit("Hz", "frames per second: 1 / simulated latency at batch 1")
+    stall_fraction: float = unit("fraction", "DRAM stall cycles / total cycles")
+    utilization: float = unit("fraction")
 
     @property
     def error(self) -> float:
         """(predicted - published) / published."""
         return self.predicted_frames_per_s / self.published_frames_per_s - 1.0
-
-    def to_dict(self) -> dict[str, object]:
-        d = self.design
-        return {"design": d.name, "macs": d.macs, "conv_buffer_bytes": d.ifmap_sram_bytes + d.filter_sram_bytes,
-                "dram_bandwidth_byte_per_s": d.dram_bandwidth_byte_per_s,
-                "published_frames_per_s": self.published_frames_per_s,
-                "predicted_frames_per_s": self.predicted_frames_per_s, "error": self.error,
-                "stall_fraction": self.stall_fraction, "utilization": self.utilization}
 
 
 def check_nvdla(convention: str = "paper") -> list[PublishedCheck]:
@@ -240,8 +236,8 @@ class EyerissCheck:
     dram_accesses_per_mac: float = unit("count", "estimate: 16-bit words, with the RLC estimate")
     published_dram_accesses_per_mac: float = unit("count")
     dram_per_mac_error: float = unit("fraction")
-    tolerances: dict[str, float]
-    """Stated before comparing: frames/s and processing latency, DRAM, power (fractions)."""
+    tolerances: dict[str, float] = unit("fraction", "stated before comparing: frames/s and processing latency, "
+                                                    "DRAM, power")
     notes: list[str]
 
 
@@ -286,3 +282,44 @@ def check_eyeriss() -> EyerissCheck:
         tolerances={"frames_per_s": EYERISS_FPS_TOLERANCE, "processing_latency": EYERISS_FPS_TOLERANCE,
                     "dram": EYERISS_DRAM_TOLERANCE, "power": EYERISS_POWER_TOLERANCE},
         notes=[RLC_NOTE, POWER_NOTE, MODEL_NOTE])
+
+
+# --------------------------------------------------------------------------- the command's result
+@dataclass(kw_only=True)
+class PublishedResult:
+    """`accelopt simulate published`: the simulator beside a chip's published figures (NVDLA or Eyeriss)."""
+
+    SCHEMA_KIND: ClassVar[str] = "simulate-published"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"median_abs_error": "fraction"}
+
+    chip: str
+    """nvdla or eyeriss."""
+    source: str
+    convention: str | None
+    """Cycle-count convention of the NVDLA check (--convention); None for Eyeriss (row-stationary model)."""
+    nvdla: list[PublishedCheck] = field(default_factory=list)
+    """--chip nvdla: one check per primer row; empty otherwise."""
+    eyeriss: EyerissCheck | None = None
+    """--chip eyeriss: the layer-by-layer check; None otherwise."""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def median_abs_error(self) -> float | None:
+        """Median |error| of frames/s over the NVDLA rows, or Eyeriss's CONV1-5 frames/s |error|."""
+        if self.eyeriss is not None:
+            return abs(self.eyeriss.fps_error)
+        return statistics.median(abs(c.error) for c in self.nvdla) if self.nvdla else None
+
+
+NVDLA_MODEL_NOTE = ("model: ResNet-50 v1 (He et al. 2016 Table 1), batch 1, 224x224, int8; the published figures are "
+                    "NVIDIA's estimator output, not measurements")
+
+
+def published_result(chip: str, convention: str = "paper") -> PublishedResult:
+    """The check of `chip` (nvdla or eyeriss) as the command's typed result."""
+    if chip == "eyeriss":
+        check = check_eyeriss()
+        return PublishedResult(chip=chip, source=check.source, convention=None, eyeriss=check, notes=check.notes)
+    return PublishedResult(chip=chip, source=NVDLA_PRIMER, convention=convention, nvdla=check_nvdla(convention),
+                           notes=[CLOCK_NOTE, SHAPE_NOTE, SPLIT_NOTE, CACC_NOTE, NVDLA_MODEL_NOTE])
