@@ -39,7 +39,7 @@ def _flags(row: dict[str, str], config: Path) -> list[str]:
     if row.get("edge_layers"):
         flags += ["--edge-stage-layers", row["edge_layers"]]
     for col, flag in (("schedule", "--schedule"), ("hsdp", "--hsdp"), ("etp", "--etp"),
-                      ("recompute_layers", "--recompute-layers")):
+                      ("recompute_layers", "--recompute-layers"), ("slice_devices", "--slice-devices")):
         if (row.get(col) or "").strip():  # optional columns (issue 10 layouts)
             flags += [flag, row[col].strip()]
     if "+sp" not in rec:

@@ -92,6 +92,8 @@ class LayoutOptions:
     """Expert tensor-parallel degree (0: = tp)."""
     recompute_layers: int = 0
     """With recompute full: layers per pipeline stage recomputed (0: all)."""
+    slice_devices: int = 0
+    """Chips per ICI slice (TPU Multislice; 0: the device's scale-up domain)."""
 
 
 @dataclass(frozen=True)
@@ -678,6 +680,10 @@ def register(app: typer.Typer) -> None:
         recompute_layers: int = typer.Option(0, "--recompute-layers",
                                              help="with --recompute full: recompute only this many layers per "
                                                   "pipeline stage (Megatron-LM --recompute-method block); 0 = all"),
+        slice_devices: int = typer.Option(0, "--slice-devices",
+                                          help="chips per ICI slice (TPU Multislice, e.g. 256 for v5e-256): "
+                                               "collectives cross slices over the data-center network; 0 = the "
+                                               "device's whole scale-up domain"),
         seq_len: int = typer.Option(None, "--seq-len", help="sequence length (default: the model's)"),
         global_batch: str = typer.Option(None, "--global-batch", help="as for `plan` (dp need not divide it: "
                                          "ranks then take ceil/floor shares); default ~4M tokens"),
@@ -705,7 +711,8 @@ def register(app: typer.Typer) -> None:
             collectives=collectives,
             layout=LayoutOptions(devices=devices, tp=tp, pp=pp, cp=cp, ep=ep, vp=vp, mbs=mbs, zero=zero,
                                  recompute=recompute, sp=not no_sp, overlap=not no_overlap, schedule=schedule,
-                                 hsdp=hsdp, etp=etp, recompute_layers=recompute_layers)))
+                                 hsdp=hsdp, etp=etp, recompute_layers=recompute_layers,
+                                 slice_devices=slice_devices)))
 
     if importlib.util.find_spec("accelopt.cli.plan_serve") is not None:
         from accelopt.cli import plan_serve

@@ -22,7 +22,7 @@ bandwidth is already what the link achieves). The scale-out link stays the catal
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field  # a dataclass below has a field named `field`
 from pathlib import Path
 
@@ -180,6 +180,31 @@ class Links:
         """(bandwidth, latency) for a group spanning `span` consecutive ranks: scale-up if it fits the domain."""
         inside = span <= self.domain
         return np.where(inside, self.up_bw, self.out_bw), np.where(inside, self.up_lat, self.out_lat)
+
+
+def slice_spec(spec: AcceleratorSpec, slice_devices: int) -> AcceleratorSpec:
+    """`spec` with its scale-up domain cut to one ICI slice of `slice_devices` chips (TPU Multislice).
+
+    Chips of one slice talk over the inter-chip interconnect; chips of different slices "communicate by transferring
+    data to CPUs (hosts), which in turn transmit the data over the data-center network (DCN)", and this holds for
+    slices in one pod too (Google Cloud, 'Cloud TPU Multislice overview', https://cloud.google.com/tpu/docs/
+    multislice-introduction). So the domain of the hierarchical collectives above is the slice, not the pod: a
+    data-parallel gradient all-reduce is reduce-scattered inside the slice over ICI, its 1/d_in shard all-reduced
+    across slices at the per-chip DCN bandwidth (scaleout_bandwidth_byte_per_s: the host's NICs shared by its
+    chips), and all-gathered back over ICI (hier_allreduce_s). 0 keeps the catalog's domain."""
+    if slice_devices == 0:
+        return spec
+    domain = int(spec.scaleup_domain_devices)
+    if not 1 <= slice_devices <= domain:
+        raise InputError(f"--slice-devices {slice_devices}: a slice holds 1..{domain:,} chips of {spec.name} (its "
+                         "scale-up domain)", f"give --slice-devices between 1 and {domain:,}, or 0 for the whole domain")
+    if slice_devices == domain:
+        return spec
+    src = f"--slice-devices {slice_devices} (one ICI slice; {domain:,} in the catalog: {spec.source_of(_DOMAIN)})"
+    return replace(spec, scaleup_domain_devices=slice_devices, sources={**spec.sources, _DOMAIN: src})
+
+
+_DOMAIN = "scaleup_domain_devices"
 
 
 def pick_link(spec: AcceleratorSpec, group: int,

@@ -15,7 +15,7 @@ from accelopt.errors import InfeasibleError, InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.calibration import DEFAULT_STACK, STACKS, Calibration, calibration_for, load_calibrations
-from accelopt.predict.comm import Assumption, MeasuredLink, load_measured
+from accelopt.predict.comm import Assumption, MeasuredLink, load_measured, slice_spec
 from accelopt.predict.cost import Facility
 from accelopt.predict.training import (
     RECOMPUTE,
@@ -66,6 +66,9 @@ class LayoutQuery:
     """Expert tensor-parallel degree (0: = tp)."""
     recompute_layers: int = 0
     """With recompute full: layers per stage recomputed (0: all)."""
+    slice_devices: int = 0
+    """Chips per ICI slice (TPU Multislice): traffic between slices crosses the data-center network
+    (comm.slice_spec). 0: the device's whole scale-up domain."""
     collectives: str | None = None
     """Spec TOML from `accelopt probe --collectives`: its measured scale-up link replaces the catalog's."""
     flash: bool = True
@@ -115,7 +118,8 @@ def _check_values(q: LayoutQuery) -> None:
         raise InputError(f"--recompute {q.recompute!r}", "give --recompute none, selective or full")
     if q.schedule not in SCHEDULES:
         raise InputError(f"--schedule {q.schedule!r}", f"give --schedule {', '.join(SCHEDULES)}")
-    for flag, val in (("--hsdp", q.hsdp), ("--etp", q.etp), ("--recompute-layers", q.recompute_layers)):
+    for flag, val in (("--hsdp", q.hsdp), ("--etp", q.etp), ("--recompute-layers", q.recompute_layers),
+                      ("--slice-devices", q.slice_devices)):
         if val < 0:
             raise InputError(f"{flag} {val} must be >= 0", f"give {flag} 0 (off) or a positive group size")
     if q.stack not in STACKS:
@@ -143,6 +147,16 @@ def uneven_note(global_batch: int, dp: int) -> str | None:
             f"{most} sequences per rank (the others idle for {most - fewest} of them)")
 
 
+def slice_note(spec: AcceleratorSpec, devices: int, slice_devices: int) -> str | None:
+    """The sentence saying that a job spans several ICI slices and talks across them over DCN (None otherwise)."""
+    if slice_devices == 0 or devices <= slice_devices:
+        return None
+    out = spec.scaleout_bandwidth_byte_per_s
+    per_chip = f"{out / 1e9:.4g} GB/s per chip (catalog)" if out is not None else "the printed default bandwidth"
+    return (f"{devices:,} devices span {-(-devices // slice_devices)} ICI slices of {slice_devices:,}: collectives "
+            f"reduce inside a slice over ICI and cross slices over the data-center network at {per_chip}")
+
+
 def structural_fix(model: TransformerConfig, mp: int) -> str:
     """What to change so that a layout obeys the rules of `structural_problems`."""
     heads = ", ".join(str(t) for t in (1, 2, 4, 8, 16, 32) if model.heads % t == 0)
@@ -160,7 +174,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     batch = q.global_batch_seqs if q.global_batch_seqs is not None else default_global_batch(seq_len)
     setup = Setup(model=q.model, seq_len=seq_len, global_batch=batch, tokens=q.tokens, dtype=q.dtype,
                   flash=q.flash, edge_stage_layers=q.edge_stage_layers, facility=q.facility)
-    spec = get_device(q.hardware, q.catalog)
+    spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)
     mp = q.tp * q.pp * q.cp
     dp = max(1, q.devices // mp)
@@ -177,7 +191,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                               + "; ".join(why), structural_fix(q.model, mp))
     measured = load_measured(q.collectives) if q.collectives is not None else None
     pred = evaluate(setup, spec, arr, cal, measured=measured)
-    notes = [n for n in (uneven_note(batch, dp),) if n]
+    notes = [n for n in (uneven_note(batch, dp), slice_note(spec, q.devices, q.slice_devices)) if n]
     return LayoutResult(setup=setup, spec=spec, layout=lay, cal=cal, terms=pred.row(0),
                         fits_memory=bool(pred.feasible[0]), assumed=pred.assumed, measured=pred.measured, notes=notes)
 

@@ -223,6 +223,7 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None) -> Lay
                            edge_stage_layers=_i(row, "edge_layers", 0, low=0) or None,
                            schedule=(row.get("schedule") or "").strip() or "1f1b", hsdp=_i(row, "hsdp", 0, low=0),
                            etp=_i(row, "etp", 0, low=0), recompute_layers=_i(row, "recompute_layers", 0, low=0),
+                           slice_devices=_i(row, "slice_devices", 0, low=0),
                            seq_len=_i(row, "seq"), global_batch_seqs=_i(row, "global_batch"),
                            dtype=(row.get("dtype") or "bf16").strip(), stack=run_stack(row),
                            calibration=str(calibration) if calibration is not None else None)
