@@ -31,6 +31,17 @@ MEMORY_GAPS = {
     "maxtext-v5e-32b-x1": "15.2 GiB against 14.9 GiB, of which 2.3 GiB is the framework overhead assumed for GPU "
                           "stacks (framework_overhead_bytes, CUDA context + allocator), not measured for XLA on a TPU",
     "maxtext-v5e-64b-x1": "15.3 GiB against 14.9 GiB: the same GPU-stack framework overhead (2.3 GiB) on a 16 GB TPU",
+    # Multi-slice v5e rows: FSDP inside each 256-chip slice (hsdp 256), so per-chip state is the one-slice row's.
+    **{f"maxtext-v5e-{m}b-x{k}": f"{'15.2' if m == 32 else '15.3'} GiB against 14.9 GiB: state sharded over one "
+       "256-chip slice as in the x1 row, with the same GPU-stack framework overhead (2.3 GiB) on a 16 GB TPU"
+       for m in (32, 64) for k in (2, 4, 8, 16, 32)},
+    # v5p rows: MaxText remat_policy 'minimal' keeps only matmul outputs; the model's selective recompute keeps
+    # Korthikanti 2022's 34 s b h / t bytes per layer (norm inputs, dropout masks, activation-function inputs too).
+    **{f"maxtext-v5p-{m}b-x{k}": f"{'148.8' if m == 32 else '135.6'} GiB against 95.0 GiB, "
+       f"{'138' if m == 32 else '118'} GiB of it activations: MaxText's remat_policy 'minimal' saves only the "
+       "matmul outputs (q, k, v, attention out and the three SwiGLU GEMMs: 24 s b h / t bytes per layer at these "
+       "widths), the model's selective recompute keeps 34 s b h / t (Korthikanti 2022); that remat policy is not "
+       "modelled" for m in (32, 64) for k in (1, 2)},
 }
 
 

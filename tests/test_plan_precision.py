@@ -100,9 +100,10 @@ def test_fp8_held_out_error_per_family_and_precision() -> None:
             assert r.note, r.id
 
 
-@pytest.mark.xfail(reason="held-out median 7.5% overall: Llama 3 405B at 16k GPUs (interleaving not published), the "
-                          "MosaicML small-model FSDP rows (-10..-22%) and multi-slice TPU rows (DCN cost "
-                          "under-counted) keep it above the issue's 6% target", strict=True)
+@pytest.mark.xfail(reason="held-out median 7.0% overall: Llama 3 405B at 16k GPUs (interleaving not published), the "
+                          "MosaicML small-model FSDP rows (-10..-22%) and multi-slice TPU v5e rows (published slowdown "
+                          "several times the DCN all-reduce at the documented bandwidth) keep it above the issue's 6% "
+                          "target", strict=True)
 def test_overall_held_out_median_target() -> None:
     assert validate_report().median_abs_error_held_out <= 0.06
 
@@ -134,7 +135,7 @@ def test_validate_groups_in_json_and_html(capsys: pytest.CaptureFixture[str], tm
     d = json.loads(out)
     assert code == 0 and {g["group"] for g in d["by_precision"]} == {"bf16", "fp8"}
     fam = {g["group"]: g for g in d["by_family"]}
-    assert {"nvidia-ampere", "nvidia-hopper", "nvidia-blackwell", "google-tpu"} <= set(fam)
+    assert {"nvidia-ampere", "nvidia-hopper", "nvidia-blackwell", "google-tpu-v5e", "google-tpu-v5p"} <= set(fam)
     worst = max((r for r in d["runs"] if not r["fitted"] and r["family"] == "nvidia-hopper"),
                 key=lambda r: abs(r["predicted_step_s"] / r["published_step_s"] - 1))
     assert fam["nvidia-hopper"]["worst_run"] == worst["id"]

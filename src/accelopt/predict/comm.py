@@ -197,7 +197,7 @@ def slice_spec(spec: AcceleratorSpec, slice_devices: int) -> AcceleratorSpec:
     domain = int(spec.scaleup_domain_devices)
     if not 1 <= slice_devices <= domain:
         raise InputError(f"--slice-devices {slice_devices}: a slice holds 1..{domain:,} chips of {spec.name} (its "
-                         "scale-up domain)", f"give --slice-devices between 1 and {domain:,}, or 0 for the whole domain")
+                         "scale-up domain)", f"give --slice-devices between 1 and {domain:,} (0: the whole domain)")
     if slice_devices == domain:
         return spec
     src = f"--slice-devices {slice_devices} (one ICI slice; {domain:,} in the catalog: {spec.source_of(_DOMAIN)})"
