@@ -856,7 +856,8 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
             f"{model.name} on {n_devices} x {spec.name} (tp={tp}, pp={pp}, batch={batch}) needs "
             f"{total / 1e9:.1f} GB per device (weights {w / 1e9:.1f} GB, KV cache {kv / 1e9:.1f} GB, "
             f"workspace {ws / 1e9:.1f} GB) > {usable / 1e9:.1f} GB usable",
-            (f"use batch <= {mb}" if mb else "raise --tp/--pp or use --weight-dtype fp8/int8/int4")
+            (f"use batch <= {mb}" if mb else "raise --tp/--pp (or --ep with --attention-dp) or use --weight-dtype "
+             "fp8/int8/int4")
             + ", a smaller --kv-dtype (fp8), shorter prompts, or a device with more memory")
 
     prefill = _prefill_time(s, batch, prompt_len)
