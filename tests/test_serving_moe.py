@@ -50,9 +50,9 @@ def test_dispatch_combine_matches_deepep_low_latency_table(ep: int) -> None:
     assert _exchange_per_layer_s(ep) == pytest.approx(published_s, rel=TOLERANCE)
 
 
-@pytest.mark.xfail(strict=True, reason="EP8 inside one node: DeepEP's low-latency kernels take 191 us for 22 MB (98/127 "
-                   "GB/s), neither NVLink (the model: ~58 us) nor the 50 GB/s NIC; their fixed intranode path is not "
-                   "modelled")
+@pytest.mark.xfail(strict=True, reason="EP8 inside one node: DeepEP's low-latency kernels take 191 us for 22 MB "
+                   "(98/127 GB/s), neither NVLink (the model: ~58 us) nor the 50 GB/s NIC; their fixed intranode path "
+                   "is not modelled")
 def test_dispatch_combine_deepep_ep8_inside_a_node() -> None:
     assert _exchange_per_layer_s(8) == pytest.approx(sum(DEEPEP_LL_US[8]) * 1e-6, rel=TOLERANCE)
 
@@ -194,3 +194,48 @@ def test_cli_prints_the_balance_assumption(capsys: pytest.CaptureFixture[str]) -
     assert code == 0, err
     text = " ".join(out.split())
     assert "perfect expert load balance" in text and "attention-dp=4, ep=8" in text
+
+
+# ----------------------------------------------------------------- validate = plan serve on the MoE rows
+def test_cli_and_validate_agree_on_every_moe_row() -> None:
+    """Every runs-file row with an MoE layout, predicted by `plan serve`'s library call with the same flags (a
+    max-load row as --concurrency at the batch validate used), gives validate's figure."""
+    from accelopt.predict.serving_plan import ServeOptions, plan_serve
+    from accelopt.predict.serving_validation import read_serving_runs, row_calibration, validate_serving
+
+    rows, _ = read_serving_runs()
+    by_id = {r.id: r for r in validate_serving().runs}
+    checked = 0
+    for row in rows:
+        if not row.get("ep"):
+            continue
+        res = by_id[row["id"]]
+        cal = row_calibration(row, get_device(row["hardware"]))
+        count = {"concurrency": str(res.batch)} if row["batch"] == "max" else {"batch": row["batch"]}
+        run = plan_serve(ServeOptions(
+            model=row["model"], hardware=row["hardware"], tp=int(row["tp"]), prompt=int(row["prompt_len"]),
+            output=int(row["output_len"]), weight_dtype=row["weight_dtype"], kv_dtype=row["kv_dtype"],
+            memory_fraction=cal.memory_utilization, memory_basis=cal.memory_basis, ep=int(row["ep"]),
+            attention_dp=int(row["attention_dp"]), redundant_experts=int(row["redundant_experts"] or 0),
+            two_batch_overlap=row["two_batch_overlap"] == "yes", **count))
+        p = run.result.results[0].points[0]
+        value = {"output_tok_s": p.output_tokens_per_s, "decode_tok_s_per_device": p.decode_tokens_per_s / p.n_devices,
+                 "prefill_tok_s_per_device": p.batch * p.prompt_len / p.prefill.total_s / p.n_devices}[row["metric"]]
+        assert value == pytest.approx(res.predicted, rel=1e-9), row["id"]
+        checked += 1
+    assert checked >= 10
+
+
+def test_html_page_shows_the_moe_table_from_the_same_object(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    from accelopt.report.figures import fmt
+
+    page = tmp_path / "serve.html"
+    code, out, err = run_main(["plan", "serve", "--model", "mixtral-8x7b", "--hardware", "h100-sxm", "--tp", "2",
+                               "--attention-dp", "4", "--ep", "8", "--batch", "64", "--json", "--html", str(page)],
+                              capsys)
+    assert code == 0, err
+    moe = json.loads(out)["results"][0]["points"][0]["moe"]
+    html = page.read_text(encoding="utf-8")
+    assert "expert parallelism ep=8, attention DP 4" in html
+    assert fmt(moe["exchange_decode_s"], "s") in html  # the table cell and the key figure render the JSON value
+    assert "perfect expert load balance" in html

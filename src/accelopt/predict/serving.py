@@ -891,7 +891,8 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
 
 def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per_s: float, tp: int = 1, pp: int = 1,
                     prompt_len: int, output_len: int, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
-                    calibration: ServingCalibration = DEFAULT_CALIBRATION, moe: MoELayout = NO_MOE) -> ServingPrediction:
+                    calibration: ServingCalibration = DEFAULT_CALIBRATION,
+                    moe: MoELayout = NO_MOE) -> ServingPrediction:
     """Continuous batching fed by Poisson arrivals at `rate_per_s` requests/s (an open loop, like vLLM's
     benchmark_serving --request-rate).
 

@@ -99,8 +99,9 @@ class MoEServing:
     expert_weight_bytes_per_device: float = unit("B", "routed-expert weights held per device")
     non_expert_weight_bytes_per_device: float = unit("B", "attention, dense MLP, shared experts, embeddings")
     exchange_bytes_per_decode_step: float = unit("B", "MoE dispatch + combine bytes one device sends per decode step")
-    exchange_decode_s: float = unit("s", "MoE dispatch + combine time of one decode step (in decode_step.comm_s)")
-    exchange_prefill_s: float = unit("s", "MoE dispatch + combine time of the prefill (in prefill.comm_s)")
+    exchange_decode_s: float = unit("s", "MoE dispatch + combine time of one decode step (in decode_step.comm_s; "
+                                    "with two-batch overlap only its excess over the step's compute is)")
+    exchange_prefill_s: float = unit("s", "MoE dispatch + combine time of the prefill (in prefill.comm_s, likewise)")
     two_batch_overlap: bool
     """True: the exchange overlaps the other micro-batch's compute; comm_s holds only the exposed excess."""
     redundant_experts: int = unit("count", "EPLB copies per MoE layer")

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from accelopt.errors import AcceloptError, InfeasibleError, InputError
-from accelopt.predict.serving_moe import MoELayout, check_layout
 from accelopt.predict.serving import (
     MEMORY_BASES,
     BatchSweep,
@@ -19,6 +18,7 @@ from accelopt.predict.serving import (
     sweep_batch,
     with_price,
 )
+from accelopt.predict.serving_moe import MoELayout, check_layout
 
 
 @dataclass(frozen=True, kw_only=True)
