@@ -240,6 +240,8 @@ NON_FINITE_OR_NEGATIVE = {"nan", "inf", "-inf", "1e400", "-1", "abc", ""}
 PLAN = ["plan", "--model", "gpt3-125m", "--hardware", "h100-sxm", "--devices", "8", "--tokens", "1e9"]
 EXPLAIN = ["plan", "explain", "--model", "gpt3-125m", "--hardware", "h100-sxm", "--devices", "8"]
 SERVE = ["plan", "serve", "--model", "gpt3-125m", "--hardware", "h100-sxm", "--batch", "1"]
+SERVE_MOE = ["plan", "serve", "--model", "mixtral-8x7b", "--hardware", "h100-sxm", "--batch", "1", "--ep", "2",
+             "--attention-dp", "2"]
 SIM_RUN = ["simulate", "run", "-d", "tpu-v1", "-m", "alexnet-conv"]
 SIM_SWEEP = ["simulate", "sweep", "-m", "alexnet-conv", "--rows", "16", "--cols", "16", "--sram-kib", "64",
              "--dataflow", "os"]
@@ -261,6 +263,8 @@ NUMERIC_OPTIONS: list[tuple[list[str], str, frozenset[str]]] = [
     (SERVE, "--tp", frozenset()), (SERVE, "--pp", frozenset()), (SERVE, "--batch", frozenset({""})),
     (SERVE, "--prompt", frozenset()), (SERVE, "--output", frozenset()),
     (SERVE, "--price-usd-per-hour", frozenset({"0"})),
+    (SERVE_MOE, "--ep", frozenset()), (SERVE_MOE, "--attention-dp", frozenset()),
+    (SERVE_MOE, "--redundant-experts", frozenset({"0"})), (SERVE_MOE, "--expert-imbalance", frozenset()),
     (SIM_RUN, "--batch", frozenset()), (SIM_RUN, "--seq-len", frozenset()), (SIM_RUN, "--max-rows", frozenset({"0"})),
     (SIM_SWEEP, "--rows", frozenset()), (SIM_SWEEP, "--cols", frozenset()), (SIM_SWEEP, "--sram-kib", frozenset()),
     (SIM_SWEEP, "--bandwidth-gbps", frozenset({"", "inf"})), (SIM_SWEEP, "--batch", frozenset()),
@@ -437,6 +441,11 @@ CONFLICTS: list[tuple[str, list[str]]] = [
     ("serve-catalog-shadows-builtin", ["plan", "serve", "--model", "gpt3-125m", "--batch", "1", "--catalog",
                                        "{tmp}/shadow.toml"]),
     ("plan-step-exceeds-run", [*PLAN[:-2], "--tokens", "1e6"]),
+    ("serve-ep-not-dividing-experts", [*SERVE_MOE[:-4], "--ep", "3", "--attention-dp", "3"]),
+    ("serve-ep-not-dividing-stage", [*SERVE_MOE[:-4], "--ep", "8", "--attention-dp", "2"]),
+    ("serve-ep-on-dense-model", [*SERVE, "--ep", "2", "--tp", "2"]),
+    ("serve-redundant-experts-without-ep", [*SERVE_MOE[:-4], "--redundant-experts", "4"]),
+    ("serve-expert-imbalance-below-one", [*SERVE_MOE, "--expert-imbalance", "0.5"]),
     ("explain-step-exceeds-run", [*EXPLAIN, "--tokens", "1e6"]),
 ]
 

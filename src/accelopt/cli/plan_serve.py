@@ -54,6 +54,21 @@ def register_serve(plan_app: typer.Typer) -> None:
         max_prefill_tokens: Optional[int] = typer.Option(
             None, "--max-prefill-tokens", help="Tokens per prefill forward (default 8192, TensorRT-LLM's "
             "max_num_tokens)."),
+        ep: int = typer.Option(1, "--ep", help="Expert-parallel ranks for a mixture-of-experts model: the routed "
+                               "experts are split over them (must divide the experts (+ --redundant-experts) and "
+                               "tp x attention-dp); dispatch/combine all-to-all per MoE layer."),
+        attention_dp: int = typer.Option(1, "--attention-dp", help="Attention data-parallel replicas (SGLang "
+                                         "--enable-dp-attention, vLLM --data-parallel-size): each holds the "
+                                         "attention weights (TP over --tp) and the KV cache of its own requests; "
+                                         "the replica uses tp x attention-dp x pp devices."),
+        redundant_experts: int = typer.Option(0, "--redundant-experts", help="Extra copies of routed experts per "
+                                              "MoE layer (EPLB), e.g. 32 so that 256 + 32 experts split over --ep 72."),
+        expert_imbalance: Optional[float] = typer.Option(
+            None, "--expert-imbalance", help="Tokens on the busiest expert-parallel rank / the mean (>= 1); default: "
+            "perfect balance, printed as an assumption."),
+        two_batch_overlap: bool = typer.Option(False, "--two-batch-overlap", help="Overlap the MoE dispatch/combine "
+                                               "of one micro-batch with the other's compute (SGLang "
+                                               "--enable-two-batch-overlap; DeepSeek-V3 sec. 3.4)."),
         json_out: bool = typer.Option(False, "--json", help="Print JSON only."),
         html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained HTML report here."),
     ) -> None:
@@ -63,7 +78,9 @@ def register_serve(plan_app: typer.Typer) -> None:
                             rate=rate,
                             prompt=prompt, output=output, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
                             price_usd_per_hour=price_usd_per_hour, catalog=catalog, memory_fraction=memory_fraction,
-                            memory_basis=memory_basis, max_prefill_tokens=max_prefill_tokens)
+                            memory_basis=memory_basis, max_prefill_tokens=max_prefill_tokens, ep=ep,
+                            attention_dp=attention_dp, redundant_experts=redundant_experts,
+                            expert_imbalance=expert_imbalance, two_batch_overlap=two_batch_overlap)
         serve_command(opts, json_out, html)
 
 
@@ -98,7 +115,8 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], model: str
     for s in sweeps:
         p0 = s.points[0]
         ridge = str(s.ridge_batch) if s.ridge_batch is not None else "never (KV-cache reads grow as fast as FLOPs)"
-        title = (f"{model} on {p0.n_devices} x {p0.device} (tp={p0.tp}, pp={p0.pp}), prompt {p0.prompt_len}, "
+        layout = f"tp={p0.tp}, pp={p0.pp}" + (f", attention-dp={p0.moe.attention_dp}, ep={p0.moe.ep}" if p0.moe else "")
+        title = (f"{model} on {p0.n_devices} x {p0.device} ({layout}), prompt {p0.prompt_len}, "
                  f"output {p0.output_len}, weights {p0.weight_dtype}, KV {p0.kv_dtype} — estimates")
         table = Table(title=title, caption=f"max batch that fits: {s.max_batch}; decode turns compute-bound at "
                       f"batch: {ridge}; memory: {_memory_rule(p0.calibration)}; calibration [serving."
@@ -115,6 +133,8 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], model: str
                           fmt_num(p.output_tokens_per_s_per_device), p.decode_step.bound,
                           fmt_bytes(p.memory_bytes_per_device), "yes" if p.fits else "NO", usd, j)
         console.print(table)
+        if p0.moe:
+            _print_moe(console, s)
     from accelopt.cli.plan import print_assumed
 
     print_assumed(console, {s.points[0].device: list(s.points[0].assumed) for s in sweeps})
@@ -125,6 +145,34 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], model: str
                   "e2e tok/s/dev = output tokens per second per device over the whole request (prefill included); "
                   "J/out tok includes the host share and PUE (accelopt.predict.cost.Facility). "
                   "All figures are estimates.")
+
+
+def _print_moe(console: Any, s: BatchSweep) -> None:
+    """The expert / attention-data-parallel figures of each point (estimates) and the assumptions they rest on."""
+    from rich.table import Table
+
+    from accelopt.units import fmt_bytes, fmt_seconds
+
+    p0 = s.points[0]
+    assert p0.moe is not None
+    m0 = p0.moe
+    t = Table(title=f"expert parallelism: ep={m0.ep} (expert TP {m0.expert_tp}, {m0.experts_per_device:g} experts per "
+              f"device, {m0.redundant_experts} redundant), attention DP {m0.attention_dp}, two-batch overlap "
+              f"{'on' if m0.two_batch_overlap else 'off'} — estimates",
+              caption=f"experts read: {m0.routing}; load imbalance {m0.expert_load_imbalance:g}")
+    for col in ("batch", "requests/DP rank", "experts read/step/layer", "expert weights/dev", "other weights/dev",
+                "exchange/step", "exchange bytes/step/dev", "exchange in prefill"):
+        t.add_column(col, justify="right")
+    for p in s.points:
+        m = p.moe
+        assert m is not None
+        t.add_row(str(p.batch), str(m.requests_per_dp_rank), f"{m.experts_read_per_decode_step:.2f}",
+                  fmt_bytes(m.expert_weight_bytes_per_device), fmt_bytes(m.non_expert_weight_bytes_per_device),
+                  fmt_seconds(m.exchange_decode_s), fmt_bytes(m.exchange_bytes_per_decode_step),
+                  fmt_seconds(m.exchange_prefill_s))
+    console.print(t)
+    for a in m0.assumptions:
+        console.print(f"assumed: {a}", markup=False)
 
 
 def _memory_rule(cal: ServingCalibration) -> str:

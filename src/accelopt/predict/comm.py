@@ -262,6 +262,22 @@ def alltoall_s(n_bytes: np.ndarray, p: np.ndarray, bw: np.ndarray, lat: np.ndarr
     return np.where(p > 1, (p - 1) * lat + (p - 1) / p * n_bytes / bw, 0.0)
 
 
+def alltoall_direct_s(n_bytes: float, p: int, domain: int, up_bw: float, up_lat: float, out_bw: float,
+                      out_lat: float) -> float:
+    """All-to-all in which every rank writes to all its peers at once (GPU-initiated sends: the MoE dispatch/combine
+    kernels of DeepEP, deepseek-ai/DeepEP docs/legacy.md; DeepSeek-V3 report sec. 3.2.2, NVLink and InfiniBand
+    traffic overlapped). Of the n_bytes a rank holds, (d_in - 1)/p go to peers inside its scale-up domain and
+    (p - d_in)/p across domains, both links busy at once: T = max(in / up_bw, out / out_bw) + one step latency
+    (of the slower link used), d_in = min(p, domain). Not the pairwise-exchange (p-1) alpha of `alltoall_s`:
+    the sends are not serialised."""
+    if p <= 1:
+        return 0.0
+    d_in = min(p, domain)
+    t_in = (d_in - 1) / p * n_bytes / up_bw if d_in > 1 else 0.0
+    t_out = (p - d_in) / p * n_bytes / out_bw if p > d_in else 0.0
+    return max(t_in, t_out) + (out_lat if p > d_in else up_lat)
+
+
 def p2p_s(n_bytes: np.ndarray, bw: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return lat + n_bytes / bw
 

@@ -38,7 +38,8 @@ import numpy as np
 from accelopt import dtypes
 from accelopt.errors import InfeasibleError, InputError
 from accelopt.hardware.spec import AcceleratorSpec
-from accelopt.predict import comm
+from accelopt.predict import comm, serving_moe
+from accelopt.predict.serving_moe import NO_MOE, MoELayout, MoEServing
 from accelopt.units import unit
 from accelopt.workload.transformer import TransformerConfig
 
@@ -256,6 +257,8 @@ class ServingPrediction:
     calibration: ServingCalibration = field(default=DEFAULT_CALIBRATION)
     assumed: tuple[comm.Assumption, ...] = ()
     """Defaults used for link figures the device spec lacks (printed beside the result)."""
+    moe: MoEServing | None = None
+    """Expert / attention-data parallelism figures (serving_moe); None for plain tensor parallelism."""
     estimate: bool = True
 
     def to_dict(self) -> dict[str, Any]:
@@ -299,7 +302,8 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
+    """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
     errors: list[ServeError]
@@ -494,12 +498,14 @@ def ring_allreduce_s(n_bytes: float, p: int, link: _Link, calls: int = 1) -> flo
     return calls * float(one)
 
 
-def links_assumed(spec: AcceleratorSpec, tp: int, pp: int, cal: ServingCalibration) -> tuple[comm.Assumption, ...]:
-    """Defaults the tensor- and pipeline-parallel links of a layout use (printed beside the result)."""
+def links_assumed(spec: AcceleratorSpec, tp: int, pp: int, cal: ServingCalibration,
+                  moe: MoELayout = NO_MOE) -> tuple[comm.Assumption, ...]:
+    """Defaults the tensor-, pipeline- and expert-parallel links of a layout use (printed beside the result)."""
     out: list[comm.Assumption] = []
-    for group, used in ((tp, tp > 1), (tp * pp, pp > 1)):
+    for group, used in ((tp, tp > 1), (tp * pp * moe.attention_dp, pp > 1)):
         if used:
             out += [a for a in _link(spec, group, cal, "").assumed if a not in out]
+    out += [a for a in serving_moe.assumed_links(spec, tp, moe, cal) if a not in out]
     if cal.link_step_latency_s is not None:  # the calibration's latency is used, not the default
         out = [a for a in out if not a.field.endswith("latency_s")]
     return tuple(out)
@@ -537,7 +543,7 @@ def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
                           fix)
 
 
-def _check_layout(model: TransformerConfig, tp: int, pp: int) -> None:
+def _check_layout(model: TransformerConfig, tp: int, pp: int, moe: MoELayout = NO_MOE) -> None:
     for name, v in (("tp", tp), ("pp", pp)):
         if not isinstance(v, int) or v < 1:
             raise InputError(f"{name} = {v!r} must be a positive integer", f"give --{name} 1, 2, 4 or 8")
@@ -550,6 +556,7 @@ def _check_layout(model: TransformerConfig, tp: int, pp: int) -> None:
                               "pick a tp that divides the KV-head count or is a multiple of it")
     if pp > model.layers:
         raise InfeasibleError(f"pp {pp} > {model.layers} layers of {model.name}", f"use pp <= {model.layers}")
+    serving_moe.check_layout(model, tp, moe)
 
 
 def _divisors_hint(n: int) -> str:
@@ -604,8 +611,12 @@ def _workspace_bytes_per_device(model: TransformerConfig, tp: int, batch: int, p
 
 
 def _memory_per_device(model: TransformerConfig, tp: int, pp: int, batch: int, prompt_len: int, output_len: int,
-                       weight_dtype: str, kv_dtype: str, cal: ServingCalibration) -> tuple[float, float, float]:
+                       weight_dtype: str, kv_dtype: str, cal: ServingCalibration,
+                       moe: MoELayout = NO_MOE) -> tuple[float, float, float]:
     """(weights, KV cache for batch x (prompt + output) tokens, workspace), bytes per device."""
+    if moe.active:
+        return serving_moe.memory_per_device(model, tp, pp, batch, prompt_len, output_len, weight_dtype, kv_dtype,
+                                             cal, moe)
     w = _weights_bytes_per_device(model, tp, pp, weight_dtype, cal)
     kv = batch * cached_tokens_per_layer(model, prompt_len + output_len) * _kv_bytes_per_token_per_device(
         model, tp, pp, kv_dtype)
@@ -627,19 +638,20 @@ def usable_bytes(spec: AcceleratorSpec, weights_bytes: float, workspace_bytes: f
 
 def max_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1, pp: int = 1, prompt_len: int,
               output_len: int, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
-              calibration: ServingCalibration = DEFAULT_CALIBRATION) -> int:
+              calibration: ServingCalibration = DEFAULT_CALIBRATION, moe: MoELayout = NO_MOE) -> int:
     """Largest batch whose weights + KV cache + workspace fit in usable memory per device (0 if none).
 
     Memory grows monotonically with batch, so a doubling search then bisection finds it exactly.
     """
-    _check_layout(model, tp, pp)
+    _check_layout(model, tp, pp, moe)
     _check_counts(1, prompt_len, output_len)
     _check_dtype("weight_dtype", weight_dtype, WEIGHT_DTYPES)
     _check_dtype("kv_dtype", kv_dtype, KV_DTYPES)
     calibration = calibration_for_spec(spec, calibration)
 
     def fits(b: int) -> bool:
-        w, kv, ws = _memory_per_device(model, tp, pp, b, prompt_len, output_len, weight_dtype, kv_dtype, calibration)
+        w, kv, ws = _memory_per_device(model, tp, pp, b, prompt_len, output_len, weight_dtype, kv_dtype, calibration,
+                                       moe)
         return w + kv + ws <= usable_bytes(spec, w, ws, calibration)
 
     if not fits(1):
@@ -671,15 +683,16 @@ class _Setup:
     cal: ServingCalibration
     attention_peak_flop_per_s: float
     """The 16-bit peak the attention core runs at (the weights' peak where the device has no 16-bit one)."""
+    moe: MoELayout = NO_MOE
 
 
 def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, weight_dtype: str, kv_dtype: str,
-           cal: ServingCalibration) -> _Setup:
+           cal: ServingCalibration, moe: MoELayout = NO_MOE) -> _Setup:
     compute_dtype = compute_dtype_for(spec, weight_dtype)
     peak = spec.peak(compute_dtype)
     assert peak is not None  # compute_dtype_for guarantees it
     sixteen = next((p for p in (spec.peak("bf16"), spec.peak("fp16")) if p is not None), peak)
-    return _Setup(model, spec, tp, pp, weight_dtype, kv_dtype, peak, cal, sixteen)
+    return _Setup(model, spec, tp, pp, weight_dtype, kv_dtype, peak, cal, sixteen, moe)
 
 
 def _stage_hops_s(s: _Setup, msg_bytes: float, calls: int) -> float:
@@ -693,6 +706,8 @@ def _stage_hops_s(s: _Setup, msg_bytes: float, calls: int) -> float:
 def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     """Prefill of the batch: compute roofline with weights re-read once per chunk; TP all-reduces
     of tokens x hidden x 2 bytes, two per layer (not overlapped with compute: a conservative choice)."""
+    if s.moe.active:  # expert / attention-data parallelism: serving_moe
+        return serving_moe.prefill_time(s, batch, prompt_len)
     m = s.model
     tokens = batch * prompt_len
     chunks = math.ceil(tokens / s.cal.max_prefill_chunk_tokens)
@@ -721,6 +736,8 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
     FLOPs = decode_flops_per_step / tp; TP: 2 all-reduces per layer of batch x hidden x 2 bytes.
     Over pp stages the per-stage terms add up to the same totals, plus (pp-1) hops.
     """
+    if s.moe.active:  # expert / attention-data parallelism: serving_moe
+        return serving_moe.decode_step_time(s, batch, context)
     m = s.model
     w = decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal) / s.tp
     kv = batch * cached_tokens_per_layer(m, context) * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
@@ -804,7 +821,7 @@ def _cost_and_energy(s: _Setup, n_devices: int, prefill: PhaseTime, decode: Phas
 def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1, pp: int = 1, batch: int = 1,
                     prompt_len: int, output_len: int, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
                     calibration: ServingCalibration = DEFAULT_CALIBRATION,
-                    allow_oom: bool = False, scheduling: str = "static") -> ServingPrediction:
+                    allow_oom: bool = False, scheduling: str = "static", moe: MoELayout = NO_MOE) -> ServingPrediction:
     """Predict TTFT, TPOT, throughput, memory per device, max batch, cost and energy per token.
 
     scheduling 'static': `batch` requests start together (TTFT = prefill of the whole batch); 'continuous':
@@ -812,31 +829,35 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     "Orca", sec. 4; Kwon et al. 2023): a new request waits for the running decode step (half of one on average),
     then its own prefill; throughput over a request's life is the static batch's (each request's prefill runs
     once between decode steps).
+    `moe`: expert and attention-data parallelism (serving_moe.MoELayout); `batch` is then the requests of the
+    whole replica, spread over the attention-DP ranks, and the replica holds tp x attention_dp x pp devices.
     Raises InfeasibleError when the configuration cannot run (does not fit unless `allow_oom`, tp not
     dividing heads, a dtype without a device peak, TP/PP without a link) and InputError for bad values.
     """
     _check_counts(batch, prompt_len, output_len)
     _check_dtype("kv_dtype", kv_dtype, KV_DTYPES)
-    _check_layout(model, tp, pp)
+    _check_layout(model, tp, pp, moe)
     if scheduling not in SCHEDULING:
         raise InputError(f"scheduling {scheduling!r}", f"use one of {', '.join(SCHEDULING)}")
     calibration = calibration_for_spec(spec, calibration)
-    s = _setup(model, spec, tp, pp, weight_dtype, kv_dtype, calibration)
+    s = _setup(model, spec, tp, pp, weight_dtype, kv_dtype, calibration, moe)
     compute_dtype = compute_dtype_for(spec, weight_dtype)
-    n_devices = tp * pp
+    n_devices = tp * pp * moe.attention_dp
 
-    w, kv, ws = _memory_per_device(model, tp, pp, batch, prompt_len, output_len, weight_dtype, kv_dtype, calibration)
+    w, kv, ws = _memory_per_device(model, tp, pp, batch, prompt_len, output_len, weight_dtype, kv_dtype, calibration,
+                                   moe)
     usable = usable_bytes(spec, w, ws, calibration)
     total = w + kv + ws
     fits = total <= usable
     mb = max_batch(model, spec, tp=tp, pp=pp, prompt_len=prompt_len, output_len=output_len,
-                   weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration)
+                   weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration, moe=moe)
     if not fits and not allow_oom:
         raise InfeasibleError(
             f"{model.name} on {n_devices} x {spec.name} (tp={tp}, pp={pp}, batch={batch}) needs "
             f"{total / 1e9:.1f} GB per device (weights {w / 1e9:.1f} GB, KV cache {kv / 1e9:.1f} GB, "
             f"workspace {ws / 1e9:.1f} GB) > {usable / 1e9:.1f} GB usable",
-            (f"use batch <= {mb}" if mb else "raise --tp/--pp or use --weight-dtype fp8/int8/int4")
+            (f"use batch <= {mb}" if mb else "raise --tp/--pp (or --ep with --attention-dp) or use --weight-dtype "
+             "fp8/int8/int4")
             + ", a smaller --kv-dtype (fp8), shorter prompts, or a device with more memory")
 
     prefill = _prefill_time(s, batch, prompt_len)
@@ -864,12 +885,14 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
         kv_cache_bytes_per_device=kv, workspace_bytes_per_device=ws, memory_bytes_per_device=total,
         usable_memory_bytes_per_device=usable, fits=fits, max_batch=mb, usd_per_million_output_tokens=usd,
         energy_j_per_output_token=energy, calibration=calibration,
-        assumed=links_assumed(spec, tp, pp, calibration))
+        assumed=links_assumed(spec, tp, pp, calibration, moe),
+        moe=serving_moe.summary(s, batch, prompt_len) if moe.active else None)
 
 
 def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per_s: float, tp: int = 1, pp: int = 1,
                     prompt_len: int, output_len: int, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
-                    calibration: ServingCalibration = DEFAULT_CALIBRATION) -> ServingPrediction:
+                    calibration: ServingCalibration = DEFAULT_CALIBRATION,
+                    moe: MoELayout = NO_MOE) -> ServingPrediction:
     """Continuous batching fed by Poisson arrivals at `rate_per_s` requests/s (an open loop, like vLLM's
     benchmark_serving --request-rate).
 
@@ -883,7 +906,7 @@ def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per
         raise InputError(f"request rate {rate_per_s!r}/s must be a finite number > 0", "give e.g. --rate 2.5")
     kw: dict[str, Any] = {"tp": tp, "pp": pp, "prompt_len": prompt_len, "output_len": output_len,
                           "weight_dtype": weight_dtype, "kv_dtype": kv_dtype,
-                          "calibration": calibration_for_spec(spec, calibration)}
+                          "calibration": calibration_for_spec(spec, calibration), "moe": moe}
     cap = min(max_batch(model, spec, **kw), kw["calibration"].max_batch_size)
     if cap == 0:  # raises the memory breakdown of batch 1 with the fix
         predict_serving(model, spec, batch=1, **kw)
@@ -894,7 +917,8 @@ def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per
     top = at(cap)
     saturation = cap / top.e2e_latency_s  # requests/s the engine completes at its largest concurrency
     if rate_per_s >= saturation:
-        raise InfeasibleError(f"{rate_per_s:g} requests/s exceeds what {model.name} on {tp * pp} x {spec.name} "
+        raise InfeasibleError(f"{rate_per_s:g} requests/s exceeds what {model.name} on "
+                              f"{tp * pp * moe.attention_dp} x {spec.name} "
                               f"completes ({saturation:.3g} requests/s at {cap} in flight): the queue grows without "
                               "bound", f"use --rate < {saturation:.3g}, more devices, or fp8 weights/KV cache")
     lo, hi = 1, cap  # smallest C with C >= rate x E2E(C): Little's law at the fixed point
@@ -921,16 +945,17 @@ class BatchSweep:
 
 def decode_ridge_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1, pp: int = 1,
                        prompt_len: int, output_len: int, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
-                       calibration: ServingCalibration = DEFAULT_CALIBRATION, limit: int = 1 << 24) -> int | None:
+                       calibration: ServingCalibration = DEFAULT_CALIBRATION, limit: int = 1 << 24,
+                       moe: MoELayout = NO_MOE) -> int | None:
     """Smallest batch whose decode step at the mean context is compute-bound (compute_s >= memory_s).
 
     For a dense model this is about B* = W/(bw·eff_bw) / (2N/(peak·eff_c) - c·kv/(bw·eff_bw)) -- the
     ridge point of the roofline (Williams et al. 2009) in units of batch; searched numerically so MoE
     (weights read grow with batch, `experts_touched`) is handled too. Ignores memory capacity.
     """
-    _check_layout(model, tp, pp)
+    _check_layout(model, tp, pp, moe)
     calibration = calibration_for_spec(spec, calibration)
-    s = _setup(model, spec, tp, pp, weight_dtype, kv_dtype, calibration)
+    s = _setup(model, spec, tp, pp, weight_dtype, kv_dtype, calibration, moe)
     ctx = prompt_len + output_len / 2.0
 
     def compute_bound(b: int) -> bool:
@@ -953,26 +978,26 @@ def decode_ridge_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
 def sweep_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1, pp: int = 1,
                 batches: list[int] | None = None, prompt_len: int, output_len: int, weight_dtype: str = "bf16",
                 kv_dtype: str = "bf16", calibration: ServingCalibration = DEFAULT_CALIBRATION,
-                scheduling: str = "static") -> BatchSweep:
+                scheduling: str = "static", moe: MoELayout = NO_MOE) -> BatchSweep:
     """Predictions for `batches` (default: powers of two from 1 up to the largest batch that fits, and
     that largest batch itself). Batches that do not fit are returned with fits=False; when not even batch 1
     fits, InfeasibleError says what the memory holds and the fix."""
     mb = max_batch(model, spec, tp=tp, pp=pp, prompt_len=prompt_len, output_len=output_len,
-                   weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration)
+                   weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration, moe=moe)
     if mb == 0:  # nothing fits: raise the memory breakdown of batch 1 with the fix
         predict_serving(model, spec, tp=tp, pp=pp, batch=1, prompt_len=prompt_len, output_len=output_len,
-                        weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration)
+                        weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration, moe=moe)
     if batches is None:
         batches = [1 << i for i in range(mb.bit_length()) if (1 << i) <= mb]
         if batches[-1] != mb:
             batches.append(mb)
     points = [predict_serving(model, spec, tp=tp, pp=pp, batch=b, prompt_len=prompt_len, output_len=output_len,
                               weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration, allow_oom=True,
-                              scheduling=scheduling)
+                              scheduling=scheduling, moe=moe)
               for b in batches]
     ridge = decode_ridge_batch(model, spec, tp=tp, pp=pp, prompt_len=prompt_len, output_len=output_len,
                                weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration,
-                               limit=max(mb, 1) * 1024)
+                               limit=max(mb, 1) * 1024, moe=moe)
     return BatchSweep(points=points, max_batch=mb, ridge_batch=ridge)
 
 

@@ -18,6 +18,7 @@ from accelopt.predict.serving import (
     sweep_batch,
     with_price,
 )
+from accelopt.predict.serving_moe import MoELayout, check_layout
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +44,14 @@ class ServeOptions:
     memory_fraction: float | None = None
     memory_basis: str | None = None
     max_prefill_tokens: int | None = None
+    ep: int = 1
+    """Expert-parallel ranks (serving_moe.MoELayout.ep)."""
+    attention_dp: int = 1
+    """Attention data-parallel replicas; the replica holds tp x attention_dp x pp devices."""
+    redundant_experts: int = 0
+    expert_imbalance: float | None = None
+    """Busiest EP rank's tokens / mean; None: perfect balance (printed as an assumption)."""
+    two_batch_overlap: bool = False
 
     def __post_init__(self) -> None:
         if sum(bool(x.strip()) for x in (self.batch, self.concurrency, self.rate)) > 1:
@@ -50,6 +59,14 @@ class ServeOptions:
                              "give --batch (static batches), --concurrency (requests in flight) or --rate, not both")
         if self.memory_basis is not None and self.memory_basis not in MEMORY_BASES:
             raise InputError(f"--memory-basis {self.memory_basis!r}", "use total (vLLM) or free (TensorRT-LLM)")
+
+
+def moe_layout(opts: ServeOptions) -> MoELayout:
+    """The expert / attention-data-parallel layout the options name."""
+    imb = opts.expert_imbalance
+    return MoELayout(ep=opts.ep, attention_dp=opts.attention_dp, redundant_experts=opts.redundant_experts,
+                     expert_load_imbalance=1.0 if imb is None else imb, imbalance_given=imb is not None,
+                     two_batch_overlap=opts.two_batch_overlap)
 
 
 @dataclass(frozen=True)
@@ -81,6 +98,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
 
     _check_engine_flags(opts)
     cfg = get_model(opts.model)
+    moe = moe_layout(opts)
+    check_layout(cfg, opts.tp, moe)  # a bad --ep/--attention-dp fails before any device is tried
     counts = opts.concurrency if opts.concurrency.strip() else opts.batch
     flag = "--concurrency" if opts.concurrency.strip() else "--batch"
     batches = parse_int_range(counts, flag) if counts.strip() else None
@@ -100,14 +119,15 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                      max_prefill_chunk_tokens=opts.max_prefill_tokens)
             sweep = sweep_batch(cfg, spec, tp=opts.tp, pp=opts.pp, batches=batches or [1], prompt_len=opts.prompt,
                                 output_len=opts.output, weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype,
-                                calibration=cal, scheduling=scheduling) if opts.rate.strip() else \
+                                calibration=cal, scheduling=scheduling, moe=moe) if opts.rate.strip() else \
                 sweep_batch(cfg, spec, tp=opts.tp, pp=opts.pp, batches=batches, prompt_len=opts.prompt,
                             output_len=opts.output, weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype,
-                            calibration=cal, scheduling=scheduling)
+                            calibration=cal, scheduling=scheduling, moe=moe)
             if opts.rate.strip():
                 points = [predict_at_rate(cfg, spec, rate_per_s=r, tp=opts.tp, pp=opts.pp, prompt_len=opts.prompt,
                                           output_len=opts.output, weight_dtype=opts.weight_dtype,
-                                          kv_dtype=opts.kv_dtype, calibration=cal) for r in _rates(opts.rate)]
+                                          kv_dtype=opts.kv_dtype, calibration=cal, moe=moe)
+                          for r in _rates(opts.rate)]
                 sweep = replace(sweep, points=points)
             sweeps.append(sweep)
         except InfeasibleError as e:

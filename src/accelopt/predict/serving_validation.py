@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import math
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -23,12 +24,14 @@ from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import serving
 from accelopt.predict.runs_csv import read_runs_csv
+from accelopt.predict.serving_moe import MoELayout
 from accelopt.units import unit
 from accelopt.workload.presets import get_model
 
 _REQUIRED = ("id", "source", "engine", "hardware", "model", "tp", "pp", "weight_dtype", "kv_dtype", "prompt_len",
              "output_len", "batch", "metric", "published", "role")
-METRICS = ("output_tok_s", "output_tok_s_per_device", "decode_tok_s", "ttft_ms", "tpot_ms")
+METRICS = ("output_tok_s", "output_tok_s_per_device", "decode_tok_s", "ttft_ms", "tpot_ms", "decode_tok_s_per_device",
+           "prefill_tok_s_per_device")
 ROLES = ("fit", "test", "gap")
 ENGINES: dict[str, dict[str, Any]] = {
     # TensorRT-LLM: KV-cache pool = kv_cache_free_gpu_mem_fraction (default 0.9) of the memory free after the model
@@ -156,6 +159,23 @@ def row_calibration(row: dict[str, str], spec: AcceleratorSpec,
     return replace(cal, **ENGINES[row["engine"]])
 
 
+def row_moe_layout(row: Mapping[str, str | None]) -> MoELayout:
+    """The expert / attention-data-parallel layout of a row: the optional columns ep, attention_dp,
+    redundant_experts (integers, empty: 1, 1, 0) and two_batch_overlap ('yes' or empty)."""
+    def count(col: str, default: int) -> int:
+        v = (row.get(col) or "").strip()
+        try:
+            return int(v) if v else default
+        except ValueError:
+            raise InputError(f"serving run {row.get('id')!r}: {col} {v!r} is not an integer", "fix that row") from None
+
+    tbo = (row.get("two_batch_overlap") or "").strip()
+    if tbo not in ("", "yes"):
+        raise InputError(f"serving run {row.get('id')!r}: two_batch_overlap {tbo!r}", "write yes or leave it empty")
+    return MoELayout(ep=count("ep", 1), attention_dp=count("attention_dp", 1),
+                     redundant_experts=count("redundant_experts", 0), two_batch_overlap=tbo == "yes")
+
+
 def predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration] | None = None
                 ) -> tuple[float, int]:
     """(predicted figure in the row's metric, batch or concurrency used) -- `plan serve`'s library call."""
@@ -164,15 +184,18 @@ def predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration]
     cal = row_calibration(row, spec, cals)
     common: dict[str, Any] = {"tp": int(row["tp"]), "pp": int(row["pp"]), "prompt_len": int(row["prompt_len"]),
                               "output_len": int(row["output_len"]), "weight_dtype": row["weight_dtype"],
-                              "kv_dtype": row["kv_dtype"], "calibration": cal}
+                              "kv_dtype": row["kv_dtype"], "calibration": cal, "moe": row_moe_layout(row)}
     if row["batch"] == "max":
-        batch = min(serving.max_batch(model, spec, **common), cal.max_batch_size)
+        # with attention DP each rank schedules its own batch (one executor per DP rank): the cap is per rank
+        batch = min(serving.max_batch(model, spec, **common), cal.max_batch_size * common["moe"].attention_dp)
         p = serving.predict_serving(model, spec, batch=max(batch, 1), scheduling="continuous", **common)
     else:
         batch = int(row["batch"])
         p = serving.predict_serving(model, spec, batch=batch, allow_oom=True, **common)
     value = {"output_tok_s": p.output_tokens_per_s, "output_tok_s_per_device": p.output_tokens_per_s_per_device,
-             "decode_tok_s": p.decode_tokens_per_s, "ttft_ms": p.ttft_s * 1e3, "tpot_ms": p.tpot_s * 1e3}
+             "decode_tok_s": p.decode_tokens_per_s, "ttft_ms": p.ttft_s * 1e3, "tpot_ms": p.tpot_s * 1e3,
+             "decode_tok_s_per_device": p.decode_tokens_per_s / p.n_devices,
+             "prefill_tok_s_per_device": p.batch * p.prompt_len / p.prefill.total_s / p.n_devices}
     return value[row["metric"]], batch
 
 

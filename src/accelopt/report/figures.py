@@ -118,6 +118,9 @@ def _serve(r: Any) -> list[KeyFigure]:
             best = max(pts, key=lambda p: p.output_tokens_per_s_per_device)
             out.append(_f(f"{s.device}: best tok/s/device (batch {best.batch})", best,
                           "output_tokens_per_s_per_device", True))
+            if pts[0].moe is not None:
+                out.append(_f(f"{s.device}: MoE exchange per decode step at batch {pts[0].batch}", pts[0].moe,
+                              "exchange_decode_s", True))
     return out
 
 

@@ -235,10 +235,30 @@ def _serve_tables(r: Any) -> list[Table]:
                            q(p, "memory_bytes_per_device"), _g(p.fits), q(p, "usd_per_million_output_tokens"),
                            q(p, "energy_j_per_output_token")])
         out.append(t)
+        if s.points[0].moe is not None:
+            out.append(_serve_moe_table(s))
     if r.errors:
         out.append(Table("infeasible devices", ["device", "problem", "fix"],
                          [[e.device, e.problem, e.fix] for e in r.errors]))
     return out
+
+
+def _serve_moe_table(s: Any) -> Table:
+    """Expert / attention-data parallelism figures per point (serving_moe.MoEServing)."""
+    m0 = s.points[0].moe
+    t = Table(f"{s.model} on {s.device}: expert parallelism ep={m0.ep}, attention DP {m0.attention_dp}",
+              ["batch", "requests/DP rank", "experts read/step/layer", "expert weights/dev", "other weights/dev",
+               "exchange/step", "exchange bytes/step/dev", "exchange in prefill"], estimate=True,
+              note="; ".join((f"expert TP {m0.expert_tp}, {m0.experts_per_device:g} experts per device "
+                              f"({m0.redundant_experts} redundant), two-batch overlap "
+                              f"{'on' if m0.two_batch_overlap else 'off'}, load imbalance "
+                              f"{m0.expert_load_imbalance:g}", f"experts read: {m0.routing}", *m0.assumptions)))
+    for p in s.points:
+        m = p.moe
+        t.rows.append([q(p, "batch"), q(m, "requests_per_dp_rank"), q(m, "experts_read_per_decode_step"),
+                       q(m, "expert_weight_bytes_per_device"), q(m, "non_expert_weight_bytes_per_device"),
+                       q(m, "exchange_decode_s"), q(m, "exchange_bytes_per_decode_step"), q(m, "exchange_prefill_s")])
+    return t
 
 
 def _validate_tables(r: Any) -> list[Table]:

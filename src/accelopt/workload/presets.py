@@ -37,6 +37,9 @@ _LLAMA3 = ("Llama Team 2024, 'The Llama 3 Herd of Models', Table 3 (layers, mode
 _BERT = "Devlin et al. 2019, 'BERT', section 3 (L, H, A); vocab 30522 and intermediate 4H from google-research/bert configs"  # noqa: E501
 _MIXTRAL = ("Jiang et al. 2024, 'Mixtral of Experts', Table 1 "
             "(dim 4096, n_layers 32, hidden_dim 14336, 8 experts, top-2)")
+_QWEN3_MOE = ("Qwen Team 2025, 'Qwen3 Technical Report', Table 2 (Qwen3-235B-A22B: 94 layers, 64 query / 4 KV heads, "
+              "128 experts, 8 activated) + Qwen/Qwen3-235B-A22B config.json (hidden 4096, head_dim 128, "
+              "moe_intermediate_size 1536, every layer MoE, vocab 151936, untied embeddings)")
 _DSMOE = ("Dai et al. 2024, 'DeepSeekMoE', section 5 / Appendix A + deepseek-ai/deepseek-moe-16b-base config.json "
           "(28 layers, hidden 2048, 16 heads, first layer dense ffn 10944, 64 routed + 2 shared experts "
           "of 1408, top-6)")
@@ -88,6 +91,9 @@ _PRESETS: dict[str, TransformerConfig] = {
                                    source=_GEMMA2),
     "gptj-6b": TransformerConfig(name="gptj-6b", layers=28, hidden=4096, heads=16, ffn=16384, vocab=50400,
                                  seq_len=2048, parallel_block=True, norms_per_layer=1, source=_GPTJ),
+    "qwen3-235b-a22b": TransformerConfig(name="qwen3-235b-a22b", layers=94, hidden=4096, heads=64, kv_heads=4,
+                                         attn_head_dim=128, ffn=1536, vocab=151936, seq_len=40960, mlp="swiglu",
+                                         experts=128, top_k=8, source=_QWEN3_MOE),
     "deepseek-v3": TransformerConfig(name="deepseek-v3", layers=61, hidden=7168, heads=128, ffn=2048, vocab=129280,
                                      seq_len=4096, mlp="swiglu", experts=256, top_k=8, shared_experts=1,
                                      first_dense_layers=3, dense_ffn=18432,
@@ -127,6 +133,7 @@ PUBLISHED_PARAMS: dict[str, tuple[float, float | None, str]] = {
     "gemma2-9b": (9.24e9, None, "Gemma Team 2024, Table 2: 917,962,752 embedding + 8,324,201,984 non-embedding "
                   "parameters (vocab 256128; the released vocab 256000 has 458,752 fewer)"),
     "gptj-6b": (6.053e9, None, "kingoflolz/mesh-transformer-jax README, GPT-J-6B: n_parameters 6,053,381,344"),
+    "qwen3-235b-a22b": (235e9, 22e9, "Qwen Team 2025, Qwen3 Technical Report, Table 2: 235B total, 22B activated"),
     "deepseek-v3": (671e9, 37e9, "DeepSeek-AI 2024, DeepSeek-V3 Technical Report, abstract and sec. 4.2: 671B "
                     "total, 37B activated per token (the 14B multi-token-prediction module excluded)"),
 }

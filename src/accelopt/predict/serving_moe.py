@@ -1,0 +1,366 @@
+"""Expert parallelism (EP) and attention data parallelism (DP-attention) for serving mixture-of-experts models.
+
+The layout is vLLM's (`--tensor-parallel-size T --data-parallel-size D --enable-expert-parallel`, docs.vllm.ai
+"Data Parallel Deployment" / "Expert Parallel Deployment") and SGLang's (`--enable-dp-attention`, `--ep-size`):
+one pipeline stage holds T x D devices; attention (and every other non-expert weight: dense MLPs, shared experts,
+router, embeddings) is tensor-parallel over T and replicated D times, each replica serving its own requests; the
+routed experts are split over EP = `ep` ranks, each expert tensor-parallel over T x D / EP devices (expert TP).
+
+- Weights per device: non-expert bytes / T + routed-expert bytes / (T x D) (EP x expert-TP = T x D).
+- KV cache per device: only the requests of its own DP rank, ceil(batch / D) of them, at the TP split of the
+  dense model (MLA's latent is not split over T: DP-attention is how MLA models avoid replicating it; the
+  DeepSeek-V3 report, sec. 3.4.2, serves decode with attention DP80 x TP4, SGLang's large-scale-EP blog with DP72).
+- MoE exchange per MoE layer (ep > 1): dispatch sends each token to its top_k experts, combine returns the
+  outputs; bytes each device sends = tokens on the device x top_k x hidden x bytes per element (the DeepEP
+  kernels send one copy per expert, deepseek-ai/DeepEP docs/legacy.md "low-latency kernels"). Dispatch in fp8
+  when the weights are fp8 (DeepSeek-V3 report sec. 3.3.3: activations quantized to FP8 before dispatch, combine
+  in BF16), else 16-bit; combine in 16 bits. Time: comm.alltoall_direct_s (the one collectives module).
+  ep == 1 with D > 1: the experts are tensor-parallel over all T x D devices, so the MoE layer all-gathers
+  every DP rank's tokens and reduce-scatters the output (comm.reduce_scatter_s, ring) instead.
+- Expert weights a decode step reads on one device: its E / EP local experts, each touched with probability
+  1 - (1 - k/E)^T for the T tokens of the step under uniform, independent routing (balls into bins: a formula,
+  not a measurement; real routers are skewed, which touches fewer experts).
+- Load imbalance: `expert_load_imbalance` = tokens on the busiest EP rank / the mean; it scales the expert
+  matmuls and the exchange of the busiest rank, which every rank waits for. Default 1.0: perfect balance, an
+  assumption printed beside the result (no published per-rank load figure is used).
+- Redundant experts (`redundant_experts`, EPLB copies) add to the weights per device and let ep divide E + R.
+- Two-batch overlap (`two_batch_overlap`): the exchange is hidden up to the step's compute/memory time; without
+  it, communication adds to the step (a conservative choice).
+Not modelled: grouped-GEMM efficiency at small per-expert batches (the dense efficiencies apply), per-domain
+de-duplication of dispatch in DeepEP's normal (prefill) kernels and node-limited routing (every top-k copy is
+sent), the placement EPLB chooses (balance is the `expert_load_imbalance` ratio).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from accelopt.errors import InputError
+from accelopt.units import unit
+
+if TYPE_CHECKING:
+    from accelopt.hardware.spec import AcceleratorSpec
+    from accelopt.predict.serving import PhaseTime, ServingCalibration, _Setup
+    from accelopt.workload.transformer import TransformerConfig
+
+ROUTING_RULE = "uniform, independent top-k routing: experts touched = E x (1 - (1 - k/E)^tokens) (a formula)"
+BALANCE_ASSUMED = "perfect expert load balance (expert_load_imbalance = 1.0): an assumption, no measured figure used"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoELayout:
+    """How a mixture-of-experts model is spread beyond tensor parallelism (each field is one `plan serve` flag)."""
+
+    ep: int = unit("count", default=1)
+    """Expert-parallel ranks: the routed experts are split over them (must divide the experts and tp x dp)."""
+    attention_dp: int = unit("count", default=1)
+    """Attention data-parallel replicas: each holds the attention weights (TP over tp) and its own requests."""
+    expert_load_imbalance: float = unit("x", default=1.0)
+    """Tokens on the busiest EP rank / the mean (1.0: perfect balance, an assumption when not given)."""
+    imbalance_given: bool = False
+    """True when the user gave expert_load_imbalance (else perfect balance is printed as an assumption)."""
+    redundant_experts: int = unit("count", default=0)
+    """Extra copies of (hot) routed experts per MoE layer, so that experts + redundant splits evenly over ep
+    (DeepSeek-V3 report sec. 3.4.1: 32 redundant experts in prefill; SGLang's EPLB: 288 physical experts on EP72)."""
+
+    two_batch_overlap: bool = False
+    """Split each forward into two micro-batches so that one's MoE dispatch/combine runs during the other's compute
+    (DeepSeek-V3 report sec. 3.4.1/3.4.2; SGLang --enable-two-batch-overlap): the exchange is then hidden up to the
+    compute (or memory) time of the step; off, it adds to the step."""
+
+    def physical_experts(self, model: TransformerConfig) -> int:
+        """Routed experts held per MoE layer over all EP ranks: experts + redundant copies."""
+        return model.experts + self.redundant_experts if model.is_moe else 0
+
+    @property
+    def active(self) -> bool:
+        """True when the layout differs from plain tensor parallelism."""
+        return self.ep > 1 or self.attention_dp > 1
+
+
+NO_MOE = MoELayout()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoEServing:
+    """The expert- and attention-data-parallel figures of one serving prediction (all estimates)."""
+
+    ep: int = unit("count")
+    attention_dp: int = unit("count")
+    expert_tp: int = unit("count", "devices each routed expert is split over: tp x attention_dp / ep")
+    experts_per_device: float = unit("count", "routed experts held per device and MoE layer: experts / ep")
+    requests_per_dp_rank: int = unit("count", "requests of the busiest attention-DP rank: ceil(batch / dp)")
+    experts_read_per_decode_step: float = unit("count", "distinct local experts one decode step reads per device "
+                                               "and MoE layer (uniform routing formula)")
+    expert_weight_bytes_per_device: float = unit("B", "routed-expert weights held per device")
+    non_expert_weight_bytes_per_device: float = unit("B", "attention, dense MLP, shared experts, embeddings")
+    exchange_bytes_per_decode_step: float = unit("B", "MoE dispatch + combine bytes one device sends per decode step")
+    exchange_decode_s: float = unit("s", "MoE dispatch + combine time of one decode step (in decode_step.comm_s; "
+                                    "with two-batch overlap only its excess over the step's compute is)")
+    exchange_prefill_s: float = unit("s", "MoE dispatch + combine time of the prefill (in prefill.comm_s, likewise)")
+    two_batch_overlap: bool
+    """True: the exchange overlaps the other micro-batch's compute; comm_s holds only the exposed excess."""
+    redundant_experts: int = unit("count", "EPLB copies per MoE layer")
+    expert_load_imbalance: float = unit("x", "busiest EP rank's tokens / mean")
+    routing: str = ROUTING_RULE
+    assumptions: tuple[str, ...] = ()
+    """Assumptions this prediction rests on (printed beside the result)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+
+
+def check_layout(model: TransformerConfig, tp: int, lay: MoELayout) -> None:
+    """InputError for a layout that cannot run, naming the flag and the fix."""
+    for flag, v, low in (("--ep", lay.ep, 1), ("--attention-dp", lay.attention_dp, 1),
+                         ("--redundant-experts", lay.redundant_experts, 0)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < low:
+            raise InputError(f"{flag} {v!r} must be an integer >= {low}", f"give e.g. {flag} 8")
+    f = lay.expert_load_imbalance
+    if not 1.0 <= f < math.inf:  # NaN fails too
+        raise InputError(f"--expert-imbalance {f!r} must be a finite ratio >= 1 (busiest EP rank's tokens / mean)",
+                         "give e.g. --expert-imbalance 1.3, or leave it out for perfect balance")
+    if lay.ep > 1 and not model.is_moe:
+        raise InputError(f"--ep {lay.ep}: {model.name} is a dense model (no routed experts)",
+                         "use --ep 1 (and --tp / --attention-dp) for a dense model")
+    if lay.redundant_experts and lay.ep == 1:
+        raise InputError(f"--redundant-experts {lay.redundant_experts} without expert parallelism",
+                         "give --ep > 1, or leave --redundant-experts out")
+    phys = lay.physical_experts(model)
+    if model.is_moe and phys % lay.ep:
+        need = -phys % lay.ep
+        raise InputError(f"--ep {lay.ep} does not divide the {phys} routed experts of {model.name}"
+                         + (f" ({model.experts} + {lay.redundant_experts} redundant)" if lay.redundant_experts else ""),
+                         "use an --ep that divides the expert count, e.g. " + _divisors(phys)
+                         + f", or add --redundant-experts {lay.redundant_experts + need} (EPLB copies)")
+    stage = tp * lay.attention_dp
+    if stage % lay.ep:
+        raise InputError(f"--ep {lay.ep} does not divide the {stage} devices of a stage (--tp {tp} x --attention-dp "
+                         f"{lay.attention_dp}): experts are split over those devices",
+                         f"use --ep {stage} (one expert group per device set), or an --ep dividing {stage}")
+
+
+def _divisors(n: int) -> str:
+    return ", ".join(str(d) for d in (2, 4, 8, 16, 32, 64) if n % d == 0) or "1"
+
+
+# ---------------------------------------------------------------------------------------------
+# Bytes
+
+
+def stage_devices(tp: int, lay: MoELayout) -> int:
+    """Devices of one pipeline stage: tp x attention_dp (the EP group spans them)."""
+    return tp * lay.attention_dp
+
+
+def requests_per_rank(batch: int, lay: MoELayout) -> int:
+    """Requests of the busiest attention-DP rank (the router spreads them evenly: ceil)."""
+    return math.ceil(batch / lay.attention_dp)
+
+
+def expert_bytes_total(model: TransformerConfig, weight_dtype: str, cal: ServingCalibration) -> float:
+    """Routed-expert weights of the whole model, bytes (shared experts are non-expert weights here)."""
+    from accelopt.predict import serving as sv
+
+    return sv._expert_params_total(model) * sv.weight_bytes_per_param(weight_dtype, cal)
+
+
+def weights_bytes_per_device(model: TransformerConfig, tp: int, pp: int, weight_dtype: str, lay: MoELayout,
+                             cal: ServingCalibration) -> tuple[float, float]:
+    """(non-expert, routed-expert) weight bytes per device: non-expert / tp, physical experts (redundant copies
+    included) / (tp x dp), on the fullest stage (ceil(L/pp) layers; the TP-only rule of
+    serving._weights_bytes_per_device for the rest)."""
+    from accelopt.predict import serving as sv
+
+    stage_share = math.ceil(model.layers / pp) / model.layers
+    experts = expert_bytes_total(model, weight_dtype, cal) * stage_share
+    all_tp = sv._weights_bytes_per_device(model, tp, pp, weight_dtype, cal)
+    copies = lay.physical_experts(model) / model.experts if model.is_moe else 1.0
+    return all_tp - experts / tp, experts * copies / stage_devices(tp, lay)
+
+
+def memory_per_device(model: TransformerConfig, tp: int, pp: int, batch: int, prompt_len: int, output_len: int,
+                      weight_dtype: str, kv_dtype: str, cal: ServingCalibration,
+                      lay: MoELayout) -> tuple[float, float, float]:
+    """(weights, KV cache, workspace) bytes per device: the KV cache and workspace of the busiest DP rank's
+    requests only."""
+    from accelopt.predict import serving as sv
+
+    ne, ex = weights_bytes_per_device(model, tp, pp, weight_dtype, lay, cal)
+    b_r = requests_per_rank(batch, lay)
+    kv = b_r * sv.cached_tokens_per_layer(model, prompt_len + output_len) * sv._kv_bytes_per_token_per_device(
+        model, tp, pp, kv_dtype)
+    ws = sv._workspace_bytes_per_device(model, tp, b_r, prompt_len, cal)
+    return ne + ex, kv, ws
+
+
+def experts_read_per_device(model: TransformerConfig, tokens: int, lay: MoELayout) -> float:
+    """Expected distinct local experts one MoE layer reads on one device for `tokens` tokens of the stage:
+    (E_phys / ep) x (1 - (1 - k/E)^tokens) (uniform, independent routing: serving.experts_touched per rank; a
+    redundant copy is counted as touched like its original, an upper bound)."""
+    if not model.is_moe:
+        return 0.0
+    e, k = model.experts, model.top_k
+    return lay.physical_experts(model) / lay.ep * (1.0 - (1.0 - k / e) ** tokens)
+
+
+def dispatch_bytes_per_elem(weight_dtype: str) -> float:
+    """fp8 dispatch with fp8 weights (DeepSeek-V3 report sec. 3.3.3; DeepEP's FP8 dispatch), else 16-bit."""
+    from accelopt.predict import serving as sv
+
+    return 1.0 if weight_dtype == "fp8" else sv.ACT_BYTES
+
+
+# ---------------------------------------------------------------------------------------------
+# Links and exchange time
+
+
+def _links(s: _Setup) -> tuple[Any, Any | None]:
+    """(scale-up link, scale-out link or None when the stage fits one domain), via serving's link rule."""
+    from accelopt.predict import serving as sv
+
+    d = stage_devices(s.tp, s.moe)
+    dom = int(s.spec.scaleup_domain_devices)
+    up = sv._link(s.spec, min(d, max(dom, 2)), s.cal, "expert parallelism") if min(d, dom) > 1 else None
+    out = sv._link(s.spec, dom + 1, s.cal, "expert parallelism across scale-up domains") if d > dom else None
+    return up, out
+
+
+def exchange_s(s: _Setup, tokens_per_device: float, calls: int) -> tuple[float, float]:
+    """(seconds, bytes sent per device) of the MoE dispatch + combine over `calls` forwards (each through every
+    MoE layer) with `tokens_per_device` tokens per device and forward.
+
+    ep > 1: comm.alltoall_direct_s of tokens x top_k x hidden bytes (dispatch at dispatch_bytes_per_elem, combine
+    16-bit) per MoE layer. ep == 1, dp > 1: all-gather + reduce-scatter of the stage's tokens (ring)."""
+    from accelopt.predict import comm
+    from accelopt.predict import serving as sv
+
+    m, lay = s.model, s.moe
+    d = stage_devices(s.tp, lay)
+    if d <= 1 or not m.is_moe:
+        return 0.0, 0.0
+    up, out = _links(s)
+    n_calls = calls * m.moe_layers
+    if lay.ep > 1:
+        per_copy = tokens_per_device * m.top_k * m.hidden * lay.expert_load_imbalance
+        sent = 0.0
+        t = 0.0
+        for elem in (dispatch_bytes_per_elem(s.weight_dtype), sv.ACT_BYTES):
+            n = per_copy * elem
+            t += n_calls * float(comm.alltoall_direct_s(
+                n, d, int(s.spec.scaleup_domain_devices), up.bandwidth_byte_per_s if up else math.inf,
+                up.latency_s if up else 0.0, out.bandwidth_byte_per_s if out else math.inf,
+                out.latency_s if out else 0.0))
+            sent += n_calls * n * (d - 1) / d
+        return t, sent
+    # experts tensor-parallel over the stage: gather all tokens (AG), reduce-scatter the output (RS)
+    link = out or up
+    assert link is not None  # d > 1
+    n = tokens_per_device * d * m.hidden * sv.ACT_BYTES  # the gathered tensor each device ends with
+    one = float(comm.reduce_scatter_s(np.asarray(n), np.asarray(d), np.asarray(link.bandwidth_byte_per_s),
+                                      np.asarray(link.latency_s)))
+    return 2 * n_calls * one, 2 * n_calls * n * (d - 1) / d
+
+
+def assumed_links(spec: AcceleratorSpec, tp: int, lay: MoELayout, cal: ServingCalibration) -> list[Any]:
+    """Link defaults (comm.Assumption) the MoE exchange of the layout relies on."""
+    from accelopt.predict import serving as sv
+
+    d, dom = stage_devices(tp, lay), int(spec.scaleup_domain_devices)
+    out: list[Any] = []
+    if d > 1 and min(d, dom) > 1:
+        out += list(sv._link(spec, min(d, dom), cal, "").assumed)
+    if d > dom:
+        out += list(sv._link(spec, dom + 1, cal, "").assumed)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Phase times
+
+
+def _tp_allreduces(m: TransformerConfig) -> int:
+    """TP all-reduces per forward under an MoE layout: one after attention on every layer, one after each dense MLP,
+    one after the shared experts of an MoE layer (the routed experts return through the combine instead)."""
+    return m.layers + (m.layers - m.moe_layers) + (m.moe_layers if m.shared_experts else 0)
+
+
+def _phase(s: _Setup, batch: int, seq_tokens: int, context: float, causal: bool) -> PhaseTime:
+    """One forward of `batch` sequences of `seq_tokens` new tokens each (prefill: the prompt, `causal`; decode: 1
+    token at `context`) spread over the DP ranks, on one device of the busiest rank; weights re-read once per
+    prefill chunk of that rank. The experts see the tokens of every rank (batch x seq_tokens in all)."""
+    from accelopt.predict import serving as sv
+
+    m, lay, cal = s.model, s.moe, s.cal
+    d = stage_devices(s.tp, lay)
+    b_r = requests_per_rank(batch, lay)
+    tokens_r = b_r * seq_tokens  # the busiest DP rank's tokens
+    chunks = math.ceil(tokens_r / cal.max_prefill_chunk_tokens) if causal else 1
+    tokens_stage = batch * seq_tokens  # every rank's tokens reach the experts
+    pe = m.mlp_params_per_expert()
+    expert_flops = 2.0 * tokens_stage * m.moe_layers * m.top_k * pe * lay.expert_load_imbalance / d
+    if causal:
+        attn = tokens_r * sv.attention_flops_per_token(m, (seq_tokens + 1) / 2.0)
+        total = sv.prefill_flops(m, b_r, seq_tokens)
+    else:
+        attn = tokens_r * sv.attention_flops_per_token(m, context)
+        total = sv.decode_flops_per_step(m, b_r, context)
+    non_expert = total - attn - 2.0 * tokens_r * m.moe_layers * m.top_k * pe
+    eff_lin = cal.prefill_compute_efficiency if causal else cal.decode_compute_efficiency
+    eff_attn = cal.attention_compute_efficiency if causal else cal.decode_compute_efficiency
+    compute_s = ((non_expert / s.tp + expert_flops) / (s.peak_flop_per_s * eff_lin)
+                 + attn / s.tp / (s.attention_peak_flop_per_s * eff_attn))
+    bpw = sv.weight_bytes_per_param(s.weight_dtype, cal)
+    per_chunk_tokens = math.ceil(tokens_stage / chunks)
+    expert_read = m.moe_layers * experts_read_per_device(m, per_chunk_tokens, lay) * pe * bpw * lay.ep / d
+    weights = sv.decode_weight_bytes_read(m, 0, s.weight_dtype, cal) / s.tp + expert_read  # batch 0: no experts
+    kv_tok = sv._kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
+    kv = tokens_r * kv_tok if causal else b_r * sv.cached_tokens_per_layer(m, context) * kv_tok
+    memory_s = (chunks * weights + kv) / (s.spec.memory_bandwidth_byte_per_s * cal.decode_bandwidth_efficiency)
+    comm_s = 0.0
+    if s.tp > 1:
+        link = sv._link(s.spec, s.tp, cal, "tensor parallelism")
+        n_ar = _tp_allreduces(m)
+        comm_s = sv.ring_allreduce_s(n_ar * tokens_r * m.hidden * sv.ACT_BYTES, s.tp, link, calls=n_ar * chunks)
+    ex_s = exchange_s(s, tokens_r / s.tp / chunks, chunks)[0]
+    # two-batch overlap hides the exchange behind the step's compute/memory time; only the excess is exposed
+    comm_s += max(0.0, ex_s - max(compute_s, memory_s)) if lay.two_batch_overlap else ex_s
+    comm_s += sv._stage_hops_s(s, tokens_r * m.hidden * sv.ACT_BYTES, chunks)
+    over = chunks * cal.per_step_overhead_s
+    return sv.PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, overhead_s=over,
+                        total_s=max(compute_s, memory_s) + comm_s + over)
+
+
+def prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
+    """Prefill of the busiest DP rank's prompts (all ranks prefill in parallel), chunked as serving's prefill."""
+    return _phase(s, batch, prompt_len, 0.0, True)
+
+
+def decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
+    """One decode step of `batch` requests spread over the DP ranks, at `context` cached tokens each."""
+    return _phase(s, batch, 1, context, False)
+
+
+def summary(s: _Setup, batch: int, prompt_len: int) -> MoEServing:
+    """The typed MoE figures of a prediction (the exchange times are the shares of comm_s computed above)."""
+    m, lay = s.model, s.moe
+    d = stage_devices(s.tp, lay)
+    b_r = requests_per_rank(batch, lay)
+    ne, ex = weights_bytes_per_device(m, s.tp, s.pp, s.weight_dtype, lay, s.cal)
+    dec_s, dec_bytes = exchange_s(s, b_r / s.tp, 1)
+    chunks = math.ceil(b_r * prompt_len / s.cal.max_prefill_chunk_tokens)
+    pre_s, _ = exchange_s(s, b_r * prompt_len / s.tp / chunks, chunks)
+    notes = () if lay.imbalance_given else (BALANCE_ASSUMED,)
+    return MoEServing(
+        ep=lay.ep, attention_dp=lay.attention_dp, expert_tp=d // lay.ep,
+        experts_per_device=lay.physical_experts(m) / lay.ep, requests_per_dp_rank=b_r,
+        experts_read_per_decode_step=experts_read_per_device(m, batch, lay),
+        expert_weight_bytes_per_device=ex, non_expert_weight_bytes_per_device=ne,
+        exchange_bytes_per_decode_step=dec_bytes, exchange_decode_s=dec_s, exchange_prefill_s=pre_s,
+        two_batch_overlap=lay.two_batch_overlap, redundant_experts=lay.redundant_experts,
+        expert_load_imbalance=lay.expert_load_imbalance, assumptions=notes)
