@@ -496,11 +496,12 @@ def fsdp_latency_s(stack: str, zero: Arr, ls: Arr, shard: Arr, inner: Arr, links
     rank's, so each collective synchronises all ranks once per layer, and NCCL's maintainers note that in this latency
     regime step time grows linearly with the ranks (NVIDIA/nccl issue #757). A perfect per-layer prefetch pipeline
     would hide a ring shorter than one layer's compute (~1.6 ms at 512 ranks vs ~6 ms for an MPT-1B layer), but the
-    published step times show the cost, so it is charged in full. Checked against MosaicML llm-foundry's H100 tables (scripts/train/benchmarking/
-    README.md, 'Large Scale' table) at fixed per-GPU work: the 1B and 3B (SHARD_GRAD_OP) step times rise by 0.15-0.16
-    ms per added rank from 128 to 256 to 512 GPUs (1B: 0.557, 0.578, 0.617 s), linear in the ranks; from 128 to 512
-    GPUs each ring gains 336 NVLink steps x 2.4 us + 48 network steps x 8 us = 1.19 ms, x (2 x 24 + 2) collectives
-    = +60 ms for the 1B, as published (+60 ms). The link latencies are predict/comm.py's defaults, not fitted."""
+    published step times show the cost, so it is charged in full. Checked against MosaicML llm-foundry's H100 tables
+    (scripts/train/benchmarking/README.md, 'Large Scale' table) at fixed per-GPU work: the 1B and 3B (SHARD_GRAD_OP)
+    step times rise by 0.15-0.16 ms per added rank from 128 to 256 to 512 GPUs (1B: 0.557, 0.578, 0.617 s), linear in
+    the ranks; from 128 to 512 GPUs each ring gains 336 NVLink steps x 2.4 us + 48 network steps x 8 us = 1.19 ms,
+    x (2 x 24 + 2) collectives = +60 ms for the 1B, as published (+60 ms). The link latencies are predict/comm.py's
+    defaults, not fitted."""
     return fsdp_collectives(stack, zero, ls) * comm.ring_latency_s(shard, inner, links)
 
 
