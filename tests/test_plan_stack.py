@@ -74,7 +74,8 @@ def test_cli_stack_flag_changes_plan_and_explain(capsys: pytest.CaptureFixture[s
     assert d["stack"] == "pytorch-fsdp" and d["calibration"] == "nvidia-hopper"
     assert d["calibration_fitted_on"] == ["mpt-1b-512", "mpt-70b-512"]
     text = _run(capsys, *ex, "--stack", "pytorch-fsdp")
-    assert "stack pytorch-fsdp" in text and "0.56" in text
+    fsdp_eff = calibration_for(get_device("h100-sxm"), load_calibrations(), "pytorch-fsdp").matmul_eff_max
+    assert "stack pytorch-fsdp" in text and f"eff(F) = {fsdp_eff} F" in text
     assert "stack megatron" in _run(capsys, *ex)
 
 

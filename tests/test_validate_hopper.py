@@ -28,7 +28,7 @@ HELD_OUT_H100 = [k for k in MPT_H100 if k not in FITTED]
 
 
 def test_mpt_rows_are_pytorch_fsdp_and_only_two_are_fitted() -> None:
-    assert len(MPT_H100) == 18 and len(MPT_A100) == 6
+    assert len(MPT_H100) == 24 and len(MPT_A100) == 6  # 6 rows of 256 GPUs added 2026-11-30
     assert all(RESULTS[k].stack == "pytorch-fsdp" for k in MPT_H100 + MPT_A100)
     assert {k for k in MPT_H100 + MPT_A100 if RESULTS[k].fitted} == FITTED
     assert all(RESULTS[k].hardware == "a100-sxm-80gb" for k in MPT_A100)
@@ -36,7 +36,9 @@ def test_mpt_rows_are_pytorch_fsdp_and_only_two_are_fitted() -> None:
 
 # Held-out H100 runs (MosaicML llm-foundry H100 tables), measured 2026-11-26 with eff_max 0.56: 13B-70B within
 # -6%..+7% except mpt-13b-8 (-22%); 1B-7B still 7-21% too fast (one eff_max cannot cover the small models' larger
-# non-GEMM share). Tolerance 25%.
+# non-GEMM share). Tolerance 25%. Re-measured 2026-11-30 with the per-layer FSDP ring latencies, the FlashAttention-2
+# rate and eff_max 0.60 (same rule): 13B-70B -9%..+4% except mpt-13b-8 (-24%); 1B-7B -7%..-12%, no longer worse at
+# 512 GPUs than at 128 (1B: -11.3% / -10.3%, was -16.4% / -24.5%).
 @pytest.mark.parametrize("run_id", HELD_OUT_H100)
 def test_held_out_h100_mpt_run_within_25_percent(run_id: str) -> None:
     r = RESULTS[run_id]
@@ -44,7 +46,8 @@ def test_held_out_h100_mpt_run_within_25_percent(run_id: str) -> None:
 
 
 def test_held_out_h100_mpt_median() -> None:
-    # measured 2026-11-26: median |error| 8.6% over the 16 held-out H100 runs (was 29% with the Ampere curve)
+    # measured 2026-11-26: median |error| 8.6% over the 16 held-out H100 runs (was 29% with the Ampere curve);
+    # 7.5% on 2026-11-30 (per-layer FSDP ring latencies, attention at the FlashAttention-2 rate, eff_max 0.60)
     assert statistics.median(abs(RESULTS[k].error) for k in HELD_OUT_H100) <= 0.10
 
 

@@ -575,7 +575,8 @@ def _explain(opts: ExplainOptions) -> None:
     con = console()
     con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {lay} (calibration family "
                    f"{cal.family}, stack {cal.stack}{_fit_note(cal, setup.dtype)}; eff(F) = {cal.matmul_eff_max} F / "
-                   f"(F + {fmt_num(cal.matmul_half_flop)}))"))
+                   f"(F + {fmt_num(cal.matmul_half_flop)})"
+                   f"{f'; fused attention at {cal.attention_eff_max} x peak' if cal.attention_eff_max else ''})"))
     tb = Table(title="step-time and memory arithmetic (predictions, estimates)")
     tb.add_column("term")
     tb.add_column("value", justify="right")

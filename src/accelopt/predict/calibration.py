@@ -56,6 +56,9 @@ class Calibration:
     fp8_matmul_eff_max: float = 0.0
     """Asymptotic fraction of the FP8 peak an FP8 GEMM reaches (0 in the constructor: matmul_eff_max; a file that
     omits it gets matmul_eff_max, stated in calibration.toml)."""
+    attention_eff_max: float = 0.0
+    """When > 0, the fused (flash) attention core runs at this fixed fraction of the 16-bit peak, a published rate of
+    the stack's attention kernel, instead of on the GEMM curve (0: the GEMM curve, eff(F) of its FLOPs)."""
     fitted_on: tuple[str, ...] = ()
     fp8_fitted_on: tuple[str, ...] = ()
     """Runs fp8_matmul_eff_max was fitted on (empty: not fitted, it is matmul_eff_max or an unfitted value)."""
@@ -75,6 +78,9 @@ class Calibration:
             if not 0.0 <= v <= 1.0 or (name != "overlap_eff" and v == 0.0):
                 raise InputError(f"calibration family {self.family!r}: {name} = {v!r} must be in (0, 1]",
                                  f"give {name} as a fraction, e.g. 0.8")
+        if not 0.0 <= self.attention_eff_max <= 1.0:
+            raise InputError(f"calibration family {self.family!r}: attention_eff_max = {self.attention_eff_max!r} "
+                             "must be in [0, 1]", "give a fraction of the peak, e.g. 0.35, or 0 for the GEMM curve")
         for name in ("matmul_half_flop", "matmul_half_s", "kernel_overhead_s", "framework_overhead_bytes"):
             if getattr(self, name) < 0:
                 raise InputError(f"calibration family {self.family!r}: {name} is negative", f"give {name} >= 0")
@@ -105,7 +111,7 @@ def _check_stack(stack: str, where: str) -> None:
         raise InputError(f"{where}: unknown software stack {stack!r}", f"use one of: {', '.join(STACKS)}")
 
 
-_OPTIONAL_FIELDS = ("fp8_matmul_eff_max", "matmul_half_s")
+_OPTIONAL_FIELDS = ("fp8_matmul_eff_max", "matmul_half_s", "attention_eff_max")
 """Numeric fields a family may omit (fp8_matmul_eff_max: then matmul_eff_max; matmul_half_s: then matmul_half_flop
 is the half-size point; as calibration.toml states)."""
 

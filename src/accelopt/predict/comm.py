@@ -304,6 +304,21 @@ def hier_allreduce_s(n_bytes: np.ndarray, group: np.ndarray, inner: np.ndarray, 
     return t_in + t_out
 
 
+def ring_latency_s(group: np.ndarray, inner: np.ndarray, links: Links) -> np.ndarray:
+    """Latency term of ONE flat ring all-gather or reduce-scatter over `group` ranks (stride `inner`), as NCCL runs
+    them: nsteps = group - 1 ring steps, of which nInterSteps = d_out - 1 cross the scale-out network and the rest
+    the scale-up link: (group - d_out) x up_lat + (d_out - 1) x out_lat. This is NCCL's own cost model
+    (NVIDIA/nccl src/graph/tuning.cc, ring: `latencies += (nsteps - nInterSteps) * intraLat + nInterSteps * interLat`
+    with nsteps = nRanks - 1 and nInterSteps = nNodes - 1 for AllGather/ReduceScatter). NCCL implements these two
+    collectives as a ring only, so their latency is linear in the ranks (Jeaugey 2025, 'PAT: a new algorithm for
+    all-gather and reduce-scatter operations at scale', arXiv:2506.20252, abstract; NVIDIA/nccl issue #757: 'the ring
+    latency is still very much linear'), unlike hier_reduce_scatter_s's hierarchical (d_in - 1) + (d_out - 1) steps.
+    NCCL's constant base latency per collective (~8 us) is not included."""
+    _, d_out = split_domain(group, inner, links.domain)
+    g = _f(group)
+    return np.where(g > 1, (g - d_out) * links.up_lat + (d_out - 1) * links.out_lat, 0.0)
+
+
 def hier_reduce_scatter_s(n_bytes: np.ndarray, group: np.ndarray, inner: np.ndarray, links: Links) -> np.ndarray:
     """Hierarchical reduce-scatter (= all-gather): inside the domain, then the shard across domains."""
     d_in, d_out = split_domain(group, inner, links.domain)

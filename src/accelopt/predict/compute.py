@@ -221,6 +221,15 @@ def qkv_gemms_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Devi
     return t_q + t_kv_a + t_kv_b, f_q + f_kv_a + f_kv_b
 
 
+def fused_attention_s(flops: Arr, n_bytes: Arr, dev: Device) -> Arr:
+    """One fused attention kernel at the calibration's attention_eff_max x the 16-bit peak (a kernel rate, not the
+    GEMM curve: FlashAttention-2 reaches 35% of an H100's peak, Shah et al. 2024, 'FlashAttention-3', abstract and
+    sec. 1), bounded below by its Q, K, V, O traffic at memory_eff x bandwidth, plus one launch."""
+    t_compute = flops / (dev.peak_flop_per_s * dev.cal.attention_eff_max)
+    t_memory = n_bytes / (dev.bw_byte_per_s * dev.cal.memory_eff)
+    return np.maximum(t_compute, t_memory) + dev.cal.kernel_overhead_s
+
+
 def attention_core_s(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, tp: Arr, flash: bool, dtb: float,
                      dev: Device) -> tuple[Arr, Arr]:
     """(time, flops) of scores, softmax and attention x V: b x heads/t heads of s queries over `keys` keys,
@@ -230,6 +239,8 @@ def attention_core_s(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, tp: Ar
     if flash:  # fused kernel: reads Q, K, V once and writes O (Dao et al. 2022, sec. 3.1)
         f_core = 2.0 * b * heads_local * s * keys * (dqk + dv)
         core_bytes = b * heads_local * (dqk + dv) * (s + keys) * dtb
+        if dev.cal.attention_eff_max > 0:  # the stack's attention kernel at its published share of the peak
+            return fused_attention_s(f_core, core_bytes, dev), f_core
         return roofline_s(f_core, core_bytes, dev, 1.0), f_core
     # scores GEMM, softmax (+ dropout) through memory, AV GEMM (Megatron-LM 2021)
     # Scores and AV are batched GEMMs over the b x a/t heads (Megatron-LM's baddbmm/bmm).

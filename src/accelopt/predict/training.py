@@ -6,6 +6,7 @@
 Step time (all predictions, estimates):
     t_mb     = L_s (t_fwd + t_bwd + t_recompute + t_tp + t_cp + t_ep) [+ logits on the last stage]
                + t_zero3 (exposed) + 2 v t_p2p                         one micro-batch on the busiest stage
+               + t_fsdp_lat  (stack pytorch-fsdp: per-layer NCCL ring latencies, fsdp_latency_s)
     step     = m t_mb + bubble + t_dp (exposed) + t_optimizer
     m        = ceil(ceil(B / dp) / mbs): the busiest data-parallel rank's micro-batches (B not divisible by dp:
                B mod dp ranks take one more sequence and the step waits for them)
@@ -397,7 +398,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # all-reduce. Either overlaps the last micro-batch's backward.
     t_dp_raw = np.where(z3, t_repl_raw, t_dp_raw)
     t_dp = np.where(overlap, np.maximum(0.0, t_dp_raw - cal.overlap_eff * t_bwd), t_dp_raw)
-    t_mb = t_fwd + t_bwd + t_rec + t_tp + t_cp + t_ep + t_logits + t_p2p + t_z3
+    t_fsdp_lat = fsdp_latency_s(cal.stack, lay.zero, ls, g_shard, lay.tp, links)
+    t_mb = t_fwd + t_bwd + t_rec + t_tp + t_cp + t_ep + t_logits + t_p2p + t_z3 + t_fsdp_lat
     # Pipeline bubble. 1F1B: (p-1) t_mb, /v interleaved (Narayanan et al. 2021 sec. 2.2.1-2.2.2). Zero bubble
     # (Qi et al. 2024 sec. 2, Table 2): with T_F + T_B + T_W = t_mb, ZB-H1 leaves (p-1)(T_F + T_B - T_W) and ZB-H2
     # (p-1)(T_F + T_B - 2 T_W), i.e. (p-1)/(3m) and 0 of the ideal time when T_F = T_B = T_W. T_W, the weight-gradient
@@ -442,7 +444,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         "t_tp_comm_s": m * t_tp, "t_cp_comm_s": m * t_cp,
         "t_cp_comm_raw_s": m * ls * t_cp_raw, "t_ep_comm_s": m * t_ep, "t_pp_p2p_s": m * t_p2p,
         "t_zero3_comm_s": m * t_z3, "t_dp_comm_raw_s": t_dp_raw, "t_dp_comm_s": t_dp,
-        "t_zero3_comm_raw_s": np.where(z3, m * t_z3_raw, 0.0),
+        "t_zero3_comm_raw_s": np.where(z3, m * t_z3_raw, 0.0), "t_fsdp_latency_s": m * t_fsdp_lat,
         "t_microbatch_s": t_mb, "t_bubble_s": bubble, "t_optimizer_s": t_opt, "step_time_s": step,
         "tokens_per_s": tokens_per_s, "mfu": mfu, "hfu": hfu,
         "model_flops_per_step": np.full_like(step, model_flops_step), "hw_flops_per_step": hw_flops_step,
@@ -463,9 +465,44 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         "in_zero_shard_ranks": g_shard.astype(float), "in_ep_group_span": etp * ep,
         "in_scaleup_link_byte_per_s": np.full_like(step, links.up_bw),
         "in_scaleup_latency_s": np.full_like(step, links.up_lat),
+        "in_fsdp_collectives": fsdp_collectives(cal.stack, lay.zero, ls),
     }
     return Prediction(terms=terms, feasible=mem.total <= spec.memory_bytes,
                       assumed=links.used_by(int(n.max())) if len(n) else [], measured=links.measured)
+
+
+FSDP_STACK = "pytorch-fsdp"
+
+
+def fsdp_collectives(stack: str, zero: Arr, ls: Arr) -> Arr:
+    """NCCL collectives per micro-batch that PyTorch FSDP issues on a pipeline stage of `ls` layers: one FSDP unit per
+    transformer block (llm-foundry wraps each block) plus the root unit (embeddings, final norm). FULL_SHARD (zero 3)
+    all-gathers a unit's weights for its forward and again for its backward (the recomputed forward, when
+    checkpointed, uses that second gather) and reduce-scatters its gradients: 3 per block; SHARD_GRAD_OP (zero 2)
+    keeps the forward's gathered weights for the backward: 2 per block (Zhao et al. 2023, 'PyTorch FSDP', sec. 3.2.1
+    and 3.3; PyTorch FullyShardedDataParallel docs, ShardingStrategy). The root unit is not resharded after its
+    forward: one all-gather and one reduce-scatter. Other stacks (Megatron's distributed optimizer, MaxText on TPU)
+    issue bucketed or compiler-scheduled collectives, not one per layer: 0 here."""
+    per_block = np.where(zero >= 3, 3.0, np.where(zero == 2, 2.0, 0.0))
+    return np.where((stack == FSDP_STACK) & (per_block > 0), per_block * ls + 2.0, 0.0)
+
+
+def fsdp_latency_s(stack: str, zero: Arr, ls: Arr, shard: Arr, inner: Arr, links: comm.Links) -> Arr:
+    """Per micro-batch: the ring latency of every per-layer FSDP collective, exposed (on the critical path).
+
+    Each collective is one flat NCCL ring over the shard group, (shard - 1) steps (comm.ring_latency_s); the bytes
+    are in t_zero3_comm_s / t_dp_comm_s and overlap with compute as before, the step latencies are charged in full.
+    Why exposed (a modelling choice, checked, not derived): a ring step cannot complete before the neighbouring
+    rank's, so each collective synchronises all ranks once per layer, and NCCL's maintainers note that in this latency
+    regime step time grows linearly with the ranks (NVIDIA/nccl issue #757). A perfect per-layer prefetch pipeline
+    would hide a ring shorter than one layer's compute (~1.6 ms at 512 ranks vs ~6 ms for an MPT-1B layer), but the
+    published step times show the cost, so it is charged in full. Checked against MosaicML llm-foundry's H100 tables
+    (scripts/train/benchmarking/README.md, 'Large Scale' table) at fixed per-GPU work: the 1B and 3B (SHARD_GRAD_OP)
+    step times rise by 0.15-0.16 ms per added rank from 128 to 256 to 512 GPUs (1B: 0.557, 0.578, 0.617 s), linear in
+    the ranks; from 128 to 512 GPUs each ring gains 336 NVLink steps x 2.4 us + 48 network steps x 8 us = 1.19 ms,
+    x (2 x 24 + 2) collectives = +60 ms for the 1B, as published (+60 ms). The link latencies are predict/comm.py's
+    defaults, not fitted."""
+    return fsdp_collectives(stack, zero, ls) * comm.ring_latency_s(shard, inner, links)
 
 
 def _full(x: Any, like: Arr) -> Arr:
@@ -491,6 +528,8 @@ def explain_inputs() -> dict[str, str]:
         "in_ep_group_span": "consecutive ranks one expert all-to-all spans: etp x ep (etp = tp by default)",
         "in_scaleup_link_byte_per_s": "scale-up link bandwidth used (catalog x bw_eff, or measured with --collectives)",
         "in_scaleup_latency_s": "scale-up per-step latency used (catalog, default, or measured with --collectives)",
+        "in_fsdp_collectives": "NCCL all-gathers + reduce-scatters per micro-batch, one per FSDP unit (stack "
+                               "pytorch-fsdp: (3 zero-3 or 2 zero-2) x L_s + 2 for the root unit; else 0)",
     }
 
 
@@ -509,6 +548,9 @@ def explain_terms() -> dict[str, str]:
         "t_pp_p2p_s": "m x 2 v x (latency + b s h x 2 B / t / BW)",
         "t_zero3_comm_s": "m x max(0, 3 x allgather(stage params x 2 B over the shard group) - overlap_eff x t_mb "
                           "compute)",
+        "t_fsdp_latency_s": ("stack pytorch-fsdp, zero 2/3: m x (k L_s + 2) x [(g - d_out) x scale-up latency + "
+                             "(d_out - 1) x scale-out latency]: per-layer NCCL ring step latencies over the g shard "
+                             "ranks (d_out domains), exposed; k = 3 (zero 3) or 2 (zero 2)"),
         "t_dp_comm_s": "max(0, hier_allreduce(stage grads x 2 B over dp x cp; HSDP+ZeRO-3: 1/g shard over the "
                        "replicas) - overlap_eff x t_bwd(1 mb))",
         "t_bubble_s": "1f1b: (p - 1) / v x t_mb (Narayanan 2021); zb-h1: (p-1)(t_mb - 2 T_W); zb-h2: "
