@@ -9,6 +9,8 @@ Step time (all predictions, estimates):
     step     = m t_mb + bubble + t_dp (exposed) + t_optimizer
     m        = ceil(ceil(B / dp) / mbs): the busiest data-parallel rank's micro-batches (B not divisible by dp:
                B mod dp ranks take one more sequence and the step waits for them)
+    L_s      = the busiest stage's layers: ceil(L / (p v)) v, or with uneven edge stages the middle stages' layers
+               or the last stage's (edge layers, with the logits), whichever takes longer (Llama Team 2024 sec. 3.3.2)
     bubble   = (p - 1) / v * t_mb      (1F1B: (p-1)/m of the ideal time; interleaved: (p-1)/(v m);
                                         Narayanan et al. 2021, sec. 2.2.1-2.2.2)
                (p - 1)(t_mb - 2 T_W)   ZB-H1, (p - 1)(t_mb - 3 T_W) ZB-H2 (Qi et al. 2024, sec. 2; T_W = weight-
@@ -26,7 +28,9 @@ gradient shard across replicas once per step. Context parallel (ring attention, 
 K,V blocks around the cp ring, each transfer hidden only behind one block's attention core. Expert parallel
 does 2 all-to-alls of the routed tokens per MoE layer forward and 2 backward (Lepikhin et al. 2021), over
 a group spanning etp x ep ranks (Megatron-Core's expert grid; etp = tp unless given).
-Overlap model: exposed = max(0, t_comm - overlap_eff x t_overlappable_compute).
+Overlap model: exposed = max(0, t_comm - overlap_eff x t_overlappable_compute); with Setup.p2p_overlap (interleaved
+schedule) each pipeline send overlaps one chunk's compute, with Setup.tp_comm_overlap each tensor-parallel
+all-gather / reduce-scatter overlaps the GEMM it feeds or follows.
 """
 
 from __future__ import annotations
@@ -553,10 +557,12 @@ def explain_terms() -> dict[str, str]:
                          "core (Korthikanti 2022)",
         "t_logits_s": "3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy) on the last stage",
         "t_tp_comm_s": ("m x L_s x (4 [+2 full recompute]; half that for parallel attention+MLP blocks) x "
-                        "allreduce(b s h x 2 B over tp)"),
+                        "allreduce(b s h x 2 B over tp); --tp-comm-overlap: each all-gather/reduce-scatter less "
+                        "overlap_eff x its GEMM (backward: 2x), at least 0"),
         "t_cp_comm_s": "m x L_s x 3 (cp-1) max(0, p2p(K,V block) - overlap_eff x t_core / cp)",
         "t_ep_comm_s": "m x L_s x frac_moe x 4 x alltoall(b s top_k h x 2 B / t over ep; link of etp x ep ranks)",
-        "t_pp_p2p_s": "m x 2 v x (latency + b s h x 2 B / t / BW)",
+        "t_pp_p2p_s": "m x 2 v x (latency + b s h x 2 B / t / BW); --p2p-overlap with v > 1: each send less "
+                      "overlap_eff x one chunk's forward (backward) compute, at least 0",
         "t_zero3_comm_s": "m x max(0, 3 x allgather(stage params x 2 B over the shard group) - overlap_eff x t_mb "
                           "compute)",
         "t_dp_comm_s": "max(0, hier_allreduce(stage grads x 2 B over dp x cp; HSDP+ZeRO-3: 1/g shard over the "
