@@ -100,11 +100,9 @@ def test_fp8_held_out_error_per_family_and_precision() -> None:
             assert r.note, r.id
 
 
-@pytest.mark.xfail(reason="held-out median 7.0% overall: Llama 3 405B at 16k GPUs (interleaving not published), the "
-                          "MosaicML small-model FSDP rows (-10..-22%) and multi-slice TPU v5e rows (published slowdown "
-                          "several times the DCN all-reduce at the documented bandwidth) keep it above the issue's 6% "
-                          "target", strict=True)
 def test_overall_held_out_median_target() -> None:
+    # Issue 10's target. 2026-11-30: 5.4% over 74 held-out runs after the FSDP per-layer ring latencies, the TP/p2p
+    # comm overlap of the Megatron configs, Llama 3's derived vp 8 and the TPU slice layout (7.5% over 65 before).
     assert validate_report().median_abs_error_held_out <= 0.06
 
 

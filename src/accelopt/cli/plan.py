@@ -35,6 +35,8 @@ class SetupOptions:
     dtype: str = "bf16"
     flash: bool = True
     edge_stage_layers: int | None = None
+    p2p_overlap: bool = False
+    tp_comm_overlap: bool = False
     pue: float | None = None
     """None: accelopt.predict.cost.Facility's default (cited there), as for the two fields below."""
     grid_kg_co2_per_kwh: float | None = None
@@ -183,7 +185,8 @@ def _setup(opts: SetupOptions) -> Any:
                                 ("host_power_w_per_device", opts.host_power_w_per_device)) if v is not None}
     return Setup(model=mdl, seq_len=s, global_batch=_global_batch(opts.global_batch, s),
                  tokens=parse_count(opts.tokens, "--tokens"), dtype=opts.dtype, flash=opts.flash,
-                 edge_stage_layers=opts.edge_stage_layers, facility=Facility(**fac_kw))
+                 edge_stage_layers=opts.edge_stage_layers, p2p_overlap=opts.p2p_overlap,
+                 tp_comm_overlap=opts.tp_comm_overlap, facility=Facility(**fac_kw))
 
 
 def _required_model(opts: SetupOptions) -> str:
@@ -498,6 +501,12 @@ FLASH_HELP = ("fused (flash) attention: no s x s score tensor in memory, one ker
               "(default); --no-flash for runs without it, e.g. Megatron-LM 2021-22")
 
 
+P2P_OVERLAP_HELP = ("interleaved schedule (--vp > 1): overlap pipeline sends/receives with the next chunk's compute "
+                    "(Megatron-LM --overlap-p2p-comm, its default with interleaving; Llama 3's asynchronous p2p); "
+                    "off: every send is on the critical path")
+TP_OVERLAP_HELP = ("pipeline the tensor-parallel all-gathers / reduce-scatters with the GEMM each feeds or follows "
+                   "(Transformer Engine userbuffers, Megatron-Bridge tp_comm_overlap; needs sequence parallel and "
+                   "--tp > 1); off: every tensor-parallel collective is on the critical path")
 EDGE_HELP = ("layers on the first and on the last pipeline stage when they hold fewer than the others "
              "(Megatron-LM --decoder-first/last-pipeline-num-layers; Llama 3 405B: 7 of 126 on 16 stages); "
              "needs pp >= 3 and vp = 1 (`plan` then searches only such layouts); default: an even split")
@@ -538,6 +547,8 @@ def _explain(opts: ExplainOptions) -> None:
     # LayoutOptions' fields are LayoutQuery's layout fields, passed by name (a new layout flag needs no copy here)
     res = predict_layout(LayoutQuery(**dataclasses.asdict(lo), model=base.model, hardware=opts.hardware,
                                      flash=opts.setup.flash, edge_stage_layers=opts.setup.edge_stage_layers,
+                                     p2p_overlap=opts.setup.p2p_overlap,
+                                     tp_comm_overlap=opts.setup.tp_comm_overlap,
                                      seq_len=base.seq_len, global_batch_seqs=base.global_batch, tokens=base.tokens,
                                      dtype=opts.setup.dtype, stack=opts.stack, calibration=opts.calibration,
                                      facility=base.facility, catalog=tuple(str(f) for f in opts.catalog),
@@ -632,6 +643,8 @@ def register(app: typer.Typer) -> None:
         stack: str = typer.Option("megatron", "--stack", help=STACK_HELP),
         flash: bool = typer.Option(True, "--flash/--no-flash", help=FLASH_HELP),
         edge_stage_layers: int = typer.Option(None, "--edge-stage-layers", help=EDGE_HELP),
+        p2p_overlap: bool = typer.Option(False, "--p2p-overlap", help=P2P_OVERLAP_HELP),
+        tp_comm_overlap: bool = typer.Option(False, "--tp-comm-overlap", help=TP_OVERLAP_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
@@ -649,7 +662,8 @@ def register(app: typer.Typer) -> None:
             return
         run_plan(PlanOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
-                               flash=flash, edge_stage_layers=edge_stage_layers, pue=pue, grid_kg_co2_per_kwh=grid,
+                               flash=flash, edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
+                               tp_comm_overlap=tp_comm_overlap, pue=pue, grid_kg_co2_per_kwh=grid,
                                host_power_w_per_device=host_w),
             hardware=hardware, devices=devices, deadline=deadline, budget_usd=budget_usd, objective=objective,
             top=top, calibration=calibration, stack=stack, catalog=tuple(catalog), schedule=schedule,
@@ -694,6 +708,8 @@ def register(app: typer.Typer) -> None:
         stack: str = typer.Option("megatron", "--stack", help=STACK_HELP),
         flash: bool = typer.Option(True, "--flash/--no-flash", help=FLASH_HELP),
         edge_stage_layers: int = typer.Option(None, "--edge-stage-layers", help=EDGE_HELP),
+        p2p_overlap: bool = typer.Option(False, "--p2p-overlap", help=P2P_OVERLAP_HELP),
+        tp_comm_overlap: bool = typer.Option(False, "--tp-comm-overlap", help=TP_OVERLAP_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
@@ -706,7 +722,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         _explain(ExplainOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
-                               flash=flash, edge_stage_layers=edge_stage_layers, pue=pue, grid_kg_co2_per_kwh=grid,
+                               flash=flash, edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
+                               tp_comm_overlap=tp_comm_overlap, pue=pue, grid_kg_co2_per_kwh=grid,
                                host_power_w_per_device=host_w),
             hardware=hardware, calibration=calibration, stack=stack, catalog=tuple(catalog), as_json=as_json,
             collectives=collectives,

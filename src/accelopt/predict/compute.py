@@ -197,6 +197,9 @@ class LayerTimes:
     flops_dense: Arr      # FLOPs per device per layer (dense layer), attention core included
     flops_moe: Arr        # FLOPs per device per layer (MoE layer)
     flops_attn_core: Arr
+    tp_gemms_s: tuple[Arr, ...] = ()
+    """The GEMMs the tensor-parallel collectives of a layer feed or follow, in order: QKV, out-projection, MLP up
+    (+ gate), MLP down (dense MLP; used to hide those collectives with --tp-comm-overlap)."""
 
 
 def qkv_gemms_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device) -> tuple[Arr, Arr]:
@@ -308,7 +311,8 @@ def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, 
     base = t_qkv + t_out + t_ew
     f_base = f_qkv + f_out + f_core
     return LayerTimes(dense_s=base + dense_mlp_s, attn_core_s=t_core, moe_mlp_s=moe_s, dense_mlp_s=dense_mlp_s,
-                      flops_dense=f_base + f_up + f_down, flops_moe=f_base + f_moe_mlp, flops_attn_core=f_core)
+                      flops_dense=f_base + f_up + f_down, flops_moe=f_base + f_moe_mlp, flops_attn_core=f_core,
+                      tp_gemms_s=(t_qkv, t_out, t_up, t_down))
 
 
 def logits_forward(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device) -> tuple[Arr, Arr]:

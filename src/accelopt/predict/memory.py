@@ -135,7 +135,7 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
     if edge_layers is not None:
         return _uneven_memory(model, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, mbs=mbs, m=m, zero=zero,
                               recompute=recompute, sp=sp, seq_len=seq_len, flash=flash, overhead_bytes=overhead_bytes,
-                              edge_layers=edge_layers, etp=etp, shard=shard, recompute_frac=recompute_frac)
+                              edge_layers=edge_layers, etp=etp, shard=shard, recompute_frac=recompute_frac, vp=vp)
     prm = stage_params(model, pp, vp, tp, ep, etp=etp)
     weights, grads, opt = _state_bytes(prm, dp, cp, ep, zero, tp=tp, etp=etp, shard=shard)
     s = seq_len / cp
@@ -200,8 +200,9 @@ def _state_bytes(prm: StageParams, dp: Arr, cp: Arr, ep: Arr, zero: Arr, *, tp: 
 def _uneven_memory(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: Arr, ep: Arr, mbs: Arr, m: Arr,
                    zero: Arr, recompute: Arr, sp: Arr, seq_len: int, flash: bool, overhead_bytes: float,
                    edge_layers: int, etp: Arr | None = None, shard: Arr | None = None,
-                   recompute_frac: Arr | None = None) -> MemoryBreakdown:
-    """memory_per_device with edge stages of `edge_layers` (no interleaving: vp = 1)."""
+                   recompute_frac: Arr | None = None, vp: Arr | None = None) -> MemoryBreakdown:
+    """memory_per_device with edge stages of `edge_layers`; with interleaving (vp > 1) the stages holding several
+    micro-batches keep (1 + (p - 1) / (p v)) times as many activations, as in the even case above."""
     s = seq_len / cp
     frac_moe = model.moe_layers / model.layers
     per_layer = (1 - frac_moe) * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, False)
@@ -215,7 +216,9 @@ def _uneven_memory(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: A
     edge = edge_layers * one
     mid = middle_stage_layers(model.layers, pp, edge_layers)
     # (layers, micro-batches in flight, extra activation bytes) of the first, second and last stage
-    stages = [(edge, np.minimum(m, pp), 0.0), (mid, np.minimum(m, pp - 1), 0.0), (edge, one, logits)]
+    interleave = 1.0 if vp is None else np.where(vp > 1, 1 + (pp - 1) / (pp * vp), 1.0)
+    stages = [(edge, np.minimum(m, pp) * interleave, 0.0), (mid, np.minimum(m, pp - 1) * interleave, 0.0),
+              (edge, one, logits)]
     best: MemoryBreakdown | None = None
     for ls, in_flight, extra in stages:
         w, g, o = _state_bytes(stage_params(model, pp, one, tp, ep, ls=ls, etp=etp), dp, cp, ep, zero, tp=tp,

@@ -75,6 +75,10 @@ class LayoutQuery:
     """Fused attention (no s x s tensor); off for the pre-2022 Megatron-LM runs."""
     edge_stage_layers: int | None = None
     """Layers on the first and last pipeline stage when fewer than the others (Setup.edge_stage_layers)."""
+    p2p_overlap: bool = False
+    """Interleaved pipeline sends overlapped with compute (Setup.p2p_overlap)."""
+    tp_comm_overlap: bool = False
+    """Tensor-parallel collectives pipelined with their GEMMs (Setup.tp_comm_overlap)."""
     seq_len: int | None = None
     """None: the model's."""
     global_batch_seqs: int | None = None
@@ -173,7 +177,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     seq_len = q.seq_len if q.seq_len is not None else q.model.seq_len
     batch = q.global_batch_seqs if q.global_batch_seqs is not None else default_global_batch(seq_len)
     setup = Setup(model=q.model, seq_len=seq_len, global_batch=batch, tokens=q.tokens, dtype=q.dtype,
-                  flash=q.flash, edge_stage_layers=q.edge_stage_layers, facility=q.facility)
+                  flash=q.flash, edge_stage_layers=q.edge_stage_layers, p2p_overlap=q.p2p_overlap,
+                  tp_comm_overlap=q.tp_comm_overlap, facility=q.facility)
     spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)
     mp = q.tp * q.pp * q.cp

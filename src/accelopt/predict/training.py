@@ -10,6 +10,8 @@ Step time (all predictions, estimates):
     step     = m t_mb + bubble + t_dp (exposed) + t_optimizer
     m        = ceil(ceil(B / dp) / mbs): the busiest data-parallel rank's micro-batches (B not divisible by dp:
                B mod dp ranks take one more sequence and the step waits for them)
+    L_s      = the busiest stage's layers: ceil(L / (p v)) v, or with uneven edge stages the middle stages' layers
+               or the last stage's (edge layers, with the logits), whichever takes longer (Llama Team 2024 sec. 3.3.2)
     bubble   = (p - 1) / v * t_mb      (1F1B: (p-1)/m of the ideal time; interleaved: (p-1)/(v m);
                                         Narayanan et al. 2021, sec. 2.2.1-2.2.2)
                (p - 1)(t_mb - 2 T_W)   ZB-H1, (p - 1)(t_mb - 3 T_W) ZB-H2 (Qi et al. 2024, sec. 2; T_W = weight-
@@ -27,7 +29,9 @@ gradient shard across replicas once per step. Context parallel (ring attention, 
 K,V blocks around the cp ring, each transfer hidden only behind one block's attention core. Expert parallel
 does 2 all-to-alls of the routed tokens per MoE layer forward and 2 backward (Lepikhin et al. 2021), over
 a group spanning etp x ep ranks (Megatron-Core's expert grid; etp = tp unless given).
-Overlap model: exposed = max(0, t_comm - overlap_eff x t_overlappable_compute).
+Overlap model: exposed = max(0, t_comm - overlap_eff x t_overlappable_compute); with Setup.p2p_overlap (interleaved
+schedule) each pipeline send overlaps one chunk's compute, with Setup.tp_comm_overlap each tensor-parallel
+all-gather / reduce-scatter overlaps the GEMM it feeds or follows.
 """
 
 from __future__ import annotations
@@ -187,7 +191,19 @@ class Setup:
     edge_stage_layers: int | None = None
     """Layers on the first and on the last pipeline stage when they hold fewer than the others (Megatron-LM
     --decoder-first/last-pipeline-num-layers; Llama 3 405B: 126 layers on 16 stages = 7 + 14 x 8 + 7, Llama Team
-    2024 sec. 3.3.2). None: an even split, ceil(L / (p v)) per stage."""
+    2024 sec. 3.3.2). None: an even split, ceil(L / (p v)) per stage. With interleaving (vp > 1) the middle stages'
+    layers split into vp equal chunks and the edge stages hold one chunk fewer's worth (Llama 3: vp 8 chunks of one
+    layer; the first chunk of the first stage holds only the embedding, the last of the last stage only the output
+    projection and loss). The last stage holds the logits besides its edge layers."""
+    p2p_overlap: bool = False
+    """Interleaved schedule (vp > 1): pipeline sends/receives overlap the next chunk's compute (Megatron-LM
+    --overlap-p2p-comm, its default with vp > 1, forced off without interleaving (megatron/training/arguments.py);
+    Megatron-Bridge comm_overlap.py sets it whenever pp > 1 and vp > 1; Llama 3's asynchronous p2p, Llama Team 2024
+    sec. 3.3.2). Off: every send/receive is on the critical path."""
+    tp_comm_overlap: bool = False
+    """Tensor-parallel all-gather / reduce-scatter (sequence parallel) pipelined with the GEMM each one feeds or
+    follows (Transformer Engine userbuffers, Megatron-Bridge CommOverlapConfig.tp_comm_overlap; needs sp and tp > 1).
+    Off: every tensor-parallel collective is on the critical path."""
     facility: Facility = field(default_factory=Facility)
 
     def __post_init__(self) -> None:
@@ -237,7 +253,7 @@ def structural_problems(setup: Setup, lay: Layouts, n_devices: Arr) -> list[tupl
         ((lay.vp > 1) & (lay.pp == 1), "interleaving (vp > 1) needs pipeline parallelism (pp > 1)"),
         ((lay.vp > 1) & (lay.m % lay.pp != 0),
          "interleaved 1F1B needs the micro-batch count m divisible by pp (Narayanan 2021, sec. 2.2.2)"),
-        (lay.pp * lay.vp > mdl.layers, "pp x vp cannot exceed the layer count"),
+        ((lay.pp * lay.vp > mdl.layers) & (setup.edge_stage_layers is None), "pp x vp cannot exceed the layer count"),
         ((lay.schedule != 0) & (lay.vp > 1), "zero-bubble schedules (zb-h1, zb-h2) are modelled with vp = 1"),
         ((lay.schedule != 0) & (lay.pp == 1), "a zero-bubble schedule (zb-h1, zb-h2) needs pp > 1"),
         (setup.seq_len % lay.cp != 0, f"cp must divide the sequence length {setup.seq_len}"),
@@ -270,7 +286,9 @@ def _edge_problems(setup: Setup, lay: Layouts) -> list[tuple[Arr, str]]:
     L = setup.model.layers
     mid = middle_stage_layers(L, lay.pp, e)
     return [(lay.pp < 3, "uneven first/last stages (--edge-stage-layers) need pp >= 3"),
-            (lay.vp > 1, "uneven first/last stages (--edge-stage-layers) are modelled without interleaving (vp = 1)"),
+            ((lay.vp > 1) & (lay.pp >= 3) & (mid % lay.vp != 0),
+             "with interleaving (vp > 1) and --edge-stage-layers, vp must divide the middle stages' layers (each "
+             "holds vp equal chunks)"),
             (np.full(len(lay), e < 1 or 2 * e >= L), f"--edge-stage-layers must be in 1..{(L - 1) // 2}"),
             ((lay.pp >= 3) & ((mid - 1) * (lay.pp - 2) >= L - 2 * e),
              "--edge-stage-layers leaves a middle pipeline stage without layers")]
@@ -344,6 +362,9 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     k_ar = float(mdl.tp_allreduces_per_layer)
     n_tp = 2.0 * k_ar + np.where(rc == 2, k_ar * rec_frac, 0.0)
     t_tp_layer = n_tp * comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)
+    if setup.tp_comm_overlap:
+        t_tp_layer = np.where(lay.sp & (tp > 1), _tp_overlapped_layer_s(lt, k_ar, rc, rec_frac, cal.overlap_eff,
+                              comm.reduce_scatter_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)), t_tp_layer)
     # --- context parallel (ring attention, Liu et al. 2023 sec. 3): cp steps per pass, each computing attention
     # on one K,V block while the next block arrives; cp-1 transfers, each hidden only behind one block's compute.
     # Exposed per step = max(0, transfer - overlap_eff x block compute); backward moves K,V and dK,dV (x2) over 2x
@@ -358,18 +379,37 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # MoE parallel folding; etp = tp by default, as before).
     ep_bw, ep_lat = links.pick(etp * ep)
     t_ep_layer = frac_moe * 4.0 * comm.alltoall_s(T * mdl.top_k * mdl.hidden * act_b / tp, ep, ep_bw, ep_lat)
+    t_logit_f, _ = logits_forward(mdl, T, tp, dtb, dev)
+    t_logits_last = 3.0 * t_logit_f
+    logits_on = np.ones_like(T)
+    if edge is not None:
+        # Uneven stages (Llama Team 2024 sec. 3.3.2: one layer fewer on the first and the last stage "to balance the
+        # pipeline", the output and loss being on the last): the busiest stage is a middle one (mid layers) or the
+        # last one (edge layers + logits), whichever takes longer per micro-batch.
+        layer_all = fwd_layer * 3.0 + recompute_layer + t_tp_layer + t_cp_layer + t_ep_layer
+        mid = middle_stage_layers(mdl.layers, pp, edge)
+        last_busier = edge * layer_all + t_logits_last >= mid * layer_all
+        ls = np.where(last_busier, float(edge), mid)
+        logits_on = last_busier.astype(float)
     t_fwd = ls * fwd_layer
     t_bwd = 2.0 * t_fwd
     t_rec = ls * recompute_layer
     t_tp = ls * t_tp_layer
     t_cp = ls * t_cp_layer
     t_ep = ls * t_ep_layer
-    t_logit_f, _ = logits_forward(mdl, T, tp, dtb, dev)
-    t_logits = 3.0 * t_logit_f
+    t_logits = logits_on * t_logits_last
     # --- pipeline p2p: activations forward + gradients backward, v times with interleaving.
     pp_bw, pp_lat = links.pick(tp * cp * dp * pp)
     p2p_bytes = T * mdl.hidden * act_b / np.where(lay.sp, tp, 1.0)
-    t_p2p = np.where(pp > 1, 2.0 * vp * comm.p2p_s(p2p_bytes, pp_bw, pp_lat), 0.0)
+    t_p2p_one = comm.p2p_s(p2p_bytes, pp_bw, pp_lat)
+    t_p2p_raw = np.where(pp > 1, 2.0 * vp * t_p2p_one, 0.0)
+    t_p2p = t_p2p_raw
+    if setup.p2p_overlap:
+        # Overlapped p2p (interleaved schedule only, as in Megatron): each of the v forward sends hides behind the
+        # next chunk's forward, each backward send behind the next chunk's backward (+ its recompute).
+        t_p2p = np.where((pp > 1) & (vp > 1),
+                         vp * (np.maximum(0.0, t_p2p_one - cal.overlap_eff * t_fwd / vp)
+                               + np.maximum(0.0, t_p2p_one - cal.overlap_eff * (t_bwd + t_rec) / vp)), t_p2p_raw)
     # --- data parallel / ZeRO over dp*cp ranks (stride tp).
     prm = stage_params(mdl, pp, vp, tp, ep, ls=None if edge is None else ls, etp=etp)
     grad_bytes = (prm.dense + prm.expert) * act_b
@@ -505,6 +545,20 @@ def fsdp_latency_s(stack: str, zero: Arr, ls: Arr, shard: Arr, inner: Arr, links
     return fsdp_collectives(stack, zero, ls) * comm.ring_latency_s(shard, inner, links)
 
 
+def _tp_overlapped_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, t_coll: Arr) -> Arr:
+    """Exposed tensor-parallel time of one layer when each sequence-parallel all-gather / reduce-scatter (t_coll)
+    is pipelined with the GEMM it feeds or follows (Transformer Engine userbuffers: AG before QKV and MLP up, RS
+    after the out-projection and MLP down; Wang et al. 2023, 'Overlap communication with dependent computation via
+    decomposition', ASPLOS 2023; NVIDIA Megatron-Bridge comm_overlap.py TransformerLayerTPOverlapCfg). Each collective
+    is hidden behind overlap_eff of its GEMM: the forward's, the backward's data- and weight-gradient GEMMs (2x), the
+    recomputed forward's under full recompute. A parallel block (k_ar = 1) has one AG (QKV + MLP up) and one RS."""
+    g_qkv, g_out, g_up, g_down = lt.tp_gemms_s
+    pairs = (g_qkv, g_out, g_up, g_down) if k_ar >= 2 else (g_qkv + g_up, g_out + g_down)
+    fwd = sum(np.maximum(0.0, t_coll - eff * g) for g in pairs)
+    bwd = sum(np.maximum(0.0, t_coll - eff * 2.0 * g) for g in pairs)
+    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, 0.0)
+
+
 def _full(x: Any, like: Arr) -> Arr:
     return np.broadcast_to(np.asarray(x, dtype=float), like.shape).copy()
 
@@ -542,10 +596,12 @@ def explain_terms() -> dict[str, str]:
                          "core (Korthikanti 2022)",
         "t_logits_s": "3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy) on the last stage",
         "t_tp_comm_s": ("m x L_s x (4 [+2 full recompute]; half that for parallel attention+MLP blocks) x "
-                        "allreduce(b s h x 2 B over tp)"),
+                        "allreduce(b s h x 2 B over tp); --tp-comm-overlap: each all-gather/reduce-scatter less "
+                        "overlap_eff x its GEMM (backward: 2x), at least 0"),
         "t_cp_comm_s": "m x L_s x 3 (cp-1) max(0, p2p(K,V block) - overlap_eff x t_core / cp)",
         "t_ep_comm_s": "m x L_s x frac_moe x 4 x alltoall(b s top_k h x 2 B / t over ep; link of etp x ep ranks)",
-        "t_pp_p2p_s": "m x 2 v x (latency + b s h x 2 B / t / BW)",
+        "t_pp_p2p_s": "m x 2 v x (latency + b s h x 2 B / t / BW); --p2p-overlap with v > 1: each send less "
+                      "overlap_eff x one chunk's forward (backward) compute, at least 0",
         "t_zero3_comm_s": "m x max(0, 3 x allgather(stage params x 2 B over the shard group) - overlap_eff x t_mb "
                           "compute)",
         "t_fsdp_latency_s": ("stack pytorch-fsdp, zero 2/3: m x (k L_s + 2) x [(g - d_out) x scale-up latency + "

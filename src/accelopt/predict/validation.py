@@ -221,6 +221,8 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None) -> Lay
                            recompute=rec if rec in ("full", "none") else "selective", sp="+sp" in rec,
                            overlap=bool(_i(row, "overlap", 0, low=0)), flash=bool(_i(row, "flash", 0, low=0)),
                            edge_stage_layers=_i(row, "edge_layers", 0, low=0) or None,
+                           p2p_overlap=bool(_i(row, "p2p_overlap", 0, low=0)),
+                           tp_comm_overlap=bool(_i(row, "tp_overlap", 0, low=0)),
                            schedule=(row.get("schedule") or "").strip() or "1f1b", hsdp=_i(row, "hsdp", 0, low=0),
                            etp=_i(row, "etp", 0, low=0), recompute_layers=_i(row, "recompute_layers", 0, low=0),
                            slice_devices=_i(row, "slice_devices", 0, low=0),
