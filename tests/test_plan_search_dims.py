@@ -53,6 +53,18 @@ def test_search_finds_the_brute_force_best(model: str, device: str, n: int, seq:
     assert plain.terms["train_time_s"][rank(plain, "time", 1)[0]] > brute_s  # and without it the best is slower
 
 
+@pytest.mark.parametrize(("model", "device", "n"), [("mixtral-8x7b", "h100-sxm", 16), ("deepseek-moe-16b", "l40s", 32)])
+def test_etp_pruning_loses_nothing(model: str, device: str, n: int) -> None:
+    """The automatic etp set (pruned where a larger etp on the same link is valid) finds the best layout that every
+    etp below tp, listed without pruning, finds."""
+    setup = Setup(model=get_model(model), seq_len=4096, global_batch=4 * n, tokens=1e12)
+    auto = search(setup, [get_device(device)], [n])
+    every = search(setup, [get_device(device)], [n], axes=SearchAxes(etp=(0, 1, 2, 4, 8, 16, 32, 64)))
+    assert len(every) > len(auto)  # the pruning removed layouts
+    best = auto.terms["train_time_s"][rank(auto, "time", 1)[0]]
+    assert best == pytest.approx(every.terms["train_time_s"][rank(every, "time", 1)[0]], rel=1e-12)
+
+
 def test_expert_tensor_parallel_lets_ep_exceed_dp() -> None:
     """etp 1 with tp 8 lays 64 experts over ep = 64 on 64 devices with dp = 8, which etp = tp cannot (ep | dp x cp)."""
     setup = Setup(model=get_model("mixtral-8x7b"), seq_len=4096, global_batch=256, tokens=1e12)

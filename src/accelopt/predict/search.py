@@ -9,7 +9,8 @@ Enumerated per device kind and device count n (all combinations, then the rules 
     ep  powers of two dividing the experts (MoE only)
     vp  1, 2, 4 (interleaved 1F1B)            mbs  1, 2, 4, 8
     zero 0..3 (3 = FSDP)                      recompute none / selective / full
-    etp 0 (= tp) and powers of two below tp (MoE only: Megatron-Core's expert grid, so ep may exceed dp x cp)
+    etp 0 (= tp) and powers of two below tp (MoE only: Megatron-Core's expert grid, so ep may exceed dp x cp),
+        kept where no larger etp on the same link is valid (a larger one holds less, _etp_can_gain)
     dp = n / (tp pp cp),  m = ceil(ceil(global batch / dp) / mbs) (a dp not dividing the batch gives uneven
     ranks, timed by the busiest: training.seqs_per_rank); sequence parallel on whenever tp > 1; overlap on.
     The pipeline schedule is the one asked for (1f1b by default).
@@ -99,17 +100,20 @@ def candidate_axes(setup: Setup) -> dict[str, list[int]]:
 
 
 def enumerate_layouts(setup: Setup, device_counts: list[int], schedule: str = "1f1b",
-                      etp: tuple[int, ...] | None = None) -> Layouts:
+                      etp: tuple[int, ...] | None = None, domain: int | None = None) -> Layouts:
     """Every combination of the axes for each device count, minus those breaking a structural rule.
-    `etp`: the expert tensor-parallel degrees to take (None: 0 and powers of two below tp, MoE only)."""
+    `etp`: the expert tensor-parallel degrees to take (None: 0 and powers of two below tp, MoE only, keeping only
+    layouts that can gain from it given the scale-up `domain`, see _etp_can_gain)."""
     axes = candidate_axes(setup)
     if etp is not None:
         axes["etp"] = sorted(set(etp))
     names = list(axes)
     grid = np.array(list(itertools.product(*axes.values())), dtype=np.int64)  # (combos, axes)
-    # etp = tp is etp 0 (the default grid): drop that duplicate; automatic etp only below tp (a finer expert split).
+    # etp = tp is etp 0 (the default grid): that duplicate only when 0 is not asked for. Never etp > tp: the model
+    # charges the expert layers tp's tensor-parallel traffic and GEMM split, not etp's, so a larger etp would shrink
+    # expert memory at no cost.
     g_tp, g_etp = grid[:, names.index("tp")], grid[:, names.index("etp")]
-    keep = (g_etp == 0) | ((g_etp < g_tp) if etp is None else (g_etp != g_tp) | (0 not in etp))
+    keep = (g_etp == 0) | (g_etp < g_tp) | ((g_etp == g_tp) & (etp is not None and 0 not in etp))
     grid = grid[keep]
     cols = {k: grid[:, i] for i, k in enumerate(names)}
     parts: list[Layouts] = []
@@ -130,8 +134,23 @@ def enumerate_layouts(setup: Setup, device_counts: list[int], schedule: str = "1
         bad: np.ndarray = np.zeros(len(lay), dtype=bool)
         for mask, _why in structural_problems(setup, lay, np.full(len(lay), n)):
             bad |= np.broadcast_to(mask, bad.shape)
+        if etp is None and domain is not None:
+            bad |= (lay.etp > 0) & ~_etp_can_gain(lay, domain)
         parts.append(lay.take(np.nonzero(~bad)[0]))
     return Layouts(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in LAYOUT_FIELDS})
+
+
+def _etp_can_gain(lay: Layouts, domain: int) -> np.ndarray:
+    """Where an expert tensor-parallel degree below tp can beat every larger one. The model times the expert
+    all-to-all by ep and the link its etp x ep ranks span (training.evaluate); otherwise a smaller etp only holds
+    more expert weights per device and all-reduces more gradient bytes (its optimizer state shards over a larger
+    expert-data group to the same size). So etp loses to 2 etp (or to etp = tp, the etp 0 row) wherever that
+    one is a valid layout on the same link (both inside the scale-up domain or both beyond it)."""
+    dpcp, nxt = lay.dp * lay.cp, 2 * lay.etp
+    valid = np.where(nxt < lay.tp, (lay.tp * dpcp) % np.maximum(nxt * lay.ep, 1) == 0,
+                     (nxt == lay.tp) & (dpcp % lay.ep == 0))
+    same_link = (nxt * lay.ep <= domain) == (lay.etp * lay.ep <= domain)
+    return ~(valid & same_link)
 
 
 @dataclass
@@ -239,7 +258,7 @@ def search_spec(setup: Setup, spec: AcceleratorSpec, device_counts: list[int], c
 
         raise InputError(f"--etp {','.join(map(str, axes.etp))}: {setup.model.name} has no experts",
                          "leave --etp out (expert tensor parallelism is for mixture-of-experts models)")
-    lay = enumerate_layouts(setup, device_counts, schedule, etp=axes.etp)
+    lay = enumerate_layouts(setup, device_counts, schedule, etp=axes.etp, domain=int(spec.scaleup_domain_devices))
 
     def run(layouts: Layouts) -> Prediction:
         return evaluate(setup, spec, layouts, cal, measured=measured)
