@@ -678,7 +678,8 @@ def register(app: typer.Typer) -> None:
                                  "auto (every power of two dividing dp x cp, where it can win), off, or a list "
                                  "such as 0,8 (0 = shard over all of dp x cp)"),
         etp: str = typer.Option("auto", "--etp", help="expert tensor-parallel degrees searched (MoE): auto (0 = tp, "
-                                "and powers of two below tp), off, or a list such as 0,1 (values above tp are skipped)"),
+                                "and powers of two below tp), off, or a list such as 0,1 (values above tp are "
+                                "skipped)"),
         recompute_layers: str = typer.Option("auto", "--recompute-layers",
                                              help="layers per stage that full recompute covers, searched: auto (all, "
                                                   "and the fewest that fit), off, or a list such as 0,8 (0 = all)"),
