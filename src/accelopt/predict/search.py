@@ -146,7 +146,8 @@ def _etp_can_gain(lay: Layouts, domain: int) -> np.ndarray:
     more expert weights per device and all-reduces more gradient bytes (its optimizer state shards over a larger
     expert-data group to the same size). So etp loses to 2 etp (or to etp = tp, the etp 0 row) wherever that
     one is a valid layout on the same link (both inside the scale-up domain or both beyond it)."""
-    dpcp, nxt = lay.dp * lay.cp, 2 * lay.etp
+    dpcp: np.ndarray = lay.dp * lay.cp
+    nxt: np.ndarray = 2 * lay.etp
     valid = np.where(nxt < lay.tp, (lay.tp * dpcp) % np.maximum(nxt * lay.ep, 1) == 0,
                      (nxt == lay.tp) & (dpcp % lay.ep == 0))
     same_link = (nxt * lay.ep <= domain) == (lay.etp * lay.ep <= domain)
