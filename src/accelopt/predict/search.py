@@ -21,7 +21,7 @@ best layout, checked against brute force in tests/test_plan_search_dims.py):
           that does not fit fully sharded does not fit with any g) and only its communication can be faster (a
           layout whose ZeRO traffic is hidden cannot gain; its optimizer step only grows). ep = 1 (the model's).
     recompute_layers (full recompute of N layers per stage, Megatron-LM --recompute-method block) for full-
-          recompute layouts that fit: the smallest N that fits, since time grows with N and memory shrinks with
+          recompute layouts that fit and whose no-recompute form does not (_plain_fits): the smallest N that fits, since time grows with N and memory shrinks with
           it. Memory is linear in N on each pipeline stage (memory.py), so N comes from the two ends N = 1 and
           N = L_s; where the busiest stage changes between them the line lies above the (convex) curve and the N
           found still fits, at most a layer or so above the smallest.
@@ -213,12 +213,34 @@ def _stage_cap(setup: Setup, lay: Layouts, pred: Prediction) -> np.ndarray:
     return np.minimum(pred.terms["layers_per_stage"], np.ceil(setup.model.layers / lay.pp)).astype(np.int64)
 
 
+def _layout_keys(lay: Layouts, skip: tuple[str, ...]) -> np.ndarray:
+    """One 64-bit key per layout from its fields but `skip` (random odd multipliers, wrapping: a collision among
+    1e6 layouts has odds ~1e-7); np.unique on these is ~100x faster than on rows."""
+    fields = [f for f in LAYOUT_FIELDS if f not in skip]
+    mult = np.random.default_rng(0).integers(1, 2**63, size=len(fields), dtype=np.uint64) | np.uint64(1)
+    key: np.ndarray = np.zeros(len(lay), dtype=np.uint64)
+    for f, k in zip(fields, mult, strict=True):
+        key = key * k + np.asarray(getattr(lay, f)).astype(np.uint64)
+    return key
+
+
+def _plain_fits(lay: Layouts, pred: Prediction) -> np.ndarray:
+    """Rows whose same layout without recompute fits. Recomputing some layers cannot beat it: recompute adds its
+    forward and tensor-parallel traffic, and hides at most as much ZeRO-3 traffic as it adds (overlap_eff <= 1)."""
+    _, group = np.unique(_layout_keys(lay, ("recompute", "recompute_layers")), return_inverse=True)
+    group = group.reshape(-1)
+    fits: np.ndarray = np.zeros(int(group.max()) + 1 if len(group) else 0, dtype=bool)
+    fits[group[(lay.recompute == 0) & pred.feasible]] = True
+    return fits[group]
+
+
 def partial_recompute_variants(setup: Setup, lay: Layouts, pred: Prediction, run: Any,
                                counts: tuple[int, ...] | None) -> tuple[Layouts, Prediction | None]:
     """Full-recompute layouts that fit, recomputing fewer layers per stage: the smallest N that fits (None) or each
     N of `counts` below the stage's layers. `run(layouts) -> Prediction` evaluates."""
     cap = _stage_cap(setup, lay, pred)
-    base = np.nonzero((lay.recompute == 2) & (lay.recompute_layers == 0) & pred.feasible & (cap > 1))[0]
+    base = np.nonzero((lay.recompute == 2) & (lay.recompute_layers == 0) & pred.feasible & (cap > 1)
+                      & ~_plain_fits(lay, pred))[0]
     if counts is not None:
         parts = [_with(lay, base[cap[base] > n], recompute_layers=np.full(int((cap[base] > n).sum()), n))
                  for n in sorted(set(counts)) if n > 0]
