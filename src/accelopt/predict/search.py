@@ -23,8 +23,9 @@ best layout, checked against brute force in tests/test_plan_search_dims.py):
     recompute_layers (full recompute of N layers per stage, Megatron-LM --recompute-method block) for full-
           recompute layouts that fit and whose no-recompute form does not (_plain_fits): the smallest N that
           fits, since time grows with N and memory shrinks with it. Memory is linear in N on each pipeline stage
-          (memory.py), so N comes from the two ends N = 1 and N = L_s; where the busiest stage changes between them the line lies above the (convex) curve and the N
-          found still fits, at most a layer or so above the smallest.
+          (memory.py), so N comes from the two ends N = 1 and N = L_s; where the busiest stage changes between
+          them the line lies above the (convex) curve and the N found still fits, at most a layer or so above the
+          smallest.
 `SearchAxes` lists values for these three instead (the `plan` flags --hsdp, --etp, --recompute-layers).
 """
 
