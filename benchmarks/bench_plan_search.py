@@ -1,7 +1,9 @@
 """Speed of `accelopt plan`'s layout search vs llm-analysis evaluating the same layouts one by one.
 
 Search: GPT-3 175B (Brown et al. 2020), 5 accelerators, device counts 8..16384 (powers of two),
-global batch 2048 x 2048 tokens. Prints candidates, seconds, candidates per second (one core:
+global batch 2048 x 2048 tokens. Prints candidates, seconds (and the same search without the derived
+hybrid-sharding and partial-recompute variants, `plan --hsdp off --recompute-layers off`, with the ratio),
+candidates per second (one core:
 numpy runs single-threaded here), then times llm-analysis 0.2.2's `LLMAnalysis.training` on a
 random sample of the same layouts (on its a100-sxm-80gb config) and prints the per-layout ratio.
 Run: .venv/bin/python benchmarks/bench_plan_search.py [--sample 200]
@@ -20,7 +22,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 
 from accelopt.hardware.catalog import get_device
-from accelopt.predict.search import pareto_front, rank, search
+from accelopt.predict.search import SearchAxes, pareto_front, rank, search
 from accelopt.predict.training import Setup
 from accelopt.units import parse_int_range
 from accelopt.workload.presets import get_model
@@ -28,7 +30,7 @@ from accelopt.workload.presets import get_model
 HARDWARE = ["h100-sxm", "a100-sxm-80gb", "mi300x", "tpu-v5p", "gaudi3"]
 
 
-def run_search(repeats: int) -> tuple[float, int, object]:
+def run_search(repeats: int, axes: SearchAxes | None = None) -> tuple[float, int, object]:
     setup = Setup(model=get_model("gpt3-175b"), seq_len=2048, global_batch=2048, tokens=300e9)
     specs = [get_device(h) for h in HARDWARE]
     counts = parse_int_range("8..16384")
@@ -36,7 +38,7 @@ def run_search(repeats: int) -> tuple[float, int, object]:
     c = None
     for _ in range(repeats):
         t0 = time.perf_counter()
-        c = search(setup, specs, counts)
+        c = search(setup, specs, counts, axes=axes)
         rank(c, "time", 10)
         pareto_front(c)
         best = min(best, time.perf_counter() - t0)
@@ -87,8 +89,11 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=200)
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
+    plain_s, plain_n, _ = run_search(args.repeats, SearchAxes(hsdp=(0,), etp=(0,), recompute_layers=(0,)))
     secs, n, c = run_search(args.repeats)
     per_ours = secs / n
+    print(f"without hsdp / partial-recompute variants: {plain_n:,} layouts in {plain_s:.3f} s; with them "
+          f"{n:,} in {secs:.3f} s ({secs / plain_s:.1f}x the time)")
     print(f"accelopt plan search: {n:,} candidate layouts (175B, {len(HARDWARE)} accelerators, 8..16384 devices) "
           f"in {secs:.3f} s (best of {args.repeats}) = {n / secs:,.0f} candidates/s; target < 2 s: "
           f"{'met' if secs < 2 else 'MISSED'}")

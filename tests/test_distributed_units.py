@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from accelopt.distributed.collectives import build_result, spec_lines
@@ -243,3 +244,27 @@ def test_prediction_terms_for_ddp_on_a_measured_link(tmp_path: Path) -> None:
     assert terms["communication"].predicted_s == pytest.approx(2 * alpha + params / bw)
     assert terms["communication"].measured_s == 0.002 and terms["step"].measured_s == 0.01
     assert terms["compute"].error == pytest.approx((terms["compute"].predicted_s - 0.006) / 0.006)
+
+
+def test_measured_run_check_times_ops_with_plans_op_model() -> None:
+    """predict_check times each captured op with compute.op_s (one op-time model with `plan`): an elementwise op at
+    max(FLOPs / peak, bytes / (BW x memory_eff)) + launch overhead (no GEMM efficiency curve), a matmul at peak x
+    eff(F); the same numbers as the formula the module had before."""
+    from accelopt.distributed.predict_check import _phase_times_s
+    from accelopt.hardware.catalog import get_device
+    from accelopt.predict.calibration import calibration_for
+    from accelopt.predict.compute import Device
+    from accelopt.workload.types import Op
+
+    cal = calibration_for(get_device("h100-sxm"))
+    dev = Device(peak_flop_per_s=1e15, bw_byte_per_s=3e12, cal=cal)
+    add = Op(name="aten.add", kind="elementwise", flops=1e6, bytes_read=8e6, bytes_written=4e6, count=3)
+    mm = Op(name="aten.mm", kind="matmul", flops=2e12, bytes_read=1e8, bytes_written=5e7, phase="backward")
+
+    from types import SimpleNamespace
+
+    got = _phase_times_s(SimpleNamespace(ops=[add, mm]), dev)
+    want_add = 3 * (max(1e6 / 1e15, 12e6 / (3e12 * cal.memory_eff)) + cal.kernel_overhead_s)
+    assert got["forward"] == pytest.approx(want_add, rel=1e-12)
+    want_mm = max(2e12 / (1e15 * float(dev.matmul_eff(np.asarray(2e12)))), 1.5e8 / (3e12 * cal.memory_eff))
+    assert got["backward"] == pytest.approx(want_mm + cal.kernel_overhead_s, rel=1e-12)

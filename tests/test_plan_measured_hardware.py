@@ -63,12 +63,12 @@ def test_probed_spec_in_plan_explain_and_serve(capsys: pytest.CaptureFixture[str
               "--zero", "0", "--tokens", "1e9", "--json")
     assert e["calibration"] == "probed" and e["feasible"]
     t = {x["name"]: x["value"] for x in e["terms"]}
-    f = t["in_qkv_gemm_flops"]
+    f = t["in_first_gemm_flops"]
     # Efficiency against a measured peak is only the op-size falloff: eff(F) = 1.0 x F / (F + F_half), the half-size
     # point given as a time (matmul_half_s x peak x eff_max: the same fixed cost per GEMM at a CPU's rate).
     cal = load_calibrations()["probed"]
     half = cal.matmul_half_s * t["in_peak_flop_per_s"] * cal.matmul_eff_max
-    assert t["in_qkv_gemm_eff"] == pytest.approx(f / (f + half))
+    assert t["in_first_gemm_eff"] == pytest.approx(f / (f + half))
     assert t["in_peak_flop_per_s"] == pytest.approx(2981484004.6)
     assert 0 < t["mfu"] <= t["hfu"] <= 1.0  # hardware FLOPs can never beat the achieved peak
     s = _json(capsys, "plan", "serve", "--model", "gpt3-125m", "--hardware", spec, "--batch", "1,4", "--json")

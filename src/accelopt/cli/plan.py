@@ -64,6 +64,12 @@ class PlanOptions:
     """Pipeline schedule of every layout searched (predict.training.SCHEDULES)."""
     collectives: Path | None = None
     """Spec TOML of `probe --collectives`: its measured scale-up link replaces the catalog's."""
+    hsdp: str = "auto"
+    """Hybrid-sharding shard groups searched, as typed: 'auto', 'off' or a list such as '0,8'."""
+    etp: str = "auto"
+    """Expert tensor-parallel degrees searched, as typed."""
+    recompute_layers: str = "auto"
+    """Layers per stage full recompute covers, searched, as typed."""
     list_models: bool = False
     as_json: bool = False
     typed_flags: dict[str, str] = field(default_factory=dict)
@@ -197,6 +203,32 @@ def _required_model(opts: SetupOptions) -> str:
     return opts.model
 
 
+def _axis(text: str, flag: str) -> tuple[int, ...] | None:
+    """'auto' -> None (the automatic set), 'off' -> (0,), '0,8,16' -> (0, 8, 16)."""
+    from accelopt.errors import InputError
+
+    t = text.strip().lower()
+    if t == "auto":
+        return None
+    if t == "off":
+        return (0,)
+    try:
+        vals = tuple(int(v) for v in t.split(",") if v.strip())
+    except ValueError:
+        vals = ()
+    if not vals or any(v < 0 for v in vals):
+        raise InputError(f"{flag} {text!r}", f"give {flag} auto, off or a comma-separated list of counts >= 0 "
+                         "(0 = the plain form), e.g. 0,8")
+    return vals
+
+
+def _search_axes(opts: PlanOptions) -> Any:
+    from accelopt.predict.search import SearchAxes
+
+    return SearchAxes(hsdp=_axis(opts.hsdp, "--hsdp"), etp=_axis(opts.etp, "--etp"),
+                      recompute_layers=_axis(opts.recompute_layers, "--recompute-layers"))
+
+
 def _fmt_row(c: Any, i: int) -> Any:
     from accelopt.predict.results import LayoutRow
 
@@ -210,16 +242,20 @@ def _print_table(title: str, rows: list[Any]) -> None:
     from accelopt.units import fmt_bytes, fmt_joules, fmt_pct, fmt_seconds, fmt_usd
 
     tb = Table(title=title)
-    for col in ("hardware", "n", "tp", "pp", "dp", "cp", "ep", "vp", "mbs", "m", "zero", "recomp", "step",
+    # hsdp (shard group) and etp columns only when a row uses them; recomp 'full 24' = 24 layers per stage recomputed
+    extra = [c for c in ("hsdp", "etp") if any(getattr(r.layout, c) for r in rows)]
+    for col in ("hardware", "n", "tp", "pp", "dp", "cp", "ep", *extra, "vp", "mbs", "m", "zero", "recomp", "step",
                 "MFU", "mem/dev", "time (est.)", "cost (est.)", "energy (est.)"):
         tb.add_column(col, justify="right" if col not in ("hardware", "recomp") else "left")
     for r in rows:
         lay = r.layout
         hw = r.hardware if r.calibrated else f"{r.hardware} (uncalibrated)"  # no fitted run of this family/dtype
-        tb.add_row(Text(hw), str(r.devices), str(lay.tp), str(lay.pp), str(lay.dp), str(lay.cp),
-                   str(lay.ep), str(lay.vp), str(lay.mbs), str(lay.m), str(lay.zero), lay.recompute,
-                   fmt_seconds(r.step_time_s), fmt_pct(r.mfu), fmt_bytes(r.mem_total_bytes, binary=True),
-                   fmt_seconds(r.train_time_s), fmt_usd(r.cost_usd), fmt_joules(r.energy_j))
+        recomp = f"{lay.recompute} {lay.recompute_layers}" if lay.recompute_layers else lay.recompute
+        tb.add_row(Text(hw), str(r.devices), str(lay.tp), str(lay.pp), str(lay.dp), str(lay.cp), str(lay.ep),
+                   *(str(getattr(lay, c) or "-") for c in extra), str(lay.vp), str(lay.mbs), str(lay.m),
+                   str(lay.zero), recomp, fmt_seconds(r.step_time_s), fmt_pct(r.mfu),
+                   fmt_bytes(r.mem_total_bytes, binary=True), fmt_seconds(r.train_time_s), fmt_usd(r.cost_usd),
+                   fmt_joules(r.energy_j))
     console().print(tb)
 
 
@@ -330,10 +366,11 @@ def _run_search(opts: PlanOptions) -> None:
     counts = parse_int_range(devices, "--devices")
     cals = load_calibrations(opts.calibration)
     deadline_s = parse_duration_s(opts.deadline, "--deadline") if opts.deadline is not None else None
+    axes = _search_axes(opts)
     t0 = time.perf_counter()
     measured = _measured(opts.collectives)
     c = search(setup, specs, counts, deadline_s=deadline_s, budget_usd=opts.budget_usd, cals=cals, stack=stack,
-               schedule=opts.schedule, measured=measured)
+               schedule=opts.schedule, measured=measured, axes=axes)
     best = rank(c, objective, top)
     front = pareto_front(c)
     elapsed = time.perf_counter() - t0
@@ -360,7 +397,7 @@ def _run_search(opts: PlanOptions) -> None:
                       feasible=int(c.feasible.sum()), dropped={k: int(v) for k, v in c.reasons.items()},
                       assumed=c.assumed, unused_config_keys=list(setup.model.unused_keys), search_s=elapsed,
                       skipped_devices=dict(c.skipped_devices), schedule=opts.schedule, measured_link=measured,
-                      objective=objective, best=[_fmt_row(c, int(i)) for i in best],
+                      axes=axes, objective=objective, best=[_fmt_row(c, int(i)) for i in best],
                       pareto_front=[_fmt_row(c, int(i)) for i in front], closest_by_memory=closest_rows)
     finish_run("plan", data)
     if opts.as_json:
@@ -429,7 +466,7 @@ def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
 
 # `plan` options a captured workload cannot use (its dtype, batch and sequence length were fixed at capture)
 _NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "objective", "top", "dtype", "pue", "grid",
-                      "host_w", "schedule")
+                      "host_w", "schedule", "hsdp", "etp", "recompute_layers")
 
 
 def run_plan(opts: PlanOptions) -> None:
@@ -653,6 +690,15 @@ def register(app: typer.Typer) -> None:
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
         schedule: str = typer.Option("1f1b", "--schedule", help=SCHEDULE_HELP),
         collectives: Path = typer.Option(None, "--collectives", help=COLLECTIVES_HELP),
+        hsdp: str = typer.Option("auto", "--hsdp", help="hybrid-sharding shard groups searched for ZeRO-3 layouts: "
+                                 "auto (every power of two dividing dp x cp, where it can win), off, or a list "
+                                 "such as 0,8 (0 = shard over all of dp x cp)"),
+        etp: str = typer.Option("auto", "--etp", help="expert tensor-parallel degrees searched (MoE): auto (0 = tp, "
+                                "and powers of two below tp), off, or a list such as 0,1 (values above tp are "
+                                "skipped)"),
+        recompute_layers: str = typer.Option("auto", "--recompute-layers",
+                                             help="layers per stage that full recompute covers, searched: auto (all, "
+                                                  "and the fewest that fit), off, or a list such as 0,8 (0 = all)"),
         list_models: bool = typer.Option(False, "--list-models", help="print the model presets and exit"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
@@ -667,7 +713,7 @@ def register(app: typer.Typer) -> None:
                                host_power_w_per_device=host_w),
             hardware=hardware, devices=devices, deadline=deadline, budget_usd=budget_usd, objective=objective,
             top=top, calibration=calibration, stack=stack, catalog=tuple(catalog), schedule=schedule,
-            collectives=collectives, list_models=list_models,
+            collectives=collectives, hsdp=hsdp, etp=etp, recompute_layers=recompute_layers, list_models=list_models,
             as_json=as_json, typed_flags=typed_flags(ctx)))
 
     @plan_app.command("explain", help="Show one layout's whole arithmetic (estimates). A layout that breaks a rule "

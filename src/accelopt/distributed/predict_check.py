@@ -2,7 +2,7 @@
 
 Predicted terms (estimates; the formulas of predict/compute.py and predict/comm.py, as `plan` uses them):
     compute        per-op roofline sum of the captured step (forward, backward, optimizer) on the spec (matmul
-                   efficiency curve on matmul-like ops only, see _op_s), split
+                   efficiency curve on matmul-like ops only: compute.op_s, the one op-time formula), split
                    over the ranks: / N for DDP and FSDP (each rank runs 1/N of the global batch); for a
                    pipeline, the slowest stage's share of the profiled layer times (partition.py) x the step's
                    compute, run m times per step by that stage (one micro-batch each)
@@ -31,25 +31,14 @@ from accelopt.distributed.types import DistributedResult, PredictionCheck, TermE
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import comm
 from accelopt.predict.calibration import calibration_for, with_values
-from accelopt.predict.compute import Device, roofline_s
-from accelopt.workload.types import MATMUL_LIKE
-
-
-def _op_s(op: Any, dev: Device) -> float:
-    """plan's roofline for matmul-like ops (with the size-dependent matmul efficiency); other ops at the plain
-    roofline max(flops / peak, bytes / (bw x memory_eff)) + launch overhead: the matmul efficiency curve
-    (a GEMM's achieved share of peak vs its FLOPs) does not describe an elementwise op."""
-    if op.kind in MATMUL_LIKE:
-        return float(roofline_s(np.asarray(float(op.flops)), np.asarray(float(op.bytes_total)), dev, float(op.count)))
-    t = max(op.flops / dev.peak_flop_per_s, op.bytes_total / (dev.bw_byte_per_s * dev.cal.memory_eff))
-    return float(op.count * (t + dev.cal.kernel_overhead_s))
+from accelopt.predict.compute import Device, op_s
 
 
 def _phase_times_s(workload: Any, dev: Device) -> dict[str, float]:
     out = {"forward": 0.0, "backward": 0.0, "optimizer": 0.0}
     for op in workload.ops:
         if op.phase in out:
-            out[op.phase] += _op_s(op, dev)
+            out[op.phase] += op_s(op.kind, op.flops, op.bytes_total, dev, op.count)
     return out
 
 

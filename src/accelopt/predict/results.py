@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
 from accelopt.predict.comm import Assumption, MeasuredLink
+from accelopt.predict.search import SearchAxes
 from accelopt.predict.training import Layout
 from accelopt.units import Quantity, unit
 
@@ -28,7 +29,7 @@ TERM_UNITS: dict[str, str] = {
     "train_time_s": "s", "device_hours": "device-h", "busy_fraction": "fraction", "calibrated": "count",
     "energy_j": "J", "carbon_kg": "kg CO2e", "cost_usd": "USD", "in_micro_batches": "count",
     "in_tokens_per_microbatch": "count",
-    "in_qkv_gemm_flops": "FLOP", "in_qkv_gemm_eff": "fraction", "in_tp_link_byte_per_s": "B/s",
+    "in_first_gemm_flops": "FLOP", "in_first_gemm_eff": "fraction", "in_tp_link_byte_per_s": "B/s",
     "in_pp_link_byte_per_s": "B/s", "in_dp_ranks_in_domain": "count", "in_dp_domains": "count",
     "in_peak_flop_per_s": "FLOP/s", "in_seqs_per_rank_max": "count", "in_seqs_per_rank_min": "count",
     "in_zero_shard_ranks": "count", "in_ep_group_span": "count", "in_scaleup_link_byte_per_s": "B/s",
@@ -109,6 +110,9 @@ class PlanResult:
     """Pipeline schedule of every layout searched (1f1b: interleaved when vp > 1)."""
     measured_link: MeasuredLink | None = None
     """The scale-up link measured by `probe --collectives` (--collectives FILE) used in place of the catalog's."""
+    axes: SearchAxes = field(default_factory=SearchAxes)
+    """Values searched for hsdp, etp and recompute_layers (null: the automatic set; --hsdp, --etp,
+    --recompute-layers)."""
     estimate: bool = True
 
 

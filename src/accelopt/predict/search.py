@@ -9,16 +9,31 @@ Enumerated per device kind and device count n (all combinations, then the rules 
     ep  powers of two dividing the experts (MoE only)
     vp  1, 2, 4 (interleaved 1F1B)            mbs  1, 2, 4, 8
     zero 0..3 (3 = FSDP)                      recompute none / selective / full
+    etp 0 (= tp) and powers of two below tp (MoE only: Megatron-Core's expert grid, so ep may exceed dp x cp),
+        kept where no larger etp on the same link is valid (a larger one holds less, _etp_can_gain)
     dp = n / (tp pp cp),  m = ceil(ceil(global batch / dp) / mbs) (a dp not dividing the batch gives uneven
     ranks, timed by the busiest: training.seqs_per_rank); sequence parallel on whenever tp > 1; overlap on.
-    The pipeline schedule is the one asked for (1f1b by default); hybrid sharding, a separate expert
-    tensor-parallel degree and recompute of only some layers are not searched (plan explain takes them).
+    The pipeline schedule is the one asked for (1f1b by default).
+Two dimensions are derived from evaluated layouts, keeping only variants that can win (pruning that loses no
+best layout, checked against brute force in tests/test_plan_search_dims.py):
+    hsdp  (hybrid sharding, shard group g) for ZeRO-3 layouts that fit and expose ZeRO/data-parallel traffic:
+          g = powers of two from 2 below dp x cp dividing it. A smaller shard group holds more state (so a layout
+          that does not fit fully sharded does not fit with any g) and only its communication can be faster (a
+          layout whose ZeRO traffic is hidden cannot gain; its optimizer step only grows). ep = 1 (the model's).
+    recompute_layers (full recompute of N layers per stage, Megatron-LM --recompute-method block) for full-
+          recompute layouts that fit and whose no-recompute form does not (_plain_fits): the smallest N that
+          fits, since time grows with N and memory shrinks with it. Memory is linear in N on each pipeline stage
+          (memory.py), so N comes from the two ends N = 1 and N = L_s; where the busiest stage changes between
+          them the line lies above the (convex) curve and the N found still fits, at most a layer or so above the
+          smallest.
+`SearchAxes` lists values for these three instead (the `plan` flags --hsdp, --etp, --recompute-layers).
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -35,8 +50,35 @@ from accelopt.predict.training import (
     micro_batches,
     structural_problems,
 )
+from accelopt.units import unit
 
 OBJECTIVES = {"time": "train_time_s", "cost": "cost_usd", "energy": "energy_j"}
+
+
+@dataclass(frozen=True)
+class SearchAxes:
+    """Values searched for the dimensions `plan` derives (None: the automatic set of the module docstring).
+
+    0 means the plain form: hsdp 0 = shard over all of dp x cp, etp 0 = etp = tp, recompute_layers 0 = every layer
+    of a full-recompute layout. A tuple without 0 leaves the plain form out (e.g. hsdp (8,): ZeRO-3 layouts only
+    with 8-rank shard groups)."""
+
+    hsdp: tuple[int, ...] | None = unit("count", "ZeRO-3 shard groups (null: 0 and the powers of two dividing dp x "
+                                       "cp, where hybrid sharding can win)", default=None)
+    etp: tuple[int, ...] | None = unit("count", "expert tensor-parallel degrees (null: 0 = tp, and powers of two "
+                                      "below tp; MoE models only)", default=None)
+    recompute_layers: tuple[int, ...] | None = unit("count", "layers per stage full recompute covers (null: 0 = "
+                                                   "all, and the fewest that fit)", default=None)
+
+    def __post_init__(self) -> None:
+        from accelopt.errors import InputError
+
+        for name in ("hsdp", "etp", "recompute_layers"):
+            vals = getattr(self, name)
+            if vals is not None and (not vals or any(v < 0 for v in vals)):
+                flag = "--" + name.replace("_", "-")
+                raise InputError(f"{flag} {','.join(map(str, vals))}: values must be 0 (off) or positive counts",
+                                 f"give {flag} auto, off or a list such as 0,8")
 
 
 def _pow2_upto(n: int) -> list[int]:
@@ -53,15 +95,27 @@ def candidate_axes(setup: Setup) -> dict[str, list[int]]:
     pp = sorted({*_pow2_upto(mdl.layers), *(d for d in range(1, mdl.layers + 1) if mdl.layers % d == 0)})
     cp = _pow2_upto(max(1, setup.seq_len // 2048))
     ep = [e for e in _pow2_upto(mdl.experts) if mdl.experts % e == 0] if mdl.is_moe else [1]
+    etp = [0] + [e for e in tp if e < max(tp)] if mdl.is_moe else [0]
     return {"tp": tp, "pp": pp, "cp": cp, "ep": ep, "vp": [1, 2, 4], "mbs": [1, 2, 4, 8], "zero": [0, 1, 2, 3],
-            "recompute": [0, 1, 2]}
+            "recompute": [0, 1, 2], "etp": etp}
 
 
-def enumerate_layouts(setup: Setup, device_counts: list[int], schedule: str = "1f1b") -> Layouts:
-    """Every combination of the axes for each device count, minus those breaking a structural rule."""
+def enumerate_layouts(setup: Setup, device_counts: list[int], schedule: str = "1f1b",
+                      etp: tuple[int, ...] | None = None, domain: int | None = None) -> Layouts:
+    """Every combination of the axes for each device count, minus those breaking a structural rule.
+    `etp`: the expert tensor-parallel degrees to take (None: 0 and powers of two below tp, MoE only, keeping only
+    layouts that can gain from it given the scale-up `domain`, see _etp_can_gain)."""
     axes = candidate_axes(setup)
+    if etp is not None:
+        axes["etp"] = sorted(set(etp))
     names = list(axes)
     grid = np.array(list(itertools.product(*axes.values())), dtype=np.int64)  # (combos, axes)
+    # etp = tp is etp 0 (the default grid): that duplicate only when 0 is not asked for. Never etp > tp: the model
+    # charges the expert layers tp's tensor-parallel traffic and GEMM split, not etp's, so a larger etp would shrink
+    # expert memory at no cost.
+    g_tp, g_etp = grid[:, names.index("tp")], grid[:, names.index("etp")]
+    keep = (g_etp == 0) | (g_etp < g_tp) | ((g_etp == g_tp) & (etp is not None and 0 not in etp))
+    grid = grid[keep]
     cols = {k: grid[:, i] for i, k in enumerate(names)}
     parts: list[Layouts] = []
     for n in device_counts:
@@ -76,13 +130,29 @@ def enumerate_layouts(setup: Setup, device_counts: list[int], schedule: str = "1
                       vp=cols["vp"][idx], mbs=cols["mbs"][idx], m=m[idx], zero=cols["zero"][idx],
                       recompute=cols["recompute"][idx], sp=cols["tp"][idx] > 1,
                       overlap=np.ones(k, dtype=bool), schedule=np.full(k, SCHEDULES[schedule], dtype=np.int64),
-                      hsdp=np.zeros(k, dtype=np.int64), etp=np.zeros(k, dtype=np.int64),
+                      hsdp=np.zeros(k, dtype=np.int64), etp=cols["etp"][idx],
                       recompute_layers=np.zeros(k, dtype=np.int64))
         bad: np.ndarray = np.zeros(len(lay), dtype=bool)
         for mask, _why in structural_problems(setup, lay, np.full(len(lay), n)):
             bad |= np.broadcast_to(mask, bad.shape)
+        if etp is None and domain is not None:
+            bad |= (lay.etp > 0) & ~_etp_can_gain(lay, domain)
         parts.append(lay.take(np.nonzero(~bad)[0]))
     return Layouts(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in LAYOUT_FIELDS})
+
+
+def _etp_can_gain(lay: Layouts, domain: int) -> np.ndarray:
+    """Where an expert tensor-parallel degree below tp can beat every larger one. The model times the expert
+    all-to-all by ep and the link its etp x ep ranks span (training.evaluate); otherwise a smaller etp only holds
+    more expert weights per device and all-reduces more gradient bytes (its optimizer state shards over a larger
+    expert-data group to the same size). So etp loses to 2 etp (or to etp = tp, the etp 0 row) wherever that
+    one is a valid layout on the same link (both inside the scale-up domain or both beyond it)."""
+    dpcp: np.ndarray = lay.dp * lay.cp
+    nxt: np.ndarray = 2 * lay.etp
+    valid = np.where(nxt < lay.tp, (lay.tp * dpcp) % np.maximum(nxt * lay.ep, 1) == 0,
+                     (nxt == lay.tp) & (dpcp % lay.ep == 0))
+    same_link = (nxt * lay.ep <= domain) == (lay.etp * lay.ep <= domain)
+    return ~(valid & same_link)
 
 
 @dataclass
@@ -101,12 +171,152 @@ class Candidates:
         return len(self.hardware)
 
 
+def _concat(lays: list[Layouts], preds: list[Prediction]) -> tuple[Layouts, Prediction]:
+    lay = Layouts(**{f: np.concatenate([getattr(x, f) for x in lays]) for f in LAYOUT_FIELDS})
+    terms = {k: np.concatenate([p.terms[k] for p in preds]) for k in preds[0].terms}
+    return lay, Prediction(terms=terms, feasible=np.concatenate([p.feasible for p in preds]),
+                           assumed=preds[0].assumed, measured=preds[0].measured)
+
+
+def _with(lay: Layouts, idx: np.ndarray, **cols: np.ndarray) -> Layouts:
+    """Rows `idx` of `lay` with the given columns replaced."""
+    sub = lay.take(idx)
+    return Layouts(**{f: cols.get(f, getattr(sub, f)) for f in LAYOUT_FIELDS})
+
+
+def hsdp_variants(lay: Layouts, pred: Prediction, groups: tuple[int, ...] | None) -> Layouts:
+    """Hybrid-sharding copies of the ZeRO-3 layouts that can gain from it (module docstring): those that fit and
+    expose ZeRO or data-parallel traffic, one per shard group g (None: powers of two 2 <= g < dp x cp) dividing
+    dp x cp."""
+    dpcp = lay.dp * lay.cp
+    exposed = (pred.terms["t_zero3_comm_s"] + pred.terms["t_dp_comm_s"]) > 0
+    if groups is not None and 0 not in groups:  # full sharding left out: a hidden-traffic layout no longer loses
+        exposed = np.ones(len(lay), dtype=bool)
+    base = np.nonzero((lay.zero == 3) & (lay.ep == 1) & pred.feasible & exposed & (dpcp >= 4))[0]
+    cands = _pow2_upto(int(dpcp[base].max()) // 2)[1:] if groups is None and len(base) else sorted(set(groups or ()))
+    parts = []
+    for g in cands:
+        if g <= 0:
+            continue
+        idx = base[(dpcp[base] % g == 0) & (dpcp[base] > g)]
+        parts.append(_with(lay, idx, hsdp=np.full(len(idx), g, dtype=np.int64)))
+    return _join(parts)
+
+
+def _join(parts: list[Layouts]) -> Layouts:
+    if not parts:
+        return Layouts(**{f: np.zeros(0, dtype=bool if f in ("sp", "overlap") else np.int64) for f in LAYOUT_FIELDS})
+    return Layouts(**{f: np.concatenate([getattr(x, f) for x in parts]) for f in LAYOUT_FIELDS})
+
+
+def _stage_cap(setup: Setup, lay: Layouts, pred: Prediction) -> np.ndarray:
+    """Most layers per stage recompute_layers may name: the busiest stage's, within training's rule ceil(L / pp)."""
+    return np.minimum(pred.terms["layers_per_stage"], np.ceil(setup.model.layers / lay.pp)).astype(np.int64)
+
+
+def _layout_keys(lay: Layouts, skip: tuple[str, ...]) -> np.ndarray:
+    """One 64-bit key per layout from its fields but `skip` (random odd multipliers, wrapping: a collision among
+    1e6 layouts has odds ~1e-7); np.unique on these is ~100x faster than on rows."""
+    fields = [f for f in LAYOUT_FIELDS if f not in skip]
+    mult = np.random.default_rng(0).integers(1, 2**63, size=len(fields), dtype=np.uint64) | np.uint64(1)
+    key: np.ndarray = np.zeros(len(lay), dtype=np.uint64)
+    for f, k in zip(fields, mult, strict=True):
+        key = key * k + np.asarray(getattr(lay, f)).astype(np.uint64)
+    return key
+
+
+def _plain_fits(lay: Layouts, pred: Prediction) -> np.ndarray:
+    """Rows whose same layout without recompute fits. Recomputing some layers cannot beat it: recompute adds its
+    forward and tensor-parallel traffic, and hides at most as much ZeRO-3 traffic as it adds (overlap_eff <= 1)."""
+    _, group = np.unique(_layout_keys(lay, ("recompute", "recompute_layers")), return_inverse=True)
+    group = group.reshape(-1)
+    fits: np.ndarray = np.zeros(int(group.max()) + 1 if len(group) else 0, dtype=bool)
+    fits[group[(lay.recompute == 0) & pred.feasible]] = True
+    return fits[group]
+
+
+def partial_recompute_variants(setup: Setup, lay: Layouts, pred: Prediction, run: Any,
+                               counts: tuple[int, ...] | None) -> tuple[Layouts, Prediction | None]:
+    """Full-recompute layouts that fit, recomputing fewer layers per stage: the smallest N that fits (None) or each
+    N of `counts` below the stage's layers. `run(layouts) -> Prediction` evaluates."""
+    cap = _stage_cap(setup, lay, pred)
+    base = np.nonzero((lay.recompute == 2) & (lay.recompute_layers == 0) & pred.feasible & (cap > 1)
+                      & ~_plain_fits(lay, pred))[0]
+    if counts is not None:
+        parts = [_with(lay, base[cap[base] > n], recompute_layers=np.full(int((cap[base] > n).sum()), n))
+                 for n in sorted(set(counts)) if n > 0]
+        out = _join(parts)
+        return out, (run(out) if len(out) else None)
+    one = _with(lay, base, recompute_layers=np.ones(len(base), dtype=np.int64))
+    p1 = run(one)
+    keep1 = np.nonzero(p1.feasible)[0]
+    rest = np.nonzero(~p1.feasible)[0]
+    # Memory linear in N between N = 1 (does not fit) and N = L_s (fits): the N where the line meets the capacity.
+    m1, mall = p1.terms["mem_total_bytes"][rest], pred.terms["mem_total_bytes"][base[rest]]
+    cap_b, ls = p1.terms["mem_capacity_bytes"][rest], cap[base[rest]]
+    n_line = np.ceil(1 + (m1 - cap_b) / np.maximum(m1 - mall, 1.0) * (ls - 1) - 1e-9).astype(np.int64)
+    sel = np.nonzero(n_line < ls)[0]
+    mid = _with(lay, base[rest[sel]], recompute_layers=np.maximum(n_line[sel], 1))
+    pm = run(mid) if len(mid) else None
+    lays, preds = [one.take(keep1)], [_take(p1, keep1)]
+    if pm is not None:
+        ok = np.nonzero(pm.feasible)[0]
+        lays.append(mid.take(ok))
+        preds.append(_take(pm, ok))
+    out_lay, out_pred = _concat(lays, preds)
+    return out_lay, out_pred
+
+
+def _take(p: Prediction, idx: np.ndarray) -> Prediction:
+    return Prediction(terms={k: v[idx] for k, v in p.terms.items()}, feasible=p.feasible[idx], assumed=p.assumed,
+                      measured=p.measured)
+
+
+def search_spec(setup: Setup, spec: AcceleratorSpec, device_counts: list[int], cal: Calibration, *,
+                schedule: str = "1f1b", measured: MeasuredLink | None = None,
+                axes: SearchAxes | None = None) -> tuple[Layouts, Prediction]:
+    """Every layout of one device kind: the enumerated grid, then its hsdp and partial-recompute variants."""
+    axes = axes or SearchAxes()
+    if axes.etp is not None and any(axes.etp) and not setup.model.is_moe:
+        from accelopt.errors import InputError
+
+        raise InputError(f"--etp {','.join(map(str, axes.etp))}: {setup.model.name} has no experts",
+                         "leave --etp out (expert tensor parallelism is for mixture-of-experts models)")
+    lay = enumerate_layouts(setup, device_counts, schedule, etp=axes.etp, domain=int(spec.scaleup_domain_devices))
+
+    def run(layouts: Layouts) -> Prediction:
+        return evaluate(setup, spec, layouts, cal, measured=measured)
+
+    pred = run(lay)
+    lays, preds = [lay], [pred]
+    if axes.hsdp != (0,):
+        hs = hsdp_variants(lay, pred, axes.hsdp)
+        if len(hs):
+            lays.append(hs)
+            preds.append(run(hs))
+    if axes.recompute_layers != (0,):
+        all_lay, all_pred = _concat(lays, preds)
+        rl, rp = partial_recompute_variants(setup, all_lay, all_pred, run, axes.recompute_layers)
+        if rp is not None and len(rl):
+            lays.append(rl)
+            preds.append(rp)
+    all_lay, all_pred = _concat(lays, preds)
+    drop: np.ndarray = np.zeros(len(all_lay), dtype=bool)
+    if axes.hsdp is not None and 0 not in axes.hsdp:  # the plain form left out: ZeRO-3 only with the groups named
+        drop |= (all_lay.zero == 3) & (all_lay.hsdp == 0)
+    if axes.recompute_layers is not None and 0 not in axes.recompute_layers:
+        drop |= (all_lay.recompute == 2) & (all_lay.recompute_layers == 0)
+    keep = np.nonzero(~drop)[0]
+    return all_lay.take(keep), _take(all_pred, keep)
+
+
 def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int], *,
            deadline_s: float | None = None, budget_usd: float | None = None,
            cals: dict[str, Calibration] | None = None, stack: str = "megatron", schedule: str = "1f1b",
-           measured: MeasuredLink | None = None) -> Candidates:
+           measured: MeasuredLink | None = None, axes: SearchAxes | None = None) -> Candidates:
     """Evaluate every valid layout on every device kind. `schedule`: the pipeline schedule of every layout
-    (training.SCHEDULES); `measured`: a scale-up link from `probe --collectives` replacing the catalog's."""
+    (training.SCHEDULES); `measured`: a scale-up link from `probe --collectives` replacing the catalog's; `axes`:
+    the values of hsdp, etp and recompute_layers to search (None: the automatic sets)."""
     from accelopt.errors import InputError
 
     if schedule not in SCHEDULES:
@@ -130,8 +340,8 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
     for spec in specs:
         if spec.name in skipped:
             continue
-        lay = enumerate_layouts(setup, device_counts, schedule)
-        pred: Prediction = evaluate(setup, spec, lay, calibration_for(spec, cals, stack), measured=measured)
+        lay, pred = search_spec(setup, spec, device_counts, calibration_for(spec, cals, stack), schedule=schedule,
+                                measured=measured, axes=axes)
         hw.append(np.full(len(lay), spec.name, dtype=object))
         lays.append(lay)
         preds.append(pred)

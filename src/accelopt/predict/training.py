@@ -416,7 +416,10 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     dp_group = lay.dp * lay.cp
     t_dp_raw = comm.hier_allreduce_s(grad_bytes, dp_group, lay.tp, links)
     dp_in, dp_out = comm.split_domain(dp_group, lay.tp, links.domain)
-    qkv_f = 2.0 * T * mdl.hidden * (mdl.q_width + 2 * kv_w) / tp  # the first GEMM of a layer
+    # The first GEMM of a layer: the fused QKV projection; MLA has none, its first is the KV down-projection
+    # [T, h] x [h, d_c + d_rope], replicated on every tensor-parallel rank (compute.qkv_gemms_s).
+    first_f = (2.0 * T * mdl.hidden * mdl.mla.cache_width if mdl.mla is not None
+               else 2.0 * T * mdl.hidden * (mdl.q_width + mdl.k_width + mdl.v_width) / tp)
     overlap = lay.overlap
     z3 = lay.zero >= 3
     # Hybrid sharding (HSDP): ZeRO state sharded over g = hsdp ranks (stride tp), replicated over r = dp cp / g
@@ -497,8 +500,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         # Inputs shown by `plan explain` (numbers entering the formulas above).
         # 1.0 when the family was fitted on published runs of this precision, else 0.0 ('uncalibrated').
         "calibrated": np.full_like(step, float(cal.calibrated(setup.dtype))),
-        "in_micro_batches": m, "in_tokens_per_microbatch": T, "in_qkv_gemm_flops": qkv_f,
-        "in_qkv_gemm_eff": dev.matmul_eff(qkv_f), "in_tp_link_byte_per_s": tp_bw,
+        "in_micro_batches": m, "in_tokens_per_microbatch": T, "in_first_gemm_flops": first_f,
+        "in_first_gemm_eff": dev.matmul_eff(first_f), "in_tp_link_byte_per_s": tp_bw,
         "in_pp_link_byte_per_s": np.where(pp > 1, pp_bw, np.nan), "in_dp_ranks_in_domain": dp_in.astype(float),
         "in_dp_domains": dp_out.astype(float), "in_peak_flop_per_s": np.full_like(step, peak_dtype),
         "in_seqs_per_rank_max": most.astype(float), "in_seqs_per_rank_min": fewest.astype(float),
@@ -569,8 +572,9 @@ def explain_inputs() -> dict[str, str]:
         "layers_per_stage": "L_s = ceil(L / (p v)) x v layers on the busiest pipeline rank",
         "in_micro_batches": "m = ceil(ceil(global batch / dp) / micro-batch)",
         "in_tokens_per_microbatch": "T = micro-batch x seq_len / cp tokens per device",
-        "in_qkv_gemm_flops": "F = 2 T h (h + 2 kv) / t, the QKV GEMM",
-        "in_qkv_gemm_eff": "eff(F) = eff_max F / (F + F_half) for that GEMM",
+        "in_first_gemm_flops": "F of a layer's first GEMM: the fused QKV projection 2 T h (q + k + v) / t; with "
+                               "multi-head latent attention the KV down-projection 2 T h (d_c + d_rope), not split",
+        "in_first_gemm_eff": "eff(F) = eff_max F / (F + F_half) for that GEMM",
         "in_peak_flop_per_s": "dense peak of the training dtype (catalog)",
         "in_tp_link_byte_per_s": "tensor-parallel link: scale-up if tp <= domain, else scale-out (x bw_eff)",
         "in_pp_link_byte_per_s": "pipeline link: scale-up if the whole job fits one domain, else scale-out",
