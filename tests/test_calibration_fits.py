@@ -1,0 +1,54 @@
+"""Every fitted value in the bundled calibration.toml is what its declared rule gives on today's model.
+
+The rules are written in calibration.toml before each fit (which rows, which parameters, which grid). A model change
+that moves a fit row must be followed by re-running the same rule (and saying so in the file); this test fails
+when a bundled value is stale, i.e. it is no longer the rule's result on the current model and runs file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from accelopt.predict.calibration import Calibration, load_calibrations
+from accelopt.predict.validation import fit_family, fit_fp8_eff_max, fit_stack_eff_max
+
+# family (or family/stack) -> (the declared rule, the fields it fits); rows are the file's fitted_on / fp8_fitted_on
+RULES: dict[str, tuple[Callable[[str, list[str]], Calibration], tuple[str, ...]]] = {
+    "nvidia-ampere": (fit_family, ("matmul_eff_max", "matmul_half_flop")),
+    "google-tpu-v5e": (fit_family, ("matmul_eff_max", "matmul_half_flop")),
+    "google-tpu-v5p": (lambda fam, rows: fit_stack_eff_max(fam, "megatron", rows), ("matmul_eff_max",)),
+    "nvidia-hopper/pytorch-fsdp": (lambda fam, rows: fit_stack_eff_max(fam, "pytorch-fsdp", rows),
+                                   ("matmul_eff_max",)),
+    "nvidia-hopper/fp8": (fit_fp8_eff_max, ("fp8_matmul_eff_max",)),
+    "nvidia-blackwell/fp8": (fit_fp8_eff_max, ("fp8_matmul_eff_max",)),
+    "intel-gaudi2/fp8": (fit_fp8_eff_max, ("fp8_matmul_eff_max",)),
+}
+
+
+def _bundled(key: str) -> tuple[Calibration, list[str]]:
+    cals = load_calibrations()
+    family, _, part = key.partition("/")
+    fam = cals[family]
+    if part == "fp8":
+        return fam, list(fam.fp8_fitted_on)
+    cal = fam.stacks[part] if part else fam
+    return cal, list(cal.fitted_on)
+
+
+def test_every_fitted_family_has_a_rule_here() -> None:
+    cals = load_calibrations()
+    fitted = {name for name, c in cals.items() if c.fitted_on}
+    fitted |= {f"{name}/fp8" for name, c in cals.items() if c.fp8_fitted_on}
+    fitted |= {f"{name}/{s}" for name, c in cals.items() for s, sc in c.stacks.items() if sc.fitted_on}
+    assert fitted == set(RULES)
+
+
+@pytest.mark.parametrize("key", sorted(RULES))
+def test_bundled_value_is_what_the_declared_rule_gives(key: str) -> None:
+    rule, fields = RULES[key]
+    bundled, rows = _bundled(key)
+    assert rows, key
+    fit = rule(key.partition("/")[0], sorted(rows))
+    for name in fields:
+        assert getattr(fit, name) == pytest.approx(getattr(bundled, name)), (key, name)
