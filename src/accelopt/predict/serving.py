@@ -544,7 +544,8 @@ def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
     usable = [d for d in ("bf16", "fp16", "fp8", "int8") if spec.peak(d) is not None]
     usable += ["int4"] if sixteen is not None else []
     usable += list(FP4_OPERAND_BYTES) if spec.peak("fp4") is not None else []
-    need = "a bf16/fp16 peak for int4 weight-only matmuls" if weight_dtype == "int4" else f"a {peak_key} peak"
+    need = ("a bf16/fp16 peak for int4 weight-only matmuls" if weight_dtype == "int4"
+            else f"a peak for {peak_key} matmuls")
     listed = ", ".join(spec.peak_flop_per_s) or "none"
     fix = (f"use --weight-dtype {' or '.join(usable)}" if usable else
            f"this device lists peaks for {listed} only; add a bf16/fp16/fp8/int8 peak with a --catalog TOML file")
