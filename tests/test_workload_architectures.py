@@ -411,3 +411,35 @@ def test_unmodelled_keys_stay_listed(tmp_path: Path) -> None:
     m = _load(tmp_path, DEEPSEEK_V3)
     assert m.unused_keys == ("num_nextn_predict_layers",)
     assert math.isclose(m.params_total(), HF_PARAMS["DEEPSEEK_V3"])
+
+
+def test_gqa_flash_attention_reads_kv_heads_not_query_heads() -> None:
+    # Decode-like shape (1 query, 4096 keys): K/V reads dominate, and a GQA model with 8 of 64 heads as K/V heads
+    # reads 8/64 of the K/V bytes of the same model with multi-head attention (Ainslie et al. 2023 sec. 2.2).
+    from accelopt.predict.compute import flash_attention_bytes
+
+    mha = TransformerConfig(name="mha", layers=1, hidden=8192, heads=64, ffn=28672, vocab=100)
+    gqa = replace(mha, name="gqa", kv_heads=8)
+    b, s, keys, one = 4, 1, 4096, np.asarray(1.0)
+    q_o = b * 64 * s * (128 + 128) * 2.0  # Q read + O written, per query head
+    kv_mha = float(flash_attention_bytes(mha, b, s, keys, one, 2.0)) - q_o
+    kv_gqa = float(flash_attention_bytes(gqa, b, s, keys, one, 2.0)) - q_o
+    assert kv_mha == b * 64 * keys * 256 * 2.0
+    assert kv_gqa == pytest.approx(kv_mha * 8 / 64, rel=1e-12)
+    # tp 16 > 8 KV heads: each device still reads one whole (replicated) K/V head
+    tp16 = np.asarray(16.0)
+    assert float(flash_attention_bytes(gqa, b, s, keys, tp16, 2.0)) == pytest.approx(
+        b * (64 / 16 * s + 1 * keys) * 256 * 2.0, rel=1e-12)
+
+
+def test_gqa_decode_attention_time_scales_with_kv_heads() -> None:
+    # On a device with unbounded FLOP/s the fused kernel is bandwidth-bound: its time is its bytes.
+    spec = get_device("h100-sxm")
+    dev = Device(peak_flop_per_s=1e30, bw_byte_per_s=spec.memory_bandwidth_byte_per_s,
+                 cal=replace(calibration_for(spec), kernel_overhead_s=0.0))
+    mha = TransformerConfig(name="mha", layers=1, hidden=8192, heads=64, ffn=28672, vocab=100)
+    gqa = replace(mha, name="gqa", kv_heads=8)
+    one = np.asarray(1.0)
+    t_mha, _ = attention_core_s(mha, 4, 1, 4096, one, True, 2.0, dev)
+    t_gqa, _ = attention_core_s(gqa, 4, 1, 4096, one, True, 2.0, dev)
+    assert float(t_gqa / t_mha) == pytest.approx((64 + 8 * 4096) / (64 + 64 * 4096), rel=1e-9)

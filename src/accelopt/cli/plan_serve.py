@@ -40,7 +40,8 @@ def register_serve(plan_app: typer.Typer) -> None:
                                  "M/D/1 queue wait in TTFT; a rate beyond saturation exits 2."),
         prompt: int = typer.Option(2048, "--prompt", help="Prompt (input) tokens per request."),
         output: int = typer.Option(256, "--output", help="Output tokens per request."),
-        weight_dtype: str = typer.Option("bf16", "--weight-dtype", help="bf16, fp16, fp8, int8 or int4."),
+        weight_dtype: str = typer.Option("bf16", "--weight-dtype", help="bf16, fp16, fp8, int8, int4 (weight-only), "
+                                         "nvfp4 or mxfp4 (4-bit block-scaled; need an fp4 peak: Blackwell)."),
         kv_dtype: str = typer.Option("bf16", "--kv-dtype", help="KV-cache dtype: bf16, fp16, fp8 or int8."),
         price_usd_per_hour: Optional[float] = typer.Option(None, "--price-usd-per-hour",
                                                  help="Price per device-hour (overrides the catalog price)."),

@@ -233,6 +233,20 @@ def fused_attention_s(flops: Arr, n_bytes: Arr, dev: Device) -> Arr:
     return np.maximum(t_compute, t_memory) + dev.cal.kernel_overhead_s
 
 
+def flash_attention_bytes(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, tp: Arr, dtb: float) -> Arr:
+    """HBM bytes of one fused attention kernel on one device: Q read and O written per query head,
+    (b, heads/t, s, qk) and (b, heads/t, s, v); K and V read once per KV head, (b, kv_heads/t, keys, qk + v).
+
+    Grouped-query attention shares each K/V head among heads/kv_heads query heads, so K/V traffic is kv_heads/heads
+    of multi-head attention's (Ainslie et al. 2023, "GQA", sec. 2.2; FlashAttention-2/3 index the shared K/V head
+    of each query head instead of copying it). With t > kv_heads each device keeps one (replicated) KV head, as
+    serving's KV cache does. MLA in the naive up-projected form has per-head K and V (kv = heads)."""
+    heads_local = model.heads / tp
+    kv_local = heads_local if model.mla is not None else np.maximum(model.n_kv_heads / tp, 1.0)
+    dqk, dv = model.qk_head_dim, model.v_head_dim
+    return b * (heads_local * s + kv_local * keys) * (dqk + dv) * dtb
+
+
 def attention_core_s(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, tp: Arr, flash: bool, dtb: float,
                      dev: Device) -> tuple[Arr, Arr]:
     """(time, flops) of scores, softmax and attention x V: b x heads/t heads of s queries over `keys` keys,
@@ -241,7 +255,7 @@ def attention_core_s(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, tp: Ar
     dqk, dv = model.qk_head_dim, model.v_head_dim
     if flash:  # fused kernel: reads Q, K, V once and writes O (Dao et al. 2022, sec. 3.1)
         f_core = 2.0 * b * heads_local * s * keys * (dqk + dv)
-        core_bytes = b * heads_local * (dqk + dv) * (s + keys) * dtb
+        core_bytes = flash_attention_bytes(model, b, s, keys, tp, dtb)
         if dev.cal.attention_eff_max > 0:  # the stack's attention kernel at its published share of the peak
             return fused_attention_s(f_core, core_bytes, dev), f_core
         return roofline_s(f_core, core_bytes, dev, 1.0), f_core

@@ -39,14 +39,16 @@ from accelopt import dtypes
 from accelopt.errors import InfeasibleError, InputError
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import comm, serving_moe
+from accelopt.predict.compute import FP4_OPERAND_BYTES
 from accelopt.predict.serving_moe import NO_MOE, MoELayout, MoEServing
 from accelopt.units import unit
 from accelopt.workload.transformer import TransformerConfig
 
-# Bytes per stored element. int4 adds its group scales separately (see weight_bytes_per_param).
+# Bytes per stored element. int4 adds its group scales separately, nvfp4/mxfp4 their block scales (see
+# weight_bytes_per_param).
 DTYPE_BYTES: dict[str, float] = dtypes.bytes_map(("fp32", "bf16", "fp16", "fp8", "int8", "int4"))
 SCHEDULING = ("static", "continuous")
-WEIGHT_DTYPES = ("bf16", "fp16", "fp8", "int8", "int4")
+WEIGHT_DTYPES = ("bf16", "fp16", "fp8", "int8", "int4", "nvfp4", "mxfp4")
 KV_DTYPES = ("bf16", "fp16", "fp8", "int8")
 ACT_BYTES = 2.0
 """Activations (and all-reduce messages) are 16-bit in every serving engine we model."""
@@ -107,10 +109,14 @@ class ServingCalibration:
     int4_group_size: int = unit("count", default=128)
     """int4 weights carry one fp16 scale per group of this many weights (AWQ/GPTQ default 128;
     Lin et al. 2023, "AWQ", sec. 4)."""
+    fp4_gemm_efficiency_ratio: float = unit("fraction", default=1.0)
+    """FP4 (NVFP4/MXFP4, W4A4) linear GEMMs reach this multiple of the prefill/decode compute efficiency, as a
+    fraction of the fp4 peak (the block-scale handling and the activation quantize fused into the producing kernel
+    keep them below the fp8 GEMMs' share of the fp8 peak); 1.0: the same share, an assumption."""
 
     def __post_init__(self) -> None:
         for name in ("prefill_compute_efficiency", "attention_compute_efficiency", "decode_compute_efficiency",
-                     "decode_bandwidth_efficiency", "memory_utilization"):
+                     "decode_bandwidth_efficiency", "memory_utilization", "fp4_gemm_efficiency_ratio"):
             _check_fraction(name, getattr(self, name))
         if self.link_bandwidth_efficiency is not None:
             _check_fraction("link_bandwidth_efficiency", self.link_bandwidth_efficiency)
@@ -317,8 +323,13 @@ class ServeResult:
 
 
 def weight_bytes_per_param(weight_dtype: str, cal: ServingCalibration = DEFAULT_CALIBRATION) -> float:
-    """Stored bytes per linear-layer weight. int4 adds one fp16 scale per group (AWQ/GPTQ layout)."""
+    """Stored bytes per linear-layer weight. int4 adds one fp16 scale per group (AWQ/GPTQ layout); nvfp4 is
+    0.5 B + one FP8 E4M3 scale per 16 weights = 0.5625 B, mxfp4 0.5 B + one E8M0 scale per 32 = 0.53125 B
+    (compute.FP4_OPERAND_BYTES: NVIDIA, "Introducing NVFP4", 2025; OCP MX v1.0 sec. 5). NVFP4's one fp32 scale per
+    tensor (4 B per weight matrix) is left out: under 1e-6 of the bytes of any model here."""
     _check_dtype("weight_dtype", weight_dtype, WEIGHT_DTYPES)
+    if weight_dtype in FP4_OPERAND_BYTES:
+        return FP4_OPERAND_BYTES[weight_dtype]
     b = DTYPE_BYTES[weight_dtype]
     if weight_dtype == "int4":
         b += 2.0 / cal.int4_group_size
@@ -524,22 +535,27 @@ def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
     """The dtype the matmuls run in, which the device must have a peak for.
 
     fp8 and int8 weights run as W8A8 matmuls (fp8: TensorRT-LLM/vLLM fp8; int8: SmoothQuant, Xiao et al.
-    2023); int4 is weight-only (W4A16, dequantized to 16-bit: AWQ/GPTQ kernels); bf16/fp16 as given.
+    2023); int4 is weight-only (W4A16, dequantized to 16-bit: AWQ/GPTQ kernels); nvfp4/mxfp4 run as W4A4 matmuls
+    at the fp4 peak (the activations are quantized to the same block format: FP4 tensor cores take both operands
+    in it, NVIDIA "Introducing NVFP4", 2025); bf16/fp16 as given.
     """
     _check_dtype("weight_dtype", weight_dtype, WEIGHT_DTYPES)
     sixteen = next((d for d in ("bf16", "fp16") if spec.peak(d) is not None), None)
+    peak_key = "fp4" if weight_dtype in FP4_OPERAND_BYTES else weight_dtype
     if weight_dtype == "int4":  # weight-only: dequantized to 16 bits for the matmul
         if sixteen is not None:
             return sixteen
-    elif spec.peak(weight_dtype) is not None:
-        return weight_dtype
+    elif spec.peak(peak_key) is not None:
+        return peak_key
     usable = [d for d in ("bf16", "fp16", "fp8", "int8") if spec.peak(d) is not None]
     usable += ["int4"] if sixteen is not None else []
-    need = "a bf16/fp16 peak for int4 weight-only matmuls" if weight_dtype == "int4" else f"a {weight_dtype} peak"
+    usable += list(FP4_OPERAND_BYTES) if spec.peak("fp4") is not None else []
+    need = ("a bf16/fp16 peak for int4 weight-only matmuls" if weight_dtype == "int4"
+            else f"a peak for {peak_key} matmuls")
     listed = ", ".join(spec.peak_flop_per_s) or "none"
     fix = (f"use --weight-dtype {' or '.join(usable)}" if usable else
            f"this device lists peaks for {listed} only; add a bf16/fp16/fp8/int8 peak with a --catalog TOML file")
-    raise InfeasibleError(f"device {spec.name!r} has no {weight_dtype} peak in the catalog (serving needs {need})",
+    raise InfeasibleError(f"device {spec.name!r} has no {peak_key} peak in the catalog (serving needs {need})",
                           fix)
 
 
@@ -684,6 +700,8 @@ class _Setup:
     attention_peak_flop_per_s: float
     """The 16-bit peak the attention core runs at (the weights' peak where the device has no 16-bit one)."""
     moe: MoELayout = NO_MOE
+    linear_eff_scale: float = 1.0
+    """Multiplies the linear GEMMs' compute efficiency: cal.fp4_gemm_efficiency_ratio for FP4 weights, else 1."""
 
 
 def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, weight_dtype: str, kv_dtype: str,
@@ -692,7 +710,8 @@ def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, we
     peak = spec.peak(compute_dtype)
     assert peak is not None  # compute_dtype_for guarantees it
     sixteen = next((p for p in (spec.peak("bf16"), spec.peak("fp16")) if p is not None), peak)
-    return _Setup(model, spec, tp, pp, weight_dtype, kv_dtype, peak, cal, sixteen, moe)
+    scale = cal.fp4_gemm_efficiency_ratio if compute_dtype == "fp4" else 1.0
+    return _Setup(model, spec, tp, pp, weight_dtype, kv_dtype, peak, cal, sixteen, moe, scale)
 
 
 def _stage_hops_s(s: _Setup, msg_bytes: float, calls: int) -> float:
@@ -713,7 +732,7 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     chunks = math.ceil(tokens / s.cal.max_prefill_chunk_tokens)
     attn = batch * prompt_len * attention_flops_per_token(m, (prompt_len + 1) / 2.0)  # causal: mean context (P+1)/2
     linear = prefill_flops(m, batch, prompt_len) - attn
-    compute_s = (linear / (s.peak_flop_per_s * s.cal.prefill_compute_efficiency)
+    compute_s = (linear / (s.peak_flop_per_s * s.cal.prefill_compute_efficiency * s.linear_eff_scale)
                  + attn / (s.attention_peak_flop_per_s * s.cal.attention_compute_efficiency)) / s.tp
     bytes_ = chunks * _weight_bytes_total(m, s.weight_dtype, s.cal) / s.tp
     bytes_ += tokens * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)  # KV written, all layers
@@ -744,7 +763,7 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
     memory_s = (w + kv) / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency)
     attn = batch * attention_flops_per_token(m, context)
     linear = decode_flops_per_step(m, batch, context) - attn
-    compute_s = ((linear / s.peak_flop_per_s + attn / s.attention_peak_flop_per_s)
+    compute_s = ((linear / (s.peak_flop_per_s * s.linear_eff_scale) + attn / s.attention_peak_flop_per_s)
                  / s.tp / s.cal.decode_compute_efficiency)
     comm_s = 0.0
     if s.tp > 1:
