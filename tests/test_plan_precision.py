@@ -145,3 +145,19 @@ def test_validate_groups_in_json_and_html(capsys: pytest.CaptureFixture[str], tm
     assert fam["nvidia-hopper"]["worst_run"] == worst["id"]
     html = page.read_text(encoding="utf-8")
     assert "held-out |error| by family" in html and "by precision" in html
+
+
+def test_explain_shows_the_first_gemm_efficiency_of_its_precision(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan explain`'s in_first_gemm_eff is the curve that GEMM is timed with: the fp8 one (fp8_matmul_eff_max,
+    half-size point scaled by the fp8/bf16 peak ratio) in an fp8 run, the 16-bit one otherwise."""
+    cal = load_calibrations()["nvidia-hopper"]
+    spec = get_device("h100-sxm")
+    base = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8", "--tp", "2", "--json"]
+    for dtype, eff_max, half in (("bf16", cal.matmul_eff_max, cal.matmul_half_flop),
+                                 ("fp8", cal.fp8_matmul_eff_max,
+                                  cal.matmul_half_flop * spec.peak("fp8") / spec.peak("bf16"))):
+        code, out, err = run_main([*base, "--dtype", dtype], capsys)
+        assert code == 0, err
+        t = {x["name"]: x["value"] for x in json.loads(out)["terms"]}
+        f = t["in_first_gemm_flops"]
+        assert t["in_first_gemm_eff"] == pytest.approx(eff_max * f / (f + half)), dtype

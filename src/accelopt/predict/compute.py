@@ -61,6 +61,12 @@ class Device:
         """eff(F) = eff_max F / (F + F_half) at this device's half-size point."""
         return self.cal.matmul_eff_max * flops / (flops + self.half_flop)
 
+    def linear_eff(self, flops: Arr) -> Arr:
+        """eff(F) of a linear-layer GEMM: in `linear`'s precision (its eff_max, half-size point) when it has one,
+        else matmul_eff (the curve gemm_s times it with)."""
+        lin = self.linear
+        return self.matmul_eff(flops) if lin is None else lin.eff_max * flops / (flops + lin.half_flop)
+
 
 FP8_CAST_BYTES_PER_ELEMENT = 4.0
 """Transformer Engine quantizes each FP8 GEMM's bf16 activation input with one fused cast-transpose kernel: it
@@ -162,7 +168,7 @@ def gemm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, count: float | Arr =
     flops = 2.0 * m * n * k
     bw = dev.bw_byte_per_s * dev.cal.memory_eff
     n_bytes = (m * k + k * n) * lin.operand_bytes + m * n * dtb
-    eff = lin.eff_max * flops / (flops + lin.half_flop)
+    eff = dev.linear_eff(flops)
     t_gemm = np.maximum(flops / (lin.peak_flop_per_s * eff), n_bytes / bw) + dev.cal.kernel_overhead_s
     t_cast = np.where(lin.cast_bytes_per_input > 0, m * k * lin.cast_bytes_per_input / bw + dev.cal.kernel_overhead_s,
                       0.0)

@@ -501,7 +501,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         # 1.0 when the family was fitted on published runs of this precision, else 0.0 ('uncalibrated').
         "calibrated": np.full_like(step, float(cal.calibrated(setup.dtype))),
         "in_micro_batches": m, "in_tokens_per_microbatch": T, "in_first_gemm_flops": first_f,
-        "in_first_gemm_eff": dev.matmul_eff(first_f), "in_tp_link_byte_per_s": tp_bw,
+        "in_first_gemm_eff": dev.linear_eff(first_f), "in_tp_link_byte_per_s": tp_bw,
         "in_pp_link_byte_per_s": np.where(pp > 1, pp_bw, np.nan), "in_dp_ranks_in_domain": dp_in.astype(float),
         "in_dp_domains": dp_out.astype(float), "in_peak_flop_per_s": np.full_like(step, peak_dtype),
         "in_seqs_per_rank_max": most.astype(float), "in_seqs_per_rank_min": fewest.astype(float),
@@ -574,7 +574,8 @@ def explain_inputs() -> dict[str, str]:
         "in_tokens_per_microbatch": "T = micro-batch x seq_len / cp tokens per device",
         "in_first_gemm_flops": "F of a layer's first GEMM: the fused QKV projection 2 T h (q + k + v) / t; with "
                                "multi-head latent attention the KV down-projection 2 T h (d_c + d_rope), not split",
-        "in_first_gemm_eff": "eff(F) = eff_max F / (F + F_half) for that GEMM",
+        "in_first_gemm_eff": ("eff(F) = eff_max F / (F + F_half) for that GEMM, in the linear layers' precision "
+                              "(fp8: fp8_matmul_eff_max at the fp8 peak's half-size point)"),
         "in_peak_flop_per_s": "dense peak of the training dtype (catalog)",
         "in_tp_link_byte_per_s": "tensor-parallel link: scale-up if tp <= domain, else scale-out (x bw_eff)",
         "in_pp_link_byte_per_s": "pipeline link: scale-up if the whole job fits one domain, else scale-out",
