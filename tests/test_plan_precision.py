@@ -152,7 +152,8 @@ def test_explain_shows_the_first_gemm_efficiency_of_its_precision(capsys: pytest
     half-size point scaled by the fp8/bf16 peak ratio) in an fp8 run, the 16-bit one otherwise."""
     cal = load_calibrations()["nvidia-hopper"]
     spec = get_device("h100-sxm")
-    base = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8", "--tp", "2", "--json"]
+    base = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8", "--tp", "2",
+            "--json"]
     for dtype, eff_max, half in (("bf16", cal.matmul_eff_max, cal.matmul_half_flop),
                                  ("fp8", cal.fp8_matmul_eff_max,
                                   cal.matmul_half_flop * spec.peak("fp8") / spec.peak("bf16"))):

@@ -621,10 +621,11 @@ def _explain(opts: ExplainOptions) -> None:
     from accelopt.report.console import line, plain
 
     con = console()
+    fp8 = f"; fp8 linear layers at {cal.fp8_matmul_eff_max} of the fp8 peak" if setup.dtype == "fp8" else ""
     con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {lay} (calibration family "
                    f"{cal.family}, stack {cal.stack}{_fit_note(cal, setup.dtype)}; eff(F) = {cal.matmul_eff_max} F / "
                    f"(F + {fmt_num(cal.matmul_half_flop)})"
-                   f"{f'; fp8 linear layers at {cal.fp8_matmul_eff_max} of the fp8 peak' if setup.dtype == 'fp8' else ''}"
+                   f"{fp8}"
                    f"{f'; fused attention at {cal.attention_eff_max} x peak' if cal.attention_eff_max else ''})"))
     tb = Table(title="step-time and memory arithmetic (predictions, estimates)")
     tb.add_column("term")
