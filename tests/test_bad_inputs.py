@@ -446,6 +446,9 @@ CONFLICTS: list[tuple[str, list[str]]] = [
     ("serve-ep-on-dense-model", [*SERVE, "--ep", "2", "--tp", "2"]),
     ("serve-redundant-experts-without-ep", [*SERVE_MOE[:-4], "--redundant-experts", "4"]),
     ("serve-expert-imbalance-below-one", [*SERVE_MOE, "--expert-imbalance", "0.5"]),
+    ("serve-expert-imbalance-without-ep", [*SERVE_MOE[:-4], "--attention-dp", "2", "--expert-imbalance", "1.5"]),
+    ("serve-two-batch-overlap-on-dense-model", [*SERVE, "--attention-dp", "2", "--two-batch-overlap"]),
+    ("serve-two-batch-overlap-without-ep-or-dp", [*SERVE_MOE[:-4], "--tp", "2", "--two-batch-overlap"]),
     ("explain-step-exceeds-run", [*EXPLAIN, "--tokens", "1e6"]),
 ]
 

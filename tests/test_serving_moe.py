@@ -161,6 +161,10 @@ def test_attention_dp_spreads_requests_and_counts_devices() -> None:
     (MoELayout(ep=2, attention_dp=2), 1, get_model("llama3-8b"), "dense model"),
     (MoELayout(ep=8, expert_load_imbalance=0.5), 8, DSV3, "ratio >= 1"),
     (MoELayout(redundant_experts=4), 1, DSV3, "without expert parallelism"),
+    (MoELayout(attention_dp=2, expert_load_imbalance=1.5, imbalance_given=True), 1, DSV3,
+     "--expert-imbalance 1.5 without expert parallelism"),
+    (MoELayout(attention_dp=2, two_batch_overlap=True), 1, get_model("llama3-8b"), "no MoE dispatch/combine"),
+    (MoELayout(two_batch_overlap=True), 8, DSV3, "no MoE dispatch/combine"),
     (MoELayout(ep=72, attention_dp=72), 1, DSV3, "--redundant-experts 32"),
 ])
 def test_bad_layouts_name_the_flag_and_the_fix(lay: MoELayout, tp: int, model, words: str) -> None:

@@ -151,3 +151,13 @@ def test_request_rate_follows_littles_law_and_queues() -> None:
 
     with pytest.raises(InfeasibleError, match="queue grows"):
         serving.predict_at_rate(m, h100, rate_per_s=1000.0, **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("published", ["inf", "nan", "0"])
+def test_runs_file_published_must_be_finite_and_positive(published: str, tmp_path: Path) -> None:
+    """published = inf was accepted and scored as a -100% error (JSON: null)."""
+    bad = tmp_path / "runs.csv"
+    bad.write_text("id,source,engine,hardware,model,tp,pp,weight_dtype,kv_dtype,prompt_len,output_len,batch,metric,"
+                   f"published,role\nx,s,trtllm,h100-sxm,llama3-8b,1,1,fp8,fp8,128,128,1,ttft_ms,{published},test\n")
+    with pytest.raises(InputError, match="positive"):
+        read_serving_runs(bad)

@@ -65,11 +65,12 @@ def register_serve(plan_app: typer.Typer) -> None:
         redundant_experts: int = typer.Option(0, "--redundant-experts", help="Extra copies of routed experts per "
                                               "MoE layer (EPLB), e.g. 32 so that 256 + 32 experts split over --ep 72."),
         expert_imbalance: Optional[float] = typer.Option(
-            None, "--expert-imbalance", help="Tokens on the busiest expert-parallel rank / the mean (>= 1); default: "
-            "perfect balance, printed as an assumption."),
+            None, "--expert-imbalance", help="Tokens on the busiest expert-parallel rank / the mean (>= 1; needs --ep "
+            "> 1); default: perfect balance, printed as an assumption."),
         two_batch_overlap: bool = typer.Option(False, "--two-batch-overlap", help="Overlap the MoE dispatch/combine "
                                                "of one micro-batch with the other's compute (SGLang "
-                                               "--enable-two-batch-overlap; DeepSeek-V3 sec. 3.4)."),
+                                               "--enable-two-batch-overlap; DeepSeek-V3 sec. 3.4); an MoE model "
+                                               "with --ep or --attention-dp > 1."),
         json_out: bool = typer.Option(False, "--json", help="Print JSON only."),
         html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained HTML report here."),
     ) -> None:

@@ -128,6 +128,15 @@ def check_layout(model: TransformerConfig, tp: int, lay: MoELayout) -> None:
     if lay.ep > 1 and not model.is_moe:
         raise InputError(f"--ep {lay.ep}: {model.name} is a dense model (no routed experts)",
                          "use --ep 1 (and --tp / --attention-dp) for a dense model")
+    imbalance_set = lay.imbalance_given or lay.expert_load_imbalance != 1.0
+    if imbalance_set and lay.ep == 1:  # the ratio is per EP rank: with ep 1 it would only scale the expert FLOPs
+        raise InputError(f"--expert-imbalance {f:g} without expert parallelism (it is the busiest EP rank's tokens / "
+                         "the mean)", "give --ep > 1, or leave --expert-imbalance out")
+    if lay.two_batch_overlap and not (model.is_moe and lay.active):  # no MoE exchange to hide: it would be ignored
+        raise InputError(f"--two-batch-overlap on {model.name} with --ep {lay.ep} and --attention-dp "
+                         f"{lay.attention_dp}: there is no MoE dispatch/combine to overlap",
+                         "give a mixture-of-experts model with --ep > 1 or --attention-dp > 1, or leave "
+                         "--two-batch-overlap out")
     if lay.redundant_experts and lay.ep == 1:
         raise InputError(f"--redundant-experts {lay.redundant_experts} without expert parallelism",
                          "give --ep > 1, or leave --redundant-experts out")
@@ -355,7 +364,7 @@ def summary(s: _Setup, batch: int, prompt_len: int) -> MoEServing:
     dec_s, dec_bytes = exchange_s(s, b_r / s.tp, 1)
     chunks = math.ceil(b_r * prompt_len / s.cal.max_prefill_chunk_tokens)
     pre_s, _ = exchange_s(s, b_r * prompt_len / s.tp / chunks, chunks)
-    notes = () if lay.imbalance_given else (BALANCE_ASSUMED,)
+    notes = () if lay.imbalance_given or lay.ep == 1 else (BALANCE_ASSUMED,)  # ep 1: no EP ranks to balance
     return MoEServing(
         ep=lay.ep, attention_dp=lay.attention_dp, expert_tp=d // lay.ep,
         experts_per_device=lay.physical_experts(m) / lay.ep, requests_per_dp_rank=b_r,

@@ -129,13 +129,14 @@ def _check_row(r: dict[str, str]) -> None:
         if r[col] not in allowed:
             raise InputError(f"serving run {rid!r}: {col} {r[col]!r}", f"use one of {', '.join(allowed)}")
     try:
-        ok = float(r["published"]) > 0 and all(int(r[c]) >= 1 for c in ("tp", "pp", "prompt_len", "output_len"))
+        ok = 0 < float(r["published"]) < math.inf  # NaN fails too
+        ok = ok and all(int(r[c]) >= 1 for c in ("tp", "pp", "prompt_len", "output_len"))
         ok = ok and (r["batch"] == "max" or int(r["batch"]) >= 1)
     except ValueError:
         ok = False
     if not ok:
-        raise InputError(f"serving run {rid!r}: published, tp, pp, lengths and batch must be positive numbers "
-                         "(batch may be 'max')", "fix that row")
+        raise InputError(f"serving run {rid!r}: published, tp, pp, lengths and batch must be positive (finite) "
+                         "numbers (batch may be 'max')", "fix that row")
 
 
 @functools.lru_cache(maxsize=16)
