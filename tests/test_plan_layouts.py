@@ -306,3 +306,20 @@ def test_cli_schedule_and_bad_collectives(tmp_path: Path, capsys: pytest.Capture
     bad.write_text("not toml [")
     code, out, err = run_main([*base, "--collectives", str(bad)], capsys)
     assert code == 2 and "error:" in err
+
+
+# --- an overlap flag the layout cannot use is said, not silently dropped ------------------------------------------
+@pytest.mark.parametrize(("flags", "flag", "used"), [
+    ({"p2p_overlap": True, "pp": 4, "vp": 1}, "--p2p-overlap", False),  # no interleaving: Megatron turns it off
+    ({"p2p_overlap": True, "pp": 4, "vp": 2}, "--p2p-overlap", True),
+    ({"tp_comm_overlap": True, "tp": 8, "sp": False}, "--tp-comm-overlap", False),  # needs sequence parallel
+    ({"tp_comm_overlap": True, "tp": 8, "sp": True}, "--tp-comm-overlap", True),
+])
+def test_overlap_flag_without_effect_is_noted(flags: dict[str, object], flag: str, used: bool) -> None:
+    base = {k: v for k, v in flags.items() if not k.endswith("overlap")}
+    q = {"model": get_model("llama3-8b"), "hardware": "h100-sxm", "devices": 64, "global_batch_seqs": 512}
+    on = predict_layout(LayoutQuery(**q, **flags))  # type: ignore[arg-type]
+    off = predict_layout(LayoutQuery(**q, **base))  # type: ignore[arg-type]
+    noted = any(n.startswith(f"{flag} has no effect") for n in on.notes)
+    assert noted is not used
+    assert (on.terms["step_time_s"] < off.terms["step_time_s"]) is used  # the note tells the truth about the step time

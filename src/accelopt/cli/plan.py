@@ -6,11 +6,14 @@ import dataclasses
 import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from accelopt.cli.catalog import CATALOG_HELP
+
+if TYPE_CHECKING:  # the CLI imports the predictors lazily (start-up time)
+    from accelopt.predict.query import LayoutFlags
 
 PLAN_HELP = """Predict training time, memory, cost and energy of every parallel layout (predictions = estimates).
 
@@ -77,40 +80,12 @@ class PlanOptions:
 
 
 @dataclass(frozen=True)
-class LayoutOptions:
-    """One parallel layout as typed for `plan explain` (degrees are device counts)."""
-
-    devices: int
-    tp: int = 1
-    pp: int = 1
-    cp: int = 1
-    ep: int = 1
-    vp: int = 1
-    mbs: int = 1
-    """Micro-batch size, sequences."""
-    zero: int = 1
-    recompute: str = "selective"
-    sp: bool = True
-    overlap: bool = True
-    schedule: str = "1f1b"
-    """1f1b (interleaved with vp > 1), zb-h1 or zb-h2."""
-    hsdp: int = 0
-    """Hybrid-sharding shard group (0: ZeRO over all of dp x cp)."""
-    etp: int = 0
-    """Expert tensor-parallel degree (0: = tp)."""
-    recompute_layers: int = 0
-    """With recompute full: layers per pipeline stage recomputed (0: all)."""
-    slice_devices: int = 0
-    """Chips per ICI slice (TPU Multislice; 0: the device's scale-up domain)."""
-
-
-@dataclass(frozen=True)
 class ExplainOptions:
     """`accelopt plan explain`: one layout's whole arithmetic."""
 
     setup: SetupOptions
     hardware: str
-    layout: LayoutOptions
+    layout: LayoutFlags
     calibration: str | None = None
     stack: str = "megatron"
     catalog: tuple[Path, ...] = ()
@@ -581,7 +556,7 @@ def _explain(opts: ExplainOptions) -> None:
     base = _setup(opts.setup)
     if base.tokens <= 0:  # time, cost and energy to train on nothing would print as zeros
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 300e9")
-    # LayoutOptions' fields are LayoutQuery's layout fields, passed by name (a new layout flag needs no copy here)
+    # LayoutFlags' fields are LayoutQuery's layout fields, passed by name (a new layout flag needs no copy here)
     res = predict_layout(LayoutQuery(**dataclasses.asdict(lo), model=base.model, hardware=opts.hardware,
                                      flash=opts.setup.flash, edge_stage_layers=opts.setup.edge_stage_layers,
                                      p2p_overlap=opts.setup.p2p_overlap,
@@ -768,6 +743,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout (exit 2 if infeasible)"),
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
     ) -> None:
+        from accelopt.predict.query import LayoutFlags
+
         _explain(ExplainOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
@@ -775,10 +752,10 @@ def register(app: typer.Typer) -> None:
                                host_power_w_per_device=host_w),
             hardware=hardware, calibration=calibration, stack=stack, catalog=tuple(catalog), as_json=as_json,
             collectives=collectives,
-            layout=LayoutOptions(devices=devices, tp=tp, pp=pp, cp=cp, ep=ep, vp=vp, mbs=mbs, zero=zero,
-                                 recompute=recompute, sp=not no_sp, overlap=not no_overlap, schedule=schedule,
-                                 hsdp=hsdp, etp=etp, recompute_layers=recompute_layers,
-                                 slice_devices=slice_devices)))
+            layout=LayoutFlags(devices=devices, tp=tp, pp=pp, cp=cp, ep=ep, vp=vp, mbs=mbs, zero=zero,
+                               recompute=recompute, sp=not no_sp, overlap=not no_overlap, schedule=schedule,
+                               hsdp=hsdp, etp=etp, recompute_layers=recompute_layers,
+                               slice_devices=slice_devices)))
 
     if importlib.util.find_spec("accelopt.cli.plan_serve") is not None:
         from accelopt.cli import plan_serve

@@ -40,12 +40,10 @@ def default_global_batch(seq_len: int) -> int:
 
 
 @dataclass(frozen=True, kw_only=True)
-class LayoutQuery:
-    """Every input of one training-layout prediction (each one is a flag of `plan explain`)."""
+class LayoutFlags:
+    """One parallel layout as typed for `plan explain` (degrees are device counts); the CLI's options and
+    LayoutQuery's layout fields alike."""
 
-    model: TransformerConfig
-    hardware: str
-    """Catalog name or spec TOML path."""
     devices: int
     tp: int = 1
     pp: int = 1
@@ -53,6 +51,7 @@ class LayoutQuery:
     ep: int = 1
     vp: int = 1
     mbs: int = 1
+    """Micro-batch size, sequences."""
     zero: int = 1
     recompute: str = "selective"
     sp: bool = True
@@ -69,6 +68,15 @@ class LayoutQuery:
     slice_devices: int = 0
     """Chips per ICI slice (TPU Multislice): traffic between slices crosses the data-center network
     (comm.slice_spec). 0: the device's whole scale-up domain."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayoutQuery(LayoutFlags):
+    """Every input of one training-layout prediction (each one is a flag of `plan explain`)."""
+
+    model: TransformerConfig
+    hardware: str
+    """Catalog name or spec TOML path."""
     collectives: str | None = None
     """Spec TOML from `accelopt probe --collectives`: its measured scale-up link replaces the catalog's."""
     flash: bool = True
@@ -157,8 +165,20 @@ def slice_note(spec: AcceleratorSpec, devices: int, slice_devices: int) -> str |
         return None
     out = spec.scaleout_bandwidth_byte_per_s
     per_chip = f"{out / 1e9:.4g} GB/s per chip (catalog)" if out is not None else "the printed default bandwidth"
-    return (f"{devices:,} devices span {-(-devices // slice_devices)} ICI slices of {slice_devices:,}: collectives "
+    return (f"{devices:,} devices span {devices // slice_devices} ICI slices of {slice_devices:,}: collectives "
             f"reduce inside a slice over ICI and cross slices over the data-center network at {per_chip}")
+
+
+def ignored_overlap_notes(q: LayoutQuery) -> list[str]:
+    """The sentences saying that a requested overlap has no effect on this layout (training.evaluate skips it)."""
+    notes = []
+    if q.p2p_overlap and not (q.pp > 1 and q.vp > 1):
+        notes.append("--p2p-overlap has no effect here: it overlaps the interleaved schedule's sends (needs --pp > 1 "
+                     "and --vp > 1; Megatron-LM turns --overlap-p2p-comm off without interleaving)")
+    if q.tp_comm_overlap and not (q.sp and q.tp > 1):
+        notes.append("--tp-comm-overlap has no effect here: it pipelines sequence-parallel collectives (needs --tp > 1 "
+                     "without --no-sp)")
+    return notes
 
 
 def structural_fix(model: TransformerConfig, mp: int) -> str:
@@ -180,6 +200,11 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                   flash=q.flash, edge_stage_layers=q.edge_stage_layers, p2p_overlap=q.p2p_overlap,
                   tp_comm_overlap=q.tp_comm_overlap, facility=q.facility)
     spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)
+    if q.slice_devices and q.devices > q.slice_devices and q.devices % q.slice_devices:
+        # Multislice jobs are whole slices of one shape (MaxText num_slices x chips per slice)
+        raise InputError(f"--devices {q.devices:,} is not a whole number of ICI slices of {q.slice_devices:,}",
+                         f"give --devices a multiple of --slice-devices {q.slice_devices:,}, or fewer devices "
+                         "than one slice")
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)
     mp = q.tp * q.pp * q.cp
     dp = max(1, q.devices // mp)
@@ -197,6 +222,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     measured = load_measured(q.collectives) if q.collectives is not None else None
     pred = evaluate(setup, spec, arr, cal, measured=measured)
     notes = [n for n in (uneven_note(batch, dp), slice_note(spec, q.devices, q.slice_devices)) if n]
+    notes += ignored_overlap_notes(q)
     return LayoutResult(setup=setup, spec=spec, layout=lay, cal=cal, terms=pred.row(0),
                         fits_memory=bool(pred.feasible[0]), assumed=pred.assumed, measured=pred.measured, notes=notes)
 
