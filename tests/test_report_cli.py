@@ -82,3 +82,12 @@ def test_profile_html(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Non
     assert fmt(data["step_time"]["median"], "s") in text and data["name"] in text
     assert history.load("latest").command == "profile"
     assert ('class="est"' in text) is bool(data["energy"]["is_estimate"])  # measured step, energy may be estimated
+
+
+def test_history_show_to_a_bad_html_path_blames_the_path(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """An unwritable --html on `history show` is the path's error and fix, not 'the run is damaged'."""
+    _cli(capsys, "simulate", "published", "--json")
+    run_id = history.run_ids()[-1]
+    _, err = _cli(capsys, "history", "show", run_id, "--html", str(tmp_path / "nope" / "v.html"), code=2)
+    assert "does not exist" in err and "mkdir -p" in err
+    assert "damaged" not in err and "Traceback" not in err

@@ -61,3 +61,27 @@ def test_cli_prints_every_row_with_its_error(capsys: pytest.CaptureFixture[str])
         assert r["error"] == pytest.approx(r["predicted_frames_per_s"] / r["published_frames_per_s"] - 1)
     code, out, err = run_main(["simulate", "published"], capsys)
     assert code == 0 and "nvdla-2048" in out and "assumption" in out
+
+
+@pytest.mark.parametrize("chip", ["nvdla", "eyeriss"])
+def test_notes_and_source_print_verbatim(chip: str, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The console renders no markup: a note or source holding brackets prints as written, with no escape
+    backslash (rich.markup.escape on the plain console would show '\\[')."""
+    import accelopt.simulate.published as pub
+
+    real = pub.published_result
+    odd = "see [bold]spec/defs[/bold] \\ [x]"
+
+    def with_odd_text(chip: str, convention: str) -> pub.PublishedResult:
+        from dataclasses import replace
+
+        r = real(chip, convention)
+        if r.eyeriss is not None:
+            return replace(r, eyeriss=replace(r.eyeriss, source=odd, notes=[*r.eyeriss.notes, odd]))
+        return replace(r, source=odd, notes=[*r.notes, odd])
+
+    monkeypatch.setattr(pub, "published_result", with_odd_text)
+    code, out, err = run_main(["simulate", "published", "--chip", chip], capsys)
+    assert code == 0, err
+    assert out.count(odd) == 2 and "\\[" not in out

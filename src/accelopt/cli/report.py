@@ -95,7 +95,9 @@ def _show(run_id: str, as_json: bool, html: Path | None) -> None:
     if html is not None:
         from accelopt.report.html import write_html
         from accelopt.report.runs import default_title
+        from accelopt.userio import check_writable
 
+        check_writable(html, "--html", "report.html")  # the path's own error, before the shape errors below
         try:
             path = write_html(html, run.command, run.result, title=default_title(run.command, run.result),
                               argv=run.argv, run=run.to_dict())

@@ -476,15 +476,14 @@ def _published(convention: str, chip: str, json_out: bool, html: Path | None) ->
 
 
 def _render_nvdla(result: Any) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     from accelopt import units
     from accelopt.report.console import make_console
 
     con = make_console()
-    con.print(escape(f"{result.source}: int8 ResNet-50 frames/s, published vs predicted (convention "
-                     f"{result.convention}); CBUF = convolution buffer (KiB), SDRAM in GB/s"))
+    con.print(f"{result.source}: int8 ResNet-50 frames/s, published vs predicted (convention "
+              f"{result.convention}); CBUF = convolution buffer (KiB), SDRAM in GB/s")
     t = Table()
     for col in ("design", "array", "CBUF", "SDRAM", "published", "predicted", "error", "util"):
         t.add_column(col, justify="left" if col == "design" else "right", no_wrap=col in ("design", "error"))
@@ -495,7 +494,7 @@ def _render_nvdla(result: Any) -> None:
                   f"{c.predicted_frames_per_s:.1f}", f"{c.error:+.1%}", units.fmt_pct(c.utilization))
     con.print(t)
     for n in result.notes:
-        con.print(escape(f"  {n}"))
+        con.print(f"  {n}")
 
 
 def _export(design: str, out: Path, json_out: bool) -> None:

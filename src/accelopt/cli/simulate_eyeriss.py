@@ -8,16 +8,15 @@ from typing import Any
 
 def render_eyeriss(check: Any) -> None:
     """The console table of an EyerissCheck (accelopt.simulate.published)."""
-    from rich.markup import escape
     from rich.table import Table
 
     from accelopt.report.console import make_console
 
     con = make_console()
     tol = check.tolerances
-    con.print(escape(f"{check.source}: published vs predicted; tolerances stated before comparing: processing "
-                     f"latency and frames/s {tol['frames_per_s']:.0%}, DRAM {tol['dram']:.0%}, power "
-                     f"{tol['power']:.0%}"))
+    con.print(f"{check.source}: published vs predicted; tolerances stated before comparing: processing "
+              f"latency and frames/s {tol['frames_per_s']:.0%}, DRAM {tol['dram']:.0%}, power "
+              f"{tol['power']:.0%}")
     t = Table()
     for col in ("layer", "proc ms pub", "pred", "err", "PEs pub/pred", "mW pub", "pred*", "err",
                 "DRAM MB pub", "raw*", "RLC*", "err", "GLB MB pub/pred*"):
@@ -36,4 +35,4 @@ def render_eyeriss(check: Any) -> None:
               f"{check.dram_accesses_per_mac:.4f} against {check.published_dram_accesses_per_mac:g} "
               f"({check.dram_per_mac_error:+.1%})")
     for n in check.notes:
-        con.print(escape(f"* {n}"))
+        con.print(f"* {n}")

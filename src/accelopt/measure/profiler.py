@@ -71,12 +71,10 @@ class EnergyResult:
 
 
 @dataclass(kw_only=True)
-class ProfileResult:
-    """A Measurement of one model's step on one device (times in s, memory in bytes, energy in J)."""
+class ProfileRun:
+    """What was asked for: the model, mode, dtype and device of a profile, its batch and step counts.
 
-    SCHEMA_KIND: ClassVar[str] = "profile"
-    SCHEMA_VERSION: ClassVar[int] = 1
-    DERIVED_UNITS: ClassVar[dict[str, str]] = {"samples_per_s": "count", "mfu_formula": "", "overhead_rule": ""}
+    The first fields of a ProfileResult and of a PartialProfile (the same names, units and JSON order)."""
 
     name: str
     mode: str
@@ -84,7 +82,18 @@ class ProfileResult:
     device: str
     batch_size: int = unit("count")
     steps: int = unit("count")
+    """Headline steps asked for (--steps)."""
     warmup: int = unit("count")
+
+
+@dataclass(kw_only=True)
+class ProfileResult(ProfileRun):
+    """A Measurement of one model's step on one device (times in s, memory in bytes, energy in J)."""
+
+    SCHEMA_KIND: ClassVar[str] = "profile"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"samples_per_s": "count", "mfu_formula": "", "overhead_rule": ""}
+
     step_time: Stats
     breakdown: dict[str, Stats]
     flops_per_step: float = unit("FLOP")
@@ -148,7 +157,7 @@ PASSES = ("capture", "warm-up", "headline", "breakdown", "memory", "roofline", "
 
 
 @dataclass(kw_only=True)
-class PartialProfile:
+class PartialProfile(ProfileRun):
     """What a profile measured before Ctrl-C stopped it: the finished passes' figures, and what is missing.
 
     Recorded in the run history (command 'profile-partial'); every figure here is from the steps that completed.
@@ -159,14 +168,6 @@ class PartialProfile:
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
 
-    name: str
-    mode: str
-    dtype: str
-    device: str
-    batch_size: int = unit("count")
-    steps: int = unit("count")
-    """Headline steps asked for (--steps)."""
-    warmup: int = unit("count")
     interrupted: bool = True
     interrupted_during: str
     """The pass that Ctrl-C stopped (one of PASSES)."""

@@ -360,7 +360,17 @@ def _inner(tp: Any) -> type | None:
 
 
 def _field_docs(cls: type) -> dict[str, str]:
-    """The docstrings written under a dataclass's fields (`x: float` then a string literal), first line."""
+    """The docstrings written under a dataclass's fields (`x: float` then a string literal), first line; those of
+    the dataclass bases too (a subclass's own docstring wins)."""
+    docs: dict[str, str] = {}
+    for c in reversed(cls.__mro__):
+        if dataclasses.is_dataclass(c):
+            docs.update(_own_field_docs(c))
+    return docs
+
+
+def _own_field_docs(cls: type) -> dict[str, str]:
+    """The field docstrings written in `cls`'s own class body."""
     import ast
     import inspect
     import textwrap
