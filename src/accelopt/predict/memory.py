@@ -17,6 +17,15 @@ the 24 s b h of the t-split part is Q 2sbh + K,V 4 s b kv + out-proj input 2sbh 
 f = 4h: 2 s b f + 2 s b f) or 6 s b f (SwiGLU); it reduces to eq. 2 for GPT. The 10 s b h part is the
 2 layer-norm inputs (4sbh), QKV and MLP inputs (4sbh) and two dropout masks (2sbh).
 A fused (flash) attention kernel keeps no s x s tensor, like selective recompute.
+MaxText remat_policy 'minimal' (recompute code 3; AI-Hypercomputer/maxtext MaxText/layers/decoders.py
+get_remat_policy / minimal_policy: jax.checkpoint_policies.save_only_these_names('query_proj', 'key_proj',
+'value_proj', 'qkv_proj', 'out_proj', 'mlpwi_0', 'mlpwi_1', 'mlpwi', 'mlpwo'); older MaxText:
+checkpoint_dots_with_no_batch_dims, the same projection outputs) keeps, of those, the ones the backward needs: Q, K,
+V (q_width + 2 kv), the out-projection output h (it rebuilds the second norm's input), the MLP up-projection outputs
+(2 f SwiGLU, f GELU), plus the scanned layer's input h (the scan carry); 2 bytes each, split over tp like the
+activations (MaxText's logical_axis_rules shard heads, mlp and activation_embed over 'tensor'). The MLP output
+(mlpwo) is not needed by the backward, and norms, RoPE, the attention core and the activation function are
+recomputed.
 Pipeline (Korthikanti sec. 4.2.3): with 1F1B the first stage holds min(m, p) micro-batches in flight,
 x (1 + (p-1)/(p v)) with v interleaved chunks. The last stage also keeps fp32 logits, 4 s b V / t.
 """
@@ -113,7 +122,9 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
     rep_div = np.where(sp, tp, 1)
     none_or_sel = split / tp + repl / rep_div
     full = 2.0 * sbh / rep_div
-    return np.where(recompute == 2, full, none_or_sel)
+    up_width = (2.0 if model.mlp == "swiglu" else 1.0) * mlp_f * ((model.top_k + model.shared_experts) if moe else 1)
+    minimal = (2 * s * b * (model.q_width + model.k_width + model.v_width + h + up_width)) / tp + 2.0 * sbh / rep_div
+    return np.where(recompute == 2, full, np.where(recompute == 3, minimal, none_or_sel))
 
 
 def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: Arr, ep: Arr, vp: Arr,

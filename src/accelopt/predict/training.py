@@ -64,7 +64,9 @@ from accelopt.workload.transformer import TransformerConfig
 
 Arr = np.ndarray
 DTYPE_BYTES = dtypes.bytes_map(("bf16", "fp16", "fp8"))  # training dtypes (accelopt.dtypes)
-RECOMPUTE = {"none": 0, "selective": 1, "full": 2}
+# minimal: MaxText's remat_policy 'minimal' (saves only the projection GEMM outputs; memory.py). Its time is charged
+# like selective: what it recomputes beyond elementwise ops is the attention core ('context' is not saved).
+RECOMPUTE = {"none": 0, "selective": 1, "full": 2, "minimal": 3}
 RECOMPUTE_NAMES = {v: k for k, v in RECOMPUTE.items()}
 # Pipeline schedules. 1f1b: one-forward-one-backward, interleaved when vp > 1 (Narayanan et al. 2021 sec. 2.2);
 # zb-h1 / zb-h2: the handcrafted zero-bubble schedules of Qi et al. 2024 ('Zero Bubble Pipeline Parallelism',
@@ -120,7 +122,8 @@ class Layout:
         if self.zero not in (0, 1, 2, 3):
             raise InputError(f"layout zero = {self.zero!r}", "use --zero 0, 1, 2 or 3 (3 = FSDP)")
         if self.recompute not in RECOMPUTE:
-            raise InputError(f"layout recompute = {self.recompute!r}", "use --recompute none, selective or full")
+            raise InputError(f"layout recompute = {self.recompute!r}",
+                             "use --recompute none, selective, full or minimal")
         if self.schedule not in SCHEDULES:
             raise InputError(f"layout schedule = {self.schedule!r}", f"use --schedule {', '.join(SCHEDULES)}")
         for f in ("hsdp", "etp", "recompute_layers"):
@@ -355,7 +358,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
           else np.maximum(edge, middle_stage_layers(mdl.layers, pp, edge)))
     # Full recompute of N layers per stage only (Megatron-LM --recompute-method block): a share N / L_s of them.
     rec_frac = np.where(lay.recompute_layers > 0, np.minimum(lay.recompute_layers, ls) / ls, 1.0)
-    recompute_layer = np.where(rc == 2, rec_frac * fwd_layer, np.where(rc == 1, lt.attn_core_s, 0.0))
+    recompute_layer = np.where(rc == 2, rec_frac * fwd_layer,
+                               np.where(_attn_core_recomputed(rc), lt.attn_core_s, 0.0))
     # --- tensor parallel: 4 (+2 with full recompute) all-reduce-equivalents of b s h per layer.
     tp_bw, tp_lat = links.pick(tp)
     # A parallel attention + MLP block all-reduces once per layer forward, not twice (PaLM sec. 2).
@@ -468,7 +472,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # Recompute adds one forward (full) or the attention core (selective) over all micro-batches/devices.
     rec_flops_dev = np.where(rc == 2, rec_frac * ls * np.where(frac_moe > 0, lt.flops_moe * frac_moe
                                                     + lt.flops_dense * (1 - frac_moe), lt.flops_dense),
-                             np.where(rc == 1, ls * lt.flops_attn_core, 0.0))
+                             np.where(_attn_core_recomputed(rc), ls * lt.flops_attn_core, 0.0))
     hw_flops_step = model_flops_step + rec_flops_dev * m * n
     peak_dtype = float(spec.peak(setup.dtype) or dev.peak_flop_per_s)  # MFU against the training dtype's peak
     peak_total = n * peak_dtype
@@ -546,6 +550,12 @@ def fsdp_latency_s(stack: str, zero: Arr, ls: Arr, shard: Arr, inner: Arr, links
     x (2 x 24 + 2) collectives = +60 ms for the 1B, as published (+60 ms). The link latencies are predict/comm.py's
     defaults, not fitted."""
     return fsdp_collectives(stack, zero, ls) * comm.ring_latency_s(shard, inner, links)
+
+
+def _attn_core_recomputed(rc: Arr) -> Arr:
+    """Selective (Korthikanti 2022 sec. 5) and MaxText 'minimal' (the attention output 'context' is not among the
+    saved names) both redo the attention core in the backward."""
+    return (rc == RECOMPUTE["selective"]) | (rc == RECOMPUTE["minimal"])
 
 
 def _tp_overlapped_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, t_coll: Arr) -> Arr:

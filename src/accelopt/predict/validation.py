@@ -218,7 +218,7 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None) -> Lay
         return LayoutQuery(model=run_model(row), hardware=row["hardware"], devices=devices,
                            tp=tp, pp=pp, cp=cp, vp=_i(row, "vp", 1),
                            mbs=_i(row, "mbs", 1), zero=_i(row, "zero", 0, low=0),
-                           recompute=rec if rec in ("full", "none") else "selective", sp="+sp" in rec,
+                           recompute=rec if rec in ("full", "none") else rec.split("+")[0], sp="+sp" in rec,
                            overlap=bool(_i(row, "overlap", 0, low=0)), flash=bool(_i(row, "flash", 0, low=0)),
                            edge_stage_layers=_i(row, "edge_layers", 0, low=0) or None,
                            p2p_overlap=bool(_i(row, "p2p_overlap", 0, low=0)),
