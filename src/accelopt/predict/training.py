@@ -607,8 +607,8 @@ def explain_terms() -> dict[str, str]:
     return {
         "t_fwd_s": "m x L_s x sum over ops of max(F/(peak x eff(F)), bytes/(BW x mem_eff)) + launch",
         "t_bwd_s": "2 x t_fwd (data- and weight-gradient GEMMs)",
-        "t_recompute_s": "full: one more forward (x N / L_s with --recompute-layers N); selective: the attention "
-                         "core (Korthikanti 2022)",
+        "t_recompute_s": "full: one more forward (x N / L_s with --recompute-layers N); selective and minimal: "
+                         "the attention core (Korthikanti 2022; MaxText 'minimal' saves no 'context')",
         "t_logits_s": "3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy) on the last stage",
         "t_tp_comm_s": ("m x L_s x (4 [+2 full recompute]; half that for parallel attention+MLP blocks) x "
                         "allreduce(b s h x 2 B over tp); --tp-comm-overlap: each all-gather/reduce-scatter less "
@@ -633,8 +633,8 @@ def explain_terms() -> dict[str, str]:
         "mem_weights_bytes": "2 B x stage params (/ dp x cp with ZeRO-3, + 2 gathered layers)",
         "mem_grads_bytes": "2 B x stage params (/ dp x cp with ZeRO >= 2)",
         "mem_optimizer_bytes": "12 B x stage params (/ dp x cp with ZeRO >= 1)",
-        "mem_activations_bytes": "Korthikanti 2022 eq. 1-2 per layer x L_s x min(m, p) in flight (zb-h2: 2p - 1) "
-                                 "(+ logits)",
+        "mem_activations_bytes": "Korthikanti 2022 eq. 1-2 per layer (minimal: MaxText's saved projection "
+                                 "outputs + layer input) x L_s x min(m, p) in flight (zb-h2: 2p - 1) (+ logits)",
         "mem_overhead_bytes": "framework overhead from the calibration file",
     }
 
