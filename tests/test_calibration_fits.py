@@ -18,6 +18,8 @@ RULES: dict[str, tuple[Callable[[str, list[str]], Calibration], tuple[str, ...]]
     "nvidia-ampere": (fit_family, ("matmul_eff_max", "matmul_half_flop")),
     "google-tpu-v5e": (fit_family, ("matmul_eff_max", "matmul_half_flop")),
     "google-tpu-v5p": (lambda fam, rows: fit_stack_eff_max(fam, "megatron", rows), ("matmul_eff_max",)),
+    "google-tpu-v4": (lambda fam, rows: fit_stack_eff_max(fam, "megatron", rows), ("matmul_eff_max",)),
+    "google-tpu-v6e": (lambda fam, rows: fit_stack_eff_max(fam, "megatron", rows), ("matmul_eff_max",)),
     "nvidia-hopper/pytorch-fsdp": (lambda fam, rows: fit_stack_eff_max(fam, "pytorch-fsdp", rows),
                                    ("matmul_eff_max",)),
     "nvidia-hopper/fp8": (fit_fp8_eff_max, ("fp8_matmul_eff_max",)),

@@ -70,6 +70,18 @@ MEMORY_GAPS = {
        "context and allocator, not measured for XLA on a TPU): without it 94.0 GiB fits. Not changed: no cited TPU "
        "figure"
        for k in (1, 2)},
+    # v6e rows (tpu-recipes Trillium): remat_policy 'custom' offloads decoder_layer_input (8B/70B also q/k/v, 8B out)
+    # to host memory (tuning_params '...': 'offload', xla_flags HOST_OFFLOAD_FLAGS); activation offload is not
+    # modelled, so the saved layer inputs are counted on the chip. Without them each fits except the 70B on 32 chips.
+    **{f"maxtext-v6e-llama31-{k}": f"{tot} GiB against 29.8 GiB, {act} GiB of it layer activations that the recipe "
+       "offloads to host memory (remat_policy custom, decoder_layer_input 'offload'); activation offload is not "
+       f"modelled{extra}"
+       for k, tot, act, extra in (
+           ("8b-8", "39.2", "21.1", ""), ("8b-256", "31.8", "28.2", ""), ("70b-64", "54.2", "32.3", ""),
+           ("70b-128", "78.3", "64.5", ""), ("70b-256", "90.3", "80.7", ""), ("405b-x2", "65.6", "39.6", ""),
+           ("70b-32", "70.6", "32.3", "; and this recipe sets weight_dtype bfloat16 (bf16 weights and Adam moments, "
+            "8 B per parameter with the gradient) where the model counts 16 B (fp32 master and moments): 36.0 GiB of "
+            "state against about 16.4"))},
     "gaudi2-llama31-70b-fp8": "113.9 GiB against 89.4 GiB (the catalog's 96e9 B): 66 GiB of it are selective-"
                               "recompute activations at TP 8 without sequence parallelism, seq 8192; not explained "
                               "(candidates not checked: the recipe's dropout 0 keeps no masks; Gaudi 2 holds 96 GiB)",

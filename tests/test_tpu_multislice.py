@@ -123,9 +123,10 @@ def test_slice_larger_than_the_domain_is_an_input_error(capsys: pytest.CaptureFi
     assert code == 2 and "--slice-devices 512" in err
 
 
-def test_tpu_generations_without_a_fitted_row_are_uncalibrated() -> None:
+def test_each_tpu_generation_is_calibrated_on_its_own_rows() -> None:
+    """A generation is calibrated only by a fit on its own public rows (v4: PaLM; v6e: tpu-recipes Trillium)."""
     cals = load_calibrations()
-    assert calibration_for(get_device("tpu-v5e"), cals, "maxtext").calibrated("bf16")
-    assert calibration_for(get_device("tpu-v5p"), cals, "maxtext").calibrated("bf16")
-    for name in ("tpu-v4", "tpu-v6e"):  # no public row of theirs in the runs file
-        assert not calibration_for(get_device(name), cals, "maxtext").calibrated("bf16"), name
+    for name in ("tpu-v4", "tpu-v5e", "tpu-v5p", "tpu-v6e"):
+        cal = calibration_for(get_device(name), cals, "maxtext")
+        assert cal.family == f"google-tpu-{name.removeprefix('tpu-')}" and cal.calibrated("bf16"), name
+        assert all(row.startswith(("palm-", f"maxtext-{name.removeprefix('tpu-')}-")) for row in cal.fitted_on), name

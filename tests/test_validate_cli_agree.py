@@ -23,16 +23,21 @@ def _config(row: dict[str, str], path: Path) -> Path:
            "tie_word_embeddings": bool(int(row.get("tied") or 0))}
     if row.get("kv_heads"):
         cfg["num_key_value_heads"] = int(row["kv_heads"])
+    if (row.get("head_dim") or "").strip():
+        cfg["head_dim"] = int(row["head_dim"])
+    if int((row.get("parallel") or "0").strip() or 0):
+        cfg["model_type"] = "gptj"  # GPT-J: parallel attention + MLP block, one LayerNorm (PaLM's block)
     path.write_text(json.dumps(cfg), encoding="utf-8")
     return path
 
 
 def _flags(row: dict[str, str], config: Path) -> list[str]:
     rec = row["recompute"]
+    rec_kind = rec.partition("+")[0]
     flags = ["plan", "explain", "--model", str(config), "--hardware", row["hardware"], "--devices", row["devices"],
              "--tp", row["tp"], "--pp", row["pp"], "--cp", row["cp"] or "1", "--vp", row["vp"] or "1",
              "--mbs", row["mbs"] or "1", "--zero", row["zero"] or "0",
-             "--recompute", rec if rec in ("full", "none") else "selective",
+             "--recompute", rec_kind if rec_kind in ("full", "none") else "selective",
              "--seq-len", row["seq"], "--global-batch", f"{row['global_batch']}seq",
              "--dtype", row["dtype"] or "bf16", "--stack", row["stack"] or "megatron", "--json",
              "--flash" if int(row["flash"] or 0) else "--no-flash"]

@@ -194,12 +194,16 @@ def _i(row: dict[str, str], key: str, default: int | None = None, low: int = 1) 
 
 
 def run_model(row: dict[str, str]) -> TransformerConfig:
-    """The architecture of a run (its columns layers .. tied)."""
+    """The architecture of a run (its columns layers .. tied, and the optional head_dim and parallel: a head width
+    other than hidden / heads, and GPT-J/PaLM parallel attention + MLP blocks with one LayerNorm, PaLM sec. 2)."""
     try:
+        parallel = bool(_i(row, "parallel", 0, low=0))
         return TransformerConfig(name=row["id"], layers=_i(row, "layers"), hidden=_i(row, "hidden"),
                                  heads=_i(row, "heads"), ffn=_i(row, "ffn"), vocab=_i(row, "vocab"),
                                  seq_len=_i(row, "seq"), kv_heads=_i(row, "kv_heads", 0, low=0) or None,
                                  mlp="swiglu" if row.get("mlp") == "swiglu" else "gelu",
+                                 attn_head_dim=_i(row, "head_dim", 0, low=0) or None,
+                                 parallel_block=parallel, norms_per_layer=1 if parallel else 2,
                                  tied_embeddings=bool(_i(row, "tied", 0, low=0)), source=row["source"])
     except (KeyError, ValueError) as e:
         raise InputError(f"run {row.get('id', '?')!r} is malformed: {e}", "check the CSV columns") from None
@@ -209,7 +213,8 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None) -> Lay
     """The `plan explain` inputs of a run: the one public path both `validate` and the CLI take
     (predict.query.predict_layout); tests/test_validate_cli_agree.py runs the CLI on every row."""
     try:
-        rec = row["recompute"]
+        rec = row["recompute"]  # none | selective | full, '+sp' for sequence parallel (e.g. full+sp)
+        rec_kind = rec.partition("+")[0]
         devices, tp, pp, dp, cp = (_i(row, k, 1 if k == "cp" else None) for k in ("devices", "tp", "pp", "dp", "cp"))
         if tp * pp * dp * cp != devices:  # the layout must use exactly the run's devices
             raise InputError(f"run {row.get('id', '?')!r}: tp x pp x dp x cp = {tp} x {pp} x {dp} x {cp} = "
@@ -218,7 +223,7 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None) -> Lay
         return LayoutQuery(model=run_model(row), hardware=row["hardware"], devices=devices,
                            tp=tp, pp=pp, cp=cp, vp=_i(row, "vp", 1),
                            mbs=_i(row, "mbs", 1), zero=_i(row, "zero", 0, low=0),
-                           recompute=rec if rec in ("full", "none") else rec.split("+")[0], sp="+sp" in rec,
+                           recompute=rec_kind, sp="+sp" in rec,
                            overlap=bool(_i(row, "overlap", 0, low=0)), flash=bool(_i(row, "flash", 0, low=0)),
                            edge_stage_layers=_i(row, "edge_layers", 0, low=0) or None,
                            p2p_overlap=bool(_i(row, "p2p_overlap", 0, low=0)),
