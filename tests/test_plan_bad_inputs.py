@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import run_main
 
 from accelopt.cli.main import main
 
@@ -169,3 +170,28 @@ def test_engine_and_collectives_errors_name_the_flag(capsys: pytest.CaptureFixtu
                                                      needle: str) -> None:
     """The error names the option the user typed, not the calibration field or 'catalog file' behind it."""
     assert needle in _fails(capsys, *argv)
+
+
+@pytest.mark.parametrize(("argv", "problem", "fix"), [
+    # a dense model: the fix says to leave the expert flag out (was the generic tp/pp/devices fix)
+    ((*EXPLAIN, "--etp", "2"), "--etp 2: llama3-8b is a dense model", "leave --etp out"),
+    ((*EXPLAIN, "--ep", "2"), "--ep 2: llama3-8b is a dense model", "leave --ep out"),
+    # etp above tp was predicted as free expert memory (the expert layers are timed at tp's split)
+    (("plan", "explain", "--model", "mixtral-8x7b", "--hardware", "h100-sxm", "--devices", "64", "--tp", "2",
+      "--ep", "8", "--etp", "8"), "--etp 8 is above --tp 2", "give --etp at most --tp 2"),
+])
+def test_explain_expert_flags_get_a_specific_fix(capsys: pytest.CaptureFixture[str], argv: tuple[str, ...],
+                                                 problem: str, fix: str) -> None:
+    code, out, err = run_main(list(argv), capsys)
+    assert code == 2 and out == ""
+    lines = err.splitlines()
+    assert problem in lines[0] and "fix:" in err
+    assert fix in err.split("fix:", 1)[1] and "--devices a multiple" not in err
+
+
+def test_plan_etp_all_above_tp_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """The search skips etp above a layout's tp; a list with only such values used to end in 'no layout of 64
+    devices exists ... use fewer --devices', blaming the device count."""
+    err = _fails(capsys, "plan", "--model", "mixtral-8x7b", "--devices", "64", "--etp", "64")
+    assert "--etp 64" in err and "above the largest tensor-parallel degree searched (32)" in err
+    assert "fewer --devices" not in err

@@ -139,6 +139,32 @@ def _check_values(q: LayoutQuery) -> None:
     if q.seq_len is not None and q.seq_len < 1:
         raise InputError(f"--seq-len {q.seq_len} must be >= 1",
                          f"give a positive --seq-len (the model's is {q.model.seq_len})")
+    _check_experts(q)
+    check_slices(q.devices, q.slice_devices)
+
+
+def _check_experts(q: LayoutQuery) -> None:
+    """Expert-parallel flags that this model or layout cannot take, each with its own fix (not the generic
+    structural one)."""
+    if not q.model.is_moe:
+        for flag, val, plain in (("--ep", q.ep, 1), ("--etp", q.etp, 0)):
+            if val != plain:
+                raise InputError(f"{flag} {val}: {q.model.name} is a dense model (no experts)",
+                                 f"leave {flag} out: expert parallelism applies to mixture-of-experts models; a dense "
+                                 "model splits its MLP with --tp (and its batch with data parallelism)")
+    if q.etp > q.tp:
+        raise InputError(f"--etp {q.etp} is above --tp {q.tp}: not modelled (the expert layers are timed with tp's "
+                         "tensor-parallel split and traffic, so a larger etp would only shrink expert memory, for "
+                         "free)", f"give --etp at most --tp {q.tp} (0 = tp), or a --tp of at least {q.etp}")
+
+
+def check_slices(devices: int, slice_devices: int) -> None:
+    """A Multislice job is a whole number of ICI slices of one shape (MaxText num_slices x chips per slice), or
+    fits in one slice; InputError otherwise (`plan` checks each --devices count, `plan explain` its one)."""
+    if slice_devices and devices > slice_devices and devices % slice_devices:
+        raise InputError(f"--devices {devices:,} is not a whole number of ICI slices of {slice_devices:,}",
+                         f"give --devices a multiple of --slice-devices {slice_devices:,}, or fewer devices "
+                         "than one slice")
 
 
 def layout_text(lay: Layout) -> str:
@@ -200,11 +226,6 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                   flash=q.flash, edge_stage_layers=q.edge_stage_layers, p2p_overlap=q.p2p_overlap,
                   tp_comm_overlap=q.tp_comm_overlap, facility=q.facility)
     spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)
-    if q.slice_devices and q.devices > q.slice_devices and q.devices % q.slice_devices:
-        # Multislice jobs are whole slices of one shape (MaxText num_slices x chips per slice)
-        raise InputError(f"--devices {q.devices:,} is not a whole number of ICI slices of {q.slice_devices:,}",
-                         f"give --devices a multiple of --slice-devices {q.slice_devices:,}, or fewer devices "
-                         "than one slice")
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)
     mp = q.tp * q.pp * q.cp
     dp = max(1, q.devices // mp)
