@@ -119,10 +119,15 @@ SERVE = ("plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm")
     (("--batch", "abc"), "--batch"),
     (("--tp", "3"), "attention heads"),
     (("--tp", "0"), "tp"),
-    (("--prompt", "0"), "prompt"),
+    (("--prompt", "0"), "--prompt 0 must be"),  # named the library argument prompt_len before
     (("--prompt", "10000000"), "KV cache"),  # does not fit at batch 1: memory breakdown and fix
-    (("--weight-dtype", "fp4"), "weight_dtype"),
-    (("--kv-dtype", "int2"), "kv_dtype"),
+    (("--weight-dtype", "fp4"), "--weight-dtype 'fp4'"),
+    (("--kv-dtype", "int2"), "--kv-dtype 'int2'"),
+    (("--output", "0"), "--output 0 must be"),
+    (("--tp", "3"), "--tp 3 does not divide"),
+    (("--pp", "99"), "--pp 99 exceeds the 32 layers"),
+    (("--rate", "0"), "--rate 0"),
+    (("--price-usd-per-hour", "0"), "--price-usd-per-hour 0"),
     (("--hardware", "a100", "--weight-dtype", "fp8"), "bf16"),
     (("--hardware", "v100"), "fp16"),
     (("--hardware", ""), "--hardware"),
@@ -195,3 +200,52 @@ def test_plan_etp_all_above_tp_is_refused(capsys: pytest.CaptureFixture[str]) ->
     err = _fails(capsys, "plan", "--model", "mixtral-8x7b", "--devices", "64", "--etp", "64")
     assert "--etp 64" in err and "above the largest tensor-parallel degree searched (32)" in err
     assert "fewer --devices" not in err
+
+
+def test_serve_errors_name_flags_not_library_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    """No error reachable from `plan serve` names an argument of the serving library (prompt_len, output_len,
+    weight_dtype, kv_dtype, 'tp = ', 'request rate', 'price') where the user typed a flag."""
+    cases = [("--prompt", "0"), ("--output", "-1"), ("--weight-dtype", "x"), ("--kv-dtype", "x"), ("--tp", "0"),
+             ("--pp", "0"), ("--tp", "3"), ("--pp", "99"), ("--rate", "-2"), ("--price-usd-per-hour", "-1")]
+    for flag, value in cases:
+        err = _fails(capsys, *SERVE, flag, value)
+        assert f"{flag} " in err.splitlines()[0], (flag, err)
+        for name in ("prompt_len", "output_len", "weight_dtype", "kv_dtype", "tp =", "pp =", "request rate"):
+            assert name not in err, (flag, err)
+
+
+def test_serve_nothing_fits_says_what_does_not_fit(capsys: pytest.CaptureFixture[str]) -> None:
+    """When not even one request fits, the error said 'batch=1' whatever the user asked; it now names the cause
+    (the weights alone, or one request's KV cache) with GB per device, the requested batch's KV cache, and a fix
+    for that cause."""
+    from accelopt.hardware.catalog import get_device
+    from accelopt.predict.serving import (
+        DEFAULT_CALIBRATION,
+        calibration_for_spec,
+        kv_cache_bytes_per_token,
+        weight_bytes_per_param,
+    )
+    from accelopt.workload.presets import get_model
+
+    err = _fails(capsys, *SERVE, "--prompt", "10000000", "--batch", "8")
+    assert "batch=1" not in err
+    # one request's KV cache: 10,000,256 tokens x 128 KiB per token (Llama 3 8B bf16: 2 x 32 layers x 8 KV heads x
+    # 128 x 2 B), written from the formula
+    kv1_gb = 10_000_256 * 2 * 32 * 8 * 128 * 2 / 1e9
+    assert kv1_gb == pytest.approx(10_000_256 * kv_cache_bytes_per_token(get_model("llama3-8b")) / 1e9)
+    assert f"one request of 10,000,000 + 256 tokens needs {kv1_gb:.1f} GB of KV cache per device" in err
+    assert f"the requested batch 8 would need {8 * kv1_gb:.1f} GB of KV cache" in err
+    fix = err.split("fix:", 1)[1]
+    assert "--prompt" in fix and "--kv-dtype fp8" in fix and "--weight-dtype" not in fix
+
+    err = _fails(capsys, "plan", "serve", "--model", "llama3.1-405b", "--hardware", "h100-sxm", "--tp", "8")
+    m = get_model("llama3.1-405b")
+    spec = get_device("h100-sxm")
+    frac = calibration_for_spec(spec, DEFAULT_CALIBRATION).memory_utilization
+    usable_gb = frac * spec.memory_bytes / 1e9  # memory_basis 'total': the engine's fraction of the capacity
+    w_gb = m.params_total() * weight_bytes_per_param("bf16") / 8 / 1e9  # the bf16 weights over tp 8
+    assert "the weights alone need" in err and f"above the {usable_gb:.1f} GB usable" in err
+    need = float(err.split("the weights alone need ")[1].split(" GB")[0])
+    assert need == pytest.approx(w_gb, rel=0.01)  # tp-replicated norms and the like: < 1%
+    fix = err.split("fix:", 1)[1]
+    assert "--tp/--pp" in fix and "--weight-dtype fp8 or int4" in fix and "--prompt" not in fix
