@@ -510,13 +510,15 @@ def ring_allreduce_s(n_bytes: float, p: int, link: _Link, calls: int = 1) -> flo
 
 
 def links_assumed(spec: AcceleratorSpec, tp: int, pp: int, cal: ServingCalibration,
-                  moe: MoELayout = NO_MOE) -> tuple[comm.Assumption, ...]:
-    """Defaults the tensor-, pipeline- and expert-parallel links of a layout use (printed beside the result)."""
+                  moe: MoELayout = NO_MOE, is_moe: bool = True) -> tuple[comm.Assumption, ...]:
+    """Defaults the tensor-, pipeline- and expert-parallel links of a layout use (printed beside the result); a dense
+    model (`is_moe` False) has no expert exchange, so its attention-DP replicas use no link between them."""
     out: list[comm.Assumption] = []
     for group, used in ((tp, tp > 1), (tp * pp * moe.attention_dp, pp > 1)):
         if used:
             out += [a for a in _link(spec, group, cal, "").assumed if a not in out]
-    out += [a for a in serving_moe.assumed_links(spec, tp, moe, cal) if a not in out]
+    if is_moe:
+        out += [a for a in serving_moe.assumed_links(spec, tp, moe, cal) if a not in out]
     if cal.link_step_latency_s is not None:  # the calibration's latency is used, not the default
         out = [a for a in out if not a.field.endswith("latency_s")]
     return tuple(out)
@@ -907,7 +909,7 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
         kv_cache_bytes_per_device=kv, workspace_bytes_per_device=ws, memory_bytes_per_device=total,
         usable_memory_bytes_per_device=usable, fits=fits, max_batch=mb, usd_per_million_output_tokens=usd,
         energy_j_per_output_token=energy, calibration=calibration,
-        assumed=links_assumed(spec, tp, pp, calibration, moe),
+        assumed=links_assumed(spec, tp, pp, calibration, moe, model.is_moe),
         moe=serving_moe.summary(s, batch, prompt_len) if moe.active else None)
 
 

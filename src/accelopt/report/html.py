@@ -235,7 +235,10 @@ def _serve_tables(r: Any) -> list[Table]:
                            q(p, "memory_bytes_per_device"), _g(p.fits), q(p, "usd_per_million_output_tokens"),
                            q(p, "energy_j_per_output_token")])
         out.append(t)
-        if s.points[0].moe is not None:
+        m0 = s.points[0].moe
+        if m0 is not None and m0.dense:  # attention-DP replicas of a dense model: no expert figures to show
+            t.note += "; " + "; ".join(m0.assumptions)
+        elif m0 is not None:
             out.append(_serve_moe_table(s))
     if r.errors:
         out.append(Table("infeasible devices", ["device", "problem", "fix"],
