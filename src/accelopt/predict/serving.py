@@ -499,9 +499,10 @@ def _link_efficiency(spec: AcceleratorSpec, cal: ServingCalibration, inside: boo
     return fam.scaleup_bw_eff if inside else fam.scaleout_bw_eff
 
 
-def ring_allreduce_s(n_bytes: float, p: int, link: _Link, calls: int = 1) -> float:
-    """`calls` all-reduces of n_bytes / calls each over p devices, each the faster of ring and tree
-    (comm.allreduce_s, the rule training uses: NCCL's tuner picks per message size; Thakur et al. 2005)."""
+def ring_or_tree_allreduces_s(n_bytes: float, p: int, link: _Link, calls: int = 1) -> float:
+    """Seconds of `calls` all-reduces over p devices carrying n_bytes in all (n_bytes / calls each), each timed as
+    the faster of a ring and a tree all-reduce on `link` (comm.allreduce_s, the rule training uses: NCCL's tuner
+    picks the algorithm per message size; Thakur et al. 2005); 0 for p <= 1."""
     if p <= 1:
         return 0.0
     one = comm.allreduce_s(np.asarray(n_bytes / calls), np.asarray(p), np.asarray(link.bandwidth_byte_per_s),
@@ -746,7 +747,7 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     if s.tp > 1:
         link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
         n_ar = m.tp_allreduces_per_layer * m.layers  # 2 per layer, 1 for parallel attention + MLP blocks
-        comm_s = ring_allreduce_s(n_ar * tokens * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar * chunks)
+        comm_s = ring_or_tree_allreduces_s(n_ar * tokens * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar * chunks)
     comm_s += _stage_hops_s(s, tokens * m.hidden * ACT_BYTES, chunks)
     over = chunks * s.cal.per_step_overhead_s
     return PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, overhead_s=over,
@@ -774,7 +775,7 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
     if s.tp > 1:
         link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
         n_ar = m.tp_allreduces_per_layer * m.layers  # 2 per layer, 1 for parallel attention + MLP blocks
-        comm_s = ring_allreduce_s(n_ar * batch * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar)
+        comm_s = ring_or_tree_allreduces_s(n_ar * batch * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar)
     comm_s += _stage_hops_s(s, batch * m.hidden * ACT_BYTES, 1)
     over = s.cal.per_step_overhead_s
     return PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, overhead_s=over,

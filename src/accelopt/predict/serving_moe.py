@@ -341,7 +341,8 @@ def _phase(s: _Setup, batch: int, seq_tokens: int, context: float, causal: bool)
     if s.tp > 1:
         link = sv._link(s.spec, s.tp, cal, "tensor parallelism")
         n_ar = _tp_allreduces(m)
-        comm_s = sv.ring_allreduce_s(n_ar * tokens_r * m.hidden * sv.ACT_BYTES, s.tp, link, calls=n_ar * chunks)
+        comm_s = sv.ring_or_tree_allreduces_s(n_ar * tokens_r * m.hidden * sv.ACT_BYTES, s.tp, link,
+                                              calls=n_ar * chunks)
     ex_s = exchange_s(s, tokens_r / s.tp / chunks, chunks)[0]
     # two-batch overlap hides the exchange behind the step's compute/memory time; only the excess is exposed
     comm_s += max(0.0, ex_s - max(compute_s, memory_s)) if lay.two_batch_overlap else ex_s
