@@ -249,3 +249,23 @@ def test_serve_nothing_fits_says_what_does_not_fit(capsys: pytest.CaptureFixture
     assert need == pytest.approx(w_gb, rel=0.01)  # tp-replicated norms and the like: < 1%
     fix = err.split("fix:", 1)[1]
     assert "--tp/--pp" in fix and "--weight-dtype fp8 or int4" in fix and "--prompt" not in fix
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    # used to end in 'no layout of 8 devices exists ... use fewer --devices' (every layout refused)
+    ((*PLAN[:-2], "--edge-stage-layers", "0"), "--edge-stage-layers 0: the first and last stages"),
+    ((*EXPLAIN, "--pp", "4", "--edge-stage-layers", "16"), "--edge-stage-layers 16"),
+    # the facility checks named the library field only (pue = nan, host_power_w_per_device = -1.0)
+    ((*PLAN, "--pue", "nan"), "--pue nan"),
+    ((*EXPLAIN, "--host-w", "-1"), "--host-w -1.0"),
+    ((*PLAN, "--grid-kg-per-kwh", "inf"), "--grid-kg-per-kwh inf"),
+    ((*EXPLAIN, "--seq-len", "100000000"), "--seq-len 100,000,000"),
+    # validate dropped --inference (with --serving) and --calibration (with either) without a word
+    (("validate", "--inference", "--serving"), "--inference and --serving given together"),
+    (("validate", "--serving", "--calibration", "my.toml"), "--calibration with --serving"),
+    (("validate", "--inference", "--calibration", "my.toml"), "--calibration with --inference"),
+])
+def test_odd_inputs_name_the_flag(capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], needle: str) -> None:
+    err = _fails(capsys, *argv)
+    assert needle in err.splitlines()[0] and "fix:" in err
+    assert "no layout of" not in err

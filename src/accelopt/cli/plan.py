@@ -151,7 +151,6 @@ def warn_unused_keys(mdl: Any) -> None:
 
 
 def _setup(opts: SetupOptions) -> Any:
-    from accelopt.predict.cost import Facility
     from accelopt.predict.training import Setup
     from accelopt.units import parse_count
     from accelopt.workload.presets import get_model
@@ -164,12 +163,29 @@ def _setup(opts: SetupOptions) -> Any:
         raise InputError(f"--seq-len {opts.seq_len} must be >= 1",
                          f"give a positive --seq-len (the model's is {mdl.seq_len})")
     s = opts.seq_len if opts.seq_len is not None else mdl.seq_len
-    fac_kw = {k: v for k, v in (("pue", opts.pue), ("grid_kg_co2_per_kwh", opts.grid_kg_co2_per_kwh),
-                                ("host_power_w_per_device", opts.host_power_w_per_device)) if v is not None}
     return Setup(model=mdl, seq_len=s, global_batch=_global_batch(opts.global_batch, s),
                  tokens=parse_count(opts.tokens, "--tokens"), dtype=opts.dtype, flash=opts.flash,
                  edge_stage_layers=opts.edge_stage_layers, p2p_overlap=opts.p2p_overlap,
-                 tp_comm_overlap=opts.tp_comm_overlap, facility=Facility(**fac_kw))
+                 tp_comm_overlap=opts.tp_comm_overlap, facility=_facility(opts))
+
+
+# Facility field -> the flag that sets it
+_FACILITY_FLAGS = {"pue": "--pue", "grid_kg_co2_per_kwh": "--grid-kg-per-kwh", "host_power_w_per_device": "--host-w"}
+
+
+def _facility(opts: SetupOptions) -> Any:
+    """The Facility of the typed flags (defaults for the others); a bad value is an error naming its flag."""
+    from accelopt.errors import InputError
+    from accelopt.predict.cost import Facility
+
+    given = {k: v for k, v in (("pue", opts.pue), ("grid_kg_co2_per_kwh", opts.grid_kg_co2_per_kwh),
+                               ("host_power_w_per_device", opts.host_power_w_per_device)) if v is not None}
+    for k, v in given.items():
+        try:
+            Facility(**{k: v})
+        except InputError as e:
+            raise InputError(f"{_FACILITY_FLAGS[k]} {v!r}: {e.problem}", e.fix) from None
+    return Facility(**given)
 
 
 def _required_model(opts: SetupOptions) -> str:
