@@ -269,3 +269,18 @@ def test_odd_inputs_name_the_flag(capsys: pytest.CaptureFixture[str], argv: tupl
     err = _fails(capsys, *argv)
     assert needle in err.splitlines()[0] and "fix:" in err
     assert "no layout of" not in err
+
+
+@pytest.mark.parametrize(("extra", "fix", "not_in_fix"), [
+    # the fix was one generic list (devices, tp, pp x vp, mbs) whatever rule broke
+    (("--mbs", "100000"), "--mbs at most the sequences per data-parallel rank", "--tp dividing"),
+    (("--zero", "3", "--hsdp", "3"), "an --hsdp dividing dp x cp", "--mbs"),
+    (("--recompute-layers", "5"), "--recompute full with --recompute-layers", "--devices a multiple"),
+    (("--vp", "2"), "--vp 1, or --pp > 1", "--mbs"),
+    (("--tp", "3"), "a --tp dividing the 32 heads", "--mbs"),
+])
+def test_explain_structural_fix_is_the_broken_rules(capsys: pytest.CaptureFixture[str], extra: tuple[str, ...],
+                                                    fix: str, not_in_fix: str) -> None:
+    err = _fails(capsys, *EXPLAIN, *extra)
+    got = err.split("fix:", 1)[1]
+    assert fix in got and not_in_fix not in got
