@@ -371,7 +371,8 @@ def summary(s: _Setup, batch: int, prompt_len: int) -> MoEServing:
     dec_s, dec_bytes = exchange_s(s, b_r / s.tp, 1)
     chunks = math.ceil(b_r * prompt_len / s.cal.max_prefill_chunk_tokens)
     pre_s, _ = exchange_s(s, b_r * prompt_len / s.tp / chunks, chunks)
-    notes = () if lay.imbalance_given or lay.ep == 1 else (BALANCE_ASSUMED,)  # ep 1: no EP ranks to balance
+    # ep 1: no EP ranks to balance
+    notes: tuple[str, ...] = () if lay.imbalance_given or lay.ep == 1 else (BALANCE_ASSUMED,)
     notes += () if m.is_moe else (DENSE_REPLICAS,)
     return MoEServing(
         ep=lay.ep, attention_dp=lay.attention_dp, expert_tp=d // lay.ep,
