@@ -131,3 +131,10 @@ def test_conflicting_flags(argv: list[str], tmp_path: Path, capsys: pytest.Captu
 def test_bad_recipe_field(edit: dict[str, Any], why: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_main([*OPT, "--apply", _recipe(tmp_path, **edit)], capsys)
     check_outcome(code, out, err, must_refuse=True)
+
+
+def test_unknown_technique_names_the_flag_and_lists_techniques(capsys: pytest.CaptureFixture[str]) -> None:
+    """The fix used to read 'known technique in --onlys: ...' (the flag pluralised into the noun)."""
+    code, _, err = run_main(["optimize", "mlp", "--only", "warpdrive"], capsys)
+    assert code == 2 and "--only: unknown technique 'warpdrive'" in err
+    assert "known techniques: " in err and "--onlys" not in err

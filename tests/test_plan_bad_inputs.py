@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import run_main
 
 from accelopt.cli.main import main
 
@@ -118,10 +119,15 @@ SERVE = ("plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm")
     (("--batch", "abc"), "--batch"),
     (("--tp", "3"), "attention heads"),
     (("--tp", "0"), "tp"),
-    (("--prompt", "0"), "prompt"),
+    (("--prompt", "0"), "--prompt 0 must be"),  # named the library argument prompt_len before
     (("--prompt", "10000000"), "KV cache"),  # does not fit at batch 1: memory breakdown and fix
-    (("--weight-dtype", "fp4"), "weight_dtype"),
-    (("--kv-dtype", "int2"), "kv_dtype"),
+    (("--weight-dtype", "fp4"), "--weight-dtype 'fp4'"),
+    (("--kv-dtype", "int2"), "--kv-dtype 'int2'"),
+    (("--output", "0"), "--output 0 must be"),
+    (("--tp", "3"), "--tp 3 does not divide"),
+    (("--pp", "99"), "--pp 99 exceeds the 32 layers"),
+    (("--rate", "0"), "--rate 0"),
+    (("--price-usd-per-hour", "0"), "--price-usd-per-hour 0"),
     (("--hardware", "a100", "--weight-dtype", "fp8"), "bf16"),
     (("--hardware", "v100"), "fp16"),
     (("--hardware", ""), "--hardware"),
@@ -169,3 +175,112 @@ def test_engine_and_collectives_errors_name_the_flag(capsys: pytest.CaptureFixtu
                                                      needle: str) -> None:
     """The error names the option the user typed, not the calibration field or 'catalog file' behind it."""
     assert needle in _fails(capsys, *argv)
+
+
+@pytest.mark.parametrize(("argv", "problem", "fix"), [
+    # a dense model: the fix says to leave the expert flag out (was the generic tp/pp/devices fix)
+    ((*EXPLAIN, "--etp", "2"), "--etp 2: llama3-8b is a dense model", "leave --etp out"),
+    ((*EXPLAIN, "--ep", "2"), "--ep 2: llama3-8b is a dense model", "leave --ep out"),
+    # etp above tp was predicted as free expert memory (the expert layers are timed at tp's split)
+    (("plan", "explain", "--model", "mixtral-8x7b", "--hardware", "h100-sxm", "--devices", "64", "--tp", "2",
+      "--ep", "8", "--etp", "8"), "--etp 8 is above --tp 2", "give --etp at most --tp 2"),
+])
+def test_explain_expert_flags_get_a_specific_fix(capsys: pytest.CaptureFixture[str], argv: tuple[str, ...],
+                                                 problem: str, fix: str) -> None:
+    code, out, err = run_main(list(argv), capsys)
+    assert code == 2 and out == ""
+    lines = err.splitlines()
+    assert problem in lines[0] and "fix:" in err
+    assert fix in err.split("fix:", 1)[1] and "--devices a multiple" not in err
+
+
+def test_plan_etp_all_above_tp_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """The search skips etp above a layout's tp; a list with only such values used to end in 'no layout of 64
+    devices exists ... use fewer --devices', blaming the device count."""
+    err = _fails(capsys, "plan", "--model", "mixtral-8x7b", "--devices", "64", "--etp", "64")
+    assert "--etp 64" in err and "above the largest tensor-parallel degree searched (32)" in err
+    assert "fewer --devices" not in err
+
+
+def test_serve_errors_name_flags_not_library_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    """No error reachable from `plan serve` names an argument of the serving library (prompt_len, output_len,
+    weight_dtype, kv_dtype, 'tp = ', 'request rate', 'price') where the user typed a flag."""
+    cases = [("--prompt", "0"), ("--output", "-1"), ("--weight-dtype", "x"), ("--kv-dtype", "x"), ("--tp", "0"),
+             ("--pp", "0"), ("--tp", "3"), ("--pp", "99"), ("--rate", "-2"), ("--price-usd-per-hour", "-1")]
+    for flag, value in cases:
+        err = _fails(capsys, *SERVE, flag, value)
+        assert f"{flag} " in err.splitlines()[0], (flag, err)
+        for name in ("prompt_len", "output_len", "weight_dtype", "kv_dtype", "tp =", "pp =", "request rate"):
+            assert name not in err, (flag, err)
+
+
+def test_serve_nothing_fits_says_what_does_not_fit(capsys: pytest.CaptureFixture[str]) -> None:
+    """When not even one request fits, the error said 'batch=1' whatever the user asked; it now names the cause
+    (the weights alone, or one request's KV cache) with GB per device, the requested batch's KV cache, and a fix
+    for that cause."""
+    from accelopt.hardware.catalog import get_device
+    from accelopt.predict.serving import (
+        DEFAULT_CALIBRATION,
+        calibration_for_spec,
+        kv_cache_bytes_per_token,
+        weight_bytes_per_param,
+    )
+    from accelopt.workload.presets import get_model
+
+    err = _fails(capsys, *SERVE, "--prompt", "10000000", "--batch", "8")
+    assert "batch=1" not in err
+    # one request's KV cache: 10,000,256 tokens x 128 KiB per token (Llama 3 8B bf16: 2 x 32 layers x 8 KV heads x
+    # 128 x 2 B), written from the formula
+    kv1_gb = 10_000_256 * 2 * 32 * 8 * 128 * 2 / 1e9
+    assert kv1_gb == pytest.approx(10_000_256 * kv_cache_bytes_per_token(get_model("llama3-8b")) / 1e9)
+    assert f"one request of 10,000,000 + 256 tokens needs {kv1_gb:.1f} GB of KV cache per device" in err
+    assert f"the requested batch 8 would need {8 * kv1_gb:.1f} GB of KV cache" in err
+    fix = err.split("fix:", 1)[1]
+    assert "--prompt" in fix and "--kv-dtype fp8" in fix and "--weight-dtype" not in fix
+
+    err = _fails(capsys, "plan", "serve", "--model", "llama3.1-405b", "--hardware", "h100-sxm", "--tp", "8")
+    m = get_model("llama3.1-405b")
+    spec = get_device("h100-sxm")
+    frac = calibration_for_spec(spec, DEFAULT_CALIBRATION).memory_utilization
+    usable_gb = frac * spec.memory_bytes / 1e9  # memory_basis 'total': the engine's fraction of the capacity
+    w_gb = m.params_total() * weight_bytes_per_param("bf16") / 8 / 1e9  # the bf16 weights over tp 8
+    assert "the weights alone need" in err and f"above the {usable_gb:.1f} GB usable" in err
+    need = float(err.split("the weights alone need ")[1].split(" GB")[0])
+    assert need == pytest.approx(w_gb, rel=0.01)  # tp-replicated norms and the like: < 1%
+    fix = err.split("fix:", 1)[1]
+    assert "--tp/--pp" in fix and "--weight-dtype fp8 or int4" in fix and "--prompt" not in fix
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    # used to end in 'no layout of 8 devices exists ... use fewer --devices' (every layout refused)
+    ((*PLAN[:-2], "--edge-stage-layers", "0"), "--edge-stage-layers 0: the first and last stages"),
+    ((*EXPLAIN, "--pp", "4", "--edge-stage-layers", "16"), "--edge-stage-layers 16"),
+    # the facility checks named the library field only (pue = nan, host_power_w_per_device = -1.0)
+    ((*PLAN, "--pue", "nan"), "--pue nan"),
+    ((*EXPLAIN, "--host-w", "-1"), "--host-w -1.0"),
+    ((*PLAN, "--grid-kg-per-kwh", "inf"), "--grid-kg-per-kwh inf"),
+    ((*EXPLAIN, "--seq-len", "100000000"), "--seq-len 100,000,000"),
+    # validate dropped --inference (with --serving) and --calibration (with either) without a word
+    (("validate", "--inference", "--serving"), "--inference and --serving given together"),
+    (("validate", "--serving", "--calibration", "my.toml"), "--calibration with --serving"),
+    (("validate", "--inference", "--calibration", "my.toml"), "--calibration with --inference"),
+])
+def test_odd_inputs_name_the_flag(capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], needle: str) -> None:
+    err = _fails(capsys, *argv)
+    assert needle in err.splitlines()[0] and "fix:" in err
+    assert "no layout of" not in err
+
+
+@pytest.mark.parametrize(("extra", "fix", "not_in_fix"), [
+    # the fix was one generic list (devices, tp, pp x vp, mbs) whatever rule broke
+    (("--mbs", "100000"), "--mbs at most the sequences per data-parallel rank", "--tp dividing"),
+    (("--zero", "3", "--hsdp", "3"), "an --hsdp dividing dp x cp", "--mbs"),
+    (("--recompute-layers", "5"), "--recompute full with --recompute-layers", "--devices a multiple"),
+    (("--vp", "2"), "--vp 1, or --pp > 1", "--mbs"),
+    (("--tp", "3"), "a --tp dividing the 32 heads", "--mbs"),
+])
+def test_explain_structural_fix_is_the_broken_rules(capsys: pytest.CaptureFixture[str], extra: tuple[str, ...],
+                                                    fix: str, not_in_fix: str) -> None:
+    err = _fails(capsys, *EXPLAIN, *extra)
+    got = err.split("fix:", 1)[1]
+    assert fix in got and not_in_fix not in got

@@ -243,3 +243,23 @@ def test_html_page_shows_the_moe_table_from_the_same_object(tmp_path, capsys: py
     assert "expert parallelism ep=8, attention DP 4" in html
     assert fmt(moe["exchange_decode_s"], "s") in html  # the table cell and the key figure render the JSON value
     assert "perfect expert load balance" in html
+
+
+def test_attention_dp_on_a_dense_model_is_replicas_without_an_moe_table(capsys: pytest.CaptureFixture[str]) -> None:
+    """A dense model with --attention-dp D is D independent replicas (what serving_moe computes: no experts, no
+    exchange): batch 8 over 4 replicas decodes as batch 2 on one, at 4x the tokens/s; the console and page show a
+    note instead of an expert table of zeros, and no link default is printed for an exchange that does not exist."""
+    serve = ["plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--json"]
+    code, out, err = run_main([*serve, "--attention-dp", "4", "--batch", "8"], capsys)
+    assert code == 0, err
+    dp = json.loads(out)["results"][0]["points"][0]
+    code, out, err = run_main([*serve, "--batch", "2"], capsys)
+    assert code == 0, err
+    one = json.loads(out)["results"][0]["points"][0]
+    assert dp["moe"]["dense"] is True and dp["n_devices"] == 4
+    assert dp["tpot_s"] == pytest.approx(one["tpot_s"], rel=1e-9)
+    assert dp["decode_tokens_per_s"] == pytest.approx(4 * one["decode_tokens_per_s"], rel=1e-9)
+    assert dp["assumed"] == one["assumed"] == []
+    code, out, err = run_main([*serve[:-1], "--attention-dp", "4", "--batch", "8"], capsys)
+    assert code == 0, err
+    assert "expert parallelism" not in out and "independent data-parallel replicas" in " ".join(out.split())

@@ -345,3 +345,29 @@ def test_bad_calibration_and_price(h100: AcceleratorSpec) -> None:
         ServingCalibration(max_prefill_chunk_tokens=0)
     with pytest.raises(InputError, match="price"):
         with_price(h100, 0.0)
+
+
+def test_tp_allreduce_time_is_the_faster_of_ring_and_tree() -> None:
+    """The serving TP all-reduce helper was named ring_allreduce_s but times the faster of ring and tree (Thakur et
+    al. 2005; NCCL picks per message size); renamed. Expected times written from the formulas: ring 2(p-1) lat +
+    2(p-1)/p n/bw, tree 2 log2(p) lat + 2 n/bw, over `calls` all-reduces of n/calls bytes each."""
+    import math
+
+    from accelopt.predict import serving as sv
+
+    assert not hasattr(sv, "ring_allreduce_s")
+    link = sv._Link(bandwidth_byte_per_s=100e9, latency_s=5e-6)
+    p, calls = 8, 64
+
+    def ring(n: float) -> float:
+        return 2 * (p - 1) * link.latency_s + 2 * (p - 1) / p * n / link.bandwidth_byte_per_s
+
+    def tree(n: float) -> float:
+        return 2 * math.log2(p) * link.latency_s + 2 * n / link.bandwidth_byte_per_s
+
+    small, large = 64 * 1024.0, 1e9  # per call: latency-bound (tree wins), bandwidth-bound (ring wins)
+    assert tree(small) < ring(small) and ring(large) < tree(large)
+    for per_call in (small, large):
+        want = calls * min(ring(per_call), tree(per_call))
+        assert sv.ring_or_tree_allreduces_s(per_call * calls, p, link, calls=calls) == pytest.approx(want, rel=1e-12)
+    assert sv.ring_or_tree_allreduces_s(1e9, 1, link) == 0.0

@@ -108,8 +108,43 @@ def test_cli_prints_every_layer_with_its_error(capsys: pytest.CaptureFixture[str
     assert [x["published"]["layer"] for x in doc["layers"]] == NAMES
     for x in doc["layers"]:
         assert x["dram_error"] == pytest.approx(x["dram_rlc_bytes"] / 1e6 / x["published"]["dram_accesses_mb"] - 1)
-    assert doc["tolerances"]["frames_per_s"] == EYERISS_FPS_TOLERANCE
+    assert doc["tolerances"]["frames_per_s_tolerance_fraction"] == EYERISS_FPS_TOLERANCE
     code, out, err = run_main(["simulate", "published", "--chip", "eyeriss"], capsys)
     assert code == 0 and "conv5" in out and "34.7" in out and "RLC" in out
     code, out, err = run_main(["simulate", "published", "--chip", "tpu"], capsys)
     assert code == 2 and "--chip" in err
+
+
+def test_tolerances_are_a_typed_record_on_every_view(capsys: pytest.CaptureFixture[str]) -> None:
+    """The console and the page read the tolerances as fields of a typed record (was a map read by key): each
+    stated tolerance is printed with its own name."""
+    tol = CHECK.tolerances
+    assert (tol.frames_per_s_tolerance_fraction, tol.dram_tolerance_fraction, tol.power_tolerance_fraction) == (
+        EYERISS_FPS_TOLERANCE, EYERISS_DRAM_TOLERANCE, EYERISS_POWER_TOLERANCE)
+    code, out, err = run_main(["simulate", "published", "--chip", "eyeriss"], capsys)
+    assert code == 0, err
+    assert (f"frames/s {EYERISS_FPS_TOLERANCE:.0%}, processing latency {EYERISS_FPS_TOLERANCE:.0%}, "
+            f"DRAM {EYERISS_DRAM_TOLERANCE:.0%}, power {EYERISS_POWER_TOLERANCE:.0%}") in " ".join(out.split())
+
+
+def test_version_1_record_still_loads() -> None:
+    """Version 2 retyped `eyeriss.tolerances` (a map keyed frames_per_s/processing_latency/dram/power, now a
+    record): a stored version-1 run loads through its upgrade, with the same figures."""
+    from accelopt.report import schema
+    from accelopt.simulate.published import published_result
+
+    doc = schema.dump("simulate-published", published_result("eyeriss"))
+    assert doc["schema_version"] == 2
+    v1 = json.loads(json.dumps(doc))
+    v1["schema_version"] = 1
+    v1["eyeriss"]["tolerances"] = {"frames_per_s": 0.15, "processing_latency": 0.15, "dram": 0.25, "power": 0.25}
+    loaded = schema.load("simulate-published", v1)
+    assert loaded.eyeriss is not None and loaded.eyeriss.tolerances == CHECK.tolerances
+    assert schema.dump("simulate-published", loaded) == doc
+    nvdla = schema.dump("simulate-published", published_result("nvdla"))   # no Eyeriss part: loads as it was
+    assert schema.load("simulate-published", {**nvdla, "schema_version": 1}).nvdla
+    with pytest.raises(schema.SchemaError, match="power_tolerance_fraction"):
+        del v1["eyeriss"]["tolerances"]["power"]
+        schema.load("simulate-published", v1)
+    with pytest.raises(schema.OtherVersionError):
+        schema.load("simulate-published", {**doc, "schema_version": 3})

@@ -12,7 +12,7 @@ import math
 from dataclasses import replace
 
 import pytest
-from conftest import run_main
+from conftest import explain_terms, run_main
 
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
@@ -130,3 +130,47 @@ def test_each_tpu_generation_is_calibrated_on_its_own_rows() -> None:
         cal = calibration_for(get_device(name), cals, "maxtext")
         assert cal.family == f"google-tpu-{name.removeprefix('tpu-')}" and cal.calibrated("bf16"), name
         assert all(row.startswith(("palm-", f"maxtext-{name.removeprefix('tpu-')}-")) for row in cal.fitted_on), name
+
+
+def _layout_flags(lay: dict[str, object]) -> list[str]:
+    """`plan explain` flags of a `plan --json` layout."""
+    recompute = {0: "none", 1: "selective", 2: "full"}.get(lay["recompute"], lay["recompute"])  # type: ignore[call-overload]
+    return ["--tp", str(lay["tp"]), "--pp", str(lay["pp"]), "--cp", str(lay["cp"]), "--vp", str(lay["vp"]),
+            "--mbs", str(lay["mbs"]), "--zero", str(lay["zero"]), "--recompute", str(recompute),
+            "--hsdp", str(lay["hsdp"]), "--recompute-layers", str(lay["recompute_layers"])]
+
+
+def test_plan_search_takes_slice_devices_as_plan_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan --slice-devices` (was only on `plan explain`): the search times its best layout over 2 v5p-128 slices
+    (64 chips each, inside one pod) exactly as `plan explain --slice-devices` does (one model), with its sharded
+    traffic crossing DCN, unlike the whole-pod domain; devices that are not whole slices are refused as in
+    `plan explain`."""
+    import json
+
+    base = ["--model", "llama3-8b", "--hardware", "tpu-v5p", "--devices", "128", "--stack", "maxtext",
+            "--global-batch", "1024"]
+    code, out, err = run_main(["plan", *base, "--slice-devices", "64", "--top", "1", "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["slice_devices"] == 64
+    best = doc["best"][0]
+    flags = _layout_flags(best["layout"])
+    code, out, err = run_main(["plan", "explain", *base, *flags, "--slice-devices", "64", "--json"], capsys)
+    assert code == 0, err
+    sliced = json.loads(out)
+    assert sliced["prediction"]["step_time_s"] == pytest.approx(best["step_time_s"], rel=1e-9)
+    code, out, err = run_main(["plan", "explain", *base, *flags, "--json"], capsys)
+    assert code == 0, err
+
+    def traffic_s(d: dict[str, object]) -> float:
+        t = explain_terms(d)  # type: ignore[arg-type]
+        return float(t["t_dp_comm_raw_s"] + t["t_zero3_comm_raw_s"])
+
+    # the data-parallel / ZeRO traffic crosses DCN (v5p: 50 Gb/s per chip) only with slices
+    assert traffic_s(json.loads(out)) < traffic_s(sliced)
+    code, out, err = run_main(["plan", *base, "--slice-devices", "64", "--top", "1"], capsys)
+    assert code == 0 and "ICI slices of 64" in out
+    code, out, err = run_main(["plan", *base[:4], "--devices", "64..1024", "--slice-devices", "3"], capsys)
+    assert code == 2 and "--devices 64 is not a whole number of ICI slices of 3" in err and "fix:" in err
+    code, out, err = run_main(["plan", *base[:4], "--slice-devices", "-1"], capsys)
+    assert code == 2 and "--slice-devices -1" in err

@@ -73,6 +73,8 @@ class PlanOptions:
     """Expert tensor-parallel degrees searched, as typed."""
     recompute_layers: str = "auto"
     """Layers per stage full recompute covers, searched, as typed."""
+    slice_devices: int = 0
+    """Chips per ICI slice (LayoutFlags.slice_devices), for every layout searched; 0: the whole scale-up domain."""
     list_models: bool = False
     as_json: bool = False
     typed_flags: dict[str, str] = field(default_factory=dict)
@@ -149,7 +151,6 @@ def warn_unused_keys(mdl: Any) -> None:
 
 
 def _setup(opts: SetupOptions) -> Any:
-    from accelopt.predict.cost import Facility
     from accelopt.predict.training import Setup
     from accelopt.units import parse_count
     from accelopt.workload.presets import get_model
@@ -162,12 +163,29 @@ def _setup(opts: SetupOptions) -> Any:
         raise InputError(f"--seq-len {opts.seq_len} must be >= 1",
                          f"give a positive --seq-len (the model's is {mdl.seq_len})")
     s = opts.seq_len if opts.seq_len is not None else mdl.seq_len
-    fac_kw = {k: v for k, v in (("pue", opts.pue), ("grid_kg_co2_per_kwh", opts.grid_kg_co2_per_kwh),
-                                ("host_power_w_per_device", opts.host_power_w_per_device)) if v is not None}
     return Setup(model=mdl, seq_len=s, global_batch=_global_batch(opts.global_batch, s),
                  tokens=parse_count(opts.tokens, "--tokens"), dtype=opts.dtype, flash=opts.flash,
                  edge_stage_layers=opts.edge_stage_layers, p2p_overlap=opts.p2p_overlap,
-                 tp_comm_overlap=opts.tp_comm_overlap, facility=Facility(**fac_kw))
+                 tp_comm_overlap=opts.tp_comm_overlap, facility=_facility(opts))
+
+
+# Facility field -> the flag that sets it
+_FACILITY_FLAGS = {"pue": "--pue", "grid_kg_co2_per_kwh": "--grid-kg-per-kwh", "host_power_w_per_device": "--host-w"}
+
+
+def _facility(opts: SetupOptions) -> Any:
+    """The Facility of the typed flags (defaults for the others); a bad value is an error naming its flag."""
+    from accelopt.errors import InputError
+    from accelopt.predict.cost import Facility
+
+    given = {k: v for k, v in (("pue", opts.pue), ("grid_kg_co2_per_kwh", opts.grid_kg_co2_per_kwh),
+                               ("host_power_w_per_device", opts.host_power_w_per_device)) if v is not None}
+    for k, v in given.items():
+        try:
+            Facility(**{k: v})
+        except InputError as e:
+            raise InputError(f"{_FACILITY_FLAGS[k]} {v!r}: {e.problem}", e.fix) from None
+    return Facility(**given)
 
 
 def _required_model(opts: SetupOptions) -> str:
@@ -345,7 +363,7 @@ def _run_search(opts: PlanOptions) -> None:
     t0 = time.perf_counter()
     measured = _measured(opts.collectives)
     c = search(setup, specs, counts, deadline_s=deadline_s, budget_usd=opts.budget_usd, cals=cals, stack=stack,
-               schedule=opts.schedule, measured=measured, axes=axes)
+               schedule=opts.schedule, measured=measured, axes=axes, slice_devices=opts.slice_devices)
     best = rank(c, objective, top)
     front = pareto_front(c)
     elapsed = time.perf_counter() - t0
@@ -372,7 +390,8 @@ def _run_search(opts: PlanOptions) -> None:
                       feasible=int(c.feasible.sum()), dropped={k: int(v) for k, v in c.reasons.items()},
                       assumed=c.assumed, unused_config_keys=list(setup.model.unused_keys), search_s=elapsed,
                       skipped_devices=dict(c.skipped_devices), schedule=opts.schedule, measured_link=measured,
-                      axes=axes, objective=objective, best=[_fmt_row(c, int(i)) for i in best],
+                      axes=axes, slice_devices=opts.slice_devices, objective=objective,
+                      best=[_fmt_row(c, int(i)) for i in best],
                       pareto_front=[_fmt_row(c, int(i)) for i in front], closest_by_memory=closest_rows)
     finish_run("plan", data)
     if opts.as_json:
@@ -399,6 +418,7 @@ def _run_search(opts: PlanOptions) -> None:
     print_assumed(con, c.assumed)
     print_measured(con, measured)
     _print_uneven(con, setup.global_batch, data.best)
+    _print_slices(con, specs, opts.slice_devices, data.best)
 
 
 def _measured(path: Path | None) -> Any:
@@ -429,6 +449,19 @@ def _print_uneven(con: Any, global_batch: int, rows: list[Any]) -> None:
             con.print(plain(f"dp={dp}: {note}", "yellow"))
 
 
+def _print_slices(con: Any, specs: list[Any], slice_devices: int, rows: list[Any]) -> None:
+    """A line per (device, count) among `rows` that spans several ICI slices (--slice-devices)."""
+    from accelopt.predict.comm import slice_spec
+    from accelopt.predict.query import slice_note
+    from accelopt.report.console import plain
+
+    by_name = {sp.name: sp for sp in specs}
+    for name, n in sorted({(r.hardware, r.devices) for r in rows}):
+        note = slice_note(slice_spec(by_name[name], slice_devices), n, slice_devices) if name in by_name else None
+        if note:
+            con.print(plain(f"{name}: {note}", "yellow"))
+
+
 def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
     """One line per device naming each default used in place of a figure its spec lacks."""
     from accelopt.report.console import plain
@@ -441,7 +474,7 @@ def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
 
 # `plan` options a captured workload cannot use (its dtype, batch and sequence length were fixed at capture)
 _NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "objective", "top", "dtype", "pue", "grid",
-                      "host_w", "schedule", "hsdp", "etp", "recompute_layers")
+                      "host_w", "schedule", "hsdp", "etp", "recompute_layers", "slice_devices")
 
 
 def run_plan(opts: PlanOptions) -> None:
@@ -527,6 +560,11 @@ EDGE_HELP = ("layers on the first and on the last pipeline stage when they hold 
 SCHEDULE_HELP = ("pipeline schedule: 1f1b (interleaved with --vp > 1; bubble (p-1)/(v m)), zb-h1 or zb-h2 "
                  "(zero-bubble, Qi et al. 2024: bubble (p-1)(T_F+T_B-T_W) / (p-1)(T_F+T_B-2T_W); zb-h2 holds 2p-1 "
                  "micro-batches); default 1f1b")
+
+
+SLICE_HELP = ("chips per ICI slice (TPU Multislice, e.g. 256 for v5e-256): collectives cross slices over the "
+              "data-center network; --devices must be a whole number of slices (or fewer devices than one slice); "
+              "0 = the device's whole scale-up domain")
 
 
 COLLECTIVES_HELP = ("spec TOML written by `accelopt probe --collectives --save FILE`: its measured all-reduce bus "
@@ -676,6 +714,7 @@ def register(app: typer.Typer) -> None:
         recompute_layers: str = typer.Option("auto", "--recompute-layers",
                                              help="layers per stage that full recompute covers, searched: auto (all, "
                                                   "and the fewest that fit), off, or a list such as 0,8 (0 = all)"),
+        slice_devices: int = typer.Option(0, "--slice-devices", help=SLICE_HELP + " (every --devices count)"),
         list_models: bool = typer.Option(False, "--list-models", help="print the model presets and exit"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
@@ -690,7 +729,8 @@ def register(app: typer.Typer) -> None:
                                host_power_w_per_device=host_w),
             hardware=hardware, devices=devices, deadline=deadline, budget_usd=budget_usd, objective=objective,
             top=top, calibration=calibration, stack=stack, catalog=tuple(catalog), schedule=schedule,
-            collectives=collectives, hsdp=hsdp, etp=etp, recompute_layers=recompute_layers, list_models=list_models,
+            collectives=collectives, hsdp=hsdp, etp=etp, recompute_layers=recompute_layers,
+            slice_devices=slice_devices, list_models=list_models,
             as_json=as_json, typed_flags=typed_flags(ctx)))
 
     @plan_app.command("explain", help="Show one layout's whole arithmetic (estimates). A layout that breaks a rule "
@@ -716,14 +756,12 @@ def register(app: typer.Typer) -> None:
         hsdp: int = typer.Option(0, "--hsdp", help="hybrid sharding: shard ZeRO/FSDP state over this many ranks "
                                  "(e.g. 8 = one node) and replicate across the rest of dp x cp; 0 = shard over all"),
         etp: int = typer.Option(0, "--etp", help="expert tensor-parallel degree (Megatron-Core expert grid etp x ep "
-                                "over the tp x dp x cp ranks of a stage, so ep may exceed dp); 0 = tp"),
+                                "over the tp x dp x cp ranks of a stage, so ep may exceed dp; MoE models only; at most "
+                                "--tp: the model times expert layers with tp's split); 0 = tp"),
         recompute_layers: int = typer.Option(0, "--recompute-layers",
                                              help="with --recompute full: recompute only this many layers per "
                                                   "pipeline stage (Megatron-LM --recompute-method block); 0 = all"),
-        slice_devices: int = typer.Option(0, "--slice-devices",
-                                          help="chips per ICI slice (TPU Multislice, e.g. 256 for v5e-256): "
-                                               "collectives cross slices over the data-center network; 0 = the "
-                                               "device's whole scale-up domain"),
+        slice_devices: int = typer.Option(0, "--slice-devices", help=SLICE_HELP),
         seq_len: int = typer.Option(None, "--seq-len", help="sequence length (default: the model's)"),
         global_batch: str = typer.Option(None, "--global-batch", help="as for `plan` (dp need not divide it: "
                                          "ranks then take ceil/floor shares); default ~4M tokens"),

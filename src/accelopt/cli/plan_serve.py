@@ -135,7 +135,10 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], model: str
                           fmt_num(p.output_tokens_per_s_per_device), p.decode_step.bound,
                           fmt_bytes(p.memory_bytes_per_device), "yes" if p.fits else "NO", usd, j)
         console.print(table)
-        if p0.moe:
+        if p0.moe and p0.moe.dense:  # attention-DP replicas of a dense model: no expert figures to show
+            for a in p0.moe.assumptions:
+                console.print(f"note: {a}", markup=False)
+        elif p0.moe:
             _print_moe(console, s)
     from accelopt.cli.plan import print_assumed
 

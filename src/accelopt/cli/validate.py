@@ -31,7 +31,8 @@ def register(app: typer.Typer) -> None:
                  "precision; each run uses the calibration of its software stack (the CSV's stack column).")
     def validate(
         runs: str = typer.Option(None, "--runs", help="CSV of runs in the bundled format (default: bundled)"),
-        calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
+        calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one "
+                                        "(training runs only)"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
         inference: bool = typer.Option(False, "--inference", help="reproduce published inference latencies "
@@ -47,6 +48,7 @@ def register(app: typer.Typer) -> None:
 
 def run_validate(opts: ValidateOptions) -> None:
     """One library call (predict.validation.validate_report), then rendering."""
+    _refuse_mixed(opts)
     if opts.serving:
         from accelopt.cli.plan_serve import validate_serving_cmd
 
@@ -67,6 +69,20 @@ def run_validate(opts: ValidateOptions) -> None:
         emit(data)
         return
     _print(data)
+
+
+def _refuse_mixed(opts: ValidateOptions) -> None:
+    """--inference and --serving pick one runs file each (one would be dropped unsaid), and --calibration is the
+    training calibration (serving and inference read the bundled one): exit 2 rather than ignore a flag."""
+    from accelopt.errors import InputError
+
+    if opts.inference and opts.serving:
+        raise InputError("--inference and --serving given together: each validates its own runs file",
+                         "run `accelopt validate --inference` and `accelopt validate --serving` one at a time")
+    if opts.calibration is not None and (opts.inference or opts.serving):
+        flag = "--serving" if opts.serving else "--inference"
+        raise InputError(f"--calibration with {flag}: it overrides the training calibration only; {flag} uses the "
+                         "bundled calibration", f"leave --calibration out with {flag}")
 
 
 def _print(data: Any) -> None:

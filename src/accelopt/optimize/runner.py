@@ -694,7 +694,8 @@ def check_technique_names(only: Sequence[str] | None, skip: Sequence[str]) -> No
             if n not in known:
                 from accelopt.errors import unknown_name
 
-                raise unknown_name(f"technique in {flag}", n, list(known))
+                err = unknown_name("technique", n, list(known))  # 'known techniques: ...', not '... --onlys'
+                raise type(err)(f"{flag}: {err.problem}", err.fix)
 
 
 def run_optimize(bundle: ModelBundle, opts: RunOptions) -> tuple[OptimizeResult, dict[str, Variant]]:

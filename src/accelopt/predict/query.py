@@ -139,6 +139,32 @@ def _check_values(q: LayoutQuery) -> None:
     if q.seq_len is not None and q.seq_len < 1:
         raise InputError(f"--seq-len {q.seq_len} must be >= 1",
                          f"give a positive --seq-len (the model's is {q.model.seq_len})")
+    _check_experts(q)
+    check_slices(q.devices, q.slice_devices)
+
+
+def _check_experts(q: LayoutQuery) -> None:
+    """Expert-parallel flags that this model or layout cannot take, each with its own fix (not the generic
+    structural one)."""
+    if not q.model.is_moe:
+        for flag, val, plain in (("--ep", q.ep, 1), ("--etp", q.etp, 0)):
+            if val != plain:
+                raise InputError(f"{flag} {val}: {q.model.name} is a dense model (no experts)",
+                                 f"leave {flag} out: expert parallelism applies to mixture-of-experts models; a dense "
+                                 "model splits its MLP with --tp (and its batch with data parallelism)")
+    if q.etp > q.tp:
+        raise InputError(f"--etp {q.etp} is above --tp {q.tp}: not modelled (the expert layers are timed with tp's "
+                         "tensor-parallel split and traffic, so a larger etp would only shrink expert memory, for "
+                         "free)", f"give --etp at most --tp {q.tp} (0 = tp), or a --tp of at least {q.etp}")
+
+
+def check_slices(devices: int, slice_devices: int) -> None:
+    """A Multislice job is a whole number of ICI slices of one shape (MaxText num_slices x chips per slice), or
+    fits in one slice; InputError otherwise (`plan` checks each --devices count, `plan explain` its one)."""
+    if slice_devices and devices > slice_devices and devices % slice_devices:
+        raise InputError(f"--devices {devices:,} is not a whole number of ICI slices of {slice_devices:,}",
+                         f"give --devices a multiple of --slice-devices {slice_devices:,}, or fewer devices "
+                         "than one slice")
 
 
 def layout_text(lay: Layout) -> str:
@@ -181,12 +207,37 @@ def ignored_overlap_notes(q: LayoutQuery) -> list[str]:
     return notes
 
 
-def structural_fix(model: TransformerConfig, mp: int) -> str:
-    """What to change so that a layout obeys the rules of `structural_problems`."""
+def structural_fix(model: TransformerConfig, mp: int, why: list[str] | None = None) -> str:
+    """What to change so that a layout obeys the rules of `structural_problems`: the fix of each broken rule in
+    `why` (its messages), else every common one."""
     heads = ", ".join(str(t) for t in (1, 2, 4, 8, 16, 32) if model.heads % t == 0)
-    return (f"use --devices a multiple of tp x pp x cp (= {mp}); a --tp dividing the {model.heads} heads "
-            f"({heads}); --pp x --vp <= {model.layers} layers; --mbs at most the sequences per data-parallel rank; "
-            "or run `accelopt plan` to search only valid layouts")
+    # a phrase of a structural_problems message -> the flags that fix it
+    fixes = (("multiple of tp x pp x cp", f"--devices a multiple of tp x pp x cp (= {mp})"),
+             ("tp x pp x dp x cp must equal", f"--devices a multiple of tp x pp x cp (= {mp})"),
+             ("tp must divide", f"a --tp dividing the {model.heads} heads ({heads})"),
+             ("cannot exceed the layer", f"--pp x --vp <= {model.layers} layers"),
+             ("pp cannot exceed", f"--pp <= {model.layers} layers"),
+             ("interleaving (vp > 1) needs", "--vp 1, or --pp > 1"),
+             ("micro-batch count m divisible by pp", "a --global-batch / --mbs giving a micro-batch count divisible "
+              "by --pp, or --vp 1"),
+             ("zero-bubble schedules", "--schedule 1f1b with --vp > 1"),
+             ("zero-bubble schedule (zb-h1, zb-h2) needs", "--pp > 1 with --schedule zb-h1/zb-h2"),
+             ("cp must divide", "a --cp dividing --seq-len"),
+             ("etp x ep must divide", "--etp x --ep dividing tp x dp x cp"),
+             ("ep must divide", f"an --ep dividing the {model.experts} experts"),
+             ("hybrid sharding (hsdp) shards", "--zero 1, 2 or 3 with --hsdp"),
+             ("hsdp (the shard group) must divide", "an --hsdp dividing dp x cp"),
+             ("hybrid sharding is modelled without expert", "--hsdp 0 with --ep > 1"),
+             ("needs recompute = full", "--recompute full with --recompute-layers"),
+             ("recompute_layers cannot exceed", "--recompute-layers at most the layers of a stage"),
+             ("--edge-stage-layers", "--pp >= 3 (and a --vp dividing the middle stages' layers) with "
+              "--edge-stage-layers"),
+             ("dp cannot exceed the global batch", "a --global-batch of at least dp, or fewer --devices"),
+             ("micro-batch is larger", "--mbs at most the sequences per data-parallel rank"))
+    picked = [f for phrase, f in fixes if any(phrase in w for w in why or [])]
+    if not picked:
+        picked = [fixes[0][1], fixes[2][1], fixes[3][1], fixes[-1][1]]
+    return "give " + "; ".join(dict.fromkeys(picked)) + "; or run `accelopt plan` to search only valid layouts"
 
 
 def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -> LayoutResult:
@@ -200,11 +251,6 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                   flash=q.flash, edge_stage_layers=q.edge_stage_layers, p2p_overlap=q.p2p_overlap,
                   tp_comm_overlap=q.tp_comm_overlap, facility=q.facility)
     spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)
-    if q.slice_devices and q.devices > q.slice_devices and q.devices % q.slice_devices:
-        # Multislice jobs are whole slices of one shape (MaxText num_slices x chips per slice)
-        raise InputError(f"--devices {q.devices:,} is not a whole number of ICI slices of {q.slice_devices:,}",
-                         f"give --devices a multiple of --slice-devices {q.slice_devices:,}, or fewer devices "
-                         "than one slice")
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)
     mp = q.tp * q.pp * q.cp
     dp = max(1, q.devices // mp)
@@ -218,7 +264,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
         why.insert(0, f"{q.devices} devices is not a multiple of tp x pp x cp = {mp}")
     if why:
         raise InfeasibleError(f"layout {layout_text(lay)} on {q.devices} x {spec.name} is invalid: "
-                              + "; ".join(why), structural_fix(q.model, mp))
+                              + "; ".join(why), structural_fix(q.model, mp, why))
     measured = load_measured(q.collectives) if q.collectives is not None else None
     pred = evaluate(setup, spec, arr, cal, measured=measured)
     notes = [n for n in (uneven_note(batch, dp), slice_note(spec, q.devices, q.slice_devices)) if n]

@@ -113,6 +113,8 @@ class PlanResult:
     axes: SearchAxes = field(default_factory=SearchAxes)
     """Values searched for hsdp, etp and recompute_layers (null: the automatic set; --hsdp, --etp,
     --recompute-layers)."""
+    slice_devices: int = unit("count", "chips per ICI slice (--slice-devices; 0: the device's whole scale-up "
+                              "domain)", default=0)
     estimate: bool = True
 
 

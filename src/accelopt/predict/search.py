@@ -282,6 +282,13 @@ def search_spec(setup: Setup, spec: AcceleratorSpec, device_counts: list[int], c
 
         raise InputError(f"--etp {','.join(map(str, axes.etp))}: {setup.model.name} has no experts",
                          "leave --etp out (expert tensor parallelism is for mixture-of-experts models)")
+    max_tp = max(candidate_axes(setup)["tp"])
+    if axes.etp is not None and all(e > max_tp for e in axes.etp):  # etp > tp is skipped (enumerate_layouts)
+        from accelopt.errors import InputError
+
+        raise InputError(f"--etp {','.join(map(str, axes.etp))}: every value is above the largest tensor-parallel "
+                         f"degree searched ({max_tp}), and etp above tp is not modelled",
+                         f"give --etp values of at most {max_tp}, or 0 (= tp)")
     lay = enumerate_layouts(setup, device_counts, schedule, etp=axes.etp, domain=int(spec.scaleup_domain_devices))
 
     def run(layouts: Layouts) -> Prediction:
@@ -313,12 +320,23 @@ def search_spec(setup: Setup, spec: AcceleratorSpec, device_counts: list[int], c
 def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int], *,
            deadline_s: float | None = None, budget_usd: float | None = None,
            cals: dict[str, Calibration] | None = None, stack: str = "megatron", schedule: str = "1f1b",
-           measured: MeasuredLink | None = None, axes: SearchAxes | None = None) -> Candidates:
+           measured: MeasuredLink | None = None, axes: SearchAxes | None = None,
+           slice_devices: int = 0) -> Candidates:
     """Evaluate every valid layout on every device kind. `schedule`: the pipeline schedule of every layout
     (training.SCHEDULES); `measured`: a scale-up link from `probe --collectives` replacing the catalog's; `axes`:
-    the values of hsdp, etp and recompute_layers to search (None: the automatic sets)."""
+    the values of hsdp, etp and recompute_layers to search (None: the automatic sets); `slice_devices`: chips per
+    ICI slice (TPU Multislice, comm.slice_spec; 0: the catalog's scale-up domain), each device count a whole
+    number of slices or fewer than one (query.check_slices, as `plan explain`)."""
     from accelopt.errors import InputError
+    from accelopt.predict.comm import slice_spec
+    from accelopt.predict.query import check_slices
 
+    if slice_devices < 0:
+        raise InputError(f"--slice-devices {slice_devices} must be >= 0",
+                         "give --slice-devices 0 (off) or the chips per ICI slice, e.g. 256")
+    for n in device_counts:
+        check_slices(n, slice_devices)
+    specs = [slice_spec(sp, slice_devices) for sp in specs]
     if schedule not in SCHEDULES:
         raise InputError(f"--schedule {schedule!r}", f"use one of: {', '.join(SCHEDULES)}")
     for flag, limit in (("--deadline", deadline_s), ("--budget-usd", budget_usd)):

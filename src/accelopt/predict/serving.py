@@ -327,7 +327,7 @@ def weight_bytes_per_param(weight_dtype: str, cal: ServingCalibration = DEFAULT_
     0.5 B + one FP8 E4M3 scale per 16 weights = 0.5625 B, mxfp4 0.5 B + one E8M0 scale per 32 = 0.53125 B
     (compute.FP4_OPERAND_BYTES: NVIDIA, "Introducing NVFP4", 2025; OCP MX v1.0 sec. 5). NVFP4's one fp32 scale per
     tensor (4 B per weight matrix) is left out: under 1e-6 of the bytes of any model here."""
-    _check_dtype("weight_dtype", weight_dtype, WEIGHT_DTYPES)
+    _check_dtype("--weight-dtype", weight_dtype, WEIGHT_DTYPES)
     if weight_dtype in FP4_OPERAND_BYTES:
         return FP4_OPERAND_BYTES[weight_dtype]
     b = DTYPE_BYTES[weight_dtype]
@@ -343,7 +343,7 @@ def kv_cache_bytes_per_token(model: TransformerConfig, kv_dtype: str = "bf16") -
     Pope et al. 2022 sec. 3.1; Kwon et al. 2023 (vLLM) sec. 3. Llama-2-7B in bf16:
     2 x 32 x 32 x 128 x 2 = 524288 B = 0.5 MiB per token. DeepSeek-V3 (MLA): 61 x 576 x 2 = 70272 B.
     """
-    _check_dtype("kv_dtype", kv_dtype, KV_DTYPES)
+    _check_dtype("--kv-dtype", kv_dtype, KV_DTYPES)
     return float(model.layers * model.kv_cache_elems_per_token_layer() * DTYPE_BYTES[kv_dtype])
 
 
@@ -499,9 +499,10 @@ def _link_efficiency(spec: AcceleratorSpec, cal: ServingCalibration, inside: boo
     return fam.scaleup_bw_eff if inside else fam.scaleout_bw_eff
 
 
-def ring_allreduce_s(n_bytes: float, p: int, link: _Link, calls: int = 1) -> float:
-    """`calls` all-reduces of n_bytes / calls each over p devices, each the faster of ring and tree
-    (comm.allreduce_s, the rule training uses: NCCL's tuner picks per message size; Thakur et al. 2005)."""
+def ring_or_tree_allreduces_s(n_bytes: float, p: int, link: _Link, calls: int = 1) -> float:
+    """Seconds of `calls` all-reduces over p devices carrying n_bytes in all (n_bytes / calls each), each timed as
+    the faster of a ring and a tree all-reduce on `link` (comm.allreduce_s, the rule training uses: NCCL's tuner
+    picks the algorithm per message size; Thakur et al. 2005); 0 for p <= 1."""
     if p <= 1:
         return 0.0
     one = comm.allreduce_s(np.asarray(n_bytes / calls), np.asarray(p), np.asarray(link.bandwidth_byte_per_s),
@@ -510,13 +511,15 @@ def ring_allreduce_s(n_bytes: float, p: int, link: _Link, calls: int = 1) -> flo
 
 
 def links_assumed(spec: AcceleratorSpec, tp: int, pp: int, cal: ServingCalibration,
-                  moe: MoELayout = NO_MOE) -> tuple[comm.Assumption, ...]:
-    """Defaults the tensor-, pipeline- and expert-parallel links of a layout use (printed beside the result)."""
+                  moe: MoELayout = NO_MOE, is_moe: bool = True) -> tuple[comm.Assumption, ...]:
+    """Defaults the tensor-, pipeline- and expert-parallel links of a layout use (printed beside the result); a dense
+    model (`is_moe` False) has no expert exchange, so its attention-DP replicas use no link between them."""
     out: list[comm.Assumption] = []
     for group, used in ((tp, tp > 1), (tp * pp * moe.attention_dp, pp > 1)):
         if used:
             out += [a for a in _link(spec, group, cal, "").assumed if a not in out]
-    out += [a for a in serving_moe.assumed_links(spec, tp, moe, cal) if a not in out]
+    if is_moe:
+        out += [a for a in serving_moe.assumed_links(spec, tp, moe, cal) if a not in out]
     if cal.link_step_latency_s is not None:  # the calibration's latency is used, not the default
         out = [a for a in out if not a.field.endswith("latency_s")]
     return tuple(out)
@@ -528,7 +531,7 @@ def links_assumed(spec: AcceleratorSpec, tp: int, pp: int, cal: ServingCalibrati
 
 def _check_dtype(what: str, dtype: str, allowed: tuple[str, ...]) -> None:
     if dtype not in allowed:
-        raise InputError(f"{what} {dtype!r} is not supported", f"use one of {', '.join(allowed)}")
+        raise InputError(f"{what} {dtype!r} is not supported", f"give {what} one of: {', '.join(allowed)}")
 
 
 def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
@@ -539,7 +542,7 @@ def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
     at the fp4 peak (the activations are quantized to the same block format: FP4 tensor cores take both operands
     in it, NVIDIA "Introducing NVFP4", 2025); bf16/fp16 as given.
     """
-    _check_dtype("weight_dtype", weight_dtype, WEIGHT_DTYPES)
+    _check_dtype("--weight-dtype", weight_dtype, WEIGHT_DTYPES)
     sixteen = next((d for d in ("bf16", "fp16") if spec.peak(d) is not None), None)
     peak_key = "fp4" if weight_dtype in FP4_OPERAND_BYTES else weight_dtype
     if weight_dtype == "int4":  # weight-only: dequantized to 16 bits for the matmul
@@ -559,19 +562,21 @@ def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
                           fix)
 
 
+# Errors name the `plan serve` flag of each argument (every argument of the serving model is one of its flags).
 def _check_layout(model: TransformerConfig, tp: int, pp: int, moe: MoELayout = NO_MOE) -> None:
     for name, v in (("tp", tp), ("pp", pp)):
         if not isinstance(v, int) or v < 1:
-            raise InputError(f"{name} = {v!r} must be a positive integer", f"give --{name} 1, 2, 4 or 8")
+            raise InputError(f"--{name} {v!r} must be a positive integer", f"give --{name} 1, 2, 4 or 8")
     if model.heads % tp:
-        raise InfeasibleError(f"tp {tp} does not divide the {model.heads} attention heads of {model.name}",
-                              "pick a tp that divides the head count, e.g. " + _divisors_hint(model.heads))
+        raise InfeasibleError(f"--tp {tp} does not divide the {model.heads} attention heads of {model.name}",
+                              "give a --tp that divides the head count, e.g. " + _divisors_hint(model.heads))
     kv = model.n_kv_heads
     if kv % tp and tp % kv:
-        raise InfeasibleError(f"tp {tp} neither divides nor is a multiple of the {kv} KV heads of {model.name}",
-                              "pick a tp that divides the KV-head count or is a multiple of it")
+        raise InfeasibleError(f"--tp {tp} neither divides nor is a multiple of the {kv} KV heads of {model.name}",
+                              "give a --tp that divides the KV-head count or is a multiple of it")
     if pp > model.layers:
-        raise InfeasibleError(f"pp {pp} > {model.layers} layers of {model.name}", f"use pp <= {model.layers}")
+        raise InfeasibleError(f"--pp {pp} exceeds the {model.layers} layers of {model.name}",
+                              f"give --pp <= {model.layers}")
     serving_moe.check_layout(model, tp, moe)
 
 
@@ -580,9 +585,10 @@ def _divisors_hint(n: int) -> str:
 
 
 def _check_counts(batch: int, prompt_len: int, output_len: int) -> None:
-    for name, v in (("batch", batch), ("prompt_len", prompt_len), ("output_len", output_len)):
+    for flag, v, what in (("--batch", batch, "requests"), ("--prompt", prompt_len, "tokens"),
+                          ("--output", output_len, "tokens")):
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise InputError(f"{name} = {v!r} must be a positive integer", f"give {name} >= 1")
+            raise InputError(f"{flag} {v!r} must be a positive whole number of {what}", f"give {flag} >= 1")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -661,8 +667,8 @@ def max_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1, p
     """
     _check_layout(model, tp, pp, moe)
     _check_counts(1, prompt_len, output_len)
-    _check_dtype("weight_dtype", weight_dtype, WEIGHT_DTYPES)
-    _check_dtype("kv_dtype", kv_dtype, KV_DTYPES)
+    _check_dtype("--weight-dtype", weight_dtype, WEIGHT_DTYPES)
+    _check_dtype("--kv-dtype", kv_dtype, KV_DTYPES)
     calibration = calibration_for_spec(spec, calibration)
 
     def fits(b: int) -> bool:
@@ -741,7 +747,7 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     if s.tp > 1:
         link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
         n_ar = m.tp_allreduces_per_layer * m.layers  # 2 per layer, 1 for parallel attention + MLP blocks
-        comm_s = ring_allreduce_s(n_ar * tokens * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar * chunks)
+        comm_s = ring_or_tree_allreduces_s(n_ar * tokens * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar * chunks)
     comm_s += _stage_hops_s(s, tokens * m.hidden * ACT_BYTES, chunks)
     over = chunks * s.cal.per_step_overhead_s
     return PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, overhead_s=over,
@@ -769,7 +775,7 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
     if s.tp > 1:
         link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
         n_ar = m.tp_allreduces_per_layer * m.layers  # 2 per layer, 1 for parallel attention + MLP blocks
-        comm_s = ring_allreduce_s(n_ar * batch * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar)
+        comm_s = ring_or_tree_allreduces_s(n_ar * batch * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar)
     comm_s += _stage_hops_s(s, batch * m.hidden * ACT_BYTES, 1)
     over = s.cal.per_step_overhead_s
     return PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, overhead_s=over,
@@ -854,7 +860,7 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     dividing heads, a dtype without a device peak, TP/PP without a link) and InputError for bad values.
     """
     _check_counts(batch, prompt_len, output_len)
-    _check_dtype("kv_dtype", kv_dtype, KV_DTYPES)
+    _check_dtype("--kv-dtype", kv_dtype, KV_DTYPES)
     _check_layout(model, tp, pp, moe)
     if scheduling not in SCHEDULING:
         raise InputError(f"scheduling {scheduling!r}", f"use one of {', '.join(SCHEDULING)}")
@@ -904,7 +910,7 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
         kv_cache_bytes_per_device=kv, workspace_bytes_per_device=ws, memory_bytes_per_device=total,
         usable_memory_bytes_per_device=usable, fits=fits, max_batch=mb, usd_per_million_output_tokens=usd,
         energy_j_per_output_token=energy, calibration=calibration,
-        assumed=links_assumed(spec, tp, pp, calibration, moe),
+        assumed=links_assumed(spec, tp, pp, calibration, moe, model.is_moe),
         moe=serving_moe.summary(s, batch, prompt_len) if moe.active else None)
 
 
@@ -922,13 +928,13 @@ def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per
     service taken as deterministic).
     """
     if not 0 < rate_per_s < math.inf:
-        raise InputError(f"request rate {rate_per_s!r}/s must be a finite number > 0", "give e.g. --rate 2.5")
+        raise InputError(f"--rate {rate_per_s!r} requests/s must be a finite number > 0", "give e.g. --rate 2.5")
     kw: dict[str, Any] = {"tp": tp, "pp": pp, "prompt_len": prompt_len, "output_len": output_len,
                           "weight_dtype": weight_dtype, "kv_dtype": kv_dtype,
                           "calibration": calibration_for_spec(spec, calibration), "moe": moe}
     cap = min(max_batch(model, spec, **kw), kw["calibration"].max_batch_size)
-    if cap == 0:  # raises the memory breakdown of batch 1 with the fix
-        predict_serving(model, spec, batch=1, **kw)
+    if cap == 0:
+        raise nothing_fits_error(model, spec, **kw)
 
     def at(c: int) -> ServingPrediction:
         return predict_serving(model, spec, batch=c, scheduling="continuous", **kw)
@@ -1003,9 +1009,10 @@ def sweep_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1,
     fits, InfeasibleError says what the memory holds and the fix."""
     mb = max_batch(model, spec, tp=tp, pp=pp, prompt_len=prompt_len, output_len=output_len,
                    weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration, moe=moe)
-    if mb == 0:  # nothing fits: raise the memory breakdown of batch 1 with the fix
-        predict_serving(model, spec, tp=tp, pp=pp, batch=1, prompt_len=prompt_len, output_len=output_len,
-                        weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration, moe=moe)
+    if mb == 0:  # nothing fits: what does not (weights, or one request's KV cache), with numbers and the fix
+        raise nothing_fits_error(model, spec, tp=tp, pp=pp, prompt_len=prompt_len, output_len=output_len,
+                                 weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration, moe=moe,
+                                 requested=max(batches) if batches else None)
     if batches is None:
         batches = [1 << i for i in range(mb.bit_length()) if (1 << i) <= mb]
         if batches[-1] != mb:
@@ -1018,6 +1025,42 @@ def sweep_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1,
                                weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration,
                                limit=max(mb, 1) * 1024, moe=moe)
     return BatchSweep(points=points, max_batch=mb, ridge_batch=ridge)
+
+
+def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int, pp: int, prompt_len: int,
+                       output_len: int, weight_dtype: str, kv_dtype: str, calibration: ServingCalibration,
+                       moe: MoELayout = NO_MOE, requested: int | None = None) -> InfeasibleError:
+    """Not even one request fits (max_batch 0): say whether the weights (+ workspace) alone overflow the usable
+    memory or one request's KV cache does not fit in what they leave, in GB per device, with the KV cache of the
+    `requested` batch (--batch/--concurrency) beside it, and the fix for that cause."""
+    gb = 1e9
+    cal = calibration_for_spec(spec, calibration)
+    w, kv1, ws = _memory_per_device(model, tp, pp, 1, prompt_len, output_len, weight_dtype, kv_dtype, cal, moe)
+    usable = usable_bytes(spec, w, ws, cal)
+    where = f"{model.name} on {tp * pp * moe.attention_dp} x {spec.name} (--tp {tp}, --pp {pp}"
+    where += f", --ep {moe.ep}, --attention-dp {moe.attention_dp})" if moe.active else ")"
+    rule = (f"{cal.memory_utilization:.0%} of {spec.memory_bytes / gb:.1f} GB" if cal.memory_basis == "total"
+            else f"weights + workspace + {cal.memory_utilization:.0%} of the rest of {spec.memory_bytes / gb:.1f} GB")
+    more = "--tp/--pp" + (" (or --ep)" if model.is_moe else "")
+    if w + ws >= usable:
+        problem = (f"{where}: the weights alone need {w / gb:.1f} GB per device ({weight_dtype}) + workspace "
+                   f"{ws / gb:.1f} GB, above the {usable / gb:.1f} GB usable ({rule}), before any KV cache")
+        now = weight_bytes_per_param(weight_dtype, cal)
+        smaller = [d for d in ("fp8", "int4") if weight_bytes_per_param(d, cal) < now]
+        fix = (f"raise {more} to split the weights over more devices, "
+               + (f"use --weight-dtype {' or '.join(smaller)}, " if smaller else "") + "or a device with more memory")
+    else:
+        problem = (f"{where}: one request of {prompt_len:,} + {output_len:,} tokens needs {kv1 / gb:.1f} GB of KV "
+                   f"cache per device ({kv_dtype}), but weights {w / gb:.1f} GB + workspace {ws / gb:.1f} GB leave "
+                   f"{(usable - w - ws) / gb:.1f} GB of the {usable / gb:.1f} GB usable ({rule})")
+        fix = ("shorten --prompt/--output, " + ("use --kv-dtype fp8, " if DTYPE_BYTES[kv_dtype] > 1 else "")
+               + f"raise {more} to split the KV cache over more devices, or a device with more memory")
+    if requested is not None and requested > 1:
+        _, kv_b, ws_b = _memory_per_device(model, tp, pp, requested, prompt_len, output_len, weight_dtype, kv_dtype,
+                                           cal, moe)
+        problem += (f"; the requested batch {requested:,} would need {kv_b / gb:.1f} GB of KV cache "
+                    f"({(w + kv_b + ws_b) / gb:.1f} GB in all) per device")
+    return InfeasibleError(problem, fix)
 
 
 def overflow_error(sweeps: list[BatchSweep]) -> InfeasibleError | None:
@@ -1040,7 +1083,7 @@ def overflow_error(sweeps: list[BatchSweep]) -> InfeasibleError | None:
 def with_price(spec: AcceleratorSpec, usd_per_hour: float) -> AcceleratorSpec:
     """A copy of `spec` with a user-given price (date 'user'), for cost per token."""
     if not 0 < usd_per_hour < math.inf:
-        raise InputError(f"price {usd_per_hour!r} USD/hour must be a finite number > 0",
+        raise InputError(f"--price-usd-per-hour {usd_per_hour!r} must be a finite number > 0",
                          "give e.g. --price-usd-per-hour 2.5")
     sources = {**spec.sources, "price_usd_per_hour": "given by the user"}
     return replace(spec, price_usd_per_hour=float(usd_per_hour), price_date="user", sources=sources)

@@ -48,6 +48,9 @@ if TYPE_CHECKING:
     from accelopt.workload.transformer import TransformerConfig
 
 ROUTING_RULE = "uniform, independent top-k routing: experts touched = E x (1 - (1 - k/E)^tokens) (a formula)"
+DENSE_REPLICAS = ("a dense model has no experts: its attention-DP ranks are independent data-parallel replicas (vLLM "
+                  "--data-parallel-size), each with the whole model's weights over tp x pp and its own "
+                  "ceil(batch / attention_dp) requests, with no exchange between them")
 BALANCE_ASSUMED = "perfect expert load balance (expert_load_imbalance = 1.0): an assumption, no measured figure used"
 
 
@@ -107,6 +110,9 @@ class MoEServing:
     redundant_experts: int = unit("count", "EPLB copies per MoE layer")
     expert_load_imbalance: float = unit("x", "busiest EP rank's tokens / mean")
     routing: str = ROUTING_RULE
+    dense: bool = False
+    """True for a dense model: attention_dp is then plain data-parallel replicas (no experts, no exchange; the
+    expert figures above are zero and not shown)."""
     assumptions: tuple[str, ...] = ()
     """Assumptions this prediction rests on (printed beside the result)."""
 
@@ -335,7 +341,8 @@ def _phase(s: _Setup, batch: int, seq_tokens: int, context: float, causal: bool)
     if s.tp > 1:
         link = sv._link(s.spec, s.tp, cal, "tensor parallelism")
         n_ar = _tp_allreduces(m)
-        comm_s = sv.ring_allreduce_s(n_ar * tokens_r * m.hidden * sv.ACT_BYTES, s.tp, link, calls=n_ar * chunks)
+        comm_s = sv.ring_or_tree_allreduces_s(n_ar * tokens_r * m.hidden * sv.ACT_BYTES, s.tp, link,
+                                              calls=n_ar * chunks)
     ex_s = exchange_s(s, tokens_r / s.tp / chunks, chunks)[0]
     # two-batch overlap hides the exchange behind the step's compute/memory time; only the excess is exposed
     comm_s += max(0.0, ex_s - max(compute_s, memory_s)) if lay.two_batch_overlap else ex_s
@@ -364,7 +371,9 @@ def summary(s: _Setup, batch: int, prompt_len: int) -> MoEServing:
     dec_s, dec_bytes = exchange_s(s, b_r / s.tp, 1)
     chunks = math.ceil(b_r * prompt_len / s.cal.max_prefill_chunk_tokens)
     pre_s, _ = exchange_s(s, b_r * prompt_len / s.tp / chunks, chunks)
-    notes = () if lay.imbalance_given or lay.ep == 1 else (BALANCE_ASSUMED,)  # ep 1: no EP ranks to balance
+    # ep 1: no EP ranks to balance
+    notes: tuple[str, ...] = () if lay.imbalance_given or lay.ep == 1 else (BALANCE_ASSUMED,)
+    notes += () if m.is_moe else (DENSE_REPLICAS,)
     return MoEServing(
         ep=lay.ep, attention_dp=lay.attention_dp, expert_tp=d // lay.ep,
         experts_per_device=lay.physical_experts(m) / lay.ep, requests_per_dp_rank=b_r,
@@ -372,4 +381,4 @@ def summary(s: _Setup, batch: int, prompt_len: int) -> MoEServing:
         expert_weight_bytes_per_device=ex, non_expert_weight_bytes_per_device=ne,
         exchange_bytes_per_decode_step=dec_bytes, exchange_decode_s=dec_s, exchange_prefill_s=pre_s,
         two_batch_overlap=lay.two_batch_overlap, redundant_experts=lay.redundant_experts,
-        expert_load_imbalance=lay.expert_load_imbalance, assumptions=notes)
+        expert_load_imbalance=lay.expert_load_imbalance, dense=not m.is_moe, assumptions=notes)

@@ -216,9 +216,15 @@ class Setup:
             raise InputError(f"seq_len {self.seq_len} / global batch {self.global_batch} must be >= 1",
                              "give positive --seq-len and --global-batch")
         if self.seq_len > MAX_SEQ_LEN or self.global_batch > MAX_COUNT:
-            raise InputError(f"seq_len {self.seq_len:,} / global batch {self.global_batch:,} sequences is past any "
-                             f"training run (limits {MAX_SEQ_LEN:,} tokens / {MAX_COUNT:,} sequences)",
+            raise InputError(f"--seq-len {self.seq_len:,} / --global-batch {self.global_batch:,} sequences is past "
+                             f"any training run (limits {MAX_SEQ_LEN:,} tokens / {MAX_COUNT:,} sequences)",
                              "give the --seq-len and --global-batch of a real run")
+        e, n_layers = self.edge_stage_layers, self.model.layers
+        if e is not None and not 1 <= e <= (n_layers - 1) // 2:  # else every layout is refused, blaming the devices
+            raise InputError(f"--edge-stage-layers {e}: the first and last stages of the {n_layers}-layer "
+                             f"{self.model.name} must each hold 1..{(n_layers - 1) // 2} layers",
+                             f"give --edge-stage-layers between 1 and {(n_layers - 1) // 2}, or leave it out for an "
+                             "even split")
         if not 0 <= self.tokens < math.inf:
             raise InputError(f"tokens = {self.tokens!r} is not a finite number >= 0", "give --tokens e.g. 15e12")
         step_tokens = self.seq_len * self.global_batch

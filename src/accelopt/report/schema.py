@@ -1,6 +1,6 @@
 """One versioned JSON shape per command: typed result (dataclass) <-> JSON document <-> JSON Schema.
 
-Every results command builds one typed result object (the classes in `RESULTS`); `--json`, the run
+Every results command builds one typed result object (the classes in `CLASSES`); `--json`, the run
 history and the HTML page all come from that object:
 
 - `dump(kind, result)`: the JSON document, `{"schema": "accelopt.<kind>", "schema_version": N, ...fields}`.
@@ -11,7 +11,9 @@ history and the HTML page all come from that object:
 - `json_schema(kind)`: the JSON Schema (draft 2020-12) of the document, each number with its `unit`
   (`accelopt schema KIND` prints it; docs/schemas.md lists them).
 
-Bump a kind's version in `RESULTS` whenever its shape changes (a field renamed, removed or retyped).
+Bump a kind's SCHEMA_VERSION whenever its shape changes (a field renamed, removed or retyped); the class
+then lists the older versions it still reads: READS_VERSIONS (only fields added with defaults) or UPGRADES
+(version -> a function that rewrites such a body into the current shape).
 """
 
 from __future__ import annotations
@@ -148,9 +150,14 @@ def _load_legacy(cls: type, kind: str, document: Mapping[str, Any], got: tuple[A
     """A document of another schema or version: OtherVersionError, except a record written before its kind had
     a schema (no `schema_version`, no schema name; a class with LEGACY_UNVERSIONED keeps that shape), which
     loads as the current version when it still fits it, and an older version the class still reads
-    (READS_VERSIONS: versions whose change was only a field added with a default)."""
+    (READS_VERSIONS: versions whose change was only a field added with a default; UPGRADES: version -> a function
+    that rewrites a body of that version into the current shape, for a field renamed or retyped)."""
     if got[0] == schema_name(kind) and got[1] in getattr(cls, "READS_VERSIONS", ()):
         return _load_body(cls, kind, document, f" (version {got[1]})")
+    upgrades = getattr(cls, "UPGRADES", {})
+    if got[0] == schema_name(kind) and isinstance(got[1], int) and got[1] in upgrades:
+        body = {k: v for k, v in document.items() if k not in ("schema", "schema_version")}
+        return _load_body(cls, kind, upgrades[got[1]](body), f" (version {got[1]}, upgraded)")
     legacy = (getattr(cls, "LEGACY_UNVERSIONED", False) and "schema_version" not in document
               and not isinstance(document.get("schema"), str))
     if legacy:

@@ -24,8 +24,9 @@ printed beside the prediction; chosen before comparing, not fitted):
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from accelopt.errors import unknown_name
 from accelopt.simulate.design import Design
@@ -221,6 +222,22 @@ class EyerissLayerCheck:
 
 
 @dataclass(frozen=True, kw_only=True)
+class EyerissTolerances:
+    """The largest |predicted / published - 1| each comparison of the Eyeriss check accepts, stated before
+    comparing (tests/test_simulate_eyeriss.py asserts them)."""
+
+    frames_per_s_tolerance_fraction: float = unit("fraction", "CONV1-5 frames/s")
+    processing_latency_tolerance_fraction: float = unit("fraction", "per-layer processing latency")
+    dram_tolerance_fraction: float = unit("fraction", "DRAM accesses, with the RLC estimate")
+    power_tolerance_fraction: float = unit("fraction", "on-chip power")
+
+
+EYERISS_TOLERANCES = EyerissTolerances(
+    frames_per_s_tolerance_fraction=EYERISS_FPS_TOLERANCE, processing_latency_tolerance_fraction=EYERISS_FPS_TOLERANCE,
+    dram_tolerance_fraction=EYERISS_DRAM_TOLERANCE, power_tolerance_fraction=EYERISS_POWER_TOLERANCE)
+
+
+@dataclass(frozen=True, kw_only=True)
 class EyerissCheck:
     """`accelopt simulate published --chip eyeriss`: AlexNet CONV1-5 at batch 4 against JSSC 2017 Table V."""
 
@@ -236,8 +253,8 @@ class EyerissCheck:
     dram_accesses_per_mac: float = unit("count", "estimate: 16-bit words, with the RLC estimate")
     published_dram_accesses_per_mac: float = unit("count")
     dram_per_mac_error: float = unit("fraction")
-    tolerances: dict[str, float] = unit("fraction", "stated before comparing: frames/s and processing latency, "
-                                                    "DRAM, power")
+    tolerances: EyerissTolerances
+    """Stated before comparing."""
     notes: list[str]
 
 
@@ -279,18 +296,38 @@ def check_eyeriss() -> EyerissCheck:
         fps_error=_err(fps, EYERISS_FRAMES_PER_S), power_w=power_w, published_power_w=EYERISS_TOTAL_POWER_MW / 1e3,
         power_error=_err(power_w * 1e3, EYERISS_TOTAL_POWER_MW), dram_accesses_per_mac=per_mac,
         published_dram_accesses_per_mac=EYERISS_DRAM_PER_MAC, dram_per_mac_error=_err(per_mac, EYERISS_DRAM_PER_MAC),
-        tolerances={"frames_per_s": EYERISS_FPS_TOLERANCE, "processing_latency": EYERISS_FPS_TOLERANCE,
-                    "dram": EYERISS_DRAM_TOLERANCE, "power": EYERISS_POWER_TOLERANCE},
+        tolerances=EYERISS_TOLERANCES,
         notes=[RLC_NOTE, POWER_NOTE, MODEL_NOTE])
 
 
 # --------------------------------------------------------------------------- the command's result
+# version-1 key of `eyeriss.tolerances` -> its EyerissTolerances field
+_V1_TOLERANCE_KEYS = {"frames_per_s": "frames_per_s_tolerance_fraction",
+                      "processing_latency": "processing_latency_tolerance_fraction",
+                      "dram": "dram_tolerance_fraction", "power": "power_tolerance_fraction"}
+
+
+def upgrade_v1(body: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 `simulate-published` document body in version 2's shape: `eyeriss.tolerances` was a map
+    {frames_per_s, processing_latency, dram, power} of fractions; a key it lacks stays missing (the load then
+    names it)."""
+    eyeriss = body.get("eyeriss")
+    if not isinstance(eyeriss, dict) or not isinstance(eyeriss.get("tolerances"), dict):
+        return body
+    old = eyeriss["tolerances"]
+    new = {_V1_TOLERANCE_KEYS.get(k, k): v for k, v in old.items()}
+    return {**body, "eyeriss": {**eyeriss, "tolerances": new}}
+
+
 @dataclass(kw_only=True)
 class PublishedResult:
     """`accelopt simulate published`: the simulator beside a chip's published figures (NVDLA or Eyeriss)."""
 
     SCHEMA_KIND: ClassVar[str] = "simulate-published"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
+    UPGRADES: ClassVar[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {1: upgrade_v1}
+    """Version 2 made `eyeriss.tolerances` a typed record (EyerissTolerances); a version-1 document's map of
+    tolerances is upgraded (upgrade_v1) and loads."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"median_abs_error": "fraction"}
 
     chip: str
