@@ -205,7 +205,8 @@ class Setup:
     tp_comm_overlap: bool = False
     """Tensor-parallel all-gather / reduce-scatter (sequence parallel) pipelined with the GEMM each one feeds or
     follows (Transformer Engine userbuffers, Megatron-Bridge CommOverlapConfig.tp_comm_overlap; needs sp and tp > 1).
-    Off: every tensor-parallel collective is on the critical path."""
+    Off: every tensor-parallel collective is on the critical path, except on the megatron stack with sequence
+    parallel, where the backward's input re-gathers and reduce-scatters hide behind their GEMMs (_tp_async_layer_s)."""
     facility: Facility = field(default_factory=Facility)
 
     def __post_init__(self) -> None:
