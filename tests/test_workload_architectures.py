@@ -348,7 +348,7 @@ def test_parallel_block_halves_tensor_parallel_allreduces() -> None:
     par = get_model("gptj-6b")
     seq = replace(par, parallel_block=False, norms_per_layer=2)
     setup = Setup(model=par, seq_len=2048, global_batch=64)
-    lay = Layouts.of([Layout(tp=8, dp=1, m=64)])
+    lay = Layouts.of([Layout(tp=8, dp=1, m=64, sp=False)])  # all-reduces (no sequence parallel)
     h100 = get_device("h100-sxm")
     a = evaluate(setup, h100, lay).terms
     b = evaluate(replace(setup, model=seq), h100, lay).terms

@@ -551,7 +551,9 @@ P2P_OVERLAP_HELP = ("interleaved schedule (--vp > 1): overlap pipeline sends/rec
                     "off: every send is on the critical path")
 TP_OVERLAP_HELP = ("pipeline the tensor-parallel all-gathers / reduce-scatters with the GEMM each feeds or follows "
                    "(Transformer Engine userbuffers, Megatron-Bridge tp_comm_overlap; needs sequence parallel and "
-                   "--tp > 1); off: every tensor-parallel collective is on the critical path")
+                   "--tp > 1); off: the forward's collectives and the backward's output-gradient gathers are on "
+                   "the critical path (megatron stack: the backward's other gathers and reduce-scatters hide behind "
+                   "their GEMMs)")
 EDGE_HELP = ("layers on the first and on the last pipeline stage when they hold fewer than the others "
              "(Megatron-LM --decoder-first/last-pipeline-num-layers; Llama 3 405B: 7 of 126 on 16 stages); "
              "needs pp >= 3 and vp = 1 (`plan` then searches only such layouts); default: an even split")

@@ -19,7 +19,9 @@ Step time (all predictions, estimates):
     MFU      = model FLOPs / (step x devices x peak);  HFU adds recompute FLOPs (Chowdhery et al. 2022, App. B)
 Communication (Shoeybi et al. 2019 sec. 3; Korthikanti et al. 2022 sec. 4.2.2): tensor parallel does
 2 all-reduces (or reduce-scatter + all-gather with sequence parallel: same bytes) of b s h per layer in
-the forward, 2 in the backward, 2 more when the forward is recomputed; they sit on the critical path.
+the forward, 2 in the backward, 2 more when the forward is recomputed; they sit on the critical path, except on
+the megatron stack with sequence parallel, where the column-parallel layers' backward collectives run
+asynchronously behind their GEMMs and FP8 runs gather FP8 (Megatron-LM / Transformer Engine, _tp_async_layer_s).
 Pipeline stages send b s h (/t with the scatter/gather optimisation, Narayanan 2021 sec. 4.1) per
 micro-batch each way. Data-parallel gradient reduction moves the stage's gradients once per step and
 can overlap the last micro-batch's backward; ZeRO-3 gathers weights twice and reduce-scatters gradients
@@ -46,7 +48,7 @@ from accelopt import dtypes
 from accelopt.errors import InputError
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import comm
-from accelopt.predict.calibration import Calibration, calibration_for
+from accelopt.predict.calibration import DEFAULT_STACK, Calibration, calibration_for
 from accelopt.predict.compute import (
     Device,
     activation_bytes,
@@ -206,7 +208,8 @@ class Setup:
     tp_comm_overlap: bool = False
     """Tensor-parallel all-gather / reduce-scatter (sequence parallel) pipelined with the GEMM each one feeds or
     follows (Transformer Engine userbuffers, Megatron-Bridge CommOverlapConfig.tp_comm_overlap; needs sp and tp > 1).
-    Off: every tensor-parallel collective is on the critical path."""
+    Off: every tensor-parallel collective is on the critical path, except on the megatron stack with sequence
+    parallel, where the backward's input re-gathers and reduce-scatters hide behind their GEMMs (_tp_async_layer_s)."""
     facility: Facility = field(default_factory=Facility)
 
     def __post_init__(self) -> None:
@@ -372,9 +375,15 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     k_ar = float(mdl.tp_allreduces_per_layer)
     n_tp = 2.0 * k_ar + np.where(rc == 2, k_ar * rec_frac, 0.0)
     t_tp_layer = n_tp * comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)
+    t_rs = comm.reduce_scatter_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)  # one 16-bit sequence-parallel collective
     if setup.tp_comm_overlap:
         t_tp_layer = np.where(lay.sp & (tp > 1), _tp_overlapped_layer_s(lt, k_ar, rc, rec_frac, cal.overlap_eff,
-                              comm.reduce_scatter_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)), t_tp_layer)
+                              t_rs), t_tp_layer)
+    elif cal.stack == DEFAULT_STACK:
+        # Megatron-LM / Transformer Engine linear layers without userbuffers (_tp_async_layer_s): FP8 runs gather FP8.
+        t_ag = comm.reduce_scatter_s(T * mdl.hidden * (1.0 if setup.dtype == "fp8" else act_b), tp, tp_bw, tp_lat)
+        t_tp_layer = np.where(lay.sp & (tp > 1), _tp_async_layer_s(lt, k_ar, rc, rec_frac, cal.overlap_eff, t_rs,
+                                                                     t_ag), t_tp_layer)
     # --- context parallel (ring attention, Liu et al. 2023 sec. 3): cp steps per pass, each computing attention
     # on one K,V block while the next block arrives; cp-1 transfers, each hidden only behind one block's compute.
     # Exposed per step = max(0, transfer - overlap_eff x block compute); backward moves K,V and dK,dV (x2) over 2x
@@ -578,6 +587,29 @@ def _tp_overlapped_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: fl
     return fwd + bwd + np.where(rc == 2, rec_frac * fwd, 0.0)
 
 
+def _tp_async_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, t_rs: Arr, t_ag: Arr) -> Arr:
+    """Exposed tensor-parallel time of one sequence-parallel layer without userbuffers, as Megatron-LM and Transformer
+    Engine run it. Forward: the all-gather before each column-parallel GEMM (QKV, MLP up) and the reduce-scatter
+    after each row-parallel one (out-projection, MLP down) are on the critical path. Backward: each row-parallel
+    layer all-gathers its output gradient before both its GEMMs (exposed); each column-parallel layer re-gathers its
+    input for the weight gradient asynchronously behind its data-gradient GEMM and reduce-scatters its input gradient
+    asynchronously behind its weight-gradient GEMM (Megatron-LM megatron/core/tensor_parallel/layers.py,
+    LinearWithGradAccumulationAndAsyncCommunication.backward: async_op=True with 'reduce scatter is scheduled before
+    the weight gradient computation'; Transformer Engine pytorch/module/layernorm_linear.py _LayerNormLinear.backward:
+    'Overlap input AG with dgrad', 'Overlap dgrad-RS/AR with wgrad'), each hidden behind overlap_eff of that GEMM (a
+    backward GEMM takes its forward GEMM's time). t_ag: one all-gather; in FP8 runs Transformer Engine gathers FP8
+    tensors (the LayerNorm output cast to FP8 by the norm kernel before gather_along_first_dim; the output gradient
+    cast_to_fp8 before its gather in grad_output_preprocess), 1 byte per element; the reduce-scatters stay 16-bit
+    (t_rs). Full recompute repeats the forward's collectives. A parallel block (k_ar = 1) has one column-parallel
+    GEMM (QKV + MLP up) and one row-parallel (out + MLP down). The model's former count, 4 all-reduces per layer on
+    the critical path, charged the two hidden backward collectives in full and every all-gather at 16 bits."""
+    g_qkv, _, g_up, _ = lt.tp_gemms_s  # the column-parallel GEMMs; the row-parallel ones hide nothing here
+    cols = (g_qkv, g_up) if k_ar >= 2 else (g_qkv + g_up,)
+    fwd = len(cols) * (t_ag + t_rs)
+    bwd = len(cols) * t_ag + sum(np.maximum(0.0, t_ag - eff * g) + np.maximum(0.0, t_rs - eff * g) for g in cols)
+    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, 0.0)
+
+
 def _full(x: Any, like: Arr) -> Arr:
     return np.broadcast_to(np.asarray(x, dtype=float), like.shape).copy()
 
@@ -618,7 +650,9 @@ def explain_terms() -> dict[str, str]:
         "t_logits_s": "3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy) on the last stage",
         "t_tp_comm_s": ("m x L_s x (4 [+2 full recompute]; half that for parallel attention+MLP blocks) x "
                         "allreduce(b s h x 2 B over tp); --tp-comm-overlap: each all-gather/reduce-scatter less "
-                        "overlap_eff x its GEMM (backward: 2x), at least 0"),
+                        "overlap_eff x its GEMM (backward: 2x), at least 0; stack megatron with sequence parallel "
+                        "and no --tp-comm-overlap: forward AG + RS per GEMM pair, backward AG exposed, the column-"
+                        "parallel re-gather and reduce-scatter less overlap_eff x their GEMM (AG of 1 B in fp8)"),
         "t_cp_comm_s": "m x L_s x 3 (cp-1) max(0, p2p(K,V block) - overlap_eff x t_core / cp)",
         "t_ep_comm_s": "m x L_s x frac_moe x 4 x alltoall(b s top_k h x 2 B / t over ep; link of etp x ep ranks)",
         "t_pp_p2p_s": "m x 2 v x (latency + b s h x 2 B / t / BW); --p2p-overlap with v > 1: each send less "
