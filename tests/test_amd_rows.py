@@ -2,9 +2,11 @@
 
 Sources are cited in published_training_runs.csv (AMD block) and calibration.toml (amd-instinct-cdna3)."""
 
+import pytest
+
 from accelopt.hardware.catalog import get_device
 from accelopt.predict.calibration import calibration_for, load_calibrations
-from accelopt.predict.validation import read_runs, reproduce
+from accelopt.predict.validation import read_runs, reproduce, validate_report
 
 AMD_ROW = "amd-mi300x-llama2-7b-fp8"
 
@@ -40,3 +42,13 @@ def test_cdna3_fp8_value_is_the_declared_derivation_not_a_fit() -> None:
     assert not cdna3.calibrated("fp8") and not cdna3.calibrated("bf16")  # still 'uncalibrated' in plan
     assert calibration_for(get_device("mi325x"), cals).family == "amd-instinct-cdna3"
     assert calibration_for(get_device("mi250x"), cals).family == "default"  # CDNA2: no row, no derivation
+
+
+@pytest.mark.xfail(reason="the one AMD row (ROCm Megatron-LM, Llama 2 7B FP8 on 8 MI300X) is predicted -26% fast with "
+                          "the derived (not fitted) fp8 efficiency 0.34; candidates in the row's note (attention at "
+                          "the measured FA2 rate, GEMM_TUNING=0, TE amax history) are unapplied: one row cannot "
+                          "separate them and the family is not fitted", strict=True)
+def test_cdna3_held_out_within_family_bound() -> None:
+    report = validate_report()
+    fam = next(g for g in report.by_family if g.group == "amd-instinct-cdna3")
+    assert fam.held_out_runs == 1 and fam.median_abs_error <= 0.12

@@ -61,8 +61,9 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # 2026-11-29: FP8 (NeMo 24.07, Megatron-Bridge 25.11) and TPU v5e (MaxText) rows added: 65 held-out, 7.5%.
     # 2026-11-30: TPU v5p (MaxText) rows added, one fitted; MosaicML's 6 H100 256-GPU rows (same 'Large Scale'
     # table) added; Intel Gaudi 2 rows (one fitted, one held out): 75 held-out.
+    # 2026-11-30 (g-amd): one MI300X row (ROCm Megatron-LM log), held out: 76.
     held_out = [r for r in RESULTS.values() if not r.fitted]
-    assert len(held_out) == 75
+    assert len(held_out) == 76
     assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
 
 
