@@ -18,7 +18,8 @@ def test_family_by_device_name() -> None:
     cals = load_calibrations()
     assert calibration_for(get_device("a100-sxm-80gb"), cals).family == "nvidia-ampere"
     assert calibration_for(get_device("h100-sxm"), cals).family == "nvidia-hopper"
-    assert calibration_for(get_device("mi300x"), cals).family == "default"
+    assert calibration_for(get_device("mi300x"), cals).family == "amd-instinct-cdna3"  # derived, not fitted
+    assert calibration_for(get_device("mi250x"), cals).family == "default"
     probed = replace(get_device("h100-sxm"), measured=True)
     assert calibration_for(probed, cals).family == "probed"
     assert cals["nvidia-ampere"].fitted_on  # the bundled file says what it was fitted on

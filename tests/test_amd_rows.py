@@ -1,0 +1,54 @@
+"""AMD Instinct rows of the runs file and the amd-instinct-cdna3 calibration family (issue 10).
+
+Sources are cited in published_training_runs.csv (AMD block) and calibration.toml (amd-instinct-cdna3)."""
+
+import pytest
+
+from accelopt.hardware.catalog import get_device
+from accelopt.predict.calibration import calibration_for, load_calibrations
+from accelopt.predict.validation import read_runs, reproduce, validate_report
+
+AMD_ROW = "amd-mi300x-llama2-7b-fp8"
+
+
+def _row() -> dict[str, str]:
+    return next(r for r in read_runs() if r["id"] == AMD_ROW)
+
+
+def test_row_devices_follow_from_the_published_log() -> None:
+    # The log prints time per iteration (ms) and tokens/GPU/s = BS x SEQ x 1000 / (time x WORLD_SIZE)
+    # (train_llama2.sh); the row's 8 devices must be what those two printed figures imply.
+    row = _row()
+    world = int(row["global_batch"]) * int(row["seq"]) * 1000 / (10250.497872340427 * 12786.891099)
+    assert abs(world - int(row["devices"])) < 0.01
+    assert abs(float(row["step_s"]) - 10.2505) < 1e-4
+
+
+def test_amd_row_is_held_out_on_the_cdna3_family() -> None:
+    result = reproduce(_row())
+    assert not result.fitted and result.family == "amd-instinct-cdna3" and result.dtype == "fp8"
+    assert result.note.startswith("NO CHECKED REASON YET")  # beyond 25%: the row says so, with what was checked
+
+
+def test_cdna3_fp8_value_is_the_declared_derivation_not_a_fit() -> None:
+    # fp8_matmul_eff_max = Hopper megatron FP8 value x (MI300X / H100 measured FP8 GEMM fraction at 8192^3),
+    # figures from samuel-bohman/AI-benchmarking-guide Azure_Results (ND_MI300X_v5 1159.23, ND_H100_v5 1290.1 TFLOP/s).
+    cals = load_calibrations()
+    hopper = cals["nvidia-hopper"].fp8_matmul_eff_max
+    mi300x, h100 = get_device("mi300x"), get_device("h100-sxm")
+    ratio = (1159.23e12 / mi300x.peak_flop_per_s["fp8"]) / (1290.1e12 / h100.peak_flop_per_s["fp8"])
+    cdna3 = calibration_for(mi300x, cals)
+    assert round(hopper * ratio, 2) == cdna3.fp8_matmul_eff_max
+    assert not cdna3.calibrated("fp8") and not cdna3.calibrated("bf16")  # still 'uncalibrated' in plan
+    assert calibration_for(get_device("mi325x"), cals).family == "amd-instinct-cdna3"
+    assert calibration_for(get_device("mi250x"), cals).family == "default"  # CDNA2: no row, no derivation
+
+
+@pytest.mark.xfail(reason="the one AMD row (ROCm Megatron-LM, Llama 2 7B FP8 on 8 MI300X) is predicted -26% fast with "
+                          "the derived (not fitted) fp8 efficiency 0.34; candidates in the row's note (attention at "
+                          "the measured FA2 rate, GEMM_TUNING=0, TE amax history) are unapplied: one row cannot "
+                          "separate them and the family is not fitted", strict=True)
+def test_cdna3_held_out_within_family_bound() -> None:
+    report = validate_report()
+    fam = next(g for g in report.by_family if g.group == "amd-instinct-cdna3")
+    assert fam.held_out_runs == 1 and fam.median_abs_error <= 0.12
