@@ -210,6 +210,7 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None) -> Lay
     (predict.query.predict_layout); tests/test_validate_cli_agree.py runs the CLI on every row."""
     try:
         rec = row["recompute"]
+        base = rec.removesuffix("+sp")  # "full+sp": full recompute with sequence parallel (the Trainium 8K rows)
         devices, tp, pp, dp, cp = (_i(row, k, 1 if k == "cp" else None) for k in ("devices", "tp", "pp", "dp", "cp"))
         if tp * pp * dp * cp != devices:  # the layout must use exactly the run's devices
             raise InputError(f"run {row.get('id', '?')!r}: tp x pp x dp x cp = {tp} x {pp} x {dp} x {cp} = "
@@ -218,7 +219,7 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None) -> Lay
         return LayoutQuery(model=run_model(row), hardware=row["hardware"], devices=devices,
                            tp=tp, pp=pp, cp=cp, vp=_i(row, "vp", 1),
                            mbs=_i(row, "mbs", 1), zero=_i(row, "zero", 0, low=0),
-                           recompute=rec if rec in ("full", "none") else "selective", sp="+sp" in rec,
+                           recompute=base if base in ("full", "none") else "selective", sp="+sp" in rec,
                            overlap=bool(_i(row, "overlap", 0, low=0)), flash=bool(_i(row, "flash", 0, low=0)),
                            edge_stage_layers=_i(row, "edge_layers", 0, low=0) or None,
                            p2p_overlap=bool(_i(row, "p2p_overlap", 0, low=0)),
