@@ -37,7 +37,7 @@ def _flags(row: dict[str, str], config: Path) -> list[str]:
     flags = ["plan", "explain", "--model", str(config), "--hardware", row["hardware"], "--devices", row["devices"],
              "--tp", row["tp"], "--pp", row["pp"], "--cp", row["cp"] or "1", "--vp", row["vp"] or "1",
              "--mbs", row["mbs"] or "1", "--zero", row["zero"] or "0",
-             "--recompute", rec_kind if rec_kind in ("full", "none") else "selective",
+             "--recompute", rec_kind or "selective",
              "--seq-len", row["seq"], "--global-batch", f"{row['global_batch']}seq",
              "--dtype", row["dtype"] or "bf16", "--stack", row["stack"] or "megatron", "--json",
              "--flash" if int(row["flash"] or 0) else "--no-flash"]

@@ -64,8 +64,10 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # table) added; Intel Gaudi 2 rows (one fitted, one held out): 75 held-out.
     # 2026-11-30: TPU v4 (PaLM, one fitted, one held out) and v6e (tpu-recipes, one fitted, six held out): 82, 5.1%.
     # 2026-11-30 (g-amd): one MI300X row (ROCm Megatron-LM log), held out: 83.
+    # 2026-11-30 (g-trn): AWS Trainium (Trn1) rows, one fitted, 7 held out (all too slow; see
+    # tests/test_validate_trainium.py): 90.
     held_out = [r for r in RESULTS.values() if not r.fitted]
-    assert len(held_out) == 83
+    assert len(held_out) == 90
     assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
 
 

@@ -1,0 +1,103 @@
+"""AWS Trainium: cited link figures, the NeuronCore -> chip conversion of AWS's Trn1 training rows, their calibration.
+
+Sources (published_training_runs.csv, AWS Trainium block; hardware/catalog/data/aws_neuron.toml): AWS Neuron docs,
+'Trn1/Trn1n Training Performance' (Decoder Models), and the instance tables of 'AWS Trn1/Trn1n Architecture' and
+'Amazon EC2 Trn2 Architecture'."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import run_main
+
+from accelopt.hardware.catalog import get_device
+from accelopt.predict.calibration import calibration_for, load_calibrations
+from accelopt.predict.query import predict_layout
+from accelopt.predict.validation import read_runs, run_query, validate_report
+
+TRN1_ROWS = [r for r in read_runs() if r["hardware"] == "trainium1"]
+CORES_PER_CHIP = 2  # AWS 'Trainium Architecture': each Trainium chip has two NeuronCore-v2
+CHIPS_PER_NODE = 16  # trn1.32xlarge: 16 Trainium chips = 32 NeuronCores (the table's world size = nodes x 32)
+
+
+def test_link_figures_are_the_instance_tables() -> None:
+    trn1, trn2 = get_device("trainium1"), get_device("trainium2")
+    # Trn1 table: NeuronLink-v2 384 GiB/s per device, both directions together -> half each way;
+    # EFA 800 Gbps per instance / 16 chips
+    assert trn1.scaleup_bandwidth_byte_per_s == 384 * 2**30 / 2
+    assert trn1.scaleout_bandwidth_byte_per_s == pytest.approx(800e9 / 8 / 16)
+    # Trn2 table: intra-instance NeuronLink-v3 1,024 GB/s per chip (not the 1.28 TB/s total, which adds the
+    # UltraServer's 256 GB/s between instances);
+    # EFAv3 3,200 Gbps per trn2.48xlarge / 16 chips
+    assert trn2.scaleup_bandwidth_byte_per_s == pytest.approx(1024e9 / 2)
+    assert trn2.scaleout_bandwidth_byte_per_s == pytest.approx(3200e9 / 8 / 16)
+    for spec, field, figure in ((trn1, "scaleup_bandwidth_byte_per_s", "384"),
+                                (trn2, "scaleup_bandwidth_byte_per_s", "1,024"),
+                                (trn2, "scaleout_bandwidth_byte_per_s", "3,200")):
+        assert figure in (spec.source_of(field) or ""), (spec.name, field)
+
+
+_LAYOUT = re.compile(r"(\d+) nodes; table TP=(\d+) DP=(\d+)(?: PP=(\d+))? NeuronCores = tp (\d+) chips")
+
+
+@pytest.mark.parametrize("row", TRN1_ROWS, ids=lambda r: r["id"])
+def test_row_is_the_table_layout_converted_from_neuroncores_to_chips(row: dict[str, str]) -> None:
+    m = _LAYOUT.match(row["note"])
+    assert m, row["note"]
+    nodes, tp_cores, dp, pp = int(m[1]), int(m[2]), int(m[3]), int(m[4] or 1)
+    assert tp_cores * dp * pp == nodes * CHIPS_PER_NODE * CORES_PER_CHIP  # the table's world size, in NeuronCores
+    assert int(row["devices"]) == nodes * CHIPS_PER_NODE
+    assert int(row["tp"]) * CORES_PER_CHIP == tp_cores == int(m[5]) * CORES_PER_CHIP
+    assert (int(row["dp"]), int(row["pp"])) == (dp, pp)  # a chip's two cores share one TP group: dp and pp unchanged
+
+
+# AWS's own MFU column (Neuron 2.13 table, general/benchmarks/trn1/trn1_trn1n_nlp_data.csv): (seq/s, MFU %) per GPT3
+# row; the rows carry the 2.17 throughput, so our FLOPs per sequence are taken at the 2.13 rate. Tolerance 10%, set for
+# the failure this guards (a core/chip slip is a factor of 2), not from the error seen (3-5%): AWS's FLOP count is not
+# published and may differ from ours by a few percent.
+AWS_MFU_2_13 = {"trn1-nemo-gpt3-23b": (104.0, 32.61), "trn1-nemo-gpt3-46b": (45.25, 28.38),
+                "trn1-nemo-gpt3-175b": (13.9, 33.14)}
+
+
+@pytest.mark.parametrize("run_id", sorted(AWS_MFU_2_13))
+def test_utilization_at_the_per_chip_peak_matches_aws_mfu(run_id: str) -> None:
+    row = next(r for r in TRN1_ROWS if r["id"] == run_id)
+    res = predict_layout(run_query(row))
+    seq_s_2_17 = int(row["global_batch"]) / float(row["step_s"])
+    seq_s_2_13, aws_mfu_pct = AWS_MFU_2_13[run_id]
+    flops_per_seq = res.terms["model_flops_per_step"] / int(row["global_batch"])
+    peak_flop_per_s = get_device("trainium1").peak("bf16") or 0.0  # 190 TFLOP/s per chip (2 NeuronCore-v2)
+    ours = flops_per_seq * seq_s_2_13 / (int(row["devices"]) * peak_flop_per_s)
+    assert ours == pytest.approx(aws_mfu_pct / 100, rel=0.10), (run_id, ours, seq_s_2_17)
+
+
+def test_full_recompute_with_sequence_parallel_is_read() -> None:
+    row = next(r for r in TRN1_ROWS if r["recompute"] == "full+sp")
+    q = run_query(row)
+    assert (q.recompute, q.sp) == ("full", True)
+
+
+def test_trainium1_calibrated_trainium2_not() -> None:
+    cals = load_calibrations()
+    trn1 = calibration_for(get_device("trainium1"), cals)
+    assert trn1.family == "aws-trainium1" and trn1.calibrated("bf16") and not trn1.calibrated("fp8")
+    assert calibration_for(get_device("trainium2"), cals).family == "default"
+
+
+def test_plan_says_uncalibrated_beside_trainium2_only(capsys: pytest.CaptureFixture[str]) -> None:
+    for hw, flagged in (("trainium1", False), ("trainium2", True)):
+        code, out, err = run_main(["plan", "--model", "llama3-8b", "--hardware", hw, "--devices", "32", "--top", "1"],
+                                  capsys)
+        assert code == 0, err
+        assert (f"{hw} (uncalibrated)" in " ".join(out.split())) is flagged, hw
+
+
+@pytest.mark.xfail(strict=True, reason="known gap (2026-11-30): every held-out Trn1 row is predicted too slow, "
+                   "median 27%; the one fit row (Llama 3.1 8B, declared before fitting) is the least efficient of the "
+                   "8 published runs (25.3% model-FLOP utilization against 28-37%), so its efficiency under-rates the "
+                   "others; no mechanism in the model separates them (runs-file notes)")
+def test_trainium1_held_out_within_family_bound() -> None:
+    fam = next(g for g in validate_report().by_family if g.group == "aws-trainium1")
+    assert fam.held_out_runs >= 4
+    assert fam.median_abs_error <= 0.12  # issue 10: no family's held-out median above 12%
