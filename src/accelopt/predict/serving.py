@@ -113,13 +113,25 @@ class ServingCalibration:
     """FP4 (NVFP4/MXFP4, W4A4) linear GEMMs reach this multiple of the prefill/decode compute efficiency, as a
     fraction of the fp4 peak (the block-scale handling and the activation quantize fused into the producing kernel
     keep them below the fp8 GEMMs' share of the fp8 peak); 1.0: the same share, an assumption."""
+    grouped_gemm_compute_efficiency: float | None = unit("fraction", default=None)
+    """MoE routed experts: fraction of the weights' peak their grouped GEMM reaches when compute-bound (the grouped
+    GEMM is timed as its own kernel, serving_moe.grouped_gemm_s); None: not calibrated for the family, the experts
+    run at the dense efficiencies above (printed beside an MoE result)."""
+    grouped_gemm_bandwidth_efficiency: float | None = unit("fraction", default=None)
+    """MoE routed experts: fraction of the memory bandwidth their grouped GEMM reaches when bandwidth-bound (small
+    token counts per expert); None with grouped_gemm_compute_efficiency."""
 
     def __post_init__(self) -> None:
         for name in ("prefill_compute_efficiency", "attention_compute_efficiency", "decode_compute_efficiency",
                      "decode_bandwidth_efficiency", "memory_utilization", "fp4_gemm_efficiency_ratio"):
             _check_fraction(name, getattr(self, name))
-        if self.link_bandwidth_efficiency is not None:
-            _check_fraction("link_bandwidth_efficiency", self.link_bandwidth_efficiency)
+        for name in ("link_bandwidth_efficiency", "grouped_gemm_compute_efficiency",
+                     "grouped_gemm_bandwidth_efficiency"):
+            if getattr(self, name) is not None:
+                _check_fraction(name, getattr(self, name))
+        if (self.grouped_gemm_compute_efficiency is None) != (self.grouped_gemm_bandwidth_efficiency is None):
+            raise InputError("calibration grouped_gemm_compute_efficiency and grouped_gemm_bandwidth_efficiency "
+                             "must be given together", "give both, or neither")
         for name in ("link_step_latency_s", "per_step_overhead_s", "per_request_overhead_s"):
             v = getattr(self, name)
             if v is not None and not 0 <= v < math.inf:
