@@ -325,3 +325,18 @@ def test_uncalibrated_family_says_the_experts_run_at_the_dense_efficiencies() ->
 def test_grouped_gemm_efficiencies_come_in_pairs() -> None:
     with pytest.raises(InputError, match="together"):
         replace(sv.calibration_for_spec(H100), grouped_gemm_bandwidth_efficiency=None)
+
+
+def test_tensor_parallel_moe_times_the_experts_with_the_same_kernel() -> None:
+    """Plain tensor parallelism (no --ep): the routed experts get the same grouped-GEMM kernel; at batch 1 (top_k
+    experts touched per layer) it is the weight read of those experts at 61% of the bandwidth."""
+    mixtral = get_model("mixtral-8x7b")
+    cal = sv.calibration_for_spec(H100)
+    off = replace(cal, grouped_gemm_compute_efficiency=None, grouped_gemm_bandwidth_efficiency=None)
+    kw = {"tp": 2, "batch": 1, "prompt_len": 128, "output_len": 16, "weight_dtype": "fp8", "kv_dtype": "fp8"}
+    p = sv.predict_serving(mixtral, H100, calibration=cal, **kw)
+    q = sv.predict_serving(mixtral, H100, calibration=off, **kw)
+    read = mixtral.moe_layers * mixtral.top_k * mixtral.mlp_params_per_expert() / 2  # fp8: 1 B/param, over tp 2
+    bw = H100.memory_bandwidth_byte_per_s
+    slower_s = read / bw * (1 / 0.61 - 1 / cal.decode_bandwidth_efficiency)
+    assert p.decode_step.total_s - q.decode_step.total_s == pytest.approx(slower_s, rel=0.05)

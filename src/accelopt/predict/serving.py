@@ -743,12 +743,14 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     tokens = batch * prompt_len
     chunks = math.ceil(tokens / s.cal.max_prefill_chunk_tokens)
     attn = batch * prompt_len * attention_flops_per_token(m, (prompt_len + 1) / 2.0)  # causal: mean context (P+1)/2
-    linear = prefill_flops(m, batch, prompt_len) - attn
+    # MoE: the routed experts' grouped GEMM as its own kernel (serving_moe; nothing for a dense model)
+    ex = serving_moe.tp_expert_kernel(s, tokens, math.ceil(tokens / chunks), chunks)
+    linear = prefill_flops(m, batch, prompt_len) - attn - ex.flops * s.tp
     compute_s = (linear / (s.peak_flop_per_s * s.cal.prefill_compute_efficiency * s.linear_eff_scale)
-                 + attn / (s.attention_peak_flop_per_s * s.cal.attention_compute_efficiency)) / s.tp
-    bytes_ = chunks * _weight_bytes_total(m, s.weight_dtype, s.cal) / s.tp
+                 + attn / (s.attention_peak_flop_per_s * s.cal.attention_compute_efficiency)) / s.tp + ex.time_s
+    bytes_ = chunks * _weight_bytes_total(m, s.weight_dtype, s.cal) / s.tp - ex.weight_bytes
     bytes_ += tokens * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)  # KV written, all layers
-    memory_s = bytes_ / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency)
+    memory_s = bytes_ / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
     comm_s = 0.0
     if s.tp > 1:
         link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
@@ -770,13 +772,14 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
     if s.moe.active:  # expert / attention-data parallelism: serving_moe
         return serving_moe.decode_step_time(s, batch, context)
     m = s.model
-    w = decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal) / s.tp
+    ex = serving_moe.tp_expert_kernel(s, batch, batch, 1)  # MoE routed experts: their own kernel (else zeros)
+    w = decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal) / s.tp - ex.weight_bytes
     kv = batch * cached_tokens_per_layer(m, context) * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
-    memory_s = (w + kv) / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency)
+    memory_s = (w + kv) / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
     attn = batch * attention_flops_per_token(m, context)
-    linear = decode_flops_per_step(m, batch, context) - attn
+    linear = decode_flops_per_step(m, batch, context) - attn - ex.flops * s.tp
     compute_s = ((linear / (s.peak_flop_per_s * s.linear_eff_scale) + attn / s.attention_peak_flop_per_s)
-                 / s.tp / s.cal.decode_compute_efficiency)
+                 / s.tp / s.cal.decode_compute_efficiency) + ex.time_s
     comm_s = 0.0
     if s.tp > 1:
         link = _link(s.spec, s.tp, s.cal, "tensor parallelism")

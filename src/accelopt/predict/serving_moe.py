@@ -432,6 +432,34 @@ def grouped_gemm_calibrated(cal: ServingCalibration) -> bool:
     return cal.grouped_gemm_compute_efficiency is not None
 
 
+@dataclass(frozen=True)
+class ExpertKernel:
+    """The routed experts of one phase on one device, taken out of the dense roofline (all zero when the model has
+    no routed experts or the family no grouped-GEMM efficiencies)."""
+
+    flops: float = 0.0
+    """Expert FLOPs per device (to remove from the dense compute term)."""
+    weight_bytes: float = 0.0
+    """Expert weight bytes read per device (to remove from the dense memory term)."""
+    time_s: float = 0.0
+    """The grouped-GEMM kernel time (to add to both terms)."""
+
+
+def tp_expert_kernel(s: _Setup, tokens: int, chunk_tokens: int, chunks: int) -> ExpertKernel:
+    """Plain tensor parallelism (no --ep/--attention-dp): each expert is split over the tp devices; `tokens` new
+    tokens in all, read in `chunks` forwards of `chunk_tokens` (the experts those touch are read once per chunk)."""
+    from accelopt.predict import serving as sv
+
+    m, cal = s.model, s.cal
+    if not m.is_moe or not grouped_gemm_calibrated(cal):
+        return ExpertKernel()
+    pe = m.mlp_params_per_expert()
+    flops = 2.0 * tokens * m.moe_layers * m.top_k * pe / s.tp
+    read = chunks * m.moe_layers * sv.experts_touched(m, chunk_tokens) * pe * sv.weight_bytes_per_param(
+        s.weight_dtype, cal) / s.tp
+    return ExpertKernel(flops, read, expert_gemm_s(s, flops, tokens * m.top_k * m.moe_layers, read))
+
+
 # ---------------------------------------------------------------------------------------------
 # Phase times
 
@@ -518,7 +546,7 @@ def summary(s: _Setup, batch: int, prompt_len: int) -> MoEServing:
     dec_s, dec_bytes = exchange_s(s, b_r / s.tp, 1)
     chunks = math.ceil(b_r * prompt_len / s.cal.max_prefill_chunk_tokens)
     pre_s, _ = exchange_s(s, b_r * prompt_len / s.tp / chunks, chunks)
-    notes = () if lay.imbalance_given or lay.ep == 1 else (BALANCE_ASSUMED,)  # ep 1: no EP ranks to balance
+    notes: tuple[str, ...] = () if lay.imbalance_given or lay.ep == 1 else (BALANCE_ASSUMED,)  # ep 1: no EP ranks
     if m.is_moe and not grouped_gemm_calibrated(s.cal):
         notes += (GROUPED_GEMM_UNCALIBRATED,)
     per_expert = batch * m.top_k * lay.expert_load_imbalance / lay.physical_experts(m) if m.is_moe else 0.0
