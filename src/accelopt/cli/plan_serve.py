@@ -166,7 +166,8 @@ def _print_moe(console: Any, s: BatchSweep) -> None:
               f"{'on' if m0.two_batch_overlap else 'off'} — estimates",
               caption=f"experts read: {m0.routing}; load imbalance {m0.expert_load_imbalance:g}")
     for col in ("batch", "requests/DP rank", "experts read/step/layer", "expert weights/dev", "other weights/dev",
-                "exchange/step", "exchange bytes/step/dev", "exchange in prefill"):
+                "exchange/step", "exchange bytes/step/dev", "exchange in prefill", "tokens/expert/step",
+                "expert GEMM/step"):
         t.add_column(col, justify="right")
     for p in s.points:
         m = p.moe
@@ -174,7 +175,8 @@ def _print_moe(console: Any, s: BatchSweep) -> None:
         t.add_row(str(p.batch), str(m.requests_per_dp_rank), f"{m.experts_read_per_decode_step:.2f}",
                   fmt_bytes(m.expert_weight_bytes_per_device), fmt_bytes(m.non_expert_weight_bytes_per_device),
                   fmt_seconds(m.exchange_decode_s), fmt_bytes(m.exchange_bytes_per_decode_step),
-                  fmt_seconds(m.exchange_prefill_s))
+                  fmt_seconds(m.exchange_prefill_s), f"{m.tokens_per_expert_decode:.1f}",
+                  fmt_seconds(m.grouped_gemm_decode_s) if m.grouped_gemm_decode_s else "dense eff.")
     console.print(t)
     for a in m0.assumptions:
         console.print(f"assumed: {a}", markup=False)

@@ -113,13 +113,25 @@ class ServingCalibration:
     """FP4 (NVFP4/MXFP4, W4A4) linear GEMMs reach this multiple of the prefill/decode compute efficiency, as a
     fraction of the fp4 peak (the block-scale handling and the activation quantize fused into the producing kernel
     keep them below the fp8 GEMMs' share of the fp8 peak); 1.0: the same share, an assumption."""
+    grouped_gemm_compute_efficiency: float | None = unit("fraction", default=None)
+    """MoE routed experts: fraction of the weights' peak their grouped GEMM reaches when compute-bound (the grouped
+    GEMM is timed as its own kernel, serving_moe.grouped_gemm_s); None: not calibrated for the family, the experts
+    run at the dense efficiencies above (printed beside an MoE result)."""
+    grouped_gemm_bandwidth_efficiency: float | None = unit("fraction", default=None)
+    """MoE routed experts: fraction of the memory bandwidth their grouped GEMM reaches when bandwidth-bound (small
+    token counts per expert); None with grouped_gemm_compute_efficiency."""
 
     def __post_init__(self) -> None:
         for name in ("prefill_compute_efficiency", "attention_compute_efficiency", "decode_compute_efficiency",
                      "decode_bandwidth_efficiency", "memory_utilization", "fp4_gemm_efficiency_ratio"):
             _check_fraction(name, getattr(self, name))
-        if self.link_bandwidth_efficiency is not None:
-            _check_fraction("link_bandwidth_efficiency", self.link_bandwidth_efficiency)
+        for name in ("link_bandwidth_efficiency", "grouped_gemm_compute_efficiency",
+                     "grouped_gemm_bandwidth_efficiency"):
+            if getattr(self, name) is not None:
+                _check_fraction(name, getattr(self, name))
+        if (self.grouped_gemm_compute_efficiency is None) != (self.grouped_gemm_bandwidth_efficiency is None):
+            raise InputError("calibration grouped_gemm_compute_efficiency and grouped_gemm_bandwidth_efficiency "
+                             "must be given together", "give both, or neither")
         for name in ("link_step_latency_s", "per_step_overhead_s", "per_request_overhead_s"):
             v = getattr(self, name)
             if v is not None and not 0 <= v < math.inf:
@@ -737,12 +749,14 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     tokens = batch * prompt_len
     chunks = math.ceil(tokens / s.cal.max_prefill_chunk_tokens)
     attn = batch * prompt_len * attention_flops_per_token(m, (prompt_len + 1) / 2.0)  # causal: mean context (P+1)/2
-    linear = prefill_flops(m, batch, prompt_len) - attn
+    # MoE: the routed experts' grouped GEMM as its own kernel (serving_moe; nothing for a dense model)
+    ex = serving_moe.tp_expert_kernel(s, tokens, math.ceil(tokens / chunks), chunks)
+    linear = prefill_flops(m, batch, prompt_len) - attn - ex.flops * s.tp
     compute_s = (linear / (s.peak_flop_per_s * s.cal.prefill_compute_efficiency * s.linear_eff_scale)
-                 + attn / (s.attention_peak_flop_per_s * s.cal.attention_compute_efficiency)) / s.tp
-    bytes_ = chunks * _weight_bytes_total(m, s.weight_dtype, s.cal) / s.tp
+                 + attn / (s.attention_peak_flop_per_s * s.cal.attention_compute_efficiency)) / s.tp + ex.time_s
+    bytes_ = chunks * _weight_bytes_total(m, s.weight_dtype, s.cal) / s.tp - ex.weight_bytes
     bytes_ += tokens * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)  # KV written, all layers
-    memory_s = bytes_ / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency)
+    memory_s = bytes_ / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
     comm_s = 0.0
     if s.tp > 1:
         link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
@@ -764,13 +778,14 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
     if s.moe.active:  # expert / attention-data parallelism: serving_moe
         return serving_moe.decode_step_time(s, batch, context)
     m = s.model
-    w = decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal) / s.tp
+    ex = serving_moe.tp_expert_kernel(s, batch, batch, 1)  # MoE routed experts: their own kernel (else zeros)
+    w = decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal) / s.tp - ex.weight_bytes
     kv = batch * cached_tokens_per_layer(m, context) * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
-    memory_s = (w + kv) / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency)
+    memory_s = (w + kv) / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
     attn = batch * attention_flops_per_token(m, context)
-    linear = decode_flops_per_step(m, batch, context) - attn
+    linear = decode_flops_per_step(m, batch, context) - attn - ex.flops * s.tp
     compute_s = ((linear / (s.peak_flop_per_s * s.linear_eff_scale) + attn / s.attention_peak_flop_per_s)
-                 / s.tp / s.cal.decode_compute_efficiency)
+                 / s.tp / s.cal.decode_compute_efficiency) + ex.time_s
     comm_s = 0.0
     if s.tp > 1:
         link = _link(s.spec, s.tp, s.cal, "tensor parallelism")

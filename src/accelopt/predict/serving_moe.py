@@ -26,7 +26,15 @@ routed experts are split over EP = `ep` ranks, each expert tensor-parallel over 
 - Redundant experts (`redundant_experts`, EPLB copies) add to the weights per device and let ep divide E + R.
 - Two-batch overlap (`two_batch_overlap`): the exchange is hidden up to the step's compute/memory time; without
   it, communication adds to the step (a conservative choice).
-Not modelled: grouped-GEMM efficiency at small per-expert batches (the dense efficiencies apply), per-domain
+- Routed experts' grouped GEMM (where the family's [serving.*] table has grouped_gemm_* efficiencies): the experts
+  of one MoE layer run as one grouped-GEMM kernel (DeepGEMM's contiguous layout in prefill, masked layout in decode;
+  deepseek-ai/DeepGEMM README), between the other kernels of the step, so its time adds to the step instead of
+  sharing the step's dense compute/memory roofline: time = max(FLOPs / (peak x eff_c), bytes / (bandwidth x
+  eff_bw)) (the roofline, Williams et al. 2009, applied to that one kernel) over its FLOPs and its A (token copies),
+  B (the local experts the tokens touch) and D (outputs) bytes. At a few tokens per expert the call is bound by
+  reading the experts' weights; at thousands it is compute-bound. eff_c and eff_bw are fitted on DeepGEMM's
+  published H800 grouped-GEMM table (predict/data/published_grouped_gemm.csv, rule in calibration.toml).
+Not modelled: tile padding of each expert's tokens to the kernel's block (64/128 rows), per-domain
 de-duplication of dispatch in DeepEP's normal (prefill) kernels and node-limited routing (every top-k copy is
 sent), the placement EPLB chooses (balance is the `expert_load_imbalance` ratio).
 """
@@ -47,6 +55,8 @@ if TYPE_CHECKING:
     from accelopt.predict.serving import PhaseTime, ServingCalibration, _Setup
     from accelopt.workload.transformer import TransformerConfig
 
+GROUPED_GEMM_UNCALIBRATED = ("routed experts at the dense decode/prefill efficiencies: no grouped-GEMM efficiency is "
+                             "calibrated for this device family")
 ROUTING_RULE = "uniform, independent top-k routing: experts touched = E x (1 - (1 - k/E)^tokens) (a formula)"
 DENSE_REPLICAS = ("a dense model has no experts: its attention-DP ranks are independent data-parallel replicas (vLLM "
                   "--data-parallel-size), each with the whole model's weights over tp x pp and its own "
@@ -109,6 +119,10 @@ class MoEServing:
     """True: the exchange overlaps the other micro-batch's compute; comm_s holds only the exposed excess."""
     redundant_experts: int = unit("count", "EPLB copies per MoE layer")
     expert_load_imbalance: float = unit("x", "busiest EP rank's tokens / mean")
+    tokens_per_expert_decode: float = unit("count", "token copies each routed expert gets per decode step (batch x "
+                                           "top_k x imbalance / physical experts): the grouped GEMM's m per group")
+    grouped_gemm_decode_s: float = unit("s", "routed experts' grouped-GEMM time of one decode step (in decode_step "
+                                        "compute_s and memory_s); 0 when not calibrated")
     routing: str = ROUTING_RULE
     dense: bool = False
     """True for a dense model: attention_dp is then plain data-parallel replicas (no experts, no exchange; the
@@ -296,6 +310,163 @@ def assumed_links(spec: AcceleratorSpec, tp: int, lay: MoELayout, cal: ServingCa
 
 
 # ---------------------------------------------------------------------------------------------
+# Routed experts' grouped GEMM
+
+
+def grouped_gemm_s(flops: float, n_bytes: float, peak_flop_per_s: float, bandwidth_byte_per_s: float,
+                   compute_eff: float, bandwidth_eff: float) -> float:
+    """One grouped-GEMM call (or several with these totals): the roofline of that kernel alone,
+    max(FLOPs / (peak x compute_eff), bytes / (bandwidth x bandwidth_eff)) (Williams et al. 2009)."""
+    return max(flops / (peak_flop_per_s * compute_eff), n_bytes / (bandwidth_byte_per_s * bandwidth_eff))
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupedGemmRow:
+    """One published grouped-GEMM measurement (predict/data/published_grouped_gemm.csv)."""
+
+    id: str
+    source: str
+    device: str
+    layout: str
+    groups: int = unit("count")
+    m_per_group: int = unit("count", "tokens per expert")
+    n: int = unit("count")
+    k: int = unit("count")
+    published_flop_per_s: float = unit("FLOP/s")
+    published_byte_per_s: float = unit("B/s")
+    role: str
+    """'fit' (the grouped_gemm_* efficiencies were fitted on it) or 'test' (held out)."""
+
+    @property
+    def flops(self) -> float:
+        return 2.0 * self.groups * self.m_per_group * self.n * self.k
+
+    @property
+    def bytes(self) -> float:
+        """A and B in fp8 (1 byte), D in bf16: the bytes the table's GB/s column counts."""
+        g, m, n, k = self.groups, self.m_per_group, self.n, self.k
+        return g * (m * k + n * k) + g * m * n * 2.0
+
+
+def read_grouped_gemm_table(path: str | None = None) -> tuple[list[GroupedGemmRow], dict[str, str]]:
+    """(rows, sources) of the grouped-GEMM kernel table (the bundled one by default)."""
+    from accelopt.predict.runs_csv import read_runs_csv
+
+    cols = ("id", "source", "device", "layout", "groups", "m_per_group", "n", "k", "tflops", "gbps", "role")
+    raw, sources = read_runs_csv(path, "published_grouped_gemm.csv", "grouped-GEMM table", cols)
+    rows: list[GroupedGemmRow] = []
+    for r in raw:
+        try:
+            rows.append(GroupedGemmRow(
+                id=r["id"], source=r["source"], device=r["device"], layout=r["layout"], groups=int(r["groups"]),
+                m_per_group=int(r["m_per_group"]), n=int(r["n"]), k=int(r["k"]),
+                published_flop_per_s=float(r["tflops"]) * 1e12, published_byte_per_s=float(r["gbps"]) * 1e9,
+                role=r["role"]))
+        except ValueError:
+            raise InputError(f"grouped-GEMM row {r.get('id')!r}: groups, m_per_group, n, k, tflops, gbps must be "
+                             "numbers", "fix that row") from None
+        if rows[-1].role not in ("fit", "test"):
+            raise InputError(f"grouped-GEMM row {r['id']!r}: role {r['role']!r}", "use fit or test")
+    return rows, sources
+
+
+def predicted_flop_per_s(row: GroupedGemmRow, compute_eff: float, bandwidth_eff: float) -> float:
+    """The FLOP/s grouped_gemm_s gives the row's call on its catalog device (fp8 peak)."""
+    from accelopt.hardware.catalog import get_device
+
+    spec = get_device(row.device)
+    peak = spec.peak("fp8")
+    if peak is None:
+        raise InputError(f"grouped-GEMM row {row.id!r}: {spec.name} has no fp8 peak", "name an fp8 device")
+    return row.flops / grouped_gemm_s(row.flops, row.bytes, peak, spec.memory_bandwidth_byte_per_s, compute_eff,
+                                      bandwidth_eff)
+
+
+GROUPED_GEMM_GRID = tuple(round(0.30 + 0.01 * i, 2) for i in range(71))
+"""0.30..1.00 step 0.01: the grid of the declared rule (calibration.toml, [serving.nvidia-hopper])."""
+
+
+def fit_grouped_gemm(rows: list[GroupedGemmRow]) -> tuple[float, float, float]:
+    """The declared rule: (compute_eff, bandwidth_eff, mean |log(predicted / published)|) minimising the mean
+    |log error| of FLOP/s over the `fit` rows, both efficiencies on GROUPED_GEMM_GRID (exhaustive)."""
+    fit = [r for r in rows if r.role == "fit"]
+    if not fit:
+        raise InputError("no 'fit' row in the grouped-GEMM table", "declare fit rows first")
+    best = (math.inf, 0.0, 0.0)
+    for c in GROUPED_GEMM_GRID:
+        for b in GROUPED_GEMM_GRID:
+            loss = sum(abs(math.log(predicted_flop_per_s(r, c, b) / r.published_flop_per_s)) for r in fit) / len(fit)
+            if loss < best[0] - 1e-12:
+                best = (loss, c, b)
+    return best[1], best[2], best[0]
+
+
+def _expert_widths(m: TransformerConfig, expert_tp: int) -> tuple[float, float]:
+    """(first GEMM's n, second GEMM's k) per device: gate+up (2 x ffn for a gated MLP, else ffn) and ffn, split over
+    the expert's tensor-parallel devices."""
+    mats = 3 if m.mlp == "swiglu" else 2
+    ffn_d = m.ffn / expert_tp
+    return (mats - 1) * ffn_d, ffn_d
+
+
+def expert_gemm_bytes(s: _Setup, copies_per_device: float, weight_bytes: float) -> float:
+    """A/B/D bytes of the routed experts' grouped GEMMs on one device: the local experts' weights read
+    (`weight_bytes`) plus, per token copy, its input to both GEMMs (fp8 with fp8 weights, else 16-bit) and their
+    16-bit outputs (DeepGEMM: FP8 inputs, BF16 output)."""
+    from accelopt.predict import serving as sv
+
+    m = s.model
+    n_up, k_down = _expert_widths(m, stage_devices(s.tp, s.moe) // s.moe.ep)
+    a_in = dispatch_bytes_per_elem(s.weight_dtype)
+    per_copy = (m.hidden * a_in + n_up * sv.ACT_BYTES) + (k_down * a_in + m.hidden * sv.ACT_BYTES)
+    return weight_bytes + copies_per_device * per_copy
+
+
+def expert_gemm_s(s: _Setup, flops: float, copies_per_device: float, weight_bytes: float) -> float:
+    """The routed experts' grouped-GEMM time on one device (0.0 when the family has no grouped-GEMM efficiencies:
+    the caller keeps the experts in the dense roofline)."""
+    cal = s.cal
+    if cal.grouped_gemm_compute_efficiency is None or cal.grouped_gemm_bandwidth_efficiency is None:
+        return 0.0
+    return grouped_gemm_s(flops, expert_gemm_bytes(s, copies_per_device, weight_bytes), s.peak_flop_per_s,
+                          s.spec.memory_bandwidth_byte_per_s,
+                          cal.grouped_gemm_compute_efficiency * s.linear_eff_scale,
+                          cal.grouped_gemm_bandwidth_efficiency)
+
+
+def grouped_gemm_calibrated(cal: ServingCalibration) -> bool:
+    return cal.grouped_gemm_compute_efficiency is not None
+
+
+@dataclass(frozen=True)
+class ExpertKernel:
+    """The routed experts of one phase on one device, taken out of the dense roofline (all zero when the model has
+    no routed experts or the family no grouped-GEMM efficiencies)."""
+
+    flops: float = 0.0
+    """Expert FLOPs per device (to remove from the dense compute term)."""
+    weight_bytes: float = 0.0
+    """Expert weight bytes read per device (to remove from the dense memory term)."""
+    time_s: float = 0.0
+    """The grouped-GEMM kernel time (to add to both terms)."""
+
+
+def tp_expert_kernel(s: _Setup, tokens: int, chunk_tokens: int, chunks: int) -> ExpertKernel:
+    """Plain tensor parallelism (no --ep/--attention-dp): each expert is split over the tp devices; `tokens` new
+    tokens in all, read in `chunks` forwards of `chunk_tokens` (the experts those touch are read once per chunk)."""
+    from accelopt.predict import serving as sv
+
+    m, cal = s.model, s.cal
+    if not m.is_moe or not grouped_gemm_calibrated(cal):
+        return ExpertKernel()
+    pe = m.mlp_params_per_expert()
+    flops = 2.0 * tokens * m.moe_layers * m.top_k * pe / s.tp
+    read = chunks * m.moe_layers * sv.experts_touched(m, chunk_tokens) * pe * sv.weight_bytes_per_param(
+        s.weight_dtype, cal) / s.tp
+    return ExpertKernel(flops, read, expert_gemm_s(s, flops, tokens * m.top_k * m.moe_layers, read))
+
+
+# ---------------------------------------------------------------------------------------------
 # Phase times
 
 
@@ -326,17 +497,26 @@ def _phase(s: _Setup, batch: int, seq_tokens: int, context: float, causal: bool)
         attn = tokens_r * sv.attention_flops_per_token(m, context)
         total = sv.decode_flops_per_step(m, b_r, context)
     non_expert = total - attn - 2.0 * tokens_r * m.moe_layers * m.top_k * pe
+    bpw = sv.weight_bytes_per_param(s.weight_dtype, cal)
+    per_chunk_tokens = math.ceil(tokens_stage / chunks)
+    expert_read = m.moe_layers * experts_read_per_device(m, per_chunk_tokens, lay) * pe * bpw * lay.ep / d
+    # token copies an EP rank's experts get over the phase, all MoE layers (each device of an expert's TP group
+    # sees them all)
+    copies = tokens_stage * m.top_k * lay.expert_load_imbalance / lay.ep * m.moe_layers
+    gemm_s = expert_gemm_s(s, expert_flops, copies, chunks * expert_read)
+    if gemm_s:  # the grouped GEMM is its own kernel: out of the dense roofline (added to both terms below)
+        expert_flops, expert_read = 0.0, 0.0
     eff_lin = cal.prefill_compute_efficiency if causal else cal.decode_compute_efficiency
     eff_attn = cal.attention_compute_efficiency if causal else cal.decode_compute_efficiency
     compute_s = ((non_expert / s.tp + expert_flops) / (s.peak_flop_per_s * eff_lin)
                  + attn / s.tp / (s.attention_peak_flop_per_s * eff_attn))
-    bpw = sv.weight_bytes_per_param(s.weight_dtype, cal)
-    per_chunk_tokens = math.ceil(tokens_stage / chunks)
-    expert_read = m.moe_layers * experts_read_per_device(m, per_chunk_tokens, lay) * pe * bpw * lay.ep / d
     weights = sv.decode_weight_bytes_read(m, 0, s.weight_dtype, cal) / s.tp + expert_read  # batch 0: no experts
     kv_tok = sv._kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
     kv = tokens_r * kv_tok if causal else b_r * sv.cached_tokens_per_layer(m, context) * kv_tok
     memory_s = (chunks * weights + kv) / (s.spec.memory_bandwidth_byte_per_s * cal.decode_bandwidth_efficiency)
+    # the expert kernel runs between the others (one stream): its time adds to whichever term bounds the rest
+    compute_s += gemm_s
+    memory_s += gemm_s
     comm_s = 0.0
     if s.tp > 1:
         link = sv._link(s.spec, s.tp, cal, "tensor parallelism")
@@ -364,6 +544,8 @@ def decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
 
 def summary(s: _Setup, batch: int, prompt_len: int) -> MoEServing:
     """The typed MoE figures of a prediction (the exchange times are the shares of comm_s computed above)."""
+    from accelopt.predict import serving as sv
+
     m, lay = s.model, s.moe
     d = stage_devices(s.tp, lay)
     b_r = requests_per_rank(batch, lay)
@@ -371,9 +553,18 @@ def summary(s: _Setup, batch: int, prompt_len: int) -> MoEServing:
     dec_s, dec_bytes = exchange_s(s, b_r / s.tp, 1)
     chunks = math.ceil(b_r * prompt_len / s.cal.max_prefill_chunk_tokens)
     pre_s, _ = exchange_s(s, b_r * prompt_len / s.tp / chunks, chunks)
-    # ep 1: no EP ranks to balance
-    notes: tuple[str, ...] = () if lay.imbalance_given or lay.ep == 1 else (BALANCE_ASSUMED,)
+    notes: tuple[str, ...] = () if lay.imbalance_given or lay.ep == 1 else (BALANCE_ASSUMED,)  # ep 1: no EP ranks
     notes += () if m.is_moe else (DENSE_REPLICAS,)
+    if m.is_moe and not grouped_gemm_calibrated(s.cal):
+        notes += (GROUPED_GEMM_UNCALIBRATED,)
+    per_expert = batch * m.top_k * lay.expert_load_imbalance / lay.physical_experts(m) if m.is_moe else 0.0
+    gemm_s = 0.0
+    if m.is_moe:
+        pe_bytes = m.mlp_params_per_expert() * sv.weight_bytes_per_param(s.weight_dtype, s.cal) * lay.ep / d
+        gemm_s = expert_gemm_s(
+            s, 2.0 * batch * m.moe_layers * m.top_k * m.mlp_params_per_expert() * lay.expert_load_imbalance / d,
+            batch * m.top_k * lay.expert_load_imbalance / lay.ep * m.moe_layers,
+            m.moe_layers * experts_read_per_device(m, batch, lay) * pe_bytes)
     return MoEServing(
         ep=lay.ep, attention_dp=lay.attention_dp, expert_tp=d // lay.ep,
         experts_per_device=lay.physical_experts(m) / lay.ep, requests_per_dp_rank=b_r,
@@ -381,4 +572,5 @@ def summary(s: _Setup, batch: int, prompt_len: int) -> MoEServing:
         expert_weight_bytes_per_device=ex, non_expert_weight_bytes_per_device=ne,
         exchange_bytes_per_decode_step=dec_bytes, exchange_decode_s=dec_s, exchange_prefill_s=pre_s,
         two_batch_overlap=lay.two_batch_overlap, redundant_experts=lay.redundant_experts,
-        expert_load_imbalance=lay.expert_load_imbalance, dense=not m.is_moe, assumptions=notes)
+        expert_load_imbalance=lay.expert_load_imbalance, tokens_per_expert_decode=per_expert,
+        grouped_gemm_decode_s=gemm_s, dense=not m.is_moe, assumptions=notes)

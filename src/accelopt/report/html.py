@@ -251,7 +251,8 @@ def _serve_moe_table(s: Any) -> Table:
     m0 = s.points[0].moe
     t = Table(f"{s.model} on {s.device}: expert parallelism ep={m0.ep}, attention DP {m0.attention_dp}",
               ["batch", "requests/DP rank", "experts read/step/layer", "expert weights/dev", "other weights/dev",
-               "exchange/step", "exchange bytes/step/dev", "exchange in prefill"], estimate=True,
+               "exchange/step", "exchange bytes/step/dev", "exchange in prefill", "tokens/expert/step",
+               "expert GEMM/step"], estimate=True,
               note="; ".join((f"expert TP {m0.expert_tp}, {m0.experts_per_device:g} experts per device "
                               f"({m0.redundant_experts} redundant), two-batch overlap "
                               f"{'on' if m0.two_batch_overlap else 'off'}, load imbalance "
@@ -260,7 +261,8 @@ def _serve_moe_table(s: Any) -> Table:
         m = p.moe
         t.rows.append([q(p, "batch"), q(m, "requests_per_dp_rank"), q(m, "experts_read_per_decode_step"),
                        q(m, "expert_weight_bytes_per_device"), q(m, "non_expert_weight_bytes_per_device"),
-                       q(m, "exchange_decode_s"), q(m, "exchange_bytes_per_decode_step"), q(m, "exchange_prefill_s")])
+                       q(m, "exchange_decode_s"), q(m, "exchange_bytes_per_decode_step"), q(m, "exchange_prefill_s"),
+                       q(m, "tokens_per_expert_decode"), q(m, "grouped_gemm_decode_s")])
     return t
 
 
