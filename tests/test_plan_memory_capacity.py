@@ -54,9 +54,6 @@ MEMORY_GAPS = {
        "matmul outputs (q, k, v, attention out and the three SwiGLU GEMMs: 24 s b h / t bytes per layer at these "
        "widths), the model's selective recompute keeps 34 s b h / t (Korthikanti 2022); that remat policy is not "
        "modelled" for m in (32, 64) for k in (1, 2)},
-    "gaudi2-llama31-70b-fp8": "113.9 GiB against 89.4 GiB (the catalog's 96e9 B): 66 GiB of it are selective-"
-                              "recompute activations at TP 8 without sequence parallelism, seq 8192; not explained "
-                              "(candidates not checked: the recipe's dropout 0 keeps no masks; Gaudi 2 holds 96 GiB)",
 }
 
 
