@@ -89,7 +89,7 @@ def test_fp4_weights_need_an_fp4_peak() -> None:
     assert linear_precision(spec, "bf16", cal) is None
 
 
-KNOWN_FAMILY_GAPS = {"intel-gaudi2": "tests/test_validate_gaudi.py::test_gaudi2_held_out_within_family_bound"}
+KNOWN_FAMILY_GAPS: dict[str, str] = {}  # intel-gaudi2 left it 2026-11-30 (tests/test_validate_gaudi.py)
 """Families whose held-out median misses the 12% bound, each with its own strict xfail (the test named here)."""
 
 
