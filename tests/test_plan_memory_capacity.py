@@ -82,9 +82,6 @@ MEMORY_GAPS = {
            ("70b-32", "70.6", "32.3", "; and this recipe sets weight_dtype bfloat16 (bf16 weights and Adam moments, "
             "8 B per parameter with the gradient) where the model counts 16 B (fp32 master and moments): 36.0 GiB of "
             "state against about 16.4"))},
-    "gaudi2-llama31-70b-fp8": "113.9 GiB against 89.4 GiB (the catalog's 96e9 B): 66 GiB of it are selective-"
-                              "recompute activations at TP 8 without sequence parallelism, seq 8192; not explained "
-                              "(candidates not checked: the recipe's dropout 0 keeps no masks; Gaudi 2 holds 96 GiB)",
 }
 
 

@@ -1,21 +1,24 @@
-"""Intel Gaudi 2 published training runs, the intel-gaudi2 calibration, and 'uncalibrated' on the families without one.
+"""Intel Gaudi 2 published training runs, the intel-gaudi2 calibration, HLS-Gaudi2's all-to-all scale-up, and
+'uncalibrated' on the families without one.
 
 Source of the gaudi2-* rows: Intel, "Model Performance Data for Intel Gaudi 2 AI Accelerators", training table "Large
-Language Model (LLM) Throughput: Intel Gaudi 2 Accelerator" (Intel Gaudi software 1.19.0): Llama 3.1 8B on 8 HPUs and
-70B on 64 HPUs, sequence 8192, FP8, batch 128, throughput 37,440 and 43,332 tokens/s; layouts from the recipe of
-HabanaAI/Megatron-LM examples/llama/README.md (8B: TP 2 DP 4; 70B: TP 8 DP 8; selective recompute, no sequence
-parallel). Rule declared in calibration.toml before fitting: only fp8_matmul_eff_max of intel-gaudi2, on the 8-card
-8B row; the 64-card 70B row is held out.
+Language Model (LLM) Throughput: Intel Gaudi 2 Accelerator" (Intel Gaudi software 1.19.0): LLaMA 2 7B on 8 HPUs and
+13B on 16 (sequence 4096), LLaMA 3.1 8B on 8 and 70B on 64 (sequence 8192), all FP8; layouts from the FP8 recipes of
+Intel's Megatron-DeepSpeed fork (HabanaAI/Megatron-DeepSpeed README.md and scripts/run_llama.sh, 1.19.0 version):
+sequence parallel on by default, selective recompute, ZeRO-1. Rule declared in calibration.toml before fitting: only
+fp8_matmul_eff_max of intel-gaudi2, on the 8-card Llama 3.1 8B row; every other row is held out.
 """
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
-from conftest import run_main
+from conftest import explain_terms, run_main
 
 from accelopt.hardware.catalog import get_device
+from accelopt.predict import comm
 from accelopt.predict.calibration import calibration_for, load_calibrations
 from accelopt.predict.validation import LARGE_ERROR, fit_fp8_eff_max, read_runs, run_setup, validate_report
 
@@ -24,24 +27,32 @@ RESULTS = {r.id: r for r in REPORT.runs}
 ROWS = {r["id"]: r for r in read_runs()}
 GAUDI2 = sorted(k for k in RESULTS if k.startswith("gaudi2-"))
 FITTED = {"gaudi2-llama31-8b-fp8"}
-PUBLISHED_TOKENS_PER_S = {"gaudi2-llama31-8b-fp8": 37440, "gaudi2-llama31-70b-fp8": 43332}  # Intel's table, 1.19.0
+# Intel's table, 1.19.0: # HPU, Sequence Length, Batch Size, Throughput (tokens/sec)
+PUBLISHED = {"gaudi2-llama2-7b-fp8": (8, 4096, 1024, 70523), "gaudi2-llama2-13b-fp8": (16, 4096, 256, 59397),
+             "gaudi2-llama31-8b-fp8": (8, 8192, 128, 37440), "gaudi2-llama31-70b-fp8": (64, 8192, 128, 43332)}
+PAIR_BYTE_PER_S = 3 * 100e9 / 8  # HLS-Gaudi2: 21 scale-up ports all-to-all among 8 cards, 3 per peer, 100 Gb/s each
 
 
 def test_gaudi2_rows_are_the_published_throughputs() -> None:
-    assert sorted(PUBLISHED_TOKENS_PER_S) == GAUDI2
-    for run_id, tok_s in PUBLISHED_TOKENS_PER_S.items():
+    assert sorted(PUBLISHED) == GAUDI2
+    for run_id, (hpu, seq, batch, tok_s) in PUBLISHED.items():
         row = ROWS[run_id]
         # step_s = Batch Size x Sequence Length / Throughput (the table's own columns), rounded to 10 ms
-        assert float(row["step_s"]) == pytest.approx(128 * 8192 / tok_s, abs=0.005)
-        assert (row["global_batch"], row["seq"], row["dtype"]) == ("128", "8192", "fp8")
+        assert float(row["step_s"]) == pytest.approx(batch * seq / tok_s, abs=0.005)
+        assert (row["devices"], row["global_batch"], row["seq"], row["dtype"]) == (str(hpu), str(batch), str(seq),
+                                                                                  "fp8")
 
 
-def test_gaudi2_rows_parse_as_the_recipe_layouts() -> None:
-    setup, lay = run_setup(ROWS["gaudi2-llama31-8b-fp8"])
-    assert (lay.tp, lay.pp, lay.dp, lay.zero, lay.recompute, lay.sp, lay.m) == (2, 1, 4, 1, "selective", False, 32)
-    assert setup.dtype == "fp8" and setup.flash and setup.model.kv_heads == 8 and not setup.model.tied_embeddings
-    _, lay = run_setup(ROWS["gaudi2-llama31-70b-fp8"])
-    assert (lay.tp, lay.pp, lay.dp, lay.zero, lay.sp, lay.m) == (8, 1, 8, 1, False, 16)
+@pytest.mark.parametrize(("run_id", "layout"), [
+    # (tp, pp, dp, zero, recompute, sp, micro-batch, micro-batches) of the Megatron-DeepSpeed FP8 recipes
+    ("gaudi2-llama31-8b-fp8", (4, 1, 2, 1, "selective", True, 1, 64)),
+    ("gaudi2-llama31-70b-fp8", (8, 1, 8, 1, "selective", True, 1, 16)),
+    ("gaudi2-llama2-7b-fp8", (1, 1, 8, 1, "selective", False, 1, 128)),
+    ("gaudi2-llama2-13b-fp8", (2, 2, 4, 1, "selective", True, 2, 32))])
+def test_gaudi2_rows_parse_as_the_recipe_layouts(run_id: str, layout: tuple[object, ...]) -> None:
+    setup, lay = run_setup(ROWS[run_id])
+    assert (lay.tp, lay.pp, lay.dp, lay.zero, lay.recompute, bool(lay.sp), lay.mbs, lay.m) == layout
+    assert setup.dtype == "fp8" and setup.flash and not setup.model.tied_embeddings
 
 
 def test_only_the_declared_row_is_fitted_and_the_family_is_gaudi2_only() -> None:
@@ -63,21 +74,47 @@ def test_bundled_gaudi2_fp8_value_is_what_the_declared_fit_gives() -> None:
     assert abs(RESULTS["gaudi2-llama31-8b-fp8"].error) < 0.02  # the fit reproduces its own row
 
 
-def test_gaudi2_by_family_summary_and_note() -> None:
+def test_gaudi2_family_is_judged_on_three_held_out_runs_and_notes_its_large_errors() -> None:
     fam = next(g for g in REPORT.by_family if g.group == "intel-gaudi2")
-    assert fam.held_out_runs == 1 and fam.worst_run == "gaudi2-llama31-70b-fp8"
-    r = RESULTS["gaudi2-llama31-70b-fp8"]
-    assert abs(r.error) <= LARGE_ERROR or r.note  # beyond 25% the row says what was checked
+    assert fam.held_out_runs == 3
+    for k in GAUDI2:
+        assert abs(RESULTS[k].error) <= LARGE_ERROR or RESULTS[k].note  # beyond 25% the row says what was checked
 
 
-# Tolerance stated before measuring: the issue's bound, no family's held-out median above 12%.
-@pytest.mark.xfail(reason="the one held-out Gaudi 2 row (Llama 3.1 70B, 64 cards) is predicted +46% slow: Intel's "
-                          "table gives 326 model TFLOP/s per card there against 271 on the 8-card 8B fit row, while "
-                          "the model charges the 70B run 5.9 s of TP 8 all-reduces; compute alone at the fitted FP8 "
-                          "efficiency is already 28.5 s of the published 24.2 s (see the row's note)", strict=True)
 def test_gaudi2_held_out_within_family_bound() -> None:
+    """Tolerance stated before measuring: the issue's bound, no family's held-out median above 12%."""
     fam = next(g for g in REPORT.by_family if g.group == "intel-gaudi2")
     assert fam.median_abs_error <= 0.12
+
+
+def test_a_group_in_an_all_to_all_domain_reaches_only_its_peers_links() -> None:
+    """HLS-Gaudi2 wires each card to each of its 7 peers by 3 of its 21 scale-up ports (no switch): a group of g cards
+    reaches (g - 1) x 37.5 GB/s per direction, the whole 262.5 GB/s only at g = 8. A switched NVLink domain gives
+    every subset the full link."""
+    g = np.array([2.0, 4.0, 8.0])
+    gaudi = comm.Links.of(get_device("gaudi2"), calibration_for(get_device("gaudi2")))
+    eff = load_calibrations()["intel-gaudi2"].scaleup_bw_eff
+    assert gaudi.up_bw_of(g) == pytest.approx(eff * PAIR_BYTE_PER_S * (g - 1), rel=1e-12)
+    assert gaudi.up_bw_of(np.array([8.0]))[0] == pytest.approx(gaudi.up_bw, rel=1e-12)
+    h100 = get_device("h100-sxm")
+    nv = comm.Links.of(h100, calibration_for(h100))
+    assert list(nv.up_bw_of(g)) == [nv.up_bw] * 3
+    # the data-parallel pair of a TP 4 DP 2 node (stride 4) talks over one peer's 3 ports
+    n = np.array([4e9])
+    want = 2 * comm.reduce_scatter_s(n, np.array([2]), np.array([eff * PAIR_BYTE_PER_S]), np.array([gaudi.up_lat]))
+    assert comm.hier_allreduce_s(n, np.array([2]), np.array([4]), gaudi) == pytest.approx(want, rel=1e-12)
+    # serving's link rule is the same (comm.pick_link: raw bandwidths, no calibration factor)
+    assert comm.pick_link(get_device("gaudi2"), 4)[0] == pytest.approx(3 * PAIR_BYTE_PER_S, rel=1e-12)
+
+
+def test_plan_explain_charges_a_tp4_group_on_gaudi2_three_of_seven_peers(capsys: pytest.CaptureFixture[str]) -> None:
+    eff = load_calibrations()["intel-gaudi2"].scaleup_bw_eff
+    for tp, peers in ((4, 3), (8, 7)):
+        code, out, err = run_main(["plan", "explain", "--model", "llama3-8b", "--hardware", "gaudi2", "--devices", "8",
+                                   "--tp", str(tp), "--dtype", "fp8", "--json"], capsys)
+        assert code in (0, 2), err
+        assert explain_terms(json.loads(out))["in_tp_link_byte_per_s"] == pytest.approx(
+            eff * PAIR_BYTE_PER_S * peers, rel=1e-12)
 
 
 @pytest.mark.parametrize(("device", "dtype", "calibrated"), [

@@ -28,6 +28,7 @@ NUMERIC_FIELDS = (
     "sram_bytes",
     "scaleup_domain_devices",
     "scaleup_bandwidth_byte_per_s",
+    "scaleup_peer_bandwidth_byte_per_s",
     "scaleup_latency_s",
     "scaleout_bandwidth_byte_per_s",
     "scaleout_latency_s",
@@ -43,6 +44,7 @@ NUMERIC_FIELDS = (
 LIMITS: dict[str, float] = {
     "peak_flop_per_s": 1e19, "memory_bytes": 1e16, "memory_bandwidth_byte_per_s": 1e18, "sram_bytes": 1e16,
     "scaleup_domain_devices": 2**31 - 1, "scaleup_bandwidth_byte_per_s": 1e18, "scaleup_latency_s": 10.0,
+    "scaleup_peer_bandwidth_byte_per_s": 1e18,
     "scaleout_bandwidth_byte_per_s": 1e18, "scaleout_latency_s": 10.0, "tdp_w": 1e6, "idle_w": 1e6,
     "price_usd_per_hour": 1e5, "cores": 2**20,
 }
@@ -66,6 +68,11 @@ class AcceleratorSpec:
     scaleup_domain_devices: int = 1
     """Devices in one scale-up domain (NVLink node/NVL72 rack, TPU ICI slice)."""
     scaleup_bandwidth_byte_per_s: float | None = None
+    scaleup_peer_bandwidth_byte_per_s: float | None = None
+    """Direct-connected domains only (no switch; e.g. HLS-Gaudi2: each card's 21 scale-up ports wired all-to-all, 3
+    to each of its 7 peers): the per-direction bandwidth between ONE pair of devices. A group of g devices of the
+    domain then reaches at most (g - 1) x this (predict/comm.py). None: a switched domain (NVSwitch), where any
+    subset of devices gets the full scaleup_bandwidth_byte_per_s."""
     scaleup_latency_s: float | None = None
     scaleout_bandwidth_byte_per_s: float | None = None
     scaleout_latency_s: float | None = None

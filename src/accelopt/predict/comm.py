@@ -131,6 +131,21 @@ class Links:
     """Defaults used for fields the spec lacks (see `used_by`)."""
     measured: MeasuredLink | None = None
     """The measured scale-up link used in place of the spec's (None: the spec's figures)."""
+    up_peer_bw: float | None = None
+    """Direct-connected domains (spec scaleup_peer_bandwidth_byte_per_s x bw_eff): the bandwidth between one pair of
+    devices; None for a switched domain (see `up_bw_of`)."""
+
+    def up_bw_of(self, ranks: np.ndarray) -> np.ndarray:
+        """Per-device scale-up bandwidth a group of `ranks` devices of one domain can use. Switched domain: all of
+        it. Direct-connected domain (no switch, every pair wired by its own ports, e.g. HLS-Gaudi2's 21 ports all-
+        to-all, 3 per peer: Intel Gaudi docs, 'Intel Gaudi Network Configuration', "21/7=3 scale-up ports for each
+        connection"): a device reaches only its g - 1 peers of the group, so at most (g - 1) x the pair bandwidth.
+        The ring formulas then give the direct algorithm's time: (g-1)/g x n / ((g-1) B_pair) = n / (g B_pair),
+        each rank sending 1/g of its data to every peer at once."""
+        g = np.maximum(np.asarray(ranks, dtype=float), 2.0)
+        if self.up_peer_bw is None:
+            return np.full_like(g, self.up_bw)
+        return np.minimum(self.up_bw, (g - 1.0) * self.up_peer_bw)
 
     @classmethod
     def of(cls, spec: AcceleratorSpec, cal: Calibration, measured: MeasuredLink | None = None) -> Links:
@@ -166,8 +181,10 @@ class Links:
         if out_lat is None:
             out_lat = DEFAULT_SCALEOUT_LATENCY_S
             assumed.append(Assumption("scaleout_latency_s", out_lat, _OUT_LAT_BASIS, "scale-out"))
+        peer = spec.scaleup_peer_bandwidth_byte_per_s
         return cls(domain=int(spec.scaleup_domain_devices), up_bw=up_raw * cal.scaleup_bw_eff, up_lat=up_lat,
-                   out_bw=out_raw * cal.scaleout_bw_eff, out_lat=out_lat, assumed=tuple(assumed))
+                   out_bw=out_raw * cal.scaleout_bw_eff, out_lat=out_lat, assumed=tuple(assumed),
+                   up_peer_bw=None if peer is None else peer * cal.scaleup_bw_eff)
 
     def used_by(self, n_devices: int) -> list[Assumption]:
         """The defaults a job on `n_devices` relies on: scale-up ones once it spans 2+ devices of one domain
@@ -177,9 +194,10 @@ class Links:
         return [a for a in self.assumed if (a.scope == "scale-up" and up) or (a.scope == "scale-out" and out)]
 
     def pick(self, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(bandwidth, latency) for a group spanning `span` consecutive ranks: scale-up if it fits the domain."""
+        """(bandwidth, latency) for a group spanning `span` consecutive ranks: scale-up if it fits the domain (the
+        share of it `span` devices reach, up_bw_of)."""
         inside = span <= self.domain
-        return np.where(inside, self.up_bw, self.out_bw), np.where(inside, self.up_lat, self.out_lat)
+        return np.where(inside, self.up_bw_of(span), self.out_bw), np.where(inside, self.up_lat, self.out_lat)
 
 
 def slice_spec(spec: AcceleratorSpec, slice_devices: int) -> AcceleratorSpec:
@@ -218,6 +236,9 @@ def pick_link(spec: AcceleratorSpec, group: int,
         return measured.bandwidth_byte_per_s, measured.latency_s, []
     assumed: list[Assumption] = []
     bw = spec.scaleup_bandwidth_byte_per_s if inside else spec.scaleout_bandwidth_byte_per_s
+    peer = spec.scaleup_peer_bandwidth_byte_per_s
+    if inside and bw is not None and peer is not None and group > 1:  # direct-connected domain (Links.up_bw_of)
+        bw = min(bw, (group - 1) * peer)
     lat = spec.scaleup_latency_s if inside else spec.scaleout_latency_s
     if bw is None and inside and spec.scaleout_bandwidth_byte_per_s is not None:
         bw, lat = spec.scaleout_bandwidth_byte_per_s, spec.scaleout_latency_s
@@ -297,7 +318,7 @@ def split_domain(group: np.ndarray, inner: np.ndarray, domain: int) -> tuple[np.
 def hier_allreduce_s(n_bytes: np.ndarray, group: np.ndarray, inner: np.ndarray, links: Links) -> np.ndarray:
     """Hierarchical all-reduce: RS + AG inside the domain, all-reduce of the 1/d_in shard across domains."""
     d_in, d_out = split_domain(group, inner, links.domain)
-    up_bw, up_lat = np.full_like(n_bytes, links.up_bw), np.full_like(n_bytes, links.up_lat)
+    up_bw, up_lat = links.up_bw_of(d_in) * np.ones_like(n_bytes), np.full_like(n_bytes, links.up_lat)
     t_in: np.ndarray = 2 * reduce_scatter_s(n_bytes, d_in, up_bw, up_lat)
     shard = n_bytes / d_in
     t_out = allreduce_s(shard, d_out, np.full_like(n_bytes, links.out_bw), np.full_like(n_bytes, links.out_lat))
@@ -322,7 +343,8 @@ def ring_latency_s(group: np.ndarray, inner: np.ndarray, links: Links) -> np.nda
 def hier_reduce_scatter_s(n_bytes: np.ndarray, group: np.ndarray, inner: np.ndarray, links: Links) -> np.ndarray:
     """Hierarchical reduce-scatter (= all-gather): inside the domain, then the shard across domains."""
     d_in, d_out = split_domain(group, inner, links.domain)
-    t_in = reduce_scatter_s(n_bytes, d_in, np.full_like(n_bytes, links.up_bw), np.full_like(n_bytes, links.up_lat))
+    t_in = reduce_scatter_s(n_bytes, d_in, links.up_bw_of(d_in) * np.ones_like(n_bytes),
+                            np.full_like(n_bytes, links.up_lat))
     t_out = reduce_scatter_s(n_bytes / d_in, d_out, np.full_like(n_bytes, links.out_bw),
                              np.full_like(n_bytes, links.out_lat))
     return t_in + t_out

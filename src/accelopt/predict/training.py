@@ -625,7 +625,8 @@ def explain_inputs() -> dict[str, str]:
         "in_first_gemm_eff": ("eff(F) = eff_max F / (F + F_half) for that GEMM, in the linear layers' precision "
                               "(fp8: fp8_matmul_eff_max at the fp8 peak's half-size point)"),
         "in_peak_flop_per_s": "dense peak of the training dtype (catalog)",
-        "in_tp_link_byte_per_s": "tensor-parallel link: scale-up if tp <= domain, else scale-out (x bw_eff)",
+        "in_tp_link_byte_per_s": ("tensor-parallel link: scale-up if tp <= domain, else scale-out (x bw_eff); in a "
+                                  "direct-connected domain (no switch) at most (tp - 1) x the pair bandwidth"),
         "in_pp_link_byte_per_s": "pipeline link: scale-up if the whole job fits one domain, else scale-out",
         "in_dp_ranks_in_domain": "data-parallel ranks sharing a scale-up domain (reduce-scatter there first)",
         "in_dp_domains": "domains the data-parallel all-reduce crosses over the scale-out network",
