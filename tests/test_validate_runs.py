@@ -78,7 +78,8 @@ def test_fitted_runs_are_marked() -> None:
         # fit rows declared in calibration.toml before fitting (2026-11-29): hopper/blackwell fp8, google-tpu
         "nemo-llama2-7b", "nemo-gpt3-175b-128", "mb-b200-llama3-8b", "maxtext-v5e-32b-x1", "maxtext-v5e-64b-x1",
         "maxtext-v5p-32b-x1", "gaudi2-llama31-8b-fp8",  # v5p bf16, intel-gaudi2 fp8 (2026-11-30)
-        "palm-540b-1pod", "maxtext-v6e-llama31-8b-256"}  # google-tpu-v4, google-tpu-v6e bf16 (2026-11-30)
+        "palm-540b-1pod", "maxtext-v6e-llama31-8b-256",  # google-tpu-v4, google-tpu-v6e bf16 (2026-11-30)
+        "trn1-nxd-llama31-8b"}  # aws-trainium1 bf16 (2026-11-30)
 
 
 def test_narayanan_utilization_is_compared_as_hfu() -> None:
