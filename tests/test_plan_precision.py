@@ -127,7 +127,7 @@ def test_held_out_median_target_outside_the_known_gap_families() -> None:
 
 def test_uncalibrated_device_is_flagged(capsys: pytest.CaptureFixture[str]) -> None:
     cals = load_calibrations()
-    assert not calibration_for(get_device("mi300x"), cals).calibrated("bf16")  # AMD: one held-out MI300X fp8 row, no fit
+    assert not calibration_for(get_device("mi300x"), cals).calibrated("bf16")  # AMD: one held-out fp8 row, no fit
     assert calibration_for(get_device("a100-sxm-80gb"), cals).calibrated("bf16")
     assert calibration_for(get_device("h100-sxm"), cals).calibrated("fp8")
     base = ["plan", "explain", "--model", "llama3-8b", "--devices", "8", "--json"]

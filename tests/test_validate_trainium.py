@@ -94,7 +94,8 @@ def test_plan_says_uncalibrated_beside_trainium2_only(capsys: pytest.CaptureFixt
 
 
 @pytest.mark.xfail(strict=True, reason="known gap (2026-11-30): every held-out Trn1 row is predicted too slow, "
-                   "median 33% (27% before the asynchronous TP backward re-fit); the one fit row (Llama 3.1 8B, declared before fitting) is the least efficient of the "
+                   "median 33% (27% before the asynchronous TP backward re-fit); the one fit row (Llama 3.1 8B, "
+                   "declared before fitting) is the least efficient of the "
                    "8 published runs (25.3% model-FLOP utilization against 28-37%), so its efficiency under-rates the "
                    "others; no mechanism in the model separates them (runs-file notes)")
 def test_trainium1_held_out_within_family_bound() -> None:
