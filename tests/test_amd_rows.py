@@ -14,9 +14,9 @@ from accelopt.predict.calibration import calibration_for, load_calibrations
 from accelopt.predict.validation import read_runs, reproduce, validate_report
 
 AMD_ROW = "amd-mi300x-llama2-7b-fp8"
-# AMD ROCm blog 'Understanding RCCL Bandwidth and xGMI Performance on AMD Instinct MI300X' (2025-03-02), 'xGMI
-# Overview':
-# each GPU wired to its 7 peers (fully connected mesh, no switch), 64 GB/s per point-to-point link (per direction).
+# AMD ROCm blog 'Understanding RCCL Bandwidth and xGMI Performance on AMD Instinct MI300X' (2025-03-02), section
+# 'xGMI Overview': each GPU wired to its 7 peers (fully connected mesh, no switch), 64 GB/s per point-to-point link
+# (per direction).
 XGMI_LINK_BYTE_PER_S = 64e9
 
 
