@@ -3,6 +3,7 @@
 Sources are cited in published_training_runs.csv (AMD block) and calibration.toml (amd-instinct-cdna3)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -54,9 +55,11 @@ def test_cdna3_fp8_value_is_the_declared_derivation_not_a_fit() -> None:
 
 
 @pytest.mark.xfail(reason="the one AMD row (ROCm Megatron-LM, Llama 2 7B FP8 on 8 MI300X) is predicted -26% fast with "
-                          "the derived (not fitted) fp8 efficiency 0.34; candidates in the row's note (attention at "
-                          "the measured FA2 rate, GEMM_TUNING=0, TE amax history) are unapplied: one row cannot "
-                          "separate them and the family is not fitted", strict=True)
+                          "the derived (not fitted) fp8 efficiency 0.34; unfused attention and GEMM_TUNING=0 are ruled "
+                          "out by sources (row note); the CK fused-attention rate, the FP8 GEMM rate at these "
+                          "shapes and TE amax-history cost have no source: one row cannot separate them, the family is "
+                          "not fitted",
+                   strict=True)
 def test_cdna3_held_out_within_family_bound() -> None:
     report = validate_report()
     fam = next(g for g in report.by_family if g.group == "amd-instinct-cdna3")
@@ -84,3 +87,25 @@ def test_plan_explain_charges_tp2_on_mi300x_one_xgmi_link(capsys: pytest.Capture
         assert code in (0, 2), err
         assert explain_terms(json.loads(out))["in_tp_link_byte_per_s"] == pytest.approx(
             eff * XGMI_LINK_BYTE_PER_S * links, rel=1e-12)
+
+
+def test_unfused_attention_cannot_be_the_published_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The row keeps flash = 1 (sources in its note); the memory model agrees: the same layout with unfused attention
+    (the s x s score matrices kept for the backward) overflows the 192 GiB the run trained in."""
+    row = _row()
+    cfg = tmp_path / "llama2-7b.json"
+    cfg.write_text(json.dumps({"num_hidden_layers": int(row["layers"]), "hidden_size": int(row["hidden"]),
+                               "num_attention_heads": int(row["heads"]),
+                               "num_key_value_heads": int(row["kv_heads"] or row["heads"]),
+                               "intermediate_size": int(row["ffn"]), "vocab_size": int(row["vocab"]),
+                               "max_position_embeddings": int(row["seq"]), "hidden_act": "silu",
+                               "tie_word_embeddings": False}), encoding="utf-8")
+    base = ["plan", "explain", "--model", str(cfg), "--hardware", "mi300x", "--devices", row["devices"], "--mbs",
+            row["mbs"], "--zero", row["zero"], "--recompute", row["recompute"], "--seq-len", row["seq"],
+            "--global-batch", f"{row['global_batch']}seq", "--dtype", "fp8", "--no-sp", "--json"]
+    capacity = get_device("mi300x").memory_bytes
+    for flag, fits in (("--flash", True), ("--no-flash", False)):
+        code, out, err = run_main([*base, flag], capsys)
+        terms = explain_terms(json.loads(out))
+        assert terms["mem_capacity_bytes"] == capacity
+        assert (code == 0) is fits and (terms["mem_total_bytes"] <= capacity) is fits, (flag, terms, err)
