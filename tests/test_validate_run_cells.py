@@ -19,7 +19,8 @@ ROW = next(r for r in read_runs() if r["id"] == "palm-540b-1pod")
 
 @pytest.mark.parametrize(("key", "value"), [("parallel", "2"), ("tied", "3"), ("overlap", "2"), ("flash", "5"),
                                             ("p2p_overlap", "2"), ("tp_overlap", "7"), ("mlp", "swiglue"),
-                                            ("mlp", "SwiGLU"), ("recompute", "full+cp"), ("recompute", "selective+")])
+                                            ("mlp", "SwiGLU"), ("recompute", "full+cp"), ("recompute", "selective+"),
+                                            ("head_dim", "0")])
 def test_bad_cell_is_an_input_error(key: str, value: str) -> None:
     run_query(ROW)  # the row as published reads
     with pytest.raises(InputError) as e:
@@ -36,3 +37,13 @@ def test_bad_cell_exits_2_from_the_cli(tmp_path: Path, capsys: pytest.CaptureFix
     path.write_text(buf.getvalue(), encoding="utf-8")
     code, _, err = run_main(["validate", "--runs", str(path)], capsys)
     assert code == 2 and "error:" in err and "parallel" in err and "fix:" in err
+
+
+def test_config_head_dim_zero_is_an_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # head_dim 0 was read as absent (hidden / heads) without a word
+    cfg = tmp_path / "config.json"
+    cfg.write_text('{"model_type": "gemma", "hidden_size": 3072, "num_attention_heads": 16, "head_dim": 0, '
+                   '"num_hidden_layers": 28, "intermediate_size": 24576, "vocab_size": 256000}', encoding="utf-8")
+    argv = ["plan", "explain", "--model", str(cfg), "--hardware", "h100-sxm", "--devices", "8"]
+    code, _, err = run_main(argv, capsys)
+    assert code == 2 and "head_dim = 0" in err and "fix:" in err

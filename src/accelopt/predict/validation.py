@@ -210,7 +210,7 @@ def run_model(row: dict[str, str]) -> TransformerConfig:
                                  heads=_i(row, "heads"), ffn=_i(row, "ffn"), vocab=_i(row, "vocab"),
                                  seq_len=_i(row, "seq"), kv_heads=_i(row, "kv_heads", 0, low=0) or None,
                                  mlp="swiglu" if mlp == "swiglu" else "gelu",
-                                 attn_head_dim=_i(row, "head_dim", 0, low=0) or None,
+                                 attn_head_dim=_i(row, "head_dim") if (row.get("head_dim") or "").strip() else None,
                                  parallel_block=parallel, norms_per_layer=1 if parallel else 2,
                                  tied_embeddings=_flag(row, "tied"), source=row["source"])
     except (KeyError, ValueError) as e:
