@@ -284,3 +284,12 @@ def test_explain_structural_fix_is_the_broken_rules(capsys: pytest.CaptureFixtur
     err = _fails(capsys, *EXPLAIN, *extra)
     got = err.split("fix:", 1)[1]
     assert fix in got and not_in_fix not in got
+
+
+def test_expert_grid_fix_does_not_name_the_expert_count(capsys: pytest.CaptureFixture[str]) -> None:
+    # 'etp x ep must divide tp x dp x cp' also holds the phrase 'ep must divide', so the fix told to pick an --ep
+    # dividing the 8 experts when ep = 8 already does
+    err = _fails(capsys, "plan", "explain", "--model", "mixtral-8x7b", "--hardware", "h100-sxm", "--devices", "8",
+                 "--tp", "2", "--ep", "8", "--etp", "2")
+    got = err.split("fix:", 1)[1]
+    assert "--etp x --ep dividing tp x dp x cp" in got and "experts" not in got

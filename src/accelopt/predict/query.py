@@ -224,7 +224,7 @@ def structural_fix(model: TransformerConfig, mp: int, why: list[str] | None = No
              ("zero-bubble schedule (zb-h1, zb-h2) needs", "--pp > 1 with --schedule zb-h1/zb-h2"),
              ("cp must divide", "a --cp dividing --seq-len"),
              ("etp x ep must divide", "--etp x --ep dividing tp x dp x cp"),
-             ("ep must divide", f"an --ep dividing the {model.experts} experts"),
+             ("ep must divide the", f"an --ep dividing the {model.experts} experts"),  # not 'etp x ep must divide tp'
              ("hybrid sharding (hsdp) shards", "--zero 1, 2 or 3 with --hsdp"),
              ("hsdp (the shard group) must divide", "an --hsdp dividing dp x cp"),
              ("hybrid sharding is modelled without expert", "--hsdp 0 with --ep > 1"),

@@ -175,8 +175,8 @@ def _positive_cell(row: dict[str, str], key: str) -> float | None:
 _MAX_COUNT = 2**31 - 1  # layers, widths, batch, devices: no published run comes near; beyond it numpy overflows
 
 
-def _i(row: dict[str, str], key: str, default: int | None = None, low: int = 1) -> int:
-    """The whole number in `row[key]` (`default` if blank; required when None), low <= v <= 2**31 - 1."""
+def _i(row: dict[str, str], key: str, default: int | None = None, low: int = 1, high: int = _MAX_COUNT) -> int:
+    """The whole number in `row[key]` (`default` if blank; required when None), low <= v <= high."""
     v = (row.get(key) or "").strip()
     if not v:
         if default is None:
@@ -187,24 +187,32 @@ def _i(row: dict[str, str], key: str, default: int | None = None, low: int = 1) 
     except ValueError:
         raise InputError(f"run {row.get('id', '?')!r}: {key} = {v!r} is not a whole number",
                          f"fix the {key} cell of that row") from None
-    if not low <= x <= _MAX_COUNT:
-        raise InputError(f"run {row.get('id', '?')!r}: {key} = {v} is out of range ({low}..{_MAX_COUNT:,})",
+    if not low <= x <= high:
+        raise InputError(f"run {row.get('id', '?')!r}: {key} = {v} is out of range ({low}..{high:,})",
                          f"fix the {key} cell of that row")
     return x
+
+
+def _flag(row: dict[str, str], key: str) -> bool:
+    """A 0/1 cell (blank: 0); any other number is an InputError, not a silent 'on'."""
+    return bool(_i(row, key, 0, low=0, high=1))
 
 
 def run_model(row: dict[str, str]) -> TransformerConfig:
     """The architecture of a run (its columns layers .. tied, and the optional head_dim and parallel: a head width
     other than hidden / heads, and GPT-J/PaLM parallel attention + MLP blocks with one LayerNorm, PaLM sec. 2)."""
     try:
-        parallel = bool(_i(row, "parallel", 0, low=0))
+        parallel = _flag(row, "parallel")
+        mlp = row["mlp"].strip()
+        if mlp not in ("gelu", "swiglu"):  # anything else would be timed as one of them, unsaid
+            raise InputError(f"run {row.get('id', '?')!r}: mlp = {mlp!r}", "give the mlp cell gelu or swiglu")
         return TransformerConfig(name=row["id"], layers=_i(row, "layers"), hidden=_i(row, "hidden"),
                                  heads=_i(row, "heads"), ffn=_i(row, "ffn"), vocab=_i(row, "vocab"),
                                  seq_len=_i(row, "seq"), kv_heads=_i(row, "kv_heads", 0, low=0) or None,
-                                 mlp="swiglu" if row.get("mlp") == "swiglu" else "gelu",
-                                 attn_head_dim=_i(row, "head_dim", 0, low=0) or None,
+                                 mlp="swiglu" if mlp == "swiglu" else "gelu",
+                                 attn_head_dim=_i(row, "head_dim") if (row.get("head_dim") or "").strip() else None,
                                  parallel_block=parallel, norms_per_layer=1 if parallel else 2,
-                                 tied_embeddings=bool(_i(row, "tied", 0, low=0)), source=row["source"])
+                                 tied_embeddings=_flag(row, "tied"), source=row["source"])
     except (KeyError, ValueError) as e:
         raise InputError(f"run {row.get('id', '?')!r} is malformed: {e}", "check the CSV columns") from None
 
@@ -214,7 +222,10 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None) -> Lay
     (predict.query.predict_layout); tests/test_validate_cli_agree.py runs the CLI on every row."""
     try:
         rec = row["recompute"]  # none | selective | full, '+sp' for sequence parallel (e.g. full+sp)
-        rec_kind = rec.partition("+")[0]
+        rec_kind, plus, suffix = rec.partition("+")
+        if plus and suffix != "sp":
+            raise InputError(f"run {row.get('id', '?')!r}: recompute = {rec!r}", "give the recompute cell none, "
+                             "selective, full or minimal, optionally with +sp (sequence parallel), e.g. full+sp")
         devices, tp, pp, dp, cp = (_i(row, k, 1 if k == "cp" else None) for k in ("devices", "tp", "pp", "dp", "cp"))
         if tp * pp * dp * cp != devices:  # the layout must use exactly the run's devices
             raise InputError(f"run {row.get('id', '?')!r}: tp x pp x dp x cp = {tp} x {pp} x {dp} x {cp} = "
@@ -224,10 +235,10 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None) -> Lay
                            tp=tp, pp=pp, cp=cp, vp=_i(row, "vp", 1),
                            mbs=_i(row, "mbs", 1), zero=_i(row, "zero", 0, low=0),
                            recompute=rec_kind, sp="+sp" in rec,
-                           overlap=bool(_i(row, "overlap", 0, low=0)), flash=bool(_i(row, "flash", 0, low=0)),
+                           overlap=_flag(row, "overlap"), flash=_flag(row, "flash"),
                            edge_stage_layers=_i(row, "edge_layers", 0, low=0) or None,
-                           p2p_overlap=bool(_i(row, "p2p_overlap", 0, low=0)),
-                           tp_comm_overlap=bool(_i(row, "tp_overlap", 0, low=0)),
+                           p2p_overlap=_flag(row, "p2p_overlap"),
+                           tp_comm_overlap=_flag(row, "tp_overlap"),
                            schedule=(row.get("schedule") or "").strip() or "1f1b", hsdp=_i(row, "hsdp", 0, low=0),
                            etp=_i(row, "etp", 0, low=0), recompute_layers=_i(row, "recompute_layers", 0, low=0),
                            slice_devices=_i(row, "slice_devices", 0, low=0),

@@ -339,7 +339,10 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     unused = unused_config_keys(cfg)
     window, n_window = _window_layers(cfg, mtype, layers, where)
     parallel, norms = _block_layout(cfg, mtype)
-    head_dim = _opt(cfg, ("head_dim",), None, where) or None
+    head_dim = _opt(cfg, ("head_dim",), None, where)
+    if head_dim == 0:  # not 'absent': it would silently become hidden / heads
+        raise InputError(f"{where}: head_dim = 0", "give head_dim the attention head width, or leave it out "
+                         "(then hidden_size / num_attention_heads)")
     return TransformerConfig(name=name, layers=layers, hidden=hidden, heads=heads, ffn=ffn, vocab=vocab,
                              seq_len=min(seq, 8192), kv_heads=_kv_heads(cfg, mtype, where),
                              mlp="swiglu" if gated else "gelu", experts=experts, top_k=top_k or 1,

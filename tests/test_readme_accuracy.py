@@ -1,0 +1,102 @@
+"""The accuracy figures README.md quotes are the ones `accelopt validate` and `validate --serving` print today.
+
+Each check reads a figure from the README's own sentence and compares it with the library result at the precision
+the README writes it (a figure quoted as 2.6% must round to 2.6; "within 11%" must not exceed 11%), so a change to
+the model that moves a row fails here until the sentence is updated.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from accelopt.predict.serving_validation import validate_serving
+from accelopt.predict.validation import RunResult, validate_report
+
+README = re.sub(r"\s+", " ", (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8"))
+REPORT = validate_report()
+RESULTS = {r.id: r for r in REPORT.runs}
+
+
+def _quoted(pattern: str) -> tuple[str, ...]:
+    """The groups of the one README sentence matching `pattern` (whitespace-normalized)."""
+    m = re.search(pattern, README)
+    assert m, f"README.md no longer has a sentence matching {pattern!r}"
+    return m.groups()
+
+
+def _same_as_written(written: str, actual_percent: float) -> None:
+    """`written` (e.g. '-2.6', '21') equals `actual_percent` rounded to the digits written."""
+    decimals = len(written.split(".")[1]) if "." in written else 0
+    half_unit = 0.5 * 10.0 ** -decimals
+    assert abs(float(written) - actual_percent) <= half_unit + 1e-9, f"README says {written}%, validate gives " \
+        f"{actual_percent:.2f}%"
+
+
+def _pct(r: RunResult) -> float:
+    return 100.0 * r.error
+
+
+def test_overall_and_per_family_figures() -> None:
+    median, count = _quoted(r"Held-out \(fit rows excluded\), [\d-]+: ([\d.]+)% median over (\d+) runs")
+    _same_as_written(median, 100.0 * REPORT.median_abs_error_held_out)
+    assert int(count) == sum(not r.fitted for r in REPORT.runs)
+    families, precisions = _quoted(r"; by family (.*?); by precision (.*?)\. ")
+    for summaries, text in ((REPORT.by_family, families), (REPORT.by_precision, precisions)):
+        quoted = dict(re.findall(r"([a-z0-9-]+) ([\d.]+)%", text))
+        assert set(quoted) == {s.group for s in summaries}
+        for s in summaries:
+            _same_as_written(quoted[s.group], 100.0 * s.median_abs_error)
+
+
+def test_palm_two_pod_figure() -> None:
+    (err,) = _quoted(r"published two-pod run held out at ([+-][\d.]+)%")
+    _same_as_written(err, _pct(RESULTS["palm-540b-2pod"]))
+
+
+def test_llama3_405b_figures() -> None:
+    e8k, e16k = _quoted(r"Llama 3 405B on H100 (\d+)% \(8K GPUs\) and (\d+)% \(16K GPUs\) too fast")
+    _same_as_written(e8k, -_pct(RESULTS["llama3-405b-8k"]))
+    _same_as_written(e16k, -_pct(RESULTS["llama3-405b-16k"]))
+
+
+def test_tpu_v5e_multislice_range() -> None:
+    lo, hi = _quoted(r"\(median [\d.]+%, (-\d+)% at 2 slices to (-\d+)% at 32")
+    # the range runs from the closest 2-slice row to the farthest 32-slice row
+    _same_as_written(lo, min((_pct(RESULTS[f"maxtext-v5e-{m}-x2"]) for m in ("32b", "64b")), key=abs))
+    _same_as_written(hi, max((_pct(RESULTS[f"maxtext-v5e-{m}-x32"]) for m in ("32b", "64b")), key=abs))
+
+
+def test_blackwell_bound() -> None:
+    count, bound = _quoted(r"\*Blackwell\* .*?; (\d+) held out, within ([\d.]+)%")
+    held = [r for r in REPORT.runs if r.family == "nvidia-blackwell" and not r.fitted]
+    assert int(count) == len(held)
+    assert max(abs(_pct(r)) for r in held) <= float(bound)
+
+
+def test_gaudi2_held_out_figures() -> None:
+    quoted = _quoted(r"Llama 3.1 70B on 64 cards ([+-][\d.]+)%, Llama 2 7B on 8 ([+-][\d.]+)%, "
+                     r"Llama 2 13B on 16 ([+-][\d.]+)%")
+    runs = ("gaudi2-llama31-70b-fp8", "gaudi2-llama2-7b-fp8", "gaudi2-llama2-13b-fp8")
+    for written, run in zip(quoted, runs, strict=True):
+        _same_as_written(written, _pct(RESULTS[run]))
+
+
+def test_trainium_figures() -> None:
+    median, worst = _quoted(r"held-out rows are all too slow \(median ([\d.]+)%, worst \+(\d+)%")
+    held = [r for r in REPORT.runs if r.family == "aws-trainium1" and not r.fitted]
+    assert all(r.error > 0 for r in held)
+    summary = next(s for s in REPORT.by_family if s.group == "aws-trainium1")
+    _same_as_written(median, 100.0 * summary.median_abs_error)
+    _same_as_written(worst, 100.0 * summary.worst_abs_error)
+
+
+def test_serving_figures() -> None:
+    median, count, hopper, blackwell = _quoted(r"Held-out median \|error\| \([\d-]+\): ([\d.]+)% over (\d+) rows "
+                                               r"\(Hopper ([\d.]+)%, Blackwell ([\d.]+)%")
+    res = validate_serving()
+    _same_as_written(median, 100.0 * res.median_abs_error_held_out)
+    assert int(count) == sum(r.role != "fit" for r in res.runs)
+    fam = {g.name: g for g in res.groups if g.group == "family"}
+    _same_as_written(hopper, 100.0 * fam["nvidia-hopper"].median_abs_error)
+    _same_as_written(blackwell, 100.0 * fam["nvidia-blackwell"].median_abs_error)
