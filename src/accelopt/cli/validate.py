@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
     def validate(
         runs: str = typer.Option(None, "--runs", help="CSV of runs in the bundled format (default: bundled)"),
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one: "
-                                        "its [family.NAME] tables for the training runs, its [serving.NAME] tables "
+                                        "its family.NAME tables for the training runs, its serving.NAME tables "
                                         "with --serving (as `plan serve --calibration`); not with --inference"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
