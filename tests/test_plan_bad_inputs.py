@@ -260,9 +260,8 @@ def test_serve_nothing_fits_says_what_does_not_fit(capsys: pytest.CaptureFixture
     ((*EXPLAIN, "--host-w", "-1"), "--host-w -1.0"),
     ((*PLAN, "--grid-kg-per-kwh", "inf"), "--grid-kg-per-kwh inf"),
     ((*EXPLAIN, "--seq-len", "100000000"), "--seq-len 100,000,000"),
-    # validate dropped --inference (with --serving) and --calibration (with either) without a word
+    # validate dropped --inference (with --serving) and --calibration (with --inference) without a word
     (("validate", "--inference", "--serving"), "--inference and --serving given together"),
-    (("validate", "--serving", "--calibration", "my.toml"), "--calibration with --serving"),
     (("validate", "--inference", "--calibration", "my.toml"), "--calibration with --inference"),
 ])
 def test_odd_inputs_name_the_flag(capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], needle: str) -> None:

@@ -85,7 +85,7 @@ def test_presets_sweep_export(tmp_path: Path) -> None:
     (["simulate", "run", "-d", "tpu-v9", "-m", "resnet50"], "did you mean 'tpu-v1'"),
     (["simulate", "run", "-d", "tpu-v1"], "exactly one of --model"),
     (["simulate", "run", "-d", "tpu-v1", "-m", "resnet50", "--convention", "spice"], "'spice'"),
-    (["simulate", "run", "-d", "tpu-v1", "-m", "resnet50", "--batch", "0"], "batch = 0"),
+    (["simulate", "run", "-d", "tpu-v1", "-m", "resnet50", "--batch", "0"], "error: --batch 0 must be"),
     (["simulate", "run", "-d", "tpu-v1", "--topology", "/nonexistent.csv"], "/nonexistent.csv does not exist"),
     (["simulate", "sweep", "-m", "resnet50", "--dataflow", "xs"], "dataflow 'xs'"),
     (["simulate", "export", "-d", "eyeriss", "--out", "/tmp/never-written.toml"], "no dram_bytes"),

@@ -102,8 +102,9 @@ def test_bad_workload(capsys: pytest.CaptureFixture[str], tmp_path: Path, text: 
 
 @pytest.mark.parametrize(("args", "needle"), [
     (["-m", "resnet5"], "did you mean 'resnet50'"),
-    (["-m", "resnet50", "--batch", "0"], "batch = 0"),
-    (["-m", "bert-base", "--seq-len", "0"], "seq_len = 0"),
+    # the problem line named the library arguments ("batch = 0", "seq_len = 0"), not the flags
+    (["-m", "resnet50", "--batch", "0"], "error: --batch 0 must be 1.."),
+    (["-m", "bert-base", "--seq-len", "0"], "error: --seq-len 0 must be >= 1"),
     (["-m", "resnet50", "--seq-len", "128"], "--seq-len does not apply"),
     (["-m", "resnet50", "--convention", "foo"], "convention 'foo'"),
     (["-m", "resnet50", "--max-rows", "-1"], "--max-rows -1"),
@@ -111,6 +112,21 @@ def test_bad_workload(capsys: pytest.CaptureFixture[str], tmp_path: Path, text: 
 ])
 def test_bad_run_flags(capsys: pytest.CaptureFixture[str], args: list[str], needle: str) -> None:
     _assert_user_error(*_run(capsys, "simulate", "run", "-d", "tpu-v1", *args)[::2], needle)
+
+
+def test_topology_and_hf_counts_name_the_flag(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    topo = tmp_path / "t.csv"
+    topo.write_text(CONV_HEADER + "c1, 10, 10, 3, 3, 4, 8, 1,\n")
+    _assert_user_error(*_run(capsys, "simulate", "run", "-d", "tpu-v1", "--topology", str(topo),
+                             "--batch", "0")[::2], "error: --batch 0 must be 1..")
+    pytest.importorskip("transformers")
+    # --hf ran a batch of 0 / a sequence of 0 tokens and exited 0
+    cfg = {"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "n_layer": 1, "n_embd": 32, "n_head": 2,
+           "vocab_size": 100, "n_positions": 64}
+    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    for flag in ("--batch", "--seq-len"):
+        _assert_user_error(*_run(capsys, "simulate", "run", "-d", "tpu-v1", "--hf", str(tmp_path), flag,
+                                 "0")[::2], f"error: {flag} 0 must be")
 
 
 def test_workload_batch_is_not_silently_ignored(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -21,6 +21,13 @@ accelopt.predict.serving.ServingCalibration. Without --batch it sweeps powers of
 largest batch that fits and reports the batch where decode turns compute-bound."""
 
 
+# no square brackets: the help is rendered as rich markup, which would swallow them
+SERVE_CALIBRATION_HELP = ("Calibration TOML in the bundled format (predict/data/calibration.toml): each serving.NAME "
+                          "table in it replaces the bundled table of that name whole (give its match globs and every "
+                          "value that differs from serving.default); new names are added after the bundled tables. "
+                          "Its family.NAME tables (training) are not read here.")
+
+
 def register_serve(plan_app: typer.Typer) -> None:
     """Add `serve` to the `plan` command group."""
 
@@ -71,6 +78,7 @@ def register_serve(plan_app: typer.Typer) -> None:
                                                "of one micro-batch with the other's compute (SGLang "
                                                "--enable-two-batch-overlap; DeepSeek-V3 sec. 3.4); an MoE model "
                                                "with --ep or --attention-dp > 1."),
+        calibration: Optional[str] = typer.Option(None, "--calibration", help=SERVE_CALIBRATION_HELP),
         json_out: bool = typer.Option(False, "--json", help="Print JSON only."),
         html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained HTML report here."),
     ) -> None:
@@ -82,7 +90,8 @@ def register_serve(plan_app: typer.Typer) -> None:
                             price_usd_per_hour=price_usd_per_hour, catalog=catalog, memory_fraction=memory_fraction,
                             memory_basis=memory_basis, max_prefill_tokens=max_prefill_tokens, ep=ep,
                             attention_dp=attention_dp, redundant_experts=redundant_experts,
-                            expert_imbalance=expert_imbalance, two_batch_overlap=two_batch_overlap)
+                            expert_imbalance=expert_imbalance, two_batch_overlap=two_batch_overlap,
+                            calibration=calibration)
         serve_command(opts, json_out, html)
 
 
@@ -95,6 +104,7 @@ def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
 
     warn_unused_keys(get_model(opts.model))
     run = plan_serve(opts)
+    warn_training_tables(opts.calibration)
     finish_run("plan-serve", run.result, html)
     if json_out:
         from accelopt.report.jsonout import emit
@@ -106,11 +116,26 @@ def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
         raise run.overflow
 
 
+def warn_training_tables(path: str | None) -> None:
+    """A warning on stderr when a serving calibration file also holds [family.NAME] tables: serving reads only its
+    [serving.NAME] tables (collective links take the bundled training family's efficiencies), never dropped unsaid."""
+    if path is None:
+        return
+    from accelopt.predict.calibration import has_family_tables
+
+    if has_family_tables(path):
+        from accelopt.report.console import make_console, plain
+
+        make_console(stderr=True).print(plain(f"warning: {path}: its [family.*] tables (training calibration) are "
+                                              "not used by serving predictions; only its [serving.*] tables are",
+                                              "yellow"))
+
+
 def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], model: str) -> None:
     from rich.table import Table
 
     from accelopt.cli.plan import fmt_num
-    from accelopt.report.console import line, make_console
+    from accelopt.report.console import line, make_console, plain
     from accelopt.units import fmt_bytes, fmt_joules, fmt_seconds, fmt_usd
 
     console = make_console()
@@ -120,10 +145,12 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], model: str
         layout = f"tp={p0.tp}, pp={p0.pp}" + (f", attention-dp={p0.moe.attention_dp}, ep={p0.moe.ep}" if p0.moe else "")
         title = (f"{model} on {p0.n_devices} x {p0.device} ({layout}), prompt {p0.prompt_len}, "
                  f"output {p0.output_len}, weights {p0.weight_dtype}, KV {p0.kv_dtype} — estimates")
-        table = Table(title=title, caption=f"max batch that fits: {s.max_batch}; decode turns compute-bound at "
-                      f"batch: {ridge}; memory: {_memory_rule(p0.calibration)}; calibration [serving."
-                      f"{p0.calibration.family}]" + ("" if p0.calibration.fitted else " — uncalibrated (not fitted "
-                      "on published runs of this device family)"))
+        cal = p0.calibration
+        # plain text: the model path, table name and file name come from the user
+        table = Table(title=plain(title), caption=plain(
+            f"max batch that fits: {s.max_batch}; decode turns compute-bound at batch: {ridge}; memory: "
+            f"{_memory_rule(cal)}; calibration [serving.{cal.family}]{_table_file(cal)}"
+            + ("" if cal.fitted else " — uncalibrated (not fitted on published runs of this device family)")))
         first = "concurrency" if p0.scheduling == "continuous" else "batch"
         for col in (first, "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev", "fits",
                     "$/M out tok", "J/out tok"):
@@ -182,13 +209,19 @@ def _print_moe(console: Any, s: BatchSweep) -> None:
         console.print(f"assumed: {a}", markup=False)
 
 
+def _table_file(cal: ServingCalibration) -> str:
+    """' of FILE' for a table read from a user's --calibration file ('' for the bundled one)."""
+    default = type(cal)().table_file
+    return "" if cal.table_file == default else f" of {cal.table_file}"
+
+
 def _memory_rule(cal: ServingCalibration) -> str:
     if cal.memory_basis == "free":
         return f"KV cache gets {cal.memory_utilization:.0%} of the memory free after weights and workspace"
     return f"{cal.memory_utilization:.0%} of total memory usable"
 
 
-def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None) -> None:
+def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None, calibration: str | None = None) -> None:
     """`accelopt validate --serving`: published serving figures vs `plan serve`'s model, held-out error."""
     from rich.table import Table
 
@@ -196,7 +229,8 @@ def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None) -> N
     from accelopt.predict.serving_validation import validate_serving
     from accelopt.report.runs import finish_run
 
-    data = validate_serving(runs)
+    data = validate_serving(runs, calibration)
+    warn_training_tables(calibration)
     finish_run("validate-serving", data, html)
     if as_json:
         from accelopt.report.jsonout import emit

@@ -31,8 +31,9 @@ def register(app: typer.Typer) -> None:
                  "precision; each run uses the calibration of its software stack (the CSV's stack column).")
     def validate(
         runs: str = typer.Option(None, "--runs", help="CSV of runs in the bundled format (default: bundled)"),
-        calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one "
-                                        "(training runs only)"),
+        calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one: "
+                                        "its family.NAME tables for the training runs, its serving.NAME tables "
+                                        "with --serving (as `plan serve --calibration`); not with --inference"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
         inference: bool = typer.Option(False, "--inference", help="reproduce published inference latencies "
@@ -52,7 +53,7 @@ def run_validate(opts: ValidateOptions) -> None:
     if opts.serving:
         from accelopt.cli.plan_serve import validate_serving_cmd
 
-        validate_serving_cmd(opts.runs, opts.as_json, opts.html)
+        validate_serving_cmd(opts.runs, opts.as_json, opts.html, opts.calibration)
         return
     if opts.inference:
         from accelopt.cli.plan_infer import validate_inference_cmd
@@ -72,17 +73,17 @@ def run_validate(opts: ValidateOptions) -> None:
 
 
 def _refuse_mixed(opts: ValidateOptions) -> None:
-    """--inference and --serving pick one runs file each (one would be dropped unsaid), and --calibration is the
-    training calibration (serving and inference read the bundled one): exit 2 rather than ignore a flag."""
+    """--inference and --serving pick one runs file each (one would be dropped unsaid), and --inference reads the
+    bundled calibration only (--serving reads the file's [serving.NAME] tables): exit 2 rather than ignore a flag."""
     from accelopt.errors import InputError
 
     if opts.inference and opts.serving:
         raise InputError("--inference and --serving given together: each validates its own runs file",
                          "run `accelopt validate --inference` and `accelopt validate --serving` one at a time")
-    if opts.calibration is not None and (opts.inference or opts.serving):
-        flag = "--serving" if opts.serving else "--inference"
-        raise InputError(f"--calibration with {flag}: it overrides the training calibration only; {flag} uses the "
-                         "bundled calibration", f"leave --calibration out with {flag}")
+    if opts.calibration is not None and opts.inference:
+        raise InputError("--calibration with --inference: --inference uses the bundled calibration (the file's "
+                         "[family.NAME] tables apply to training runs, its [serving.NAME] tables to --serving)",
+                         "leave --calibration out with --inference")
 
 
 def _print(data: Any) -> None:

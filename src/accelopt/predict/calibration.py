@@ -261,6 +261,16 @@ class ServingTable:
     source: str = ""
     values: Mapping[str, float | int | str] = field(default_factory=dict)
     """ServingCalibration field -> value (a table other than 'default' holds only what differs from 'default')."""
+    where: str = "<bundled calibration.toml>"
+    """The file the table was read from (named in errors about its values)."""
+
+
+def _strings(name: str, table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    v = table.get(key, [])
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise InputError(f"{where}: [serving.{name}] field {key} = {v!r} is not a list of strings",
+                         f'write e.g. {key} = ["h100*"]')
+    return tuple(v)
 
 
 def _serving_table(name: str, table: Any, where: str) -> ServingTable:
@@ -275,18 +285,25 @@ def _serving_table(name: str, table: Any, where: str) -> ServingTable:
             raise InputError(f"{where}: [serving.{name}] field {k} = {v!r} is not a number or a string",
                              "give a plain number (or 'total'/'free' for memory_basis)")
         values[k] = v
-    return ServingTable(name=name, match=tuple(table.get("match", ())), fitted_on=tuple(table.get("fitted_on", ())),
-                        source=str(table.get("source", where)), values=values)
+    match = _strings(name, table, "match", where)
+    if not match and name != "default":  # it would apply to no device: the user's values silently unused
+        raise InputError(f"{where}: [serving.{name}] has no match globs, so it applies to no device",
+                         f"give match = [...] (copy the bundled [serving.{name}] table whole, with its match, "
+                         "and edit its values)")
+    return ServingTable(name=name, match=match, fitted_on=_strings(name, table, "fitted_on", where),
+                        source=str(table.get("source", where)), values=values, where=where)
 
 
 def load_serving_tables(path: Path | str | None = None) -> dict[str, ServingTable]:
-    """The bundled `[serving.NAME]` tables, with those of `path` (if given) replacing them by name."""
-    texts = [(bundled_text(), "<bundled calibration.toml>")]
+    """The bundled `[serving.NAME]` tables, with those of `path` (if given) replacing them by name, whole: a table
+    given there does not merge with the bundled table of that name (a table other than 'default' holds what differs
+    from 'default', the file's 'default' if it gives one). New names are tried after the bundled tables."""
+    texts = [(bundled_text(), "<bundled calibration.toml>", False)]
     if path is not None:
         texts.append((read_user_text(Path(path), "calibration file", "check the path given to --calibration"),
-                      str(path)))
+                      str(path), True))
     tables: dict[str, ServingTable] = {}
-    for text, where in texts:
+    for text, where, user in texts:
         try:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
@@ -294,10 +311,20 @@ def load_serving_tables(path: Path | str | None = None) -> dict[str, ServingTabl
         serving = doc.get("serving", {})
         if not isinstance(serving, dict):
             raise InputError(f"{where}: `serving` is not a table", "write [serving.NAME] tables")
+        if not serving and user:  # a training-only file: nothing of it would be used
+            raise InputError(f"calibration file {where} has no [serving.NAME] tables (serving predictions read "
+                             "only those)", "copy a [serving.NAME] table from the bundled predict/data/"
+                             "calibration.toml and edit it ([family.NAME] tables are the training calibration)")
         tables.update({name: _serving_table(name, t, where) for name, t in serving.items()})
     if "default" not in tables:
         raise InputError("no [serving.default] table in the calibration file", "add one (see the bundled file)")
     return tables
+
+
+def has_family_tables(path: Path | str) -> bool:
+    """True when the calibration file at `path` (already read without error) holds [family.NAME] tables."""
+    text = read_user_text(Path(path), "calibration file", "check the path given to --calibration")
+    return bool(tomllib.loads(text).get("family"))
 
 
 def serving_table_for(spec: AcceleratorSpec, tables: dict[str, ServingTable]) -> ServingTable:

@@ -72,6 +72,8 @@ class ServingCalibration:
     """The `[serving.NAME]` table these values come from."""
     fitted: bool = False
     """True when the table was fitted on published runs of its devices (else 'uncalibrated' is printed)."""
+    table_file: str = "<bundled calibration.toml>"
+    """The calibration file the `[serving.NAME]` table was read from (a user's --calibration file, or the bundled)."""
     prefill_compute_efficiency: float = unit("fraction", default=0.6)
     """Fraction of the dense peak reached by the linear-layer matmuls of prefill."""
     attention_compute_efficiency: float = unit("fraction", default=0.6)
@@ -161,23 +163,36 @@ rate and its bandwidth a STREAM rate, so they are not derated again (the datashe
 apply twice). Overheads besides GEMMs and streaming reads are not modelled: an optimistic estimate."""
 
 
-@functools.lru_cache(maxsize=8)
 def serving_calibrations(path: str | None = None) -> dict[str, ServingCalibration]:
     """`[serving.NAME]` tables of predict/data/calibration.toml (and of `path`), as ServingCalibration by name.
-    A table other than 'default' holds only what differs from 'default'."""
+    A table other than 'default' holds only what differs from 'default'. The bundled tables are read once; a user
+    file on every call (it may have been edited since)."""
+    return dict(_bundled_serving_calibrations()) if path is None else _serving_calibrations(path)
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_serving_calibrations() -> dict[str, ServingCalibration]:
+    return _serving_calibrations(None)
+
+
+def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
     from accelopt.predict.calibration import load_serving_tables
 
     tables = load_serving_tables(path)
     base = dict(tables["default"].values)
     out: dict[str, ServingCalibration] = {}
-    known = {f.name for f in fields(ServingCalibration)} - {"family", "fitted"}
+    known = {f.name for f in fields(ServingCalibration)} - {"family", "fitted", "table_file"}
     for name, t in tables.items():
         bad = set(t.values) - known
         if bad:
-            raise InputError(f"calibration [serving.{name}] has unknown field(s) {', '.join(sorted(bad))}",
-                             f"use {', '.join(sorted(known))}")
+            raise InputError(f"{t.where}: [serving.{name}] has unknown field(s) {', '.join(sorted(bad))}",
+                             f"use {', '.join(sorted(known))} (and match, fitted_on, source)")
         values: dict[str, Any] = {**base, **t.values}
-        out[name] = ServingCalibration(family=name, fitted=name != "default" and bool(t.fitted_on), **values)
+        try:
+            out[name] = ServingCalibration(family=name, fitted=name != "default" and bool(t.fitted_on),
+                                           table_file=t.where, **values)
+        except InputError as e:  # name the file and table of the bad value
+            raise InputError(f"{t.where}: [serving.{name}]: {e.problem}", e.fix) from None
     return out
 
 
@@ -195,10 +210,11 @@ def calibration_for_spec(spec: AcceleratorSpec, calibration: ServingCalibration 
 
 
 def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | None = None,
-                       memory_basis: str | None = None,
-                       max_prefill_chunk_tokens: int | None = None) -> ServingCalibration:
-    """The calibration `plan serve` uses on `spec`, with the engine settings a user gave (None: the default)."""
-    cal = calibration_for_spec(spec)
+                       memory_basis: str | None = None, max_prefill_chunk_tokens: int | None = None,
+                       path: str | None = None) -> ServingCalibration:
+    """The calibration `plan serve` uses on `spec` (the `[serving.*]` tables of `path` replacing the bundled ones
+    by name, when given), with the engine settings a user gave (None: the default)."""
+    cal = calibration_for_spec(spec, path=path)
     given: dict[str, Any] = {"memory_utilization": memory_utilization, "memory_basis": memory_basis,
                              "max_prefill_chunk_tokens": max_prefill_chunk_tokens}
     return replace(cal, **{k: v for k, v in given.items() if v is not None})

@@ -15,6 +15,7 @@ from accelopt.predict.serving import (
     engine_calibration,
     overflow_error,
     predict_at_rate,
+    serving_calibrations,
     sweep_batch,
     with_price,
 )
@@ -52,6 +53,9 @@ class ServeOptions:
     expert_imbalance: float | None = None
     """Busiest EP rank's tokens / mean; None: perfect balance (printed as an assumption)."""
     two_batch_overlap: bool = False
+    calibration: str | None = None
+    """Calibration TOML whose `[serving.NAME]` tables replace the bundled tables of those names, whole (new names
+    are added); None: the bundled predict/data/calibration.toml."""
 
     def __post_init__(self) -> None:
         if sum(bool(x.strip()) for x in (self.batch, self.concurrency, self.rate)) > 1:
@@ -97,6 +101,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     from accelopt.workload.presets import get_model
 
     _check_engine_flags(opts)
+    if opts.calibration is not None:  # a bad file fails before any work, whatever the devices
+        serving_calibrations(opts.calibration)
     cfg = get_model(opts.model)
     moe = moe_layout(opts)
     check_layout(cfg, opts.tp, moe)  # a bad --ep/--attention-dp fails before any device is tried
@@ -116,7 +122,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
             spec = with_price(spec, opts.price_usd_per_hour)
         try:
             cal = engine_calibration(spec, memory_utilization=opts.memory_fraction, memory_basis=opts.memory_basis,
-                                     max_prefill_chunk_tokens=opts.max_prefill_tokens)
+                                     max_prefill_chunk_tokens=opts.max_prefill_tokens, path=opts.calibration)
             sweep = sweep_batch(cfg, spec, tp=opts.tp, pp=opts.pp, batches=batches or [1], prompt_len=opts.prompt,
                                 output_len=opts.output, weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype,
                                 calibration=cal, scheduling=scheduling, moe=moe) if opts.rate.strip() else \

@@ -151,10 +151,11 @@ def _family(spec: AcceleratorSpec) -> str:
 
 
 def row_calibration(row: dict[str, str], spec: AcceleratorSpec,
-                    cals: dict[str, serving.ServingCalibration] | None = None) -> serving.ServingCalibration:
-    """The spec's `[serving.*]` calibration (from `cals` when given: the fit's trial values), with the row's
-    engine memory rule."""
-    cal = serving.calibration_for_spec(spec)
+                    cals: dict[str, serving.ServingCalibration] | None = None,
+                    path: str | None = None) -> serving.ServingCalibration:
+    """The spec's `[serving.*]` calibration (from `cals` when given: the fit's trial values; else of the calibration
+    file `path` over the bundled tables, as `plan serve --calibration`), with the row's engine memory rule."""
+    cal = serving.calibration_for_spec(spec, path=path)
     if cals is not None:
         cal = cals.get(cal.family, cal)
     return replace(cal, **ENGINES[row["engine"]])
@@ -177,12 +178,12 @@ def row_moe_layout(row: Mapping[str, str | None]) -> MoELayout:
                      redundant_experts=count("redundant_experts", 0), two_batch_overlap=tbo == "yes")
 
 
-def predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration] | None = None
-                ) -> tuple[float, int]:
+def predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration] | None = None,
+                path: str | None = None) -> tuple[float, int]:
     """(predicted figure in the row's metric, batch or concurrency used) -- `plan serve`'s library call."""
     spec = _device(row["hardware"])
     model = get_model(row["model"])
-    cal = row_calibration(row, spec, cals)
+    cal = row_calibration(row, spec, cals, path)
     common: dict[str, Any] = {"tp": int(row["tp"]), "pp": int(row["pp"]), "prompt_len": int(row["prompt_len"]),
                               "output_len": int(row["output_len"]), "weight_dtype": row["weight_dtype"],
                               "kv_dtype": row["kv_dtype"], "calibration": cal, "moe": row_moe_layout(row)}
@@ -201,20 +202,20 @@ def predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration]
 
 
 def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
-              cals: dict[str, serving.ServingCalibration] | None = None) -> ServingRunResult:
+              cals: dict[str, serving.ServingCalibration] | None = None, path: str | None = None) -> ServingRunResult:
     spec = _device(row["hardware"])
     note = row.get("note", "") or ""
     predicted: float | None = None
     batch = 0
     try:
-        predicted, batch = predict_row(row, cals)
+        predicted, batch = predict_row(row, cals, path)
     except AcceloptError as e:
         if row["role"] != "gap":
             raise InputError(f"serving run {row['id']!r} cannot be predicted: {e.problem}",
                              "fix the row, or make it a 'gap' row with the reason in its note") from None
     return ServingRunResult(
         id=row["id"], source=row["source"], engine=row["engine"], hardware=spec.name, family=_family(spec),
-        calibration=row_calibration(row, spec, cals).family, model=row["model"], tp=int(row["tp"]),
+        calibration=row_calibration(row, spec, cals, path).family, model=row["model"], tp=int(row["tp"]),
         precision=f"{row['weight_dtype']}/{row['kv_dtype']}", prompt_len=int(row["prompt_len"]),
         output_len=int(row["output_len"]), batch=batch, metric=row["metric"], published=float(row["published"]),
         predicted=predicted, role=row["role"], note=note)
@@ -238,10 +239,13 @@ def _groups(results: list[ServingRunResult]) -> list[GroupError]:
     return out
 
 
-def validate_serving(runs_path: Path | str | None = None) -> ServingValidateResult:
-    """Every row of the runs file predicted; held-out median and worst |error|, overall and per group."""
+def validate_serving(runs_path: Path | str | None = None, calibration: str | None = None) -> ServingValidateResult:
+    """Every row of the runs file predicted (with the `[serving.*]` tables of the file `calibration` replacing the
+    bundled ones by name, when given); held-out median and worst |error|, overall and per group."""
     rows, sources = read_serving_runs(runs_path)
-    results = [reproduce(r, sources) for r in rows]
+    if calibration is not None:  # a bad file fails once, named, before any row
+        serving.serving_calibrations(calibration)
+    results = [reproduce(r, sources, path=calibration) for r in rows]
     test, fit = _abs_errors(results, "test"), _abs_errors(results, "fit")
     worst = max(test) if test else (math.nan, "")
     return ServingValidateResult(

@@ -160,7 +160,7 @@ def transformer_layers(cfg: TransformerConfig, batch: int = 1, seq_len: int | No
     """
     s = seq_len or cfg.seq_len
     if batch < 1 or s < 1:
-        raise InputError(f"batch {batch} / seq_len {s} must be >= 1", "pass positive --batch / --seq-len")
+        raise InputError(f"--batch {batch} / --seq-len {s} must be >= 1", "pass positive --batch / --seq-len")
     t, h, L = batch * s, cfg.hidden, cfg.layers
     out = _attention_projections(cfg, t, L)
     bh = batch * cfg.heads

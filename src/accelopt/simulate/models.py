@@ -46,15 +46,20 @@ def _captured(bundle: Any, what: str) -> tuple[list[Layer], str]:
     return layers, f"{what} captured in inference mode (one forward pass){note}"
 
 
+def _check_counts(batch: int, seq_len: int | None) -> None:
+    """The --batch / --seq-len range checks, named by their flags (the library arguments are batch / seq_len)."""
+    if not 1 <= batch <= MAX_BATCH:
+        raise InputError(f"--batch {batch:,} must be 1..{MAX_BATCH:,}", "pass --batch 1 or more, within that range")
+    if seq_len is not None and seq_len < 1:
+        raise InputError(f"--seq-len {seq_len} must be >= 1", "pass --seq-len 1 or more (or leave it out)")
+
+
 def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
                  input_shape: tuple[int, ...] | None = None, input_dtype: str = "float32") -> tuple[list[Layer], str]:
     """(layers, description). Names: resnet50 (v1), resnet50-v1.5, alexnet-conv, a transformer preset
     ('bert-base', 'llama2-7b', ...), a zoo model 'NAME[:SIZE]' ('gpt:tiny'), or a user file
     'FILE.py:Class' / 'FILE.py:factory' (see `user_model_layers`)."""
-    if not 1 <= batch <= MAX_BATCH:
-        raise InputError(f"batch = {batch:,} must be 1..{MAX_BATCH:,}", "pass --batch 1 or more, within that range")
-    if seq_len is not None and seq_len < 1:
-        raise InputError(f"seq_len = {seq_len} must be >= 1", "pass --seq-len 1 or more (or leave it out)")
+    _check_counts(batch, seq_len)
     if _is_user_file(name):
         return user_model_layers(name, batch, input_shape, input_dtype)
     if input_shape is not None:
@@ -95,6 +100,7 @@ def hf_layers(config_dir: str, batch: int = 1, seq_len: int | None = None) -> tu
     pass); attention matmuls appear per head and per sequence length (they are captured bmm/SDPA ops)."""
     from accelopt.workload.hf import build_from_hf_config
 
+    _check_counts(batch, seq_len)  # --hf used to run --batch 0 / --seq-len 0 and exit 0
     bundle = build_from_hf_config(config_dir, batch_size=batch, seq_len=seq_len)
     return _captured(bundle, f"Hugging Face config {config_dir} (random weights)")
 

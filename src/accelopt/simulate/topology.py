@@ -71,7 +71,7 @@ def parse_topology(text: str, where: str = "<text>", batch: int = 1, scalesim_ro
     from accelopt.simulate.models import MAX_BATCH
 
     if not 1 <= batch <= MAX_BATCH:
-        raise InputError(f"batch = {batch:,} must be 1..{MAX_BATCH:,}", "pass --batch 1 or more, within that range")
+        raise InputError(f"--batch {batch:,} must be 1..{MAX_BATCH:,}", "pass --batch 1 or more, within that range")
     try:
         rows = [r for r in csv.reader(text.splitlines()) if any(c.strip() for c in r)]
     except csv.Error as e:  # e.g. a field over csv's 128 KiB limit: not a topology

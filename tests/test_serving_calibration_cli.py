@@ -1,0 +1,117 @@
+"""`plan serve --calibration FILE` and `validate --serving --calibration FILE`: a user's [serving.NAME] tables
+reach the CLI with the library's numbers; bad files exit 2; without the flag the bundled tables are used."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_main
+
+from accelopt.hardware.catalog import get_device
+from accelopt.predict import serving
+from accelopt.predict.calibration import load_serving_tables
+from accelopt.predict.serving_validation import predict_row, read_serving_runs
+from accelopt.workload.presets import get_model
+
+H100 = "h100-sxm"
+SERVE = ["plan", "serve", "--model", "llama3-8b", "--hardware", H100, "--batch", "1,64", "--prompt", "1024",
+         "--output", "128", "--json"]
+
+
+def _toml_value(v: object) -> str:
+    return json.dumps(v)  # numbers, strings and lists of strings read back the same in TOML
+
+
+def _hopper_file(tmp_path: Path, **changes: float) -> Path:
+    """The bundled [serving.nvidia-hopper] table, whole (match globs and values), with `changes` applied."""
+    t = load_serving_tables()["nvidia-hopper"]
+    values = {**t.values, **changes}
+    lines = ["[serving.nvidia-hopper]", f"match = {_toml_value(list(t.match))}",
+             *(f"{k} = {_toml_value(v)}" for k, v in values.items())]
+    path = tmp_path / "serving.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _plan(capsys: pytest.CaptureFixture[str], *extra: str) -> dict:
+    code, out, err = run_main([*SERVE, *extra], capsys)
+    assert code == 0, err
+    return json.loads(out)["results"][0]
+
+
+def _library_points(cal: serving.ServingCalibration) -> list[serving.ServingPrediction]:
+    return [serving.predict_serving(get_model("llama3-8b"), get_device(H100), batch=b, prompt_len=1024,
+                                    output_len=128, calibration=cal) for b in (1, 64)]
+
+
+def test_file_changes_plan_serve_as_the_library_call(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bundled_eff = load_serving_tables()["nvidia-hopper"].values["decode_bandwidth_efficiency"]
+    assert isinstance(bundled_eff, float)
+    path = _hopper_file(tmp_path, decode_bandwidth_efficiency=bundled_eff / 2)
+    base, mine = _plan(capsys), _plan(capsys, "--calibration", str(path))
+    # without the flag: the bundled table, exactly as the library's own lookup
+    assert base["calibration"]["decode_bandwidth_efficiency"] == bundled_eff
+    lib_base = _library_points(serving.calibration_for_spec(get_device(H100)))
+    assert [p["tpot_s"] for p in base["points"]] == pytest.approx([p.tpot_s for p in lib_base], rel=1e-12)
+    # with it: the same numbers as the library call given the same file
+    lib_mine = _library_points(serving.calibration_for_spec(get_device(H100), path=str(path)))
+    assert mine["calibration"]["decode_bandwidth_efficiency"] == bundled_eff / 2
+    assert mine["calibration"]["table_file"] == str(path)
+    for key in ("tpot_s", "ttft_s", "decode_tokens_per_s"):
+        assert [p[key] for p in mine["points"]] == pytest.approx([getattr(p, key) for p in lib_mine], rel=1e-12)
+    # the real effect: decode weight + KV reads at half the bandwidth take twice as long (dense model, no exchange)
+    for b, m in zip(base["points"], mine["points"], strict=True):
+        assert m["decode_step"]["memory_s"] == pytest.approx(2 * b["decode_step"]["memory_s"], rel=1e-9)
+        assert m["tpot_s"] > b["tpot_s"]
+
+
+def test_training_tables_in_the_file_are_named_as_unused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _hopper_file(tmp_path, decode_bandwidth_efficiency=0.5)
+    path.write_text(path.read_text() + "\n[family.mine]\nmatch = [\"h100*\"]\n", encoding="utf-8")
+    code, out, err = run_main([*SERVE, "--calibration", str(path)], capsys)
+    assert code == 0, err
+    assert "warning:" in err and "[family.*] tables" in err
+    assert json.loads(out)["results"][0]["calibration"]["decode_bandwidth_efficiency"] == 0.5
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    (None, "does not exist"),
+    ("[serving.nvidia-hopper\n", "is not valid TOML"),
+    ('[serving.nvidia-hopper]\nmatch = ["h100*"]\ndecode_bw = 0.5\n', "unknown field(s) decode_bw"),
+    ('[serving.nvidia-hopper]\nmatch = ["h100*"]\ndecode_bandwidth_efficiency = 1.5\n',
+     "[serving.nvidia-hopper]: calibration decode_bandwidth_efficiency = 1.5 must be in (0, 1]"),
+    ("[serving.nvidia-hopper]\ndecode_bandwidth_efficiency = 0.5\n", "has no match globs"),
+    ('[serving.nvidia-hopper]\nmatch = "h100*"\n', "field match = 'h100*' is not a list of strings"),
+    ("[family.x]\nmatch = []\n", "has no [serving.NAME] tables"),
+])
+def test_bad_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str | None,
+                          needle: str) -> None:
+    path = tmp_path / "cal.toml"
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
+    for argv in ([*SERVE, "--calibration", str(path)], ["validate", "--serving", "--calibration", str(path)]):
+        code, _out, err = run_main(argv, capsys)
+        assert code == 2, err
+        first = err.splitlines()[0]
+        assert first.startswith("error:") and needle in first and "fix:" in err and "Traceback" not in err, err
+        assert str(path) in err
+
+
+def test_validate_serving_uses_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _hopper_file(tmp_path, decode_bandwidth_efficiency=0.3)
+    code, out, err = run_main(["validate", "--serving", "--json", "--calibration", str(path)], capsys)
+    assert code == 0, err
+    mine = {r["id"]: r for r in json.loads(out)["runs"]}
+    code, out, err = run_main(["validate", "--serving", "--json"], capsys)
+    assert code == 0, err
+    base = {r["id"]: r for r in json.loads(out)["runs"]}
+    rows, _ = read_serving_runs()
+    hopper = [r for r in rows if mine[r["id"]]["calibration"] == "nvidia-hopper" and r["role"] != "gap"]
+    others = [r for r in rows if mine[r["id"]]["calibration"] != "nvidia-hopper" and r["role"] != "gap"]
+    assert hopper and others
+    for r in hopper[:5]:  # the library call with the same file gives the same figure
+        assert mine[r["id"]]["predicted"] == pytest.approx(predict_row(r, path=str(path))[0], rel=1e-12)
+    assert any(mine[r["id"]]["predicted"] != base[r["id"]]["predicted"] for r in hopper)
+    assert all(mine[r["id"]]["predicted"] == base[r["id"]]["predicted"] for r in others)  # other tables unchanged
