@@ -47,3 +47,12 @@ def test_config_head_dim_zero_is_an_input_error(tmp_path: Path, capsys: pytest.C
     argv = ["plan", "explain", "--model", str(cfg), "--hardware", "h100-sxm", "--devices", "8"]
     code, _, err = run_main(argv, capsys)
     assert code == 2 and "head_dim = 0" in err and "fix:" in err
+
+
+def test_a_cell_error_is_said_once_with_its_own_fix() -> None:
+    """A cell error raised inside the row reader keeps its own problem and fix: it is not wrapped again as
+    "run X is malformed: run X is malformed: ..." with the generic "check the CSV columns" (it was, twice)."""
+    with pytest.raises(InputError) as e:
+        run_query({**ROW, "head_dim": "abc"})
+    assert "malformed" not in e.value.problem and e.value.problem.count(ROW["id"]) == 1
+    assert "head_dim" in e.value.fix and "check the CSV columns" not in e.value.fix

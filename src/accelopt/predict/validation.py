@@ -213,6 +213,8 @@ def run_model(row: dict[str, str]) -> TransformerConfig:
                                  attn_head_dim=_i(row, "head_dim") if (row.get("head_dim") or "").strip() else None,
                                  parallel_block=parallel, norms_per_layer=1 if parallel else 2,
                                  tied_embeddings=_flag(row, "tied"), source=row["source"])
+    except InputError:
+        raise  # already names the run, the cell and the fix
     except (KeyError, ValueError) as e:
         raise InputError(f"run {row.get('id', '?')!r} is malformed: {e}", "check the CSV columns") from None
 
@@ -245,6 +247,8 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None) -> Lay
                            seq_len=_i(row, "seq"), global_batch_seqs=_i(row, "global_batch"),
                            dtype=(row.get("dtype") or "bf16").strip(), stack=run_stack(row),
                            calibration=str(calibration) if calibration is not None else None)
+    except InputError:
+        raise  # already names the run, the cell and the fix
     except (KeyError, ValueError) as e:
         raise InputError(f"run {row.get('id', '?')!r} is malformed: {e}", "check the CSV columns") from None
 
