@@ -67,8 +67,9 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # 2026-11-30 (g-trn): AWS Trainium (Trn1) rows, one fitted, 7 held out (all too slow; see
     # tests/test_validate_trainium.py): 90.
     # 2026-11-30 (g-gaudi): Gaudi 2 LLaMA 2 7B/13B FP8 rows (held out): 92.
+    # 2026-11-30 (s-trn): the two decoder rows of AWS's May 2025 Trn1 training table (Neuron 2.21 / 2.22), held out: 94.
     held_out = [r for r in RESULTS.values() if not r.fitted]
-    assert len(held_out) == 92
+    assert len(held_out) == 94
     assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
 
 
