@@ -94,7 +94,7 @@ def test_plan_says_uncalibrated_beside_trainium2_only(capsys: pytest.CaptureFixt
 
 
 @pytest.mark.xfail(strict=True, reason="known gap (2026-11-30): 9 held-out Trn1 rows, median 33% (27% before the "
-                   "asynchronous TP backward re-fit); all but the Neuron 2.21 Llama 3.1 8B row (-11%) too slow; the one "
+                   "asynchronous TP backward re-fit); all but the Neuron 2.21 Llama 3.1 8B row (-11%) too slow; one "
                    "fit row (Llama 3.1 8B at Neuron 2.24, declared before fitting) is the least efficient of the "
                    "2.17/2.24 runs (25.3% model-FLOP utilization against 28-37%), so its efficiency under-rates the "
                    "others; no mechanism in the model separates them, NxD / NeMo-on-Neuron checked (runs-file notes)")
