@@ -64,7 +64,23 @@ def test_only_the_declared_row_is_fitted_and_the_family_is_gaudi2_only() -> None
     # the 16-bit curve is the Ampere one, not fitted here
     assert (fam.matmul_eff_max, fam.matmul_half_flop) == (cals["nvidia-ampere"].matmul_eff_max,
                                                           cals["nvidia-ampere"].matmul_half_flop)
-    assert calibration_for(get_device("gaudi3"), cals).family == "default"  # another generation: not this fit
+    assert calibration_for(get_device("gaudi3"), cals).family == "intel-gaudi3"  # another generation: not this fit
+
+
+def test_gaudi3_family_is_unfitted_and_carries_the_default_values() -> None:
+    """No public Gaudi 3 training run with a throughput was found (calibration.toml, intel-gaudi3): its own family,
+    matched by the catalog name and both aliases, fitted on nothing, every value the default family's, so a Gaudi 3
+    prediction is what it was on `default` and says 'uncalibrated' in both precisions."""
+    cals = load_calibrations()
+    fam, default = cals["intel-gaudi3"], cals["default"]
+    assert not any(k.startswith("gaudi3-") for k in ROWS)  # no rows, so nothing could be fitted or held out
+    assert fam.fitted_on == () and fam.fp8_fitted_on == () and not fam.stacks
+    fields = ("matmul_eff_max", "matmul_half_flop", "fp8_matmul_eff_max", "memory_eff", "scaleup_bw_eff",
+              "scaleout_bw_eff", "overlap_eff", "kernel_overhead_s", "framework_overhead_bytes")
+    assert [getattr(fam, f) for f in fields] == [getattr(default, f) for f in fields]
+    for name in ("gaudi3", "gaudi-3", "hl-325l"):
+        cal = calibration_for(get_device(name), cals)
+        assert cal.family == "intel-gaudi3" and not cal.calibrated("bf16") and not cal.calibrated("fp8")
 
 
 def test_bundled_gaudi2_fp8_value_is_what_the_declared_fit_gives() -> None:
