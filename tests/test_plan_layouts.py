@@ -123,7 +123,7 @@ def test_zero_bubble_schedules_against_qi_2024() -> None:
 def test_zero_bubble_rules() -> None:
     setup = Setup(model=WIDE, seq_len=256, global_batch=32)
     lay = Layouts.of([_sched("zb-h1", vp=2), _sched("zb-h2", pp=1)])
-    why = [msg for mask, msg in structural_problems(setup, lay, np.array([8, 1])) if np.any(mask)]
+    why = [p.message for p in structural_problems(setup, lay, np.array([8, 1])) if np.any(p.mask)]
     assert any("vp = 1" in w for w in why) and any("needs pp > 1" in w for w in why)
     with pytest.raises(InputError, match="schedule"):
         Layout(schedule="gpipe")

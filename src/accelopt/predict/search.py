@@ -133,8 +133,8 @@ def enumerate_layouts(setup: Setup, device_counts: list[int], schedule: str = "1
                       hsdp=np.zeros(k, dtype=np.int64), etp=cols["etp"][idx],
                       recompute_layers=np.zeros(k, dtype=np.int64))
         bad: np.ndarray = np.zeros(len(lay), dtype=bool)
-        for mask, _why in structural_problems(setup, lay, np.full(len(lay), n)):
-            bad |= np.broadcast_to(mask, bad.shape)
+        for p in structural_problems(setup, lay, np.full(len(lay), n)):
+            bad |= np.broadcast_to(p.mask, bad.shape)
         if etp is None and domain is not None:
             bad |= (lay.etp > 0) & ~_etp_can_gain(lay, domain)
         parts.append(lay.take(np.nonzero(~bad)[0]))
