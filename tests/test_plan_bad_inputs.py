@@ -94,7 +94,7 @@ EXPLAIN = ("plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", 
     (("--tp", "0"), "--tp"),
     (("--zero", "4"), "--zero"),
     (("--recompute", "some"), "--recompute"),
-    (("--slice-devices", "3"), "whole number of ICI slices"),  # 64 chips are not slices of 3
+    (("--slice-devices", "3"), "whole number of slices (scale-up domains)"),  # 64 chips are not slices of 3
 ])
 def test_explain_invalid_layout(capsys: pytest.CaptureFixture[str], extra: tuple[str, ...], needle: str) -> None:
     err = _fails(capsys, *EXPLAIN, *extra)

@@ -221,8 +221,30 @@ def _peer_capped(bw: float, peer: float | None, group: int) -> float:
     return bw if peer is None or group < 2 else min(bw, (group - 1) * peer)
 
 
+def scaleup_link_name(spec: AcceleratorSpec) -> str:
+    """The vendor's name of the scale-up link of `spec` (catalog sources: Google 'TPU v5e' page 'ICI', AMD
+    'Infinity Fabric', AWS Neuron 'NeuronLink', NVIDIA NVLink); 'scale-up link' for the others."""
+    if spec.kind == "tpu":
+        return "ICI"
+    return {"nvidia": "NVLink", "amd": "Infinity Fabric", "aws": "NeuronLink"}.get(spec.vendor.lower(),
+                                                                                  "scale-up link")
+
+
+def slice_words(spec: AcceleratorSpec) -> tuple[str, str, str]:
+    """(one slice, its link, the network between slices) in the words of `spec`'s family: ('ICI slice', 'ICI',
+    'the data-center network (DCN)') on a TPU, ('NVLink domain', 'NVLink', 'the scale-out network') on an NVIDIA GPU,
+    ('scale-up domain', 'the scale-up link', ...) where the catalog names no link."""
+    link = scaleup_link_name(spec)
+    if spec.kind == "tpu":
+        return "ICI slice", link, "the data-center network (DCN)"
+    if link == "scale-up link":
+        return "scale-up domain", "the scale-up link", "the scale-out network"
+    return f"{link} domain", link, "the scale-out network"
+
+
 def slice_spec(spec: AcceleratorSpec, slice_devices: int) -> AcceleratorSpec:
-    """`spec` with its scale-up domain cut to one ICI slice of `slice_devices` chips (TPU Multislice).
+    """`spec` with its scale-up domain cut to `slice_devices` devices: one slice (a TPU ICI slice of Multislice, a
+    GPU NVLink domain, any scale-up domain).
 
     Chips of one slice talk over the inter-chip interconnect; chips of different slices "communicate by transferring
     data to CPUs (hosts), which in turn transmit the data over the data-center network (DCN)", and this holds for
@@ -235,11 +257,12 @@ def slice_spec(spec: AcceleratorSpec, slice_devices: int) -> AcceleratorSpec:
         return spec
     domain = int(spec.scaleup_domain_devices)
     if not 1 <= slice_devices <= domain:
-        raise InputError(f"--slice-devices {slice_devices}: a slice holds 1..{domain:,} chips of {spec.name} (its "
+        raise InputError(f"--slice-devices {slice_devices}: a slice holds 1..{domain:,} devices of {spec.name} (its "
                          "scale-up domain)", f"give --slice-devices between 1 and {domain:,} (0: the whole domain)")
     if slice_devices == domain:
         return spec
-    src = f"--slice-devices {slice_devices} (one ICI slice; {domain:,} in the catalog: {spec.source_of(_DOMAIN)})"
+    src = (f"--slice-devices {slice_devices} (one {slice_words(spec)[0]}; {domain:,} in the catalog: "
+           f"{spec.source_of(_DOMAIN)})")
     return replace(spec, scaleup_domain_devices=slice_devices, sources={**spec.sources, _DOMAIN: src})
 
 

@@ -15,7 +15,7 @@ from accelopt.errors import InfeasibleError, InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.calibration import DEFAULT_STACK, STACKS, Calibration, calibration_for, load_calibrations
-from accelopt.predict.comm import Assumption, MeasuredLink, load_measured, slice_spec
+from accelopt.predict.comm import Assumption, MeasuredLink, load_measured, slice_spec, slice_words
 from accelopt.predict.cost import Facility
 from accelopt.predict.training import (
     RECOMPUTE,
@@ -67,8 +67,8 @@ class LayoutFlags:
     recompute_layers: int = 0
     """With recompute full: layers per stage recomputed (0: all)."""
     slice_devices: int = 0
-    """Chips per ICI slice (TPU Multislice): traffic between slices crosses the data-center network
-    (comm.slice_spec). 0: the device's whole scale-up domain."""
+    """Devices per scale-up slice (a TPU ICI slice of Multislice, a GPU NVLink domain): traffic between slices
+    crosses the scale-out network (comm.slice_spec). 0: the device's whole scale-up domain."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,10 +160,12 @@ def _check_experts(q: LayoutQuery) -> None:
 
 
 def check_slices(devices: int, slice_devices: int) -> None:
-    """A Multislice job is a whole number of ICI slices of one shape (MaxText num_slices x chips per slice), or
-    fits in one slice; InputError otherwise (`plan` checks each --devices count, `plan explain` its one)."""
+    """A job over several slices is a whole number of slices of one shape (TPU Multislice: MaxText num_slices x
+    chips per slice), or fits in one slice; InputError otherwise (`plan` checks each --devices count, `plan
+    explain` its one)."""
     if slice_devices and devices > slice_devices and devices % slice_devices:
-        raise InputError(f"--devices {devices:,} is not a whole number of ICI slices of {slice_devices:,}",
+        raise InputError(f"--devices {devices:,} is not a whole number of slices (scale-up domains) of "
+                         f"{slice_devices:,}",
                          f"give --devices a multiple of --slice-devices {slice_devices:,}, or fewer devices "
                          "than one slice")
 
@@ -187,13 +189,15 @@ def uneven_note(global_batch: int, dp: int) -> str | None:
 
 
 def slice_note(spec: AcceleratorSpec, devices: int, slice_devices: int) -> str | None:
-    """The sentence saying that a job spans several ICI slices and talks across them over DCN (None otherwise)."""
+    """The sentence saying that a job spans several slices and talks across them over the scale-out network, in
+    the device family's words (ICI and DCN on a TPU, NVLink on an NVIDIA GPU: comm.slice_words); None otherwise."""
     if slice_devices == 0 or devices <= slice_devices:
         return None
     out = spec.scaleout_bandwidth_byte_per_s
-    per_chip = f"{out / 1e9:.4g} GB/s per chip (catalog)" if out is not None else "the printed default bandwidth"
-    return (f"{devices:,} devices span {devices // slice_devices} ICI slices of {slice_devices:,}: collectives "
-            f"reduce inside a slice over ICI and cross slices over the data-center network at {per_chip}")
+    per_dev = f"{out / 1e9:.4g} GB/s per device (catalog)" if out is not None else "the printed default bandwidth"
+    one, link, network = slice_words(spec)
+    return (f"{devices:,} devices span {devices // slice_devices} {one}s of {slice_devices:,}: collectives "
+            f"reduce inside each {one} over {link} and cross between them over {network} at {per_dev}")
 
 
 def ignored_overlap_notes(q: LayoutQuery) -> list[str]:
