@@ -94,7 +94,7 @@ EXPLAIN = ("plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", 
     (("--tp", "0"), "--tp"),
     (("--zero", "4"), "--zero"),
     (("--recompute", "some"), "--recompute"),
-    (("--slice-devices", "3"), "whole number of ICI slices"),  # 64 chips are not slices of 3
+    (("--slice-devices", "3"), "whole number of slices (scale-up domains)"),  # 64 chips are not slices of 3
 ])
 def test_explain_invalid_layout(capsys: pytest.CaptureFixture[str], extra: tuple[str, ...], needle: str) -> None:
     err = _fails(capsys, *EXPLAIN, *extra)
@@ -277,12 +277,33 @@ def test_odd_inputs_name_the_flag(capsys: pytest.CaptureFixture[str], argv: tupl
     (("--recompute-layers", "5"), "--recompute full with --recompute-layers", "--devices a multiple"),
     (("--vp", "2"), "--vp 1, or --pp > 1", "--mbs"),
     (("--tp", "3"), "a --tp dividing the 32 heads", "--mbs"),
+    # 'recompute_layers cannot exceed the layers of a pipeline stage' held the phrase of the pp x vp rule ('cannot
+    # exceed the layer'), so the fix also told to lower --pp x --vp
+    (("--recompute", "full", "--recompute-layers", "100"), "--recompute-layers at most the layers of a stage",
+     "--pp x --vp"),
 ])
 def test_explain_structural_fix_is_the_broken_rules(capsys: pytest.CaptureFixture[str], extra: tuple[str, ...],
                                                     fix: str, not_in_fix: str) -> None:
     err = _fails(capsys, *EXPLAIN, *extra)
     got = err.split("fix:", 1)[1]
     assert fix in got and not_in_fix not in got
+
+
+def test_every_structural_rule_is_checked_and_has_its_own_fix() -> None:
+    """The fix of a broken rule is looked up by its Rule key (no longer by a phrase of its message): every rule
+    structural_problems checks, edge-stage rules included, has an entry, so none falls back to a generic fix."""
+    import numpy as np
+
+    from accelopt.predict.query import structural_fixes
+    from accelopt.predict.training import Layout, Layouts, Rule, Setup, structural_problems
+    from accelopt.workload.presets import get_model
+
+    model = get_model("llama3-8b")
+    setup = Setup(model=model, seq_len=2048, global_batch=64, edge_stage_layers=3)
+    checked = [p.rule for p in structural_problems(setup, Layouts.of([Layout(pp=4, dp=2, m=32)]), np.array([8]))]
+    assert sorted(checked, key=lambda r: r.value) == list(Rule)  # each rule checked once
+    fixes = structural_fixes(model, 8)
+    assert set(fixes) == set(Rule) and all(fixes.values())
 
 
 def test_expert_grid_fix_does_not_name_the_expert_count(capsys: pytest.CaptureFixture[str]) -> None:

@@ -123,7 +123,7 @@ def test_zero_bubble_schedules_against_qi_2024() -> None:
 def test_zero_bubble_rules() -> None:
     setup = Setup(model=WIDE, seq_len=256, global_batch=32)
     lay = Layouts.of([_sched("zb-h1", vp=2), _sched("zb-h2", pp=1)])
-    why = [msg for mask, msg in structural_problems(setup, lay, np.array([8, 1])) if np.any(mask)]
+    why = [p.message for p in structural_problems(setup, lay, np.array([8, 1])) if np.any(p.mask)]
     assert any("vp = 1" in w for w in why) and any("needs pp > 1" in w for w in why)
     with pytest.raises(InputError, match="schedule"):
         Layout(schedule="gpipe")
@@ -241,6 +241,51 @@ def test_measured_collectives_replace_the_catalog_link(tmp_path: Path) -> None:
     assert t["t_tp_comm_s"] == pytest.approx(res.layout.m * GPT.layers * 4 * ar, rel=1e-9)
     assert t["t_tp_comm_s"] > 10 * base.terms["t_tp_comm_s"]  # 5 GB/s measured vs NVLink's catalog figure
     assert "measured" in res.measured.text()
+
+
+def test_measured_link_on_a_switchless_node_is_used_as_measured(tmp_path: Path) -> None:
+    """Review finding: on a domain without a switch (gaudi2: scaleup_peer_bandwidth_byte_per_s) a measured link
+    would mix a measured figure with the datasheet pair cap x scaleup_bw_eff. It never did (Links.of drops both for
+    a measured link; the loop over eff below shows it), but it dropped the pair rule with them: a 2-card group was
+    credited the bus bandwidth the probe measured over 4 cards. Now the measured busbw over r ranks is r - 1 achieved
+    pair links (comm.measured_peer_bw), and a group of g reaches g - 1 of them, at most the measured busbw."""
+    from accelopt.predict.calibration import calibration_for, with_values
+
+    path, coll = _probe_file(tmp_path, p=4)
+    bw, lat = coll.link_bandwidth_byte_per_s, coll.link_latency_s  # type: ignore[attr-defined]
+    measured = comm.load_measured(path)
+    gaudi2, h100 = get_device("gaudi2"), get_device("h100-sxm")
+    want = [bw / 3, 2 * bw / 3, bw, bw]  # groups of 2, 3, 4 (the probe's) and 8 cards
+    for eff in (0.8, 0.5):  # no calibration factor reaches a measured link
+        links = comm.Links.of(gaudi2, with_values(calibration_for(gaudi2), scaleup_bw_eff=eff), measured)
+        assert links.up_bw_of(np.array([2, 3, 4, 8])) == pytest.approx(want, rel=1e-12)
+    assert [comm.pick_link(gaudi2, g, measured)[0] for g in (2, 3, 4, 8)] == pytest.approx(want, rel=1e-12)
+    switched = comm.Links.of(h100, calibration_for(h100), measured)  # NVSwitch: every group gets all of it
+    assert switched.up_bw_of(np.array([2, 8])) == pytest.approx([bw, bw], rel=1e-12)
+    # end to end: plan explain's tensor-parallel all-reduces of a tp 2 group on gaudi2, over one measured pair link
+    q = dict(model=GPT, hardware="gaudi2", devices=2, tp=2, zero=1, seq_len=2048, global_batch_seqs=2, sp=False)
+    res = predict_layout(LayoutQuery(**q, collectives=str(path)))  # type: ignore[arg-type]
+    ar = _allreduce(2048 * GPT.hidden * 2.0, 2, bw / 3, lat)
+    assert res.terms["t_tp_comm_s"] == pytest.approx(res.layout.m * GPT.layers * 4 * ar, rel=1e-9)
+
+
+def test_serving_uses_a_measured_link_as_measured(tmp_path: Path) -> None:
+    """`plan serve` on a spec whose link `probe --collectives` measured: its busbw was multiplied again by the
+    probed family's scaleup_bw_eff (0.8) in serving while training used it as measured; both use it as measured."""
+    from dataclasses import replace
+
+    from accelopt.predict.serving import predict_serving
+
+    path, coll = _probe_file(tmp_path, p=4)
+    bw, lat = coll.link_bandwidth_byte_per_s, coll.link_latency_s  # type: ignore[attr-defined]
+    probed = get_device(str(path))
+    spec = replace(probed, peak_flop_per_s={**probed.peak_flop_per_s, "bf16": 1e11})  # the probe measured fp32 only
+    kw = dict(batch=256, prompt_len=128, output_len=2, allow_oom=True)
+    one, four = (predict_serving(GPT, spec, tp=t, **kw) for t in (1, 4))  # type: ignore[arg-type]
+    assert one.decode_step.comm_s == 0.0
+    # decode: 2 all-reduces per layer of batch x hidden x 2 bytes (serving.ACT_BYTES) over the 4 measured ranks
+    ar = _allreduce(256 * GPT.hidden * 2.0, 4, bw, lat)
+    assert four.decode_step.comm_s == pytest.approx(2 * GPT.layers * ar, rel=1e-9)
 
 
 def test_collectives_file_without_a_measured_link_is_refused() -> None:

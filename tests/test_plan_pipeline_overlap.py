@@ -32,11 +32,11 @@ def test_llama3_interleaved_edge_stages_are_a_valid_layout() -> None:
     and vp 3 (8 middle layers in 3 chunks) are not."""
     setup = Setup(model=L405, seq_len=8192, global_batch=2048, edge_stage_layers=7)
     lay = Layouts.of([Layout(tp=8, pp=16, dp=128, vp=v, m=16, recompute="selective") for v in (8, 3)])
-    bad = [msg for mask, msg in structural_problems(setup, lay, np.array([16384, 16384])) if mask[0]]
+    bad = [p.message for p in structural_problems(setup, lay, np.array([16384, 16384])) if p.mask[0]]
     assert bad == []
-    assert any(mask[1] for mask, _ in structural_problems(setup, lay, np.array([16384, 16384])))
+    assert any(p.mask[1] for p in structural_problems(setup, lay, np.array([16384, 16384])))
     even = Setup(model=L405, seq_len=8192, global_batch=2048)
-    assert any(mask[0] for mask, _ in structural_problems(even, lay, np.array([16384, 16384])))
+    assert any(p.mask[0] for p in structural_problems(even, lay, np.array([16384, 16384])))
 
 
 def test_interleaved_bubble_and_balanced_last_stage() -> None:

@@ -60,7 +60,7 @@ def test_bubble_matches_narayanan() -> None:
 def test_structural_rules_and_memory_reasons() -> None:
     setup = Setup(model=get_model("gpt3-175b"), seq_len=2048, global_batch=1536)
     lay = Layouts.of([Layout(tp=5, pp=1, dp=2, m=768), Layout(tp=8, pp=2, dp=1, vp=2, m=1535)])
-    probs = [why for mask, why in structural_problems(setup, lay, np.array([10, 16])) if mask.any()]
+    probs = [p.message for p in structural_problems(setup, lay, np.array([10, 16])) if np.any(p.mask)]
     assert any("heads" in w for w in probs)
     assert any("interleaved" in w for w in probs)
     # 175B on 8 H100 with plain data parallel does not fit in 80 GB

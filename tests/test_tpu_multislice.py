@@ -171,6 +171,34 @@ def test_plan_search_takes_slice_devices_as_plan_explain(capsys: pytest.CaptureF
     code, out, err = run_main(["plan", *base, "--slice-devices", "64", "--top", "1"], capsys)
     assert code == 0 and "ICI slices of 64" in out
     code, out, err = run_main(["plan", *base[:4], "--devices", "64..1024", "--slice-devices", "3"], capsys)
-    assert code == 2 and "--devices 64 is not a whole number of ICI slices of 3" in err and "fix:" in err
+    assert code == 2 and "--devices 64 is not a whole number of slices (scale-up domains) of 3" in err and "fix:" in err
     code, out, err = run_main(["plan", *base[:4], "--slice-devices", "-1"], capsys)
     assert code == 2 and "--slice-devices -1" in err
+
+
+@pytest.mark.parametrize(("hardware", "says", "never"), [
+    ("tpu-v5e", "span 4 ICI slices of 4: collectives reduce inside each ICI slice over ICI", "NVLink"),
+    # GPUs were told of 'ICI slices' and 'ICI' (a TPU term) for their NVLink / Infinity Fabric domains
+    ("h100-sxm", "span 4 NVLink domains of 4: collectives reduce inside each NVLink domain over NVLink", "ICI"),
+    ("mi300x", "span 4 Infinity Fabric domains of 4", "ICI"),
+    ("gaudi2", "span 4 scale-up domains of 4: collectives reduce inside each scale-up domain over the scale-up link",
+     "ICI"),
+])
+def test_slice_line_names_the_device_family_link(capsys: pytest.CaptureFixture[str], hardware: str, says: str,
+                                                 never: str) -> None:
+    args = ["--model", "gpt3-1.3b", "--hardware", hardware, "--devices", "16", "--slice-devices", "4"]
+    code, out, err = run_main(["plan", "explain", *args], capsys)
+    assert code == 0, err
+    line = next(ln for ln in out.splitlines() if "devices span" in ln)
+    assert says in line and never not in line
+    code, out, err = run_main(["plan", *args, "--tokens", "1e9", "--top", "1"], capsys)
+    assert code == 0, err
+    line = next(ln for ln in out.splitlines() if "devices span" in ln)
+    assert says in line and never not in line
+
+
+def test_slice_help_is_device_neutral(capsys: pytest.CaptureFixture[str]) -> None:
+    from accelopt.cli.plan import SLICE_HELP
+
+    assert "GPU NVLink domain" in SLICE_HELP and "TPU ICI slice" in SLICE_HELP
+    assert not SLICE_HELP.startswith("chips per ICI slice")  # was: a TPU-only description on every device

@@ -74,7 +74,7 @@ class PlanOptions:
     recompute_layers: str = "auto"
     """Layers per stage full recompute covers, searched, as typed."""
     slice_devices: int = 0
-    """Chips per ICI slice (LayoutFlags.slice_devices), for every layout searched; 0: the whole scale-up domain."""
+    """Devices per scale-up slice (LayoutFlags.slice_devices), for every layout searched; 0: the whole domain."""
     list_models: bool = False
     as_json: bool = False
     typed_flags: dict[str, str] = field(default_factory=dict)
@@ -450,7 +450,8 @@ def _print_uneven(con: Any, global_batch: int, rows: list[Any]) -> None:
 
 
 def _print_slices(con: Any, specs: list[Any], slice_devices: int, rows: list[Any]) -> None:
-    """A line per (device, count) among `rows` that spans several ICI slices (--slice-devices)."""
+    """A line per (device, count) among `rows` that spans several slices (--slice-devices), in the device's words
+    (query.slice_note)."""
     from accelopt.predict.comm import slice_spec
     from accelopt.predict.query import slice_note
     from accelopt.report.console import plain
@@ -564,9 +565,9 @@ SCHEDULE_HELP = ("pipeline schedule: 1f1b (interleaved with --vp > 1; bubble (p-
                  "micro-batches); default 1f1b")
 
 
-SLICE_HELP = ("chips per ICI slice (TPU Multislice, e.g. 256 for v5e-256): collectives cross slices over the "
-              "data-center network; --devices must be a whole number of slices (or fewer devices than one slice); "
-              "0 = the device's whole scale-up domain")
+SLICE_HELP = ("devices per scale-up domain / slice (a TPU ICI slice of Multislice, e.g. 256 for v5e-256; a GPU "
+              "NVLink domain): collectives cross slices over the scale-out network (DCN on TPUs); --devices must be "
+              "a whole number of slices (or fewer devices than one slice); 0 = the device's whole scale-up domain")
 
 
 COLLECTIVES_HELP = ("spec TOML written by `accelopt probe --collectives --save FILE`: its measured all-reduce bus "

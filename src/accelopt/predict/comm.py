@@ -132,8 +132,8 @@ class Links:
     measured: MeasuredLink | None = None
     """The measured scale-up link used in place of the spec's (None: the spec's figures)."""
     up_peer_bw: float | None = None
-    """Direct-connected domains (spec scaleup_peer_bandwidth_byte_per_s x bw_eff): the bandwidth between one pair of
-    devices; None for a switched domain (see `up_bw_of`)."""
+    """Direct-connected domains: the bandwidth between one pair of devices (spec scaleup_peer_bandwidth_byte_per_s x
+    bw_eff, or the pair rate a measured link implies: measured_peer_bw); None for a switched domain (`up_bw_of`)."""
 
     def up_bw_of(self, ranks: np.ndarray) -> np.ndarray:
         """Per-device scale-up bandwidth a group of `ranks` devices of one domain can use. Switched domain: all of
@@ -157,7 +157,8 @@ class Links:
             base = cls._catalog(spec, cal)
             return cls(domain=base.domain, up_bw=measured.bandwidth_byte_per_s, up_lat=measured.latency_s,
                        out_bw=base.out_bw, out_lat=base.out_lat, measured=measured,
-                       assumed=tuple(a for a in base.assumed if a.scope != "scale-up"))
+                       assumed=tuple(a for a in base.assumed if a.scope != "scale-up"),
+                       up_peer_bw=measured_peer_bw(spec, measured))
         return cls._catalog(spec, cal)
 
     @classmethod
@@ -200,8 +201,50 @@ class Links:
         return np.where(inside, self.up_bw_of(span), self.out_bw), np.where(inside, self.up_lat, self.out_lat)
 
 
+def measured_peer_bw(spec: AcceleratorSpec, measured: MeasuredLink) -> float | None:
+    """The pair bandwidth a measured link implies on a direct-connected domain (the spec lists
+    scaleup_peer_bandwidth_byte_per_s); None for a switched domain or a probe over fewer than 2 ranks.
+
+    A measured bus bandwidth is already an achieved rate, so it is used as measured: no scaleup_bw_eff, and no cap
+    from the datasheet pair figure (that would derate it twice). But on a domain without a switch it was measured
+    over `ranks` devices, each driving its ranks - 1 pair links at once (Links.up_bw_of), so busbw = (ranks - 1) x
+    the achieved pair rate, and a smaller group of g reaches (g - 1) of those: busbw x (g - 1) / (ranks - 1), the
+    same per-peer rule as the catalog's figures. A group larger than the probe's is credited the measured busbw
+    only (no extrapolation beyond what was measured: probe over the whole domain to remove that bound)."""
+    if spec.scaleup_peer_bandwidth_byte_per_s is None or measured.ranks < 2:
+        return None
+    return measured.bandwidth_byte_per_s / (measured.ranks - 1)
+
+
+def _peer_capped(bw: float, peer: float | None, group: int) -> float:
+    """The scale-up bandwidth a group of `group` devices reaches on a direct-connected domain (Links.up_bw_of)."""
+    return bw if peer is None or group < 2 else min(bw, (group - 1) * peer)
+
+
+def scaleup_link_name(spec: AcceleratorSpec) -> str:
+    """The vendor's name of the scale-up link of `spec` (catalog sources: Google 'TPU v5e' page 'ICI', AMD
+    'Infinity Fabric', AWS Neuron 'NeuronLink', NVIDIA NVLink); 'scale-up link' for the others."""
+    if spec.kind == "tpu":
+        return "ICI"
+    return {"nvidia": "NVLink", "amd": "Infinity Fabric", "aws": "NeuronLink"}.get(spec.vendor.lower(),
+                                                                                  "scale-up link")
+
+
+def slice_words(spec: AcceleratorSpec) -> tuple[str, str, str]:
+    """(one slice, its link, the network between slices) in the words of `spec`'s family: ('ICI slice', 'ICI',
+    'the data-center network (DCN)') on a TPU, ('NVLink domain', 'NVLink', 'the scale-out network') on an NVIDIA GPU,
+    ('scale-up domain', 'the scale-up link', ...) where the catalog names no link."""
+    link = scaleup_link_name(spec)
+    if spec.kind == "tpu":
+        return "ICI slice", link, "the data-center network (DCN)"
+    if link == "scale-up link":
+        return "scale-up domain", "the scale-up link", "the scale-out network"
+    return f"{link} domain", link, "the scale-out network"
+
+
 def slice_spec(spec: AcceleratorSpec, slice_devices: int) -> AcceleratorSpec:
-    """`spec` with its scale-up domain cut to one ICI slice of `slice_devices` chips (TPU Multislice).
+    """`spec` with its scale-up domain cut to `slice_devices` devices: one slice (a TPU ICI slice of Multislice, a
+    GPU NVLink domain, any scale-up domain).
 
     Chips of one slice talk over the inter-chip interconnect; chips of different slices "communicate by transferring
     data to CPUs (hosts), which in turn transmit the data over the data-center network (DCN)", and this holds for
@@ -214,11 +257,12 @@ def slice_spec(spec: AcceleratorSpec, slice_devices: int) -> AcceleratorSpec:
         return spec
     domain = int(spec.scaleup_domain_devices)
     if not 1 <= slice_devices <= domain:
-        raise InputError(f"--slice-devices {slice_devices}: a slice holds 1..{domain:,} chips of {spec.name} (its "
+        raise InputError(f"--slice-devices {slice_devices}: a slice holds 1..{domain:,} devices of {spec.name} (its "
                          "scale-up domain)", f"give --slice-devices between 1 and {domain:,} (0: the whole domain)")
     if slice_devices == domain:
         return spec
-    src = f"--slice-devices {slice_devices} (one ICI slice; {domain:,} in the catalog: {spec.source_of(_DOMAIN)})"
+    src = (f"--slice-devices {slice_devices} (one {slice_words(spec)[0]}; {domain:,} in the catalog: "
+           f"{spec.source_of(_DOMAIN)})")
     return replace(spec, scaleup_domain_devices=slice_devices, sources={**spec.sources, _DOMAIN: src})
 
 
@@ -230,15 +274,16 @@ def pick_link(spec: AcceleratorSpec, group: int,
     """(raw per-direction bandwidth or None when the spec lists no link at all, latency, defaults used) of the link
     a group of `group` devices talks over: scale-up inside the domain, else scale-out; the same rule as `Links`,
     without a bandwidth default (serving stops when a device lists no link). `measured` (load_measured): its
-    bandwidth and latency inside the domain, as measured."""
+    bandwidth and latency inside the domain, as measured (on a direct-connected domain, the share of it a group
+    reaches: measured_peer_bw)."""
     inside = group <= spec.scaleup_domain_devices
     if measured is not None and inside:
-        return measured.bandwidth_byte_per_s, measured.latency_s, []
+        bw_measured = _peer_capped(measured.bandwidth_byte_per_s, measured_peer_bw(spec, measured), group)
+        return bw_measured, measured.latency_s, []
     assumed: list[Assumption] = []
     bw = spec.scaleup_bandwidth_byte_per_s if inside else spec.scaleout_bandwidth_byte_per_s
-    peer = spec.scaleup_peer_bandwidth_byte_per_s
-    if inside and bw is not None and peer is not None and group > 1:  # direct-connected domain (Links.up_bw_of)
-        bw = min(bw, (group - 1) * peer)
+    if inside and bw is not None:  # direct-connected domain (Links.up_bw_of)
+        bw = _peer_capped(bw, spec.scaleup_peer_bandwidth_byte_per_s, group)
     lat = spec.scaleup_latency_s if inside else spec.scaleout_latency_s
     if bw is None and inside and spec.scaleout_bandwidth_byte_per_s is not None:
         bw, lat = spec.scaleout_bandwidth_byte_per_s, spec.scaleout_latency_s

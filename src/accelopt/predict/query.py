@@ -15,13 +15,14 @@ from accelopt.errors import InfeasibleError, InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.calibration import DEFAULT_STACK, STACKS, Calibration, calibration_for, load_calibrations
-from accelopt.predict.comm import Assumption, MeasuredLink, load_measured, slice_spec
+from accelopt.predict.comm import Assumption, MeasuredLink, load_measured, slice_spec, slice_words
 from accelopt.predict.cost import Facility
 from accelopt.predict.training import (
     RECOMPUTE,
     SCHEDULES,
     Layout,
     Layouts,
+    Rule,
     Setup,
     evaluate,
     micro_batches,
@@ -66,8 +67,8 @@ class LayoutFlags:
     recompute_layers: int = 0
     """With recompute full: layers per stage recomputed (0: all)."""
     slice_devices: int = 0
-    """Chips per ICI slice (TPU Multislice): traffic between slices crosses the data-center network
-    (comm.slice_spec). 0: the device's whole scale-up domain."""
+    """Devices per scale-up slice (a TPU ICI slice of Multislice, a GPU NVLink domain): traffic between slices
+    crosses the scale-out network (comm.slice_spec). 0: the device's whole scale-up domain."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,10 +160,12 @@ def _check_experts(q: LayoutQuery) -> None:
 
 
 def check_slices(devices: int, slice_devices: int) -> None:
-    """A Multislice job is a whole number of ICI slices of one shape (MaxText num_slices x chips per slice), or
-    fits in one slice; InputError otherwise (`plan` checks each --devices count, `plan explain` its one)."""
+    """A job over several slices is a whole number of slices of one shape (TPU Multislice: MaxText num_slices x
+    chips per slice), or fits in one slice; InputError otherwise (`plan` checks each --devices count, `plan
+    explain` its one)."""
     if slice_devices and devices > slice_devices and devices % slice_devices:
-        raise InputError(f"--devices {devices:,} is not a whole number of ICI slices of {slice_devices:,}",
+        raise InputError(f"--devices {devices:,} is not a whole number of slices (scale-up domains) of "
+                         f"{slice_devices:,}",
                          f"give --devices a multiple of --slice-devices {slice_devices:,}, or fewer devices "
                          "than one slice")
 
@@ -186,13 +189,15 @@ def uneven_note(global_batch: int, dp: int) -> str | None:
 
 
 def slice_note(spec: AcceleratorSpec, devices: int, slice_devices: int) -> str | None:
-    """The sentence saying that a job spans several ICI slices and talks across them over DCN (None otherwise)."""
+    """The sentence saying that a job spans several slices and talks across them over the scale-out network, in
+    the device family's words (ICI and DCN on a TPU, NVLink on an NVIDIA GPU: comm.slice_words); None otherwise."""
     if slice_devices == 0 or devices <= slice_devices:
         return None
     out = spec.scaleout_bandwidth_byte_per_s
-    per_chip = f"{out / 1e9:.4g} GB/s per chip (catalog)" if out is not None else "the printed default bandwidth"
-    return (f"{devices:,} devices span {devices // slice_devices} ICI slices of {slice_devices:,}: collectives "
-            f"reduce inside a slice over ICI and cross slices over the data-center network at {per_chip}")
+    per_dev = f"{out / 1e9:.4g} GB/s per device (catalog)" if out is not None else "the printed default bandwidth"
+    one, link, network = slice_words(spec)
+    return (f"{devices:,} devices span {devices // slice_devices} {one}s of {slice_devices:,}: collectives "
+            f"reduce inside each {one} over {link} and cross between them over {network} at {per_dev}")
 
 
 def ignored_overlap_notes(q: LayoutQuery) -> list[str]:
@@ -207,37 +212,46 @@ def ignored_overlap_notes(q: LayoutQuery) -> list[str]:
     return notes
 
 
-def structural_fix(model: TransformerConfig, mp: int, why: list[str] | None = None) -> str:
-    """What to change so that a layout obeys the rules of `structural_problems`: the fix of each broken rule in
-    `why` (its messages), else every common one."""
+def structural_fixes(model: TransformerConfig, mp: int) -> dict[Rule, str]:
+    """The flags that fix each structural rule (training.Rule) of `plan explain`'s layout (mp = tp x pp x cp)."""
     heads = ", ".join(str(t) for t in (1, 2, 4, 8, 16, 32) if model.heads % t == 0)
-    # a phrase of a structural_problems message -> the flags that fix it
-    fixes = (("multiple of tp x pp x cp", f"--devices a multiple of tp x pp x cp (= {mp})"),
-             ("tp x pp x dp x cp must equal", f"--devices a multiple of tp x pp x cp (= {mp})"),
-             ("tp must divide", f"a --tp dividing the {model.heads} heads ({heads})"),
-             ("cannot exceed the layer", f"--pp x --vp <= {model.layers} layers"),
-             ("pp cannot exceed", f"--pp <= {model.layers} layers"),
-             ("interleaving (vp > 1) needs", "--vp 1, or --pp > 1"),
-             ("micro-batch count m divisible by pp", "a --global-batch / --mbs giving a micro-batch count divisible "
-              "by --pp, or --vp 1"),
-             ("zero-bubble schedules", "--schedule 1f1b with --vp > 1"),
-             ("zero-bubble schedule (zb-h1, zb-h2) needs", "--pp > 1 with --schedule zb-h1/zb-h2"),
-             ("cp must divide", "a --cp dividing --seq-len"),
-             ("etp x ep must divide", "--etp x --ep dividing tp x dp x cp"),
-             ("ep must divide the", f"an --ep dividing the {model.experts} experts"),  # not 'etp x ep must divide tp'
-             ("hybrid sharding (hsdp) shards", "--zero 1, 2 or 3 with --hsdp"),
-             ("hsdp (the shard group) must divide", "an --hsdp dividing dp x cp"),
-             ("hybrid sharding is modelled without expert", "--hsdp 0 with --ep > 1"),
-             ("needs recompute = full", "--recompute full with --recompute-layers"),
-             ("recompute_layers cannot exceed", "--recompute-layers at most the layers of a stage"),
-             ("--edge-stage-layers", "--pp >= 3 (and a --vp dividing the middle stages' layers) with "
-              "--edge-stage-layers"),
-             ("dp cannot exceed the global batch", "a --global-batch of at least dp, or fewer --devices"),
-             ("micro-batch is larger", "--mbs at most the sequences per data-parallel rank"))
-    picked = [f for phrase, f in fixes if any(phrase in w for w in why or [])]
-    if not picked:
-        picked = [fixes[0][1], fixes[2][1], fixes[3][1], fixes[-1][1]]
-    return "give " + "; ".join(dict.fromkeys(picked)) + "; or run `accelopt plan` to search only valid layouts"
+    devices = f"--devices a multiple of tp x pp x cp (= {mp})"
+    edge = "--pp >= 3 (and a --vp dividing the middle stages' layers) with --edge-stage-layers"
+    return {
+        Rule.DEVICE_COUNT: devices,
+        Rule.TP_HEADS: f"a --tp dividing the {model.heads} heads ({heads})",
+        Rule.PP_LAYERS: f"--pp <= {model.layers} layers",
+        Rule.VP_NEEDS_PP: "--vp 1, or --pp > 1",
+        Rule.VP_MICROBATCHES: "a --global-batch / --mbs giving a micro-batch count divisible by --pp, or --vp 1",
+        Rule.PP_VP_LAYERS: f"--pp x --vp <= {model.layers} layers",
+        Rule.ZB_VP: "--schedule 1f1b with --vp > 1",
+        Rule.ZB_NEEDS_PP: "--pp > 1 with --schedule zb-h1/zb-h2",
+        Rule.CP_SEQ: "a --cp dividing --seq-len",
+        Rule.EP_NEEDS_MOE: "--ep 1 on a dense model",
+        Rule.EP_EXPERTS: f"an --ep dividing the {model.experts} experts",
+        Rule.ETP_NEEDS_MOE: "--etp 0 on a dense model",
+        Rule.ETP_EP_GRID: "--etp x --ep dividing tp x dp x cp",
+        Rule.HSDP_NEEDS_ZERO: "--zero 1, 2 or 3 with --hsdp",
+        Rule.HSDP_DIVIDES: "an --hsdp dividing dp x cp",
+        Rule.HSDP_NO_EP: "--hsdp 0 with --ep > 1",
+        Rule.RECOMPUTE_LAYERS_FULL: "--recompute full with --recompute-layers",
+        Rule.RECOMPUTE_LAYERS_STAGE: "--recompute-layers at most the layers of a stage",
+        Rule.EDGE_PP: edge,
+        Rule.EDGE_VP: edge,
+        Rule.EDGE_RANGE: f"--edge-stage-layers in 1..{(model.layers - 1) // 2}",
+        Rule.EDGE_EMPTY_STAGE: "a smaller --edge-stage-layers or --pp",
+        Rule.DP_BATCH: "a --global-batch of at least dp, or fewer --devices",
+        Rule.MBS_RANK: "--mbs at most the sequences per data-parallel rank",
+        Rule.MICROBATCH_COUNT: "a --global-batch and --mbs (the micro-batch count follows from them)",
+    }
+
+
+def structural_fix(model: TransformerConfig, mp: int, broken: list[Rule]) -> str:
+    """What to change so that a layout obeys the rules of `structural_problems`: the fix of each broken rule,
+    looked up by the rule itself (a reworded message keeps its fix)."""
+    fixes = structural_fixes(model, mp)
+    return ("give " + "; ".join(dict.fromkeys(fixes[r] for r in broken))
+            + "; or run `accelopt plan` to search only valid layouts")
 
 
 def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -> LayoutResult:
@@ -259,12 +273,14 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                  recompute=q.recompute, sp=q.sp and q.tp > 1, overlap=q.overlap, schedule=q.schedule,
                  hsdp=q.hsdp, etp=q.etp, recompute_layers=q.recompute_layers)
     arr = Layouts.of([lay])
-    why = [msg for mask, msg in structural_problems(setup, arr, np.array([q.devices])) if bool(np.any(mask))]
+    broken = [(p.rule, p.message) for p in structural_problems(setup, arr, np.array([q.devices]))
+              if bool(np.any(p.mask))]
     if q.devices % mp:
-        why.insert(0, f"{q.devices} devices is not a multiple of tp x pp x cp = {mp}")
-    if why:
+        broken.insert(0, (Rule.DEVICE_COUNT, f"{q.devices} devices is not a multiple of tp x pp x cp = {mp}"))
+    if broken:
         raise InfeasibleError(f"layout {layout_text(lay)} on {q.devices} x {spec.name} is invalid: "
-                              + "; ".join(why), structural_fix(q.model, mp, why))
+                              + "; ".join(why for _, why in broken),
+                              structural_fix(q.model, mp, [rule for rule, _ in broken]))
     measured = load_measured(q.collectives) if q.collectives is not None else None
     pred = evaluate(setup, spec, arr, cal, measured=measured)
     notes = [n for n in (uneven_note(batch, dp), slice_note(spec, q.devices, q.slice_devices)) if n]

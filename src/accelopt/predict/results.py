@@ -113,8 +113,8 @@ class PlanResult:
     axes: SearchAxes = field(default_factory=SearchAxes)
     """Values searched for hsdp, etp and recompute_layers (null: the automatic set; --hsdp, --etp,
     --recompute-layers)."""
-    slice_devices: int = unit("count", "chips per ICI slice (--slice-devices; 0: the device's whole scale-up "
-                              "domain)", default=0)
+    slice_devices: int = unit("count", "devices per scale-up slice (a TPU ICI slice, a GPU NVLink domain; "
+                              "--slice-devices; 0: the device's whole scale-up domain)", default=0)
     estimate: bool = True
 
 

@@ -133,8 +133,8 @@ def enumerate_layouts(setup: Setup, device_counts: list[int], schedule: str = "1
                       hsdp=np.zeros(k, dtype=np.int64), etp=cols["etp"][idx],
                       recompute_layers=np.zeros(k, dtype=np.int64))
         bad: np.ndarray = np.zeros(len(lay), dtype=bool)
-        for mask, _why in structural_problems(setup, lay, np.full(len(lay), n)):
-            bad |= np.broadcast_to(mask, bad.shape)
+        for p in structural_problems(setup, lay, np.full(len(lay), n)):
+            bad |= np.broadcast_to(p.mask, bad.shape)
         if etp is None and domain is not None:
             bad |= (lay.etp > 0) & ~_etp_can_gain(lay, domain)
         parts.append(lay.take(np.nonzero(~bad)[0]))
@@ -324,16 +324,16 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
            slice_devices: int = 0) -> Candidates:
     """Evaluate every valid layout on every device kind. `schedule`: the pipeline schedule of every layout
     (training.SCHEDULES); `measured`: a scale-up link from `probe --collectives` replacing the catalog's; `axes`:
-    the values of hsdp, etp and recompute_layers to search (None: the automatic sets); `slice_devices`: chips per
-    ICI slice (TPU Multislice, comm.slice_spec; 0: the catalog's scale-up domain), each device count a whole
-    number of slices or fewer than one (query.check_slices, as `plan explain`)."""
+    the values of hsdp, etp and recompute_layers to search (None: the automatic sets); `slice_devices`: devices
+    per slice (a TPU ICI slice, a GPU NVLink domain: comm.slice_spec; 0: the catalog's scale-up domain), each
+    device count a whole number of slices or fewer than one (query.check_slices, as `plan explain`)."""
     from accelopt.errors import InputError
     from accelopt.predict.comm import slice_spec
     from accelopt.predict.query import check_slices
 
     if slice_devices < 0:
         raise InputError(f"--slice-devices {slice_devices} must be >= 0",
-                         "give --slice-devices 0 (off) or the chips per ICI slice, e.g. 256")
+                         "give --slice-devices 0 (off) or the devices per slice, e.g. 256 for a TPU v5e-256 ICI slice")
     for n in device_counts:
         check_slices(n, slice_devices)
     specs = [slice_spec(sp, slice_devices) for sp in specs]

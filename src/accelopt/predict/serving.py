@@ -497,8 +497,11 @@ class _Link:
 
 
 def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str) -> _Link:
-    """The link a group of `group` devices talks over (comm.pick_link, the rule training uses too)."""
-    bw, lat, assumed = comm.pick_link(spec, group)
+    """The link a group of `group` devices talks over (comm.pick_link, the rule training uses too). A link measured
+    by `probe --collectives` (the spec's own) is used as measured, without a bandwidth efficiency: its bus bandwidth
+    is already the rate a collective achieves (comm.Links.of does the same for training)."""
+    measured = comm.measured_of(spec)
+    bw, lat, assumed = comm.pick_link(spec, group, measured)
     if not bw:
         raise InfeasibleError(
             f"{what} over {group} x {spec.name}: the catalog lists no link bandwidth for this device",
@@ -506,7 +509,8 @@ def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str)
     if cal.link_step_latency_s is not None and any(a.field.endswith("latency_s") for a in assumed):
         lat = cal.link_step_latency_s  # a calibration's own latency replaces the default (not a spec figure)
     inside = group <= spec.scaleup_domain_devices and spec.scaleup_bandwidth_byte_per_s is not None
-    return _Link(bw * _link_efficiency(spec, cal, inside), lat, tuple(assumed))
+    eff = 1.0 if measured is not None and inside else _link_efficiency(spec, cal, inside)
+    return _Link(bw * eff, lat, tuple(assumed))
 
 
 @functools.lru_cache(maxsize=1)

@@ -38,6 +38,7 @@ all-gather / reduce-scatter overlaps the GEMM it feeds or follows.
 
 from __future__ import annotations
 
+import enum
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -252,57 +253,107 @@ def micro_batches(global_batch: int, dp: Arr, mbs: Arr) -> Arr:
     return -(-most // np.asarray(mbs, dtype=np.int64))
 
 
-def structural_problems(setup: Setup, lay: Layouts, n_devices: Arr) -> list[tuple[Arr, str]]:
-    """(mask of layouts breaking a rule, why) for each rule a layout must satisfy besides memory."""
+class Rule(enum.Enum):
+    """A rule a layout must satisfy besides memory (one per check of `structural_problems`); the command line
+    looks its fix up by this key (query.structural_fix), never by the wording of the message."""
+
+    DEVICE_COUNT = enum.auto()
+    TP_HEADS = enum.auto()
+    PP_LAYERS = enum.auto()
+    VP_NEEDS_PP = enum.auto()
+    VP_MICROBATCHES = enum.auto()
+    PP_VP_LAYERS = enum.auto()
+    ZB_VP = enum.auto()
+    ZB_NEEDS_PP = enum.auto()
+    CP_SEQ = enum.auto()
+    EP_NEEDS_MOE = enum.auto()
+    EP_EXPERTS = enum.auto()
+    ETP_NEEDS_MOE = enum.auto()
+    ETP_EP_GRID = enum.auto()
+    HSDP_NEEDS_ZERO = enum.auto()
+    HSDP_DIVIDES = enum.auto()
+    HSDP_NO_EP = enum.auto()
+    RECOMPUTE_LAYERS_FULL = enum.auto()
+    RECOMPUTE_LAYERS_STAGE = enum.auto()
+    EDGE_PP = enum.auto()
+    EDGE_VP = enum.auto()
+    EDGE_RANGE = enum.auto()
+    EDGE_EMPTY_STAGE = enum.auto()
+    DP_BATCH = enum.auto()
+    MBS_RANK = enum.auto()
+    MICROBATCH_COUNT = enum.auto()
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """A broken `rule`: where (`mask`, bool over the layouts, or a scalar for all of them) and why (`message`)."""
+
+    rule: Rule
+    mask: Arr
+    message: str
+
+
+def structural_problems(setup: Setup, lay: Layouts, n_devices: Arr) -> list[Problem]:
+    """One Problem per rule a layout must satisfy besides memory (its mask may be all False)."""
     mdl = setup.model
     dpcp = lay.dp * lay.cp
     etp = np.where(lay.etp == 0, lay.tp, lay.etp)
     most, _ = seqs_per_rank(setup.global_batch, lay.dp)
-    return [
-        (lay.tp * lay.pp * lay.dp * lay.cp != n_devices, "tp x pp x dp x cp must equal the device count"),
-        (mdl.heads % lay.tp != 0, f"tp must divide the {mdl.heads} attention heads"),
-        (lay.pp > mdl.layers, f"pp cannot exceed the {mdl.layers} layers"),
-        ((lay.vp > 1) & (lay.pp == 1), "interleaving (vp > 1) needs pipeline parallelism (pp > 1)"),
-        ((lay.vp > 1) & (lay.m % lay.pp != 0),
+    R = Rule
+    return [Problem(rule, mask, why) for rule, mask, why in [
+        (R.DEVICE_COUNT, lay.tp * lay.pp * lay.dp * lay.cp != n_devices, "tp x pp x dp x cp must equal the device "
+         "count"),
+        (R.TP_HEADS, mdl.heads % lay.tp != 0, f"tp must divide the {mdl.heads} attention heads"),
+        (R.PP_LAYERS, lay.pp > mdl.layers, f"pp cannot exceed the {mdl.layers} layers"),
+        (R.VP_NEEDS_PP, (lay.vp > 1) & (lay.pp == 1), "interleaving (vp > 1) needs pipeline parallelism (pp > 1)"),
+        (R.VP_MICROBATCHES, (lay.vp > 1) & (lay.m % lay.pp != 0),
          "interleaved 1F1B needs the micro-batch count m divisible by pp (Narayanan 2021, sec. 2.2.2)"),
-        ((lay.pp * lay.vp > mdl.layers) & (setup.edge_stage_layers is None), "pp x vp cannot exceed the layer count"),
-        ((lay.schedule != 0) & (lay.vp > 1), "zero-bubble schedules (zb-h1, zb-h2) are modelled with vp = 1"),
-        ((lay.schedule != 0) & (lay.pp == 1), "a zero-bubble schedule (zb-h1, zb-h2) needs pp > 1"),
-        (setup.seq_len % lay.cp != 0, f"cp must divide the sequence length {setup.seq_len}"),
-        ((lay.ep > 1) & (not mdl.is_moe), "expert parallelism (ep > 1) needs a mixture-of-experts model"),
-        (mdl.experts % lay.ep != 0, f"ep must divide the {mdl.experts} experts"),
-        ((lay.etp > 0) & (not mdl.is_moe), "expert tensor parallelism (etp) needs a mixture-of-experts model"),
-        ((lay.tp * dpcp) % (etp * lay.ep) != 0,
+        (R.PP_VP_LAYERS, (lay.pp * lay.vp > mdl.layers) & (setup.edge_stage_layers is None),
+         "pp x vp cannot exceed the layer count"),
+        (R.ZB_VP, (lay.schedule != 0) & (lay.vp > 1), "zero-bubble schedules (zb-h1, zb-h2) are modelled with vp = 1"),
+        (R.ZB_NEEDS_PP, (lay.schedule != 0) & (lay.pp == 1), "a zero-bubble schedule (zb-h1, zb-h2) needs pp > 1"),
+        (R.CP_SEQ, setup.seq_len % lay.cp != 0, f"cp must divide the sequence length {setup.seq_len}"),
+        (R.EP_NEEDS_MOE, (lay.ep > 1) & (not mdl.is_moe), "expert parallelism (ep > 1) needs a mixture-of-experts "
+         "model"),
+        (R.EP_EXPERTS, mdl.experts % lay.ep != 0, f"ep must divide the {mdl.experts} experts"),
+        (R.ETP_NEEDS_MOE, (lay.etp > 0) & (not mdl.is_moe), "expert tensor parallelism (etp) needs a "
+         "mixture-of-experts model"),
+        (R.ETP_EP_GRID, (lay.tp * dpcp) % (etp * lay.ep) != 0,
          "etp x ep must divide tp x dp x cp (experts are laid out over the tp x cp x dp ranks of a stage; with "
          "etp = tp (the default) that is ep dividing dp x cp)"),
-        ((lay.hsdp > 0) & (lay.zero == 0), "hybrid sharding (hsdp) shards ZeRO/FSDP state: it needs zero >= 1"),
-        ((lay.hsdp > 0) & (dpcp % np.maximum(lay.hsdp, 1) != 0), "hsdp (the shard group) must divide dp x cp"),
-        ((lay.hsdp > 0) & (lay.ep > 1), "hybrid sharding is modelled without expert parallelism (ep = 1)"),
-        ((lay.recompute_layers > 0) & (lay.recompute != RECOMPUTE["full"]),
+        (R.HSDP_NEEDS_ZERO, (lay.hsdp > 0) & (lay.zero == 0),
+         "hybrid sharding (hsdp) shards ZeRO/FSDP state: it needs zero >= 1"),
+        (R.HSDP_DIVIDES, (lay.hsdp > 0) & (dpcp % np.maximum(lay.hsdp, 1) != 0),
+         "hsdp (the shard group) must divide dp x cp"),
+        (R.HSDP_NO_EP, (lay.hsdp > 0) & (lay.ep > 1), "hybrid sharding is modelled without expert parallelism "
+         "(ep = 1)"),
+        (R.RECOMPUTE_LAYERS_FULL, (lay.recompute_layers > 0) & (lay.recompute != RECOMPUTE["full"]),
          "recompute_layers (recompute only N layers per stage) needs recompute = full"),
-        ((lay.recompute_layers > 0) & (lay.recompute_layers > np.ceil(mdl.layers / lay.pp)),
+        (R.RECOMPUTE_LAYERS_STAGE, (lay.recompute_layers > 0) & (lay.recompute_layers > np.ceil(mdl.layers / lay.pp)),
          "recompute_layers cannot exceed the layers of a pipeline stage"),
         *_edge_problems(setup, lay),
-        (lay.dp > setup.global_batch, f"dp cannot exceed the global batch of {setup.global_batch} sequences"),
-        (lay.mbs > most, "the micro-batch is larger than the sequences of a data-parallel rank"),
-        (lay.m != micro_batches(setup.global_batch, lay.dp, lay.mbs),
+        (R.DP_BATCH, lay.dp > setup.global_batch, f"dp cannot exceed the global batch of {setup.global_batch} "
+         "sequences"),
+        (R.MBS_RANK, lay.mbs > most, "the micro-batch is larger than the sequences of a data-parallel rank"),
+        (R.MICROBATCH_COUNT, lay.m != micro_batches(setup.global_batch, lay.dp, lay.mbs),
          f"m must be ceil(ceil({setup.global_batch} / dp) / micro-batch): the global batch of "
          f"{setup.global_batch} sequences in micro-batches"),
-    ]
+    ]]
 
 
-def _edge_problems(setup: Setup, lay: Layouts) -> list[tuple[Arr, str]]:
+def _edge_problems(setup: Setup, lay: Layouts) -> list[tuple[Rule, Arr, str]]:
     e = setup.edge_stage_layers
     if e is None:
         return []
     L = setup.model.layers
     mid = middle_stage_layers(L, lay.pp, e)
-    return [(lay.pp < 3, "uneven first/last stages (--edge-stage-layers) need pp >= 3"),
-            ((lay.vp > 1) & (lay.pp >= 3) & (mid % lay.vp != 0),
+    return [(Rule.EDGE_PP, lay.pp < 3, "uneven first/last stages (--edge-stage-layers) need pp >= 3"),
+            (Rule.EDGE_VP, (lay.vp > 1) & (lay.pp >= 3) & (mid % lay.vp != 0),
              "with interleaving (vp > 1) and --edge-stage-layers, vp must divide the middle stages' layers (each "
              "holds vp equal chunks)"),
-            (np.full(len(lay), e < 1 or 2 * e >= L), f"--edge-stage-layers must be in 1..{(L - 1) // 2}"),
-            ((lay.pp >= 3) & ((mid - 1) * (lay.pp - 2) >= L - 2 * e),
+            (Rule.EDGE_RANGE, np.full(len(lay), e < 1 or 2 * e >= L), f"--edge-stage-layers must be in "
+             f"1..{(L - 1) // 2}"),
+            (Rule.EDGE_EMPTY_STAGE, (lay.pp >= 3) & ((mid - 1) * (lay.pp - 2) >= L - 2 * e),
              "--edge-stage-layers leaves a middle pipeline stage without layers")]
 
 
