@@ -37,33 +37,53 @@ def test_row_devices_follow_from_the_published_log() -> None:
 def test_amd_row_is_held_out_on_the_cdna3_family() -> None:
     result = reproduce(_row())
     assert not result.fitted and result.family == "amd-instinct-cdna3" and result.dtype == "fp8"
-    assert result.note.startswith("NO CHECKED REASON YET")  # beyond 25%: the row says so, with what was checked
+    assert result.note.startswith("NO CHECKED REASON YET")  # still too fast: the row says so, with what was checked
 
 
-def test_cdna3_fp8_value_is_the_declared_derivation_not_a_fit() -> None:
-    # fp8_matmul_eff_max = Hopper megatron FP8 value x (MI300X / H100 measured FP8 GEMM fraction at 8192^3),
-    # figures from samuel-bohman/AI-benchmarking-guide Azure_Results (ND_MI300X_v5 1159.23, ND_H100_v5 1290.1 TFLOP/s).
+# ROCm/TransformerEngine issues #76 / #78: the scripts print TFLOP/s = flops_per_token x bsz x seq / t (one micro-batch
+# iteration t), flops_per_token = 6 N + 12 L H (E/H) T with N every parameter; the AMD reply's figures (315 / 696).
+ISSUE_ROWS = {  # id -> (N, layers, heads, hidden, seq, micro-batch, published TFLOP/s, iterations per step)
+    "amd-mi300x-gpt2xl-fp8-ddp": (1_557_686_400, 48, 25, 1600, 1024, 28, 315e12, 8),
+    "amd-mi300x-llama3-70b-proxy-fp8-fsdp": (5_523_972_096, 4, 64, 8192, 4096, 10, 696e12, 1),
+}
+
+
+@pytest.mark.parametrize("run_id", sorted(ISSUE_ROWS))
+def test_issue_rows_step_time_is_the_published_tflops_converted(run_id: str) -> None:
+    n, layers, heads, hidden, seq, mbs, tflops, iters = ISSUE_ROWS[run_id]
+    row = next(r for r in read_runs() if r["id"] == run_id)
+    flops_per_token = 6 * n + 12 * layers * heads * (hidden // heads) * seq
+    assert float(row["step_s"]) == pytest.approx(iters * mbs * seq * flops_per_token / tflops, abs=1e-4)
+    assert int(row["global_batch"]) == mbs * int(row["dp"]) * iters and int(row["mbs"]) == mbs
+    assert (int(row["layers"]), int(row["heads"]), int(row["hidden"]), int(row["seq"])) == (layers, heads, hidden, seq)
+
+
+def test_cdna3_fp8_value_is_the_declared_rule_on_the_smallest_model() -> None:
+    """calibration.toml's rule: fit fp8_matmul_eff_max (fit_fp8_eff_max) on the single-node row of the smallest model
+    (params_b); every other AMD row held out. tests/test_calibration_fits.py re-runs the fit itself."""
     cals = load_calibrations()
-    hopper = cals["nvidia-hopper"].fp8_matmul_eff_max
-    mi300x, h100 = get_device("mi300x"), get_device("h100-sxm")
-    ratio = (1159.23e12 / mi300x.peak_flop_per_s["fp8"]) / (1290.1e12 / h100.peak_flop_per_s["fp8"])
-    cdna3 = calibration_for(mi300x, cals)
-    assert round(hopper * ratio, 2) == cdna3.fp8_matmul_eff_max
-    assert not cdna3.calibrated("fp8") and not cdna3.calibrated("bf16")  # still 'uncalibrated' in plan
+    cdna3 = calibration_for(get_device("mi300x"), cals)
+    amd = [r for r in read_runs() if reproduce(r).family == "amd-instinct-cdna3"]
+    smallest = min(amd, key=lambda r: float(r["params_b"]))
+    assert cdna3.fp8_fitted_on == (smallest["id"],) == ("amd-mi300x-gpt2xl-fp8-ddp",)
+    assert cdna3.calibrated("fp8") and not cdna3.calibrated("bf16")  # bf16 stays the default curve
+    # sanity check written with the fit: below the measured 8192^3 hipBLASLt FP8 GEMM (1159.23 TFLOP/s,
+    # samuel-bohman/AI-benchmarking-guide ND_MI300X_v5_results.md)
+    assert cdna3.fp8_matmul_eff_max * get_device("mi300x").peak_flop_per_s["fp8"] < 1159.23e12
     assert calibration_for(get_device("mi325x"), cals).family == "amd-instinct-cdna3"
-    assert calibration_for(get_device("mi250x"), cals).family == "default"  # CDNA2: no row, no derivation
+    assert calibration_for(get_device("mi250x"), cals).family == "default"  # CDNA2: no public row with its layout
 
 
-@pytest.mark.xfail(reason="the one AMD row (ROCm Megatron-LM, Llama 2 7B FP8 on 8 MI300X) is predicted -26% fast with "
-                          "the derived (not fitted) fp8 efficiency 0.34; unfused attention and GEMM_TUNING=0 are ruled "
-                          "out by sources (row note); the CK fused-attention rate, the FP8 GEMM rate at these "
-                          "shapes and TE amax-history cost have no source: one row cannot separate them, the family is "
-                          "not fitted",
+@pytest.mark.xfail(reason="cdna3 fitted by its declared rule on the GPT-2 XL DDP row (fp8_matmul_eff_max at the grid "
+                          "floor 0.30, fit row still -48%); both held-out rows stay too fast: Llama 2 7B Megatron "
+                          "-19%, Llama-3-70B 4-layer FSDP proxy -26% (its logits run in FP8, the model keeps them "
+                          "bf16). The attention backend of the issue runs (ROCm TE PR #81) and the FP8 GEMM rate at "
+                          "these shapes have no source; one GEMM efficiency cannot carry all three runs",
                    strict=True)
 def test_cdna3_held_out_within_family_bound() -> None:
     report = validate_report()
     fam = next(g for g in report.by_family if g.group == "amd-instinct-cdna3")
-    assert fam.held_out_runs == 1 and fam.median_abs_error <= 0.12
+    assert fam.held_out_runs == 2 and fam.median_abs_error <= 0.12
 
 
 @pytest.mark.parametrize("device", ["mi300x", "mi325x"])
