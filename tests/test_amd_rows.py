@@ -40,11 +40,18 @@ def test_amd_row_is_held_out_on_the_cdna3_family() -> None:
     assert result.note.startswith("NO CHECKED REASON YET")  # still too fast: the row says so, with what was checked
 
 
+def test_held_out_issue_rows_beyond_25pct_say_so() -> None:
+    for run_id in ("amd-mi300x-llama3-70b-proxy-fp8-fsdp", "amd-mi300x-gpt2xl-fp8-1gpu"):
+        result = reproduce(next(r for r in read_runs() if r["id"] == run_id))
+        assert not result.fitted and result.error < -0.25 and result.note.startswith("NO CHECKED REASON YET"), run_id
+
+
 # ROCm/TransformerEngine issues #76 / #78: the scripts print TFLOP/s = flops_per_token x bsz x seq / t (one micro-batch
 # iteration t), flops_per_token = 6 N + 12 L H (E/H) T with N every parameter; the AMD reply's figures (315 / 696).
 ISSUE_ROWS = {  # id -> (N, layers, heads, hidden, seq, micro-batch, published TFLOP/s, iterations per step)
     "amd-mi300x-gpt2xl-fp8-ddp": (1_557_686_400, 48, 25, 1600, 1024, 28, 315e12, 8),
     "amd-mi300x-llama3-70b-proxy-fp8-fsdp": (5_523_972_096, 4, 64, 8192, 4096, 10, 696e12, 1),
+    "amd-mi300x-gpt2xl-fp8-1gpu": (1_557_686_400, 48, 25, 1600, 1024, 8, 250e12, 8),  # issue #72, one GPU
 }
 
 
@@ -64,8 +71,11 @@ def test_cdna3_fp8_value_is_the_declared_rule_on_the_smallest_model() -> None:
     cals = load_calibrations()
     cdna3 = calibration_for(get_device("mi300x"), cals)
     amd = [r for r in read_runs() if reproduce(r).family == "amd-instinct-cdna3"]
-    smallest = min(amd, key=lambda r: float(r["params_b"]))
-    assert cdna3.fp8_fitted_on == (smallest["id"],) == ("amd-mi300x-gpt2xl-fp8-ddp",)
+    smallest = min(float(r["params_b"]) for r in amd)
+    # the GPT-2 XL one-GPU row (issue #72) shares the smallest model but was added after the fit: held out
+    assert {r["id"] for r in amd if float(r["params_b"]) == smallest} == {"amd-mi300x-gpt2xl-fp8-ddp",
+                                                                          "amd-mi300x-gpt2xl-fp8-1gpu"}
+    assert cdna3.fp8_fitted_on == ("amd-mi300x-gpt2xl-fp8-ddp",)
     assert cdna3.calibrated("fp8") and not cdna3.calibrated("bf16")  # bf16 stays the default curve
     # sanity check written with the fit: below the measured 8192^3 hipBLASLt FP8 GEMM (1159.23 TFLOP/s,
     # samuel-bohman/AI-benchmarking-guide ND_MI300X_v5_results.md)
@@ -75,15 +85,15 @@ def test_cdna3_fp8_value_is_the_declared_rule_on_the_smallest_model() -> None:
 
 
 @pytest.mark.xfail(reason="cdna3 fitted by its declared rule on the GPT-2 XL DDP row (fp8_matmul_eff_max at the grid "
-                          "floor 0.30, fit row still -48%); both held-out rows stay too fast: Llama 2 7B Megatron "
-                          "-19%, Llama-3-70B 4-layer FSDP proxy -26% (its logits run in FP8, the model keeps them "
-                          "bf16). The attention backend of the issue runs (ROCm TE PR #81) and the FP8 GEMM rate at "
-                          "these shapes have no source; one GEMM efficiency cannot carry all three runs",
+                          "floor 0.30, fit row still -48%); every held-out row stays too fast: Llama 2 7B Megatron "
+                          "-19%, Llama-3-70B 4-layer FSDP proxy -26%, GPT-2 XL on one GPU -57% (row notes: no checked "
+                          "reason yet). The FP8 GEMM and attention-kernel rates of these ROCm TE runs have no source; "
+                          "one GEMM efficiency cannot carry all four runs",
                    strict=True)
 def test_cdna3_held_out_within_family_bound() -> None:
     report = validate_report()
     fam = next(g for g in report.by_family if g.group == "amd-instinct-cdna3")
-    assert fam.held_out_runs == 2 and fam.median_abs_error <= 0.12
+    assert fam.held_out_runs == 3 and fam.median_abs_error <= 0.12
 
 
 @pytest.mark.parametrize("device", ["mi300x", "mi325x"])
@@ -109,7 +119,8 @@ def test_plan_explain_charges_tp2_on_mi300x_one_xgmi_link(capsys: pytest.Capture
             eff * XGMI_LINK_BYTE_PER_S * links, rel=1e-12)
 
 
-@pytest.mark.parametrize("run_id", [AMD_ROW, *sorted(ISSUE_ROWS)])
+# the one-GPU issue row is left out: its attention kernel is stated by the source (CK fused, PR #81)
+@pytest.mark.parametrize("run_id", [AMD_ROW, "amd-mi300x-gpt2xl-fp8-ddp", "amd-mi300x-llama3-70b-proxy-fp8-fsdp"])
 def test_unfused_attention_cannot_be_the_published_run(run_id: str, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     """The rows keep flash = 1 (sources in their notes); the memory model agrees: the same layout with unfused

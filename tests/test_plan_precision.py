@@ -109,9 +109,9 @@ def test_fp8_held_out_error_per_family_and_precision() -> None:
             assert r.note, r.id
 
 
-@pytest.mark.xfail(reason="2026-11-30 (s-amd): 6.2% over 93 held-out runs after two public MI300X rows (ROCm TE issue "
-                          "reproducers) joined the amd-instinct-cdna3 gap family (held out -19%, -26%); outside the "
-                          "KNOWN_FAMILY_GAPS families the 6% bound holds (next test)", strict=True)
+@pytest.mark.xfail(reason="2026-11-30 (s-amd): 6.35% over 94 held-out runs after public MI300X rows (ROCm TE issue "
+                          "reproducers) joined the amd-instinct-cdna3 gap family (held out -19%, -26%, -57%); outside "
+                          "the KNOWN_FAMILY_GAPS families the 6% bound holds (next test)", strict=True)
 def test_overall_held_out_median_target() -> None:
     # Issue 10's target. 2026-11-30: 5.4% over 74 held-out runs after the FSDP per-layer ring latencies, the TP/p2p
     # comm overlap of the Megatron configs, Llama 3's derived vp 8 and the TPU slice layout (7.5% over 65 before).

@@ -67,9 +67,9 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # 2026-11-30 (g-trn): AWS Trainium (Trn1) rows, one fitted, 7 held out (all too slow; see
     # tests/test_validate_trainium.py): 90.
     # 2026-11-30 (g-gaudi): Gaudi 2 LLaMA 2 7B/13B FP8 rows (held out): 92.
-    # 2026-11-30 (s-amd): two MI300X rows from ROCm TE issue reproducers, one fitted (cdna3 rule), one held out: 93.
+    # 2026-11-30 (s-amd): three MI300X rows from ROCm TE issue reproducers, one fitted (cdna3 rule), two held out: 94.
     held_out = [r for r in RESULTS.values() if not r.fitted]
-    assert len(held_out) == 93
+    assert len(held_out) == 94
     assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
 
 
