@@ -37,33 +37,63 @@ def test_row_devices_follow_from_the_published_log() -> None:
 def test_amd_row_is_held_out_on_the_cdna3_family() -> None:
     result = reproduce(_row())
     assert not result.fitted and result.family == "amd-instinct-cdna3" and result.dtype == "fp8"
-    assert result.note.startswith("NO CHECKED REASON YET")  # beyond 25%: the row says so, with what was checked
+    assert result.note.startswith("NO CHECKED REASON YET")  # still too fast: the row says so, with what was checked
 
 
-def test_cdna3_fp8_value_is_the_declared_derivation_not_a_fit() -> None:
-    # fp8_matmul_eff_max = Hopper megatron FP8 value x (MI300X / H100 measured FP8 GEMM fraction at 8192^3),
-    # figures from samuel-bohman/AI-benchmarking-guide Azure_Results (ND_MI300X_v5 1159.23, ND_H100_v5 1290.1 TFLOP/s).
+def test_held_out_issue_rows_beyond_25pct_say_so() -> None:
+    for run_id in ("amd-mi300x-llama3-70b-proxy-fp8-fsdp", "amd-mi300x-gpt2xl-fp8-1gpu"):
+        result = reproduce(next(r for r in read_runs() if r["id"] == run_id))
+        assert not result.fitted and result.error < -0.25 and result.note.startswith("NO CHECKED REASON YET"), run_id
+
+
+# ROCm/TransformerEngine issues #76 / #78: the scripts print TFLOP/s = flops_per_token x bsz x seq / t (one micro-batch
+# iteration t), flops_per_token = 6 N + 12 L H (E/H) T with N every parameter; the AMD reply's figures (315 / 696).
+ISSUE_ROWS = {  # id -> (N, layers, heads, hidden, seq, micro-batch, published TFLOP/s, iterations per step)
+    "amd-mi300x-gpt2xl-fp8-ddp": (1_557_686_400, 48, 25, 1600, 1024, 28, 315e12, 8),
+    "amd-mi300x-llama3-70b-proxy-fp8-fsdp": (5_523_972_096, 4, 64, 8192, 4096, 10, 696e12, 1),
+    "amd-mi300x-gpt2xl-fp8-1gpu": (1_557_686_400, 48, 25, 1600, 1024, 8, 250e12, 8),  # issue #72, one GPU
+}
+
+
+@pytest.mark.parametrize("run_id", sorted(ISSUE_ROWS))
+def test_issue_rows_step_time_is_the_published_tflops_converted(run_id: str) -> None:
+    n, layers, heads, hidden, seq, mbs, tflops, iters = ISSUE_ROWS[run_id]
+    row = next(r for r in read_runs() if r["id"] == run_id)
+    flops_per_token = 6 * n + 12 * layers * heads * (hidden // heads) * seq
+    assert float(row["step_s"]) == pytest.approx(iters * mbs * seq * flops_per_token / tflops, abs=1e-4)
+    assert int(row["global_batch"]) == mbs * int(row["dp"]) * iters and int(row["mbs"]) == mbs
+    assert (int(row["layers"]), int(row["heads"]), int(row["hidden"]), int(row["seq"])) == (layers, heads, hidden, seq)
+
+
+def test_cdna3_fp8_value_is_the_declared_rule_on_the_smallest_model() -> None:
+    """calibration.toml's rule: fit fp8_matmul_eff_max (fit_fp8_eff_max) on the single-node row of the smallest model
+    (params_b); every other AMD row held out. tests/test_calibration_fits.py re-runs the fit itself."""
     cals = load_calibrations()
-    hopper = cals["nvidia-hopper"].fp8_matmul_eff_max
-    mi300x, h100 = get_device("mi300x"), get_device("h100-sxm")
-    ratio = (1159.23e12 / mi300x.peak_flop_per_s["fp8"]) / (1290.1e12 / h100.peak_flop_per_s["fp8"])
-    cdna3 = calibration_for(mi300x, cals)
-    assert round(hopper * ratio, 2) == cdna3.fp8_matmul_eff_max
-    assert not cdna3.calibrated("fp8") and not cdna3.calibrated("bf16")  # still 'uncalibrated' in plan
+    cdna3 = calibration_for(get_device("mi300x"), cals)
+    amd = [r for r in read_runs() if reproduce(r).family == "amd-instinct-cdna3"]
+    smallest = min(float(r["params_b"]) for r in amd)
+    # the GPT-2 XL one-GPU row (issue #72) shares the smallest model but was added after the fit: held out
+    assert {r["id"] for r in amd if float(r["params_b"]) == smallest} == {"amd-mi300x-gpt2xl-fp8-ddp",
+                                                                          "amd-mi300x-gpt2xl-fp8-1gpu"}
+    assert cdna3.fp8_fitted_on == ("amd-mi300x-gpt2xl-fp8-ddp",)
+    assert cdna3.calibrated("fp8") and not cdna3.calibrated("bf16")  # bf16 stays the default curve
+    # sanity check written with the fit: below the measured 8192^3 hipBLASLt FP8 GEMM (1159.23 TFLOP/s,
+    # samuel-bohman/AI-benchmarking-guide ND_MI300X_v5_results.md)
+    assert cdna3.fp8_matmul_eff_max * get_device("mi300x").peak_flop_per_s["fp8"] < 1159.23e12
     assert calibration_for(get_device("mi325x"), cals).family == "amd-instinct-cdna3"
-    assert calibration_for(get_device("mi250x"), cals).family == "default"  # CDNA2: no row, no derivation
+    assert calibration_for(get_device("mi250x"), cals).family == "default"  # CDNA2: no public row with its layout
 
 
-@pytest.mark.xfail(reason="the one AMD row (ROCm Megatron-LM, Llama 2 7B FP8 on 8 MI300X) is predicted -26% fast with "
-                          "the derived (not fitted) fp8 efficiency 0.34; unfused attention and GEMM_TUNING=0 are ruled "
-                          "out by sources (row note); the CK fused-attention rate, the FP8 GEMM rate at these "
-                          "shapes and TE amax-history cost have no source: one row cannot separate them, the family is "
-                          "not fitted",
+@pytest.mark.xfail(reason="cdna3 fitted by its declared rule on the GPT-2 XL DDP row (fp8_matmul_eff_max at the grid "
+                          "floor 0.30, fit row still -48%); every held-out row stays too fast: Llama 2 7B Megatron "
+                          "-19%, Llama-3-70B 4-layer FSDP proxy -26%, GPT-2 XL on one GPU -57% (row notes: no checked "
+                          "reason yet). The FP8 GEMM and attention-kernel rates of these ROCm TE runs have no source; "
+                          "one GEMM efficiency cannot carry all four runs",
                    strict=True)
 def test_cdna3_held_out_within_family_bound() -> None:
     report = validate_report()
     fam = next(g for g in report.by_family if g.group == "amd-instinct-cdna3")
-    assert fam.held_out_runs == 1 and fam.median_abs_error <= 0.12
+    assert fam.held_out_runs == 3 and fam.median_abs_error <= 0.12
 
 
 @pytest.mark.parametrize("device", ["mi300x", "mi325x"])
@@ -89,17 +119,23 @@ def test_plan_explain_charges_tp2_on_mi300x_one_xgmi_link(capsys: pytest.Capture
             eff * XGMI_LINK_BYTE_PER_S * links, rel=1e-12)
 
 
-def test_unfused_attention_cannot_be_the_published_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The row keeps flash = 1 (sources in its note); the memory model agrees: the same layout with unfused attention
-    (the s x s score matrices kept for the backward) overflows the 192 GiB the run trained in."""
-    row = _row()
-    cfg = tmp_path / "llama2-7b.json"
+# the one-GPU issue row is left out: its attention kernel is stated by the source (CK fused, PR #81)
+@pytest.mark.parametrize("run_id", [AMD_ROW, "amd-mi300x-gpt2xl-fp8-ddp", "amd-mi300x-llama3-70b-proxy-fp8-fsdp"])
+def test_unfused_attention_cannot_be_the_published_run(run_id: str, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """The rows keep flash = 1 (sources in their notes); the memory model agrees: the same layout with unfused
+    attention (the s x s score matrices kept for the backward) overflows the 192 GiB the run trained in. For the
+    issue rows this settles part of what ROCm TE PR #81 leaves open: a memory-efficient kernel ran, not the unfused
+    one."""
+    row = next(r for r in read_runs() if r["id"] == run_id)
+    cfg = tmp_path / f"{run_id}.json"
     cfg.write_text(json.dumps({"num_hidden_layers": int(row["layers"]), "hidden_size": int(row["hidden"]),
                                "num_attention_heads": int(row["heads"]),
                                "num_key_value_heads": int(row["kv_heads"] or row["heads"]),
                                "intermediate_size": int(row["ffn"]), "vocab_size": int(row["vocab"]),
-                               "max_position_embeddings": int(row["seq"]), "hidden_act": "silu",
-                               "tie_word_embeddings": False}), encoding="utf-8")
+                               "max_position_embeddings": int(row["seq"]),
+                               "hidden_act": "silu" if row["mlp"] == "swiglu" else "gelu",
+                               "tie_word_embeddings": row["tied"] == "1"}), encoding="utf-8")
     base = ["plan", "explain", "--model", str(cfg), "--hardware", "mi300x", "--devices", row["devices"], "--mbs",
             row["mbs"], "--zero", row["zero"], "--recompute", row["recompute"], "--seq-len", row["seq"],
             "--global-batch", f"{row['global_batch']}seq", "--dtype", "fp8", "--no-sp", "--json"]
