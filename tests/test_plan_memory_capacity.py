@@ -59,18 +59,19 @@ MEMORY_GAPS = {
     # TPU v5e and v5p rows fit since 2026-11-30 (s-tpu): the TPU families no longer carry the GPU stacks' 2.5e9 B
     # framework overhead, and v5p's capacity is the runtime's bytes_limit (95.74 GiB), see calibration.toml.
     # v6e rows (tpu-recipes Trillium): remat_policy 'custom' offloads decoder_layer_input (8B/70B also q/k/v, 8B out)
-    # to host memory (tuning_params '...': 'offload', xla_flags HOST_OFFLOAD_FLAGS); activation offload is not
-    # modelled, so the saved layer inputs are counted on the chip. Without them each fits except the 70B on 32 chips.
-    # maxtext-v6e-llama31-8b-256 fits since 2026-11-30 (29.4 GiB against 31.2: no GPU overhead on a TPU).
-    **{f"maxtext-v6e-llama31-{k}": f"{tot} GiB against 31.2 GiB, {act} GiB of it layer activations that the recipe "
-       "offloads to host memory (remat_policy custom, decoder_layer_input 'offload'); activation offload is not "
-       f"modelled{extra}"
-       for k, tot, act, extra in (
-           ("8b-8", "36.9", "21.1", ""), ("70b-64", "51.9", "32.3", ""),
-           ("70b-128", "75.9", "64.5", ""), ("70b-256", "88.0", "80.7", ""), ("405b-x2", "63.3", "39.6", ""),
-           ("70b-32", "68.3", "32.3", "; and this recipe sets weight_dtype bfloat16 (bf16 weights and Adam moments, "
-            "8 B per parameter with the gradient) where the model counts 16 B (fp32 master and moments): 36.0 GiB of "
-            "state against about 16.4"))},
+    # to host memory (tuning_params '...': 'offload', xla_flags HOST_OFFLOAD_FLAGS); since 2026-11-30 (s-tpu) the rows
+    # carry offload 1 (plan --offload-layer-inputs: the kept layer inputs leave the chip), and the 8B rows fit. What
+    # remains on the chip of the others: the fp32 logits (4 B x tokens per chip x 128256, MaxText cast_logits_to_fp32)
+    # and one layer's recompute working set; whether these recipes tile the vocabulary was not checked.
+    **{f"maxtext-v6e-llama31-{k}": f"{tot} GiB against 31.2 GiB with the layer inputs offloaded: {state} GiB of "
+       f"weights, gradients and optimizer state, {logits} GiB of fp32 logits and {work} GiB of one layer's recompute "
+       f"working set{extra}"
+       for k, tot, state, logits, work, extra in (
+           ("70b-64", "31.9", "19.6", "7.8", "4.5", ""), ("70b-128", "35.9", "11.4", "15.7", "8.8", ""),
+           ("70b-256", "38.0", "7.3", "19.6", "11.1", ""), ("405b-x2", "31.8", "23.8", "3.9", "4.2", ""),
+           ("70b-32", "48.3", "36.0", "7.8", "4.5", "; and this recipe sets weight_dtype bfloat16 (bf16 weights and "
+            "Adam moments, 8 B per parameter with the gradient) where the model counts 16 B (fp32 master and moments): "
+            "36.0 GiB of state against about 16.4"))},
 }
 
 
