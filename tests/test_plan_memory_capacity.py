@@ -60,7 +60,7 @@ MEMORY_GAPS = {
     # framework overhead, and v5p's capacity is the runtime's bytes_limit (95.74 GiB), see calibration.toml.
     # v6e rows (tpu-recipes Trillium): remat_policy 'custom' offloads decoder_layer_input (8B/70B also q/k/v, 8B out)
     # to host memory (tuning_params '...': 'offload', xla_flags HOST_OFFLOAD_FLAGS); since 2026-11-30 (s-tpu) the rows
-    # carry offload 1 (plan --offload-layer-inputs: the kept layer inputs leave the chip), and the 8B rows fit. What
+    # carry offload 1 (plan --offload-inputs: the kept layer inputs leave the chip), and the 8B rows fit. What
     # remains on the chip of the others: the fp32 logits (4 B x tokens per chip x 128256, MaxText cast_logits_to_fp32)
     # and one layer's recompute working set; whether these recipes tile the vocabulary was not checked.
     **{f"maxtext-v6e-llama31-{k}": f"{tot} GiB against 31.2 GiB with the layer inputs offloaded: {state} GiB of "

@@ -1,4 +1,4 @@
-"""`--offload-layer-inputs`: with full recompute, the layer input each layer keeps lives in host memory (MaxText
+"""`--offload-inputs`: with full recompute, the layer input each layer keeps lives in host memory (MaxText
 remat_policy 'custom' with decoder_layer_input 'offload', as the AI-Hypercomputer/tpu-recipes Trillium configs set).
 Memory only: the chip keeps one layer's recompute working set and the logits; the step time does not change."""
 
@@ -36,6 +36,6 @@ def test_offload_without_full_recompute_has_no_effect_and_says_so(capsys: pytest
             "--zero", "3", "--mbs", "1", "--global-batch", "8seq", "--seq-len", "4096", "--recompute", "selective",
             "--json"]
     _, base, _ = run_main(args, capsys)
-    _, out, err = run_main([*args, "--offload-layer-inputs"], capsys)
+    _, out, err = run_main([*args, "--offload-inputs"], capsys)
     assert explain_terms(json.loads(out)) == explain_terms(json.loads(base))
-    assert "--offload-layer-inputs has no effect here" in out + err
+    assert "--offload-inputs has no effect here" in out + err

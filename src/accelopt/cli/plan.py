@@ -705,7 +705,7 @@ def register(app: typer.Typer) -> None:
         edge_stage_layers: int = typer.Option(None, "--edge-stage-layers", help=EDGE_HELP),
         p2p_overlap: bool = typer.Option(False, "--p2p-overlap", help=P2P_OVERLAP_HELP),
         tp_comm_overlap: bool = typer.Option(False, "--tp-comm-overlap", help=TP_OVERLAP_HELP),
-        offload_layer_inputs: bool = typer.Option(False, "--offload-layer-inputs", help=OFFLOAD_HELP),
+        offload_layer_inputs: bool = typer.Option(False, "--offload-inputs", help=OFFLOAD_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
@@ -783,7 +783,7 @@ def register(app: typer.Typer) -> None:
         edge_stage_layers: int = typer.Option(None, "--edge-stage-layers", help=EDGE_HELP),
         p2p_overlap: bool = typer.Option(False, "--p2p-overlap", help=P2P_OVERLAP_HELP),
         tp_comm_overlap: bool = typer.Option(False, "--tp-comm-overlap", help=TP_OVERLAP_HELP),
-        offload_layer_inputs: bool = typer.Option(False, "--offload-layer-inputs", help=OFFLOAD_HELP),
+        offload_layer_inputs: bool = typer.Option(False, "--offload-inputs", help=OFFLOAD_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),

@@ -207,7 +207,7 @@ def ignored_overlap_notes(q: LayoutQuery) -> list[str]:
         notes.append("--tp-comm-overlap has no effect here: it pipelines sequence-parallel collectives (needs --tp > 1 "
                      "without --no-sp)")
     if q.offload_layer_inputs and q.recompute != "full":
-        notes.append("--offload-layer-inputs has no effect here: it moves full recompute's kept layer inputs to host "
+        notes.append("--offload-inputs has no effect here: it moves full recompute's kept layer inputs to host "
                      "memory (needs --recompute full)")
     return notes
 
