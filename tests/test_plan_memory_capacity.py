@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accelopt.hardware.catalog import get_device
+from accelopt.predict.calibration import calibration_for
 from accelopt.predict.query import predict_layout
 from accelopt.predict.validation import read_runs, run_query
 
@@ -55,34 +56,35 @@ MEMORY_GAPS = {
                              "(3) grad_reduce_in_fp32 False: bf16 grads, as modelled. Both leave ~203 GiB; Transformer"
                              " Engine's FP8 copies of GEMM inputs and no dropout masks (dropout 0) could close the "
                              "rest but are not modelled",
-    "maxtext-v5e-32b-x1": "15.2 GiB against 14.9 GiB, of which 2.3 GiB is the framework overhead assumed for GPU "
-                          "stacks (framework_overhead_bytes, CUDA context + allocator), not measured for XLA on a TPU",
-    "maxtext-v5e-64b-x1": "15.3 GiB against 14.9 GiB: the same GPU-stack framework overhead (2.3 GiB) on a 16 GB TPU",
-    # Multi-slice v5e rows: FSDP inside each 256-chip slice (hsdp 256), so per-chip state is the one-slice row's.
-    **{f"maxtext-v5e-{m}b-x{k}": f"{'15.2' if m == 32 else '15.3'} GiB against 14.9 GiB: state sharded over one "
-       "256-chip slice as in the x1 row, with the same GPU-stack framework overhead (2.3 GiB) on a 16 GB TPU"
-       for m in (32, 64) for k in (2, 4, 8, 16, 32)},
-    # v5p 32B rows (2026-11-30, g-mem): with MaxText's remat_policy 'minimal' modelled (recompute minimal) the 64B rows
-    # fit (90.6 GiB); the 32B rows were 148.8 GiB with selective recompute's set, now 96.3.
-    **{f"maxtext-v5p-32b-x{k}": "96.3 GiB against 95.0 GiB with MaxText's 'minimal' saved set modelled (85.7 GiB "
-       "activations: 24 s b h / t per layer x 32 layers + 1.7 GiB fp32 logits, MaxText cast_logits_to_fp32 default "
-       "True); 2.3 GiB of the total is the calibration's framework_overhead_bytes (2.5e9 B, an assumption for a CUDA "
-       "context and allocator, not measured for XLA on a TPU): without it 94.0 GiB fits. Not changed: no cited TPU "
-       "figure"
-       for k in (1, 2)},
+    # TPU v5e and v5p rows fit since 2026-11-30 (s-tpu): the TPU families no longer carry the GPU stacks' 2.5e9 B
+    # framework overhead, and v5p's capacity is the runtime's bytes_limit (95.74 GiB), see calibration.toml.
     # v6e rows (tpu-recipes Trillium): remat_policy 'custom' offloads decoder_layer_input (8B/70B also q/k/v, 8B out)
-    # to host memory (tuning_params '...': 'offload', xla_flags HOST_OFFLOAD_FLAGS); activation offload is not
-    # modelled, so the saved layer inputs are counted on the chip. Without them each fits except the 70B on 32 chips.
-    **{f"maxtext-v6e-llama31-{k}": f"{tot} GiB against 29.8 GiB, {act} GiB of it layer activations that the recipe "
-       "offloads to host memory (remat_policy custom, decoder_layer_input 'offload'); activation offload is not "
-       f"modelled{extra}"
-       for k, tot, act, extra in (
-           ("8b-8", "39.2", "21.1", ""), ("8b-256", "31.8", "28.2", ""), ("70b-64", "54.2", "32.3", ""),
-           ("70b-128", "78.3", "64.5", ""), ("70b-256", "90.3", "80.7", ""), ("405b-x2", "65.6", "39.6", ""),
-           ("70b-32", "70.6", "32.3", "; and this recipe sets weight_dtype bfloat16 (bf16 weights and Adam moments, "
-            "8 B per parameter with the gradient) where the model counts 16 B (fp32 master and moments): 36.0 GiB of "
-            "state against about 16.4"))},
+    # to host memory (tuning_params '...': 'offload', xla_flags HOST_OFFLOAD_FLAGS); since 2026-11-30 (s-tpu) the rows
+    # carry offload 1 (plan --offload-inputs: the kept layer inputs leave the chip), and the 8B rows fit. What
+    # remains on the chip of the others: the fp32 logits (4 B x tokens per chip x 128256, MaxText cast_logits_to_fp32)
+    # and one layer's recompute working set; whether these recipes tile the vocabulary was not checked.
+    **{f"maxtext-v6e-llama31-{k}": f"{tot} GiB against 31.2 GiB with the layer inputs offloaded: {state} GiB of "
+       f"weights, gradients and optimizer state, {logits} GiB of fp32 logits and {work} GiB of one layer's recompute "
+       f"working set{extra}"
+       for k, tot, state, logits, work, extra in (
+           ("70b-64", "31.9", "19.6", "7.8", "4.5", ""), ("70b-128", "35.9", "11.4", "15.7", "8.8", ""),
+           ("70b-256", "38.0", "7.3", "19.6", "11.1", ""), ("405b-x2", "31.8", "23.8", "3.9", "4.2", ""),
+           ("70b-32", "48.3", "36.0", "7.8", "4.5", "; and this recipe sets weight_dtype bfloat16 (bf16 weights and "
+            "Adam moments, 8 B per parameter with the gradient) where the model counts 16 B (fp32 master and moments): "
+            "36.0 GiB of state against about 16.4"))},
 }
+
+
+def test_tpu_capacity_is_the_runtime_limit() -> None:
+    """TPU capacities are what XLA may allocate (JAX's bytes_limit, printed by MaxText as the available HBM), and the
+    TPU families carry no GPU framework overhead (no CUDA context); GPU families keep theirs."""
+    assert get_device("tpu-v5p").memory_bytes == round(95.74 * 2**30)  # MaxText understand_logs_and_metrics.md 3.2
+    assert get_device("tpu-v6e").memory_bytes == 33550237696  # vllm-project/vllm#16211 (31.25 GiB in MaxText logs)
+    for dev in ("tpu-v5p", "tpu-v6e"):
+        assert "bytes_limit" in get_device(dev).sources["memory_bytes"]
+    for dev in ("tpu-v4", "tpu-v5e", "tpu-v5p", "tpu-v6e"):
+        assert calibration_for(get_device(dev)).framework_overhead_bytes == 0
+    assert calibration_for(get_device("h100-sxm")).framework_overhead_bytes == 2.5e9
 
 
 @pytest.mark.parametrize("row", [pytest.param(r, marks=pytest.mark.xfail(reason=MEMORY_GAPS[r["id"]], strict=True))

@@ -109,8 +109,8 @@ def test_fp8_held_out_error_per_family_and_precision() -> None:
             assert r.note, r.id
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10's 6% target is missed since 2026-11-30: the two held-out rows of AWS's "
-                   "May 2025 Trn1 training table (s-trn) and three public MI300X rows (s-amd, ROCm TE issue "
+@pytest.mark.xfail(strict=True, reason="issue 10's 6% target is missed since 2026-11-30: the two held-out rows "
+                   "of AWS's May 2025 Trn1 training table (s-trn) and three public MI300X rows (s-amd, ROCm TE issue "
                    "reproducers) joined the documented gap families aws-trainium1 and amd-instinct-cdna3 "
                    "(test_validate_trainium.py, test_amd_rows.py: why); outside the gap families the 6% bound holds "
                    "(test_held_out_median_target_outside_the_known_gap_families)")

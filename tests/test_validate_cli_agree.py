@@ -47,7 +47,8 @@ def _flags(row: dict[str, str], config: Path) -> list[str]:
                       ("recompute_layers", "--recompute-layers"), ("slice_devices", "--slice-devices")):
         if (row.get(col) or "").strip():  # optional columns (issue 10 layouts)
             flags += [flag, row[col].strip()]
-    for col, flag in (("p2p_overlap", "--p2p-overlap"), ("tp_overlap", "--tp-comm-overlap")):
+    for col, flag in (("p2p_overlap", "--p2p-overlap"), ("tp_overlap", "--tp-comm-overlap"),
+                      ("offload", "--offload-inputs")):
         if int((row.get(col) or "0").strip() or 0):
             flags.append(flag)
     if "+sp" not in rec:

@@ -131,7 +131,7 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
                       mbs: Arr, m: Arr, zero: Arr, recompute: Arr, sp: Arr, seq_len: int, flash: bool,
                       overhead_bytes: float, edge_layers: int | None = None, etp: Arr | None = None,
                       shard: Arr | None = None, in_flight_max: Arr | None = None,
-                      recompute_frac: Arr | None = None) -> MemoryBreakdown:
+                      recompute_frac: Arr | None = None, offload_inputs: bool = False) -> MemoryBreakdown:
     """Peak bytes on the busiest device (max of the first and last pipeline stage).
 
     With `edge_layers` (first and last stage hold that many layers, the middle ones the rest; Megatron-LM
@@ -142,11 +142,13 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
     etp: expert tensor parallel (None = tp); shard: the ZeRO shard group (None = dp x cp; hybrid sharding shards
     over fewer ranks); in_flight_max: micro-batches the first stage holds at most (None = pp, 1F1B; ZB-H2 holds
     2p - 1, Qi et al. 2024 sec. 2.2); recompute_frac: share of a stage's layers that full recompute applies to (None:
-    all; Megatron-LM --recompute-method block --recompute-num-layers N keeps the other layers' activations)."""
+    all; Megatron-LM --recompute-method block --recompute-num-layers N keeps the other layers' activations);
+    offload_inputs: full recompute's kept layer inputs live in host memory (Setup.offload_layer_inputs)."""
     if edge_layers is not None:
         return _uneven_memory(model, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, mbs=mbs, m=m, zero=zero,
                               recompute=recompute, sp=sp, seq_len=seq_len, flash=flash, overhead_bytes=overhead_bytes,
-                              edge_layers=edge_layers, etp=etp, shard=shard, recompute_frac=recompute_frac, vp=vp)
+                              edge_layers=edge_layers, etp=etp, shard=shard, recompute_frac=recompute_frac, vp=vp,
+                              offload_inputs=offload_inputs)
     prm = stage_params(model, pp, vp, tp, ep, etp=etp)
     weights, grads, opt = _state_bytes(prm, dp, cp, ep, zero, tp=tp, etp=etp, shard=shard)
     s = seq_len / cp
@@ -155,6 +157,7 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
     if model.is_moe:
         per_layer = per_layer + frac_moe * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash,
                                                                       True)
+    per_layer = _offloaded(per_layer, recompute, offload_inputs)
     per_layer = _partial_recompute(model, per_layer, mbs, s, tp, sp, recompute, flash, recompute_frac)
     ls = layers_per_stage(model.layers, pp, vp)
     in_flight = np.minimum(m, pp if in_flight_max is None else in_flight_max)
@@ -169,6 +172,12 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
     acts = np.maximum(np.where(pp == 1, first + logits, first), last) + work
     return MemoryBreakdown(weights=weights, grads=grads, optimizer=opt, activations=acts,
                            overhead=np.full_like(acts, overhead_bytes))
+
+
+def _offloaded(per_layer: Arr, recompute: Arr, offload_inputs: bool) -> Arr:
+    """Kept bytes per layer on the device when full recompute's kept layer inputs are offloaded to host memory
+    (MaxText decoder_layer_input 'offload'): none; other recompute kinds keep theirs."""
+    return np.where((recompute == 2) & offload_inputs, 0.0, per_layer)
 
 
 def _partial_recompute(model: TransformerConfig, per_layer: Arr, mbs: Arr, s: Arr, tp: Arr, sp: Arr, recompute: Arr,
@@ -211,7 +220,8 @@ def _state_bytes(prm: StageParams, dp: Arr, cp: Arr, ep: Arr, zero: Arr, *, tp: 
 def _uneven_memory(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: Arr, ep: Arr, mbs: Arr, m: Arr,
                    zero: Arr, recompute: Arr, sp: Arr, seq_len: int, flash: bool, overhead_bytes: float,
                    edge_layers: int, etp: Arr | None = None, shard: Arr | None = None,
-                   recompute_frac: Arr | None = None, vp: Arr | None = None) -> MemoryBreakdown:
+                   recompute_frac: Arr | None = None, vp: Arr | None = None,
+                   offload_inputs: bool = False) -> MemoryBreakdown:
     """memory_per_device with edge stages of `edge_layers`; with interleaving (vp > 1) the stages holding several
     micro-batches keep (1 + (p - 1) / (p v)) times as many activations, as in the even case above."""
     s = seq_len / cp
@@ -219,6 +229,7 @@ def _uneven_memory(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: A
     per_layer = (1 - frac_moe) * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, False)
     if model.is_moe:
         per_layer = per_layer + frac_moe * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, True)
+    per_layer = _offloaded(per_layer, recompute, offload_inputs)
     per_layer = _partial_recompute(model, per_layer, mbs, s, tp, sp, recompute, flash, recompute_frac)
     work = np.where(recompute == 2, activation_bytes_per_layer(model, mbs, s, tp, sp, np.zeros_like(recompute),
                                                                 flash, model.is_moe), 0.0)

@@ -88,6 +88,8 @@ class LayoutQuery(LayoutFlags):
     """Interleaved pipeline sends overlapped with compute (Setup.p2p_overlap)."""
     tp_comm_overlap: bool = False
     """Tensor-parallel collectives pipelined with their GEMMs (Setup.tp_comm_overlap)."""
+    offload_layer_inputs: bool = False
+    """Full recompute's kept layer inputs offloaded to host memory (Setup.offload_layer_inputs; memory only)."""
     seq_len: int | None = None
     """None: the model's."""
     global_batch_seqs: int | None = None
@@ -209,6 +211,9 @@ def ignored_overlap_notes(q: LayoutQuery) -> list[str]:
     if q.tp_comm_overlap and not (q.sp and q.tp > 1):
         notes.append("--tp-comm-overlap has no effect here: it pipelines sequence-parallel collectives (needs --tp > 1 "
                      "without --no-sp)")
+    if q.offload_layer_inputs and q.recompute != "full":
+        notes.append("--offload-inputs has no effect here: it moves full recompute's kept layer inputs to host "
+                     "memory (needs --recompute full)")
     return notes
 
 
@@ -263,7 +268,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     batch = q.global_batch_seqs if q.global_batch_seqs is not None else default_global_batch(seq_len)
     setup = Setup(model=q.model, seq_len=seq_len, global_batch=batch, tokens=q.tokens, dtype=q.dtype,
                   flash=q.flash, edge_stage_layers=q.edge_stage_layers, p2p_overlap=q.p2p_overlap,
-                  tp_comm_overlap=q.tp_comm_overlap, facility=q.facility)
+                  tp_comm_overlap=q.tp_comm_overlap, offload_layer_inputs=q.offload_layer_inputs,
+                  facility=q.facility)
     spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)
     mp = q.tp * q.pp * q.cp

@@ -211,6 +211,11 @@ class Setup:
     follows (Transformer Engine userbuffers, Megatron-Bridge CommOverlapConfig.tp_comm_overlap; needs sp and tp > 1).
     Off: every tensor-parallel collective is on the critical path, except on the megatron stack with sequence
     parallel, where the backward's input re-gathers and reduce-scatters hide behind their GEMMs (_tp_async_layer_s)."""
+    offload_layer_inputs: bool = False
+    """With full recompute, the one tensor kept per layer (its input) is offloaded to host memory and brought back for
+    the backward (MaxText remat_policy 'custom' with decoder_layer_input 'offload', as the tpu-recipes Trillium
+    configs set): it leaves the device's memory; one layer's recompute working set stays. Memory only: the host
+    transfers are not timed (the recipes set XLA's host-offload overlap flags, HOST_OFFLOAD_FLAGS)."""
     facility: Facility = field(default_factory=Facility)
 
     def __post_init__(self) -> None:
@@ -531,7 +536,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
                             overhead_bytes=cal.framework_overhead_bytes, edge_layers=edge, etp=etp,
                             shard=np.where(hsdp, g_shard, dp_group).astype(float),
                             in_flight_max=np.where(sched == 2, 2 * pp - 1, pp),
-                            recompute_frac=np.where(lay.recompute_layers > 0, rec_frac, 1.0))
+                            recompute_frac=np.where(lay.recompute_layers > 0, rec_frac, 1.0),
+                            offload_inputs=setup.offload_layer_inputs)
     tokens_step = float(setup.global_batch * setup.seq_len)
     most, fewest = seqs_per_rank(setup.global_batch, lay.dp)
     model_flops_step = 3.0 * model_flops_per_token(mdl, setup.seq_len) * tokens_step
