@@ -13,6 +13,7 @@ result per row.
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -43,24 +44,35 @@ def _safetensors_param_count(model: str, weight_dtype: str) -> float:
     return emb + head + (m.params_total() - emb - head) * (0.5 + 1 / 16)
 
 
-def trtllm_bench_max_batch_size(row: dict[str, str]) -> int:
-    """calc_engine_setting: KV room = (tp x pp x device GiB - params x bytes/param GiB) x fraction over
-    2 x layers x max(tp, kv_heads) x head_dim x kv bytes per token x (ISL + OSL); finetune_setting rounds it up.
-    tp is trtllm-bench's --tp: attention tp x attention-DP ranks (the page runs MoE models with --tp 8 --ep 8)."""
+def trtllm_bench_limits(row: dict[str, str]) -> tuple[int, int]:
+    """(max_batch_size, max_num_tokens) of calc_engine_setting: KV room = (tp x pp x device GiB - params x
+    bytes/param GiB) x fraction over 2 x layers x max(tp, kv_heads) x head_dim x kv bytes per token x (ISL + OSL);
+    finetune_setting rounds both up; without chunked prefill get_settings raises max_num_tokens to at least the
+    longest prompt. tp is trtllm-bench's --tp: attention tp x attention-DP ranks (the page runs MoE models with
+    --tp 8 --ep 8)."""
     m = get_model(row["model"])
     tp = int(row["tp"]) * int(row.get("attention_dp") or 1)
     pp = int(row["pp"])
+    isl, osl = int(row["prompt_len"]), int(row["output_len"])
     engine_gib = _safetensors_param_count(row["model"], row["weight_dtype"]) * BYTES_PER_ELEM[row["weight_dtype"]] / GIB
     total_gib = get_device(row["hardware"]).memory_bytes / GIB * tp * pp  # get_device_memory: NVML total / 2^30
     gib_per_token = 2 * m.layers * max(tp, m.n_kv_heads) * m.head_dim * BYTES_PER_ELEM[row["kv_dtype"]] / GIB
-    requests = (total_gib - engine_gib) * KV_FRACTION / (gib_per_token * (int(row["prompt_len"]) +
-                                                                          int(row["output_len"])))
+    requests = (total_gib - engine_gib) * KV_FRACTION / (gib_per_token * (isl + osl))
     raw_bs = min(requests, 4096) / pp
+    raw_tokens = min(raw_bs * (1 + isl / osl), 32768)
     if raw_bs < 256:
-        return max(64, 32 * math.ceil(raw_bs / 32))
-    if raw_bs < 1024:
-        return 128 * math.ceil(raw_bs / 128)
-    return 256 * math.ceil(raw_bs / 256)
+        bs = max(64, 32 * math.ceil(raw_bs / 32))
+    elif raw_bs < 1024:
+        bs = 128 * math.ceil(raw_bs / 128)
+    else:
+        bs = 256 * math.ceil(raw_bs / 256)
+    if raw_tokens < 4096:
+        tokens = max(2048, 256 * math.ceil(raw_tokens / 256))
+    elif raw_tokens < 8192:
+        tokens = 512 * math.ceil(raw_tokens / 512)
+    else:
+        tokens = 1024 * math.ceil(raw_tokens / 1024)
+    return bs, max(tokens, isl)
 
 
 def _bench_rows() -> list[dict[str, str]]:
@@ -72,7 +84,7 @@ def test_every_trtllm_bench_row_carries_the_heuristic_limit() -> None:
     rows = _bench_rows()
     assert len(rows) >= 100
     for r in rows:
-        assert row_max_batch_size(r) == trtllm_bench_max_batch_size(r), r["id"]
+        assert row_max_batch_size(r) == trtllm_bench_limits(r)[0], r["id"]
 
 
 def test_the_heuristic_reproduces_a_hand_computed_case() -> None:
@@ -80,8 +92,8 @@ def test_the_heuristic_reproduces_a_hand_computed_case() -> None:
     # 2 x 32 x 8 x 128 B = 64 KiB per token x 2176 tokens = 0.133 GiB per request -> 489 requests -> 512
     row = {"model": "llama3-8b", "tp": "1", "pp": "1", "hardware": "h100-sxm", "weight_dtype": "fp8",
            "kv_dtype": "fp8", "prompt_len": "128", "output_len": "2048"}
-    assert trtllm_bench_max_batch_size(row) == 512
-    assert trtllm_bench_max_batch_size({**row, "output_len": "128"}) == 4096  # capped at 4096 requests
+    assert trtllm_bench_limits(row) == (512, 2048)  # tokens: 489 x (1 + 128/2048) = 520 -> the minimum 2048
+    assert trtllm_bench_limits({**row, "output_len": "128"})[0] == 4096  # capped at 4096 requests
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +120,29 @@ def test_validate_caps_max_load_rows_at_the_row_limit_per_attention_dp_rank(resu
         assert by_id[r["id"]].batch == min(fits, cal.max_batch_size * dp), r["id"]
         raised += by_id[r["id"]].batch > 2048 * dp  # beyond the LLM API default the column replaces
     assert raised >= 5  # the 128/128 rows whose KV room holds more than 2048 requests
+
+
+def test_max_num_tokens_does_not_bind_the_predicted_steady_state(result: ServingValidateResult) -> None:
+    # Each request needs ISL prompt tokens once and one token per output step: at C requests in flight per rank a
+    # step carries C x (1 + ISL/OSL) tokens on average. The heuristic's per-rank max_num_tokens is at least that on
+    # every row, which is why the runs file carries no max_num_tokens column.
+    by_id = {r.id: r for r in result.runs}
+    for r in _bench_rows():
+        per_rank = by_id[r["id"]].batch / int(r.get("attention_dp") or 1)
+        tokens_per_step = per_rank * (1 + int(r["prompt_len"]) / int(r["output_len"]))
+        assert trtllm_bench_limits(r)[1] >= tokens_per_step - 1e-9, r["id"]
+
+
+def test_plan_serve_max_batch_size_caps_a_rate_run(capsys: pytest.CaptureFixture[str]) -> None:
+    # At a rate the engine completes only with more requests in flight than the cap allows, the capped engine
+    # saturates: exit 2 naming the cap; without the flag (default 2048) the same rate runs.
+    from conftest import run_main
+
+    base = ["plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--weight-dtype", "fp8", "--kv-dtype",
+            "fp8", "--prompt", "128", "--output", "128", "--rate", "150", "--json"]
+    code, out, err = run_main(base, capsys)
+    assert code == 0, err
+    in_flight = json.loads(out)["results"][0]["points"][0]["batch"]
+    assert in_flight > 64
+    code, _, err = run_main([*base, "--max-batch-size", "64"], capsys)
+    assert code == 2 and "at 64 in flight" in err

@@ -966,7 +966,8 @@ def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per
     benchmark_serving --request-rate).
 
     Concurrency from Little's law (Little 1961): C = rate x E2E(C), solved by bisection over C up to
-    max_load_concurrency (the largest batch that fits, capped by the engine's max_batch_size); the engine saturates when rate > C_max / E2E(C_max) (InfeasibleError).
+    max_load_concurrency (the largest batch that fits, capped by the engine's max_batch_size); the engine
+    saturates when rate > C_max / E2E(C_max) (InfeasibleError).
     Queueing before prefill: the M/D/1 mean wait W = rho x S / (2 (1 - rho)) (Pollaczek-Khinchine), with
     rho = rate / saturation rate and S = 1 / saturation rate, added to TTFT (an estimate: arrivals Poisson,
     service taken as deterministic).
