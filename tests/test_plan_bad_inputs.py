@@ -169,6 +169,7 @@ def test_plan_bad_numbers(capsys: pytest.CaptureFixture[str], extra: tuple[str, 
     (("plan", "serve", "--model", "llama3-8b", "--memory-fraction", "1.5"), "--memory-fraction 1.5"),
     (("plan", "serve", "--model", "llama3-8b", "--memory-fraction", "nan"), "--memory-fraction nan"),
     (("plan", "serve", "--model", "llama3-8b", "--max-prefill-tokens", "0"), "--max-prefill-tokens 0"),
+    (("plan", "serve", "--model", "llama3-8b", "--max-batch-size", "0"), "--max-batch-size 0"),
     ((*EXPLAIN, "--collectives", "/no/such/probe.toml"), "--collectives file"),
 ])
 def test_engine_and_collectives_errors_name_the_flag(capsys: pytest.CaptureFixture[str], argv: tuple[str, ...],

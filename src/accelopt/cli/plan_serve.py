@@ -62,6 +62,10 @@ def register_serve(plan_app: typer.Typer) -> None:
         max_prefill_tokens: Optional[int] = typer.Option(
             None, "--max-prefill-tokens", help="Tokens per prefill forward (default 8192, TensorRT-LLM's "
             "max_num_tokens)."),
+        max_batch_size: Optional[int] = typer.Option(
+            None, "--max-batch-size", help="The engine's max_batch_size (default 2048, TensorRT-LLM's LLM API): caps "
+            "the requests in flight of a --rate run, per attention-DP rank; trtllm-bench sets its own (its "
+            "calc_engine_setting heuristic, logged at start)."),
         ep: int = typer.Option(1, "--ep", help="Expert-parallel ranks for a mixture-of-experts model: the routed "
                                "experts are split over them (must divide the experts (+ --redundant-experts) and "
                                "tp x attention-dp); dispatch/combine all-to-all per MoE layer."),
@@ -88,7 +92,8 @@ def register_serve(plan_app: typer.Typer) -> None:
                             rate=rate,
                             prompt=prompt, output=output, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
                             price_usd_per_hour=price_usd_per_hour, catalog=catalog, memory_fraction=memory_fraction,
-                            memory_basis=memory_basis, max_prefill_tokens=max_prefill_tokens, ep=ep,
+                            memory_basis=memory_basis, max_prefill_tokens=max_prefill_tokens,
+                            max_batch_size=max_batch_size, ep=ep,
                             attention_dp=attention_dp, redundant_experts=redundant_experts,
                             expert_imbalance=expert_imbalance, two_batch_overlap=two_batch_overlap,
                             calibration=calibration)

@@ -107,7 +107,10 @@ class ServingCalibration:
     trtllm-build docs); bounds the activation workspace and sets how often prefill re-reads weights."""
     max_batch_size: int = unit("count", default=2048)
     """Most sequences the engine batches at once (TensorRT-LLM LLM API `max_batch_size` default 2048); caps the
-    concurrency of a max-load run."""
+    concurrency of a max-load run. Per attention-DP rank: with attention DP each rank admits up to max_batch_size
+    requests (TensorRT-LLM PyExecutor._fetch_new_requests: tp_size x max_num_active_requests in all). trtllm-bench
+    throughput replaces the default with its own estimate (bench/build/tuning.py calc_engine_setting; `plan serve
+    --max-batch-size`, the runs CSV's max_batch_size column)."""
     int4_group_size: int = unit("count", default=128)
     """int4 weights carry one fp16 scale per group of this many weights (AWQ/GPTQ default 128;
     Lin et al. 2023, "AWQ", sec. 4)."""
@@ -211,12 +214,12 @@ def calibration_for_spec(spec: AcceleratorSpec, calibration: ServingCalibration 
 
 def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | None = None,
                        memory_basis: str | None = None, max_prefill_chunk_tokens: int | None = None,
-                       path: str | None = None) -> ServingCalibration:
+                       max_batch_size: int | None = None, path: str | None = None) -> ServingCalibration:
     """The calibration `plan serve` uses on `spec` (the `[serving.*]` tables of `path` replacing the bundled ones
     by name, when given), with the engine settings a user gave (None: the default)."""
     cal = calibration_for_spec(spec, path=path)
     given: dict[str, Any] = {"memory_utilization": memory_utilization, "memory_basis": memory_basis,
-                             "max_prefill_chunk_tokens": max_prefill_chunk_tokens}
+                             "max_prefill_chunk_tokens": max_prefill_chunk_tokens, "max_batch_size": max_batch_size}
     return replace(cal, **{k: v for k, v in given.items() if v is not None})
 
 
@@ -949,6 +952,16 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
         moe=serving_moe.summary(s, batch, prompt_len) if moe.active else None)
 
 
+def max_load_concurrency(model: TransformerConfig, spec: AcceleratorSpec, *, calibration: ServingCalibration,
+                         moe: MoELayout = NO_MOE, **kw: Any) -> int:
+    """Requests in flight under maximum load: the largest batch whose KV cache fits, capped by the engine's
+    max_batch_size per attention-DP rank (each DP rank runs its own scheduler: TensorRT-LLM
+    PyExecutor._fetch_new_requests admits tp_size x max_num_active_requests with attention DP, and
+    max_num_active_requests = max_batch_size x pp, PyTorchModelEngine.get_max_num_sequences)."""
+    fits = max_batch(model, spec, calibration=calibration, moe=moe, **kw)
+    return min(fits, calibration.max_batch_size * moe.attention_dp)
+
+
 def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per_s: float, tp: int = 1, pp: int = 1,
                     prompt_len: int, output_len: int, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
                     calibration: ServingCalibration = DEFAULT_CALIBRATION,
@@ -956,8 +969,9 @@ def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per
     """Continuous batching fed by Poisson arrivals at `rate_per_s` requests/s (an open loop, like vLLM's
     benchmark_serving --request-rate).
 
-    Concurrency from Little's law (Little 1961): C = rate x E2E(C), solved by bisection over C up to the largest
-    batch that fits (capped at max_batch_size); the engine saturates when rate > C_max / E2E(C_max) (InfeasibleError).
+    Concurrency from Little's law (Little 1961): C = rate x E2E(C), solved by bisection over C up to
+    max_load_concurrency (the largest batch that fits, capped by the engine's max_batch_size); the engine
+    saturates when rate > C_max / E2E(C_max) (InfeasibleError).
     Queueing before prefill: the M/D/1 mean wait W = rho x S / (2 (1 - rho)) (Pollaczek-Khinchine), with
     rho = rate / saturation rate and S = 1 / saturation rate, added to TTFT (an estimate: arrivals Poisson,
     service taken as deterministic).
@@ -967,7 +981,7 @@ def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per
     kw: dict[str, Any] = {"tp": tp, "pp": pp, "prompt_len": prompt_len, "output_len": output_len,
                           "weight_dtype": weight_dtype, "kv_dtype": kv_dtype,
                           "calibration": calibration_for_spec(spec, calibration), "moe": moe}
-    cap = min(max_batch(model, spec, **kw), kw["calibration"].max_batch_size)
+    cap = max_load_concurrency(model, spec, **kw)
     if cap == 0:
         raise nothing_fits_error(model, spec, **kw)
 

@@ -45,6 +45,9 @@ class ServeOptions:
     memory_fraction: float | None = None
     memory_basis: str | None = None
     max_prefill_tokens: int | None = None
+    max_batch_size: int | None = None
+    """The engine's max_batch_size (None: the calibration's, 2048): caps the concurrency of a --rate run, per
+    attention-DP rank (serving.max_load_concurrency)."""
     ep: int = 1
     """Expert-parallel ranks (serving_moe.MoELayout.ep)."""
     attention_dp: int = 1
@@ -83,8 +86,8 @@ class ServeRun:
 
 
 def _check_engine_flags(opts: ServeOptions) -> None:
-    """--memory-fraction and --max-prefill-tokens named in their own errors (the calibration checks the same
-    fields again under their calibration names, for a user calibration file)."""
+    """--memory-fraction, --max-prefill-tokens and --max-batch-size named in their own errors (the calibration
+    checks the same fields again under their calibration names, for a user calibration file)."""
     f = opts.memory_fraction
     if f is not None and not 0 < f <= 1:  # NaN fails too
         raise InputError(f"--memory-fraction {f} must be in (0, 1]", "give the share of memory the engine may use, "
@@ -92,6 +95,9 @@ def _check_engine_flags(opts: ServeOptions) -> None:
     n = opts.max_prefill_tokens
     if n is not None and n < 1:
         raise InputError(f"--max-prefill-tokens {n} must be a positive integer", "e.g. --max-prefill-tokens 8192")
+    b = opts.max_batch_size
+    if b is not None and b < 1:
+        raise InputError(f"--max-batch-size {b} must be a positive integer", "e.g. --max-batch-size 2048")
 
 
 def plan_serve(opts: ServeOptions) -> ServeRun:
@@ -122,7 +128,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
             spec = with_price(spec, opts.price_usd_per_hour)
         try:
             cal = engine_calibration(spec, memory_utilization=opts.memory_fraction, memory_basis=opts.memory_basis,
-                                     max_prefill_chunk_tokens=opts.max_prefill_tokens, path=opts.calibration)
+                                     max_prefill_chunk_tokens=opts.max_prefill_tokens,
+                                     max_batch_size=opts.max_batch_size, path=opts.calibration)
             sweep = sweep_batch(cfg, spec, tp=opts.tp, pp=opts.pp, batches=batches or [1], prompt_len=opts.prompt,
                                 output_len=opts.output, weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype,
                                 calibration=cal, scheduling=scheduling, moe=moe) if opts.rate.strip() else \

@@ -158,7 +158,25 @@ def row_calibration(row: dict[str, str], spec: AcceleratorSpec,
     cal = serving.calibration_for_spec(spec, path=path)
     if cals is not None:
         cal = cals.get(cal.family, cal)
-    return replace(cal, **ENGINES[row["engine"]])
+    cal = replace(cal, **ENGINES[row["engine"]])
+    limit = row_max_batch_size(row)
+    return cal if limit is None else replace(cal, max_batch_size=limit)
+
+
+def row_max_batch_size(row: Mapping[str, str | None]) -> int | None:
+    """The engine's max_batch_size the run used (optional column max_batch_size; empty: the calibration's
+    default, 2048), as `plan serve --max-batch-size`. trtllm-bench rows carry the value its heuristic computed."""
+    v = (row.get("max_batch_size") or "").strip()
+    if not v:
+        return None
+    try:
+        n = int(v)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise InputError(f"serving run {row.get('id')!r}: max_batch_size {v!r} is not a positive integer",
+                         "fix that row, or leave the cell empty for the engine default")
+    return n
 
 
 def row_moe_layout(row: Mapping[str, str | None]) -> MoELayout:
@@ -188,8 +206,7 @@ def predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration]
                               "output_len": int(row["output_len"]), "weight_dtype": row["weight_dtype"],
                               "kv_dtype": row["kv_dtype"], "calibration": cal, "moe": row_moe_layout(row)}
     if row["batch"] == "max":
-        # with attention DP each rank schedules its own batch (one executor per DP rank): the cap is per rank
-        batch = min(serving.max_batch(model, spec, **common), cal.max_batch_size * common["moe"].attention_dp)
+        batch = serving.max_load_concurrency(model, spec, **common)
         p = serving.predict_serving(model, spec, batch=max(batch, 1), scheduling="continuous", **common)
     else:
         batch = int(row["batch"])
