@@ -87,6 +87,10 @@ class LayoutQuery(LayoutFlags):
     """Interleaved pipeline sends overlapped with compute (Setup.p2p_overlap)."""
     tp_comm_overlap: bool = False
     """Tensor-parallel collectives pipelined with their GEMMs (Setup.tp_comm_overlap)."""
+    fp8_params: bool = False
+    """GEMM weights kept in FP8 (Setup.fp8_params)."""
+    offload_layers: int = 0
+    """Layers per stage whose saved activations are in host memory (Setup.offload_layers)."""
     seq_len: int | None = None
     """None: the model's."""
     global_batch_seqs: int | None = None
@@ -249,7 +253,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     batch = q.global_batch_seqs if q.global_batch_seqs is not None else default_global_batch(seq_len)
     setup = Setup(model=q.model, seq_len=seq_len, global_batch=batch, tokens=q.tokens, dtype=q.dtype,
                   flash=q.flash, edge_stage_layers=q.edge_stage_layers, p2p_overlap=q.p2p_overlap,
-                  tp_comm_overlap=q.tp_comm_overlap, facility=q.facility)
+                  tp_comm_overlap=q.tp_comm_overlap, fp8_params=q.fp8_params, offload_layers=q.offload_layers,
+                  facility=q.facility)
     spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)
     mp = q.tp * q.pp * q.cp
