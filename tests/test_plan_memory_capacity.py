@@ -35,14 +35,6 @@ def _llama3_vp8(tot: str, held: str) -> str:
             "layout fits (79.1 GiB)")
 
 
-def _v6e(tot: str, logits: str, work: str, extra: str = "") -> str:
-    return (f"{tot} GiB against 29.8 GiB with the recipe's activation offload modelled (2026-11-30, s-mem: "
-            "offload_layers = all layers, remat_policy 'custom' offloads every saved tensor to pinned host memory), "
-            f"of which {logits} GiB is the model's fp32 logits, 4 s b V (MaxText cast_logits_to_fp32; whether XLA "
-            f"materialises them whole is not checked), {work} GiB full recompute's one-layer working set and 2.3 GiB "
-            "the GPU-stack framework_overhead_bytes, not measured for XLA on a TPU" + extra)
-
-
 MEMORY_GAPS = {
     "llama3-405b-8k": _llama3_vp8("90.1", "rank 1 holds 141 one-layer chunks (m 32), rank 0 112, the last 112"),
     "llama3-405b-16k": _llama3_vp8("83.0", "rank 1 holds all 128 of its forwards (m 16 = p: the warm-up covers "
@@ -79,16 +71,19 @@ MEMORY_GAPS = {
        "figure"
        for k in (1, 2)},
     # v6e rows (tpu-recipes Trillium): remat_policy 'custom' offloads decoder_layer_input (8B/70B also q/k/v, 8B out)
-    # to host memory (runs file offload_layers = all layers). maxtext-v6e-llama31-8b-256 fits with it (23.8 GiB).
-    "maxtext-v6e-llama31-8b-8": _v6e("33.2", "11.7", "3.4"),
-    "maxtext-v6e-llama31-70b-64": _v6e("34.2", "7.8", "4.4"),
-    "maxtext-v6e-llama31-70b-128": _v6e("38.3", "15.7", "8.9"),
-    "maxtext-v6e-llama31-70b-256": _v6e("40.3", "19.6", "11.1"),
-    "maxtext-v6e-llama31-405b-x2": _v6e("34.1", "3.9", "4.2", "; and 23.7 GiB of state (FSDP over 512 chips)"),
-    "maxtext-v6e-llama31-70b-32": _v6e("50.6", "7.8", "4.4", "; and this recipe sets weight_dtype bfloat16 (bf16 "
-                                       "weights and Adam moments, 8 B per parameter with the gradient) where the "
-                                       "model counts 16 B (fp32 master and moments): 36.0 GiB of state against "
-                                       "about 16.4"),
+    # to host memory (tuning_params '...': 'offload', xla_flags HOST_OFFLOAD_FLAGS); the runs file does not set
+    # offload_layers for them, so the saved layer inputs are counted on the chip. With --offload-layers = all layers
+    # (2026-11-30, s-mem) 8b-256 fits (23.8 GiB); the others stay above 29.8 GiB (the model's fp32 logits 4 s b V,
+    # full recompute's one-layer working set and the 2.3 GiB GPU-stack overhead remain).
+    **{f"maxtext-v6e-llama31-{k}": f"{tot} GiB against 29.8 GiB, {act} GiB of it layer activations that the recipe "
+       "offloads to host memory (remat_policy custom, decoder_layer_input 'offload'); the runs file does not set "
+       f"offload_layers for them (plan --offload-layers models it){extra}"
+       for k, tot, act, extra in (
+           ("8b-8", "39.2", "21.1", ""), ("8b-256", "31.8", "28.2", ""), ("70b-64", "54.2", "32.3", ""),
+           ("70b-128", "78.3", "64.5", ""), ("70b-256", "90.3", "80.7", ""), ("405b-x2", "65.6", "39.6", ""),
+           ("70b-32", "70.6", "32.3", "; and this recipe sets weight_dtype bfloat16 (bf16 weights and Adam moments, "
+            "8 B per parameter with the gradient) where the model counts 16 B (fp32 master and moments): 36.0 GiB of "
+            "state against about 16.4"))},
 }
 
 

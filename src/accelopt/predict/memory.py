@@ -166,7 +166,7 @@ def layers_in_flight(pp: Arr, vp: Arr, m: Arr, rank: Arr, chunk: Arr, stage: Arr
     the shortfall (v chunk - stage) falls on its first chunks (short 'first': the first stage) or its last ('last')."""
     n_fwd = in_flight_forwards(pp, vp, m, rank)
     total = np.zeros(np.broadcast(pp, vp, m, chunk, stage).shape)
-    for j in range(int(np.max(vp))):
+    for j in range(int(np.max(vp, initial=1))):  # (no layouts: an empty array)
         # chunk j's layers: full chunks from the far end, the remainder on the short side
         before = (vp - 1 - j) if short == "first" else np.full_like(vp, j)
         size = np.clip(stage - before * chunk, 0, chunk)
