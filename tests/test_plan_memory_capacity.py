@@ -23,46 +23,47 @@ def test_capacity_is_the_driver_figure(device: str, mib: int) -> None:
 
 
 # Published layouts the memory model does not fit yet, with why (2026-11-29; no tolerance changed).
-_LLAMA3_VP8 = ("86.5 GiB predicted against 79.6 GiB with Llama 3's interleaving (vp 8, derived from sec. 3.3.2): 70.7 "
-               "GiB of activations, a middle stage holding 8 layers x 15 x (1 + 15/128) = 134 layer-micro-batches. "
-               "Checked 2026-11-30 (g-mem), none closes it: (1) sec. 3.3.2 'shards optimizer states and gradients' "
-               "(ZeRO-2; the row has zero 1): -6.3 GiB -> 80.2, but sec. 3.3.2 'Numerical stability' also accumulates "
-               "gradients in FP32 over the micro-batches (12.8 GiB for the stage if held unsharded, against "
-               "the 6.4 GiB of 16-bit gradients modelled); (2) Megatron's "
-               "interleaved warm-up (schedules.py: 2(p - r - 1) + (v - 1) p + 1 chunk forwards on rank r) holds 141 "
-               "one-layer chunks on rank 1, more than the 134 modelled (+3.7 GiB); rank 0's first chunk is only the "
-               "embedding (112); (3) Llama 3 makes N (micro-batches per chunk in a row) tunable 'for the best "
-               "communication and memory efficiency' and deallocates stage inputs/outputs, but publishes neither N "
-               "nor its memory estimator's figures. At vp 1 the layout fits (79.1 GiB)")
+def _llama3_vp8(tot: str, held: str) -> str:
+    return (f"{tot} GiB predicted against 79.6 GiB with Llama 3's interleaving (vp 8, derived from sec. 3.3.2). Since "
+            "2026-11-30 (s-mem) a rank holds what Megatron-Core's interleaved schedule keeps in flight there "
+            f"(memory.layers_in_flight, schedules.py warm-up 2 (p - r - 1) + (v - 1) p, + 1): {held}; the earlier "
+            "interleaving factor gave 134 for both rows (86.5 / 86.2 GiB). Checked 2026-11-30 (g-mem), none closes it: "
+            "(1) sec. 3.3.2 'shards optimizer states and gradients' (ZeRO-2; the row has zero 1): -6.3 GiB, but sec. "
+            "3.3.2 'Numerical stability' also accumulates gradients in FP32 over the micro-batches (12.8 GiB for the "
+            "stage if held unsharded, against the 6.4 GiB of 16-bit gradients modelled); (2) Llama 3 makes N "
+            "(micro-batches per chunk in a row) tunable 'for the best communication and memory efficiency' and "
+            "deallocates stage inputs/outputs, but publishes neither N nor its memory estimator's figures. At vp 1 the "
+            "layout fits (79.1 GiB)")
+
+
 MEMORY_GAPS = {
-    "llama3-405b-8k": _LLAMA3_VP8,
-    "llama3-405b-16k": _LLAMA3_VP8,
-    "mb-gb200-llama3-70b": "Megatron-Bridge scripts/performance/configs/llama/llama3_workload_base_configs.py "
-                           "LLAMA3_70B_PRETRAIN_CONFIG_GB200_FP8_CS_V2: FSDP, micro_batch_size 2, "
-                           "cpu_offloading_num_layers 40 (of 80): layer activations are offloaded to host memory over "
-                           "NVLink-C2C, not modelled. Checked 2026-11-30 (g-mem): offloading alone would not fit it "
-                           "either: 40 layers x 4.4 GiB + 7.8 GiB fp32 logits + 19.6 GiB state + 2.3 GiB overhead = "
-                           "207 GiB against 173 GiB; what else keeps it in (FP8 copies of GEMM inputs, no dropout "
-                           "masks at dropout 0) is not modelled",
-    "mb-gb200-llama31-405b": "predicted 214 GiB against 173 GiB (166.6 GiB activations: 8 layers x 16 x (1 + 15/64) = "
-                             "158 layer-micro-batches of 1.05 GiB). Its recipe: Megatron-Bridge scripts/performance "
-                             "llama31_workload_base_configs.py GB200_FP8_CS_V2 (tp 4, pp 16, vp 4, no FSDP, no CPU "
-                             "offloading) on llama31_405b_pretrain_config with "
-                             "account_for_embedding/loss_in_pipeline_split. Checked 2026-11-30 (g-mem): (1) with that "
-                             "split rank 0 holds 127 layer-micro-batches but rank 1 (8 layers) holds 2 x (2 x 14 + 3 x"
-                             " 16 + 1) = 154 (Megatron schedules.py warm-up), so the split saves 4.2 GiB, not 33; (2) "
-                             "FP8-CS sets fp8_param_gather (mixed_precision.py bf16_with_fp8_current_scaling_mixed, "
-                             "kept by scripts/performance/utils/precision.py): FP8 weights, -6.4 GiB, not modelled; "
-                             "(3) grad_reduce_in_fp32 False: bf16 grads, as modelled. Both leave ~203 GiB; Transformer"
-                             " Engine's FP8 copies of GEMM inputs and no dropout masks (dropout 0) could close the "
-                             "rest but are not modelled",
+    "llama3-405b-8k": _llama3_vp8("90.1", "rank 1 holds 141 one-layer chunks (m 32), rank 0 112, the last 112"),
+    "llama3-405b-16k": _llama3_vp8("83.0", "rank 1 holds all 128 of its forwards (m 16 = p: the warm-up covers "
+                                          "them all)"),
+    "mb-gb200-llama3-70b": "204.7 GiB against 173.2 GiB with its recipe's FP8 parameters and CPU offloading modelled "
+                           "(2026-11-30, s-mem; it was 384.8): Megatron-Bridge llama3_workload_base_configs.py "
+                           "LLAMA3_70B_PRETRAIN_CONFIG_GB200_FP8_CS_V2 (FSDP, micro_batch_size 2, "
+                           "cpu_offloading_num_layers 40 of 80; mixed_precision bf16_with_fp8_current_scaling_mixed: "
+                           "fp8_param_gather). The 40 layers kept on the device hold 4.4 GiB each (mbs 2 x 8192 "
+                           "tokens, tp 1) = 177.5 GiB + 7.8 GiB fp32 logits. Not modelled, candidates: Transformer "
+                           "Engine saves FP8 copies of GEMM inputs (TransformerEngine issue #1764), and no dropout "
+                           "masks at dropout 0; neither checked against a published memory figure",
+    "mb-gb200-llama31-405b": "208.0 GiB against 173.2 GiB with FP8 parameters modelled (2026-11-30, s-mem: weights "
+                             "12.9 -> 6.9 GiB; it was 214.0). Activations 166.6 GiB: rank 0 holds 79 two-layer chunks "
+                             "= 158 layer-micro-batches of 1.05 GiB (Megatron's interleaved warm-up, tp 4, pp 16, "
+                             "vp 4). Its recipe (Megatron-Bridge llama31_workload_base_configs.py GB200_FP8_CS_V2, "
+                             "account_for_embedding/loss_in_pipeline_split) would put 7 layers on the edge stages: "
+                             "rank 1 then holds 154 (203.8 GiB), but that split also moves the predicted step (58.1 "
+                             "-> 52.3 s), so the row keeps the even split. Not modelled, candidates: Transformer "
+                             "Engine's FP8 copies of GEMM inputs and no dropout masks (dropout 0)",
     # TPU v5e and v5p rows fit since 2026-11-30 (s-tpu): the TPU families no longer carry the GPU stacks' 2.5e9 B
     # framework overhead, and v5p's capacity is the runtime's bytes_limit (95.74 GiB), see calibration.toml.
     # v6e rows (tpu-recipes Trillium): remat_policy 'custom' offloads decoder_layer_input (8B/70B also q/k/v, 8B out)
     # to host memory (tuning_params '...': 'offload', xla_flags HOST_OFFLOAD_FLAGS); since 2026-11-30 (s-tpu) the rows
-    # carry offload 1 (plan --offload-inputs: the kept layer inputs leave the chip), and the 8B rows fit. What
-    # remains on the chip of the others: the fp32 logits (4 B x tokens per chip x 128256, MaxText cast_logits_to_fp32)
-    # and one layer's recompute working set; whether these recipes tile the vocabulary was not checked.
+    # carry offload_layers = their layer count (plan --offload-layers: the kept layer inputs leave the chip), and the
+    # 8B rows fit. What remains on the chip of the others: the fp32 logits (4 B x tokens per chip x 128256, MaxText
+    # cast_logits_to_fp32) and one layer's recompute working set; whether these recipes tile the vocabulary
+    # was not checked.
     **{f"maxtext-v6e-llama31-{k}": f"{tot} GiB against 31.2 GiB with the layer inputs offloaded: {state} GiB of "
        f"weights, gradients and optimizer state, {logits} GiB of fp32 logits and {work} GiB of one layer's recompute "
        f"working set{extra}"

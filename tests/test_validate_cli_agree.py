@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import explain_terms, run_main
 
-from accelopt.predict.validation import read_runs, reproduce
+from accelopt.predict.query import predict_layout
+from accelopt.predict.validation import read_runs, reproduce, run_query
 
 ROWS = read_runs()
 
@@ -44,11 +45,12 @@ def _flags(row: dict[str, str], config: Path) -> list[str]:
     if row.get("edge_layers"):
         flags += ["--edge-stage-layers", row["edge_layers"]]
     for col, flag in (("schedule", "--schedule"), ("hsdp", "--hsdp"), ("etp", "--etp"),
-                      ("recompute_layers", "--recompute-layers"), ("slice_devices", "--slice-devices")):
+                      ("recompute_layers", "--recompute-layers"), ("slice_devices", "--slice-devices"),
+                      ("offload_layers", "--offload-layers")):
         if (row.get(col) or "").strip():  # optional columns (issue 10 layouts)
             flags += [flag, row[col].strip()]
     for col, flag in (("p2p_overlap", "--p2p-overlap"), ("tp_overlap", "--tp-comm-overlap"),
-                      ("offload", "--offload-inputs")):
+                      ("fp8_params", "--fp8-params")):
         if int((row.get(col) or "0").strip() or 0):
             flags.append(flag)
     if "+sp" not in rec:
@@ -67,3 +69,5 @@ def test_cli_matches_validate(row: dict[str, str], tmp_path: Path, capsys: pytes
     assert explain_terms(got)["step_time_s"] == want.predicted_step_s  # exactly: one code path
     assert explain_terms(got)["hfu" if want.utilization == "HFU" else "mfu"] == want.predicted_mfu
     assert got["stack"] == want.stack and got["hardware"] == want.hardware
+    # memory too (the fits tests read the library's): the same bytes from the flags as from the row
+    assert explain_terms(got)["mem_total_bytes"] == predict_layout(run_query(row)).terms["mem_total_bytes"]

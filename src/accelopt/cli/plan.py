@@ -40,7 +40,8 @@ class SetupOptions:
     edge_stage_layers: int | None = None
     p2p_overlap: bool = False
     tp_comm_overlap: bool = False
-    offload_layer_inputs: bool = False
+    fp8_params: bool = False
+    offload_layers: int = 0
     pue: float | None = None
     """None: accelopt.predict.cost.Facility's default (cited there), as for the two fields below."""
     grid_kg_co2_per_kwh: float | None = None
@@ -167,8 +168,8 @@ def _setup(opts: SetupOptions) -> Any:
     return Setup(model=mdl, seq_len=s, global_batch=_global_batch(opts.global_batch, s),
                  tokens=parse_count(opts.tokens, "--tokens"), dtype=opts.dtype, flash=opts.flash,
                  edge_stage_layers=opts.edge_stage_layers, p2p_overlap=opts.p2p_overlap,
-                 tp_comm_overlap=opts.tp_comm_overlap, offload_layer_inputs=opts.offload_layer_inputs,
-                 facility=_facility(opts))
+                 tp_comm_overlap=opts.tp_comm_overlap, fp8_params=opts.fp8_params,
+                 offload_layers=opts.offload_layers, facility=_facility(opts))
 
 
 # Facility field -> the flag that sets it
@@ -557,9 +558,13 @@ TP_OVERLAP_HELP = ("pipeline the tensor-parallel all-gathers / reduce-scatters w
                    "--tp > 1); off: the forward's collectives and the backward's output-gradient gathers are on "
                    "the critical path (megatron stack: the backward's other gathers and reduce-scatters hide behind "
                    "their GEMMs)")
-OFFLOAD_HELP = ("with --recompute full: the layer input each layer keeps is offloaded to host memory and brought back "
-                "for the backward (MaxText remat_policy 'custom', decoder_layer_input 'offload'); memory only, the "
-                "host transfers are not timed")
+FP8_PARAMS_HELP = ("with --dtype fp8: keep the GEMM weights in FP8 (1 byte; +1 for the transposed copy on Hopper), "
+                   "their fp32 master copy in the optimizer state (Megatron-LM --fp8-param-gather, Transformer "
+                   "Engine fp8_model_init; set by Megatron-Bridge's FP8 current-scaling and MXFP8 recipes); memory "
+                   "only")
+OFFLOAD_HELP = ("layers per pipeline stage whose saved activations are held in host memory (Megatron-Core/NeMo "
+                "cpu_offloading_num_layers; MaxText remat_policy names set to 'offload'); memory only: the copies "
+                "are assumed hidden behind compute; default 0")
 EDGE_HELP = ("layers on the first and on the last pipeline stage when they hold fewer than the others "
              "(Megatron-LM --decoder-first/last-pipeline-num-layers; Llama 3 405B: 7 of 126 on 16 stages); "
              "needs pp >= 3 and vp = 1 (`plan` then searches only such layouts); default: an even split")
@@ -607,7 +612,7 @@ def _explain(opts: ExplainOptions) -> None:
                                      flash=opts.setup.flash, edge_stage_layers=opts.setup.edge_stage_layers,
                                      p2p_overlap=opts.setup.p2p_overlap,
                                      tp_comm_overlap=opts.setup.tp_comm_overlap,
-                                     offload_layer_inputs=opts.setup.offload_layer_inputs,
+                                     fp8_params=opts.setup.fp8_params, offload_layers=opts.setup.offload_layers,
                                      seq_len=base.seq_len, global_batch_seqs=base.global_batch, tokens=base.tokens,
                                      dtype=opts.setup.dtype, stack=opts.stack, calibration=opts.calibration,
                                      facility=base.facility, catalog=tuple(str(f) for f in opts.catalog),
@@ -706,7 +711,8 @@ def register(app: typer.Typer) -> None:
         edge_stage_layers: int = typer.Option(None, "--edge-stage-layers", help=EDGE_HELP),
         p2p_overlap: bool = typer.Option(False, "--p2p-overlap", help=P2P_OVERLAP_HELP),
         tp_comm_overlap: bool = typer.Option(False, "--tp-comm-overlap", help=TP_OVERLAP_HELP),
-        offload_layer_inputs: bool = typer.Option(False, "--offload-inputs", help=OFFLOAD_HELP),
+        fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
+        offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
@@ -735,8 +741,8 @@ def register(app: typer.Typer) -> None:
         run_plan(PlanOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
-                               tp_comm_overlap=tp_comm_overlap, offload_layer_inputs=offload_layer_inputs,
-                               pue=pue, grid_kg_co2_per_kwh=grid,
+                               tp_comm_overlap=tp_comm_overlap, fp8_params=fp8_params,
+                               offload_layers=offload_layers, pue=pue, grid_kg_co2_per_kwh=grid,
                                host_power_w_per_device=host_w),
             hardware=hardware, devices=devices, deadline=deadline, budget_usd=budget_usd, objective=objective,
             top=top, calibration=calibration, stack=stack, catalog=tuple(catalog), schedule=schedule,
@@ -784,7 +790,8 @@ def register(app: typer.Typer) -> None:
         edge_stage_layers: int = typer.Option(None, "--edge-stage-layers", help=EDGE_HELP),
         p2p_overlap: bool = typer.Option(False, "--p2p-overlap", help=P2P_OVERLAP_HELP),
         tp_comm_overlap: bool = typer.Option(False, "--tp-comm-overlap", help=TP_OVERLAP_HELP),
-        offload_layer_inputs: bool = typer.Option(False, "--offload-inputs", help=OFFLOAD_HELP),
+        fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
+        offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
@@ -800,8 +807,8 @@ def register(app: typer.Typer) -> None:
         _explain(ExplainOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
-                               tp_comm_overlap=tp_comm_overlap, offload_layer_inputs=offload_layer_inputs,
-                               pue=pue, grid_kg_co2_per_kwh=grid,
+                               tp_comm_overlap=tp_comm_overlap, fp8_params=fp8_params,
+                               offload_layers=offload_layers, pue=pue, grid_kg_co2_per_kwh=grid,
                                host_power_w_per_device=host_w),
             hardware=hardware, calibration=calibration, stack=stack, catalog=tuple(catalog), as_json=as_json,
             collectives=collectives,

@@ -26,8 +26,25 @@ V (q_width + 2 kv), the out-projection output h (it rebuilds the second norm's i
 activations (MaxText's logical_axis_rules shard heads, mlp and activation_embed over 'tensor'). The MLP output
 (mlpwo) is not needed by the backward, and norms, RoPE, the attention core and the activation function are
 recomputed.
-Pipeline (Korthikanti sec. 4.2.3): with 1F1B the first stage holds min(m, p) micro-batches in flight,
-x (1 + (p-1)/(p v)) with v interleaved chunks. The last stage also keeps fp32 logits, 4 s b V / t.
+Pipeline: a rank holds the activations of the forward passes it has run and not yet run backward, at most the
+warm-up count + 1 (the steady state runs one forward before each backward), capped at its m v forward passes
+(Megatron-Core pipeline_parallel/schedules.py, forward_backward_pipelining_without_interleaving / _with_interleaving,
+get_pp_rank_microbatches): 1F1B rank r warms up with p - r - 1 forwards, so it holds min(p - r, m) micro-batches
+(Korthikanti sec. 4.2.3: the first stage holds p); interleaved (v chunks per rank) rank r warms up with
+2 (p - r - 1) + (v - 1) N forwards, N = microbatch_group_size_per_vp_stage (default p), forward k running chunk
+(k mod p v) // p. On the first rank of an even split that is (v + 1) p - 1 chunks = p (1 + (p - 1)/(p v)) stages'
+worth (Korthikanti's interleaving factor); with short edge stages (Setup.edge_stage_layers) the short chunk is the
+first stage's first and the last stage's last, so a middle rank can hold more (Llama 3 405B, vp 8: rank 1 holds 141
+one-layer chunks, rank 0 112). The last stage also keeps fp32 logits, 4 s b V / t.
+Offloaded activations (`offload_layers`, Setup.offload_layers): the saved activations of that many layers per stage
+live in host memory (Megatron-Core cpu_offloading_num_layers, NeMo/Megatron-Bridge cpu_offloading; MaxText
+remat_policy 'custom' with names set to 'offload' = jax save_and_offload_only_these_names(..., offload_dst=
+'pinned_host'), maxtext layers/decoders.py get_remat_policy): the device keeps (L_s - N) / L_s of a stage's saved
+set; the transfer buffers in flight (about one layer's saved set) are not counted.
+FP8 parameters (`fp8_params`, Megatron --fp8-param-gather / Transformer Engine fp8_model_init): the GEMM weights are
+kept in FP8 (1 byte; Megatron-Core DistributedDataParallelConfig.fp8_param_gather 'keep the compute param in fp8
+(do not use any other intermediate dtype) and perform the param all-gather in fp8'); the fp32 master copy stays in
+the (distributed) optimizer state, embeddings and norms stay 16-bit.
 """
 
 from __future__ import annotations
@@ -52,6 +69,7 @@ class StageParams:
     dense: Arr    # replicated over dp*cp (attention, dense MLP, shared experts, router, embeddings)
     expert: Arr   # routed experts, replicated over dp*cp/ep
     layer_full: Arr  # one layer's parameters on a device before ZeRO-3 sharding (its gather buffer)
+    keep16: Arr   # of `dense`: embeddings and norms, which stay 16-bit when the GEMM weights are FP8 (fp8_params)
 
 
 def layers_per_stage(n_layers: int, pp: Arr, vp: Arr) -> Arr:
@@ -77,11 +95,12 @@ def stage_params(model: TransformerConfig, pp: Arr, vp: Arr, tp: Arr, ep: Arr, l
     ls = layers_per_stage(model.layers, pp, vp) if ls is None else ls
     emb = model.vocab * h * np.where(pp == 1, 1 if model.tied_embeddings else 2, 1) + h  # + the final norm
     dense = ls * (attn + (1 - frac_moe) * dense_mlp + frac_moe * shared) / tp + emb / tp
+    keep16 = ls * model.norms_per_layer * h / tp + emb / tp
     etp = tp if etp is None else etp
     expert = ls * frac_moe * experts / (etp * ep)
     layer_full = ((attn + (dense_mlp if not model.is_moe else shared)) / tp
                   + (experts / (ep * etp) if model.is_moe else 0))
-    return StageParams(dense=dense, expert=expert, layer_full=layer_full)
+    return StageParams(dense=dense, expert=expert, layer_full=layer_full, keep16=keep16)
 
 
 @dataclass
@@ -127,57 +146,94 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
     return np.where(recompute == 2, full, np.where(recompute == 3, minimal, none_or_sel))
 
 
+def in_flight_forwards(pp: Arr, vp: Arr, m: Arr, rank: Arr) -> Arr:
+    """Forward passes (model chunks x micro-batches) pipeline rank `rank` holds at its peak: its warm-up forwards +
+    the steady state's first forward, capped at all m v of them (Megatron-Core schedules.py get_pp_rank_microbatches:
+    warm-up p - r - 1 without interleaving, 2 (p - r - 1) + (v - 1) N with v chunks, N = p by default)."""
+    warm = np.where(vp > 1, 2 * (pp - rank - 1) + (vp - 1) * pp, pp - rank - 1)
+    return np.minimum(warm + 1, m * vp)
+
+
+def forwards_of_chunk(pp: Arr, vp: Arr, n_fwd: Arr, chunk: int) -> Arr:
+    """How many of a rank's first `n_fwd` forward passes run model chunk `chunk`: Megatron's interleaved order runs
+    forward k on chunk (k mod p v) // p (schedules.py get_model_chunk_id), p micro-batches per chunk in turn."""
+    group = pp * vp
+    return (n_fwd // group) * pp + np.clip(n_fwd % group - chunk * pp, 0, pp)
+
+
+def layers_in_flight(pp: Arr, vp: Arr, m: Arr, rank: Arr, chunk: Arr, stage: Arr, short: str) -> Arr:
+    """Layer-micro-batches rank `rank` holds at its peak when its `stage` layers sit in chunks of `chunk` layers and
+    the shortfall (v chunk - stage) falls on its first chunks (short 'first': the first stage) or its last ('last')."""
+    n_fwd = in_flight_forwards(pp, vp, m, rank)
+    total = np.zeros(np.broadcast(pp, vp, m, chunk, stage).shape)
+    for j in range(int(np.max(vp, initial=1))):  # (no layouts: an empty array)
+        # chunk j's layers: full chunks from the far end, the remainder on the short side
+        before = (vp - 1 - j) if short == "first" else np.full_like(vp, j)
+        size = np.clip(stage - before * chunk, 0, chunk)
+        total = total + np.where(j < vp, size * forwards_of_chunk(pp, vp, n_fwd, j), 0.0)
+    return total
+
+
 def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: Arr, ep: Arr, vp: Arr,
                       mbs: Arr, m: Arr, zero: Arr, recompute: Arr, sp: Arr, seq_len: int, flash: bool,
                       overhead_bytes: float, edge_layers: int | None = None, etp: Arr | None = None,
                       shard: Arr | None = None, in_flight_max: Arr | None = None,
-                      recompute_frac: Arr | None = None, offload_inputs: bool = False) -> MemoryBreakdown:
+                      recompute_frac: Arr | None = None, offload_layers: int = 0,
+                      gemm_weight_bytes: float = WEIGHT_BYTES) -> MemoryBreakdown:
     """Peak bytes on the busiest device (max of the first and last pipeline stage).
 
     With `edge_layers` (first and last stage hold that many layers, the middle ones the rest; Megatron-LM
-    --decoder-first/last-pipeline-num-layers) the peak is the largest of the first stage (edge layers, min(m, p)
-    micro-batches in flight), the second (a middle stage, min(m, p - 1) in flight: 1F1B holds p - i on stage i,
-    Narayanan et al. 2021 sec. 2.2.1) and the last (edge layers, one in flight, + logits).
+    --decoder-first/last-pipeline-num-layers) the peak is the largest of the first stage, the second (a middle stage,
+    which holds the most of the middle ones) and the last (+ logits), each holding what the schedule keeps in flight
+    there (module docstring).
 
     etp: expert tensor parallel (None = tp); shard: the ZeRO shard group (None = dp x cp; hybrid sharding shards
-    over fewer ranks); in_flight_max: micro-batches the first stage holds at most (None = pp, 1F1B; ZB-H2 holds
-    2p - 1, Qi et al. 2024 sec. 2.2); recompute_frac: share of a stage's layers that full recompute applies to (None:
-    all; Megatron-LM --recompute-method block --recompute-num-layers N keeps the other layers' activations);
-    offload_inputs: full recompute's kept layer inputs live in host memory (Setup.offload_layer_inputs)."""
+    over fewer ranks); in_flight_max: micro-batches the first stage holds at most without interleaving (None = pp,
+    1F1B; ZB-H2 holds 2p - 1, Qi et al. 2024 sec. 2.2); recompute_frac: share of a stage's layers that full recompute
+    applies to (None: all; Megatron-LM --recompute-method block --recompute-num-layers N keeps the other layers'
+    activations); offload_layers: layers per stage whose saved activations are in host memory; gemm_weight_bytes:
+    bytes per GEMM weight (1 or 2 with fp8_params, module docstring)."""
     if edge_layers is not None:
         return _uneven_memory(model, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, mbs=mbs, m=m, zero=zero,
                               recompute=recompute, sp=sp, seq_len=seq_len, flash=flash, overhead_bytes=overhead_bytes,
                               edge_layers=edge_layers, etp=etp, shard=shard, recompute_frac=recompute_frac, vp=vp,
-                              offload_inputs=offload_inputs)
+                              offload_layers=offload_layers, gemm_weight_bytes=gemm_weight_bytes)
     prm = stage_params(model, pp, vp, tp, ep, etp=etp)
-    weights, grads, opt = _state_bytes(prm, dp, cp, ep, zero, tp=tp, etp=etp, shard=shard)
+    weights, grads, opt = _state_bytes(prm, dp, cp, ep, zero, tp=tp, etp=etp, shard=shard,
+                                       gemm_weight_bytes=gemm_weight_bytes)
     s = seq_len / cp
-    frac_moe = model.moe_layers / model.layers
-    per_layer = (1 - frac_moe) * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, False)
-    if model.is_moe:
-        per_layer = per_layer + frac_moe * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash,
-                                                                      True)
-    per_layer = _offloaded(per_layer, recompute, offload_inputs)
-    per_layer = _partial_recompute(model, per_layer, mbs, s, tp, sp, recompute, flash, recompute_frac)
+    per_layer, work = _layer_bytes(model, mbs, s, tp, sp, recompute, flash, recompute_frac)
     ls = layers_per_stage(model.layers, pp, vp)
-    in_flight = np.minimum(m, pp if in_flight_max is None else in_flight_max)
-    interleave = np.where(vp > 1, 1 + (pp - 1) / (pp * vp), 1.0)
-    first = ls * per_layer * in_flight * interleave
-    # Full recompute re-materialises one layer at a time during backward: add one layer's full set.
-    work = np.where(recompute == 2,
-                    activation_bytes_per_layer(model, mbs, s, tp, sp, np.zeros_like(recompute), flash,
-                                               model.is_moe), 0.0)
+    per_layer = per_layer * _on_device(ls, offload_layers)
+    chunk = ls / vp
+    zero_rank = np.zeros_like(pp)
+    # 1F1B (vp 1): min(m, p) micro-batches on the first stage (ZB-H2: min(m, 2p - 1)); interleaved: the schedule's.
+    plain = ls * np.minimum(m, pp if in_flight_max is None else in_flight_max)
+    first = per_layer * np.where(vp > 1, layers_in_flight(pp, vp, m, zero_rank, chunk, ls, "first"), plain)
     logits = 4.0 * s * mbs * model.vocab / tp
-    last = ls * per_layer * np.where(pp == 1, in_flight, 1) + logits
+    last = per_layer * layers_in_flight(pp, vp, m, pp - 1, chunk, ls, "last") + logits
     acts = np.maximum(np.where(pp == 1, first + logits, first), last) + work
     return MemoryBreakdown(weights=weights, grads=grads, optimizer=opt, activations=acts,
                            overhead=np.full_like(acts, overhead_bytes))
 
 
-def _offloaded(per_layer: Arr, recompute: Arr, offload_inputs: bool) -> Arr:
-    """Kept bytes per layer on the device when full recompute's kept layer inputs are offloaded to host memory
-    (MaxText decoder_layer_input 'offload'): none; other recompute kinds keep theirs."""
-    return np.where((recompute == 2) & offload_inputs, 0.0, per_layer)
+def _on_device(ls: Arr, offload_layers: int) -> Arr:
+    """Share of a stage's saved activations kept on the device when `offload_layers` of its `ls` layers offload."""
+    return (ls - np.minimum(offload_layers, ls)) / ls
+
+
+def _layer_bytes(model: TransformerConfig, mbs: Arr, s: Arr, tp: Arr, sp: Arr, recompute: Arr, flash: bool,
+                 recompute_frac: Arr | None) -> tuple[Arr, Arr]:
+    """(mean saved bytes per layer and micro-batch, the working set full recompute re-materialises in backward)."""
+    frac_moe = model.moe_layers / model.layers
+    per_layer = (1 - frac_moe) * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, False)
+    if model.is_moe:
+        per_layer = per_layer + frac_moe * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, True)
+    per_layer = _partial_recompute(model, per_layer, mbs, s, tp, sp, recompute, flash, recompute_frac)
+    # Full recompute re-materialises one layer at a time during backward: add one layer's full set.
+    work = np.where(recompute == 2, activation_bytes_per_layer(model, mbs, s, tp, sp, np.zeros_like(recompute),
+                                                                flash, model.is_moe), 0.0)
+    return per_layer, work
 
 
 def _partial_recompute(model: TransformerConfig, per_layer: Arr, mbs: Arr, s: Arr, tp: Arr, sp: Arr, recompute: Arr,
@@ -194,11 +250,13 @@ def _partial_recompute(model: TransformerConfig, per_layer: Arr, mbs: Arr, s: Ar
 
 
 def _state_bytes(prm: StageParams, dp: Arr, cp: Arr, ep: Arr, zero: Arr, *, tp: Arr | None = None,
-                 etp: Arr | None = None, shard: Arr | None = None) -> tuple[Arr, Arr, Arr]:
+                 etp: Arr | None = None, shard: Arr | None = None,
+                 gemm_weight_bytes: float = WEIGHT_BYTES) -> tuple[Arr, Arr, Arr]:
     """(weights, grads, optimizer) bytes of a stage's parameters under ZeRO (Rajbhandari et al. 2020, Fig. 1).
 
     Dense parameters shard over `shard` ranks (None: dp x cp); routed experts over their expert-data-parallel
-    group, tp x dp x cp / (etp x ep) ranks (= dp x cp / ep when etp = tp)."""
+    group, tp x dp x cp / (etp x ep) ranks (= dp x cp / ep when etp = tp). GEMM weights take `gemm_weight_bytes`
+    each (FP8 parameters: 1), embeddings and norms 2."""
     shard_dense = dp * cp if shard is None else shard
     if etp is None or tp is None:
         shard_exp = np.maximum(dp * cp // np.maximum(ep, 1), 1)
@@ -211,41 +269,40 @@ def _state_bytes(prm: StageParams, dp: Arr, cp: Arr, ep: Arr, zero: Arr, *, tp: 
                          + np.where(zero >= 1, prm.expert / shard_exp, prm.expert))
     grads = GRAD_BYTES * (np.where(zero >= 2, prm.dense / shard_dense, prm.dense)
                           + np.where(zero >= 2, prm.expert / shard_exp, prm.expert))
-    # ZeRO-3 gathers one layer for compute and prefetches the next: 2 unsharded layers resident.
-    weights = WEIGHT_BYTES * np.where(zero >= 3, prm.dense / shard_dense + prm.expert / shard_exp
-                                      + 2 * prm.layer_full, prm.dense + prm.expert)
+    dense_w = WEIGHT_BYTES * prm.keep16 + gemm_weight_bytes * (prm.dense - prm.keep16)
+    expert_w = gemm_weight_bytes * prm.expert
+    # ZeRO-3 gathers one layer for compute and prefetches the next: 2 unsharded layers resident (its norms, h per
+    # layer, counted at the GEMM weights' width).
+    weights = np.where(zero >= 3, dense_w / shard_dense + expert_w / shard_exp
+                       + 2 * gemm_weight_bytes * prm.layer_full, dense_w + expert_w)
     return weights, grads, opt
 
 
 def _uneven_memory(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: Arr, ep: Arr, mbs: Arr, m: Arr,
                    zero: Arr, recompute: Arr, sp: Arr, seq_len: int, flash: bool, overhead_bytes: float,
                    edge_layers: int, etp: Arr | None = None, shard: Arr | None = None,
-                   recompute_frac: Arr | None = None, vp: Arr | None = None,
-                   offload_inputs: bool = False) -> MemoryBreakdown:
-    """memory_per_device with edge stages of `edge_layers`; with interleaving (vp > 1) the stages holding several
-    micro-batches keep (1 + (p - 1) / (p v)) times as many activations, as in the even case above."""
+                   recompute_frac: Arr | None = None, vp: Arr | None = None, offload_layers: int = 0,
+                   gemm_weight_bytes: float = WEIGHT_BYTES) -> MemoryBreakdown:
+    """memory_per_device with edge stages of `edge_layers`; with interleaving (vp > 1) each rank holds what the
+    interleaved schedule keeps in flight there, the middle stages' layers in vp equal chunks and the edge stages'
+    shortfall on the first stage's first chunks and the last stage's last ones (module docstring)."""
     s = seq_len / cp
-    frac_moe = model.moe_layers / model.layers
-    per_layer = (1 - frac_moe) * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, False)
-    if model.is_moe:
-        per_layer = per_layer + frac_moe * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, True)
-    per_layer = _offloaded(per_layer, recompute, offload_inputs)
-    per_layer = _partial_recompute(model, per_layer, mbs, s, tp, sp, recompute, flash, recompute_frac)
-    work = np.where(recompute == 2, activation_bytes_per_layer(model, mbs, s, tp, sp, np.zeros_like(recompute),
-                                                                flash, model.is_moe), 0.0)
+    per_layer, work = _layer_bytes(model, mbs, s, tp, sp, recompute, flash, recompute_frac)
     logits = 4.0 * s * mbs * model.vocab / tp
     one = np.ones_like(np.asarray(pp, dtype=float))
+    vp = np.ones_like(np.asarray(pp)) if vp is None else vp
     edge = edge_layers * one
     mid = middle_stage_layers(model.layers, pp, edge_layers)
-    # (layers, micro-batches in flight, extra activation bytes) of the first, second and last stage
-    interleave = 1.0 if vp is None else np.where(vp > 1, 1 + (pp - 1) / (pp * vp), 1.0)
-    stages = [(edge, np.minimum(m, pp) * interleave, 0.0), (mid, np.minimum(m, pp - 1) * interleave, 0.0),
-              (edge, one, logits)]
+    chunk = mid / vp
+    # (layers, layer-micro-batches in flight, extra activation bytes) of the first, second and last stage
+    stages = [(edge, layers_in_flight(pp, vp, m, 0 * pp, chunk, edge, "first"), 0.0),
+              (mid, layers_in_flight(pp, vp, m, 0 * pp + 1, chunk, mid, "first"), 0.0),
+              (edge, layers_in_flight(pp, vp, m, pp - 1, chunk, edge, "last"), logits)]
     best: MemoryBreakdown | None = None
-    for ls, in_flight, extra in stages:
+    for ls, held, extra in stages:
         w, g, o = _state_bytes(stage_params(model, pp, one, tp, ep, ls=ls, etp=etp), dp, cp, ep, zero, tp=tp,
-                               etp=etp, shard=shard)
-        acts = ls * per_layer * in_flight + extra + work
+                               etp=etp, shard=shard, gemm_weight_bytes=gemm_weight_bytes)
+        acts = per_layer * _on_device(ls, offload_layers) * held + extra + work
         cand = MemoryBreakdown(weights=w, grads=g, optimizer=o, activations=acts,
                                overhead=np.full_like(acts, overhead_bytes))
         if best is None:

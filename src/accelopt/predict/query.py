@@ -88,8 +88,10 @@ class LayoutQuery(LayoutFlags):
     """Interleaved pipeline sends overlapped with compute (Setup.p2p_overlap)."""
     tp_comm_overlap: bool = False
     """Tensor-parallel collectives pipelined with their GEMMs (Setup.tp_comm_overlap)."""
-    offload_layer_inputs: bool = False
-    """Full recompute's kept layer inputs offloaded to host memory (Setup.offload_layer_inputs; memory only)."""
+    fp8_params: bool = False
+    """GEMM weights kept in FP8 (Setup.fp8_params)."""
+    offload_layers: int = 0
+    """Layers per stage whose saved activations are in host memory (Setup.offload_layers)."""
     seq_len: int | None = None
     """None: the model's."""
     global_batch_seqs: int | None = None
@@ -211,9 +213,6 @@ def ignored_overlap_notes(q: LayoutQuery) -> list[str]:
     if q.tp_comm_overlap and not (q.sp and q.tp > 1):
         notes.append("--tp-comm-overlap has no effect here: it pipelines sequence-parallel collectives (needs --tp > 1 "
                      "without --no-sp)")
-    if q.offload_layer_inputs and q.recompute != "full":
-        notes.append("--offload-inputs has no effect here: it moves full recompute's kept layer inputs to host "
-                     "memory (needs --recompute full)")
     return notes
 
 
@@ -268,7 +267,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     batch = q.global_batch_seqs if q.global_batch_seqs is not None else default_global_batch(seq_len)
     setup = Setup(model=q.model, seq_len=seq_len, global_batch=batch, tokens=q.tokens, dtype=q.dtype,
                   flash=q.flash, edge_stage_layers=q.edge_stage_layers, p2p_overlap=q.p2p_overlap,
-                  tp_comm_overlap=q.tp_comm_overlap, offload_layer_inputs=q.offload_layer_inputs,
+                  tp_comm_overlap=q.tp_comm_overlap, fp8_params=q.fp8_params, offload_layers=q.offload_layers,
                   facility=q.facility)
     spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)

@@ -211,16 +211,27 @@ class Setup:
     follows (Transformer Engine userbuffers, Megatron-Bridge CommOverlapConfig.tp_comm_overlap; needs sp and tp > 1).
     Off: every tensor-parallel collective is on the critical path, except on the megatron stack with sequence
     parallel, where the backward's input re-gathers and reduce-scatters hide behind their GEMMs (_tp_async_layer_s)."""
-    offload_layer_inputs: bool = False
-    """With full recompute, the one tensor kept per layer (its input) is offloaded to host memory and brought back for
-    the backward (MaxText remat_policy 'custom' with decoder_layer_input 'offload', as the tpu-recipes Trillium
-    configs set): it leaves the device's memory; one layer's recompute working set stays. Memory only: the host
-    transfers are not timed (the recipes set XLA's host-offload overlap flags, HOST_OFFLOAD_FLAGS)."""
+    fp8_params: bool = False
+    """GEMM weights kept in FP8 between steps, their fp32 master copy in the optimizer state (Megatron-LM
+    --fp8-param-gather, Transformer Engine fp8_model_init; Megatron-Bridge's FP8 current-scaling and MXFP8 recipes set
+    it): 1 byte per GEMM weight instead of 2, plus an FP8 transposed copy on Hopper (_FP8_TRANSPOSE_FAMILIES). Memory
+    only: the all-gathers it shrinks are the ZeRO-3 ones, timed here from the 16-bit weights (not modelled)."""
+    offload_layers: int = 0
+    """Layers per pipeline stage whose saved activations are held in host memory (Megatron-Core / NeMo
+    cpu_offloading_num_layers; MaxText remat_policy names set to 'offload'); 0: none. Memory only: the copies are
+    assumed hidden behind compute (Megatron-Core overlaps them with the next layer's compute; XLA runs host offload
+    asynchronously) and are not timed."""
     facility: Facility = field(default_factory=Facility)
 
     def __post_init__(self) -> None:
+        if not 0 <= self.offload_layers <= self.model.layers:
+            raise InputError(f"--offload-layers {self.offload_layers}: the {self.model.name} has {self.model.layers} "
+                             "layers", f"give --offload-layers between 0 (none) and {self.model.layers}")
         if self.dtype not in DTYPE_BYTES:
             raise InputError(f"dtype {self.dtype!r} is not a training dtype", "use --dtype bf16, fp16 or fp8")
+        if self.fp8_params and self.dtype != "fp8":
+            raise InputError(f"--fp8-params with --dtype {self.dtype}: FP8 parameters feed FP8 GEMMs",
+                             "give --dtype fp8 with --fp8-params, or leave --fp8-params out")
         if self.seq_len < 1 or self.global_batch < 1:
             raise InputError(f"seq_len {self.seq_len} / global batch {self.global_batch} must be >= 1",
                              "give positive --seq-len and --global-batch")
@@ -537,7 +548,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
                             shard=np.where(hsdp, g_shard, dp_group).astype(float),
                             in_flight_max=np.where(sched == 2, 2 * pp - 1, pp),
                             recompute_frac=np.where(lay.recompute_layers > 0, rec_frac, 1.0),
-                            offload_inputs=setup.offload_layer_inputs)
+                            offload_layers=setup.offload_layers, gemm_weight_bytes=fp8_param_bytes(setup, cal))
     tokens_step = float(setup.global_batch * setup.seq_len)
     most, fewest = seqs_per_rank(setup.global_batch, lay.dp)
     model_flops_step = 3.0 * model_flops_per_token(mdl, setup.seq_len) * tokens_step
@@ -622,6 +633,20 @@ def fsdp_latency_s(stack: str, zero: Arr, ls: Arr, shard: Arr, inner: Arr, links
     x (2 x 24 + 2) collectives = +60 ms for the 1B, as published (+60 ms). The link latencies are predict/comm.py's
     defaults, not fitted."""
     return fsdp_collectives(stack, zero, ls) * comm.ring_latency_s(shard, inner, links)
+
+
+_FP8_TRANSPOSE_FAMILIES = ("nvidia-hopper",)
+"""Families whose FP8 GEMMs take only the TN layout, so Transformer Engine keeps an FP8 transposed copy of each FP8
+weight for the backward's data-gradient GEMM (Float8Tensor transpose cache, TransformerEngine PRs #524, #735; on
+Blackwell it uses the FP8 data itself, TransformerEngine issue #1764, maintainer's comment)."""
+
+
+def fp8_param_bytes(setup: Setup, cal: Calibration) -> float:
+    """Bytes per GEMM weight on the device: 2 (16-bit), or with Setup.fp8_params 1 (+1 for the transposed copy
+    where FP8 GEMMs need it)."""
+    if not setup.fp8_params:
+        return 2.0
+    return 2.0 if cal.family in _FP8_TRANSPOSE_FAMILIES else 1.0
 
 
 def _attn_core_recomputed(rc: Arr) -> Arr:
