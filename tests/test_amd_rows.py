@@ -66,7 +66,8 @@ def test_gpt2xl_gap_is_the_per_token_rate_shared_by_both_gpt2xl_rows() -> None:
     t_one_gpu_iter_s = float(one_gpu["step_s"]) / 8  # 8 iterations of batch 8 per step
     assert t_one_gpu_iter_s == pytest.approx(intercept_s + 8 * slope_s, rel=0.10)
     ddp = next(r for r in read_runs() if r["id"] == "amd-mi300x-gpt2xl-fp8-ddp")
-    modelled = {m: reproduce({**ddp, "mbs": str(m), "global_batch": str(m * 64)}).predicted_step_s / 8 for m in (28, 42)}
+    modelled = {m: reproduce({**ddp, "mbs": str(m), "global_batch": str(m * 64)}).predicted_step_s / 8
+                for m in (28, 42)}  # per iteration: 8 iterations per step
     model_slope_s = (modelled[42] - modelled[28]) / 14
     assert slope_s > 1.5 * model_slope_s
 
