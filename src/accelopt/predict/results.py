@@ -115,8 +115,8 @@ class PlanResult:
     --recompute-layers)."""
     slice_devices: int = unit("count", "devices per scale-up slice (a TPU ICI slice, a GPU NVLink domain; "
                               "--slice-devices; 0: the device's whole scale-up domain)", default=0)
-    edge_stage_layers: int | None = None
-    """--edge-stage-layers: layers on the first and last pipeline stage (null: an even split)."""
+    edge_stage_layers: int | None = unit("count", "--edge-stage-layers: layers on the first and last pipeline stage "
+                                         "(null: an even split)", default=None)
     p2p_overlap: bool = False
     """--p2p-overlap: interleaved pipeline sends hidden behind the next chunk's compute."""
     tp_comm_overlap: bool = False
@@ -223,8 +223,8 @@ class ExplainResult:
     """The scale-up link measured by `probe --collectives` (--collectives FILE) used in place of the catalog's."""
     notes: list[str] = field(default_factory=list)
     """What the layout implies beyond its terms (e.g. an uneven global batch over the data-parallel ranks)."""
-    edge_stage_layers: int | None = None
-    """--edge-stage-layers: layers on the first and last pipeline stage (null: an even split)."""
+    edge_stage_layers: int | None = unit("count", "--edge-stage-layers: layers on the first and last pipeline stage "
+                                         "(null: an even split)", default=None)
     p2p_overlap: bool = False
     """--p2p-overlap: interleaved pipeline sends hidden behind the next chunk's compute."""
     tp_comm_overlap: bool = False
