@@ -393,7 +393,9 @@ def _run_search(opts: PlanOptions) -> None:
                       feasible=int(c.feasible.sum()), dropped={k: int(v) for k, v in c.reasons.items()},
                       assumed=c.assumed, unused_config_keys=list(setup.model.unused_keys), search_s=elapsed,
                       skipped_devices=dict(c.skipped_devices), schedule=opts.schedule, measured_link=measured,
-                      axes=axes, slice_devices=opts.slice_devices, objective=objective,
+                      axes=axes, slice_devices=opts.slice_devices, objective=objective, **_setup_flags(setup),
+                      notes=_search_notes(specs, measured, opts.slice_devices, setup.global_batch,
+                                          [_fmt_row(c, int(i)) for i in best]),
                       best=[_fmt_row(c, int(i)) for i in best],
                       pareto_front=[_fmt_row(c, int(i)) for i in front], closest_by_memory=closest_rows)
     finish_run("plan", data)
@@ -402,12 +404,13 @@ def _run_search(opts: PlanOptions) -> None:
         if none_fits:
             raise none_fits
         return
-    from accelopt.report.console import line
+    from accelopt.report.console import line, plain
 
     con = console()
     dropped = ", ".join(f"{k} {v:,}" for k, v in c.reasons.items() if v) or "none"
     con.print(line((setup.model.name, "bold"), f" {fmt_num(setup.tokens)} tokens, seq {setup.seq_len}, global "
-                   f"batch {setup.global_batch:,} seqs, {setup.dtype}, {stack} stack, {opts.schedule} schedule — "
+                   f"batch {setup.global_batch:,} seqs, {setup.dtype}{_flags_text(setup)}, {stack} stack, "
+                   f"{opts.schedule} schedule — "
                    f"{len(c):,} layouts evaluated "
                    f"in {elapsed:.2f} s, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
     for name, why in c.skipped_devices.items():  # a device left out must not vanish without a word
@@ -420,8 +423,8 @@ def _run_search(opts: PlanOptions) -> None:
     _print_table("Pareto front: time, cost, energy", data.pareto_front[:20])
     print_assumed(con, c.assumed)
     print_measured(con, measured)
-    _print_uneven(con, setup.global_batch, data.best)
-    _print_slices(con, specs, opts.slice_devices, data.best)
+    for note in data.notes:
+        con.print(plain(note, "yellow"))
 
 
 def _measured(path: Path | None) -> Any:
@@ -441,29 +444,37 @@ def print_measured(con: Any, measured: Any) -> None:
         con.print(plain(measured.text() + "; the scale-out link is the catalog's", "cyan"))
 
 
-def _print_uneven(con: Any, global_batch: int, rows: list[Any]) -> None:
-    """A line per data-parallel degree among `rows` that does not divide the global batch."""
-    from accelopt.predict.query import uneven_note
-    from accelopt.report.console import plain
-
-    for dp in sorted({r.layout.dp for r in rows}):
-        note = uneven_note(global_batch, dp)
-        if note:
-            con.print(plain(f"dp={dp}: {note}", "yellow"))
+def _setup_flags(setup: Any) -> dict[str, Any]:
+    """The Setup flags a result records (PlanResult / ExplainResult fields of the same names)."""
+    return {k: getattr(setup, k) for k in ("edge_stage_layers", "p2p_overlap", "tp_comm_overlap", "fp8_params",
+                                           "offload_layers")}
 
 
-def _print_slices(con: Any, specs: list[Any], slice_devices: int, rows: list[Any]) -> None:
-    """A line per (device, count) among `rows` that spans several slices (--slice-devices), in the device's words
-    (query.slice_note)."""
+def _flags_text(setup: Any) -> str:
+    """', fp8 parameters, 2 layers/stage offloaded, ...': the Setup flags given (the headline names them)."""
+    f = _setup_flags(setup)
+    words = [f"edge stages of {f['edge_stage_layers']} layers" if f["edge_stage_layers"] is not None else "",
+             "p2p overlap" if f["p2p_overlap"] else "", "tp comm overlap" if f["tp_comm_overlap"] else "",
+             "fp8 parameters" if f["fp8_params"] else "",
+             f"{f['offload_layers']} layers/stage offloaded" if f["offload_layers"] else ""]
+    return "".join(f", {w}" for w in words if w)
+
+
+def _search_notes(specs: list[Any], measured: Any, slice_devices: int, global_batch: int,
+                  rows: list[Any]) -> list[str]:
+    """The lines under `plan`'s tables (PlanResult.notes): a data-parallel degree among `rows` that does not divide
+    the global batch; a (device, count) that spans several slices, in the device's words (query.slice_note); what a
+    group reaches of a measured link on a switchless domain (query.measured_share_note)."""
     from accelopt.predict.comm import slice_spec
-    from accelopt.predict.query import slice_note
-    from accelopt.report.console import plain
+    from accelopt.predict.query import measured_share_note, slice_note, uneven_note
 
+    notes = [f"dp={dp}: {n}" for dp in sorted({r.layout.dp for r in rows}) if (n := uneven_note(global_batch, dp))]
     by_name = {sp.name: sp for sp in specs}
-    for name, n in sorted({(r.hardware, r.devices) for r in rows}):
-        note = slice_note(slice_spec(by_name[name], slice_devices), n, slice_devices) if name in by_name else None
+    for name, count in sorted({(r.hardware, r.devices) for r in rows}):
+        note = slice_note(slice_spec(by_name[name], slice_devices), count, slice_devices) if name in by_name else None
         if note:
-            con.print(plain(f"{name}: {note}", "yellow"))
+            notes.append(f"{name}: {note}")
+    return notes + [n for sp in specs if (n := measured_share_note(sp, measured))]
 
 
 def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
@@ -564,10 +575,12 @@ FP8_PARAMS_HELP = ("with --dtype fp8: keep the GEMM weights in FP8 (1 byte; +1 f
                    "only")
 OFFLOAD_HELP = ("layers per pipeline stage whose saved activations are held in host memory (Megatron-Core/NeMo "
                 "cpu_offloading_num_layers; MaxText remat_policy names set to 'offload'); memory only: the copies "
-                "are assumed hidden behind compute; default 0")
+                "are assumed hidden behind compute; at most a stage's layers (`plan explain`; `plan` offloads all "
+                "of a stage with fewer); default 0")
 EDGE_HELP = ("layers on the first and on the last pipeline stage when they hold fewer than the others "
              "(Megatron-LM --decoder-first/last-pipeline-num-layers; Llama 3 405B: 7 of 126 on 16 stages); "
-             "needs pp >= 3 and vp = 1 (`plan` then searches only such layouts); default: an even split")
+             "needs pp >= 3; with --vp > 1 the middle stages' layers split into vp equal chunks, so vp must divide "
+             "them (Llama 3 405B: vp 8); `plan` then searches only such layouts; default: an even split")
 
 
 SCHEDULE_HELP = ("pipeline schedule: 1f1b (interleaved with --vp > 1; bubble (p-1)/(v m)), zb-h1 or zb-h2 "
@@ -636,7 +649,7 @@ def _explain(opts: ExplainOptions) -> None:
                          infeasible_because=why, prediction=LayoutRow.of(spec.name, lay, row),
                          terms=terms_of(row, formulas, explain_inputs()), assumed=list(res.assumed),
                          unused_config_keys=list(setup.model.unused_keys), measured_link=res.measured,
-                         notes=list(res.notes))
+                         notes=list(res.notes), **_setup_flags(setup))
     finish_run("plan-explain", data)
     if opts.as_json:
         emit(data)
@@ -649,7 +662,8 @@ def _explain(opts: ExplainOptions) -> None:
 
     con = console()
     fp8 = f"; fp8 linear layers at {cal.fp8_matmul_eff_max} of the fp8 peak" if setup.dtype == "fp8" else ""
-    con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {lay} (calibration family "
+    con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {lay}{_flags_text(setup)} "
+                   f"(calibration family "
                    f"{cal.family}, stack {cal.stack}{_fit_note(cal, setup.dtype)}; eff(F) = {cal.matmul_eff_max} F / "
                    f"(F + {fmt_num(cal.matmul_half_flop)})"
                    f"{fp8}"

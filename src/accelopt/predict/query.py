@@ -15,8 +15,16 @@ from accelopt.errors import InfeasibleError, InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.calibration import DEFAULT_STACK, STACKS, Calibration, calibration_for, load_calibrations
-from accelopt.predict.comm import Assumption, MeasuredLink, load_measured, slice_spec, slice_words
+from accelopt.predict.comm import (
+    Assumption,
+    MeasuredLink,
+    load_measured,
+    measured_peer_bw,
+    slice_spec,
+    slice_words,
+)
 from accelopt.predict.cost import Facility
+from accelopt.predict.memory import layers_per_stage, middle_stage_layers
 from accelopt.predict.training import (
     RECOMPUTE,
     SCHEDULES,
@@ -148,6 +156,18 @@ def _check_values(q: LayoutQuery) -> None:
     check_slices(q.devices, q.slice_devices)
 
 
+def _check_offload(q: LayoutQuery, lay: Layout) -> None:
+    """--offload-layers counts layers per pipeline stage: more than the busiest stage holds is an error here (the
+    memory model would offload the whole stage without a word; `plan`'s search keeps that clipped meaning)."""
+    L, e = q.model.layers, q.edge_stage_layers
+    most = (int(layers_per_stage(L, np.asarray(lay.pp), np.asarray(lay.vp))) if e is None or lay.pp < 3
+            else max(e, int(middle_stage_layers(L, np.asarray(lay.pp), e))))
+    if q.offload_layers > most:
+        raise InputError(f"--offload-layers {q.offload_layers} exceeds the {most} layers of a pipeline stage "
+                         f"({L} layers over --pp {lay.pp}); it counts layers per stage, not in the model",
+                         f"give --offload-layers between 0 (none) and {most}")
+
+
 def _check_experts(q: LayoutQuery) -> None:
     """Expert-parallel flags that this model or layout cannot take, each with its own fix (not the generic
     structural one)."""
@@ -202,6 +222,20 @@ def slice_note(spec: AcceleratorSpec, devices: int, slice_devices: int) -> str |
     one, link, network = slice_words(spec)
     return (f"{devices:,} devices span {devices // slice_devices} {one}s of {slice_devices:,}: collectives "
             f"reduce inside each {one} over {link} and cross between them over {network} at {per_dev}")
+
+
+def measured_share_note(spec: AcceleratorSpec, measured: MeasuredLink | None) -> str | None:
+    """On a scale-up domain without a switch (the spec lists a pair bandwidth), the sentence saying what a group
+    smaller than the probe's reaches of the measured bus bandwidth (comm.measured_peer_bw, Links.up_bw_of); None on a
+    switched domain, where every group gets all of it."""
+    peer = None if measured is None else measured_peer_bw(spec, measured)
+    if measured is None or peer is None:
+        return None
+    bw, r = measured.bandwidth_byte_per_s, measured.ranks
+    shares = "".join(f"{g} devices {min(bw, (g - 1) * peer) / 1e9:.4g} GB/s, " for g in range(2, r))
+    return (f"{spec.name}'s scale-up domain has no switch (pairs wired directly): the measured {bw / 1e9:.4g} GB/s "
+            f"over {r} ranks is {r - 1} pair links of {peer / 1e9:.4g} GB/s, and a group of g devices reaches g - 1 "
+            f"of them: {shares}{r} or more {bw / 1e9:.4g} GB/s (not extrapolated past the probe's {r} ranks)")
 
 
 def ignored_overlap_notes(q: LayoutQuery) -> list[str]:
@@ -286,10 +320,12 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
         raise InfeasibleError(f"layout {layout_text(lay)} on {q.devices} x {spec.name} is invalid: "
                               + "; ".join(why for _, why in broken),
                               structural_fix(q.model, mp, [rule for rule, _ in broken]))
+    _check_offload(q, lay)
     measured = load_measured(q.collectives) if q.collectives is not None else None
     pred = evaluate(setup, spec, arr, cal, measured=measured)
     notes = [n for n in (uneven_note(batch, dp), slice_note(spec, q.devices, q.slice_devices)) if n]
     notes += ignored_overlap_notes(q)
+    notes += [n for n in (measured_share_note(spec, pred.measured),) if n]
     return LayoutResult(setup=setup, spec=spec, layout=lay, cal=cal, terms=pred.row(0),
                         fits_memory=bool(pred.feasible[0]), assumed=pred.assumed, measured=pred.measured, notes=notes)
 
