@@ -170,6 +170,11 @@ def test_plan_bad_numbers(capsys: pytest.CaptureFixture[str], extra: tuple[str, 
     (("plan", "serve", "--model", "llama3-8b", "--memory-fraction", "nan"), "--memory-fraction nan"),
     (("plan", "serve", "--model", "llama3-8b", "--max-prefill-tokens", "0"), "--max-prefill-tokens 0"),
     (("plan", "serve", "--model", "llama3-8b", "--max-batch-size", "0"), "--max-batch-size 0"),
+    # an engine capped at 4 requests cannot run a static batch of 8 (it ran without a word before)
+    (("plan", "serve", "--model", "llama3-8b", "--max-batch-size", "4", "--batch", "1,8"),
+     "--batch 8 is above --max-batch-size 4"),
+    (("plan", "serve", "--model", "llama3-8b", "--max-batch-size", "4", "--concurrency", "16"),
+     "--concurrency 16 is above --max-batch-size 4"),
     ((*EXPLAIN, "--collectives", "/no/such/probe.toml"), "--collectives file"),
 ])
 def test_engine_and_collectives_errors_name_the_flag(capsys: pytest.CaptureFixture[str], argv: tuple[str, ...],

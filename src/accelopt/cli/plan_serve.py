@@ -64,8 +64,8 @@ def register_serve(plan_app: typer.Typer) -> None:
             "max_num_tokens)."),
         max_batch_size: Optional[int] = typer.Option(
             None, "--max-batch-size", help="The engine's max_batch_size (default 2048, TensorRT-LLM's LLM API): caps "
-            "the requests in flight of a --rate run, per attention-DP rank; trtllm-bench sets its own (its "
-            "calc_engine_setting heuristic, logged at start)."),
+            "the requests in flight of a --rate run, per attention-DP rank (a larger --batch or --concurrency "
+            "exits 2); trtllm-bench sets its own (its calc_engine_setting heuristic, logged at start)."),
         ep: int = typer.Option(1, "--ep", help="Expert-parallel ranks for a mixture-of-experts model: the routed "
                                "experts are split over them (must divide the experts (+ --redundant-experts) and "
                                "tp x attention-dp); dispatch/combine all-to-all per MoE layer."),

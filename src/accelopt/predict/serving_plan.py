@@ -100,6 +100,20 @@ def _check_engine_flags(opts: ServeOptions) -> None:
         raise InputError(f"--max-batch-size {b} must be a positive integer", "e.g. --max-batch-size 2048")
 
 
+def _check_batch_cap(batches: list[int] | None, flag: str, max_batch_size: int | None, attention_dp: int) -> None:
+    """A --batch / --concurrency above the engine's --max-batch-size (per attention-DP rank) is a contradiction: the
+    engine never holds more requests at once, so the figures would describe a run it cannot make."""
+    if max_batch_size is None or not batches:
+        return
+    cap = max_batch_size * attention_dp
+    over = [b for b in batches if b > cap]
+    if over:
+        per = f" x {attention_dp} attention-DP ranks = {cap}" if attention_dp > 1 else ""
+        raise InputError(f"{flag} {max(over)} is above --max-batch-size {max_batch_size}{per}: the engine holds at "
+                         "most that many requests at once",
+                         f"give {flag} <= {cap}, or raise --max-batch-size (or leave it out: it caps --rate runs)")
+
+
 def plan_serve(opts: ServeOptions) -> ServeRun:
     """Sweeps for every device of `opts.hardware`; per-device infeasibility is collected (raised if all fail)."""
     from accelopt.hardware.catalog import get_device
@@ -115,6 +129,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     counts = opts.concurrency if opts.concurrency.strip() else opts.batch
     flag = "--concurrency" if opts.concurrency.strip() else "--batch"
     batches = parse_int_range(counts, flag) if counts.strip() else None
+    _check_batch_cap(batches, flag, opts.max_batch_size, moe.attention_dp)
     scheduling = "continuous" if opts.concurrency.strip() or opts.rate.strip() else "static"
     names = [h.strip() for h in opts.hardware.split(",") if h.strip()]
     if not names:
