@@ -77,7 +77,24 @@ class LayoutRow:
 
 
 @dataclass(frozen=True, kw_only=True)
-class PlanResult:
+class SetupFlagFields:
+    """The setup flags that change a training prediction beyond the layout, recorded by `plan` and `plan explain`
+    alike (one declaration for both result records)."""
+
+    edge_stage_layers: int | None = unit("count", "--edge-stage-layers: layers on the first and last pipeline stage "
+                                         "(null: an even split)", default=None)
+    p2p_overlap: bool = False
+    """--p2p-overlap: interleaved pipeline sends hidden behind the next chunk's compute."""
+    tp_comm_overlap: bool = False
+    """--tp-comm-overlap: sequence-parallel collectives pipelined with their GEMMs."""
+    fp8_params: bool = False
+    """--fp8-params: GEMM weights kept in FP8 (memory only)."""
+    offload_layers: int = unit("count", "--offload-layers: layers per pipeline stage whose saved activations are in "
+                               "host memory (memory only)", default=0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
@@ -115,16 +132,6 @@ class PlanResult:
     --recompute-layers)."""
     slice_devices: int = unit("count", "devices per scale-up slice (a TPU ICI slice, a GPU NVLink domain; "
                               "--slice-devices; 0: the device's whole scale-up domain)", default=0)
-    edge_stage_layers: int | None = unit("count", "--edge-stage-layers: layers on the first and last pipeline stage "
-                                         "(null: an even split)", default=None)
-    p2p_overlap: bool = False
-    """--p2p-overlap: interleaved pipeline sends hidden behind the next chunk's compute."""
-    tp_comm_overlap: bool = False
-    """--tp-comm-overlap: sequence-parallel collectives pipelined with their GEMMs."""
-    fp8_params: bool = False
-    """--fp8-params: GEMM weights kept in FP8 (memory only)."""
-    offload_layers: int = unit("count", "--offload-layers: layers per pipeline stage whose saved activations are in "
-                               "host memory (memory only)", default=0)
     notes: list[str] = field(default_factory=list)
     """The lines printed under the tables: uneven global batches, layouts spanning several slices, what a group
     reaches of a measured link on a switchless domain."""
@@ -200,7 +207,7 @@ def terms_of(values: Mapping[str, float | None], formulas: Mapping[str, str],
 
 
 @dataclass(frozen=True, kw_only=True)
-class ExplainResult:
+class ExplainResult(SetupFlagFields):
     """`accelopt plan explain`: one layout's whole arithmetic (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-explain"
@@ -223,16 +230,6 @@ class ExplainResult:
     """The scale-up link measured by `probe --collectives` (--collectives FILE) used in place of the catalog's."""
     notes: list[str] = field(default_factory=list)
     """What the layout implies beyond its terms (e.g. an uneven global batch over the data-parallel ranks)."""
-    edge_stage_layers: int | None = unit("count", "--edge-stage-layers: layers on the first and last pipeline stage "
-                                         "(null: an even split)", default=None)
-    p2p_overlap: bool = False
-    """--p2p-overlap: interleaved pipeline sends hidden behind the next chunk's compute."""
-    tp_comm_overlap: bool = False
-    """--tp-comm-overlap: sequence-parallel collectives pipelined with their GEMMs."""
-    fp8_params: bool = False
-    """--fp8-params: GEMM weights kept in FP8 (memory only)."""
-    offload_layers: int = unit("count", "--offload-layers: layers per pipeline stage whose saved activations are in "
-                               "host memory (memory only)", default=0)
     estimate: bool = True
 
     def term(self, name: str) -> Term:
