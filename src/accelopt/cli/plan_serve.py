@@ -41,7 +41,9 @@ def register_serve(plan_app: typer.Typer) -> None:
                                   "or 1..256 (powers of two); default: powers of two up to the largest that fits."),
         concurrency: str = typer.Option("", "--concurrency", help="Requests in flight under continuous batching "
                                         "(same syntax as --batch, exclusive with it): TTFT is one request's prefill "
-                                        "+ half a decode step; throughput as a static batch of that size."),
+                                        "+ half a decode step; throughput as a static batch of that size. max: as "
+                                        "many as the engine holds (the largest batch whose KV cache fits, capped by "
+                                        "--max-batch-size per attention-DP rank), a max-throughput benchmark."),
         rate: str = typer.Option("", "--rate", help="Poisson request rates per second, e.g. 0.5,2,8 (continuous "
                                  "batching; exclusive with --batch/--concurrency): concurrency from Little's law, "
                                  "M/D/1 queue wait in TTFT; a rate beyond saturation exits 2."),

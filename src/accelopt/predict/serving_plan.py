@@ -13,6 +13,7 @@ from accelopt.predict.serving import (
     ServeResult,
     ServeSweep,
     engine_calibration,
+    max_load_concurrency,
     overflow_error,
     predict_at_rate,
     serving_calibrations,
@@ -20,6 +21,11 @@ from accelopt.predict.serving import (
     with_price,
 )
 from accelopt.predict.serving_moe import MoELayout, check_layout
+
+MAX_LOAD = "max"
+"""--concurrency max: as many requests in flight as the engine holds (the largest batch whose KV cache fits, capped
+by max_batch_size per attention-DP rank): a max-throughput benchmark such as trtllm-bench or vLLM's benchmark with
+every request sent at once."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,7 +39,8 @@ class ServeOptions:
     batch: str = ""
     """Static batch sizes '1,8,64' or '1..256'; empty: powers of two up to the largest batch that fits."""
     concurrency: str = ""
-    """Requests in flight under continuous batching (same syntax as batch); exclusive with batch."""
+    """Requests in flight under continuous batching (same syntax as batch, or 'max': the most the engine holds,
+    serving.max_load_concurrency); exclusive with batch."""
     rate: str = ""
     """Poisson request rates per second, '0.5,2,8' (continuous batching, queueing in TTFT); exclusive with both."""
     prompt: int = 2048
@@ -114,6 +121,16 @@ def _check_batch_cap(batches: list[int] | None, flag: str, max_batch_size: int |
                          f"give {flag} <= {cap}, or raise --max-batch-size (or leave it out: it caps --rate runs)")
 
 
+def _check_max_word(opts: ServeOptions, at_max_load: bool) -> None:
+    """'max' is a whole --concurrency value, never a list item, and not a --batch size (a static batch is sized)."""
+    if not at_max_load and MAX_LOAD in opts.concurrency.lower():
+        raise InputError(f"--concurrency {opts.concurrency!r}: {MAX_LOAD} stands alone",
+                         "write --concurrency max (the most requests the engine holds), or a list of numbers")
+    if MAX_LOAD in opts.batch.lower():
+        raise InputError(f"--batch {opts.batch!r}: a static batch needs its sizes",
+                         "for as many requests as the engine holds write --concurrency max")
+
+
 def plan_serve(opts: ServeOptions) -> ServeRun:
     """Sweeps for every device of `opts.hardware`; per-device infeasibility is collected (raised if all fail)."""
     from accelopt.hardware.catalog import get_device
@@ -128,7 +145,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     check_layout(cfg, opts.tp, moe)  # a bad --ep/--attention-dp fails before any device is tried
     counts = opts.concurrency if opts.concurrency.strip() else opts.batch
     flag = "--concurrency" if opts.concurrency.strip() else "--batch"
-    batches = parse_int_range(counts, flag) if counts.strip() else None
+    at_max_load = opts.concurrency.strip().lower() == MAX_LOAD
+    _check_max_word(opts, at_max_load)
+    batches = parse_int_range(counts, flag) if counts.strip() and not at_max_load else None
     _check_batch_cap(batches, flag, opts.max_batch_size, moe.attention_dp)
     scheduling = "continuous" if opts.concurrency.strip() or opts.rate.strip() else "static"
     names = [h.strip() for h in opts.hardware.split(",") if h.strip()]
@@ -145,6 +164,10 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
             cal = engine_calibration(spec, memory_utilization=opts.memory_fraction, memory_basis=opts.memory_basis,
                                      max_prefill_chunk_tokens=opts.max_prefill_tokens,
                                      max_batch_size=opts.max_batch_size, path=opts.calibration)
+            if at_max_load:  # per device: its own KV cache decides
+                batches = [max_load_concurrency(cfg, spec, tp=opts.tp, pp=opts.pp, prompt_len=opts.prompt,
+                                                output_len=opts.output, weight_dtype=opts.weight_dtype,
+                                                kv_dtype=opts.kv_dtype, calibration=cal, moe=moe) or 1]
             sweep = sweep_batch(cfg, spec, tp=opts.tp, pp=opts.pp, batches=batches or [1], prompt_len=opts.prompt,
                                 output_len=opts.output, weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype,
                                 calibration=cal, scheduling=scheduling, moe=moe) if opts.rate.strip() else \

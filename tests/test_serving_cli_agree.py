@@ -1,0 +1,77 @@
+"""`validate --serving` and the command line agree on every row of the serving runs file: each row, written down as
+a user would (`plan serve` flags: the engine's memory rule, its max_batch_size, the MoE layout, `--concurrency max`
+for the max-throughput rows), gives exactly the figure `validate --serving` reports (issue 10)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import run_main
+
+from accelopt.predict.serving_validation import ENGINES, read_serving_runs, reproduce
+
+ROWS, _SOURCES = read_serving_runs()
+
+
+def _flags(row: dict[str, str]) -> list[str]:
+    """The row as `plan serve` flags (the engine name is not a flag: its memory rule is)."""
+    engine = ENGINES[row["engine"]]
+    flags = ["plan", "serve", "--model", row["model"], "--hardware", row["hardware"], "--tp", row["tp"],
+             "--pp", row["pp"], "--prompt", row["prompt_len"], "--output", row["output_len"],
+             "--weight-dtype", row["weight_dtype"], "--kv-dtype", row["kv_dtype"],
+             "--memory-fraction", str(engine["memory_utilization"]), "--memory-basis", engine["memory_basis"],
+             "--json"]
+    # max-throughput rows keep as many requests in flight as the engine holds; the others are one static batch
+    flags += ["--concurrency", "max"] if row["batch"] == "max" else ["--batch", row["batch"]]
+    for col, flag in (("ep", "--ep"), ("attention_dp", "--attention-dp"), ("redundant_experts", "--redundant-experts"),
+                      ("max_batch_size", "--max-batch-size")):
+        if (row.get(col) or "").strip():
+            flags += [flag, row[col].strip()]
+    if (row.get("two_batch_overlap") or "").strip() == "yes":
+        flags.append("--two-batch-overlap")
+    return flags
+
+
+def _figure(point: dict, metric: str) -> float:
+    """The row's metric read from the CLI's JSON point (the same fields a user reads)."""
+    per_device = point["n_devices"]
+    return {"output_tok_s": lambda: point["output_tokens_per_s"],
+            "output_tok_s_per_device": lambda: point["output_tokens_per_s_per_device"],
+            "decode_tok_s": lambda: point["decode_tokens_per_s"],
+            "decode_tok_s_per_device": lambda: point["decode_tokens_per_s"] / per_device,
+            "ttft_ms": lambda: point["ttft_s"] * 1e3,
+            "tpot_ms": lambda: point["tpot_s"] * 1e3,
+            "prefill_tok_s_per_device": lambda: point["batch"] * point["prompt_len"] / point["prefill"]["total_s"]
+            / per_device}[metric]()
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if r["role"] != "gap"], ids=lambda r: r["id"])
+def test_cli_matches_validate_serving(row: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    want = reproduce(row, _SOURCES)
+    code, out, err = run_main(_flags(row), capsys)
+    assert code in (0, 2), err  # 2: a static batch beyond memory; its figures are still in the JSON
+    point = json.loads(out)["results"][0]["points"][0]
+    assert point["batch"] == want.batch
+    assert _figure(point, row["metric"]) == pytest.approx(want.predicted, rel=1e-12)
+
+
+def test_concurrency_max_is_the_engine_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    # --concurrency max runs the largest batch whose KV cache fits, or --max-batch-size x attention-DP ranks when
+    # that is smaller: the same model at a cap of 64 runs 64 requests, without it the (much larger) KV limit
+    base = ["plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--prompt", "1024", "--output", "256",
+            "--concurrency", "max", "--json"]
+    code, out, _ = run_main(base, capsys)
+    assert code == 0
+    free = json.loads(out)["results"][0]
+    assert free["points"][0]["batch"] == free["max_batch"] > 64
+    code, out, _ = run_main([*base, "--max-batch-size", "64"], capsys)
+    assert code == 0 and json.loads(out)["results"][0]["points"][0]["batch"] == 64
+
+
+@pytest.mark.parametrize(("flag", "value", "fix"), [("--concurrency", "max,8", "--concurrency max"),
+                                                     ("--batch", "max", "--concurrency max")])
+def test_max_is_a_whole_concurrency_value(flag: str, value: str, fix: str,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(["plan", "serve", "--model", "llama3-8b", flag, value], capsys)
+    assert code == 2 and flag in err and fix in err.split("fix:")[1]
