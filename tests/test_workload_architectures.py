@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hf_configs import DEEPSEEK_V3, FALCON_7B, GEMMA2_9B, GPTJ_6B, MISTRAL_7B_V01
+from hf_configs import DEEPSEEK_V3, FALCON_7B, GEMMA2_9B, GPTJ_6B, MISTRAL_7B_V01, QWEN15_MOE_A27B
 
+from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.predict.calibration import calibration_for
 from accelopt.predict.compute import Device, attention_core_s, gemm_s, layer_forward, model_flops_per_token, qkv_gemms_s
@@ -112,6 +113,33 @@ def test_published_counts_of_new_presets() -> None:
     d = get_model("deepseek-v3")
     assert d.params_total() == pytest.approx(671e9, rel=0.002)
     assert d.params_active() == pytest.approx(37e9, rel=0.02)
+
+
+# Qwen2-MoE: one shared expert of shared_expert_intermediate_size beside 60 routed experts of 1408 (top-4). The model
+# card (Qwen/Qwen1.5-MoE-A2.7B README, 'Model Details') gives "14.3B parameters in total and 2.7B activated
+# parameters"; both are rounded to 0.1B, so each count must lie within 0.05B. Without the shared expert
+# (24 x 3 x 2048 x 5632 = 0.83B) the counts would be 13.5B / 1.86B.
+def test_qwen2_moe_shared_expert_counts_match_the_model_card(tmp_path: Path) -> None:
+    m = _load(tmp_path, QWEN15_MOE_A27B)
+    assert m.shared_experts == 4 and m.moe_layers == 24 and not m.unused_keys  # mlp_only_layers [] is no warning
+    assert abs(m.params_total() - 14.3e9) <= 0.05e9
+    assert abs(m.params_active() - 2.7e9) <= 0.05e9
+
+
+def test_qwen2_moe_sparse_step_and_a_shared_width_off_the_expert_grid(tmp_path: Path) -> None:
+    # decoder_sparse_step 2: every second layer is MoE (transformers Qwen2MoeDecoderLayer: (idx + 1) % step == 0)
+    assert _load(tmp_path, QWEN15_MOE_A27B, decoder_sparse_step=2).moe_layers == 12
+    with pytest.raises(InputError, match="shared_expert_intermediate_size 5000"):
+        _load(tmp_path, QWEN15_MOE_A27B, shared_expert_intermediate_size=5000)
+    # a non-empty mlp_only_layers (dense layers at arbitrary places) is not modelled: it is named, not dropped
+    assert "mlp_only_layers" in _load(tmp_path, QWEN15_MOE_A27B, mlp_only_layers=[0, 5]).unused_keys
+
+
+def test_a_config_file_not_named_config_json_names_the_model(tmp_path: Path) -> None:
+    p = tmp_path / "qwen-moe-small.json"
+    p.write_text(json.dumps(QWEN15_MOE_A27B), encoding="utf-8")
+    assert load_hf_config(p).name == "qwen-moe-small"
+    assert _load(tmp_path, QWEN15_MOE_A27B).name == tmp_path.name  # NAME/config.json: the folder names it
 
 
 # --- explicit head_dim ------------------------------------------------------------------------------------

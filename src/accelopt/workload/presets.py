@@ -197,7 +197,8 @@ _USED_KEYS = frozenset({
     "num_attention_heads", "n_head", "vocab_size", "hidden_act", "intermediate_size", "n_inner", "ffn_dim",
     "max_position_embeddings", "n_positions", "n_ctx", "tie_word_embeddings", "num_local_experts", "n_routed_experts",
     "num_experts", "num_experts_per_tok", "moe_intermediate_size", "n_shared_experts", "first_k_dense_replace",
-    "moe_layer_freq", "_name_or_path", "num_key_value_heads", "hidden_activation",
+    "moe_layer_freq", "shared_expert_intermediate_size", "decoder_sparse_step", "_name_or_path",
+    "num_key_value_heads", "hidden_activation",
     # attention shape: explicit head width, sliding windows, multi-head latent attention
     "head_dim", "sliding_window", "sliding_window_size", "use_sliding_window", "max_window_layers", "layer_types",
     "sliding_window_pattern", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
@@ -232,7 +233,7 @@ def unused_config_keys(cfg: dict[str, Any]) -> tuple[str, ...]:
     """Keys of a config.json the predictors do not model, with a value that matters (not null/false/0)."""
     out = []
     for key, value in cfg.items():
-        if key in _USED_KEYS or key in _IRRELEVANT_KEYS or value is None or value is False or value == 0:
+        if key in _USED_KEYS or key in _IRRELEVANT_KEYS or value in (None, False, 0, [], {}):
             continue
         out.append(key)
     return tuple(sorted(out))
@@ -266,6 +267,19 @@ def _window_layers(cfg: dict[str, Any], mtype: str, layers: int, where: str) -> 
     if max_window is not None and mtype.startswith("qwen"):  # Qwen2: layers from max_window_layers on use the window
         return window, max(0, layers - max_window)
     return window, layers
+
+
+def _shared_experts(cfg: dict[str, Any], expert_ffn: int, where: str) -> int:
+    """Shared experts in units of one routed expert's width: DeepSeek's n_shared_experts, or Qwen2-MoE's one shared
+    expert of shared_expert_intermediate_size (transformers Qwen2MoeSparseMoeBlock: a gated MLP of that width beside
+    the routed experts; Qwen1.5-MoE-A2.7B 5632 = 4 x 1408). Both run as one MLP of shared x width (compute.py)."""
+    n = _opt(cfg, ("n_shared_experts",), 0, where) or 0
+    width = _opt(cfg, ("shared_expert_intermediate_size",), 0, where) or 0
+    if width and width % expert_ffn:
+        raise InputError(f"{where}: shared_expert_intermediate_size {width} is not a multiple of the routed experts' "
+                         f"width {expert_ffn} (moe_intermediate_size)",
+                         "the predictor models a shared expert as whole routed-expert widths: fix the config")
+    return n + width // expert_ffn
 
 
 def _mla(cfg: dict[str, Any], where: str) -> MLAConfig | None:
@@ -332,10 +346,11 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         moe_ffn = _opt(cfg, ("moe_intermediate_size",), None, where)
         if moe_ffn:
             kwargs["dense_ffn"], ffn = ffn, moe_ffn
-        kwargs["shared_experts"] = _opt(cfg, ("n_shared_experts",), 0, where) or 0
+        kwargs["shared_experts"] = _shared_experts(cfg, ffn, where)
         kwargs["first_dense_layers"] = _opt(cfg, ("first_k_dense_replace",), 0, where) or 0
-        kwargs["moe_every"] = _opt(cfg, ("moe_layer_freq",), 1, where) or 1
-    name = str(cfg.get("_name_or_path") or p.parent.name or p.stem)
+        kwargs["moe_every"] = _opt(cfg, ("moe_layer_freq", "decoder_sparse_step"), 1, where) or 1
+    # a Hugging Face checkpoint folder names the model (NAME/config.json); any other file name is the model's
+    name = str(cfg.get("_name_or_path") or (p.parent.name if p.name == "config.json" else p.stem) or p.stem)
     unused = unused_config_keys(cfg)
     window, n_window = _window_layers(cfg, mtype, layers, where)
     parallel, norms = _block_layout(cfg, mtype)
