@@ -142,6 +142,22 @@ def test_a_config_file_not_named_config_json_names_the_model(tmp_path: Path) -> 
     assert _load(tmp_path, QWEN15_MOE_A27B).name == tmp_path.name  # NAME/config.json: the folder names it
 
 
+def test_multimodal_config_plans_its_text_model_and_names_the_vision_tower(tmp_path: Path) -> None:
+    # Gemma 3 / Llama 4 / Qwen2.5-VL style: the language model under text_config, a vision tower beside it
+    text = {"model_type": "gemma3_text", "hidden_size": 2560, "intermediate_size": 10240, "num_hidden_layers": 34,
+            "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256, "sliding_window": 1024,
+            "sliding_window_pattern": 6, "vocab_size": 262208}
+    outer = {"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3", "image_token_index": 262144,
+             "mm_tokens_per_image": 256, "text_config": text,
+             "vision_config": {"model_type": "siglip_vision_model", "hidden_size": 1152, "num_hidden_layers": 27}}
+    nested, flat = _load(tmp_path, outer), _load(tmp_path, text)
+    assert nested.params_total() == flat.params_total() and nested.windowed_layers == flat.windowed_layers == 29
+    assert nested.norms_per_layer == 4 and nested.mlp == "swiglu"  # the inner model_type decides, not 'gemma3'
+    assert nested.unused_keys == ("mm_tokens_per_image", "vision_config")  # printed, never dropped
+    with pytest.raises(InputError, match="text_config"):
+        _load(tmp_path, {**outer, "text_config": [1]})
+
+
 # --- explicit head_dim ------------------------------------------------------------------------------------
 
 # Gemma 7B (Gemma Team 2024, "Gemma: Open Models Based on Gemini Research", Tables 1-2): d_model 3072, 28 layers,

@@ -235,6 +235,8 @@ def unused_config_keys(cfg: dict[str, Any]) -> tuple[str, ...]:
     for key, value in cfg.items():
         if key in _USED_KEYS or key in _IRRELEVANT_KEYS or value in (None, False, 0, [], {}):
             continue
+        if key.endswith(("_token_id", "_token_index")):  # token ids (image/begin-of-image markers): no cost
+            continue
         out.append(key)
     return tuple(sorted(out))
 
@@ -280,6 +282,23 @@ def _shared_experts(cfg: dict[str, Any], expert_ffn: int, where: str) -> int:
                          f"width {expert_ffn} (moe_intermediate_size)",
                          "the predictor models a shared expert as whole routed-expert widths: fix the config")
     return n + width // expert_ffn
+
+
+_LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers")
+
+
+def _text_model(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """(the language model's keys, the outer keys not modelled). A multimodal config (Gemma 3, Llama 4, Mistral 3,
+    Qwen2.5-VL style) nests its language model under text_config beside a vision tower (vision_config): the text
+    model is planned and the vision tower is named as not modelled (printed with the other unused keys)."""
+    text = cfg.get("text_config")
+    if any(cfg.get(k) is not None for k in _LAYER_KEYS) or text is None:
+        return cfg, ()
+    if not isinstance(text, dict):
+        raise InputError(f"{where}: text_config is not a JSON object", "fix text_config in the config")
+    outer = {k: v for k, v in cfg.items() if k not in ("text_config", "model_type")}
+    name = cfg.get("_name_or_path")
+    return {**text, **({"_name_or_path": name} if name else {})}, unused_config_keys(outer)
 
 
 def _mla(cfg: dict[str, Any], where: str) -> MLAConfig | None:
@@ -329,8 +348,9 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     if not isinstance(cfg, dict):
         raise InputError(f"{p} holds no JSON object", "pass a Hugging Face config.json")
     where = str(p)
+    cfg, outer_unused = _text_model(cfg, where)
     mtype = str(cfg.get("model_type", "")).lower()
-    layers = _req(cfg, ("num_hidden_layers", "n_layer", "num_layers"), where)
+    layers = _req(cfg, _LAYER_KEYS, where)
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)
     heads = _req(cfg, ("num_attention_heads", "n_head"), where)
     vocab = _req(cfg, ("vocab_size",), where)
@@ -351,7 +371,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         kwargs["moe_every"] = _opt(cfg, ("moe_layer_freq", "decoder_sparse_step"), 1, where) or 1
     # a Hugging Face checkpoint folder names the model (NAME/config.json); any other file name is the model's
     name = str(cfg.get("_name_or_path") or (p.parent.name if p.name == "config.json" else p.stem) or p.stem)
-    unused = unused_config_keys(cfg)
+    unused = tuple(sorted(set(unused_config_keys(cfg)) | set(outer_unused)))
     window, n_window = _window_layers(cfg, mtype, layers, where)
     parallel, norms = _block_layout(cfg, mtype)
     head_dim = _opt(cfg, ("head_dim",), None, where)
