@@ -30,6 +30,7 @@ SERVE_CALIBRATION_HELP = ("Calibration TOML in the bundled format (predict/data/
 
 def register_serve(plan_app: typer.Typer) -> None:
     """Add `serve` to the `plan` command group."""
+    from accelopt.cli.plan import COLLECTIVES_HELP
 
     @plan_app.command("serve", help=SERVE_HELP)
     def serve(
@@ -85,6 +86,9 @@ def register_serve(plan_app: typer.Typer) -> None:
                                                "--enable-two-batch-overlap; DeepSeek-V3 sec. 3.4); an MoE model "
                                                "with --ep or --attention-dp > 1."),
         calibration: Optional[str] = typer.Option(None, "--calibration", help=SERVE_CALIBRATION_HELP),
+        collectives: Optional[Path] = typer.Option(None, "--collectives", help=COLLECTIVES_HELP + "; used by the "
+                                                   "tensor-parallel all-reduces, pipeline hops and MoE all-to-alls "
+                                                   "inside the scale-up domain"),
         json_out: bool = typer.Option(False, "--json", help="Print JSON only."),
         html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained HTML report here."),
     ) -> None:
@@ -98,7 +102,7 @@ def register_serve(plan_app: typer.Typer) -> None:
                             max_batch_size=max_batch_size, ep=ep,
                             attention_dp=attention_dp, redundant_experts=redundant_experts,
                             expert_imbalance=expert_imbalance, two_batch_overlap=two_batch_overlap,
-                            calibration=calibration)
+                            calibration=calibration, collectives=collectives)
         serve_command(opts, json_out, html)
 
 
@@ -119,6 +123,7 @@ def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
         emit(run.result)
     else:
         _print_tables(run.sweeps, run.result.errors, opts.model)
+        _print_measured(run.result)
     if run.overflow:  # a requested batch that does not fit: exit 2, like `plan explain`
         raise run.overflow
 
@@ -184,6 +189,17 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], model: str
                   "e2e tok/s/dev = output tokens per second per device over the whole request (prefill included); "
                   "J/out tok includes the host share and PUE (accelopt.predict.cost.Facility). "
                   "All figures are estimates.")
+
+
+def _print_measured(result: Any) -> None:
+    """The measured link (--collectives) and what a group reaches of it, as `plan` prints them."""
+    from accelopt.cli.plan import console, print_measured
+    from accelopt.report.console import plain
+
+    con = console()
+    print_measured(con, result.measured_link)
+    for note in result.notes:
+        con.print(plain(note, "yellow"))
 
 
 def _print_moe(console: Any, s: BatchSweep) -> None:

@@ -92,13 +92,21 @@ def load_measured(path: Path | str) -> MeasuredLink:
     from accelopt.userio import read_user_text
 
     fix = "pass a spec TOML written by `accelopt probe --collectives --save FILE.toml`"
-    specs = load_file(path, read_user_text(path, "--collectives file", fix))
+    text = read_user_text(path, "--collectives file", fix)
+    try:
+        specs = load_file(path, text)
+    except InputError as e:  # an empty file, bad TOML, a negative figure: name the flag, and what it takes
+        problem = e.problem.removeprefix(f"{path}: ").removeprefix(f"{path}, ")
+        raise InputError(f"--collectives {path}: {problem}", f"{e.fix}, or {fix}") from None
     if len(specs) != 1:
         raise InputError(f"--collectives {path}: holds {len(specs)} devices, a probe spec holds one", fix)
     link = measured_of(specs[0], str(path))
     if link is None:
         raise InputError(f"--collectives {path}: its scale-up bandwidth, latency and rank count were not measured "
                          f"by {_PROBE_SOURCE}", fix)
+    if not link.bandwidth_byte_per_s > 0:  # 0 B/s: every collective would take forever (times print as n/a)
+        raise InputError(f"--collectives {path}: scaleup_bandwidth_byte_per_s = {link.bandwidth_byte_per_s!r}: a "
+                         "measured link moves more than 0 bytes/s", f"measure again, or fix the figure; {fix}")
     return link
 
 

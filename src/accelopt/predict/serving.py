@@ -126,6 +126,12 @@ class ServingCalibration:
     """MoE routed experts: fraction of the memory bandwidth their grouped GEMM reaches when bandwidth-bound (small
     token counts per expert); None with grouped_gemm_compute_efficiency."""
 
+    measured_link: comm.MeasuredLink | None = None
+    """Not a `[serving.*]` table value: the scale-up link `probe --collectives` measured (`plan serve --collectives
+    FILE`, comm.load_measured), used inside the scale-up domain in place of the spec's link, as measured (no
+    bandwidth efficiency), by every collective of the prediction (tensor-parallel all-reduces, pipeline hops, the MoE
+    dispatch/combine); None: the spec's link (or the spec's own measured link, for a `probe --collectives` spec)."""
+
     def __post_init__(self) -> None:
         for name in ("prefill_compute_efficiency", "attention_compute_efficiency", "decode_compute_efficiency",
                      "decode_bandwidth_efficiency", "memory_utilization", "fp4_gemm_efficiency_ratio"):
@@ -184,7 +190,7 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
     tables = load_serving_tables(path)
     base = dict(tables["default"].values)
     out: dict[str, ServingCalibration] = {}
-    known = {f.name for f in fields(ServingCalibration)} - {"family", "fitted", "table_file"}
+    known = {f.name for f in fields(ServingCalibration)} - {"family", "fitted", "table_file", "measured_link"}
     for name, t in tables.items():
         bad = set(t.values) - known
         if bad:
@@ -214,12 +220,15 @@ def calibration_for_spec(spec: AcceleratorSpec, calibration: ServingCalibration 
 
 def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | None = None,
                        memory_basis: str | None = None, max_prefill_chunk_tokens: int | None = None,
-                       max_batch_size: int | None = None, path: str | None = None) -> ServingCalibration:
+                       max_batch_size: int | None = None, path: str | None = None,
+                       measured_link: comm.MeasuredLink | None = None) -> ServingCalibration:
     """The calibration `plan serve` uses on `spec` (the `[serving.*]` tables of `path` replacing the bundled ones
-    by name, when given), with the engine settings a user gave (None: the default)."""
+    by name, when given), with the engine settings and the measured link (--collectives) a user gave (None: the
+    default)."""
     cal = calibration_for_spec(spec, path=path)
     given: dict[str, Any] = {"memory_utilization": memory_utilization, "memory_basis": memory_basis,
-                             "max_prefill_chunk_tokens": max_prefill_chunk_tokens, "max_batch_size": max_batch_size}
+                             "max_prefill_chunk_tokens": max_prefill_chunk_tokens, "max_batch_size": max_batch_size,
+                             "measured_link": measured_link}
     return replace(cal, **{k: v for k, v in given.items() if v is not None})
 
 
@@ -346,6 +355,10 @@ class ServeResult:
     errors: list[ServeError]
     unused_config_keys: list[str] = field(default_factory=list)
     """Keys of a Hugging Face config.json the model builder did not use."""
+    measured_link: comm.MeasuredLink | None = None
+    """The scale-up link measured by `probe --collectives` (--collectives FILE) used in place of the catalog's."""
+    notes: list[str] = field(default_factory=list)
+    """The lines printed under the tables: what a group reaches of a measured link on a switchless domain."""
     estimate: bool = True
 
 
@@ -501,9 +514,10 @@ class _Link:
 
 def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str) -> _Link:
     """The link a group of `group` devices talks over (comm.pick_link, the rule training uses too). A link measured
-    by `probe --collectives` (the spec's own) is used as measured, without a bandwidth efficiency: its bus bandwidth
-    is already the rate a collective achieves (comm.Links.of does the same for training)."""
-    measured = comm.measured_of(spec)
+    by `probe --collectives` (`plan serve --collectives`: cal.measured_link; else the spec's own) is used inside the
+    scale-up domain as measured, without a bandwidth efficiency: its bus bandwidth is already the rate a collective
+    achieves (comm.Links.of does the same for training)."""
+    measured = cal.measured_link or comm.measured_of(spec)
     bw, lat, assumed = comm.pick_link(spec, group, measured)
     if not bw:
         raise InfeasibleError(
@@ -511,8 +525,11 @@ def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str)
             "use --tp 1 --pp 1, or give scaleup_bandwidth_byte_per_s in a --catalog TOML file")
     if cal.link_step_latency_s is not None and any(a.field.endswith("latency_s") for a in assumed):
         lat = cal.link_step_latency_s  # a calibration's own latency replaces the default (not a spec figure)
-    inside = group <= spec.scaleup_domain_devices and spec.scaleup_bandwidth_byte_per_s is not None
-    eff = 1.0 if measured is not None and inside else _link_efficiency(spec, cal, inside)
+    in_domain = group <= spec.scaleup_domain_devices
+    if measured is not None and in_domain:  # pick_link gave the measured figure (even where the spec lists no link)
+        eff = 1.0
+    else:
+        eff = _link_efficiency(spec, cal, in_domain and spec.scaleup_bandwidth_byte_per_s is not None)
     return _Link(bw * eff, lat, tuple(assumed))
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from accelopt.errors import AcceloptError, InfeasibleError, InputError
+from accelopt.predict.comm import load_measured
+from accelopt.predict.query import measured_share_note
 from accelopt.predict.serving import (
     MEMORY_BASES,
     BatchSweep,
@@ -66,6 +68,9 @@ class ServeOptions:
     calibration: str | None = None
     """Calibration TOML whose `[serving.NAME]` tables replace the bundled tables of those names, whole (new names
     are added); None: the bundled predict/data/calibration.toml."""
+    collectives: Path | None = None
+    """Spec TOML of `probe --collectives`: its measured scale-up link replaces the catalog's in every collective
+    (comm.load_measured, as `plan --collectives`); None: the catalog's link."""
 
     def __post_init__(self) -> None:
         if sum(bool(x.strip()) for x in (self.batch, self.concurrency, self.rate)) > 1:
@@ -140,6 +145,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     _check_engine_flags(opts)
     if opts.calibration is not None:  # a bad file fails before any work, whatever the devices
         serving_calibrations(opts.calibration)
+    measured = load_measured(opts.collectives) if opts.collectives is not None else None
     cfg = get_model(opts.model)
     moe = moe_layout(opts)
     check_layout(cfg, opts.tp, moe)  # a bad --ep/--attention-dp fails before any device is tried
@@ -163,7 +169,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         try:
             cal = engine_calibration(spec, memory_utilization=opts.memory_fraction, memory_basis=opts.memory_basis,
                                      max_prefill_chunk_tokens=opts.max_prefill_tokens,
-                                     max_batch_size=opts.max_batch_size, path=opts.calibration)
+                                     max_batch_size=opts.max_batch_size, path=opts.calibration,
+                                     measured_link=measured)
             if at_max_load:  # per device: its own KV cache decides
                 batches = [max_load_concurrency(cfg, spec, tp=opts.tp, pp=opts.pp, prompt_len=opts.prompt,
                                                 output_len=opts.output, weight_dtype=opts.weight_dtype,
@@ -187,8 +194,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if not sweeps:
         assert first_error is not None
         raise first_error
+    notes = [n for sp in specs if (n := measured_share_note(sp, measured))]  # the words of `plan`'s notes
     result = ServeResult(results=[ServeSweep.of(s) for s in sweeps], errors=errors,
-                         unused_config_keys=list(cfg.unused_keys))
+                         unused_config_keys=list(cfg.unused_keys), measured_link=measured, notes=notes)
     return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps))
 
 
