@@ -156,3 +156,16 @@ def test_catalog_spec_without_a_measured_link_is_refused(capsys: pytest.CaptureF
     some = sorted(catalog.glob("*.toml"))[0]
     code, _, err = run_main([*ROW, "--collectives", str(some)], capsys)
     assert code == 2 and "probe --collectives" in err and "fix:" in err, err
+
+
+def test_collectives_without_any_collective_says_it_has_no_effect(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """On one device per replica no collective runs: the measured link was printed as if it had been used."""
+    path, _, _ = _probe(tmp_path)
+    args = ["plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--batch", "8", "--prompt", "128",
+            "--output", "16", "--collectives", str(path), "--json"]
+    code, out, err = run_main(args, capsys)
+    assert code == 0, err
+    assert any("--collectives has no effect here" in n for n in json.loads(out)["notes"])
+    code, out, err = run_main([*args[:-1], "--tp", "2", "--json"], capsys)
+    assert code == 0 and not any("no effect" in n for n in json.loads(out)["notes"]), err

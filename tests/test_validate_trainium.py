@@ -90,7 +90,7 @@ def test_plan_says_uncalibrated_beside_trainium2_only(capsys: pytest.CaptureFixt
         code, out, err = run_main(["plan", "--model", "llama3-8b", "--hardware", hw, "--devices", "32", "--top", "1"],
                                   capsys)
         assert code == 0, err
-        assert (f"{hw} (uncalibrated)" in " ".join(out.split())) is flagged, hw
+        assert (f"{hw} (uncalibrated: default curve)" in " ".join(out.split())) is flagged, hw
 
 
 @pytest.mark.xfail(strict=True, reason="known gap (2026-11-30): 9 held-out Trn1 rows, median 33% (27% before the "

@@ -231,7 +231,9 @@ def _fmt_row(c: Any, i: int) -> Any:
     return LayoutRow.of(str(c.hardware[i]), c.layouts.row(i), {k: float(v[i]) for k, v in c.terms.items()})
 
 
-def _print_table(title: str, rows: list[Any]) -> None:
+def _print_table(title: str, rows: list[Any], tags: dict[str, str]) -> None:
+    """`rows` (LayoutRow) under `title`; `tags`: device -> the short basis of its calibration (CurveBasis.tag, '' when
+    fitted), printed beside the device name."""
     from rich.table import Table
     from rich.text import Text
 
@@ -245,7 +247,7 @@ def _print_table(title: str, rows: list[Any]) -> None:
         tb.add_column(col, justify="right" if col not in ("hardware", "recomp") else "left")
     for r in rows:
         lay = r.layout
-        hw = r.hardware if r.calibrated else f"{r.hardware} (uncalibrated)"  # no fitted run of this family/dtype
+        hw = f"{r.hardware} ({tags[r.hardware]})" if tags.get(r.hardware) else r.hardware
         recomp = f"{lay.recompute} {lay.recompute_layers}" if lay.recompute_layers else lay.recompute
         tb.add_row(Text(hw), str(r.devices), str(lay.tp), str(lay.pp), str(lay.dp), str(lay.cp), str(lay.ep),
                    *(str(getattr(lay, c) or "-") for c in extra), str(lay.vp), str(lay.mbs), str(lay.m),
@@ -336,7 +338,8 @@ def _run_search(opts: PlanOptions) -> None:
 
     from accelopt.errors import InputError
     from accelopt.hardware.catalog import get_device
-    from accelopt.predict.calibration import STACKS, load_calibrations
+    from accelopt.predict.calibration import STACKS, calibration_for, load_calibrations
+    from accelopt.predict.curve_basis import curve_basis
     from accelopt.predict.search import OBJECTIVES, pareto_front, rank, search
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
@@ -361,6 +364,7 @@ def _run_search(opts: PlanOptions) -> None:
                          "name each device once")
     counts = parse_int_range(devices, "--devices")
     cals = load_calibrations(opts.calibration)
+    bases = [curve_basis(sp.name, calibration_for(sp, cals, stack), setup.dtype, cals) for sp in specs]
     deadline_s = parse_duration_s(opts.deadline, "--deadline") if opts.deadline is not None else None
     axes = _search_axes(opts)
     t0 = time.perf_counter()
@@ -397,7 +401,8 @@ def _run_search(opts: PlanOptions) -> None:
                       notes=_search_notes(specs, measured, opts.slice_devices, setup.global_batch,
                                           [_fmt_row(c, int(i)) for i in best]),
                       best=[_fmt_row(c, int(i)) for i in best],
-                      pareto_front=[_fmt_row(c, int(i)) for i in front], closest_by_memory=closest_rows)
+                      pareto_front=[_fmt_row(c, int(i)) for i in front], closest_by_memory=closest_rows,
+                      calibration_basis=bases)
     finish_run("plan", data)
     if opts.as_json:
         emit(data)
@@ -415,12 +420,15 @@ def _run_search(opts: PlanOptions) -> None:
                    f"in {elapsed:.2f} s, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
     for name, why in c.skipped_devices.items():  # a device left out must not vanish without a word
         con.print(line(("not searched:", "yellow"), f" {name} ({why}; pick another --dtype for it)"))
+    tags = {b.device: b.tag for b in bases}
     if none_fits:
-        _print_table("closest to fitting memory (none fits; predictions, estimates)", data.closest_by_memory)
+        _print_table("closest to fitting memory (none fits; predictions, estimates)", data.closest_by_memory, tags)
+        print_bases(con, bases)
         print_assumed(con, c.assumed)
         raise none_fits
-    _print_table(f"best {len(best)} by {objective} (predictions, estimates)", data.best)
-    _print_table("Pareto front: time, cost, energy", data.pareto_front[:20])
+    _print_table(f"best {len(best)} by {objective} (predictions, estimates)", data.best, tags)
+    _print_table("Pareto front: time, cost, energy", data.pareto_front[:20], tags)
+    print_bases(con, bases)
     print_assumed(con, c.assumed)
     print_measured(con, measured)
     for note in data.notes:
@@ -475,6 +483,14 @@ def _search_notes(specs: list[Any], measured: Any, slice_devices: int, global_ba
         if note:
             notes.append(f"{name}: {note}")
     return notes + [n for sp in specs if (n := measured_share_note(sp, measured))]
+
+
+def print_bases(con: Any, bases: list[Any]) -> None:
+    """One line per device: where the GEMM efficiencies of its calibration come from (CurveBasis.text)."""
+    from accelopt.report.console import plain
+
+    for b in bases:
+        con.print(plain(f"{b.device}: {b.text}", "cyan" if b.kind == "fitted" else "yellow"))
 
 
 def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
@@ -545,13 +561,6 @@ def _typed(ctx: typer.Context, name: str) -> bool:
     return src is not None and src.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
-def _fit_note(cal: Any, dtype: str = "bf16") -> str:
-    if not cal.calibrated(dtype):
-        return f", uncalibrated for {dtype}: fitted on no published {dtype} run (estimate)"
-    fitted = cal.fp8_fitted_on if dtype == "fp8" else cal.fitted_on
-    return f", fitted on {', '.join(fitted)}"
-
-
 STACK_HELP = ("software stack the efficiencies are calibrated for: megatron (Megatron-LM-style 3D parallel, "
               "default), pytorch-fsdp (PyTorch FSDP, e.g. llm-foundry) or maxtext (JAX MaxText on TPU); see "
               "predict/data/calibration.toml")
@@ -604,6 +613,8 @@ def _kg(carbon_kg: float) -> str:
 def _explain(opts: ExplainOptions) -> None:
     """One layout: its inputs, every step-time and memory term with its formula, and why it does not fit."""
     from accelopt.errors import InfeasibleError, InputError
+    from accelopt.predict.calibration import load_calibrations
+    from accelopt.predict.curve_basis import curve_basis
     from accelopt.predict.query import LayoutQuery, layout_text, predict_layout
     from accelopt.predict.results import ExplainResult, LayoutRow, terms_of
     from accelopt.predict.training import explain_inputs, explain_terms
@@ -631,6 +642,7 @@ def _explain(opts: ExplainOptions) -> None:
                                      facility=base.facility, catalog=tuple(str(f) for f in opts.catalog),
                                      collectives=str(opts.collectives) if opts.collectives else None))
     setup, spec, lay, cal, row, fits = res.setup, res.spec, res.layout, res.cal, res.terms, res.fits_memory
+    basis = curve_basis(spec.name, cal, setup.dtype, load_calibrations(opts.calibration))
     why: list[str] = []
     if not fits:
         why.append(f"needs {fmt_bytes(row['mem_total_bytes'], binary=True)} per device but {spec.name} has "
@@ -649,7 +661,7 @@ def _explain(opts: ExplainOptions) -> None:
                          infeasible_because=why, prediction=LayoutRow.of(spec.name, lay, row),
                          terms=terms_of(row, formulas, explain_inputs()), assumed=list(res.assumed),
                          unused_config_keys=list(setup.model.unused_keys), measured_link=res.measured,
-                         notes=list(res.notes), **_setup_flags(setup))
+                         notes=list(res.notes), calibration_basis=basis, **_setup_flags(setup))
     finish_run("plan-explain", data)
     if opts.as_json:
         emit(data)
@@ -664,7 +676,8 @@ def _explain(opts: ExplainOptions) -> None:
     fp8 = f"; fp8 linear layers at {cal.fp8_matmul_eff_max} of the fp8 peak" if setup.dtype == "fp8" else ""
     con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {lay}{_flags_text(setup)} "
                    f"(calibration family "
-                   f"{cal.family}, stack {cal.stack}{_fit_note(cal, setup.dtype)}; eff(F) = {cal.matmul_eff_max} F / "
+                   f"{cal.family}, stack {cal.stack}{f' ({basis.tag})' if basis.tag else ''}; "
+                   f"eff(F) = {cal.matmul_eff_max} F / "
                    f"(F + {fmt_num(cal.matmul_half_flop)})"
                    f"{fp8}"
                    f"{f'; fused attention at {cal.attention_eff_max} x peak' if cal.attention_eff_max else ''})"))
@@ -689,6 +702,7 @@ def _explain(opts: ExplainOptions) -> None:
               f"device-hours {fmt_num(row['device_hours'])}; cost {fmt_usd(row['cost_usd'])}; energy "
               f"{fmt_joules(row['energy_j'])}; carbon {_kg(row['carbon_kg'])} (estimates; n/a = no "
               "catalog price or TDP)")
+    print_bases(con, [basis])
     print_assumed(con, {spec.name: res.assumed})
     print_measured(con, res.measured)
     for note in res.notes:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
 from accelopt.predict.comm import Assumption, MeasuredLink
+from accelopt.predict.curve_basis import CurveBasis
 from accelopt.predict.search import SearchAxes
 from accelopt.predict.training import Layout
 from accelopt.units import Quantity, unit
@@ -61,8 +62,9 @@ class LayoutRow:
     energy_j: float = unit("J", "facility energy; null without a TDP")
     carbon_kg: float = unit("kg CO2e", "null without a TDP")
     calibrated: bool = True
-    """False: the device's calibration family was fitted on no published run of this precision (its efficiencies
-    are carried over from another family), so these numbers are uncalibrated estimates (printed 'uncalibrated')."""
+    """False: the device's calibration family (and stack) was fitted on no published run of this precision; where its
+    efficiencies come from instead (carried over from another family's fit, derived from a cited measurement, the
+    default curve) is the result's `calibration_basis`, printed beside the device."""
 
     @classmethod
     def of(cls, hardware: str, layout: Layout, terms: Mapping[str, float | None]) -> LayoutRow:
@@ -135,6 +137,8 @@ class PlanResult(SetupFlagFields):
     notes: list[str] = field(default_factory=list)
     """The lines printed under the tables: uneven global batches, layouts spanning several slices, what a group
     reaches of a measured link on a switchless domain."""
+    calibration_basis: list[CurveBasis] = field(default_factory=list)
+    """Per device searched: where the GEMM efficiencies of its calibration come from at this dtype and stack."""
     estimate: bool = True
 
 
@@ -230,6 +234,9 @@ class ExplainResult(SetupFlagFields):
     """The scale-up link measured by `probe --collectives` (--collectives FILE) used in place of the catalog's."""
     notes: list[str] = field(default_factory=list)
     """What the layout implies beyond its terms (e.g. an uneven global batch over the data-parallel ranks)."""
+    calibration_basis: CurveBasis | None = None
+    """Where the GEMM efficiencies of the calibration come from at this dtype and stack (fitted on named runs, carried
+    over from another family's fit, derived from a cited measurement, the default curve)."""
     estimate: bool = True
 
     def term(self, name: str) -> Term:

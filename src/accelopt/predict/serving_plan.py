@@ -195,6 +195,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         assert first_error is not None
         raise first_error
     notes = [n for sp in specs if (n := measured_share_note(sp, measured))]  # the words of `plan`'s notes
+    if measured is not None and opts.tp == 1 and opts.pp == 1 and not (cfg.is_moe and moe.active):
+        notes.append("--collectives has no effect here: no collective runs on one device per replica (--tp 1, "
+                     "--pp 1, no expert parallelism)")
     result = ServeResult(results=[ServeSweep.of(s) for s in sweeps], errors=errors,
                          unused_config_keys=list(cfg.unused_keys), measured_link=measured, notes=notes)
     return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps))

@@ -170,12 +170,12 @@ def _profile_tables(r: Any) -> list[Table]:
 _LAYOUT_COLS = ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "m", "zero", "recompute")
 
 
-def _layout_table(title: str, rows: list[Any]) -> Table:
+def _layout_table(title: str, rows: list[Any], tags: dict[str, str]) -> Table:
     heads = ["hardware", "devices", *_LAYOUT_COLS, "step", "MFU", "mem/dev", "time to train", "cost", "energy",
              "carbon"]
     t = Table(title, heads, est_cols=set(range(len(heads) - 7, len(heads))))
     for x in rows:
-        hw = x.hardware if x.calibrated else f"{x.hardware} (uncalibrated)"
+        hw = f"{x.hardware} ({tags[x.hardware]})" if tags.get(x.hardware) else x.hardware  # CurveBasis.tag
         t.rows.append([hw, q(x, "devices"), *[_g(getattr(x.layout, k)) for k in _LAYOUT_COLS],
                        *[q(x, k) for k in ("step_time_s", "mfu", "mem_total_bytes", "train_time_s", "cost_usd",
                                            "energy_j", "carbon_kg")]])
@@ -190,8 +190,12 @@ def _plan_tables(r: Any) -> list[Table]:
                ["feasible", q(r, "feasible")],
                ["dropped", ", ".join(f"{k}: {v:,}" for k, v in r.dropped.items() if v) or "none"],
                ["search time", q(r, "search_s")]]
-    return [s, _layout_table(f"best {len(r.best)} by {r.objective}", r.best),
-            _layout_table("Pareto front: time, cost, energy", r.pareto_front)]
+    tags = {b.device: b.tag for b in r.calibration_basis}
+    out = [s, _layout_table(f"best {len(r.best)} by {r.objective}", r.best, tags),
+           _layout_table("Pareto front: time, cost, energy", r.pareto_front, tags)]
+    if r.calibration_basis:
+        out.append(Table("calibration basis", ["device", "basis"], [[b.device, b.text] for b in r.calibration_basis]))
+    return out
 
 
 def _plan_workload_tables(r: Any) -> list[Table]:
@@ -209,13 +213,16 @@ def _explain_tables(r: Any) -> list[Table]:
     lay = r.prediction.layout
     head = Table(f"{r.model} on {r.prediction.devices} x {r.hardware}: layout",
                  [*_LAYOUT_COLS, "feasible", "calibration", "stack"])
-    cal = r.calibration if r.prediction.calibrated else f"{r.calibration} (uncalibrated)"
+    basis = r.calibration_basis
+    cal = f"{r.calibration} ({basis.tag})" if basis and basis.tag else r.calibration
     head.rows.append([*[_g(getattr(lay, k)) for k in _LAYOUT_COLS], _g(r.feasible), cal, r.stack])
     t = Table("step-time and memory arithmetic", ["term", "value", "formula"], est_cols={1})
     t.rows = [[x.name, str(x.quantity), x.formula] for x in r.terms if not x.is_input]
     inp = Table("inputs", ["input", "value", "meaning"])
     inp.rows = [[x.name, str(x.quantity), x.formula] for x in r.terms if x.is_input]
     out = [head, t, inp]
+    if basis:
+        out.append(Table("calibration basis", ["device", "basis"], [[basis.device, basis.text]]))
     if r.infeasible_because:
         out.append(Table("infeasible because", ["reason"], [[w] for w in r.infeasible_because]))
     return out

@@ -1,0 +1,137 @@
+"""What `plan` and `plan explain` say about a device's calibration (predict/curve_basis.py): fitted on named runs,
+carried over from another family's fit, derived from a cited measurement, or the default curve of a device no family
+covers. `plan` printed "(uncalibrated)" beside nvidia-hopper bf16 on the megatron stack as beside a device with no
+public run at all, while that curve is the nvidia-ampere fit, carried over (issue 10)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_main
+
+from accelopt.hardware.catalog import get_device
+from accelopt.predict.calibration import STACKS, calibration_for, load_calibrations
+from accelopt.predict.curve_basis import curve_basis
+
+CALS = load_calibrations()
+AMPERE_ROWS = list(CALS["nvidia-ampere"].fitted_on)
+
+
+def _basis(device: str, dtype: str, stack: str = "megatron"):  # type: ignore[no-untyped-def]
+    spec = get_device(device)
+    return curve_basis(spec.name, calibration_for(spec, CALS, stack), dtype, CALS)
+
+
+def test_ampere_bf16_is_fitted_on_its_rows() -> None:
+    b = _basis("a100-sxm-80gb", "bf16")
+    assert (b.kind, b.tag, b.fitted_on) == ("fitted", "", AMPERE_ROWS)
+    assert b.text.endswith("fitted on meg-t1-18.4b, meg-t1-145.6b, meg-t1-1008b")
+
+
+def test_hopper_bf16_megatron_is_the_ampere_fit_carried_over() -> None:
+    b = _basis("h100-sxm", "bf16")
+    assert (b.kind, b.from_family, b.fitted_on) == ("carried", "nvidia-ampere", AMPERE_ROWS)
+    assert b.tag == "not fitted here: nvidia-ampere fit" and "uncalibrated" not in b.text
+    assert "carried over from the fit of [family.nvidia-ampere] (megatron stack) on meg-t1-18.4b" in b.text
+    assert "not fitted on runs of this family" in b.text
+    # ... because its values are exactly that fit's (the statement is read from the file, not written per device)
+    hop, amp = CALS["nvidia-hopper"], CALS["nvidia-ampere"]
+    assert (hop.matmul_eff_max, hop.matmul_half_flop) == (amp.matmul_eff_max, amp.matmul_half_flop)
+
+
+def test_hopper_fp8_is_fitted_and_its_fsdp_stack_carries_the_megatron_fit() -> None:
+    b = _basis("h100-sxm", "fp8")
+    assert (b.kind, b.fitted_on) == ("fitted", ["nemo-llama2-7b", "nemo-gpt3-175b-128"])
+    fsdp = _basis("h100-sxm", "fp8", "pytorch-fsdp")  # the stack's table fits only its bf16 eff_max
+    assert fsdp.kind == "carried" and "[family.nvidia-hopper] (megatron stack) on nemo-llama2-7b" in fsdp.text
+    assert _basis("h100-sxm", "bf16", "pytorch-fsdp").fitted_on == ["mpt-1b-512", "mpt-70b-512"]
+
+
+def test_mi300x_bf16_is_derived_from_a_cited_measurement() -> None:
+    b = _basis("mi300x", "bf16")
+    assert (b.kind, b.tag) == ("derived", "not fitted: derived")
+    assert "derived, not fitted" in b.text and "stas00/ml-engineering" in b.text and "668.4" in b.text
+    assert _basis("mi300x", "fp8").kind == "fitted"  # its fp8 value was fitted (amd-instinct-cdna3 rule)
+
+
+def test_trainium2_is_the_default_curve_with_no_run() -> None:
+    b = _basis("trainium2", "bf16")
+    assert (b.family, b.kind, b.tag) == ("default", "default", "uncalibrated: default curve")
+    assert "no calibration family matches trainium2, so no run of it was fitted" in b.text
+
+
+def test_fp8_without_its_own_value_says_it_runs_at_the_16bit_curve() -> None:
+    b = _basis("tpu-v5e", "fp8")  # fitted on bf16 MaxText runs, no fp8 value: not fitted on fp8 runs
+    assert b.kind == "carried" and "no fp8 value of its own" in b.text and "not fitted on fp8 runs" in b.text
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("dtype", ["bf16", "fp8"])
+def test_fitted_label_agrees_with_the_calibrated_flag(stack: str, dtype: str) -> None:
+    """The row's JSON `calibrated` (training terms) and the basis agree for every family in the file."""
+    checked = 0
+    for name in CALS:
+        if name == "probed":
+            continue
+        spec = next((get_device(d) for d in ("h100-sxm", "a100-sxm-80gb", "mi300x", "gaudi2", "gaudi3", "b200",
+                                             "tpu-v5e", "tpu-v5p", "tpu-v4", "tpu-v6e", "trainium1", "trainium2",
+                                             "xeon-8480+")
+                     if calibration_for(get_device(d), CALS).family == name), None)
+        if spec is None:
+            continue
+        cal = calibration_for(spec, CALS, stack)
+        assert (curve_basis(spec.name, cal, dtype, CALS).kind == "fitted") is cal.calibrated(dtype), (name, stack)
+        checked += 1
+    assert checked >= 12  # every family of the bundled file but 'probed'
+
+
+def test_plan_and_explain_print_and_record_the_basis(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["plan", "--model", "llama3-8b", "--hardware", "h100-sxm,a100-sxm-80gb,trainium2",
+                               "--devices", "8", "--top", "40"], capsys)
+    assert code == 0, err
+    flat = " ".join(out.split())
+    assert "h100-sxm (not fitted here: nvidia-ampere fit)" in flat and "a100-sxm-80gb (" not in out
+    assert "trainium2: 16-bit GEMM efficiency of [family.default] (megatron stack): the default curve" in flat
+    assert "h100-sxm: 16-bit GEMM efficiency of [family.nvidia-hopper] (megatron stack): carried over" in flat
+    code, out, err = run_main(["plan", "--model", "llama3-8b", "--hardware", "h100-sxm,a100-sxm-80gb", "--devices",
+                               "8", "--top", "2", "--json"], capsys)
+    assert code == 0, err
+    bases = {b["device"]: b for b in json.loads(out)["calibration_basis"]}
+    assert bases["h100-sxm"]["kind"] == "carried" and bases["h100-sxm"]["from_family"] == "nvidia-ampere"
+    assert bases["a100-sxm-80gb"]["kind"] == "fitted" and bases["a100-sxm-80gb"]["fitted_on"] == AMPERE_ROWS
+    explain = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8", "--tp", "8"]
+    code, out, err = run_main([*explain, "--json"], capsys)
+    doc = json.loads(out)
+    assert code == 0 and doc["calibration_basis"]["kind"] == "carried" and doc["prediction"]["calibrated"] is False
+    code, out, err = run_main([*explain, "--dtype", "fp8", "--json"], capsys)
+    assert json.loads(out)["calibration_basis"]["fitted_on"] == ["nemo-llama2-7b", "nemo-gpt3-175b-128"]
+
+
+def test_a_users_derived_from_is_read_and_a_fit_supersedes_it(tmp_path: Path) -> None:
+    """derived_from is a field of the calibration format (a --calibration file may set it); fitted_on wins."""
+    bundled = (Path(__file__).resolve().parents[1] / "src" / "accelopt" / "predict" / "data" / "calibration.toml")
+    text = bundled.read_text()
+    start = text.index("[family.amd-instinct-cdna3]")
+    table = text[start:text.index("\n\n", start)]
+    mine = tmp_path / "cal.toml"
+    mine.write_text(table.replace('fitted_on = []', 'fitted_on = ["my-mi300x-run"]'))
+    cals = load_calibrations(mine)
+    spec = get_device("mi300x")
+    b = curve_basis(spec.name, calibration_for(spec, cals), "bf16", cals)
+    assert (b.kind, b.fitted_on) == ("fitted", ["my-mi300x-run"])
+
+
+def test_a_derived_from_that_is_not_text_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """derived_from = 0.47 (a number where the derivation's text belongs) was printed as the curve's basis, '0.47'."""
+    bundled = (Path(__file__).resolve().parents[1] / "src" / "accelopt" / "predict" / "data" / "calibration.toml")
+    text = bundled.read_text()
+    start = text.index("[family.amd-instinct-cdna3]")
+    table = text[start:text.index("\n\n", start)]
+    line = next(ln for ln in table.splitlines() if ln.startswith("derived_from"))
+    mine = tmp_path / "cal.toml"
+    mine.write_text(table.replace(line, "derived_from = 0.47"))
+    code, _, err = run_main(["plan", "explain", "--model", "llama3-8b", "--hardware", "mi300x", "--devices", "8",
+                             "--calibration", str(mine)], capsys)
+    assert code == 2 and "derived_from = 0.47 is not text" in err and "fix:" in err, err
