@@ -169,3 +169,19 @@ def test_collectives_without_any_collective_says_it_has_no_effect(tmp_path: Path
     assert any("--collectives has no effect here" in n for n in json.loads(out)["notes"])
     code, out, err = run_main([*args[:-1], "--tp", "2", "--json"], capsys)
     assert code == 0 and not any("no effect" in n for n in json.loads(out)["notes"]), err
+
+
+def test_measured_link_is_used_as_measured_where_the_spec_lists_no_scaleup_bandwidth(tmp_path: Path) -> None:
+    """serving._link gave a measured link the scale-out efficiency (0.8) when the spec has a scale-up domain but no
+    scale-up bandwidth: the measured figure was derated once more. Now it is used as measured, as in training."""
+    from dataclasses import replace
+
+    from accelopt.predict import serving
+    from accelopt.predict.comm import load_measured
+
+    path, bw, lat = _probe(tmp_path)
+    spec = replace(get_device("h100-sxm"), scaleup_bandwidth_byte_per_s=None)
+    cal = replace(serving.calibration_for_spec(spec), measured_link=load_measured(path))
+    p = serving.predict_serving(get_model("llama3.1-405b"), spec, tp=TP, batch=BATCH, prompt_len=128, output_len=16,
+                                weight_dtype="fp8", kv_dtype="fp8", calibration=cal, allow_oom=True)
+    assert p.decode_step.comm_s == pytest.approx(_decode_comm_s(bw, lat), rel=1e-9)
