@@ -63,6 +63,12 @@ def test_runs_file_is_a_folder(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     _expect_input_error(capsys, "validate", "--runs", str(tmp_path), says="not a file")
 
 
+def test_collectives_file_is_a_device(capsys: pytest.CaptureFixture[str]) -> None:
+    # /dev/null is neither a file nor a folder: the error says which it is (it said 'not a folder')
+    _expect_input_error(capsys, "plan", "serve", "--model", "llama3-8b", "--collectives", "/dev/null",
+                        says="is a device or pipe, not a file")
+
+
 def test_runs_file_empty_string(capsys: pytest.CaptureFixture[str]) -> None:
     _expect_input_error(capsys, "validate", "--runs", "", says="not a file")  # '' is the current folder
 

@@ -66,7 +66,8 @@ def read_user_text(path: Path | str, what: str, fix_missing: str, encoding: str 
     if kind == "missing":
         raise InputError(f"{what} {p} does not exist", fix_missing)
     if kind != "file":
-        raise InputError(f"{what} path {p} is not a file", f"give a {what}, not a folder")
+        raise InputError(f"{what} path {p} is a {'folder' if kind == 'folder' else 'device or pipe'}, not a file",
+                         f"give the path of a {what} (a regular file)")
     try:
         with open(p, "rb") as f:
             data = f.read(MAX_INPUT_BYTES + 1)
