@@ -122,7 +122,7 @@ def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
 
         emit(run.result)
     else:
-        _print_tables(run.sweeps, run.result.errors, opts.model)
+        _print_tables(run.sweeps, run.result.errors)
         _print_measured(run.result)
     if run.overflow:  # a requested batch that does not fit: exit 2, like `plan explain`
         raise run.overflow
@@ -143,7 +143,7 @@ def warn_training_tables(path: str | None) -> None:
                                               "yellow"))
 
 
-def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], model: str) -> None:
+def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
     from rich.table import Table
 
     from accelopt.cli.plan import fmt_num
@@ -155,7 +155,7 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], model: str
         p0 = s.points[0]
         ridge = str(s.ridge_batch) if s.ridge_batch is not None else "never (KV-cache reads grow as fast as FLOPs)"
         layout = f"tp={p0.tp}, pp={p0.pp}" + (f", attention-dp={p0.moe.attention_dp}, ep={p0.moe.ep}" if p0.moe else "")
-        title = (f"{model} on {p0.n_devices} x {p0.device} ({layout}), prompt {p0.prompt_len}, "
+        title = (f"{p0.model} on {p0.n_devices} x {p0.device} ({layout}), prompt {p0.prompt_len}, "
                  f"output {p0.output_len}, weights {p0.weight_dtype}, KV {p0.kv_dtype} — estimates")
         cal = p0.calibration
         # plain text: the model path, table name and file name come from the user
