@@ -53,9 +53,11 @@ from accelopt.predict.calibration import DEFAULT_STACK, Calibration, calibration
 from accelopt.predict.compute import (
     Device,
     activation_bytes,
+    gemm_s,
     layer_forward,
     linear_precision,
     logits_forward,
+    memory_ops_s,
     model_flops_per_token,
     op_s,
     roofline_s,
@@ -436,6 +438,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     rec_frac = np.where(lay.recompute_layers > 0, np.minimum(lay.recompute_layers, ls) / ls, 1.0)
     recompute_layer = np.where(rc == 2, rec_frac * fwd_layer,
                                np.where(_attn_core_recomputed(rc), lt.attn_core_s, 0.0))
+    skip_s, skip_flops = early_stop_skipped(cal.stack, mdl, T, tp, lay.sp, frac_moe, dtb, dev)
+    recompute_layer = recompute_layer - np.where(rc == 2, rec_frac * skip_s, 0.0)
     # --- tensor parallel: 4 (+2 with full recompute) all-reduce-equivalents of b s h per layer.
     tp_bw, tp_lat = links.pick(tp)
     # A parallel attention + MLP block all-reduces once per layer forward, not twice (PaLM sec. 2).
@@ -556,6 +560,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     rec_flops_dev = np.where(rc == 2, rec_frac * ls * np.where(frac_moe > 0, lt.flops_moe * frac_moe
                                                     + lt.flops_dense * (1 - frac_moe), lt.flops_dense),
                              np.where(_attn_core_recomputed(rc), ls * lt.flops_attn_core, 0.0))
+    rec_flops_dev = rec_flops_dev - np.where(rc == 2, rec_frac * ls * skip_flops, 0.0)
     hw_flops_step = model_flops_step + rec_flops_dev * m * n
     peak_dtype = float(spec.peak(setup.dtype) or dev.peak_flop_per_s)  # MFU against the training dtype's peak
     peak_total = n * peak_dtype
@@ -633,6 +638,30 @@ def fsdp_latency_s(stack: str, zero: Arr, ls: Arr, shard: Arr, inner: Arr, links
     x (2 x 24 + 2) collectives = +60 ms for the 1B, as published (+60 ms). The link latencies are predict/comm.py's
     defaults, not fitted."""
     return fsdp_collectives(stack, zero, ls) * comm.ring_latency_s(shard, inner, links)
+
+
+def early_stop_skipped(stack: str, mdl: TransformerConfig, T: Arr, tp: Arr, sp: Arr, frac_moe: float, dtb: float,
+                       dev: Device) -> tuple[Arr, Arr]:
+    """(time, FLOPs) per layer that full recompute does NOT redo on the pytorch-fsdp stack: the MLP down-projection
+    GEMM [T, f/t] x [f/t, h] and the residual add after it (dense layers; MoE layers keep the full recompute).
+
+    PyTorch FSDP stacks checkpoint each block with torch.utils.checkpoint's non-reentrant variant (llm-foundry's
+    benchmarks set activation_checkpointing_reentrant false, scripts/train/benchmarking/submit_benchmarks.py; PyTorch's
+    apply_activation_checkpointing defaults to CheckpointImpl.NO_REENTRANT). That variant stops the recomputation
+    "as soon as it has computed all needed Tensors" (torch/utils/checkpoint.py, set_checkpoint_early_stop, on by
+    default since the rewrite of pytorch/pytorch PR #90105): the last tensors a block saves for its backward are the
+    down-projection's inputs (its activation input and weight), which autograd saves before the GEMM runs, so the
+    recompute ends before that GEMM, 1/3 of a GPT block's GEMM FLOPs (8 h^2 of 24 h^2 per token). Megatron-LM's
+    recompute (a reentrant autograd Function re-running the whole layer) and other stacks redo the full forward: 0."""
+    zero = np.zeros_like(T, dtype=float)
+    if stack != FSDP_STACK:
+        return zero, zero
+    ffn = mdl.dense_ffn or mdl.ffn
+    t_down, f_down = gemm_s(T, mdl.hidden, ffn / tp, dtb, dev)
+    # the residual add [T, h] (read 2, write 1), split by t under sequence parallelism as in compute.layer_forward
+    t_add = memory_ops_s(3.0 * T * mdl.hidden / np.where(sp, tp, 1.0) * dtb, dev, 1.0)
+    dense = 1.0 - frac_moe
+    return dense * (t_down + t_add), dense * f_down
 
 
 _FP8_TRANSPOSE_FAMILIES = ("nvidia-hopper",)
