@@ -757,8 +757,10 @@ def explain_terms() -> dict[str, str]:
     return {
         "t_fwd_s": "m x L_s x sum over ops of max(F/(peak x eff(F)), bytes/(BW x mem_eff)) + launch",
         "t_bwd_s": "2 x t_fwd (data- and weight-gradient GEMMs)",
-        "t_recompute_s": "full: one more forward (x N / L_s with --recompute-layers N); selective and minimal: "
-                         "the attention core (Korthikanti 2022; MaxText 'minimal' saves no 'context')",
+        "t_recompute_s": "full: one more forward (x N / L_s with --recompute-layers N; stack pytorch-fsdp: less the "
+                         "MLP down-projection and its residual add, where torch's non-reentrant checkpoint stops "
+                         "early); selective and minimal: the attention core (Korthikanti 2022; MaxText 'minimal' "
+                         "saves no 'context')",
         "t_logits_s": "3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy) on the last stage",
         "t_tp_comm_s": ("m x L_s x (4 [+2 full recompute]; half that for parallel attention+MLP blocks) x "
                         "allreduce(b s h x 2 B over tp); --tp-comm-overlap: each all-gather/reduce-scatter less "
