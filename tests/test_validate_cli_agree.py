@@ -50,7 +50,7 @@ def _flags(row: dict[str, str], config: Path) -> list[str]:
         if (row.get(col) or "").strip():  # optional columns (issue 10 layouts)
             flags += [flag, row[col].strip()]
     for col, flag in (("p2p_overlap", "--p2p-overlap"), ("tp_overlap", "--tp-comm-overlap"),
-                      ("fp8_params", "--fp8-params")):
+                      ("fp8_params", "--fp8-params"), ("no_tp_async", "--no-tp-async")):
         if int((row.get(col) or "0").strip() or 0):
             flags.append(flag)
     if "+sp" not in rec:

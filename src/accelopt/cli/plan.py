@@ -40,6 +40,7 @@ class SetupOptions:
     edge_stage_layers: int | None = None
     p2p_overlap: bool = False
     tp_comm_overlap: bool = False
+    tp_async: bool = True
     fp8_params: bool = False
     offload_layers: int = 0
     pue: float | None = None
@@ -169,7 +170,7 @@ def _setup(opts: SetupOptions) -> Any:
                  tokens=parse_count(opts.tokens, "--tokens"), dtype=opts.dtype, flash=opts.flash,
                  edge_stage_layers=opts.edge_stage_layers, p2p_overlap=opts.p2p_overlap,
                  tp_comm_overlap=opts.tp_comm_overlap, fp8_params=opts.fp8_params,
-                 offload_layers=opts.offload_layers, facility=_facility(opts))
+                 offload_layers=opts.offload_layers, tp_async=opts.tp_async, facility=_facility(opts))
 
 
 # Facility field -> the flag that sets it
@@ -455,7 +456,7 @@ def print_measured(con: Any, measured: Any) -> None:
 def _setup_flags(setup: Any) -> dict[str, Any]:
     """The Setup flags a result records (PlanResult / ExplainResult fields of the same names)."""
     return {k: getattr(setup, k) for k in ("edge_stage_layers", "p2p_overlap", "tp_comm_overlap", "fp8_params",
-                                           "offload_layers")}
+                                           "offload_layers", "tp_async")}
 
 
 def _flags_text(setup: Any) -> str:
@@ -463,6 +464,7 @@ def _flags_text(setup: Any) -> str:
     f = _setup_flags(setup)
     words = [f"edge stages of {f['edge_stage_layers']} layers" if f["edge_stage_layers"] is not None else "",
              "p2p overlap" if f["p2p_overlap"] else "", "tp comm overlap" if f["tp_comm_overlap"] else "",
+             "" if f["tp_async"] else "synchronous tp collectives",
              "fp8 parameters" if f["fp8_params"] else "",
              f"{f['offload_layers']} layers/stage offloaded" if f["offload_layers"] else ""]
     return "".join(f", {w}" for w in words if w)
@@ -578,6 +580,11 @@ TP_OVERLAP_HELP = ("pipeline the tensor-parallel all-gathers / reduce-scatters w
                    "--tp > 1); off: the forward's collectives and the backward's output-gradient gathers are on "
                    "the critical path (megatron stack: the backward's other gathers and reduce-scatters hide behind "
                    "their GEMMs)")
+TP_ASYNC_HELP = ("--no-tp-async: the megatron stack's backward tensor-parallel collectives all on the critical path, "
+                 "as in Megatron-LM before its asynchronous tensor-parallel all-reduce (Narayanan et al. 2021) and "
+                 "in Megatron-DeepSpeed (BLOOM, MT-NLG); default: each column-parallel layer's input-gradient "
+                 "all-reduce (or, with sequence parallel, its reduce-scatter and input re-gather) hides behind its "
+                 "weight-gradient GEMM (Korthikanti et al. 2022 sec. 6.2)")
 FP8_PARAMS_HELP = ("with --dtype fp8: keep the GEMM weights in FP8 (1 byte; +1 for the transposed copy on Hopper), "
                    "their fp32 master copy in the optimizer state (Megatron-LM --fp8-param-gather, Transformer "
                    "Engine fp8_model_init; set by Megatron-Bridge's FP8 current-scaling and MXFP8 recipes); memory "
@@ -635,7 +642,7 @@ def _explain(opts: ExplainOptions) -> None:
     res = predict_layout(LayoutQuery(**dataclasses.asdict(lo), model=base.model, hardware=opts.hardware,
                                      flash=opts.setup.flash, edge_stage_layers=opts.setup.edge_stage_layers,
                                      p2p_overlap=opts.setup.p2p_overlap,
-                                     tp_comm_overlap=opts.setup.tp_comm_overlap,
+                                     tp_comm_overlap=opts.setup.tp_comm_overlap, tp_async=opts.setup.tp_async,
                                      fp8_params=opts.setup.fp8_params, offload_layers=opts.setup.offload_layers,
                                      seq_len=base.seq_len, global_batch_seqs=base.global_batch, tokens=base.tokens,
                                      dtype=opts.setup.dtype, stack=opts.stack, calibration=opts.calibration,
@@ -739,6 +746,7 @@ def register(app: typer.Typer) -> None:
         edge_stage_layers: int = typer.Option(None, "--edge-stage-layers", help=EDGE_HELP),
         p2p_overlap: bool = typer.Option(False, "--p2p-overlap", help=P2P_OVERLAP_HELP),
         tp_comm_overlap: bool = typer.Option(False, "--tp-comm-overlap", help=TP_OVERLAP_HELP),
+        tp_async: bool = typer.Option(True, "--tp-async/--no-tp-async", show_default=False, help=TP_ASYNC_HELP),
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
@@ -769,7 +777,7 @@ def register(app: typer.Typer) -> None:
         run_plan(PlanOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
-                               tp_comm_overlap=tp_comm_overlap, fp8_params=fp8_params,
+                               tp_comm_overlap=tp_comm_overlap, tp_async=tp_async, fp8_params=fp8_params,
                                offload_layers=offload_layers, pue=pue, grid_kg_co2_per_kwh=grid,
                                host_power_w_per_device=host_w),
             hardware=hardware, devices=devices, deadline=deadline, budget_usd=budget_usd, objective=objective,
@@ -818,6 +826,7 @@ def register(app: typer.Typer) -> None:
         edge_stage_layers: int = typer.Option(None, "--edge-stage-layers", help=EDGE_HELP),
         p2p_overlap: bool = typer.Option(False, "--p2p-overlap", help=P2P_OVERLAP_HELP),
         tp_comm_overlap: bool = typer.Option(False, "--tp-comm-overlap", help=TP_OVERLAP_HELP),
+        tp_async: bool = typer.Option(True, "--tp-async/--no-tp-async", show_default=False, help=TP_ASYNC_HELP),
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
@@ -835,7 +844,7 @@ def register(app: typer.Typer) -> None:
         _explain(ExplainOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
-                               tp_comm_overlap=tp_comm_overlap, fp8_params=fp8_params,
+                               tp_comm_overlap=tp_comm_overlap, tp_async=tp_async, fp8_params=fp8_params,
                                offload_layers=offload_layers, pue=pue, grid_kg_co2_per_kwh=grid,
                                host_power_w_per_device=host_w),
             hardware=hardware, calibration=calibration, stack=stack, catalog=tuple(catalog), as_json=as_json,

@@ -96,6 +96,8 @@ class LayoutQuery(LayoutFlags):
     """Interleaved pipeline sends overlapped with compute (Setup.p2p_overlap)."""
     tp_comm_overlap: bool = False
     """Tensor-parallel collectives pipelined with their GEMMs (Setup.tp_comm_overlap)."""
+    tp_async: bool = True
+    """Megatron-LM's asynchronous backward tensor-parallel collectives (Setup.tp_async; off: --no-tp-async)."""
     fp8_params: bool = False
     """GEMM weights kept in FP8 (Setup.fp8_params)."""
     offload_layers: int = 0
@@ -247,6 +249,10 @@ def ignored_overlap_notes(q: LayoutQuery) -> list[str]:
     if q.tp_comm_overlap and not (q.sp and q.tp > 1):
         notes.append("--tp-comm-overlap has no effect here: it pipelines sequence-parallel collectives (needs --tp > 1 "
                      "without --no-sp)")
+    if not q.tp_async and (q.tp == 1 or q.stack != DEFAULT_STACK or (q.tp_comm_overlap and q.sp)):
+        notes.append("--no-tp-async has no effect here: it exposes the megatron stack's asynchronous backward tensor-"
+                     "parallel collectives (needs --tp > 1, --stack megatron, and no --tp-comm-overlap, which "
+                     "replaces them)")
     return notes
 
 
@@ -302,7 +308,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     setup = Setup(model=q.model, seq_len=seq_len, global_batch=batch, tokens=q.tokens, dtype=q.dtype,
                   flash=q.flash, edge_stage_layers=q.edge_stage_layers, p2p_overlap=q.p2p_overlap,
                   tp_comm_overlap=q.tp_comm_overlap, fp8_params=q.fp8_params, offload_layers=q.offload_layers,
-                  facility=q.facility)
+                  tp_async=q.tp_async, facility=q.facility)
     spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)
     mp = q.tp * q.pp * q.cp

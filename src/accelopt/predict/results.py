@@ -91,6 +91,8 @@ class SetupFlagFields:
     """--tp-comm-overlap: sequence-parallel collectives pipelined with their GEMMs."""
     fp8_params: bool = False
     """--fp8-params: GEMM weights kept in FP8 (memory only)."""
+    tp_async: bool = True
+    """False with --no-tp-async: the megatron stack's backward tensor-parallel collectives on the critical path."""
     offload_layers: int = unit("count", "--offload-layers: layers per pipeline stage whose saved activations are in "
                                "host memory (memory only)", default=0)
 

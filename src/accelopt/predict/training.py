@@ -20,10 +20,13 @@ Step time (all predictions, estimates):
 Communication (Shoeybi et al. 2019 sec. 3; Korthikanti et al. 2022 sec. 4.2.2): tensor parallel does
 2 all-reduces (or reduce-scatter + all-gather with sequence parallel: same bytes) of b s h per layer in
 the forward, 2 in the backward, 2 more when the forward is recomputed; they sit on the critical path, except on
-the megatron stack with sequence parallel, where the column-parallel layers' backward collectives run
-asynchronously behind their GEMMs and FP8 runs gather FP8 (Megatron-LM / Transformer Engine, _tp_async_layer_s).
-Pipeline stages send b s h (/t with the scatter/gather optimisation, Narayanan 2021 sec. 4.1) per
-micro-batch each way. Data-parallel gradient reduction moves the stage's gradients once per step and
+the megatron stack (Setup.tp_async), where the column-parallel layers' backward collectives run asynchronously
+behind their weight-gradient GEMMs: with sequence parallel the re-gather and reduce-scatter, FP8 runs gathering FP8
+(Megatron-LM / Transformer Engine, _tp_async_layer_s); without it the input-gradient all-reduce (Megatron-LM's
+async tensor-parallel all-reduce, Korthikanti et al. 2022 sec. 6.2; _tp_async_allreduce_layer_s).
+Pipeline stages send b s h / t per micro-batch each way: each tensor-parallel rank sends its 1/t share, and
+without sequence parallel the receiver all-gathers the full tensor over the tensor-parallel link (the scatter/gather
+optimisation, Narayanan 2021 sec. 4.1). Data-parallel gradient reduction moves the stage's gradients once per step and
 can overlap the last micro-batch's backward; ZeRO-3 gathers weights twice and reduce-scatters gradients
 per micro-batch (Rajbhandari et al. 2020 sec. 7: 1.5x the data-parallel volume), overlappable with
 that micro-batch's compute; hybrid sharding (HSDP) does that inside its shard group and all-reduces the
@@ -211,8 +214,9 @@ class Setup:
     tp_comm_overlap: bool = False
     """Tensor-parallel all-gather / reduce-scatter (sequence parallel) pipelined with the GEMM each one feeds or
     follows (Transformer Engine userbuffers, Megatron-Bridge CommOverlapConfig.tp_comm_overlap; needs sp and tp > 1).
-    Off: every tensor-parallel collective is on the critical path, except on the megatron stack with sequence
-    parallel, where the backward's input re-gathers and reduce-scatters hide behind their GEMMs (_tp_async_layer_s)."""
+    Off: every tensor-parallel collective is on the critical path, except on the megatron stack with tp_async, where
+    the column-parallel layers' backward collectives hide behind their GEMMs (_tp_async_layer_s,
+    _tp_async_allreduce_layer_s)."""
     fp8_params: bool = False
     """GEMM weights kept in FP8 between steps, their fp32 master copy in the optimizer state (Megatron-LM
     --fp8-param-gather, Transformer Engine fp8_model_init; Megatron-Bridge's FP8 current-scaling and MXFP8 recipes set
@@ -223,6 +227,14 @@ class Setup:
     cpu_offloading_num_layers; MaxText remat_policy names set to 'offload'); 0: none. Memory only: the copies are
     assumed hidden behind compute (Megatron-Core overlaps them with the next layer's compute; XLA runs host offload
     asynchronously) and are not timed."""
+    tp_async: bool = True
+    """Megatron-LM's asynchronous backward tensor-parallel communication (stack megatron, tp > 1): each column-
+    parallel layer's input-gradient all-reduce (no sequence parallel; Megatron-LM async_tensor_model_parallel_allreduce,
+    Korthikanti et al. 2022 sec. 6.2) or its reduce-scatter and input re-gather (sequence parallel) runs behind its
+    weight-gradient GEMM. False (--no-tp-async): every tensor-parallel collective on the critical path, as in
+    Megatron-LM before that change (Narayanan et al. 2021 lists no such overlap, sec. 4.1-4.2) and in the
+    Megatron-DeepSpeed forks (BigScience's ColumnParallelLinear all-reduces synchronously; Microsoft's disables it by
+    default, deepspeedai/Megatron-DeepSpeed issue #447)."""
     facility: Facility = field(default_factory=Facility)
 
     def __post_init__(self) -> None:
@@ -447,14 +459,18 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     n_tp = 2.0 * k_ar + np.where(rc == 2, k_ar * rec_frac, 0.0)
     t_tp_layer = n_tp * comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)
     t_rs = comm.reduce_scatter_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)  # one 16-bit sequence-parallel collective
-    if setup.tp_comm_overlap:
+    if cal.stack == DEFAULT_STACK and setup.tp_async:
+        # Megatron-LM / Transformer Engine linear layers without userbuffers (_tp_async_layer_s): FP8 runs gather FP8;
+        # without sequence parallel, the asynchronous input-gradient all-reduce (_tp_async_allreduce_layer_s).
+        t_ag = comm.reduce_scatter_s(T * mdl.hidden * (1.0 if setup.dtype == "fp8" else act_b), tp, tp_bw, tp_lat)
+        t_ar = comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)
+        t_tp_layer = np.where(tp > 1, np.where(lay.sp, _tp_async_layer_s(lt, k_ar, rc, rec_frac, cal.overlap_eff, t_rs,
+                                                                         t_ag),
+                                               _tp_async_allreduce_layer_s(lt, k_ar, rc, rec_frac, cal.overlap_eff,
+                                                                           t_ar)), t_tp_layer)
+    if setup.tp_comm_overlap:  # userbuffers replace the sequence-parallel collectives' schedule (any stack)
         t_tp_layer = np.where(lay.sp & (tp > 1), _tp_overlapped_layer_s(lt, k_ar, rc, rec_frac, cal.overlap_eff,
                               t_rs), t_tp_layer)
-    elif cal.stack == DEFAULT_STACK:
-        # Megatron-LM / Transformer Engine linear layers without userbuffers (_tp_async_layer_s): FP8 runs gather FP8.
-        t_ag = comm.reduce_scatter_s(T * mdl.hidden * (1.0 if setup.dtype == "fp8" else act_b), tp, tp_bw, tp_lat)
-        t_tp_layer = np.where(lay.sp & (tp > 1), _tp_async_layer_s(lt, k_ar, rc, rec_frac, cal.overlap_eff, t_rs,
-                                                                     t_ag), t_tp_layer)
     # --- context parallel (ring attention, Liu et al. 2023 sec. 3): cp steps per pass, each computing attention
     # on one K,V block while the next block arrives; cp-1 transfers, each hidden only behind one block's compute.
     # Exposed per step = max(0, transfer - overlap_eff x block compute); backward moves K,V and dK,dV (x2) over 2x
@@ -488,10 +504,15 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     t_cp = ls * t_cp_layer
     t_ep = ls * t_ep_layer
     t_logits = logits_on * t_logits_last
-    # --- pipeline p2p: activations forward + gradients backward, v times with interleaving.
+    # --- pipeline p2p: activations forward + gradients backward, v times with interleaving. Each tensor-parallel
+    # rank sends 1/t of the b s h tensor: with sequence parallel it holds only that share; without, the scatter/gather
+    # optimisation splits the replicated tensor and the receiver all-gathers it over the tensor-parallel link
+    # (Narayanan et al. 2021 sec. 4.1, used for all their Table 1 runs, sec. 5.1; Megatron-LM's default, disabled only
+    # by --no-scatter-gather-tensors-in-pipeline; DeepSpeed's pipeline engine likewise partitions the activations it
+    # sends over the model-parallel ranks, deepspeed/runtime/pipe/engine.py is_pipe_partitioned).
     pp_bw, pp_lat = links.pick(tp * cp * dp * pp)
-    p2p_bytes = T * mdl.hidden * act_b / np.where(lay.sp, tp, 1.0)
-    t_p2p_one = comm.p2p_s(p2p_bytes, pp_bw, pp_lat)
+    t_p2p_one = (comm.p2p_s(T * mdl.hidden * act_b / tp, pp_bw, pp_lat)
+                 + np.where(lay.sp, 0.0, comm.reduce_scatter_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)))
     t_p2p_raw = np.where(pp > 1, 2.0 * vp * t_p2p_one, 0.0)
     t_p2p = t_p2p_raw
     if setup.p2p_overlap:
@@ -721,6 +742,23 @@ def _tp_async_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, 
     return fwd + bwd + np.where(rc == 2, rec_frac * fwd, 0.0)
 
 
+def _tp_async_allreduce_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, t_ar: Arr) -> Arr:
+    """Exposed tensor-parallel time of one layer without sequence parallel, as Megatron-LM runs it. Forward: the
+    all-reduce after each row-parallel GEMM (out-projection, MLP down) is on the critical path. Backward: each column-
+    parallel layer (QKV, MLP up) all-reduces its input gradient asynchronously behind its weight-gradient GEMM
+    (Megatron-LM ColumnParallelLinearWithAsyncAllreduce / LinearWithGradAccumulationAndAsyncCommunication:
+    all_reduce(grad_input, async_op=True) before the weight-gradient matmul), hidden behind overlap_eff of that GEMM (a
+    backward GEMM takes its forward GEMM's time); the row-parallel layers' backward has no collective. Full recompute
+    repeats the forward's all-reduces. Checked against Korthikanti et al. 2022 Table 4 (one 22B layer on 8 A100s, no
+    sequence parallel): the overlap is why full recompute costs 39% there, not 33% (sec. 6.2). A parallel block
+    (k_ar = 1) has one column-parallel GEMM (QKV + MLP up) and one row-parallel all-reduce."""
+    g_qkv, _, g_up, _ = lt.tp_gemms_s  # the column-parallel GEMMs
+    cols = (g_qkv, g_up) if k_ar >= 2 else (g_qkv + g_up,)
+    fwd = len(cols) * t_ar
+    bwd = sum(np.maximum(0.0, t_ar - eff * g) for g in cols)
+    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, 0.0)
+
+
 def _full(x: Any, like: Arr) -> Arr:
     return np.broadcast_to(np.asarray(x, dtype=float), like.shape).copy()
 
@@ -764,12 +802,15 @@ def explain_terms() -> dict[str, str]:
         "t_logits_s": "3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy) on the last stage",
         "t_tp_comm_s": ("m x L_s x (4 [+2 full recompute]; half that for parallel attention+MLP blocks) x "
                         "allreduce(b s h x 2 B over tp); --tp-comm-overlap: each all-gather/reduce-scatter less "
-                        "overlap_eff x its GEMM (backward: 2x), at least 0; stack megatron with sequence parallel "
-                        "and no --tp-comm-overlap: forward AG + RS per GEMM pair, backward AG exposed, the column-"
-                        "parallel re-gather and reduce-scatter less overlap_eff x their GEMM (AG of 1 B in fp8)"),
+                        "overlap_eff x its GEMM (backward: 2x), at least 0; stack megatron without --tp-comm-overlap "
+                        "or --no-tp-async: with sequence parallel forward AG + RS per GEMM pair, backward AG exposed, "
+                        "the column-parallel re-gather and reduce-scatter less overlap_eff x their GEMM (AG of 1 B in "
+                        "fp8); without it the forward's all-reduces, the column-parallel input-gradient all-reduces "
+                        "less overlap_eff x their weight-gradient GEMM"),
         "t_cp_comm_s": "m x L_s x 3 (cp-1) max(0, p2p(K,V block) - overlap_eff x t_core / cp)",
         "t_ep_comm_s": "m x L_s x frac_moe x 4 x alltoall(b s top_k h x 2 B / t over ep; link of etp x ep ranks)",
-        "t_pp_p2p_s": "m x 2 v x (latency + b s h x 2 B / t / BW); --p2p-overlap with v > 1: each send less "
+        "t_pp_p2p_s": "m x 2 v x (latency + b s h x 2 B / t / BW [+ all-gather of b s h over tp without sequence "
+                      "parallel]); --p2p-overlap with v > 1: each send less "
                       "overlap_eff x one chunk's forward (backward) compute, at least 0",
         "t_zero3_comm_s": "m x max(0, 3 x allgather(stage params x 2 B over the shard group) - overlap_eff x t_mb "
                           "compute)",

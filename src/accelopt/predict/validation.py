@@ -240,7 +240,7 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None) -> Lay
                            overlap=_flag(row, "overlap"), flash=_flag(row, "flash"),
                            edge_stage_layers=_i(row, "edge_layers", 0, low=0) or None,
                            p2p_overlap=_flag(row, "p2p_overlap"),
-                           tp_comm_overlap=_flag(row, "tp_overlap"),
+                           tp_comm_overlap=_flag(row, "tp_overlap"), tp_async=not _flag(row, "no_tp_async"),
                            fp8_params=_flag(row, "fp8_params"), offload_layers=_i(row, "offload_layers", 0, low=0),
                            schedule=(row.get("schedule") or "").strip() or "1f1b", hsdp=_i(row, "hsdp", 0, low=0),
                            etp=_i(row, "etp", 0, low=0), recompute_layers=_i(row, "recompute_layers", 0, low=0),
