@@ -754,7 +754,7 @@ def _tp_async_allreduce_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, ef
     (k_ar = 1) has one column-parallel GEMM (QKV + MLP up) and one row-parallel all-reduce."""
     g_qkv, _, g_up, _ = lt.tp_gemms_s  # the column-parallel GEMMs
     cols = (g_qkv, g_up) if k_ar >= 2 else (g_qkv + g_up,)
-    fwd = len(cols) * t_ar
+    fwd: Arr = len(cols) * t_ar
     bwd = sum(np.maximum(0.0, t_ar - eff * g) for g in cols)
     return fwd + bwd + np.where(rc == 2, rec_frac * fwd, 0.0)
 
