@@ -227,9 +227,10 @@ def _probe_file(tmp_path: Path, alpha: float = 20e-6, bw: float = 5e9, p: int = 
 
 def test_measured_collectives_replace_the_catalog_link(tmp_path: Path) -> None:
     path, coll = _probe_file(tmp_path)
-    # no sequence parallelism: the 4 all-reduces per layer, all on the critical path (with it, the megatron stack
-    # hides two backward collectives behind GEMMs: test_plan_pipeline_overlap.py)
-    q = dict(model=GPT, hardware="h100-sxm", devices=8, tp=8, zero=1, seq_len=2048, global_batch_seqs=8, sp=False)
+    # no sequence parallelism and --no-tp-async: the 4 all-reduces per layer, all on the critical path (by default the
+    # megatron stack hides the two backward ones behind GEMMs: test_plan_tp_async.py, test_plan_pipeline_overlap.py)
+    q = dict(model=GPT, hardware="h100-sxm", devices=8, tp=8, zero=1, seq_len=2048, global_batch_seqs=8, sp=False,
+             tp_async=False)
     res = predict_layout(LayoutQuery(**q, collectives=str(path)))  # type: ignore[arg-type]
     base = predict_layout(LayoutQuery(**q))  # type: ignore[arg-type]
     t = res.terms
@@ -263,7 +264,8 @@ def test_measured_link_on_a_switchless_node_is_used_as_measured(tmp_path: Path) 
     switched = comm.Links.of(h100, calibration_for(h100), measured)  # NVSwitch: every group gets all of it
     assert switched.up_bw_of(np.array([2, 8])) == pytest.approx([bw, bw], rel=1e-12)
     # end to end: plan explain's tensor-parallel all-reduces of a tp 2 group on gaudi2, over one measured pair link
-    q = dict(model=GPT, hardware="gaudi2", devices=2, tp=2, zero=1, seq_len=2048, global_batch_seqs=2, sp=False)
+    q = dict(model=GPT, hardware="gaudi2", devices=2, tp=2, zero=1, seq_len=2048, global_batch_seqs=2, sp=False,
+             tp_async=False)
     res = predict_layout(LayoutQuery(**q, collectives=str(path)))  # type: ignore[arg-type]
     ar = _allreduce(2048 * GPT.hidden * 2.0, 2, bw / 3, lat)
     assert res.terms["t_tp_comm_s"] == pytest.approx(res.layout.m * GPT.layers * 4 * ar, rel=1e-9)

@@ -580,7 +580,7 @@ TP_OVERLAP_HELP = ("pipeline the tensor-parallel all-gathers / reduce-scatters w
                    "--tp > 1); off: the forward's collectives and the backward's output-gradient gathers are on "
                    "the critical path (megatron stack: the backward's other gathers and reduce-scatters hide behind "
                    "their GEMMs)")
-TP_ASYNC_HELP = ("--no-tp-async: the megatron stack's backward tensor-parallel collectives all on the critical path, "
+TP_ASYNC_HELP = ("the megatron stack's backward tensor-parallel collectives all on the critical path, "
                  "as in Megatron-LM before its asynchronous tensor-parallel all-reduce (Narayanan et al. 2021) and "
                  "in Megatron-DeepSpeed (BLOOM, MT-NLG); default: each column-parallel layer's input-gradient "
                  "all-reduce (or, with sequence parallel, its reduce-scatter and input re-gather) hides behind its "
@@ -746,7 +746,7 @@ def register(app: typer.Typer) -> None:
         edge_stage_layers: int = typer.Option(None, "--edge-stage-layers", help=EDGE_HELP),
         p2p_overlap: bool = typer.Option(False, "--p2p-overlap", help=P2P_OVERLAP_HELP),
         tp_comm_overlap: bool = typer.Option(False, "--tp-comm-overlap", help=TP_OVERLAP_HELP),
-        tp_async: bool = typer.Option(True, "--tp-async/--no-tp-async", show_default=False, help=TP_ASYNC_HELP),
+        no_tp_async: bool = typer.Option(False, "--no-tp-async", help=TP_ASYNC_HELP),
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
@@ -777,7 +777,7 @@ def register(app: typer.Typer) -> None:
         run_plan(PlanOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
-                               tp_comm_overlap=tp_comm_overlap, tp_async=tp_async, fp8_params=fp8_params,
+                               tp_comm_overlap=tp_comm_overlap, tp_async=not no_tp_async, fp8_params=fp8_params,
                                offload_layers=offload_layers, pue=pue, grid_kg_co2_per_kwh=grid,
                                host_power_w_per_device=host_w),
             hardware=hardware, devices=devices, deadline=deadline, budget_usd=budget_usd, objective=objective,
@@ -826,7 +826,7 @@ def register(app: typer.Typer) -> None:
         edge_stage_layers: int = typer.Option(None, "--edge-stage-layers", help=EDGE_HELP),
         p2p_overlap: bool = typer.Option(False, "--p2p-overlap", help=P2P_OVERLAP_HELP),
         tp_comm_overlap: bool = typer.Option(False, "--tp-comm-overlap", help=TP_OVERLAP_HELP),
-        tp_async: bool = typer.Option(True, "--tp-async/--no-tp-async", show_default=False, help=TP_ASYNC_HELP),
+        no_tp_async: bool = typer.Option(False, "--no-tp-async", help=TP_ASYNC_HELP),
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
@@ -844,7 +844,7 @@ def register(app: typer.Typer) -> None:
         _explain(ExplainOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
-                               tp_comm_overlap=tp_comm_overlap, tp_async=tp_async, fp8_params=fp8_params,
+                               tp_comm_overlap=tp_comm_overlap, tp_async=not no_tp_async, fp8_params=fp8_params,
                                offload_layers=offload_layers, pue=pue, grid_kg_co2_per_kwh=grid,
                                host_power_w_per_device=host_w),
             hardware=hardware, calibration=calibration, stack=stack, catalog=tuple(catalog), as_json=as_json,
