@@ -84,11 +84,6 @@ def test_bundled_fsdp_value_is_what_the_declared_fit_gives() -> None:
     assert fit.matmul_eff_max == cals["nvidia-hopper"].stacks["pytorch-fsdp"].matmul_eff_max
 
 
-@pytest.mark.xfail(strict=True, reason="the A100 side is the megatron-stack Ampere fit, refitted 0.74 -> 0.70 on "
-                   "2026-11-30 (pipeline scatter/gather without sequence parallel moved its fit rows; "
-                   "calibration.toml): "
-                   "989 x 0.60 / (312 x 0.70) = 2.72, above the band; the A100 llm-foundry rows, which inherit 0.70, "
-                   "stay inside their 10% median (test_a100_llm_foundry_median)")
 def test_fsdp_h100_a100_rate_ratio() -> None:
     """Diagnosis check: the large-GEMM rate ratio H100/A100 this implies is ~2.3-2.5 (llm-foundry's published MFU
     implies ~2.3), not the 3.2 datasheet-peak ratio (989 vs 312 TFLOP/s dense BF16)."""
