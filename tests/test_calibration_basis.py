@@ -34,11 +34,11 @@ def test_hopper_bf16_megatron_is_the_ampere_fit_carried_over() -> None:
     b = _basis("h100-sxm", "bf16")
     assert (b.kind, b.from_family, b.fitted_on) == ("carried", "nvidia-ampere", AMPERE_ROWS)
     assert b.tag == "not fitted here: nvidia-ampere fit" and "uncalibrated" not in b.text
-    assert "carried over from the fit of [family.nvidia-ampere] (megatron stack) on meg-t1-18.4b" in b.text
+    assert "carried over from nvidia-ampere: its 2026-11-26 fit (0.74 / 0.5e9 on meg-t1-18.4b" in b.text
     assert "not fitted on runs of this family" in b.text
-    # ... because its values are exactly that fit's (the statement is read from the file, not written per device)
+    # ... the values that fit gave (calibration.toml's carried_from), kept when nvidia-ampere was refitted
     hop, amp = CALS["nvidia-hopper"], CALS["nvidia-ampere"]
-    assert (hop.matmul_eff_max, hop.matmul_half_flop) == (amp.matmul_eff_max, amp.matmul_half_flop)
+    assert (hop.matmul_eff_max, hop.matmul_half_flop) == (0.74, 0.5e9) != (amp.matmul_eff_max, amp.matmul_half_flop)
 
 
 def test_hopper_fp8_is_fitted_and_its_fsdp_stack_carries_the_megatron_fit() -> None:

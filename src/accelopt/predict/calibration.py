@@ -65,6 +65,9 @@ class Calibration:
     derived_from: str = ""
     """When the 16-bit values were derived, not fitted: the derivation and its cited measurement (printed as the
     curve's basis, predict/curve_basis.py); '' otherwise. A fit (fitted_on) supersedes it."""
+    carried_from: str = ""
+    """When the 16-bit values are another family's fit kept as an estimate ('FAMILY: which fit, and why kept'), where
+    that family's current values differ (a later refit); '' otherwise (an exact copy is found by value)."""
     match: tuple[str, ...] = ()
     source: str = ""
     stack: str = "megatron"
@@ -131,11 +134,13 @@ def _numbers(name: str, table: dict[str, Any], where: str) -> dict[str, Any]:
     return kw
 
 
-def _derived_from(label: str, table: dict[str, Any], where: str, default: str = "") -> str:
-    """The table's `derived_from` text (a derivation with its citation); a non-text value is an error."""
-    v = table.get("derived_from", default)
+def _derived_from(label: str, table: dict[str, Any], where: str, default: str = "",
+                  key: str = "derived_from") -> str:
+    """The table's `derived_from` (a derivation with its citation) or `carried_from` text; a non-text value is an
+    error."""
+    v = table.get(key, default)
     if not isinstance(v, str):
-        raise InputError(f"{where}: [family.{label}] derived_from = {v!r} is not text",
+        raise InputError(f"{where}: [family.{label}] {key} = {v!r} is not text",
                          "write the derivation and its cited measurement as a quoted string, or leave it out")
     return v
 
@@ -149,16 +154,19 @@ def _stack_override(fam: Calibration, stack: str, table: Any, where: str) -> Cal
                          f"the '{DEFAULT_STACK}' stack is the family's own values: edit [family.{fam.family}]")
     if not isinstance(table, dict):
         raise InputError(f"{where}: [family.{label}] is not a table", "see predict/data/calibration.toml")
-    unknown = set(table) - {*_NUM_FIELDS, *_OPTIONAL_FIELDS, "fitted_on", "fp8_fitted_on", "source", "derived_from"}
+    unknown = set(table) - {*_NUM_FIELDS, *_OPTIONAL_FIELDS, "fitted_on", "fp8_fitted_on", "source", "derived_from",
+                            "carried_from"}
     if unknown:
         raise InputError(f"{where}: [family.{label}] has unknown field(s) {', '.join(sorted(unknown))}",
                          f"allowed: {', '.join((*_NUM_FIELDS, *_OPTIONAL_FIELDS))}, fitted_on, fp8_fitted_on, "
-                         "derived_from, source")
+                         "derived_from, carried_from, source")
     # the family's derivation holds for the stack only while the stack keeps the family's 16-bit curve
     keeps_curve = not {"matmul_eff_max", "matmul_half_flop", "matmul_half_s"} & set(table)
     return replace(fam, stack=stack, stacks={}, fitted_on=tuple(table.get("fitted_on", ())),
                    fp8_fitted_on=tuple(table.get("fp8_fitted_on", ())),
                    derived_from=_derived_from(label, table, where, fam.derived_from if keeps_curve else ""),
+                   carried_from=_derived_from(label, table, where, fam.carried_from if keeps_curve else "",
+                                              "carried_from"),
                    source=str(table.get("source", where)), **_numbers(label, table, where))
 
 
@@ -180,14 +188,15 @@ def _family(name: str, table: dict[str, Any], where: str, base: Calibration | No
             raise InputError(f"{where}: family {name!r} lacks {', '.join(missing)}",
                              "give every field (copy a family from the bundled calibration.toml)")
         unknown = set(table) - {*_NUM_FIELDS, *_OPTIONAL_FIELDS, "fitted_on", "fp8_fitted_on", "match", "source",
-                                 "stack", "derived_from"}
+                                 "stack", "derived_from", "carried_from"}
         if unknown:
             raise InputError(f"{where}: family {name!r} has unknown field(s) {', '.join(sorted(unknown))}",
                              f"allowed: {', '.join((*_NUM_FIELDS, *_OPTIONAL_FIELDS))}, fitted_on, fp8_fitted_on, "
-                             "derived_from, match, source, stack")
+                             "derived_from, carried_from, match, source, stack")
         fam = Calibration(family=name, fitted_on=tuple(table.get("fitted_on", ())),
                           fp8_fitted_on=tuple(table.get("fp8_fitted_on", ())),
                           derived_from=_derived_from(name, table, where),
+                          carried_from=_derived_from(name, table, where, key="carried_from"),
                           match=tuple(table.get("match", ())), source=str(table.get("source", where)),
                           **_numbers(name, table, where))
         merged = {}

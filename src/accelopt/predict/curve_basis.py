@@ -119,6 +119,11 @@ def curve_basis(device: str, cal: Calibration, dtype: str, cals: dict[str, Calib
     derived = "" if fp8 else cal.derived_from
     if derived:
         return make(kind="derived", text=f"{head}: derived, not fitted: {derived}")
+    kept = "" if fp8 else cal.carried_from
+    if kept:  # another family's earlier fit, kept here while that family was refitted
+        name = kept.split(":", 1)[0].strip()
+        return make(kind="carried", from_family=name, fitted_on=cals[name].fitted_on if name in cals else (),
+                    text=f"{head}: carried over from {kept}; not fitted on runs of this family (estimate)")
     src = _fitted_source(cal, fp8, cals)
     carried = f"the fit of {src.cited} on {', '.join(_rows(src.cal, fp8))}" if src else ""
     if cal.family == "default":
