@@ -32,7 +32,9 @@ def _llama3_vp8(tot: str, held: str) -> str:
             "3.3.2 'Numerical stability' also accumulates gradients in FP32 over the micro-batches (12.8 GiB for the "
             "stage if held unsharded, against the 6.4 GiB of 16-bit gradients modelled); (2) Llama 3 makes N "
             "(micro-batches per chunk in a row) tunable 'for the best communication and memory efficiency' and "
-            "deallocates stage inputs/outputs, but publishes neither N nor its memory estimator's figures. At vp 1 the "
+            "deallocates stage inputs/outputs, but publishes neither N nor its memory estimator's figures; (3) dropout "
+            "(2026-11-30, s-memgb): the paper does not give Meta's training dropout; at dropout 0 (no masks, plan "
+            "--no-dropout) the two rows would be 85.7 / 79.0 GiB, not set without a source. At vp 1 the "
             "layout fits (79.1 GiB)")
 
 
