@@ -93,14 +93,14 @@ def test_memory_flags_leave_the_step_time() -> None:
 
 
 def test_cli_flags_give_the_library_memory(capsys: pytest.CaptureFixture[str]) -> None:
-    """`plan explain --fp8-saved-inputs --no-dropout --optimizer-state-bytes 8` prints the library's memory terms and
+    """`plan explain --fp8-saved-inputs --no-dropout --optimizer-bytes 8` prints the library's memory terms and
     records the flags in its JSON."""
     q = run_query(ROWS["mb-gb200-llama3-70b"])
     q = replace(q, model=LLAMA70, optimizer_state_bytes=8.0)
     argv = ["plan", "explain", "--model", "llama3-70b", "--hardware", "gb200", "--devices", "64", "--mbs", "2",
             "--zero", "3", "--no-sp", "--dtype", "fp8", "--seq-len", "8192", "--global-batch", "256seq", "--json",
             "--fp8-params", "--offload-layers", "40", "--stack", q.stack, "--recompute", q.recompute]
-    code, out, err = run_main([*argv, "--fp8-saved-inputs", "--no-dropout", "--optimizer-state-bytes", "8"], capsys)
+    code, out, err = run_main([*argv, "--fp8-saved-inputs", "--no-dropout", "--optimizer-bytes", "8"], capsys)
     assert code in (0, 2), err
     doc = json.loads(out)
     assert doc["fp8_saved_inputs"] is True and doc["no_dropout"] is True and doc["optimizer_state_bytes"] == 8
@@ -109,8 +109,8 @@ def test_cli_flags_give_the_library_memory(capsys: pytest.CaptureFixture[str]) -
         assert explain_terms(doc)[term] == want[term]
 
 
-@pytest.mark.parametrize("argv", [["--fp8-saved-inputs"], ["--optimizer-state-bytes", "20"],
-                                  ["--optimizer-state-bytes", "-1"]])
+@pytest.mark.parametrize("argv", [["--fp8-saved-inputs"], ["--optimizer-bytes", "20"],
+                                  ["--optimizer-bytes", "-1"]])
 def test_bad_memory_flags_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_main(["plan", "explain", "--model", "llama3-70b", "--hardware", "gb200", "--devices", "64",
                              *argv], capsys)

@@ -761,7 +761,7 @@ def register(app: typer.Typer) -> None:
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
-        optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-state-bytes", help=OPTIM_BYTES_HELP),
+        optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-bytes", help=OPTIM_BYTES_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
@@ -845,7 +845,7 @@ def register(app: typer.Typer) -> None:
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
-        optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-state-bytes", help=OPTIM_BYTES_HELP),
+        optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-bytes", help=OPTIM_BYTES_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),

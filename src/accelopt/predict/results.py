@@ -97,7 +97,7 @@ class SetupFlagFields:
     """--fp8-saved-inputs: linear layers keep FP8 copies of their inputs for the backward (memory only)."""
     no_dropout: bool = False
     """--no-dropout: no dropout masks are kept (memory only)."""
-    optimizer_state_bytes: float = unit("B", "--optimizer-state-bytes: optimizer state per parameter beside the 16-bit "
+    optimizer_state_bytes: float = unit("B", "--optimizer-bytes: optimizer state per parameter beside the 16-bit "
                                         "weight and gradient (memory only)", default=12.0)
 
 

@@ -247,7 +247,7 @@ class Setup:
             raise InputError(f"--fp8-saved-inputs with --dtype {self.dtype}: only FP8 linear layers keep FP8 inputs",
                              "give --dtype fp8 with --fp8-saved-inputs, or leave --fp8-saved-inputs out")
         if not 0 <= self.optimizer_state_bytes <= 16:
-            raise InputError(f"--optimizer-state-bytes {self.optimizer_state_bytes:g} is outside 0..16 bytes per "
+            raise InputError(f"--optimizer-bytes {self.optimizer_state_bytes:g} is outside 0..16 bytes per "
                              "parameter", "give 12 (fp32 master + Adam moments), 8 or 4 (16-bit moments)")
         if self.seq_len < 1 or self.global_batch < 1:
             raise InputError(f"seq_len {self.seq_len} / global batch {self.global_batch} must be >= 1",
