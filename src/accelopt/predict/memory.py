@@ -62,8 +62,8 @@ the 5 bytes per attention score without a fused kernel). Llama models in Megatro
 attention_dropout = 0 (models/llama/llama_provider.py LlamaModelProvider).
 Optimizer state (`optimizer_state_bytes`, Setup.optimizer_state_bytes) per parameter beside the 16-bit weight and
 gradient: 12 for mixed-precision Adam (fp32 master, m, v; ZeRO sec. 3.1); 4 when the weights themselves are 16-bit
-and Adam's moments follow their dtype (MaxText weight_dtype bfloat16: optax.adamw's mu and nu are zeros_like(params),
-MaxText optimizers.py get_optimizer passes no mu_dtype).
+and Adam's moments follow their dtype (MaxText weight_dtype bfloat16: optax scale_by_adam's init_fn makes mu and nu
+zeros_like(params) when mu_dtype is None, and MaxText optimizers.py get_optimizer passes none).
 """
 
 from __future__ import annotations
