@@ -32,7 +32,9 @@ def _llama3_vp8(tot: str, held: str) -> str:
             "3.3.2 'Numerical stability' also accumulates gradients in FP32 over the micro-batches (12.8 GiB for the "
             "stage if held unsharded, against the 6.4 GiB of 16-bit gradients modelled); (2) Llama 3 makes N "
             "(micro-batches per chunk in a row) tunable 'for the best communication and memory efficiency' and "
-            "deallocates stage inputs/outputs, but publishes neither N nor its memory estimator's figures. At vp 1 the "
+            "deallocates stage inputs/outputs, but publishes neither N nor its memory estimator's figures; (3) dropout "
+            "(2026-11-30, s-memgb): the paper does not give Meta's training dropout; at dropout 0 (no masks, plan "
+            "--no-dropout) the two rows would be 85.7 / 79.0 GiB, not set without a source. At vp 1 the "
             "layout fits (79.1 GiB)")
 
 
@@ -40,39 +42,24 @@ MEMORY_GAPS = {
     "llama3-405b-8k": _llama3_vp8("90.1", "rank 1 holds 141 one-layer chunks (m 32), rank 0 112, the last 112"),
     "llama3-405b-16k": _llama3_vp8("83.0", "rank 1 holds all 128 of its forwards (m 16 = p: the warm-up covers "
                                           "them all)"),
-    "mb-gb200-llama3-70b": "204.7 GiB against 173.2 GiB with its recipe's FP8 parameters and CPU offloading modelled "
-                           "(2026-11-30, s-mem; it was 384.8): Megatron-Bridge llama3_workload_base_configs.py "
-                           "LLAMA3_70B_PRETRAIN_CONFIG_GB200_FP8_CS_V2 (FSDP, micro_batch_size 2, "
-                           "cpu_offloading_num_layers 40 of 80; mixed_precision bf16_with_fp8_current_scaling_mixed: "
-                           "fp8_param_gather). The 40 layers kept on the device hold 4.4 GiB each (mbs 2 x 8192 "
-                           "tokens, tp 1) = 177.5 GiB + 7.8 GiB fp32 logits. Not modelled, candidates: Transformer "
-                           "Engine saves FP8 copies of GEMM inputs (TransformerEngine issue #1764), and no dropout "
-                           "masks at dropout 0; neither checked against a published memory figure",
-    "mb-gb200-llama31-405b": "208.0 GiB against 173.2 GiB with FP8 parameters modelled (2026-11-30, s-mem: weights "
-                             "12.9 -> 6.9 GiB; it was 214.0). Activations 166.6 GiB: rank 0 holds 79 two-layer chunks "
-                             "= 158 layer-micro-batches of 1.05 GiB (Megatron's interleaved warm-up, tp 4, pp 16, "
-                             "vp 4). Its recipe (Megatron-Bridge llama31_workload_base_configs.py GB200_FP8_CS_V2, "
-                             "account_for_embedding/loss_in_pipeline_split) would put 7 layers on the edge stages: "
-                             "rank 1 then holds 154 (203.8 GiB), but that split also moves the predicted step (58.1 "
-                             "-> 52.3 s), so the row keeps the even split. Not modelled, candidates: Transformer "
-                             "Engine's FP8 copies of GEMM inputs and no dropout masks (dropout 0)",
+    # mb-gb200-llama3-70b fits since 2026-11-30 (s-memgb): 172.2 GiB of 173.2 with its recipe's FP8 saved inputs and
+    # dropout 0 (columns fp8_saved_inputs, no_dropout; test_plan_memory_recipes.py), 204.7 without them.
+    "mb-gb200-llama31-405b": "177.2 GiB against 173.2 GiB (2026-11-30, s-memgb) with FP8 parameters, FP8 saved "
+                             "inputs and dropout 0 modelled (Transformer Engine, Megatron-Bridge Llama provider; it "
+                             "was 208.0, 214.0 before FP8 parameters): activations 135.8 GiB, rank 0 holding 158 "
+                             "layer-micro-batches (Megatron's interleaved warm-up, tp 4, pp 16, vp 4). Checked, not "
+                             "closing it: the recipe's account_for_embedding/loss_in_pipeline_split (llama3.py "
+                             "llama31_405b_pretrain_config) is 7 layers on the edge stages: 173.7 GiB, still over, and "
+                             "the step-time model does not take edge stages with vp > 1 (58.1 -> 52.3 s), so the row "
+                             "keeps the even split; the GB200 capacity is the datasheet's 186e9 B while an nvidia-smi "
+                             "printout (SlinkyProject/slurm-operator docs) shows 189,471 MiB (185.0 GiB), not applied "
+                             "here (the catalog's figure is not this test's to move); TE's fused cross-entropy keeps "
+                             "16-bit logits, on the last stage only, not the binding one",
     # TPU v5e and v5p rows fit since 2026-11-30 (s-tpu): the TPU families no longer carry the GPU stacks' 2.5e9 B
     # framework overhead, and v5p's capacity is the runtime's bytes_limit (95.74 GiB), see calibration.toml.
-    # v6e rows (tpu-recipes Trillium): remat_policy 'custom' offloads decoder_layer_input (8B/70B also q/k/v, 8B out)
-    # to host memory (tuning_params '...': 'offload', xla_flags HOST_OFFLOAD_FLAGS); since 2026-11-30 (s-tpu) the rows
-    # carry offload_layers = their layer count (plan --offload-layers: the kept layer inputs leave the chip), and the
-    # 8B rows fit. What remains on the chip of the others: the fp32 logits (4 B x tokens per chip x 128256, MaxText
-    # cast_logits_to_fp32) and one layer's recompute working set; whether these recipes tile the vocabulary
-    # was not checked.
-    **{f"maxtext-v6e-llama31-{k}": f"{tot} GiB against 31.2 GiB with the layer inputs offloaded: {state} GiB of "
-       f"weights, gradients and optimizer state, {logits} GiB of fp32 logits and {work} GiB of one layer's recompute "
-       f"working set{extra}"
-       for k, tot, state, logits, work, extra in (
-           ("70b-64", "31.9", "19.6", "7.8", "4.5", ""), ("70b-128", "35.9", "11.4", "15.7", "8.8", ""),
-           ("70b-256", "38.0", "7.3", "19.6", "11.1", ""), ("405b-x2", "31.8", "23.8", "3.9", "4.2", ""),
-           ("70b-32", "48.3", "36.0", "7.8", "4.5", "; and this recipe sets weight_dtype bfloat16 (bf16 weights and "
-            "Adam moments, 8 B per parameter with the gradient) where the model counts 16 B (fp32 master and moments): "
-            "36.0 GiB of state against about 16.4"))},
+    # v6e rows (tpu-recipes Trillium) fit since 2026-11-30 (s-memgb): the fp32 logits and the recompute working set
+    # are no longer summed (memory.py: the logits are dead before any layer's backward), and the v6e-32 recipe's
+    # weight_dtype bfloat16 keeps 16-bit Adam moments (optimizer_state_bytes 4). Before: 31.9-48.3 GiB of 31.2.
 }
 
 

@@ -99,8 +99,10 @@ def test_plan_flags_reach_the_search(capsys: pytest.CaptureFixture[str]) -> None
     assert all(r["layout"]["hsdp"] == 8 for r in rows if r["layout"]["zero"] == 3)
     assert not any(r["layout"]["recompute_layers"] for r in rows)
     code, out, _ = run_main(args, capsys)
-    best = json.loads(out)["best"][0]["layout"]
-    assert code == 0 and best["hsdp"] == 8 and best["recompute_layers"] > 0  # the brute-force case above
+    free = json.loads(out)["best"][0]
+    # the constrained search is a subset of the free one, and here the flags kept its best out
+    assert code == 0 and free["train_time_s"] <= d["best"][0]["train_time_s"]
+    assert free["layout"]["hsdp"] != 8 or free["layout"]["recompute_layers"] > 0
     code, _, err = run_main([*args, "--hsdp", "eight"], capsys)
     assert code == 2 and "--hsdp 'eight'" in err and "fix:" in err
     code, _, err = run_main([*args, "--etp", "1"], capsys)

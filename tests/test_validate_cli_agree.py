@@ -46,11 +46,12 @@ def _flags(row: dict[str, str], config: Path) -> list[str]:
         flags += ["--edge-stage-layers", row["edge_layers"]]
     for col, flag in (("schedule", "--schedule"), ("hsdp", "--hsdp"), ("etp", "--etp"),
                       ("recompute_layers", "--recompute-layers"), ("slice_devices", "--slice-devices"),
-                      ("offload_layers", "--offload-layers")):
+                      ("offload_layers", "--offload-layers"), ("optimizer_state_bytes", "--optimizer-bytes")):
         if (row.get(col) or "").strip():  # optional columns (issue 10 layouts)
             flags += [flag, row[col].strip()]
     for col, flag in (("p2p_overlap", "--p2p-overlap"), ("tp_overlap", "--tp-comm-overlap"),
-                      ("fp8_params", "--fp8-params"), ("no_tp_async", "--no-tp-async")):
+                      ("fp8_params", "--fp8-params"), ("fp8_saved_inputs", "--fp8-saved-inputs"),
+                      ("no_dropout", "--no-dropout"), ("no_tp_async", "--no-tp-async")):
         if int((row.get(col) or "0").strip() or 0):
             flags.append(flag)
     if "+sp" not in rec:

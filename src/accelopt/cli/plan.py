@@ -43,6 +43,9 @@ class SetupOptions:
     tp_async: bool = True
     fp8_params: bool = False
     offload_layers: int = 0
+    fp8_saved_inputs: bool = False
+    no_dropout: bool = False
+    optimizer_state_bytes: float = 12.0
     pue: float | None = None
     """None: accelopt.predict.cost.Facility's default (cited there), as for the two fields below."""
     grid_kg_co2_per_kwh: float | None = None
@@ -170,7 +173,9 @@ def _setup(opts: SetupOptions) -> Any:
                  tokens=parse_count(opts.tokens, "--tokens"), dtype=opts.dtype, flash=opts.flash,
                  edge_stage_layers=opts.edge_stage_layers, p2p_overlap=opts.p2p_overlap,
                  tp_comm_overlap=opts.tp_comm_overlap, fp8_params=opts.fp8_params,
-                 offload_layers=opts.offload_layers, tp_async=opts.tp_async, facility=_facility(opts))
+                 offload_layers=opts.offload_layers, tp_async=opts.tp_async, fp8_saved_inputs=opts.fp8_saved_inputs,
+                 no_dropout=opts.no_dropout, optimizer_state_bytes=opts.optimizer_state_bytes,
+                 facility=_facility(opts))
 
 
 # Facility field -> the flag that sets it
@@ -456,7 +461,8 @@ def print_measured(con: Any, measured: Any) -> None:
 def _setup_flags(setup: Any) -> dict[str, Any]:
     """The Setup flags a result records (PlanResult / ExplainResult fields of the same names)."""
     return {k: getattr(setup, k) for k in ("edge_stage_layers", "p2p_overlap", "tp_comm_overlap", "fp8_params",
-                                           "offload_layers", "tp_async")}
+                                           "offload_layers", "tp_async", "fp8_saved_inputs", "no_dropout",
+                                           "optimizer_state_bytes")}
 
 
 def _flags_text(setup: Any) -> str:
@@ -466,7 +472,9 @@ def _flags_text(setup: Any) -> str:
              "p2p overlap" if f["p2p_overlap"] else "", "tp comm overlap" if f["tp_comm_overlap"] else "",
              "" if f["tp_async"] else "synchronous tp collectives",
              "fp8 parameters" if f["fp8_params"] else "",
-             f"{f['offload_layers']} layers/stage offloaded" if f["offload_layers"] else ""]
+             f"{f['offload_layers']} layers/stage offloaded" if f["offload_layers"] else "",
+             "fp8 saved inputs" if f["fp8_saved_inputs"] else "", "no dropout" if f["no_dropout"] else "",
+             f"optimizer state {f['optimizer_state_bytes']:g} B/parameter" if f["optimizer_state_bytes"] != 12 else ""]
     return "".join(f", {w}" for w in words if w)
 
 
@@ -593,6 +601,14 @@ OFFLOAD_HELP = ("layers per pipeline stage whose saved activations are held in h
                 "cpu_offloading_num_layers; MaxText remat_policy names set to 'offload'); memory only: the copies "
                 "are assumed hidden behind compute; at most a stage's layers (`plan explain`; `plan` offloads all "
                 "of a stage with fewer); default 0")
+FP8_INPUTS_HELP = ("with --dtype fp8: the linear layers keep FP8 copies of their inputs for the backward (1 byte, "
+                   "not 2: Transformer Engine's Linear/LayerNormLinear save the quantized input for the weight "
+                   "gradient; the out-projection's copy sits beside the fused attention output); memory only")
+NO_DROPOUT_HELP = ("the model trains at dropout 0 (Llama in Megatron-Bridge): no dropout masks are kept (PyTorch's "
+                   "dropout returns its input at p = 0); memory only")
+OPTIM_BYTES_HELP = ("optimizer state bytes per parameter beside the 16-bit weight and gradient: 12 = fp32 master + "
+                    "Adam m, v (default); 4 = 16-bit weights with 16-bit moments (MaxText weight_dtype bfloat16); "
+                    "memory only")
 EDGE_HELP = ("layers on the first and on the last pipeline stage when they hold fewer than the others "
              "(Megatron-LM --decoder-first/last-pipeline-num-layers; Llama 3 405B: 7 of 126 on 16 stages); "
              "needs pp >= 3; with --vp > 1 the middle stages' layers split into vp equal chunks, so vp must divide "
@@ -644,6 +660,8 @@ def _explain(opts: ExplainOptions) -> None:
                                      p2p_overlap=opts.setup.p2p_overlap,
                                      tp_comm_overlap=opts.setup.tp_comm_overlap, tp_async=opts.setup.tp_async,
                                      fp8_params=opts.setup.fp8_params, offload_layers=opts.setup.offload_layers,
+                                     fp8_saved_inputs=opts.setup.fp8_saved_inputs, no_dropout=opts.setup.no_dropout,
+                                     optimizer_state_bytes=opts.setup.optimizer_state_bytes,
                                      seq_len=base.seq_len, global_batch_seqs=base.global_batch, tokens=base.tokens,
                                      dtype=opts.setup.dtype, stack=opts.stack, calibration=opts.calibration,
                                      facility=base.facility, catalog=tuple(str(f) for f in opts.catalog),
@@ -749,6 +767,9 @@ def register(app: typer.Typer) -> None:
         no_tp_async: bool = typer.Option(False, "--no-tp-async", help=TP_ASYNC_HELP),
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
+        fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
+        no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
+        optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-bytes", help=OPTIM_BYTES_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
@@ -778,7 +799,9 @@ def register(app: typer.Typer) -> None:
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_async=not no_tp_async, fp8_params=fp8_params,
-                               offload_layers=offload_layers, pue=pue, grid_kg_co2_per_kwh=grid,
+                               offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
+                               no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,
+                               pue=pue, grid_kg_co2_per_kwh=grid,
                                host_power_w_per_device=host_w),
             hardware=hardware, devices=devices, deadline=deadline, budget_usd=budget_usd, objective=objective,
             top=top, calibration=calibration, stack=stack, catalog=tuple(catalog), schedule=schedule,
@@ -829,6 +852,9 @@ def register(app: typer.Typer) -> None:
         no_tp_async: bool = typer.Option(False, "--no-tp-async", help=TP_ASYNC_HELP),
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
+        fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
+        no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
+        optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-bytes", help=OPTIM_BYTES_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
@@ -845,7 +871,9 @@ def register(app: typer.Typer) -> None:
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_async=not no_tp_async, fp8_params=fp8_params,
-                               offload_layers=offload_layers, pue=pue, grid_kg_co2_per_kwh=grid,
+                               offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
+                               no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,
+                               pue=pue, grid_kg_co2_per_kwh=grid,
                                host_power_w_per_device=host_w),
             hardware=hardware, calibration=calibration, stack=stack, catalog=tuple(catalog), as_json=as_json,
             collectives=collectives,

@@ -45,6 +45,25 @@ FP8 parameters (`fp8_params`, Megatron --fp8-param-gather / Transformer Engine f
 kept in FP8 (1 byte; Megatron-Core DistributedDataParallelConfig.fp8_param_gather 'keep the compute param in fp8
 (do not use any other intermediate dtype) and perform the param all-gather in fp8'); the fp32 master copy stays in
 the (distributed) optimizer state, embeddings and norms stay 16-bit.
+Logits and the recompute working set are not live together: the loss's saved logits (4 s b V / t) are last used by
+the output layer's backward, which runs before any transformer layer's backward, and full recompute re-materialises a
+layer only inside that layer's backward (Megatron-Core tensor_parallel/random.py CheckpointFunction.backward reruns
+the forward when autograd reaches it; MaxText scan_layers: the backward scan starts from the output layer's
+cotangent). The stage holding the logits therefore peaks at its saved set + max(logits, one layer's working set).
+FP8 saved inputs (`fp8_saved_inputs`, Setup.fp8_saved_inputs): Transformer Engine's FP8 linear layers keep the FP8
+copy of their input for the weight-gradient GEMM, 1 byte per element (transformer_engine/pytorch/module/linear.py
+_Linear.forward: 'saved_inputmat = inputmat' after quantization, 'Discard row-wise data since it is not needed in
+backward pass'; LayerNormLinear likewise keeps its FP8 normed output): the QKV and MLP-up inputs (the two norm
+outputs) and the MLP-down input take 1 byte instead of 2; the out-projection keeps an FP8 copy beside the fused
+attention kernel's 16-bit output (+1 byte), or instead of the 16-bit context without a fused kernel (-1 byte).
+No dropout (`no_dropout`, Setup.no_dropout): at p = 0 PyTorch's dropout returns its input (aten Dropout.cpp
+_dropout_impl: 'if (p == 0 || !train ...) return input'), so no masks are kept: 2 s b h less per layer (and 3 of
+the 5 bytes per attention score without a fused kernel). Llama models in Megatron-Bridge train at hidden_dropout =
+attention_dropout = 0 (models/llama/llama_provider.py LlamaModelProvider).
+Optimizer state (`optimizer_state_bytes`, Setup.optimizer_state_bytes) per parameter beside the 16-bit weight and
+gradient: 12 for mixed-precision Adam (fp32 master, m, v; ZeRO sec. 3.1); 4 when the weights themselves are 16-bit
+and Adam's moments follow their dtype (MaxText weight_dtype bfloat16: optax scale_by_adam's init_fn makes mu and nu
+zeros_like(params) when mu_dtype is None, and MaxText optimizers.py get_optimizer passes none).
 """
 
 from __future__ import annotations
@@ -117,25 +136,35 @@ class MemoryBreakdown:
 
 
 def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr, sp: Arr, recompute: Arr,
-                               flash: bool, moe: bool) -> Arr:
-    """Bytes of one layer's stored activations for one micro-batch (local sequence s), eq. above."""
+                               flash: bool, moe: bool, *, fp8_inputs: bool = False, dropout: bool = True) -> Arr:
+    """Bytes of one layer's stored activations for one micro-batch (local sequence s), eq. above.
+
+    fp8_inputs (Setup.fp8_saved_inputs): the linear layers keep their inputs for the backward in FP8, 1 byte
+    (module docstring); dropout False (Setup.no_dropout): no dropout masks or dropout outputs are kept."""
     h, a = model.hidden, model.heads
     sbh = s * b * h
     mlp_f = model.ffn if moe else (model.dense_ffn or model.ffn)
     mlp_inner = (6.0 if model.mlp == "swiglu" else 4.0) * s * b * mlp_f
+    if fp8_inputs:  # the down projection's input (the activation output, f wide) in FP8: 1 byte less each
+        mlp_inner = mlp_inner - s * b * mlp_f
     if moe:  # each token is processed by top_k routed + the shared experts
         mlp_inner = mlp_inner * (model.top_k + model.shared_experts)
     # Q, K, V and the out-projection input, 2 bytes each (= 4 sbh + 4 s b kv for standard attention).
     split = 2 * s * b * (model.q_width + model.k_width + model.v_width + model.o_width) + mlp_inner
+    if fp8_inputs:  # out-projection: its FP8 copy beside the fused kernel's 16-bit output, or alone (1 B, not 2)
+        split = split + (1.0 if flash else -1.0) * s * b * model.o_width
     # softmax 2, dropout mask 1, dropout output 2 bytes per score; windowed layers keep min(s, window) keys.
     frac_win = model.windowed_layers / model.layers
     keys = (1 - frac_win) * s + frac_win * model.keys_attended(s, True)
-    attn_sq = 5.0 * a * s * keys * b
+    attn_sq = (5.0 if dropout else 2.0) * a * s * keys * b
     keep_sq = (recompute == 0) & (not flash)
     split = split + np.where(keep_sq, attn_sq, 0.0)
     # 10 sbh: 2 norm inputs, QKV and MLP inputs, 2 dropout masks. A parallel block has one norm whose output
     # feeds both attention and MLP: 6 sbh. MLA also keeps its latents c_Q, c_KV and their normed copies.
-    repl = (6.0 if model.parallel_block else 10.0) * sbh
+    # Without dropout no masks (2 sbh); FP8 inputs keep the QKV and MLP inputs (the norm outputs) in 1 byte.
+    repl = (6.0 if model.parallel_block else 10.0) * sbh - (0.0 if dropout else 2.0 * sbh)
+    if fp8_inputs:
+        repl = repl - (1.0 if model.parallel_block else 2.0) * sbh
     if model.mla is not None:
         repl = repl + 2 * s * b * 2 * ((model.mla.q_lora_rank or 0) + model.mla.cache_width)
     rep_div = np.where(sp, tp, 1)
@@ -179,7 +208,8 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
                       overhead_bytes: float, edge_layers: int | None = None, etp: Arr | None = None,
                       shard: Arr | None = None, in_flight_max: Arr | None = None,
                       recompute_frac: Arr | None = None, offload_layers: int = 0,
-                      gemm_weight_bytes: float = WEIGHT_BYTES) -> MemoryBreakdown:
+                      gemm_weight_bytes: float = WEIGHT_BYTES, fp8_inputs: bool = False, dropout: bool = True,
+                      optim_bytes: float = OPTIM_BYTES) -> MemoryBreakdown:
     """Peak bytes on the busiest device (max of the first and last pipeline stage).
 
     With `edge_layers` (first and last stage hold that many layers, the middle ones the rest; Megatron-LM
@@ -192,17 +222,19 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
     1F1B; ZB-H2 holds 2p - 1, Qi et al. 2024 sec. 2.2); recompute_frac: share of a stage's layers that full recompute
     applies to (None: all; Megatron-LM --recompute-method block --recompute-num-layers N keeps the other layers'
     activations); offload_layers: layers per stage whose saved activations are in host memory; gemm_weight_bytes:
-    bytes per GEMM weight (1 or 2 with fp8_params, module docstring)."""
+    bytes per GEMM weight (1 or 2 with fp8_params, module docstring); fp8_inputs, dropout: activation_bytes_per_layer;
+    optim_bytes: optimizer state per parameter (12: fp32 master + Adam moments; module docstring)."""
     if edge_layers is not None:
         return _uneven_memory(model, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, mbs=mbs, m=m, zero=zero,
                               recompute=recompute, sp=sp, seq_len=seq_len, flash=flash, overhead_bytes=overhead_bytes,
                               edge_layers=edge_layers, etp=etp, shard=shard, recompute_frac=recompute_frac, vp=vp,
-                              offload_layers=offload_layers, gemm_weight_bytes=gemm_weight_bytes)
+                              offload_layers=offload_layers, gemm_weight_bytes=gemm_weight_bytes,
+                              fp8_inputs=fp8_inputs, dropout=dropout, optim_bytes=optim_bytes)
     prm = stage_params(model, pp, vp, tp, ep, etp=etp)
     weights, grads, opt = _state_bytes(prm, dp, cp, ep, zero, tp=tp, etp=etp, shard=shard,
-                                       gemm_weight_bytes=gemm_weight_bytes)
+                                       gemm_weight_bytes=gemm_weight_bytes, optim_bytes=optim_bytes)
     s = seq_len / cp
-    per_layer, work = _layer_bytes(model, mbs, s, tp, sp, recompute, flash, recompute_frac)
+    per_layer, work = _layer_bytes(model, mbs, s, tp, sp, recompute, flash, recompute_frac, fp8_inputs, dropout)
     ls = layers_per_stage(model.layers, pp, vp)
     per_layer = per_layer * _on_device(ls, offload_layers)
     chunk = ls / vp
@@ -211,8 +243,10 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
     plain = ls * np.minimum(m, pp if in_flight_max is None else in_flight_max)
     first = per_layer * np.where(vp > 1, layers_in_flight(pp, vp, m, zero_rank, chunk, ls, "first"), plain)
     logits = 4.0 * s * mbs * model.vocab / tp
-    last = per_layer * layers_in_flight(pp, vp, m, pp - 1, chunk, ls, "last") + logits
-    acts = np.maximum(np.where(pp == 1, first + logits, first), last) + work
+    last = per_layer * layers_in_flight(pp, vp, m, pp - 1, chunk, ls, "last")
+    # The logits are dead before any layer's backward starts, when full recompute re-materialises a layer (module
+    # docstring): the stage holding them peaks at its saved set + the larger of the two.
+    acts = np.maximum(first + np.where(pp == 1, np.maximum(logits, work), work), last + np.maximum(logits, work))
     return MemoryBreakdown(weights=weights, grads=grads, optimizer=opt, activations=acts,
                            overhead=np.full_like(acts, overhead_bytes))
 
@@ -223,35 +257,38 @@ def _on_device(ls: Arr, offload_layers: int) -> Arr:
 
 
 def _layer_bytes(model: TransformerConfig, mbs: Arr, s: Arr, tp: Arr, sp: Arr, recompute: Arr, flash: bool,
-                 recompute_frac: Arr | None) -> tuple[Arr, Arr]:
+                 recompute_frac: Arr | None, fp8_inputs: bool = False, dropout: bool = True) -> tuple[Arr, Arr]:
     """(mean saved bytes per layer and micro-batch, the working set full recompute re-materialises in backward)."""
     frac_moe = model.moe_layers / model.layers
-    per_layer = (1 - frac_moe) * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, False)
+    kw = {"fp8_inputs": fp8_inputs, "dropout": dropout}
+    per_layer = (1 - frac_moe) * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, False, **kw)
     if model.is_moe:
-        per_layer = per_layer + frac_moe * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, True)
-    per_layer = _partial_recompute(model, per_layer, mbs, s, tp, sp, recompute, flash, recompute_frac)
+        per_layer = per_layer + frac_moe * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, True,
+                                                                      **kw)
+    per_layer = _partial_recompute(model, per_layer, mbs, s, tp, sp, recompute, flash, recompute_frac, **kw)
     # Full recompute re-materialises one layer at a time during backward: add one layer's full set.
     work = np.where(recompute == 2, activation_bytes_per_layer(model, mbs, s, tp, sp, np.zeros_like(recompute),
-                                                                flash, model.is_moe), 0.0)
+                                                                flash, model.is_moe, **kw), 0.0)
     return per_layer, work
 
 
 def _partial_recompute(model: TransformerConfig, per_layer: Arr, mbs: Arr, s: Arr, tp: Arr, sp: Arr, recompute: Arr,
-                       flash: bool, frac: Arr | None) -> Arr:
+                       flash: bool, frac: Arr | None, **kw: bool) -> Arr:
     """Mean stored bytes per layer when full recompute covers only `frac` of the layers (the rest keep all)."""
     if frac is None:
         return per_layer
     zero = np.zeros_like(recompute)
-    none = (1 - model.moe_layers / model.layers) * activation_bytes_per_layer(model, mbs, s, tp, sp, zero, flash, False)
+    none = (1 - model.moe_layers / model.layers) * activation_bytes_per_layer(model, mbs, s, tp, sp, zero, flash, False,
+                                                                              **kw)
     if model.is_moe:
         none = none + model.moe_layers / model.layers * activation_bytes_per_layer(model, mbs, s, tp, sp, zero,
-                                                                                   flash, True)
+                                                                                   flash, True, **kw)
     return np.where(recompute == 2, frac * per_layer + (1 - frac) * none, per_layer)
 
 
 def _state_bytes(prm: StageParams, dp: Arr, cp: Arr, ep: Arr, zero: Arr, *, tp: Arr | None = None,
                  etp: Arr | None = None, shard: Arr | None = None,
-                 gemm_weight_bytes: float = WEIGHT_BYTES) -> tuple[Arr, Arr, Arr]:
+                 gemm_weight_bytes: float = WEIGHT_BYTES, optim_bytes: float = OPTIM_BYTES) -> tuple[Arr, Arr, Arr]:
     """(weights, grads, optimizer) bytes of a stage's parameters under ZeRO (Rajbhandari et al. 2020, Fig. 1).
 
     Dense parameters shard over `shard` ranks (None: dp x cp); routed experts over their expert-data-parallel
@@ -265,7 +302,7 @@ def _state_bytes(prm: StageParams, dp: Arr, cp: Arr, ep: Arr, zero: Arr, *, tp: 
     if shard is not None:  # hybrid sharding (modelled with ep = 1): experts shard like the dense weights
         shard_exp = np.where(ep > 1, shard_exp, shard)
     # ZeRO: stage >= 1 shards optimizer state, >= 2 gradients, 3 weights (Rajbhandari et al. 2020, Fig. 1).
-    opt = OPTIM_BYTES * (np.where(zero >= 1, prm.dense / shard_dense, prm.dense)
+    opt = optim_bytes * (np.where(zero >= 1, prm.dense / shard_dense, prm.dense)
                          + np.where(zero >= 1, prm.expert / shard_exp, prm.expert))
     grads = GRAD_BYTES * (np.where(zero >= 2, prm.dense / shard_dense, prm.dense)
                           + np.where(zero >= 2, prm.expert / shard_exp, prm.expert))
@@ -282,12 +319,13 @@ def _uneven_memory(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: A
                    zero: Arr, recompute: Arr, sp: Arr, seq_len: int, flash: bool, overhead_bytes: float,
                    edge_layers: int, etp: Arr | None = None, shard: Arr | None = None,
                    recompute_frac: Arr | None = None, vp: Arr | None = None, offload_layers: int = 0,
-                   gemm_weight_bytes: float = WEIGHT_BYTES) -> MemoryBreakdown:
+                   gemm_weight_bytes: float = WEIGHT_BYTES, fp8_inputs: bool = False, dropout: bool = True,
+                   optim_bytes: float = OPTIM_BYTES) -> MemoryBreakdown:
     """memory_per_device with edge stages of `edge_layers`; with interleaving (vp > 1) each rank holds what the
     interleaved schedule keeps in flight there, the middle stages' layers in vp equal chunks and the edge stages'
     shortfall on the first stage's first chunks and the last stage's last ones (module docstring)."""
     s = seq_len / cp
-    per_layer, work = _layer_bytes(model, mbs, s, tp, sp, recompute, flash, recompute_frac)
+    per_layer, work = _layer_bytes(model, mbs, s, tp, sp, recompute, flash, recompute_frac, fp8_inputs, dropout)
     logits = 4.0 * s * mbs * model.vocab / tp
     one = np.ones_like(np.asarray(pp, dtype=float))
     vp = np.ones_like(np.asarray(pp)) if vp is None else vp
@@ -301,8 +339,8 @@ def _uneven_memory(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: A
     best: MemoryBreakdown | None = None
     for ls, held, extra in stages:
         w, g, o = _state_bytes(stage_params(model, pp, one, tp, ep, ls=ls, etp=etp), dp, cp, ep, zero, tp=tp,
-                               etp=etp, shard=shard, gemm_weight_bytes=gemm_weight_bytes)
-        acts = per_layer * _on_device(ls, offload_layers) * held + extra + work
+                               etp=etp, shard=shard, gemm_weight_bytes=gemm_weight_bytes, optim_bytes=optim_bytes)
+        acts = per_layer * _on_device(ls, offload_layers) * held + np.maximum(extra, work)  # logits dead by then
         cand = MemoryBreakdown(weights=w, grads=g, optimizer=o, activations=acts,
                                overhead=np.full_like(acts, overhead_bytes))
         if best is None:

@@ -102,6 +102,12 @@ class LayoutQuery(LayoutFlags):
     """GEMM weights kept in FP8 (Setup.fp8_params)."""
     offload_layers: int = 0
     """Layers per stage whose saved activations are in host memory (Setup.offload_layers)."""
+    fp8_saved_inputs: bool = False
+    """Linear layers keep FP8 copies of their inputs for the backward (Setup.fp8_saved_inputs)."""
+    no_dropout: bool = False
+    """No dropout masks kept (Setup.no_dropout)."""
+    optimizer_state_bytes: float = 12.0
+    """Optimizer state bytes per parameter (Setup.optimizer_state_bytes)."""
     seq_len: int | None = None
     """None: the model's."""
     global_batch_seqs: int | None = None
@@ -308,7 +314,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     setup = Setup(model=q.model, seq_len=seq_len, global_batch=batch, tokens=q.tokens, dtype=q.dtype,
                   flash=q.flash, edge_stage_layers=q.edge_stage_layers, p2p_overlap=q.p2p_overlap,
                   tp_comm_overlap=q.tp_comm_overlap, fp8_params=q.fp8_params, offload_layers=q.offload_layers,
-                  tp_async=q.tp_async, facility=q.facility)
+                  tp_async=q.tp_async, fp8_saved_inputs=q.fp8_saved_inputs, no_dropout=q.no_dropout,
+                  optimizer_state_bytes=q.optimizer_state_bytes, facility=q.facility)
     spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)
     mp = q.tp * q.pp * q.cp

@@ -95,6 +95,12 @@ class SetupFlagFields:
     """False with --no-tp-async: the megatron stack's backward tensor-parallel collectives on the critical path."""
     offload_layers: int = unit("count", "--offload-layers: layers per pipeline stage whose saved activations are in "
                                "host memory (memory only)", default=0)
+    fp8_saved_inputs: bool = False
+    """--fp8-saved-inputs: linear layers keep FP8 copies of their inputs for the backward (memory only)."""
+    no_dropout: bool = False
+    """--no-dropout: no dropout masks are kept (memory only)."""
+    optimizer_state_bytes: float = unit("B", "--optimizer-bytes: optimizer state per parameter beside the 16-bit "
+                                        "weight and gradient (memory only)", default=12.0)
 
 
 @dataclass(frozen=True, kw_only=True)

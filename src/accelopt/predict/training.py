@@ -235,6 +235,15 @@ class Setup:
     Megatron-LM before that change (Narayanan et al. 2021 lists no such overlap, sec. 4.1-4.2) and in the
     Megatron-DeepSpeed forks (BigScience's ColumnParallelLinear all-reduces synchronously; Microsoft's disables it by
     default, deepspeedai/Megatron-DeepSpeed issue #447)."""
+    fp8_saved_inputs: bool = False
+    """With dtype fp8: the linear layers keep their inputs for the backward as FP8 copies, 1 byte (Transformer Engine
+    _Linear / LayerNormLinear; memory.py module docstring). Memory only."""
+    no_dropout: bool = False
+    """The model trains at dropout 0: no dropout masks are kept (memory.py module docstring). Memory only."""
+    optimizer_state_bytes: float = 12.0
+    """Optimizer state per parameter beside the 16-bit weight and gradient: 12 (fp32 master + Adam m, v), 4 for
+    16-bit weights with 16-bit moments (MaxText weight_dtype bfloat16; memory.py module docstring). Memory only: the
+    optimizer step's time keeps its 28 bytes per parameter."""
     facility: Facility = field(default_factory=Facility)
 
     def __post_init__(self) -> None:
@@ -246,6 +255,12 @@ class Setup:
         if self.fp8_params and self.dtype != "fp8":
             raise InputError(f"--fp8-params with --dtype {self.dtype}: FP8 parameters feed FP8 GEMMs",
                              "give --dtype fp8 with --fp8-params, or leave --fp8-params out")
+        if self.fp8_saved_inputs and self.dtype != "fp8":
+            raise InputError(f"--fp8-saved-inputs with --dtype {self.dtype}: only FP8 linear layers keep FP8 inputs",
+                             "give --dtype fp8 with --fp8-saved-inputs, or leave --fp8-saved-inputs out")
+        if not 0 <= self.optimizer_state_bytes <= 16:
+            raise InputError(f"--optimizer-bytes {self.optimizer_state_bytes:g} is outside 0..16 bytes per "
+                             "parameter", "give 12 (fp32 master + Adam moments), 8 or 4 (16-bit moments)")
         if self.seq_len < 1 or self.global_batch < 1:
             raise InputError(f"seq_len {self.seq_len} / global batch {self.global_batch} must be >= 1",
                              "give positive --seq-len and --global-batch")
@@ -573,7 +588,9 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
                             shard=np.where(hsdp, g_shard, dp_group).astype(float),
                             in_flight_max=np.where(sched == 2, 2 * pp - 1, pp),
                             recompute_frac=np.where(lay.recompute_layers > 0, rec_frac, 1.0),
-                            offload_layers=setup.offload_layers, gemm_weight_bytes=fp8_param_bytes(setup, cal))
+                            offload_layers=setup.offload_layers, gemm_weight_bytes=fp8_param_bytes(setup, cal),
+                            fp8_inputs=setup.fp8_saved_inputs, dropout=not setup.no_dropout,
+                            optim_bytes=setup.optimizer_state_bytes)
     tokens_step = float(setup.global_batch * setup.seq_len)
     most, fewest = seqs_per_rank(setup.global_batch, lay.dp)
     model_flops_step = 3.0 * model_flops_per_token(mdl, setup.seq_len) * tokens_step

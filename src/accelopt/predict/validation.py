@@ -242,6 +242,8 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None) -> Lay
                            p2p_overlap=_flag(row, "p2p_overlap"),
                            tp_comm_overlap=_flag(row, "tp_overlap"), tp_async=not _flag(row, "no_tp_async"),
                            fp8_params=_flag(row, "fp8_params"), offload_layers=_i(row, "offload_layers", 0, low=0),
+                           fp8_saved_inputs=_flag(row, "fp8_saved_inputs"), no_dropout=_flag(row, "no_dropout"),
+                           optimizer_state_bytes=_positive_cell(row, "optimizer_state_bytes") or 12.0,
                            schedule=(row.get("schedule") or "").strip() or "1f1b", hsdp=_i(row, "hsdp", 0, low=0),
                            etp=_i(row, "etp", 0, low=0), recompute_layers=_i(row, "recompute_layers", 0, low=0),
                            slice_devices=_i(row, "slice_devices", 0, low=0),
