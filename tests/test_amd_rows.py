@@ -150,9 +150,9 @@ def test_cdna3_fp8_value_is_the_declared_rule_on_the_smallest_model() -> None:
 
 
 @pytest.mark.xfail(reason="cdna3 fitted by its declared rules: bf16 matmul_eff_max 0.44 on the Infinity Hub Llama 3.1 "
-                          "8B MI300X row, fp8_matmul_eff_max 0.30 (grid floor) on GPT-2 XL DDP. Held-out median 14.6% "
-                          "over 12 runs: the MI300X Infinity Hub rows are within -4%..+12%, but the 5 MI325X rows are "
-                          "+14%..+34% (one value and the same datasheet peaks for both devices, while AMD's MI325X "
+                          "8B MI300X row, fp8_matmul_eff_max 0.30 (grid floor) on GPT-2 XL DDP. Held-out median 13.2% "
+                          "over 16 runs: the MI300X Infinity Hub rows are within -11%..+12%, but the 7 MI325X rows are "
+                          "+8%..+34% (one value and the same datasheet peaks for both devices, while AMD's MI325X "
                           "rates are 1.18-1.23x MI300X's; MAMF measured 1.17x; not adopted, rows' notes) and the FP8 "
                           "issue/log rows too fast (-12% .. -54%; GPT-2 XL checked: a per-token rate 1.7x below the "
                           "model's at its shapes)",
@@ -160,7 +160,7 @@ def test_cdna3_fp8_value_is_the_declared_rule_on_the_smallest_model() -> None:
 def test_cdna3_held_out_within_family_bound() -> None:
     report = validate_report()
     fam = next(g for g in report.by_family if g.group == "amd-instinct-cdna3")
-    assert fam.held_out_runs == 12 and fam.median_abs_error <= 0.12
+    assert fam.held_out_runs == 16 and fam.median_abs_error <= 0.12
 
 
 @pytest.mark.parametrize("device", ["mi300x", "mi325x"])
@@ -222,6 +222,8 @@ INFINITY_HUB_TFLOPS = {
     ("mi300x", "8b", "fp8", 6, 4096): 735.44, ("mi325x", "70b", "bf16", 7, 8192): 526.13,
     ("mi325x", "8b", "bf16", 3, 8192): 643.01, ("mi325x", "8b", "fp8", 5, 8192): 893.68,
     ("mi325x", "8b", "bf16", 8, 4096): 625.96, ("mi325x", "8b", "fp8", 10, 4096): 894.98,
+    ("mi300x", "mistral", "bf16", 3, 8192): 483.17, ("mi300x", "mistral", "fp8", 4, 8192): 723.30,
+    ("mi325x", "mistral", "bf16", 5, 8192): 590.23, ("mi325x", "mistral", "fp8", 6, 8192): 860.39,
 }
 
 
@@ -234,6 +236,13 @@ def _script_flops_per_token_8b(seq: int) -> int:
     return 3 * (layers * per_layer + 2 * e * v) + 12 * layers * seq * h * hd
 
 
+def _script_flops_per_token_mistral(window: int = 1024) -> int:
+    """The same suite's mistral.py MistralConfig.estimate_flops_per_token: the Llama terms (its config has the same
+    widths and vocab) with attention over min(window, seq) keys, seq 8192."""
+    layers, e = 32, 4096
+    return _script_flops_per_token_8b(8192) - 12 * layers * 8192 * e + 12 * layers * window * e
+
+
 def _torchtitan_flops_per_token_70b() -> int:
     """pytorch/torchtitan get_num_flop_per_token: 6 N + 12 l h q t, N without the token embedding (Llama 3.1 70B)."""
     layers, e, h, kv, k, v, seq = 80, 8192, 64, 8, 28672, 128256, 8192
@@ -244,13 +253,16 @@ def _torchtitan_flops_per_token_70b() -> int:
 @pytest.mark.parametrize("key", sorted(INFINITY_HUB_TFLOPS))
 def test_infinity_hub_rows_are_the_published_tflops_converted(key: tuple[str, str, str, int, int]) -> None:
     device, model, dtype, batch, seq = key
-    row = next(r for r in read_runs() if r["id"] == f"amd-ih-{device}-llama31-{model}-{dtype}-s{seq}")
-    per_token = _torchtitan_flops_per_token_70b() if model == "70b" else _script_flops_per_token_8b(seq)
+    name = "mistral-7b" if model == "mistral" else f"llama31-{model}"
+    row = next(r for r in read_runs() if r["id"] == f"amd-ih-{device}-{name}-{dtype}-s{seq}")
+    per_token = {"70b": _torchtitan_flops_per_token_70b(), "mistral": _script_flops_per_token_mistral(),
+                 "8b": _script_flops_per_token_8b(seq)}[model]
     assert float(row["step_s"]) == pytest.approx(per_token * batch * seq / (INFINITY_HUB_TFLOPS[key] * 1e12), abs=1e-4)
     assert (row["hardware"], row["dtype"], int(row["seq"]), int(row["mbs"])) == (device, dtype, seq, batch)
     assert int(row["global_batch"]) == 8 * batch and int(row["dp"]) == 8 and row["zero"] == "3"
     # TE TransformerLayer(num_gqa_groups = 32 // 8) ran 4 KV heads in the FP8 model; the bf16 model 8
     assert int(row["kv_heads"]) == (4 if dtype == "fp8" else 8)
+    assert row["sliding_window"] == ("1024" if model == "mistral" else None)  # Mistral rows: every layer's window
 
 
 @pytest.mark.parametrize("device", ["mi300x", "mi325x"])
@@ -283,8 +295,9 @@ def test_mi325x_gap_is_the_published_device_ratio() -> None:
     peaks), so each MI325X row's error is about its MI300X twin's times the published ratio. Tolerance stated first:
     the product within 2 points of the MI325X row's error."""
     runs = {r["id"]: r for r in read_runs()}
-    for tail in ("8b-bf16-s8192", "8b-bf16-s4096", "8b-fp8-s8192", "8b-fp8-s4096", "70b-bf16-s8192"):
-        a, b = runs[f"amd-ih-mi300x-llama31-{tail}"], runs[f"amd-ih-mi325x-llama31-{tail}"]
+    for tail in ("llama31-8b-bf16-s8192", "llama31-8b-bf16-s4096", "llama31-8b-fp8-s8192", "llama31-8b-fp8-s4096",
+                 "llama31-70b-bf16-s8192", "mistral-7b-bf16-s8192", "mistral-7b-fp8-s8192"):
+        a, b = runs[f"amd-ih-mi300x-{tail}"], runs[f"amd-ih-mi325x-{tail}"]
         ra, rb = reproduce(a), reproduce(b)
         published = (float(a["step_s"]) / int(a["mbs"])) / (float(b["step_s"]) / int(b["mbs"]))
         modelled = (ra.predicted_step_s / int(a["mbs"])) / (rb.predicted_step_s / int(b["mbs"]))
