@@ -56,6 +56,21 @@ MEMORY_GAPS = {
                              "rank 1 then holds 154 (203.8 GiB), but that split also moves the predicted step (58.1 "
                              "-> 52.3 s), so the row keeps the even split. Not modelled, candidates: Transformer "
                              "Engine's FP8 copies of GEMM inputs and no dropout masks (dropout 0)",
+    # AMD Infinity Hub pytorch-training rows (2026-11-30, s-amd2): torchtitan's 70B and the largest FP8 batch.
+    **{f"amd-ih-{dev}-llama31-70b-bf16-s8192": f"{tot} GiB against {cap} GiB with full recompute (none or selective "
+       f"need over 4x; tests/test_amd_rows.py): 134.6 GiB of weights (sharded, + 2 gathered layers), gradients "
+       f"and fp32 Adam state (16 B per parameter / 8), {inputs} GiB of kept layer inputs (80 x batch {b} x 8192 x "
+       f"8192 x 2 B) and {rest} GiB of logits (bf16 and the fp32 copy of the loss, 6 B x batch x 8192 x 128256) and "
+       f"one layer's recompute working set. AMD's torchtitan fork is not in the stored index, so whether it trims "
+       f"the loss (chunked or in bf16) or the optimizer state was not checked"
+       for dev, tot, cap, b, inputs, rest in (("mi300x", "201.5", "192.0", 4, "40.0", "24.5"),
+                                              ("mi325x", "249.9", "238.4", 7, "70.0", "42.9"))},
+    "amd-ih-mi325x-mistral-7b-fp8-s8192": "254.3 GiB against 238.4 GiB: 236.5 GiB of activations (batch 6 x 8192 = "
+                                          "49,152 tokens per GPU, no checkpointing). Not modelled, a candidate (as "
+                                          "for the GB200 FP8 rows above): Transformer Engine keeps FP8 (1 B) copies of "
+                                          "its GEMM inputs for the backward where the model counts 2 B; not checked "
+                                          "against a published memory figure. The same suite's Llama 3.1 8B FP8 rows "
+                                          "(up to 40,960 tokens per GPU) fit",
     # TPU v5e and v5p rows fit since 2026-11-30 (s-tpu): the TPU families no longer carry the GPU stacks' 2.5e9 B
     # framework overhead, and v5p's capacity is the runtime's bytes_limit (95.74 GiB), see calibration.toml.
     # v6e rows (tpu-recipes Trillium): remat_policy 'custom' offloads decoder_layer_input (8B/70B also q/k/v, 8B out)
