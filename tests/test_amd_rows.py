@@ -79,14 +79,22 @@ def test_gpt2xl_gap_is_the_per_token_rate_shared_by_both_gpt2xl_rows() -> None:
 MAMF_BF16_FLOP_PER_S = {"mi300x": 668.4e12, "h100-sxm": 794.5e12}
 
 
-def test_cdna3_bf16_value_is_derived_from_the_cited_matmul_pair() -> None:
+def test_cdna3_bf16_value_is_the_declared_rule_on_the_smallest_model() -> None:
+    """calibration.toml (cdna3, 'bf16 RULE READING', committed before the Infinity Hub rows were predicted): the bf16
+    rows' smallest params_b, ties to MI300X, then the source table's first such row. The fit replaced the value derived
+    from the MAMF pair (0.47, still recomputed here as the record of what was replaced); test_calibration_fits.py
+    re-runs the fit itself."""
     cals = load_calibrations()
     cdna3 = calibration_for(get_device("mi300x"), cals)
+    bf16 = [r for r in read_runs() if r["dtype"] == "bf16" and r["hardware"].startswith("mi")
+            and reproduce(r).family == "amd-instinct-cdna3"]
+    smallest = min(float(r["params_b"]) for r in bf16)
+    tied = [r["id"] for r in bf16 if float(r["params_b"]) == smallest and r["hardware"] == "mi300x"]
+    assert tied[0] == "amd-ih-mi300x-llama31-8b-bf16-s8192"  # file order = the source table's order
+    assert cdna3.fitted_on == ("amd-ih-mi300x-llama31-8b-bf16-s8192",) and cdna3.calibrated("bf16")
     hopper = calibration_for(get_device("h100-sxm"), cals)  # the megatron stack: the family's own values
     fraction = {d: f / get_device(d).peak_flop_per_s["bf16"] for d, f in MAMF_BF16_FLOP_PER_S.items()}
-    derived = hopper.matmul_eff_max * fraction["mi300x"] / fraction["h100-sxm"]
-    assert cdna3.matmul_eff_max == pytest.approx(round(derived, 2), abs=1e-12)
-    assert not cdna3.fitted_on and not cdna3.calibrated("bf16")  # derived, not fitted: bf16 still 'uncalibrated'
+    assert round(hopper.matmul_eff_max * fraction["mi300x"] / fraction["h100-sxm"], 2) == 0.47  # the replaced value
     # below what a lone MI300X BF16 matmul reaches (the plateau carries framework gaps too, as on Hopper)
     assert cdna3.matmul_eff_max * get_device("mi300x").peak_flop_per_s["bf16"] < MAMF_BF16_FLOP_PER_S["mi300x"]
 
@@ -129,12 +137,12 @@ def test_cdna3_fp8_value_is_the_declared_rule_on_the_smallest_model() -> None:
     cals = load_calibrations()
     cdna3 = calibration_for(get_device("mi300x"), cals)
     amd = [r for r in read_runs() if reproduce(r).family == "amd-instinct-cdna3"]
-    smallest = min(float(r["params_b"]) for r in amd)
+    smallest = min(float(r["params_b"]) for r in amd if r["dtype"] == "fp8")
     # the GPT-2 XL one-GPU row (issue #72) shares the smallest model but was added after the fit: held out
     assert {r["id"] for r in amd if float(r["params_b"]) == smallest} == {"amd-mi300x-gpt2xl-fp8-ddp",
                                                                           "amd-mi300x-gpt2xl-fp8-1gpu"}
     assert cdna3.fp8_fitted_on == ("amd-mi300x-gpt2xl-fp8-ddp",)
-    assert cdna3.calibrated("fp8") and not cdna3.calibrated("bf16")  # bf16 stays the default curve
+    assert cdna3.calibrated("fp8") and cdna3.calibrated("bf16")  # bf16: its own rule (test above)
     # sanity check written with the fit: below the measured 8192^3 hipBLASLt FP8 GEMM (1159.23 TFLOP/s,
     # samuel-bohman/AI-benchmarking-guide ND_MI300X_v5_results.md)
     assert cdna3.fp8_matmul_eff_max * get_device("mi300x").peak_flop_per_s["fp8"] < 1159.23e12
@@ -142,17 +150,18 @@ def test_cdna3_fp8_value_is_the_declared_rule_on_the_smallest_model() -> None:
     assert calibration_for(get_device("mi250x"), cals).family == "default"  # CDNA2: no public row with its layout
 
 
-@pytest.mark.xfail(reason="cdna3 fitted by its declared rule on the GPT-2 XL DDP row (fp8_matmul_eff_max at the grid "
-                          "floor 0.30, fit row still -46%); every held-out row stays too fast: Llama 2 7B Megatron "
-                          "-13%, Llama-3-70B 4-layer FSDP proxy -17%, GPT-2 XL on one GPU -55% (row notes; GPT-2 XL "
-                          "checked: a per-token rate 1.7x below the model's at its shapes). The FP8 GEMM and "
-                          "attention-kernel rates of these ROCm TE runs have no source; one GEMM efficiency cannot "
-                          "carry all four runs",
+@pytest.mark.xfail(reason="cdna3 fitted by its declared rules: bf16 matmul_eff_max 0.44 on the Infinity Hub Llama 3.1 "
+                          "8B MI300X row, fp8_matmul_eff_max 0.30 (grid floor) on GPT-2 XL DDP. Held-out median 13.2% "
+                          "over 16 runs: the MI300X Infinity Hub rows are within -11%..+12%, but the 7 MI325X rows are "
+                          "+8%..+34% (one value and the same datasheet peaks for both devices, while AMD's MI325X "
+                          "rates are 1.18-1.23x MI300X's; MAMF measured 1.17x; not adopted, rows' notes) and the FP8 "
+                          "issue/log rows too fast (-12% .. -54%; GPT-2 XL checked: a per-token rate 1.7x below the "
+                          "model's at its shapes)",
                    strict=True)
 def test_cdna3_held_out_within_family_bound() -> None:
     report = validate_report()
     fam = next(g for g in report.by_family if g.group == "amd-instinct-cdna3")
-    assert fam.held_out_runs == 3 and fam.median_abs_error <= 0.12
+    assert fam.held_out_runs == 16 and fam.median_abs_error <= 0.12
 
 
 @pytest.mark.parametrize("device", ["mi300x", "mi325x"])
@@ -204,3 +213,95 @@ def test_unfused_attention_cannot_be_the_published_run(run_id: str, tmp_path: Pa
         terms = explain_terms(json.loads(out))
         assert terms["mem_capacity_bytes"] == capacity
         assert (code == 0) is fits and (terms["mem_total_bytes"] <= capacity) is fits, (flag, terms, err)
+
+
+# AMD 'ROCm PyTorch Training Container (v25.2)' README (AMD Infinity Hub), tables 'MI300X / MI325X platform performance
+# results': (device, model, precision, batch, sequence) -> TFLOPS/s/GPU as published.
+INFINITY_HUB_TFLOPS = {
+    ("mi300x", "70b", "bf16", 4, 8192): 426.79, ("mi300x", "8b", "bf16", 3, 8192): 542.94,
+    ("mi300x", "8b", "fp8", 3, 8192): 737.40, ("mi300x", "8b", "bf16", 6, 4096): 523.79,
+    ("mi300x", "8b", "fp8", 6, 4096): 735.44, ("mi325x", "70b", "bf16", 7, 8192): 526.13,
+    ("mi325x", "8b", "bf16", 3, 8192): 643.01, ("mi325x", "8b", "fp8", 5, 8192): 893.68,
+    ("mi325x", "8b", "bf16", 8, 4096): 625.96, ("mi325x", "8b", "fp8", 10, 4096): 894.98,
+    ("mi300x", "mistral", "bf16", 3, 8192): 483.17, ("mi300x", "mistral", "fp8", 4, 8192): 723.30,
+    ("mi325x", "mistral", "bf16", 5, 8192): 590.23, ("mi325x", "mistral", "fp8", 6, 8192): 860.39,
+}
+
+
+def _script_flops_per_token_8b(seq: int) -> int:
+    """AMD-AIG-AIMA/pytorch-training-benchmark llama.py estimate_flops_per_token, per token, for the suite's Llama 3.1
+    8B config (L 32, E 4096, H 32, J 8 (the config's, whatever the FP8 model ran), K 14336, V 128256)."""
+    layers, e, h, j, k, v = 32, 4096, 32, 8, 14336, 128256
+    hd = e // h
+    per_layer = 6 * e * k + 2 * e * (h + 2 * j) * hd + 2 * e * h * hd
+    return 3 * (layers * per_layer + 2 * e * v) + 12 * layers * seq * h * hd
+
+
+def _script_flops_per_token_mistral(window: int = 1024) -> int:
+    """The same suite's mistral.py MistralConfig.estimate_flops_per_token: the Llama terms (its config has the same
+    widths and vocab) with attention over min(window, seq) keys, seq 8192."""
+    layers, e = 32, 4096
+    return _script_flops_per_token_8b(8192) - 12 * layers * 8192 * e + 12 * layers * window * e
+
+
+def _torchtitan_flops_per_token_70b() -> int:
+    """pytorch/torchtitan get_num_flop_per_token: 6 N + 12 l h q t, N without the token embedding (Llama 3.1 70B)."""
+    layers, e, h, kv, k, v, seq = 80, 8192, 64, 8, 28672, 128256, 8192
+    n = layers * (2 * e * e + 2 * e * kv * 128 + 3 * e * k + 2 * e) + e + v * e
+    return 6 * n + 12 * layers * h * (e // h) * seq
+
+
+@pytest.mark.parametrize("key", sorted(INFINITY_HUB_TFLOPS))
+def test_infinity_hub_rows_are_the_published_tflops_converted(key: tuple[str, str, str, int, int]) -> None:
+    device, model, dtype, batch, seq = key
+    name = "mistral-7b" if model == "mistral" else f"llama31-{model}"
+    row = next(r for r in read_runs() if r["id"] == f"amd-ih-{device}-{name}-{dtype}-s{seq}")
+    per_token = {"70b": _torchtitan_flops_per_token_70b(), "mistral": _script_flops_per_token_mistral(),
+                 "8b": _script_flops_per_token_8b(seq)}[model]
+    assert float(row["step_s"]) == pytest.approx(per_token * batch * seq / (INFINITY_HUB_TFLOPS[key] * 1e12), abs=1e-4)
+    assert (row["hardware"], row["dtype"], int(row["seq"]), int(row["mbs"])) == (device, dtype, seq, batch)
+    assert int(row["global_batch"]) == 8 * batch and int(row["dp"]) == 8 and row["zero"] == "3"
+    # TE TransformerLayer(num_gqa_groups = 32 // 8) ran 4 KV heads in the FP8 model; the bf16 model 8
+    assert int(row["kv_heads"]) == (4 if dtype == "fp8" else 8)
+    assert row["sliding_window"] == ("1024" if model == "mistral" else None)  # Mistral rows: every layer's window
+
+
+@pytest.mark.parametrize("device", ["mi300x", "mi325x"])
+def test_llama70b_rows_need_full_recompute(device: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The 70B rows take torchtitan's 'full' activation checkpointing (its llama3_70b.toml default; AMD's README does
+    not say). The memory model agrees that only full recompute comes near what ran: without it (none, or selective,
+    which with flash attention saves the same) the published batch needs over 3x the device; with full recompute
+    within 10% of it (the model puts it about 5% above: its activation and logits terms are pessimistic here, the run
+    did fit)."""
+    row = next(r for r in read_runs() if r["id"] == f"amd-ih-{device}-llama31-70b-bf16-s8192")
+    cfg = tmp_path / "llama31-70b.json"
+    cfg.write_text(json.dumps({"num_hidden_layers": 80, "hidden_size": 8192, "num_attention_heads": 64,
+                               "num_key_value_heads": 8, "intermediate_size": 28672, "vocab_size": 128256,
+                               "max_position_embeddings": 8192, "hidden_act": "silu"}), encoding="utf-8")
+    base = ["plan", "explain", "--model", str(cfg), "--hardware", device, "--devices", "8", "--mbs", row["mbs"],
+            "--zero", "3", "--seq-len", "8192", "--global-batch", f"{row['global_batch']}seq", "--stack",
+            "pytorch-fsdp", "--flash", "--no-sp", "--json"]
+    capacity = get_device(device).memory_bytes
+    need = {}
+    for recompute in ("none", "selective", "full"):
+        _, out, _ = run_main([*base, "--recompute", recompute], capsys)
+        need[recompute] = explain_terms(json.loads(out))["mem_total_bytes"] / capacity
+    assert need["none"] > 3 and need["selective"] > 3 and need["full"] < 1.10, need
+    assert row["recompute"] == "full"
+
+
+def test_mi325x_gap_is_the_published_device_ratio() -> None:
+    """The MI325X rows' checked reason (notes): at the same model, precision and sequence the published MI325X rate per
+    sequence is 1.18-1.23x the MI300X table's, the model's ratio is within 2% of 1 (same family value, same datasheet
+    peaks), so each MI325X row's error is about its MI300X twin's times the published ratio. Tolerance stated first:
+    the product within 2 points of the MI325X row's error."""
+    runs = {r["id"]: r for r in read_runs()}
+    for tail in ("llama31-8b-bf16-s8192", "llama31-8b-bf16-s4096", "llama31-8b-fp8-s8192", "llama31-8b-fp8-s4096",
+                 "llama31-70b-bf16-s8192", "mistral-7b-bf16-s8192", "mistral-7b-fp8-s8192"):
+        a, b = runs[f"amd-ih-mi300x-{tail}"], runs[f"amd-ih-mi325x-{tail}"]
+        ra, rb = reproduce(a), reproduce(b)
+        published = (float(a["step_s"]) / int(a["mbs"])) / (float(b["step_s"]) / int(b["mbs"]))
+        modelled = (ra.predicted_step_s / int(a["mbs"])) / (rb.predicted_step_s / int(b["mbs"]))
+        assert 1.15 < published < 1.25 and abs(modelled - 1) < 0.02, tail
+        assert (1 + ra.error) * published / modelled - 1 == pytest.approx(rb.error, abs=0.02), tail
+        assert not rb.fitted and rb.error > 0 and (rb.error < 0.25 or rb.note.startswith("CHECKED REASON")), tail

@@ -26,6 +26,7 @@ RULES: dict[str, tuple[Callable[[str, list[str]], Calibration], tuple[str, ...]]
     "nvidia-blackwell/fp8": (fit_fp8_eff_max, ("fp8_matmul_eff_max",)),
     "intel-gaudi2/fp8": (fit_fp8_eff_max, ("fp8_matmul_eff_max",)),
     "amd-instinct-cdna3/fp8": (fit_fp8_eff_max, ("fp8_matmul_eff_max",)),
+    "amd-instinct-cdna3": (lambda fam, rows: fit_stack_eff_max(fam, "megatron", rows), ("matmul_eff_max",)),
     "aws-trainium1": (lambda fam, rows: fit_stack_eff_max(fam, "megatron", rows), ("matmul_eff_max",)),
 }
 

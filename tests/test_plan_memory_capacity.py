@@ -55,6 +55,21 @@ MEMORY_GAPS = {
                              "printout (SlinkyProject/slurm-operator docs) shows 189,471 MiB (185.0 GiB), not applied "
                              "here (the catalog's figure is not this test's to move); TE's fused cross-entropy keeps "
                              "16-bit logits, on the last stage only, not the binding one",
+    # AMD Infinity Hub pytorch-training rows (2026-11-30, s-amd2): torchtitan's 70B and the largest FP8 batch. The MI325X
+    # 70B row (batch 7) fits since the logits and the recompute working set are no longer summed (s-memgb): 234.3 GiB.
+    "amd-ih-mi300x-llama31-70b-bf16-s8192": "192.6 GiB against 192.0 GiB with full recompute (none or selective need "
+                                            "over 4x; tests/test_amd_rows.py): 134.6 GiB of sharded weights (+ 2 "
+                                            "gathered layers), gradients and fp32 Adam state, 55.7 GiB of "
+                                            "activations (80 kept layer inputs of batch 4 x 8192 x 8192 x 2 B, and "
+                                            "the larger of the logits and one layer's recompute working set). AMD's "
+                                            "torchtitan fork is not in the stored index, so whether it trims the loss "
+                                            "(chunked or in bf16) or the optimizer state was not checked",
+    "amd-ih-mi325x-mistral-7b-fp8-s8192": "254.3 GiB against 238.4 GiB: 236.5 GiB of activations (batch 6 x 8192 = "
+                                          "49,152 tokens per GPU, no checkpointing). Not modelled, a candidate (as "
+                                          "for the GB200 FP8 rows above): Transformer Engine keeps FP8 (1 B) copies of "
+                                          "its GEMM inputs for the backward where the model counts 2 B; not checked "
+                                          "against a published memory figure. The same suite's Llama 3.1 8B FP8 rows "
+                                          "(up to 40,960 tokens per GPU) fit",
     # TPU v5e and v5p rows fit since 2026-11-30 (s-tpu): the TPU families no longer carry the GPU stacks' 2.5e9 B
     # framework overhead, and v5p's capacity is the runtime's bytes_limit (95.74 GiB), see calibration.toml.
     # v6e rows (tpu-recipes Trillium) fit since 2026-11-30 (s-memgb): the fp32 logits and the recompute working set

@@ -26,6 +26,8 @@ def _config(row: dict[str, str], path: Path) -> Path:
         cfg["num_key_value_heads"] = int(row["kv_heads"])
     if (row.get("head_dim") or "").strip():
         cfg["head_dim"] = int(row["head_dim"])
+    if (row.get("sliding_window") or "").strip():
+        cfg["sliding_window"] = int(row["sliding_window"])  # every layer (a llama-style config has no layer list)
     if int((row.get("parallel") or "0").strip() or 0):
         cfg["model_type"] = "gptj"  # GPT-J: parallel attention + MLP block, one LayerNorm (PaLM's block)
     path.write_text(json.dumps(cfg), encoding="utf-8")

@@ -135,14 +135,14 @@ def test_plan_explain_charges_a_tp4_group_on_gaudi2_three_of_seven_peers(capsys:
 
 @pytest.mark.parametrize(("device", "dtype", "calibrated"), [
     ("gaudi2", "fp8", True), ("gaudi2", "bf16", False),  # fitted on FP8 runs only
-    ("gaudi3", "fp8", False), ("mi300x", "bf16", False), ("mi300x", "fp8", True), ("mi325x", "bf16", False),
+    ("gaudi3", "fp8", False), ("mi300x", "bf16", True), ("mi300x", "fp8", True), ("mi325x", "bf16", True),
     ("mi250x", "bf16", False), ("trainium2", "bf16", False)])
 def test_calibrated_only_where_a_published_run_was_fitted(device: str, dtype: str, calibrated: bool) -> None:
     assert calibration_for(get_device(device), load_calibrations()).calibrated(dtype) is calibrated
 
 
 def test_plan_says_uncalibrated_beside_gaudi3_not_gaudi2_or_mi300x_fp8(capsys: pytest.CaptureFixture[str]) -> None:
-    # mi300x fp8: fitted 2026-11-30 (amd-instinct-cdna3 rule, calibration.toml); its bf16 stays uncalibrated
+    # mi300x fp8: fitted 2026-11-30 (amd-instinct-cdna3 rule, calibration.toml); bf16 too since s-amd2 (same file)
     # gaudi3 fp8: no fp8 value, its 16-bit values are the nvidia-ampere fit's (tests/test_calibration_basis.py)
     for hw, flagged in (("gaudi2", False), ("gaudi3", True), ("mi300x", False)):
         code, out, err = run_main(["plan", "--model", "llama3-8b", "--hardware", hw, "--devices", "8", "--dtype", "fp8",

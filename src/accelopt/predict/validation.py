@@ -199,8 +199,9 @@ def _flag(row: dict[str, str], key: str) -> bool:
 
 
 def run_model(row: dict[str, str]) -> TransformerConfig:
-    """The architecture of a run (its columns layers .. tied, and the optional head_dim and parallel: a head width
-    other than hidden / heads, and GPT-J/PaLM parallel attention + MLP blocks with one LayerNorm, PaLM sec. 2)."""
+    """The architecture of a run (its columns layers .. tied, and the optional head_dim, parallel and sliding_window: a
+    head width other than hidden / heads, GPT-J/PaLM parallel attention + MLP blocks with one LayerNorm, PaLM sec. 2,
+    and a sliding attention window on every layer, Mistral 7B sec. 2)."""
     try:
         parallel = _flag(row, "parallel")
         mlp = row["mlp"].strip()
@@ -211,6 +212,8 @@ def run_model(row: dict[str, str]) -> TransformerConfig:
                                  seq_len=_i(row, "seq"), kv_heads=_i(row, "kv_heads", 0, low=0) or None,
                                  mlp="swiglu" if mlp == "swiglu" else "gelu",
                                  attn_head_dim=_i(row, "head_dim") if (row.get("head_dim") or "").strip() else None,
+                                 sliding_window=_i(row, "sliding_window")
+                                 if (row.get("sliding_window") or "").strip() else None,
                                  parallel_block=parallel, norms_per_layer=1 if parallel else 2,
                                  tied_embeddings=_flag(row, "tied"), source=row["source"])
     except InputError:
