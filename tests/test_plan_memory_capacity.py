@@ -55,7 +55,7 @@ MEMORY_GAPS = {
                              "printout (SlinkyProject/slurm-operator docs) shows 189,471 MiB (185.0 GiB), not applied "
                              "here (the catalog's figure is not this test's to move); TE's fused cross-entropy keeps "
                              "16-bit logits, on the last stage only, not the binding one",
-    # AMD Infinity Hub pytorch-training rows (2026-11-30, s-amd2): torchtitan's 70B and the largest FP8 batch. The MI325X
+    # AMD Infinity Hub pytorch-training rows (2026-11-30, s-amd2): torchtitan's 70B and the largest FP8 batch. MI325X
     # 70B row (batch 7) fits since the logits and the recompute working set are no longer summed (s-memgb): 234.3 GiB.
     "amd-ih-mi300x-llama31-70b-bf16-s8192": "192.6 GiB against 192.0 GiB with full recompute (none or selective need "
                                             "over 4x; tests/test_amd_rows.py): 134.6 GiB of sharded weights (+ 2 "
