@@ -5,6 +5,7 @@ for the max-throughput rows), gives exactly the figure `validate --serving` repo
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import run_main
@@ -75,3 +76,19 @@ def test_max_is_a_whole_concurrency_value(flag: str, value: str, fix: str,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_main(["plan", "serve", "--model", "llama3-8b", flag, value], capsys)
     assert code == 2 and flag in err and fix in err.split("fix:")[1]
+
+
+def test_prompt_beyond_the_models_positions_is_noted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a config whose positions end at 4096 (max_position_embeddings): 4000 + 200 tokens is a request it was not built
+    # for; the figures are still printed, with the note in the text and in the JSON
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"model_type": "llama", "num_hidden_layers": 4, "hidden_size": 1024,
+                               "num_attention_heads": 8, "intermediate_size": 4096, "vocab_size": 32000,
+                               "max_position_embeddings": 4096}), encoding="utf-8")
+    base = ["plan", "serve", "--model", str(cfg), "--batch", "1", "--output", "200"]
+    code, out, _ = run_main([*base, "--prompt", "4000", "--json"], capsys)
+    assert code == 0 and any("beyond the model's 4096 positions" in n for n in json.loads(out)["notes"])
+    code, out, _ = run_main([*base, "--prompt", "4000"], capsys)
+    assert code == 0 and "4200 tokens is beyond" in " ".join(out.split())
+    code, out, _ = run_main([*base, "--prompt", "3896", "--json"], capsys)  # exactly 4096: no note
+    assert code == 0 and not json.loads(out)["notes"]

@@ -356,7 +356,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     vocab = _req(cfg, ("vocab_size",), where)
     gated = mtype in _GATED_TYPES or cfg.get("hidden_act") == "silu"
     ffn = _opt(cfg, ("intermediate_size", "n_inner", "ffn_dim"), None, where) or 4 * hidden
-    seq = _opt(cfg, ("max_position_embeddings", "n_positions", "n_ctx"), 2048, where) or 2048
+    context = _opt(cfg, ("max_position_embeddings", "n_positions", "n_ctx"), None, where) or None
+    seq = context or 2048
     tied_default = mtype in {"gpt2", "bert", "falcon"} or mtype.startswith("gemma")  # the config classes' defaults
     tied = bool(cfg.get("tie_word_embeddings", tied_default))
     experts = _opt(cfg, ("num_local_experts", "n_routed_experts", "num_experts"), 1, where) or 1
@@ -384,4 +385,4 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                              attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
                              mla=_mla(cfg, where), parallel_block=parallel, norms_per_layer=norms,
                              tied_embeddings=tied, encoder_only=mtype in {"bert", "roberta"},
-                             source=f"Hugging Face config {p}", unused_keys=unused, **kwargs)
+                             source=f"Hugging Face config {p}", unused_keys=unused, max_context=context, **kwargs)
