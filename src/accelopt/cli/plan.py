@@ -467,14 +467,14 @@ def _setup_flags(setup: Any) -> dict[str, Any]:
 
 def _flags_text(setup: Any) -> str:
     """', fp8 parameters, 2 layers/stage offloaded, ...': the Setup flags given (the headline names them)."""
-    f = _setup_flags(setup)
-    words = [f"edge stages of {f['edge_stage_layers']} layers" if f["edge_stage_layers"] is not None else "",
-             "p2p overlap" if f["p2p_overlap"] else "", "tp comm overlap" if f["tp_comm_overlap"] else "",
-             "" if f["tp_async"] else "synchronous tp collectives",
-             "fp8 parameters" if f["fp8_params"] else "",
-             f"{f['offload_layers']} layers/stage offloaded" if f["offload_layers"] else "",
-             "fp8 saved inputs" if f["fp8_saved_inputs"] else "", "no dropout" if f["no_dropout"] else "",
-             f"optimizer state {f['optimizer_state_bytes']:g} B/parameter" if f["optimizer_state_bytes"] != 12 else ""]
+    words = [f"edge stages of {setup.edge_stage_layers} layers" if setup.edge_stage_layers is not None else "",
+             "p2p overlap" if setup.p2p_overlap else "", "tp comm overlap" if setup.tp_comm_overlap else "",
+             "" if setup.tp_async else "synchronous tp collectives",
+             "fp8 parameters" if setup.fp8_params else "",
+             f"{setup.offload_layers} layers/stage offloaded" if setup.offload_layers else "",
+             "fp8 saved inputs" if setup.fp8_saved_inputs else "", "no dropout" if setup.no_dropout else "",
+             f"optimizer state {setup.optimizer_state_bytes:g} B/parameter" if setup.optimizer_state_bytes != 12
+             else ""]
     return "".join(f", {w}" for w in words if w)
 
 

@@ -358,7 +358,8 @@ class ServeResult:
     measured_link: comm.MeasuredLink | None = None
     """The scale-up link measured by `probe --collectives` (--collectives FILE) used in place of the catalog's."""
     notes: list[str] = field(default_factory=list)
-    """The lines printed under the tables: what a group reaches of a measured link on a switchless domain."""
+    """The lines printed under the tables: what a group reaches of a measured link on a switchless domain, a
+    --collectives without effect, a prompt + output beyond the model's positions."""
     estimate: bool = True
 
 
