@@ -71,7 +71,7 @@ def fmt_value(path: str, value: float | None) -> str:
 
     if value is None:
         return "—"
-    if path.startswith("peak_flop_per_s."):
+    if path.startswith(("peak_flop_per_s.", "measured_matmul_flop_per_s.")):
         text = units.fmt_flop_per_s(value)
         return text.replace("FLOP/s", "OP/s") if path.split(".", 1)[1] in _INT_DTYPES else text
     if path in ("memory_bytes", "sram_bytes"):

@@ -87,12 +87,23 @@ class AcceleratorSpec:
     notes: str = ""
     measured: bool = False
     """True for a spec produced by `accelopt probe` (numbers are measurements)."""
+    measured_matmul_flop_per_s: Mapping[str, float] = field(default_factory=dict)
+    """Per dtype: the largest matmul rate a cited benchmark measured on this device (a brute-force search over
+    GEMM shapes, e.g. stas00/ml-engineering's 'Maximum Achievable Matmul FLOPS'), FLOP/s. Where a calibration
+    family names a reference device, the ratio of this device's measured fraction of its peak to the reference's
+    scales the family's GEMM efficiency (predict/calibration.py): two devices of one family with the same
+    datasheet peak do not sustain the same clock (power limit). Empty: not measured."""
     sources: Mapping[str, str] = field(default_factory=dict)
     """Field path ('memory_bytes', 'peak_flop_per_s.bf16') -> citation text."""
 
     def peak(self, dtype: str) -> float | None:
         """Dense peak FLOP/s for `dtype`, or None where the device does not define it."""
         return self.peak_flop_per_s.get(dtype)
+
+    def measured_matmul_fraction(self, dtype: str) -> float | None:
+        """Measured matmul rate over the dense peak, for `dtype`; None where either is missing."""
+        m, p = self.measured_matmul_flop_per_s.get(dtype), self.peak(dtype)
+        return m / p if m is not None and p else None
 
     def ridge_flop_per_byte(self, dtype: str) -> float | None:
         """Roofline ridge point: arithmetic intensity where compute and memory time are equal."""
@@ -107,6 +118,7 @@ class AcceleratorSpec:
     def numbers(self) -> dict[str, float]:
         """Every number set on this spec, keyed by field path (for source checks and display)."""
         out: dict[str, float] = {f"peak_flop_per_s.{d}": v for d, v in self.peak_flop_per_s.items()}
+        out.update({f"measured_matmul_flop_per_s.{d}": v for d, v in self.measured_matmul_flop_per_s.items()})
         for name in NUMERIC_FIELDS:
             v = getattr(self, name)
             if name == "scaleup_domain_devices" and v == 1 and name not in self.sources:
@@ -146,6 +158,12 @@ def validate_spec(spec: AcceleratorSpec, where: str = "") -> None:
         if not 0 < v <= LIMITS["peak_flop_per_s"]:  # NaN and inf too
             raise InputError(f"{label}: peak_flop_per_s.{dtype} = {v!r} must be > 0 and at most "
                              f"{LIMITS['peak_flop_per_s']:.0e}", "give FLOP/s, e.g. 989e12")
+    for dtype, v in spec.measured_matmul_flop_per_s.items():
+        peak = spec.peak(dtype)
+        if peak is None or not 0 < v <= peak:  # NaN too
+            raise InputError(f"{label}: measured_matmul_flop_per_s.{dtype} = {v!r} must be > 0 and at most the "
+                             f"device's peak_flop_per_s.{dtype} ({peak!r})",
+                             "give a measured matmul rate in FLOP/s for a dtype the spec lists a peak for")
     for name in ("memory_bytes", "memory_bandwidth_byte_per_s"):
         v = getattr(spec, name)
         if v is None or not v > 0:

@@ -68,6 +68,21 @@ class Calibration:
     carried_from: str = ""
     """When the 16-bit values are another family's fit kept as an estimate ('FAMILY: which fit, and why kept'), where
     that family's current values differ (a later refit); '' otherwise (an exact copy is found by value)."""
+    reference_device: str = ""
+    """The catalog device whose GEMM rate the family's efficiencies describe (the device of its fit rows). Another
+    device of the family with a measured matmul rate (AcceleratorSpec.measured_matmul_flop_per_s) gets them scaled
+    by its measured fraction of its peak over the reference's (device_scaled); '' : no scaling."""
+    device_ratio: float = 1.0
+    """16-bit eff_max scale applied for the device this calibration was resolved for (1: none; device_scaled)."""
+    device_ratio_fp8: float = 1.0
+    """The same for fp8_matmul_eff_max."""
+    device_note: str = ""
+    """What device_scaled did to the 16-bit curve (or why it did not scale), printed with the curve's basis; '' without
+    a reference device or on it."""
+    device_note_fp8: str = ""
+    """The same for the fp8 curve."""
+    unscaled: Calibration | None = field(default=None, compare=False, repr=False)
+    """The family's own values before device_scaled (None: not scaled)."""
     match: tuple[str, ...] = ()
     source: str = ""
     stack: str = "megatron"
@@ -188,15 +203,16 @@ def _family(name: str, table: dict[str, Any], where: str, base: Calibration | No
             raise InputError(f"{where}: family {name!r} lacks {', '.join(missing)}",
                              "give every field (copy a family from the bundled calibration.toml)")
         unknown = set(table) - {*_NUM_FIELDS, *_OPTIONAL_FIELDS, "fitted_on", "fp8_fitted_on", "match", "source",
-                                 "stack", "derived_from", "carried_from"}
+                                 "stack", "derived_from", "carried_from", "reference_device"}
         if unknown:
             raise InputError(f"{where}: family {name!r} has unknown field(s) {', '.join(sorted(unknown))}",
                              f"allowed: {', '.join((*_NUM_FIELDS, *_OPTIONAL_FIELDS))}, fitted_on, fp8_fitted_on, "
-                             "derived_from, carried_from, match, source, stack")
+                             "derived_from, carried_from, reference_device, match, source, stack")
         fam = Calibration(family=name, fitted_on=tuple(table.get("fitted_on", ())),
                           fp8_fitted_on=tuple(table.get("fp8_fitted_on", ())),
                           derived_from=_derived_from(name, table, where),
                           carried_from=_derived_from(name, table, where, key="carried_from"),
+                          reference_device=_derived_from(name, table, where, key="reference_device"),
                           match=tuple(table.get("match", ())), source=str(table.get("source", where)),
                           **_numbers(name, table, where))
         merged = {}
@@ -238,7 +254,58 @@ def calibration_for(spec: AcceleratorSpec, cals: dict[str, Calibration] | None =
     with its `stack` override if it has one (else the family's own values, labelled with `stack`)."""
     _check_stack(stack, "--stack")
     cals = cals if cals is not None else load_calibrations()
-    return _with_stack(_family_for(spec, cals), stack)
+    return device_scaled(_with_stack(_family_for(spec, cals), stack), spec)
+
+
+def _reference_spec(cal: Calibration) -> AcceleratorSpec:
+    from accelopt.hardware.catalog import default_catalog
+
+    cat = default_catalog()
+    if cal.reference_device not in cat:
+        raise InputError(f"calibration family {cal.family!r}: reference_device {cal.reference_device!r} is not a "
+                         "device of the bundled catalog", "name a catalog device (accelopt catalog list), or remove "
+                         "reference_device")
+    return cat.get(cal.reference_device)
+
+
+def device_scaled(cal: Calibration, spec: AcceleratorSpec) -> Calibration:
+    """`cal` for `spec` when the family names a reference device: each eff_max times
+    r = (measured matmul / peak of `spec`) / (the same of the reference), at that precision.
+
+    Why: the family's efficiency is fitted on the reference device's runs; a sibling with the same datasheet peak but
+    a higher power limit sustains a higher clock under GEMM load (stas00/ml-engineering, compute/accelerator
+    README, 'Power consumption': MI325X (1000 W) vs MI300X (750 W) at equal theoretical FLOPS), which its measured
+    matmul rate shows. fp8 uses the fp8 measurements where both devices have one, else the 16-bit ratio (stated).
+    A device without a measurement keeps the family's values (stated). A scaled value is capped at 1."""
+    if not cal.reference_device or spec.measured:
+        return cal
+    ref = _reference_spec(cal)
+    if spec.name == ref.name:
+        return cal
+    r16 = _ratio(spec, ref, "bf16")
+    r8 = _ratio(spec, ref, "fp8")
+    if r16 is None and r8 is None:
+        why = (f"not scaled to {spec.name}: no measured matmul rate of both {spec.name} and the family's reference "
+               f"device {ref.name} (catalog measured_matmul_flop_per_s), so the family's values as they are")
+        return replace(cal, device_note=why, device_note_fp8=why)
+    fp8_from = "" if r8 is not None else " (the 16-bit ratio: no fp8 measurement of both)"
+    r8 = r8 if r8 is not None else r16
+    r16 = r16 if r16 is not None else 1.0
+    r8 = r8 if r8 is not None else 1.0
+    eff16, eff8 = min(1.0, cal.matmul_eff_max * r16), min(1.0, cal.fp8_matmul_eff_max * r8)
+    where = (f"by its measured matmul fraction of peak over the family's reference device {ref.name}'s (measured rates "
+             f"and their source: `accelopt catalog show {spec.name}` / `{ref.name}`)")
+    return replace(cal, matmul_eff_max=eff16, fp8_matmul_eff_max=eff8, device_ratio=r16, device_ratio_fp8=r8,
+                   device_note=f"scaled to {spec.name} x{r16:.3f} (eff_max {cal.matmul_eff_max:g} -> {eff16:.3g}) "
+                               + where,
+                   device_note_fp8=f"scaled to {spec.name} x{r8:.3f}{fp8_from} (fp8_matmul_eff_max "
+                                   f"{cal.fp8_matmul_eff_max:g} -> {eff8:.3g}) " + where,
+                   unscaled=cal)
+
+
+def _ratio(spec: AcceleratorSpec, ref: AcceleratorSpec, dtype: str) -> float | None:
+    mine, theirs = spec.measured_matmul_fraction(dtype), ref.measured_matmul_fraction(dtype)
+    return mine / theirs if mine is not None and theirs is not None else None
 
 
 def _with_stack(cal: Calibration, stack: str) -> Calibration:

@@ -10,7 +10,7 @@ reports held-out errors).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from accelopt.predict.calibration import Calibration
 
@@ -42,6 +42,9 @@ class CurveBasis:
     """carried: the family (and stack, 'family/stack' when not the family's own table) whose fit is used."""
     text: str
     """The sentence printed beside the prediction."""
+    device_ratio: float = 1.0
+    """The factor on the family's eff_max at this precision for this device: its measured matmul fraction of peak
+    over the family's reference device's (Calibration.device_scaled); 1 when not scaled."""
 
     @property
     def tag(self) -> str:
@@ -89,7 +92,17 @@ def _fitted_source(cal: Calibration, fp8: bool, cals: dict[str, Calibration]) ->
 
 
 def curve_basis(device: str, cal: Calibration, dtype: str, cals: dict[str, Calibration]) -> CurveBasis:
-    """The basis of `cal` (calibration_for(spec, cals, stack)) for GEMMs in `dtype` ('fp8', else 16-bit)."""
+    """The basis of `cal` (calibration_for(spec, cals, stack)) for GEMMs in `dtype` ('fp8', else 16-bit): that of
+    the family's own values, plus what scaling them to this device did (Calibration.device_note)."""
+    basis = _family_basis(device, cal.unscaled or cal, dtype, cals)
+    fp8 = dtype == "fp8"
+    note = cal.device_note_fp8 if fp8 else cal.device_note
+    if not note:
+        return basis
+    return replace(basis, device_ratio=cal.device_ratio_fp8 if fp8 else cal.device_ratio, text=f"{basis.text}; {note}")
+
+
+def _family_basis(device: str, cal: Calibration, dtype: str, cals: dict[str, Calibration]) -> CurveBasis:
     fp8 = dtype == "fp8"
     precision = "fp8" if fp8 else "16-bit"
     head = f"{precision} GEMM efficiency of [family.{cal.family}] ({cal.stack} stack)"
@@ -109,7 +122,7 @@ def curve_basis(device: str, cal: Calibration, dtype: str, cals: dict[str, Calib
         return make(kind="fitted", fitted_on=list(rows),
                           text=f"{head}: fitted on {', '.join(rows)}{note}")
     if fp8 and cal.fp8_matmul_eff_max == cal.matmul_eff_max:  # no fp8 value: fp8 GEMMs at the 16-bit eff_max
-        inner = curve_basis(device, cal, "bf16", cals)
+        inner = _family_basis(device, cal, "bf16", cals)
         own_fit = inner.kind == "fitted"  # fitted on 16-bit runs, not on fp8 ones
         return make(kind="carried" if own_fit else inner.kind, fitted_on=inner.fitted_on,
                           from_family=f"{cal.family} 16-bit" if own_fit else inner.from_family,

@@ -39,7 +39,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 _TEXT_FIELDS = ("name", "display_name", "kind", "vendor", "price_date", "notes")
-_ALLOWED = set(_TEXT_FIELDS) | set(NUMERIC_FIELDS) | {"aliases", "peak_flop_per_s", "measured"}
+_PER_DTYPE = ("peak_flop_per_s", "measured_matmul_flop_per_s")
+"""Fields given per dtype, each value with its source: { bf16 = [989.4e12, "h100-ds"] }."""
+_ALLOWED = set(_TEXT_FIELDS) | set(NUMERIC_FIELDS) | {"aliases", "measured", *_PER_DTYPE}
 
 
 def _value_and_source(raw: Any, path: str, sources: dict[str, str], where: str) -> tuple[float, str]:
@@ -72,13 +74,16 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
             raise InputError(f"{where}: missing field {req!r}", f"add {req} (see `accelopt catalog show h100-sxm`)")
     cited: dict[str, str] = {}
     kwargs: dict[str, Any] = {}
-    peaks: dict[str, float] = {}
-    if not isinstance(table["peak_flop_per_s"], dict):
-        raise InputError(f"{where}: peak_flop_per_s must be a table",
-                         'write peak_flop_per_s = { bf16 = [1e15, "src"] }')
-    for dtype, raw in table["peak_flop_per_s"].items():
-        path = f"peak_flop_per_s.{dtype}"
-        peaks[dtype], cited[path] = _value_and_source(raw, path, sources, where)
+    for fname in _PER_DTYPE:
+        if fname not in table:
+            continue
+        if not isinstance(table[fname], dict):
+            raise InputError(f"{where}: {fname} must be a table", f'write {fname} = {{ bf16 = [1e15, "src"] }}')
+        per: dict[str, float] = {}
+        for dtype, raw in table[fname].items():
+            path = f"{fname}.{dtype}"
+            per[dtype], cited[path] = _value_and_source(raw, path, sources, where)
+        kwargs[fname] = per
     for fname in NUMERIC_FIELDS:
         if fname in table:
             v, cited[fname] = _value_and_source(table[fname], fname, sources, where)
@@ -98,8 +103,7 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
     if "price_usd_per_hour" in table and "price_date" not in table:
         raise InputError(f"{where}: price_usd_per_hour has no price_date", 'add price_date = "YYYY-MM"')
     try:
-        return AcceleratorSpec(peak_flop_per_s=peaks, aliases=tuple(aliases), measured=measured,
-                               sources=cited, **kwargs)
+        return AcceleratorSpec(aliases=tuple(aliases), measured=measured, sources=cited, **kwargs)
     except InputError as e:  # validate_spec does not know the file: name it here
         raise InputError(f"{where}: {e.problem}", e.fix) from None
 
