@@ -119,3 +119,18 @@ def test_a_measured_rate_for_a_dtype_without_a_peak_is_refused(tmp_path: Path) -
                     'measured_matmul_flop_per_s = { fp8 = [1e14, "x"] }\n', encoding="utf-8")
     with pytest.raises(InputError, match=r"measured_matmul_flop_per_s\.fp8"):
         load_file(path)
+
+
+@pytest.mark.parametrize("text", ["nvidia-amperes: a typo", "no family named here"])
+def test_carried_from_must_name_a_family(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan` prints 'carried over from FAMILY' from the text before the first ':'; a name that is no family (a typo,
+    or no ':') would print a basis that points nowhere, so loading refuses it (exit 2 naming the field)."""
+    bundled = bundled_text()
+    start = bundled.index("[family.nvidia-blackwell]")
+    block = bundled[start:bundled.index("\n[", start + 1)]
+    old = next(line for line in block.splitlines() if line.startswith("carried_from = "))
+    path = tmp_path / "cal.toml"
+    path.write_text(block.replace(old, f'carried_from = "{text}"'), encoding="utf-8")
+    code, _, err = run_main(["plan", "--model", "llama3-8b", "--hardware", "b200", "--devices", "8",
+                             "--calibration", str(path)], capsys)
+    assert code == 2 and "carried_from" in err and "fix:" in err

@@ -230,7 +230,16 @@ def _parse(text: str, where: str, base: dict[str, Calibration] | None = None) ->
     if not isinstance(fam, dict) or not fam:
         raise InputError(f"calibration file {where} has no [family.NAME] tables",
                          "see predict/data/calibration.toml for the format")
-    return {name: _family(name, t, where, (base or {}).get(name)) for name, t in fam.items()}
+    out = {name: _family(name, t, where, (base or {}).get(name)) for name, t in fam.items()}
+    known = {*out, *(base or {})}
+    for cal in out.values():
+        for sub in (cal, *cal.stacks.values()):
+            source = sub.carried_from.split(":", 1)[0].strip()
+            if sub.carried_from and (":" not in sub.carried_from or source not in known):
+                raise InputError(f"{where}: [family.{cal.family}] carried_from = {sub.carried_from[:60]!r}... does not "
+                                 "start with the name of a family of the calibration and ':'",
+                                 "write carried_from = \"FAMILY: which fit, and why kept\" naming a [family.FAMILY]")
+    return out
 
 
 def bundled_text() -> str:
