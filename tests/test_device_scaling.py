@@ -134,3 +134,10 @@ def test_carried_from_must_name_a_family(tmp_path: Path, text: str, capsys: pyte
     code, _, err = run_main(["plan", "--model", "llama3-8b", "--hardware", "b200", "--devices", "8",
                              "--calibration", str(path)], capsys)
     assert code == 2 and "carried_from" in err and "fix:" in err
+
+
+def test_catalog_compare_lists_the_measured_matmul_rates(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_main(["catalog", "compare", "mi300x", "mi325x", "--json"], capsys)
+    row = next(r for r in json.loads(out)["rows"] if r["path"] == "measured_matmul_flop_per_s.bf16")
+    assert code == 0 and row["values"] == [668.4e12, 784.9e12]
+    assert row["ratio_vs_first"][1] == pytest.approx(1.1743, rel=1e-4)

@@ -70,6 +70,10 @@ def compare_data(specs: list[AcceleratorSpec], dtype: str) -> CompareResult:
         values = [s.peak(d) for s in specs]
         if any(v is not None for v in values):
             add(f"peak {d}", f"peak_flop_per_s.{d}", "OP/s" if d in INT_DTYPES else "FLOP/s", values)
+    for d in DTYPES:
+        values = [s.measured_matmul_flop_per_s.get(d) for s in specs]
+        if any(v is not None for v in values):
+            add(f"measured matmul {d}", f"measured_matmul_flop_per_s.{d}", "FLOP/s", values)
     add(f"ridge {dtype}", f"ridge_flop_per_byte.{dtype}", f"{op}/B", [s.ridge_flop_per_byte(dtype) for s in specs],
         "peak / memory bandwidth (FLOP per byte)")
     for f, metric, u in _FIELDS:
@@ -82,4 +86,5 @@ def compare_data(specs: list[AcceleratorSpec], dtype: str) -> CompareResult:
         [_per(s.peak(dtype), s.price_usd_per_hour, 3600.0) for s in specs], "peak x 3600 / price per hour")
     return CompareResult(devices=[s.name for s in specs], dtype=dtype, rows=rows,
                          sources={s.name: dict(s.sources) for s in specs},
-                         note="values are datasheet peaks (dense); derived rows show their formula")
+                         note="values are datasheet peaks (dense), measured matmul rates where the catalog has a cited "
+                              "measurement; derived rows show their formula")
