@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from accelopt.predict.calibration import Calibration
+from accelopt.units import unit
 
 KINDS = ("fitted", "carried", "derived", "default", "unfitted", "measured")
 """fitted: fitted on the runs in `fitted_on`; carried: the values of another family's fit (`from_family`), not fitted
@@ -42,7 +43,7 @@ class CurveBasis:
     """carried: the family (and stack, 'family/stack' when not the family's own table) whose fit is used."""
     text: str
     """The sentence printed beside the prediction."""
-    device_ratio: float = 1.0
+    device_ratio: float = unit("x", default=1.0)
     """The factor on the family's eff_max at this precision for this device: its measured matmul fraction of peak
     over the family's reference device's (Calibration.device_scaled); 1 when not scaled."""
 
