@@ -15,10 +15,11 @@ ROWS = read_runs()
 
 @pytest.mark.parametrize(("device", "mib"), [("h100-sxm", 81559), ("a100-sxm-80gb", 81920),
                                              ("a100-sxm-40gb", 40960), ("l40s", 46068), ("l4", 23034), ("t4", 15360),
-                                             ("b200", 183359)])
+                                             ("b200", 183359), ("gb200", 189471)])
 def test_capacity_is_the_driver_figure(device: str, mib: int) -> None:
     spec = get_device(device)
-    assert spec.memory_bytes == mib * MIB  # nvidia-smi memory.total (modal-labs/modal-client#2797, TensorRT-LLM#10278)
+    # nvidia-smi memory.total (modal-labs/modal-client#2797, TensorRT-LLM#10278, vllm-project/vllm#24272)
+    assert spec.memory_bytes == mib * MIB
     assert "nvidia-smi" in spec.sources["memory_bytes"]
 
 
@@ -44,17 +45,8 @@ MEMORY_GAPS = {
                                           "them all)"),
     # mb-gb200-llama3-70b fits since 2026-11-30 (s-memgb): 172.2 GiB of 173.2 with its recipe's FP8 saved inputs and
     # dropout 0 (columns fp8_saved_inputs, no_dropout; test_plan_memory_recipes.py), 204.7 without them.
-    "mb-gb200-llama31-405b": "177.2 GiB against 173.2 GiB (2026-11-30, s-memgb) with FP8 parameters, FP8 saved "
-                             "inputs and dropout 0 modelled (Transformer Engine, Megatron-Bridge Llama provider; it "
-                             "was 208.0, 214.0 before FP8 parameters): activations 135.8 GiB, rank 0 holding 158 "
-                             "layer-micro-batches (Megatron's interleaved warm-up, tp 4, pp 16, vp 4). Checked, not "
-                             "closing it: the recipe's account_for_embedding/loss_in_pipeline_split (llama3.py "
-                             "llama31_405b_pretrain_config) is 7 layers on the edge stages: 173.7 GiB, still over, and "
-                             "the step-time model does not take edge stages with vp > 1 (58.1 -> 52.3 s), so the row "
-                             "keeps the even split; the GB200 capacity is the datasheet's 186e9 B while an nvidia-smi "
-                             "printout (SlinkyProject/slurm-operator docs) shows 189,471 MiB (185.0 GiB), not applied "
-                             "here (the catalog's figure is not this test's to move); TE's fused cross-entropy keeps "
-                             "16-bit logits, on the last stage only, not the binding one",
+    # mb-gb200-llama31-405b fits since 2026-11-30 (s-mem2): 177.2 GiB of 185.0, the GB200 capacity the driver reports
+    # (nvidia-smi 189,471 MiB, vllm-project/vllm#24272) in place of the product page's 186e9 B (173.2 GiB).
     # AMD Infinity Hub pytorch-training rows (2026-11-30, s-amd2): torchtitan's 70B and the largest FP8 batch. MI325X
     # 70B row (batch 7) fits since the logits and the recompute working set are no longer summed (s-memgb): 234.3 GiB.
     "amd-ih-mi300x-llama31-70b-bf16-s8192": "192.6 GiB against 192.0 GiB with full recompute (none or selective need "
