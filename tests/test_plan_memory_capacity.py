@@ -15,61 +15,63 @@ ROWS = read_runs()
 
 @pytest.mark.parametrize(("device", "mib"), [("h100-sxm", 81559), ("a100-sxm-80gb", 81920),
                                              ("a100-sxm-40gb", 40960), ("l40s", 46068), ("l4", 23034), ("t4", 15360),
-                                             ("b200", 183359)])
+                                             ("b200", 183359), ("gb200", 189471)])
 def test_capacity_is_the_driver_figure(device: str, mib: int) -> None:
     spec = get_device(device)
-    assert spec.memory_bytes == mib * MIB  # nvidia-smi memory.total (modal-labs/modal-client#2797, TensorRT-LLM#10278)
+    # nvidia-smi memory.total (modal-labs/modal-client#2797, TensorRT-LLM#10278, vllm-project/vllm#24272)
+    assert spec.memory_bytes == mib * MIB
     assert "nvidia-smi" in spec.sources["memory_bytes"]
 
 
 # Published layouts the memory model does not fit yet, with why (2026-11-29; no tolerance changed).
-def _llama3_vp8(tot: str, held: str) -> str:
-    return (f"{tot} GiB predicted against 79.6 GiB with Llama 3's interleaving (vp 8, derived from sec. 3.3.2). Since "
-            "2026-11-30 (s-mem) a rank holds what Megatron-Core's interleaved schedule keeps in flight there "
-            f"(memory.layers_in_flight, schedules.py warm-up 2 (p - r - 1) + (v - 1) p, + 1): {held}; the earlier "
-            "interleaving factor gave 134 for both rows (86.5 / 86.2 GiB). Checked 2026-11-30 (g-mem), none closes it: "
-            "(1) sec. 3.3.2 'shards optimizer states and gradients' (ZeRO-2; the row has zero 1): -6.3 GiB, but sec. "
-            "3.3.2 'Numerical stability' also accumulates gradients in FP32 over the micro-batches (12.8 GiB for the "
-            "stage if held unsharded, against the 6.4 GiB of 16-bit gradients modelled); (2) Llama 3 makes N "
-            "(micro-batches per chunk in a row) tunable 'for the best communication and memory efficiency' and "
-            "deallocates stage inputs/outputs, but publishes neither N nor its memory estimator's figures; (3) dropout "
-            "(2026-11-30, s-memgb): the paper does not give Meta's training dropout; at dropout 0 (no masks, plan "
-            "--no-dropout) the two rows would be 85.7 / 79.0 GiB, not set without a source. At vp 1 the "
-            "layout fits (79.1 GiB)")
+def _llama3_vp8(tot: str, held: str, acts: str, other: str) -> str:
+    return (f"{tot} GiB predicted against 79.6 GiB with Llama 3's interleaving (vp 8, derived from sec. 3.3.2). "
+            "Checked arithmetic (2026-11-30, s-mem2; a middle stage holds no embedding since then, -1.0 GiB): 16-bit "
+            "weights 5.94 + gradients 5.94 GiB (8 layers of 3.19e9 parameters / tp 8), optimizer shards, 2.33 GiB "
+            f"assumed framework overhead (calibration's 2.5e9 B) and {acts} GiB of activations = {held} x 0.527 GiB "
+            "per layer-micro-batch (69,120 B per token: Korthikanti's 34 s b h / t with 8 KV heads and SwiGLU's 6 f). "
+            "The count follows Megatron-Core's interleaved warm-up 2 (p - r - 1) + (v - 1) N + 1 with N "
+            "(microbatch_group_size_per_vp_stage) = p = 16. Llama 3 makes N tunable ('for the best communication and "
+            "memory efficiency', sec. 3.3.2) but does not publish it for 405B: at N <= 13 both rows fit (8k / 16k: "
+            "78.0 / 77.8 GiB; at N 14 81.7 / 81.5), so N is a candidate, not set. Also unpublished: "
+            f"{other}; sec. 3.3.2's FSDP gradient sharding (ZeRO-2) would cut the 5.94 GiB of gradients to 0.1, but "
+            "its FP32 accumulation over micro-batches (Megatron-LM's default for bf16 as well: arguments.py "
+            "accumulate_allreduce_grads_in_fp32) doubles them (11.9 GiB) if it is held unsharded. At vp 1 both "
+            "layouts fit (78.0 / 77.8 GiB)")
 
 
 MEMORY_GAPS = {
-    "llama3-405b-8k": _llama3_vp8("90.1", "rank 1 holds 141 one-layer chunks (m 32), rank 0 112, the last 112"),
-    "llama3-405b-16k": _llama3_vp8("83.0", "rank 1 holds all 128 of its forwards (m 16 = p: the warm-up covers "
-                                          "them all)"),
+    "llama3-405b-8k": _llama3_vp8("89.1", "141 (rank 1, m 32; rank 0 112, the last 112)", "74.4",
+                                  "its dropout (at 0, plan --no-dropout: 84.7 GiB, still over)"),
+    "llama3-405b-16k": _llama3_vp8("82.0", "128 (rank 1: m 16 = p, the warm-up covers all its forwards)", "67.5",
+                                   "its dropout (at 0: 78.0 GiB, fits; gradient sharding alone: 76.1, fits)"),
     # mb-gb200-llama3-70b fits since 2026-11-30 (s-memgb): 172.2 GiB of 173.2 with its recipe's FP8 saved inputs and
     # dropout 0 (columns fp8_saved_inputs, no_dropout; test_plan_memory_recipes.py), 204.7 without them.
-    "mb-gb200-llama31-405b": "177.2 GiB against 173.2 GiB (2026-11-30, s-memgb) with FP8 parameters, FP8 saved "
-                             "inputs and dropout 0 modelled (Transformer Engine, Megatron-Bridge Llama provider; it "
-                             "was 208.0, 214.0 before FP8 parameters): activations 135.8 GiB, rank 0 holding 158 "
-                             "layer-micro-batches (Megatron's interleaved warm-up, tp 4, pp 16, vp 4). Checked, not "
-                             "closing it: the recipe's account_for_embedding/loss_in_pipeline_split (llama3.py "
-                             "llama31_405b_pretrain_config) is 7 layers on the edge stages: 173.7 GiB, still over, and "
-                             "the step-time model does not take edge stages with vp > 1 (58.1 -> 52.3 s), so the row "
-                             "keeps the even split; the GB200 capacity is the datasheet's 186e9 B while an nvidia-smi "
-                             "printout (SlinkyProject/slurm-operator docs) shows 189,471 MiB (185.0 GiB), not applied "
-                             "here (the catalog's figure is not this test's to move); TE's fused cross-entropy keeps "
-                             "16-bit logits, on the last stage only, not the binding one",
+    # mb-gb200-llama31-405b fits since 2026-11-30 (s-mem2): 177.2 GiB of 185.0, the GB200 capacity the driver reports
+    # (nvidia-smi 189,471 MiB, vllm-project/vllm#24272) in place of the product page's 186e9 B (173.2 GiB).
     # AMD Infinity Hub pytorch-training rows (2026-11-30, s-amd2): torchtitan's 70B and the largest FP8 batch. MI325X
     # 70B row (batch 7) fits since the logits and the recompute working set are no longer summed (s-memgb): 234.3 GiB.
     "amd-ih-mi300x-llama31-70b-bf16-s8192": "192.6 GiB against 192.0 GiB with full recompute (none or selective need "
                                             "over 4x; tests/test_amd_rows.py): 134.6 GiB of sharded weights (+ 2 "
                                             "gathered layers), gradients and fp32 Adam state, 55.7 GiB of "
-                                            "activations (80 kept layer inputs of batch 4 x 8192 x 8192 x 2 B, and "
-                                            "the larger of the logits and one layer's recompute working set). AMD's "
-                                            "torchtitan fork is not in the stored index, so whether it trims the loss "
-                                            "(chunked or in bf16) or the optimizer state was not checked",
+                                            "activations (80 kept layer inputs of batch 4 x 8192 x 8192 x 2 B = 40.0, "
+                                            "and the larger of the fp32 logits, 4 B x 32,768 tokens x 128,256 = "
+                                            "15.7, and one layer's recompute working set). AMD's torchtitan fork is "
+                                            "not in the stored index, so whether it trims the loss (chunked or in "
+                                            "bf16) or the optimizer state was not checked. Checked 2026-11-30 "
+                                            "(s-mem2): the 0.6 GiB excess (0.3%) is below the 2.33 GiB framework "
+                                            "overhead the calibration assumes for every GPU stack (2.5e9 B, not "
+                                            "measured; 190.3 GiB without it); the capacity is rocm-smi's (192 GiB "
+                                            "less 16 MiB); no cited mechanism found that lowers the modelled terms",
     "amd-ih-mi325x-mistral-7b-fp8-s8192": "254.3 GiB against 238.4 GiB: 236.5 GiB of activations (batch 6 x 8192 = "
                                           "49,152 tokens per GPU, no checkpointing). Not modelled, a candidate (as "
                                           "for the GB200 FP8 rows above): Transformer Engine keeps FP8 (1 B) copies of "
                                           "its GEMM inputs for the backward where the model counts 2 B; not checked "
                                           "against a published memory figure. The same suite's Llama 3.1 8B FP8 rows "
-                                          "(up to 40,960 tokens per GPU) fit",
+                                          "(up to 40,960 tokens per GPU) fit. Capacity: the datasheet's 256e9 B; no "
+                                          "rocm-smi / amd-smi report of an MI325X was found in the indexed issues and "
+                                          "code (s-mem2, 2026-11-30). MI300X's '192 GB' reads 192 GiB less 16 MiB "
+                                          "there; if MI325X's 256 GB is likewise 256 GiB, this row fits (254.3)",
     # TPU v5e and v5p rows fit since 2026-11-30 (s-tpu): the TPU families no longer carry the GPU stacks' 2.5e9 B
     # framework overhead, and v5p's capacity is the runtime's bytes_limit (95.74 GiB), see calibration.toml.
     # v6e rows (tpu-recipes Trillium) fit since 2026-11-30 (s-memgb): the fp32 logits and the recompute working set

@@ -48,12 +48,14 @@ def test_no_dropout_keeps_no_masks() -> None:
 
 def test_gb200_70b_fits_with_its_recipes_activation_bytes() -> None:
     """Megatron-Bridge's GB200 FP8 recipe for Llama 3 70B (FSDP, mbs 2, 40 of 80 layers offloaded, TE FP8, dropout 0
-    from LlamaModelProvider) fits its 173.2 GiB only with both mechanisms; either alone leaves it over."""
+    from LlamaModelProvider) fits the 185.0 GiB the driver reports (nvidia-smi 189,471 MiB): 172.2 GiB. Its FP8 saved
+    inputs are needed (194.7 GiB without them); without dropout 0 it still fits (182.2 GiB), as it did not against the
+    product page's 173.2 GiB."""
     q = run_query(ROWS["mb-gb200-llama3-70b"])
     assert q.fp8_saved_inputs and q.no_dropout and q.offload_layers == 40
     assert predict_layout(q).fits_memory
-    for other in (replace(q, fp8_saved_inputs=False), replace(q, no_dropout=False)):
-        assert not predict_layout(other).fits_memory
+    assert predict_layout(replace(q, no_dropout=False)).fits_memory
+    assert not predict_layout(replace(q, fp8_saved_inputs=False)).fits_memory
 
 
 def test_logits_and_recompute_working_set_are_not_summed() -> None:

@@ -136,3 +136,21 @@ def test_bad_offload_or_fp8_params_exit_2(argv: list[str], capsys: pytest.Captur
     code, _, err = run_main(["plan", "explain", "--model", "llama3-70b", "--hardware", "gb200", "--devices", "64",
                              *argv], capsys)
     assert code == 2 and "error:" in err and "fix:" in err and "Traceback" not in err
+
+
+def test_middle_stage_holds_no_embedding() -> None:
+    """Llama 3 405B (edge stages of 7 layers, 8 on each middle stage, tp 8): the binding rank is a middle stage,
+    which in Megatron-Core holds no embedding or output layer (GPTModel builds them only on the pre_process /
+    post_process stages), so its 16-bit weights are its 8 layers' projections and norms, nothing of the 128256 x 16384
+    vocabulary matrices; the first stage (7 layers) still carries its embedding."""
+    q = run_query(ROWS["llama3-405b-8k"])
+    mdl = q.model
+    h, kv = mdl.hidden, mdl.k_width
+    assert (h, kv, mdl.ffn, q.tp, q.edge_stage_layers) == (16384, 1024, 53248, 8, 7)
+    layer = h * (h + 2 * kv) + h * h + 3 * h * mdl.ffn + 2 * h  # Q, K, V, out-projection, SwiGLU, 2 RMSNorms
+    terms = predict_layout(q).terms
+    assert terms["mem_weights_bytes"] == pytest.approx(2.0 * 8 * layer / 8, rel=1e-12)
+    a = np.asarray
+    first = stage_params(mdl, a([16]), a([1]), a([8]), a([1]), ls=a([7.0]))
+    middle = stage_params(mdl, a([16]), a([1]), a([8]), a([1]), ls=a([7.0]), embedding=False)
+    assert float((first.dense - middle.dense)[0]) == pytest.approx((mdl.vocab * h + h) / 8, rel=1e-12)

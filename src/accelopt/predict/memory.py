@@ -102,8 +102,11 @@ def middle_stage_layers(n_layers: int, pp: Arr, edge_layers: int) -> Arr:
 
 
 def stage_params(model: TransformerConfig, pp: Arr, vp: Arr, tp: Arr, ep: Arr, ls: Arr | None = None,
-                 etp: Arr | None = None) -> StageParams:
-    """`etp`: expert tensor-parallel degree (None = tp: experts split like the dense layers)."""
+                 etp: Arr | None = None, embedding: Arr | bool = True) -> StageParams:
+    """`etp`: expert tensor-parallel degree (None = tp: experts split like the dense layers). `embedding` False: a
+    middle pipeline stage, which holds no embedding or output layer (Megatron-Core models/gpt/gpt_model.py GPTModel:
+    the embedding is built only 'if self.pre_process', the output layer and final norm only 'if self.post_process';
+    an intermediate stage takes its hidden states from the previous stage)."""
     h = model.hidden
     mats = 3 if model.mlp == "swiglu" else 2
     attn = model.attn_params_per_layer() + model.norms_per_layer * h
@@ -113,6 +116,7 @@ def stage_params(model: TransformerConfig, pp: Arr, vp: Arr, tp: Arr, ep: Arr, l
     experts = model.experts * mats * h * model.ffn if model.is_moe else 0
     ls = layers_per_stage(model.layers, pp, vp) if ls is None else ls
     emb = model.vocab * h * np.where(pp == 1, 1 if model.tied_embeddings else 2, 1) + h  # + the final norm
+    emb = np.where(embedding, emb, 0.0)
     dense = ls * (attn + (1 - frac_moe) * dense_mlp + frac_moe * shared) / tp + emb / tp
     keep16 = ls * model.norms_per_layer * h / tp + emb / tp
     etp = tp if etp is None else etp
@@ -332,14 +336,16 @@ def _uneven_memory(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: A
     edge = edge_layers * one
     mid = middle_stage_layers(model.layers, pp, edge_layers)
     chunk = mid / vp
-    # (layers, layer-micro-batches in flight, extra activation bytes) of the first, second and last stage
-    stages = [(edge, layers_in_flight(pp, vp, m, 0 * pp, chunk, edge, "first"), 0.0),
-              (mid, layers_in_flight(pp, vp, m, 0 * pp + 1, chunk, mid, "first"), 0.0),
-              (edge, layers_in_flight(pp, vp, m, pp - 1, chunk, edge, "last"), logits)]
+    # (layers, layer-micro-batches in flight, extra activation bytes, holds an embedding or output layer) of the
+    # first, second (a middle stage when pp >= 3: no embedding, stage_params) and last stage
+    stages = [(edge, layers_in_flight(pp, vp, m, 0 * pp, chunk, edge, "first"), 0.0, True),
+              (mid, layers_in_flight(pp, vp, m, 0 * pp + 1, chunk, mid, "first"), 0.0, pp <= 2),
+              (edge, layers_in_flight(pp, vp, m, pp - 1, chunk, edge, "last"), logits, True)]
     best: MemoryBreakdown | None = None
-    for ls, held, extra in stages:
-        w, g, o = _state_bytes(stage_params(model, pp, one, tp, ep, ls=ls, etp=etp), dp, cp, ep, zero, tp=tp,
-                               etp=etp, shard=shard, gemm_weight_bytes=gemm_weight_bytes, optim_bytes=optim_bytes)
+    for ls, held, extra, emb in stages:
+        prm = stage_params(model, pp, one, tp, ep, ls=ls, etp=etp, embedding=emb)
+        w, g, o = _state_bytes(prm, dp, cp, ep, zero, tp=tp, etp=etp, shard=shard,
+                               gemm_weight_bytes=gemm_weight_bytes, optim_bytes=optim_bytes)
         acts = per_layer * _on_device(ls, offload_layers) * held + np.maximum(extra, work)  # logits dead by then
         cand = MemoryBreakdown(weights=w, grads=g, optimizer=o, activations=acts,
                                overhead=np.full_like(acts, overhead_bytes))
