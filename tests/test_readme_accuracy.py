@@ -63,8 +63,9 @@ def test_llama3_405b_figures() -> None:
 def test_tpu_v5e_multislice_range() -> None:
     lo, hi = _quoted(r"\(median [\d.]+%, (-\d+)% at 2 slices to (-\d+)% at 32")
     # the range runs from the closest 2-slice row to the farthest 32-slice row
-    _same_as_written(lo, min((_pct(RESULTS[f"maxtext-v5e-{m}-x2"]) for m in ("32b", "64b")), key=abs))
-    _same_as_written(hi, max((_pct(RESULTS[f"maxtext-v5e-{m}-x32"]) for m in ("32b", "64b")), key=abs))
+    sizes = ("16b", "32b", "64b")
+    _same_as_written(lo, min((_pct(RESULTS[f"maxtext-v5e-{m}-x2"]) for m in sizes), key=abs))
+    _same_as_written(hi, max((_pct(RESULTS[f"maxtext-v5e-{m}-x32"]) for m in sizes), key=abs))
 
 
 def test_blackwell_bound() -> None:

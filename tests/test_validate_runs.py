@@ -71,8 +71,9 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # 2026-11-30 (s-amd): three MI300X rows from ROCm TE issue reproducers, one fitted (cdna3 rule), two held out: 96.
     # 2026-11-30 (s-amd2): the 14 MI300X/MI325X LLM rows of AMD's Infinity Hub pytorch-training tables, one fitted
     # (cdna3 bf16 rule), 13 held out: 109.
+    # 2026-11-30 (s-tpu2): the 16B column of MaxText's v5e README (1 to 32 slices), held out: 115.
     held_out = [r for r in RESULTS.values() if not r.fitted]
-    assert len(held_out) == 109
+    assert len(held_out) == 115
     assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
 
 
