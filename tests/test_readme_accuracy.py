@@ -104,3 +104,8 @@ def test_serving_figures() -> None:
     fam = {g.name: g for g in res.groups if g.group == "family"}
     _same_as_written(hopper, 100.0 * fam["nvidia-hopper"].median_abs_error)
     _same_as_written(blackwell, 100.0 * fam["nvidia-blackwell"].median_abs_error)
+
+
+def test_bundled_run_count() -> None:
+    (count,) = _quoted(r"(\d+) published runs bundled in")
+    assert int(count) == len(REPORT.runs)
