@@ -39,7 +39,8 @@ def test_link_figures_are_the_instance_tables() -> None:
         assert figure in (spec.source_of(field) or ""), (spec.name, field)
 
 
-_LAYOUT = re.compile(r"(\d+) nodes; table TP=(\d+) DP=(\d+)(?: PP=(\d+))? in NeuronCores, the rows' unit \(trainium1-core\)")
+_LAYOUT = re.compile(r"(\d+) nodes; table TP=(\d+) DP=(\d+)(?: PP=(\d+))? in NeuronCores, "
+                     r"the rows' unit \(trainium1-core\)")
 
 
 @pytest.mark.parametrize("row", TRN1_ROWS, ids=lambda r: r["id"])
@@ -119,12 +120,12 @@ def test_plan_says_uncalibrated_beside_trainium2_only(capsys: pytest.CaptureFixt
         assert (f"{hw} (uncalibrated: default curve)" in " ".join(out.split())) is flagged, hw
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (2026-11-30): 9 held-out Trn1 rows, median 27% (33% per chip before "
-                   "the rows took AWS's NeuronCore ranks and the refit 0.32 -> 0.34); all but the Neuron 2.21 Llama 3.1 8B "
-                   "row (-13%) too slow; one fit row (Llama 3.1 8B at Neuron 2.24, declared before fitting) is the least "
-                   "efficient of the 2.17/2.24 runs (25.3% model-FLOP utilization against 28-37%), so its efficiency "
-                   "under-rates the others; no mechanism in the model separates them: NxD / NeMo-on-Neuron, rank unit, "
-                   "KV replication, recompute checked (runs-file notes)")
+@pytest.mark.xfail(strict=True, reason="known gap (2026-11-30): 9 held-out Trn1 rows, median 27% (33% per chip "
+                   "before the rows took AWS's NeuronCore ranks and the refit 0.32 -> 0.34); all but the Neuron 2.21 "
+                   "Llama 3.1 8B row (-13%) too slow; one fit row (Llama 3.1 8B at Neuron 2.24, declared before "
+                   "fitting) is the least efficient of the 2.17/2.24 runs (25.3% model-FLOP utilization against "
+                   "28-37%), so its efficiency under-rates the others; no mechanism in the model separates them: "
+                   "NxD / NeMo-on-Neuron, rank unit, KV replication, recompute checked (runs-file notes)")
 def test_trainium1_held_out_within_family_bound() -> None:
     fam = next(g for g in validate_report().by_family if g.group == "aws-trainium1")
     assert fam.held_out_runs >= 4
