@@ -74,3 +74,18 @@ def test_units_never_print_1e03() -> None:
     for text in (fmt_bytes(999.7 * 2**20, binary=True), fmt_seconds(0.9996), fmt_usd(999_900.0),
                  fmt_joules(999.8), fmt_seconds(3.9e11)):
         assert "e+" not in text, text
+
+
+@pytest.mark.parametrize(("kv_heads", "tp", "kv_local"), [(8, 4, 2.0), (8, 8, 1.0), (8, 32, 1.0), (1, 12, 1.0)])
+def test_qkv_gemm_keeps_one_kv_head_per_rank(kv_heads: int, tp: int, kv_local: float) -> None:
+    """QKV FLOPs per rank: 2 T h (q/t + max(kv/t, 1) x head width x 2). Above the KV-head count each rank computes one
+    replicated K/V head (PaLM: multi-query at tp 12; NxD's kv_replicator), as the attention core and memory do;
+    before, it computed kv/t of one, 12x too little K/V work for PaLM."""
+    from accelopt.predict.compute import qkv_gemms_s
+
+    mdl = replace(get_model("llama3-8b"), kv_heads=kv_heads)
+    dev = Device(peak_flop_per_s=1e15, bw_byte_per_s=3e12, cal=_ideal())  # type: ignore[arg-type]
+    t_tokens = 4096.0
+    _, flops = qkv_gemms_s(mdl, t_tokens, float(tp), 2.0, dev)
+    head = mdl.hidden / mdl.heads
+    assert flops == pytest.approx(2 * t_tokens * mdl.hidden * (mdl.hidden / tp + kv_local * 2 * head))

@@ -211,13 +211,17 @@ class LayerTimes:
 def qkv_gemms_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device) -> tuple[Arr, Arr]:
     """(time, flops) of a layer's Q, K, V projections for T tokens under tensor parallel t.
 
-    Standard/GQA: one fused GEMM [T, h] x [h, (q + k + v)/t]. MLA (DeepSeek-V2 eqs. 9-14, naive up-projected form
-    as in training and prefill): the down-projections [T, h] x [h, d_c'] and [T, h] x [h, d_c + rope] are
-    replicated on every tensor-parallel rank (Megatron-Core MLA builds them 'duplicated'), the up-projections
-    [T, d_c'] x [d_c', heads x qk / t] and [T, d_c] x [d_c, heads x (nope + v) / t] split by heads."""
+    Standard/GQA: one fused GEMM [T, h] x [h, q/t + max(kv_heads/t, 1) x (k + v)/kv_heads] (t > kv_heads: each rank
+    keeps one K/V head, replicated, as NxD's kv_replicator does and multi-query PaLM at t = 12 needs). MLA
+    (DeepSeek-V2 eqs. 9-14, naive up-projected form as in training and prefill): the down-projections [T, h] x
+    [h, d_c'] and [T, h] x [h, d_c + rope] are replicated on every tensor-parallel rank (Megatron-Core MLA builds
+    them 'duplicated'), the up-projections [T, d_c'] x [d_c', heads x qk / t] and [T, d_c] x
+    [d_c, heads x (nope + v) / t] split by heads."""
     h, mla = model.hidden, model.mla
-    if mla is None:
-        return gemm_s(T, (model.q_width + model.k_width + model.v_width) / tp, h, dtb, dev)
+    if mla is None:  # with t > kv_heads each rank computes one (replicated) K/V head, as the attention core below
+        kv_local = np.maximum(model.n_kv_heads / tp, 1.0)
+        return gemm_s(T, model.q_width / tp + kv_local * (model.k_width + model.v_width) / model.n_kv_heads, h, dtb,
+                      dev)
     a = model.heads
     t_kv_a, f_kv_a = gemm_s(T, mla.cache_width, h, dtb, dev)
     t_kv_b, f_kv_b = gemm_s(T, a * (mla.qk_nope_head_dim + mla.v_head_dim) / tp, mla.kv_lora_rank, dtb, dev)
