@@ -48,7 +48,8 @@ def register_serve(plan_app: typer.Typer) -> None:
         rate: str = typer.Option("", "--rate", help="Poisson request rates per second, e.g. 0.5,2,8 (continuous "
                                  "batching; exclusive with --batch/--concurrency): concurrency from Little's law, "
                                  "M/D/1 queue wait in TTFT; a rate beyond saturation exits 2."),
-        prompt: int = typer.Option(2048, "--prompt", help="Prompt (input) tokens per request."),
+        prompt: int = typer.Option(2048, "--prompt", help="Prompt (input) tokens per request; a prompt + output "
+                                   "beyond the model's positions (rope scaling included) is noted."),
         output: int = typer.Option(256, "--output", help="Output tokens per request."),
         weight_dtype: str = typer.Option("bf16", "--weight-dtype", help="bf16, fp16, fp8, int8, int4 (weight-only), "
                                          "nvfp4 or mxfp4 (4-bit block-scaled; need an fp4 peak: Blackwell)."),

@@ -359,7 +359,8 @@ class ServeResult:
     """The scale-up link measured by `probe --collectives` (--collectives FILE) used in place of the catalog's."""
     notes: list[str] = field(default_factory=list)
     """The lines printed under the tables: what a group reaches of a measured link on a switchless domain, a
-    --collectives without effect, a prompt + output beyond the model's positions."""
+    --collectives without effect, a prompt + output beyond the model's positions (or within them only through
+    rope scaling)."""
     estimate: bool = True
 
 

@@ -195,10 +195,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         assert first_error is not None
         raise first_error
     notes = [n for sp in specs if (n := measured_share_note(sp, measured))]  # the words of `plan`'s notes
-    if cfg.max_context is not None and opts.prompt + opts.output > cfg.max_context:
-        notes.append(f"--prompt {opts.prompt} + --output {opts.output} = {opts.prompt + opts.output} tokens is beyond "
-                     f"the model's {cfg.max_context} positions (its config's max_position_embeddings): the figures "
-                     "describe requests the model was not built for (rope scaling in the config is not read)")
+    if cfg.context is not None and (note := cfg.context.note(opts.prompt, opts.output)):
+        notes.append(note)  # beyond the model's positions, or within them only through rope scaling
     if measured is not None and opts.tp == 1 and opts.pp == 1 and not (cfg.is_moe and moe.active):
         notes.append("--collectives has no effect here: no collective runs on one device per replica (--tp 1, "
                      "--pp 1, no expert parallelism)")

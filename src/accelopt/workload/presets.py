@@ -8,11 +8,13 @@ tolerance in the tests says how much that costs).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError, unknown_name
 from accelopt.userio import path_kind, read_user_json
+from accelopt.workload.context import ContextLimit, context_limit
 from accelopt.workload.transformer import MLAConfig, TransformerConfig
 
 _MISTRAL = ("Jiang et al. 2023, 'Mistral 7B', Table 1 (dim 4096, n_layers 32, head_dim 128, hidden_dim 14336, "
@@ -45,9 +47,29 @@ _DSMOE = ("Dai et al. 2024, 'DeepSeekMoE', section 5 / Appendix A + deepseek-ai/
           "of 1408, top-6)")
 
 
+def _positions(n: int, basis: str = "its config's max_position_embeddings") -> ContextLimit:
+    return ContextLimit(positions=n, supported_tokens=n, basis=basis)
+
+
+# The positions of each preset (`plan serve` notes a prompt + output beyond them), from the source named beside it.
+# Presets without one (bert-base, bert-large, deepseek-moe-16b) skip the check (README, `plan serve --help`).
+_CTX_GPT3 = _positions(2048, "n_ctx")  # Brown et al. 2020, sec. 2.1: a context window of n_ctx = 2048 tokens
+_CTX_LLAMA2 = _positions(4096, "its context window")  # Touvron et al. 2023, Llama 2, A.2.1: 2048 -> 4096 tokens
+# meta-llama/Meta-Llama-3-8B config.json: max_position_embeddings 8192 (tests/test_plan_presets.py copies it); the
+# Llama 3 release (8B and 70B) was trained on sequences of up to 8K tokens.
+_CTX_LLAMA3 = _positions(8192)
+# meta-llama/Llama-3.1-8B config.json: max_position_embeddings 131072, rope_scaling llama3, factor 8, original 8192
+# (the 128K context of Llama Team 2024, 'The Llama 3 Herd of Models', for 8B, 70B and 405B); the factor is already
+# counted in max_position_embeddings (workload/context.py).
+_CTX_LLAMA31 = ContextLimit(positions=131072, supported_tokens=131072, rope="llama3, factor 8 x original 8192")
+# Qwen/Qwen3-235B-A22B model card: "Context Length: 32,768 natively and 131,072 tokens with YaRN".
+_CTX_QWEN3 = ContextLimit(positions=32768, supported_tokens=131072, rope="yarn, factor 4, per the model card",
+                          basis="its native context, model card")
+
+
 def _gpt3(name: str, layers: int, hidden: int, heads: int) -> TransformerConfig:
     return TransformerConfig(name=name, layers=layers, hidden=hidden, heads=heads, ffn=4 * hidden, vocab=50257,
-                             seq_len=2048, tied_embeddings=True, source=_GPT3)
+                             seq_len=2048, tied_embeddings=True, source=_GPT3, context=_CTX_GPT3)
 
 
 _PRESETS: dict[str, TransformerConfig] = {
@@ -62,43 +84,49 @@ _PRESETS: dict[str, TransformerConfig] = {
     "gpt3-13b": _gpt3("gpt3-13b", 40, 5120, 40),
     "gpt3-175b": _gpt3("gpt3-175b", 96, 12288, 96),
     "llama2-7b": TransformerConfig(name="llama2-7b", layers=32, hidden=4096, heads=32, ffn=11008, vocab=32000,
-                                   seq_len=4096, mlp="swiglu", source=_LLAMA2),
+                                   seq_len=4096, mlp="swiglu", source=_LLAMA2, context=_CTX_LLAMA2),
     "llama2-13b": TransformerConfig(name="llama2-13b", layers=40, hidden=5120, heads=40, ffn=13824, vocab=32000,
-                                    seq_len=4096, mlp="swiglu", source=_LLAMA2),
+                                    seq_len=4096, mlp="swiglu", source=_LLAMA2, context=_CTX_LLAMA2),
     "llama2-70b": TransformerConfig(name="llama2-70b", layers=80, hidden=8192, heads=64, kv_heads=8, ffn=28672,
-                                    vocab=32000, seq_len=4096, mlp="swiglu", source=_LLAMA2),
+                                    vocab=32000, seq_len=4096, mlp="swiglu", source=_LLAMA2,
+                                    context=_CTX_LLAMA2),
     "llama3-8b": TransformerConfig(name="llama3-8b", layers=32, hidden=4096, heads=32, kv_heads=8, ffn=14336,
-                                   vocab=128256, seq_len=8192, mlp="swiglu", source=_LLAMA3),
+                                   vocab=128256, seq_len=8192, mlp="swiglu", source=_LLAMA3, context=_CTX_LLAMA3),
     "llama3-70b": TransformerConfig(name="llama3-70b", layers=80, hidden=8192, heads=64, kv_heads=8, ffn=28672,
-                                    vocab=128256, seq_len=8192, mlp="swiglu", source=_LLAMA3),
+                                    vocab=128256, seq_len=8192, mlp="swiglu", source=_LLAMA3, context=_CTX_LLAMA3),
     "llama3.1-405b": TransformerConfig(name="llama3.1-405b", layers=126, hidden=16384, heads=128, kv_heads=8,
-                                       ffn=53248, vocab=128256, seq_len=8192, mlp="swiglu", source=_LLAMA3),
+                                       ffn=53248, vocab=128256, seq_len=8192, mlp="swiglu", source=_LLAMA3,
+                                       context=_CTX_LLAMA31),
     "bert-base": TransformerConfig(name="bert-base", layers=12, hidden=768, heads=12, ffn=3072, vocab=30522,
                                    seq_len=512, tied_embeddings=True, encoder_only=True, source=_BERT),
     "bert-large": TransformerConfig(name="bert-large", layers=24, hidden=1024, heads=16, ffn=4096, vocab=30522,
                                     seq_len=512, tied_embeddings=True, encoder_only=True, source=_BERT),
     "mixtral-8x7b": TransformerConfig(name="mixtral-8x7b", layers=32, hidden=4096, heads=32, kv_heads=8, ffn=14336,
                                       vocab=32000, seq_len=4096, mlp="swiglu", experts=8, top_k=2,
-                                      source=_MIXTRAL),
+                                      source=_MIXTRAL,  # Table 1: context_len 32768 ("a fully dense context of 32k")
+                                      context=_positions(32768, "context_len, Table 1")),
     "deepseek-moe-16b": TransformerConfig(name="deepseek-moe-16b", layers=28, hidden=2048, heads=16, ffn=1408,
                                           vocab=102400, seq_len=4096, mlp="swiglu", experts=64, top_k=6,
                                           shared_experts=2, first_dense_layers=1, dense_ffn=10944, source=_DSMOE),
     "mistral-7b": TransformerConfig(name="mistral-7b", layers=32, hidden=4096, heads=32, kv_heads=8, ffn=14336,
-                                    vocab=32000, seq_len=8192, mlp="swiglu", sliding_window=4096, source=_MISTRAL),
+                                    vocab=32000, seq_len=8192, mlp="swiglu", sliding_window=4096, source=_MISTRAL,
+                                    context=_positions(32768)),  # Mistral-7B-v0.1 config.json (tests/hf_configs.py)
     "gemma2-9b": TransformerConfig(name="gemma2-9b", layers=42, hidden=3584, heads=16, kv_heads=8, attn_head_dim=256,
                                    ffn=14336, vocab=256000, seq_len=8192, mlp="swiglu", sliding_window=4096,
                                    sliding_window_layers=21, norms_per_layer=4, tied_embeddings=True,
-                                   source=_GEMMA2),
+                                   source=_GEMMA2, context=_positions(8192)),  # config.json: tests/hf_configs.py
     "gptj-6b": TransformerConfig(name="gptj-6b", layers=28, hidden=4096, heads=16, ffn=16384, vocab=50400,
-                                 seq_len=2048, parallel_block=True, norms_per_layer=1, source=_GPTJ),
+                                 seq_len=2048, parallel_block=True, norms_per_layer=1, source=_GPTJ,
+                                 context=_positions(2048, "its config's n_positions")),  # tests/hf_configs.py
     "qwen3-235b-a22b": TransformerConfig(name="qwen3-235b-a22b", layers=94, hidden=4096, heads=64, kv_heads=4,
                                          attn_head_dim=128, ffn=1536, vocab=151936, seq_len=40960, mlp="swiglu",
-                                         experts=128, top_k=8, source=_QWEN3_MOE),
+                                         experts=128, top_k=8, source=_QWEN3_MOE, context=_CTX_QWEN3),
     "deepseek-v3": TransformerConfig(name="deepseek-v3", layers=61, hidden=7168, heads=128, ffn=2048, vocab=129280,
                                      seq_len=4096, mlp="swiglu", experts=256, top_k=8, shared_experts=1,
                                      first_dense_layers=3, dense_ffn=18432,
                                      mla=MLAConfig(q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128,
-                                                   qk_rope_head_dim=64, v_head_dim=128), source=_DSV3),
+                                                   qk_rope_head_dim=64, v_head_dim=128), source=_DSV3,
+                                     context=_positions(163840)),  # DeepSeek-V3 config.json: tests/hf_configs.py
 }
 
 # Llama 3.1 8B/70B keep the Llama 3 architecture (Llama 3 paper, Table 3); 405B only exists as 3.1.
@@ -106,6 +134,7 @@ _ALIASES = {"llama3.1-8b": "llama3-8b", "llama3.1-70b": "llama3-70b", "llama3-40
             "gpt3": "gpt3-175b", "mixtral": "mixtral-8x7b", "deepseekmoe-16b": "deepseek-moe-16b",
             "mistral-7b-v0.1": "mistral-7b", "gemma-2-9b": "gemma2-9b", "gpt-j-6b": "gptj-6b",
             "deepseek-v3-671b": "deepseek-v3"}
+_LLAMA31_ALIASES = frozenset({"llama3.1-8b", "llama3.1-70b"})
 
 # Published parameter counts (total, active), with where each is stated.
 PUBLISHED_PARAMS: dict[str, tuple[float, float | None, str]] = {
@@ -147,6 +176,8 @@ def list_models() -> list[str]:
 def get_model(name: str) -> TransformerConfig:
     """A preset by name or alias (case-insensitive), or a path to a Hugging Face config.json."""
     key = name.strip().lower()
+    if key in _LLAMA31_ALIASES:  # the Llama 3 architecture with Llama 3.1's 128K positions
+        return replace(_PRESETS[_ALIASES[key]], context=_CTX_LLAMA31)
     key = _ALIASES.get(key, key)
     if key in _PRESETS:
         return _PRESETS[key]
@@ -205,6 +236,8 @@ _USED_KEYS = frozenset({
     # parallel attention + MLP blocks and the Falcon/GPT-NeoX attention layout
     "parallel_attn", "use_parallel_residual", "new_decoder_architecture", "multi_query", "num_kv_heads",
     "n_head_kv",
+    # how far the positions reach with rope scaling (workload/context.py)
+    "rope_scaling", "rope_parameters", "original_max_position_embeddings",
 })
 # Keys that change neither FLOPs, bytes nor memory at the level the predictors model: token ids, numerics
 # of norms and initialisation, dropout (off at inference, a few elementwise ops in training), bookkeeping,
@@ -215,7 +248,7 @@ _IRRELEVANT_KEYS = frozenset({
     "layer_norm_eps", "layer_norm_epsilon", "use_cache", "attention_dropout", "hidden_dropout",
     "hidden_dropout_prob", "attention_probs_dropout_prob", "resid_pdrop", "embd_pdrop", "attn_pdrop",
     "summary_activation", "summary_first_dropout", "summary_proj_to_labels", "summary_type", "summary_use_proj",
-    "rope_theta", "rope_scaling", "rotary_emb_base", "position_embedding_type", "type_vocab_size",
+    "rope_theta", "rotary_emb_base", "position_embedding_type", "type_vocab_size",
     "pretraining_tp", "tokenizer_class", "output_attentions", "output_hidden_states", "return_dict",
     "task_specific_params", "id2label", "label2id", "problem_type", "auto_map", "quantization_config_version",
     "gradient_checkpointing", "classifier_dropout", "scale_attn_weights", "reorder_and_upcast_attn",
@@ -385,4 +418,5 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                              attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
                              mla=_mla(cfg, where), parallel_block=parallel, norms_per_layer=norms,
                              tied_embeddings=tied, encoder_only=mtype in {"bert", "roberta"},
-                             source=f"Hugging Face config {p}", unused_keys=unused, max_context=context, **kwargs)
+                             source=f"Hugging Face config {p}", unused_keys=unused,
+                             context=context_limit(cfg, context, where), **kwargs)

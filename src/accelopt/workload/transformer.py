@@ -22,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 
 from accelopt.errors import InputError
+from accelopt.workload.context import ContextLimit
 
 MlpKind = Literal["gelu", "swiglu"]
 
@@ -106,9 +107,9 @@ class TransformerConfig:
     """BERT-style (bidirectional attention, no causal mask); decoders are causal."""
     source: str = ""
     """Citation for the architecture numbers."""
-    max_context: int | None = None
-    """The longest sequence the model's positions cover (config.json max_position_embeddings, not capped as seq_len
-    is); None: not given (presets). `plan serve` notes a prompt + output beyond it."""
+    context: ContextLimit | None = None
+    """The positions the model covers (config.json max_position_embeddings, not capped as seq_len is, and what its
+    rope scaling reaches; workload/context.py); None: not given. `plan serve` notes a prompt + output beyond it."""
     unused_keys: tuple[str, ...] = ()
     """Keys of the config file this was read from that the predictors do not model (e.g. sliding_window):
     the CLI prints them as a warning and lists them in its JSON, never drops them silently."""
