@@ -106,3 +106,29 @@ def test_qwen3_preset_beyond_its_native_context_relies_on_yarn(capsys: pytest.Ca
                                "--prompt", "40000", "--json"], capsys)
     assert code == 0, err
     assert any("within the 131072 it supports with rope scaling" in n for n in json.loads(out)["notes"])
+
+
+# ----------------------------------------------------------------- --catalog with a file that adds no device
+CATALOG_COMMANDS = {
+    "plan": ["plan", "--model", "gpt3-125m", "--devices", "8"],
+    "plan explain": ["plan", "explain", "--model", "gpt3-125m", "--devices", "8", "--hardware", "h100-sxm"],
+    "plan serve": ["plan", "serve", "--model", "gpt3-125m", "--batch", "1"],
+    "catalog list": ["catalog", "list"],
+    "catalog show": ["catalog", "show", "h100-sxm"],
+    "catalog compare": ["catalog", "compare", "h100-sxm", "a100"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(CATALOG_COMMANDS))
+@pytest.mark.parametrize(("text", "says"), [("", "is empty"), ("  \n# a comment\n", "is empty"),
+                                            ('[sources]\nx = "y"\n', "has no [[device]] table"),
+                                            ("device = 3\n", "has device = 3")])
+def test_a_catalog_without_devices_names_the_flag_and_the_fix(command: str, text: str, says: str, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    cat = tmp_path / "mine.toml"
+    cat.write_text(text, encoding="utf-8")
+    code, _, err = run_main([*CATALOG_COMMANDS[command], "--catalog", str(cat)], capsys)
+    problem, _, fix = " ".join(err.split()).partition("fix:")
+    assert code == 2 and "Traceback" not in err
+    assert f"--catalog {cat}" in problem and says in problem
+    assert "[[device]]" in fix and f"leave out --catalog {cat}" in fix

@@ -108,12 +108,13 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
         raise InputError(f"{where}: {e.problem}", e.fix) from None
 
 
-def load_file(path: Path | str, text: str | None = None) -> list[AcceleratorSpec]:
-    """Parse one catalog TOML file; errors name the file, device and field."""
+def load_file(path: Path | str, text: str | None = None, *, flag: str = "") -> list[AcceleratorSpec]:
+    """Parse one catalog TOML file; errors name the file (after `flag`, the option that gave it), device and field."""
     path = Path(path)
-    where = str(path)
+    where = f"{flag} {path}" if flag else str(path)
     if text is None:
-        text = read_user_text(path, "catalog file", "check the path given to --catalog")
+        text = read_user_text(path, f"{flag} file" if flag else "catalog file",
+                              "check the path given to --catalog")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -123,7 +124,13 @@ def load_file(path: Path | str, text: str | None = None) -> list[AcceleratorSpec
         raise InputError(f"{where}: [sources] must be a table of key = \"citation\"", "see data/nvidia_datacenter.toml")
     devices = doc.get("device", [])
     if not isinstance(devices, list) or not devices:
-        raise InputError(f"{where}: no [[device]] tables", "add at least one [[device]] table")
+        what = ("is empty" if not doc else "has no [[device]] table" if "device" not in doc
+                else f"has device = {devices!r}, not [[device]] tables")
+        leave_out = f", or leave out {flag} {path} to use the built-in catalog alone" if flag else ""
+        raise InputError(f"{where}: the catalog file {what}, so it adds no device",
+                         "add a [[device]] table with name, kind, memory_bytes, memory_bandwidth_byte_per_s and "
+                         "peak_flop_per_s (examples/my_accelerator.toml; `accelopt catalog show h100-sxm` shows every "
+                         f"field){leave_out}")
     return [spec_from_table(t, sources, where) for t in devices]
 
 
@@ -182,7 +189,7 @@ def load_catalog(extra_files: Iterable[Path | str] = ()) -> Catalog:
             cat.add(spec)
     builtin = dict(cat._alias)
     for path in extra_files:
-        for spec in load_file(path):
+        for spec in load_file(path, flag="--catalog"):
             taken = [a for a in (spec.name, *spec.aliases) if a.strip().lower() in builtin]
             if taken:
                 owner = builtin[taken[0].strip().lower()]
