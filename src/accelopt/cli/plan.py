@@ -208,6 +208,7 @@ def _required_model(opts: SetupOptions) -> str:
 def _axis(text: str, flag: str) -> tuple[int, ...] | None:
     """'auto' -> None (the automatic set), 'off' -> (0,), '0,8,16' -> (0, 8, 16)."""
     from accelopt.errors import InputError
+    from accelopt.units import MAX_COUNT
 
     t = text.strip().lower()
     if t == "auto":
@@ -218,9 +219,10 @@ def _axis(text: str, flag: str) -> tuple[int, ...] | None:
         vals = tuple(int(v) for v in t.split(",") if v.strip())
     except ValueError:
         vals = ()
-    if not vals or any(v < 0 for v in vals):
-        raise InputError(f"{flag} {text!r}", f"give {flag} auto, off or a comma-separated list of counts >= 0 "
-                         "(0 = the plain form), e.g. 0,8")
+    if not vals or any(not 0 <= v <= MAX_COUNT for v in vals):  # past any machine: numpy's int64 would overflow
+        raise InputError(f"{flag} {text!r} is not auto, off or a list of counts 0..{MAX_COUNT:,}",
+                         f"give {flag} auto, off or a comma-separated list of counts >= 0 (0 = the plain form), "
+                         "e.g. 0,8")
     return vals
 
 
@@ -650,6 +652,10 @@ def _explain(opts: ExplainOptions) -> None:
                       ("--vp", lo.vp), ("--mbs", lo.mbs)):
         if not 1 <= val <= MAX_COUNT:  # past any machine: numpy's 64-bit arithmetic would overflow
             raise InputError(f"{flag} {val} must be 1..{MAX_COUNT:,}", f"give a positive {flag}")
+    for flag, val in (("--hsdp", lo.hsdp), ("--etp", lo.etp), ("--recompute-layers", lo.recompute_layers),
+                      ("--slice-devices", lo.slice_devices)):
+        if not 0 <= val <= MAX_COUNT:  # 0 = the plain form; past any machine numpy's int64 would overflow
+            raise InputError(f"{flag} {val} must be 0..{MAX_COUNT:,}", f"give {flag} 0 or a positive count")
     # The same public path `validate` uses (predict.query): every predictor input is a flag here.
     base = _setup(opts.setup)
     if base.tokens <= 0:  # time, cost and energy to train on nothing would print as zeros

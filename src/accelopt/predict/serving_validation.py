@@ -25,7 +25,8 @@ from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import serving
 from accelopt.predict.runs_csv import read_runs_csv
 from accelopt.predict.serving_moe import MoELayout
-from accelopt.units import unit
+from accelopt.predict.training import MAX_SEQ_LEN
+from accelopt.units import MAX_COUNT, unit
 from accelopt.workload.presets import get_model
 
 _REQUIRED = ("id", "source", "engine", "hardware", "model", "tp", "pp", "weight_dtype", "kv_dtype", "prompt_len",
@@ -130,13 +131,15 @@ def _check_row(r: dict[str, str]) -> None:
             raise InputError(f"serving run {rid!r}: {col} {r[col]!r}", f"use one of {', '.join(allowed)}")
     try:
         ok = 0 < float(r["published"]) < math.inf  # NaN fails too
-        ok = ok and all(int(r[c]) >= 1 for c in ("tp", "pp", "prompt_len", "output_len"))
-        ok = ok and (r["batch"] == "max" or int(r["batch"]) >= 1)
+        ok = ok and all(1 <= int(r[c]) <= MAX_COUNT for c in ("tp", "pp"))
+        ok = ok and all(1 <= int(r[c]) <= MAX_SEQ_LEN for c in ("prompt_len", "output_len"))
+        ok = ok and (r["batch"] == "max" or 1 <= int(r["batch"]) <= MAX_COUNT)
     except ValueError:
         ok = False
-    if not ok:
+    if not ok:  # past the bounds no request or machine comes near, and numpy's arrays would not fit
         raise InputError(f"serving run {rid!r}: published, tp, pp, lengths and batch must be positive (finite) "
-                         "numbers (batch may be 'max')", "fix that row")
+                         f"numbers, lengths at most {MAX_SEQ_LEN:,} tokens and counts at most {MAX_COUNT:,} "
+                         "(batch may be 'max')", "fix that row")
 
 
 @functools.lru_cache(maxsize=16)

@@ -273,7 +273,13 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -
     if devices is None or devices != int(devices):
         raise InputError(f"run {row.get('id', '?')!r}: devices = {row.get('devices')!r} is not a positive integer",
                          "fix the devices cell of that row")
+    if not (row.get("source") or "").strip():  # every published row names where its figure comes from
+        raise InputError(f"run {row.get('id', '?')!r}: source is blank",
+                         "give the publication the figure comes from (document, table or section)")
     published = {key: _positive_cell(row, key) for key in ("step_s", "mfu_pct", "tflops_per_gpu")}
+    if (published["mfu_pct"] or 0) > 100:
+        raise InputError(f"run {row.get('id', '?')!r}: mfu_pct = {row['mfu_pct']} is above 100%",
+                         "give the utilization in percent of the peak (0-100]")
     need = "step_s" if published["step_s"] else "mfu_pct" if _quotes_mfu(row) else "tflops_per_gpu"
     if published[need] is None:
         raise InputError(f"run {row.get('id', '?')!r} has no published figure ({need} is blank)",

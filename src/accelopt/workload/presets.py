@@ -8,6 +8,7 @@ tolerance in the tests says how much that costs).
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -216,7 +217,7 @@ def _opt(cfg: dict[str, Any], keys: tuple[str, ...], default: int | None, where:
     for k in keys:
         if cfg.get(k) is not None:
             v = cfg[k]
-            if isinstance(v, bool) or not isinstance(v, int | float) or v != int(v) or v < 0:
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v != int(v) or v < 0:
                 raise InputError(f"{where}: {k} = {v!r} is not a whole number >= 0", f"fix {k} in the config")
             return int(v)
     return default
@@ -382,6 +383,9 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         raise InputError(f"{p} holds no JSON object", "pass a Hugging Face config.json")
     where = str(p)
     cfg, outer_unused = _text_model(cfg, where)
+    if not isinstance(cfg.get("model_type", ""), str):
+        raise InputError(f"{where}: model_type = {cfg['model_type']!r} is not a name", 'give model_type a name such '
+                         'as "llama", or leave it out')
     mtype = str(cfg.get("model_type", "")).lower()
     layers = _req(cfg, _LAYER_KEYS, where)
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)
@@ -392,9 +396,15 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     context = _opt(cfg, ("max_position_embeddings", "n_positions", "n_ctx"), None, where) or None
     seq = context or 2048
     tied_default = mtype in {"gpt2", "bert", "falcon"} or mtype.startswith("gemma")  # the config classes' defaults
-    tied = bool(cfg.get("tie_word_embeddings", tied_default))
+    tied = tied_default if cfg.get("tie_word_embeddings") is None else cfg["tie_word_embeddings"]
+    if not isinstance(tied, bool):
+        raise InputError(f"{where}: tie_word_embeddings = {tied!r} is not true or false",
+                         "write tie_word_embeddings = true or false, or leave it out")
     experts = _opt(cfg, ("num_local_experts", "n_routed_experts", "num_experts"), 1, where) or 1
     top_k = _opt(cfg, ("num_experts_per_tok",), 1, where) if experts > 1 else 1
+    if top_k == 0:  # not 'absent': it would silently become top-1 routing
+        raise InputError(f"{where}: num_experts_per_tok = 0 with {experts} experts",
+                         "give how many experts each token is routed to (>= 1), or leave it out for top-1")
     kwargs: dict[str, Any] = {}
     if experts > 1:
         moe_ffn = _opt(cfg, ("moe_intermediate_size",), None, where)

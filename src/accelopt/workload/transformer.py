@@ -22,9 +22,13 @@ from typing import Any, Literal
 import numpy as np
 
 from accelopt.errors import InputError
+from accelopt.units import MAX_COUNT
 from accelopt.workload.context import ContextLimit
 
 MlpKind = Literal["gelu", "swiglu"]
+MAX_LAYERS = 2**16
+"""A bound on a model's layers, far past any published model (Llama 3.1 405B: 126), that keeps the layout
+search's scan of the layer count's divisors short."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,6 +123,21 @@ class TransformerConfig:
             v = getattr(self, f)
             if not isinstance(v, int) or v < 1:
                 raise InputError(f"model {self.name!r}: {f} = {v!r} must be a positive integer", f"fix {f}")
+            # past any model (published ones have hundreds of layers): the layout search scans the layers' divisors
+            # and numpy's int64 arithmetic would overflow on the other sizes
+            most = MAX_LAYERS if f == "layers" else MAX_COUNT
+            if v > most:
+                raise InputError(f"model {self.name!r}: {f} = {v:,} is past any model (at most {most:,})",
+                                 f"fix {f}")
+        for f in ("kv_heads", "attn_head_dim", "sliding_window", "dense_ffn", "shared_experts"):
+            v = getattr(self, f)
+            if isinstance(v, int) and v > MAX_COUNT:
+                raise InputError(f"model {self.name!r}: {f} = {v:,} is past any model (at most {MAX_COUNT:,})",
+                                 f"fix {f}")
+        if not isinstance(self.first_dense_layers, int) or not 0 <= self.first_dense_layers <= self.layers:
+            raise InputError(f"model {self.name!r}: first_dense_layers = {self.first_dense_layers!r} must be in "
+                             f"0..{self.layers} (the layers)", "give how many of the first layers are dense "
+                             "(first_k_dense_replace in a Hugging Face config)")
         if self.attn_head_dim is not None and (not isinstance(self.attn_head_dim, int) or self.attn_head_dim < 1):
             raise InputError(f"model {self.name!r}: head_dim = {self.attn_head_dim!r} must be a positive integer",
                              "fix head_dim (or leave it unset for hidden / heads)")
