@@ -15,10 +15,11 @@ ROWS = read_runs()
 
 @pytest.mark.parametrize(("device", "mib"), [("h100-sxm", 81559), ("a100-sxm-80gb", 81920),
                                              ("a100-sxm-40gb", 40960), ("l40s", 46068), ("l4", 23034), ("t4", 15360),
-                                             ("b200", 183359), ("gb200", 189471)])
+                                             ("b200", 183359), ("gb200", 189471), ("h200", 143771)])
 def test_capacity_is_the_driver_figure(device: str, mib: int) -> None:
     spec = get_device(device)
-    # nvidia-smi memory.total (modal-labs/modal-client#2797, TensorRT-LLM#10278, vllm-project/vllm#24272)
+    # nvidia-smi memory.total (modal-labs/modal-client#2797, TensorRT-LLM#10278, vllm-project/vllm#24272,
+    # sgl-project/sglang#3196)
     assert spec.memory_bytes == mib * MIB
     assert "nvidia-smi" in spec.sources["memory_bytes"]
 
