@@ -15,10 +15,11 @@ ROWS = read_runs()
 
 @pytest.mark.parametrize(("device", "mib"), [("h100-sxm", 81559), ("a100-sxm-80gb", 81920),
                                              ("a100-sxm-40gb", 40960), ("l40s", 46068), ("l4", 23034), ("t4", 15360),
-                                             ("b200", 183359), ("gb200", 189471)])
+                                             ("b200", 183359), ("gb200", 189471), ("h200", 143771)])
 def test_capacity_is_the_driver_figure(device: str, mib: int) -> None:
     spec = get_device(device)
-    # nvidia-smi memory.total (modal-labs/modal-client#2797, TensorRT-LLM#10278, vllm-project/vllm#24272)
+    # nvidia-smi memory.total (modal-labs/modal-client#2797, TensorRT-LLM#10278, vllm-project/vllm#24272,
+    # sgl-project/sglang#3196)
     assert spec.memory_bytes == mib * MIB
     assert "nvidia-smi" in spec.sources["memory_bytes"]
 
@@ -63,21 +64,23 @@ MEMORY_GAPS = {
                                             "overhead the calibration assumes for every GPU stack (2.5e9 B, not "
                                             "measured; 190.3 GiB without it); the capacity is rocm-smi's (192 GiB "
                                             "less 16 MiB); no cited mechanism found that lowers the modelled terms",
-    "amd-ih-mi325x-mistral-7b-fp8-s8192": "254.3 GiB against 238.4 GiB: 236.5 GiB of activations (batch 6 x 8192 = "
-                                          "49,152 tokens per GPU, no checkpointing). Not modelled, a candidate (as "
-                                          "for the GB200 FP8 rows above): Transformer Engine keeps FP8 (1 B) copies of "
-                                          "its GEMM inputs for the backward where the model counts 2 B; not checked "
-                                          "against a published memory figure. The same suite's Llama 3.1 8B FP8 rows "
-                                          "(up to 40,960 tokens per GPU) fit. Capacity: the datasheet's 256e9 B; no "
-                                          "rocm-smi / amd-smi report of an MI325X was found in the indexed issues and "
-                                          "code (s-mem2, 2026-11-30). MI300X's '192 GB' reads 192 GiB less 16 MiB "
-                                          "there; if MI325X's 256 GB is likewise 256 GiB, this row fits (254.3)",
+    # amd-ih-mi325x-mistral-7b-fp8-s8192 fits since 2026-11-30 (s-h200): 254.3 GiB of 256.0, the MI325X capacity the HSA
+    # runtime reports (rocminfo pool 268,419,072 KiB, ROCm/ROCm#6023) in place of the datasheet's 256e9 B (238.4 GiB);
+    # the 236.5 GiB of activations (TE's FP8 saved inputs not modelled) leave it 1.7 GiB under.
     # TPU v5e and v5p rows fit since 2026-11-30 (s-tpu): the TPU families no longer carry the GPU stacks' 2.5e9 B
     # framework overhead, and v5p's capacity is the runtime's bytes_limit (95.74 GiB), see calibration.toml.
     # v6e rows (tpu-recipes Trillium) fit since 2026-11-30 (s-memgb): the fp32 logits and the recompute working set
     # are no longer summed (memory.py: the logits are dead before any layer's backward), and the v6e-32 recipe's
     # weight_dtype bfloat16 keeps 16-bit Adam moments (optimizer_state_bytes 4). Before: 31.9-48.3 GiB of 31.2.
 }
+
+
+def test_amd_capacity_is_the_driver_figure() -> None:
+    """AMD's '192 GB' / '256 GB' are GiB less 16 MiB as the driver reports them: rocm-smi's VRAM total on an MI300X
+    (ROCm/legacy-rocm-build#4750), rocminfo's global pool (KiB) on an MI325X (ROCm/ROCm#6023)."""
+    assert get_device("mi300x").memory_bytes == 206141652992 == 192 * 2**30 - 16 * MIB
+    assert get_device("mi325x").memory_bytes == 268419072 * 1024 == 256 * 2**30 - 16 * MIB
+    assert "rocminfo" in get_device("mi325x").sources["memory_bytes"]
 
 
 def test_tpu_capacity_is_the_runtime_limit() -> None:
