@@ -184,6 +184,9 @@ def test_prune(capsys: pytest.CaptureFixture[str]) -> None:
     with _db() as con:  # the two oldest are 40 days old
         for run_id in ids[:2]:
             con.execute("UPDATE runs SET time_utc = '2020-01-01T00:00:00.000000Z' WHERE id = ?", (run_id,))
+    for age_days in ("1e6", "1e30"):  # an age before year 1: no run is that old, none goes (it used to overflow)
+        assert json.loads(_cli(capsys, "history", "prune", "--older-than", age_days, "--json")[0])["deleted"] == 0
+    assert history.run_ids() == ids
     out, _ = _cli(capsys, "history", "prune", "--older-than", "30", "--keep", "5")
     assert out.strip().startswith("pruned 1 runs; 5 left")  # the AND of both: only the oldest beyond 5 goes
     assert history.run_ids() == ids[1:]

@@ -482,9 +482,12 @@ def prune(keep: int | None = None, older_than_days: float | None = None) -> Prun
         where.append(f"seq NOT IN (SELECT seq FROM runs {_NEWEST_FIRST} LIMIT ?)")
         params.append(keep)
     if older_than_days is not None:
-        cutoff = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(days=older_than_days)
-        where.append("time_utc < ?")
-        params.append(cutoff.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        try:
+            cutoff = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(days=older_than_days)
+            where.append("time_utc < ?")
+            params.append(cutoff.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        except OverflowError:  # an age reaching before year 1: no run is that old
+            where.append("0")
     with _store(create=False) as con:
         if con is None:
             return PruneReport(0, 0)
