@@ -82,7 +82,10 @@ def test_unwritable_home_warns_and_the_result_is_printed(tmp_path: Path, monkeyp
     monkeypatch.setenv("ACCELOPT_HOME", str(blocker))
     out, err = _cli(capsys, *COMPARE)
     assert json.loads(out)["devices"] == ["h100-sxm", "mi300x"]
-    assert "warning: run not saved to history" in err and "ACCELOPT_NO_HISTORY" in err
+    assert "warning: run not saved to history" in err and err.count("ACCELOPT_NO_HISTORY") == 1
+    for argv in (["history", "list"], ["history", "prune", "--keep", "1"], ["history", "show", "latest"]):
+        _, err = _cli(capsys, *argv, code=2)  # not "no runs recorded" / "pruned 0 runs" of a store never read
+        assert f"$ACCELOPT_HOME {blocker} is a file" in err and "fix:" in err
 
 
 def test_load_without_runs() -> None:

@@ -215,6 +215,10 @@ def _store(*, create: bool) -> Iterator[sqlite3.Connection | None]:
     """An open, checked connection (None when there is no store and `create` is False). Every sqlite or OS
     error inside becomes a HistoryStoreError naming the store."""
     path = store_path()
+    if path.parent.exists() and not path.parent.is_dir():  # else `list` would say "no runs" of a store never read
+        raise HistoryStoreError(f"history store {path} cannot be used: $ACCELOPT_HOME {path.parent} is a file, "
+                                "not a folder", "set ACCELOPT_HOME to a folder you can write to (or move the file "
+                                "aside); ACCELOPT_NO_HISTORY=1 stops recording")
     if not path.exists() and not create and not _legacy_files():
         yield None
         return
@@ -337,7 +341,8 @@ def record(command: str, argv: list[str], result: Any) -> str | None:
             return _insert(con, rec)
     except (AcceloptError, TypeError, ValueError) as e:
         why = f"{e.problem}; {e.fix}" if isinstance(e, AcceloptError) else str(e)
-        _warn(f"run not saved to history: {why}. The result is complete; ACCELOPT_NO_HISTORY=1 stops recording")
+        stop = "" if "ACCELOPT_NO_HISTORY" in why else "; ACCELOPT_NO_HISTORY=1 stops recording"
+        _warn(f"run not saved to history: {why}. The result is complete{stop}")
         return None
 
 
