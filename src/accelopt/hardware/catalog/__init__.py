@@ -113,7 +113,8 @@ def load_file(path: Path | str, text: str | None = None) -> list[AcceleratorSpec
     path = Path(path)
     where = str(path)
     if text is None:
-        text = read_user_text(path, "catalog file", "check the path given to --catalog")
+        text = read_user_text(path, "catalog file", "check the path (a device spec .toml, given as a device name or "
+                              "with --catalog / --hardware / --probed)")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
