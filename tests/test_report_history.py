@@ -320,3 +320,14 @@ def test_an_id_clash_gets_a_new_random_part(monkeypatch: pytest.MonkeyPatch) -> 
     second = history.record("plan", [], {"n": 2})
     assert first == "20261129T000000.000Z-plan-aaaaaa" and second not in (None, first)
     assert sorted(r.result["n"] for r in history.list_runs()) == [1, 2]
+
+
+def test_group_options_before_a_subcommand_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """`history --json list` printed the table and `history --limit 1 list` twenty runs: the group's options
+    were dropped without a word."""
+    history.record("plan", [], {"n": 1})
+    for argv, named in ((["history", "--json", "list"], "--json"), (["history", "--limit", "1", "list"], "--limit"),
+                        (["history", "--offset", "1", "show", "latest"], "--offset")):
+        out, err = _cli(capsys, *argv, code=2)
+        assert out == "" and named in err and "fix:" in err and "after the subcommand" in err
+    assert json.loads(_cli(capsys, "history", "--json", "--limit", "1")[0])["total"] == 1  # the bare form still lists
