@@ -201,6 +201,17 @@ def _compare(id_a: str, id_b: str, as_json: bool) -> None:
     con.print(t)
 
 
+def _check_no_group_options(ctx: typer.Context) -> None:
+    """`history --json list` printed the table: the group's options apply to the bare `history` (the list) only."""
+    given = [f"--{n.replace('as_json', 'json')}" for n in ("limit", "offset", "as_json")
+             if getattr(ctx.get_parameter_source(n), "name", None) == "COMMANDLINE"]
+    if given:
+        sub = ctx.invoked_subcommand
+        raise InputError(f"{', '.join(given)} before `{sub}` is an option of the bare `accelopt history` (the "
+                         "list) and would be ignored", f"write options after the subcommand (see `accelopt "
+                         f"history {sub} --help`), e.g. accelopt history list --json")
+
+
 def register(app: typer.Typer) -> None:
     hist = typer.Typer(help=HELP, add_completion=False, no_args_is_help=False)
 
@@ -214,13 +225,7 @@ def register(app: typer.Typer) -> None:
         if ctx.invoked_subcommand is None:
             _list(limit, offset, as_json)
             return
-        given = [f"--{n.replace('as_json', 'json')}" for n in ("limit", "offset", "as_json")
-                 if getattr(ctx.get_parameter_source(n), "name", None) == "COMMANDLINE"]
-        if given:  # `history --json list` printed the table: the group's options apply to the bare `history` only
-            sub = ctx.invoked_subcommand
-            raise InputError(f"{', '.join(given)} before `{sub}` is an option of the bare `accelopt history` (the "
-                             "list) and would be ignored", f"write options after the subcommand (see `accelopt "
-                             f"history {sub} --help`), e.g. accelopt history list --json")
+        _check_no_group_options(ctx)
 
     @hist.command("list", help="List the newest runs with their key figures (* = estimate), a page at a time.")
     def list_cmd(
