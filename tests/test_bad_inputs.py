@@ -270,7 +270,7 @@ NUMERIC_OPTIONS: list[tuple[list[str], str, frozenset[str]]] = [
     (SIM_SWEEP, "--bandwidth-gbps", frozenset({"", "inf"})), (SIM_SWEEP, "--batch", frozenset()),
     (INFER, "--batch", frozenset()), (INFER, "--latency-budget-ms", frozenset()),
     (["history", "list"], "--limit", frozenset()), (["history", "list"], "--offset", frozenset({"0"})),
-    (["history", "prune"], "--keep", frozenset({"0"})),
+    (["history", "prune"], "--keep", frozenset({"0"})), (["history", "prune"], "--older-than", frozenset({"0"})),
 ]
 PROFILE_NUMERIC = ("--batch-size", "--seq-len", "--steps", "--warmup")
 

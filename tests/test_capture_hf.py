@@ -81,6 +81,19 @@ def test_bad_configs(tmp_path: Path) -> None:
         build_from_hf_config(str(p))
 
 
+@pytest.mark.parametrize(("key", "value", "match"), [
+    ("num_hidden_layers", -2, "num_hidden_layers = -2"),  # built as a model without layers, exit 0
+    ("num_hidden_layers", 0, "num_hidden_layers = 0"),
+    ("n_head", 1.5, "n_head = 1.5"),
+    ("hidden_size", 2**31, "hidden_size = 2147483648"),
+    ("hidden_size", 2_000_000, "cannot be built here"),  # 2e6 x 2e6 weights: the allocator refuses (was a traceback)
+])
+def test_sizes_past_any_model_are_refused(tmp_path: Path, key: str, value: object, match: str) -> None:
+    cfg = {**(GPT2 if key.startswith("n_") else LLAMA), key: value}
+    with pytest.raises(InputError, match=match):
+        build_from_hf_config(str(_write(tmp_path, cfg)))
+
+
 def test_seq_len_beyond_positions(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="64 positions"):
         build_from_hf_config(str(_write(tmp_path, GPT2)), seq_len=65)

@@ -90,3 +90,17 @@ def test_errors_exit_2_with_fix(capsys: pytest.CaptureFixture[str]) -> None:
     assert "fp128" in err and "bf16" in err
     err = _exit2(["catalog", "list", "--catalog", "/no/such/file.toml"], capsys)
     assert "does not exist" in err
+
+
+def test_a_path_without_toml_is_named_as_a_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A spec file is read as a device only by a .toml name; another path used to be an 'unknown device' with
+    the list of names, as if the user had misspelled one."""
+    spec = tmp_path / "spec.txt"
+    spec.write_text(Path(EXAMPLE).read_text("utf-8"), encoding="utf-8")
+    for argv in (["catalog", "show", str(spec)], ["catalog", "compare", "h100-sxm", str(spec)],
+                 ["catalog", "show", "/dev/null"]):
+        err = _exit2(argv, capsys)
+        assert "is a path, not a device name" in err and ".toml" in err and "unknown device" not in err
+    err = _exit2(["catalog", "compare", "h100-sxm", str(tmp_path)], capsys)
+    assert "is a folder, not a device name" in err and "fix:" in err
+    assert "my-asic" in _json(["catalog", "show", "my-asic", "--catalog", str(spec), "--json"])["device"]["name"]

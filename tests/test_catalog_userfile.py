@@ -128,3 +128,13 @@ def test_unknown_name_suggests_close_match(typo: str, expected: str) -> None:
     with pytest.raises(UnknownNameError) as e:
         get_device(typo)
     assert expected in e.value.fix
+
+
+def test_one_file_given_twice_is_named_as_such(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """It used to say "device 'my-asic' is defined twice; rename one of them" (there was nothing to rename)."""
+    from conftest import run_main
+
+    p = _write(tmp_path, GOOD)
+    code, _out, err = run_main(["catalog", "list", "--catalog", str(p), "--catalog", str(tmp_path / "." / p.name)],
+                               capsys)
+    assert code == 2 and "is given twice" in err and "once" in err and "rename" not in err

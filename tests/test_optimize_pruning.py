@@ -131,6 +131,9 @@ def test_bad_option_is_an_input_error() -> None:
                          loss_fn=lambda o, t: o.sum())
     with pytest.raises(InputError, match="ratio"):
         get_technique("prune-structured").apply(bundle, CPU, {"ratio": 1.5})
+    for bad in (float("nan"), float("inf")):  # a recipe's NaN passed both bound checks and failed in the run
+        with pytest.raises(InputError, match="sparsity"):
+            get_technique("prune-unstructured").apply(bundle, CPU, {"sparsity": bad})
 
 
 @pytest.mark.gpu

@@ -82,7 +82,10 @@ def test_unwritable_home_warns_and_the_result_is_printed(tmp_path: Path, monkeyp
     monkeypatch.setenv("ACCELOPT_HOME", str(blocker))
     out, err = _cli(capsys, *COMPARE)
     assert json.loads(out)["devices"] == ["h100-sxm", "mi300x"]
-    assert "warning: run not saved to history" in err and "ACCELOPT_NO_HISTORY" in err
+    assert "warning: run not saved to history" in err and err.count("ACCELOPT_NO_HISTORY") == 1
+    for argv in (["history", "list"], ["history", "prune", "--keep", "1"], ["history", "show", "latest"]):
+        _, err = _cli(capsys, *argv, code=2)  # not "no runs recorded" / "pruned 0 runs" of a store never read
+        assert f"$ACCELOPT_HOME {blocker} is a file" in err and "fix:" in err
 
 
 def test_load_without_runs() -> None:
@@ -184,6 +187,9 @@ def test_prune(capsys: pytest.CaptureFixture[str]) -> None:
     with _db() as con:  # the two oldest are 40 days old
         for run_id in ids[:2]:
             con.execute("UPDATE runs SET time_utc = '2020-01-01T00:00:00.000000Z' WHERE id = ?", (run_id,))
+    for age_days in ("1e6", "1e30"):  # an age before year 1: no run is that old, none goes (it used to overflow)
+        assert json.loads(_cli(capsys, "history", "prune", "--older-than", age_days, "--json")[0])["deleted"] == 0
+    assert history.run_ids() == ids
     out, _ = _cli(capsys, "history", "prune", "--older-than", "30", "--keep", "5")
     assert out.strip().startswith("pruned 1 runs; 5 left")  # the AND of both: only the oldest beyond 5 goes
     assert history.run_ids() == ids[1:]
@@ -314,3 +320,14 @@ def test_an_id_clash_gets_a_new_random_part(monkeypatch: pytest.MonkeyPatch) -> 
     second = history.record("plan", [], {"n": 2})
     assert first == "20261129T000000.000Z-plan-aaaaaa" and second not in (None, first)
     assert sorted(r.result["n"] for r in history.list_runs()) == [1, 2]
+
+
+def test_group_options_before_a_subcommand_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """`history --json list` printed the table and `history --limit 1 list` twenty runs: the group's options
+    were dropped without a word."""
+    history.record("plan", [], {"n": 1})
+    for argv, named in ((["history", "--json", "list"], "--json"), (["history", "--limit", "1", "list"], "--limit"),
+                        (["history", "--offset", "1", "show", "latest"], "--offset")):
+        out, err = _cli(capsys, *argv, code=2)
+        assert out == "" and named in err and "fix:" in err and "after the subcommand" in err
+    assert json.loads(_cli(capsys, "history", "--json", "--limit", "1")[0])["total"] == 1  # the bare form still lists

@@ -155,3 +155,15 @@ def test_simulate_bandwidth_is_a_bandwidth(pages: dict[str, Page]) -> None:
     value, unit = read_quantity(_rows_of(page, "bandwidth_needed_byte_per_s")[1])
     want = pages["simulate-run"].document["totals"]["bandwidth_needed_byte_per_s"]
     assert unit == "B/s" and value == pytest.approx(want, rel=0.005)
+
+
+def test_schema_cli_help_names_every_kind_and_list_with_a_kind_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import run_main
+
+    code, out, _ = run_main(["schema", "--help"], capsys)
+    assert code == 0
+    help_text = " ".join(out.split())
+    missing = [k for k in schema.KINDS if not re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", help_text)]
+    assert not missing, f"`accelopt schema --help` does not name {missing}"
+    code, out, err = run_main(["schema", "--list", "plan"], capsys)  # the kind used to be dropped silently
+    assert code == 2 and out == "" and "error:" in err and "fix:" in err and "'plan'" in err

@@ -69,6 +69,7 @@ def test_load_good_toml(tmp_path: Path) -> None:
     ("rows = 32", "rows = -4", "rows"),
     ("cols = 16", "cols = 0", "cols"),
     ("clock_hz = 1e9", "clock_hz = -1e9", "clock_hz"),
+    ("clock_hz = 1e9", "clock_hz = 1e30", "100 GHz"),  # a typo for 1e9, simulated at "1e+24 MHz" before
     ('dtype = "int8"', 'dtype = "int3"', "dtype"),
     ("tech_node_nm = 28", "tech_node_nm = 28\nwarp_size = 32", "warp_size"),
     ("rows = 32\n", "", "rows"),

@@ -159,6 +159,11 @@ def test_export_to_unwritable_paths(capsys: pytest.CaptureFixture[str], tmp_path
                        "is a folder")
     _assert_user_error(*_run(capsys, "simulate", "export", "-d", "eyeriss", "--out",
                              str(tmp_path / "e.toml"))[::2], "dram_bytes")
+    for name in ("x.txt", "x"):  # written as TOML, then "pass the path as a device" said unknown device
+        _assert_user_error(*_run(capsys, "simulate", "export", "-d", "tpu-v1", "--out", str(tmp_path / name))[::2],
+                           "neither .toml nor .cfg")
+        assert not (tmp_path / name).exists()
+    _assert_user_error(*_run(capsys, "simulate", "export", "-d", "tpu-v1", "--out", "/dev/null")[::2], ".toml")
 
 
 # --------------------------------------------------------------------------------------------- probe

@@ -84,6 +84,7 @@ def test_bundle_factory_brings_its_inputs(net: Path) -> None:
     ("NeedsArgs", (3, 16, 16), "called with no arguments"),
     ("VALUE", (3, 16, 16), "is a int"),
     ("Net", (3, 15, 16), "raised"),
+    ("Net", (3, 99999999999, 16), "more than 2,147,483,647"),  # was a traceback from torch's allocator
 ])
 def test_bad_user_models_say_what_to_do(net: Path, spec: str, shape: tuple[int, ...] | None, match: str) -> None:
     with pytest.raises(InputError, match=match):

@@ -39,7 +39,27 @@ def resolve(cat: Catalog, name: str) -> AcceleratorSpec:
 
     if name.strip().lower().endswith(".toml"):
         return get_device(name)
+    if name not in cat and _is_path(name):  # else "unknown device" with a list of names, for a file it never read
+        from pathlib import Path
+
+        from accelopt.errors import InputError
+
+        if Path(name).is_dir():
+            raise InputError(f"{name!r} is a folder, not a device name",
+                             "give a device name (accelopt catalog list) or the path of a spec .toml file")
+        raise InputError(f"{name!r} is a path, not a device name: a spec file is read as a device only when its "
+                         "name ends in .toml", f"rename it to a .toml name, or pass it with --catalog {name} and "
+                         "give the device's name")
     return cat.get(name)
+
+
+def _is_path(name: str) -> bool:
+    from pathlib import Path
+
+    try:
+        return Path(name).exists()
+    except (OSError, ValueError):  # a name too long for the file system, or with a NUL byte: not a path here
+        return False
 
 
 def check_dtype(dtype: str) -> str:

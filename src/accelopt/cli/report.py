@@ -14,11 +14,10 @@ if TYPE_CHECKING:
 
 HELP = """Recorded runs: list, show (re-render as HTML), compare two, prune, import.
 
-Runs of probe, profile, plan (search, explain, serve), validate, simulate (run, sweep), catalog compare
-
-are recorded in the SQLite store $ACCELOPT_HOME/history.sqlite3 (default ~/.accelopt); JSON run files of
-older versions ($ACCELOPT_HOME/history/*.json) are imported when the store is created. ACCELOPT_NO_HISTORY=1
-stops recording."""
+Runs of probe, profile, optimize, plan (search, explain, serve, infer), validate, simulate (run, sweep,
+published) and catalog compare are recorded in the SQLite store $ACCELOPT_HOME/history.sqlite3 (default
+~/.accelopt); JSON run files of older versions ($ACCELOPT_HOME/history/*.json) are imported when the store is
+created. ACCELOPT_NO_HISTORY=1 stops recording. Options go after the subcommand (history list --json)."""
 
 
 # What reading a stored result of the wrong shape raises (a run written by hand, another version, a bug):
@@ -202,6 +201,17 @@ def _compare(id_a: str, id_b: str, as_json: bool) -> None:
     con.print(t)
 
 
+def _check_no_group_options(ctx: typer.Context) -> None:
+    """`history --json list` printed the table: the group's options apply to the bare `history` (the list) only."""
+    given = [f"--{n.replace('as_json', 'json')}" for n in ("limit", "offset", "as_json")
+             if getattr(ctx.get_parameter_source(n), "name", None) == "COMMANDLINE"]
+    if given:
+        sub = ctx.invoked_subcommand
+        raise InputError(f"{', '.join(given)} before `{sub}` is an option of the bare `accelopt history` (the "
+                         "list) and would be ignored", f"write options after the subcommand (see `accelopt "
+                         f"history {sub} --help`), e.g. accelopt history list --json")
+
+
 def register(app: typer.Typer) -> None:
     hist = typer.Typer(help=HELP, add_completion=False, no_args_is_help=False)
 
@@ -214,6 +224,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         if ctx.invoked_subcommand is None:
             _list(limit, offset, as_json)
+            return
+        _check_no_group_options(ctx)
 
     @hist.command("list", help="List the newest runs with their key figures (* = estimate), a page at a time.")
     def list_cmd(

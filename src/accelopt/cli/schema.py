@@ -11,20 +11,27 @@ HELP = ("Print the JSON Schema of a command's --json document; `--list` names th
 def register(app: typer.Typer) -> None:
     @app.command("schema", help=HELP)
     def schema_cmd(
-        kind: str | None = typer.Argument(None, help="probe, profile, profile-distributed, optimize, plan, "
-                                          "plan-workload, plan-explain, plan-serve, plan-infer, validate, "
-                                          "validate-inference, validate-serving, simulate-run, simulate-sweep or "
-                                          "catalog-compare"),
+        kind: str | None = typer.Argument(None, help="probe, profile, profile-partial, profile-distributed, "
+                                          "optimize, plan, plan-workload, plan-explain, plan-serve, plan-infer, "
+                                          "validate, validate-inference, validate-serving, simulate-run, "
+                                          "simulate-sweep, simulate-published or catalog-compare"),
         list_kinds: bool = typer.Option(False, "--list", help="list the result kinds with their schema versions"),
     ) -> None:
-        from accelopt.errors import InputError
-        from accelopt.report import schema
-        from accelopt.report.jsonout import emit
+        _schema(kind, list_kinds)
 
-        if list_kinds:
-            for k in schema.KINDS:
-                print(f"{k}\t{schema.schema_name(k)} version {schema.result_class(k)[1]}")
-            return
-        if kind is None:
-            raise InputError("name a result kind", f"e.g. `accelopt schema plan`; kinds: {', '.join(schema.KINDS)}")
-        emit(schema.json_schema(kind))
+
+def _schema(kind: str | None, list_kinds: bool) -> None:
+    from accelopt.errors import InputError
+    from accelopt.report import schema
+    from accelopt.report.jsonout import emit
+
+    if list_kinds and kind is not None:  # one of the two would be dropped without a word
+        raise InputError(f"--list and a kind ({kind!r}) were both given",
+                         f"run `accelopt schema --list` for the kinds, or `accelopt schema {kind}` for one")
+    if list_kinds:
+        for k in schema.KINDS:
+            print(f"{k}\t{schema.schema_name(k)} version {schema.result_class(k)[1]}")
+        return
+    if kind is None:
+        raise InputError("name a result kind", f"e.g. `accelopt schema plan`; kinds: {', '.join(schema.KINDS)}")
+    emit(schema.json_schema(kind))

@@ -340,7 +340,7 @@ def register(app: typer.Typer) -> None:
     def export_cmd(
         design: str = typer.Option(..., "--design", "-d", help="preset, design TOML or SCALE-Sim .cfg"),
         out: Path = typer.Option(..., "--out", "-o",
-                                 help="file to write: catalog TOML, or a SCALE-Sim config if it ends in .cfg"),
+                                 help="file to write: catalog TOML if it ends in .toml, a SCALE-Sim config if in .cfg"),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
     ) -> None:
         _export(design, out, json_out)
@@ -498,10 +498,17 @@ def _render_nvdla(result: Any) -> None:
 
 
 def _export(design: str, out: Path, json_out: bool) -> None:
+    from accelopt.errors import InputError
     from accelopt.report.jsonout import emit
     from accelopt.simulate.design import get_design
     from accelopt.simulate.export import write_spec_toml, write_text
+    from accelopt.userio import check_writable
 
+    check_writable(out, "--out", "my-design.toml")  # a folder or a missing folder says so first
+    if out.suffix.lower() not in (".toml", ".cfg"):  # the name picks the format; a spec is a device only as .toml
+        raise InputError(f"--out {str(out)!r} ends in neither .toml nor .cfg",
+                         "name the file like my-design.toml (catalog TOML: a device for plan/profile/catalog) or "
+                         "my-design.cfg (a SCALE-Sim config)")
     d = get_design(design)
     if out.suffix.lower() == ".cfg":
         from accelopt.simulate.scalesim_cfg import scalesim_cfg_text

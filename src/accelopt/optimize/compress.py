@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import io
 import itertools
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -46,6 +47,8 @@ def option(options: dict[str, Any], name: str, default: Any, kind: type, *, lo: 
     ok = isinstance(value, kind) and not isinstance(value, bool) if kind is not bool else isinstance(value, bool)
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value, ok = float(value), True
+    if ok and kind is float and not math.isfinite(value):  # NaN passes both bound checks below
+        ok = False
     if ok and lo is not None and value < lo:
         ok = False
     if ok and hi is not None and value > hi:

@@ -215,6 +215,10 @@ def _store(*, create: bool) -> Iterator[sqlite3.Connection | None]:
     """An open, checked connection (None when there is no store and `create` is False). Every sqlite or OS
     error inside becomes a HistoryStoreError naming the store."""
     path = store_path()
+    if path.parent.exists() and not path.parent.is_dir():  # else `list` would say "no runs" of a store never read
+        raise HistoryStoreError(f"history store {path} cannot be used: $ACCELOPT_HOME {path.parent} is a file, "
+                                "not a folder", "set ACCELOPT_HOME to a folder you can write to (or move the file "
+                                "aside); ACCELOPT_NO_HISTORY=1 stops recording")
     if not path.exists() and not create and not _legacy_files():
         yield None
         return
@@ -337,7 +341,8 @@ def record(command: str, argv: list[str], result: Any) -> str | None:
             return _insert(con, rec)
     except (AcceloptError, TypeError, ValueError) as e:
         why = f"{e.problem}; {e.fix}" if isinstance(e, AcceloptError) else str(e)
-        _warn(f"run not saved to history: {why}. The result is complete; ACCELOPT_NO_HISTORY=1 stops recording")
+        stop = "" if "ACCELOPT_NO_HISTORY" in why else "; ACCELOPT_NO_HISTORY=1 stops recording"
+        _warn(f"run not saved to history: {why}. The result is complete{stop}")
         return None
 
 
@@ -482,9 +487,12 @@ def prune(keep: int | None = None, older_than_days: float | None = None) -> Prun
         where.append(f"seq NOT IN (SELECT seq FROM runs {_NEWEST_FIRST} LIMIT ?)")
         params.append(keep)
     if older_than_days is not None:
-        cutoff = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(days=older_than_days)
-        where.append("time_utc < ?")
-        params.append(cutoff.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        try:
+            cutoff = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(days=older_than_days)
+            where.append("time_utc < ?")
+            params.append(cutoff.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        except OverflowError:  # an age reaching before year 1: no run is that old
+            where.append("0")
     with _store(create=False) as con:
         if con is None:
             return PruneReport(0, 0)

@@ -59,6 +59,8 @@ _TEXT_FIELDS = ("name", "dataflow", "dtype", "description")
 # such as --rows 1e9 is refused instead of simulated (and 64-bit cycle counts cannot overflow).
 _INT_LIMITS = {"rows": 2**16, "cols": 2**16, "cores": 2**20, "ifmap_sram_bytes": 2**40, "filter_sram_bytes": 2**40,
                "ofmap_sram_bytes": 2**40}
+# A clock past 100 GHz is a typo (1e19 for 1e9): digital accelerators clock at a few GHz at most.
+MAX_CLOCK_HZ = 100e9
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -207,6 +209,9 @@ def validate_design(d: Design, where: str = "") -> None:
             continue  # unlimited bandwidth (SCALE-Sim's CALC mode)
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
             raise InputError(f"{label}: {f} = {v!r} must be a positive number", f"set {f} in SI units (> 0)")
+    if d.clock_hz > MAX_CLOCK_HZ:
+        raise InputError(f"{label}: clock_hz = {d.clock_hz:g} is more than {MAX_CLOCK_HZ:g} Hz (100 GHz), past any "
+                         "built accelerator", "give the clock in Hz, e.g. clock_hz = 1e9 for 1 GHz")
     if not _finite_number(d.dram_latency_s) or d.dram_latency_s < 0:
         raise InputError(f"{label}: dram_latency_s = {d.dram_latency_s!r} must be a number >= 0",
                          "give seconds >= 0, e.g. 100e-9")

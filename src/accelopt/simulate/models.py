@@ -8,6 +8,7 @@ at 224x224) and v1.5 (torchvision and NVIDIA's DeepLearningExamples: stride 2 in
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from accelopt.errors import InputError, unknown_name
@@ -15,6 +16,7 @@ from accelopt.simulate.layers import Layer, alexnet_conv_layers, from_workload, 
 
 MAX_BATCH = 2**20
 """Largest --batch simulated (1,048,576 samples): larger is a typo (e.g. 1e12), never an inference batch."""
+MAX_INPUT_ELEMENTS = 2**31 - 1  # elements of a user module's input tensor (batch included)
 
 BUILTIN = {
     "resnet50": "ResNet-50 v1 (He et al. 2016 Table 1: stride 2 in the first 1x1 of conv3_1/4_1/5_1; built in)",
@@ -169,7 +171,17 @@ def _plain_module_bundle(model: Any, name: str, batch: int, input_shape: tuple[i
     if not input_shape or any(not isinstance(s, int) or s < 1 for s in input_shape):
         raise InputError(f"--input-shape {input_shape!r} must be positive integers", "e.g. --input-shape 3,224,224")
     dt = torch.float32 if input_dtype == "float32" else torch.int64
-    x = torch.zeros((batch, *input_shape), dtype=dt)
+    elements = batch * math.prod(input_shape)
+    shape_text = "x".join(str(s) for s in (batch, *input_shape))
+    if elements > MAX_INPUT_ELEMENTS:  # the README's limit on counts; torch.zeros would fail (or swap) instead
+        raise InputError(f"the input {shape_text} (--batch x --input-shape) has {elements:,} elements, more than "
+                         f"{MAX_INPUT_ELEMENTS:,}", "give the shape of one sample without the batch dimension, "
+                         "e.g. --input-shape 3,224,224")
+    try:
+        x = torch.zeros((batch, *input_shape), dtype=dt)
+    except (RuntimeError, MemoryError) as e:  # the allocator's own refusal: more than this machine's memory
+        raise InputError(f"the input {shape_text} ({input_dtype}) cannot be allocated here: {str(e)[:200]}",
+                         "use a smaller --input-shape or --batch") from None
 
     def batches() -> Any:
         return iter([(x, None)])

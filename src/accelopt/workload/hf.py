@@ -19,6 +19,11 @@ __all__ = ["build_from_hf_config"]
 
 _DEFAULT_SEQ_LEN = 128
 _NUM_BATCHES = 4
+# Size fields of the common config classes (llama/bert/gpt2 spellings): each, when given, is a count >= 1. A 0
+# or negative one was built as a model without layers (or heads), and simulated or profiled without a word.
+_SIZE_FIELDS = ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+                "vocab_size", "max_position_embeddings", "n_embd", "n_layer", "n_head", "n_inner", "n_positions")
+_MAX_COUNT = 2**31 - 1
 
 
 def _transformers() -> Any:
@@ -39,6 +44,11 @@ def _read_config(path: str) -> tuple[Path, dict[str, Any]]:
     if not isinstance(d, dict) or "model_type" not in d:
         raise InputError(f"Hugging Face config {str(p)!r} has no 'model_type'",
                          "add \"model_type\" (e.g. \"gpt2\", \"llama\", \"bert\") as in the model's config.json")
+    for key in _SIZE_FIELDS:
+        v = d.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= _MAX_COUNT):
+            raise InputError(f"Hugging Face config {str(p)!r}: {key} = {v!r} is not a whole number in "
+                             f"1..{_MAX_COUNT:,}", f"set {key} to the model's real size, as in its config.json")
     return p, d
 
 
@@ -128,6 +138,10 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
     except (ValueError, KeyError, TypeError) as e:
         raise InputError(f"transformers cannot build {type(config).__name__} with {auto.__name__}: {e}",
                          "check the config's architectures / model_type") from None
+    except (RuntimeError, MemoryError) as e:  # the allocator's refusal: the weights do not fit in this memory
+        raise InputError(f"the model of {str(p)!r} cannot be built here (its random weights need more memory "
+                         f"than this machine has): {str(e)[:200]}",
+                         "check the sizes in the config (hidden_size, num_hidden_layers, vocab_size, ...)") from None
     vocab = int(getattr(config, "vocab_size", 0) or 0)
     if vocab < 2:
         raise InputError(f"Hugging Face config {str(p)!r} has no usable vocab_size", "set vocab_size")

@@ -113,8 +113,9 @@ def load_file(path: Path | str, text: str | None = None, *, flag: str = "") -> l
     path = Path(path)
     where = f"{flag} {path}" if flag else str(path)
     if text is None:
-        text = read_user_text(path, f"{flag} file" if flag else "catalog file",
-                              "check the path given to --catalog")
+        fix = ("check the path given to --catalog" if flag else
+               "check the path (a device spec .toml, given as a device name or with --catalog / --hardware / --probed)")
+        text = read_user_text(path, f"{flag} file" if flag else "catalog file", fix)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -180,6 +181,14 @@ class Catalog:
         return [s for s in self if kind is None or s.kind == kind]
 
 
+def _same_file_key(path: Path | str) -> str:
+    """One key per file however it is spelled (relative, absolute, through a link)."""
+    try:
+        return str(Path(path).resolve())
+    except (OSError, ValueError, RuntimeError):  # a path that cannot resolve: load_file reports it
+        return str(path)
+
+
 def load_catalog(extra_files: Iterable[Path | str] = ()) -> Catalog:
     """The built-in catalog plus user files. A user entry may not take a built-in name or alias: it would
     silently change every result for that name (rename it, e.g. h100-sxm-ours, and use that name)."""
@@ -188,7 +197,12 @@ def load_catalog(extra_files: Iterable[Path | str] = ()) -> Catalog:
         for spec in load_file(where, text):
             cat.add(spec)
     builtin = dict(cat._alias)
+    seen: set[str] = set()
     for path in extra_files:
+        same = _same_file_key(path)
+        if same in seen:  # else "device X is defined twice; rename one of them", of one file given twice
+            raise InputError(f"catalog file {path} is given twice", "pass each --catalog file once")
+        seen.add(same)
         for spec in load_file(path, flag="--catalog"):
             taken = [a for a in (spec.name, *spec.aliases) if a.strip().lower() in builtin]
             if taken:
