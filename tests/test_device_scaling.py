@@ -141,3 +141,25 @@ def test_catalog_compare_lists_the_measured_matmul_rates(capsys: pytest.CaptureF
     row = next(r for r in json.loads(out)["rows"] if r["path"] == "measured_matmul_flop_per_s.bf16")
     assert code == 0 and row["values"] == [668.4e12, 784.9e12]
     assert row["ratio_vs_first"][1] == pytest.approx(1.1743, rel=1e-4)
+
+
+@pytest.mark.parametrize(("key", "value"), [("match", "0"), ("match", "true"), ("fitted_on", '"one-run"'),
+                                            ("fp8_fitted_on", "[1, 2]")])
+def test_a_family_list_that_is_not_names_exits_2(tmp_path: Path, key: str, value: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by the CLI fuzzing of 2026-11-30: these gave a traceback in `plan explain`."""
+    text = _family_without_reference(tmp_path).read_text(encoding="utf-8")
+    old = next(line for line in text.splitlines() if line.startswith(f"{key} = "))
+    path = tmp_path / "bad.toml"
+    path.write_text(text.replace(old, f"{key} = {value}"), encoding="utf-8")
+    code, _, err = run_main(["plan", "explain", "--model", "llama3-8b", "--hardware", "mi300x", "--devices", "8",
+                             "--tp", "1", "--pp", "1", "--calibration", str(path)], capsys)
+    assert code == 2 and f"field {key}" in err and "fix:" in err
+
+
+def test_a_serving_efficiency_given_as_text_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "serve.toml"
+    path.write_text('[serving.mine]\nmatch = ["h100*"]\nprefill_compute_efficiency = "0.5"\n', encoding="utf-8")
+    code, _, err = run_main(["plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm",
+                             "--calibration", str(path)], capsys)
+    assert code == 2 and "prefill_compute_efficiency" in err and "fix:" in err

@@ -160,6 +160,15 @@ def _derived_from(label: str, table: dict[str, Any], where: str, default: str = 
     return v
 
 
+def _names(label: str, table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    """A `[family.LABEL]` list of names (match globs, fitted_on run ids): a list of strings, else InputError."""
+    v = table.get(key, [])
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise InputError(f"{where}: [family.{label}] field {key} = {v!r} is not a list of strings",
+                         f'write e.g. {key} = ["{"h100*" if key == "match" else "run-id"}"]')
+    return tuple(v)
+
+
 def _stack_override(fam: Calibration, stack: str, table: Any, where: str) -> Calibration:
     """One `[family.NAME.stack.STACK]` table: a subset of the numeric fields, its own fitted_on and source."""
     label = f"{fam.family}.stack.{stack}"
@@ -177,8 +186,8 @@ def _stack_override(fam: Calibration, stack: str, table: Any, where: str) -> Cal
                          "derived_from, carried_from, source")
     # the family's derivation holds for the stack only while the stack keeps the family's 16-bit curve
     keeps_curve = not {"matmul_eff_max", "matmul_half_flop", "matmul_half_s"} & set(table)
-    return replace(fam, stack=stack, stacks={}, fitted_on=tuple(table.get("fitted_on", ())),
-                   fp8_fitted_on=tuple(table.get("fp8_fitted_on", ())),
+    return replace(fam, stack=stack, stacks={}, fitted_on=_names(label, table, "fitted_on", where),
+                   fp8_fitted_on=_names(label, table, "fp8_fitted_on", where),
                    derived_from=_derived_from(label, table, where, fam.derived_from if keeps_curve else ""),
                    carried_from=_derived_from(label, table, where, fam.carried_from if keeps_curve else "",
                                               "carried_from"),
@@ -208,12 +217,12 @@ def _family(name: str, table: dict[str, Any], where: str, base: Calibration | No
             raise InputError(f"{where}: family {name!r} has unknown field(s) {', '.join(sorted(unknown))}",
                              f"allowed: {', '.join((*_NUM_FIELDS, *_OPTIONAL_FIELDS))}, fitted_on, fp8_fitted_on, "
                              "derived_from, carried_from, reference_device, match, source, stack")
-        fam = Calibration(family=name, fitted_on=tuple(table.get("fitted_on", ())),
-                          fp8_fitted_on=tuple(table.get("fp8_fitted_on", ())),
+        fam = Calibration(family=name, fitted_on=_names(name, table, "fitted_on", where),
+                          fp8_fitted_on=_names(name, table, "fp8_fitted_on", where),
                           derived_from=_derived_from(name, table, where),
                           carried_from=_derived_from(name, table, where, key="carried_from"),
                           reference_device=_derived_from(name, table, where, key="reference_device"),
-                          match=tuple(table.get("match", ())), source=str(table.get("source", where)),
+                          match=_names(name, table, "match", where), source=str(table.get("source", where)),
                           **_numbers(name, table, where))
         merged = {}
     for stack, sub in stack_tables.items():

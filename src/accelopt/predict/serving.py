@@ -196,6 +196,10 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
         if bad:
             raise InputError(f"{t.where}: [serving.{name}] has unknown field(s) {', '.join(sorted(bad))}",
                              f"use {', '.join(sorted(known))} (and match, fitted_on, source)")
+        text = [k for k, v in t.values.items() if isinstance(v, str) and k != "memory_basis"]
+        if text:
+            raise InputError(f"{t.where}: [serving.{name}] field {text[0]} = {t.values[text[0]]!r} is text, not a "
+                             "number", f"give {text[0]} as a plain number (only memory_basis is text)")
         values: dict[str, Any] = {**base, **t.values}
         try:
             out[name] = ServingCalibration(family=name, fitted=name != "default" and bool(t.fitted_on),
