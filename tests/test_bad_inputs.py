@@ -597,3 +597,13 @@ def test_out_of_memory_names_the_batch_and_the_memory() -> None:
     assert "smaller --batch-size" in e.value.fix
     with pytest.raises(RuntimeError, match="shape mismatch"), out_of_memory_as_error("x", "cpu"):
         raise RuntimeError("shape mismatch")  # anything else is not an out-of-memory error
+
+
+@pytest.mark.parametrize(("opt", "value"), [("--pue", "1e30"), ("--pue", "11"), ("--grid-kg-per-kwh", "367"),
+                                            ("--host-w", "1e9")])
+def test_facility_figures_past_any_facility_are_refused(opt: str, value: str,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A PUE of 1e30, grams typed as kilograms of CO2 per kWh, milliwatts typed as watts: exit 2 naming the figure
+    (they were accepted and multiplied into the energy and carbon columns)."""
+    code, out, err = run_main([*PLAN, opt, value], capsys)
+    assert code == 2 and "error:" in err and "fix:" in err and out == ""

@@ -12,8 +12,8 @@ Training', sec. 2, eq.: tCO2e = MWh x tCO2e/MWh).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -48,15 +48,23 @@ class Facility:
     host_power_w_per_device: float = DEFAULT_HOST_W_PER_DEVICE
     """Host share (CPU, DRAM, NICs, fans) per accelerator, watts."""
 
+    # Upper limits: past them the figure is a unit slip, not a facility. PUE 10 would mean 90% of the facility's power
+    # never reaching the IT load; 2 kg CO2 per kWh is about twice the intensity of burning coal, so a larger figure
+    # is g/kWh typed as kg; 100 kW of host power per accelerator is milliwatts typed as watts.
+    MAX_PUE: ClassVar[float] = 10.0
+    MAX_GRID_KG_CO2_PER_KWH: ClassVar[float] = 2.0
+    MAX_HOST_W_PER_DEVICE: ClassVar[float] = 1e5
+
     def __post_init__(self) -> None:
-        if not 1.0 <= self.pue < math.inf:
-            raise InputError(f"pue = {self.pue!r} must be a finite number >= 1",
+        if not 1.0 <= self.pue <= self.MAX_PUE:  # also rejects NaN and inf
+            raise InputError(f"pue = {self.pue!r} must be a number from 1 to {self.MAX_PUE:g}",
                              "PUE is facility power / IT power, e.g. 1.1")
-        if not 0 <= self.grid_kg_co2_per_kwh < math.inf:  # also rejects NaN
-            raise InputError(f"grid_kg_co2_per_kwh = {self.grid_kg_co2_per_kwh!r} is not a finite number >= 0",
-                             "give kg CO2 per kWh, e.g. 0.367")
-        if not 0 <= self.host_power_w_per_device < math.inf:  # also rejects NaN
-            raise InputError(f"host_power_w_per_device = {self.host_power_w_per_device!r} is not a finite number >= 0",
+        if not 0 <= self.grid_kg_co2_per_kwh <= self.MAX_GRID_KG_CO2_PER_KWH:
+            raise InputError(f"grid_kg_co2_per_kwh = {self.grid_kg_co2_per_kwh!r} is not a number from 0 to "
+                             f"{self.MAX_GRID_KG_CO2_PER_KWH:g}", "give kg (not g) CO2 per kWh, e.g. 0.367")
+        if not 0 <= self.host_power_w_per_device <= self.MAX_HOST_W_PER_DEVICE:
+            raise InputError(f"host_power_w_per_device = {self.host_power_w_per_device!r} is not a number from 0 to "
+                             f"{self.MAX_HOST_W_PER_DEVICE:g}",
                              "give watts per accelerator, e.g. 575 (0 to count the accelerators only)")
 
     def sources(self) -> dict[str, str]:
