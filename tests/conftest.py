@@ -65,3 +65,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+def edited_runs_csv(tmp_path: Any, name: str, column: str, value: str) -> Any:
+    """tmp_path/runs.csv: the header and first row of the bundled runs file `name` (predict/data), with `column` of
+    that row set to `value` (how the bad-input tests hand `validate` one bad cell)."""
+    import csv
+    from importlib import resources
+
+    text = (resources.files("accelopt.predict") / "data" / name).read_text("utf-8")
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    rows = list(csv.DictReader(lines[:2]))
+    rows[0][column] = value
+    path = tmp_path / "runs.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return path

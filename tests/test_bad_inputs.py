@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_main
+from conftest import edited_runs_csv, run_main
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -497,15 +497,7 @@ RUNS_EDITS: list[tuple[str, str, str]] = [  # (case, column, value) in the first
 @pytest.mark.parametrize(("column", "value"), [pytest.param(c, v, id=cid) for cid, c, v in RUNS_EDITS])
 def test_runs_csv_bad_cell(column: str, value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A runs CSV row that cannot be the run it claims (e.g. tp x pp x dp != devices) is refused, not scored."""
-    import csv
-
-    rows = list(csv.DictReader(runs_csv_text(1).splitlines()))
-    rows[0][column] = value
-    p = tmp_path / "runs.csv"
-    with open(p, "w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    p = edited_runs_csv(tmp_path, "published_training_runs.csv", column, value)
     code, out, err = run_main(["validate", "--runs", str(p), "--json"], capsys)
     check_outcome(code, out, err, must_refuse=True)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_main
+from conftest import edited_runs_csv, run_main
 
 EXPLAIN = ["plan", "explain", "--model", "gpt3-125m", "--hardware", "h100-sxm", "--devices", "8"]
 PLAN = ["plan", "--model", "gpt3-125m", "--hardware", "h100-sxm", "--devices", "8"]
@@ -71,22 +71,6 @@ def test_a_layer_count_past_any_model_is_refused_before_the_search(tmp_path: Pat
     _refused(["plan", "--model", str(p), "--hardware", "h100-sxm", "--devices", "8"], "layers", capsys)
 
 
-def _runs_file(tmp_path: Path, name: str, column: str, value: str) -> Path:
-    import csv
-    from importlib import resources
-
-    text = (resources.files("accelopt.predict") / "data" / name).read_text("utf-8")
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
-    rows = list(csv.DictReader(lines[:2]))
-    rows[0][column] = value
-    p = tmp_path / "runs.csv"
-    with open(p, "w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    return p
-
-
 @pytest.mark.parametrize(("name", "column", "value", "named"), [
     ("published_training_runs.csv", "source", "", "source is blank"),  # IndexError in the per-source summary
     ("published_training_runs.csv", "mfu_pct", "150", "mfu_pct"),  # a utilization above the peak, accepted
@@ -95,5 +79,5 @@ def _runs_file(tmp_path: Path, name: str, column: str, value: str) -> Path:
 ])
 def test_validate_runs_cell(name: str, column: str, value: str, named: str, tmp_path: Path,
                             capsys: pytest.CaptureFixture[str]) -> None:
-    p = _runs_file(tmp_path, name, column, value)
+    p = edited_runs_csv(tmp_path, name, column, value)
     _refused(["validate", *(["--serving"] if "serving" in name else []), "--runs", str(p)], named, capsys)

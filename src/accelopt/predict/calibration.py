@@ -160,11 +160,11 @@ def _derived_from(label: str, table: dict[str, Any], where: str, default: str = 
     return v
 
 
-def _names(label: str, table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
-    """A `[family.LABEL]` list of names (match globs, fitted_on run ids): a list of strings, else InputError."""
+def _names(section: str, label: str, table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    """A `[SECTION.LABEL]` list of names (match globs, fitted_on run ids): a list of strings, else InputError."""
     v = table.get(key, [])
     if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-        raise InputError(f"{where}: [family.{label}] field {key} = {v!r} is not a list of strings",
+        raise InputError(f"{where}: [{section}.{label}] field {key} = {v!r} is not a list of strings",
                          f'write e.g. {key} = ["{"h100*" if key == "match" else "run-id"}"]')
     return tuple(v)
 
@@ -186,8 +186,8 @@ def _stack_override(fam: Calibration, stack: str, table: Any, where: str) -> Cal
                          "derived_from, carried_from, source")
     # the family's derivation holds for the stack only while the stack keeps the family's 16-bit curve
     keeps_curve = not {"matmul_eff_max", "matmul_half_flop", "matmul_half_s"} & set(table)
-    return replace(fam, stack=stack, stacks={}, fitted_on=_names(label, table, "fitted_on", where),
-                   fp8_fitted_on=_names(label, table, "fp8_fitted_on", where),
+    return replace(fam, stack=stack, stacks={}, fitted_on=_names("family", label, table, "fitted_on", where),
+                   fp8_fitted_on=_names("family", label, table, "fp8_fitted_on", where),
                    derived_from=_derived_from(label, table, where, fam.derived_from if keeps_curve else ""),
                    carried_from=_derived_from(label, table, where, fam.carried_from if keeps_curve else "",
                                               "carried_from"),
@@ -217,12 +217,12 @@ def _family(name: str, table: dict[str, Any], where: str, base: Calibration | No
             raise InputError(f"{where}: family {name!r} has unknown field(s) {', '.join(sorted(unknown))}",
                              f"allowed: {', '.join((*_NUM_FIELDS, *_OPTIONAL_FIELDS))}, fitted_on, fp8_fitted_on, "
                              "derived_from, carried_from, reference_device, match, source, stack")
-        fam = Calibration(family=name, fitted_on=_names(name, table, "fitted_on", where),
-                          fp8_fitted_on=_names(name, table, "fp8_fitted_on", where),
+        fam = Calibration(family=name, fitted_on=_names("family", name, table, "fitted_on", where),
+                          fp8_fitted_on=_names("family", name, table, "fp8_fitted_on", where),
                           derived_from=_derived_from(name, table, where),
                           carried_from=_derived_from(name, table, where, key="carried_from"),
                           reference_device=_derived_from(name, table, where, key="reference_device"),
-                          match=_names(name, table, "match", where), source=str(table.get("source", where)),
+                          match=_names("family", name, table, "match", where), source=str(table.get("source", where)),
                           **_numbers(name, table, where))
         merged = {}
     for stack, sub in stack_tables.items():
@@ -376,14 +376,6 @@ class ServingTable:
     """The file the table was read from (named in errors about its values)."""
 
 
-def _strings(name: str, table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
-    v = table.get(key, [])
-    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-        raise InputError(f"{where}: [serving.{name}] field {key} = {v!r} is not a list of strings",
-                         f'write e.g. {key} = ["h100*"]')
-    return tuple(v)
-
-
 def _serving_table(name: str, table: Any, where: str) -> ServingTable:
     if not isinstance(table, dict):
         raise InputError(f"{where}: [serving.{name}] is not a table", "see predict/data/calibration.toml")
@@ -396,12 +388,12 @@ def _serving_table(name: str, table: Any, where: str) -> ServingTable:
             raise InputError(f"{where}: [serving.{name}] field {k} = {v!r} is not a number or a string",
                              "give a plain number (or 'total'/'free' for memory_basis)")
         values[k] = v
-    match = _strings(name, table, "match", where)
+    match = _names("serving", name, table, "match", where)
     if not match and name != "default":  # it would apply to no device: the user's values silently unused
         raise InputError(f"{where}: [serving.{name}] has no match globs, so it applies to no device",
                          f"give match = [...] (copy the bundled [serving.{name}] table whole, with its match, "
                          "and edit its values)")
-    return ServingTable(name=name, match=match, fitted_on=_strings(name, table, "fitted_on", where),
+    return ServingTable(name=name, match=match, fitted_on=_names("serving", name, table, "fitted_on", where),
                         source=str(table.get("source", where)), values=values, where=where)
 
 
