@@ -89,15 +89,17 @@ def test_plan_is_faster_on_mi325x_by_the_ratio_and_json_says_why(tmp_path: Path,
     assert plain["calibration_basis"]["device_ratio"] == 1.0
 
 
-def test_unknown_reference_device_exits_2_naming_the_field(tmp_path: Path,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(("value", "needle"), [('"mi999"', "reference_device 'mi999' is not a device"),
+                                               ("3", "reference_device = 3 is not text")])
+def test_a_bad_reference_device_exits_2_naming_the_field(tmp_path: Path, value: str, needle: str,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
     path = _family_without_reference(tmp_path)
     text = path.read_text(encoding="utf-8")
     match = 'match = ["mi300*", "mi325*"]'
-    path.write_text(text.replace(match, f'{match}\nreference_device = "mi999"'), encoding="utf-8")
+    path.write_text(text.replace(match, f"{match}\nreference_device = {value}"), encoding="utf-8")
     code, _, err = run_main(["plan", "--model", "llama3-8b", "--hardware", "mi325x", "--devices", "8",
                              "--calibration", str(path)], capsys)
-    assert code == 2 and "reference_device 'mi999'" in err and "fix:" in err
+    assert code == 2 and needle in err and "catalog device" in err
 
 
 @pytest.mark.parametrize(("value", "needle"), [("[2e15, \"x\"]", "at most the device's peak"),

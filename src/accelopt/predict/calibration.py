@@ -149,14 +149,18 @@ def _numbers(name: str, table: dict[str, Any], where: str) -> dict[str, Any]:
     return kw
 
 
+_TEXT_FIX = {"derived_from": "write the derivation and its cited measurement as a quoted string",
+             "carried_from": 'write "FAMILY: which fit, and why kept" as a quoted string',
+             "reference_device": 'name a catalog device as a quoted string, e.g. "h100-sxm"'}
+
+
 def _derived_from(label: str, table: dict[str, Any], where: str, default: str = "",
                   key: str = "derived_from") -> str:
-    """The table's `derived_from` (a derivation with its citation) or `carried_from` text; a non-text value is an
+    """The table's text field `key` (derived_from, carried_from or reference_device); a non-text value is an
     error."""
     v = table.get(key, default)
     if not isinstance(v, str):
-        raise InputError(f"{where}: [family.{label}] {key} = {v!r} is not text",
-                         "write the derivation and its cited measurement as a quoted string, or leave it out")
+        raise InputError(f"{where}: [family.{label}] {key} = {v!r} is not text", f"{_TEXT_FIX[key]}, or leave it out")
     return v
 
 
