@@ -163,7 +163,8 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
         table = Table(title=plain(title), caption=plain(
             f"max batch that fits: {s.max_batch}; decode turns compute-bound at batch: {ridge}; memory: "
             f"{_memory_rule(cal)}; calibration [serving.{cal.family}]{_table_file(cal)}"
-            + ("" if cal.fitted else " — uncalibrated (not fitted on published runs of this device family)")))
+            + ("" if cal.fitted else " — uncalibrated (not fitted on published runs of this device family)")
+            + (f"; {cal.device_scaling.note}" if cal.device_scaling else "")))
         first = "concurrency" if p0.scheduling == "continuous" else "batch"
         for col in (first, "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev", "fits",
                     "$/M out tok", "J/out tok"):

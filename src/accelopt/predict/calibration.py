@@ -280,14 +280,7 @@ def calibration_for(spec: AcceleratorSpec, cals: dict[str, Calibration] | None =
 
 
 def _reference_spec(cal: Calibration) -> AcceleratorSpec:
-    from accelopt.hardware.catalog import default_catalog
-
-    cat = default_catalog()
-    if cal.reference_device not in cat:
-        raise InputError(f"calibration family {cal.family!r}: reference_device {cal.reference_device!r} is not a "
-                         "device of the bundled catalog", "name a catalog device (accelopt catalog list), or remove "
-                         "reference_device")
-    return cat.get(cal.reference_device)
+    return catalog_reference(cal.reference_device, f"calibration family {cal.family!r}")
 
 
 def device_scaled(cal: Calibration, spec: AcceleratorSpec) -> Calibration:
@@ -328,6 +321,29 @@ def device_scaled(cal: Calibration, spec: AcceleratorSpec) -> Calibration:
 def _ratio(spec: AcceleratorSpec, ref: AcceleratorSpec, dtype: str) -> float | None:
     mine, theirs = spec.measured_matmul_fraction(dtype), ref.measured_matmul_fraction(dtype)
     return mine / theirs if mine is not None and theirs is not None else None
+
+
+def catalog_reference(name: str, where: str) -> AcceleratorSpec:
+    """The bundled catalog device a calibration table names as its reference_device (`where` names the table)."""
+    from accelopt.hardware.catalog import default_catalog
+
+    cat = default_catalog()
+    if name not in cat:
+        raise InputError(f"{where}: reference_device {name!r} is not a device of the bundled catalog",
+                         "name a catalog device (accelopt catalog list), or remove reference_device")
+    return cat.get(name)
+
+
+def matmul_ratio(spec: AcceleratorSpec, ref: AcceleratorSpec, dtype: str) -> tuple[float | None, str]:
+    """(measured matmul / peak of `spec`) / (the same of `ref`) for GEMMs in `dtype`, and the precision whose
+    measurements gave it: `dtype`'s where both devices have one, else (fp4) fp8's, else the 16-bit ratio; (None, '')
+    where no pair exists (device_scaled's reason, for serving's compute efficiencies)."""
+    chain = (dtype, "fp8", "bf16") if dtype in ("fp8", "fp4") else (dtype, "bf16")
+    for d in dict.fromkeys(chain):
+        r = _ratio(spec, ref, d)
+        if r is not None:
+            return r, d
+    return None, ""
 
 
 def _with_stack(cal: Calibration, stack: str) -> Calibration:

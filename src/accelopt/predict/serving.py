@@ -60,6 +60,22 @@ MEMORY_BASES = ("total", "free")
 
 
 @dataclass(frozen=True, kw_only=True)
+class DeviceScaling:
+    """A `[serving.*]` table's compute efficiencies scaled from its reference device to a sibling device."""
+
+    reference_device: str
+    gemm_ratio: float | None = unit("x")
+    """(measured matmul / peak of the device) / (the same of the reference) for the linear GEMMs' precision
+    (gemm_ratio_dtype's measurements); None: no measured pair, the table's values as they are."""
+    gemm_ratio_dtype: str = ""
+    """The precision whose measurements gave gemm_ratio (the GEMMs' own, else fp8 for fp4, else bf16)."""
+    attention_ratio: float | None = unit("x")
+    """The same at 16 bits, for the attention core (it runs in 16 bits); None: no measured pair."""
+    note: str = ""
+    """What was scaled, by how much and from which measurements (printed beside the result)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class ServingCalibration:
     """Efficiencies, overheads and engine settings the prediction uses; each default says where it comes from.
 
@@ -126,6 +142,13 @@ class ServingCalibration:
     """MoE routed experts: fraction of the memory bandwidth their grouped GEMM reaches when bandwidth-bound (small
     token counts per expert); None with grouped_gemm_compute_efficiency."""
 
+    reference_device: str = ""
+    """The catalog device the table was fitted on ('' none). On a sibling device (same table, another device) the
+    compute efficiencies are scaled by its measured matmul fraction of peak over this device's, as the training
+    families' reference_device (calibration.device_scaled; serving.device_scaled)."""
+    device_scaling: DeviceScaling | None = None
+    """Not a table value: how this calibration was scaled to the predicted device (None: not scaled)."""
+
     measured_link: comm.MeasuredLink | None = None
     """Not a `[serving.*]` table value: the scale-up link `probe --collectives` measured (`plan serve --collectives
     FILE`, comm.load_measured), used inside the scale-up domain in place of the spec's link, as measured (no
@@ -148,6 +171,9 @@ class ServingCalibration:
             if v is not None and not 0 <= v < math.inf:
                 raise InputError(f"calibration {name} = {v!r} must be a finite number of seconds >= 0",
                                  "give seconds, e.g. 2.4e-6")
+        if not isinstance(self.reference_device, str):
+            raise InputError(f"calibration reference_device = {self.reference_device!r} is not text",
+                             'name a catalog device as a quoted string, e.g. "h100-sxm"')
         if self.memory_basis not in MEMORY_BASES:
             raise InputError(f"calibration memory_basis = {self.memory_basis!r}", "use 'total' (vLLM) or 'free' "
                              "(TensorRT-LLM)")
@@ -190,22 +216,28 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
     tables = load_serving_tables(path)
     base = dict(tables["default"].values)
     out: dict[str, ServingCalibration] = {}
-    known = {f.name for f in fields(ServingCalibration)} - {"family", "fitted", "table_file", "measured_link"}
+    known = {f.name for f in fields(ServingCalibration)} - {"family", "fitted", "table_file", "measured_link",
+                                                             "device_scaling"}
     for name, t in tables.items():
         bad = set(t.values) - known
         if bad:
             raise InputError(f"{t.where}: [serving.{name}] has unknown field(s) {', '.join(sorted(bad))}",
                              f"use {', '.join(sorted(known))} (and match, fitted_on, source)")
-        text = [k for k, v in t.values.items() if isinstance(v, str) and k != "memory_basis"]
+        text = [k for k, v in t.values.items() if isinstance(v, str) and k not in ("memory_basis", "reference_device")]
         if text:
             raise InputError(f"{t.where}: [serving.{name}] field {text[0]} = {t.values[text[0]]!r} is text, not a "
-                             "number", f"give {text[0]} as a plain number (only memory_basis is text)")
+                             "number", f"give {text[0]} as a plain number (only memory_basis and "
+                             "reference_device are text)")
         values: dict[str, Any] = {**base, **t.values}
         try:
             out[name] = ServingCalibration(family=name, fitted=name != "default" and bool(t.fitted_on),
                                            table_file=t.where, **values)
         except InputError as e:  # name the file and table of the bad value
             raise InputError(f"{t.where}: [serving.{name}]: {e.problem}", e.fix) from None
+        if out[name].reference_device:  # a misspelt device exits 2 when the file is read, not on a sibling's run
+            from accelopt.predict.calibration import catalog_reference
+
+            catalog_reference(out[name].reference_device, f"{t.where}: [serving.{name}]")
     return out
 
 
@@ -768,9 +800,43 @@ class _Setup:
     """Multiplies the linear GEMMs' compute efficiency: cal.fp4_gemm_efficiency_ratio for FP4 weights, else 1."""
 
 
+def device_scaled(cal: ServingCalibration, spec: AcceleratorSpec, compute_dtype: str) -> ServingCalibration:
+    """`cal` for `spec` when its table names a reference device: the linear-GEMM efficiencies (prefill, decode,
+    grouped GEMM) times the measured-matmul ratio at the GEMMs' precision, the attention core's times the 16-bit
+    ratio (calibration.matmul_ratio), each capped at 1. Why, and the source of the measurements: training's
+    calibration.device_scaled (a sibling with the same datasheet peak sustains another clock under GEMM load).
+    Memory bandwidth and overheads are not scaled (no measured bandwidth ratio is in the catalog)."""
+    if not cal.reference_device or spec.measured or spec.name == cal.reference_device:
+        return cal
+    from accelopt.predict.calibration import catalog_reference, matmul_ratio
+
+    ref = catalog_reference(cal.reference_device, f"{cal.table_file}: [serving.{cal.family}]")
+    r_gemm, d_gemm = matmul_ratio(spec, ref, compute_dtype)
+    r_attn, _ = matmul_ratio(spec, ref, "bf16")
+    if r_gemm is None and r_attn is None:
+        why = (f"not scaled to {spec.name}: no measured matmul rate of both {spec.name} and the table's reference "
+               f"device {ref.name} (catalog measured_matmul_flop_per_s), so the table's values as they are")
+        return replace(cal, device_scaling=DeviceScaling(reference_device=ref.name, gemm_ratio=None,
+                                                         attention_ratio=None, note=why))
+    g, a = r_gemm if r_gemm is not None else 1.0, r_attn if r_attn is not None else 1.0
+    grouped = cal.grouped_gemm_compute_efficiency
+    scaled = replace(cal, prefill_compute_efficiency=min(1.0, cal.prefill_compute_efficiency * g),
+                     decode_compute_efficiency=min(1.0, cal.decode_compute_efficiency * g),
+                     attention_compute_efficiency=min(1.0, cal.attention_compute_efficiency * a),
+                     grouped_gemm_compute_efficiency=None if grouped is None else min(1.0, grouped * g))
+    from_ = "" if d_gemm == compute_dtype else f" (the {d_gemm} ratio: no {compute_dtype} measurement of both)"
+    note = (f"scaled to {spec.name}: GEMM efficiencies x{g:.3f}{from_}, attention x{a:.3f} (16-bit), by its measured "
+            f"matmul fraction of peak over the table's reference device {ref.name}'s (rates and source: `accelopt "
+            f"catalog show {spec.name}` / `{ref.name}`)")
+    return replace(scaled, device_scaling=DeviceScaling(reference_device=ref.name, gemm_ratio=r_gemm,
+                                                        gemm_ratio_dtype=d_gemm if r_gemm is not None else "",
+                                                        attention_ratio=r_attn, note=note))
+
+
 def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, weight_dtype: str, kv_dtype: str,
            cal: ServingCalibration, moe: MoELayout = NO_MOE) -> _Setup:
     compute_dtype = compute_dtype_for(spec, weight_dtype)
+    cal = device_scaled(cal, spec, compute_dtype)
     peak = spec.peak(compute_dtype)
     assert peak is not None  # compute_dtype_for guarantees it
     sixteen = next((p for p in (spec.peak("bf16"), spec.peak("fp16")) if p is not None), peak)
@@ -970,7 +1036,7 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
         kv_cache_bytes_per_token=kv_cache_bytes_per_token(model, kv_dtype), weights_bytes_per_device=w,
         kv_cache_bytes_per_device=kv, workspace_bytes_per_device=ws, memory_bytes_per_device=total,
         usable_memory_bytes_per_device=usable, fits=fits, max_batch=mb, usd_per_million_output_tokens=usd,
-        energy_j_per_output_token=energy, calibration=calibration,
+        energy_j_per_output_token=energy, calibration=s.cal,
         assumed=links_assumed(spec, tp, pp, calibration, moe, model.is_moe),
         moe=serving_moe.summary(s, batch, prompt_len) if moe.active else None)
 
