@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from conftest import run_main, run_main_expect
 
 from accelopt.hardware.catalog import get_device
