@@ -100,3 +100,10 @@ def test_a_bad_reference_device_in_a_user_file_exits_2(capsys: pytest.CaptureFix
                                "--calibration", str(f)], capsys)
     assert code == 2, out + err
     assert said in " ".join(err.split())
+
+
+def test_a_scaled_calibration_passed_back_in_is_not_scaled_twice() -> None:
+    p = _predict("h200")
+    again = _predict("h200", calibration=p.calibration)
+    assert again.calibration.prefill_compute_efficiency == p.calibration.prefill_compute_efficiency
+    assert again.ttft_s == p.ttft_s

@@ -806,8 +806,8 @@ def device_scaled(cal: ServingCalibration, spec: AcceleratorSpec, compute_dtype:
     ratio (calibration.matmul_ratio), each capped at 1. Why, and the source of the measurements: training's
     calibration.device_scaled (a sibling with the same datasheet peak sustains another clock under GEMM load).
     Memory bandwidth and overheads are not scaled (no measured bandwidth ratio is in the catalog)."""
-    if not cal.reference_device or spec.measured or spec.name == cal.reference_device:
-        return cal
+    if not cal.reference_device or spec.measured or spec.name == cal.reference_device or cal.device_scaling:
+        return cal  # (already scaled: a prediction's own calibration passed back in is not scaled twice)
     from accelopt.predict.calibration import catalog_reference, matmul_ratio
 
     ref = catalog_reference(cal.reference_device, f"{cal.table_file}: [serving.{cal.family}]")
