@@ -42,6 +42,9 @@ ENGINES: dict[str, dict[str, Any]] = {
     "vllm": {"memory_basis": "total", "memory_utilization": 0.9},
     # gpt-fast: one batch, its own KV cache; no pool is reserved.
     "gpt-fast": {"memory_basis": "total", "memory_utilization": 1.0},
+    # Optimum Habana run_generation.py (Intel Gaudi tables): one static batch whose KV cache is allocated for
+    # max_input_tokens + max_new_tokens (--use_kv_cache); no pool is reserved (s-gaudisrv).
+    "optimum-habana": {"memory_basis": "total", "memory_utilization": 1.0},
 }
 
 
