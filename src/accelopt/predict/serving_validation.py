@@ -42,6 +42,10 @@ ENGINES: dict[str, dict[str, Any]] = {
     "vllm": {"memory_basis": "total", "memory_utilization": 0.9},
     # gpt-fast: one batch, its own KV cache; no pool is reserved.
     "gpt-fast": {"memory_basis": "total", "memory_utilization": 1.0},
+    # SGLang-JAX (TPU): KV pool = mem_fraction_static x total HBM - weights (sgl-project/sglang-jax
+    # model_runner_kv_cache_mixin.py, _profile_available_bytes: available - total x (1 - mem_fraction_static)); the
+    # TPU v6e rows' launch command sets --mem-fraction-static=0.8 (s-tpusrv, issue 10).
+    "sgl-jax": {"memory_basis": "total", "memory_utilization": 0.8},
 }
 
 
