@@ -50,8 +50,8 @@ _QWEN3_8B = ("Qwen/Qwen3-8B config.json (as copied in the Hugging Face commit 'C
              "tie_word_embeddings false, max_position_embeddings 40960")
 _QWEN3_32B = ("Qwen/Qwen3-32B config.json (as quoted in public repositories' checks of the pinned checkpoint, e.g. "
               "'expected_architecture' of a Qwen3-32B preflight: model_type qwen3, hidden_size 5120, intermediate_size "
-              "25600, num_attention_heads 64, num_key_value_heads 8, head_dim 128, vocab_size 151936; a verl NPU note's "
-              "copy of the config: 64 layers, tie_word_embeddings false, max_position_embeddings 40960)")
+              "25600, num_attention_heads 64, num_key_value_heads 8, head_dim 128, vocab_size 151936; a verl NPU "
+              "note's copy of the config: 64 layers, tie_word_embeddings false, max_position_embeddings 40960)")
 _DSMOE = ("Dai et al. 2024, 'DeepSeekMoE', section 5 / Appendix A + deepseek-ai/deepseek-moe-16b-base config.json "
           "(28 layers, hidden 2048, 16 heads, first layer dense ffn 10944, 64 routed + 2 shared experts "
           "of 1408, top-6)")
