@@ -45,6 +45,10 @@ ENGINES: dict[str, dict[str, Any]] = {
     # Optimum Habana run_generation.py (Intel Gaudi tables): one static batch whose KV cache is allocated for
     # max_input_tokens + max_new_tokens (--use_kv_cache); no pool is reserved (s-gaudisrv).
     "optimum-habana": {"memory_basis": "total", "memory_utilization": 1.0},
+    # SGLang-JAX (TPU): KV pool = mem_fraction_static x total HBM - weights (sgl-project/sglang-jax
+    # model_runner_kv_cache_mixin.py, _profile_available_bytes: available - total x (1 - mem_fraction_static)); the
+    # TPU v6e rows' launch command sets --mem-fraction-static=0.8 (s-tpusrv, issue 10).
+    "sgl-jax": {"memory_basis": "total", "memory_utilization": 0.8},
 }
 
 

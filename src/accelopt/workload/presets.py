@@ -43,6 +43,15 @@ _MIXTRAL = ("Jiang et al. 2024, 'Mixtral of Experts', Table 1 "
 _QWEN3_MOE = ("Qwen Team 2025, 'Qwen3 Technical Report', Table 2 (Qwen3-235B-A22B: 94 layers, 64 query / 4 KV heads, "
               "128 experts, 8 activated) + Qwen/Qwen3-235B-A22B config.json (hidden 4096, head_dim 128, "
               "moe_intermediate_size 1536, every layer MoE, vocab 151936, untied embeddings)")
+# s-tpusrv (issue 10): the dense Qwen3 configs as Qwen's config.json gives them (QK-norm is not modelled).
+_QWEN3_8B = ("Qwen/Qwen3-8B config.json (as copied in the Hugging Face commit 'Copy config.json from Qwen/Qwen3-8B', "
+             "thejaminator/qwen-hook-layer-9-step-500@81c952f9): num_hidden_layers 36, hidden_size 4096, "
+             "num_attention_heads 32, num_key_value_heads 8, head_dim 128, intermediate_size 12288, vocab_size 151936, "
+             "tie_word_embeddings false, max_position_embeddings 40960")
+_QWEN3_32B = ("Qwen/Qwen3-32B config.json (as quoted in public repositories' checks of the pinned checkpoint, e.g. "
+              "'expected_architecture' of a Qwen3-32B preflight: model_type qwen3, hidden_size 5120, intermediate_size "
+              "25600, num_attention_heads 64, num_key_value_heads 8, head_dim 128, vocab_size 151936; a verl NPU "
+              "note's copy of the config: 64 layers, tie_word_embeddings false, max_position_embeddings 40960)")
 _DSMOE = ("Dai et al. 2024, 'DeepSeekMoE', section 5 / Appendix A + deepseek-ai/deepseek-moe-16b-base config.json "
           "(28 layers, hidden 2048, 16 heads, first layer dense ffn 10944, 64 routed + 2 shared experts "
           "of 1408, top-6)")
@@ -128,6 +137,14 @@ _PRESETS: dict[str, TransformerConfig] = {
                                      mla=MLAConfig(q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128,
                                                    qk_rope_head_dim=64, v_head_dim=128), source=_DSV3,
                                      context=_positions(163840)),  # DeepSeek-V3 config.json: tests/hf_configs.py
+    # --- s-tpusrv (issue 10): the dense Qwen3 models of the TPU v6e serving rows (published_serving_runs.csv) ------
+    "qwen3-8b": TransformerConfig(name="qwen3-8b", layers=36, hidden=4096, heads=32, kv_heads=8, attn_head_dim=128,
+                                  ffn=12288, vocab=151936, seq_len=40960, mlp="swiglu", source=_QWEN3_8B,
+                                  context=_CTX_QWEN3),
+    "qwen3-32b": TransformerConfig(name="qwen3-32b", layers=64, hidden=5120, heads=64, kv_heads=8, attn_head_dim=128,
+                                   ffn=25600, vocab=151936, seq_len=40960, mlp="swiglu", source=_QWEN3_32B,
+                                   context=_CTX_QWEN3),
+    # --- end s-tpusrv ---------------------------------------------------------------------------------------------
 }
 
 # Llama 3.1 8B/70B keep the Llama 3 architecture (Llama 3 paper, Table 3); 405B only exists as 3.1.
@@ -164,6 +181,8 @@ PUBLISHED_PARAMS: dict[str, tuple[float, float | None, str]] = {
                   "parameters (vocab 256128; the released vocab 256000 has 458,752 fewer)"),
     "gptj-6b": (6.053e9, None, "kingoflolz/mesh-transformer-jax README, GPT-J-6B: n_parameters 6,053,381,344"),
     "qwen3-235b-a22b": (235e9, 22e9, "Qwen Team 2025, Qwen3 Technical Report, Table 2: 235B total, 22B activated"),
+    "qwen3-8b": (8.2e9, None, "Qwen3-8B model card (unsloth/Qwen3-8B copy on featherless.ai): 'an 8.2 billion "
+                 "parameter causal language model' (s-tpusrv)"),
     "deepseek-v3": (671e9, 37e9, "DeepSeek-AI 2024, DeepSeek-V3 Technical Report, abstract and sec. 4.2: 671B "
                     "total, 37B activated per token (the 14B multi-token-prediction module excluded)"),
 }
