@@ -4,6 +4,7 @@ reach the CLI with the library's numbers; bad files exit 2; without the flag the
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,23 @@ def test_validate_serving_uses_the_file(tmp_path: Path, capsys: pytest.CaptureFi
         assert mine[r["id"]]["predicted"] == pytest.approx(predict_row(r, path=str(path))[0], rel=1e-12)
     assert any(mine[r["id"]]["predicted"] != base[r["id"]]["predicted"] for r in hopper)
     assert all(mine[r["id"]]["predicted"] == base[r["id"]]["predicted"] for r in others)  # other tables unchanged
+
+
+def test_the_caption_names_the_engine_and_source_the_table_was_fitted_on(capsys: pytest.CaptureFixture[str]) -> None:
+    """A table's values describe its fit rows' engine: the caption says which (read from the runs file), the JSON
+    lists the fit rows; an unfitted table still says 'uncalibrated'."""
+    rows = {r["id"]: r for r in read_serving_runs()[0]}
+    for device, table in (("mi300x", "amd-instinct-cdna3"), (H100, "nvidia-hopper")):
+        fit = load_serving_tables()[table].fitted_on
+        engines = sorted({rows[i]["engine"] for i in fit})
+        code, out, err = run_main(["plan", "serve", "--model", "llama3-8b", "--hardware", device, "--batch", "1"],
+                                  capsys)
+        assert code == 0, err
+        text = " ".join(out.split())
+        assert f"[serving.{table}], fitted on {len(fit)} published runs of" in text
+        assert f"(engine {', '.join(engines)})" in text
+        code, out, _ = run_main(["plan", "serve", "--model", "llama3-8b", "--hardware", device, "--batch", "1",
+                                 "--json"], capsys)
+        assert json.loads(out)["results"][0]["points"][0]["calibration"]["fitted_on"] == list(fit)
+    code, out, _ = run_main(["plan", "serve", "--model", "llama3-8b", "--hardware", "tpu-v5p", "--batch", "1"], capsys)
+    assert "uncalibrated" in " ".join(out.split()) and not re.search(r"fitted on \d", out)

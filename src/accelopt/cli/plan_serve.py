@@ -163,7 +163,8 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
         table = Table(title=plain(title), caption=plain(
             f"max batch that fits: {s.max_batch}; decode turns compute-bound at batch: {ridge}; memory: "
             f"{_memory_rule(cal)}; calibration [serving.{cal.family}]{_table_file(cal)}"
-            + ("" if cal.fitted else " — uncalibrated (not fitted on published runs of this device family)")
+            + (_fitted_on(cal) if cal.fitted else " — uncalibrated (not fitted on published runs of this device "
+                                                      "family)")
             + (f"; {cal.device_scaling.note}" if cal.device_scaling else "")))
         first = "concurrency" if p0.scheduling == "continuous" else "batch"
         for col in (first, "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev", "fits",
@@ -238,6 +239,21 @@ def _table_file(cal: ServingCalibration) -> str:
     """' of FILE' for a table read from a user's --calibration file ('' for the bundled one)."""
     default = type(cal)().table_file
     return "" if cal.table_file == default else f" of {cal.table_file}"
+
+
+def _fitted_on(cal: ServingCalibration) -> str:
+    """' fitted on N published runs of SOURCES (engine E)': a table's values describe the engine and version of its
+    fit rows (another engine on the same device may be faster or slower); ids not in the bundled runs file (a
+    user's table) are only counted."""
+    from accelopt.predict.serving_validation import read_serving_runs
+
+    by_id = {r["id"]: r for r in read_serving_runs()[0]}
+    rows = [by_id[i] for i in cal.fitted_on if i in by_id]
+    if not rows:
+        return f", fitted on {len(cal.fitted_on)} runs"
+    sources = ", ".join(sorted({r["source"] for r in rows}))
+    engines = ", ".join(sorted({r["engine"] for r in rows}))
+    return f", fitted on {len(cal.fitted_on)} published runs of {sources} (engine {engines})"
 
 
 def _memory_rule(cal: ServingCalibration) -> str:

@@ -88,6 +88,9 @@ class ServingCalibration:
     """The `[serving.NAME]` table these values come from."""
     fitted: bool = False
     """True when the table was fitted on published runs of its devices (else 'uncalibrated' is printed)."""
+    fitted_on: tuple[str, ...] = ()
+    """Ids of the published serving rows the table was fitted on (its `fitted_on`; predict/data/
+    published_serving_runs.csv for the bundled tables): their engine and source are what the values describe."""
     table_file: str = "<bundled calibration.toml>"
     """The calibration file the `[serving.NAME]` table was read from (a user's --calibration file, or the bundled)."""
     prefill_compute_efficiency: float = unit("fraction", default=0.6)
@@ -216,8 +219,8 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
     tables = load_serving_tables(path)
     base = dict(tables["default"].values)
     out: dict[str, ServingCalibration] = {}
-    known = {f.name for f in fields(ServingCalibration)} - {"family", "fitted", "table_file", "measured_link",
-                                                             "device_scaling"}
+    known = {f.name for f in fields(ServingCalibration)} - {"family", "fitted", "fitted_on", "table_file",
+                                                             "measured_link", "device_scaling"}
     for name, t in tables.items():
         bad = set(t.values) - known
         if bad:
@@ -231,6 +234,7 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
         values: dict[str, Any] = {**base, **t.values}
         try:
             out[name] = ServingCalibration(family=name, fitted=name != "default" and bool(t.fitted_on),
+                                           fitted_on=tuple(t.fitted_on),
                                            table_file=t.where, **values)
         except InputError as e:  # name the file and table of the bad value
             raise InputError(f"{t.where}: [serving.{name}]: {e.problem}", e.fix) from None
