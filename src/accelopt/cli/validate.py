@@ -66,6 +66,7 @@ def run_validate(opts: ValidateOptions) -> None:
 
     data = validate_report(opts.runs, opts.calibration)
     finish_run("validate", data, opts.html)
+    _warn_params(data)
     if opts.as_json:
         emit(data)
         return
@@ -118,6 +119,25 @@ def _print(data: Any) -> None:
     for r in data.runs:
         if r.note:
             con.print(Text(f"note {r.id} ({100 * r.error:+.1f}%): {r.note}"))
+
+
+def _warn_params(data: Any) -> None:
+    """A warning on stderr for each run whose architecture cells miss its params_b (one unexplained by its note)."""
+    from accelopt.report.console import make_console, plain
+
+    con = make_console(stderr=True)
+    for m in data.params_mismatches:
+        if m.explained:
+            continue
+        hint = (f"; the {m.likely_cell} cell may be mistyped ({m.likely_value} would count "
+                f"{m.likely_counted_params / 1e9:.2f} B)" if m.likely_cell else "; no one-keystroke change of one "
+                "architecture cell (hidden, layers, ffn, vocab, heads, kv_heads) explains it")
+        con.print(plain(f"warning: run {m.id!r}: its architecture cells count {m.counted_params / 1e9:.2f} B "
+                        f"parameters, its params_b {m.published_params / 1e9:g} B (+- {m.tolerance_params / 1e9:.2g} "
+                        f"B){hint}; fix the cell, or say why in the row's note naming params_b", "yellow"))
+    if data.params_unchecked_runs:
+        con.print(plain(f"note: {data.params_unchecked_runs} run(s) have params_b blank: their architecture cells are "
+                        "not checked against a published parameter count"))
 
 
 def _pct(x: float) -> str:

@@ -1,14 +1,19 @@
 """The published-runs CSV format shared by `validate --inference` and `validate --serving`: one row per published
-figure under a header, and `# key = citation` comment lines naming each source key."""
+figure under a header, and `# key = citation` comment lines naming each source key; and the check of a training
+row's architecture cells against its published parameter count (params_b), which `validate` runs."""
 
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
 from accelopt.errors import InputError
+from accelopt.units import MAX_COUNT, unit
 from accelopt.userio import read_user_text
+from accelopt.workload.transformer import TransformerConfig
 
 
 def read_runs_csv(path: Path | str | None, bundled: str, what: str,
@@ -31,3 +36,102 @@ def read_runs_csv(path: Path | str | None, bundled: str, what: str,
         raise InputError(f"{where} lacks the column(s) {', '.join(missing)}",
                          f"use the header of predict/data/{bundled}")
     return rows, sources
+
+
+# ---- params_b: the published parameter count beside the architecture cells (issue 10) ----
+
+PARAMS_FLOOR = 0.01
+"""Least tolerance, as a fraction of the published count: what params_total() leaves out. Biases are about 13/(12 h)
+of the 12 l h^2 layer weights and learned position embeddings s/(12 l h) of them (Narayanan et al. 2021 sec. 5.1,
+P = 12 l h^2 (1 + 13/(12h) + (V + s)/(12 l h))): under 0.5% each for every published decoder with hidden >= 2048."""
+
+ARCH_CELLS = ("hidden", "layers", "ffn", "vocab", "heads", "kv_heads")
+"""The architecture cells a params_b mismatch looks for a slip in (each is the TransformerConfig field so named)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParamsMismatch:
+    """A run whose architecture cells count other parameters than its params_b cell (the published figure), beyond
+    the tolerance of how that figure is written (params_tolerance)."""
+
+    id: str
+    published_params: float = unit("count", "the row's params_b x 1e9")
+    counted_params: float = unit("count", "params_total() of the row's architecture cells: the count the predictor "
+                                 "uses (all experts, embeddings; no biases or position embeddings)")
+    tolerance_params: float = unit("count", "allowed |counted - published|: one unit in the last significant digit "
+                                   "of params_b as written, and at least 1% of it")
+    likely_cell: str
+    """The architecture cell a one-keystroke slip in most likely explains (a digit swapped, dropped, doubled or
+    replaced, the value doubled or halved, or kv_heads set to a divisor of heads): the cell whose candidate brings
+    the count nearest params_b within the tolerance; '' when none does."""
+    likely_value: int | None = unit("count", "that cell's candidate value: a width, layers, heads or tokens (None "
+                                    "when likely_cell is '')")
+    likely_counted_params: float | None = unit("count", "params_total() with likely_value in likely_cell (None "
+                                               "when likely_cell is '')")
+    explained: bool
+    """True when the row's note names params_b (the note then says why the counts differ: e.g. a nominal size
+    in the model's name, replicated KV heads); an unexplained mismatch is printed as a warning."""
+
+
+def params_tolerance(text: str) -> float:
+    """Allowed |count - figure| for a published parameter count written as `text` (any unit, e.g. billions): one
+    unit in its last significant digit, at least PARAMS_FLOOR of it. Rounding to that digit moves a count by half a
+    unit, and papers also truncate (Llama 3's '405B' is 405.85 B), so one whole unit; an integer's trailing zeros are
+    not significant ('70' as in '70B' for 70.55 B: a one-digit figure, +-10; '1000' for '1T': +-1000), digits after a
+    decimal point are ('64.86': +-0.01, then the 1% floor: +-0.65)."""
+    d = Decimal(text.strip())
+    exponent = d.as_tuple().exponent if "." in text else d.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)  # a finite number (the caller checked it)
+    return max(10.0 ** exponent, PARAMS_FLOOR * float(d))
+
+
+def params_mismatch(run_id: str, params_b: str, note: str, model: TransformerConfig,
+                    cells: dict[str, str]) -> ParamsMismatch | None:
+    """The mismatch of one row's architecture (`model`, built from `cells`) with its params_b text (billions), or
+    None when within params_tolerance."""
+    published = float(params_b) * 1e9
+    tol = params_tolerance(params_b) * 1e9
+    counted = float(model.params_total())
+    if abs(counted - published) <= tol:
+        return None
+    likely = _likely_cell(model, cells, published, tol)
+    return ParamsMismatch(id=run_id, published_params=published, counted_params=counted, tolerance_params=tol,
+                          likely_cell=likely[0] if likely else "", likely_value=likely[1] if likely else None,
+                          likely_counted_params=likely[2] if likely else None, explained="params_b" in note)
+
+
+def _likely_cell(model: TransformerConfig, cells: dict[str, str], published: float,
+                 tol: float) -> tuple[str, int, float] | None:
+    """(cell, value, count): the one-keystroke change of one architecture cell whose count lands nearest
+    `published` within `tol`; None when no such change lands there."""
+    best: tuple[float, str, int, float] | None = None
+    for cell in ARCH_CELLS:
+        typed = (cells.get(cell) or "").strip()
+        for value in _keystroke_candidates(typed, model.heads if cell == "kv_heads" else None):
+            try:
+                counted = replace(model, **{cell: value}).params_total()  # type: ignore[arg-type]
+            except InputError:  # e.g. heads that no longer divide hidden
+                continue
+            miss = abs(counted - published)
+            if miss <= tol and (best is None or miss < best[0]):
+                best = (miss, cell, value, float(counted))
+    return None if best is None else best[1:]
+
+
+def _keystroke_candidates(typed: str, heads: int | None) -> set[int]:
+    """Values one slip away from the cell text `typed`: two neighbouring digits swapped, a digit dropped, added or
+    replaced, the value doubled or halved; for kv_heads (`heads` given) also every divisor of heads (a blank cell
+    means kv_heads = heads, i.e. grouped-query attention left out)."""
+    out: set[int] = set()
+    if heads is not None:
+        out |= {k for k in range(1, heads + 1) if heads % k == 0}
+    if typed.isdigit():
+        n = len(typed)
+        texts = {typed[:i] + typed[i + 1] + typed[i] + typed[i + 2:] for i in range(n - 1)}
+        texts |= {typed[:i] + typed[i + 1:] for i in range(n)}
+        texts |= {typed[:i] + c + typed[i:] for i in range(n + 1) for c in "0123456789"}
+        texts |= {typed[:i] + c + typed[i + 1:] for i in range(n) for c in "0123456789"}
+        out |= {int(t) for t in texts if t and not t.startswith("0")}
+        out |= {2 * int(typed), int(typed) // 2}
+        out.discard(int(typed))
+    return {v for v in out if 0 < v <= MAX_COUNT}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import ClassVar
@@ -26,6 +26,7 @@ from accelopt.predict.calibration import (
     with_values,
 )
 from accelopt.predict.query import LayoutQuery, predict_layout
+from accelopt.predict.runs_csv import ARCH_CELLS, ParamsMismatch, params_mismatch
 from accelopt.predict.training import Layout, Setup
 from accelopt.units import unit
 from accelopt.userio import read_user_text
@@ -83,7 +84,8 @@ class ValidateResult:
     """`accelopt validate`: published training runs reproduced by the predictor."""
 
     SCHEMA_KIND: ClassVar[str] = "validate"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)  # version 2 added params_mismatches and params_unchecked_runs
 
     runs: list[RunResult]
     median_abs_error_held_out: float = unit("fraction", "over runs the calibration was not fitted on")
@@ -95,6 +97,10 @@ class ValidateResult:
     """Held-out median and worst |error| per calibration family."""
     by_precision: list[ErrorSummary]
     """Held-out median and worst |error| per training precision."""
+    params_mismatches: list[ParamsMismatch] = field(default_factory=list)
+    """Runs whose architecture cells count other parameters than their params_b (check_params)."""
+    params_unchecked_runs: int = unit("count", "runs with params_b blank: their architecture is not checked",
+                                      default=0)
 
 
 LARGE_ERROR = 0.25
@@ -121,13 +127,29 @@ def source_key(r: RunResult) -> str:
 def validate_report(runs_path: Path | str | None = None, calibration: Path | str | None = None) -> ValidateResult:
     """`accelopt validate`: every run of the runs file reproduced, with the held-out error overall and per source,
     per family and per precision."""
+    rows = read_runs(runs_path)
     results = validate_all(runs_path, calibration)
     by_source = summarize(results, source_key)
     return ValidateResult(runs=results, median_abs_error_held_out=median_abs_error(results, held_out_only=True),
                           median_abs_error_all=median_abs_error(results, held_out_only=False),
                           median_abs_error_held_out_by_source={g.group: g.median_abs_error for g in by_source},
                           by_source=by_source, by_family=summarize(results, lambda r: r.family),
-                          by_precision=summarize(results, lambda r: r.dtype))
+                          by_precision=summarize(results, lambda r: r.dtype), params_mismatches=check_params(rows),
+                          params_unchecked_runs=sum(not (r.get("params_b") or "").strip() for r in rows))
+
+
+def check_params(rows: list[dict[str, str]]) -> list[ParamsMismatch]:
+    """Rows whose architecture cells (run_model: the predictor's own count, params_total) miss their params_b cell,
+    the published count in billions, by more than runs_csv.params_tolerance; a blank params_b is not checked."""
+    out = []
+    for row in rows:
+        if _positive_cell(row, "params_b") is None:
+            continue
+        cells = {c: row.get(c) or "" for c in ARCH_CELLS}
+        miss = params_mismatch(row["id"], row["params_b"], row.get("note") or "", run_model(row), cells)
+        if miss is not None:
+            out.append(miss)
+    return out
 
 
 def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:

@@ -62,7 +62,16 @@ def _positions(n: int, basis: str = "its config's max_position_embeddings") -> C
 
 
 # The positions of each preset (`plan serve` notes a prompt + output beyond them), from the source named beside it.
-# Presets without one (bert-base, bert-large, deepseek-moe-16b) skip the check (README, `plan serve --help`).
+# BERT (base and large): 512 learned positions. google-research/bert modeling.py, BertConfig(
+# max_position_embeddings=512), the size of its position-embedding table; its README ('Pre-training tips') pre-trains
+# the last 10,000 steps at sequence length 512, 'mostly needed to learn positional embeddings'; Hugging Face's
+# BertConfig (defaults 'similar to google-bert/bert-base-uncased', transformers
+# src/transformers/models/bert/configuration_bert.py) also gives 512. Added 2026-11-30 (s-params; before, these
+# presets skipped the check).
+_CTX_BERT = _positions(512, "its position-embedding table, max_position_embeddings")
+# DeepSeekMoE 16B: deepseek-ai/DeepSeek-MoE README, '3. Model Downloads' table: DeepSeekMoE 16B Base, Sequence Length
+# 4096 (its Hugging Face config.json was not read here). Added 2026-11-30 (s-params).
+_CTX_DSMOE = _positions(4096, "its Sequence Length, DeepSeek-MoE README")
 _CTX_GPT3 = _positions(2048, "n_ctx")  # Brown et al. 2020, sec. 2.1: a context window of n_ctx = 2048 tokens
 _CTX_LLAMA2 = _positions(4096, "its context window")  # Touvron et al. 2023, Llama 2, A.2.1: 2048 -> 4096 tokens
 # meta-llama/Meta-Llama-3-8B config.json: max_position_embeddings 8192 (tests/test_plan_presets.py copies it); the
@@ -108,16 +117,19 @@ _PRESETS: dict[str, TransformerConfig] = {
                                        ffn=53248, vocab=128256, seq_len=8192, mlp="swiglu", source=_LLAMA3,
                                        context=_CTX_LLAMA31),
     "bert-base": TransformerConfig(name="bert-base", layers=12, hidden=768, heads=12, ffn=3072, vocab=30522,
-                                   seq_len=512, tied_embeddings=True, encoder_only=True, source=_BERT),
+                                   seq_len=512, tied_embeddings=True, encoder_only=True, source=_BERT,
+                                   context=_CTX_BERT),
     "bert-large": TransformerConfig(name="bert-large", layers=24, hidden=1024, heads=16, ffn=4096, vocab=30522,
-                                    seq_len=512, tied_embeddings=True, encoder_only=True, source=_BERT),
+                                    seq_len=512, tied_embeddings=True, encoder_only=True, source=_BERT,
+                                    context=_CTX_BERT),
     "mixtral-8x7b": TransformerConfig(name="mixtral-8x7b", layers=32, hidden=4096, heads=32, kv_heads=8, ffn=14336,
                                       vocab=32000, seq_len=4096, mlp="swiglu", experts=8, top_k=2,
                                       source=_MIXTRAL,  # Table 1: context_len 32768 ("a fully dense context of 32k")
                                       context=_positions(32768, "context_len, Table 1")),
     "deepseek-moe-16b": TransformerConfig(name="deepseek-moe-16b", layers=28, hidden=2048, heads=16, ffn=1408,
                                           vocab=102400, seq_len=4096, mlp="swiglu", experts=64, top_k=6,
-                                          shared_experts=2, first_dense_layers=1, dense_ffn=10944, source=_DSMOE),
+                                          shared_experts=2, first_dense_layers=1, dense_ffn=10944, source=_DSMOE,
+                                          context=_CTX_DSMOE),
     "mistral-7b": TransformerConfig(name="mistral-7b", layers=32, hidden=4096, heads=32, kv_heads=8, ffn=14336,
                                     vocab=32000, seq_len=8192, mlp="swiglu", sliding_window=4096, source=_MISTRAL,
                                     context=_positions(32768)),  # Mistral-7B-v0.1 config.json (tests/hf_configs.py)
