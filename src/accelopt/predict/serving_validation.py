@@ -42,6 +42,10 @@ ENGINES: dict[str, dict[str, Any]] = {
     "vllm": {"memory_basis": "total", "memory_utilization": 0.9},
     # gpt-fast: one batch, its own KV cache; no pool is reserved.
     "gpt-fast": {"memory_basis": "total", "memory_utilization": 1.0},
+    # AWS transformers-neuronx / NxD Inference (s-neusrv): compiled for a static batch of a fixed sequence length (the
+    # Neuron benchmark tables' 'Batch Size' and 'Sequence Length' columns), the KV cache pre-allocated for that length
+    # per batch slot; no pool beyond it (the rows' sequence length = prompt + output, the batch's own KV cache).
+    "neuron": {"memory_basis": "total", "memory_utilization": 1.0},
 }
 
 
