@@ -87,7 +87,7 @@ def result() -> ServingValidateResult:
 def test_published_fp4_rows_are_predicted(result: ServingValidateResult) -> None:
     fp4 = [r for r in result.runs if r.precision.startswith("nvfp4")]
     assert len(fp4) >= 40 and all(r.predicted is not None and r.family == "nvidia-blackwell" for r in fp4)
-    assert not [r for r in result.runs if r.role == "gap"]
+    assert not [r for r in fp4 if r.role == "gap"]  # (other vendors have gap rows: AWS Neuron, s-neusrv)
     by = {(g.group, g.name) for g in result.groups}
     assert ("precision", "nvfp4/fp8") in by and ("family", "nvidia-blackwell") in by
     from accelopt.predict.calibration import load_serving_tables

@@ -59,7 +59,9 @@ def test_validate_serving_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0, err
     doc = json.loads(out)
     assert doc["median_abs_error_held_out"] <= HELD_OUT_MEDIAN_TARGET
-    assert {r["role"] for r in doc["runs"]} == {"fit", "test"}  # the FP4 rows were the last 'gap' rows
+    # gap rows (AWS Neuron runs the model cannot express, s-neusrv): in no median, each with its reason
+    assert {r["role"] for r in doc["runs"]} <= {"fit", "test", "gap"}
+    assert all(r["note"] for r in doc["runs"] if r["role"] == "gap")
     code, out, err = run_main(["validate", "--serving"], capsys)
     assert code == 0 and "held-out median |error|" in out and "nvidia-hopper" in out
 

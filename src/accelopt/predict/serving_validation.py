@@ -49,6 +49,10 @@ ENGINES: dict[str, dict[str, Any]] = {
     # model_runner_kv_cache_mixin.py, _profile_available_bytes: available - total x (1 - mem_fraction_static)); the
     # TPU v6e rows' launch command sets --mem-fraction-static=0.8 (s-tpusrv, issue 10).
     "sgl-jax": {"memory_basis": "total", "memory_utilization": 0.8},
+    # AWS transformers-neuronx / NxD Inference (s-neusrv): compiled for a static batch of a fixed sequence length (the
+    # Neuron benchmark tables' 'Batch Size' and 'Sequence Length' columns), the KV cache pre-allocated for that length
+    # per batch slot; no pool beyond it (the rows' sequence length = prompt + output, the batch's own KV cache).
+    "neuron": {"memory_basis": "total", "memory_utilization": 1.0},
 }
 
 

@@ -157,6 +157,16 @@ _PRESETS: dict[str, TransformerConfig] = {
                                    ffn=25600, vocab=151936, seq_len=40960, mlp="swiglu", source=_QWEN3_32B,
                                    context=_CTX_QWEN3),
     # --- end s-tpusrv ---------------------------------------------------------------------------------------------
+    # s-neusrv (issue 10): AWS Neuron's Trn1 inference tables run Mistral-7B-Instruct-v0.2 to 16k tokens. Its
+    # config.json (mistralai/Mistral-7B-Instruct-v0.2, commit 41b61a33, as quoted in the Hugging Face PR
+    # migtissera/Tess-7B-v2.0 discussion 4 "Set sliding window to null to match Mistral-7B-Instruct-v0.2"):
+    # mistral-7b's dimensions (hidden 4096, 32 layers, 32 heads, 8 KV heads, intermediate 14336, vocab 32000) with
+    # "sliding_window": null (full attention) and rope_theta 1e6, max_position_embeddings 32768.
+    "mistral-7b-v0.2": TransformerConfig(name="mistral-7b-v0.2", layers=32, hidden=4096, heads=32, kv_heads=8,
+                                         ffn=14336, vocab=32000, seq_len=32768, mlp="swiglu",
+                                         source=_MISTRAL + "; v0.2: sliding_window null, rope_theta 1e6 "
+                                         "(mistralai/Mistral-7B-Instruct-v0.2 config.json)",
+                                         context=_positions(32768)),
 }
 
 # Llama 3.1 8B/70B keep the Llama 3 architecture (Llama 3 paper, Table 3); 405B only exists as 3.1.

@@ -1,0 +1,175 @@
+"""AWS Neuron serving rows (issue 10, s-neusrv): AWS's Trn1/Inf2 transformers-neuronx tables against `plan serve`.
+
+Bounds stated before any row was predicted (the issue's serving target): the held-out median |error| of each device
+family with AWS rows <= 15%; every held-out AWS row beyond 25% carries a note with a specific, checked reason (its
+arithmetic recomputed here from the published figures); a row without one is a strict xfail naming it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from conftest import run_main
+
+from accelopt.hardware.catalog import get_device
+from accelopt.predict import serving
+from accelopt.predict.serving_validation import (
+    ServingRunResult,
+    fit_serving,
+    predict_row,
+    read_serving_runs,
+    reproduce,
+    validate_serving,
+)
+from accelopt.workload.presets import get_model
+
+SERVING_MEDIAN_BOUND = 0.15  # issue 10, "Done when": serving median <= 15%
+ROW_NOTE_BOUND = 0.25  # issue 10: a row beyond 25% carries a note with a specific, checked reason
+
+ROWS, SOURCES = read_serving_runs()
+AWS = [r for r in ROWS if r["id"].startswith("nrn-")]
+PUB = {r["id"]: float(r["published"]) for r in AWS}
+# held-out rows beyond 25% whose note says "not explained" (no checked reason found): strict xfails
+UNEXPLAINED = {"nrn-trn1-l2-7b-b1-128-8064-ttft", "nrn-trn1-l2-7b-b8-128-8064-ttft"}
+
+
+@pytest.fixture(scope="module")
+def results() -> list[ServingRunResult]:
+    return [reproduce(r, SOURCES) for r in AWS]
+
+
+def test_aws_block_is_expressed_faithfully() -> None:
+    # TP degrees count NeuronCores: the rows run on the per-core devices, at AWS's degree, with the static batch
+    assert {r["hardware"] for r in AWS} == {"trainium1-core", "inferentia2-core", "trainium2-lnc2"}
+    assert {r["tp"] for r in AWS if r["hardware"] == "trainium1-core"} == {"32"}
+    assert {r["tp"] for r in AWS if r["hardware"] == "inferentia2-core"} == {"24"}
+    assert {r["tp"] for r in AWS if r["hardware"] == "trainium2-lnc2"} == {"64"}  # LNC=2 logical cores
+    assert all(r["engine"] == "neuron" and r["batch"] != "max" for r in AWS)
+    fit = [r for r in AWS if r["role"] == "fit"]
+    assert 0 < len(fit) <= len([r for r in AWS if r["role"] != "gap"]) / 3
+    assert {r["metric"] for r in fit} == {"ttft_ms", "tpot_ms"}  # both regimes among the fit rows
+
+
+def test_gap_rows_cannot_be_predicted_and_say_why() -> None:
+    for r in (r for r in AWS if r["role"] == "gap"):
+        heads = get_model(r["model"]).heads
+        if heads % int(r["tp"]):  # plan serve rejects the layout: the reason given is that one
+            assert f"does not divide {heads}" in r["note"], r["id"]
+            with pytest.raises(serving.InfeasibleError):
+                serving._check_layout(get_model(r["model"]), int(r["tp"]), 1)
+        else:
+            assert r["weight_dtype"] == "int8" and r["metric"] == "ttft_ms" and "weight-only" in r["note"], r["id"]
+
+
+def _family_median(fam: str) -> float:
+    # the family's held-out rows of the whole file (other vendors' rows of the family count too)
+    res = validate_serving()
+    return next(g.median_abs_error for g in res.groups if g.group == "family" and g.name == fam)
+
+
+def test_held_out_median_trainium1_within_target(results: list[ServingRunResult]) -> None:
+    # Inf2 has no held-out row: every Inf2 row is a gap row (TP 24 does not divide the heads)
+    assert {r.family for r in results if r.role == "test"} == {"aws-trainium1", "default"}
+    assert _family_median("aws-trainium1") <= SERVING_MEDIAN_BOUND
+
+
+@pytest.mark.xfail(strict=True, reason="Trainium2 is uncalibrated (two public runs, too few to fit): its rows "
+                   "are -10.6% to -50.4% against [serving.default] (three beyond 25%), taking the `default` "
+                   "family's held-out median (with the two L40S rows) above 15%")
+def test_held_out_median_default_family_within_target() -> None:
+    assert _family_median("default") <= SERVING_MEDIAN_BOUND
+
+
+def _beyond(results: list[ServingRunResult]) -> list[ServingRunResult]:
+    return [r for r in results if r.role == "test" and r.error is not None and abs(r.error) > ROW_NOTE_BOUND]
+
+
+def test_rows_beyond_25pct_carry_a_checked_reason(results: list[ServingRunResult]) -> None:
+    for r in _beyond(results):
+        if r.id in UNEXPLAINED:
+            assert r.note.startswith("not explained:"), r.id
+        else:
+            assert r.note.startswith("checked:"), (r.id, r.error)
+
+
+@pytest.mark.xfail(strict=True, reason="two Llama-2-7b TTFT rows on Trn1 (128-token prompt, batch 1 and 8) are "
+                   "-25.0% and -38.0% with no checked reason: the published 7B TTFT is 0.25x the 70B's at the same "
+                   "shape with 0.10x its FLOPs and 0.40x its layers; no source here names the fixed cost")
+def test_no_unexplained_row_beyond_25pct(results: list[ServingRunResult]) -> None:
+    assert not [r.id for r in _beyond(results) if r.id in UNEXPLAINED]
+
+
+def test_checked_notes_arithmetic() -> None:
+    # Trn1 against Inf2, same engine, model and 8192-token shape at batch 1
+    assert PUB["nrn-trn1-mistral-v02-b1-8192-8192-ttft"] / PUB["nrn-inf2-mistral-v02-b1-8192-8192-ttft"] == \
+        pytest.approx(2.45, abs=0.005)
+    for m in ("l2-13b", "codellama-13b"):
+        assert PUB[f"nrn-trn1-{m}-b1-8192-8192-ttft"] / PUB[f"nrn-inf2-{m}-b1-8192-8192-ttft"] == \
+            pytest.approx(2.4, abs=0.05)
+    assert PUB["nrn-trn1-mistral-v02-b8-8192-8192-ttft"] / PUB["nrn-trn1-mistral-v02-b1-8192-8192-ttft"] == \
+        pytest.approx(6.5, abs=0.05)
+    # Llama-3-70B against Llama-2-70B (same layers) at the same shape
+    for shape, ratio in (("b1-2048-2048", 0.79), ("b4-2048-2048", 0.61), ("b4-128-1024", 0.83), ("b4-128-128", 0.83)):
+        assert PUB[f"nrn-trn1-l3-70b-{shape}-ttft"] / PUB[f"nrn-trn1-l2-70b-{shape}-ttft"] == \
+            pytest.approx(ratio, abs=0.005)
+    a, b = get_model("llama3-70b"), get_model("llama2-70b")
+    assert (a.layers, a.hidden, a.heads, a.n_kv_heads, a.ffn) == (b.layers, b.hidden, b.heads, b.n_kv_heads, b.ffn)
+    # prefill time per token is not one rate; the FLOPs per token nearly are
+    l2 = get_model("llama2-70b")
+    assert PUB["nrn-trn1-l2-70b-b1-2048-2048-ttft"] / PUB["nrn-trn1-l2-70b-b1-1024-1024-ttft"] == \
+        pytest.approx(2.97, abs=0.005)
+    assert serving.prefill_flops(l2, 1, 2048) / serving.prefill_flops(l2, 1, 1024) == pytest.approx(2.02, abs=0.005)
+    attn = 2048 * serving.attention_flops_per_token(l2, 2049 / 2)
+    assert attn / serving.prefill_flops(l2, 1, 2048) == pytest.approx(0.02, abs=0.005)
+    per_token = {k: PUB[k] / n for k, n in (("nrn-trn1-l2-70b-b1-1024-1024-ttft", 1024),
+                                            ("nrn-trn1-l2-70b-b4-256-256-ttft", 1024),
+                                            ("nrn-trn1-l2-70b-b1-2048-2048-ttft", 2048),
+                                            ("nrn-trn1-l2-70b-b4-1024-1024-ttft", 4096))}
+    assert [round(v, 3) for v in per_token.values()] == [0.227, 0.264, 0.337, 0.361]
+    # Trn2 (uncalibrated): the fitted Trn1 table's values on its rows, quoted in their notes (not adopted)
+    v2 = replace(serving.serving_calibrations()["aws-neuroncore-v2"], family="default")
+    for rid, err in (("nrn-trn2-l33-70b-b1-10000-1501-tpot", -0.020), ("nrn-trn2-l33-70b-b1-10000-1501-ttft", 0.788)):
+        row = next(r for r in AWS if r["id"] == rid)
+        assert predict_row(row, {"default": v2})[0] / PUB[rid] - 1 == pytest.approx(err, abs=0.0005)
+    v2_405 = predict_row(next(r for r in AWS if r["id"] == "nrn-trn2-l31-405b-b1-10000-1785-ttft"), {"default": v2})[0]
+    assert v2_405 / PUB["nrn-trn2-l31-405b-b1-10000-1785-ttft"] - 1 == pytest.approx(1.262, abs=0.0005)
+    # Trn2 prefill rates implied by the published TTFTs (share of the 64 logical cores' bf16 peak)
+    peak = 64 * get_device("trainium2-lnc2").peak("bf16")
+    for model, rid, share in (("llama3-70b", "nrn-trn2-l33-70b-b1-10000-1501-ttft", 0.244),
+                              ("llama3.1-405b", "nrn-trn2-l31-405b-b1-10000-1785-ttft", 0.324)):
+        flops = serving.prefill_flops(get_model(model), 1, 10000)
+        assert flops / (PUB[rid] / 1e3) / peak == pytest.approx(share, abs=0.0005)
+    # the unexplained 7B rows: ratios quoted in their notes
+    assert PUB["nrn-trn1-l2-7b-b1-128-8064-ttft"] / PUB["nrn-trn1-l2-70b-b1-128-128-ttft"] == \
+        pytest.approx(0.25, abs=0.005)
+
+
+def test_bundled_values_are_what_the_declared_rule_gives() -> None:
+    # the rule in calibration.toml [serving.aws-neuroncore-v2]: grids and fields as declared there
+    def g(a: float, b: float, s: float) -> list[float]:
+        return [round(float(x), 10) for x in np.arange(a, b + s / 2, s)]
+
+    grid = {"decode_bandwidth_efficiency": g(0.30, 0.95, 0.025), "link_step_latency_s": g(0, 20e-6, 0.5e-6),
+            "prefill_compute_efficiency": g(0.05, 0.95, 0.025), "per_step_overhead_s": g(0, 5e-3, 0.1e-3),
+            "per_request_overhead_s": g(0, 50e-3, 1e-3)}
+    fit, loss = fit_serving("aws-neuroncore-v2", grid)
+    bundled = serving.serving_calibrations()["aws-neuroncore-v2"]
+    for name in grid:
+        assert getattr(fit, name) == pytest.approx(getattr(bundled, name)), name
+    assert math.isfinite(loss)
+
+
+@pytest.mark.parametrize("hardware", ["trainium1-core", "trainium1", "inferentia2", "inferentia2-core"])
+def test_plan_serve_on_neuroncore_v2_is_calibrated(hardware: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_main(["plan", "serve", "--model", "llama3-8b", "--hardware", hardware, "--tp", "8",
+                             "--prompt", "128", "--output", "128"], capsys)
+    assert code == 0 and "aws-neuroncore-v2" in out and "uncalibrated" not in out
+
+
+def test_plan_serve_on_trainium2_stays_uncalibrated(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_main(["plan", "serve", "--model", "llama3-8b", "--hardware", "trainium2", "--prompt", "128",
+                             "--output", "128"], capsys)
+    assert code == 0 and "uncalibrated" in out
