@@ -109,3 +109,14 @@ def test_serving_figures() -> None:
 def test_bundled_run_count() -> None:
     (count,) = _quoted(r"(\d+) published runs bundled in")
     assert int(count) == len(REPORT.runs)
+
+
+def test_serving_vendor_family_figures() -> None:
+    """The per-family held-out medians and row counts the README quotes for the non-NVIDIA serving tables."""
+    got = _quoted(r"AMD MI300X ([\d.]+)% over (\d+), Gaudi 3 ([\d.]+)% over (\d+), Gaudi 2 ([\d.]+)% over (\d+), "
+                  r"TPU v6e ([\d.]+)% over (\d+), Trainium1 ([\d.]+)% over (\d+), `default` ([\d.]+)% over (\d+)")
+    fam = {g.name: g for g in validate_serving().groups if g.group == "family"}
+    names = ("amd-instinct-cdna3", "intel-gaudi3", "intel-gaudi2", "google-tpu-v6e", "aws-trainium1", "default")
+    for name, median, rows in zip(names, got[0::2], got[1::2], strict=True):
+        _same_as_written(median, 100.0 * fam[name].median_abs_error)
+        assert int(rows) == fam[name].rows, name
