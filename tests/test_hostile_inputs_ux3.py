@@ -1,0 +1,121 @@
+"""A demanding user's hostile inputs to `optimize` (recipe options), `profile`, `probe`, `env`, `report`, `schema`,
+`simulate` and `plan infer`: each is refused with `error:` + `fix:` and exit 2, before anything is measured, and
+user text is printed as plain text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_main
+
+
+def _recipe(tmp_path: Path, technique: str, params: dict[str, Any]) -> str:
+    doc = {"accelopt_recipe": 1, "model": "digits", "mode": "inference", "dtype": "fp32",
+           "techniques": [{"name": technique, "params": params}]}
+    p = tmp_path / "recipe.json"
+    p.write_text(json.dumps(doc), encoding="utf-8")
+    return str(p)
+
+
+@pytest.mark.parametrize(("technique", "params", "named"), [
+    ("prune-structured", {"ratoi": 0.3}, "'ratoi'"),  # misspelt: used to run the default ratio 0.5 silently
+    ("distill", {"temprature": 2.0}, "'temprature'"),
+    ("bf16", {"mode": "fast"}, "'mode'"),  # bf16 takes no option at all
+    ("prune-structured", {"ratio": 7.0}, "ratio = 7.0"),  # out of range: used to fail after the baseline was measured
+    ("prune-unstructured", {"sparsity": float("nan")}, "sparsity = nan"),
+    ("compile", {"mode": "banana"}, "mode = 'banana'"),  # went to torch.compile, a 'failed' row after the baseline
+    ("grad-accumulation", {"micro_batches": "4"}, "micro_batches = '4'"),
+    ("power-limit", {"limits_w": [300, -5]}, "limits_w"),
+])
+def test_recipe_option_refused_before_measuring(technique: str, params: dict[str, Any], named: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["optimize", "digits", "--apply", _recipe(tmp_path, technique, params)], capsys)
+    assert code == 2, err
+    assert "error:" in err and "fix:" in err and named in err and technique in err
+    assert "measuring" not in err and out == ""
+
+
+def test_misspelt_option_lists_the_valid_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(["optimize", "digits", "--apply", _recipe(tmp_path, "prune-structured", {"ratoi": 1})],
+                            capsys)
+    assert code == 2 and "ratio, finetune_steps" in err
+
+
+def test_every_default_option_passes_its_own_check() -> None:
+    """A recipe that gives each technique its defaults loads (the specs and the defaults agree)."""
+    from accelopt.optimize.base import all_techniques
+
+    for tech in all_techniques().values():
+        tech.check_options({n: s.default for n, s in tech.option_specs.items() if s.default is not None})
+
+
+def test_recorded_params_load_back(tmp_path: Path) -> None:
+    """What --save writes beside the options (sparsity reached, parameter counts) reads back without an error."""
+    from accelopt.optimize.recipe import load_recipe
+
+    params = {"sparsity": 0.5, "sparsity_reached": 0.49, "finetune_steps": 0}
+    recipe = load_recipe(_recipe(tmp_path, "prune-unstructured", params))
+    assert recipe.techniques == [("prune-unstructured", params)]
+
+
+# ------------------------------------------------------------------ profile --nproc, probe --collectives
+@pytest.mark.parametrize(("extra", "named"), [
+    (["--parallel", "ddp", "--schedule", "gpipe"], "--schedule applies to --parallel pipeline only"),
+    (["--parallel", "fsdp", "--microbatches", "4"], "--microbatches applies to --parallel pipeline only"),
+])
+def test_pipeline_flags_without_pipeline_are_refused(extra: list[str], named: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """They were silently ignored: a DDP run measured as if the user's schedule had been used."""
+    code, out, err = run_main(["profile", "mlp", "--nproc", "2", *extra], capsys)
+    assert code == 2 and named in err and "fix:" in err and out == ""
+
+
+@pytest.mark.parametrize("argv", [["profile", "mlp", "--nproc", "{n}"],
+                                  ["probe", "--device", "cpu", "--collectives", "--nproc", "{n}", "--no-save"]])
+def test_more_ranks_than_cores_refused_before_anything_runs(argv: list[str], monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """--nproc 1000000 started the launch (a million processes asked for); probe refused it only after measuring."""
+    import accelopt.cli.probe as probe_cli
+
+    def no_measuring(*a: Any, **k: Any) -> Any:
+        raise AssertionError("measured before the options were checked")
+
+    monkeypatch.setattr(probe_cli, "_run", no_measuring)
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    code, _, err = run_main([a.replace("{n}", "1000000") for a in argv], capsys)
+    assert code == 2 and "--nproc 1000000 is more ranks than this machine's 4 logical CPUs" in err, err
+    assert "pass --nproc 2 to 4" in err
+
+
+def test_probe_keeps_the_device_figures_when_collectives_fail(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    import accelopt.cli.probe as probe_cli
+    from accelopt.errors import MeasurementError
+    from accelopt.measure import probe
+    from accelopt.units import MiB
+
+    monkeypatch.setattr(probe, "settings_for", lambda device, quick, llc: probe.ProbeSettings(
+        shapes={"fp32": [(32, 32, 32)]}, shape_budget_s=0.01, max_call_s=1.0, stream_bytes=1 * MiB,
+        stream_budget_s=0.02))
+
+    def failing(*a: Any, **k: Any) -> Any:
+        raise MeasurementError("rank 1 exited with status 1 before reporting", "see the rank's log")
+
+    monkeypatch.setattr(probe_cli, "_collectives", failing)
+    saved = tmp_path / "spec.toml"
+    code, out, err = run_main(["probe", "--device", "cpu", "--dtypes", "fp32", "--collectives", "--save", str(saved),
+                               "--json"], capsys)
+    assert code == 2 and "rank 1 exited" in err
+    doc = json.loads(out)
+    assert doc["figures"] and saved.is_file()  # measured, printed and saved before the error
+
+
+@pytest.mark.parametrize(("endpoint", "named"), [("nonexistent.invalid:29511", "cannot be resolved"),
+                                                 ("192.0.2.1:29511", "is not an address of this machine")])
+def test_rendezvous_host_problem_is_named(endpoint: str, named: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Both used to read 'port 29511 ... is already in use' (the port was free; the host was the problem)."""
+    code, _, err = run_main(["profile", "mlp", "--nproc", "2", "--rdzv-endpoint", endpoint], capsys)
+    assert code == 2 and named in err and "already in use" not in err
