@@ -119,3 +119,23 @@ def test_rendezvous_host_problem_is_named(endpoint: str, named: str, capsys: pyt
     """Both used to read 'port 29511 ... is already in use' (the port was free; the host was the problem)."""
     code, _, err = run_main(["profile", "mlp", "--nproc", "2", "--rdzv-endpoint", endpoint], capsys)
     assert code == 2 and named in err and "already in use" not in err
+
+
+# ------------------------------------------------------------------ model paths, plan infer sizes
+@pytest.mark.parametrize("cmd", [["profile"], ["optimize"], ["plan", "infer"]])
+def test_an_existing_file_that_is_no_model_is_not_called_missing(cmd: list[str], tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """It read 'no such file or folder' for a file the user could see with ls."""
+    f = tmp_path / "weights.bin"
+    f.write_bytes(b"\x00\xff\xfe binary")
+    code, out, err = run_main([*cmd, str(f)], capsys)
+    assert code == 2 and "is a file that accelopt cannot read as a model" in err and "no such" not in err
+    assert "file.py:factory" in err
+
+
+def test_infer_input_size_past_memory_is_an_error_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    """--input-size 100000000 on an image model asked torch for 1.2e17 bytes: a RuntimeError traceback."""
+    code, out, err = run_main(["plan", "infer", "resnet50", "--hardware", "h100-sxm", "--batch", "1",
+                               "--input-size", "100000000"], capsys)
+    assert code == 2 and "does not fit in this machine's memory" in err and "--input-size" in err
+    assert "Traceback" not in err and out == ""

@@ -213,6 +213,10 @@ def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_le
             raise InputError("the Hugging Face builder (accelopt.workload.hf) is not available",
                              "install the hf extra: pip install 'accelopt[hf]'") from e
         return build_from_hf_config(str(p), batch_size=batch_size, seq_len=seq_len)
+    if kind in ("file", "other"):  # it exists, but is neither file.py:factory nor a .json config
+        raise InputError(f"model {model!r} is a {'file' if kind == 'file' else 'device or pipe'} that accelopt "
+                         "cannot read as a model",
+                         "pass path/file.py:factory, a Hugging Face config.json (or its folder), or a zoo name")
     if "/" in model or "\\" in model:  # meant as a path, not a zoo name
         raise InputError(f"model {model!r}: no such file or folder",
                          "pass an existing folder holding config.json, path/file.py:factory, or a zoo name")
