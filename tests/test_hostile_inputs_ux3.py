@@ -129,7 +129,7 @@ def test_an_existing_file_that_is_no_model_is_not_called_missing(cmd: list[str],
     f = tmp_path / "weights.bin"
     f.write_bytes(b"\x00\xff\xfe binary")
     code, out, err = run_main([*cmd, str(f)], capsys)
-    assert code == 2 and "is a file that accelopt cannot read as a model" in err and "no such" not in err
+    assert code == 2 and "is a file that accelopt cannot read as a model" in err and "no such" not in err and out == ""
     assert "file.py:factory" in err
 
 
