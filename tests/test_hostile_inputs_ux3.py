@@ -139,3 +139,19 @@ def test_infer_input_size_past_memory_is_an_error_not_a_traceback(capsys: pytest
                                "--input-size", "100000000"], capsys)
     assert code == 2 and "does not fit in this machine's memory" in err and "--input-size" in err
     assert "Traceback" not in err and out == ""
+
+
+# ------------------------------------------------------------------ simulate
+def test_input_dtype_alone_is_not_silently_ignored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--input-dtype int64 on a built-in model, or on a factory returning a ModelBundle, ran as if not given."""
+    code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "-m", "alexnet-conv", "--input-dtype", "int64"],
+                              capsys)
+    assert code == 2 and "--input-dtype applies to a model file" in err and out == ""
+    f = tmp_path / "models.py"
+    f.write_text("import torch\nfrom accelopt.workload.userfile import ModelBundle\n\n"
+                 "def build():\n    m = torch.nn.Linear(8, 4)\n    x = torch.zeros(2, 8)\n"
+                 "    return ModelBundle(name='lin', model=m, batches=lambda: iter([((x,), x[:, :4])]), batch_size=2,\n"
+                 "                       loss_fn=torch.nn.functional.mse_loss)\n", encoding="utf-8")
+    code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "-m", f"{f}:build", "--input-dtype", "int64"],
+                              capsys)
+    assert code == 2 and "brings its own inputs" in err and "--input-dtype" in err, err
