@@ -155,3 +155,14 @@ def test_input_dtype_alone_is_not_silently_ignored(tmp_path: Path, capsys: pytes
     code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "-m", f"{f}:build", "--input-dtype", "int64"],
                               capsys)
     assert code == 2 and "brings its own inputs" in err and "--input-dtype" in err, err
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (["--mode", "train", "--only", "onnx-fp32"], "onnx-fp32 applies to --mode inference only"),
+    (["--only", "bf16,grad-accumulation"], "grad-accumulation applies to --mode train only"),
+])
+def test_only_a_technique_of_the_other_mode_is_refused_before_measuring(argv: list[str], named: str,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """The baseline was trained and measured, then the one technique asked for was listed as 'not applicable'."""
+    code, out, err = run_main(["optimize", "mlp", *argv], capsys)
+    assert code == 2 and named in err and "fix:" in err and "measuring" not in err and out == ""

@@ -89,9 +89,10 @@ def check(o: OptimizeOptions) -> None:
     if o.apply and (o.only or o.skip):
         raise InputError("--apply measures exactly the recipe's techniques; --only/--skip do not combine with it",
                          "leave out --only and --skip with --apply")
-    from accelopt.optimize.runner import check_technique_names
+    from accelopt.optimize.runner import check_only_mode, check_technique_names
 
     check_technique_names(o.only, o.skip)
+    check_only_mode(o.only, o.mode)
     both = sorted(set(o.only or ()) & set(o.skip))
     if both:
         raise InputError(f"{', '.join(both)} is both in --only and in --skip", "name each technique in one of them")
