@@ -166,3 +166,39 @@ def test_only_a_technique_of_the_other_mode_is_refused_before_measuring(argv: li
     """The baseline was trained and measured, then the one technique asked for was listed as 'not applicable'."""
     code, out, err = run_main(["optimize", "mlp", *argv], capsys)
     assert code == 2 and named in err and "fix:" in err and "measuring" not in err and out == ""
+
+
+SWEEP = ["simulate", "sweep", "-m", "alexnet-conv", "--rows", "16,32", "--cols", "16,32", "--sram-kib", "64",
+         "--dataflow", "os"]
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_sweep_interrupted_keeps_the_designs_simulated(as_json: bool, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C in a long sweep lost every design simulated (a bare 'aborted', exit 1)."""
+    from accelopt.simulate import sweep
+
+    real, calls = sweep.simulate, []
+
+    def stop_at_third(*a: Any, **k: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(sweep, "simulate", stop_at_third)
+    code, out, err = run_main([*SWEEP, *(["--json"] if as_json else [])], capsys)
+    assert code == 130, err
+    if as_json:
+        doc = json.loads(out)
+        assert doc["interrupted"] is True and doc["evaluated"] == 2 and doc["pareto_front"]
+    else:
+        assert "interrupted (Ctrl-C) after 2 of 4 designs" in " ".join(out.split())
+
+
+def test_sweep_repeated_values_are_simulated_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """--bandwidth-gbps 100,100 simulated the same design twice ('2 designs'; the other lists were already
+    deduplicated)."""
+    code, out, err = run_main([*SWEEP[:4], "--rows", "16", "--cols", "16", "--sram-kib", "64", "--dataflow", "os",
+                               "--bandwidth-gbps", "100,100", "--json"], capsys)
+    assert code == 0 and json.loads(out)["evaluated"] == 1, err
