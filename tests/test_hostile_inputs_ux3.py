@@ -137,8 +137,20 @@ def test_infer_input_size_past_memory_is_an_error_not_a_traceback(capsys: pytest
     """--input-size 100000000 on an image model asked torch for 1.2e17 bytes: a RuntimeError traceback."""
     code, out, err = run_main(["plan", "infer", "resnet50", "--hardware", "h100-sxm", "--batch", "1",
                                "--input-size", "100000000"], capsys)
-    assert code == 2 and "does not fit in this machine's memory" in err and "--input-size" in err
+    assert code == 2 and "does not fit in the memory of cpu" in err and "--input-size 100000000" in err
     assert "Traceback" not in err and out == ""
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (["optimize", "mlp", "--batch-size", "2000000000", "--rounds", "3"], "--batch-size 2000000000"),
+    (["profile", "resnet", "--seq-len", "100000000", "--steps", "3", "--warmup", "0"], "--seq-len 100000000"),
+])
+def test_a_batch_past_memory_names_the_options_that_sized_it(argv: list[str], named: str,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """(inputs of 512 GB and 1.2e17 B: past any host) optimize: a RuntimeError traceback; profile blamed
+    "resnet's default batch" for a --seq-len (image side)."""
+    code, _, err = run_main(argv, capsys)
+    assert code == 2 and "does not fit in the memory of cpu" in err and named in err and "Traceback" not in err
 
 
 # ------------------------------------------------------------------ simulate

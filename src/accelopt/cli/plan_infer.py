@@ -198,17 +198,11 @@ def _workloads(model: str, batches: list[int], input_size: int | None, size: str
 def _captured(model: str, batches: list[int], input_size: int | None, size: str | None) -> dict[int, Any]:
     """_workloads, with a batch of inputs too large for this machine's memory (capture makes one on the CPU) named
     as the options that asked for it, not a torch allocator traceback."""
-    from accelopt.errors import InputError
+    from accelopt.measure.memory import out_of_memory_as_error
 
-    try:
+    size_text = f", --input-size {input_size}" if input_size is not None else ""
+    with out_of_memory_as_error(f"one batch of inputs (--batch up to {batches[-1]}{size_text})", "cpu"):
         return _workloads(model, batches, input_size, size)
-    except (MemoryError, RuntimeError) as e:
-        if not isinstance(e, MemoryError) and "allocate" not in str(e):
-            raise
-        raise InputError(f"one batch of inputs (--batch up to {batches[-1]}, --input-size "
-                         f"{input_size if input_size is not None else 'the model default'}) does not fit in this "
-                         "machine's memory (the capture makes one batch on the CPU)",
-                         "pass a smaller --input-size or --batch") from None
 
 
 def run_infer(o: InferOptions) -> Any:

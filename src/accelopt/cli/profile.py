@@ -112,7 +112,7 @@ def _run_local(opts: ProfileOptions) -> None:
     progress = _progress()
     from accelopt.measure.memory import out_of_memory_as_error
 
-    what = f"--batch-size {opts.batch_size}" if opts.batch_size is not None else f"{opts.model}'s default batch"
+    what = oom_what(opts.model, opts.batch_size, opts.seq_len)
     workload = None
     try:
         with out_of_memory_as_error(what, opts.device):
@@ -179,6 +179,12 @@ def _keep_interrupted(partial: Any, workload: Any, opts: ProfileOptions) -> None
                           else None, title=f"accelopt profile {partial.name} (interrupted)")
         err.print(plain(f"HTML report written to {path}"))
     _write_outputs(None, workload, opts.save_workload, console)
+
+
+def oom_what(model: str, batch_size: int | None, seq_len: int | None) -> str:
+    """What a memory error names: the options that sized the batch, e.g. '--batch-size 64, --seq-len 4096'."""
+    given = [f"{flag} {v}" for flag, v in (("--batch-size", batch_size), ("--seq-len", seq_len)) if v is not None]
+    return ", ".join(given) if given else f"{model}'s default batch"
 
 
 def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_len: int | None) -> Any:
