@@ -214,3 +214,17 @@ def test_sweep_repeated_values_are_simulated_once(capsys: pytest.CaptureFixture[
     code, out, err = run_main([*SWEEP[:4], "--rows", "16", "--cols", "16", "--sram-kib", "64", "--dataflow", "os",
                                "--bandwidth-gbps", "100,100", "--json"], capsys)
     assert code == 0 and json.loads(out)["evaluated"] == 1, err
+
+
+def test_more_ranks_than_gpus_is_unsupported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """probe --collectives on cuda launched NCCL ranks past the GPUs (profile --nproc already refused them)."""
+    import torch
+
+    from accelopt.distributed.launch import check_local_ranks
+    from accelopt.errors import UnsupportedError
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(UnsupportedError, match="needs 2 GPUs on this node; torch sees 1"):
+        check_local_ranks(2, "cuda")
+    check_local_ranks(1, "cuda:0")
