@@ -228,3 +228,13 @@ def test_more_ranks_than_gpus_is_unsupported(monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(UnsupportedError, match="needs 2 GPUs on this node; torch sees 1"):
         check_local_ranks(2, "cuda")
     check_local_ranks(1, "cuda:0")
+
+
+def test_library_recipe_options_are_checked_too() -> None:
+    """run_optimize(recipe=...) is what --apply calls: a misspelt option there is refused before any measuring."""
+    from accelopt.errors import InputError
+    from accelopt.optimize.runner import RunOptions, run_optimize
+
+    with pytest.raises(InputError, match="prune-structured has no option 'ratoi'"):
+        opts = RunOptions(mode="inference", device="cpu", recipe=[("prune-structured", {"ratoi": 0.3})])
+        run_optimize(None, opts)  # type: ignore[arg-type]  # no model: it must stop before needing one

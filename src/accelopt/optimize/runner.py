@@ -714,6 +714,16 @@ def run_optimize(bundle: ModelBundle, opts: RunOptions) -> tuple[OptimizeResult,
     """Measure the baseline and the techniques (or the recipe's chain); the result and the variants made."""
     check_technique_names(opts.only, opts.skip)
     check_only_mode(opts.only, opts.mode)
+    known = all_techniques()
+    for i, (name, params) in enumerate(opts.recipe or []):  # as load_recipe does for a file: before measuring
+        if name not in known:
+            from accelopt.errors import unknown_name
+
+            raise unknown_name("technique", name, list(known))
+        try:
+            known[name].check_options(params)
+        except InputError as e:
+            raise InputError(f"recipe step {i} ({name}): {e.problem}", e.fix) from None
     run = _Run(bundle, opts)
     result = run.run()
     return result, run.variants
