@@ -238,3 +238,12 @@ def test_library_recipe_options_are_checked_too() -> None:
     with pytest.raises(InputError, match="prune-structured has no option 'ratoi'"):
         opts = RunOptions(mode="inference", device="cpu", recipe=[("prune-structured", {"ratoi": 0.3})])
         run_optimize(None, opts)  # type: ignore[arg-type]  # no model: it must stop before needing one
+
+
+def test_recipe_without_techniques_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """'techniques': [] measured the baseline alone, exit 0, as if the recipe had been reproduced."""
+    p = tmp_path / "recipe.json"
+    p.write_text(json.dumps({"accelopt_recipe": 1, "model": "digits", "mode": "inference", "dtype": "fp32",
+                             "techniques": []}), encoding="utf-8")
+    code, out, err = run_main(["optimize", "digits", "--apply", str(p)], capsys)
+    assert code == 2 and "techniques is empty" in err and out == ""

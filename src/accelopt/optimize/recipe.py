@@ -66,6 +66,8 @@ def load_recipe(path: Path | str) -> Recipe:
     techs = data.get("techniques")
     if not isinstance(techs, list):
         raise _bad(path, "techniques is missing or not a list")
+    if not techs:  # would measure the baseline alone and call it the recipe
+        raise _bad(path, "techniques is empty: the recipe applies nothing")
     known = all_techniques()
     chain: list[tuple[str, dict[str, Any]]] = []
     for i, t in enumerate(techs):
