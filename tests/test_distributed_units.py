@@ -200,8 +200,10 @@ def test_worker_picks_nccl_and_its_gpu_on_cuda(monkeypatch: pytest.MonkeyPatch, 
     assert "cuda:1" in err["problem"]  # the rank ran on its own GPU
 
 
-def test_distributed_flags_need_nproc(capsys: pytest.CaptureFixture[str]) -> None:
+def test_distributed_flags_need_nproc(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     from conftest import run_main
+
+    monkeypatch.setattr("os.cpu_count", lambda: 4)  # 3 ranks fit the cores: the batch split is what is refused
 
     code, _, err = run_main(["profile", "mlp", "--parallel", "fsdp"], capsys)
     assert code == 2 and "--parallel applies to distributed runs only" in err and "--nproc" in err

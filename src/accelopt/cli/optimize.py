@@ -89,9 +89,10 @@ def check(o: OptimizeOptions) -> None:
     if o.apply and (o.only or o.skip):
         raise InputError("--apply measures exactly the recipe's techniques; --only/--skip do not combine with it",
                          "leave out --only and --skip with --apply")
-    from accelopt.optimize.runner import check_technique_names
+    from accelopt.optimize.runner import check_only_mode, check_technique_names
 
     check_technique_names(o.only, o.skip)
+    check_only_mode(o.only, o.mode)
     both = sorted(set(o.only or ()) & set(o.skip))
     if both:
         raise InputError(f"{', '.join(both)} is both in --only and in --skip", "name each technique in one of them")
@@ -124,13 +125,15 @@ def run(o: OptimizeOptions) -> Any:
         import torch
 
         torch.set_num_threads(o.threads)
-    from accelopt.cli.profile import _catalog_spec
+    from accelopt.cli.profile import _catalog_spec, oom_what
+    from accelopt.measure.memory import out_of_memory_as_error
 
-    bundle = _bundle(o)
-    opts = RunOptions(mode=o.mode, device=o.device, dtype=o.dtype, only=_names_or(o.only), skip=o.skip,
-                      budget_s=o.budget_min * 60.0, quality_tolerance=o.quality_tolerance, rounds=o.rounds,
-                      recipe=recipe.techniques if recipe else None, spec=_catalog_spec(None, o.device))
-    result, variants = run_optimize(bundle, opts)
+    with out_of_memory_as_error(oom_what(o.model, o.batch_size, o.seq_len), o.device):  # not a traceback
+        bundle = _bundle(o)
+        opts = RunOptions(mode=o.mode, device=o.device, dtype=o.dtype, only=_names_or(o.only), skip=o.skip,
+                          budget_s=o.budget_min * 60.0, quality_tolerance=o.quality_tolerance, rounds=o.rounds,
+                          recipe=recipe.techniques if recipe else None, spec=_catalog_spec(None, o.device))
+        result, variants = run_optimize(bundle, opts)
     if recipe is not None and recipe.model and recipe.model != bundle.name:
         result.notes.append(f"the recipe was made on {recipe.model!r}, applied here to {bundle.name!r}")
     if o.save:

@@ -195,6 +195,16 @@ def _workloads(model: str, batches: list[int], input_size: int | None, size: str
     return out
 
 
+def _captured(model: str, batches: list[int], input_size: int | None, size: str | None) -> dict[int, Any]:
+    """_workloads, with a batch of inputs too large for this machine's memory (capture makes one on the CPU) named
+    as the options that asked for it, not a torch allocator traceback."""
+    from accelopt.measure.memory import out_of_memory_as_error
+
+    size_text = f", --input-size {input_size}" if input_size is not None else ""
+    with out_of_memory_as_error(f"one batch of inputs (--batch up to {batches[-1]}{size_text})", "cpu"):
+        return _workloads(model, batches, input_size, size)
+
+
 def run_infer(o: InferOptions) -> Any:
     """Check the options, capture the model at each batch and plan (the library call behind `plan infer`):
     an InferencePlan."""
@@ -220,7 +230,7 @@ def run_infer(o: InferOptions) -> Any:
     if host_spec is not None and host_spec.kind != "cpu":
         raise InputError(f"--host {o.host!r} is a {host_spec.kind}, not a CPU",
                          "name a catalog CPU, e.g. xeon-8480plus")
-    wls = _workloads(o.model, batches, o.input_size, o.size)
+    wls = _captured(o.model, batches, o.input_size, o.size)
     budget_s = o.latency_budget_ms / 1e3 if o.latency_budget_ms is not None else None
     return plan_inference(wls, specs, dtype=o.dtype, latency_budget_s=budget_s, objective=o.objective, runtimes=rts,
                           host=host_spec, host_resolver=get_device)

@@ -57,6 +57,10 @@ def _check_options(opts: ProbeOptions) -> None:
         raise InputError("--nproc applies to --collectives only", "add --collectives, or leave out --nproc")
     if opts.nproc < 2 and opts.collectives:
         raise InputError(f"--nproc {opts.nproc}: collectives need 2 or more ranks", "pass --nproc 2 or more")
+    if opts.collectives:  # before the device is measured: a refused --nproc would lose that minute
+        from accelopt.distributed.launch import check_local_ranks
+
+        check_local_ranks(opts.nproc, opts.device or _default_device())
 
 
 def run_probe_command(opts: ProbeOptions) -> None:
@@ -73,12 +77,16 @@ def run_probe_command(opts: ProbeOptions) -> None:
     result = _run(opts.device or _default_device(), opts.quick, _parse_dtypes(opts.dtypes), opts.compare,
                   progress=True)
     coll = None
+    coll_failed: AcceloptError | None = None
     if opts.collectives and not result.interrupted:  # after a Ctrl-C nothing more is measured
         try:
             coll = _collectives(result.device.torch_device, opts.nproc, opts.quick)
         except KeyboardInterrupt:  # the device figures above are kept, saved and recorded
             result.interrupted = True
             result.skipped.append(("collectives", "not measured: interrupted (Ctrl-C)"))
+        except AcceloptError as e:  # the device figures above are kept, saved and recorded; the error comes last
+            coll_failed = e
+            result.skipped.append(("collectives", f"not measured: {e.problem}"))
     saved: Path | None = None
     save_failed: AcceloptError | None = None
     if not opts.no_save:
@@ -101,6 +109,8 @@ def run_probe_command(opts: ProbeOptions) -> None:
             render_collectives(coll, make_console())
     if save_failed is not None:
         raise save_failed
+    if coll_failed is not None:
+        raise coll_failed
     if result.interrupted:
         raise typer.Exit(130)  # the shell's status for Ctrl-C, after printing and recording what was measured
 

@@ -112,7 +112,7 @@ def _run_local(opts: ProfileOptions) -> None:
     progress = _progress()
     from accelopt.measure.memory import out_of_memory_as_error
 
-    what = f"--batch-size {opts.batch_size}" if opts.batch_size is not None else f"{opts.model}'s default batch"
+    what = oom_what(opts.model, opts.batch_size, opts.seq_len)
     workload = None
     try:
         with out_of_memory_as_error(what, opts.device):
@@ -181,6 +181,12 @@ def _keep_interrupted(partial: Any, workload: Any, opts: ProfileOptions) -> None
     _write_outputs(None, workload, opts.save_workload, console)
 
 
+def oom_what(model: str, batch_size: int | None, seq_len: int | None) -> str:
+    """What a memory error names: the options that sized the batch, e.g. '--batch-size 64, --seq-len 4096'."""
+    given = [f"{flag} {v}" for flag, v in (("--batch-size", batch_size), ("--seq-len", seq_len)) if v is not None]
+    return ", ".join(given) if given else f"{model}'s default batch"
+
+
 def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_len: int | None) -> Any:
     """Resolve MODEL (zoo name, file.py:factory, HF config) to a ModelBundle with fp32 weights."""
     from accelopt.errors import InputError
@@ -213,6 +219,10 @@ def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_le
             raise InputError("the Hugging Face builder (accelopt.workload.hf) is not available",
                              "install the hf extra: pip install 'accelopt[hf]'") from e
         return build_from_hf_config(str(p), batch_size=batch_size, seq_len=seq_len)
+    if kind in ("file", "other"):  # it exists, but is neither file.py:factory nor a .json config
+        raise InputError(f"model {model!r} is a {'file' if kind == 'file' else 'device or pipe'} that accelopt "
+                         "cannot read as a model",
+                         "pass path/file.py:factory, a Hugging Face config.json (or its folder), or a zoo name")
     if "/" in model or "\\" in model:  # meant as a path, not a zoo name
         raise InputError(f"model {model!r}: no such file or folder",
                          "pass an existing folder holding config.json, path/file.py:factory, or a zoo name")

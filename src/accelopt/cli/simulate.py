@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -249,7 +250,8 @@ def _sweep_with_progress(designs: Any, layers: Any, convention: str, run_sweep: 
                    TimeElapsedColumn(), TimeRemainingColumn(), console=make_console(stderr=True), transient=True)
     with bar:
         task = bar.add_task("sweep", total=len(designs))
-        return run_sweep(designs, layers, convention, on_point=lambda done, total: bar.update(task, completed=done))
+        return run_sweep(designs, layers, convention, on_point=lambda done, total: bar.update(task, completed=done),
+                         keep_on_interrupt=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -400,7 +402,6 @@ def _presets(json_out: bool) -> None:
 def run_design_sweep(opts: SweepOptions) -> None:
     """`simulate sweep`: the grid of designs on one model; the Pareto front."""
     from accelopt import units
-    from accelopt.report.jsonout import emit
     from accelopt.simulate.design import get_design
     from accelopt.simulate.sweep import OBJECTIVES, grid, pareto_front, run_sweep
 
@@ -414,19 +415,36 @@ def run_design_sweep(opts: SweepOptions) -> None:
         from accelopt.errors import InputError
 
         raise InputError(f"--dataflow {opts.dataflow!r} names no dataflow", "write e.g. --dataflow os,ws,is")
+    bws = list(dict.fromkeys(bws))  # a repeated bandwidth would simulate (and list) the same designs twice
     designs = grid(base, units.parse_int_range(opts.rows, "--rows"), units.parse_int_range(opts.cols, "--cols"),
                    [s * 1024 for s in units.parse_int_range(opts.sram_kib, "--sram-kib")], bws, dataflows)
     points = _sweep_with_progress(designs, layers, opts.source.convention, run_sweep)
+    interrupted = len(points) < len(designs)  # Ctrl-C: what was simulated is kept, shown and recorded
+    if not points:
+        print("interrupted (Ctrl-C) before any design was simulated", file=sys.stderr)
+        raise typer.Exit(130)
     front = pareto_front(points)
     from accelopt.report.runs import finish_run
     from accelopt.simulate.results import SimSweepResult
 
+    notes = ["energy is an estimate (Horowitz ISSCC 2014 table scaled to the node by "
+             "Stillmaker & Baas 2017); DRAM traffic from a tiling model"]
+    if interrupted:
+        notes.append(f"interrupted (Ctrl-C) after {len(points)} of {len(designs)} designs: the front is theirs")
     data = SimSweepResult(source=source, base_design=base.name, evaluated=len(points),
-                          objectives=list(OBJECTIVES), pareto_front=[p.row() for p in front],
-                          notes=["energy is an estimate (Horowitz ISSCC 2014 table scaled to the node by "
-                                 "Stillmaker & Baas 2017); DRAM traffic from a tiling model"])
+                          objectives=list(OBJECTIVES), pareto_front=[p.row() for p in front], notes=notes,
+                          interrupted=interrupted)
     finish_run("simulate-sweep", data, opts.html)
-    if opts.as_json:
+    _show_sweep(data, points, front, base, source, opts.as_json)
+    if interrupted:
+        raise typer.Exit(130)
+
+
+def _show_sweep(data: Any, points: Any, front: Any, base: Any, source: str, as_json: bool) -> None:
+    from accelopt import units
+    from accelopt.report.jsonout import emit
+
+    if as_json:
         emit(data)
         return
     from rich.table import Table
@@ -448,6 +466,8 @@ def run_design_sweep(opts: SweepOptions) -> None:
                   f"{p.tops_per_w:.3g}")
     con.print(t)
     con.print("* estimates: energy from Horowitz ISSCC 2014 scaled to the node (Stillmaker & Baas 2017)")
+    if data.interrupted:
+        con.print(data.notes[-1])
 
 
 def _published(convention: str, chip: str, json_out: bool, html: Path | None) -> None:

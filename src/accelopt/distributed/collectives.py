@@ -107,10 +107,11 @@ def build_result(rank0: dict[str, Any], backend: str, device: str, nranks: int) 
 def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False, sizes_bytes: list[int] | None = None,
                         timeout_s: float = 300.0) -> CollectivesResult:
     """Launch `nproc` ranks and benchmark the four collectives (gloo on CPU, NCCL on CUDA)."""
-    from accelopt.distributed.launch import Launch, launch_job
+    from accelopt.distributed.launch import Launch, check_local_ranks, launch_job
 
     if nproc < 2:
         raise InputError(f"--nproc {nproc}: a collective needs 2 or more ranks", "pass --nproc 2 or more")
+    check_local_ranks(nproc, device)
     sizes = sizes_bytes or (QUICK_SIZES_BYTES if quick else DEFAULT_SIZES_BYTES)
     job = Job(kind="collectives", device=device, sizes_bytes=sizes)
     raw = launch_job(job, Launch(nproc=nproc, timeout_s=timeout_s, threads_per_rank=1))

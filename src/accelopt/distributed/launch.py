@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import json
 import os
 import re
@@ -77,6 +78,27 @@ class Launch:
         return self.nproc * self.nnodes
 
 
+def check_local_ranks(nproc: int, device: str) -> None:
+    """Ranks this node can hold, before any is started: on cuda one GPU each (UnsupportedError past the GPUs torch
+    sees); on cpu one core each, so at most this machine's logical CPUs (2 on a 1-core machine, the least a
+    collective needs): more ranks time the contention, and a huge --nproc would start that many processes."""
+    if device.startswith("cuda"):
+        import torch
+
+        from accelopt.errors import UnsupportedError
+
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count < nproc:
+            raise UnsupportedError(f"--nproc {nproc} on cuda needs {nproc} GPUs on this node; torch sees {count}",
+                                   f"use --nproc {max(count, 1)} or --device cpu (gloo)")
+        return
+    cores = max(2, os.cpu_count() or 1)
+    if nproc > cores:
+        raise InputError(f"--nproc {nproc} is more ranks than this machine's {cores} logical CPUs (each rank is a "
+                         "process needing a core; more would time the contention, not the model)",
+                         f"pass --nproc {cores}" if cores == 2 else f"pass --nproc 2 to {cores}")
+
+
 def split_endpoint(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
@@ -98,7 +120,14 @@ def check_port_free(host: str, port: int) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         try:
             s.bind(("" if _is_local(host) else host, port))
+        except socket.gaierror:
+            raise InputError(f"--rdzv-endpoint host {host!r} cannot be resolved to an address",
+                             "on node 0 pass this machine's name or IP address (the same on every node)") from None
         except OSError as e:
+            if e.errno == errno.EADDRNOTAVAIL:
+                raise InputError(f"--rdzv-endpoint host {host!r} is not an address of this machine, and node 0 "
+                                 "(--node-rank 0) hosts the rendezvous", "on node 0 pass this machine's own name or "
+                                 "IP address (the same on every node)") from None
             raise InputError(f"port {port} on {host} is already in use ({e.strerror}); the rendezvous of "
                              "torchrun cannot start there",
                              f"pass --rdzv-endpoint {host}:OTHER_PORT (the same on every node), or stop the "

@@ -50,6 +50,12 @@ class DistConfig:
             raise InputError(f"--warmup {self.warmup} is negative", "use 0 or more warm-up steps")
         if self.microbatches is not None and self.microbatches < 1:
             raise InputError(f"--microbatches {self.microbatches} must be 1 or more", "pass a positive count")
+        pipeline_only = [f for f, given in (("--schedule", self.schedule != SCHEDULES[0]),
+                                            ("--microbatches", self.microbatches is not None)) if given]
+        if self.parallel != "pipeline" and pipeline_only:  # would be silently ignored
+            raise InputError(f"{' and '.join(pipeline_only)} appl{'y' if len(pipeline_only) > 1 else 'ies'} to "
+                             f"--parallel pipeline only, not {self.parallel}",
+                             f"add --parallel pipeline, or leave out {' and '.join(pipeline_only)}")
         if not (self.device == "cpu" or self.device.startswith("cuda")):
             raise InputError(f"--device {self.device!r} for a distributed run", "use cpu (gloo) or cuda (NCCL)")
 
@@ -66,16 +72,9 @@ def _job(cfg: DistConfig, parallel: str, microbatches: int, bounds: list[int], *
 
 
 def _check_device(cfg: DistConfig, launch: Launch) -> None:
-    if not cfg.device.startswith("cuda"):
-        return
-    import torch
+    from accelopt.distributed.launch import check_local_ranks
 
-    from accelopt.errors import UnsupportedError
-
-    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    if count < launch.nproc:
-        raise UnsupportedError(f"--nproc {launch.nproc} on cuda needs {launch.nproc} GPUs on this node; torch sees "
-                               f"{count}", f"use --nproc {max(count, 1)} or --device cpu (gloo)")
+    check_local_ranks(launch.nproc, cfg.device)
 
 
 def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, dump_grads: bool = False

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import abc
 import importlib
+import math
 import pkgutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from typing import Any, ClassVar
 from accelopt.errors import InputError, unknown_name
 from accelopt.workload.userfile import ModelBundle
 
-__all__ = ["MODES", "Target", "Technique", "Variant", "all_techniques", "get_technique", "register"]
+__all__ = ["MODES", "OptionSpec", "Target", "Technique", "Variant", "all_techniques", "get_technique", "register"]
 
 MODES = ("train", "inference")
 
@@ -104,6 +105,52 @@ class Variant:
     None means the bundle's `batches`. Fetching from it is inside the timed step."""
 
 
+@dataclass(frozen=True)
+class OptionSpec:
+    """One recipe option of a technique: its default, type, bounds (numbers), allowed values (text) or item type
+    (lists)."""
+
+    default: Any
+    kind: type
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple[str, ...] = ()
+    items: type | None = None
+    """For a list option: the type of its items (positive finite numbers)."""
+
+    def read(self, options: dict[str, Any], name: str) -> Any:
+        """options[name] (the default when absent), checked: a bad value is an InputError naming it and the fix."""
+        value = options.get(name, self.default)
+        if value is None and self.default is None:
+            return None
+        ok = isinstance(value, self.kind) and (self.kind is bool or not isinstance(value, bool))
+        if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value, ok = float(value), True
+        if ok and self.kind is float and not math.isfinite(value):  # NaN passes both bound checks below
+            ok = False
+        if ok and self.lo is not None and value < self.lo:
+            ok = False
+        if ok and self.hi is not None and value > self.hi:
+            ok = False
+        if ok and self.choices and value not in self.choices:
+            ok = False
+        if ok and self.items is not None:
+            ok = all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
+                     for x in value)
+        if not ok:
+            raise InputError(f"option {name} = {value!r} is not {self.describe()}",
+                             f"give {name} as {self.describe()} (default {self.default!r})")
+        return value
+
+    def describe(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.items is not None:
+            return f"a list of positive {self.items.__name__}s"
+        bounds = f" in [{self.lo}, {self.hi}]" if self.lo is not None or self.hi is not None else ""
+        return f"a {self.kind.__name__}{bounds}"
+
+
 class Technique(abc.ABC):
     """One optimization. Subclasses set the class attributes and implement the two methods."""
 
@@ -118,10 +165,31 @@ class Technique(abc.ABC):
     """One line: what it changes in the model or the step."""
     risks: ClassVar[str]
     """One line: what it risks (quality, numerics, portability)."""
+    option_specs: ClassVar[dict[str, OptionSpec]] = {}
+    """The recipe options `apply` reads, by name, with their default and bounds: a recipe is checked against them
+    when it is loaded (an unknown name or a bad value is an error before anything is measured)."""
+    recorded_names: ClassVar[tuple[str, ...]] = ()
+    """Names the variant writes into its params as a record of what was done or measured (sparsity reached,
+    parameter counts...): a recipe written by --save carries them back, and `apply` does not read them."""
     composable: ClassVar[bool] = False
     """True when the whole effect lives in `Variant.model` (+ `prepare_inputs`), so the runner may apply
     another technique on top of it (a bundle whose model is this variant's model) to measure the pair,
     e.g. bf16 then compile, int8 then compile."""
+
+    @classmethod
+    def check_options(cls, options: dict[str, Any]) -> None:
+        """Every option is one `apply` reads (or one a variant records) and its value is in range: InputError."""
+        unknown = sorted(set(options) - set(cls.option_specs) - set(cls.recorded_names))
+        if unknown:
+            valid = ", ".join(cls.option_specs) or "none (it takes no options)"
+            raise InputError(f"{cls.name} has no option {', '.join(repr(n) for n in unknown)}",
+                             f"remove it or use one of {cls.name}'s options: {valid}")
+        for name, spec in cls.option_specs.items():
+            spec.read(options, name)
+
+    def opt(self, options: dict[str, Any], name: str) -> Any:
+        """The option `name` from the recipe's params (its default when absent), checked by its spec."""
+        return self.option_specs[name].read(options, name)
 
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
         """Why it does not apply to this model here (with the fix, if any); None when it applies."""

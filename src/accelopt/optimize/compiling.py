@@ -16,7 +16,7 @@ import time
 from typing import Any, ClassVar
 
 from accelopt.errors import UnsupportedError
-from accelopt.optimize.base import Target, Technique, Variant, register
+from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_saver
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
@@ -78,6 +78,9 @@ class _CompileBase(Technique):
     family = "compilation"
     modes = ("train", "inference")
     mode_arg: ClassVar[str] = "default"
+    option_specs: ClassVar[dict[str, OptionSpec]] = {  # torch.compile's modes (torch/__init__.py, compile())
+        "mode": OptionSpec("default", str,
+                           choices=("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"))}
     risks = ("graph breaks fall back to eager; recompiles on new input shapes; a compiler bug can change "
              "numerics slightly")
 
@@ -87,7 +90,7 @@ class _CompileBase(Technique):
     def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
         import torch
 
-        mode = str(options.get("mode", self.mode_arg))
+        mode = self.opt({"mode": self.mode_arg, **options}, "mode")
         model = torch.compile(copy_model(bundle, target), mode=mode)
         setup_s = warm_compile(model, bundle, target)
         step = make_train_step(model, bundle, target) if target.mode == "train" else None

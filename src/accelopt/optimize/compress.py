@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import io
 import itertools
-import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError
-from accelopt.optimize.base import Target, Variant
+from accelopt.optimize.base import OptionSpec, Target, Variant
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["TrainRun", "batch_stream", "copy_model", "evaluate", "forward_flops", "model_variant", "option",
@@ -43,21 +42,7 @@ def to_device(obj: Any, device: str) -> Any:
 def option(options: dict[str, Any], name: str, default: Any, kind: type, *, lo: float | None = None,
            hi: float | None = None) -> Any:
     """A technique option from the recipe, type- and range-checked (a bad one is an InputError naming it)."""
-    value = options.get(name, default)
-    ok = isinstance(value, kind) and not isinstance(value, bool) if kind is not bool else isinstance(value, bool)
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value, ok = float(value), True
-    if ok and kind is float and not math.isfinite(value):  # NaN passes both bound checks below
-        ok = False
-    if ok and lo is not None and value < lo:
-        ok = False
-    if ok and hi is not None and value > hi:
-        ok = False
-    if not ok:
-        bounds = f" in [{lo}, {hi}]" if lo is not None or hi is not None else ""
-        raise InputError(f"option {name} = {value!r} is not a {kind.__name__}{bounds}",
-                         f"give {name} as a {kind.__name__}{bounds} (default {default!r})")
-    return value
+    return OptionSpec(default, kind, lo, hi).read(options, name)
 
 
 def state_dict_bytes(model: Any) -> int:

@@ -22,18 +22,17 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, fields
+from typing import Any, ClassVar
 
 from accelopt.errors import InputError, UnsupportedError
-from accelopt.optimize.base import Target, Technique, Variant, register
+from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
 from accelopt.optimize.compress import (
     TrainRun,
     copy_model,
     evaluate,
     forward_flops,
     model_variant,
-    option,
     param_count,
     to_device,
     train_for,
@@ -135,6 +134,11 @@ def _distill_step(student: Any, teacher: Any, bundle: ModelBundle, temperature: 
 @register
 class Distill(Technique):
     name = "distill"
+    option_specs: ClassVar[dict[str, OptionSpec]] = {
+        "width": OptionSpec(0.5, float, lo=0.05, hi=0.95), "steps": OptionSpec(300, int, lo=1, hi=10_000_000),
+        "temperature": OptionSpec(4.0, float, lo=0.1, hi=100.0), "alpha": OptionSpec(0.9, float, lo=0.0, hi=1.0),
+        "seed": OptionSpec(0, int, lo=0), "lr": OptionSpec(DEFAULT_LR, float, lo=1e-8, hi=10.0)}
+    recorded_names = tuple(f.name for f in fields(DistillResult) if f.name != "steps")
     family = "distillation"
     modes = ("train", "inference")
     changes = ("replaces the model with a smaller student trained on the teacher's soft targets (Hinton et al. "
@@ -160,12 +164,12 @@ class Distill(Technique):
         return None
 
     def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
-        width = option(options, "width", 0.5, float, lo=0.05, hi=0.95)
-        steps = option(options, "steps", 300, int, lo=1, hi=10_000_000)
-        temperature = option(options, "temperature", 4.0, float, lo=0.1, hi=100.0)
-        alpha = option(options, "alpha", 0.9, float, lo=0.0, hi=1.0)
-        seed = option(options, "seed", 0, int, lo=0)
-        lr = option(options, "lr", DEFAULT_LR, float, lo=1e-8, hi=10.0)
+        width = self.opt(options, "width")
+        steps = self.opt(options, "steps")
+        temperature = self.opt(options, "temperature")
+        alpha = self.opt(options, "alpha")
+        seed = self.opt(options, "seed")
+        lr = self.opt(options, "lr")
         t0 = time.perf_counter()
         teacher = copy_model(bundle, target)
         student, how = make_student(bundle, target, width, seed)

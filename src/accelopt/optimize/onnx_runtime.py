@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from accelopt.errors import UnsupportedError
-from accelopt.optimize.base import Target, Technique, Variant, register
-from accelopt.optimize.compress import conv_count, copy_model, linear_count, option, state_dict_bytes, to_device
+from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
+from accelopt.optimize.compress import conv_count, copy_model, linear_count, state_dict_bytes, to_device
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["OnnxFp32", "OnnxInt8Dynamic", "OnnxInt8Static", "export_onnx", "session_forward"]
@@ -179,6 +179,7 @@ class OnnxFp32(_OnnxTechnique):
 @register
 class OnnxInt8Dynamic(_OnnxTechnique):
     name = "onnx-int8"
+    option_specs: ClassVar[dict[str, OptionSpec]] = {"per_channel": OptionSpec(False, bool)}
     changes = "ONNX export quantized by onnxruntime quantize_dynamic: int8 weights, activations quantized per call"
     risks = "accuracy loss on outlier activations; convolutions gain little (use onnx-int8-static for CNNs)"
 
@@ -192,7 +193,7 @@ class OnnxInt8Dynamic(_OnnxTechnique):
     def quantize(self, src: Path, dst: Path, bundle: ModelBundle, names: list[str], options: dict[str, Any]) -> Path:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        per_channel = option(options, "per_channel", False, bool)
+        per_channel = self.opt(options, "per_channel")
         quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=per_channel)
         return dst
 
@@ -204,6 +205,7 @@ class OnnxInt8Dynamic(_OnnxTechnique):
 @register
 class OnnxInt8Static(_OnnxTechnique):
     name = "onnx-int8-static"
+    option_specs: ClassVar[dict[str, OptionSpec]] = {"calibration_batches": OptionSpec(8, int, lo=1, hi=1000)}
     changes = ("ONNX export quantized by onnxruntime quantize_static (QDQ, per-channel int8 weights, activation "
                "ranges calibrated on training batches)")
     risks = "calibration batches that do not represent the data clip activations; accuracy loss on outliers"
@@ -218,7 +220,7 @@ class OnnxInt8Static(_OnnxTechnique):
     def quantize(self, src: Path, dst: Path, bundle: ModelBundle, names: list[str], options: dict[str, Any]) -> Path:
         from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
-        n_batches = option(options, "calibration_batches", 8, int, lo=1, hi=1000)
+        n_batches = self.opt(options, "calibration_batches")
 
         class Reader(CalibrationDataReader):  # type: ignore[misc]
             def __init__(self) -> None:

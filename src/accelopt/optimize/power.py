@@ -31,11 +31,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from accelopt.errors import InputError, MeasurementError, UnsupportedError
-from accelopt.optimize.base import Target, Technique, Variant, register
-from accelopt.optimize.compress import copy_model, option, state_dict_bytes, to_device, train_step_for
+from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
+from accelopt.optimize.compress import copy_model, state_dict_bytes, to_device, train_step_for
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["PowerLimit", "PowerPoint", "PowerSweep", "check_permission", "limits_to_try", "recommend", "sweep"]
@@ -202,6 +202,10 @@ def _under_limit(fn: Callable[..., Any], nvml: Any, handle: Any, limit_mw: int, 
 @register
 class PowerLimit(Technique):
     name = "power-limit"
+    option_specs: ClassVar[dict[str, OptionSpec]] = {
+        "max_slowdown": OptionSpec(0.10, float, lo=0.0, hi=10.0), "count": OptionSpec(5, int, lo=1, hi=50),
+        "steps_per_limit": OptionSpec(20, int, lo=1, hi=100_000), "limits_w": OptionSpec(None, list, items=float)}
+    recorded_names = ("power_limit_w", "sweep")
     family = "power"
     modes = ("train", "inference")
     changes = "caps the GPU's board power (NVML power limit): lower clocks and voltage, less energy per step"
@@ -222,9 +226,9 @@ class PowerLimit(Technique):
     def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
         import torch
 
-        max_slowdown = option(options, "max_slowdown", 0.10, float, lo=0.0, hi=10.0)
-        count = option(options, "count", 5, int, lo=1, hi=50)
-        steps = option(options, "steps_per_limit", 20, int, lo=1, hi=100_000)
+        max_slowdown = self.opt(options, "max_slowdown")
+        count = self.opt(options, "count")
+        steps = self.opt(options, "steps_per_limit")
         t0 = time.perf_counter()
         model = copy_model(bundle, target)
         inputs, targets = bundle.first_batch()
@@ -245,9 +249,7 @@ class PowerLimit(Technique):
         nvml.nvmlInit()  # kept open for the variant's lifetime (its forward sets the limit)
         handle = nvml.nvmlDeviceGetHandleByIndex(index)
         lo_mw, hi_mw = nvml.nvmlDeviceGetPowerManagementLimitConstraints(handle)
-        given = options.get("limits_w")
-        if given is not None and (not isinstance(given, list) or not all(isinstance(x, (int, float)) for x in given)):
-            raise InputError(f"option limits_w = {given!r} is not a list of watts", "give e.g. limits_w = [300, 250]")
+        given = self.opt(options, "limits_w")  # watts
         limits = ([round(x * 1000) for x in given] if given else limits_to_try(lo_mw, hi_mw, count))
         result = sweep(nvml, handle, step, limits, max_slowdown=max_slowdown, steps_per_limit=steps,
                        sync=lambda: torch.cuda.synchronize(target.device))

@@ -27,16 +27,15 @@ import gzip
 import io
 import time
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 from accelopt.errors import UnsupportedError
-from accelopt.optimize.base import Target, Technique, Variant, register
+from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
 from accelopt.optimize.compress import (
     copy_model,
     evaluate,
     forward_flops,
     model_variant,
-    option,
     param_count,
     state_dict_bytes,
     state_dict_saver,
@@ -156,6 +155,9 @@ def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round
 @register
 class StructuredPrune(Technique):
     name = "prune-structured"
+    option_specs: ClassVar[dict[str, OptionSpec]] = {"ratio": OptionSpec(0.5, float, lo=0.05, hi=0.95),
+                                                     "finetune_steps": OptionSpec(200, int, lo=0, hi=1_000_000)}
+    recorded_names = ("params_before", "params_after", "forward_flops_before", "forward_flops_after")
     family = "pruning"
     modes = ("train", "inference")
     changes = ("removes a fraction of conv channels and hidden neurons (torch-pruning, dependency-graph aware), "
@@ -174,8 +176,8 @@ class StructuredPrune(Technique):
         return None
 
     def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
-        ratio = option(options, "ratio", 0.5, float, lo=0.05, hi=0.95)
-        max_steps = option(options, "finetune_steps", 200, int, lo=0, hi=1_000_000)
+        ratio = self.opt(options, "ratio")
+        max_steps = self.opt(options, "finetune_steps")
         t0 = time.perf_counter()
         model = copy_model(bundle, target)
         inputs = to_device(bundle.first_batch()[0], target.device)
@@ -244,6 +246,9 @@ def _gzip_bytes(model: Any) -> int:
 @register
 class UnstructuredPrune(Technique):
     name = "prune-unstructured"
+    option_specs: ClassVar[dict[str, OptionSpec]] = {"sparsity": OptionSpec(0.5, float, lo=0.0, hi=0.99),
+                                                     "finetune_steps": OptionSpec(0, int, lo=0, hi=1_000_000)}
+    recorded_names = ("sparsity_reached",)
     family = "pruning"
     modes = ("train", "inference")
     changes = "zeroes the smallest-magnitude Linear/Conv weights globally (torch.nn.utils.prune) to a sparsity"
@@ -259,8 +264,8 @@ class UnstructuredPrune(Technique):
         import torch
         from torch.nn.utils import prune
 
-        sparsity = option(options, "sparsity", 0.5, float, lo=0.0, hi=0.99)
-        max_steps = option(options, "finetune_steps", 0, int, lo=0, hi=1_000_000)
+        sparsity = self.opt(options, "sparsity")
+        max_steps = self.opt(options, "finetune_steps")
         t0 = time.perf_counter()
         model = copy_model(bundle, target)
         dense_bytes, dense_gz = state_dict_bytes(model), _gzip_bytes(model)
@@ -338,6 +343,7 @@ def _semi_structured_ok(layer: Any) -> bool:
 @register
 class SemiStructured24(Technique):
     name = "sparse-2-4"
+    recorded_names = ("layers",)
     family = "pruning"
     modes = ("inference",)
     changes = "keeps 2 of every 4 consecutive Linear weights (by magnitude), stored and run as 2:4 sparse tensors"

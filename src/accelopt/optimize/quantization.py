@@ -24,8 +24,8 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from accelopt.errors import UnsupportedError
-from accelopt.optimize.base import Target, Technique, Variant, register
-from accelopt.optimize.compress import copy_model, linear_count, option, state_dict_bytes, state_dict_saver
+from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
+from accelopt.optimize.compress import copy_model, linear_count, state_dict_bytes, state_dict_saver
 from accelopt.workload.userfile import ModelBundle
 
 __all__ = ["Float8Dynamic", "Int4WeightOnly", "Int8Dynamic", "Int8WeightOnly", "import_torchao"]
@@ -177,19 +177,20 @@ class Int8Dynamic(_TorchAOQuant):
 @register
 class Int4WeightOnly(_TorchAOQuant):
     name = "int4-weight-only"
+    option_specs: ClassVar[dict[str, OptionSpec]] = {"group_size": OptionSpec(128, int, lo=32, hi=256)}
     changes = "Linear weights int4 in groups along the input dimension with bf16 scales (torchao), bf16 compute"
     risks = "larger accuracy loss than int8 (4 bits); memory-bound decoding gains most, big batches little"
     min_capability = (8, 0)
     weight_dtype = "bf16"
 
     def config(self, options: dict[str, Any]) -> Any:
-        group = option(options, "group_size", 128, int, lo=32, hi=256)
+        group = self.opt(options, "group_size")
         return import_torchao().Int4WeightOnlyConfig(group_size=group)
 
     def filter_fn(self, options: dict[str, Any]) -> Any:
         from torch import nn
 
-        group = option(options, "group_size", 128, int, lo=32, hi=256)
+        group = self.opt(options, "group_size")
 
         def keep(module: Any, fqn: str) -> bool:
             # int4 kernels pack the input dimension in groups and tile outputs by 8 (torchao's tinygemm layout)

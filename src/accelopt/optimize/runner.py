@@ -698,9 +698,32 @@ def check_technique_names(only: Sequence[str] | None, skip: Sequence[str]) -> No
                 raise type(err)(f"{flag}: {err.problem}", err.fix)
 
 
+def check_only_mode(only: Sequence[str] | None, mode: str) -> None:
+    """A technique named in --only that never applies in `mode` is an error before the baseline is measured (it
+    was measured, then the technique listed as not applicable)."""
+    known = all_techniques()
+    wrong = [n for n in only or [] if n in known and mode not in known[n].modes]
+    if wrong:
+        other = "train" if mode == "inference" else "inference"
+        raise InputError(f"--only {', '.join(wrong)}: {' and '.join(wrong)} appl{'y' if len(wrong) > 1 else 'ies'} "
+                         f"to --mode {other} only, and this run is --mode {mode}",
+                         f"pass --mode {other}, or leave {', '.join(wrong)} out of --only")
+
+
 def run_optimize(bundle: ModelBundle, opts: RunOptions) -> tuple[OptimizeResult, dict[str, Variant]]:
     """Measure the baseline and the techniques (or the recipe's chain); the result and the variants made."""
     check_technique_names(opts.only, opts.skip)
+    check_only_mode(opts.only, opts.mode)
+    known = all_techniques()
+    for i, (name, params) in enumerate(opts.recipe or []):  # as load_recipe does for a file: before measuring
+        if name not in known:
+            from accelopt.errors import unknown_name
+
+            raise unknown_name("technique", name, list(known))
+        try:
+            known[name].check_options(params)
+        except InputError as e:
+            raise InputError(f"recipe step {i} ({name}): {e.problem}", e.fix) from None
     run = _Run(bundle, opts)
     result = run.run()
     return result, run.variants

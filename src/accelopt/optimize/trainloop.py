@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from accelopt.errors import InputError
-from accelopt.optimize.base import Target, Technique, Variant, register
+from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
 from accelopt.optimize.steps import copy_model, make_train_step, plain_variant, state_dict_saver
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
@@ -67,6 +67,7 @@ def _saved_bytes(model: Any, bundle: ModelBundle, target: Target) -> float:
 @register
 class ActivationCheckpointing(Technique):
     name = "activation-checkpointing"
+    recorded_names = ("blocks", "saved_bytes_before", "saved_bytes_after")
     family = "training-loop"
     modes = ("train",)
     changes = "each block of the model's longest block list recomputed in backward instead of keeping its activations"
@@ -136,6 +137,7 @@ def _split(x: Any, k: int) -> list[Any]:
 @register
 class GradientAccumulation(Technique):
     name = "grad-accumulation"
+    option_specs: ClassVar[dict[str, OptionSpec]] = {"micro_batches": OptionSpec(2, int, lo=2)}
     family = "training-loop"
     modes = ("train",)
     changes = "each batch split into micro-batches whose gradients are accumulated before one optimizer step"
@@ -197,6 +199,7 @@ def _fused_kwargs(opt_cls: type, target: Target) -> dict[str, bool] | None:
 @register
 class FusedOptimizer(Technique):
     name = "fused-optimizer"
+    recorded_names = ("fused", "foreach")
     family = "training-loop"
     modes = ("train",)
     changes = ("the same optimizer rebuilt with fused=True (one kernel) or foreach=True (multi-tensor), "
@@ -288,6 +291,7 @@ def pipelined_batches(bundle: ModelBundle, target: Target, workers: int) -> Any:
 @register
 class InputPipeline(Technique):
     name = "input-pipeline"
+    option_specs: ClassVar[dict[str, OptionSpec]] = {"workers": OptionSpec(1, int, lo=0)}
     family = "training-loop"
     modes = ("train", "inference")
     changes = ("batches from a DataLoader worker process (prefetch 2), pinned host memory and non_blocking copies "

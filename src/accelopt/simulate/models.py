@@ -64,9 +64,11 @@ def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
     _check_counts(batch, seq_len)
     if _is_user_file(name):
         return user_model_layers(name, batch, input_shape, input_dtype)
-    if input_shape is not None:
-        raise InputError("--input-shape applies to a model file (FILE.py:Class) only",
-                         "leave --input-shape out for built-in, preset and zoo models")
+    given = [f for f, v in (("--input-shape", input_shape is not None), ("--input-dtype", input_dtype != "float32"))
+             if v]
+    if given:  # --input-dtype alone was silently ignored here
+        raise InputError(f"{' / '.join(given)} appl{'y' if len(given) > 1 else 'ies'} to a model file (FILE.py:Class) "
+                         "only", f"leave {' and '.join(given)} out for built-in, preset and zoo models")
     key = name.strip().lower()
     if key in BUILTIN and seq_len is not None:
         raise InputError(f"--seq-len does not apply to {key} (a CNN)", "leave --seq-len out for CNNs")
@@ -143,9 +145,10 @@ def user_model_layers(spec: str, batch: int, input_shape: tuple[int, ...] | None
                          "that takes none") from e
     what = f"{path}:{attr}"
     if isinstance(built, ModelBundle):
-        if input_shape is not None:
+        if input_shape is not None or input_dtype != "float32":  # --input-dtype alone was silently ignored
             raise InputError(f"{what} returns a ModelBundle, which brings its own inputs",
-                             "leave --input-shape out (change the bundle's batches to change shapes)")
+                             "leave --input-shape and --input-dtype out (change the bundle's batches to change "
+                             "shapes or dtypes)")
         return _captured(built, f"model file {what} (ModelBundle, batch {built.batch_size})")
     if not isinstance(built, torch.nn.Module):
         raise InputError(f"{what} built a {type(built).__name__}, not an nn.Module or a ModelBundle",

@@ -167,3 +167,5 @@ class SimSweepResult:
     objectives: list[str]
     pareto_front: list[SweepRow]
     notes: list[str]
+    interrupted: bool = False
+    """Ctrl-C stopped the sweep: `evaluated` designs of the grid were simulated, the front is theirs."""

@@ -73,13 +73,21 @@ def _rs_spads(base: Design, pes: int) -> dict[str, int]:
 
 
 def run_sweep(designs: Sequence[Design], layers: Sequence[Layer], convention: str = "paper",
-              on_point: Callable[[int, int], None] | None = None) -> list[SweepPoint]:
-    """Every design on `layers`; `on_point(done, total)` after each (progress for the CLI)."""
+              on_point: Callable[[int, int], None] | None = None, *,
+              keep_on_interrupt: bool = False) -> list[SweepPoint]:
+    """Every design on `layers`; `on_point(done, total)` after each (progress for the CLI). With
+    `keep_on_interrupt`, Ctrl-C stops the sweep and the designs simulated so far are returned (fewer than
+    `designs`: the caller tells the user)."""
     arr = layer_arrays(layers)
     names, kinds = [x.name for x in layers], [x.kind for x in layers]
-    pts = []
+    pts: list[SweepPoint] = []
     for i, d in enumerate(designs, 1):
-        r = simulate(d, arr, convention, names, kinds)
+        try:
+            r = simulate(d, arr, convention, names, kinds)
+        except KeyboardInterrupt:
+            if not keep_on_interrupt:
+                raise
+            break
         t = r.totals()
         pts.append(SweepPoint(design=d, latency_s=r.latency_s, energy_j=r.energy_j, utilization=t.utilization,
                               tops_per_w=t.tops_per_w))
