@@ -139,3 +139,16 @@ def test_runs_file_published_must_be_finite_and_positive(published: str, tmp_pat
                    f"published,role\nx,s,trtllm,h100-sxm,llama3-8b,1,1,fp8,fp8,128,128,1,ttft_ms,{published},test\n")
     with pytest.raises(InputError, match="positive"):
         read_serving_runs(bad)
+
+
+def test_only_cited_sources_are_listed(tmp_path) -> None:
+    """A comment line of the form '# key = text' that no row cites is prose, not a source: validate does not list it
+    (the bundled file once listed 'tp = that degree ...' among its sources)."""
+    from accelopt.predict.serving_validation import validate_serving
+
+    text = (Path(__file__).resolve().parents[1] / "src/accelopt/predict/data/published_serving_runs.csv").read_text()
+    f = tmp_path / "runs.csv"
+    f.write_text("# prose = not a source\n" + text)
+    res = validate_serving(f)
+    assert "prose" not in res.sources
+    assert set(res.sources) == {r.source for r in res.runs}

@@ -279,11 +279,12 @@ def validate_serving(runs_path: Path | str | None = None, calibration: str | Non
     results = [reproduce(r, sources, path=calibration) for r in rows]
     test, fit = _abs_errors(results, "test"), _abs_errors(results, "fit")
     worst = max(test) if test else (math.nan, "")
+    cited = {r["source"] for r in rows}  # a '# key = text' comment line that no row cites is prose, not a source
     return ServingValidateResult(
         runs=results, median_abs_error_held_out=statistics.median(e for e, _ in test) if test else math.nan,
         worst_abs_error_held_out=worst[0], worst_held_out_id=worst[1],
         median_abs_error_fit=statistics.median(e for e, _ in fit) if fit else math.nan, groups=_groups(results),
-        sources=sources)
+        sources={k: v for k, v in sources.items() if k in cited})
 
 
 def fit_serving(family: str, grid: dict[str, list[float]], runs_path: Path | str | None = None,
