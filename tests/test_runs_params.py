@@ -103,6 +103,8 @@ def test_a_note_naming_params_b_silences_the_warning(tmp_path: Path, capsys: pyt
     code, out, err = run_main(["validate", "--runs", str(path), "--json"], capsys)
     (m,) = json.loads(out)["params_mismatches"]
     assert code == 0 and m["explained"] and "warning" not in err
+    # still named, with both counts, in one note line: a note that names params_b cannot hide a mistyped cell
+    assert "1 run(s) count other than their params_b, as their notes say: nemo-llama2-13b (" in " ".join(err.split())
 
 
 def test_params_b_not_a_number_exits_2_naming_the_cell(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -126,6 +126,11 @@ def _warn_params(data: Any) -> None:
     from accelopt.report.console import make_console, plain
 
     con = make_console(stderr=True)
+    explained = [m for m in data.params_mismatches if m.explained]
+    if explained:  # one line, so a note that merely names params_b cannot hide a mistyped cell entirely
+        con.print(plain(f"note: {len(explained)} run(s) count other than their params_b, as their notes say: "
+                        + ", ".join(f"{m.id} ({m.counted_params / 1e9:.2f} vs {m.published_params / 1e9:g} B)"
+                                    for m in explained)))
     for m in data.params_mismatches:
         if m.explained:
             continue
