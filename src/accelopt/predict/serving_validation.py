@@ -80,18 +80,30 @@ class ServingRunResult:
     predicted: float | None = unit("", "in the row's metric; None for a 'gap' row the model cannot express")
     role: str = ""
     note: str = ""
+    memory_bytes_per_device: float | None = unit("B", "the model's weights + KV cache + workspace per device at "
+                                                      "`batch`; None for a 'gap' row", default=None)
+    usable_memory_bytes_per_device: float | None = unit("B", "what the engine's memory rule lets it use; None for a "
+                                                             "'gap' row", default=None)
+
+    @property
+    def fits(self) -> bool | None:
+        """Whether the model fits the run it reproduces (a published run did run: False is a memory-model miss, or
+        a row framed as a static batch the engine never held at once); None for a 'gap' row."""
+        if self.memory_bytes_per_device is None or self.usable_memory_bytes_per_device is None:
+            return None
+        return self.memory_bytes_per_device <= self.usable_memory_bytes_per_device
 
     @property
     def error(self) -> float | None:
         """predicted / published - 1 (positive: predicted faster for a rate, slower for a time)."""
         return None if self.predicted is None else self.predicted / self.published - 1.0
 
-    DERIVED_UNITS: ClassVar[dict[str, str]] = {"error": "fraction"}
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"error": "fraction", "fits": ""}
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
 
-        return {**asdict(self), "error": self.error}
+        return {**asdict(self), "error": self.error, "fits": self.fits}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -213,6 +225,12 @@ def row_moe_layout(row: Mapping[str, str | None]) -> MoELayout:
 def predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration] | None = None,
                 path: str | None = None) -> tuple[float, int]:
     """(predicted figure in the row's metric, batch or concurrency used) -- `plan serve`'s library call."""
+    value, p = _predict_row(row, cals, path)
+    return value, p.batch
+
+
+def _predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration] | None,
+                 path: str | None) -> tuple[float, serving.ServingPrediction]:
     spec = _device(row["hardware"])
     model = get_model(row["model"])
     cal = row_calibration(row, spec, cals, path)
@@ -223,13 +241,12 @@ def predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration]
         batch = serving.max_load_concurrency(model, spec, **common)
         p = serving.predict_serving(model, spec, batch=max(batch, 1), scheduling="continuous", **common)
     else:
-        batch = int(row["batch"])
-        p = serving.predict_serving(model, spec, batch=batch, allow_oom=True, **common)
+        p = serving.predict_serving(model, spec, batch=int(row["batch"]), allow_oom=True, **common)
     value = {"output_tok_s": p.output_tokens_per_s, "output_tok_s_per_device": p.output_tokens_per_s_per_device,
              "decode_tok_s": p.decode_tokens_per_s, "ttft_ms": p.ttft_s * 1e3, "tpot_ms": p.tpot_s * 1e3,
              "decode_tok_s_per_device": p.decode_tokens_per_s / p.n_devices,
              "prefill_tok_s_per_device": p.batch * p.prompt_len / p.prefill.total_s / p.n_devices}
-    return value[row["metric"]], batch
+    return value[row["metric"]], p
 
 
 def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
@@ -237,9 +254,9 @@ def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
     spec = _device(row["hardware"])
     note = row.get("note", "") or ""
     predicted: float | None = None
-    batch = 0
+    p: serving.ServingPrediction | None = None
     try:
-        predicted, batch = predict_row(row, cals, path)
+        predicted, p = _predict_row(row, cals, path)
     except AcceloptError as e:
         if row["role"] != "gap":
             raise InputError(f"serving run {row['id']!r} cannot be predicted: {e.problem}",
@@ -248,8 +265,10 @@ def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
         id=row["id"], source=row["source"], engine=row["engine"], hardware=spec.name, family=_family(spec),
         calibration=row_calibration(row, spec, cals, path).family, model=row["model"], tp=int(row["tp"]),
         precision=f"{row['weight_dtype']}/{row['kv_dtype']}", prompt_len=int(row["prompt_len"]),
-        output_len=int(row["output_len"]), batch=batch, metric=row["metric"], published=float(row["published"]),
-        predicted=predicted, role=row["role"], note=note)
+        output_len=int(row["output_len"]), batch=p.batch if p else 0, metric=row["metric"],
+        published=float(row["published"]), predicted=predicted, role=row["role"], note=note,
+        memory_bytes_per_device=p.memory_bytes_per_device if p else None,
+        usable_memory_bytes_per_device=p.usable_memory_bytes_per_device if p else None)
 
 
 def _abs_errors(results: list[ServingRunResult], role: str) -> list[tuple[float, str]]:
