@@ -21,7 +21,7 @@ def _flags(row: dict[str, str]) -> list[str]:
     flags = ["plan", "serve", "--model", row["model"], "--hardware", row["hardware"], "--tp", row["tp"],
              "--pp", row["pp"], "--prompt", row["prompt_len"], "--output", row["output_len"],
              "--weight-dtype", row["weight_dtype"], "--kv-dtype", row["kv_dtype"],
-             "--memory-fraction", str(engine["memory_utilization"]), "--memory-basis", engine["memory_basis"],
+             "--memory-fraction", str(engine.memory_utilization), "--memory-basis", engine.memory_basis,
              "--json"]
     # max-throughput rows keep as many requests in flight as the engine holds; the others are one static batch
     flags += ["--concurrency", "max"] if row["batch"] == "max" else ["--batch", row["batch"]]

@@ -34,25 +34,34 @@ _REQUIRED = ("id", "source", "engine", "hardware", "model", "tp", "pp", "weight_
 METRICS = ("output_tok_s", "output_tok_s_per_device", "decode_tok_s", "ttft_ms", "tpot_ms", "decode_tok_s_per_device",
            "prefill_tok_s_per_device")
 ROLES = ("fit", "test", "gap")
-ENGINES: dict[str, dict[str, Any]] = {
+@dataclass(frozen=True)
+class EngineRule:
+    """How a serving engine sizes its memory (`plan serve --memory-basis / --memory-fraction`)."""
+
+    memory_basis: str
+    """'total' or 'free' (serving.ServingCalibration.memory_basis)."""
+    memory_utilization: float = unit("fraction")
+
+
+ENGINES: dict[str, EngineRule] = {
     # TensorRT-LLM: KV-cache pool = kv_cache_free_gpu_mem_fraction (default 0.9) of the memory free after the model
     # (KvCacheConfig docs; the perf-overview page: 0.90, 0.95 "in many cases").
-    "trtllm": {"memory_basis": "free", "memory_utilization": 0.9},
+    "trtllm": EngineRule("free", 0.9),
     # vLLM: gpu_memory_utilization (default 0.9) of total GPU memory (docs.vllm.ai, engine arguments).
-    "vllm": {"memory_basis": "total", "memory_utilization": 0.9},
+    "vllm": EngineRule("total", 0.9),
     # gpt-fast: one batch, its own KV cache; no pool is reserved.
-    "gpt-fast": {"memory_basis": "total", "memory_utilization": 1.0},
+    "gpt-fast": EngineRule("total", 1.0),
     # Optimum Habana run_generation.py (Intel Gaudi tables): one static batch whose KV cache is allocated for
     # max_input_tokens + max_new_tokens (--use_kv_cache); no pool is reserved (s-gaudisrv).
-    "optimum-habana": {"memory_basis": "total", "memory_utilization": 1.0},
+    "optimum-habana": EngineRule("total", 1.0),
     # SGLang-JAX (TPU): KV pool = mem_fraction_static x total HBM - weights (sgl-project/sglang-jax
     # model_runner_kv_cache_mixin.py, _profile_available_bytes: available - total x (1 - mem_fraction_static)); the
     # TPU v6e rows' launch command sets --mem-fraction-static=0.8 (s-tpusrv, issue 10).
-    "sgl-jax": {"memory_basis": "total", "memory_utilization": 0.8},
+    "sgl-jax": EngineRule("total", 0.8),
     # AWS transformers-neuronx / NxD Inference (s-neusrv): compiled for a static batch of a fixed sequence length (the
     # Neuron benchmark tables' 'Batch Size' and 'Sequence Length' columns), the KV cache pre-allocated for that length
     # per batch slot; no pool beyond it (the rows' sequence length = prompt + output, the batch's own KV cache).
-    "neuron": {"memory_basis": "total", "memory_utilization": 1.0},
+    "neuron": EngineRule("total", 1.0),
 }
 
 
@@ -184,7 +193,8 @@ def row_calibration(row: dict[str, str], spec: AcceleratorSpec,
     cal = serving.calibration_for_spec(spec, path=path)
     if cals is not None:
         cal = cals.get(cal.family, cal)
-    cal = replace(cal, **ENGINES[row["engine"]])
+    rule = ENGINES[row["engine"]]
+    cal = replace(cal, memory_basis=rule.memory_basis, memory_utilization=rule.memory_utilization)
     limit = row_max_batch_size(row)
     return cal if limit is None else replace(cal, max_batch_size=limit)
 
