@@ -28,6 +28,11 @@ ROWS = {r["id"]: r for r in read_serving_runs()[0]}
 GAUDI = {k: r for k, r in RESULTS.items() if r.source in ("intel-g2-inf-118", "intel-g3-inf-118")}
 
 
+def _error(r: ServingRunResult) -> float:
+    assert r.error is not None, f"{r.id} was not predicted"
+    return r.error
+
+
 def _held_out(family: str) -> list[ServingRunResult]:
     return [r for r in GAUDI.values() if r.calibration == family and r.role == "test"]
 
@@ -43,7 +48,7 @@ def test_rows_and_fit_declaration() -> None:
 
 
 def test_gaudi3_held_out_median_meets_the_target() -> None:
-    assert statistics.median(abs(r.error or 0.0) for r in _held_out("intel-gaudi3")) <= HELD_OUT_MEDIAN_TARGET
+    assert statistics.median(abs(_error(r)) for r in _held_out("intel-gaudi3")) <= HELD_OUT_MEDIAN_TARGET
 
 
 @pytest.mark.xfail(strict=True, reason=(
@@ -51,11 +56,11 @@ def test_gaudi3_held_out_median_meets_the_target() -> None:
     "the Llama 3.1 8B fit rows whose large-batch decode reaches neither roofline; the KV-heavy Llama 2 7B / Mistral "
     "long-decode rows need >= 0.58-0.70 (test_kv_heavy_rows_need_more_bandwidth_than_fitted) and come out 25-32% slow"))
 def test_gaudi2_held_out_median_meets_the_target() -> None:
-    assert statistics.median(abs(r.error or 0.0) for r in _held_out("intel-gaudi2")) <= HELD_OUT_MEDIAN_TARGET
+    assert statistics.median(abs(_error(r)) for r in _held_out("intel-gaudi2")) <= HELD_OUT_MEDIAN_TARGET
 
 
 def test_rows_beyond_25_percent_carry_a_checked_note() -> None:
-    far = {r.id for r in GAUDI.values() if r.role == "test" and abs(r.error or 0.0) > NOTE_BEYOND}
+    far = {r.id for r in GAUDI.values() if r.role == "test" and abs(_error(r)) > NOTE_BEYOND}
     assert far, "no Gaudi row beyond 25%: drop this test's reasons below"
     assert far <= set(KV_HEAVY) | set(PER_CALL) | {"oh118-g2-l2-70b-tp4-128-2048"}, far
     assert all(GAUDI[i].note.startswith("checked:") for i in far)

@@ -7,7 +7,6 @@ arithmetic recomputed here from the published figures); a row without one is a s
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import numpy as np
@@ -88,6 +87,7 @@ def _beyond(results: list[ServingRunResult]) -> list[ServingRunResult]:
 
 
 def test_rows_beyond_25pct_carry_a_checked_reason(results: list[ServingRunResult]) -> None:
+    assert _beyond(results)  # the loop below must check something (11 rows on 2026-11-30)
     for r in _beyond(results):
         if r.id in UNEXPLAINED:
             assert r.note.startswith("not explained:"), r.id
@@ -159,7 +159,7 @@ def test_bundled_values_are_what_the_declared_rule_gives() -> None:
     bundled = serving.serving_calibrations()["aws-neuroncore-v2"]
     for name in grid:
         assert getattr(fit, name) == pytest.approx(getattr(bundled, name)), name
-    assert math.isfinite(loss)
+    assert loss == pytest.approx(0.044, abs=0.0005)  # the fit error calibration.toml records
 
 
 @pytest.mark.parametrize("hardware", ["trainium1-core", "trainium1", "inferentia2", "inferentia2-core"])

@@ -90,15 +90,16 @@ class ServingRunResult:
     role: str = ""
     note: str = ""
     memory_bytes_per_device: float | None = unit("B", "the model's weights + KV cache + workspace per device at "
-                                                      "`batch`; None for a 'gap' row", default=None)
+                                                      "`batch`; None where the row cannot be predicted", default=None)
     usable_memory_bytes_per_device: float | None = unit("B", "what the engine's memory rule lets it use; None for a "
-                                                             "'gap' row", default=None)
+                                                             "row that cannot be predicted", default=None)
 
     @property
     def fits(self) -> bool | None:
         """Whether the model fits the run it reproduces (a published run did run: False is a memory-model miss, or
-        a row framed as a static batch the engine never held at once); None for a 'gap' row."""
-        if self.memory_bytes_per_device is None or self.usable_memory_bytes_per_device is None:
+        a row framed as a static batch the engine never held at once); None for a 'gap' row (one the model does not
+        express as published) and a row not predicted."""
+        if self.role == "gap" or self.memory_bytes_per_device is None or self.usable_memory_bytes_per_device is None:
             return None
         return self.memory_bytes_per_device <= self.usable_memory_bytes_per_device
 
