@@ -107,3 +107,22 @@ def test_a_scaled_calibration_passed_back_in_is_not_scaled_twice() -> None:
     again = _predict("h200", calibration=p.calibration)
     assert again.calibration.prefill_compute_efficiency == p.calibration.prefill_compute_efficiency
     assert again.ttft_s == p.ttft_s
+
+
+def test_the_reference_named_by_an_alias_is_not_scaled_against_itself(tmp_path: Path) -> None:
+    alias = next(a for a in get_device("h100-sxm").aliases if a != "h100-sxm")
+    f = tmp_path / "cal.toml"
+    f.write_text(f'[serving.mine]\nmatch = ["h100*"]\nreference_device = "{alias}"\nfitted_on = []\n')
+    cal = serving.serving_calibrations(str(f))["mine"]
+    p = _predict("h100-sxm", tp=2, calibration=cal)
+    assert p.calibration.device_scaling is None
+
+
+def test_a_reference_the_table_does_not_match_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """An MI300X named as the reference of a table for H200s would rescale it by an unrelated ratio (x1.57)."""
+    f = tmp_path / "cal.toml"
+    f.write_text('[serving.mine]\nmatch = ["h200"]\nreference_device = "mi300x"\nfitted_on = []\n')
+    code, out, err = run_main(["plan", "serve", "-m", "llama3-8b", "--hardware", "h200", "--batch", "1",
+                               "--calibration", str(f)], capsys)
+    assert code == 2, out + err
+    assert "reference_device 'mi300x' is not a device the table matches" in " ".join(err.split())

@@ -280,7 +280,7 @@ def calibration_for(spec: AcceleratorSpec, cals: dict[str, Calibration] | None =
 
 
 def _reference_spec(cal: Calibration) -> AcceleratorSpec:
-    return catalog_reference(cal.reference_device, f"calibration family {cal.family!r}")
+    return catalog_reference(cal.reference_device, f"calibration family {cal.family!r}", cal.match)
 
 
 def device_scaled(cal: Calibration, spec: AcceleratorSpec) -> Calibration:
@@ -323,15 +323,23 @@ def _ratio(spec: AcceleratorSpec, ref: AcceleratorSpec, dtype: str) -> float | N
     return mine / theirs if mine is not None and theirs is not None else None
 
 
-def catalog_reference(name: str, where: str) -> AcceleratorSpec:
-    """The bundled catalog device a calibration table names as its reference_device (`where` names the table)."""
+def catalog_reference(name: str, where: str, match: tuple[str, ...] = ()) -> AcceleratorSpec:
+    """The bundled catalog device a calibration table names as its reference_device (`where` names the table); with
+    `match`, it must be one of the devices the table's match globs cover (a device of another kind would rescale
+    the table by an unrelated ratio)."""
     from accelopt.hardware.catalog import default_catalog
 
     cat = default_catalog()
     if name not in cat:
         raise InputError(f"{where}: reference_device {name!r} is not a device of the bundled catalog",
                          "name a catalog device (accelopt catalog list), or remove reference_device")
-    return cat.get(name)
+    ref = cat.get(name)
+    names = [ref.name.lower(), *(a.lower() for a in ref.aliases)]
+    if match and not any(fnmatch.fnmatch(n, pat) for pat in match for n in names):
+        raise InputError(f"{where}: reference_device {name!r} is not a device the table matches "
+                         f"(match = {list(match)})", "name the device the table's fit rows ran on, one its match "
+                         "globs cover")
+    return ref
 
 
 def matmul_ratio(spec: AcceleratorSpec, ref: AcceleratorSpec, dtype: str) -> tuple[float | None, str]:
@@ -406,7 +414,7 @@ def _serving_table(name: str, table: Any, where: str) -> ServingTable:
             continue
         if isinstance(v, bool) or not isinstance(v, int | float | str):
             raise InputError(f"{where}: [serving.{name}] field {k} = {v!r} is not a number or a string",
-                             "give a plain number (or 'total'/'free' for memory_basis)")
+                             "give a plain number (or quoted text for memory_basis and reference_device)")
         values[k] = v
     match = _names("serving", name, table, "match", where)
     if not match and name != "default":  # it would apply to no device: the user's values silently unused

@@ -241,7 +241,7 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
         if out[name].reference_device:  # a misspelt device exits 2 when the file is read, not on a sibling's run
             from accelopt.predict.calibration import catalog_reference
 
-            catalog_reference(out[name].reference_device, f"{t.where}: [serving.{name}]")
+            catalog_reference(out[name].reference_device, f"{t.where}: [serving.{name}]", t.match)
     return out
 
 
@@ -810,11 +810,13 @@ def device_scaled(cal: ServingCalibration, spec: AcceleratorSpec, compute_dtype:
     ratio (calibration.matmul_ratio), each capped at 1. Why, and the source of the measurements: training's
     calibration.device_scaled (a sibling with the same datasheet peak sustains another clock under GEMM load).
     Memory bandwidth and overheads are not scaled (no measured bandwidth ratio is in the catalog)."""
-    if not cal.reference_device or spec.measured or spec.name == cal.reference_device or cal.device_scaling:
+    if not cal.reference_device or spec.measured or cal.device_scaling:
         return cal  # (already scaled: a prediction's own calibration passed back in is not scaled twice)
     from accelopt.predict.calibration import catalog_reference, matmul_ratio
 
     ref = catalog_reference(cal.reference_device, f"{cal.table_file}: [serving.{cal.family}]")
+    if spec.name == ref.name:  # the reference itself, however the table spells it (an alias)
+        return cal
     r_gemm, d_gemm = matmul_ratio(spec, ref, compute_dtype)
     r_attn, _ = matmul_ratio(spec, ref, "bf16")
     if r_gemm is None and r_attn is None:
