@@ -100,7 +100,8 @@ def test_blank_params_b_is_not_checked_and_counted(tmp_path: Path, capsys: pytes
 
 
 def test_a_note_naming_params_b_silences_the_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _user_file(tmp_path, "nemo-llama2-13b", hidden="1520", note="params_b is the family name, not a count")
+    # 13.02 B counted against '15' (+-1 B): 2 tolerances, a gap a note may explain (EXPLAINED_GAP)
+    path = _user_file(tmp_path, "nemo-llama2-13b", params_b="15", note="params_b is the family name, not a count")
     code, out, err = run_main(["validate", "--runs", str(path), "--json"], capsys)
     (m,) = json.loads(out)["params_mismatches"]
     assert code == 0 and m["explained"] and "warning" not in err
@@ -125,3 +126,21 @@ def test_presets_once_without_positions_now_note_a_request_beyond_them(model: st
                                    "--output", str(output), "--json"], capsys)
         assert code == 0, err
         assert any(f"beyond the model's {positions} positions" in n for n in json.loads(out)["notes"]) == noted
+
+
+@pytest.mark.parametrize("text", ["1e300", "1.3e1", "1_3"])
+def test_params_b_not_written_as_a_decimal_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   text: str) -> None:
+    """'1e300' was normalised to a tolerance of 1e300 B (no warning ever); '1_3' read as 13."""
+    path = _user_file(tmp_path, "nemo-llama2-13b", params_b=text)
+    code, _, err = run_main(["validate", "--runs", str(path)], capsys)
+    assert code == 2 and "is not written as a decimal number of billions" in " ".join(err.split())
+
+
+def test_a_note_does_not_explain_a_gap_of_many_tolerances(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A note naming params_b excuses a nominal size (1.2 tolerances for the MaxText '64B' rows), not a cell that
+    counts a fifth of the published model."""
+    path = _user_file(tmp_path, "nemo-llama2-13b", hidden="1520", note="params_b is the family name")
+    code, out, err = run_main(["validate", "--runs", str(path), "--json"], capsys)
+    (m,) = json.loads(out)["params_mismatches"]
+    assert code == 0 and not m["explained"] and "warning: run 'nemo-llama2-13b'" in err

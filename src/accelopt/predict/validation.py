@@ -145,6 +145,10 @@ def check_params(rows: list[dict[str, str]]) -> list[ParamsMismatch]:
     for row in rows:
         if _positive_cell(row, "params_b") is None:
             continue
+        if any(c in row["params_b"] for c in "eE_"):  # its written digits set the tolerance (params_tolerance)
+            raise InputError(f"run {row.get('id', '?')!r}: params_b = {row['params_b'].strip()!r} is not written "
+                             "as a decimal number of billions", "write it as published, e.g. 70 or 70.55 (the "
+                             "digits written set the tolerance of the check)")
         cells = {c: row.get(c) or "" for c in ARCH_CELLS}
         miss = params_mismatch(row["id"], row["params_b"], row.get("note") or "", run_model(row), cells)
         if miss is not None:
