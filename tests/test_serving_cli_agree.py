@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 from conftest import run_main
 
-from accelopt.predict.serving_validation import ENGINES, read_serving_runs, reproduce
+from accelopt.hardware.catalog import get_device
+from accelopt.predict.serving_validation import read_serving_runs, reproduce
 
 ROWS, _SOURCES = read_serving_runs()
 
 
 def _flags(row: dict[str, str]) -> list[str]:
-    """The row as `plan serve` flags (the engine name is not a flag: its memory rule is)."""
-    engine = ENGINES[row["engine"]]
+    """The row as `plan serve` flags (--engine applies the engine's memory rule, as validate does)."""
     flags = ["plan", "serve", "--model", row["model"], "--hardware", row["hardware"], "--tp", row["tp"],
              "--pp", row["pp"], "--prompt", row["prompt_len"], "--output", row["output_len"],
              "--weight-dtype", row["weight_dtype"], "--kv-dtype", row["kv_dtype"],
-             "--memory-fraction", str(engine.memory_utilization), "--memory-basis", engine.memory_basis,
+             "--engine", row["engine"],
              "--json"]
     # max-throughput rows keep as many requests in flight as the engine holds; the others are one static batch
     flags += ["--concurrency", "max"] if row["batch"] == "max" else ["--batch", row["batch"]]
@@ -92,3 +92,19 @@ def test_prompt_beyond_the_models_positions_is_noted(tmp_path: Path, capsys: pyt
     assert code == 0 and "4200 tokens is beyond" in " ".join(out.split())
     code, out, _ = run_main([*base, "--prompt", "3896", "--json"], capsys)  # exactly 4096: no note
     assert code == 0 and not json.loads(out)["notes"]
+
+
+def test_engine_flag_is_its_memory_rule_and_explicit_flags_override_it(capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["plan", "serve", "--model", "llama3-8b", "--hardware", "gaudi2", "--batch", "1", "--json"]
+
+    def usable(*extra: str) -> float:
+        code, out, err = run_main([*base, *extra], capsys)
+        assert code == 0, err
+        return json.loads(out)["results"][0]["points"][0]["usable_memory_bytes_per_device"]
+
+    cap = get_device("gaudi2").memory_bytes
+    assert usable() == pytest.approx(0.9 * cap)  # vLLM's default rule
+    assert usable("--engine", "optimum-habana") == pytest.approx(cap)  # its own KV cache, no pool: 100%
+    assert usable("--engine", "optimum-habana", "--memory-fraction", "0.5") == pytest.approx(0.5 * cap)
+    code, _, err = run_main([*base, "--engine", "vlm"], capsys)
+    assert code == 2 and "vllm" in err

@@ -57,6 +57,10 @@ def register_serve(plan_app: typer.Typer) -> None:
         price_usd_per_hour: Optional[float] = typer.Option(None, "--price-usd-per-hour",
                                                  help="Price per device-hour (overrides the catalog price)."),
         catalog: list[Path] = typer.Option([], "--catalog", help="Extra catalog TOML file(s)."),
+        engine: Optional[str] = typer.Option(
+            None, "--engine", help="Serving engine whose memory rule applies: trtllm, vllm, gpt-fast, "
+            "optimum-habana, sgl-jax or neuron (the rules `validate --serving` uses; README); --memory-fraction and "
+            "--memory-basis override it. Default: vLLM's 0.9 of total memory."),
         memory_fraction: Optional[float] = typer.Option(
             None, "--memory-fraction", help="Fraction of memory the engine may use (default "
             "0.9); of total memory or of the memory free after weights, as --memory-basis says."),
@@ -98,7 +102,8 @@ def register_serve(plan_app: typer.Typer) -> None:
         opts = ServeOptions(model=model, hardware=hardware, tp=tp, pp=pp, batch=batch, concurrency=concurrency,
                             rate=rate,
                             prompt=prompt, output=output, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
-                            price_usd_per_hour=price_usd_per_hour, catalog=catalog, memory_fraction=memory_fraction,
+                            price_usd_per_hour=price_usd_per_hour, catalog=catalog, engine=engine,
+                            memory_fraction=memory_fraction,
                             memory_basis=memory_basis, max_prefill_tokens=max_prefill_tokens,
                             max_batch_size=max_batch_size, ep=ep,
                             attention_dp=attention_dp, redundant_experts=redundant_experts,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from accelopt.errors import AcceloptError, InfeasibleError, InputError
+from accelopt.errors import AcceloptError, InfeasibleError, InputError, unknown_name
 from accelopt.predict.comm import load_measured
 from accelopt.predict.query import measured_share_note
 from accelopt.predict.serving import (
+    ENGINES,
     MEMORY_BASES,
     BatchSweep,
     ServeError,
@@ -51,6 +52,9 @@ class ServeOptions:
     kv_dtype: str = "bf16"
     price_usd_per_hour: float | None = None
     catalog: list[Path] = field(default_factory=list)
+    engine: str | None = None
+    """A serving engine of serving.ENGINES whose memory rule applies (--memory-fraction / --memory-basis, when
+    given, override it); None: the calibration's (vLLM's 0.9 of total memory by default)."""
     memory_fraction: float | None = None
     memory_basis: str | None = None
     max_prefill_tokens: int | None = None
@@ -76,6 +80,8 @@ class ServeOptions:
         if sum(bool(x.strip()) for x in (self.batch, self.concurrency, self.rate)) > 1:
             raise InputError("more than one of --batch, --concurrency and --rate given",
                              "give --batch (static batches), --concurrency (requests in flight) or --rate, not both")
+        if self.engine is not None and self.engine not in ENGINES:
+            raise unknown_name("--engine", self.engine, list(ENGINES))
         if self.memory_basis is not None and self.memory_basis not in MEMORY_BASES:
             raise InputError(f"--memory-basis {self.memory_basis!r}", "use total (vLLM) or free (TensorRT-LLM)")
 
@@ -167,7 +173,10 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         if opts.price_usd_per_hour is not None:
             spec = with_price(spec, opts.price_usd_per_hour)
         try:
-            cal = engine_calibration(spec, memory_utilization=opts.memory_fraction, memory_basis=opts.memory_basis,
+            rule = ENGINES[opts.engine] if opts.engine else None
+            cal = engine_calibration(spec, memory_utilization=opts.memory_fraction if opts.memory_fraction is not None
+                                     else rule.memory_utilization if rule else None,
+                                     memory_basis=opts.memory_basis or (rule.memory_basis if rule else None),
                                      max_prefill_chunk_tokens=opts.max_prefill_tokens,
                                      max_batch_size=opts.max_batch_size, path=opts.calibration,
                                      measured_link=measured)

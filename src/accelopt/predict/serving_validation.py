@@ -24,6 +24,7 @@ from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import serving
 from accelopt.predict.runs_csv import read_runs_csv
+from accelopt.predict.serving import ENGINES
 from accelopt.predict.serving_moe import MoELayout
 from accelopt.predict.training import MAX_SEQ_LEN
 from accelopt.units import MAX_COUNT, unit
@@ -34,35 +35,6 @@ _REQUIRED = ("id", "source", "engine", "hardware", "model", "tp", "pp", "weight_
 METRICS = ("output_tok_s", "output_tok_s_per_device", "decode_tok_s", "ttft_ms", "tpot_ms", "decode_tok_s_per_device",
            "prefill_tok_s_per_device")
 ROLES = ("fit", "test", "gap")
-@dataclass(frozen=True)
-class EngineRule:
-    """How a serving engine sizes its memory (`plan serve --memory-basis / --memory-fraction`)."""
-
-    memory_basis: str
-    """'total' or 'free' (serving.ServingCalibration.memory_basis)."""
-    memory_utilization: float = unit("fraction")
-
-
-ENGINES: dict[str, EngineRule] = {
-    # TensorRT-LLM: KV-cache pool = kv_cache_free_gpu_mem_fraction (default 0.9) of the memory free after the model
-    # (KvCacheConfig docs; the perf-overview page: 0.90, 0.95 "in many cases").
-    "trtllm": EngineRule("free", 0.9),
-    # vLLM: gpu_memory_utilization (default 0.9) of total GPU memory (docs.vllm.ai, engine arguments).
-    "vllm": EngineRule("total", 0.9),
-    # gpt-fast: one batch, its own KV cache; no pool is reserved.
-    "gpt-fast": EngineRule("total", 1.0),
-    # Optimum Habana run_generation.py (Intel Gaudi tables): one static batch whose KV cache is allocated for
-    # max_input_tokens + max_new_tokens (--use_kv_cache); no pool is reserved (s-gaudisrv).
-    "optimum-habana": EngineRule("total", 1.0),
-    # SGLang-JAX (TPU): KV pool = mem_fraction_static x total HBM - weights (sgl-project/sglang-jax
-    # model_runner_kv_cache_mixin.py, _profile_available_bytes: available - total x (1 - mem_fraction_static)); the
-    # TPU v6e rows' launch command sets --mem-fraction-static=0.8 (s-tpusrv, issue 10).
-    "sgl-jax": EngineRule("total", 0.8),
-    # AWS transformers-neuronx / NxD Inference (s-neusrv): compiled for a static batch of a fixed sequence length (the
-    # Neuron benchmark tables' 'Batch Size' and 'Sequence Length' columns), the KV cache pre-allocated for that length
-    # per batch slot; no pool beyond it (the rows' sequence length = prompt + output, the batch's own KV cache).
-    "neuron": EngineRule("total", 1.0),
-}
 
 
 @dataclass(frozen=True, kw_only=True)
