@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from conftest import run_main
 
+from accelopt.errors import InputError
+
 
 def _recipe(tmp_path: Path, technique: str, params: dict[str, Any]) -> str:
     doc = {"accelopt_recipe": 1, "model": "digits", "mode": "inference", "dtype": "fp32",
@@ -247,3 +249,27 @@ def test_recipe_without_techniques_is_refused(tmp_path: Path, capsys: pytest.Cap
                              "techniques": []}), encoding="utf-8")
     code, out, err = run_main(["optimize", "digits", "--apply", str(p)], capsys)
     assert code == 2 and "techniques is empty" in err and out == ""
+
+
+@pytest.mark.parametrize(("technique", "params", "said"), [
+    ("distill", {"width": 10**400}, "option width"),  # float() overflowed: a traceback
+    ("power-limit", {"limits_w": [10**400]}, "option limits_w"),
+    ("distill", {"seed": 10**30}, "option seed"),  # failed only after the baseline was measured
+    ("grad-accumulation", {"micro_batches": 2}, "applies to --mode train only"),  # was measured, then 'not applicable'
+])
+def test_recipe_values_refused_when_loaded(tmp_path: Path, technique: str, params: dict[str, Any],
+                                           said: str) -> None:
+    from accelopt.optimize.recipe import load_recipe
+
+    with pytest.raises(InputError) as e:
+        load_recipe(_recipe(tmp_path, technique, params))
+    assert said in e.value.problem
+
+
+def test_input_pipeline_workers_are_bounded(tmp_path: Path) -> None:
+    """1,000,000 DataLoader workers passed the check and were forked after the baseline (the run hung)."""
+    from accelopt.optimize.base import get_technique
+
+    with pytest.raises(InputError, match="option workers"):
+        get_technique("input-pipeline").check_options({"workers": 1_000_000})
+    assert "an integer in [0, 256]" in get_technique("input-pipeline").option_specs["workers"].describe()

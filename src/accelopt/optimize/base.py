@@ -124,9 +124,15 @@ class OptionSpec:
         if value is None and self.default is None:
             return None
         ok = isinstance(value, self.kind) and (self.kind is bool or not isinstance(value, bool))
-        if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value, ok = float(value), True
-        if ok and self.kind is float and not math.isfinite(value):  # NaN passes both bound checks below
+        try:  # a JSON integer past float's range (10**400) overflows float(); refused like any bad value
+            if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
+                value, ok = float(value), True
+            if ok and self.kind is float and not math.isfinite(value):  # NaN passes both bound checks below
+                ok = False
+            if ok and self.items is not None:
+                ok = all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
+                         for x in value)
+        except OverflowError:
             ok = False
         if ok and self.lo is not None and value < self.lo:
             ok = False
@@ -134,9 +140,6 @@ class OptionSpec:
             ok = False
         if ok and self.choices and value not in self.choices:
             ok = False
-        if ok and self.items is not None:
-            ok = all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
-                     for x in value)
         if not ok:
             raise InputError(f"option {name} = {value!r} is not {self.describe()}",
                              f"give {name} as {self.describe()} (default {self.default!r})")
@@ -148,7 +151,26 @@ class OptionSpec:
         if self.items is not None:
             return f"a list of positive {self.items.__name__}s"
         bounds = f" in [{self.lo}, {self.hi}]" if self.lo is not None or self.hi is not None else ""
-        return f"a {self.kind.__name__}{bounds}"
+        return f"{_KIND_WORDS.get(self.kind, self.kind.__name__)}{bounds}"
+
+
+_KIND_WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "text"}
+
+
+def check_step(i: int, name: str, params: dict[str, Any], mode: str, where: str) -> None:
+    """Recipe step `i` (technique `name` with its options), before anything is measured: a technique of the other
+    mode, an option the technique does not read (a misspelt name would silently run the default) or a bad value is
+    an InputError naming `where` (the recipe file, or 'recipe') and the step."""
+    tech = all_techniques()[name]
+    try:
+        tech.check_options(params)
+    except InputError as e:
+        raise InputError(f"{where}: techniques[{i}] ({name}): {e.problem}",
+                         f"{e.fix} (see the README's optimize section)") from None
+    if mode not in tech.modes:
+        raise InputError(f"{where}: techniques[{i}] ({name}) applies to --mode {' and '.join(tech.modes)} only, and "
+                         f"the recipe runs --mode {mode}", f"leave {name} out of the recipe, or run it with --mode "
+                         f"{tech.modes[0]}")
 
 
 class Technique(abc.ABC):

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError
-from accelopt.optimize.base import OptionSpec, Target, Variant
+from accelopt.optimize.base import Target, Variant
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
-__all__ = ["TrainRun", "batch_stream", "copy_model", "evaluate", "forward_flops", "model_variant", "option",
+__all__ = ["TrainRun", "batch_stream", "copy_model", "evaluate", "forward_flops", "model_variant",
            "param_count", "state_dict_bytes", "state_dict_saver", "to_device", "train_for", "train_step_for"]
 
 
@@ -37,12 +37,6 @@ def to_device(obj: Any, device: str) -> Any:
     if isinstance(obj, (tuple, list)):
         return type(obj)(to_device(o, device) for o in obj)
     return obj.to(device) if hasattr(obj, "to") else obj
-
-
-def option(options: dict[str, Any], name: str, default: Any, kind: type, *, lo: float | None = None,
-           hi: float | None = None) -> Any:
-    """A technique option from the recipe, type- and range-checked (a bad one is an InputError naming it)."""
-    return OptionSpec(default, kind, lo, hi).read(options, name)
 
 
 def state_dict_bytes(model: Any) -> int:

@@ -137,7 +137,7 @@ class Distill(Technique):
     option_specs: ClassVar[dict[str, OptionSpec]] = {
         "width": OptionSpec(0.5, float, lo=0.05, hi=0.95), "steps": OptionSpec(300, int, lo=1, hi=10_000_000),
         "temperature": OptionSpec(4.0, float, lo=0.1, hi=100.0), "alpha": OptionSpec(0.9, float, lo=0.0, hi=1.0),
-        "seed": OptionSpec(0, int, lo=0), "lr": OptionSpec(DEFAULT_LR, float, lo=1e-8, hi=10.0)}
+        "seed": OptionSpec(0, int, lo=0, hi=2**32 - 1), "lr": OptionSpec(DEFAULT_LR, float, lo=1e-8, hi=10.0)}
     recorded_names = tuple(f.name for f in fields(DistillResult) if f.name != "steps")
     family = "distillation"
     modes = ("train", "inference")

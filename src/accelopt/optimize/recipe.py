@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError
-from accelopt.optimize.base import MODES, Technique, Variant, all_techniques
+from accelopt.optimize.base import MODES, Variant, all_techniques, check_step
 from accelopt.optimize.results import OptimizeResult, VariantResult
 from accelopt.userio import path_kind, read_user_json
 
@@ -79,20 +79,10 @@ def load_recipe(path: Path | str) -> Recipe:
         params = t.get("params", {})
         if not isinstance(params, dict):
             raise _bad(path, f"techniques[{i}].params is not an object")
-        _check_options(path, i, known[t["name"]], params)
+        check_step(i, t["name"], params, mode, f"recipe {str(path)!r}")
         chain.append((t["name"], params))
     return Recipe(model=str(data.get("model", "")), mode=mode, dtype=dtype, techniques=chain,
                   measured=dict(data.get("measured") or {}))
-
-
-def _check_options(path: Path, i: int, tech: type[Technique], params: dict[str, Any]) -> None:
-    """A recipe option the technique does not read (a misspelt name would silently run the default) or a bad value
-    is an error now, before the baseline is measured."""
-    try:
-        tech.check_options(params)
-    except InputError as e:
-        raise InputError(f"recipe {str(path)!r}: techniques[{i}] ({tech.name}): {e.problem}",
-                         f"{e.fix} (see the README's optimize section)") from None
 
 
 def check_save_dir(folder: Path | str) -> Path:

@@ -32,7 +32,7 @@ from typing import Any
 
 from accelopt.errors import AcceloptError, InputError, UnsupportedError
 from accelopt.measure.timing import cuda_sync_for, quantile
-from accelopt.optimize.base import Target, Technique, Variant, all_techniques
+from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver
 from accelopt.workload.userfile import ModelBundle, as_tuple
@@ -720,10 +720,7 @@ def run_optimize(bundle: ModelBundle, opts: RunOptions) -> tuple[OptimizeResult,
             from accelopt.errors import unknown_name
 
             raise unknown_name("technique", name, list(known))
-        try:
-            known[name].check_options(params)
-        except InputError as e:
-            raise InputError(f"recipe step {i} ({name}): {e.problem}", e.fix) from None
+        check_step(i, name, params, opts.mode, "recipe")
     run = _Run(bundle, opts)
     result = run.run()
     return result, run.variants

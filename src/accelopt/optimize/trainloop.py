@@ -137,7 +137,7 @@ def _split(x: Any, k: int) -> list[Any]:
 @register
 class GradientAccumulation(Technique):
     name = "grad-accumulation"
-    option_specs: ClassVar[dict[str, OptionSpec]] = {"micro_batches": OptionSpec(2, int, lo=2)}
+    option_specs: ClassVar[dict[str, OptionSpec]] = {"micro_batches": OptionSpec(2, int, lo=2, hi=1024)}
     family = "training-loop"
     modes = ("train",)
     changes = "each batch split into micro-batches whose gradients are accumulated before one optimizer step"
@@ -290,8 +290,9 @@ def pipelined_batches(bundle: ModelBundle, target: Target, workers: int) -> Any:
 
 @register
 class InputPipeline(Technique):
+    # workers: DataLoader processes, bounded (a huge count would fork them all after the baseline is measured)
     name = "input-pipeline"
-    option_specs: ClassVar[dict[str, OptionSpec]] = {"workers": OptionSpec(1, int, lo=0)}
+    option_specs: ClassVar[dict[str, OptionSpec]] = {"workers": OptionSpec(1, int, lo=0, hi=256)}
     family = "training-loop"
     modes = ("train", "inference")
     changes = ("batches from a DataLoader worker process (prefetch 2), pinned host memory and non_blocking copies "
