@@ -297,14 +297,13 @@ def device_scaled(cal: Calibration, spec: AcceleratorSpec) -> Calibration:
     ref = _reference_spec(cal)
     if spec.name == ref.name:
         return cal
-    r16 = _ratio(spec, ref, "bf16")
-    r8 = _ratio(spec, ref, "fp8")
+    r16, _ = matmul_ratio(spec, ref, "bf16")
+    r8, from8 = matmul_ratio(spec, ref, "fp8")  # fp8's measurements, else the 16-bit ratio
     if r16 is None and r8 is None:
         why = (f"not scaled to {spec.name}: no measured matmul rate of both {spec.name} and the family's reference "
                f"device {ref.name} (catalog measured_matmul_flop_per_s), so the family's values as they are")
         return replace(cal, device_note=why, device_note_fp8=why)
-    fp8_from = "" if r8 is not None else " (the 16-bit ratio: no fp8 measurement of both)"
-    r8 = r8 if r8 is not None else r16
+    fp8_from = "" if from8 == "fp8" else " (the 16-bit ratio: no fp8 measurement of both)"
     r16 = r16 if r16 is not None else 1.0
     r8 = r8 if r8 is not None else 1.0
     eff16, eff8 = min(1.0, cal.matmul_eff_max * r16), min(1.0, cal.fp8_matmul_eff_max * r8)
