@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import statistics
 
-import numpy as np
 import pytest
 from conftest import run_main
 
@@ -20,7 +19,6 @@ from accelopt.hardware.catalog import get_device
 from accelopt.predict import serving as sv
 from accelopt.predict.serving_validation import (
     ServingRunResult,
-    fit_serving,
     read_serving_runs,
     reproduce,
     row_calibration,
@@ -76,19 +74,6 @@ def test_fit_rows_are_at_most_a_third_and_mi300x_only() -> None:
     fit = [r for r in AMD if r["role"] == "fit"]
     assert 1 <= len(fit) <= len(AMD) / 3
     assert all(r["hardware"] == "mi300x" for r in fit)
-
-
-def test_recorded_values_are_the_declared_fit() -> None:
-    # the rule in calibration.toml: its grids and coordinate search (fit_serving starts from the bundled values;
-    # the recorded fit started from [serving.default]'s and landed on the same)
-    grid = {"decode_bandwidth_efficiency": [round(x, 3) for x in np.arange(0.40, 0.95001, 0.025)],
-            "decode_compute_efficiency": [round(x, 2) for x in np.arange(0.10, 1.0001, 0.05)],
-            "per_step_overhead_s": [round(x * 1e-3, 5) for x in np.arange(0, 20.0001, 0.25)]}
-    cal, loss = fit_serving(FAMILY, grid, rounds=3)
-    bundled = sv.calibration_for_spec(get_device("mi300x"))
-    for name in grid:
-        assert getattr(cal, name) == pytest.approx(getattr(bundled, name), abs=1e-9), name
-    assert loss == pytest.approx(0.091, abs=0.0005)  # the mean |log error| recorded in calibration.toml
 
 
 def test_held_out_median_meets_the_serving_target(results: list[ServingRunResult]) -> None:

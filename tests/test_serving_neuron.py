@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import pytest
 from conftest import run_main
 
@@ -17,7 +16,6 @@ from accelopt.hardware.catalog import get_device
 from accelopt.predict import serving
 from accelopt.predict.serving_validation import (
     ServingRunResult,
-    fit_serving,
     predict_row,
     read_serving_runs,
     reproduce,
@@ -145,21 +143,6 @@ def test_checked_notes_arithmetic() -> None:
     # the unexplained 7B rows: ratios quoted in their notes
     assert PUB["nrn-trn1-l2-7b-b1-128-8064-ttft"] / PUB["nrn-trn1-l2-70b-b1-128-128-ttft"] == \
         pytest.approx(0.25, abs=0.005)
-
-
-def test_bundled_values_are_what_the_declared_rule_gives() -> None:
-    # the rule in calibration.toml [serving.aws-neuroncore-v2]: grids and fields as declared there
-    def g(a: float, b: float, s: float) -> list[float]:
-        return [round(float(x), 10) for x in np.arange(a, b + s / 2, s)]
-
-    grid = {"decode_bandwidth_efficiency": g(0.30, 0.95, 0.025), "link_step_latency_s": g(0, 20e-6, 0.5e-6),
-            "prefill_compute_efficiency": g(0.05, 0.95, 0.025), "per_step_overhead_s": g(0, 5e-3, 0.1e-3),
-            "per_request_overhead_s": g(0, 50e-3, 1e-3)}
-    fit, loss = fit_serving("aws-neuroncore-v2", grid)
-    bundled = serving.serving_calibrations()["aws-neuroncore-v2"]
-    for name in grid:
-        assert getattr(fit, name) == pytest.approx(getattr(bundled, name)), name
-    assert loss == pytest.approx(0.044, abs=0.0005)  # the fit error calibration.toml records
 
 
 @pytest.mark.parametrize("hardware", ["trainium1-core", "trainium1", "inferentia2", "inferentia2-core"])

@@ -152,3 +152,21 @@ def test_only_cited_sources_are_listed(tmp_path) -> None:
     res = validate_serving(f)
     assert "prose" not in res.sources
     assert set(res.sources) == {r.source for r in res.runs}
+
+
+def test_gb200_128_128_note_numbers(result: ServingValidateResult) -> None:
+    """The numbers the note of trt10-gb200-l3-70b-tp1-128-128 quotes are the model's, and the 128/128 pattern holds."""
+    from accelopt.predict.serving_validation import _predict_row, read_serving_runs
+
+    rows = {r["id"]: r for r in read_serving_runs()[0]}
+    _, p = _predict_row(rows["trt10-gb200-l3-70b-tp1-128-128"], None, None)
+    step = p.decode_step
+    note = next(r.note for r in result.runs if r.id == "trt10-gb200-l3-70b-tp1-128-128")
+    assert f"at {p.batch} sequences" in note
+    assert f"({step.compute_s * 1e3:.0f} ms of GEMMs against {step.memory_s * 1e3:.0f} ms of memory traffic, of a " \
+           f"{step.total_s * 1e3:.0f} ms step)" in note
+    dense_128 = {r.id: r.error for r in result.runs if r.source == "trtllm-v10" and r.prompt_len == r.output_len == 128
+                 and r.error is not None and ("70b" in r.id or "405b" in r.id)}
+    assert len(dense_128) == 8 and f"({len(dense_128)} rows, H100/H200/B200/GB200)" in note
+    assert all(-0.25 <= round(e, 2) <= -0.20 for e in dense_128.values()), dense_128  # "too slow by 20-25%"
+    assert min(dense_128, key=lambda k: dense_128[k]) == "trt10-gb200-l3-70b-tp1-128-128"  # "this row most"

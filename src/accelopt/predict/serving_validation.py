@@ -290,11 +290,13 @@ def validate_serving(runs_path: Path | str | None = None, calibration: str | Non
 
 
 def fit_serving(family: str, grid: dict[str, list[float]], runs_path: Path | str | None = None,
-                rounds: int = 3) -> tuple[serving.ServingCalibration, float]:
+                rounds: int = 3, start: serving.ServingCalibration | None = None
+                ) -> tuple[serving.ServingCalibration, float]:
     """Coordinate search over `grid` (ServingCalibration field -> values) of one `[serving.NAME]` table: each round
     sets each field in turn to its grid value minimising the mean |log(predicted / published)| over the 'fit' rows on
     that table's devices, the others held. How the bundled values were made (see calibration.toml); never run per
-    plan. Returns (best calibration, its mean |log error|)."""
+    plan. The search starts from `start` (the declared rule's starting values), else from the table's bundled values.
+    Returns (best calibration, its mean |log error|)."""
     rows, _ = read_serving_runs(runs_path)
     mine = [r for r in rows if r["role"] == "fit"
             and serving.calibration_for_spec(_device(r["hardware"])).family == family]
@@ -304,7 +306,7 @@ def fit_serving(family: str, grid: dict[str, list[float]], runs_path: Path | str
     def loss(cal: serving.ServingCalibration) -> float:
         return statistics.mean(abs(math.log(predict_row(r, {family: cal})[0] / float(r["published"]))) for r in mine)
 
-    best = serving.calibration_for_spec(_device(mine[0]["hardware"]))
+    best = start or serving.calibration_for_spec(_device(mine[0]["hardware"]))
     best_loss = loss(best)
     for _ in range(rounds):
         for name, values in grid.items():
