@@ -211,15 +211,16 @@ class LayerTimes:
 def qkv_gemms_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device) -> tuple[Arr, Arr]:
     """(time, flops) of a layer's Q, K, V projections for T tokens under tensor parallel t.
 
-    Standard/GQA: one fused GEMM [T, h] x [h, q/t + max(kv_heads/t, 1) x (k + v)/kv_heads] (t > kv_heads: each rank
-    keeps one K/V head, replicated, as NxD's kv_replicator does and multi-query PaLM at t = 12 needs). MLA
+    Standard/GQA: one fused GEMM [T, h] x [h, q/t + kv_local x (k + v)/kv_heads], kv_local =
+    TransformerConfig.kv_heads_per_device(t) = max(kv_heads/t, 1) (t > kv_heads: each rank keeps one whole K/V head,
+    replicated, as the serving engines and NxD do and multi-query PaLM at t = 12 needs). MLA
     (DeepSeek-V2 eqs. 9-14, naive up-projected form as in training and prefill): the down-projections [T, h] x
     [h, d_c'] and [T, h] x [h, d_c + rope] are replicated on every tensor-parallel rank (Megatron-Core MLA builds
     them 'duplicated'), the up-projections [T, d_c'] x [d_c', heads x qk / t] and [T, d_c] x
     [d_c, heads x (nope + v) / t] split by heads."""
     h, mla = model.hidden, model.mla
     if mla is None:  # with t > kv_heads each rank computes one (replicated) K/V head, as the attention core below
-        kv_local = np.maximum(model.n_kv_heads / tp, 1.0)
+        kv_local = model.kv_heads_per_device(tp)
         return gemm_s(T, model.q_width / tp + kv_local * (model.k_width + model.v_width) / model.n_kv_heads, h, dtb,
                       dev)
     a = model.heads
@@ -252,7 +253,7 @@ def flash_attention_bytes(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, t
     of each query head instead of copying it). With t > kv_heads each device keeps one (replicated) KV head, as
     serving's KV cache does. MLA in the naive up-projected form has per-head K and V (kv = heads)."""
     heads_local = model.heads / tp
-    kv_local = heads_local if model.mla is not None else np.maximum(model.n_kv_heads / tp, 1.0)
+    kv_local = model.kv_heads_per_device(tp)  # max(kv_heads/t, 1); MLA: heads/t
     dqk, dv = model.qk_head_dim, model.v_head_dim
     return b * (heads_local * s + kv_local * keys) * (dqk + dv) * dtb
 

@@ -109,7 +109,8 @@ def stage_params(model: TransformerConfig, pp: Arr, vp: Arr, tp: Arr, ep: Arr, l
     an intermediate stage takes its hidden states from the previous stage)."""
     h = model.hidden
     mats = 3 if model.mlp == "swiglu" else 2
-    attn = model.attn_params_per_layer() + model.norms_per_layer * h
+    # attention on one tensor-parallel rank: replicated K/V heads when tp > kv_heads (kv_heads_per_device)
+    attn_dev = model.attn_params_per_device(tp) + model.norms_per_layer * h / tp
     dense_mlp = mats * h * (model.dense_ffn or model.ffn)
     frac_moe = model.moe_layers / model.layers
     shared = model.shared_experts * mats * h * model.ffn + (h * model.experts if model.is_moe else 0)
@@ -117,11 +118,11 @@ def stage_params(model: TransformerConfig, pp: Arr, vp: Arr, tp: Arr, ep: Arr, l
     ls = layers_per_stage(model.layers, pp, vp) if ls is None else ls
     emb = model.vocab * h * np.where(pp == 1, 1 if model.tied_embeddings else 2, 1) + h  # + the final norm
     emb = np.where(embedding, emb, 0.0)
-    dense = ls * (attn + (1 - frac_moe) * dense_mlp + frac_moe * shared) / tp + emb / tp
+    dense = ls * (attn_dev + ((1 - frac_moe) * dense_mlp + frac_moe * shared) / tp) + emb / tp
     keep16 = ls * model.norms_per_layer * h / tp + emb / tp
     etp = tp if etp is None else etp
     expert = ls * frac_moe * experts / (etp * ep)
-    layer_full = ((attn + (dense_mlp if not model.is_moe else shared)) / tp
+    layer_full = (attn_dev + (dense_mlp if not model.is_moe else shared) / tp
                   + (experts / (ep * etp) if model.is_moe else 0))
     return StageParams(dense=dense, expert=expert, layer_full=layer_full, keep16=keep16)
 

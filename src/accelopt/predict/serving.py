@@ -721,25 +721,35 @@ def _check_counts(batch: int, prompt_len: int, output_len: int) -> None:
 
 
 def _kv_bytes_per_token_per_device(model: TransformerConfig, tp: int, pp: int, kv_dtype: str) -> float:
-    """KV heads split over tp; when tp > kv_heads each device keeps one (replicated) KV head, as vLLM
-    and Megatron do for GQA. MLA's latent is one per token, replicated on every tp rank (vLLM's MLA backend).
-    Layers split over pp (the fullest stage holds ceil(L/pp)). Before a sliding window caps any layer."""
+    """KV heads split over tp, at least one whole (replicated) head per device when tp > kv_heads
+    (TransformerConfig.kv_heads_per_device: vLLM, TensorRT-LLM, NxD Inference). MLA's latent is one per token,
+    replicated on every tp rank (vLLM's MLA backend). Layers split over pp (the fullest stage holds ceil(L/pp)).
+    Before a sliding window caps any layer."""
     layers_dev = math.ceil(model.layers / pp)
     if model.mla is not None:
         return float(layers_dev * model.mla.cache_width * DTYPE_BYTES[kv_dtype])
-    kv_heads_dev = max(1.0, model.n_kv_heads / tp)
+    kv_heads_dev = float(model.kv_heads_per_device(tp))
     return 2.0 * layers_dev * kv_heads_dev * model.head_dim * DTYPE_BYTES[kv_dtype]
 
 
 def _weights_bytes_per_device(model: TransformerConfig, tp: int, pp: int, weight_dtype: str,
                               cal: ServingCalibration) -> float:
-    """Transformer layers split over tp x pp (fullest stage: ceil(L/pp) layers); embeddings split over
-    tp (Megatron vocab-parallel); with pp > 1 an end stage holds one embedding matrix."""
+    """Transformer layers split over tp x pp (fullest stage: ceil(L/pp) layers), plus the K/V heads a device
+    holds replicated when tp > kv_heads (kv_replica_weight_bytes); embeddings split over tp (Megatron
+    vocab-parallel); with pp > 1 an end stage holds one embedding matrix."""
     emb_in, head = _embedding_params(model)
     emb_bytes = (emb_in + head) * ACT_BYTES
     body = _weight_bytes_total(model, weight_dtype, cal) - emb_bytes
     stage_emb = emb_bytes if pp == 1 else head * ACT_BYTES
-    return (body * math.ceil(model.layers / pp) / model.layers + stage_emb) / tp
+    stage_share = math.ceil(model.layers / pp) / model.layers
+    return (body * stage_share + stage_emb) / tp + kv_replica_weight_bytes(model, tp, weight_dtype, cal) * stage_share
+
+
+def kv_replica_weight_bytes(model: TransformerConfig, tp: int, weight_dtype: str, cal: ServingCalibration) -> float:
+    """Weight bytes one tensor-parallel rank holds (and each forward reads) beyond its 1/tp share of the layers: the
+    replicated Wk, Wv heads when tp > kv_heads (TransformerConfig.kv_replica_params_per_device; 0 otherwise and for
+    MLA), whole model, in the linear layers' dtype."""
+    return float(model.kv_replica_params_per_device(tp)) * weight_bytes_per_param(weight_dtype, cal)
 
 
 def _workspace_bytes_per_device(model: TransformerConfig, tp: int, batch: int, prompt_len: int,
@@ -900,10 +910,13 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     attn = batch * prompt_len * attention_flops_per_token(m, (prompt_len + 1) / 2.0)  # causal: mean context (P+1)/2
     # MoE: the routed experts' grouped GEMM as its own kernel (serving_moe; nothing for a dense model)
     ex = serving_moe.tp_expert_kernel(s, tokens, math.ceil(tokens / chunks), chunks)
-    linear = prefill_flops(m, batch, prompt_len) - attn - ex.flops * s.tp
+    # linear FLOPs per device: a 1/tp share, plus the replicated K/V heads' GEMMs (2 FLOPs per param per token)
+    linear = (prefill_flops(m, batch, prompt_len) - attn - ex.flops * s.tp) / s.tp + (
+        2.0 * tokens * float(m.kv_replica_params_per_device(s.tp)))
     compute_s = (linear / (s.peak_flop_per_s * s.cal.prefill_compute_efficiency * s.linear_eff_scale)
-                 + attn / (s.attention_peak_flop_per_s * s.cal.attention_compute_efficiency)) / s.tp + ex.time_s
-    bytes_ = chunks * _weight_bytes_total(m, s.weight_dtype, s.cal) / s.tp - ex.weight_bytes
+                 + attn / s.tp / (s.attention_peak_flop_per_s * s.cal.attention_compute_efficiency)) + ex.time_s
+    bytes_ = chunks * (_weight_bytes_total(m, s.weight_dtype, s.cal) / s.tp
+                       + kv_replica_weight_bytes(m, s.tp, s.weight_dtype, s.cal)) - ex.weight_bytes
     bytes_ += tokens * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)  # KV written, all layers
     memory_s = bytes_ / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
     comm_s = 0.0
@@ -920,21 +933,24 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
 def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
     """One decode step at `context` cached tokens per sequence (roofline; see module docstring).
 
-    bytes = weights the batch touches / tp + batch x context x KV bytes per token per device;
-    FLOPs = decode_flops_per_step / tp; TP: 2 all-reduces per layer of batch x hidden x 2 bytes.
+    bytes = weights the batch touches / tp (+ replicated K/V heads) + batch x context x KV bytes per token per device;
+    FLOPs = decode_flops_per_step / tp (+ the replicated K/V heads' GEMMs); TP: 2 all-reduces per layer of
+    batch x hidden x 2 bytes.
     Over pp stages the per-stage terms add up to the same totals, plus (pp-1) hops.
     """
     if s.moe.active:  # expert / attention-data parallelism: serving_moe
         return serving_moe.decode_step_time(s, batch, context)
     m = s.model
     ex = serving_moe.tp_expert_kernel(s, batch, batch, 1)  # MoE routed experts: their own kernel (else zeros)
-    w = decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal) / s.tp - ex.weight_bytes
+    w = (decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal) / s.tp
+         + kv_replica_weight_bytes(m, s.tp, s.weight_dtype, s.cal) - ex.weight_bytes)
     kv = batch * cached_tokens_per_layer(m, context) * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
     memory_s = (w + kv) / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
     attn = batch * attention_flops_per_token(m, context)
-    linear = decode_flops_per_step(m, batch, context) - attn - ex.flops * s.tp
-    compute_s = ((linear / (s.peak_flop_per_s * s.linear_eff_scale) + attn / s.attention_peak_flop_per_s)
-                 / s.tp / s.cal.decode_compute_efficiency) + ex.time_s
+    linear = (decode_flops_per_step(m, batch, context) - attn - ex.flops * s.tp) / s.tp + (
+        2.0 * batch * float(m.kv_replica_params_per_device(s.tp)))  # per device, replicated K/V heads included
+    compute_s = ((linear / (s.peak_flop_per_s * s.linear_eff_scale) + attn / s.tp / s.attention_peak_flop_per_s)
+                 / s.cal.decode_compute_efficiency) + ex.time_s
     comm_s = 0.0
     if s.tp > 1:
         link = _link(s.spec, s.tp, s.cal, "tensor parallelism")

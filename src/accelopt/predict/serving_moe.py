@@ -508,9 +508,11 @@ def _phase(s: _Setup, batch: int, seq_tokens: int, context: float, causal: bool)
         expert_flops, expert_read = 0.0, 0.0
     eff_lin = cal.prefill_compute_efficiency if causal else cal.decode_compute_efficiency
     eff_attn = cal.attention_compute_efficiency if causal else cal.decode_compute_efficiency
-    compute_s = ((non_expert / s.tp + expert_flops) / (s.peak_flop_per_s * eff_lin)
+    replica = float(m.kv_replica_params_per_device(s.tp))  # K/V heads replicated when tp > kv_heads
+    compute_s = ((non_expert / s.tp + 2.0 * tokens_r * replica + expert_flops) / (s.peak_flop_per_s * eff_lin)
                  + attn / s.tp / (s.attention_peak_flop_per_s * eff_attn))
-    weights = sv.decode_weight_bytes_read(m, 0, s.weight_dtype, cal) / s.tp + expert_read  # batch 0: no experts
+    weights = (sv.decode_weight_bytes_read(m, 0, s.weight_dtype, cal) / s.tp  # batch 0: no experts
+               + sv.kv_replica_weight_bytes(m, s.tp, s.weight_dtype, cal) + expert_read)
     kv_tok = sv._kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
     kv = tokens_r * kv_tok if causal else b_r * sv.cached_tokens_per_layer(m, context) * kv_tok
     memory_s = (chunks * weights + kv) / (s.spec.memory_bandwidth_byte_per_s * cal.decode_bandwidth_efficiency)

@@ -248,6 +248,38 @@ class TransformerConfig:
         latent_norms = (self.mla.kv_lora_rank + (self.mla.q_lora_rank or 0)) if self.mla else 0
         return self.attn_proj_macs_per_token() + latent_norms
 
+    def kv_heads_per_device(self, tp: Any) -> Any:
+        """K/V heads one tensor-parallel rank holds (Wk, Wv), computes (the K/V GEMM, the attention kernel's K/V
+        reads) and caches: kv_heads / tp, but at least one whole head. With tp > kv_heads each KV head is replicated
+        on tp / kv_heads ranks, as the serving engines build it: vLLM QKVParallelLinear ('if tp_size >=
+        self.total_num_kv_heads: self.num_kv_heads = 1', vllm/model_executor/layers/linear.py @0036d38) and
+        ModelConfig.get_num_kv_heads ('max(1, total_num_kv_heads // tensor_parallel_size)', vllm/config/model.py
+        @0052a5b); TensorRT-LLM ('duplicate the KV heads up to tensor_parallel', dup_kv_weight before the tp split,
+        tensorrt_llm/models/llama/convert.py @04a2cac); transformers-neuronx ('KV head replication will be enabled'
+        when kv_heads % tp != 0: GQA.REPLICATED_HEADS, src/transformers_neuronx/decoder.py @004cd85); NxD Inference
+        GQA.REPLICATE_TO_TP_DEGREE (K/V heads -> tp_degree, get_shardable_head_counts,
+        src/neuronx_distributed_inference/modules/attention/gqa.py @98c0fea). `tp` may be an array (layout search).
+
+        MLA in its up-projected form (training, prefill) has a K and V per query head: heads / tp. Its cached latent
+        follows its own rule (serving: one latent per token on every rank)."""
+        if self.mla is not None:
+            return self.heads / tp
+        return np.maximum(self.n_kv_heads / tp, 1.0)
+
+    def attn_params_per_device(self, tp: Any) -> Any:
+        """One layer's attention params on one tensor-parallel rank: Wq and Wo split by heads (Shoeybi et al. 2019
+        sec. 3), Wk and Wv for `kv_heads_per_device(tp)` heads each. MLA keeps the rule the memory model had: every
+        projection and latent norm / tp (compute.qkv_gemms_s times its down-projections as replicated)."""
+        if self.mla is not None:
+            return self.attn_params_per_layer() / tp
+        h = self.hidden
+        return h * (self.q_width + self.o_width) / tp + 2 * h * self.head_dim * self.kv_heads_per_device(tp)
+
+    def kv_replica_params_per_device(self, tp: Any) -> Any:
+        """Params one tensor-parallel rank holds beyond its 1/tp share of the whole model's layers: the replicated
+        Wk, Wv heads (0 when tp <= kv_heads, and for MLA)."""
+        return self.layers * (self.attn_params_per_device(tp) - self.attn_params_per_layer() / tp)
+
     def mlp_params_per_expert(self) -> int:
         mats = 3 if self.mlp == "swiglu" else 2
         return mats * self.hidden * self.ffn
