@@ -78,10 +78,12 @@ class Launch:
         return self.nproc * self.nnodes
 
 
-def check_local_ranks(nproc: int, device: str) -> None:
+def check_local_ranks(nproc: int, device: str, *, least: int = 1) -> None:
     """Ranks this node can hold, before any is started: on cuda one GPU each (UnsupportedError past the GPUs torch
     sees); on cpu one core each, so at most this machine's logical CPUs (2 on a 1-core machine, the least a
-    collective needs): more ranks time the contention, and a huge --nproc would start that many processes."""
+    collective needs): more ranks time the contention, and a huge --nproc would start that many processes.
+    `least` is the fewest ranks the caller accepts (2 for a collective or a one-node pipeline): a fix never
+    suggests fewer, which the caller would refuse in turn."""
     if device.startswith("cuda"):
         import torch
 
@@ -89,14 +91,22 @@ def check_local_ranks(nproc: int, device: str) -> None:
 
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count < nproc:
+            instead = "--device cpu (gloo: one process per rank)"
+            fix = (f"use {_nproc_choice(least, count)} or {instead}" if count >= least else
+                   f"use {instead}, or a node with {least} or more GPUs")
             raise UnsupportedError(f"--nproc {nproc} on cuda needs {nproc} GPUs on this node; torch sees {count}",
-                                   f"use --nproc {max(count, 1)} or --device cpu (gloo)")
+                                   fix)
         return
     cores = max(2, os.cpu_count() or 1)
     if nproc > cores:
         raise InputError(f"--nproc {nproc} is more ranks than this machine's {cores} logical CPUs (each rank is a "
                          "process needing a core; more would time the contention, not the model)",
-                         f"pass --nproc {cores}" if cores == 2 else f"pass --nproc 2 to {cores}")
+                         f"pass {_nproc_choice(max(least, 2), cores)}")
+
+
+def _nproc_choice(least: int, most: int) -> str:
+    """'--nproc 2' or '--nproc 2 to 4': the values from `least` to `most` (least <= most)."""
+    return f"--nproc {most}" if least == most else f"--nproc {least} to {most}"
 
 
 def split_endpoint(text: str) -> tuple[str, int]:
