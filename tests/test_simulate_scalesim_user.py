@@ -130,13 +130,13 @@ def test_cli_reproduces_a_reference_from_scalesim_files(tmp_path: Path, capsys: 
 
     from conftest import run_main
 
-    from accelopt.simulate.reference import _CONFIG
+    from accelopt.simulate.scalesim_cfg import SCALESIM_CFG
 
     row = next(r for r in ROWS if r["layer"] == "conv2_1.a" and r["sram_kb_each"] == 16
                and r["bandwidth_words_per_cycle"] == 50)
     cfg, topo = tmp_path / "user.cfg", tmp_path / "layers.csv"
-    cfg.write_text(_CONFIG.format(rows=32, cols=32, dataflow="os", ifmap_kb=16, filter_kb=16, ofmap_kb=16,
-                                  bandwidth=50, mode="USER"), encoding="utf-8")
+    cfg.write_text(SCALESIM_CFG.format(run_name="user", rows=32, cols=32, dataflow="os", ifmap_kb=16, filter_kb=16,
+                                       ofmap_kb=16, bandwidth=50, mode="USER"), encoding="utf-8")
     write_topology([LAYERS["conv2_1.a"]], topo)
     code, out, err = run_main(["simulate", "run", "-d", str(cfg), "--topology", str(topo), "--convention",
                                "scalesim-code", "--json"], capsys)

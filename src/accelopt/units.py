@@ -38,6 +38,7 @@ KWH_J = 3.6e6
 GBIT = 1e9 / 8  # bytes per gigabit
 
 _SI_PREFIXES = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")]
+_BINARY_PREFIXES: list[tuple[float, str]] = [(TiB, "Ti"), (GiB, "Gi"), (MiB, "Mi"), (KiB, "Ki")]
 
 
 def _g(value: float, digits: int = 3) -> str:
@@ -46,11 +47,13 @@ def _g(value: float, digits: int = 3) -> str:
     return f"{value:.0f}" if "e" in text and abs(value) >= 1 else text
 
 
-def _si(value: float, unit: str, digits: int = 3) -> str:
+def _si(value: float, unit: str, digits: int = 3,
+        prefixes: list[tuple[float, str]] = _SI_PREFIXES) -> str:
+    """`value` in the largest of `prefixes` it reaches (decimal by default), 'n/a' for None or NaN."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     mag = abs(value)
-    for scale, prefix in _SI_PREFIXES:
+    for scale, prefix in prefixes:
         if mag >= scale:
             return f"{_g(value / scale, digits)} {prefix}{unit}"
     return f"{_g(value, digits)} {unit}"
@@ -67,15 +70,7 @@ def fmt_flop_per_s(flop_per_s: float) -> str:
 
 def fmt_bytes(n_bytes: float, binary: bool = False) -> str:
     """Bytes with decimal (GB = 1e9) prefixes, or binary (GiB = 2**30) when `binary`."""
-    if n_bytes is None or (isinstance(n_bytes, float) and math.isnan(n_bytes)):
-        return "n/a"
-    if not binary:
-        return _si(n_bytes, "B")
-    mag = abs(n_bytes)
-    for scale, prefix in [(TiB, "TiB"), (GiB, "GiB"), (MiB, "MiB"), (KiB, "KiB")]:
-        if mag >= scale:
-            return f"{_g(n_bytes / scale)} {prefix}"
-    return f"{_g(n_bytes)} B"
+    return _si(n_bytes, "B", prefixes=_BINARY_PREFIXES if binary else _SI_PREFIXES)
 
 
 def fmt_byte_per_s(byte_per_s: float) -> str:

@@ -60,7 +60,7 @@ def _check_options(opts: ProbeOptions) -> None:
     if opts.collectives:  # before the device is measured: a refused --nproc would lose that minute
         from accelopt.distributed.launch import check_local_ranks
 
-        check_local_ranks(opts.nproc, opts.device or _default_device())
+        check_local_ranks(opts.nproc, opts.device or _default_device(), least=2)
 
 
 def run_probe_command(opts: ProbeOptions) -> None:

@@ -111,7 +111,7 @@ def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False,
 
     if nproc < 2:
         raise InputError(f"--nproc {nproc}: a collective needs 2 or more ranks", "pass --nproc 2 or more")
-    check_local_ranks(nproc, device)
+    check_local_ranks(nproc, device, least=2)
     sizes = sizes_bytes or (QUICK_SIZES_BYTES if quick else DEFAULT_SIZES_BYTES)
     job = Job(kind="collectives", device=device, sizes_bytes=sizes)
     raw = launch_job(job, Launch(nproc=nproc, timeout_s=timeout_s, threads_per_rank=1))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import ipaddress
 import json
 import os
 import re
@@ -78,10 +79,12 @@ class Launch:
         return self.nproc * self.nnodes
 
 
-def check_local_ranks(nproc: int, device: str) -> None:
+def check_local_ranks(nproc: int, device: str, *, least: int = 1) -> None:
     """Ranks this node can hold, before any is started: on cuda one GPU each (UnsupportedError past the GPUs torch
     sees); on cpu one core each, so at most this machine's logical CPUs (2 on a 1-core machine, the least a
-    collective needs): more ranks time the contention, and a huge --nproc would start that many processes."""
+    collective needs): more ranks time the contention, and a huge --nproc would start that many processes.
+    `least` is the fewest ranks the caller accepts (2 for a collective or a one-node pipeline): a fix never
+    suggests fewer, which the caller would refuse in turn."""
     if device.startswith("cuda"):
         import torch
 
@@ -89,26 +92,70 @@ def check_local_ranks(nproc: int, device: str) -> None:
 
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count < nproc:
+            instead = "--device cpu (gloo: one process per rank)"
+            fix = (f"use {_nproc_choice(least, count)} or {instead}" if count >= least else
+                   f"use {instead}, or a node with {least} or more GPUs")
             raise UnsupportedError(f"--nproc {nproc} on cuda needs {nproc} GPUs on this node; torch sees {count}",
-                                   f"use --nproc {max(count, 1)} or --device cpu (gloo)")
+                                   fix)
         return
     cores = max(2, os.cpu_count() or 1)
     if nproc > cores:
         raise InputError(f"--nproc {nproc} is more ranks than this machine's {cores} logical CPUs (each rank is a "
                          "process needing a core; more would time the contention, not the model)",
-                         f"pass --nproc {cores}" if cores == 2 else f"pass --nproc 2 to {cores}")
+                         f"pass {_nproc_choice(max(least, 2), cores)}")
+
+
+def _nproc_choice(least: int, most: int) -> str:
+    """'--nproc 2' or '--nproc 2 to 4': the values from `least` to `most` (least <= most)."""
+    return f"--nproc {most}" if least == most else f"--nproc {least} to {most}"
+
+
+ENDPOINT_EXAMPLE = "write e.g. --rdzv-endpoint 10.0.0.1:29500, or [fd00::1]:29500 for an IPv6 address"
 
 
 def split_endpoint(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise InputError(f"--rdzv-endpoint {text!r} is not HOST:PORT", "write e.g. --rdzv-endpoint 10.0.0.1:29500")
+    """HOST:PORT -> (host, port); an IPv6 address is written in brackets, [ADDRESS]:PORT (RFC 3986 sec. 3.2.2, and
+    what torchrun's rendezvous reads), and comes back without them. An unbracketed IPv6 address is refused: in
+    '::1:29500' nothing tells the port from the address's last group."""
+    bracketed = re.fullmatch(r"\[([^\[\]]*)\]:(\d+)", text)
+    if bracketed:
+        host, port = bracketed.groups()
+        if not _is_ipv6(host):
+            raise InputError(f"--rdzv-endpoint {text!r}: {host!r} in brackets is not an IPv6 address",
+                             ENDPOINT_EXAMPLE)
+    else:
+        host, sep, port = text.rpartition(":")
+        if ":" in host or text.startswith("["):
+            fix = (f"write the address in brackets: --rdzv-endpoint [{host}]:{port}"
+                   if _is_ipv6(host) and port.isdigit()
+                   else "write [ADDRESS]:PORT, e.g. --rdzv-endpoint [fd00::1]:29500")
+            raise InputError(f"--rdzv-endpoint {text!r} is not HOST:PORT (an IPv6 address needs brackets around it "
+                             "to tell it from the port)", fix)
+        if not sep or not host:
+            raise InputError(f"--rdzv-endpoint {text!r} is not HOST:PORT", ENDPOINT_EXAMPLE)
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"--rdzv-endpoint {text!r}: port {port!r} is not a number from 1 to 65535", ENDPOINT_EXAMPLE)
     return host, int(port)
+
+
+def _is_ipv6(host: str) -> bool:
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def join_endpoint(host: str, port: int | str) -> str:
+    """(host, port) -> HOST:PORT, an IPv6 address in brackets (the inverse of split_endpoint)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _is_local(host: str) -> bool:
     if host in ("localhost", socket.gethostname(), socket.getfqdn()) or host.startswith("127."):
         return True
+    if ":" in host:  # an IPv6 literal (split_endpoint checked it): only its loopback is known to be this machine's
+        return ipaddress.IPv6Address(host).is_loopback
     try:
         return socket.gethostbyname(host) in ("127.0.0.1", socket.gethostbyname(socket.gethostname()))
     except OSError:
@@ -117,7 +164,13 @@ def _is_local(host: str) -> bool:
 
 def check_port_free(host: str, port: int) -> None:
     """Node 0 hosts the rendezvous store on the port: fail before launching if something holds it."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as e:
+        raise InputError(f"--rdzv-endpoint host {host!r} is an IPv6 address, and this machine cannot open an IPv6 "
+                         f"socket ({e.strerror})", "pass node 0's IPv4 address or name instead") from None
+    with sock as s:
         try:
             s.bind(("" if _is_local(host) else host, port))
         except socket.gaierror:
@@ -130,8 +183,8 @@ def check_port_free(host: str, port: int) -> None:
                                  "IP address (the same on every node)") from None
             raise InputError(f"port {port} on {host} is already in use ({e.strerror}); the rendezvous of "
                              "torchrun cannot start there",
-                             f"pass --rdzv-endpoint {host}:OTHER_PORT (the same on every node), or stop the "
-                             f"process holding port {port}") from None
+                             f"pass --rdzv-endpoint {join_endpoint(host, 'OTHER_PORT')} (the same on every node), "
+                             f"or stop the process holding port {port}") from None
 
 
 # ---- processes ------------------------------------------------------------------------------------------

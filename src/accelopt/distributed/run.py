@@ -74,7 +74,8 @@ def _job(cfg: DistConfig, parallel: str, microbatches: int, bounds: list[int], *
 def _check_device(cfg: DistConfig, launch: Launch) -> None:
     from accelopt.distributed.launch import check_local_ranks
 
-    check_local_ranks(launch.nproc, cfg.device)
+    # a one-node pipeline needs a stage per rank; on several nodes one rank per node is enough
+    check_local_ranks(launch.nproc, cfg.device, least=2 if cfg.parallel == "pipeline" and launch.nnodes == 1 else 1)
 
 
 def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, dump_grads: bool = False

@@ -106,7 +106,10 @@ class ServingValidateResult:
     """`accelopt validate --serving`: published serving figures reproduced by `plan serve`'s model."""
 
     SCHEMA_KIND: ClassVar[str] = "validate-serving"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    """Version 2: each row gained `memory_bytes_per_device`, `usable_memory_bytes_per_device` (defaults None) and
+    the derived `fits`; a version-1 document (without them) still loads."""
 
     runs: list[ServingRunResult]
     median_abs_error_held_out: float = unit("fraction", "over 'test' rows")

@@ -18,46 +18,8 @@ from typing import Any
 
 from accelopt.errors import UnsupportedError
 from accelopt.simulate.layers import Layer
+from accelopt.simulate.scalesim_cfg import SCALESIM_CFG
 from accelopt.simulate.topology import write_topology
-
-_CONFIG = """[general]
-run_name = ref
-
-[architecture_presets]
-ArrayHeight: {rows}
-ArrayWidth: {cols}
-IfmapSramSzkB: {ifmap_kb}
-FilterSramSzkB: {filter_kb}
-OfmapSramSzkB: {ofmap_kb}
-IfmapOffset: 0
-FilterOffset: 10000000
-OfmapOffset: 20000000
-Dataflow: {dataflow}
-Bandwidth: {bandwidth}
-ReadRequestBuffer: 32
-WriteRequestBuffer: 32
-
-[layout]
-IfmapCustomLayout: False
-IfmapSRAMBankBandwidth: {bandwidth}
-IfmapSRAMBankNum: 1
-IfmapSRAMBankPort: 2
-FilterCustomLayout: False
-FilterSRAMBankBandwidth: {bandwidth}
-FilterSRAMBankNum: 1
-FilterSRAMBankPort: 2
-
-[sparsity]
-SparsitySupport: false
-SparseRep: ellpack_block
-OptimizedMapping: false
-BlockSize: 8
-RandomNumberGeneratorSeed: 40
-
-[run_presets]
-InterfaceBandwidth: {mode}
-UseRamulatorTrace: False
-"""
 
 
 def _scalar_max(*args: Any, **kwargs: Any) -> Any:
@@ -128,8 +90,9 @@ def run_scalesim(layers: Sequence[Layer], rows: int, cols: int, dataflow: str, w
     work.mkdir(parents=True, exist_ok=True)
     cfg, topo = work / "ref.cfg", work / "topology.csv"
     bw = bandwidth_words_per_cycle
-    cfg.write_text(_CONFIG.format(rows=rows, cols=cols, dataflow=dataflow, ifmap_kb=ifmap_kb or sram_kb,
-                                  filter_kb=filter_kb or sram_kb, ofmap_kb=ofmap_kb or sram_kb,
-                                  bandwidth=bw or 10, mode="CALC" if bw is None else "USER"), encoding="utf-8")
+    cfg.write_text(SCALESIM_CFG.format(run_name="ref", rows=rows, cols=cols, dataflow=dataflow,
+                                       ifmap_kb=ifmap_kb or sram_kb, filter_kb=filter_kb or sram_kb,
+                                       ofmap_kb=ofmap_kb or sram_kb, bandwidth=bw or 10,
+                                       mode="CALC" if bw is None else "USER"), encoding="utf-8")
     write_topology(layers, topo, gemm=gemm)
     return run_scalesim_files(cfg, topo, work / "out", gemm)

@@ -118,6 +118,48 @@ def read_scalesim_cfg(path: Path | str) -> Design:
     return parse_scalesim_cfg(text, str(path))
 
 
+SCALESIM_CFG = """[general]
+run_name = {run_name}
+
+[architecture_presets]
+ArrayHeight: {rows}
+ArrayWidth: {cols}
+IfmapSramSzkB: {ifmap_kb}
+FilterSramSzkB: {filter_kb}
+OfmapSramSzkB: {ofmap_kb}
+IfmapOffset: 0
+FilterOffset: 10000000
+OfmapOffset: 20000000
+Dataflow: {dataflow}
+Bandwidth: {bandwidth}
+ReadRequestBuffer: 32
+WriteRequestBuffer: 32
+
+[layout]
+IfmapCustomLayout: False
+IfmapSRAMBankBandwidth: {bandwidth}
+IfmapSRAMBankNum: 1
+IfmapSRAMBankPort: 2
+FilterCustomLayout: False
+FilterSRAMBankBandwidth: {bandwidth}
+FilterSRAMBankNum: 1
+FilterSRAMBankPort: 2
+
+[sparsity]
+SparsitySupport: false
+SparseRep: ellpack_block
+OptimizedMapping: false
+BlockSize: 8
+RandomNumberGeneratorSeed: 40
+
+[run_presets]
+InterfaceBandwidth: {mode}
+UseRamulatorTrace: False
+"""
+"""A SCALE-Sim 3.0.0 .cfg (str.format fields): `bandwidth` is the DRAM words per cycle (its Bandwidth and its
+[layout] bank bandwidths), `mode` CALC (unlimited) or USER. `simulate export` and the reference runs write it."""
+
+
 def scalesim_cfg_text(d: Design) -> str:
     """The design as a SCALE-Sim 3.0.0 .cfg. SCALE-Sim counts 1-byte words, so buffers and bandwidth are
     written in elements of the design's dtype (a 16-bit design's 64 KiB buffer holds 32 Ki words).
@@ -142,42 +184,7 @@ def scalesim_cfg_text(d: Design) -> str:
             note = (f"\n# DRAM bandwidth {per_cycle:.6g} words/cycle in the design, written as {words} "
                     "(SCALE-Sim takes integers)")
     run_name = "".join(c if c.isalnum() or c in "-_" else "_" for c in d.name)
-    return f"""# Written by `accelopt simulate export` from design {d.name!r} ({d.dtype}, {d.clock_hz:g} Hz).{note}
-[general]
-run_name = {run_name}
-
-[architecture_presets]
-ArrayHeight: {d.rows}
-ArrayWidth: {d.cols}
-IfmapSramSzkB: {int(elems["ifmap"] // 1024)}
-FilterSramSzkB: {int(elems["filter"] // 1024)}
-OfmapSramSzkB: {int(elems["ofmap"] // 1024)}
-IfmapOffset: 0
-FilterOffset: 10000000
-OfmapOffset: 20000000
-Dataflow: {d.dataflow}
-Bandwidth: {words}
-ReadRequestBuffer: 32
-WriteRequestBuffer: 32
-
-[layout]
-IfmapCustomLayout: False
-IfmapSRAMBankBandwidth: {words}
-IfmapSRAMBankNum: 1
-IfmapSRAMBankPort: 2
-FilterCustomLayout: False
-FilterSRAMBankBandwidth: {words}
-FilterSRAMBankNum: 1
-FilterSRAMBankPort: 2
-
-[sparsity]
-SparsitySupport: false
-SparseRep: ellpack_block
-OptimizedMapping: false
-BlockSize: 8
-RandomNumberGeneratorSeed: 40
-
-[run_presets]
-InterfaceBandwidth: {mode}
-UseRamulatorTrace: False
-"""
+    header = f"# Written by `accelopt simulate export` from design {d.name!r} ({d.dtype}, {d.clock_hz:g} Hz).{note}\n"
+    return header + SCALESIM_CFG.format(run_name=run_name, rows=d.rows, cols=d.cols, dataflow=d.dataflow,
+                                        ifmap_kb=int(elems["ifmap"] // 1024), filter_kb=int(elems["filter"] // 1024),
+                                        ofmap_kb=int(elems["ofmap"] // 1024), bandwidth=words, mode=mode)
