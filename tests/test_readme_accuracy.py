@@ -85,10 +85,11 @@ def test_gaudi2_held_out_figures() -> None:
 
 
 def test_trainium_figures() -> None:
-    """Rule v2 (calibration.toml): the fit rows' errors, the held-out median / worst, and the split between held-out rows
-    of a new layout and fit-row layouts at another release (the runs-file notes label each)."""
+    """Rule v2 (calibration.toml): the fit rows' errors, the held-out median / worst, and the split between held-out
+    rows of a new layout and fit-row layouts at another release (the runs-file notes label each)."""
     fit_median, median, worst, new_median, new_n, old_median, old_n = _quoted(
-        r"fits 0\.46 on those ten rows \(fit errors median ([\d.]+)%\) .*?predicted\): median ([\d.]+)%, worst (-\d+)% .*?"
+        r"fits 0\.46 on those ten rows \(fit errors median ([\d.]+)%\) .*?predicted\): median ([\d.]+)%, "
+        r"worst (-\d+)% .*?"
         r"([\d.]+)% over the (\d+) rows of a new layout \(all too fast\) and ([\d.]+)% over the (\d+) fit-row layouts")
     trn1 = [r for r in REPORT.runs if r.family == "aws-trainium1"]
     fit = [r for r in trn1 if r.fitted]
@@ -98,7 +99,8 @@ def test_trainium_figures() -> None:
     _same_as_written(worst, _pct(RESULTS[summary.worst_run]))
     notes = {r["id"]: r["note"] for r in read_runs()}
     held = [r for r in trn1 if not r.fitted]
-    for written_median, written_n, label in ((new_median, new_n, "NEW layout"), (old_median, old_n, "layout of fit row")):
+    splits = ((new_median, new_n, "NEW layout"), (old_median, old_n, "layout of fit row"))
+    for written_median, written_n, label in splits:
         rows = [r for r in held if label in notes[r.id]]
         assert int(written_n) == len(rows), label
         _same_as_written(written_median, 100.0 * statistics.median(abs(r.error) for r in rows))

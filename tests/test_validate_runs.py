@@ -87,8 +87,9 @@ def test_fitted_runs_are_marked() -> None:
         "maxtext-v5p-32b-x1", "gaudi2-llama31-8b-fp8",  # v5p bf16, intel-gaudi2 fp8 (2026-11-30)
         "palm-540b-1pod", "maxtext-v6e-llama31-8b-256",  # google-tpu-v4, google-tpu-v6e bf16 (2026-11-30)
         "trn1-nxd-llama31-8b",  # aws-trainium1 bf16 (2026-11-30); rule v2 (t-trn): the nine below too
-        "trn1-nxd-llama31-70b", "trn1-nxd-llama2-7b", "trn1-nxd-llama2-13b", "trn1-nxd-llama2-70b", "trn1-nemo-gpt3-23b",
-        "trn1-nemo-gpt3-46b", "trn1-nemo-gpt3-175b", "trn1-nxd-llama31-8b-n221", "trn1-nxd-llama31-70b-n222",
+        "trn1-nxd-llama31-70b", "trn1-nxd-llama2-7b", "trn1-nxd-llama2-13b", "trn1-nxd-llama2-70b",
+        "trn1-nemo-gpt3-23b", "trn1-nemo-gpt3-46b", "trn1-nemo-gpt3-175b", "trn1-nxd-llama31-8b-n221",
+        "trn1-nxd-llama31-70b-n222",
         "amd-mi300x-gpt2xl-fp8-ddp",  # amd-instinct-cdna3 fp8 (2026-11-30, s-amd)
         "amd-ih-mi300x-llama31-8b-bf16-s8192"}  # amd-instinct-cdna3 bf16 (2026-11-30, s-amd2)
 

@@ -129,14 +129,15 @@ def test_plan_says_uncalibrated_beside_trainium2_only(capsys: pytest.CaptureFixt
         assert (f"{hw} (uncalibrated: default curve)" in " ".join(out.split())) is flagged, hw
 
 
-# calibration.toml, aws-trainium1 RULE v2 (declared in commit 6d3a095, before any of its held-out rows was collected): the
-# fit rows are exactly these ten; every other trainium1-core training row is held out (the runs file's rule-v2 block).
+# calibration.toml, aws-trainium1 RULE v2 (declared in commit 6d3a095, before any of its held-out rows was collected):
+# the fit rows are exactly these ten; every other trainium1-core training row is held out (the runs file's rule-v2
+# block).
 RULE_V2_FIT_ROWS = {"trn1-nxd-llama31-8b", "trn1-nxd-llama31-70b", "trn1-nxd-llama2-7b", "trn1-nxd-llama2-13b",
                     "trn1-nxd-llama2-70b", "trn1-nemo-gpt3-23b", "trn1-nemo-gpt3-46b", "trn1-nemo-gpt3-175b",
                     "trn1-nxd-llama31-8b-n221", "trn1-nxd-llama31-70b-n222"}
 _TWIN = re.compile(r"layout of fit row (\S+) at release ([\d.]+); rule-v2 held-out row")
-_LAYOUT_COLUMNS = ("hardware", "params_b", "layers", "hidden", "heads", "ffn", "vocab", "seq", "global_batch", "tp", "pp",
-                   "dp", "cp", "vp", "dtype", "recompute", "mbs", "zero", "kv_heads", "mlp", "tied")
+_LAYOUT_COLUMNS = ("hardware", "params_b", "layers", "hidden", "heads", "ffn", "vocab", "seq", "global_batch", "tp",
+                   "pp", "dp", "cp", "vp", "dtype", "recompute", "mbs", "zero", "kv_heads", "mlp", "tied")
 
 
 def test_rule_v2_split_fit_rows_are_the_ten_and_every_other_row_is_held_out() -> None:
@@ -165,13 +166,15 @@ def test_fit_layout_rows_are_their_fit_row_at_another_release(row: dict[str, str
 
 @pytest.mark.parametrize("row", [r for r in TRN1_ROWS if "rule-v2 held-out row" in r["note"]], ids=lambda r: r["id"])
 def test_rule_v2_rows_are_the_table_figure_over_its_global_batch(row: dict[str, str]) -> None:
-    seq_per_s = float(re.search(r"; ([\d.]+) seq/s \(", row["note"])[1])  # the table's Performance [seq/sec], as printed
+    m = re.search(r"; ([\d.]+) seq/s \(", row["note"])  # the table's Performance [seq/sec], as printed
+    assert m
+    seq_per_s = float(m[1])
     assert float(row["step_s"]) == pytest.approx(int(row["global_batch"]) / seq_per_s, abs=1e-4)
 
 
-_BEYOND = re.compile(r"Beyond 25%, reason checked \(2026-11-30, rule v2, matmul_eff_max ([\d.]+)\): the published step is "
-                     r"([\d.]+)% model-FLOP utilization of 95 TFLOP/s per NeuronCore, the model's ([\d.]+)% \(compute alone, "
-                     r"no communication: ([\d.]+) s against the published ([\d.]+) s\)")
+_BEYOND = re.compile(r"Beyond 25%, reason checked \(2026-11-30, rule v2, matmul_eff_max ([\d.]+)\): the published "
+                     r"step is ([\d.]+)% model-FLOP utilization of 95 TFLOP/s per NeuronCore, the model's ([\d.]+)% "
+                     r"\(compute alone, no communication: ([\d.]+) s against the published ([\d.]+) s\)")
 
 
 @pytest.mark.parametrize("row", TRN1_ROWS, ids=lambda r: r["id"])
@@ -198,8 +201,8 @@ def test_rows_beyond_25pct_carry_the_checked_arithmetic(row: dict[str, str]) -> 
                    "tables, Neuron 2.5-2.21, committed before any prediction) give median 13.3% > 12%, worst -33.2% "
                    "(Megatron-LM GPT3-6.7B, the oldest stack: 19.9% published utilization against 29.8% modelled); "
                    "new-layout rows 19.1% over 9 (all too fast), fit layouts at other releases 10.5% over 14; the same "
-                   "layout's published utilization moves 22-28% between releases (Llama 3.1 8B), which the model has no "
-                   "term for (row notes)")
+                   "layout's published utilization moves 22-28% between releases (Llama 3.1 8B), which the model has "
+                   "no term for (row notes)")
 def test_trainium1_held_out_within_family_bound() -> None:
     fam = next(g for g in validate_report().by_family if g.group == "aws-trainium1")
     assert fam.held_out_runs >= 4 and fam.held_out_runs == len(TRN1_ROWS) - len(RULE_V2_FIT_ROWS)
