@@ -14,7 +14,7 @@ from conftest import run_main
 
 from accelopt.hardware.catalog import get_device
 from accelopt.predict.calibration import calibration_for, load_calibrations
-from accelopt.predict.query import predict_layout
+from accelopt.predict.query import LayoutQuery, predict_layout
 from accelopt.predict.validation import read_runs, run_query, validate_report
 
 TRN1_ROWS = [r for r in read_runs() if r["hardware"] == "trainium1-core"]  # ranks = NeuronCores, as AWS counts them
@@ -69,12 +69,21 @@ def test_neuroncore_is_half_a_chip_with_the_chips_ring_link() -> None:
 def test_per_core_rows_keep_the_per_chip_flops_and_differ_by_granularity_only(row: dict[str, str]) -> None:
     """The per-chip form of the same run (devices and tp halved on trainium1) has the same model FLOPs per step, and
     the NeuronCore form is slower only by its half-size kernels and longer rings: 0 to 3%. The bound is set for a
-    unit slip (a factor near 2 in FLOPs or rate), not from the error seen (0.6-2.2%)."""
+    unit slip (a factor near 2 in FLOPs or rate), not from the error seen (0.6-2.2%).
+    Rows without sequence parallel (the Megatron-LM GPT3-6.7B rows) also replicate the unsharded memory-bound work
+    (norms, residuals, dropout) on every TP rank, twice as many ranks per chip with half a chip's memory bandwidth each:
+    a real per-core cost, not a granularity one, so for them the bound is checked on the sequence-parallel form of the
+    same run (which shards that work), and the FLOPs on the run as published."""
     q = run_query(row)
-    chip = predict_layout(replace(q, hardware="trainium1", devices=q.devices // CORES_PER_CHIP,
-                                  tp=q.tp // CORES_PER_CHIP))
-    core = predict_layout(q)
-    assert core.terms["model_flops_per_step"] == pytest.approx(chip.terms["model_flops_per_step"], rel=1e-9)
+
+    def per_chip(query: LayoutQuery) -> LayoutQuery:
+        return replace(query, hardware="trainium1", devices=query.devices // CORES_PER_CHIP,
+                       tp=query.tp // CORES_PER_CHIP)
+
+    assert predict_layout(q).terms["model_flops_per_step"] == \
+           pytest.approx(predict_layout(per_chip(q)).terms["model_flops_per_step"], rel=1e-9)
+    q_sp = q if q.sp else replace(q, sp=True)
+    core, chip = predict_layout(q_sp), predict_layout(per_chip(q_sp))
     assert 1.0 <= core.terms["step_time_s"] / chip.terms["step_time_s"] <= 1.03
 
 
@@ -120,15 +129,83 @@ def test_plan_says_uncalibrated_beside_trainium2_only(capsys: pytest.CaptureFixt
         assert (f"{hw} (uncalibrated: default curve)" in " ".join(out.split())) is flagged, hw
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (2026-11-30): 9 held-out Trn1 rows, median 27% (33% per chip "
-                   "before the rows took AWS's NeuronCore ranks and the refit 0.32 -> 0.34); all but the Neuron 2.21 "
-                   "Llama 3.1 8B row (-13%) too slow; one fit row (Llama 3.1 8B at Neuron 2.24, declared before "
-                   "fitting) is the least efficient of the 2.17/2.24 runs (25.3% model-FLOP utilization against "
-                   "28-37%), so its efficiency under-rates the others; no mechanism in the model separates them: "
-                   "NxD / NeMo-on-Neuron, rank unit, KV replication, recompute checked (runs-file notes)")
+# calibration.toml, aws-trainium1 RULE v2 (declared in commit 6d3a095, before any of its held-out rows was collected):
+# the fit rows are exactly these ten; every other trainium1-core training row is held out (the runs file's rule-v2
+# block).
+RULE_V2_FIT_ROWS = {"trn1-nxd-llama31-8b", "trn1-nxd-llama31-70b", "trn1-nxd-llama2-7b", "trn1-nxd-llama2-13b",
+                    "trn1-nxd-llama2-70b", "trn1-nemo-gpt3-23b", "trn1-nemo-gpt3-46b", "trn1-nemo-gpt3-175b",
+                    "trn1-nxd-llama31-8b-n221", "trn1-nxd-llama31-70b-n222"}
+_TWIN = re.compile(r"layout of fit row (\S+) at release ([\d.]+); rule-v2 held-out row")
+_LAYOUT_COLUMNS = ("hardware", "params_b", "layers", "hidden", "heads", "ffn", "vocab", "seq", "global_batch", "tp",
+                   "pp", "dp", "cp", "vp", "dtype", "recompute", "mbs", "zero", "kv_heads", "mlp", "tied")
+
+
+def test_rule_v2_split_fit_rows_are_the_ten_and_every_other_row_is_held_out() -> None:
+    cal = calibration_for(get_device("trainium1-core"), load_calibrations())
+    assert set(cal.fitted_on) == RULE_V2_FIT_ROWS and len(cal.fitted_on) == 10
+    results = {r.id: r for r in validate_report().runs if r.family == "aws-trainium1"}
+    assert set(results) == {r["id"] for r in TRN1_ROWS}  # every trainium1-core row is on the family
+    assert {k for k, r in results.items() if r.fitted} == RULE_V2_FIT_ROWS
+    held = [r for r in TRN1_ROWS if r["id"] not in RULE_V2_FIT_ROWS]
+    assert len(held) >= 4  # below 4 the rule makes no claim
+    for row in held:  # each is in the rule-v2 block, labelled by the rule's split
+        assert "rule-v2 held-out row" in row["note"], row["id"]
+        assert ("NEW layout" in row["note"]) != bool(_TWIN.search(row["note"])), row["id"]
+
+
+@pytest.mark.parametrize("row", [r for r in TRN1_ROWS if _TWIN.search(r["note"])], ids=lambda r: r["id"])
+def test_fit_layout_rows_are_their_fit_row_at_another_release(row: dict[str, str]) -> None:
+    m = _TWIN.search(row["note"])
+    assert m
+    twin = next(r for r in TRN1_ROWS if r["id"] == m[1])
+    assert m[1] in RULE_V2_FIT_ROWS
+    # same model and layout; the release differs (the fit row's own release is not the same published figure)
+    assert {c: row[c] for c in _LAYOUT_COLUMNS} == {c: twin[c] for c in _LAYOUT_COLUMNS}
+    assert row["step_s"] != twin["step_s"]
+
+
+@pytest.mark.parametrize("row", [r for r in TRN1_ROWS if "rule-v2 held-out row" in r["note"]], ids=lambda r: r["id"])
+def test_rule_v2_rows_are_the_table_figure_over_its_global_batch(row: dict[str, str]) -> None:
+    m = re.search(r"; ([\d.]+) seq/s \(", row["note"])  # the table's Performance [seq/sec], as printed
+    assert m
+    seq_per_s = float(m[1])
+    assert float(row["step_s"]) == pytest.approx(int(row["global_batch"]) / seq_per_s, abs=1e-4)
+
+
+_BEYOND = re.compile(r"Beyond 25%, reason checked \(2026-11-30, rule v2, matmul_eff_max ([\d.]+)\): the published "
+                     r"step is ([\d.]+)% model-FLOP utilization of 95 TFLOP/s per NeuronCore, the model's ([\d.]+)% "
+                     r"\(compute alone, no communication: ([\d.]+) s against the published ([\d.]+) s\)")
+
+
+@pytest.mark.parametrize("row", TRN1_ROWS, ids=lambda r: r["id"])
+def test_rows_beyond_25pct_carry_the_checked_arithmetic(row: dict[str, str]) -> None:
+    """issue 10: a row beyond 25% carries a note with a specific, checked reason; the figures it quotes are recomputed
+    here (to the note's rounding), so a refit or a model change that moves them fails until the note is rewritten."""
+    res = next(r for r in validate_report().runs if r.id == row["id"])
+    m = _BEYOND.search(row["note"])
+    assert (abs(res.error) > 0.25) == bool(m), (row["id"], res.error)
+    if not m:
+        return
+    cal = calibration_for(get_device("trainium1-core"), load_calibrations())
+    terms = predict_layout(run_query(row)).terms
+    published_s = float(row["step_s"])
+    peak = get_device("trainium1-core").peak("bf16") or 0.0
+    assert float(m[1]) == cal.matmul_eff_max and peak == 95e12
+    assert float(m[2]) == round(100 * terms["model_flops_per_step"] / (published_s * terms["devices"] * peak), 1)
+    assert float(m[3]) == round(100 * terms["mfu"], 1)
+    compute_s = terms["t_fwd_s"] + terms["t_bwd_s"] + terms["t_recompute_s"] + terms["t_logits_s"]
+    assert float(m[4]) == round(compute_s, 1) and float(m[5]) == round(published_s, 1)
+
+
+@pytest.mark.xfail(strict=True, reason="known gap (2026-11-30, rule v2): the 23 held-out Trn1 rows (AWS's stored Trn1 "
+                   "tables, Neuron 2.5-2.21, committed before any prediction) give median 13.3% > 12%, worst -33.2% "
+                   "(Megatron-LM GPT3-6.7B, the oldest stack: 19.9% published utilization against 29.8% modelled); "
+                   "new-layout rows 19.1% over 9 (all too fast), fit layouts at other releases 10.5% over 14; the same "
+                   "layout's published utilization moves 22-28% between releases (Llama 3.1 8B), which the model has "
+                   "no term for (row notes)")
 def test_trainium1_held_out_within_family_bound() -> None:
     fam = next(g for g in validate_report().by_family if g.group == "aws-trainium1")
-    assert fam.held_out_runs >= 4
+    assert fam.held_out_runs >= 4 and fam.held_out_runs == len(TRN1_ROWS) - len(RULE_V2_FIT_ROWS)
     assert fam.median_abs_error <= 0.12  # issue 10: no family's held-out median above 12%
 
 
@@ -140,7 +217,7 @@ _RELEASE_COLUMNS = ("id", "source", "step_s", "note")
 
 
 @pytest.mark.parametrize(("run_id", "twin_id", "seq_per_s"), MAY_2025_ROWS, ids=[r[0] for r in MAY_2025_ROWS])
-def test_may_2025_rows_are_their_2_24_layouts_held_out(run_id: str, twin_id: str, seq_per_s: float) -> None:
+def test_may_2025_rows_are_their_2_24_layouts(run_id: str, twin_id: str, seq_per_s: float) -> None:
     rows = {r["id"]: r for r in TRN1_ROWS}
     row, twin = rows[run_id], rows[twin_id]
     # the table's Globalbatch over its seq/sec, to the CSV's 4 decimals
@@ -149,4 +226,4 @@ def test_may_2025_rows_are_their_2_24_layouts_held_out(run_id: str, twin_id: str
     assert {k: v for k, v in row.items() if k not in _RELEASE_COLUMNS} == \
            {k: v for k, v in twin.items() if k not in _RELEASE_COLUMNS}
     res = next(r for r in validate_report().runs if r.id == run_id)
-    assert not res.fitted and res.family == "aws-trainium1"
+    assert res.fitted and res.family == "aws-trainium1"  # held out under rule v1, fit rows under rule v2
