@@ -406,8 +406,9 @@ def _run_search(opts: PlanOptions) -> None:
                       assumed=c.assumed, unused_config_keys=list(setup.model.unused_keys), search_s=elapsed,
                       skipped_devices=dict(c.skipped_devices), schedule=opts.schedule, measured_link=measured,
                       axes=axes, slice_devices=opts.slice_devices, objective=objective, **_setup_flags(setup),
-                      notes=_search_notes(specs, measured, opts.slice_devices, setup.global_batch,
-                                          [_fmt_row(c, int(i)) for i in best]),
+                      notes=[*setup.model.config_defaults,
+                             *_search_notes(specs, measured, opts.slice_devices, setup.global_batch,
+                                            [_fmt_row(c, int(i)) for i in best])],
                       best=[_fmt_row(c, int(i)) for i in best],
                       pareto_front=[_fmt_row(c, int(i)) for i in front], closest_by_memory=closest_rows,
                       calibration_basis=bases)
@@ -433,6 +434,8 @@ def _run_search(opts: PlanOptions) -> None:
         _print_table("closest to fitting memory (none fits; predictions, estimates)", data.closest_by_memory, tags)
         print_bases(con, bases)
         print_assumed(con, c.assumed)
+        for note in data.notes:
+            con.print(plain(note, "yellow"))
         raise none_fits
     _print_table(f"best {len(best)} by {objective} (predictions, estimates)", data.best, tags)
     _print_table("Pareto front: time, cost, energy", data.pareto_front[:20], tags)
@@ -692,7 +695,8 @@ def _explain(opts: ExplainOptions) -> None:
                          infeasible_because=why, prediction=LayoutRow.of(spec.name, lay, row),
                          terms=terms_of(row, formulas, explain_inputs()), assumed=list(res.assumed),
                          unused_config_keys=list(setup.model.unused_keys), measured_link=res.measured,
-                         notes=list(res.notes), calibration_basis=basis, **_setup_flags(setup))
+                         notes=[*setup.model.config_defaults, *res.notes], calibration_basis=basis,
+                         **_setup_flags(setup))
     finish_run("plan-explain", data)
     if opts.as_json:
         emit(data)
@@ -736,7 +740,7 @@ def _explain(opts: ExplainOptions) -> None:
     print_bases(con, [basis])
     print_assumed(con, {spec.name: res.assumed})
     print_measured(con, res.measured)
-    for note in res.notes:
+    for note in data.notes:
         con.print(plain(note, "yellow"))
     if infeasible:
         raise infeasible
