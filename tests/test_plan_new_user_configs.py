@@ -201,3 +201,11 @@ def test_plan_infer_refuses_weights_past_this_machines_memory(tmp_path: Path, ca
     monkeypatch.setattr(hf, "available_memory_bytes", lambda: 10**12)
     code, _out, err = run_main(["plan", "infer", str(path), "--hardware", "h100-sxm", "--batch", "1"], capsys)
     assert code == 0, err
+
+
+@pytest.mark.parametrize("command", [["plan", "--devices", "8", "--model"], ["plan", "serve", "-m"]])
+def test_a_hub_id_says_nothing_is_downloaded(capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    # The first thing a new user types: it said only "unknown model", as for a typo.
+    code, _out, err = run_main([*command, "meta-llama/Meta-Llama-3-8B"], capsys)
+    err = " ".join(err.split())
+    assert code == 2 and "Hub id is not downloaded" in err and "config.json" in err and "'llama3-8b'" in err

@@ -240,7 +240,11 @@ def get_model(name: str) -> TransformerConfig:
     if kind == "folder":
         raise InputError(f"--model {name!r} is a folder without a config.json",
                          "give the path of the model's config.json")
-    raise unknown_name("model", name, [*list_models(), *_ALIASES])
+    err = unknown_name("model", name, [*list_models(), *_ALIASES])
+    if name.count("/") == 1 and not name.startswith((".", "/")):  # 'org/model': a Hugging Face Hub id, typed as such
+        raise type(err)(f"{err.problem} (a Hugging Face Hub id is not downloaded: nothing is fetched from the network)",
+                        f"save the model's config.json locally and pass its path; or a preset: {err.fix}")
+    raise err
 
 
 def _req(cfg: dict[str, Any], keys: tuple[str, ...], where: str) -> int:
