@@ -209,3 +209,21 @@ def test_a_hub_id_says_nothing_is_downloaded(capsys: pytest.CaptureFixture[str],
     code, _out, err = run_main([*command, "meta-llama/Meta-Llama-3-8B"], capsys)
     err = " ".join(err.split())
     assert code == 2 and "Hub id is not downloaded" in err and "config.json" in err and "'llama3-8b'" in err
+
+
+def test_hardware_all_as_in_plan_infer(capsys: pytest.CaptureFixture[str]) -> None:
+    # `plan infer` defaults to --hardware all; `plan` and `plan serve` said "unknown device 'all'". Every catalog
+    # device is now searched or named with why not (serve: results or errors; plan: rows or skipped_devices).
+    from accelopt.hardware.catalog import default_catalog
+
+    names = {s.name for s in default_catalog()}
+    code, out, err = run_main(["plan", "serve", "-m", "llama3-8b", "--hardware", "all", "--json"], capsys)
+    doc = json.loads(out)
+    assert code == 0, err
+    assert {r["device"] for r in doc["results"]} | {e["device"] for e in doc["errors"]} == names
+    code, out, err = run_main(["plan", "--model", "gpt3-125m", "--hardware", "all", "--devices", "8", "--tokens",
+                               "1e9", "--json"], capsys)
+    doc = json.loads(out)
+    assert code == 0, err
+    assert {b["device"] for b in doc["calibration_basis"]} == names  # one entry per device of --hardware
+    assert set(doc["skipped_devices"]) < names and {r["hardware"] for r in doc["best"]} < names

@@ -363,7 +363,12 @@ def _run_search(opts: PlanOptions) -> None:
     setup = _setup(opts.setup)
     if setup.tokens <= 0:
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
-    specs = [get_device(h.strip(), opts.catalog) for h in opts.hardware.split(",") if h.strip()]
+    if opts.hardware.strip().lower() == "all":  # as in `plan infer`: every catalog device (and --catalog files')
+        from accelopt.hardware.catalog import load_catalog
+
+        specs = list(load_catalog(opts.catalog))
+    else:
+        specs = [get_device(h.strip(), opts.catalog) for h in opts.hardware.split(",") if h.strip()]
     if not specs:
         raise InputError("--hardware is empty", "name devices, e.g. h100-sxm,mi300x")
     dup = sorted({sp.name for sp in specs if [x.name for x in specs].count(sp.name) > 1})
@@ -757,7 +762,8 @@ def register(app: typer.Typer) -> None:
                                   "workload JSON from `profile --save-workload`"),
         tokens: str = typer.Option("300e9", "--tokens", help="tokens to train on, e.g. 15e12"),
         hardware: str = typer.Option("h100-sxm", "--hardware", help="comma-separated catalog devices or spec TOML "
-                                     "paths (`probe --save`, `simulate export`, your own)"),
+                                     "paths (`probe --save`, `simulate export`, your own); 'all' = every catalog "
+                                     "device"),
         devices: str = typer.Option("64..8192", "--devices", help="'512..8192' (powers of two) or '8,16,64'"),
         seq_len: int = typer.Option(None, "--seq-len", help="sequence length (default: the model's)"),
         global_batch: str = typer.Option(None, "--global-batch",

@@ -169,7 +169,12 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     names = [h.strip() for h in opts.hardware.split(",") if h.strip()]
     if not names:
         raise InputError(f"--hardware {opts.hardware!r} names no device", "write e.g. --hardware h100-sxm,mi300x")
-    specs = [get_device(n, opts.catalog) for n in names]  # unknown names fail before any work
+    if [n.lower() for n in names] == ["all"]:  # as in `plan infer`: every catalog device (and --catalog files')
+        from accelopt.hardware.catalog import load_catalog
+
+        specs = list(load_catalog(opts.catalog))
+    else:
+        specs = [get_device(n, opts.catalog) for n in names]  # unknown names fail before any work
     sweeps: list[BatchSweep] = []
     errors: list[ServeError] = []
     first_error: AcceloptError | None = None
