@@ -227,3 +227,19 @@ def test_hardware_all_as_in_plan_infer(capsys: pytest.CaptureFixture[str]) -> No
     assert code == 0, err
     assert {b["device"] for b in doc["calibration_basis"]} == names  # one entry per device of --hardware
     assert set(doc["skipped_devices"]) < names and {r["hardware"] for r in doc["best"]} < names
+
+
+def test_a_byte_order_mark_is_not_part_of_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Saved by Excel ("CSV UTF-8") or Notepad: the runs CSV "lacked the column id" and the config.json was "not JSON".
+    text = (resources.files("accelopt.predict") / "data" / "published_training_runs.csv").read_text("utf-8")
+    runs = tmp_path / "runs.csv"
+    runs.write_bytes(b"\xef\xbb\xbf" + "\n".join([ln for ln in text.splitlines() if not ln.startswith("#")][:2])
+                     .encode("utf-8"))
+    code, _out, err = run_main(["validate", "--runs", str(runs)], capsys)
+    assert code == 0, err
+    cfg = tmp_path / "config.json"
+    cfg.write_bytes(b"\xef\xbb\xbf" + json.dumps({**_SPARSE, "intermediate_size": 688,
+                                                  "max_position_embeddings": 512}).encode("utf-8"))
+    code, _out, err = run_main(["plan", "explain", "--model", str(cfg), "--hardware", "h100-sxm", "--devices", "1"],
+                               capsys)
+    assert code == 0, err
