@@ -433,8 +433,8 @@ def _kv_heads(cfg: dict[str, Any], mtype: str, where: str) -> int | None:
 _FFN_4H_TYPES = _FALCON_TYPES | {"gpt2", "gptj", "bloom", "gpt_neo", "gpt_bigcode", "codegen"}
 # tie_word_embeddings when the config leaves it out: the config class's default (transformers 4.31's
 # CONFIG_MAPPING[t]() checked for each type it has: True for bert, roberta, xlm-roberta, electra, gpt2, gpt_neo,
-# gpt_bigcode, opt, bloom, falcon; False for llama, gpt_neox, gptj, codegen. Gemma, Mistral, Mixtral, Qwen2,
-# Phi-3 and DeepSeek as their configuration_*.py set it).
+# gpt_bigcode, opt, bloom, falcon; False for llama, gpt_neox, gptj, codegen. Gemma (tied), Mistral, Mixtral, Qwen,
+# Phi-3 and DeepSeek (untied) as this reader had them before: not in 4.31, not re-checked here).
 _TIED_TYPES = _FALCON_TYPES | {"gpt2", "bert", "roberta", "xlm-roberta", "camembert", "electra", "gpt_neo",
                                "gpt_bigcode", "opt", "bloom", "gemma", "gemma2", "gemma3", "gemma3_text"}
 _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gpt_neox",
@@ -472,7 +472,8 @@ def _config_defaults(cfg: dict[str, Any], mtype: str, hidden: int, ffn: int | No
                      "unknown and `plan` trains on 2048-token sequences unless --seq-len is given")
     tied = cfg.get("tie_word_embeddings")
     if tied is None:
-        tied = True if mtype in _TIED_TYPES else False if mtype in _UNTIED_TYPES else None
+        tied = True if mtype in _TIED_TYPES or mtype.startswith("gemma") else \
+            False if mtype in _UNTIED_TYPES else None
         if tied is None:
             tied = False
             notes.append(f"the config gives no tie_word_embeddings and model_type {mtype or '(none)'!r} has no "
