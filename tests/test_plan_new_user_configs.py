@@ -243,3 +243,17 @@ def test_a_byte_order_mark_is_not_part_of_the_file(tmp_path: Path, capsys: pytes
     code, _out, err = run_main(["plan", "explain", "--model", str(cfg), "--hardware", "h100-sxm", "--devices", "1"],
                                capsys)
     assert code == 0, err
+
+
+def test_simulate_says_what_plan_says_of_a_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `simulate run -m config.json` dropped unused keys and defaults without a word, and any error of the config
+    # (T5 here) became "unknown model" with the list of presets.
+    path = _write(tmp_path, {**_SPARSE, "my_key": 5})
+    code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "-m", str(path), "--seq-len", "16", "--json"], capsys)
+    assert code == 0, err
+    source = json.loads(out)["source"]
+    assert "my_key" in source and all(w in source for w in _WORDS)
+    t5 = _write(tmp_path, {"model_type": "t5", "d_model": 64, "num_layers": 2, "num_heads": 2, "vocab_size": 100},
+                "t5.json")
+    code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "-m", str(t5)], capsys)
+    assert code == 2 and "encoder-decoder" in err and "unknown model" not in err
