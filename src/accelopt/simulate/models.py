@@ -80,7 +80,7 @@ def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
     try:
         cfg = presets.get_model(name)
     except InputError:
-        if key.endswith(".json") or Path(name).is_dir():  # a config.json's own error (T5, a bad key), not "unknown"
+        if key.endswith(".json") or _is_folder(name):  # a config.json's own error (T5, a bad key), not "unknown"
             raise
         cfg = None
     if cfg is not None:  # a config's unused keys and missing figures are said, as `plan` says them
@@ -98,6 +98,14 @@ def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
         return _captured(bundle, f"zoo model {full}{variant}")
     raise unknown_name("model", name, [*BUILTIN, *presets.list_models(), *zoo.list_models(),
                                        "FILE.py:Class", "FILE.py:factory"])
+
+
+def _is_folder(name: str) -> bool:
+    """`name` is an existing folder (a Hugging Face model folder); False for a name too long to be a path."""
+    try:
+        return Path(name).is_dir()
+    except OSError:
+        return False
 
 
 def _is_user_file(name: str) -> bool:
