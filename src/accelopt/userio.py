@@ -79,8 +79,8 @@ def read_user_text(path: Path | str, what: str, fix_missing: str, encoding: str 
     if len(data) > MAX_INPUT_BYTES:
         raise InputError(f"{what} {p} is larger than {MAX_INPUT_BYTES // 2**20} MiB; no {what} is that large",
                          f"check that this is the {what} you meant")
-    try:
-        return data.decode(encoding)
+    try:  # a UTF-8 byte-order mark (Excel's "CSV UTF-8", Notepad) is not part of the text: it hid the first column
+        return data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
     except UnicodeDecodeError:
         raise InputError(f"{what} {p} is not UTF-8 text", f"save the {what} as UTF-8 text") from None
 

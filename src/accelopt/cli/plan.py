@@ -363,7 +363,12 @@ def _run_search(opts: PlanOptions) -> None:
     setup = _setup(opts.setup)
     if setup.tokens <= 0:
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
-    specs = [get_device(h.strip(), opts.catalog) for h in opts.hardware.split(",") if h.strip()]
+    if opts.hardware.strip().lower() == "all":  # as in `plan infer`: every catalog device (and --catalog files')
+        from accelopt.hardware.catalog import load_catalog
+
+        specs = list(load_catalog(opts.catalog))
+    else:
+        specs = [get_device(h.strip(), opts.catalog) for h in opts.hardware.split(",") if h.strip()]
     if not specs:
         raise InputError("--hardware is empty", "name devices, e.g. h100-sxm,mi300x")
     dup = sorted({sp.name for sp in specs if [x.name for x in specs].count(sp.name) > 1})
@@ -406,8 +411,9 @@ def _run_search(opts: PlanOptions) -> None:
                       assumed=c.assumed, unused_config_keys=list(setup.model.unused_keys), search_s=elapsed,
                       skipped_devices=dict(c.skipped_devices), schedule=opts.schedule, measured_link=measured,
                       axes=axes, slice_devices=opts.slice_devices, objective=objective, **_setup_flags(setup),
-                      notes=_search_notes(specs, measured, opts.slice_devices, setup.global_batch,
-                                          [_fmt_row(c, int(i)) for i in best]),
+                      notes=[*setup.model.config_defaults,
+                             *_search_notes(specs, measured, opts.slice_devices, setup.global_batch,
+                                            [_fmt_row(c, int(i)) for i in best])],
                       best=[_fmt_row(c, int(i)) for i in best],
                       pareto_front=[_fmt_row(c, int(i)) for i in front], closest_by_memory=closest_rows,
                       calibration_basis=bases)
@@ -433,6 +439,8 @@ def _run_search(opts: PlanOptions) -> None:
         _print_table("closest to fitting memory (none fits; predictions, estimates)", data.closest_by_memory, tags)
         print_bases(con, bases)
         print_assumed(con, c.assumed)
+        for note in data.notes:
+            con.print(plain(note, "yellow"))
         raise none_fits
     _print_table(f"best {len(best)} by {objective} (predictions, estimates)", data.best, tags)
     _print_table("Pareto front: time, cost, energy", data.pareto_front[:20], tags)
@@ -692,7 +700,8 @@ def _explain(opts: ExplainOptions) -> None:
                          infeasible_because=why, prediction=LayoutRow.of(spec.name, lay, row),
                          terms=terms_of(row, formulas, explain_inputs()), assumed=list(res.assumed),
                          unused_config_keys=list(setup.model.unused_keys), measured_link=res.measured,
-                         notes=list(res.notes), calibration_basis=basis, **_setup_flags(setup))
+                         notes=[*setup.model.config_defaults, *res.notes], calibration_basis=basis,
+                         **_setup_flags(setup))
     finish_run("plan-explain", data)
     if opts.as_json:
         emit(data)
@@ -736,7 +745,7 @@ def _explain(opts: ExplainOptions) -> None:
     print_bases(con, [basis])
     print_assumed(con, {spec.name: res.assumed})
     print_measured(con, res.measured)
-    for note in res.notes:
+    for note in data.notes:
         con.print(plain(note, "yellow"))
     if infeasible:
         raise infeasible
@@ -753,7 +762,8 @@ def register(app: typer.Typer) -> None:
                                   "workload JSON from `profile --save-workload`"),
         tokens: str = typer.Option("300e9", "--tokens", help="tokens to train on, e.g. 15e12"),
         hardware: str = typer.Option("h100-sxm", "--hardware", help="comma-separated catalog devices or spec TOML "
-                                     "paths (`probe --save`, `simulate export`, your own)"),
+                                     "paths (`probe --save`, `simulate export`, your own); 'all' = every catalog "
+                                     "device"),
         devices: str = typer.Option("64..8192", "--devices", help="'512..8192' (powers of two) or '8,16,64'"),
         seq_len: int = typer.Option(None, "--seq-len", help="sequence length (default: the model's)"),
         global_batch: str = typer.Option(None, "--global-batch",

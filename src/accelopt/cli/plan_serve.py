@@ -35,7 +35,8 @@ def register_serve(plan_app: typer.Typer) -> None:
     @plan_app.command("serve", help=SERVE_HELP)
     def serve(
         model: str = typer.Option(..., "--model", "-m", help="Model preset (e.g. llama3-70b) or a config.json path."),
-        hardware: str = typer.Option("h100-sxm", "--hardware", help="Device name(s), comma-separated."),
+        hardware: str = typer.Option("h100-sxm", "--hardware", help="Device name(s), comma-separated; 'all' = every "
+                                     "catalog device (those the model does not fit are listed with why)."),
         tp: int = typer.Option(1, "--tp", help="Tensor-parallel degree (must divide the attention heads)."),
         pp: int = typer.Option(1, "--pp", help="Pipeline-parallel stages."),
         batch: str = typer.Option("", "--batch", help="Static batch sizes (requests that start together): 1,8,64 "

@@ -35,7 +35,37 @@ def read_runs_csv(path: Path | str | None, bundled: str, what: str,
     if missing:
         raise InputError(f"{where} lacks the column(s) {', '.join(missing)}",
                          f"use the header of predict/data/{bundled}")
+    check_table(rows, bundled, where)
     return rows, sources
+
+
+def bundled_header(bundled: str) -> list[str]:
+    """The column names of the bundled predict/data/`bundled` (its first line that is not a comment)."""
+    text = (resources.files("accelopt.predict") / "data" / bundled).read_text("utf-8")
+    return next(csv.reader([ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")][:1]))
+
+
+def check_table(rows: list[dict[str, str]], bundled: str, where: str) -> None:
+    """An InputError for what the reader would otherwise drop or double without a word: a column the bundled
+    format does not have (nothing reads it), a row with more cells than the header (csv.DictReader files the
+    surplus under None), and two rows with the same id (each would count in the error medians)."""
+    known = set(bundled_header(bundled))
+    unknown = [c for c in rows[0] if c is not None and c not in known]
+    if unknown:
+        raise InputError(f"{where} has column(s) no predictor reads: {', '.join(unknown)}",
+                         f"remove them, or rename them to a column of predict/data/{bundled} (put remarks in the "
+                         "note column)")
+    seen: set[str] = set()
+    for row in rows:
+        rid = (row.get("id") or "").strip()
+        if None in row:
+            raise InputError(f"{where}: run {rid!r} has more cells than the header ({len(row) - 1} columns and "
+                             f"{len(row[None])} more cell(s): {', '.join(map(repr, row[None]))})",  # type: ignore[index]
+                             "quote a cell that holds a comma, or remove the surplus cells")
+        if rid and rid in seen:
+            raise InputError(f"{where}: run id {rid!r} appears twice", "give each row its own id (a row counts once "
+                             "in the error medians)")
+        seen.add(rid)
 
 
 # ---- params_b: the published parameter count beside the architecture cells (issue 10) ----

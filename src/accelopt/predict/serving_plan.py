@@ -153,6 +153,10 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         serving_calibrations(opts.calibration)
     measured = load_measured(opts.collectives) if opts.collectives is not None else None
     cfg = get_model(opts.model)
+    if cfg.encoder_only:  # no autoregressive decode: TTFT/TPOT/output tokens would describe a model that is not this
+        raise InputError(f"--model {opts.model!r} is an encoder-only model ({cfg.name}: bidirectional attention, no "
+                         "output tokens): serving predicts token generation", "use `accelopt plan infer` for an "
+                         "encoder's latency per request, or pass a decoder model to `plan serve`")
     moe = moe_layout(opts)
     check_layout(cfg, opts.tp, moe)  # a bad --ep/--attention-dp fails before any device is tried
     counts = opts.concurrency if opts.concurrency.strip() else opts.batch
@@ -165,7 +169,12 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     names = [h.strip() for h in opts.hardware.split(",") if h.strip()]
     if not names:
         raise InputError(f"--hardware {opts.hardware!r} names no device", "write e.g. --hardware h100-sxm,mi300x")
-    specs = [get_device(n, opts.catalog) for n in names]  # unknown names fail before any work
+    if [n.lower() for n in names] == ["all"]:  # as in `plan infer`: every catalog device (and --catalog files')
+        from accelopt.hardware.catalog import load_catalog
+
+        specs = list(load_catalog(opts.catalog))
+    else:
+        specs = [get_device(n, opts.catalog) for n in names]  # unknown names fail before any work
     sweeps: list[BatchSweep] = []
     errors: list[ServeError] = []
     first_error: AcceloptError | None = None
@@ -203,7 +212,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if not sweeps:
         assert first_error is not None
         raise first_error
-    notes = [n for sp in specs if (n := measured_share_note(sp, measured))]  # the words of `plan`'s notes
+    notes = [*cfg.config_defaults]  # figures the config.json left out, with the values used instead
+    notes += [n for sp in specs if (n := measured_share_note(sp, measured))]  # the words of `plan`'s notes
     if cfg.context is not None and (note := cfg.context.note(opts.prompt, opts.output)):
         notes.append(note)  # beyond the model's positions, or within them only through rope scaling
     if measured is not None and opts.tp == 1 and opts.pp == 1 and not (cfg.is_moe and moe.active):

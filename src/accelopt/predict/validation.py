@@ -26,7 +26,7 @@ from accelopt.predict.calibration import (
     with_values,
 )
 from accelopt.predict.query import LayoutQuery, predict_layout
-from accelopt.predict.runs_csv import ARCH_CELLS, ParamsMismatch, params_mismatch
+from accelopt.predict.runs_csv import ARCH_CELLS, ParamsMismatch, check_table, params_mismatch
 from accelopt.predict.training import Layout, Setup
 from accelopt.units import unit
 from accelopt.userio import read_user_text
@@ -175,6 +175,7 @@ def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:
     if missing:
         raise InputError(f"{where} lacks the column(s) {', '.join(missing)}",
                          "add them (header as in predict/data/published_training_runs.csv)")
+    check_table(rows, "published_training_runs.csv", where)
     return rows
 
 
@@ -310,7 +311,14 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -
     if published[need] is None:
         raise InputError(f"run {row.get('id', '?')!r} has no published figure ({need} is blank)",
                          f"give step_s, or tflops_per_gpu (mfu_pct for {'/'.join(_MFU_SOURCES)} rows), in that row")
-    res = predict_layout(run_query(row), cals if cals is not None else load_calibrations(None))
+    query = run_query(row)
+    try:
+        res = predict_layout(query, cals if cals is not None else load_calibrations(None))
+    except InputError as e:  # the predictor names its flags (--dtype, --tp): here they are the row's cells
+        if e.problem.startswith("run "):
+            raise
+        cells = " (a --flag here is the cell of the same name in that row)" if "--" in e.fix else ""
+        raise InputError(f"run {row.get('id', '?')!r}: {e.problem}", e.fix + cells) from None
     setup, spec, cal, pred = res.setup, res.spec, res.cal, res.terms
     n = int(row["devices"])
     mdl = setup.model

@@ -9,6 +9,7 @@ at 224x224) and v1.5 (torchvision and NVIDIA's DeepLearningExamples: stride 2 in
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError, unknown_name
@@ -79,9 +80,14 @@ def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
     try:
         cfg = presets.get_model(name)
     except InputError:
+        if key.endswith(".json") or _is_folder(name):  # a config.json's own error (T5, a bad key), not "unknown"
+            raise
         cfg = None
-    if cfg is not None:
-        return transformer_layers(cfg, batch, seq_len), f"transformer preset {cfg.name} (prefill)"
+    if cfg is not None:  # a config's unused keys and missing figures are said, as `plan` says them
+        said = ([f"config keys not modelled, ignored: {', '.join(cfg.unused_keys)}"] if cfg.unused_keys else []) \
+            + list(cfg.config_defaults)
+        return transformer_layers(cfg, batch, seq_len), f"transformer preset {cfg.name} (prefill)" + \
+            "".join(f"; {t}" for t in said)
     from accelopt.workload import zoo
 
     zname, _, size = key.partition(":")
@@ -92,6 +98,14 @@ def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
         return _captured(bundle, f"zoo model {full}{variant}")
     raise unknown_name("model", name, [*BUILTIN, *presets.list_models(), *zoo.list_models(),
                                        "FILE.py:Class", "FILE.py:factory"])
+
+
+def _is_folder(name: str) -> bool:
+    """`name` is an existing folder (a Hugging Face model folder); False for a name too long to be a path."""
+    try:
+        return Path(name).is_dir()
+    except OSError:
+        return False
 
 
 def _is_user_file(name: str) -> bool:

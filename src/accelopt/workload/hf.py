@@ -102,6 +102,41 @@ def _base_loss(out: Any, targets: Any) -> Any:
     return hidden.float().pow(2).mean()
 
 
+def available_memory_bytes() -> int | None:
+    """Memory the kernel can give this process without swapping (/proc/meminfo MemAvailable), None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for ln in f:
+                if ln.startswith("MemAvailable:"):
+                    return int(ln.split()[1]) * 1024  # the file counts kB (KiB)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _check_fits_here(auto: Any, config: Any, p: Path) -> None:
+    """An InputError before the random weights are built when they cannot fit in this machine's available
+    memory: past it the kernel's OOM killer ends the process without a word (an allocator refusal is caught below,
+    but Linux overcommits, so the first touch of the weights is what fails). The weights are counted on the meta
+    device (no memory); a model that cannot be built there is left to the real build."""
+    import torch
+
+    avail = available_memory_bytes()
+    if avail is None:
+        return
+    try:
+        with torch.device("meta"):
+            need = sum(t.numel() * t.element_size() for t in auto.from_config(config).parameters())
+    except Exception:  # the real build below reports what is wrong with the config
+        return
+    if need > avail:
+        raise InputError(f"the model of {str(p)!r} cannot be built here: its random weights need "
+                         f"{need / 1e9:,.1f} GB (as transformers builds them), more than the {avail / 1e9:,.1f} GB "
+                         "this machine has available", "check the sizes in the config; plan a transformer from its "
+                         "config without building it (`accelopt plan --model CONFIG`, `plan serve -m CONFIG`), or "
+                         "run on a machine with more memory")
+
+
 def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: int | None = None) -> ModelBundle:
     """ModelBundle for the architecture in `path` (a directory with config.json, or the JSON file).
 
@@ -133,6 +168,7 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
         raise InputError(f"seq_len {t} exceeds the model's {max_pos} positions", f"pass seq_len <= {max_pos}")
     head = _head(config, d)
     auto = {"causal": tf.AutoModelForCausalLM, "masked": tf.AutoModelForMaskedLM, "base": tf.AutoModel}[head]
+    _check_fits_here(auto, config, p)
     try:
         model = auto.from_config(config)
     except (ValueError, KeyError, TypeError) as e:

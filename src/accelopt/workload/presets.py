@@ -240,7 +240,11 @@ def get_model(name: str) -> TransformerConfig:
     if kind == "folder":
         raise InputError(f"--model {name!r} is a folder without a config.json",
                          "give the path of the model's config.json")
-    raise unknown_name("model", name, [*list_models(), *_ALIASES])
+    err = unknown_name("model", name, [*list_models(), *_ALIASES])
+    if name.count("/") == 1 and not name.startswith((".", "/")):  # 'org/model': a Hugging Face Hub id, typed as such
+        raise type(err)(f"{err.problem} (a Hugging Face Hub id is not downloaded: nothing is fetched from the network)",
+                        f"save the model's config.json locally and pass its path; or a preset: {err.fix}")
+    raise err
 
 
 def _req(cfg: dict[str, Any], keys: tuple[str, ...], where: str) -> int:
@@ -304,10 +308,23 @@ _IRRELEVANT_KEYS = frozenset({
 })
 
 
-def unused_config_keys(cfg: dict[str, Any]) -> tuple[str, ...]:
-    """Keys of a config.json the predictors do not model, with a value that matters (not null/false/0)."""
+# Keys read for some families only (load_hf_config's _kv_heads and _block_layout): in another family's config they
+# are not modelled, and listed as such rather than taken as read.
+_FALCON_TYPES = frozenset({"falcon", "refinedweb", "refinedwebmodel"})
+_FAMILY_KEYS = {"multi_query": _FALCON_TYPES | {"gpt_bigcode"}, "parallel_attn": _FALCON_TYPES,
+                "new_decoder_architecture": _FALCON_TYPES, "num_kv_heads": _FALCON_TYPES, "n_head_kv": _FALCON_TYPES,
+                "use_parallel_residual": frozenset({"gpt_neox"})}
+
+
+def unused_config_keys(cfg: dict[str, Any], mtype: str | None = None) -> tuple[str, ...]:
+    """Keys of a config.json the predictors do not model, with a value that matters (not null/false/0); with the
+    model type `mtype`, also the family keys of other families (_FAMILY_KEYS)."""
     out = []
     for key, value in cfg.items():
+        if mtype is not None and key in _FAMILY_KEYS and mtype not in _FAMILY_KEYS[key] \
+                and value not in (None, False, 0):
+            out.append(key)
+            continue
         if key in _USED_KEYS or key in _IRRELEVANT_KEYS or value in (None, False, 0, [], {}):
             continue
         if key.endswith(("_token_id", "_token_index")):  # token ids (image/begin-of-image markers): no cost
@@ -393,7 +410,7 @@ def _block_layout(cfg: dict[str, Any], mtype: str) -> tuple[bool, int]:
     new_decoder_architecture); GPT-NeoX with `use_parallel_residual` (two LayerNorms, both on the block input)."""
     if mtype == "gptj":
         return True, 1
-    if mtype in {"falcon", "refinedweb", "refinedwebmodel"}:
+    if mtype in _FALCON_TYPES:
         new = bool(cfg.get("new_decoder_architecture"))
         return bool(cfg.get("parallel_attn", True)) or new, 2 if new else 1
     if mtype == "gpt_neox":
@@ -402,11 +419,66 @@ def _block_layout(cfg: dict[str, Any], mtype: str) -> tuple[bool, int]:
 
 
 def _kv_heads(cfg: dict[str, Any], mtype: str, where: str) -> int | None:
-    if mtype in {"falcon", "refinedweb", "refinedwebmodel"}:
+    if mtype in _FALCON_TYPES:
         if cfg.get("new_decoder_architecture"):
             return _opt(cfg, ("num_kv_heads", "n_head_kv"), None, where)
         return 1 if cfg.get("multi_query", True) else None  # Falcon-7B: multi-query attention
+    if mtype == "gpt_bigcode":  # StarCoder/SantaCoder: multi-query attention unless multi_query is false
+        return 1 if cfg.get("multi_query", True) else None  # (transformers GPTBigCodeConfig: multi_query=True)
     return _opt(cfg, ("num_key_value_heads",), None, where)
+
+
+# Families whose MLP width is 4 x hidden by definition when the config leaves it out (n_inner: null): transformers'
+# GPT2MLP, GPTJMLP, FalconMLP, BloomMLP, GPTNeoMLP, GPTBigCodeMLP, CodeGenMLP all use 4 * hidden then.
+_FFN_4H_TYPES = _FALCON_TYPES | {"gpt2", "gptj", "bloom", "gpt_neo", "gpt_bigcode", "codegen"}
+# tie_word_embeddings when the config leaves it out: the config class's default (transformers 4.31's
+# CONFIG_MAPPING[t]() checked for each type it has: True for bert, roberta, xlm-roberta, electra, gpt2, gpt_neo,
+# gpt_bigcode, opt, bloom, falcon; False for llama, gpt_neox, gptj, codegen. Gemma (tied), Mistral, Mixtral, Qwen,
+# Phi-3 and DeepSeek (untied) as this reader had them before: not in 4.31, not re-checked here).
+_TIED_TYPES = _FALCON_TYPES | {"gpt2", "bert", "roberta", "xlm-roberta", "camembert", "electra", "gpt_neo",
+                               "gpt_bigcode", "opt", "bloom", "gemma", "gemma2", "gemma3", "gemma3_text"}
+_UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gpt_neox",
+                           "gptj", "codegen", "phi3", "deepseek", "deepseek_v2", "deepseek_v3"})
+_ENCODER_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "electra"})
+# Families the predictors do not model: no attention (state-space / recurrent), or hybrids of those with attention.
+_NO_ATTENTION_TYPES = frozenset({"mamba", "mamba2", "falcon_mamba", "rwkv", "rwkv5", "rwkv6", "recurrent_gemma",
+                                 "jamba", "zamba", "zamba2", "xlstm"})
+
+
+def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
+    """An InputError for an architecture the transformer model here cannot describe (before its keys are read)."""
+    if mtype in _NO_ATTENTION_TYPES:
+        raise InputError(f"{where}: model_type {mtype!r} is a state-space/recurrent model (no attention, or attention "
+                         "in only some layers): the predictors model transformers only",
+                         "pass a transformer's config.json (llama, mistral, qwen, gemma, gpt2, bert, ...)")
+    if cfg.get("is_encoder_decoder") is True or mtype in {"t5", "mt5", "umt5", "bart", "mbart", "whisper", "marian",
+                                                          "pegasus", "longt5"}:
+        raise InputError(f"{where}: model_type {mtype or '(none)'!r} is an encoder-decoder model: the predictors "
+                         "model decoder-only and encoder-only transformers, not a decoder with cross-attention",
+                         "pass a decoder-only (llama, mistral, gpt2, ...) or encoder-only (bert) config.json")
+
+
+def _config_defaults(cfg: dict[str, Any], mtype: str, hidden: int, ffn: int | None,
+                     context: int | None) -> tuple[tuple[str, ...], int, bool | None]:
+    """(notes naming each figure the config leaves out and the value used instead, MLP width, tied or None)."""
+    notes = []
+    if ffn is None:
+        ffn = 4 * hidden
+        if mtype not in _FFN_4H_TYPES:
+            notes.append(f"the config gives no intermediate_size (n_inner, ffn_dim): MLP width 4 x hidden_size = "
+                         f"{ffn:,} assumed (give intermediate_size)")
+    if context is None:
+        notes.append("the config gives no max_position_embeddings (n_positions, n_ctx): the model's positions are "
+                     "unknown and `plan` trains on 2048-token sequences unless --seq-len is given")
+    tied = cfg.get("tie_word_embeddings")
+    if tied is None:
+        tied = True if mtype in _TIED_TYPES or mtype.startswith("gemma") else \
+            False if mtype in _UNTIED_TYPES else None
+        if tied is None:
+            tied = False
+            notes.append(f"the config gives no tie_word_embeddings and model_type {mtype or '(none)'!r} has no "
+                         "known default: untied input and output embeddings assumed (give tie_word_embeddings)")
+    return tuple(notes), ffn, tied
 
 
 def load_hf_config(path: Path | str) -> TransformerConfig:
@@ -428,16 +500,17 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         raise InputError(f"{where}: model_type = {cfg['model_type']!r} is not a name", 'give model_type a name such '
                          'as "llama", or leave it out')
     mtype = str(cfg.get("model_type", "")).lower()
+    _check_modelled(cfg, mtype, where)
     layers = _req(cfg, _LAYER_KEYS, where)
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)
     heads = _req(cfg, ("num_attention_heads", "n_head"), where)
     vocab = _req(cfg, ("vocab_size",), where)
     gated = mtype in _GATED_TYPES or cfg.get("hidden_act") == "silu"
-    ffn = _opt(cfg, ("intermediate_size", "n_inner", "ffn_dim"), None, where) or 4 * hidden
     context = _opt(cfg, ("max_position_embeddings", "n_positions", "n_ctx"), None, where) or None
     seq = context or 2048
-    tied_default = mtype in {"gpt2", "bert", "falcon"} or mtype.startswith("gemma")  # the config classes' defaults
-    tied = tied_default if cfg.get("tie_word_embeddings") is None else cfg["tie_word_embeddings"]
+    defaults, ffn, tied = _config_defaults(cfg, mtype, hidden,
+                                           _opt(cfg, ("intermediate_size", "n_inner", "ffn_dim"), None, where) or None,
+                                           context)
     if not isinstance(tied, bool):
         raise InputError(f"{where}: tie_word_embeddings = {tied!r} is not true or false",
                          "write tie_word_embeddings = true or false, or leave it out")
@@ -456,7 +529,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         kwargs["moe_every"] = _opt(cfg, ("moe_layer_freq", "decoder_sparse_step"), 1, where) or 1
     # a Hugging Face checkpoint folder names the model (NAME/config.json); any other file name is the model's
     name = str(cfg.get("_name_or_path") or (p.parent.name if p.name == "config.json" else p.stem) or p.stem)
-    unused = tuple(sorted(set(unused_config_keys(cfg)) | set(outer_unused)))
+    unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused)))
     window, n_window = _window_layers(cfg, mtype, layers, where)
     parallel, norms = _block_layout(cfg, mtype)
     head_dim = _opt(cfg, ("head_dim",), None, where)
@@ -468,6 +541,6 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                              mlp="swiglu" if gated else "gelu", experts=experts, top_k=top_k or 1,
                              attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
                              mla=_mla(cfg, where), parallel_block=parallel, norms_per_layer=norms,
-                             tied_embeddings=tied, encoder_only=mtype in {"bert", "roberta"},
-                             source=f"Hugging Face config {p}", unused_keys=unused,
+                             tied_embeddings=tied, encoder_only=mtype in _ENCODER_TYPES,
+                             source=f"Hugging Face config {p}", unused_keys=unused, config_defaults=defaults,
                              context=context_limit(cfg, context, where), **kwargs)

@@ -117,6 +117,9 @@ class TransformerConfig:
     unused_keys: tuple[str, ...] = ()
     """Keys of the config file this was read from that the predictors do not model (e.g. sliding_window):
     the CLI prints them as a warning and lists them in its JSON, never drops them silently."""
+    config_defaults: tuple[str, ...] = ()
+    """Figures the config file left out, each with the value used instead (e.g. no max_position_embeddings:
+    sequence length 2048): printed beside the result and in its JSON notes, never used silently."""
 
     def __post_init__(self) -> None:
         for f in ("layers", "hidden", "heads", "ffn", "vocab", "seq_len", "experts", "top_k", "moe_every"):
