@@ -34,6 +34,7 @@ from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, regis
 from accelopt.optimize.compress import (
     copy_model,
     evaluate,
+    first_tensor,
     forward_flops,
     model_variant,
     param_count,
@@ -68,8 +69,8 @@ def _output_width(model: Any, inputs: tuple[Any, ...]) -> int | None:
     import torch
 
     with torch.no_grad():
-        out = model(*inputs)
-    return int(out.shape[-1]) if hasattr(out, "shape") and out.dim() > 0 else None
+        out = first_tensor(model(*inputs))  # a (logits, aux) tuple or a Hugging Face ModelOutput: the logits
+    return int(out.shape[-1]) if out is not None and out.dim() > 0 else None
 
 
 def _never_pruned(model: Any, out_width: int | None) -> list[Any]:
