@@ -225,3 +225,26 @@ def test_distill_needs_a_smaller_student(models: Path, capsys: pytest.CaptureFix
     assert code == 0, err
     d = _variants(out)["distill"]
     assert d["status"] == "not-applicable" and "meta['student']" in d["reason"], d
+
+
+def test_structured_pruning_analysis_is_bounded_in_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch-pruning's get_all_groups never ended on a Hugging Face Llama (one layer: still running after 120 s),
+    so `optimize examples/hf_tiny_llama` ran past --budget-min for over 10 minutes. A Python loop that never ends
+    stands in for it here: stopped at the limit (0.5 s; 5 s allowed for a loaded machine) as 'does not apply'."""
+    import time
+
+    import torch
+
+    from accelopt.errors import UnsupportedError
+    from accelopt.optimize import pruning
+
+    def forever(*args: object) -> list[str]:
+        while True:
+            pass
+
+    monkeypatch.setattr(pruning, "_breaking_roots", forever)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4))
+    t0 = time.perf_counter()
+    with pytest.raises(UnsupportedError, match="did not finish within"):
+        pruning.prune_structured(model, (torch.zeros(2, 8),), 0.5, time_limit_s=0.5)
+    assert time.perf_counter() - t0 < 5.0

@@ -90,7 +90,7 @@ def make_student(bundle: ModelBundle, target: Target, width: float, seed: int) -
 
     student = copy_model(bundle, target)
     inputs = to_device(bundle.first_batch()[0], target.device)
-    prune_structured(student, inputs, 1.0 - width)
+    prune_structured(student, inputs, 1.0 - width, time_limit_s=target.budget_s / 2)
     if param_count(student) >= param_count(bundle.model):  # a re-initialized copy of the teacher compresses nothing
         raise UnsupportedError(f"nothing in {bundle.name} could be narrowed into a student (every group is an "
                                "output layer, an embedding, or breaks the forward when pruned)",
