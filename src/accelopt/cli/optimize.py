@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,7 +130,10 @@ def run(o: OptimizeOptions) -> Any:
     from accelopt.cli.profile import _catalog_spec, oom_what
     from accelopt.measure.memory import out_of_memory_as_error
 
-    with out_of_memory_as_error(oom_what(o.model, o.batch_size, o.seq_len), o.device):  # not a traceback
+    # not a traceback; what the model's code or an exporter (torch.onnx) prints goes to stderr: stdout keeps the
+    # tables or the --json document only
+    with (out_of_memory_as_error(oom_what(o.model, o.batch_size, o.seq_len), o.device),
+          contextlib.redirect_stdout(sys.stderr)):
         bundle = _bundle(o)
         opts = RunOptions(mode=o.mode, device=o.device, dtype=o.dtype, only=_names_or(o.only), skip=o.skip,
                           budget_s=o.budget_min * 60.0, quality_tolerance=o.quality_tolerance, rounds=o.rounds,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,7 +117,8 @@ def _run_local(opts: ProfileOptions) -> None:
     what = oom_what(opts.model, opts.batch_size, opts.seq_len)
     workload = None
     try:
-        with out_of_memory_as_error(what, opts.device):
+        # what the model's own code prints goes to stderr: stdout keeps the tables or the --json document only
+        with out_of_memory_as_error(what, opts.device), contextlib.redirect_stdout(sys.stderr):
             progress(f"loading {opts.model}")
             bundle = _load_bundle(opts.model, size=opts.size, batch_size=opts.batch_size, seq_len=opts.seq_len)
             progress("capturing one step's ops (FLOPs and bytes per op)")

@@ -78,7 +78,15 @@ def _input_shape(text: str | None) -> tuple[int, ...] | None:
 
 
 def _layers(src: SourceOptions) -> tuple[list[Any], str]:
-    """The layers to simulate and a description of where they come from."""
+    """The layers to simulate and a description of where they come from. What a user's model file prints while
+    it is built and captured goes to stderr: stdout keeps the table or the --json document only."""
+    import contextlib
+
+    with contextlib.redirect_stdout(sys.stderr):
+        return _read_layers(src)
+
+
+def _read_layers(src: SourceOptions) -> tuple[list[Any], str]:
     from accelopt.errors import InputError
 
     model, topology, workload, batch, seq_len = src.model, src.topology, src.workload, src.batch, src.seq_len

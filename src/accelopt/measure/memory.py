@@ -284,6 +284,11 @@ def measure_memory(*, model: Any, optimizer: Any | None, step: Callable[[], Any]
 _OOM_TEXT = ("can't allocate memory", "out of memory", "not enough memory")
 
 
+def is_out_of_memory(e: BaseException) -> bool:
+    """An allocator's out-of-memory failure (MemoryError, or a RuntimeError saying so on CPU or GPU)."""
+    return isinstance(e, MemoryError) or (isinstance(e, RuntimeError) and any(t in str(e).lower() for t in _OOM_TEXT))
+
+
 def device_memory_bytes(device: str) -> float | None:
     """Total memory of `device` ('cpu' = host RAM, 'cuda:N' from the driver), bytes; None when unknown."""
     if device.startswith("cuda"):
@@ -306,7 +311,7 @@ def out_of_memory_as_error(what: str, device: str) -> Iterator[None]:
         yield
     except (MemoryError, RuntimeError) as e:
         text = str(e)
-        if not isinstance(e, MemoryError) and not any(t in text.lower() for t in _OOM_TEXT):
+        if not is_out_of_memory(e):
             raise
         from accelopt.units import fmt_bytes
 

@@ -37,6 +37,7 @@ from accelopt.measure.roofline import (
     torch_dtype,
 )
 from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
+from accelopt.measure.usercode import user_call
 from accelopt.units import unit
 
 PHASES = ("data_wait", "h2d_copy", "forward", "backward", "optimizer")
@@ -251,7 +252,8 @@ class StepRunner:
         self.train = mode == "train"
         self.model = bundle.model.to(device)
         self.model.train(self.train)
-        self.optimizer = bundle.optimizer() if self.train else None
+        self.what = f"in {'an' if mode == 'inference' else 'a'} {mode} step"
+        self.optimizer = user_call(bundle, "building its optimizer", bundle.optimizer) if self.train else None
         first = next(self.model.parameters(), None)
         weights_fp32 = first is None or first.dtype == torch.float32
         self.autocast_dtype = torch_dtype(dtype) if dtype != "fp32" and weights_fp32 else None
@@ -299,7 +301,11 @@ class StepRunner:
 
     def step(self, saved: SavedTensorMeter | None = None, live: LiveTensorMeter | None = None) -> None:
         """One whole step, unsynchronized (callers synchronize around it). `saved` counts what a training
-        forward saves for backward; `live` the tensors an inference forward creates."""
+        forward saves for backward; `live` the tensors an inference forward creates. The model's own exception
+        is a ModelCodeError naming it."""
+        user_call(self.bundle, self.what, self._step, saved, live)
+
+    def _step(self, saved: SavedTensorMeter | None, live: LiveTensorMeter | None) -> None:
         inputs, targets = self.to_device(self.next_batch())
         if not self.train:
             self.last_value = None  # the previous output is not this step's activation
@@ -346,6 +352,9 @@ class StepRunner:
 
     def step_phased(self) -> dict[str, float]:
         """One step with a synchronize at each phase boundary; seconds per phase."""
+        return user_call(self.bundle, self.what, self._step_phased)  # type: ignore[no-any-return]
+
+    def _step_phased(self) -> dict[str, float]:
         sync, clock = self.sync, time.perf_counter
         out = dict.fromkeys(PHASES, 0.0)
         if self.optimizer is not None:
@@ -474,8 +483,17 @@ def capture_for_profile(bundle: Any, mode: str, dtype: str, device: str) -> Any:
     except ImportError as e:
         raise UnsupportedError("workload capture (accelopt.workload.capture) is not available",
                                "pass a Workload to profile_step(workload=...)") from e
+    check_trainable(bundle, mode)
     # one un-recorded step first so optimizer-state allocation (first step only) is not in the steady-state work
-    return capture_workload(bundle, mode=mode, dtype=dtype, device=device, warmup_steps=1 if mode == "train" else 0)
+    return user_call(bundle, f"while its {mode} step was captured", lambda: capture_workload(
+        bundle, mode=mode, dtype=dtype, device=device, warmup_steps=1 if mode == "train" else 0))
+
+
+def check_trainable(bundle: Any, mode: str) -> None:
+    """A train step of a model with no trainable parameter has nothing to update (torch's optimizers refuse it)."""
+    if mode == "train" and not any(p.requires_grad for p in bundle.model.parameters()):
+        raise InputError(f"model {bundle.name!r} has no trainable parameters (requires_grad): --mode train has "
+                         "nothing to update", "use --mode inference")
 
 
 MAX_STEPS = 10**6

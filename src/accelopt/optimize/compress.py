@@ -20,8 +20,24 @@ from accelopt.errors import InputError
 from accelopt.optimize.base import Target, Variant
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
-__all__ = ["TrainRun", "batch_stream", "copy_model", "evaluate", "forward_flops", "model_variant",
+__all__ = ["TrainRun", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops", "model_variant",
            "param_count", "state_dict_bytes", "state_dict_saver", "to_device", "train_for", "train_step_for"]
+
+
+def first_tensor(out: Any) -> Any:
+    """The scores in a model's output: the Tensor itself, the first Tensor of a tuple/list/dict (a model returning
+    (logits, aux)), or `.logits` (Hugging Face's ModelOutput); None when there is none."""
+    import torch
+
+    if isinstance(out, torch.Tensor):
+        return out
+    if hasattr(out, "logits") and isinstance(out.logits, torch.Tensor):
+        return out.logits
+    if isinstance(out, tuple | list) and out:
+        return first_tensor(out[0])
+    if isinstance(out, dict) and out:
+        return first_tensor(next(iter(out.values())))
+    return None
 
 
 def copy_model(bundle: ModelBundle, target: Target, *, fp32: bool = False) -> Any:
@@ -155,7 +171,9 @@ def evaluate(forward: Callable[..., Any], bundle: ModelBundle, device: str) -> f
     total = weight = 0.0
     with torch.inference_mode():
         for inputs, targets in bundle.eval_batches():
-            out = forward(*to_device(as_tuple(inputs), device))
+            out = first_tensor(forward(*to_device(as_tuple(inputs), device)))
+            if out is None:
+                return None
             targets = to_device(targets, device)
             if bundle.metric == "accuracy":
                 total += float((out.argmax(-1) == targets).sum())

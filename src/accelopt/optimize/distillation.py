@@ -31,6 +31,7 @@ from accelopt.optimize.compress import (
     TrainRun,
     copy_model,
     evaluate,
+    first_tensor,
     forward_flops,
     model_variant,
     param_count,
@@ -89,7 +90,11 @@ def make_student(bundle: ModelBundle, target: Target, width: float, seed: int) -
 
     student = copy_model(bundle, target)
     inputs = to_device(bundle.first_batch()[0], target.device)
-    prune_structured(student, inputs, 1.0 - width)
+    prune_structured(student, inputs, 1.0 - width, time_limit_s=target.budget_s / 2)
+    if param_count(student) >= param_count(bundle.model):  # a re-initialized copy of the teacher compresses nothing
+        raise UnsupportedError(f"nothing in {bundle.name} could be narrowed into a student (every group is an "
+                               "output layer, an embedding, or breaks the forward when pruned)",
+                               "give a smaller student as ModelBundle.meta['student'] (a zero-argument factory)")
     return reinitialize(student, seed), (f"the teacher with {width:.0%} of each prunable group's channels kept "
                                          "(torch-pruning), re-initialized")
 
@@ -126,7 +131,8 @@ def _distill_step(student: Any, teacher: Any, bundle: ModelBundle, temperature: 
     def loss(out: Any, targets: Any, inputs: tuple[Any, ...]) -> Any:
         with torch.no_grad():
             t_out = teacher(*inputs)
-        return kd_loss(out, t_out, bundle.loss_fn(out, targets), temperature, alpha)
+        # the soft targets are the logits: the first Tensor of a tuple output, or a ModelOutput's .logits
+        return kd_loss(first_tensor(out), first_tensor(t_out), bundle.loss_fn(out, targets), temperature, alpha)
 
     return train_step_for(student, bundle, optimizer=_optimizer(student, lr), loss=loss)
 

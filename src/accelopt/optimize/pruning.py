@@ -22,11 +22,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gzip
 import io
+import signal
+import threading
 import time
 import warnings
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from accelopt.errors import UnsupportedError
@@ -34,6 +38,7 @@ from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, regis
 from accelopt.optimize.compress import (
     copy_model,
     evaluate,
+    first_tensor,
     forward_flops,
     model_variant,
     param_count,
@@ -68,8 +73,8 @@ def _output_width(model: Any, inputs: tuple[Any, ...]) -> int | None:
     import torch
 
     with torch.no_grad():
-        out = model(*inputs)
-    return int(out.shape[-1]) if hasattr(out, "shape") and out.dim() > 0 else None
+        out = first_tensor(model(*inputs))  # a (logits, aux) tuple or a Hugging Face ModelOutput: the logits
+    return int(out.shape[-1]) if out is not None and out.dim() > 0 else None
 
 
 def _never_pruned(model: Any, out_width: int | None) -> list[Any]:
@@ -125,23 +130,56 @@ def _breaking_roots(model: Any, inputs: tuple[Any, ...], ignored: list[Any], rat
     return bad
 
 
-def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round_to: int | None = None
-                     ) -> tuple[Any, list[str], list[str]]:
+class _Late(BaseException):
+    """Raised by the SIGALRM handler of _time_limit (a BaseException: the `except Exception` around each trial
+    pruning must not swallow it)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None, what: str) -> Iterator[None]:
+    """UnsupportedError when the block runs past `seconds` (SIGALRM, so a pure-Python loop is stopped too; main
+    thread on POSIX only, elsewhere no limit). torch-pruning's dependency analysis did not end on a Hugging Face
+    Llama (examples/hf_tiny_llama cut to one layer: get_all_groups still running after 120 s, torch-pruning 1.6.1),
+    and ran optimize far past --budget-min."""
+    if (seconds is None or not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise _Late
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
+    try:
+        yield
+    except _Late:
+        raise UnsupportedError(f"{what} did not finish within {seconds:.0f} s (half this technique's time budget)",
+                               "use prune-unstructured, or give distill a smaller student as "
+                               "ModelBundle.meta['student']") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round_to: int | None = None,
+                     time_limit_s: float | None = None) -> tuple[Any, list[str], list[str]]:
     """Prune `ratio` of the channels/neurons of every prunable group of `model` in place (torch-pruning,
     L2-magnitude importance). Returns (model, names kept whole because pruning them breaks the forward,
-    names of never-pruned layers)."""
+    names of never-pruned layers). `time_limit_s` bounds torch-pruning's analysis (UnsupportedError past it)."""
     tp = _import_tp()
     out_width = _output_width(model, inputs)
     keep = _never_pruned(model, out_width)
-    bad = _breaking_roots(model, inputs, keep, ratio)
-    modules = dict(model.named_modules())
-    ignored = keep + [modules[n] for n in bad]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pruner = tp.pruner.MetaPruner(model, inputs, importance=tp.importance.MagnitudeImportance(p=2),
-                                      pruning_ratio=ratio, ignored_layers=ignored, round_to=round_to,
-                                      num_heads=_heads(model), root_module_types=_root_types())
-        pruner.step()
+    with _time_limit(time_limit_s, "torch-pruning's dependency analysis of the model"):
+        bad = _breaking_roots(model, inputs, keep, ratio)
+        modules = dict(model.named_modules())
+        ignored = keep + [modules[n] for n in bad]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pruner = tp.pruner.MetaPruner(model, inputs, importance=tp.importance.MagnitudeImportance(p=2),
+                                          pruning_ratio=ratio, ignored_layers=ignored, round_to=round_to,
+                                          num_heads=_heads(model), root_module_types=_root_types())
+            pruner.step()
     for m, heads in _heads(model).items():  # torch-pruning's documented follow-up for MHA
         m.num_heads = heads
         m.head_dim = m.embed_dim // heads
@@ -183,7 +221,7 @@ class StructuredPrune(Technique):
         inputs = to_device(bundle.first_batch()[0], target.device)
         params0, flops0 = param_count(model), forward_flops(model, inputs)
         before_q = evaluate(model, bundle, target.device)
-        _, kept_whole, never = prune_structured(model, inputs, ratio)
+        _, kept_whole, never = prune_structured(model, inputs, ratio, time_limit_s=target.budget_s / 2)
         params1, flops1 = param_count(model), forward_flops(model, inputs)
         if params1 >= params0:
             raise UnsupportedError(f"nothing in {bundle.name} could be pruned structurally (every group is an "

@@ -32,7 +32,9 @@ from typing import Any
 
 from accelopt.errors import AcceloptError, InputError, UnsupportedError
 from accelopt.measure.timing import cuda_sync_for, quantile
+from accelopt.measure.usercode import ModelCodeError, user_call
 from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step
+from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver
 from accelopt.workload.userfile import ModelBundle, as_tuple
@@ -82,18 +84,6 @@ def _move(x: Any, device: str) -> Any:
     return x
 
 
-def _first_tensor(out: Any) -> Any:
-    import torch
-
-    if isinstance(out, torch.Tensor):
-        return out
-    if isinstance(out, tuple | list) and out:
-        return _first_tensor(out[0])
-    if isinstance(out, dict) and out:
-        return _first_tensor(next(iter(out.values())))
-    return getattr(out, "logits", None)
-
-
 def _endless(make: Callable[[], Iterator[Any]]) -> Iterator[Any]:
     while True:
         n = 0
@@ -108,8 +98,9 @@ class _Stepper:
     """One whole timed step of a variant: next batch, to the device, prepare_inputs, train_step or forward."""
 
     def __init__(self, v: Variant, bundle: ModelBundle, target: Target) -> None:
-        self.v, self.target = v, target
+        self.v, self.target, self.bundle = v, target, bundle
         self.train = target.mode == "train"
+        self.what = f"in {'an' if target.mode == 'inference' else 'a'} {target.mode} step of {v.technique}"
         self.it = _endless(v.batches or bundle.batches)
         if self.train and v.train_step is None:
             raise UnsupportedError(f"{v.technique} made no training step", "use --mode inference for it")
@@ -117,6 +108,9 @@ class _Stepper:
             v.model.train(self.train)
 
     def __call__(self) -> None:
+        user_call(self.bundle, self.what, self._step)
+
+    def _step(self) -> None:
         import torch
 
         inputs, targets = next(self.it)
@@ -151,8 +145,9 @@ class _Scored:
     outputs: list[Any]
 
 
-def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool) -> _Scored:
-    """The bundle's metric over its held-out batches, run through the variant's forward."""
+def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, strict: bool = False) -> _Scored:
+    """The bundle's metric over its held-out batches, run through the variant's forward. `strict` (the
+    baseline): held-out batches that give no quality to guard are an InputError, not a silent 'not measured'."""
     import torch
 
     if bundle.eval_batches is None:
@@ -162,34 +157,53 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool) 
     total = weight = 0.0
     finite = True
     outs: list[Any] = []
+    def one(inputs: Any, targets: Any) -> tuple[Any, float, float]:
+        """(output, metric total, weight) of one held-out batch."""
+        x = _move(as_tuple(inputs), target.device)
+        if v.prepare_inputs is not None:
+            x = v.prepare_inputs(x)
+        with torch.inference_mode():
+            out = _first_tensor(v.forward(*x))
+        if out is None:
+            return None, 0.0, 0.0
+        out = out.float()
+        y = _move(targets, target.device)
+        rows = float(y.shape[0]) if hasattr(y, "shape") and len(y.shape) else 1.0
+        if bundle.metric == "accuracy":
+            if strict and (out.dim() < 2 or out.shape[-1] < 2):
+                raise InputError(f"metric 'accuracy' of model {bundle.name!r} takes the argmax of the output's last "
+                                 f"dimension, but the output has shape {tuple(out.shape)}: every prediction would be "
+                                 "class 0", "return one score per class (B, classes), or pass a callable metric, e.g. "
+                                 "metric=lambda out, y: ((out.squeeze(-1) > 0) == y).float().mean().item() with "
+                                 "higher_is_better=True")
+            return out, float((out.argmax(-1) == y).sum()), float(y.numel())
+        if bundle.metric == "loss":
+            return out, float(bundle.loss_fn(out, y)) * rows, rows
+        return out, float(bundle.metric(out, y)) * rows, rows  # type: ignore[operator]
+
+    what = f"scoring {v.technique} on the held-out batches (eval_batches, metric {bundle.metric_name})"
     try:
-        for inputs, targets in bundle.eval_batches():
-            x = _move(as_tuple(inputs), target.device)
-            if v.prepare_inputs is not None:
-                x = v.prepare_inputs(x)
-            with torch.inference_mode():
-                out = _first_tensor(v.forward(*x))
+        for inputs, targets in user_call(bundle, what, lambda: iter(bundle.eval_batches())):  # type: ignore[misc]
+            out, t, w = user_call(bundle, what, one, inputs, targets)
             if out is None:
+                if strict:
+                    raise InputError(f"the output of model {bundle.name!r} holds no tensor to score (no Tensor, "
+                                     "tuple/list/dict of Tensors, or .logits)", "return the scores as a Tensor (or the "
+                                     "first item of a tuple), or leave eval_batches out")
                 return _Scored(None, True, [])
-            out = out.float()
-            y = _move(targets, target.device)
             finite = finite and bool(torch.isfinite(out).all())
-            rows = float(y.shape[0]) if hasattr(y, "shape") and len(y.shape) else 1.0
-            if bundle.metric == "accuracy":
-                total += float((out.argmax(-1) == y).sum())
-                weight += float(y.numel())
-            elif bundle.metric == "loss":
-                total += float(bundle.loss_fn(out, y)) * rows
-                weight += rows
-            else:
-                total += float(bundle.metric(out, y)) * rows  # type: ignore[operator]
-                weight += rows
+            total += t
+            weight += w
             if keep_outputs:
                 outs.append(out.detach().cpu())
     finally:
         if v.model is not None and hasattr(v.model, "train"):
             v.model.train(target.mode == "train")
     value = total / weight if weight else None
+    if strict and not weight:
+        raise InputError(f"eval_batches() of model {bundle.name!r} yielded no held-out batch: quality could not be "
+                         "measured, so no technique's loss of quality would be seen", "make eval_batches() return an "
+                         "iterator of held-out (inputs, targets), or leave eval_batches out (None)")
     if value is not None and not math.isfinite(value):
         finite = False
     return _Scored(value, finite, outs)
@@ -238,7 +252,8 @@ def _train_for_quality(v: Variant, bundle: ModelBundle, target: Target, steps: i
         if v.prepare_inputs is not None:
             inputs = v.prepare_inputs(inputs)
         assert v.train_step is not None
-        loss = v.train_step(inputs, _move(targets, target.device))
+        loss = user_call(bundle, f"in a train step of {v.technique} (quality steps)", v.train_step, inputs,
+                         _move(targets, target.device))
         finite = finite and math.isfinite(float(loss if not isinstance(loss, torch.Tensor) else loss.float()))
     return finite
 
@@ -364,8 +379,13 @@ class _Run:
 
     # ---- the baseline
     def baseline(self) -> Variant:
-        model = copy_model(self.bundle, self.target)
-        step = make_train_step(model, self.bundle, self.target) if self.target.mode == "train" else None
+        if self.target.mode == "train" and not any(p.requires_grad for p in self.bundle.model.parameters()):
+            raise InputError(f"model {self.bundle.name!r} has no trainable parameters (requires_grad): "
+                             "--mode train has nothing to update", "use --mode inference")
+        model = user_call(self.bundle, "when copied (copy.deepcopy) for the baseline", copy_model, self.bundle,
+                          self.target)
+        step = (user_call(self.bundle, "building its optimizer (make_optimizer) for the baseline", make_train_step,
+                          model, self.bundle, self.target) if self.target.mode == "train" else None)
         fwd = model
         if self.target.dtype != "fp32" and self.target.mode == "inference":
             from accelopt.optimize.steps import AutocastModule, torch_dtype
@@ -435,7 +455,7 @@ class _Run:
         if target.mode == "train" and bundle.eval_batches is not None:
             steps = self.opts.quality_steps
             train_finite = _train_for_quality(v, bundle, target, steps)
-        scored = _score(v, bundle, target, keep_outputs=target.mode == "inference")
+        scored = _score(v, bundle, target, keep_outputs=target.mode == "inference", strict=is_base)
         q = Quality(metric=metric, value=scored.value, finite=scored.finite and train_finite, train_steps=steps)
         if is_base:
             self.base_outputs = scored.outputs
@@ -545,6 +565,10 @@ class _Run:
             self.variants[name] = v
         except UnsupportedError as e:
             r.status, r.reason = "not-applicable", f"{e.problem} (fix: {e.fix})" if e.fix else e.problem
+            if r not in self.result.variants:
+                self.add(r)
+        except ModelCodeError as e:  # the model's own code failed under this technique: that variant's failure
+            r.status, r.reason = "failed", e.problem
             if r not in self.result.variants:
                 self.add(r)
         except InputError:

@@ -41,9 +41,18 @@ def _builtin(key: str, batch: int) -> list[Layer]:
 
 def _captured(bundle: Any, what: str) -> tuple[list[Layer], str]:
     """Layers of one inference forward pass of `bundle` (a ModelBundle), and a description."""
+    import warnings
+
+    import torch
+
     from accelopt.workload.capture import capture_workload
 
-    w = capture_workload(bundle, mode="inference")
+    # oneDNN (mkldnn) runs a CPU LSTM as one fused aten op (mkldnn_rnn_layer) with no GEMM shape to map: the
+    # LSTM's MACs vanished from the simulation. Without it, torch runs the LSTM's gate matmuls as mm/addmm ops.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*oneDNN.*")  # torch's TF32-on-oneDNN note when flags change
+        with torch.backends.mkldnn.flags(enabled=False):
+            w = capture_workload(bundle, mode="inference")
     layers, skipped = from_workload(w)
     note = f"; {len(skipped)} ops without MACs to map not simulated" if skipped else ""
     return layers, f"{what} captured in inference mode (one forward pass){note}"

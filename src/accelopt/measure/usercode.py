@@ -1,0 +1,40 @@
+"""The user's own code (model forward, loss, optimizer, metric, batches) raising inside a measurement: an
+accelopt error naming the model, what was being done and the original exception, never a traceback.
+
+`profile` and `optimize` call it around every call into a ModelBundle after its first captured step (which
+workload.capture already guards): a forward that fails on its fourth call, an optimizer that cannot be built,
+a metric that raises or returns text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from accelopt.errors import AcceloptError, InputError
+
+__all__ = ["ModelCodeError", "user_call"]
+
+_FIX = ("check that model(*inputs), loss_fn(output, targets), the optimizer and the metric run on their own with "
+        "what batches() and eval_batches() yield (shapes, dtypes, devices)")
+
+
+class ModelCodeError(InputError):
+    """The model's own code raised (exit 2 with error + fix). `optimize` records it as one variant's failure when
+    it happens under a technique, and stops the run when the baseline itself fails."""
+
+
+def user_call(bundle: Any, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """fn(*args); an exception other than accelopt's own, Ctrl-C or an out-of-memory (which the CLI reports as
+    such) is raised as a ModelCodeError: "model NAME raised TYPE WHAT: MESSAGE"."""
+    try:
+        return fn(*args)
+    except (AcceloptError, KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as e:
+        from accelopt.measure.memory import is_out_of_memory
+
+        if is_out_of_memory(e):
+            raise
+        name = getattr(bundle, "name", "?")
+        raise ModelCodeError(f"model {name!r} raised {type(e).__name__} {what}: {str(e)[:400]}", _FIX) from e
