@@ -319,3 +319,15 @@ def test_expert_grid_fix_does_not_name_the_expert_count(capsys: pytest.CaptureFi
                  "--tp", "2", "--ep", "8", "--etp", "2")
     got = err.split("fix:", 1)[1]
     assert "--etp x --ep dividing tp x dp x cp" in got and "experts" not in got
+
+
+def test_serve_weights_past_memory_suggest_only_dtypes_the_device_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    # an Edge TPU (8 MB, int8 peak only) said "0.0 GB usable" and "use --weight-dtype fp8 or int4", both refused there
+    code, _, err = run_main(["plan", "serve", "-m", "llama3-8b", "--hardware", "edge-tpu"], capsys)
+    assert code == 2 and "7.2 MB usable (90% of 8 MB)" in err and "0.0 GB" not in err
+    assert "use --weight-dtype int8," in err and "fp8" not in err and "int4" not in err
+    # a T4 has no fp8 peak: int8 (W8A8) and int4 (W4A16) are named, and the suggestion is then accepted
+    code, _, err = run_main(["plan", "serve", "-m", "llama3-8b", "--hardware", "t4"], capsys)
+    assert code == 2 and "use --weight-dtype int8 or int4," in err
+    code, _, err = run_main(["plan", "serve", "-m", "llama3-8b", "--hardware", "t4", "--weight-dtype", "int8"], capsys)
+    assert code == 0, err

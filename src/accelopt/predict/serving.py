@@ -41,7 +41,7 @@ from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import comm, serving_moe
 from accelopt.predict.compute import FP4_OPERAND_BYTES
 from accelopt.predict.serving_moe import NO_MOE, MoELayout, MoEServing
-from accelopt.units import unit
+from accelopt.units import fmt_bytes, unit
 from accelopt.workload.transformer import TransformerConfig
 
 # Bytes per stored element. int4 adds its group scales separately, nvfp4/mxfp4 their block scales (see
@@ -1230,14 +1230,16 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
     usable = usable_bytes(spec, w, ws, cal)
     where = f"{model.name} on {tp * pp * moe.attention_dp} x {spec.name} (--tp {tp}, --pp {pp}"
     where += f", --ep {moe.ep}, --attention-dp {moe.attention_dp})" if moe.active else ")"
-    rule = (f"{cal.memory_utilization:.0%} of {spec.memory_bytes / gb:.1f} GB" if cal.memory_basis == "total"
-            else f"weights + workspace + {cal.memory_utilization:.0%} of the rest of {spec.memory_bytes / gb:.1f} GB")
+    rule = (f"{cal.memory_utilization:.0%} of {_gb_text(spec.memory_bytes)}" if cal.memory_basis == "total"
+            else f"weights + workspace + {cal.memory_utilization:.0%} of the rest of {_gb_text(spec.memory_bytes)}")
     more = "--tp/--pp" + (" (or --ep)" if model.is_moe else "")
     if w + ws >= usable:
         problem = (f"{where}: the weights alone need {w / gb:.1f} GB per device ({weight_dtype}) + workspace "
-                   f"{ws / gb:.1f} GB, above the {usable / gb:.1f} GB usable ({rule}), before any KV cache")
+                   f"{ws / gb:.1f} GB, above the {_gb_text(usable)} usable ({rule}), before any KV cache")
         now = weight_bytes_per_param(weight_dtype, cal)
-        smaller = [d for d in ("fp8", "int4") if weight_bytes_per_param(d, cal) < now]
+        smaller = [d for d in ("fp8", "int8", "int4") if weight_bytes_per_param(d, cal) < now and _runs_on(spec, d)]
+        if "fp8" in smaller and "int8" in smaller:  # same bytes: name the one the serving engines use
+            smaller.remove("int8")
         fix = (f"raise {more} to split the weights over more devices, "
                + (f"use --weight-dtype {' or '.join(smaller)}, " if smaller else "") + "or a device with more memory")
     else:
@@ -1252,6 +1254,21 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
         problem += (f"; the requested batch {requested:,} would need {kv_b / gb:.1f} GB of KV cache "
                     f"({(w + kv_b + ws_b) / gb:.1f} GB in all) per device")
     return InfeasibleError(problem, fix)
+
+
+def _gb_text(n_bytes: float) -> str:
+    """GB with one decimal, as the rest of the message; below 0.05 GB the unit that shows it (an Edge TPU's 8 MB
+    printed '0.0 GB')."""
+    return f"{n_bytes / 1e9:.1f} GB" if n_bytes >= 0.05e9 else fmt_bytes(n_bytes)
+
+
+def _runs_on(spec: AcceleratorSpec, weight_dtype: str) -> bool:
+    """The device has a peak for this weight dtype's matmuls (compute_dtype_for does not refuse it)."""
+    try:
+        compute_dtype_for(spec, weight_dtype)
+    except InfeasibleError:
+        return False
+    return True
 
 
 def overflow_error(sweeps: list[BatchSweep]) -> InfeasibleError | None:
