@@ -6,6 +6,7 @@ timing rounds: these tests check effects on outputs, quality and memory, never s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -470,3 +471,34 @@ def test_non_finite_optimize_numbers_are_refused(flag: str, value: str, capsys: 
 
     code, _, err = run_main(["optimize", "mlp", flag, value], capsys)
     assert code == 2 and "finite" in err and "fix:" in err
+
+
+class LossyRuin(Ruin):
+    """Ruin declared lossy, as quantization, pruning and distillation are (Technique.lossy)."""
+
+    name = "test-lossy-ruin"
+    lossy = True
+
+
+def test_a_lossy_variant_with_unmeasured_quality_is_not_recommended(digits: Any) -> None:
+    base.register(LossyRuin)
+    try:
+        blind = dataclasses.replace(digits, eval_batches=None)  # a zoo model or a config: no held-out data
+        res, _ = run_optimize(blind, _opts(only=["test-lossy-ruin"]))
+        ruin = res.get("test-lossy-ruin")
+        assert ruin is not None and ruin.measured and (ruin.speedup_low or 0) > 1.0  # faster in every round...
+        assert res.recommendation is not None and res.recommendation.name == "baseline"  # ...but nothing guards it
+        assert "not recommended: test-lossy-ruin" in res.recommendation.reason
+        assert any("no lossy variant" in n for n in res.notes)
+        # measured on held-out data and inside a (wide) tolerance, the same lossy variant is recommended
+        wide, _ = run_optimize(digits, _opts(only=["test-lossy-ruin"], quality_tolerance=100.0))
+        assert wide.recommendation is not None and wide.recommendation.name == "test-lossy-ruin"
+    finally:
+        base._REGISTRY.pop(LossyRuin.name, None)
+
+
+def test_the_lossy_techniques_are_the_ones_that_change_what_the_model_computes() -> None:
+    lossy = {name for name, t in base.all_techniques().items() if t.lossy}
+    families = {base.all_techniques()[n].family for n in lossy}
+    assert families == {"quantization", "pruning", "distillation"}
+    assert "onnx-fp32" not in lossy and {"onnx-int8", "prune-structured", "distill"} <= lossy

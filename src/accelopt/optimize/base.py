@@ -187,6 +187,10 @@ class Technique(abc.ABC):
     """One line: what it changes in the model or the step."""
     risks: ClassVar[str]
     """One line: what it risks (quality, numerics, portability)."""
+    lossy: ClassVar[bool] = False
+    """True when it changes what the model computes beyond floating-point rounding (quantized weights or
+    activations, removed weights, a retrained student): `optimize` recommends it only when its quality was measured
+    on held-out data (the bundle's eval_batches) and kept within the tolerance."""
     option_specs: ClassVar[dict[str, OptionSpec]] = {}
     """The recipe options `apply` reads, by name, with their default and bounds: a recipe is checked against them
     when it is loaded (an unknown name or a bad value is an error before anything is measured)."""

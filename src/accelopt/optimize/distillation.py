@@ -139,6 +139,7 @@ def _distill_step(student: Any, teacher: Any, bundle: ModelBundle, temperature: 
 
 @register
 class Distill(Technique):
+    lossy: ClassVar[bool] = True
     name = "distill"
     option_specs: ClassVar[dict[str, OptionSpec]] = {
         "width": OptionSpec(0.5, float, lo=0.05, hi=0.95), "steps": OptionSpec(300, int, lo=1, hi=10_000_000),

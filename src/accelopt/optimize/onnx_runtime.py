@@ -178,6 +178,7 @@ class OnnxFp32(_OnnxTechnique):
 
 @register
 class OnnxInt8Dynamic(_OnnxTechnique):
+    lossy: ClassVar[bool] = True
     name = "onnx-int8"
     option_specs: ClassVar[dict[str, OptionSpec]] = {"per_channel": OptionSpec(False, bool)}
     changes = "ONNX export quantized by onnxruntime quantize_dynamic: int8 weights, activations quantized per call"
@@ -204,6 +205,7 @@ class OnnxInt8Dynamic(_OnnxTechnique):
 
 @register
 class OnnxInt8Static(_OnnxTechnique):
+    lossy: ClassVar[bool] = True
     name = "onnx-int8-static"
     option_specs: ClassVar[dict[str, OptionSpec]] = {"calibration_batches": OptionSpec(8, int, lo=1, hi=1000)}
     changes = ("ONNX export quantized by onnxruntime quantize_static (QDQ, per-channel int8 weights, activation "

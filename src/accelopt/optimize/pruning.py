@@ -192,6 +192,7 @@ def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round
 
 @register
 class StructuredPrune(Technique):
+    lossy: ClassVar[bool] = True
     name = "prune-structured"
     option_specs: ClassVar[dict[str, OptionSpec]] = {"ratio": OptionSpec(0.5, float, lo=0.05, hi=0.95),
                                                      "finetune_steps": OptionSpec(200, int, lo=0, hi=1_000_000)}
@@ -283,6 +284,7 @@ def _gzip_bytes(model: Any) -> int:
 
 @register
 class UnstructuredPrune(Technique):
+    lossy: ClassVar[bool] = True
     name = "prune-unstructured"
     option_specs: ClassVar[dict[str, OptionSpec]] = {"sparsity": OptionSpec(0.5, float, lo=0.0, hi=0.99),
                                                      "finetune_steps": OptionSpec(0, int, lo=0, hi=1_000_000)}
@@ -380,6 +382,7 @@ def _semi_structured_ok(layer: Any) -> bool:
 
 @register
 class SemiStructured24(Technique):
+    lossy: ClassVar[bool] = True
     name = "sparse-2-4"
     recorded_names = ("layers",)
     family = "pruning"

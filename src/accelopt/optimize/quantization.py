@@ -69,6 +69,7 @@ class _TorchAOQuant(Technique):
     """Shared logic: copy, quantize_ with a config, measure size; subclasses give the config and limits."""
 
     family: ClassVar[str] = "quantization"
+    lossy: ClassVar[bool] = True
     modes: ClassVar[tuple[str, ...]] = ("inference",)
     composable: ClassVar[bool] = True
     min_capability: ClassVar[tuple[int, int] | None] = None

@@ -654,8 +654,8 @@ class _Run:
         self.result.recommendation = recommend(self.result)
         self.result.duration_s = time.perf_counter() - self.t0
         if self.bundle.eval_batches is None:
-            self.result.notes.append("the model has no eval_batches: quality was not measured, so the recommendation "
-                                     "cannot guard it (see examples/my_model.py)")
+            self.result.notes.append("the model has no eval_batches: quality was not measured, so no lossy variant "
+                                     "(quantized, pruned, distilled) is recommended (see examples/my_model.py)")
 
 
 def _chain(prepares: list[Any]) -> Any:
@@ -685,12 +685,36 @@ def _dominates(a: VariantResult, b: VariantResult, hib: bool | None) -> bool:
     return bool(pairs) and all(x <= y for x, y in pairs) and any(x < y for x, y in pairs)
 
 
+def _lossy(r: VariantResult) -> bool:
+    """A technique of the variant changes what the model computes (Technique.lossy)."""
+    known = all_techniques()
+    return any(known[t].lossy for t in r.techniques if t in known)
+
+
+def _quality_unmeasured(r: VariantResult) -> bool:
+    return r.quality is None or r.quality.value is None
+
+
 def recommend(result: OptimizeResult) -> Recommendation:
     """The fastest measured variant inside the quality tolerance whose speed-up holds in (nearly) every
-    interleaved round (speedup_low > 1); the baseline when none does."""
-    ok = [r for r in result.variants if r.measured and r.name != "baseline"
-          and (r.quality is None or r.quality.within_tolerance is not False)
-          and (r.speedup_low or 0) > 1.0]
+    interleaved round (speedup_low > 1); the baseline when none does. A lossy variant (quantized, pruned, distilled)
+    whose quality was not measured is never recommended: nothing would guard what it changed (the reason names the
+    fastest one withheld)."""
+    faster = [r for r in result.variants if r.measured and r.name != "baseline"
+              and (r.quality is None or r.quality.within_tolerance is not False)
+              and (r.speedup_low or 0) > 1.0]
+    withheld = [r for r in faster if _lossy(r) and _quality_unmeasured(r)]
+    ok = [r for r in faster if r not in withheld]
+    rec = _recommend_among(result, ok)
+    top = max(withheld, key=lambda r: r.speedup or 0, default=None)
+    if top is not None and (top.speedup or 0) > (rec.speedup or 1.0):
+        others = " and the other lossy variants" if len(withheld) > 1 else ""
+        rec.reason += (f"; not recommended: {top.name} ({top.speedup:.2f}x){others}, whose quality was not measured "
+                       f"(give the model eval_batches, see examples/my_model.py, to have it checked)")
+    return rec
+
+
+def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recommendation:
     singles = [r for r in ok if len(r.techniques) == 1]
     best_single = max(singles, key=lambda r: r.speedup or 0, default=None)
     best = max(ok, key=lambda r: r.speedup or 0, default=None)
