@@ -492,3 +492,17 @@ def test_gqa_decode_attention_time_scales_with_kv_heads() -> None:
     t_mha, _ = attention_core_s(mha, 4, 1, 4096, one, True, 2.0, dev)
     t_gqa, _ = attention_core_s(gqa, 4, 1, 4096, one, True, 2.0, dev)
     assert float(t_gqa / t_mha) == pytest.approx((64 + 8 * 4096) / (64 + 64 * 4096), rel=1e-9)
+
+
+@pytest.mark.parametrize(("model_type", "parallel", "norms"), [("phi", True, 1), ("cohere", True, 1),
+                                                               ("llama", False, 2)])
+def test_phi_and_cohere_blocks_are_parallel(model_type: str, parallel: bool, norms: int, tmp_path: Path) -> None:
+    # transformers' PhiDecoderLayer / CohereDecoderLayer: attention and MLP both read one input_layernorm and are added
+    # to the residual together (a config key no model_type says nothing about); they were read as sequential blocks
+    cfg = {"model_type": model_type, "hidden_size": 2560, "intermediate_size": 10240, "num_attention_heads": 32,
+           "num_hidden_layers": 32, "vocab_size": 51200, "max_position_embeddings": 2048,
+           "tie_word_embeddings": False}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg), encoding="utf-8")
+    model = load_hf_config(path)
+    assert (model.parallel_block, model.norms_per_layer) == (parallel, norms)

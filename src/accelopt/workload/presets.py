@@ -404,11 +404,17 @@ def _mla(cfg: dict[str, Any], where: str) -> MLAConfig | None:
                      v_head_dim=_req(cfg, ("v_head_dim",), where))
 
 
+_PARALLEL_ONE_NORM_TYPES = frozenset({"gptj", "phi", "cohere"})
+
+
 def _block_layout(cfg: dict[str, Any], mtype: str) -> tuple[bool, int]:
     """(parallel attention + MLP block, norms per block). GPT-J always runs the block in parallel with one
     LayerNorm (Wang & Komatsuzaki 2021); Falcon with `parallel_attn` (one LayerNorm, two with
-    new_decoder_architecture); GPT-NeoX with `use_parallel_residual` (two LayerNorms, both on the block input)."""
-    if mtype == "gptj":
+    new_decoder_architecture); GPT-NeoX with `use_parallel_residual` (two LayerNorms, both on the block input);
+    Phi-1/1.5/2 and Cohere (Command R) always, with one LayerNorm (transformers models/phi/modeling_phi.py
+    PhiDecoderLayer and models/cohere/modeling_cohere.py CohereDecoderLayer, stored commit 015bfeb: the attention
+    and the MLP both read input_layernorm's output and are added to the residual together)."""
+    if mtype in _PARALLEL_ONE_NORM_TYPES:
         return True, 1
     if mtype in _FALCON_TYPES:
         new = bool(cfg.get("new_decoder_architecture"))
