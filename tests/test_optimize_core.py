@@ -502,3 +502,23 @@ def test_the_lossy_techniques_are_the_ones_that_change_what_the_model_computes()
     families = {base.all_techniques()[n].family for n in lossy}
     assert families == {"quantization", "pruning", "distillation"}
     assert "onnx-fp32" not in lossy and {"onnx-int8", "prune-structured", "distill"} <= lossy
+
+
+class AnsiFailure(_Fake):
+    """Fails as torch.onnx does: a message with terminal colour codes in it."""
+
+    name = "test-ansi-failure"
+
+    def apply(self, bundle: Any, target: Target, options: dict[str, Any]) -> Variant:
+        raise RuntimeError("\x1b[1m\x1b[31mExport failed\x1b[0m: op \x1b[33maten::foo\x1b[0m unsupported")
+
+
+def test_a_failure_message_keeps_no_terminal_codes(digits: Any) -> None:
+    base.register(AnsiFailure)
+    try:
+        res, _ = run_optimize(digits, _opts(only=["test-ansi-failure"]))
+    finally:
+        base._REGISTRY.pop(AnsiFailure.name, None)
+    r = res.get("test-ansi-failure")
+    assert r is not None and r.status == "failed"
+    assert r.reason == "RuntimeError: Export failed: op aten::foo unsupported"  # the JSON carries it as is

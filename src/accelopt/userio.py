@@ -11,6 +11,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,16 @@ from accelopt.errors import InputError
 MAX_INPUT_BYTES = 256 * 2**20
 """Largest input file read (256 MiB). The largest file accelopt itself writes, a captured workload of a
 big model, is a few tens of MB; anything larger is the wrong file."""
+
+
+# ECMA-48 control sequences (CSI ... final byte, e.g. colour codes '\x1b[31m'), and OSC ... BEL/ST (hyperlinks)
+_TERMINAL_CODES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
+
+
+def exception_text(e: BaseException, limit: int) -> str:
+    """An exception's message for a result (text and JSON): terminal colour/format codes that a library wrote into
+    it (torch.onnx does) removed, cut to `limit` characters."""
+    return _TERMINAL_CODES.sub("", str(e))[:limit]
 
 
 def _lookup_error(p: Path, what: str, e: OSError | ValueError) -> InputError:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from accelopt.errors import AcceloptError, InputError
+from accelopt.userio import exception_text
 
 __all__ = ["ModelCodeError", "user_call"]
 
@@ -37,4 +38,4 @@ def user_call(bundle: Any, what: str, fn: Callable[..., Any], *args: Any) -> Any
         if is_out_of_memory(e):
             raise
         name = getattr(bundle, "name", "?")
-        raise ModelCodeError(f"model {name!r} raised {type(e).__name__} {what}: {str(e)[:400]}", _FIX) from e
+        raise ModelCodeError(f"model {name!r} raised {type(e).__name__} {what}: {exception_text(e, 400)}", _FIX) from e

@@ -37,6 +37,7 @@ from accelopt.optimize.base import Target, Technique, Variant, all_techniques, c
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver
+from accelopt.userio import exception_text
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["DEFAULT_TOLERANCE", "RunOptions", "run_optimize"]
@@ -579,7 +580,7 @@ class _Run:
             r.status, r.reason = "not-run", "interrupted (Ctrl-C) while it ran"
             raise
         except Exception as e:  # a technique's bug must not lose the other results
-            r.status, r.reason = "failed", f"{type(e).__name__}: {str(e)[:300]}"
+            r.status, r.reason = "failed", f"{type(e).__name__}: {exception_text(e, 300)}"
             if r not in self.result.variants:
                 self.add(r)
         return r
