@@ -16,6 +16,7 @@ from accelopt.predict import serving
 from accelopt.predict.serving_plan import ServeOptions
 from accelopt.predict.serving_validation import (
     ServingValidateResult,
+    _predict_row,
     read_serving_runs,
     validate_serving,
 )
@@ -156,8 +157,6 @@ def test_only_cited_sources_are_listed(tmp_path) -> None:
 
 def test_gb200_128_128_note_numbers(result: ServingValidateResult) -> None:
     """The numbers the note of trt10-gb200-l3-70b-tp1-128-128 quotes are the model's, and the 128/128 pattern holds."""
-    from accelopt.predict.serving_validation import _predict_row, read_serving_runs
-
     rows = {r["id"]: r for r in read_serving_runs()[0]}
     _, p = _predict_row(rows["trt10-gb200-l3-70b-tp1-128-128"], None, None)
     step = p.decode_step
