@@ -168,6 +168,7 @@ def _runs_csv(tmp_path: Path, header_extra: list[str], rows_extra: list[list[str
     (["my_extra"], [["42"]], 1, "my_extra"),  # a column nothing reads: was dropped without a word
     ([], [["42", "43"]], 1, "more cells than the header"),  # surplus cells: were dropped without a word
     ([], [[]], 2, "appears twice"),  # the same run twice: counted twice in the medians
+    ([""], [[""]], 1, "an unnamed column (a trailing comma in the header?)"),  # was named as '' (nothing printed)
 ])
 def test_validate_runs_refuses_what_it_would_drop_or_double(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                             header_extra: list[str], rows_extra: list[list[str]],
@@ -257,3 +258,12 @@ def test_simulate_says_what_plan_says_of_a_config(tmp_path: Path, capsys: pytest
                 "t5.json")
     code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "-m", str(t5)], capsys)
     assert code == 2 and "encoder-decoder" in err and "unknown model" not in err
+
+
+def test_a_zero_mlp_width_is_refused_not_replaced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # n_inner 0 in a gpt2 config was read as 'left out' and became 4 x hidden without a word
+    path = _write(tmp_path, {"model_type": "gpt2", "n_embd": 128, "n_head": 4, "n_layer": 2, "vocab_size": 1000,
+                             "n_positions": 256, "n_inner": 0})
+    code, _out, err = run_main(["plan", "explain", "--model", str(path), "--hardware", "h100-sxm", "--devices", "1"],
+                               capsys)
+    assert code == 2 and "MLP width" in err and "is 0" in err and "fix:" in err

@@ -52,7 +52,9 @@ def check_table(rows: list[dict[str, str]], bundled: str, where: str) -> None:
     known = set(bundled_header(bundled))
     unknown = [c for c in rows[0] if c is not None and c not in known]
     if unknown:
-        raise InputError(f"{where} has column(s) no predictor reads: {', '.join(unknown)}",
+        named = ", ".join(repr(c) if c.strip() else "an unnamed column (a trailing comma in the header?)"
+                          for c in unknown)
+        raise InputError(f"{where} has column(s) no predictor reads: {named}",
                          f"remove them, or rename them to a column of predict/data/{bundled} (put remarks in the "
                          "note column)")
     seen: set[str] = set()

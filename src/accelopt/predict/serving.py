@@ -745,6 +745,12 @@ def _weights_bytes_per_device(model: TransformerConfig, tp: int, pp: int, weight
     return (body * stage_share + stage_emb) / tp + kv_replica_weight_bytes(model, tp, weight_dtype, cal) * stage_share
 
 
+def kv_replica_flops(model: TransformerConfig, tp: int, tokens: float) -> float:
+    """GEMM FLOPs one tensor-parallel rank adds for `tokens` beyond its 1/tp share: the replicated Wk, Wv heads
+    (2 FLOPs per weight per token; TransformerConfig.kv_replica_params_per_device, 0 when tp <= kv_heads)."""
+    return 2.0 * tokens * float(model.kv_replica_params_per_device(tp))
+
+
 def kv_replica_weight_bytes(model: TransformerConfig, tp: int, weight_dtype: str, cal: ServingCalibration) -> float:
     """Weight bytes one tensor-parallel rank holds (and each forward reads) beyond its 1/tp share of the layers: the
     replicated Wk, Wv heads when tp > kv_heads (TransformerConfig.kv_replica_params_per_device; 0 otherwise and for
@@ -911,8 +917,7 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     # MoE: the routed experts' grouped GEMM as its own kernel (serving_moe; nothing for a dense model)
     ex = serving_moe.tp_expert_kernel(s, tokens, math.ceil(tokens / chunks), chunks)
     # linear FLOPs per device: a 1/tp share, plus the replicated K/V heads' GEMMs (2 FLOPs per param per token)
-    linear = (prefill_flops(m, batch, prompt_len) - attn - ex.flops * s.tp) / s.tp + (
-        2.0 * tokens * float(m.kv_replica_params_per_device(s.tp)))
+    linear = (prefill_flops(m, batch, prompt_len) - attn - ex.flops * s.tp) / s.tp + kv_replica_flops(m, s.tp, tokens)
     compute_s = (linear / (s.peak_flop_per_s * s.cal.prefill_compute_efficiency * s.linear_eff_scale)
                  + attn / s.tp / (s.attention_peak_flop_per_s * s.cal.attention_compute_efficiency)) + ex.time_s
     bytes_ = chunks * (_weight_bytes_total(m, s.weight_dtype, s.cal) / s.tp
@@ -947,8 +952,8 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
     kv = batch * cached_tokens_per_layer(m, context) * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
     memory_s = (w + kv) / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
     attn = batch * attention_flops_per_token(m, context)
-    linear = (decode_flops_per_step(m, batch, context) - attn - ex.flops * s.tp) / s.tp + (
-        2.0 * batch * float(m.kv_replica_params_per_device(s.tp)))  # per device, replicated K/V heads included
+    linear = (decode_flops_per_step(m, batch, context) - attn - ex.flops * s.tp) / s.tp + kv_replica_flops(
+        m, s.tp, batch)  # per device, replicated K/V heads included
     compute_s = ((linear / (s.peak_flop_per_s * s.linear_eff_scale) + attn / s.tp / s.attention_peak_flop_per_s)
                  / s.cal.decode_compute_efficiency) + ex.time_s
     comm_s = 0.0

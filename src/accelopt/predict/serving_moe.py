@@ -508,8 +508,8 @@ def _phase(s: _Setup, batch: int, seq_tokens: int, context: float, causal: bool)
         expert_flops, expert_read = 0.0, 0.0
     eff_lin = cal.prefill_compute_efficiency if causal else cal.decode_compute_efficiency
     eff_attn = cal.attention_compute_efficiency if causal else cal.decode_compute_efficiency
-    replica = float(m.kv_replica_params_per_device(s.tp))  # K/V heads replicated when tp > kv_heads
-    compute_s = ((non_expert / s.tp + 2.0 * tokens_r * replica + expert_flops) / (s.peak_flop_per_s * eff_lin)
+    linear = non_expert / s.tp + sv.kv_replica_flops(m, s.tp, tokens_r) + expert_flops  # per device
+    compute_s = (linear / (s.peak_flop_per_s * eff_lin)
                  + attn / s.tp / (s.attention_peak_flop_per_s * eff_attn))
     weights = (sv.decode_weight_bytes_read(m, 0, s.weight_dtype, cal) / s.tp  # batch 0: no experts
                + sv.kv_replica_weight_bytes(m, s.tp, s.weight_dtype, cal) + expert_read)

@@ -442,7 +442,7 @@ _FFN_4H_TYPES = _FALCON_TYPES | {"gpt2", "gptj", "bloom", "gpt_neo", "gpt_bigcod
 # gpt_bigcode, opt, bloom, falcon; False for llama, gpt_neox, gptj, codegen. Gemma (tied), Mistral, Mixtral, Qwen,
 # Phi-3 and DeepSeek (untied) as this reader had them before: not in 4.31, not re-checked here).
 _TIED_TYPES = _FALCON_TYPES | {"gpt2", "bert", "roberta", "xlm-roberta", "camembert", "electra", "gpt_neo",
-                               "gpt_bigcode", "opt", "bloom", "gemma", "gemma2", "gemma3", "gemma3_text"}
+                               "gpt_bigcode", "opt", "bloom"}  # and every gemma* type (_tied_by_default)
 _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gpt_neox",
                            "gptj", "codegen", "phi3", "deepseek", "deepseek_v2", "deepseek_v3"})
 _ENCODER_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "electra"})
@@ -464,9 +464,17 @@ def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
                          "pass a decoder-only (llama, mistral, gpt2, ...) or encoder-only (bert) config.json")
 
 
+def _tied_by_default(mtype: str) -> bool | None:
+    """The config class's tie_word_embeddings default for `mtype` (None: not known)."""
+    if mtype in _TIED_TYPES or mtype.startswith("gemma"):
+        return True
+    return False if mtype in _UNTIED_TYPES else None
+
+
 def _config_defaults(cfg: dict[str, Any], mtype: str, hidden: int, ffn: int | None,
-                     context: int | None) -> tuple[tuple[str, ...], int, bool | None]:
-    """(notes naming each figure the config leaves out and the value used instead, MLP width, tied or None)."""
+                     context: int | None) -> tuple[tuple[str, ...], int, Any]:
+    """(notes naming each figure the config leaves out and the value used instead, MLP width, the tie flag: the
+    config's own value, unchecked, or its type's default)."""
     notes = []
     if ffn is None:
         ffn = 4 * hidden
@@ -478,8 +486,7 @@ def _config_defaults(cfg: dict[str, Any], mtype: str, hidden: int, ffn: int | No
                      "unknown and `plan` trains on 2048-token sequences unless --seq-len is given")
     tied = cfg.get("tie_word_embeddings")
     if tied is None:
-        tied = True if mtype in _TIED_TYPES or mtype.startswith("gemma") else \
-            False if mtype in _UNTIED_TYPES else None
+        tied = _tied_by_default(mtype)
         if tied is None:
             tied = False
             notes.append(f"the config gives no tie_word_embeddings and model_type {mtype or '(none)'!r} has no "
@@ -514,9 +521,11 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     gated = mtype in _GATED_TYPES or cfg.get("hidden_act") == "silu"
     context = _opt(cfg, ("max_position_embeddings", "n_positions", "n_ctx"), None, where) or None
     seq = context or 2048
-    defaults, ffn, tied = _config_defaults(cfg, mtype, hidden,
-                                           _opt(cfg, ("intermediate_size", "n_inner", "ffn_dim"), None, where) or None,
-                                           context)
+    ffn_given = _opt(cfg, ("intermediate_size", "n_inner", "ffn_dim"), None, where)
+    if ffn_given == 0:  # 0 is a width, not 'left out' (it was replaced by 4 x hidden without a word)
+        raise InputError(f"{where}: the MLP width (intermediate_size / n_inner / ffn_dim) is 0",
+                         "give the MLP's hidden width, or leave the key out (null) for the type's default")
+    defaults, ffn, tied = _config_defaults(cfg, mtype, hidden, ffn_given, context)
     if not isinstance(tied, bool):
         raise InputError(f"{where}: tie_word_embeddings = {tied!r} is not true or false",
                          "write tie_word_embeddings = true or false, or leave it out")
