@@ -39,6 +39,30 @@ def mismatch():
     return _bundle("mismatch", nn.Linear(5, 4))  # fed 8 features
 
 
+def _breaks_after_one():
+    g = torch.Generator().manual_seed(1)
+    yield torch.randn(8, 8, generator=g), torch.randint(0, 4, (8,), generator=g)
+    raise ValueError("eval broke")
+
+
+def bad_eval_gen():  # the generator's body fails on its second next(), inside the scoring loop
+    return _bundle("bad-eval", nn.Linear(8, 4), eval_batches=_breaks_after_one)
+
+
+def single_eval():  # yields bare tensors, not (inputs, targets)
+    return _bundle("single-eval", nn.Linear(8, 4), eval_batches=lambda: iter([torch.randn(8, 8)]))
+
+
+def late_batches():  # batches() fails on its third item (the train-mode quality steps reach it)
+    def it():
+        for i in range(10):
+            if i == 2:
+                raise ValueError("batches broke")
+            yield torch.randn(8, 8), torch.randint(0, 4, (8,))
+    return ModelBundle(name="late", model=nn.Linear(8, 4), batches=it, loss_fn=F.cross_entropy, batch_size=8,
+                       eval_batches=_data(1), metric="accuracy")
+
+
 class FailsLater(nn.Module):
     def __init__(self):
         super().__init__()
@@ -248,3 +272,14 @@ def test_structured_pruning_analysis_is_bounded_in_time(monkeypatch: pytest.Monk
     with pytest.raises(UnsupportedError, match="did not finish within"):
         pruning.prune_structured(model, (torch.zeros(2, 8),), 0.5, time_limit_s=0.5)
     assert time.perf_counter() - t0 < 5.0
+
+
+@pytest.mark.parametrize(("fn", "mode", "words"), [
+    ("bad_eval_gen", "inference", ("ValueError", "eval broke")),  # was a traceback: the loop's next() unguarded
+    ("single_eval", "inference", ("yielded a Tensor", "(inputs, targets)")),  # was 'too many values to unpack'
+    ("late_batches", "train", ("ValueError", "batches broke")),  # was a traceback from the quality steps' next()
+])
+def test_held_out_and_training_iterators_that_fail_midway(models: Path, fn: str, mode: str, words: tuple[str, ...],
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(["optimize", f"{models}:{fn}", "--mode", mode, *OPT], capsys)
+    _refused(code, err, *words)

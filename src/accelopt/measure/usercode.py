@@ -30,7 +30,7 @@ def user_call(bundle: Any, what: str, fn: Callable[..., Any], *args: Any) -> Any
     such) is raised as a ModelCodeError: "model NAME raised TYPE WHAT: MESSAGE"."""
     try:
         return fn(*args)
-    except (AcceloptError, KeyboardInterrupt, MemoryError):
+    except AcceloptError:
         raise
     except Exception as e:
         from accelopt.measure.memory import is_out_of_memory

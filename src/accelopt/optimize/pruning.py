@@ -154,7 +154,7 @@ def _time_limit(seconds: float | None, what: str) -> Iterator[None]:
     try:
         yield
     except _Late:
-        raise UnsupportedError(f"{what} did not finish within {seconds:.0f} s (half this technique's time budget)",
+        raise UnsupportedError(f"{what} did not finish within {seconds:.1f} s (half this technique's time budget)",
                                "use prune-unstructured, or give distill a smaller student as "
                                "ModelBundle.meta['student']") from None
     finally:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accelopt.errors import AcceloptError, InputError, UnsupportedError
+from accelopt.measure.profiler import check_trainable
 from accelopt.measure.timing import cuda_sync_for, quantile
 from accelopt.measure.usercode import ModelCodeError, user_call
 from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step
@@ -184,8 +185,9 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
 
     what = f"scoring {v.technique} on the held-out batches (eval_batches, metric {bundle.metric_name})"
     try:
-        for inputs, targets in user_call(bundle, what, lambda: iter(bundle.eval_batches())):  # type: ignore[misc]
-            out, t, w = user_call(bundle, what, one, inputs, targets)
+        held_out = user_call(bundle, what, lambda: iter(bundle.eval_batches()))  # type: ignore[misc]
+        while (item := user_call(bundle, what, next, held_out, _END)) is not _END:  # the generator's body runs here
+            out, t, w = user_call(bundle, what, one, *_pair(item, bundle, "eval_batches"))
             if out is None:
                 if strict:
                     raise InputError(f"the output of model {bundle.name!r} holds no tensor to score (no Tensor, "
@@ -240,6 +242,18 @@ def _agreement(outs: list[Any], base: list[Any]) -> tuple[float | None, float | 
     return diff, (same / total if total else None)
 
 
+_END = object()  # next()'s default: the held-out batches are exhausted
+
+
+def _pair(item: Any, bundle: ModelBundle, source: str) -> tuple[Any, Any]:
+    """One (inputs, targets) item of the bundle's `source` iterator, or an InputError saying what it yielded."""
+    if isinstance(item, tuple | list) and len(item) == 2:
+        return item[0], item[1]
+    what = f"a {type(item).__name__}" + (f" of {len(item)}" if isinstance(item, tuple | list) else "")
+    raise InputError(f"{source}() of model {bundle.name!r} yielded {what}, not an (inputs, targets) pair",
+                     f"make {source}() yield (inputs, targets) tuples (see examples/my_model.py)")
+
+
 def _train_for_quality(v: Variant, bundle: ModelBundle, target: Target, steps: int) -> bool:
     """`steps` training steps on the bundle's first batches; False if a loss was not finite."""
     import torch
@@ -248,7 +262,7 @@ def _train_for_quality(v: Variant, bundle: ModelBundle, target: Target, steps: i
     stepper.it = _endless(bundle.batches)  # the same batches for every variant
     finite = True
     for _ in range(steps):
-        inputs, targets = next(stepper.it)
+        inputs, targets = _pair(user_call(bundle, "in batches() (quality steps)", next, stepper.it), bundle, "batches")
         inputs = _move(as_tuple(inputs), target.device)
         if v.prepare_inputs is not None:
             inputs = v.prepare_inputs(inputs)
@@ -380,9 +394,7 @@ class _Run:
 
     # ---- the baseline
     def baseline(self) -> Variant:
-        if self.target.mode == "train" and not any(p.requires_grad for p in self.bundle.model.parameters()):
-            raise InputError(f"model {self.bundle.name!r} has no trainable parameters (requires_grad): "
-                             "--mode train has nothing to update", "use --mode inference")
+        check_trainable(self.bundle, self.target.mode)
         model = user_call(self.bundle, "when copied (copy.deepcopy) for the baseline", copy_model, self.bundle,
                           self.target)
         step = (user_call(self.bundle, "building its optimizer (make_optimizer) for the baseline", make_train_step,
