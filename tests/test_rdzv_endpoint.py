@@ -33,6 +33,9 @@ def test_endpoint_parsed(text: str, host: str, port: int) -> None:
     ("[::1]:65536", "port '65536'", "10.0.0.1:29500"),
     ("host:http", "port 'http'", "10.0.0.1:29500"),
     ("29500", "is not HOST:PORT", "10.0.0.1:29500"),
+    ("host:\u00b2", "port '\u00b2'", "10.0.0.1:29500"),  # str.isdigit() took it, then int() raised a traceback
+    ("[::1]:029500", "port '029500'", "10.0.0.1:29500"),  # torchrun takes 1-5 digits, refused once it had started
+    ("[::1%lo]:29500", "zone id", "unique-local"),  # torchrun's host check refuses a zone id
 ])
 def test_bad_endpoint_refused_with_a_fix(text: str, named: str, fix: str) -> None:
     with pytest.raises(InputError) as e:
@@ -68,3 +71,25 @@ def test_ipv6_port_in_use_is_named_with_a_bracketed_fix() -> None:
     assert f"port {port} on ::1 is already in use" in e.value.problem
     assert "--rdzv-endpoint [::1]:OTHER_PORT" in e.value.fix
     check_port_free("::1", port)  # free again once the holder is closed
+
+
+def test_a_bind_error_other_than_in_use_is_not_called_in_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a link-local address without a zone fails to bind with EINVAL; it was reported as 'already in use'
+    import errno
+
+    from accelopt.distributed import launch
+
+    class _Sock:
+        def __enter__(self) -> _Sock:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def bind(self, addr: object) -> None:
+            raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(launch.socket, "socket", lambda *a, **k: _Sock())
+    with pytest.raises(InputError) as e:
+        launch.check_port_free("fe80::1", 29500)
+    assert "cannot listen there" in e.value.problem and "in use" not in e.value.problem

@@ -117,23 +117,26 @@ def split_endpoint(text: str) -> tuple[str, int]:
     """HOST:PORT -> (host, port); an IPv6 address is written in brackets, [ADDRESS]:PORT (RFC 3986 sec. 3.2.2, and
     what torchrun's rendezvous reads), and comes back without them. An unbracketed IPv6 address is refused: in
     '::1:29500' nothing tells the port from the address's last group."""
-    bracketed = re.fullmatch(r"\[([^\[\]]*)\]:(\d+)", text)
+    bracketed = re.fullmatch(r"\[([^\[\]]*)\]:([0-9]+)", text)
     if bracketed:
         host, port = bracketed.groups()
         if not _is_ipv6(host):
             raise InputError(f"--rdzv-endpoint {text!r}: {host!r} in brackets is not an IPv6 address",
                              ENDPOINT_EXAMPLE)
+        if "%" in host:  # torchrun's host check (^[\w\.:-]+$) refuses a zone id after torchrun has started
+            raise InputError(f"--rdzv-endpoint {text!r}: the zone id in {host!r} is not accepted by torchrun",
+                             "pass a global or unique-local IPv6 address of node 0 (no %zone), or its IPv4 address")
     else:
         host, sep, port = text.rpartition(":")
         if ":" in host or text.startswith("["):
             fix = (f"write the address in brackets: --rdzv-endpoint [{host}]:{port}"
-                   if _is_ipv6(host) and port.isdigit()
+                   if _is_ipv6(host) and re.fullmatch(r"[0-9]{1,5}", port)
                    else "write [ADDRESS]:PORT, e.g. --rdzv-endpoint [fd00::1]:29500")
             raise InputError(f"--rdzv-endpoint {text!r} is not HOST:PORT (an IPv6 address needs brackets around it "
                              "to tell it from the port)", fix)
         if not sep or not host:
             raise InputError(f"--rdzv-endpoint {text!r} is not HOST:PORT", ENDPOINT_EXAMPLE)
-    if not port.isdigit() or not 0 < int(port) < 65536:
+    if not re.fullmatch(r"[0-9]{1,5}", port) or not 0 < int(port) < 65536:  # isdigit() took '²'; torchrun: 1-5
         raise InputError(f"--rdzv-endpoint {text!r}: port {port!r} is not a number from 1 to 65535", ENDPOINT_EXAMPLE)
     return host, int(port)
 
@@ -181,6 +184,10 @@ def check_port_free(host: str, port: int) -> None:
                 raise InputError(f"--rdzv-endpoint host {host!r} is not an address of this machine, and node 0 "
                                  "(--node-rank 0) hosts the rendezvous", "on node 0 pass this machine's own name or "
                                  "IP address (the same on every node)") from None
+            if e.errno != errno.EADDRINUSE:
+                raise InputError(f"--rdzv-endpoint {join_endpoint(host, port)}: cannot listen there "
+                                 f"({e.strerror})", "on node 0 pass a global address or name of this machine (a "
+                                 "link-local fe80:: address needs a zone id, which torchrun does not take)") from None
             raise InputError(f"port {port} on {host} is already in use ({e.strerror}); the rendezvous of "
                              "torchrun cannot start there",
                              f"pass --rdzv-endpoint {join_endpoint(host, 'OTHER_PORT')} (the same on every node), "
