@@ -267,3 +267,17 @@ def test_a_zero_mlp_width_is_refused_not_replaced(tmp_path: Path, capsys: pytest
     code, _out, err = run_main(["plan", "explain", "--model", str(path), "--hardware", "h100-sxm", "--devices", "1"],
                                capsys)
     assert code == 2 and "MLP width" in err and "is 0" in err and "fix:" in err
+
+
+def test_hardware_all_with_a_profiled_workload(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `plan --model WORKLOAD.json --hardware all` said "unknown device 'all'": it now says what the workload path
+    # does (the devices named), and the names go through the same resolve_devices as plan / plan serve / plan infer
+    wl = tmp_path / "wl.json"
+    code, _out, err = run_main(["profile", "mlp", "--steps", "3", "--save-workload", str(wl)], capsys)
+    assert code == 0, err
+    code, _out, err = run_main(["plan", "--model", str(wl), "--hardware", "all", "--devices", "8"], capsys)
+    assert code == 2 and "profiled workload is planned on the devices you name" in err and "fix:" in err
+    code, out, err = run_main(["plan", "--model", str(wl), "--hardware", "h100-sxm,a100-sxm-80gb", "--devices", "8",
+                               "--json"], capsys)
+    assert code == 0, err
+    assert {r["hardware"] for r in json.loads(out)["layouts"]} == {"h100-sxm", "a100-sxm-80gb"}

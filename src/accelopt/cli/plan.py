@@ -285,7 +285,7 @@ def _run_workload(opts: PlanOptions) -> None:
     """A profiled Workload: data parallel x ZeRO 0-3 over the device counts (per-op roofline compute)."""
     import numpy as np
 
-    from accelopt.hardware.catalog import get_device
+    from accelopt.hardware.catalog import resolve_devices
     from accelopt.predict.calibration import calibration_for, load_calibrations
     from accelopt.predict.results import WorkloadLayoutRow, WorkloadPlanResult
     from accelopt.predict.training import evaluate_workload
@@ -308,8 +308,12 @@ def _run_workload(opts: PlanOptions) -> None:
     cals = load_calibrations(opts.calibration)
     rows: list[WorkloadLayoutRow] = []
     assumed: dict[str, list[Any]] = {}
-    for h in opts.hardware.split(","):
-        spec = get_device(h.strip(), opts.catalog)
+    if opts.hardware.strip().lower() == "all":  # the workload path evaluates each named device; it skips none
+        from accelopt.errors import InputError
+
+        raise InputError("--hardware all plans a model preset or config.json; a profiled workload is planned on "
+                         "the devices you name", "name the devices, e.g. --hardware h100-sxm,mi300x")
+    for spec in resolve_devices(opts.hardware, opts.catalog):
         pred = evaluate_workload(wl, spec, dp, zero, tokens=parse_count(opts.setup.tokens, "--tokens"),
                                  cal=calibration_for(spec, cals, stack), measured=measured)
         if pred.assumed:
@@ -345,7 +349,7 @@ def _run_search(opts: PlanOptions) -> None:
     import numpy as np
 
     from accelopt.errors import InputError
-    from accelopt.hardware.catalog import get_device
+    from accelopt.hardware.catalog import resolve_devices
     from accelopt.predict.calibration import STACKS, calibration_for, load_calibrations
     from accelopt.predict.curve_basis import curve_basis
     from accelopt.predict.search import OBJECTIVES, pareto_front, rank, search
@@ -363,18 +367,7 @@ def _run_search(opts: PlanOptions) -> None:
     setup = _setup(opts.setup)
     if setup.tokens <= 0:
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
-    if opts.hardware.strip().lower() == "all":  # as in `plan infer`: every catalog device (and --catalog files')
-        from accelopt.hardware.catalog import load_catalog
-
-        specs = list(load_catalog(opts.catalog))
-    else:
-        specs = [get_device(h.strip(), opts.catalog) for h in opts.hardware.split(",") if h.strip()]
-    if not specs:
-        raise InputError("--hardware is empty", "name devices, e.g. h100-sxm,mi300x")
-    dup = sorted({sp.name for sp in specs if [x.name for x in specs].count(sp.name) > 1})
-    if dup:  # a repeated device would list every layout twice
-        raise InputError(f"--hardware names {', '.join(dup)} more than once (names or aliases)",
-                         "name each device once")
+    specs = resolve_devices(opts.hardware, opts.catalog)
     counts = parse_int_range(devices, "--devices")
     cals = load_calibrations(opts.calibration)
     bases = [curve_basis(sp.name, calibration_for(sp, cals, stack), setup.dtype, cals) for sp in specs]
@@ -763,7 +756,7 @@ def register(app: typer.Typer) -> None:
         tokens: str = typer.Option("300e9", "--tokens", help="tokens to train on, e.g. 15e12"),
         hardware: str = typer.Option("h100-sxm", "--hardware", help="comma-separated catalog devices or spec TOML "
                                      "paths (`probe --save`, `simulate export`, your own); 'all' = every catalog "
-                                     "device"),
+                                     "device (a preset or config.json; a workload takes named devices)"),
         devices: str = typer.Option("64..8192", "--devices", help="'512..8192' (powers of two) or '8,16,64'"),
         seq_len: int = typer.Option(None, "--seq-len", help="sequence length (default: the model's)"),
         global_batch: str = typer.Option(None, "--global-batch",

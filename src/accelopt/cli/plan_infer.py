@@ -130,23 +130,6 @@ def _list_models(as_json: bool) -> None:
         print(f"{r['name']:<14} {r['domain']:<7} {r['input']:<36} {r['source']}")
 
 
-def _specs(hardware: str) -> list[Any]:
-    from accelopt.errors import InputError
-    from accelopt.hardware.catalog import default_catalog, get_device
-
-    if hardware.strip().lower() == "all":
-        return list(default_catalog())
-    specs = [get_device(h.strip()) for h in hardware.split(",") if h.strip()]
-    if not specs:
-        raise InputError("--hardware is empty", "name devices, e.g. edge-tpu,jetson-agx-orin, or 'all'")
-    names = [s.name for s in specs]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise InputError(f"--hardware names {', '.join(dup)} more than once (names or aliases)",
-                         "name each device once")
-    return specs
-
-
 def _is_workload_file(model: str) -> bool:
     from accelopt.cli.plan import _is_workload
 
@@ -209,7 +192,7 @@ def run_infer(o: InferOptions) -> Any:
     """Check the options, capture the model at each batch and plan (the library call behind `plan infer`):
     an InferencePlan."""
     from accelopt.errors import InputError
-    from accelopt.hardware.catalog import get_device
+    from accelopt.hardware.catalog import get_device, resolve_devices
     from accelopt.predict.inference import OBJECTIVES, load_runtimes, plan_inference, run_precision
     from accelopt.units import parse_int_range
 
@@ -222,7 +205,7 @@ def run_infer(o: InferOptions) -> Any:
     batches = sorted(set(parse_int_range(o.batch, "--batch")))
     if not batches or batches[0] < 1:
         raise InputError(f"--batch {o.batch!r} must list positive batch sizes", "e.g. --batch 1,8,64")
-    specs = _specs(o.hardware)
+    specs = resolve_devices(o.hardware)
     for s in specs[:1]:
         run_precision(s, o.dtype)  # a bad --dtype fails before any capture
     rts = load_runtimes(o.runtimes)

@@ -144,7 +144,7 @@ def _check_max_word(opts: ServeOptions, at_max_load: bool) -> None:
 
 def plan_serve(opts: ServeOptions) -> ServeRun:
     """Sweeps for every device of `opts.hardware`; per-device infeasibility is collected (raised if all fail)."""
-    from accelopt.hardware.catalog import get_device
+    from accelopt.hardware.catalog import resolve_devices
     from accelopt.units import parse_int_range
     from accelopt.workload.presets import get_model
 
@@ -166,15 +166,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     batches = parse_int_range(counts, flag) if counts.strip() and not at_max_load else None
     _check_batch_cap(batches, flag, opts.max_batch_size, moe.attention_dp)
     scheduling = "continuous" if opts.concurrency.strip() or opts.rate.strip() else "static"
-    names = [h.strip() for h in opts.hardware.split(",") if h.strip()]
-    if not names:
-        raise InputError(f"--hardware {opts.hardware!r} names no device", "write e.g. --hardware h100-sxm,mi300x")
-    if [n.lower() for n in names] == ["all"]:  # as in `plan infer`: every catalog device (and --catalog files')
-        from accelopt.hardware.catalog import load_catalog
-
-        specs = list(load_catalog(opts.catalog))
-    else:
-        specs = [get_device(n, opts.catalog) for n in names]  # unknown names fail before any work
+    specs = resolve_devices(opts.hardware, opts.catalog)  # 'all', or names; unknown ones fail before any work
     sweeps: list[BatchSweep] = []
     errors: list[ServeError] = []
     first_error: AcceloptError | None = None

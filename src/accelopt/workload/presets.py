@@ -482,8 +482,9 @@ def _config_defaults(cfg: dict[str, Any], mtype: str, hidden: int, ffn: int | No
             notes.append(f"the config gives no intermediate_size (n_inner, ffn_dim): MLP width 4 x hidden_size = "
                          f"{ffn:,} assumed (give intermediate_size)")
     if context is None:
-        notes.append("the config gives no max_position_embeddings (n_positions, n_ctx): the model's positions are "
-                     "unknown and `plan` trains on 2048-token sequences unless --seq-len is given")
+        notes.append("the config gives no max_position_embeddings (n_positions, n_ctx): the model's context length "
+                     "is unknown, so no sequence, prompt or output length is checked against it (`plan` trains on "
+                     "2048-token sequences unless --seq-len is given)")
     tied = cfg.get("tie_word_embeddings")
     if tied is None:
         tied = _tied_by_default(mtype)

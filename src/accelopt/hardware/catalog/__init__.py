@@ -239,3 +239,20 @@ def get_device(name: str, extra_files: Iterable[Path | str] = ()) -> Accelerator
     extra = list(extra_files)
     cat = load_catalog(extra) if extra else default_catalog()
     return cat.get(name)
+
+
+def resolve_devices(text: str, extra_files: Iterable[Path | str] = ()) -> list[AcceleratorSpec]:
+    """A --hardware value: comma-separated device names or spec TOML paths, or 'all' (every catalog device, the
+    --catalog files' included). Empty, or a device named twice (names or aliases: every row would be listed
+    twice), is an InputError."""
+    names = [h.strip() for h in text.split(",") if h.strip()]
+    if not names:
+        raise InputError(f"--hardware {text!r} names no device", "write e.g. --hardware h100-sxm,mi300x, or all")
+    if [n.lower() for n in names] == ["all"]:
+        return list(load_catalog(extra_files))
+    specs = [get_device(n, extra_files) for n in names]  # unknown names fail before any work
+    dup = sorted({sp.name for sp in specs if [x.name for x in specs].count(sp.name) > 1})
+    if dup:
+        raise InputError(f"--hardware names {', '.join(dup)} more than once (names or aliases)",
+                         "name each device once")
+    return specs
