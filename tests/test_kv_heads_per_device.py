@@ -113,3 +113,30 @@ def test_mla_keeps_its_rule() -> None:
     assert ds.attn_params_per_device(16) == pytest.approx(ds.attn_params_per_layer() / 16)
     assert serving._kv_bytes_per_token_per_device(ds, 16, 1, "bf16") == \
         serving._kv_bytes_per_token_per_device(ds, 1, 1, "bf16")
+
+
+@pytest.mark.parametrize(("recompute", "code"), [("selective", 1), ("minimal", 3)])
+def test_training_activations_keep_one_kv_head_per_rank_by_hand(recompute: str, code: int) -> None:
+    """Training activations follow the same rule as the weights and the K/V GEMM: at tp 16 a rank stores the K and V
+    of one whole (replicated) head per token, not 8 / 16 of one. Selective recompute with sequence parallel and flash
+    attention, no dropout, one sequence of 4096 (Korthikanti et al. 2022 eq. 2's terms, as memory.py writes them):
+    Q, out-projection input (2 B each, split 16 ways), K and V (one head of 128 each, 2 B), the SwiGLU MLP's 6 s f
+    (split 16 ways) and 8 s h of norm / QKV / MLP inputs over the 16 sequence-parallel ranks. 'minimal' keeps Q, K, V,
+    the out-projection output, the MLP's up GEMMs' outputs split 16 ways and 2 s h over the sequence-parallel ranks.
+    Before the K/V heads were counted per rank, K and V were 8 x 128 / 16 = 64 wide each: 1 MiB less per layer."""
+    from accelopt.predict.memory import activation_bytes_per_layer
+    s, tp = 4096.0, 16.0
+    one = np.array([1.0])
+
+    def act(model_kv: int) -> float:
+        mdl = replace(L70, kv_heads=model_kv)
+        return float(activation_bytes_per_layer(mdl, one, np.array([s]), np.array([tp]), np.array([True]),
+                                                np.array([code]), True, False, dropout=False)[0])
+
+    kv_bytes = 2 * s * (HEAD + HEAD)  # one K head and one V head per rank, 2 bytes
+    if code == 1:
+        by_hand = 2 * s * (8192 + 8192) / tp + kv_bytes + 6 * s * FFN / tp + 8 * s * H / tp
+    else:
+        by_hand = 2 * s * (8192 + H + 2 * FFN) / tp + kv_bytes + 2 * s * H / tp
+    assert act(8) == pytest.approx(by_hand, rel=1e-12)
+    assert act(8) == act(16)  # 8 KV heads replicated to 16 ranks keep what 16 KV heads keep: one per rank

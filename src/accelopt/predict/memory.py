@@ -154,8 +154,11 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
         mlp_inner = mlp_inner - s * b * mlp_f
     if moe:  # each token is processed by top_k routed + the shared experts
         mlp_inner = mlp_inner * (model.top_k + model.shared_experts)
-    # Q, K, V and the out-projection input, 2 bytes each (= 4 sbh + 4 s b kv for standard attention).
-    split = 2 * s * b * (model.q_width + model.k_width + model.v_width + model.o_width) + mlp_inner
+    # Q, K, V and the out-projection input, 2 bytes each (= 4 sbh + 4 s b kv for standard attention). Q and the
+    # out-projection input split by heads (/ tp, below); K and V are kv_width_per_device: with tp > kv_heads each rank
+    # keeps one whole replicated K/V head, as its weights and K/V GEMM (TransformerConfig.kv_heads_per_device).
+    kv_dev = 2 * s * b * model.kv_width_per_device(tp)
+    split = 2 * s * b * (model.q_width + model.o_width) + mlp_inner
     if fp8_inputs:  # out-projection: its FP8 copy beside the fused kernel's 16-bit output, or alone (1 B, not 2)
         split = split + (1.0 if flash else -1.0) * s * b * model.o_width
     # softmax 2, dropout mask 1, dropout output 2 bytes per score; windowed layers keep min(s, window) keys.
@@ -173,10 +176,10 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
     if model.mla is not None:
         repl = repl + 2 * s * b * 2 * ((model.mla.q_lora_rank or 0) + model.mla.cache_width)
     rep_div = np.where(sp, tp, 1)
-    none_or_sel = split / tp + repl / rep_div
+    none_or_sel = split / tp + kv_dev + repl / rep_div
     full = 2.0 * sbh / rep_div
     up_width = (2.0 if model.mlp == "swiglu" else 1.0) * mlp_f * ((model.top_k + model.shared_experts) if moe else 1)
-    minimal = (2 * s * b * (model.q_width + model.k_width + model.v_width + h + up_width)) / tp + 2.0 * sbh / rep_div
+    minimal = (2 * s * b * (model.q_width + h + up_width)) / tp + kv_dev + 2.0 * sbh / rep_div
     return np.where(recompute == 2, full, np.where(recompute == 3, minimal, none_or_sel))
 
 

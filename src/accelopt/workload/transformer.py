@@ -269,6 +269,12 @@ class TransformerConfig:
             return self.heads / tp
         return np.maximum(self.n_kv_heads / tp, 1.0)
 
+    def kv_width_per_device(self, tp: Any) -> Any:
+        """Per token, the K and V widths one tensor-parallel rank computes and keeps (the K/V GEMM's output, the
+        stored K/V activations, ring attention's K/V blocks): (qk + v head dims) x `kv_heads_per_device(tp)`, i.e.
+        (k_width + v_width) / tp while tp <= kv_heads, one whole replicated K/V head per rank beyond."""
+        return (self.qk_head_dim + self.v_head_dim) * self.kv_heads_per_device(tp)
+
     def attn_params_per_device(self, tp: Any) -> Any:
         """One layer's attention params on one tensor-parallel rank: Wq and Wo split by heads (Shoeybi et al. 2019
         sec. 3), Wk and Wv for `kv_heads_per_device(tp)` heads each. MLA keeps the rule the memory model had: every
@@ -276,7 +282,7 @@ class TransformerConfig:
         if self.mla is not None:
             return self.attn_params_per_layer() / tp
         h = self.hidden
-        return h * (self.q_width + self.o_width) / tp + 2 * h * self.head_dim * self.kv_heads_per_device(tp)
+        return h * (self.q_width + self.o_width) / tp + h * self.kv_width_per_device(tp)
 
     def kv_replica_params_per_device(self, tp: Any) -> Any:
         """Params one tensor-parallel rank holds beyond its 1/tp share of the whole model's layers: the replicated
