@@ -197,13 +197,11 @@ def test_rows_beyond_25pct_carry_the_checked_arithmetic(row: dict[str, str]) -> 
     assert float(m[4]) == round(compute_s, 1) and float(m[5]) == round(published_s, 1)
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (2026-11-30, rule v2): the 23 held-out Trn1 rows (AWS's stored Trn1 "
-                   "tables, Neuron 2.5-2.21, committed before any prediction) give median 13.3% > 12%, worst -33.2% "
-                   "(Megatron-LM GPT3-6.7B, the oldest stack: 19.9% published utilization against 29.8% modelled); "
-                   "new-layout rows 19.1% over 9 (all too fast), fit layouts at other releases 10.5% over 14; the same "
-                   "layout's published utilization moves 22-28% between releases (Llama 3.1 8B), which the model has "
-                   "no term for (row notes)")
 def test_trainium1_held_out_within_family_bound() -> None:
+    """issue 10: no family's held-out median above 12%. Rule v2's 23 held-out rows (committed before any was
+    predicted) gave 13.3% (a strict xfail until 2026-11-30); 11.85% since two inputs were corrected from the runs'
+    scripts (the two tests below; calibration.toml's aws-trainium1 record). Those rows had been seen by then: the
+    corrections follow the scripts, not the errors, and no fit row or fitted value moved."""
     fam = next(g for g in validate_report().by_family if g.group == "aws-trainium1")
     assert fam.held_out_runs >= 4 and fam.held_out_runs == len(TRN1_ROWS) - len(RULE_V2_FIT_ROWS)
     assert fam.median_abs_error <= 0.12  # issue 10: no family's held-out median above 12%
@@ -227,3 +225,22 @@ def test_may_2025_rows_are_their_2_24_layouts(run_id: str, twin_id: str, seq_per
            {k: v for k, v in twin.items() if k not in _RELEASE_COLUMNS}
     res = next(r for r in validate_report().runs if r.id == run_id)
     assert res.fitted and res.family == "aws-trainium1"  # held out under rule v1, fit rows under rule v2
+
+
+# The scripts AWS's tables link (published_training_runs.csv, rule-v2 block header): run_llama2_13B_tp_pp.sh and
+# run_llama2_70B_tp_pp.sh pass no --use_flash_attention and run_llama_nxd.py defaults it to 0 (neuronx-distributed
+# 0598cd8), as for the 2.16/2.17 rows of the same scripts; the tutorial's 'enabled by default' is the tp_zero1 script's.
+def test_llama2_tp_pp_rows_run_without_flash_attention() -> None:
+    rows = [r for r in TRN1_ROWS if r["id"].startswith(("trn1-nxd-llama2-13b", "trn1-nxd-llama2-70b"))]
+    assert len(rows) == 8
+    assert all(r["flash"] == "0" for r in rows), [r["id"] for r in rows if r["flash"] != "0"]
+
+
+# aws-neuron-reference-for-megatron-lm examples/pretrain_gpt3_6.7B_32layers_bf16_bs1024_slurm.sh (commit 2464eaa)
+# passes --no-async-tensor-model-parallel-allreduce: the input-gradient all-reduce is not hidden (plan --no-tp-async).
+def test_megatron_lm_gpt3_rows_run_the_tp_allreduce_synchronously() -> None:
+    rows = [r for r in TRN1_ROWS if r["id"].startswith("trn1-meglm-gpt3-6.7b")]
+    assert len(rows) == 5
+    for row in rows:
+        assert row["no_tp_async"] == "1", row["id"]
+        assert run_query(row).tp_async is False
