@@ -140,3 +140,24 @@ def test_training_activations_keep_one_kv_head_per_rank_by_hand(recompute: str, 
         by_hand = 2 * s * (8192 + H + 2 * FFN) / tp + kv_bytes + 2 * s * H / tp
     assert act(8) == pytest.approx(by_hand, rel=1e-12)
     assert act(8) == act(16)  # 8 KV heads replicated to 16 ranks keep what 16 KV heads keep: one per rank
+
+
+def test_training_first_gemm_and_ring_attention_blocks_use_one_kv_head_per_rank() -> None:
+    """Training's time terms follow the same rule: at tp 16 the fused QKV GEMM (the first GEMM, whose size sets the
+    overlap of the first all-gather) and ring attention's K/V blocks (context parallel 2) carry one K/V head per rank
+    for 8 and for 16 KV heads alike. Before, both divided 8 KV heads by 16: half a head, a smaller GEMM and block.
+    By hand for one micro-batch of 8192 tokens: first GEMM 2 T h (q / tp + k + v of one head)."""
+    from accelopt.predict.query import LayoutQuery, predict_layout
+    seq = 8192
+
+    def terms(kv: int) -> dict[str, float]:
+        q = LayoutQuery(model=replace(L70, kv_heads=kv), hardware="h100-sxm", devices=64, tp=TP, cp=2, pp=1,
+                        seq_len=seq, global_batch_seqs=32)
+        return predict_layout(q).terms
+
+    t8, t16 = terms(8), terms(16)
+    tokens = t8["in_tokens_per_microbatch"]
+    assert t8["in_first_gemm_flops"] == pytest.approx(2 * tokens * H * (8192 / TP + 2 * HEAD), rel=1e-12)
+    for key in ("in_first_gemm_flops", "t_cp_comm_raw_s"):
+        assert t8[key] == pytest.approx(t16[key], rel=1e-12), key
+    assert t8["t_cp_comm_raw_s"] > 0

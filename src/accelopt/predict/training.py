@@ -490,9 +490,11 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # on one K,V block while the next block arrives; cp-1 transfers, each hidden only behind one block's compute.
     # Exposed per step = max(0, transfer - overlap_eff x block compute); backward moves K,V and dK,dV (x2) over 2x
     # the compute, so the forward+backward total is 3 (cp-1) x that.
-    kv_w = (mdl.k_width + mdl.v_width) / 2  # K and V widths (MLA: the up-projected per-head K, V)
+    # One rank's K and V (MLA: the up-projected per-head K, V): kv_width_per_device, one whole replicated K/V head
+    # per rank when tp > kv_heads, as its K/V GEMM computes them.
+    kv_w_dev = mdl.kv_width_per_device(tp)
     cp_bw, cp_lat = links.pick(tp * cp)
-    t_cp_step = comm.p2p_s(2 * T * kv_w / tp * act_b, cp_bw, cp_lat)  # one K,V block of s/cp tokens
+    t_cp_step = comm.p2p_s(T * kv_w_dev * act_b, cp_bw, cp_lat)  # one K,V block of s/cp tokens
     t_cp_raw = 3.0 * (cp - 1) * t_cp_step
     t_cp_layer = 3.0 * (cp - 1) * np.maximum(0.0, t_cp_step - cal.overlap_eff * lt.attn_core_s / cp)
     # --- expert parallel: 4 all-to-alls of the routed tokens per MoE layer over ep ranks; the expert grid puts
@@ -545,7 +547,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # The first GEMM of a layer: the fused QKV projection; MLA has none, its first is the KV down-projection
     # [T, h] x [h, d_c + d_rope], replicated on every tensor-parallel rank (compute.qkv_gemms_s).
     first_f = (2.0 * T * mdl.hidden * mdl.mla.cache_width if mdl.mla is not None
-               else 2.0 * T * mdl.hidden * (mdl.q_width + mdl.k_width + mdl.v_width) / tp)
+               else 2.0 * T * mdl.hidden * (mdl.q_width / tp + mdl.kv_width_per_device(tp)))
     overlap = lay.overlap
     z3 = lay.zero >= 3
     # Hybrid sharding (HSDP): ZeRO state sharded over g = hsdp ranks (stride tp), replicated over r = dp cp / g
@@ -786,8 +788,9 @@ def explain_inputs() -> dict[str, str]:
         "layers_per_stage": "L_s = ceil(L / (p v)) x v layers on the busiest pipeline rank",
         "in_micro_batches": "m = ceil(ceil(global batch / dp) / micro-batch)",
         "in_tokens_per_microbatch": "T = micro-batch x seq_len / cp tokens per device",
-        "in_first_gemm_flops": "F of a layer's first GEMM: the fused QKV projection 2 T h (q + k + v) / t; with "
-                               "multi-head latent attention the KV down-projection 2 T h (d_c + d_rope), not split",
+        "in_first_gemm_flops": "F of a layer's first GEMM: the fused QKV projection 2 T h (q / t + k + v of "
+                               "max(kv / t, 1) heads); with multi-head latent attention the KV down-projection "
+                               "2 T h (d_c + d_rope), not split",
         "in_first_gemm_eff": ("eff(F) = eff_max F / (F + F_half) for that GEMM, in the linear layers' precision "
                               "(fp8: fp8_matmul_eff_max at the fp8 peak's half-size point)"),
         "in_peak_flop_per_s": "dense peak of the training dtype (catalog)",
