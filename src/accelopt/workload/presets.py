@@ -52,6 +52,13 @@ _QWEN3_32B = ("Qwen/Qwen3-32B config.json (as quoted in public repositories' che
               "'expected_architecture' of a Qwen3-32B preflight: model_type qwen3, hidden_size 5120, intermediate_size "
               "25600, num_attention_heads 64, num_key_value_heads 8, head_dim 128, vocab_size 151936; a verl NPU "
               "note's copy of the config: 64 layers, tie_word_embeddings false, max_position_embeddings 40960)")
+# s-data (issue 10): Qwen2.5-0.5B(-Instruct), same weights shape for base and instruct. The QKV biases (1,152 per
+# layer) are not modelled.
+_QWEN25_05B = ("Qwen/Qwen2.5-0.5B-Instruct config.json (as pinned in public repositories' checks, e.g. a Qwen2 "
+               "'VERIFIED' table and a config-loading test): num_hidden_layers 24, hidden_size 896, "
+               "num_attention_heads 14, num_key_value_heads 2 (head_dim 64), intermediate_size 4864, vocab_size "
+               "151936, tie_word_embeddings true, max_position_embeddings 32768, hidden_act silu; model card: "
+               "'transformers with RoPE, SwiGLU, RMSNorm, Attention QKV bias and tied word embeddings'")
 _DSMOE = ("Dai et al. 2024, 'DeepSeekMoE', section 5 / Appendix A + deepseek-ai/deepseek-moe-16b-base config.json "
           "(28 layers, hidden 2048, 16 heads, first layer dense ffn 10944, 64 routed + 2 shared experts "
           "of 1408, top-6)")
@@ -167,6 +174,10 @@ _PRESETS: dict[str, TransformerConfig] = {
                                          source=_MISTRAL + "; v0.2: sliding_window null, rope_theta 1e6 "
                                          "(mistralai/Mistral-7B-Instruct-v0.2 config.json)",
                                          context=_positions(32768)),
+    # s-data (issue 10): the model of the L4 vLLM serving rows (published_serving_runs.csv, block 'NVIDIA L4').
+    "qwen2.5-0.5b": TransformerConfig(name="qwen2.5-0.5b", layers=24, hidden=896, heads=14, kv_heads=2, ffn=4864,
+                                      vocab=151936, seq_len=32768, mlp="swiglu", tied_embeddings=True,
+                                      source=_QWEN25_05B, context=_positions(32768)),
 }
 
 # Llama 3.1 8B/70B keep the Llama 3 architecture (Llama 3 paper, Table 3); 405B only exists as 3.1.
@@ -205,6 +216,8 @@ PUBLISHED_PARAMS: dict[str, tuple[float, float | None, str]] = {
     "qwen3-235b-a22b": (235e9, 22e9, "Qwen Team 2025, Qwen3 Technical Report, Table 2: 235B total, 22B activated"),
     "qwen3-8b": (8.2e9, None, "Qwen3-8B model card (unsloth/Qwen3-8B copy on featherless.ai): 'an 8.2 billion "
                  "parameter causal language model' (s-tpusrv)"),
+    "qwen2.5-0.5b": (0.49e9, None, "Qwen/Qwen2.5-0.5B-Instruct model card: 'Number of Parameters: 0.49B', "
+                     "'Number of Paramaters (Non-Embedding): 0.36B' (s-data)"),
     "deepseek-v3": (671e9, 37e9, "DeepSeek-AI 2024, DeepSeek-V3 Technical Report, abstract and sec. 4.2: 671B "
                     "total, 37B activated per token (the 14B multi-token-prediction module excluded)"),
 }
