@@ -33,12 +33,12 @@ from typing import Any
 from accelopt.errors import AcceloptError, InputError, UnsupportedError
 from accelopt.measure.profiler import check_trainable
 from accelopt.measure.timing import cuda_sync_for, quantile
-from accelopt.measure.usercode import ModelCodeError, user_call
 from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver
 from accelopt.userio import exception_text
+from accelopt.workload.usercode import ModelCodeError, user_call
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["DEFAULT_TOLERANCE", "RunOptions", "run_optimize"]
