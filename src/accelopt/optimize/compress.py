@@ -20,7 +20,7 @@ from accelopt.errors import InputError
 from accelopt.optimize.base import Target, Variant
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
-__all__ = ["TrainRun", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops", "model_variant",
+__all__ = ["TrainRun", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops", "model_variant",
            "param_count", "state_dict_bytes", "state_dict_saver", "to_device", "train_for", "train_step_for"]
 
 
@@ -159,11 +159,26 @@ def train_for(model: Any, bundle: ModelBundle, target: Target, *, max_steps: int
     return TrainRun(steps=done, time_s=time.perf_counter() - t0, stopped_by_budget=by_budget, final_loss=last)
 
 
-def evaluate(forward: Callable[..., Any], bundle: ModelBundle, device: str) -> float | None:
-    """The bundle's metric over its held-out batches for `forward(*inputs)`; None without eval_batches.
+def batch_quality(bundle: ModelBundle, out: Any, targets: Any) -> tuple[float, float]:
+    """(the bundle's metric summed over one held-out batch, its weight): the one scoring rule of `optimize` (the
+    runner's quality and the compression techniques' before/after figures), so the mean over batches is
+    total / weight.
 
-    accuracy: fraction of argmax(last dim) == targets; loss: mean loss_fn weighted by target count; a callable
-    metric: its value weighted by batch size (the ModelBundle contract)."""
+    accuracy: hits and target elements. loss: loss_fn x target elements, so batches of different sizes or
+    sequence lengths weigh as torch's mean reduction over all of them would (per row, a batch of 1 x 4 tokens
+    weighed as one of 1 x 1). A callable metric: its value x rows (the ModelBundle contract)."""
+    rows = float(targets.shape[0]) if getattr(targets, "shape", None) else 1.0  # (B, ...); a 0-dim target is 1
+    elements = float(targets.numel()) if hasattr(targets, "numel") else rows
+    if bundle.metric == "accuracy":
+        return float((out.argmax(-1) == targets).sum()), elements
+    if bundle.metric == "loss":
+        return float(bundle.loss_fn(out, targets)) * elements, elements
+    return float(bundle.metric(out, targets)) * rows, rows  # type: ignore[operator]
+
+
+def evaluate(forward: Callable[..., Any], bundle: ModelBundle, device: str) -> float | None:
+    """The bundle's metric over its held-out batches for `forward(*inputs)` (batch_quality's weights); None
+    without eval_batches or when the output holds no tensor."""
     import torch
 
     if bundle.eval_batches is None:
@@ -174,18 +189,9 @@ def evaluate(forward: Callable[..., Any], bundle: ModelBundle, device: str) -> f
             out = first_tensor(forward(*to_device(as_tuple(inputs), device)))
             if out is None:
                 return None
-            targets = to_device(targets, device)
-            if bundle.metric == "accuracy":
-                total += float((out.argmax(-1) == targets).sum())
-                weight += float(targets.numel())
-            elif bundle.metric == "loss":
-                n = float(targets.numel())
-                total += float(bundle.loss_fn(out, targets)) * n
-                weight += n
-            else:
-                n = float(len(targets))
-                total += float(bundle.metric(out, targets)) * n  # type: ignore[operator]
-                weight += n
+            t, w = batch_quality(bundle, out.float(), to_device(targets, device))
+            total += t
+            weight += w
     return total / weight if weight else None
 
 

@@ -34,6 +34,7 @@ from accelopt.errors import AcceloptError, InputError, UnsupportedError
 from accelopt.measure.profiler import check_trainable
 from accelopt.measure.timing import cuda_sync_for, quantile
 from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step
+from accelopt.optimize.compress import batch_quality
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver
@@ -170,18 +171,13 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
             return None, 0.0, 0.0
         out = out.float()
         y = _move(targets, target.device)
-        rows = float(y.shape[0]) if hasattr(y, "shape") and len(y.shape) else 1.0
-        if bundle.metric == "accuracy":
-            if strict and (out.dim() < 2 or out.shape[-1] < 2):
-                raise InputError(f"metric 'accuracy' of model {bundle.name!r} takes the argmax of the output's last "
-                                 f"dimension, but the output has shape {tuple(out.shape)}: every prediction would be "
-                                 "class 0", "return one score per class (B, classes), or pass a callable metric, e.g. "
-                                 "metric=lambda out, y: ((out.squeeze(-1) > 0) == y).float().mean().item() with "
-                                 "higher_is_better=True")
-            return out, float((out.argmax(-1) == y).sum()), float(y.numel())
-        if bundle.metric == "loss":
-            return out, float(bundle.loss_fn(out, y)) * rows, rows
-        return out, float(bundle.metric(out, y)) * rows, rows  # type: ignore[operator]
+        if strict and bundle.metric == "accuracy" and (out.dim() < 2 or out.shape[-1] < 2):
+            raise InputError(f"metric 'accuracy' of model {bundle.name!r} takes the argmax of the output's last "
+                             f"dimension, but the output has shape {tuple(out.shape)}: every prediction would be "
+                             "class 0", "return one score per class (B, classes), or pass a callable metric, e.g. "
+                             "metric=lambda out, y: ((out.squeeze(-1) > 0) == y).float().mean().item() with "
+                             "higher_is_better=True")
+        return (out, *batch_quality(bundle, out, y))
 
     what = f"scoring {v.technique} on the held-out batches (eval_batches, metric {bundle.metric_name})"
     try:
