@@ -20,8 +20,9 @@ from accelopt.errors import InputError
 from accelopt.optimize.base import Target, Variant
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
-__all__ = ["TrainRun", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops", "model_variant",
-           "param_count", "state_dict_bytes", "state_dict_saver", "to_device", "train_for", "train_step_for"]
+__all__ = ["TrainRun", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops",
+           "model_variant", "param_count", "state_dict_bytes", "state_dict_saver", "to_device", "train_for",
+           "train_step_for"]
 
 
 def first_tensor(out: Any) -> Any:
