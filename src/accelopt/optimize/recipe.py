@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError
-from accelopt.optimize.base import MODES, Variant, all_techniques, check_step
+from accelopt.optimize.base import MODES, Variant, check_step
 from accelopt.optimize.results import OptimizeResult, VariantResult
 from accelopt.userio import path_kind, read_user_json
 
@@ -68,14 +68,10 @@ def load_recipe(path: Path | str) -> Recipe:
         raise _bad(path, "techniques is missing or not a list")
     if not techs:  # would measure the baseline alone and call it the recipe
         raise _bad(path, "techniques is empty: the recipe applies nothing")
-    known = all_techniques()
     chain: list[tuple[str, dict[str, Any]]] = []
     for i, t in enumerate(techs):
         if not isinstance(t, dict) or not isinstance(t.get("name"), str):
             raise _bad(path, f"techniques[{i}] is not an object with a name")
-        if t["name"] not in known:
-            raise _bad(path, f"techniques[{i}].name = {t['name']!r} is not a known technique "
-                             f"({', '.join(known)})")
         params = t.get("params", {})
         if not isinstance(params, dict):
             raise _bad(path, f"techniques[{i}].params is not an object")

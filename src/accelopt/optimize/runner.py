@@ -33,7 +33,7 @@ from typing import Any
 from accelopt.errors import AcceloptError, InputError, UnsupportedError
 from accelopt.measure.profiler import check_trainable
 from accelopt.measure.timing import cuda_sync_for, quantile
-from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step
+from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step, technique_named
 from accelopt.optimize.compress import batch_quality
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
@@ -745,14 +745,9 @@ def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recomme
 
 def check_technique_names(only: Sequence[str] | None, skip: Sequence[str]) -> None:
     """Every name in --only/--skip is a technique: an InputError naming the known ones (before any measuring)."""
-    known = all_techniques()
     for flag, names in (("--only", only or []), ("--skip", skip)):
         for n in names:
-            if n not in known:
-                from accelopt.errors import unknown_name
-
-                err = unknown_name("technique", n, list(known))  # 'known techniques: ...', not '... --onlys'
-                raise type(err)(f"{flag}: {err.problem}", err.fix)
+            technique_named(n, flag)
 
 
 def check_only_mode(only: Sequence[str] | None, mode: str) -> None:
@@ -771,12 +766,7 @@ def run_optimize(bundle: ModelBundle, opts: RunOptions) -> tuple[OptimizeResult,
     """Measure the baseline and the techniques (or the recipe's chain); the result and the variants made."""
     check_technique_names(opts.only, opts.skip)
     check_only_mode(opts.only, opts.mode)
-    known = all_techniques()
     for i, (name, params) in enumerate(opts.recipe or []):  # as load_recipe does for a file: before measuring
-        if name not in known:
-            from accelopt.errors import unknown_name
-
-            raise unknown_name("technique", name, list(known))
         check_step(i, name, params, opts.mode, "recipe")
     run = _Run(bundle, opts)
     result = run.run()
