@@ -8,16 +8,15 @@ No technique is registered here.
 from __future__ import annotations
 
 import copy
-import io
 import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError
 from accelopt.optimize.base import Target, Variant
+from accelopt.optimize.steps import state_dict_bytes, state_dict_saver  # one file size for every variant
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["TrainRun", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops",
@@ -54,26 +53,6 @@ def to_device(obj: Any, device: str) -> Any:
     if isinstance(obj, (tuple, list)):
         return type(obj)(to_device(o, device) for o in obj)
     return obj.to(device) if hasattr(obj, "to") else obj
-
-
-def state_dict_bytes(model: Any) -> int:
-    """Bytes of torch.save(model.state_dict()): the model's size as a file."""
-    import torch
-
-    buf = io.BytesIO()
-    torch.save(model.state_dict(), buf)
-    return buf.tell()
-
-
-def state_dict_saver(model: Any, technique: str) -> Callable[[Path], Path]:
-    def save(folder: Path) -> Path:
-        import torch
-
-        path = Path(folder) / f"model-{technique}.pt"
-        torch.save(model.state_dict(), path)
-        return path
-
-    return save
 
 
 def param_count(model: Any) -> int:
