@@ -141,6 +141,9 @@ def run(o: OptimizeOptions) -> Any:
         result, variants = run_optimize(bundle, opts)
     if recipe is not None and recipe.model and recipe.model != bundle.name:
         result.notes.append(f"the recipe was made on {recipe.model!r}, applied here to {bundle.name!r}")
+    if recipe is not None and not recipe.techniques:
+        result.notes.append("the recipe is the baseline (the run that saved it found no technique faster within its "
+                            "quality tolerance): the model was measured as it is")
     if o.save:
         from accelopt.optimize.recipe import save as save_recipe
 
