@@ -542,3 +542,17 @@ def test_a_saved_baseline_recommendation_applies(tmp_path: Path, capsys: pytest.
     doc = json.loads(out)
     assert [v["name"] for v in doc["variants"]] == ["baseline"]
     assert any("the recipe is the baseline" in n for n in doc["notes"])
+
+
+def test_a_technique_that_never_applies_is_not_blamed_on_the_budget() -> None:
+    """With the budget used up, cuda-graphs on a CPU (and activation-checkpointing in inference) read 'not-run: the
+    time budget was used up before it started', as if more time would have measured them."""
+    from accelopt.optimize.runner import RunOptions, run_optimize
+    from accelopt.workload import zoo
+
+    opts = RunOptions(mode="inference", device="cpu", only=["cuda-graphs", "bf16"], budget_s=1e-6, rounds=3,
+                      profile_bounds=False)
+    result, _ = run_optimize(zoo.build("mlp", "tiny"), opts)
+    by = {v.name: v for v in result.variants}
+    assert by["cuda-graphs"].status == "not-applicable" and "NVIDIA" in by["cuda-graphs"].reason
+    assert by["bf16"].status == "not-run" and "budget" in by["bf16"].reason

@@ -129,6 +129,15 @@ class _Stepper:
                 self.v.forward(*inputs)
 
 
+def _not_applicable_anyway(t: Technique, bundle: ModelBundle, target: Target) -> str | None:
+    """Why `t` never applies here (for a technique the budget left out: 'budget used up' for CUDA graphs on a CPU
+    read as if more time would have measured it); None when it might, or when the check itself fails."""
+    try:
+        return t.not_applicable(bundle, target)
+    except Exception:  # the budget's reason stands
+        return None
+
+
 def _timed(step: Callable[[], None], n: int, sync: Callable[[], None]) -> list[float]:
     out = []
     for _ in range(n):
@@ -540,7 +549,9 @@ class _Run:
                           status="not-run", changes="; ".join(t.changes for t, _ in techs),
                           risks="; ".join(t.risks for t, _ in techs))
         if self.left_s() <= 0:
-            r.reason = "the time budget (--budget-min) was used up before it started"
+            why = _not_applicable_anyway(techs[0][0], self.bundle, self.target)
+            r.status, r.reason = ("not-applicable", why) if why else ("not-run", "the time budget (--budget-min) was "
+                                                                      "used up before it started")
             return self.add(r)
         self.target = dataclasses.replace(self.target, budget_s=max(1.0, min(60.0, self.left_s())))
         bundle = self.bundle
