@@ -20,8 +20,8 @@ from accelopt.optimize.steps import state_dict_bytes, state_dict_saver  # one fi
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["TrainRun", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops",
-           "model_variant", "param_count", "state_dict_bytes", "state_dict_saver", "to_device", "train_for",
-           "train_step_for"]
+           "model_variant", "param_count", "state_dict_bytes", "state_dict_saver", "tied_groups", "to_device",
+           "train_for", "train_step_for", "untied_notes"]
 
 
 def first_tensor(out: Any) -> Any:
@@ -53,6 +53,23 @@ def to_device(obj: Any, device: str) -> Any:
     if isinstance(obj, (tuple, list)):
         return type(obj)(to_device(o, device) for o in obj)
     return obj.to(device) if hasattr(obj, "to") else obj
+
+
+def tied_groups(model: Any) -> list[list[str]]:
+    """Names of the parameters that are one tensor (e.g. ['emb.weight', 'head.weight'] for a tied output layer),
+    one list per tensor held under two or more names."""
+    by_id: dict[int, list[str]] = {}
+    for name, p in model.named_parameters(remove_duplicate=False):
+        by_id.setdefault(id(p), []).append(name)
+    return [names for names in by_id.values() if len(names) > 1]
+
+
+def untied_notes(before: list[list[str]], model: Any, why: str) -> list[str]:
+    """A note for each group of `before` (tied_groups of the model given) that `model` no longer holds as one
+    tensor, saying `why` (a technique that replaced one holder's weight)."""
+    now = {n: id(p) for n, p in model.named_parameters(remove_duplicate=False)}
+    return [f"tied weights {' = '.join(g)} are no longer one tensor: {why}; the size counts each copy"
+            for g in before if len({now.get(n) for n in g}) > 1]
 
 
 def param_count(model: Any) -> int:
