@@ -161,3 +161,15 @@ def test_a_misspelt_technique_is_one_check_wherever_it_is_named(tmp_path: Path) 
     assert f"recipe {path!r}: {said}" == from_file.value.problem
     assert f"recipe: {said}" == from_library.value.problem == from_step.value.problem
     assert from_file.value.fix == from_library.value.fix == from_step.value.fix
+
+
+def test_help_lists_every_technique_name_by_family(capsys: pytest.CaptureFixture[str]) -> None:
+    """--help named no technique: the names --only/--skip take were only in the README or in an error after a
+    wrong guess. The list is written out (no import of every technique at start-up) and checked here."""
+    from accelopt.cli.optimize import TECHNIQUES
+    from accelopt.optimize.base import all_techniques
+
+    listed = {n: family for family, names in TECHNIQUES.items() for n in names}
+    assert listed == {n: t.family for n, t in all_techniques().items()}
+    code, out, _ = run_main(["optimize", "--help"], capsys)
+    assert code == 0 and all(n in out for n in listed)
