@@ -42,6 +42,7 @@ from accelopt.optimize.compress import (
     forward_flops,
     model_variant,
     param_count,
+    quality_text,
     state_dict_bytes,
     state_dict_saver,
     to_device,
@@ -243,17 +244,14 @@ class StructuredPrune(Technique):
                              params=params, notes=notes)
 
 
-def _fmt(q: float | None) -> str:
-    return "n/a (no eval batches)" if q is None else f"{q:.4g}"
-
-
 def _structured_notes(ratio: float, params0: int, params1: int, flops0: int, flops1: int, before_q: float | None,
                       pruned_q: float | None, tuned_q: float | None, run: Any, metric: str) -> list[str]:
     notes = [f"ratio {ratio:g} of each prunable group's channels removed (L2 magnitude); output layer and "
              "embeddings kept whole",
              f"parameters {params0:,} -> {params1:,} ({params1 / params0:.1%}); forward FLOPs of the first batch "
              f"{flops0:,} -> {flops1:,} ({flops1 / max(flops0, 1):.1%}) (FlopCounterMode)",
-             f"held-out {metric}: dense {_fmt(before_q)}, pruned {_fmt(pruned_q)}, after fine-tune {_fmt(tuned_q)}"]
+             f"held-out {metric}: dense {quality_text(before_q, metric)}, pruned {quality_text(pruned_q, metric)}, "
+             f"after fine-tune {quality_text(tuned_q, metric)}"]
     if run is not None:
         notes.append(f"fine-tune: {run.steps} steps in {run.time_s:.1f} s with the bundle's optimizer"
                      + (" (stopped by the time budget)" if run.stopped_by_budget else ""))
@@ -359,7 +357,7 @@ class UnstructuredPrune(Technique):
                  f"gzip-compressed {sparse_gz:,} bytes vs {dense_gz:,} dense",
                  "dense kernels do not get faster: the same matmuls run over zeros (expect the same step time); "
                  "speed needs structured pruning or 2:4 sparse tensor cores",
-                 f"held-out {bundle.metric_name} {_fmt(quality)}"]
+                 f"held-out {bundle.metric_name} {quality_text(quality, bundle.metric_name)}"]
         if ties:
             notes.append(f"tied weights kept one tensor with one mask ({', '.join(ties)}): the other holder shares "
                          "the zeros; counted and sized once")
