@@ -138,3 +138,38 @@ def test_unknown_technique_names_the_flag_and_lists_techniques(capsys: pytest.Ca
     code, _, err = run_main(["optimize", "mlp", "--only", "warpdrive"], capsys)
     assert code == 2 and "--only: unknown technique 'warpdrive'" in err
     assert "known techniques: " in err and "--onlys" not in err
+
+
+def test_a_misspelt_technique_is_one_check_wherever_it_is_named(tmp_path: Path) -> None:
+    """The recipe-name check was written twice: a recipe file listed all 23 names without a suggestion, a recipe
+    given to the library gave no step, and check_step alone raised KeyError. Now one check (base.technique_named)
+    names the place and offers the close name."""
+    from accelopt.errors import InputError
+    from accelopt.optimize.base import check_step
+    from accelopt.optimize.recipe import load_recipe
+    from accelopt.optimize.runner import RunOptions, run_optimize
+    from accelopt.workload import zoo
+
+    path = _recipe(tmp_path, techniques=[{"name": "int8-dynamik", "params": {}}])
+    said = "techniques[0]: unknown technique 'int8-dynamik'"
+    with pytest.raises(InputError, match=r"did you mean 'int8-dynamic'") as from_file:
+        load_recipe(path)
+    with pytest.raises(InputError) as from_library:
+        run_optimize(zoo.build("mlp", "tiny"), RunOptions(recipe=[("int8-dynamik", {})]))
+    with pytest.raises(InputError) as from_step:
+        check_step(0, "int8-dynamik", {}, "inference", "recipe")
+    assert f"recipe {path!r}: {said}" == from_file.value.problem
+    assert f"recipe: {said}" == from_library.value.problem == from_step.value.problem
+    assert from_file.value.fix == from_library.value.fix == from_step.value.fix
+
+
+def test_help_lists_every_technique_name_by_family(capsys: pytest.CaptureFixture[str]) -> None:
+    """--help named no technique: the names --only/--skip take were only in the README or in an error after a
+    wrong guess. The list is written out (no import of every technique at start-up) and checked here."""
+    from accelopt.cli.optimize import TECHNIQUES
+    from accelopt.optimize.base import all_techniques
+
+    listed = {n: family for family, names in TECHNIQUES.items() for n in names}
+    assert listed == {n: t.family for n, t in all_techniques().items()}
+    code, out, _ = run_main(["optimize", "--help"], capsys)
+    assert code == 0 and all(n in out for n in listed)

@@ -522,3 +522,37 @@ def test_a_failure_message_keeps_no_terminal_codes(digits: Any) -> None:
     r = res.get("test-ansi-failure")
     assert r is not None and r.status == "failed"
     assert r.reason == "RuntimeError: Export failed: op aten::foo unsupported"  # the JSON carries it as is
+
+
+def test_a_saved_baseline_recommendation_applies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--save wrote a recipe with no technique when the baseline was recommended (every technique slower, e.g. on a
+    busy CPU), and --apply refused that very file ('techniques is empty ... pass a recipe.json written by
+    `accelopt optimize --save`'): the round trip failed whenever the baseline won."""
+    from accelopt.optimize.recipe import recipe_for
+    from accelopt.optimize.results import OptimizeResult, VariantResult
+
+    base = VariantResult(name="baseline", techniques=[], family="", status="measured", changes="the model as given")
+    result = OptimizeResult(name="mlp-tiny", mode="inference", device="cpu", dtype="fp32", batch_size=32,
+                            metric="loss", higher_is_better=False, quality_tolerance=1.0,
+                            quality_tolerance_unit="percent", variants=[base])
+    p = tmp_path / "recipe.json"
+    p.write_text(json.dumps(recipe_for(result, base).to_dict()), encoding="utf-8")
+    code, out, err = run_main(["optimize", "--apply", str(p), "mlp", "--rounds", "3", "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [v["name"] for v in doc["variants"]] == ["baseline"]
+    assert any("the recipe is the baseline" in n for n in doc["notes"])
+
+
+def test_a_technique_that_never_applies_is_not_blamed_on_the_budget() -> None:
+    """With the budget used up, cuda-graphs on a CPU (and activation-checkpointing in inference) read 'not-run: the
+    time budget was used up before it started', as if more time would have measured them."""
+    from accelopt.optimize.runner import RunOptions, run_optimize
+    from accelopt.workload import zoo
+
+    opts = RunOptions(mode="inference", device="cpu", only=["cuda-graphs", "bf16"], budget_s=1e-6, rounds=3,
+                      profile_bounds=False)
+    result, _ = run_optimize(zoo.build("mlp", "tiny"), opts)
+    by = {v.name: v for v in result.variants}
+    assert by["cuda-graphs"].status == "not-applicable" and "NVIDIA" in by["cuda-graphs"].reason
+    assert by["bf16"].status == "not-run" and "budget" in by["bf16"].reason

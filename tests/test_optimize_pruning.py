@@ -166,3 +166,64 @@ def test_unstructured_in_train_mode_keeps_the_zeros_while_training(tmp_path: Any
     model.load_state_dict(saved)
     assert weight_sparsity(model) >= 0.5 - 1e-3
     assert not torch.equal(saved["0.weight"], v.model[0].weight_orig)  # the weights as trained, masked
+
+
+class _TiedLM(nn.Module):
+    """A language model whose output layer shares the embedding's weight (lm_head = emb), with two hidden
+    Linear layers that share one weight too, and a buffer."""
+
+    VOCAB, WIDTH = 13, 6
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(self.VOCAB, self.WIDTH)
+        self.mid = nn.Linear(self.WIDTH, self.WIDTH)
+        self.mid2 = nn.Linear(self.WIDTH, self.WIDTH)
+        self.mid2.weight = self.mid.weight
+        self.head = nn.Linear(self.WIDTH, self.VOCAB, bias=False)
+        self.head.weight = self.emb.weight
+        self.register_buffer("scale", torch.full((self.WIDTH,), 0.5))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T) ids -> (B, T, VOCAB)
+        return self.head(torch.tanh(self.mid2(torch.tanh(self.mid(self.emb(x))))) * self.scale)
+
+
+def _tied_bundle() -> ModelBundle:
+    torch.manual_seed(0)
+
+    def batches() -> Any:
+        g = torch.Generator().manual_seed(0)
+        for _ in range(3):
+            yield (torch.randint(0, 13, (4, 5), generator=g), torch.randint(0, 13, (4, 5), generator=g))
+
+    def lm_loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return nn.functional.cross_entropy(out.reshape(-1, 13), y.reshape(-1))
+
+    return ModelBundle(name="tied-lm", model=_TiedLM(), batches=batches, loss_fn=lm_loss, batch_size=4,
+                       eval_batches=batches)
+
+
+@pytest.mark.parametrize("mode", ["inference", "train"])
+def test_unstructured_keeps_tied_weights_one_tensor(mode: str) -> None:
+    """torch.nn.utils.prune masked the head's view of the shared weight only: in train mode the embedding stayed
+    dense while the head was sparse, and fine-tuning moved them apart; a weight tied into two Linear layers was
+    listed (and counted) twice."""
+    b = _tied_bundle()
+    params_dense = _params(b.model)
+    v = get_technique("prune-unstructured").apply(b, Target(mode=mode, device="cpu", budget_s=30),
+                                                  {"finetune_steps": 3})
+    m = v.model
+    if v.train_step is not None:  # one more step after the technique's own: the tie must hold through training
+        v.train_step(*next(b.batches()))
+    assert torch.equal(m.emb.weight, m.head.weight) and torch.equal(m.mid.weight, m.mid2.weight)
+    assert int((m.head.weight == 0).sum()) > 0
+    assert _params(m) == params_dense  # the shared weight counted once (13*6 + 6*6 + 6 + 6)
+    assert "pruning of 2 Linear/Conv weights" in v.notes[0]  # head/emb and mid/mid2: two tensors
+    assert any("head.weight = emb.weight" in n for n in v.notes)
+    from accelopt.optimize.compress import state_dict_bytes
+
+    untied = _TiedLM()
+    untied.head.weight = nn.Parameter(untied.emb.weight.clone())
+    untied.mid2.weight = nn.Parameter(untied.mid.weight.clone())
+    assert v.size_bytes == state_dict_bytes(b.model)  # each tied tensor stored once, as in the dense file
+    assert state_dict_bytes(untied) >= v.size_bytes + (13 * 6 + 6 * 6) * 4  # (fp32) what storing them twice adds

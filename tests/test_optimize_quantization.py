@@ -177,3 +177,28 @@ def test_gpu_quantization_for_real(name: str, max_size: float, max_diff: float) 
         out = v.forward(x.to("cuda", torch.bfloat16)).float()
     assert v.size_bytes is not None and v.size_bytes <= max_size * state_dict_bytes(bundle.model)
     assert (out - ref).abs().max() <= max_diff * ref.abs().max()
+
+
+def test_int8_says_when_it_unties_a_tied_output_layer() -> None:
+    """torchao quantizes the output Linear's weight but not the embedding that shares it: the variant holds both, so
+    its file grew past the fp32 one (8.5 kB -> 10.8 kB on this model) with nothing saying why."""
+    from torch import nn
+
+    from accelopt.workload.userfile import ModelBundle
+
+    class TiedLM(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.emb = nn.Embedding(37, 16)
+            self.head = nn.Linear(16, 37, bias=False)
+            self.head.weight = self.emb.weight
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.head(self.emb(x))
+
+    data = [(torch.randint(0, 37, (2, 5)), torch.randint(0, 37, (2, 5)))]
+    b = ModelBundle(name="tied", model=TiedLM(), batches=lambda: iter(data), batch_size=2,
+                    loss_fn=lambda out, y: nn.functional.cross_entropy(out.reshape(-1, 37), y.reshape(-1)))
+    v = get_technique("int8-weight-only").apply(b, CPU, {})
+    said = [n for n in v.notes if "tied weights emb.weight = head.weight are no longer one tensor" in n]
+    assert len(said) == 1 and "the size counts each copy" in said[0]

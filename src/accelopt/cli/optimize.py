@@ -6,10 +6,25 @@ import contextlib
 import math
 import os
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
 import typer
+
+TECHNIQUES = {
+    "mixed-precision": ("bf16", "fp16", "tf32"),
+    "compilation": ("compile", "compile-max-autotune", "cuda-graphs"),
+    "memory-layout": ("channels-last",),
+    "quantization": ("int8-weight-only", "int8-dynamic", "int4-weight-only", "float8-dynamic", "onnx-fp32",
+                     "onnx-int8", "onnx-int8-static"),
+    "pruning": ("prune-structured", "prune-unstructured", "sparse-2-4"),
+    "distillation": ("distill",),
+    "training-loop": ("activation-checkpointing", "fused-optimizer", "grad-accumulation", "input-pipeline"),
+    "power": ("power-limit",),
+}
+"""The names --only/--skip take, by family, as --help lists them (written out so that --help does not import every
+technique module; tests/test_bad_inputs_optimize.py checks them against the registry)."""
 
 HELP = """Measure MODEL's baseline, then every applicable optimization technique (mixed precision,
 compilation, channels_last, quantization, pruning, distillation, training-loop techniques, ...) and a
@@ -23,7 +38,12 @@ MODEL is any model `profile` accepts, or a built-in trained example:
   digits               CNN trained on scikit-learn's 8x8 digits (held-out accuracy)
   chargpt              character-level GPT trained on Python's stdlib sources (held-out loss)
   a zoo name, path/file.py:factory, or a Hugging Face config (as for profile)
-"""
+
+\b
+Techniques (names for --only and --skip), by family:
+""" + "\n".join("\n".join(textwrap.wrap(", ".join(names), 76, initial_indent=f"  {family:17}",
+                                            subsequent_indent=" " * 19, break_on_hyphens=False))
+                for family, names in TECHNIQUES.items())
 
 
 MAX_ROUNDS = 1000
@@ -62,7 +82,8 @@ def _names(text: str | None, flag: str) -> list[str] | None:
         return None
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
-        raise InputError(f"{flag} {text!r} names no technique", f"pass {flag} name1,name2 (see the README table)")
+        raise InputError(f"{flag} {text!r} names no technique",
+                         f"pass {flag} name1,name2 (the names: `accelopt optimize --help`)")
     return names
 
 
@@ -141,6 +162,9 @@ def run(o: OptimizeOptions) -> Any:
         result, variants = run_optimize(bundle, opts)
     if recipe is not None and recipe.model and recipe.model != bundle.name:
         result.notes.append(f"the recipe was made on {recipe.model!r}, applied here to {bundle.name!r}")
+    if recipe is not None and not recipe.techniques:
+        result.notes.append("the recipe is the baseline (the run that saved it found no technique faster within its "
+                            "quality tolerance): the model was measured as it is")
     if o.save:
         from accelopt.optimize.recipe import save as save_recipe
 

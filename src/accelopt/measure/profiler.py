@@ -37,8 +37,8 @@ from accelopt.measure.roofline import (
     torch_dtype,
 )
 from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
-from accelopt.measure.usercode import user_call
 from accelopt.units import unit
+from accelopt.workload.usercode import user_call
 
 PHASES = ("data_wait", "h2d_copy", "forward", "backward", "optimizer")
 ENERGY_WINDOW_S = 0.1

@@ -161,7 +161,7 @@ def check_step(i: int, name: str, params: dict[str, Any], mode: str, where: str)
     """Recipe step `i` (technique `name` with its options), before anything is measured: a technique of the other
     mode, an option the technique does not read (a misspelt name would silently run the default) or a bad value is
     an InputError naming `where` (the recipe file, or 'recipe') and the step."""
-    tech = all_techniques()[name]
+    tech = technique_named(name, f"{where}: techniques[{i}]")
     try:
         tech.check_options(params)
     except InputError as e:
@@ -254,9 +254,17 @@ def all_techniques() -> dict[str, type[Technique]]:
     return dict(sorted(_REGISTRY.items()))
 
 
-def get_technique(name: str) -> Technique:
-    """A technique by name; an unknown name is an error listing the known ones."""
+def technique_named(name: str, where: str = "") -> type[Technique]:
+    """The technique class called `name`; an unknown name is an UnknownNameError prefixed with `where` (the flag
+    or the recipe step) whose fix offers the close names or lists the known ones. The one name check of --only,
+    --skip, recipe files and recipes given to the library."""
     known = all_techniques()
     if name not in known:
-        raise unknown_name("technique", name, list(known))
-    return known[name]()
+        err = unknown_name("technique", name, list(known))
+        raise type(err)(f"{where}: {err.problem}" if where else err.problem, err.fix)
+    return known[name]
+
+
+def get_technique(name: str) -> Technique:
+    """A technique by name; an unknown name is an error listing the known ones."""
+    return technique_named(name)()

@@ -8,20 +8,20 @@ No technique is registered here.
 from __future__ import annotations
 
 import copy
-import io
 import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError
 from accelopt.optimize.base import Target, Variant
+from accelopt.optimize.steps import state_dict_bytes, state_dict_saver  # one file size for every variant
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
-__all__ = ["TrainRun", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops", "model_variant",
-           "param_count", "state_dict_bytes", "state_dict_saver", "to_device", "train_for", "train_step_for"]
+__all__ = ["TrainRun", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops",
+           "model_variant", "param_count", "quality_text", "state_dict_bytes", "state_dict_saver", "tied_groups",
+           "to_device", "train_for", "train_step_for", "untied_notes"]
 
 
 def first_tensor(out: Any) -> Any:
@@ -55,24 +55,21 @@ def to_device(obj: Any, device: str) -> Any:
     return obj.to(device) if hasattr(obj, "to") else obj
 
 
-def state_dict_bytes(model: Any) -> int:
-    """Bytes of torch.save(model.state_dict()): the model's size as a file."""
-    import torch
+def tied_groups(model: Any) -> list[list[str]]:
+    """Names of the parameters that are one tensor (e.g. ['emb.weight', 'head.weight'] for a tied output layer),
+    one list per tensor held under two or more names."""
+    by_id: dict[int, list[str]] = {}
+    for name, p in model.named_parameters(remove_duplicate=False):
+        by_id.setdefault(id(p), []).append(name)
+    return [names for names in by_id.values() if len(names) > 1]
 
-    buf = io.BytesIO()
-    torch.save(model.state_dict(), buf)
-    return buf.tell()
 
-
-def state_dict_saver(model: Any, technique: str) -> Callable[[Path], Path]:
-    def save(folder: Path) -> Path:
-        import torch
-
-        path = Path(folder) / f"model-{technique}.pt"
-        torch.save(model.state_dict(), path)
-        return path
-
-    return save
+def untied_notes(before: list[list[str]], model: Any, why: str) -> list[str]:
+    """A note for each group of `before` (tied_groups of the model given) that `model` no longer holds as one
+    tensor, saying `why` (a technique that replaced one holder's weight)."""
+    now = {n: id(p) for n, p in model.named_parameters(remove_duplicate=False)}
+    return [f"tied weights {' = '.join(g)} are no longer one tensor: {why}; the size counts each copy"
+            for g in before if len({now.get(n) for n in g}) > 1]
 
 
 def param_count(model: Any) -> int:
@@ -159,11 +156,34 @@ def train_for(model: Any, bundle: ModelBundle, target: Target, *, max_steps: int
     return TrainRun(steps=done, time_s=time.perf_counter() - t0, stopped_by_budget=by_budget, final_loss=last)
 
 
-def evaluate(forward: Callable[..., Any], bundle: ModelBundle, device: str) -> float | None:
-    """The bundle's metric over its held-out batches for `forward(*inputs)`; None without eval_batches.
+def batch_quality(bundle: ModelBundle, out: Any, targets: Any) -> tuple[float, float]:
+    """(the bundle's metric summed over one held-out batch, its weight): the one scoring rule of `optimize` (the
+    runner's quality and the compression techniques' before/after figures), so the mean over batches is
+    total / weight.
 
-    accuracy: fraction of argmax(last dim) == targets; loss: mean loss_fn weighted by target count; a callable
-    metric: its value weighted by batch size (the ModelBundle contract)."""
+    accuracy: hits and target elements. loss: loss_fn x target elements, so batches of different sizes or
+    sequence lengths weigh as torch's mean reduction over all of them would (per row, a batch of 1 x 4 tokens
+    weighed as one of 1 x 1). A callable metric: its value x rows (the ModelBundle contract)."""
+    rows = float(targets.shape[0]) if getattr(targets, "shape", None) else 1.0  # (B, ...); a 0-dim target is 1
+    elements = float(targets.numel()) if hasattr(targets, "numel") else rows
+    if bundle.metric == "accuracy":
+        return float((out.argmax(-1) == targets).sum()), elements
+    if bundle.metric == "loss":
+        return float(bundle.loss_fn(out, targets)) * elements, elements
+    return float(bundle.metric(out, targets)) * rows, rows  # type: ignore[operator]
+
+
+def quality_text(value: float | None, metric: str) -> str:
+    """A held-out quality figure in a technique's notes, as the results table shows it: accuracy in percent (the
+    notes said 0.2778 beside the table's 27.78%), other metrics to 4 significant digits."""
+    if value is None:
+        return "n/a (no eval batches)"
+    return f"{100 * value:.4g}%" if metric == "accuracy" else f"{value:.4g}"
+
+
+def evaluate(forward: Callable[..., Any], bundle: ModelBundle, device: str) -> float | None:
+    """The bundle's metric over its held-out batches for `forward(*inputs)` (batch_quality's weights); None
+    without eval_batches or when the output holds no tensor."""
     import torch
 
     if bundle.eval_batches is None:
@@ -174,18 +194,9 @@ def evaluate(forward: Callable[..., Any], bundle: ModelBundle, device: str) -> f
             out = first_tensor(forward(*to_device(as_tuple(inputs), device)))
             if out is None:
                 return None
-            targets = to_device(targets, device)
-            if bundle.metric == "accuracy":
-                total += float((out.argmax(-1) == targets).sum())
-                weight += float(targets.numel())
-            elif bundle.metric == "loss":
-                n = float(targets.numel())
-                total += float(bundle.loss_fn(out, targets)) * n
-                weight += n
-            else:
-                n = float(len(targets))
-                total += float(bundle.metric(out, targets)) * n  # type: ignore[operator]
-                weight += n
+            t, w = batch_quality(bundle, out.float(), to_device(targets, device))
+            total += t
+            weight += w
     return total / weight if weight else None
 
 

@@ -35,6 +35,7 @@ from accelopt.optimize.compress import (
     forward_flops,
     model_variant,
     param_count,
+    quality_text,
     to_device,
     train_for,
     train_step_for,
@@ -209,15 +210,13 @@ class Distill(Technique):
             distill_time_s=kd_run.time_s, label_only_time_s=lab_run.time_s)
 
 
-def _q(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.4g}"
-
-
 def _notes(r: DistillResult, how: str, temperature: float, alpha: float, kd_run: TrainRun) -> list[str]:
+    teacher, distilled, labels = (quality_text(q, r.metric) for q in (r.teacher_quality, r.distilled_quality,
+                                                                       r.label_only_quality))
     notes = [f"student: {how}; {r.student_params:,} parameters vs the teacher's {r.teacher_params:,}; forward "
              f"FLOPs {r.student_forward_flops:,} vs {r.teacher_forward_flops:,} (FlopCounterMode, first batch)",
-             f"held-out {r.metric}: teacher {_q(r.teacher_quality)}, distilled student {_q(r.distilled_quality)}, "
-             f"same student on labels alone {_q(r.label_only_quality)} (same init, batches and {r.steps} steps)",
+             f"held-out {r.metric}: teacher {teacher}, distilled student {distilled}, same student on labels alone "
+             f"{labels} (same init, batches and {r.steps} steps)",
              f"KD loss of Hinton et al. 2015 (arXiv:1503.02531): T = {temperature:g}, alpha = {alpha:g}; "
              f"{r.distill_time_s:.1f} s distilling, {r.label_only_time_s:.1f} s on labels"]
     if kd_run.stopped_by_budget:

@@ -42,6 +42,7 @@ from accelopt.optimize.compress import (
     forward_flops,
     model_variant,
     param_count,
+    quality_text,
     state_dict_bytes,
     state_dict_saver,
     to_device,
@@ -243,17 +244,14 @@ class StructuredPrune(Technique):
                              params=params, notes=notes)
 
 
-def _fmt(q: float | None) -> str:
-    return "n/a (no eval batches)" if q is None else f"{q:.4g}"
-
-
 def _structured_notes(ratio: float, params0: int, params1: int, flops0: int, flops1: int, before_q: float | None,
                       pruned_q: float | None, tuned_q: float | None, run: Any, metric: str) -> list[str]:
     notes = [f"ratio {ratio:g} of each prunable group's channels removed (L2 magnitude); output layer and "
              "embeddings kept whole",
              f"parameters {params0:,} -> {params1:,} ({params1 / params0:.1%}); forward FLOPs of the first batch "
              f"{flops0:,} -> {flops1:,} ({flops1 / max(flops0, 1):.1%}) (FlopCounterMode)",
-             f"held-out {metric}: dense {_fmt(before_q)}, pruned {_fmt(pruned_q)}, after fine-tune {_fmt(tuned_q)}"]
+             f"held-out {metric}: dense {quality_text(before_q, metric)}, pruned {quality_text(pruned_q, metric)}, "
+             f"after fine-tune {quality_text(tuned_q, metric)}"]
     if run is not None:
         notes.append(f"fine-tune: {run.steps} steps in {run.time_s:.1f} s with the bundle's optimizer"
                      + (" (stopped by the time budget)" if run.stopped_by_budget else ""))
@@ -261,9 +259,39 @@ def _structured_notes(ratio: float, params0: int, params1: int, flops0: int, flo
 
 
 def _prunable_weights(model: Any) -> list[tuple[Any, str]]:
+    """(module, 'weight') of every Linear/Conv, one entry per weight tensor: a weight tied into two layers is
+    pruned, counted and sized once (listing it twice let global pruning give the two holders different masks
+    where magnitudes tie at the threshold)."""
     from torch import nn
 
-    return [(m, "weight") for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))]
+    seen: set[int] = set()
+    out = []
+    for m in model.modules():
+        if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)) and id(m.weight) not in seen:
+            seen.add(id(m.weight))
+            out.append((m, "weight"))
+    return out
+
+
+def _tie_masks(model: Any, pruned: list[tuple[Any, str]]) -> list[str]:
+    """Give every other holder of a pruned weight (an embedding whose weight the output layer shares, the usual
+    tied lm_head) the same mask over the same tensor, so the tie holds: torch.nn.utils.prune re-registers the
+    weight as `weight_orig` on the pruned module only, and the other holder went on using it unmasked (in train
+    mode the embedding stayed dense while the head was sparse, and fine-tuning moved them apart). Returns
+    'a.weight = b.weight' for each tie kept."""
+    from torch.nn.utils import prune
+
+    names = {id(m): n for n, m in model.named_modules()}
+    ties = []
+    for owner, _ in pruned:
+        orig, mask = owner.weight_orig, owner.weight_mask
+        for holder in list(model.modules()):
+            for pname, p in list(holder._parameters.items()):
+                if p is orig and holder is not owner:
+                    prune.custom_from_mask(holder, pname, mask)
+                    setattr(holder, f"{pname}_mask", mask)  # one mask buffer for the one tensor
+                    ties.append(f"{names[id(owner)]}.weight = {names[id(holder)]}.{pname}")
+    return ties
 
 
 def weight_sparsity(model: Any) -> float:
@@ -311,6 +339,7 @@ class UnstructuredPrune(Technique):
         dense_bytes, dense_gz = state_dict_bytes(model), _gzip_bytes(model)
         pairs = _prunable_weights(model)
         prune.global_unstructured(pairs, pruning_method=prune.L1Unstructured, amount=sparsity)
+        ties = _tie_masks(model, pairs)
         run = None
         if max_steps:  # masks stay on during the fine-tune, so pruned weights stay zero
             run = train_for(model, bundle, target, max_steps=max_steps,
@@ -328,7 +357,10 @@ class UnstructuredPrune(Technique):
                  f"gzip-compressed {sparse_gz:,} bytes vs {dense_gz:,} dense",
                  "dense kernels do not get faster: the same matmuls run over zeros (expect the same step time); "
                  "speed needs structured pruning or 2:4 sparse tensor cores",
-                 f"held-out {bundle.metric_name} {_fmt(quality)}"]
+                 f"held-out {bundle.metric_name} {quality_text(quality, bundle.metric_name)}"]
+        if ties:
+            notes.append(f"tied weights kept one tensor with one mask ({', '.join(ties)}): the other holder shares "
+                         "the zeros; counted and sized once")
         if target.mode == "train":
             notes.append("train mode: the masks stay on (torch.nn.utils.prune reparametrization), so training keeps "
                          "the zeros; each step pays a mask multiply per pruned weight")

@@ -25,7 +25,14 @@ from typing import Any, ClassVar
 
 from accelopt.errors import UnsupportedError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
-from accelopt.optimize.compress import copy_model, linear_count, state_dict_bytes, state_dict_saver
+from accelopt.optimize.compress import (
+    copy_model,
+    linear_count,
+    state_dict_bytes,
+    state_dict_saver,
+    tied_groups,
+    untied_notes,
+)
 from accelopt.workload.userfile import ModelBundle
 
 __all__ = ["Float8Dynamic", "Int4WeightOnly", "Int8Dynamic", "Int8WeightOnly", "import_torchao"]
@@ -112,7 +119,7 @@ class _TorchAOQuant(Technique):
         cfg = self.config(options)
         t0 = time.perf_counter()
         model = copy_model(bundle, target)
-        fp32_bytes = state_dict_bytes(model)
+        fp32_bytes, ties = state_dict_bytes(model), tied_groups(model)
         if self.weight_dtype == "bf16":
             model = model.to(torch.bfloat16)
         with _quiet_import():
@@ -125,6 +132,8 @@ class _TorchAOQuant(Technique):
                  f"size {size:,} bytes vs {fp32_bytes:,} before (torch.save of the state dict)"]
         if self.weight_dtype == "bf16":
             notes.append("model cast to bf16 first (the kernels take bf16 activations)")
+        notes += untied_notes(ties, model, "torchao quantized the nn.Linear's copy, the other holder (e.g. an "
+                              "embedding) keeps the original")
         notes += self.extra_notes(target)
         forward = model if self.weight_dtype is None else _cast_inputs(model, torch.bfloat16)
         return Variant(technique=self.name, model=model, forward=forward, setup_s=setup_s, size_bytes=size,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError
-from accelopt.optimize.base import MODES, Variant, all_techniques, check_step
+from accelopt.optimize.base import MODES, Variant, check_step
 from accelopt.optimize.results import OptimizeResult, VariantResult
 from accelopt.userio import path_kind, read_user_json
 
@@ -66,23 +66,19 @@ def load_recipe(path: Path | str) -> Recipe:
     techs = data.get("techniques")
     if not isinstance(techs, list):
         raise _bad(path, "techniques is missing or not a list")
-    if not techs:  # would measure the baseline alone and call it the recipe
+    measured: dict[str, Any] = data["measured"] if isinstance(data.get("measured"), dict) else {}
+    if not techs and measured.get("variant") != "baseline":  # would measure the baseline alone as the recipe
         raise _bad(path, "techniques is empty: the recipe applies nothing")
-    known = all_techniques()
     chain: list[tuple[str, dict[str, Any]]] = []
     for i, t in enumerate(techs):
         if not isinstance(t, dict) or not isinstance(t.get("name"), str):
             raise _bad(path, f"techniques[{i}] is not an object with a name")
-        if t["name"] not in known:
-            raise _bad(path, f"techniques[{i}].name = {t['name']!r} is not a known technique "
-                             f"({', '.join(known)})")
         params = t.get("params", {})
         if not isinstance(params, dict):
             raise _bad(path, f"techniques[{i}].params is not an object")
         check_step(i, t["name"], params, mode, f"recipe {str(path)!r}")
         chain.append((t["name"], params))
-    return Recipe(model=str(data.get("model", "")), mode=mode, dtype=dtype, techniques=chain,
-                  measured=dict(data.get("measured") or {}))
+    return Recipe(model=str(data.get("model", "")), mode=mode, dtype=dtype, techniques=chain, measured=dict(measured))
 
 
 def check_save_dir(folder: Path | str) -> Path:
@@ -114,6 +110,9 @@ def save(folder: Path | str, result: OptimizeResult, variants: dict[str, Variant
     recipe["model_file"] = model_path.name if model_path else None
     path = folder / RECIPE_FILE
     path.write_text(json.dumps(recipe, indent=2) + "\n", encoding="utf-8")
+    if r.name == "baseline":
+        result.notes.append(f"the recommendation is the baseline: {path.name} lists no technique (--apply measures "
+                            "the model as it is)")
     result.recipe_path = str(path)
     result.saved_model_path = str(model_path) if model_path else None
     return path, model_path

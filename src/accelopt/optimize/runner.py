@@ -33,12 +33,13 @@ from typing import Any
 from accelopt.errors import AcceloptError, InputError, UnsupportedError
 from accelopt.measure.profiler import check_trainable
 from accelopt.measure.timing import cuda_sync_for, quantile
-from accelopt.measure.usercode import ModelCodeError, user_call
-from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step
+from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step, technique_named
+from accelopt.optimize.compress import batch_quality
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver
 from accelopt.userio import exception_text
+from accelopt.workload.usercode import ModelCodeError, user_call
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["DEFAULT_TOLERANCE", "RunOptions", "run_optimize"]
@@ -128,6 +129,15 @@ class _Stepper:
                 self.v.forward(*inputs)
 
 
+def _not_applicable_anyway(t: Technique, bundle: ModelBundle, target: Target) -> str | None:
+    """Why `t` never applies here (for a technique the budget left out: 'budget used up' for CUDA graphs on a CPU
+    read as if more time would have measured it); None when it might, or when the check itself fails."""
+    try:
+        return t.not_applicable(bundle, target)
+    except Exception:  # the budget's reason stands
+        return None
+
+
 def _timed(step: Callable[[], None], n: int, sync: Callable[[], None]) -> list[float]:
     out = []
     for _ in range(n):
@@ -170,18 +180,13 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
             return None, 0.0, 0.0
         out = out.float()
         y = _move(targets, target.device)
-        rows = float(y.shape[0]) if hasattr(y, "shape") and len(y.shape) else 1.0
-        if bundle.metric == "accuracy":
-            if strict and (out.dim() < 2 or out.shape[-1] < 2):
-                raise InputError(f"metric 'accuracy' of model {bundle.name!r} takes the argmax of the output's last "
-                                 f"dimension, but the output has shape {tuple(out.shape)}: every prediction would be "
-                                 "class 0", "return one score per class (B, classes), or pass a callable metric, e.g. "
-                                 "metric=lambda out, y: ((out.squeeze(-1) > 0) == y).float().mean().item() with "
-                                 "higher_is_better=True")
-            return out, float((out.argmax(-1) == y).sum()), float(y.numel())
-        if bundle.metric == "loss":
-            return out, float(bundle.loss_fn(out, y)) * rows, rows
-        return out, float(bundle.metric(out, y)) * rows, rows  # type: ignore[operator]
+        if strict and bundle.metric == "accuracy" and (out.dim() < 2 or out.shape[-1] < 2):
+            raise InputError(f"metric 'accuracy' of model {bundle.name!r} takes the argmax of the output's last "
+                             f"dimension, but the output has shape {tuple(out.shape)}: every prediction would be "
+                             "class 0", "return one score per class (B, classes), or pass a callable metric, e.g. "
+                             "metric=lambda out, y: ((out.squeeze(-1) > 0) == y).float().mean().item() with "
+                             "higher_is_better=True")
+        return (out, *batch_quality(bundle, out, y))
 
     what = f"scoring {v.technique} on the held-out batches (eval_batches, metric {bundle.metric_name})"
     try:
@@ -544,7 +549,9 @@ class _Run:
                           status="not-run", changes="; ".join(t.changes for t, _ in techs),
                           risks="; ".join(t.risks for t, _ in techs))
         if self.left_s() <= 0:
-            r.reason = "the time budget (--budget-min) was used up before it started"
+            why = _not_applicable_anyway(techs[0][0], self.bundle, self.target)
+            r.status, r.reason = ("not-applicable", why) if why else ("not-run", "the time budget (--budget-min) was "
+                                                                      "used up before it started")
             return self.add(r)
         self.target = dataclasses.replace(self.target, budget_s=max(1.0, min(60.0, self.left_s())))
         bundle = self.bundle
@@ -749,14 +756,9 @@ def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recomme
 
 def check_technique_names(only: Sequence[str] | None, skip: Sequence[str]) -> None:
     """Every name in --only/--skip is a technique: an InputError naming the known ones (before any measuring)."""
-    known = all_techniques()
     for flag, names in (("--only", only or []), ("--skip", skip)):
         for n in names:
-            if n not in known:
-                from accelopt.errors import unknown_name
-
-                err = unknown_name("technique", n, list(known))  # 'known techniques: ...', not '... --onlys'
-                raise type(err)(f"{flag}: {err.problem}", err.fix)
+            technique_named(n, flag)
 
 
 def check_only_mode(only: Sequence[str] | None, mode: str) -> None:
@@ -775,12 +777,7 @@ def run_optimize(bundle: ModelBundle, opts: RunOptions) -> tuple[OptimizeResult,
     """Measure the baseline and the techniques (or the recipe's chain); the result and the variants made."""
     check_technique_names(opts.only, opts.skip)
     check_only_mode(opts.only, opts.mode)
-    known = all_techniques()
     for i, (name, params) in enumerate(opts.recipe or []):  # as load_recipe does for a file: before measuring
-        if name not in known:
-            from accelopt.errors import unknown_name
-
-            raise unknown_name("technique", name, list(known))
         check_step(i, name, params, opts.mode, "recipe")
     run = _Run(bundle, opts)
     result = run.run()

@@ -119,16 +119,25 @@ def state_dict_bytes(model: Any) -> int:
     return buf.tell()
 
 
+def _unwrapped(model: Any) -> Any:
+    """The user's own module inside our wrappers: AutocastModule (bf16/fp16, attribute `inner`) and torch.compile's
+    OptimizedModule (`_orig_mod`), in any nesting."""
+    while True:
+        if _AUTOCAST_CLS is not None and isinstance(model, _AUTOCAST_CLS):
+            model = getattr(model, "inner")  # noqa: B009 (isinstance narrowed it to object)
+        elif type(model).__name__ == "OptimizedModule" and hasattr(model, "_orig_mod"):
+            model = model._orig_mod
+        else:
+            return model
+
+
 def _plain_state(model: Any) -> dict[str, Any]:
-    """The state dict with wrapper prefixes (torch.compile's '_orig_mod.', our autocast 'inner.') removed, so a
-    saved variant loads into the user's own model class."""
-    out = {}
-    for k, v in model.state_dict().items():
-        for prefix in ("_orig_mod.", "inner."):
-            while k.startswith(prefix):
-                k = k[len(prefix):]
-        out[k.replace("._orig_mod.", ".").replace("._checkpoint_wrapped_module.", ".")] = v
-    return out
+    """The state dict of the user's own module (our wrappers unwrapped, and torch's compile / checkpoint wrappers
+    inside it dropped from the names), so a saved variant loads into the user's model class. The wrappers are
+    unwrapped as objects, not by name: a user's own submodule called `inner` keeps its name (stripping a leading
+    'inner.' saved its weights as 'weight', 'bias', which load into nothing)."""
+    return {k.replace("._orig_mod.", ".").replace("._checkpoint_wrapped_module.", "."): v
+            for k, v in _unwrapped(model).state_dict().items()}
 
 
 def state_dict_saver(model: Any, technique: str) -> Callable[[Path], Path]:

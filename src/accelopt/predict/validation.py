@@ -127,8 +127,8 @@ def source_key(r: RunResult) -> str:
 def validate_report(runs_path: Path | str | None = None, calibration: Path | str | None = None) -> ValidateResult:
     """`accelopt validate`: every run of the runs file reproduced, with the held-out error overall and per source,
     per family and per precision."""
-    rows = read_runs(runs_path)
-    results = validate_all(runs_path, calibration)
+    rows = read_runs(runs_path)  # read and checked once: the runs reproduced and the params check share them
+    results = reproduce_rows(rows, calibration)
     by_source = summarize(results, source_key)
     return ValidateResult(runs=results, median_abs_error_held_out=median_abs_error(results, held_out_only=True),
                           median_abs_error_all=median_abs_error(results, held_out_only=False),
@@ -350,8 +350,13 @@ def _quotes_mfu(row: dict[str, str]) -> bool:
 
 
 def validate_all(runs_path: Path | str | None = None, calibration: Path | str | None = None) -> list[RunResult]:
+    return reproduce_rows(read_runs(runs_path), calibration)
+
+
+def reproduce_rows(rows: list[dict[str, str]], calibration: Path | str | None = None) -> list[RunResult]:
+    """Every row of a runs file (read_runs) reproduced with the calibration of its stack."""
     cals = load_calibrations(calibration)
-    return [reproduce(r, cals) for r in read_runs(runs_path)]
+    return [reproduce(r, cals) for r in rows]
 
 
 def median_abs_error(results: list[RunResult], held_out_only: bool = True) -> float:

@@ -52,10 +52,26 @@ def _captured(bundle: Any, what: str) -> tuple[list[Layer], str]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*oneDNN.*")  # torch's TF32-on-oneDNN note when flags change
         with torch.backends.mkldnn.flags(enabled=False):
-            w = capture_workload(bundle, mode="inference")
+            w = _capture_within_memory(bundle, what, capture_workload)
     layers, skipped = from_workload(w)
     note = f"; {len(skipped)} ops without MACs to map not simulated" if skipped else ""
     return layers, f"{what} captured in inference mode (one forward pass){note}"
+
+
+def _capture_within_memory(bundle: Any, what: str, capture: Any) -> Any:
+    """capture(bundle) in inference mode; the allocator's refusal inside the model's forward (which the capture
+    passes through unchanged, see workload.usercode) is an InfeasibleError naming `what`, not a traceback."""
+    from accelopt.errors import InfeasibleError
+    from accelopt.workload.usercode import is_out_of_memory
+
+    try:
+        return capture(bundle, mode="inference")
+    except (RuntimeError, MemoryError) as e:
+        if not is_out_of_memory(e):
+            raise
+        said = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        raise InfeasibleError(f"one forward pass of {what} does not fit in this machine's memory: the allocator "
+                              f"said {said!r}", "use a smaller --batch (or --input-shape / --seq-len)") from None
 
 
 def _check_counts(batch: int, seq_len: int | None) -> None:

@@ -25,8 +25,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from accelopt import dtypes
-from accelopt.errors import AcceloptError, InfeasibleError, InputError, UnsupportedError
+from accelopt.errors import InputError, UnsupportedError
 from accelopt.workload.types import Op, Workload
+from accelopt.workload.usercode import user_call
 from accelopt.workload.userfile import ModelBundle
 
 __all__ = ["MODES", "capture_workload", "compact_ops", "dtype_name"]
@@ -248,21 +249,9 @@ def _run_step(bundle: ModelBundle, inputs: tuple[Any, ...], targets: Any, opt: A
 
 def _guarded_step(bundle: ModelBundle, inputs: tuple[Any, ...], targets: Any, opt: Any, mode: str, dev: Any,
                   dtype: str, rec: _Recorder | None) -> None:
-    """_run_step with the user's exceptions turned into accelopt errors that name the model."""
-    import torch
-
-    try:
-        _run_step(bundle, inputs, targets, opt, mode, dev, dtype, rec)
-    except AcceloptError:
-        raise
-    except torch.cuda.OutOfMemoryError as e:
-        raise InfeasibleError(f"model {bundle.name!r} ran out of device memory on {dev} "
-                              f"(batch_size {bundle.batch_size}, {mode})",
-                              "lower the batch size or sequence length, or use a device with more memory") from e
-    except Exception as e:
-        raise InputError(f"model {bundle.name!r} raised {type(e).__name__} during its {mode} step: {e}",
-                         "check that model(*inputs) and loss_fn(output, targets) run on their own "
-                         "(e.g. shapes and dtypes of what batches() yields)") from e
+    """_run_step with the model's own exceptions raised as a ModelCodeError naming the model and the step
+    (workload.usercode.user_call; an out-of-memory passes through for the caller that knows the sizes)."""
+    user_call(bundle, f"during its {mode} step", _run_step, bundle, inputs, targets, opt, mode, dev, dtype, rec)
 
 
 def compact_ops(ops: list[Op]) -> list[Op]:

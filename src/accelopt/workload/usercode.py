@@ -1,0 +1,53 @@
+"""The user's own code (model forward, loss, optimizer, metric, batches) raising: an accelopt error naming the
+model, what was being done and the original exception, never a traceback. The one place for it.
+
+`capture_workload` calls it around each step it runs; `profile` and `optimize` around every call into a
+ModelBundle after that (a forward that fails on its fourth call, an optimizer that cannot be built, a metric
+that raises or returns text). It lives in workload (not measure) so that capture, below measure, can use it.
+
+An allocator's out-of-memory failure is not the model's bug: it passes through unchanged, for the caller that
+knows what sized the step (the CLI's measure.memory.out_of_memory_as_error names the --batch-size/--seq-len
+and the device's memory).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from accelopt.errors import AcceloptError, InputError
+from accelopt.userio import exception_text
+
+__all__ = ["ModelCodeError", "is_out_of_memory", "user_call"]
+
+_FIX = ("check that model(*inputs), loss_fn(output, targets), the optimizer and the metric run on their own with "
+        "what batches() and eval_batches() yield (shapes, dtypes, devices)")
+
+# Substrings of the allocators' out-of-memory messages: torch's CPU allocator ("DefaultCPUAllocator: can't
+# allocate memory"), the CUDA caching allocator (torch.OutOfMemoryError, "CUDA out of memory"), MPS/XPU.
+_OOM_TEXT = ("can't allocate memory", "out of memory", "not enough memory")
+
+
+class ModelCodeError(InputError):
+    """The model's own code raised (exit 2 with error + fix). `optimize` records it as one variant's failure when
+    it happens under a technique, and stops the run when the baseline itself fails."""
+
+
+def is_out_of_memory(e: BaseException) -> bool:
+    """An allocator's out-of-memory failure (MemoryError, or a RuntimeError saying so on CPU or GPU;
+    torch.OutOfMemoryError is a RuntimeError)."""
+    return isinstance(e, MemoryError) or (isinstance(e, RuntimeError) and any(t in str(e).lower() for t in _OOM_TEXT))
+
+
+def user_call(bundle: Any, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """fn(*args); an exception other than accelopt's own, Ctrl-C or an out-of-memory (see the module docstring)
+    is raised as a ModelCodeError: "model NAME raised TYPE WHAT: MESSAGE" ('during its train step')."""
+    try:
+        return fn(*args)
+    except AcceloptError:
+        raise
+    except Exception as e:
+        if is_out_of_memory(e):
+            raise
+        name = getattr(bundle, "name", "?")
+        raise ModelCodeError(f"model {name!r} raised {type(e).__name__} {what}: {exception_text(e, 400)}", _FIX) from e

@@ -1,0 +1,78 @@
+"""One scoring rule for optimize's quality: the runner's held-out score and compress.evaluate (the compression
+techniques' before/after figures) agree, and a loss is the mean over every target element, as torch's mean
+reduction over all held-out batches would be, whatever each batch's size or sequence length."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
+
+from accelopt.optimize.base import Target, Variant  # noqa: E402
+from accelopt.optimize.compress import evaluate  # noqa: E402
+from accelopt.optimize.runner import _score  # noqa: E402
+from accelopt.workload.userfile import ModelBundle  # noqa: E402
+
+VOCAB = 5
+
+
+def _lm_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(logits.reshape(-1, VOCAB), y.reshape(-1))  # (B, T, V) vs (B, T): mean over B*T tokens
+
+
+def _uneven_batches() -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(B, T) token batches of 1 x 6 and 3 x 1: 1 and 3 rows, 6 and 3 target elements."""
+    g = torch.Generator().manual_seed(0)
+    return [(torch.randint(0, VOCAB, (b, t), generator=g), torch.randint(0, VOCAB, (b, t), generator=g))
+            for b, t in ((1, 6), (3, 1))]
+
+
+def _bundle(metric: object = "loss", **kw: object) -> ModelBundle:
+    torch.manual_seed(0)
+    model = nn.Embedding(VOCAB, VOCAB)  # (B, T) ids -> (B, T, V) logits
+    held = _uneven_batches()
+    return ModelBundle(name="tiny-lm", model=model, batches=lambda: iter(held), loss_fn=_lm_loss, batch_size=1,
+                       eval_batches=lambda: iter(held), metric=metric, **kw)  # type: ignore[arg-type]
+
+
+def _runner_value(bundle: ModelBundle) -> float | None:
+    v = Variant(technique="baseline", model=bundle.model, forward=bundle.model)
+    return _score(v, bundle, Target(mode="inference", device="cpu"), keep_outputs=False).value
+
+
+def test_loss_is_the_mean_over_all_target_elements_in_both_scorers() -> None:
+    """The runner weighed each batch's loss by its rows (1 and 3), compress.evaluate by its target elements (6 and
+    3): the same model scored two different losses in one optimize run."""
+    b = _bundle()
+    xs, ys = zip(*_uneven_batches(), strict=True)
+    with torch.no_grad():  # torch's mean reduction over every held-out token at once
+        logits = torch.cat([b.model(x).reshape(-1, VOCAB) for x in xs])
+        expected = float(F.cross_entropy(logits, torch.cat([y.reshape(-1) for y in ys])))
+        per_row = sum(float(_lm_loss(b.model(x), y)) * x.shape[0] for x, y in zip(xs, ys, strict=True)) / 4
+    assert abs(per_row - expected) > 1e-3  # the batches are uneven enough that the two rules differ
+    assert _runner_value(b) == pytest.approx(expected, rel=1e-6)
+    assert evaluate(b.model, b, "cpu") == pytest.approx(expected, rel=1e-6)
+
+
+def test_callable_metric_is_weighted_by_rows_in_both_scorers() -> None:
+    """A callable metric is averaged over batches weighted by batch size (the ModelBundle contract)."""
+    b = _bundle(metric=lambda out, y: float(y.shape[1]), higher_is_better=True)  # 6 for 1 row, 1 for 3 rows
+    assert _runner_value(b) == pytest.approx((6 * 1 + 1 * 3) / 4)
+    assert evaluate(b.model, b, "cpu") == pytest.approx((6 * 1 + 1 * 3) / 4)
+
+
+def test_technique_notes_show_accuracy_as_the_table_does() -> None:
+    """prune-unstructured's notes said 'held-out accuracy 0.2778' beside the table's 27.78% (distill and
+    prune-structured likewise: one formatter each, now compress.quality_text for all)."""
+    from accelopt.optimize.base import get_technique
+
+    torch.manual_seed(0)
+    data = [(torch.randn(9, 6), torch.randint(0, 3, (9,))) for _ in range(2)]
+    b = ModelBundle(name="clf", model=nn.Linear(6, 3), batches=lambda: iter(data), loss_fn=F.cross_entropy,
+                    batch_size=9, eval_batches=lambda: iter(data), metric="accuracy")
+    v = get_technique("prune-unstructured").apply(b, Target(mode="inference", device="cpu"), {})
+    acc = evaluate(v.forward, b, "cpu")
+    assert acc is not None and f"held-out accuracy {100 * acc:.4g}%" in v.notes
