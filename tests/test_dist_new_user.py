@@ -1,0 +1,31 @@
+"""A new user's `profile --nproc` mistakes refused before torchrun starts (no rank is launched): each is exit 2 with
+the problem and a fix that applies to a distributed run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import run_main
+
+
+@pytest.fixture
+def no_launch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any torchrun launch fails the test: these refusals must come first."""
+    def launched(*_: Any, **__: Any) -> None:
+        raise AssertionError("torchrun was started")
+
+    monkeypatch.setattr("accelopt.distributed.run.launch_job", launched)
+
+
+@pytest.mark.parametrize("parallel", ["ddp", "fsdp", "pipeline"])
+def test_no_trainable_parameter_is_refused_before_launch(parallel: str, no_launch: None,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(["profile", "tests/dist_models.py:frozen", "--nproc", "2", "--parallel", parallel], capsys)
+    assert code == 2 and "no trainable parameters" in err and "Traceback" not in err
+    assert "without --nproc" in err  # not '--mode inference' alone, which --nproc refuses
+
+
+def test_steps_beyond_the_limit_are_refused_before_launch(no_launch: None, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(["profile", "tests/dist_models.py:mlp", "--nproc", "2", "--steps", "100000000"], capsys)
+    assert code == 2 and "at most 1,000,000" in err
