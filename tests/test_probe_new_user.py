@@ -24,3 +24,11 @@ def test_save_and_html_naming_one_file_are_refused(tmp_path: Path, no_measure: N
     code, _, err = run_main(["probe", "--quick", "--save", str(path), "--html", str(path)], capsys)
     assert code == 2 and "--save and --html both name" in err and "own file" in err
     assert not path.exists()
+
+
+def test_profile_outputs_naming_one_file_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("accelopt.cli.profile._load_bundle", lambda *_, **__: pytest.fail("the model was loaded"))
+    path = tmp_path / "out.json"
+    code, _, err = run_main(["profile", "mlp", "--save-workload", str(path), "--html", str(path)], capsys)
+    assert code == 2 and "--save-workload and --html both name" in err
