@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from accelopt.errors import is_out_of_memory
 from accelopt.units import unit
 
 _STATUS = Path("/proc/self/status")
@@ -277,16 +278,6 @@ def measure_memory(*, model: Any, optimizer: Any | None, step: Callable[[], Any]
     return MemoryBreakdown(peak_bytes=peak, baseline_bytes=baseline, parameters_bytes=params,
                            gradients_bytes=grads, optimizer_state_bytes=opt, activations_bytes=activations,
                            peak_kind=kind, methods=methods)
-
-
-# Substrings of the allocators' out-of-memory messages: torch's CPU allocator ("DefaultCPUAllocator: can't
-# allocate memory"), the CUDA caching allocator (torch.OutOfMemoryError, "CUDA out of memory"), MPS/XPU.
-_OOM_TEXT = ("can't allocate memory", "out of memory", "not enough memory")
-
-
-def is_out_of_memory(e: BaseException) -> bool:
-    """An allocator's out-of-memory failure (MemoryError, or a RuntimeError saying so on CPU or GPU)."""
-    return isinstance(e, MemoryError) or (isinstance(e, RuntimeError) and any(t in str(e).lower() for t in _OOM_TEXT))
 
 
 def device_memory_bytes(device: str) -> float | None:
