@@ -29,3 +29,12 @@ def test_no_trainable_parameter_is_refused_before_launch(parallel: str, no_launc
 def test_steps_beyond_the_limit_are_refused_before_launch(no_launch: None, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_main(["profile", "tests/dist_models.py:mlp", "--nproc", "2", "--steps", "100000000"], capsys)
     assert code == 2 and "at most 1,000,000" in err
+
+
+def test_ctrl_c_says_the_run_was_stopped(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def interrupted(*_: Any, **__: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("accelopt.distributed.run.profile_distributed", interrupted)
+    code, out, err = run_main(["profile", "tests/dist_models.py:mlp", "--nproc", "2"], capsys)
+    assert code == 130 and out == "" and "interrupted (Ctrl-C)" in err and "none of its processes is left" in err
