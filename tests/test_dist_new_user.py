@@ -38,3 +38,21 @@ def test_ctrl_c_says_the_run_was_stopped(monkeypatch: pytest.MonkeyPatch, capsys
     monkeypatch.setattr("accelopt.distributed.run.profile_distributed", interrupted)
     code, out, err = run_main(["profile", "tests/dist_models.py:mlp", "--nproc", "2"], capsys)
     assert code == 130 and out == "" and "interrupted (Ctrl-C)" in err and "none of its processes is left" in err
+
+
+def test_ctrl_c_leaves_no_run_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    import tempfile
+
+    from accelopt.distributed import launch
+    from accelopt.distributed.types import Job
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the run's folder is made here
+    monkeypatch.setattr(launch, "torchrun_command", lambda *_: ["sleep", "30"])
+
+    def interrupted(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(launch, "_wait", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        launch.launch_job(Job(), launch.Launch(nproc=2))
+    assert list(tmp_path.iterdir()) == []
