@@ -68,3 +68,11 @@ def hanging(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
 
 def killed(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
     return failing("kill", batch_size)
+
+
+def frozen(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """No parameter requires a gradient: DDP, FSDP and the optimizers refuse it inside every rank."""
+    del seq_len
+    model = nn.Sequential(nn.Linear(32, 8), nn.ReLU(), nn.Linear(8, 8)).requires_grad_(False)
+    return ModelBundle(name="dist-frozen", model=model, batches=_data(batch_size, 32, 8),
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size)

@@ -4,6 +4,7 @@ in the probe spec feeding plan's communication model, and the NCCL (GPU) path wi
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 from dataclasses import dataclass
@@ -239,8 +240,12 @@ def test_prediction_terms_for_ddp_on_a_measured_link(tmp_path: Path) -> None:
                             device="cpu", global_batch=16, microbatches=1, ranks=[rank], single=None)
     check = predict_run(run, workload, spec, params)
     terms = {t.term: t for t in check.terms}
-    dev = Device(peak_flop_per_s=1e11, bw_byte_per_s=1e10, cal=calibration_for(spec))
+    # the 2 ranks share this one CPU: each has half its cores' peak and half its memory bandwidth
+    dev = Device(peak_flop_per_s=1e11 / 2, bw_byte_per_s=1e10 / 2, cal=calibration_for(spec))
     assert terms["compute"].predicted_s == pytest.approx(sum(_phase_times_s(workload, dev).values()) / 2)
+    assert any("1/2 of the CPU's cores" in n for n in check.notes)
+    gpu = dataclasses.replace(run, device="cuda")  # what-if on another kind of device: said, and no share
+    assert any("compares two different devices" in n for n in predict_run(gpu, workload, spec, params).notes)
     # ring all-reduce on 2 ranks with the measured link: 2(p-1) alpha + 2(p-1)/p n / B (tree is slower here)
     bw, alpha = res.link_bandwidth_byte_per_s, res.link_latency_s
     assert terms["communication"].predicted_s == pytest.approx(2 * alpha + params / bw)

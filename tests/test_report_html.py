@@ -90,8 +90,7 @@ def test_measured_page_has_no_estimate_label() -> None:
     assert 'class="est"' not in page and 'class="banner"' not in page
 
 
-@pytest.mark.parametrize("is_estimate", [True, False])
-def test_profile_energy_label_follows_result(is_estimate: bool) -> None:
+def _profile_result(is_estimate: bool) -> Any:
     from accelopt.measure.memory import MemoryBreakdown
     from accelopt.measure.profiler import EnergyResult, ProfileResult
     from accelopt.measure.roofline import Ceilings
@@ -112,7 +111,12 @@ def test_profile_energy_label_follows_result(is_estimate: bool) -> None:
         ceilings=Ceilings(peak_flop_per_s=1e12, memory_bandwidth_byte_per_s=1e11, dtype="fp32", source="test",
                           is_measured=False),
         roofline=[], op_time_kind="self time", profiled_step_s=0.011, environment={"threads": 2})
-    page = render_html("profile", r, title="profile", argv=["profile", "m"])
+    return r
+
+
+@pytest.mark.parametrize("is_estimate", [True, False])
+def test_profile_energy_label_follows_result(is_estimate: bool) -> None:
+    page = render_html("profile", _profile_result(is_estimate), title="profile", argv=["profile", "m"])
     assert_self_contained(page)
     assert fmt(3.0, "J") in page
     assert ('class="est"' in page) is is_estimate

@@ -51,3 +51,13 @@ def unknown_name(kind: str, name: str, known: list[str]) -> UnknownNameError:
     else:
         fix = f"known {kind}s: " + ", ".join(sorted(known)[:40])
     return UnknownNameError(f"unknown {kind} {name!r}", fix)
+
+
+# Substrings of the allocators' out-of-memory messages: torch's CPU allocator ("DefaultCPUAllocator: can't
+# allocate memory"), the CUDA caching allocator (torch.OutOfMemoryError, "CUDA out of memory"), MPS/XPU.
+_OOM_TEXT = ("can't allocate memory", "out of memory", "not enough memory")
+
+
+def is_out_of_memory(e: BaseException) -> bool:
+    """An allocator's out-of-memory failure (MemoryError, or a RuntimeError saying so on CPU or GPU)."""
+    return isinstance(e, MemoryError) or (isinstance(e, RuntimeError) and any(t in str(e).lower() for t in _OOM_TEXT))

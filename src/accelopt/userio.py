@@ -135,3 +135,18 @@ def check_writable(path: Path | str, option: str, example: str = "out") -> Path:
         with contextlib.suppress(OSError):
             os.unlink(p)
     return p
+
+
+def check_distinct_outputs(outputs: list[tuple[str, Path | str | None]]) -> None:
+    """Refuse two output options naming the same file, (option, path) pairs with None for 'not given': the
+    second write would replace the first, though both were reported written. Paths are compared as typed and
+    absolute ('~' expanded), without touching the file system."""
+    seen: dict[Path, str] = {}
+    for option, path in outputs:
+        if path is None or not str(path):
+            continue
+        key = Path(os.path.abspath(os.path.expanduser(path)))
+        if key in seen:
+            raise InputError(f"{seen[key]} and {option} both name {path}; one would overwrite the other",
+                             "give each output its own file")
+        seen[key] = option

@@ -46,6 +46,9 @@ def _check_options(opts: ProbeOptions) -> None:
     if opts.save is not None and opts.no_save:
         raise InputError("--save and --no-save contradict each other", "give one of them")
     if opts.save is not None:
+        from accelopt.userio import check_distinct_outputs
+
+        check_distinct_outputs([("--save", opts.save), ("--html", opts.html)])  # the page would replace the spec
         check_save_path(opts.save)
     elif not opts.no_save:
         check_default_save_folder()

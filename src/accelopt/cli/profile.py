@@ -335,21 +335,10 @@ def _progress() -> Any:
 def _check_outputs(trace: str | None, save_workload: str | None, html: str | None = None) -> None:
     """Fail before minutes of measuring if an output file cannot be written (tried, not guessed), or if two
     outputs name the same file (the second would overwrite the first, though both were reported written)."""
-    import os
-
-    from accelopt.errors import InputError
     from accelopt.measure.roofline import check_trace_path
-    from accelopt.userio import check_writable
+    from accelopt.userio import check_distinct_outputs, check_writable
 
-    seen: dict[Path, str] = {}
-    for opt, path in (("--trace", trace), ("--save-workload", save_workload), ("--html", html)):
-        if path:
-            key = Path(os.path.abspath(os.path.expanduser(path)))  # no lookup: a bad path is checked below
-            if key in seen:
-                raise InputError(f"{seen[key]} and {opt} both name {path}; one would overwrite the other",
-                                 "give each output its own file")
-            seen[key] = opt
-
+    check_distinct_outputs([("--trace", trace), ("--save-workload", save_workload), ("--html", html)])
     if trace:
         check_trace_path(trace)
     if save_workload:

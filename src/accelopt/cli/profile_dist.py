@@ -17,6 +17,10 @@ def _spec(catalog_device: str | None, probed: str | None, device: str) -> Any:
     return _probed_spec(probed) or _catalog_spec(catalog_device, device)
 
 
+INTERRUPTED = ("interrupted (Ctrl-C): the distributed run was stopped and none of its processes is left; ranks report "
+               "their figures when their run ends, so nothing was measured to show or record")
+
+
 def check_no_distributed_flags(given: dict[str, bool]) -> None:
     """Distributed flags without --nproc would be silently ignored: say so instead."""
     from accelopt.errors import InputError
@@ -58,7 +62,15 @@ class DistOptions:
 
 def run_distributed(o: DistOptions) -> None:
     """Check the options, run and measure the distributed job (one library call), record it and render it."""
-    result = measure(o)
+    try:
+        result = measure(o)
+    except KeyboardInterrupt:  # the launcher has stopped every rank (launch_job's finally) by the time it is here
+        import typer
+
+        from accelopt.report.console import make_console, plain
+
+        make_console(stderr=True).print(plain(INTERRUPTED, "yellow"))
+        raise typer.Exit(130) from None  # the shell's status for Ctrl-C
     from accelopt.report.runs import finish_run
 
     finish_run("profile-distributed", result, o.html)

@@ -321,17 +321,20 @@ def launch_job(job: Job, launch: Launch) -> RawRun:
     job_path = out_dir / "job.json"
     job_path.write_text(json.dumps(dataclasses.asdict(job)))
     log_path = out_dir / "torchrun.log"
-    ok = False
+    keep = True  # a failure keeps the folder: its error names the torchrun.log there
     with log_path.open("wb") as log, _sigterm_unwinds():
         proc = subprocess.Popen(torchrun_command(job_path, launch), stdout=log, stderr=subprocess.STDOUT,
                                 env=_env(launch), start_new_session=True, preexec_fn=_die_with_parent)
         try:
             _wait(proc, launch, out_dir, log_path)
             ranks = _read_results(out_dir, launch)
-            ok = True
+            keep = job.dump_grads
+        except KeyboardInterrupt:  # stopped by the user: no log is named to them, so nothing is left behind
+            keep = job.dump_grads
+            raise
         finally:
             stop_run(proc, str(job_path), out_dir)
-            if ok and not job.dump_grads:
+            if not keep:
                 shutil.rmtree(out_dir, ignore_errors=True)
     return RawRun(ranks=ranks, out_dir=out_dir)
 

@@ -5,7 +5,8 @@ Predicted terms (estimates; the formulas of predict/compute.py and predict/comm.
                    efficiency curve on matmul-like ops only: compute.op_s, the one op-time formula), split
                    over the ranks: / N for DDP and FSDP (each rank runs 1/N of the global batch); for a
                    pipeline, the slowest stage's share of the profiled layer times (partition.py) x the step's
-                   compute, run m times per step by that stage (one micro-batch each)
+                   compute, run m times per step by that stage (one micro-batch each); CPU ranks on one machine
+                   split its cores and memory, so each gets 1/nproc of a CPU spec's peak and bandwidth
     communication  DDP: ring/tree all-reduce of the gradient bytes; FSDP: all-gather of the weights in the
                    forward and the backward + reduce-scatter of the gradients (3 reduce-scatter volumes, ZeRO
                    paper sec. 7: 1.5x all-reduce); pipeline: each stage boundary sends the activations of each
@@ -70,17 +71,35 @@ def _comm_s(parallel: str, links: comm.Links, p: int, param_bytes: float, act_by
     return float(2 * m * comm.p2p_s(np.asarray([act_bytes]), bw, lat)[0])
 
 
+def _rank_share(result: DistributedResult, spec: AcceleratorSpec) -> tuple[float, list[str]]:
+    """The fraction of `spec` one rank has, and what the comparison must say. CPU ranks on one machine split its
+    cores (threads per rank = cores / ranks per node) and share its memory, so each has 1 / nproc of the spec's peak
+    and bandwidth, where plan gives every rank a whole device; a spec of another kind than the measured device
+    is a what-if prediction, and its error compares two devices."""
+    notes = []
+    measured_kind = "cpu" if result.device == "cpu" else "gpu"
+    if spec.kind != measured_kind:
+        notes.append(f"{spec.name} is a {spec.kind}, the run was measured on {result.device}: the error compares "
+                     "two different devices (pass --probed with this machine's probe for a like-for-like check)")
+    if measured_kind == "cpu" and spec.kind == "cpu" and result.nproc > 1:
+        notes.append(f"each of the {result.nproc} ranks per node runs on 1/{result.nproc} of the CPU's cores and "
+                     f"memory bandwidth, so its peak and bandwidth are {spec.name}'s / {result.nproc}")
+        return 1.0 / result.nproc, notes
+    return 1.0, notes
+
+
 def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec, param_bytes: float) -> PredictionCheck:
     """Each term predicted for `result`'s layout on `spec` beside its measured value."""
     cal = calibration_for(spec)
     dtype = "fp32" if spec.peak("fp32") else next(iter(spec.peak_flop_per_s))
-    dev = Device(peak_flop_per_s=float(spec.peak(dtype) or 0), bw_byte_per_s=spec.memory_bandwidth_byte_per_s,
-                 cal=cal)
+    share, notes = _rank_share(result, spec)
+    dev = Device(peak_flop_per_s=float(spec.peak(dtype) or 0) * share,
+                 bw_byte_per_s=spec.memory_bandwidth_byte_per_s * share, cal=cal)
     phases = _phase_times_s(workload, dev)
     total = sum(phases.values())
     links, link_src = links_for(spec)
     p, m = result.nproc * result.nnodes, result.microbatches
-    notes = [f"compute on {spec.name} at its {dtype} peak, calibration family {cal.family!r}"]
+    notes.insert(0, f"compute on {spec.name} at its {dtype} peak, calibration family {cal.family!r}")
     bubble_pred = 0.0
     if result.parallel == "pipeline" and result.partition is not None:
         bal = result.partition.balanced

@@ -18,6 +18,7 @@ from accelopt.distributed.launch import Launch, launch_job
 from accelopt.distributed.model import load_bundle
 from accelopt.distributed.types import PARALLEL, SCHEDULES, DistributedResult, Job, Partition, RankResult
 from accelopt.errors import InputError
+from accelopt.measure.profiler import MAX_STEPS, check_trainable
 
 
 @dataclass(kw_only=True)
@@ -48,6 +49,9 @@ class DistConfig:
             raise InputError(f"--steps {self.steps} is too few for a median", "use --steps 3 or more")
         if self.warmup < 0:
             raise InputError(f"--warmup {self.warmup} is negative", "use 0 or more warm-up steps")
+        if self.steps > MAX_STEPS or self.warmup > MAX_STEPS:  # a typo (1e20) would keep every rank busy for ever
+            raise InputError(f"--steps {self.steps:,} / --warmup {self.warmup:,}: at most {MAX_STEPS:,} each",
+                             f"use --steps and --warmup up to {MAX_STEPS:,}")
         if self.microbatches is not None and self.microbatches < 1:
             raise InputError(f"--microbatches {self.microbatches} must be 1 or more", "pass a positive count")
         pipeline_only = [f for f, given in (("--schedule", self.schedule != SCHEDULES[0]),
@@ -91,6 +95,9 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     launch = dataclasses.replace(launch, threads_per_rank=threads)
     torch.manual_seed(cfg.seed)
     bundle = load_bundle(cfg.bundle_ref, cfg.bundle_kwargs)
+    # before torchrun: DDP, FSDP and the pipeline's optimizer each refuse such a model inside every rank
+    check_trainable(bundle, "train", fix="profile it without --nproc, with --mode inference (a distributed run "
+                                         "measures training steps)")
     partition: Partition | None = None
     bounds: list[int] = []
     m = 1

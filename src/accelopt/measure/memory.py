@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from accelopt.errors import is_out_of_memory
 from accelopt.units import unit
 from accelopt.workload.usercode import is_out_of_memory
 

@@ -489,11 +489,11 @@ def capture_for_profile(bundle: Any, mode: str, dtype: str, device: str) -> Any:
         bundle, mode=mode, dtype=dtype, device=device, warmup_steps=1 if mode == "train" else 0))
 
 
-def check_trainable(bundle: Any, mode: str) -> None:
+def check_trainable(bundle: Any, mode: str, fix: str = "use --mode inference") -> None:
     """A train step of a model with no trainable parameter has nothing to update (torch's optimizers refuse it)."""
     if mode == "train" and not any(p.requires_grad for p in bundle.model.parameters()):
         raise InputError(f"model {bundle.name!r} has no trainable parameters (requires_grad): --mode train has "
-                         "nothing to update", "use --mode inference")
+                         "nothing to update", fix)
 
 
 MAX_STEPS = 10**6

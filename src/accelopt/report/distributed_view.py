@@ -24,33 +24,51 @@ def render(result: DistributedResult, console: Any) -> None:
     sched = f", {result.schedule} schedule, {result.microbatches} micro-batches" if result.schedule else ""
     t = Table(title=Text(f"accelopt profile — {result.name}: {result.parallel} on {result.nproc} x {result.nnodes} "
                          f"ranks ({result.backend}, {result.device}){sched}"))
-    for col in ("rank", "stage", "step median", "collectives", "overlapped", "exposed", "compute", "peak memory"):
+    for col in RANK_COLUMNS:
         t.add_column(col, justify="right")
     for r in result.ranks:
         t.add_row(str(r.rank), "-" if r.stage is None else str(r.stage), fmt_seconds(r.step_median_s),
-                  fmt_seconds(r.comm.comm_s), _pct(r.comm.overlap_fraction), fmt_seconds(r.comm.exposed_s),
-                  fmt_seconds(r.comm.compute_s), fmt_bytes(r.peak_memory_bytes, binary=True))
+                  fmt_seconds(r.comm.profiled_step_s), fmt_seconds(r.comm.comm_s), _pct(r.comm.overlap_fraction),
+                  fmt_seconds(r.comm.exposed_s), fmt_seconds(r.comm.compute_s),
+                  fmt_bytes(r.peak_memory_bytes, binary=True))
     console.print(t)
-    console.print(f"step (slowest rank's median): {fmt_seconds(result.step_median_s)}; straggler: rank "
-                  f"{result.slowest_rank} at {result.straggler_ratio:.2f}x the median rank", highlight=False)
+    console.print(straggler_line(result), highlight=False)
     if result.single is not None:
         console.print(f"one process, same global batch {result.global_batch}: "
                       f"{fmt_seconds(result.single.step_median_s)} -> speedup {result.speedup:.2f}x, scaling "
                       f"efficiency {_pct(result.scaling_efficiency)} (T1 / (N x TN), "
                       f"{result.environment.get('threads_per_rank')} thread(s) per process)", highlight=False)
-    first = result.ranks[0]
-    console.print(Text(f"collectives and compute: per profiled step, from each rank's torch.profiler trace; peak "
-                       f"memory: {first.memory_source}"), style="dim")
+    console.print(Text(ranks_note(result)), style="dim")
     if result.partition is not None:
-        p = result.partition
-        console.print(f"pipeline split (balanced, from profiled layer times): stages start at layers "
-                      f"{p.balanced.bounds[:-1]}, balance {p.balanced.balance:.2f} (slowest / mean stage) vs the "
-                      f"equal-layer split {p.naive.bounds[:-1]}: {p.naive.balance:.2f}", highlight=False)
+        console.print(split_line(result.partition), highlight=False)
     if result.prediction is not None:
         _render_prediction(result, console)
     else:
-        console.print("plan's prediction: left out (no catalog entry for this device; pass --probed SPEC.toml or "
-                      "--catalog-device NAME)", highlight=False)
+        console.print(f"plan's prediction: left out ({PREDICTION_LEFT_OUT})", highlight=False)
+
+
+RANK_COLUMNS = ("rank", "stage", "step median", "profiled step", "collectives", "overlapped", "exposed", "compute",
+                "peak memory")
+"""The per-rank table on the console and the page: 'profiled step' is the frame of the three trace figures after
+it (torch.profiler slows a step down, so collectives can exceed the uninstrumented step median)."""
+PREDICTION_LEFT_OUT = "no catalog entry for this device; pass --probed SPEC.toml or --catalog-device NAME"
+
+
+def straggler_line(r: DistributedResult) -> str:
+    return (f"step (slowest rank's median): {fmt_seconds(r.step_median_s)}; straggler: rank {r.slowest_rank} at "
+            f"{r.straggler_ratio:.2f}x the median rank")
+
+
+def ranks_note(r: DistributedResult) -> str:
+    return ("step median: uninstrumented steps; profiled step, collectives, overlapped, exposed and compute: per "
+            "step of the profiled steps, from each rank's torch.profiler trace; peak memory: "
+            f"{r.ranks[0].memory_source}" if r.ranks else "")
+
+
+def split_line(p: Any) -> str:
+    return (f"pipeline split (balanced, from profiled layer times): stages start at layers {p.balanced.bounds[:-1]}, "
+            f"balance {p.balanced.balance:.2f} (slowest / mean stage) vs the equal-layer split {p.naive.bounds[:-1]}: "
+            f"{p.naive.balance:.2f}")
 
 
 def _render_prediction(result: DistributedResult, console: Any) -> None:
@@ -92,27 +110,37 @@ def render_collectives(result: CollectivesResult, console: Any) -> None:
 def html_tables(r: DistributedResult) -> list[Any]:
     from accelopt.report.html import Table, q
 
-    ranks = Table("ranks", ["rank", "stage", "step median", "collectives", "overlap", "exposed", "compute",
-                            "peak memory"])
+    ranks = Table("ranks", list(RANK_COLUMNS))
     for x in r.ranks:
         c = x.comm
         ranks.rows.append([q(x, "rank"), q(x, "stage") if x.stage is not None else "—", q(x, "step_median_s"),
-                           q(c, "comm_s"), q(c, "overlap_fraction"), q(c, "exposed_s"), q(c, "compute_s"),
-                           q(x, "peak_memory_bytes")])
-    ranks.note = f"peak memory: {r.ranks[0].memory_source}" if r.ranks else ""
+                           q(c, "profiled_step_s"), q(c, "comm_s"), q(c, "overlap_fraction"), q(c, "exposed_s"),
+                           q(c, "compute_s"), q(x, "peak_memory_bytes")])
+    ranks.note = f"{straggler_line(r)}. {ranks_note(r)}"
     out = [ranks]
     if r.single is not None:
         run = Table("against one process on the same global batch", ["", "value"])
         run.rows += [["one process, step median", q(r.single, "step_median_s")], ["speed-up", q(r, "speedup")],
                      ["scaling efficiency", q(r, "scaling_efficiency")]]
-        run.note = f"scaling efficiency = {r.scaling_formula}"
+        run.note = (f"scaling efficiency = {r.scaling_formula}; {r.environment.get('threads_per_rank')} thread(s) "
+                    "per process")
         out.append(run)
+    if r.partition is not None:
+        bal, naive = r.partition.balanced, r.partition.naive
+        split = Table("pipeline split (fwd+bwd per micro-batch, profiled layer times)",
+                      ["stage", "balanced: first layer", "balanced: time", "equal layers: first layer",
+                       "equal layers: time"], note=split_line(r.partition))
+        split.rows = [[str(k), str(b0), fmt_seconds(t0), str(b1), fmt_seconds(t1)] for k, (b0, t0, b1, t1) in
+                      enumerate(zip(bal.bounds, bal.stage_times_s, naive.bounds, naive.stage_times_s, strict=False))]
+        out.append(split)
     pred = r.prediction
     if pred is not None:
         t = Table(f"plan's prediction on {pred.device} vs measured", ["term", "predicted", "measured", "error"],
-                  est_cols={1}, note=f"links: {pred.link_source}")
+                  est_cols={1}, note="; ".join([f"links: {pred.link_source}", *pred.notes]))
         t.rows = [[x.term, q(x, "predicted_s"), q(x, "measured_s"), q(x, "error")] for x in pred.terms]
         out.append(t)
+    else:
+        out.append(Table("plan's prediction", ["", "why"], [["left out", PREDICTION_LEFT_OUT]]))
     return out
 
 

@@ -98,7 +98,20 @@ def _probe_tables(r: Any) -> list[Table]:
         out.append(Table("not measured", ["metric", "why"], [[m, w] for m, w in r.skipped]))
     if r.collectives is not None:
         out.append(_collectives_table(r.collectives))
-    return out
+    return out + _warnings_tables(r.contention, [])
+
+
+def _warnings_tables(contention: Any, extra: list[str]) -> list[Table]:
+    """What disturbed a measurement (a busy machine, a noisy figure, passes that disagree), as the console prints
+    it: [] when nothing did."""
+    lines = list(contention.warnings) + extra
+    if not lines:
+        return []
+    t = Table("warnings: these figures may not describe the device or model", ["#", "what was seen"],
+              [[str(i), w] for i, w in enumerate(lines, 1)])
+    if contention.disturbed:
+        t.note = "affected: " + ", ".join(contention.disturbed) + "; rerun on a quiet machine to trust them"
+    return [t]
 
 
 def _collectives_table(c: Any) -> Table:
@@ -157,14 +170,19 @@ def _profile_tables(r: Any) -> list[Table]:
                         q(o, "attained_flop_per_s"), q(o, "attained_byte_per_s"), q(o, "efficiency"), o.verdict])
     out = [t, w, mt, et, rt]
     d = r.diagnosis
-    if d is not None:
+    if d is not None and r.conclusions_withheld:
+        from accelopt.report.profile_view import DIAGNOSIS_WITHHELD
+
+        out.append(Table("diagnosis withheld", ["why"], [[DIAGNOSIS_WITHHELD]]))
+    elif d is not None:
         dt = Table(f"verdict: {d.verdict}", ["#", "try", "evidence", "gain up to", "bound formula",
                                              "test with accelopt optimize --only"])
         for i, rec in enumerate(d.recommendations, 1):
             dt.rows.append([str(i), rec.action, rec.evidence, q(rec, "speedup_max"), rec.formula,
                             ",".join(rec.techniques)])
         out.append(dt)
-    return out
+    return out + _warnings_tables(r.contention, [f"NOT FINITE: {r.nonfinite} (--allow-nonfinite)"] if r.nonfinite
+                                  else [])
 
 
 _LAYOUT_COLS = ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "m", "zero", "recompute")

@@ -124,6 +124,10 @@ def diagnosis_table(d: Any) -> Table:
     return t
 
 
+DIAGNOSIS_WITHHELD = "the profiled pass disagrees with the headline step (see warnings); rerun on a quiet machine"
+"""Why a result's diagnosis is not shown (ProfileResult.conclusions_withheld), on the console and the page."""
+
+
 def warnings_table(r: Any) -> Table | None:
     """What disturbed the measurement (contention, passes that disagree, non-finite values); None if nothing."""
     c = r.contention
@@ -154,8 +158,7 @@ def render(r: Any, console: Console | None = None) -> None:
     if r.diagnosis is not None and not r.conclusions_withheld:
         console.print(diagnosis_table(r.diagnosis))
     elif r.diagnosis is not None:
-        console.print(Text("diagnosis withheld: the profiled pass disagrees with the headline step "
-                           "(see warnings); rerun on a quiet machine"))
+        console.print(Text(f"diagnosis withheld: {DIAGNOSIS_WITHHELD}"))
     warnings = warnings_table(r)
     if warnings is not None:
         console.print(warnings)

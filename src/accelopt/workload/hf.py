@@ -137,6 +137,18 @@ def _check_fits_here(auto: Any, config: Any, p: Path) -> None:
                          "run on a machine with more memory")
 
 
+def _unknown_type_fix(tf: Any, model_type: str) -> str:
+    """Close matches among the model types this transformers knows, else the count of them; newer types (mixtral,
+    phi) need a newer transformers."""
+    import difflib
+
+    known = sorted(tf.models.auto.configuration_auto.CONFIG_MAPPING.keys())
+    close = difflib.get_close_matches(model_type.lower(), known, n=3, cutoff=0.75)
+    hint = f"did you mean {' or '.join(repr(k) for k in close)}? " if close else ""
+    return (f"{hint}check model_type (transformers {tf.__version__} knows {len(known)} types), or upgrade "
+            "transformers (pip install -U transformers) for a newer architecture")
+
+
 def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: int | None = None) -> ModelBundle:
     """ModelBundle for the architecture in `path` (a directory with config.json, or the JSON file).
 
@@ -150,10 +162,9 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
     fields = {k: v for k, v in d.items() if k != "model_type"}
     try:
         config = tf.AutoConfig.for_model(d["model_type"], **fields)
-    except (ValueError, KeyError) as e:
+    except (ValueError, KeyError):  # its message lists every known type (2,000+ characters): close matches instead
         raise InputError(f"Hugging Face config {str(p)!r}: model_type {d['model_type']!r} is not known to "
-                         f"transformers {tf.__version__} ({e})",
-                         "check model_type, or upgrade transformers") from None
+                         f"transformers {tf.__version__}", _unknown_type_fix(tf, str(d["model_type"]))) from None
     if getattr(config, "is_encoder_decoder", False):
         raise UnsupportedError(f"{d['model_type']!r} is an encoder-decoder model; building its decoder inputs "
                                "is not supported", "use a decoder-only or encoder-only config, or write a "
@@ -178,6 +189,10 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
         raise InputError(f"the model of {str(p)!r} cannot be built here (its random weights need more memory "
                          f"than this machine has): {str(e)[:200]}",
                          "check the sizes in the config (hidden_size, num_hidden_layers, vocab_size, ...)") from None
+    if not hasattr(config, "vocab_size"):  # vision, audio: set vocab_size would not make it read token ids
+        raise UnsupportedError(f"Hugging Face config {str(p)!r}: model_type {d['model_type']!r} takes no token ids "
+                               "(its config has no vocab_size), and accelopt builds token inputs for HF configs",
+                               "write a model file that feeds its inputs (see examples/my_model.py)")
     vocab = int(getattr(config, "vocab_size", 0) or 0)
     if vocab < 2:
         raise InputError(f"Hugging Face config {str(p)!r} has no usable vocab_size", "set vocab_size")

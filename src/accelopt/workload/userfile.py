@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from accelopt.errors import InputError
+from accelopt.errors import InfeasibleError, InputError, is_out_of_memory
 from accelopt.userio import path_kind, read_user_text
 
 __all__ = ["METRIC_HIGHER_IS_BETTER", "ModelBundle", "load_user_factory"]
@@ -214,6 +214,11 @@ def load_user_factory(spec: str, **kwargs: Any) -> ModelBundle:
     except InputError:
         raise
     except (Exception, SystemExit) as e:
+        if is_out_of_memory(e):  # the model itself does not fit: the factory is not wrong
+            raise InfeasibleError(f"factory {func_name!r} in {str(path)!r} ran out of memory building the model "
+                                  f"({type(e).__name__}: {str(e).strip()[:200]})",
+                                  "build a smaller model (fewer or narrower layers), or run on a machine with more "
+                                  "memory; `accelopt plan` predicts a model of this size without building it") from None
         raise InputError(f"factory {func_name!r} in {str(path)!r} raised {_describe(e)}",
                          "fix the factory (call it directly in Python to see the traceback)") from e
     if not isinstance(bundle, ModelBundle):

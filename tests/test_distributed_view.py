@@ -1,0 +1,68 @@
+"""The console and the HTML page of `profile --nproc` show the same figures from one DistributedResult: the
+profiled step beside the trace figures it frames (collectives above the uninstrumented step median looked like an
+error), the pipeline split, the straggler, the prediction's notes or why it was left out."""
+
+from __future__ import annotations
+
+import io
+
+from accelopt.distributed.types import (
+    CommTime,
+    DistributedResult,
+    Partition,
+    PredictionCheck,
+    RankResult,
+    StageBalance,
+    TermError,
+)
+from accelopt.report.console import make_console
+from accelopt.report.distributed_view import render
+from accelopt.report.html import render_html
+from accelopt.units import fmt_seconds
+
+
+def _result(prediction: PredictionCheck | None) -> DistributedResult:
+    def rank(i: int, step_s: float) -> RankResult:
+        # the profiled steps ran 4x slower than the timed ones: collectives exceed the step median
+        comm = CommTime(comm_s=5.4e-3, overlapped_s=0.0, compute_s=3.88e-4, profiled_step_s=6.25e-3)
+        return RankResult(rank=i, world_size=2, host="h", step_times_s=[step_s] * 3, losses=[1.0], comm=comm,
+                          peak_memory_bytes=2**28, memory_source="process peak resident set (getrusage)", threads=1,
+                          stage=i)
+
+    part = Partition(layers=[], stages=2, memory_limit_bytes=None,
+                     balanced=StageBalance(bounds=[0, 3, 5], stage_times_s=[2e-4, 1.5e-4], stage_memory_bytes=[1, 1]),
+                     naive=StageBalance(bounds=[0, 2, 5], stage_times_s=[1.2e-4, 2.6e-4], stage_memory_bytes=[1, 1]))
+    return DistributedResult(name="seq [red]x[/red]", parallel="pipeline", schedule="1f1b", nproc=2, nnodes=1,
+                             backend="gloo", device="cpu", global_batch=8, microbatches=4,
+                             ranks=[rank(0, 1.8e-3), rank(1, 1.83e-3)], single=None, partition=part,
+                             prediction=prediction, environment={"threads_per_rank": 1})
+
+
+def _console(r: DistributedResult) -> str:
+    buf = io.StringIO()
+    render(r, make_console(file=buf, width=200))
+    return buf.getvalue()
+
+
+def _page(r: DistributedResult) -> str:
+    return render_html("profile-distributed", r, title="t", argv=["profile"]).split("full result (JSON)")[0]
+
+
+def test_console_and_page_show_the_profiled_step_and_the_split() -> None:
+    r = _result(None)
+    text, page = _console(r), _page(r)
+    for shown in (text, page):
+        assert "profiled step" in shown and fmt_seconds(6.25e-3) in shown
+        assert "straggler: rank 1 at" in shown
+        assert "stages start at layers [0, 3], balance 1.14" in shown
+        assert "no catalog entry for this device" in shown  # the prediction left out, and why
+    assert "seq [red]x[/red]" in text  # plain text
+
+
+def test_page_shows_the_prediction_notes() -> None:
+    pred = PredictionCheck(device="h100-sxm", link_source="catalog link",
+                           notes=["compute on h100-sxm at its fp32 peak"],
+                           terms=[TermError(term="step", predicted_s=4e-4, measured_s=1.83e-3)])
+    r = _result(pred)
+    for shown in (_console(r), _page(r)):
+        assert "compute on h100-sxm at its fp32 peak" in shown and "catalog link" in shown
