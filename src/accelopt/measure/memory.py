@@ -28,7 +28,6 @@ from typing import Any
 
 from accelopt.errors import is_out_of_memory
 from accelopt.units import unit
-from accelopt.workload.usercode import is_out_of_memory
 
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")

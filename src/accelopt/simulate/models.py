@@ -61,8 +61,7 @@ def _captured(bundle: Any, what: str) -> tuple[list[Layer], str]:
 def _capture_within_memory(bundle: Any, what: str, capture: Any) -> Any:
     """capture(bundle) in inference mode; the allocator's refusal inside the model's forward (which the capture
     passes through unchanged, see workload.usercode) is an InfeasibleError naming `what`, not a traceback."""
-    from accelopt.errors import InfeasibleError
-    from accelopt.workload.usercode import is_out_of_memory
+    from accelopt.errors import InfeasibleError, is_out_of_memory
 
     try:
         return capture(bundle, mode="inference")

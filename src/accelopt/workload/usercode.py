@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from accelopt.errors import AcceloptError, InputError
+from accelopt.errors import AcceloptError, InputError, is_out_of_memory
 from accelopt.userio import exception_text
 
 __all__ = ["ModelCodeError", "is_out_of_memory", "user_call"]
@@ -23,20 +23,9 @@ __all__ = ["ModelCodeError", "is_out_of_memory", "user_call"]
 _FIX = ("check that model(*inputs), loss_fn(output, targets), the optimizer and the metric run on their own with "
         "what batches() and eval_batches() yield (shapes, dtypes, devices)")
 
-# Substrings of the allocators' out-of-memory messages: torch's CPU allocator ("DefaultCPUAllocator: can't
-# allocate memory"), the CUDA caching allocator (torch.OutOfMemoryError, "CUDA out of memory"), MPS/XPU.
-_OOM_TEXT = ("can't allocate memory", "out of memory", "not enough memory")
-
-
 class ModelCodeError(InputError):
     """The model's own code raised (exit 2 with error + fix). `optimize` records it as one variant's failure when
     it happens under a technique, and stops the run when the baseline itself fails."""
-
-
-def is_out_of_memory(e: BaseException) -> bool:
-    """An allocator's out-of-memory failure (MemoryError, or a RuntimeError saying so on CPU or GPU;
-    torch.OutOfMemoryError is a RuntimeError)."""
-    return isinstance(e, MemoryError) or (isinstance(e, RuntimeError) and any(t in str(e).lower() for t in _OOM_TEXT))
 
 
 def user_call(bundle: Any, what: str, fn: Callable[..., Any], *args: Any) -> Any:
