@@ -70,3 +70,17 @@ def test_plan_serve_is_not_uncalibrated_where_runs_exist(hardware: str, capsys: 
                               capsys)
     assert code == 0, err
     assert "uncalibrated" not in " ".join(out.split())
+
+
+@pytest.mark.parametrize(("hardware", "no_run"), [("mi325x", True), ("mi300x", False), ("trainium1", False)])
+def test_plan_serve_json_says_what_the_console_says(hardware: str, no_run: bool,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The console's 'uncalibrated for DEVICE' comes from the result object, so --json carries it too (it was
+    computed in the CLI alone: a JSON reader saw a fitted table and no sign it was never tested on the device)."""
+    import json
+
+    code, out, err = run_main(["plan", "serve", "--model", "qwen2.5-0.5b", "--hardware", hardware, "--batch", "1",
+                               "--json"], capsys)
+    assert code == 0, err
+    runs = json.loads(out)["results"][0]["calibration"]["published_runs_of_device"]
+    assert (runs == 0) is no_run and runs >= 0

@@ -169,7 +169,7 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
         table = Table(title=plain(title), caption=plain(
             f"max batch that fits: {s.max_batch}; decode turns compute-bound at batch: {ridge}; memory: "
             f"{_memory_rule(cal)}; calibration [serving.{cal.family}]{_table_file(cal)}"
-            + (_fitted_on(cal) + _no_run_of(p0.device) if cal.fitted
+            + (_fitted_on(cal) + _no_run_of(cal, p0.device) if cal.fitted
                else " — uncalibrated (not fitted on published runs of this device family)")
             + (f"; {cal.device_scaling.note}" if cal.device_scaling else "")))
         first = "concurrency" if p0.scheduling == "continuous" else "batch"
@@ -262,16 +262,10 @@ def _fitted_on(cal: ServingCalibration) -> str:
     return f", fitted on {len(cal.fitted_on)} published runs of {sources} (engine {engines})"
 
 
-def _no_run_of(device: str) -> str:
-    """' — uncalibrated for DEVICE ...' when no row of the bundled runs file (any role: a `gap` row is a public run
-    the model cannot express yet) ran on `device` (issue #10: where no public run exists for a device, its numbers
-    say 'uncalibrated'); '' when one did. A family table fitted on another device of the family (MI325X on the
-    MI300X rows) is then carried, not tested, on this one. The per-NeuronCore devices (NAME-core, NAME-lncN: a
-    half or quarter of chip NAME, catalog aws_neuron.toml) run on the chip NAME, so their rows count for it."""
-    from accelopt.predict.serving_validation import read_serving_runs
-
-    ran_on = {r["hardware"] for r in read_serving_runs()[0]}
-    if any(h == device or h.startswith((f"{device}-core", f"{device}-lnc")) for h in ran_on):
+def _no_run_of(cal: ServingCalibration, device: str) -> str:
+    """' — uncalibrated for DEVICE ...' when the bundled runs file has no row of `device` (issue #10: where no public
+    run exists for a device, its numbers say 'uncalibrated'; serving.ServingCalibration.published_runs_of_device)."""
+    if cal.published_runs_of_device != 0:
         return ""
     return f" — uncalibrated for {device} (no published serving run of it; the family's values are carried)"
 

@@ -158,6 +158,12 @@ class ServingCalibration:
     bandwidth efficiency), by every collective of the prediction (tensor-parallel all-reduces, pipeline hops, the MoE
     dispatch/combine); None: the spec's link (or the spec's own measured link, for a `probe --collectives` spec)."""
 
+    published_runs_of_device: int | None = unit("count", default=None)
+    """Not a table value: rows of the bundled serving runs file (any role) measured on the predicted device or on
+    its NeuronCore parts (NAME-core, NAME-lncN run on chip NAME); 0: no public run of this device, so a table
+    fitted on a sibling (MI325X on the MI300X rows) is carried to it untested and `plan serve` says 'uncalibrated
+    for DEVICE' (issue #10); None: not looked up (a calibration passed in by a library caller)."""
+
     def __post_init__(self) -> None:
         for name in ("prefill_compute_efficiency", "attention_compute_efficiency", "decode_compute_efficiency",
                      "decode_bandwidth_efficiency", "memory_utilization", "fp4_gemm_efficiency_ratio"):
@@ -296,7 +302,9 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
     """The calibration `plan serve` uses on `spec` (the `[serving.*]` tables of `path` replacing the bundled ones
     by name, when given), with the engine settings and the measured link (--collectives) a user gave (None: the
     default)."""
-    cal = calibration_for_spec(spec, path=path)
+    from accelopt.predict.serving_validation import published_runs_of  # (it imports this module)
+
+    cal = replace(calibration_for_spec(spec, path=path), published_runs_of_device=published_runs_of(spec.name))
     given: dict[str, Any] = {"memory_utilization": memory_utilization, "memory_basis": memory_basis,
                              "max_prefill_chunk_tokens": max_prefill_chunk_tokens, "max_batch_size": max_batch_size,
                              "measured_link": measured_link}
@@ -419,7 +427,8 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 2
+    SCHEMA_VERSION: ClassVar[int] = 3
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2,)  # 3 added calibration.published_runs_of_device
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]

@@ -130,6 +130,15 @@ def read_serving_runs(path: Path | str | None = None) -> tuple[list[dict[str, st
     return rows, sources
 
 
+@functools.lru_cache(maxsize=None)
+def published_runs_of(device: str) -> int:
+    """Rows of the bundled serving runs file (any role: a `gap` row is a public run the model cannot express yet)
+    measured on `device`; the per-NeuronCore devices (NAME-core, NAME-lncN: a half or quarter of chip NAME, catalog
+    aws_neuron.toml) run on the chip NAME, so their rows count for it."""
+    return sum(1 for r in read_serving_runs()[0]
+               if r["hardware"] == device or r["hardware"].startswith((f"{device}-core", f"{device}-lnc")))
+
+
 def _check_row(r: dict[str, str]) -> None:
     rid = r.get("id")
     if None in r:  # csv.DictReader puts surplus cells under the key None
