@@ -130,7 +130,7 @@ def read_serving_runs(path: Path | str | None = None) -> tuple[list[dict[str, st
     return rows, sources
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def published_runs_of(device: str) -> int:
     """Rows of the bundled serving runs file (any role: a `gap` row is a public run the model cannot express yet)
     measured on `device`; the per-NeuronCore devices (NAME-core, NAME-lncN: a half or quarter of chip NAME, catalog
