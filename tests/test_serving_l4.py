@@ -8,6 +8,8 @@ and the catalog. A device with no public serving run prints 'uncalibrated' besid
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import run_main
 
@@ -84,3 +86,14 @@ def test_plan_serve_json_says_what_the_console_says(hardware: str, no_run: bool,
     assert code == 0, err
     runs = json.loads(out)["results"][0]["calibration"]["published_runs_of_device"]
     assert (runs == 0) is no_run and runs >= 0
+
+
+def test_plan_serve_html_says_uncalibrated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The HTML page names the calibration table and the same caveat as the console (it named neither)."""
+    page = tmp_path / "serve.html"
+    code, _, err = run_main(["plan", "serve", "--model", "qwen2.5-0.5b", "--hardware", "mi325x,mi300x", "--batch", "1",
+                             "--html", str(page)], capsys)
+    assert code == 0, err
+    text = " ".join(page.read_text().split())
+    assert "[serving.amd-instinct-cdna3] — uncalibrated for mi325x" in text
+    assert "uncalibrated for mi300x" not in text

@@ -169,8 +169,7 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
         table = Table(title=plain(title), caption=plain(
             f"max batch that fits: {s.max_batch}; decode turns compute-bound at batch: {ridge}; memory: "
             f"{_memory_rule(cal)}; calibration [serving.{cal.family}]{_table_file(cal)}"
-            + (_fitted_on(cal) + _no_run_of(cal, p0.device) if cal.fitted
-               else " — uncalibrated (not fitted on published runs of this device family)")
+            + (_fitted_on(cal) if cal.fitted else "") + cal.uncalibrated_caveat(p0.device)
             + (f"; {cal.device_scaling.note}" if cal.device_scaling else "")))
         first = "concurrency" if p0.scheduling == "continuous" else "batch"
         for col in (first, "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev", "fits",
@@ -260,14 +259,6 @@ def _fitted_on(cal: ServingCalibration) -> str:
     sources = ", ".join(sorted({r["source"] for r in rows}))
     engines = ", ".join(sorted({r["engine"] for r in rows}))
     return f", fitted on {len(cal.fitted_on)} published runs of {sources} (engine {engines})"
-
-
-def _no_run_of(cal: ServingCalibration, device: str) -> str:
-    """' — uncalibrated for DEVICE ...' when the bundled runs file has no row of `device` (issue #10: where no public
-    run exists for a device, its numbers say 'uncalibrated'; serving.ServingCalibration.published_runs_of_device)."""
-    if cal.published_runs_of_device != 0:
-        return ""
-    return f" — uncalibrated for {device} (no published serving run of it; the family's values are carried)"
 
 
 def _memory_rule(cal: ServingCalibration) -> str:

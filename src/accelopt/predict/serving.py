@@ -191,6 +191,16 @@ class ServingCalibration:
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise InputError(f"calibration {name} = {v!r} must be a positive integer", f"fix {name}")
 
+    def uncalibrated_caveat(self, device: str) -> str:
+        """' — uncalibrated ...' where this table was not fitted on published runs of its family, or where no public
+        run of `device` exists (a sibling's table carried, issue #10); '' otherwise. `plan serve`'s console caption
+        and HTML page both print it."""
+        if not self.fitted:
+            return " — uncalibrated (not fitted on published runs of this device family)"
+        if self.published_runs_of_device == 0:
+            return f" — uncalibrated for {device} (no published serving run of it; the family's values are carried)"
+        return ""
+
 
 def _check_fraction(name: str, v: float) -> None:
     if not 0 < v <= 1:

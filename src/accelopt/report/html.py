@@ -253,7 +253,8 @@ def _serve_tables(r: Any) -> list[Table]:
                  "$/M out tok", "J/out tok"]
         ridge = s.decode_ridge_batch if s.decode_ridge_batch is not None else "never in range"
         t = Table(f"{s.model} on {s.device} (tp={s.tp}, pp={s.pp})", heads, estimate=True,
-                  note=f"max batch that fits: {s.max_batch}; decode turns compute-bound at batch: {ridge}")
+                  note=f"max batch that fits: {s.max_batch}; decode turns compute-bound at batch: {ridge}; calibration "
+                       f"[serving.{s.calibration.family}]{s.calibration.uncalibrated_caveat(s.device)}")
         for p in s.points:
             t.rows.append([q(p, "batch"), q(p, "ttft_s"), q(p, "tpot_s"), q(p, "decode_tokens_per_s"),
                            q(p, "output_tokens_per_s_per_device"), p.decode_step.bound,
