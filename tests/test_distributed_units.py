@@ -275,3 +275,37 @@ def test_measured_run_check_times_ops_with_plans_op_model() -> None:
     assert got["forward"] == pytest.approx(want_add, rel=1e-12)
     want_mm = max(2e12 / (1e15 * float(dev.matmul_eff(np.asarray(2e12)))), 1.5e8 / (3e12 * cal.memory_eff))
     assert got["backward"] == pytest.approx(want_mm + cal.kernel_overhead_s, rel=1e-12)
+
+
+def test_a_prediction_that_runs_out_of_memory_keeps_the_measurements(monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """The prediction's one-process capture of the global batch running out of memory left a traceback and lost the
+    ranks' measurements; now the result keeps them and says why its prediction is left out (console, JSON, HTML)."""
+    from accelopt.distributed import run as run_mod
+    from accelopt.distributed.types import CommTime, DistributedResult, RankResult
+    from accelopt.report.distributed_view import html_tables, render
+
+    def oom(*_: object) -> None:
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 9e12 bytes")
+
+    monkeypatch.setattr(run_mod, "_predict", oom)
+    rank = RankResult(rank=0, world_size=2, host="h", step_times_s=[0.01] * 3, losses=[1.0], threads=1,
+                      comm=CommTime(comm_s=0.002, overlapped_s=0.001, compute_s=0.006), peak_memory_bytes=1.0,
+                      memory_source="test")
+    res = DistributedResult(name="mlp", parallel="ddp", schedule=None, nproc=2, nnodes=1, backend="gloo",
+                            device="cpu", global_batch=16, microbatches=1, ranks=[rank], single=None)
+    run_mod._add_prediction(None, res, object())  # type: ignore[arg-type]
+    assert res.prediction is None and "ran out of memory" in res.prediction_left_out
+    assert "16 samples" in res.prediction_left_out
+    from accelopt.report.console import make_console
+
+    render(res, make_console())
+    assert "ran out of memory" in " ".join(capsys.readouterr().out.split())
+    assert any("ran out of memory" in str(t.rows) for t in html_tables(res))
+
+    def boom(*_: object) -> None:
+        raise RuntimeError("a bug, not memory")
+
+    monkeypatch.setattr(run_mod, "_predict", boom)
+    with pytest.raises(RuntimeError, match="a bug"):
+        run_mod._add_prediction(None, res, object())  # type: ignore[arg-type]

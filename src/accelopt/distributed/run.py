@@ -17,7 +17,7 @@ from typing import Any
 from accelopt.distributed.launch import Launch, launch_job
 from accelopt.distributed.model import load_bundle
 from accelopt.distributed.types import PARALLEL, SCHEDULES, DistributedResult, Job, Partition, RankResult
-from accelopt.errors import InputError
+from accelopt.errors import InputError, is_out_of_memory
 from accelopt.measure.profiler import MAX_STEPS, check_trainable
 
 
@@ -133,8 +133,20 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         environment={"torch": torch.__version__, "python": platform.python_version(), "host": platform.node(),
                      "threads_per_rank": threads, "run_dirs": run_dirs})
     if spec is not None:
-        result.prediction = _predict(cfg, result, spec)
+        _add_prediction(cfg, result, spec)
     return result
+
+
+def _add_prediction(cfg: DistConfig, result: DistributedResult, spec: Any) -> None:
+    """result.prediction from _predict; when its one-process capture runs out of memory the ranks' measurements are
+    kept and result.prediction_left_out says why (a traceback lost the whole run)."""
+    try:
+        result.prediction = _predict(cfg, result, spec)
+    except (MemoryError, RuntimeError) as e:
+        if not is_out_of_memory(e):
+            raise
+        result.prediction_left_out = (f"its one-process capture of the global batch ({result.global_batch} samples) "
+                                      "ran out of memory; pass a smaller --batch-size to get it")
 
 
 def _predict(cfg: DistConfig, result: DistributedResult, spec: Any) -> Any:

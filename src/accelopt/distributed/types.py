@@ -193,7 +193,8 @@ class DistributedResult:
     """`accelopt profile --nproc N`: a measured N-rank run beside the one-process run on the same global batch."""
 
     SCHEMA_KIND: ClassVar[str] = "profile-distributed"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)  # 2 added prediction_left_out
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s", "straggler_ratio": "x", "slowest_rank": "count",
@@ -214,6 +215,9 @@ class DistributedResult:
     """The one-process baseline (same model, seed and global batch); None on multi-node runs."""
     partition: Partition | None = None
     prediction: PredictionCheck | None = None
+    prediction_left_out: str = ""
+    """Why `prediction` is None when a spec was given (the one-process capture it needs did not fit in memory);
+    '' otherwise (no spec: the report says which flag gives one)."""
     environment: dict[str, Any] = field(default_factory=dict)
 
     @property

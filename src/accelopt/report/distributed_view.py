@@ -44,7 +44,8 @@ def render(result: DistributedResult, console: Any) -> None:
     if result.prediction is not None:
         _render_prediction(result, console)
     else:
-        console.print(f"plan's prediction: left out ({PREDICTION_LEFT_OUT})", highlight=False)
+        console.print(f"plan's prediction: left out ({result.prediction_left_out or PREDICTION_LEFT_OUT})",
+                      highlight=False)
 
 
 RANK_COLUMNS = ("rank", "stage", "step median", "profiled step", "collectives", "overlapped", "exposed", "compute",
@@ -140,7 +141,8 @@ def html_tables(r: DistributedResult) -> list[Any]:
         t.rows = [[x.term, q(x, "predicted_s"), q(x, "measured_s"), q(x, "error")] for x in pred.terms]
         out.append(t)
     else:
-        out.append(Table("plan's prediction", ["", "why"], [["left out", PREDICTION_LEFT_OUT]]))
+        why = r.prediction_left_out or PREDICTION_LEFT_OUT
+        out.append(Table("plan's prediction", ["", "why"], [["left out", why]]))
     return out
 
 
