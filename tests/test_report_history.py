@@ -331,3 +331,17 @@ def test_group_options_before_a_subcommand_are_refused(capsys: pytest.CaptureFix
         out, err = _cli(capsys, *argv, code=2)
         assert out == "" and named in err and "fix:" in err and "after the subcommand" in err
     assert json.loads(_cli(capsys, "history", "--json", "--limit", "1")[0])["total"] == 1  # the bare form still lists
+
+
+def test_imported_command_cannot_break_out_of_the_page(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A run file's "command" is user text: the page's generator tag printed it inside an attribute with JSON
+    escaping (\\" ends an HTML attribute), so `"><script>` in an imported file ran as a script."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    hostile = '"><script>alert(1)</script>'
+    (folder / "x.json").write_text(json.dumps({"command": hostile, "time": "2026-01-01T00:00:00Z", "result": {}}))
+    _cli(capsys, "history", "import", str(folder))
+    page = tmp_path / "x.html"
+    _cli(capsys, "history", "show", "x", "--html", str(page))
+    text = page.read_text(encoding="utf-8")
+    assert "<script" not in text.lower() and "&lt;script&gt;" in text

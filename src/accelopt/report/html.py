@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import html
-import json
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -509,7 +508,7 @@ def render_html(kind: str, result: Any, *, title: str, argv: list[str], run: dic
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<meta name="generator" content="accelopt {json.dumps(kind)[1:-1]}">'
+            f'<meta name="generator" content="accelopt {html.escape(kind)}">'  # kind: a stored run's command
             f"<style>{CSS}</style></head><body>\n{body}\n</body></html>\n")
 
 
