@@ -345,3 +345,23 @@ def test_imported_command_cannot_break_out_of_the_page(capsys: pytest.CaptureFix
     _cli(capsys, "history", "show", "x", "--html", str(page))
     text = page.read_text(encoding="utf-8")
     assert "<script" not in text.lower() and "&lt;script&gt;" in text
+
+
+def test_a_run_file_without_versions_or_host_is_not_given_this_machines(capsys: pytest.CaptureFixture[str],
+                                                                          tmp_path: Path) -> None:
+    """`show` printed 'on None; accelopt None' and the page this machine's host and versions for a run file that
+    recorded none; a result of another schema version printed an empty key-figures table without saying why."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    newer = {"schema": "accelopt.plan", "schema_version": 99}
+    (folder / "old.json").write_text(json.dumps({"command": "plan", "time": "2026-01-01T00:00:00Z", "result": newer}))
+    _cli(capsys, "history", "import", str(folder))
+    out, _ = _cli(capsys, "history", "show", "old")
+    assert "None" not in out and "accelopt plan\n" in out
+    assert "on host not recorded (platform not recorded); accelopt not recorded, torch not recorded" in out
+    assert "another version of accelopt (schema accelopt.plan version 99); only its JSON is shown" in out
+    assert "key figures" not in out
+    page = tmp_path / "old.html"
+    _cli(capsys, "history", "show", "old", "--html", str(page))
+    text = page.read_text(encoding="utf-8")
+    assert "accelopt not recorded, torch not recorded" in text and "host not recorded (platform not" in text

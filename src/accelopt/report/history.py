@@ -77,8 +77,9 @@ class RunRecord:
     result: dict[str, Any] = field(default_factory=dict)
 
     def command_line(self) -> str:
-        """'accelopt plan --model x' with shell quoting, so it can be pasted back."""
-        return "accelopt " + shlex.join(self.argv)
+        """'accelopt plan --model x' with shell quoting, so it can be pasted back ('accelopt plan' for a run file
+        that kept no command line)."""
+        return "accelopt " + (shlex.join(self.argv) if self.argv else self.command)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (also the format of the legacy one-file-per-run history)."""
@@ -135,6 +136,21 @@ def versions() -> dict[str, str | None]:
 
 def host() -> dict[str, str]:
     return {"name": platform.node(), "platform": platform.platform(), "machine": platform.machine()}
+
+
+def versions_text(v: dict[str, str | None]) -> str:
+    """'accelopt 0.1.0, torch 2.4.0, Python 3.11.7' of a record's versions; one the record lacks (a run file
+    written by hand or by another tool) reads 'not recorded', never this machine's."""
+    def one(name: str, none: str) -> str:
+        return "not recorded" if name not in v else str(v[name] or none)
+
+    return (f"accelopt {one('accelopt', 'unknown')}, torch {one('torch', 'not installed')}, "
+            f"Python {one('python', 'unknown')}")
+
+
+def host_text(h: dict[str, str]) -> str:
+    """'name (platform)' of a record's host; what it lacks reads 'not recorded'."""
+    return f"{h.get('name') or 'host not recorded'} ({h.get('platform') or 'platform not recorded'})"
 
 
 def _warn(text: str) -> None:
