@@ -365,3 +365,22 @@ def test_a_run_file_without_versions_or_host_is_not_given_this_machines(capsys: 
     _cli(capsys, "history", "show", "old", "--html", str(page))
     text = page.read_text(encoding="utf-8")
     assert "accelopt not recorded, torch not recorded" in text and "host not recorded (platform not" in text
+
+
+def test_a_locked_store_is_called_locked_and_the_result_is_kept(monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A store another process kept locked past the wait said 'make $ACCELOPT_HOME a folder you can write to'; an
+    empty run id said it 'matches' every run."""
+    history.record("validate", [], RESULT)
+    monkeypatch.setattr(history, "BUSY_TIMEOUT_S", 0.2)
+    holder = sqlite3.connect(history.store_path(), isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        out, err = _cli(capsys, *COMPARE)
+    finally:
+        holder.close()
+    assert json.loads(out)["devices"] == ["h100-sxm", "mi300x"]
+    assert "stayed locked by another process for 0.2 s" in err and "run again when the other accelopt" in err
+    assert "folder you can write to" not in err
+    _, err = _cli(capsys, "history", "show", " ", code=2)
+    assert "the run id is empty" in err and "matches" not in err

@@ -221,6 +221,10 @@ def _store_error(path: Path, e: Exception) -> HistoryStoreError:
     msg = str(e)
     if isinstance(e, sqlite3.DatabaseError) and any(s in msg for s in ("not a database", "malformed", "corrupt")):
         return HistoryStoreError(f"history store {path} is damaged ({msg})", _damage_hint(path))
+    if isinstance(e, sqlite3.OperationalError) and ("locked" in msg or "busy" in msg):
+        return HistoryStoreError(f"history store {path} stayed locked by another process for {BUSY_TIMEOUT_S:g} s "
+                                 f"({msg})", "run again when the other accelopt (or sqlite3 session) holding it has "
+                                 "finished; ACCELOPT_NO_HISTORY=1 stops recording")
     return HistoryStoreError(f"history store {path} cannot be used: {msg}",
                              "make $ACCELOPT_HOME a folder you can write to (or set ACCELOPT_HOME elsewhere); "
                              "ACCELOPT_NO_HISTORY=1 stops recording")
@@ -398,6 +402,9 @@ def list_runs(limit: int | None = None, offset: int = 0) -> list[RunRecord]:
 def load(run_id: str) -> RunRecord:
     """A run by id, unique id prefix, or 'latest' (the newest valid run); an unknown id is an error naming the
     closest ids, a damaged one an error saying what is wrong."""
+    if not run_id.strip():
+        raise InputError("the run id is empty", "give a run id from `accelopt history list`, a unique prefix of one, "
+                         "or latest")
     with _store(create=False) as con:
         if con is None or con.execute("SELECT 1 FROM runs LIMIT 1").fetchone() is None:
             raise InputError(f"no runs recorded in {store_path()}",
