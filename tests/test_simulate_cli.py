@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import tomllib
 from typer.testing import CliRunner
 
 from accelopt.cli.main import app, main
@@ -96,3 +97,22 @@ def test_bad_inputs_exit_2(args: list[str], needle: str, capsys: pytest.CaptureF
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "fix:" in err and needle in err, err  # refused for the reason the case names
+
+
+def test_export_a_preset_without_dram_size_with_dram_bytes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """nvdla-* and eyeriss give no DRAM capacity; the export said 'set dram_bytes in the [design] table', which a
+    built-in preset does not let you edit. --dram-bytes gives it, cited as given on the command line."""
+    from conftest import run_main
+
+    out = tmp_path / "n.toml"
+    code, _, err = run_main(["simulate", "export", "-d", "nvdla-512", "--out", str(out)], capsys)
+    assert code == 2 and "--dram-bytes" in err and not out.exists()
+    code, _, err = run_main(["simulate", "export", "-d", "nvdla-512", "--out", str(out), "--dram-bytes", "8e9"],
+                            capsys)
+    assert code == 0, err
+    dev = tomllib.loads(out.read_text(encoding="utf-8"))["device"][0]
+    assert dev["memory_bytes"][0] == 8e9 and "--dram-bytes" in dev["memory_bytes"][1]
+    for args, needle in ((["--dram-bytes", "0"], "dram_bytes = 0.0 must be > 0"),
+                         (["--dram-bytes", "8e9", "--out", str(tmp_path / "n.cfg")], "a SCALE-Sim config has no")):
+        code, _, err = run_main(["simulate", "export", "-d", "nvdla-512", "--out", str(out), *args], capsys)
+        assert code == 2 and needle in err, err

@@ -351,9 +351,12 @@ def register(app: typer.Typer) -> None:
         design: str = typer.Option(..., "--design", "-d", help="preset, design TOML or SCALE-Sim .cfg"),
         out: Path = typer.Option(..., "--out", "-o",
                                  help="file to write: catalog TOML if it ends in .toml, a SCALE-Sim config if in .cfg"),
+        dram_bytes: float | None = typer.Option(None, "--dram-bytes", help="off-chip memory capacity in bytes "
+                                                "(e.g. 8e9), for a .toml export of a design that gives none (eyeriss, "
+                                                "nvdla-*) or to replace its figure"),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
     ) -> None:
-        _export(design, out, json_out)
+        _export(design, out, json_out, dram_bytes)
 
 
 def run_simulation(opts: RunOptions) -> None:
@@ -525,7 +528,7 @@ def _render_nvdla(result: Any) -> None:
         con.print(f"  {n}")
 
 
-def _export(design: str, out: Path, json_out: bool) -> None:
+def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = None) -> None:
     from accelopt.errors import InputError
     from accelopt.report.jsonout import emit
     from accelopt.simulate.design import get_design
@@ -538,6 +541,11 @@ def _export(design: str, out: Path, json_out: bool) -> None:
                          "name the file like my-design.toml (catalog TOML: a device for plan/profile/catalog) or "
                          "my-design.cfg (a SCALE-Sim config)")
     d = get_design(design)
+    if dram_bytes is not None:
+        if out.suffix.lower() == ".cfg":
+            raise InputError("--dram-bytes is for a catalog TOML export: a SCALE-Sim config has no DRAM capacity",
+                             f"leave --dram-bytes out, or write --out {out.with_suffix('.toml')}")
+        d = d.with_(dram_bytes=dram_bytes, sources={**d.sources, "dram_bytes": "--dram-bytes on the command line"})
     if out.suffix.lower() == ".cfg":
         from accelopt.simulate.scalesim_cfg import scalesim_cfg_text
 
