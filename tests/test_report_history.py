@@ -162,6 +162,30 @@ def test_newer_schema_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2 and "newer accelopt" in err
 
 
+@pytest.mark.parametrize(("ddl", "needle"), [
+    ("CREATE TABLE runs (seq INTEGER PRIMARY KEY, id TEXT, command TEXT, time_utc TEXT); "
+     "INSERT INTO schema_version VALUES (1)", "a runs table without argv_json"),
+    ("INSERT INTO schema_version VALUES (1)", "has no runs table"),
+    ("INSERT INTO schema_version VALUES ('abc')", "schema version 'abc', which no accelopt writes"),
+    ("INSERT INTO schema_version VALUES (0)", "schema version 0, which no accelopt writes"),
+])
+def test_store_of_another_shape_is_refused_untouched(ddl: str, needle: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A store with a schema_version table but not accelopt's runs table, or a version no accelopt wrote: a text
+    version was a TypeError traceback, a missing table or column blamed the folder's permissions."""
+    path = history.store_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _db(path) as con:
+        con.execute("CREATE TABLE schema_version (version INTEGER)")
+        for statement in ddl.split("; "):
+            con.execute(statement)
+    before = path.read_bytes()
+    code, _, err = run_main(["history", "list"], capsys)
+    assert code == 2 and needle in err and "Traceback" not in err and "folder you can write to" not in err
+    out, err = _cli(capsys, *COMPARE)
+    assert json.loads(out)["devices"] == ["h100-sxm", "mi300x"] and needle in err
+    assert path.read_bytes() == before
+
+
 @pytest.mark.parametrize(("column", "value"), [("result_json", "[1, 2, 3]"), ("argv_json", "5"),
                                                ("result_json", "{not json"), ("time_utc", "yesterday"),
                                                ("argv_json", '["ok", 7]')])

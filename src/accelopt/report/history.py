@@ -316,9 +316,18 @@ def _check_version(con: sqlite3.Connection, path: Path) -> None:
     version = row[0] if row else None
     if version is None:
         raise HistoryStoreError(f"history store {path} has no schema version", _damage_hint(path))
+    if not isinstance(version, int) or version < 1:  # a text or a version no accelopt wrote: not ours to read
+        raise HistoryStoreError(f"history store {path} has schema version {version!r}, which no accelopt writes "
+                                f"(this one reads {SCHEMA_VERSION})", _damage_hint(path))
     if version > SCHEMA_VERSION:
         raise HistoryStoreError(f"history store {path} was written by a newer accelopt (schema {version}; this "
                                 f"one reads {SCHEMA_VERSION})", "upgrade accelopt, or set ACCELOPT_HOME elsewhere")
+    columns = {r[1] for r in con.execute("PRAGMA table_info(runs)")}  # empty when there is no runs table
+    missing = [c for c in ("seq", *_COLUMNS.split(", ")) if c not in columns]
+    if missing:  # else every read says 'no such column' and is blamed on the folder's permissions
+        what = "no runs table" if not columns else f"a runs table without {', '.join(missing)}"
+        raise HistoryStoreError(f"history store {path} has {what}: it is not shaped like an accelopt history "
+                                f"store (schema {version})", _damage_hint(path))
 
 
 # ---------------------------------------------------------------- recording
