@@ -376,3 +376,17 @@ def test_a_model_that_cannot_run_on_meta_is_captured_on_the_cpu(tmp_path: Any,
     pt = data["devices"][0]["points"][0]
     mm = next(c for c in pt["op_classes"] if c["op_class"] == "matmul")
     assert mm["flops"] == 2 * 2 * 16 * 16  # the Linear of the batch of 2 was captured (on the CPU)
+
+
+def test_console_memory_reads_as_on_the_page(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """The memory column printed 612 MB where the --html page shows the same bytes as 584 MiB."""
+    page = tmp_path / "p.html"
+    code, out, err = run_main(["plan", "infer", "resnet50", "--hardware", "jetson-agx-orin", "--batch", "1",
+                               "--html", str(page)], capsys)
+    assert code == 0, err
+    text = page.read_text(encoding="utf-8")
+    header = next(line for line in out.splitlines() if "memory" in line and line.startswith("┃"))
+    col = [c.strip() for c in header.split("┃")].index("memory")
+    rows = [line for line in out.splitlines() if line.startswith("│ jetson-agx-orin")]
+    cells = [[c.strip() for c in row.split("│")][col] for row in rows]
+    assert cells and all(c.endswith("iB") and f">{c}<" in text for c in cells), cells

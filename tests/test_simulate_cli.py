@@ -116,3 +116,18 @@ def test_export_a_preset_without_dram_size_with_dram_bytes(tmp_path: Path, capsy
                          (["--dram-bytes", "8e9", "--out", str(tmp_path / "n.cfg")], "a SCALE-Sim config has no")):
         code, _, err = run_main(["simulate", "export", "-d", "nvdla-512", "--out", str(out), *args], capsys)
         assert code == 2 and needle in err, err
+
+
+def test_console_dram_figures_read_as_on_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The console printed DRAM traffic in MB (7.64 MB) where the --html page and `history` show the same bytes
+    in MiB (7.28 MiB): the two views of one run did not read alike."""
+    from conftest import run_main
+
+    page = tmp_path / "s.html"
+    code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "-m", "resnet50", "--max-rows", "3",
+                               "--html", str(page)], capsys)
+    assert code == 0, err
+    text = page.read_text(encoding="utf-8")
+    cells = [line.split("│")[7].strip() for line in out.splitlines() if line.startswith("│")]
+    total = out.split("\nDRAM* ")[1].split(" (")[0]
+    assert len(cells) == 3 and all(c.endswith("iB") and f">{c}<" in text for c in [*cells, total]), (cells, total)

@@ -225,7 +225,7 @@ def print_plan(plan: Any) -> None:
     from accelopt.cli.plan import console as make_console
     from accelopt.cli.plan import fmt_num
     from accelopt.report.console import line
-    from accelopt.units import fmt_bytes, fmt_flops, fmt_joules, fmt_seconds, fmt_usd, fmt_watts
+    from accelopt.units import fmt_flops, fmt_joules, fmt_quantity, fmt_seconds, fmt_usd, fmt_watts
 
     con = make_console()
     budget = (f", latency budget {plan.latency_budget_s * 1e3:g} ms" if plan.latency_budget_s is not None else "")
@@ -244,7 +244,7 @@ def print_plan(plan: Any) -> None:
             bound = f"{top.op_class} ({top.bound})" if top is not None else "-"
             tb.add_row(d.device, p.dtype if p.dtype == d.precision.requested else f"{p.dtype} (!)",
                        str(p.batch), fmt_seconds(p.latency_s), fmt_num(p.throughput_per_s),
-                       fmt_bytes(p.memory_total_bytes), "yes" if p.fits else "NO",
+                       fmt_quantity(p.memory_total_bytes, "B"), "yes" if p.fits else "NO",
                        fmt_joules(p.energy_per_inference_j) if p.energy_per_inference_j is not None else "n/a",
                        fmt_num(p.inferences_per_j) if p.inferences_per_j is not None else "n/a",
                        fmt_watts(p.power_w) if p.power_w is not None else "n/a",
@@ -311,7 +311,7 @@ def _print_classes(con: Any, d: Any) -> None:
     from rich.table import Table
 
     from accelopt.cli.plan import fmt_num
-    from accelopt.units import fmt_bytes, fmt_flops, fmt_pct, fmt_seconds
+    from accelopt.units import fmt_bytes, fmt_flops, fmt_pct, fmt_quantity, fmt_seconds
 
     p = d.points[0]
     tb = Table(title=f"{d.device} at batch {p.batch}, {p.dtype}: where the time goes (roofline per op class)")
@@ -320,7 +320,8 @@ def _print_classes(con: Any, d: Any) -> None:
     for c in p.op_classes:
         inten = c.intensity_flop_per_byte
         tb.add_row(c.op_class, c.where, str(c.ops), fmt_seconds(c.time_s), fmt_pct(c.time_s / p.latency_s),
-                   fmt_flops(c.flops), fmt_bytes(c.bytes), "-" if inten == float("inf") else fmt_num(inten), c.bound)
+                   fmt_flops(c.flops), fmt_quantity(c.bytes, "B"), "-" if inten == float("inf") else fmt_num(inten),
+                   c.bound)
     con.print(tb)
     if p.onchip_weights_bytes is not None:
         con.print(f"weights {fmt_bytes(p.weights_bytes)}: {fmt_bytes(p.onchip_weights_bytes)} on chip, "

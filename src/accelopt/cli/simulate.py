@@ -189,7 +189,7 @@ def _print_run(result: Any, max_rows: int) -> None:
     rows = result.layers
     for r in rows[:max_rows]:
         t.add_row(r.name, f"{r.m}x{r.n}x{r.k}", str(r.repeats), _count(r.compute_cycles),
-                  _count(r.stall_cycles), units.fmt_pct(r.utilization), units.fmt_bytes(r.dram_bytes),
+                  _count(r.stall_cycles), units.fmt_pct(r.utilization), _bytes(r.dram_bytes),
                   _energy(r.energy_j))
     con.print(t)
     if len(rows) > max_rows:
@@ -203,8 +203,8 @@ def _print_run(result: Any, max_rows: int) -> None:
                    f"achieved {units.fmt_quantity(tot.achieved_op_per_s, 'OP/s')}"))
     need = units.fmt_byte_per_s(tot.bandwidth_needed_byte_per_s)
     spill = tot.dram_psum_spill_bytes
-    con.print(f"DRAM* {units.fmt_bytes(tot.dram_bytes)} (reads {units.fmt_bytes(tot.dram_read_bytes)}, writes "
-              f"{units.fmt_bytes(tot.dram_write_bytes)}" + (f", partial-sum spills {units.fmt_bytes(spill)}"
+    con.print(f"DRAM* {_bytes(tot.dram_bytes)} (reads {_bytes(tot.dram_read_bytes)}, writes "
+              f"{_bytes(tot.dram_write_bytes)}" + (f", partial-sum spills {_bytes(spill)}"
                                                            if spill else "")
               + f"; needs {need} for no stalls), intensity {tot.intensity_op_per_dram_byte:.3g} OP/B")
     con.print(f"energy* {_energy(tot.energy_j)} = MAC {_energy(e.mac_j)} + register "
@@ -357,6 +357,14 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
     ) -> None:
         _export(design, out, json_out, dram_bytes)
+
+
+def _bytes(n_bytes: float) -> str:
+    """Bytes as the --html page and `history` show them (the JSON unit 'B', in binary prefixes: MiB), so the
+    console's figures read the same on the page."""
+    from accelopt import units
+
+    return units.fmt_quantity(n_bytes, "B")
 
 
 def run_simulation(opts: RunOptions) -> None:
