@@ -131,3 +131,18 @@ def test_console_dram_figures_read_as_on_the_page(tmp_path: Path, capsys: pytest
     cells = [line.split("│")[7].strip() for line in out.splitlines() if line.startswith("│")]
     total = out.split("\nDRAM* ")[1].split(" (")[0]
     assert len(cells) == 3 and all(c.endswith("iB") and f">{c}<" in text for c in [*cells, total]), (cells, total)
+
+
+def test_sweep_prints_the_grid_with_its_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    """A sweep given only --rows swept columns, SRAM sizes and the base design's bandwidth without printing them:
+    the front's rows were the only trace of the defaults used."""
+    from conftest import run_main
+
+    code, out, err = run_main(["simulate", "sweep", "-m", "alexnet-conv", "--rows", "16,32", "--dataflow", "ws"],
+                              capsys)
+    assert code == 0, err
+    assert ("grid: rows 16,32 x cols 16,32,64 (default) x SRAM KiB each 64,256,1024 (default) x DRAM GB/s 137 "
+            "(edge-npu's) x dataflow ws") in out
+    code, out, err = run_main(["simulate", "sweep", "-m", "alexnet-conv", "--rows", "16", "--cols", "8",
+                               "--sram-kib", "64", "--bandwidth-gbps", "10,inf", "--dataflow", "os", "--json"], capsys)
+    assert "grid: rows 16 x cols 8 x SRAM KiB each 64 x DRAM GB/s 10,inf x dataflow os" in json.loads(out)["notes"]

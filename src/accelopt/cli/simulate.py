@@ -435,8 +435,10 @@ def run_design_sweep(opts: SweepOptions) -> None:
 
         raise InputError(f"--dataflow {opts.dataflow!r} names no dataflow", "write e.g. --dataflow os,ws,is")
     bws = list(dict.fromkeys(bws))  # a repeated bandwidth would simulate (and list) the same designs twice
-    designs = grid(base, units.parse_int_range(opts.rows, "--rows"), units.parse_int_range(opts.cols, "--cols"),
-                   [s * 1024 for s in units.parse_int_range(opts.sram_kib, "--sram-kib")], bws, dataflows)
+    rows, cols = units.parse_int_range(opts.rows, "--rows"), units.parse_int_range(opts.cols, "--cols")
+    sram_kib = units.parse_int_range(opts.sram_kib, "--sram-kib")
+    designs = grid(base, rows, cols, [s * 1024 for s in sram_kib], bws, dataflows)
+    grid_note = _grid_note(opts, base.name, rows, cols, sram_kib, bws, dataflows)
     points = _sweep_with_progress(designs, layers, opts.source.convention, run_sweep)
     interrupted = len(points) < len(designs)  # Ctrl-C: what was simulated is kept, shown and recorded
     if not points:
@@ -447,7 +449,7 @@ def run_design_sweep(opts: SweepOptions) -> None:
     from accelopt.simulate.results import SimSweepResult
 
     notes = ["energy is an estimate (Horowitz ISSCC 2014 table scaled to the node by "
-             "Stillmaker & Baas 2017); DRAM traffic from a tiling model"]
+             "Stillmaker & Baas 2017); DRAM traffic from a tiling model", grid_note]
     if interrupted:
         notes.append(f"interrupted (Ctrl-C) after {len(points)} of {len(designs)} designs: the front is theirs")
     data = SimSweepResult(source=source, base_design=base.name, evaluated=len(points),
@@ -457,6 +459,27 @@ def run_design_sweep(opts: SweepOptions) -> None:
     _show_sweep(data, points, front, base, source, opts.as_json)
     if interrupted:
         raise typer.Exit(130)
+
+
+def _grid_note(opts: SweepOptions, base: str, rows: list[int], cols: list[int], sram_kib: list[int],
+               bws: list[float], dataflows: list[str]) -> str:
+    """'grid: rows 16,32 x cols 16,32,64 (default) x ...': what was swept, the values not given marked default."""
+    import dataclasses
+
+    given = {f.name: getattr(opts, f.name) != f.default for f in dataclasses.fields(SweepOptions)
+             if f.default is not dataclasses.MISSING}
+
+    def axis(label: str, values: list[Any], name: str, fmt: Any = str) -> str:
+        mark = "" if given[name] else (f" ({base}'s)" if name == "bandwidth_gbps" else " (default)")
+        return f"{label} {','.join(fmt(v) for v in values)}{mark}"
+
+    def bw(b: float) -> str:  # GB/s, as typed
+        return "inf" if b == float("inf") else f"{b / 1e9:g}"
+
+    return "grid: " + " x ".join((axis("rows", rows, "rows"), axis("cols", cols, "cols"),
+                                  axis("SRAM KiB each", sram_kib, "sram_kib"),
+                                  axis("DRAM GB/s", bws, "bandwidth_gbps", bw),
+                                  axis("dataflow", dataflows, "dataflow")))
 
 
 def _show_sweep(data: Any, points: Any, front: Any, base: Any, source: str, as_json: bool) -> None:
@@ -472,6 +495,7 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, source: str, as_j
 
     con = make_console()
     con.print(f"{len(points)} designs on {source} (base {base.name}); Pareto front: {len(front)}")
+    con.print(data.notes[1])  # the grid, defaults marked
     t = Table()
     for c in ("rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MACs", "latency", "energy*", "util",
               "TOPS/W*"):
