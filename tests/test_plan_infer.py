@@ -390,3 +390,20 @@ def test_console_memory_reads_as_on_the_page(tmp_path: Any, capsys: pytest.Captu
     rows = [line for line in out.splitlines() if line.startswith("│ jetson-agx-orin")]
     cells = [[c.strip() for c in row.split("│")][col] for row in rows]
     assert cells and all(c.endswith("iB") and f">{c}<" in text for c in cells), cells
+
+
+def test_fixes_name_plan_infers_own_options(monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """A batch too large to capture said 'use a smaller --batch-size (or --seq-len / --size)' and a BERT sequence
+    past 512 'pass --size 512 or less': plan infer's options are --batch and --input-size (--size is a zoo size)."""
+    code, _, err = run_main(["plan", "infer", "bert-base", "--input-size", "1000", "--hardware", "t4"], capsys)
+    assert code == 2 and "pass --input-size 512 or less" in err
+    import accelopt.cli.plan_infer as cli
+
+    def no_memory(*a: Any, **k: Any) -> Any:
+        raise MemoryError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 6021119939788 bytes")
+
+    monkeypatch.setattr(cli, "_workloads", no_memory)
+    code, _, err = run_main(["plan", "infer", "resnet50", "--batch", "99999999", "--hardware", "t4"], capsys)
+    assert code == 2 and "--batch up to 99999999" in err and "use a smaller --batch (or --input-size)" in err
+    assert "--batch-size" not in err

@@ -184,7 +184,8 @@ def _captured(model: str, batches: list[int], input_size: int | None, size: str 
     from accelopt.measure.memory import out_of_memory_as_error
 
     size_text = f", --input-size {input_size}" if input_size is not None else ""
-    with out_of_memory_as_error(f"one batch of inputs (--batch up to {batches[-1]}{size_text})", "cpu"):
+    with out_of_memory_as_error(f"one batch of inputs (--batch up to {batches[-1]}{size_text})", "cpu",
+                                "use a smaller --batch (or --input-size), or run on a machine with more memory"):
         return _workloads(model, batches, input_size, size)
 
 
