@@ -408,3 +408,14 @@ def test_a_locked_store_is_called_locked_and_the_result_is_kept(monkeypatch: pyt
     assert "folder you can write to" not in err
     _, err = _cli(capsys, "history", "show", " ", code=2)
     assert "the run id is empty" in err and "matches" not in err
+
+
+def test_offset_and_keep_past_sqlites_integers(capsys: pytest.CaptureFixture[str]) -> None:
+    """`history list --offset 99999999999999999999` and `prune --keep 99999999999999999999` were OverflowError
+    tracebacks (sqlite integers are 64-bit): they mean past every run / keep every run."""
+    history.record("validate", [], RESULT)
+    huge = "99999999999999999999"
+    out, _ = _cli(capsys, "history", "list", "--offset", huge)
+    assert "no runs recorded" in out
+    out, _ = _cli(capsys, "history", "prune", "--keep", huge)
+    assert "pruned 0 runs; 1 left" in out

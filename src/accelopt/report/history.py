@@ -58,6 +58,7 @@ CREATE INDEX IF NOT EXISTS runs_by_time ON runs (time_utc, seq);
 """
 _COLUMNS = "id, command, time_utc, argv_json, versions_json, host_json, result_json"
 _NEWEST_FIRST = "ORDER BY time_utc DESC, seq DESC"
+_SQLITE_MAX_INT = 2**63 - 1  # an --offset or --keep past it means "all of them": clamped, not an OverflowError
 
 
 class HistoryStoreError(InputError):
@@ -396,7 +397,8 @@ def list_runs(limit: int | None = None, offset: int = 0) -> list[RunRecord]:
     with _store(create=False) as con:
         if con is None:
             return out
-        rows = con.execute(f"SELECT {_COLUMNS} FROM runs {_NEWEST_FIRST} LIMIT -1 OFFSET ?", (offset,))
+        rows = con.execute(f"SELECT {_COLUMNS} FROM runs {_NEWEST_FIRST} LIMIT -1 OFFSET ?",
+                           (min(offset, _SQLITE_MAX_INT),))
         for row in rows:  # sqlite streams rows: only as many are read as the page needs
             try:
                 out.append(_from_row(row))
@@ -517,7 +519,7 @@ def prune(keep: int | None = None, older_than_days: float | None = None) -> Prun
     params: list[int | str] = []
     if keep is not None:
         where.append(f"seq NOT IN (SELECT seq FROM runs {_NEWEST_FIRST} LIMIT ?)")
-        params.append(keep)
+        params.append(min(keep, _SQLITE_MAX_INT))
     if older_than_days is not None:
         try:
             cutoff = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(days=older_than_days)
