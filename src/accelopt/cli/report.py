@@ -12,12 +12,12 @@ from accelopt.errors import InputError
 if TYPE_CHECKING:
     from accelopt.report.history import RunRecord
 
-HELP = """Recorded runs: list, show (re-render as HTML), compare two, prune, import.
-
-Runs of probe, profile, optimize, plan (search, explain, serve, infer), validate, simulate (run, sweep,
-published) and catalog compare are recorded in the SQLite store $ACCELOPT_HOME/history.sqlite3 (default
-~/.accelopt); JSON run files of older versions ($ACCELOPT_HOME/history/*.json) are imported when the store is
-created. ACCELOPT_NO_HISTORY=1 stops recording. Options go after the subcommand (history list --json)."""
+# one line per paragraph: the help printer keeps a line break inside a paragraph, folding it mid-sentence
+HELP = ("Recorded runs: list, show (re-render as HTML), compare two, prune, import.\n\n"
+        "Runs of probe, profile, optimize, plan (search, explain, serve, infer), validate, simulate (run, sweep, "
+        "published) and catalog compare are recorded in the SQLite store $ACCELOPT_HOME/history.sqlite3 (default "
+        "~/.accelopt); JSON run files of older versions ($ACCELOPT_HOME/history/*.json) are imported when the store "
+        "is created. ACCELOPT_NO_HISTORY=1 stops recording. Options go after the subcommand (history list --json).")
 
 
 # What reading a stored result of the wrong shape raises (a run written by hand, another version, a bug):
