@@ -407,3 +407,14 @@ def test_fixes_name_plan_infers_own_options(monkeypatch: pytest.MonkeyPatch,
     code, _, err = run_main(["plan", "infer", "resnet50", "--batch", "99999999", "--hardware", "t4"], capsys)
     assert code == 2 and "--batch up to 99999999" in err and "use a smaller --batch (or --input-size)" in err
     assert "--batch-size" not in err
+
+
+def test_list_models_refuses_options_it_would_drop(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan infer --list-models --html x.html` printed the list and wrote no page, without a word."""
+    page = tmp_path / "x.html"
+    code, out, err = run_main(["plan", "infer", "--list-models", "--html", str(page)], capsys)
+    assert code == 2 and out == "" and "--html would be ignored" in err and not page.exists()
+    code, _, err = run_main(["plan", "infer", "resnet50", "--list-models", "--batch", "4"], capsys)
+    assert code == 2 and "MODEL, --batch would be ignored" in err
+    code, out, _ = run_main(["plan", "infer", "--list-models", "--json"], capsys)
+    assert code == 0 and any(r["name"] == "resnet50" for r in json.loads(out))

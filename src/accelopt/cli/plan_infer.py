@@ -90,6 +90,7 @@ def register_infer(plan_app: typer.Typer) -> None:
 def infer_command(o: InferOptions) -> None:
     """`plan infer`: list the models, or predict, record and render."""
     if o.list_models:
+        _check_list_alone(o)
         _list_models(o.as_json)
         return
     plan = run_infer(o)
@@ -114,6 +115,21 @@ def point_to_infer(model: str) -> None:
 
         raise InputError(f"{model} is a built-in inference example; `plan` plans training of the model presets",
                          f"use `accelopt plan infer {model}` (latency, throughput, memory, energy per inference)")
+
+
+def _check_list_alone(o: InferOptions) -> None:
+    """--list-models prints the examples and exits: a model or plan option beside it (--html x.html) was dropped
+    without a word."""
+    import dataclasses
+
+    from accelopt.errors import InputError
+
+    ignored = [f.name for f in dataclasses.fields(o) if f.name not in ("list_models", "as_json")
+               and getattr(o, f.name) != (f.default if f.default is not dataclasses.MISSING else None)]
+    if ignored:
+        flags = ", ".join("MODEL" if n == "model" else "--" + n.replace("_", "-") for n in ignored)
+        raise InputError(f"--list-models prints the built-in examples only; {flags} would be ignored",
+                         "run `accelopt plan infer --list-models` alone (with --json for JSON), then plan a model")
 
 
 def _list_models(as_json: bool) -> None:
