@@ -521,7 +521,14 @@ def _published(convention: str, chip: str, json_out: bool, html: Path | None) ->
     from accelopt.simulate.published import published_result
 
     if chip.lower() not in ("nvdla", "eyeriss"):
-        raise InputError(f"--chip {chip!r} has no published figures here", "use --chip nvdla or --chip eyeriss")
+        import difflib
+
+        close = difflib.get_close_matches(chip.lower(), ["nvdla", "eyeriss"], n=1, cutoff=0.6)
+        hint = f"did you mean --chip {close[0]}? " if close else ""
+        raise InputError(f"--chip {chip!r} has no published figures here", f"{hint}use --chip nvdla or --chip eyeriss")
+    if chip.lower() == "eyeriss" and convention != "paper":  # it was dropped without a word
+        raise InputError(f"--convention {convention} applies to --chip nvdla only: Eyeriss is row-stationary, which "
+                         "has no SCALE-Sim convention", "leave --convention out with --chip eyeriss")
     if html is not None:
         from accelopt.userio import check_writable
 
