@@ -275,11 +275,21 @@ def design_from_table(table: Mapping[str, Any], sources: Mapping[str, str], wher
     bad_src = [k for k, v in sources.items() if not isinstance(v, str)]
     if bad_src:
         raise InputError(f"{where}: [sources] entries {', '.join(bad_src)} are not text", 'write field = "citation"')
-    kwargs["sources"] = dict(sources)
+    kwargs["sources"] = {**_left_out(table), **sources}
     try:
         return Design(**kwargs)
     except InputError as e:
         raise InputError(f"{where}: {e.problem}", e.fix) from None
+
+
+# Optional fields a [design] table may leave out, and what the model then does: printed beside the results
+# (as an assumption of the design), so a default is never taken silently.
+_DEFAULTS_SAID = {"cores": "assumption: left out of the design, 1 array",
+                  "dram_latency_s": "assumption: left out of the design, 0 s (DRAM latency not modelled)"}
+
+
+def _left_out(table: Mapping[str, Any]) -> dict[str, str]:
+    return {f: said for f, said in _DEFAULTS_SAID.items() if f not in table}
 
 
 def load_design_text(text: str, where: str) -> Design:
