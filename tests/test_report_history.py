@@ -4,6 +4,7 @@ malformed records; ACCELOPT_NO_HISTORY; a failing write never loses the result."
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import multiprocessing
 import sqlite3
@@ -419,3 +420,14 @@ def test_offset_and_keep_past_sqlites_integers(capsys: pytest.CaptureFixture[str
     assert "no runs recorded" in out
     out, _ = _cli(capsys, "history", "prune", "--keep", huge)
     assert "pruned 0 runs; 1 left" in out
+
+
+def test_import_refuses_a_run_from_the_future(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A run file dated 9999-12-31 was imported and stayed the newest run (`history show latest`) for ever."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    (folder / "future.json").write_text(json.dumps({"command": "plan", "time": "9999-12-31T23:59:59Z", "result": {}}))
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    (folder / "now.json").write_text(json.dumps({"command": "plan", "time": now, "result": {}}))
+    out, err = _cli(capsys, "history", "import", str(folder))
+    assert "imported 1 runs" in out and "future.json" in err and "is in the future" in err

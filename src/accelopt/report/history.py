@@ -195,6 +195,10 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
             raise ValueError(f'"time" {stamp!r} is not a UTC time as the store writes it')
     else:
         stamp = _time_utc(stamp)
+        # a later time would list as the newest run (and be `show latest`) for ever; a day covers clock skew
+        tomorrow = _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(days=1)
+        if stamp > tomorrow.strftime("%Y-%m-%dT%H:%M:%S.%fZ"):
+            raise ValueError(f'"time" {doc.get("time")!r} is in the future')
     return RunRecord(id=run_id, command=doc["command"], argv=list(argv), time_utc=stamp,
                      versions=dict(doc.get("versions") or {}), host=dict(doc.get("host") or {}),
                      result=doc["result"])
