@@ -376,3 +376,45 @@ def test_a_model_that_cannot_run_on_meta_is_captured_on_the_cpu(tmp_path: Any,
     pt = data["devices"][0]["points"][0]
     mm = next(c for c in pt["op_classes"] if c["op_class"] == "matmul")
     assert mm["flops"] == 2 * 2 * 16 * 16  # the Linear of the batch of 2 was captured (on the CPU)
+
+
+def test_console_memory_reads_as_on_the_page(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """The memory column printed 612 MB where the --html page shows the same bytes as 584 MiB."""
+    page = tmp_path / "p.html"
+    code, out, err = run_main(["plan", "infer", "resnet50", "--hardware", "jetson-agx-orin", "--batch", "1",
+                               "--html", str(page)], capsys)
+    assert code == 0, err
+    text = page.read_text(encoding="utf-8")
+    header = next(line for line in out.splitlines() if "memory" in line and line.startswith("┃"))
+    col = [c.strip() for c in header.split("┃")].index("memory")
+    rows = [line for line in out.splitlines() if line.startswith("│ jetson-agx-orin")]
+    cells = [[c.strip() for c in row.split("│")][col] for row in rows]
+    assert cells and all(c.endswith("iB") and f">{c}<" in text for c in cells), cells
+
+
+def test_fixes_name_plan_infers_own_options(monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """A batch too large to capture said 'use a smaller --batch-size (or --seq-len / --size)' and a BERT sequence
+    past 512 'pass --size 512 or less': plan infer's options are --batch and --input-size (--size is a zoo size)."""
+    code, _, err = run_main(["plan", "infer", "bert-base", "--input-size", "1000", "--hardware", "t4"], capsys)
+    assert code == 2 and "pass --input-size 512 or less" in err
+    import accelopt.cli.plan_infer as cli
+
+    def no_memory(*a: Any, **k: Any) -> Any:
+        raise MemoryError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 6021119939788 bytes")
+
+    monkeypatch.setattr(cli, "_workloads", no_memory)
+    code, _, err = run_main(["plan", "infer", "resnet50", "--batch", "99999999", "--hardware", "t4"], capsys)
+    assert code == 2 and "--batch up to 99999999" in err and "use a smaller --batch (or --input-size)" in err
+    assert "--batch-size" not in err
+
+
+def test_list_models_refuses_options_it_would_drop(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan infer --list-models --html x.html` printed the list and wrote no page, without a word."""
+    page = tmp_path / "x.html"
+    code, out, err = run_main(["plan", "infer", "--list-models", "--html", str(page)], capsys)
+    assert code == 2 and out == "" and "--html would be ignored" in err and not page.exists()
+    code, _, err = run_main(["plan", "infer", "resnet50", "--list-models", "--batch", "4"], capsys)
+    assert code == 2 and "MODEL, --batch would be ignored" in err
+    code, out, _ = run_main(["plan", "infer", "--list-models", "--json"], capsys)
+    assert code == 0 and any(r["name"] == "resnet50" for r in json.loads(out))

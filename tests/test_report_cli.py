@@ -91,3 +91,15 @@ def test_history_show_to_a_bad_html_path_blames_the_path(capsys: pytest.CaptureF
     _, err = _cli(capsys, "history", "show", run_id, "--html", str(tmp_path / "nope" / "v.html"), code=2)
     assert "does not exist" in err and "mkdir -p" in err
     assert "damaged" not in err and "Traceback" not in err
+
+
+def test_history_help_is_not_folded_mid_sentence(capsys: pytest.CaptureFixture[str]) -> None:
+    """The group help kept its source line breaks: 'simulate (run, sweep,' ended a line half-way across the
+    terminal with 'published)' on the next."""
+    from conftest import run_main
+
+    code, out, _ = run_main(["history", "--help"], capsys)
+    assert code == 0
+    lines = [line.strip() for line in out.splitlines()]
+    assert not any(line.endswith("simulate (run, sweep,") for line in lines)
+    assert "simulate (run, sweep, published)" in " ".join(lines)

@@ -4,6 +4,7 @@ malformed records; ACCELOPT_NO_HISTORY; a failing write never loses the result."
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import multiprocessing
 import sqlite3
@@ -160,6 +161,30 @@ def test_newer_schema_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
         con.execute("UPDATE schema_version SET version = ?", (history.SCHEMA_VERSION + 1,))
     code, _, err = run_main(["history", "list"], capsys)
     assert code == 2 and "newer accelopt" in err
+
+
+@pytest.mark.parametrize(("ddl", "needle"), [
+    ("CREATE TABLE runs (seq INTEGER PRIMARY KEY, id TEXT, command TEXT, time_utc TEXT); "
+     "INSERT INTO schema_version VALUES (1)", "a runs table without argv_json"),
+    ("INSERT INTO schema_version VALUES (1)", "has no runs table"),
+    ("INSERT INTO schema_version VALUES ('abc')", "schema version 'abc', which no accelopt writes"),
+    ("INSERT INTO schema_version VALUES (0)", "schema version 0, which no accelopt writes"),
+])
+def test_store_of_another_shape_is_refused_untouched(ddl: str, needle: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A store with a schema_version table but not accelopt's runs table, or a version no accelopt wrote: a text
+    version was a TypeError traceback, a missing table or column blamed the folder's permissions."""
+    path = history.store_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _db(path) as con:
+        con.execute("CREATE TABLE schema_version (version INTEGER)")
+        for statement in ddl.split("; "):
+            con.execute(statement)
+    before = path.read_bytes()
+    code, _, err = run_main(["history", "list"], capsys)
+    assert code == 2 and needle in err and "Traceback" not in err and "folder you can write to" not in err
+    out, err = _cli(capsys, *COMPARE)
+    assert json.loads(out)["devices"] == ["h100-sxm", "mi300x"] and needle in err
+    assert path.read_bytes() == before
 
 
 @pytest.mark.parametrize(("column", "value"), [("result_json", "[1, 2, 3]"), ("argv_json", "5"),
@@ -331,3 +356,78 @@ def test_group_options_before_a_subcommand_are_refused(capsys: pytest.CaptureFix
         out, err = _cli(capsys, *argv, code=2)
         assert out == "" and named in err and "fix:" in err and "after the subcommand" in err
     assert json.loads(_cli(capsys, "history", "--json", "--limit", "1")[0])["total"] == 1  # the bare form still lists
+
+
+def test_imported_command_cannot_break_out_of_the_page(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A run file's "command" is user text: the page's generator tag printed it inside an attribute with JSON
+    escaping (\\" ends an HTML attribute), so `"><script>` in an imported file ran as a script."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    hostile = '"><script>alert(1)</script>'
+    (folder / "x.json").write_text(json.dumps({"command": hostile, "time": "2026-01-01T00:00:00Z", "result": {}}))
+    _cli(capsys, "history", "import", str(folder))
+    page = tmp_path / "x.html"
+    _cli(capsys, "history", "show", "x", "--html", str(page))
+    text = page.read_text(encoding="utf-8")
+    assert "<script" not in text.lower() and "&lt;script&gt;" in text
+
+
+def test_a_run_file_without_versions_or_host_is_not_given_this_machines(capsys: pytest.CaptureFixture[str],
+                                                                          tmp_path: Path) -> None:
+    """`show` printed 'on None; accelopt None' and the page this machine's host and versions for a run file that
+    recorded none; a result of another schema version printed an empty key-figures table without saying why."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    newer = {"schema": "accelopt.plan", "schema_version": 99}
+    (folder / "old.json").write_text(json.dumps({"command": "plan", "time": "2026-01-01T00:00:00Z", "result": newer}))
+    _cli(capsys, "history", "import", str(folder))
+    out, _ = _cli(capsys, "history", "show", "old")
+    assert "None" not in out and "accelopt plan\n" in out
+    assert "on host not recorded (platform not recorded); accelopt not recorded, torch not recorded" in out
+    assert "another version of accelopt (schema accelopt.plan version 99); only its JSON is shown" in out
+    assert "key figures" not in out
+    page = tmp_path / "old.html"
+    _cli(capsys, "history", "show", "old", "--html", str(page))
+    text = page.read_text(encoding="utf-8")
+    assert "accelopt not recorded, torch not recorded" in text and "host not recorded (platform not" in text
+
+
+def test_a_locked_store_is_called_locked_and_the_result_is_kept(monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A store another process kept locked past the wait said 'make $ACCELOPT_HOME a folder you can write to'; an
+    empty run id said it 'matches' every run."""
+    history.record("validate", [], RESULT)
+    monkeypatch.setattr(history, "BUSY_TIMEOUT_S", 0.2)
+    holder = sqlite3.connect(history.store_path(), isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        out, err = _cli(capsys, *COMPARE)
+    finally:
+        holder.close()
+    assert json.loads(out)["devices"] == ["h100-sxm", "mi300x"]
+    assert "stayed locked by another process for 0.2 s" in err and "run again when the other accelopt" in err
+    assert "folder you can write to" not in err
+    _, err = _cli(capsys, "history", "show", " ", code=2)
+    assert "the run id is empty" in err and "matches" not in err
+
+
+def test_offset_and_keep_past_sqlites_integers(capsys: pytest.CaptureFixture[str]) -> None:
+    """`history list --offset 99999999999999999999` and `prune --keep 99999999999999999999` were OverflowError
+    tracebacks (sqlite integers are 64-bit): they mean past every run / keep every run."""
+    history.record("validate", [], RESULT)
+    huge = "99999999999999999999"
+    out, _ = _cli(capsys, "history", "list", "--offset", huge)
+    assert "no runs recorded" in out
+    out, _ = _cli(capsys, "history", "prune", "--keep", huge)
+    assert "pruned 0 runs; 1 left" in out
+
+
+def test_import_refuses_a_run_from_the_future(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A run file dated 9999-12-31 was imported and stayed the newest run (`history show latest`) for ever."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    (folder / "future.json").write_text(json.dumps({"command": "plan", "time": "9999-12-31T23:59:59Z", "result": {}}))
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    (folder / "now.json").write_text(json.dumps({"command": "plan", "time": now, "result": {}}))
+    out, err = _cli(capsys, "history", "import", str(folder))
+    assert "imported 1 runs" in out and "future.json" in err and "is in the future" in err

@@ -135,6 +135,21 @@ def test_write_html_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert not Path("/proc/accelopt-test.html").exists()
 
 
+def test_dash_or_empty_html_path_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--html -` wrote a file named '-' where a user expects standard output; an empty path (as a string) said
+    "it is a folder" of a '.' never typed."""
+    from accelopt.userio import check_writable
+
+    monkeypatch.chdir(tmp_path)
+    r = _probe_result()
+    with pytest.raises(InputError, match="--html is empty"):
+        check_writable("", "--html", "report.html")
+    with pytest.raises(InputError, match="takes a file, not standard output"):
+        write_html(Path("-"), "probe", r, title="t", argv=[])
+    assert not (tmp_path / "-").exists()
+    assert write_html(tmp_path / "-", "probe", r, title="t", argv=[]).exists()  # the way to that name
+
+
 def test_write_html_writes_file(tmp_path: Path) -> None:
     out = write_html(tmp_path / "p.html", "probe", _probe_result(catalog_peak=1e11),
                      title="probe <test>", argv=["probe", "--quick"])

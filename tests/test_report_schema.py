@@ -167,3 +167,13 @@ def test_schema_cli_help_names_every_kind_and_list_with_a_kind_is_refused(capsys
     assert not missing, f"`accelopt schema --help` does not name {missing}"
     code, out, err = run_main(["schema", "--list", "plan"], capsys)  # the kind used to be dropped silently
     assert code == 2 and out == "" and "error:" in err and "fix:" in err and "'plan'" in err
+
+
+def test_schema_near_miss_kind_suggests_the_closest(capsys: pytest.CaptureFixture[str]) -> None:
+    """`accelopt schema simulate_run` listed all 17 kinds without pointing at 'simulate-run'."""
+    from conftest import run_main
+
+    for typed_kind, meant in (("simulate_run", "simulate-run"), ("Plan Serve", "plan-serve"),
+                              ("catalog", "catalog-compare")):
+        code, out, err = run_main(["schema", typed_kind], capsys)
+        assert code == 2 and out == "" and f"fix: did you mean '{meant}'" in err

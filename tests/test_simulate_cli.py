@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import tomllib
 from typer.testing import CliRunner
 
 from accelopt.cli.main import app, main
@@ -96,3 +97,52 @@ def test_bad_inputs_exit_2(args: list[str], needle: str, capsys: pytest.CaptureF
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "fix:" in err and needle in err, err  # refused for the reason the case names
+
+
+def test_export_a_preset_without_dram_size_with_dram_bytes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """nvdla-* and eyeriss give no DRAM capacity; the export said 'set dram_bytes in the [design] table', which a
+    built-in preset does not let you edit. --dram-bytes gives it, cited as given on the command line."""
+    from conftest import run_main
+
+    out = tmp_path / "n.toml"
+    code, _, err = run_main(["simulate", "export", "-d", "nvdla-512", "--out", str(out)], capsys)
+    assert code == 2 and "--dram-bytes" in err and not out.exists()
+    code, _, err = run_main(["simulate", "export", "-d", "nvdla-512", "--out", str(out), "--dram-bytes", "8e9"],
+                            capsys)
+    assert code == 0, err
+    dev = tomllib.loads(out.read_text(encoding="utf-8"))["device"][0]
+    assert dev["memory_bytes"][0] == 8e9 and "--dram-bytes" in dev["memory_bytes"][1]
+    for args, needle in ((["--dram-bytes", "0"], "dram_bytes = 0.0 must be > 0"),
+                         (["--dram-bytes", "8e9", "--out", str(tmp_path / "n.cfg")], "a SCALE-Sim config has no")):
+        code, _, err = run_main(["simulate", "export", "-d", "nvdla-512", "--out", str(out), *args], capsys)
+        assert code == 2 and needle in err, err
+
+
+def test_console_dram_figures_read_as_on_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The console printed DRAM traffic in MB (7.64 MB) where the --html page and `history` show the same bytes
+    in MiB (7.28 MiB): the two views of one run did not read alike."""
+    from conftest import run_main
+
+    page = tmp_path / "s.html"
+    code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "-m", "resnet50", "--max-rows", "3",
+                               "--html", str(page)], capsys)
+    assert code == 0, err
+    text = page.read_text(encoding="utf-8")
+    cells = [line.split("│")[7].strip() for line in out.splitlines() if line.startswith("│")]
+    total = out.split("\nDRAM* ")[1].split(" (")[0]
+    assert len(cells) == 3 and all(c.endswith("iB") and f">{c}<" in text for c in [*cells, total]), (cells, total)
+
+
+def test_sweep_prints_the_grid_with_its_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    """A sweep given only --rows swept columns, SRAM sizes and the base design's bandwidth without printing them:
+    the front's rows were the only trace of the defaults used."""
+    from conftest import run_main
+
+    code, out, err = run_main(["simulate", "sweep", "-m", "alexnet-conv", "--rows", "16,32", "--dataflow", "ws"],
+                              capsys)
+    assert code == 0, err
+    assert ("grid: rows 16,32 x cols 16,32,64 (default) x SRAM KiB each 64,256,1024 (default) x DRAM GB/s 137 "
+            "(edge-npu's) x dataflow ws") in out
+    code, out, err = run_main(["simulate", "sweep", "-m", "alexnet-conv", "--rows", "16", "--cols", "8",
+                               "--sram-kib", "64", "--bandwidth-gbps", "10,inf", "--dataflow", "os", "--json"], capsys)
+    assert "grid: rows 16 x cols 8 x SRAM KiB each 64 x DRAM GB/s 10,inf x dataflow os" in json.loads(out)["notes"]

@@ -64,6 +64,20 @@ def test_load_good_toml(tmp_path: Path) -> None:
     assert get_design(str(tmp_path / "d.toml")) == d
 
 
+def test_defaults_a_design_leaves_out_are_printed_as_assumptions(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A design without cores or dram_latency_s ran with 1 array and no DRAM latency without saying so."""
+    from conftest import run_main
+
+    assert load_design_file(_write(tmp_path, GOOD)).sources["dram_latency_s"].startswith("assumption: left out")
+    code, out, err = run_main(["simulate", "run", "-d", str(tmp_path / "d.toml"), "-m", "alexnet-conv"], capsys)
+    assert code == 0, err
+    assert "cores: assumption: left out of the design, 1 array" in out
+    assert "dram_latency_s: assumption: left out of the design, 0 s (DRAM latency not modelled)" in out
+    given = load_design_file(_write(tmp_path, GOOD + "cores = 2\ndram_latency_s = 1e-7\n"))
+    assert "cores" not in given.sources and "dram_latency_s" not in given.sources
+
+
 @pytest.mark.parametrize(("old", "new", "needle"), [
     ('dataflow = "os"', 'dataflow = "xs"', "dataflow"),
     ("rows = 32", "rows = -4", "rows"),

@@ -161,6 +161,40 @@ def test_sweep_pareto_front_is_non_dominated() -> None:
         grid(base, [8], [8], [1024], [1e9], ["xs"])
 
 
+def test_pareto_front_is_exactly_the_non_dominated_points() -> None:
+    """The one-pass front (each point against the front so far) keeps exactly the points the definition keeps,
+    with ties and duplicate points (both kept: neither beats the other)."""
+    import random
+
+    from accelopt.simulate.sweep import SweepPoint
+
+    rng = random.Random(0)
+    designs = grid(load_preset("edge-npu"), [1, 2, 4], [1, 2], [1024, 2048], [1e9, 2e9], ["os", "ws"]) * 2
+    for _ in range(20):
+        points = [SweepPoint(d, float(rng.randint(0, 4)), float(rng.randint(0, 4)), 0.5, 1.0) for d in designs]
+
+        def beaten(p: SweepPoint, pts: list[SweepPoint] = points) -> bool:
+            return any(all(a <= b for a, b in zip(q.objectives(), p.objectives(), strict=True))
+                       and q.objectives() != p.objectives() for q in pts)
+
+        assert {id(p) for p in pareto_front(points)} == {id(p) for p in points if not beaten(p)}
+
+
+def test_sweep_ctrl_c_outside_the_simulation_keeps_the_designs_done() -> None:
+    """Ctrl-C landing in the progress callback (the bar's redraw), not in simulate(), escaped the sweep and lost
+    every design simulated."""
+    designs = grid(load_preset("edge-npu"), [8, 16], [8], [16384], [10e9], ["os"])
+
+    def stop(done: int, total: int) -> None:
+        if done == 1:
+            raise KeyboardInterrupt
+
+    points = run_sweep(designs, alexnet_conv_layers(), on_point=stop, keep_on_interrupt=True)
+    assert [p.design.rows for p in points] == [8]
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(designs, alexnet_conv_layers(), on_point=stop)
+
+
 def test_layer_arrays_rejects_empty() -> None:
     with pytest.raises(InputError):
         layer_arrays([])

@@ -85,3 +85,12 @@ def test_notes_and_source_print_verbatim(chip: str, capsys: pytest.CaptureFixtur
     code, out, err = run_main(["simulate", "published", "--chip", chip], capsys)
     assert code == 0, err
     assert out.count(odd) == 2 and "\\[" not in out
+
+
+def test_chip_options_are_checked_not_dropped(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--chip eyeriss --convention scalesim-code` ran the Eyeriss check and dropped the convention without a word;
+    `--chip eyeris` did not point at eyeriss."""
+    code, out, err = run_main(["simulate", "published", "--chip", "eyeriss", "--convention", "scalesim-code"], capsys)
+    assert code == 2 and out == "" and "applies to --chip nvdla only" in err
+    code, _, err = run_main(["simulate", "published", "--chip", "eyeris"], capsys)
+    assert code == 2 and "did you mean --chip eyeriss?" in err

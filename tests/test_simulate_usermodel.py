@@ -40,6 +40,11 @@ def bundle():
                        loss_fn=nn.functional.cross_entropy, batch_size=3)
 
 
+class NoMatmul(nn.Module):
+    def forward(self, x):
+        return torch.relu(x) * 2
+
+
 class NeedsArgs(nn.Module):
     def __init__(self, n):
         super().__init__()
@@ -85,6 +90,8 @@ def test_bundle_factory_brings_its_inputs(net: Path) -> None:
     ("VALUE", (3, 16, 16), "is a int"),
     ("Net", (3, 15, 16), "raised"),
     ("Net", (3, 99999999999, 16), "more than 2,147,483,647"),  # was a traceback from torch's allocator
+    # said 'capture it with accelopt.workload.capture', which the one command had just done
+    ("NoMatmul", (3, 16, 16), r"nothing for the array to run(.|\n)*Linear, Conv or attention"),
 ])
 def test_bad_user_models_say_what_to_do(net: Path, spec: str, shape: tuple[int, ...] | None, match: str) -> None:
     with pytest.raises(InputError, match=match):

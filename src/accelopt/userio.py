@@ -115,6 +115,12 @@ def check_writable(path: Path | str, option: str, example: str = "out") -> Path:
     suggested when `path` is a folder."""
     import shlex
 
+    if not str(path).strip():  # Path("") is the current folder: 'it is a folder' named a '.' never typed
+        raise InputError(f"{option} is empty", f"give a file name, e.g. {option} {example}")
+    if str(path) == "-":  # the usual 'standard output', which an output file option here is not
+        raise InputError(f"{option} - would write a file named '-': {option} takes a file, not standard output",
+                         f"give a file name, e.g. {option} {example} (or the full path, e.g. $PWD/-, of a file "
+                         "named '-')")
     p = Path(path).expanduser()
     kind = path_kind(p, option)
     if kind == "folder":

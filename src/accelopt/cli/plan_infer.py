@@ -90,6 +90,7 @@ def register_infer(plan_app: typer.Typer) -> None:
 def infer_command(o: InferOptions) -> None:
     """`plan infer`: list the models, or predict, record and render."""
     if o.list_models:
+        _check_list_alone(o)
         _list_models(o.as_json)
         return
     plan = run_infer(o)
@@ -114,6 +115,21 @@ def point_to_infer(model: str) -> None:
 
         raise InputError(f"{model} is a built-in inference example; `plan` plans training of the model presets",
                          f"use `accelopt plan infer {model}` (latency, throughput, memory, energy per inference)")
+
+
+def _check_list_alone(o: InferOptions) -> None:
+    """--list-models prints the examples and exits: a model or plan option beside it (--html x.html) was dropped
+    without a word."""
+    import dataclasses
+
+    from accelopt.errors import InputError
+
+    ignored = [f.name for f in dataclasses.fields(o) if f.name not in ("list_models", "as_json")
+               and getattr(o, f.name) != (f.default if f.default is not dataclasses.MISSING else None)]
+    if ignored:
+        flags = ", ".join("MODEL" if n == "model" else "--" + n.replace("_", "-") for n in ignored)
+        raise InputError(f"--list-models prints the built-in examples only; {flags} would be ignored",
+                         "run `accelopt plan infer --list-models` alone (with --json for JSON), then plan a model")
 
 
 def _list_models(as_json: bool) -> None:
@@ -184,7 +200,8 @@ def _captured(model: str, batches: list[int], input_size: int | None, size: str 
     from accelopt.measure.memory import out_of_memory_as_error
 
     size_text = f", --input-size {input_size}" if input_size is not None else ""
-    with out_of_memory_as_error(f"one batch of inputs (--batch up to {batches[-1]}{size_text})", "cpu"):
+    with out_of_memory_as_error(f"one batch of inputs (--batch up to {batches[-1]}{size_text})", "cpu",
+                                "use a smaller --batch (or --input-size), or run on a machine with more memory"):
         return _workloads(model, batches, input_size, size)
 
 
@@ -225,7 +242,7 @@ def print_plan(plan: Any) -> None:
     from accelopt.cli.plan import console as make_console
     from accelopt.cli.plan import fmt_num
     from accelopt.report.console import line
-    from accelopt.units import fmt_bytes, fmt_flops, fmt_joules, fmt_seconds, fmt_usd, fmt_watts
+    from accelopt.units import fmt_flops, fmt_joules, fmt_quantity, fmt_seconds, fmt_usd, fmt_watts
 
     con = make_console()
     budget = (f", latency budget {plan.latency_budget_s * 1e3:g} ms" if plan.latency_budget_s is not None else "")
@@ -244,7 +261,7 @@ def print_plan(plan: Any) -> None:
             bound = f"{top.op_class} ({top.bound})" if top is not None else "-"
             tb.add_row(d.device, p.dtype if p.dtype == d.precision.requested else f"{p.dtype} (!)",
                        str(p.batch), fmt_seconds(p.latency_s), fmt_num(p.throughput_per_s),
-                       fmt_bytes(p.memory_total_bytes), "yes" if p.fits else "NO",
+                       fmt_quantity(p.memory_total_bytes, "B"), "yes" if p.fits else "NO",
                        fmt_joules(p.energy_per_inference_j) if p.energy_per_inference_j is not None else "n/a",
                        fmt_num(p.inferences_per_j) if p.inferences_per_j is not None else "n/a",
                        fmt_watts(p.power_w) if p.power_w is not None else "n/a",
@@ -311,7 +328,7 @@ def _print_classes(con: Any, d: Any) -> None:
     from rich.table import Table
 
     from accelopt.cli.plan import fmt_num
-    from accelopt.units import fmt_bytes, fmt_flops, fmt_pct, fmt_seconds
+    from accelopt.units import fmt_bytes, fmt_flops, fmt_pct, fmt_quantity, fmt_seconds
 
     p = d.points[0]
     tb = Table(title=f"{d.device} at batch {p.batch}, {p.dtype}: where the time goes (roofline per op class)")
@@ -320,7 +337,8 @@ def _print_classes(con: Any, d: Any) -> None:
     for c in p.op_classes:
         inten = c.intensity_flop_per_byte
         tb.add_row(c.op_class, c.where, str(c.ops), fmt_seconds(c.time_s), fmt_pct(c.time_s / p.latency_s),
-                   fmt_flops(c.flops), fmt_bytes(c.bytes), "-" if inten == float("inf") else fmt_num(inten), c.bound)
+                   fmt_flops(c.flops), fmt_quantity(c.bytes, "B"), "-" if inten == float("inf") else fmt_num(inten),
+                   c.bound)
     con.print(tb)
     if p.onchip_weights_bytes is not None:
         con.print(f"weights {fmt_bytes(p.weights_bytes)}: {fmt_bytes(p.onchip_weights_bytes)} on chip, "

@@ -12,12 +12,12 @@ from accelopt.errors import InputError
 if TYPE_CHECKING:
     from accelopt.report.history import RunRecord
 
-HELP = """Recorded runs: list, show (re-render as HTML), compare two, prune, import.
-
-Runs of probe, profile, optimize, plan (search, explain, serve, infer), validate, simulate (run, sweep,
-published) and catalog compare are recorded in the SQLite store $ACCELOPT_HOME/history.sqlite3 (default
-~/.accelopt); JSON run files of older versions ($ACCELOPT_HOME/history/*.json) are imported when the store is
-created. ACCELOPT_NO_HISTORY=1 stops recording. Options go after the subcommand (history list --json)."""
+# one line per paragraph: the help printer keeps a line break inside a paragraph, folding it mid-sentence
+HELP = ("Recorded runs: list, show (re-render as HTML), compare two, prune, import.\n\n"
+        "Runs of probe, profile, optimize, plan (search, explain, serve, infer), validate, simulate (run, sweep, "
+        "published) and catalog compare are recorded in the SQLite store $ACCELOPT_HOME/history.sqlite3 (default "
+        "~/.accelopt); JSON run files of older versions ($ACCELOPT_HOME/history/*.json) are imported when the store "
+        "is created. ACCELOPT_NO_HISTORY=1 stops recording. Options go after the subcommand (history list --json).")
 
 
 # What reading a stored result of the wrong shape raises (a run written by hand, another version, a bug):
@@ -80,7 +80,7 @@ def _list(limit: int, offset: int, as_json: bool) -> None:
     t.add_column("command", overflow="fold")
     t.add_column("key figures (* = estimate)", overflow="fold")
     for r in runs:
-        t.add_row(r.id, r.command_line() if r.argv else f"accelopt {r.command}", _summary(r))
+        t.add_row(r.id, r.command_line(), _summary(r))
     con.print(t)
     if offset + len(runs) < total:
         con.print(f"older runs: accelopt history list --offset {offset + limit} --limit {limit}")
@@ -110,15 +110,20 @@ def _show(run_id: str, as_json: bool, html: Path | None) -> None:
         return
     from rich.table import Table
 
-    from accelopt.report.console import line, make_console
+    from accelopt.report.console import line, make_console, plain
     from accelopt.report.figures import fmt
 
     figures = _figures(run)  # before printing anything: a misshapen run is one error, not half a page
     con = make_console()
-    v, h = run.versions, run.host
     con.print(line((run.id, "bold"), f": {run.command_line()}"))
-    con.print(f"  {run.time_utc} on {h.get('name')}; accelopt {v.get('accelopt')}, torch {v.get('torch')}, "
-              f"Python {v.get('python')}")
+    con.print(plain(f"  {run.time_utc} on {history.host_text(run.host)}; {history.versions_text(run.versions)}"))
+    if not figures:  # an empty table would say nothing about why
+        from accelopt.report.figures import other_version, typed
+
+        why = (other_version(run.result) if typed(run.command, run.result) is None
+               else f"the {run.command} result holds no key figures")
+        con.print(plain(f"{why}; only its JSON is shown: accelopt history show {run.id} --json"))
+        return
     t = Table(title="key figures")
     t.add_column("figure")
     t.add_column("value", justify="right")

@@ -189,7 +189,7 @@ def _print_run(result: Any, max_rows: int) -> None:
     rows = result.layers
     for r in rows[:max_rows]:
         t.add_row(r.name, f"{r.m}x{r.n}x{r.k}", str(r.repeats), _count(r.compute_cycles),
-                  _count(r.stall_cycles), units.fmt_pct(r.utilization), units.fmt_bytes(r.dram_bytes),
+                  _count(r.stall_cycles), units.fmt_pct(r.utilization), _bytes(r.dram_bytes),
                   _energy(r.energy_j))
     con.print(t)
     if len(rows) > max_rows:
@@ -203,8 +203,8 @@ def _print_run(result: Any, max_rows: int) -> None:
                    f"achieved {units.fmt_quantity(tot.achieved_op_per_s, 'OP/s')}"))
     need = units.fmt_byte_per_s(tot.bandwidth_needed_byte_per_s)
     spill = tot.dram_psum_spill_bytes
-    con.print(f"DRAM* {units.fmt_bytes(tot.dram_bytes)} (reads {units.fmt_bytes(tot.dram_read_bytes)}, writes "
-              f"{units.fmt_bytes(tot.dram_write_bytes)}" + (f", partial-sum spills {units.fmt_bytes(spill)}"
+    con.print(f"DRAM* {_bytes(tot.dram_bytes)} (reads {_bytes(tot.dram_read_bytes)}, writes "
+              f"{_bytes(tot.dram_write_bytes)}" + (f", partial-sum spills {_bytes(spill)}"
                                                            if spill else "")
               + f"; needs {need} for no stalls), intensity {tot.intensity_op_per_dram_byte:.3g} OP/B")
     con.print(f"energy* {_energy(tot.energy_j)} = MAC {_energy(e.mac_j)} + register "
@@ -351,9 +351,20 @@ def register(app: typer.Typer) -> None:
         design: str = typer.Option(..., "--design", "-d", help="preset, design TOML or SCALE-Sim .cfg"),
         out: Path = typer.Option(..., "--out", "-o",
                                  help="file to write: catalog TOML if it ends in .toml, a SCALE-Sim config if in .cfg"),
+        dram_bytes: float | None = typer.Option(None, "--dram-bytes", help="off-chip memory capacity in bytes "
+                                                "(e.g. 8e9), for a .toml export of a design that gives none (eyeriss, "
+                                                "nvdla-*) or to replace its figure"),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
     ) -> None:
-        _export(design, out, json_out)
+        _export(design, out, json_out, dram_bytes)
+
+
+def _bytes(n_bytes: float) -> str:
+    """Bytes as the --html page and `history` show them (the JSON unit 'B', in binary prefixes: MiB), so the
+    console's figures read the same on the page."""
+    from accelopt import units
+
+    return units.fmt_quantity(n_bytes, "B")
 
 
 def run_simulation(opts: RunOptions) -> None:
@@ -424,8 +435,10 @@ def run_design_sweep(opts: SweepOptions) -> None:
 
         raise InputError(f"--dataflow {opts.dataflow!r} names no dataflow", "write e.g. --dataflow os,ws,is")
     bws = list(dict.fromkeys(bws))  # a repeated bandwidth would simulate (and list) the same designs twice
-    designs = grid(base, units.parse_int_range(opts.rows, "--rows"), units.parse_int_range(opts.cols, "--cols"),
-                   [s * 1024 for s in units.parse_int_range(opts.sram_kib, "--sram-kib")], bws, dataflows)
+    rows, cols = units.parse_int_range(opts.rows, "--rows"), units.parse_int_range(opts.cols, "--cols")
+    sram_kib = units.parse_int_range(opts.sram_kib, "--sram-kib")
+    designs = grid(base, rows, cols, [s * 1024 for s in sram_kib], bws, dataflows)
+    grid_note = _grid_note(opts, base.name, rows, cols, sram_kib, bws, dataflows)
     points = _sweep_with_progress(designs, layers, opts.source.convention, run_sweep)
     interrupted = len(points) < len(designs)  # Ctrl-C: what was simulated is kept, shown and recorded
     if not points:
@@ -436,7 +449,7 @@ def run_design_sweep(opts: SweepOptions) -> None:
     from accelopt.simulate.results import SimSweepResult
 
     notes = ["energy is an estimate (Horowitz ISSCC 2014 table scaled to the node by "
-             "Stillmaker & Baas 2017); DRAM traffic from a tiling model"]
+             "Stillmaker & Baas 2017); DRAM traffic from a tiling model", grid_note]
     if interrupted:
         notes.append(f"interrupted (Ctrl-C) after {len(points)} of {len(designs)} designs: the front is theirs")
     data = SimSweepResult(source=source, base_design=base.name, evaluated=len(points),
@@ -446,6 +459,27 @@ def run_design_sweep(opts: SweepOptions) -> None:
     _show_sweep(data, points, front, base, source, opts.as_json)
     if interrupted:
         raise typer.Exit(130)
+
+
+def _grid_note(opts: SweepOptions, base: str, rows: list[int], cols: list[int], sram_kib: list[int],
+               bws: list[float], dataflows: list[str]) -> str:
+    """'grid: rows 16,32 x cols 16,32,64 (default) x ...': what was swept, the values not given marked default."""
+    import dataclasses
+
+    given = {f.name: getattr(opts, f.name) != f.default for f in dataclasses.fields(SweepOptions)
+             if f.default is not dataclasses.MISSING}
+
+    def axis(label: str, values: list[Any], name: str, fmt: Any = str) -> str:
+        mark = "" if given[name] else (f" ({base}'s)" if name == "bandwidth_gbps" else " (default)")
+        return f"{label} {','.join(fmt(v) for v in values)}{mark}"
+
+    def bw(b: float) -> str:  # GB/s, as typed
+        return "inf" if b == float("inf") else f"{b / 1e9:g}"
+
+    return "grid: " + " x ".join((axis("rows", rows, "rows"), axis("cols", cols, "cols"),
+                                  axis("SRAM KiB each", sram_kib, "sram_kib"),
+                                  axis("DRAM GB/s", bws, "bandwidth_gbps", bw),
+                                  axis("dataflow", dataflows, "dataflow")))
 
 
 def _show_sweep(data: Any, points: Any, front: Any, base: Any, source: str, as_json: bool) -> None:
@@ -461,6 +495,7 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, source: str, as_j
 
     con = make_console()
     con.print(f"{len(points)} designs on {source} (base {base.name}); Pareto front: {len(front)}")
+    con.print(data.notes[1])  # the grid, defaults marked
     t = Table()
     for c in ("rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MACs", "latency", "energy*", "util",
               "TOPS/W*"):
@@ -486,7 +521,14 @@ def _published(convention: str, chip: str, json_out: bool, html: Path | None) ->
     from accelopt.simulate.published import published_result
 
     if chip.lower() not in ("nvdla", "eyeriss"):
-        raise InputError(f"--chip {chip!r} has no published figures here", "use --chip nvdla or --chip eyeriss")
+        import difflib
+
+        close = difflib.get_close_matches(chip.lower(), ["nvdla", "eyeriss"], n=1, cutoff=0.6)
+        hint = f"did you mean --chip {close[0]}? " if close else ""
+        raise InputError(f"--chip {chip!r} has no published figures here", f"{hint}use --chip nvdla or --chip eyeriss")
+    if chip.lower() == "eyeriss" and convention != "paper":  # it was dropped without a word
+        raise InputError(f"--convention {convention} applies to --chip nvdla only: Eyeriss is row-stationary, which "
+                         "has no SCALE-Sim convention", "leave --convention out with --chip eyeriss")
     if html is not None:
         from accelopt.userio import check_writable
 
@@ -525,7 +567,7 @@ def _render_nvdla(result: Any) -> None:
         con.print(f"  {n}")
 
 
-def _export(design: str, out: Path, json_out: bool) -> None:
+def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = None) -> None:
     from accelopt.errors import InputError
     from accelopt.report.jsonout import emit
     from accelopt.simulate.design import get_design
@@ -538,6 +580,11 @@ def _export(design: str, out: Path, json_out: bool) -> None:
                          "name the file like my-design.toml (catalog TOML: a device for plan/profile/catalog) or "
                          "my-design.cfg (a SCALE-Sim config)")
     d = get_design(design)
+    if dram_bytes is not None:
+        if out.suffix.lower() == ".cfg":
+            raise InputError("--dram-bytes is for a catalog TOML export: a SCALE-Sim config has no DRAM capacity",
+                             f"leave --dram-bytes out, or write --out {out.with_suffix('.toml')}")
+        d = d.with_(dram_bytes=dram_bytes, sources={**d.sources, "dram_bytes": "--dram-bytes on the command line"})
     if out.suffix.lower() == ".cfg":
         from accelopt.simulate.scalesim_cfg import scalesim_cfg_text
 

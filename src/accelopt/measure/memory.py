@@ -293,9 +293,11 @@ def device_memory_bytes(device: str) -> float | None:
 
 
 @contextmanager
-def out_of_memory_as_error(what: str, device: str) -> Iterator[None]:
+def out_of_memory_as_error(what: str, device: str, fix: str = "use a smaller --batch-size (or --seq-len / --size), "
+                           "or a device with more memory") -> Iterator[None]:
     """Turn an allocator's out-of-memory failure inside the block into an InfeasibleError that names `what`
-    (e.g. '--batch-size 100000000') and the device's memory, instead of a traceback."""
+    (e.g. '--batch-size 100000000') and the device's memory, instead of a traceback; `fix` names the caller's
+    own options."""
     from accelopt.errors import InfeasibleError
 
     try:
@@ -310,5 +312,4 @@ def out_of_memory_as_error(what: str, device: str) -> Iterator[None]:
         have = f"{fmt_bytes(total, binary=True)} in all" if total else "its size unknown"
         first = text.strip().splitlines()[0][:200] if text.strip() else type(e).__name__
         raise InfeasibleError(f"{what} does not fit in the memory of {device} ({have}): the allocator said "
-                              f"{first!r}", "use a smaller --batch-size (or --seq-len / --size), or a device "
-                              "with more memory") from None
+                              f"{first!r}", fix) from None

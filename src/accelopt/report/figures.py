@@ -48,6 +48,16 @@ def typed(kind: str, result: Any) -> Any:
         return None
 
 
+def other_version(document: Any) -> str:
+    """Why a stored result (`typed` gave None) has no figures: written by another version of accelopt, or
+    before result schemas. Plain text: the console prints it, the page escapes it."""
+    name = document.get("schema") if isinstance(document, dict) else None
+    if not isinstance(name, str):
+        return "This result predates accelopt's versioned result schemas (or is not shaped like its kind's)"
+    version = document.get("schema_version") if isinstance(document, dict) else None
+    return f"This result was written by another version of accelopt (schema {name} version {version})"
+
+
 def _f(label: str, obj: Any, name: str, estimate: bool = False) -> KeyFigure:
     """A key figure from a typed result's field, in the unit the field declares."""
     return KeyFigure(label, _num(getattr(obj, name)), units.unit_of(obj, name), estimate)

@@ -58,6 +58,7 @@ CREATE INDEX IF NOT EXISTS runs_by_time ON runs (time_utc, seq);
 """
 _COLUMNS = "id, command, time_utc, argv_json, versions_json, host_json, result_json"
 _NEWEST_FIRST = "ORDER BY time_utc DESC, seq DESC"
+_SQLITE_MAX_INT = 2**63 - 1  # an --offset or --keep past it means "all of them": clamped, not an OverflowError
 
 
 class HistoryStoreError(InputError):
@@ -77,8 +78,9 @@ class RunRecord:
     result: dict[str, Any] = field(default_factory=dict)
 
     def command_line(self) -> str:
-        """'accelopt plan --model x' with shell quoting, so it can be pasted back."""
-        return "accelopt " + shlex.join(self.argv)
+        """'accelopt plan --model x' with shell quoting, so it can be pasted back ('accelopt plan' for a run file
+        that kept no command line)."""
+        return "accelopt " + (shlex.join(self.argv) if self.argv else self.command)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (also the format of the legacy one-file-per-run history)."""
@@ -137,6 +139,21 @@ def host() -> dict[str, str]:
     return {"name": platform.node(), "platform": platform.platform(), "machine": platform.machine()}
 
 
+def versions_text(v: dict[str, str | None]) -> str:
+    """'accelopt 0.1.0, torch 2.4.0, Python 3.11.7' of a record's versions; one the record lacks (a run file
+    written by hand or by another tool) reads 'not recorded', never this machine's."""
+    def one(name: str, none: str) -> str:
+        return "not recorded" if name not in v else str(v[name] or none)
+
+    return (f"accelopt {one('accelopt', 'unknown')}, torch {one('torch', 'not installed')}, "
+            f"Python {one('python', 'unknown')}")
+
+
+def host_text(h: dict[str, str]) -> str:
+    """'name (platform)' of a record's host; what it lacks reads 'not recorded'."""
+    return f"{h.get('name') or 'host not recorded'} ({h.get('platform') or 'platform not recorded'})"
+
+
 def _warn(text: str) -> None:
     print(f"warning: {text}", file=sys.stderr)
 
@@ -178,6 +195,10 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
             raise ValueError(f'"time" {stamp!r} is not a UTC time as the store writes it')
     else:
         stamp = _time_utc(stamp)
+        # a later time would list as the newest run (and be `show latest`) for ever; a day covers clock skew
+        tomorrow = _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(days=1)
+        if stamp > tomorrow.strftime("%Y-%m-%dT%H:%M:%S.%fZ"):
+            raise ValueError(f'"time" {doc.get("time")!r} is in the future')
     return RunRecord(id=run_id, command=doc["command"], argv=list(argv), time_utc=stamp,
                      versions=dict(doc.get("versions") or {}), host=dict(doc.get("host") or {}),
                      result=doc["result"])
@@ -205,6 +226,10 @@ def _store_error(path: Path, e: Exception) -> HistoryStoreError:
     msg = str(e)
     if isinstance(e, sqlite3.DatabaseError) and any(s in msg for s in ("not a database", "malformed", "corrupt")):
         return HistoryStoreError(f"history store {path} is damaged ({msg})", _damage_hint(path))
+    if isinstance(e, sqlite3.OperationalError) and ("locked" in msg or "busy" in msg):
+        return HistoryStoreError(f"history store {path} stayed locked by another process for {BUSY_TIMEOUT_S:g} s "
+                                 f"({msg})", "run again when the other accelopt (or sqlite3 session) holding it has "
+                                 "finished; ACCELOPT_NO_HISTORY=1 stops recording")
     return HistoryStoreError(f"history store {path} cannot be used: {msg}",
                              "make $ACCELOPT_HOME a folder you can write to (or set ACCELOPT_HOME elsewhere); "
                              "ACCELOPT_NO_HISTORY=1 stops recording")
@@ -296,9 +321,18 @@ def _check_version(con: sqlite3.Connection, path: Path) -> None:
     version = row[0] if row else None
     if version is None:
         raise HistoryStoreError(f"history store {path} has no schema version", _damage_hint(path))
+    if not isinstance(version, int) or version < 1:  # a text or a version no accelopt wrote: not ours to read
+        raise HistoryStoreError(f"history store {path} has schema version {version!r}, which no accelopt writes "
+                                f"(this one reads {SCHEMA_VERSION})", _damage_hint(path))
     if version > SCHEMA_VERSION:
         raise HistoryStoreError(f"history store {path} was written by a newer accelopt (schema {version}; this "
                                 f"one reads {SCHEMA_VERSION})", "upgrade accelopt, or set ACCELOPT_HOME elsewhere")
+    columns = {r[1] for r in con.execute("PRAGMA table_info(runs)")}  # empty when there is no runs table
+    missing = [c for c in ("seq", *_COLUMNS.split(", ")) if c not in columns]
+    if missing:  # else every read says 'no such column' and is blamed on the folder's permissions
+        what = "no runs table" if not columns else f"a runs table without {', '.join(missing)}"
+        raise HistoryStoreError(f"history store {path} has {what}: it is not shaped like an accelopt history "
+                                f"store (schema {version})", _damage_hint(path))
 
 
 # ---------------------------------------------------------------- recording
@@ -367,7 +401,8 @@ def list_runs(limit: int | None = None, offset: int = 0) -> list[RunRecord]:
     with _store(create=False) as con:
         if con is None:
             return out
-        rows = con.execute(f"SELECT {_COLUMNS} FROM runs {_NEWEST_FIRST} LIMIT -1 OFFSET ?", (offset,))
+        rows = con.execute(f"SELECT {_COLUMNS} FROM runs {_NEWEST_FIRST} LIMIT -1 OFFSET ?",
+                           (min(offset, _SQLITE_MAX_INT),))
         for row in rows:  # sqlite streams rows: only as many are read as the page needs
             try:
                 out.append(_from_row(row))
@@ -382,6 +417,9 @@ def list_runs(limit: int | None = None, offset: int = 0) -> list[RunRecord]:
 def load(run_id: str) -> RunRecord:
     """A run by id, unique id prefix, or 'latest' (the newest valid run); an unknown id is an error naming the
     closest ids, a damaged one an error saying what is wrong."""
+    if not run_id.strip():
+        raise InputError("the run id is empty", "give a run id from `accelopt history list`, a unique prefix of one, "
+                         "or latest")
     with _store(create=False) as con:
         if con is None or con.execute("SELECT 1 FROM runs LIMIT 1").fetchone() is None:
             raise InputError(f"no runs recorded in {store_path()}",
@@ -485,7 +523,7 @@ def prune(keep: int | None = None, older_than_days: float | None = None) -> Prun
     params: list[int | str] = []
     if keep is not None:
         where.append(f"seq NOT IN (SELECT seq FROM runs {_NEWEST_FIRST} LIMIT ?)")
-        params.append(keep)
+        params.append(min(keep, _SQLITE_MAX_INT))
     if older_than_days is not None:
         try:
             cutoff = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(days=older_than_days)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import html
-import json
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import Any
 
 from accelopt.errors import InputError
 from accelopt.report import infer_view
-from accelopt.report.figures import fmt, is_estimate, key_figures, typed
+from accelopt.report.figures import fmt, is_estimate, key_figures, other_version, typed
 from accelopt.units import unit_of
 
 EST = '<span class="est">estimate</span>'
@@ -488,15 +487,15 @@ def _dist_view() -> Any:
 
 # ---------------------------------------------------------------- page
 def _meta_rows(argv: list[str], run: dict[str, Any] | None) -> list[tuple[str, str]]:
-    from accelopt.report.history import host, versions
+    from accelopt.report.history import host, host_text, versions, versions_text
 
-    v = (run or {}).get("versions") or versions()
-    h = (run or {}).get("host") or host()
-    when = (run or {}).get("time") or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    # a history record (re-rendered) has its own; a run being written now ({"id": ...} or None) is this machine's
+    record = run if run and "time" in run else None
+    v = (record.get("versions") or {}) if record else versions()
+    h = (record.get("host") or {}) if record else host()
+    when = record["time"] if record else _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     rows = [("command", "accelopt " + shlex.join(argv)), ("date (UTC)", str(when)),
-            ("versions", f"accelopt {v.get('accelopt')}, torch {v.get('torch') or 'not installed'}, "
-                         f"Python {v.get('python')}"),
-            ("host", f"{h.get('name')} ({h.get('platform')})")]
+            ("versions", versions_text(v)), ("host", host_text(h))]
     if run and run.get("id"):
         rows.append(("run id", f"{run['id']} (accelopt history show {run['id']})"))
     return rows
@@ -512,8 +511,8 @@ def render_html(kind: str, result: Any, *, title: str, argv: list[str], run: dic
     obj = typed(kind, result)
     parts = [f"<h1>{html.escape(title)}</h1>"]
     if obj is None:
-        parts.append(f'<div class="banner">{_other_version(document)}; only its JSON is shown. Re-run the command '
-                     "for the full page.</div>")
+        why = html.escape(other_version(document), quote=False)  # element text: "accelopt's" stays readable
+        parts.append(f'<div class="banner">{why}; only its JSON is shown. Re-run the command for the full page.</div>')
     if is_estimate(kind, obj):
         parts.append(f'<div class="banner">{EST} The figures on this page labelled estimate are predictions of a '
                      "model (roofline, memory and communication formulas with a fitted calibration), not "
@@ -528,18 +527,8 @@ def render_html(kind: str, result: Any, *, title: str, argv: list[str], run: dic
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<meta name="generator" content="accelopt {json.dumps(kind)[1:-1]}">'
+            f'<meta name="generator" content="accelopt {html.escape(kind)}">'  # kind: a stored run's command
             f"<style>{CSS}</style></head><body>\n{body}\n</body></html>\n")
-
-
-def _other_version(document: Any) -> str:
-    """Why a stored result has no page: written by another version of accelopt, or before result schemas."""
-    name = document.get("schema") if isinstance(document, dict) else None
-    if not isinstance(name, str):
-        return "This result predates accelopt's versioned result schemas (or is not shaped like its kind's)"
-    version = document.get("schema_version") if isinstance(document, dict) else None
-    return (f"This result was written by another version of accelopt (schema {html.escape(name)} version "
-            f"{html.escape(str(version))})")
 
 
 def _body(kind: str, obj: Any, plots_for: Callable[[str, Any], list[tuple[str, str]]]) -> list[str]:

@@ -23,6 +23,7 @@ import enum
 import functools
 import itertools
 import math
+import re
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -69,7 +70,12 @@ def result_class(kind: str) -> tuple[type, int]:
     import importlib
 
     if kind not in CLASSES:
-        raise SchemaError(f"no result schema named {kind!r}", f"use one of: {', '.join(KINDS)}")
+        import difflib
+
+        # 'simulate_run', 'Plan Serve', 'plan-serv': the closest kinds first
+        close = difflib.get_close_matches(re.sub(r"[\s_]+", "-", kind.strip().lower()), KINDS, n=3, cutoff=0.6)
+        hint = f"did you mean {' or '.join(repr(k) for k in close)}? Kinds: " if close else "use one of: "
+        raise SchemaError(f"no result schema named {kind!r}", hint + ", ".join(KINDS))
     module, name = CLASSES[kind].split(":")
     cls = getattr(importlib.import_module(module), name)
     return cls, int(cls.SCHEMA_VERSION)

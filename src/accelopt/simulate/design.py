@@ -168,7 +168,8 @@ class Design:
                              "set dram_bandwidth_byte_per_s to a finite figure before exporting")
         if self.dram_bytes is None:
             raise InputError(f"design {self.name!r} has no dram_bytes",
-                             "set dram_bytes (off-chip memory capacity in bytes) in the [design] table")
+                             "set dram_bytes (off-chip memory capacity in bytes) in the [design] table, or give "
+                             "it to `accelopt simulate export --dram-bytes BYTES` (e.g. 8e9)")
         if self.dtype not in DTYPES:
             raise InputError(f"design {self.name!r}: dtype {self.dtype!r} has no AcceleratorSpec peak key",
                              f"use one of {', '.join(d for d in DTYPE_BITS if d in DTYPES)}")
@@ -182,9 +183,15 @@ class Design:
                   f"{'PE array' if self.dataflow == 'rs' else 'systolic array'}, "
                   f"{self.clock_hz / 1e6:g} MHz, {self.tech_node_nm:g} nm",
             sources={f"peak_flop_per_s.{self.dtype}": f"{src}: 2 x {self.macs} MACs x {self.clock_hz:g} Hz",
-                     "memory_bytes": f"{src}: dram_bytes",
-                     "memory_bandwidth_byte_per_s": f"{src}: dram_bandwidth_byte_per_s",
+                     "memory_bytes": self._cited(src, "dram_bytes"),
+                     "memory_bandwidth_byte_per_s": self._cited(src, "dram_bandwidth_byte_per_s"),
                      "sram_bytes": f"{src}: ifmap + filter + ofmap SRAM"})
+
+
+    def _cited(self, src: str, name: str) -> str:
+        """'simulated design X: field (the design's own source for it)': the spec keeps the citation."""
+        own = self.sources.get(name)
+        return f"{src}: {name}" + (f" ({own})" if own else "")
 
 
 def _slug(name: str) -> str:
@@ -268,11 +275,21 @@ def design_from_table(table: Mapping[str, Any], sources: Mapping[str, str], wher
     bad_src = [k for k, v in sources.items() if not isinstance(v, str)]
     if bad_src:
         raise InputError(f"{where}: [sources] entries {', '.join(bad_src)} are not text", 'write field = "citation"')
-    kwargs["sources"] = dict(sources)
+    kwargs["sources"] = {**_left_out(table), **sources}
     try:
         return Design(**kwargs)
     except InputError as e:
         raise InputError(f"{where}: {e.problem}", e.fix) from None
+
+
+# Optional fields a [design] table may leave out, and what the model then does: printed beside the results
+# (as an assumption of the design), so a default is never taken silently.
+_DEFAULTS_SAID = {"cores": "assumption: left out of the design, 1 array",
+                  "dram_latency_s": "assumption: left out of the design, 0 s (DRAM latency not modelled)"}
+
+
+def _left_out(table: Mapping[str, Any]) -> dict[str, str]:
+    return {f: said for f, said in _DEFAULTS_SAID.items() if f not in table}
 
 
 def load_design_text(text: str, where: str) -> Design:

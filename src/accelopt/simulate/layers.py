@@ -95,8 +95,10 @@ def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
         elif op.phase == "forward" or not op.phase:
             skipped.append(name)
     if not layers:
-        raise InputError(f"workload {w.name!r} has no op with a GEMM or convolution shape",
-                         "capture it with accelopt.workload.capture (fills Op.gemm / Op.conv)")
+        raise InputError(f"workload {w.name!r} has nothing for the array to run: none of its {len(w.ops)} ops is a "
+                         "matrix multiply, convolution or attention with its shape",
+                         "give a model with Linear, Conv or attention layers; a workload JSON needs ops with gemm "
+                         "or conv shapes (`accelopt profile ... --save-workload` writes them)")
     return layers, skipped
 
 

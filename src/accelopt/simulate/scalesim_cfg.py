@@ -165,8 +165,11 @@ def scalesim_cfg_text(d: Design) -> str:
     written in elements of the design's dtype (a 16-bit design's 64 KiB buffer holds 32 Ki words).
     Unlimited bandwidth is written as CALC mode."""
     if d.dataflow not in SYSTOLIC_DATAFLOWS:
+        from accelopt.hardware.spec import DTYPES
+
+        toml = ", or export it as catalog TOML (--out FILE.toml)" if d.dtype in DTYPES else ""  # eyeriss: int16
         raise InputError(f"design {d.name!r} is row-stationary, which SCALE-Sim does not model",
-                         "export it as catalog TOML (--out FILE.toml), or give an os/ws/is design")
+                         f"give an os/ws/is design{toml}")
     elems = {f: getattr(d, f"{f}_sram_bytes") / d.bytes_per_elem for f in ("ifmap", "filter", "ofmap")}
     bad = [f for f, e in elems.items() if e % 1024]
     if bad:

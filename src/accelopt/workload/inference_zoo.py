@@ -186,7 +186,7 @@ def _bert_base(b: int, side: int | None) -> ModelBundle:
     Block, _ = zoo._transformer_classes()
     seq = side or 128
     if seq > 512:
-        raise InputError(f"sequence length {seq} exceeds BERT's 512 positions", "pass --size 512 or less")
+        raise InputError(f"sequence length {seq} exceeds BERT's 512 positions", "pass --input-size 512 or less")
 
     class Encoder(nn.Module):
         def __init__(self) -> None:
