@@ -438,7 +438,8 @@ def run_design_sweep(opts: SweepOptions) -> None:
     rows, cols = units.parse_int_range(opts.rows, "--rows"), units.parse_int_range(opts.cols, "--cols")
     sram_kib = units.parse_int_range(opts.sram_kib, "--sram-kib")
     designs = grid(base, rows, cols, [s * 1024 for s in sram_kib], bws, dataflows)
-    grid_note = _grid_note(opts, base.name, rows, cols, sram_kib, bws, dataflows)
+    grid_note = _grid_note(opts, base.name, {"rows": rows, "cols": cols, "sram_kib": sram_kib,
+                                             "bandwidth_gbps": bws, "dataflow": dataflows})
     points = _sweep_with_progress(designs, layers, opts.source.convention, run_sweep)
     interrupted = len(points) < len(designs)  # Ctrl-C: what was simulated is kept, shown and recorded
     if not points:
@@ -461,25 +462,23 @@ def run_design_sweep(opts: SweepOptions) -> None:
         raise typer.Exit(130)
 
 
-def _grid_note(opts: SweepOptions, base: str, rows: list[int], cols: list[int], sram_kib: list[int],
-               bws: list[float], dataflows: list[str]) -> str:
-    """'grid: rows 16,32 x cols 16,32,64 (default) x ...': what was swept, the values not given marked default."""
+def _grid_note(opts: SweepOptions, base: str, grid: dict[str, list[Any]]) -> str:
+    """'grid: rows 16,32 x cols 16,32,64 (default) x ...': what was swept (grid: SweepOptions field -> the values
+    swept), the values not given marked default."""
     import dataclasses
 
     given = {f.name: getattr(opts, f.name) != f.default for f in dataclasses.fields(SweepOptions)
              if f.default is not dataclasses.MISSING}
 
-    def axis(label: str, values: list[Any], name: str, fmt: Any = str) -> str:
+    def axis(label: str, name: str, fmt: Any = str) -> str:
         mark = "" if given[name] else (f" ({base}'s)" if name == "bandwidth_gbps" else " (default)")
-        return f"{label} {','.join(fmt(v) for v in values)}{mark}"
+        return f"{label} {','.join(fmt(v) for v in grid[name])}{mark}"
 
     def bw(b: float) -> str:  # GB/s, as typed
         return "inf" if b == float("inf") else f"{b / 1e9:g}"
 
-    return "grid: " + " x ".join((axis("rows", rows, "rows"), axis("cols", cols, "cols"),
-                                  axis("SRAM KiB each", sram_kib, "sram_kib"),
-                                  axis("DRAM GB/s", bws, "bandwidth_gbps", bw),
-                                  axis("dataflow", dataflows, "dataflow")))
+    return "grid: " + " x ".join((axis("rows", "rows"), axis("cols", "cols"), axis("SRAM KiB each", "sram_kib"),
+                                  axis("DRAM GB/s", "bandwidth_gbps", bw), axis("dataflow", "dataflow")))
 
 
 def _show_sweep(data: Any, points: Any, front: Any, base: Any, source: str, as_json: bool) -> None:
