@@ -92,7 +92,7 @@ def test_fp4_weights_need_an_fp4_peak() -> None:
 
 KNOWN_FAMILY_GAPS: dict[str, str] = {}
 # amd-instinct-cdna3 left it when its MI325X scaling brought it to 8.8% (tests/test_amd_rows.py::
-# test_cdna3_held_out_within_family_bound, a passing test; its entry stayed here until 2026-11-30's review); intel-gaudi2
+# test_cdna3_held_out_within_family_bound, a passing test; its entry stayed until 2026-11-30's review); intel-gaudi2
 # left it 2026-11-30 (tests/test_validate_gaudi.py); aws-trainium1 left it 2026-11-30 (t-trn: 11.85%,
 # tests/test_validate_trainium.py::test_trainium1_held_out_within_family_bound, now a passing test)
 """Families whose held-out median misses the 12% bound, each with its own strict xfail (the test named here)."""
