@@ -36,3 +36,16 @@ def test_vision_config_says_it_takes_no_token_ids(tmp_path: Path) -> None:
     with pytest.raises(AcceloptError) as e:
         build_from_hf_config(_config(tmp_path, vit))
     assert "takes no token ids" in e.value.problem and "examples/my_model.py" in e.value.fix
+
+
+def test_known_type_with_a_bad_field_keeps_transformers_message(tmp_path: Path) -> None:
+    """A known model_type whose config class refuses a field says what transformers said (was 'model_type
+    'llama' is not known ... did you mean 'llama'?')."""
+    from accelopt.workload.hf import build_from_hf_config
+
+    bad = {"model_type": "llama", "hidden_size": 64, "rope_scaling": {"type": "bogus", "factor": 2.0}}
+    with pytest.raises(AcceloptError) as e:
+        build_from_hf_config(_config(tmp_path, bad))
+    assert "not known" not in e.value.problem and "rope_scaling" in e.value.problem
+    assert "\n" not in e.value.problem and "did you mean" not in e.value.fix
+    assert "fix that field of config.json" in e.value.fix

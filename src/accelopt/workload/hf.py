@@ -137,6 +137,12 @@ def _check_fits_here(auto: Any, config: Any, p: Path) -> None:
                          "run on a machine with more memory")
 
 
+def _first_line(e: BaseException) -> str:
+    """The first line of an exception's message, trimmed to 200 characters (its type's name when empty)."""
+    text = str(e).strip()
+    return text.splitlines()[0][:200] if text else type(e).__name__
+
+
 def _unknown_type_fix(tf: Any, model_type: str) -> str:
     """Close matches among the model types this transformers knows, else the count of them; newer types (mixtral,
     phi) need a newer transformers."""
@@ -160,11 +166,16 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
     tf = _transformers()
     p, d = _read_config(path)
     fields = {k: v for k, v in d.items() if k != "model_type"}
+    if d["model_type"] not in tf.models.auto.configuration_auto.CONFIG_MAPPING:
+        # for_model's message lists every known type (2,000+ characters): close matches instead
+        raise InputError(f"Hugging Face config {str(p)!r}: model_type {d['model_type']!r} is not known to "
+                         f"transformers {tf.__version__}", _unknown_type_fix(tf, str(d["model_type"])))
     try:
         config = tf.AutoConfig.for_model(d["model_type"], **fields)
-    except (ValueError, KeyError):  # its message lists every known type (2,000+ characters): close matches instead
-        raise InputError(f"Hugging Face config {str(p)!r}: model_type {d['model_type']!r} is not known to "
-                         f"transformers {tf.__version__}", _unknown_type_fix(tf, str(d["model_type"]))) from None
+    except (ValueError, KeyError, TypeError) as e:  # a known type with a field its config class refuses
+        raise InputError(f"Hugging Face config {str(p)!r}: transformers {tf.__version__} refuses its "
+                         f"{d['model_type']!r} config: {_first_line(e)}",
+                         "fix that field of config.json") from None
     if getattr(config, "is_encoder_decoder", False):
         raise UnsupportedError(f"{d['model_type']!r} is an encoder-decoder model; building its decoder inputs "
                                "is not supported", "use a decoder-only or encoder-only config, or write a "
