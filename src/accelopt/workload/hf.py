@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from accelopt.errors import InputError, UnsupportedError, is_out_of_memory
+from accelopt.errors import InputError, UnsupportedError, first_line, is_out_of_memory
 from accelopt.userio import path_kind, read_user_json
 from accelopt.workload.userfile import ModelBundle
 
@@ -137,12 +137,6 @@ def _check_fits_here(auto: Any, config: Any, p: Path) -> None:
                          "run on a machine with more memory")
 
 
-def _first_line(e: BaseException) -> str:
-    """The first line of an exception's message, trimmed to 200 characters (its type's name when empty)."""
-    text = str(e).strip()
-    return text.splitlines()[0][:200] if text else type(e).__name__
-
-
 def _unknown_type_fix(tf: Any, model_type: str) -> str:
     """Close matches among the model types this transformers knows, else the count of them; newer types (mixtral,
     phi) need a newer transformers."""
@@ -174,7 +168,7 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
         config = tf.AutoConfig.for_model(d["model_type"], **fields)
     except (ValueError, KeyError, TypeError) as e:  # a known type with a field its config class refuses
         raise InputError(f"Hugging Face config {str(p)!r}: transformers {tf.__version__} refuses its "
-                         f"{d['model_type']!r} config: {_first_line(e)}",
+                         f"{d['model_type']!r} config: {first_line(e)}",
                          "fix that field of config.json") from None
     if not hasattr(config, "vocab_size"):  # vision, audio: set vocab_size would not make it read token ids
         raise UnsupportedError(f"Hugging Face config {str(p)!r}: model_type {d['model_type']!r} takes no token ids "
@@ -203,10 +197,10 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
     except (RuntimeError, MemoryError) as e:
         if is_out_of_memory(e):  # the allocator's refusal: the weights do not fit in this memory
             raise InputError(f"the model of {str(p)!r} cannot be built here (its random weights need more memory "
-                             f"than this machine has): {_first_line(e)}",
+                             f"than this machine has): {first_line(e)}",
                              "check the sizes in the config (hidden_size, num_hidden_layers, vocab_size, ...)"
                              ) from None
-        raise InputError(f"transformers cannot build {type(config).__name__} with {auto.__name__}: {_first_line(e)}",
+        raise InputError(f"transformers cannot build {type(config).__name__} with {auto.__name__}: {first_line(e)}",
                          "fix the fields of config.json that message names (sizes that must divide, such as "
                          "hidden_size by num_attention_heads)") from None
     vocab = int(getattr(config, "vocab_size", 0) or 0)
