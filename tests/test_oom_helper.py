@@ -53,3 +53,27 @@ def test_measure_and_simulate_use_the_one_helper(monkeypatch: pytest.MonkeyPatch
         _capture_within_memory(object(), "gpt:tiny at --batch 9", refuse)
     assert "one forward pass of gpt:tiny at --batch 9" in e.value.problem and "MemoryError" in e.value.problem
     assert len(calls) == 2 and calls[0] == "use less"
+
+
+@pytest.mark.parametrize(("model", "names_size"), [
+    ("gpt", True), ("mlp:small", True), ("digits", False), ("my_model.py:make", False), ("my_model.py", False),
+    ("configs/llama/config.json", False), ("configs/llama", False)])
+def test_the_memory_fix_names_size_only_for_zoo_models(model: str, names_size: bool) -> None:
+    """--size sizes zoo models only (profile/optimize refuse it for a model file, an HF config or a built-in
+    example): the fix said 'use a smaller --batch-size (or --seq-len / --size)' for every model."""
+    from accelopt.cli.profile import oom_fix
+
+    fix = oom_fix(model)
+    assert "smaller --batch-size" in fix and "--seq-len" in fix
+    assert ("--size" in fix) is names_size
+
+
+def test_profile_of_a_model_file_past_memory_does_not_suggest_size(tmp_path: Any,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import run_main
+    from test_capture_step import _OOM_FILE
+
+    f = tmp_path / "oom.py"
+    f.write_text(_OOM_FILE)
+    code, _, err = run_main(["profile", f"{f}:make", "--steps", "3", "--warmup", "0"], capsys)
+    assert code == 2 and "does not fit in the memory of cpu" in err and "--size" not in err

@@ -291,11 +291,10 @@ def device_memory_bytes(device: str) -> float | None:
     return host_memory_bytes()
 
 
-def out_of_memory_as_error(what: str, device: str, fix: str = "use a smaller --batch-size (or --seq-len / --size), "
-                           "or a device with more memory") -> AbstractContextManager[None]:
+def out_of_memory_as_error(what: str, device: str, fix: str) -> AbstractContextManager[None]:
     """Turn an allocator's out-of-memory failure inside the block into an InfeasibleError that names `what`
     (e.g. '--batch-size 100000000') and the device's memory, instead of a traceback; `fix` names the caller's
-    own options."""
+    own options, those that apply to the model given (cli.profile.oom_fix: --size for zoo names only)."""
     from accelopt.errors import out_of_memory_as_infeasible
 
     def problem(said: str) -> str:
