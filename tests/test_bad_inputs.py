@@ -580,14 +580,15 @@ def test_out_of_memory_names_the_batch_and_the_memory() -> None:
     from accelopt.hardware.detect import host_memory_bytes
     from accelopt.measure.memory import out_of_memory_as_error
 
-    with pytest.raises(InfeasibleError) as e, out_of_memory_as_error("--batch-size 100000000", "cpu"):
+    fix = "use a smaller --batch-size, or a device with more memory"
+    with pytest.raises(InfeasibleError) as e, out_of_memory_as_error("--batch-size 100000000", "cpu", fix):
         raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't allocate memory: you "
                            "tried to allocate 25600000000 bytes. Error code 12 (Cannot allocate memory)")
     assert "--batch-size 100000000" in e.value.problem and "25600000000 bytes" in e.value.problem
     total = host_memory_bytes()
     assert total is None or "GiB in all" in e.value.problem
     assert "smaller --batch-size" in e.value.fix
-    with pytest.raises(RuntimeError, match="shape mismatch"), out_of_memory_as_error("x", "cpu"):
+    with pytest.raises(RuntimeError, match="shape mismatch"), out_of_memory_as_error("x", "cpu", fix):
         raise RuntimeError("shape mismatch")  # anything else is not an out-of-memory error
 
 

@@ -36,3 +36,51 @@ def test_vision_config_says_it_takes_no_token_ids(tmp_path: Path) -> None:
     with pytest.raises(AcceloptError) as e:
         build_from_hf_config(_config(tmp_path, vit))
     assert "takes no token ids" in e.value.problem and "examples/my_model.py" in e.value.fix
+
+
+def test_known_type_with_a_bad_field_keeps_transformers_message(tmp_path: Path) -> None:
+    """A known model_type whose config class refuses a field says what transformers said (was 'model_type
+    'llama' is not known ... did you mean 'llama'?')."""
+    from accelopt.workload.hf import build_from_hf_config
+
+    bad = {"model_type": "llama", "hidden_size": 64, "rope_scaling": {"type": "bogus", "factor": 2.0}}
+    with pytest.raises(AcceloptError) as e:
+        build_from_hf_config(_config(tmp_path, bad))
+    assert "not known" not in e.value.problem and "rope_scaling" in e.value.problem
+    assert "\n" not in e.value.problem and "did you mean" not in e.value.fix
+    assert "fix that field of config.json" in e.value.fix
+
+
+def test_vision_config_is_refused_before_any_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 'takes no token ids' check runs right after the config is read: no meta-device count, no build."""
+    import accelopt.workload.hf as hf
+
+    def fail(*_: object) -> None:
+        raise AssertionError("the weights were counted before the config was refused")
+
+    monkeypatch.setattr(hf, "_check_fits_here", fail)
+    vit = {"model_type": "vit", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+           "num_attention_heads": 2, "image_size": 16, "patch_size": 8}
+    with pytest.raises(AcceloptError) as e:
+        hf.build_from_hf_config(_config(tmp_path, vit))
+    assert "takes no token ids" in e.value.problem
+
+
+def test_a_runtime_error_that_is_not_out_of_memory_keeps_its_message(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A RuntimeError from from_config that is no allocator refusal says what transformers said (was 'needs more
+    memory than this machine has' for every RuntimeError)."""
+    import transformers
+
+    from accelopt.workload.hf import build_from_hf_config
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("shape '[2, 3]' is invalid for input of size 7\nsecond line")
+
+    monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_config", broken)
+    llama = {"model_type": "llama", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+             "num_attention_heads": 2, "vocab_size": 64, "architectures": ["LlamaForCausalLM"]}
+    with pytest.raises(AcceloptError) as e:
+        build_from_hf_config(_config(tmp_path, llama))
+    assert "more memory" not in e.value.problem and "is invalid for input of size 7" in e.value.problem
+    assert "second line" not in e.value.problem and "config.json" in e.value.fix

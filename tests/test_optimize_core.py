@@ -556,3 +556,16 @@ def test_a_technique_that_never_applies_is_not_blamed_on_the_budget() -> None:
     by = {v.name: v for v in result.variants}
     assert by["cuda-graphs"].status == "not-applicable" and "NVIDIA" in by["cuda-graphs"].reason
     assert by["bf16"].status == "not-run" and "budget" in by["bf16"].reason
+
+
+def test_a_chain_whose_second_technique_never_applies_is_not_blamed_on_the_budget() -> None:
+    """Only the chain's first technique was checked: bf16+cuda-graphs on a CPU read 'budget used up' although
+    cuda-graphs never applies there."""
+    from accelopt.optimize.runner import RunOptions, run_optimize
+    from accelopt.workload import zoo
+
+    opts = RunOptions(mode="inference", device="cpu", budget_s=1e-6, rounds=3, profile_bounds=False,
+                      recipe=[("bf16", {}), ("cuda-graphs", {})])
+    result, _ = run_optimize(zoo.build("mlp", "tiny"), opts)
+    chain = {v.name: v for v in result.variants}["bf16+cuda-graphs"]
+    assert chain.status == "not-applicable" and chain.reason.startswith("cuda-graphs: ") and "NVIDIA" in chain.reason

@@ -1,8 +1,12 @@
 """One scoring rule for optimize's quality: the runner's held-out score and compress.evaluate (the compression
-techniques' before/after figures) agree, and a loss is the mean over every target element, as torch's mean
-reduction over all held-out batches would be, whatever each batch's size or sequence length."""
+techniques' before/after figures) agree, and a loss is the mean over every target element (padding left out where
+the loss names its ignore_index), as torch's mean reduction over all held-out batches would be, whatever each
+batch's size or sequence length."""
 
 from __future__ import annotations
+
+import functools
+from typing import Any
 
 import pytest
 
@@ -57,6 +61,39 @@ def test_loss_is_the_mean_over_all_target_elements_in_both_scorers() -> None:
     assert evaluate(b.model, b, "cpu") == pytest.approx(expected, rel=1e-6)
 
 
+def _padded_batches(pad: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Two batches of 6 token ids -> 6 targets, with uneven padding: 1 and 5 targets equal to `pad`."""
+    g = torch.Generator().manual_seed(1)
+    out = []
+    for padded in (1, 5):
+        x, y = torch.randint(0, VOCAB, (6,), generator=g), torch.randint(0, VOCAB - 1, (6,), generator=g)
+        y[6 - padded:] = pad
+        out.append((x, y))
+    return out
+
+
+@pytest.mark.parametrize(("loss_fn", "pad"), [
+    (nn.CrossEntropyLoss(ignore_index=VOCAB - 1), VOCAB - 1),
+    (functools.partial(F.cross_entropy, ignore_index=VOCAB - 1), VOCAB - 1),
+    (F.cross_entropy, -100),  # its own default ignore_index
+])
+def test_padding_adds_no_weight_to_the_loss(loss_fn: Any, pad: int) -> None:
+    """batch_quality weighed a loss by every target element, padding too: the batch with 5 padded targets of 6
+    weighed as much as the one with 1, though torch's mean over both leaves the padding out."""
+    torch.manual_seed(0)
+    model = nn.Embedding(VOCAB, VOCAB)  # (N,) ids -> (N, V) logits
+    held = _padded_batches(pad)
+    b = ModelBundle(name="padded-lm", model=model, batches=lambda: iter(held), loss_fn=loss_fn, batch_size=6,
+                    eval_batches=lambda: iter(held))
+    with torch.no_grad():  # torch's mean reduction over every held-out target at once, padding left out
+        x, y = torch.cat([x for x, _ in held]), torch.cat([y for _, y in held])
+        expected = float(F.cross_entropy(model(x), y, ignore_index=pad))
+        by_elements = sum(float(loss_fn(model(x), y)) * 6 for x, y in held) / 12
+    assert abs(by_elements - expected) > 1e-3  # the padding is uneven enough that the two rules differ
+    assert _runner_value(b) == pytest.approx(expected, rel=1e-6)
+    assert evaluate(b.model, b, "cpu") == pytest.approx(expected, rel=1e-6)
+
+
 def test_callable_metric_is_weighted_by_rows_in_both_scorers() -> None:
     """A callable metric is averaged over batches weighted by batch size (the ModelBundle contract)."""
     b = _bundle(metric=lambda out, y: float(y.shape[1]), higher_is_better=True)  # 6 for 1 row, 1 for 3 rows
@@ -76,3 +113,12 @@ def test_technique_notes_show_accuracy_as_the_table_does() -> None:
     v = get_technique("prune-unstructured").apply(b, Target(mode="inference", device="cpu"), {})
     acc = evaluate(v.forward, b, "cpu")
     assert acc is not None and f"held-out accuracy {100 * acc:.4g}%" in v.notes
+
+
+def test_a_batch_of_padding_only_adds_nothing() -> None:
+    """torch's mean over no kept target is 0/0 (nan): such a batch adds neither loss nor weight."""
+    from accelopt.optimize.compress import batch_quality
+
+    b = ModelBundle(name="padded-lm", model=nn.Identity(), batches=lambda: iter([]), loss_fn=F.cross_entropy,
+                    batch_size=2)
+    assert batch_quality(b, torch.zeros(2, VOCAB), torch.full((2,), -100)) == (0.0, 0.0)

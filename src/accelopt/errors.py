@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 
 class AcceloptError(Exception):
     """Root of every error accelopt raises on purpose.
@@ -61,3 +64,23 @@ _OOM_TEXT = ("can't allocate memory", "out of memory", "not enough memory")
 def is_out_of_memory(e: BaseException) -> bool:
     """An allocator's out-of-memory failure (MemoryError, or a RuntimeError saying so on CPU or GPU)."""
     return isinstance(e, MemoryError) or (isinstance(e, RuntimeError) and any(t in str(e).lower() for t in _OOM_TEXT))
+
+
+def first_line(e: BaseException) -> str:
+    """The first line of an exception's message, cut to 200 characters (its type's name when the message is empty):
+    what an error quotes from a library or an allocator, on one line."""
+    text = str(e).strip()
+    return text.splitlines()[0][:200] if text else type(e).__name__
+
+
+@contextmanager
+def out_of_memory_as_infeasible(problem: Callable[[str], str], fix: str) -> Iterator[None]:
+    """Turn an allocator's out-of-memory failure inside the block (is_out_of_memory) into an InfeasibleError whose
+    problem is `problem(what the allocator said)` and whose fix is `fix`, instead of a traceback; any other error
+    passes through unchanged. `problem` is called only on a failure (it may look up the device's memory)."""
+    try:
+        yield
+    except (MemoryError, RuntimeError) as e:
+        if not is_out_of_memory(e):
+            raise
+        raise InfeasibleError(problem(first_line(e)), fix) from None

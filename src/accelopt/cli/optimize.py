@@ -148,12 +148,12 @@ def run(o: OptimizeOptions) -> Any:
         import torch
 
         torch.set_num_threads(o.threads)
-    from accelopt.cli.profile import _catalog_spec, oom_what
+    from accelopt.cli.profile import _catalog_spec, oom_fix, oom_what
     from accelopt.measure.memory import out_of_memory_as_error
 
     # not a traceback; what the model's code or an exporter (torch.onnx) prints goes to stderr: stdout keeps the
     # tables or the --json document only
-    with (out_of_memory_as_error(oom_what(o.model, o.batch_size, o.seq_len), o.device),
+    with (out_of_memory_as_error(oom_what(o.model, o.batch_size, o.seq_len), o.device, oom_fix(o.model)),
           contextlib.redirect_stdout(sys.stderr)):
         bundle = _bundle(o)
         opts = RunOptions(mode=o.mode, device=o.device, dtype=o.dtype, only=_names_or(o.only), skip=o.skip,

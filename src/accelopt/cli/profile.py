@@ -118,7 +118,7 @@ def _run_local(opts: ProfileOptions) -> None:
     workload = None
     try:
         # what the model's own code prints goes to stderr: stdout keeps the tables or the --json document only
-        with out_of_memory_as_error(what, opts.device), contextlib.redirect_stdout(sys.stderr):
+        with out_of_memory_as_error(what, opts.device, oom_fix(opts.model)), contextlib.redirect_stdout(sys.stderr):
             progress(f"loading {opts.model}")
             bundle = _load_bundle(opts.model, size=opts.size, batch_size=opts.batch_size, seq_len=opts.seq_len)
             progress("capturing one step's ops (FLOPs and bytes per op)")
@@ -184,6 +184,25 @@ def _keep_interrupted(partial: Any, workload: Any, opts: ProfileOptions) -> None
     _write_outputs(None, workload, opts.save_workload, console)
 
 
+def _model_path_kind(model: str) -> tuple[str, bool]:
+    """(path_kind of MODEL, whether it is a path: a file.py:factory, a .py/.json file or a folder), not a zoo name."""
+    from accelopt.userio import path_kind
+
+    meant_as_path = model.rpartition(":")[0].endswith(".py") or model.endswith((".py", ".json")) or "/" in model
+    kind = path_kind(model, "model") if meant_as_path else "missing"
+    return kind, meant_as_path or kind != "missing"
+
+
+def oom_fix(model: str) -> str:
+    """The fix a memory error gives, naming only the options that size MODEL: --size sizes zoo models only
+    (_load_bundle refuses it for a model file, an HF config or a built-in example)."""
+    from accelopt.workload import examples
+
+    zoo_name = not _model_path_kind(model)[1] and model.lower() not in examples.list_examples()
+    options = "--seq-len / --size" if zoo_name else "--seq-len"
+    return f"use a smaller --batch-size (or {options}), or a device with more memory"
+
+
 def oom_what(model: str, batch_size: int | None, seq_len: int | None) -> str:
     """What a memory error names: the options that sized the batch, e.g. '--batch-size 64, --seq-len 4096'."""
     given = [f"{flag} {v}" for flag, v in (("--batch-size", batch_size), ("--seq-len", seq_len)) if v is not None]
@@ -198,12 +217,9 @@ def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_le
     for flag, v in (("--batch-size", batch_size), ("--seq-len", seq_len)):
         if v is not None and not 1 <= v <= MAX_COUNT:
             raise InputError(f"{flag} {v} is not a number 1..{MAX_COUNT:,}", f"pass {flag} 1 or more, or leave it out")
-    from accelopt.userio import path_kind
 
     path_part = model.rpartition(":")[0]
-    meant_as_path = path_part.endswith(".py") or model.endswith((".py", ".json")) or "/" in model
-    kind = path_kind(model, "model") if meant_as_path else "missing"
-    is_path = meant_as_path or kind != "missing"
+    kind, is_path = _model_path_kind(model)
     if size is not None and is_path:
         raise InputError(f"--size {size} applies to zoo models only, not to {model!r}",
                          "leave out --size; size your own model in its factory or config.json")

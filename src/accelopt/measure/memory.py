@@ -21,12 +21,11 @@ from __future__ import annotations
 import resource
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from accelopt.errors import is_out_of_memory
 from accelopt.units import unit
 
 _STATUS = Path("/proc/self/status")
@@ -292,24 +291,17 @@ def device_memory_bytes(device: str) -> float | None:
     return host_memory_bytes()
 
 
-@contextmanager
-def out_of_memory_as_error(what: str, device: str, fix: str = "use a smaller --batch-size (or --seq-len / --size), "
-                           "or a device with more memory") -> Iterator[None]:
+def out_of_memory_as_error(what: str, device: str, fix: str) -> AbstractContextManager[None]:
     """Turn an allocator's out-of-memory failure inside the block into an InfeasibleError that names `what`
     (e.g. '--batch-size 100000000') and the device's memory, instead of a traceback; `fix` names the caller's
-    own options."""
-    from accelopt.errors import InfeasibleError
+    own options, those that apply to the model given (cli.profile.oom_fix: --size for zoo names only)."""
+    from accelopt.errors import out_of_memory_as_infeasible
 
-    try:
-        yield
-    except (MemoryError, RuntimeError) as e:
-        text = str(e)
-        if not is_out_of_memory(e):
-            raise
+    def problem(said: str) -> str:
         from accelopt.units import fmt_bytes
 
         total = device_memory_bytes(device)
         have = f"{fmt_bytes(total, binary=True)} in all" if total else "its size unknown"
-        first = text.strip().splitlines()[0][:200] if text.strip() else type(e).__name__
-        raise InfeasibleError(f"{what} does not fit in the memory of {device} ({have}): the allocator said "
-                              f"{first!r}", fix) from None
+        return f"{what} does not fit in the memory of {device} ({have}): the allocator said {said!r}"
+
+    return out_of_memory_as_infeasible(problem, fix)

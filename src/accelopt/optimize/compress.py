@@ -161,16 +161,39 @@ def batch_quality(bundle: ModelBundle, out: Any, targets: Any) -> tuple[float, f
     runner's quality and the compression techniques' before/after figures), so the mean over batches is
     total / weight.
 
-    accuracy: hits and target elements. loss: loss_fn x target elements, so batches of different sizes or
-    sequence lengths weigh as torch's mean reduction over all of them would (per row, a batch of 1 x 4 tokens
-    weighed as one of 1 x 1). A callable metric: its value x rows (the ModelBundle contract)."""
+    accuracy: hits and target elements. loss: loss_fn x the target elements it averages over, so batches of
+    different sizes or sequence lengths weigh as torch's mean reduction over all of them would (per row, a batch of
+    1 x 4 tokens weighed as one of 1 x 1): every element, less those equal to the loss's ignore_index where the
+    loss says it (_ignored_target: padding adds no weight, as torch's mean leaves it out). A callable metric: its
+    value x rows (the ModelBundle contract)."""
     rows = float(targets.shape[0]) if getattr(targets, "shape", None) else 1.0  # (B, ...); a 0-dim target is 1
     elements = float(targets.numel()) if hasattr(targets, "numel") else rows
     if bundle.metric == "accuracy":
         return float((out.argmax(-1) == targets).sum()), elements
     if bundle.metric == "loss":
+        ignored = _ignored_target(bundle.loss_fn)
+        if ignored is not None and hasattr(targets, "is_floating_point") and not targets.is_floating_point():
+            elements = float((targets != ignored).sum())  # class-index targets; torch ignores it for probabilities
+            if not elements:  # every target is padding: torch's mean is 0/0, the batch adds nothing
+                return 0.0, 0.0
         return float(bundle.loss_fn(out, targets)) * elements, elements
     return float(bundle.metric(out, targets)) * rows, rows  # type: ignore[operator]
+
+
+def _ignored_target(loss_fn: Any) -> int | None:
+    """The target value `loss_fn` leaves out of its mean, where it says one: nn.CrossEntropyLoss / nn.NLLLoss carry
+    `ignore_index`; F.cross_entropy / F.nll_loss (or a function of the user's) name it as a parameter, whose default
+    a functools.partial's keywords replace in its signature. None when it names none."""
+    import inspect
+
+    value = getattr(loss_fn, "ignore_index", None)
+    if value is None:
+        try:
+            param = inspect.signature(loss_fn).parameters.get("ignore_index")
+        except (TypeError, ValueError):  # a builtin without a signature
+            param = None
+        value = None if param is None else param.default
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def quality_text(value: float | None, metric: str) -> str:

@@ -129,13 +129,19 @@ class _Stepper:
                 self.v.forward(*inputs)
 
 
-def _not_applicable_anyway(t: Technique, bundle: ModelBundle, target: Target) -> str | None:
-    """Why `t` never applies here (for a technique the budget left out: 'budget used up' for CUDA graphs on a CPU
-    read as if more time would have measured it); None when it might, or when the check itself fails."""
-    try:
-        return t.not_applicable(bundle, target)
-    except Exception:  # the budget's reason stands
-        return None
+def _not_applicable_anyway(techs: Sequence[Technique], bundle: ModelBundle, target: Target) -> str | None:
+    """Why the chain `techs` never applies here (for a chain the budget left out: 'budget used up' for CUDA graphs
+    on a CPU read as if more time would have measured it): the first technique of the chain that never applies,
+    its name before the reason in a chain of two or more (as try_one says it); None when each might, or when a check
+    itself fails. Each is checked on the model as given (the chain was not applied)."""
+    for t in techs:
+        try:
+            why = t.not_applicable(bundle, target)
+        except Exception:  # the budget's reason stands for this one
+            why = None
+        if why:
+            return why if len(techs) == 1 else f"{t.name}: {why}"
+    return None
 
 
 def _timed(step: Callable[[], None], n: int, sync: Callable[[], None]) -> list[float]:
@@ -549,7 +555,7 @@ class _Run:
                           status="not-run", changes="; ".join(t.changes for t, _ in techs),
                           risks="; ".join(t.risks for t, _ in techs))
         if self.left_s() <= 0:
-            why = _not_applicable_anyway(techs[0][0], self.bundle, self.target)
+            why = _not_applicable_anyway([t for t, _ in techs], self.bundle, self.target)
             r.status, r.reason = ("not-applicable", why) if why else ("not-run", "the time budget (--budget-min) was "
                                                                       "used up before it started")
             return self.add(r)

@@ -61,16 +61,12 @@ def _captured(bundle: Any, what: str) -> tuple[list[Layer], str]:
 def _capture_within_memory(bundle: Any, what: str, capture: Any) -> Any:
     """capture(bundle) in inference mode; the allocator's refusal inside the model's forward (which the capture
     passes through unchanged, see workload.usercode) is an InfeasibleError naming `what`, not a traceback."""
-    from accelopt.errors import InfeasibleError, is_out_of_memory
+    from accelopt.errors import out_of_memory_as_infeasible
 
-    try:
+    with out_of_memory_as_infeasible(
+            lambda said: f"one forward pass of {what} does not fit in this machine's memory: the allocator said "
+                         f"{said!r}", "use a smaller --batch (or --input-shape / --seq-len)"):
         return capture(bundle, mode="inference")
-    except (RuntimeError, MemoryError) as e:
-        if not is_out_of_memory(e):
-            raise
-        said = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
-        raise InfeasibleError(f"one forward pass of {what} does not fit in this machine's memory: the allocator "
-                              f"said {said!r}", "use a smaller --batch (or --input-shape / --seq-len)") from None
 
 
 def _check_counts(batch: int, seq_len: int | None) -> None:

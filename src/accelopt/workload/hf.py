@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from accelopt.errors import InputError, UnsupportedError
+from accelopt.errors import InputError, UnsupportedError, first_line, is_out_of_memory
 from accelopt.userio import path_kind, read_user_json
 from accelopt.workload.userfile import ModelBundle
 
@@ -160,11 +160,20 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
     tf = _transformers()
     p, d = _read_config(path)
     fields = {k: v for k, v in d.items() if k != "model_type"}
+    if d["model_type"] not in tf.models.auto.configuration_auto.CONFIG_MAPPING:
+        # for_model's message lists every known type (2,000+ characters): close matches instead
+        raise InputError(f"Hugging Face config {str(p)!r}: model_type {d['model_type']!r} is not known to "
+                         f"transformers {tf.__version__}", _unknown_type_fix(tf, str(d["model_type"])))
     try:
         config = tf.AutoConfig.for_model(d["model_type"], **fields)
-    except (ValueError, KeyError):  # its message lists every known type (2,000+ characters): close matches instead
-        raise InputError(f"Hugging Face config {str(p)!r}: model_type {d['model_type']!r} is not known to "
-                         f"transformers {tf.__version__}", _unknown_type_fix(tf, str(d["model_type"]))) from None
+    except (ValueError, KeyError, TypeError) as e:  # a known type with a field its config class refuses
+        raise InputError(f"Hugging Face config {str(p)!r}: transformers {tf.__version__} refuses its "
+                         f"{d['model_type']!r} config: {first_line(e)}",
+                         "fix that field of config.json") from None
+    if not hasattr(config, "vocab_size"):  # vision, audio: set vocab_size would not make it read token ids
+        raise UnsupportedError(f"Hugging Face config {str(p)!r}: model_type {d['model_type']!r} takes no token ids "
+                               "(its config has no vocab_size), and accelopt builds token inputs for HF configs",
+                               "write a model file that feeds its inputs (see examples/my_model.py)")
     if getattr(config, "is_encoder_decoder", False):
         raise UnsupportedError(f"{d['model_type']!r} is an encoder-decoder model; building its decoder inputs "
                                "is not supported", "use a decoder-only or encoder-only config, or write a "
@@ -185,14 +194,15 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
     except (ValueError, KeyError, TypeError) as e:
         raise InputError(f"transformers cannot build {type(config).__name__} with {auto.__name__}: {e}",
                          "check the config's architectures / model_type") from None
-    except (RuntimeError, MemoryError) as e:  # the allocator's refusal: the weights do not fit in this memory
-        raise InputError(f"the model of {str(p)!r} cannot be built here (its random weights need more memory "
-                         f"than this machine has): {str(e)[:200]}",
-                         "check the sizes in the config (hidden_size, num_hidden_layers, vocab_size, ...)") from None
-    if not hasattr(config, "vocab_size"):  # vision, audio: set vocab_size would not make it read token ids
-        raise UnsupportedError(f"Hugging Face config {str(p)!r}: model_type {d['model_type']!r} takes no token ids "
-                               "(its config has no vocab_size), and accelopt builds token inputs for HF configs",
-                               "write a model file that feeds its inputs (see examples/my_model.py)")
+    except (RuntimeError, MemoryError) as e:
+        if is_out_of_memory(e):  # the allocator's refusal: the weights do not fit in this memory
+            raise InputError(f"the model of {str(p)!r} cannot be built here (its random weights need more memory "
+                             f"than this machine has): {first_line(e)}",
+                             "check the sizes in the config (hidden_size, num_hidden_layers, vocab_size, ...)"
+                             ) from None
+        raise InputError(f"transformers cannot build {type(config).__name__} with {auto.__name__}: {first_line(e)}",
+                         "fix the fields of config.json that message names (sizes that must divide, such as "
+                         "hidden_size by num_attention_heads)") from None
     vocab = int(getattr(config, "vocab_size", 0) or 0)
     if vocab < 2:
         raise InputError(f"Hugging Face config {str(p)!r} has no usable vocab_size", "set vocab_size")

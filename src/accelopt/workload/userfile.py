@@ -49,8 +49,10 @@ class ModelBundle:
             `(inputs, targets)`; without it, quality cannot be measured (`optimize` says so).
         metric: how quality is scored on `eval_batches`: "accuracy" (argmax of the last output
             dimension == targets, a fraction 0-1, higher is better), "loss" (mean `loss_fn`, lower is
-            better), or a callable `metric(outputs, targets) -> float` averaged over batches, weighted
-            by batch size, with `higher_is_better` saying which way is better.
+            better; `loss_fn` is a mean per target element, each batch weighted by its target elements, padding
+            excluded where the loss says which: the `ignore_index` of nn.CrossEntropyLoss / nn.NLLLoss, of
+            F.cross_entropy, or of a functools.partial of it), or a callable `metric(outputs, targets) -> float`
+            averaged over batches, weighted by batch size, with `higher_is_better` saying which way is better.
         higher_is_better: required with a callable metric; implied by "accuracy" (True) and "loss" (False).
     """
 
