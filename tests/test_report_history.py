@@ -431,3 +431,25 @@ def test_import_refuses_a_run_from_the_future(capsys: pytest.CaptureFixture[str]
     (folder / "now.json").write_text(json.dumps({"command": "plan", "time": now, "result": {}}))
     out, err = _cli(capsys, "history", "import", str(folder))
     assert "imported 1 runs" in out and "future.json" in err and "is in the future" in err
+
+
+OUT_OF_RANGE = {"id": "r1", "command": "simulate-run", "time": "9999-12-31T23:00:00-05:00", "argv": [], "result": {}}
+
+
+def test_a_legacy_time_past_year_9999_is_skipped_and_the_result_kept(capsys: pytest.CaptureFixture[str],
+                                                                      tmp_path: Path) -> None:
+    """A legacy run file whose time is 10000-01-01 in UTC raised OverflowError ('date value out of range'): the
+    command that first opened the store exited 1 with no output, `history list` crashed on every call, and
+    `history import` imported none of the good files beside it."""
+    history.legacy_dir().mkdir(parents=True)
+    (history.legacy_dir() / "r1.json").write_text(json.dumps(OUT_OF_RANGE))
+    out, err = _cli(capsys, "simulate", "run", "-d", "edge-npu", "-m", "alexnet-conv", "--json")
+    assert json.loads(out)["layers"] and "r1.json" in err and "9999-12-31T23:00:00-05:00" in err
+    assert history.load("latest").command == "simulate-run" and history.count() == 1
+    out, err = _cli(capsys, "history", "list")
+    assert "simulate run" in out or "simulate-run" in out
+    folder = tmp_path / "old"
+    _legacy_files(folder)
+    (folder / "r1.json").write_text(json.dumps(OUT_OF_RANGE))
+    out, err = _cli(capsys, "history", "import", str(folder))
+    assert "imported 2 runs" in out and "r1.json" in err and "out of range" in err

@@ -166,9 +166,14 @@ def _time_utc(text: Any) -> str:
     """Any ISO 8601 time ('...Z', '+00:00', naive = UTC) as 'YYYY-MM-DDTHH:MM:SS.ffffffZ'."""
     if not isinstance(text, str):
         raise ValueError(f"time is {type(text).__name__}, not an ISO 8601 string")
-    t = _dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    if t.tzinfo is not None:
-        t = t.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    try:
+        t = _dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        if t.tzinfo is not None:  # OverflowError: '9999-12-31T23:00-05:00' is in year 10000 in UTC
+            t = t.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    except ValueError:
+        raise ValueError(f"time {text!r} is not an ISO 8601 time") from None
+    except OverflowError:
+        raise ValueError(f"time {text!r} is out of range (years 1 to 9999 in UTC)") from None
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
