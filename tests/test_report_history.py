@@ -453,3 +453,18 @@ def test_a_legacy_time_past_year_9999_is_skipped_and_the_result_kept(capsys: pyt
     (folder / "r1.json").write_text(json.dumps(OUT_OF_RANGE))
     out, err = _cli(capsys, "history", "import", str(folder))
     assert "imported 2 runs" in out and "r1.json" in err and "out of range" in err
+
+
+def test_times_before_year_1000_are_compared_as_times(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """strftime('%Y') writes year 999 as '999', and times were compared as text: a run file of 0999-01-01 was
+    'in the future', and `prune --older-than 400000` (a cut-off in year 931) deleted a run made today."""
+    history.record("validate", [], RESULT)
+    out, _ = _cli(capsys, "history", "prune", "--older-than", "400000")
+    assert "pruned 0 runs; 1 left" in out
+    folder = tmp_path / "old"
+    folder.mkdir()
+    (folder / "a.json").write_text(json.dumps({"command": "plan", "time": "0999-01-01T00:00:00Z", "result": {}}))
+    out, err = _cli(capsys, "history", "import", str(folder))
+    assert "imported 1 runs" in out and "future" not in err
+    assert history.load("a").time_utc == "0999-01-01T00:00:00.000000Z"  # the store's form, so it lists
+    assert [r.id for r in history.list_runs()][-1] == "a"

@@ -162,8 +162,14 @@ def _warn(text: str) -> None:
 _STORED_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 
 
-def _time_utc(text: Any) -> str:
-    """Any ISO 8601 time ('...Z', '+00:00', naive = UTC) as 'YYYY-MM-DDTHH:MM:SS.ffffffZ'."""
+def _stamp(t: _dt.datetime) -> str:
+    """A UTC time as the store writes it, 'YYYY-MM-DDTHH:MM:SS.ffffffZ'. isoformat pads the year to 4 digits
+    (strftime('%Y') writes 999, and the store compares times as text)."""
+    return t.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def _time_utc(text: Any) -> _dt.datetime:
+    """Any ISO 8601 time ('...Z', '+00:00', naive = UTC) as a naive UTC datetime."""
     if not isinstance(text, str):
         raise ValueError(f"time is {type(text).__name__}, not an ISO 8601 string")
     try:
@@ -174,7 +180,7 @@ def _time_utc(text: Any) -> str:
         raise ValueError(f"time {text!r} is not an ISO 8601 time") from None
     except OverflowError:
         raise ValueError(f"time {text!r} is out of range (years 1 to 9999 in UTC)") from None
-    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return t
 
 
 def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored: bool = False) -> RunRecord:
@@ -199,11 +205,12 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
         if not (isinstance(stamp, str) and _STORED_TIME.fullmatch(stamp)):
             raise ValueError(f'"time" {stamp!r} is not a UTC time as the store writes it')
     else:
-        stamp = _time_utc(stamp)
+        when = _time_utc(stamp)
         # a later time would list as the newest run (and be `show latest`) for ever; a day covers clock skew
-        tomorrow = _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(days=1)
-        if stamp > tomorrow.strftime("%Y-%m-%dT%H:%M:%S.%fZ"):
+        tomorrow = _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None) + _dt.timedelta(days=1)
+        if when > tomorrow:
             raise ValueError(f'"time" {doc.get("time")!r} is in the future')
+        stamp = _stamp(when)
     return RunRecord(id=run_id, command=doc["command"], argv=list(argv), time_utc=stamp,
                      versions=dict(doc.get("versions") or {}), host=dict(doc.get("host") or {}),
                      result=doc["result"])
@@ -372,7 +379,7 @@ def record(command: str, argv: list[str], result: Any) -> str | None:
 
     now = _dt.datetime.now(_dt.timezone.utc)
     rec = RunRecord(id=_new_id(command, now), command=command, argv=[str(a) for a in argv],
-                    time_utc=now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), versions=versions(), host=host(),
+                    time_utc=_stamp(now), versions=versions(), host=host(),
                     result=to_jsonable(result))
     try:
         with _store(create=True) as con:
@@ -533,7 +540,7 @@ def prune(keep: int | None = None, older_than_days: float | None = None) -> Prun
         try:
             cutoff = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(days=older_than_days)
             where.append("time_utc < ?")
-            params.append(cutoff.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+            params.append(_stamp(cutoff))
         except OverflowError:  # an age reaching before year 1: no run is that old
             where.append("0")
     with _store(create=False) as con:
