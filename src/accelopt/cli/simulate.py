@@ -352,8 +352,8 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", "-o",
                                  help="file to write: catalog TOML if it ends in .toml, a SCALE-Sim config if in .cfg"),
         dram_bytes: float | None = typer.Option(None, "--dram-bytes", help="off-chip memory capacity in bytes "
-                                                "(e.g. 8e9), for a .toml export of a design that gives none (eyeriss, "
-                                                "nvdla-*) or to replace its figure"),
+                                                "(e.g. 8e9), for a .toml export of a design that gives none (the "
+                                                "nvdla-* presets) or to replace its figure"),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
     ) -> None:
         _export(design, out, json_out, dram_bytes)
