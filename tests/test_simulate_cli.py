@@ -112,7 +112,10 @@ def test_export_a_preset_without_dram_size_with_dram_bytes(tmp_path: Path, capsy
     assert code == 0, err
     dev = tomllib.loads(out.read_text(encoding="utf-8"))["device"][0]
     assert dev["memory_bytes"][0] == 8e9 and "--dram-bytes" in dev["memory_bytes"][1]
-    for args, needle in ((["--dram-bytes", "0"], "dram_bytes = 0.0 must be > 0"),
+    for args, needle in ((["--dram-bytes", "0"], "--dram-bytes 0 must be a finite number of bytes >= 1"),
+                         (["--dram-bytes", "0.5"], "--dram-bytes 0.5 must be a finite number of bytes >= 1"),
+                         (["--dram-bytes", "1e400"], "--dram-bytes 1e400 is not finite"),
+                         (["--dram-bytes", "nan"], "--dram-bytes nan is not finite"),
                          (["--dram-bytes", "8e9", "--out", str(tmp_path / "n.cfg")], "a SCALE-Sim config has no")):
         code, _, err = run_main(["simulate", "export", "-d", "nvdla-512", "--out", str(out), *args], capsys)
         assert code == 2 and needle in err, err

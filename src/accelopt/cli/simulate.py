@@ -351,12 +351,34 @@ def register(app: typer.Typer) -> None:
         design: str = typer.Option(..., "--design", "-d", help="preset, design TOML or SCALE-Sim .cfg"),
         out: Path = typer.Option(..., "--out", "-o",
                                  help="file to write: catalog TOML if it ends in .toml, a SCALE-Sim config if in .cfg"),
-        dram_bytes: float | None = typer.Option(None, "--dram-bytes", help="off-chip memory capacity in bytes "
-                                                "(e.g. 8e9), for a .toml export of a design that gives none (the "
-                                                "nvdla-* presets) or to replace its figure"),
+        dram_bytes: str | None = typer.Option(None, "--dram-bytes", metavar="BYTES",
+                                              help="off-chip memory capacity in bytes (e.g. 8e9), for a .toml "
+                                              "export of a design that gives none (the nvdla-* presets) or to "
+                                              "replace its figure"),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
     ) -> None:
-        _export(design, out, json_out, dram_bytes)
+        _export(design, out, json_out, _dram_bytes_flag(dram_bytes))
+
+
+def _dram_bytes_flag(text: str | None) -> float | None:
+    """--dram-bytes as typed: a finite number of bytes >= 1 (read here, so the error names the flag and the text
+    the user wrote: 1e400 is infinity once a float)."""
+    import math
+
+    from accelopt.errors import InputError
+
+    if text is None:
+        return None
+    fix = "give the off-chip memory capacity in bytes, e.g. --dram-bytes 8e9 (8 GB)"
+    try:
+        n_bytes = float(text)
+    except ValueError:
+        raise InputError(f"--dram-bytes {text!r} is not a number", fix) from None
+    if not math.isfinite(n_bytes):
+        raise InputError(f"--dram-bytes {text} is not finite", fix)
+    if n_bytes < 1:
+        raise InputError(f"--dram-bytes {text} must be a finite number of bytes >= 1", fix)
+    return n_bytes
 
 
 def _bytes(n_bytes: float) -> str:
