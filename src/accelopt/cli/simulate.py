@@ -542,9 +542,9 @@ def _published(convention: str, chip: str, json_out: bool, html: Path | None) ->
     from accelopt.simulate.published import published_result
 
     if chip.lower() not in ("nvdla", "eyeriss"):
-        import difflib
+        from accelopt.errors import close_matches
 
-        close = difflib.get_close_matches(chip.lower(), ["nvdla", "eyeriss"], n=1, cutoff=0.6)
+        close = close_matches(chip, ["nvdla", "eyeriss"], n=1, cutoff=0.6)
         hint = f"did you mean --chip {close[0]}? " if close else ""
         raise InputError(f"--chip {chip!r} has no published figures here", f"{hint}use --chip nvdla or --chip eyeriss")
     if chip.lower() == "eyeriss" and convention != "paper":  # it was dropped without a word
