@@ -135,6 +135,18 @@ def test_an_int16_design_is_not_sent_to_dram_bytes(tmp_path: Path, capsys: pytes
     assert code == 0 and "eyeriss" not in text
 
 
+def test_sweep_console_prints_its_grid_note_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    """The console printed data.notes[1] as the grid: a note added before it would have been printed instead."""
+    from types import SimpleNamespace
+
+    from accelopt.cli.simulate import _show_sweep
+
+    data = SimpleNamespace(source="m", notes=["grid: rows 16", "NOTE B"], interrupted=False)
+    _show_sweep(data, [], [], SimpleNamespace(name="base"), "grid: rows 16", False)
+    out = capsys.readouterr().out
+    assert "0 designs on m (base base)" in out and "grid: rows 16" in out and "NOTE B" not in out
+
+
 def test_console_dram_figures_read_as_on_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The console printed DRAM traffic in MB (7.64 MB) where the --html page and `history` show the same bytes
     in MiB (7.28 MiB): the two views of one run did not read alike."""

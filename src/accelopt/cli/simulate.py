@@ -479,7 +479,7 @@ def run_design_sweep(opts: SweepOptions) -> None:
                           objectives=list(OBJECTIVES), pareto_front=[p.row() for p in front], notes=notes,
                           interrupted=interrupted)
     finish_run("simulate-sweep", data, opts.html)
-    _show_sweep(data, points, front, base, source, opts.as_json)
+    _show_sweep(data, points, front, base, grid_note, opts.as_json)
     if interrupted:
         raise typer.Exit(130)
 
@@ -503,7 +503,8 @@ def _grid_note(opts: SweepOptions, base: str, grid: dict[str, list[Any]]) -> str
                                   axis("DRAM GB/s", "bandwidth_gbps", bw), axis("dataflow", "dataflow")))
 
 
-def _show_sweep(data: Any, points: Any, front: Any, base: Any, source: str, as_json: bool) -> None:
+def _show_sweep(data: Any, points: Any, front: Any, base: Any, grid_note: str, as_json: bool) -> None:
+    """The sweep as JSON, or the front as a table under the grid swept (`grid_note`, also among data.notes)."""
     from accelopt import units
     from accelopt.report.jsonout import emit
 
@@ -515,8 +516,8 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, source: str, as_j
     from accelopt.report.console import make_console
 
     con = make_console()
-    con.print(f"{len(points)} designs on {source} (base {base.name}); Pareto front: {len(front)}")
-    con.print(data.notes[1])  # the grid, defaults marked
+    con.print(f"{len(points)} designs on {data.source} (base {base.name}); Pareto front: {len(front)}")
+    con.print(grid_note)  # the grid, defaults marked
     t = Table()
     for c in ("rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MACs", "latency", "energy*", "util",
               "TOPS/W*"):
