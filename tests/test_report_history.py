@@ -227,8 +227,11 @@ def test_prune(capsys: pytest.CaptureFixture[str]) -> None:
     _cli(capsys, "history", "prune", "--keep", "1")
     assert history.store_path().stat().st_size < full_bytes / 4
     for argv, match in ((["history", "prune"], "--keep"), (["history", "prune", "--keep", "-1"], "--keep"),
-                        (["history", "prune", "--older-than", "nan"], "--older-than")):
-        assert match in _cli(capsys, *argv, code=2)[1]
+                        (["history", "prune", "--older-than", "nan"], "--older-than nan is not a finite number"),
+                        (["history", "prune", "--older-than", "inf"], "--older-than inf is not a finite number"),
+                        (["history", "prune", "--older-than", "-1"], "--older-than -1 must be >= 0")):
+        err = _cli(capsys, *argv, code=2)[1]
+        assert match in err and (">= 0" not in err or argv[-1] == "-1"), err  # inf is >= 0: it is not finite
 
 
 def _legacy_files(folder: Path) -> dict[str, bytes]:

@@ -529,8 +529,11 @@ def prune(keep: int | None = None, older_than_days: float | None = None) -> Prun
                          "e.g. accelopt history prune --keep 1000, or --older-than 90")
     if keep is not None and keep < 0:
         raise InputError(f"--keep {keep} must be >= 0", "give the number of newest runs to keep, e.g. --keep 1000")
-    if older_than_days is not None and not (math.isfinite(older_than_days) and older_than_days >= 0):
-        raise InputError(f"--older-than {older_than_days} must be a number of days >= 0", "e.g. --older-than 90")
+    if older_than_days is not None and not math.isfinite(older_than_days):
+        raise InputError(f"--older-than {older_than_days} is not a finite number of days",
+                         "give an age in days, e.g. --older-than 90 (or --keep N to keep the newest N runs)")
+    if older_than_days is not None and older_than_days < 0:
+        raise InputError(f"--older-than {older_than_days:g} must be >= 0 days", "e.g. --older-than 90")
     where: list[str] = []
     params: list[int | str] = []
     if keep is not None:
