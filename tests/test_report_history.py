@@ -471,3 +471,17 @@ def test_times_before_year_1000_are_compared_as_times(capsys: pytest.CaptureFixt
     assert "imported 1 runs" in out and "future" not in err
     assert history.load("a").time_utc == "0999-01-01T00:00:00.000000Z"  # the store's form, so it lists
     assert [r.id for r in history.list_runs()][-1] == "a"
+
+
+def test_a_legacy_file_nested_too_deeply_is_skipped(capsys: pytest.CaptureFixture[str]) -> None:
+    """A run file of 100000 nested lists raised RecursionError from json.loads: the command that first opened the
+    store exited 1 with no output, and `history list` crashed while the file was there."""
+    history.legacy_dir().mkdir(parents=True)
+    (history.legacy_dir() / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    out, err = _cli(capsys, *COMPARE)
+    assert json.loads(out)["devices"] == ["h100-sxm", "mi300x"]
+    assert "deep.json" in err and "nested too deeply" in err and history.count() == 1
+    with _db() as con:  # a row written by another tool, nested as deeply: skipped as damaged, not a crash
+        con.execute("UPDATE runs SET result_json = ?", ("[" * 100_000 + "]" * 100_000,))
+    out, err = _cli(capsys, "history", "list")
+    assert "no runs recorded" in out and "is damaged" in err

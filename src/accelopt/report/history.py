@@ -224,6 +224,8 @@ def _from_row(row: tuple[Any, ...]) -> RunRecord:
                "versions": json.loads(vers), "host": json.loads(hst), "result": json.loads(result)}
     except (TypeError, json.JSONDecodeError) as e:
         raise ValueError(f"a column is not valid JSON ({e})") from None
+    except RecursionError:  # json.loads recurses once per nesting level
+        raise ValueError("a column is JSON nested too deeply to be read") from None
     return record_from_json(doc, time_is_stored=True)
 
 
@@ -471,6 +473,8 @@ def _read_json_file(path: Path) -> RunRecord:
         doc = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"is not JSON ({e})") from None
+    except RecursionError:  # json.loads recurses once per nesting level
+        raise ValueError("is JSON nested too deeply to be a run record") from None
     return record_from_json(doc, default_id=path.stem)
 
 
