@@ -227,8 +227,11 @@ def test_prune(capsys: pytest.CaptureFixture[str]) -> None:
     _cli(capsys, "history", "prune", "--keep", "1")
     assert history.store_path().stat().st_size < full_bytes / 4
     for argv, match in ((["history", "prune"], "--keep"), (["history", "prune", "--keep", "-1"], "--keep"),
-                        (["history", "prune", "--older-than", "nan"], "--older-than")):
-        assert match in _cli(capsys, *argv, code=2)[1]
+                        (["history", "prune", "--older-than", "nan"], "--older-than nan is not a finite number"),
+                        (["history", "prune", "--older-than", "inf"], "--older-than inf is not a finite number"),
+                        (["history", "prune", "--older-than", "-1"], "--older-than -1 must be >= 0")):
+        err = _cli(capsys, *argv, code=2)[1]
+        assert match in err and (">= 0" not in err or argv[-1] == "-1"), err  # inf is >= 0: it is not finite
 
 
 def _legacy_files(folder: Path) -> dict[str, bytes]:
@@ -431,3 +434,54 @@ def test_import_refuses_a_run_from_the_future(capsys: pytest.CaptureFixture[str]
     (folder / "now.json").write_text(json.dumps({"command": "plan", "time": now, "result": {}}))
     out, err = _cli(capsys, "history", "import", str(folder))
     assert "imported 1 runs" in out and "future.json" in err and "is in the future" in err
+
+
+OUT_OF_RANGE = {"id": "r1", "command": "simulate-run", "time": "9999-12-31T23:00:00-05:00", "argv": [], "result": {}}
+
+
+def test_a_legacy_time_past_year_9999_is_skipped_and_the_result_kept(capsys: pytest.CaptureFixture[str],
+                                                                      tmp_path: Path) -> None:
+    """A legacy run file whose time is 10000-01-01 in UTC raised OverflowError ('date value out of range'): the
+    command that first opened the store exited 1 with no output, `history list` crashed on every call, and
+    `history import` imported none of the good files beside it."""
+    history.legacy_dir().mkdir(parents=True)
+    (history.legacy_dir() / "r1.json").write_text(json.dumps(OUT_OF_RANGE))
+    out, err = _cli(capsys, "simulate", "run", "-d", "edge-npu", "-m", "alexnet-conv", "--json")
+    assert json.loads(out)["layers"] and "r1.json" in err and "9999-12-31T23:00:00-05:00" in err
+    assert history.load("latest").command == "simulate-run" and history.count() == 1
+    out, err = _cli(capsys, "history", "list")
+    assert "simulate run" in out or "simulate-run" in out
+    folder = tmp_path / "old"
+    _legacy_files(folder)
+    (folder / "r1.json").write_text(json.dumps(OUT_OF_RANGE))
+    out, err = _cli(capsys, "history", "import", str(folder))
+    assert "imported 2 runs" in out and "r1.json" in err and "out of range" in err
+
+
+def test_times_before_year_1000_are_compared_as_times(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """strftime('%Y') writes year 999 as '999', and times were compared as text: a run file of 0999-01-01 was
+    'in the future', and `prune --older-than 400000` (a cut-off in year 931) deleted a run made today."""
+    history.record("validate", [], RESULT)
+    out, _ = _cli(capsys, "history", "prune", "--older-than", "400000")
+    assert "pruned 0 runs; 1 left" in out
+    folder = tmp_path / "old"
+    folder.mkdir()
+    (folder / "a.json").write_text(json.dumps({"command": "plan", "time": "0999-01-01T00:00:00Z", "result": {}}))
+    out, err = _cli(capsys, "history", "import", str(folder))
+    assert "imported 1 runs" in out and "future" not in err
+    assert history.load("a").time_utc == "0999-01-01T00:00:00.000000Z"  # the store's form, so it lists
+    assert [r.id for r in history.list_runs()][-1] == "a"
+
+
+def test_a_legacy_file_nested_too_deeply_is_skipped(capsys: pytest.CaptureFixture[str]) -> None:
+    """A run file of 100000 nested lists raised RecursionError from json.loads: the command that first opened the
+    store exited 1 with no output, and `history list` crashed while the file was there."""
+    history.legacy_dir().mkdir(parents=True)
+    (history.legacy_dir() / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    out, err = _cli(capsys, *COMPARE)
+    assert json.loads(out)["devices"] == ["h100-sxm", "mi300x"]
+    assert "deep.json" in err and "nested too deeply" in err and history.count() == 1
+    with _db() as con:  # a row written by another tool, nested as deeply: skipped as damaged, not a crash
+        con.execute("UPDATE runs SET result_json = ?", ("[" * 100_000 + "]" * 100_000,))
+    out, err = _cli(capsys, "history", "list")
+    assert "no runs recorded" in out and "is damaged" in err

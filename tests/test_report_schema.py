@@ -177,3 +177,15 @@ def test_schema_near_miss_kind_suggests_the_closest(capsys: pytest.CaptureFixtur
                               ("catalog", "catalog-compare")):
         code, out, err = run_main(["schema", typed_kind], capsys)
         assert code == 2 and out == "" and f"fix: did you mean '{meant}'" in err
+
+
+def test_close_name_suggestions_come_from_errors() -> None:
+    """schema.result_class and `simulate published --chip` each matched names with difflib of their own, beside
+    errors.unknown_name: one matcher (errors.close_matches) keeps case and order the same everywhere."""
+    from accelopt import errors
+
+    assert errors.close_matches("EYERIS", ["nvdla", "eyeriss"], n=1, cutoff=0.6) == ["eyeriss"]
+    assert errors.close_matches("H100", ["H100-SXM", "tpu-v4"]) == ["H100-SXM"]  # as `known` spells it
+    with pytest.raises(errors.AcceloptError) as e:
+        schema.result_class("Plan Serv")
+    assert e.value.fix.startswith("did you mean 'plan-serve'")

@@ -89,7 +89,7 @@ def test_presets_sweep_export(tmp_path: Path) -> None:
     (["simulate", "run", "-d", "tpu-v1", "-m", "resnet50", "--batch", "0"], "error: --batch 0 must be"),
     (["simulate", "run", "-d", "tpu-v1", "--topology", "/nonexistent.csv"], "/nonexistent.csv does not exist"),
     (["simulate", "sweep", "-m", "resnet50", "--dataflow", "xs"], "dataflow 'xs'"),
-    (["simulate", "export", "-d", "eyeriss", "--out", "/tmp/never-written.toml"], "no dram_bytes"),
+    (["simulate", "export", "-d", "nvdla-512", "--out", "/tmp/never-written.toml"], "no dram_bytes"),
 ])
 def test_bad_inputs_exit_2(args: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as e:
@@ -112,10 +112,39 @@ def test_export_a_preset_without_dram_size_with_dram_bytes(tmp_path: Path, capsy
     assert code == 0, err
     dev = tomllib.loads(out.read_text(encoding="utf-8"))["device"][0]
     assert dev["memory_bytes"][0] == 8e9 and "--dram-bytes" in dev["memory_bytes"][1]
-    for args, needle in ((["--dram-bytes", "0"], "dram_bytes = 0.0 must be > 0"),
+    for args, needle in ((["--dram-bytes", "0"], "--dram-bytes 0 must be a finite number of bytes >= 1"),
+                         (["--dram-bytes", "0.5"], "--dram-bytes 0.5 must be a finite number of bytes >= 1"),
+                         (["--dram-bytes", "1e400"], "--dram-bytes 1e400 is not finite"),
+                         (["--dram-bytes", "nan"], "--dram-bytes nan is not finite"),
                          (["--dram-bytes", "8e9", "--out", str(tmp_path / "n.cfg")], "a SCALE-Sim config has no")):
         code, _, err = run_main(["simulate", "export", "-d", "nvdla-512", "--out", str(out), *args], capsys)
         assert code == 2 and needle in err, err
+
+
+def test_an_int16_design_is_not_sent_to_dram_bytes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """eyeriss (row-stationary, int16) was told to add --dram-bytes, then with it to 'use one of int8, fp16'
+    (a preset cannot): the dtype is checked first, and the error says why no flag can export it."""
+    from conftest import run_main
+
+    out = tmp_path / "e.toml"
+    for extra in ([], ["--dram-bytes", "8e9"]):
+        code, _, err = run_main(["simulate", "export", "-d", "eyeriss", "--out", str(out), *extra], capsys)
+        assert code == 2 and not out.exists(), err
+        assert "row-stationary int16 design" in err and "no catalog peak key" in err and "--dram-bytes" not in err
+    code, text, _ = run_main(["simulate", "export", "--help"], capsys)
+    assert code == 0 and "eyeriss" not in text
+
+
+def test_sweep_console_prints_its_grid_note_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    """The console printed data.notes[1] as the grid: a note added before it would have been printed instead."""
+    from types import SimpleNamespace
+
+    from accelopt.cli.simulate import _show_sweep
+
+    data = SimpleNamespace(source="m", notes=["grid: rows 16", "NOTE B"], interrupted=False)
+    _show_sweep(data, [], [], SimpleNamespace(name="base"), "grid: rows 16", False)
+    out = capsys.readouterr().out
+    assert "0 designs on m (base base)" in out and "grid: rows 16" in out and "NOTE B" not in out
 
 
 def test_console_dram_figures_read_as_on_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -157,7 +157,7 @@ def test_export_to_unwritable_paths(capsys: pytest.CaptureFixture[str], tmp_path
                              str(tmp_path / "no" / "x.toml"))[::2], "does not exist")
     _assert_user_error(*_run(capsys, "simulate", "export", "-d", "tpu-v1", "--out", str(tmp_path))[::2],
                        "is a folder")
-    _assert_user_error(*_run(capsys, "simulate", "export", "-d", "eyeriss", "--out",
+    _assert_user_error(*_run(capsys, "simulate", "export", "-d", "nvdla-512", "--out",
                              str(tmp_path / "e.toml"))[::2], "dram_bytes")
     for name in ("x.txt", "x"):  # written as TOML, then "pass the path as a device" said unknown device
         _assert_user_error(*_run(capsys, "simulate", "export", "-d", "tpu-v1", "--out", str(tmp_path / name))[::2],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 
@@ -42,13 +42,18 @@ class InfeasibleError(AcceloptError):
     """A requested configuration cannot run (e.g. does not fit in memory)."""
 
 
-def unknown_name(kind: str, name: str, known: list[str]) -> UnknownNameError:
-    """Build the error for an unknown name, suggesting the closest known ones."""
+def close_matches(name: str, known: Sequence[str], *, n: int = 3, cutoff: float = 0.4) -> list[str]:
+    """Up to `n` known names closest to `name`, best first, ignoring case and returned as `known` spells them
+    (difflib's similarity ratio >= `cutoff`)."""
     import difflib
 
-    close = difflib.get_close_matches(name.lower(), [k.lower() for k in known], n=3, cutoff=0.4)
     by_lower = {k.lower(): k for k in known}
-    suggestions = [by_lower[c] for c in close]
+    return [by_lower[c] for c in difflib.get_close_matches(name.lower(), list(by_lower), n=n, cutoff=cutoff)]
+
+
+def unknown_name(kind: str, name: str, known: list[str]) -> UnknownNameError:
+    """Build the error for an unknown name, suggesting the closest known ones."""
+    suggestions = close_matches(name, known)
     if suggestions:
         fix = "did you mean " + " or ".join(repr(s) for s in suggestions) + "?"
     else:

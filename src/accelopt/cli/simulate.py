@@ -351,12 +351,34 @@ def register(app: typer.Typer) -> None:
         design: str = typer.Option(..., "--design", "-d", help="preset, design TOML or SCALE-Sim .cfg"),
         out: Path = typer.Option(..., "--out", "-o",
                                  help="file to write: catalog TOML if it ends in .toml, a SCALE-Sim config if in .cfg"),
-        dram_bytes: float | None = typer.Option(None, "--dram-bytes", help="off-chip memory capacity in bytes "
-                                                "(e.g. 8e9), for a .toml export of a design that gives none (eyeriss, "
-                                                "nvdla-*) or to replace its figure"),
+        dram_bytes: str | None = typer.Option(None, "--dram-bytes", metavar="BYTES",
+                                              help="off-chip memory capacity in bytes (e.g. 8e9), for a .toml "
+                                              "export of a design that gives none (the nvdla-* presets) or to "
+                                              "replace its figure"),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
     ) -> None:
-        _export(design, out, json_out, dram_bytes)
+        _export(design, out, json_out, _dram_bytes_flag(dram_bytes))
+
+
+def _dram_bytes_flag(text: str | None) -> float | None:
+    """--dram-bytes as typed: a finite number of bytes >= 1 (read here, so the error names the flag and the text
+    the user wrote: 1e400 is infinity once a float)."""
+    import math
+
+    from accelopt.errors import InputError
+
+    if text is None:
+        return None
+    fix = "give the off-chip memory capacity in bytes, e.g. --dram-bytes 8e9 (8 GB)"
+    try:
+        n_bytes = float(text)
+    except ValueError:
+        raise InputError(f"--dram-bytes {text!r} is not a number", fix) from None
+    if not math.isfinite(n_bytes):
+        raise InputError(f"--dram-bytes {text} is not finite", fix)
+    if n_bytes < 1:
+        raise InputError(f"--dram-bytes {text} must be a finite number of bytes >= 1", fix)
+    return n_bytes
 
 
 def _bytes(n_bytes: float) -> str:
@@ -457,7 +479,7 @@ def run_design_sweep(opts: SweepOptions) -> None:
                           objectives=list(OBJECTIVES), pareto_front=[p.row() for p in front], notes=notes,
                           interrupted=interrupted)
     finish_run("simulate-sweep", data, opts.html)
-    _show_sweep(data, points, front, base, source, opts.as_json)
+    _show_sweep(data, points, front, base, grid_note, opts.as_json)
     if interrupted:
         raise typer.Exit(130)
 
@@ -481,7 +503,8 @@ def _grid_note(opts: SweepOptions, base: str, grid: dict[str, list[Any]]) -> str
                                   axis("DRAM GB/s", "bandwidth_gbps", bw), axis("dataflow", "dataflow")))
 
 
-def _show_sweep(data: Any, points: Any, front: Any, base: Any, source: str, as_json: bool) -> None:
+def _show_sweep(data: Any, points: Any, front: Any, base: Any, grid_note: str, as_json: bool) -> None:
+    """The sweep as JSON, or the front as a table under the grid swept (`grid_note`, also among data.notes)."""
     from accelopt import units
     from accelopt.report.jsonout import emit
 
@@ -493,8 +516,8 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, source: str, as_j
     from accelopt.report.console import make_console
 
     con = make_console()
-    con.print(f"{len(points)} designs on {source} (base {base.name}); Pareto front: {len(front)}")
-    con.print(data.notes[1])  # the grid, defaults marked
+    con.print(f"{len(points)} designs on {data.source} (base {base.name}); Pareto front: {len(front)}")
+    con.print(grid_note)  # the grid, defaults marked
     t = Table()
     for c in ("rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MACs", "latency", "energy*", "util",
               "TOPS/W*"):
@@ -520,9 +543,9 @@ def _published(convention: str, chip: str, json_out: bool, html: Path | None) ->
     from accelopt.simulate.published import published_result
 
     if chip.lower() not in ("nvdla", "eyeriss"):
-        import difflib
+        from accelopt.errors import close_matches
 
-        close = difflib.get_close_matches(chip.lower(), ["nvdla", "eyeriss"], n=1, cutoff=0.6)
+        close = close_matches(chip, ["nvdla", "eyeriss"], n=1, cutoff=0.6)
         hint = f"did you mean --chip {close[0]}? " if close else ""
         raise InputError(f"--chip {chip!r} has no published figures here", f"{hint}use --chip nvdla or --chip eyeriss")
     if chip.lower() == "eyeriss" and convention != "paper":  # it was dropped without a word

@@ -162,14 +162,25 @@ def _warn(text: str) -> None:
 _STORED_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 
 
-def _time_utc(text: Any) -> str:
-    """Any ISO 8601 time ('...Z', '+00:00', naive = UTC) as 'YYYY-MM-DDTHH:MM:SS.ffffffZ'."""
+def _stamp(t: _dt.datetime) -> str:
+    """A UTC time as the store writes it, 'YYYY-MM-DDTHH:MM:SS.ffffffZ'. isoformat pads the year to 4 digits
+    (strftime('%Y') writes 999, and the store compares times as text)."""
+    return t.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def _time_utc(text: Any) -> _dt.datetime:
+    """Any ISO 8601 time ('...Z', '+00:00', naive = UTC) as a naive UTC datetime."""
     if not isinstance(text, str):
         raise ValueError(f"time is {type(text).__name__}, not an ISO 8601 string")
-    t = _dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    if t.tzinfo is not None:
-        t = t.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    try:
+        t = _dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        if t.tzinfo is not None:  # OverflowError: '9999-12-31T23:00-05:00' is in year 10000 in UTC
+            t = t.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    except ValueError:
+        raise ValueError(f"time {text!r} is not an ISO 8601 time") from None
+    except OverflowError:
+        raise ValueError(f"time {text!r} is out of range (years 1 to 9999 in UTC)") from None
+    return t
 
 
 def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored: bool = False) -> RunRecord:
@@ -194,11 +205,12 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
         if not (isinstance(stamp, str) and _STORED_TIME.fullmatch(stamp)):
             raise ValueError(f'"time" {stamp!r} is not a UTC time as the store writes it')
     else:
-        stamp = _time_utc(stamp)
+        when = _time_utc(stamp)
         # a later time would list as the newest run (and be `show latest`) for ever; a day covers clock skew
-        tomorrow = _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(days=1)
-        if stamp > tomorrow.strftime("%Y-%m-%dT%H:%M:%S.%fZ"):
+        tomorrow = _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None) + _dt.timedelta(days=1)
+        if when > tomorrow:
             raise ValueError(f'"time" {doc.get("time")!r} is in the future')
+        stamp = _stamp(when)
     return RunRecord(id=run_id, command=doc["command"], argv=list(argv), time_utc=stamp,
                      versions=dict(doc.get("versions") or {}), host=dict(doc.get("host") or {}),
                      result=doc["result"])
@@ -212,6 +224,8 @@ def _from_row(row: tuple[Any, ...]) -> RunRecord:
                "versions": json.loads(vers), "host": json.loads(hst), "result": json.loads(result)}
     except (TypeError, json.JSONDecodeError) as e:
         raise ValueError(f"a column is not valid JSON ({e})") from None
+    except RecursionError:  # json.loads recurses once per nesting level
+        raise ValueError("a column is JSON nested too deeply to be read") from None
     return record_from_json(doc, time_is_stored=True)
 
 
@@ -367,7 +381,7 @@ def record(command: str, argv: list[str], result: Any) -> str | None:
 
     now = _dt.datetime.now(_dt.timezone.utc)
     rec = RunRecord(id=_new_id(command, now), command=command, argv=[str(a) for a in argv],
-                    time_utc=now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), versions=versions(), host=host(),
+                    time_utc=_stamp(now), versions=versions(), host=host(),
                     result=to_jsonable(result))
     try:
         with _store(create=True) as con:
@@ -459,6 +473,8 @@ def _read_json_file(path: Path) -> RunRecord:
         doc = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"is not JSON ({e})") from None
+    except RecursionError:  # json.loads recurses once per nesting level
+        raise ValueError("is JSON nested too deeply to be a run record") from None
     return record_from_json(doc, default_id=path.stem)
 
 
@@ -517,8 +533,11 @@ def prune(keep: int | None = None, older_than_days: float | None = None) -> Prun
                          "e.g. accelopt history prune --keep 1000, or --older-than 90")
     if keep is not None and keep < 0:
         raise InputError(f"--keep {keep} must be >= 0", "give the number of newest runs to keep, e.g. --keep 1000")
-    if older_than_days is not None and not (math.isfinite(older_than_days) and older_than_days >= 0):
-        raise InputError(f"--older-than {older_than_days} must be a number of days >= 0", "e.g. --older-than 90")
+    if older_than_days is not None and not math.isfinite(older_than_days):
+        raise InputError(f"--older-than {older_than_days} is not a finite number of days",
+                         "give an age in days, e.g. --older-than 90 (or --keep N to keep the newest N runs)")
+    if older_than_days is not None and older_than_days < 0:
+        raise InputError(f"--older-than {older_than_days:g} must be >= 0 days", "e.g. --older-than 90")
     where: list[str] = []
     params: list[int | str] = []
     if keep is not None:
@@ -528,7 +547,7 @@ def prune(keep: int | None = None, older_than_days: float | None = None) -> Prun
         try:
             cutoff = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(days=older_than_days)
             where.append("time_utc < ?")
-            params.append(cutoff.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+            params.append(_stamp(cutoff))
         except OverflowError:  # an age reaching before year 1: no run is that old
             where.append("0")
     with _store(create=False) as con:

@@ -70,10 +70,10 @@ def result_class(kind: str) -> tuple[type, int]:
     import importlib
 
     if kind not in CLASSES:
-        import difflib
+        from accelopt.errors import close_matches
 
         # 'simulate_run', 'Plan Serve', 'plan-serv': the closest kinds first
-        close = difflib.get_close_matches(re.sub(r"[\s_]+", "-", kind.strip().lower()), KINDS, n=3, cutoff=0.6)
+        close = close_matches(re.sub(r"[\s_]+", "-", kind.strip()), KINDS, cutoff=0.6)
         hint = f"did you mean {' or '.join(repr(k) for k in close)}? Kinds: " if close else "use one of: "
         raise SchemaError(f"no result schema named {kind!r}", hint + ", ".join(KINDS))
     module, name = CLASSES[kind].split(":")

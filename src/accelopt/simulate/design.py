@@ -166,13 +166,17 @@ class Design:
         if self.unlimited_bandwidth:
             raise InputError(f"design {self.name!r} has unlimited DRAM bandwidth, which no device has",
                              "set dram_bandwidth_byte_per_s to a finite figure before exporting")
+        if self.dtype not in DTYPES:  # first: no --dram-bytes makes such a design exportable (eyeriss: int16)
+            usable = ", ".join(d for d in DTYPE_BITS if d in DTYPES)
+            raise InputError(f"design {self.name!r} is a {DATAFLOW_NAMES[self.dataflow]} {self.dtype} design, and "
+                             f"{self.dtype} has no catalog peak key (a device lists its peak for one of "
+                             f"{', '.join(DTYPES)}), so it cannot be a catalog device",
+                             f"a design TOML of your own with dtype = one of {usable} exports (a built-in preset "
+                             "keeps its dtype); `simulate run` and `simulate sweep` take this design as it is")
         if self.dram_bytes is None:
             raise InputError(f"design {self.name!r} has no dram_bytes",
                              "set dram_bytes (off-chip memory capacity in bytes) in the [design] table, or give "
                              "it to `accelopt simulate export --dram-bytes BYTES` (e.g. 8e9)")
-        if self.dtype not in DTYPES:
-            raise InputError(f"design {self.name!r}: dtype {self.dtype!r} has no AcceleratorSpec peak key",
-                             f"use one of {', '.join(d for d in DTYPE_BITS if d in DTYPES)}")
         src = f"simulated design {self.name}"
         return AcceleratorSpec(
             name=_slug(self.name), display_name=f"{self.name} (simulated design)", kind="asic",
