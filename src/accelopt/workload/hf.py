@@ -140,10 +140,10 @@ def _check_fits_here(auto: Any, config: Any, p: Path) -> None:
 def _unknown_type_fix(tf: Any, model_type: str) -> str:
     """Close matches among the model types this transformers knows, else the count of them; newer types (mixtral,
     phi) need a newer transformers."""
-    import difflib
+    from accelopt.errors import close_matches
 
     known = sorted(tf.models.auto.configuration_auto.CONFIG_MAPPING.keys())
-    close = difflib.get_close_matches(model_type.lower(), known, n=3, cutoff=0.75)
+    close = close_matches(model_type, known, cutoff=0.75)
     hint = f"did you mean {' or '.join(repr(k) for k in close)}? " if close else ""
     return (f"{hint}check model_type (transformers {tf.__version__} knows {len(known)} types), or upgrade "
             "transformers (pip install -U transformers) for a newer architecture")
