@@ -2,18 +2,21 @@
 
 Bounds stated before any row was predicted (the issue's rules): the rows are held out (`test`), the L4 has no
 `[serving.*]` table of its own, so they report `[serving.default]`'s error; every row beyond 25% carries a note
-(tests/test_serving_validation.py), and the arithmetic of the checked TTFT note is recomputed here from the preset
-and the catalog. A device with no public serving run prints 'uncalibrated' beside its numbers.
+(tests/test_serving_validation.py), and every number the notes quote is recomputed here from the rows, the preset, the
+catalog and the model; the rows beyond 25% have no checked reason yet (a strict xfail). A device with no public
+serving run prints 'uncalibrated' beside its numbers.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from conftest import run_main
 
 from accelopt.hardware.catalog import get_device
+from accelopt.predict.serving import kv_cache_bytes_per_token
 from accelopt.predict.serving_validation import read_serving_runs, reproduce
 from accelopt.workload.presets import get_model
 
@@ -41,18 +44,94 @@ def test_l4_rows_report_the_default_table() -> None:
     assert all(r.predicted is not None and r.predicted > 0 for r in results)
 
 
+def _row(run_id: str) -> dict[str, str]:
+    return next(r for r in L4 if r["id"] == f"wmx-l4-q25-05b-256-128-{run_id}")
+
+
+def _predicted_ms(run_id: str) -> float:
+    predicted = reproduce(_row(run_id), SOURCES).predicted
+    assert predicted is not None
+    return predicted
+
+
+def _gap_ms(c: int) -> float:
+    """Published minus the model's TTFT at C requests in flight (a statement about the model, not a bound)."""
+    return float(_row(f"c{c}-ttft")["published"]) - _predicted_ms(f"c{c}-ttft")
+
+
 def test_c1_ttft_note_arithmetic() -> None:
-    """The checked note: at C 1 at least 23.7 ms of the published 27.0 ms TTFT is outside the forward pass, because
-    the 256-token prefill takes at most max(compute at the bf16 peak, weight reads at full bandwidth)."""
-    row = next(r for r in L4 if r["id"] == "wmx-l4-q25-05b-256-128-c1-ttft")
+    """The C 1 note: published minus the model's TTFT is 22.2 ms, and how it splits is not established. The peak
+    rates give the LEAST time the 256-token prefill can take (2.1 ms compute), so they cannot bound the time outside
+    the forward pass; the measured ITL (5.1 ms, a decode step reading the same weights) does not bound it either,
+    because the prefill does 256x the FLOPs: it fits in 5.1 ms only at >= 49.6 TFLOP/s, a rate no figure measures."""
+    row = _row("c1-ttft")
     spec = get_device("l4")
     params = get_model("qwen2.5-0.5b").params_total()
-    compute_s = 2 * params * 256 / spec.peak_flop_per_s["bf16"]
-    weights_s = 2 * params / spec.memory_bandwidth_byte_per_s
-    assert (round(compute_s * 1e3, 1), round(weights_s * 1e3, 1)) == (2.1, 3.3)
-    outside_ms = float(row["published"]) - 1e3 * max(compute_s, weights_s)
-    assert outside_ms == pytest.approx(23.7, abs=0.05)
-    assert "23.7 ms" in row["note"] and row["note"].startswith("checked:")
+    prefill_flop = 2 * params * 256
+    peak = spec.peak_flop_per_s["bf16"]
+    itl_s = float(_row("c1-itl")["published"]) * 1e-3
+    published_s = float(row["published"]) * 1e-3
+    model_step_ms = _predicted_ms("c1-itl")
+    stated = (round(_predicted_ms("c1-ttft"), 2), round(_gap_ms(1), 1), round(2 * params / 1e9, 2),
+              round(model_step_ms, 2), round((model_step_ms / (itl_s * 1e3) - 1) * 100, 1),
+              f"{prefill_flop:.2e}", round(prefill_flop / peak * 1e3, 1),
+              round(prefill_flop / itl_s / 1e12, 1), round(prefill_flop / itl_s / peak * 100),
+              round(prefill_flop / published_s / 1e12, 1), round(prefill_flop / published_s / peak * 100, 1))
+    assert stated == (4.79, 22.2, 0.99, 4.79, -6.0, "2.53e+11", 2.1, 49.6, 41, 9.4, 7.7)
+    assert prefill_flop / itl_s > peak * 0.4  # why the ITL is no upper bound: the prefill would need 41% of the peak
+    note = row["note"]
+    assert note.startswith("partly checked:") and "Not established:" in note
+    for text in ("(4.79 ms,", "is 22.2 ms", "0.99 GB", "decode step (4.79 ms) is 6.0% below", "(2.53e11)",
+                 "2.1 ms at the 121 TFLOP/s", "the least it can take, not the most", "at least 49.6 TFLOP/s (41% of",
+                 "9.4 TFLOP/s (7.7%)"):
+        assert text in note, text
+    assert "at most" not in note and "23.7" not in note
+
+
+def test_ttft_notes_state_the_models_gap_and_no_reason() -> None:
+    """The C 2-32 TTFT notes quote the model's gap at every C and the prefill it adds per prompt, and say the
+    reason is not established (they derived an 'explained' part from an inverted bound)."""
+    gaps = ", ".join(f"{_gap_ms(c):.1f}" for c in CONCURRENCY)
+    per_prompt_ms = {round((_predicted_ms(f"c{2 * c}-ttft") - _predicted_ms(f"c{c}-ttft")) / c, 2) for c in (8, 16)}
+    assert per_prompt_ms == {2.57}
+    for c in CONCURRENCY[1:]:
+        note = _row(f"c{c}-ttft")["note"]
+        assert note.startswith("not explained:") and "not established" in note, c
+        assert f"TTFT is {_gap_ms(c):.1f} ms here" in note and f"({gaps} ms at C 1, 2, 4, 8, 16, 32)" in note, c
+        assert "per prompt is 2.57 ms" in note, c
+
+
+@pytest.mark.parametrize("c", [16, 32])
+def test_throughput_note_arithmetic(c: int) -> None:
+    """The C 16/32 throughput notes: the ITL rise, the model's added decode work, and the peak-rate figures stated
+    as what they are, lower bounds on that work (they said 'at most', which ruled the GPU out wrongly)."""
+    spec = get_device("l4")
+    model = get_model("qwen2.5-0.5b")
+    added = c - 1
+    rise_ms = float(_row(f"c{c}-itl")["published"]) - float(_row("c1-itl")["published"])
+    model_ms = _predicted_ms(f"c{c}-itl") - _predicted_ms("c1-itl")
+    compute_ms = added * 2 * model.params_total() / spec.peak_flop_per_s["bf16"] * 1e3
+    kv_ms = added * 320 * kv_cache_bytes_per_token(model) / spec.memory_bandwidth_byte_per_s * 1e3  # 256 + 128/2
+    note = _row(f"c{c}-tput")["note"]
+    assert note.startswith("partly checked:") and "not established" in note
+    model_cycle_ms = _predicted_ms(f"c{c}-ttft") + 127 * _predicted_ms(f"c{c}-itl")
+    published_cycle_ms = c * 128 / float(_row(f"c{c}-tput")["published"]) * 1e3
+    step_miss_ms = float(_row(f"c{c}-itl")["published"]) - _predicted_ms(f"c{c}-itl")
+    assert (f"is {model_cycle_ms:.0f} ms against the published {published_cycle_ms:.0f} ms (C x 128 / out tok/s); "
+            f"of the {published_cycle_ms - model_cycle_ms:.0f} ms, {_gap_ms(c):.0f} ms is the TTFT miss (row -ttft) "
+            f"and 127 x {step_miss_ms:.2f} = {127 * step_miss_ms:.0f} ms the decode step") in note
+    assert (f"rises {rise_ms:.1f} ms from C 1 to C {c}; the model puts the decode work of the {added} added sequences "
+            f"at {model_ms:.2f} ms") in note
+    assert f"at least {compute_ms:.2f} ms of compute" in note and f"{kv_ms:.2f} ms of KV reads" in note
+    assert "lower bounds" in note and "at most" not in note and "either roofline" not in note
+
+
+@pytest.mark.xfail(strict=True, reason="the L4 TTFT rows and the 16/32-in-flight throughput rows are beyond 25% "
+                   "with no checked reason: the split of the C 1 TTFT gap between prefill compute and a cost outside "
+                   "the forward pass is not established, and no source gives vLLM V1's host cost on this host")
+def test_every_l4_row_beyond_25pct_has_a_checked_reason() -> None:
+    far = [r for r in L4 if abs(reproduce(r, SOURCES).error or 0.0) > 0.25]
+    assert far and all(r["note"].startswith("checked:") for r in far), [r["id"] for r in far]
 
 
 @pytest.mark.parametrize("hardware", ["l4", "tpu-v5e", "tpu-v5p", "mi325x", "a100-sxm-40gb"])
@@ -97,3 +176,11 @@ def test_plan_serve_html_says_uncalibrated(tmp_path: Path, capsys: pytest.Captur
     text = " ".join(page.read_text().split())
     assert "[serving.amd-instinct-cdna3] — uncalibrated for mi325x" in text
     assert "uncalibrated for mi300x" not in text
+
+
+def test_readme_quotes_the_c1_gap() -> None:
+    """README's serving section quotes the C 1 TTFT gap as the model's miss, not as a bound on the host's share."""
+    readme = " ".join((Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8").split())
+    match = re.search(r"six TTFT rows miss by ([\d.]+) ms \(published minus the model's prefill\)", readme)
+    assert match and float(match.group(1)) == round(_gap_ms(1), 1)
+    assert "23.7 ms" not in readme

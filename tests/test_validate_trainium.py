@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from conftest import run_main
@@ -237,10 +238,45 @@ def test_llama2_tp_pp_rows_run_without_flash_attention() -> None:
 
 
 # aws-neuron-reference-for-megatron-lm examples/pretrain_gpt3_6.7B_32layers_bf16_bs1024_slurm.sh (commit 2464eaa)
-# passes --no-async-tensor-model-parallel-allreduce: the input-gradient all-reduce is not hidden (plan --no-tp-async).
+# passes --no-async-tensor-model-parallel-allreduce, so the rows run plan --no-tp-async. Whether that exposes more of
+# the all-reduce on Trn1 is not verified: the fork's async path (megatron/mpu/layers.py, be67c84) has handle.wait()
+# commented out and XLA schedules the whole graph; the runs file's header says so.
 def test_megatron_lm_gpt3_rows_run_the_tp_allreduce_synchronously() -> None:
     rows = [r for r in TRN1_ROWS if r["id"].startswith("trn1-meglm-gpt3-6.7b")]
     assert len(rows) == 5
     for row in rows:
         assert row["no_tp_async"] == "1", row["id"]
         assert run_query(row).tp_async is False
+    runs_csv = Path(__file__).resolve().parent.parent / "src/accelopt/predict/data/published_training_runs.csv"
+    header = " ".join(line.lstrip("# ") for line in runs_csv.read_text(encoding="utf-8").splitlines()
+                      if line.startswith("#"))
+    assert ("has handle.wait() commented out" in header and "the compiler schedules the whole graph" in header
+            and "is exposed is not known" in header)
+
+
+# calibration.toml's aws-trainium1 audit record lists the nine corrected held-out rows, before -> after, in this order.
+CORRECTED_ROWS = ("trn1-nxd-llama2-13b-pp8-n220", "trn1-nxd-llama2-70b-pp8-n220", "trn1-nxd-llama2-13b-pp8-n221d",
+                  "trn1-nxd-llama2-70b-pp8-n221d", "trn1-meglm-gpt3-6.7b-1n-nlp", "trn1-meglm-gpt3-6.7b-nlp",
+                  "trn1-meglm-gpt3-6.7b-n210", "trn1-meglm-gpt3-6.7b-n211", "trn1-meglm-gpt3-6.7b-n212")
+
+
+def test_audit_record_says_which_rows_the_corrections_moved_away() -> None:
+    """The record said both corrections moved their rows toward the published figure; the two 13B PP 8 rows
+    overshoot (|error| grew). It now says which shrank and which grew, with `validate`'s current errors."""
+    text = (Path(__file__).resolve().parent.parent / "src/accelopt/predict/data/calibration.toml").read_text()
+    record = " ".join(line.lstrip("# ") for line in text.splitlines() if line.startswith("#"))
+    listed = record.split("Held-out rows, before -> after:")[1].split("Family held-out median")[0]
+    pairs = [(float(a), float(b)) for a, b in re.findall(r"([-+][\d.]+) -> ([-+][\d.]+)%", listed)]
+    assert len(pairs) == len(CORRECTED_ROWS)
+    errors = {r.id: 100 * r.error for r in validate_report().runs if r.id in CORRECTED_ROWS}
+    assert [after for _, after in pairs] == [round(errors[i], 1) for i in CORRECTED_ROWS]
+    by_row = dict(zip(CORRECTED_ROWS, pairs, strict=True))
+    grew = [i for i, (before, after) in by_row.items() if abs(after) > abs(before)]
+    assert grew == ["trn1-nxd-llama2-13b-pp8-n220", "trn1-nxd-llama2-13b-pp8-n221d"]
+    assert all(after > before for before, after in pairs)  # both corrections only make predictions slower
+    assert ("|error| SHRANK on seven of the nine rows" in record and "GREW on the two 13B PP 8 rows" in record
+            and "toward the published figure" not in record)
+    moved = " and ".join(f"{by_row[i][0]:+.1f} -> {by_row[i][1]:+.1f}%" for i in grew)
+    readme = " ".join((Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8").split())
+    assert ("13.3% until two inputs of nine held-out rows were corrected from their scripts: |error| shrank on seven "
+            f"and grew on the two Llama2 13B PP 8 rows, {moved};") in readme
