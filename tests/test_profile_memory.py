@@ -153,8 +153,12 @@ def _compare_in_a_fresh_process(name: str) -> tuple[float, float, str]:
         runner.last_value = None
         runner.last_value = runner.forward(inputs, None)
 
-    return float(m.activations_bytes or 0.0), float(_allocator_transient_peak_bytes(forward)), \
-        m.methods["activations"]
+    # The reference is the largest of three repeats: the profiler's "[memory]" events came out one 64 KiB allocation
+    # short for bert (163,840 B against 229,376 B every other time) in two of five full-suite runs on 2026-11-30,
+    # never when run alone (cause not found). A missing allocation event lowers the running sum, so the largest repeat
+    # is taken as the complete one; the tolerance stays as stated.
+    reference = max(_allocator_transient_peak_bytes(forward) for _ in range(3))
+    return float(m.activations_bytes or 0.0), float(reference), m.methods["activations"]
 
 
 INFERENCE_MODELS = ["mlp", "gpt", "bert", "resnet", "my_model"]
