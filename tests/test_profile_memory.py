@@ -154,7 +154,7 @@ def _compare_in_a_fresh_process(name: str) -> tuple[float, float, str]:
         runner.last_value = runner.forward(inputs, None)
 
     # The reference is the largest of three repeats: the profiler's "[memory]" events came out one 64 KiB allocation
-    # short for bert (163,840 B against 229,376 B every other time) in two of five full-suite runs on 2026-11-30,
+    # short for bert (163,840 B against 229,376 B every other time) in two of three full-suite runs on 2026-11-30,
     # never when run alone (cause not found). A missing allocation event lowers the running sum, so the largest repeat
     # is taken as the complete one; the tolerance stays as stated.
     reference = max(_allocator_transient_peak_bytes(forward) for _ in range(3))
