@@ -84,3 +84,13 @@ def test_a_runtime_error_that_is_not_out_of_memory_keeps_its_message(tmp_path: P
         build_from_hf_config(_config(tmp_path, llama))
     assert "more memory" not in e.value.problem and "is invalid for input of size 7" in e.value.problem
     assert "second line" not in e.value.problem and "config.json" in e.value.fix
+
+
+@pytest.mark.parametrize("model_type", [["llama"], {"t": 1}, 7, "  "])
+def test_a_model_type_that_is_not_a_name_is_refused(tmp_path: Path, model_type: object) -> None:
+    """A list as model_type was a TypeError traceback (unhashable, from transformers' mapping lookup)."""
+    from accelopt.workload.hf import build_from_hf_config
+
+    with pytest.raises(AcceloptError) as e:
+        build_from_hf_config(_config(tmp_path, {"model_type": model_type, "vocab_size": 10}))
+    assert "is not a name" in e.value.problem and "quoted name" in e.value.fix

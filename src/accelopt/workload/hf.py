@@ -44,6 +44,9 @@ def _read_config(path: str) -> tuple[Path, dict[str, Any]]:
     if not isinstance(d, dict) or "model_type" not in d:
         raise InputError(f"Hugging Face config {str(p)!r} has no 'model_type'",
                          "add \"model_type\" (e.g. \"gpt2\", \"llama\", \"bert\") as in the model's config.json")
+    if not isinstance(d["model_type"], str) or not d["model_type"].strip():
+        raise InputError(f"Hugging Face config {str(p)!r}: model_type = {d['model_type']!r} is not a name",
+                         "give model_type as a quoted name, e.g. \"llama\", as in the model's config.json")
     for key in _SIZE_FIELDS:
         v = d.get(key)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= _MAX_COUNT):
