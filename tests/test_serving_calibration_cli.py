@@ -136,3 +136,19 @@ def test_the_caption_names_the_engine_and_source_the_table_was_fitted_on(capsys:
         assert json.loads(out)["results"][0]["points"][0]["calibration"]["fitted_on"] == list(fit)
     code, out, _ = run_main(["plan", "serve", "--model", "llama3-8b", "--hardware", "tpu-v5p", "--batch", "1"], capsys)
     assert "uncalibrated" in " ".join(out.split()) and not re.search(r"fitted on \d", out)
+
+
+def test_a_users_table_is_not_judged_by_the_bundled_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """'uncalibrated for DEVICE' counts the bundled runs file's rows; a table from the user's --calibration file was
+    fitted on whatever the user fitted it on, so it is not looked up (the caption said 'uncalibrated for h100-pcie'
+    beside the user's own table)."""
+    bundled = [*SERVE[:5], "h100-pcie", *SERVE[6:]]
+    code, out, err = run_main(bundled, capsys)
+    assert code == 0, err
+    assert json.loads(out)["results"][0]["calibration"]["published_runs_of_device"] == 0
+    code, out, err = run_main([*bundled, "--calibration", str(_hopper_file(tmp_path))], capsys)
+    assert code == 0, err
+    assert json.loads(out)["results"][0]["calibration"]["published_runs_of_device"] is None
+    code, out, err = run_main([*bundled[:-1], "--calibration", str(_hopper_file(tmp_path))], capsys)
+    assert code == 0, err
+    assert "uncalibrated for h100-pcie" not in " ".join(out.split())

@@ -23,6 +23,9 @@ from accelopt.errors import InputError
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.userio import read_user_text
 
+BUNDLED_TABLE_FILE = "<bundled calibration.toml>"
+"""The table_file a bundled table reports (a user's --calibration file reports its path)."""
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -262,7 +265,7 @@ def bundled_text() -> str:
 def load_calibrations(path: Path | str | None = None) -> dict[str, Calibration]:
     """Bundled families, with those of `path` (if given) replacing them by name (a family there holding only
     `[family.NAME.stack.STACK]` tables adds those stacks to the bundled family instead)."""
-    cals = _parse(bundled_text(), "<bundled calibration.toml>")
+    cals = _parse(bundled_text(), BUNDLED_TABLE_FILE)
     if path is not None:
         p = Path(path)
         text = read_user_text(p, "calibration file", "check the path given to --calibration")
@@ -399,7 +402,7 @@ class ServingTable:
     source: str = ""
     values: Mapping[str, float | int | str] = field(default_factory=dict)
     """ServingCalibration field -> value (a table other than 'default' holds only what differs from 'default')."""
-    where: str = "<bundled calibration.toml>"
+    where: str = BUNDLED_TABLE_FILE
     """The file the table was read from (named in errors about its values)."""
 
 
@@ -428,7 +431,7 @@ def load_serving_tables(path: Path | str | None = None) -> dict[str, ServingTabl
     """The bundled `[serving.NAME]` tables, with those of `path` (if given) replacing them by name, whole: a table
     given there does not merge with the bundled table of that name (a table other than 'default' holds what differs
     from 'default', the file's 'default' if it gives one). New names are tried after the bundled tables."""
-    texts = [(bundled_text(), "<bundled calibration.toml>", False)]
+    texts = [(bundled_text(), BUNDLED_TABLE_FILE, False)]
     if path is not None:
         texts.append((read_user_text(Path(path), "calibration file", "check the path given to --calibration"),
                       str(path), True))

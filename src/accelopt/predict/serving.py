@@ -39,6 +39,7 @@ from accelopt import dtypes
 from accelopt.errors import InfeasibleError, InputError
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import comm, serving_moe
+from accelopt.predict.calibration import BUNDLED_TABLE_FILE
 from accelopt.predict.compute import FP4_OPERAND_BYTES
 from accelopt.predict.serving_moe import NO_MOE, MoELayout, MoEServing
 from accelopt.units import fmt_bytes, unit
@@ -91,7 +92,7 @@ class ServingCalibration:
     fitted_on: tuple[str, ...] = ()
     """Ids of the published serving rows the table was fitted on (its `fitted_on`; predict/data/
     published_serving_runs.csv for the bundled tables): their engine and source are what the values describe."""
-    table_file: str = "<bundled calibration.toml>"
+    table_file: str = BUNDLED_TABLE_FILE
     """The calibration file the `[serving.NAME]` table was read from (a user's --calibration file, or the bundled)."""
     prefill_compute_efficiency: float = unit("fraction", default=0.6)
     """Fraction of the dense peak reached by the linear-layer matmuls of prefill."""
@@ -314,7 +315,9 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
     default)."""
     from accelopt.predict.serving_validation import published_runs_of  # (it imports this module)
 
-    cal = replace(calibration_for_spec(spec, path=path), published_runs_of_device=published_runs_of(spec.name))
+    cal = calibration_for_spec(spec, path=path)
+    if cal.table_file == BUNDLED_TABLE_FILE:  # a user's table (--calibration) says what it was fitted on, not us
+        cal = replace(cal, published_runs_of_device=published_runs_of(spec.name))
     given: dict[str, Any] = {"memory_utilization": memory_utilization, "memory_basis": memory_basis,
                              "max_prefill_chunk_tokens": max_prefill_chunk_tokens, "max_batch_size": max_batch_size,
                              "measured_link": measured_link}
