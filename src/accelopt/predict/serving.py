@@ -163,7 +163,7 @@ class ServingCalibration:
     """Not a table value: rows of the bundled serving runs file (any role) measured on the predicted device or on
     its NeuronCore parts (NAME-core, NAME-lncN run on chip NAME); 0: no public run of this device, so a table
     fitted on a sibling (MI325X on the MI300X rows) is carried to it untested and `plan serve` says 'uncalibrated
-    for DEVICE' (issue #10); None: not looked up (a calibration passed in by a library caller)."""
+    for DEVICE' (issue #10); None: not looked up (a table of the user's --calibration file, or a library caller's)."""
 
     def __post_init__(self) -> None:
         for name in ("prefill_compute_efficiency", "attention_compute_efficiency", "decode_compute_efficiency",
