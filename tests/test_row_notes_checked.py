@@ -1,0 +1,383 @@
+"""issue 10, "Done when": a row beyond 25% carries a note with a specific, checked reason.
+
+Two parts.
+1. The criterion, enforced on every bundled row (`validate`, `validate --serving`, `validate --inference`; fit and
+   held-out): a row whose |error| is above 25% has a note that carries a 'checked' marker AND a test that recomputes the
+   figures the note quotes (RECOMPUTED_BY: the id prefix -> the test file, which must name the prefix or the row's
+   source), or it is listed in UNEXPLAINED with its reason, a strict xfail until the row is explained or comes within
+   25%. A `gap` serving row (a regime the model cannot express) is held to the same rule.
+2. The recomputation of the notes no other test checked (gpt-fast tensor-parallel decode, the TensorRT-LLM v0.6.1
+   GQA decode and first-token rows, the TensorRT-LLM v1.0 70B max-load rows): every figure a note quotes is recomputed
+   here from the model and the row, so a model change that moves one fails until the note is rewritten.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from accelopt.hardware.catalog import get_device
+from accelopt.predict import comm
+from accelopt.predict import serving as sv
+from accelopt.predict.inference_validation import validate_inference_result
+from accelopt.predict.serving_validation import _predict_row, read_serving_runs, row_calibration, validate_serving
+from accelopt.predict.validation import validate_report
+from accelopt.workload.presets import get_model
+
+ROW_NOTE_BOUND = 0.25  # issue 10: a row beyond 25% carries a note with a specific, checked reason
+TESTS = Path(__file__).resolve().parent
+
+# Where the figures of each checked note are recomputed: id prefix -> test file (first match wins).
+RECOMPUTED_BY: dict[str, str] = {
+    "amd-mi300x-gpt2xl-fp8": "test_amd_rows.py",
+    "trn1-": "test_validate_trainium.py",
+    "trt061-h100-70b": "test_row_notes_checked.py",
+    "trt05-ttft": "test_row_notes_checked.py",
+    "gptfast-a100": "test_row_notes_checked.py",
+    "trt10-gb200-l3-70b-tp1-128-128": "test_serving_validation.py",
+    "trt10-h200-l3-70b": "test_row_notes_checked.py",
+    "trt10-b200-l3-70b": "test_row_notes_checked.py",
+    "trt10-gb200-l3-70b": "test_row_notes_checked.py",
+    "trt10-h200-qwen3-235b": "test_moe_row_notes.py",
+    "trt10-h100-qwen3-235b": "test_moe_row_notes.py",
+    "lmsys-h100-dsv3": "test_moe_row_notes.py",
+    "oh118-": "test_serving_gaudi.py",
+    "oci-mi300x": "test_serving_amd.py",
+    "amdperf-mi300x": "test_serving_amd.py",
+    "sgljax-v6e": "test_serving_tpu.py",
+    "nrn-trn1-l3-8b": "test_row_notes_checked.py",  # the int8 weight-only gap rows
+    "nrn-": "test_serving_neuron.py",
+}
+
+_L4_REASON = ("wmx-l4 (helper l4 owns these rows on 2026-12-01): the note is 'not explained' or 'partly checked'; "
+              "to reconcile with that helper's result")
+UNEXPLAINED: dict[str, str] = {
+    **{f"wmx-l4-q25-05b-256-128-{c}": _L4_REASON for c in (
+        "c1-ttft", "c2-ttft", "c4-ttft", "c8-ttft", "c16-tput", "c16-ttft", "c32-tput", "c32-ttft")},
+    "nrn-trn1-l2-7b-b1-128-8064-ttft": "the published Llama-2-7b TTFT at 128 tokens is 0.25x the 70B's with 0.10x its "
+    "FLOPs and 0.40x its layers; no source names the fixed cost (tests/test_serving_neuron.py)",
+    "nrn-trn1-l2-7b-b8-128-8064-ttft": "batch 8 of the row above; the same unexplained fixed cost",
+    **{f"nrn-trn1-l3-8b-b1-128-{n}-ttft": "gap row (int8 weight-only); with its matmuls at the bf16 peak still beyond "
+       "25%, as the Llama-2-7b 128-token rows" for n in (8064, 3968)},
+}
+"""Rows beyond 25% with no checked reason, each with why (strict xfails below)."""
+
+_CHECKED = re.compile(r"\bchecked\b", re.IGNORECASE)
+_UNCHECKED_START = re.compile(r"\s*(not explained|partly checked)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    kind: str  # training / serving / inference
+    source: str
+    error: float | None
+    note: str
+
+
+@functools.cache
+def _rows() -> tuple[Row, ...]:
+    train = [Row(r.id, "training", r.source, r.error, r.note) for r in validate_report().runs]
+    serve = [Row(r.id, "serving", r.source, r.error, r.note) for r in validate_serving().runs]
+    infer = [Row(r.id, "inference", r.source, r.error, r.note) for r in validate_inference_result().runs]
+    return tuple(train + serve + infer)
+
+
+def _beyond() -> list[Row]:
+    return [r for r in _rows() if r.error is not None and abs(r.error) > ROW_NOTE_BOUND]
+
+
+def has_checked_marker(note: str) -> bool:
+    """The note says its reason was checked ('checked:', 'Checked 2026-..', 'reason checked', 'CHECKED REASON'), and
+    does not open by saying it is not ('not explained', 'partly checked')."""
+    return bool(_CHECKED.search(note)) and not _UNCHECKED_START.match(note)
+
+
+def recomputing_test(row: Row) -> Path | None:
+    """The test file that recomputes the row's note, if RECOMPUTED_BY names one and that file names the row."""
+    name = next((f for p, f in RECOMPUTED_BY.items() if row.id.startswith(p)), None)
+    if name is None:
+        return None
+    text = (TESTS / name).read_text()
+    prefix = next(p for p in RECOMPUTED_BY if row.id.startswith(p))
+    return TESTS / name if (prefix in text or row.source in text) else None
+
+
+def test_marker_rule() -> None:
+    assert has_checked_marker("checked: the miss is a fixed per-forward cost")
+    assert has_checked_marker("32 nodes; ... Beyond 25%, reason checked (2026-11-30, rule v2 ...)")
+    assert has_checked_marker("Checked 2026-11-30 (s-moe; ...), no mechanism adopted")
+    assert not has_checked_marker("not explained: published minus the model's TTFT; layout checked")
+    assert not has_checked_marker("partly checked: the model's request cycle")
+    assert not has_checked_marker("the nvidia-ampere serving table has no per-request overhead")
+
+
+def test_every_row_beyond_25pct_has_a_checked_and_recomputed_note() -> None:
+    rows = _beyond()
+    kinds = {r.kind for r in rows}
+    assert {"training", "serving"} <= kinds  # the rule must see both files (83 rows beyond 25% on 2026-12-01)
+    bad = [(r.kind, r.id, round(r.error or 0.0, 3)) for r in rows if r.id not in UNEXPLAINED
+           and not (has_checked_marker(r.note) and recomputing_test(r) is not None)]
+    assert not bad, f"rows beyond 25% without a checked note recomputed by a test (or an UNEXPLAINED entry): {bad}"
+
+
+def test_unexplained_rows_exist_and_say_so() -> None:
+    """Every UNEXPLAINED entry is a bundled row with a note (the list must not hide rows that are gone)."""
+    by_id = {r.id: r for r in _rows()}
+    for rid, reason in UNEXPLAINED.items():
+        assert rid in by_id and by_id[rid].note and reason, rid
+
+
+@pytest.mark.xfail(strict=True, reason="rows beyond 25% with no checked reason (UNEXPLAINED holds each one's reason); "
+                   "an XPASS means every one is explained or within 25%: shrink UNEXPLAINED")
+@pytest.mark.parametrize("run_id", sorted(UNEXPLAINED))
+def test_unexplained_row_is_explained_or_within_25pct(run_id: str) -> None:
+    row = next(r for r in _rows() if r.id == run_id)
+    assert row.error is not None
+    assert abs(row.error) <= ROW_NOTE_BOUND or has_checked_marker(row.note), (run_id, UNEXPLAINED[run_id])
+
+
+# --- recomputation of the notes ------------------------------------------------------------------------------------
+
+SERVING_ROWS = {r["id"]: r for r in read_serving_runs()[0]}
+NOTES = {rid: r["note"] for rid, r in SERVING_ROWS.items()}
+
+
+def _pred(rid: str) -> tuple[float, sv.ServingPrediction]:
+    return _predict_row(SERVING_ROWS[rid], None, None)
+
+
+def _err(rid: str) -> float:
+    return _pred(rid)[0] / float(SERVING_ROWS[rid]["published"]) - 1.0
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:+.1f}%"
+
+
+# gpt-fast, Llama 2 7B decode at batch 1 on A100 NVLink, tp 2/4/8 (published_serving_runs.csv, source gpt-fast)
+NCCL_583_2GPU_S = 10.14e-6
+"""NVIDIA/nccl issue #583: nccl-tests all_reduce_perf on 2 A100-SXM4-40GB (NVLink), 32 B, out-of-place time."""
+NCCL_TESTS_123_8GPU_S = 33.7e-6
+"""NVIDIA/nccl-tests issue #123: 8-GPU DGX-A100, <=128 B, NCCL_ALGO=Ring (comm.py's 2.4 us per step = 33.7 / 14)."""
+
+
+@dataclass(frozen=True)
+class TpDecode:
+    calls: int  # all-reduces per token
+    message_bytes: float
+    published_step_ms: float
+    weight_read_ms: float
+    compute_ms: float
+    residual_us: float  # (published step - modelled memory term) per all-reduce
+    charged_us: float  # the model's comm term per all-reduce
+    ring_error: float  # the row's error with every all-reduce charged as comm.py's ring
+
+
+def _tp_decode(rid: str) -> TpDecode:
+    row = SERVING_ROWS[rid]
+    value, p = _pred(rid)
+    st, m, tp = p.decode_step, get_model(row["model"]), int(row["tp"])
+    spec = get_device(row["hardware"])
+    calls = m.tp_allreduces_per_layer * m.layers
+    n_bytes = p.batch * m.hidden * sv.ACT_BYTES
+    link = sv._link(spec, tp, row_calibration(row, spec), "tensor parallelism")
+    ring = float(comm.ring_allreduce_s(np.asarray(n_bytes), np.asarray(tp), np.asarray(link.bandwidth_byte_per_s),
+                                       np.asarray(link.latency_s)))
+    ring_step = st.total_s - st.comm_s + calls * ring
+    published_step_s = 1.0 / float(row["published"])
+    return TpDecode(calls=calls, message_bytes=n_bytes, published_step_ms=published_step_s * 1e3,
+                    weight_read_ms=st.memory_s * 1e3, compute_ms=st.compute_s * 1e3,
+                    residual_us=(published_step_s - max(st.memory_s, st.compute_s) - st.overhead_s) / calls * 1e6,
+                    charged_us=st.comm_s / calls * 1e6, ring_error=value * st.total_s / ring_step /
+                    float(row["published"]) - 1.0)
+
+
+@pytest.mark.parametrize("rid", ["gptfast-a100-7b-tp4", "gptfast-a100-7b-tp8"])
+def test_gptfast_tp_notes_recompute(rid: str) -> None:
+    """The per-all-reduce cost the published figure leaves, against the model's charge and published NCCL
+    small-message times on A100 NVLink; and the ring's step count at comm.py's per-step latency."""
+    note, tp = NOTES[rid], int(SERVING_ROWS[rid]["tp"])
+    spec = get_device("a100-sxm-80gb")
+    assert spec.scaleup_latency_s is None  # comm.py's default per-step latency is the one used
+    assert comm.DEFAULT_SCALEUP_LATENCY_S == pytest.approx(NCCL_TESTS_123_8GPU_S / 14, rel=0.01)
+    d = _tp_decode(rid)
+    assert note.startswith("checked:")
+    assert f"{d.calls} all-reduces per token (2 per layer x 32) of {d.message_bytes / 1024:.0f} KiB" in note
+    assert (f"published {d.published_step_ms:.3f} ms per token minus the model's weight-read term "
+            f"({d.weight_read_ms:.3f} ms; compute {d.compute_ms:.3f} ms hides under it) leaves "
+            f"{d.residual_us:.1f} us per all-reduce, where the model charges {d.charged_us:.1f} us") in note
+    assert f"2 log2({tp}) = {2 * int(math.log2(tp))} steps x 2.4 us" in note
+    residuals = [_tp_decode(f"gptfast-a100-7b-tp{t}").residual_us for t in (2, 4, 8)]
+    assert "(" + " / ".join(f"{x:.1f}" for x in residuals) + " us)" in note
+    # the residuals lie between the published 2-GPU and 8-GPU small-message times (the bracket the note states)
+    assert NCCL_583_2GPU_S * 1e6 < min(residuals) and max(residuals) < NCCL_TESTS_123_8GPU_S * 1e6
+    tp2 = _tp_decode("gptfast-a100-7b-tp2")
+    assert f"the model's {tp2.charged_us:.1f} us at tp 2 is below the 2-GPU measurement" in note
+    assert tp2.charged_us < NCCL_583_2GPU_S * 1e6
+    rings = {t: _tp_decode(f"gptfast-a100-7b-tp{t}").ring_error for t in (4, 8)}
+    seventy = [abs(_tp_decode(f"gptfast-a100-70b-tp{t}").ring_error) for t in (2, 4, 8)]
+    assert (f"predicts the tp 4 row at {_pct(rings[4])} and the tp 8 row at {_pct(rings[8])}, the 70B rows within "
+            f"{math.ceil(100 * max(seventy))}%") in note
+    assert abs(_err(rid)) > ROW_NOTE_BOUND
+
+
+# TensorRT-LLM v0.6.1 perf table (source trtllm-v061): Llama 2 70B FP8 decode-heavy rows, H100 SXM
+XQA_SPEEDUP = (1.9, 2.4)
+"""NVIDIA/TensorRT-LLM docs/source/blogs/XQA-kernel.md: Llama-70B FP8 128/2048, tok/s/GPU without -> with XQA:
+1,227 -> 2,941 on 1 H200 (2.4x), 13,232 -> 25,300 on 8 (1.9x); 'will be included in the v0.8 releases'."""
+
+
+@pytest.mark.parametrize("rid", ["trt061-h100-70b-b480-128-2048", "trt061-h100-70b-b64-2048-2048"])
+def test_trt061_gqa_notes_recompute(rid: str) -> None:
+    note = NOTES[rid]
+    value, p = _pred(rid)
+    row = SERVING_ROWS[rid]
+    ratio = value / float(row["published"])
+    assert note.startswith("checked:")
+    assert f"predicts this row {ratio:.2f}x the published figure" in note
+    assert XQA_SPEEDUP[0] <= round(ratio, 2) <= XQA_SPEEDUP[1]  # "inside that 1.9-2.4x"
+    osl = p.output_len
+    implied_ms = (p.batch * osl / (float(row["published"]) * p.n_devices) - p.prefill.total_s) / (osl - 1) * 1e3
+    assert f"implies is {implied_ms:.1f} ms against the model's {p.decode_step.total_s * 1e3:.1f} ms" in note
+    assert get_model("llama2-70b").n_kv_heads == 8 and get_model("llama2-7b").n_kv_heads == 32  # GQA vs MHA
+    mha = [_err(f"trt061-h100-7b-{s}") for s in ("b112-128-2048", "b48-2048-2048")]
+    assert f"within {math.ceil(100 * max(abs(e) for e in mha))}% ({_pct(mha[0])}, {_pct(mha[1])})" in note
+    short = [_err(f"trt061-h100-70b-{s}") for s in ("b1024-128-128", "b96-2048-128")]
+    assert f"{_pct(short[0])} and {_pct(short[1])}" in note
+
+
+def test_trt05_h100_70b_ttft_note_recomputes() -> None:
+    rid = "trt05-ttft-h100-70b-128"
+    note, short, long_ = NOTES[rid], _pred(rid)[1], _pred("trt05-ttft-h100-70b-2048")[1]
+    pub_s, pub_l = (float(SERVING_ROWS[k]["published"]) for k in (rid, "trt05-ttft-h100-70b-2048"))
+    slope_ms = (long_.ttft_s - short.ttft_s) * 1e3
+    assert f"({pub_l:.0f} - {pub_s:.0f} = {pub_l - pub_s:.0f} ms) is predicted within 2% ({slope_ms:.1f} ms)" in note
+    assert abs(slope_ms / (pub_l - pub_s) - 1) < 0.02
+    e7 = [_err(f"trt05-ttft-h100-7b-{n}") for n in (128, 2048)]
+    assert f"the 128-token 7B TP1 row (a fit row, no all-reduce) {_pct(e7[0])}, the 2048-token one {_pct(e7[1])}" in note
+    calls = 160  # 2 per layer x 80
+    comm_ms = short.prefill.comm_s * 1e3
+    gap_ms = pub_s - short.ttft_s * 1e3
+    assert f"the model gives them {comm_ms:.2f} ms ({comm_ms / calls * 1e3:.0f} us each" in note
+    assert f"closing the {gap_ms:.1f} ms gap needs {(comm_ms + gap_ms) / calls * 1e3:.0f} us per call" in note
+
+
+@pytest.mark.parametrize("model", ["7b", "70b"])
+def test_trt05_a100_ttft_notes_recompute(model: str) -> None:
+    rid, long_id = f"trt05-ttft-a100-{model}-128", f"trt05-ttft-a100-{model}-2048"
+    note = NOTES[rid]
+    cal = sv.serving_calibrations()["nvidia-ampere"]
+    hopper = sv.serving_calibrations()["nvidia-hopper"]
+    assert cal.fitted_on == ("gptfast-a100-7b-tp1",) and cal.per_step_overhead_s == cal.per_request_overhead_s == 0
+    assert not any(SERVING_ROWS[r]["metric"] == "ttft_ms" for r in cal.fitted_on)  # no A100 TTFT row is a fit row
+    assert {SERVING_ROWS[r]["source"] for r in hopper.fitted_on} >= {"trtllm-v061"}  # the same table's H100 TTFT
+    short, long_ = _pred(rid)[1], _pred(long_id)[1]
+    pub_s, pub_l = float(SERVING_ROWS[rid]["published"]), float(SERVING_ROWS[long_id]["published"])
+    assert note.startswith("checked:")
+    assert f"The model gives {short.ttft_s * 1e3:.2f} ms against the published {pub_s:.0f} ms" in note
+    slope_ms = (long_.ttft_s - short.ttft_s) * 1e3
+    assert (f"({pub_l:.0f} - {pub_s:.0f} = {pub_l - pub_s:.0f} ms) is predicted {slope_ms:.1f} ms "
+            f"({_pct(slope_ms / (pub_l - pub_s) - 1)})") in note
+    with_hopper, _ = _predict_row(SERVING_ROWS[rid], {"nvidia-ampere": replace(
+        cal, per_step_overhead_s=hopper.per_step_overhead_s)}, None)
+    assert (f"({hopper.per_step_overhead_s * 1e3:.2f} ms) gives {with_hopper:.2f} ms "
+            f"({_pct(with_hopper / pub_s - 1)})") in note
+    assert f"2048-token row {_pct(_err(long_id))}" in note
+    if model == "70b":
+        beyond_us = (pub_s - with_hopper) / 160 * 1e3
+        charged_us = short.prefill.comm_s / 160 * 1e6
+        assert f"{pub_s - with_hopper:.1f} ms left" in note
+        assert f"is {beyond_us:.0f} us per call beyond the {charged_us:.0f} us the model charges" in note
+
+
+# TensorRT-LLM v1.0 perf overview (source trtllm-v10), Llama 3 70B max-load rows
+PAGE_GRAPH_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 384, 512, 1024, 2048, 4096, 8192)
+"""cuda_graph_config.batch_sizes of the page's llm_options.yml (with enable_padding: true)."""
+
+
+@dataclass(frozen=True)
+class Padded:
+    in_flight: int
+    padded_to: int
+    generation_only: float  # exp(-n / OSL): share of decode steps with no new request (arrivals at random)
+    step_ms: float
+    padded_step_ms: float
+    error: float
+    padded_error: float
+
+
+def _padded(rid: str) -> Padded:
+    """The row with the decode step's compute scaled by padded/n on generation-only steps (an upper bound on the
+    padding's cost: the attention core does not pad; memory traffic unchanged)."""
+    value, p = _pred(rid)
+    st, n = p.decode_step, p.batch
+    pad = next(b for b in PAGE_GRAPH_BATCHES if b >= n)
+    frac = math.exp(-n / p.output_len)
+    padded = max(st.compute_s * pad / n, st.memory_s) + st.comm_s + st.overhead_s
+    tpot_padded = p.tpot_s + frac * (padded - st.total_s)
+    pub = float(SERVING_ROWS[rid]["published"])
+    return Padded(in_flight=n, padded_to=pad, generation_only=frac, step_ms=st.total_s * 1e3,
+                  padded_step_ms=padded * 1e3, error=value / pub - 1, padded_error=value * p.tpot_s / tpot_padded /
+                  pub - 1)
+
+
+@pytest.mark.parametrize("rid", ["trt10-b200-l3-70b-tp1-128-4096", "trt10-b200-l3-70b-tp1-1000-2000",
+                                 "trt10-b200-l3-70b-tp1-2048-2048", "trt10-gb200-l3-70b-tp1-1000-2000"])
+def test_cuda_graph_padding_notes_recompute(rid: str) -> None:
+    note, d = NOTES[rid], _padded(rid)
+    assert note.startswith("checked:")
+    assert (f"the predicted {d.in_flight} sequences in flight run {d.padded_to} GEMM rows on steps without a new "
+            f"request (exp(-{d.in_flight}/OSL) = {100 * d.generation_only:.0f}% of them") in note
+    assert (f"turns the {d.step_ms:.1f} ms step into {d.padded_step_ms:.1f} ms and predicts this row at "
+            f"{_pct(d.padded_error)}") in note
+    h200 = [_padded(f"trt10-h200-l3-70b-tp1-{s}") for s in ("128-2048", "500-2000")]
+    assert (f"({h200[0].in_flight} and {h200[1].in_flight} in flight, padded to {h200[0].padded_to}) "
+            f"{_pct(h200[0].padded_error)} and {_pct(h200[1].padded_error)} ({_pct(h200[0].error)} and "
+            f"{_pct(h200[1].error)} without)") in note
+    assert h200[0].padded_to == h200[1].padded_to
+    assert abs(d.padded_error) < abs(d.error) and min(abs(h.padded_error) for h in h200) > ROW_NOTE_BOUND
+
+
+def test_h200_70b_128_128_note_recomputes() -> None:
+    rid = "trt10-h200-l3-70b-tp1-128-128"
+    note = NOTES[rid]
+    value, p = _pred(rid)
+    st = p.decode_step
+    assert st.compute_s > st.memory_s  # "every decode step is compute-bound"
+    assert (f"at the predicted {p.batch} sequences in flight" in note and
+            f"({st.compute_s * 1e3:.1f} ms of GEMMs against {st.memory_s * 1e3:.1f} ms of memory traffic, of a "
+            f"{st.total_s * 1e3:.1f} ms step)" in note)
+    assert f"decode_compute_efficiency {p.calibration.decode_compute_efficiency:.3f}" in note
+    pub = float(SERVING_ROWS[rid]["published"])
+    cycle_s = p.batch * p.output_len / pub
+    flops = sv.prefill_flops(get_model("llama3-70b"), 1, p.prompt_len + p.output_len)
+    rate = p.batch * flops / cycle_s
+    peak = get_device("h200").peak("fp8") or 0.0
+    assert (f"the published {pub:.0f} tok/s is a {cycle_s:.1f} s cycle for {p.batch} requests of {flops:.2g} FLOPs "
+            f"each (one {p.prompt_len + p.output_len}-token forward) = {rate / 1e15:.2f} PFLOP/s, "
+            f"{100 * rate / peak:.0f}% of the fp8 dense peak") in note
+    assert abs(value / pub - 1) > ROW_NOTE_BOUND
+
+
+# AWS Neuron transformers-neuronx Llama 3 8B int8-weight TTFT rows on Trn1 (gap rows, source neuron-trn1-lat)
+@pytest.mark.parametrize("rid", sorted(r for r, row in SERVING_ROWS.items()
+                                       if r.startswith("nrn-trn1-l3-8b") and row["role"] == "gap"))
+def test_int8_weight_only_gap_notes_recompute(rid: str) -> None:
+    """The row as plan serve runs it (W8A8 at the int8 peak) and with its matmuls at the bf16 peak (bf16 weights), as
+    the note quotes; 'checked' only where the bf16-peak figure comes within 25%."""
+    row, note = SERVING_ROWS[rid], NOTES[rid]
+    pub = float(row["published"])
+    as_w8a8 = _predict_row(row, None, None)[0] / pub - 1
+    at_bf16 = _predict_row({**row, "weight_dtype": "bf16"}, None, None)[0] / pub - 1
+    assert row["weight_dtype"] == "int8" and row["metric"] == "ttft_ms"
+    assert f"({_pct(as_w8a8)} as W8A8); the same row with bf16 weights, i.e. its matmuls at the bf16 peak, is " \
+           f"{_pct(at_bf16)}" in note
+    assert note.startswith("checked:" if abs(at_bf16) <= ROW_NOTE_BOUND else "partly checked:"), rid
+    assert (rid in UNEXPLAINED) == (abs(at_bf16) > ROW_NOTE_BOUND and abs(as_w8a8) > ROW_NOTE_BOUND)
