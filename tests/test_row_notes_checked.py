@@ -402,3 +402,12 @@ def test_unexplained_llama2_7b_ttft_notes_recompute(batch: int) -> None:
             f"position) {rate_70b_us * 8192 / 1e3:.1f} ms") in note
     assert rate_70b_us / rate_8b_us > 2  # "no one rate"
     assert note.startswith("not explained:") and rid in UNEXPLAINED
+
+
+def test_dsv3_decode_batch_is_the_blogs() -> None:
+    """lmsys-h100-dsv3-decode-ep72: the batch is the blog's 256 sequences per decode GPU over its 9 nodes (EP72), and the
+    published figure is the blog's 22.3k per node over 8 GPUs (the other figures: tests/test_moe_row_notes.py)."""
+    row, note = SERVING_ROWS["lmsys-h100-dsv3-decode-ep72"], NOTES["lmsys-h100-dsv3-decode-ep72"]
+    assert int(row["batch"]) == 256 * 9 * 8 and float(row["published"]) == pytest.approx(22.3e3 / 8)
+    assert "(256 sequences, 2,000 input length), SGLang achieves 22,282 tokens per second per node" in note
+    assert "assumed: output 100 tokens" in note and int(row["output_len"]) == 100
