@@ -26,8 +26,9 @@ from accelopt.hardware.catalog import get_device
 from accelopt.predict import comm
 from accelopt.predict import serving as sv
 from accelopt.predict.inference_validation import validate_inference_result
+from accelopt.predict.query import predict_layout
 from accelopt.predict.serving_validation import _predict_row, read_serving_runs, row_calibration, validate_serving
-from accelopt.predict.validation import validate_report
+from accelopt.predict.validation import read_runs, run_query, validate_report
 from accelopt.workload.presets import get_model
 
 ROW_NOTE_BOUND = 0.25  # issue 10: a row beyond 25% carries a note with a specific, checked reason
@@ -206,7 +207,7 @@ def test_gptfast_tp_notes_recompute(rid: str) -> None:
     note, tp = NOTES[rid], int(SERVING_ROWS[rid]["tp"])
     spec = get_device("a100-sxm-80gb")
     assert spec.scaleup_latency_s is None  # comm.py's default per-step latency is the one used
-    assert comm.DEFAULT_SCALEUP_LATENCY_S == pytest.approx(NCCL_TESTS_123_8GPU_S / 14, rel=0.01)
+    assert pytest.approx(NCCL_TESTS_123_8GPU_S / 14, rel=0.01) == comm.DEFAULT_SCALEUP_LATENCY_S
     d = _tp_decode(rid)
     assert note.startswith("checked:")
     assert f"{d.calls} all-reduces per token (2 per layer x 32) of {d.message_bytes / 1024:.0f} KiB" in note
@@ -217,7 +218,7 @@ def test_gptfast_tp_notes_recompute(rid: str) -> None:
     residuals = [_tp_decode(f"gptfast-a100-7b-tp{t}").residual_us for t in (2, 4, 8)]
     assert "(" + " / ".join(f"{x:.1f}" for x in residuals) + " us)" in note
     # the residuals lie between the published 2-GPU and 8-GPU small-message times (the bracket the note states)
-    assert NCCL_583_2GPU_S * 1e6 < min(residuals) and max(residuals) < NCCL_TESTS_123_8GPU_S * 1e6
+    assert min(residuals) > NCCL_583_2GPU_S * 1e6 and max(residuals) < NCCL_TESTS_123_8GPU_S * 1e6
     tp2 = _tp_decode("gptfast-a100-7b-tp2")
     assert f"the model's {tp2.charged_us:.1f} us at tp 2 is below the 2-GPU measurement" in note
     assert tp2.charged_us < NCCL_583_2GPU_S * 1e6
@@ -261,7 +262,8 @@ def test_trt05_h100_70b_ttft_note_recomputes() -> None:
     assert f"({pub_l:.0f} - {pub_s:.0f} = {pub_l - pub_s:.0f} ms) is predicted within 2% ({slope_ms:.1f} ms)" in note
     assert abs(slope_ms / (pub_l - pub_s) - 1) < 0.02
     e7 = [_err(f"trt05-ttft-h100-7b-{n}") for n in (128, 2048)]
-    assert f"the 128-token 7B TP1 row (a fit row, no all-reduce) {_pct(e7[0])}, the 2048-token one {_pct(e7[1])}" in note
+    assert (f"the 128-token 7B TP1 row (a fit row, no all-reduce) {_pct(e7[0])}, the 2048-token one "
+            f"{_pct(e7[1])}") in note
     calls = 160  # 2 per layer x 80
     comm_ms = short.prefill.comm_s * 1e3
     gap_ms = pub_s - short.ttft_s * 1e3
@@ -398,16 +400,49 @@ def test_unexplained_llama2_7b_ttft_notes_recompute(batch: int) -> None:
     missing_ms = pub[rid] - _pred(rid)[0]
     rate_8b_us, rate_70b_us = (long_ - short) / 4096 * 1e3, (b70 - a70) / 896 * 1e3
     assert (f"The model misses {missing_ms:.2f} ms here; Llama-3-8B's rate ({rate_8b_us:.2f} us per position at batch "
-            f"{batch}) over 8192 positions gives {rate_8b_us * 8192 / 1e3:.2f} ms, Llama-2-70B's ({rate_70b_us:.2f} us per "
-            f"position) {rate_70b_us * 8192 / 1e3:.1f} ms") in note
+            f"{batch}) over 8192 positions gives {rate_8b_us * 8192 / 1e3:.2f} ms, Llama-2-70B's "
+            f"({rate_70b_us:.2f} us per position) {rate_70b_us * 8192 / 1e3:.1f} ms") in note
     assert rate_70b_us / rate_8b_us > 2  # "no one rate"
     assert note.startswith("not explained:") and rid in UNEXPLAINED
 
 
 def test_dsv3_decode_batch_is_the_blogs() -> None:
-    """lmsys-h100-dsv3-decode-ep72: the batch is the blog's 256 sequences per decode GPU over its 9 nodes (EP72), and the
-    published figure is the blog's 22.3k per node over 8 GPUs (the other figures: tests/test_moe_row_notes.py)."""
+    """lmsys-h100-dsv3-decode-ep72: the batch is the blog's 256 sequences per decode GPU over its 9 nodes (EP72), and
+    the published figure is the blog's 22.3k per node over 8 GPUs (the other figures: tests/test_moe_row_notes.py)."""
     row, note = SERVING_ROWS["lmsys-h100-dsv3-decode-ep72"], NOTES["lmsys-h100-dsv3-decode-ep72"]
     assert int(row["batch"]) == 256 * 9 * 8 and float(row["published"]) == pytest.approx(22.3e3 / 8)
     assert "(256 sequences, 2,000 input length), SGLang achieves 22,282 tokens per second per node" in note
     assert "assumed: output 100 tokens" in note and int(row["output_len"]) == 100
+
+
+# Trainium1 training rows (AWS Neuron Trn1 performance tables): the cross-release figures their notes quote, each the
+# published model-FLOP utilization of another row at the 95 TFLOP/s per NeuronCore peak (tests/test_validate_trainium.py
+# recomputes the row's own figures).
+def _trn1_published_utilization(run_id: str) -> float:
+    row = next(r for r in read_runs() if r["id"] == run_id)
+    terms = predict_layout(run_query(row)).terms
+    peak = get_device("trainium1-core").peak("bf16") or 0.0
+    return 100 * terms["model_flops_per_step"] / (float(row["step_s"]) * terms["devices"] * peak)
+
+
+def test_trainium1_training_notes_cross_release_figures() -> None:
+    u = {rid: f"{_trn1_published_utilization(f'trn1-{rid}'):.1f}" for rid in (
+        "meglm-gpt3-6.7b-n210", "meglm-gpt3-6.7b-n211", "meglm-gpt3-6.7b-n212", "meglm-gpt3-6.7b-nlp",
+        "nxd-llama31-8b-n221", "nxd-llama31-8b-n221d", "nxd-llama31-8b-n220", "nxd-llama31-8b",
+        "nxd-llama31-70b-n220", "nxd-llama31-70b-n221d", "nxd-llama31-70b-n222", "nxd-llama31-70b")}
+    notes = {r["id"]: r["note"] for r in read_runs()}
+    errors = {r.id: r.error for r in validate_report().runs}
+    assert (f"(2.10 / 2.11 / 2.12: {u['meglm-gpt3-6.7b-n210']} / {u['meglm-gpt3-6.7b-n211']} / "
+            f"{u['meglm-gpt3-6.7b-n212']}%)") in notes["trn1-meglm-gpt3-6.7b-nlp"]
+    assert (f"the same release's 16-node row is {u['meglm-gpt3-6.7b-nlp']}% "
+            f"({_pct(errors['trn1-meglm-gpt3-6.7b-nlp'])})") \
+        in notes["trn1-meglm-gpt3-6.7b-1n-nlp"]
+    assert (f"({u['nxd-llama31-8b-n221']}% here at 2.21 in the May 2025 table, {u['nxd-llama31-8b-n221d']}% at 2.21 in "
+            f"the Dec 2024 table, {u['nxd-llama31-8b-n220']}% at 2.20, {u['nxd-llama31-8b']}% at 2.24)") \
+        in notes["trn1-nxd-llama31-8b-n221"]
+    seventy = [float(u[k]) for k in ("nxd-llama31-70b-n220", "nxd-llama31-70b-n221d", "nxd-llama31-70b-n222",
+                                      "nxd-llama31-70b")]
+    llama2_70b = [errors["trn1-nxd-llama2-70b-n216"], errors["trn1-nxd-llama2-70b"]]  # Neuron 2.16, 2.17
+    for rid in ("trn1-nxd-llama31-70b", "trn1-nxd-llama31-70b-n221d"):
+        assert f"(2.20 / 2.21 Dec 2024 / 2.22 / 2.24: {min(seventy):.1f}-{max(seventy):.1f}% published" in notes[rid]
+        assert "(2.16, 2.17) are within 3%" in notes[rid] and max(abs(e) for e in llama2_70b) < 0.03
