@@ -446,3 +446,14 @@ def test_trainium1_training_notes_cross_release_figures() -> None:
     for rid in ("trn1-nxd-llama31-70b", "trn1-nxd-llama31-70b-n221d"):
         assert f"(2.20 / 2.21 Dec 2024 / 2.22 / 2.24: {min(seventy):.1f}-{max(seventy):.1f}% published" in notes[rid]
         assert "(2.16, 2.17) are within 3%" in notes[rid] and max(abs(e) for e in llama2_70b) < 0.03
+
+
+@pytest.mark.parametrize("shape", ["b1-2048-2048", "b4-2048-2048", "b4-128-1024", "b4-128-128"])
+def test_trn1_llama3_70b_ttft_notes_model_figures(shape: str) -> None:
+    """The model's side of the Llama-3-70B notes (the published ratios: tests/test_serving_neuron.py): the Llama-2-70B
+    row of the same shape is predicted at the quoted error, and the two models' TTFTs within 0.1% of each other."""
+    l3, l2 = f"nrn-trn1-l3-70b-{shape}-ttft", f"nrn-trn1-l2-70b-{shape}-ttft"
+    note = NOTES[l3]
+    assert f"({l2}, predicted {_pct(_err(l2))})" in note
+    assert "(the model predicts the two rows within 0.1%)" in note
+    assert abs(_pred(l3)[0] / _pred(l2)[0] - 1) < 0.001
