@@ -354,24 +354,30 @@ def test_bad_calibration_and_price(h100: AcceleratorSpec) -> None:
 def test_tp_allreduce_time_is_the_faster_of_ring_and_tree() -> None:
     """The serving TP all-reduce helper was named ring_allreduce_s but times the faster of ring and tree (Thakur et
     al. 2005; NCCL picks per message size); renamed. Expected times written from the formulas: ring 2(p-1) lat +
-    2(p-1)/p n/bw, tree 2 log2(p) lat + 2 n/bw, over `calls` all-reduces of n/calls bytes each."""
+    2(p-1)/p n/bw, tree 2 ((p_in-1) + log2(p/p_in)) lat + 2 n/bw (NCCL's tree: a chain inside a scale-up domain of
+    p_in ranks, NVIDIA/nccl src/graph/tuning.cc), over `calls` all-reduces of n/calls bytes each."""
     import math
 
     from accelopt.predict import serving as sv
 
     assert not hasattr(sv, "ring_allreduce_s")
-    link = sv._Link(bandwidth_byte_per_s=100e9, latency_s=5e-6)
     p, calls = 8, 64
+    across = sv._Link(bandwidth_byte_per_s=100e9, latency_s=5e-6, ranks_per_domain=1)  # one rank per domain
+    inside = sv._Link(bandwidth_byte_per_s=100e9, latency_s=5e-6, ranks_per_domain=8)  # all 8 in one domain
 
     def ring(n: float) -> float:
-        return 2 * (p - 1) * link.latency_s + 2 * (p - 1) / p * n / link.bandwidth_byte_per_s
+        return 2 * (p - 1) * across.latency_s + 2 * (p - 1) / p * n / across.bandwidth_byte_per_s
 
-    def tree(n: float) -> float:
-        return 2 * math.log2(p) * link.latency_s + 2 * n / link.bandwidth_byte_per_s
+    def tree(n: float, p_in: int) -> float:
+        return 2 * ((p_in - 1) + math.log2(p / p_in)) * across.latency_s + 2 * n / across.bandwidth_byte_per_s
 
-    small, large = 64 * 1024.0, 1e9  # per call: latency-bound (tree wins), bandwidth-bound (ring wins)
-    assert tree(small) < ring(small) and ring(large) < tree(large)
+    small, large = 64 * 1024.0, 1e9  # per call: latency-bound (tree wins across domains), bandwidth-bound (ring)
+    assert tree(small, 1) < ring(small) and ring(large) < tree(large, 1)
     for per_call in (small, large):
-        want = calls * min(ring(per_call), tree(per_call))
-        assert sv.ring_or_tree_allreduces_s(per_call * calls, p, link, calls=calls) == pytest.approx(want, rel=1e-12)
-    assert sv.ring_or_tree_allreduces_s(1e9, 1, link) == 0.0
+        want = calls * min(ring(per_call), tree(per_call, 1))
+        assert sv.ring_or_tree_allreduces_s(per_call * calls, p, across, calls=calls) == pytest.approx(want, rel=1e-12)
+        # inside one domain the chain's 14 steps are the ring's: the tree never wins
+        want_in = calls * ring(per_call)
+        assert sv.ring_or_tree_allreduces_s(per_call * calls, p, inside, calls=calls) == pytest.approx(want_in,
+                                                                                                       rel=1e-12)
+    assert sv.ring_or_tree_allreduces_s(1e9, 1, across) == 0.0
