@@ -52,3 +52,17 @@ def test_serving_tp8_decode_all_reduce_inside_a_node_costs_14_steps() -> None:
     n = 8192 * 2.0
     ring = 2 * 7 * link.latency_s + 2 * 7 / 8 * n / link.bandwidth_byte_per_s
     assert sv.ring_or_tree_allreduces_s(n, 8, link) == pytest.approx(ring, rel=1e-12)
+
+
+@pytest.mark.parametrize("device,chains", [("h100-sxm", True), ("a100-sxm-80gb", True), ("mi300x", True),
+                                           ("trainium1", False), ("tpu-v6e", False), ("gaudi2", False)])
+def test_only_nccl_and_rccl_devices_chain_the_domain(device: str, chains: bool) -> None:
+    """The chain is NCCL's (and RCCL's, its port: ROCm/rccl src/graph/tuning.cc, the same line); AWS Neuron picks Ring,
+    Mesh (O(1) steps) or Recursive Doubling-Halving (O(log N)) inside a node (AWS Neuron docs, 'Intra-node Collective
+    Communications with AWS Neuron'), so a TP group there keeps the log2 tree (p_in = 1)."""
+    spec = get_device(device)
+    assert comm.chains_in_domain(spec) is chains
+    domain = int(spec.scaleup_domain_devices)
+    group = min(8, domain)
+    got = comm.tree_chain_ranks(comm.chains_in_domain(spec), np.asarray([group]), np.asarray([1]), domain)
+    assert int(got[0]) == (group if chains else 1)

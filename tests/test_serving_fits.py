@@ -41,12 +41,12 @@ RULES: dict[str, tuple[dict[str, list[float]], float]] = {
                             "decode_compute_efficiency": _EFF, "per_step_overhead_s": _grid(0, 20e-3, 0.25e-3)},
                            0.088),
     "google-tpu-v6e": ({"decode_bandwidth_efficiency": _grid(0.20, 0.95, 0.025), "per_step_overhead_s": _STEP_S,
-                        "prefill_compute_efficiency": _EFF}, 0.137),
+                        "prefill_compute_efficiency": _EFF}, 0.135),
     "aws-neuroncore-v2": ({"decode_bandwidth_efficiency": _grid(0.30, 0.95, 0.025),
                            "link_step_latency_s": _grid(0, 20e-6, 0.5e-6),
                            "prefill_compute_efficiency": _grid(0.05, 0.95, 0.025),
                            "per_step_overhead_s": _grid(0, 5e-3, 0.1e-3),
-                           "per_request_overhead_s": _grid(0, 50e-3, 1e-3)}, 0.072),
+                           "per_request_overhead_s": _grid(0, 50e-3, 1e-3)}, 0.050),
 }
 # nvidia-ampere is not a grid fit: its one value is gpt-fast's published achieved bandwidth over the A100's (below).
 GPT_FAST_A100_7B_BYTE_PER_S = 1397.31e9  # gpt-fast README, Llama-2-7B bf16 batch 1 on A100-80GB: 1397.31 GB/s

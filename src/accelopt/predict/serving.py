@@ -605,8 +605,8 @@ class _Link:
     bandwidth_byte_per_s: float
     latency_s: float
     ranks_per_domain: int
-    """Of the group the link was picked for, the ranks in one scale-up domain (comm.split_domain): the chain part of
-    NCCL's tree all-reduce (comm.tree_allreduce_s)."""
+    """Of the group the link was picked for, the ranks NCCL's tree all-reduce chains: those of one scale-up domain on
+    an NVIDIA or AMD GPU, else 1 (comm.tree_chain_ranks, comm.tree_allreduce_s)."""
     assumed: tuple[comm.Assumption, ...] = ()
 
 
@@ -628,7 +628,8 @@ def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str)
         eff = 1.0
     else:
         eff = _link_efficiency(spec, cal, in_domain and spec.scaleup_bandwidth_byte_per_s is not None)
-    p_in = int(comm.split_domain(np.asarray([group]), np.asarray([1]), int(spec.scaleup_domain_devices))[0][0])
+    p_in = int(comm.tree_chain_ranks(comm.chains_in_domain(spec), np.asarray([group]), np.asarray([1]),
+                                     int(spec.scaleup_domain_devices))[0])
     return _Link(bw * eff, lat, p_in, tuple(assumed))
 
 

@@ -469,7 +469,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     recompute_layer = recompute_layer - np.where(rc == 2, rec_frac * skip_s, 0.0)
     # --- tensor parallel: 4 (+2 with full recompute) all-reduce-equivalents of b s h per layer.
     tp_bw, tp_lat = links.pick(tp)
-    tp_in = comm.split_domain(lay.tp, np.ones_like(lay.tp), links.domain)[0]  # tp ranks per scale-up domain
+    tp_in = links.tree_chain_ranks(lay.tp, np.ones_like(lay.tp))  # tp ranks NCCL's tree chains (one domain's)
     # A parallel attention + MLP block all-reduces once per layer forward, not twice (PaLM sec. 2).
     k_ar = float(mdl.tp_allreduces_per_layer)
     n_tp = 2.0 * k_ar + np.where(rc == 2, k_ar * rec_frac, 0.0)
