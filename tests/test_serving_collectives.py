@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pytest
@@ -31,9 +30,10 @@ def _probe(tmp_path: Path, ranks: int = 8) -> tuple[Path, float, float]:
 
 
 def _allreduce_s(n_bytes: float, p: int, bw: float, lat: float) -> float:
-    """The faster of a ring and a tree all-reduce (Thakur et al. 2005, Table 1), written out here."""
+    """The faster of a ring and a tree all-reduce (Thakur et al. 2005, Table 1), written out here, all p ranks in one
+    scale-up domain: NCCL's tree is then a chain of 2 (p-1) steps (NVIDIA/nccl src/graph/tuning.cc)."""
     ring = 2 * (p - 1) * lat + 2 * (p - 1) / p * n_bytes / bw
-    tree = 2 * math.log2(p) * lat + 2 * n_bytes / bw
+    tree = 2 * (p - 1) * lat + 2 * n_bytes / bw
     return min(ring, tree)
 
 

@@ -219,15 +219,11 @@ GPT_FAST_BF16 = [
     ("llama2-7b", 1, 104.9, 0.03),  # calibration point
     ("llama2-7b", 2, 168.84, 0.20),
     # tp 4 and 8: 64 all-reduces per token; the measured time per token minus the weight-read term leaves ~25 us
-    # (tp4) and ~29 us (tp8) per all-reduce, while comm.py's 2.4 us per-step default gives 9.7 / 14.5 us (tree);
-    # published NCCL small-message times on A100 NVLink (10.14 us on 2 GPUs, 33.7 us on 8) bracket the residuals:
-    # the rows' notes, recomputed by tests/test_row_notes_checked.py::test_gptfast_tp_notes_recompute.
-    pytest.param("llama2-7b", 4, 254.02, 0.25, marks=pytest.mark.xfail(
-        reason="small all-reduces: the tree's 2 log2(p) steps at 2.4 us charge less than published NCCL times on "
-        "A100 NVLink (the row's note)", strict=True)),
-    pytest.param("llama2-7b", 8, 328.43, 0.20, marks=pytest.mark.xfail(
-        reason="small all-reduces: the tree's 2 log2(p) steps at 2.4 us charge less than published NCCL times on "
-        "A100 NVLink (the row's note)", strict=True)),
+    # (tp4) and ~29 us (tp8) per all-reduce. comm.py's 2.4 us per step gives 14.4 / 33.6 us: 2 (p-1) steps, NCCL's
+    # tree being a chain inside one node (comm.tree_allreduce_s). These two were strict xfails while the tree was
+    # charged 2 log2(p) steps (9.6 / 14.4 us); the chain was found after their errors had been seen (2026-12-01).
+    ("llama2-7b", 4, 254.02, 0.25),
+    ("llama2-7b", 8, 328.43, 0.20),
     ("llama2-70b", 2, 21.32, 0.15),
     ("llama2-70b", 4, 38.01, 0.15),
     ("llama2-70b", 8, 62.50, 0.15),
@@ -358,24 +354,30 @@ def test_bad_calibration_and_price(h100: AcceleratorSpec) -> None:
 def test_tp_allreduce_time_is_the_faster_of_ring_and_tree() -> None:
     """The serving TP all-reduce helper was named ring_allreduce_s but times the faster of ring and tree (Thakur et
     al. 2005; NCCL picks per message size); renamed. Expected times written from the formulas: ring 2(p-1) lat +
-    2(p-1)/p n/bw, tree 2 log2(p) lat + 2 n/bw, over `calls` all-reduces of n/calls bytes each."""
+    2(p-1)/p n/bw, tree 2 ((p_in-1) + log2(p/p_in)) lat + 2 n/bw (NCCL's tree: a chain inside a scale-up domain of
+    p_in ranks, NVIDIA/nccl src/graph/tuning.cc), over `calls` all-reduces of n/calls bytes each."""
     import math
 
     from accelopt.predict import serving as sv
 
     assert not hasattr(sv, "ring_allreduce_s")
-    link = sv._Link(bandwidth_byte_per_s=100e9, latency_s=5e-6)
     p, calls = 8, 64
+    across = sv._Link(bandwidth_byte_per_s=100e9, latency_s=5e-6, ranks_per_domain=1)  # one rank per domain
+    inside = sv._Link(bandwidth_byte_per_s=100e9, latency_s=5e-6, ranks_per_domain=8)  # all 8 in one domain
 
     def ring(n: float) -> float:
-        return 2 * (p - 1) * link.latency_s + 2 * (p - 1) / p * n / link.bandwidth_byte_per_s
+        return 2 * (p - 1) * across.latency_s + 2 * (p - 1) / p * n / across.bandwidth_byte_per_s
 
-    def tree(n: float) -> float:
-        return 2 * math.log2(p) * link.latency_s + 2 * n / link.bandwidth_byte_per_s
+    def tree(n: float, p_in: int) -> float:
+        return 2 * ((p_in - 1) + math.log2(p / p_in)) * across.latency_s + 2 * n / across.bandwidth_byte_per_s
 
-    small, large = 64 * 1024.0, 1e9  # per call: latency-bound (tree wins), bandwidth-bound (ring wins)
-    assert tree(small) < ring(small) and ring(large) < tree(large)
+    small, large = 64 * 1024.0, 1e9  # per call: latency-bound (tree wins across domains), bandwidth-bound (ring)
+    assert tree(small, 1) < ring(small) and ring(large) < tree(large, 1)
     for per_call in (small, large):
-        want = calls * min(ring(per_call), tree(per_call))
-        assert sv.ring_or_tree_allreduces_s(per_call * calls, p, link, calls=calls) == pytest.approx(want, rel=1e-12)
-    assert sv.ring_or_tree_allreduces_s(1e9, 1, link) == 0.0
+        want = calls * min(ring(per_call), tree(per_call, 1))
+        assert sv.ring_or_tree_allreduces_s(per_call * calls, p, across, calls=calls) == pytest.approx(want, rel=1e-12)
+        # inside one domain the chain's 14 steps are the ring's: the tree never wins
+        want_in = calls * ring(per_call)
+        assert sv.ring_or_tree_allreduces_s(per_call * calls, p, inside, calls=calls) == pytest.approx(want_in,
+                                                                                                       rel=1e-12)
+    assert sv.ring_or_tree_allreduces_s(1e9, 1, across) == 0.0

@@ -65,7 +65,8 @@ def _comm_s(parallel: str, links: comm.Links, p: int, param_bytes: float, act_by
     bw, lat = np.asarray([links.up_bw]), np.asarray([links.up_lat])
     pa = np.asarray([float(p)])
     if parallel == "ddp":
-        return float(comm.allreduce_s(np.asarray([param_bytes]), pa, bw, lat)[0])
+        p_in = links.tree_chain_ranks(pa, np.ones_like(pa))  # every rank on the scale-up link
+        return float(comm.allreduce_s(np.asarray([param_bytes]), pa, bw, lat, p_in=p_in)[0])
     if parallel == "fsdp":
         return float(3 * comm.reduce_scatter_s(np.asarray([param_bytes]), pa, bw, lat)[0])
     return float(2 * m * comm.p2p_s(np.asarray([act_bytes]), bw, lat)[0])

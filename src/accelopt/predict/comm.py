@@ -4,8 +4,10 @@ Cost models (alpha-beta, Thakur, Rabenseifner & Gropp 2005, 'Optimization of Col
 Communication Operations in MPICH', IJHPCA 19(1), sec. 4, Table 1):
     ring all-reduce       T = 2 (p-1) alpha + 2 (p-1)/p * n / B
     ring reduce-scatter   T =   (p-1) alpha +   (p-1)/p * n / B       (all-gather the same)
-    tree all-reduce       T = 2 log2(p) alpha + 2 n / B               (pipelined double binary tree,
-                                                                       NCCL; Sanders et al. 2009)
+    tree all-reduce       T = 2 ((p_in-1) + log2(p/p_in)) alpha + 2 n / B
+                                 (NCCL's tree on NVIDIA and AMD GPUs: a chain through the p_in ranks of one scale-up
+                                  domain, a pipelined double binary tree across the p/p_in domains, Sanders et al.
+                                  2009; p_in = 1, a log2 tree, elsewhere: `tree_allreduce_s`, `tree_chain_ranks`)
     all-to-all            T =   (p-1) alpha +   (p-1)/p * n / B       (pairwise exchange)
 where n is the bytes each rank holds and B the per-rank, per-direction link bandwidth.
 Hierarchical all-reduce over a scale-up domain and the scale-out network: reduce-scatter inside
@@ -139,6 +141,8 @@ class Links:
     """Defaults used for fields the spec lacks (see `used_by`)."""
     measured: MeasuredLink | None = None
     """The measured scale-up link used in place of the spec's (None: the spec's figures)."""
+    tree_chains: bool = False
+    """The device's collective library chains a domain's ranks in its tree all-reduce (chains_in_domain)."""
     up_peer_bw: float | None = None
     """Direct-connected domains: the bandwidth between one pair of devices (spec scaleup_peer_bandwidth_byte_per_s x
     bw_eff, or the pair rate a measured link implies: measured_peer_bw); None for a switched domain (`up_bw_of`)."""
@@ -164,7 +168,7 @@ class Links:
         if measured is not None:
             base = cls._catalog(spec, cal)
             return cls(domain=base.domain, up_bw=measured.bandwidth_byte_per_s, up_lat=measured.latency_s,
-                       out_bw=base.out_bw, out_lat=base.out_lat, measured=measured,
+                       out_bw=base.out_bw, out_lat=base.out_lat, measured=measured, tree_chains=base.tree_chains,
                        assumed=tuple(a for a in base.assumed if a.scope != "scale-up"),
                        up_peer_bw=measured_peer_bw(spec, measured))
         return cls._catalog(spec, cal)
@@ -193,7 +197,11 @@ class Links:
         peer = spec.scaleup_peer_bandwidth_byte_per_s
         return cls(domain=int(spec.scaleup_domain_devices), up_bw=up_raw * cal.scaleup_bw_eff, up_lat=up_lat,
                    out_bw=out_raw * cal.scaleout_bw_eff, out_lat=out_lat, assumed=tuple(assumed),
-                   up_peer_bw=None if peer is None else peer * cal.scaleup_bw_eff)
+                   up_peer_bw=None if peer is None else peer * cal.scaleup_bw_eff, tree_chains=chains_in_domain(spec))
+
+    def tree_chain_ranks(self, group: np.ndarray, inner: np.ndarray) -> np.ndarray:
+        """The p_in of tree_allreduce_s for a group of `group` ranks, stride `inner` (tree_chain_ranks)."""
+        return tree_chain_ranks(self.tree_chains, group, inner, self.domain)
 
     def used_by(self, n_devices: int) -> list[Assumption]:
         """The defaults a job on `n_devices` relies on: scale-up ones once it spans 2+ devices of one domain
@@ -315,14 +323,44 @@ def ring_allreduce_s(n_bytes: np.ndarray, p: np.ndarray, bw: np.ndarray, lat: np
     return np.where(p > 1, 2 * (p - 1) * lat + 2 * (p - 1) / p * n_bytes / bw, 0.0)
 
 
-def tree_allreduce_s(n_bytes: np.ndarray, p: np.ndarray, bw: np.ndarray, lat: np.ndarray) -> np.ndarray:
+def tree_allreduce_s(n_bytes: np.ndarray, p: np.ndarray, bw: np.ndarray, lat: np.ndarray, *,
+                     p_in: np.ndarray) -> np.ndarray:
+    """NCCL's tree all-reduce over p ranks, p_in of them in each scale-up domain. Inside a domain NCCL's "tree" is a
+    chain, linear in the local ranks; only the p / p_in domains form a (double binary) tree. Latency steps, NCCL's
+    own cost model (NVIDIA/nccl src/graph/tuning.cc, the same line in 2.7.5 and 2.20.3):
+    `2 * ((nRanks/nNodes-1) * intraLat + log2i(nNodes) * interLat)`. So p_in = p (one domain) costs the ring's
+    2 (p-1) steps, and p_in = 1 (one rank per domain, hier_allreduce_s's cross-domain shard) 2 log2(p) steps. Every
+    step is charged `lat`, the one link the caller picked (as the ring's steps are)."""
     p = _f(p)
-    return np.where(p > 1, 2 * np.log2(np.maximum(p, 1)) * lat + 2 * n_bytes / bw, 0.0)
+    p_in = np.clip(_f(p_in), 1.0, np.maximum(p, 1.0))
+    steps = 2 * ((p_in - 1) + np.log2(np.maximum(p / p_in, 1.0)))
+    return np.where(p > 1, steps * lat + 2 * n_bytes / bw, 0.0)
 
 
-def allreduce_s(n_bytes: np.ndarray, p: np.ndarray, bw: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """The faster of ring and tree (what NCCL's tuner picks per message size)."""
-    return np.minimum(ring_allreduce_s(n_bytes, p, bw, lat), tree_allreduce_s(n_bytes, p, bw, lat))
+# NCCL's tree chains the ranks of one node; so does AMD's RCCL, its port (ROCm/rccl src/graph/tuning.cc, the same
+# latency line). Not asserted of the other libraries: AWS Neuron picks among Ring (O(N) steps), Mesh (O(1)) and
+# Recursive Doubling-Halving (O(log N)) inside a node (AWS Neuron docs, 'Intra-node Collective Communications with AWS
+# Neuron'); Intel HCCL, XLA over TPU ICI and the others keep the log2 tree (p_in = 1), the model's rule before.
+_CHAIN_VENDORS = ("nvidia", "amd")
+
+
+def chains_in_domain(spec: AcceleratorSpec) -> bool:
+    """Whether `spec`'s collective library is NCCL or RCCL (an NVIDIA or AMD GPU): its tree chains a domain's ranks."""
+    return spec.kind == "gpu" and spec.vendor.lower() in _CHAIN_VENDORS
+
+
+def tree_chain_ranks(chains: bool, group: np.ndarray, inner: np.ndarray, domain: int) -> np.ndarray:
+    """The p_in of tree_allreduce_s: the group's ranks inside one scale-up domain (split_domain) where the library
+    chains them (`chains`: chains_in_domain), else 1 (a log2 tree over all the group's ranks)."""
+    d_in = split_domain(np.asarray(group), np.asarray(inner), domain)[0]
+    return np.where(chains, d_in, 1)
+
+
+def allreduce_s(n_bytes: np.ndarray, p: np.ndarray, bw: np.ndarray, lat: np.ndarray, *,
+                p_in: np.ndarray) -> np.ndarray:
+    """The faster of ring and tree (what NCCL's tuner picks per message size); p_in of the p ranks share a scale-up
+    domain (tree_allreduce_s: p_in = p, the whole group in one domain, makes the tree no faster than the ring)."""
+    return np.minimum(ring_allreduce_s(n_bytes, p, bw, lat), tree_allreduce_s(n_bytes, p, bw, lat, p_in=p_in))
 
 
 def reduce_scatter_s(n_bytes: np.ndarray, p: np.ndarray, bw: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -374,7 +412,8 @@ def hier_allreduce_s(n_bytes: np.ndarray, group: np.ndarray, inner: np.ndarray, 
     up_bw, up_lat = links.up_bw_of(d_in) * np.ones_like(n_bytes), np.full_like(n_bytes, links.up_lat)
     t_in: np.ndarray = 2 * reduce_scatter_s(n_bytes, d_in, up_bw, up_lat)
     shard = n_bytes / d_in
-    t_out = allreduce_s(shard, d_out, np.full_like(n_bytes, links.out_bw), np.full_like(n_bytes, links.out_lat))
+    t_out = allreduce_s(shard, d_out, np.full_like(n_bytes, links.out_bw), np.full_like(n_bytes, links.out_lat),
+                        p_in=np.ones_like(n_bytes))  # one rank of each domain
     return t_in + t_out
 
 

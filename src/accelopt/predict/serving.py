@@ -604,6 +604,9 @@ def decode_flops_per_step(model: TransformerConfig, batch: int, context: float) 
 class _Link:
     bandwidth_byte_per_s: float
     latency_s: float
+    ranks_per_domain: int
+    """Of the group the link was picked for, the ranks NCCL's tree all-reduce chains: those of one scale-up domain on
+    an NVIDIA or AMD GPU, else 1 (comm.tree_chain_ranks, comm.tree_allreduce_s)."""
     assumed: tuple[comm.Assumption, ...] = ()
 
 
@@ -625,7 +628,9 @@ def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str)
         eff = 1.0
     else:
         eff = _link_efficiency(spec, cal, in_domain and spec.scaleup_bandwidth_byte_per_s is not None)
-    return _Link(bw * eff, lat, tuple(assumed))
+    p_in = int(comm.tree_chain_ranks(comm.chains_in_domain(spec), np.asarray([group]), np.asarray([1]),
+                                     int(spec.scaleup_domain_devices))[0])
+    return _Link(bw * eff, lat, p_in, tuple(assumed))
 
 
 @functools.lru_cache(maxsize=1)
@@ -653,7 +658,7 @@ def ring_or_tree_allreduces_s(n_bytes: float, p: int, link: _Link, calls: int = 
     if p <= 1:
         return 0.0
     one = comm.allreduce_s(np.asarray(n_bytes / calls), np.asarray(p), np.asarray(link.bandwidth_byte_per_s),
-                           np.asarray(link.latency_s))
+                           np.asarray(link.latency_s), p_in=np.asarray(link.ranks_per_domain))
     return calls * float(one)
 
 
