@@ -26,3 +26,19 @@ def test_the_minimal_csv_with_mlp_validates(tmp_path: Path, capsys: pytest.Captu
     p.write_text(f"{HEADER},mlp\n{ROW},swiglu\n")
     out, _ = _cli(capsys, "validate", "--runs", str(p), "--json")
     assert '"my-run-1"' in out
+
+
+SERVING_HEADER = ("id,source,engine,hardware,model,tp,pp,weight_dtype,kv_dtype,prompt_len,output_len,batch,metric,"
+                  "published,role,note")
+SERVING_ROW = "my-s1,my lab,vllm,h100-sxm,llama2-7b,1,1,bf16,bf16,128,128,32,output_tok_s_per_device,3000,{role},"
+
+
+@pytest.mark.parametrize(("role", "absent"), [("test", "fit rows: n/a"), ("fit", "held-out median |error|: n/a")])
+def test_serving_summary_of_a_user_table_without_fit_or_test_rows(role: str, absent: str, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A user's table with only held-out (or only fit) rows printed 'fit rows: nan%' (or 'nan% (0 rows); worst
+    nan% ()'); the JSON has null there."""
+    p = tmp_path / "serving.csv"
+    p.write_text(f"{SERVING_HEADER}\n{SERVING_ROW.format(role=role)}\n")
+    out, _ = _cli(capsys, "validate", "--serving", "--runs", str(p))
+    assert "nan" not in out and absent in " ".join(out.split())
