@@ -190,9 +190,23 @@ def _model_path_kind(model: str) -> tuple[str, bool]:
     """(path_kind of MODEL, whether it is a path: a file.py:factory, a .py/.json file or a folder), not a zoo name."""
     from accelopt.userio import path_kind
 
-    meant_as_path = model.rpartition(":")[0].endswith(".py") or model.endswith((".py", ".json")) or "/" in model
+    meant_as_path = (model.rpartition(":")[0].endswith(".py") or model.endswith((".py", ".json")) or "/" in model
+                     or _bare_config_folder(model))
     kind = path_kind(model, "model") if meant_as_path else "missing"
     return kind, meant_as_path or kind != "missing"
+
+
+def _bare_config_folder(model: str) -> bool:
+    """A folder of the working directory holding config.json, named without a '/' (`accelopt profile my_llama`),
+    whose name is no zoo model or built-in example (those keep their meaning): it was 'unknown model'."""
+    from accelopt.workload import examples, zoo
+
+    if model.lower() in {*zoo.list_models(), *examples.list_examples()}:
+        return False
+    try:
+        return (Path(model) / "config.json").is_file()
+    except (OSError, ValueError):  # a name no file system takes (too long, a NUL): not a folder here
+        return False
 
 
 def oom_fix(model: str) -> str:
