@@ -34,11 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import AcceloptError, InputError, unknown_name
-from accelopt.paths import accelopt_home
+from accelopt.paths import HISTORY_STORE_NAME, accelopt_home
 
 SCHEMA_VERSION = 1  # of the SQLite store; RECORD_SCHEMA is the version of one run's JSON form
 RECORD_SCHEMA = 1
-STORE_NAME = "history.sqlite3"
+STORE_NAME = HISTORY_STORE_NAME
 BUSY_TIMEOUT_S = 30.0  # a writer waits this long for another process's transaction before giving up
 _NO = ("", "0", "false", "no")
 
