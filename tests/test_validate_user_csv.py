@@ -42,3 +42,18 @@ def test_serving_summary_of_a_user_table_without_fit_or_test_rows(role: str, abs
     p.write_text(f"{SERVING_HEADER}\n{SERVING_ROW.format(role=role)}\n")
     out, _ = _cli(capsys, "validate", "--serving", "--runs", str(p))
     assert "nan" not in out and absent in " ".join(out.split())
+
+
+INFERENCE = "id,hardware,model,input_size,batch,dtype,metric,published,role,source,note\n"
+
+
+@pytest.mark.parametrize(("cells", "says"), [("t4,resnet-50", "unknown inference example 'resnet-50'"),
+                                             ("t4-pcie,resnet50", "unknown device 't4-pcie'")])
+def test_an_inference_row_with_an_unknown_name_is_named(cells: str, says: str, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """The error said only the unknown name; in a table of many rows the user could not tell which to fix."""
+    p = tmp_path / "inference.csv"
+    p.write_text(INFERENCE + "ok-1,t4,resnet50,224,1,fp16,latency_ms,3.1,test,my lab,\n"
+                 f"my-2,{cells},224,1,fp16,latency_ms,3.1,test,my lab,\n")
+    _, err = _cli(capsys, "validate", "--inference", "--runs", str(p), code=2)
+    assert f"run 'my-2': {says}" in err and "fix:" in err
