@@ -105,13 +105,14 @@ def test_probe_collectives_are_in_json_history_and_html(capsys: pytest.CaptureFi
                           "--collectives", "--nproc", "2", "--json", "--html", str(page))
     assert code == 0, err
     d = json.loads(out)
-    assert d["schema_version"] == 2
+    assert d["schema_version"] == 3
     coll = d["collectives"]
     assert coll["nranks"] == 2 and {f["op"] for f in coll["figures"]} == {"all_reduce", "all_gather",
                                                                           "reduce_scatter", "all_to_all"}
     ar = max((f for f in coll["figures"] if f["op"] == "all_reduce"), key=lambda f: f["size_bytes"])
     assert coll["link_bandwidth_byte_per_s"] == pytest.approx(ar["busbw_byte_per_s"])  # busbw at the largest size
     assert ar["busbw_byte_per_s"] == pytest.approx(ar["size_bytes"] / ar["time_s"])  # 2(n-1)/n = 1 at n = 2
+    assert ar["p10_s"] <= ar["time_s"] <= ar["p90_s"] and "warnings" in coll["contention"]
     loaded = schema.load("probe", d)
     assert loaded.collectives is not None and loaded.collectives.figures[0].time_s == coll["figures"][0]["time_s"]
     record = history.list_runs()[0]

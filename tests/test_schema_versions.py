@@ -17,7 +17,7 @@ import pytest
 from accelopt.report import schema
 
 SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
-    "probe": (2, "0cfd3be2002d385d"),
+    "probe": (3, "00b438c0a264eb51"),  # 3: collectives figures p10_s/p90_s/spread, collectives.contention
     "profile": (1, "aef12fdaa8195a47"),
     "plan": (1, "95fd9bd67483f9bb"),
     "plan-workload": (1, "3e9f1a076cd9aec4"),

@@ -123,6 +123,9 @@ def check_writable(path: Path | str, option: str, example: str = "out") -> Path:
                          "named '-')")
     p = Path(path).expanduser()
     kind = path_kind(p, option)
+    _refuse_history_store(p, option, example)
+    if option == "--html" and kind == "file":
+        _refuse_non_page(p, example)
     if kind == "folder":
         raise InputError(f"cannot write {option} {str(p)!r}: it is a folder",
                          f"give a file name, e.g. {option} {shlex.quote(str(p / example))}")
@@ -141,6 +144,37 @@ def check_writable(path: Path | str, option: str, example: str = "out") -> Path:
         with contextlib.suppress(OSError):
             os.unlink(p)
     return p
+
+
+def _refuse_history_store(p: Path, option: str, example: str) -> None:
+    """An InputError when `p` (a link followed) is the run history's store or a file SQLite keeps beside it:
+    writing there would replace every recorded run."""
+    from accelopt.paths import history_store_files
+
+    try:
+        target = p.resolve()
+        hit = next((f for f in history_store_files() if f.resolve() == target), None)
+    except (OSError, RuntimeError):  # a link loop or a path that cannot be resolved: the checks below name it
+        return
+    if hit is not None:
+        raise InputError(f"cannot write {option} {str(p)!r}: it is the run history's file {str(hit)!r}, and "
+                         "writing it would replace every recorded run",
+                         f"give another file name, e.g. {option} {example}")
+
+
+def _refuse_non_page(p: Path, example: str) -> None:
+    """An InputError when `p` holds something other than an HTML page (a rerun may replace its own page; a slip
+    such as `--html my_model.py` must not replace the model file)."""
+    try:
+        with open(p, "rb") as f:
+            head = f.read(512)
+    except OSError:
+        return  # unreadable: the open-for-writing check below says why
+    text = head.decode("utf-8", "replace").lstrip("\ufeff \t\r\n").lower()
+    if head and not text.startswith(("<!doctype html", "<html")):
+        raise InputError(f"cannot write --html {str(p)!r}: the file exists and is not an HTML page, so the report "
+                         "would replace what it holds",
+                         f"give a new file name, e.g. --html {example}, or move that file aside first")
 
 
 def check_distinct_outputs(outputs: list[tuple[str, Path | str | None]]) -> None:

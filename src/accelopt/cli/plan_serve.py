@@ -274,6 +274,7 @@ def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None, cali
     from accelopt.cli.plan import console
     from accelopt.predict.serving_validation import validate_serving
     from accelopt.report.runs import finish_run
+    from accelopt.units import fmt_pct
 
     data = validate_serving(runs, calibration)
     warn_training_tables(calibration)
@@ -295,9 +296,9 @@ def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None, cali
     con = console()
     con.print(tb)
     n_test = sum(r.role == "test" for r in data.runs)
-    con.print(f"held-out median |error|: {100 * data.median_abs_error_held_out:.1f}% ({n_test} rows); worst "
-              f"{100 * data.worst_abs_error_held_out:.1f}% ({data.worst_held_out_id}); fit rows: "
-              f"{100 * data.median_abs_error_fit:.1f}%")
+    worst = f"; worst {fmt_pct(data.worst_abs_error_held_out)} ({data.worst_held_out_id})" if n_test else ""
+    con.print(f"held-out median |error|: {fmt_pct(data.median_abs_error_held_out)} ({n_test} rows){worst}; "
+              f"fit rows: {fmt_pct(data.median_abs_error_fit)}")  # n/a, not nan%, when a table has none
     gt = Table(title="held-out |error| by source, device family and precision")
     for col in ("by", "name", "rows", "median", "worst", "worst row"):
         gt.add_column(col)

@@ -112,7 +112,7 @@ def _run_local(opts: ProfileOptions) -> None:
     spec = _catalog_spec(opts.catalog_device, opts.device)
     probed_spec = _probed_spec(opts.probed)
     progress = _progress()
-    from accelopt.measure.memory import out_of_memory_as_error
+    from accelopt.measure.memory import check_training_fits_host, out_of_memory_as_error
 
     what = oom_what(opts.model, opts.batch_size, opts.seq_len)
     workload = None
@@ -121,6 +121,8 @@ def _run_local(opts: ProfileOptions) -> None:
         with out_of_memory_as_error(what, opts.device, oom_fix(opts.model)), contextlib.redirect_stdout(sys.stderr):
             progress(f"loading {opts.model}")
             bundle = _load_bundle(opts.model, size=opts.size, batch_size=opts.batch_size, seq_len=opts.seq_len)
+            if opts.mode == "train" and opts.device == "cpu":  # past it the OOM killer ends the run, unsaid
+                check_training_fits_host(bundle.model, bundle.optimizer(), repr(bundle.name), _big_model_fix())
             progress("capturing one step's ops (FLOPs and bytes per op)")
             workload = capture_for_profile(bundle, opts.mode, opts.dtype, opts.device)
             result = profile_step(bundle, mode=opts.mode, dtype=opts.dtype, device=opts.device, steps=opts.steps,
@@ -188,9 +190,23 @@ def _model_path_kind(model: str) -> tuple[str, bool]:
     """(path_kind of MODEL, whether it is a path: a file.py:factory, a .py/.json file or a folder), not a zoo name."""
     from accelopt.userio import path_kind
 
-    meant_as_path = model.rpartition(":")[0].endswith(".py") or model.endswith((".py", ".json")) or "/" in model
+    meant_as_path = (model.rpartition(":")[0].endswith(".py") or model.endswith((".py", ".json")) or "/" in model
+                     or _bare_config_folder(model))
     kind = path_kind(model, "model") if meant_as_path else "missing"
     return kind, meant_as_path or kind != "missing"
+
+
+def _bare_config_folder(model: str) -> bool:
+    """A folder of the working directory holding config.json, named without a '/' (`accelopt profile my_llama`),
+    whose name is no zoo model or built-in example (those keep their meaning): it was 'unknown model'."""
+    from accelopt.workload import examples, zoo
+
+    if model.lower() in {*zoo.list_models(), *examples.list_examples()}:
+        return False
+    try:
+        return (Path(model) / "config.json").is_file()
+    except (OSError, ValueError):  # a name no file system takes (too long, a NUL): not a folder here
+        return False
 
 
 def oom_fix(model: str) -> str:
@@ -201,6 +217,11 @@ def oom_fix(model: str) -> str:
     zoo_name = not _model_path_kind(model)[1] and model.lower() not in examples.list_examples()
     options = "--seq-len / --size" if zoo_name else "--seq-len"
     return f"use a smaller --batch-size (or {options}), or a device with more memory"
+
+
+def _big_model_fix() -> str:
+    return ("profile it with --mode inference (no gradients or optimizer state), build a smaller model, or run on a "
+            "machine with more memory; `accelopt plan` predicts a model of this size without running it")
 
 
 def oom_what(model: str, batch_size: int | None, seq_len: int | None) -> str:

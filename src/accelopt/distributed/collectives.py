@@ -21,11 +21,16 @@ from typing import Any
 
 from accelopt.distributed.types import COLLECTIVES, CollectiveFigure, CollectivesResult, Job
 from accelopt.errors import InputError, MeasurementError
+from accelopt.measure.contention import ContentionReport, Watch, check_samples
+from accelopt.measure.timing import Stats
 
 DEFAULT_SIZES_BYTES = [2**k for k in range(10, 25, 2)]  # 1 KiB .. 16 MiB, x4
 QUICK_SIZES_BYTES = [2**k for k in range(10, 23, 4)]  # 1 KiB .. 4 MiB, x16
 REPEATS = 10
 WARMUP = 2
+ALL_FIGURES = "every collective figure"
+LINK_FIGURES = "link for plan (bandwidth, latency)"
+"""How a warning names the link figures saved for plan, which come from the all-reduce times."""
 
 
 def _op(name: str, size_bytes: int, world: int, device: str) -> Any:
@@ -89,15 +94,34 @@ def _fit_latency_s(figs: list[CollectiveFigure], nranks: int) -> float:
     return intercept / (2 * (nranks - 1))
 
 
-def build_result(rank0: dict[str, Any], backend: str, device: str, nranks: int) -> CollectivesResult:
-    figs = [CollectiveFigure(op=t["op"], size_bytes=int(t["size_bytes"]), time_s=statistics.median(t["times_s"]),
-                             nranks=nranks) for t in rank0["times"]]
+def figure_name(fig: CollectiveFigure) -> str:
+    """'all_reduce 4 MiB': how a warning names one measured figure."""
+    from accelopt.units import fmt_bytes
+
+    return f"{fig.op} {fmt_bytes(fig.size_bytes, binary=True)}"
+
+
+def build_result(rank0: dict[str, Any], backend: str, device: str, nranks: int,
+                 contention: ContentionReport | None = None) -> CollectivesResult:
+    """The figures of rank 0's report (each repeat already the slowest rank's time); `contention` (the machine's
+    busy signs over the run) gains a warning for each figure whose repeats are spread or bimodal, and names the
+    link figures for plan as disturbed when the all-reduce figures are."""
+    report = contention if contention is not None else ContentionReport()
+    figs = []
+    for t in rank0["times"]:
+        stats = Stats.of(t["times_s"])
+        fig = CollectiveFigure(op=t["op"], size_bytes=int(t["size_bytes"]), time_s=stats.median, nranks=nranks,
+                               p10_s=stats.p10, p90_s=stats.p90)
+        check_samples(report, figure_name(fig), t["times_s"])
+        figs.append(fig)
     ar = sorted((f for f in figs if f.op == "all_reduce"), key=lambda f: f.size_bytes)
     if not ar:
         raise MeasurementError("all-reduce was not measured, so no link figure can be derived",
                                "include all_reduce in the collectives measured")
+    if ALL_FIGURES in report.disturbed or any(figure_name(f) in report.disturbed for f in ar):
+        report.disturbed.append(LINK_FIGURES)  # bandwidth and latency come from the all-reduce times
     return CollectivesResult(
-        backend=backend, device=device, nranks=nranks, figures=figs,
+        backend=backend, device=device, nranks=nranks, figures=figs, contention=report,
         link_bandwidth_byte_per_s=ar[-1].busbw_byte_per_s, link_latency_s=_fit_latency_s(ar, nranks),
         source=f"accelopt probe --collectives: {backend} all-reduce over {nranks} ranks on {device}; bandwidth = "
                f"busbw at {ar[-1].size_bytes} bytes (nccl-tests doc/PERFORMANCE.md), latency = intercept of "
@@ -114,9 +138,12 @@ def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False,
     check_local_ranks(nproc, device, least=2)
     sizes = sizes_bytes or (QUICK_SIZES_BYTES if quick else DEFAULT_SIZES_BYTES)
     job = Job(kind="collectives", device=device, sizes_bytes=sizes)
+    watch = Watch()  # the ranks' CPU time counts as this process's own once torchrun has reaped them
     raw = launch_job(job, Launch(nproc=nproc, timeout_s=timeout_s, threads_per_rank=1))
+    report = ContentionReport()
+    watch.finish(report, [ALL_FIGURES], threads=nproc)
     rank0 = next(r for r in raw.ranks if r["rank"] == 0)
-    return build_result(rank0, "nccl" if device.startswith("cuda") else "gloo", device, nproc)
+    return build_result(rank0, "nccl" if device.startswith("cuda") else "gloo", device, nproc, report)
 
 
 def spec_lines(result: CollectivesResult) -> tuple[dict[str, Any], str]:

@@ -7,9 +7,10 @@ history record and HTML page. Definitions of algbw and busbw: nccl-tests doc/PER
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
+from accelopt.measure.contention import ContentionReport
 from accelopt.units import unit
 
 
@@ -17,13 +18,24 @@ from accelopt.units import unit
 class CollectiveFigure:
     """One collective at one message size; definitions of nccl-tests doc/PERFORMANCE.md."""
 
-    DERIVED_UNITS: ClassVar[dict[str, str]] = {"algbw_byte_per_s": "B/s", "busbw_byte_per_s": "B/s"}
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"algbw_byte_per_s": "B/s", "busbw_byte_per_s": "B/s",
+                                               "spread": "fraction"}
 
     op: str
     """all_reduce, all_gather, reduce_scatter or all_to_all."""
     size_bytes: int = unit("B", "nccl-tests' S: bytes per rank (all-reduce: the buffer; all-gather: the output)")
     time_s: float = unit("s", "median over repeats of the slowest rank's time")
     nranks: int = unit("count")
+    p10_s: float | None = unit("s", "10th percentile over repeats of the slowest rank's time (null in records "
+                                    "written before it was kept)", default=None)
+    p90_s: float | None = unit("s", "90th percentile, as p10_s", default=None)
+
+    @property
+    def spread(self) -> float | None:
+        """(p90 - p10) / median of the repeat times: 0 for a steady measurement; None without p10/p90."""
+        if self.p10_s is None or self.p90_s is None or self.time_s <= 0:
+            return None
+        return (self.p90_s - self.p10_s) / self.time_s
 
     @property
     def algbw_byte_per_s(self) -> float:
@@ -55,6 +67,9 @@ class CollectivesResult:
                                       "all-reduce times")
     source: str
     """Method text cited in the spec file."""
+    contention: ContentionReport = field(default_factory=ContentionReport)
+    """Signs that the machine was busy while the collectives ran (others' CPU time, steal, a figure's repeats
+    spread or bimodal), and which figures they disturbed (e.g. 'all_reduce 4 MiB', 'link for plan')."""
 
     def of(self, op: str) -> list[CollectiveFigure]:
         return [f for f in self.figures if f.op == op]

@@ -305,3 +305,64 @@ def out_of_memory_as_error(what: str, device: str, fix: str) -> AbstractContextM
         return f"{what} does not fit in the memory of {device} ({have}): the allocator said {said!r}"
 
     return out_of_memory_as_infeasible(problem, fix)
+
+
+# ---- will a training step fit in host memory? ------------------------------------------------------
+
+_MEMINFO = Path("/proc/meminfo")
+
+
+def host_available_bytes(meminfo: Path = _MEMINFO) -> float | None:
+    """MemAvailable (proc(5): an estimate of the memory available for new work without swapping), bytes; None
+    where /proc/meminfo has no such line (not Linux, or a kernel before 3.14)."""
+    try:
+        for line in meminfo.read_text(encoding="utf-8").splitlines():
+            if line.startswith("MemAvailable:"):
+                return float(line.split()[1]) * 1024  # "MemAvailable:  19954288 kB" (kB here means KiB)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _optimizer_states_per_param(optimizer: Any) -> tuple[int, str]:
+    """(tensors of a parameter's size the optimizer will keep per parameter, its name): the torch.optim
+    algorithms' documented state (Adam-like: exp_avg and exp_avg_sq; SGD: a momentum buffer when momentum > 0;
+    RMSprop: square_avg, + momentum_buffer, + grad_avg when centered); 0 for another optimizer (not known, so
+    not counted: the bound stays a lower bound)."""
+    import torch
+
+    name = type(optimizer).__name__
+    defaults = getattr(optimizer, "defaults", {})
+    if isinstance(optimizer, torch.optim.Adam | torch.optim.AdamW | torch.optim.Adamax | torch.optim.NAdam
+                  | torch.optim.RAdam):
+        return 2, name
+    if isinstance(optimizer, torch.optim.SGD):
+        return (1 if defaults.get("momentum", 0) else 0), name
+    if isinstance(optimizer, torch.optim.RMSprop):
+        return 1 + bool(defaults.get("momentum", 0)) + bool(defaults.get("centered", False)), name
+    return 0, name
+
+
+def check_training_fits_host(model: Any, optimizer: Any, what: str, fix: str,
+                             available_bytes: float | None = None) -> None:
+    """Before a CPU training step: an InfeasibleError when the memory it must add to the model already built
+    (a gradient per trainable parameter, and the optimizer's state, both the parameter's size) exceeds the host's
+    available memory. Past that point the step is not refused by the allocator but killed by the kernel's OOM
+    killer (no message, and other programs may be killed with it). Activations come on top: a lower bound."""
+    from accelopt.errors import InfeasibleError
+    from accelopt.units import fmt_bytes
+
+    have = host_available_bytes() if available_bytes is None else available_bytes
+    if have is None:
+        return
+    trainable = tensor_bytes(p for p in model.parameters() if p.requires_grad)
+    states, opt_name = _optimizer_states_per_param(optimizer)
+    need = trainable * (1 + states)
+    if need <= have:
+        return
+    raise InfeasibleError(
+        f"training {what} needs at least {fmt_bytes(need, binary=True)} more memory than the built model "
+        f"(gradients {fmt_bytes(trainable, binary=True)} + {opt_name} state "
+        f"{fmt_bytes(trainable * states, binary=True)}, activations on top), and this machine has "
+        f"{fmt_bytes(have, binary=True)} available (MemAvailable, /proc/meminfo): the kernel would kill the run",
+        fix)

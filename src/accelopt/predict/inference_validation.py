@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from accelopt.errors import InputError
+from accelopt.errors import AcceloptError, InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.predict.inference import InferenceRuntime, load_runtimes, plan_inference
 from accelopt.predict.runs_csv import read_runs_csv
@@ -113,7 +113,19 @@ def reproduce_inference(row: dict[str, str], runtimes: list[InferenceRuntime] | 
 def validate_inference(runs_path: Path | str | None = None,
                        runtimes: list[InferenceRuntime] | None = None) -> list[InferenceRunResult]:
     rows, sources = read_inference_runs(runs_path)
-    return [reproduce_inference(r, runtimes, sources) for r in rows]
+    return [_reproduce_named(r, runtimes, sources) for r in rows]
+
+
+def _reproduce_named(row: dict[str, str], runtimes: list[InferenceRuntime] | None,
+                     sources: dict[str, str]) -> InferenceRunResult:
+    """reproduce_inference, its errors naming the run (an unknown model or device said only the name, so a
+    user's table of many rows did not say which row to fix)."""
+    try:
+        return reproduce_inference(row, runtimes, sources)
+    except AcceloptError as e:
+        if e.problem.startswith("run "):
+            raise
+        raise type(e)(f"run {row.get('id', '?')!r}: {e.problem}", e.fix) from None
 
 
 def validate_inference_result(runs_path: Path | str | None = None,

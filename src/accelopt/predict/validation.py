@@ -180,7 +180,7 @@ def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:
 
 
 # Columns every run needs; the published figure comes from step_s, mfu_pct or tflops_per_gpu (see reproduce).
-_REQUIRED_COLUMNS = ("id", "source", "hardware", "devices", "layers", "hidden", "heads", "ffn", "vocab", "seq",
+_REQUIRED_COLUMNS = ("id", "source", "hardware", "devices", "layers", "hidden", "heads", "ffn", "vocab", "seq", "mlp",
                      "global_batch", "tp", "pp", "dp", "recompute")
 
 

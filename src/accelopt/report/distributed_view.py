@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from accelopt.distributed.types import CollectivesResult, DistributedResult
-from accelopt.units import fmt_byte_per_s, fmt_bytes, fmt_pct, fmt_seconds
+from accelopt.units import fmt_byte_per_s, fmt_bytes, fmt_pct, fmt_quantity, fmt_seconds
 
 
 def _pct(x: float | None) -> str:
@@ -92,18 +92,27 @@ def render_collectives(result: CollectivesResult, console: Any) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from accelopt.report.console import line
+
     t = Table(title=Text(f"accelopt probe --collectives — {result.backend} on {result.nranks} ranks "
                          f"({result.device})"))
-    for col in ("collective", "size", "time", "algbw", "busbw"):
+    for col in ("collective", "size", "time", "p10", "p90", "spread", "algbw", "busbw"):
         t.add_column(col, justify="right")
     for f in result.figures:
-        t.add_row(f.op, fmt_bytes(f.size_bytes, binary=True), fmt_seconds(f.time_s),
-                  fmt_byte_per_s(f.algbw_byte_per_s), fmt_byte_per_s(f.busbw_byte_per_s))
+        t.add_row(f.op, fmt_bytes(f.size_bytes, binary=True), fmt_seconds(f.time_s), fmt_quantity(f.p10_s, "s"),
+                  fmt_quantity(f.p90_s, "s"), fmt_pct(f.spread), fmt_byte_per_s(f.algbw_byte_per_s),
+                  fmt_byte_per_s(f.busbw_byte_per_s))
     console.print(t)
     console.print(f"link for plan: bandwidth {fmt_byte_per_s(result.link_bandwidth_byte_per_s)} (all-reduce busbw at "
                   f"the largest size), latency {fmt_seconds(result.link_latency_s)} (ring-model fit)", highlight=False)
-    console.print(Text("algbw = S/t; busbw = algbw x 2(n-1)/n (all-reduce), x (n-1)/n (all-gather, reduce-scatter, "
-                       "all-to-all): nccl-tests doc/PERFORMANCE.md"), style="dim")
+    console.print(Text("time: median over repeats of the slowest rank's time, p10-p90 its spread; algbw = S/t; "
+                       "busbw = algbw x 2(n-1)/n (all-reduce), x (n-1)/n (all-gather, reduce-scatter, all-to-all): "
+                       "nccl-tests doc/PERFORMANCE.md"), style="dim")
+    for warning in result.contention.warnings:
+        console.print(line(("warning", "bold yellow"), f" collectives: {warning}"))
+    if result.contention.disturbed:
+        console.print(Text("the machine was busy or the repeats noisy: these figures may be off: "
+                           + ", ".join(result.contention.disturbed) + "; rerun on a quiet machine to trust them"))
 
 
 # ---- HTML: tables, plots and key figures from the typed result ---------------------------------------------

@@ -34,11 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import AcceloptError, InputError, unknown_name
-from accelopt.paths import accelopt_home
+from accelopt.paths import HISTORY_STORE_NAME, accelopt_home
 
 SCHEMA_VERSION = 1  # of the SQLite store; RECORD_SCHEMA is the version of one run's JSON form
 RECORD_SCHEMA = 1
-STORE_NAME = "history.sqlite3"
+STORE_NAME = HISTORY_STORE_NAME
 BUSY_TIMEOUT_S = 30.0  # a writer waits this long for another process's transaction before giving up
 _NO = ("", "0", "false", "no")
 
@@ -249,20 +249,29 @@ def _store_error(path: Path, e: Exception) -> HistoryStoreError:
                              "ACCELOPT_NO_HISTORY=1 stops recording")
 
 
+def _check_place(path: Path) -> bool:
+    """Whether the store file exists; a HistoryStoreError when its folder is a file or the store a folder."""
+    if path.parent.exists() and not path.parent.is_dir():  # else `list` would say "no runs" of a store never read
+        raise HistoryStoreError(f"history store {path} cannot be used: $ACCELOPT_HOME {path.parent} is a file, "
+                                "not a folder", "set ACCELOPT_HOME to a folder you can write to (or move the file "
+                                "aside); ACCELOPT_NO_HISTORY=1 stops recording")
+    if path.is_dir():
+        raise HistoryStoreError(f"history store {path} is a folder", _damage_hint(path))
+    return path.exists()
+
+
 @contextlib.contextmanager
 def _store(*, create: bool) -> Iterator[sqlite3.Connection | None]:
     """An open, checked connection (None when there is no store and `create` is False). Every sqlite or OS
     error inside becomes a HistoryStoreError naming the store."""
     path = store_path()
-    if path.parent.exists() and not path.parent.is_dir():  # else `list` would say "no runs" of a store never read
-        raise HistoryStoreError(f"history store {path} cannot be used: $ACCELOPT_HOME {path.parent} is a file, "
-                                "not a folder", "set ACCELOPT_HOME to a folder you can write to (or move the file "
-                                "aside); ACCELOPT_NO_HISTORY=1 stops recording")
-    if not path.exists() and not create and not _legacy_files():
+    try:  # os.stat raises past Path.exists for e.g. a name too long (ENAMETOOLONG) or an I/O error
+        nothing_to_read = not _check_place(path) and not create and not _legacy_files()
+    except OSError as e:
+        raise _store_error(path, e) from e
+    if nothing_to_read:
         yield None
         return
-    if path.is_dir():
-        raise HistoryStoreError(f"history store {path} is a folder", _damage_hint(path))
     con: sqlite3.Connection | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -387,7 +396,7 @@ def record(command: str, argv: list[str], result: Any) -> str | None:
         with _store(create=True) as con:
             assert con is not None
             return _insert(con, rec)
-    except (AcceloptError, TypeError, ValueError) as e:
+    except (AcceloptError, TypeError, ValueError, OSError, sqlite3.Error) as e:  # the result is printed anyway
         why = f"{e.problem}; {e.fix}" if isinstance(e, AcceloptError) else str(e)
         stop = "" if "ACCELOPT_NO_HISTORY" in why else "; ACCELOPT_NO_HISTORY=1 stops recording"
         _warn(f"run not saved to history: {why}. The result is complete{stop}")

@@ -97,6 +97,8 @@ def _probe_tables(r: Any) -> list[Table]:
         out.append(Table("not measured", ["metric", "why"], [[m, w] for m, w in r.skipped]))
     if r.collectives is not None:
         out.append(_collectives_table(r.collectives))
+        out += [dataclasses.replace(t, title=f"collectives {t.title}")
+                for t in _warnings_tables(r.collectives.contention, [])]
     return out + _warnings_tables(r.contention, [])
 
 
@@ -115,11 +117,12 @@ def _warnings_tables(contention: Any, extra: list[str]) -> list[Table]:
 
 def _collectives_table(c: Any) -> Table:
     t = Table(f"collectives — {c.backend} over {c.nranks} ranks ({c.device})",
-              ["collective", "size", "time", "algbw", "busbw"])
-    t.rows += [[f.op, q(f, "size_bytes"), q(f, "time_s"), q(f, "algbw_byte_per_s"), q(f, "busbw_byte_per_s")]
-               for f in c.figures]
+              ["collective", "size", "time", "p10", "p90", "spread", "algbw", "busbw"])
+    t.rows += [[f.op, q(f, "size_bytes"), q(f, "time_s"), q(f, "p10_s"), q(f, "p90_s"), q(f, "spread"),
+                q(f, "algbw_byte_per_s"), q(f, "busbw_byte_per_s")] for f in c.figures]
     t.note = (f"link for plan: bandwidth {q(c, 'link_bandwidth_byte_per_s')} (all-reduce busbw at the largest size), "
-              f"latency {q(c, 'link_latency_s')} (ring-model fit). {c.DEFINITIONS}")
+              f"latency {q(c, 'link_latency_s')} (ring-model fit). time: median over repeats of the slowest rank's "
+              f"time. {c.DEFINITIONS}")
     return t
 
 

@@ -1,0 +1,59 @@
+"""`validate --runs` with a user's own minimal CSV (only the columns a run needs): each missing column is named
+up front with the fix, not reported as a Python KeyError from deep in the row reader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run_main_expect as _cli
+
+HEADER = "id,source,hardware,devices,layers,hidden,heads,ffn,vocab,seq,global_batch,tp,pp,dp,recompute,step_s,dtype"
+ROW = "my-run-1,our cluster 2026,h100-sxm,8,32,4096,32,11008,32000,4096,64,1,1,8,none,5.1,bf16"
+
+
+def test_a_csv_without_the_mlp_column_names_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was "run 'my-run-1' is malformed: 'mlp'" / "check the CSV columns": the reader needs mlp (gelu|swiglu)
+    in every row, yet the required-column check did not list it."""
+    p = tmp_path / "mine.csv"
+    p.write_text(f"{HEADER}\n{ROW}\n")
+    _, err = _cli(capsys, "validate", "--runs", str(p), code=2)
+    assert "lacks the column(s) mlp" in err and "malformed" not in err and "fix:" in err
+
+
+def test_the_minimal_csv_with_mlp_validates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "mine.csv"
+    p.write_text(f"{HEADER},mlp\n{ROW},swiglu\n")
+    out, _ = _cli(capsys, "validate", "--runs", str(p), "--json")
+    assert '"my-run-1"' in out
+
+
+SERVING_HEADER = ("id,source,engine,hardware,model,tp,pp,weight_dtype,kv_dtype,prompt_len,output_len,batch,metric,"
+                  "published,role,note")
+SERVING_ROW = "my-s1,my lab,vllm,h100-sxm,llama2-7b,1,1,bf16,bf16,128,128,32,output_tok_s_per_device,3000,{role},"
+
+
+@pytest.mark.parametrize(("role", "absent"), [("test", "fit rows: n/a"), ("fit", "held-out median |error|: n/a")])
+def test_serving_summary_of_a_user_table_without_fit_or_test_rows(role: str, absent: str, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A user's table with only held-out (or only fit) rows printed 'fit rows: nan%' (or 'nan% (0 rows); worst
+    nan% ()'); the JSON has null there."""
+    p = tmp_path / "serving.csv"
+    p.write_text(f"{SERVING_HEADER}\n{SERVING_ROW.format(role=role)}\n")
+    out, _ = _cli(capsys, "validate", "--serving", "--runs", str(p))
+    assert "nan" not in out and absent in " ".join(out.split())
+
+
+INFERENCE = "id,hardware,model,input_size,batch,dtype,metric,published,role,source,note\n"
+
+
+@pytest.mark.parametrize(("cells", "says"), [("t4,resnet-50", "unknown inference example 'resnet-50'"),
+                                             ("t4-pcie,resnet50", "unknown device 't4-pcie'")])
+def test_an_inference_row_with_an_unknown_name_is_named(cells: str, says: str, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """The error said only the unknown name; in a table of many rows the user could not tell which to fix."""
+    p = tmp_path / "inference.csv"
+    p.write_text(INFERENCE + "ok-1,t4,resnet50,224,1,fp16,latency_ms,3.1,test,my lab,\n"
+                 f"my-2,{cells},224,1,fp16,latency_ms,3.1,test,my lab,\n")
+    _, err = _cli(capsys, "validate", "--inference", "--runs", str(p), code=2)
+    assert f"run 'my-2': {says}" in err and "fix:" in err
