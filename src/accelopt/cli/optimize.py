@@ -143,7 +143,8 @@ def run(o: OptimizeOptions) -> Any:
     if o.html:
         from accelopt.userio import check_writable
 
-        check_writable(o.html, "--html", "report.html")
+        check_writable(o.html, "--html", "report.html")  # opens for append: the file is kept as it was
+        _check_html_apart(o)
     if o.threads is not None:
         import torch
 
@@ -191,6 +192,25 @@ def _check_recipe_agrees(o: OptimizeOptions, recipe: Any) -> None:
         if flag[2:] in o.typed and mine != theirs:
             raise InputError(f"{flag} {mine} disagrees with the recipe {o.apply!r}, which was measured with "
                              f"{flag} {theirs}", f"leave out {flag} (the recipe sets it) or use another recipe")
+
+
+def _check_html_apart(o: OptimizeOptions) -> None:
+    """--html must not be the --apply recipe or a file --save writes (recipe.json, model-*): the page written last
+    replaced the saved recipe, or the user's own."""
+    from pathlib import Path
+
+    from accelopt.errors import InputError
+    from accelopt.optimize.recipe import RECIPE_FILE
+
+    html = Path(o.html or "").resolve()
+    if o.apply and html == Path(o.apply).resolve():
+        raise InputError(f"--html {o.html!r} is the recipe --apply reads: the page would replace it",
+                         "pass another --html path, e.g. report.html")
+    saved_name = html.name == RECIPE_FILE or html.name.startswith("model-")
+    if o.save and html.parent == Path(o.save).resolve() and saved_name:
+        raise InputError(f"--html {o.html!r} is a file --save {o.save!r} writes ({RECIPE_FILE} and the model, "
+                         "model-TECHNIQUE.pt or .onnx): one would replace the other",
+                         f"pass another --html path, e.g. {Path(o.save) / 'report.html'}")
 
 
 def _names_or(x: list[str] | None) -> list[str] | None:
