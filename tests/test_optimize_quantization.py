@@ -228,3 +228,25 @@ def test_onnx_variant_memory_counts_the_steps_intermediates() -> None:
     activation_bytes = batch * 64 * 32 * 32 * 4  # one (B, 64, 32, 32) fp32 activation: 8 MiB
     assert memory_bytes is not None and v.size_bytes is not None
     assert memory_bytes - v.size_bytes >= activation_bytes
+
+
+def test_a_float64_model_is_exported_from_fp32_and_torchao_says_why_not() -> None:
+    """A model and data in float64 (numpy's default: a CSV read with np.loadtxt): onnx-* failed ('mat1 and mat2
+    must have the same dtype', the export took the float64 inputs to the fp32 copy) and torchao's configs failed
+    with 'AssertionError: Unsupported input dtype'. Stated tolerance: the fp32 graph within 1e-4 of float64."""
+    from torch import nn
+
+    from accelopt.workload.userfile import ModelBundle
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 32), nn.ReLU(), nn.Linear(32, 2)).double().eval()
+    data = [(torch.randn(8, 6, dtype=torch.float64), torch.randint(0, 2, (8,)))]
+    bundle = ModelBundle(name="f64", model=model, batches=lambda: iter(data),
+                         loss_fn=torch.nn.functional.cross_entropy, batch_size=8)
+    with one_thread():
+        v = get_technique("onnx-fp32").apply(bundle, CPU, {})
+        got = v.forward(data[0][0])
+    assert (got.double() - model(data[0][0])).abs().max() < 1e-4
+    for name in ("int8-dynamic", "int8-weight-only"):
+        why = get_technique(name).not_applicable(bundle, CPU)
+        assert why is not None and "float64" in why

@@ -119,6 +119,13 @@ def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path) -> tuple[list[s
     return names, layout
 
 
+def fp32_inputs(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Floating inputs as float32: the graph is exported from an fp32 copy of the model, so float64 inputs (numpy's
+    default, e.g. a CSV read with np.loadtxt) failed the export ('mat1 and mat2 must have the same dtype') and would
+    not match the graph's input type; integer inputs (token ids) stay as they are."""
+    return tuple(x.float() if getattr(x, "is_floating_point", lambda: False)() else x for x in inputs)
+
+
 def _session(model_bytes: bytes, threads: int | None) -> Any:
     ort = _import_ort()
     opts = ort.SessionOptions()
@@ -142,7 +149,7 @@ def session_forward(session: Any, names: list[str], layout: OutputLayout | None 
     layout = layout or OutputLayout(["out0"], batched=["out0"])
 
     def forward(*inputs: Any) -> Any:
-        feed = {n: x.detach().cpu().numpy() for n, x in zip(names, inputs, strict=True)}
+        feed = {n: x.detach().cpu().numpy() for n, x in zip(names, fp32_inputs(inputs), strict=True)}
         outs = [torch.from_numpy(a) for a in session.run(layout.names, feed)]
         return outs[0] if layout.spec is None else tree_unflatten(outs, layout.spec)
 
@@ -176,7 +183,7 @@ class _OnnxTechnique(Technique):
         t0 = time.perf_counter()
         model = copy_model(bundle, target, fp32=True)
         inputs, _ = bundle.first_batch()
-        inputs = to_device(as_tuple(inputs), target.device)
+        inputs = fp32_inputs(to_device(as_tuple(inputs), target.device))
         with tempfile.TemporaryDirectory(prefix="accelopt-onnx-") as tmp:
             src = Path(tmp) / "model.onnx"
             names, layout = export_onnx(model, inputs, src)
