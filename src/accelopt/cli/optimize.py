@@ -169,7 +169,7 @@ def run(o: OptimizeOptions) -> Any:
     if o.save:
         from accelopt.optimize.recipe import save as save_recipe
 
-        save_recipe(o.save, result, variants)
+        save_recipe(o.save, result, variants, bundle.model)
     return result
 
 
