@@ -581,6 +581,25 @@ def test_a_saved_baseline_recommendation_applies(tmp_path: Path, capsys: pytest.
     assert any("the recipe is the baseline" in n for n in doc["notes"])
 
 
+def test_apply_takes_the_tolerance_the_recipe_was_chosen_under(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A recipe saved under --quality-tolerance 7.5 was applied under the default (1 % for a loss), so --apply
+    recommended the baseline instead of the variant it reproduces; a typed --quality-tolerance still wins."""
+    from accelopt.optimize.recipe import recipe_for
+    from accelopt.optimize.results import OptimizeResult, VariantResult
+
+    base = VariantResult(name="baseline", techniques=[], family="", status="measured", changes="the model as given")
+    result = OptimizeResult(name="mlp-tiny", mode="inference", device="cpu", dtype="fp32", batch_size=32,
+                            metric="loss", higher_is_better=False, quality_tolerance=7.5,
+                            quality_tolerance_unit="percent", variants=[base])
+    p = tmp_path / "recipe.json"
+    p.write_text(json.dumps(recipe_for(result, base).to_dict()), encoding="utf-8")
+    for typed, expected in (([], 7.5), (["--quality-tolerance", "2"], 2.0)):
+        code, out, err = run_main(["optimize", "--apply", str(p), "mlp", "--rounds", "3", "--json", *typed], capsys)
+        assert code == 0, err
+        assert json.loads(out)["quality_tolerance"] == expected
+
+
 def test_a_technique_that_never_applies_is_not_blamed_on_the_budget() -> None:
     """With the budget used up, cuda-graphs on a CPU (and activation-checkpointing in inference) read 'not-run: the
     time budget was used up before it started', as if more time would have measured them."""

@@ -130,7 +130,7 @@ def _bundle(o: OptimizeOptions) -> Any:
 def run(o: OptimizeOptions) -> Any:
     """Load the model (and recipe), run the optimize runner, write --save's recipe and model: the
     OptimizeResult (the library call behind `accelopt optimize`)."""
-    from accelopt.optimize.recipe import check_save_dir, load_recipe
+    from accelopt.optimize.recipe import check_save_dir, load_recipe, recipe_tolerance
     from accelopt.optimize.runner import RunOptions, run_optimize
 
     check(o)
@@ -138,6 +138,8 @@ def run(o: OptimizeOptions) -> Any:
     if recipe is not None:  # the recipe fixes mode and dtype
         _check_recipe_agrees(o, recipe)
         o.mode, o.dtype = recipe.mode, recipe.dtype
+        if o.quality_tolerance is None:  # the tolerance the recipe was chosen under, unless one is typed
+            o.quality_tolerance = recipe_tolerance(recipe)
     if o.save:
         check_save_dir(o.save)
     if o.html:

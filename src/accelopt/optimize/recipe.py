@@ -40,7 +40,20 @@ def recipe_for(result: OptimizeResult, r: VariantResult) -> Recipe:
     q = r.quality.value if r.quality else None
     return Recipe(model=result.name, mode=result.mode, dtype=result.dtype, techniques=chain,
                   measured={"variant": r.name, "speedup": r.speedup, "quality": q, "metric": result.metric,
-                            "device": result.device, "step_time_p50_s": r.step_time_p50_s})
+                            "device": result.device, "step_time_p50_s": r.step_time_p50_s,
+                            "quality_tolerance": result.quality_tolerance,
+                            "quality_tolerance_unit": result.quality_tolerance_unit})
+
+
+def recipe_tolerance(recipe: Recipe) -> float | None:
+    """The --quality-tolerance the recipe was chosen under (None: not recorded, or not a finite number >= 0):
+    --apply under the default tolerance recommended the baseline instead of the recipe it reproduces."""
+    import math
+
+    tol = recipe.measured.get("quality_tolerance")
+    if isinstance(tol, bool) or not isinstance(tol, int | float) or not math.isfinite(tol) or tol < 0:
+        return None
+    return float(tol)
 
 
 def _bad(path: Path, problem: str) -> InputError:
