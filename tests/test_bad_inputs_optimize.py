@@ -112,6 +112,10 @@ CONFLICTS: list[tuple[str, list[str]]] = [
     ("apply-other-dtype", [*OPT, "--apply", "{recipe}", "--dtype", "fp16"]),
     ("size-for-builtin", [*OPT, "--size", "small"]),
     ("html-is-save", [*OPT, "--save", "{tmp}/same", "--html", "{tmp}/same"]),
+    # the page, written last, replaced the recipe --save had just written, or the user's recipe --apply read
+    ("html-is-saved-recipe", [*OPT, "--only", "bf16", "--save", "{tmp}/out", "--html", "{tmp}/out/recipe.json"]),
+    ("html-is-saved-model", [*OPT, "--only", "bf16", "--save", "{tmp}/out", "--html", "{tmp}/out/model-bf16.pt"]),
+    ("html-is-applied-recipe", [*OPT, "--apply", "{recipe}", "--html", "{recipe}"]),
 ]
 
 

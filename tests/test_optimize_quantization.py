@@ -202,3 +202,51 @@ def test_int8_says_when_it_unties_a_tied_output_layer() -> None:
     v = get_technique("int8-weight-only").apply(b, CPU, {})
     said = [n for n in v.notes if "tied weights emb.weight = head.weight are no longer one tensor" in n]
     assert len(said) == 1 and "the size counts each copy" in said[0]
+
+
+def test_onnx_variant_memory_counts_the_steps_intermediates() -> None:
+    """The runner's memory of an onnx-* variant is weights + the step's peak above the resident level before it:
+    ONNX Runtime's arena kept the intermediates resident, so that peak read 0 (memory = the file's size alone,
+    which put every onnx variant on the memory Pareto front)."""
+    from torch import nn
+
+    from accelopt.optimize.runner import _memory, _Stepper
+    from accelopt.workload.userfile import ModelBundle
+
+    batch = 32
+    model = nn.Sequential(nn.Conv2d(3, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),
+                          nn.Flatten(), nn.Linear(64 * 32 * 32, 10)).eval()
+    data = [(torch.randn(batch, 3, 32, 32), torch.randint(0, 10, (batch,)))]
+    bundle = ModelBundle(name="convs", model=model, batches=lambda: iter(data),
+                         loss_fn=torch.nn.functional.cross_entropy, batch_size=batch)
+    with one_thread():
+        v = get_technique("onnx-fp32").apply(bundle, CPU, {})
+        step = _Stepper(v, bundle, CPU)
+        for _ in range(3):
+            step()
+        memory_bytes, _ = _memory(step, v, "cpu", False)
+    activation_bytes = batch * 64 * 32 * 32 * 4  # one (B, 64, 32, 32) fp32 activation: 8 MiB
+    assert memory_bytes is not None and v.size_bytes is not None
+    assert memory_bytes - v.size_bytes >= activation_bytes
+
+
+def test_a_float64_model_is_exported_from_fp32_and_torchao_says_why_not() -> None:
+    """A model and data in float64 (numpy's default: a CSV read with np.loadtxt): onnx-* failed ('mat1 and mat2
+    must have the same dtype', the export took the float64 inputs to the fp32 copy) and torchao's configs failed
+    with 'AssertionError: Unsupported input dtype'. Stated tolerance: the fp32 graph within 1e-4 of float64."""
+    from torch import nn
+
+    from accelopt.workload.userfile import ModelBundle
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 32), nn.ReLU(), nn.Linear(32, 2)).double().eval()
+    data = [(torch.randn(8, 6, dtype=torch.float64), torch.randint(0, 2, (8,)))]
+    bundle = ModelBundle(name="f64", model=model, batches=lambda: iter(data),
+                         loss_fn=torch.nn.functional.cross_entropy, batch_size=8)
+    with one_thread():
+        v = get_technique("onnx-fp32").apply(bundle, CPU, {})
+        got = v.forward(data[0][0])
+    assert (got.double() - model(data[0][0])).abs().max() < 1e-4
+    for name in ("int8-dynamic", "int8-weight-only"):
+        why = get_technique(name).not_applicable(bundle, CPU)
+        assert why is not None and "float64" in why

@@ -122,3 +122,61 @@ def test_a_batch_of_padding_only_adds_nothing() -> None:
     b = ModelBundle(name="padded-lm", model=nn.Identity(), batches=lambda: iter([]), loss_fn=F.cross_entropy,
                     batch_size=2)
     assert batch_quality(b, torch.zeros(2, VOCAB), torch.full((2,), -100)) == (0.0, 0.0)
+
+
+class _DictLM(nn.Module):
+    """(B, T) ids -> {"logits": (B, T, V), "hidden": (B, T, V)}: a model whose forward returns a dict."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(VOCAB, 8)
+        self.head = nn.Linear(8, VOCAB)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"logits": self.head(self.emb(x)), "hidden": self.emb(x)}
+
+
+def _same_length_batches() -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(B, T) token batches of 1 x 4 and 3 x 4 (the onnx export's dynamic dimension is the batch alone)."""
+    g = torch.Generator().manual_seed(0)
+    return [(torch.randint(0, VOCAB, (b, 4), generator=g), torch.randint(0, VOCAB, (b, 4), generator=g))
+            for b in (1, 3)]
+
+
+def _dict_bundle() -> ModelBundle:
+    torch.manual_seed(0)
+    held = _same_length_batches()
+
+    def loss(out: dict[str, torch.Tensor], y: torch.Tensor) -> torch.Tensor:  # the contract: the model's output
+        return _lm_loss(out["logits"], y)
+
+    return ModelBundle(name="dict-lm", model=_DictLM().eval(), batches=lambda: iter(held), loss_fn=loss,
+                       batch_size=1, eval_batches=lambda: iter(held), metric="loss")
+
+
+def _expected_loss(b: ModelBundle) -> float:
+    xs, ys = zip(*_same_length_batches(), strict=True)
+    with torch.no_grad():
+        logits = torch.cat([b.model(x)["logits"].reshape(-1, VOCAB) for x in xs])
+        return float(F.cross_entropy(logits, torch.cat([y.reshape(-1) for y in ys])))
+
+
+def test_a_loss_metric_gets_the_models_own_output() -> None:
+    """metric "loss" handed loss_fn the output's first Tensor, not the model's output: a loss_fn reading
+    out["logits"] raised on every optimize run of a model returning a dict (or read the first row of a tuple's)."""
+    b = _dict_bundle()
+    assert _runner_value(b) == pytest.approx(_expected_loss(b), rel=1e-6)
+    assert evaluate(b.model, b, "cpu") == pytest.approx(_expected_loss(b), rel=1e-6)
+
+
+def test_an_onnx_variant_returns_the_models_output_structure() -> None:
+    """onnx-* exported only the first output, so the loss_fn above raised on every onnx variant of a dict model."""
+    pytest.importorskip("onnxruntime")
+    from accelopt.optimize.base import get_technique
+
+    b = _dict_bundle()
+    v = get_technique("onnx-fp32").apply(b, Target(mode="inference", device="cpu"), {})
+    out = v.forward(torch.tensor([[1, 2, 3, 4], [0, 1, 2, 3]]))
+    assert sorted(out) == ["hidden", "logits"] and out["logits"].shape == (2, 4, VOCAB)
+    assert _score(v, b, Target(mode="inference", device="cpu"), keep_outputs=False).value == pytest.approx(
+        _expected_loss(b), rel=1e-5)

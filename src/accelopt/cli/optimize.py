@@ -130,7 +130,7 @@ def _bundle(o: OptimizeOptions) -> Any:
 def run(o: OptimizeOptions) -> Any:
     """Load the model (and recipe), run the optimize runner, write --save's recipe and model: the
     OptimizeResult (the library call behind `accelopt optimize`)."""
-    from accelopt.optimize.recipe import check_save_dir, load_recipe
+    from accelopt.optimize.recipe import check_save_dir, load_recipe, recipe_tolerance
     from accelopt.optimize.runner import RunOptions, run_optimize
 
     check(o)
@@ -138,12 +138,15 @@ def run(o: OptimizeOptions) -> Any:
     if recipe is not None:  # the recipe fixes mode and dtype
         _check_recipe_agrees(o, recipe)
         o.mode, o.dtype = recipe.mode, recipe.dtype
+        if o.quality_tolerance is None:  # the tolerance the recipe was chosen under, unless one is typed
+            o.quality_tolerance = recipe_tolerance(recipe)
     if o.save:
         check_save_dir(o.save)
     if o.html:
         from accelopt.userio import check_writable
 
-        check_writable(o.html, "--html", "report.html")
+        check_writable(o.html, "--html", "report.html")  # opens for append: the file is kept as it was
+        _check_html_apart(o)
     if o.threads is not None:
         import torch
 
@@ -168,7 +171,7 @@ def run(o: OptimizeOptions) -> Any:
     if o.save:
         from accelopt.optimize.recipe import save as save_recipe
 
-        save_recipe(o.save, result, variants)
+        save_recipe(o.save, result, variants, bundle.model)
     return result
 
 
@@ -191,6 +194,25 @@ def _check_recipe_agrees(o: OptimizeOptions, recipe: Any) -> None:
         if flag[2:] in o.typed and mine != theirs:
             raise InputError(f"{flag} {mine} disagrees with the recipe {o.apply!r}, which was measured with "
                              f"{flag} {theirs}", f"leave out {flag} (the recipe sets it) or use another recipe")
+
+
+def _check_html_apart(o: OptimizeOptions) -> None:
+    """--html must not be the --apply recipe or a file --save writes (recipe.json, model-*): the page written last
+    replaced the saved recipe, or the user's own."""
+    from pathlib import Path
+
+    from accelopt.errors import InputError
+    from accelopt.optimize.recipe import RECIPE_FILE
+
+    html = Path(o.html or "").resolve()
+    if o.apply and html == Path(o.apply).resolve():
+        raise InputError(f"--html {o.html!r} is the recipe --apply reads: the page would replace it",
+                         "pass another --html path, e.g. report.html")
+    saved_name = html.name == RECIPE_FILE or html.name.startswith("model-")
+    if o.save and html.parent == Path(o.save).resolve() and saved_name:
+        raise InputError(f"--html {o.html!r} is a file --save {o.save!r} writes ({RECIPE_FILE} and the model, "
+                         "model-TECHNIQUE.pt or .onnx): one would replace the other",
+                         f"pass another --html path, e.g. {Path(o.save) / 'report.html'}")
 
 
 def _names_or(x: list[str] | None) -> list[str] | None:

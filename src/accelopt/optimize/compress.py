@@ -156,7 +156,7 @@ def train_for(model: Any, bundle: ModelBundle, target: Target, *, max_steps: int
     return TrainRun(steps=done, time_s=time.perf_counter() - t0, stopped_by_budget=by_budget, final_loss=last)
 
 
-def batch_quality(bundle: ModelBundle, out: Any, targets: Any) -> tuple[float, float]:
+def batch_quality(bundle: ModelBundle, out: Any, targets: Any, raw: Any = None) -> tuple[float, float]:
     """(the bundle's metric summed over one held-out batch, its weight): the one scoring rule of `optimize` (the
     runner's quality and the compression techniques' before/after figures), so the mean over batches is
     total / weight.
@@ -165,7 +165,11 @@ def batch_quality(bundle: ModelBundle, out: Any, targets: Any) -> tuple[float, f
     different sizes or sequence lengths weigh as torch's mean reduction over all of them would (per row, a batch of
     1 x 4 tokens weighed as one of 1 x 1): every element, less those equal to the loss's ignore_index where the
     loss says it (_ignored_target: padding adds no weight, as torch's mean leaves it out). A callable metric: its
-    value x rows (the ModelBundle contract)."""
+    value x rows (the ModelBundle contract).
+
+    `out` is the scores (first_tensor of the output, in fp32); `raw` the model's output as it returned it. The loss
+    is loss_fn(raw, targets) when raw is a tuple, dict or ModelOutput: loss_fn's contract is the model's output (a
+    loss_fn reading out["logits"] or out[0] raised, or scored the first row alone, when handed the scores)."""
     rows = float(targets.shape[0]) if getattr(targets, "shape", None) else 1.0  # (B, ...); a 0-dim target is 1
     elements = float(targets.numel()) if hasattr(targets, "numel") else rows
     if bundle.metric == "accuracy":
@@ -176,7 +180,8 @@ def batch_quality(bundle: ModelBundle, out: Any, targets: Any) -> tuple[float, f
             elements = float((targets != ignored).sum())  # class-index targets; torch ignores it for probabilities
             if not elements:  # every target is padding: torch's mean is 0/0, the batch adds nothing
                 return 0.0, 0.0
-        return float(bundle.loss_fn(out, targets)) * elements, elements
+        structured = raw is not None and not isinstance(raw, type(out))
+        return float(bundle.loss_fn(raw if structured else out, targets)) * elements, elements
     return float(bundle.metric(out, targets)) * rows, rows  # type: ignore[operator]
 
 
@@ -214,10 +219,11 @@ def evaluate(forward: Callable[..., Any], bundle: ModelBundle, device: str) -> f
     total = weight = 0.0
     with torch.inference_mode():
         for inputs, targets in bundle.eval_batches():
-            out = first_tensor(forward(*to_device(as_tuple(inputs), device)))
+            raw = forward(*to_device(as_tuple(inputs), device))
+            out = first_tensor(raw)
             if out is None:
                 return None
-            t, w = batch_quality(bundle, out.float(), to_device(targets, device))
+            t, w = batch_quality(bundle, out.float(), to_device(targets, device), raw)
             total += t
             weight += w
     return total / weight if weight else None

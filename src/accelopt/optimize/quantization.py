@@ -106,6 +106,10 @@ class _TorchAOQuant(Technique):
                         f"{'.'.join(map(str, cap or ()))} — use int8-weight-only or int8-dynamic")
         if linear_count(bundle.model) == 0:
             return f"{bundle.name} has no nn.Linear layer, which is what torchao quantizes — use onnx-int8-static"
+        if _has_float64_linear(bundle.model):  # torchao asserted 'Unsupported input dtype: torch.float64'
+            return (f"{bundle.name}'s nn.Linear weights are float64, which torchao's int8/int4/float8 kernels do not "
+                    "take — return model.float() (and float32 inputs) from the factory, or use onnx-int8 (exported "
+                    "from an fp32 copy)")
         try:
             import_torchao()
         except UnsupportedError as e:
@@ -221,3 +225,10 @@ class Float8Dynamic(_TorchAOQuant):
         q = import_torchao()
         return q.Float8DynamicActivationFloat8WeightConfig(granularity=q.PerRow())
 
+
+
+def _has_float64_linear(model: Any) -> bool:
+    import torch
+    from torch import nn
+
+    return any(m.weight.dtype == torch.float64 for m in model.modules() if isinstance(m, nn.Linear))

@@ -40,7 +40,20 @@ def recipe_for(result: OptimizeResult, r: VariantResult) -> Recipe:
     q = r.quality.value if r.quality else None
     return Recipe(model=result.name, mode=result.mode, dtype=result.dtype, techniques=chain,
                   measured={"variant": r.name, "speedup": r.speedup, "quality": q, "metric": result.metric,
-                            "device": result.device, "step_time_p50_s": r.step_time_p50_s})
+                            "device": result.device, "step_time_p50_s": r.step_time_p50_s,
+                            "quality_tolerance": result.quality_tolerance,
+                            "quality_tolerance_unit": result.quality_tolerance_unit})
+
+
+def recipe_tolerance(recipe: Recipe) -> float | None:
+    """The --quality-tolerance the recipe was chosen under (None: not recorded, or not a finite number >= 0):
+    --apply under the default tolerance recommended the baseline instead of the recipe it reproduces."""
+    import math
+
+    tol = recipe.measured.get("quality_tolerance")
+    if isinstance(tol, bool) or not isinstance(tol, int | float) or not math.isfinite(tol) or tol < 0:
+        return None
+    return float(tol)
 
 
 def _bad(path: Path, problem: str) -> InputError:
@@ -97,15 +110,19 @@ def check_save_dir(folder: Path | str) -> Path:
     return folder
 
 
-def save(folder: Path | str, result: OptimizeResult, variants: dict[str, Variant]) -> tuple[Path, Path | None]:
+def save(folder: Path | str, result: OptimizeResult, variants: dict[str, Variant],
+         original: Any = None) -> tuple[Path, Path | None]:
     """Write the recommended variant's model (via Variant.save) and its recipe into `folder`;
-    (recipe path, model path or None where the variant cannot be saved)."""
+    (recipe path, model path or None where the variant cannot be saved). `original`: the user's model, to tell
+    whether the saved state dict still fits its class."""
     folder = check_save_dir(folder)
     rec = result.recommendation
     name = rec.name if rec is not None else "baseline"
     r = result.get(name) or result.baseline
     v = variants.get(r.name)
     model_path = v.save(folder) if v is not None and v.save is not None else None
+    if model_path is not None and v is not None and original is not None:
+        _with_structure(model_path, v.model, original, result)
     recipe = recipe_for(result, r).to_dict()
     recipe["model_file"] = model_path.name if model_path else None
     path = folder / RECIPE_FILE
@@ -116,3 +133,25 @@ def save(folder: Path | str, result: OptimizeResult, variants: dict[str, Variant
     result.recipe_path = str(path)
     result.saved_model_path = str(model_path) if model_path else None
     return path, model_path
+
+
+def _with_structure(path: Path, model: Any, original: Any, result: OptimizeResult) -> None:
+    """A state dict whose layer widths differ from the user's model (prune-structured, a pruned distill student)
+    does not load into the user's class ('size mismatch'): rewrite it as torch-pruning's state_dict, which holds
+    the pruned layers' attributes too and loads into a fresh instance with torch_pruning.load_state_dict."""
+    import torch
+
+    from accelopt.optimize.steps import _unwrapped
+
+    inner = _unwrapped(model)
+    if path.suffix != ".pt" or type(inner) is not type(original):  # ONNX, or a user's own student class
+        return
+    mine = {k: tuple(t.shape) for k, t in original.state_dict().items()}
+    if all(mine.get(k) == tuple(t.shape) for k, t in inner.state_dict().items()):
+        return
+    import torch_pruning as tp
+
+    torch.save(tp.state_dict(inner), path)
+    result.notes.append(f"{path.name} holds pruned layer widths, which do not fit {type(original).__name__} as "
+                        "built: load it with torch_pruning.load_state_dict(" + type(original).__name__ + "(...), "
+                        f"torch.load({str(path)!r}, weights_only=False))")

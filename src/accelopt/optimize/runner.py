@@ -181,7 +181,8 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
         if v.prepare_inputs is not None:
             x = v.prepare_inputs(x)
         with torch.inference_mode():
-            out = _first_tensor(v.forward(*x))
+            raw = v.forward(*x)
+        out = _first_tensor(raw)
         if out is None:
             return None, 0.0, 0.0
         out = out.float()
@@ -192,7 +193,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
                              "class 0", "return one score per class (B, classes), or pass a callable metric, e.g. "
                              "metric=lambda out, y: ((out.squeeze(-1) > 0) == y).float().mean().item() with "
                              "higher_is_better=True")
-        return (out, *batch_quality(bundle, out, y))
+        return (out, *batch_quality(bundle, out, y, raw))
 
     what = f"scoring {v.technique} on the held-out batches (eval_batches, metric {bundle.metric_name})"
     try:
