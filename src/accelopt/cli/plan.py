@@ -182,6 +182,14 @@ def _setup(opts: SetupOptions) -> Any:
 _FACILITY_FLAGS = {"pue": "--pue", "grid_kg_co2_per_kwh": "--grid-kg-per-kwh", "host_power_w_per_device": "--host-w"}
 
 
+def model_notes(setup: Any) -> list[str]:
+    """The notes about the model under `plan` and `plan explain`: figures its config leaves out, and training
+    sequences beyond its positions (workload/context.py)."""
+    mdl = setup.model
+    beyond = mdl.context.training_note(setup.seq_len) if mdl.context is not None else None
+    return [*mdl.config_defaults, *([beyond] if beyond else [])]
+
+
 def _facility(opts: SetupOptions) -> Any:
     """The Facility of the typed flags (defaults for the others); a bad value is an error naming its flag."""
     from accelopt.errors import InputError
@@ -404,7 +412,7 @@ def _run_search(opts: PlanOptions) -> None:
                       assumed=c.assumed, unused_config_keys=list(setup.model.unused_keys), search_s=elapsed,
                       skipped_devices=dict(c.skipped_devices), schedule=opts.schedule, measured_link=measured,
                       axes=axes, slice_devices=opts.slice_devices, objective=objective, **_setup_flags(setup),
-                      notes=[*setup.model.config_defaults,
+                      notes=[*model_notes(setup),
                              *_search_notes(specs, measured, opts.slice_devices, setup.global_batch,
                                             [_fmt_row(c, int(i)) for i in best])],
                       best=[_fmt_row(c, int(i)) for i in best],
@@ -693,7 +701,7 @@ def _explain(opts: ExplainOptions) -> None:
                          infeasible_because=why, prediction=LayoutRow.of(spec.name, lay, row),
                          terms=terms_of(row, formulas, explain_inputs()), assumed=list(res.assumed),
                          unused_config_keys=list(setup.model.unused_keys), measured_link=res.measured,
-                         notes=[*setup.model.config_defaults, *res.notes], calibration_basis=basis,
+                         notes=[*model_notes(setup), *res.notes], calibration_basis=basis,
                          **_setup_flags(setup))
     finish_run("plan-explain", data)
     if opts.as_json:
