@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError, unknown_name
-from accelopt.hardware.spec import NUMERIC_FIELDS, AcceleratorSpec
+from accelopt.hardware.spec import NUMERIC_FIELDS, AcceleratorSpec, check_units
 from accelopt.userio import read_user_text
 
 if sys.version_info >= (3, 11):
@@ -103,7 +103,9 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
     if "price_usd_per_hour" in table and "price_date" not in table:
         raise InputError(f"{where}: price_usd_per_hour has no price_date", 'add price_date = "YYYY-MM"')
     try:
-        return AcceleratorSpec(aliases=tuple(aliases), measured=measured, sources=cited, **kwargs)
+        spec = AcceleratorSpec(aliases=tuple(aliases), measured=measured, sources=cited, **kwargs)
+        check_units(spec)  # a file's number in the wrong unit (989 meaning TFLOP/s) would run as a real device
+        return spec
     except InputError as e:  # validate_spec does not know the file: name it here
         raise InputError(f"{where}: {e.problem}", e.fix) from None
 
