@@ -198,22 +198,31 @@ def validate_spec(spec: AcceleratorSpec, where: str = "") -> None:
         raise InputError(f"{label}: price_usd_per_hour has no price_date", "add price_date = 'YYYY-MM'")
 
 
-def check_units(spec: AcceleratorSpec) -> None:
-    """InputError for a figure past its UNIT_SLIPS bound, naming the field and the value in SI units it likely
-    meant."""
-    for name, bound, unit, exp in UNIT_SLIPS:
+def unit_slip(spec: AcceleratorSpec) -> tuple[str, float, str] | None:
+    """(field path, value, what is wrong in words) for the first figure past its UNIT_SLIPS bound, or None."""
+    for name, bound, _unit, _exp in UNIT_SLIPS:
         per = getattr(spec, name)
-        values = per.items() if isinstance(per, Mapping) else [("", per)]
-        for dtype, v in values:
+        for dtype, v in (per.items() if isinstance(per, Mapping) else [("", per)]):
             if v is None or v == 0:  # 0: a latency not given as such; other fields refuse 0 in validate_spec
                 continue
             latency = name.endswith("_latency_s")
             if (v > bound) if latency else (v < bound):
-                path = f"{name}.{dtype}" if dtype else name
-                si, side = _SI_UNIT[name], "above" if latency else "below"
-                raise InputError(f"{path} = {v:g} {si} is {side} {bound:g} {si}, past any real device: likely a "
-                                 f"figure in {unit}",
-                                 f"write {v:g}{exp} if {v:g} is in {unit}; every catalog number is in SI units")
+                si = _SI_UNIT[name]
+                return (f"{name}.{dtype}" if dtype else name, v,
+                        f"{v:g} {si} is {'above' if latency else 'below'} {bound:g} {si}, past any real device")
+    return None
+
+
+def check_units(spec: AcceleratorSpec) -> None:
+    """InputError for a figure of a catalog file past its UNIT_SLIPS bound, naming the field and the value in SI
+    units it likely meant."""
+    slip = unit_slip(spec)
+    if slip is None:
+        return
+    path, v, what = slip
+    _name, _bound, unit, exp = next(u for u in UNIT_SLIPS if path.split(".")[0] == u[0])
+    raise InputError(f"{path} = {what}: likely a figure in {unit}",
+                     f"write {v:g}{exp} if {v:g} is in {unit}; every catalog number is in SI units")
 
 
 _SI_UNIT = {"peak_flop_per_s": "FLOP/s", "measured_matmul_flop_per_s": "FLOP/s", "memory_bytes": "bytes",
