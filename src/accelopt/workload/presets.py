@@ -477,6 +477,25 @@ def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
                          "pass a decoder-only (llama, mistral, gpt2, ...) or encoder-only (bert) config.json")
 
 
+# Keys of an image (ViT, DeiT, BEiT, Swin, CLIP/SigLIP vision towers) or audio (Wav2Vec2, HuBERT, AST) encoder's
+# config: its inputs are patches or frames, not token ids.
+_NON_TOKEN_INPUT_KEYS = ("image_size", "patch_size", "num_channels", "num_mel_bins", "conv_dim")
+
+
+def _check_token_model(cfg: dict[str, Any], mtype: str, where: str) -> None:
+    """An InputError naming a vision/audio config as such (it has no vocab_size: 'none of vocab_size is set' and
+    'pass a llama config' said neither what the model is nor where it can be planned)."""
+    if cfg.get("vocab_size") is not None:
+        return
+    inputs = [k for k in _NON_TOKEN_INPUT_KEYS if cfg.get(k) is not None]
+    if inputs:
+        raise InputError(f"{where}: model_type {mtype or '(none)'!r} takes images or audio, not token ids (it has "
+                         f"{', '.join(dict.fromkeys(inputs))} and no vocab_size), and this reader builds "
+                         "language transformers (token ids in)",
+                         "for its inference, write a model file that feeds its inputs (examples/my_model.py) and "
+                         "run `accelopt plan infer FILE.py:factory`")
+
+
 def _tied_by_default(mtype: str) -> bool | None:
     """The config class's tie_word_embeddings default for `mtype` (None: not known)."""
     if mtype in _TIED_TYPES or mtype.startswith("gemma"):
@@ -528,6 +547,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                          'as "llama", or leave it out')
     mtype = str(cfg.get("model_type", "")).lower()
     _check_modelled(cfg, mtype, where)
+    _check_token_model(cfg, mtype, where)
     layers = _req(cfg, _LAYER_KEYS, where)
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)
     heads = _req(cfg, ("num_attention_heads", "n_head"), where)
