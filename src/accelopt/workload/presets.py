@@ -260,7 +260,17 @@ def get_model(name: str) -> TransformerConfig:
     raise err
 
 
+def _agree(cfg: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
+    """An InputError when two of the alternative keys of one figure are set to different values: the first would
+    be read and the other dropped without a word."""
+    given = {k: cfg[k] for k in keys if cfg.get(k) is not None}
+    if any(v != next(iter(given.values())) for v in given.values()):  # 4096 == 4096.0
+        raise InputError(f"{where}: {' and '.join(f'{k} = {v!r}' for k, v in given.items())} name the same figure "
+                         "with different values", f"keep one of {', '.join(given)} (or give them the same value)")
+
+
 def _req(cfg: dict[str, Any], keys: tuple[str, ...], where: str) -> int:
+    _agree(cfg, keys, where)
     for k in keys:
         if cfg.get(k) is not None:
             v = cfg[k]
@@ -272,6 +282,8 @@ def _req(cfg: dict[str, Any], keys: tuple[str, ...], where: str) -> int:
 
 
 def _opt(cfg: dict[str, Any], keys: tuple[str, ...], default: int | None, where: str = "config") -> int | None:
+    if keys != _CONTEXT_KEYS:  # GPT-2-era configs may set n_ctx and n_positions apart (CTRL): read as before
+        _agree(cfg, keys, where)
     for k in keys:
         if cfg.get(k) is not None:
             v = cfg[k]
@@ -390,6 +402,7 @@ def _shared_experts(cfg: dict[str, Any], expert_ffn: int, where: str) -> int:
 
 
 _LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers")
+_CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "n_ctx")
 
 
 def _text_model(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -553,7 +566,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     heads = _req(cfg, ("num_attention_heads", "n_head"), where)
     vocab = _req(cfg, ("vocab_size",), where)
     gated = mtype in _GATED_TYPES or cfg.get("hidden_act") == "silu"
-    context = _opt(cfg, ("max_position_embeddings", "n_positions", "n_ctx"), None, where) or None
+    context = _opt(cfg, _CONTEXT_KEYS, None, where) or None
     seq = context or 2048
     ffn_given = _opt(cfg, ("intermediate_size", "n_inner", "ffn_dim"), None, where)
     if ffn_given == 0:  # 0 is a width, not 'left out' (it was replaced by 4 x hidden without a word)
