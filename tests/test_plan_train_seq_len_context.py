@@ -58,3 +58,13 @@ def test_preset_within_its_rope_scaling_is_not_noted_but_past_it_is(capsys: pyte
     assert code == 0, err
     [note] = _context_notes(json.loads(out)["notes"])
     assert "8192 positions" in note
+
+
+def test_simulate_names_a_prompt_beyond_the_positions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`simulate run -m CONFIG --seq-len N` (a prefill of N tokens) says so in the model line and the JSON source."""
+    argv = ["simulate", "run", "-d", "tpu-v1", "-m", _cfg(tmp_path), "--json"]
+    code, out, err = run_main([*argv, "--seq-len", "8192"], capsys)
+    assert code == 0, err
+    assert "8192 (--seq-len) is beyond the model's 4096 positions" in json.loads(out)["source"]
+    code, out, err = run_main([*argv, "--seq-len", "4096"], capsys)
+    assert code == 0 and "beyond" not in json.loads(out)["source"], err
