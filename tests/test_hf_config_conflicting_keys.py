@@ -38,3 +38,15 @@ def test_conflicting_alternatives_are_refused(tmp_path: Path, extra: dict[str, i
 def test_equal_alternatives_load(tmp_path: Path) -> None:
     cfg = _load(tmp_path, {**GPT2, "num_hidden_layers": 12, "sliding_window": 4096, "sliding_window_size": 4096.0})
     assert cfg.layers == 12 and cfg.sliding_window == 4096  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("extra, keys", [
+    ({"num_key_value_heads": 5}, "kv_heads is num_key_value_heads"),
+    ({"n_embd": 1001, "n_head": 8}, "hidden is hidden_size"),
+])
+def test_shape_errors_name_the_file_and_the_config_keys(tmp_path: Path, extra: dict[str, int], keys: str) -> None:
+    """TransformerConfig's checks said 'model X: kv_heads 5 must divide heads 12', naming neither the file nor the
+    config.json key (num_key_value_heads) the user has to fix."""
+    with pytest.raises(InputError) as e:
+        _load(tmp_path, {**GPT2, **extra})
+    assert str(tmp_path) in e.value.problem and keys in e.value.fix

@@ -9,6 +9,7 @@ tolerance in the tests says how much that costs).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -598,11 +599,28 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     if head_dim == 0:  # not 'absent': it would silently become hidden / heads
         raise InputError(f"{where}: head_dim = 0", "give head_dim the attention head width, or leave it out "
                          "(then hidden_size / num_attention_heads)")
-    return TransformerConfig(name=name, layers=layers, hidden=hidden, heads=heads, ffn=ffn, vocab=vocab,
-                             seq_len=min(seq, 8192), kv_heads=_kv_heads(cfg, mtype, where),
-                             mlp="swiglu" if gated else "gelu", experts=experts, top_k=top_k or 1,
-                             attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
-                             mla=_mla(cfg, where), parallel_block=parallel, norms_per_layer=norms,
-                             tied_embeddings=tied, encoder_only=mtype in _ENCODER_TYPES,
-                             source=f"Hugging Face config {p}", unused_keys=unused, config_defaults=defaults,
-                             context=context_limit(cfg, context, where), **kwargs)
+    try:
+        return TransformerConfig(name=name, layers=layers, hidden=hidden, heads=heads, ffn=ffn, vocab=vocab,
+                                 seq_len=min(seq, 8192), kv_heads=_kv_heads(cfg, mtype, where),
+                                 mlp="swiglu" if gated else "gelu", experts=experts, top_k=top_k or 1,
+                                 attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
+                                 mla=_mla(cfg, where), parallel_block=parallel, norms_per_layer=norms,
+                                 tied_embeddings=tied, encoder_only=mtype in _ENCODER_TYPES,
+                                 source=f"Hugging Face config {p}", unused_keys=unused, config_defaults=defaults,
+                                 context=context_limit(cfg, context, where), **kwargs)
+    except InputError as e:  # TransformerConfig's own checks name its fields: name the file and the config's keys
+        raise InputError(f"{where}: {e.problem}", f"{e.fix}{_config_keys_of(e.problem)}") from None
+
+
+# TransformerConfig's field -> the config.json key(s) it is read from (load_hf_config)
+_FIELD_KEYS = {"kv_heads": "num_key_value_heads", "heads": "num_attention_heads", "hidden": "hidden_size",
+               "layers": "num_hidden_layers", "ffn": "intermediate_size (moe_intermediate_size for experts)",
+               "vocab": "vocab_size", "top_k": "num_experts_per_tok",
+               "experts": "num_local_experts / n_routed_experts / num_experts",
+               "first_dense_layers": "first_k_dense_replace", "moe_every": "moe_layer_freq / decoder_sparse_step"}
+
+
+def _config_keys_of(problem: str) -> str:
+    """' (in the config: kv_heads is num_key_value_heads, ...)' for the fields `problem` names, or ''."""
+    named = [f"{f} is {k}" for f, k in _FIELD_KEYS.items() if re.search(rf"\b{f}\b", problem)]
+    return f" (in the config: {'; '.join(named)})" if named else ""
