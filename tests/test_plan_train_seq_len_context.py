@@ -68,3 +68,12 @@ def test_simulate_names_a_prompt_beyond_the_positions(tmp_path: Path, capsys: py
     assert "8192 (--seq-len) is beyond the model's 4096 positions" in json.loads(out)["source"]
     code, out, err = run_main([*argv, "--seq-len", "4096"], capsys)
     assert code == 0 and "beyond" not in json.loads(out)["source"], err
+
+
+def test_simulate_calls_a_config_a_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The model line said 'transformer preset Phi-3-...' for a config.json the user wrote."""
+    code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "-m", _cfg(tmp_path), "--json"], capsys)
+    assert code == 0 and json.loads(out)["source"].startswith("transformer config "), err
+    code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "-m", "gpt3-125m", "--seq-len", "64", "--json"],
+                              capsys)
+    assert code == 0 and json.loads(out)["source"].startswith("transformer preset gpt3-125m"), err

@@ -106,7 +106,8 @@ def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
     if cfg is not None:  # a config's unused keys and missing figures are said, as `plan` says them
         said = ([f"config keys not modelled, ignored: {', '.join(cfg.unused_keys)}"] if cfg.unused_keys else []) \
             + list(cfg.config_defaults) + _beyond_positions(cfg, seq_len)
-        return transformer_layers(cfg, batch, seq_len), f"transformer preset {cfg.name} (prefill)" + \
+        kind = "transformer config" if cfg.source.startswith("Hugging Face config") else "transformer preset"
+        return transformer_layers(cfg, batch, seq_len), f"{kind} {cfg.name} (prefill)" + \
             "".join(f"; {t}" for t in said)
     from accelopt.workload import zoo
 
