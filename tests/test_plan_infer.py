@@ -105,7 +105,8 @@ def test_train_workload_is_refused(tmp_path: Any) -> None:
     ("h100-sxm", "fp16", "fp16", False),
     ("edge-tpu", "fp32", "int8", True),          # int8 only (Coral docs)
     ("edge-tpu", "fp16", "int8", True),
-    ("jetson-agx-orin", "fp16", "fp32", False),  # the catalog has fp32 and int8: a wider float, no risk
+    ("jetson-agx-orin", "fp16", "fp16", False),  # its Tensor Cores' fp16 (catalog formula, orin-fp16)
+    ("jetson-agx-orin", "fp32", "fp32", False),
     ("qualcomm-ai100-pro", "fp32", "fp16", True),  # a narrower float: a (low) risk is said
     ("v100-sxm", "int8", "fp16", True),          # no integer peak: the narrowest float
     ("epyc-9654", "int8", "fp32", False),

@@ -182,6 +182,14 @@ def _setup(opts: SetupOptions) -> Any:
 _FACILITY_FLAGS = {"pue": "--pue", "grid_kg_co2_per_kwh": "--grid-kg-per-kwh", "host_power_w_per_device": "--host-w"}
 
 
+def model_notes(setup: Any) -> list[str]:
+    """The notes about the model under `plan` and `plan explain`: figures its config leaves out, and training
+    sequences beyond its positions (workload/context.py)."""
+    mdl = setup.model
+    beyond = mdl.context.training_note(setup.seq_len) if mdl.context is not None else None
+    return [*mdl.config_defaults, *([beyond] if beyond else [])]
+
+
 def _facility(opts: SetupOptions) -> Any:
     """The Facility of the typed flags (defaults for the others); a bad value is an error naming its flag."""
     from accelopt.errors import InputError
@@ -378,6 +386,12 @@ def _run_search(opts: PlanOptions) -> None:
     c = search(setup, specs, counts, deadline_s=deadline_s, budget_usd=opts.budget_usd, cals=cals, stack=stack,
                schedule=opts.schedule, measured=measured, axes=axes, slice_devices=opts.slice_devices)
     best = rank(c, objective, top)
+    unranked = _unranked_devices(c, objective)
+    if len(best) == 0 and c.feasible.any():  # every layout that fits lacks the figure ranked by: not 'none fits'
+        field = _OBJECTIVE_FIELDS[objective]
+        raise InputError(f"--objective {objective}: no layout that fits has a figure to rank by: "
+                         f"{', '.join(unranked)} list(s) no {field} in the catalog",
+                         f"rank by --objective time, or give {field} in a --catalog TOML for the device")
     front = pareto_front(c)
     elapsed = time.perf_counter() - t0
     if len(c) == 0:
@@ -404,7 +418,7 @@ def _run_search(opts: PlanOptions) -> None:
                       assumed=c.assumed, unused_config_keys=list(setup.model.unused_keys), search_s=elapsed,
                       skipped_devices=dict(c.skipped_devices), schedule=opts.schedule, measured_link=measured,
                       axes=axes, slice_devices=opts.slice_devices, objective=objective, **_setup_flags(setup),
-                      notes=[*setup.model.config_defaults,
+                      notes=[*model_notes(setup), *_unranked_notes(unranked, objective),
                              *_search_notes(specs, measured, opts.slice_devices, setup.global_batch,
                                             [_fmt_row(c, int(i)) for i in best])],
                       best=[_fmt_row(c, int(i)) for i in best],
@@ -442,6 +456,26 @@ def _run_search(opts: PlanOptions) -> None:
     print_measured(con, measured)
     for note in data.notes:
         con.print(plain(note, "yellow"))
+
+
+# The catalog field behind each objective other than time (a device without it has no cost / energy figure)
+_OBJECTIVE_FIELDS = {"cost": "price_usd_per_hour (with price_date)", "energy": "tdp_w"}
+
+
+def _unranked_devices(c: Any, objective: str) -> list[str]:
+    """Devices with a layout that fits but no figure for `objective` (no price, no TDP): `rank` leaves them out."""
+    import numpy as np
+
+    from accelopt.predict.search import OBJECTIVES
+
+    key = c.terms[OBJECTIVES[objective]]
+    return sorted({str(h) for h in c.hardware[c.feasible & ~np.isfinite(key)]})
+
+
+def _unranked_notes(devices: list[str], objective: str) -> list[str]:
+    return [f"{name}: no {_OBJECTIVE_FIELDS[objective]} in the catalog, so its layouts have no {objective} figure "
+            f"and are not ranked by --objective {objective} (they stay on the Pareto front by time)"
+            for name in devices]
 
 
 def _measured(path: Path | None) -> Any:
@@ -693,7 +727,7 @@ def _explain(opts: ExplainOptions) -> None:
                          infeasible_because=why, prediction=LayoutRow.of(spec.name, lay, row),
                          terms=terms_of(row, formulas, explain_inputs()), assumed=list(res.assumed),
                          unused_config_keys=list(setup.model.unused_keys), measured_link=res.measured,
-                         notes=[*setup.model.config_defaults, *res.notes], calibration_basis=basis,
+                         notes=[*model_notes(setup), *res.notes], calibration_basis=basis,
                          **_setup_flags(setup))
     finish_run("plan-explain", data)
     if opts.as_json:

@@ -180,7 +180,7 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
             j = fmt_joules(p.energy_j_per_output_token) if p.energy_j_per_output_token is not None else "n/a"
             table.add_row(str(p.batch), fmt_seconds(p.ttft_s), fmt_seconds(p.tpot_s), fmt_num(p.decode_tokens_per_s),
                           fmt_num(p.output_tokens_per_s_per_device), p.decode_step.bound,
-                          fmt_bytes(p.memory_bytes_per_device), "yes" if p.fits else "NO", usd, j)
+                          fmt_bytes(p.memory_bytes_per_device, binary=True), "yes" if p.fits else "NO", usd, j)
         console.print(table)
         if p0.moe and p0.moe.dense:  # attention-DP replicas of a dense model: no expert figures to show
             for a in p0.moe.assumptions:

@@ -591,6 +591,7 @@ def _render_nvdla(result: Any) -> None:
 
 def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = None) -> None:
     from accelopt.errors import InputError
+    from accelopt.hardware.spec import unit_slip
     from accelopt.report.jsonout import emit
     from accelopt.simulate.design import get_design
     from accelopt.simulate.export import write_spec_toml, write_text
@@ -617,6 +618,12 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
             print(f"wrote {out} (SCALE-Sim config of design {d.name!r}); run it with scalesim -c {out}")
         return
     spec = d.to_accelerator_spec()
+    slip = unit_slip(spec)
+    if slip is not None:  # a catalog file refuses such a figure as a unit slip: the file written would not load
+        raise InputError(f"design {d.name!r} exports as a device whose {slip[0]} = {slip[2]}, which a catalog file "
+                         "refuses as a unit slip (hardware/spec.py UNIT_SLIPS)",
+                         "simulate the design (`accelopt simulate run`), or scale it up (rows, cols, clock_hz, "
+                         "dram_bandwidth_byte_per_s) before exporting it as a device")
     write_spec_toml(spec, out)
     if json_out:
         emit({"written": str(out), "spec": spec.to_dict()})

@@ -49,6 +49,19 @@ LIMITS: dict[str, float] = {
     "price_usd_per_hour": 1e5, "cores": 2**20,
 }
 
+# Lower limits (upper for latencies) of a figure read from a catalog file, far past any device with the figure: below
+# them the number is in the wrong unit (989 meaning TFLOP/s, 3350 meaning GB/s, 2.4 meaning microseconds), which
+# would otherwise run as a device a trillion times slower. Each floor sits below the smallest MCU-class part (a
+# Cortex-M4 at 80 MHz: ~1e8 OP/s, 64 KB of RAM) and far below the smallest cataloged figure (the Edge TPU's 8 MB
+# and 0.5 GB/s); no interconnect waits 100 ms per ring step. (field, bound, the unit a slip was likely in, its factor)
+UNIT_SLIPS: tuple[tuple[str, float, str, str], ...] = (
+    ("peak_flop_per_s", 1e6, "TFLOP/s", "e12"), ("measured_matmul_flop_per_s", 1e6, "TFLOP/s", "e12"),
+    ("memory_bytes", 1e4, "GB", "e9"), ("memory_bandwidth_byte_per_s", 1e6, "GB/s", "e9"),
+    ("sram_bytes", 1e3, "MB", "e6"), ("scaleup_bandwidth_byte_per_s", 1e6, "GB/s", "e9"),
+    ("scaleup_peer_bandwidth_byte_per_s", 1e6, "GB/s", "e9"), ("scaleout_bandwidth_byte_per_s", 1e6, "GB/s", "e9"),
+    ("scaleup_latency_s", 0.1, "microseconds", "e-6"), ("scaleout_latency_s", 0.1, "microseconds", "e-6"),
+)
+
 
 @dataclass(frozen=True, kw_only=True)
 class AcceleratorSpec:
@@ -183,3 +196,36 @@ def validate_spec(spec: AcceleratorSpec, where: str = "") -> None:
         raise InputError(f"{label}: idle_w ({spec.idle_w}) >= tdp_w ({spec.tdp_w})", "check the two power figures")
     if spec.price_usd_per_hour is not None and not spec.price_date:
         raise InputError(f"{label}: price_usd_per_hour has no price_date", "add price_date = 'YYYY-MM'")
+
+
+def unit_slip(spec: AcceleratorSpec) -> tuple[str, float, str] | None:
+    """(field path, value, what is wrong in words) for the first figure past its UNIT_SLIPS bound, or None."""
+    for name, bound, _unit, _exp in UNIT_SLIPS:
+        per = getattr(spec, name)
+        for dtype, v in (per.items() if isinstance(per, Mapping) else [("", per)]):
+            if v is None or v == 0:  # 0: a latency not given as such; other fields refuse 0 in validate_spec
+                continue
+            latency = name.endswith("_latency_s")
+            if (v > bound) if latency else (v < bound):
+                si = _SI_UNIT[name]
+                return (f"{name}.{dtype}" if dtype else name, v,
+                        f"{v:g} {si} is {'above' if latency else 'below'} {bound:g} {si}, past any real device")
+    return None
+
+
+def check_units(spec: AcceleratorSpec) -> None:
+    """InputError for a figure of a catalog file past its UNIT_SLIPS bound, naming the field and the value in SI
+    units it likely meant."""
+    slip = unit_slip(spec)
+    if slip is None:
+        return
+    path, v, what = slip
+    _name, _bound, unit, exp = next(u for u in UNIT_SLIPS if path.split(".")[0] == u[0])
+    raise InputError(f"{path} = {what}: likely a figure in {unit}",
+                     f"write {v:g}{exp} if {v:g} is in {unit}; every catalog number is in SI units")
+
+
+_SI_UNIT = {"peak_flop_per_s": "FLOP/s", "measured_matmul_flop_per_s": "FLOP/s", "memory_bytes": "bytes",
+            "sram_bytes": "bytes", "scaleup_latency_s": "seconds", "scaleout_latency_s": "seconds"}
+_SI_UNIT.update({name: "bytes/s" for name, *_ in UNIT_SLIPS if name.endswith("_byte_per_s")})
+

@@ -35,6 +35,7 @@ from accelopt.predict.training import (
     evaluate,
     micro_batches,
     seqs_per_rank,
+    splits_kv_heads,
     structural_problems,
 )
 from accelopt.workload.transformer import TransformerConfig
@@ -265,11 +266,13 @@ def ignored_overlap_notes(q: LayoutQuery) -> list[str]:
 def structural_fixes(model: TransformerConfig, mp: int) -> dict[Rule, str]:
     """The flags that fix each structural rule (training.Rule) of `plan explain`'s layout (mp = tp x pp x cp)."""
     heads = ", ".join(str(t) for t in (1, 2, 4, 8, 16, 32) if model.heads % t == 0)
+    kv_tp = ", ".join(str(t) for t in (1, 2, 4, 8, 16, 32) if model.heads % t == 0 and splits_kv_heads(model, t))
     devices = f"--devices a multiple of tp x pp x cp (= {mp})"
     edge = "--pp >= 3 (and a --vp dividing the middle stages' layers) with --edge-stage-layers"
     return {
         Rule.DEVICE_COUNT: devices,
         Rule.TP_HEADS: f"a --tp dividing the {model.heads} heads ({heads})",
+        Rule.TP_KV_HEADS: f"a --tp dividing the {model.n_kv_heads} KV heads or a multiple of them ({kv_tp})",
         Rule.PP_LAYERS: f"--pp <= {model.layers} layers",
         Rule.VP_NEEDS_PP: "--vp 1, or --pp > 1",
         Rule.VP_MICROBATCHES: "a --global-batch / --mbs giving a micro-batch count divisible by --pp, or --vp 1",

@@ -48,6 +48,7 @@ from accelopt.predict.training import (
     Setup,
     evaluate,
     micro_batches,
+    splits_kv_heads,
     structural_problems,
 )
 from accelopt.units import unit
@@ -91,7 +92,7 @@ def _pow2_upto(n: int) -> list[int]:
 
 def candidate_axes(setup: Setup) -> dict[str, list[int]]:
     mdl = setup.model
-    tp = [t for t in _pow2_upto(min(mdl.heads, 64)) if mdl.heads % t == 0]
+    tp = [t for t in _pow2_upto(min(mdl.heads, 64)) if mdl.heads % t == 0 and splits_kv_heads(mdl, t)]
     pp = sorted({*_pow2_upto(mdl.layers), *(d for d in range(1, mdl.layers + 1) if mdl.layers % d == 0)})
     cp = _pow2_upto(max(1, setup.seq_len // 2048))
     ep = [e for e in _pow2_upto(mdl.experts) if mdl.experts % e == 0] if mdl.is_moe else [1]

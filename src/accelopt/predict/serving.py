@@ -686,6 +686,16 @@ def _check_dtype(what: str, dtype: str, allowed: tuple[str, ...]) -> None:
         raise InputError(f"{what} {dtype!r} is not supported", f"give {what} one of: {', '.join(allowed)}")
 
 
+def attention_peak_note(spec: AcceleratorSpec, weight_dtype: str) -> str | None:
+    """The note for a device that lists no 16-bit peak: its attention (16-bit queries, keys and values) is timed at
+    the peak its matmuls run at (_setup's attention peak), an assumption printed rather than taken silently."""
+    if spec.peak("bf16") is not None or spec.peak("fp16") is not None:
+        return None
+    return (f"{spec.name} lists no bf16/fp16 peak: its attention (16-bit queries, keys and values) is timed at its "
+            f"{compute_dtype_for(spec, weight_dtype)} peak, an assumption (give a bf16 or fp16 peak in its catalog "
+            "TOML to replace it)")
+
+
 def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
     """The dtype the matmuls run in, which the device must have a peak for.
 

@@ -15,6 +15,7 @@ from accelopt.predict.serving import (
     ServeError,
     ServeResult,
     ServeSweep,
+    attention_peak_note,
     engine_calibration,
     max_load_concurrency,
     overflow_error,
@@ -206,6 +207,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         raise first_error
     notes = [*cfg.config_defaults]  # figures the config.json left out, with the values used instead
     notes += [n for sp in specs if (n := measured_share_note(sp, measured))]  # the words of `plan`'s notes
+    served = {sw.points[0].device for sw in sweeps if sw.points}
+    notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
     if cfg.context is not None and (note := cfg.context.note(opts.prompt, opts.output)):
         notes.append(note)  # beyond the model's positions, or within them only through rope scaling
     if measured is not None and opts.tp == 1 and opts.pp == 1 and not (cfg.is_moe and moe.active):

@@ -105,8 +105,9 @@ def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
         cfg = None
     if cfg is not None:  # a config's unused keys and missing figures are said, as `plan` says them
         said = ([f"config keys not modelled, ignored: {', '.join(cfg.unused_keys)}"] if cfg.unused_keys else []) \
-            + list(cfg.config_defaults)
-        return transformer_layers(cfg, batch, seq_len), f"transformer preset {cfg.name} (prefill)" + \
+            + list(cfg.config_defaults) + _beyond_positions(cfg, seq_len)
+        kind = "transformer config" if cfg.source.startswith("Hugging Face config") else "transformer preset"
+        return transformer_layers(cfg, batch, seq_len), f"{kind} {cfg.name} (prefill)" + \
             "".join(f"; {t}" for t in said)
     from accelopt.workload import zoo
 
@@ -118,6 +119,12 @@ def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
         return _captured(bundle, f"zoo model {full}{variant}")
     raise unknown_name("model", name, [*BUILTIN, *presets.list_models(), *zoo.list_models(),
                                        "FILE.py:Class", "FILE.py:factory"])
+
+
+def _beyond_positions(cfg: Any, seq_len: int | None) -> list[str]:
+    """The line naming a --seq-len past the model's positions (rope scaling included), as `plan` notes it."""
+    head = cfg.context.beyond(seq_len) if seq_len is not None and cfg.context is not None else None
+    return [f"{head}: a prompt the model was not built for"] if head else []
 
 
 def _is_folder(name: str) -> bool:

@@ -78,6 +78,28 @@ class ContextLimit:
         return (f"{head} is beyond the model's {self.positions} positions ({self.basis}{counted}): the figures "
                 "describe requests the model was not built for")
 
+    def beyond(self, seq_len: int) -> str | None:
+        """'sequence length N (--seq-len) is beyond the model's P positions (...)' when `seq_len` passes what the
+        model supports (rope scaling included), else None."""
+        if seq_len <= self.reach():
+            return None
+        scaled = (f", {self.supported_tokens} with its rope scaling ({self.rope})"
+                  if self.supported_tokens is not None and self.supported_tokens > self.positions else "")
+        return (f"sequence length {seq_len} (--seq-len) is beyond the model's {self.positions} positions "
+                f"({self.basis}{scaled})")
+
+    def reach(self) -> int:
+        """The longest sequence the model supports: rope scaling's reach where defined, else its positions."""
+        return self.supported_tokens if self.supported_tokens is not None else self.positions
+
+    def training_note(self, seq_len: int) -> str | None:
+        """The line `plan` and `plan explain` print for training sequences of `seq_len` tokens beyond what the model
+        supports, or None. Training past it is a context extension (more positions, rope scaling fitted by continued
+        training), which the prediction counts as the same architecture at that length."""
+        head = self.beyond(seq_len)
+        return None if head is None else (f"{head}: training at this length is a context extension; the figures "
+                                          f"count the same architecture at that length (give --seq-len <= "
+                                          f"{self.reach()} to plan the model as built)")
 
 def _number(rope: dict[str, Any], key: str, where: str, *, least: float) -> float | None:
     v = rope.get(key)

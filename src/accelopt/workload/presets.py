@@ -9,6 +9,7 @@ tolerance in the tests says how much that costs).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -260,7 +261,17 @@ def get_model(name: str) -> TransformerConfig:
     raise err
 
 
+def _agree(cfg: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
+    """An InputError when two of the alternative keys of one figure are set to different values: the first would
+    be read and the other dropped without a word."""
+    given = {k: cfg[k] for k in keys if cfg.get(k) is not None}
+    if any(v != next(iter(given.values())) for v in given.values()):  # 4096 == 4096.0
+        raise InputError(f"{where}: {' and '.join(f'{k} = {v!r}' for k, v in given.items())} name the same figure "
+                         "with different values", f"keep one of {', '.join(given)} (or give them the same value)")
+
+
 def _req(cfg: dict[str, Any], keys: tuple[str, ...], where: str) -> int:
+    _agree(cfg, keys, where)
     for k in keys:
         if cfg.get(k) is not None:
             v = cfg[k]
@@ -272,6 +283,8 @@ def _req(cfg: dict[str, Any], keys: tuple[str, ...], where: str) -> int:
 
 
 def _opt(cfg: dict[str, Any], keys: tuple[str, ...], default: int | None, where: str = "config") -> int | None:
+    if keys != _CONTEXT_KEYS:  # GPT-2-era configs may set n_ctx and n_positions apart (CTRL): read as before
+        _agree(cfg, keys, where)
     for k in keys:
         if cfg.get(k) is not None:
             v = cfg[k]
@@ -390,6 +403,7 @@ def _shared_experts(cfg: dict[str, Any], expert_ffn: int, where: str) -> int:
 
 
 _LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers")
+_CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "n_ctx")
 
 
 def _text_model(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -477,6 +491,25 @@ def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
                          "pass a decoder-only (llama, mistral, gpt2, ...) or encoder-only (bert) config.json")
 
 
+# Keys of an image (ViT, DeiT, BEiT, Swin, CLIP/SigLIP vision towers) or audio (Wav2Vec2, HuBERT, AST) encoder's
+# config: its inputs are patches or frames, not token ids.
+_NON_TOKEN_INPUT_KEYS = ("image_size", "patch_size", "num_channels", "num_mel_bins", "conv_dim")
+
+
+def _check_token_model(cfg: dict[str, Any], mtype: str, where: str) -> None:
+    """An InputError naming a vision/audio config as such (it has no vocab_size: 'none of vocab_size is set' and
+    'pass a llama config' said neither what the model is nor where it can be planned)."""
+    if cfg.get("vocab_size") is not None:
+        return
+    inputs = [k for k in _NON_TOKEN_INPUT_KEYS if cfg.get(k) is not None]
+    if inputs:
+        raise InputError(f"{where}: model_type {mtype or '(none)'!r} takes images or audio, not token ids (it has "
+                         f"{', '.join(dict.fromkeys(inputs))} and no vocab_size), and this reader builds "
+                         "language transformers (token ids in)",
+                         "for its inference, write a model file that feeds its inputs (examples/my_model.py) and "
+                         "run `accelopt plan infer FILE.py:factory`")
+
+
 def _tied_by_default(mtype: str) -> bool | None:
     """The config class's tie_word_embeddings default for `mtype` (None: not known)."""
     if mtype in _TIED_TYPES or mtype.startswith("gemma"):
@@ -528,12 +561,13 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                          'as "llama", or leave it out')
     mtype = str(cfg.get("model_type", "")).lower()
     _check_modelled(cfg, mtype, where)
+    _check_token_model(cfg, mtype, where)
     layers = _req(cfg, _LAYER_KEYS, where)
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)
     heads = _req(cfg, ("num_attention_heads", "n_head"), where)
     vocab = _req(cfg, ("vocab_size",), where)
     gated = mtype in _GATED_TYPES or cfg.get("hidden_act") == "silu"
-    context = _opt(cfg, ("max_position_embeddings", "n_positions", "n_ctx"), None, where) or None
+    context = _opt(cfg, _CONTEXT_KEYS, None, where) or None
     seq = context or 2048
     ffn_given = _opt(cfg, ("intermediate_size", "n_inner", "ffn_dim"), None, where)
     if ffn_given == 0:  # 0 is a width, not 'left out' (it was replaced by 4 x hidden without a word)
@@ -565,11 +599,28 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     if head_dim == 0:  # not 'absent': it would silently become hidden / heads
         raise InputError(f"{where}: head_dim = 0", "give head_dim the attention head width, or leave it out "
                          "(then hidden_size / num_attention_heads)")
-    return TransformerConfig(name=name, layers=layers, hidden=hidden, heads=heads, ffn=ffn, vocab=vocab,
-                             seq_len=min(seq, 8192), kv_heads=_kv_heads(cfg, mtype, where),
-                             mlp="swiglu" if gated else "gelu", experts=experts, top_k=top_k or 1,
-                             attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
-                             mla=_mla(cfg, where), parallel_block=parallel, norms_per_layer=norms,
-                             tied_embeddings=tied, encoder_only=mtype in _ENCODER_TYPES,
-                             source=f"Hugging Face config {p}", unused_keys=unused, config_defaults=defaults,
-                             context=context_limit(cfg, context, where), **kwargs)
+    try:
+        return TransformerConfig(name=name, layers=layers, hidden=hidden, heads=heads, ffn=ffn, vocab=vocab,
+                                 seq_len=min(seq, 8192), kv_heads=_kv_heads(cfg, mtype, where),
+                                 mlp="swiglu" if gated else "gelu", experts=experts, top_k=top_k or 1,
+                                 attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
+                                 mla=_mla(cfg, where), parallel_block=parallel, norms_per_layer=norms,
+                                 tied_embeddings=tied, encoder_only=mtype in _ENCODER_TYPES,
+                                 source=f"Hugging Face config {p}", unused_keys=unused, config_defaults=defaults,
+                                 context=context_limit(cfg, context, where), **kwargs)
+    except InputError as e:  # TransformerConfig's own checks name its fields: name the file and the config's keys
+        raise InputError(f"{where}: {e.problem}", f"{e.fix}{_config_keys_of(e.problem)}") from None
+
+
+# TransformerConfig's field -> the config.json key(s) it is read from (load_hf_config)
+_FIELD_KEYS = {"kv_heads": "num_key_value_heads", "heads": "num_attention_heads", "hidden": "hidden_size",
+               "layers": "num_hidden_layers", "ffn": "intermediate_size (moe_intermediate_size for experts)",
+               "vocab": "vocab_size", "top_k": "num_experts_per_tok",
+               "experts": "num_local_experts / n_routed_experts / num_experts",
+               "first_dense_layers": "first_k_dense_replace", "moe_every": "moe_layer_freq / decoder_sparse_step"}
+
+
+def _config_keys_of(problem: str) -> str:
+    """' (in the config: kv_heads is num_key_value_heads, ...)' for the fields `problem` names, or ''."""
+    named = [f"{f} is {k}" for f, k in _FIELD_KEYS.items() if re.search(rf"\b{f}\b", problem)]
+    return f" (in the config: {'; '.join(named)})" if named else ""

@@ -22,6 +22,8 @@ full citation string.
 
 from __future__ import annotations
 
+import math
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError, unknown_name
-from accelopt.hardware.spec import NUMERIC_FIELDS, AcceleratorSpec
+from accelopt.hardware.spec import NUMERIC_FIELDS, AcceleratorSpec, check_units
 from accelopt.userio import read_user_text
 
 if sys.version_info >= (3, 11):
@@ -59,12 +61,26 @@ def _value_and_source(raw: Any, path: str, sources: dict[str, str], where: str) 
     return float(value), sources.get(src, src)
 
 
+_COUNT_FIELDS = ("scaleup_domain_devices", "cores")
+
+
+def _whole(v: float, fname: str, where: str) -> int:
+    """A count field's value: a whole number >= 1 (int() turned 8.5 devices into 8 and took 0 cores as 'not
+    given')."""
+    if not (math.isfinite(v) and v >= 1 and v == int(v)):
+        raise InputError(f"{where}: {fname} = {v:g} is not a whole number >= 1", f"give {fname} as a count, e.g. 8")
+    return int(v)
+
+
+_PRICE_DATE = re.compile(r"\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?")
+
+
 def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) -> AcceleratorSpec:
     """Build one AcceleratorSpec from a parsed [[device]] table, naming any bad field."""
     name = table.get("name")
     if not isinstance(name, str) or not name:
         raise InputError(f"{where}: a [[device]] has no name", 'add name = "my-device"')
-    where = f"{where}, device {name!r}"
+    file_where, where = where, f"{where}, device {name!r}"
     unknown = set(table) - _ALLOWED
     if unknown:
         raise InputError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}",
@@ -87,7 +103,7 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
     for fname in NUMERIC_FIELDS:
         if fname in table:
             v, cited[fname] = _value_and_source(table[fname], fname, sources, where)
-            kwargs[fname] = int(v) if fname in ("scaleup_domain_devices", "cores") else v
+            kwargs[fname] = _whole(v, fname, where) if fname in _COUNT_FIELDS else v
     for fname in _TEXT_FIELDS:
         if fname in table:
             kwargs[fname] = str(table[fname])
@@ -102,10 +118,16 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
                          "write measured = true or remove it")
     if "price_usd_per_hour" in table and "price_date" not in table:
         raise InputError(f"{where}: price_usd_per_hour has no price_date", 'add price_date = "YYYY-MM"')
+    if "price_date" in table and not _PRICE_DATE.fullmatch(str(table["price_date"])):  # printed as the price's date
+        raise InputError(f"{where}: price_date = {table['price_date']!r} is not a date YYYY-MM (or YYYY-MM-DD)",
+                         'write the month the price was read, e.g. price_date = "2026-11"')
     try:
-        return AcceleratorSpec(aliases=tuple(aliases), measured=measured, sources=cited, **kwargs)
-    except InputError as e:  # validate_spec does not know the file: name it here
-        raise InputError(f"{where}: {e.problem}", e.fix) from None
+        spec = AcceleratorSpec(aliases=tuple(aliases), measured=measured, sources=cited, **kwargs)
+        check_units(spec)  # a file's number in the wrong unit (989 meaning TFLOP/s) would run as a real device
+        return spec
+    except InputError as e:  # validate_spec does not know the file: name it here (its problem names the device)
+        named = e.problem.startswith(f"device {name!r}")
+        raise InputError(f"{file_where}, {e.problem}" if named else f"{where}: {e.problem}", e.fix) from None
 
 
 def load_file(path: Path | str, text: str | None = None, *, flag: str = "") -> list[AcceleratorSpec]:
