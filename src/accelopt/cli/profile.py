@@ -113,6 +113,7 @@ def _run_local(opts: ProfileOptions) -> None:
     probed_spec = _probed_spec(opts.probed)
     progress = _progress()
     from accelopt.measure.memory import check_training_fits_host, out_of_memory_as_error
+    from accelopt.measure.profiler import check_trainable
 
     what = oom_what(opts.model, opts.batch_size, opts.seq_len)
     workload = None
@@ -122,6 +123,7 @@ def _run_local(opts: ProfileOptions) -> None:
             progress(f"loading {opts.model}")
             bundle = _load_bundle(opts.model, size=opts.size, batch_size=opts.batch_size, seq_len=opts.seq_len)
             if opts.mode == "train" and opts.device == "cpu":  # past it the OOM killer ends the run, unsaid
+                check_trainable(bundle, opts.mode)  # before bundle.optimizer(): torch refuses no parameters
                 check_training_fits_host(bundle.model, bundle.optimizer(), repr(bundle.name), _big_model_fix())
             progress("capturing one step's ops (FLOPs and bytes per op)")
             workload = capture_for_profile(bundle, opts.mode, opts.dtype, opts.device)
