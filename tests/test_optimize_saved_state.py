@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
 from accelopt.optimize import compress, steps  # noqa: E402
-from accelopt.optimize.base import Target, get_technique  # noqa: E402
+from accelopt.optimize.base import Target, Variant, get_technique  # noqa: E402
 from accelopt.workload.userfile import ModelBundle  # noqa: E402
 
 
@@ -98,3 +99,154 @@ def test_a_saved_pruned_model_loads_into_the_users_class(tmp_path: Path) -> None
     with torch.no_grad():
         assert (fresh(x) - v.forward(x)).abs().max() < 1e-6
     assert any("torch_pruning.load_state_dict" in n for n in result.notes)
+
+
+_USER_FILE = '''
+import torch
+from torch import nn
+from accelopt.workload.userfile import ModelBundle
+
+
+class Block(nn.Module):  # a custom submodule class: pickled by tp.state_dict under accelopt's module name
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3, padding=1)
+        self.bn = nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        return torch.relu(self.bn(self.conv(x)))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 16, 3, padding=1)
+        self.blocks = nn.Sequential(Block(16), Block(16))
+        self.head = nn.Linear(16, 4)
+
+    def forward(self, x):  # (B, 1, 8, 8) -> (B, 4)
+        return self.head(self.blocks(torch.relu(self.stem(x))).mean((2, 3)))
+
+
+def build():
+    torch.manual_seed(0)
+    data = [(torch.randn(8, 1, 8, 8), torch.randint(0, 4, (8,)))]
+    return ModelBundle(name="blocks", model=Net().eval(), batches=lambda: iter(data),
+                       loss_fn=nn.functional.cross_entropy, batch_size=8)
+'''
+
+
+def _result_recommending(name: str, techniques: list[str], mode: str = "inference") -> Any:
+    from accelopt.optimize.results import OptimizeResult, Recommendation, VariantResult
+
+    rows = [VariantResult(name="baseline", techniques=[], family="baseline", status="measured"),
+            VariantResult(name=name, techniques=techniques, family="x", status="measured")]
+    result = OptimizeResult(name="m", mode=mode, device="cpu", dtype="fp32", batch_size=8, metric="loss",
+                            higher_is_better=False, quality_tolerance=1.0, quality_tolerance_unit="percent",
+                            variants=rows)
+    result.recommendation = Recommendation(name=name, techniques=techniques, speedup=1.5, reason="(the test's)")
+    return result
+
+
+def test_a_saved_pruned_model_of_a_user_file_loads_in_the_users_own_process(tmp_path: Path) -> None:
+    """tp.state_dict pickled each module's whole __dict__, child modules included: the user's Block class was
+    recorded under the name accelopt imported the user's file as (accelopt_user_<hash>), so a fresh process doing
+    `from my_model import Net` failed with ModuleNotFoundError. Loaded there, the model gives the variant's outputs
+    (stated: within 1e-5)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("torch_pruning")
+    from accelopt.optimize.recipe import save
+    from accelopt.workload.userfile import load_user_factory
+
+    (tmp_path / "my_model.py").write_text(_USER_FILE)
+    bundle = load_user_factory(f"{tmp_path / 'my_model.py'}:build")
+    v = get_technique("prune-structured").apply(bundle, Target(mode="inference", device="cpu"), {"finetune_steps": 0})
+    result = _result_recommending("prune-structured", ["prune-structured"])
+    _, path = save(tmp_path / "out", result, {"prune-structured": v}, bundle.model)
+    assert path is not None
+    x = next(bundle.batches())[0]
+    with torch.no_grad():
+        torch.save(v.forward(x), tmp_path / "expected.pt")
+    torch.save(x, tmp_path / "x.pt")
+    script = ("import torch, torch_pruning as tp; from my_model import Net; "
+              f"m = tp.load_state_dict(Net().eval(), torch.load({str(path)!r}, weights_only=False)); "
+              f"x = torch.load({str(tmp_path / 'x.pt')!r}); e = torch.load({str(tmp_path / 'expected.pt')!r}); "
+              "d = (m(x) - e).abs().max().item(); print(d); assert d < 1e-5, d")
+    env = {**__import__("os").environ, "PYTHONPATH": f"{tmp_path}:{Path(__file__).parents[1] / 'src'}"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert any("torch_pruning.load_state_dict(Net(...)" in n for n in result.notes)
+
+
+class _Listed(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList(nn.Linear(16, 16) for _ in range(3))
+        self.layers = nn.Sequential(*(nn.Linear(16, 16) for _ in range(4)), nn.Linear(16, 4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for b in self.blocks:
+            x = torch.relu(b(x))
+        return self.layers(x)
+
+
+@pytest.mark.parametrize("blocks", ["blocks", "layers"])
+def test_a_saved_checkpointed_variant_loads_into_the_users_class(blocks: str, tmp_path: Path) -> None:
+    """activation-checkpointing's save kept its wrapper in the names ('blocks.0.inner.weight', a Sequential's
+    layers renumbered into segments), so it loaded into nothing, and recipe.save rewrote it with tp.state_dict,
+    whose pickling of the local wrapper class raised "Can't pickle local object" after the whole run."""
+    from accelopt.optimize import trainloop
+    from accelopt.optimize.recipe import save
+
+    model = _Listed()
+    wrapped, _ = trainloop._checkpoint(model, blocks, getattr(model, blocks))
+    v = Variant(technique="activation-checkpointing", model=wrapped, forward=wrapped,
+                save=steps.state_dict_saver(wrapped, "activation-checkpointing"))
+    result = _result_recommending("activation-checkpointing", ["activation-checkpointing"], mode="train")
+    _, path = save(tmp_path, result, {"activation-checkpointing": v}, _Listed())
+    assert path is not None
+    fresh = _Listed()
+    fresh.load_state_dict(torch.load(path), strict=True)
+    x = torch.randn(2, 16)
+    with torch.no_grad():
+        assert torch.equal(fresh(x), wrapped.eval()(x))
+    assert not any("pruned layer widths" in n for n in result.notes)
+
+
+def test_a_saved_train_mode_unstructured_prune_stays_a_plain_state_dict(tmp_path: Path) -> None:
+    """Train-mode prune-unstructured keeps masks (weight_orig, weight_mask) on its model, so its keys differ from
+    the user's: recipe.save replaced the folded plain state dict with tp.state_dict of the masked model and noted
+    'holds pruned layer widths'."""
+    pytest.importorskip("torch_pruning")
+    from accelopt.optimize.recipe import save
+
+    b = _bundle()
+    v = get_technique("prune-unstructured").apply(b, Target(mode="train", device="cpu"), {"finetune_steps": 0})
+    result = _result_recommending("prune-unstructured", ["prune-unstructured"], mode="train")
+    _, path = save(tmp_path, result, {"prune-unstructured": v}, b.model)
+    assert path is not None
+    _WithInner().load_state_dict(torch.load(path), strict=True)
+    assert not any("pruned layer widths" in n for n in result.notes)
+
+
+def test_a_save_that_fails_is_an_error_and_keeps_the_files_there(tmp_path: Path) -> None:
+    """A model torch.save cannot write raised a bare exception after the run (result lost) and left the model file
+    half-written in place of the one there, with no recipe.json."""
+    from accelopt.errors import AcceloptError
+    from accelopt.optimize.recipe import save
+
+    def broken(folder: Path) -> Path:
+        (folder / "model-t.pt").write_bytes(b"half")
+        raise AttributeError("Can't pickle local object")
+
+    (tmp_path / "model-t.pt").write_bytes(b"the user's earlier model")
+    (tmp_path / "recipe.json").write_text("{}")
+    v = Variant(technique="t", model=None, forward=lambda x: x, save=broken)
+    with pytest.raises(AcceloptError, match="could not write the t model"):
+        save(tmp_path, _result_recommending("t", ["t"]), {"t": v})
+    assert (tmp_path / "model-t.pt").read_bytes() == b"the user's earlier model"
+    assert (tmp_path / "recipe.json").read_text() == "{}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model-t.pt", "recipe.json"]

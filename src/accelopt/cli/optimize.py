@@ -129,7 +129,16 @@ def _bundle(o: OptimizeOptions) -> Any:
 
 def run(o: OptimizeOptions) -> Any:
     """Load the model (and recipe), run the optimize runner, write --save's recipe and model: the
-    OptimizeResult (the library call behind `accelopt optimize`)."""
+    OptimizeResult (the library call behind `accelopt optimize`); a --save failure is raised after the run."""
+    result, save_failed = _run(o)
+    if save_failed is not None:
+        raise save_failed
+    return result
+
+
+def _run(o: OptimizeOptions) -> tuple[Any, Any]:
+    """(the OptimizeResult, the AcceloptError --save raised or None): the result is kept when saving fails."""
+    from accelopt.errors import AcceloptError
     from accelopt.optimize.recipe import check_save_dir, load_recipe, recipe_tolerance
     from accelopt.optimize.runner import RunOptions, run_optimize
 
@@ -168,11 +177,16 @@ def run(o: OptimizeOptions) -> Any:
     if recipe is not None and not recipe.techniques:
         result.notes.append("the recipe is the baseline (the run that saved it found no technique faster within its "
                             "quality tolerance): the model was measured as it is")
+    save_failed: AcceloptError | None = None
     if o.save:
         from accelopt.optimize.recipe import save as save_recipe
 
-        save_recipe(o.save, result, variants, bundle.model)
-    return result
+        try:
+            save_recipe(o.save, result, variants, bundle.model)
+        except AcceloptError as e:  # printed after the result, which is recorded and shown first
+            save_failed = e
+            result.notes.append(f"--save failed: {e.problem}")
+    return result, save_failed
 
 
 def show(result: Any, as_json: bool) -> None:
@@ -262,10 +276,12 @@ def register(app: typer.Typer) -> None:
 
 def optimize_command(o: OptimizeOptions) -> None:
     """Run, record, render; exit 130 after Ctrl-C (what was measured is kept and shown)."""
-    result = run(o)
+    result, save_failed = _run(o)
     from accelopt.report.runs import finish_run
 
     finish_run("optimize", result, o.html)
     show(result, o.as_json)
+    if save_failed is not None:
+        raise save_failed
     if result.interrupted:
         raise typer.Exit(130)

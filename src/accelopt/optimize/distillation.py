@@ -40,6 +40,7 @@ from accelopt.optimize.compress import (
     train_for,
     train_step_for,
 )
+from accelopt.optimize.steps import mark_structural
 from accelopt.workload.userfile import ModelBundle
 
 __all__ = ["DEFAULT_LR", "Distill", "DistillResult", "kd_loss", "make_student", "reinitialize"]
@@ -96,8 +97,8 @@ def make_student(bundle: ModelBundle, target: Target, width: float, seed: int) -
         raise UnsupportedError(f"nothing in {bundle.name} could be narrowed into a student (every group is an "
                                "output layer, an embedding, or breaks the forward when pruned)",
                                "give a smaller student as ModelBundle.meta['student'] (a zero-argument factory)")
-    return reinitialize(student, seed), (f"the teacher with {width:.0%} of each prunable group's channels kept "
-                                         "(torch-pruning), re-initialized")
+    how = f"the teacher with {width:.0%} of each prunable group's channels kept (torch-pruning), re-initialized"
+    return mark_structural(reinitialize(student, seed)), how  # widths differ from the user's class: saved as such
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -48,6 +48,7 @@ from accelopt.optimize.compress import (
     to_device,
     train_for,
 )
+from accelopt.optimize.steps import mark_structural
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = [
@@ -240,7 +241,7 @@ class StructuredPrune(Technique):
                         "q/k/v split by a fixed width)" if kept_whole else ""))
         params = {"ratio": ratio, "finetune_steps": run.steps if run else 0, "params_before": params0,
                   "params_after": params1, "forward_flops_before": flops0, "forward_flops_after": flops1}
-        return model_variant(self.name, model, bundle, target, setup_s=time.perf_counter() - t0,
+        return model_variant(self.name, mark_structural(model), bundle, target, setup_s=time.perf_counter() - t0,
                              params=params, notes=notes)
 
 

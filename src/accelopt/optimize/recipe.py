@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from accelopt.errors import InputError
+from accelopt.errors import AcceloptError, InputError
 from accelopt.optimize.base import MODES, Variant, check_step
 from accelopt.optimize.results import OptimizeResult, VariantResult
+from accelopt.optimize.steps import PRUNED_LOAD, is_structural
 from accelopt.userio import path_kind, read_user_json
 
 RECIPE_VERSION = 1
@@ -113,45 +114,64 @@ def check_save_dir(folder: Path | str) -> Path:
 def save(folder: Path | str, result: OptimizeResult, variants: dict[str, Variant],
          original: Any = None) -> tuple[Path, Path | None]:
     """Write the recommended variant's model (via Variant.save) and its recipe into `folder`;
-    (recipe path, model path or None where the variant cannot be saved). `original`: the user's model, to tell
-    whether the saved state dict still fits its class."""
+    (recipe path, model path or None where the variant cannot be saved). `original`: the user's model, named in the
+    note on how to load a structurally pruned one. Each file is written whole beside its place and then moved there,
+    so a failure (an AcceloptError naming the file) leaves what the folder held as it was."""
     folder = check_save_dir(folder)
     rec = result.recommendation
     name = rec.name if rec is not None else "baseline"
     r = result.get(name) or result.baseline
     v = variants.get(r.name)
-    model_path = v.save(folder) if v is not None and v.save is not None else None
-    if model_path is not None and v is not None and original is not None:
-        _with_structure(model_path, v.model, original, result)
+    model_path = _save_model(folder, v) if v is not None and v.save is not None else None
     recipe = recipe_for(result, r).to_dict()
     recipe["model_file"] = model_path.name if model_path else None
     path = folder / RECIPE_FILE
-    path.write_text(json.dumps(recipe, indent=2) + "\n", encoding="utf-8")
+    _write_whole(path, lambda p: p.write_text(json.dumps(recipe, indent=2) + "\n", encoding="utf-8"))
     if r.name == "baseline":
         result.notes.append(f"the recommendation is the baseline: {path.name} lists no technique (--apply measures "
                             "the model as it is)")
+    if model_path is not None and model_path.suffix == ".pt" and v is not None and is_structural(v.model):
+        cls = type(original).__name__ if original is not None else "YourModel"
+        result.notes.append(f"{model_path.name} holds pruned layer widths, which do not fit {cls} as built: load it "
+                            "with " + PRUNED_LOAD.format(cls=cls, path=str(model_path)))
     result.recipe_path = str(path)
     result.saved_model_path = str(model_path) if model_path else None
     return path, model_path
 
 
-def _with_structure(path: Path, model: Any, original: Any, result: OptimizeResult) -> None:
-    """A state dict whose layer widths differ from the user's model (prune-structured, a pruned distill student)
-    does not load into the user's class ('size mismatch'): rewrite it as torch-pruning's state_dict, which holds
-    the pruned layers' attributes too and loads into a fresh instance with torch_pruning.load_state_dict."""
-    import torch
+def _save_model(folder: Path, v: Variant) -> Path:
+    """v.save into a scratch folder inside `folder`, then moved into place (nothing there is replaced by half a
+    file, or by nothing at all when the save fails)."""
+    import shutil
+    import tempfile
 
-    from accelopt.optimize.steps import _unwrapped
+    assert v.save is not None
+    scratch = Path(tempfile.mkdtemp(prefix=".accelopt-save-", dir=folder))
+    try:
+        try:
+            written = v.save(scratch)
+        except Exception as e:  # a model torch.save / the exporter cannot write: the run's result is kept
+            raise AcceloptError(f"--save could not write the {v.technique} model into {str(folder)!r}: "
+                                f"{type(e).__name__}: {e}",
+                                "the measurements above are complete; rerun with --only naming another technique "
+                                "to save that one, or report this model to accelopt") from e
+        final = folder / written.name
+        _write_whole(final, lambda p: shutil.move(str(written), str(p)))
+        return final
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
-    inner = _unwrapped(model)
-    if path.suffix != ".pt" or type(inner) is not type(original):  # ONNX, or a user's own student class
-        return
-    mine = {k: tuple(t.shape) for k, t in original.state_dict().items()}
-    if all(mine.get(k) == tuple(t.shape) for k, t in inner.state_dict().items()):
-        return
-    import torch_pruning as tp
 
-    torch.save(tp.state_dict(inner), path)
-    result.notes.append(f"{path.name} holds pruned layer widths, which do not fit {type(original).__name__} as "
-                        "built: load it with torch_pruning.load_state_dict(" + type(original).__name__ + "(...), "
-                        f"torch.load({str(path)!r}, weights_only=False))")
+def _write_whole(path: Path, write: Any) -> None:
+    """write(tmp) beside `path`, then os.replace onto it; an OSError is an AcceloptError naming the file."""
+    import os
+
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise AcceloptError(f"--save could not write {str(path)!r}: {e.strerror or e}",
+                            "the measurements above are complete; choose a --save folder with free space you can "
+                            "write to and rerun") from None

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import copy
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from accelopt.optimize.base import Target, Variant
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
-__all__ = ["AutocastModule", "copy_model", "make_train_step", "plain_variant", "state_dict_bytes",
+__all__ = ["CHECKPOINTED", "CHECKPOINT_SEGMENTS", "PRUNED_LOAD", "AutocastModule", "copy_model", "is_structural",
+           "make_train_step", "mark_structural", "plain_variant", "pruned_state", "state_dict_bytes",
            "state_dict_saver", "torch_dtype"]
 
 
@@ -131,21 +132,101 @@ def _unwrapped(model: Any) -> Any:
             return model
 
 
+def _user_modules(model: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(name in the user's model, module) of every module of `model`, our wrappers taken out, in state_dict's
+    order (a module reached by two paths comes twice, as state_dict writes tied weights twice): autocast and
+    torch.compile around any module; torch's checkpoint wrapper; activation-checkpointing's wrappers (a ModuleList
+    block `blocks.1` is `blocks.1.inner`, a Sequential cut into segments has its layers at `layers.0.inner.1`, which
+    the user's class names `layers.1`). Wrappers are taken out as objects, not by name: a user's own submodule
+    called `inner` keeps its name."""
+    model = _unwrapped(model)
+    if getattr(model, CHECKPOINT_SEGMENTS, False):  # Sequential(Checkpointed(Sequential(layers...)), ...)
+        layers = [layer for segment in model for layer in _unwrapped(segment).inner]
+        for i, layer in enumerate(layers):
+            yield from _user_modules(layer, f"{prefix}{i}.")
+        return
+    if getattr(type(model), CHECKPOINTED, False):
+        yield from _user_modules(model.inner, prefix)
+        return
+    wrapped = model._modules.get("_checkpoint_wrapped_module")  # torch.distributed's checkpoint_wrapper
+    if wrapped is not None:
+        yield from _user_modules(wrapped, prefix)
+        return
+    yield prefix.rstrip("."), model
+    for name, child in model._modules.items():
+        if child is not None:
+            yield from _user_modules(child, f"{prefix}{name}.")
+
+
+CHECKPOINTED = "accelopt_checkpointed"
+"""Class attribute (True) of activation-checkpointing's wrapper module (its block is its `inner`)."""
+CHECKPOINT_SEGMENTS = "_accelopt_checkpoint_segments"
+"""Instance attribute (True) of the Sequential of checkpointed segments that replaced a user's Sequential."""
+
+
 def _plain_state(model: Any) -> dict[str, Any]:
-    """The state dict of the user's own module (our wrappers unwrapped, and torch's compile / checkpoint wrappers
-    inside it dropped from the names), so a saved variant loads into the user's model class. The wrappers are
-    unwrapped as objects, not by name: a user's own submodule called `inner` keeps its name (stripping a leading
-    'inner.' saved its weights as 'weight', 'bias', which load into nothing)."""
-    return {k.replace("._orig_mod.", ".").replace("._checkpoint_wrapped_module.", "."): v
-            for k, v in _unwrapped(model).state_dict().items()}
+    """The state dict of the user's own module under the user's own names (see _user_modules), so a saved variant
+    loads into the user's model class with load_state_dict."""
+    state: dict[str, Any] = {}
+    for name, module in _user_modules(model):
+        module._save_to_state_dict(state, f"{name}." if name else "", False)  # what Module.state_dict does per module
+    return state
+
+
+def _plain_value(v: Any) -> bool:
+    """A value that unpickles without the user's code: numbers, text, None, torch dtypes and tuples/lists of them."""
+    import torch
+
+    if v is None or isinstance(v, bool | int | float | str | torch.dtype):
+        return True
+    return isinstance(v, tuple | list) and all(_plain_value(x) for x in v)
+
+
+_MODULE_STATE = ("_parameters", "_buffers", "_non_persistent_buffers_set")
+
+
+def pruned_state(model: Any) -> dict[str, Any]:
+    """torch-pruning's state_dict format ({'full_state_dict': {module name: attributes}, 'attributions': {}}), which
+    torch_pruning.load_state_dict(YourModel(...), it) writes into a fresh instance's modules by name: each module's
+    parameters, buffers and plain attributes (in_features, out_channels, groups, ...: the pruned widths). Not
+    tp.state_dict itself: it pickles each module's whole __dict__, child modules included, so the file named the
+    user's classes by the module name accelopt imported the user's file under (accelopt_user_<hash>, new in every
+    process) and loading it from the user's own `from my_model import Net` failed with ModuleNotFoundError."""
+    full: dict[str, Any] = {}
+    for name, module in _user_modules(model):
+        full[name] = {k: v for k, v in vars(module).items()
+                      if k in _MODULE_STATE or (not k.startswith("_") and _plain_value(v))}
+    return {"full_state_dict": full, "attributions": {}}
+
+
+PRUNED_LOAD = ("torch_pruning.load_state_dict({cls}(...), torch.load({path!r}, weights_only=False))")
+"""How a file pruned_saver wrote loads into the user's class (a plain load_state_dict fails: size mismatch)."""
+
+
+STRUCTURAL = "_accelopt_structural"
+"""Instance attribute (True) a technique sets on a model whose layer widths it changed (prune-structured, a student
+narrowed from the model): a deep copy keeps it, so a chain's later techniques save it in pruned_state's format."""
+
+
+def mark_structural(model: Any) -> Any:
+    """Mark `model` as pruned structurally: state_dict_saver writes it in pruned_state's format."""
+    object.__setattr__(model, STRUCTURAL, True)  # a plain attribute (nn.Module.__setattr__ would too; explicit)
+    return model
+
+
+def is_structural(model: Any) -> bool:
+    return model is not None and bool(getattr(_unwrapped(model), STRUCTURAL, False))
 
 
 def state_dict_saver(model: Any, technique: str) -> Callable[[Path], Path]:
+    """Writes model-TECHNIQUE.pt: the state dict under the user's names, or, for a model a technique marked
+    structural (layer widths differ from the user's class), pruned_state's format."""
+
     def save(folder: Path) -> Path:
         import torch
 
         path = Path(folder) / f"model-{technique}.pt"
-        torch.save(_plain_state(model), path)
+        torch.save(pruned_state(model) if is_structural(model) else _plain_state(model), path)
         return path
 
     return save

@@ -16,7 +16,15 @@ from typing import Any, ClassVar
 
 from accelopt.errors import InputError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
-from accelopt.optimize.steps import copy_model, make_train_step, plain_variant, state_dict_saver
+from accelopt.optimize.steps import (
+    CHECKPOINT_SEGMENTS,
+    copy_model,
+    is_structural,
+    make_train_step,
+    mark_structural,
+    plain_variant,
+    state_dict_saver,
+)
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 
@@ -33,7 +41,10 @@ def _checkpoint_wrapper_class() -> type:
     from torch import nn
 
     class Checkpointed(nn.Module):
-        """Runs `inner` under torch.utils.checkpoint (non-reentrant): its activations are recomputed in backward."""
+        """Runs `inner` under torch.utils.checkpoint (non-reentrant): its activations are recomputed in backward.
+        Marked (CHECKPOINTED) so a saved variant drops it from the names (steps._user_modules)."""
+
+        accelopt_checkpointed = True
 
         def __init__(self, inner: Any) -> None:
             super().__init__()
@@ -139,6 +150,9 @@ def _checkpoint(model: Any, name: str, blocks: Any) -> tuple[Any, str]:
     k = max(2, round(math.sqrt(len(children))))
     size = math.ceil(len(children) / k)
     segments = nn.Sequential(*(wrap(nn.Sequential(*children[i:i + size])) for i in range(0, len(children), size)))
+    object.__setattr__(segments, CHECKPOINT_SEGMENTS, True)  # saved with the user's layer numbers (steps)
+    if not name and is_structural(model):
+        mark_structural(segments)  # the segments replace the model: keep its mark
     if not name:
         return segments, f"{len(segments)} segments of the model's {len(children)} layers"
     parent_name, _, attr = name.rpartition(".")
