@@ -594,10 +594,32 @@ def test_apply_takes_the_tolerance_the_recipe_was_chosen_under(tmp_path: Path,
                             quality_tolerance_unit="percent", variants=[base])
     p = tmp_path / "recipe.json"
     p.write_text(json.dumps(recipe_for(result, base).to_dict()), encoding="utf-8")
-    for typed, expected in (([], 7.5), (["--quality-tolerance", "2"], 2.0)):
+    for typed, expected, said in (([], 7.5, "quality tolerance 7.5 % of the baseline from the recipe"),
+                                  (["--quality-tolerance", "2"], 2.0, "from --quality-tolerance")):
         code, out, err = run_main(["optimize", "--apply", str(p), "mlp", "--rounds", "3", "--json", *typed], capsys)
         assert code == 0, err
         assert json.loads(out)["quality_tolerance"] == expected
+        assert any(said in n for n in json.loads(out)["notes"])
+
+
+def test_apply_does_not_take_a_tolerance_in_another_unit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A recipe chosen under 10 accuracy points, applied to a model scored by its loss, ran under 10 % of the
+    loss: the recipe's number without its unit. The default is used, and the notes (console and JSON) say so."""
+    from accelopt.optimize.recipe import recipe_for
+    from accelopt.optimize.results import OptimizeResult, VariantResult
+
+    base = VariantResult(name="baseline", techniques=[], family="", status="measured", changes="the model as given")
+    result = OptimizeResult(name="digits", mode="inference", device="cpu", dtype="fp32", batch_size=32,
+                            metric="accuracy", higher_is_better=True, quality_tolerance=10.0,
+                            quality_tolerance_unit="points", variants=[base])
+    p = tmp_path / "recipe.json"
+    p.write_text(json.dumps(recipe_for(result, base).to_dict()), encoding="utf-8")
+    code, out, err = run_main(["optimize", "--apply", str(p), "mlp", "--rounds", "3", "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["quality_tolerance"] == 1.0 and doc["quality_tolerance_unit"] == "percent"
+    assert any("the default 1 % of the baseline; the recipe's 10 accuracy points is in another unit" in n
+               for n in doc["notes"])
 
 
 def test_a_technique_that_never_applies_is_not_blamed_on_the_budget() -> None:

@@ -147,8 +147,6 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
     if recipe is not None:  # the recipe fixes mode and dtype
         _check_recipe_agrees(o, recipe)
         o.mode, o.dtype = recipe.mode, recipe.dtype
-        if o.quality_tolerance is None:  # the tolerance the recipe was chosen under, unless one is typed
-            o.quality_tolerance = recipe_tolerance(recipe)
     if o.save:
         check_save_dir(o.save)
     if o.html:
@@ -170,7 +168,8 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
         bundle = _bundle(o)
         opts = RunOptions(mode=o.mode, device=o.device, dtype=o.dtype, only=_names_or(o.only), skip=o.skip,
                           budget_s=o.budget_min * 60.0, quality_tolerance=o.quality_tolerance, rounds=o.rounds,
-                          recipe=recipe.techniques if recipe else None, spec=_catalog_spec(None, o.device))
+                          recipe=recipe.techniques if recipe else None, spec=_catalog_spec(None, o.device),
+                          recipe_tolerance=recipe_tolerance(recipe) if recipe else None)
         result, variants = run_optimize(bundle, opts)
     if recipe is not None and recipe.model and recipe.model != bundle.name:
         result.notes.append(f"the recipe was made on {recipe.model!r}, applied here to {bundle.name!r}")

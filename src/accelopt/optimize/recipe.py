@@ -46,15 +46,16 @@ def recipe_for(result: OptimizeResult, r: VariantResult) -> Recipe:
                             "quality_tolerance_unit": result.quality_tolerance_unit})
 
 
-def recipe_tolerance(recipe: Recipe) -> float | None:
-    """The --quality-tolerance the recipe was chosen under (None: not recorded, or not a finite number >= 0):
-    --apply under the default tolerance recommended the baseline instead of the recipe it reproduces."""
+def recipe_tolerance(recipe: Recipe) -> tuple[float | None, str | None]:
+    """(the --quality-tolerance the recipe was chosen under, its unit: "points" or "percent"); None for either
+    not recorded or not valid (a tolerance not a finite number >= 0): --apply under the default tolerance
+    recommended the baseline instead of the recipe it reproduces, and one in another unit is not used."""
     import math
 
     tol = recipe.measured.get("quality_tolerance")
-    if isinstance(tol, bool) or not isinstance(tol, int | float) or not math.isfinite(tol) or tol < 0:
-        return None
-    return float(tol)
+    unit = recipe.measured.get("quality_tolerance_unit")
+    ok = not isinstance(tol, bool) and isinstance(tol, int | float) and math.isfinite(tol) and tol >= 0
+    return (float(tol) if ok and tol is not None else None), (unit if unit in ("points", "percent") else None)
 
 
 def _bad(path: Path, problem: str) -> InputError:

@@ -60,7 +60,11 @@ class RunOptions:
     budget_s: float = 600.0
     """Whole-run wall-clock budget: techniques not started when it is used up are listed as not run."""
     quality_tolerance: float | None = None
-    """Accuracy: percentage points; other metrics: percent of the baseline. None: DEFAULT_TOLERANCE."""
+    """Accuracy: percentage points; other metrics: percent of the baseline. None: recipe_tolerance or
+    DEFAULT_TOLERANCE."""
+    recipe_tolerance: tuple[float | None, str | None] | None = None
+    """(tolerance, unit) an --apply recipe was chosen under (None where it recorded none): used when
+    quality_tolerance is None and its unit is this model's metric's; None: no recipe."""
     rounds: int = 5
     block_s: float = 0.1
     """Target duration of one timed block (whole steps; at least 2 steps)."""
@@ -228,6 +232,29 @@ def tolerance_unit(bundle: ModelBundle) -> str:
     return "points" if bundle.metric == "accuracy" else "percent"
 
 
+def _tolerance_text(tol: float, unit: str | None) -> str:
+    return f"{tol:g} " + {"points": "accuracy points", "percent": "% of the baseline"}.get(unit or "", "(no unit)")
+
+
+def _tolerance(opts: RunOptions, unit: str) -> tuple[Any, str | None]:
+    """(the quality tolerance, a note saying where it came from when a recipe is applied): --quality-tolerance,
+    else the recipe's when its unit is this model's (a loss recipe's 10 % read as 10 accuracy points accepted a
+    10-point drop), else the default."""
+    default = DEFAULT_TOLERANCE["accuracy" if unit == "points" else "other"]
+    if opts.recipe_tolerance is None:
+        return (default if opts.quality_tolerance is None else opts.quality_tolerance), None
+    if opts.quality_tolerance is not None:
+        return opts.quality_tolerance, "quality tolerance from --quality-tolerance (the recipe's is not used)"
+    r_tol, r_unit = opts.recipe_tolerance
+    if r_tol is None:
+        return default, (f"quality tolerance: the default {_tolerance_text(default, unit)} (the recipe records "
+                         "none)")
+    if r_unit != unit:
+        return default, (f"quality tolerance: the default {_tolerance_text(default, unit)}; the recipe's "
+                         f"{_tolerance_text(r_tol, r_unit)} is in another unit than this model's metric")
+    return r_tol, f"quality tolerance {_tolerance_text(r_tol, r_unit)} from the recipe"
+
+
 def worse_by(bundle: ModelBundle, value: float, base: float) -> float:
     """How much worse `value` is than `base`: accuracy in percentage points, else percent of |base|."""
     sign = 1.0 if bundle.higher_is_better else -1.0
@@ -379,9 +406,7 @@ class _Run:
         self.sync = cuda_sync_for(opts.device)
         self.say = opts.progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
         unit = tolerance_unit(bundle)
-        tol = opts.quality_tolerance
-        if tol is None:
-            tol = DEFAULT_TOLERANCE["accuracy" if unit == "points" else "other"]
+        tol, tol_note = _tolerance(opts, unit)
         if not (isinstance(tol, int | float) and math.isfinite(tol) and tol >= 0):
             raise InputError(f"quality tolerance {tol!r} is not a non-negative number",
                              "pass --quality-tolerance 0.5 (accuracy points) or 1 (percent of the loss)")
@@ -391,6 +416,8 @@ class _Run:
             quality_tolerance_unit=unit, variants=[],
             trained_quality=dict(bundle.meta.get("trained_quality") or {}),
             environment={"torch": torch.__version__, "threads": torch.get_num_threads(), "device": opts.device})
+        if tol_note:
+            self.result.notes.append(tol_note)
         self.variants: dict[str, Variant] = {}
         self.base_samples: list[float] = []
         self.base_outputs: list[Any] = []
