@@ -490,9 +490,13 @@ def _measured(path: Path | None) -> Any:
 def print_measured(con: Any, measured: Any) -> None:
     """The measured link used in place of the catalog's scale-up figures, said beside the result."""
     if measured is not None:
+        from accelopt.distributed.collectives import link_warning
         from accelopt.report.console import plain
 
         con.print(plain(measured.text() + "; the scale-out link is the catalog's", "cyan"))
+        warning = link_warning(measured.source)
+        if warning is not None:  # saved by probe in the spec's source: the figures are used, with their caveat
+            con.print(plain(f"warning: the measured link was disturbed while measured: {warning}", "yellow"))
 
 
 def _setup_flags(setup: Any) -> dict[str, Any]:

@@ -31,6 +31,9 @@ WARMUP = 2
 ALL_FIGURES = "every collective figure"
 LINK_FIGURES = "link for plan (bandwidth, latency)"
 """How a warning names the link figures saved for plan, which come from the all-reduce times."""
+LINK_WARNING_MARK = "; WARNING, disturbed while measured: "
+"""Joins the link's method text and its warnings in the source the spec TOML saves, which `plan --collectives`
+prints beside the figures it uses (link_warning)."""
 
 
 def _op(name: str, size_bytes: int, world: int, device: str) -> Any:
@@ -120,12 +123,28 @@ def build_result(rank0: dict[str, Any], backend: str, device: str, nranks: int,
                                "include all_reduce in the collectives measured")
     if ALL_FIGURES in report.disturbed or any(figure_name(f) in report.disturbed for f in ar):
         report.disturbed.append(LINK_FIGURES)  # bandwidth and latency come from the all-reduce times
+    source = (f"accelopt probe --collectives: {backend} all-reduce over {nranks} ranks on {device}; bandwidth = "
+              f"busbw at {ar[-1].size_bytes} bytes (nccl-tests doc/PERFORMANCE.md), latency = intercept of "
+              "t = a + b S over sizes / (2 (p-1)) (ring model, predict/comm.py)")
     return CollectivesResult(
         backend=backend, device=device, nranks=nranks, figures=figs, contention=report,
         link_bandwidth_byte_per_s=ar[-1].busbw_byte_per_s, link_latency_s=_fit_latency_s(ar, nranks),
-        source=f"accelopt probe --collectives: {backend} all-reduce over {nranks} ranks on {device}; bandwidth = "
-               f"busbw at {ar[-1].size_bytes} bytes (nccl-tests doc/PERFORMANCE.md), latency = intercept of "
-               "t = a + b S over sizes / (2 (p-1)) (ring model, predict/comm.py)")
+        source=source + _link_warnings(report, figs))
+
+
+def _link_warnings(report: ContentionReport, figs: list[CollectiveFigure]) -> str:
+    """The warnings that bear on the link figures (machine-wide ones and the all-reduce figures'), after
+    LINK_WARNING_MARK; '' when the link was not disturbed."""
+    if LINK_FIGURES not in report.disturbed:
+        return ""
+    others = tuple(figure_name(f) + ":" for f in figs if f.op != "all_reduce")  # warnings name a figure first
+    return LINK_WARNING_MARK + "; ".join(w for w in report.warnings if not w.startswith(others))
+
+
+def link_warning(source: str) -> str | None:
+    """The warnings a saved link's source carries (build_result), None for a quiet measurement."""
+    warning = source.partition(LINK_WARNING_MARK)[2]
+    return warning or None
 
 
 def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False, sizes_bytes: list[int] | None = None,

@@ -403,7 +403,7 @@ def cgroup_headroom_bytes(root: Path = _CGROUP_ROOT, self_cgroup: Path = _SELF_C
     return best
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HostHeadroom:
     """What a CPU step can still allocate before the kernel steps in, and where that figure was read."""
 
