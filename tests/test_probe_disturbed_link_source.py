@@ -13,8 +13,8 @@ from conftest import run_main
 from test_collectives_noise import _rank0
 from test_distributed_units import _probe_result
 
-from accelopt.distributed.collectives import LINK_FIGURES, build_result, link_warning, spec_lines
-from accelopt.measure.contention import ContentionReport
+from accelopt.distributed.collectives import LINK_FIGURES, build_result, spec_lines
+from accelopt.measure.contention import ContentionReport, link_warning
 from accelopt.measure.probe import spec_toml
 from accelopt.predict.comm import load_measured
 

@@ -490,7 +490,7 @@ def _measured(path: Path | None) -> Any:
 def print_measured(con: Any, measured: Any) -> None:
     """The measured link used in place of the catalog's scale-up figures, said beside the result."""
     if measured is not None:
-        from accelopt.distributed.collectives import link_warning
+        from accelopt.measure.contention import link_warning
         from accelopt.report.console import plain
 
         con.print(plain(measured.text() + "; the scale-out link is the catalog's", "cyan"))

@@ -21,7 +21,7 @@ from typing import Any
 
 from accelopt.distributed.types import COLLECTIVES, CollectiveFigure, CollectivesResult, Job
 from accelopt.errors import InputError, MeasurementError
-from accelopt.measure.contention import ContentionReport, Watch, check_samples
+from accelopt.measure.contention import LINK_WARNING_MARK, ContentionReport, Watch, check_samples
 from accelopt.measure.timing import Stats
 
 DEFAULT_SIZES_BYTES = [2**k for k in range(10, 25, 2)]  # 1 KiB .. 16 MiB, x4
@@ -31,9 +31,6 @@ WARMUP = 2
 ALL_FIGURES = "every collective figure"
 LINK_FIGURES = "link for plan (bandwidth, latency)"
 """How a warning names the link figures saved for plan, which come from the all-reduce times."""
-LINK_WARNING_MARK = "; WARNING, disturbed while measured: "
-"""Joins the link's method text and its warnings in the source the spec TOML saves, which `plan --collectives`
-prints beside the figures it uses (link_warning)."""
 
 
 def _op(name: str, size_bytes: int, world: int, device: str) -> Any:
@@ -139,12 +136,6 @@ def _link_warnings(report: ContentionReport, figs: list[CollectiveFigure]) -> st
         return ""
     others = tuple(figure_name(f) + ":" for f in figs if f.op != "all_reduce")  # warnings name a figure first
     return LINK_WARNING_MARK + "; ".join(w for w in report.warnings if not w.startswith(others))
-
-
-def link_warning(source: str) -> str | None:
-    """The warnings a saved link's source carries (build_result), None for a quiet measurement."""
-    warning = source.partition(LINK_WARNING_MARK)[2]
-    return warning or None
 
 
 def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False, sizes_bytes: list[int] | None = None,
