@@ -362,8 +362,10 @@ def test_tp_allreduce_time_is_the_faster_of_ring_and_tree() -> None:
 
     assert not hasattr(sv, "ring_allreduce_s")
     p, calls = 8, 64
-    across = sv._Link(bandwidth_byte_per_s=100e9, latency_s=5e-6, ranks_per_domain=1)  # one rank per domain
-    inside = sv._Link(bandwidth_byte_per_s=100e9, latency_s=5e-6, ranks_per_domain=8)  # all 8 in one domain
+    across = sv._Link(bandwidth_byte_per_s=100e9, latency_s=5e-6, ranks_per_domain=1,
+                      chain_latency_s=5e-6)  # one rank per domain
+    inside = sv._Link(bandwidth_byte_per_s=100e9, latency_s=5e-6, ranks_per_domain=8,
+                      chain_latency_s=5e-6)  # all 8 in one domain
 
     def ring(n: float) -> float:
         return 2 * (p - 1) * across.latency_s + 2 * (p - 1) / p * n / across.bandwidth_byte_per_s

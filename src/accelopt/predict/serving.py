@@ -459,8 +459,9 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 3
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2,)  # 3 added calibration.published_runs_of_device
+    SCHEMA_VERSION: ClassVar[int] = 4
+    # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
@@ -627,6 +628,9 @@ class _Link:
     """Of the group the link was picked for, the ranks NCCL's tree all-reduce chains: those of one scale-up domain on
     an NVIDIA or AMD GPU whose engine all-reduces through NCCL/RCCL (ServingCalibration.tp_allreduce 'nccl'), else 1
     (comm.tree_chain_ranks, comm.tree_allreduce_s)."""
+    chain_latency_s: float
+    """The step latency of the tree's chain steps inside a scale-up domain: the scale-up link's (= latency_s for a
+    group inside one domain; latency_s is then the scale-out link's, charged to the tree's steps across domains)."""
     assumed: tuple[comm.Assumption, ...] = ()
 
 
@@ -641,8 +645,7 @@ def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str)
         raise InfeasibleError(
             f"{what} over {group} x {spec.name}: the catalog lists no link bandwidth for this device",
             "use --tp 1 --pp 1, or give scaleup_bandwidth_byte_per_s in a --catalog TOML file")
-    if cal.link_step_latency_s is not None and any(a.field.endswith("latency_s") for a in assumed):
-        lat = cal.link_step_latency_s  # a calibration's own latency replaces the default (not a spec figure)
+    lat = _step_latency_s(lat, assumed, cal)
     in_domain = group <= spec.scaleup_domain_devices
     if measured is not None and in_domain:  # pick_link gave the measured figure (even where the spec lists no link)
         eff = 1.0
@@ -651,7 +654,17 @@ def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str)
     chains = comm.chains_in_domain(spec) and cal.tp_allreduce == "nccl"  # an engine's own kernel: the log2 tree
     p_in = int(comm.tree_chain_ranks(chains, np.asarray([group]), np.asarray([1]),
                                      int(spec.scaleup_domain_devices))[0])
-    return _Link(bw * eff, lat, p_in, tuple(assumed))
+    lat_in = lat if in_domain else _step_latency_s(*comm.pick_link(spec, int(spec.scaleup_domain_devices),
+                                                                    measured)[1:], cal)
+    return _Link(bw * eff, lat, p_in, lat_in, tuple(assumed))
+
+
+def _step_latency_s(lat: float, assumed: list[comm.Assumption], cal: ServingCalibration) -> float:
+    """`lat` of comm.pick_link, or the calibration's own latency where pick_link used the default (not a spec
+    figure)."""
+    if cal.link_step_latency_s is not None and any(a.field.endswith("latency_s") for a in assumed):
+        return cal.link_step_latency_s
+    return lat
 
 
 def custom_allreduce_assumed(spec: AcceleratorSpec, tp: int, cal: ServingCalibration) -> comm.Assumption | None:
@@ -691,7 +704,8 @@ def ring_or_tree_allreduces_s(n_bytes: float, p: int, link: _Link, calls: int = 
     if p <= 1:
         return 0.0
     one = comm.allreduce_s(np.asarray(n_bytes / calls), np.asarray(p), np.asarray(link.bandwidth_byte_per_s),
-                           np.asarray(link.latency_s), p_in=np.asarray(link.ranks_per_domain))
+                           np.asarray(link.latency_s), p_in=np.asarray(link.ranks_per_domain),
+                           lat_in=np.asarray(link.chain_latency_s))
     return calls * float(one)
 
 
