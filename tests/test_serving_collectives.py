@@ -182,7 +182,7 @@ def test_measured_link_is_used_as_measured_where_the_spec_lists_no_scaleup_bandw
 
     path, bw, lat = _probe(tmp_path)
     spec = replace(get_device("h100-sxm"), scaleup_bandwidth_byte_per_s=None)
-    cal = replace(serving.calibration_for_spec(spec), measured_link=load_measured(path))
+    cal = replace(serving.calibration_for_spec(spec), measured_link=load_measured(path), tp_allreduce="nccl")
     p = serving.predict_serving(get_model("llama3.1-405b"), spec, tp=TP, batch=BATCH, prompt_len=128, output_len=16,
                                 weight_dtype="fp8", kv_dtype="fp8", calibration=cal, allow_oom=True)
     assert p.decode_step.comm_s == pytest.approx(_decode_comm_s(bw, lat), rel=1e-9)

@@ -232,7 +232,11 @@ GPT_FAST_BF16 = [
 
 @pytest.mark.parametrize(("name", "tp", "measured_tok_s", "tol"), GPT_FAST_BF16)
 def test_gpt_fast_a100_batch1_decode(name: str, tp: int, measured_tok_s: float, tol: float) -> None:
-    p = predict_serving(get_model(name), A100_80GB, tp=tp, batch=1, prompt_len=5, output_len=200)
+    """gpt-fast all-reduces through torch.distributed (NCCL): tp_allreduce 'nccl', its engine's default."""
+    from accelopt.predict.serving import ENGINES, serving_calibrations
+
+    cal = replace(serving_calibrations()["nvidia-ampere"], tp_allreduce=ENGINES["gpt-fast"].tp_allreduce)
+    p = predict_serving(get_model(name), A100_80GB, tp=tp, batch=1, prompt_len=5, output_len=200, calibration=cal)
     assert p.decode_tokens_per_s == pytest.approx(measured_tok_s, rel=tol)
 
 
