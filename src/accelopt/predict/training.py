@@ -482,16 +482,17 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # --- tensor parallel: 4 (+2 with full recompute) all-reduce-equivalents of b s h per layer.
     tp_bw, tp_lat = links.pick(tp)
     tp_in = links.tree_chain_ranks(lay.tp, np.ones_like(lay.tp))  # tp ranks NCCL's tree chains (one domain's)
+    tp_lat_in = np.full_like(tp_lat, links.up_lat)  # the chain's steps inside a domain (comm.tree_allreduce_s)
     # A parallel attention + MLP block all-reduces once per layer forward, not twice (PaLM sec. 2).
     k_ar = float(mdl.tp_allreduces_per_layer)
     n_tp = 2.0 * k_ar + np.where(rc == 2, k_ar * rec_frac, 0.0)
-    t_tp_layer = n_tp * comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat, p_in=tp_in)
+    t_tp_layer = n_tp * comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat, p_in=tp_in, lat_in=tp_lat_in)
     t_rs = comm.reduce_scatter_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)  # one 16-bit sequence-parallel collective
     if cal.stack == DEFAULT_STACK and setup.tp_async:
         # Megatron-LM / Transformer Engine linear layers without userbuffers (_tp_async_layer_s): FP8 runs gather FP8;
         # without sequence parallel, the asynchronous input-gradient all-reduce (_tp_async_allreduce_layer_s).
         t_ag = comm.reduce_scatter_s(T * mdl.hidden * (1.0 if setup.dtype == "fp8" else act_b), tp, tp_bw, tp_lat)
-        t_ar = comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat, p_in=tp_in)
+        t_ar = comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat, p_in=tp_in, lat_in=tp_lat_in)
         t_tp_layer = np.where(tp > 1, np.where(lay.sp, _tp_async_layer_s(lt, k_ar, rc, rec_frac, cal.overlap_eff, t_rs,
                                                                          t_ag),
                                                _tp_async_allreduce_layer_s(lt, k_ar, rc, rec_frac, cal.overlap_eff,
