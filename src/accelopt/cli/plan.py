@@ -545,13 +545,19 @@ def print_bases(con: Any, bases: list[Any]) -> None:
 
 
 def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
-    """One line per device naming each default used in place of a figure its spec lacks."""
+    """One line per device naming each default used in place of a figure its spec lacks (replaced by a spec TOML),
+    and one for an engine's custom all-reduce (not a spec figure: --tp-allreduce, its text says)."""
+    from accelopt.predict.serving import CUSTOM_ALLREDUCE_FIELD
     from accelopt.report.console import plain
 
     for device, items in assumed.items():
-        if items:
-            con.print(plain(f"{device}: " + "; ".join(a.text() for a in items)
+        spec_items = [a for a in items if a.field != CUSTOM_ALLREDUCE_FIELD]
+        if spec_items:
+            con.print(plain(f"{device}: " + "; ".join(a.text() for a in spec_items)
                             + " — give the figure in a --hardware spec TOML to replace it", "yellow"))
+        for a in items:
+            if a.field == CUSTOM_ALLREDUCE_FIELD:
+                con.print(plain(f"{device}: {a.text()}", "yellow"))
 
 
 # `plan` options a captured workload cannot use (its dtype, batch and sequence length were fixed at capture)

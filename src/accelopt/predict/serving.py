@@ -667,13 +667,17 @@ def _step_latency_s(lat: float, assumed: list[comm.Assumption], cal: ServingCali
     return lat
 
 
+CUSTOM_ALLREDUCE_FIELD = "tp_allreduce_latency_steps"
+"""The Assumption field of an engine's custom all-reduce (not a spec figure: --tp-allreduce replaces it)."""
+
+
 def custom_allreduce_assumed(spec: AcceleratorSpec, tp: int, cal: ServingCalibration) -> comm.Assumption | None:
     """The assumption printed where a tensor-parallel all-reduce is the engine's own kernel (cal.tp_allreduce
     'custom') on a device whose library would chain (an NVIDIA/AMD GPU, tp > 1): its latency has no source, so the
     log2 tree's 2 log2(tp) steps are used (the model before NCCL's chain); value = those steps."""
     if tp <= 1 or cal.tp_allreduce != "custom" or not comm.chains_in_domain(spec):
         return None
-    return comm.Assumption("tp_allreduce_latency_steps", 2 * math.log2(tp),
+    return comm.Assumption(CUSTOM_ALLREDUCE_FIELD, 2 * math.log2(tp),
                            "the engine's custom all-reduce (vLLM, TensorRT-LLM >= 1.0, SGLang): no source for its "
                            "latency; timed as min(ring, log2 tree); --tp-allreduce nccl for NCCL/RCCL's chain",
                            "scale-up")
