@@ -91,9 +91,15 @@ def test_rows_beyond_25_percent_carry_a_checked_note(results: list[ServingRunRes
     assert {r.id for r in far} == {"oci-mi300x-405b-b64-128-128", "oci-mi300x-405b-b128-128-128"}
 
 
+OCI_B64, OCI_B128 = "oci-mi300x-405b-b64-128-128", "oci-mi300x-405b-b128-128-128"
+AMDPERF_BATCHES = (2, 4)
+RECOMPUTED_IDS = frozenset((OCI_B64, OCI_B128, *(f"amdperf-mi300x-l3-70b-b{b}-128-2048" for b in AMDPERF_BATCHES)))
+"""The rows whose notes the three tests below recompute (tests/test_row_notes_checked.py)."""
+
+
 def test_oci_batch_64_note_recomputes() -> None:
-    note = ROW["oci-mi300x-405b-b64-128-128"]["note"]
-    p = _static("oci-mi300x-405b-b64-128-128")
+    note = ROW[OCI_B64]["note"]
+    p = _static(OCI_B64)
     s = p.decode_step
     published_ratio = 6.919 / 3.530  # the blog's average latencies at batch 64 and 1
     one = _static("oci-mi300x-405b-b1-128-128")
@@ -114,8 +120,8 @@ def test_oci_batch_64_note_recomputes() -> None:
 
 
 def test_oci_batch_128_note_recomputes() -> None:
-    note = ROW["oci-mi300x-405b-b128-128-128"]["note"]
-    p = _static("oci-mi300x-405b-b128-128-128")
+    note = ROW[OCI_B128]["note"]
+    p = _static(OCI_B128)
     s = p.decode_step
     assert f"compute {s.compute_s * 1e3:.1f} ms" in note and f"reads {s.memory_s * 1e3:.1f} ms" in note
     assert f"{s.comm_s * 1e3:.1f} ms of all-reduce" in note and f"= {p.tpot_s * 1e3:.1f} ms" in note
@@ -124,7 +130,7 @@ def test_oci_batch_128_note_recomputes() -> None:
     assert f"({add * 1e3:.1f} ms per step) it is {_work_s(p, add):.2f} s ({10.340 / _work_s(p, add) - 1:+.0%})" in note
 
 
-@pytest.mark.parametrize("batch", [2, 4])
+@pytest.mark.parametrize("batch", AMDPERF_BATCHES)
 def test_amd_page_latency_notes_recompute(batch: int, results: list[ServingRunResult]) -> None:
     rid = f"amdperf-mi300x-l3-70b-b{batch}-128-2048"
     note = ROW[rid]["note"]
