@@ -157,6 +157,19 @@ def test_unexplained_rows_exist_and_say_so() -> None:
         assert rid in by_id and by_id[rid].note and reason, rid
 
 
+def test_readme_names_the_unexplained_serving_rows() -> None:
+    """README's serving paragraph and Trainium bullet count the UNEXPLAINED Trainium1 serving rows (L4 rows apart)."""
+    readme = " ".join((TESTS.parent / "README.md").read_text(encoding="utf-8").split())
+    words = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+    nrn = [rid for rid in UNEXPLAINED if rid.startswith("nrn-")]
+    for pattern in (r"except the L4 rows and (\w+) Trainium1 TTFT rows \(", r"; (\w+) TTFT rows unexplained, each a"):
+        m = re.search(pattern, readme)
+        assert m and words.get(m[1]) == len(nrn), (pattern, len(nrn))
+    assert {rid.split("-b")[0] for rid in nrn} == {"nrn-trn1-l2-7b", "nrn-trn1-l3-8b"}  # 'Llama-2-7b', 'Llama-3-8B'
+    assert all(SERVING_ROWS[rid]["role"] == "gap" and SERVING_ROWS[rid]["weight_dtype"] == "int8"
+               for rid in nrn if rid.startswith("nrn-trn1-l3-8b"))  # 'int8 weight-only ... gap rows'
+
+
 @pytest.mark.xfail(strict=True, reason="rows beyond 25% with no checked reason (UNEXPLAINED holds each one's reason); "
                    "an XPASS means every one is explained or within 25%: shrink UNEXPLAINED")
 @pytest.mark.parametrize("run_id", sorted(UNEXPLAINED))
