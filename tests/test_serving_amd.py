@@ -90,9 +90,15 @@ def test_rows_beyond_25_percent_carry_a_checked_note(results: list[ServingRunRes
                                    "amdperf-mi300x-l3-70b-b4-128-2048"}
 
 
+OCI_B64 = "oci-mi300x-405b-b64-128-128"
+AMDPERF_BATCHES = (2, 4)
+RECOMPUTED_IDS = frozenset((OCI_B64, *(f"amdperf-mi300x-l3-70b-b{b}-128-2048" for b in AMDPERF_BATCHES)))
+"""The rows whose notes the two tests below recompute (tests/test_row_notes_checked.py)."""
+
+
 def test_oci_batch_64_note_recomputes() -> None:
-    note = ROW["oci-mi300x-405b-b64-128-128"]["note"]
-    p = _static("oci-mi300x-405b-b64-128-128")
+    note = ROW[OCI_B64]["note"]
+    p = _static(OCI_B64)
     s = p.decode_step
     published_ratio = 6.919 / 3.530  # the blog's average latencies at batch 64 and 1
     one = _static("oci-mi300x-405b-b1-128-128")
@@ -112,7 +118,7 @@ def test_oci_batch_64_note_recomputes() -> None:
             assert abs(latency_s / _work_s(q, _additive_step_s(q)) - 1) <= bound, rid
 
 
-@pytest.mark.parametrize("batch", [2, 4])
+@pytest.mark.parametrize("batch", AMDPERF_BATCHES)
 def test_amd_page_latency_notes_recompute(batch: int, results: list[ServingRunResult]) -> None:
     rid = f"amdperf-mi300x-l3-70b-b{batch}-128-2048"
     note = ROW[rid]["note"]
