@@ -625,18 +625,25 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  source=f"Hugging Face config {p}", unused_keys=unused, config_defaults=defaults,
                                  context=context_limit(cfg, context, where), **kwargs)
     except InputError as e:  # TransformerConfig's own checks name its fields: name the file and the config's keys
-        raise InputError(f"{where}: {e.problem}", f"{e.fix}{_config_keys_of(e.problem)}") from None
+        raise InputError(f"{where}: {e.problem}", f"{e.fix}{_config_keys_of(e.problem, cfg)}") from None
 
 
-# TransformerConfig's field -> the config.json key(s) it is read from (load_hf_config)
-_FIELD_KEYS = {"kv_heads": "num_key_value_heads", "heads": "num_attention_heads", "hidden": "hidden_size",
-               "layers": "num_hidden_layers", "ffn": "intermediate_size (moe_intermediate_size for experts)",
-               "vocab": "vocab_size", "top_k": "num_experts_per_tok",
-               "experts": "num_local_experts / n_routed_experts / num_experts",
-               "first_dense_layers": "first_k_dense_replace", "moe_every": "moe_layer_freq / decoder_sparse_step"}
+# TransformerConfig's field -> the config.json keys it is read from (load_hf_config), in the order read
+_FIELD_KEYS: dict[str, tuple[str, ...]] = {
+    "kv_heads": ("num_key_value_heads", "num_kv_heads", "n_head_kv", "multi_query"),
+    "heads": ("num_attention_heads", "n_head"), "hidden": ("hidden_size", "n_embd", "d_model"),
+    "layers": _LAYER_KEYS, "ffn": ("intermediate_size", "n_inner", "ffn_dim", "moe_intermediate_size"),
+    "vocab": ("vocab_size",), "top_k": ("num_experts_per_tok",),
+    "experts": ("num_local_experts", "n_routed_experts", "num_experts"),
+    "first_dense_layers": ("first_k_dense_replace",), "moe_every": ("moe_layer_freq", "decoder_sparse_step")}
 
 
-def _config_keys_of(problem: str) -> str:
-    """' (in the config: kv_heads is num_key_value_heads, ...)' for the fields `problem` names, or ''."""
-    named = [f"{f} is {k}" for f, k in _FIELD_KEYS.items() if re.search(rf"\b{f}\b", problem)]
+def _config_keys_of(problem: str, cfg: dict[str, Any]) -> str:
+    """' (in the config: kv_heads is num_key_value_heads, ...)' for the fields `problem` names, each named by the key
+    the user's config has (GPT-2's n_embd, not hidden_size), or ''."""
+    named = []
+    for field, keys in _FIELD_KEYS.items():
+        if re.search(rf"\b{field}\b", problem):
+            given = [k for k in keys if cfg.get(k) is not None] or list(keys[:1])
+            named.append(f"{field} is {' / '.join(given)}")
     return f" (in the config: {'; '.join(named)})" if named else ""
