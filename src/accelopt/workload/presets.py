@@ -506,7 +506,7 @@ def _non_token_keys(cfg: dict[str, Any], mtype: str) -> list[str]:
     present = [k for k in _NON_TOKEN_INPUT_KEYS if cfg.get(k) is not None]
     if cfg.get("vocab_size") is None:
         return present
-    strong = [k for k in ("conv_dim", "num_mel_bins") if k in present]
+    strong: list[str] = [k for k in ("conv_dim", "num_mel_bins") if k in present]
     if "image_size" in present and "patch_size" in present and mtype not in _PATCH_FED_LMS:
         strong += ["image_size", "patch_size"]
     return strong
