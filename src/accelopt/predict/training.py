@@ -332,9 +332,13 @@ class Rule(enum.Enum):
 
 def splits_kv_heads(mdl: Any, tp: Any) -> Any:
     """Whether tensor parallelism `tp` (an int or an array) gives every rank whole K/V heads: tp divides the KV heads
-    (Megatron-Core splits num_query_groups by tp) or is a multiple of them (each head replicated on tp / kv ranks, as
-    TransformerConfig.kv_heads_per_device models it). Anything else would leave fractions of a head on a rank, which
-    no framework builds. MLA has a K and V per query head (the heads rule covers it)."""
+    or is a multiple of them (each head replicated on tp / kv ranks, as TransformerConfig.kv_heads_per_device models
+    it). Megatron-Core builds only the first: its Attention takes divide(num_query_groups, tp), which asserts tp
+    divides them (megatron/core/transformer/attention.py), so a multiple fails there. The multiple is what PaLM's
+    TPU runs trained with (PaLM 2022 sec. 4: 12-way model parallelism over multi-query attention's one K/V head; the
+    palm-540b rows of published_training_runs.csv) and what vLLM's QKVParallelLinear serves with (num_kv_head_replicas
+    = tp / kv heads). Anything else would leave fractions of a head on a rank, which no framework builds. MLA has a K
+    and V per query head (the heads rule covers it)."""
     kv = mdl.n_kv_heads
     return True if mdl.mla is not None else (kv % tp == 0) | (tp % kv == 0)
 
@@ -360,7 +364,8 @@ def structural_problems(setup: Setup, lay: Layouts, n_devices: Arr) -> list[Prob
          "count"),
         (R.TP_HEADS, mdl.heads % lay.tp != 0, f"tp must divide the {mdl.heads} attention heads"),
         (R.TP_KV_HEADS, ~np.asarray(splits_kv_heads(mdl, lay.tp)), f"tp must divide the {mdl.n_kv_heads} KV heads "
-         "or be a multiple of them (each rank holds whole K/V heads)"),
+         "(Megatron-Core builds only this) or be a multiple of them (each K/V head replicated on tp / KV-heads ranks, "
+         "as PaLM's TPU runs did): each rank holds whole K/V heads"),
         (R.PP_LAYERS, lay.pp > mdl.layers, f"pp cannot exceed the {mdl.layers} layers"),
         (R.VP_NEEDS_PP, (lay.vp > 1) & (lay.pp == 1), "interleaving (vp > 1) needs pipeline parallelism (pp > 1)"),
         (R.VP_MICROBATCHES, (lay.vp > 1) & (lay.m % lay.pp != 0),
