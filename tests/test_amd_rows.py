@@ -121,6 +121,9 @@ ISSUE_ROWS = {  # id -> (N, layers, heads, hidden, seq, micro-batch, published T
 }
 
 
+RECOMPUTED_IDS = frozenset(ISSUE_ROWS)  # rows whose figures the test below recomputes (tests/test_row_notes_checked.py)
+
+
 @pytest.mark.parametrize("run_id", sorted(ISSUE_ROWS))
 def test_issue_rows_step_time_is_the_published_tflops_converted(run_id: str) -> None:
     n, layers, heads, hidden, seq, mbs, tflops, iters = ISSUE_ROWS[run_id]

@@ -42,7 +42,8 @@ def test_equal_alternatives_load(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("extra, keys", [
     ({"num_key_value_heads": 5}, "kv_heads is num_key_value_heads"),
-    ({"n_embd": 1001, "n_head": 8}, "hidden is hidden_size"),
+    ({"n_embd": 1001, "n_head": 8}, "hidden is n_embd"),  # GPT-2's own key: it has no hidden_size to fix
+    ({"n_embd": 1001, "n_head": 8}, "heads is n_head"),
 ])
 def test_shape_errors_name_the_file_and_the_config_keys(tmp_path: Path, extra: dict[str, int], keys: str) -> None:
     """TransformerConfig's checks said 'model X: kv_heads 5 must divide heads 12', naming neither the file nor the

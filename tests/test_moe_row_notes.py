@@ -33,6 +33,7 @@ from accelopt.workload.presets import get_model
 ROWS, _ = read_serving_runs()
 QWEN3 = [r for r in ROWS if r["source"] == "trtllm-v10-moe"]
 DSV3_DECODE = next(r for r in ROWS if r["id"] == "lmsys-h100-dsv3-decode-ep72")
+RECOMPUTED_IDS = frozenset(r["id"] for r in [*QWEN3, DSV3_DECODE])  # rows whose notes the tests below recompute
 PAGE_GRAPH_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 384, 512, 1024, 2048, 4096, 8192)
 """cuda_graph_config.batch_sizes of the page's llm_options.yml (with enable_padding: true)."""
 IMBALANCE_GRID = tuple(round(1.0 + 0.1 * i, 1) for i in range(71))  # 1.0..8.0: --expert-imbalance values tried

@@ -143,7 +143,8 @@ def test_async_backward_tp_collectives_megatron_stack() -> None:
         want = mdl.layers * (4 * coll(act * ag_bytes) + 2 * coll(act * 2.0))
         assert row["t_tp_comm_s"] == pytest.approx(want, rel=1e-9), dtype
     setup = Setup(model=mdl, seq_len=8192, global_batch=1)
-    ar = float(comm.allreduce_s(np.array([act * 2.0]), np.array([2.0]), bw, lat, p_in=np.array([2.0]))[0])
+    ar = float(comm.allreduce_s(np.array([act * 2.0]), np.array([2.0]), bw, lat, p_in=np.array([2.0]),
+                              lat_in=lat)[0])
     no_sp = _one(setup, dataclasses.replace(lay, sp=False))["t_tp_comm_s"]
     assert no_sp == pytest.approx(mdl.layers * 2 * ar, rel=1e-9)  # the forward's two all-reduces
     sync = _one(dataclasses.replace(setup, tp_async=False), dataclasses.replace(lay, sp=False))["t_tp_comm_s"]

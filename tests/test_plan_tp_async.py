@@ -54,7 +54,7 @@ def test_korthikanti_table4_forward_backward_split(recompute: str) -> None:
     t = _layer_terms(recompute, False)
     bsh_bytes = 4 * 2048 * 6144 * 2.0  # micro-batch 4 x seq 2048 x hidden 6144, 16-bit
     fwd_ar_s = 2 * float(comm.allreduce_s(bsh_bytes, 8, t["in_tp_link_byte_per_s"], t["in_scaleup_latency_s"],
-                                             p_in=8))
+                                             p_in=8, lat_in=t["in_scaleup_latency_s"]))
     fwd_ms = (t["t_fwd_s"] / 48 + fwd_ar_s) * 1e3
     want_fwd, want_bwd = TABLE4_FWD_BWD_MS[recompute]
     assert fwd_ms == pytest.approx(want_fwd, rel=TOL)

@@ -42,3 +42,12 @@ def test_plan_searches_only_whole_kv_heads(tmp_path: Path) -> None:
     mdl = load_hf_config(_cfg(tmp_path))
     setup = Setup(model=mdl, seq_len=4096, global_batch=256, tokens=1e9)
     assert candidate_axes(setup)["tp"] == [1, 2]  # 40 heads allow 4 and 8 too; 10 KV heads do not
+
+
+def test_the_refusal_says_which_stacks_build_which_split(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The rule cited Megatron-Core for replication, which its divide(num_query_groups, tp) refuses: the message now
+    says Megatron-Core builds only a divisor, and a multiple is replication (PaLM's TPU runs)."""
+    code, _out, err = run_main(["plan", "explain", "--model", _cfg(tmp_path), "--hardware", "h100-sxm", "--devices",
+                                "8", "--tp", "4", "--zero", "3", "--tokens", "1e9"], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and "Megatron-Core builds only this" in flat and "replicated" in flat and "PaLM" in flat

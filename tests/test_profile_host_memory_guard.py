@@ -52,9 +52,11 @@ def test_the_bound_counts_each_optimizers_documented_state(make: object, states:
     trainable = (256 * 256 + 256) * 4.0
     opt = make(p for p in model.parameters() if p.requires_grad)  # type: ignore[operator]
     need = trainable * (1 + states)
-    memory.check_training_fits_host(model, opt, "m", "fix", available_bytes=need)  # exactly enough: fine
+    room = memory.HostHeadroom(available_bytes=need, source="test", swap_on=False)
+    memory.check_training_fits_host(model, opt, "m", "fix", headroom=room)  # exactly enough: fine
     with pytest.raises(InfeasibleError):
-        memory.check_training_fits_host(model, opt, "m", "fix", available_bytes=need - 1)
+        memory.check_training_fits_host(model, opt, "m", "fix", headroom=memory.HostHeadroom(
+            available_bytes=need - 1, source="test", swap_on=False))
 
 
 def test_mem_available_is_read_from_meminfo(tmp_path: Path) -> None:

@@ -3,9 +3,10 @@
 Two parts.
 1. The criterion, enforced on every bundled row (`validate`, `validate --serving`, `validate --inference`; fit and
    held-out): a row whose |error| is above 25% has a note that carries a 'checked' marker AND a test that recomputes the
-   figures the note quotes (RECOMPUTED_BY: the id prefix -> the test file, which must name the prefix or the row's
-   source), or it is listed in UNEXPLAINED with its reason, a strict xfail until the row is explained or comes within
-   25%. A `gap` serving row (a regime the model cannot express) is held to the same rule.
+   figures the note quotes (RECOMPUTED_BY: the id prefix -> the test module, whose RECOMPUTED_IDS, derived from the
+   lists its recomputing tests run over, must hold the row's id), or it is listed in UNEXPLAINED with its reason, a
+   strict xfail until the row is explained or comes within 25%. A `gap` serving row (a regime the model cannot
+   express) is held to the same rule.
 2. The recomputation of the notes no other test checked (gpt-fast tensor-parallel decode, the TensorRT-LLM v0.6.1
    GQA decode and first-token rows, the TensorRT-LLM v1.0 70B max-load rows): every figure a note quotes is recomputed
    here from the model and the row, so a model change that moves one fails until the note is rewritten.
@@ -14,6 +15,7 @@ Two parts.
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 import re
 from dataclasses import dataclass, replace
@@ -34,7 +36,8 @@ from accelopt.workload.presets import get_model
 ROW_NOTE_BOUND = 0.25  # issue 10: a row beyond 25% carries a note with a specific, checked reason
 TESTS = Path(__file__).resolve().parent
 
-# Where the figures of each checked note are recomputed: id prefix -> test file (first match wins).
+# Where the figures of each checked note are recomputed: id prefix -> test module (first match wins); the module's
+# RECOMPUTED_IDS (the ids its recomputing tests run over) must hold the row.
 RECOMPUTED_BY: dict[str, str] = {
     "amd-mi300x-gpt2xl-fp8": "test_amd_rows.py",
     "trn1-": "test_validate_trainium.py",
@@ -67,11 +70,17 @@ UNEXPLAINED: dict[str, str] = {
     "nrn-trn1-l2-7b-b8-128-8064-ttft": "batch 8 of the row above; the same unexplained fixed cost",
     **{f"nrn-trn1-l3-8b-b1-128-{n}-ttft": "gap row (int8 weight-only); with its matmuls at the bf16 peak still beyond "
        "25%, as the Llama-2-7b 128-token rows" for n in (8064, 3968)},
+    **{rid: "the note's checked part (the recorded 'full' recompute over-counts the run's, ~8-12 s) is short of the "
+       "gap and the rest is 'not explained further' (its figures: tests/test_validate_trainium.py)"
+       for rid in ("trn1-nxd-llama31-70b", "trn1-nxd-llama31-70b-n221d")},
 }
 """Rows beyond 25% with no checked reason, each with why (strict xfails below)."""
 
 _CHECKED = re.compile(r"\bchecked\b", re.IGNORECASE)
-_UNCHECKED_START = re.compile(r"\s*(not explained|partly checked)", re.IGNORECASE)
+# a negated or partial 'checked' anywhere in the note: 'not checked', 'not yet checked', 'unchecked', 'partly checked',
+# 'partially checked', 'never checked', and 'not explained' / 'unexplained'
+_NEGATED = re.compile(r"\b(?:(?:not|never)\s+(?:yet\s+|been\s+)?|un-?|part(?:ial)?ly\s+)checked\b"
+                      r"|\bnot\s+(?:yet\s+)?explained\b|\bunexplained\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -97,18 +106,24 @@ def _beyond() -> list[Row]:
 
 def has_checked_marker(note: str) -> bool:
     """The note says its reason was checked ('checked:', 'Checked 2026-..', 'reason checked', 'CHECKED REASON'), and
-    does not open by saying it is not ('not explained', 'partly checked')."""
-    return bool(_CHECKED.search(note)) and not _UNCHECKED_START.match(note)
+    nowhere says it is not ('not checked', 'unchecked', 'partly checked', 'not explained', ...)."""
+    return bool(_CHECKED.search(note)) and not _NEGATED.search(note)
+
+
+def recomputed_ids(test_file: str) -> frozenset[str]:
+    """The row ids whose notes the test module recomputes (its RECOMPUTED_IDS)."""
+    if test_file == Path(__file__).name:
+        return RECOMPUTED_IDS
+    module = importlib.import_module(test_file.removesuffix(".py"))  # tests/ is on sys.path (pytest's rootdir import)
+    ids = module.RECOMPUTED_IDS
+    assert isinstance(ids, frozenset), test_file
+    return ids
 
 
 def recomputing_test(row: Row) -> Path | None:
-    """The test file that recomputes the row's note, if RECOMPUTED_BY names one and that file names the row."""
+    """The test file that recomputes the row's note: the one RECOMPUTED_BY names, if its RECOMPUTED_IDS holds it."""
     name = next((f for p, f in RECOMPUTED_BY.items() if row.id.startswith(p)), None)
-    if name is None:
-        return None
-    text = (TESTS / name).read_text()
-    prefix = next(p for p in RECOMPUTED_BY if row.id.startswith(p))
-    return TESTS / name if (prefix in text or row.source in text) else None
+    return TESTS / name if name is not None and row.id in recomputed_ids(name) else None
 
 
 def test_marker_rule() -> None:
@@ -117,13 +132,19 @@ def test_marker_rule() -> None:
     assert has_checked_marker("Checked 2026-11-30 (s-moe; ...), no mechanism adopted")
     assert not has_checked_marker("not explained: published minus the model's TTFT; layout checked")
     assert not has_checked_marker("partly checked: the model's request cycle")
+    for negated in ("the reason is not checked", "the reason is unchecked", "reason not yet checked (2026-12-01)",
+                    "layout checked; the reason is partly checked", "checked layout, the miss is not explained",
+                    "checked: an unexplained fixed cost", "partially checked", "un-checked"):
+        assert not has_checked_marker(negated), negated
+    assert has_checked_marker("checked: the fixed cost is not modelled")  # a negation of something else
     assert not has_checked_marker("the nvidia-ampere serving table has no per-request overhead")
 
 
 def test_every_row_beyond_25pct_has_a_checked_and_recomputed_note() -> None:
     rows = _beyond()
     kinds = {r.kind for r in rows}
-    assert {"training", "serving"} <= kinds  # the rule must see both files (83 rows beyond 25% on 2026-12-01)
+    assert {"training", "serving"} <= kinds  # the rule must see both files
+    assert len(rows) > len(UNEXPLAINED)  # and rows with a checked reason, not only the unexplained ones
     bad = [(r.kind, r.id, round(r.error or 0.0, 3)) for r in rows if r.id not in UNEXPLAINED
            and not (has_checked_marker(r.note) and recomputing_test(r) is not None)]
     assert not bad, f"rows beyond 25% without a checked note recomputed by a test (or an UNEXPLAINED entry): {bad}"
@@ -134,6 +155,19 @@ def test_unexplained_rows_exist_and_say_so() -> None:
     by_id = {r.id: r for r in _rows()}
     for rid, reason in UNEXPLAINED.items():
         assert rid in by_id and by_id[rid].note and reason, rid
+
+
+def test_readme_names_the_unexplained_serving_rows() -> None:
+    """README's serving paragraph and Trainium bullet count the UNEXPLAINED Trainium1 serving rows (L4 rows apart)."""
+    readme = " ".join((TESTS.parent / "README.md").read_text(encoding="utf-8").split())
+    words = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+    nrn = [rid for rid in UNEXPLAINED if rid.startswith("nrn-")]
+    for pattern in (r"except the L4 rows and (\w+) Trainium1 TTFT rows \(", r"; (\w+) TTFT rows unexplained, each a"):
+        m = re.search(pattern, readme)
+        assert m and words.get(m[1]) == len(nrn), (pattern, len(nrn))
+    assert {rid.split("-b")[0] for rid in nrn} == {"nrn-trn1-l2-7b", "nrn-trn1-l3-8b"}  # 'Llama-2-7b', 'Llama-3-8B'
+    assert all(SERVING_ROWS[rid]["role"] == "gap" and SERVING_ROWS[rid]["weight_dtype"] == "int8"
+               for rid in nrn if rid.startswith("nrn-trn1-l3-8b"))  # 'int8 weight-only ... gap rows'
 
 
 @pytest.mark.xfail(strict=True, reason="rows beyond 25% with no checked reason (UNEXPLAINED holds each one's reason); "
@@ -164,8 +198,6 @@ def _pct(x: float) -> str:
 
 
 # gpt-fast, Llama 2 7B decode at batch 1 on A100 NVLink, tp 2/4/8 (published_serving_runs.csv, source gpt-fast)
-NCCL_583_2GPU_S = 10.14e-6
-"""NVIDIA/nccl issue #583: nccl-tests all_reduce_perf on 2 A100-SXM4-40GB (NVLink), 32 B, out-of-place time."""
 NCCL_TESTS_123_8GPU_S = 33.7e-6
 """NVIDIA/nccl-tests issue #123: 8-GPU DGX-A100, <=128 B, NCCL_ALGO=Ring (comm.py's 2.4 us per step = 33.7 / 14)."""
 
@@ -201,12 +233,15 @@ def _tp_decode(rid: str) -> TpDecode:
                     float(row["published"]) - 1.0)
 
 
-@pytest.mark.parametrize("rid", ["gptfast-a100-7b-tp4", "gptfast-a100-7b-tp8"])
+GPTFAST_TP_ROWS = ("gptfast-a100-7b-tp4", "gptfast-a100-7b-tp8")
+
+
+@pytest.mark.parametrize("rid", GPTFAST_TP_ROWS)
 def test_gptfast_tp_notes_recompute(rid: str) -> None:
     """The per-all-reduce cost the published figure leaves, against the model's charge: NCCL's tree is a chain inside
     one node (2 (p-1) steps at comm.py's per-step latency, the 8-GPU figure being nccl-tests #123's 33.7 us), where a
-    binary tree's 2 log2(p) steps charged less until 2026-12-01; the residuals lie between published NCCL
-    small-message times on A100 NVLink (10.14 us on 2 GPUs, 33.7 us on 8)."""
+    binary tree's 2 log2(p) steps charged less until 2026-12-01; the residuals lie below nccl-tests #123's published
+    8-GPU small-message time on A100 NVLink (33.7 us)."""
     note, tp = NOTES[rid], int(SERVING_ROWS[rid]["tp"])
     assert get_device("a100-sxm-80gb").scaleup_latency_s is None  # comm.py's default per-step latency is the one used
     lat_us = comm.DEFAULT_SCALEUP_LATENCY_S * 1e6
@@ -220,7 +255,7 @@ def test_gptfast_tp_notes_recompute(rid: str) -> None:
     tree_steps = 2 * int(math.log2(tp))
     assert f"it gave {tree_steps * lat_us:.1f} us (a {tree_steps}-step binary tree)" in note
     residuals = [_tp_decode(f"gptfast-a100-7b-tp{t}").residual_us for t in (2, 4, 8)]
-    assert min(residuals) > NCCL_583_2GPU_S * 1e6 and max(residuals) < NCCL_TESTS_123_8GPU_S * 1e6
+    assert max(residuals) < NCCL_TESTS_123_8GPU_S * 1e6
     seventy = [abs(_err(f"gptfast-a100-70b-tp{t}")) for t in (2, 4, 8)]
     assert f"70B rows, where weight reads dominate, are within {math.ceil(100 * max(seventy))}%" in note
     assert abs(_err(rid)) <= ROW_NOTE_BOUND
@@ -232,7 +267,10 @@ XQA_SPEEDUP = (1.9, 2.4)
 1,227 -> 2,941 on 1 H200 (2.4x), 13,232 -> 25,300 on 8 (1.9x); 'will be included in the v0.8 releases'."""
 
 
-@pytest.mark.parametrize("rid", ["trt061-h100-70b-b480-128-2048", "trt061-h100-70b-b64-2048-2048"])
+TRT061_GQA_ROWS = ("trt061-h100-70b-b480-128-2048", "trt061-h100-70b-b64-2048-2048")
+
+
+@pytest.mark.parametrize("rid", TRT061_GQA_ROWS)
 def test_trt061_gqa_notes_recompute(rid: str) -> None:
     note = NOTES[rid]
     value, p = _pred(rid)
@@ -251,8 +289,11 @@ def test_trt061_gqa_notes_recompute(rid: str) -> None:
     assert f"{_pct(short[0])} and {_pct(short[1])}" in note
 
 
+TRT05_H100_70B_ROW = "trt05-ttft-h100-70b-128"
+
+
 def test_trt05_h100_70b_ttft_note_recomputes() -> None:
-    rid = "trt05-ttft-h100-70b-128"
+    rid = TRT05_H100_70B_ROW
     note, short, long_ = NOTES[rid], _pred(rid)[1], _pred("trt05-ttft-h100-70b-2048")[1]
     pub_s, pub_l = (float(SERVING_ROWS[k]["published"]) for k in (rid, "trt05-ttft-h100-70b-2048"))
     slope_ms = (long_.ttft_s - short.ttft_s) * 1e3
@@ -268,7 +309,10 @@ def test_trt05_h100_70b_ttft_note_recomputes() -> None:
     assert f"closing the {gap_ms:.1f} ms gap needs {(comm_ms + gap_ms) / calls * 1e3:.0f} us per call" in note
 
 
-@pytest.mark.parametrize("model", ["7b", "70b"])
+TRT05_A100_MODELS = ("7b", "70b")
+
+
+@pytest.mark.parametrize("model", TRT05_A100_MODELS)
 def test_trt05_a100_ttft_notes_recompute(model: str) -> None:
     rid, long_id = f"trt05-ttft-a100-{model}-128", f"trt05-ttft-a100-{model}-2048"
     note = NOTES[rid]
@@ -327,8 +371,11 @@ def _padded(rid: str) -> Padded:
                   pub - 1)
 
 
-@pytest.mark.parametrize("rid", ["trt10-b200-l3-70b-tp1-128-4096", "trt10-b200-l3-70b-tp1-1000-2000",
-                                 "trt10-b200-l3-70b-tp1-2048-2048", "trt10-gb200-l3-70b-tp1-1000-2000"])
+CUDA_GRAPH_PADDING_ROWS = ("trt10-b200-l3-70b-tp1-128-4096", "trt10-b200-l3-70b-tp1-1000-2000",
+                           "trt10-b200-l3-70b-tp1-2048-2048", "trt10-gb200-l3-70b-tp1-1000-2000")
+
+
+@pytest.mark.parametrize("rid", CUDA_GRAPH_PADDING_ROWS)
 def test_cuda_graph_padding_notes_recompute(rid: str) -> None:
     note, d = NOTES[rid], _padded(rid)
     assert note.startswith("checked:")
@@ -344,8 +391,11 @@ def test_cuda_graph_padding_notes_recompute(rid: str) -> None:
     assert abs(d.padded_error) < abs(d.error) and min(abs(h.padded_error) for h in h200) > ROW_NOTE_BOUND
 
 
+H200_70B_128_ROW = "trt10-h200-l3-70b-tp1-128-128"
+
+
 def test_h200_70b_128_128_note_recomputes() -> None:
-    rid = "trt10-h200-l3-70b-tp1-128-128"
+    rid = H200_70B_128_ROW
     note = NOTES[rid]
     value, p = _pred(rid)
     st = p.decode_step
@@ -366,8 +416,11 @@ def test_h200_70b_128_128_note_recomputes() -> None:
 
 
 # AWS Neuron transformers-neuronx Llama 3 8B int8-weight TTFT rows on Trn1 (gap rows, source neuron-trn1-lat)
-@pytest.mark.parametrize("rid", sorted(r for r, row in SERVING_ROWS.items()
-                                       if r.startswith("nrn-trn1-l3-8b") and row["role"] == "gap"))
+INT8_GAP_ROWS = tuple(sorted(r for r, row in SERVING_ROWS.items()
+                             if r.startswith("nrn-trn1-l3-8b") and row["role"] == "gap"))
+
+
+@pytest.mark.parametrize("rid", INT8_GAP_ROWS)
 def test_int8_weight_only_gap_notes_recompute(rid: str) -> None:
     """The row as plan serve runs it (W8A8 at the int8 peak) and with its matmuls at the bf16 peak (bf16 weights), as
     the note quotes; 'checked' only where the bf16-peak figure comes within 25%."""
@@ -382,7 +435,10 @@ def test_int8_weight_only_gap_notes_recompute(rid: str) -> None:
     assert (rid in UNEXPLAINED) == (abs(at_bf16) > ROW_NOTE_BOUND and abs(as_w8a8) > ROW_NOTE_BOUND)
 
 
-@pytest.mark.parametrize("batch", [1, 8])
+LLAMA2_7B_TTFT_BATCHES = (1, 8)
+
+
+@pytest.mark.parametrize("batch", LLAMA2_7B_TTFT_BATCHES)
 def test_unexplained_llama2_7b_ttft_notes_recompute(batch: int) -> None:
     """What the two unexplained rows' notes report: the same table's 128-token TTFT grows with the compiled sequence
     length, at rates that differ several-fold between models (so no checked reason)."""
@@ -403,10 +459,13 @@ def test_unexplained_llama2_7b_ttft_notes_recompute(batch: int) -> None:
     assert note.startswith("not explained:") and rid in UNEXPLAINED
 
 
+DSV3_DECODE_ROW = "lmsys-h100-dsv3-decode-ep72"
+
+
 def test_dsv3_decode_batch_is_the_blogs() -> None:
     """lmsys-h100-dsv3-decode-ep72: the batch is the blog's 256 sequences per decode GPU over its 9 nodes (EP72), and
     the published figure is the blog's 22.3k per node over 8 GPUs (the other figures: tests/test_moe_row_notes.py)."""
-    row, note = SERVING_ROWS["lmsys-h100-dsv3-decode-ep72"], NOTES["lmsys-h100-dsv3-decode-ep72"]
+    row, note = SERVING_ROWS[DSV3_DECODE_ROW], NOTES[DSV3_DECODE_ROW]
     assert int(row["batch"]) == 256 * 9 * 8 and float(row["published"]) == pytest.approx(22.3e3 / 8)
     assert "(256 sequences, 2,000 input length), SGLang achieves 22,282 tokens per second per node" in note
     assert "assumed: output 100 tokens" in note and int(row["output_len"]) == 100
@@ -422,6 +481,11 @@ def _trn1_published_utilization(run_id: str) -> float:
     return 100 * terms["model_flops_per_step"] / (float(row["step_s"]) * terms["devices"] * peak)
 
 
+TRN1_CROSS_RELEASE_NOTES = ("trn1-meglm-gpt3-6.7b-nlp", "trn1-meglm-gpt3-6.7b-1n-nlp", "trn1-nxd-llama31-8b-n221",
+                            "trn1-nxd-llama31-70b", "trn1-nxd-llama31-70b-n221d")
+"""The rows whose notes quote the figures below."""
+
+
 def test_trainium1_training_notes_cross_release_figures() -> None:
     u = {rid: f"{_trn1_published_utilization(f'trn1-{rid}'):.1f}" for rid in (
         "meglm-gpt3-6.7b-n210", "meglm-gpt3-6.7b-n211", "meglm-gpt3-6.7b-n212", "meglm-gpt3-6.7b-nlp",
@@ -429,23 +493,27 @@ def test_trainium1_training_notes_cross_release_figures() -> None:
         "nxd-llama31-70b-n220", "nxd-llama31-70b-n221d", "nxd-llama31-70b-n222", "nxd-llama31-70b")}
     notes = {r["id"]: r["note"] for r in read_runs()}
     errors = {r.id: r.error for r in validate_report().runs}
+    gpt_16n, gpt_1n, llama8_n221, *llama70 = TRN1_CROSS_RELEASE_NOTES
     assert (f"(2.10 / 2.11 / 2.12: {u['meglm-gpt3-6.7b-n210']} / {u['meglm-gpt3-6.7b-n211']} / "
-            f"{u['meglm-gpt3-6.7b-n212']}%)") in notes["trn1-meglm-gpt3-6.7b-nlp"]
+            f"{u['meglm-gpt3-6.7b-n212']}%)") in notes[gpt_16n]
     assert (f"the same release's 16-node row is {u['meglm-gpt3-6.7b-nlp']}% "
             f"({_pct(errors['trn1-meglm-gpt3-6.7b-nlp'])})") \
-        in notes["trn1-meglm-gpt3-6.7b-1n-nlp"]
+        in notes[gpt_1n]
     assert (f"({u['nxd-llama31-8b-n221']}% here at 2.21 in the May 2025 table, {u['nxd-llama31-8b-n221d']}% at 2.21 in "
             f"the Dec 2024 table, {u['nxd-llama31-8b-n220']}% at 2.20, {u['nxd-llama31-8b']}% at 2.24)") \
-        in notes["trn1-nxd-llama31-8b-n221"]
+        in notes[llama8_n221]
     seventy = [float(u[k]) for k in ("nxd-llama31-70b-n220", "nxd-llama31-70b-n221d", "nxd-llama31-70b-n222",
                                       "nxd-llama31-70b")]
     llama2_70b = [errors["trn1-nxd-llama2-70b-n216"], errors["trn1-nxd-llama2-70b"]]  # Neuron 2.16, 2.17
-    for rid in ("trn1-nxd-llama31-70b", "trn1-nxd-llama31-70b-n221d"):
+    for rid in llama70:
         assert f"(2.20 / 2.21 Dec 2024 / 2.22 / 2.24: {min(seventy):.1f}-{max(seventy):.1f}% published" in notes[rid]
         assert "(2.16, 2.17) are within 3%" in notes[rid] and max(abs(e) for e in llama2_70b) < 0.03
 
 
-@pytest.mark.parametrize("shape", ["b1-2048-2048", "b4-2048-2048", "b4-128-1024", "b4-128-128"])
+TRN1_L3_70B_TTFT_SHAPES = ("b1-2048-2048", "b4-2048-2048", "b4-128-1024", "b4-128-128")
+
+
+@pytest.mark.parametrize("shape", TRN1_L3_70B_TTFT_SHAPES)
 def test_trn1_llama3_70b_ttft_notes_model_figures(shape: str) -> None:
     """The model's side of the Llama-3-70B notes (the published ratios: tests/test_serving_neuron.py): the Llama-2-70B
     row of the same shape is predicted at the quoted error, and the two models' TTFTs within 0.1% of each other."""
@@ -454,3 +522,11 @@ def test_trn1_llama3_70b_ttft_notes_model_figures(shape: str) -> None:
     assert f"({l2}, predicted {_pct(_err(l2))})" in note
     assert "(the model predicts the two rows within 0.1%)" in note
     assert abs(_pred(l3)[0] / _pred(l2)[0] - 1) < 0.001
+
+
+RECOMPUTED_IDS: frozenset[str] = frozenset((
+    *GPTFAST_TP_ROWS, *TRT061_GQA_ROWS, TRT05_H100_70B_ROW, *(f"trt05-ttft-a100-{m}-128" for m in TRT05_A100_MODELS),
+    *CUDA_GRAPH_PADDING_ROWS, H200_70B_128_ROW, *INT8_GAP_ROWS,
+    *(f"nrn-trn1-l2-7b-b{b}-128-8064-ttft" for b in LLAMA2_7B_TTFT_BATCHES), DSV3_DECODE_ROW,
+    *TRN1_CROSS_RELEASE_NOTES, *(f"nrn-trn1-l3-70b-{s}-ttft" for s in TRN1_L3_70B_TTFT_SHAPES)))
+"""The rows whose notes this module's tests recompute (the lists their parametrize runs over)."""

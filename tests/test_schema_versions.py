@@ -22,7 +22,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "plan": (1, "95fd9bd67483f9bb"),
     "plan-workload": (1, "3e9f1a076cd9aec4"),
     "plan-explain": (1, "b809fff50120102b"),
-    "plan-serve": (3, "526b86595a502a1f"),  # 3: calibration.published_runs_of_device
+    "plan-serve": (4, "342b2cd93e05f4f5"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce
     "validate": (2, "c0684c6441827ec5"),
     "simulate-run": (1, "1525c02807062d93"),
     "simulate-sweep": (1, "94c9aaca46b0185f"),

@@ -84,16 +84,21 @@ def test_held_out_median_meets_the_serving_target(results: list[ServingRunResult
 
 def test_rows_beyond_25_percent_carry_a_checked_note(results: list[ServingRunResult]) -> None:
     far = [r for r in results if r.role == "test" and r.error is not None and abs(r.error) > NOTE_BEYOND]
-    assert far  # the rows below: if they come within 25%, their notes are stale
+    assert far  # the three rows below: if they come within 25%, their notes are stale
     assert all("Checked" in r.note and "tests/test_serving_amd.py" in r.note for r in far), [r.id for r in far]
-    # (until 2026-12-01 the AMD page's batch-2 and batch-4 rows were beyond 25% and OCI batch 128 within; the chained
-    # tree all-reduce of comm.tree_allreduce_s and the table's re-fit moved them)
-    assert {r.id for r in far} == {"oci-mi300x-405b-b64-128-128", "oci-mi300x-405b-b128-128-128"}
+    assert {r.id for r in far} == {"oci-mi300x-405b-b64-128-128", "amdperf-mi300x-l3-70b-b2-128-2048",
+                                   "amdperf-mi300x-l3-70b-b4-128-2048"}
+
+
+OCI_B64 = "oci-mi300x-405b-b64-128-128"
+AMDPERF_BATCHES = (2, 4)
+RECOMPUTED_IDS = frozenset((OCI_B64, *(f"amdperf-mi300x-l3-70b-b{b}-128-2048" for b in AMDPERF_BATCHES)))
+"""The rows whose notes the two tests below recompute (tests/test_row_notes_checked.py)."""
 
 
 def test_oci_batch_64_note_recomputes() -> None:
-    note = ROW["oci-mi300x-405b-b64-128-128"]["note"]
-    p = _static("oci-mi300x-405b-b64-128-128")
+    note = ROW[OCI_B64]["note"]
+    p = _static(OCI_B64)
     s = p.decode_step
     published_ratio = 6.919 / 3.530  # the blog's average latencies at batch 64 and 1
     one = _static("oci-mi300x-405b-b1-128-128")
@@ -113,18 +118,7 @@ def test_oci_batch_64_note_recomputes() -> None:
             assert abs(latency_s / _work_s(q, _additive_step_s(q)) - 1) <= bound, rid
 
 
-def test_oci_batch_128_note_recomputes() -> None:
-    note = ROW["oci-mi300x-405b-b128-128-128"]["note"]
-    p = _static("oci-mi300x-405b-b128-128-128")
-    s = p.decode_step
-    assert f"compute {s.compute_s * 1e3:.1f} ms" in note and f"reads {s.memory_s * 1e3:.1f} ms" in note
-    assert f"{s.comm_s * 1e3:.1f} ms of all-reduce" in note and f"= {p.tpot_s * 1e3:.1f} ms" in note
-    assert f"row is {_work_s(p, p.tpot_s):.2f} s" in note
-    add = _additive_step_s(p)
-    assert f"({add * 1e3:.1f} ms per step) it is {_work_s(p, add):.2f} s ({10.340 / _work_s(p, add) - 1:+.0%})" in note
-
-
-@pytest.mark.parametrize("batch", [2, 4])
+@pytest.mark.parametrize("batch", AMDPERF_BATCHES)
 def test_amd_page_latency_notes_recompute(batch: int, results: list[ServingRunResult]) -> None:
     rid = f"amdperf-mi300x-l3-70b-b{batch}-128-2048"
     note = ROW[rid]["note"]

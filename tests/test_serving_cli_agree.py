@@ -1,6 +1,6 @@
 """`validate --serving` and the command line agree on every row of the serving runs file: each row, written down as
-a user would (`plan serve` flags: the engine's memory rule, its max_batch_size, the MoE layout, `--concurrency max`
-for the max-throughput rows), gives exactly the figure `validate --serving` reports (issue 10)."""
+a user would (`plan serve` flags: the engine's memory rule, its max_batch_size, its all-reduce, the MoE layout,
+`--concurrency max` for the max-throughput rows), gives exactly the figure `validate --serving` reports (issue 10)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _flags(row: dict[str, str]) -> list[str]:
     # max-throughput rows keep as many requests in flight as the engine holds; the others are one static batch
     flags += ["--concurrency", "max"] if row["batch"] == "max" else ["--batch", row["batch"]]
     for col, flag in (("ep", "--ep"), ("attention_dp", "--attention-dp"), ("redundant_experts", "--redundant-experts"),
-                      ("max_batch_size", "--max-batch-size")):
+                      ("max_batch_size", "--max-batch-size"), ("tp_allreduce", "--tp-allreduce")):
         if (row.get(col) or "").strip():
             flags += [flag, row[col].strip()]
     if (row.get("two_batch_overlap") or "").strip() == "yes":

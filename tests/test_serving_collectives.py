@@ -15,9 +15,10 @@ from accelopt.predict.comm import DEFAULT_SCALEUP_LATENCY_S
 from accelopt.workload.presets import get_model
 
 # The published TP-8 serving row trt10-h200-l3.1-405b-tp8-128-2048 (published_serving_runs.csv: Llama 3.1 405B,
-# 8 x H200, fp8 weights and KV cache, 128 in / 2048 out), at a fixed static batch so that only the link differs.
+# 8 x H200, fp8 weights and KV cache, 128 in / 2048 out), at a fixed static batch so that only the link differs;
+# through NCCL (--tp-allreduce nccl), whose tree chains the node (the engine's custom kernel is timed as a log2 tree).
 ROW = ["plan", "serve", "--model", "llama3.1-405b", "--hardware", "h200", "--tp", "8", "--weight-dtype", "fp8",
-       "--kv-dtype", "fp8", "--prompt", "128", "--output", "2048", "--batch", "64"]
+       "--kv-dtype", "fp8", "--prompt", "128", "--output", "2048", "--batch", "64", "--tp-allreduce", "nccl"]
 BATCH, TP = 64, 8
 
 
@@ -181,7 +182,7 @@ def test_measured_link_is_used_as_measured_where_the_spec_lists_no_scaleup_bandw
 
     path, bw, lat = _probe(tmp_path)
     spec = replace(get_device("h100-sxm"), scaleup_bandwidth_byte_per_s=None)
-    cal = replace(serving.calibration_for_spec(spec), measured_link=load_measured(path))
+    cal = replace(serving.calibration_for_spec(spec), measured_link=load_measured(path), tp_allreduce="nccl")
     p = serving.predict_serving(get_model("llama3.1-405b"), spec, tp=TP, batch=BATCH, prompt_len=128, output_len=16,
                                 weight_dtype="fp8", kv_dtype="fp8", calibration=cal, allow_oom=True)
     assert p.decode_step.comm_s == pytest.approx(_decode_comm_s(bw, lat), rel=1e-9)

@@ -39,7 +39,7 @@ RULES: dict[str, tuple[dict[str, list[float]], float]] = {
                       "decode_bandwidth_efficiency": _BW, "per_step_overhead_s": _STEP_S}, 0.026),
     "amd-instinct-cdna3": ({"decode_bandwidth_efficiency": _grid(0.40, 0.95, 0.025),
                             "decode_compute_efficiency": _EFF, "per_step_overhead_s": _grid(0, 20e-3, 0.25e-3)},
-                           0.088),
+                           0.091),
     "google-tpu-v6e": ({"decode_bandwidth_efficiency": _grid(0.20, 0.95, 0.025), "per_step_overhead_s": _STEP_S,
                         "prefill_compute_efficiency": _EFF}, 0.135),
     "aws-neuroncore-v2": ({"decode_bandwidth_efficiency": _grid(0.30, 0.95, 0.025),

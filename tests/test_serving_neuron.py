@@ -101,17 +101,30 @@ def test_no_unexplained_row_beyond_25pct(results: list[ServingRunResult]) -> Non
     assert not [r.id for r in _beyond(results) if r.id in UNEXPLAINED]
 
 
+# The rows whose notes' figures test_checked_notes_arithmetic recomputes, as it uses them
+MISTRAL_B1, MISTRAL_B8 = "nrn-trn1-mistral-v02-b1-8192-8192-ttft", "nrn-trn1-mistral-v02-b8-8192-8192-ttft"
+L3_VS_L2_70B_TTFT = (("b1-2048-2048", 0.79), ("b4-2048-2048", 0.61), ("b4-128-1024", 0.83), ("b4-128-128", 0.83))
+PREFILL_TOKENS = (("nrn-trn1-l2-70b-b1-1024-1024-ttft", 1024), ("nrn-trn1-l2-70b-b4-256-256-ttft", 1024),
+                  ("nrn-trn1-l2-70b-b1-2048-2048-ttft", 2048), ("nrn-trn1-l2-70b-b4-1024-1024-ttft", 4096))
+TRN2_AT_TRN1_TABLE = (("nrn-trn2-l33-70b-b1-10000-1501-tpot", 0.023), ("nrn-trn2-l33-70b-b1-10000-1501-ttft", 0.9925))
+TRN2_405B = "nrn-trn2-l31-405b-b1-10000-1785-ttft"
+_PREFILL_NOTE = {r["note"] for r in AWS if r["id"] == PREFILL_TOKENS[0][0]}
+RECOMPUTED_IDS = frozenset((MISTRAL_B1, MISTRAL_B8, *(f"nrn-trn1-l3-70b-{s}-ttft" for s, _ in L3_VS_L2_70B_TTFT),
+                            *(rid for rid, _ in PREFILL_TOKENS), *(rid for rid, _ in TRN2_AT_TRN1_TABLE), TRN2_405B,
+                            *(r["id"] for r in AWS if r["note"] in _PREFILL_NOTE)))  # rows sharing that note
+"""Read by tests/test_row_notes_checked.py: a row beyond 25% must be one of them."""
+
+
 def test_checked_notes_arithmetic() -> None:
     # Trn1 against Inf2, same engine, model and 8192-token shape at batch 1
-    assert PUB["nrn-trn1-mistral-v02-b1-8192-8192-ttft"] / PUB["nrn-inf2-mistral-v02-b1-8192-8192-ttft"] == \
+    assert PUB[MISTRAL_B1] / PUB["nrn-inf2-mistral-v02-b1-8192-8192-ttft"] == \
         pytest.approx(2.45, abs=0.005)
     for m in ("l2-13b", "codellama-13b"):
         assert PUB[f"nrn-trn1-{m}-b1-8192-8192-ttft"] / PUB[f"nrn-inf2-{m}-b1-8192-8192-ttft"] == \
             pytest.approx(2.4, abs=0.05)
-    assert PUB["nrn-trn1-mistral-v02-b8-8192-8192-ttft"] / PUB["nrn-trn1-mistral-v02-b1-8192-8192-ttft"] == \
-        pytest.approx(6.5, abs=0.05)
+    assert PUB[MISTRAL_B8] / PUB[MISTRAL_B1] == pytest.approx(6.5, abs=0.05)
     # Llama-3-70B against Llama-2-70B (same layers) at the same shape
-    for shape, ratio in (("b1-2048-2048", 0.79), ("b4-2048-2048", 0.61), ("b4-128-1024", 0.83), ("b4-128-128", 0.83)):
+    for shape, ratio in L3_VS_L2_70B_TTFT:
         assert PUB[f"nrn-trn1-l3-70b-{shape}-ttft"] / PUB[f"nrn-trn1-l2-70b-{shape}-ttft"] == \
             pytest.approx(ratio, abs=0.005)
     a, b = get_model("llama3-70b"), get_model("llama2-70b")
@@ -123,18 +136,15 @@ def test_checked_notes_arithmetic() -> None:
     assert serving.prefill_flops(l2, 1, 2048) / serving.prefill_flops(l2, 1, 1024) == pytest.approx(2.02, abs=0.005)
     attn = 2048 * serving.attention_flops_per_token(l2, 2049 / 2)
     assert attn / serving.prefill_flops(l2, 1, 2048) == pytest.approx(0.02, abs=0.005)
-    per_token = {k: PUB[k] / n for k, n in (("nrn-trn1-l2-70b-b1-1024-1024-ttft", 1024),
-                                            ("nrn-trn1-l2-70b-b4-256-256-ttft", 1024),
-                                            ("nrn-trn1-l2-70b-b1-2048-2048-ttft", 2048),
-                                            ("nrn-trn1-l2-70b-b4-1024-1024-ttft", 4096))}
+    per_token = {k: PUB[k] / n for k, n in PREFILL_TOKENS}
     assert [round(v, 3) for v in per_token.values()] == [0.227, 0.264, 0.337, 0.361]
     # Trn2 (uncalibrated): the fitted Trn1 table's values on its rows, quoted in their notes (not adopted)
     v2 = replace(serving.serving_calibrations()["aws-neuroncore-v2"], family="default")
-    for rid, err in (("nrn-trn2-l33-70b-b1-10000-1501-tpot", 0.023), ("nrn-trn2-l33-70b-b1-10000-1501-ttft", 0.9925)):
+    for rid, err in TRN2_AT_TRN1_TABLE:
         row = next(r for r in AWS if r["id"] == rid)
         assert predict_row(row, {"default": v2})[0] / PUB[rid] - 1 == pytest.approx(err, abs=0.0005)
-    v2_405 = predict_row(next(r for r in AWS if r["id"] == "nrn-trn2-l31-405b-b1-10000-1785-ttft"), {"default": v2})[0]
-    assert v2_405 / PUB["nrn-trn2-l31-405b-b1-10000-1785-ttft"] - 1 == pytest.approx(1.414, abs=0.0005)
+    v2_405 = predict_row(next(r for r in AWS if r["id"] == TRN2_405B), {"default": v2})[0]
+    assert v2_405 / PUB[TRN2_405B] - 1 == pytest.approx(1.414, abs=0.0005)
     # Trn2 prefill rates implied by the published TTFTs (share of the 64 logical cores' bf16 peak)
     peak = 64 * get_device("trainium2-lnc2").peak("bf16")
     for model, rid, share in (("llama3-70b", "nrn-trn2-l33-70b-b1-10000-1501-ttft", 0.244),

@@ -232,7 +232,11 @@ GPT_FAST_BF16 = [
 
 @pytest.mark.parametrize(("name", "tp", "measured_tok_s", "tol"), GPT_FAST_BF16)
 def test_gpt_fast_a100_batch1_decode(name: str, tp: int, measured_tok_s: float, tol: float) -> None:
-    p = predict_serving(get_model(name), A100_80GB, tp=tp, batch=1, prompt_len=5, output_len=200)
+    """gpt-fast all-reduces through torch.distributed (NCCL): tp_allreduce 'nccl', its engine's default."""
+    from accelopt.predict.serving import ENGINES, serving_calibrations
+
+    cal = replace(serving_calibrations()["nvidia-ampere"], tp_allreduce=ENGINES["gpt-fast"].tp_allreduce)
+    p = predict_serving(get_model(name), A100_80GB, tp=tp, batch=1, prompt_len=5, output_len=200, calibration=cal)
     assert p.decode_tokens_per_s == pytest.approx(measured_tok_s, rel=tol)
 
 
@@ -362,8 +366,10 @@ def test_tp_allreduce_time_is_the_faster_of_ring_and_tree() -> None:
 
     assert not hasattr(sv, "ring_allreduce_s")
     p, calls = 8, 64
-    across = sv._Link(bandwidth_byte_per_s=100e9, latency_s=5e-6, ranks_per_domain=1)  # one rank per domain
-    inside = sv._Link(bandwidth_byte_per_s=100e9, latency_s=5e-6, ranks_per_domain=8)  # all 8 in one domain
+    across = sv._Link(bandwidth_byte_per_s=100e9, latency_s=5e-6, ranks_per_domain=1,
+                      chain_latency_s=5e-6)  # one rank per domain
+    inside = sv._Link(bandwidth_byte_per_s=100e9, latency_s=5e-6, ranks_per_domain=8,
+                      chain_latency_s=5e-6)  # all 8 in one domain
 
     def ring(n: float) -> float:
         return 2 * (p - 1) * across.latency_s + 2 * (p - 1) / p * n / across.bandwidth_byte_per_s

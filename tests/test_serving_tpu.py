@@ -60,10 +60,18 @@ def _implied_prefill_efficiency(row: dict[str, str]) -> float:
     return lo
 
 
+def _far(results: list[ServingRunResult]) -> list[ServingRunResult]:
+    return [r for r in results if r.role == "test" and r.error is not None and abs(r.error) > NOTE_BEYOND]
+
+
+RECOMPUTED_IDS = frozenset(r.id for r in _far([reproduce(r, SOURCES) for r in TPU]))
+"""The rows whose notes the next test recomputes: every held-out row beyond 25% (tests/test_row_notes_checked.py)."""
+
+
 def test_far_ttft_notes_recompute(results: list[ServingRunResult]) -> None:
     """The reason the far TTFT rows give, figure by figure: TTFT proportional to the concurrency (per-prompt TTFT
     within 5% from 8 to 256 prompts), the prefill efficiency that would match it, and the fit row's arithmetic."""
-    far = [r for r in results if r.role == "test" and r.error is not None and abs(r.error) > NOTE_BEYOND]
+    far = _far(results)
     assert {r.metric for r in far} == {"ttft_ms"}
     for r in far:
         stem = r.id.rsplit("-c", 1)[0]

@@ -155,12 +155,16 @@ def test_only_cited_sources_are_listed(tmp_path) -> None:
     assert set(res.sources) == {r.source for r in res.runs}
 
 
+GB200_128_ROW = "trt10-gb200-l3-70b-tp1-128-128"
+RECOMPUTED_IDS = frozenset({GB200_128_ROW})  # the row whose note the next test recomputes
+
+
 def test_gb200_128_128_note_numbers(result: ServingValidateResult) -> None:
     """The numbers the note of trt10-gb200-l3-70b-tp1-128-128 quotes are the model's, and the 128/128 pattern holds."""
     rows = {r["id"]: r for r in read_serving_runs()[0]}
-    _, p = _predict_row(rows["trt10-gb200-l3-70b-tp1-128-128"], None, None)
+    _, p = _predict_row(rows[GB200_128_ROW], None, None)
     step = p.decode_step
-    note = next(r.note for r in result.runs if r.id == "trt10-gb200-l3-70b-tp1-128-128")
+    note = next(r.note for r in result.runs if r.id == GB200_128_ROW)
     assert f"at {p.batch} sequences" in note
     assert f"({step.compute_s * 1e3:.0f} ms of GEMMs against {step.memory_s * 1e3:.0f} ms of memory traffic, of a " \
            f"{step.total_s * 1e3:.0f} ms step)" in note
@@ -168,4 +172,4 @@ def test_gb200_128_128_note_numbers(result: ServingValidateResult) -> None:
                  and r.error is not None and ("70b" in r.id or "405b" in r.id)}
     assert len(dense_128) == 8 and f"({len(dense_128)} rows, H100/H200/B200/GB200)" in note
     assert all(-0.25 <= round(e, 2) <= -0.20 for e in dense_128.values()), dense_128  # "too slow by 20-25%"
-    assert min(dense_128, key=lambda k: dense_128[k]) == "trt10-gb200-l3-70b-tp1-128-128"  # "this row most"
+    assert min(dense_128, key=lambda k: dense_128[k]) == GB200_128_ROW  # "this row most"

@@ -178,6 +178,9 @@ _BEYOND = re.compile(r"Beyond 25%, reason checked \(2026-11-30, rule v2, matmul_
                      r"\(compute alone, no communication: ([\d.]+) s against the published ([\d.]+) s\)")
 
 
+RECOMPUTED_IDS = frozenset(r["id"] for r in TRN1_ROWS)  # the next test's rows (tests/test_row_notes_checked.py)
+
+
 @pytest.mark.parametrize("row", TRN1_ROWS, ids=lambda r: r["id"])
 def test_rows_beyond_25pct_carry_the_checked_arithmetic(row: dict[str, str]) -> None:
     """issue 10: a row beyond 25% carries a note with a specific, checked reason; the figures it quotes are recomputed

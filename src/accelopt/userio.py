@@ -167,14 +167,26 @@ def _refuse_non_page(p: Path, example: str) -> None:
     such as `--html my_model.py` must not replace the model file)."""
     try:
         with open(p, "rb") as f:
-            head = f.read(512)
+            head = f.read(4096)
     except OSError:
         return  # unreadable: the open-for-writing check below says why
-    text = head.decode("utf-8", "replace").lstrip("\ufeff \t\r\n").lower()
-    if head and not text.startswith(("<!doctype html", "<html")):
+    if not _looks_like_page(head.decode("utf-8", "replace")):
         raise InputError(f"cannot write --html {str(p)!r}: the file exists and is not an HTML page, so the report "
                          "would replace what it holds",
                          f"give a new file name, e.g. --html {example}, or move that file aside first")
+
+
+_PAGE_START = re.compile(r"<(!doctype\s+html|html|head)[\s>]")  # a tag name ends at a space or '>': not <header>
+_BLANK = "\ufeff \t\r\n\f"
+
+
+def _looks_like_page(text: str) -> bool:
+    """An empty or whitespace-only file, or one whose first tag (after comments such as a browser's
+    '<!-- saved from url=... -->') opens an HTML page: <!DOCTYPE html>, <html> or <head> (both optional in HTML)."""
+    rest = text.lstrip(_BLANK).lower()
+    while rest.startswith("<!--") and "-->" in rest:
+        rest = rest[rest.index("-->") + 3:].lstrip(_BLANK)
+    return not rest or _PAGE_START.match(rest) is not None
 
 
 def check_distinct_outputs(outputs: list[tuple[str, Path | str | None]]) -> None:

@@ -490,9 +490,13 @@ def _measured(path: Path | None) -> Any:
 def print_measured(con: Any, measured: Any) -> None:
     """The measured link used in place of the catalog's scale-up figures, said beside the result."""
     if measured is not None:
+        from accelopt.measure.contention import link_warning
         from accelopt.report.console import plain
 
         con.print(plain(measured.text() + "; the scale-out link is the catalog's", "cyan"))
+        warning = link_warning(measured.source)
+        if warning is not None:  # saved by probe in the spec's source: the figures are used, with their caveat
+            con.print(plain(f"warning: the measured link was disturbed while measured: {warning}", "yellow"))
 
 
 def _setup_flags(setup: Any) -> dict[str, Any]:
@@ -541,13 +545,19 @@ def print_bases(con: Any, bases: list[Any]) -> None:
 
 
 def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
-    """One line per device naming each default used in place of a figure its spec lacks."""
+    """One line per device naming each default used in place of a figure its spec lacks (replaced by a spec TOML),
+    and one for an engine's custom all-reduce (not a spec figure: --tp-allreduce, its text says)."""
+    from accelopt.predict.serving import CUSTOM_ALLREDUCE_FIELD
     from accelopt.report.console import plain
 
     for device, items in assumed.items():
-        if items:
-            con.print(plain(f"{device}: " + "; ".join(a.text() for a in items)
+        spec_items = [a for a in items if a.field != CUSTOM_ALLREDUCE_FIELD]
+        if spec_items:
+            con.print(plain(f"{device}: " + "; ".join(a.text() for a in spec_items)
                             + " — give the figure in a --hardware spec TOML to replace it", "yellow"))
+        for a in items:
+            if a.field == CUSTOM_ALLREDUCE_FIELD:
+                con.print(plain(f"{device}: {a.text()}", "yellow"))
 
 
 # `plan` options a captured workload cannot use (its dtype, batch and sequence length were fixed at capture)

@@ -61,7 +61,14 @@ def register_serve(plan_app: typer.Typer) -> None:
         engine: Optional[str] = typer.Option(
             None, "--engine", help="Serving engine whose memory rule applies: trtllm, vllm, gpt-fast, "
             "optimum-habana, sgl-jax or neuron (the rules `validate --serving` uses; README); --memory-fraction and "
-            "--memory-basis override it. Default: vLLM's 0.9 of total memory."),
+            "--memory-basis override it, and its tensor-parallel all-reduce (--tp-allreduce). Default: vLLM's 0.9 of "
+            "total memory."),
+        tp_allreduce: Optional[str] = typer.Option(
+            None, "--tp-allreduce", help="How the engine all-reduces across --tp ranks: nccl (NCCL/RCCL, whose tree "
+            "chains the GPUs of one node: gpt-fast, TensorRT-LLM before 1.0) or custom (the engine's own kernel: vLLM, "
+            "TensorRT-LLM >= 1.0, SGLang; its latency has no source, so it is timed as a log2 tree and printed as an "
+            "assumption). Default: the --engine's (trtllm, vllm: custom; gpt-fast and the non-GPU engines: nccl), "
+            "custom without --engine. Same time either way off NVIDIA/AMD GPUs."),
         memory_fraction: Optional[float] = typer.Option(
             None, "--memory-fraction", help="Fraction of memory the engine may use (default "
             "0.9); of total memory or of the memory free after weights, as --memory-basis says."),
@@ -104,7 +111,7 @@ def register_serve(plan_app: typer.Typer) -> None:
                             rate=rate,
                             prompt=prompt, output=output, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
                             price_usd_per_hour=price_usd_per_hour, catalog=catalog, engine=engine,
-                            memory_fraction=memory_fraction,
+                            memory_fraction=memory_fraction, tp_allreduce=tp_allreduce,
                             memory_basis=memory_basis, max_prefill_tokens=max_prefill_tokens,
                             max_batch_size=max_batch_size, ep=ep,
                             attention_dp=attention_dp, redundant_experts=redundant_experts,

@@ -622,10 +622,25 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
     if slip is not None:  # a catalog file refuses such a figure as a unit slip: the file written would not load
         raise InputError(f"design {d.name!r} exports as a device whose {slip[0]} = {slip[2]}, which a catalog file "
                          "refuses as a unit slip (hardware/spec.py UNIT_SLIPS)",
-                         "simulate the design (`accelopt simulate run`), or scale it up (rows, cols, clock_hz, "
-                         "dram_bandwidth_byte_per_s) before exporting it as a device")
+                         _export_slip_fix(slip[0].split(".")[0], slip[1], dram_bytes is not None))
     write_spec_toml(spec, out)
     if json_out:
         emit({"written": str(out), "spec": spec.to_dict()})
     else:
         print(f"wrote {out} (device {spec.name!r}); use it with --catalog {out} or pass the path as a device")
+
+
+# design fields (or the flag) an exported spec field comes from (simulate/design.py to_accelerator_spec)
+_EXPORT_SOURCES = {"peak_flop_per_s": "rows, cols, cores or clock_hz",
+                   "memory_bandwidth_byte_per_s": "dram_bandwidth_byte_per_s (bytes/s)",
+                   "sram_bytes": "ifmap_sram_bytes, filter_sram_bytes, ofmap_sram_bytes (bytes)"}
+
+
+def _export_slip_fix(field: str, value: float, dram_flag: bool) -> str:
+    """The fix for an exported figure a catalog file would refuse, naming what set it: memory_bytes is --dram-bytes
+    (or the design's dram_bytes), in bytes, so a slip there is a figure in GB; the others scale the design up."""
+    if field == "memory_bytes":
+        where = "--dram-bytes" if dram_flag else "dram_bytes in the design's [design] table"
+        return f"{where} is in bytes: give {value:g}e9 if {value:g} is in GB"
+    return (f"simulate the design (`accelopt simulate run`), or raise {_EXPORT_SOURCES.get(field, field)} before "
+            "exporting it as a device")

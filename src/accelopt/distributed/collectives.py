@@ -21,7 +21,7 @@ from typing import Any
 
 from accelopt.distributed.types import COLLECTIVES, CollectiveFigure, CollectivesResult, Job
 from accelopt.errors import InputError, MeasurementError
-from accelopt.measure.contention import ContentionReport, Watch, check_samples
+from accelopt.measure.contention import LINK_WARNING_MARK, ContentionReport, Watch, check_samples
 from accelopt.measure.timing import Stats
 
 DEFAULT_SIZES_BYTES = [2**k for k in range(10, 25, 2)]  # 1 KiB .. 16 MiB, x4
@@ -120,12 +120,22 @@ def build_result(rank0: dict[str, Any], backend: str, device: str, nranks: int,
                                "include all_reduce in the collectives measured")
     if ALL_FIGURES in report.disturbed or any(figure_name(f) in report.disturbed for f in ar):
         report.disturbed.append(LINK_FIGURES)  # bandwidth and latency come from the all-reduce times
+    source = (f"accelopt probe --collectives: {backend} all-reduce over {nranks} ranks on {device}; bandwidth = "
+              f"busbw at {ar[-1].size_bytes} bytes (nccl-tests doc/PERFORMANCE.md), latency = intercept of "
+              "t = a + b S over sizes / (2 (p-1)) (ring model, predict/comm.py)")
     return CollectivesResult(
         backend=backend, device=device, nranks=nranks, figures=figs, contention=report,
         link_bandwidth_byte_per_s=ar[-1].busbw_byte_per_s, link_latency_s=_fit_latency_s(ar, nranks),
-        source=f"accelopt probe --collectives: {backend} all-reduce over {nranks} ranks on {device}; bandwidth = "
-               f"busbw at {ar[-1].size_bytes} bytes (nccl-tests doc/PERFORMANCE.md), latency = intercept of "
-               "t = a + b S over sizes / (2 (p-1)) (ring model, predict/comm.py)")
+        source=source + _link_warnings(report, figs))
+
+
+def _link_warnings(report: ContentionReport, figs: list[CollectiveFigure]) -> str:
+    """The warnings that bear on the link figures (machine-wide ones and the all-reduce figures'), after
+    LINK_WARNING_MARK; '' when the link was not disturbed."""
+    if LINK_FIGURES not in report.disturbed:
+        return ""
+    others = tuple(figure_name(f) + ":" for f in figs if f.op != "all_reduce")  # warnings name a figure first
+    return LINK_WARNING_MARK + "; ".join(w for w in report.warnings if not w.startswith(others))
 
 
 def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False, sizes_bytes: list[int] | None = None,

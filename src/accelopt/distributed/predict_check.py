@@ -65,8 +65,10 @@ def _comm_s(parallel: str, links: comm.Links, p: int, param_bytes: float, act_by
     bw, lat = np.asarray([links.up_bw]), np.asarray([links.up_lat])
     pa = np.asarray([float(p)])
     if parallel == "ddp":
-        p_in = links.tree_chain_ranks(pa, np.ones_like(pa))  # every rank on the scale-up link
-        return float(comm.allreduce_s(np.asarray([param_bytes]), pa, bw, lat, p_in=p_in)[0])
+        # Every rank is timed on the one host's scale-up link, so NCCL chains all p of them (its node is the host:
+        # comm.tree_allreduce_s), not min(p, domain).
+        p_in = pa if links.tree_chains else np.ones_like(pa)
+        return float(comm.allreduce_s(np.asarray([param_bytes]), pa, bw, lat, p_in=p_in, lat_in=lat)[0])
     if parallel == "fsdp":
         return float(3 * comm.reduce_scatter_s(np.asarray([param_bytes]), pa, bw, lat)[0])
     return float(2 * m * comm.p2p_s(np.asarray([act_bytes]), bw, lat)[0])

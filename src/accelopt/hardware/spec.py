@@ -49,17 +49,22 @@ LIMITS: dict[str, float] = {
     "price_usd_per_hour": 1e5, "cores": 2**20,
 }
 
-# Lower limits (upper for latencies) of a figure read from a catalog file, far past any device with the figure: below
-# them the number is in the wrong unit (989 meaning TFLOP/s, 3350 meaning GB/s, 2.4 meaning microseconds), which
-# would otherwise run as a device a trillion times slower. Each floor sits below the smallest MCU-class part (a
-# Cortex-M4 at 80 MHz: ~1e8 OP/s, 64 KB of RAM) and far below the smallest cataloged figure (the Edge TPU's 8 MB
-# and 0.5 GB/s); no interconnect waits 100 ms per ring step. (field, bound, the unit a slip was likely in, its factor)
+# Lower limits (upper for latencies) of a figure read from a catalog file, past any real device with the figure: past
+# them the number is in the wrong unit (989 meaning TFLOP/s, 3350 meaning GB/s, 80 meaning GB, 2.4 meaning
+# microseconds), which would otherwise run as a device a trillion times slower. Each bound clears the smallest real
+# parts: an 8-bit AVR MCU computes fp32 in software at ~100-150 cycles an operation, ~1e5 FLOP/s at 16 MHz (1e4
+# leaves it a 1 MHz clock), reads memory at a byte a cycle (>= 1e6 B/s; a 115200-baud UART link is 1.15e4 B/s) and
+# has 512 B - 8 KB of SRAM (ATtiny85 512 B, ATmega328P 2 KB); the slowest real link, a geostationary satellite hop,
+# takes ~0.25-0.3 s one way (cross-region fibre ~0.15 s). The slips stay caught: every single-chip peak in TFLOP/s
+# (Blackwell's dense fp4: 9000) is under 1e4, every bandwidth in GB/s (HBM3e: 8000) under 1e4, the 80-192 GB of
+# accelerator memory read as bytes under 256, and every latency in microseconds from 1 us up over 1 s (a sub-us
+# figure such as 0.7 meaning us passes unnoticed). (field, bound, the unit a slip was likely in, its factor)
 UNIT_SLIPS: tuple[tuple[str, float, str, str], ...] = (
-    ("peak_flop_per_s", 1e6, "TFLOP/s", "e12"), ("measured_matmul_flop_per_s", 1e6, "TFLOP/s", "e12"),
-    ("memory_bytes", 1e4, "GB", "e9"), ("memory_bandwidth_byte_per_s", 1e6, "GB/s", "e9"),
-    ("sram_bytes", 1e3, "MB", "e6"), ("scaleup_bandwidth_byte_per_s", 1e6, "GB/s", "e9"),
-    ("scaleup_peer_bandwidth_byte_per_s", 1e6, "GB/s", "e9"), ("scaleout_bandwidth_byte_per_s", 1e6, "GB/s", "e9"),
-    ("scaleup_latency_s", 0.1, "microseconds", "e-6"), ("scaleout_latency_s", 0.1, "microseconds", "e-6"),
+    ("peak_flop_per_s", 1e4, "TFLOP/s", "e12"), ("measured_matmul_flop_per_s", 1e4, "TFLOP/s", "e12"),
+    ("memory_bytes", 256.0, "GB", "e9"), ("memory_bandwidth_byte_per_s", 1e4, "GB/s", "e9"),
+    ("sram_bytes", 256.0, "MB", "e6"), ("scaleup_bandwidth_byte_per_s", 1e4, "GB/s", "e9"),
+    ("scaleup_peer_bandwidth_byte_per_s", 1e4, "GB/s", "e9"), ("scaleout_bandwidth_byte_per_s", 1e4, "GB/s", "e9"),
+    ("scaleup_latency_s", 1.0, "microseconds", "e-6"), ("scaleout_latency_s", 1.0, "microseconds", "e-6"),
 )
 
 

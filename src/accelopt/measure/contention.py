@@ -84,6 +84,18 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+LINK_WARNING_MARK = "; WARNING, disturbed while measured: "
+"""Joins a measured link's method text and its warnings in the source `probe --collectives` saves in the spec
+TOML (distributed/collectives.build_result); `plan --collectives` prints them beside the figures it uses. Here,
+below predict/ and distributed/, so that both can read it."""
+
+
+def link_warning(source: str) -> str | None:
+    """The warnings a saved link's source carries (after LINK_WARNING_MARK), None for a quiet measurement."""
+    warning = source.partition(LINK_WARNING_MARK)[2]
+    return warning or None
+
+
 @dataclass(kw_only=True)
 class ContentionReport:
     """What disturbed a measurement; empty `warnings` on a quiet machine."""

@@ -310,18 +310,122 @@ def out_of_memory_as_error(what: str, device: str, fix: str) -> AbstractContextM
 # ---- will a training step fit in host memory? ------------------------------------------------------
 
 _MEMINFO = Path("/proc/meminfo")
+_CGROUP_ROOT = Path("/sys/fs/cgroup")
+_SELF_CGROUP = Path("/proc/self/cgroup")
+# cgroup v1 writes "no limit" as PAGE_COUNTER_MAX pages (9223372036854771712 with 4 KiB pages; the figure moves with
+# the page size), so any limit from 2**62 bytes (4 EiB, more than any machine holds) up means none.
+_V1_NO_LIMIT_BYTES = 2.0**62
+
+
+def _meminfo_bytes(field_name: str, meminfo: Path) -> float | None:
+    """The /proc/meminfo line `field_name` in bytes; None where it is absent or unreadable."""
+    try:
+        for line in meminfo.read_text(encoding="utf-8").splitlines():
+            if line.startswith(field_name + ":"):
+                return float(line.split()[1]) * 1024  # "MemAvailable:  19954288 kB" (kB here means KiB)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def host_available_bytes(meminfo: Path = _MEMINFO) -> float | None:
     """MemAvailable (proc(5): an estimate of the memory available for new work without swapping), bytes; None
     where /proc/meminfo has no such line (not Linux, or a kernel before 3.14)."""
+    return _meminfo_bytes("MemAvailable", meminfo)
+
+
+def _read_number(path: Path) -> float | None:
+    """The one number in a cgroup file; None where it is absent, unreadable or 'max' (cgroup v2: no limit)."""
     try:
-        for line in meminfo.read_text(encoding="utf-8").splitlines():
-            if line.startswith("MemAvailable:"):
-                return float(line.split()[1]) * 1024  # "MemAvailable:  19954288 kB" (kB here means KiB)
+        return float(path.read_text(encoding="utf-8").split()[0])
     except (OSError, ValueError, IndexError):
         return None
-    return None
+
+
+def _inactive_file_bytes(stat: Path, key: str) -> float:
+    """Page cache the kernel reclaims before it kills (memory.stat `key`); 0 where unread."""
+    try:
+        for line in stat.read_text(encoding="utf-8").splitlines():
+            name, _, value = line.partition(" ")
+            if name == key:
+                return float(value)
+    except (OSError, ValueError):
+        return 0.0
+    return 0.0
+
+
+def _cgroup_dirs(base: Path, own: str) -> list[Path]:
+    """`base`/`own` (this process's cgroup) and each ancestor up to `base`, those that exist: a limit anywhere
+    on the path applies. In a container the mount shows the container's own group at `base`, where `own` (the
+    host's path) does not exist, so `base` alone is read."""
+    parts = [p for p in own.strip("/").split("/") if p]
+    dirs = [base.joinpath(*parts[:n]) for n in range(len(parts), -1, -1)]
+    return [d for d in dirs if d.is_dir()]
+
+
+def _own_cgroups(self_cgroup: Path) -> tuple[str, str]:
+    """(v2 path, v1 memory-controller path) of this process from /proc/self/cgroup ("0::/a/b",
+    "4:memory:/a/b"); "/" where a line is missing or the file unreadable."""
+    v2 = v1 = "/"
+    try:
+        lines = self_cgroup.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return v2, v1
+    for line in lines:
+        hier, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if hier == "0" and not controllers:
+            v2 = path or "/"
+        elif "memory" in controllers.split(","):
+            v1 = path or "/"
+    return v2, v1
+
+
+def cgroup_headroom_bytes(root: Path = _CGROUP_ROOT, self_cgroup: Path = _SELF_CGROUP) -> tuple[float, str] | None:
+    """(bytes this process's memory cgroup can still grow before its OOM killer acts, the limit file read), the
+    smallest over the group and its ancestors; None without a limit (or without cgroups). Headroom = limit -
+    (usage - inactive file cache), usage less the cache the kernel reclaims first: the kubelet's "working set"
+    (Kubernetes docs, node-pressure eviction). v2: memory.max ('max' = none) and memory.current, cgroup-v2.rst;
+    v1: memory/memory.limit_in_bytes and memory.usage_in_bytes, cgroup-v1/memory.rst."""
+    v2_own, v1_own = _own_cgroups(self_cgroup)
+    layouts = [(root, v2_own, "memory.max", "memory.current", "inactive_file"),
+               (root / "memory", v1_own, "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file")]
+    best: tuple[float, str] | None = None
+    for base, own, limit_name, usage_name, inactive_key in layouts:
+        for d in _cgroup_dirs(base, own):
+            limit, usage = _read_number(d / limit_name), _read_number(d / usage_name)
+            if limit is None or usage is None or limit >= _V1_NO_LIMIT_BYTES:
+                continue
+            working_set = max(0.0, usage - _inactive_file_bytes(d / "memory.stat", inactive_key))
+            headroom = max(0.0, limit - working_set)
+            if best is None or headroom < best[0]:
+                best = (headroom, str(d / limit_name))
+    return best
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostHeadroom:
+    """What a CPU step can still allocate before the kernel steps in, and where that figure was read."""
+
+    available_bytes: float = unit("B")
+    source: str
+    """'MemAvailable, /proc/meminfo' or the cgroup limit file whose headroom is the smaller."""
+    swap_on: bool
+    """Swap has free space (SwapFree > 0): past the figure the step swaps (slowly) before it is killed."""
+
+
+def host_headroom(meminfo: Path = _MEMINFO, cgroup_root: Path = _CGROUP_ROOT,
+                  self_cgroup: Path = _SELF_CGROUP) -> HostHeadroom | None:
+    """The smaller of MemAvailable and this process's cgroup headroom: in a container (Docker, Kubernetes, a
+    systemd slice) MemAvailable is the host's figure, and the cgroup's OOM killer acts at the group's limit."""
+    avail = host_available_bytes(meminfo)
+    cgroup = cgroup_headroom_bytes(cgroup_root, self_cgroup)
+    swap_on = (_meminfo_bytes("SwapFree", meminfo) or 0.0) > 0
+    if cgroup is not None and (avail is None or cgroup[0] < avail):
+        return HostHeadroom(available_bytes=cgroup[0], source=f"cgroup limit - usage, {cgroup[1]}", swap_on=swap_on)
+    if avail is None:
+        return None
+    return HostHeadroom(available_bytes=avail, source="MemAvailable, /proc/meminfo", swap_on=swap_on)
 
 
 def _optimizer_states_per_param(optimizer: Any) -> tuple[int, str]:
@@ -344,25 +448,28 @@ def _optimizer_states_per_param(optimizer: Any) -> tuple[int, str]:
 
 
 def check_training_fits_host(model: Any, optimizer: Any, what: str, fix: str,
-                             available_bytes: float | None = None) -> None:
+                             headroom: HostHeadroom | None = None) -> None:
     """Before a CPU training step: an InfeasibleError when the memory it must add to the model already built
-    (a gradient per trainable parameter, and the optimizer's state, both the parameter's size) exceeds the host's
-    available memory. Past that point the step is not refused by the allocator but killed by the kernel's OOM
-    killer (no message, and other programs may be killed with it). Activations come on top: a lower bound."""
+    (a gradient per trainable parameter, and the optimizer's state, both the parameter's size) exceeds what the
+    host (or the process's cgroup) has available (`host_headroom()` by default). Past that point the step is not
+    refused by the allocator but killed by the kernel's OOM killer (no message, and other programs may be killed
+    with it), after swapping when swap is on. Activations come on top: a lower bound."""
     from accelopt.errors import InfeasibleError
     from accelopt.units import fmt_bytes
 
-    have = host_available_bytes() if available_bytes is None else available_bytes
+    have = host_headroom() if headroom is None else headroom
     if have is None:
         return
     trainable = tensor_bytes(p for p in model.parameters() if p.requires_grad)
     states, opt_name = _optimizer_states_per_param(optimizer)
     need = trainable * (1 + states)
-    if need <= have:
+    if need <= have.available_bytes:
         return
+    fate = ("the step would swap (slowly) or be killed by the kernel's OOM killer" if have.swap_on
+            else "the kernel's OOM killer would kill the run")
     raise InfeasibleError(
         f"training {what} needs at least {fmt_bytes(need, binary=True)} more memory than the built model "
         f"(gradients {fmt_bytes(trainable, binary=True)} + {opt_name} state "
         f"{fmt_bytes(trainable * states, binary=True)}, activations on top), and this machine has "
-        f"{fmt_bytes(have, binary=True)} available (MemAvailable, /proc/meminfo): the kernel would kill the run",
+        f"{fmt_bytes(have.available_bytes, binary=True)} available ({have.source}): {fate}",
         fix)

@@ -4,7 +4,7 @@ Cost models (alpha-beta, Thakur, Rabenseifner & Gropp 2005, 'Optimization of Col
 Communication Operations in MPICH', IJHPCA 19(1), sec. 4, Table 1):
     ring all-reduce       T = 2 (p-1) alpha + 2 (p-1)/p * n / B
     ring reduce-scatter   T =   (p-1) alpha +   (p-1)/p * n / B       (all-gather the same)
-    tree all-reduce       T = 2 ((p_in-1) + log2(p/p_in)) alpha + 2 n / B
+    tree all-reduce       T = 2 ((p_in-1) alpha_in + log2(p/p_in) alpha_out) + 2 n / B
                                  (NCCL's tree on NVIDIA and AMD GPUs: a chain through the p_in ranks of one scale-up
                                   domain, a pipelined double binary tree across the p/p_in domains, Sanders et al.
                                   2009; p_in = 1, a log2 tree, elsewhere: `tree_allreduce_s`, `tree_chain_ranks`)
@@ -323,18 +323,20 @@ def ring_allreduce_s(n_bytes: np.ndarray, p: np.ndarray, bw: np.ndarray, lat: np
     return np.where(p > 1, 2 * (p - 1) * lat + 2 * (p - 1) / p * n_bytes / bw, 0.0)
 
 
-def tree_allreduce_s(n_bytes: np.ndarray, p: np.ndarray, bw: np.ndarray, lat: np.ndarray, *,
+def tree_allreduce_s(n_bytes: np.ndarray, p: np.ndarray, bw: np.ndarray, lat_in: np.ndarray, lat_out: np.ndarray, *,
                      p_in: np.ndarray) -> np.ndarray:
     """NCCL's tree all-reduce over p ranks, p_in of them in each scale-up domain. Inside a domain NCCL's "tree" is a
-    chain, linear in the local ranks; only the p / p_in domains form a (double binary) tree. Latency steps, NCCL's
-    own cost model (NVIDIA/nccl src/graph/tuning.cc, the same line in 2.7.5 and 2.20.3):
-    `2 * ((nRanks/nNodes-1) * intraLat + log2i(nNodes) * interLat)`. So p_in = p (one domain) costs the ring's
-    2 (p-1) steps, and p_in = 1 (one rank per domain, hier_allreduce_s's cross-domain shard) 2 log2(p) steps. Every
-    step is charged `lat`, the one link the caller picked (as the ring's steps are)."""
+    chain, linear in the local ranks; only the p / p_in domains form a (double binary) tree. Latency, NCCL's own cost
+    model (NVIDIA/nccl src/graph/tuning.cc, the same line in 2.7.5 and 2.20.3):
+    `2 * ((nRanks/nNodes-1) * intraLat + log2i(nNodes) * interLat)`: the 2 (p_in - 1) chain steps at `lat_in` (the
+    scale-up link's step latency), the 2 log2(p / p_in) tree steps across domains at `lat_out` (the scale-out
+    link's). So p_in = p (one domain) costs the ring's 2 (p-1) steps, and p_in = 1 (one rank per domain,
+    hier_allreduce_s's cross-domain shard) 2 log2(p) steps. The scale-up domain stands for NCCL's node (nNodes: the
+    hosts; a multi-node NVLink domain such as GB200 NVL72 is taken as one node)."""
     p = _f(p)
     p_in = np.clip(_f(p_in), 1.0, np.maximum(p, 1.0))
-    steps = 2 * ((p_in - 1) + np.log2(np.maximum(p / p_in, 1.0)))
-    return np.where(p > 1, steps * lat + 2 * n_bytes / bw, 0.0)
+    latency = 2 * ((p_in - 1) * lat_in + np.log2(np.maximum(p / p_in, 1.0)) * lat_out)
+    return np.where(p > 1, latency + 2 * n_bytes / bw, 0.0)
 
 
 # NCCL's tree chains the ranks of one node; so does AMD's RCCL, its port (ROCm/rccl src/graph/tuning.cc, the same
@@ -357,10 +359,13 @@ def tree_chain_ranks(chains: bool, group: np.ndarray, inner: np.ndarray, domain:
 
 
 def allreduce_s(n_bytes: np.ndarray, p: np.ndarray, bw: np.ndarray, lat: np.ndarray, *,
-                p_in: np.ndarray) -> np.ndarray:
+                p_in: np.ndarray, lat_in: np.ndarray) -> np.ndarray:
     """The faster of ring and tree (what NCCL's tuner picks per message size); p_in of the p ranks share a scale-up
-    domain (tree_allreduce_s: p_in = p, the whole group in one domain, makes the tree no faster than the ring)."""
-    return np.minimum(ring_allreduce_s(n_bytes, p, bw, lat), tree_allreduce_s(n_bytes, p, bw, lat, p_in=p_in))
+    domain (tree_allreduce_s: p_in = p, the whole group in one domain, makes the tree no faster than the ring).
+    `lat`: the step latency of the link the group talks over (every ring step, and the tree's steps across domains);
+    `lat_in`: the scale-up link's (the tree's chain steps inside a domain; = lat for a group inside one domain)."""
+    return np.minimum(ring_allreduce_s(n_bytes, p, bw, lat),
+                      tree_allreduce_s(n_bytes, p, bw, lat_in, lat, p_in=p_in))
 
 
 def reduce_scatter_s(n_bytes: np.ndarray, p: np.ndarray, bw: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -412,8 +417,9 @@ def hier_allreduce_s(n_bytes: np.ndarray, group: np.ndarray, inner: np.ndarray, 
     up_bw, up_lat = links.up_bw_of(d_in) * np.ones_like(n_bytes), np.full_like(n_bytes, links.up_lat)
     t_in: np.ndarray = 2 * reduce_scatter_s(n_bytes, d_in, up_bw, up_lat)
     shard = n_bytes / d_in
-    t_out = allreduce_s(shard, d_out, np.full_like(n_bytes, links.out_bw), np.full_like(n_bytes, links.out_lat),
-                        p_in=np.ones_like(n_bytes))  # one rank of each domain
+    out_lat = np.full_like(n_bytes, links.out_lat)
+    t_out = allreduce_s(shard, d_out, np.full_like(n_bytes, links.out_bw), out_lat,
+                        p_in=np.ones_like(n_bytes), lat_in=out_lat)  # one rank of each domain: no chain step
     return t_in + t_out
 
 

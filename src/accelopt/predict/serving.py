@@ -58,6 +58,8 @@ LOGIT_BYTES = 4.0
 
 
 MEMORY_BASES = ("total", "free")
+TP_ALLREDUCES = ("nccl", "custom")
+"""ServingCalibration.tp_allreduce: through the collective library, or the engine's own all-reduce kernel."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,6 +119,12 @@ class ServingCalibration:
     """Time added to time-to-first-token: request handling before the first forward (tokenizing, scheduling)."""
     memory_utilization: float = unit("fraction", default=0.9)
     """Fraction of memory the engine may use; of what, `memory_basis` says."""
+    tp_allreduce: str = "custom"
+    """How the engine all-reduces across tensor-parallel ranks (TP_ALLREDUCES; an engine setting, not a table value):
+    'nccl' through the device's collective library (NCCL/RCCL on a GPU: its tree chains the ranks of one node,
+    comm.tree_allreduce_s), or 'custom', the engine's own all-reduce kernel (vLLM, TensorRT-LLM >= 1.0, SGLang), whose
+    latency no source gives us: timed as the log2 tree (min(ring, log2 tree), the model before the chain) and printed
+    as an assumption. Default 'custom', vLLM's (the default engine of `plan serve`)."""
     memory_basis: str = "total"
     """'total': weights + workspace + KV cache <= memory_utilization x capacity (vLLM `gpu_memory_utilization`,
     default 0.9 of total GPU memory, docs.vllm.ai engine arguments). 'free': the KV-cache pool is
@@ -184,6 +192,8 @@ class ServingCalibration:
         if not isinstance(self.reference_device, str):
             raise InputError(f"calibration reference_device = {self.reference_device!r} is not text",
                              'name a catalog device as a quoted string, e.g. "h100-sxm"')
+        if self.tp_allreduce not in TP_ALLREDUCES:
+            raise InputError(f"calibration tp_allreduce = {self.tp_allreduce!r}", "use nccl or custom")
         if self.memory_basis not in MEMORY_BASES:
             raise InputError(f"calibration memory_basis = {self.memory_basis!r}", "use 'total' (vLLM) or 'free' "
                              "(TensorRT-LLM)")
@@ -218,15 +228,23 @@ class EngineRule:
     memory_basis: str
     """'total' or 'free' (serving.ServingCalibration.memory_basis)."""
     memory_utilization: float = unit("fraction")
+    tp_allreduce: str = "nccl"
+    """The engine's tensor-parallel all-reduce (ServingCalibration.tp_allreduce); on devices whose library does not
+    chain (comm.chains_in_domain: not an NVIDIA/AMD GPU) both settings give the same time."""
 
 
 ENGINES: dict[str, EngineRule] = {
     # TensorRT-LLM: KV-cache pool = kv_cache_free_gpu_mem_fraction (default 0.9) of the memory free after the model
     # (KvCacheConfig docs; the perf-overview page: 0.90, 0.95 "in many cases").
-    "trtllm": EngineRule("free", 0.9),
+    # All-reduce: TensorRT-LLM >= 1.0 picks its own custom all-reduce kernel for small messages (AllReduceStrategy
+    # AUTO); v0.5/v0.6.1 engines used NCCL unless built with --use_custom_all_reduce (off then): the runs CSV's
+    # tp_allreduce column says nccl for those rows.
+    "trtllm": EngineRule("free", 0.9, "custom"),
     # vLLM: gpu_memory_utilization (default 0.9) of total GPU memory (docs.vllm.ai, engine arguments).
-    "vllm": EngineRule("total", 0.9),
-    # gpt-fast: one batch, its own KV cache; no pool is reserved.
+    # All-reduce: vLLM's custom all-reduce kernel on CUDA and on ROCm (MI300: ROCm/vllm PR #27, 2024-05;
+    # vllm-project/vllm PR #14125, #16010, 2025), NCCL/RCCL only above its size limit.
+    "vllm": EngineRule("total", 0.9, "custom"),
+    # gpt-fast: one batch, its own KV cache; no pool is reserved. All-reduce: torch.distributed (NCCL).
     "gpt-fast": EngineRule("total", 1.0),
     # Optimum Habana run_generation.py (Intel Gaudi tables): one static batch whose KV cache is allocated for
     # max_input_tokens + max_new_tokens (--use_kv_cache); no pool is reserved (s-gaudisrv).
@@ -268,7 +286,7 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
     base = dict(tables["default"].values)
     out: dict[str, ServingCalibration] = {}
     known = {f.name for f in fields(ServingCalibration)} - {"family", "fitted", "fitted_on", "table_file",
-                                                             "measured_link", "device_scaling"}
+                                                             "measured_link", "device_scaling", "tp_allreduce"}
     for name, t in tables.items():
         bad = set(t.values) - known
         if bad:
@@ -309,7 +327,8 @@ def calibration_for_spec(spec: AcceleratorSpec, calibration: ServingCalibration 
 def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | None = None,
                        memory_basis: str | None = None, max_prefill_chunk_tokens: int | None = None,
                        max_batch_size: int | None = None, path: str | None = None,
-                       measured_link: comm.MeasuredLink | None = None) -> ServingCalibration:
+                       measured_link: comm.MeasuredLink | None = None,
+                       tp_allreduce: str | None = None) -> ServingCalibration:
     """The calibration `plan serve` uses on `spec` (the `[serving.*]` tables of `path` replacing the bundled ones
     by name, when given), with the engine settings and the measured link (--collectives) a user gave (None: the
     default)."""
@@ -320,7 +339,7 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
         cal = replace(cal, published_runs_of_device=published_runs_of(spec.name))
     given: dict[str, Any] = {"memory_utilization": memory_utilization, "memory_basis": memory_basis,
                              "max_prefill_chunk_tokens": max_prefill_chunk_tokens, "max_batch_size": max_batch_size,
-                             "measured_link": measured_link}
+                             "measured_link": measured_link, "tp_allreduce": tp_allreduce}
     return replace(cal, **{k: v for k, v in given.items() if v is not None})
 
 
@@ -440,8 +459,9 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 3
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2,)  # 3 added calibration.published_runs_of_device
+    SCHEMA_VERSION: ClassVar[int] = 4
+    # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
@@ -606,7 +626,11 @@ class _Link:
     latency_s: float
     ranks_per_domain: int
     """Of the group the link was picked for, the ranks NCCL's tree all-reduce chains: those of one scale-up domain on
-    an NVIDIA or AMD GPU, else 1 (comm.tree_chain_ranks, comm.tree_allreduce_s)."""
+    an NVIDIA or AMD GPU whose engine all-reduces through NCCL/RCCL (ServingCalibration.tp_allreduce 'nccl'), else 1
+    (comm.tree_chain_ranks, comm.tree_allreduce_s)."""
+    chain_latency_s: float
+    """The step latency of the tree's chain steps inside a scale-up domain: the scale-up link's (= latency_s for a
+    group inside one domain; latency_s is then the scale-out link's, charged to the tree's steps across domains)."""
     assumed: tuple[comm.Assumption, ...] = ()
 
 
@@ -621,16 +645,42 @@ def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str)
         raise InfeasibleError(
             f"{what} over {group} x {spec.name}: the catalog lists no link bandwidth for this device",
             "use --tp 1 --pp 1, or give scaleup_bandwidth_byte_per_s in a --catalog TOML file")
-    if cal.link_step_latency_s is not None and any(a.field.endswith("latency_s") for a in assumed):
-        lat = cal.link_step_latency_s  # a calibration's own latency replaces the default (not a spec figure)
+    lat = _step_latency_s(lat, assumed, cal)
     in_domain = group <= spec.scaleup_domain_devices
     if measured is not None and in_domain:  # pick_link gave the measured figure (even where the spec lists no link)
         eff = 1.0
     else:
         eff = _link_efficiency(spec, cal, in_domain and spec.scaleup_bandwidth_byte_per_s is not None)
-    p_in = int(comm.tree_chain_ranks(comm.chains_in_domain(spec), np.asarray([group]), np.asarray([1]),
+    chains = comm.chains_in_domain(spec) and cal.tp_allreduce == "nccl"  # an engine's own kernel: the log2 tree
+    p_in = int(comm.tree_chain_ranks(chains, np.asarray([group]), np.asarray([1]),
                                      int(spec.scaleup_domain_devices))[0])
-    return _Link(bw * eff, lat, p_in, tuple(assumed))
+    lat_in = lat if in_domain else _step_latency_s(*comm.pick_link(spec, int(spec.scaleup_domain_devices),
+                                                                    measured)[1:], cal)
+    return _Link(bw * eff, lat, p_in, lat_in, tuple(assumed))
+
+
+def _step_latency_s(lat: float, assumed: list[comm.Assumption], cal: ServingCalibration) -> float:
+    """`lat` of comm.pick_link, or the calibration's own latency where pick_link used the default (not a spec
+    figure)."""
+    if cal.link_step_latency_s is not None and any(a.field.endswith("latency_s") for a in assumed):
+        return cal.link_step_latency_s
+    return lat
+
+
+CUSTOM_ALLREDUCE_FIELD = "tp_allreduce_latency_steps"
+"""The Assumption field of an engine's custom all-reduce (not a spec figure: --tp-allreduce replaces it)."""
+
+
+def custom_allreduce_assumed(spec: AcceleratorSpec, tp: int, cal: ServingCalibration) -> comm.Assumption | None:
+    """The assumption printed where a tensor-parallel all-reduce is the engine's own kernel (cal.tp_allreduce
+    'custom') on a device whose library would chain (an NVIDIA/AMD GPU, tp > 1): its latency has no source, so the
+    log2 tree's 2 log2(tp) steps are used (the model before NCCL's chain); value = those steps."""
+    if tp <= 1 or cal.tp_allreduce != "custom" or not comm.chains_in_domain(spec):
+        return None
+    return comm.Assumption(CUSTOM_ALLREDUCE_FIELD, 2 * math.log2(tp),
+                           "the engine's custom all-reduce (vLLM, TensorRT-LLM >= 1.0, SGLang): no source for its "
+                           "latency; timed as min(ring, log2 tree); --tp-allreduce nccl for NCCL/RCCL's chain",
+                           "scale-up")
 
 
 @functools.lru_cache(maxsize=1)
@@ -658,7 +708,8 @@ def ring_or_tree_allreduces_s(n_bytes: float, p: int, link: _Link, calls: int = 
     if p <= 1:
         return 0.0
     one = comm.allreduce_s(np.asarray(n_bytes / calls), np.asarray(p), np.asarray(link.bandwidth_byte_per_s),
-                           np.asarray(link.latency_s), p_in=np.asarray(link.ranks_per_domain))
+                           np.asarray(link.latency_s), p_in=np.asarray(link.ranks_per_domain),
+                           lat_in=np.asarray(link.chain_latency_s))
     return calls * float(one)
 
 
@@ -674,7 +725,8 @@ def links_assumed(spec: AcceleratorSpec, tp: int, pp: int, cal: ServingCalibrati
         out += [a for a in serving_moe.assumed_links(spec, tp, moe, cal) if a not in out]
     if cal.link_step_latency_s is not None:  # the calibration's latency is used, not the default
         out = [a for a in out if not a.field.endswith("latency_s")]
-    return tuple(out)
+    custom = custom_allreduce_assumed(spec, tp, cal)
+    return tuple(out) if custom is None else (*out, custom)
 
 
 # ---------------------------------------------------------------------------------------------

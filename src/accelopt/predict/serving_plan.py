@@ -11,6 +11,7 @@ from accelopt.predict.query import measured_share_note
 from accelopt.predict.serving import (
     ENGINES,
     MEMORY_BASES,
+    TP_ALLREDUCES,
     BatchSweep,
     ServeError,
     ServeResult,
@@ -58,6 +59,9 @@ class ServeOptions:
     given, override it); None: the calibration's (vLLM's 0.9 of total memory by default)."""
     memory_fraction: float | None = None
     memory_basis: str | None = None
+    tp_allreduce: str | None = None
+    """'nccl' or 'custom' (serving.ServingCalibration.tp_allreduce); None: the engine's (serving.ENGINES), else
+    'custom' (vLLM's)."""
     max_prefill_tokens: int | None = None
     max_batch_size: int | None = None
     """The engine's max_batch_size (None: the calibration's, 2048): caps the concurrency of a --rate run, per
@@ -83,6 +87,8 @@ class ServeOptions:
                              "give --batch (static batches), --concurrency (requests in flight) or --rate, not both")
         if self.engine is not None and self.engine not in ENGINES:
             raise unknown_name("--engine", self.engine, list(ENGINES))
+        if self.tp_allreduce is not None and self.tp_allreduce not in TP_ALLREDUCES:
+            raise unknown_name("--tp-allreduce", self.tp_allreduce, list(TP_ALLREDUCES))
         if self.memory_basis is not None and self.memory_basis not in MEMORY_BASES:
             raise InputError(f"--memory-basis {self.memory_basis!r}", "use total (vLLM) or free (TensorRT-LLM)")
 
@@ -181,7 +187,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                      memory_basis=opts.memory_basis or (rule.memory_basis if rule else None),
                                      max_prefill_chunk_tokens=opts.max_prefill_tokens,
                                      max_batch_size=opts.max_batch_size, path=opts.calibration,
-                                     measured_link=measured)
+                                     measured_link=measured,
+                                     tp_allreduce=opts.tp_allreduce or (rule.tp_allreduce if rule else None))
             if at_max_load:  # per device: its own KV cache decides
                 batches = [max_load_concurrency(cfg, spec, tp=opts.tp, pp=opts.pp, prompt_len=opts.prompt,
                                                 output_len=opts.output, weight_dtype=opts.weight_dtype,

@@ -179,9 +179,20 @@ def row_calibration(row: dict[str, str], spec: AcceleratorSpec,
     if cals is not None:
         cal = cals.get(cal.family, cal)
     rule = ENGINES[row["engine"]]
-    cal = replace(cal, memory_basis=rule.memory_basis, memory_utilization=rule.memory_utilization)
+    cal = replace(cal, memory_basis=rule.memory_basis, memory_utilization=rule.memory_utilization,
+                  tp_allreduce=row_tp_allreduce(row) or rule.tp_allreduce)
     limit = row_max_batch_size(row)
     return cal if limit is None else replace(cal, max_batch_size=limit)
+
+
+def row_tp_allreduce(row: Mapping[str, str | None]) -> str | None:
+    """The run's tensor-parallel all-reduce, as `plan serve --tp-allreduce` (optional column tp_allreduce: nccl or
+    custom; empty: the engine's, serving.ENGINES)."""
+    v = (row.get("tp_allreduce") or "").strip()
+    if v and v not in serving.TP_ALLREDUCES:
+        raise InputError(f"serving run {row.get('id')!r}: tp_allreduce {v!r}",
+                         "write nccl or custom, or leave the cell empty for the engine's")
+    return v or None
 
 
 def row_max_batch_size(row: Mapping[str, str | None]) -> int | None:

@@ -332,9 +332,13 @@ class Rule(enum.Enum):
 
 def splits_kv_heads(mdl: Any, tp: Any) -> Any:
     """Whether tensor parallelism `tp` (an int or an array) gives every rank whole K/V heads: tp divides the KV heads
-    (Megatron-Core splits num_query_groups by tp) or is a multiple of them (each head replicated on tp / kv ranks, as
-    TransformerConfig.kv_heads_per_device models it). Anything else would leave fractions of a head on a rank, which
-    no framework builds. MLA has a K and V per query head (the heads rule covers it)."""
+    or is a multiple of them (each head replicated on tp / kv ranks, as TransformerConfig.kv_heads_per_device models
+    it). Megatron-Core builds only the first: its Attention takes divide(num_query_groups, tp), which asserts tp
+    divides them (megatron/core/transformer/attention.py), so a multiple fails there. The multiple is what PaLM's
+    TPU runs trained with (PaLM 2022 sec. 4: 12-way model parallelism over multi-query attention's one K/V head; the
+    palm-540b rows of published_training_runs.csv) and what vLLM's QKVParallelLinear serves with (num_kv_head_replicas
+    = tp / kv heads). Anything else would leave fractions of a head on a rank, which no framework builds. MLA has a K
+    and V per query head (the heads rule covers it)."""
     kv = mdl.n_kv_heads
     return True if mdl.mla is not None else (kv % tp == 0) | (tp % kv == 0)
 
@@ -360,7 +364,8 @@ def structural_problems(setup: Setup, lay: Layouts, n_devices: Arr) -> list[Prob
          "count"),
         (R.TP_HEADS, mdl.heads % lay.tp != 0, f"tp must divide the {mdl.heads} attention heads"),
         (R.TP_KV_HEADS, ~np.asarray(splits_kv_heads(mdl, lay.tp)), f"tp must divide the {mdl.n_kv_heads} KV heads "
-         "or be a multiple of them (each rank holds whole K/V heads)"),
+         "(Megatron-Core builds only this) or be a multiple of them (each K/V head replicated on tp / KV-heads ranks, "
+         "as PaLM's TPU runs did): each rank holds whole K/V heads"),
         (R.PP_LAYERS, lay.pp > mdl.layers, f"pp cannot exceed the {mdl.layers} layers"),
         (R.VP_NEEDS_PP, (lay.vp > 1) & (lay.pp == 1), "interleaving (vp > 1) needs pipeline parallelism (pp > 1)"),
         (R.VP_MICROBATCHES, (lay.vp > 1) & (lay.m % lay.pp != 0),
@@ -482,16 +487,17 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # --- tensor parallel: 4 (+2 with full recompute) all-reduce-equivalents of b s h per layer.
     tp_bw, tp_lat = links.pick(tp)
     tp_in = links.tree_chain_ranks(lay.tp, np.ones_like(lay.tp))  # tp ranks NCCL's tree chains (one domain's)
+    tp_lat_in = np.full_like(tp_lat, links.up_lat)  # the chain's steps inside a domain (comm.tree_allreduce_s)
     # A parallel attention + MLP block all-reduces once per layer forward, not twice (PaLM sec. 2).
     k_ar = float(mdl.tp_allreduces_per_layer)
     n_tp = 2.0 * k_ar + np.where(rc == 2, k_ar * rec_frac, 0.0)
-    t_tp_layer = n_tp * comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat, p_in=tp_in)
+    t_tp_layer = n_tp * comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat, p_in=tp_in, lat_in=tp_lat_in)
     t_rs = comm.reduce_scatter_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)  # one 16-bit sequence-parallel collective
     if cal.stack == DEFAULT_STACK and setup.tp_async:
         # Megatron-LM / Transformer Engine linear layers without userbuffers (_tp_async_layer_s): FP8 runs gather FP8;
         # without sequence parallel, the asynchronous input-gradient all-reduce (_tp_async_allreduce_layer_s).
         t_ag = comm.reduce_scatter_s(T * mdl.hidden * (1.0 if setup.dtype == "fp8" else act_b), tp, tp_bw, tp_lat)
-        t_ar = comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat, p_in=tp_in)
+        t_ar = comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat, p_in=tp_in, lat_in=tp_lat_in)
         t_tp_layer = np.where(tp > 1, np.where(lay.sp, _tp_async_layer_s(lt, k_ar, rc, rec_frac, cal.overlap_eff, t_rs,
                                                                          t_ag),
                                                _tp_async_allreduce_layer_s(lt, k_ar, rc, rec_frac, cal.overlap_eff,

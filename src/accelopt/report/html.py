@@ -215,7 +215,13 @@ def _plan_tables(r: Any) -> list[Table]:
            _layout_table("Pareto front: time, cost, energy", r.pareto_front, tags)]
     if r.calibration_basis:
         out.append(Table("calibration basis", ["device", "basis"], [[b.device, b.text] for b in r.calibration_basis]))
-    return out
+    return out + _notes_tables(r.notes)
+
+
+def _notes_tables(notes: list[str]) -> list[Table]:
+    """The lines the console prints under the tables (a --seq-len beyond the model's positions, an objective
+    without its figure, a default taken): a table of their own, not only inside the JSON dump."""
+    return [Table("notes", ["note"], [[n] for n in notes])] if notes else []
 
 
 def _plan_workload_tables(r: Any) -> list[Table]:
@@ -245,7 +251,7 @@ def _explain_tables(r: Any) -> list[Table]:
         out.append(Table("calibration basis", ["device", "basis"], [[basis.device, basis.text]]))
     if r.infeasible_because:
         out.append(Table("infeasible because", ["reason"], [[w] for w in r.infeasible_because]))
-    return out
+    return out + _notes_tables(r.notes)
 
 
 def _serve_tables(r: Any) -> list[Table]:
@@ -271,7 +277,7 @@ def _serve_tables(r: Any) -> list[Table]:
     if r.errors:
         out.append(Table("infeasible devices", ["device", "problem", "fix"],
                          [[e.device, e.problem, e.fix] for e in r.errors]))
-    return out
+    return out + _notes_tables(r.notes)
 
 
 def _serve_moe_table(s: Any) -> Table:

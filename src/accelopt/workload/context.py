@@ -83,10 +83,13 @@ class ContextLimit:
         model supports (rope scaling included), else None."""
         if seq_len <= self.reach():
             return None
+        head = f"sequence length {seq_len} (--seq-len) is beyond the model's {self.positions} positions"
+        if self.supported_tokens is None:  # as note() says it: the scaling may reach further, by an undefined amount
+            return (f"{head} ({self.basis}); its rope scaling ({self.rope}) may reach further, but how far is not "
+                    f"defined ({self.undefined_why})")
         scaled = (f", {self.supported_tokens} with its rope scaling ({self.rope})"
-                  if self.supported_tokens is not None and self.supported_tokens > self.positions else "")
-        return (f"sequence length {seq_len} (--seq-len) is beyond the model's {self.positions} positions "
-                f"({self.basis}{scaled})")
+                  if self.supported_tokens > self.positions else "")
+        return f"{head} ({self.basis}{scaled})"
 
     def reach(self) -> int:
         """The longest sequence the model supports: rope scaling's reach where defined, else its positions."""
@@ -97,9 +100,12 @@ class ContextLimit:
         supports, or None. Training past it is a context extension (more positions, rope scaling fitted by continued
         training), which the prediction counts as the same architecture at that length."""
         head = self.beyond(seq_len)
-        return None if head is None else (f"{head}: training at this length is a context extension; the figures "
-                                          f"count the same architecture at that length (give --seq-len <= "
-                                          f"{self.reach()} to plan the model as built)")
+        if head is None:
+            return None
+        within = ("to plan the model as built" if self.supported_tokens is not None else
+                  "to stay within the positions it was built with, or check the model card for its reach")
+        return (f"{head}: training at this length is a context extension; the figures count the same architecture "
+                f"at that length (give --seq-len <= {self.reach()} {within})")
 
 def _number(rope: dict[str, Any], key: str, where: str, *, least: float) -> float | None:
     v = rope.get(key)

@@ -494,17 +494,33 @@ def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
 # Keys of an image (ViT, DeiT, BEiT, Swin, CLIP/SigLIP vision towers) or audio (Wav2Vec2, HuBERT, AST) encoder's
 # config: its inputs are patches or frames, not token ids.
 _NON_TOKEN_INPUT_KEYS = ("image_size", "patch_size", "num_channels", "num_mel_bins", "conv_dim")
+# Fuyu (adept/fuyu-8b) is a decoder LM (Persimmon) that reads image patches through a linear layer beside its token
+# ids: image_size and patch_size with a vocab_size, and a causal LM all the same.
+_PATCH_FED_LMS = frozenset({"fuyu"})
+
+
+def _non_token_keys(cfg: dict[str, Any], mtype: str) -> list[str]:
+    """The keys that make `cfg` a vision/audio model's config. With a vocab_size too, only those no language model
+    has: Wav2Vec2/HuBERT CTC heads have vocab_size 32 (characters) beside conv_dim, BEiT has vocab_size 8192 (its
+    visual tokens) beside image_size and patch_size."""
+    present = [k for k in _NON_TOKEN_INPUT_KEYS if cfg.get(k) is not None]
+    if cfg.get("vocab_size") is None:
+        return present
+    strong: list[str] = [k for k in ("conv_dim", "num_mel_bins") if k in present]
+    if "image_size" in present and "patch_size" in present and mtype not in _PATCH_FED_LMS:
+        strong += ["image_size", "patch_size"]
+    return strong
 
 
 def _check_token_model(cfg: dict[str, Any], mtype: str, where: str) -> None:
-    """An InputError naming a vision/audio config as such (it has no vocab_size: 'none of vocab_size is set' and
-    'pass a llama config' said neither what the model is nor where it can be planned)."""
-    if cfg.get("vocab_size") is not None:
-        return
-    inputs = [k for k in _NON_TOKEN_INPUT_KEYS if cfg.get(k) is not None]
+    """An InputError naming a vision/audio config as such: without a vocab_size, 'none of vocab_size is set' and
+    'pass a llama config' said neither what the model is nor where it can be planned; with one (a speech CTC head's
+    32 characters), it was planned as a causal LM."""
+    inputs = _non_token_keys(cfg, mtype)
     if inputs:
+        vocab = "no vocab_size" if cfg.get("vocab_size") is None else f"vocab_size {cfg['vocab_size']} of its head"
         raise InputError(f"{where}: model_type {mtype or '(none)'!r} takes images or audio, not token ids (it has "
-                         f"{', '.join(dict.fromkeys(inputs))} and no vocab_size), and this reader builds "
+                         f"{', '.join(inputs)} and {vocab}), and this reader builds "
                          "language transformers (token ids in)",
                          "for its inference, write a model file that feeds its inputs (examples/my_model.py) and "
                          "run `accelopt plan infer FILE.py:factory`")
@@ -609,18 +625,25 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  source=f"Hugging Face config {p}", unused_keys=unused, config_defaults=defaults,
                                  context=context_limit(cfg, context, where), **kwargs)
     except InputError as e:  # TransformerConfig's own checks name its fields: name the file and the config's keys
-        raise InputError(f"{where}: {e.problem}", f"{e.fix}{_config_keys_of(e.problem)}") from None
+        raise InputError(f"{where}: {e.problem}", f"{e.fix}{_config_keys_of(e.problem, cfg)}") from None
 
 
-# TransformerConfig's field -> the config.json key(s) it is read from (load_hf_config)
-_FIELD_KEYS = {"kv_heads": "num_key_value_heads", "heads": "num_attention_heads", "hidden": "hidden_size",
-               "layers": "num_hidden_layers", "ffn": "intermediate_size (moe_intermediate_size for experts)",
-               "vocab": "vocab_size", "top_k": "num_experts_per_tok",
-               "experts": "num_local_experts / n_routed_experts / num_experts",
-               "first_dense_layers": "first_k_dense_replace", "moe_every": "moe_layer_freq / decoder_sparse_step"}
+# TransformerConfig's field -> the config.json keys it is read from (load_hf_config), in the order read
+_FIELD_KEYS: dict[str, tuple[str, ...]] = {
+    "kv_heads": ("num_key_value_heads", "num_kv_heads", "n_head_kv", "multi_query"),
+    "heads": ("num_attention_heads", "n_head"), "hidden": ("hidden_size", "n_embd", "d_model"),
+    "layers": _LAYER_KEYS, "ffn": ("intermediate_size", "n_inner", "ffn_dim", "moe_intermediate_size"),
+    "vocab": ("vocab_size",), "top_k": ("num_experts_per_tok",),
+    "experts": ("num_local_experts", "n_routed_experts", "num_experts"),
+    "first_dense_layers": ("first_k_dense_replace",), "moe_every": ("moe_layer_freq", "decoder_sparse_step")}
 
 
-def _config_keys_of(problem: str) -> str:
-    """' (in the config: kv_heads is num_key_value_heads, ...)' for the fields `problem` names, or ''."""
-    named = [f"{f} is {k}" for f, k in _FIELD_KEYS.items() if re.search(rf"\b{f}\b", problem)]
+def _config_keys_of(problem: str, cfg: dict[str, Any]) -> str:
+    """' (in the config: kv_heads is num_key_value_heads, ...)' for the fields `problem` names, each named by the key
+    the user's config has (GPT-2's n_embd, not hidden_size), or ''."""
+    named = []
+    for field, keys in _FIELD_KEYS.items():
+        if re.search(rf"\b{field}\b", problem):
+            given = [k for k in keys if cfg.get(k) is not None] or list(keys[:1])
+            named.append(f"{field} is {' / '.join(given)}")
     return f" (in the config: {'; '.join(named)})" if named else ""
