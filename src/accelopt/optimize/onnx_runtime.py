@@ -201,7 +201,9 @@ class _OnnxTechnique(Technique):
 
         ort = _import_ort()
         notes = [f"exported with torch.onnx.export (batch dimension dynamic), run by onnxruntime {ort.__version__} "
-                 f"CPUExecutionProvider with {torch.get_num_threads()} intra-op threads, spinning off",
+                 f"CPUExecutionProvider with {torch.get_num_threads()} intra-op threads, spinning off, CPU memory arena "
+                 "off (so the step's buffers count in memory; ONNX Runtime's defaults are spinning and the arena "
+                 "on: set them so in deployment to run as measured)",
                  f".onnx file {len(blob):,} bytes vs the fp32 state dict's {fp32_bytes:,}", *self.notes(bundle)]
         if target.dtype != "fp32":
             notes.append(f"exported from an fp32 copy (the baseline runs {target.dtype}): ONNX Runtime's int8 "
