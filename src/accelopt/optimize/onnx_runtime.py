@@ -201,8 +201,8 @@ class _OnnxTechnique(Technique):
 
         ort = _import_ort()
         notes = [f"exported with torch.onnx.export (batch dimension dynamic), run by onnxruntime {ort.__version__} "
-                 f"CPUExecutionProvider with {torch.get_num_threads()} intra-op threads, spinning off, CPU memory arena "
-                 "off (so the step's buffers count in memory; ONNX Runtime's defaults are spinning and the arena "
+                 f"CPUExecutionProvider with {torch.get_num_threads()} intra-op threads, spinning off, CPU memory "
+                 "arena off (so the step's buffers count in memory; ONNX Runtime's defaults are spinning and the arena "
                  "on: set them so in deployment to run as measured)",
                  f".onnx file {len(blob):,} bytes vs the fp32 state dict's {fp32_bytes:,}", *self.notes(bundle)]
         if target.dtype != "fp32":
