@@ -57,3 +57,13 @@ def test_an_inference_row_with_an_unknown_name_is_named(cells: str, says: str, t
                  f"my-2,{cells},224,1,fp16,latency_ms,3.1,test,my lab,\n")
     _, err = _cli(capsys, "validate", "--inference", "--runs", str(p), code=2)
     assert f"run 'my-2': {says}" in err and "fix:" in err
+
+
+def test_a_bad_tp_allreduce_cell_names_the_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was 'cannot be predicted: serving run x: tp_allreduce 'foo'' with the generic 'fix the row' (the cell's own
+    fix, 'write nccl or custom', was replaced by the wrapper's)."""
+    p = tmp_path / "serving.csv"
+    p.write_text(f"{SERVING_HEADER},tp_allreduce\n{SERVING_ROW.format(role='test')},foo\n")
+    _, err = _cli(capsys, "validate", "--serving", "--runs", str(p), code=2)
+    text = " ".join(err.split())
+    assert "tp_allreduce 'foo' is neither nccl nor custom" in text and "write nccl or custom" in text

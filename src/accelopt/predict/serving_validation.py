@@ -190,7 +190,7 @@ def row_tp_allreduce(row: Mapping[str, str | None]) -> str | None:
     custom; empty: the engine's, serving.ENGINES)."""
     v = (row.get("tp_allreduce") or "").strip()
     if v and v not in serving.TP_ALLREDUCES:
-        raise InputError(f"serving run {row.get('id')!r}: tp_allreduce {v!r}",
+        raise InputError(f"serving run {row.get('id')!r}: tp_allreduce {v!r} is neither nccl nor custom",
                          "write nccl or custom, or leave the cell empty for the engine's")
     return v or None
 
@@ -261,6 +261,7 @@ def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
     note = row.get("note", "") or ""
     predicted: float | None = None
     p: serving.ServingPrediction | None = None
+    row_tp_allreduce(row)  # a bad cell is the CSV's error, with its own fix, even on a 'gap' row
     try:
         predicted, p = _predict_row(row, cals, path)
     except AcceloptError as e:
