@@ -877,8 +877,9 @@ def register(app: typer.Typer) -> None:
         mbs: int = typer.Option(1, "--mbs", help="micro-batch size (sequences)"),
         zero: int = typer.Option(1, "--zero", help="ZeRO stage 0-3 (3 = FSDP)"),
         recompute: str = typer.Option("selective", "--recompute",
-                                      help="none, selective, full or minimal (MaxText remat_policy 'minimal': only "
-                                           "the Q/K/V, out-projection and MLP-up outputs and the layer input kept)"),
+                                      help="none, selective, full, minimal (MaxText remat_policy 'minimal': only "
+                                           "the Q/K/V, out-projection and MLP-up outputs and the layer input kept) "
+                                           "or mlp (the MLP block only: Megatron-Core --recompute-modules mlp)"),
         no_sp: bool = typer.Option(False, "--no-sp", help="disable sequence parallelism"),
         no_overlap: bool = typer.Option(False, "--no-overlap", help="do not overlap data-parallel communication"),
         schedule: str = typer.Option("1f1b", "--schedule", help=SCHEDULE_HELP),

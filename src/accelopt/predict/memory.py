@@ -165,7 +165,7 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
     frac_win = model.windowed_layers / model.layers
     keys = (1 - frac_win) * s + frac_win * model.keys_attended(s, True)
     attn_sq = (5.0 if dropout else 2.0) * a * s * keys * b
-    keep_sq = (recompute == 0) & (not flash)
+    keep_sq = ((recompute == 0) | (recompute == 4)) & (not flash)  # mlp recompute keeps the attention's tensors
     split = split + np.where(keep_sq, attn_sq, 0.0)
     # 10 sbh: 2 norm inputs, QKV and MLP inputs, 2 dropout masks. A parallel block has one norm whose output
     # feeds both attention and MLP: 6 sbh. MLA also keeps its latents c_Q, c_KV and their normed copies.
@@ -180,7 +180,11 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
     full = 2.0 * sbh / rep_div
     up_width = (2.0 if model.mlp == "swiglu" else 1.0) * mlp_f * ((model.top_k + model.shared_experts) if moe else 1)
     minimal = (2 * s * b * (model.q_width + h + up_width)) / tp + kv_dev + 2.0 * sbh / rep_div
-    return np.where(recompute == 2, full, np.where(recompute == 3, minimal, none_or_sel))
+    # mlp (recompute code 4, Megatron-Core --recompute-modules mlp): the MLP block's inner tensors are rebuilt in the
+    # backward from its input (the second norm's output, kept in the replicated part), so they are not kept.
+    mlp_only = none_or_sel - mlp_inner / tp
+    return np.where(recompute == 2, full, np.where(recompute == 3, minimal,
+                                                   np.where(recompute == 4, mlp_only, none_or_sel)))
 
 
 def in_flight_forwards(pp: Arr, vp: Arr, m: Arr, rank: Arr) -> Arr:

@@ -74,7 +74,11 @@ Arr = np.ndarray
 DTYPE_BYTES = dtypes.bytes_map(("bf16", "fp16", "fp8"))  # training dtypes (accelopt.dtypes)
 # minimal: MaxText's remat_policy 'minimal' (saves only the projection GEMM outputs; memory.py). Its time is charged
 # like selective: what it recomputes beyond elementwise ops is the attention core ('context' is not saved).
-RECOMPUTE = {"none": 0, "selective": 1, "full": 2, "minimal": 3}
+# mlp: the MLP block alone (its GEMMs, activation and, under sequence parallel, its all-gather and reduce-scatter):
+# Megatron-Core --recompute-granularity selective --recompute-modules mlp; NeuronX Distributed's
+# activation_checkpoint_config=(CoreAttention, LlamaMLP) when the NKI flash kernel runs, which bypasses CoreAttention
+# (examples/training/llama/modeling_llama_nxd.py LlamaAttention: nki_flash_attn_func, else self.core_attn).
+RECOMPUTE = {"none": 0, "selective": 1, "full": 2, "minimal": 3, "mlp": 4}
 RECOMPUTE_NAMES = {v: k for k, v in RECOMPUTE.items()}
 # Pipeline schedules. 1f1b: one-forward-one-backward, interleaved when vp > 1 (Narayanan et al. 2021 sec. 2.2);
 # zb-h1 / zb-h2: the handcrafted zero-bubble schedules of Qi et al. 2024 ('Zero Bubble Pipeline Parallelism',
@@ -131,7 +135,7 @@ class Layout:
             raise InputError(f"layout zero = {self.zero!r}", "use --zero 0, 1, 2 or 3 (3 = FSDP)")
         if self.recompute not in RECOMPUTE:
             raise InputError(f"layout recompute = {self.recompute!r}",
-                             "use --recompute none, selective, full or minimal")
+                             "use --recompute none, selective, full, minimal or mlp")
         if self.schedule not in SCHEDULES:
             raise InputError(f"layout schedule = {self.schedule!r}", f"use --schedule {', '.join(SCHEDULES)}")
         for f in ("hsdp", "etp", "recompute_layers"):
@@ -480,8 +484,10 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
           else np.maximum(edge, middle_stage_layers(mdl.layers, pp, edge)))
     # Full recompute of N layers per stage only (Megatron-LM --recompute-method block): a share N / L_s of them.
     rec_frac = np.where(lay.recompute_layers > 0, np.minimum(lay.recompute_layers, ls) / ls, 1.0)
+    mlp_layer = lt.dense_mlp_s + frac_moe * (lt.moe_mlp_s - lt.dense_mlp_s)  # the layer's MLP block GEMMs
     recompute_layer = np.where(rc == 2, rec_frac * fwd_layer,
-                               np.where(_attn_core_recomputed(rc), lt.attn_core_s, 0.0))
+                               np.where(_attn_core_recomputed(rc), lt.attn_core_s,
+                                        np.where(rc == RECOMPUTE["mlp"], mlp_layer, 0.0)))
     skip_s, skip_flops = early_stop_skipped(cal.stack, mdl, T, tp, lay.sp, frac_moe, dtb, dev)
     recompute_layer = recompute_layer - np.where(rc == 2, rec_frac * skip_s, 0.0)
     # --- tensor parallel: 4 (+2 with full recompute) all-reduce-equivalents of b s h per layer.
@@ -490,7 +496,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     tp_lat_in = np.full_like(tp_lat, links.up_lat)  # the chain's steps inside a domain (comm.tree_allreduce_s)
     # A parallel attention + MLP block all-reduces once per layer forward, not twice (PaLM sec. 2).
     k_ar = float(mdl.tp_allreduces_per_layer)
-    n_tp = 2.0 * k_ar + np.where(rc == 2, k_ar * rec_frac, 0.0)
+    # mlp recompute repeats the MLP's one forward collective pair (all-gather + reduce-scatter, or its all-reduce).
+    n_tp = 2.0 * k_ar + np.where(rc == 2, k_ar * rec_frac, np.where(rc == RECOMPUTE["mlp"], 1.0, 0.0))
     t_tp_layer = n_tp * comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat, p_in=tp_in, lat_in=tp_lat_in)
     t_rs = comm.reduce_scatter_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)  # one 16-bit sequence-parallel collective
     if cal.stack == DEFAULT_STACK and setup.tp_async:
@@ -618,7 +625,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # Recompute adds one forward (full) or the attention core (selective) over all micro-batches/devices.
     rec_flops_dev = np.where(rc == 2, rec_frac * ls * np.where(frac_moe > 0, lt.flops_moe * frac_moe
                                                     + lt.flops_dense * (1 - frac_moe), lt.flops_dense),
-                             np.where(_attn_core_recomputed(rc), ls * lt.flops_attn_core, 0.0))
+                             np.where(_attn_core_recomputed(rc), ls * lt.flops_attn_core,
+                                      np.where(rc == RECOMPUTE["mlp"], ls * _mlp_flops(mdl, T, tp, lt, frac_moe), 0.0)))
     rec_flops_dev = rec_flops_dev - np.where(rc == 2, rec_frac * ls * skip_flops, 0.0)
     hw_flops_step = model_flops_step + rec_flops_dev * m * n
     peak_dtype = float(spec.peak(setup.dtype) or dev.peak_flop_per_s)  # MFU against the training dtype's peak
@@ -743,6 +751,20 @@ def _attn_core_recomputed(rc: Arr) -> Arr:
     return (rc == RECOMPUTE["selective"]) | (rc == RECOMPUTE["minimal"])
 
 
+def _mlp_flops(mdl: TransformerConfig, T: Arr, tp: Arr, lt: Any, frac_moe: float) -> Arr:
+    """FLOPs of one layer's MLP block per device: [T, h] x [h, f/t] (x2 gates for SwiGLU) and [T, f/t] x [f/t, h]
+    (compute.layer_forward's GEMMs); MoE layers swap in their expert MLP (flops_moe less flops_dense)."""
+    mats = 3 if mdl.mlp == "swiglu" else 2
+    dense = 2.0 * T * mdl.hidden * (mdl.dense_ffn or mdl.ffn) / tp * mats
+    return dense + frac_moe * (lt.flops_moe - lt.flops_dense)
+
+
+def _mlp_recomputed(rc: Arr, t_mlp_fwd: Arr) -> Arr:
+    """The MLP block's forward collectives again under `--recompute mlp` (the checkpointed MLP module re-runs its
+    sequence-parallel all-gather and reduce-scatter, or its all-reduce), else 0."""
+    return np.where(rc == RECOMPUTE["mlp"], t_mlp_fwd, 0.0)
+
+
 def _tp_overlapped_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, t_coll: Arr) -> Arr:
     """Exposed tensor-parallel time of one layer when each sequence-parallel all-gather / reduce-scatter (t_coll)
     is pipelined with the GEMM it feeds or follows (Transformer Engine userbuffers: AG before QKV and MLP up, RS
@@ -754,7 +776,8 @@ def _tp_overlapped_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: fl
     pairs = (g_qkv, g_out, g_up, g_down) if k_ar >= 2 else (g_qkv + g_up, g_out + g_down)
     fwd = sum(np.maximum(0.0, t_coll - eff * g) for g in pairs)
     bwd = sum(np.maximum(0.0, t_coll - eff * 2.0 * g) for g in pairs)
-    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, 0.0)
+    mlp_fwd = sum(np.maximum(0.0, t_coll - eff * g) for g in (g_up, g_down)) if k_ar >= 2 else fwd
+    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, _mlp_recomputed(rc, mlp_fwd))
 
 
 def _tp_async_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, t_rs: Arr, t_ag: Arr) -> Arr:
@@ -777,7 +800,7 @@ def _tp_async_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, 
     cols = (g_qkv, g_up) if k_ar >= 2 else (g_qkv + g_up,)
     fwd = len(cols) * (t_ag + t_rs)
     bwd = len(cols) * t_ag + sum(np.maximum(0.0, t_ag - eff * g) + np.maximum(0.0, t_rs - eff * g) for g in cols)
-    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, 0.0)
+    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, _mlp_recomputed(rc, t_ag + t_rs))
 
 
 def _tp_async_allreduce_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, t_ar: Arr) -> Arr:
@@ -794,7 +817,7 @@ def _tp_async_allreduce_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, ef
     cols = (g_qkv, g_up) if k_ar >= 2 else (g_qkv + g_up,)
     fwd: Arr = len(cols) * t_ar
     bwd = sum(np.maximum(0.0, t_ar - eff * g) for g in cols)
-    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, 0.0)
+    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, _mlp_recomputed(rc, t_ar))
 
 
 def _full(x: Any, like: Arr) -> Arr:
@@ -837,9 +860,9 @@ def explain_terms() -> dict[str, str]:
         "t_recompute_s": "full: one more forward (x N / L_s with --recompute-layers N; stack pytorch-fsdp: less the "
                          "MLP down-projection and its residual add, where torch's non-reentrant checkpoint stops "
                          "early); selective and minimal: the attention core (Korthikanti 2022; MaxText 'minimal' "
-                         "saves no 'context')",
+                         "saves no 'context'); mlp: the MLP block's GEMMs (Megatron-Core --recompute-modules mlp)",
         "t_logits_s": "3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy) on the last stage",
-        "t_tp_comm_s": ("m x L_s x (4 [+2 full recompute]; half that for parallel attention+MLP blocks) x "
+        "t_tp_comm_s": ("m x L_s x (4 [+2 full recompute, +1 mlp recompute]; half that for parallel attention+MLP blocks) x "
                         "allreduce(b s h x 2 B over tp); --tp-comm-overlap: each all-gather/reduce-scatter less "
                         "overlap_eff x its GEMM (backward: 2x), at least 0; stack megatron without --tp-comm-overlap "
                         "or --no-tp-async: with sequence parallel forward AG + RS per GEMM pair, backward AG exposed, "
