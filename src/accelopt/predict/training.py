@@ -862,7 +862,7 @@ def explain_terms() -> dict[str, str]:
                          "early); selective and minimal: the attention core (Korthikanti 2022; MaxText 'minimal' "
                          "saves no 'context'); mlp: the MLP block's GEMMs (Megatron-Core --recompute-modules mlp)",
         "t_logits_s": "3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy) on the last stage",
-        "t_tp_comm_s": ("m x L_s x (4 [+2 full recompute, +1 mlp recompute]; half that for parallel attention+MLP blocks) x "
+        "t_tp_comm_s": ("m x L_s x (4 [+2 full, +1 mlp recompute]; half that for parallel attention+MLP blocks) x "
                         "allreduce(b s h x 2 B over tp); --tp-comm-overlap: each all-gather/reduce-scatter less "
                         "overlap_eff x its GEMM (backward: 2x), at least 0; stack megatron without --tp-comm-overlap "
                         "or --no-tp-async: with sequence parallel forward AG + RS per GEMM pair, backward AG exposed, "
