@@ -561,19 +561,26 @@ def test_a_failure_message_keeps_no_terminal_codes(digits: Any) -> None:
     assert r.reason == "RuntimeError: Export failed: op aten::foo unsupported"  # the JSON carries it as is
 
 
-def test_a_saved_baseline_recommendation_applies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """--save wrote a recipe with no technique when the baseline was recommended (every technique slower, e.g. on a
-    busy CPU), and --apply refused that very file ('techniques is empty ... pass a recipe.json written by
-    `accelopt optimize --save`'): the round trip failed whenever the baseline won."""
+def _baseline_recipe(path: Path, model: str, metric: str, tolerance: float) -> Path:
+    """A recipe.json as --save writes it when the baseline is recommended, chosen under `tolerance` (accuracy points
+    for metric 'accuracy', else percent of the baseline)."""
     from accelopt.optimize.recipe import recipe_for
     from accelopt.optimize.results import OptimizeResult, VariantResult
 
     base = VariantResult(name="baseline", techniques=[], family="", status="measured", changes="the model as given")
-    result = OptimizeResult(name="mlp-tiny", mode="inference", device="cpu", dtype="fp32", batch_size=32,
-                            metric="loss", higher_is_better=False, quality_tolerance=1.0,
-                            quality_tolerance_unit="percent", variants=[base])
-    p = tmp_path / "recipe.json"
-    p.write_text(json.dumps(recipe_for(result, base).to_dict()), encoding="utf-8")
+    accuracy = metric == "accuracy"
+    result = OptimizeResult(name=model, mode="inference", device="cpu", dtype="fp32", batch_size=32, metric=metric,
+                            higher_is_better=accuracy, quality_tolerance=tolerance,
+                            quality_tolerance_unit="points" if accuracy else "percent", variants=[base])
+    path.write_text(json.dumps(recipe_for(result, base).to_dict()), encoding="utf-8")
+    return path
+
+
+def test_a_saved_baseline_recommendation_applies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--save wrote a recipe with no technique when the baseline was recommended (every technique slower, e.g. on a
+    busy CPU), and --apply refused that very file ('techniques is empty ... pass a recipe.json written by
+    `accelopt optimize --save`'): the round trip failed whenever the baseline won."""
+    p = _baseline_recipe(tmp_path / "recipe.json", "mlp-tiny", "loss", 1.0)
     code, out, err = run_main(["optimize", "--apply", str(p), "mlp", "--rounds", "3", "--json"], capsys)
     assert code == 0, err
     doc = json.loads(out)
@@ -585,15 +592,7 @@ def test_apply_takes_the_tolerance_the_recipe_was_chosen_under(tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
     """A recipe saved under --quality-tolerance 7.5 was applied under the default (1 % for a loss), so --apply
     recommended the baseline instead of the variant it reproduces; a typed --quality-tolerance still wins."""
-    from accelopt.optimize.recipe import recipe_for
-    from accelopt.optimize.results import OptimizeResult, VariantResult
-
-    base = VariantResult(name="baseline", techniques=[], family="", status="measured", changes="the model as given")
-    result = OptimizeResult(name="mlp-tiny", mode="inference", device="cpu", dtype="fp32", batch_size=32,
-                            metric="loss", higher_is_better=False, quality_tolerance=7.5,
-                            quality_tolerance_unit="percent", variants=[base])
-    p = tmp_path / "recipe.json"
-    p.write_text(json.dumps(recipe_for(result, base).to_dict()), encoding="utf-8")
+    p = _baseline_recipe(tmp_path / "recipe.json", "mlp-tiny", "loss", 7.5)
     for typed, expected, said in (([], 7.5, "quality tolerance 7.5 % of the baseline from the recipe"),
                                   (["--quality-tolerance", "2"], 2.0, "from --quality-tolerance")):
         code, out, err = run_main(["optimize", "--apply", str(p), "mlp", "--rounds", "3", "--json", *typed], capsys)
@@ -605,15 +604,7 @@ def test_apply_takes_the_tolerance_the_recipe_was_chosen_under(tmp_path: Path,
 def test_apply_does_not_take_a_tolerance_in_another_unit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A recipe chosen under 10 accuracy points, applied to a model scored by its loss, ran under 10 % of the
     loss: the recipe's number without its unit. The default is used, and the notes (console and JSON) say so."""
-    from accelopt.optimize.recipe import recipe_for
-    from accelopt.optimize.results import OptimizeResult, VariantResult
-
-    base = VariantResult(name="baseline", techniques=[], family="", status="measured", changes="the model as given")
-    result = OptimizeResult(name="digits", mode="inference", device="cpu", dtype="fp32", batch_size=32,
-                            metric="accuracy", higher_is_better=True, quality_tolerance=10.0,
-                            quality_tolerance_unit="points", variants=[base])
-    p = tmp_path / "recipe.json"
-    p.write_text(json.dumps(recipe_for(result, base).to_dict()), encoding="utf-8")
+    p = _baseline_recipe(tmp_path / "recipe.json", "digits", "accuracy", 10.0)
     code, out, err = run_main(["optimize", "--apply", str(p), "mlp", "--rounds", "3", "--json"], capsys)
     assert code == 0, err
     doc = json.loads(out)

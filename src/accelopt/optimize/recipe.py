@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,7 +164,7 @@ def _save_model(folder: Path, v: Variant) -> Path:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _write_whole(path: Path, write: Any) -> None:
+def _write_whole(path: Path, write: Callable[[Path], object]) -> None:
     """write(tmp) beside `path`, then os.replace onto it; an OSError is an AcceloptError naming the file."""
     import os
 
