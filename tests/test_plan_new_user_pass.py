@@ -4,10 +4,12 @@ figures, a silent acceptance) before its fix; it names what the user typed and w
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from conftest import run_main
+from test_bad_inputs import workload_doc
 
 SPEC = """[[device]]
 name = "acme-x1"
@@ -37,6 +39,28 @@ def test_zero_link_bandwidth_in_a_spec_is_refused(tmp_path: Path, capsys: pytest
     p = _spec(tmp_path, f'scaleup_domain_devices = [8, "acme"]\n{field} = [0, "acme"]')
     argv = (["plan", "--model", "gpt3-125m", "--hardware", str(p), "--devices", "8", "--top", "1"]
             if command == "plan" else ["catalog", "show", str(p)])
-    code, out, err = run_main(argv, capsys)
+    code, _, err = run_main(argv, capsys)
     assert "Traceback" not in err and code == 2, err[-2000:]
     assert field in err and "fix:" in err and "leave it out" in err, err
+
+
+@pytest.mark.parametrize("command", ["plan", "explain", "workload"])
+def test_tokens_past_any_run_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    """`plan --tokens 1e40` ran and printed 'time 382980162852463603930365… years', '$6687550582268875074489…' (cut
+    off by the table); `plan explain` printed a 17-digit number of years. A token target past any run is refused."""
+    if command == "workload":
+        doc = workload_doc()
+        doc["meta"]["params"] = 64 * 64  # the one GEMM's weight
+        w = tmp_path / "w.json"
+        w.write_text(json.dumps(doc), encoding="utf-8")
+        argv = ["plan", "--model", str(w), "--hardware", "h100-sxm", "--devices", "8"]
+    else:
+        argv = ["plan", "--model", "gpt3-125m", "--hardware", "h100-sxm", "--devices", "8"]
+        argv += ["--tp", "1"] if command == "explain" else []
+        argv[1:1] = ["explain"] if command == "explain" else []
+    code, _, err = run_main([*argv, "--tokens", "1e40"], capsys)
+    assert code == 2 and "Traceback" not in err, err[-2000:]
+    assert "--tokens" in err and "past any training run" in err and "fix:" in err, err
+    code, _, err = run_main([*argv, "--tokens", "1e18"], capsys)  # the bound itself is a run
+    assert code == 0, err[-2000:]
+

@@ -296,7 +296,7 @@ def _run_workload(opts: PlanOptions) -> None:
     from accelopt.hardware.catalog import resolve_devices
     from accelopt.predict.calibration import calibration_for, load_calibrations
     from accelopt.predict.results import WorkloadLayoutRow, WorkloadPlanResult
-    from accelopt.predict.training import evaluate_workload
+    from accelopt.predict.training import check_tokens, evaluate_workload
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
     from accelopt.units import fmt_bytes, fmt_pct, fmt_seconds, parse_count, parse_int_range
@@ -321,8 +321,10 @@ def _run_workload(opts: PlanOptions) -> None:
 
         raise InputError("--hardware all plans a model preset or config.json; a profiled workload is planned on "
                          "the devices you name", "name the devices, e.g. --hardware h100-sxm,mi300x")
+    tokens = parse_count(opts.setup.tokens, "--tokens")
+    check_tokens(tokens)
     for spec in resolve_devices(opts.hardware, opts.catalog):
-        pred = evaluate_workload(wl, spec, dp, zero, tokens=parse_count(opts.setup.tokens, "--tokens"),
+        pred = evaluate_workload(wl, spec, dp, zero, tokens=tokens,
                                  cal=calibration_for(spec, cals, stack), measured=measured)
         if pred.assumed:
             assumed[spec.name] = pred.assumed
