@@ -64,3 +64,22 @@ def test_tokens_past_any_run_are_refused(tmp_path: Path, capsys: pytest.CaptureF
     code, _, err = run_main([*argv, "--tokens", "1e18"], capsys)  # the bound itself is a run
     assert code == 0, err[-2000:]
 
+
+def _config(tmp_path: Path, **keys: object) -> Path:
+    cfg = {"model_type": "qwen2", "hidden_size": 896, "intermediate_size": 4864, "num_attention_heads": 14,
+           "num_key_value_heads": 2, "num_hidden_layers": 24, "vocab_size": 151936, "max_position_embeddings": 32768,
+           "tie_word_embeddings": True, **keys}
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps(cfg), encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("keys", [{"rope_scaling": "yarn"}, {"rope_scaling": {"rope_type": "linear", "factor": -4}},
+                                  {"model_type": "deepseek_v2", "kv_lora_rank": 512}])
+def test_config_error_names_its_file_once(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          keys: dict[str, object]) -> None:
+    """A bad rope_scaling or a partial MLA config printed 'error: /x/config.json: /x/config.json: ...'."""
+    p = _config(tmp_path, **keys)
+    code, _, err = run_main(["plan", "--model", str(p), "--devices", "8"], capsys)
+    assert code == 2 and "fix:" in err, err
+    assert err.count(str(p)) == 1, err

@@ -615,15 +615,17 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     if head_dim == 0:  # not 'absent': it would silently become hidden / heads
         raise InputError(f"{where}: head_dim = 0", "give head_dim the attention head width, or leave it out "
                          "(then hidden_size / num_attention_heads)")
+    # each of these names the file in its own errors (inside the try below it was named twice)
+    kv_heads, mla, limit = _kv_heads(cfg, mtype, where), _mla(cfg, where), context_limit(cfg, context, where)
     try:
         return TransformerConfig(name=name, layers=layers, hidden=hidden, heads=heads, ffn=ffn, vocab=vocab,
-                                 seq_len=min(seq, 8192), kv_heads=_kv_heads(cfg, mtype, where),
+                                 seq_len=min(seq, 8192), kv_heads=kv_heads,
                                  mlp="swiglu" if gated else "gelu", experts=experts, top_k=top_k or 1,
                                  attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
-                                 mla=_mla(cfg, where), parallel_block=parallel, norms_per_layer=norms,
+                                 mla=mla, parallel_block=parallel, norms_per_layer=norms,
                                  tied_embeddings=tied, encoder_only=mtype in _ENCODER_TYPES,
                                  source=f"Hugging Face config {p}", unused_keys=unused, config_defaults=defaults,
-                                 context=context_limit(cfg, context, where), **kwargs)
+                                 context=limit, **kwargs)
     except InputError as e:  # TransformerConfig's own checks name its fields: name the file and the config's keys
         raise InputError(f"{where}: {e.problem}", f"{e.fix}{_config_keys_of(e.problem, cfg)}") from None
 
