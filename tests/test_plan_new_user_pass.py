@@ -83,3 +83,14 @@ def test_config_error_names_its_file_once(tmp_path: Path, capsys: pytest.Capture
     code, _, err = run_main(["plan", "--model", str(p), "--devices", "8"], capsys)
     assert code == 2 and "fix:" in err, err
     assert err.count(str(p)) == 1, err
+
+
+def test_zero_context_length_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """max_position_embeddings = 0 was read as 'left out': the note said 'the config gives no
+    max_position_embeddings' and `plan` trained on 2048-token sequences. 0 is refused as the MLP width 0 is."""
+    p = _config(tmp_path, max_position_embeddings=0)
+    code, _, err = run_main(["plan", "--model", str(p), "--devices", "8"], capsys)
+    assert code == 2 and "max_position_embeddings" in err and "is 0" in err and "fix:" in err, err
+    p = _config(tmp_path, max_position_embeddings=None)  # left out: still planned, with the note
+    code, out, err = run_main(["plan", "--model", str(p), "--devices", "8", "--tokens", "1e10"], capsys)
+    assert code == 0 and "gives no max_position_embeddings" in out, err

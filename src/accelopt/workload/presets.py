@@ -583,7 +583,10 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     heads = _req(cfg, ("num_attention_heads", "n_head"), where)
     vocab = _req(cfg, ("vocab_size",), where)
     gated = mtype in _GATED_TYPES or cfg.get("hidden_act") == "silu"
-    context = _opt(cfg, _CONTEXT_KEYS, None, where) or None
+    context = _opt(cfg, _CONTEXT_KEYS, None, where)
+    if context == 0:  # not 'left out': the note said the config gave none, and training ran at 2048 tokens
+        raise InputError(f"{where}: the context length (max_position_embeddings / n_positions / n_ctx) is 0",
+                         "give the model's context length, or leave the key out (null) if it has none")
     seq = context or 2048
     ffn_given = _opt(cfg, ("intermediate_size", "n_inner", "ffn_dim"), None, where)
     if ffn_given == 0:  # 0 is a width, not 'left out' (it was replaced by 4 x hidden without a word)
