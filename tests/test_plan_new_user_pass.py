@@ -94,3 +94,23 @@ def test_zero_context_length_is_refused(tmp_path: Path, capsys: pytest.CaptureFi
     p = _config(tmp_path, max_position_embeddings=None)  # left out: still planned, with the note
     code, out, err = run_main(["plan", "--model", str(p), "--devices", "8", "--tokens", "1e10"], capsys)
     assert code == 0 and "gives no max_position_embeddings" in out, err
+
+
+@pytest.mark.parametrize("command", ["plan", "explain"])
+def test_capped_training_sequence_of_a_config_is_noted(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       command: str) -> None:
+    """A Qwen2.5 config (32,768 positions) was planned on 8,192-token sequences with no word (the header said
+    'seq 8192', --help said 'default: the model's'): the cap is an assumption, now printed and in the JSON notes,
+    and not when --seq-len is given."""
+    p = _config(tmp_path)
+    argv = ["plan", "--model", str(p), "--hardware", "h100-sxm", "--devices", "8", "--tokens", "1e10"]
+    if command == "explain":
+        argv[1:1] = ["explain"]
+    code, out, err = run_main([*argv, "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    if command == "plan":
+        assert doc["seq_len"] == 8192
+    assert any("8,192 tokens assumed" in n and "32,768 positions" in n for n in doc["notes"]), doc["notes"]
+    code, out, err = run_main([*argv, "--seq-len", "8192", "--json"], capsys)
+    assert code == 0 and not any("assumed (--seq-len" in n for n in json.loads(out)["notes"]), err
