@@ -114,3 +114,11 @@ def test_capped_training_sequence_of_a_config_is_noted(tmp_path: Path, capsys: p
     assert any("8,192 tokens assumed" in n and "32,768 positions" in n for n in doc["notes"]), doc["notes"]
     code, out, err = run_main([*argv, "--seq-len", "8192", "--json"], capsys)
     assert code == 0 and not any("assumed (--seq-len" in n for n in json.loads(out)["notes"]), err
+
+
+def test_zero_tdp_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`tdp_w = [0, ...]` loaded: `plan serve` printed 62.7 mJ per output token (the host's share alone) and `plan`
+    an energy column, as if the device drew nothing. A TDP of 0 W is refused; leaving it out prints n/a."""
+    p = _spec(tmp_path, 'tdp_w = [0, "acme"]')
+    code, _, err = run_main(["plan", "serve", "-m", "gpt3-125m", "--hardware", str(p), "--batch", "8"], capsys)
+    assert code == 2 and "tdp_w" in err and "leave it" in err and "fix:" in err, err
