@@ -122,3 +122,21 @@ def test_zero_tdp_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     p = _spec(tmp_path, 'tdp_w = [0, "acme"]')
     code, _, err = run_main(["plan", "serve", "-m", "gpt3-125m", "--hardware", str(p), "--batch", "8"], capsys)
     assert code == 2 and "tdp_w" in err and "leave it" in err and "fix:" in err, err
+
+
+def test_workload_plan_says_what_its_time_is_of(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan --model WORKLOAD.json` printed a 'time' column (16.6 days) from the default --tokens 300e9 without
+    printing it, and for a workload without seq_len counted each 'token' as a sample without a word; the JSON held
+    neither. Both now carry the token target and what one sample counts (schema plan-workload 2)."""
+    doc = workload_doc()
+    doc["meta"]["params"] = 64 * 64
+    w = tmp_path / "w.json"
+    w.write_text(json.dumps(doc), encoding="utf-8")
+    argv = ["plan", "--model", str(w), "--hardware", "h100-sxm", "--devices", "8"]
+    code, out, err = run_main(argv, capsys)
+    assert code == 0, err
+    assert "--tokens 300,000,000,000 samples" in " ".join(out.split()), out
+    code, out, err = run_main([*argv, "--tokens", "1e9", "--json", "--html", str(tmp_path / "w.html")], capsys)
+    data = json.loads(out)
+    assert code == 0 and data["tokens"] == 1e9 and data["tokens_per_sample"] == 1, err
+    assert "time to train on 1,000,000,000 samples" in (tmp_path / "w.html").read_text(encoding="utf-8")

@@ -344,12 +344,16 @@ def _run_workload(opts: PlanOptions) -> None:
             rows.append(WorkloadLayoutRow.of(spec.name, int(dp[i]), int(zero[i]), bool(pred.feasible[i]),
                                              pred.row(i)))
     rows.sort(key=lambda r: (not r.fits, r.train_time_s))
-    data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed)
+    per_sample = int(wl.meta.get("seq_len") or 1)  # as evaluate_workload counts them
+    data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed, tokens=tokens,
+                              tokens_per_sample=per_sample)
     finish_run("plan-workload", data)
     if opts.as_json:
         emit(data)
         return
     from rich.table import Table
+
+    from accelopt.report.console import line
 
     tb = Table(title=f"{wl.name}: data parallel + ZeRO, {stack} stack (predictions, estimates)")
     for col in ("hardware", "dp", "zero", "fits", "step", "MFU", "mem/dev", "time"):
@@ -360,6 +364,10 @@ def _run_workload(opts: PlanOptions) -> None:
                    fmt_seconds(r.train_time_s))
     con = console()
     con.print(tb)
+    unit = (f"tokens ({per_sample:,} per sample)" if per_sample > 1 else
+            "samples (the workload has no seq_len, so each --tokens counts one sample)")
+    con.print(line(f"time = --tokens {fmt_num(tokens)} {unit} / (batch {wl.meta.get('batch_size') or 1} x dp per "
+                   "step) x step (estimates)"))
     print_assumed(con, assumed)
     print_measured(con, measured)
 
