@@ -140,3 +140,18 @@ def test_workload_plan_says_what_its_time_is_of(tmp_path: Path, capsys: pytest.C
     data = json.loads(out)
     assert code == 0 and data["tokens"] == 1e9 and data["tokens_per_sample"] == 1, err
     assert "time to train on 1,000,000,000 samples" in (tmp_path / "w.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("key", "value"), [("seq_len", "abc"), ("seq_len", 128.5), ("seq_len", -3),
+                                            ("batch_size", "8"), ("batch_size", 0), ("params", "1e6"),
+                                            ("params", 1e30)])
+def test_workload_meta_numbers_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str,
+                                           value: object) -> None:
+    """A workload JSON with meta seq_len "abc" ended `plan` in a ValueError traceback; 128.5 or -3 were used."""
+    doc = workload_doc()
+    doc["meta"]["params"] = 64 * 64
+    doc["meta"][key] = value
+    w = tmp_path / "w.json"
+    w.write_text(json.dumps(doc), encoding="utf-8")
+    code, _, err = run_main(["plan", "--model", str(w), "--hardware", "h100-sxm", "--devices", "8"], capsys)
+    assert code == 2 and "Traceback" not in err and f"meta.{key}" in err and "fix:" in err, err[-2000:]
