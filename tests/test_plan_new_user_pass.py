@@ -155,3 +155,14 @@ def test_workload_meta_numbers_are_checked(tmp_path: Path, capsys: pytest.Captur
     w.write_text(json.dumps(doc), encoding="utf-8")
     code, _, err = run_main(["plan", "--model", str(w), "--hardware", "h100-sxm", "--devices", "8"], capsys)
     assert code == 2 and "Traceback" not in err and f"meta.{key}" in err and "fix:" in err, err[-2000:]
+
+
+def test_device_not_searched_has_no_calibration_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan --hardware all` listed 'not searched: t4 (no bf16 peak ...)' and then a GEMM-efficiency line for t4 (and
+    every other device it skipped), as if its curve had been used."""
+    argv = ["plan", "--model", "gpt3-125m", "--hardware", "h100-sxm,t4", "--devices", "8", "--top", "1"]
+    code, out, err = run_main(argv, capsys)
+    assert code == 0 and "not searched: t4" in out, err
+    assert "t4: 16-bit GEMM efficiency" not in out and "h100-sxm: 16-bit GEMM efficiency" in out, out
+    code, out, err = run_main([*argv, "--json"], capsys)
+    assert [b["device"] for b in json.loads(out)["calibration_basis"]] == ["h100-sxm"], err

@@ -407,6 +407,7 @@ def _run_search(opts: PlanOptions) -> None:
     measured = _measured(opts.collectives)
     c = search(setup, specs, counts, deadline_s=deadline_s, budget_usd=opts.budget_usd, cals=cals, stack=stack,
                schedule=opts.schedule, measured=measured, axes=axes, slice_devices=opts.slice_devices)
+    bases = [b for b in bases if b.device not in c.skipped_devices]  # a device not searched has no efficiency used
     best = rank(c, objective, top)
     unranked = _unranked_devices(c, objective)
     if len(best) == 0 and c.feasible.any():  # every layout that fits lacks the figure ranked by: not 'none fits'
