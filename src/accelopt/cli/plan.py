@@ -182,12 +182,24 @@ def _setup(opts: SetupOptions) -> Any:
 _FACILITY_FLAGS = {"pue": "--pue", "grid_kg_co2_per_kwh": "--grid-kg-per-kwh", "host_power_w_per_device": "--host-w"}
 
 
-def model_notes(setup: Any) -> list[str]:
-    """The notes about the model under `plan` and `plan explain`: figures its config leaves out, and training
-    sequences beyond its positions (workload/context.py)."""
+def model_notes(setup: Any, seq_len_given: bool) -> list[str]:
+    """The notes about the model under `plan` and `plan explain`: figures its config leaves out, the training
+    sequence length assumed for a config.json, and training sequences beyond its positions (workload/context.py)."""
     mdl = setup.model
     beyond = mdl.context.training_note(setup.seq_len) if mdl.context is not None else None
-    return [*mdl.config_defaults, *([beyond] if beyond else [])]
+    assumed = None if seq_len_given else _train_seq_note(mdl)
+    return [*mdl.config_defaults, *([assumed] if assumed else []), *([beyond] if beyond else [])]
+
+
+def _train_seq_note(mdl: Any) -> str | None:
+    """A config.json's training sequence length when its context is longer: load_hf_config caps it (an assumption,
+    printed; a preset's seq_len is its published run's)."""
+    ctx = mdl.context
+    if ctx is None or not mdl.source.startswith("Hugging Face config") or ctx.positions <= mdl.seq_len:
+        return None
+    return (f"training sequences of {mdl.seq_len:,} tokens assumed (--seq-len left out): the config's "
+            f"{ctx.positions:,} positions are the longest context the model takes, not the sequence length it "
+            "trains on (give --seq-len)")
 
 
 def _facility(opts: SetupOptions) -> Any:
@@ -296,7 +308,7 @@ def _run_workload(opts: PlanOptions) -> None:
     from accelopt.hardware.catalog import resolve_devices
     from accelopt.predict.calibration import calibration_for, load_calibrations
     from accelopt.predict.results import WorkloadLayoutRow, WorkloadPlanResult
-    from accelopt.predict.training import evaluate_workload
+    from accelopt.predict.training import check_tokens, evaluate_workload
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
     from accelopt.units import fmt_bytes, fmt_pct, fmt_seconds, parse_count, parse_int_range
@@ -321,8 +333,10 @@ def _run_workload(opts: PlanOptions) -> None:
 
         raise InputError("--hardware all plans a model preset or config.json; a profiled workload is planned on "
                          "the devices you name", "name the devices, e.g. --hardware h100-sxm,mi300x")
+    tokens = parse_count(opts.setup.tokens, "--tokens")
+    check_tokens(tokens)
     for spec in resolve_devices(opts.hardware, opts.catalog):
-        pred = evaluate_workload(wl, spec, dp, zero, tokens=parse_count(opts.setup.tokens, "--tokens"),
+        pred = evaluate_workload(wl, spec, dp, zero, tokens=tokens,
                                  cal=calibration_for(spec, cals, stack), measured=measured)
         if pred.assumed:
             assumed[spec.name] = pred.assumed
@@ -330,12 +344,16 @@ def _run_workload(opts: PlanOptions) -> None:
             rows.append(WorkloadLayoutRow.of(spec.name, int(dp[i]), int(zero[i]), bool(pred.feasible[i]),
                                              pred.row(i)))
     rows.sort(key=lambda r: (not r.fits, r.train_time_s))
-    data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed)
+    per_sample = int(wl.meta.get("seq_len") or 1)  # as evaluate_workload counts them
+    data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed, tokens=tokens,
+                              tokens_per_sample=per_sample)
     finish_run("plan-workload", data)
     if opts.as_json:
         emit(data)
         return
     from rich.table import Table
+
+    from accelopt.report.console import line
 
     tb = Table(title=f"{wl.name}: data parallel + ZeRO, {stack} stack (predictions, estimates)")
     for col in ("hardware", "dp", "zero", "fits", "step", "MFU", "mem/dev", "time"):
@@ -346,6 +364,10 @@ def _run_workload(opts: PlanOptions) -> None:
                    fmt_seconds(r.train_time_s))
     con = console()
     con.print(tb)
+    unit = (f"tokens ({per_sample:,} per sample)" if per_sample > 1 else
+            "samples (the workload has no seq_len, so each --tokens counts one sample)")
+    con.print(line(f"time = --tokens {fmt_num(tokens)} {unit} / (batch {wl.meta.get('batch_size') or 1} x dp per "
+                   "step) x step (estimates)"))
     print_assumed(con, assumed)
     print_measured(con, measured)
 
@@ -385,6 +407,7 @@ def _run_search(opts: PlanOptions) -> None:
     measured = _measured(opts.collectives)
     c = search(setup, specs, counts, deadline_s=deadline_s, budget_usd=opts.budget_usd, cals=cals, stack=stack,
                schedule=opts.schedule, measured=measured, axes=axes, slice_devices=opts.slice_devices)
+    bases = [b for b in bases if b.device not in c.skipped_devices]  # a device not searched has no efficiency used
     best = rank(c, objective, top)
     unranked = _unranked_devices(c, objective)
     if len(best) == 0 and c.feasible.any():  # every layout that fits lacks the figure ranked by: not 'none fits'
@@ -418,7 +441,7 @@ def _run_search(opts: PlanOptions) -> None:
                       assumed=c.assumed, unused_config_keys=list(setup.model.unused_keys), search_s=elapsed,
                       skipped_devices=dict(c.skipped_devices), schedule=opts.schedule, measured_link=measured,
                       axes=axes, slice_devices=opts.slice_devices, objective=objective, **_setup_flags(setup),
-                      notes=[*model_notes(setup), *_unranked_notes(unranked, objective),
+                      notes=[*model_notes(setup, opts.setup.seq_len is not None), *_unranked_notes(unranked, objective),
                              *_search_notes(specs, measured, opts.slice_devices, setup.global_batch,
                                             [_fmt_row(c, int(i)) for i in best])],
                       best=[_fmt_row(c, int(i)) for i in best],
@@ -653,6 +676,8 @@ FP8_INPUTS_HELP = ("with --dtype fp8: the linear layers keep FP8 copies of their
                    "gradient; the out-projection's copy sits beside the fused attention output); memory only")
 NO_DROPOUT_HELP = ("the model trains at dropout 0 (Llama in Megatron-Bridge): no dropout masks are kept (PyTorch's "
                    "dropout returns its input at p = 0); memory only")
+SEQ_LEN_HELP = ("training sequence length (default: a preset's published one; a config.json's "
+                "max_position_embeddings, at most 8192, noted when capped)")
 OPTIM_BYTES_HELP = ("optimizer state bytes per parameter beside the 16-bit weight and gradient: 12 = fp32 master + "
                     "Adam m, v (default); 4 = 16-bit weights with 16-bit moments (MaxText weight_dtype bfloat16); "
                     "memory only")
@@ -737,7 +762,8 @@ def _explain(opts: ExplainOptions) -> None:
                          infeasible_because=why, prediction=LayoutRow.of(spec.name, lay, row),
                          terms=terms_of(row, formulas, explain_inputs()), assumed=list(res.assumed),
                          unused_config_keys=list(setup.model.unused_keys), measured_link=res.measured,
-                         notes=[*model_notes(setup), *res.notes], calibration_basis=basis,
+                         notes=[*model_notes(setup, opts.setup.seq_len is not None), *res.notes],
+                         calibration_basis=basis,
                          **_setup_flags(setup))
     finish_run("plan-explain", data)
     if opts.as_json:
@@ -802,7 +828,7 @@ def register(app: typer.Typer) -> None:
                                      "paths (`probe --save`, `simulate export`, your own); 'all' = every catalog "
                                      "device (a preset or config.json; a workload takes named devices)"),
         devices: str = typer.Option("64..8192", "--devices", help="'512..8192' (powers of two) or '8,16,64'"),
-        seq_len: int = typer.Option(None, "--seq-len", help="sequence length (default: the model's)"),
+        seq_len: int = typer.Option(None, "--seq-len", help=SEQ_LEN_HELP),
         global_batch: str = typer.Option(None, "--global-batch",
                                          help="sequences ('2048', '2048seq') or tokens ('4194304tok', or any "
                                          "number > 65536); default ~4M tokens"),
@@ -892,7 +918,7 @@ def register(app: typer.Typer) -> None:
                                              help="with --recompute full: recompute only this many layers per "
                                                   "pipeline stage (Megatron-LM --recompute-method block); 0 = all"),
         slice_devices: int = typer.Option(0, "--slice-devices", help=SLICE_HELP),
-        seq_len: int = typer.Option(None, "--seq-len", help="sequence length (default: the model's)"),
+        seq_len: int = typer.Option(None, "--seq-len", help=SEQ_LEN_HELP),
         global_batch: str = typer.Option(None, "--global-batch", help="as for `plan` (dp need not divide it: "
                                          "ranks then take ceil/floor shares); default ~4M tokens"),
         tokens: str = typer.Option("300e9", "--tokens", help="tokens to train on (for time, cost, energy)"),

@@ -195,6 +195,13 @@ def validate_spec(spec: AcceleratorSpec, where: str = "") -> None:
             raise InputError(f"{label}: {name} = {v!r} is not a finite number up to {limit:.3g}, the "
                              "limit past any accelerator built", f"give {name} in SI units (bytes, bytes/s, "
                              "seconds, watts, USD)")
+    for name in ("scaleup_bandwidth_byte_per_s", "scaleup_peer_bandwidth_byte_per_s", "scaleout_bandwidth_byte_per_s"):
+        if getattr(spec, name) == 0:  # a link moving 0 bytes/s timed every collective as infinite: plan crashed
+            raise InputError(f"{label}: {name} = 0: a link that moves no bytes is no link",
+                             f"give {name} in bytes/s, or leave it out (plan then prints the default it uses)")
+    if spec.tdp_w == 0:  # energy was then the host's share alone, printed as the device's without a word
+        raise InputError(f"{label}: tdp_w = 0: a device that draws no power", "give tdp_w in watts, or leave it "
+                         "out where the vendor publishes none (energy then prints as n/a)")
     if spec.scaleup_domain_devices < 1:
         raise InputError(f"{label}: scaleup_domain_devices must be >= 1", "use 1 for a device without a scale-up link")
     if spec.idle_w is not None and spec.tdp_w is not None and spec.idle_w >= spec.tdp_w:

@@ -185,11 +185,16 @@ class WorkloadPlanResult:
     """`accelopt plan --model WORKLOAD.json`: a profiled workload replicated data parallel (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-workload"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2  # 2: tokens and tokens_per_sample (train_time_s's inputs)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)  # version 1 lacks only those two, added with defaults
 
     workload: str
     stack: str
     layouts: list[WorkloadLayoutRow]
+    tokens: float = field(default=0.0, metadata={"doc": "tokens to train on (--tokens); samples where "
+                                                         "tokens_per_sample is 1 (a workload without seq_len)"})
+    tokens_per_sample: int = field(default=1, metadata={"doc": "the workload's seq_len (1 where it has none): "
+                                                               "train_time_s = tokens / (batch x this x dp) steps"})
     assumed: dict[str, list[Assumption]] = field(default_factory=dict)
     """Device -> defaults used in place of figures its spec lacks."""
     estimate: bool = True

@@ -42,7 +42,6 @@ all-gather / reduce-scatter overlaps the GEMM it feeds or follows.
 from __future__ import annotations
 
 import enum
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -190,6 +189,16 @@ class Layouts:
 
 MAX_SEQ_LEN = 2**24
 """Longest sequence accepted (16M tokens; the longest published training contexts are ~1-10M)."""
+MAX_TOKENS = 1e18
+"""Most training tokens accepted: ~28,000x the largest published run (Qwen3, 36e12 tokens; Qwen Team 2025, "Qwen3
+Technical Report", abstract). Past it the times, costs and energies print as dozens of digits cut off in the table."""
+
+
+def check_tokens(tokens: float) -> None:
+    """InputError for a token target that is not a finite number in 0..MAX_TOKENS."""
+    if not 0 <= tokens <= MAX_TOKENS:  # NaN too
+        raise InputError(f"--tokens {tokens:g} is past any training run (at most {MAX_TOKENS:g} tokens; the largest "
+                         "published run trained on 36e12)", "give the tokens to train on, e.g. 15e12")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -278,8 +287,7 @@ class Setup:
                              f"{self.model.name} must each hold 1..{(n_layers - 1) // 2} layers",
                              f"give --edge-stage-layers between 1 and {(n_layers - 1) // 2}, or leave it out for an "
                              "even split")
-        if not 0 <= self.tokens < math.inf:
-            raise InputError(f"tokens = {self.tokens!r} is not a finite number >= 0", "give --tokens e.g. 15e12")
+        check_tokens(self.tokens)
         step_tokens = self.seq_len * self.global_batch
         if 0 < self.tokens < step_tokens:  # the run would end inside its first step: no time to train means it
             raise InputError(f"--tokens {self.tokens:,.0f} is less than one step ({self.global_batch:,} sequences x "

@@ -225,7 +225,8 @@ def _notes_tables(notes: list[str]) -> list[Table]:
 
 
 def _plan_workload_tables(r: Any) -> list[Table]:
-    t = Table(f"{r.workload}: data parallel + ZeRO ({r.stack} stack)",
+    unit = "samples (no seq_len)" if r.tokens_per_sample == 1 else f"tokens ({r.tokens_per_sample:,} per sample)"
+    t = Table(f"{r.workload}: data parallel + ZeRO ({r.stack} stack), time to train on {r.tokens:,.0f} {unit}",
               ["hardware", "dp", "zero", "fits", "step", "MFU", "mem/dev", "time to train", "cost", "energy"],
               estimate=True)
     for x in r.layouts:

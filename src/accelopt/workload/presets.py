@@ -583,7 +583,10 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     heads = _req(cfg, ("num_attention_heads", "n_head"), where)
     vocab = _req(cfg, ("vocab_size",), where)
     gated = mtype in _GATED_TYPES or cfg.get("hidden_act") == "silu"
-    context = _opt(cfg, _CONTEXT_KEYS, None, where) or None
+    context = _opt(cfg, _CONTEXT_KEYS, None, where)
+    if context == 0:  # not 'left out': the note said the config gave none, and training ran at 2048 tokens
+        raise InputError(f"{where}: the context length (max_position_embeddings / n_positions / n_ctx) is 0",
+                         "give the model's context length, or leave the key out (null) if it has none")
     seq = context or 2048
     ffn_given = _opt(cfg, ("intermediate_size", "n_inner", "ffn_dim"), None, where)
     if ffn_given == 0:  # 0 is a width, not 'left out' (it was replaced by 4 x hidden without a word)
@@ -615,15 +618,17 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     if head_dim == 0:  # not 'absent': it would silently become hidden / heads
         raise InputError(f"{where}: head_dim = 0", "give head_dim the attention head width, or leave it out "
                          "(then hidden_size / num_attention_heads)")
+    # each of these names the file in its own errors (inside the try below it was named twice)
+    kv_heads, mla, limit = _kv_heads(cfg, mtype, where), _mla(cfg, where), context_limit(cfg, context, where)
     try:
         return TransformerConfig(name=name, layers=layers, hidden=hidden, heads=heads, ffn=ffn, vocab=vocab,
-                                 seq_len=min(seq, 8192), kv_heads=_kv_heads(cfg, mtype, where),
+                                 seq_len=min(seq, 8192), kv_heads=kv_heads,
                                  mlp="swiglu" if gated else "gelu", experts=experts, top_k=top_k or 1,
                                  attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
-                                 mla=_mla(cfg, where), parallel_block=parallel, norms_per_layer=norms,
+                                 mla=mla, parallel_block=parallel, norms_per_layer=norms,
                                  tied_embeddings=tied, encoder_only=mtype in _ENCODER_TYPES,
                                  source=f"Hugging Face config {p}", unused_keys=unused, config_defaults=defaults,
-                                 context=context_limit(cfg, context, where), **kwargs)
+                                 context=limit, **kwargs)
     except InputError as e:  # TransformerConfig's own checks name its fields: name the file and the config's keys
         raise InputError(f"{where}: {e.problem}", f"{e.fix}{_config_keys_of(e.problem, cfg)}") from None
 

@@ -9,6 +9,7 @@ assuming no cache reuse across ops (the roofline's memory term).
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -17,6 +18,7 @@ from typing import Any, Literal
 
 from accelopt import dtypes
 from accelopt.errors import InputError
+from accelopt.units import MAX_COUNT
 from accelopt.userio import read_user_json
 
 Phase = Literal["forward", "backward", "optimizer", "communication", "data"]
@@ -229,6 +231,7 @@ class Workload:
         meta = d.get("meta", {})
         if not isinstance(meta, Mapping):
             raise InputError(f"workload field 'meta' is a {type(meta).__name__}, not an object", fix)
+        _check_meta_numbers(meta, fix)
         ops = [_op_from_dict(raw, i) for i, raw in enumerate(d["ops"])]
         return cls(name=str(d["name"]), ops=ops, meta=dict(meta))
 
@@ -243,3 +246,22 @@ class Workload:
             return cls.from_dict(d)
         except InputError as e:  # name the file
             raise InputError(f"workload file {p}: {e.problem}", e.fix) from None
+
+
+def _check_meta_numbers(meta: Mapping[str, Any], fix: str) -> None:
+    """InputError for a meta count the planners compute with that is not one: batch_size and seq_len (whole,
+    1..2^31 - 1) and params (whole, 0..1e15), each when set. 'abc' ended `plan` in a ValueError traceback; 128.5 or -3
+    sequence positions were used as given."""
+    for key, least, most in (("batch_size", 1, MAX_COUNT), ("seq_len", 1, MAX_COUNT), ("params", 0, MAX_PARAMS)):
+        v = meta.get(key)
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v != int(v) \
+                or not least <= v <= most:
+            raise InputError(f"workload field 'meta.{key}' = {v!r} is not a whole number in {least}..{most:,.0f}",
+                             f"fix meta.{key}, or {fix}")
+
+
+MAX_PARAMS = 1e15
+"""Most parameters a workload may record: ~600x the largest published models (Switch-C, 1.6e12; Fedus et al.
+2022, Table 9)."""
