@@ -20,8 +20,8 @@ from accelopt.optimize.steps import state_dict_bytes, state_dict_saver  # one fi
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["TrainRun", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops",
-           "model_variant", "param_count", "quality_text", "state_dict_bytes", "state_dict_saver", "tied_groups",
-           "to_device", "train_for", "train_step_for", "untied_notes"]
+           "fp32_output", "model_variant", "param_count", "quality_text", "state_dict_bytes", "state_dict_saver",
+           "tied_groups", "to_device", "train_for", "train_step_for", "untied_notes"]
 
 
 def first_tensor(out: Any) -> Any:
@@ -38,6 +38,34 @@ def first_tensor(out: Any) -> Any:
     if isinstance(out, dict) and out:
         return first_tensor(next(iter(out.values())))
     return None
+
+
+def fp32_output(out: Any) -> Any:
+    """A model's output with every floating Tensor in it as float32, the structure kept (a Tensor, tuple/list or
+    named tuple, dict or Hugging Face ModelOutput, dataclass): quality is scored in fp32 against the fp32 baseline.
+    A bf16 variant's {"logits": ...} was handed to loss_fn as it came, so its loss was computed in bf16 (rounded
+    to 3 significant digits) while a plain Tensor output was cast first."""
+    import dataclasses
+
+    import torch
+
+    if isinstance(out, torch.Tensor):
+        return out.float() if out.is_floating_point() else out
+    if isinstance(out, tuple) and hasattr(out, "_fields"):  # a named tuple: rebuilt field by field
+        return type(out)(*(fp32_output(x) for x in out))
+    if isinstance(out, tuple | list):
+        return type(out)(fp32_output(x) for x in out)
+    if isinstance(out, dict):  # dict, OrderedDict, ModelOutput (whose item assignment keeps its attributes in step)
+        new = copy.copy(out)
+        for k, x in out.items():
+            new[k] = fp32_output(x)
+        return new
+    if dataclasses.is_dataclass(out) and not isinstance(out, type):
+        new = copy.copy(out)
+        for f in dataclasses.fields(out):
+            object.__setattr__(new, f.name, fp32_output(getattr(out, f.name)))  # frozen dataclasses too
+        return new
+    return out
 
 
 def copy_model(bundle: ModelBundle, target: Target, *, fp32: bool = False) -> Any:
@@ -219,7 +247,7 @@ def evaluate(forward: Callable[..., Any], bundle: ModelBundle, device: str) -> f
     total = weight = 0.0
     with torch.inference_mode():
         for inputs, targets in bundle.eval_batches():
-            raw = forward(*to_device(as_tuple(inputs), device))
+            raw = fp32_output(forward(*to_device(as_tuple(inputs), device)))
             out = first_tensor(raw)
             if out is None:
                 return None

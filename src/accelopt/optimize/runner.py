@@ -34,7 +34,7 @@ from accelopt.errors import AcceloptError, InputError, UnsupportedError
 from accelopt.measure.profiler import check_trainable
 from accelopt.measure.timing import cuda_sync_for, quantile
 from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step, technique_named
-from accelopt.optimize.compress import batch_quality
+from accelopt.optimize.compress import batch_quality, fp32_output
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver
@@ -185,11 +185,11 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
         if v.prepare_inputs is not None:
             x = v.prepare_inputs(x)
         with torch.inference_mode():
-            raw = v.forward(*x)
+            raw = fp32_output(v.forward(*x))  # scored in fp32 as the fp32 baseline is, whatever its structure
         out = _first_tensor(raw)
         if out is None:
             return None, 0.0, 0.0
-        out = out.float()
+        out = out.float()  # integer scores (class ids) too, as before
         y = _move(targets, target.device)
         if strict and bundle.metric == "accuracy" and (out.dim() < 2 or out.shape[-1] < 2):
             raise InputError(f"metric 'accuracy' of model {bundle.name!r} takes the argmax of the output's last "
