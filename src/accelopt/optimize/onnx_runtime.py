@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 from accelopt.errors import UnsupportedError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
 from accelopt.optimize.compress import conv_count, copy_model, linear_count, state_dict_bytes, to_device
+from accelopt.optimize.steps import wrapper_name
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["OnnxFp32", "OnnxInt8Dynamic", "OnnxInt8Static", "OutputLayout", "export_onnx", "output_layout",
@@ -171,6 +172,11 @@ class _OnnxTechnique(Technique):
             _import_ort()
         except UnsupportedError as e:
             return f"{e.problem} — {e.fix}"
+        wrapper = wrapper_name(bundle.model)
+        if wrapper:  # a chain's first technique (bf16 then onnx-int8-static failed with ORT's 'tensor(bfloat16) ...')
+            return (f"the model runs under {wrapper} (a previous technique of the chain): {self.name} exports an fp32 "
+                    "graph for ONNX Runtime, where that would not carry over (and ONNX Runtime's CPU kernels and int8 "
+                    f"tooling take no bfloat16) — measure {self.name} on its own")
         return None
 
     def quantize(self, src: Path, dst: Path, bundle: ModelBundle, names: list[str], options: dict[str, Any]) -> Path:
