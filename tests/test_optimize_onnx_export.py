@@ -6,6 +6,9 @@ a chain whose first technique wraps the model in autocast is not applicable (it 
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -14,12 +17,133 @@ pytest.importorskip("onnxruntime")
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
+from accelopt.errors import UnsupportedError  # noqa: E402
 from accelopt.optimize.base import Target, get_technique  # noqa: E402
+from accelopt.optimize.runner import _score  # noqa: E402
 from accelopt.optimize.steps import AutocastModule  # noqa: E402
 from accelopt.workload.userfile import ModelBundle  # noqa: E402
 
 VOCAB = 7
 CPU = Target(mode="inference", device="cpu")
+
+
+class _TinyLM(nn.Module):
+    """(B, T) ids -> (B, T, V) logits through a position-mixing layer: the sequence length flows through shapes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(VOCAB, 8)
+        self.head = nn.Linear(8, VOCAB)
+
+    def forward(self, x: torch.Tensor) -> Any:
+        h = self.emb(x)  # (B, T, 8)
+        h = h + h.cumsum(1) / torch.arange(1, x.shape[1] + 1).view(1, -1, 1)  # (B, T, 8)
+        return self.head(h)
+
+
+def _batches(lengths: tuple[int, ...], seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    g = torch.Generator().manual_seed(seed)
+    return [(torch.randint(0, VOCAB, (2, t), generator=g), torch.randint(0, VOCAB, (2, t), generator=g))
+            for t in lengths]
+
+
+def _lm_loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(out.reshape(-1, VOCAB), y.reshape(-1))
+
+
+def _bundle(model: nn.Module, train: tuple[int, ...], held: tuple[int, ...], **kw: Any) -> ModelBundle:
+    tr, ev = _batches(train, 0), _batches(held, 1)
+    kw.setdefault("loss_fn", _lm_loss)
+    return ModelBundle(name="tiny-lm", model=model.eval(), batches=lambda: iter(tr), batch_size=2,
+                       eval_batches=lambda: iter(ev), metric="loss", **kw)
+
+
+def test_a_sequence_length_that_varies_in_the_data_is_dynamic() -> None:
+    """Training batches of length 5, held-out of 3 and 9: the export made the batch dim alone dynamic, so scoring
+    the held-out batches failed the variant."""
+    torch.manual_seed(0)
+    b = _bundle(_TinyLM(), (5, 5), (3, 9))
+    v = get_technique("onnx-fp32").apply(b, CPU, {})
+    got = _score(v, b, CPU, keep_outputs=False).value
+    assert got is not None
+    base = _score(dataclasses.replace(v, forward=b.model, model=b.model), b, CPU, keep_outputs=False).value
+    assert got == pytest.approx(base, rel=1e-5)
+    assert any("in0 dims [0, 1]" in n for n in v.notes), v.notes
+
+
+def test_a_shape_the_graph_does_not_take_is_a_clear_error() -> None:
+    """Every batch of length 5: the length is fixed in the graph, said in the notes, and a length-6 input is an
+    UnsupportedError naming the input, its shape and the fix (not ORT's 'Got invalid dimensions')."""
+    torch.manual_seed(0)
+    b = _bundle(_TinyLM(), (5,), (5,))
+    v = get_technique("onnx-fp32").apply(b, CPU, {})
+    assert any("in0 (*, 5)" in n for n in v.notes), v.notes
+    assert v.forward(torch.zeros(3, 5, dtype=torch.long)).shape == (3, 5, VOCAB)  # the batch stays dynamic
+    with pytest.raises(UnsupportedError, match=r"in0 has shape \(2, 6\).*\(\*, 5\)") as e:
+        v.forward(torch.zeros(2, 6, dtype=torch.long))
+    assert "vary" in e.value.fix
+
+
+def test_the_fallback_exporter_is_said_in_the_notes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the TorchScript exporter fails and torch.export's path writes the graph, the notes said 'batch dimension
+    dynamic' as for the first path, though the second path fixes every dim."""
+    real = torch.onnx.export
+
+    def first_fails(*args: Any, **kw: Any) -> Any:
+        if not kw.get("dynamo"):
+            raise RuntimeError("tracing failed here")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(torch.onnx, "export", first_fails)
+    torch.manual_seed(0)
+    b = _bundle(_TinyLM(), (5,), (5,))
+    v = get_technique("onnx-fp32").apply(b, CPU, {})
+    assert any(n.startswith("EXPORTED BY THE FALLBACK PATH") and "tracing failed here" in n for n in v.notes), v.notes
+    with pytest.raises(UnsupportedError, match=r"in0 has shape \(3, 5\)"):  # the batch is static too
+        v.forward(torch.zeros(3, 5, dtype=torch.long))
+
+
+class _WithCount(nn.Module):
+    """{'logits': Tensor, 'n_layers': 2}: a dict with a non-Tensor leaf."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lm = _TinyLM()
+
+    def forward(self, x: torch.Tensor) -> Any:
+        return {"logits": self.lm(x), "n_layers": 2}
+
+
+def test_a_non_tensor_leaf_keeps_the_output_structure() -> None:
+    """A dict holding an int was exported as its first Tensor alone: loss_fn's out['logits'] failed the variant."""
+    torch.manual_seed(0)
+    b = _bundle(_WithCount(), (5,), (5,), loss_fn=lambda out, y: _lm_loss(out["logits"], y))
+    v = get_technique("onnx-fp32").apply(b, CPU, {})
+    out = v.forward(torch.zeros(2, 5, dtype=torch.long))
+    assert out["n_layers"] == 2 and out["logits"].shape == (2, 5, VOCAB)
+    assert _score(v, b, CPU, keep_outputs=False).value is not None
+
+
+@dataclasses.dataclass
+class _Out:
+    logits: torch.Tensor
+
+
+class _DataclassOut(_WithCount):
+    def forward(self, x: torch.Tensor) -> Any:
+        return _Out(self.lm(x))
+
+
+def test_an_output_pytree_cannot_flatten_is_said_or_refused() -> None:
+    """A plain dataclass output: the variant returns its first Tensor (said in the notes); with metric 'loss'
+    (loss_fn takes the model's output, which the variant cannot rebuild) the technique says why it cannot run."""
+    torch.manual_seed(0)
+    b = _bundle(_DataclassOut(), (5,), (5,), loss_fn=lambda out, y: _lm_loss(out.logits, y))
+    with pytest.raises(UnsupportedError, match=r"not a structure torch's pytree flattens.*metric 'loss'"):
+        get_technique("onnx-fp32").apply(b, CPU, {})
+    b = dataclasses.replace(b, metric="accuracy", higher_is_better=None)
+    v = get_technique("onnx-fp32").apply(b, CPU, {})
+    assert any("returns that Tensor, not the model's output" in n for n in v.notes), v.notes
 
 
 class _Conv(nn.Module):
