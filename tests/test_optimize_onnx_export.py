@@ -163,3 +163,19 @@ def test_a_chain_after_autocast_is_not_applicable(name: str) -> None:
     b = ModelBundle(name="conv", model=model, batches=lambda: iter(data), loss_fn=F.cross_entropy, batch_size=2)
     why = get_technique(name).not_applicable(b, CPU)
     assert why is not None and "autocast bfloat16" in why and f"measure {name} on its own" in why
+
+
+class _NoOnnxOp(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.special.airy_ai(x)  # no ONNX symbolic: both exporters fail
+
+
+def test_a_failed_export_writes_nothing_to_stdout(capfd: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    """torch's C++ ONNX log printed 'Torch IR graph at exception: graph(...)' to file descriptor 1 when the
+    TorchScript exporter failed: `optimize --json` wrote it before the JSON document (not parseable)."""
+    from accelopt.optimize.onnx_runtime import export_onnx
+
+    with pytest.raises(UnsupportedError, match="airy_ai"):
+        export_onnx(_NoOnnxOp(), (torch.randn(2, 3),), tmp_path / "m.onnx")
+    out, err = capfd.readouterr()
+    assert out == "" and "Torch IR graph at exception" in err

@@ -55,16 +55,42 @@ def _import_ort() -> Any:
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """The exporters and the quantizer warn about deprecations and 'pre-processing'; none of it is the user's."""
+    """The exporters and the quantizer warn about deprecations and 'pre-processing'; none of it is the user's.
+    What they write to file descriptor 1 goes to stderr (_stdout_fd_to_stderr)."""
     root = logging.getLogger()
     level = root.level
     try:
         root.setLevel(logging.ERROR)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _stdout_fd_to_stderr():
             warnings.simplefilter("ignore")
             yield
     finally:
         root.setLevel(level)
+
+
+@contextlib.contextmanager
+def _stdout_fd_to_stderr() -> Iterator[None]:
+    """File descriptor 1 pointed at stderr's: torch's C++ ONNX log ('Torch IR graph at exception: graph(...)', when
+    the TorchScript exporter fails) writes to the process's stdout below Python's sys.stdout, which the CLI's
+    redirect_stdout does not reach, so `optimize --json` printed the graph before the JSON document. Python's
+    sys.stdout goes there too, for a library caller."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no fd 1 (a closed stdout): nothing to protect
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):  # and Python's prints (torch.export's progress lines)
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 @dataclass(frozen=True)
