@@ -227,3 +227,21 @@ def test_unstructured_keeps_tied_weights_one_tensor(mode: str) -> None:
     untied.mid2.weight = nn.Parameter(untied.mid.weight.clone())
     assert v.size_bytes == state_dict_bytes(b.model)  # each tied tensor stored once, as in the dense file
     assert state_dict_bytes(untied) >= v.size_bytes + (13 * 6 + 6 * 6) * 4  # (fp32) what storing them twice adds
+
+
+def test_forward_flops_count_a_transformer_encoder_in_eval_mode() -> None:
+    """nn.TransformerEncoderLayer in eval mode runs one fused op (`_transformer_encoder_layer_fwd`) that
+    FlopCounterMode counts as 0, and CPU flash attention counts 0 too: prune-structured's notes said 'forward FLOPs
+    2,048 -> 2,048' for a 2-layer encoder (its classifier alone). Hand count (2 FLOPs per MAC), per layer for B x T
+    tokens of width d, feed-forward f: projections q, k, v, out 4*d*d and feed-forward 2*d*f MACs per token, plus
+    QK^T and AV 2*B*T*T*d MACs."""
+    from accelopt.optimize.compress import forward_flops
+
+    b, t, d, f, layers = 4, 10, 16, 32, 2
+    torch.manual_seed(0)
+    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(d, 2, f, dropout=0.0, batch_first=True), layers,
+                                enable_nested_tensor=False).eval()
+    x = torch.randn(b, t, d)
+    per_layer_macs = b * t * (4 * d * d + 2 * d * f) + 2 * b * t * t * d
+    assert forward_flops(enc, (x,)) == 2 * layers * per_layer_macs
+    assert torch.backends.mha.get_fastpath_enabled()  # restored

@@ -106,13 +106,28 @@ def param_count(model: Any) -> int:
 
 def forward_flops(model: Any, inputs: tuple[Any, ...]) -> int:
     """FLOPs of one forward pass on `inputs`, counted by torch.utils.flop_counter.FlopCounterMode
-    (2 FLOPs per multiply-accumulate of matmuls, convolutions and attention)."""
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
+    (2 FLOPs per multiply-accumulate of matmuls, convolutions and attention).
 
-    counter = FlopCounterMode(display=False)
-    with torch.no_grad(), counter:
-        model(*inputs)
+    Two gaps of FlopCounterMode closed: nn.MultiheadAttention / TransformerEncoderLayer's inference fast path
+    (one fused op, `_transformer_encoder_layer_fwd`, that FlopCounterMode counts as 0: a 2-layer encoder read
+    2,048 FLOPs, its classifier alone) is turned off while counting, so its matmuls are seen; CPU flash
+    attention, which it also counts as 0, gets the same formula as capture (workload.opcount.sdpa_cpu_flops)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
+
+    from accelopt.workload.opcount import SDPA_CPU
+
+    def cpu_flash(q: Any, k: Any, v: Any, *args: Any, **kw: Any) -> int:  # shapes (FlopCounterMode's wrapper)
+        return int(sdpa_flop_count(q, k, v))
+
+    counter = FlopCounterMode(display=False, custom_mapping={getattr(torch.ops.aten, SDPA_CPU): cpu_flash})
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    try:
+        torch.backends.mha.set_fastpath_enabled(False)
+        with torch.no_grad(), counter:
+            model(*inputs)
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)
     return int(counter.get_total_flops())
 
 
