@@ -61,10 +61,10 @@ def fp32_output(out: Any) -> Any:
             new[k] = fp32_output(x)
         return new
     if dataclasses.is_dataclass(out) and not isinstance(out, type):
-        new = copy.copy(out)
+        dc: Any = copy.copy(out)
         for f in dataclasses.fields(out):
-            object.__setattr__(new, f.name, fp32_output(getattr(out, f.name)))  # frozen dataclasses too
-        return new
+            object.__setattr__(dc, f.name, fp32_output(getattr(out, f.name)))  # frozen dataclasses too
+        return dc
     return out
 
 
