@@ -227,3 +227,15 @@ def test_a_bf16_structured_output_is_scored_in_fp32(wrap: Any) -> None:
     assert _score(v, b, Target(mode="inference", device="cpu", dtype="bf16"), keep_outputs=False).value == \
         pytest.approx(expected, rel=1e-6)
     assert evaluate(model, b, "cpu") == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_nan_output_has_no_agreement_figure() -> None:
+    """A variant whose outputs were NaN (a fine-tune that diverged) showed max |diff| 0 and top-1 agreement 100%
+    beside its quality-failure status: Python's max(0.0, nan) is 0.0, and argmax picks the NaN's index."""
+    from accelopt.optimize.runner import _agreement
+
+    base = [torch.tensor([[0.1, 0.9], [0.8, 0.2]])]
+    assert _agreement([torch.full((2, 2), float("nan"))], base) == (None, None)
+    assert _agreement([torch.tensor([[0.1, float("inf")], [0.8, 0.2]])], base) == (None, None)
+    diff, agree = _agreement([torch.tensor([[0.2, 0.9], [0.8, 0.2]])], base)
+    assert diff == pytest.approx(0.1) and agree == 1.0

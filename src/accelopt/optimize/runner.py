@@ -267,12 +267,15 @@ def worse_by(bundle: ModelBundle, value: float, base: float) -> float:
 
 
 def _agreement(outs: list[Any], base: list[Any]) -> tuple[float | None, float | None]:
+    """(max |diff|, top-1 agreement) of a variant's held-out outputs against the baseline's; (None, None) where they
+    cannot be compared: other shapes, or a non-finite output (NaN read as a max |diff| of 0 and a top-1 agreement of
+    100%: Python's max(0.0, nan) is 0.0, and argmax picks a NaN's index; the status says quality-failure)."""
     if not outs or len(outs) != len(base):
         return None, None
     diff = 0.0
     same = total = 0
     for a, b in zip(outs, base, strict=True):
-        if a.shape != b.shape:
+        if a.shape != b.shape or not bool(a.isfinite().all()):
             return None, None
         diff = max(diff, float((a - b).abs().max()))
         if a.dim() >= 1 and a.shape[-1] > 1:
