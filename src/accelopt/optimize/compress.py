@@ -176,27 +176,62 @@ class TrainRun:
     time_s: float
     stopped_by_budget: bool
     final_loss: float
+    fp32_from: str | None = None
+    """The model's own reduced precision ("float16", "bfloat16") when its weights were trained in fp32 and cast
+    back; None when they trained in their own dtype."""
+
+
+def _low_precision(model: Any) -> list[tuple[Any, Any]]:
+    """(tensor, dtype) of every float16/bfloat16 parameter and buffer of `model`."""
+    import torch
+
+    low = (torch.float16, torch.bfloat16)
+    return [(t, t.dtype) for t in (*model.parameters(), *model.buffers()) if t.dtype in low]
+
+
+def _as_fp32(x: Any) -> Any:
+    if hasattr(x, "is_floating_point") and x.is_floating_point():
+        return x.float()
+    if isinstance(x, tuple | list):
+        return type(x)(_as_fp32(v) for v in x)
+    return x
 
 
 def train_for(model: Any, bundle: ModelBundle, target: Target, *, max_steps: int, budget_s: float,
               step: Callable[[Any, Any], Any] | None = None) -> TrainRun:
     """Train `model` (train mode) on the bundle's batches for `max_steps` steps or `budget_s` seconds,
-    whichever comes first; back in eval mode afterwards."""
-    step = step or train_step_for(model, bundle)
-    model.train()
-    t0 = time.perf_counter()
-    done, last = 0, float("nan")
-    by_budget = False
-    for inputs, targets in batch_stream(bundle, target.device):
-        if done >= max_steps:
-            break
-        if time.perf_counter() - t0 >= budget_s:
-            by_budget = True
-            break
-        last = float(step(inputs, targets))
-        done += 1
-    model.eval()
-    return TrainRun(steps=done, time_s=time.perf_counter() - t0, stopped_by_budget=by_budget, final_loss=last)
+    whichever comes first; back in eval mode afterwards.
+
+    A model whose weights are float16/bfloat16 (the model as given) trains with the bundle's optimizer (`step`
+    None) in fp32, its inputs cast alike, and is cast back after: AdamW's update in float16 (eps 1e-8 rounds to
+    0) turned a half-precision CNN's weights to NaN within the 200 fine-tune steps of prune-structured. The tensors
+    keep their identity (cast through .data), so masks and hooks (prune-unstructured) still hold them."""
+    low = _low_precision(model) if step is None else []
+    for t, _ in low:
+        t.data = t.data.float()
+    try:
+        step = step or train_step_for(model, bundle)
+        model.train()
+        t0 = time.perf_counter()
+        done, last = 0, float("nan")
+        by_budget = False
+        for inputs, targets in batch_stream(bundle, target.device):
+            if done >= max_steps:
+                break
+            if time.perf_counter() - t0 >= budget_s:
+                by_budget = True
+                break
+            if low:
+                inputs, targets = _as_fp32(inputs), _as_fp32(targets)
+            last = float(step(inputs, targets))
+            done += 1
+        model.eval()
+    finally:
+        for t, dtype in low:
+            t.data = t.data.to(dtype)
+            t.grad = None  # an fp32 gradient would not fit the restored tensor
+    return TrainRun(steps=done, time_s=time.perf_counter() - t0, stopped_by_budget=by_budget, final_loss=last,
+                    fp32_from=str(low[0][1]).removeprefix("torch.") if low else None)
 
 
 def batch_quality(bundle: ModelBundle, out: Any, targets: Any, raw: Any = None) -> tuple[float, float]:
