@@ -133,6 +133,14 @@ class _Stepper:
                 self.v.forward(*inputs)
 
 
+def _own_dtypes(model: Any) -> str | None:
+    """The reduced-precision dtypes (float16, bfloat16, float64) of the model's floating parameters as given,
+    joined; None when they are all fp32. The table's header shows --dtype, which said fp32 for a float16 model."""
+    names = sorted({str(p.dtype).removeprefix("torch.") for p in model.parameters() if p.is_floating_point()}
+                   - {"float32"})
+    return " and ".join(names) or None
+
+
 def _not_applicable_anyway(techs: Sequence[Technique], bundle: ModelBundle, target: Target) -> str | None:
     """Why the chain `techs` never applies here (for a chain the budget left out: 'budget used up' for CUDA graphs
     on a CPU read as if more time would have measured it): the first technique of the chain that never applies,
@@ -441,6 +449,13 @@ class _Run:
                           self.target)
         step = (user_call(self.bundle, "building its optimizer (make_optimizer) for the baseline", make_train_step,
                           model, self.bundle, self.target) if self.target.mode == "train" else None)
+        own = _own_dtypes(model)
+        if own:
+            self.result.notes.append(
+                f"the model's own weights are {own} (as given): the baseline runs them so, whatever --dtype "
+                f"({self.target.dtype}) says, which sets autocast only; the onnx-* variants export an fp32 copy"
+                + (", and on a CPU float16 kernels are emulated (slow), so their gains include leaving it"
+                   if "float16" in own and not self.target.on_cuda else ""))
         fwd = model
         if self.target.dtype != "fp32" and self.target.mode == "inference":
             from accelopt.optimize.steps import AutocastModule, torch_dtype
