@@ -179,3 +179,16 @@ def test_a_failed_export_writes_nothing_to_stdout(capfd: pytest.CaptureFixture[s
         export_onnx(_NoOnnxOp(), (torch.randn(2, 3),), tmp_path / "m.onnx")
     out, err = capfd.readouterr()
     assert out == "" and "Torch IR graph at exception" in err
+
+
+def test_the_saved_graphs_outputs_are_named_by_their_place(tmp_path: Any) -> None:
+    """The .onnx file --save writes named its outputs out0, out1: nothing told a deployer which was the logits."""
+    import onnxruntime as ort
+
+    torch.manual_seed(0)
+    b = _bundle(_WithCount(), (5,), (5,), loss_fn=lambda out, y: _lm_loss(out["logits"], y))
+    v = get_technique("onnx-fp32").apply(b, CPU, {})
+    assert v.save is not None
+    session = ort.InferenceSession(str(v.save(tmp_path)))
+    assert [o.name for o in session.get_outputs()] == ["logits"] and [i.name for i in session.get_inputs()] == ["in0"]
+    assert any("its outputs logits (their place in the model's output)" in n for n in v.notes), v.notes

@@ -124,8 +124,25 @@ def output_layout(out: Any) -> OutputLayout:
             f"the model's output (a {type(out).__name__}) is not a structure torch's pytree flattens (a Tensor, "
             "tuple, list, dict or Hugging Face ModelOutput): the ONNX graph holds its first Tensor alone, and the "
             "variant returns that Tensor, not the model's output"))
-    names = [f"out{i}" for i in range(len(tensors))]
-    return OutputLayout(names, spec, [None if isinstance(x, torch.Tensor) else x for x in leaves])
+    return OutputLayout(_leaf_names(out), spec, [None if isinstance(x, torch.Tensor) else x for x in leaves])
+
+
+def _leaf_names(out: Any) -> list[str]:
+    """The ONNX output names of the Tensor leaves of `out`: their place in it ('logits', 'hidden.0' for
+    {'logits': t, 'hidden': (t, ...)}; '0', '1' for a tuple), so a saved .onnx says which output is which (out0,
+    out1 named nothing). out0, out1, ... where two places would give one name."""
+    import torch
+    from torch.utils._pytree import tree_flatten_with_path
+
+    def part(k: Any) -> str:
+        for attr in ("key", "idx", "name"):  # MappingKey, SequenceKey, GetAttrKey
+            if hasattr(k, attr):
+                return str(getattr(k, attr))
+        return str(k)
+
+    paths = [".".join(part(k) for k in path) or "out" for path, x in tree_flatten_with_path(out)[0]
+             if isinstance(x, torch.Tensor)]
+    return paths if len(set(paths)) == len(paths) else [f"out{i}" for i in range(len(paths))]
 
 
 def _tensor_leaves(model: Any, layout: OutputLayout) -> Any:
@@ -240,6 +257,9 @@ def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path, vary: list[set[
         notes.append(layout.fallback.upper()[:1] + layout.fallback[1:])
     fixed = [f"{n} {_shape_text(sh)}" for n, sh in zip(names, static, strict=True)
              if any(s is not None for s in sh)]
+    notes.append(f"the graph's inputs are {', '.join(names)} (forward's arguments in order), its outputs "
+                 f"{', '.join(layout.names)}" + (" (their place in the model's output)" if layout.spec is not None
+                                                 else ""))
     if fixed:
         notes.append("input shapes the graph accepts (* = dynamic; a dim is dynamic where its size varied among the "
                      f"first {SHAPE_SCAN_BATCHES} training and held-out batches): " + ", ".join(fixed))
