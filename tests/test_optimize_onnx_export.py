@@ -192,3 +192,26 @@ def test_the_saved_graphs_outputs_are_named_by_their_place(tmp_path: Any) -> Non
     session = ort.InferenceSession(str(v.save(tmp_path)))
     assert [o.name for o in session.get_outputs()] == ["logits"] and [i.name for i in session.get_inputs()] == ["in0"]
     assert any("its outputs logits (their place in the model's output)" in n for n in v.notes), v.notes
+
+
+class _BakedLength(nn.Module):
+    """A forward that computes a size with int(): the TorchScript trace turns it into a constant."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lm = _TinyLM()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.lm(x)  # (B, T, V)
+        flat = h.reshape(int(h.shape[0]) * int(h.shape[1]), VOCAB)  # (B*T, V): B*T baked into the graph
+        return flat.reshape(h.shape)
+
+
+def test_a_graph_that_fixed_a_varying_size_is_refused_with_the_fix() -> None:
+    """Lengths 5 and 3 in the data: declared dynamic, but the trace fixed B*T, so the variant failed mid-measurement
+    with ONNX Runtime's Reshape message. The export is now run on a batch of each shape first."""
+    torch.manual_seed(0)
+    b = _bundle(_BakedLength(), (5,), (3,))
+    with pytest.raises(UnsupportedError, match=r"does not run the batch of shapes in0 \(2, 3\)") as e:
+        get_technique("onnx-fp32").apply(b, CPU, {})
+    assert "pad the inputs to one size" in e.value.fix

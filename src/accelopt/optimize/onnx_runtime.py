@@ -185,20 +185,30 @@ SHAPE_SCAN_BATCHES = 16
 """Training and held-out batches read (each) to find the input dims whose size varies: those are dynamic."""
 
 
-def varying_dims(bundle: ModelBundle, n_inputs: int) -> list[set[int]]:
-    """Per input, the dims other than the batch whose size differs among the first SHAPE_SCAN_BATCHES training and
-    held-out batches (a sequence length): made dynamic in the export. Only the batch was: a held-out batch of
-    another length failed the variant with ONNX Runtime's 'Got invalid dimensions'."""
+def shape_samples(bundle: ModelBundle) -> list[tuple[Any, ...]]:
+    """One input tuple per distinct combination of input shapes among the first SHAPE_SCAN_BATCHES training and
+    held-out batches (the batches varying_dims reads)."""
     import itertools
 
-    shapes: list[set[tuple[int, ...]]] = [set() for _ in range(n_inputs)]
+    seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     for make in (bundle.batches, bundle.eval_batches):
         if make is None:
             continue
         for item in itertools.islice(make(), SHAPE_SCAN_BATCHES):
-            for i, x in enumerate(as_tuple(item[0])[:n_inputs]):
-                if hasattr(x, "shape"):
-                    shapes[i].add(tuple(x.shape))
+            inputs = as_tuple(item[0])
+            seen.setdefault(tuple(tuple(getattr(x, "shape", ())) for x in inputs), inputs)
+    return list(seen.values())
+
+
+def varying_dims(bundle: ModelBundle, n_inputs: int) -> list[set[int]]:
+    """Per input, the dims other than the batch whose size differs among the first SHAPE_SCAN_BATCHES training and
+    held-out batches (a sequence length): made dynamic in the export. Only the batch was: a held-out batch of
+    another length failed the variant with ONNX Runtime's 'Got invalid dimensions'."""
+    shapes: list[set[tuple[int, ...]]] = [set() for _ in range(n_inputs)]
+    for inputs in shape_samples(bundle):
+        for i, x in enumerate(inputs[:n_inputs]):
+            if hasattr(x, "shape"):
+                shapes[i].add(tuple(x.shape))
     out: list[set[int]] = []
     for seen in shapes:
         ranks = {len(sh) for sh in seen}
@@ -373,6 +383,7 @@ class _OnnxTechnique(Technique):
                 path = self.quantize(src, Path(tmp) / "model-q.onnx", bundle, exp.names, options)
             blob = path.read_bytes()
         session = _session(blob, torch.get_num_threads())
+        _check_runs(session_forward(session, exp), bundle, exp, target.device)
         setup_s = time.perf_counter() - t0
         fp32_bytes = state_dict_bytes(model)
 
@@ -470,6 +481,26 @@ class OnnxInt8Static(_OnnxTechnique):
         return ["onnxruntime.quantization.quantize_static, QDQ format, per-channel QInt8 weights, QUInt8 "
                 "activations; MinMax calibration on the first training batches (option calibration_batches, "
                 "default 8)"]
+
+
+def _check_runs(forward: Callable[..., Any], bundle: ModelBundle, exp: Exported, device: str) -> None:
+    """The graph runs one batch of each input shape the scanned batches hold: an UnsupportedError naming the shape
+    otherwise. A traced graph can fix a size the model computes from its input (nn.MultiheadAttention's reshape to
+    (T, B * heads, head_dim) traced to constants): declared dynamic, it then failed in ONNX Runtime's Reshape with
+    its own message, mid-measurement."""
+    for inputs in shape_samples(bundle):
+        x = fp32_inputs(to_device(inputs, device))
+        try:
+            forward(*x)
+        except UnsupportedError:
+            raise
+        except Exception as e:
+            shapes = ", ".join(f"{n} {tuple(getattr(v, 'shape', ()))}" for n, v in zip(exp.names, x, strict=False))
+            raise UnsupportedError(
+                f"the exported ONNX graph does not run the batch of shapes {shapes} (its sizes vary among the "
+                f"batches, so they were exported as dynamic, but the trace fixed a size computed from them): "
+                f"{type(e).__name__}: {exception_text(e, 200)}",
+                "pad the inputs to one size in batches() and eval_batches(), or skip the onnx-* techniques") from e
 
 
 def _calibration_feeds(bundle: ModelBundle, names: list[str], n_batches: int) -> Iterator[dict[str, Any]]:
