@@ -177,3 +177,25 @@ def test_help_lists_every_technique_name_by_family(capsys: pytest.CaptureFixture
     assert listed == {n: t.family for n, t in all_techniques().items()}
     code, out, _ = run_main(["optimize", "--help"], capsys)
     assert code == 0 and all(n in out for n in listed)
+
+
+@pytest.mark.parametrize("earlier", ["recipe.json", "model-bf16.pt", "model-onnx-fp32.onnx"])
+def test_save_into_a_folder_holding_an_earlier_save_is_refused(earlier: str, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A second `optimize --save DIR` replaced the first run's recipe.json and model without a word."""
+    (tmp_path / earlier).write_text("the first run's")
+    (tmp_path / "notes.txt").write_text("the user's")
+    code, out, err = run_main([*OPT, "--save", str(tmp_path)], capsys)
+    check_outcome(code, out, err, must_refuse=True)
+    assert earlier in err and "new folder" in err
+    assert (tmp_path / earlier).read_text() == "the first run's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([earlier, "notes.txt"])
+
+
+def test_save_into_a_folder_of_other_files_is_not_refused(tmp_path: Path) -> None:
+    from accelopt.optimize.recipe import check_save_free
+
+    (tmp_path / "notes.txt").write_text("the user's")
+    (tmp_path / "model-card.md").write_text("a model card")
+    check_save_free(tmp_path)
+    check_save_free(tmp_path / "missing")

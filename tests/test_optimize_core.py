@@ -6,6 +6,7 @@ timing rounds: these tests check effects on outputs, quality and memory, never s
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 import torch
+import torch.nn.functional as F
 from conftest import run_main
 from torch import nn
 
@@ -638,3 +640,53 @@ def test_a_chain_whose_second_technique_never_applies_is_not_blamed_on_the_budge
     result, _ = run_optimize(zoo.build("mlp", "tiny"), opts)
     chain = {v.name: v for v in result.variants}["bf16+cuda-graphs"]
     assert chain.status == "not-applicable" and chain.reason.startswith("cuda-graphs: ") and "NVIDIA" in chain.reason
+
+
+class _BNBlock(nn.Module):
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.conv, self.bn = nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.bn(self.conv(x)))
+
+
+class _BNNet(nn.Module):
+    """(B, 1, 8, 8) -> (B, 4): a ModuleList of conv+BatchNorm blocks (each checkpointed) and a BatchNorm1d head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(1, 8, 3, padding=1)
+        self.blocks = nn.ModuleList(_BNBlock(8) for _ in range(3))
+        self.head = nn.Sequential(nn.Linear(8, 8), nn.BatchNorm1d(8, momentum=None), nn.Linear(8, 4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        for b in self.blocks:
+            x = b(x)
+        return self.head(x.mean((2, 3)))
+
+
+def test_activation_checkpointing_updates_batchnorm_statistics_once_per_step() -> None:
+    """The recomputed forward in backward ran the blocks' BatchNorms in train mode again: num_batches_tracked read 2
+    after one step and the running mean moved twice; choosing the block list (a counted forward per candidate)
+    moved them before any step. After one step from the same weights the statistics equal the baseline's."""
+    from accelopt.optimize.steps import make_train_step
+    from accelopt.optimize.trainloop import ActivationCheckpointing
+
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    data = [(torch.randn(6, 1, 8, 8, generator=g) * 3 + 1, torch.randint(0, 4, (6,), generator=g))]
+    b = ModelBundle(name="bn-net", model=_BNNet(), batches=lambda: iter(data), loss_fn=F.cross_entropy, batch_size=6)
+    t = Target(mode="train", device="cpu")
+    v = ActivationCheckpointing().apply(b, t, {})
+    assert v.params["blocks"] == "blocks"
+    base = copy.deepcopy(b.model).train()
+    v.train_step(*data[0])  # type: ignore[misc]
+    make_train_step(base, b, t)(*data[0])
+    want = {k: x for k, x in base.state_dict().items() if "running" in k or "num_batches" in k}
+    got = v.model.state_dict()
+    got = {k.replace(".inner", ""): x for k, x in got.items() if "running" in k or "num_batches" in k}
+    assert set(got) == set(want)
+    for k in want:
+        torch.testing.assert_close(got[k], want[k], msg=k)

@@ -227,3 +227,50 @@ def test_unstructured_keeps_tied_weights_one_tensor(mode: str) -> None:
     untied.mid2.weight = nn.Parameter(untied.mid.weight.clone())
     assert v.size_bytes == state_dict_bytes(b.model)  # each tied tensor stored once, as in the dense file
     assert state_dict_bytes(untied) >= v.size_bytes + (13 * 6 + 6 * 6) * 4  # (fp32) what storing them twice adds
+
+
+def test_forward_flops_count_a_transformer_encoder_in_eval_mode() -> None:
+    """nn.TransformerEncoderLayer in eval mode runs one fused op (`_transformer_encoder_layer_fwd`) that
+    FlopCounterMode counts as 0, and CPU flash attention counts 0 too: prune-structured's notes said 'forward FLOPs
+    2,048 -> 2,048' for a 2-layer encoder (its classifier alone). Hand count (2 FLOPs per MAC), per layer for B x T
+    tokens of width d, feed-forward f: projections q, k, v, out 4*d*d and feed-forward 2*d*f MACs per token, plus
+    QK^T and AV 2*B*T*T*d MACs."""
+    from accelopt.optimize.compress import forward_flops
+
+    b, t, d, f, layers = 4, 10, 16, 32, 2
+    torch.manual_seed(0)
+    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(d, 2, f, dropout=0.0, batch_first=True), layers,
+                                enable_nested_tensor=False).eval()
+    x = torch.randn(b, t, d)
+    per_layer_macs = b * t * (4 * d * d + 2 * d * f) + 2 * b * t * t * d
+    assert forward_flops(enc, (x,)) == 2 * layers * per_layer_macs
+    assert torch.backends.mha.get_fastpath_enabled()  # restored
+
+
+class _HalfCNN(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                                      nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU())
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, 3, 8, 8) -> (B, 4)
+        return self.fc(self.features(x).mean((2, 3)))
+
+
+@pytest.mark.parametrize("name", ["prune-structured", "prune-unstructured"])
+def test_a_float16_model_is_fine_tuned_in_fp32(name: str) -> None:
+    """A model given in float16 was fine-tuned by AdamW in float16 (eps 1e-8 rounds to 0): its weights turned NaN
+    within the fine-tune steps and the variant was a quality failure. Trained in fp32 and cast back: finite, the
+    model's dtype kept, said in the notes."""
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    data = [(torch.randn(8, 3, 8, 8, generator=g).half(), torch.randint(0, 4, (8,), generator=g)) for _ in range(2)]
+    b = ModelBundle(name="half-cnn", model=_HalfCNN().half(), batches=lambda: iter(data),
+                    loss_fn=nn.functional.cross_entropy, batch_size=8, eval_batches=lambda: iter(data),
+                    metric="accuracy")
+    v = get_technique(name).apply(b, Target(mode="inference", device="cpu"), {"finetune_steps": 30})
+    assert all(p.dtype == torch.float16 and bool(p.isfinite().all()) for p in v.model.parameters())
+    with torch.inference_mode():
+        assert bool(v.forward(data[0][0]).isfinite().all())
+    assert any("in fp32 (the model's float16 weights upcast" in n for n in v.notes), v.notes

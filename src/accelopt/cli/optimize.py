@@ -139,7 +139,7 @@ def run(o: OptimizeOptions) -> Any:
 def _run(o: OptimizeOptions) -> tuple[Any, Any]:
     """(the OptimizeResult, the AcceloptError --save raised or None): the result is kept when saving fails."""
     from accelopt.errors import AcceloptError
-    from accelopt.optimize.recipe import check_save_dir, load_recipe, recipe_tolerance
+    from accelopt.optimize.recipe import check_save_dir, check_save_free, load_recipe, recipe_tolerance
     from accelopt.optimize.runner import RunOptions, run_optimize
 
     check(o)
@@ -149,6 +149,7 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
         o.mode, o.dtype = recipe.mode, recipe.dtype
     if o.save:
         check_save_dir(o.save)
+        check_save_free(o.save)
     if o.html:
         from accelopt.userio import check_writable
 
@@ -259,7 +260,8 @@ def register(app: typer.Typer) -> None:
                                               "(default 0.5), a loss in percent of the baseline (default 1)"),
         rounds: int = typer.Option(5, "--rounds", help="A/B interleaved timing rounds per variant (3 or more)"),
         save: str | None = typer.Option(None, "--save", help="write the recommended variant's model and its "
-                                                             "recipe.json into this folder"),
+                                                             "recipe.json into this folder (not one holding an "
+                                                             "earlier save)"),
         apply: str | None = typer.Option(None, "--apply", help="reproduce a recipe.json written by --save "
                                                                "(measures only its techniques)"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON document instead of tables"),

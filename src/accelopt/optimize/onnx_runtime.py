@@ -34,6 +34,8 @@ from typing import Any, ClassVar
 from accelopt.errors import UnsupportedError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
 from accelopt.optimize.compress import conv_count, copy_model, linear_count, state_dict_bytes, to_device
+from accelopt.optimize.steps import wrapper_name
+from accelopt.userio import exception_text
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["OnnxFp32", "OnnxInt8Dynamic", "OnnxInt8Static", "OutputLayout", "export_onnx", "output_layout",
@@ -53,28 +55,57 @@ def _import_ort() -> Any:
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """The exporters and the quantizer warn about deprecations and 'pre-processing'; none of it is the user's."""
+    """The exporters and the quantizer warn about deprecations and 'pre-processing'; none of it is the user's.
+    What they write to file descriptor 1 goes to stderr (_stdout_fd_to_stderr)."""
     root = logging.getLogger()
     level = root.level
     try:
         root.setLevel(logging.ERROR)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _stdout_fd_to_stderr():
             warnings.simplefilter("ignore")
             yield
     finally:
         root.setLevel(level)
 
 
+@contextlib.contextmanager
+def _stdout_fd_to_stderr() -> Iterator[None]:
+    """File descriptor 1 pointed at stderr's: torch's C++ ONNX log ('Torch IR graph at exception: graph(...)', when
+    the TorchScript exporter fails) writes to the process's stdout below Python's sys.stdout, which the CLI's
+    redirect_stdout does not reach, so `optimize --json` printed the graph before the JSON document. Python's
+    sys.stdout goes there too, for a library caller."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no fd 1 (a closed stdout): nothing to protect
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):  # and Python's prints (torch.export's progress lines)
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 @dataclass(frozen=True)
 class OutputLayout:
-    """How the exported graph's outputs rebuild the model's output: `names` (out0, out1, ...) are the leaves of
-    torch's pytree flattening of one forward's output, `spec` its tree (None: one Tensor, or a structure holding
-    something other than Tensors, of which only the first Tensor is exported, as before)."""
+    """How the exported graph's outputs rebuild the model's output: `names` (out0, out1, ...) are the Tensor leaves
+    of torch's pytree flattening of one forward's output, `spec` its tree and `leaves` every leaf (None where a
+    Tensor from the graph goes; a non-Tensor leaf, e.g. an int, is the value the export-time forward returned).
+    `spec` None: the output is one Tensor, or a type pytree cannot flatten (then only its first Tensor is exported,
+    and `fallback` says so)."""
 
     names: list[str]
     spec: Any = None
-    batched: list[str] = field(default_factory=list)
-    """The outputs with a batch dimension (dim 0): exported as dynamic; a scalar (an aux loss) has none."""
+    leaves: list[Any] = field(default_factory=list)
+    fallback: str | None = None
+    """Why the variant returns the output's first Tensor alone instead of the model's output structure."""
 
 
 def output_layout(out: Any) -> OutputLayout:
@@ -84,39 +115,186 @@ def output_layout(out: Any) -> OutputLayout:
     import torch
     from torch.utils._pytree import tree_flatten
 
+    if isinstance(out, torch.Tensor):
+        return OutputLayout(["out0"])
     leaves, spec = tree_flatten(out)
-    if isinstance(out, torch.Tensor) or not leaves or not all(isinstance(x, torch.Tensor) for x in leaves):
-        return OutputLayout(["out0"], batched=["out0"])
-    names = [f"out{i}" for i in range(len(leaves))]
-    return OutputLayout(names, spec, [n for n, x in zip(names, leaves, strict=True) if x.dim() > 0])
+    tensors = [x for x in leaves if isinstance(x, torch.Tensor)]
+    if not tensors:
+        return OutputLayout(["out0"], fallback=(
+            f"the model's output (a {type(out).__name__}) is not a structure torch's pytree flattens (a Tensor, "
+            "tuple, list, dict or Hugging Face ModelOutput): the ONNX graph holds its first Tensor alone, and the "
+            "variant returns that Tensor, not the model's output"))
+    return OutputLayout(_leaf_names(out), spec, [None if isinstance(x, torch.Tensor) else x for x in leaves])
 
 
-def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path) -> tuple[list[str], OutputLayout]:
-    """Export `model(*inputs)` to `path` with the batch dimension dynamic; returns the input names and the
-    outputs' layout.
+def _leaf_names(out: Any) -> list[str]:
+    """The ONNX output names of the Tensor leaves of `out`: their place in it ('logits', 'hidden.0' for
+    {'logits': t, 'hidden': (t, ...)}; '0', '1' for a tuple), so a saved .onnx says which output is which (out0,
+    out1 named nothing). out0, out1, ... where two places would give one name."""
+    import torch
+    from torch.utils._pytree import tree_flatten_with_path
+
+    def part(k: Any) -> str:
+        for attr in ("key", "idx", "name"):  # MappingKey, SequenceKey, GetAttrKey
+            if hasattr(k, attr):
+                return str(getattr(k, attr))
+        return str(k)
+
+    paths = [".".join(part(k) for k in path) or "out" for path, x in tree_flatten_with_path(out)[0]
+             if isinstance(x, torch.Tensor)]
+    return paths if len(set(paths)) == len(paths) else [f"out{i}" for i in range(len(paths))]
+
+
+def _tensor_leaves(model: Any, layout: OutputLayout) -> Any:
+    """A module returning the Tensor leaves of model's output as a tuple (in layout's order): what is exported, so
+    the graph's outputs are out0, out1, ... whatever the structure (non-Tensor leaves are put back by the forward)."""
+    import torch
+    from torch import nn
+    from torch.utils._pytree import tree_flatten
+
+    from accelopt.optimize.compress import first_tensor
+
+    class TensorLeaves(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = model
+
+        def forward(self, *inputs: Any) -> Any:
+            out = self.inner(*inputs)
+            if layout.spec is None:
+                return first_tensor(out)
+            return tuple(x for x in tree_flatten(out)[0] if isinstance(x, torch.Tensor))
+
+    return TensorLeaves()
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What export_onnx wrote: input names, output layout, the dims of each input fixed in the graph and what the
+    user must know (the exporter used, the dims made dynamic)."""
+
+    names: list[str]
+    layout: OutputLayout
+    static_shapes: list[tuple[int | None, ...]]
+    """Per input: its size in each dim fixed by the graph, None where the dim is dynamic (dim 0, the batch, and
+    every dim whose size differs among the batches read)."""
+    notes: list[str]
+
+
+SHAPE_SCAN_BATCHES = 16
+"""Training and held-out batches read (each) to find the input dims whose size varies: those are dynamic."""
+
+
+def shape_samples(bundle: ModelBundle) -> list[tuple[Any, ...]]:
+    """One input tuple per distinct combination of input shapes among the first SHAPE_SCAN_BATCHES training and
+    held-out batches (the batches varying_dims reads)."""
+    import itertools
+
+    seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    for make in (bundle.batches, bundle.eval_batches):
+        if make is None:
+            continue
+        for item in itertools.islice(make(), SHAPE_SCAN_BATCHES):
+            inputs = as_tuple(item[0])
+            seen.setdefault(tuple(tuple(getattr(x, "shape", ())) for x in inputs), inputs)
+    return list(seen.values())
+
+
+def varying_dims(bundle: ModelBundle, n_inputs: int) -> list[set[int]]:
+    """Per input, the dims other than the batch whose size differs among the first SHAPE_SCAN_BATCHES training and
+    held-out batches (a sequence length): made dynamic in the export. Only the batch was: a held-out batch of
+    another length failed the variant with ONNX Runtime's 'Got invalid dimensions'."""
+    shapes: list[set[tuple[int, ...]]] = [set() for _ in range(n_inputs)]
+    for inputs in shape_samples(bundle):
+        for i, x in enumerate(inputs[:n_inputs]):
+            if hasattr(x, "shape"):
+                shapes[i].add(tuple(x.shape))
+    out: list[set[int]] = []
+    for seen in shapes:
+        ranks = {len(sh) for sh in seen}
+        rank = max(ranks, default=0)
+        out.append({d for d in range(1, rank) if len({sh[d] for sh in seen if len(sh) == rank}) > 1})
+    return out
+
+
+def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path, vary: list[set[int]] | None = None) -> Exported:
+    """Export `model(*inputs)` to `path` with the batch dimension and the dims in `vary` (per input) dynamic.
 
     The TorchScript-based exporter (dynamo=False) first: it takes seconds where torch.export takes tens of
-    seconds here; torch.export (dynamo=True) when the first fails."""
+    seconds here; torch.export (dynamo=True) when the first fails, said in the notes."""
     import torch
 
     names = [f"in{i}" for i in range(len(inputs))]
     with torch.no_grad():
         layout = output_layout(model(*inputs))
-    axes = {n: {0: "batch"} for n in [*names, *layout.batched]}
+    vary = vary or [set() for _ in inputs]
+    axes: dict[str, dict[int, str]] = {}
+    static: list[tuple[int | None, ...]] = []
+    for n, x, dims in zip(names, inputs, vary, strict=True):
+        rank = x.dim() if isinstance(x, torch.Tensor) else 0
+        dyn = {d: ("batch" if d == 0 else f"{n}_dim{d}") for d in sorted({0, *dims}) if d < rank}
+        axes[n] = dyn
+        static.append(tuple(None if d in dyn else int(x.shape[d]) for d in range(rank)))
+    for n in layout.names:  # outputs: every dim symbolic (their shapes follow the inputs')
+        axes[n] = {d: f"{n}_dim{d}" for d in range(8)}
+    wrapped = _tensor_leaves(model, layout)
+    with torch.no_grad():
+        ranks = [o.dim() for o in as_tuple(wrapped(*inputs))]
+    for n, r in zip(layout.names, ranks, strict=True):
+        axes[n] = {d: ("batch" if d == 0 else f"{n}_dim{d}") for d in range(r)}
+    notes = []
+    dynamic = [f"{n} dims {sorted(axes[n])}" for n in names if axes[n]]
     with _quiet(), torch.no_grad():
         try:
-            torch.onnx.export(model, inputs, str(path), input_names=names, output_names=layout.names,
+            torch.onnx.export(wrapped, inputs, str(path), input_names=names, output_names=layout.names,
                               dynamic_axes=axes, dynamo=False)
+            notes.append("exported with torch.onnx.export (TorchScript exporter), dynamic: "
+                         + ("; ".join(dynamic) or "none"))
         except Exception as first:
             try:
-                torch.onnx.export(model, inputs, str(path), input_names=names, output_names=layout.names,
+                torch.onnx.export(wrapped, inputs, str(path), input_names=names, output_names=layout.names,
                                   dynamo=True, external_data=False)
             except Exception as e:
                 raise UnsupportedError(f"torch.onnx.export failed: {type(first).__name__}: {first}; "
                                        f"with dynamo=True: {type(e).__name__}: {e}",
                                        "make the model exportable (no data-dependent Python control flow), "
                                        "or skip the onnx-* techniques") from e
-    return names, layout
+            static = [tuple(int(s) for s in x.shape) if isinstance(x, torch.Tensor) else () for x in inputs]
+            notes.append(f"EXPORTED BY THE FALLBACK PATH torch.export (dynamo=True): the TorchScript exporter failed "
+                         f"({type(first).__name__}: {exception_text(first, 200)}); every input dim is static, the "
+                         "batch size included: the graph runs the export batch's shapes only")
+    if layout.fallback:
+        notes.append(layout.fallback.upper()[:1] + layout.fallback[1:])
+    fixed = [f"{n} {_shape_text(sh)}" for n, sh in zip(names, static, strict=True)
+             if any(s is not None for s in sh)]
+    notes.append(f"the graph's inputs are {', '.join(names)} (forward's arguments in order), its outputs "
+                 f"{', '.join(layout.names)}" + (" (their place in the model's output)" if layout.spec is not None
+                                                 else ""))
+    if fixed:
+        notes.append("input shapes the graph accepts (* = dynamic; a dim is dynamic where its size varied among the "
+                     f"first {SHAPE_SCAN_BATCHES} training and held-out batches): " + ", ".join(fixed))
+    return Exported(names, layout, static, notes)
+
+
+def _shape_text(shape: tuple[int | None, ...]) -> str:
+    """(*, 5): a graph input's shape, * where the dim is dynamic."""
+    return "(" + ", ".join("*" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def check_shapes(names: list[str], static: list[tuple[int | None, ...]], inputs: tuple[Any, ...]) -> None:
+    """An input whose shape the exported graph does not accept is an UnsupportedError naming the dim and the fix
+    (ONNX Runtime's own message, 'Got invalid dimensions for input: in0 ... index: 1 Got: 7 Expected: 4', named
+    neither the cause nor what to do)."""
+    for n, sh, x in zip(names, static, inputs, strict=True):
+        got = tuple(getattr(x, "shape", ()))
+        bad = [d for d, s in enumerate(sh) if s is not None and (d >= len(got) or got[d] != s)]
+        if bad or len(got) != len(sh):
+            raise UnsupportedError(
+                f"input {n} has shape {got}, and the ONNX graph was exported with {n} of shape "
+                f"{_shape_text(sh)} (* = dynamic): dim(s) {bad or 'count'} fixed, since "
+                f"the first {SHAPE_SCAN_BATCHES} training and held-out batches all had that size",
+                "make that size vary among the first batches (batches() or eval_batches()) so the export makes it "
+                "dynamic, or pad the inputs to one size")
 
 
 def fp32_inputs(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -140,18 +318,22 @@ def _session(model_bytes: bytes, threads: int | None) -> Any:
     return ort.InferenceSession(model_bytes, opts, providers=["CPUExecutionProvider"])
 
 
-def session_forward(session: Any, names: list[str], layout: OutputLayout | None = None) -> Callable[..., Any]:
+def session_forward(session: Any, exported: Exported) -> Callable[..., Any]:
     """forward(*torch tensors) -> the model's output rebuilt from the session's (a torch tensor, or the tuple/dict
-    of them the model returns), run on numpy views of the inputs."""
+    of them the model returns, non-Tensor leaves as the export-time forward gave them), run on numpy views of the
+    inputs; an input shape the graph does not accept is an UnsupportedError (check_shapes)."""
     import torch
     from torch.utils._pytree import tree_unflatten
 
-    layout = layout or OutputLayout(["out0"], batched=["out0"])
+    layout = exported.layout
 
     def forward(*inputs: Any) -> Any:
-        feed = {n: x.detach().cpu().numpy() for n, x in zip(names, fp32_inputs(inputs), strict=True)}
-        outs = [torch.from_numpy(a) for a in session.run(layout.names, feed)]
-        return outs[0] if layout.spec is None else tree_unflatten(outs, layout.spec)
+        check_shapes(exported.names, exported.static_shapes, inputs)
+        feed = {n: x.detach().cpu().numpy() for n, x in zip(exported.names, fp32_inputs(inputs), strict=True)}
+        outs = iter(torch.from_numpy(a) for a in session.run(layout.names, feed))
+        if layout.spec is None:
+            return next(outs)
+        return tree_unflatten([next(outs) if leaf is None else leaf for leaf in layout.leaves], layout.spec)
 
     return forward
 
@@ -171,6 +353,11 @@ class _OnnxTechnique(Technique):
             _import_ort()
         except UnsupportedError as e:
             return f"{e.problem} — {e.fix}"
+        wrapper = wrapper_name(bundle.model)
+        if wrapper:  # a chain's first technique (bf16 then onnx-int8-static failed with ORT's 'tensor(bfloat16) ...')
+            return (f"the model runs under {wrapper} (a previous technique of the chain): {self.name} exports an fp32 "
+                    "graph for ONNX Runtime, where that would not carry over (and ONNX Runtime's CPU kernels and int8 "
+                    f"tooling take no bfloat16) — measure {self.name} on its own")
         return None
 
     def quantize(self, src: Path, dst: Path, bundle: ModelBundle, names: list[str], options: dict[str, Any]) -> Path:
@@ -186,11 +373,17 @@ class _OnnxTechnique(Technique):
         inputs = fp32_inputs(to_device(as_tuple(inputs), target.device))
         with tempfile.TemporaryDirectory(prefix="accelopt-onnx-") as tmp:
             src = Path(tmp) / "model.onnx"
-            names, layout = export_onnx(model, inputs, src)
+            exp = export_onnx(model, inputs, src, varying_dims(bundle, len(inputs)))
+            if exp.layout.fallback and bundle.metric == "loss":
+                raise UnsupportedError(f"{exp.layout.fallback}; metric 'loss' hands loss_fn the model's output, "
+                                       "which the variant cannot rebuild",
+                                       "return a Tensor, tuple, list or dict of Tensors from forward (or register "
+                                       "the output type with torch.utils._pytree), or skip the onnx-* techniques")
             with _quiet():
-                path = self.quantize(src, Path(tmp) / "model-q.onnx", bundle, names, options)
+                path = self.quantize(src, Path(tmp) / "model-q.onnx", bundle, exp.names, options)
             blob = path.read_bytes()
         session = _session(blob, torch.get_num_threads())
+        _check_runs(session_forward(session, exp), bundle, exp, target.device)
         setup_s = time.perf_counter() - t0
         fp32_bytes = state_dict_bytes(model)
 
@@ -200,15 +393,15 @@ class _OnnxTechnique(Technique):
             return out
 
         ort = _import_ort()
-        notes = [f"exported with torch.onnx.export (batch dimension dynamic), run by onnxruntime {ort.__version__} "
-                 f"CPUExecutionProvider with {torch.get_num_threads()} intra-op threads, spinning off, CPU memory "
-                 "arena off (so the step's buffers count in memory; ONNX Runtime's defaults are spinning and the arena "
+        notes = [*exp.notes, f"run by onnxruntime {ort.__version__} CPUExecutionProvider with "
+                 f"{torch.get_num_threads()} intra-op threads, spinning off, CPU memory arena off (so the step's "
+                 "buffers count in memory; ONNX Runtime's defaults are spinning and the arena "
                  "on: set them so in deployment to run as measured)",
                  f".onnx file {len(blob):,} bytes vs the fp32 state dict's {fp32_bytes:,}", *self.notes(bundle)]
         if target.dtype != "fp32":
             notes.append(f"exported from an fp32 copy (the baseline runs {target.dtype}): ONNX Runtime's int8 "
                          "tooling quantizes from fp32")
-        return Variant(technique=self.name, model=None, forward=session_forward(session, names, layout),
+        return Variant(technique=self.name, model=None, forward=session_forward(session, exp),
                        setup_s=setup_s, size_bytes=len(blob), params=dict(options), notes=notes, save=save)
 
     def notes(self, bundle: ModelBundle) -> list[str]:
@@ -288,6 +481,26 @@ class OnnxInt8Static(_OnnxTechnique):
         return ["onnxruntime.quantization.quantize_static, QDQ format, per-channel QInt8 weights, QUInt8 "
                 "activations; MinMax calibration on the first training batches (option calibration_batches, "
                 "default 8)"]
+
+
+def _check_runs(forward: Callable[..., Any], bundle: ModelBundle, exp: Exported, device: str) -> None:
+    """The graph runs one batch of each input shape the scanned batches hold: an UnsupportedError naming the shape
+    otherwise. A traced graph can fix a size the model computes from its input (nn.MultiheadAttention's reshape to
+    (T, B * heads, head_dim) traced to constants): declared dynamic, it then failed in ONNX Runtime's Reshape with
+    its own message, mid-measurement."""
+    for inputs in shape_samples(bundle):
+        x = fp32_inputs(to_device(inputs, device))
+        try:
+            forward(*x)
+        except UnsupportedError:
+            raise
+        except Exception as e:
+            shapes = ", ".join(f"{n} {tuple(getattr(v, 'shape', ()))}" for n, v in zip(exp.names, x, strict=False))
+            raise UnsupportedError(
+                f"the exported ONNX graph does not run the batch of shapes {shapes} (its sizes vary among the "
+                f"batches, so they were exported as dynamic, but the trace fixed a size computed from them): "
+                f"{type(e).__name__}: {exception_text(e, 200)}",
+                "pad the inputs to one size in batches() and eval_batches(), or skip the onnx-* techniques") from e
 
 
 def _calibration_feeds(bundle: ModelBundle, names: list[str], n_batches: int) -> Iterator[dict[str, Any]]:

@@ -255,7 +255,9 @@ def _structured_notes(ratio: float, params0: int, params1: int, flops0: int, flo
              f"after fine-tune {quality_text(tuned_q, metric)}"]
     if run is not None:
         notes.append(f"fine-tune: {run.steps} steps in {run.time_s:.1f} s with the bundle's optimizer"
-                     + (" (stopped by the time budget)" if run.stopped_by_budget else ""))
+                     + (" (stopped by the time budget)" if run.stopped_by_budget else "")
+                     + (f", in fp32 (the model's {run.fp32_from} weights upcast for it and cast back)"
+                        if run.fp32_from else ""))
     return notes
 
 
@@ -366,7 +368,9 @@ class UnstructuredPrune(Technique):
             notes.append("train mode: the masks stay on (torch.nn.utils.prune reparametrization), so training keeps "
                          "the zeros; each step pays a mask multiply per pruned weight")
         if run is not None:
-            notes.append(f"fine-tune with masks: {run.steps} steps in {run.time_s:.1f} s")
+            notes.append(f"fine-tune with masks: {run.steps} steps in {run.time_s:.1f} s"
+                         + (f", in fp32 (the model's {run.fp32_from} weights upcast for it and cast back)"
+                            if run.fp32_from else ""))
         save = (state_dict_saver(dense_copy, self.name) if target.mode == "inference"
                 else _fold_on_save(model, bundle, target, self.name))  # train: the weights as trained by then
         return model_variant(self.name, model, bundle, target, setup_s=time.perf_counter() - t0, size_bytes=size,

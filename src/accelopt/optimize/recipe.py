@@ -113,6 +113,21 @@ def check_save_dir(folder: Path | str) -> Path:
     return folder
 
 
+def check_save_free(folder: Path | str) -> None:
+    """The --save folder holds no earlier save (recipe.json, model-*.pt / .onnx): an InputError before anything is
+    measured. A second `optimize --save DIR` replaced the first run's recipe and model without a word (and left the
+    first model beside the second recipe when the recommendations differed)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    earlier = sorted(p.name for p in folder.iterdir()
+                     if p.name == RECIPE_FILE or (p.name.startswith("model-") and p.suffix in (".pt", ".onnx")))
+    if earlier:
+        raise InputError(f"--save {str(folder)!r} already holds an earlier save ({', '.join(earlier)}): this run "
+                         "would replace it", f"pass a new folder (e.g. {str(folder.with_name(folder.name + '-2'))!r}), "
+                         "or move those files away first")
+
+
 def save(folder: Path | str, result: OptimizeResult, variants: dict[str, Variant],
          original: Any = None) -> tuple[Path, Path | None]:
     """Write the recommended variant's model (via Variant.save) and its recipe into `folder`;

@@ -34,7 +34,7 @@ from accelopt.errors import AcceloptError, InputError, UnsupportedError
 from accelopt.measure.profiler import check_trainable
 from accelopt.measure.timing import cuda_sync_for, quantile
 from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step, technique_named
-from accelopt.optimize.compress import batch_quality
+from accelopt.optimize.compress import batch_quality, fp32_output
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver
@@ -133,6 +133,14 @@ class _Stepper:
                 self.v.forward(*inputs)
 
 
+def _own_dtypes(model: Any) -> str | None:
+    """The reduced-precision dtypes (float16, bfloat16, float64) of the model's floating parameters as given,
+    joined; None when they are all fp32. The table's header shows --dtype, which said fp32 for a float16 model."""
+    names = sorted({str(p.dtype).removeprefix("torch.") for p in model.parameters() if p.is_floating_point()}
+                   - {"float32"})
+    return " and ".join(names) or None
+
+
 def _not_applicable_anyway(techs: Sequence[Technique], bundle: ModelBundle, target: Target) -> str | None:
     """Why the chain `techs` never applies here (for a chain the budget left out: 'budget used up' for CUDA graphs
     on a CPU read as if more time would have measured it): the first technique of the chain that never applies,
@@ -185,11 +193,11 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
         if v.prepare_inputs is not None:
             x = v.prepare_inputs(x)
         with torch.inference_mode():
-            raw = v.forward(*x)
+            raw = fp32_output(v.forward(*x))  # scored in fp32 as the fp32 baseline is, whatever its structure
         out = _first_tensor(raw)
         if out is None:
             return None, 0.0, 0.0
-        out = out.float()
+        out = out.float()  # integer scores (class ids) too, as before
         y = _move(targets, target.device)
         if strict and bundle.metric == "accuracy" and (out.dim() < 2 or out.shape[-1] < 2):
             raise InputError(f"metric 'accuracy' of model {bundle.name!r} takes the argmax of the output's last "
@@ -267,12 +275,15 @@ def worse_by(bundle: ModelBundle, value: float, base: float) -> float:
 
 
 def _agreement(outs: list[Any], base: list[Any]) -> tuple[float | None, float | None]:
+    """(max |diff|, top-1 agreement) of a variant's held-out outputs against the baseline's; (None, None) where they
+    cannot be compared: other shapes, or a non-finite output (NaN read as a max |diff| of 0 and a top-1 agreement of
+    100%: Python's max(0.0, nan) is 0.0, and argmax picks a NaN's index; the status says quality-failure)."""
     if not outs or len(outs) != len(base):
         return None, None
     diff = 0.0
     same = total = 0
     for a, b in zip(outs, base, strict=True):
-        if a.shape != b.shape:
+        if a.shape != b.shape or not bool(a.isfinite().all()):
             return None, None
         diff = max(diff, float((a - b).abs().max()))
         if a.dim() >= 1 and a.shape[-1] > 1:
@@ -438,6 +449,13 @@ class _Run:
                           self.target)
         step = (user_call(self.bundle, "building its optimizer (make_optimizer) for the baseline", make_train_step,
                           model, self.bundle, self.target) if self.target.mode == "train" else None)
+        own = _own_dtypes(model)
+        if own:
+            self.result.notes.append(
+                f"the model's own weights are {own} (as given): the baseline runs them so, whatever --dtype "
+                f"({self.target.dtype}) says, which sets autocast only; the onnx-* variants export an fp32 copy"
+                + (", and on a CPU float16 kernels are emulated (slow), so their gains include leaving it"
+                   if "float16" in own and not self.target.on_cuda else ""))
         fwd = model
         if self.target.dtype != "fp32" and self.target.mode == "inference":
             from accelopt.optimize.steps import AutocastModule, torch_dtype

@@ -17,7 +17,7 @@ from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["CHECKPOINTED", "CHECKPOINT_SEGMENTS", "PRUNED_LOAD", "AutocastModule", "copy_model", "is_structural",
            "make_train_step", "mark_structural", "plain_variant", "pruned_state", "state_dict_bytes",
-           "state_dict_saver", "torch_dtype"]
+           "state_dict_saver", "torch_dtype", "wrapper_name"]
 
 
 def torch_dtype(name: str) -> Any:
@@ -130,6 +130,16 @@ def _unwrapped(model: Any) -> Any:
             model = model._orig_mod
         else:
             return model
+
+
+def wrapper_name(model: Any) -> str | None:
+    """What our wrapper around `model` runs it under ("autocast bfloat16", "torch.compile"), None for the user's own
+    module: a technique that cannot take another's wrapper (an ONNX export from fp32) says so."""
+    if _AUTOCAST_CLS is not None and isinstance(model, _AUTOCAST_CLS):
+        return f"autocast {str(getattr(model, 'dtype', '')).removeprefix('torch.')}"
+    if type(model).__name__ == "OptimizedModule" and hasattr(model, "_orig_mod"):
+        return "torch.compile"
+    return None
 
 
 def _user_modules(model: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:

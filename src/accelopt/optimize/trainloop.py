@@ -10,6 +10,7 @@ kernel (or a few multi-tensor `foreach` kernels) instead of a loop of small ops 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Iterator
 from typing import Any, ClassVar
@@ -51,13 +52,35 @@ def _checkpoint_wrapper_class() -> type:
             self.inner = inner
 
         def forward(self, *args: Any) -> Any:
+            import contextlib
+
             from torch.utils.checkpoint import checkpoint
 
             if not self.training:
                 return self.inner(*args)
-            return checkpoint(self.inner, *args, use_reentrant=False)
+            return checkpoint(self.inner, *args, use_reentrant=False,
+                              context_fn=lambda: (contextlib.nullcontext(), _stats_frozen(self.inner)))
 
     return Checkpointed
+
+
+@contextlib.contextmanager
+def _stats_frozen(block: Any) -> Iterator[None]:
+    """The block's batch-norm layers end with the running statistics they began with: used around the recomputed
+    forward in backward, which (train mode) updated running_mean/var and num_batches_tracked a second time per step
+    (2 batches counted per step; the running mean moved twice as far). The recomputation runs unchanged (the same
+    tensors saved as the first forward's: turning track_running_stats off saved fewer and torch.utils.checkpoint
+    refused it); the buffers are put back afterwards through .data, which leaves autograd's version counters of the
+    saved running statistics as they were."""
+    from torch.nn.modules.batchnorm import _BatchNorm
+
+    kept = [(x, x.detach().clone()) for m in block.modules() if isinstance(m, _BatchNorm)
+            for x in (m.running_mean, m.running_var, m.num_batches_tracked) if x is not None]
+    try:
+        yield
+    finally:
+        for x, before in kept:
+            x.data.copy_(before)
 
 
 def _saved_bytes(model: Any, bundle: ModelBundle, target: Target) -> float:
@@ -69,7 +92,7 @@ def _saved_bytes(model: Any, bundle: ModelBundle, target: Target) -> float:
     inputs, targets = bundle.first_batch()
     inputs = tuple(x.to(target.device) if isinstance(x, torch.Tensor) else x for x in inputs)
     meter = SavedTensorMeter(exclude=model.parameters())
-    with meter.track():
+    with meter.track(), _stats_frozen(model):  # a count, not a step: the variant's BatchNorm statistics stay as given
         loss = bundle.loss_fn(model(*inputs), targets.to(target.device))
     del loss
     return meter.saved_bytes

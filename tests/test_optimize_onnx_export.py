@@ -1,0 +1,217 @@
+"""onnx-* variants: the dims that vary in the data are dynamic in the export (a held-out batch of another sequence
+length failed with ONNX Runtime's raw 'Got invalid dimensions'), an input of a shape the graph does not take is a
+clear error, the fallback exporter and an output the variant cannot rebuild are said in the notes (or refused), and
+a chain whose first technique wraps the model in autocast is not applicable (it failed with ORT's raw
+'tensor(bfloat16) ... invalid')."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnxruntime")
+
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
+
+from accelopt.errors import UnsupportedError  # noqa: E402
+from accelopt.optimize.base import Target, get_technique  # noqa: E402
+from accelopt.optimize.runner import _score  # noqa: E402
+from accelopt.optimize.steps import AutocastModule  # noqa: E402
+from accelopt.workload.userfile import ModelBundle  # noqa: E402
+
+VOCAB = 7
+CPU = Target(mode="inference", device="cpu")
+
+
+class _TinyLM(nn.Module):
+    """(B, T) ids -> (B, T, V) logits through a position-mixing layer: the sequence length flows through shapes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(VOCAB, 8)
+        self.head = nn.Linear(8, VOCAB)
+
+    def forward(self, x: torch.Tensor) -> Any:
+        h = self.emb(x)  # (B, T, 8)
+        h = h + h.cumsum(1) / torch.arange(1, x.shape[1] + 1).view(1, -1, 1)  # (B, T, 8)
+        return self.head(h)
+
+
+def _batches(lengths: tuple[int, ...], seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    g = torch.Generator().manual_seed(seed)
+    return [(torch.randint(0, VOCAB, (2, t), generator=g), torch.randint(0, VOCAB, (2, t), generator=g))
+            for t in lengths]
+
+
+def _lm_loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(out.reshape(-1, VOCAB), y.reshape(-1))
+
+
+def _bundle(model: nn.Module, train: tuple[int, ...], held: tuple[int, ...], **kw: Any) -> ModelBundle:
+    tr, ev = _batches(train, 0), _batches(held, 1)
+    kw.setdefault("loss_fn", _lm_loss)
+    return ModelBundle(name="tiny-lm", model=model.eval(), batches=lambda: iter(tr), batch_size=2,
+                       eval_batches=lambda: iter(ev), metric="loss", **kw)
+
+
+def test_a_sequence_length_that_varies_in_the_data_is_dynamic() -> None:
+    """Training batches of length 5, held-out of 3 and 9: the export made the batch dim alone dynamic, so scoring
+    the held-out batches failed the variant."""
+    torch.manual_seed(0)
+    b = _bundle(_TinyLM(), (5, 5), (3, 9))
+    v = get_technique("onnx-fp32").apply(b, CPU, {})
+    got = _score(v, b, CPU, keep_outputs=False).value
+    assert got is not None
+    base = _score(dataclasses.replace(v, forward=b.model, model=b.model), b, CPU, keep_outputs=False).value
+    assert got == pytest.approx(base, rel=1e-5)
+    assert any("in0 dims [0, 1]" in n for n in v.notes), v.notes
+
+
+def test_a_shape_the_graph_does_not_take_is_a_clear_error() -> None:
+    """Every batch of length 5: the length is fixed in the graph, said in the notes, and a length-6 input is an
+    UnsupportedError naming the input, its shape and the fix (not ORT's 'Got invalid dimensions')."""
+    torch.manual_seed(0)
+    b = _bundle(_TinyLM(), (5,), (5,))
+    v = get_technique("onnx-fp32").apply(b, CPU, {})
+    assert any("in0 (*, 5)" in n for n in v.notes), v.notes
+    assert v.forward(torch.zeros(3, 5, dtype=torch.long)).shape == (3, 5, VOCAB)  # the batch stays dynamic
+    with pytest.raises(UnsupportedError, match=r"in0 has shape \(2, 6\).*\(\*, 5\)") as e:
+        v.forward(torch.zeros(2, 6, dtype=torch.long))
+    assert "vary" in e.value.fix
+
+
+def test_the_fallback_exporter_is_said_in_the_notes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the TorchScript exporter fails and torch.export's path writes the graph, the notes said 'batch dimension
+    dynamic' as for the first path, though the second path fixes every dim."""
+    real = torch.onnx.export
+
+    def first_fails(*args: Any, **kw: Any) -> Any:
+        if not kw.get("dynamo"):
+            raise RuntimeError("tracing failed here")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(torch.onnx, "export", first_fails)
+    torch.manual_seed(0)
+    b = _bundle(_TinyLM(), (5,), (5,))
+    v = get_technique("onnx-fp32").apply(b, CPU, {})
+    assert any(n.startswith("EXPORTED BY THE FALLBACK PATH") and "tracing failed here" in n for n in v.notes), v.notes
+    with pytest.raises(UnsupportedError, match=r"in0 has shape \(3, 5\)"):  # the batch is static too
+        v.forward(torch.zeros(3, 5, dtype=torch.long))
+
+
+class _WithCount(nn.Module):
+    """{'logits': Tensor, 'n_layers': 2}: a dict with a non-Tensor leaf."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lm = _TinyLM()
+
+    def forward(self, x: torch.Tensor) -> Any:
+        return {"logits": self.lm(x), "n_layers": 2}
+
+
+def test_a_non_tensor_leaf_keeps_the_output_structure() -> None:
+    """A dict holding an int was exported as its first Tensor alone: loss_fn's out['logits'] failed the variant."""
+    torch.manual_seed(0)
+    b = _bundle(_WithCount(), (5,), (5,), loss_fn=lambda out, y: _lm_loss(out["logits"], y))
+    v = get_technique("onnx-fp32").apply(b, CPU, {})
+    out = v.forward(torch.zeros(2, 5, dtype=torch.long))
+    assert out["n_layers"] == 2 and out["logits"].shape == (2, 5, VOCAB)
+    assert _score(v, b, CPU, keep_outputs=False).value is not None
+
+
+@dataclasses.dataclass
+class _Out:
+    logits: torch.Tensor
+
+
+class _DataclassOut(_WithCount):
+    def forward(self, x: torch.Tensor) -> Any:
+        return _Out(self.lm(x))
+
+
+def test_an_output_pytree_cannot_flatten_is_said_or_refused() -> None:
+    """A plain dataclass output: the variant returns its first Tensor (said in the notes); with metric 'loss'
+    (loss_fn takes the model's output, which the variant cannot rebuild) the technique says why it cannot run."""
+    torch.manual_seed(0)
+    b = _bundle(_DataclassOut(), (5,), (5,), loss_fn=lambda out, y: _lm_loss(out.logits, y))
+    with pytest.raises(UnsupportedError, match=r"not a structure torch's pytree flattens.*metric 'loss'"):
+        get_technique("onnx-fp32").apply(b, CPU, {})
+    b = dataclasses.replace(b, metric="accuracy", higher_is_better=None)
+    v = get_technique("onnx-fp32").apply(b, CPU, {})
+    assert any("returns that Tensor, not the model's output" in n for n in v.notes), v.notes
+
+
+class _Conv(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x).mean((2, 3))
+
+
+@pytest.mark.parametrize("name", ["onnx-fp32", "onnx-int8-static"])
+def test_a_chain_after_autocast_is_not_applicable(name: str) -> None:
+    """bf16 then onnx-int8-static failed with ONNX Runtime's raw "Type 'tensor(bfloat16)' ... is invalid"."""
+    model = AutocastModule(_Conv(), "cpu", torch.bfloat16)
+    data = [(torch.randn(2, 3, 8, 8), torch.tensor([0, 1]))]
+    b = ModelBundle(name="conv", model=model, batches=lambda: iter(data), loss_fn=F.cross_entropy, batch_size=2)
+    why = get_technique(name).not_applicable(b, CPU)
+    assert why is not None and "autocast bfloat16" in why and f"measure {name} on its own" in why
+
+
+class _NoOnnxOp(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.special.airy_ai(x)  # no ONNX symbolic: both exporters fail
+
+
+def test_a_failed_export_writes_nothing_to_stdout(capfd: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    """torch's C++ ONNX log printed 'Torch IR graph at exception: graph(...)' to file descriptor 1 when the
+    TorchScript exporter failed: `optimize --json` wrote it before the JSON document (not parseable)."""
+    from accelopt.optimize.onnx_runtime import export_onnx
+
+    with pytest.raises(UnsupportedError, match="airy_ai"):
+        export_onnx(_NoOnnxOp(), (torch.randn(2, 3),), tmp_path / "m.onnx")
+    out, err = capfd.readouterr()
+    assert out == "" and "Torch IR graph at exception" in err
+
+
+def test_the_saved_graphs_outputs_are_named_by_their_place(tmp_path: Any) -> None:
+    """The .onnx file --save writes named its outputs out0, out1: nothing told a deployer which was the logits."""
+    import onnxruntime as ort
+
+    torch.manual_seed(0)
+    b = _bundle(_WithCount(), (5,), (5,), loss_fn=lambda out, y: _lm_loss(out["logits"], y))
+    v = get_technique("onnx-fp32").apply(b, CPU, {})
+    assert v.save is not None
+    session = ort.InferenceSession(str(v.save(tmp_path)))
+    assert [o.name for o in session.get_outputs()] == ["logits"] and [i.name for i in session.get_inputs()] == ["in0"]
+    assert any("its outputs logits (their place in the model's output)" in n for n in v.notes), v.notes
+
+
+class _BakedLength(nn.Module):
+    """A forward that computes a size with int(): the TorchScript trace turns it into a constant."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lm = _TinyLM()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.lm(x)  # (B, T, V)
+        flat = h.reshape(int(h.shape[0]) * int(h.shape[1]), VOCAB)  # (B*T, V): B*T baked into the graph
+        return flat.reshape(h.shape)
+
+
+def test_a_graph_that_fixed_a_varying_size_is_refused_with_the_fix() -> None:
+    """Lengths 5 and 3 in the data: declared dynamic, but the trace fixed B*T, so the variant failed mid-measurement
+    with ONNX Runtime's Reshape message. The export is now run on a batch of each shape first."""
+    torch.manual_seed(0)
+    b = _bundle(_BakedLength(), (5,), (3,))
+    with pytest.raises(UnsupportedError, match=r"does not run the batch of shapes in0 \(2, 3\)") as e:
+        get_technique("onnx-fp32").apply(b, CPU, {})
+    assert "pad the inputs to one size" in e.value.fix
