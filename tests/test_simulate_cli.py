@@ -175,3 +175,34 @@ def test_sweep_prints_the_grid_with_its_defaults(capsys: pytest.CaptureFixture[s
     code, out, err = run_main(["simulate", "sweep", "-m", "alexnet-conv", "--rows", "16", "--cols", "8",
                                "--sram-kib", "64", "--bandwidth-gbps", "10,inf", "--dataflow", "os", "--json"], capsys)
     assert "grid: rows 16 x cols 8 x SRAM KiB each 64 x DRAM GB/s 10,inf x dataflow os" in json.loads(out)["notes"]
+
+
+@pytest.mark.parametrize("extra", [["--unlimited-bandwidth"], ["-d", "unlimited.toml"]])
+def test_an_unlimited_bandwidth_run_shows_again_from_the_history(
+        extra: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """JSON writes the infinite DRAM bandwidth of an unlimited design (SCALE-Sim's CALC mode) as null; reading
+    the record back took null for NaN, the design refused it, and `history list` called every such run damaged
+    and `history show` refused it (exit 2)."""
+    from conftest import run_main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "unlimited.toml").write_text(
+        '[design]\nname = "u"\nrows = 8\ncols = 8\ndataflow = "os"\nifmap_sram_bytes = 65536\n'
+        'filter_sram_bytes = 65536\nofmap_sram_bytes = 65536\ndram_bandwidth_byte_per_s = inf\n'
+        'clock_hz = 1e9\ndtype = "int8"\ntech_node_nm = 45\n', encoding="utf-8")
+    (tmp_path / "g.csv").write_text("Layer, M, N, K,\ng1, 100, 70, 50,\n", encoding="utf-8")
+    args = ["simulate", "run", "-d", "tpu-v1", "--topology", "g.csv", *extra]
+    code, out, err = run_main(args, capsys)
+    assert code == 0, err
+    code, out, err = run_main(["history", "show", "latest"], capsys)
+    assert code == 0, err
+    assert "total cycles" in out
+    code, out, err = run_main(["history", "show", "latest", "--html", "page.html"], capsys)
+    assert code == 0, err
+    assert ">unlimited (no bandwidth stalls)</td>" in (tmp_path / "page.html").read_text(encoding="utf-8")
+    code, out, err = run_main(["history", "show", "latest", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["result"]["design"]["dram_bandwidth_byte_per_s"] is None  # JSON has no inf
+    code, out, err = run_main(["history", "list"], capsys)
+    assert code == 0 and "damaged" not in err, err

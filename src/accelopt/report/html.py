@@ -334,7 +334,10 @@ def _sim_run_tables(r: Any) -> list[Table]:
         if f.name in ("name", "description", "sources"):
             continue
         v = getattr(d, f.name)
-        dt.rows.append([f.name, q(d, f.name) if f.metadata.get("unit") else _g(v), d.sources.get(f.name, "")])
+        shown = q(d, f.name) if f.metadata.get("unit") else _g(v)
+        if f.name == "dram_bandwidth_byte_per_s" and d.unlimited_bandwidth:
+            shown = "unlimited (no bandwidth stalls)"  # inf, which q() shows as n/a
+        dt.rows.append([f.name, shown, d.sources.get(f.name, "")])
     for name in type(d).DERIVED_UNITS:
         dt.rows.append([name, q(d, name) if not callable(getattr(d, name)) else fmt(getattr(d, name)(),
                                                                                       unit_of(d, name)), "derived"])
