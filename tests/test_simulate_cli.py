@@ -90,6 +90,11 @@ def test_presets_sweep_export(tmp_path: Path) -> None:
     (["simulate", "run", "-d", "tpu-v1", "--topology", "/nonexistent.csv"], "/nonexistent.csv does not exist"),
     (["simulate", "sweep", "-m", "resnet50", "--dataflow", "xs"], "dataflow 'xs'"),
     (["simulate", "export", "-d", "nvdla-512", "--out", "/tmp/never-written.toml"], "no dram_bytes"),
+    # a stray 'x' or an empty item was dropped: '3,x,32' ran as (3, 32) and the model then failed on its input
+    (["simulate", "run", "-d", "tpu-v1", "-m", "examples/my_model.py:SmallConvNet", "--input-shape", "3,x,32"],
+     "--input-shape '3,x,32' is not a list of integers"),
+    (["simulate", "run", "-d", "tpu-v1", "-m", "examples/my_model.py:SmallConvNet", "--input-shape", "3,,32"],
+     "--input-shape '3,,32' is not a list of integers"),
 ])
 def test_bad_inputs_exit_2(args: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as e:

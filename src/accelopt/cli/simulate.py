@@ -67,8 +67,11 @@ def _input_shape(text: str | None) -> tuple[int, ...] | None:
 
     if text is None:
         return None
+    items = text.replace("x", ",").split(",")  # '3,224,224' or '3x224x224'
+    if items and not items[-1].strip():
+        items.pop()  # one trailing comma: '3,224,224,'
     try:
-        shape = tuple(int(x) for x in text.replace("x", ",").split(",") if x.strip())
+        shape = tuple(int(x) for x in items)  # an empty item ('3,,32', '3,x,32') is an error, not skipped
     except ValueError:
         raise InputError(f"--input-shape {text!r} is not a list of integers",
                          "write e.g. --input-shape 3,224,224") from None
