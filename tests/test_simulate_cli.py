@@ -211,3 +211,29 @@ def test_an_unlimited_bandwidth_run_shows_again_from_the_history(
     assert json.loads(out)["result"]["design"]["dram_bandwidth_byte_per_s"] is None  # JSON has no inf
     code, out, err = run_main(["history", "list"], capsys)
     assert code == 0 and "damaged" not in err, err
+
+
+def test_a_training_workload_says_its_backward_layers_are_simulated(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`profile --save-workload` writes a train step by default; `simulate run --workload` ran its forward and
+    backward GEMMs (3x the forward work) under the bare line 'workload w.json', where every other model source
+    reads as one inference forward pass. The source line now names the step and the phases simulated."""
+    from conftest import run_main
+
+    from accelopt.workload.types import Gemm, Op, Workload
+
+    def mm(phase: str, m: int, n: int, k: int) -> Op:
+        return Op(name="aten.mm.default", kind="matmul", flops=2.0 * m * n * k, bytes_read=4.0 * (m * k + k * n),
+                  bytes_written=4.0 * m * n, phase=phase, gemm=Gemm(m=m, n=n, k=k))
+
+    ops = [mm("forward", 8, 16, 32), mm("backward", 8, 32, 16), mm("backward", 32, 16, 8)]
+    Workload(name="w", ops=ops, meta={"mode": "train", "batch_size": 8}).save(tmp_path / "train.json")
+    Workload(name="w", ops=ops[:1], meta={"mode": "inference", "batch_size": 8}).save(tmp_path / "inf.json")
+    code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "--workload", str(tmp_path / "train.json"),
+                               "--json"], capsys)
+    assert code == 0, err
+    source = json.loads(out)["source"]
+    assert "train step" in source and "1 forward + 2 backward" in source, source
+    code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "--workload", str(tmp_path / "inf.json")], capsys)
+    assert code == 0, err
+    assert "inference step" in out.splitlines()[0] and "backward" not in out.splitlines()[0], out

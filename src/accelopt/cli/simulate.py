@@ -123,13 +123,30 @@ def _read_layers(src: SourceOptions) -> tuple[list[Any], str]:
         from accelopt.simulate.layers import from_workload
         from accelopt.workload.types import Workload
 
-        layers, skipped = from_workload(Workload.load(workload))
-        note = f" ({len(skipped)} non-GEMM ops not simulated)" if skipped else ""
-        return layers, f"workload {workload}{note}"
+        w = Workload.load(workload)
+        layers, skipped = from_workload(w)
+        note = f"; {len(skipped)} non-GEMM ops not simulated" if skipped else ""
+        return layers, f"workload {workload} ({_workload_step(w)}{note})"
     from accelopt.simulate.models import model_layers
 
     assert model is not None
     return model_layers(model, batch, seq_len, _input_shape(input_shape), input_dtype)
+
+
+def _workload_step(w: Any) -> str:
+    """What a workload file holds: 'train step, batch 8: 13 forward + 26 backward ops with MACs simulated'.
+
+    A train step's backward GEMMs are simulated too (about 2x the forward's MACs), where every other model
+    source is one inference forward pass, so the source line says which it is."""
+    from collections import Counter
+
+    mapped = Counter(op.phase or "forward" for op in w.ops
+                     if op.conv is not None or op.gemm is not None or op.kind == "attention")
+    phases = " + ".join(f"{n} {phase}" for phase, n in sorted(mapped.items(), key=lambda kv: kv[0] != "forward"))
+    mode, batch = w.meta.get("mode"), w.meta.get("batch_size")
+    step = f"{mode} step" if isinstance(mode, str) and mode else "step of unrecorded mode"
+    at = f", batch {batch}" if isinstance(batch, int) and not isinstance(batch, bool) else ""
+    return f"{step}{at}: {phases} ops with MACs simulated"
 
 
 def _bandwidths_byte_per_s(text: str) -> list[float]:
