@@ -615,13 +615,14 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
     from accelopt.report.jsonout import emit
     from accelopt.simulate.design import get_design
     from accelopt.simulate.export import write_spec_toml, write_text
-    from accelopt.userio import check_writable
+    from accelopt.userio import check_writable, refuse_foreign_file
 
     check_writable(out, "--out", "my-design.toml")  # a folder or a missing folder says so first
     if out.suffix.lower() not in (".toml", ".cfg"):  # the name picks the format; a spec is a device only as .toml
         raise InputError(f"--out {str(out)!r} ends in neither .toml nor .cfg",
                          "name the file like my-design.toml (catalog TOML: a device for plan/profile/catalog) or "
                          "my-design.cfg (a SCALE-Sim config)")
+    refuse_foreign_file(out, "--out", "accelopt simulate export", f"my-design{out.suffix.lower()}")
     d = get_design(design)
     if dram_bytes is not None:
         if out.suffix.lower() == ".cfg":
