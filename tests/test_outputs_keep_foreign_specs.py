@@ -41,3 +41,26 @@ def test_a_rerun_replaces_its_own_export_and_an_empty_file(tmp_path: Path, capsy
     assert run_main(args, capsys)[0] == 0
     assert run_main(args, capsys)[0] == 0  # its own file
     assert out.read_text(encoding="utf-8").startswith("# Written by `accelopt simulate export`")
+
+
+@pytest.mark.parametrize("option", ["--save-workload", "--trace"])
+def test_profile_outputs_spare_a_model_file(option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`profile ... --save-workload my_model.py` (or --trace) replaced the model file with JSON after the run."""
+    model = tmp_path / "my_model.py"
+    model.write_text("import torch\n", encoding="utf-8")
+    code, _, err = run_main(["profile", "mlp", "--steps", "3", "--warmup", "0", option, str(model)], capsys)
+    assert code == 2 and "is not a JSON file" in err, err
+    assert model.read_text(encoding="utf-8") == "import torch\n"
+
+
+def test_profile_outputs_replace_their_own_json(tmp_path: Path) -> None:
+    from accelopt.errors import InputError
+    from accelopt.userio import refuse_non_json_file
+
+    own = tmp_path / "w.json"
+    own.write_text('{"name": "mlp", "meta": {}, "ops": []}', encoding="utf-8")
+    refuse_non_json_file(own, "--save-workload", "workload.json")  # JSON: a rerun's own file
+    (tmp_path / "empty.json").write_text("", encoding="utf-8")
+    refuse_non_json_file(tmp_path / "empty.json", "--trace", "trace.json")
+    with pytest.raises(InputError):
+        refuse_non_json_file(CATALOG, "--trace", "trace.json")
