@@ -237,3 +237,20 @@ def test_a_training_workload_says_its_backward_layers_are_simulated(
     code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "--workload", str(tmp_path / "inf.json")], capsys)
     assert code == 0, err
     assert "inference step" in out.splitlines()[0] and "backward" not in out.splitlines()[0], out
+
+
+def test_a_sweep_skips_designs_the_model_cannot_run_on(capsys: pytest.CaptureFixture[str]) -> None:
+    """An rs point whose global buffer no mapping fits (--sram-kib 1 on AlexNet) stopped the whole sweep with
+    exit 2, losing every other point, and its fix named a TOML field the user never wrote. It is now skipped and
+    named in the notes; only a sweep where no design fits is an error, and that fix names the flags."""
+    from conftest import run_main
+
+    base = ["simulate", "sweep", "-m", "alexnet-conv", "-d", "eyeriss", "--rows", "12", "--cols", "14",
+            "--dataflow", "rs"]
+    code, out, err = run_main([*base, "--sram-kib", "1,108", "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["evaluated"] == 1 and [p["sram_bytes_each"] for p in doc["pareto_front"]] == [108 * 1024]
+    assert any("1 of 2 designs cannot run this model" in n and "12x14-rs-1KiB" in n for n in doc["notes"])
+    code, out, err = run_main([*base, "--sram-kib", "1"], capsys)
+    assert code == 2 and "no design of the sweep can run this model" in err and "--sram-kib" in err, err

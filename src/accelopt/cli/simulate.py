@@ -268,8 +268,10 @@ _UNLIMITED_HELP = ("take the DRAM bandwidth as unlimited, like SCALE-Sim's CALC 
 _HF_HELP = "Hugging Face model directory (or config.json): random weights, one inference forward pass"
 
 
-def _sweep_with_progress(designs: Any, layers: Any, convention: str, run_sweep: Any) -> Any:
-    """The sweep with a progress bar on stderr (stdout keeps the table or the --json document)."""
+def _sweep_with_progress(designs: Any, layers: Any, convention: str, run_sweep: Any,
+                         skipped: list[str] | None = None) -> Any:
+    """The sweep with a progress bar on stderr (stdout keeps the table or the --json document); designs the
+    model cannot run on are appended to `skipped`."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from accelopt.report.console import make_console
@@ -279,7 +281,7 @@ def _sweep_with_progress(designs: Any, layers: Any, convention: str, run_sweep: 
     with bar:
         task = bar.add_task("sweep", total=len(designs))
         return run_sweep(designs, layers, convention, on_point=lambda done, total: bar.update(task, completed=done),
-                         keep_on_interrupt=True)
+                         keep_on_interrupt=True, skipped=skipped)
 
 
 def register(app: typer.Typer) -> None:
@@ -482,8 +484,14 @@ def run_design_sweep(opts: SweepOptions) -> None:
     designs = grid(base, rows, cols, [s * 1024 for s in sram_kib], bws, dataflows)
     grid_note = _grid_note(opts, base.name, {"rows": rows, "cols": cols, "sram_kib": sram_kib,
                                              "bandwidth_gbps": bws, "dataflow": dataflows})
-    points = _sweep_with_progress(designs, layers, opts.source.convention, run_sweep)
-    interrupted = len(points) < len(designs)  # Ctrl-C: what was simulated is kept, shown and recorded
+    skipped: list[str] = []  # designs the model cannot run on (an rs global buffer no mapping fits)
+    points = _sweep_with_progress(designs, layers, opts.source.convention, run_sweep, skipped)
+    interrupted = len(points) + len(skipped) < len(designs)  # Ctrl-C: what was simulated is kept and recorded
+    if not points and skipped and not interrupted:
+        from accelopt.errors import InputError
+
+        raise InputError(f"no design of the sweep can run this model ({len(skipped)} tried); e.g. {skipped[0]}",
+                         "widen the grid: larger --sram-kib (an rs design's global buffer), --rows or --cols")
     if not points:
         print("interrupted (Ctrl-C) before any design was simulated", file=sys.stderr)
         raise typer.Exit(130)
@@ -493,6 +501,9 @@ def run_design_sweep(opts: SweepOptions) -> None:
 
     notes = ["energy is an estimate (Horowitz ISSCC 2014 table scaled to the node by "
              "Stillmaker & Baas 2017); DRAM traffic from a tiling model", grid_note]
+    if skipped:
+        notes.append(f"{len(skipped)} of {len(designs)} designs cannot run this model and were skipped: "
+                     + "; ".join(skipped))
     if interrupted:
         notes.append(f"interrupted (Ctrl-C) after {len(points)} of {len(designs)} designs: the front is theirs")
     data = SimSweepResult(source=source, base_design=base.name, evaluated=len(points),
@@ -551,6 +562,9 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, grid_note: str, a
                   f"{p.tops_per_w:.3g}")
     con.print(t)
     con.print("* estimates: energy from Horowitz ISSCC 2014 scaled to the node (Stillmaker & Baas 2017)")
+    for note in data.notes:
+        if "cannot run this model and were skipped" in note:
+            con.print(note, markup=False, highlight=False)
     if data.interrupted:
         con.print(data.notes[-1])
 
