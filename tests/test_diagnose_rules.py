@@ -147,3 +147,28 @@ def test_unmodelled_ops_are_said() -> None:
     f = Facts(phase_s=_phases(), rows=[], profiled_step_s=1.0, dtype="fp32", device="cpu", train=True,
               unmodeled_ops={"aten::_fused_adamw_": 1})
     assert any("_fused_adamw_" in n and "not modelled" in n for n in diagnose_facts(f).notes)
+
+
+def test_unmodeled_ops_are_not_called_memory_bound() -> None:
+    """Ops with no FLOP formula take their own share; when they dominate, the verdict says the bound is unknown
+    instead of advising fusion for them."""
+    rows = [_row("aten::mkldnn_rnn_layer", 0.6, "unmodeled"), _row("aten::relu", 0.1, "memory-bound")]
+    s = op_shares(rows, 1.0)
+    assert s["unmodeled"] == pytest.approx(0.6) and s["memory-bound"] == pytest.approx(0.1)
+    d = diagnose_facts(Facts(phase_s=_phases(), rows=rows, profiled_step_s=1.0, dtype="fp32", device="cpu",
+                             train=True, unmodeled_ops={"mkldnn_rnn_layer": 2}))
+    assert d.bound == "unmodeled ops" and d.shares["unmodeled ops"] == pytest.approx(0.6)
+    assert "no FLOP formula" in d.verdict
+    fuse = [r for r in d.recommendations if "fuse elementwise" in r.action]
+    assert [r.share for r in fuse] == [pytest.approx(0.1)]  # the relu's share only, not the LSTM layer's
+
+
+def test_flops_per_step_says_it_is_a_lower_bound_when_ops_have_no_formula() -> None:
+    """FLOPs per step left out an LSTM's work without a word; the console and the page now say it is a lower bound."""
+    from types import SimpleNamespace
+
+    from accelopt.report.profile_view import unmodeled_flops_note
+
+    assert unmodeled_flops_note(SimpleNamespace(unmodeled_ops={})) == ""
+    note = unmodeled_flops_note(SimpleNamespace(unmodeled_ops={"mkldnn_rnn_layer": 2}))
+    assert "lower bound" in note and "mkldnn_rnn_layer x2" in note

@@ -485,3 +485,20 @@ def test_a_legacy_file_nested_too_deeply_is_skipped(capsys: pytest.CaptureFixtur
         con.execute("UPDATE runs SET result_json = ?", ("[" * 100_000 + "]" * 100_000,))
     out, err = _cli(capsys, "history", "list")
     assert "no runs recorded" in out and "is damaged" in err
+
+
+def test_compare_says_which_run_was_measured_on_a_busy_machine(capsys: pytest.CaptureFixture[str]) -> None:
+    """`history compare` of two profiles printed 'B / A 1.78x' with no hint that a run's own page had flagged its
+    step time as disturbed by other processes; the ratio read as a finding. The disturbed run's warnings are now
+    printed above the table and listed in --json (`disturbed`)."""
+    doc = json.loads(_cli(capsys, "profile", "mlp", "--steps", "3", "--warmup", "0", "--json")[0])
+    quiet = {**doc, "contention": {**doc["contention"], "warnings": [], "disturbed": []}}
+    busy = {**doc, "contention": {**doc["contention"], "warnings": ["other processes used 1.50 cores [on average]"],
+                                  "disturbed": ["step time"]}}
+    id_a = history.record("profile", ["profile", "mlp"], quiet)
+    id_b = history.record("profile", ["profile", "mlp"], busy)
+    cmp = json.loads(_cli(capsys, "history", "compare", id_a, id_b, "--json")[0])
+    assert cmp["disturbed"] == {"a": [], "b": ["other processes used 1.50 cores [on average]"]}
+    out, _ = _cli(capsys, "history", "compare", id_a, id_b)
+    assert "B was measured on a busy machine: other processes used 1.50 cores [on average]" in out
+    assert "A was measured" not in out

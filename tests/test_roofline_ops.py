@@ -253,3 +253,22 @@ def test_profiled_ops_carry_their_typical_time() -> None:
     for op in ("aten::mm", "aten::relu_"):
         # calls x median call: positive and of the order of the sum (a median is never above the max call)
         assert 0 < t.typical_time_s[op] <= t.calls[op] * t.self_time_s[op]
+
+
+def test_an_op_with_no_flop_formula_is_unmodeled_not_memory_bound() -> None:
+    """An LSTM layer (mkldnn_rnn_layer) has no FLOP formula: its bytes are counted but its FLOPs read 0, so
+    its intensity of 0 made it 'memory-bound' and its time fed the fuse-elementwise advice (seen on a 2-layer
+    LSTM: 'memory-bound ops 56%'). Its bound is unknown, and the row says so."""
+    w = Workload(name="w", ops=[
+        Op(name="aten.mkldnn_rnn_layer.default", kind="other", flops=0.0, bytes_read=6e4, bytes_written=4e4),
+        Op(name="aten.relu.default", kind="elementwise", flops=1e6, bytes_read=4e6, bytes_written=4e6),
+    ], meta={"unmodeled_ops": {"mkldnn_rnn_layer": 1}})  # capture keys: base names
+    times = OpTimes(self_time_s={"aten::mkldnn_rnn_layer": 8e-3, "aten::relu": 4e-4},
+                    calls={"aten::mkldnn_rnn_layer": 1, "aten::relu": 1}, steps=1, time_kind="self_cpu_time",
+                    wall_s=0.01)
+    rows = {r.op: r for r in roofline_rows(w, times, ROOFS)}
+    rnn = rows["aten::mkldnn_rnn_layer"]
+    assert rnn.verdict == "unmodeled" and rnn.roof == "no formula"
+    assert rnn.intensity_flop_per_byte is None and rnn.efficiency is None
+    assert rows["aten::relu"].verdict == "memory-bound"
+    assert time_by_verdict(rows.values())["unmodeled"] == pytest.approx(8e-3)

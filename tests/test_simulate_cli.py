@@ -90,6 +90,11 @@ def test_presets_sweep_export(tmp_path: Path) -> None:
     (["simulate", "run", "-d", "tpu-v1", "--topology", "/nonexistent.csv"], "/nonexistent.csv does not exist"),
     (["simulate", "sweep", "-m", "resnet50", "--dataflow", "xs"], "dataflow 'xs'"),
     (["simulate", "export", "-d", "nvdla-512", "--out", "/tmp/never-written.toml"], "no dram_bytes"),
+    # a stray 'x' or an empty item was dropped: '3,x,32' ran as (3, 32) and the model then failed on its input
+    (["simulate", "run", "-d", "tpu-v1", "-m", "examples/my_model.py:SmallConvNet", "--input-shape", "3,x,32"],
+     "--input-shape '3,x,32' is not a list of integers"),
+    (["simulate", "run", "-d", "tpu-v1", "-m", "examples/my_model.py:SmallConvNet", "--input-shape", "3,,32"],
+     "--input-shape '3,,32' is not a list of integers"),
 ])
 def test_bad_inputs_exit_2(args: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as e:
@@ -175,3 +180,77 @@ def test_sweep_prints_the_grid_with_its_defaults(capsys: pytest.CaptureFixture[s
     code, out, err = run_main(["simulate", "sweep", "-m", "alexnet-conv", "--rows", "16", "--cols", "8",
                                "--sram-kib", "64", "--bandwidth-gbps", "10,inf", "--dataflow", "os", "--json"], capsys)
     assert "grid: rows 16 x cols 8 x SRAM KiB each 64 x DRAM GB/s 10,inf x dataflow os" in json.loads(out)["notes"]
+
+
+@pytest.mark.parametrize("extra", [["--unlimited-bandwidth"], ["-d", "unlimited.toml"]])
+def test_an_unlimited_bandwidth_run_shows_again_from_the_history(
+        extra: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """JSON writes the infinite DRAM bandwidth of an unlimited design (SCALE-Sim's CALC mode) as null; reading
+    the record back took null for NaN, the design refused it, and `history list` called every such run damaged
+    and `history show` refused it (exit 2)."""
+    from conftest import run_main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "unlimited.toml").write_text(
+        '[design]\nname = "u"\nrows = 8\ncols = 8\ndataflow = "os"\nifmap_sram_bytes = 65536\n'
+        'filter_sram_bytes = 65536\nofmap_sram_bytes = 65536\ndram_bandwidth_byte_per_s = inf\n'
+        'clock_hz = 1e9\ndtype = "int8"\ntech_node_nm = 45\n', encoding="utf-8")
+    (tmp_path / "g.csv").write_text("Layer, M, N, K,\ng1, 100, 70, 50,\n", encoding="utf-8")
+    args = ["simulate", "run", "-d", "tpu-v1", "--topology", "g.csv", *extra]
+    code, out, err = run_main(args, capsys)
+    assert code == 0, err
+    code, out, err = run_main(["history", "show", "latest"], capsys)
+    assert code == 0, err
+    assert "total cycles" in out
+    code, out, err = run_main(["history", "show", "latest", "--html", "page.html"], capsys)
+    assert code == 0, err
+    assert ">unlimited (no bandwidth stalls)</td>" in (tmp_path / "page.html").read_text(encoding="utf-8")
+    code, out, err = run_main(["history", "show", "latest", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["result"]["design"]["dram_bandwidth_byte_per_s"] is None  # JSON has no inf
+    code, out, err = run_main(["history", "list"], capsys)
+    assert code == 0 and "damaged" not in err, err
+
+
+def test_a_training_workload_says_its_backward_layers_are_simulated(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`profile --save-workload` writes a train step by default; `simulate run --workload` ran its forward and
+    backward GEMMs (3x the forward work) under the bare line 'workload w.json', where every other model source
+    reads as one inference forward pass. The source line now names the step and the phases simulated."""
+    from conftest import run_main
+
+    from accelopt.workload.types import Gemm, Op, Workload
+
+    def mm(phase: str, m: int, n: int, k: int) -> Op:
+        return Op(name="aten.mm.default", kind="matmul", flops=2.0 * m * n * k, bytes_read=4.0 * (m * k + k * n),
+                  bytes_written=4.0 * m * n, phase=phase, gemm=Gemm(m=m, n=n, k=k))
+
+    ops = [mm("forward", 8, 16, 32), mm("backward", 8, 32, 16), mm("backward", 32, 16, 8)]
+    Workload(name="w", ops=ops, meta={"mode": "train", "batch_size": 8}).save(tmp_path / "train.json")
+    Workload(name="w", ops=ops[:1], meta={"mode": "inference", "batch_size": 8}).save(tmp_path / "inf.json")
+    code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "--workload", str(tmp_path / "train.json"),
+                               "--json"], capsys)
+    assert code == 0, err
+    source = json.loads(out)["source"]
+    assert "train step" in source and "1 forward + 2 backward" in source, source
+    code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "--workload", str(tmp_path / "inf.json")], capsys)
+    assert code == 0, err
+    assert "inference step" in out.splitlines()[0] and "backward" not in out.splitlines()[0], out
+
+
+def test_a_sweep_skips_designs_the_model_cannot_run_on(capsys: pytest.CaptureFixture[str]) -> None:
+    """An rs point whose global buffer no mapping fits (--sram-kib 1 on AlexNet) stopped the whole sweep with
+    exit 2, losing every other point, and its fix named a TOML field the user never wrote. It is now skipped and
+    named in the notes; only a sweep where no design fits is an error, and that fix names the flags."""
+    from conftest import run_main
+
+    base = ["simulate", "sweep", "-m", "alexnet-conv", "-d", "eyeriss", "--rows", "12", "--cols", "14",
+            "--dataflow", "rs"]
+    code, out, err = run_main([*base, "--sram-kib", "1,108", "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["evaluated"] == 1 and [p["sram_bytes_each"] for p in doc["pareto_front"]] == [108 * 1024]
+    assert any("1 of 2 designs cannot run this model" in n and "12x14-rs-1KiB" in n for n in doc["notes"])
+    code, out, err = run_main([*base, "--sram-kib", "1"], capsys)
+    assert code == 2 and "no design of the sweep can run this model" in err and "--sram-kib" in err, err

@@ -202,3 +202,35 @@ def check_distinct_outputs(outputs: list[tuple[str, Path | str | None]]) -> None
             raise InputError(f"{seen[key]} and {option} both name {path}; one would overwrite the other",
                              "give each output its own file")
         seen[key] = option
+
+
+def refuse_foreign_file(path: Path | str, option: str, writer: str, example: str) -> None:
+    """An InputError when `path` is a non-empty file that `writer` (e.g. 'accelopt probe') did not write: its
+    first line names the writer in every file accelopt writes for --save/--out, so a rerun replaces its own file,
+    while a user's own catalog TOML or SCALE-Sim config of the same name is kept. Call it before the work."""
+    p = Path(path).expanduser()
+    try:
+        with open(p, "rb") as f:
+            first = f.read(4096).decode("utf-8", "replace").lstrip(_BLANK).split("\n", 1)[0]
+    except OSError:
+        return  # missing or unreadable: check_writable says why where it matters
+    if first and f"`{writer}`" not in first:
+        raise InputError(f"cannot write {option} {str(p)!r}: the file exists and was not written by {writer}, so "
+                         "this would replace what it holds",
+                         f"give a new file name, e.g. {option} {example}, or move that file aside first")
+
+
+def refuse_non_json_file(path: Path | str, option: str, example: str) -> None:
+    """An InputError when `path` is a non-empty file that does not start as a JSON object: --save-workload and
+    --trace write JSON, so a slip such as `--trace my_model.py` must not replace the model file (a rerun's own
+    JSON is replaced). Call it before the work."""
+    p = Path(path).expanduser()
+    try:
+        with open(p, "rb") as f:
+            head = f.read(64).decode("utf-8", "replace").lstrip(_BLANK)
+    except OSError:
+        return  # missing or unreadable: check_writable says why where it matters
+    if head and not head.startswith("{"):
+        raise InputError(f"cannot write {option} {str(p)!r}: the file exists and is not a JSON file, so this would "
+                         "replace what it holds",
+                         f"give a new file name, e.g. {option} {example}, or move that file aside first")

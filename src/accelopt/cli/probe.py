@@ -272,8 +272,9 @@ def _links(coll: Any) -> Any:
 def check_save_path(save: Path) -> None:
     """--save must name a .toml file that can be written (checked before measuring)."""
     from accelopt.errors import InputError
-    from accelopt.userio import check_writable
+    from accelopt.userio import check_writable, refuse_foreign_file
 
     if save.suffix != ".toml":
         raise InputError(f"--save {str(save)!r} does not end in .toml", "name the file like my-gpu.toml")
     check_writable(save, "--save", "my-gpu.toml")
+    refuse_foreign_file(save, "--save", "accelopt probe", "my-gpu.toml")  # a rerun replaces its own spec only

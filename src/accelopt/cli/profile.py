@@ -375,13 +375,15 @@ def _check_outputs(trace: str | None, save_workload: str | None, html: str | Non
     """Fail before minutes of measuring if an output file cannot be written (tried, not guessed), or if two
     outputs name the same file (the second would overwrite the first, though both were reported written)."""
     from accelopt.measure.roofline import check_trace_path
-    from accelopt.userio import check_distinct_outputs, check_writable
+    from accelopt.userio import check_distinct_outputs, check_writable, refuse_non_json_file
 
     check_distinct_outputs([("--trace", trace), ("--save-workload", save_workload), ("--html", html)])
     if trace:
         check_trace_path(trace)
+        refuse_non_json_file(trace, "--trace", "trace.json")
     if save_workload:
         check_writable(save_workload, "--save-workload", "workload.json")
+        refuse_non_json_file(save_workload, "--save-workload", "workload.json")
 
 
 def _write_outputs(result: Any, workload: Any, save_workload: str | None, console: Any) -> None:

@@ -175,7 +175,19 @@ def compare_data(a: RunRecord, b: RunRecord) -> dict[str, Any]:
         rows.append({"figure": label, "unit": unit, "a": va, "b": vb, "ratio_b_over_a": ratio,
                      "estimate": bool((x and x.estimate) or (y and y.estimate))})
     return {"command": a.command, "a": {"id": a.id, "argv": a.argv}, "b": {"id": b.id, "argv": b.argv},
-            "figures": rows}
+            "figures": rows, "disturbed": {"a": _disturbed(a), "b": _disturbed(b)}}
+
+
+def _disturbed(run: RunRecord) -> list[str]:
+    """The busy-machine warnings a measured run (probe, profile) carries in its result: a ratio of its measured
+    figures may reflect the machine, not the change between the runs. [] for predictions and quiet runs."""
+    from accelopt.report.figures import typed
+
+    try:
+        result = typed(run.command, run.result)
+    except _SHAPE_ERRORS:
+        return []  # _figures already named the damage
+    return [str(w) for w in getattr(getattr(result, "contention", None), "warnings", None) or []]
 
 
 def _compare(id_a: str, id_b: str, as_json: bool) -> None:
@@ -196,6 +208,10 @@ def _compare(id_a: str, id_b: str, as_json: bool) -> None:
     con = make_console()
     for ab in ("a", "b"):
         con.print(line((ab.upper(), "bold"), f" {data[ab]['id']}: accelopt {shlex.join(data[ab]['argv'])}"))
+    for ab in ("a", "b"):
+        if data["disturbed"][ab]:
+            con.print(line(f"{ab.upper()} was measured on a busy machine: " + "; ".join(data["disturbed"][ab])
+                           + " (its measured figures, and the ratios built on them, may not describe the model)"))
     t = Table(title=f"{data['command']}: B vs A")
     for col in ("figure", "A", "B", "B / A"):
         t.add_column(col, justify="left" if col == "figure" else "right")

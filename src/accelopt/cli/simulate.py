@@ -67,8 +67,11 @@ def _input_shape(text: str | None) -> tuple[int, ...] | None:
 
     if text is None:
         return None
+    items = text.replace("x", ",").split(",")  # '3,224,224' or '3x224x224'
+    if items and not items[-1].strip():
+        items.pop()  # one trailing comma: '3,224,224,'
     try:
-        shape = tuple(int(x) for x in text.replace("x", ",").split(",") if x.strip())
+        shape = tuple(int(x) for x in items)  # an empty item ('3,,32', '3,x,32') is an error, not skipped
     except ValueError:
         raise InputError(f"--input-shape {text!r} is not a list of integers",
                          "write e.g. --input-shape 3,224,224") from None
@@ -120,13 +123,30 @@ def _read_layers(src: SourceOptions) -> tuple[list[Any], str]:
         from accelopt.simulate.layers import from_workload
         from accelopt.workload.types import Workload
 
-        layers, skipped = from_workload(Workload.load(workload))
-        note = f" ({len(skipped)} non-GEMM ops not simulated)" if skipped else ""
-        return layers, f"workload {workload}{note}"
+        w = Workload.load(workload)
+        layers, skipped = from_workload(w)
+        note = f"; {len(skipped)} non-GEMM ops not simulated" if skipped else ""
+        return layers, f"workload {workload} ({_workload_step(w)}{note})"
     from accelopt.simulate.models import model_layers
 
     assert model is not None
     return model_layers(model, batch, seq_len, _input_shape(input_shape), input_dtype)
+
+
+def _workload_step(w: Any) -> str:
+    """What a workload file holds: 'train step, batch 8: 13 forward + 26 backward ops with MACs simulated'.
+
+    A train step's backward GEMMs are simulated too (about 2x the forward's MACs), where every other model
+    source is one inference forward pass, so the source line says which it is."""
+    from collections import Counter
+
+    mapped = Counter(op.phase or "forward" for op in w.ops
+                     if op.conv is not None or op.gemm is not None or op.kind == "attention")
+    phases = " + ".join(f"{n} {phase}" for phase, n in sorted(mapped.items(), key=lambda kv: kv[0] != "forward"))
+    mode, batch = w.meta.get("mode"), w.meta.get("batch_size")
+    step = f"{mode} step" if isinstance(mode, str) and mode else "step of unrecorded mode"
+    at = f", batch {batch}" if isinstance(batch, int) and not isinstance(batch, bool) else ""
+    return f"{step}{at}: {phases} ops with MACs simulated"
 
 
 def _bandwidths_byte_per_s(text: str) -> list[float]:
@@ -248,8 +268,10 @@ _UNLIMITED_HELP = ("take the DRAM bandwidth as unlimited, like SCALE-Sim's CALC 
 _HF_HELP = "Hugging Face model directory (or config.json): random weights, one inference forward pass"
 
 
-def _sweep_with_progress(designs: Any, layers: Any, convention: str, run_sweep: Any) -> Any:
-    """The sweep with a progress bar on stderr (stdout keeps the table or the --json document)."""
+def _sweep_with_progress(designs: Any, layers: Any, convention: str, run_sweep: Any,
+                         skipped: list[str] | None = None) -> Any:
+    """The sweep with a progress bar on stderr (stdout keeps the table or the --json document); designs the
+    model cannot run on are appended to `skipped`."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from accelopt.report.console import make_console
@@ -259,7 +281,7 @@ def _sweep_with_progress(designs: Any, layers: Any, convention: str, run_sweep: 
     with bar:
         task = bar.add_task("sweep", total=len(designs))
         return run_sweep(designs, layers, convention, on_point=lambda done, total: bar.update(task, completed=done),
-                         keep_on_interrupt=True)
+                         keep_on_interrupt=True, skipped=skipped)
 
 
 def register(app: typer.Typer) -> None:
@@ -462,8 +484,14 @@ def run_design_sweep(opts: SweepOptions) -> None:
     designs = grid(base, rows, cols, [s * 1024 for s in sram_kib], bws, dataflows)
     grid_note = _grid_note(opts, base.name, {"rows": rows, "cols": cols, "sram_kib": sram_kib,
                                              "bandwidth_gbps": bws, "dataflow": dataflows})
-    points = _sweep_with_progress(designs, layers, opts.source.convention, run_sweep)
-    interrupted = len(points) < len(designs)  # Ctrl-C: what was simulated is kept, shown and recorded
+    skipped: list[str] = []  # designs the model cannot run on (an rs global buffer no mapping fits)
+    points = _sweep_with_progress(designs, layers, opts.source.convention, run_sweep, skipped)
+    interrupted = len(points) + len(skipped) < len(designs)  # Ctrl-C: what was simulated is kept and recorded
+    if not points and skipped and not interrupted:
+        from accelopt.errors import InputError
+
+        raise InputError(f"no design of the sweep can run this model ({len(skipped)} tried); e.g. {skipped[0]}",
+                         "widen the grid: larger --sram-kib (an rs design's global buffer), --rows or --cols")
     if not points:
         print("interrupted (Ctrl-C) before any design was simulated", file=sys.stderr)
         raise typer.Exit(130)
@@ -473,6 +501,9 @@ def run_design_sweep(opts: SweepOptions) -> None:
 
     notes = ["energy is an estimate (Horowitz ISSCC 2014 table scaled to the node by "
              "Stillmaker & Baas 2017); DRAM traffic from a tiling model", grid_note]
+    if skipped:
+        notes.append(f"{len(skipped)} of {len(designs)} designs cannot run this model and were skipped: "
+                     + "; ".join(skipped))
     if interrupted:
         notes.append(f"interrupted (Ctrl-C) after {len(points)} of {len(designs)} designs: the front is theirs")
     data = SimSweepResult(source=source, base_design=base.name, evaluated=len(points),
@@ -531,6 +562,9 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, grid_note: str, a
                   f"{p.tops_per_w:.3g}")
     con.print(t)
     con.print("* estimates: energy from Horowitz ISSCC 2014 scaled to the node (Stillmaker & Baas 2017)")
+    for note in data.notes:
+        if "cannot run this model and were skipped" in note:
+            con.print(note, markup=False, highlight=False)
     if data.interrupted:
         con.print(data.notes[-1])
 
@@ -595,13 +629,14 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
     from accelopt.report.jsonout import emit
     from accelopt.simulate.design import get_design
     from accelopt.simulate.export import write_spec_toml, write_text
-    from accelopt.userio import check_writable
+    from accelopt.userio import check_writable, refuse_foreign_file
 
     check_writable(out, "--out", "my-design.toml")  # a folder or a missing folder says so first
     if out.suffix.lower() not in (".toml", ".cfg"):  # the name picks the format; a spec is a device only as .toml
         raise InputError(f"--out {str(out)!r} ends in neither .toml nor .cfg",
                          "name the file like my-design.toml (catalog TOML: a device for plan/profile/catalog) or "
                          "my-design.cfg (a SCALE-Sim config)")
+    refuse_foreign_file(out, "--out", "accelopt simulate export", f"my-design{out.suffix.lower()}")
     d = get_design(design)
     if dram_bytes is not None:
         if out.suffix.lower() == ".cfg":

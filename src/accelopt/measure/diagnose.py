@@ -23,7 +23,10 @@ from accelopt.measure.roofline import RooflineRow
 from accelopt.units import unit
 from accelopt.workload.types import MATMUL_LIKE
 
-BOUNDS = ("input pipeline", "host overhead", "memory-bound ops", "compute-bound ops", "communication")
+BOUNDS = ("input pipeline", "host overhead", "memory-bound ops", "compute-bound ops", "communication",
+          "unmodeled ops")
+"""'unmodeled ops': ops with no FLOP formula (roofline verdict 'unmodeled'); when they take the largest share the
+verdict says the bound is unknown rather than advising for them."""
 MIN_SHARE = 0.05
 """Shares below 5% of the step are not worth a recommendation (removing them gains at most
 1 / (1 - 0.05) = 1.05x by Amdahl's law). The 5% cut-off is an assumption (our choice, no published
@@ -108,7 +111,7 @@ def _pct(x: float) -> str:
 def op_shares(rows: Iterable[RooflineRow], step_s: float) -> dict[str, float]:
     """Shares of the profiled step: per roofline verdict, plus host time no op accounts for."""
     rows = list(rows)
-    out = {"compute-bound": 0.0, "memory-bound": 0.0, "overhead-bound": 0.0}
+    out = {"compute-bound": 0.0, "memory-bound": 0.0, "overhead-bound": 0.0, "unmodeled": 0.0}
     for r in rows:
         out[r.verdict] += r.time_s / step_s
     out["unattributed"] = max(0.0, 1.0 - sum(r.time_s for r in rows) / step_s)
@@ -279,6 +282,7 @@ def diagnose_facts(f: Facts) -> Diagnosis:
         "memory-bound ops": ops["memory-bound"],
         "compute-bound ops": ops["compute-bound"],
         "communication": 0.0,
+        "unmodeled ops": ops["unmodeled"],
     }
     bound = max(BOUNDS, key=lambda b: shares[b])
     recs = [r for r in (_rec_input(f, s_data), _rec_h2d(f, s_h2d), _rec_precision(f, step_s),
@@ -299,6 +303,9 @@ def diagnose_facts(f: Facts) -> Diagnosis:
 
 def _verdict(bound: str, share: float, f: Facts) -> str:
     text = f"{bound} ({_pct(share)} of the step)"
+    if bound == "unmodeled ops":
+        return (f"bound unknown: ops with no FLOP formula take the largest share ({_pct(share)} of the step), "
+                "so whether they are compute- or memory-bound is not known; see the note")
     if bound == "compute-bound ops":
         _, eff, _ = _at_roof(f, "compute-bound", f.profiled_step_s)
         if eff < LOW_EFFICIENCY:

@@ -66,7 +66,9 @@ QUICK_MM_CALL_S = 0.05
 A run-time budget (assumption, our choice); it bounds how long the quick probe runs, and the peak it
 reports is still a measured value."""
 
-VERDICTS = ("compute-bound", "memory-bound", "overhead-bound")
+VERDICTS = ("compute-bound", "memory-bound", "overhead-bound", "unmodeled")
+"""'unmodeled': an op with no FLOP formula (workload.meta['unmodeled_ops'], e.g. an LSTM layer): its time is
+measured, its FLOPs read 0, so its intensity would call it memory-bound whatever it does; its bound is unknown."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,7 +147,7 @@ class RooflineRow:
     dispatches_per_step: float | None = unit("count", default=None)
     """Aten calls charged to this op per step (its own and its children's), each paying the fixed cost."""
     roof: str = ""
-    """The roof that decided the verdict: 'compute', 'DRAM', 'L2', 'L3', 'overhead' or 'no work'."""
+    """The roof that decided the verdict: 'compute', 'DRAM', 'L2', 'L3', 'overhead', 'no work' or 'no formula'."""
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
@@ -512,6 +514,7 @@ def classify_with_roof(*, flops: float, bytes_: float, time_s: float, calls: flo
 def roofline_rows(workload: Any, times: OpTimes, ceilings: Ceilings) -> list[RooflineRow]:
     """Join per-step workload work with per-step profiler time; rows sorted by time, largest first."""
     work = _workload_by_key(workload.ops)
+    unmodeled = _unmodeled_keys(workload)
     rows: list[RooflineRow] = []
     for name in set(times.self_time_s) | set(work):
         t = times.self_time_s.get(name, 0.0) / times.steps
@@ -524,15 +527,23 @@ def roofline_rows(workload: Any, times: OpTimes, ceilings: Ceilings) -> list[Roo
         verdict, t_roof, roof = classify_with_roof(flops=w["flops"], bytes_=w["bytes"], time_s=t, calls=disp,
                                                    ceilings=ceilings, kinds=w["kinds"],
                                                    call_overhead_s=times.call_overhead_s, typical_time_s=typical)
+        no_formula = name.split("::")[-1] in unmodeled and w["flops"] == 0  # 'aten::x' / 'torchvision::x' -> 'x'
+        if no_formula:
+            verdict, t_roof, roof = "unmodeled", 0.0, "no formula"
         rows.append(RooflineRow(
             op=name, calls_per_step=calls, time_s=t, flops=w["flops"], bytes=w["bytes"],
-            intensity_flop_per_byte=(w["flops"] / w["bytes"]) if w["bytes"] > 0 else None,
+            intensity_flop_per_byte=(w["flops"] / w["bytes"]) if w["bytes"] > 0 and not no_formula else None,
             attained_flop_per_s=w["flops"] / t, attained_byte_per_s=w["bytes"] / t, roofline_time_s=t_roof,
             efficiency=(t_roof / t) if t_roof > 0 else None, verdict=verdict,
             kinds=tuple(sorted(w["kinds"])), dtypes=tuple(sorted(w["dtypes"])), dispatches_per_step=disp,
             roof=roof))
     rows.sort(key=lambda r: r.time_s, reverse=True)
     return rows
+
+
+def _unmodeled_keys(workload: Any) -> set[str]:
+    """Base names ('mkldnn_rnn_layer', as capture keys them) of the ops with no FLOP formula."""
+    return set((getattr(workload, "meta", None) or {}).get("unmodeled_ops") or {})
 
 
 def time_by_verdict(rows: Iterable[RooflineRow]) -> dict[str, float]:

@@ -157,6 +157,9 @@ def _profile_tables(r: Any) -> list[Table]:
                ["samples/s", q(r, "samples_per_s")],
                [f"MFU vs catalog peak ({r.catalog_name or 'n/a'})", q(r, "mfu_catalog")],
                [f"MFU vs probed peak ({r.probed_name or 'n/a'})", q(r, "mfu_probed")]]
+    from accelopt.report.profile_view import unmodeled_flops_note
+
+    w.note = unmodeled_flops_note(r)
     mem = r.memory
     mt = Table("memory", ["", "bytes", "how"])
     for key in ("peak", "baseline", "parameters", "gradients", "optimizer_state", "activations"):
@@ -169,7 +172,8 @@ def _profile_tables(r: Any) -> list[Table]:
                ["op", "time", "calls/step", "FLOP/B", "FLOP/s", "B/s", "of roof", "bound"])
     for o in r.roofline[:15]:
         rt.rows.append([o.op, q(o, "time_s"), q(o, "calls_per_step"), q(o, "intensity_flop_per_byte"),
-                        q(o, "attained_flop_per_s"), q(o, "attained_byte_per_s"), q(o, "efficiency"), o.verdict])
+                        "n/a" if o.verdict == "unmodeled" else q(o, "attained_flop_per_s"),  # no FLOP formula
+                        q(o, "attained_byte_per_s"), q(o, "efficiency"), o.verdict])
     out = [t, w, mt, et, rt]
     d = r.diagnosis
     if d is not None and r.conclusions_withheld:
@@ -331,7 +335,10 @@ def _sim_run_tables(r: Any) -> list[Table]:
         if f.name in ("name", "description", "sources"):
             continue
         v = getattr(d, f.name)
-        dt.rows.append([f.name, q(d, f.name) if f.metadata.get("unit") else _g(v), d.sources.get(f.name, "")])
+        shown = q(d, f.name) if f.metadata.get("unit") else _g(v)
+        if f.name == "dram_bandwidth_byte_per_s" and d.unlimited_bandwidth:
+            shown = "unlimited (no bandwidth stalls)"  # inf, which q() shows as n/a
+        dt.rows.append([f.name, shown, d.sources.get(f.name, "")])
     for name in type(d).DERIVED_UNITS:
         dt.rows.append([name, q(d, name) if not callable(getattr(d, name)) else fmt(getattr(d, name)(),
                                                                                       unit_of(d, name)), "derived"])

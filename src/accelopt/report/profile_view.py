@@ -36,12 +36,23 @@ def step_table(r: Any) -> Table:
     return t
 
 
+def unmodeled_flops_note(r: Any) -> str:
+    """'' or why FLOPs per step (and so achieved FLOP/s and MFU) are a lower bound: ops with no FLOP formula."""
+    ops = getattr(r, "unmodeled_ops", None) or {}
+    if not ops:
+        return ""
+    names = ", ".join(f"{k} x{v}" for k, v in sorted(ops.items()))
+    return f"a lower bound, as are achieved and MFU: ops with no FLOP formula count 0 ({names})"
+
+
 def compute_table(r: Any) -> Table:
     t = Table(title="work and utilization")
     t.add_column("")
     t.add_column("value", justify="right")
     t.add_column("how", justify="left")
-    t.add_row("FLOPs per step", fmt_flops(r.flops_per_step), "captured step (2 FLOP per multiply-accumulate)")
+    lower = unmodeled_flops_note(r)
+    t.add_row("FLOPs per step", fmt_flops(r.flops_per_step),
+              "captured step (2 FLOP per multiply-accumulate)" + (f"; {lower}" if lower else ""))
     t.add_row("  of which matmul/conv/attention", fmt_flops(r.matmul_flops_per_step), "")
     t.add_row("achieved", fmt_flop_per_s(r.achieved_flop_per_s), "FLOPs per step / median step time")
     for label, name, peak, mfu in (("catalog", r.catalog_name, r.catalog_peak_flop_per_s, r.mfu_catalog),
@@ -94,7 +105,8 @@ def roofline_table(r: Any, top: int = TOP_OPS) -> Table:
         t.add_row(row.op.removeprefix("aten::"), fmt_seconds(row.time_s), fmt_pct(row.time_s / r.profiled_step_s),
                   f"{row.calls_per_step:g}",
                   f"{row.intensity_flop_per_byte:.3g}" if row.intensity_flop_per_byte is not None else "-",
-                  fmt_flop_per_s(row.attained_flop_per_s), fmt_byte_per_s(row.attained_byte_per_s),
+                  "n/a" if row.verdict == "unmodeled" else fmt_flop_per_s(row.attained_flop_per_s),
+                  fmt_byte_per_s(row.attained_byte_per_s),
                   fmt_pct(row.efficiency), row.verdict, row.roof)
     vector = (f", non-matmul ops {fmt_flop_per_s(c.vector_peak_flop_per_s)} (fp32 vector)"
               if c.vector_peak_flop_per_s else "")
@@ -103,10 +115,12 @@ def roofline_table(r: Any, top: int = TOP_OPS) -> Table:
     caches = "".join(f", {k.name} {fmt_byte_per_s(k.bandwidth_byte_per_s)} (working set <= "
                      f"{fmt_bytes(k.capacity_bytes, binary=True)})" for k in c.cache_roofs)
     noisy = f"; noisy, may be low: {', '.join(c.noisy)}" if c.noisy else ""
+    unmodeled = ("unmodeled: an op with no FLOP formula (its time is measured, its FLOPs are not counted, so its "
+                 "bound is unknown); " if any(row.verdict == "unmodeled" for row in r.roofline) else "")
     t.caption = (f"roofs: {fmt_flop_per_s(c.peak_flop_per_s)} ({c.dtype}){vector}, "
                  f"DRAM {fmt_byte_per_s(c.memory_bandwidth_byte_per_s)}{caches}, ridge "
                  f"{c.ridge_flop_per_byte:.3g} FLOP/B (DRAM) — {c.source}{noisy}; roof: the one that decided the "
-                 f"verdict; {c0}shares of the profiled step {fmt_seconds(r.profiled_step_s)} "
+                 f"verdict; {c0}{unmodeled}shares of the profiled step {fmt_seconds(r.profiled_step_s)} "
                  "(with profiler overhead); FLOPs and bytes per op in --json")
     return t
 

@@ -216,7 +216,9 @@ def _load(tp: Any, value: Any, where: str) -> Any:
         for f in dataclasses.fields(tp):
             if not (f.init and f.repr):
                 continue
-            if f.name in value:
+            if f.name in value and value[f.name] is None and "null_means" in f.metadata:
+                kw[f.name] = f.metadata["null_means"]  # e.g. a design's unlimited DRAM bandwidth: null = inf
+            elif f.name in value:
                 kw[f.name] = _load(hints[f.name], value[f.name], f"{where}.{f.name}")
             elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 raise KeyError(f"{where}: missing field {f.name!r}")

@@ -82,7 +82,8 @@ class Design:
     ifmap_sram_bytes: int = unit("B")
     filter_sram_bytes: int = unit("B")
     ofmap_sram_bytes: int = unit("B")
-    dram_bandwidth_byte_per_s: float = unit("B/s")
+    dram_bandwidth_byte_per_s: float = field(metadata={"unit": "B/s", "doc": "", "null_means": math.inf})
+    """inf = unlimited (SCALE-Sim's CALC mode: no bandwidth stalls); JSON writes it as null, read back as inf."""
     clock_hz: float = unit("Hz")
     dtype: str
     """Operand datatype of the MACs: int8, int16, fp16, bf16 or fp32."""

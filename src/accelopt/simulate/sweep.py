@@ -74,16 +74,26 @@ def _rs_spads(base: Design, pes: int) -> dict[str, int]:
 
 def run_sweep(designs: Sequence[Design], layers: Sequence[Layer], convention: str = "paper",
               on_point: Callable[[int, int], None] | None = None, *,
-              keep_on_interrupt: bool = False) -> list[SweepPoint]:
+              keep_on_interrupt: bool = False, skipped: list[str] | None = None) -> list[SweepPoint]:
     """Every design on `layers`; `on_point(done, total)` after each (progress for the CLI). With
     `keep_on_interrupt`, Ctrl-C stops the sweep and the designs simulated so far are returned (fewer than
-    `designs`: the caller tells the user), wherever in the loop it lands (the progress bar's redraw included)."""
+    `designs`: the caller tells the user), wherever in the loop it lands (the progress bar's redraw included).
+    With a `skipped` list, a design the model cannot run on (e.g. an rs global buffer no mapping fits) is
+    appended to it as 'name: problem' and the sweep goes on; without one its InputError stops the sweep."""
     arr = layer_arrays(layers)
     names, kinds = [x.name for x in layers], [x.kind for x in layers]
     pts: list[SweepPoint] = []
     try:
         for i, d in enumerate(designs, 1):
-            r = simulate(d, arr, convention, names, kinds)
+            try:
+                r = simulate(d, arr, convention, names, kinds)
+            except InputError as e:
+                if skipped is None:
+                    raise
+                skipped.append(f"{d.name}: {e.problem}")
+                if on_point is not None:
+                    on_point(i, len(designs))
+                continue
             t = r.totals()
             pts.append(SweepPoint(design=d, latency_s=r.latency_s, energy_j=r.energy_j, utilization=t.utilization,
                                   tops_per_w=t.tops_per_w))
