@@ -76,3 +76,10 @@ def frozen(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
     model = nn.Sequential(nn.Linear(32, 8), nn.ReLU(), nn.Linear(8, 8)).requires_grad_(False)
     return ModelBundle(name="dist-frozen", model=model, batches=_data(batch_size, 32, 8),
                        loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
+
+
+def one_layer(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """A one-layer nn.Sequential: no pipeline of 2 or more stages can split it."""
+    del seq_len
+    return ModelBundle(name="dist-one-layer", model=nn.Sequential(nn.Linear(32, 8)), batches=_data(batch_size, 32, 8),
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size)

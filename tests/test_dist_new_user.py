@@ -56,3 +56,26 @@ def test_ctrl_c_leaves_no_run_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     with pytest.raises(KeyboardInterrupt):
         launch.launch_job(Job(), launch.Launch(nproc=2))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_more_stages_than_layers_is_refused_before_profiling(no_launch: None, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    def profiled(*_: Any, **__: Any) -> None:
+        raise AssertionError("the layers were profiled")
+
+    monkeypatch.setattr("accelopt.distributed.partition.profile_layers", profiled)
+    code, _, err = run_main(["profile", "tests/dist_models.py:one_layer", "--nproc", "2", "--parallel", "pipeline"],
+                            capsys)
+    assert code == 2 and "1 layer" in err and "2 pipeline stages" in err
+    assert "2 .. 1" not in err and "--parallel ddp" in err  # the fix names what works: not a range that is empty
+
+
+def test_fewer_layers_than_stages_names_the_ranks_that_fit() -> None:
+    from accelopt.distributed.partition import balanced_bounds
+    from accelopt.distributed.types import LayerCost
+    from accelopt.errors import InputError
+
+    layers = [LayerCost(name=str(i), fwd_bwd_s=1.0, activation_bytes=1.0, param_bytes=1.0) for i in range(3)]
+    with pytest.raises(InputError) as e:
+        balanced_bounds(layers, 4)
+    assert "3 layers" in e.value.problem and "--nproc 2 .. 3" in e.value.fix

@@ -121,6 +121,18 @@ def naive_bounds(n_layers: int, stages: int) -> list[int]:
     return [round(k * n_layers / stages) for k in range(stages + 1)]
 
 
+def check_stages(n_layers: int, stages: int) -> None:
+    """A stage holds one layer or more: refuse more stages than layers, with a fix that can be taken (a
+    one-layer model has no pipeline split at all: '--nproc 2 .. 1' would be no fix)."""
+    if 1 <= stages <= n_layers:
+        return
+    fix = (f"pass --nproc 2 .. {n_layers} (one stage per rank), or use --parallel ddp or fsdp" if n_layers >= 2 else
+           "use --parallel ddp or fsdp, or split the model into 2 or more layers (an nn.Sequential, or a "
+           "pipeline_layers() method)")
+    raise InputError(f"{stages} pipeline stages for a model of {n_layers} layer{'s' if n_layers != 1 else ''}: "
+                     "each stage needs one layer or more", fix)
+
+
 def balanced_bounds(layers: list[LayerCost], stages: int, *, microbatches: int = 1, schedule: str = "1f1b",
                     memory_limit_bytes: float | None = None) -> list[int]:
     """The contiguous split minimizing the slowest stage's time with every stage within the memory limit.
@@ -128,9 +140,7 @@ def balanced_bounds(layers: list[LayerCost], stages: int, *, microbatches: int =
     best[s][j]: the least slowest-stage time of layers[:j] on stages 0..s-1; best[s][j] = min over i of
     max(best[s-1][i], time(i, j)) where stage s-1 = layers[i:j] fits. Exact, O(stages x layers^2)."""
     n = len(layers)
-    if not 1 <= stages <= n:
-        raise InputError(f"{stages} pipeline stages for a model of {n} layers",
-                         f"use 2 .. {n} ranks for --parallel pipeline")
+    check_stages(n, stages)
     prefix = [0.0]
     for x in layers:
         prefix.append(prefix[-1] + x.fwd_bwd_s)
@@ -177,6 +187,7 @@ def partition_model(bundle: Any, stages: int, *, microbatches: int, schedule: st
     if bundle.batch_size % microbatches:
         raise InputError(f"global batch {bundle.batch_size} does not split into {microbatches} equal micro-batches",
                          f"pass --microbatches dividing {bundle.batch_size}, or --batch-size a multiple of it")
+    check_stages(len(pipeline_layers(bundle.model)), stages)  # before timing every layer of a large model
     layers = profile_layers(bundle, bundle.batch_size // microbatches, device=device)
     return partition(layers, stages, microbatches=microbatches, schedule=schedule,
                      memory_limit_bytes=memory_limit_bytes)
