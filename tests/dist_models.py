@@ -83,3 +83,25 @@ def one_layer(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
     del seq_len
     return ModelBundle(name="dist-one-layer", model=nn.Sequential(nn.Linear(32, 8)), batches=_data(batch_size, 32, 8),
                        loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
+
+
+class _MeanTokens(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, D) -> (B, D)
+        return x.mean(1)
+
+
+def tied(batch_size: int = 8, seq_len: int | None = None, head_tied: bool = True) -> ModelBundle:
+    """Embedding, Linear, mean over tokens, output head: an nn.Sequential whose head shares the embedding's weight
+    (tied weights, as GPT-2's), so the first and the last layer hold the same parameter."""
+    del seq_len
+    g = torch.Generator().manual_seed(5)
+    emb, head = nn.Embedding(50, 16), nn.Linear(16, 50, bias=False)
+    if head_tied:
+        head.weight = emb.weight
+
+    def batches() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        for _ in range(2):
+            yield torch.randint(0, 50, (batch_size, 6), generator=g), torch.randint(0, 50, (batch_size,), generator=g)
+    return ModelBundle(name="dist-tied", model=nn.Sequential(emb, nn.Linear(16, 16), _MeanTokens(), head),
+                       batches=batches, loss_fn=nn.functional.cross_entropy, batch_size=batch_size,
+                       make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))

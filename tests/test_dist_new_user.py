@@ -79,3 +79,49 @@ def test_fewer_layers_than_stages_names_the_ranks_that_fit() -> None:
     with pytest.raises(InputError) as e:
         balanced_bounds(layers, 4)
     assert "3 layers" in e.value.problem and "--nproc 2 .. 3" in e.value.fix
+
+
+def test_tied_first_and_last_layers_are_refused_for_a_pipeline(no_launch: None,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # each stage would train its own copy of the shared weight, and the run would silently train another model
+    code, _, err = run_main(["profile", "tests/dist_models.py:tied", "--nproc", "2", "--parallel", "pipeline"], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "0:Embedding" in err and "3:Linear" in err and "share" in err and "--parallel ddp" in err
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_partitioner_keeps_tied_layers_in_one_stage(seed: int) -> None:
+    """Best split among those that cut no tied span (brute force), or an InputError naming the tied layers."""
+    import itertools
+    import random
+
+    from accelopt.distributed.partition import balanced_bounds, evaluate_split
+    from accelopt.distributed.types import LayerCost
+    from accelopt.errors import InputError
+
+    rng = random.Random(seed)
+    n, stages = rng.randint(4, 8), rng.randint(2, 3)
+    lo = rng.randint(0, n - 2)
+    tied = [(lo, rng.randint(lo + 1, n - 1))]
+    layers = [LayerCost(name=f"{i}:L", fwd_bwd_s=rng.uniform(0.1, 5.0), activation_bytes=1.0, param_bytes=1.0)
+              for i in range(n)]
+    allowed = [k for k in range(1, n) if not tied[0][0] < k <= tied[0][1]]
+    splits = [[0, *c, n] for c in itertools.combinations(allowed, stages - 1)]
+    if not splits:
+        with pytest.raises(InputError) as e:
+            balanced_bounds(layers, stages, tied=tied)
+        assert f"{tied[0][0]}:L" in e.value.problem and f"{tied[0][1]}:L" in e.value.problem
+        return
+    want = min(evaluate_split(layers, b, 1, "1f1b").slowest_s for b in splits)
+    b = balanced_bounds(layers, stages, tied=tied)
+    assert not any(tied[0][0] < k <= tied[0][1] for k in b[1:-1])
+    assert evaluate_split(layers, b, 1, "1f1b").slowest_s == pytest.approx(want)
+
+
+def test_tied_layers_are_found_by_parameter_identity() -> None:
+    from dist_models import tied
+
+    from accelopt.distributed.model import pipeline_layers, tied_spans
+
+    assert tied_spans(pipeline_layers(tied().model)) == [(0, 3)]
+    assert tied_spans(pipeline_layers(tied(head_tied=False).model)) == []

@@ -77,6 +77,16 @@ def pipeline_layers(model: Any) -> list[Any]:
                      "whose composition is its forward (see the README, profile --parallel pipeline)")
 
 
+def tied_spans(modules: list[Any]) -> list[tuple[int, int]]:
+    """(first, last) index of the modules that hold one same parameter (tied weights, e.g. an output head sharing
+    the embedding's weight), one span per shared parameter; [] when no parameter is held by two of them."""
+    owners: dict[int, set[int]] = {}
+    for i, m in enumerate(modules):
+        for p in m.parameters():
+            owners.setdefault(id(p), set()).add(i)
+    return sorted({(min(o), max(o)) for o in owners.values() if len(o) > 1})
+
+
 def fsdp_units(model: Any) -> list[Any]:
     """Submodules to shard one by one before the root: the children of an nn.Sequential, else every member of
     a ModuleList (transformer blocks); FSDP gathers each unit's weights just before it runs."""
