@@ -125,3 +125,18 @@ def test_tied_layers_are_found_by_parameter_identity() -> None:
 
     assert tied_spans(pipeline_layers(tied().model)) == [(0, 3)]
     assert tied_spans(pipeline_layers(tied(head_tied=False).model)) == []
+
+
+def test_fsdp_leaves_tied_layers_to_the_root_unit() -> None:
+    # fully_shard on the embedding and then on the head refused the head's weight, already managed by another
+    # FSDP group (every rank crashed): layers sharing a parameter are sharded together, by the root
+    from dist_models import mlp, tied
+
+    from accelopt.distributed.model import fsdp_units
+
+    model = tied().model
+    assert fsdp_units(model) == [model[1]]  # the Linear between them; the embedding and the tied head stay with root
+    untied = tied(head_tied=False).model
+    assert fsdp_units(untied) == [untied[0], untied[1], untied[3]]
+    plain = mlp().model
+    assert fsdp_units(plain) == [plain[0], plain[2], plain[4]]

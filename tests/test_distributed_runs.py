@@ -212,3 +212,11 @@ def test_killed_launcher_leaves_no_rank_behind(sig: str, tmp_path: Path) -> None
         proc.kill()
         for pid in run_pids(str(job)):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_fsdp_of_tied_weights_matches_one_process() -> None:
+    r = profile_distributed(DistConfig(bundle_ref=f"{MODELS}:tied", parallel="fsdp", steps=3, warmup=1,
+                                       profile_steps=1), Launch(nproc=2, timeout_s=240))
+    assert r.single is not None
+    for rank in r.ranks:
+        _assert_same_losses(rank.losses, r.single.losses)

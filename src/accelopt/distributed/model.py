@@ -89,13 +89,23 @@ def tied_spans(modules: list[Any]) -> list[tuple[int, int]]:
 
 def fsdp_units(model: Any) -> list[Any]:
     """Submodules to shard one by one before the root: the children of an nn.Sequential, else every member of
-    a ModuleList (transformer blocks); FSDP gathers each unit's weights just before it runs."""
+    a ModuleList (transformer blocks); FSDP gathers each unit's weights just before it runs. A submodule sharing a
+    parameter with a module outside it (tied weights) is left to the root, which shards the shared parameter once:
+    fully_shard refuses a parameter another FSDP group already manages."""
     from torch import nn
 
     if isinstance(model, nn.Sequential):
-        return [m for m in model.children() if any(True for _ in m.parameters())]
-    units: list[Any] = []
+        units = [m for m in model.children() if any(True for _ in m.parameters())]
+    else:
+        units = [c for m in model.modules() if isinstance(m, nn.ModuleList)
+                 for c in m if any(True for _ in c.parameters())]
+    holders: dict[int, set[int]] = {}  # parameter -> the modules holding it directly
     for m in model.modules():
-        if isinstance(m, nn.ModuleList):
-            units += [c for c in m if any(True for _ in c.parameters())]
-    return units
+        for p in m.parameters(recurse=False):
+            holders.setdefault(id(p), set()).add(id(m))
+    return [u for u in units if not _shares_outside(u, holders)]
+
+
+def _shares_outside(unit: Any, holders: dict[int, set[int]]) -> bool:
+    inside = {id(m) for m in unit.modules()}
+    return any(holders[id(p)] - inside for p in unit.parameters())
