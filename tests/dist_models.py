@@ -105,3 +105,22 @@ def tied(batch_size: int = 8, seq_len: int | None = None, head_tied: bool = True
     return ModelBundle(name="dist-tied", model=nn.Sequential(emb, nn.Linear(16, 16), _MeanTokens(), head),
                        batches=batches, loss_fn=nn.functional.cross_entropy, batch_size=batch_size,
                        make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))
+
+
+class _Unused(nn.Module):
+    """A head that the forward never calls: its parameters get no gradient (DDP needs find_unused_parameters)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.used = nn.Linear(32, 8)
+        self.spare = nn.Linear(32, 8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.used(x)
+
+
+def unused(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    del seq_len
+    return ModelBundle(name="dist-unused", model=_Unused(), batches=_data(batch_size, 32, 8),
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size,
+                       make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))

@@ -220,3 +220,14 @@ def test_fsdp_of_tied_weights_matches_one_process() -> None:
     assert r.single is not None
     for rank in r.ranks:
         _assert_same_losses(rank.losses, r.single.losses)
+
+
+def test_ddp_of_a_model_with_unused_parameters_matches_one_process() -> None:
+    # DDP without find_unused_parameters waited for gradients that never came and every rank crashed in step 2
+    r = profile_distributed(DistConfig(bundle_ref=f"{MODELS}:unused", parallel="ddp", steps=3, warmup=1,
+                                       profile_steps=1), Launch(nproc=2, timeout_s=240))
+    assert r.single is not None
+    for rank in r.ranks:
+        _assert_same_losses(rank.losses, r.single.losses)
+        assert rank.unused_parameters == ["spare.weight", "spare.bias"]
+    assert r.unused_parameters == ["spare.weight", "spare.bias"]

@@ -66,3 +66,14 @@ def test_page_shows_the_prediction_notes() -> None:
     r = _result(pred)
     for shown in (_console(r), _page(r)):
         assert "compute on h100-sxm at its fp32 peak" in shown and "catalog link" in shown
+
+
+def test_console_and_page_say_ddp_looked_for_unused_parameters() -> None:
+    r = _result(None)
+    r.parallel, r.schedule, r.partition = "ddp", None, None
+    for x in r.ranks:
+        x.stage = None
+    assert "find_unused_parameters" not in _console(r) and "find_unused_parameters" not in _page(r)
+    r.ranks[1].unused_parameters = ["spare.weight", "spare.bias"]
+    for text in (_console(r), _page(r)):
+        assert "find_unused_parameters=True" in text and "spare.weight, spare.bias" in text

@@ -34,14 +34,25 @@ class BatchStream:
     def __init__(self, bundle: ModelBundle) -> None:
         self.bundle = bundle
         self._it = iter(bundle.batches())
+        self._peeked: tuple[tuple[Any, ...], Any] | None = None
 
     def next(self) -> tuple[tuple[Any, ...], Any]:
+        if self._peeked is not None:
+            batch, self._peeked = self._peeked, None
+            return batch
         try:
             inputs, targets = next(self._it)
         except StopIteration:
             self._it = iter(self.bundle.batches())
             inputs, targets = next(self._it)
         return as_tuple(inputs), targets
+
+    def peek(self) -> tuple[tuple[Any, ...], Any]:
+        """The batch next() returns next, without consuming it (a second batches() iterator could draw from the
+        same random generator as the first and shift every batch after it)."""
+        if self._peeked is None:
+            self._peeked = self.next()
+        return self._peeked
 
 
 def shard(obj: Any, rank: int, world: int) -> Any:

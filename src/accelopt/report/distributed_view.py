@@ -39,6 +39,8 @@ def render(result: DistributedResult, console: Any) -> None:
                       f"efficiency {_pct(result.scaling_efficiency)} (T1 / (N x TN), "
                       f"{result.environment.get('threads_per_rank')} thread(s) per process)", highlight=False)
     console.print(Text(ranks_note(result)), style="dim")
+    if result.unused_parameters:
+        console.print(Text(unused_line(result)))
     if result.partition is not None:
         console.print(split_line(result.partition), highlight=False)
     if result.prediction is not None:
@@ -64,6 +66,13 @@ def ranks_note(r: DistributedResult) -> str:
     return ("step median: uninstrumented steps; profiled step, collectives, overlapped, exposed and compute: per "
             "step of the profiled steps, from each rank's torch.profiler trace; peak memory: "
             f"{r.ranks[0].memory_source}" if r.ranks else "")
+
+
+def unused_line(r: DistributedResult) -> str:
+    """What DDP was told about parameters without a gradient (names are the user's: printed as plain text)."""
+    return (f"DDP ran with find_unused_parameters=True: {len(r.unused_parameters)} parameter(s) got no gradient "
+            f"from the first batch ({', '.join(r.unused_parameters)}); DDP then walks the autograd graph every "
+            "step, and the step times include it")
 
 
 def split_line(p: Any) -> str:
@@ -126,7 +135,7 @@ def html_tables(r: DistributedResult) -> list[Any]:
         ranks.rows.append([q(x, "rank"), q(x, "stage") if x.stage is not None else "—", q(x, "step_median_s"),
                            q(c, "profiled_step_s"), q(c, "comm_s"), q(c, "overlap_fraction"), q(c, "exposed_s"),
                            q(c, "compute_s"), q(x, "peak_memory_bytes")])
-    ranks.note = f"{straggler_line(r)}. {ranks_note(r)}"
+    ranks.note = f"{straggler_line(r)}. {ranks_note(r)}" + (f". {unused_line(r)}" if r.unused_parameters else "")
     out = [ranks]
     if r.single is not None:
         run = Table("against one process on the same global batch", ["", "value"])
