@@ -3,6 +3,7 @@ the problem and a fix that applies to a distributed run."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -140,3 +141,33 @@ def test_fsdp_leaves_tied_layers_to_the_root_unit() -> None:
     assert fsdp_units(untied) == [untied[0], untied[1], untied[3]]
     plain = mlp().model
     assert fsdp_units(plain) == [plain[0], plain[2], plain[4]]
+
+
+def test_a_busy_machine_during_the_run_is_a_warning_naming_the_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+    # profile and probe warn when other processes compete for the cores; profile --nproc said nothing, however busy
+    from accelopt.distributed import run as run_mod
+    from accelopt.distributed.launch import RawRun, launch_job
+
+    del launch_job
+    rank = {"rank": 0, "world_size": 1, "host": "h", "step_times_s": [0.001, 0.001, 0.009], "losses": [1.0],
+            "comm": {"comm_s": 0.0, "overlapped_s": 0.0, "compute_s": 0.001, "profiled_step_s": 0.001},
+            "peak_memory_bytes": 1.0, "memory_source": "test", "threads": 1}
+
+    def fake_launch(job: Any, launch: Any) -> RawRun:
+        return RawRun(ranks=[dict(rank, rank=r) for r in range(launch.nproc)], out_dir=Path("."))
+
+    class BusyWatch:
+        def __init__(self) -> None:
+            self.load_1min = None
+
+        def finish(self, report: Any, figures: Any, *, threads: int | None = None) -> None:
+            report.add("other processes used 1.50 cores on average while measuring", *figures)
+
+    monkeypatch.setattr(run_mod, "launch_job", fake_launch)
+    monkeypatch.setattr(run_mod, "Watch", BusyWatch)
+    r = run_mod.profile_distributed(run_mod.DistConfig(bundle_ref="tests/dist_models.py:mlp"),
+                                    run_mod.Launch(nproc=2))
+    assert "2-rank run: other processes used 1.50 cores on average while measuring" in r.contention.warnings
+    assert "one-process run: other processes used 1.50 cores on average while measuring" in r.contention.warnings
+    assert "step time of every rank" in r.contention.disturbed and "one-process step time" in r.contention.disturbed
+    assert "rank 0 step time" in r.contention.disturbed  # 1, 1 and 9 ms: a spread far above 50%

@@ -77,3 +77,14 @@ def test_console_and_page_say_ddp_looked_for_unused_parameters() -> None:
     r.ranks[1].unused_parameters = ["spare.weight", "spare.bias"]
     for text in (_console(r), _page(r)):
         assert "find_unused_parameters=True" in text and "spare.weight, spare.bias" in text
+
+
+def test_console_and_page_warn_when_the_machine_was_busy() -> None:
+    from accelopt.measure.contention import ContentionReport
+
+    r = _result(None)
+    assert "warning" not in _console(r)
+    r.contention = ContentionReport()
+    r.contention.add("other processes used 1.10 cores on average while measuring", "step time of every rank")
+    for text in (" ".join(_console(r).split()), _page(r)):
+        assert "other processes used 1.10 cores" in text and "step time of every rank" in text

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from accelopt.measure.collective_figures import CollectiveFigure, CollectivesResult
+from accelopt.measure.contention import ContentionReport
 from accelopt.units import unit
 
 PARALLEL = ("ddp", "fsdp", "pipeline")
@@ -198,7 +199,8 @@ class DistributedResult:
 
     SCHEMA_KIND: ClassVar[str] = "profile-distributed"
     SCHEMA_VERSION: ClassVar[int] = 3
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)  # 2 added prediction_left_out; 3 ranks' unused_parameters
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)  # 2 added prediction_left_out; 3 ranks' unused_parameters,
+    # contention
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s", "straggler_ratio": "x", "slowest_rank": "count",
@@ -223,6 +225,9 @@ class DistributedResult:
     """Why `prediction` is None when a spec was given (the one-process capture it needs did not fit in memory);
     '' otherwise (no spec: the report says which flag gives one)."""
     environment: dict[str, Any] = field(default_factory=dict)
+    contention: ContentionReport = field(default_factory=ContentionReport)
+    """Signs that the machine was busy during the runs (other processes' CPU time, a loaded machine at the start, a
+    rank's or the one-process run's step times spread or bimodal) and the figures they disturb."""
 
     @property
     def step_median_s(self) -> float:

@@ -41,6 +41,7 @@ def render(result: DistributedResult, console: Any) -> None:
     console.print(Text(ranks_note(result)), style="dim")
     if result.unused_parameters:
         console.print(Text(unused_line(result)))
+    _render_contention(result, console)
     if result.partition is not None:
         console.print(split_line(result.partition), highlight=False)
     if result.prediction is not None:
@@ -66,6 +67,18 @@ def ranks_note(r: DistributedResult) -> str:
     return ("step median: uninstrumented steps; profiled step, collectives, overlapped, exposed and compute: per "
             "step of the profiled steps, from each rank's torch.profiler trace; peak memory: "
             f"{r.ranks[0].memory_source}" if r.ranks else "")
+
+
+def _render_contention(result: DistributedResult, console: Any) -> None:
+    from rich.text import Text
+
+    from accelopt.report.console import line
+
+    for warning in result.contention.warnings:
+        console.print(line(("warning", "bold yellow"), f" {warning}"))
+    if result.contention.disturbed:
+        console.print(Text("the machine was busy or the steps noisy: these figures may be off: "
+                           + ", ".join(result.contention.disturbed) + "; rerun on a quiet machine to trust them"))
 
 
 def unused_line(r: DistributedResult) -> str:
@@ -152,6 +165,9 @@ def html_tables(r: DistributedResult) -> list[Any]:
         split.rows = [[str(k), str(b0), fmt_seconds(t0), str(b1), fmt_seconds(t1)] for k, (b0, t0, b1, t1) in
                       enumerate(zip(bal.bounds, bal.stage_times_s, naive.bounds, naive.stage_times_s, strict=False))]
         out.append(split)
+    from accelopt.report.html import _warnings_tables
+
+    out += _warnings_tables(r.contention, [])
     pred = r.prediction
     if pred is not None:
         t = Table(f"plan's prediction on {pred.device} vs measured", ["term", "predicted", "measured", "error"],
