@@ -124,3 +124,17 @@ def unused(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
     return ModelBundle(name="dist-unused", model=_Unused(), batches=_data(batch_size, 32, 8),
                        loss_fn=nn.functional.cross_entropy, batch_size=batch_size,
                        make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))
+
+
+def empty(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """batches() yields nothing."""
+    del seq_len
+    return ModelBundle(name="dist-empty", model=nn.Sequential(nn.Linear(32, 8), nn.Linear(8, 8)),
+                       batches=lambda: iter(()), loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
+
+
+def short_batches(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """batch_size says 8, the batches hold 6 samples."""
+    del seq_len
+    return ModelBundle(name="dist-short", model=nn.Sequential(nn.Linear(32, 8), nn.Linear(8, 8)),
+                       batches=_data(6, 32, 8), loss_fn=nn.functional.cross_entropy, batch_size=batch_size)

@@ -171,3 +171,22 @@ def test_a_busy_machine_during_the_run_is_a_warning_naming_the_figures(monkeypat
     assert "one-process run: other processes used 1.50 cores on average while measuring" in r.contention.warnings
     assert "step time of every rank" in r.contention.disturbed and "one-process step time" in r.contention.disturbed
     assert "rank 0 step time" in r.contention.disturbed  # 1, 1 and 9 ms: a spread far above 50%
+
+
+@pytest.mark.parametrize("parallel", ["ddp", "pipeline"])
+def test_a_model_without_batches_is_refused_before_launch(parallel: str, no_launch: None,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    # ddp: every rank crashed with 'StopIteration: '; pipeline: a traceback, exit 1
+    code, _, err = run_main(["profile", "tests/dist_models.py:empty", "--nproc", "2", "--parallel", parallel], capsys)
+    assert code == 2 and "Traceback" not in err and "batches() yielded nothing" in err
+
+
+@pytest.mark.parametrize("parallel", ["ddp", "pipeline"])
+def test_batches_that_disagree_with_batch_size_are_refused(parallel: str, no_launch: None,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # ddp ran on 6 samples and reported a global batch of 8; the pipeline crashed on mismatched micro-batches
+    code, _, err = run_main(["profile", "tests/dist_models.py:short_batches", "--nproc", "2", "--parallel", parallel],
+                            capsys)
+    err = " ".join(err.split())
+    assert code == 2 and "Traceback" not in err
+    assert "6 samples" in err and "batch_size 8" in err and "inputs[0]" in err

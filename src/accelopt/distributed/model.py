@@ -67,6 +67,27 @@ def shard(obj: Any, rank: int, world: int) -> Any:
     return obj
 
 
+def check_batch(bundle: ModelBundle) -> None:
+    """The first batch exists and every tensor in it holds `batch_size` samples along dim 0: the ranks slice each
+    tensor there (shard) and report `batch_size` as the global batch, so data of another size would be measured
+    under a wrong batch, or crash on one rank."""
+    import torch
+
+    inputs, targets = bundle.first_batch()  # InputError when batches() yields nothing
+    named = [(f"inputs[{i}]", x) for i, x in enumerate(inputs)] + [("targets", targets)]
+    for name, x in named:
+        if not isinstance(x, torch.Tensor):
+            continue
+        samples = x.shape[0] if x.dim() > 0 else None
+        if samples != bundle.batch_size:
+            held = f"{samples} samples" if samples is not None else "no batch dimension (a 0-d tensor)"
+            raise InputError(f"model {bundle.name!r}: {name} of the first batch has {held} along dim 0 "
+                             f"(shape {tuple(x.shape)}), but its batch_size {bundle.batch_size} says otherwise; a "
+                             "distributed run slices every tensor of the batch along dim 0",
+                             "make batch_size the samples per batch (or pass --batch-size), and give every input "
+                             "and target the batch as its first dimension")
+
+
 def check_divisible(batch_size: int, parts: int, what: str) -> None:
     if batch_size % parts:
         raise InputError(f"global batch {batch_size} does not split into {parts} equal {what}",

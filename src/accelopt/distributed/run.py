@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accelopt.distributed.launch import Launch, launch_job
-from accelopt.distributed.model import load_bundle
+from accelopt.distributed.model import check_batch, load_bundle
 from accelopt.distributed.types import PARALLEL, SCHEDULES, DistributedResult, Job, Partition, RankResult
 from accelopt.errors import InputError, is_out_of_memory
 from accelopt.measure.contention import ContentionReport, Watch, check_samples, check_setup
@@ -102,6 +102,7 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     launch = dataclasses.replace(launch, threads_per_rank=threads)
     torch.manual_seed(cfg.seed)
     bundle = load_bundle(cfg.bundle_ref, cfg.bundle_kwargs)
+    check_batch(bundle)
     # before torchrun: DDP, FSDP and the pipeline's optimizer each refuse such a model inside every rank
     check_trainable(bundle, "train", fix="profile it without --nproc, with --mode inference (a distributed run "
                                          "measures training steps)")
