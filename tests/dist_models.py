@@ -138,3 +138,40 @@ def short_batches(batch_size: int = 8, seq_len: int | None = None) -> ModelBundl
     del seq_len
     return ModelBundle(name="dist-short", model=nn.Sequential(nn.Linear(32, 8), nn.Linear(8, 8)),
                        batches=_data(6, 32, 8), loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
+
+
+class _Join(nn.Module):
+    """Two inputs in, one out: the first pipeline layer of a model called as model(x, z)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Linear(32, 16), nn.Linear(4, 16)
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return self.a(x) + self.b(z)
+
+
+class _TwoInputs(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.join = _Join()
+        self.body = nn.Sequential(nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 8))
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return self.body(self.join(x, z))
+
+    def pipeline_layers(self) -> list[nn.Module]:
+        return [self.join, *self.body]
+
+
+def two_inputs(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    del seq_len
+
+    def batches() -> Iterator[tuple[tuple[torch.Tensor, torch.Tensor], torch.Tensor]]:
+        g = torch.Generator().manual_seed(7)
+        for _ in range(4):
+            yield ((torch.randn(batch_size, 32, generator=g), torch.randn(batch_size, 4, generator=g)),
+                   torch.randint(0, 8, (batch_size,), generator=g))
+    return ModelBundle(name="dist-two-inputs", model=_TwoInputs(), batches=batches,
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size,
+                       make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))

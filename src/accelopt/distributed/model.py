@@ -109,6 +109,26 @@ def pipeline_layers(model: Any) -> list[Any]:
                      "whose composition is its forward (see the README, profile --parallel pipeline)")
 
 
+def stage_module(layers: list[Any]) -> Any:
+    """The layers of one pipeline stage as one module, called as the partitioner times them: each layer on the
+    previous one's outputs unpacked, layer(*outputs), so a first layer taking several inputs (model(x, z)) or layers
+    passing tuples work (nn.Sequential's forward takes one input)."""
+    from torch import nn
+
+    class Stage(nn.Module):
+        def __init__(self, parts: list[Any]) -> None:
+            super().__init__()
+            self.layers = nn.ModuleList(parts)
+
+        def forward(self, *args: Any) -> Any:
+            out: Any = args
+            for layer in self.layers:
+                out = layer(*as_tuple(out))
+            return out
+
+    return Stage(layers)
+
+
 def tied_spans(modules: list[Any]) -> list[tuple[int, int]]:
     """(first, last) index of the modules that hold one same parameter (tied weights, e.g. an output head sharing
     the embedding's weight), one span per shared parameter; [] when no parameter is held by two of them."""

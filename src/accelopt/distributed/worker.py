@@ -27,6 +27,7 @@ from accelopt.distributed.model import (
     load_bundle,
     pipeline_layers,
     shard,
+    stage_module,
 )
 from accelopt.distributed.types import CommTime, Job, RankResult
 from accelopt.errors import AcceloptError
@@ -135,7 +136,6 @@ class Trainer:
 
     def _pipeline(self) -> None:
         import torch
-        from torch import nn
         from torch.distributed.pipelining import PipelineStage, Schedule1F1B, ScheduleGPipe
 
         job, me = self.job, self.me
@@ -143,7 +143,7 @@ class Trainer:
         layers = pipeline_layers(self.bundle.model)
         bounds = job.stage_bounds
         self.stage = me.rank
-        self.stage_module = nn.Sequential(*layers[bounds[me.rank]:bounds[me.rank + 1]]).to(self.device)
+        self.stage_module = stage_module(layers[bounds[me.rank]:bounds[me.rank + 1]]).to(self.device)
         stage = PipelineStage(self.stage_module, me.rank, me.world, torch.device(self.device))
         schedule_cls = Schedule1F1B if job.schedule == "1f1b" else ScheduleGPipe
         loss_fn = self.bundle.loss_fn
