@@ -336,3 +336,16 @@ def test_pipeline_terms_are_measured_on_the_slowest_stage() -> None:
     assert terms["compute"].measured_s == 0.009  # rank 1 holds stage 1, the slowest (3 of 6 time units)
     assert terms["bubble + sends"].measured_s == pytest.approx(0.012 - 0.009)
     assert any("stage 1 (rank 1)" in n for n in check.notes)
+
+
+def test_link_latency_source_says_when_the_line_fit_was_not_used() -> None:
+    # small messages fast, the largest far slower than linear: the least-squares line crosses zero below S = 0, so
+    # alpha falls back to the smallest message's time; the source said 'intercept of t = a + b S' regardless
+    sizes, times = [1024, 2**20, 16 * 2**20], [1e-5, 1e-5, 1e-2]
+    rank0 = {"times": [{"op": "all_reduce", "size_bytes": s, "times_s": [t] * 3} for s, t in zip(sizes, times,
+                                                                                                 strict=True)]}
+    res = build_result(rank0, "gloo", "cpu", 2)
+    assert res.link_latency_s == pytest.approx(1e-5 / 2)
+    assert "intercept" not in res.source and "smallest message" in res.source and "upper bound" in res.latency_how
+    fitted = build_result(_rank0(alpha=20e-6, bw=5e9, p=4), "gloo", "cpu", 4)
+    assert "intercept of t = a + b S" in fitted.source and fitted.latency_how == "ring-model fit"
