@@ -175,3 +175,11 @@ def two_inputs(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
     return ModelBundle(name="dist-two-inputs", model=_TwoInputs(), batches=batches,
                        loss_fn=nn.functional.cross_entropy, batch_size=batch_size,
                        make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))
+
+
+def batchnorm(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """BatchNorm1d between two Linear layers: a micro-batch of one sample cannot be normalized in training."""
+    del seq_len
+    model = nn.Sequential(nn.Linear(32, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 8))
+    return ModelBundle(name="dist-bn", model=model, batches=_data(batch_size, 32, 8),
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size)

@@ -190,3 +190,13 @@ def test_batches_that_disagree_with_batch_size_are_refused(parallel: str, no_lau
     err = " ".join(err.split())
     assert code == 2 and "Traceback" not in err
     assert "6 samples" in err and "batch_size 8" in err and "inputs[0]" in err
+
+
+def test_a_layer_failing_while_it_is_timed_is_named(no_launch: None, capsys: pytest.CaptureFixture[str]) -> None:
+    # micro-batches of one sample: BatchNorm cannot train on them; the partitioner's timing left a traceback, exit 1
+    code, _, err = run_main(["profile", "tests/dist_models.py:batchnorm", "--nproc", "2", "--parallel", "pipeline",
+                             "--microbatches", "8"], capsys)
+    err = " ".join(err.split())
+    assert code == 2 and "Traceback" not in err
+    assert "1:BatchNorm1d" in err and "1 sample" in err and "Expected more than 1 value" in err
+    assert "--microbatches" in err

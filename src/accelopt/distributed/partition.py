@@ -23,7 +23,7 @@ from typing import Any
 
 from accelopt.distributed.model import pipeline_layers, tied_spans
 from accelopt.distributed.types import LayerCost, Partition, StageBalance
-from accelopt.errors import InfeasibleError, InputError
+from accelopt.errors import AcceloptError, InfeasibleError, InputError, MeasurementError
 from accelopt.workload.userfile import as_tuple
 
 STATE_COPIES = 4
@@ -68,7 +68,6 @@ def layer_name(index: int, module: Any) -> str:
 def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: str = "cpu") -> list[LayerCost]:
     """Forward + backward time (median of `repeats`, after one warm-up) and output size of each layer on one
     micro-batch of `microbatch` samples. The last layer is timed with the loss, as the last stage runs it."""
-    import torch
 
     from accelopt.distributed.model import shard
 
@@ -81,25 +80,41 @@ def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: st
     out: list[LayerCost] = []
     for i, layer in enumerate(layers):
         layer.to(device)
-        last = i == len(layers) - 1
-        args = _detached(x)
-        times = []
-        for _ in range(repeats + 1):
-            layer.zero_grad(set_to_none=True)
-            t0 = time.perf_counter()
-            res = layer(*as_tuple(args))
-            _backward(res, bundle.loss_fn if last else None, y)
-            if device.startswith("cuda"):
-                torch.cuda.synchronize()
-            times.append(time.perf_counter() - t0)
-        layer.zero_grad(set_to_none=True)
-        with torch.no_grad():
-            res = layer(*as_tuple(args))
-        params = sum(float(p.numel() * p.element_size()) for p in layer.parameters())
-        out.append(LayerCost(name=layer_name(i, layer), fwd_bwd_s=statistics.median(times[1:]),
-                             activation_bytes=_nbytes(res), param_bytes=params))
-        x = res
+        try:
+            cost, x = _time_layer(layer, i, _detached(x), bundle.loss_fn if i == len(layers) - 1 else None, y,
+                                  repeats, device)
+        except AcceloptError:
+            raise
+        except Exception as e:  # the user's layer failed: name it and the micro-batch, not a traceback
+            raise MeasurementError(
+                f"layer {layer_name(i, layer)} failed while the partitioner timed it on one micro-batch of "
+                f"{microbatch} sample{'s' if microbatch != 1 else ''}: {type(e).__name__}: {e}",
+                "fix the layer, or use fewer --microbatches (larger micro-batches; e.g. BatchNorm needs 2 or more "
+                "samples in training); every stage would run it the same way") from e
+        out.append(cost)
     return out
+
+
+def _time_layer(layer: Any, index: int, args: Any, loss_fn: Any, targets: Any, repeats: int,
+                device: str) -> tuple[LayerCost, Any]:
+    """One layer's LayerCost (median forward + backward of `repeats` after one warm-up) and its output."""
+    import torch
+
+    times = []
+    for _ in range(repeats + 1):
+        layer.zero_grad(set_to_none=True)
+        t0 = time.perf_counter()
+        res = layer(*as_tuple(args))
+        _backward(res, loss_fn, targets)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    layer.zero_grad(set_to_none=True)
+    with torch.no_grad():
+        res = layer(*as_tuple(args))
+    params = sum(float(p.numel() * p.element_size()) for p in layer.parameters())
+    return LayerCost(name=layer_name(index, layer), fwd_bwd_s=statistics.median(times[1:]),
+                     activation_bytes=_nbytes(res), param_bytes=params), res
 
 
 def in_flight(stage: int, stages: int, microbatches: int, schedule: str) -> int:
