@@ -200,3 +200,17 @@ def test_a_layer_failing_while_it_is_timed_is_named(no_launch: None, capsys: pyt
     assert code == 2 and "Traceback" not in err
     assert "1:BatchNorm1d" in err and "1 sample" in err and "Expected more than 1 value" in err
     assert "--microbatches" in err
+
+
+def test_1f1b_with_fewer_microbatches_than_stages_is_refused_before_launch(
+        no_launch: None, capsys: pytest.CaptureFixture[str]) -> None:
+    # torch's Schedule1F1B refuses it inside every rank, and the error told the user to fix the model
+    code, _, err = run_main(["profile", "tests/dist_models.py:mlp", "--nproc", "2", "--parallel", "pipeline",
+                             "--microbatches", "1"], capsys)
+    err = " ".join(err.split())
+    assert code == 2 and "1 micro-batch" in err and "2 stages" in err and "--schedule gpipe" in err
+    # a prime batch leaves the default at 1 micro-batch: the fix names the batch size too
+    code, _, err = run_main(["profile", "tests/dist_models.py:mlp", "--nproc", "2", "--parallel", "pipeline",
+                             "--batch-size", "7"], capsys)
+    err = " ".join(err.split())
+    assert code == 2 and "--batch-size" in err and "--schedule gpipe" in err

@@ -76,6 +76,22 @@ def default_microbatches(batch_size: int, stages: int) -> int:
     return max(d for d in range(1, min(batch_size, 2 * stages) + 1) if batch_size % d == 0)
 
 
+def check_1f1b(cfg: DistConfig, microbatches: int, stages: int, batch_size: int) -> None:
+    """torch's Schedule1F1B needs a micro-batch per stage at least (it refuses fewer inside every rank)."""
+    if cfg.schedule != "1f1b" or microbatches >= stages:
+        return
+    given = "--microbatches" if cfg.microbatches is not None else "the default micro-batches (the largest divisor of " \
+        f"the batch {batch_size} up to 2 x stages)"
+    fits = [d for d in range(stages, batch_size + 1) if batch_size % d == 0]
+    ways = [f"pass --microbatches {fits[0]} (the least divisor of the batch {batch_size} from {stages} up)"] if fits \
+        else []
+    if cfg.microbatches is None or not fits:  # the default picked 1, or no micro-batch count of this batch fits
+        ways.append(f"pass --batch-size a multiple of {stages}")
+    raise InputError(f"{given}: {microbatches} micro-batch{'es' if microbatches != 1 else ''} for {stages} stages; "
+                     "the 1F1B schedule needs one or more per stage",
+                     f"{', '.join(ways)}, or use --schedule gpipe")
+
+
 def _job(cfg: DistConfig, parallel: str, microbatches: int, bounds: list[int], *, dump_grads: bool = False) -> Job:
     return Job(bundle_ref=cfg.bundle_ref, bundle_kwargs=cfg.bundle_kwargs, parallel=parallel, schedule=cfg.schedule,
                microbatches=microbatches, stage_bounds=bounds, steps=cfg.steps, warmup=cfg.warmup,
@@ -113,6 +129,7 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         from accelopt.distributed.partition import partition_model
 
         m = cfg.microbatches or default_microbatches(bundle.batch_size, world)
+        check_1f1b(cfg, m, world, bundle.batch_size)
         before = torch.get_num_threads()
         torch.set_num_threads(threads)  # the layers are timed with the threads one stage will have
         try:
