@@ -214,3 +214,19 @@ def test_1f1b_with_fewer_microbatches_than_stages_is_refused_before_launch(
                              "--batch-size", "7"], capsys)
     err = " ".join(err.split())
     assert code == 2 and "--batch-size" in err and "--schedule gpipe" in err
+
+
+@pytest.mark.parametrize(("parallel", "said"), [("ddp", True), ("fsdp", True), ("pipeline", False)])
+def test_batchnorm_over_each_ranks_slice_is_said(parallel: str, said: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # DDP and FSDP ranks normalize over their own slice: their losses differ from the one-process run's, silently
+    from accelopt.distributed import run as run_mod
+    from accelopt.distributed.launch import RawRun
+
+    rank = {"rank": 0, "world_size": 2, "host": "h", "step_times_s": [0.001] * 3, "losses": [1.0],
+            "comm": {"comm_s": 0.0, "overlapped_s": 0.0, "compute_s": 0.001, "profiled_step_s": 0.001},
+            "peak_memory_bytes": 1.0, "memory_source": "test", "threads": 1}
+    monkeypatch.setattr(run_mod, "launch_job", lambda job, launch: RawRun(
+        ranks=[dict(rank, rank=r) for r in range(launch.nproc)], out_dir=Path(".")))
+    r = run_mod.profile_distributed(run_mod.DistConfig(bundle_ref="tests/dist_models.py:batchnorm", parallel=parallel),
+                                    run_mod.Launch(nproc=2))
+    assert any("1 (BatchNorm1d)" in n and "SyncBatchNorm" in n for n in r.notes) == said

@@ -88,3 +88,10 @@ def test_console_and_page_warn_when_the_machine_was_busy() -> None:
     r.contention.add("other processes used 1.10 cores on average while measuring", "step time of every rank")
     for text in (" ".join(_console(r).split()), _page(r)):
         assert "other processes used 1.10 cores" in text and "step time of every rank" in text
+
+
+def test_console_and_page_show_the_runs_notes() -> None:
+    r = _result(None)
+    r.notes = ["1 BatchNorm layer(s), 1 (BatchNorm1d), normalize over each rank's slice of the batch"]
+    for text in (" ".join(_console(r).split()), _page(r)):
+        assert "1 (BatchNorm1d), normalize over each rank" in text  # the page escapes the apostrophe

@@ -88,6 +88,22 @@ def check_batch(bundle: ModelBundle) -> None:
                              "and target the batch as its first dimension")
 
 
+def batchnorm_note(model: Any, parallel: str) -> list[str]:
+    """DDP and FSDP ranks normalize over their own slice of the batch (neither synchronizes batch statistics), so a
+    model with BatchNorm trains differently from the one-process run: said, with the layers."""
+    from torch import nn
+
+    if parallel not in ("ddp", "fsdp"):
+        return []
+    names = [f"{n} ({type(m).__name__})" for n, m in model.named_modules()
+             if isinstance(m, nn.modules.batchnorm._BatchNorm) and not isinstance(m, nn.SyncBatchNorm)]
+    if not names:
+        return []
+    return [f"{len(names)} BatchNorm layer(s), {', '.join(names)}, normalize over each rank's slice of the batch, not "
+            f"the global batch ({parallel} does not synchronize batch statistics; torch.nn.SyncBatchNorm would), so "
+            "the losses differ from the one-process run's"]
+
+
 def check_divisible(batch_size: int, parts: int, what: str) -> None:
     if batch_size % parts:
         raise InputError(f"global batch {batch_size} does not split into {parts} equal {what}",

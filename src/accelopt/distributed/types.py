@@ -200,7 +200,7 @@ class DistributedResult:
     SCHEMA_KIND: ClassVar[str] = "profile-distributed"
     SCHEMA_VERSION: ClassVar[int] = 3
     READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)  # 2 added prediction_left_out; 3 ranks' unused_parameters,
-    # contention
+    # contention, notes
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s", "straggler_ratio": "x", "slowest_rank": "count",
@@ -225,6 +225,8 @@ class DistributedResult:
     """Why `prediction` is None when a spec was given (the one-process capture it needs did not fit in memory);
     '' otherwise (no spec: the report says which flag gives one)."""
     environment: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """How the run differs from the one-process run beyond its layout (e.g. BatchNorm over each rank's slice)."""
     contention: ContentionReport = field(default_factory=ContentionReport)
     """Signs that the machine was busy during the runs (other processes' CPU time, a loaded machine at the start, a
     rank's or the one-process run's step times spread or bimodal) and the figures they disturb."""

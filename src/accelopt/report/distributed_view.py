@@ -41,6 +41,8 @@ def render(result: DistributedResult, console: Any) -> None:
     console.print(Text(ranks_note(result)), style="dim")
     if result.unused_parameters:
         console.print(Text(unused_line(result)))
+    for note in result.notes:
+        console.print(Text(f"note: {note}"))
     _render_contention(result, console)
     if result.partition is not None:
         console.print(split_line(result.partition), highlight=False)
@@ -149,7 +151,8 @@ def html_tables(r: DistributedResult) -> list[Any]:
         ranks.rows.append([q(x, "rank"), q(x, "stage") if x.stage is not None else "—", q(x, "step_median_s"),
                            q(c, "profiled_step_s"), q(c, "comm_s"), q(c, "overlap_fraction"), q(c, "exposed_s"),
                            q(c, "compute_s"), q(x, "peak_memory_bytes")])
-    ranks.note = f"{straggler_line(r)}. {ranks_note(r)}" + (f". {unused_line(r)}" if r.unused_parameters else "")
+    ranks.note = ". ".join([straggler_line(r), ranks_note(r), *([unused_line(r)] if r.unused_parameters else []),
+                            *r.notes])
     out = [ranks]
     if r.single is not None:
         run = Table("against one process on the same global batch", ["", "value"])
