@@ -88,20 +88,23 @@ def check_batch(bundle: ModelBundle) -> None:
                              "and target the batch as its first dimension")
 
 
-def batchnorm_note(model: Any, parallel: str) -> list[str]:
-    """DDP and FSDP ranks normalize over their own slice of the batch (neither synchronizes batch statistics), so a
-    model with BatchNorm trains differently from the one-process run: said, with the layers."""
+def batchnorm_note(model: Any, parallel: str, microbatches: int = 1) -> list[str]:
+    """DDP and FSDP ranks normalize over their own slice of the batch (neither synchronizes batch statistics), a
+    pipeline over each micro-batch, so a model with BatchNorm trains differently from the one-process run: said,
+    with the layers."""
     from torch import nn
 
-    if parallel not in ("ddp", "fsdp"):
-        return []
+    over = {"ddp": "each rank's slice of the batch", "fsdp": "each rank's slice of the batch"}.get(parallel)
+    if parallel == "pipeline" and microbatches > 1:
+        over = f"each of the {microbatches} micro-batches"
     names = [f"{n} ({type(m).__name__})" for n, m in model.named_modules()
              if isinstance(m, nn.modules.batchnorm._BatchNorm) and not isinstance(m, nn.SyncBatchNorm)]
-    if not names:
+    if over is None or not names:
         return []
-    return [f"{len(names)} BatchNorm layer(s), {', '.join(names)}, normalize over each rank's slice of the batch, not "
-            f"the global batch ({parallel} does not synchronize batch statistics; torch.nn.SyncBatchNorm would), so "
-            "the losses differ from the one-process run's"]
+    why = ("the pipeline runs them one at a time" if parallel == "pipeline" else
+           f"{parallel} does not synchronize batch statistics; torch.nn.SyncBatchNorm would")
+    return [f"{len(names)} BatchNorm layer(s), {', '.join(names)}, normalize over {over}, not the global batch "
+            f"({why}), so the losses differ from the one-process run's"]
 
 
 def check_divisible(batch_size: int, parts: int, what: str) -> None:

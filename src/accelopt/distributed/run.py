@@ -166,7 +166,7 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         partition=partition,
         environment={"torch": torch.__version__, "python": platform.python_version(), "host": platform.node(),
                      "threads_per_rank": threads, "run_dirs": run_dirs}, contention=contention,
-        notes=batchnorm_note(bundle.model, cfg.parallel) if world > 1 else [])
+        notes=batchnorm_note(bundle.model, cfg.parallel, m) if world > 1 else [])
     if spec is not None:
         _add_prediction(cfg, result, spec)
     return result
