@@ -76,3 +76,110 @@ def frozen(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
     model = nn.Sequential(nn.Linear(32, 8), nn.ReLU(), nn.Linear(8, 8)).requires_grad_(False)
     return ModelBundle(name="dist-frozen", model=model, batches=_data(batch_size, 32, 8),
                        loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
+
+
+def one_layer(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """A one-layer nn.Sequential: no pipeline of 2 or more stages can split it."""
+    del seq_len
+    return ModelBundle(name="dist-one-layer", model=nn.Sequential(nn.Linear(32, 8)), batches=_data(batch_size, 32, 8),
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
+
+
+class _MeanTokens(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, D) -> (B, D)
+        return x.mean(1)
+
+
+def tied(batch_size: int = 8, seq_len: int | None = None, head_tied: bool = True) -> ModelBundle:
+    """Embedding, Linear, mean over tokens, output head: an nn.Sequential whose head shares the embedding's weight
+    (tied weights, as GPT-2's), so the first and the last layer hold the same parameter."""
+    del seq_len
+    g = torch.Generator().manual_seed(5)
+    emb, head = nn.Embedding(50, 16), nn.Linear(16, 50, bias=False)
+    if head_tied:
+        head.weight = emb.weight
+
+    def batches() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        for _ in range(2):
+            yield torch.randint(0, 50, (batch_size, 6), generator=g), torch.randint(0, 50, (batch_size,), generator=g)
+    return ModelBundle(name="dist-tied", model=nn.Sequential(emb, nn.Linear(16, 16), _MeanTokens(), head),
+                       batches=batches, loss_fn=nn.functional.cross_entropy, batch_size=batch_size,
+                       make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))
+
+
+class _Unused(nn.Module):
+    """A head that the forward never calls: its parameters get no gradient (DDP needs find_unused_parameters)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.used = nn.Linear(32, 8)
+        self.spare = nn.Linear(32, 8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.used(x)
+
+
+def unused(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    del seq_len
+    return ModelBundle(name="dist-unused", model=_Unused(), batches=_data(batch_size, 32, 8),
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size,
+                       make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))
+
+
+def empty(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """batches() yields nothing."""
+    del seq_len
+    return ModelBundle(name="dist-empty", model=nn.Sequential(nn.Linear(32, 8), nn.Linear(8, 8)),
+                       batches=lambda: iter(()), loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
+
+
+def short_batches(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """batch_size says 8, the batches hold 6 samples."""
+    del seq_len
+    return ModelBundle(name="dist-short", model=nn.Sequential(nn.Linear(32, 8), nn.Linear(8, 8)),
+                       batches=_data(6, 32, 8), loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
+
+
+class _Join(nn.Module):
+    """Two inputs in, one out: the first pipeline layer of a model called as model(x, z)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Linear(32, 16), nn.Linear(4, 16)
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return self.a(x) + self.b(z)
+
+
+class _TwoInputs(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.join = _Join()
+        self.body = nn.Sequential(nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 8))
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return self.body(self.join(x, z))
+
+    def pipeline_layers(self) -> list[nn.Module]:
+        return [self.join, *self.body]
+
+
+def two_inputs(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    del seq_len
+
+    def batches() -> Iterator[tuple[tuple[torch.Tensor, torch.Tensor], torch.Tensor]]:
+        g = torch.Generator().manual_seed(7)
+        for _ in range(4):
+            yield ((torch.randn(batch_size, 32, generator=g), torch.randn(batch_size, 4, generator=g)),
+                   torch.randint(0, 8, (batch_size,), generator=g))
+    return ModelBundle(name="dist-two-inputs", model=_TwoInputs(), batches=batches,
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size,
+                       make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))
+
+
+def batchnorm(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """BatchNorm1d between two Linear layers: a micro-batch of one sample cannot be normalized in training."""
+    del seq_len
+    model = nn.Sequential(nn.Linear(32, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 8))
+    return ModelBundle(name="dist-bn", model=model, batches=_data(batch_size, 32, 8),
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size)

@@ -3,6 +3,7 @@ the problem and a fix that applies to a distributed run."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,3 +57,176 @@ def test_ctrl_c_leaves_no_run_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     with pytest.raises(KeyboardInterrupt):
         launch.launch_job(Job(), launch.Launch(nproc=2))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_more_stages_than_layers_is_refused_before_profiling(no_launch: None, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    def profiled(*_: Any, **__: Any) -> None:
+        raise AssertionError("the layers were profiled")
+
+    monkeypatch.setattr("accelopt.distributed.partition.profile_layers", profiled)
+    code, _, err = run_main(["profile", "tests/dist_models.py:one_layer", "--nproc", "2", "--parallel", "pipeline"],
+                            capsys)
+    assert code == 2 and "1 layer" in err and "2 pipeline stages" in err
+    assert "2 .. 1" not in err and "--parallel ddp" in err  # the fix names what works: not a range that is empty
+
+
+def test_fewer_layers_than_stages_names_the_ranks_that_fit() -> None:
+    from accelopt.distributed.partition import balanced_bounds
+    from accelopt.distributed.types import LayerCost
+    from accelopt.errors import InputError
+
+    layers = [LayerCost(name=str(i), fwd_bwd_s=1.0, activation_bytes=1.0, param_bytes=1.0) for i in range(3)]
+    with pytest.raises(InputError) as e:
+        balanced_bounds(layers, 4)
+    assert "3 layers" in e.value.problem and "--nproc 2 .. 3" in e.value.fix
+
+
+def test_tied_first_and_last_layers_are_refused_for_a_pipeline(no_launch: None,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # each stage would train its own copy of the shared weight, and the run would silently train another model
+    code, _, err = run_main(["profile", "tests/dist_models.py:tied", "--nproc", "2", "--parallel", "pipeline"], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "0:Embedding" in err and "3:Linear" in err and "share" in err and "--parallel ddp" in err
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_partitioner_keeps_tied_layers_in_one_stage(seed: int) -> None:
+    """Best split among those that cut no tied span (brute force), or an InputError naming the tied layers."""
+    import itertools
+    import random
+
+    from accelopt.distributed.partition import balanced_bounds, evaluate_split
+    from accelopt.distributed.types import LayerCost
+    from accelopt.errors import InputError
+
+    rng = random.Random(seed)
+    n, stages = rng.randint(4, 8), rng.randint(2, 3)
+    lo = rng.randint(0, n - 2)
+    tied = [(lo, rng.randint(lo + 1, n - 1))]
+    layers = [LayerCost(name=f"{i}:L", fwd_bwd_s=rng.uniform(0.1, 5.0), activation_bytes=1.0, param_bytes=1.0)
+              for i in range(n)]
+    allowed = [k for k in range(1, n) if not tied[0][0] < k <= tied[0][1]]
+    splits = [[0, *c, n] for c in itertools.combinations(allowed, stages - 1)]
+    if not splits:
+        with pytest.raises(InputError) as e:
+            balanced_bounds(layers, stages, tied=tied)
+        assert f"{tied[0][0]}:L" in e.value.problem and f"{tied[0][1]}:L" in e.value.problem
+        return
+    want = min(evaluate_split(layers, b, 1, "1f1b").slowest_s for b in splits)
+    b = balanced_bounds(layers, stages, tied=tied)
+    assert not any(tied[0][0] < k <= tied[0][1] for k in b[1:-1])
+    assert evaluate_split(layers, b, 1, "1f1b").slowest_s == pytest.approx(want)
+
+
+def test_tied_layers_are_found_by_parameter_identity() -> None:
+    from dist_models import tied
+
+    from accelopt.distributed.model import pipeline_layers, tied_spans
+
+    assert tied_spans(pipeline_layers(tied().model)) == [(0, 3)]
+    assert tied_spans(pipeline_layers(tied(head_tied=False).model)) == []
+
+
+def test_fsdp_leaves_tied_layers_to_the_root_unit() -> None:
+    # fully_shard on the embedding and then on the head refused the head's weight, already managed by another
+    # FSDP group (every rank crashed): layers sharing a parameter are sharded together, by the root
+    from dist_models import mlp, tied
+
+    from accelopt.distributed.model import fsdp_units
+
+    model = tied().model
+    assert fsdp_units(model) == [model[1]]  # the Linear between them; the embedding and the tied head stay with root
+    untied = tied(head_tied=False).model
+    assert fsdp_units(untied) == [untied[0], untied[1], untied[3]]
+    plain = mlp().model
+    assert fsdp_units(plain) == [plain[0], plain[2], plain[4]]
+
+
+def test_a_busy_machine_during_the_run_is_a_warning_naming_the_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+    # profile and probe warn when other processes compete for the cores; profile --nproc said nothing, however busy
+    from accelopt.distributed import run as run_mod
+    from accelopt.distributed.launch import RawRun, launch_job
+
+    del launch_job
+    rank = {"rank": 0, "world_size": 1, "host": "h", "step_times_s": [0.001, 0.001, 0.009], "losses": [1.0],
+            "comm": {"comm_s": 0.0, "overlapped_s": 0.0, "compute_s": 0.001, "profiled_step_s": 0.001},
+            "peak_memory_bytes": 1.0, "memory_source": "test", "threads": 1}
+
+    def fake_launch(job: Any, launch: Any) -> RawRun:
+        return RawRun(ranks=[dict(rank, rank=r) for r in range(launch.nproc)], out_dir=Path("."))
+
+    class BusyWatch:
+        def __init__(self) -> None:
+            self.load_1min = None
+
+        def finish(self, report: Any, figures: Any, *, threads: int | None = None) -> None:
+            report.add("other processes used 1.50 cores on average while measuring", *figures)
+
+    monkeypatch.setattr(run_mod, "launch_job", fake_launch)
+    monkeypatch.setattr(run_mod, "Watch", BusyWatch)
+    r = run_mod.profile_distributed(run_mod.DistConfig(bundle_ref="tests/dist_models.py:mlp"),
+                                    run_mod.Launch(nproc=2))
+    assert "2-rank run: other processes used 1.50 cores on average while measuring" in r.contention.warnings
+    assert "one-process run: other processes used 1.50 cores on average while measuring" in r.contention.warnings
+    assert "step time of every rank" in r.contention.disturbed and "one-process step time" in r.contention.disturbed
+    assert "rank 0 step time" in r.contention.disturbed  # 1, 1 and 9 ms: a spread far above 50%
+
+
+@pytest.mark.parametrize("parallel", ["ddp", "pipeline"])
+def test_a_model_without_batches_is_refused_before_launch(parallel: str, no_launch: None,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    # ddp: every rank crashed with 'StopIteration: '; pipeline: a traceback, exit 1
+    code, _, err = run_main(["profile", "tests/dist_models.py:empty", "--nproc", "2", "--parallel", parallel], capsys)
+    assert code == 2 and "Traceback" not in err and "batches() yielded nothing" in err
+
+
+@pytest.mark.parametrize("parallel", ["ddp", "pipeline"])
+def test_batches_that_disagree_with_batch_size_are_refused(parallel: str, no_launch: None,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # ddp ran on 6 samples and reported a global batch of 8; the pipeline crashed on mismatched micro-batches
+    code, _, err = run_main(["profile", "tests/dist_models.py:short_batches", "--nproc", "2", "--parallel", parallel],
+                            capsys)
+    err = " ".join(err.split())
+    assert code == 2 and "Traceback" not in err
+    assert "6 samples" in err and "batch_size 8" in err and "inputs[0]" in err
+
+
+def test_a_layer_failing_while_it_is_timed_is_named(no_launch: None, capsys: pytest.CaptureFixture[str]) -> None:
+    # micro-batches of one sample: BatchNorm cannot train on them; the partitioner's timing left a traceback, exit 1
+    code, _, err = run_main(["profile", "tests/dist_models.py:batchnorm", "--nproc", "2", "--parallel", "pipeline",
+                             "--microbatches", "8"], capsys)
+    err = " ".join(err.split())
+    assert code == 2 and "Traceback" not in err
+    assert "1:BatchNorm1d" in err and "1 sample" in err and "Expected more than 1 value" in err
+    assert "--microbatches" in err
+
+
+def test_1f1b_with_fewer_microbatches_than_stages_is_refused_before_launch(
+        no_launch: None, capsys: pytest.CaptureFixture[str]) -> None:
+    # torch's Schedule1F1B refuses it inside every rank, and the error told the user to fix the model
+    code, _, err = run_main(["profile", "tests/dist_models.py:mlp", "--nproc", "2", "--parallel", "pipeline",
+                             "--microbatches", "1"], capsys)
+    err = " ".join(err.split())
+    assert code == 2 and "1 micro-batch" in err and "2 stages" in err and "--schedule gpipe" in err
+    # a prime batch leaves the default at 1 micro-batch: the fix names the batch size too
+    code, _, err = run_main(["profile", "tests/dist_models.py:mlp", "--nproc", "2", "--parallel", "pipeline",
+                             "--batch-size", "7"], capsys)
+    err = " ".join(err.split())
+    assert code == 2 and "--batch-size" in err and "--schedule gpipe" in err
+
+
+@pytest.mark.parametrize(("parallel", "said"), [("ddp", True), ("fsdp", True), ("pipeline", True)])
+def test_batchnorm_over_each_ranks_slice_is_said(parallel: str, said: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # DDP and FSDP ranks normalize over their own slice: their losses differ from the one-process run's, silently
+    from accelopt.distributed import run as run_mod
+    from accelopt.distributed.launch import RawRun
+
+    rank = {"rank": 0, "world_size": 2, "host": "h", "step_times_s": [0.001] * 3, "losses": [1.0],
+            "comm": {"comm_s": 0.0, "overlapped_s": 0.0, "compute_s": 0.001, "profiled_step_s": 0.001},
+            "peak_memory_bytes": 1.0, "memory_source": "test", "threads": 1}
+    monkeypatch.setattr(run_mod, "launch_job", lambda job, launch: RawRun(
+        ranks=[dict(rank, rank=r) for r in range(launch.nproc)], out_dir=Path(".")))
+    r = run_mod.profile_distributed(run_mod.DistConfig(bundle_ref="tests/dist_models.py:batchnorm", parallel=parallel),
+                                    run_mod.Launch(nproc=2))
+    assert any("1 (BatchNorm1d)" in n and ("SyncBatchNorm" in n or "4 micro-batches" in n) for n in r.notes) == said

@@ -309,3 +309,43 @@ def test_a_prediction_that_runs_out_of_memory_keeps_the_measurements(monkeypatch
     monkeypatch.setattr(run_mod, "_predict", boom)
     with pytest.raises(RuntimeError, match="a bug"):
         run_mod._add_prediction(None, res, object())  # type: ignore[arg-type]
+
+
+def test_pipeline_terms_are_measured_on_the_slowest_stage() -> None:
+    """plan predicts the slowest stage's compute and idle time (the stage that paces the pipeline), so they are
+    compared with that stage's rank, not with the median rank (the middle stage of three, or the mean of two)."""
+    from types import SimpleNamespace
+
+    from accelopt.distributed.predict_check import predict_run
+    from accelopt.distributed.types import CommTime, DistributedResult, Partition, RankResult, StageBalance
+    from accelopt.hardware.catalog import get_device
+
+    def rank(i: int, compute_s: float) -> RankResult:
+        return RankResult(rank=i, world_size=3, host="h", step_times_s=[0.012] * 3, losses=[1.0], threads=1,
+                          comm=CommTime(comm_s=0.0, overlapped_s=0.0, compute_s=compute_s, profiled_step_s=0.012),
+                          peak_memory_bytes=1.0, memory_source="test", stage=i)
+
+    layers = _layers([1.0, 3.0, 2.0])
+    bal = StageBalance(bounds=[0, 1, 2, 3], stage_times_s=[1.0, 3.0, 2.0], stage_memory_bytes=[1.0] * 3)
+    part = Partition(layers=layers, stages=3, memory_limit_bytes=None, balanced=bal, naive=bal)
+    run = DistributedResult(name="p", parallel="pipeline", schedule="1f1b", nproc=3, nnodes=1, backend="gloo",
+                            device="cpu", global_batch=6, microbatches=6, partition=part, single=None,
+                            ranks=[rank(0, 0.001), rank(1, 0.009), rank(2, 0.004)])
+    check = predict_run(run, SimpleNamespace(ops=[]), get_device("h100-sxm"), 1.0)
+    terms = {t.term: t for t in check.terms}
+    assert terms["compute"].measured_s == 0.009  # rank 1 holds stage 1, the slowest (3 of 6 time units)
+    assert terms["bubble + sends"].measured_s == pytest.approx(0.012 - 0.009)
+    assert any("stage 1 (rank 1)" in n for n in check.notes)
+
+
+def test_link_latency_source_says_when_the_line_fit_was_not_used() -> None:
+    # small messages fast, the largest far slower than linear: the least-squares line crosses zero below S = 0, so
+    # alpha falls back to the smallest message's time; the source said 'intercept of t = a + b S' regardless
+    sizes, times = [1024, 2**20, 16 * 2**20], [1e-5, 1e-5, 1e-2]
+    rank0 = {"times": [{"op": "all_reduce", "size_bytes": s, "times_s": [t] * 3} for s, t in zip(sizes, times,
+                                                                                                 strict=True)]}
+    res = build_result(rank0, "gloo", "cpu", 2)
+    assert res.link_latency_s == pytest.approx(1e-5 / 2)
+    assert "intercept" not in res.source and "smallest message" in res.source and "upper bound" in res.latency_how
+    fitted = build_result(_rank0(alpha=20e-6, bw=5e9, p=4), "gloo", "cpu", 4)
+    assert "intercept of t = a + b S" in fitted.source and fitted.latency_how == "ring-model fit"

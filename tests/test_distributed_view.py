@@ -66,3 +66,32 @@ def test_page_shows_the_prediction_notes() -> None:
     r = _result(pred)
     for shown in (_console(r), _page(r)):
         assert "compute on h100-sxm at its fp32 peak" in shown and "catalog link" in shown
+
+
+def test_console_and_page_say_ddp_looked_for_unused_parameters() -> None:
+    r = _result(None)
+    r.parallel, r.schedule, r.partition = "ddp", None, None
+    for x in r.ranks:
+        x.stage = None
+    assert "find_unused_parameters" not in _console(r) and "find_unused_parameters" not in _page(r)
+    r.ranks[1].unused_parameters = ["spare.weight", "spare.bias"]
+    for text in (_console(r), _page(r)):
+        assert "find_unused_parameters=True" in text and "spare.weight, spare.bias" in text
+
+
+def test_console_and_page_warn_when_the_machine_was_busy() -> None:
+    from accelopt.measure.contention import ContentionReport
+
+    r = _result(None)
+    assert "warning" not in _console(r)
+    r.contention = ContentionReport()
+    r.contention.add("other processes used 1.10 cores on average while measuring", "step time of every rank")
+    for text in (" ".join(_console(r).split()), _page(r)):
+        assert "other processes used 1.10 cores" in text and "step time of every rank" in text
+
+
+def test_console_and_page_show_the_runs_notes() -> None:
+    r = _result(None)
+    r.notes = ["1 BatchNorm layer(s), 1 (BatchNorm1d), normalize over each rank's slice of the batch"]
+    for text in (" ".join(_console(r).split()), _page(r)):
+        assert "1 (BatchNorm1d), normalize over each rank" in text  # the page escapes the apostrophe

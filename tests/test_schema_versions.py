@@ -31,7 +31,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "plan-infer": (1, "9f008c7304f97da5"),
     "validate-inference": (1, "d185ee4c43d2f233"),
     "validate-serving": (2, "fc6bd12356071b58"),  # 2: rows gained fits and the two memory fields
-    "profile-distributed": (2, "22b6f52b573788ef"),  # 2: prediction_left_out
+    "profile-distributed": (3, "cab0ce6d6770c703"),  # 2: prediction_left_out; 3: unused_parameters, contention, notes
     "profile-partial": (1, "a0b3948b5b9c3f59"),
     "simulate-published": (2, "b4b91263632e28a1"),
 }

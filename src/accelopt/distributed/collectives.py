@@ -21,6 +21,7 @@ from typing import Any
 
 from accelopt.distributed.types import COLLECTIVES, CollectiveFigure, CollectivesResult, Job
 from accelopt.errors import InputError, MeasurementError
+from accelopt.measure.collective_figures import LATENCY_FIT
 from accelopt.measure.contention import LINK_WARNING_MARK, ContentionReport, Watch, check_samples
 from accelopt.measure.timing import Stats
 
@@ -81,17 +82,20 @@ def run_collectives(job: Job, rank: int, world: int, device: str,
     return out
 
 
-def _fit_latency_s(figs: list[CollectiveFigure], nranks: int) -> float:
-    """alpha of the ring model from the least-squares line t = a + b S: a = 2 (p-1) alpha."""
+LATENCY_FALLBACK = ("the smallest message's time / (2 (p-1)), an upper bound (the least-squares line t = a + b S "
+                    "over sizes crossed zero, or one size was measured)")
+
+
+def _fit_latency_s(figs: list[CollectiveFigure], nranks: int) -> tuple[float, str]:
+    """alpha of the ring model from the least-squares line t = a + b S (a = 2 (p-1) alpha), and how it was found:
+    LATENCY_FIT, or LATENCY_FALLBACK when the line's intercept is not positive or there is one size."""
     xs = [float(f.size_bytes) for f in figs]
     ys = [f.time_s for f in figs]
-    if len(xs) < 2:
-        return ys[0] / (2 * (nranks - 1))
-    slope, intercept = statistics.linear_regression(xs, ys)
-    del slope
-    if intercept <= 0:  # the line passes below zero: fall back to the smallest message's time
-        intercept = min(ys)
-    return intercept / (2 * (nranks - 1))
+    if len(xs) >= 2:
+        intercept = statistics.linear_regression(xs, ys).intercept
+        if intercept > 0:
+            return intercept / (2 * (nranks - 1)), LATENCY_FIT
+    return min(ys) / (2 * (nranks - 1)), LATENCY_FALLBACK
 
 
 def figure_name(fig: CollectiveFigure) -> str:
@@ -120,12 +124,13 @@ def build_result(rank0: dict[str, Any], backend: str, device: str, nranks: int,
                                "include all_reduce in the collectives measured")
     if ALL_FIGURES in report.disturbed or any(figure_name(f) in report.disturbed for f in ar):
         report.disturbed.append(LINK_FIGURES)  # bandwidth and latency come from the all-reduce times
+    latency_s, how = _fit_latency_s(ar, nranks)
     source = (f"accelopt probe --collectives: {backend} all-reduce over {nranks} ranks on {device}; bandwidth = "
-              f"busbw at {ar[-1].size_bytes} bytes (nccl-tests doc/PERFORMANCE.md), latency = intercept of "
-              "t = a + b S over sizes / (2 (p-1)) (ring model, predict/comm.py)")
+              f"busbw at {ar[-1].size_bytes} bytes (nccl-tests doc/PERFORMANCE.md), latency = {how} (ring model, "
+              "predict/comm.py)")
     return CollectivesResult(
         backend=backend, device=device, nranks=nranks, figures=figs, contention=report,
-        link_bandwidth_byte_per_s=ar[-1].busbw_byte_per_s, link_latency_s=_fit_latency_s(ar, nranks),
+        link_bandwidth_byte_per_s=ar[-1].busbw_byte_per_s, link_latency_s=latency_s,
         source=source + _link_warnings(report, figs))
 
 

@@ -34,14 +34,25 @@ class BatchStream:
     def __init__(self, bundle: ModelBundle) -> None:
         self.bundle = bundle
         self._it = iter(bundle.batches())
+        self._peeked: tuple[tuple[Any, ...], Any] | None = None
 
     def next(self) -> tuple[tuple[Any, ...], Any]:
+        if self._peeked is not None:
+            batch, self._peeked = self._peeked, None
+            return batch
         try:
             inputs, targets = next(self._it)
         except StopIteration:
             self._it = iter(self.bundle.batches())
             inputs, targets = next(self._it)
         return as_tuple(inputs), targets
+
+    def peek(self) -> tuple[tuple[Any, ...], Any]:
+        """The batch next() returns next, without consuming it (a second batches() iterator could draw from the
+        same random generator as the first and shift every batch after it)."""
+        if self._peeked is None:
+            self._peeked = self.next()
+        return self._peeked
 
 
 def shard(obj: Any, rank: int, world: int) -> Any:
@@ -54,6 +65,46 @@ def shard(obj: Any, rank: int, world: int) -> Any:
     if isinstance(obj, tuple | list):
         return type(obj)(shard(o, rank, world) for o in obj)
     return obj
+
+
+def check_batch(bundle: ModelBundle) -> None:
+    """The first batch exists and every tensor in it holds `batch_size` samples along dim 0: the ranks slice each
+    tensor there (shard) and report `batch_size` as the global batch, so data of another size would be measured
+    under a wrong batch, or crash on one rank."""
+    import torch
+
+    inputs, targets = bundle.first_batch()  # InputError when batches() yields nothing
+    named = [(f"inputs[{i}]", x) for i, x in enumerate(inputs)] + [("targets", targets)]
+    for name, x in named:
+        if not isinstance(x, torch.Tensor):
+            continue
+        samples = x.shape[0] if x.dim() > 0 else None
+        if samples != bundle.batch_size:
+            held = f"{samples} samples" if samples is not None else "no batch dimension (a 0-d tensor)"
+            raise InputError(f"model {bundle.name!r}: {name} of the first batch has {held} along dim 0 "
+                             f"(shape {tuple(x.shape)}), but its batch_size {bundle.batch_size} says otherwise; a "
+                             "distributed run slices every tensor of the batch along dim 0",
+                             "make batch_size the samples per batch (or pass --batch-size), and give every input "
+                             "and target the batch as its first dimension")
+
+
+def batchnorm_note(model: Any, parallel: str, microbatches: int = 1) -> list[str]:
+    """DDP and FSDP ranks normalize over their own slice of the batch (neither synchronizes batch statistics), a
+    pipeline over each micro-batch, so a model with BatchNorm trains differently from the one-process run: said,
+    with the layers."""
+    from torch import nn
+
+    over = {"ddp": "each rank's slice of the batch", "fsdp": "each rank's slice of the batch"}.get(parallel)
+    if parallel == "pipeline" and microbatches > 1:
+        over = f"each of the {microbatches} micro-batches"
+    names = [f"{n} ({type(m).__name__})" for n, m in model.named_modules()
+             if isinstance(m, nn.modules.batchnorm._BatchNorm) and not isinstance(m, nn.SyncBatchNorm)]
+    if over is None or not names:
+        return []
+    why = ("the pipeline runs them one at a time" if parallel == "pipeline" else
+           f"{parallel} does not synchronize batch statistics; torch.nn.SyncBatchNorm would")
+    return [f"{len(names)} BatchNorm layer(s), {', '.join(names)}, normalize over {over}, not the global batch "
+            f"({why}), so the losses differ from the one-process run's"]
 
 
 def check_divisible(batch_size: int, parts: int, what: str) -> None:
@@ -77,15 +128,55 @@ def pipeline_layers(model: Any) -> list[Any]:
                      "whose composition is its forward (see the README, profile --parallel pipeline)")
 
 
+def stage_module(layers: list[Any]) -> Any:
+    """The layers of one pipeline stage as one module, called as the partitioner times them: each layer on the
+    previous one's outputs unpacked, layer(*outputs), so a first layer taking several inputs (model(x, z)) or layers
+    passing tuples work (nn.Sequential's forward takes one input)."""
+    from torch import nn
+
+    class Stage(nn.Module):
+        def __init__(self, parts: list[Any]) -> None:
+            super().__init__()
+            self.layers = nn.ModuleList(parts)
+
+        def forward(self, *args: Any) -> Any:
+            out: Any = args
+            for layer in self.layers:
+                out = layer(*as_tuple(out))
+            return out
+
+    return Stage(layers)
+
+
+def tied_spans(modules: list[Any]) -> list[tuple[int, int]]:
+    """(first, last) index of the modules that hold one same parameter (tied weights, e.g. an output head sharing
+    the embedding's weight), one span per shared parameter; [] when no parameter is held by two of them."""
+    owners: dict[int, set[int]] = {}
+    for i, m in enumerate(modules):
+        for p in m.parameters():
+            owners.setdefault(id(p), set()).add(i)
+    return sorted({(min(o), max(o)) for o in owners.values() if len(o) > 1})
+
+
 def fsdp_units(model: Any) -> list[Any]:
     """Submodules to shard one by one before the root: the children of an nn.Sequential, else every member of
-    a ModuleList (transformer blocks); FSDP gathers each unit's weights just before it runs."""
+    a ModuleList (transformer blocks); FSDP gathers each unit's weights just before it runs. A submodule sharing a
+    parameter with a module outside it (tied weights) is left to the root, which shards the shared parameter once:
+    fully_shard refuses a parameter another FSDP group already manages."""
     from torch import nn
 
     if isinstance(model, nn.Sequential):
-        return [m for m in model.children() if any(True for _ in m.parameters())]
-    units: list[Any] = []
+        units = [m for m in model.children() if any(True for _ in m.parameters())]
+    else:
+        units = [c for m in model.modules() if isinstance(m, nn.ModuleList)
+                 for c in m if any(True for _ in c.parameters())]
+    holders: dict[int, set[int]] = {}  # parameter -> the modules holding it directly
     for m in model.modules():
-        if isinstance(m, nn.ModuleList):
-            units += [c for c in m if any(True for _ in c.parameters())]
-    return units
+        for p in m.parameters(recurse=False):
+            holders.setdefault(id(p), set()).add(id(m))
+    return [u for u in units if not _shares_outside(u, holders)]
+
+
+def _shares_outside(unit: Any, holders: dict[int, set[int]]) -> bool:
+    inside = {id(m) for m in unit.modules()}
+    return any(holders[id(p)] - inside for p in unit.parameters())

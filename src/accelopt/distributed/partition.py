@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Sequence
 from typing import Any
 
-from accelopt.distributed.model import pipeline_layers
+from accelopt.distributed.model import pipeline_layers, tied_spans
 from accelopt.distributed.types import LayerCost, Partition, StageBalance
-from accelopt.errors import InfeasibleError, InputError
+from accelopt.errors import AcceloptError, InfeasibleError, InputError, MeasurementError
 from accelopt.workload.userfile import as_tuple
 
 STATE_COPIES = 4
@@ -59,10 +60,14 @@ def _backward(out: Any, loss_fn: Any = None, targets: Any = None) -> None:
     torch.autograd.backward(outs, [torch.ones_like(o) for o in outs])
 
 
+def layer_name(index: int, module: Any) -> str:
+    """'3:Linear': how the result and its errors name a layer."""
+    return f"{index}:{type(module).__name__}"
+
+
 def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: str = "cpu") -> list[LayerCost]:
     """Forward + backward time (median of `repeats`, after one warm-up) and output size of each layer on one
     micro-batch of `microbatch` samples. The last layer is timed with the loss, as the last stage runs it."""
-    import torch
 
     from accelopt.distributed.model import shard
 
@@ -75,25 +80,41 @@ def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: st
     out: list[LayerCost] = []
     for i, layer in enumerate(layers):
         layer.to(device)
-        last = i == len(layers) - 1
-        args = _detached(x)
-        times = []
-        for _ in range(repeats + 1):
-            layer.zero_grad(set_to_none=True)
-            t0 = time.perf_counter()
-            res = layer(*as_tuple(args))
-            _backward(res, bundle.loss_fn if last else None, y)
-            if device.startswith("cuda"):
-                torch.cuda.synchronize()
-            times.append(time.perf_counter() - t0)
-        layer.zero_grad(set_to_none=True)
-        with torch.no_grad():
-            res = layer(*as_tuple(args))
-        params = sum(float(p.numel() * p.element_size()) for p in layer.parameters())
-        out.append(LayerCost(name=f"{i}:{type(layer).__name__}", fwd_bwd_s=statistics.median(times[1:]),
-                             activation_bytes=_nbytes(res), param_bytes=params))
-        x = res
+        try:
+            cost, x = _time_layer(layer, i, _detached(x), bundle.loss_fn if i == len(layers) - 1 else None, y,
+                                  repeats, device)
+        except AcceloptError:
+            raise
+        except Exception as e:  # the user's layer failed: name it and the micro-batch, not a traceback
+            raise MeasurementError(
+                f"layer {layer_name(i, layer)} failed while the partitioner timed it on one micro-batch of "
+                f"{microbatch} sample{'s' if microbatch != 1 else ''}: {type(e).__name__}: {e}",
+                "fix the layer, or use fewer --microbatches (larger micro-batches; e.g. BatchNorm needs 2 or more "
+                "samples in training); every stage would run it the same way") from e
+        out.append(cost)
     return out
+
+
+def _time_layer(layer: Any, index: int, args: Any, loss_fn: Any, targets: Any, repeats: int,
+                device: str) -> tuple[LayerCost, Any]:
+    """One layer's LayerCost (median forward + backward of `repeats` after one warm-up) and its output."""
+    import torch
+
+    times = []
+    for _ in range(repeats + 1):
+        layer.zero_grad(set_to_none=True)
+        t0 = time.perf_counter()
+        res = layer(*as_tuple(args))
+        _backward(res, loss_fn, targets)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    layer.zero_grad(set_to_none=True)
+    with torch.no_grad():
+        res = layer(*as_tuple(args))
+    params = sum(float(p.numel() * p.element_size()) for p in layer.parameters())
+    return LayerCost(name=layer_name(index, layer), fwd_bwd_s=statistics.median(times[1:]),
+                     activation_bytes=_nbytes(res), param_bytes=params), res
 
 
 def in_flight(stage: int, stages: int, microbatches: int, schedule: str) -> int:
@@ -121,16 +142,47 @@ def naive_bounds(n_layers: int, stages: int) -> list[int]:
     return [round(k * n_layers / stages) for k in range(stages + 1)]
 
 
+def check_stages(n_layers: int, stages: int) -> None:
+    """A stage holds one layer or more: refuse more stages than layers, with a fix that can be taken (a
+    one-layer model has no pipeline split at all: '--nproc 2 .. 1' would be no fix)."""
+    if 1 <= stages <= n_layers:
+        return
+    fix = (f"pass --nproc 2 .. {n_layers} (one stage per rank), or use --parallel ddp or fsdp" if n_layers >= 2 else
+           "use --parallel ddp or fsdp, or split the model into 2 or more layers (an nn.Sequential, or a "
+           "pipeline_layers() method)")
+    raise InputError(f"{stages} pipeline stages for a model of {n_layers} layer{'s' if n_layers != 1 else ''}: "
+                     "each stage needs one layer or more", fix)
+
+
+def uncut(tied: Sequence[tuple[int, int]]) -> set[int]:
+    """Layer indices no stage may start at: a stage starting at k with lo < k <= hi would put the tied layers lo and
+    hi on two stages, each training its own copy of their shared weight (torch.distributed.pipelining keeps no
+    tied weights in sync across stages)."""
+    return {k for lo, hi in tied for k in range(lo + 1, hi + 1)}
+
+
+def check_ties(names: list[str], stages: int, tied: Sequence[tuple[int, int]]) -> None:
+    """Refuse a pipeline whose every split into `stages` would cut tied layers apart."""
+    cuts = [k for k in range(1, len(names)) if k not in uncut(tied)]
+    if len(cuts) >= stages - 1:
+        return
+    pairs = "; ".join(f"{names[lo]} and {names[hi]}" for lo, hi in tied)
+    raise InputError(f"layers {pairs} share a parameter (tied weights), so no split into {stages} pipeline stages "
+                     "keeps them on one stage: each stage would train its own copy of it",
+                     "use --parallel ddp or fsdp, or give those layers their own weights (untie them)")
+
+
 def balanced_bounds(layers: list[LayerCost], stages: int, *, microbatches: int = 1, schedule: str = "1f1b",
-                    memory_limit_bytes: float | None = None) -> list[int]:
-    """The contiguous split minimizing the slowest stage's time with every stage within the memory limit.
+                    memory_limit_bytes: float | None = None, tied: Sequence[tuple[int, int]] = ()) -> list[int]:
+    """The contiguous split minimizing the slowest stage's time with every stage within the memory limit and
+    every span of `tied` layers (tied_spans) on one stage.
 
     best[s][j]: the least slowest-stage time of layers[:j] on stages 0..s-1; best[s][j] = min over i of
     max(best[s-1][i], time(i, j)) where stage s-1 = layers[i:j] fits. Exact, O(stages x layers^2)."""
     n = len(layers)
-    if not 1 <= stages <= n:
-        raise InputError(f"{stages} pipeline stages for a model of {n} layers",
-                         f"use 2 .. {n} ranks for --parallel pipeline")
+    check_stages(n, stages)
+    check_ties([x.name for x in layers], stages, tied)
+    no_start = uncut(tied)
     prefix = [0.0]
     for x in layers:
         prefix.append(prefix[-1] + x.fwd_bwd_s)
@@ -141,7 +193,7 @@ def balanced_bounds(layers: list[LayerCost], stages: int, *, microbatches: int =
     for s in range(1, stages + 1):
         for j in range(s, n - (stages - s) + 1):  # leave at least one layer for each later stage
             for i in range(s - 1, j):
-                if best[s - 1][i] == inf:
+                if best[s - 1][i] == inf or i in no_start:
                     continue
                 if memory_limit_bytes is not None and stage_memory_bytes(
                         layers, i, j, s - 1, stages, microbatches, schedule) > memory_limit_bytes:
@@ -163,9 +215,9 @@ def balanced_bounds(layers: list[LayerCost], stages: int, *, microbatches: int =
 
 
 def partition(layers: list[LayerCost], stages: int, *, microbatches: int = 1, schedule: str = "1f1b",
-              memory_limit_bytes: float | None = None) -> Partition:
+              memory_limit_bytes: float | None = None, tied: Sequence[tuple[int, int]] = ()) -> Partition:
     bounds = balanced_bounds(layers, stages, microbatches=microbatches, schedule=schedule,
-                             memory_limit_bytes=memory_limit_bytes)
+                             memory_limit_bytes=memory_limit_bytes, tied=tied)
     return Partition(layers=layers, stages=stages, memory_limit_bytes=memory_limit_bytes,
                      balanced=evaluate_split(layers, bounds, microbatches, schedule),
                      naive=evaluate_split(layers, naive_bounds(len(layers), stages), microbatches, schedule))
@@ -177,6 +229,10 @@ def partition_model(bundle: Any, stages: int, *, microbatches: int, schedule: st
     if bundle.batch_size % microbatches:
         raise InputError(f"global batch {bundle.batch_size} does not split into {microbatches} equal micro-batches",
                          f"pass --microbatches dividing {bundle.batch_size}, or --batch-size a multiple of it")
+    modules = pipeline_layers(bundle.model)
+    tied = tied_spans(modules)
+    check_stages(len(modules), stages)  # before timing every layer of a large model
+    check_ties([layer_name(i, m) for i, m in enumerate(modules)], stages, tied)
     layers = profile_layers(bundle, bundle.batch_size // microbatches, device=device)
     return partition(layers, stages, microbatches=microbatches, schedule=schedule,
-                     memory_limit_bytes=memory_limit_bytes)
+                     memory_limit_bytes=memory_limit_bytes, tied=tied)

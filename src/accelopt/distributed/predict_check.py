@@ -16,8 +16,9 @@ Predicted terms (estimates; the formulas of predict/compute.py and predict/comm.
     step           compute + exposed communication + bubble, exposed = max(0, comm - overlap_eff x backward)
                    for DDP/FSDP (plan's overlap model), all of it for the pipeline's sends
 Measured terms (from each rank's torch.profiler trace, median over ranks): compute = the union of compute
-intervals, communication = the union of collective intervals; on a pipeline one term "bubble + sends" =
-profiled step - compute, both over the same profiled steps (a stage's send/recv events last until its peer is
+intervals, communication = the union of collective intervals; on a pipeline both are the slowest stage's rank's
+(the stage the prediction's terms describe) and one term "bubble + sends" = profiled step - compute, both over the
+same profiled steps (a stage's send/recv events last until its peer is
 ready, so waiting and transferring cannot be told apart in the trace); step = the slowest rank's median step.
 """
 
@@ -91,6 +92,23 @@ def _rank_share(result: DistributedResult, spec: AcceleratorSpec) -> tuple[float
     return 1.0, notes
 
 
+def _slowest_stage_ranks(result: DistributedResult, notes: list[str]) -> list[Any]:
+    """The ranks whose trace is compared with the prediction: every rank for DDP and FSDP (the median is taken);
+    for a pipeline the rank of the split's slowest stage, whose compute and idle time the pipeline terms predict
+    (the median rank is the middle stage of three, or the mean of two stages)."""
+    part = result.partition
+    if result.parallel != "pipeline" or part is None:
+        return list(result.ranks)
+    times = part.balanced.stage_times_s
+    slowest = max(range(len(times)), key=times.__getitem__)
+    ranks = [r for r in result.ranks if r.stage == slowest]
+    if not ranks:  # a record without its stages: the median rank, as before
+        return list(result.ranks)
+    notes.append(f"pipeline terms measured on stage {slowest} (rank {ranks[0].rank}), the slowest stage of the "
+                 "split, whose compute and idle time they predict")
+    return ranks
+
+
 def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec, param_bytes: float) -> PredictionCheck:
     """Each term predicted for `result`'s layout on `spec` beside its measured value."""
     cal = calibration_for(spec)
@@ -119,13 +137,14 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
         comm_pred = _comm_s(result.parallel, links, p, param_bytes, 0.0, m)
         exposed = max(0.0, comm_pred - cal.overlap_eff * phases["backward"] / p)
     med = statistics.median
-    m_compute = med(r.comm.compute_s for r in result.ranks)
-    m_comm = med(r.comm.comm_s for r in result.ranks)
+    measured = _slowest_stage_ranks(result, notes)
+    m_compute = med(r.comm.compute_s for r in measured)
+    m_comm = med(r.comm.comm_s for r in measured)
     terms = [TermError(term="compute", predicted_s=compute_pred, measured_s=m_compute)]
     if result.parallel == "pipeline":
         # gloo's send/recv last until the peer stage is ready, so a trace cannot split waiting (the bubble) from
         # transferring: the measured term is all the time a stage does not compute, step - compute
-        idle = med(r.comm.profiled_step_s - r.comm.compute_s for r in result.ranks)  # the same profiled steps
+        idle = med(r.comm.profiled_step_s - r.comm.compute_s for r in measured)  # the same profiled steps
         terms.append(TermError(term="bubble + sends", predicted_s=bubble_pred + comm_pred, measured_s=idle))
     else:
         terms.append(TermError(term="communication", predicted_s=comm_pred, measured_s=m_comm))

@@ -15,10 +15,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accelopt.distributed.launch import Launch, launch_job
-from accelopt.distributed.model import load_bundle
+from accelopt.distributed.model import batchnorm_note, check_batch, load_bundle
 from accelopt.distributed.types import PARALLEL, SCHEDULES, DistributedResult, Job, Partition, RankResult
 from accelopt.errors import InputError, is_out_of_memory
+from accelopt.measure.contention import ContentionReport, Watch, check_samples, check_setup
 from accelopt.measure.profiler import MAX_STEPS, check_trainable
+
+RANK_FIGURES = "step time of every rank"
+TRACE_FIGURES = "collectives and compute of every rank"
+BASELINE_FIGURES = "one-process step time"
+SCALING_FIGURES = "speedup and scaling efficiency"
+"""How the contention warnings name what a busy machine disturbs."""
 
 
 @dataclass(kw_only=True)
@@ -69,6 +76,22 @@ def default_microbatches(batch_size: int, stages: int) -> int:
     return max(d for d in range(1, min(batch_size, 2 * stages) + 1) if batch_size % d == 0)
 
 
+def check_1f1b(cfg: DistConfig, microbatches: int, stages: int, batch_size: int) -> None:
+    """torch's Schedule1F1B needs a micro-batch per stage at least (it refuses fewer inside every rank)."""
+    if cfg.schedule != "1f1b" or microbatches >= stages:
+        return
+    given = "--microbatches" if cfg.microbatches is not None else "the default micro-batches (the largest divisor of " \
+        f"the batch {batch_size} up to 2 x stages)"
+    fits = [d for d in range(stages, batch_size + 1) if batch_size % d == 0]
+    ways = [f"pass --microbatches {fits[0]} (the least divisor of the batch {batch_size} from {stages} up)"] if fits \
+        else []
+    if cfg.microbatches is None or not fits:  # the default picked 1, or no micro-batch count of this batch fits
+        ways.append(f"pass --batch-size a multiple of {stages}")
+    raise InputError(f"{given}: {microbatches} micro-batch{'es' if microbatches != 1 else ''} for {stages} stages; "
+                     "the 1F1B schedule needs one or more per stage",
+                     f"{', '.join(ways)}, or use --schedule gpipe")
+
+
 def _job(cfg: DistConfig, parallel: str, microbatches: int, bounds: list[int], *, dump_grads: bool = False) -> Job:
     return Job(bundle_ref=cfg.bundle_ref, bundle_kwargs=cfg.bundle_kwargs, parallel=parallel, schedule=cfg.schedule,
                microbatches=microbatches, stage_bounds=bounds, steps=cfg.steps, warmup=cfg.warmup,
@@ -95,6 +118,7 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     launch = dataclasses.replace(launch, threads_per_rank=threads)
     torch.manual_seed(cfg.seed)
     bundle = load_bundle(cfg.bundle_ref, cfg.bundle_kwargs)
+    check_batch(bundle)
     # before torchrun: DDP, FSDP and the pipeline's optimizer each refuse such a model inside every rank
     check_trainable(bundle, "train", fix="profile it without --nproc, with --mode inference (a distributed run "
                                          "measures training steps)")
@@ -105,6 +129,7 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         from accelopt.distributed.partition import partition_model
 
         m = cfg.microbatches or default_microbatches(bundle.batch_size, world)
+        check_1f1b(cfg, m, world, bundle.batch_size)
         before = torch.get_num_threads()
         torch.set_num_threads(threads)  # the layers are timed with the threads one stage will have
         try:
@@ -116,14 +141,23 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     elif bundle.batch_size % world:
         raise InputError(f"global batch {bundle.batch_size} does not split into {world} equal data-parallel shards",
                          f"pass --batch-size a multiple of {world}")
+    contention = ContentionReport()
+    watch = Watch()  # the ranks' CPU time counts as this process's own once torchrun has reaped them
     raw = launch_job(_job(cfg, cfg.parallel, m, bounds, dump_grads=dump_grads), launch)
+    _watched(contention, watch, f"{launch.nproc}-rank run", [RANK_FIGURES, TRACE_FIGURES, SCALING_FIGURES],
+             launch.nproc * threads)
     ranks = sorted((RankResult.from_dict(d) for d in raw.ranks), key=lambda r: r.rank)
+    for r in ranks:
+        check_samples(contention, f"rank {r.rank} step time", r.step_times_s, RANK_FIGURES, SCALING_FIGURES)
     single = None
     run_dirs = [str(raw.out_dir)] if dump_grads else []
     if cfg.baseline and launch.nnodes == 1:
         one = Launch(nproc=1, timeout_s=launch.timeout_s, threads_per_rank=threads)
+        watch = Watch()
         base = launch_job(_job(cfg, "none", 1, [], dump_grads=dump_grads), one)
+        _watched(contention, watch, "one-process run", [BASELINE_FIGURES, SCALING_FIGURES], threads)
         single = RankResult.from_dict(base.ranks[0])
+        check_samples(contention, BASELINE_FIGURES, single.step_times_s, SCALING_FIGURES)
         run_dirs += [str(base.out_dir)] if dump_grads else []
     result = DistributedResult(
         name=bundle.name, parallel=cfg.parallel, schedule=cfg.schedule if cfg.parallel == "pipeline" else None,
@@ -131,10 +165,25 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         device=cfg.device, global_batch=bundle.batch_size, microbatches=m, ranks=ranks, single=single,
         partition=partition,
         environment={"torch": torch.__version__, "python": platform.python_version(), "host": platform.node(),
-                     "threads_per_rank": threads, "run_dirs": run_dirs})
+                     "threads_per_rank": threads, "run_dirs": run_dirs}, contention=contention,
+        notes=batchnorm_note(bundle.model, cfg.parallel, m) if world > 1 else [])
     if spec is not None:
         _add_prediction(cfg, result, spec)
     return result
+
+
+def _watched(report: ContentionReport, watch: Any, label: str, figures: list[str], threads: int) -> None:
+    """What the machine's load showed over one launch (others' CPU time, and its load average at the start), each
+    warning led by `label` (which of the runs); the machine's figures are the first launch's."""
+    seen = ContentionReport()
+    watch.finish(seen, figures, threads=threads)
+    check_setup(seen, threads=threads, load_1min=watch.load_1min, figures=figures)
+    if not report.warnings and report.others_busy_cores is None:
+        report.others_busy_cores, report.steal_fraction = seen.others_busy_cores, seen.steal_fraction
+        report.load_average_1min, report.usable_cores, report.threads = (seen.load_average_1min, seen.usable_cores,
+                                                                         seen.threads)
+    for warning in seen.warnings:
+        report.add(f"{label}: {warning}", *figures)
 
 
 def _add_prediction(cfg: DistConfig, result: DistributedResult, spec: Any) -> None:

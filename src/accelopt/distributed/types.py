@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from accelopt.measure.collective_figures import CollectiveFigure, CollectivesResult
+from accelopt.measure.contention import ContentionReport
 from accelopt.units import unit
 
 PARALLEL = ("ddp", "fsdp", "pipeline")
@@ -97,6 +98,10 @@ class RankResult:
     """torch.cuda.max_memory_allocated, or the process's peak resident set (getrusage) on CPU."""
     threads: int = unit("count")
     stage: int | None = unit("count", "pipeline stage (null: not a pipeline run)", default=None)
+    unused_parameters: list[str] = field(default_factory=list)
+    """DDP: trainable parameters that got no gradient from this rank's share of the first batch. When any rank has
+    one, every rank wraps the model with DistributedDataParallel(find_unused_parameters=True), which walks the
+    autograd graph each step (the step times include it)."""
 
     @property
     def step_median_s(self) -> float:
@@ -193,8 +198,9 @@ class DistributedResult:
     """`accelopt profile --nproc N`: a measured N-rank run beside the one-process run on the same global batch."""
 
     SCHEMA_KIND: ClassVar[str] = "profile-distributed"
-    SCHEMA_VERSION: ClassVar[int] = 2
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)  # 2 added prediction_left_out
+    SCHEMA_VERSION: ClassVar[int] = 3
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)  # 2 added prediction_left_out; 3 ranks' unused_parameters,
+    # contention, notes
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s", "straggler_ratio": "x", "slowest_rank": "count",
@@ -219,6 +225,11 @@ class DistributedResult:
     """Why `prediction` is None when a spec was given (the one-process capture it needs did not fit in memory);
     '' otherwise (no spec: the report says which flag gives one)."""
     environment: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """How the run differs from the one-process run beyond its layout (e.g. BatchNorm over each rank's slice)."""
+    contention: ContentionReport = field(default_factory=ContentionReport)
+    """Signs that the machine was busy during the runs (other processes' CPU time, a loaded machine at the start, a
+    rank's or the one-process run's step times spread or bimodal) and the figures they disturb."""
 
     @property
     def step_median_s(self) -> float:
@@ -245,6 +256,11 @@ class DistributedResult:
     @property
     def speedup(self) -> float | None:
         return self.single.step_median_s / self.step_median_s if self.single is not None else None
+
+    @property
+    def unused_parameters(self) -> list[str]:
+        """Parameters some rank found unused (RankResult.unused_parameters), in the order first found."""
+        return list(dict.fromkeys(name for r in self.ranks for name in r.unused_parameters))
 
     @property
     def scaling_formula(self) -> str:

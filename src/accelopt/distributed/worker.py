@@ -27,6 +27,7 @@ from accelopt.distributed.model import (
     load_bundle,
     pipeline_layers,
     shard,
+    stage_module,
 )
 from accelopt.distributed.types import CommTime, Job, RankResult
 from accelopt.errors import AcceloptError
@@ -77,6 +78,7 @@ class Trainer:
         self.model = self.bundle.model.to(device)
         self.model.train()
         self.stage: int | None = None
+        self.unused_parameters: list[str] = []
         build = {"none": self._plain, "ddp": self._ddp, "fsdp": self._fsdp, "pipeline": self._pipeline}
         build[job.parallel]()
 
@@ -85,13 +87,40 @@ class Trainer:
         self.step_fn = self._data_parallel_step
 
     def _ddp(self) -> None:
+        import torch
+        import torch.distributed as dist
         from torch.nn.parallel import DistributedDataParallel
 
         check_divisible(self.bundle.batch_size, self.me.world, "data-parallel shards")
         ids = [self.me.local_rank] if self.device.startswith("cuda") else None
-        self.model = DistributedDataParallel(self.model, device_ids=ids)
+        self.unused_parameters = self._unused_parameters()
+        # DDP waits for every parameter's gradient unless told that some get none; telling it costs a walk of the
+        # autograd graph each step, so only when some rank has such a parameter (the flag must agree on all ranks)
+        flag = torch.tensor([float(bool(self.unused_parameters))], device=self.device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        self.model = DistributedDataParallel(self.model, device_ids=ids, find_unused_parameters=bool(flag.item()))
         self.optimizer = self.bundle.optimizer()
         self.step_fn = self._data_parallel_step
+
+    def _unused_parameters(self) -> list[str]:
+        """Trainable parameters with no gradient after a forward and backward of this rank's share of the first
+        batch. The batch is peeked, not consumed, and the buffers (BatchNorm statistics) and random state are put
+        back, so the measured steps see what they would have seen without this check."""
+        import torch
+
+        inputs, targets = self.stream.peek()
+        inputs = _to(shard(inputs, self.me.rank, self.me.world), self.device)
+        targets = _to(shard(targets, self.me.rank, self.me.world), self.device)
+        saved = [b.detach().clone() for b in self.model.buffers()]
+        cuda = [torch.device(self.device)] if self.device.startswith("cuda") else []
+        with torch.random.fork_rng(devices=cuda):
+            self.bundle.loss_fn(self.model(*inputs), targets).backward()
+        with torch.no_grad():
+            for b, before in zip(self.model.buffers(), saved, strict=True):
+                b.copy_(before)
+        unused = [n for n, p in self.model.named_parameters() if p.requires_grad and p.grad is None]
+        self.model.zero_grad(set_to_none=True)
+        return unused
 
     def _fsdp(self) -> None:
         from torch.distributed.device_mesh import init_device_mesh
@@ -107,7 +136,6 @@ class Trainer:
 
     def _pipeline(self) -> None:
         import torch
-        from torch import nn
         from torch.distributed.pipelining import PipelineStage, Schedule1F1B, ScheduleGPipe
 
         job, me = self.job, self.me
@@ -115,7 +143,7 @@ class Trainer:
         layers = pipeline_layers(self.bundle.model)
         bounds = job.stage_bounds
         self.stage = me.rank
-        self.stage_module = nn.Sequential(*layers[bounds[me.rank]:bounds[me.rank + 1]]).to(self.device)
+        self.stage_module = stage_module(layers[bounds[me.rank]:bounds[me.rank + 1]]).to(self.device)
         stage = PipelineStage(self.stage_module, me.rank, me.world, torch.device(self.device))
         schedule_cls = Schedule1F1B if job.schedule == "1f1b" else ScheduleGPipe
         loss_fn = self.bundle.loss_fn
@@ -301,7 +329,8 @@ def run_train(job: Job, me: Rank, device: str) -> RankResult:
     peak, source = _peak_memory(device)
     return RankResult(rank=me.rank, world_size=me.world, host=socket.gethostname(), step_times_s=times,
                       losses=trainer.global_losses(losses), comm=comm, peak_memory_bytes=peak, memory_source=source,
-                      threads=torch.get_num_threads(), stage=trainer.stage)
+                      threads=torch.get_num_threads(), stage=trainer.stage,
+                      unused_parameters=trainer.unused_parameters)
 
 
 def _error_record(e: BaseException) -> dict[str, Any]:

@@ -13,6 +13,9 @@ from typing import ClassVar
 from accelopt.measure.contention import ContentionReport
 from accelopt.units import unit
 
+LATENCY_FIT = "intercept of t = a + b S over sizes / (2 (p-1))"
+"""How the link latency is found (the source text of the measured link says it): the ring model's alpha."""
+
 
 @dataclass(kw_only=True)
 class CollectiveFigure:
@@ -70,6 +73,12 @@ class CollectivesResult:
     contention: ContentionReport = field(default_factory=ContentionReport)
     """Signs that the machine was busy while the collectives ran (others' CPU time, steal, a figure's repeats
     spread or bimodal), and which figures they disturbed (e.g. 'all_reduce 4 MiB', 'link for plan')."""
+
+    @property
+    def latency_how(self) -> str:
+        """How link_latency_s was found, as the console says it (the method is recorded in `source`)."""
+        return ("ring-model fit" if LATENCY_FIT in self.source else
+                "smallest all-reduce time / 2(p-1), an upper bound: the ring-model line crossed zero")
 
     def of(self, op: str) -> list[CollectiveFigure]:
         return [f for f in self.figures if f.op == op]

@@ -39,6 +39,11 @@ def render(result: DistributedResult, console: Any) -> None:
                       f"efficiency {_pct(result.scaling_efficiency)} (T1 / (N x TN), "
                       f"{result.environment.get('threads_per_rank')} thread(s) per process)", highlight=False)
     console.print(Text(ranks_note(result)), style="dim")
+    if result.unused_parameters:
+        console.print(Text(unused_line(result)))
+    for note in result.notes:
+        console.print(Text(f"note: {note}"))
+    _render_contention(result, console)
     if result.partition is not None:
         console.print(split_line(result.partition), highlight=False)
     if result.prediction is not None:
@@ -64,6 +69,25 @@ def ranks_note(r: DistributedResult) -> str:
     return ("step median: uninstrumented steps; profiled step, collectives, overlapped, exposed and compute: per "
             "step of the profiled steps, from each rank's torch.profiler trace; peak memory: "
             f"{r.ranks[0].memory_source}" if r.ranks else "")
+
+
+def _render_contention(result: DistributedResult, console: Any) -> None:
+    from rich.text import Text
+
+    from accelopt.report.console import line
+
+    for warning in result.contention.warnings:
+        console.print(line(("warning", "bold yellow"), f" {warning}"))
+    if result.contention.disturbed:
+        console.print(Text("the machine was busy or the steps noisy: these figures may be off: "
+                           + ", ".join(result.contention.disturbed) + "; rerun on a quiet machine to trust them"))
+
+
+def unused_line(r: DistributedResult) -> str:
+    """What DDP was told about parameters without a gradient (names are the user's: printed as plain text)."""
+    return (f"DDP ran with find_unused_parameters=True: {len(r.unused_parameters)} parameter(s) got no gradient "
+            f"from the first batch ({', '.join(r.unused_parameters)}); DDP then walks the autograd graph every "
+            "step, and the step times include it")
 
 
 def split_line(p: Any) -> str:
@@ -104,7 +128,8 @@ def render_collectives(result: CollectivesResult, console: Any) -> None:
                   fmt_byte_per_s(f.busbw_byte_per_s))
     console.print(t)
     console.print(f"link for plan: bandwidth {fmt_byte_per_s(result.link_bandwidth_byte_per_s)} (all-reduce busbw at "
-                  f"the largest size), latency {fmt_seconds(result.link_latency_s)} (ring-model fit)", highlight=False)
+                  f"the largest size), latency {fmt_seconds(result.link_latency_s)} ({result.latency_how})",
+                  highlight=False)
     console.print(Text("time: median over repeats of the slowest rank's time, p10-p90 its spread; algbw = S/t; "
                        "busbw = algbw x 2(n-1)/n (all-reduce), x (n-1)/n (all-gather, reduce-scatter, all-to-all): "
                        "nccl-tests doc/PERFORMANCE.md"), style="dim")
@@ -126,7 +151,8 @@ def html_tables(r: DistributedResult) -> list[Any]:
         ranks.rows.append([q(x, "rank"), q(x, "stage") if x.stage is not None else "—", q(x, "step_median_s"),
                            q(c, "profiled_step_s"), q(c, "comm_s"), q(c, "overlap_fraction"), q(c, "exposed_s"),
                            q(c, "compute_s"), q(x, "peak_memory_bytes")])
-    ranks.note = f"{straggler_line(r)}. {ranks_note(r)}"
+    ranks.note = ". ".join([straggler_line(r), ranks_note(r), *([unused_line(r)] if r.unused_parameters else []),
+                            *r.notes])
     out = [ranks]
     if r.single is not None:
         run = Table("against one process on the same global batch", ["", "value"])
@@ -143,6 +169,9 @@ def html_tables(r: DistributedResult) -> list[Any]:
         split.rows = [[str(k), str(b0), fmt_seconds(t0), str(b1), fmt_seconds(t1)] for k, (b0, t0, b1, t1) in
                       enumerate(zip(bal.bounds, bal.stage_times_s, naive.bounds, naive.stage_times_s, strict=False))]
         out.append(split)
+    from accelopt.report.html import _warnings_tables
+
+    out += _warnings_tables(r.contention, [])
     pred = r.prediction
     if pred is not None:
         t = Table(f"plan's prediction on {pred.device} vs measured", ["term", "predicted", "measured", "error"],
