@@ -214,29 +214,29 @@ def test_killed_launcher_leaves_no_rank_behind(sig: str, tmp_path: Path) -> None
             os.kill(pid, signal.SIGKILL)
 
 
-def test_fsdp_of_tied_weights_matches_one_process() -> None:
-    r = profile_distributed(DistConfig(bundle_ref=f"{MODELS}:tied", parallel="fsdp", steps=3, warmup=1,
+def _matches_one_process(model: str, parallel: str) -> DistributedResult:
+    """A 2-rank run of tests/dist_models.py's `model` under `parallel`, every rank's losses checked against the
+    one-process run's."""
+    r = profile_distributed(DistConfig(bundle_ref=f"{MODELS}:{model}", parallel=parallel, steps=3, warmup=1,
                                        profile_steps=1), Launch(nproc=2, timeout_s=240))
     assert r.single is not None
     for rank in r.ranks:
         _assert_same_losses(rank.losses, r.single.losses)
+    return r
+
+
+def test_fsdp_of_tied_weights_matches_one_process() -> None:
+    _matches_one_process("tied", "fsdp")
 
 
 def test_ddp_of_a_model_with_unused_parameters_matches_one_process() -> None:
     # DDP without find_unused_parameters waited for gradients that never came and every rank crashed in step 2
-    r = profile_distributed(DistConfig(bundle_ref=f"{MODELS}:unused", parallel="ddp", steps=3, warmup=1,
-                                       profile_steps=1), Launch(nproc=2, timeout_s=240))
-    assert r.single is not None
+    r = _matches_one_process("unused", "ddp")
     for rank in r.ranks:
-        _assert_same_losses(rank.losses, r.single.losses)
         assert rank.unused_parameters == ["spare.weight", "spare.bias"]
     assert r.unused_parameters == ["spare.weight", "spare.bias"]
 
 
 def test_pipeline_of_a_two_input_model_matches_one_process() -> None:
     # a stage was nn.Sequential(*layers), whose forward takes one input: rank 0 crashed on model(x, z)
-    r = profile_distributed(DistConfig(bundle_ref=f"{MODELS}:two_inputs", parallel="pipeline", steps=3, warmup=1,
-                                       profile_steps=1), Launch(nproc=2, timeout_s=240))
-    assert r.single is not None
-    for rank in r.ranks:
-        _assert_same_losses(rank.losses, r.single.losses)
+    _matches_one_process("two_inputs", "pipeline")
