@@ -20,7 +20,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "probe": (3, "00b438c0a264eb51"),  # 3: collectives figures p10_s/p90_s/spread, collectives.contention
     "profile": (1, "aef12fdaa8195a47"),
     "plan": (1, "95fd9bd67483f9bb"),
-    "plan-workload": (2, "8ac4f2e5e82c60eb"),
+    "plan-workload": (2, "e81b2084fab37915"),
     "plan-explain": (1, "b809fff50120102b"),
     "plan-serve": (4, "342b2cd93e05f4f5"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce
     "validate": (2, "c0684c6441827ec5"),

@@ -191,10 +191,10 @@ class WorkloadPlanResult:
     workload: str
     stack: str
     layouts: list[WorkloadLayoutRow]
-    tokens: float = field(default=0.0, metadata={"doc": "tokens to train on (--tokens); samples where "
-                                                         "tokens_per_sample is 1 (a workload without seq_len)"})
-    tokens_per_sample: int = field(default=1, metadata={"doc": "the workload's seq_len (1 where it has none): "
-                                                               "train_time_s = tokens / (batch x this x dp) steps"})
+    tokens: float = unit("count", "tokens to train on (--tokens); samples where tokens_per_sample is 1 (a workload "
+                         "without seq_len)", default=0.0)
+    tokens_per_sample: int = unit("count", "the workload's seq_len (1 where it has none): train_time_s = tokens / "
+                                  "(batch x this x dp) steps", default=1)
     assumed: dict[str, list[Assumption]] = field(default_factory=dict)
     """Device -> defaults used in place of figures its spec lacks."""
     estimate: bool = True
