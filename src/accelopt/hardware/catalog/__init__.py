@@ -31,7 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from accelopt.errors import InputError, unknown_name
+from accelopt.errors import InputError, UnknownNameError
 from accelopt.hardware.spec import NUMERIC_FIELDS, AcceleratorSpec, check_units
 from accelopt.userio import read_user_text
 
@@ -187,7 +187,7 @@ class Catalog:
     def get(self, name: str) -> AcceleratorSpec:
         key = self._alias.get(name.strip().lower())
         if key is None:
-            raise unknown_name("device", name, sorted(self._alias))  # names and aliases, each once
+            raise unknown_device(name, sorted(self._alias), len(self.specs))  # names and aliases, each once
         return self.specs[key]
 
     def __contains__(self, name: str) -> bool:
@@ -201,6 +201,47 @@ class Catalog:
 
     def by_kind(self, kind: str | None) -> list[AcceleratorSpec]:
         return [s for s in self if kind is None or s.kind == kind]
+
+
+# Words a user may put before a catalog name ("nvidia-a100", "google tpu-v5e"): the catalog names leave them out.
+_VENDOR_WORDS = re.compile(r"^(nvidia|amd|google|intel|habana|aws|qualcomm|apple|groq|cerebras)[-_ ]+")
+
+
+def _normalized(name: str) -> str:
+    """`name` lower-cased, spaces and underscores as dashes, without a leading vendor word."""
+    return _VENDOR_WORDS.sub("", re.sub(r"[\s_]+", "-", name.strip().lower()))
+
+
+def closest_devices(name: str, known: list[str], n: int = 3, cutoff: float = 0.5) -> list[str]:
+    """Up to `n` known device names closest to `name`, best first, scored on the names without a vendor word
+    ('nvidia-a100' -> 'a100'): difflib's similarity ratio, or for a name that contains the other or is contained in
+    it ('t4-pcie' and 't4', 'mi300' and 'mi300x') 0.7 + 0.2 x (shorter / longer length), so a one-letter typo of a
+    longer name ('h100-sxn': 'h100-sxm', 0.875) still ranks above the short name inside it ('h100', 0.8)."""
+    import difflib
+
+    typed = _normalized(name)
+    if not typed:
+        return []
+
+    def score(known_name: str) -> float:
+        k = known_name.lower()
+        ratio = difflib.SequenceMatcher(None, typed, k).ratio()
+        if typed in k or k in typed:
+            ratio = max(ratio, 0.7 + 0.2 * min(len(k), len(typed)) / max(len(k), len(typed)))
+        return ratio
+
+    scored = sorted(((score(k), k) for k in known), key=lambda sk: (-sk[0], sk[1]))
+    return [k for s, k in scored if s >= cutoff][:n]
+
+
+def unknown_device(name: str, known: list[str], n_devices: int) -> UnknownNameError:
+    """The error for a device name not in the catalog: the closest names (not the alphabet's first ones), and where
+    the full list is (`accelopt catalog list`)."""
+    full_list = f"`accelopt catalog list` lists all {n_devices} devices"
+    close = closest_devices(name, known)
+    fix = (f"did you mean {' or '.join(repr(c) for c in close)}? ({full_list})" if close
+           else f"{full_list}; or pass a spec TOML path (`accelopt catalog show h100-sxm` shows its fields)")
+    return UnknownNameError(f"unknown device {name!r}", fix)
 
 
 def _same_file_key(path: Path | str) -> str:

@@ -1,0 +1,44 @@
+"""An unknown device name suggests the closest catalog names, not the alphabet's first 40, and says where the full
+list is (`accelopt catalog list`). Before: `--hardware zzz` printed 'known devices: 4090, a100, ...' cut at 40,
+'nvidia-a100' suggested 'v100' first, 't4-pcie' never 't4'."""
+
+from __future__ import annotations
+
+import pytest
+
+from accelopt.cli.main import main
+from accelopt.errors import UnknownNameError
+from accelopt.hardware.catalog import closest_devices, load_catalog
+
+
+@pytest.mark.parametrize(("typed", "first"), [
+    ("h100-sxn", "h100-sxm"),      # a one-letter typo of a longer name ranks above the short name inside it
+    ("nvidia-a100", "a100"),       # a vendor word before the catalog name
+    ("NVIDIA H100", "h100"),       # spaces and capitals
+    ("t4-pcie", "t4"),             # a name that contains a catalog name
+    ("mi300", "mi300x"),           # a name contained in a catalog name
+])
+def test_closest_device_first(typed: str, first: str) -> None:
+    cat = load_catalog()
+    with pytest.raises(UnknownNameError) as e:
+        cat.get(typed)
+    assert e.value.fix.startswith(f"did you mean {first!r}"), e.value.fix
+    assert "`accelopt catalog list` lists all" in e.value.fix
+
+
+def test_no_close_name_points_at_the_full_list() -> None:
+    cat = load_catalog()
+    with pytest.raises(UnknownNameError) as e:
+        cat.get("zzz")
+    assert f"lists all {len(cat)} devices" in e.value.fix
+    assert "4090, a100" not in e.value.fix  # not the alphabet's first names
+    assert closest_devices("zzz", [s.name for s in cat]) == []
+
+
+@pytest.mark.parametrize("args", [["plan", "--model", "gpt3-125m", "--hardware", "h100-sxn"],
+                                  ["catalog", "show", "h100-sxn"]])
+def test_cli_exit_2_with_closest(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "did you mean 'h100-sxm'" in err and "Traceback" not in err
