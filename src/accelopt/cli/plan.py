@@ -60,7 +60,7 @@ class PlanOptions:
     hardware: str = "h100-sxm"
     """Comma-separated catalog devices or spec TOML paths."""
     devices: str = "64..8192"
-    """Device counts as typed: '512..8192' (powers of two) or '8,16,64'."""
+    """Device counts as typed: '512..8192' (RANGE_SYNTAX) or '8,16,64'."""
     deadline: str | None = None
     """A duration as typed ('30d'); None: no deadline."""
     budget_usd: float | None = None
@@ -697,6 +697,10 @@ SLICE_HELP = ("devices per scale-up domain / slice (a TPU ICI slice of Multislic
               "a whole number of slices (or fewer devices than one slice); 0 = the device's whole scale-up domain")
 
 
+# What units.parse_int_range does with 'LOW..HIGH': doubles from LOW and always ends at HIGH (so powers of two only
+# when LOW is one); the help of --devices and of serve/infer's --batch says so.
+RANGE_SYNTAX = "LOW..HIGH doubles from LOW and ends at HIGH (3..9 = 3,6,9; 512..8192 = 512,1024,...,8192)"
+
 COLLECTIVES_HELP = ("spec TOML written by `accelopt probe --collectives --save FILE`: its measured all-reduce bus "
                     "bandwidth and latency replace the catalog's scale-up link (printed as measured)")
 
@@ -827,7 +831,7 @@ def register(app: typer.Typer) -> None:
         hardware: str = typer.Option("h100-sxm", "--hardware", help="comma-separated catalog devices or spec TOML "
                                      "paths (`probe --save`, `simulate export`, your own); 'all' = every catalog "
                                      "device (a preset or config.json; a workload takes named devices)"),
-        devices: str = typer.Option("64..8192", "--devices", help="'512..8192' (powers of two) or '8,16,64'"),
+        devices: str = typer.Option("64..8192", "--devices", help=f"a list such as 8,16,64, or {RANGE_SYNTAX}"),
         seq_len: int = typer.Option(None, "--seq-len", help=SEQ_LEN_HELP),
         global_batch: str = typer.Option(None, "--global-batch",
                                          help="sequences ('2048', '2048seq') or tokens ('4194304tok', or any "

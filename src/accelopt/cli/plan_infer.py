@@ -54,6 +54,7 @@ class InferOptions:
 
 def register_infer(plan_app: typer.Typer) -> None:
     """Add `infer` to the `plan` command group."""
+    from accelopt.cli.plan import RANGE_SYNTAX
 
     @plan_app.command("infer", help=INFER_HELP)
     def infer(
@@ -61,7 +62,7 @@ def register_infer(plan_app: typer.Typer) -> None:
                                                "inference workload JSON"),
         hardware: str = typer.Option("all", "--hardware", help="comma-separated catalog devices or spec TOML "
                                                                "paths; 'all' = every catalog device"),
-        batch: str = typer.Option("1,8,64", "--batch", help="batch sizes, e.g. 1,8,64 or 1..64 (powers of two); "
+        batch: str = typer.Option("1,8,64", "--batch", help=f"batch sizes, a list such as 1,8,64, or {RANGE_SYNTAX}; "
                                                             "batch 1 gives the single-stream latency"),
         dtype: str = typer.Option("fp16", "--dtype", help="precision asked for: int8, fp16, bf16, fp32 (fp8, "
                                                           "int4); a device without it runs the one it has"),

@@ -30,7 +30,7 @@ SERVE_CALIBRATION_HELP = ("Calibration TOML in the bundled format (predict/data/
 
 def register_serve(plan_app: typer.Typer) -> None:
     """Add `serve` to the `plan` command group."""
-    from accelopt.cli.plan import COLLECTIVES_HELP
+    from accelopt.cli.plan import COLLECTIVES_HELP, RANGE_SYNTAX
 
     @plan_app.command("serve", help=SERVE_HELP)
     def serve(
@@ -39,8 +39,9 @@ def register_serve(plan_app: typer.Typer) -> None:
                                      "catalog device (those the model does not fit are listed with why)."),
         tp: int = typer.Option(1, "--tp", help="Tensor-parallel degree (must divide the attention heads)."),
         pp: int = typer.Option(1, "--pp", help="Pipeline-parallel stages."),
-        batch: str = typer.Option("", "--batch", help="Static batch sizes (requests that start together): 1,8,64 "
-                                  "or 1..256 (powers of two); default: powers of two up to the largest that fits."),
+        batch: str = typer.Option("", "--batch", help="Static batch sizes (requests that start together): a list "
+                                  f"such as 1,8,64, or {RANGE_SYNTAX}; default: powers of two up to the largest "
+                                  "that fits."),
         concurrency: str = typer.Option("", "--concurrency", help="Requests in flight under continuous batching "
                                         "(same syntax as --batch, exclusive with it): TTFT is one request's prefill "
                                         "+ half a decode step; throughput as a static batch of that size. max: as "
