@@ -651,7 +651,8 @@ def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str)
         eff = 1.0
     else:
         eff = _link_efficiency(spec, cal, in_domain and spec.scaleup_bandwidth_byte_per_s is not None)
-    chains = comm.chains_in_domain(spec) and cal.tp_allreduce == "nccl"  # an engine's own kernel: the log2 tree
+    # an engine's own kernel: the log2 tree; NCCL/RCCL chains a domain's ranks, and is what runs across domains
+    chains = comm.chains_in_domain(spec) and (cal.tp_allreduce == "nccl" or not in_domain)
     p_in = int(comm.tree_chain_ranks(chains, np.asarray([group]), np.asarray([1]),
                                      int(spec.scaleup_domain_devices))[0])
     lat_in = lat if in_domain else _step_latency_s(*comm.pick_link(spec, int(spec.scaleup_domain_devices),
@@ -675,12 +676,33 @@ def custom_allreduce_assumed(spec: AcceleratorSpec, tp: int, cal: ServingCalibra
     """The assumption printed where a tensor-parallel all-reduce is the engine's own kernel (cal.tp_allreduce
     'custom') on a device whose library would chain (an NVIDIA/AMD GPU, tp > 1): its latency has no source, so the
     log2 tree's 2 log2(tp) steps are used (the model before NCCL's chain); value = those steps."""
-    if tp <= 1 or cal.tp_allreduce != "custom" or not comm.chains_in_domain(spec):
+    if tp <= 1 or cal.tp_allreduce != "custom" or not comm.chains_in_domain(spec) or custom_allreduce_off(spec, tp):
         return None
     return comm.Assumption(CUSTOM_ALLREDUCE_FIELD, 2 * math.log2(tp),
                            "the engine's custom all-reduce (vLLM, TensorRT-LLM >= 1.0, SGLang): no source for its "
                            "latency; timed as min(ring, log2 tree); --tp-allreduce nccl for NCCL/RCCL's chain",
                            "scale-up")
+
+
+def custom_allreduce_off(spec: AcceleratorSpec, tp: int) -> bool:
+    """Whether a tensor-parallel group of `tp` x `spec` spans more than one scale-up domain, where the engines' own
+    all-reduce kernel does not run and the all-reduces go through NCCL/RCCL's ring or tree over the scale-out link
+    (`_link`): vLLM's CustomAllreduce turns itself off for a group that is not all on one node ('Custom allreduce is
+    disabled because this process group spans across nodes.', and its supported world sizes are 2, 4, 6 and 8:
+    vllm/distributed/device_communicators/custom_all_reduce.py @00d618a, CustomAllreduce.__init__)."""
+    return tp > spec.scaleup_domain_devices
+
+
+def custom_allreduce_note(spec: AcceleratorSpec, tp: int, cal: ServingCalibration) -> str | None:
+    """The note printed where the engine's custom all-reduce was asked for (its default, or the calibration's) but
+    tensor parallelism spans scale-up domains (custom_allreduce_off), so NCCL/RCCL's is timed instead; None where
+    it does not apply."""
+    if cal.tp_allreduce != "custom" or not comm.chains_in_domain(spec) or not custom_allreduce_off(spec, tp):
+        return None
+    domain = int(spec.scaleup_domain_devices)
+    return (f"{spec.name}: --tp {tp} spans {math.ceil(tp / domain)} scale-up domains of {domain} devices: the "
+            "engine's custom all-reduce runs inside one node only (vLLM turns it off across nodes), so the "
+            "tensor-parallel all-reduces are timed as NCCL/RCCL's ring or tree over the scale-out link")
 
 
 @functools.lru_cache(maxsize=1)

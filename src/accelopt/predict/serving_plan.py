@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from accelopt.errors import AcceloptError, InfeasibleError, InputError, unknown_name
+from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.predict import comm
 from accelopt.predict.comm import load_measured
 from accelopt.predict.query import measured_share_note
 from accelopt.predict.serving import (
@@ -17,6 +19,8 @@ from accelopt.predict.serving import (
     ServeResult,
     ServeSweep,
     attention_peak_note,
+    custom_allreduce_note,
+    custom_allreduce_off,
     engine_calibration,
     max_load_concurrency,
     overflow_error,
@@ -176,6 +180,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     specs = resolve_devices(opts.hardware, opts.catalog)  # 'all', or names; unknown ones fail before any work
     sweeps: list[BatchSweep] = []
     errors: list[ServeError] = []
+    tp_notes: list[str] = []  # where the engine's custom all-reduce gives way to NCCL/RCCL's (across domains)
     first_error: AcceloptError | None = None
     for spec in specs:
         if opts.price_usd_per_hour is not None:
@@ -189,6 +194,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                      max_batch_size=opts.max_batch_size, path=opts.calibration,
                                      measured_link=measured,
                                      tp_allreduce=opts.tp_allreduce or (rule.tp_allreduce if rule else None))
+            _check_custom_allreduce(opts, spec)
             if at_max_load:  # per device: its own KV cache decides
                 batches = [max_load_concurrency(cfg, spec, tp=opts.tp, pp=opts.pp, prompt_len=opts.prompt,
                                                 output_len=opts.output, weight_dtype=opts.weight_dtype,
@@ -206,6 +212,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                           for r in _rates(opts.rate)]
                 sweep = replace(sweep, points=points)
             sweeps.append(sweep)
+            if note := custom_allreduce_note(spec, opts.tp, cal):
+                tp_notes.append(note)
         except InfeasibleError as e:
             errors.append(ServeError(device=spec.name, problem=e.problem, fix=e.fix))
             first_error = first_error or e
@@ -215,6 +223,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     notes = [*cfg.config_defaults]  # figures the config.json left out, with the values used instead
     notes += [n for sp in specs if (n := measured_share_note(sp, measured))]  # the words of `plan`'s notes
     served = {sw.points[0].device for sw in sweeps if sw.points}
+    notes += tp_notes
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
     if cfg.context is not None and (note := cfg.context.note(opts.prompt, opts.output)):
         notes.append(note)  # beyond the model's positions, or within them only through rope scaling
@@ -224,6 +233,18 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     result = ServeResult(results=[ServeSweep.of(s) for s in sweeps], errors=errors,
                          unused_config_keys=list(cfg.unused_keys), measured_link=measured, notes=notes)
     return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps))
+
+
+def _check_custom_allreduce(opts: ServeOptions, spec: AcceleratorSpec) -> None:
+    """An InfeasibleError (this device is listed as not served) for `--tp-allreduce custom` typed with a
+    tensor-parallel group past one scale-up domain: no engine runs its own all-reduce kernel across nodes
+    (serving.custom_allreduce_off)."""
+    if opts.tp_allreduce == "custom" and comm.chains_in_domain(spec) and custom_allreduce_off(spec, opts.tp):
+        raise InfeasibleError(f"--tp-allreduce custom with --tp {opts.tp} on {spec.name}: the group spans more than "
+                              f"one scale-up domain of {spec.scaleup_domain_devices:g} devices, and the engines' "
+                              "custom all-reduce runs inside one node only (vLLM turns it off across nodes)",
+                              f"use --tp-allreduce nccl (NCCL/RCCL across nodes), or --tp up to "
+                              f"{spec.scaleup_domain_devices:g} (with --pp for more devices)")
 
 
 def _rates(text: str) -> list[float]:
