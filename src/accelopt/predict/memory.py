@@ -110,16 +110,20 @@ def stage_params(model: TransformerConfig, pp: Arr, vp: Arr, tp: Arr, ep: Arr, l
     h = model.hidden
     mats = 3 if model.mlp == "swiglu" else 2
     # attention on one tensor-parallel rank: replicated K/V heads when tp > kv_heads (kv_heads_per_device)
-    attn_dev = model.attn_params_per_device(tp) + model.norms_per_layer * h / tp
-    dense_mlp = mats * h * (model.dense_ffn or model.ffn)
+    # + biases (GPT-2 style; split with their projections, the row-parallel ones' too: < 0.1% of a layer)
+    attn_dev = (model.attn_params_per_device(tp) + model.attn_bias_params() / tp
+                + model.norms_per_layer * model.norm_params / tp)
+    dense_mlp = mats * h * (model.dense_ffn or model.ffn) + model.mlp_bias_params(model.dense_ffn or model.ffn)
     frac_moe = model.moe_layers / model.layers
     shared = model.shared_experts * mats * h * model.ffn + (h * model.experts if model.is_moe else 0)
     experts = model.experts * mats * h * model.ffn if model.is_moe else 0
     ls = layers_per_stage(model.layers, pp, vp) if ls is None else ls
-    emb = model.vocab * h * np.where(pp == 1, 1 if model.tied_embeddings else 2, 1) + h  # + the final norm
+    # + the final norm and a learned position table (both on the first stage's count, as the output layer's)
+    emb = model.vocab * h * np.where(pp == 1, 1 if model.tied_embeddings else 2, 1) + model.norm_params \
+        + model.position_params()
     emb = np.where(embedding, emb, 0.0)
     dense = ls * (attn_dev + ((1 - frac_moe) * dense_mlp + frac_moe * shared) / tp) + emb / tp
-    keep16 = ls * model.norms_per_layer * h / tp + emb / tp
+    keep16 = ls * model.norms_per_layer * model.norm_params / tp + emb / tp
     etp = tp if etp is None else etp
     expert = ls * frac_moe * experts / (etp * ep)
     layer_full = (attn_dev + (dense_mlp if not model.is_moe else shared) / tp

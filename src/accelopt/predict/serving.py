@@ -519,9 +519,10 @@ def kv_cache_bytes(model: TransformerConfig, context: float, kv_dtype: str = "bf
 
 
 def _embedding_params(model: TransformerConfig) -> tuple[int, int]:
-    """(input-embedding params not shared with the head, LM-head params)."""
+    """(input-embedding params not shared with the head, a learned position table included: looked up, never
+    multiplied; LM-head params)."""
     head = model.vocab * model.hidden
-    return (0 if model.tied_embeddings else head), head
+    return (0 if model.tied_embeddings else head) + model.position_params(), head
 
 
 def _expert_params_total(model: TransformerConfig) -> int:

@@ -2,8 +2,8 @@
 
 Every preset cites the table or file its numbers come from. `PUBLISHED_PARAMS` holds the
 parameter counts the authors state, which tests compare against `params_total()` /
-`params_active()` (biases, position embeddings and the BERT pooler are not modelled; the
-tolerance in the tests says how much that costs).
+`params_active()` (GPT-2/GPT-3's biases and learned position embeddings are counted; other families' biases,
+BERT's position table and pooler are not, and the tolerance in the tests says how much that costs).
 """
 
 from __future__ import annotations
@@ -95,8 +95,11 @@ _CTX_QWEN3 = ContextLimit(positions=32768, supported_tokens=131072, rope="yarn, 
 
 
 def _gpt3(name: str, layers: int, hidden: int, heads: int) -> TransformerConfig:
+    # GPT-3 is GPT-2's architecture (Brown et al. 2020 sec. 2.1: "the same model and architecture as GPT-2"):
+    # learned positions over its n_ctx 2048, biases on every projection and LayerNorm
     return TransformerConfig(name=name, layers=layers, hidden=hidden, heads=heads, ffn=4 * hidden, vocab=50257,
-                             seq_len=2048, tied_embeddings=True, source=_GPT3, context=_CTX_GPT3)
+                             seq_len=2048, tied_embeddings=True, learned_positions=2048, biases=True, source=_GPT3,
+                             context=_CTX_GPT3)
 
 
 _PRESETS: dict[str, TransformerConfig] = {
@@ -472,6 +475,10 @@ _TIED_TYPES = _FALCON_TYPES | {"gpt2", "bert", "roberta", "xlm-roberta", "camemb
                                "gpt_bigcode", "opt", "bloom"}  # and every gemma* type (_tied_by_default)
 _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gpt_neox",
                            "gptj", "codegen", "phi3", "deepseek", "deepseek_v2", "deepseek_v3"})
+# Families built as GPT-2 (transformers GPT2Model, GPTBigCodeModel): a learned position table of n_positions rows
+# (wpe), biases on c_attn, c_proj, c_fc and every LayerNorm. GPT2Config's default n_positions is 1024.
+_GPT2_STYLE_TYPES = frozenset({"gpt2", "gpt_bigcode"})
+_GPT2_DEFAULT_POSITIONS = 1024
 _ENCODER_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "electra"})
 # Families the predictors do not model: no attention (state-space / recurrent), or hybrids of those with attention.
 _NO_ATTENTION_TYPES = frozenset({"mamba", "mamba2", "falcon_mamba", "rwkv", "rwkv5", "rwkv6", "recurrent_gemma",
@@ -618,6 +625,10 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     if head_dim == 0:  # not 'absent': it would silently become hidden / heads
         raise InputError(f"{where}: head_dim = 0", "give head_dim the attention head width, or leave it out "
                          "(then hidden_size / num_attention_heads)")
+    gpt2_style = mtype in _GPT2_STYLE_TYPES
+    if gpt2_style and context is None:
+        defaults += (f"the config gives no n_positions: {_GPT2_DEFAULT_POSITIONS:,} rows of learned position "
+                     "embeddings counted (transformers GPT2Config's default; give n_positions)",)
     # each of these names the file in its own errors (inside the try below it was named twice)
     kv_heads, mla, limit = _kv_heads(cfg, mtype, where), _mla(cfg, where), context_limit(cfg, context, where)
     try:
@@ -627,6 +638,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
                                  mla=mla, parallel_block=parallel, norms_per_layer=norms,
                                  tied_embeddings=tied, encoder_only=mtype in _ENCODER_TYPES,
+                                 learned_positions=(context or _GPT2_DEFAULT_POSITIONS) if gpt2_style else 0,
+                                 biases=gpt2_style,
                                  source=f"Hugging Face config {p}", unused_keys=unused, config_defaults=defaults,
                                  context=limit, **kwargs)
     except InputError as e:  # TransformerConfig's own checks name its fields: name the file and the config's keys

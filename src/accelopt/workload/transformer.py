@@ -107,6 +107,13 @@ class TransformerConfig:
     """Normalisation layers per block, each `hidden` weights (pre-norm: 2; parallel GPT-J/PaLM: 1; Gemma 2/3 pre+post
     norms: 4)."""
     tied_embeddings: bool = False
+    learned_positions: int = 0
+    """Rows of a learned absolute position-embedding table, each `hidden` wide (GPT-2: n_positions 1024; GPT-3:
+    n_ctx 2048; Radford et al. 2019 / HF GPT2Model.wpe); 0: none (rotary or ALiBi positions)."""
+    biases: bool = False
+    """GPT-2-style biases: every linear layer of a block (Wq, Wk, Wv, Wo and both MLP matrices; HF GPT2Attention
+    c_attn / c_proj and GPT2MLP c_fc / c_proj are Conv1D with bias) and every LayerNorm (a bias beside its weight,
+    the final one included). False: none counted (Llama-style RMSNorm and bias-free projections)."""
     encoder_only: bool = False
     """BERT-style (bidirectional attention, no causal mask); decoders are causal."""
     source: str = ""
@@ -157,6 +164,10 @@ class TransformerConfig:
         if n_win is not None and (not isinstance(n_win, int) or not 0 <= n_win <= self.layers):
             raise InputError(f"model {self.name!r}: sliding_window_layers = {n_win!r} must be in 0..{self.layers}",
                              "give how many layers use the window")
+        if isinstance(self.learned_positions, bool) or not isinstance(self.learned_positions, int) \
+                or not 0 <= self.learned_positions <= MAX_COUNT:
+            raise InputError(f"model {self.name!r}: learned_positions = {self.learned_positions!r} must be a whole "
+                             f"number in 0..{MAX_COUNT:,}", "fix learned_positions (0: no learned position table)")
         if not isinstance(self.norms_per_layer, int) or self.norms_per_layer < 0:
             raise InputError(f"model {self.name!r}: norms_per_layer = {self.norms_per_layer!r} must be >= 0",
                              "fix norms_per_layer")
@@ -291,19 +302,40 @@ class TransformerConfig:
 
     def mlp_params_per_expert(self) -> int:
         mats = 3 if self.mlp == "swiglu" else 2
-        return mats * self.hidden * self.ffn
+        return mats * self.hidden * self.ffn + self.mlp_bias_params(self.ffn)
+
+    def mlp_bias_params(self, width: int) -> int:
+        """Biases of one MLP of inner width `width` (`biases`): the up (and gate) projection's outputs and the down
+        projection's `hidden` outputs (GPT-2: c_fc 4h + c_proj h); 0 without biases."""
+        if not self.biases:
+            return 0
+        return (2 if self.mlp == "swiglu" else 1) * width + self.hidden
+
+    @property
+    def norm_params(self) -> int:
+        """Weights of one normalisation layer: `hidden`, and as many biases for a LayerNorm with bias (`biases`)."""
+        return self.hidden * (2 if self.biases else 1)
+
+    def attn_bias_params(self) -> int:
+        """Biases of one layer's attention projections (`biases`): q, k, v outputs and the out-projection's `hidden`
+        (GPT-2: c_attn 3h + c_proj h); 0 without biases."""
+        return self.q_width + self.k_width + self.v_width + self.hidden if self.biases else 0
+
+    def position_params(self) -> int:
+        """The learned position-embedding table: learned_positions x hidden (GPT-2 124M: 1024 x 768 = 786,432)."""
+        return self.learned_positions * self.hidden
 
     def params_total(self) -> int:
-        """All parameters (every expert counted)."""
-        per_layer_norms = self.norms_per_layer * self.hidden
+        """All parameters (every expert counted): GPT-2 124M = 124,439,808, as transformers' GPT2LMHeadModel."""
+        per_layer = self.attn_params_per_layer() + self.attn_bias_params() + self.norms_per_layer * self.norm_params
         dense_layers = self.layers - self.moe_layers
         dense_width = self.dense_ffn or self.ffn
-        mlp = dense_layers * (3 if self.mlp == "swiglu" else 2) * self.hidden * dense_width
+        mlp = dense_layers * ((3 if self.mlp == "swiglu" else 2) * self.hidden * dense_width
+                              + self.mlp_bias_params(dense_width))
         mlp += self.moe_layers * ((self.experts + self.shared_experts) * self.mlp_params_per_expert()
                                   + self.hidden * self.experts)  # + router
-        emb = self.vocab * self.hidden * (1 if self.tied_embeddings else 2)
-        final_norm = self.hidden
-        return self.layers * (self.attn_params_per_layer() + per_layer_norms) + mlp + emb + final_norm
+        emb = self.vocab * self.hidden * (1 if self.tied_embeddings else 2) + self.position_params()
+        return self.layers * per_layer + mlp + emb + self.norm_params  # + the final norm
 
     def params_active(self) -> int:
         """Parameters one token touches (MoE: top_k + shared experts instead of all)."""
