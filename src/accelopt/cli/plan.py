@@ -442,7 +442,7 @@ def _run_search(opts: PlanOptions) -> None:
                       skipped_devices=dict(c.skipped_devices), schedule=opts.schedule, measured_link=measured,
                       axes=axes, slice_devices=opts.slice_devices, objective=objective, **_setup_flags(setup),
                       notes=[*model_notes(setup, opts.setup.seq_len is not None), *_unranked_notes(unranked, objective),
-                             *_search_notes(specs, measured, opts.slice_devices, setup.global_batch,
+                             *_search_notes(specs, measured, opts.slice_devices, setup,
                                             [_fmt_row(c, int(i)) for i in best])],
                       best=[_fmt_row(c, int(i)) for i in best],
                       pareto_front=[_fmt_row(c, int(i)) for i in front], closest_by_memory=closest_rows,
@@ -542,15 +542,19 @@ def _flags_text(setup: Any) -> str:
     return "".join(f", {w}" for w in words if w)
 
 
-def _search_notes(specs: list[Any], measured: Any, slice_devices: int, global_batch: int,
+def _search_notes(specs: list[Any], measured: Any, slice_devices: int, setup: Any,
                   rows: list[Any]) -> list[str]:
     """The lines under `plan`'s tables (PlanResult.notes): a data-parallel degree among `rows` that does not divide
-    the global batch; a (device, count) that spans several slices, in the device's words (query.slice_note); what a
-    group reaches of a measured link on a switchless domain (query.measured_share_note)."""
+    the global batch; an interleaved (pp, vp) among them whose chunks split the layers unevenly, counted as an upper
+    bound (query.uneven_vp_note); a (device, count) that spans several slices, in the device's words
+    (query.slice_note); what a group reaches of a measured link on a switchless domain (query.measured_share_note)."""
+    global_batch, layers, edge_stage_layers = setup.global_batch, setup.model.layers, setup.edge_stage_layers
     from accelopt.predict.comm import slice_spec
-    from accelopt.predict.query import measured_share_note, slice_note, uneven_note
+    from accelopt.predict.query import measured_share_note, slice_note, uneven_note, uneven_vp_note
 
     notes = [f"dp={dp}: {n}" for dp in sorted({r.layout.dp for r in rows}) if (n := uneven_note(global_batch, dp))]
+    notes += [n for pp, vp in sorted({(r.layout.pp, r.layout.vp) for r in rows})
+              if (n := uneven_vp_note(layers, pp, vp, edge_stage_layers))]
     by_name = {sp.name: sp for sp in specs}
     for name, count in sorted({(r.hardware, r.devices) for r in rows}):
         note = slice_note(slice_spec(by_name[name], slice_devices), count, slice_devices) if name in by_name else None
@@ -903,7 +907,9 @@ def register(app: typer.Typer) -> None:
         pp: int = typer.Option(1, "--pp", help="pipeline stages"),
         cp: int = typer.Option(1, "--cp", help="context-parallel degree (must divide --seq-len)"),
         ep: int = typer.Option(1, "--ep", help="expert-parallel degree (MoE models)"),
-        vp: int = typer.Option(1, "--vp", help="interleaved chunks per device (1 = 1F1B)"),
+        vp: int = typer.Option(1, "--vp", help="interleaved chunks per device (1 = 1F1B); when pp x vp chunks do "
+                               "not split the layers evenly, the busiest rank is counted with ceil(L / (pp vp)) x vp "
+                               "layers, an upper bound (noted under the result)"),
         mbs: int = typer.Option(1, "--mbs", help="micro-batch size (sequences)"),
         zero: int = typer.Option(1, "--zero", help="ZeRO stage 0-3 (3 = FSDP)"),
         recompute: str = typer.Option("selective", "--recompute",

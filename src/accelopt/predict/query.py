@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -221,6 +222,22 @@ def uneven_note(global_batch: int, dp: int) -> str | None:
             f"{most} sequences per rank (the others idle for {most - fewest} of them)")
 
 
+def uneven_vp_note(layers: int, pp: int, vp: int, edge_stage_layers: int | None = None) -> str | None:
+    """The sentence saying that an interleaved layout's chunks do not split the layers evenly, so the busiest rank is
+    counted with ceil(L / (p v)) x v layers, more than the ceil(L / p) a rank needs at most: an upper bound on its
+    time and memory (Megatron-LM refuses such a split: 'number of layers per pipeline stage must be divisible [by
+    the] number of layers per virtual pipeline stage', megatron/training/arguments.py validate_args). None when
+    even, without interleaving, or with --edge-stage-layers (its own rule)."""
+    if vp <= 1 or edge_stage_layers is not None:
+        return None
+    counted, needed = math.ceil(layers / (pp * vp)) * vp, math.ceil(layers / pp)
+    if counted <= needed:
+        return None
+    return (f"pp {pp} x vp {vp} = {pp * vp} chunks do not split {layers} layers evenly: the busiest rank is counted "
+            f"with ceil({layers} / {pp * vp}) x {vp} = {counted} layers where {needed} would do, an upper bound on its "
+            "time and memory (Megatron-LM asks vp to divide the layers per stage)")
+
+
 def slice_note(spec: AcceleratorSpec, devices: int, slice_devices: int) -> str | None:
     """The sentence saying that a job spans several slices and talks across them over the scale-out network, in
     the device family's words (ICI and DCN on a TPU, NVLink on an NVIDIA GPU: comm.slice_words); None otherwise."""
@@ -339,7 +356,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     _check_offload(q, lay)
     measured = load_measured(q.collectives) if q.collectives is not None else None
     pred = evaluate(setup, spec, arr, cal, measured=measured)
-    notes = [n for n in (uneven_note(batch, dp), slice_note(spec, q.devices, q.slice_devices)) if n]
+    notes = [n for n in (uneven_note(batch, dp), slice_note(spec, q.devices, q.slice_devices),
+                         uneven_vp_note(q.model.layers, q.pp, q.vp, q.edge_stage_layers)) if n]
     notes += ignored_overlap_notes(q)
     notes += [n for n in (measured_share_note(spec, pred.measured),) if n]
     return LayoutResult(setup=setup, spec=spec, layout=lay, cal=cal, terms=pred.row(0),
