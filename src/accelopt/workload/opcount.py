@@ -3,7 +3,8 @@
 FLOPs count 2 per multiply-accumulate (DESIGN.md). Matmul, conv and (CUDA) attention FLOPs come
 from `torch.utils.flop_counter.flop_registry`, the table FlopCounterMode uses, so both agree
 exactly. Ops that table omits get a formula here (CPU flash attention, mv, dot) or the
-per-element table `ELEMENT_FLOPS` below.
+per-element table `ELEMENT_FLOPS` below; fused recurrent layers (LSTM/GRU/RNN) and the transformer
+encoder fast path get theirs in `opcount_fused`.
 
 Per-element FLOP table: the number of arithmetic or special-function operations (exp, erf, sqrt
 each count 1) in the op's defining formula, per output element (per input element for
@@ -22,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from accelopt.workload.opcount_fused import FUSED_OPS, fused_flops
 from accelopt.workload.types import Conv, Gemm
 
 # ---- per-element FLOPs (see module docstring)
@@ -94,7 +96,8 @@ ALLOC_OPS = frozenset({"empty", "empty_like", "empty_strided", "new_empty", "new
                        "resize_", "set_", "_local_scalar_dense", "lift_fresh", "sym_size", "sym_stride",
                        "sym_numel", "is_same_size", "_has_compatible_shallow_copy_type",
                        # views whose schema carries no alias annotation
-                       "_unsafe_view", "_reshape_alias", "alias",
+                       "_unsafe_view", "_reshape_alias", "alias", "unsafe_split", "unsafe_split_with_sizes",
+                       "unsafe_chunk", "_nested_tensor_from_mask_left_aligned",
                        # profiler markers (optimizer.step is wrapped in record_function)
                        "_record_function_enter", "_record_function_enter_new", "_record_function_exit"})
 """Ops that move no data: allocations, metadata queries, un-annotated views, profiler markers."""
@@ -111,7 +114,9 @@ MEMORY_OPS = frozenset({"copy", "_to_copy", "clone", "cat", "stack", "index", "i
                         "slice_backward", "select_backward", "unfold_backward", "diagonal_backward",
                         "as_strided_scatter", "slice_scatter", "select_scatter", "masked_scatter", "index_fill",
                         "_unsafe_index_put", "expand_copy", "permute_copy", "view_copy", "transpose_copy",
-                        "contiguous", "_copy_from", "_copy_from_and_resize"})
+                        "contiguous", "_copy_from", "_copy_from_and_resize",
+                        # padded <-> nested tensors (the transformer encoder fast path with a padding mask)
+                        "_nested_tensor_from_mask", "to_padded_tensor"})
 SDPA_CPU = "_scaled_dot_product_flash_attention_for_cpu"
 SDPA_CPU_BWD = "_scaled_dot_product_flash_attention_for_cpu_backward"
 
@@ -230,6 +235,9 @@ def classify(func: Any, args: Sequence[Any], kwargs: dict[str, Any], out: Any) -
     packet = func._overloadpacket
     if name in (SDPA_CPU, SDPA_CPU_BWD):
         return OpWork("attention", sdpa_cpu_flops(name, args))
+    if name in FUSED_OPS:  # a whole LSTM/GRU/RNN layer or transformer encoder layer in one kernel
+        flops, gemm = fused_flops(name, func, args, kwargs)
+        return OpWork("matmul", flops, gemm=gemm)
     if packet in flop_registry:
         flops = float(flop_registry[packet](*args, **kwargs, out_val=out))
         if "attention" in name:
