@@ -154,3 +154,37 @@ def test_native_multi_head_attention_counts_the_slow_paths_ops() -> None:
         mha(x, x, x, need_weights=False)
     assert fast.ops["_native_multi_head_attention"] == 1 and not fast.unmodeled
     assert fast.flops == slow.flops - (2 * 5) * (3 * 16)
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: torch.optim.AdamW(p),
+    lambda p: torch.optim.AdamW(p, amsgrad=True),
+    lambda p: torch.optim.Adam(p),
+    lambda p: torch.optim.Adam(p, weight_decay=0.1),
+    lambda p: torch.optim.SGD(p, lr=0.1),
+    lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    lambda p: torch.optim.Adagrad(p),
+])
+def test_fused_optimizer_counts_what_foreach_counts(make: Any) -> None:
+    """torch.optim.X(fused=True) runs one _fused_X_ kernel that read as unmodeled; it counts the FLOPs the
+    foreach implementation counts op by op (from the second step on: the first makes the state)."""
+    counts = {}
+    for impl in ("foreach", "fused"):
+        torch.manual_seed(0)
+        model = nn.Linear(30, 5)
+        opt = make(model.parameters())
+        opt.defaults[impl] = True
+        for group in opt.param_groups:
+            group[impl] = True
+        count = _Count()
+        for step in range(2):
+            model(torch.randn(3, 30)).sum().backward()
+            if step == 1:
+                with count:
+                    opt.step()
+            else:
+                opt.step()
+        assert not count.unmodeled, (impl, count.unmodeled)
+        counts[impl] = count
+    assert counts["fused"].flops == counts["foreach"].flops > 0
+    assert any(name.startswith("_fused_") for name in counts["fused"].ops)

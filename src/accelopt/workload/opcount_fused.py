@@ -45,9 +45,16 @@ RNN_BACKWARD = frozenset({"mkldnn_rnn_layer_backward", "_cudnn_rnn_backward", "m
 FUSED_CELLS = {"_thnn_fused_lstm_cell": 13.0, "_thnn_fused_gru_cell": 10.0}
 """CUDA fused pointwise cells (the gate GEMMs run as separate mm ops): FLOPs per element of the state."""
 FUSED_CELLS_BACKWARD = {"_thnn_fused_lstm_cell_backward_impl": 13.0, "_thnn_fused_gru_cell_backward": 10.0}
+OPTIMIZER_FLOPS = {"_fused_adam": 13.0, "_fused_adamw": 13.0, "_fused_adagrad": 9.0, "_fused_sgd": 1.0}
+"""Fused optimizer steps (torch.optim.X(fused=True)): FLOPs per parameter element, the same the foreach and
+single-tensor implementations count op by op (tests/test_opcount_fused.py): Adam's m and v updates, bias
+corrections, sqrt, eps and step (Kingma & Ba 2015, Algorithm 1) 13; +1 for weight decay (L2 for Adam, decoupled
+for AdamW), +1 for amsgrad's max; Adagrad 9 (+1 weight decay); SGD 1, +2 with momentum, +1 weight decay, +1
+Nesterov."""
 ENCODER_LAYER = "_transformer_encoder_layer_fwd"
 NATIVE_MHA = "_native_multi_head_attention"
-FUSED_OPS = RNN_FORWARD | RNN_BACKWARD | set(FUSED_CELLS) | set(FUSED_CELLS_BACKWARD) | {ENCODER_LAYER, NATIVE_MHA}
+FUSED_OPS = (RNN_FORWARD | RNN_BACKWARD | set(FUSED_CELLS) | set(FUSED_CELLS_BACKWARD) | {ENCODER_LAYER, NATIVE_MHA}
+             | {f"{n}_" for n in OPTIMIZER_FLOPS} | set(OPTIMIZER_FLOPS))
 
 
 def named_args(func: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -141,18 +148,30 @@ def native_mha_flops(a: dict[str, Any]) -> float:
     return batch * (2.0 * width * width * (2 * sq + 2 * sk) + 4.0 * sq * sk * width)
 
 
-def fused_flops(name: str, func: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[float, Gemm | None]:
-    """(FLOPs, gate GEMM or None) of a fused op named in FUSED_OPS."""
+def optimizer_flops(name: str, a: dict[str, Any]) -> float:
+    """FLOPs of a fused optimizer step over all its parameters (OPTIMIZER_FLOPS)."""
+    per_element = OPTIMIZER_FLOPS[name] + (1.0 if a.get("weight_decay") else 0.0)
+    if name in ("_fused_adam", "_fused_adamw"):
+        per_element += 1.0 if a.get("amsgrad") else 0.0
+    if name == "_fused_sgd":
+        per_element += (2.0 if a.get("momentum") else 0.0) + (1.0 if a.get("nesterov") else 0.0)
+    return per_element * sum(int(p.numel()) for p in a["self"])
+
+
+def fused_work(name: str, func: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[str, float, Gemm | None]:
+    """(op kind, FLOPs, gate GEMM or None) of a fused op named in FUSED_OPS."""
     a = named_args(func, args, kwargs)
+    if name.removesuffix("_") in OPTIMIZER_FLOPS:
+        return "elementwise", optimizer_flops(name.removesuffix("_"), a), None
     if name in RNN_FORWARD or name in RNN_BACKWARD:
         gemm = rnn_gemm(a) if name == "mkldnn_rnn_layer" else None
-        return rnn_flops(name, a), gemm
+        return "matmul", rnn_flops(name, a), gemm
     if name in FUSED_CELLS:
         state = a["cx"] if "cx" in a else a["hx"]
-        return FUSED_CELLS[name] * int(state.numel()), None
+        return "elementwise", FUSED_CELLS[name] * int(state.numel()), None
     if name in FUSED_CELLS_BACKWARD:
         state = a["cx"] if "cx" in a else a["grad_hy"]
-        return BACKWARD_FACTOR * FUSED_CELLS_BACKWARD[name] * int(state.numel()), None
+        return "elementwise", BACKWARD_FACTOR * FUSED_CELLS_BACKWARD[name] * int(state.numel()), None
     if name == ENCODER_LAYER:
-        return encoder_layer_flops(a), None
-    return native_mha_flops(a), None
+        return "matmul", encoder_layer_flops(a), None
+    return "matmul", native_mha_flops(a), None
