@@ -87,6 +87,7 @@ SOFTMAX_FLOPS: dict[str, float] = {
     "_log_softmax": 5.0,  # max, sub, exp, sum, sub(log)
     "_softmax_backward_data": 4.0,  # g*y, sum, sub, mul
     "_log_softmax_backward_data": 4.0,  # exp, sum, mul, sub
+    "_safe_softmax": 6.0,  # softmax (5) that writes 0 for fully masked rows instead of NaN: + a select
 }
 
 NORM_FLOPS: dict[str, float] = {
@@ -158,6 +159,9 @@ ALLOC_OPS = frozenset({"empty", "empty_like", "empty_strided", "new_empty", "new
                        # views whose schema carries no alias annotation
                        "_unsafe_view", "_reshape_alias", "alias", "unsafe_split", "unsafe_split_with_sizes",
                        "unsafe_chunk", "_nested_tensor_from_mask_left_aligned",
+                       # in-place views: they rewrite self's sizes and strides, not its data
+                       "transpose_", "t_", "squeeze_", "unsqueeze_", "as_strided_", "swapdims_", "swapaxes_",
+                       "detach_",
                        # profiler markers (optimizer.step is wrapped in record_function)
                        "_record_function_enter", "_record_function_enter_new", "_record_function_exit"})
 """Ops that move no data: allocations, metadata queries, un-annotated views, profiler markers."""
