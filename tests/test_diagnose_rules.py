@@ -172,3 +172,20 @@ def test_flops_per_step_says_it_is_a_lower_bound_when_ops_have_no_formula() -> N
     assert unmodeled_flops_note(SimpleNamespace(unmodeled_ops={})) == ""
     note = unmodeled_flops_note(SimpleNamespace(unmodeled_ops={"mkldnn_rnn_layer": 2}))
     assert "lower bound" in note and "mkldnn_rnn_layer x2" in note
+
+
+def test_console_prints_each_note_on_its_own_line() -> None:
+    """The notes were joined by a space into one centred caption: 'no collectives measured ops whose FLOPs ...'
+    read as one sentence."""
+    import io
+
+    from accelopt.report.console import make_console
+    from accelopt.report.profile_view import diagnosis_table
+
+    f = Facts(phase_s=_phases(), rows=[], profiled_step_s=1.0, dtype="fp32", device="cpu", train=True,
+              unmodeled_ops={"weird_op": 1})
+    buf = io.StringIO()
+    make_console(file=buf, width=400).print(diagnosis_table(diagnose_facts(f)))
+    lines = buf.getvalue().splitlines()
+    assert any(line.startswith("note: communication: single-process run") for line in lines), lines
+    assert any(line.startswith("note: ops whose FLOPs and bytes are not modelled") for line in lines), lines

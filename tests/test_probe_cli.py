@@ -57,6 +57,8 @@ def test_probe_compare_with_catalog_entry(capsys: pytest.CaptureFixture[str], ti
     (["--device", "cuda:7"], "cuda:7"),
     (["--device", "cpu", "--compare", "h100-sxn"], "h100-sxm"),
     (["--device", "cpu", "--save", "out.txt"], ".toml"),
+    (["--device", "cpu", "--nproc", "2"], "--collectives"),  # the default value, given without --collectives
+    (["--device", "cpu", "--nproc", "4"], "--collectives"),
 ])
 def test_probe_bad_inputs_exit_2(capsys: pytest.CaptureFixture[str], tiny: None, args: list[str],
                                  needle: str) -> None:

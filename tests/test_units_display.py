@@ -28,3 +28,20 @@ def test_fmt_quantity_uses_the_declared_unit() -> None:
     assert units.fmt_quantity(None, "s") == "n/a" and units.fmt_quantity(float("nan"), "J") == "n/a"
     with pytest.raises(ValueError, match="unknown unit"):
         units.unit("hours")
+
+
+@pytest.mark.parametrize(("fraction", "want"), [
+    (0.0, "0%"),
+    (0.45312, "45.3%"),
+    (0.001, "0.1%"),
+    (0.00012, "0.012%"),  # an MFU of 0.012% printed as 0.0% before: a tiny fraction is not zero
+    (0.0000999, "0.010%"),  # rounds up to the next decade: still two significant digits
+    (0.0000045, "0.00045%"),
+    (-0.00012, "-0.012%"),
+    (1.2e-13, "1.2e-11%"),
+    (None, "n/a"),
+])
+def test_fmt_pct_keeps_small_fractions_visible(fraction: float | None, want: str) -> None:
+    assert units.fmt_pct(fraction) == want
+    if fraction is not None:
+        assert units.fmt_quantity(fraction, "fraction") == want  # tables and HTML cells read the same

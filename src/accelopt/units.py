@@ -128,10 +128,18 @@ def fmt_usd(usd: float) -> str:
 
 
 def fmt_pct(fraction: float | None) -> str:
-    """A fraction (0..1) as a percentage; None (not applicable) shows as 'n/a'."""
+    """A fraction (0..1) as a percentage; None (not applicable) shows as 'n/a'. One decimal from 0.1% up
+    (45.3%); below, two significant digits in fixed point (0.012%, not 0.0%: a tiny MFU is not zero); 0 is '0%'."""
     if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
         return "n/a"
-    return f"{100 * fraction:.1f}%"
+    pct = 100 * fraction
+    if pct == 0:
+        return "0%"
+    if not math.isfinite(pct) or abs(pct) >= 0.095:  # 0.095 and up rounds to 0.1% with one decimal
+        return f"{pct:.1f}%"
+    rounded = float(f"{pct:.2g}")  # 0.00999 rounds to 0.01: its decimals are counted after rounding
+    decimals = 1 - math.floor(math.log10(abs(rounded)))  # two significant digits: 0.012 -> 3 decimals
+    return f"{pct:.{decimals}f}%" if decimals <= 8 else f"{pct:.1e}%"  # past 8 zeros, 1.2e-09% reads better
 
 
 _NUM = r"[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?"

@@ -33,8 +33,13 @@ class ProbeOptions:
     as_json: bool = False
     html: Path | None = None
     collectives: bool = False
-    nproc: int = 2
-    """Ranks for --collectives."""
+    nproc: int | None = None
+    """Ranks for --collectives; None: not given (2 with --collectives)."""
+
+    @property
+    def ranks(self) -> int:
+        """Ranks the collectives run on: --nproc, or 2 when it was left out."""
+        return 2 if self.nproc is None else self.nproc
 
 
 def _check_options(opts: ProbeOptions) -> None:
@@ -56,14 +61,15 @@ def _check_options(opts: ProbeOptions) -> None:
         from accelopt.userio import check_writable
 
         check_writable(opts.html, "--html", "report.html")
-    if opts.nproc != 2 and not opts.collectives:
-        raise InputError("--nproc applies to --collectives only", "add --collectives, or leave out --nproc")
-    if opts.nproc < 2 and opts.collectives:
-        raise InputError(f"--nproc {opts.nproc}: collectives need 2 or more ranks", "pass --nproc 2 or more")
+    if opts.nproc is not None and not opts.collectives:  # any value, the default 2 included, would be ignored
+        raise InputError(f"--nproc {opts.nproc} applies to --collectives only (nothing else runs on several ranks)",
+                         f"add --collectives to benchmark collectives across {opts.nproc} ranks, or leave out --nproc")
+    if opts.ranks < 2 and opts.collectives:
+        raise InputError(f"--nproc {opts.ranks}: collectives need 2 or more ranks", "pass --nproc 2 or more")
     if opts.collectives:  # before the device is measured: a refused --nproc would lose that minute
         from accelopt.distributed.launch import check_local_ranks
 
-        check_local_ranks(opts.nproc, opts.device or _default_device(), least=2)
+        check_local_ranks(opts.ranks, opts.device or _default_device(), least=2)
 
 
 def run_probe_command(opts: ProbeOptions) -> None:
@@ -83,7 +89,7 @@ def run_probe_command(opts: ProbeOptions) -> None:
     coll_failed: AcceloptError | None = None
     if opts.collectives and not result.interrupted:  # after a Ctrl-C nothing more is measured
         try:
-            coll = _collectives(result.device.torch_device, opts.nproc, opts.quick)
+            coll = _collectives(result.device.torch_device, opts.ranks, opts.quick)
         except KeyboardInterrupt:  # the device figures above are kept, saved and recorded
             result.interrupted = True
             result.skipped.append(("collectives", "not measured: interrupted (Ctrl-C)"))
@@ -232,7 +238,8 @@ def register(app: typer.Typer) -> None:
                                          help="also benchmark all-reduce, all-gather, reduce-scatter and all-to-all "
                                               "across --nproc ranks (gloo on cpu, NCCL on cuda) and save the link "
                                               "(bus bandwidth, latency) into the measured spec for plan"),
-        nproc: int = typer.Option(2, "--nproc", help="with --collectives: ranks on this machine (cuda: GPUs)"),
+        nproc: int | None = typer.Option(None, "--nproc",
+                                         help="with --collectives: ranks on this machine (cuda: GPUs; default 2)"),
     ) -> None:
         run_probe_command(ProbeOptions(device=device, quick=quick, dtypes=dtypes, compare=compare, save=save,
                                        no_save=no_save, as_json=as_json, html=html, collectives=collectives,

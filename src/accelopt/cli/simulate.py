@@ -120,12 +120,15 @@ def _read_layers(src: SourceOptions) -> tuple[list[Any], str]:
         layers = read_topology(topology, batch, scalesim_rounding=convention == "scalesim-code")
         return layers, f"SCALE-Sim topology {topology}"
     if workload is not None:
-        from accelopt.simulate.layers import from_workload
+        from accelopt.simulate.layers import from_workload, is_unshaped_matmul, unshaped_note
         from accelopt.workload.types import Workload
 
         w = Workload.load(workload)
         layers, skipped = from_workload(w)
-        note = f"; {len(skipped)} non-GEMM ops not simulated" if skipped else ""
+        # a fused op of the forward pass is in `skipped` too: said apart, with its share of the work
+        fused = sum(1 for op in w.ops if (op.phase == "forward" or not op.phase) and is_unshaped_matmul(op))
+        plain_ops = len(skipped) - fused
+        note = (f"; {plain_ops} non-GEMM ops not simulated" if plain_ops > 0 else "") + unshaped_note(w)
         return layers, f"workload {workload} ({_workload_step(w)}{note})"
     from accelopt.simulate.models import model_layers
 

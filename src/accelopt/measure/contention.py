@@ -26,6 +26,7 @@ import resource
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from accelopt.units import unit
 
@@ -85,15 +86,45 @@ def usable_cores() -> int:
 
 
 LINK_WARNING_MARK = "; WARNING, disturbed while measured: "
-"""Joins a measured link's method text and its warnings in the source `probe --collectives` saves in the spec
-TOML (distributed/collectives.build_result); `plan --collectives` prints them beside the figures it uses. Here,
-below predict/ and distributed/, so that both can read it."""
+"""Joins a measured figure's method text and its warnings in the source `probe` saves in the spec TOML: the
+link of `probe --collectives` (distributed/collectives.build_result), which `plan --collectives` prints beside the
+figures it uses, and the device's own peaks and bandwidth (measure/probe.spec_toml; `spec_warning`). Here, below
+predict/ and distributed/, so that both can read it."""
 
 
 def link_warning(source: str) -> str | None:
-    """The warnings a saved link's source carries (after LINK_WARNING_MARK), None for a quiet measurement."""
+    """The warnings a saved source carries (after LINK_WARNING_MARK), None for a quiet measurement."""
     warning = source.partition(LINK_WARNING_MARK)[2]
     return warning or None
+
+
+def spec_warning(spec: Any) -> str | None:
+    """The busy-machine warnings `probe` saved with a measured spec's matmul peaks or memory bandwidth (an
+    AcceleratorSpec); None for a quiet probe or a catalog entry. Every command that uses such a spec says so."""
+    paths = [f"peak_flop_per_s.{d}" for d in spec.peak_flop_per_s] + ["memory_bandwidth_byte_per_s"]
+    for path in paths:
+        warning = link_warning(spec.sources.get(path) or "")
+        if warning is not None:
+            return warning
+    return None
+
+
+def spec_warning_text(spec: Any, flag: str) -> str | None:
+    """One line for the console, HTML and JSON notes of a command given `spec` with `flag`; None if quiet."""
+    warning = spec_warning(spec)
+    if warning is None:
+        return None
+    return (f"{flag} {spec.name} was probed on a busy machine ({warning}): its peaks and bandwidth may be low, "
+            "and a share of them high; rerun `accelopt probe` on a quiet machine to trust them")
+
+
+def saved_warnings(report: ContentionReport, saved: Sequence[str], measured: Sequence[str]) -> str:
+    """The warnings of `report` that bear on the figures `saved` (into a spec), joined; '' when none of them is
+    disturbed. A warning about one figure ('stream.copy: spread ...') that is measured but not saved is left out."""
+    if not any(f in report.disturbed for f in saved):
+        return ""
+    others = tuple(f"{m}: " for m in measured if m not in saved)
+    return "; ".join(w for w in report.warnings if not w.startswith(others))
 
 
 @dataclass(kw_only=True)

@@ -337,8 +337,16 @@ def diagnose(result: Any, *, spec: Any = None, probed_spec: Any = None) -> Diagn
               memory_bandwidth_byte_per_s=result.ceilings.memory_bandwidth_byte_per_s,
               unmodeled_ops=getattr(result, "unmodeled_ops", {}) or {})
     d = diagnose_facts(f)
+    d.notes.extend(probed_on_a_busy_machine(((probed_spec, "--probed"), (spec, "--catalog-device"))))
     result.diagnosis = d
     return d
+
+
+def probed_on_a_busy_machine(specs: Iterable[tuple[Any, str]]) -> list[str]:
+    """A note for each (spec, flag) whose spec `probe` measured on a busy machine (its MFU share reads high)."""
+    from accelopt.measure.contention import spec_warning_text
+
+    return [n for spec, flag in specs if spec is not None and (n := spec_warning_text(spec, flag)) is not None]
 
 
 def gain_bound(d: Diagnosis, techniques: Iterable[str]) -> tuple[float | None, str]:

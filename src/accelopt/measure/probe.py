@@ -31,7 +31,14 @@ from accelopt.hardware.catalog_toml import catalog_toml, sourced
 from accelopt.hardware.detect import DetectedDevice
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.measure.collective_figures import CollectivesResult
-from accelopt.measure.contention import SPREAD_MAX, ContentionReport, Watch, check_setup
+from accelopt.measure.contention import (
+    LINK_WARNING_MARK,
+    SPREAD_MAX,
+    ContentionReport,
+    Watch,
+    check_setup,
+    saved_warnings,
+)
 from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
 from accelopt.paths import accelopt_home
 from accelopt.units import GiB, MiB
@@ -749,6 +756,10 @@ def spec_toml(result: ProbeResult, links: tuple[dict[str, Any], str] | None = No
     if result.llc_bytes:
         device["sram_bytes"] = _sourced(result.llc_bytes, "read")
     d2d = [f for f in result.figures if f.metric.startswith("d2d.")] if links is None else []
+    saved = [f"matmul.{d}" for d in mm] + ["stream.triad"] + [f.metric for f in d2d]
+    busy = saved_warnings(result.contention, saved, [f.metric for f in result.figures])
+    if busy:  # the figures are kept, with their caveat: commands given this spec print it (contention.spec_warning)
+        sources["probe"] += LINK_WARNING_MARK + busy
     if links is not None:
         sources["collectives"] = links[1]
         device.update(links[0])

@@ -126,7 +126,7 @@ def roofline_table(r: Any, top: int = TOP_OPS) -> Table:
 
 
 def diagnosis_table(d: Any) -> Table:
-    t = Table(title=f"verdict: {d.verdict}")
+    t = Table(title=f"verdict: {d.verdict}", caption_justify="left")
     for col in ("#", "try", "evidence", "gain up to", "bound formula", "test it with"):
         t.add_column(col, justify="right" if col in ("#", "gain up to") else "left", overflow="fold")
     for i, rec in enumerate(d.recommendations, 1):
@@ -134,7 +134,8 @@ def diagnosis_table(d: Any) -> Table:
                 else "")
         t.add_row(str(i), rec.action, rec.evidence, f"{rec.speedup_max:.2f}x", rec.formula, test)
     shares = ", ".join(f"{k} {fmt_pct(v)}" for k, v in d.shares.items())
-    t.caption = f"step shares: {shares}. " + " ".join(d.notes)
+    # one line each: joined on one centred line, "... no collectives measured ops whose FLOPs ..." read as one
+    t.caption = Text("\n".join([f"step shares: {shares}", *(f"note: {n}" for n in d.notes)]))
     return t
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from accelopt.errors import InputError
 from accelopt.workload.transformer import TransformerConfig
-from accelopt.workload.types import Conv, Gemm, Workload
+from accelopt.workload.types import MATMUL_LIKE, Conv, Gemm, Op, Workload
 
 MAX_LAYER_MACS = 2**53
 """Most MACs one layer may have (~9e15: a 1M-token prefill GEMM of a 405B model has ~1e15). The
@@ -95,11 +95,52 @@ def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
         elif op.phase == "forward" or not op.phase:
             skipped.append(name)
     if not layers:
+        fused, _ = unshaped_matmuls(w)
+        if fused:
+            raise InputError(f"workload {w.name!r} has nothing for the array to run: its matrix multiplies are all "
+                             f"inside fused kernels with no GEMM shape ({_counted(fused)})", UNFUSED_FIX)
         raise InputError(f"workload {w.name!r} has nothing for the array to run: none of its {len(w.ops)} ops is a "
                          "matrix multiply, convolution or attention with its shape",
                          "give a model with Linear, Conv or attention layers; a workload JSON needs ops with gemm "
                          "or conv shapes (`accelopt profile ... --save-workload` writes them)")
     return layers, skipped
+
+
+UNFUSED_FIX = ("simulate the model file instead (--model FILE.py:factory): simulate captures it with the fused "
+               "paths off, so each GEMM has its shape")
+
+
+def is_unshaped_matmul(op: Op) -> bool:
+    """Matmul FLOPs with no GEMM, conv or attention shape to map (a fused kernel)."""
+    mapped = op.conv is not None or op.gemm is not None or (
+        op.kind == "attention" and attention_layers("", op.shapes) is not None)
+    return op.kind in MATMUL_LIKE and op.flops > 0 and not mapped
+
+
+def unshaped_matmuls(w: Workload) -> tuple[dict[str, int], float]:
+    """Ops that hold matmul FLOPs but no GEMM or conv shape to map, so the array does not run them (fused kernels:
+    an LSTM on cuDNN, the transformer encoder fast path): {op name: calls}, and their FLOPs."""
+    calls: dict[str, int] = {}
+    flops = 0.0
+    for op in w.ops:
+        if is_unshaped_matmul(op):
+            calls[op.name] = calls.get(op.name, 0) + op.count
+            flops += op.flops * op.count
+    return calls, flops
+
+
+def _counted(calls: dict[str, int]) -> str:
+    return ", ".join(f"{name} x{n}" for name, n in sorted(calls.items()))
+
+
+def unshaped_note(w: Workload) -> str:
+    """'' or a clause saying which matmul work the simulation leaves out, with its share of the workload's."""
+    calls, flops = unshaped_matmuls(w)
+    if not calls:
+        return ""
+    share = flops / (w.total_flops(kinds=MATMUL_LIKE) or flops)
+    return (f"; NOT SIMULATED: {100 * share:.4g}% of the workload's matmul FLOPs are in fused kernels with no GEMM "
+            f"shape ({_counted(calls)}): {UNFUSED_FIX}")
 
 
 # --------------------------------------------------------------------------- built-in models

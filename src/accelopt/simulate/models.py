@@ -49,10 +49,18 @@ def _captured(bundle: Any, what: str) -> tuple[list[Layer], str]:
 
     # oneDNN (mkldnn) runs a CPU LSTM as one fused aten op (mkldnn_rnn_layer) with no GEMM shape to map: the
     # LSTM's MACs vanished from the simulation. Without it, torch runs the LSTM's gate matmuls as mm/addmm ops.
+    # Likewise the fast path of nn.TransformerEncoderLayer / nn.MultiheadAttention in inference runs a whole layer
+    # as one op (_transformer_encoder_layer_fwd): only the layers around the encoder were simulated. With it off,
+    # torch runs the layer's projections, attention and FFN as separate GEMMs (same MACs, see opcount_fused).
+    fastpath = torch.backends.mha.get_fastpath_enabled()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*oneDNN.*")  # torch's TF32-on-oneDNN note when flags change
         with torch.backends.mkldnn.flags(enabled=False):
-            w = _capture_within_memory(bundle, what, capture_workload)
+            torch.backends.mha.set_fastpath_enabled(False)
+            try:
+                w = _capture_within_memory(bundle, what, capture_workload)
+            finally:
+                torch.backends.mha.set_fastpath_enabled(fastpath)
     layers, skipped = from_workload(w)
     note = f"; {len(skipped)} ops without MACs to map not simulated" if skipped else ""
     return layers, f"{what} captured in inference mode (one forward pass){note}"

@@ -62,7 +62,16 @@ def _shapes(args: Any) -> tuple[tuple[int, ...], ...]:
     import torch
     from torch.utils._pytree import tree_flatten
 
-    return tuple(tuple(int(s) for s in t.shape) for t in tree_flatten(args)[0] if isinstance(t, torch.Tensor))
+    return tuple(tensor_shape(t) for t in tree_flatten(args)[0] if isinstance(t, torch.Tensor))
+
+
+def tensor_shape(t: Any) -> tuple[int, ...]:
+    """t.shape; for a nested tensor (ragged sequences: the transformer encoder fast path with a padding mask,
+    whose .shape raises) its padded shape, (components, largest size of each dimension)."""
+    if getattr(t, "is_nested", False):
+        sizes = t._nested_tensor_size()  # (components, dims of each)
+        return (int(sizes.shape[0]), *(int(d) for d in sizes.amax(dim=0).tolist())) if sizes.numel() else (0,)
+    return tuple(int(s) for s in t.shape)
 
 
 def _grad_fns(x: Any) -> list[Any]:

@@ -3,7 +3,8 @@
 FLOPs count 2 per multiply-accumulate (DESIGN.md). Matmul, conv and (CUDA) attention FLOPs come
 from `torch.utils.flop_counter.flop_registry`, the table FlopCounterMode uses, so both agree
 exactly. Ops that table omits get a formula here (CPU flash attention, mv, dot) or the
-per-element table `ELEMENT_FLOPS` below.
+per-element table `ELEMENT_FLOPS` below; fused recurrent layers (LSTM/GRU/RNN) and the transformer
+encoder fast path get theirs in `opcount_fused`.
 
 Per-element FLOP table: the number of arithmetic or special-function operations (exp, erf, sqrt
 each count 1) in the op's defining formula, per output element (per input element for
@@ -22,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from accelopt.workload.opcount_fused import FUSED_OPS, fused_work
 from accelopt.workload.types import Conv, Gemm
 
 # ---- per-element FLOPs (see module docstring)
@@ -49,6 +51,35 @@ ELEMENT_FLOPS: dict[str, float] = {
     "native_dropout_backward": 2.0,  # mask * scale * g
     "elu": 3.0,
     "softplus": 3.0,
+    # special functions and one-op forms not above (1 each, as exp and erf)
+    **dict.fromkeys(
+        ["sgn", "erfinv", "erfc", "lgamma", "digamma", "polygamma", "atan2", "atan", "asin", "acos", "sinh", "cosh",
+         "asinh", "acosh", "atanh", "tan", "sinc", "i0", "isnan", "isinf", "isfinite", "signbit", "nan_to_num",
+         "heaviside", "copysign", "fmax", "fmin", "hardshrink", "hardshrink_backward", "threshold",
+         "softshrink_backward", "rrelu_with_noise_backward", "bitwise_xor", "logical_xor"], 1.0),
+    # activations, counting the ops of their defining formula in the PyTorch docs (torch.nn.<Name>)
+    "frac": 2.0,  # x - trunc(x)
+    "xlogy": 2.0,  # x * log(y)
+    "logit": 3.0,  # log(x / (1 - x)): sub, div, log
+    "hypot": 4.0,  # sqrt(x^2 + y^2)
+    "logaddexp": 4.0,  # max + log1p(exp(-|x - y|)): sub, abs, exp, log1p (+ max, add folded as 1 each -> estimate)
+    "softshrink": 2.0,  # compare-and-select, subtract lambda
+    "hardsigmoid": 3.0,  # x / 6 + 1/2 clamped to [0, 1]: div, add, clamp
+    "hardsigmoid_backward": 2.0,  # range test, g / 6
+    "hardswish": 4.0,  # x * hardsigmoid(x)
+    "hardswish_backward": 4.0,  # range test, g * (2x + 3) / 6: mul, add, mul
+    "log_sigmoid_forward": 5.0,  # min(x, 0) - log1p(exp(-|x|)): abs, neg, exp, log1p, min-sub
+    "log_sigmoid_backward": 4.0,  # g * (1 - sigmoid(x)) from the saved buffer
+    "celu": 5.0,  # max(0, x) + min(0, a * (exp(x / a) - 1)): div, exp, sub, mul, select
+    "elu_backward": 2.0,  # select, g * (y + a) or g * scale
+    "mish": 4.0,  # x * tanh(softplus(x)): exp, log1p, tanh, mul
+    "mish_backward": 9.0,  # sigmoid, tanh(softplus), and their product rule (~9 mul/add; estimate)
+    "softplus_backward": 4.0,  # g * sigmoid(beta * x): mul, exp, div, mul
+    "rrelu_with_noise": 2.0,  # draw slope, select-multiply
+    "_prelu_kernel": 2.0,  # x > 0 ? x : w * x
+    "_prelu_kernel_backward": 3.0,  # select, g * w (input grad), g * x (weight grad)
+    "glu": 2.0,  # a * sigmoid(b), per output element
+    "glu_backward": 3.0,  # half the grad elements g * sigmoid(b) (2), half g * a * s * (1 - s) (4)
 }
 
 SOFTMAX_FLOPS: dict[str, float] = {
@@ -56,6 +87,7 @@ SOFTMAX_FLOPS: dict[str, float] = {
     "_log_softmax": 5.0,  # max, sub, exp, sum, sub(log)
     "_softmax_backward_data": 4.0,  # g*y, sum, sub, mul
     "_log_softmax_backward_data": 4.0,  # exp, sum, mul, sub
+    "_safe_softmax": 6.0,  # softmax (5) that writes 0 for fully masked rows instead of NaN: + a select
 }
 
 NORM_FLOPS: dict[str, float] = {
@@ -79,22 +111,57 @@ REDUCTION_OPS = frozenset({
     "sum", "mean", "amax", "amin", "max", "min", "var", "std", "var_mean", "std_mean", "norm",
     "linalg_vector_norm", "cumsum", "prod", "argmax", "argmin",
     "logsumexp", "any", "all", "_adaptive_avg_pool2d", "adaptive_avg_pool2d", "mse_loss",
+    "cumprod", "cummax", "cummin", "logcumsumexp", "adaptive_max_pool2d", "adaptive_max_pool3d", "_adaptive_avg_pool3d",
+    "scatter_reduce", "count_nonzero", "nansum", "aminmax",
 })
 REDUCTION_FROM_OUTPUT_GRAD = frozenset({
     # backward of a reduction: one op per element of the (broadcast) gradient written
-    "_adaptive_avg_pool2d_backward", "mse_loss_backward",
+    "_adaptive_avg_pool2d_backward", "mse_loss_backward", "_adaptive_avg_pool3d_backward",
+    "adaptive_max_pool2d_backward", "adaptive_max_pool3d_backward",
 })
+LOSS_FLOPS: dict[str, float] = {
+    # per element of the prediction (the largest tensor argument), the ops of the loss's formula (PyTorch docs)
+    "binary_cross_entropy": 8.0,  # -w (y log x + (1 - y) log(1 - x)): log, mul, sub, log, mul, add, neg, sum
+    "binary_cross_entropy_backward": 5.0,  # g * (x - y) / (x * (1 - x)): sub, sub, mul, div, mul
+    "binary_cross_entropy_with_logits": 7.0,  # (1 - y) x + log1p(exp(-x)), stable form: ~6 ops, sum
+    "smooth_l1_loss": 5.0,  # d = x - y; |d| < b ? d^2 / 2b : |d| - b/2; sum
+    "smooth_l1_loss_backward": 4.0,
+    "huber_loss": 5.0,
+    "huber_loss_backward": 4.0,
+    "multi_margin_loss": 4.0,  # max(0, margin - x[y] + x[i]): sub, add, max, sum
+    "multi_margin_loss_backward": 3.0,
+    "soft_margin_loss": 5.0,  # log(1 + exp(-y x)): mul, neg, exp, log1p, sum
+    "soft_margin_loss_backward": 5.0,
+    "l1_loss": 3.0,  # |x - y|, sum
+    "dist": 3.0,  # p-norm of x - y: sub, pow, sum (root once)
+    "_cdist_forward": 0.0,  # counted by cdist_flops (per pair of rows)
+}
+UPSAMPLE_TAPS: dict[str, int] = {
+    # input points an output element interpolates from (nearest: 1, linear: 2, bilinear: 4, bicubic: 16, ...)
+    "upsample_nearest1d": 1, "upsample_nearest2d": 1, "upsample_nearest3d": 1, "_upsample_nearest_exact1d": 1,
+    "_upsample_nearest_exact2d": 1, "_upsample_nearest_exact3d": 1, "upsample_linear1d": 2,
+    "upsample_bilinear2d": 4, "_upsample_bilinear2d_aa": 4, "upsample_bicubic2d": 16, "_upsample_bicubic2d_aa": 16,
+    "upsample_trilinear3d": 8,
+}
+"""Forward: a weighted sum of the taps, 2 x taps - 1 FLOPs per output element (nearest: a copy, 0); backward:
+each grad_output element scattered to the taps, 2 x taps per grad_output element (nearest: 1 add)."""
 NLL_OPS = frozenset({"nll_loss_forward", "nll_loss2d_forward", "nll_loss_backward", "nll_loss2d_backward"})
 """Negative log-likelihood picks one log-probability per target (a gather) and sums/scatters it:
 one FLOP per target element, forward and backward (the backward's zero fill is memory traffic)."""
 POOL_OPS = frozenset({"max_pool2d_with_indices", "avg_pool2d", "max_pool2d_with_indices_backward",
-                      "avg_pool2d_backward", "max_pool3d_with_indices", "avg_pool3d"})
-EMBEDDING_OPS = frozenset({"embedding", "embedding_dense_backward", "_embedding_bag", "embedding_backward"})
+                      "avg_pool2d_backward", "max_pool3d_with_indices", "avg_pool3d", "avg_pool3d_backward",
+                      "max_pool3d_with_indices_backward"})
+EMBEDDING_OPS = frozenset({"embedding", "embedding_dense_backward", "_embedding_bag", "embedding_backward",
+                           "_embedding_bag_backward", "_embedding_bag_dense_backward"})
 ALLOC_OPS = frozenset({"empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided",
                        "resize_", "set_", "_local_scalar_dense", "lift_fresh", "sym_size", "sym_stride",
                        "sym_numel", "is_same_size", "_has_compatible_shallow_copy_type",
                        # views whose schema carries no alias annotation
-                       "_unsafe_view", "_reshape_alias", "alias",
+                       "_unsafe_view", "_reshape_alias", "alias", "unsafe_split", "unsafe_split_with_sizes",
+                       "unsafe_chunk", "_nested_tensor_from_mask_left_aligned",
+                       # in-place views: they rewrite self's sizes and strides, not its data
+                       "transpose_", "t_", "squeeze_", "unsqueeze_", "as_strided_", "swapdims_", "swapaxes_",
+                       "detach_",
                        # profiler markers (optimizer.step is wrapped in record_function)
                        "_record_function_enter", "_record_function_enter_new", "_record_function_exit"})
 """Ops that move no data: allocations, metadata queries, un-annotated views, profiler markers."""
@@ -111,7 +178,16 @@ MEMORY_OPS = frozenset({"copy", "_to_copy", "clone", "cat", "stack", "index", "i
                         "slice_backward", "select_backward", "unfold_backward", "diagonal_backward",
                         "as_strided_scatter", "slice_scatter", "select_scatter", "masked_scatter", "index_fill",
                         "_unsafe_index_put", "expand_copy", "permute_copy", "view_copy", "transpose_copy",
-                        "contiguous", "_copy_from", "_copy_from_and_resize"})
+                        "contiguous", "_copy_from", "_copy_from_and_resize",
+                        # padded <-> nested tensors (the transformer encoder fast path with a padding mask)
+                        "_nested_tensor_from_mask", "to_padded_tensor",
+                        # random fills (as rand/randn above), padding and pixel rearrangements: no arithmetic
+                        "bernoulli", "rand_like", "randn_like", "randint_like", "normal", "uniform", "random",
+                        "exponential", "multinomial", "reflection_pad1d", "reflection_pad2d", "reflection_pad3d",
+                        "replication_pad1d", "replication_pad2d", "replication_pad3d", "reflection_pad1d_backward",
+                        "reflection_pad2d_backward", "reflection_pad3d_backward", "replication_pad1d_backward",
+                        "replication_pad2d_backward", "replication_pad3d_backward", "pixel_shuffle",
+                        "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle"})
 SDPA_CPU = "_scaled_dot_product_flash_attention_for_cpu"
 SDPA_CPU_BWD = "_scaled_dot_product_flash_attention_for_cpu_backward"
 
@@ -230,6 +306,9 @@ def classify(func: Any, args: Sequence[Any], kwargs: dict[str, Any], out: Any) -
     packet = func._overloadpacket
     if name in (SDPA_CPU, SDPA_CPU_BWD):
         return OpWork("attention", sdpa_cpu_flops(name, args))
+    if name in FUSED_OPS:  # a whole LSTM/GRU/RNN or transformer encoder layer, or optimizer step, in one kernel
+        kind, flops, gemm = fused_work(name, func, args, kwargs)
+        return OpWork(kind, flops, gemm=gemm)
     if packet in flop_registry:
         flops = float(flop_registry[packet](*args, **kwargs, out_val=out))
         if "attention" in name:
@@ -262,6 +341,9 @@ def classify(func: Any, args: Sequence[Any], kwargs: dict[str, Any], out: Any) -
         ref = args[0] if "backward" in name else out
         first = _tensors(ref)[0] if _tensors(ref) else None
         return OpWork("reduction", float(numel(ks) * (first.numel() if first is not None else 0)))
+    table_work = _table_work(name, func, args, kwargs, out)
+    if table_work is not None:
+        return table_work
     key = strip_name(name)
     if key in ELEMENT_FLOPS:
         # elementwise: per output element; in-place/foreach ops returning None: per element of self
@@ -272,6 +354,44 @@ def classify(func: Any, args: Sequence[Any], kwargs: dict[str, Any], out: Any) -
     if is_view(func):
         return OpWork("memory", 0.0)
     return OpWork("other", 0.0, modeled=False)
+
+
+def _largest(args: Sequence[Any]) -> int:
+    return max((int(t.numel()) for t in _tensors(list(args))), default=0)
+
+
+def _table_work(name: str, func: Any, args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> OpWork | None:
+    """Losses, interpolation, sorting and pairwise distances (tables above); None for any other op."""
+    if name in LOSS_FLOPS and name != "_cdist_forward":
+        return OpWork("elementwise" if name.endswith("_backward") else "reduction", LOSS_FLOPS[name] * _largest(args))
+    if name in ("_cdist_forward", "_cdist_backward"):
+        # per output pair: M subtractions, M squares (|.|^p), M adds, one root; backward about twice (estimate)
+        features = int(args[0 if name == "_cdist_forward" else 1].shape[-1])  # x1 (.., P, M); backward (grad, x1..)
+        pairs = _elems(out) if name == "_cdist_forward" else _elems(args[0])
+        return OpWork("reduction", (1.0 if name == "_cdist_forward" else 2.0) * (3 * features + 1) * pairs)
+    base = name.removesuffix("_backward")
+    if base in UPSAMPLE_TAPS:
+        taps = UPSAMPLE_TAPS[base]
+        if name == base:
+            return OpWork("elementwise" if taps > 1 else "memory", (2.0 * taps - 1) * _elems(out) if taps > 1 else 0.0)
+        return OpWork("elementwise", (2.0 * taps if taps > 1 else 1.0) * _elems(args[0]))
+    if name in ("sort", "topk"):
+        return OpWork("reduction", sort_compares(name, func, args, kwargs))
+    return None
+
+
+def sort_compares(name: str, func: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> float:
+    """Comparisons of a comparison sort along `dim`: n x log2(n) per row of n (topk: n x log2(k)), each counted
+    1 as the compare ops of ELEMENT_FLOPS are."""
+    from accelopt.workload.opcount_fused import named_args
+
+    a = named_args(func, args, kwargs)
+    x = a["self"]
+    if x.dim() == 0 or x.numel() == 0:
+        return 0.0
+    n = int(x.shape[int(a.get("dim", -1) if a.get("dim") is not None else -1)])
+    depth = int(a["k"]) if name == "topk" else n
+    return float(x.numel()) * max(1.0, math.log2(max(depth, 1)))
 
 
 def is_view(func: Any) -> bool:
