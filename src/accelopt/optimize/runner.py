@@ -831,6 +831,7 @@ def run_optimize(bundle: ModelBundle, opts: RunOptions) -> tuple[OptimizeResult,
     check_only_mode(opts.only, opts.mode)
     for i, (name, params) in enumerate(opts.recipe or []):  # as load_recipe does for a file: before measuring
         check_step(i, name, params, opts.mode, "recipe")
+    bundle.check_batch_rows()  # samples/s and grad-accumulation's micro-batches are counted from batch_size
     run = _Run(bundle, opts)
     result = run.run()
     return result, run.variants
