@@ -141,9 +141,7 @@ class ModelBundle:
         samples: the size every tensor of it (inputs and targets, 0-d ones aside) shares along dim 0 — unknown, so
         passed, when they disagree or when some tensor has batch_size along dim 1 (a (T, B) sequence-first
         layout)."""
-        import itertools
-
-        for i, item in enumerate(itertools.islice(self.batches(), scan)):
+        for i, item in enumerate(_first_items(self.batches, scan)):
             if not isinstance(item, (tuple, list)) or len(item) != 2:
                 return  # first_batch() names this one
             rows, shapes = _batch_rows(as_tuple(item[0]), item[1], self.batch_size)
@@ -156,6 +154,19 @@ class ModelBundle:
                              "would be counted for the wrong batch",
                              f"set batch_size={rows} in the ModelBundle, or make batches() yield {self.batch_size} "
                              "samples per batch")
+
+
+def _first_items(make: Callable[[], Iterator[Any]], n: int) -> list[Any]:
+    """Up to n items of a fresh make(); fewer when the user's iterator raises: the run that reads it names that
+    error in its own words (a scan is no place for it)."""
+    items: list[Any] = []
+    try:
+        it = iter(make())
+        while len(items) < n:
+            items.append(next(it))
+    except Exception:  # StopIteration included; the caller checks what was read
+        pass
+    return items
 
 
 def _batch_rows(inputs: tuple[Any, ...], targets: Any, batch_size: int) -> tuple[int | None, str]:
