@@ -117,6 +117,7 @@ def output_layout(out: Any) -> OutputLayout:
 
     if isinstance(out, torch.Tensor):
         return OutputLayout(["out0"])
+    _register_mapping_output(type(out))
     leaves, spec = tree_flatten(out)
     tensors = [x for x in leaves if isinstance(x, torch.Tensor)]
     if not tensors:
@@ -125,6 +126,28 @@ def output_layout(out: Any) -> OutputLayout:
             "tuple, list, dict or Hugging Face ModelOutput): the ONNX graph holds its first Tensor alone, and the "
             "variant returns that Tensor, not the model's output"))
     return OutputLayout(_leaf_names(out), spec, [None if isinstance(x, torch.Tensor) else x for x in leaves])
+
+
+def _register_mapping_output(cls: type) -> None:
+    """A dict subclass pytree does not know (a Hugging Face ModelOutput under transformers < 4.35, which registers
+    them itself from then on) registered as a mapping, rebuilt by cls(**fields): GPT-2 built from a config.json
+    returns CausalLMOutputWithCrossAttentions, which pytree read as one opaque leaf, so onnx-* refused it."""
+    import torch.utils._pytree as pytree
+
+    if not issubclass(cls, dict) or cls is dict or cls in pytree.SUPPORTED_NODES:
+        return
+
+    def flatten(d: Any) -> tuple[list[Any], Any]:
+        return list(d.values()), list(d.keys())
+
+    def flatten_with_keys(d: Any) -> tuple[list[tuple[Any, Any]], Any]:
+        return [(pytree.MappingKey(k), v) for k, v in d.items()], list(d.keys())
+
+    def unflatten(values: Any, keys: Any) -> Any:
+        return cls(**dict(zip(keys, values, strict=True)))
+
+    pytree.register_pytree_node(cls, flatten, unflatten, flatten_with_keys_fn=flatten_with_keys,
+                                serialized_type_name=f"{cls.__module__}.{cls.__qualname__}")
 
 
 def _leaf_names(out: Any) -> list[str]:
