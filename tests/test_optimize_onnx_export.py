@@ -274,3 +274,32 @@ def test_a_graph_that_fixed_a_varying_size_is_refused_with_the_fix() -> None:
     with pytest.raises(UnsupportedError, match=r"does not run the batch of shapes in0 \(2, 3\)") as e:
         get_technique("onnx-fp32").apply(b, CPU, {})
     assert "pad the inputs to one size" in e.value.fix
+
+
+class _HFOut(nn.Module):
+    """(B, T) ids -> a Hugging Face ModelOutput, as GPT2LMHeadModel returns."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lm = _TinyLM()
+
+    def forward(self, x: torch.Tensor) -> Any:
+        from transformers.modeling_outputs import CausalLMOutput
+
+        return CausalLMOutput(logits=self.lm(x))
+
+
+def test_a_hugging_face_model_output_keeps_its_structure() -> None:
+    """transformers 4.31 does not register ModelOutput with torch's pytree: GPT-2 built from a config.json was
+    refused ('not a structure torch's pytree flattens'), its loss_fn reading out.logits."""
+    pytest.importorskip("transformers")
+    torch.manual_seed(0)
+    b = _bundle(_HFOut(), (5, 5), (3, 9), loss_fn=lambda out, y: _lm_loss(out.logits, y))
+    tech = get_technique("onnx-fp32")
+    assert tech.not_applicable(b, CPU) is None
+    v = tech.apply(b, CPU, {})
+    out = v.forward(torch.zeros(2, 4, dtype=torch.long))
+    assert type(out).__name__ == "CausalLMOutput" and out.logits.shape == (2, 4, VOCAB)
+    got = _score(v, b, CPU, keep_outputs=False).value
+    base = _score(dataclasses.replace(v, forward=b.model, model=b.model), b, CPU, keep_outputs=False).value
+    assert got is not None and got == pytest.approx(base, rel=1e-5)
