@@ -199,3 +199,64 @@ def test_save_into_a_folder_of_other_files_is_not_refused(tmp_path: Path) -> Non
     (tmp_path / "model-card.md").write_text("a model card")
     check_save_free(tmp_path)
     check_save_free(tmp_path / "missing")
+
+
+
+_ROWS_MODEL = """
+import torch
+from torch import nn
+import torch.nn.functional as F
+from accelopt.workload.userfile import ModelBundle
+
+
+def _bundle(data, model, declared):
+    return ModelBundle(name="rows", model=model, batches=lambda: iter(data), loss_fn=F.cross_entropy,
+                       batch_size=declared, eval_batches=lambda: iter(data), metric="accuracy")
+
+
+def images(rows):  # (B, 3, 16, 16): 16 == batch_size along dims 2 and 3 must not read as the batch
+    g = torch.Generator().manual_seed(0)
+    data = [(torch.randn(rows, 3, 16, 16, generator=g), torch.randint(0, 3, (rows,), generator=g))] * 2
+    return _bundle(data, nn.Sequential(nn.Flatten(), nn.Linear(768, 3)), 16)
+
+
+def more(): return images(64)
+def fewer(): return images(4)
+def exact(): return images(16)
+
+
+def seq_first():  # (T=20, B=16, 4) inputs, (16,) targets: dim 0 is time, the batch is dim 1
+    g = torch.Generator().manual_seed(0)
+    data = [(torch.randn(20, 16, 4, generator=g), torch.randint(0, 3, (16,), generator=g))]
+
+    class Last(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 3)
+
+        def forward(self, x):
+            return self.fc(x[-1])
+    return _bundle(data, Last(), 16)
+"""
+
+
+@pytest.mark.parametrize(("factory", "rows"), [("more", 64), ("fewer", 4)])
+def test_batches_of_another_size_than_batch_size_are_refused_naming_the_file(
+        factory: str, rows: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """samples/s (batch_size / step time) read 656 for a step of 64 samples declared as 16: 4x low."""
+    f = tmp_path / "rows.py"
+    f.write_text(_ROWS_MODEL)
+    code, out, err = run_main(["optimize", f"{f}:{factory}", "--only", "bf16"], capsys)
+    check_outcome(code, out, err, must_refuse=True)
+    flat = " ".join(err.split())
+    assert f"{f}:{factory}" in flat and f"holds {rows} samples" in flat and "batch_size 16" in flat
+    assert f"batch_size={rows}" in flat
+
+
+@pytest.mark.parametrize("factory", ["exact", "seq_first"])
+def test_batches_of_batch_size_samples_pass_the_check(factory: str, tmp_path: Path) -> None:
+    from accelopt.workload.userfile import load_user_factory
+
+    f = tmp_path / "rows.py"
+    f.write_text(_ROWS_MODEL)
+    load_user_factory(f"{f}:{factory}").check_batch_rows()  # no InputError

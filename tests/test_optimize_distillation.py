@@ -81,3 +81,31 @@ def test_without_eval_batches_it_says_why() -> None:
     b = _transfer_bundle()
     b.eval_batches = None
     assert "eval_batches" in (get_technique("distill").not_applicable(b, CPU) or "")
+
+
+def test_a_float16_teacher_trains_its_students_in_fp32_and_says_so() -> None:
+    """AdamW in float16 (eps 1e-8 rounds to 0) turned the student's weights NaN within the 300 default steps, and
+    evaluate() counted NaN scores' argmax as hits (the NaN student read 28% on a 4-class task)."""
+    x_tr, y_tr, x_te, y_te = digits_data()
+    x, xt = x_tr[:128].half(), x_te.half()
+    teacher = digits_bundle("mlp").model.half()
+    bundle = ModelBundle(name="digits-fp16", model=teacher, batches=lambda: shuffled(x, y_tr[:128], 32, 1),
+                         eval_batches=lambda: in_order(xt, y_te, 150), loss_fn=F.cross_entropy, metric="accuracy",
+                         batch_size=32)
+    v = get_technique("distill").apply(bundle, CPU, {"steps": 100, "lr": 3e-3})
+    assert all(p.dtype == torch.float16 for p in v.model.parameters())  # cast back: the variant runs as given
+    assert all(bool(p.isfinite().all()) for p in v.model.parameters())
+    assert v.params["distilled_quality"] > 0.5 and v.params["label_only_quality"] > 0.5  # 10 classes: chance 0.1
+    assert any("both students trained in fp32" in n and "float16" in n for n in v.notes)
+
+
+def test_evaluate_reads_nan_outputs_as_non_finite() -> None:
+    from accelopt.optimize.compress import evaluate, quality_text
+
+    bundle = _transfer_bundle()
+    nan_model = nn.Sequential(nn.Linear(64, 10), nn.Dropout(0.0))
+    with torch.no_grad():
+        nan_model[0].weight.fill_(float("nan"))
+    q = evaluate(nan_model, bundle, "cpu")
+    assert q is not None and q != q  # NaN, not argmax-of-NaN "hits"
+    assert quality_text(q, "accuracy").startswith("NON-FINITE")

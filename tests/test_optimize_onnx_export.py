@@ -84,23 +84,82 @@ def test_a_shape_the_graph_does_not_take_is_a_clear_error() -> None:
     assert "vary" in e.value.fix
 
 
-def test_the_fallback_exporter_is_said_in_the_notes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """When the TorchScript exporter fails and torch.export's path writes the graph, the notes said 'batch dimension
-    dynamic' as for the first path, though the second path fixes every dim."""
+def _first_exporter_fails(monkeypatch: pytest.MonkeyPatch, dynamic_fails: bool = False) -> None:
     real = torch.onnx.export
 
-    def first_fails(*args: Any, **kw: Any) -> Any:
+    def export(*args: Any, **kw: Any) -> Any:
         if not kw.get("dynamo"):
             raise RuntimeError("tracing failed here")
+        if dynamic_fails and kw.get("dynamic_shapes") is not None:
+            raise RuntimeError("no dynamic dims here")
         return real(*args, **kw)
 
-    monkeypatch.setattr(torch.onnx, "export", first_fails)
+    monkeypatch.setattr(torch.onnx, "export", export)
+
+
+def test_the_fallback_exporter_is_said_in_the_notes_and_keeps_the_batch_dynamic(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the TorchScript exporter fails, torch.export's path writes the graph with the same dims dynamic (it
+    fixed every dim, the batch too: a batch of 3 after an export of 2 was refused)."""
+    _first_exporter_fails(monkeypatch)
     torch.manual_seed(0)
     b = _bundle(_TinyLM(), (5,), (5,))
     v = get_technique("onnx-fp32").apply(b, CPU, {})
     assert any(n.startswith("EXPORTED BY THE FALLBACK PATH") and "tracing failed here" in n for n in v.notes), v.notes
+    assert any("in0 (*, 5)" in n for n in v.notes), v.notes  # read back from the written graph
+    assert v.forward(torch.zeros(3, 5, dtype=torch.long)).shape == (3, 5, VOCAB)
+
+
+def test_a_fallback_export_without_dynamic_dims_is_static_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    _first_exporter_fails(monkeypatch, dynamic_fails=True)
+    torch.manual_seed(0)
+    b = _bundle(_TinyLM(), (5,), (5,))
+    v = get_technique("onnx-fp32").apply(b, CPU, {})
+    assert any("no dynamic dims here" in n and "every input dim is static" in n for n in v.notes), v.notes
     with pytest.raises(UnsupportedError, match=r"in0 has shape \(3, 5\)"):  # the batch is static too
         v.forward(torch.zeros(3, 5, dtype=torch.long))
+
+
+class _Encoder(nn.Module):
+    """ids (B, T), padding mask (B, T) -> (B, 3): nn.TransformerEncoder in eval mode runs its fused fast-path op,
+    which the TorchScript exporter has no symbolic for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(VOCAB, 16)
+        layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+        self.enc = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, ids: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
+        h = self.enc(self.emb(ids), src_key_padding_mask=pad).masked_fill(pad[..., None], 0)  # (B, T, 16)
+        return self.head(h.sum(1) / (~pad).sum(1, keepdim=True))  # mean over the real tokens
+
+
+def _encoder_batches(lengths: tuple[int, ...], batch: int, seed: int) -> list[Any]:
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for t in lengths:
+        pad = torch.arange(t)[None] >= torch.randint(2, t + 1, (batch, 1), generator=g)  # (B, T), True = padding
+        ids = torch.randint(0, VOCAB, (batch, t), generator=g)
+        out.append(((ids, pad), torch.randint(0, 3, (batch,), generator=g)))
+    return out
+
+
+def test_an_eval_mode_transformer_encoder_exports_with_dynamic_batch_and_length() -> None:
+    """The TorchScript exporter fails on the fused encoder op; torch.export's path fixed every dim, so a held-out
+    batch of another length or size was refused. Now batch and length stay dynamic (torch 2.13's dynamo exporter
+    with dynamic_shapes), and the graph scores the held-out batches as the model does (rel 1e-5, stated before)."""
+    torch.manual_seed(0)
+    tr, ev = _encoder_batches((6, 8), 4, 0), _encoder_batches((3, 11), 5, 1)
+    b = ModelBundle(name="encoder", model=_Encoder().eval(), batches=lambda: iter(tr), batch_size=4,
+                    eval_batches=lambda: iter(ev), loss_fn=F.cross_entropy, metric="loss")
+    v = get_technique("onnx-fp32").apply(b, CPU, {})
+    assert any(n.startswith("EXPORTED BY THE FALLBACK PATH") for n in v.notes), v.notes
+    assert not any("input shapes the graph accepts" in n for n in v.notes), v.notes  # said only for a fixed dim
+    got = _score(v, b, CPU, keep_outputs=False).value
+    base = _score(dataclasses.replace(v, forward=b.model, model=b.model), b, CPU, keep_outputs=False).value
+    assert got is not None and got == pytest.approx(base, rel=1e-5)
 
 
 class _WithCount(nn.Module):
@@ -215,3 +274,32 @@ def test_a_graph_that_fixed_a_varying_size_is_refused_with_the_fix() -> None:
     with pytest.raises(UnsupportedError, match=r"does not run the batch of shapes in0 \(2, 3\)") as e:
         get_technique("onnx-fp32").apply(b, CPU, {})
     assert "pad the inputs to one size" in e.value.fix
+
+
+class _HFOut(nn.Module):
+    """(B, T) ids -> a Hugging Face ModelOutput, as GPT2LMHeadModel returns."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lm = _TinyLM()
+
+    def forward(self, x: torch.Tensor) -> Any:
+        from transformers.modeling_outputs import CausalLMOutput
+
+        return CausalLMOutput(logits=self.lm(x))
+
+
+def test_a_hugging_face_model_output_keeps_its_structure() -> None:
+    """transformers 4.31 does not register ModelOutput with torch's pytree: GPT-2 built from a config.json was
+    refused ('not a structure torch's pytree flattens'), its loss_fn reading out.logits."""
+    pytest.importorskip("transformers")
+    torch.manual_seed(0)
+    b = _bundle(_HFOut(), (5, 5), (3, 9), loss_fn=lambda out, y: _lm_loss(out.logits, y))
+    tech = get_technique("onnx-fp32")
+    assert tech.not_applicable(b, CPU) is None
+    v = tech.apply(b, CPU, {})
+    out = v.forward(torch.zeros(2, 4, dtype=torch.long))
+    assert type(out).__name__ == "CausalLMOutput" and out.logits.shape == (2, 4, VOCAB)
+    got = _score(v, b, CPU, keep_outputs=False).value
+    base = _score(dataclasses.replace(v, forward=b.model, model=b.model), b, CPU, keep_outputs=False).value
+    assert got is not None and got == pytest.approx(base, rel=1e-5)

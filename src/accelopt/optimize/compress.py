@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -202,11 +203,12 @@ def train_for(model: Any, bundle: ModelBundle, target: Target, *, max_steps: int
     """Train `model` (train mode) on the bundle's batches for `max_steps` steps or `budget_s` seconds,
     whichever comes first; back in eval mode afterwards.
 
-    A model whose weights are float16/bfloat16 (the model as given) trains with the bundle's optimizer (`step`
-    None) in fp32, its inputs cast alike, and is cast back after: AdamW's update in float16 (eps 1e-8 rounds to
-    0) turned a half-precision CNN's weights to NaN within the 200 fine-tune steps of prune-structured. The tensors
-    keep their identity (cast through .data), so masks and hooks (prune-unstructured) still hold them."""
-    low = _low_precision(model) if step is None else []
+    A model whose weights are float16/bfloat16 (the model as given) trains in fp32, its inputs cast alike, and is
+    cast back after: AdamW's update in float16 (eps 1e-8 rounds to 0) turned a half-precision CNN's weights to NaN
+    within the 200 fine-tune steps of prune-structured, and a distilled student's within its 300. The tensors keep
+    their identity (cast through .data), so masks and hooks (prune-unstructured) and an optimizer `step` built
+    beforehand (its state is made at its first update, in fp32) still hold them."""
+    low = _low_precision(model)
     for t, _ in low:
         t.data = t.data.float()
     try:
@@ -284,12 +286,15 @@ def quality_text(value: float | None, metric: str) -> str:
     notes said 0.2778 beside the table's 27.78%), other metrics to 4 significant digits."""
     if value is None:
         return "n/a (no eval batches)"
+    if not math.isfinite(value):
+        return "NON-FINITE (NaN/inf outputs)"
     return f"{100 * value:.4g}%" if metric == "accuracy" else f"{value:.4g}"
 
 
 def evaluate(forward: Callable[..., Any], bundle: ModelBundle, device: str) -> float | None:
     """The bundle's metric over its held-out batches for `forward(*inputs)` (batch_quality's weights); None
-    without eval_batches or when the output holds no tensor."""
+    without eval_batches or when the output holds no tensor; NaN when an output holds NaN/inf (argmax of NaN
+    scores counted as hits: a NaN student read 28% accuracy)."""
     import torch
 
     if bundle.eval_batches is None:
@@ -301,6 +306,8 @@ def evaluate(forward: Callable[..., Any], bundle: ModelBundle, device: str) -> f
             out = first_tensor(raw)
             if out is None:
                 return None
+            if not bool(torch.isfinite(out).all()):
+                return math.nan
             t, w = batch_quality(bundle, out.float(), to_device(targets, device), raw)
             total += t
             weight += w

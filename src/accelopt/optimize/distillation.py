@@ -130,13 +130,22 @@ def _distill_step(student: Any, teacher: Any, bundle: ModelBundle, temperature: 
                   lr: float) -> Callable[[Any, Any], Any]:
     import torch
 
+    teacher_dtype = next((p.dtype for p in teacher.parameters() if p.is_floating_point()), None)
+
     def loss(out: Any, targets: Any, inputs: tuple[Any, ...]) -> Any:
-        with torch.no_grad():
-            t_out = teacher(*inputs)
+        with torch.no_grad():  # the teacher as given, in its own dtype (train_for upcasts a float16 student's inputs)
+            t_out = teacher(*_floats_as(inputs, teacher_dtype))
         # the soft targets are the logits: the first Tensor of a tuple output, or a ModelOutput's .logits
         return kd_loss(first_tensor(out), first_tensor(t_out), bundle.loss_fn(out, targets), temperature, alpha)
 
     return train_step_for(student, bundle, optimizer=_optimizer(student, lr), loss=loss)
+
+
+def _floats_as(inputs: tuple[Any, ...], dtype: Any) -> tuple[Any, ...]:
+    """Floating-point input tensors cast to `dtype` (None: unchanged); token ids and masks as they are."""
+    if dtype is None:
+        return inputs
+    return tuple(x.to(dtype) if getattr(x, "is_floating_point", lambda: False)() else x for x in inputs)
 
 
 @register
@@ -220,6 +229,10 @@ def _notes(r: DistillResult, how: str, temperature: float, alpha: float, kd_run:
              f"{labels} (same init, batches and {r.steps} steps)",
              f"KD loss of Hinton et al. 2015 (arXiv:1503.02531): T = {temperature:g}, alpha = {alpha:g}; "
              f"{r.distill_time_s:.1f} s distilling, {r.label_only_time_s:.1f} s on labels"]
+    if kd_run.fp32_from:
+        notes.append(f"both students trained in fp32 (AdamW state and updates fp32; the model's {kd_run.fp32_from} "
+                     f"weights upcast for training and cast back to {kd_run.fp32_from} after), the teacher run in "
+                     f"{kd_run.fp32_from} as given")
     if kd_run.stopped_by_budget:
         notes.append(f"distillation stopped by half the time budget after {kd_run.steps} steps")
     return notes

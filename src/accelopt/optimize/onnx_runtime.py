@@ -117,6 +117,7 @@ def output_layout(out: Any) -> OutputLayout:
 
     if isinstance(out, torch.Tensor):
         return OutputLayout(["out0"])
+    _register_mapping_output(type(out))
     leaves, spec = tree_flatten(out)
     tensors = [x for x in leaves if isinstance(x, torch.Tensor)]
     if not tensors:
@@ -125,6 +126,28 @@ def output_layout(out: Any) -> OutputLayout:
             "tuple, list, dict or Hugging Face ModelOutput): the ONNX graph holds its first Tensor alone, and the "
             "variant returns that Tensor, not the model's output"))
     return OutputLayout(_leaf_names(out), spec, [None if isinstance(x, torch.Tensor) else x for x in leaves])
+
+
+def _register_mapping_output(cls: type) -> None:
+    """A dict subclass pytree does not know (a Hugging Face ModelOutput under transformers < 4.35, which registers
+    them itself from then on) registered as a mapping, rebuilt by cls(**fields): GPT-2 built from a config.json
+    returns CausalLMOutputWithCrossAttentions, which pytree read as one opaque leaf, so onnx-* refused it."""
+    import torch.utils._pytree as pytree
+
+    if not issubclass(cls, dict) or cls is dict or cls in pytree.SUPPORTED_NODES:
+        return
+
+    def flatten(d: Any) -> tuple[list[Any], Any]:
+        return list(d.values()), list(d.keys())
+
+    def flatten_with_keys(d: Any) -> tuple[list[tuple[Any, Any]], Any]:
+        return [(pytree.MappingKey(k), v) for k, v in d.items()], list(d.keys())
+
+    def unflatten(values: Any, keys: Any) -> Any:
+        return cls(**dict(zip(keys, values, strict=True)))
+
+    pytree.register_pytree_node(cls, flatten, unflatten, flatten_with_keys_fn=flatten_with_keys,
+                                serialized_type_name=f"{cls.__module__}.{cls.__qualname__}")
 
 
 def _leaf_names(out: Any) -> list[str]:
@@ -251,18 +274,9 @@ def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path, vary: list[set[
             notes.append("exported with torch.onnx.export (TorchScript exporter), dynamic: "
                          + ("; ".join(dynamic) or "none"))
         except Exception as first:
-            try:
-                torch.onnx.export(wrapped, inputs, str(path), input_names=names, output_names=layout.names,
-                                  dynamo=True, external_data=False)
-            except Exception as e:
-                raise UnsupportedError(f"torch.onnx.export failed: {type(first).__name__}: {first}; "
-                                       f"with dynamo=True: {type(e).__name__}: {e}",
-                                       "make the model exportable (no data-dependent Python control flow), "
-                                       "or skip the onnx-* techniques") from e
-            static = [tuple(int(s) for s in x.shape) if isinstance(x, torch.Tensor) else () for x in inputs]
+            static, how = _export_dynamo(wrapped, inputs, path, names, layout.names, [axes[n] for n in names])
             notes.append(f"EXPORTED BY THE FALLBACK PATH torch.export (dynamo=True): the TorchScript exporter failed "
-                         f"({type(first).__name__}: {exception_text(first, 200)}); every input dim is static, the "
-                         "batch size included: the graph runs the export batch's shapes only")
+                         f"({type(first).__name__}: {exception_text(first, 200)}); {how}")
     if layout.fallback:
         notes.append(layout.fallback.upper()[:1] + layout.fallback[1:])
     fixed = [f"{n} {_shape_text(sh)}" for n, sh in zip(names, static, strict=True)
@@ -274,6 +288,53 @@ def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path, vary: list[set[
         notes.append("input shapes the graph accepts (* = dynamic; a dim is dynamic where its size varied among the "
                      f"first {SHAPE_SCAN_BATCHES} training and held-out batches): " + ", ".join(fixed))
     return Exported(names, layout, static, notes)
+
+
+def _export_dynamo(wrapped: Any, inputs: tuple[Any, ...], path: Path, names: list[str], out_names: list[str],
+                   dyn: list[dict[int, str]]) -> tuple[list[tuple[int | None, ...]], str]:
+    """torch.export + the dynamo ONNX exporter with the same dims made dynamic (Dim.AUTO: torch.export keeps a dim
+    static where the model fixes it), or, when that fails, with every dim static; (per input the dims the graph
+    fixes, read back from the written graph; what was done). A fused TransformerEncoder in eval mode (no
+    TorchScript symbolic for its fast-path op) exports here with dynamic batch and sequence length (torch 2.13)."""
+    import torch
+    from torch.export import Dim
+
+    def export(shapes: Any) -> None:
+        torch.onnx.export(wrapped, inputs, str(path), input_names=names, output_names=out_names, dynamo=True,
+                          external_data=False, dynamic_shapes=shapes)
+
+    try:
+        # one entry: wrapped's forward takes *inputs (a tuple of one spec per input was read as 2 args for 1)
+        export((tuple({d: Dim.AUTO for d in dims} if isinstance(x, torch.Tensor) else None
+                      for x, dims in zip(inputs, dyn, strict=True)),))
+        how = "dims torch.export kept dynamic: as the graph's inputs below show"
+    except Exception as dynamic_error:
+        try:
+            export(None)
+        except Exception as e:
+            raise UnsupportedError(f"torch.onnx.export failed with dynamo=True: {type(e).__name__}: {e}",
+                                   "make the model exportable (no data-dependent Python control flow), "
+                                   "or skip the onnx-* techniques") from e
+        how = (f"with dynamic dims it failed too ({type(dynamic_error).__name__}: "
+               f"{exception_text(dynamic_error, 200)}), so every input dim is static, the batch size included: the "
+               "graph runs the export batch's shapes only")
+    return _graph_input_shapes(path, names, inputs), how
+
+
+def _graph_input_shapes(path: Path, names: list[str], inputs: tuple[Any, ...]) -> list[tuple[int | None, ...]]:
+    """Per input, its dims as the written ONNX graph declares them, None for a symbolic dim; an input the graph
+    does not take (unused, folded to a constant) keeps the export batch's shape."""
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    declared = {i.name: i.type.tensor_type.shape.dim for i in graph.input}
+
+    def dims(n: str, x: Any) -> tuple[int | None, ...]:
+        if n not in declared:
+            return tuple(int(s) for s in getattr(x, "shape", ()))
+        return tuple(int(d.dim_value) if d.HasField("dim_value") else None for d in declared[n])
+
+    return [dims(n, x) for n, x in zip(names, inputs, strict=True)]
 
 
 def _shape_text(shape: tuple[int | None, ...]) -> str:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accelopt.errors import AcceloptError, InputError, UnsupportedError
+from accelopt.measure.contention import ContentionReport, Watch, check_setup
 from accelopt.measure.profiler import check_trainable
 from accelopt.measure.timing import cuda_sync_for, quantile
 from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step, technique_named
@@ -433,6 +434,7 @@ class _Run:
         self.base_samples: list[float] = []
         self.base_outputs: list[Any] = []
         self.bounds: Any = None
+        self.watch = Watch()  # the machine's load over the whole run: said in the notes when it was busy
 
     # ---- bookkeeping
     def left_s(self) -> float:
@@ -725,9 +727,31 @@ class _Run:
             r.pareto = not any(_dominates(o, r, self.bundle.higher_is_better) for o in measured if o is not r)
         self.result.recommendation = recommend(self.result)
         self.result.duration_s = time.perf_counter() - self.t0
+        busy = _busy_note(self.watch, self.opts.device)
+        if busy:
+            self.result.notes.insert(0, busy)
         if self.bundle.eval_batches is None:
             self.result.notes.append("the model has no eval_batches: quality was not measured, so no lossy variant "
                                      "(quantized, pruned, distilled) is recommended (see examples/my_model.py)")
+
+
+def _busy_note(watch: Watch, device: str) -> str | None:
+    """A note when other processes competed for the cores during the run (measure/contention's checks and
+    thresholds), None on a quiet machine. On a CPU the gains are the most distorted: torch's intra-op pool waits at
+    every op for its threads to be scheduled, ONNX Runtime's (spinning off) less so. Measured on 2 cores at load 9:
+    a 2-layer GPT-2's step took 264 ms at torch's 2 threads, 1.1 ms at 1; onnx-fp32 read 307x."""
+    import torch
+
+    threads = torch.get_num_threads() if device == "cpu" else None
+    report = ContentionReport()
+    check_setup(report, threads=threads, load_1min=watch.load_1min)
+    watch.finish(report, ("step time",), threads=threads)
+    if not report.busy:
+        return None
+    advice = (f"on a CPU torch's {threads} intra-op threads wait for busy cores at every op, other runtimes less, "
+              "so speed-ups over torch can be off by orders of magnitude: rerun on a quiet machine, or with --threads 1"
+              if threads is not None and threads > 1 else "rerun on a quiet machine to trust them")
+    return "BUSY MACHINE, step times and speed-ups disturbed: " + "; ".join(report.warnings) + "; " + advice
 
 
 def _chain(prepares: list[Any]) -> Any:
@@ -831,6 +855,7 @@ def run_optimize(bundle: ModelBundle, opts: RunOptions) -> tuple[OptimizeResult,
     check_only_mode(opts.only, opts.mode)
     for i, (name, params) in enumerate(opts.recipe or []):  # as load_recipe does for a file: before measuring
         check_step(i, name, params, opts.mode, "recipe")
+    bundle.check_batch_rows()  # samples/s and grad-accumulation's micro-batches are counted from batch_size
     run = _Run(bundle, opts)
     result = run.run()
     return result, run.variants

@@ -44,7 +44,8 @@ class ModelBundle:
         make_optimizer: `make_optimizer(model.parameters()) -> torch.optim.Optimizer`;
             None means AdamW(lr=1e-4).
         batch_size: samples per batch (must match what `batches` yields).
-        meta: free facts, e.g. `seq_len`, `tokens_per_batch`, `samples_per_batch`, `source`.
+        meta: free facts, e.g. `seq_len`, `tokens_per_batch`, `samples_per_batch`, `source`; `factory` (the
+            'file.py:function' it came from) is set by load_user_factory.
         eval_batches: optional zero-argument callable returning a fresh iterator of held-out
             `(inputs, targets)`; without it, quality cannot be measured (`optimize` says so).
         metric: how quality is scored on `eval_batches`: "accuracy" (argmax of the last output
@@ -133,6 +134,52 @@ class ModelBundle:
 
     def param_count(self) -> int:
         return sum(int(p.numel()) for p in self.model.parameters())
+
+    def check_batch_rows(self, scan: int = 16) -> None:
+        """InputError when one of the first `scan` training batches holds more samples than `batch_size`, or the
+        first one fewer: samples/s, micro-batch sizes and per-sample figures are counted from batch_size. A batch's
+        samples: the size every tensor of it (inputs and targets, 0-d ones aside) shares along dim 0 — unknown, so
+        passed, when they disagree or when some tensor has batch_size along dim 1 (a (T, B) sequence-first
+        layout)."""
+        for i, item in enumerate(_first_items(self.batches, scan)):
+            if not isinstance(item, (tuple, list)) or len(item) != 2:
+                return  # first_batch() names this one
+            rows, shapes = _batch_rows(as_tuple(item[0]), item[1], self.batch_size)
+            if rows is None or rows == self.batch_size or (rows < self.batch_size and i > 0):  # a short last batch
+                continue
+            where = self.meta.get("factory") or f"model {self.name!r}"
+            more = "more" if rows > self.batch_size else "fewer"
+            raise InputError(f"{where}: training batch {i} holds {rows} samples (dim 0 of {shapes}), {more} than "
+                             f"the ModelBundle's batch_size {self.batch_size}; samples/s and per-sample figures "
+                             "would be counted for the wrong batch",
+                             f"set batch_size={rows} in the ModelBundle, or make batches() yield {self.batch_size} "
+                             "samples per batch")
+
+
+def _first_items(make: Callable[[], Iterator[Any]], n: int) -> list[Any]:
+    """Up to n items of a fresh make(); fewer when the user's iterator raises: the run that reads it names that
+    error in its own words (a scan is no place for it)."""
+    items: list[Any] = []
+    try:
+        it = iter(make())
+        while len(items) < n:
+            items.append(next(it))
+    except Exception:  # StopIteration included; the caller checks what was read
+        pass
+    return items
+
+
+def _batch_rows(inputs: tuple[Any, ...], targets: Any, batch_size: int) -> tuple[int | None, str]:
+    """(the dim-0 size all tensors of a batch share, or None when they disagree or one has batch_size along dim 1,
+    a (T, B, ...) sequence-first layout; their shapes, for the message)."""
+    import torch
+
+    tensors = [x for x in (*inputs, targets) if isinstance(x, torch.Tensor) and x.dim() > 0]
+    shapes = ", ".join(str(tuple(x.shape)) for x in tensors)
+    firsts = {int(x.shape[0]) for x in tensors}
+    if len(firsts) != 1 or any(x.dim() > 1 and x.shape[1] == batch_size for x in tensors):
+        return None, shapes
+    return firsts.pop(), shapes
 
 
 def as_tuple(inputs: Any) -> tuple[Any, ...]:
@@ -228,4 +275,5 @@ def load_user_factory(spec: str, **kwargs: Any) -> ModelBundle:
                          "not a ModelBundle",
                          "return accelopt.workload.userfile.ModelBundle(name=..., model=..., batches=..., "
                          "loss_fn=..., batch_size=...) — see examples/my_model.py")
+    bundle.meta.setdefault("factory", f"{path}:{func_name}")  # where a bad bundle's messages point
     return bundle
