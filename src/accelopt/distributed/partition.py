@@ -90,11 +90,28 @@ def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: st
         except Exception as e:  # the user's layer failed: name it and the micro-batch, not a traceback
             raise MeasurementError(
                 f"layer {layer_name(i, layer)} failed while the partitioner timed it on one micro-batch of "
-                f"{microbatch} sample{'s' if microbatch != 1 else ''}: {type(e).__name__}: {e}",
+                f"{microbatch} sample{'s' if microbatch != 1 else ''}, called with {_described(x)}"
+                f"{f' (the outputs of layer {layer_name(i - 1, layers[i - 1])})' if i else ''}: "
+                f"{type(e).__name__}: {e}",
                 "fix the layer, or use fewer --microbatches (larger micro-batches; e.g. BatchNorm needs 2 or more "
-                "samples in training); every stage would run it the same way") from e
+                "samples in training); every stage would run it the same way. Each layer is called on the previous "
+                "one's outputs unpacked, layer(*outputs): a layer returning extras (nn.LSTM's (output, (h, c))) "
+                "needs a wrapper module returning only what the next layer takes") from e
         out.append(cost)
     return out
+
+
+def _described(args: Any) -> str:
+    """'2 inputs: Tensor(2, 5, 24), tuple of 2': what a layer was called with (shapes, not values)."""
+    import torch
+
+    def one(a: Any) -> str:
+        if isinstance(a, torch.Tensor):
+            return f"Tensor{tuple(a.shape)}"
+        return f"{type(a).__name__} of {len(a)}" if isinstance(a, tuple | list) else type(a).__name__
+
+    parts = as_tuple(args)
+    return f"{len(parts)} input{'s' if len(parts) != 1 else ''}: {', '.join(one(a) for a in parts)}"
 
 
 def _time_layer(layer: Any, index: int, args: Any, loss_fn: Any, targets: Any, repeats: int,
