@@ -26,3 +26,16 @@ def test_a_layer_given_an_lstms_tuple_names_what_it_received(no_launch: None,
     assert code == 2 and "Traceback" not in err
     assert "called with 2 inputs: Tensor(2, 5, 24), tuple of 2 (the outputs of layer 1:LSTM)" in err
     assert "layer(*outputs)" in err and "wrapper module" in err
+
+
+def test_the_prediction_prints_the_link_defaults_it_uses() -> None:
+    # h100-sxm lists no link latency: the DDP all-reduce used plan's 2.4 us per step, and the check printed only
+    # "h100-sxm's scale-up link x scaleup_bw_eff 0.8 (catalog)"
+    from accelopt.distributed.predict_check import links_for
+    from accelopt.hardware.catalog import get_device
+    from accelopt.predict import comm
+
+    links, src = links_for(get_device("h100-sxm"))
+    assert links.up_lat == comm.DEFAULT_SCALEUP_LATENCY_S
+    assert f"scaleup_latency_s = {comm.DEFAULT_SCALEUP_LATENCY_S:.4g} (assumed, not in the spec" in src
+    assert "scaleout" not in src  # the ranks of one host use the scale-up figures only

@@ -48,8 +48,9 @@ def _phase_times_s(workload: Any, dev: Device) -> dict[str, float]:
 
 
 def links_for(spec: AcceleratorSpec) -> tuple[comm.Links, str]:
-    """plan's link model of the spec; a link measured by `probe --collectives` is used as measured (its busbw is
-    already what a collective achieves, so plan's scale-up efficiency factor is set to 1 for it)."""
+    """plan's link model of the spec and where its figures come from, each default it uses in place of a spec figure
+    included (a latency the catalog lacks was used unprinted); a link measured by `probe --collectives` is used as
+    measured (its busbw is already what a collective achieves, so plan's scale-up efficiency factor is 1 for it)."""
     cal = calibration_for(spec)
     measured = "collectives" in (spec.source_of("scaleup_bandwidth_byte_per_s") or "")
     if measured:
@@ -62,7 +63,9 @@ def links_for(spec: AcceleratorSpec) -> tuple[comm.Links, str]:
     else:
         src = (f"no link in {spec.name}: plan's default {comm.DEFAULT_SCALEOUT_BW:.3g} B/s assumption x "
                f"{cal.scaleout_bw_eff:g} (run `accelopt probe --collectives` for a measured link)")
-    return links, src
+    # the ranks talk over the scale-up figures (_comm_s): each default used in place of one is printed
+    defaults = [a.text() for a in links.assumed if a.scope == "scale-up"]
+    return links, "; ".join([src, *defaults])
 
 
 def _comm_s(parallel: str, links: comm.Links, p: int, param_bytes: float, act_bytes: float, m: int) -> float:
