@@ -183,3 +183,28 @@ def batchnorm(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
     model = nn.Sequential(nn.Linear(32, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 8))
     return ModelBundle(name="dist-bn", model=model, batches=_data(batch_size, 32, 8),
                        loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
+
+
+class _LSTMLayers(nn.Module):
+    """An LSTM tagger whose pipeline_layers() hands nn.LSTM over as is: its (output, (h, c)) reaches the next layer
+    as two inputs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj, self.lstm, self.head = nn.Linear(12, 12), nn.LSTM(12, 24, batch_first=True), nn.Linear(24, 3)
+
+    def pipeline_layers(self) -> list[nn.Module]:
+        return [self.proj, self.lstm, self.head]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.lstm(self.proj(x))[0][:, -1])
+
+
+def lstm_layers(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    def batches() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        g = torch.Generator().manual_seed(5)
+        for _ in range(4):
+            x = torch.randn(batch_size, seq_len or 5, 12, generator=g)  # (B, T, features)
+            yield x, torch.randint(0, 3, (batch_size,), generator=g)
+    return ModelBundle(name="dist-lstm-layers", model=_LSTMLayers(), batches=batches,
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size)

@@ -117,7 +117,7 @@ def test_pipeline_cli_matches_one_process(tmp_path: Path, capsys: pytest.Capture
     assert [x["stage"] for x in r["ranks"]] == [0, 1]
     want = r["single"]["losses"]
     for rank in r["ranks"]:
-        assert len(rank["losses"]) == 1 + 3 + 2
+        assert len(rank["losses"]) == 1 + 3 + 1 + 2  # warm-up, timed, the profiler's warm-up, profiled
         assert rank["losses"] == pytest.approx(want, rel=LOSS_RTOL)
     bounds = r["partition"]["balanced"]["bounds"]
     assert bounds[0] == 0 and bounds[-1] == 5 and 0 < bounds[1] < 5

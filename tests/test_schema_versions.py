@@ -31,7 +31,8 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "plan-infer": (1, "9f008c7304f97da5"),
     "validate-inference": (1, "d185ee4c43d2f233"),
     "validate-serving": (2, "fc6bd12356071b58"),  # 2: rows gained fits and the two memory fields
-    "profile-distributed": (3, "cab0ce6d6770c703"),  # 2: prediction_left_out; 3: unused_parameters, contention, notes
+    "profile-distributed": (4, "461fc53c385c2264"),  # 2: prediction_left_out; 3: unused_parameters, contention, notes;
+    # 4: partition.unlimited (the split without --stage-memory-gib)
     "profile-partial": (1, "a0b3948b5b9c3f59"),
     "simulate-published": (2, "b4b91263632e28a1"),
 }

@@ -34,6 +34,7 @@ class DistOptions:
     parallel: str = "ddp"
     schedule: str = "1f1b"
     microbatches: int | None = None
+    stage_memory_gib: float | None = None
     nnodes: int = 1
     node_rank: int = 0
     rdzv_endpoint: str | None = None
@@ -43,7 +44,8 @@ class DistOptions:
         """Flag -> whether it differs from its default (for the refusal of distributed flags without --nproc)."""
         default = DistOptions()
         return {"--parallel": self.parallel != default.parallel, "--schedule": self.schedule != default.schedule,
-                "--microbatches": self.microbatches is not None, "--nnodes": self.nnodes != default.nnodes,
+                "--microbatches": self.microbatches is not None,
+                "--stage-memory-gib": self.stage_memory_gib is not None, "--nnodes": self.nnodes != default.nnodes,
                 "--node-rank": self.node_rank != default.node_rank,
                 "--rdzv-endpoint": self.rdzv_endpoint is not None, "--timeout-s": self.timeout_s != default.timeout_s}
 
@@ -92,8 +94,9 @@ def _run_distributed(opts: ProfileOptions) -> None:
         model=opts.model, size=opts.size, batch_size=opts.batch_size, seq_len=opts.seq_len, mode=opts.mode,
         dtype=opts.dtype, device=opts.device, steps=opts.steps, warmup=opts.warmup,
         catalog_device=opts.catalog_device, probed=opts.probed, nproc=d.nproc, parallel=d.parallel,
-        schedule=d.schedule, microbatches=d.microbatches, nnodes=d.nnodes, node_rank=d.node_rank,
-        rdzv_endpoint=d.rdzv_endpoint, timeout_s=d.timeout_s, as_json=opts.as_json, html=opts.html,
+        schedule=d.schedule, microbatches=d.microbatches, stage_memory_gib=d.stage_memory_gib, nnodes=d.nnodes,
+        node_rank=d.node_rank, rdzv_endpoint=d.rdzv_endpoint, timeout_s=d.timeout_s, as_json=opts.as_json,
+        html=opts.html,
         unsupported={"--trace": opts.trace, "--save-workload": opts.save_workload,
                      "--allow-nonfinite": opts.allow_nonfinite}))
 
@@ -339,6 +342,9 @@ def register(app: typer.Typer) -> None:
         microbatches: int | None = typer.Option(None, "--microbatches",
                                                 help="--parallel pipeline: micro-batches per step (default: the "
                                                      "largest divisor of the batch up to 2 x stages)"),
+        stage_memory_gib: float | None = typer.Option(
+            None, "--stage-memory-gib", help="--parallel pipeline: the most memory the partitioner lets one stage "
+                                             "hold, GiB (its estimate: 4 x weights + activations in flight)"),
         nnodes: int = typer.Option(1, "--nnodes", help="with --nproc: machines in the run (torchrun --nnodes)"),
         node_rank: int = typer.Option(0, "--node-rank", help="with --nnodes: this machine's rank, 0 hosts the "
                                                              "rendezvous"),
@@ -353,7 +359,8 @@ def register(app: typer.Typer) -> None:
             steps=steps, warmup=warmup, catalog_device=catalog_device, probed=probed, trace=trace,
             save_workload=save_workload, allow_nonfinite=allow_nonfinite, as_json=as_json, html=html,
             dist=DistOptions(nproc=nproc, parallel=parallel, schedule=schedule, microbatches=microbatches,
-                             nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, timeout_s=timeout_s)))
+                             stage_memory_gib=stage_memory_gib, nnodes=nnodes, node_rank=node_rank,
+                             rdzv_endpoint=rdzv_endpoint, timeout_s=timeout_s)))
 
 
 def _progress() -> Any:

@@ -50,6 +50,8 @@ class DistOptions:
     parallel: str
     schedule: str
     microbatches: int | None
+    stage_memory_gib: float | None
+    """--stage-memory-gib: the pipeline partitioner's memory limit per stage, GiB (2**30 bytes); None: none."""
     nnodes: int
     node_rank: int
     rdzv_endpoint: str | None
@@ -108,6 +110,7 @@ def measure(o: DistOptions) -> Any:
     """The DistributedResult of the run `o` describes (accelopt.distributed.run.profile_distributed)."""
     from accelopt.distributed.launch import Launch
     from accelopt.distributed.run import DistConfig, profile_distributed
+    from accelopt.units import GiB
 
     _check(o)
     launch = Launch(nproc=o.nproc, nnodes=o.nnodes, node_rank=o.node_rank, rdzv_endpoint=o.rdzv_endpoint,
@@ -116,5 +119,6 @@ def measure(o: DistOptions) -> Any:
                      bundle_kwargs={"model": o.model, "size": o.size, "batch_size": o.batch_size,
                                     "seq_len": o.seq_len},
                      parallel=o.parallel, schedule=o.schedule, microbatches=o.microbatches, steps=o.steps,
-                     warmup=o.warmup, device="cuda" if o.device.startswith("cuda") else o.device)
+                     warmup=o.warmup, device="cuda" if o.device.startswith("cuda") else o.device,
+                     stage_memory_limit_bytes=None if o.stage_memory_gib is None else o.stage_memory_gib * GiB)
     return profile_distributed(cfg, launch, spec=_spec(o.catalog_device, o.probed, o.device))

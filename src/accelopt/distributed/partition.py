@@ -16,6 +16,7 @@ micro-batches under GPipe (Huang et al. 2019, sec. 2.2).
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from typing import Any
 from accelopt.distributed.model import pipeline_layers, tied_spans
 from accelopt.distributed.types import LayerCost, Partition, StageBalance
 from accelopt.errors import AcceloptError, InfeasibleError, InputError, MeasurementError
+from accelopt.units import GiB
 from accelopt.workload.userfile import as_tuple
 
 STATE_COPIES = 4
@@ -88,11 +90,28 @@ def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: st
         except Exception as e:  # the user's layer failed: name it and the micro-batch, not a traceback
             raise MeasurementError(
                 f"layer {layer_name(i, layer)} failed while the partitioner timed it on one micro-batch of "
-                f"{microbatch} sample{'s' if microbatch != 1 else ''}: {type(e).__name__}: {e}",
+                f"{microbatch} sample{'s' if microbatch != 1 else ''}, called with {_described(x)}"
+                f"{f' (the outputs of layer {layer_name(i - 1, layers[i - 1])})' if i else ''}: "
+                f"{type(e).__name__}: {e}",
                 "fix the layer, or use fewer --microbatches (larger micro-batches; e.g. BatchNorm needs 2 or more "
-                "samples in training); every stage would run it the same way") from e
+                "samples in training); every stage would run it the same way. Each layer is called on the previous "
+                "one's outputs unpacked, layer(*outputs): a layer returning extras (nn.LSTM's (output, (h, c))) "
+                "needs a wrapper module returning only what the next layer takes") from e
         out.append(cost)
     return out
+
+
+def _described(args: Any) -> str:
+    """'2 inputs: Tensor(2, 5, 24), tuple of 2': what a layer was called with (shapes, not values)."""
+    import torch
+
+    def one(a: Any) -> str:
+        if isinstance(a, torch.Tensor):
+            return f"Tensor{tuple(a.shape)}"
+        return f"{type(a).__name__} of {len(a)}" if isinstance(a, tuple | list) else type(a).__name__
+
+    parts = as_tuple(args)
+    return f"{len(parts)} input{'s' if len(parts) != 1 else ''}: {', '.join(one(a) for a in parts)}"
 
 
 def _time_layer(layer: Any, index: int, args: Any, loss_fn: Any, targets: Any, repeats: int,
@@ -172,20 +191,13 @@ def check_ties(names: list[str], stages: int, tied: Sequence[tuple[int, int]]) -
                      "use --parallel ddp or fsdp, or give those layers their own weights (untie them)")
 
 
-def balanced_bounds(layers: list[LayerCost], stages: int, *, microbatches: int = 1, schedule: str = "1f1b",
-                    memory_limit_bytes: float | None = None, tied: Sequence[tuple[int, int]] = ()) -> list[int]:
-    """The contiguous split minimizing the slowest stage's time with every stage within the memory limit and
-    every span of `tied` layers (tied_spans) on one stage.
+def _min_max_split(n: int, stages: int, cost: Any, fits: Any, no_start: set[int]) -> tuple[float, list[int]]:
+    """The contiguous split of n layers into `stages` minimizing the largest cost(i, j, s) of a stage s = layers[i:j],
+    every stage with fits(i, j, s) and none starting in `no_start`: (that least largest cost, the bounds), inf and []
+    when no split qualifies.
 
-    best[s][j]: the least slowest-stage time of layers[:j] on stages 0..s-1; best[s][j] = min over i of
-    max(best[s-1][i], time(i, j)) where stage s-1 = layers[i:j] fits. Exact, O(stages x layers^2)."""
-    n = len(layers)
-    check_stages(n, stages)
-    check_ties([x.name for x in layers], stages, tied)
-    no_start = uncut(tied)
-    prefix = [0.0]
-    for x in layers:
-        prefix.append(prefix[-1] + x.fwd_bwd_s)
+    best[s][j]: the least largest cost of layers[:j] on stages 0..s-1; best[s][j] = min over i of
+    max(best[s-1][i], cost(i, j, s-1)) where stage s-1 = layers[i:j] fits. Exact, O(stages x layers^2)."""
     inf = float("inf")
     best = [[inf] * (n + 1) for _ in range(stages + 1)]
     cut = [[-1] * (n + 1) for _ in range(stages + 1)]
@@ -193,34 +205,75 @@ def balanced_bounds(layers: list[LayerCost], stages: int, *, microbatches: int =
     for s in range(1, stages + 1):
         for j in range(s, n - (stages - s) + 1):  # leave at least one layer for each later stage
             for i in range(s - 1, j):
-                if best[s - 1][i] == inf or i in no_start:
+                if best[s - 1][i] == inf or i in no_start or not fits(i, j, s - 1):
                     continue
-                if memory_limit_bytes is not None and stage_memory_bytes(
-                        layers, i, j, s - 1, stages, microbatches, schedule) > memory_limit_bytes:
-                    continue
-                cand = max(best[s - 1][i], prefix[j] - prefix[i])
+                cand = max(best[s - 1][i], cost(i, j, s - 1))
                 if cand < best[s][j]:
                     best[s][j], cut[s][j] = cand, i
     if best[stages][n] == inf:
-        need = max(x.param_bytes * STATE_COPIES for x in layers)
-        raise InfeasibleError(f"no split of {n} layers into {stages} stages fits {memory_limit_bytes:.3g} bytes per "
-                              f"stage (the largest layer alone needs {need:.3g} bytes of weights and states)",
-                              "raise the memory limit, use more stages, or fewer micro-batches in flight")
+        return inf, []
     bounds = [n]
     j = n
     for s in range(stages, 0, -1):
         j = cut[s][j]
         bounds.append(j)
-    return bounds[::-1]
+    return best[stages][n], bounds[::-1]
+
+
+def _round_up(x: float, digits: int = 4) -> float:
+    """x rounded up to `digits` significant digits (x > 0)."""
+    scale = 10.0 ** (math.floor(math.log10(x)) - digits + 1)
+    return math.ceil(x / scale - 1e-9) * scale
+
+
+def balanced_bounds(layers: list[LayerCost], stages: int, *, microbatches: int = 1, schedule: str = "1f1b",
+                    memory_limit_bytes: float | None = None, tied: Sequence[tuple[int, int]] = ()) -> list[int]:
+    """The contiguous split minimizing the slowest stage's time with every stage within the memory limit and
+    every span of `tied` layers (tied_spans) on one stage (_min_max_split)."""
+    n = len(layers)
+    check_stages(n, stages)
+    check_ties([x.name for x in layers], stages, tied)
+    no_start = uncut(tied)
+    prefix = [0.0]
+    for x in layers:
+        prefix.append(prefix[-1] + x.fwd_bwd_s)
+
+    def memory(i: int, j: int, s: int) -> float:
+        return stage_memory_bytes(layers, i, j, s, stages, microbatches, schedule)
+
+    def fits(i: int, j: int, s: int) -> bool:
+        return memory_limit_bytes is None or memory(i, j, s) <= memory_limit_bytes
+
+    _, bounds = _min_max_split(n, stages, lambda i, j, s: prefix[j] - prefix[i], fits, no_start)
+    if not bounds:
+        assert memory_limit_bytes is not None  # without a limit every split with a layer per stage qualifies
+        least, _ = _min_max_split(n, stages, memory, lambda i, j, s: True, no_start)
+        least_gib = _round_up(least / GiB)  # rounded up: passing the printed figure fits
+        raise InfeasibleError(
+            f"--stage-memory-gib {memory_limit_bytes / GiB:.4g}: no split of {n} layers into {stages} pipeline "
+            f"stages fits it (stage memory, an estimate: {STATE_COPIES} x weights + the activations of the "
+            f"micro-batches in flight, {schedule}, {microbatches} micro-batch{'es' if microbatches != 1 else ''}); "
+            f"the least limit any split fits is {least_gib:.4g} GiB",
+            f"pass --stage-memory-gib {least_gib:.4g} or more, use more stages (--nproc), or "
+            + ("--schedule 1f1b (GPipe holds the activations of every micro-batch)" if schedule == "gpipe" else
+               "more --microbatches (smaller ones: 1F1B holds one per stage from this one on)"))
+    return bounds
 
 
 def partition(layers: list[LayerCost], stages: int, *, microbatches: int = 1, schedule: str = "1f1b",
               memory_limit_bytes: float | None = None, tied: Sequence[tuple[int, int]] = ()) -> Partition:
+    """The balanced split beside the equal-layer split and, where a memory limit is given, the split the partitioner
+    would pick without it (so the output shows what the limit changed)."""
     bounds = balanced_bounds(layers, stages, microbatches=microbatches, schedule=schedule,
                              memory_limit_bytes=memory_limit_bytes, tied=tied)
+    unlimited = None
+    if memory_limit_bytes is not None:
+        free = balanced_bounds(layers, stages, microbatches=microbatches, schedule=schedule, tied=tied)
+        unlimited = evaluate_split(layers, free, microbatches, schedule)
     return Partition(layers=layers, stages=stages, memory_limit_bytes=memory_limit_bytes,
                      balanced=evaluate_split(layers, bounds, microbatches, schedule),
-                     naive=evaluate_split(layers, naive_bounds(len(layers), stages), microbatches, schedule))
+                     naive=evaluate_split(layers, naive_bounds(len(layers), stages), microbatches, schedule),
+                     unlimited=unlimited)
 
 
 def partition_model(bundle: Any, stages: int, *, microbatches: int, schedule: str = "1f1b",

@@ -20,6 +20,8 @@ intervals, communication = the union of collective intervals; on a pipeline both
 (the stage the prediction's terms describe) and one term "bubble + sends" = profiled step - compute, both over the
 same profiled steps (a stage's send/recv events last until its peer is
 ready, so waiting and transferring cannot be told apart in the trace); step = the slowest rank's median step.
+The profiled steps run under torch.profiler, slower than the uninstrumented ones (its per-op recording), so
+"bubble + sends" can exceed the measured step: a note prints both frames (frame_note).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import comm
 from accelopt.predict.calibration import calibration_for, with_values
 from accelopt.predict.compute import Device, op_s
+from accelopt.units import fmt_seconds
 
 
 def _phase_times_s(workload: Any, dev: Device) -> dict[str, float]:
@@ -45,8 +48,9 @@ def _phase_times_s(workload: Any, dev: Device) -> dict[str, float]:
 
 
 def links_for(spec: AcceleratorSpec) -> tuple[comm.Links, str]:
-    """plan's link model of the spec; a link measured by `probe --collectives` is used as measured (its busbw is
-    already what a collective achieves, so plan's scale-up efficiency factor is set to 1 for it)."""
+    """plan's link model of the spec and where its figures come from, each default it uses in place of a spec figure
+    included (a latency the catalog lacks was used unprinted); a link measured by `probe --collectives` is used as
+    measured (its busbw is already what a collective achieves, so plan's scale-up efficiency factor is 1 for it)."""
     cal = calibration_for(spec)
     measured = "collectives" in (spec.source_of("scaleup_bandwidth_byte_per_s") or "")
     if measured:
@@ -59,7 +63,9 @@ def links_for(spec: AcceleratorSpec) -> tuple[comm.Links, str]:
     else:
         src = (f"no link in {spec.name}: plan's default {comm.DEFAULT_SCALEOUT_BW:.3g} B/s assumption x "
                f"{cal.scaleout_bw_eff:g} (run `accelopt probe --collectives` for a measured link)")
-    return links, src
+    # the ranks talk over the scale-up figures (_comm_s): each default used in place of one is printed
+    defaults = [a.text() for a in links.assumed if a.scope == "scale-up"]
+    return links, "; ".join([src, *defaults])
 
 
 def _comm_s(parallel: str, links: comm.Links, p: int, param_bytes: float, act_bytes: float, m: int) -> float:
@@ -109,6 +115,17 @@ def _slowest_stage_ranks(result: DistributedResult, notes: list[str]) -> list[An
     return ranks
 
 
+def frame_note(measured: list[Any], step_s: float) -> str:
+    """Which frame the pipeline's measured 'bubble + sends' is in: the profiled steps (torch.profiler on, which
+    slows every op down), not the uninstrumented step the 'step' term compares with; so it can exceed that step
+    without any time being counted twice (the profiled step is the sum of its compute and its idle time)."""
+    prof = statistics.median(r.comm.profiled_step_s for r in measured)
+    comp = statistics.median(r.comm.compute_s for r in measured)
+    ratio = f", {prof / step_s:.2f}x the uninstrumented step median {fmt_seconds(step_s)}" if step_s > 0 else ""
+    return (f"bubble + sends measured = profiled step {fmt_seconds(prof)} - compute {fmt_seconds(comp)}, in the "
+            f"profiled steps' frame (torch.profiler on{ratio}); the step term is the uninstrumented median")
+
+
 def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec, param_bytes: float) -> PredictionCheck:
     """Each term predicted for `result`'s layout on `spec` beside its measured value."""
     cal = calibration_for(spec)
@@ -146,6 +163,7 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
         # transferring: the measured term is all the time a stage does not compute, step - compute
         idle = med(r.comm.profiled_step_s - r.comm.compute_s for r in measured)  # the same profiled steps
         terms.append(TermError(term="bubble + sends", predicted_s=bubble_pred + comm_pred, measured_s=idle))
+        notes.append(frame_note(measured, result.step_median_s))
     else:
         terms.append(TermError(term="communication", predicted_s=comm_pred, measured_s=m_comm))
     terms.append(TermError(term="step", predicted_s=compute_pred + exposed + bubble_pred,

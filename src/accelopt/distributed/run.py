@@ -9,6 +9,7 @@ so scaling efficiency T_1 / (N x T_N) compares like with like.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import platform
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from accelopt.distributed.types import PARALLEL, SCHEDULES, DistributedResult, J
 from accelopt.errors import InputError, is_out_of_memory
 from accelopt.measure.contention import ContentionReport, Watch, check_samples, check_setup
 from accelopt.measure.profiler import MAX_STEPS, check_trainable
+from accelopt.units import GiB
 
 RANK_FIGURES = "step time of every rank"
 TRACE_FIGURES = "collectives and compute of every rank"
@@ -43,6 +45,7 @@ class DistConfig:
     device: str = "cpu"
     seed: int = 0
     stage_memory_limit_bytes: float | None = None
+    """Pipeline: the most memory the partitioner lets one stage hold (its estimate; None: no limit)."""
     baseline: bool = True
 
     def __post_init__(self) -> None:
@@ -61,14 +64,27 @@ class DistConfig:
                              f"use --steps and --warmup up to {MAX_STEPS:,}")
         if self.microbatches is not None and self.microbatches < 1:
             raise InputError(f"--microbatches {self.microbatches} must be 1 or more", "pass a positive count")
+        _check_stage_memory(self.stage_memory_limit_bytes)
         pipeline_only = [f for f, given in (("--schedule", self.schedule != SCHEDULES[0]),
-                                            ("--microbatches", self.microbatches is not None)) if given]
+                                            ("--microbatches", self.microbatches is not None),
+                                            ("--stage-memory-gib", self.stage_memory_limit_bytes is not None))
+                         if given]
         if self.parallel != "pipeline" and pipeline_only:  # would be silently ignored
             raise InputError(f"{' and '.join(pipeline_only)} appl{'y' if len(pipeline_only) > 1 else 'ies'} to "
                              f"--parallel pipeline only, not {self.parallel}",
                              f"add --parallel pipeline, or leave out {' and '.join(pipeline_only)}")
         if not (self.device == "cpu" or self.device.startswith("cuda")):
             raise InputError(f"--device {self.device!r} for a distributed run", "use cpu (gloo) or cuda (NCCL)")
+
+
+def _check_stage_memory(limit_bytes: float | None) -> None:
+    """The partitioner's memory limit per stage: a positive, finite number of bytes (given as --stage-memory-gib)."""
+    if limit_bytes is None:
+        return
+    if not math.isfinite(limit_bytes) or limit_bytes <= 0:
+        raise InputError(f"--stage-memory-gib {limit_bytes / GiB:g} is not a positive, finite size",
+                         "pass the memory one pipeline stage may use in GiB (2**30 bytes), e.g. --stage-memory-gib "
+                         "0.5, or leave it out for no limit")
 
 
 def default_microbatches(batch_size: int, stages: int) -> int:

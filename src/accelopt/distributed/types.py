@@ -159,6 +159,9 @@ class Partition:
     memory_limit_bytes: float | None = unit("B")
     balanced: StageBalance
     naive: StageBalance
+    unlimited: StageBalance | None = None
+    """The split the partitioner picks without memory_limit_bytes (None when no limit is given): beside `balanced`,
+    what the limit changed."""
 
     @property
     def method(self) -> str:
@@ -198,9 +201,9 @@ class DistributedResult:
     """`accelopt profile --nproc N`: a measured N-rank run beside the one-process run on the same global batch."""
 
     SCHEMA_KIND: ClassVar[str] = "profile-distributed"
-    SCHEMA_VERSION: ClassVar[int] = 3
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)  # 2 added prediction_left_out; 3 ranks' unused_parameters,
-    # contention, notes
+    SCHEMA_VERSION: ClassVar[int] = 4
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)  # 2 added prediction_left_out; 3 ranks'
+    # unused_parameters, contention, notes; 4 partition.unlimited
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s", "straggler_ratio": "x", "slowest_rank": "count",

@@ -91,9 +91,32 @@ def unused_line(r: DistributedResult) -> str:
 
 
 def split_line(p: Any) -> str:
-    return (f"pipeline split (balanced, from profiled layer times): stages start at layers {p.balanced.bounds[:-1]}, "
+    line = (f"pipeline split (balanced, from profiled layer times): stages start at layers {p.balanced.bounds[:-1]}, "
             f"balance {p.balanced.balance:.2f} (slowest / mean stage) vs the equal-layer split {p.naive.bounds[:-1]}: "
-            f"{p.naive.balance:.2f}")
+            f"{p.naive.balance:.2f}; stage memory (estimate: 4 x weights + activations in flight): "
+            f"{_gib_list(p.balanced.stage_memory_bytes)}")
+    return line if p.memory_limit_bytes is None else f"{line}; {limit_line(p)}"
+
+
+def _gib_list(xs: list[float]) -> str:
+    return ", ".join(fmt_bytes(x, binary=True) for x in xs)
+
+
+def limit_line(p: Any) -> str:
+    """What --stage-memory-gib did to the split: the split without it where it differs, and which stages of the
+    equal-layer split it would refuse."""
+    limit = p.memory_limit_bytes
+    head = f"memory limit {fmt_bytes(limit, binary=True)} per stage (--stage-memory-gib)"
+    free = p.unlimited
+    if free is None or free.bounds == p.balanced.bounds:
+        out = f"{head}: no change, the fastest split fits it"
+    else:
+        out = (f"{head}: it moved the split; without it stages would start at {free.bounds[:-1]}, balance "
+               f"{free.balance:.2f}, stage memory {_gib_list(free.stage_memory_bytes)}")
+    over = [k for k, b in enumerate(p.naive.stage_memory_bytes) if b > limit]
+    if over:
+        out += f"; the equal-layer split exceeds it on stage{'s' if len(over) > 1 else ''} {over}"
+    return out
 
 
 def _render_prediction(result: DistributedResult, console: Any) -> None:
@@ -164,10 +187,12 @@ def html_tables(r: DistributedResult) -> list[Any]:
     if r.partition is not None:
         bal, naive = r.partition.balanced, r.partition.naive
         split = Table("pipeline split (fwd+bwd per micro-batch, profiled layer times)",
-                      ["stage", "balanced: first layer", "balanced: time", "equal layers: first layer",
-                       "equal layers: time"], note=split_line(r.partition))
-        split.rows = [[str(k), str(b0), fmt_seconds(t0), str(b1), fmt_seconds(t1)] for k, (b0, t0, b1, t1) in
-                      enumerate(zip(bal.bounds, bal.stage_times_s, naive.bounds, naive.stage_times_s, strict=False))]
+                      ["stage", "balanced: first layer", "balanced: time", "balanced: memory (estimate)",
+                       "equal layers: first layer", "equal layers: time"], note=split_line(r.partition))
+        split.rows = [[str(k), str(b0), fmt_seconds(t0), fmt_bytes(m0, binary=True), str(b1), fmt_seconds(t1)]
+                      for k, (b0, t0, m0, b1, t1) in enumerate(zip(bal.bounds, bal.stage_times_s,
+                                                                   bal.stage_memory_bytes, naive.bounds,
+                                                                   naive.stage_times_s, strict=False))]
         out.append(split)
     from accelopt.report.html import _warnings_tables
 
