@@ -20,24 +20,44 @@ from accelopt.errors import AcceloptError
 
 HELP = """accelopt — measure, predict, simulate and optimize compute for AI models.
 
-\b
-  env        what a bug report needs: versions, devices, readable energy meters
-  catalog    cited accelerator specs: list, show, compare (ridge points, ratios)
-  probe      what this machine's accelerators really deliver (matmul FLOP/s, bandwidth)
-  profile    where a real PyTorch model's step time, memory and energy go
-  optimize   apply optimizations to a real model, measure each, recommend (Pareto front)
-  plan       predict training/serving time, memory, energy, cost on any accelerator and layout
-  validate   predicted vs published training runs, with the error
-  simulate   a custom systolic-array accelerator, layer by layer; design sweeps
-  history    recorded runs: list, show (re-render as a self-contained HTML page), compare, prune, import
-  schema     the JSON Schema (versioned, with units) of each command's --json document
-"""
+`accelopt COMMAND --help` gives a command's options; README.md walks through them all."""
+
+# The one-line summary of each command in the Commands panel of `accelopt --help` (the help texts of the
+# command modules run over several source lines, which the panel would show broken mid-sentence).
+ONE_LINERS = {
+    "env": "what a bug report needs: versions, devices, readable energy meters",
+    "catalog": "cited accelerator specs: list, show, compare (ridge points, ratios)",
+    "probe": "what this machine's accelerators really deliver (matmul FLOP/s, bandwidth)",
+    "profile": "where a real PyTorch model's step time, memory and energy go",
+    "optimize": "apply optimizations to a real model, measure each, recommend (Pareto front)",
+    "plan": "predict training/serving/inference time, memory, energy, cost on any accelerator and layout",
+    "validate": "predicted vs published training, serving and inference runs, with the error",
+    "simulate": "a custom systolic-array accelerator, layer by layer; design sweeps",
+    "history": "recorded runs: list, show (re-render as HTML), compare, prune, import",
+    "schema": "the JSON Schema (versioned, with units) of each command's --json document",
+}
 
 app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False,
                   context_settings={"help_option_names": ["-h", "--help"]}, pretty_exceptions_enable=False)
 
 for _module in (env, catalog, probe, profile, optimize, plan, validate, simulate, report, schema):
     _module.register(app)
+for _info in (*app.registered_commands, *app.registered_groups):
+    _info.short_help = ONE_LINERS[str(_info.name)]
+
+
+def _version(value: bool) -> None:
+    if value:
+        import accelopt
+
+        print(f"accelopt {accelopt.__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="print accelopt's version and exit")) -> None:
+    """Options of `accelopt` itself; each command has its own."""
 
 
 def main(argv: list[str] | None = None) -> None:
