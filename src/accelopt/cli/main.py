@@ -42,8 +42,10 @@ app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False,
 
 for _module in (env, catalog, probe, profile, optimize, plan, validate, simulate, report, schema):
     _module.register(app)
-for _info in (*app.registered_commands, *app.registered_groups):
-    _info.short_help = ONE_LINERS[str(_info.name)]
+for _cmd in app.registered_commands:
+    _cmd.short_help = ONE_LINERS[str(_cmd.name)]
+for _group in app.registered_groups:
+    _group.short_help = ONE_LINERS[str(_group.name)]
 
 
 def _version(value: bool) -> None:
