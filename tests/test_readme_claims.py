@@ -23,3 +23,15 @@ def test_catalog_counts_match_catalog_list() -> None:
     part_names = re.findall(r"`([a-z0-9-]+)`", named)
     assert len(part_names) == parts and set(part_names) <= set(names), part_names
     assert chips == entries - parts
+
+
+def test_every_preset_family_is_named_in_the_models_bullet() -> None:
+    """The Models bullet of `plan` left out the Qwen presets that `plan --list-models` prints."""
+    from accelopt.workload import presets
+
+    m = re.search(r"\*\*Models\*\*: presets with citations \((.*?)\), a local Hugging", README)
+    assert m, "README.md's Models bullet changed: update this test"
+    named = re.sub(r"[^a-z0-9]", "", m[1].lower())
+    for name in presets.list_models():
+        family = re.match(r"[a-z]+", name)  # llama, qwen, gpt, bert, deepseek, ...
+        assert family and family[0] in named, f"plan preset {name!r}: its family is not in README's Models bullet"
