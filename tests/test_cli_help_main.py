@@ -46,3 +46,14 @@ def test_top_level_help_rows_are_whole_sentences(capsys: pytest.CaptureFixture[s
         listed = [r for r in rows if r.split(" ", 1)[0] == name]
         assert len(listed) == 1, (name, out)  # listed once, in the Commands panel
         assert listed[0].endswith(summary), (name, out)  # on one row, whole
+
+
+@pytest.mark.parametrize(("argv", "where"), [(["plan", "--devices"], "accelopt plan --help"),
+                                             (["plan", "serve", "--batch"], "plan serve --help")])
+def test_usage_error_points_at_the_subcommand_help(capsys: pytest.CaptureFixture[str], argv: list[str],
+                                                   where: str) -> None:
+    """`accelopt plan --devices` (a flag without its value) pointed at `accelopt --help`, which lists no plan flag."""
+    code, _, err = _run(capsys, argv)
+    assert code == 2
+    assert "error:" in err and where in err, err
+    assert "Traceback" not in err

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
         _print_error(e.problem, e.fix)
         sys.exit(2)
     except UsageError as e:
-        sys.exit(_usage_error(e))
+        sys.exit(_usage_error(e, sys.argv[1:] if argv is None else list(argv)))
     except ClickException as e:  # e.g. a file click could not open
         _print_error(e.format_message(), "check the value and run again")
         sys.exit(2)
@@ -94,17 +94,29 @@ def _print_error(problem: str, fix: str) -> None:
         print(f"  fix: {printable(fix)}", file=sys.stderr)
 
 
-def _usage_error(e: UsageError) -> int:
+def _usage_error(e: UsageError, argv: list[str]) -> int:
     """A flag click could not parse (a word where a number goes, an unknown option): error + fix, status 2.
 
     A group called without a subcommand prints its help first."""
-    where = e.ctx.command_path if e.ctx is not None else "accelopt"
+    where = e.ctx.command_path if e.ctx is not None else _command_path(argv)
     if isinstance(e, NoArgsIsHelpError):
         print(e.format_message(), file=sys.stderr)
         _print_error(f"`{where}` needs a subcommand", f"pick one of the commands above, e.g. `{where} --help`")
         return 2
     _print_error(e.format_message(), f"see `{where} --help` for the options and their values")
     return 2
+
+
+def _command_path(argv: list[str]) -> str:
+    """`accelopt plan serve` for argv ['plan', 'serve', '--batch']: the (sub)command the words name, for the errors
+    click raises without a context (an option missing its value), whose help is the one to point at."""
+    cmd, path = typer.main.get_command(app), ["accelopt"]
+    for word in argv:
+        sub = getattr(cmd, "commands", {}).get(word)
+        if sub is None:
+            break
+        cmd, path = sub, [*path, word]
+    return " ".join(path)
 
 if __name__ == "__main__":
     main()
