@@ -29,3 +29,13 @@ def test_help_prints_usage_and_runs_nothing(script: Path) -> None:
     assert "Traceback" not in proc.stderr
     # the usage says what the script compares against (the brief: a figure and a ratio against a peer or bound)
     assert len(proc.stdout.splitlines()) > 4, proc.stdout
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_every_flag_says_what_it_sets(script: Path) -> None:
+    """Checked on the source (nothing imported): each add_argument carries a help text."""
+    import ast
+
+    for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "add_argument":
+            assert any(k.arg == "help" for k in node.keywords), f"{script.name}:{node.lineno} has no help="
