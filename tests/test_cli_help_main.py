@@ -57,3 +57,12 @@ def test_usage_error_points_at_the_subcommand_help(capsys: pytest.CaptureFixture
     assert code == 2
     assert "error:" in err and where in err, err
     assert "Traceback" not in err
+
+
+def test_subcommand_panels_list_one_sentence_each() -> None:
+    """`accelopt plan --help` listed serve and infer with their whole multi-line help, broken at source line ends."""
+    group = typer.main.get_command(app)
+    for gname, g in group.commands.items():  # type: ignore[attr-defined]
+        for name, sub in getattr(g, "commands", {}).items():
+            short = sub.short_help or sub.help or ""
+            assert short and "\n" not in short, f"accelopt {gname} {name}: {short!r}"

@@ -37,6 +37,17 @@ ONE_LINERS = {
     "schema": "the JSON Schema (versioned, with units) of each command's --json document",
 }
 
+
+
+def first_sentence(text: str | None) -> str | None:
+    """The first sentence of a help text on one line: a Commands panel keeps a help's source line breaks."""
+    if not text:
+        return None
+    words = " ".join(text.split())
+    end = words.find(". ")
+    return words if end < 0 else words[:end + 1]
+
+
 app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False,
                   context_settings={"help_option_names": ["-h", "--help"]}, pretty_exceptions_enable=False)
 
@@ -46,6 +57,9 @@ for _cmd in app.registered_commands:
     _cmd.short_help = ONE_LINERS[str(_cmd.name)]
 for _group in app.registered_groups:
     _group.short_help = ONE_LINERS[str(_group.name)]
+    # `accelopt plan --help` lists serve, infer and explain in its own Commands panel
+    for _sub in _group.typer_instance.registered_commands if _group.typer_instance else ():
+        _sub.short_help = _sub.short_help or first_sentence(_sub.help or (_sub.callback and _sub.callback.__doc__))
 
 
 def _version(value: bool) -> None:
