@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-# The main job on the built-in examples; outputs land in .accelopt/ (git-ignored).
+# The main job on the built-in examples; outputs land in .accelopt/ (git-ignored). `optimize --save` refuses a
+# folder that holds an earlier save, so the recipe clears the previous demo's first: the demo can be run again.
 demo: $(STAMP)
 	mkdir -p .accelopt
 	$(BIN)/accelopt env
@@ -27,6 +28,7 @@ demo: $(STAMP)
 	$(BIN)/accelopt plan serve --model llama3-8b --hardware h100-sxm,l4 --batch 1,8
 	$(BIN)/accelopt validate
 	$(BIN)/accelopt simulate run -d tpu-v1 -m resnet50
+	rm -rf .accelopt/optimize-digits
 	$(BIN)/accelopt optimize digits --skip compile-max-autotune --budget-min 1.5 --save .accelopt/optimize-digits \
 		--html .accelopt/optimize-digits.html
 

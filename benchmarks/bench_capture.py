@@ -78,9 +78,10 @@ def bench(name: str, size: str, repeats: int) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", default="mlp,gpt,bert,resnet")
-    ap.add_argument("--size", default="tiny")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--models", default="mlp,gpt,bert,resnet", help="zoo models (default: %(default)s)")
+    ap.add_argument("--size", default="tiny", help="zoo size: tiny, small or realistic (default: %(default)s)")
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="first steps of a fresh model per way; the median is kept (default: %(default)s)")
     args = ap.parse_args()
     rows = [bench(m, args.size, args.repeats) for m in args.models.split(",")]
     print(f"{'model':<14}{'ops':>6}{'plain s':>10}{'peer s':>10}{'capture s':>11}{'cap/peer':>10}"

@@ -7,6 +7,7 @@ calibration family's matmul_half_s stands for (predict/data/calibration.toml), p
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 
@@ -37,4 +38,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     main()

@@ -91,9 +91,9 @@ def _measured_spec(device: str, nproc: int, out: list[str]) -> tuple[object, obj
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--nproc", type=int, default=2)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="cpu", help="cpu (gloo) or cuda (NCCL, one GPU per rank) (default: cpu)")
+    ap.add_argument("--nproc", type=int, default=2, help="ranks on this machine (default: 2)")
     args = ap.parse_args()
     out: list[str] = []
     n = args.nproc

@@ -15,6 +15,7 @@ Run: .venv/bin/python benchmarks/bench_history.py [N]
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import json
@@ -130,4 +131,6 @@ def main(n: int = 10_000) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("n", nargs="?", type=int, default=10_000, help="runs in the store (default 10,000)")
+    main(ap.parse_args().n)

@@ -11,6 +11,7 @@ Run: .venv/bin/python benchmarks/bench_plan_infer.py
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import time
@@ -62,5 +63,6 @@ def speed(repeats: int = 3) -> None:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     accuracy()
     speed()

@@ -16,6 +16,7 @@ Run: .venv/bin/python benchmarks/bench_probe.py [--out benchmarks/results/probe_
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -65,7 +66,7 @@ def plain_torch_stream(kernel: str, array_bytes: int, min_s: float = 1.0) -> flo
     return arrays * 4 * n * calls / (time.perf_counter() - t0)
 
 
-def main() -> int:
+def main(out: Path | None = None) -> int:
     dev = detect_cpu()
     llc = probe.cpu_llc_bytes()
     settings = probe.settings_for(dev, quick=True, llc_bytes=llc)
@@ -101,7 +102,6 @@ def main() -> int:
           f"ratio {estimate['estimate_s'] / estimate['measured_s']:.2f}")
     print(f"{'PASS' if est_ok else 'FAIL'}: estimate within {ESTIMATE_TOLERANCE:.0%} of the measured duration")
     ok = ok and quick_ok and est_ok
-    out = _out_path()
     if out is None:
         return 0 if ok else 1
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -114,14 +114,6 @@ def main() -> int:
         "quick_estimate": estimate, "pass": ok}, indent=2) + "\n")
     print(f"wrote {out}")
     return 0 if ok else 1
-
-
-def _out_path() -> Path | None:
-    if "--out" in sys.argv:
-        i = sys.argv.index("--out")
-        if i + 1 < len(sys.argv):
-            return Path(sys.argv[i + 1])
-    return None
 
 
 def quick_vs_full(dev: Any) -> tuple[dict[str, dict[str, float]], bool, dict[str, float]]:
@@ -139,4 +131,6 @@ def quick_vs_full(dev: Any) -> tuple[dict[str, dict[str, float]], bool, dict[str
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, help="also write the figures and verdicts as JSON here")
+    sys.exit(main(ap.parse_args().out))

@@ -138,15 +138,16 @@ def bench_one(name: str, size: str, steps: int, warmup: int, rounds: int) -> dic
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=10)
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--size", default="tiny")
-    ap.add_argument("--rounds", type=int, default=12)
+    ap.add_argument("--steps", type=int, default=10, help="timed steps per block (default: %(default)s)")
+    ap.add_argument("--warmup", type=int, default=3, help="warm-up steps per block (default: %(default)s)")
+    ap.add_argument("--size", default="tiny", help="zoo size: tiny, small or realistic (default: %(default)s)")
+    ap.add_argument("--rounds", type=int, default=12,
+                    help="alternations of a plain-loop block and a profile_step block (default: %(default)s)")
     ap.add_argument("--threads", type=int, default=0,
                     help="torch threads for both loops (0: torch's default, as the CLI runs; 1 is the least "
                          "sensitive to other load)")
     ap.add_argument("--out", type=Path, default=None, help="also write the rows as JSON here")
-    ap.add_argument("--models", default=",".join(zoo.list_models()))
+    ap.add_argument("--models", default=",".join(zoo.list_models()), help="zoo models (default: %(default)s)")
     args = ap.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)

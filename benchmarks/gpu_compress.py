@@ -13,6 +13,7 @@ compress_gpu.json to $ACCELOPT_RESULTS_DIR (else benchmarks/results/).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -108,4 +109,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     sys.exit(main())

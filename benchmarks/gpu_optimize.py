@@ -8,6 +8,7 @@ scikit-learn is installed there, else `chargpt` (needs only Python's own sources
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from pathlib import Path
@@ -52,4 +53,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     main()

@@ -4,7 +4,7 @@ the roofline verdict, and the reported-vs-plain-loop agreement (within 3%).
 Run by benchmarks/gpu.sh on a GPU machine; writes $OUT/gpu_profile.json if $OUT is set, else
 benchmarks/results/gpu_profile.json. Exits 0 with a note when no CUDA device is present.
 
-    python benchmarks/gpu_profile.py [--models gpt:realistic,resnet:small,bert:small] [--steps 30]
+    python benchmarks/gpu_profile.py [--models gpt:small,gpt:realistic,resnet:small,bert:small] [--steps 30]
 """
 
 from __future__ import annotations
@@ -74,10 +74,11 @@ def one(name: str, size: str, dtype: str, steps: int, spec: Any) -> dict[str, An
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", default="gpt:small,gpt:realistic,resnet:small,bert:small")
-    ap.add_argument("--dtypes", default="fp32,bf16")
-    ap.add_argument("--steps", type=int, default=30)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", default="gpt:small,gpt:realistic,resnet:small,bert:small",
+                    help="zoo MODEL:SIZE list (default: %(default)s)")
+    ap.add_argument("--dtypes", default="fp32,bf16", help="dtypes profiled per model (default: %(default)s)")
+    ap.add_argument("--steps", type=int, default=30, help="timed steps per profile (default: %(default)s)")
     args = ap.parse_args()
     import torch
 

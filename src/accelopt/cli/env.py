@@ -79,7 +79,8 @@ def _print(info: dict[str, Any]) -> None:
     con = make_console()
     t = info["torch"]
     rows = [("accelopt", info["accelopt"]), ("python", f"{info['python']} ({info['python_executable']})"),
-            ("platform", info["platform"]), ("numpy", info["numpy"]), ("torch", t.get("version")),
+            ("platform", f"{info['platform']} ({info['machine']})"), ("numpy", info["numpy"]),
+            ("torch", t.get("version")), ("torch threads", t.get("threads")),
             ("torch CUDA", t.get("cuda")), ("torch ROCm", t.get("rocm")), ("cuDNN", t.get("cudnn")),
             ("NVIDIA driver", info["nvidia_driver"] or f"n/a ({info['nvidia_driver_note']})")]
     versions = Table(title="accelopt env", show_header=False)

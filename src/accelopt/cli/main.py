@@ -20,24 +20,60 @@ from accelopt.errors import AcceloptError
 
 HELP = """accelopt — measure, predict, simulate and optimize compute for AI models.
 
-\b
-  env        what a bug report needs: versions, devices, readable energy meters
-  catalog    cited accelerator specs: list, show, compare (ridge points, ratios)
-  probe      what this machine's accelerators really deliver (matmul FLOP/s, bandwidth)
-  profile    where a real PyTorch model's step time, memory and energy go
-  optimize   apply optimizations to a real model, measure each, recommend (Pareto front)
-  plan       predict training/serving time, memory, energy, cost on any accelerator and layout
-  validate   predicted vs published training runs, with the error
-  simulate   a custom systolic-array accelerator, layer by layer; design sweeps
-  history    recorded runs: list, show (re-render as a self-contained HTML page), compare, prune, import
-  schema     the JSON Schema (versioned, with units) of each command's --json document
-"""
+`accelopt COMMAND --help` gives a command's options; README.md walks through them all."""
+
+# The one-line summary of each command in the Commands panel of `accelopt --help` (the help texts of the
+# command modules run over several source lines, which the panel would show broken mid-sentence).
+ONE_LINERS = {
+    "env": "what a bug report needs: versions, devices, readable energy meters",
+    "catalog": "cited accelerator specs: list, show, compare (ridge points, ratios)",
+    "probe": "what this machine's accelerators really deliver (matmul FLOP/s, bandwidth)",
+    "profile": "where a real PyTorch model's step time, memory and energy go",
+    "optimize": "apply optimizations to a real model, measure each, recommend (Pareto front)",
+    "plan": "predict training/serving/inference time, memory, energy, cost on any accelerator and layout",
+    "validate": "predicted vs published training, serving and inference runs, with the error",
+    "simulate": "a custom systolic-array accelerator, layer by layer; design sweeps",
+    "history": "recorded runs: list, show (re-render as HTML), compare, prune, import",
+    "schema": "the JSON Schema (versioned, with units) of each command's --json document",
+}
+
+
+
+def first_sentence(text: str | None) -> str | None:
+    """The first sentence of a help text on one line: a Commands panel keeps a help's source line breaks."""
+    if not text:
+        return None
+    words = " ".join(text.split())
+    end = words.find(". ")
+    return words if end < 0 else words[:end + 1]
+
 
 app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False,
                   context_settings={"help_option_names": ["-h", "--help"]}, pretty_exceptions_enable=False)
 
 for _module in (env, catalog, probe, profile, optimize, plan, validate, simulate, report, schema):
     _module.register(app)
+for _cmd in app.registered_commands:
+    _cmd.short_help = ONE_LINERS[str(_cmd.name)]
+for _group in app.registered_groups:
+    _group.short_help = ONE_LINERS[str(_group.name)]
+    # `accelopt plan --help` lists serve, infer and explain in its own Commands panel
+    for _sub in _group.typer_instance.registered_commands if _group.typer_instance else ():
+        _sub.short_help = _sub.short_help or first_sentence(_sub.help or (_sub.callback and _sub.callback.__doc__))
+
+
+def _version(value: bool) -> None:
+    if value:
+        import accelopt
+
+        print(f"accelopt {accelopt.__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="print accelopt's version and exit")) -> None:
+    """Options of `accelopt` itself; each command has its own."""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -52,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
         _print_error(e.problem, e.fix)
         sys.exit(2)
     except UsageError as e:
-        sys.exit(_usage_error(e))
+        sys.exit(_usage_error(e, sys.argv[1:] if argv is None else list(argv)))
     except ClickException as e:  # e.g. a file click could not open
         _print_error(e.format_message(), "check the value and run again")
         sys.exit(2)
@@ -72,17 +108,29 @@ def _print_error(problem: str, fix: str) -> None:
         print(f"  fix: {printable(fix)}", file=sys.stderr)
 
 
-def _usage_error(e: UsageError) -> int:
+def _usage_error(e: UsageError, argv: list[str]) -> int:
     """A flag click could not parse (a word where a number goes, an unknown option): error + fix, status 2.
 
     A group called without a subcommand prints its help first."""
-    where = e.ctx.command_path if e.ctx is not None else "accelopt"
+    where = e.ctx.command_path if e.ctx is not None else _command_path(argv)
     if isinstance(e, NoArgsIsHelpError):
         print(e.format_message(), file=sys.stderr)
         _print_error(f"`{where}` needs a subcommand", f"pick one of the commands above, e.g. `{where} --help`")
         return 2
     _print_error(e.format_message(), f"see `{where} --help` for the options and their values")
     return 2
+
+
+def _command_path(argv: list[str]) -> str:
+    """`accelopt plan serve` for argv ['plan', 'serve', '--batch']: the (sub)command the words name, for the errors
+    click raises without a context (an option missing its value), whose help is the one to point at."""
+    cmd, path = typer.main.get_command(app), ["accelopt"]
+    for word in argv:
+        sub = getattr(cmd, "commands", {}).get(word)
+        if sub is None:
+            break
+        cmd, path = sub, [*path, word]
+    return " ".join(path)
 
 if __name__ == "__main__":
     main()

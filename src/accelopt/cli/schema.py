@@ -16,11 +16,13 @@ def register(app: typer.Typer) -> None:
                                           "validate, validate-inference, validate-serving, simulate-run, "
                                           "simulate-sweep, simulate-published or catalog-compare"),
         list_kinds: bool = typer.Option(False, "--list", help="list the result kinds with their schema versions"),
+        as_json: bool = typer.Option(False, "--json", help="with --list: the list as JSON (a kind's schema is JSON "
+                                     "either way)"),
     ) -> None:
-        _schema(kind, list_kinds)
+        _schema(kind, list_kinds, as_json)
 
 
-def _schema(kind: str | None, list_kinds: bool) -> None:
+def _schema(kind: str | None, list_kinds: bool, as_json: bool = False) -> None:
     from accelopt.errors import InputError
     from accelopt.report import schema
     from accelopt.report.jsonout import emit
@@ -28,6 +30,10 @@ def _schema(kind: str | None, list_kinds: bool) -> None:
     if list_kinds and kind is not None:  # one of the two would be dropped without a word
         raise InputError(f"--list and a kind ({kind!r}) were both given",
                          f"run `accelopt schema --list` for the kinds, or `accelopt schema {kind}` for one")
+    if list_kinds and as_json:
+        emit({"kinds": [{"kind": k, "schema": schema.schema_name(k), "schema_version": schema.result_class(k)[1]}
+                        for k in schema.KINDS]})
+        return
     if list_kinds:
         for k in schema.KINDS:
             print(f"{k}\t{schema.schema_name(k)} version {schema.result_class(k)[1]}")

@@ -1,0 +1,43 @@
+"""`make demo` can be run again: a second run used to stop at its last step with exit 2, because
+`optimize --save DIR` refuses a folder that holds an earlier save (the first demo's), by design.
+
+Checked on the recipe as make prints it (`make -n`, the venv step taken as done); nothing is run.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _demo_lines() -> list[list[str]]:
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    out = subprocess.run(["make", "-n", "-o", ".venv/.installed-stamp", "demo"], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    lines = (shlex.split(ln, comments=True) for ln in out.replace("\\\n", " ").splitlines())
+    return [w for w in lines if w]
+
+
+def test_demo_clears_its_optimize_save_before_saving_again() -> None:
+    lines = _demo_lines()
+    saves = [(i, w[w.index("--save") + 1]) for i, w in enumerate(lines)
+             if w and w[0].endswith("accelopt") and w[1] == "optimize" and "--save" in w]
+    assert saves, "the demo no longer saves an optimize result: update this test"
+    for i, folder in saves:
+        cleared = any(w[:2] == ["rm", "-rf"] and folder.rstrip("/") in (p.rstrip("/") for p in w[2:])
+                      for w in lines[:i])
+        assert cleared, f"`optimize --save {folder}` refuses the folder the previous `make demo` filled"
+
+
+def test_demo_outputs_stay_in_the_ignored_folder() -> None:
+    """What the recipe removes is its own output (.accelopt/, git-ignored), never a user's file."""
+    for w in _demo_lines():
+        if w[:1] == ["rm"]:
+            assert all(p.startswith(".accelopt/") for p in w[2:]), w

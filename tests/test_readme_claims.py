@@ -1,0 +1,37 @@
+"""Counts and names README.md states about what ships, checked against the library (not the validation figures,
+which tests/test_readme_accuracy.py checks)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from accelopt.hardware.catalog import default_catalog
+
+README = re.sub(r"\s+", " ", (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8"))
+WORDS = {"two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def test_catalog_counts_match_catalog_list() -> None:
+    """README said '34 accelerators' while `catalog list` printed 37 rows (the per-NeuronCore entries unsaid)."""
+    m = re.search(r"A cited catalog of (\d+) accelerators .*?`catalog list` shows (\d+) entries: these \1 chips, "
+                  r"plus (\w+) parts of an AWS chip as its SDK counts ranks \(([^)]*)\)", README)
+    assert m, "README.md's catalog sentence changed: update this test"
+    chips, entries, parts, named = int(m[1]), int(m[2]), WORDS[m[3]], m[4]
+    names = [s.name for s in default_catalog()]
+    assert entries == len(names), names
+    part_names = re.findall(r"`([a-z0-9-]+)`", named)
+    assert len(part_names) == parts and set(part_names) <= set(names), part_names
+    assert chips == entries - parts
+
+
+def test_every_preset_family_is_named_in_the_models_bullet() -> None:
+    """The Models bullet of `plan` left out the Qwen presets that `plan --list-models` prints."""
+    from accelopt.workload import presets
+
+    m = re.search(r"\*\*Models\*\*: presets with citations \((.*?)\), a local Hugging", README)
+    assert m, "README.md's Models bullet changed: update this test"
+    named = re.sub(r"[^a-z0-9]", "", m[1].lower())
+    for name in presets.list_models():
+        family = re.match(r"[a-z]+", name)  # llama, qwen, gpt, bert, deepseek, ...
+        assert family and family[0] in named, f"plan preset {name!r}: its family is not in README's Models bullet"
