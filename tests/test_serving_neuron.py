@@ -8,7 +8,6 @@ arithmetic recomputed here from the published figures); a row without one is a s
 from __future__ import annotations
 
 import statistics
-
 from dataclasses import replace
 
 import pytest

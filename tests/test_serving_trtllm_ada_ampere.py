@@ -98,9 +98,10 @@ def test_compute_bound_row_note_arithmetic() -> None:
     trial = replace(default, decode_compute_efficiency=hopper.decode_compute_efficiency,
                     prefill_compute_efficiency=hopper.prefill_compute_efficiency)
     with_hopper, _ = _predict_row(row, {default.family: trial}, None)
+    peak = spec.peak_flop_per_s["fp8"]
     stated = (p.batch, round(p.tpot_s * 1e3, 1), step.compute_s > step.memory_s, default.decode_compute_efficiency,
-              f"{params:.2e}", f"{flop_per_token:.2e}", f"{rate:.2e}", round(rate / spec.peak_flop_per_s["fp8"] * 100, 1),
-              round(spec.peak_flop_per_s["fp8"] / 1e12), len(others), round(max(others) * 100, 1),
+              f"{params:.2e}", f"{flop_per_token:.2e}", f"{rate:.2e}", round(rate / peak * 100, 1),
+              round(peak / 1e12), len(others), round(max(others) * 100, 1),
               (hopper.decode_compute_efficiency, hopper.prefill_compute_efficiency),
               round((with_hopper / float(row["published"]) - 1) * 100, 1))
     assert stated == (1995, 69.0, True, 0.6, "8.03e+09", "3.21e+10", "2.92e+14", 39.9, 733, 8, 12.5, (0.3, 0.55), 6.2)
