@@ -7,6 +7,7 @@ arithmetic recomputed here from the published figures); a row without one is a s
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import replace
 
 import pytest
@@ -73,12 +74,18 @@ def test_held_out_median_trainium1_within_target(results: list[ServingRunResult]
     assert _family_median("aws-trainium1") <= SERVING_MEDIAN_BOUND
 
 
-@pytest.mark.xfail(strict=True, reason="Trainium2 is uncalibrated (two public runs, too few to fit): its rows "
-                   "are -5.7% to -47.4% against [serving.default] (three beyond 25%), taking the `default` "
-                   "family's held-out median (with the two L40S rows and the 18 unfitted L4 rows, s-data) above "
-                   "15%")
 def test_held_out_median_default_family_within_target() -> None:
+    # A strict xfail until 2026-12-01 (24 rows: 2 L40S, 4 Trn2, 18 L4, median 24.2%); with the 17 held-out L40S
+    # TensorRT-LLM rows added that day (tests/test_serving_trtllm_ada_ampere.py) the family's 41 rows are within the
+    # target. The Trainium2 rows alone are not: the strict xfail below keeps that gap.
     assert _family_median("default") <= SERVING_MEDIAN_BOUND
+
+
+@pytest.mark.xfail(strict=True, reason="Trainium2 is uncalibrated (two public runs, too few to fit): its rows "
+                   "are -5.7% to -47.4% against [serving.default] (three beyond 25%)")
+def test_held_out_median_trainium2_rows_within_target(results: list[ServingRunResult]) -> None:
+    trn2 = [abs(r.error) for r in results if r.hardware.startswith("trainium2") and r.error is not None]
+    assert len(trn2) == 4 and statistics.median(trn2) <= SERVING_MEDIAN_BOUND
 
 
 def _beyond(results: list[ServingRunResult]) -> list[ServingRunResult]:
