@@ -540,11 +540,30 @@ def _tied_by_default(mtype: str) -> bool | None:
     return False if mtype in _UNTIED_TYPES else None
 
 
+def _known_types() -> frozenset[str]:
+    """The model types this reader has a rule for (block layout, MLP, biases, ties, encoder or decoder)."""
+    return (_GATED_TYPES | _FOUR_NORM_TYPES | _FALCON_TYPES | _PARALLEL_ONE_NORM_TYPES | _FFN_4H_TYPES | _TIED_TYPES
+            | _UNTIED_TYPES | _ENCODER_TYPES | _GPT2_STYLE_TYPES | {"gpt_neox"})
+
+
+def _unknown_type_note(cfg: dict[str, Any], mtype: str) -> str | None:
+    """The note for a model type none of this reader's rules names: its block is read as the common decoder's,
+    which was a silent assumption (an MLP read as gated or not by hidden_act alone, no biases counted)."""
+    if mtype in _known_types() or mtype.startswith("gemma"):
+        return None
+    act = cfg.get("hidden_act") or cfg.get("hidden_activation")
+    mlp = ("a gated MLP (3 matrices; hidden_act silu)" if act == "silu"
+           else f"a plain MLP (2 matrices; hidden_act {act!r})" if act else "a plain MLP (2 matrices; no hidden_act)")
+    return (f"model_type {mtype or '(none)'!r} has no rule in this reader: read as a pre-norm decoder block "
+            f"(attention then MLP, 2 norms per layer, {mlp}, no biases or learned positions counted); compare "
+            "the parameter count (`plan serve --json` weights) with the model card's")
+
+
 def _config_defaults(cfg: dict[str, Any], mtype: str, hidden: int, ffn: int | None,
                      context: int | None) -> tuple[tuple[str, ...], int, Any]:
     """(notes naming each figure the config leaves out and the value used instead, MLP width, the tie flag: the
     config's own value, unchecked, or its type's default)."""
-    notes = []
+    notes = [n for n in (_unknown_type_note(cfg, mtype),) if n]
     if ffn is None:
         ffn = 4 * hidden
         if mtype not in _FFN_4H_TYPES:
