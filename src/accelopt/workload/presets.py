@@ -382,6 +382,9 @@ def _window_layers(cfg: dict[str, Any], mtype: str, layers: int, where: str) -> 
                              "'full_attention'", "fix layer_types in the config")
         return window, sum(t == "sliding_attention" for t in types)
     pattern = _opt(cfg, ("sliding_window_pattern",), None, where)
+    if pattern == 0:  # was read as 'left out' (every layer windowed); transformers divides by it (Gemma 3 layers)
+        raise InputError(f"{where}: sliding_window_pattern = 0", "give the period of the global layers (Gemma 3: 6, "
+                         "every 6th layer global), or leave the key out")
     if pattern:  # Gemma 3: every `pattern`-th layer is global, the others local (5:1)
         return window, layers - layers // pattern
     if mtype == "gemma2":  # Gemma 2 alternates, local first (transformers Gemma2DecoderLayer: layer_idx % 2 == 0)
@@ -624,6 +627,10 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                          "write tie_word_embeddings = true or false, or leave it out")
     experts = _opt(cfg, ("num_local_experts", "n_routed_experts", "num_experts"), 1, where) or 1
     top_k = _opt(cfg, ("num_experts_per_tok",), 1, where) if experts > 1 else 1
+    if experts == 1 and (_opt(cfg, ("num_experts_per_tok",), None, where) or 1) > 1:  # was read as a dense model
+        raise InputError(f"{where}: num_experts_per_tok = {cfg['num_experts_per_tok']} with one expert",
+                         "give the experts (num_local_experts / n_routed_experts / num_experts), or "
+                         "num_experts_per_tok 1 (or leave it out) for a dense model")
     if top_k == 0:  # not 'absent': it would silently become top-1 routing
         raise InputError(f"{where}: num_experts_per_tok = 0 with {experts} experts",
                          "give how many experts each token is routed to (>= 1), or leave it out for top-1")
