@@ -42,3 +42,12 @@ def test_cli_exit_2_with_closest(args: list[str], capsys: pytest.CaptureFixture[
         main(args)
     err = capsys.readouterr().err
     assert e.value.code == 2 and "did you mean 'h100-sxm'" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args", [["catalog", "show", ""], ["catalog", "compare", " ", "h100"]])
+def test_empty_name_says_so(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    # was "'' is a folder, not a device name" (Path('') is the working folder)
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "an empty device name" in err and "folder" not in err

@@ -142,7 +142,8 @@ def test_no_default_note_when_the_config_gives_the_figures(tmp_path: Path) -> No
     m = load_hf_config(_write(tmp_path, gpt2, "gpt2.json"))
     assert m.config_defaults == () and m.ffn == 1024
     other = load_hf_config(_write(tmp_path, {**full, "model_type": "olmo"}, "olmo.json"))
-    assert len(other.config_defaults) == 1 and "tie_word_embeddings" in other.config_defaults[0]
+    assert len(other.config_defaults) == 2 and "tie_word_embeddings" in other.config_defaults[1]
+    assert "'olmo' has no rule in this reader" in other.config_defaults[0]  # test_plan_unknown_model_type.py
 
 
 # --- validate --runs with a user's CSV ---------------------------------------------------------------------------

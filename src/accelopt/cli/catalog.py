@@ -37,6 +37,11 @@ def resolve(cat: Catalog, name: str) -> AcceleratorSpec:
     """A catalog name/alias, or a path to a one-device TOML (e.g. written by `accelopt probe`)."""
     from accelopt.hardware.catalog import get_device
 
+    if not name.strip():  # Path('') is the working folder: "'' is a folder" named no problem the user had
+        from accelopt.errors import InputError
+
+        raise InputError("an empty device name", "give a device name (accelopt catalog list) or the path of a spec "
+                         ".toml file")
     if name.strip().lower().endswith(".toml"):
         return get_device(name)
     if name not in cat and _is_path(name):  # else "unknown device" with a list of names, for a file it never read

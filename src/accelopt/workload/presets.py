@@ -382,6 +382,9 @@ def _window_layers(cfg: dict[str, Any], mtype: str, layers: int, where: str) -> 
                              "'full_attention'", "fix layer_types in the config")
         return window, sum(t == "sliding_attention" for t in types)
     pattern = _opt(cfg, ("sliding_window_pattern",), None, where)
+    if pattern == 0:  # was read as 'left out' (every layer windowed); transformers divides by it (Gemma 3 layers)
+        raise InputError(f"{where}: sliding_window_pattern = 0", "give the period of the global layers (Gemma 3: 6, "
+                         "every 6th layer global), or leave the key out")
     if pattern:  # Gemma 3: every `pattern`-th layer is global, the others local (5:1)
         return window, layers - layers // pattern
     if mtype == "gemma2":  # Gemma 2 alternates, local first (transformers Gemma2DecoderLayer: layer_idx % 2 == 0)
@@ -540,11 +543,30 @@ def _tied_by_default(mtype: str) -> bool | None:
     return False if mtype in _UNTIED_TYPES else None
 
 
+def _known_types() -> frozenset[str]:
+    """The model types this reader has a rule for (block layout, MLP, biases, ties, encoder or decoder)."""
+    return (_GATED_TYPES | _FOUR_NORM_TYPES | _FALCON_TYPES | _PARALLEL_ONE_NORM_TYPES | _FFN_4H_TYPES | _TIED_TYPES
+            | _UNTIED_TYPES | _ENCODER_TYPES | _GPT2_STYLE_TYPES | {"gpt_neox"})
+
+
+def _unknown_type_note(cfg: dict[str, Any], mtype: str) -> str | None:
+    """The note for a model type none of this reader's rules names: its block is read as the common decoder's,
+    which was a silent assumption (an MLP read as gated or not by hidden_act alone, no biases counted)."""
+    if mtype in _known_types() or mtype.startswith("gemma"):
+        return None
+    act = cfg.get("hidden_act") or cfg.get("hidden_activation")
+    mlp = ("a gated MLP (3 matrices; hidden_act silu)" if act == "silu"
+           else f"a plain MLP (2 matrices; hidden_act {act!r})" if act else "a plain MLP (2 matrices; no hidden_act)")
+    return (f"model_type {mtype or '(none)'!r} has no rule in this reader: read as a pre-norm decoder block "
+            f"(attention then MLP, 2 norms per layer, {mlp}, no biases or learned positions counted); compare "
+            "the parameter count (`plan serve --json` weights) with the model card's")
+
+
 def _config_defaults(cfg: dict[str, Any], mtype: str, hidden: int, ffn: int | None,
                      context: int | None) -> tuple[tuple[str, ...], int, Any]:
     """(notes naming each figure the config leaves out and the value used instead, MLP width, the tie flag: the
     config's own value, unchecked, or its type's default)."""
-    notes = []
+    notes = [n for n in (_unknown_type_note(cfg, mtype),) if n]
     if ffn is None:
         ffn = 4 * hidden
         if mtype not in _FFN_4H_TYPES:
@@ -605,6 +627,10 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                          "write tie_word_embeddings = true or false, or leave it out")
     experts = _opt(cfg, ("num_local_experts", "n_routed_experts", "num_experts"), 1, where) or 1
     top_k = _opt(cfg, ("num_experts_per_tok",), 1, where) if experts > 1 else 1
+    if experts == 1 and (_opt(cfg, ("num_experts_per_tok",), None, where) or 1) > 1:  # was read as a dense model
+        raise InputError(f"{where}: num_experts_per_tok = {cfg['num_experts_per_tok']} with one expert",
+                         "give the experts (num_local_experts / n_routed_experts / num_experts), or "
+                         "num_experts_per_tok 1 (or leave it out) for a dense model")
     if top_k == 0:  # not 'absent': it would silently become top-1 routing
         raise InputError(f"{where}: num_experts_per_tok = 0 with {experts} experts",
                          "give how many experts each token is routed to (>= 1), or leave it out for top-1")
