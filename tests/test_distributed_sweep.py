@@ -68,3 +68,21 @@ def test_a_multi_node_ddp_prediction_uses_the_scale_out_link() -> None:
     assert got["communication"] == pytest.approx(min(ring, tree), rel=1e-12)
     one_host = {t.term: t.predicted_s for t in predict_run(run(1), SimpleNamespace(ops=[]), spec, n).terms}
     assert one_host["communication"] == pytest.approx(2 * links.up_lat + n / links.up_bw, rel=1e-12)  # 2 ranks
+
+
+def test_dict_targets_are_sliced_and_checked_like_tensors() -> None:
+    import torch
+
+    from accelopt.distributed.model import check_batch, shard, take, tensors_in
+    from accelopt.errors import InputError
+    from accelopt.workload.userfile import ModelBundle
+
+    t = {"labels": torch.arange(8), "extra": (torch.arange(8) * 2, "keep")}
+    assert shard(t, 1, 2)["labels"].tolist() == [4, 5, 6, 7]
+    assert shard(t, 1, 2)["extra"][0].tolist() == [8, 10, 12, 14] and shard(t, 1, 2)["extra"][1] == "keep"
+    assert take(t, torch.tensor([2, 3]))["extra"][0].tolist() == [4, 6]
+    assert [n for n, _ in tensors_in("targets", t)] == ["targets['labels']", "targets['extra'][0]"]
+    bad = ModelBundle(name="m", model=torch.nn.Linear(2, 2), batch_size=8, loss_fn=lambda o, y: o.sum(),
+                      batches=lambda: iter([(torch.zeros(8, 2), {"labels": torch.zeros(6)})]))
+    with pytest.raises(InputError, match=r"targets\['labels'\] of the first batch has 6 samples"):
+        check_batch(bad)
