@@ -208,3 +208,23 @@ def lstm_layers(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
             yield x, torch.randint(0, 3, (batch_size,), generator=g)
     return ModelBundle(name="dist-lstm-layers", model=_LSTMLayers(), batches=batches,
                        loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
+
+
+def dict_targets(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """Targets as a dict (labels and per-sample weights), read by the user's loss: the ranks sliced only tensors,
+    tuples and lists, so each DDP rank met 8 targets for its 4 outputs, and torch's pipeline schedules split the
+    target with tensor_split, which takes one tensor."""
+    del seq_len
+
+    def batches() -> Iterator[tuple[torch.Tensor, dict[str, torch.Tensor]]]:
+        g = torch.Generator().manual_seed(3)
+        for _ in range(4):
+            yield torch.randn(batch_size, 16, generator=g), {"labels": torch.randint(0, 4, (batch_size,), generator=g),
+                                                             "weight": torch.rand(batch_size, generator=g)}
+
+    def loss(out: torch.Tensor, t: dict[str, torch.Tensor]) -> torch.Tensor:
+        return (nn.functional.cross_entropy(out, t["labels"], reduction="none") * t["weight"]).mean()
+
+    model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4))
+    return ModelBundle(name="dist-dict-targets", model=model, batches=batches, loss_fn=loss, batch_size=batch_size,
+                       make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))

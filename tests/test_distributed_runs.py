@@ -25,7 +25,7 @@ MODELS = str(Path(__file__).with_name("dist_models.py"))
 REF = f"{MODELS}:mlp"
 LOSS_RTOL = 1e-4
 GRAD_RTOL = 1e-5
-STEPS = 1 + 3 + 1  # warm-up, timed, profiled
+STEPS = 1 + 3 + 1 + 1  # warm-up, timed, the profiler's warm-up (worker.PROFILER_WARMUP_STEPS), profiled
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -240,3 +240,10 @@ def test_ddp_of_a_model_with_unused_parameters_matches_one_process() -> None:
 def test_pipeline_of_a_two_input_model_matches_one_process() -> None:
     # a stage was nn.Sequential(*layers), whose forward takes one input: rank 0 crashed on model(x, z)
     _matches_one_process("two_inputs", "pipeline")
+
+
+@pytest.mark.parametrize("parallel", ["ddp", "pipeline"])
+def test_dict_targets_match_one_process(parallel: str) -> None:
+    # DDP: "Expected input batch_size (4) to match target batch_size (8)" on every rank; pipeline: the partitioner
+    # timed the last layer against the whole batch's targets and refused the model
+    _matches_one_process("dict_targets", parallel)

@@ -39,6 +39,7 @@ def test_a_binding_limit_moves_the_split_and_the_output_says_so() -> None:
     assert "memory limit 250 B per stage (--stage-memory-gib)" in line
     assert "it moved the split; without it stages would start at [0, 2]" in line
     assert "stage memory (estimate: 4 x weights + activations in flight): 120 B, 240 B" in line
+    assert "the equal-layer split exceeds it on stage 1" in line  # [2:4] = 280 B
 
 
 def test_a_limit_that_does_not_bind_says_no_change() -> None:

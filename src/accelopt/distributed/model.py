@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from typing import Any
 
 from accelopt.errors import InputError
@@ -64,20 +65,45 @@ def shard(obj: Any, rank: int, world: int) -> Any:
         return obj[rank * n:(rank + 1) * n]
     if isinstance(obj, tuple | list):
         return type(obj)(shard(o, rank, world) for o in obj)
+    if isinstance(obj, Mapping):  # targets as a dict (e.g. labels and per-sample weights): each value sliced
+        return {k: shard(v, rank, world) for k, v in obj.items()}
     return obj
+
+
+def take(obj: Any, index: Any) -> Any:
+    """obj's samples at `index` (a 1-d index tensor) along dim 0 of every tensor in it (tuples, lists and dicts
+    followed): a pipeline micro-batch's targets, whatever their structure."""
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        return obj.index_select(0, index.to(obj.device))
+    if isinstance(obj, tuple | list):
+        return type(obj)(take(o, index) for o in obj)
+    if isinstance(obj, Mapping):
+        return {k: take(v, index) for k, v in obj.items()}
+    return obj
+
+
+def tensors_in(name: str, obj: Any) -> list[tuple[str, Any]]:
+    """(name, tensor) of every tensor in obj, named by their path (targets['labels'], inputs[0][1])."""
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        return [(name, obj)]
+    if isinstance(obj, tuple | list):
+        return [t for i, o in enumerate(obj) for t in tensors_in(f"{name}[{i}]", o)]
+    if isinstance(obj, Mapping):
+        return [t for k, o in obj.items() for t in tensors_in(f"{name}[{k!r}]", o)]
+    return []
 
 
 def check_batch(bundle: ModelBundle) -> None:
     """The first batch exists and every tensor in it holds `batch_size` samples along dim 0: the ranks slice each
     tensor there (shard) and report `batch_size` as the global batch, so data of another size would be measured
     under a wrong batch, or crash on one rank."""
-    import torch
-
     inputs, targets = bundle.first_batch()  # InputError when batches() yields nothing
-    named = [(f"inputs[{i}]", x) for i, x in enumerate(inputs)] + [("targets", targets)]
+    named = [t for i, x in enumerate(inputs) for t in tensors_in(f"inputs[{i}]", x)] + tensors_in("targets", targets)
     for name, x in named:
-        if not isinstance(x, torch.Tensor):
-            continue
         samples = x.shape[0] if x.dim() > 0 else None
         if samples != bundle.batch_size:
             held = f"{samples} samples" if samples is not None else "no batch dimension (a 0-d tensor)"

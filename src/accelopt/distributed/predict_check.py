@@ -47,10 +47,11 @@ def _phase_times_s(workload: Any, dev: Device) -> dict[str, float]:
     return out
 
 
-def links_for(spec: AcceleratorSpec) -> tuple[comm.Links, str]:
+def links_for(spec: AcceleratorSpec, nnodes: int = 1) -> tuple[comm.Links, str]:
     """plan's link model of the spec and where its figures come from, each default it uses in place of a spec figure
     included (a latency the catalog lacks was used unprinted); a link measured by `probe --collectives` is used as
-    measured (its busbw is already what a collective achieves, so plan's scale-up efficiency factor is 1 for it)."""
+    measured (its busbw is already what a collective achieves, so plan's scale-up efficiency factor is 1 for it).
+    Ranks on one host talk over the scale-up figures; across `nnodes` hosts over the scale-out ones (_comm_s)."""
     cal = calibration_for(spec)
     measured = "collectives" in (spec.source_of("scaleup_bandwidth_byte_per_s") or "")
     if measured:
@@ -63,19 +64,29 @@ def links_for(spec: AcceleratorSpec) -> tuple[comm.Links, str]:
     else:
         src = (f"no link in {spec.name}: plan's default {comm.DEFAULT_SCALEOUT_BW:.3g} B/s assumption x "
                f"{cal.scaleout_bw_eff:g} (run `accelopt probe --collectives` for a measured link)")
-    # the ranks talk over the scale-up figures (_comm_s): each default used in place of one is printed
-    defaults = [a.text() for a in links.assumed if a.scope == "scale-up"]
+    if nnodes > 1:
+        src += (f"; across {nnodes} hosts: the scale-out link ({links.out_bw:.3g} B/s per device after "
+                f"scaleout_bw_eff {cal.scaleout_bw_eff:g}, {links.out_lat:.3g} s per step)")
+    scopes = ("scale-up", "scale-out") if nnodes > 1 else ("scale-up",)
+    defaults = [a.text() for a in links.assumed if a.scope in scopes]
     return links, "; ".join([src, *defaults])
 
 
-def _comm_s(parallel: str, links: comm.Links, p: int, param_bytes: float, act_bytes: float, m: int) -> float:
-    bw, lat = np.asarray([links.up_bw]), np.asarray([links.up_lat])
+def _comm_s(parallel: str, links: comm.Links, p: int, param_bytes: float, act_bytes: float, m: int,
+            nnodes: int = 1) -> float:
+    """The layout's communication per step on `links`. One host: the scale-up figures. Several hosts: a ring or
+    a pipeline boundary crosses a host, so its bandwidth and step latency are the scale-out link's; NCCL's tree
+    chains each host's p / nnodes ranks at the scale-up latency (comm.tree_allreduce_s)."""
+    out = nnodes > 1
+    bw = np.asarray([links.out_bw if out else links.up_bw])
+    lat = np.asarray([links.out_lat if out else links.up_lat])
     pa = np.asarray([float(p)])
     if parallel == "ddp":
-        # Every rank is timed on the one host's scale-up link, so NCCL chains all p of them (its node is the host:
-        # comm.tree_allreduce_s), not min(p, domain).
-        p_in = pa if links.tree_chains else np.ones_like(pa)
-        return float(comm.allreduce_s(np.asarray([param_bytes]), pa, bw, lat, p_in=p_in, lat_in=lat)[0])
+        # Every rank of a host is on its scale-up link, so NCCL chains the p / nnodes of them (its node is the
+        # host: comm.tree_allreduce_s), not min(p, domain).
+        p_in = pa / nnodes if links.tree_chains else np.ones_like(pa)
+        return float(comm.allreduce_s(np.asarray([param_bytes]), pa, bw, lat, p_in=p_in,
+                                      lat_in=np.asarray([links.up_lat]))[0])
     if parallel == "fsdp":
         return float(3 * comm.reduce_scatter_s(np.asarray([param_bytes]), pa, bw, lat)[0])
     return float(2 * m * comm.p2p_s(np.asarray([act_bytes]), bw, lat)[0])
@@ -135,7 +146,7 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
                  bw_byte_per_s=spec.memory_bandwidth_byte_per_s * share, cal=cal)
     phases = _phase_times_s(workload, dev)
     total = sum(phases.values())
-    links, link_src = links_for(spec)
+    links, link_src = links_for(spec, result.nnodes)
     p, m = result.nproc * result.nnodes, result.microbatches
     notes.insert(0, f"compute on {spec.name} at its {dtype} peak, calibration family {cal.family!r}")
     bubble_pred = 0.0
@@ -147,11 +158,11 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
         bubble_pred = (p - 1) * stage_mb
         bounds = bal.bounds
         act = result.partition.layers[bounds[1] - 1].activation_bytes  # what crosses the first boundary
-        comm_pred = _comm_s("pipeline", links, p, param_bytes, act, m)
+        comm_pred = _comm_s("pipeline", links, p, param_bytes, act, m, result.nnodes)
         exposed = comm_pred
     else:
         compute_pred = total / p
-        comm_pred = _comm_s(result.parallel, links, p, param_bytes, 0.0, m)
+        comm_pred = _comm_s(result.parallel, links, p, param_bytes, 0.0, m, result.nnodes)
         exposed = max(0.0, comm_pred - cal.overlap_eff * phases["backward"] / p)
     med = statistics.median
     measured = _slowest_stage_ranks(result, notes)

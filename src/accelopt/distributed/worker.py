@@ -16,7 +16,7 @@ import socket
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from accelopt.distributed.model import (
     pipeline_layers,
     shard,
     stage_module,
+    take,
 )
 from accelopt.distributed.types import CommTime, Job, RankResult
 from accelopt.errors import AcceloptError
@@ -79,6 +80,8 @@ class Trainer:
         self.model.train()
         self.stage: int | None = None
         self.unused_parameters: list[str] = []
+        self.targets: Any = None
+        """The last pipeline stage's targets of the step being run (its micro-batches' losses take theirs)."""
         build = {"none": self._plain, "ddp": self._ddp, "fsdp": self._fsdp, "pipeline": self._pipeline}
         build[job.parallel]()
 
@@ -147,7 +150,11 @@ class Trainer:
         stage = PipelineStage(self.stage_module, me.rank, me.world, torch.device(self.device))
         schedule_cls = Schedule1F1B if job.schedule == "1f1b" else ScheduleGPipe
         loss_fn = self.bundle.loss_fn
-        self.schedule = schedule_cls(stage, job.microbatches, loss_fn=lambda out, tgt: loss_fn(out, tgt))
+        # torch's schedules split the target with tensor_split, which takes one tensor: the schedule is given the
+        # samples' indices instead, and each micro-batch's loss takes its targets at them (any structure: a
+        # tensor, a tuple, a dict of labels and weights)
+        self.schedule = schedule_cls(stage, job.microbatches,
+                                     loss_fn=lambda out, index: loss_fn(out, take(self.targets, index)))
         make = self.bundle.make_optimizer
         params = self.stage_module.parameters()
         self.optimizer = make(params) if make is not None else torch.optim.AdamW(params, lr=1e-4)
@@ -177,7 +184,8 @@ class Trainer:
         if first:
             self.schedule.step(*inputs)
         elif last:
-            self.schedule.step(target=targets, losses=losses)
+            self.targets = targets
+            self.schedule.step(target=torch.arange(self.bundle.batch_size, device=self.device), losses=losses)
         else:
             self.schedule.step()
         self.optimizer.step()
@@ -212,6 +220,8 @@ def _to(obj: Any, device: str) -> Any:
         return obj.to(device)
     if isinstance(obj, tuple | list):
         return type(obj)(_to(o, device) for o in obj)
+    if isinstance(obj, Mapping):
+        return {k: _to(v, device) for k, v in obj.items()}
     return obj
 
 

@@ -115,7 +115,7 @@ def limit_line(p: Any) -> str:
                f"{free.balance:.2f}, stage memory {_gib_list(free.stage_memory_bytes)}")
     over = [k for k, b in enumerate(p.naive.stage_memory_bytes) if b > limit]
     if over:
-        out += f"; the equal-layer split exceeds it on stage{'s' if len(over) > 1 else ''} {over}"
+        out += f"; the equal-layer split exceeds it on stage{'s' if len(over) > 1 else ''} {', '.join(map(str, over))}"
     return out
 
 
