@@ -35,3 +35,27 @@ def test_every_preset_family_is_named_in_the_models_bullet() -> None:
     for name in presets.list_models():
         family = re.match(r"[a-z]+", name)  # llama, qwen, gpt, bert, deepseek, ...
         assert family and family[0] in named, f"plan preset {name!r}: its family is not in README's Models bullet"
+
+
+def test_result_commands_list_is_the_commands_with_html() -> None:
+    """The sentence naming the commands that take --html left out optimize and simulate published."""
+    import typer
+
+    from accelopt.cli.main import app
+
+    m = re.search(r"the result commands \((.*?)\) also take `--html PATH`", README)
+    assert m, "README.md's result-commands sentence changed: update this test"
+    named: set[str] = set()
+    for item in m[1].split(", "):
+        head, _, tail = item.rpartition(" ")
+        named |= {f"{head} {t}".strip() for t in tail.split("/")}
+    with_html: set[str] = set()
+
+    def walk(cmd: object, path: list[str]) -> None:
+        for name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, [*path, name])
+        if any("--html" in p.opts for p in getattr(cmd, "params", [])):
+            with_html.add(" ".join(path))
+
+    walk(typer.main.get_command(app), [])
+    assert named == with_html - {"history show"}, (named ^ (with_html - {"history show"}))
