@@ -66,3 +66,14 @@ def test_subcommand_panels_list_one_sentence_each() -> None:
         for name, sub in getattr(g, "commands", {}).items():
             short = sub.short_help or sub.help or ""
             assert short and "\n" not in short, f"accelopt {gname} {name}: {short!r}"
+
+
+@pytest.mark.parametrize(("text", "first"), [
+    ("Show one layout.\n  More here.", "Show one layout."),
+    ("Compare devices, e.g. h100 and mi300x, side by side. Then more.",
+     "Compare devices, e.g. h100 and mi300x, side by side."),
+    ("No full stop at all", "No full stop at all"), (None, None)])
+def test_first_sentence(text: str | None, first: str | None) -> None:
+    from accelopt.cli.main import first_sentence
+
+    assert first_sentence(text) == first

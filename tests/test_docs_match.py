@@ -15,9 +15,10 @@ from conftest import run_main
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 SYNOPSIS_MARKS = ("[", "|", "...", "ID", "PREFIX", "PATH", "NAME", "FILE")
-# Commands that measure this machine for seconds to minutes: parsed, not run. Files a README line names as the
-# reader's own (layers.csv, my.toml) do not exist here: those lines are parsed too.
-SLOW = ("probe", "profile")
+# Commands that measure this machine for seconds to minutes: parsed, not run (optimize's README lines ran every
+# technique under its 10-minute default budget, three lines in a row; tests/test_optimize*.py run it on small
+# budgets). Files a README line names as the reader's own (layers.csv, my.toml) do not exist here: parsed too.
+SLOW = ("probe", "profile", "optimize")
 
 
 def _code_lines(text: str) -> list[str]:
@@ -124,7 +125,7 @@ def test_readme_command_runs(line: str, tmp_path: Path, monkeypatch: pytest.Monk
                              capsys: pytest.CaptureFixture[str]) -> None:
     argv = _runnable(line, tmp_path)
     if argv is None:
-        pytest.skip("a synopsis, a measuring command (probe/profile) or the reader's own file: parsed above")
+        pytest.skip("a synopsis, a measuring command (probe/profile/optimize) or the reader's own file: parsed above")
     monkeypatch.chdir(ROOT)  # README paths are relative to the repository
     code, out, err = run_main(argv, capsys)
     assert code == 0, f"{line!r} -> exit {code}\n{err[-2000:]}"

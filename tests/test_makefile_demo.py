@@ -41,3 +41,19 @@ def test_demo_outputs_stay_in_the_ignored_folder() -> None:
     for w in _demo_lines():
         if w[:1] == ["rm"]:
             assert all(p.startswith(".accelopt/") for p in w[2:]), w
+
+
+def test_bench_runs_every_benchmark_when_one_fails(tmp_path: Path) -> None:
+    """`make bench` stopped at the first benchmark that failed its check (`|| exit 1` in the loop), so one noisy
+    figure hid every later benchmark. Run with a stand-in python that fails every script and logs each call."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    log = tmp_path / "calls.txt"
+    fake = tmp_path / "python"
+    fake.write_text(f'#!/bin/sh\necho "$1" >> {log}\nexit 1\n')
+    fake.chmod(0o755)
+    proc = subprocess.run(["make", "-o", ".venv/.installed-stamp", "bench", f"PY={fake}"], cwd=ROOT,
+                          capture_output=True, text=True)
+    scripts = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "benchmarks").glob("bench_*.py"))
+    assert log.read_text().split() == scripts
+    assert proc.returncode != 0 and "failed their check" in proc.stdout

@@ -35,3 +35,46 @@ def test_every_preset_family_is_named_in_the_models_bullet() -> None:
     for name in presets.list_models():
         family = re.match(r"[a-z]+", name)  # llama, qwen, gpt, bert, deepseek, ...
         assert family and family[0] in named, f"plan preset {name!r}: its family is not in README's Models bullet"
+
+
+def test_result_commands_list_is_the_commands_with_html() -> None:
+    """The sentence naming the commands that take --html left out optimize and simulate published."""
+    m = re.search(r"the result commands \((.*?)\) also take `--html PATH`", README)
+    assert m, "README.md's result-commands sentence changed: update this test"
+    named: set[str] = set()
+    for item in m[1].split(", "):
+        head, _, tail = item.rpartition(" ")
+        named |= {f"{head} {t}".strip() for t in tail.split("/")}
+    with_html = _commands_with_html()
+    assert named == with_html - {"history show"}, (named ^ (with_html - {"history show"}))
+
+
+def test_html_plot_table_has_a_row_per_command_with_html() -> None:
+    """The table of what each HTML page plots had no row for plan infer, optimize or simulate published."""
+    table = re.search(r"\| command \| plots \|(.*?)\n\n", (Path(__file__).resolve().parents[1] / "README.md")
+                      .read_text(encoding="utf-8"), re.S)
+    assert table, "README.md's plots table changed: update this test"
+    rows: set[str] = set()
+    for cell in re.findall(r"^\| (.*?) \|", table[1], re.M):
+        names = re.findall(r"`([a-z -]+)`", cell)  # `simulate run` / `sweep`: the second shares the first's group
+        rows |= {names[0]} | {f"{names[0].split()[0]} {n}" for n in names[1:]}
+    with_html = _commands_with_html()
+    assert rows == with_html - {"history show"}, rows ^ (with_html - {"history show"})
+
+
+def _commands_with_html() -> set[str]:
+    """`plan serve`, `simulate run`, ...: every command path of the CLI that takes --html."""
+    import typer
+
+    from accelopt.cli.main import app
+
+    found: set[str] = set()
+
+    def walk(cmd: object, path: list[str]) -> None:
+        for name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, [*path, name])
+        if any("--html" in p.opts for p in getattr(cmd, "params", [])):
+            found.add(" ".join(path))
+
+    walk(typer.main.get_command(app), [])
+    return found

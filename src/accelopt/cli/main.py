@@ -43,9 +43,11 @@ def first_sentence(text: str | None) -> str | None:
     """The first sentence of a help text on one line: a Commands panel keeps a help's source line breaks."""
     if not text:
         return None
+    import re
+
     words = " ".join(text.split())
-    end = words.find(". ")
-    return words if end < 0 else words[:end + 1]
+    end = re.search(r"\.\s(?=[A-Z`])", words)  # a sentence's end, not the dot of "e.g. x"
+    return words if end is None else words[:end.start() + 1]
 
 
 app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False,
