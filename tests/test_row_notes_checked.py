@@ -57,7 +57,7 @@ RECOMPUTED_BY: dict[str, str] = {
     "sgljax-v6e": "test_serving_tpu.py",
     "nrn-trn1-l3-8b": "test_row_notes_checked.py",  # the int8 weight-only gap rows
     "nrn-": "test_serving_neuron.py",
-    "trt017-l40s-l3-8b-tp1-128-128": "test_serving_trtllm_ada_ampere.py",
+    "trt017-": "test_serving_trtllm_ada_ampere.py",
 }
 
 _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outside the forward pass is not "

@@ -31,13 +31,42 @@ def test_gaudi_capacities_are_what_the_driver_reports() -> None:
     assert get_device("gaudi3").memory_bytes == 131072 * MIB
 
 
+# TensorRT-LLM v0.5/v0.6.1 page (docs/source/performance.md at v0.6.1): its Llama 2 and GPT-J build commands have no
+# --paged_kv_cache (only Falcon-180B's does), so gptSessionBenchmark's session holds the batch's own contiguous KV
+# cache for its input + output length, not the `trtllm` rule's pool of 0.9 of the memory free after weights (the
+# rule of the v1.0 LLM API the later rows ran). No serving.ENGINES rule names that session (predict/serving.py).
+TRTLLM_SESSION_SOURCES = ("trtllm-v061", "trtllm-v061-ada-ampere")
+
+
+def _session(r: ServingRunResult) -> bool:
+    return r.source in TRTLLM_SESSION_SOURCES
+
+
 def test_every_published_static_batch_fits() -> None:
     """Before the driver capacities, the Gaudi 2 / Gaudi 3 Llama 2 7B 128/2048 rows (batch 163 / 217, fp8 KV cache
     of 2176 tokens each) were 94.0 of 89.4 GiB and 122.7 of 119.2 GiB."""
-    rows = [r for r in RESULT.runs if _static(r) and not _sgljax_ttft(r)]
+    rows = [r for r in RESULT.runs if _static(r) and not _sgljax_ttft(r) and not _session(r)]
     assert len(rows) > 100
     over = [(r.id, r.memory_bytes_per_device, r.usable_memory_bytes_per_device) for r in rows if not r.fits]
     assert not over
+
+
+def test_trtllm_session_batches_fit_their_own_kv_cache() -> None:
+    """The v0.5/v0.6.1 session rows fit the device with the batch's own KV cache (weights + KV + workspace within
+    the catalog capacity): trt05-l40s-7b-b64-128-2048 41.4 of 45.0 GiB, trt061-a100-7b-b60-128-2048 77.1 of 80.0."""
+    rows = [r for r in RESULT.runs if _static(r) and _session(r)]
+    assert len(rows) >= 35
+    over = [r.id for r in rows if r.memory_bytes_per_device > get_device(r.hardware).memory_bytes]
+    assert not over
+
+
+@pytest.mark.xfail(strict=True, reason="two TensorRT-LLM v0.5/v0.6.1 static rows (trt05-l40s-7b-b64-128-2048, "
+                   "trt061-a100-7b-b60-128-2048) exceed the `trtllm` engine rule's pool (0.9 of the memory free after "
+                   "weights: 41.4 of 41.2 GiB, 77.1 of 73.3 GiB) though they fit their own KV cache: the page's builds "
+                   "have no --paged_kv_cache, and serving.ENGINES has no rule for that session")
+def test_trtllm_session_batches_fit_the_trtllm_engine_rule() -> None:
+    rows = [r for r in RESULT.runs if _static(r) and _session(r)]
+    assert all(r.fits for r in rows)
 
 
 @pytest.mark.xfail(strict=True, reason="The SGLang-JAX TTFT rows (output 1, c requests sent at once) are reproduced as "
