@@ -75,6 +75,28 @@ def test_fused_lstm_counts_what_the_unfused_path_counts() -> None:
 
 
 @pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="oneDNN (the fused CPU LSTM) not in this torch")
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_fused_lstm_gate_gemm_is_batch_by_gates_per_step(batch_first: bool) -> None:
+    """M = sequences, N = 4H, K = I + H, once per time step; a batch-first input reached the kernel transposed, so
+    its GEMM read M = time steps, repeated once per sequence."""
+    torch.manual_seed(0)
+    model = nn.LSTM(12, 20, batch_first=batch_first).eval()
+    x = torch.randn(3, 7, 12) if batch_first else torch.randn(7, 3, 12)  # 3 sequences of 7 steps
+    gemms = []
+
+    class _Gemms(TorchDispatchMode):
+        def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+            out = func(*args, **(kwargs or {}))
+            if opcount.base_name(func) == "mkldnn_rnn_layer":
+                gemms.append(opcount.classify(func, args, kwargs or {}, out).gemm)
+            return out
+
+    with _Gemms(), torch.no_grad():
+        model(x)
+    assert gemms == [opcount_fused.Gemm(m=3, n=80, k=32, batch=7)]
+
+
+@pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="oneDNN (the fused CPU LSTM) not in this torch")
 def test_fused_lstm_backward_is_twice_its_forward() -> None:
     model, x = _lstm().train(), torch.randn(3, 7, 12)
     count = _Count()

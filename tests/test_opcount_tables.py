@@ -85,3 +85,32 @@ def test_by_hand() -> None:
     with _Count() as cd:
         torch.cdist(a, b)
     assert cd.flops == 5 * 7 * (3 * 3 + 1)  # per pair: 3 sub, 3 square, 3 add, 1 root
+
+
+@pytest.mark.parametrize(("make", "shape", "want"), [
+    (lambda: nn.Conv1d(4, 6, 3, stride=2, padding=1), (2, 4, 11), (12, 6, 12, 1)),  # 2 x 6 outputs; 4 x 3 taps
+    (lambda: nn.Conv3d(2, 4, 3, groups=2), (1, 2, 5, 6, 7), (60, 2, 27, 2)),  # 3 x 4 x 5 outputs per group
+    (lambda: nn.Conv2d(64, 64, 3, padding=2, dilation=2, groups=2), (1, 64, 9, 9), (81, 32, 288, 2)),
+    (lambda: nn.Conv2d(3, 8, (3, 5), stride=(1, 2), padding=(1, 2)), (2, 3, 8, 9), (80, 8, 45, 1)),
+    (lambda: nn.ConvTranspose2d(4, 6, 3, stride=2, groups=2), (2, 4, 5, 5), (50, 27, 2, 2)),  # 2 x 25 inputs
+])
+def test_convolutions_conv_cannot_describe_get_their_im2col_gemm(make: Callable[[], Any], shape: tuple[int, ...],
+                                                                  want: tuple[int, int, int, int]) -> None:
+    """A dilated, 1-D, 3-D, asymmetric or transposed convolution had no geometry, so `simulate run` left its MACs
+    out ('ops without MACs to map'); its im2col GEMM now carries them, as many as FlopCounterMode counts."""
+    gemms = []
+
+    class _Gemms(_Count):
+        def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+            from accelopt.workload import opcount
+
+            out = func(*args, **(kwargs or {}))
+            if opcount.base_name(func) == "convolution":
+                work = opcount.classify(func, args, kwargs or {}, out)
+                gemms.append((work.gemm, work.flops))
+            return out
+
+    with _Gemms():
+        make()(torch.randn(*shape))
+    (gemm, flops), = gemms
+    assert (gemm.m, gemm.n, gemm.k, gemm.batch) == want and 2 * gemm.macs == flops

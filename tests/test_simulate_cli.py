@@ -58,8 +58,9 @@ def test_run_transformer_preset_and_table() -> None:
     # projections are 4 x S*H*H, the MLP 2 x S*H*4H, and per head QK^T and AV are S*S*64 each
     s, h, layers, heads = 128, 768, 12, 12
     macs = layers * (4 * s * h * h + 2 * s * h * 4 * h) + layers * heads * 2 * s * s * 64
-    assert f"{macs:.3e} MACs" in res.output
+    assert f"{macs:,} MACs" in res.output  # the exact count, thousands separated
     assert "128x128x64" in res.output and "attn.qk" in res.output  # the per-head score GEMM row
+    assert "roofline: peak 91.8 TOP/s" in res.output  # 2 x 65536 MACs x 700 MHz (Jouppi et al. 2017: 92 TOPS)
 
 
 def test_presets_sweep_export(tmp_path: Path) -> None:

@@ -79,4 +79,34 @@ def test_a_workload_of_fused_kernels_only_is_refused_with_the_way_out(tmp_path: 
     Workload(name="fused", ops=[op]).save(path)
     code, _, err = run_main(["simulate", "run", *DESIGN, "--workload", str(path)], capsys)
     text = " ".join(err.split())
-    assert code == 2 and "inside fused kernels with no GEMM shape" in text and "--model FILE.py:factory" in text
+    assert code == 2 and "in ops with no GEMM shape recorded" in text and "--model FILE.py:factory" in text
+
+
+def test_simulate_model_keeps_a_dilated_grouped_conv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "net.py"
+    path.write_text("from torch import nn\n\nclass Net(nn.Sequential):\n    def __init__(self):\n"
+                    "        super().__init__(nn.Conv2d(3, 8, 3),\n"
+                    "                         nn.Conv2d(8, 8, 3, padding=2, dilation=2, groups=2))\n")
+    code, out, err = run_main(["simulate", "run", *DESIGN, "--model", f"{path}:Net", "--input-shape", "3,12,12",
+                               "--json"], capsys)
+    assert code == 0, err
+    macs = json.loads(out)["totals"]["macs"]
+    assert macs == 10 * 10 * 8 * 3 * 9 + 10 * 10 * 8 * 4 * 9  # the dilated conv (second term) was left out
+
+
+def test_a_train_workloads_conv_backward_is_said_not_simulated(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from accelopt.workload.types import Conv, Op, Workload
+
+    conv = Conv(n=1, c_in=3, h_in=8, w_in=8, c_out=4, kh=3, kw=3)
+    ops = [Op(name="aten.convolution", kind="conv", flops=2.0 * conv.macs, bytes_read=1e3, bytes_written=1e3,
+              dtype="fp32", shapes=(), module="c", phase="forward", conv=conv),
+           Op(name="aten.convolution_backward", kind="conv", flops=4.0 * conv.macs, bytes_read=1e3,
+              bytes_written=1e3, dtype="fp32", shapes=(), module="c", phase="backward")]
+    path = tmp_path / "train.json"
+    Workload(name="train", ops=ops, meta={"mode": "train", "batch_size": 1}).save(path)
+    code, out, err = run_main(["simulate", "run", *DESIGN, "--workload", str(path)], capsys)
+    text = " ".join(out.split())
+    assert code == 0, err
+    assert "NOT SIMULATED: 66.67% of the workload's matmul FLOPs" in text and "convolution_backward x1" in text
+    assert "1 forward ops with MACs simulated" in text and "--model FILE.py" not in text

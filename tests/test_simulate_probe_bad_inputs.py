@@ -227,3 +227,15 @@ def test_find_device_ignores_case_and_spaces() -> None:
     from accelopt.hardware.detect import find_device
 
     assert find_device(" CPU ").torch_device == "cpu"
+
+
+def test_a_sram_smaller_than_one_operand_is_refused() -> None:
+    """A 1-byte buffer for 2-byte bf16 operands was simulated (stalls and traffic for a buffer holding nothing)."""
+    from accelopt.errors import InputError
+    from accelopt.simulate.design import Design
+
+    with pytest.raises(InputError, match="filter_sram_bytes = 1 bytes holds no bf16 operand"):
+        Design(name="x", rows=4, cols=4, dataflow="ws", ifmap_sram_bytes=64, filter_sram_bytes=1, ofmap_sram_bytes=64,
+               dram_bandwidth_byte_per_s=1e9, clock_hz=1e9, dtype="bf16", tech_node_nm=28)
+    Design(name="x", rows=4, cols=4, dataflow="ws", ifmap_sram_bytes=1, filter_sram_bytes=1, ofmap_sram_bytes=1,
+           dram_bandwidth_byte_per_s=1e9, clock_hz=1e9, dtype="int8", tech_node_nm=28)  # one int8 operand fits

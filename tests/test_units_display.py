@@ -45,3 +45,17 @@ def test_fmt_pct_keeps_small_fractions_visible(fraction: float | None, want: str
     assert units.fmt_pct(fraction) == want
     if fraction is not None:
         assert units.fmt_quantity(fraction, "fraction") == want  # tables and HTML cells read the same
+
+
+@pytest.mark.parametrize(("usd", "want"), [
+    (0.0, "$0"),
+    (1.2e-5, "$0.000012"),  # read "$1.2e-05"
+    (0.0042, "$0.0042"),
+    (0.0123, "$0.0123"),
+    (1234.5, "$1.23k"),
+    (2.5e6, "$2.5M"),
+    (-0.5, "-$0.5"),  # read "$-0.5"
+    (-1234.5, "-$1.23k"),
+])
+def test_fmt_usd_small_and_negative(usd: float, want: str) -> None:
+    assert units.fmt_usd(usd) == want

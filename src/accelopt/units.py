@@ -118,13 +118,26 @@ def fmt_watts(power_w: float) -> str:
 
 
 def fmt_usd(usd: float) -> str:
+    """$1.23k, $4.5M; the sign before the dollar (-$0.5); under a cent, two significant digits in fixed point
+    ($0.000012, not $1.2e-05)."""
     if usd is None or (isinstance(usd, float) and math.isnan(usd)):
         return "n/a"
-    if abs(usd) >= 1e6:
-        return f"${_g(usd / 1e6)}M"
-    if abs(usd) >= 1e3:
-        return f"${_g(usd / 1e3)}k"
-    return f"${_g(usd)}"
+    sign, usd = ("-", -usd) if usd < 0 else ("", usd)
+    if usd >= 1e6:
+        return f"{sign}${_g(usd / 1e6)}M"
+    if usd >= 1e3:
+        return f"{sign}${_g(usd / 1e3)}k"
+    if 0 < usd < 0.01:
+        return f"{sign}${_two_digits_fixed(usd)}"
+    return f"{sign}${_g(usd)}"
+
+
+def _two_digits_fixed(value: float) -> str:
+    """A small positive finite value with two significant digits in fixed point (0.000012), or in scientific
+    notation past 8 decimals (1.2e-11)."""
+    rounded = float(f"{value:.2g}")  # 0.00999 rounds to 0.01: its decimals are counted after rounding
+    decimals = 1 - math.floor(math.log10(rounded))  # two significant digits: 0.012 -> 3 decimals
+    return f"{value:.{decimals}f}" if decimals <= 8 else f"{value:.1e}"
 
 
 def fmt_pct(fraction: float | None) -> str:
@@ -137,9 +150,7 @@ def fmt_pct(fraction: float | None) -> str:
         return "0%"
     if not math.isfinite(pct) or abs(pct) >= 0.095:  # 0.095 and up rounds to 0.1% with one decimal
         return f"{pct:.1f}%"
-    rounded = float(f"{pct:.2g}")  # 0.00999 rounds to 0.01: its decimals are counted after rounding
-    decimals = 1 - math.floor(math.log10(abs(rounded)))  # two significant digits: 0.012 -> 3 decimals
-    return f"{pct:.{decimals}f}%" if decimals <= 8 else f"{pct:.1e}%"  # past 8 zeros, 1.2e-09% reads better
+    return f"{'-' if pct < 0 else ''}{_two_digits_fixed(abs(pct))}%"
 
 
 _NUM = r"[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?"

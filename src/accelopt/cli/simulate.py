@@ -220,8 +220,9 @@ def _print_run(result: Any, max_rows: int) -> None:
                   "folds, mapping efficiency, SRAM accesses, bandwidth needed, energy parts)")
     tot, roof = result.totals, result.roofline
     e = tot.energy_breakdown
-    con.print(line(("total", "bold"), f": {tot.macs:.4g} MACs, {tot.total_cycles:.4g} cycles "
-                   f"({tot.stall_cycles:.3g} stall), latency {units.fmt_seconds(tot.latency_s)}, "
+    count = units.fmt_quantity  # whole numbers with thousands separators ('3.858e+09 MACs' read as a formula)
+    con.print(line(("total", "bold"), f": {count(tot.macs, 'count')} MACs, {count(tot.total_cycles, 'count')} cycles "
+                   f"({count(tot.stall_cycles, 'count')} stall), latency {units.fmt_seconds(tot.latency_s)}, "
                    f"utilization {units.fmt_pct(tot.utilization)}, "
                    f"achieved {units.fmt_quantity(tot.achieved_op_per_s, 'OP/s')}"))
     need = units.fmt_byte_per_s(tot.bandwidth_needed_byte_per_s)
@@ -234,10 +235,10 @@ def _print_run(result: Any, max_rows: int) -> None:
               f"{_energy(e.register_j)} + SRAM {_energy(e.sram_j)} + DRAM "
               f"{_energy(e.dram_j)}; {tot.tops_per_w:.3g} TOPS/W*")
     if d.unlimited_bandwidth:
-        con.print(f"roofline: peak {roof.peak_op_per_s / 1e12:.4g} TOPS, DRAM bandwidth unlimited "
+        con.print(f"roofline: peak {units.fmt_quantity(roof.peak_op_per_s, 'OP/s')}, DRAM bandwidth unlimited "
                   "(SCALE-Sim CALC mode: no bandwidth stalls)")
     else:
-        con.print(f"roofline: peak {roof.peak_op_per_s / 1e12:.4g} TOPS, DRAM "
+        con.print(f"roofline: peak {units.fmt_quantity(roof.peak_op_per_s, 'OP/s')}, DRAM "
                   f"{units.fmt_byte_per_s(roof.dram_bandwidth_byte_per_s)}, ridge "
                   f"{roof.ridge_op_per_byte:.4g} OP/B ({roof.ridge_mac_per_byte:.4g} MAC/B)")
     sc = result.energy_scaling

@@ -240,6 +240,11 @@ def validate_design(d: Design, where: str = "") -> None:
         raise InputError(f"{label}: dtype {d.dtype!r} is unknown", f"use one of {', '.join(DTYPE_BITS)}")
     if not isinstance(d.description, str):
         raise InputError(f"{label}: description = {d.description!r} is not text", 'write description = "..."')
+    element = math.ceil(DTYPE_BITS[d.dtype] / 8)
+    for f in ("ifmap_sram_bytes", "filter_sram_bytes", "ofmap_sram_bytes"):
+        if getattr(d, f) < element:  # the tiling model then computed traffic for buffers holding no operand
+            raise InputError(f"{label}: {f} = {getattr(d, f)} bytes holds no {d.dtype} operand ({element} bytes each)",
+                             f"set {f} to at least {element} (a real buffer holds a row of the array or more)")
     from accelopt.simulate.energy import node_factor
 
     try:  # the node (and supply) must be inside the range of the energy scaling equations

@@ -98,7 +98,7 @@ def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
         fused, _ = unshaped_matmuls(w)
         if fused:
             raise InputError(f"workload {w.name!r} has nothing for the array to run: its matrix multiplies are all "
-                             f"inside fused kernels with no GEMM shape ({_counted(fused)})", UNFUSED_FIX)
+                             f"in ops with no GEMM shape recorded ({_counted(fused)})", UNFUSED_FIX)
         raise InputError(f"workload {w.name!r} has nothing for the array to run: none of its {len(w.ops)} ops is a "
                          "matrix multiply, convolution or attention with its shape",
                          "give a model with Linear, Conv or attention layers; a workload JSON needs ops with gemm "
@@ -119,7 +119,8 @@ def is_unshaped_matmul(op: Op) -> bool:
 
 def unshaped_matmuls(w: Workload) -> tuple[dict[str, int], float]:
     """Ops that hold matmul FLOPs but no GEMM or conv shape to map, so the array does not run them (fused kernels:
-    an LSTM on cuDNN, the transformer encoder fast path): {op name: calls}, and their FLOPs."""
+    an LSTM on cuDNN, the transformer encoder fast path; backward kernels computing two gradients in one call:
+    convolution_backward): {op name: calls}, and their FLOPs."""
     calls: dict[str, int] = {}
     flops = 0.0
     for op in w.ops:
@@ -139,8 +140,11 @@ def unshaped_note(w: Workload) -> str:
     if not calls:
         return ""
     share = flops / (w.total_flops(kinds=MATMUL_LIKE) or flops)
-    return (f"; NOT SIMULATED: {100 * share:.4g}% of the workload's matmul FLOPs are in fused kernels with no GEMM "
-            f"shape ({_counted(calls)}): {UNFUSED_FIX}")
+    why = (f": {UNFUSED_FIX}" if any(not n.endswith("_backward") for n in calls) else
+           " (backward kernels that compute two gradients in one call, e.g. convolution_backward, record no GEMM "
+           "shape; the forward ops are simulated)")
+    return (f"; NOT SIMULATED: {100 * share:.4g}% of the workload's matmul FLOPs are in ops with no GEMM shape "
+            f"recorded ({_counted(calls)}){why}")
 
 
 # --------------------------------------------------------------------------- built-in models

@@ -269,6 +269,22 @@ def conv_of(args: Sequence[Any]) -> Conv | None:
                 padding=int(padding[0]), groups=groups)
 
 
+def conv_gemm(args: Sequence[Any], out: Any) -> Gemm | None:
+    """The im2col GEMM of a forward convolution that `Conv` cannot describe (1-D or 3-D, dilated, asymmetric
+    stride or padding, transposed), from its tensors: per group, M = N x output positions, N = Cout/g,
+    K = Cin/g x kernel positions; transposed (each input position scattered through the kernel): M = N x input
+    positions, N = Cout/g x kernel positions, K = Cin/g. Same MACs as FlopCounterMode's conv count / 2."""
+    try:
+        x, w, transposed, groups = args[0], args[1], bool(args[6]), int(args[8])
+        if transposed:  # weight (Cin, Cout/g, k...)
+            return Gemm(m=int(x.shape[0]) * numel(x.shape[2:]), n=int(w.shape[1]) * numel(w.shape[2:]),
+                        k=int(w.shape[0]) // groups, batch=groups)
+        return Gemm(m=int(out.shape[0]) * numel(out.shape[2:]), n=int(w.shape[0]) // groups,
+                    k=int(w.shape[1]) * numel(w.shape[2:]), batch=groups)  # weight (Cout, Cin/g, k...)
+    except (IndexError, TypeError, ValueError, AttributeError):
+        return None
+
+
 def sdpa_cpu_flops(name: str, args: Sequence[Any]) -> float:
     """CPU flash attention, which FlopCounterMode counts as 0.
 
@@ -314,8 +330,10 @@ def classify(func: Any, args: Sequence[Any], kwargs: dict[str, Any], out: Any) -
         if "attention" in name:
             return OpWork("attention", flops)
         if "conv" in name:
-            conv = conv_of(args) if name in ("convolution", "_convolution") else None
-            return OpWork("conv", flops, conv=conv)
+            forward = name in ("convolution", "_convolution")
+            conv = conv_of(args) if forward else None
+            gemm = conv_gemm(args, out) if forward and conv is None else None  # 1-D/3-D, dilated, transposed...
+            return OpWork("conv", flops, conv=conv, gemm=gemm)
         return OpWork("matmul", flops, gemm=gemm_of(name, args))
     gemm = gemm_of(name, args)
     if gemm is not None:  # mv / addmv / dot: not in flop_registry

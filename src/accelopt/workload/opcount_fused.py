@@ -108,11 +108,12 @@ def rnn_flops(name: str, a: dict[str, Any]) -> float:
 
 def rnn_gemm(a: dict[str, Any]) -> Gemm | None:
     """The gate GEMM of a oneDNN layer per time step, as one GEMM over [x, h] (K = I + H) repeated T times; None
-    when the input is packed or unbatched (the sequences per step vary or are not known)."""
+    when the input is packed or unbatched (the sequences per step vary or are not known). The input is (T, B, I)
+    here whatever `batch_first` says: torch hands a batch-first input to the kernel transposed."""
     x = a["input"]
     if x.dim() != 3 or a.get("batch_sizes"):
         return None
-    steps, batch = (int(x.shape[1]), int(x.shape[0])) if a.get("batch_first") else (int(x.shape[0]), int(x.shape[1]))
+    steps, batch = int(x.shape[0]), int(x.shape[1])
     hidden = int(a["hidden_size"])
     return Gemm(m=batch, n=RNN_GATES[int(a["mode"])] * hidden, k=int(a["weight0"].shape[1]) + hidden, batch=steps)
 
