@@ -713,3 +713,25 @@ def test_a_busy_machine_is_said_in_the_notes(load: float, busy: bool, monkeypatc
     assert bool(said) == busy, result.notes
     if busy:
         assert "load average 1000.00" in said[0] and "--threads 1" in said[0]
+
+
+def test_an_infinite_gain_bound_reads_no_bound() -> None:
+    """profile's bound is inf when its recommendations' removed shares add up to the whole step (channels-last on a
+    depthwise CNN): the table printed 'infx', JSON null."""
+    import io
+
+    from rich.console import Console
+
+    from accelopt.optimize.results import OptimizeResult, VariantResult
+    from accelopt.report.optimize_view import render
+
+    base = VariantResult(name="baseline", techniques=[], family="", status="measured", speedup=1.0)
+    cl = VariantResult(name="channels-last", techniques=["channels-last"], family="memory-layout", status="measured",
+                       speedup=0.96, speedup_low=0.67, speedup_high=1.12, gain_bound=float("inf"))
+    result = OptimizeResult(name="dw", mode="inference", device="cpu", dtype="fp32", batch_size=16, metric="loss",
+                            higher_is_better=False, quality_tolerance=1.0, quality_tolerance_unit="percent",
+                            variants=[base, cl])
+    buf = io.StringIO()
+    render(result, Console(file=buf, width=250))
+    text = buf.getvalue()
+    assert "infx" not in text and "no bound" in text

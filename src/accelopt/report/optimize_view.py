@@ -4,6 +4,7 @@ plain text (report/console.py), so markup in names or reasons is never interpret
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich.console import Console
@@ -14,7 +15,11 @@ from accelopt.units import fmt_bytes, fmt_joules, fmt_seconds
 
 
 def _x(v: float | None) -> str:
-    return f"{v:.2f}x" if v is not None else "—"
+    """A ratio; an infinite one (profile's bound when the shares its recommendations remove add up to the whole
+    step) reads 'no bound', as JSON's null does, not 'infx'."""
+    if v is None:
+        return "—"
+    return f"{v:.2f}x" if math.isfinite(v) else "no bound"
 
 
 def _quality(r: Any, result: Any) -> str:
