@@ -735,3 +735,26 @@ def test_an_infinite_gain_bound_reads_no_bound() -> None:
     render(result, Console(file=buf, width=250))
     text = buf.getvalue()
     assert "infx" not in text and "no bound" in text
+
+
+def test_a_chain_keeps_the_notes_of_every_step() -> None:
+    """A chain's variant is its last step's, so prune-structured+onnx-fp32 (recommended and --apply'd on a
+    depthwise CNN) showed the export's notes alone: the pruning's parameters, fine-tune and quality were lost."""
+    from torch import nn
+
+    from accelopt.optimize.runner import RunOptions, run_optimize
+    from accelopt.workload.userfile import ModelBundle
+
+    g = torch.Generator().manual_seed(0)
+    data = [(torch.randn(8, 16, generator=g), torch.randint(0, 3, (8,), generator=g)) for _ in range(2)]
+    torch.manual_seed(0)
+    bundle = ModelBundle(name="mlp", model=nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 3)),
+                         batches=lambda: iter(data), eval_batches=lambda: iter(data), loss_fn=F.cross_entropy,
+                         batch_size=8, metric="accuracy")
+    opts = RunOptions(mode="inference", device="cpu", rounds=3, profile_bounds=False, progress=lambda msg: None,
+                      recipe=[("prune-unstructured", {}), ("onnx-fp32", {})])
+    result, _ = run_optimize(bundle, opts)
+    chain = result.get("prune-unstructured+onnx-fp32")
+    assert chain is not None and chain.measured, chain
+    assert any(n.startswith("prune-unstructured: global L1 magnitude pruning") for n in chain.notes), chain.notes
+    assert any(n.startswith("exported with torch.onnx.export") for n in chain.notes), chain.notes

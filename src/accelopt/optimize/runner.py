@@ -613,6 +613,7 @@ class _Run:
         prepares: list[Any] = []
         setup = 0.0
         params: dict[str, Any] = {}
+        earlier_notes: list[str] = []  # a chain's variant is its last step's: the earlier steps' notes were lost
         try:
             for t, opt in techs:
                 why = t.not_applicable(bundle, self.target)
@@ -627,10 +628,11 @@ class _Run:
                 params[t.name] = dict(v.params)
                 if t is not last:
                     bundle = dataclasses.replace(bundle, model=v.model, meta=dict(bundle.meta))
+                    earlier_notes += [f"{t.name}: {n}" for n in v.notes]
             assert v is not None
             if len(techs) > 1:
                 v = dataclasses.replace(v, technique=name, setup_s=setup, prepare_inputs=_chain(prepares),
-                                        params=params)
+                                        params=params, notes=[*earlier_notes, *v.notes])
             self.add(r)
             self.say(f"  {name}: measuring ...")
             self.measure(r, v, base)
