@@ -758,3 +758,32 @@ def test_a_chain_keeps_the_notes_of_every_step() -> None:
     assert chain is not None and chain.measured, chain
     assert any(n.startswith("prune-unstructured: global L1 magnitude pruning") for n in chain.notes), chain.notes
     assert any(n.startswith("exported with torch.onnx.export") for n in chain.notes), chain.notes
+
+
+def test_the_quality_change_has_the_sign_of_the_value() -> None:
+    """A loss that fell from 4.446 to 4.116 read '4.116 (+7.41%)' (the sign of the gain): a reader takes it for a
+    loss that rose. Now the value's own change (-7.42%), and accuracy points as before (+4.17pt up)."""
+    import io
+
+    from rich.console import Console
+
+    from accelopt.optimize.results import OptimizeResult, Quality, VariantResult
+    from accelopt.report.optimize_view import render
+
+    def table(metric: str, hib: bool, unit: str, base_q: float, q: float, worse_by: float) -> str:
+        base = VariantResult(name="baseline", techniques=[], family="", status="measured", speedup=1.0,
+                             quality=Quality(metric=metric, value=base_q))
+        v = VariantResult(name="prune", techniques=["prune-unstructured"], family="pruning", status="measured",
+                          speedup=1.02, speedup_low=1.0, speedup_high=1.04,
+                          quality=Quality(metric=metric, value=q, worse_by=worse_by, within_tolerance=True))
+        result = OptimizeResult(name="m", mode="inference", device="cpu", dtype="fp32", batch_size=8, metric=metric,
+                                higher_is_better=hib, quality_tolerance=1.0, quality_tolerance_unit=unit,
+                                variants=[base, v])
+        buf = io.StringIO()
+        render(result, Console(file=buf, width=300))
+        return buf.getvalue()
+
+    loss = table("loss", False, "percent", 4.446, 4.116, (4.116 - 4.446) / 4.446 * 100)
+    assert "4.116 (-7.42%)" in loss and "lower is better" in loss
+    acc = table("accuracy", True, "points", 0.2292, 0.2708, -4.17)
+    assert "27.08% (+4.17pt)" in acc and "higher is better" in acc

@@ -32,7 +32,9 @@ def _quality(r: Any, result: Any) -> str:
     text = f"{100 * q.value:.2f}%" if pct else f"{q.value:.4g}"
     if r.name != "baseline" and q.worse_by is not None:
         unit = "pt" if result.quality_tolerance_unit == "points" else "%"
-        text += f" ({-q.worse_by:+.2f}{unit})"
+        # the change of the value itself (a loss that fell 7% read "+7.41%": the sign of the gain, not of the loss)
+        change = -q.worse_by if result.higher_is_better is not False else q.worse_by
+        text += f" ({change:+.2f}{unit})"
         if q.within_tolerance is False:
             text += " OUT"
     return text
@@ -82,7 +84,9 @@ def variants_table(result: Any) -> Table:
                  f"variant step time, median of A/B interleaved rounds (pessimistic-optimistic round): robust to the "
                  f"machine's load; p50/p99 over the timed steps (baseline: {n}, over the whole run) drift with it. "
                  f"'gain up to': profile's Amdahl bound for what the technique "
-                 f"addresses. Quality tolerance: {result.quality_tolerance:g} {tol_unit}. Memory: "
+                 f"addresses. In brackets: the change of {result.metric} from the baseline's "
+                 f"({'higher' if result.higher_is_better is not False else 'lower'} is better). "
+                 f"Quality tolerance: {result.quality_tolerance:g} {tol_unit}. Memory: "
                  f"{result.variants[0].memory_method if result.variants else ''}. "
                  f"Energy meter: {', '.join(sorted(meters)) or 'none'}.")
     return t
