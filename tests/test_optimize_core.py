@@ -787,3 +787,27 @@ def test_the_quality_change_has_the_sign_of_the_value() -> None:
     assert "4.116 (-7.42%)" in loss and "lower is better" in loss
     acc = table("accuracy", True, "points", 0.2292, 0.2708, -4.17)
     assert "27.08% (+4.17pt)" in acc and "higher is better" in acc
+
+
+def test_every_torch_variant_runs_under_the_baselines_dtype() -> None:
+    """--dtype bf16 ran the baseline under bf16 autocast and every other variant in fp32: prune-unstructured read
+    2.34x on a CPU without bf16 units (0.99x like for like), its gain the cost of bf16 it left."""
+    from torch import nn
+
+    from accelopt.optimize.runner import RunOptions, run_optimize
+    from accelopt.workload.userfile import ModelBundle
+
+    g = torch.Generator().manual_seed(0)
+    data = [(torch.randn(8, 16, generator=g), torch.randint(0, 3, (8,), generator=g)) for _ in range(2)]
+    torch.manual_seed(0)
+    bundle = ModelBundle(name="mlp", model=nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 3)),
+                         batches=lambda: iter(data), eval_batches=lambda: iter(data), loss_fn=F.cross_entropy,
+                         batch_size=8, metric="accuracy")
+    opts = RunOptions(mode="inference", device="cpu", dtype="bf16", rounds=3, profile_bounds=False,
+                      progress=lambda msg: None, only=["prune-unstructured", "onnx-fp32"], combinations=0)
+    result, variants = run_optimize(bundle, opts)
+    x = data[0][0]
+    assert variants["baseline"].forward(x).dtype == torch.bfloat16
+    assert variants["prune-unstructured"].forward(x).dtype == torch.bfloat16
+    assert any("bf16 autocast" in n for n in result.get("prune-unstructured").notes)
+    assert variants["onnx-fp32"].forward(x).dtype == torch.float32  # ONNX Runtime runs its fp32 export
