@@ -713,3 +713,101 @@ def test_a_busy_machine_is_said_in_the_notes(load: float, busy: bool, monkeypatc
     assert bool(said) == busy, result.notes
     if busy:
         assert "load average 1000.00" in said[0] and "--threads 1" in said[0]
+
+
+def test_an_infinite_gain_bound_reads_no_bound() -> None:
+    """profile's bound is inf when its recommendations' removed shares add up to the whole step (channels-last on a
+    depthwise CNN): the table printed 'infx', JSON null."""
+    import io
+
+    from rich.console import Console
+
+    from accelopt.optimize.results import OptimizeResult, VariantResult
+    from accelopt.report.optimize_view import render
+
+    base = VariantResult(name="baseline", techniques=[], family="", status="measured", speedup=1.0)
+    cl = VariantResult(name="channels-last", techniques=["channels-last"], family="memory-layout", status="measured",
+                       speedup=0.96, speedup_low=0.67, speedup_high=1.12, gain_bound=float("inf"))
+    result = OptimizeResult(name="dw", mode="inference", device="cpu", dtype="fp32", batch_size=16, metric="loss",
+                            higher_is_better=False, quality_tolerance=1.0, quality_tolerance_unit="percent",
+                            variants=[base, cl])
+    buf = io.StringIO()
+    render(result, Console(file=buf, width=250))
+    text = buf.getvalue()
+    assert "infx" not in text and "no bound" in text
+
+
+def test_a_chain_keeps_the_notes_of_every_step() -> None:
+    """A chain's variant is its last step's, so prune-structured+onnx-fp32 (recommended and --apply'd on a
+    depthwise CNN) showed the export's notes alone: the pruning's parameters, fine-tune and quality were lost."""
+    from torch import nn
+
+    from accelopt.optimize.runner import RunOptions, run_optimize
+    from accelopt.workload.userfile import ModelBundle
+
+    g = torch.Generator().manual_seed(0)
+    data = [(torch.randn(8, 16, generator=g), torch.randint(0, 3, (8,), generator=g)) for _ in range(2)]
+    torch.manual_seed(0)
+    bundle = ModelBundle(name="mlp", model=nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 3)),
+                         batches=lambda: iter(data), eval_batches=lambda: iter(data), loss_fn=F.cross_entropy,
+                         batch_size=8, metric="accuracy")
+    opts = RunOptions(mode="inference", device="cpu", rounds=3, profile_bounds=False, progress=lambda msg: None,
+                      recipe=[("prune-unstructured", {}), ("onnx-fp32", {})])
+    result, _ = run_optimize(bundle, opts)
+    chain = result.get("prune-unstructured+onnx-fp32")
+    assert chain is not None and chain.measured, chain
+    assert any(n.startswith("prune-unstructured: global L1 magnitude pruning") for n in chain.notes), chain.notes
+    assert any(n.startswith("exported with torch.onnx.export") for n in chain.notes), chain.notes
+
+
+def test_the_quality_change_has_the_sign_of_the_value() -> None:
+    """A loss that fell from 4.446 to 4.116 read '4.116 (+7.41%)' (the sign of the gain): a reader takes it for a
+    loss that rose. Now the value's own change (-7.42%), and accuracy points as before (+4.17pt up)."""
+    import io
+
+    from rich.console import Console
+
+    from accelopt.optimize.results import OptimizeResult, Quality, VariantResult
+    from accelopt.report.optimize_view import render
+
+    def table(metric: str, hib: bool, unit: str, base_q: float, q: float, worse_by: float) -> str:
+        base = VariantResult(name="baseline", techniques=[], family="", status="measured", speedup=1.0,
+                             quality=Quality(metric=metric, value=base_q))
+        v = VariantResult(name="prune", techniques=["prune-unstructured"], family="pruning", status="measured",
+                          speedup=1.02, speedup_low=1.0, speedup_high=1.04,
+                          quality=Quality(metric=metric, value=q, worse_by=worse_by, within_tolerance=True))
+        result = OptimizeResult(name="m", mode="inference", device="cpu", dtype="fp32", batch_size=8, metric=metric,
+                                higher_is_better=hib, quality_tolerance=1.0, quality_tolerance_unit=unit,
+                                variants=[base, v])
+        buf = io.StringIO()
+        render(result, Console(file=buf, width=300))
+        return buf.getvalue()
+
+    loss = table("loss", False, "percent", 4.446, 4.116, (4.116 - 4.446) / 4.446 * 100)
+    assert "4.116 (-7.42%)" in loss and "lower is better" in loss
+    acc = table("accuracy", True, "points", 0.2292, 0.2708, -4.17)
+    assert "27.08% (+4.17pt)" in acc and "higher is better" in acc
+
+
+def test_every_torch_variant_runs_under_the_baselines_dtype() -> None:
+    """--dtype bf16 ran the baseline under bf16 autocast and every other variant in fp32: prune-unstructured read
+    2.34x on a CPU without bf16 units (0.99x like for like), its gain the cost of bf16 it left."""
+    from torch import nn
+
+    from accelopt.optimize.runner import RunOptions, run_optimize
+    from accelopt.workload.userfile import ModelBundle
+
+    g = torch.Generator().manual_seed(0)
+    data = [(torch.randn(8, 16, generator=g), torch.randint(0, 3, (8,), generator=g)) for _ in range(2)]
+    torch.manual_seed(0)
+    bundle = ModelBundle(name="mlp", model=nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 3)),
+                         batches=lambda: iter(data), eval_batches=lambda: iter(data), loss_fn=F.cross_entropy,
+                         batch_size=8, metric="accuracy")
+    opts = RunOptions(mode="inference", device="cpu", dtype="bf16", rounds=3, profile_bounds=False,
+                      progress=lambda msg: None, only=["prune-unstructured", "onnx-fp32"], combinations=0)
+    result, variants = run_optimize(bundle, opts)
+    x = data[0][0]
+    assert variants["baseline"].forward(x).dtype == torch.bfloat16
+    assert variants["prune-unstructured"].forward(x).dtype == torch.bfloat16
+    assert any("bf16 autocast" in n for n in result.get("prune-unstructured").notes)
+    assert variants["onnx-fp32"].forward(x).dtype == torch.float32  # ONNX Runtime runs its fp32 export

@@ -83,15 +83,26 @@ def test_without_eval_batches_it_says_why() -> None:
     assert "eval_batches" in (get_technique("distill").not_applicable(b, CPU) or "")
 
 
-def test_a_float16_teacher_trains_its_students_in_fp32_and_says_so() -> None:
-    """AdamW in float16 (eps 1e-8 rounds to 0) turned the student's weights NaN within the 300 default steps, and
-    evaluate() counted NaN scores' argmax as hits (the NaN student read 28% on a 4-class task)."""
+def _fp16_bundle(**meta: Any) -> ModelBundle:
     x_tr, y_tr, x_te, y_te = digits_data()
     x, xt = x_tr[:128].half(), x_te.half()
     teacher = digits_bundle("mlp").model.half()
-    bundle = ModelBundle(name="digits-fp16", model=teacher, batches=lambda: shuffled(x, y_tr[:128], 32, 1),
-                         eval_batches=lambda: in_order(xt, y_te, 150), loss_fn=F.cross_entropy, metric="accuracy",
-                         batch_size=32)
+    return ModelBundle(name="digits-fp16", model=teacher, batches=lambda: shuffled(x, y_tr[:128], 32, 1),
+                       eval_batches=lambda: in_order(xt, y_te, 150), loss_fn=F.cross_entropy, metric="accuracy",
+                       batch_size=32, meta=dict(meta))
+
+
+def test_an_fp32_student_factory_of_a_float16_model_takes_its_batches() -> None:
+    """meta['student'] returning an fp32 module for a float16 model failed: 'mat1 and mat2 must have the same
+    dtype, but got Half and Float' (the batches are float16)."""
+    v = get_technique("distill").apply(_fp16_bundle(student=lambda: nn.Linear(64, 10)), CPU, {"steps": 50})
+    assert v.model.weight.dtype == torch.float16 and v.params["distilled_quality"] > 0.3
+
+
+def test_a_float16_teacher_trains_its_students_in_fp32_and_says_so() -> None:
+    """AdamW in float16 (eps 1e-8 rounds to 0) turned the student's weights NaN within the 300 default steps, and
+    evaluate() counted NaN scores' argmax as hits (the NaN student read 28% on a 4-class task)."""
+    bundle = _fp16_bundle()
     v = get_technique("distill").apply(bundle, CPU, {"steps": 100, "lr": 3e-3})
     assert all(p.dtype == torch.float16 for p in v.model.parameters())  # cast back: the variant runs as given
     assert all(bool(p.isfinite().all()) for p in v.model.parameters())

@@ -303,3 +303,38 @@ def test_a_hugging_face_model_output_keeps_its_structure() -> None:
     got = _score(v, b, CPU, keep_outputs=False).value
     base = _score(dataclasses.replace(v, forward=b.model, model=b.model), b, CPU, keep_outputs=False).value
     assert got is not None and got == pytest.approx(base, rel=1e-5)
+
+
+class _Scaled(nn.Module):
+    """forward(x, scale) with scale a Python float: the TorchScript exporter declares it a double graph input."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(2, 3, 3, padding=1)
+
+    def forward(self, x: torch.Tensor, scale: float) -> torch.Tensor:
+        return self.conv(x).mean(-1) * scale  # (B, 3)
+
+
+@pytest.mark.parametrize("name", ["onnx-fp32", "onnx-int8-static"])
+def test_a_python_number_input_is_fed_to_the_graph(name: str) -> None:
+    """A float argument in the batches failed the variant as a 'trace that fixed a size' ("'float' object has no
+    attribute 'detach'"), then with ORT's "Required inputs (['in1']) are missing"."""
+    g = torch.Generator().manual_seed(0)
+    data = [((torch.randn(4, 2, 8, generator=g), s), torch.randint(0, 3, (4,), generator=g)) for s in (0.5, 2.0)]
+    torch.manual_seed(0)
+    b = ModelBundle(name="scaled", model=_Scaled().eval(), batches=lambda: iter(data), eval_batches=lambda: iter(data),
+                    loss_fn=F.cross_entropy, batch_size=4, metric="loss")
+    v = get_technique(name).apply(b, CPU, {})
+    x = data[1][0][0]
+    assert torch.allclose(v.forward(x, 2.0), b.model(x, 2.0), atol=0.05 if "int8" in name else 1e-5)
+
+
+def test_a_constant_the_graph_baked_in_is_checked() -> None:
+    from accelopt.optimize.onnx_runtime import Exported, OutputLayout, check_constants
+
+    exp = Exported(["in0", "in1"], OutputLayout(["out0"]), [(None, 8), ()], [], constants={1: 0.5})
+    check_constants(exp, (torch.zeros(2, 8), 0.5))
+    with pytest.raises(UnsupportedError, match=r"input in1 is 0.7.*in1 = 0.5") as e:
+        check_constants(exp, (torch.zeros(2, 8), 0.7))
+    assert "torch.tensor" in e.value.fix

@@ -17,7 +17,7 @@ from typing import Any
 
 from accelopt.errors import InputError
 from accelopt.optimize.base import Target, Variant
-from accelopt.optimize.steps import state_dict_bytes, state_dict_saver  # one file size for every variant
+from accelopt.optimize.steps import make_train_step, state_dict_bytes, state_dict_saver  # one size for all
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["TrainRun", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops",
@@ -317,7 +317,9 @@ def evaluate(forward: Callable[..., Any], bundle: ModelBundle, device: str) -> f
 def model_variant(technique: str, model: Any, bundle: ModelBundle, target: Target, **kw: Any) -> Variant:
     """A Variant whose forward is `model` itself, with the standard train step in train mode and a state-dict
     saver and size unless given."""
-    train_step = train_step_for(model, bundle) if target.mode == "train" else None
+    # make_train_step: under the baseline's --dtype autocast like every other variant's step (train_step_for ran a
+    # pruned or distilled model's --dtype bf16 step in fp32)
+    train_step = make_train_step(model, bundle, target) if target.mode == "train" else None
     if train_step is not None:
         model.train()
     kw.setdefault("save", state_dict_saver(model, technique))

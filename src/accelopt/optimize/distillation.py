@@ -87,7 +87,10 @@ def make_student(bundle: ModelBundle, target: Target, width: float, seed: int) -
         if not isinstance(student, torch.nn.Module):
             raise InputError(f"meta['student']() returned a {type(student).__name__}, not an nn.Module",
                              "return the student module from meta['student']")
-        return student.to(target.device), "the bundle's meta['student'] factory"
+        # in the teacher's dtype: the variant takes the batches the model does (an fp32 student of a float16
+        # model failed with 'mat1 and mat2 must have the same dtype'); train_for trains it in fp32 all the same
+        dtype = next((p.dtype for p in bundle.model.parameters() if p.is_floating_point()), None)
+        return student.to(target.device, dtype=dtype), "the bundle's meta['student'] factory"
     from accelopt.optimize.pruning import prune_structured
 
     student = copy_model(bundle, target)
@@ -230,9 +233,9 @@ def _notes(r: DistillResult, how: str, temperature: float, alpha: float, kd_run:
              f"KD loss of Hinton et al. 2015 (arXiv:1503.02531): T = {temperature:g}, alpha = {alpha:g}; "
              f"{r.distill_time_s:.1f} s distilling, {r.label_only_time_s:.1f} s on labels"]
     if kd_run.fp32_from:
-        notes.append(f"both students trained in fp32 (AdamW state and updates fp32; the model's {kd_run.fp32_from} "
-                     f"weights upcast for training and cast back to {kd_run.fp32_from} after), the teacher run in "
-                     f"{kd_run.fp32_from} as given")
+        notes.append(f"both students trained in fp32 (AdamW state and updates fp32; their {kd_run.fp32_from} "
+                     f"weights upcast for training and cast back to {kd_run.fp32_from} after, the model's dtype), the "
+                     f"teacher run in {kd_run.fp32_from} as given")
     if kd_run.stopped_by_budget:
         notes.append(f"distillation stopped by half the time budget after {kd_run.steps} steps")
     return notes

@@ -22,6 +22,7 @@ onnx and onnxruntime are imported lazily (`pip install onnx onnxruntime`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import tempfile
 import time
@@ -202,6 +203,9 @@ class Exported:
     """Per input: its size in each dim fixed by the graph, None where the dim is dynamic (dim 0, the batch, and
     every dim whose size differs among the batches read)."""
     notes: list[str]
+    constants: dict[int, Any] = field(default_factory=dict)
+    """Inputs that were not Tensors at export (a Python float, int, None), by position: the exporter bakes them into
+    the graph as constants, so the graph has no input for them."""
 
 
 SHAPE_SCAN_BATCHES = 16
@@ -287,7 +291,8 @@ def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path, vary: list[set[
     if fixed:
         notes.append("input shapes the graph accepts (* = dynamic; a dim is dynamic where its size varied among the "
                      f"first {SHAPE_SCAN_BATCHES} training and held-out batches): " + ", ".join(fixed))
-    return Exported(names, layout, static, notes)
+    constants = {i: x for i, x in enumerate(inputs) if not isinstance(x, torch.Tensor)}  # session_forward keeps
+    return Exported(names, layout, static, notes, constants)  # those the written graph has no input for
 
 
 def _export_dynamo(wrapped: Any, inputs: tuple[Any, ...], path: Path, names: list[str], out_names: list[str],
@@ -358,6 +363,19 @@ def check_shapes(names: list[str], static: list[tuple[int | None, ...]], inputs:
                 "dynamic, or pad the inputs to one size")
 
 
+def check_constants(exported: Exported, inputs: tuple[Any, ...]) -> None:
+    """A non-Tensor input must be the value the graph baked in: an UnsupportedError naming both otherwise (a Python
+    float input failed the variant with "'float' object has no attribute 'detach'", said as a traced size)."""
+    for i, baked in exported.constants.items():
+        got = inputs[i] if i < len(inputs) else None
+        if type(got) is not type(baked) or got != baked:
+            n = exported.names[i]
+            raise UnsupportedError(f"input {n} is {got!r}, and the ONNX graph was exported with {n} = {baked!r}: a "
+                                   f"{type(baked).__name__} argument (not a Tensor) is a constant of the graph",
+                                   "pass it as a Tensor (torch.tensor(...)) in batches() and eval_batches(), or "
+                                   "keep it the same in every batch")
+
+
 def fp32_inputs(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
     """Floating inputs as float32: the graph is exported from an fp32 copy of the model, so float64 inputs (numpy's
     default, e.g. a CSV read with np.loadtxt) failed the export ('mat1 and mat2 must have the same dtype') and would
@@ -379,6 +397,11 @@ def _session(model_bytes: bytes, threads: int | None) -> Any:
     return ort.InferenceSession(model_bytes, opts, providers=["CPUExecutionProvider"])
 
 
+_NUMPY_OF_ONNX = {"tensor(float)": "float32", "tensor(double)": "float64", "tensor(float16)": "float16",
+                  "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(bool)": "bool"}
+"""numpy dtype of an ONNX Runtime input type string (NodeArg.type), for a Python number fed as a graph input."""
+
+
 def session_forward(session: Any, exported: Exported) -> Callable[..., Any]:
     """forward(*torch tensors) -> the model's output rebuilt from the session's (a torch tensor, or the tuple/dict
     of them the model returns, non-Tensor leaves as the export-time forward gave them), run on numpy views of the
@@ -388,9 +411,20 @@ def session_forward(session: Any, exported: Exported) -> Callable[..., Any]:
 
     layout = exported.layout
 
+    import numpy as np
+
+    # ONNX element type of each graph input; a constant (or unused) input has none
+    graph_inputs = {i.name: _NUMPY_OF_ONNX.get(i.type) for i in session.get_inputs()}
+    exported = dataclasses.replace(exported, constants={i: x for i, x in exported.constants.items()
+                                                        if exported.names[i] not in graph_inputs})
+
+    def value(n: str, x: Any) -> Any:  # a Python number the graph takes as an input: a 0-d array of its type
+        return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, dtype=graph_inputs[n])
+
     def forward(*inputs: Any) -> Any:
         check_shapes(exported.names, exported.static_shapes, inputs)
-        feed = {n: x.detach().cpu().numpy() for n, x in zip(exported.names, fp32_inputs(inputs), strict=True)}
+        check_constants(exported, inputs)
+        feed = {n: value(n, x) for n, x in zip(exported.names, fp32_inputs(inputs), strict=True) if n in graph_inputs}
         outs = iter(torch.from_numpy(a) for a in session.run(layout.names, feed))
         if layout.spec is None:
             return next(outs)
@@ -568,6 +602,16 @@ def _calibration_feeds(bundle: ModelBundle, names: list[str], n_batches: int) ->
     for i, (inputs, _) in enumerate(bundle.batches()):
         if i >= n_batches:
             return
-        yield {n: x.detach().float().cpu().numpy() if x.is_floating_point() else x.detach().cpu().numpy()
-               for n, x in zip(names, as_tuple(inputs), strict=True)}
+        yield {n: _calibration_value(x) for n, x in zip(names, as_tuple(inputs), strict=True)
+               if isinstance(x, int | float) or hasattr(x, "is_floating_point")}  # None etc.: no graph input
+
+
+def _calibration_value(x: Any) -> Any:
+    """A batch's input as ONNX Runtime takes it: a float Tensor as float32, a Python number as numpy makes it (the
+    TorchScript exporter declares a Python float input as double, an int as int64)."""
+    import numpy as np
+
+    if not hasattr(x, "is_floating_point"):
+        return np.asarray(x)
+    return x.detach().float().cpu().numpy() if x.is_floating_point() else x.detach().cpu().numpy()
 

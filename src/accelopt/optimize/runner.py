@@ -38,7 +38,7 @@ from accelopt.optimize.base import Target, Technique, Variant, all_techniques, c
 from accelopt.optimize.compress import batch_quality, fp32_output
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
-from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver
+from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver, wrapper_name
 from accelopt.userio import exception_text
 from accelopt.workload.usercode import ModelCodeError, user_call
 from accelopt.workload.userfile import ModelBundle, as_tuple
@@ -613,6 +613,7 @@ class _Run:
         prepares: list[Any] = []
         setup = 0.0
         params: dict[str, Any] = {}
+        earlier_notes: list[str] = []  # a chain's variant is its last step's: the earlier steps' notes were lost
         try:
             for t, opt in techs:
                 why = t.not_applicable(bundle, self.target)
@@ -627,10 +628,12 @@ class _Run:
                 params[t.name] = dict(v.params)
                 if t is not last:
                     bundle = dataclasses.replace(bundle, model=v.model, meta=dict(bundle.meta))
+                    earlier_notes += [f"{t.name}: {n}" for n in v.notes]
             assert v is not None
             if len(techs) > 1:
                 v = dataclasses.replace(v, technique=name, setup_s=setup, prepare_inputs=_chain(prepares),
-                                        params=params)
+                                        params=params, notes=[*earlier_notes, *v.notes])
+            v = _under_dtype(v, self.target)
             self.add(r)
             self.say(f"  {name}: measuring ...")
             self.measure(r, v, base)
@@ -733,6 +736,29 @@ class _Run:
         if self.bundle.eval_batches is None:
             self.result.notes.append("the model has no eval_batches: quality was not measured, so no lossy variant "
                                      "(quantized, pruned, distilled) is recommended (see examples/my_model.py)")
+
+
+def _under_dtype(v: Variant, target: Target) -> Variant:
+    """An inference variant's forward under the baseline's --dtype bf16/fp16 autocast, as the baseline's is: it ran
+    in fp32 (prune-*, distill, channels-last, compile, torchao int8 ...), so with --dtype bf16 on a CPU without bf16
+    units every such variant read faster for leaving bf16. Not an ONNX Runtime variant (no torch model; it exports
+    fp32, said in its notes) nor one already under autocast."""
+    if target.mode != "inference" or target.dtype == "fp32" or v.model is None:
+        return v
+    if (wrapper_name(v.model) or "").startswith("autocast"):
+        return v
+    import torch
+
+    from accelopt.optimize.steps import torch_dtype
+
+    inner, dtype = v.forward, torch_dtype(target.dtype)
+
+    def forward(*inputs: Any) -> Any:
+        with torch.autocast(target.device_type, dtype=dtype):
+            return inner(*inputs)
+
+    return dataclasses.replace(v, forward=forward, notes=[*v.notes, f"run under the baseline's {target.dtype} "
+                                                          f"autocast (--dtype {target.dtype}), as the baseline"])
 
 
 def _busy_note(watch: Watch, device: str) -> str | None:

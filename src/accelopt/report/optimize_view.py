@@ -4,6 +4,7 @@ plain text (report/console.py), so markup in names or reasons is never interpret
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich.console import Console
@@ -14,7 +15,11 @@ from accelopt.units import fmt_bytes, fmt_joules, fmt_seconds
 
 
 def _x(v: float | None) -> str:
-    return f"{v:.2f}x" if v is not None else "—"
+    """A ratio; an infinite one (profile's bound when the shares its recommendations remove add up to the whole
+    step) reads 'no bound', as JSON's null does, not 'infx'."""
+    if v is None:
+        return "—"
+    return f"{v:.2f}x" if math.isfinite(v) else "no bound"
 
 
 def _quality(r: Any, result: Any) -> str:
@@ -27,7 +32,9 @@ def _quality(r: Any, result: Any) -> str:
     text = f"{100 * q.value:.2f}%" if pct else f"{q.value:.4g}"
     if r.name != "baseline" and q.worse_by is not None:
         unit = "pt" if result.quality_tolerance_unit == "points" else "%"
-        text += f" ({-q.worse_by:+.2f}{unit})"
+        # the change of the value itself (a loss that fell 7% read "+7.41%": the sign of the gain, not of the loss)
+        change = -q.worse_by if result.higher_is_better is not False else q.worse_by
+        text += f" ({change:+.2f}{unit})"
         if q.within_tolerance is False:
             text += " OUT"
     return text
@@ -77,7 +84,9 @@ def variants_table(result: Any) -> Table:
                  f"variant step time, median of A/B interleaved rounds (pessimistic-optimistic round): robust to the "
                  f"machine's load; p50/p99 over the timed steps (baseline: {n}, over the whole run) drift with it. "
                  f"'gain up to': profile's Amdahl bound for what the technique "
-                 f"addresses. Quality tolerance: {result.quality_tolerance:g} {tol_unit}. Memory: "
+                 f"addresses. In brackets: the change of {result.metric} from the baseline's "
+                 f"({'higher' if result.higher_is_better is not False else 'lower'} is better). "
+                 f"Quality tolerance: {result.quality_tolerance:g} {tol_unit}. Memory: "
                  f"{result.variants[0].memory_method if result.variants else ''}. "
                  f"Energy meter: {', '.join(sorted(meters)) or 'none'}.")
     return t
