@@ -1228,9 +1228,11 @@ def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per
     """Continuous batching fed by Poisson arrivals at `rate_per_s` requests/s (an open loop, like vLLM's
     benchmark_serving --request-rate).
 
-    Concurrency from Little's law (Little 1961): C = rate x E2E(C), solved by bisection over C up to
-    max_load_concurrency (the largest batch that fits, capped by the engine's max_batch_size); the engine
-    saturates when rate > C_max / E2E(C_max) (InfeasibleError).
+    Concurrency: the smallest C that completes the rate, C >= rate x E2E(C) by Little's law (Little 1961), with
+    the device time of C's batch (its prefills and decode steps) within the wall time, solved by bisection over C
+    up to max_load_concurrency (the largest batch that fits, capped by the engine's max_batch_size); the engine
+    saturates when the rate is above what C_max completes (InfeasibleError). Output tokens/s, $/M tokens and
+    J/token are the steady state's (_steady_state): the engine delivers the tokens that arrive.
     Queueing before prefill: the M/D/1 mean wait W = rho x S / (2 (1 - rho)) (Pollaczek-Khinchine), with
     rho = rate / saturation rate and S = 1 / saturation rate, added to TTFT (an estimate: arrivals Poisson,
     service taken as deterministic).
@@ -1247,22 +1249,49 @@ def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per
     def at(c: int) -> ServingPrediction:
         return predict_serving(model, spec, batch=c, scheduling="continuous", **kw)
 
+    def completes(p: ServingPrediction) -> float:
+        """Requests/s the engine completes at concurrency p.batch: Little's law over its latency, and no more than
+        its device time allows (the batch's prefills and decode steps, p.output_tokens_per_s)."""
+        return min(p.batch / p.e2e_latency_s, p.output_tokens_per_s / p.output_len)
+
     top = at(cap)
-    saturation = cap / top.e2e_latency_s  # requests/s the engine completes at its largest concurrency
+    saturation = completes(top)  # requests/s the engine completes at its largest concurrency
     if rate_per_s >= saturation:
         raise InfeasibleError(f"{rate_per_s:g} requests/s exceeds what {model.name} on "
                               f"{tp * pp * moe.attention_dp} x {spec.name} "
                               f"completes ({saturation:.3g} requests/s at {cap} in flight): the queue grows without "
                               "bound", f"use --rate < {saturation:.3g}, more devices, or fp8 weights/KV cache")
-    lo, hi = 1, cap  # smallest C with C >= rate x E2E(C): Little's law at the fixed point
+    lo, hi = 1, cap  # smallest C that completes the rate: C >= rate x E2E(C) (Little's law) and the device keeps up
     while lo < hi:
         mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if mid >= rate_per_s * at(mid).e2e_latency_s else (mid + 1, hi)
+        lo, hi = (lo, mid) if completes(at(mid)) >= rate_per_s else (mid + 1, hi)
     p = at(lo)
     rho = rate_per_s / saturation
     wait = rho / saturation / (2.0 * (1.0 - rho))
-    return replace(p, request_rate_per_s=rate_per_s, queue_wait_s=wait, ttft_s=p.ttft_s + wait,
-                   e2e_latency_s=p.e2e_latency_s + wait)
+    return _steady_state(replace(p, request_rate_per_s=rate_per_s, queue_wait_s=wait, ttft_s=p.ttft_s + wait,
+                                 e2e_latency_s=p.e2e_latency_s + wait), spec, rate_per_s)
+
+
+def _steady_state(p: ServingPrediction, spec: AcceleratorSpec, rate_per_s: float) -> ServingPrediction:
+    """Throughput, $/M tokens and J/token of an open loop that keeps up: in steady state the engine completes the
+    requests that arrive, so output tokens/s = rate x output tokens (not the throughput of the concurrency's
+    batch, which is what the engine could complete, above what arrives). The replica is rented the whole wall
+    time; it is busy the share of it its work takes (offered / batch throughput, drawing the batch's energy per
+    token) and idle the rest (predict.cost's idle power)."""
+    from accelopt.predict import cost
+
+    tokens_per_s = rate_per_s * p.output_len
+    usd: float | None = None
+    usd_per_s = cost.cost_usd(spec, p.n_devices, 1.0)
+    if usd_per_s is not None:
+        usd = float(usd_per_s) / tokens_per_s * 1e6
+    energy: float | None = None
+    if p.energy_j_per_output_token is not None:
+        idle_share = max(0.0, 1.0 - tokens_per_s / p.output_tokens_per_s)  # of each second of wall time
+        idle_j = float(cost.energy_j(spec, p.n_devices, idle_share, 0.0, cost.Facility()))
+        energy = p.energy_j_per_output_token + idle_j / tokens_per_s
+    return replace(p, output_tokens_per_s=tokens_per_s, output_tokens_per_s_per_device=tokens_per_s / p.n_devices,
+                   usd_per_million_output_tokens=usd, energy_j_per_output_token=energy)
 
 
 @dataclass(frozen=True, kw_only=True)
