@@ -285,6 +285,46 @@ def _print_table(title: str, rows: list[Any], tags: dict[str, str]) -> None:
     console().print(tb)
 
 
+def refuse_python_file(model: str, *, serve: bool = False) -> None:
+    """An InputError for a PyTorch file (file.py or file.py:factory) given to `plan` (a preset, a config.json or a
+    workload JSON) or `plan serve` (a preset or a config.json): it named the file an unknown model or a Hugging Face
+    Hub id. The fix is the route through a captured workload (plan) or `plan infer` (serve), with the file's own
+    factory name."""
+    from accelopt.errors import InputError
+
+    path, _, factory = model.partition(".py:")
+    path = path + ".py" if factory else model
+    if not path.endswith(".py"):
+        return
+    spec = f"{path}:{factory or _factory_name(path)}"
+    if serve:
+        raise InputError(f"--model {model!r} is a Python file: plan serve reads a preset name or a Hugging Face "
+                         "config.json (a transformer's shape)", f"predict your PyTorch model's inference with "
+                         f"`accelopt plan infer {spec} --hardware ...`, or give its config.json")
+    raise InputError(f"--model {model!r} is a Python file: plan reads a preset name, a Hugging Face config.json or a "
+                     "workload JSON", f"capture the model first: `accelopt profile {spec} --save-workload w.json`, "
+                     "then `--model w.json`")
+
+
+def _factory_name(path: str) -> str:
+    """The file's function that returns a ModelBundle (by its return annotation, read without running the file),
+    else 'FACTORY' for the user to fill in."""
+    import ast
+
+    from accelopt.userio import path_kind
+
+    if path_kind(path, "--model") != "file":
+        return "FACTORY"
+    try:
+        tree = ast.parse(open(path, encoding="utf-8").read())
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return "FACTORY"
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.returns is not None and "ModelBundle" in ast.unparse(node.returns):
+            return node.name
+    return "FACTORY"
+
+
 def _is_workload(model: str) -> bool:
     """A .json --model holding "ops" is a captured Workload (else a Hugging Face config.json); a file that
     cannot be read or parsed is an error naming it."""
@@ -604,6 +644,7 @@ def run_plan(opts: PlanOptions) -> None:
             print("\n".join(list_models()))
         return
     model = _required_model(opts.setup)
+    refuse_python_file(model)
     if _is_workload(model):
         _refuse_typed(opts.typed_flags, _NOT_FOR_WORKLOADS, f"--model {model} is a captured workload, which fixes "
                       "its dtype, batch and sequence length and is planned as data parallel x ZeRO 0-3 ranked by "

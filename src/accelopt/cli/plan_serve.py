@@ -106,8 +106,10 @@ def register_serve(plan_app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print JSON only."),
         html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained HTML report here."),
     ) -> None:
+        from accelopt.cli.plan import refuse_python_file
         from accelopt.predict.serving_plan import ServeOptions
 
+        refuse_python_file(model, serve=True)
         opts = ServeOptions(model=model, hardware=hardware, tp=tp, pp=pp, batch=batch, concurrency=concurrency,
                             rate=rate,
                             prompt=prompt, output=output, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
