@@ -12,7 +12,7 @@ EXAMPLE = "examples/my_model.py"
 
 @pytest.mark.parametrize("model", [EXAMPLE, f"{EXAMPLE}:build"])
 def test_plan_python_file_points_at_profile_save_workload(model: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_main(["plan", "--model", model, "--hardware", "h100-sxm", "--devices", "8", "--tokens",
+    code, _, err = run_main(["plan", "--model", model, "--hardware", "h100-sxm", "--devices", "8", "--tokens",
                                "1e9"], capsys)
     text = " ".join(err.split())
     assert code == 2 and "Hugging Face Hub id" not in text

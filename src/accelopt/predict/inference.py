@@ -470,7 +470,8 @@ def _class_rows(times: _OpTimes, invoke_s: float, t_stream_s: float,
     rows = [OpClassTime(op_class=k, where=w, ops=c.ops, time_s=c.time_s, flops=c.flops, bytes=c.bytes,
                         bound=max(c.time_by_bound_s, key=lambda b: c.time_by_bound_s[b]))
             for (k, w), c in times.classes.items()]
-    for name, t, b in (("weight-stream", t_stream_s, streamed_bytes), ("transfer", times.transfer_s, times.transfer_bytes)):
+    for name, t, b in (("weight-stream", t_stream_s, streamed_bytes),
+                       ("transfer", times.transfer_s, times.transfer_bytes)):
         if t > 0:
             rows.append(OpClassTime(op_class=name, where="link", ops=0, time_s=t, flops=0.0, bytes=b, bound="link"))
     if invoke_s > 0:
