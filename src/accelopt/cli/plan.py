@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from accelopt.cli.catalog import CATALOG_HELP
+from accelopt.units import RANGE_SYNTAX  # the help of --devices and of serve/infer's --batch (imported from here)
 
 if TYPE_CHECKING:  # the CLI imports the predictors lazily (start-up time)
     from accelopt.predict.query import LayoutFlags
@@ -316,11 +317,11 @@ def _factory_name(path: str) -> str:
     if path_kind(path, "--model") != "file":
         return "FACTORY"
     try:
-        tree = ast.parse(open(path, encoding="utf-8").read())
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return "FACTORY"
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.returns is not None and "ModelBundle" in ast.unparse(node.returns):
+        if isinstance(node, ast.FunctionDef) and node.returns and "ModelBundle" in ast.unparse(node.returns):
             return node.name
     return "FACTORY"
 
@@ -741,10 +742,6 @@ SLICE_HELP = ("devices per scale-up domain / slice (a TPU ICI slice of Multislic
               "NVLink domain): collectives cross slices over the scale-out network (DCN on TPUs); --devices must be "
               "a whole number of slices (or fewer devices than one slice); 0 = the device's whole scale-up domain")
 
-
-# What units.parse_int_range does with 'LOW..HIGH': doubles from LOW and always ends at HIGH (so powers of two only
-# when LOW is one); the help of --devices and of serve/infer's --batch says so.
-RANGE_SYNTAX = "LOW..HIGH doubles from LOW and ends at HIGH (3..9 = 3,6,9; 512..8192 = 512,1024,...,8192)"
 
 COLLECTIVES_HELP = ("spec TOML written by `accelopt probe --collectives --save FILE`: its measured all-reduce bus "
                     "bandwidth and latency replace the catalog's scale-up link (printed as measured)")
