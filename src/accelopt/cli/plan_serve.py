@@ -60,10 +60,10 @@ def register_serve(plan_app: typer.Typer) -> None:
                                                  help="Price per device-hour (overrides the catalog price)."),
         catalog: list[Path] = typer.Option([], "--catalog", help="Extra catalog TOML file(s)."),
         engine: Optional[str] = typer.Option(
-            None, "--engine", help="Serving engine whose memory rule applies: trtllm, vllm, gpt-fast, "
-            "optimum-habana, sgl-jax or neuron (the rules `validate --serving` uses; README); --memory-fraction and "
-            "--memory-basis override it, and its tensor-parallel all-reduce (--tp-allreduce). Default: vLLM's 0.9 of "
-            "total memory."),
+            None, "--engine", help="Serving engine whose memory rule applies: trtllm, trtllm-session, vllm, "
+            "gpt-fast, optimum-habana, sgl-jax or neuron (the rules `validate --serving` uses; README); "
+            "--memory-fraction and --memory-basis override it, and its tensor-parallel all-reduce "
+            "(--tp-allreduce). Default: vLLM's 0.9 of total memory."),
         tp_allreduce: Optional[str] = typer.Option(
             None, "--tp-allreduce", help="How the engine all-reduces across --tp ranks: nccl (NCCL/RCCL, whose tree "
             "chains the GPUs of one node: gpt-fast, TensorRT-LLM before 1.0) or custom (the engine's own kernel: vLLM, "

@@ -240,6 +240,11 @@ ENGINES: dict[str, EngineRule] = {
     # AUTO); v0.5/v0.6.1 engines used NCCL unless built with --use_custom_all_reduce (off then): the runs CSV's
     # tp_allreduce column says nccl for those rows.
     "trtllm": EngineRule("free", 0.9, "custom"),
+    # TensorRT-LLM v0.5/v0.6.1 gptSessionBenchmark (docs/source/performance.md at v0.6.1, commit 138f96d4): the
+    # page's GPT-J, Llama 2 7B and 70B build commands have no --paged_kv_cache (only Falcon-180B's does), so the
+    # session holds the batch's own contiguous KV cache for its input + output length, no pool: 1.0 of total, as
+    # gpt-fast. All-reduce: NCCL (the builds omit --use_custom_all_reduce, off by default then).
+    "trtllm-session": EngineRule("total", 1.0),
     # vLLM: gpu_memory_utilization (default 0.9) of total GPU memory (docs.vllm.ai, engine arguments).
     # All-reduce: vLLM's custom all-reduce kernel on CUDA and on ROCm (MI300: ROCm/vllm PR #27, 2024-05;
     # vllm-project/vllm PR #14125, #16010, 2025), NCCL/RCCL only above its size limit.
