@@ -209,8 +209,10 @@ def test_edge_tpu_first_data_op_unsupported_runs_all_on_the_host(tmp_path: Any) 
             bytes_written=128 * 768 * 4, dtype="fp32")
     wl = Workload(name="w", ops=[arange, emb, mm], meta={"params": 50257 * 768 + 768 * 768, "mode": "inference",
                                                         "input_bytes": 1024, "input_float": False})
-    pt = plan_inference({1: wl}, [get_device("edge-tpu")], dtype="int8",
-                        host_resolver=get_device).devices[0].points[0]
+    dev = plan_inference({1: wl}, [get_device("edge-tpu")], dtype="int8", host_resolver=get_device).devices[0]
+    pt = dev.points[0]
+    assert any(n.startswith("nothing runs on edge-tpu") for n in dev.notes)
+    assert not any("stream over the host link" in n for n in dev.notes)  # the weights stay on the host
     assert pt.transfer_s == 0 and pt.invoke_overhead_s == 0 and pt.device_compute_s == 0
     assert pt.host_ops == 3 and pt.streamed_weights_bytes == 0
     assert {r.op_class for r in pt.op_classes}.isdisjoint({"transfer", "invoke"})

@@ -532,7 +532,13 @@ def _energy_j(spec: AcceleratorSpec, host: AcceleratorSpec | None, latency_s: fl
     return e
 
 
-def _notes(spec: AcceleratorSpec, rt: InferenceRuntime, host: AcceleratorSpec | None, any_host_ops: bool) -> list[str]:
+def _delegates_nothing(wl: Workload, rt: InferenceRuntime) -> bool:
+    """Every forward op of `wl` falls back to the host (the first op that reads data is one the device cannot run)."""
+    return all(_host_flags([op for op in wl.ops if op.phase == "forward"], rt))
+
+
+def _notes(spec: AcceleratorSpec, rt: InferenceRuntime, host: AcceleratorSpec | None, any_host_ops: bool,
+           all_on_host: bool = False) -> list[str]:
     out = []
     if spec.tdp_w is None:
         out.append("no TDP in the catalog: energy n/a")
@@ -548,11 +554,14 @@ def _notes(spec: AcceleratorSpec, rt: InferenceRuntime, host: AcceleratorSpec | 
     link = rt.link_byte_per_s(spec)
     if rt.host_link_byte_per_s is not None and link > 0:
         out.append(f"host link {link / 1e9:g} GB/s per direction: family {rt.family!r} default (an assumption)")
-    if rt.weights_on_chip:
+    if all_on_host and host is not None:
+        out.append(f"nothing runs on {spec.name}: the first op that reads data is one it cannot run, so the whole "
+                   f"model runs on host {host.name} (no weights or activations go to the device)")
+    elif rt.weights_on_chip:
         out.append("activations assumed to stay on chip (no published on-chip bandwidth)")
         out.append(f"weights beyond the {spec.sram_bytes or 0:,.0f}-byte on-chip memory stream over the host link "
                    "every inference")
-    if any_host_ops and host is not None:
+    if any_host_ops and host is not None and not all_on_host:
         out.append(f"ops the device cannot run are counted on host {host.name} ({rt.partition} partition)")
     return out
 
@@ -585,12 +594,13 @@ def plan_inference(workloads: dict[int, Workload], specs: list[AcceleratorSpec],
         h_rt = runtime_for(h, rts) if h is not None else None
         pts = tuple(predict_point(workloads[b], spec, rt, prec, h, h_rt, b) for b in sorted(workloads))
         any_host = any(p.host_ops for p in pts)
+        all_on_host = all(_delegates_nothing(w, rt) for w in workloads.values())
         b1 = pts[0]
         meets = None if latency_budget_s is None else bool(b1.latency_s <= latency_budget_s and b1.fits)
         results.append(DeviceInference(device=spec.name, display_name=spec.display_name, kind=spec.kind,
                                        precision=prec, family=rt.family, fitted_on=rt.fitted_on,
                                        host=h.name if (h is not None and any_host) else None, points=pts,
-                                       meets_budget=meets, notes=tuple(_notes(spec, rt, h, any_host))))
+                                       meets_budget=meets, notes=tuple(_notes(spec, rt, h, any_host, all_on_host))))
     ranked = rank_devices(results, objective, latency_budget_s is not None)
     wl0 = workloads[min(workloads)]
     notes = []
