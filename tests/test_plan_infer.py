@@ -172,10 +172,50 @@ def test_per_op_fallback_counts_the_transfer_both_ways() -> None:
     plan = plan_inference({1: wl}, [spec], dtype="fp16", runtimes=rts, host=get_device("xeon-8480plus"))
     pt = plan.devices[0].points[0]
     link = 31.5e9 * 0.80  # default family: PCIe 4.0 x16 x link_eff
-    # out to the host: the odd op's input (fp16 = half the fp32 bytes); back: the second mm's input
-    expected = (256 * 256 * 2) / link + (2 * 256 * 256 * 2) / link
+    # out to the host: the first mm's output (fp16 = half the fp32 bytes); back: the odd op's output (the second
+    # mm's weight lives on the device: it read the whole 2 x 256 x 256 input before)
+    expected = (256 * 256 * 2) / link + (256 * 256 * 2) / link
     assert pt.transfer_s == pytest.approx(expected)
     assert pt.host_ops == 1 and pt.host_fallback_s > 0
+    row = next(r for r in pt.op_classes if r.op_class == "transfer")
+    assert row.bytes == 2 * 256 * 256 * 2  # the table shows what crosses (it printed 0 B)
+
+
+def test_a_crossing_op_s_weights_do_not_cross_the_link() -> None:
+    """An unsupported op reading a host-side table (an embedding: 50257 x 768 for GPT-2) after a device op: only
+    the device op's output crosses (the whole table was charged to the link: 96.5 ms on an Edge TPU)."""
+    from dataclasses import replace
+
+    mm = Op(name="aten.mm", kind="matmul", flops=2 * 256**3, bytes_read=2 * 256 * 256 * 4,
+            bytes_written=256 * 256 * 4, dtype="fp32")
+    table = Op(name="aten.special_op", kind="embedding", flops=0.0, bytes_read=50257 * 768 * 4 + 256 * 256 * 4,
+               bytes_written=256 * 768 * 4, dtype="fp32")
+    wl = Workload(name="w", ops=[mm, table], meta={"params": 65536, "mode": "inference", "input_bytes": 0})
+    rts = [replace(r, unsupported_ops=("aten.special_op",)) if r.family == "default" else r for r in load_runtimes()]
+    plan = plan_inference({1: wl}, [get_device("h100-sxm")], dtype="fp16", runtimes=rts,
+                          host=get_device("xeon-8480plus"))
+    pt = plan.devices[0].points[0]
+    assert pt.transfer_s == pytest.approx(256 * 256 * 2 / (31.5e9 * 0.80))  # mm's fp16 output over PCIe 4.0 x16
+
+
+def test_edge_tpu_first_data_op_unsupported_runs_all_on_the_host(tmp_path: Any) -> None:
+    """A GPT-2 (position ids from aten.arange, then aten.embedding, which the Edge TPU cannot run): nothing reads
+    data on the device before the embedding, so the compiler delegates nothing: no link transfer, no invoke (it
+    printed 'transfer | link | 0 ops | 96.5 ms | 0 B' and a 1 ms invoke)."""
+    arange = Op(name="aten.arange", kind="memory", flops=0.0, bytes_read=0.0, bytes_written=1024.0, dtype="int64")
+    emb = Op(name="aten.embedding", kind="embedding", flops=0.0, bytes_read=50257 * 768 * 4 + 1024,
+             bytes_written=128 * 768 * 4, dtype="fp32")
+    mm = Op(name="aten.mm", kind="matmul", flops=2 * 128 * 768 * 768, bytes_read=(128 + 768) * 768 * 4,
+            bytes_written=128 * 768 * 4, dtype="fp32")
+    wl = Workload(name="w", ops=[arange, emb, mm], meta={"params": 50257 * 768 + 768 * 768, "mode": "inference",
+                                                        "input_bytes": 1024, "input_float": False})
+    dev = plan_inference({1: wl}, [get_device("edge-tpu")], dtype="int8", host_resolver=get_device).devices[0]
+    pt = dev.points[0]
+    assert any(n.startswith("nothing runs on edge-tpu") for n in dev.notes)
+    assert not any("stream over the host link" in n for n in dev.notes)  # the weights stay on the host
+    assert pt.transfer_s == 0 and pt.invoke_overhead_s == 0 and pt.device_compute_s == 0
+    assert pt.host_ops == 3 and pt.streamed_weights_bytes == 0
+    assert {r.op_class for r in pt.op_classes}.isdisjoint({"transfer", "invoke"})
 
 
 # ---------------------------------------------------------------- the arithmetic, recomputed

@@ -26,3 +26,13 @@ def test_help_says_doubling_not_powers_of_two(cmd: list[str], flag: str) -> None
     line = next(ln for ln in out.splitlines() if ln.lstrip("│ ").startswith(flag))
     assert "doubles from LOW" in line and "3..9 = 3,6,9" in line, line
     assert not re.search(r"\.\.\d+ \(powers of two\)", line), line
+
+
+def test_a_bad_range_s_fix_says_what_the_parser_does() -> None:
+    """`plan --devices abc` said "write 512..8192 (powers of two)": the parser doubles from LOW and ends at HIGH."""
+    from accelopt.errors import InputError
+
+    with pytest.raises(InputError) as e:
+        parse_int_range("abc", "--devices")
+    assert "powers of two" not in e.value.fix and "3..9 = 3,6,9" in e.value.fix
+    assert parse_int_range("3..9") == [3, 6, 9]  # what the fix says

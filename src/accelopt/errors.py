@@ -51,13 +51,23 @@ def close_matches(name: str, known: Sequence[str], *, n: int = 3, cutoff: float 
     return [by_lower[c] for c in difflib.get_close_matches(name.lower(), list(by_lower), n=n, cutoff=cutoff)]
 
 
-def unknown_name(kind: str, name: str, known: list[str]) -> UnknownNameError:
-    """Build the error for an unknown name, suggesting the closest known ones."""
+LIST_IN_FULL = 40
+"""An unknown name's fix lists every known name up to this many; beyond it, the nearest ones and what lists all."""
+
+
+def unknown_name(kind: str, name: str, known: list[str], *, listed_by: str = "") -> UnknownNameError:
+    """Build the error for an unknown name, suggesting the closest known ones. With none close, the fix lists all
+    the known names when they are few (LIST_IN_FULL), else the nearest few (difflib's ratio, however low) and
+    `listed_by`, the command that lists them all (it cut the list at the first 40 in alphabetical order)."""
     suggestions = close_matches(name, known)
     if suggestions:
         fix = "did you mean " + " or ".join(repr(s) for s in suggestions) + "?"
+    elif len(known) <= LIST_IN_FULL:
+        fix = f"known {kind}s: " + ", ".join(sorted(known))
     else:
-        fix = f"known {kind}s: " + ", ".join(sorted(known)[:40])
+        nearest = close_matches(name, known, n=5, cutoff=0.0)
+        fix = (f"nearest of the {len(known)} known {kind}s: " + ", ".join(nearest)
+               + (f" (`{listed_by}` lists them all)" if listed_by else ""))
     return UnknownNameError(f"unknown {kind} {name!r}", fix)
 
 

@@ -173,9 +173,14 @@ MAX_COUNT = 2**31 - 1
 64-bit integer arithmetic of the models overflows."""
 
 
+RANGE_SYNTAX = "LOW..HIGH doubles from LOW and ends at HIGH (3..9 = 3,6,9; 512..8192 = 512,1024,...,8192)"
+"""What parse_int_range does with 'LOW..HIGH' (powers of two only when LOW is one): the help of --devices and of
+serve/infer's --batch, and the parser's own errors, say so."""
+
+
 def parse_int_range(text: str, what: str = "range", maximum: int = MAX_COUNT) -> list[int]:
-    """'512..8192' -> powers of two from 512 to 8192; '8,16,64' -> the list; '64' -> [64]. Each value is
-    1..`maximum`."""
+    """'512..8192' -> doubling from 512 to 8192; '3..9' -> 3, 6, 9 (ends at HIGH); '8,16,64' -> the list; '64' ->
+    [64]. Each value is 1..`maximum`."""
     values = _int_range(str(text).strip(), what)
     if max(values) > maximum:
         raise InputError(f"{what} {text!r}: {max(values):,} is more than {maximum:,}",
@@ -202,7 +207,7 @@ def _int_range(text: str, what: str) -> list[int]:
     try:
         counts = [parse_count(p, what) for p in parts if p.strip()]
     except InputError:
-        raise InputError(f"cannot read {what} {text!r}", "write 512..8192 (powers of two) or 8,16,64") from None
+        raise InputError(f"cannot read {what} {text!r}", f"write a list such as 8,16,64, or {RANGE_SYNTAX}") from None
     values = [_whole(c, what, text) for c in counts]
     if not values or any(v < 1 for v in values):
         raise InputError(f"bad {what} {text!r}", "write positive integers, e.g. 8,16,64 or 512..8192")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from accelopt.cli.catalog import CATALOG_HELP
+from accelopt.units import RANGE_SYNTAX  # the help of --devices and of serve/infer's --batch (imported from here)
 
 if TYPE_CHECKING:  # the CLI imports the predictors lazily (start-up time)
     from accelopt.predict.query import LayoutFlags
@@ -283,6 +284,46 @@ def _print_table(title: str, rows: list[Any], tags: dict[str, str]) -> None:
                    fmt_bytes(r.mem_total_bytes, binary=True), fmt_seconds(r.train_time_s), fmt_usd(r.cost_usd),
                    fmt_joules(r.energy_j))
     console().print(tb)
+
+
+def refuse_python_file(model: str, *, serve: bool = False) -> None:
+    """An InputError for a PyTorch file (file.py or file.py:factory) given to `plan` (a preset, a config.json or a
+    workload JSON) or `plan serve` (a preset or a config.json): it named the file an unknown model or a Hugging Face
+    Hub id. The fix is the route through a captured workload (plan) or `plan infer` (serve), with the file's own
+    factory name."""
+    from accelopt.errors import InputError
+
+    path, _, factory = model.partition(".py:")
+    path = path + ".py" if factory else model
+    if not path.endswith(".py"):
+        return
+    spec = f"{path}:{factory or _factory_name(path)}"
+    if serve:
+        raise InputError(f"--model {model!r} is a Python file: plan serve reads a preset name or a Hugging Face "
+                         "config.json (a transformer's shape)", f"predict your PyTorch model's inference with "
+                         f"`accelopt plan infer {spec} --hardware ...`, or give its config.json")
+    raise InputError(f"--model {model!r} is a Python file: plan reads a preset name, a Hugging Face config.json or a "
+                     "workload JSON", f"capture the model first: `accelopt profile {spec} --save-workload w.json`, "
+                     "then `--model w.json`")
+
+
+def _factory_name(path: str) -> str:
+    """The file's function that returns a ModelBundle (by its return annotation, read without running the file),
+    else 'FACTORY' for the user to fill in."""
+    import ast
+
+    from accelopt.userio import path_kind
+
+    if path_kind(path, "--model") != "file":
+        return "FACTORY"
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return "FACTORY"
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.returns and "ModelBundle" in ast.unparse(node.returns):
+            return node.name
+    return "FACTORY"
 
 
 def _is_workload(model: str) -> bool:
@@ -604,6 +645,7 @@ def run_plan(opts: PlanOptions) -> None:
             print("\n".join(list_models()))
         return
     model = _required_model(opts.setup)
+    refuse_python_file(model)
     if _is_workload(model):
         _refuse_typed(opts.typed_flags, _NOT_FOR_WORKLOADS, f"--model {model} is a captured workload, which fixes "
                       "its dtype, batch and sequence length and is planned as data parallel x ZeRO 0-3 ranked by "
@@ -700,10 +742,6 @@ SLICE_HELP = ("devices per scale-up domain / slice (a TPU ICI slice of Multislic
               "NVLink domain): collectives cross slices over the scale-out network (DCN on TPUs); --devices must be "
               "a whole number of slices (or fewer devices than one slice); 0 = the device's whole scale-up domain")
 
-
-# What units.parse_int_range does with 'LOW..HIGH': doubles from LOW and always ends at HIGH (so powers of two only
-# when LOW is one); the help of --devices and of serve/infer's --batch says so.
-RANGE_SYNTAX = "LOW..HIGH doubles from LOW and ends at HIGH (3..9 = 3,6,9; 512..8192 = 512,1024,...,8192)"
 
 COLLECTIVES_HELP = ("spec TOML written by `accelopt probe --collectives --save FILE`: its measured all-reduce bus "
                     "bandwidth and latency replace the catalog's scale-up link (printed as measured)")

@@ -175,15 +175,16 @@ def _workloads(model: str, batches: list[int], input_size: int | None, size: str
         if size is not None:
             raise InputError("--size applies to zoo models only", "use --input-size for the built-in examples")
         return {b: capture_inference(build_example(model, b, input_size, meta=True)) for b in batches}
-    from accelopt.workload import zoo
+    from accelopt.workload import examples, zoo
 
     looks_like_path = "/" in model or "\\" in model or ":" in model or model.endswith((".py", ".json"))
     from accelopt.userio import path_exists
 
-    if not looks_like_path and model.lower() not in zoo.list_models() and not path_exists(model):
+    trained = examples.list_examples()  # digits, chargpt: built by _load_bundle like the zoo
+    if not looks_like_path and model.lower() not in [*zoo.list_models(), *trained] and not path_exists(model):
         from accelopt.errors import unknown_name
 
-        raise unknown_name("model", model, [*EXAMPLES, *zoo.list_models()])
+        raise unknown_name("model", model, [*EXAMPLES, *zoo.list_models(), *trained])
     from accelopt.cli.profile import _load_bundle
 
     out = {}

@@ -60,10 +60,10 @@ def register_serve(plan_app: typer.Typer) -> None:
                                                  help="Price per device-hour (overrides the catalog price)."),
         catalog: list[Path] = typer.Option([], "--catalog", help="Extra catalog TOML file(s)."),
         engine: Optional[str] = typer.Option(
-            None, "--engine", help="Serving engine whose memory rule applies: trtllm, vllm, gpt-fast, "
-            "optimum-habana, sgl-jax or neuron (the rules `validate --serving` uses; README); --memory-fraction and "
-            "--memory-basis override it, and its tensor-parallel all-reduce (--tp-allreduce). Default: vLLM's 0.9 of "
-            "total memory."),
+            None, "--engine", help="Serving engine whose memory rule applies: trtllm, trtllm-session, vllm, "
+            "gpt-fast, optimum-habana, sgl-jax or neuron (the rules `validate --serving` uses; README); "
+            "--memory-fraction and --memory-basis override it, and its tensor-parallel all-reduce "
+            "(--tp-allreduce). Default: vLLM's 0.9 of total memory."),
         tp_allreduce: Optional[str] = typer.Option(
             None, "--tp-allreduce", help="How the engine all-reduces across --tp ranks: nccl (NCCL/RCCL, whose tree "
             "chains the GPUs of one node: gpt-fast, TensorRT-LLM before 1.0) or custom (the engine's own kernel: vLLM, "
@@ -106,8 +106,10 @@ def register_serve(plan_app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print JSON only."),
         html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained HTML report here."),
     ) -> None:
+        from accelopt.cli.plan import refuse_python_file
         from accelopt.predict.serving_plan import ServeOptions
 
+        refuse_python_file(model, serve=True)
         opts = ServeOptions(model=model, hardware=hardware, tp=tp, pp=pp, batch=batch, concurrency=concurrency,
                             rate=rate,
                             prompt=prompt, output=output, weight_dtype=weight_dtype, kv_dtype=kv_dtype,

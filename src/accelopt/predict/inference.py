@@ -365,10 +365,15 @@ def _skipped(op: Op) -> bool:
 
 
 def _host_flags(ops: list[Op], rt: InferenceRuntime) -> list[bool]:
-    """Which ops run on the host: unsupported ones (per-op), or everything from the first one on."""
+    """Which ops run on the host: unsupported ones (per-op), or everything from the first one on. Ops that read
+    nothing (constants such as position ids from aten.arange) do not open a device segment: when the first op that
+    reads data cannot run on the device, the whole model runs on the host (the Edge TPU compiler maps ops up to the
+    first unsupported one; with none before it, nothing is delegated)."""
     flags = [op.name in rt.unsupported_ops for op in ops]
     if rt.partition == "first-unsupported" and any(flags):
         first = flags.index(True)
+        if all(_skipped(op) or op.bytes_read == 0 for op in ops[:first]):
+            first = 0
         flags = [i >= first for i in range(len(ops))]
     return flags
 
@@ -403,13 +408,16 @@ class _OpTimes:
     device_s: float = 0.0
     host_s: float = 0.0
     transfer_s: float = 0.0
+    transfer_bytes: float = 0.0
     classes: dict[tuple[str, str], _ClassAcc] = field(default_factory=lambda: defaultdict(_ClassAcc))
 
 
 def _time_ops(ops: list[Op], on_host: list[bool], dev: _Side, hst: _Side | None, link_byte_per_s: float) -> _OpTimes:
-    """Roofline time of every op where it runs, and the tensors crossing the host link between the two sides."""
+    """Roofline time of every op where it runs, and the tensors crossing the host link between the two sides: at a
+    change of side, the activation the other side produced last (the previous op's output), not the op's whole
+    reads (an embedding's table or a layer's weights live on the side that runs it)."""
     out = _OpTimes()
-    prev_host: bool | None = None
+    prev: tuple[Op, bool] | None = None
     for op, h in zip(ops, on_host, strict=True):
         if _skipped(op):
             continue
@@ -419,9 +427,11 @@ def _time_ops(ops: list[Op], on_host: list[bool], dev: _Side, hst: _Side | None,
             out.host_s += t
         else:
             out.device_s += t
-        if prev_host is not None and h != prev_host and link_byte_per_s > 0:  # the op's input crosses the link
-            out.transfer_s += op.bytes_read * _scale(op, dev.dtype) / link_byte_per_s
-        prev_host = h
+        if prev is not None and h != prev[1] and link_byte_per_s > 0:  # the other side's output crosses the link
+            crossing = prev[0].bytes_written * _scale(prev[0], dev.dtype)  # one copy's output: the last one's
+            out.transfer_bytes += crossing
+            out.transfer_s += crossing / link_byte_per_s
+        prev = (op, h)
         c = out.classes[(op.kind, "host" if h else "device")]
         c.ops += op.count
         c.time_s += t
@@ -431,14 +441,15 @@ def _time_ops(ops: list[Op], on_host: list[bool], dev: _Side, hst: _Side | None,
     return out
 
 
-def _input_transfer_s(wl: Workload, ops: list[Op], on_host: list[bool], run: str, link_byte_per_s: float) -> float:
+def _input_transfer_bytes(wl: Workload, ops: list[Op], on_host: list[bool], run: str,
+                          link_byte_per_s: float) -> float:
     """The batch's input sent to the device when its first op runs there (0 over shared memory)."""
     first_on_device = next((not h for op, h in zip(ops, on_host, strict=True) if not _skipped(op)), True)
     if link_byte_per_s <= 0 or not first_on_device:
         return 0.0
     # a float input (captured in fp32) is sent at the run dtype; integer inputs (token ids) as they are
     in_scale = DTYPE_BYTES[run] / 4 if wl.meta.get("input_float", True) else 1.0
-    return float(wl.meta.get("input_bytes") or 0.0) * in_scale / link_byte_per_s
+    return float(wl.meta.get("input_bytes") or 0.0) * in_scale
 
 
 def _weights_on_device(spec: AcceleratorSpec, rt: InferenceRuntime, weights_bytes: float, ops: list[Op],
@@ -453,17 +464,18 @@ def _weights_on_device(spec: AcceleratorSpec, rt: InferenceRuntime, weights_byte
     return onchip, on_dev - onchip
 
 
-def _class_rows(times: _OpTimes, rt: InferenceRuntime, t_stream_s: float,
+def _class_rows(times: _OpTimes, invoke_s: float, t_stream_s: float,
                 streamed_bytes: float) -> tuple[OpClassTime, ...]:
     """The roofline table: op classes plus the weight-stream, transfer and invoke terms, largest first."""
     rows = [OpClassTime(op_class=k, where=w, ops=c.ops, time_s=c.time_s, flops=c.flops, bytes=c.bytes,
                         bound=max(c.time_by_bound_s, key=lambda b: c.time_by_bound_s[b]))
             for (k, w), c in times.classes.items()]
-    for name, t, b in (("weight-stream", t_stream_s, streamed_bytes), ("transfer", times.transfer_s, 0.0)):
+    for name, t, b in (("weight-stream", t_stream_s, streamed_bytes),
+                       ("transfer", times.transfer_s, times.transfer_bytes)):
         if t > 0:
             rows.append(OpClassTime(op_class=name, where="link", ops=0, time_s=t, flops=0.0, bytes=b, bound="link"))
-    if rt.invoke_overhead_s > 0:
-        rows.append(OpClassTime(op_class="invoke", where="device", ops=0, time_s=rt.invoke_overhead_s, flops=0.0,
+    if invoke_s > 0:
+        rows.append(OpClassTime(op_class="invoke", where="device", ops=0, time_s=invoke_s, flops=0.0,
                                 bytes=0.0, bound="fixed"))
     return tuple(sorted(rows, key=lambda r: -r.time_s))
 
@@ -479,11 +491,15 @@ def predict_point(wl: Workload, spec: AcceleratorSpec, rt: InferenceRuntime, pre
     hst = _Side(host, host_rt, _host_precision(host, precision.run)) if host is not None and host_rt else None
     link = rt.link_byte_per_s(spec) * rt.link_eff
     times = _time_ops(ops, on_host, _Side(spec, rt, precision.run), hst, link)
-    times.transfer_s += _input_transfer_s(wl, ops, on_host, precision.run, link)
+    in_bytes = _input_transfer_bytes(wl, ops, on_host, precision.run, link)
+    times.transfer_bytes += in_bytes
+    times.transfer_s += in_bytes / link if link > 0 else 0.0
     weights = float(wl.meta.get("params") or 0.0) * DTYPE_BYTES[precision.run]
     onchip, streamed = _weights_on_device(spec, rt, weights, ops, on_host)
     t_stream = streamed / link if streamed > 0 and link > 0 else 0.0
-    latency = rt.invoke_overhead_s + times.device_s + times.host_s + times.transfer_s + t_stream
+    # the device is not invoked when every op falls back to the host
+    invoke_s = rt.invoke_overhead_s if not all(on_host) else 0.0
+    latency = invoke_s + times.device_s + times.host_s + times.transfer_s + t_stream
     acts = max((op.bytes_total * _scale(op, precision.run) for op in ops if not _skipped(op)), default=0.0)
     total = weights + acts + rt.workspace_bytes
     energy = _energy_j(spec, host, latency, times.device_s, times.host_s)
@@ -492,13 +508,13 @@ def predict_point(wl: Workload, spec: AcceleratorSpec, rt: InferenceRuntime, pre
     return InferencePoint(device=spec.name, batch=batch, dtype=precision.run, latency_s=latency,
                           throughput_per_s=batch / latency, device_compute_s=times.device_s,
                           host_fallback_s=times.host_s, transfer_s=times.transfer_s, weight_stream_s=t_stream,
-                          invoke_overhead_s=rt.invoke_overhead_s, weights_bytes=weights, activations_bytes=acts,
+                          invoke_overhead_s=invoke_s, weights_bytes=weights, activations_bytes=acts,
                           workspace_bytes=rt.workspace_bytes, memory_total_bytes=total, onchip_weights_bytes=onchip,
                           streamed_weights_bytes=streamed, fits=rt.weights_on_chip or total <= spec.memory_bytes,
                           host_ops=sum(op.count for op, h in zip(ops, on_host, strict=True) if h and not _skipped(op)),
                           energy_per_inference_j=per_inf, inferences_per_j=(1.0 / per_inf) if per_inf else None,
                           power_w=(energy / latency) if energy is not None else None,
-                          cost_usd_per_million=cost, op_classes=_class_rows(times, rt, t_stream, streamed))
+                          cost_usd_per_million=cost, op_classes=_class_rows(times, invoke_s, t_stream, streamed))
 
 
 def _energy_j(spec: AcceleratorSpec, host: AcceleratorSpec | None, latency_s: float, t_dev_s: float,
@@ -516,7 +532,13 @@ def _energy_j(spec: AcceleratorSpec, host: AcceleratorSpec | None, latency_s: fl
     return e
 
 
-def _notes(spec: AcceleratorSpec, rt: InferenceRuntime, host: AcceleratorSpec | None, any_host_ops: bool) -> list[str]:
+def _delegates_nothing(wl: Workload, rt: InferenceRuntime) -> bool:
+    """Every forward op of `wl` falls back to the host (the first op that reads data is one the device cannot run)."""
+    return all(_host_flags([op for op in wl.ops if op.phase == "forward"], rt))
+
+
+def _notes(spec: AcceleratorSpec, rt: InferenceRuntime, host: AcceleratorSpec | None, any_host_ops: bool,
+           all_on_host: bool = False) -> list[str]:
     out = []
     if spec.tdp_w is None:
         out.append("no TDP in the catalog: energy n/a")
@@ -532,11 +554,14 @@ def _notes(spec: AcceleratorSpec, rt: InferenceRuntime, host: AcceleratorSpec | 
     link = rt.link_byte_per_s(spec)
     if rt.host_link_byte_per_s is not None and link > 0:
         out.append(f"host link {link / 1e9:g} GB/s per direction: family {rt.family!r} default (an assumption)")
-    if rt.weights_on_chip:
+    if all_on_host and host is not None:
+        out.append(f"nothing runs on {spec.name}: the first op that reads data is one it cannot run, so the whole "
+                   f"model runs on host {host.name} (no weights or activations go to the device)")
+    elif rt.weights_on_chip:
         out.append("activations assumed to stay on chip (no published on-chip bandwidth)")
         out.append(f"weights beyond the {spec.sram_bytes or 0:,.0f}-byte on-chip memory stream over the host link "
                    "every inference")
-    if any_host_ops and host is not None:
+    if any_host_ops and host is not None and not all_on_host:
         out.append(f"ops the device cannot run are counted on host {host.name} ({rt.partition} partition)")
     return out
 
@@ -569,12 +594,13 @@ def plan_inference(workloads: dict[int, Workload], specs: list[AcceleratorSpec],
         h_rt = runtime_for(h, rts) if h is not None else None
         pts = tuple(predict_point(workloads[b], spec, rt, prec, h, h_rt, b) for b in sorted(workloads))
         any_host = any(p.host_ops for p in pts)
+        all_on_host = all(_delegates_nothing(w, rt) for w in workloads.values())
         b1 = pts[0]
         meets = None if latency_budget_s is None else bool(b1.latency_s <= latency_budget_s and b1.fits)
         results.append(DeviceInference(device=spec.name, display_name=spec.display_name, kind=spec.kind,
                                        precision=prec, family=rt.family, fitted_on=rt.fitted_on,
                                        host=h.name if (h is not None and any_host) else None, points=pts,
-                                       meets_budget=meets, notes=tuple(_notes(spec, rt, h, any_host))))
+                                       meets_budget=meets, notes=tuple(_notes(spec, rt, h, any_host, all_on_host))))
     ranked = rank_devices(results, objective, latency_budget_s is not None)
     wl0 = workloads[min(workloads)]
     notes = []

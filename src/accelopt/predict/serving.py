@@ -240,6 +240,11 @@ ENGINES: dict[str, EngineRule] = {
     # AUTO); v0.5/v0.6.1 engines used NCCL unless built with --use_custom_all_reduce (off then): the runs CSV's
     # tp_allreduce column says nccl for those rows.
     "trtllm": EngineRule("free", 0.9, "custom"),
+    # TensorRT-LLM v0.5/v0.6.1 gptSessionBenchmark (docs/source/performance.md at v0.6.1, commit 138f96d4): the
+    # page's GPT-J, Llama 2 7B and 70B build commands have no --paged_kv_cache (only Falcon-180B's does), so the
+    # session holds the batch's own contiguous KV cache for its input + output length, no pool: 1.0 of total, as
+    # gpt-fast. All-reduce: NCCL (the builds omit --use_custom_all_reduce, off by default then).
+    "trtllm-session": EngineRule("total", 1.0),
     # vLLM: gpu_memory_utilization (default 0.9) of total GPU memory (docs.vllm.ai, engine arguments).
     # All-reduce: vLLM's custom all-reduce kernel on CUDA and on ROCm (MI300: ROCm/vllm PR #27, 2024-05;
     # vllm-project/vllm PR #14125, #16010, 2025), NCCL/RCCL only above its size limit.
@@ -1228,9 +1233,11 @@ def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per
     """Continuous batching fed by Poisson arrivals at `rate_per_s` requests/s (an open loop, like vLLM's
     benchmark_serving --request-rate).
 
-    Concurrency from Little's law (Little 1961): C = rate x E2E(C), solved by bisection over C up to
-    max_load_concurrency (the largest batch that fits, capped by the engine's max_batch_size); the engine
-    saturates when rate > C_max / E2E(C_max) (InfeasibleError).
+    Concurrency: the smallest C that completes the rate, C >= rate x E2E(C) by Little's law (Little 1961), with
+    the device time of C's batch (its prefills and decode steps) within the wall time, solved by bisection over C
+    up to max_load_concurrency (the largest batch that fits, capped by the engine's max_batch_size); the engine
+    saturates when the rate is above what C_max completes (InfeasibleError). Output tokens/s, $/M tokens and
+    J/token are the steady state's (_steady_state): the engine delivers the tokens that arrive.
     Queueing before prefill: the M/D/1 mean wait W = rho x S / (2 (1 - rho)) (Pollaczek-Khinchine), with
     rho = rate / saturation rate and S = 1 / saturation rate, added to TTFT (an estimate: arrivals Poisson,
     service taken as deterministic).
@@ -1247,22 +1254,49 @@ def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per
     def at(c: int) -> ServingPrediction:
         return predict_serving(model, spec, batch=c, scheduling="continuous", **kw)
 
+    def completes(p: ServingPrediction) -> float:
+        """Requests/s the engine completes at concurrency p.batch: Little's law over its latency, and no more than
+        its device time allows (the batch's prefills and decode steps, p.output_tokens_per_s)."""
+        return min(p.batch / p.e2e_latency_s, p.output_tokens_per_s / p.output_len)
+
     top = at(cap)
-    saturation = cap / top.e2e_latency_s  # requests/s the engine completes at its largest concurrency
+    saturation = completes(top)  # requests/s the engine completes at its largest concurrency
     if rate_per_s >= saturation:
         raise InfeasibleError(f"{rate_per_s:g} requests/s exceeds what {model.name} on "
                               f"{tp * pp * moe.attention_dp} x {spec.name} "
                               f"completes ({saturation:.3g} requests/s at {cap} in flight): the queue grows without "
                               "bound", f"use --rate < {saturation:.3g}, more devices, or fp8 weights/KV cache")
-    lo, hi = 1, cap  # smallest C with C >= rate x E2E(C): Little's law at the fixed point
+    lo, hi = 1, cap  # smallest C that completes the rate: C >= rate x E2E(C) (Little's law) and the device keeps up
     while lo < hi:
         mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if mid >= rate_per_s * at(mid).e2e_latency_s else (mid + 1, hi)
+        lo, hi = (lo, mid) if completes(at(mid)) >= rate_per_s else (mid + 1, hi)
     p = at(lo)
     rho = rate_per_s / saturation
     wait = rho / saturation / (2.0 * (1.0 - rho))
-    return replace(p, request_rate_per_s=rate_per_s, queue_wait_s=wait, ttft_s=p.ttft_s + wait,
-                   e2e_latency_s=p.e2e_latency_s + wait)
+    return _steady_state(replace(p, request_rate_per_s=rate_per_s, queue_wait_s=wait, ttft_s=p.ttft_s + wait,
+                                 e2e_latency_s=p.e2e_latency_s + wait), spec, rate_per_s)
+
+
+def _steady_state(p: ServingPrediction, spec: AcceleratorSpec, rate_per_s: float) -> ServingPrediction:
+    """Throughput, $/M tokens and J/token of an open loop that keeps up: in steady state the engine completes the
+    requests that arrive, so output tokens/s = rate x output tokens (not the throughput of the concurrency's
+    batch, which is what the engine could complete, above what arrives). The replica is rented the whole wall
+    time; it is busy the share of it its work takes (offered / batch throughput, drawing the batch's energy per
+    token) and idle the rest (predict.cost's idle power)."""
+    from accelopt.predict import cost
+
+    tokens_per_s = rate_per_s * p.output_len
+    usd: float | None = None
+    usd_per_s = cost.cost_usd(spec, p.n_devices, 1.0)
+    if usd_per_s is not None:
+        usd = float(usd_per_s) / tokens_per_s * 1e6
+    energy: float | None = None
+    if p.energy_j_per_output_token is not None:
+        idle_share = max(0.0, 1.0 - tokens_per_s / p.output_tokens_per_s)  # of each second of wall time
+        idle_j = float(cost.energy_j(spec, p.n_devices, idle_share, 0.0, cost.Facility()))
+        energy = p.energy_j_per_output_token + idle_j / tokens_per_s
+    return replace(p, output_tokens_per_s=tokens_per_s, output_tokens_per_s_per_device=tokens_per_s / p.n_devices,
+                   usd_per_million_output_tokens=usd, energy_j_per_output_token=energy)
 
 
 @dataclass(frozen=True, kw_only=True)

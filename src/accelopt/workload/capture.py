@@ -290,6 +290,9 @@ def capture_workload(bundle: ModelBundle, *, mode: str = "train", dtype: str = "
         raise InputError(f"warmup_steps = {warmup_steps!r} must be a non-negative integer", "pass 0 or more")
     inputs, targets = bundle.first_batch()
     inputs, targets = _to_device(inputs, dev), _to_device(targets, dev)
+    # counted before the move: Module.to gives each module its own new Parameter, so weights shared by two modules
+    # (GPT-2's tied input embedding and LM head) are counted twice after it
+    params = bundle.param_count()
     bundle.model.to(dev)
     bundle.model.train(mode == "train")
     opt = bundle.optimizer() if mode == "train" else None
@@ -302,18 +305,18 @@ def capture_workload(bundle: ModelBundle, *, mode: str = "train", dtype: str = "
 
         torch.cuda.synchronize(dev)
     ops = compact_ops(rec.ops) if compact else rec.ops
-    meta = _meta(bundle, mode, dtype, dev, rec)
+    meta = _meta(bundle, mode, dtype, dev, rec, params)
     meta["aten_calls"] = len(rec.ops)
     return Workload(name=bundle.name, ops=ops, meta=meta)
 
 
-def _meta(bundle: ModelBundle, mode: str, dtype: str, dev: Any, rec: _Recorder) -> dict[str, Any]:
+def _meta(bundle: ModelBundle, mode: str, dtype: str, dev: Any, rec: _Recorder, params: int) -> dict[str, Any]:
     import torch
 
     meta: dict[str, Any] = {k: v for k, v in bundle.meta.items() if isinstance(v, (str, int, float, bool, list))}
     meta.update({
         "model": bundle.name, "mode": mode, "dtype": dtype, "batch_size": bundle.batch_size,
-        "seq_len": bundle.meta.get("seq_len"), "params": bundle.param_count(), "device": str(dev),
+        "seq_len": bundle.meta.get("seq_len"), "params": params, "device": str(dev),
         "source": "capture", "torch_version": torch.__version__,
         "unmodeled_ops": dict(sorted(rec.unmodeled.items())),
     })

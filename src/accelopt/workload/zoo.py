@@ -360,6 +360,16 @@ def list_models() -> list[str]:
     return sorted(_BUILDERS)
 
 
+def unknown_model(name: str) -> InputError:
+    """An unknown model name for `profile`/`optimize`: the closest among the zoo and the trained examples (digits,
+    chargpt: they were never suggested), and the other forms a model may take."""
+    from accelopt.workload import examples
+
+    err = unknown_name("model", name, [*list_models(), *examples.list_examples()])
+    return type(err)(err.problem, f"{err.fix} (also accepted: path/file.py:factory, a function returning a "
+                     "ModelBundle; a Hugging Face config.json or its folder)")
+
+
 def list_sizes(name: str) -> list[str]:
     extra = [alias for (model, alias) in _SIZE_ALIASES if model == name]
     return [*SIZES, *extra]
@@ -374,7 +384,7 @@ def build(name: str, size: str = "tiny", *, batch_size: int | None = None, seq_l
     """
     key = name.lower()
     if key not in _BUILDERS:
-        raise unknown_name("model", name, list_models())
+        raise unknown_model(name)
     sz = _SIZE_ALIASES.get((key, size.lower()), size.lower())
     if sz not in SIZES:
         raise unknown_name(f"{key} size", size, list_sizes(key))
