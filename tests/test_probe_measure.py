@@ -44,6 +44,27 @@ def test_figure_rates_from_times() -> None:
     assert f.median == 4.0 and f.p10 == pytest.approx(8 / 3.6) and f.p90 == pytest.approx(8 / 1.2)
 
 
+def test_figure_spread_is_that_of_the_rates_shown() -> None:
+    """The probe table's spread sat beside rate columns but was the times' spread: matmul.bf16 median 405, p10 21,
+    p90 435 GFLOP/s printed 1835% where (p90 - p10) / median of the row is 102%."""
+    stats = Stats.of([1.0, 1.0, 1.0, 1.0, 20.0])  # one slow repeat stretches the times' p90
+    f = probe.figure_from_times("matmul.bf16", "flop_per_s", 8.0, stats, "d")
+    assert f.spread == pytest.approx((f.p90 - f.p10) / f.median)
+    assert f.spread < stats.spread
+
+
+def test_older_probe_document_loads_with_spread_of_rates(cpu_result: probe.ProbeResult) -> None:
+    """A version-3 document's spread (of the times) is recomputed from its rates when it loads."""
+    from accelopt.report import schema
+
+    doc = schema.dump("probe", cpu_result)
+    assert doc["schema_version"] == 4
+    old = {**doc, "schema_version": 3, "figures": [{**f, "spread": 99.0} for f in doc["figures"]]}
+    loaded = schema.load("probe", old)
+    for f in loaded.figures:
+        assert f.spread == pytest.approx((f.p90 - f.p10) / f.median)
+
+
 def test_measured_spec_loads_as_device_and_catalog(cpu_result: probe.ProbeResult, tmp_path: Path) -> None:
     path = probe.save_spec(cpu_result, tmp_path / "m.toml")
     spec = get_device(str(path))
