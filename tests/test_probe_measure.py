@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -265,3 +266,21 @@ def test_spec_with_device_to_device_figures(cpu_result: probe.ProbeResult, tmp_p
     src = spec.source_of("scaleup_bandwidth_byte_per_s")
     assert src == "measured by accelopt probe on node1, 2026-11-26, torch 2.11.0"
     assert (spec.source_of("scaleup_domain_devices") or "").startswith("local GPUs with device-to-device")
+
+
+def test_ctrl_c_before_the_first_figure_says_so(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C before the first figure printed nothing and exited 130 (run_probe re-raises KeyboardInterrupt when
+    nothing was measured; typer turned it into a silent exit)."""
+    from conftest import run_main
+
+    def interrupted(step: probe.Step) -> probe.Step:
+        def stop() -> probe.Figure:
+            raise KeyboardInterrupt
+        return dataclasses.replace(step, run=stop)
+
+    monkeypatch.setattr(probe, "calibrate_steps", lambda torch, device, steps, settings: [interrupted(s) for s in steps])
+    code, out, err = run_main(["probe", "--quick", "--device", "cpu", "--no-save"], capsys)
+    assert code == 130
+    assert "interrupted (Ctrl-C) before the first figure was measured: nothing saved or recorded" in " ".join(
+        err.split())
