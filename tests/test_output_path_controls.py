@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import run_main
 
 ESC_NAME = "\x1b[31mred"
@@ -19,12 +18,12 @@ def _shown(text: str) -> None:
 
 def test_html_path_of_a_run_and_of_history_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     page = tmp_path / f"{ESC_NAME}.html"
-    code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "-m", "resnet50", "--max-rows", "1",
-                               "--html", str(page)], capsys)
+    code, _, err = run_main(["simulate", "run", "-d", "tpu-v1", "-m", "resnet50", "--max-rows", "1",
+                             "--html", str(page)], capsys)
     assert code == 0 and page.is_file(), err
     _shown(err)
     again = tmp_path / f"{ESC_NAME}-again.html"
-    code, out, err = run_main(["history", "show", "latest", "--html", str(again)], capsys)
+    code, _, err = run_main(["history", "show", "latest", "--html", str(again)], capsys)
     assert code == 0 and again.is_file(), err
     _shown(err)
 

@@ -279,8 +279,9 @@ def test_ctrl_c_before_the_first_figure_says_so(monkeypatch: pytest.MonkeyPatch,
             raise KeyboardInterrupt
         return dataclasses.replace(step, run=stop)
 
-    monkeypatch.setattr(probe, "calibrate_steps", lambda torch, device, steps, settings: [interrupted(s) for s in steps])
-    code, out, err = run_main(["probe", "--quick", "--device", "cpu", "--no-save"], capsys)
+    monkeypatch.setattr(probe, "calibrate_steps",
+                        lambda torch, device, steps, settings: [interrupted(s) for s in steps])
+    code, _, err = run_main(["probe", "--quick", "--device", "cpu", "--no-save"], capsys)
     assert code == 130
     assert "interrupted (Ctrl-C) before the first figure was measured: nothing saved or recorded" in " ".join(
         err.split())
