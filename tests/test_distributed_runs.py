@@ -100,7 +100,7 @@ def test_fsdp_matches_one_process(ddp_run: DistributedResult) -> None:
     buf = io.StringIO()
     render(r, make_console(file=buf, width=160))
     text = buf.getvalue()
-    assert "fsdp on 2 x 1 ranks (gloo, cpu)" in text and "straggler: rank" in text
+    assert "fsdp on 2 ranks on 1 node (gloo, cpu)" in text and "straggler: rank" in text
     assert "plan's prediction: left out" in text  # no spec given: said, not silently skipped
     for rank in r.ranks:
         _assert_same_losses(rank.losses, ddp_run.single.losses)  # same model, seed and batches

@@ -58,7 +58,7 @@ def test_an_infeasible_limit_names_the_least_limit_that_fits() -> None:
     assert balanced_bounds(_layers(), 2, memory_limit_bytes=2.236e-07 * GiB) == [0, 3, 4]
 
 
-@pytest.mark.parametrize("gib", [0.0, -1.0, float("nan"), float("inf")])
+@pytest.mark.parametrize("gib", [0.0, -1.0, float("nan"), float("inf"), 2.0**21])
 def test_a_limit_that_is_not_a_positive_size_is_refused(gib: float) -> None:
     with pytest.raises(InputError, match="--stage-memory-gib"):
         DistConfig(bundle_ref="m.py:f", parallel="pipeline", stage_memory_limit_bytes=gib * GiB)
@@ -67,8 +67,12 @@ def test_a_limit_that_is_not_a_positive_size_is_refused(gib: float) -> None:
 @pytest.mark.parametrize(("argv", "said"), [
     (["--nproc", "2", "--parallel", "ddp", "--stage-memory-gib", "1"], "--parallel pipeline only"),
     (["--stage-memory-gib", "1"], "distributed runs only"),
-    (["--nproc", "2", "--parallel", "pipeline", "--stage-memory-gib", "-2"], "not a positive, finite size"),
-    (["--nproc", "2", "--parallel", "pipeline", "--stage-memory-gib", "nan"], "not a positive, finite size"),
+    (["--nproc", "2", "--parallel", "pipeline", "--stage-memory-gib", "-2"], "-2 is not a memory size"),
+    (["--nproc", "2", "--parallel", "pipeline", "--stage-memory-gib", "nan"], "nan is not a memory size"),
+    # 1e308 GiB overflowed to infinite bytes and was refused as '--stage-memory-gib inf'
+    (["--nproc", "2", "--parallel", "pipeline", "--stage-memory-gib", "1e308"],
+     "1e+308 is not a memory size: it must be positive and at most 1,048,576 GiB"),
+    (["--nproc", "2", "--parallel", "pipeline", "--stage-memory-gib", "2e6"], "at most 1,048,576 GiB (1 PiB"),
 ])
 def test_bad_stage_memory_flags_exit_2_before_launch(argv: list[str], said: str, no_launch: None,
                                                      capsys: pytest.CaptureFixture[str]) -> None:

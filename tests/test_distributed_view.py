@@ -95,3 +95,13 @@ def test_console_and_page_show_the_runs_notes() -> None:
     r.notes = ["1 BatchNorm layer(s), 1 (BatchNorm1d), normalize over each rank's slice of the batch"]
     for text in (" ".join(_console(r).split()), _page(r)):
         assert "1 (BatchNorm1d), normalize over each rank" in text  # the page escapes the apostrophe
+
+
+def test_title_says_how_many_ranks_on_how_many_nodes() -> None:
+    """The title read 'ddp on 2 x 1 ranks (gloo, cpu)': 2 ranks per node on 1 node, not '2 x 1 ranks'."""
+    from accelopt.report.distributed_view import ranks_text
+
+    r = _result(None)
+    text = " ".join(_console(r).split())
+    assert "pipeline on 2 ranks on 1 node (gloo, cpu)" in text and "2 x 1" not in text
+    assert ranks_text(4, 2) == "8 ranks on 2 nodes (4 per node)"

@@ -444,6 +444,15 @@ def test_profile_recommendations_name_real_techniques() -> None:
     # a combination with an unbounded part is unbounded (bf16+compile was flagged ABOVE compile's bound alone)
     bound, why = gain_bound(d, ["bf16", "compile"])
     assert bound is None and "bf16" in why
+    # overlapping shares (channels-last: compute-bound ops and convolutions, mostly the same ops) summed to
+    # r >= 1 and the bound read inf ("infx"); the convolutions' roof time (0.8 - 0.75 of the step) still stays
+    conv = [Recommendation(action="c", evidence="e", share=0.7, speedup_max=1 / 0.32, formula="f",
+                           category="compute-bound ops", techniques=("channels-last", "compile")),
+            Recommendation(action="d", evidence="e", share=0.8, speedup_max=1 / 0.25, formula="f",
+                           category="compute-bound ops", techniques=("channels-last",))]
+    bound, why = gain_bound(Diagnosis(bound="compute-bound ops", verdict="v", shares={}, recommendations=conv),
+                            ["channels-last"])
+    assert bound == pytest.approx(1 / 0.05) and "overlap" in why  # 0.68 + 0.75 > 1: capped at 1 - 0.05
     d.shares["input pipeline"] = 0.02  # under MIN_SHARE: no recommendation, but the share still bounds the gain
     assert gain_bound(d, ["input-pipeline"])[0] == pytest.approx(1 / 0.98)
     import inspect

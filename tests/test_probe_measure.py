@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -42,6 +43,27 @@ def test_figure_rates_from_times() -> None:
     f = probe.figure_from_times("matmul.fp32", "flop_per_s", 8.0, stats, "d")
     # rate = work / time: median 8/2, slow end 8/p90(time), fast end 8/p10(time)
     assert f.median == 4.0 and f.p10 == pytest.approx(8 / 3.6) and f.p90 == pytest.approx(8 / 1.2)
+
+
+def test_figure_spread_is_that_of_the_rates_shown() -> None:
+    """The probe table's spread sat beside rate columns but was the times' spread: matmul.bf16 median 405, p10 21,
+    p90 435 GFLOP/s printed 1835% where (p90 - p10) / median of the row is 102%."""
+    stats = Stats.of([1.0, 1.0, 1.0, 1.0, 20.0])  # one slow repeat stretches the times' p90
+    f = probe.figure_from_times("matmul.bf16", "flop_per_s", 8.0, stats, "d")
+    assert f.spread == pytest.approx((f.p90 - f.p10) / f.median)
+    assert f.spread < stats.spread
+
+
+def test_older_probe_document_loads_with_spread_of_rates(cpu_result: probe.ProbeResult) -> None:
+    """A version-3 document's spread (of the times) is recomputed from its rates when it loads."""
+    from accelopt.report import schema
+
+    doc = schema.dump("probe", cpu_result)
+    assert doc["schema_version"] == 4
+    old = {**doc, "schema_version": 3, "figures": [{**f, "spread": 99.0} for f in doc["figures"]]}
+    loaded = schema.load("probe", old)
+    for f in loaded.figures:
+        assert f.spread == pytest.approx((f.p90 - f.p10) / f.median)
 
 
 def test_measured_spec_loads_as_device_and_catalog(cpu_result: probe.ProbeResult, tmp_path: Path) -> None:
@@ -244,3 +266,22 @@ def test_spec_with_device_to_device_figures(cpu_result: probe.ProbeResult, tmp_p
     src = spec.source_of("scaleup_bandwidth_byte_per_s")
     assert src == "measured by accelopt probe on node1, 2026-11-26, torch 2.11.0"
     assert (spec.source_of("scaleup_domain_devices") or "").startswith("local GPUs with device-to-device")
+
+
+def test_ctrl_c_before_the_first_figure_says_so(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C before the first figure printed nothing and exited 130 (run_probe re-raises KeyboardInterrupt when
+    nothing was measured; typer turned it into a silent exit)."""
+    from conftest import run_main
+
+    def interrupted(step: probe.Step) -> probe.Step:
+        def stop() -> probe.Figure:
+            raise KeyboardInterrupt
+        return dataclasses.replace(step, run=stop)
+
+    monkeypatch.setattr(probe, "calibrate_steps",
+                        lambda torch, device, steps, settings: [interrupted(s) for s in steps])
+    code, _, err = run_main(["probe", "--quick", "--device", "cpu", "--no-save"], capsys)
+    assert code == 130
+    assert "interrupted (Ctrl-C) before the first figure was measured: nothing saved or recorded" in " ".join(
+        err.split())

@@ -17,7 +17,8 @@ import pytest
 from accelopt.report import schema
 
 SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
-    "probe": (3, "00b438c0a264eb51"),  # 3: collectives figures p10_s/p90_s/spread, collectives.contention
+    "probe": (4, "00b438c0a264eb51"),  # 3: collectives figures p10_s/p90_s/spread, collectives.contention;
+    # 4: a figure's spread is that of its rates (same shape, new meaning; older documents upgraded)
     "profile": (1, "aef12fdaa8195a47"),
     "plan": (1, "95fd9bd67483f9bb"),
     "plan-workload": (2, "e81b2084fab37915"),

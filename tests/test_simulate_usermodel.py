@@ -136,3 +136,16 @@ def test_hf_config_attention_per_head(tmp_path: Path, capsys: pytest.CaptureFixt
     # QK^T per (batch, head): 16 x 16 x 16 (head_dim 32 / 2 heads), 2 layers x 1 x 2 heads of it
     qk = [x for x in layers if (x["m"], x["n"], x["k"]) == (16, 16, 16)]
     assert qk and sum(x["repeats"] for x in qk) >= 2 * 2
+
+
+@pytest.mark.parametrize(("shape", "says"), [
+    ((5, 16, 16), "layer 'conv' (Conv2d), which takes 3 input channels: e.g. --input-shape 3,16,16"),
+    ((3, 15, 16), "layer 'fc' (Linear), which takes 2048 input features")])
+def test_wrong_input_shape_of_a_plain_module_names_it(net: Path, shape: tuple[int, ...], says: str) -> None:
+    """A plain nn.Module given a wrong --input-shape was told to check loss_fn, the optimizer, the metric and
+    batches() (the ModelBundle fix); the input is made from --input-shape, so the fix names it and the layer."""
+    with pytest.raises(InputError) as e:
+        model_layers(f"{net}:Net", batch=1, input_shape=shape)
+    given = ",".join(map(str, shape))
+    assert f"check --input-shape {given}" in e.value.fix and says in e.value.fix
+    assert "loss_fn" not in e.value.fix

@@ -83,8 +83,15 @@ def run_probe_command(opts: ProbeOptions) -> None:
     from accelopt.report.runs import finish_run
 
     _check_options(opts)
-    result = _run(opts.device or _default_device(), opts.quick, _parse_dtypes(opts.dtypes), opts.compare,
-                  progress=True)
+    try:
+        result = _run(opts.device or _default_device(), opts.quick, _parse_dtypes(opts.dtypes), opts.compare,
+                      progress=True)
+    except KeyboardInterrupt:  # before the first figure (run_probe keeps every figure measured before a Ctrl-C)
+        from accelopt.report.console import make_console, plain
+
+        make_console(stderr=True).print(plain("interrupted (Ctrl-C) before the first figure was measured: nothing "
+                                              "saved or recorded", "yellow"))
+        raise typer.Exit(130) from None  # the shell's status for Ctrl-C
     coll = None
     coll_failed: AcceloptError | None = None
     if opts.collectives and not result.interrupted:  # after a Ctrl-C nothing more is measured

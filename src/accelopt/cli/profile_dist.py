@@ -109,8 +109,7 @@ def _check(o: DistOptions) -> None:
 def measure(o: DistOptions) -> Any:
     """The DistributedResult of the run `o` describes (accelopt.distributed.run.profile_distributed)."""
     from accelopt.distributed.launch import Launch
-    from accelopt.distributed.run import DistConfig, profile_distributed
-    from accelopt.units import GiB
+    from accelopt.distributed.run import DistConfig, profile_distributed, stage_memory_limit_bytes
 
     _check(o)
     launch = Launch(nproc=o.nproc, nnodes=o.nnodes, node_rank=o.node_rank, rdzv_endpoint=o.rdzv_endpoint,
@@ -120,5 +119,5 @@ def measure(o: DistOptions) -> Any:
                                     "seq_len": o.seq_len},
                      parallel=o.parallel, schedule=o.schedule, microbatches=o.microbatches, steps=o.steps,
                      warmup=o.warmup, device="cuda" if o.device.startswith("cuda") else o.device,
-                     stage_memory_limit_bytes=None if o.stage_memory_gib is None else o.stage_memory_gib * GiB)
+                     stage_memory_limit_bytes=stage_memory_limit_bytes(o.stage_memory_gib))
     return profile_distributed(cfg, launch, spec=_spec(o.catalog_device, o.probed, o.device))

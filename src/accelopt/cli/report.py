@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from accelopt.errors import InputError
+from accelopt.report.console import printable
 
 if TYPE_CHECKING:
     from accelopt.report.history import RunRecord
@@ -46,7 +47,7 @@ def _summary(run: RunRecord, n: int = 3) -> str:
     try:
         figs = [f for f in _figures(run) if f.value is not None][:n]
     except InputError as e:  # listed all the same, with a warning
-        typer.echo(f"warning: {e.problem}", err=True)
+        typer.echo(f"warning: {printable(e.problem)}", err=True)
         return "n/a (result unreadable)"
     return "; ".join(f"{f.label} {fmt(f.value, f.unit)}" + ("*" if f.estimate else "") for f in figs)
 
@@ -102,7 +103,7 @@ def _show(run_id: str, as_json: bool, html: Path | None) -> None:
                               argv=run.argv, run=run.to_dict())
         except _SHAPE_ERRORS as e:
             raise _misshapen(run, e) from None
-        typer.echo(f"HTML report written to {path}", err=True)
+        typer.echo(f"HTML report written to {printable(path)}", err=True)
     if as_json:
         emit(run.to_dict())
         return
@@ -141,7 +142,7 @@ def _prune(keep: int | None, older_than: float | None, as_json: bool) -> None:
     if as_json:
         emit({"store": str(history.store_path()), "deleted": rep.deleted, "remaining": rep.remaining})
     else:
-        typer.echo(f"pruned {rep.deleted} runs; {rep.remaining} left in {history.store_path()}")
+        typer.echo(f"pruned {rep.deleted} runs; {rep.remaining} left in {printable(history.store_path())}")
 
 
 def _import(folder: Path | None, as_json: bool) -> None:
@@ -154,8 +155,8 @@ def _import(folder: Path | None, as_json: bool) -> None:
               "already_present": rep.already_present,
               "skipped": [{"file": f, "why": w} for f, w in rep.skipped]})
     else:
-        typer.echo(f"imported {rep.imported} runs from {rep.folder} ({rep.already_present} already in the store, "
-                   f"{len(rep.skipped)} skipped) into {history.store_path()}")
+        typer.echo(printable(f"imported {rep.imported} runs from {rep.folder} ({rep.already_present} already in the "
+                             f"store, {len(rep.skipped)} skipped) into {history.store_path()}"))
 
 
 def compare_data(a: RunRecord, b: RunRecord) -> dict[str, Any]:

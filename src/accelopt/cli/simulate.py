@@ -9,6 +9,8 @@ from typing import Any
 
 import typer
 
+from accelopt.report.console import printable
+
 _CONVENTION_HELP = ("fill/drain convention: 'paper' (SCALE-Sim paper, 2R+C+T-2 cycles per fold, default) or "
                     "'scalesim-code' (reproduces scalesim 3.0.0's stall-free cycle counts)")
 
@@ -654,7 +656,7 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
         if json_out:
             emit({"written": str(out), "format": "scalesim-cfg", "design": d.to_dict()})
         else:
-            print(f"wrote {out} (SCALE-Sim config of design {d.name!r}); run it with scalesim -c {out}")
+            print(printable(f"wrote {out} (SCALE-Sim config of design {d.name!r}); run it with scalesim -c {out}"))
         return
     spec = d.to_accelerator_spec()
     slip = unit_slip(spec)
@@ -666,7 +668,8 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
     if json_out:
         emit({"written": str(out), "spec": spec.to_dict()})
     else:
-        print(f"wrote {out} (device {spec.name!r}); use it with --catalog {out} or pass the path as a device")
+        print(printable(f"wrote {out} (device {spec.name!r}); use it with --catalog {out} or pass the path as a "
+                        "device"))
 
 
 # design fields (or the flag) an exported spec field comes from (simulate/design.py to_accelerator_spec)

@@ -77,14 +77,28 @@ class DistConfig:
             raise InputError(f"--device {self.device!r} for a distributed run", "use cpu (gloo) or cuda (NCCL)")
 
 
-def _check_stage_memory(limit_bytes: float | None) -> None:
-    """The partitioner's memory limit per stage: a positive, finite number of bytes (given as --stage-memory-gib)."""
-    if limit_bytes is None:
-        return
-    if not math.isfinite(limit_bytes) or limit_bytes <= 0:
-        raise InputError(f"--stage-memory-gib {limit_bytes / GiB:g} is not a positive, finite size",
+MAX_STAGE_MEMORY_GIB = 2.0**20
+"""--stage-memory-gib at most 1 PiB (2**20 GiB): a stage runs on one rank of one machine, and no machine holds that
+much memory; a larger value is a typo (1e308 GiB overflowed to an infinite number of bytes)."""
+
+
+def stage_memory_limit_bytes(gib: float | None) -> float | None:
+    """--stage-memory-gib in bytes (GiB = 2**30 bytes), checked as typed: positive, finite, at most
+    MAX_STAGE_MEMORY_GIB. None: no limit."""
+    if gib is None:
+        return None
+    if not (math.isfinite(gib) and 0 < gib <= MAX_STAGE_MEMORY_GIB):
+        raise InputError(f"--stage-memory-gib {gib:g} is not a memory size: it must be positive and at most "
+                         f"{MAX_STAGE_MEMORY_GIB:,.0f} GiB (1 PiB, more than any machine a stage runs on)",
                          "pass the memory one pipeline stage may use in GiB (2**30 bytes), e.g. --stage-memory-gib "
                          "0.5, or leave it out for no limit")
+    return gib * GiB
+
+
+def _check_stage_memory(limit_bytes: float | None) -> None:
+    """The partitioner's memory limit per stage in bytes: the same bounds as --stage-memory-gib."""
+    if limit_bytes is not None:
+        stage_memory_limit_bytes(limit_bytes / GiB)
 
 
 def default_microbatches(batch_size: int, stages: int) -> int:

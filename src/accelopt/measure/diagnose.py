@@ -352,10 +352,11 @@ def probed_on_a_busy_machine(specs: Iterable[tuple[Any, str]]) -> list[str]:
 def gain_bound(d: Diagnosis, techniques: Iterable[str]) -> tuple[float | None, str]:
     """profile's bound on the speed-up of a variant made of `techniques`, with how it was formed.
 
-    Each recommendation naming one of the techniques removes at most r_i = 1 - 1/speedup_max_i of the step;
-    together at most sum(r_i) (Amdahl over the shares added up; where shares overlap this overcounts, so it
-    stays an upper bound): bound = 1 / (1 - sum r_i). None when no recommendation names any of them (the
-    share they address was under MIN_SHARE, or the peak ratio it needs is unknown)."""
+    Each recommendation naming one of the techniques removes at most r_i = 1 - 1/speedup_max_i of the step
+    and leaves at least floor_i = share_i - r_i of it (its ops at their roof: no technique runs them faster).
+    The removed time is at most min(sum r_i, 1 - max floor_i) (removable_fraction), bound = 1 / (1 - that).
+    None when no recommendation names any of them (the share they address was under MIN_SHARE, or the peak
+    ratio it needs is unknown)."""
     names = set(techniques)
     recs = [r for r in d.recommendations if names & set(r.techniques)]
     unbounded = sorted(t for t in names if not any(t in r.techniques for r in recs)
@@ -368,6 +369,24 @@ def gain_bound(d: Diagnosis, techniques: Iterable[str]) -> tuple[float | None, s
         # below MIN_SHARE no recommendation is made, but the measured share still bounds an overlap of loading
         s = d.shares["input pipeline"]
         return amdahl(s, float("inf")), f"input pipeline: 1 / (1 - s_input), s_input = {_pct(s)} (measured)"
-    removed = sum(1.0 - 1.0 / r.speedup_max for r in recs if r.speedup_max > 0)
+    removed, capped = removable_fraction(recs)
     bound = 1.0 / (1.0 - removed) if removed < 1.0 else float("inf")
-    return bound, "; ".join(f"{r.category}: {r.speedup_max:.2f}x ({r.formula})" for r in recs)
+    how = "; ".join(f"{r.category}: {r.speedup_max:.2f}x ({r.formula})" for r in recs)
+    if capped:
+        how += (f"; their shares overlap: at most {_pct(removed)} of the step removed (what stays of the "
+                "largest one's ops at their roof remains)")
+    return bound, how
+
+
+def removable_fraction(recs: Iterable[Recommendation]) -> tuple[float, bool]:
+    """(the fraction of the step `recs` can remove together, whether their overlap capped it).
+
+    Recommendations' shares overlap (channels-last is named by 'compute-bound ops at the roof' and by
+    'convolutions at the roof': mostly the same ops), so summing r_i = 1 - 1/speedup_max_i can reach 1 (an
+    infinite bound). For any one recommendation i, its ops still take floor_i = share_i - r_i of the step
+    whatever the others do, so the step keeps at least max floor_i: removed <= 1 - max floor_i. Where the shares
+    are disjoint (sum share_i <= 1) sum r_i <= 1 - floor_i already, and the cap changes nothing."""
+    recs = [r for r in recs if r.speedup_max > 0]
+    removed = sum(1.0 - 1.0 / r.speedup_max for r in recs)
+    kept = max((max(0.0, min(r.share, 1.0) - (1.0 - 1.0 / r.speedup_max)) for r in recs), default=0.0)
+    return (1.0 - kept, True) if removed > 1.0 - kept else (removed, False)

@@ -65,7 +65,7 @@ class Figure:
     median: float = field(metadata={"doc": "in `unit`"})
     p10: float = field(metadata={"doc": "in `unit`: the rate at the slow end (work / p90 time)"})
     p90: float = field(metadata={"doc": "in `unit`: the rate at the fast end (work / p10 time)"})
-    spread: float = unit_field("fraction", "(p90 - p10) / median of the times: 0 for a steady measurement")
+    spread: float = unit_field("fraction", "(p90 - p10) / median of the rates above: 0 for a steady measurement")
     n: int = unit_field("count", "timed repeats")
     detail: str
     catalog_peak: float | None = field(default=None, metadata={"doc": "in `unit`: the catalog's figure this is "
@@ -82,9 +82,29 @@ class Figure:
 
 
 def figure_from_times(metric: str, unit: str, work: float, stats: Stats, detail: str) -> Figure:
-    """Turn time stats for `work` units (FLOP or bytes) into a rate figure."""
-    return Figure(metric=metric, unit=unit, median=work / stats.median, p10=work / stats.p90, p90=work / stats.p10,
-                  spread=stats.spread, n=stats.n, detail=detail)
+    """Turn time stats for `work` units (FLOP or bytes) into a rate figure. The spread is that of the rates shown
+    beside it, so (p90 - p10) / median recomputed from the row gives it back; the times' spread differs (a few
+    slow repeats stretch the times' p90 without bound while the rate's p10 only nears 0)."""
+    median, p10, p90 = work / stats.median, work / stats.p90, work / stats.p10
+    return Figure(metric=metric, unit=unit, median=median, p10=p10, p90=p90, spread=rate_spread(median, p10, p90),
+                  n=stats.n, detail=detail)
+
+
+def rate_spread(median: float, p10: float, p90: float) -> float:
+    """(p90 - p10) / median of rates: 0 for a steady measurement, nan without a median."""
+    return (p90 - p10) / median if median > 0 else float("nan")
+
+
+def upgrade_spread_of_times(body: dict[str, Any]) -> dict[str, Any]:
+    """A probe document of versions 1-3 in version 4's meaning: its figures' `spread` was the spread of the times;
+    it is recomputed from the rates the figure carries (median, p10, p90)."""
+    figures = body.get("figures")
+    if not isinstance(figures, list):
+        return body
+    new = [{**f, "spread": rate_spread(f["median"], f["p10"], f["p90"])}
+           if isinstance(f, dict) and all(isinstance(f.get(k), (int, float)) for k in ("median", "p10", "p90"))
+           else f for f in figures]
+    return {**body, "figures": new}
 
 
 @dataclass(kw_only=True)
@@ -92,10 +112,12 @@ class ProbeResult:
     """`accelopt probe`: measured rates of one local device, beside its catalog figures."""
 
     SCHEMA_KIND: ClassVar[str] = "probe"
-    SCHEMA_VERSION: ClassVar[int] = 3
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
-    """Version 2 added `collectives`; version 3 its figures' p10_s/p90_s/spread and its `contention`; documents
-    of versions 1 and 2 (without them) still load."""
+    SCHEMA_VERSION: ClassVar[int] = 4
+    UPGRADES: ClassVar[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
+        1: upgrade_spread_of_times, 2: upgrade_spread_of_times, 3: upgrade_spread_of_times}
+    """Version 2 added `collectives`; version 3 its figures' p10_s/p90_s/spread and its `contention` (documents
+    without them still load); version 4 made a figure's `spread` that of its rates, not of its times (older
+    documents load with it recomputed from their rates: upgrade_spread_of_times)."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"best_matmul_metric": "", "ridge_flop_per_byte": "FLOP/B"}
 
     device: DetectedDevice

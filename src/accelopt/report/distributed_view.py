@@ -17,13 +17,21 @@ def _pct(x: float | None) -> str:
     return fmt_pct(x) if x is not None else "n/a"
 
 
+def ranks_text(nproc: int, nnodes: int) -> str:
+    """'2 ranks on 1 node', '8 ranks on 2 nodes (4 per node)': `nproc` is per node (torchrun's --nproc-per-node)."""
+    world = nproc * nnodes
+    per_node = f" ({nproc} per node)" if nnodes > 1 else ""
+    return (f"{world} rank{'s' if world != 1 else ''} on {nnodes} node{'s' if nnodes != 1 else ''}"
+            f"{per_node}")
+
+
 def render(result: DistributedResult, console: Any) -> None:
     from rich.table import Table
     from rich.text import Text
 
     sched = f", {result.schedule} schedule, {result.microbatches} micro-batches" if result.schedule else ""
-    t = Table(title=Text(f"accelopt profile — {result.name}: {result.parallel} on {result.nproc} x {result.nnodes} "
-                         f"ranks ({result.backend}, {result.device}){sched}"))
+    t = Table(title=Text(f"accelopt profile — {result.name}: {result.parallel} on "
+                         f"{ranks_text(result.nproc, result.nnodes)} ({result.backend}, {result.device}){sched}"))
     for col in RANK_COLUMNS:
         t.add_column(col, justify="right")
     for r in result.ranks:

@@ -155,7 +155,9 @@ def host_text(h: dict[str, str]) -> str:
 
 
 def _warn(text: str) -> None:
-    print(f"warning: {text}", file=sys.stderr)
+    from accelopt.report.console import printable
+
+    print(f"warning: {printable(text)}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- validating a record (file or row)
@@ -319,8 +321,10 @@ def _prepare(con: sqlite3.Connection, path: Path) -> None:
             if legacy_dir().is_dir():
                 report = _import_folder(con, legacy_dir())
     if report is not None and (report.imported or report.skipped):
-        print(f"history: imported {report.imported} runs from {report.folder} into {path} (the JSON files are "
-              "left in place)", file=sys.stderr)
+        from accelopt.report.console import printable
+
+        print(printable(f"history: imported {report.imported} runs from {report.folder} into {path} (the JSON files "
+                        "are left in place)"), file=sys.stderr)
         _warn_skipped(report)
     _check_version(con, path)
 

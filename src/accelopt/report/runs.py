@@ -99,7 +99,9 @@ def finish_run(command: str, result: Any, html: Path | str | None = None, *, tit
             if saved:
                 e.fix += f"; the run is in the history: accelopt history show {saved} --html PATH"
             raise
-        print(f"HTML report written to {path}", file=sys.stderr)
+        from accelopt.report.console import printable
+
+        print(f"HTML report written to {printable(path)}", file=sys.stderr)  # a user's path: ESC shown, not sent
 
     if ctx is None:
         write()

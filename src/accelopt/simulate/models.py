@@ -8,7 +8,9 @@ at 224x224) and v1.5 (torchvision and NVIDIA's DeepLearningExamples: stride 2 in
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -208,7 +210,55 @@ def user_model_layers(spec: str, batch: int, input_shape: tuple[int, ...] | None
                          "--input-shape 3,224,224 (images) or --input-shape 128 --input-dtype int64 (token ids)")
     bundle = _plain_module_bundle(built, attr, batch, input_shape, input_dtype)
     shape = "x".join(str(s) for s in (batch, *input_shape))
-    return _captured(bundle, f"model file {what} (nn.Module, input {shape} {input_dtype})")
+    from accelopt.workload.usercode import ModelCodeError
+
+    with _last_module_entered(built) as entered:
+        try:
+            return _captured(bundle, f"model file {what} (nn.Module, input {shape} {input_dtype})")
+        except ModelCodeError as e:  # the input is ours, made from --input-shape: that is what to check first
+            e.fix = _input_shape_fix(input_shape, input_dtype, entered)
+            raise
+
+
+@contextlib.contextmanager
+def _last_module_entered(model: Any) -> Iterator[list[tuple[str, Any]]]:
+    """[(name, module)] of the last leaf module whose forward began (forward pre-hooks), for naming the layer a
+    wrong --input-shape failed in; the hooks are removed on leaving."""
+    entered: list[tuple[str, Any]] = []
+
+    def hook(name: str) -> Any:
+        def pre(module: Any, args: Any) -> None:
+            entered[:] = [(name, module)]
+        return pre
+
+    handles = [m.register_forward_pre_hook(hook(n)) for n, m in model.named_modules() if not any(m.children())]
+    try:
+        yield entered
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def _input_shape_fix(input_shape: tuple[int, ...], input_dtype: str, entered: list[tuple[str, Any]]) -> str:
+    """The fix for a plain nn.Module that raised on the input --input-shape made: the shape given, and what the
+    layer it failed in takes where that layer says (a convolution's in_channels, a linear layer's in_features)."""
+    given = f"--input-shape {','.join(map(str, input_shape))} (--input-dtype {input_dtype})"
+    fix = f"check {given}: one sample without the batch dimension, as the model's forward takes it"
+    if not entered:
+        return fix
+    name, module = entered[0]
+    kind = type(module).__name__
+    channels, features = getattr(module, "in_channels", None), getattr(module, "in_features", None)
+    if isinstance(channels, int):
+        dims = len(getattr(module, "kernel_size", ()) or ())
+        fix += f"; it failed in layer {name!r} ({kind}), which takes {channels} input channels"
+        if dims and len(input_shape) == dims + 1 and input_shape[0] != channels:
+            fix += f": e.g. --input-shape {','.join(map(str, (channels, *input_shape[1:])))}"
+    elif isinstance(features, int):
+        fix += f"; it failed in layer {name!r} ({kind}), which takes {features} input features (last dimension)"
+    else:
+        fix += f"; it failed in layer {name!r} ({kind})"
+    return fix
 
 
 def _plain_module_bundle(model: Any, name: str, batch: int, input_shape: tuple[int, ...], input_dtype: str) -> Any:
