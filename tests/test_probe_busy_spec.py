@@ -63,3 +63,27 @@ def test_profile_with_a_busy_probed_spec_says_so(tmp_path: Path, capsys: pytest.
     assert code == 0, err
     notes = json.loads(out)["diagnosis"]["notes"]
     assert any(n.startswith("--probed testhost-cpu was probed on a busy machine (" + BUSY) for n in notes), notes
+
+
+@pytest.mark.parametrize("argv", [
+    ["plan", "--model", "gpt3-125m", "--devices", "1", "--tokens", "1e9", "--json"],
+    ["plan", "explain", "--model", "gpt3-125m", "--devices", "1", "--tokens", "1e9", "--json"],
+    ["plan", "serve", "--model", "gpt3-125m", "--batch", "1", "--json"],
+])
+def test_plan_with_a_busy_hardware_spec_says_so(argv: list[str], tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """plan, plan explain and plan serve warn on stderr (the JSON stays whole) that --hardware FILE was probed on a
+    busy machine; a quiet spec gets no warning. This spec has no bf16 peak, so each run then exits 2: the warning
+    comes first, as the spec is read."""
+    for report, busy in ((ContentionReport(), False), (_busy_report(), True)):
+        path = _spec(tmp_path, report)
+        code, out, err = run_main([*argv, "--hardware", str(path)], capsys)
+        assert ("--hardware testhost-cpu was probed on a busy machine (" + BUSY in err) is busy, err
+        if code == 0:
+            json.loads(out)
+
+
+def _busy_report() -> ContentionReport:
+    report = ContentionReport()
+    report.add(BUSY, "matmul.fp32", "stream.triad")
+    return report

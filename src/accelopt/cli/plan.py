@@ -157,6 +157,25 @@ def warn_unused_keys(mdl: Any) -> None:
                                               f"ignored: {', '.join(mdl.unused_keys)}", "yellow"))
 
 
+def warn_busy_specs(specs: Any) -> None:
+    """A warning on stderr for each --hardware spec TOML that `probe` measured on a busy machine: its peaks and
+    bandwidth may be low, so every prediction made from it may be slow (stderr keeps --json valid)."""
+    from accelopt.measure.contention import spec_warning_text
+    from accelopt.report.console import make_console, plain
+
+    for spec in specs:
+        text = spec_warning_text(spec, "--hardware")
+        if text is not None:
+            make_console(stderr=True).print(plain(f"warning: {text}", "yellow"))
+
+
+def warn_busy_hardware(hardware: str, catalog: Any = ()) -> None:
+    """warn_busy_specs for a --hardware value (names or spec TOML paths; a bad one fails as the command would)."""
+    from accelopt.hardware.catalog import resolve_devices
+
+    warn_busy_specs(resolve_devices(hardware, catalog))
+
+
 def _setup(opts: SetupOptions) -> Any:
     from accelopt.predict.training import Setup
     from accelopt.units import parse_count
@@ -376,7 +395,9 @@ def _run_workload(opts: PlanOptions) -> None:
                          "the devices you name", "name the devices, e.g. --hardware h100-sxm,mi300x")
     tokens = parse_count(opts.setup.tokens, "--tokens")
     check_tokens(tokens)
-    for spec in resolve_devices(opts.hardware, opts.catalog):
+    workload_specs = resolve_devices(opts.hardware, opts.catalog)
+    warn_busy_specs(workload_specs)
+    for spec in workload_specs:
         pred = evaluate_workload(wl, spec, dp, zero, tokens=tokens,
                                  cal=calibration_for(spec, cals, stack), measured=measured)
         if pred.assumed:
@@ -439,6 +460,7 @@ def _run_search(opts: PlanOptions) -> None:
     if setup.tokens <= 0:
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
     specs = resolve_devices(opts.hardware, opts.catalog)
+    warn_busy_specs(specs)
     counts = parse_int_range(devices, "--devices")
     cals = load_calibrations(opts.calibration)
     bases = [curve_basis(sp.name, calibration_for(sp, cals, stack), setup.dtype, cals) for sp in specs]
@@ -773,6 +795,7 @@ def _explain(opts: ExplainOptions) -> None:
         if not 0 <= val <= MAX_COUNT:  # 0 = the plain form; past any machine numpy's int64 would overflow
             raise InputError(f"{flag} {val} must be 0..{MAX_COUNT:,}", f"give {flag} 0 or a positive count")
     # The same public path `validate` uses (predict.query): every predictor input is a flag here.
+    warn_busy_hardware(opts.hardware, opts.catalog)
     base = _setup(opts.setup)
     if base.tokens <= 0:  # time, cost and energy to train on nothing would print as zeros
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 300e9")

@@ -210,6 +210,7 @@ def _captured(model: str, batches: list[int], input_size: int | None, size: str 
 def run_infer(o: InferOptions) -> Any:
     """Check the options, capture the model at each batch and plan (the library call behind `plan infer`):
     an InferencePlan."""
+    from accelopt.cli.plan import warn_busy_specs
     from accelopt.errors import InputError
     from accelopt.hardware.catalog import get_device, resolve_devices
     from accelopt.predict.inference import OBJECTIVES, load_runtimes, plan_inference, run_precision
@@ -229,6 +230,7 @@ def run_infer(o: InferOptions) -> Any:
         run_precision(s, o.dtype)  # a bad --dtype fails before any capture
     rts = load_runtimes(o.runtimes)
     host_spec = get_device(o.host) if o.host else None
+    warn_busy_specs([*specs, *([host_spec] if host_spec is not None else [])])
     if host_spec is not None and host_spec.kind != "cpu":
         raise InputError(f"--host {o.host!r} is a {host_spec.kind}, not a CPU",
                          "name a catalog CPU, e.g. xeon-8480plus")

@@ -125,12 +125,13 @@ def register_serve(plan_app: typer.Typer) -> None:
 
 def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
     """Predict (one library call), record, render; a requested batch that does not fit exits 2 after printing."""
-    from accelopt.cli.plan import warn_unused_keys
+    from accelopt.cli.plan import warn_busy_hardware, warn_unused_keys
     from accelopt.predict.serving_plan import plan_serve
     from accelopt.report.runs import finish_run
     from accelopt.workload.presets import get_model
 
     warn_unused_keys(get_model(opts.model))
+    warn_busy_hardware(opts.hardware, opts.catalog)
     run = plan_serve(opts)
     warn_training_tables(opts.calibration)
     finish_run("plan-serve", run.result, html)
