@@ -253,7 +253,9 @@ def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_le
         from accelopt.workload.userfile import load_user_factory
 
         kwargs = {k: v for k, v in (("batch_size", batch_size), ("seq_len", seq_len)) if v is not None}
-        return load_user_factory(model, **kwargs)
+        bundle = load_user_factory(model, **kwargs)
+        bundle.check_batch_rows()  # samples/s and per-sample figures are counted from batch_size
+        return bundle
     p = Path(model)
     if kind == "folder" or p.name == "config.json" or model.endswith(".json"):
         if kind == "missing":
