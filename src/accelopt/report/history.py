@@ -463,7 +463,8 @@ def load(run_id: str) -> RunRecord:
             raise InputError(f"run id {run_id!r} matches {'more than 5' if len(rows) > 5 else len(rows)} runs",
                              "give more of the id: " + ", ".join(r[0] for r in rows[:5]))
         if not rows:
-            raise unknown_name("run id", run_id, [r[0] for r in con.execute("SELECT id FROM runs")])
+            raise unknown_name("run id", run_id, [r[0] for r in con.execute("SELECT id FROM runs")],
+                               listed_by="accelopt history list")
     try:
         return _from_row(rows[0])
     except ValueError as e:

@@ -128,7 +128,8 @@ def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
         variant = f" = {ZOO_VARIANTS[full]}" if full in ZOO_VARIANTS else ""
         return _captured(bundle, f"zoo model {full}{variant}")
     raise unknown_name("model", name, [*BUILTIN, *presets.list_models(), *zoo.list_models(),
-                                       "FILE.py:Class", "FILE.py:factory"])
+                                       "FILE.py:Class", "FILE.py:factory"],
+                       listed_by="accelopt simulate run --help")
 
 
 def _beyond_positions(cfg: Any, seq_len: int | None) -> list[str]:
