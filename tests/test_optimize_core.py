@@ -746,12 +746,10 @@ def test_an_infinite_gain_bound_reads_no_bound() -> None:
     assert "infx" not in text and "no bound" in text
 
 
-def test_a_chain_keeps_the_notes_of_every_step() -> None:
-    """A chain's variant is its last step's, so prune-structured+onnx-fp32 (recommended and --apply'd on a
-    depthwise CNN) showed the export's notes alone: the pruning's parameters, fine-tune and quality were lost."""
+def _seeded_mlp_bundle() -> tuple[Any, list[tuple[torch.Tensor, torch.Tensor]]]:
+    """A 16-32-3 MLP (seed 0) with its two batches of 8 samples, for the variant tests below."""
     from torch import nn
 
-    from accelopt.optimize.runner import RunOptions, run_optimize
     from accelopt.workload.userfile import ModelBundle
 
     g = torch.Generator().manual_seed(0)
@@ -760,6 +758,15 @@ def test_a_chain_keeps_the_notes_of_every_step() -> None:
     bundle = ModelBundle(name="mlp", model=nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 3)),
                          batches=lambda: iter(data), eval_batches=lambda: iter(data), loss_fn=F.cross_entropy,
                          batch_size=8, metric="accuracy")
+    return bundle, data
+
+
+def test_a_chain_keeps_the_notes_of_every_step() -> None:
+    """A chain's variant is its last step's, so prune-structured+onnx-fp32 (recommended and --apply'd on a
+    depthwise CNN) showed the export's notes alone: the pruning's parameters, fine-tune and quality were lost."""
+    from accelopt.optimize.runner import RunOptions, run_optimize
+
+    bundle, _ = _seeded_mlp_bundle()
     opts = RunOptions(mode="inference", device="cpu", rounds=3, profile_bounds=False, progress=lambda msg: None,
                       recipe=[("prune-unstructured", {}), ("onnx-fp32", {})])
     result, _ = run_optimize(bundle, opts)
@@ -801,17 +808,9 @@ def test_the_quality_change_has_the_sign_of_the_value() -> None:
 def test_every_torch_variant_runs_under_the_baselines_dtype() -> None:
     """--dtype bf16 ran the baseline under bf16 autocast and every other variant in fp32: prune-unstructured read
     2.34x on a CPU without bf16 units (0.99x like for like), its gain the cost of bf16 it left."""
-    from torch import nn
-
     from accelopt.optimize.runner import RunOptions, run_optimize
-    from accelopt.workload.userfile import ModelBundle
 
-    g = torch.Generator().manual_seed(0)
-    data = [(torch.randn(8, 16, generator=g), torch.randint(0, 3, (8,), generator=g)) for _ in range(2)]
-    torch.manual_seed(0)
-    bundle = ModelBundle(name="mlp", model=nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 3)),
-                         batches=lambda: iter(data), eval_batches=lambda: iter(data), loss_fn=F.cross_entropy,
-                         batch_size=8, metric="accuracy")
+    bundle, data = _seeded_mlp_bundle()
     opts = RunOptions(mode="inference", device="cpu", dtype="bf16", rounds=3, profile_bounds=False,
                       progress=lambda msg: None, only=["prune-unstructured", "onnx-fp32"], combinations=0)
     result, variants = run_optimize(bundle, opts)

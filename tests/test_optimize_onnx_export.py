@@ -27,6 +27,13 @@ VOCAB = 7
 CPU = Target(mode="inference", device="cpu")
 
 
+def _assert_scores_as_the_model(v: Any, b: Any) -> None:
+    """The exported variant scores the held-out batches as the torch model does (within 1e-5)."""
+    got = _score(v, b, CPU, keep_outputs=False).value
+    base = _score(dataclasses.replace(v, forward=b.model, model=b.model), b, CPU, keep_outputs=False).value
+    assert got is not None and got == pytest.approx(base, rel=1e-5)
+
+
 class _TinyLM(nn.Module):
     """(B, T) ids -> (B, T, V) logits through a position-mixing layer: the sequence length flows through shapes."""
 
@@ -64,10 +71,7 @@ def test_a_sequence_length_that_varies_in_the_data_is_dynamic() -> None:
     torch.manual_seed(0)
     b = _bundle(_TinyLM(), (5, 5), (3, 9))
     v = get_technique("onnx-fp32").apply(b, CPU, {})
-    got = _score(v, b, CPU, keep_outputs=False).value
-    assert got is not None
-    base = _score(dataclasses.replace(v, forward=b.model, model=b.model), b, CPU, keep_outputs=False).value
-    assert got == pytest.approx(base, rel=1e-5)
+    _assert_scores_as_the_model(v, b)
     assert any("in0 dims [0, 1]" in n for n in v.notes), v.notes
 
 
@@ -157,9 +161,7 @@ def test_an_eval_mode_transformer_encoder_exports_with_dynamic_batch_and_length(
     v = get_technique("onnx-fp32").apply(b, CPU, {})
     assert any(n.startswith("EXPORTED BY THE FALLBACK PATH") for n in v.notes), v.notes
     assert not any("input shapes the graph accepts" in n for n in v.notes), v.notes  # said only for a fixed dim
-    got = _score(v, b, CPU, keep_outputs=False).value
-    base = _score(dataclasses.replace(v, forward=b.model, model=b.model), b, CPU, keep_outputs=False).value
-    assert got is not None and got == pytest.approx(base, rel=1e-5)
+    _assert_scores_as_the_model(v, b)
 
 
 class _WithCount(nn.Module):
@@ -300,9 +302,7 @@ def test_a_hugging_face_model_output_keeps_its_structure() -> None:
     v = tech.apply(b, CPU, {})
     out = v.forward(torch.zeros(2, 4, dtype=torch.long))
     assert type(out).__name__ == "CausalLMOutput" and out.logits.shape == (2, 4, VOCAB)
-    got = _score(v, b, CPU, keep_outputs=False).value
-    base = _score(dataclasses.replace(v, forward=b.model, model=b.model), b, CPU, keep_outputs=False).value
-    assert got is not None and got == pytest.approx(base, rel=1e-5)
+    _assert_scores_as_the_model(v, b)
 
 
 class _Scaled(nn.Module):
