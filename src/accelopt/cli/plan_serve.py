@@ -44,7 +44,8 @@ def register_serve(plan_app: typer.Typer) -> None:
                                   "that fits."),
         concurrency: str = typer.Option("", "--concurrency", help="Requests in flight under continuous batching "
                                         "(same syntax as --batch, exclusive with it): TTFT is one request's prefill "
-                                        "+ half a decode step; throughput as a static batch of that size. max: as "
+                                        "+ half a decode step; throughput as a static batch of that size; the other "
+                                        "requests' prefills stall its decode (in TPOT and E2E). max: as "
                                         "many as the engine holds (the largest batch whose KV cache fits, capped by "
                                         "--max-batch-size per attention-DP rank), a max-throughput benchmark."),
         rate: str = typer.Option("", "--rate", help="Poisson request rates per second, e.g. 0.5,2,8 (continuous "
@@ -204,7 +205,9 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
     for e in errors:
         console.print(line((f"{e.device}: infeasible", "red"), f" — {e.problem}; fix: {e.fix}"))
     console.print("TTFT = request overhead + prefill of the whole batch (static batching), or of one request + "
-                  "half a decode step (--concurrency, continuous batching); decode tok/s = batch / TPOT per replica; "
+                  "half a decode step (--concurrency, continuous batching); TPOT = (E2E - TTFT) / (output - 1), as "
+                  "vLLM and trtllm-bench report it: the decode step, plus with --concurrency/--rate the other "
+                  "requests' prefills run between its decode steps; decode tok/s = batch / decode step per replica; "
                   "e2e tok/s/dev = output tokens per second per device over the whole request (prefill included); "
                   "J/out tok includes the host share and PUE (accelopt.predict.cost.Facility). "
                   "All figures are estimates.")

@@ -392,10 +392,12 @@ class ServingPrediction:
     queue_wait_s: float = unit("s", default=0.0)
     """Mean wait in the queue before prefill at `request_rate_per_s` (part of ttft_s)."""
     tpot_s: float = unit("s")
-    """Time per output token after the first, averaged over the decode steps (estimate)."""
+    """Time per output token after the first: (E2E - TTFT) / (output - 1), as vLLM benchmark_serving and
+    trtllm-bench report it (estimate); static, the mean decode step; continuous, the mean decode step plus the
+    other in-flight requests' prefills that stall this request's decode, spread over its output tokens."""
     e2e_latency_s: float = unit("s")
     decode_tokens_per_s: float = unit("tok/s")
-    """Output tokens/s of one replica while decoding: batch / TPOT."""
+    """Output tokens/s of one replica while decoding: batch / mean decode step (no prefill stalls)."""
     output_tokens_per_s: float = unit("tok/s")
     """Output tokens/s of one replica over the whole request (prefill included)."""
     output_tokens_per_s_per_device: float = unit("tok/s")
@@ -1155,7 +1157,8 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     `batch` requests are in flight at once and arrive staggered (in-flight / continuous batching, Yu et al. 2022,
     "Orca", sec. 4; Kwon et al. 2023): a new request waits for the running decode step (half of one on average),
     then its own prefill; throughput over a request's life is the static batch's (each request's prefill runs
-    once between decode steps).
+    once between decode steps), and so E2E holds the other requests' prefills too (_prefill_stall_s: Little's law
+    between concurrency, requests/s and E2E), which TPOT = (E2E - TTFT) / (output - 1) carries (_tpot_s).
     `moe`: expert and attention-data parallelism (serving_moe.MoELayout); `batch` is then the requests of the
     whole replica, spread over the attention-DP ranks, and the replica holds tp x attention_dp x pp devices.
     Raises InfeasibleError when the configuration cannot run (does not fit unless `allow_oom`, tp not
@@ -1190,12 +1193,16 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     prefill = _prefill_time(s, batch, prompt_len)
     decode_ctx = prompt_len + output_len / 2.0
     step = _decode_step_time(s, batch, decode_ctx)
-    tpot = _mean_decode_step_s(s, batch, prompt_len, output_len)
-    decode_s = (output_len - 1) * tpot
+    step_s = _mean_decode_step_s(s, batch, prompt_len, output_len)
+    decode_s = (output_len - 1) * step_s
     if scheduling == "static":
-        ttft = calibration.per_request_overhead_s + prefill.total_s
+        ttft = calibration.per_request_overhead_s + prefill.total_s  # the other prefills fall before the first token
+        e2e, tpot = ttft + decode_s, step_s
     else:
-        ttft = calibration.per_request_overhead_s + _prefill_time(s, 1, prompt_len).total_s + step.total_s / 2.0
+        own_prefill_s = _prefill_time(s, 1, prompt_len).total_s
+        ttft = calibration.per_request_overhead_s + own_prefill_s + step.total_s / 2.0
+        e2e = ttft + decode_s + _prefill_stall_s(prefill, own_prefill_s)  # ... or between its decode steps
+        tpot = _tpot_s(ttft, e2e, output_len, step_s)
     # device time of the batch's work: the request overhead is host-side and overlaps other requests' device work
     # under load, so throughput leaves it out (it is in TTFT and the e2e latency)
     work_s = prefill.total_s + decode_s
@@ -1204,9 +1211,8 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     return ServingPrediction(
         model=model.name, device=spec.name, tp=tp, pp=pp, n_devices=n_devices, batch=batch,
         prompt_len=prompt_len, output_len=output_len, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
-        compute_dtype=compute_dtype, scheduling=scheduling, ttft_s=ttft, tpot_s=tpot,
-        e2e_latency_s=ttft + decode_s,
-        decode_tokens_per_s=batch / tpot, output_tokens_per_s=tokens / work_s,
+        compute_dtype=compute_dtype, scheduling=scheduling, ttft_s=ttft, tpot_s=tpot, e2e_latency_s=e2e,
+        decode_tokens_per_s=batch / step_s, output_tokens_per_s=tokens / work_s,
         output_tokens_per_s_per_device=tokens / work_s / n_devices, prefill=prefill, decode_step=step,
         kv_cache_bytes_per_token=kv_cache_bytes_per_token(model, kv_dtype), weights_bytes_per_device=w,
         kv_cache_bytes_per_device=kv, workspace_bytes_per_device=ws, memory_bytes_per_device=total,
@@ -1214,6 +1220,25 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
         energy_j_per_output_token=energy, calibration=s.cal,
         assumed=links_assumed(spec, tp, pp, calibration, moe, model.is_moe),
         moe=serving_moe.summary(s, batch, prompt_len) if moe.active else None)
+
+
+def _prefill_stall_s(batch_prefill: PhaseTime, own_prefill_s: float) -> float:
+    """Seconds a continuous-batching request's decode waits on the prefills of the other requests in flight.
+
+    With C requests in flight, Little's law (Little 1961) gives C arrivals during one request's life (E2E x the
+    request rate, rate = C / E2E); the engine runs each one's prefill between decode steps (Yu et al. 2022,
+    "Orca", sec. 4), so the C - 1 other prefills stall this request's decode. Their device time is the prefill of
+    the C prompts less this request's own: the same batch prefill the throughput counts, so throughput and E2E
+    satisfy C = requests/s x E2E (to within the half decode step of TTFT's wait)."""
+    return max(0.0, batch_prefill.total_s - own_prefill_s)
+
+
+def _tpot_s(ttft_s: float, e2e_s: float, output_len: int, step_s: float) -> float:
+    """Time per output token as the serving benchmarks define it: (E2E - TTFT) / (output tokens - 1), so the
+    stalls of other requests' prefills are in it (vLLM benchmarks/benchmark_serving.py calculate_metrics:
+    `tpots.append((outputs[i].latency - outputs[i].ttft) / (output_len - 1))`; trtllm-bench reports the same
+    per-request TPOT). One output token has no TPOT: the mean decode step `step_s` stands in."""
+    return (e2e_s - ttft_s) / (output_len - 1) if output_len > 1 else step_s
 
 
 def max_load_concurrency(model: TransformerConfig, spec: AcceleratorSpec, *, calibration: ServingCalibration,

@@ -244,8 +244,13 @@ def _predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration
                               "output_len": int(row["output_len"]), "weight_dtype": row["weight_dtype"],
                               "kv_dtype": row["kv_dtype"], "calibration": cal, "moe": row_moe_layout(row)}
     if row["batch"] == "max":
+        # The max-load rows come from closed loops of fixed-length requests (trtllm-bench throughput, vLLM / SGLang
+        # bench_serving with --random-range-ratio 1 or --ignore-eos at a --max-concurrency): the C requests that
+        # start together finish together and the next C are prefilled together, so they move in waves, i.e. a
+        # static batch of C: the other requests' prefills fall in TTFT, and TPOT is the decode step. (Staggered
+        # arrivals, `plan serve --concurrency`, put those prefills in TPOT instead; throughput is the same.)
         batch = serving.max_load_concurrency(model, spec, **common)
-        p = serving.predict_serving(model, spec, batch=max(batch, 1), scheduling="continuous", **common)
+        p = serving.predict_serving(model, spec, batch=max(batch, 1), scheduling="static", **common)
     else:
         p = serving.predict_serving(model, spec, batch=int(row["batch"]), allow_oom=True, **common)
     value = {"output_tok_s": p.output_tokens_per_s, "output_tok_s_per_device": p.output_tokens_per_s_per_device,

@@ -1,0 +1,75 @@
+"""Continuous batching latency is consistent with its throughput (issue 10, `plan serve --concurrency`).
+
+With C requests in flight, Little's law (Little 1961) ties them: C = requests/s x E2E. The throughput counts the
+device time of C prefills and the decode steps; so each request's E2E must hold the other C - 1 requests' prefills,
+which run between its decode steps (they stall it), and TPOT = (E2E - TTFT) / (output - 1) as vLLM's
+benchmark_serving and trtllm-bench compute it. Tolerance stated before measuring: 1% between C and
+requests/s x E2E (TTFT's wait of half a decode step is the only term the throughput leaves out)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import run_main_expect
+
+from accelopt.hardware.catalog import get_device
+from accelopt.predict import serving
+from accelopt.workload.presets import get_model
+
+LITTLE_REL_TOL = 0.01  # stated before measuring (module docstring)
+
+
+def _continuous(c: int, prompt_len: int = 2048, output_len: int = 256) -> serving.ServingPrediction:
+    return serving.predict_serving(get_model("llama3-8b"), get_device("h100-sxm"), batch=c, prompt_len=prompt_len,
+                                   output_len=output_len, scheduling="continuous")
+
+
+def _requests_in_flight(p: serving.ServingPrediction) -> float:
+    """Little's law: requests/s (output tokens/s over output tokens per request) x E2E."""
+    return p.output_tokens_per_s / p.output_len * p.e2e_latency_s
+
+
+@pytest.mark.parametrize("c", [1, 8, 25, 128])
+@pytest.mark.parametrize(("prompt_len", "output_len"), [(2048, 256), (128, 2048)])
+def test_continuous_latency_obeys_littles_law(c: int, prompt_len: int, output_len: int) -> None:
+    p = _continuous(c, prompt_len, output_len)
+    assert _requests_in_flight(p) == pytest.approx(c, rel=LITTLE_REL_TOL)
+
+
+@pytest.mark.parametrize("scheduling", serving.SCHEDULING)
+def test_tpot_is_the_benchmarks_e2e_less_ttft_over_output_tokens(scheduling: str) -> None:
+    p = serving.predict_serving(get_model("llama3-8b"), get_device("h100-sxm"), batch=25, prompt_len=2048,
+                                output_len=256, scheduling=scheduling)
+    assert p.tpot_s == pytest.approx((p.e2e_latency_s - p.ttft_s) / (p.output_len - 1), rel=1e-12)
+
+
+def test_continuous_tpot_holds_the_other_requests_prefills() -> None:
+    """Hand check: TPOT = decode step + (prefill of C prompts - this request's prefill) / (output - 1)."""
+    p = _continuous(25)
+    static = serving.predict_serving(get_model("llama3-8b"), get_device("h100-sxm"), batch=25, prompt_len=2048,
+                                     output_len=256)
+    one = serving.predict_serving(get_model("llama3-8b"), get_device("h100-sxm"), batch=1, prompt_len=2048,
+                                  output_len=256)
+    stall_s = p.prefill.total_s - one.prefill.total_s
+    assert p.tpot_s == pytest.approx(static.tpot_s + stall_s / 255, rel=1e-9)
+    assert p.decode_tokens_per_s == pytest.approx(25 / static.tpot_s, rel=1e-12)  # the decode step, no stalls
+    assert static.tpot_s < p.tpot_s
+
+
+def test_plan_serve_concurrency_json_obeys_littles_law(capsys: pytest.CaptureFixture[str]) -> None:
+    """The command the issue reproduced: 25 x 256 / E2E gave 2066 tok/s against a throughput of 1449.8."""
+    out, _ = run_main_expect(capsys, "plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm",
+                             "--concurrency", "25", "--json")
+    (point,) = json.loads(out)["results"][0]["points"]
+    little_tok_s = point["batch"] * point["output_len"] / point["e2e_latency_s"]
+    assert little_tok_s == pytest.approx(point["output_tokens_per_s"], rel=LITTLE_REL_TOL)
+
+
+def test_rate_concurrency_holds_the_rate_over_its_e2e() -> None:
+    """At a request rate the chosen concurrency C >= rate x E2E (Little's law), E2E now holding the prefill stalls."""
+    p = serving.predict_at_rate(get_model("llama3-8b"), get_device("h100-sxm"), rate_per_s=2.0, prompt_len=2048,
+                                output_len=256)
+    in_queue_s = p.queue_wait_s
+    assert p.batch >= 2.0 * (p.e2e_latency_s - in_queue_s)
+    assert p.tpot_s == pytest.approx((p.e2e_latency_s - p.ttft_s) / 255, rel=1e-12)
