@@ -1,6 +1,7 @@
 """`validate --serving` and the command line agree on every row of the serving runs file: each row, written down as
 a user would (`plan serve` flags: the engine's memory rule, its max_batch_size, its all-reduce, the MoE layout,
-`--concurrency max` for the max-throughput rows), gives exactly the figure `validate --serving` reports (issue 10)."""
+`--batch max` for the max-throughput rows: fixed-length closed loops, in waves), gives exactly the figure
+`validate --serving` reports (issue 10)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ def _flags(row: dict[str, str]) -> list[str]:
              "--weight-dtype", row["weight_dtype"], "--kv-dtype", row["kv_dtype"],
              "--engine", row["engine"],
              "--json"]
-    # max-throughput rows keep as many requests in flight as the engine holds; the others are one static batch
-    flags += ["--concurrency", "max"] if row["batch"] == "max" else ["--batch", row["batch"]]
+    # max-throughput rows keep as many requests in flight as the engine holds (fixed lengths: in waves, a static
+    # batch of that many); the others are one static batch
+    flags += ["--batch", row["batch"]]
     for col, flag in (("ep", "--ep"), ("attention_dp", "--attention-dp"), ("redundant_experts", "--redundant-experts"),
                       ("max_batch_size", "--max-batch-size"), ("tp_allreduce", "--tp-allreduce")):
         if (row.get(col) or "").strip():
@@ -71,7 +73,7 @@ def test_concurrency_max_is_the_engine_limit(capsys: pytest.CaptureFixture[str])
 
 
 @pytest.mark.parametrize(("flag", "value", "fix"), [("--concurrency", "max,8", "--concurrency max"),
-                                                     ("--batch", "max", "--concurrency max")])
+                                                     ("--batch", "8,max", "--batch max")])
 def test_max_is_a_whole_concurrency_value(flag: str, value: str, fix: str,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_main(["plan", "serve", "--model", "llama3-8b", flag, value], capsys)

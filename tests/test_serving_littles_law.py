@@ -73,3 +73,19 @@ def test_rate_concurrency_holds_the_rate_over_its_e2e() -> None:
     in_queue_s = p.queue_wait_s
     assert p.batch >= 2.0 * (p.e2e_latency_s - in_queue_s)
     assert p.tpot_s == pytest.approx((p.e2e_latency_s - p.ttft_s) / 255, rel=1e-12)
+
+
+def test_batch_max_is_the_same_load_in_waves(capsys: pytest.CaptureFixture[str]) -> None:
+    """--batch max: fixed-length requests in a closed loop at the engine's limit move in waves (the others' prefills
+    in TTFT, TPOT the decode step); --concurrency max staggers them (the prefills in TPOT). Same requests in flight,
+    same throughput, and both obey Little's law."""
+    base = ("plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--max-batch-size", "25", "--json")
+    waves = json.loads(run_main_expect(capsys, *base, "--batch", "max")[0])["results"][0]["points"][0]
+    staggered = json.loads(run_main_expect(capsys, *base, "--concurrency", "max")[0])["results"][0]["points"][0]
+    assert waves["batch"] == staggered["batch"] == 25
+    assert (waves["scheduling"], staggered["scheduling"]) == ("static", "continuous")
+    assert waves["output_tokens_per_s"] == pytest.approx(staggered["output_tokens_per_s"], rel=1e-12)
+    assert waves["ttft_s"] > staggered["ttft_s"] and waves["tpot_s"] < staggered["tpot_s"]
+    for p in (waves, staggered):
+        assert p["batch"] * p["output_len"] / p["e2e_latency_s"] == pytest.approx(p["output_tokens_per_s"],
+                                                                                    rel=LITTLE_REL_TOL)

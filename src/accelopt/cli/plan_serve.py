@@ -40,8 +40,10 @@ def register_serve(plan_app: typer.Typer) -> None:
         tp: int = typer.Option(1, "--tp", help="Tensor-parallel degree (must divide the attention heads)."),
         pp: int = typer.Option(1, "--pp", help="Pipeline-parallel stages."),
         batch: str = typer.Option("", "--batch", help="Static batch sizes (requests that start together): a list "
-                                  f"such as 1,8,64, or {RANGE_SYNTAX}; default: powers of two up to the largest "
-                                  "that fits."),
+                                  f"such as 1,8,64, or {RANGE_SYNTAX}, or max: as many as the engine holds, "
+                                  "in waves (fixed-length requests in a closed loop, e.g. trtllm-bench with fixed "
+                                  "ISL/OSL: the others' prefills fall in TTFT); default: powers of two up to the "
+                                  "largest that fits."),
         concurrency: str = typer.Option("", "--concurrency", help="Requests in flight under continuous batching "
                                         "(same syntax as --batch, exclusive with it): TTFT is one request's prefill "
                                         "+ half a decode step; throughput as a static batch of that size; the other "

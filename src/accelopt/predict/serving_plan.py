@@ -32,9 +32,11 @@ from accelopt.predict.serving import (
 from accelopt.predict.serving_moe import MoELayout, check_layout
 
 MAX_LOAD = "max"
-"""--concurrency max: as many requests in flight as the engine holds (the largest batch whose KV cache fits, capped
-by max_batch_size per attention-DP rank): a max-throughput benchmark such as trtllm-bench or vLLM's benchmark with
-every request sent at once."""
+"""--concurrency max / --batch max: as many requests in flight as the engine holds (the largest batch whose KV cache
+fits, capped by max_batch_size per attention-DP rank): a max-throughput benchmark such as trtllm-bench or vLLM's
+benchmark with every request sent at once. --concurrency max: staggered requests (the others' prefills stall each
+one's decode: in TPOT); --batch max: fixed-length requests in a closed loop, which move in waves (the C that start
+together finish together; the others' prefills fall in TTFT). The throughput is the same."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,7 +48,8 @@ class ServeOptions:
     tp: int = 1
     pp: int = 1
     batch: str = ""
-    """Static batch sizes '1,8,64' or '1..256'; empty: powers of two up to the largest batch that fits."""
+    """Static batch sizes '1,8,64' or '1..256', or 'max' (MAX_LOAD); empty: powers of two up to the largest batch
+    that fits."""
     concurrency: str = ""
     """Requests in flight under continuous batching (same syntax as batch, or 'max': the most the engine holds,
     serving.max_load_concurrency); exclusive with batch."""
@@ -144,13 +147,11 @@ def _check_batch_cap(batches: list[int] | None, flag: str, max_batch_size: int |
 
 
 def _check_max_word(opts: ServeOptions, at_max_load: bool) -> None:
-    """'max' is a whole --concurrency value, never a list item, and not a --batch size (a static batch is sized)."""
-    if not at_max_load and MAX_LOAD in opts.concurrency.lower():
-        raise InputError(f"--concurrency {opts.concurrency!r}: {MAX_LOAD} stands alone",
-                         "write --concurrency max (the most requests the engine holds), or a list of numbers")
-    if MAX_LOAD in opts.batch.lower():
-        raise InputError(f"--batch {opts.batch!r}: a static batch needs its sizes",
-                         "for as many requests as the engine holds write --concurrency max")
+    """'max' is a whole --concurrency / --batch value, never a list item."""
+    for flag, text in (("--concurrency", opts.concurrency), ("--batch", opts.batch)):
+        if not at_max_load and MAX_LOAD in text.lower():
+            raise InputError(f"{flag} {text!r}: {MAX_LOAD} stands alone",
+                             f"write {flag} max (the most requests the engine holds), or a list of numbers")
 
 
 def plan_serve(opts: ServeOptions) -> ServeRun:
@@ -172,7 +173,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     check_layout(cfg, opts.tp, moe)  # a bad --ep/--attention-dp fails before any device is tried
     counts = opts.concurrency if opts.concurrency.strip() else opts.batch
     flag = "--concurrency" if opts.concurrency.strip() else "--batch"
-    at_max_load = opts.concurrency.strip().lower() == MAX_LOAD
+    at_max_load = counts.strip().lower() == MAX_LOAD
     _check_max_word(opts, at_max_load)
     batches = parse_int_range(counts, flag) if counts.strip() and not at_max_load else None
     _check_batch_cap(batches, flag, opts.max_batch_size, moe.attention_dp)
