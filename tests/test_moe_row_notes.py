@@ -77,7 +77,7 @@ def _prediction(row: dict[str, str], lay: sm.MoELayout | None = None) -> tuple[s
           "calibration": cal, "moe": lay}
     if row["batch"] == "max":
         b = sv.max_load_concurrency(model, spec, **kw)
-        p = sv.predict_serving(model, spec, batch=b, scheduling="continuous", **kw)
+        p = sv.predict_serving(model, spec, batch=b, scheduling="static", **kw)
     else:
         p = sv.predict_serving(model, spec, batch=int(row["batch"]), allow_oom=True, **kw)
     s = sv._setup(model, spec, int(row["tp"]), int(row["pp"]), row["weight_dtype"], row["kv_dtype"], p.calibration,
