@@ -10,7 +10,6 @@ Each row names its software stack (`stack` column, empty = megatron); the calibr
 
 from __future__ import annotations
 
-import csv
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -26,7 +25,14 @@ from accelopt.predict.calibration import (
     with_values,
 )
 from accelopt.predict.query import LayoutQuery, predict_layout
-from accelopt.predict.runs_csv import ARCH_CELLS, ParamsMismatch, check_table, params_mismatch
+from accelopt.predict.runs_csv import (
+    ARCH_CELLS,
+    ParamsMismatch,
+    check_columns,
+    check_table,
+    csv_rows,
+    params_mismatch,
+)
 from accelopt.predict.training import Layout, Setup
 from accelopt.units import unit
 from accelopt.userio import read_user_text
@@ -163,18 +169,11 @@ def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:
         text = read_user_text(path, "runs file", "pass a CSV in the bundled format to --runs")
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     where = "the bundled runs file" if path is None else f"runs file {path}"
-    try:
-        rows = list(csv.DictReader(lines))
-    except csv.Error as e:  # e.g. a field over csv's 128 KiB limit: not a runs file
-        raise InputError(f"{where} is not a readable CSV ({e})",
-                         "pass a CSV in the bundled format (see predict/data/published_training_runs.csv)") from None
+    rows = csv_rows(lines, where, "published_training_runs.csv")
     if not rows:
         raise InputError(f"{where} holds no runs (a header line and one row per run are needed)",
                          "pass a CSV in the bundled format (see predict/data/published_training_runs.csv)")
-    missing = [c for c in _REQUIRED_COLUMNS if c not in rows[0]]
-    if missing:
-        raise InputError(f"{where} lacks the column(s) {', '.join(missing)}",
-                         "add them (header as in predict/data/published_training_runs.csv)")
+    check_columns(rows, _REQUIRED_COLUMNS, where, "published_training_runs.csv")
     check_table(rows, "published_training_runs.csv", where)
     return rows
 
