@@ -14,9 +14,9 @@ ROW = "mine,edge-tpu,mobilenet-v1,224,1,int8,latency_ms,2.4,test,coral-bench,"
 
 @pytest.mark.parametrize(("old", "new", "named"), [
     (",test,", ",tset,", "role 'tset' is not one of fit, test"),
-    (",2.4,", ",inf,", "published = 'inf' is not a finite number > 0"),
-    (",224,", ",22a,", "input_size = '22a' is not a whole number > 0"),
-    (",224,1,", ",224,0,", "batch = '0' is not a whole number > 0"),
+    (",2.4,", ",inf,", "published = 'inf' is not a positive finite number"),
+    (",224,", ",22a,", "input_size = '22a' is not a positive whole number"),
+    (",224,1,", ",224,0,", "batch = '0' is not a positive whole number"),
 ])
 def test_a_bad_cell_is_named(old: str, new: str, named: str, tmp_path: Path,
                              capsys: pytest.CaptureFixture[str]) -> None:

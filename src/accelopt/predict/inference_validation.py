@@ -85,8 +85,8 @@ def read_inference_runs(path: Path | str | None = None) -> tuple[list[dict[str, 
                              "write fit (the family's values were fitted on the row) or test (held out)")
         for cell, whole in (("published", False), ("batch", True), ("input_size", True)):
             if not _positive(r[cell], whole):
-                raise InputError(f"run {r['id']!r}: {cell} = {r[cell]!r} is not a {'whole' if whole else 'finite'} "
-                                 "number > 0", f"fix the {cell} cell of that row")
+                raise InputError(f"run {r['id']!r}: {cell} = {r[cell]!r} is not a positive "
+                                 f"{'whole' if whole else 'finite'} number", f"fix the {cell} cell of that row")
     return rows, sources
 
 
