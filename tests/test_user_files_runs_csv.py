@@ -32,3 +32,16 @@ def test_a_file_in_another_separator_is_named(sep: str, name: str, serving: bool
     p.write_text(f"{HEADER.replace(',', sep)}\n{ROW.replace(',', sep)}\n")
     _, err = _cli(capsys, "validate", *(["--serving"] if serving else []), "--runs", str(p), code=2)
     assert str(p) in err and f"separates its cells with {name}, not commas" in err and "lacks" not in err
+
+
+@pytest.mark.parametrize(("old", "new", "named"), [
+    (",1.2,bf16,", ",nan,bf16,", "run 'my-run-1': step_s = 'nan' is not a positive number"),
+    ("h100-sxm", "h100-sxxm", "run 'my-run-1': unknown device 'h100-sxxm'"),
+])
+def test_a_bad_cell_names_the_runs_file(old: str, new: str, named: str, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Was "run 'my-run-1': ..." alone: the file it came from went unnamed."""
+    p = tmp_path / "mine.csv"
+    p.write_text(f"{HEADER}\n{ROW.replace(old, new, 1)}\n")
+    _, err = _cli(capsys, "validate", "--runs", str(p), code=2)
+    assert f"runs file {p}: {named}" in err
