@@ -47,6 +47,7 @@ def test_a_new_device_shows_its_figures(tmp_path: Path, capsys: pytest.CaptureFi
     ("[sources]", 'vendor_url = "x"\n[sources]', "unknown table(s) or top-level key(s) vendor_url"),
     ('[400e12, "ds"]', '[400e12, "dss"]', "peak_flop_per_s.bf16 cites 'dss', which is not a key of [sources] (ds)"),
     ('[48e9, "ds"]', '"48 GB"', "memory_bytes = '48 GB' is text, not a number with its source"),
+    ("[[device]]", "[[devices]]", "has no [[device]] table (it holds devices)"),
 ])
 def test_a_misspelt_or_misplaced_entry_is_named(old: str, new: str, named: str, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:

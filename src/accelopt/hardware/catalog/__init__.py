@@ -159,7 +159,7 @@ def load_file(path: Path | str, text: str | None = None, *, flag: str = "") -> l
                          "its [[device]]")
     devices = doc.get("device", [])
     if not isinstance(devices, list) or not devices:
-        what = ("is empty" if not doc else "has no [[device]] table" if "device" not in doc
+        what = ("is empty" if not doc else f"has no [[device]] table{_holds(extra)}" if "device" not in doc
                 else f"has device = {devices!r}, not [[device]] tables")
         leave_out = f", or leave out {flag} {path} to use the built-in catalog alone" if flag else ""
         raise InputError(f"{where}: the catalog file {what}, so it adds no device",
@@ -167,6 +167,11 @@ def load_file(path: Path | str, text: str | None = None, *, flag: str = "") -> l
                          "peak_flop_per_s (examples/my_accelerator.toml; `accelopt catalog show h100-sxm` shows every "
                          f"field){leave_out}")
     return [spec_from_table(t, sources, where) for t in devices]
+
+
+def _holds(names: list[str]) -> str:
+    """' (it holds devices, ...)': what a file without [[device]] holds instead, a misspelt [[devices]] among them."""
+    return f" (it holds {', '.join(names)})" if names else ""
 
 
 def _builtin_texts() -> Iterator[tuple[str, str]]:
