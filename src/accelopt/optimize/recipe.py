@@ -22,6 +22,8 @@ from accelopt.userio import path_kind, read_user_json
 
 RECIPE_VERSION = 1
 RECIPE_FILE = "recipe.json"
+_RECIPE_KEYS = frozenset({"accelopt_recipe", "model", "mode", "dtype", "techniques", "measured", "model_file"})
+"""Top-level fields of a recipe: Recipe.to_dict's, and model_file (which save() adds)."""
 
 
 @dataclass(kw_only=True)
@@ -71,6 +73,10 @@ def load_recipe(path: Path | str) -> Recipe:
     data = read_user_json(path, "recipe", "pass a recipe.json written by `accelopt optimize --save DIR`")
     if not isinstance(data, dict):
         raise _bad(path, "the top level is not a JSON object")
+    extra = sorted(set(data) - _RECIPE_KEYS)
+    if extra:  # a misspelt 'dtype' or 'mode' was otherwise replaced by its default without a word
+        raise _bad(path, f"unknown field(s) {', '.join(map(repr, extra))} (a recipe holds "
+                         f"{', '.join(sorted(_RECIPE_KEYS))})")
     version = data.get("accelopt_recipe")
     if version != RECIPE_VERSION:
         raise _bad(path, f"accelopt_recipe = {version!r}; this accelopt reads version {RECIPE_VERSION}")
@@ -89,6 +95,10 @@ def load_recipe(path: Path | str) -> Recipe:
     for i, t in enumerate(techs):
         if not isinstance(t, dict) or not isinstance(t.get("name"), str):
             raise _bad(path, f"techniques[{i}] is not an object with a name")
+        stray = sorted(set(t) - {"name", "params"})
+        if stray:  # {"name": "compile", "param": {...}} ran compile with its defaults, the parameters dropped
+            raise _bad(path, f"techniques[{i}] has unknown field(s) {', '.join(map(repr, stray))} (a technique holds "
+                             "name and params)")
         params = t.get("params", {})
         if not isinstance(params, dict):
             raise _bad(path, f"techniques[{i}].params is not an object")

@@ -105,9 +105,11 @@ class Calibration:
         if not 0.0 <= self.attention_eff_max <= 1.0:
             raise InputError(f"calibration family {self.family!r}: attention_eff_max = {self.attention_eff_max!r} "
                              "must be in [0, 1]", "give a fraction of the peak, e.g. 0.35, or 0 for the GEMM curve")
-        for name in ("matmul_half_flop", "matmul_half_s", "kernel_overhead_s", "framework_overhead_bytes"):
-            if getattr(self, name) < 0:
-                raise InputError(f"calibration family {self.family!r}: {name} is negative", f"give {name} >= 0")
+        for name, limit in _UPPER_LIMITS.items():
+            v = getattr(self, name)
+            if not 0 <= v <= limit:  # NaN and inf too: plan then crashed on overflow
+                raise InputError(f"calibration family {self.family!r}: {name} = {v!r} is not a number from 0 to "
+                                 f"{limit:g}", f"give {name} >= 0 in SI units (FLOP, seconds, bytes)")
 
     def calibrated(self, dtype: str) -> bool:
         """True when this family (and stack) was fitted on published runs of `dtype`'s kind (fp8 or 16 bit);
@@ -117,6 +119,13 @@ class Calibration:
     def matmul_eff(self, flops: Any) -> Any:
         """eff(F) = eff_max * F / (F + F_half), elementwise over an array of GEMM sizes."""
         return self.matmul_eff_max * flops / (flops + self.matmul_half_flop)
+
+
+_UPPER_LIMITS = {"matmul_half_flop": 1e17, "matmul_half_s": 1.0, "kernel_overhead_s": 1.0,
+                 "framework_overhead_bytes": 1e16}
+"""Largest value of each non-negative field, past which it is a unit slip, not a stack: a half-size point of 1e17 FLOP
+(a second of the largest chip's peak, Cerebras WSE-3's 125 PFLOP/s) or 1 s leaves every GEMM of any model under half
+its efficiency; a per-kernel gap of a second is 1e5 x a launch (microseconds); 1e16 bytes is spec.LIMITS' memory."""
 
 
 STACKS = ("megatron", "pytorch-fsdp", "maxtext")
@@ -214,12 +223,13 @@ def _family(name: str, table: dict[str, Any], where: str, base: Calibration | No
         fam = base
         merged = dict(base.stacks)
     else:
-        missing = [f for f in _NUM_FIELDS if f not in table]
-        if missing:
-            raise InputError(f"{where}: family {name!r} lacks {', '.join(missing)}",
-                             "give every field (copy a family from the bundled calibration.toml)")
+        # unknown before missing: a misspelt field is both, and the misspelling is what the user must see
         unknown = set(table) - {*_NUM_FIELDS, *_OPTIONAL_FIELDS, "fitted_on", "fp8_fitted_on", "match", "source",
                                  "stack", "derived_from", "carried_from", "reference_device"}
+        missing = [f for f in _NUM_FIELDS if f not in table]
+        if missing and not unknown:
+            raise InputError(f"{where}: family {name!r} lacks {', '.join(missing)}",
+                             "give every field (copy a family from the bundled calibration.toml)")
         if unknown:
             raise InputError(f"{where}: family {name!r} has unknown field(s) {', '.join(sorted(unknown))}",
                              f"allowed: {', '.join((*_NUM_FIELDS, *_OPTIONAL_FIELDS))}, fitted_on, fp8_fitted_on, "
@@ -246,7 +256,12 @@ def _parse(text: str, where: str, base: dict[str, Calibration] | None = None) ->
     if not isinstance(fam, dict) or not fam:
         raise InputError(f"calibration file {where} has no [family.NAME] tables",
                          "see predict/data/calibration.toml for the format")
-    out = {name: _family(name, t, where, (base or {}).get(name)) for name, t in fam.items()}
+    try:
+        out = {name: _family(name, t, where, (base or {}).get(name)) for name, t in fam.items()}
+    except InputError as e:  # Calibration's own checks know the family, not the file
+        if e.problem.startswith(where):
+            raise
+        raise InputError(f"{where}: {e.problem}", e.fix) from None
     known = {*out, *(base or {})}
     for cal in out.values():
         for sub in (cal, *cal.stacks.values()):
@@ -269,7 +284,14 @@ def load_calibrations(path: Path | str | None = None) -> dict[str, Calibration]:
     if path is not None:
         p = Path(path)
         text = read_user_text(p, "calibration file", "check the path given to --calibration")
-        cals.update(_parse(text, str(p), cals))
+        mine = _parse(text, str(p), cals)
+        for name, cal in mine.items():
+            if not cal.match and name not in ("default", "probed"):  # _family_for would never pick it
+                raise InputError(f"{p}: [family.{name}] has no match globs, so it applies to no device",
+                                 'add match = ["device-name*"] (a glob of the catalog names it is for)')
+        # the file's families first: _family_for takes the first family whose globs match, so a new family for a
+        # device a bundled family also matches ([family.my-h100] match = ["h100*"]) must come before the bundled one
+        cals = {**mine, **{name: cal for name, cal in cals.items() if name not in mine}}
     return cals
 
 

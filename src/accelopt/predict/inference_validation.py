@@ -80,14 +80,27 @@ def read_inference_runs(path: Path | str | None = None) -> tuple[list[dict[str, 
                              "quote a cell that holds a comma (\"...\")")
         if r["metric"] not in METRICS:
             raise InputError(f"run {r['id']!r}: metric {r['metric']!r}", f"use one of {', '.join(METRICS)}")
-        try:
-            ok = float(r["published"]) > 0 and int(r["batch"]) >= 1 and int(r["input_size"]) >= 1
-        except ValueError:
-            ok = False
-        if not ok:
-            raise InputError(f"run {r['id']!r}: published, batch and input_size must be positive numbers",
-                             "fix that row")
+        if r["role"] not in ROLES:  # any other word counted as held out ('tset', 'Fit') without a word
+            raise InputError(f"run {r['id']!r}: role {r['role']!r} is not one of {', '.join(ROLES)}",
+                             "write fit (the family's values were fitted on the row) or test (held out)")
+        for cell, whole in (("published", False), ("batch", True), ("input_size", True)):
+            if not _positive(r[cell], whole):
+                raise InputError(f"run {r['id']!r}: {cell} = {r[cell]!r} is not a positive "
+                                 f"{'whole' if whole else 'finite'} number", f"fix the {cell} cell of that row")
     return rows, sources
+
+
+ROLES = ("fit", "test")
+"""A row's role: 'fit' (the family's runtime values were fitted on it) or 'test' (held out)."""
+
+
+def _positive(text: str, whole: bool) -> bool:
+    """True for a finite number > 0 (a whole one when `whole`); 'inf' as published divided every error by it."""
+    try:
+        v = int(text) if whole else float(text)
+    except ValueError:
+        return False
+    return 0 < v < float("inf")
 
 
 @functools.lru_cache(maxsize=64)

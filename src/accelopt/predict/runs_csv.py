@@ -28,15 +28,38 @@ def read_runs_csv(path: Path | str | None, bundled: str, what: str,
         where = f"{what} {path}"
     sources = {k: v for k, _, v in (ln[1:].strip().partition(" = ") for ln in text.splitlines()
                                     if ln.startswith("#") and " = " in ln) if " " not in k}
-    rows = list(csv.DictReader([ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]))
+    rows = csv_rows([ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")], where, bundled)
     if not rows:
         raise InputError(f"{where} holds no runs", "add a header line and one row per published figure")
-    missing = [c for c in required if c not in rows[0]]
-    if missing:
-        raise InputError(f"{where} lacks the column(s) {', '.join(missing)}",
-                         f"use the header of predict/data/{bundled}")
+    check_columns(rows, required, where, bundled)
     check_table(rows, bundled, where)
     return rows, sources
+
+
+def csv_rows(lines: list[str], where: str, bundled: str) -> list[dict[str, str]]:
+    """The rows of a runs file's non-comment `lines` under its header. skipinitialspace: a hand-written 'id, source,
+    hardware' header (a space after each comma) is the bundled one, not columns ' source', ' hardware' the readers
+    never find (they were all reported missing)."""
+    try:
+        return list(csv.DictReader(lines, skipinitialspace=True))
+    except csv.Error as e:  # e.g. a field over csv's 128 KiB limit: not a runs file
+        raise InputError(f"{where} is not a readable CSV ({e})",
+                         f"pass a CSV in the bundled format (see predict/data/{bundled})") from None
+
+
+def check_columns(rows: list[dict[str, str]], required: tuple[str, ...], where: str, bundled: str) -> None:
+    """An InputError naming the `required` columns the header lacks; for a header of one cell holding semicolons or
+    tabs (a spreadsheet's export in another locale), the separator instead of every column as missing."""
+    header = [c for c in rows[0] if c is not None]
+    missing = [c for c in required if c not in header]
+    if not missing:
+        return
+    for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+        if len(header) == 1 and sep in header[0]:
+            raise InputError(f"{where} separates its cells with {name}, not commas (its header is one cell: "
+                             f"{header[0][:60]!r}...)", "save it as comma-separated CSV (a spreadsheet's 'CSV "
+                             "(comma delimited)'), with the header of predict/data/" + bundled)
+    raise InputError(f"{where} lacks the column(s) {', '.join(missing)}", f"use the header of predict/data/{bundled}")
 
 
 def bundled_header(bundled: str) -> list[str]:

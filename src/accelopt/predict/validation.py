@@ -10,9 +10,9 @@ Each row names its software stack (`stack` column, empty = megatron); the calibr
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -26,7 +26,14 @@ from accelopt.predict.calibration import (
     with_values,
 )
 from accelopt.predict.query import LayoutQuery, predict_layout
-from accelopt.predict.runs_csv import ARCH_CELLS, ParamsMismatch, check_table, params_mismatch
+from accelopt.predict.runs_csv import (
+    ARCH_CELLS,
+    ParamsMismatch,
+    check_columns,
+    check_table,
+    csv_rows,
+    params_mismatch,
+)
 from accelopt.predict.training import Layout, Setup
 from accelopt.units import unit
 from accelopt.userio import read_user_text
@@ -128,13 +135,16 @@ def validate_report(runs_path: Path | str | None = None, calibration: Path | str
     """`accelopt validate`: every run of the runs file reproduced, with the held-out error overall and per source,
     per family and per precision."""
     rows = read_runs(runs_path)  # read and checked once: the runs reproduced and the params check share them
-    results = reproduce_rows(rows, calibration)
+    cals = load_calibrations(calibration)  # its errors name the calibration file
+    with _naming(runs_path):
+        results = reproduce_rows(rows, cals)
+        params = check_params(rows)
     by_source = summarize(results, source_key)
     return ValidateResult(runs=results, median_abs_error_held_out=median_abs_error(results, held_out_only=True),
                           median_abs_error_all=median_abs_error(results, held_out_only=False),
                           median_abs_error_held_out_by_source={g.group: g.median_abs_error for g in by_source},
                           by_source=by_source, by_family=summarize(results, lambda r: r.family),
-                          by_precision=summarize(results, lambda r: r.dtype), params_mismatches=check_params(rows),
+                          by_precision=summarize(results, lambda r: r.dtype), params_mismatches=params,
                           params_unchecked_runs=sum(not (r.get("params_b") or "").strip() for r in rows))
 
 
@@ -163,18 +173,11 @@ def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:
         text = read_user_text(path, "runs file", "pass a CSV in the bundled format to --runs")
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     where = "the bundled runs file" if path is None else f"runs file {path}"
-    try:
-        rows = list(csv.DictReader(lines))
-    except csv.Error as e:  # e.g. a field over csv's 128 KiB limit: not a runs file
-        raise InputError(f"{where} is not a readable CSV ({e})",
-                         "pass a CSV in the bundled format (see predict/data/published_training_runs.csv)") from None
+    rows = csv_rows(lines, where, "published_training_runs.csv")
     if not rows:
         raise InputError(f"{where} holds no runs (a header line and one row per run are needed)",
                          "pass a CSV in the bundled format (see predict/data/published_training_runs.csv)")
-    missing = [c for c in _REQUIRED_COLUMNS if c not in rows[0]]
-    if missing:
-        raise InputError(f"{where} lacks the column(s) {', '.join(missing)}",
-                         "add them (header as in predict/data/published_training_runs.csv)")
+    check_columns(rows, _REQUIRED_COLUMNS, where, "published_training_runs.csv")
     check_table(rows, "published_training_runs.csv", where)
     return rows
 
@@ -353,10 +356,24 @@ def validate_all(runs_path: Path | str | None = None, calibration: Path | str | 
     return reproduce_rows(read_runs(runs_path), calibration)
 
 
-def reproduce_rows(rows: list[dict[str, str]], calibration: Path | str | None = None) -> list[RunResult]:
-    """Every row of a runs file (read_runs) reproduced with the calibration of its stack."""
-    cals = load_calibrations(calibration)
+def reproduce_rows(rows: list[dict[str, str]],
+                   calibration: Path | str | dict[str, Calibration] | None = None) -> list[RunResult]:
+    """Every row of a runs file (read_runs) reproduced with the calibration of its stack (a file, or its families)."""
+    cals = calibration if isinstance(calibration, dict) else load_calibrations(calibration)
     return [reproduce(r, cals) for r in rows]
+
+
+@contextlib.contextmanager
+def _naming(runs_path: Path | str | None) -> Iterator[None]:
+    """An InputError a row's cells cause ("run 'r1': step_s = 'nan' ...") prefixed with the user's runs file, which it
+    did not name (the bundled file's errors stay as they are)."""
+    try:
+        yield
+    except InputError as e:
+        where = f"runs file {runs_path}"
+        if runs_path is None or e.problem.startswith(where):
+            raise
+        raise InputError(f"{where}: {e.problem}", e.fix) from None
 
 
 def median_abs_error(results: list[RunResult], held_out_only: bool = True) -> float:

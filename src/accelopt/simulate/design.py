@@ -61,6 +61,12 @@ _INT_LIMITS = {"rows": 2**16, "cols": 2**16, "cores": 2**20, "ifmap_sram_bytes":
                "ofmap_sram_bytes": 2**40}
 # A clock past 100 GHz is a typo (1e19 for 1e9): digital accelerators clock at a few GHz at most.
 MAX_CLOCK_HZ = 100e9
+MIN_CLOCK_HZ = 1e4
+"""Least clock_hz: a 32.768 kHz watch-crystal MCU clears it, while a clock written in MHz (700 for 700 MHz) or GHz
+(1.4) falls under it; it ran as a part a million times slower, printed as '0.0007 MHz'."""
+MIN_DRAM_BANDWIDTH_BYTE_PER_S = 1e4
+"""Least finite dram_bandwidth_byte_per_s: the catalog's bound for a memory bandwidth (hardware.spec.UNIT_SLIPS: an
+8-bit MCU reads >= 1e6 B/s) under which the figure is in GB/s (every DRAM interface's GB/s is under 1e4)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -224,6 +230,15 @@ def validate_design(d: Design, where: str = "") -> None:
     if d.clock_hz > MAX_CLOCK_HZ:
         raise InputError(f"{label}: clock_hz = {d.clock_hz:g} is more than {MAX_CLOCK_HZ:g} Hz (100 GHz), past any "
                          "built accelerator", "give the clock in Hz, e.g. clock_hz = 1e9 for 1 GHz")
+    if d.clock_hz < MIN_CLOCK_HZ:
+        raise InputError(f"{label}: clock_hz = {d.clock_hz:g} is under {MIN_CLOCK_HZ:g} Hz, slower than any clocked "
+                         "part: likely a figure in MHz or GHz", f"give the clock in Hz: write {d.clock_hz:g}e6 if "
+                         f"{d.clock_hz:g} is in MHz, {d.clock_hz:g}e9 if in GHz")
+    if d.dram_bandwidth_byte_per_s < MIN_DRAM_BANDWIDTH_BYTE_PER_S:
+        raise InputError(f"{label}: dram_bandwidth_byte_per_s = {d.dram_bandwidth_byte_per_s:g} is under "
+                         f"{MIN_DRAM_BANDWIDTH_BYTE_PER_S:g} bytes/s, past any real memory: likely a figure in GB/s",
+                         f"write {d.dram_bandwidth_byte_per_s:g}e9 if {d.dram_bandwidth_byte_per_s:g} is in GB/s "
+                         "(or inf for unlimited bandwidth)")
     if not _finite_number(d.dram_latency_s) or d.dram_latency_s < 0:
         raise InputError(f"{label}: dram_latency_s = {d.dram_latency_s!r} must be a number >= 0",
                          "give seconds >= 0, e.g. 100e-9")
@@ -285,6 +300,10 @@ def design_from_table(table: Mapping[str, Any], sources: Mapping[str, str], wher
     bad_src = [k for k, v in sources.items() if not isinstance(v, str)]
     if bad_src:
         raise InputError(f"{where}: [sources] entries {', '.join(bad_src)} are not text", 'write field = "citation"')
+    stray = sorted(set(sources) - _ALLOWED)
+    if stray:  # a misspelt field name: its citation would never be shown
+        raise InputError(f"{where}: [sources] names no field of [design]: {', '.join(stray)}",
+                         f"key each citation by a [design] field ({', '.join(sorted(_ALLOWED))})")
     kwargs["sources"] = {**_left_out(table), **sources}
     try:
         return Design(**kwargs)
@@ -315,6 +334,11 @@ def load_design_text(text: str, where: str) -> Design:
                          "section (and is read as one)") from None
     if "design" not in doc:
         raise InputError(f"design file {where} has no [design] table", "put the fields under a [design] header")
+    extra = sorted(set(doc) - {"design", "sources"})
+    if extra:  # a misspelt [sources] header, or fields written above [design]: nothing would read them
+        raise InputError(f"design file {where}: unknown table(s) or top-level key(s) {', '.join(extra)}",
+                         "a design file holds a [design] table and an optional [sources] table only; put fields "
+                         "under [design]")
     return design_from_table(doc["design"], doc.get("sources", {}), where)
 
 

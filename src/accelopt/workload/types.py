@@ -153,6 +153,9 @@ def _op_from_dict(raw: Any, index: int) -> Op:
     for key in ("name", "dtype", "module", "phase"):
         if (key == "name" or key in raw) and not isinstance(raw.get(key), str):
             raise InputError(f"{where}: {key} = {raw.get(key)!r} is not text", fix)
+    if "dtype" in raw and raw["dtype"] not in DTYPE_BYTES:  # its bytes per element were then looked up in vain
+        raise InputError(f"{where}: dtype = {raw['dtype']!r} is not one of {', '.join(DTYPE_BYTES)}",
+                         "give the op's element type by its accelopt name, e.g. bf16")
     shapes = raw.get("shapes", ())
     if not isinstance(shapes, list | tuple) or not all(
             isinstance(sh, list | tuple) and all(isinstance(x, int) and not isinstance(x, bool) for x in sh)
@@ -226,8 +229,14 @@ class Workload:
         for key in ("name", "ops"):
             if key not in d:
                 raise InputError(f"workload data is missing the field {key!r}", fix)
+        extra = sorted(set(d) - {"name", "meta", "ops"})
+        if extra:  # a misspelt field ('opz', 'metadata'): nothing reads it
+            raise InputError(f"workload data has unknown field(s) {', '.join(map(repr, extra))}",
+                             "a workload holds name, meta and ops only; put facts such as batch_size in meta")
         if not isinstance(d["ops"], list):
             raise InputError(f"workload field 'ops' is a {type(d['ops']).__name__}, not a list of ops", fix)
+        if not d["ops"]:  # a step of no work: plan printed a step time of the fixed overheads alone
+            raise InputError("workload field 'ops' is empty: the step holds no op", f"list the step's ops, or {fix}")
         meta = d.get("meta", {})
         if not isinstance(meta, Mapping):
             raise InputError(f"workload field 'meta' is a {type(meta).__name__}, not an object", fix)
@@ -252,6 +261,9 @@ def _check_meta_numbers(meta: Mapping[str, Any], fix: str) -> None:
     """InputError for a meta count the planners compute with that is not one: batch_size and seq_len (whole,
     1..2^31 - 1) and params (whole, 0..1e15), each when set. 'abc' ended `plan` in a ValueError traceback; 128.5 or -3
     sequence positions were used as given."""
+    if "mode" in meta and meta["mode"] not in WORKLOAD_MODES:  # 'training' planned as if 'train' went unsaid
+        raise InputError(f"workload field 'meta.mode' = {meta['mode']!r} is not one of {', '.join(WORKLOAD_MODES)}",
+                         f"fix meta.mode, or {fix}")
     for key, least, most in (("batch_size", 1, MAX_COUNT), ("seq_len", 1, MAX_COUNT), ("params", 0, MAX_PARAMS)):
         v = meta.get(key)
         if v is None:
@@ -261,6 +273,9 @@ def _check_meta_numbers(meta: Mapping[str, Any], fix: str) -> None:
             raise InputError(f"workload field 'meta.{key}' = {v!r} is not a whole number in {least}..{most:,.0f}",
                              f"fix meta.{key}, or {fix}")
 
+
+WORKLOAD_MODES = ("train", "inference")
+"""meta.mode values: the modes `profile` captures (workload.capture.MODES, not imported: it needs torch)."""
 
 MAX_PARAMS = 1e15
 """Most parameters a workload may record: ~600x the largest published models (Switch-C, 1.6e12; Fedus et al.

@@ -51,6 +51,9 @@ def _value_and_source(raw: Any, path: str, sources: dict[str, str], where: str) 
         value, src = raw
     elif isinstance(raw, dict) and set(raw) == {"value", "source"}:
         value, src = raw["value"], raw["source"]
+    elif isinstance(raw, str):  # "48 GB": read as a number without a source, which named the wrong problem
+        raise InputError(f"{where}: field {path} = {raw!r} is text, not a number with its source",
+                         f'write {path} = [number in SI units, "source"], e.g. [48e9, "my datasheet"] for 48 GB')
     else:
         raise InputError(f"{where}: field {path} = {raw!r} has no source",
                          f'write {path} = [value, "source"] — every number needs its source')
@@ -58,6 +61,10 @@ def _value_and_source(raw: Any, path: str, sources: dict[str, str], where: str) 
         raise InputError(f"{where}: field {path} value {value!r} is not a number", "give a plain number in SI units")
     if not isinstance(src, str) or not src.strip():
         raise InputError(f"{where}: field {path} has an empty source", "name the document the number comes from")
+    if sources and src not in sources and not any(c.isspace() for c in src.strip()):
+        # one word beside a [sources] table is a key, misspelt: it printed as the citation itself ('h100-dss')
+        raise InputError(f"{where}: field {path} cites {src!r}, which is not a key of [sources] "
+                         f"({', '.join(sorted(sources))})", "use one of those keys, or write the citation out in words")
     return float(value), sources.get(src, src)
 
 
@@ -145,9 +152,14 @@ def load_file(path: Path | str, text: str | None = None, *, flag: str = "") -> l
     sources = doc.get("sources", {})
     if not isinstance(sources, dict):
         raise InputError(f"{where}: [sources] must be a table of key = \"citation\"", "see data/nvidia_datacenter.toml")
+    extra = sorted(set(doc) - {"sources", "device"})
+    if extra and "device" in doc:  # a misspelt [sources] header, or a field above the first [[device]]
+        raise InputError(f"{where}: unknown table(s) or top-level key(s) {', '.join(extra)}",
+                         "a catalog file holds a [sources] table and [[device]] tables only; put each field under "
+                         "its [[device]]")
     devices = doc.get("device", [])
     if not isinstance(devices, list) or not devices:
-        what = ("is empty" if not doc else "has no [[device]] table" if "device" not in doc
+        what = ("is empty" if not doc else f"has no [[device]] table{_holds(extra)}" if "device" not in doc
                 else f"has device = {devices!r}, not [[device]] tables")
         leave_out = f", or leave out {flag} {path} to use the built-in catalog alone" if flag else ""
         raise InputError(f"{where}: the catalog file {what}, so it adds no device",
@@ -155,6 +167,11 @@ def load_file(path: Path | str, text: str | None = None, *, flag: str = "") -> l
                          "peak_flop_per_s (examples/my_accelerator.toml; `accelopt catalog show h100-sxm` shows every "
                          f"field){leave_out}")
     return [spec_from_table(t, sources, where) for t in devices]
+
+
+def _holds(names: list[str]) -> str:
+    """' (it holds devices, ...)': what a file without [[device]] holds instead, a misspelt [[devices]] among them."""
+    return f" (it holds {', '.join(names)})" if names else ""
 
 
 def _builtin_texts() -> Iterator[tuple[str, str]]:

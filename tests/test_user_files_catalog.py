@@ -1,0 +1,58 @@
+"""A user's own device spec TOML (`catalog show FILE`, `--catalog`, `--hardware FILE`): a new device from the README
+alone loads with the right derived figures; a misspelt [sources] header or citation key, a field above [[device]] and
+a size written as text are errors naming the file, the field and the fix (exit 2), no longer printed as citations or
+dropped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_main_expect as _cli
+
+SPEC = """[sources]
+ds = "My vendor datasheet 2026, table 1"
+
+[[device]]
+name = "my-npu"
+display_name = "[red]My NPU[/]"
+kind = "npu"
+vendor = "Acme"
+peak_flop_per_s = { bf16 = [400e12, "ds"] }
+memory_bytes = [48e9, "ds"]
+memory_bandwidth_byte_per_s = [1.2e12, "ds"]
+tdp_w = [300, "ds"]
+"""
+
+
+def _spec(tmp_path: Path, text: str = SPEC) -> str:
+    p = tmp_path / "npu.toml"
+    p.write_text(text)
+    return str(p)
+
+
+def test_a_new_device_shows_its_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Ridge point 400e12 / 1.2e12 = 333.3 FLOP/B; 48e9 B = 44.7 GiB; the citation is the [sources] text and the
+    display name prints as typed (not as markup)."""
+    out, _ = _cli(capsys, "catalog", "show", _spec(tmp_path))
+    assert "[red]My NPU[/]" in out and "333.3 FLOP/B" in out and "44.7 GiB" in out
+    assert "My vendor datasheet 2026, table 1" in out
+    data = json.loads(_cli(capsys, "catalog", "show", _spec(tmp_path), "--json")[0])
+    assert data["device"]["memory_bytes"] == 48e9
+
+
+@pytest.mark.parametrize(("old", "new", "named"), [
+    ("[sources]", "[sourcs]", "unknown table(s) or top-level key(s) sourcs"),
+    ("[sources]", 'vendor_url = "x"\n[sources]', "unknown table(s) or top-level key(s) vendor_url"),
+    ('[400e12, "ds"]', '[400e12, "dss"]', "peak_flop_per_s.bf16 cites 'dss', which is not a key of [sources] (ds)"),
+    ('[48e9, "ds"]', '"48 GB"', "memory_bytes = '48 GB' is text, not a number with its source"),
+    ("[[device]]", "[[devices]]", "has no [[device]] table (it holds devices)"),
+])
+def test_a_misspelt_or_misplaced_entry_is_named(old: str, new: str, named: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Were: the [sourcs] table and vendor_url dropped (each citation printed as the word 'ds'), 'dss' printed as the
+    citation itself, '48 GB' reported as 'has no source'."""
+    path = _spec(tmp_path, SPEC.replace(old, new, 1))
+    _, err = _cli(capsys, "catalog", "show", path, code=2)
+    assert path in err and named in err and "fix:" in err

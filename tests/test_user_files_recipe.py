@@ -1,0 +1,36 @@
+"""A user's own optimize recipe (`optimize --apply`): a misspelt field was replaced by its default without a word (a
+technique's "param" ran it with default parameters; a top-level "dtypes" ran fp32). Now named, exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_main_expect as _cli
+
+RECIPE: dict[str, Any] = {"accelopt_recipe": 1, "model": "digits", "mode": "inference", "dtype": "fp32",
+                          "techniques": [{"name": "compile", "params": {"mode": "max-autotune"}}], "measured": {}}
+
+
+@pytest.mark.parametrize(("edit", "named"), [
+    ({"techniques": [{"name": "compile", "param": {"mode": "max-autotune"}}]},
+     "techniques[0] has unknown field(s) 'param'"),
+    ({"dtypes": "bf16"}, "unknown field(s) 'dtypes'"),
+])
+def test_a_misspelt_recipe_field_is_named(edit: dict[str, Any], named: str, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "recipe.json"
+    p.write_text(json.dumps({**RECIPE, **edit}))
+    _, err = _cli(capsys, "optimize", "digits", "--apply", str(p), code=2)
+    assert str(p) in err and named in err and "fix:" in err
+
+
+def test_a_saved_recipe_with_its_model_file_still_loads(tmp_path: Path) -> None:
+    """save() writes model_file beside Recipe.to_dict's fields: a recipe optimize wrote must load."""
+    from accelopt.optimize.recipe import load_recipe
+
+    p = tmp_path / "recipe.json"
+    p.write_text(json.dumps({**RECIPE, "model_file": "model-compile.pt"}))
+    assert load_recipe(p).techniques == [("compile", {"mode": "max-autotune"})]
