@@ -277,13 +277,21 @@ def fmt_quantity(value: float | None, unit_name: str) -> str:
     if unit_name in formatters:
         return formatters[unit_name](value)
     if unit_name in ("count", "cycles", ""):
-        text = f"{value:,.0f}" if float(value).is_integer() and abs(value) < 1e18 else f"{value:.4g}"
+        text = _count_text(value)
         return text if unit_name != "cycles" else f"{text} cycles"
     if unit_name == "x":
         return f"{value:.3g}x"
     if unit_name == "USD/h":
         return f"{fmt_usd(value)}/h"
     return f"{value:.4g} {unit_name}"
+
+
+def _count_text(value: float) -> str:
+    """A count, or a rate of counts (samples/s): whole with thousands separators from 1,000 up (19,002: '.4g' printed
+    1.9e+04, a figure to decode), four significant digits below (2.5, 0.0123); scientific past 1e18."""
+    if abs(value) < 1e18 and (float(value).is_integer() or abs(value) >= 1000):
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from accelopt.report.console import make_console, plain
-from accelopt.units import fmt_bytes, fmt_joules, fmt_seconds
+from accelopt.units import fmt_bytes, fmt_joules, fmt_quantity, fmt_seconds, unit_of
 
 
 def _x(v: float | None) -> str:
@@ -74,7 +74,7 @@ def variants_table(result: Any) -> Table:
               else f"{_x(r.speedup)} ({r.speedup_low:.2f}-{r.speedup_high:.2f})")
         bound = _x(r.gain_bound) + (" ABOVE!" if r.above_bound else "")
         t.add_row(name, fmt_seconds(r.step_time_p50_s), fmt_seconds(r.step_time_p99_s), sp, plain(bound),
-                  f"{r.samples_per_s:.4g}" if r.samples_per_s else "—",
+                  fmt_quantity(r.samples_per_s, unit_of(r, "samples_per_s")) if r.samples_per_s else "—",
                   fmt_bytes(r.memory_bytes, binary=True) if r.memory_bytes is not None else "n/a", _energy(r),
                   fmt_bytes(r.size_bytes, binary=True) if r.size_bytes is not None else "n/a", _quality(r, result),
                   _agreement(r), fmt_seconds(r.setup_s) if r.setup_s else "—")
