@@ -49,3 +49,35 @@ def test_profile_samples_per_s_same_in_text_and_html() -> None:
     page = render_html("profile", r, title="profile", argv=["profile", "mlp"])
     assert caption.startswith("19,002 samples/s")
     assert "19,002" in page and "e+04" not in page
+
+
+def test_probe_spread_same_in_text_and_html() -> None:
+    """probe's text printed the spread with '.1f' (a steady 0.040% read 0.0%) where its HTML printed 0.040%."""
+    from accelopt.cli.probe import _table
+    from accelopt.hardware.detect import find_device
+    from accelopt.measure.probe import Figure, ProbeResult
+    from accelopt.report.html import render_html
+
+    fig = Figure(metric="matmul.fp32", unit="flop_per_s", median=1e11, p10=0.99998e11, p90=1.00002e11,
+                 spread=0.0004, n=10, detail="test")
+    r = ProbeResult(device=find_device("cpu"), host="h", date="2026-01-01", torch_version="x", quick=True, threads=1,
+                    figures=[fig])
+    row = [c._cells[0] for c in _table(r).columns]
+    assert row[4] == "0.040%"  # two significant digits (fmt_pct)
+    assert "0.040%" in render_html("probe", r, title="probe", argv=["probe"])
+
+
+@pytest.mark.parametrize("utilization", [0.2475, 0.004])
+def test_energy_estimate_note_recomputes(utilization: float) -> None:
+    """profile's energy note printed 'idle + (TDP 360 W - idle) x utilization 0.25 = 116.2 W': 36 + 324 x 0.25 is
+    117.0 W; the utilization was 0.2475, rounded by '.2f' (which also printed 0.004 as 0.00)."""
+    from accelopt.hardware.catalog import load_catalog
+    from accelopt.measure.energy import EstimateMeter
+
+    spec = load_catalog().get("epyc-9654")  # TDP 360 W, no idle_w: idle 36 W (10% of TDP)
+    _, note = EstimateMeter(spec, utilization).power_w(utilization)
+    m = re.search(r"TDP ([0-9.]+) W - idle\) x utilization ([0-9.e-]+) = ([0-9.]+) W.*?idle ([0-9.]+) W", note)
+    assert m is not None, note
+    tdp, u, printed_w, idle = (float(m.group(i)) for i in (1, 2, 3, 4))
+    assert u > 0
+    assert idle + (tdp - idle) * u == pytest.approx(printed_w, abs=0.05)
