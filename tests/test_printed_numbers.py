@@ -81,3 +81,22 @@ def test_energy_estimate_note_recomputes(utilization: float) -> None:
     tdp, u, printed_w, idle = (float(m.group(i)) for i in (1, 2, 3, 4))
     assert u > 0
     assert idle + (tdp - idle) * u == pytest.approx(printed_w, abs=0.05)
+
+
+@pytest.mark.parametrize(("fraction", "text"), [(0.9996, "99.96%"), (0.99996, "99.996%"), (0.9995, "99.95%"),
+                                                 (0.99949, "99.9%"), (1.0, "100.0%"), (0.453, "45.3%")])
+def test_pct_just_under_one_is_not_100(fraction: float, text: str) -> None:
+    """optimize printed a top-1 agreement of 0.9996 (4 of 10,000 answers changed by quantization) as 'top-1 100.0%'
+    in text and HTML: one decimal rounded a difference to none."""
+    from accelopt.units import fmt_pct
+
+    assert fmt_pct(fraction) == text
+
+
+def test_optimize_agreement_text_as_html() -> None:
+    from types import SimpleNamespace
+
+    from accelopt.report.optimize_view import _agreement
+
+    r = SimpleNamespace(quality=SimpleNamespace(max_abs_diff=0.012, top1_agreement=0.9996))
+    assert _agreement(r).endswith("top-1 99.96%")

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from accelopt.report.console import make_console, plain
-from accelopt.units import fmt_bytes, fmt_joules, fmt_quantity, fmt_seconds, unit_of
+from accelopt.units import fmt_bytes, fmt_joules, fmt_pct, fmt_quantity, fmt_seconds, unit_of
 
 
 def _x(v: float | None) -> str:
@@ -44,7 +44,7 @@ def _agreement(r: Any) -> str:
     q = r.quality
     if q is None or q.max_abs_diff is None:
         return "—"
-    top1 = f", top-1 {100 * q.top1_agreement:.1f}%" if q.top1_agreement is not None else ""
+    top1 = f", top-1 {fmt_pct(q.top1_agreement)}" if q.top1_agreement is not None else ""  # as the HTML
     return f"{q.max_abs_diff:.2g}{top1}"
 
 
