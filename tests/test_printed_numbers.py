@@ -100,3 +100,16 @@ def test_optimize_agreement_text_as_html() -> None:
 
     r = SimpleNamespace(quality=SimpleNamespace(max_abs_diff=0.012, top1_agreement=0.9996))
     assert _agreement(r).endswith("top-1 99.96%")
+
+
+@pytest.mark.parametrize(("worse_by", "shown"), [(0.004, "(-0.004pt)"), (-4.17, "(+4.17pt)"), (0.0, "(+0.00pt)")])
+def test_optimize_quality_change_never_rounds_to_zero(worse_by: float, shown: str) -> None:
+    """A variant 0.004 accuracy points worse printed "(+0.00pt)": no change, and of the wrong sign."""
+    from types import SimpleNamespace
+
+    from accelopt.report.optimize_view import _quality
+
+    q = SimpleNamespace(value=0.9, finite=True, worse_by=worse_by, within_tolerance=True)
+    r = SimpleNamespace(quality=q, name="int8")
+    result = SimpleNamespace(metric="accuracy", quality_tolerance_unit="points", higher_is_better=True)
+    assert _quality(r, result).endswith(shown)

@@ -33,8 +33,9 @@ def _quality(r: Any, result: Any) -> str:
     if r.name != "baseline" and q.worse_by is not None:
         unit = "pt" if result.quality_tolerance_unit == "points" else "%"
         # the change of the value itself (a loss that fell 7% read "+7.41%": the sign of the gain, not of the loss)
-        change = -q.worse_by if result.higher_is_better is not False else q.worse_by
-        text += f" ({change:+.2f}{unit})"
+        change = (-q.worse_by if result.higher_is_better is not False else q.worse_by) + 0.0  # -0.0 read -0.00pt
+        # two decimals, or two significant digits below 0.005 ('+.2f' printed a 0.004-point change as +0.00pt)
+        text += f" ({change:+.2f}{unit})" if change == 0 or abs(change) >= 0.005 else f" ({change:+.2g}{unit})"
         if q.within_tolerance is False:
             text += " OUT"
     return text
