@@ -104,7 +104,7 @@ def test_optimize_agreement_text_as_html() -> None:
 
 @pytest.mark.parametrize(("worse_by", "shown"), [(0.004, "(-0.004pt)"), (-4.17, "(+4.17pt)"), (0.0, "(+0.00pt)")])
 def test_optimize_quality_change_never_rounds_to_zero(worse_by: float, shown: str) -> None:
-    """A variant 0.004 accuracy points worse printed "(+0.00pt)": no change, and of the wrong sign."""
+    """A variant 0.004 accuracy points worse printed "(-0.00pt)", a change of nothing; no change printed "-0.00pt"."""
     from types import SimpleNamespace
 
     from accelopt.report.optimize_view import _quality
