@@ -140,14 +140,24 @@ def _two_digits_fixed(value: float) -> str:
     return f"{value:.{decimals}f}" if decimals <= 8 else f"{value:.1e}"
 
 
+def _gap_decimals(gap: float) -> int:
+    """Decimals that show a gap to 100% (0 < gap <= 0.05 points) at its first digit: 0.04 -> 2, 0.004 -> 3
+    (at most 8)."""
+    return min(8, -math.floor(math.log10(gap)))
+
+
 def fmt_pct(fraction: float | None) -> str:
     """A fraction (0..1) as a percentage; None (not applicable) shows as 'n/a'. One decimal from 0.1% up
-    (45.3%); below, two significant digits in fixed point (0.012%, not 0.0%: a tiny MFU is not zero); 0 is '0%'."""
+    (45.3%); below, two significant digits in fixed point (0.012%, not 0.0%: a tiny MFU is not zero); 0 is '0%';
+    just under 100%, down to the gap's first digit (99.96%, not 100.0%: 4 in 10,000 top-1 answers changed)."""
     if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
         return "n/a"
     pct = 100 * fraction
     if pct == 0:
         return "0%"
+    if math.isfinite(pct) and 99.95 <= pct < 100:  # one decimal would read 100.0% (top-1 agreement 99.96%)
+        decimals = _gap_decimals(100 - pct)
+        return f"{math.floor(pct * 10**decimals) / 10**decimals:.{decimals}f}%"  # rounded down: never 100%
     if not math.isfinite(pct) or abs(pct) >= 0.095:  # 0.095 and up rounds to 0.1% with one decimal
         return f"{pct:.1f}%"
     return f"{'-' if pct < 0 else ''}{_two_digits_fixed(abs(pct))}%"
@@ -277,13 +287,21 @@ def fmt_quantity(value: float | None, unit_name: str) -> str:
     if unit_name in formatters:
         return formatters[unit_name](value)
     if unit_name in ("count", "cycles", ""):
-        text = f"{value:,.0f}" if float(value).is_integer() and abs(value) < 1e18 else f"{value:.4g}"
+        text = _count_text(value)
         return text if unit_name != "cycles" else f"{text} cycles"
     if unit_name == "x":
         return f"{value:.3g}x"
     if unit_name == "USD/h":
         return f"{fmt_usd(value)}/h"
     return f"{value:.4g} {unit_name}"
+
+
+def _count_text(value: float) -> str:
+    """A count, or a rate of counts (samples/s): whole with thousands separators from 1,000 up (19,002: '.4g' printed
+    1.9e+04, a figure to decode), four significant digits below (2.5, 0.0123); scientific past 1e18."""
+    if abs(value) < 1e18 and (float(value).is_integer() or abs(value) >= 1000):
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
 
 
 @dataclass(frozen=True)

@@ -151,21 +151,22 @@ def _parse_dtypes(text: str | None) -> list[str] | None:
 def _table(result: ProbeResult) -> Any:
     from rich.table import Table
 
-    from accelopt.units import fmt_byte_per_s, fmt_flop_per_s, fmt_pct
+    from accelopt.units import fmt_byte_per_s, fmt_flop_per_s, fmt_pct, fmt_quantity, unit_of
 
     t = Table(title=f"accelopt probe — {result.device.name} ({result.device.torch_device}) on {result.host}")
     for col in ("measure", "median", "p10", "p90", "spread", "% of catalog"):
         t.add_column(col, justify="left" if col == "measure" else "right")
     for f in result.figures:
         fmt = fmt_flop_per_s if f.unit == "flop_per_s" else fmt_byte_per_s
-        t.add_row(f.metric, fmt(f.median), fmt(f.p10), fmt(f.p90), f"{100 * f.spread:.1f}%",
+        # the spread in its declared unit, as the HTML prints it ('.1f' showed a spread of 0.04% as 0.0%)
+        t.add_row(f.metric, fmt(f.median), fmt(f.p10), fmt(f.p90), fmt_quantity(f.spread, unit_of(f, "spread")),
                   fmt_pct(f.fraction_of_peak))
     return t
 
 
 def _print_human(result: ProbeResult, saved: Path | None) -> None:
     from accelopt.report.console import line, make_console
-    from accelopt.units import fmt_seconds
+    from accelopt.units import fmt_quantity, fmt_seconds, unit_of
 
     con = make_console()
     con.print(_table(result))
@@ -174,7 +175,8 @@ def _print_human(result: ProbeResult, saved: Path | None) -> None:
     ridge = result.ridge_flop_per_byte
     best = result.best_matmul()
     if ridge is not None and best is not None:
-        con.print(f"measured ridge point: {ridge:.1f} FLOP/byte ({best.metric} / stream.triad)")
+        ridge_text = fmt_quantity(ridge, unit_of(result, "ridge_flop_per_byte"))  # as JSON's unit and the HTML
+        con.print(f"measured ridge point: {ridge_text} ({best.metric} / stream.triad)")
     cat = result.catalog_name or "none (no catalog entry for this device: % of catalog is n/a)"
     con.print(f"catalog entry compared: {cat}")
     for metric, why in result.skipped:

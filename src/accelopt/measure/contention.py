@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from accelopt.units import unit
+from accelopt.units import fmt_pct, unit
 
 OTHERS_BUSY_CORES_MAX = 0.25
 """Other processes may use a quarter of one core on average before we call the window contended."""
@@ -43,6 +43,13 @@ MIN_WINDOW_S = 0.5
 """/proc/stat counts in clock ticks (10 ms at USER_HZ 100): over a shorter window one tick of accounting
 skew reads as a large fraction of a core (a 5 ms window showed 'other processes used 0.9 cores' on an
 idle machine), so the CPU-time checks are not judged below half a second (one tick = 0.02 cores)."""
+
+
+def spread_warning(name: str, spread: float) -> str:
+    """The warning for a spread above SPREAD_MAX, in the precision of the spread column beside it (fmt_pct):
+    a whole percent printed 50.3% as '50% (threshold 50%)', a value that did not read as above its threshold; 'above'
+    says so where one decimal still rounds to it (50.03%)."""
+    return f"{name}: spread (p90 - p10) / median = {fmt_pct(spread)} (above the threshold {SPREAD_MAX:.0%})"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -235,5 +242,4 @@ def check_samples(report: ContentionReport, name: str, samples: Sequence[float],
 
         s = Stats.of(xs)
         if s.spread > SPREAD_MAX:
-            report.add(f"{name}: spread (p90 - p10) / median = {s.spread:.0%} (threshold {SPREAD_MAX:.0%})",
-                       name, *figures)
+            report.add(spread_warning(name, s.spread), name, *figures)

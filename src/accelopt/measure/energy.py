@@ -307,8 +307,9 @@ class EstimateMeter(EnergyMeter):
         watts = float(device_power_w(self.spec, utilization))
         idle_from = (f"spec idle_w {idle:g} W" if self.spec.idle_w is not None
                      else f"idle {idle:g} W {IDLE_FRACTION_SOURCE} (the spec has no idle_w)")
+        # four significant digits: '.2f' printed 0.2475 as 0.25 beside 116.2 W (0.25 gives 117.0 W) and 0.004 as 0.00
         return watts, (f"estimate: linear power model idle + (TDP {tdp:g} W - idle) x utilization "
-                       f"{utilization:.2f} = {watts:.1f} W, {self.spec.name}; {idle_from}")
+                       f"{utilization:.4g} = {watts:.1f} W, {self.spec.name}; {idle_from}")
 
     def _stop_counter(self, t0: float) -> EnergyReading:
         duration = time.perf_counter() - t0

@@ -38,6 +38,7 @@ from accelopt.measure.contention import (
     Watch,
     check_setup,
     saved_warnings,
+    spread_warning,
 )
 from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
 from accelopt.paths import accelopt_home
@@ -703,8 +704,8 @@ def run_probe(device: DetectedDevice, *, quick: bool = False, dtypes: list[str] 
     watch.finish(result.contention, [f.metric for f in figures], threads=result.threads)
     for f in figures:
         if f.spread > SPREAD_MAX:
-            result.contention.add(f"{f.metric}: spread (p90 - p10) / median = {f.spread:.0%} (threshold "
-                                  f"{SPREAD_MAX:.0%}); its median is not a reliable figure", f.metric)
+            result.contention.add(f"{spread_warning(f.metric, f.spread)}; its median is not a reliable figure",
+                                  f.metric)
     if not result.figures and result.interrupted:
         raise KeyboardInterrupt
     if not result.figures:

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from accelopt.report.console import make_console, plain
-from accelopt.units import fmt_bytes, fmt_joules, fmt_seconds
+from accelopt.units import fmt_bytes, fmt_joules, fmt_pct, fmt_quantity, fmt_seconds, unit_of
 
 
 def _x(v: float | None) -> str:
@@ -33,8 +33,9 @@ def _quality(r: Any, result: Any) -> str:
     if r.name != "baseline" and q.worse_by is not None:
         unit = "pt" if result.quality_tolerance_unit == "points" else "%"
         # the change of the value itself (a loss that fell 7% read "+7.41%": the sign of the gain, not of the loss)
-        change = -q.worse_by if result.higher_is_better is not False else q.worse_by
-        text += f" ({change:+.2f}{unit})"
+        change = (-q.worse_by if result.higher_is_better is not False else q.worse_by) + 0.0  # -0.0 read -0.00pt
+        # two decimals, or two significant digits below 0.005 ('+.2f' printed a 0.004-point change as +0.00pt)
+        text += f" ({change:+.2f}{unit})" if change == 0 or abs(change) >= 0.005 else f" ({change:+.2g}{unit})"
         if q.within_tolerance is False:
             text += " OUT"
     return text
@@ -44,7 +45,7 @@ def _agreement(r: Any) -> str:
     q = r.quality
     if q is None or q.max_abs_diff is None:
         return "—"
-    top1 = f", top-1 {100 * q.top1_agreement:.1f}%" if q.top1_agreement is not None else ""
+    top1 = f", top-1 {fmt_pct(q.top1_agreement)}" if q.top1_agreement is not None else ""  # as the HTML
     return f"{q.max_abs_diff:.2g}{top1}"
 
 
@@ -74,7 +75,7 @@ def variants_table(result: Any) -> Table:
               else f"{_x(r.speedup)} ({r.speedup_low:.2f}-{r.speedup_high:.2f})")
         bound = _x(r.gain_bound) + (" ABOVE!" if r.above_bound else "")
         t.add_row(name, fmt_seconds(r.step_time_p50_s), fmt_seconds(r.step_time_p99_s), sp, plain(bound),
-                  f"{r.samples_per_s:.4g}" if r.samples_per_s else "—",
+                  fmt_quantity(r.samples_per_s, unit_of(r, "samples_per_s")) if r.samples_per_s else "—",
                   fmt_bytes(r.memory_bytes, binary=True) if r.memory_bytes is not None else "n/a", _energy(r),
                   fmt_bytes(r.size_bytes, binary=True) if r.size_bytes is not None else "n/a", _quality(r, result),
                   _agreement(r), fmt_seconds(r.setup_s) if r.setup_s else "—")

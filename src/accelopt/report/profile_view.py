@@ -11,7 +11,17 @@ from rich.table import Table
 from rich.text import Text
 
 from accelopt.report.console import make_console
-from accelopt.units import fmt_byte_per_s, fmt_bytes, fmt_flop_per_s, fmt_flops, fmt_joules, fmt_pct, fmt_seconds
+from accelopt.units import (
+    fmt_byte_per_s,
+    fmt_bytes,
+    fmt_flop_per_s,
+    fmt_flops,
+    fmt_joules,
+    fmt_pct,
+    fmt_quantity,
+    fmt_seconds,
+    unit_of,
+)
 
 TOP_OPS = 12
 ROOFLINE_WIDTH = 126
@@ -32,7 +42,8 @@ def step_table(r: Any) -> Table:
     for phase, s in r.breakdown.items():
         t.add_row(*_stats_row(f"  {phase.replace('_', ' ')}", s, total))
     t.add_row("  sum of phases (instrumented pass)", fmt_seconds(total), "", "", "")
-    t.caption = f"{r.samples_per_s:.3g} samples/s; phases synchronized at each boundary in a separate pass"
+    rate = fmt_quantity(r.samples_per_s, unit_of(r, "samples_per_s"))  # as the HTML prints it
+    t.caption = f"{rate} samples/s; phases synchronized at each boundary in a separate pass"
     return t
 
 
@@ -194,7 +205,7 @@ def partial_table(p: Any) -> Table:
         t.add_row(*_stats_row(f"  {phase.replace('_', ' ')}", s, total))
     notes = []
     if p.step_time is not None and p.step_time.median > 0:
-        notes.append(f"{p.batch_size / p.step_time.median:.3g} samples/s")
+        notes.append(f"{fmt_quantity(p.batch_size / p.step_time.median, 'count')} samples/s")
     if p.achieved_flop_per_s is not None:
         notes.append(f"achieved {fmt_flop_per_s(p.achieved_flop_per_s)} ({fmt_flops(p.flops_per_step)} per step "
                      "/ median step time)")
