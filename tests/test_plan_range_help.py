@@ -28,11 +28,13 @@ def test_help_says_doubling_not_powers_of_two(cmd: list[str], flag: str) -> None
     assert not re.search(r"\.\.\d+ \(powers of two\)", line), line
 
 
-def test_a_bad_range_s_fix_says_what_the_parser_does() -> None:
-    """`plan --devices abc` said "write 512..8192 (powers of two)": the parser doubles from LOW and ends at HIGH."""
+@pytest.mark.parametrize("text", ["abc", "3..x", "x..9"])
+def test_a_bad_range_s_fix_says_what_the_parser_does(text: str) -> None:
+    """`plan --devices abc` said "write 512..8192 (powers of two)": the parser doubles from LOW and ends at HIGH.
+    A bad bound of a range ('3..x') gave parse_count's fix for token counts ("such as 15e12, 15T, 7B")."""
     from accelopt.errors import InputError
 
     with pytest.raises(InputError) as e:
-        parse_int_range("abc", "--devices")
-    assert "powers of two" not in e.value.fix and "3..9 = 3,6,9" in e.value.fix
+        parse_int_range(text, "--devices")
+    assert "powers of two" not in e.value.fix and "3..9 = 3,6,9" in e.value.fix and "15e12" not in e.value.fix
     assert parse_int_range("3..9") == [3, 6, 9]  # what the fix says

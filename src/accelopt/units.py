@@ -201,7 +201,12 @@ def parse_int_range(text: str, what: str = "range", maximum: int = MAX_COUNT) ->
 def _int_range(text: str, what: str) -> list[int]:
     if ".." in text:
         lo_s, hi_s = text.split("..", 1)
-        lo, hi = _whole(parse_count(lo_s, what), what, text), _whole(parse_count(hi_s, what), what, text)
+        try:
+            lo_n, hi_n = parse_count(lo_s, what), parse_count(hi_s, what)
+        except InputError:  # parse_count's own fix speaks of token counts (15e12, 7B), not of a range
+            raise InputError(f"cannot read {what} {text!r}", f"write {RANGE_SYNTAX}, or a list such as 8,16,64"
+                             ) from None
+        lo, hi = _whole(lo_n, what, text), _whole(hi_n, what, text)
         if lo < 1 or hi < lo:
             raise InputError(f"bad {what} {text!r}: need 1 <= low <= high", "write e.g. 512..8192")
         out, v = [], lo
