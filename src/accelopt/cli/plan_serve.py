@@ -49,7 +49,8 @@ def register_serve(plan_app: typer.Typer) -> None:
                                         "+ half a decode step; throughput as a static batch of that size; the other "
                                         "requests' prefills stall its decode (in TPOT and E2E). max: as "
                                         "many as the engine holds (the largest batch whose KV cache fits, capped by "
-                                        "--max-batch-size per attention-DP rank), a max-throughput benchmark."),
+                                        "--max-batch-size per attention-DP rank), arriving staggered (a fixed-length "
+                                        "max-throughput benchmark, whose requests move in waves, is --batch max)."),
         rate: str = typer.Option("", "--rate", help="Poisson request rates per second, e.g. 0.5,2,8 (continuous "
                                  "batching; exclusive with --batch/--concurrency): concurrency from Little's law, "
                                  "M/D/1 queue wait in TTFT; a rate beyond saturation exits 2."),
