@@ -152,3 +152,15 @@ def test_a_users_table_is_not_judged_by_the_bundled_runs(tmp_path: Path, capsys:
     code, out, err = run_main([*bundled[:-1], "--calibration", str(_hopper_file(tmp_path))], capsys)
     assert code == 0, err
     assert "uncalibrated for h100-pcie" not in " ".join(out.split())
+
+
+def test_a_new_table_for_a_bundled_device_is_used(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was silently ignored: tables are matched first-in-file-order and the file's new names came after the bundled
+    nvidia-hopper, whose glob h100* matched first; `plan serve` ran on the bundled 0.925 without a word (training's
+    families have come first since the last session: the two now agree)."""
+    path = tmp_path / "mine.toml"
+    path.write_text('[serving.my-h100]\nmatch = ["h100*"]\ndecode_bandwidth_efficiency = 0.4\n', encoding="utf-8")
+    mine = _plan(capsys, "--calibration", str(path))["calibration"]
+    assert (mine["family"], mine["decode_bandwidth_efficiency"], mine["table_file"]) == ("my-h100", 0.4, str(path))
+    assert next(iter(load_serving_tables(path))) == "my-h100"  # the file's tables are tried first
+    assert _plan(capsys)["calibration"]["family"] == "nvidia-hopper"  # without the file: the bundled table

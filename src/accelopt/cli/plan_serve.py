@@ -24,8 +24,8 @@ largest batch that fits and reports the batch where decode turns compute-bound."
 # no square brackets: the help is rendered as rich markup, which would swallow them
 SERVE_CALIBRATION_HELP = ("Calibration TOML in the bundled format (predict/data/calibration.toml): each serving.NAME "
                           "table in it replaces the bundled table of that name whole (give its match globs and every "
-                          "value that differs from serving.default); new names are added after the bundled tables. "
-                          "Its family.NAME tables (training) are not read here.")
+                          "value that differs from serving.default); the file's tables are tried before the bundled "
+                          "ones. Its family.NAME tables (training) are not read here.")
 
 
 def register_serve(plan_app: typer.Typer) -> None:

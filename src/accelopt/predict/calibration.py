@@ -452,7 +452,9 @@ def _serving_table(name: str, table: Any, where: str) -> ServingTable:
 def load_serving_tables(path: Path | str | None = None) -> dict[str, ServingTable]:
     """The bundled `[serving.NAME]` tables, with those of `path` (if given) replacing them by name, whole: a table
     given there does not merge with the bundled table of that name (a table other than 'default' holds what differs
-    from 'default', the file's 'default' if it gives one). New names are tried after the bundled tables."""
+    from 'default', the file's 'default' if it gives one). The file's tables come first, as training's families do:
+    serving_table_for takes the first table whose globs match, so a new table for a device a bundled table also
+    matches ([serving.my-h100] match = ["h100*"]) must be tried before the bundled one."""
     texts = [(bundled_text(), BUNDLED_TABLE_FILE, False)]
     if path is not None:
         texts.append((read_user_text(Path(path), "calibration file", "check the path given to --calibration"),
@@ -470,7 +472,8 @@ def load_serving_tables(path: Path | str | None = None) -> dict[str, ServingTabl
             raise InputError(f"calibration file {where} has no [serving.NAME] tables (serving predictions read "
                              "only those)", "copy a [serving.NAME] table from the bundled predict/data/"
                              "calibration.toml and edit it ([family.NAME] tables are the training calibration)")
-        tables.update({name: _serving_table(name, t, where) for name, t in serving.items()})
+        read = {name: _serving_table(name, t, where) for name, t in serving.items()}
+        tables = {**read, **{name: t for name, t in tables.items() if name not in read}}  # the later file first
     if "default" not in tables:
         raise InputError("no [serving.default] table in the calibration file", "add one (see the bundled file)")
     return tables
