@@ -9,12 +9,14 @@ requests/s x E2E (TTFT's wait of half a decode step is the only term the through
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import run_main_expect
 
 from accelopt.hardware.catalog import get_device
 from accelopt.predict import serving
+from accelopt.predict.calibration import load_serving_tables
 from accelopt.workload.presets import get_model
 
 LITTLE_REL_TOL = 0.01  # stated before measuring (module docstring)
@@ -89,3 +91,47 @@ def test_batch_max_is_the_same_load_in_waves(capsys: pytest.CaptureFixture[str])
     for p in (waves, staggered):
         assert p["batch"] * p["output_len"] / p["e2e_latency_s"] == pytest.approx(p["output_tokens_per_s"],
                                                                                     rel=LITTLE_REL_TOL)
+
+
+OVERHEAD_S = 0.2  # a user's per-request overhead (the bundled tables' is 0): 5% of the E2E below
+
+
+def _overhead_file(tmp_path: Path) -> Path:
+    """The bundled [serving.nvidia-hopper] table, whole, with the overhead: only the overhead differs."""
+    table = load_serving_tables()["nvidia-hopper"]
+    values = {**table.values, "per_request_overhead_s": OVERHEAD_S}
+    lines = ["[serving.nvidia-hopper]", f"match = {json.dumps(list(table.match))}",
+             *(f"{k} = {json.dumps(v)}" for k, v in values.items())]  # JSON scalars and lists read back in TOML
+    path = tmp_path / "overhead.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("load", [("--concurrency", "25"), ("--batch", "25"), ("--concurrency", "max")])
+def test_a_users_request_overhead_keeps_littles_law(load: tuple[str, str], tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Was 1733 tok/s printed against 25 x 256 / E2E = 1642 (5.5%, the overhead / E2E): the throughput left the
+    overhead out, though the request's slot of the batch is empty while its host-side overhead runs."""
+    base = ("plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--max-batch-size", "25", "--json")
+    (p,) = json.loads(run_main_expect(capsys, *base, *load, "--calibration", str(_overhead_file(tmp_path)))[0]
+                      )["results"][0]["points"]
+    (bundled,) = json.loads(run_main_expect(capsys, *base, *load)[0])["results"][0]["points"]
+    assert p["calibration"]["per_request_overhead_s"] == OVERHEAD_S
+    assert p["e2e_latency_s"] == pytest.approx(bundled["e2e_latency_s"] + OVERHEAD_S, rel=1e-9)
+    assert p["batch"] * p["output_len"] / p["e2e_latency_s"] == pytest.approx(p["output_tokens_per_s"],
+                                                                              rel=LITTLE_REL_TOL)
+    # hand check: the slot's cycle is the overhead plus the batch's device time (the bundled throughput's)
+    device_s = bundled["batch"] * bundled["output_len"] / bundled["output_tokens_per_s"]
+    assert p["output_tokens_per_s"] == pytest.approx(p["batch"] * p["output_len"] / (OVERHEAD_S + device_s),
+                                                     rel=1e-9)
+
+
+def test_a_rate_with_a_users_request_overhead_holds_the_rate(tmp_path: Path) -> None:
+    """--rate: C >= rate x E2E(C) with the overhead in E2E, and the chosen C's batch completes the rate."""
+    cal = serving.calibration_for_spec(get_device("h100-sxm"), path=str(_overhead_file(tmp_path)))
+    p = serving.predict_at_rate(get_model("llama3-8b"), get_device("h100-sxm"), rate_per_s=2.0, prompt_len=2048,
+                                output_len=256, calibration=cal)
+    c = serving.predict_serving(get_model("llama3-8b"), get_device("h100-sxm"), batch=p.batch, prompt_len=2048,
+                                output_len=256, scheduling="continuous", calibration=cal)
+    assert c.ttft_s >= OVERHEAD_S and p.batch >= 2.0 * (p.e2e_latency_s - p.queue_wait_s)
+    assert c.batch * c.output_len / c.e2e_latency_s == pytest.approx(c.output_tokens_per_s, rel=LITTLE_REL_TOL)

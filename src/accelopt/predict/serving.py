@@ -1203,9 +1203,13 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
         ttft = calibration.per_request_overhead_s + own_prefill_s + step.total_s / 2.0
         e2e = ttft + decode_s + _prefill_stall_s(prefill, own_prefill_s)  # ... or between its decode steps
         tpot = _tpot_s(ttft, e2e, output_len, step_s)
-    # device time of the batch's work: the request overhead is host-side and overlaps other requests' device work
-    # under load, so throughput leaves it out (it is in TTFT and the e2e latency)
-    work_s = prefill.total_s + decode_s
+    # one cycle of a slot of the batch: the request's host-side overhead (before its first forward, in TTFT and E2E),
+    # then the batch's prefills and decode steps. The overhead overlaps the other requests' device work, but the
+    # request's own slot is empty meanwhile (a closed loop of `batch` clients sends the next request only when one
+    # completes), so the slot delivers output_len tokens per cycle: throughput = batch x output / (overhead + work),
+    # and requests in flight = requests/s x E2E (Little 1961) holds with any overhead, to within TTFT's half-step
+    # wait. The decode steps are timed at the full batch (slots empty for the overhead would shorten them a little).
+    work_s = calibration.per_request_overhead_s + prefill.total_s + decode_s
     tokens = batch * output_len
     usd, energy = _cost_and_energy(s, n_devices, prefill, step, decode_s, tokens)
     return ServingPrediction(
