@@ -45,3 +45,64 @@ def test_a_bad_cell_names_the_runs_file(old: str, new: str, named: str, tmp_path
     p.write_text(f"{HEADER}\n{ROW.replace(old, new, 1)}\n")
     _, err = _cli(capsys, "validate", "--runs", str(p), code=2)
     assert f"runs file {p}: {named}" in err
+
+
+SERVING_HEADER = ("id,source,engine,hardware,model,tp,pp,weight_dtype,kv_dtype,prompt_len,output_len,batch,metric,"
+                  "published,role,note,ep,attention_dp,redundant_experts,two_batch_overlap,max_batch_size")
+SERVING_CELLS = dict(zip(SERVING_HEADER.split(","), ("my-serve-1", "our lab", "vllm", "h100-sxm", "llama3-8b", "1", "1",
+                                                    "bf16", "bf16", "128", "128", "1", "output_tok_s", "100", "test",
+                                                    "", "", "", "", "", ""), strict=True))
+
+
+def _serving_file(tmp_path: Path, col: str, value: str) -> Path:
+    p = tmp_path / "serving.csv"
+    p.write_text(f"{SERVING_HEADER}\n{','.join({**SERVING_CELLS, col: value}.values())}\n")
+    return p
+
+
+@pytest.mark.parametrize(("col", "value", "says", "fix"), [
+    ("tp", "two", "is not a whole number", "write a whole number from 1"),
+    ("prompt_len", "12x8", "is not a whole number", "write a whole number from 1 to 16,777,216 tokens"),
+    ("output_len", "0", "is out of range (1..16,777,216 tokens", "write a whole number from 1"),
+    ("published", "abc", "is not a positive number", "write a positive, finite number"),
+    ("published", "nan", "is not a positive number", "write a positive, finite number"),
+    ("batch", "0", "is out of range (1..", "write max (the engine's maximum load) or a whole number"),
+    ("weight_dtype", "fp9", "is not one of bf16, fp16, fp8", "write one of bf16"),
+    ("ep", "0", "is out of range (1..", "or leave it blank (1)"),
+    ("max_batch_size", "x", "is not a whole number", "or leave it blank (the engine's default)"),
+    ("two_batch_overlap", "maybe", "is not one of yes", "write one of yes, or leave it blank"),
+    ("hardware", "h100-sxxm", "unknown device 'h100-sxxm'", "did you mean"),
+    ("model", "llama9", "unknown model 'llama9'", "did you mean"),
+])
+def test_a_bad_serving_cell_names_the_row_column_and_value(col: str, value: str, says: str, fix: str,
+                                                           tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was one message for every numeric cell ("published, tp, pp, lengths and batch must be positive (finite)
+    numbers ...", fix "fix that row"), the predictor's flag names for a dtype or ep ("--weight-dtype 'fp9'"), an
+    unknown device without the row, and an unknown model told to become a 'gap' row."""
+    p = _serving_file(tmp_path, col, value)
+    _, err = _cli(capsys, "validate", "--serving", "--runs", str(p), code=2)
+    problem, _, fix_text = " ".join(err.split()).partition("fix:")
+    assert f"serving runs file {p}: serving run 'my-serve-1': {col} = {value!r} {says}" in problem
+    assert fix in fix_text and f"in the {col} cell of row 'my-serve-1'" in fix_text
+
+
+@pytest.mark.parametrize(("old", "new", "named", "fix"), [
+    (",8,24,", ",8.5,24,", "devices = '8.5' is not a whole number", "write a whole number from 1"),
+    (",256,1,1,8,", ",256,1,1,x,", "dp = 'x' is not a whole number", "in the dp cell of row 'my-run-1'"),
+])
+def test_a_bad_training_cell_says_what_to_write(old: str, new: str, named: str, fix: str, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Was the fix 'fix the devices cell of that row' (and 'is not a positive integer' for devices 8.5)."""
+    p = tmp_path / "mine.csv"
+    p.write_text(f"{HEADER}\n{ROW.replace(old, new, 1)}\n")
+    _, err = _cli(capsys, "validate", "--runs", str(p), code=2)
+    problem, _, fix_text = " ".join(err.split()).partition("fix:")
+    assert f"runs file {p}: run 'my-run-1': {named}" in problem and fix in fix_text
+
+
+def test_an_invalid_training_layout_names_the_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was "layout tp=1 ... hsdp=4 ... is invalid" without the file or the row (an InfeasibleError, not wrapped)."""
+    p = tmp_path / "mine.csv"
+    p.write_text(f"{HEADER},hsdp\n{ROW},3\n")
+    _, err = _cli(capsys, "validate", "--runs", str(p), code=2)
+    assert f"runs file {p}: run 'my-run-1': layout " in " ".join(err.split())

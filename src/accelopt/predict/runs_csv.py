@@ -4,7 +4,10 @@ row's architecture cells against its published parameter count (params_b), which
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from importlib import resources
@@ -91,6 +94,72 @@ def check_table(rows: list[dict[str, str]], bundled: str, where: str) -> None:
             raise InputError(f"{where}: run id {rid!r} appears twice", "give each row its own id (a row counts once "
                              "in the error medians)")
         seen.add(rid)
+
+
+# ---- one cell of a row: a bad value names the row's id, the column and the value, and what to write ----
+
+@contextlib.contextmanager
+def naming_file(what: str, path: Path | str | None) -> Iterator[None]:
+    """An InputError about a row ("serving run 'r1', column tp ...") prefixed with the user's file `path`, which it
+    does not name (`what`: 'serving runs file'); the bundled file's errors stay as they are."""
+    try:
+        yield
+    except InputError as e:
+        where = f"{what} {path}"
+        if path is None or e.problem.startswith(where):
+            raise
+        raise InputError(f"{where}: {e.problem}", e.fix) from None
+
+
+def cell_error(what: str, row: Mapping[str, str | None], col: str, problem: str, fix: str) -> InputError:
+    """The InputError for the bad cell `col` of `row` ("serving run 'r1': tp = 'two' is not a whole number": the
+    row's id, the column, the value); `what` names the kind of row ('serving run', 'run')."""
+    rid = (row.get("id") or "").strip()
+    return InputError(f"{what} {rid!r}: {col} = {(row.get(col) or '').strip()!r} {problem}",
+                      f"{fix} (in the {col} cell of row {rid!r})")
+
+
+def whole_cell(what: str, row: Mapping[str, str | None], col: str, low: int, high: int,
+               blank: int | None = None, blank_means: str = "", unit: str = "") -> int:
+    """The whole number in `row[col]`, from `low` to `high` (`unit`: what it counts, named in the range); a blank
+    cell is `blank` (an error when None), which the fix calls `blank_means` (default: the number)."""
+    v = (row.get(col) or "").strip()
+    fix = f"write a whole number from {low} to {high:,}" + (f" {unit}" if unit else "")
+    if blank is not None:
+        fix += f", or leave it blank ({blank_means or blank})"
+    if not v:
+        if blank is None:
+            raise cell_error(what, row, col, "is blank", fix)
+        return blank
+    try:
+        n = int(v)
+    except ValueError:
+        raise cell_error(what, row, col, "is not a whole number", fix) from None
+    if not low <= n <= high:
+        raise cell_error(what, row, col, f"is out of range ({low}..{high:,}{f' {unit}' if unit else ''})", fix)
+    return n
+
+
+def positive_cell(what: str, row: Mapping[str, str | None], col: str) -> float:
+    """The positive, finite number in `row[col]` (NaN, inf, zero, negative and blank are errors)."""
+    v = (row.get(col) or "").strip()
+    try:
+        x = float(v)
+    except ValueError:
+        x = math.nan
+    if not 0 < x < math.inf:  # NaN fails too
+        raise cell_error(what, row, col, "is not a positive number", "write a positive, finite number (e.g. 1520.5)")
+    return x
+
+
+def choice_cell(what: str, row: Mapping[str, str | None], col: str, allowed: tuple[str, ...],
+                blank_ok: bool = False) -> str:
+    """The cell `row[col]`, one of `allowed` (or blank when `blank_ok`)."""
+    v = (row.get(col) or "").strip()
+    if v in allowed or (blank_ok and not v):
+        return v
+    raise cell_error(what, row, col, f"is not one of {', '.join(allowed)}",
+                     f"write one of {', '.join(allowed)}" + (", or leave it blank" if blank_ok else ""))
 
 
 # ---- params_b: the published parameter count beside the architecture cells (issue 10) ----

@@ -23,7 +23,7 @@ from accelopt.errors import AcceloptError, InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import serving
-from accelopt.predict.runs_csv import read_runs_csv
+from accelopt.predict.runs_csv import cell_error, choice_cell, naming_file, positive_cell, read_runs_csv, whole_cell
 from accelopt.predict.serving import ENGINES
 from accelopt.predict.serving_moe import MoELayout
 from accelopt.predict.training import MAX_SEQ_LEN
@@ -125,8 +125,9 @@ class ServingValidateResult:
 def read_serving_runs(path: Path | str | None = None) -> tuple[list[dict[str, str]], dict[str, str]]:
     """(rows, sources) of a serving runs CSV (the bundled one by default); InputError naming a bad row."""
     rows, sources = read_runs_csv(path, "published_serving_runs.csv", "serving runs file", _REQUIRED)
-    for r in rows:
-        _check_row(r)
+    with naming_file("serving runs file", path):
+        for r in rows:
+            _check_row(r)
     return rows, sources
 
 
@@ -139,24 +140,32 @@ def published_runs_of(device: str) -> int:
                if r["hardware"] == device or r["hardware"].startswith((f"{device}-core", f"{device}-lnc")))
 
 
+_WHAT = "serving run"  # how a cell error names the row (runs_csv.cell_error)
+
+
 def _check_row(r: dict[str, str]) -> None:
-    rid = r.get("id")
+    """Each cell of a row, before any prediction: a bad one is an InputError naming the row's id, the column, the
+    value and what to write there (on a 'gap' row too: it is the CSV's error, not the model's)."""
     if None in r:  # csv.DictReader puts surplus cells under the key None
-        raise InputError(f"serving run {rid!r} has more cells than the header", "quote a cell holding a comma")
-    for col, allowed in (("metric", METRICS), ("role", ROLES), ("engine", tuple(ENGINES))):
-        if r[col] not in allowed:
-            raise InputError(f"serving run {rid!r}: {col} {r[col]!r}", f"use one of {', '.join(allowed)}")
-    try:
-        ok = 0 < float(r["published"]) < math.inf  # NaN fails too
-        ok = ok and all(1 <= int(r[c]) <= MAX_COUNT for c in ("tp", "pp"))
-        ok = ok and all(1 <= int(r[c]) <= MAX_SEQ_LEN for c in ("prompt_len", "output_len"))
-        ok = ok and (r["batch"] == "max" or 1 <= int(r["batch"]) <= MAX_COUNT)
-    except ValueError:
-        ok = False
-    if not ok:  # past the bounds no request or machine comes near, and numpy's arrays would not fit
-        raise InputError(f"serving run {rid!r}: published, tp, pp, lengths and batch must be positive (finite) "
-                         f"numbers, lengths at most {MAX_SEQ_LEN:,} tokens and counts at most {MAX_COUNT:,} "
-                         "(batch may be 'max')", "fix that row")
+        raise InputError(f"serving run {r.get('id')!r} has more cells than the header", "quote a cell holding a comma")
+    for col, allowed in (("metric", METRICS), ("role", ROLES), ("engine", tuple(ENGINES)),
+                         ("weight_dtype", serving.WEIGHT_DTYPES), ("kv_dtype", serving.KV_DTYPES)):
+        choice_cell(_WHAT, r, col, allowed)
+    positive_cell(_WHAT, r, "published")
+    # past these bounds no request or machine comes near, and numpy's arrays would not fit
+    for col in ("tp", "pp"):
+        whole_cell(_WHAT, r, col, 1, MAX_COUNT)
+    for col in ("prompt_len", "output_len"):
+        whole_cell(_WHAT, r, col, 1, MAX_SEQ_LEN, unit="tokens (the bound of prompt and output lengths)")
+    if r["batch"] != "max":
+        try:
+            whole_cell(_WHAT, r, "batch", 1, MAX_COUNT)
+        except InputError as e:
+            raise InputError(e.problem, e.fix.replace("write a whole number", "write max (the engine's maximum "
+                                                      "load) or a whole number", 1)) from None
+    row_tp_allreduce(r)
+    row_max_batch_size(r)
+    row_moe_layout(r)
 
 
 @functools.lru_cache(maxsize=16)
@@ -189,7 +198,7 @@ def row_tp_allreduce(row: Mapping[str, str | None]) -> str | None:
     """The run's tensor-parallel all-reduce, as `plan serve --tp-allreduce` (optional column tp_allreduce: nccl or
     custom; empty: the engine's, serving.ENGINES)."""
     v = (row.get("tp_allreduce") or "").strip()
-    if v and v not in serving.TP_ALLREDUCES:
+    if v and v not in serving.TP_ALLREDUCES:  # its own words: tests/test_validate_user_csv.py quotes them
         raise InputError(f"serving run {row.get('id')!r}: tp_allreduce {v!r} is neither nccl nor custom",
                          "write nccl or custom, or leave the cell empty for the engine's")
     return v or None
@@ -198,34 +207,18 @@ def row_tp_allreduce(row: Mapping[str, str | None]) -> str | None:
 def row_max_batch_size(row: Mapping[str, str | None]) -> int | None:
     """The engine's max_batch_size the run used (optional column max_batch_size; empty: the calibration's
     default, 2048), as `plan serve --max-batch-size`. trtllm-bench rows carry the value its heuristic computed."""
-    v = (row.get("max_batch_size") or "").strip()
-    if not v:
-        return None
-    try:
-        n = int(v)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise InputError(f"serving run {row.get('id')!r}: max_batch_size {v!r} is not a positive integer",
-                         "fix that row, or leave the cell empty for the engine default")
-    return n
+    n = whole_cell(_WHAT, row, "max_batch_size", 1, MAX_COUNT, blank=0, blank_means="the engine's default")
+    return n or None
 
 
 def row_moe_layout(row: Mapping[str, str | None]) -> MoELayout:
     """The expert / attention-data-parallel layout of a row: the optional columns ep, attention_dp,
     redundant_experts (integers, empty: 1, 1, 0) and two_batch_overlap ('yes' or empty)."""
-    def count(col: str, default: int) -> int:
-        v = (row.get(col) or "").strip()
-        try:
-            return int(v) if v else default
-        except ValueError:
-            raise InputError(f"serving run {row.get('id')!r}: {col} {v!r} is not an integer", "fix that row") from None
-
-    tbo = (row.get("two_batch_overlap") or "").strip()
-    if tbo not in ("", "yes"):
-        raise InputError(f"serving run {row.get('id')!r}: two_batch_overlap {tbo!r}", "write yes or leave it empty")
-    return MoELayout(ep=count("ep", 1), attention_dp=count("attention_dp", 1),
-                     redundant_experts=count("redundant_experts", 0), two_batch_overlap=tbo == "yes")
+    tbo = choice_cell(_WHAT, row, "two_batch_overlap", ("yes",), blank_ok=True)
+    return MoELayout(ep=whole_cell(_WHAT, row, "ep", 1, MAX_COUNT, blank=1),
+                     attention_dp=whole_cell(_WHAT, row, "attention_dp", 1, MAX_COUNT, blank=1),
+                     redundant_experts=whole_cell(_WHAT, row, "redundant_experts", 0, MAX_COUNT, blank=0),
+                     two_batch_overlap=tbo == "yes")
 
 
 def predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration] | None = None,
@@ -260,9 +253,18 @@ def _predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration
     return value[row["metric"]], p
 
 
+def _named_cell(row: dict[str, str], col: str, lookup: Any) -> Any:
+    """lookup(row[col]) (the catalog's device, the model preset), an unknown name naming the row and column too."""
+    try:
+        return lookup(row[col])
+    except InputError as e:
+        raise cell_error(_WHAT, row, col, e.problem, e.fix) from None
+
+
 def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
               cals: dict[str, serving.ServingCalibration] | None = None, path: str | None = None) -> ServingRunResult:
-    spec = _device(row["hardware"])
+    spec = _named_cell(row, "hardware", _device)
+    _named_cell(row, "model", get_model)  # an unknown name is the CSV's error, not a 'gap' the model cannot express
     note = row.get("note", "") or ""
     predicted: float | None = None
     p: serving.ServingPrediction | None = None
@@ -307,7 +309,8 @@ def validate_serving(runs_path: Path | str | None = None, calibration: str | Non
     rows, sources = read_serving_runs(runs_path)
     if calibration is not None:  # a bad file fails once, named, before any row
         serving.serving_calibrations(calibration)
-    results = [reproduce(r, sources, path=calibration) for r in rows]
+    with naming_file("serving runs file", runs_path):  # an unknown device or model names the user's file too
+        results = [reproduce(r, sources, path=calibration) for r in rows]
     test, fit = _abs_errors(results, "test"), _abs_errors(results, "fit")
     worst = max(test) if test else (math.nan, "")
     cited = {r["source"] for r in rows}  # a '# key = text' comment line that no row cites is prose, not a source

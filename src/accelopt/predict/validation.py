@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import ClassVar
 
-from accelopt.errors import InputError
+from accelopt.errors import InfeasibleError, InputError
 from accelopt.predict.calibration import (
     DEFAULT_STACK,
     Calibration,
@@ -33,6 +33,8 @@ from accelopt.predict.runs_csv import (
     check_table,
     csv_rows,
     params_mismatch,
+    positive_cell,
+    whole_cell,
 )
 from accelopt.predict.training import Layout, Setup
 from accelopt.units import unit
@@ -189,17 +191,7 @@ _REQUIRED_COLUMNS = ("id", "source", "hardware", "devices", "layers", "hidden", 
 
 def _positive_cell(row: dict[str, str], key: str) -> float | None:
     """The number in `row[key]` (None if blank); a non-number, NaN, inf, zero or negative is an InputError."""
-    v = (row.get(key) or "").strip()
-    if not v:
-        return None
-    try:
-        x = float(v)
-    except ValueError:
-        x = float("nan")
-    if not (0 < x < float("inf")):
-        raise InputError(f"run {row.get('id', '?')!r}: {key} = {v!r} is not a positive number",
-                         f"fix the {key} cell of that row")
-    return x
+    return positive_cell("run", row, key) if (row.get(key) or "").strip() else None
 
 
 _MAX_COUNT = 2**31 - 1  # layers, widths, batch, devices: no published run comes near; beyond it numpy overflows
@@ -207,20 +199,7 @@ _MAX_COUNT = 2**31 - 1  # layers, widths, batch, devices: no published run comes
 
 def _i(row: dict[str, str], key: str, default: int | None = None, low: int = 1, high: int = _MAX_COUNT) -> int:
     """The whole number in `row[key]` (`default` if blank; required when None), low <= v <= high."""
-    v = (row.get(key) or "").strip()
-    if not v:
-        if default is None:
-            raise InputError(f"run {row.get('id', '?')!r}: {key} is blank", f"fill the {key} cell of that row")
-        return default
-    try:
-        x = int(v)
-    except ValueError:
-        raise InputError(f"run {row.get('id', '?')!r}: {key} = {v!r} is not a whole number",
-                         f"fix the {key} cell of that row") from None
-    if not low <= x <= high:
-        raise InputError(f"run {row.get('id', '?')!r}: {key} = {v} is out of range ({low}..{high:,})",
-                         f"fix the {key} cell of that row")
-    return x
+    return whole_cell("run", row, key, low, high, blank=default)
 
 
 def _flag(row: dict[str, str], key: str) -> bool:
@@ -299,10 +278,7 @@ def run_stack(row: dict[str, str]) -> str:
 
 
 def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -> RunResult:
-    devices = _positive_cell(row, "devices")
-    if devices is None or devices != int(devices):
-        raise InputError(f"run {row.get('id', '?')!r}: devices = {row.get('devices')!r} is not a positive integer",
-                         "fix the devices cell of that row")
+    _i(row, "devices")
     if not (row.get("source") or "").strip():  # every published row names where its figure comes from
         raise InputError(f"run {row.get('id', '?')!r}: source is blank",
                          "give the publication the figure comes from (document, table or section)")
@@ -317,7 +293,7 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -
     query = run_query(row)
     try:
         res = predict_layout(query, cals if cals is not None else load_calibrations(None))
-    except InputError as e:  # the predictor names its flags (--dtype, --tp): here they are the row's cells
+    except (InputError, InfeasibleError) as e:  # the predictor names its flags (--dtype, --tp): here the row's cells
         if e.problem.startswith("run "):
             raise
         cells = " (a --flag here is the cell of the same name in that row)" if "--" in e.fix else ""
