@@ -62,7 +62,9 @@ RECOMPUTED_BY: dict[str, str] = {
 
 _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outside the forward pass is not "
               "established and no source gives vLLM V1's host cost on this host (searched 2026-11-30 and 2026-12-01; "
-              "the record is in the runs file's L4 block, its figures recomputed by tests/test_serving_l4.py)")
+              "the table's own figures rule out a per-request constant and compute in proportion to the prefill "
+              "tokens, 2026-12-01; the record is in the runs file's L4 block, its figures recomputed by "
+              "tests/test_serving_l4.py)")
 UNEXPLAINED: dict[str, str] = {
     **{f"wmx-l4-q25-05b-256-128-{c}": _L4_REASON for c in (
         "c1-ttft", "c2-ttft", "c4-ttft", "c8-ttft", "c16-tput", "c16-ttft", "c32-tput", "c32-ttft")},

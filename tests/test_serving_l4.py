@@ -219,3 +219,36 @@ def test_readme_quotes_the_c1_gap() -> None:
     match = re.search(r"six TTFT rows miss by ([\d.]+) ms \(published minus the model's prefill\)", readme)
     assert match and float(match.group(1)) == round(_gap_ms(1), 1)
     assert "23.7 ms" not in readme
+
+
+E2E_P50_MS = {1: 679, 2: 698, 4: 722, 8: 772, 16: 880, 32: 1082}  # the page's E2E p50 column (not rows: no metric)
+
+
+def _checked_record() -> str:
+    """The runs file's 'Checked 2026-12-01 (rows10' record of the table's own evidence (comment lines, joined)."""
+    text = (Path(__file__).resolve().parent.parent / "src/accelopt/predict/data/published_serving_runs.csv").read_text(
+        encoding="utf-8")
+    block = []
+    for line in text[text.index("# Checked 2026-12-01 (rows10, issue 10)"):].splitlines():
+        if not line.startswith("#"):
+            break
+        block.append(line.lstrip("#").strip())
+    return " ".join(block)
+
+
+def test_checked_record_of_the_tables_own_evidence() -> None:
+    """Fresh angle of 2026-12-01 (rows10): does the TTFT gap behave as a per-request constant (a host cost) or as
+    prefill compute in proportion to the C x 256 tokens of a static batch? Neither: every figure recomputed."""
+    record = _checked_record()
+    gaps = {c: _gap_ms(c) for c in CONCURRENCY}
+    rest = [gaps[c] for c in CONCURRENCY[1:]]
+    assert f"is {gaps[1]:.1f} ms at C 1 and {min(rest):.1f} to {max(rest):.1f} ms at C 2 to 32" in record
+    assert f"a {max(gaps.values()) - min(gaps.values()):.1f} ms spread" in record
+    per_token_us = {c: gaps[c] / (c * 256) * 1e3 for c in CONCURRENCY}
+    assert (f"is {per_token_us[1]:.1f} us at C 1 and {per_token_us[32]:.1f} us at C 32 "
+            f"({per_token_us[1] / per_token_us[32]:.0f}x less)") in record
+    beyond = {c: E2E_P50_MS[c] - float(_row(f"c{c}-ttft")["published"]) - 127 * float(_row(f"c{c}-itl")["published"])
+              for c in CONCURRENCY}
+    assert f"({', '.join(str(E2E_P50_MS[c]) for c in CONCURRENCY)} ms at C 1 to 32)" in record
+    assert f"leaves {beyond[1]:.1f} ms at C 1 and {beyond[32]:.1f} ms at C 32" in record
+    assert "none closes a row" in record and "not a bound" in record
