@@ -135,3 +135,22 @@ def test_a_rate_with_a_users_request_overhead_holds_the_rate(tmp_path: Path) -> 
                                 output_len=256, scheduling="continuous", calibration=cal)
     assert c.ttft_s >= OVERHEAD_S and p.batch >= 2.0 * (p.e2e_latency_s - p.queue_wait_s)
     assert c.batch * c.output_len / c.e2e_latency_s == pytest.approx(c.output_tokens_per_s, rel=LITTLE_REL_TOL)
+
+
+def test_a_users_request_overhead_is_in_cost_and_energy_as_in_the_throughput(tmp_path: Path) -> None:
+    """The overhead's cycle time is rented ($/M tokens counted it) and the device idles through it: J/token now
+    counts its idle energy too (it left it out, so $/M and J/token described two different cycles)."""
+    from accelopt.predict import cost
+
+    spec, model = get_device("h100-sxm"), get_model("llama3-8b")
+    cal = serving.calibration_for_spec(spec, path=str(_overhead_file(tmp_path)))
+    kw = {"batch": 8, "prompt_len": 2048, "output_len": 256}
+    mine, bundled = (serving.predict_serving(model, spec, calibration=c, **kw)
+                     for c in (cal, serving.calibration_for_spec(spec)))
+    assert mine.energy_j_per_output_token is not None and bundled.energy_j_per_output_token is not None
+    idle_j = float(cost.energy_j(spec, 1, OVERHEAD_S, 0.0, cost.Facility()))
+    assert mine.energy_j_per_output_token == pytest.approx(bundled.energy_j_per_output_token + idle_j / (8 * 256),
+                                                           rel=1e-9)
+    rented_s = 8 * 256 / mine.output_tokens_per_s  # the cycle the throughput counts, overhead included
+    assert mine.usd_per_million_output_tokens == pytest.approx(
+        float(cost.cost_usd(spec, 1, rented_s)) / (8 * 256) * 1e6, rel=1e-9)

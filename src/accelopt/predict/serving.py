@@ -1139,6 +1139,8 @@ def _cost_and_energy(s: _Setup, n_devices: int, prefill: PhaseTime, decode: Phas
         u_decode = _utilization(decode, s.cal.decode_compute_efficiency, bw_eff)
         e = float(cost.energy_j(s.spec, n_devices, prefill.total_s, u_prefill, facility))
         e += float(cost.energy_j(s.spec, n_devices, decode_s, u_decode, facility))
+        # the request overhead: the device is held (and rented, above) but idle for it, as the throughput counts it
+        e += float(cost.energy_j(s.spec, n_devices, s.cal.per_request_overhead_s, 0.0, facility))
         energy = e / output_tokens
     return usd, energy
 
