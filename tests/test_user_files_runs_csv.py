@@ -106,3 +106,18 @@ def test_an_invalid_training_layout_names_the_row(tmp_path: Path, capsys: pytest
     p.write_text(f"{HEADER},hsdp\n{ROW},3\n")
     _, err = _cli(capsys, "validate", "--runs", str(p), code=2)
     assert f"runs file {p}: run 'my-run-1': layout " in " ".join(err.split())
+
+
+@pytest.mark.parametrize("kind", ["training", "serving"])
+def test_a_row_without_an_id_is_refused(kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was accepted: the row was reported under a blank name, and a bad cell in it was named "run ''"."""
+    p = tmp_path / "mine.csv"
+    if kind == "training":
+        p.write_text(f"{HEADER}\n{ROW}\n{ROW.replace('my-run-1', '', 1)}\n")
+    else:
+        cells = ",".join({**SERVING_CELLS, "id": ""}.values())
+        p.write_text(f"{SERVING_HEADER}\n{','.join(SERVING_CELLS.values())}\n{cells}\n")
+    _, err = _cli(capsys, "validate", *(["--serving"] if kind == "serving" else []), "--runs", str(p), code=2)
+    text = " ".join(err.split())
+    assert f"{p}: run 2 (counting data rows from 1, after the header) has no id" in text
+    assert "give each row an id" in text

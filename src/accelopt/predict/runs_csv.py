@@ -74,7 +74,8 @@ def bundled_header(bundled: str) -> list[str]:
 def check_table(rows: list[dict[str, str]], bundled: str, where: str) -> None:
     """An InputError for what the reader would otherwise drop or double without a word: a column the bundled
     format does not have (nothing reads it), a row with more cells than the header (csv.DictReader files the
-    surplus under None), and two rows with the same id (each would count in the error medians)."""
+    surplus under None), a row without an id (nothing could name it), and two rows with the same id (each would count in
+    the error medians)."""
     known = set(bundled_header(bundled))
     unknown = [c for c in rows[0] if c is not None and c not in known]
     if unknown:
@@ -84,8 +85,11 @@ def check_table(rows: list[dict[str, str]], bundled: str, where: str) -> None:
                          f"remove them, or rename them to a column of predict/data/{bundled} (put remarks in the "
                          "note column)")
     seen: set[str] = set()
-    for row in rows:
+    for n, row in enumerate(rows, start=1):
         rid = (row.get("id") or "").strip()
+        if not rid:  # every message, table and JSON names a run by its id
+            raise InputError(f"{where}: run {n} (counting data rows from 1, after the header) has no id",
+                             "give each row an id in its first column (the name validate reports it and its errors by)")
         if None in row:
             raise InputError(f"{where}: run {rid!r} has more cells than the header ({len(row) - 1} columns and "
                              f"{len(row[None])} more cell(s): {', '.join(map(repr, row[None]))})",  # type: ignore[index]
