@@ -70,7 +70,8 @@ UNEXPLAINED: dict[str, str] = {
         "c1-ttft", "c2-ttft", "c4-ttft", "c8-ttft", "c16-tput", "c16-ttft", "c32-tput", "c32-ttft")},
     "nrn-trn1-l2-7b-b1-128-8064-ttft": "the published Llama-2-7b TTFT at 128 tokens is 0.25x the 70B's with 0.10x its "
     "FLOPs and 0.40x its layers; no source names the fixed cost (searched again 2026-12-01: table columns, linked "
-    "samples, transformers-neuronx buckets and context attention, release notes; tests/test_serving_neuron.py)",
+    "samples, transformers-neuronx buckets and context attention, release notes; the 7B's smaller per-core GEMMs "
+    "ruled out on the device's training curve, 2026-12-01; tests/test_serving_neuron.py)",
     "nrn-trn1-l2-7b-b8-128-8064-ttft": "batch 8 of the row above; the same unexplained fixed cost",
     **{f"nrn-trn1-l3-8b-b1-128-{n}-ttft": "gap row (int8 weight-only); with its matmuls at the bf16 peak still beyond "
        "25%, as the Llama-2-7b 128-token rows" for n in (8064, 3968)},
