@@ -164,3 +164,31 @@ def test_a_new_table_for_a_bundled_device_is_used(tmp_path: Path, capsys: pytest
     assert (mine["family"], mine["decode_bandwidth_efficiency"], mine["table_file"]) == ("my-h100", 0.4, str(path))
     assert next(iter(load_serving_tables(path))) == "my-h100"  # the file's tables are tried first
     assert _plan(capsys)["calibration"]["family"] == "nvidia-hopper"  # without the file: the bundled table
+
+
+def test_a_serving_only_file_given_to_training_says_where_it_belongs(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Was "has no [family.NAME] tables", fix "see predict/data/calibration.toml": nothing said the file is a serving
+    calibration and which commands read it."""
+    path = tmp_path / "serving-only.toml"
+    path.write_text('[serving.my-h100]\nmatch = ["h100*"]\nper_request_overhead_s = 0.01\n', encoding="utf-8")
+    for argv in (["validate", "--calibration", str(path)],
+                 ["plan", "--model", "gpt3-125m", "--hardware", H100, "--devices", "8", "--calibration", str(path)]):
+        code, _, err = run_main(argv, capsys)
+        text = " ".join(err.split())
+        assert code == 2 and "its [serving.NAME] tables are the serving calibration" in text, argv
+        assert "plan serve --calibration" in text and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("name", "fix"), [
+    ("my-h100", 'give match = ["device-name*"]'),  # a new table: no bundled one to copy
+    ("nvidia-hopper", "copy the bundled [serving.nvidia-hopper] table whole"),
+])
+def test_a_table_without_match_says_what_to_write(name: str, fix: str, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A new table's fix told the user to copy a bundled table of its name, which does not exist."""
+    path = tmp_path / "nomatch.toml"
+    path.write_text(f"[serving.{name}]\nmatch = []\n", encoding="utf-8")
+    code, _, err = run_main([*SERVE, "--calibration", str(path)], capsys)
+    text = " ".join(err.split())
+    assert code == 2 and f"[serving.{name}] has no match globs" in text and fix in text

@@ -254,6 +254,11 @@ def _parse(text: str, where: str, base: dict[str, Calibration] | None = None) ->
         raise InputError(f"calibration file {where} is not valid TOML: {e}", "fix the TOML syntax") from None
     fam = doc.get("family")
     if not isinstance(fam, dict) or not fam:
+        if isinstance(doc.get("serving"), dict) and doc["serving"]:  # a serving-only file given to a training command
+            raise InputError(f"calibration file {where} has no [family.NAME] tables (training predictions read only "
+                             "those); its [serving.NAME] tables are the serving calibration",
+                             "pass it to `plan serve --calibration` or `validate --serving --calibration`, or copy a "
+                             "[family.NAME] table from the bundled predict/data/calibration.toml into it")
         raise InputError(f"calibration file {where} has no [family.NAME] tables",
                          "see predict/data/calibration.toml for the format")
     try:
@@ -442,11 +447,18 @@ def _serving_table(name: str, table: Any, where: str) -> ServingTable:
         values[k] = v
     match = _names("serving", name, table, "match", where)
     if not match and name != "default":  # it would apply to no device: the user's values silently unused
+        bundled = where != BUNDLED_TABLE_FILE and name in _bundled_serving_names()
         raise InputError(f"{where}: [serving.{name}] has no match globs, so it applies to no device",
                          f"give match = [...] (copy the bundled [serving.{name}] table whole, with its match, "
-                         "and edit its values)")
+                         "and edit its values)" if bundled else
+                         'give match = ["device-name*"] (globs of the catalog names it is for, e.g. ["h100*"])')
     return ServingTable(name=name, match=match, fitted_on=_names("serving", name, table, "fitted_on", where),
                         source=str(table.get("source", where)), values=values, where=where)
+
+
+def _bundled_serving_names() -> set[str]:
+    serving = tomllib.loads(bundled_text()).get("serving", {})
+    return set(serving) if isinstance(serving, dict) else set()
 
 
 def load_serving_tables(path: Path | str | None = None) -> dict[str, ServingTable]:
