@@ -154,3 +154,19 @@ def test_a_users_request_overhead_is_in_cost_and_energy_as_in_the_throughput(tmp
     rented_s = 8 * 256 / mine.output_tokens_per_s  # the cycle the throughput counts, overhead included
     assert mine.usd_per_million_output_tokens == pytest.approx(
         float(cost.cost_usd(spec, 1, rented_s)) / (8 * 256) * 1e6, rel=1e-9)
+
+
+@pytest.mark.parametrize("load", [("--concurrency", "4"), ("--concurrency", "64"), ("--rate", "5")])
+def test_prefill_only_requests_keep_littles_law(load: tuple[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    """--output 1 (prefill only, e.g. scoring): TTFT held half a decode step no request runs, 4.8 ms of a 14.7 ms E2E
+    at 4 in flight (4 x 1 / E2E = 272 tok/s against the printed 403). Now E2E = the batch's prefill, as the
+    throughput counts it."""
+    out, _ = run_main_expect(capsys, "plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--prompt",
+                             "1", "--output", "1", *load, "--json")
+    (p,) = json.loads(out)["results"][0]["points"]
+    assert p["ttft_s"] == pytest.approx(p["e2e_latency_s"], rel=1e-12)
+    if load[0] == "--concurrency":
+        assert p["batch"] * p["output_len"] / p["e2e_latency_s"] == pytest.approx(p["output_tokens_per_s"],
+                                                                                  rel=LITTLE_REL_TOL)
+    else:  # C >= rate x E2E(C) without the queue wait
+        assert p["batch"] >= 5.0 * (p["e2e_latency_s"] - p["queue_wait_s"])

@@ -386,7 +386,8 @@ class ServingPrediction:
     """'static' (the batch starts together) or 'continuous' (`batch` requests in flight, staggered)."""
     ttft_s: float = unit("s")
     """Time to first token (estimate): static, the request overhead + prefill of the whole batch; continuous, the
-    request overhead + half a decode step + this request's prefill (+ queue_wait_s at a request rate)."""
+    request overhead + half a decode step + this request's prefill, and with one output token (no request decodes)
+    the static figure (+ queue_wait_s at a request rate)."""
     request_rate_per_s: float | None = unit("Hz", default=None)
     """The request rate this point was predicted for (None: a given batch or concurrency)."""
     queue_wait_s: float = unit("s", default=0.0)
@@ -1197,8 +1198,10 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     step = _decode_step_time(s, batch, decode_ctx)
     step_s = _mean_decode_step_s(s, batch, prompt_len, output_len)
     decode_s = (output_len - 1) * step_s
-    if scheduling == "static":
-        ttft = calibration.per_request_overhead_s + prefill.total_s  # the other prefills fall before the first token
+    if scheduling == "static" or output_len == 1:
+        # static: the other prefills fall before the first token. One output token (prefill only, e.g. scoring): no
+        # request decodes, so none waits for a decode step and the prefills in flight run together, as a static batch
+        ttft = calibration.per_request_overhead_s + prefill.total_s
         e2e, tpot = ttft + decode_s, step_s
     else:
         own_prefill_s = _prefill_time(s, 1, prompt_len).total_s
