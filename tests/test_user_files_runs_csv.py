@@ -121,3 +121,23 @@ def test_a_row_without_an_id_is_refused(kind: str, tmp_path: Path, capsys: pytes
     text = " ".join(err.split())
     assert f"{p}: run 2 (counting data rows from 1, after the header) has no id" in text
     assert "give each row an id" in text
+
+
+def test_a_published_step_faster_than_the_peak_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was accepted: step_s 0.0012 (1.2 s typed in ms / 1000) printed an error of +86,000% and entered the medians;
+    a step faster than the devices' peak is not a run."""
+    p = tmp_path / "mine.csv"
+    p.write_text(f"{HEADER}\n{ROW.replace(',1.2,bf16,', ',0.0012,bf16,', 1)}\n")
+    _, err = _cli(capsys, "validate", "--runs", str(p), code=2)
+    text = " ".join(err.split())
+    assert "run 'my-run-1': step_s = '0.0012' puts the step's model FLOPs at" in text
+    assert "of the bf16 peak of 8 x h100-sxm" in text and "a figure in milliseconds is 1000x too small" in text
+    assert "in the step_s cell of row 'my-run-1'" in text
+
+
+def test_tflops_per_device_above_the_peak_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "mine.csv"
+    p.write_text(f"{HEADER},tflops_per_gpu\n{ROW.replace(',1.2,bf16,', ',,bf16,', 1)},8000\n")
+    _, err = _cli(capsys, "validate", "--runs", str(p), code=2)
+    text = " ".join(err.split())
+    assert "tflops_per_gpu = '8000' puts the step's model FLOPs at" in text and "not per node" in text

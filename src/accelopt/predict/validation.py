@@ -29,6 +29,7 @@ from accelopt.predict.query import LayoutQuery, predict_layout
 from accelopt.predict.runs_csv import (
     ARCH_CELLS,
     ParamsMismatch,
+    cell_error,
     check_columns,
     check_table,
     csv_rows,
@@ -310,6 +311,8 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -
     else:
         hw_flops = 96.0 * B * s * L * h * h * (1 + s / (6 * h) + V / (16 * L * h))  # Narayanan 2021 eq. 3
         pub = hw_flops / (n * float(row["tflops_per_gpu"]) * 1e12)
+    _check_below_peak(row, need, pred["model_flops_per_step"] / (n * pub * peak) if peak else 0.0, spec.name,
+                      setup.dtype)
     pub_mfu = float(row["mfu_pct"]) / 100 if row.get("mfu_pct") else None
     # Narayanan 2021's utilization counts recomputed FLOPs (hardware FLOPs): compare like with like.
     kind = "HFU" if row["source"].startswith("Narayanan") else "MFU"
@@ -318,6 +321,19 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -
                      predicted_mfu=pred["hfu"] if kind == "HFU" else pred["mfu"],
                      fitted=row["id"] in (*cal.fitted_on, *cal.fp8_fitted_on), utilization=kind, stack=cal.stack,
                      family=cal.family, dtype=setup.dtype, note=(row.get("note") or "").strip())
+
+
+_PEAK_FIX = {"step_s": "give the step time in seconds (a figure in milliseconds is 1000x too small)",
+             "tflops_per_gpu": "give TFLOP/s per device (not per node or for the whole run)"}
+
+
+def _check_below_peak(row: dict[str, str], cell: str, mfu: float, device: str, dtype: str) -> None:
+    """An InputError when the published figure puts the step's model FLOPs (6 N tokens + attention, the least the
+    step computes) above the devices' peak: no run is faster than that, so the cell holds a unit slip."""
+    if mfu > 1.0:
+        raise cell_error("run", row, cell, f"puts the step's model FLOPs at {mfu:.0%} of the {dtype} peak of "
+                         f"{row['devices']} x {device} (no run is faster than the peak)",
+                         _PEAK_FIX.get(cell, "check the published figure and its unit"))
 
 
 _MFU_SOURCES = ("Llama3", "MaxText")
