@@ -225,11 +225,12 @@ E2E_P50_MS = {1: 679, 2: 698, 4: 722, 8: 772, 16: 880, 32: 1082}  # the page's E
 
 
 def _checked_record() -> str:
-    """The runs file's 'Checked 2026-12-01 (rows10' record of the table's own evidence (comment lines, joined)."""
+    """The runs file's 'Checked 2026-12-01 (rows10, ...) from the table's own figures' record (comment lines,
+    joined)."""
     text = (Path(__file__).resolve().parent.parent / "src/accelopt/predict/data/published_serving_runs.csv").read_text(
         encoding="utf-8")
     block = []
-    for line in text[text.index("# Checked 2026-12-01 (rows10, issue 10)"):].splitlines():
+    for line in text[text.index("# Checked 2026-12-01 (rows10, issue 10) from the table's own figures"):].splitlines():
         if not line.startswith("#"):
             break
         block.append(line.lstrip("#").strip())

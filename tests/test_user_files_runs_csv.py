@@ -141,3 +141,22 @@ def test_tflops_per_device_above_the_peak_is_refused(tmp_path: Path, capsys: pyt
     _, err = _cli(capsys, "validate", "--runs", str(p), code=2)
     text = " ".join(err.split())
     assert "tflops_per_gpu = '8000' puts the step's model FLOPs at" in text and "not per node" in text
+
+
+@pytest.mark.parametrize(("metric", "published", "fix"), [
+    ("ttft_ms", "0.0002", "give milliseconds"),  # 0.2 s typed as seconds into a ms column, /1000 again
+    ("tpot_ms", "0.0066", "give milliseconds"),  # 6.6 ms typed as seconds
+    ("output_tok_s", "9e6", "give tokens per second"),
+])
+def test_a_published_serving_figure_faster_than_the_device_is_refused(metric: str, published: str, fix: str,
+                                                                      tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Was accepted with an error of -99.9% (or +1e5%) entering the medians: a TPOT shorter than one read of the
+    weights at the memory bandwidth, a TTFT shorter than the prompt's FLOPs at the peak, is not a run."""
+    cells = {**SERVING_CELLS, "metric": metric, "published": published}
+    p = tmp_path / "serving.csv"
+    p.write_text(f"{SERVING_HEADER}\n{','.join(cells.values())}\n")
+    _, err = _cli(capsys, "validate", "--serving", "--runs", str(p), code=2)
+    text = " ".join(err.split())
+    assert f"serving run 'my-serve-1': published = '{published}' is" in text
+    assert f"of what 1 x h100-sxm can do for {metric}" in text and fix in text

@@ -29,6 +29,7 @@ from accelopt.predict.serving_moe import MoELayout
 from accelopt.predict.training import MAX_SEQ_LEN
 from accelopt.units import MAX_COUNT, unit
 from accelopt.workload.presets import get_model
+from accelopt.workload.transformer import TransformerConfig
 
 _REQUIRED = ("id", "source", "engine", "hardware", "model", "tp", "pp", "weight_dtype", "kv_dtype", "prompt_len",
              "output_len", "batch", "metric", "published", "role")
@@ -261,10 +262,43 @@ def _named_cell(row: dict[str, str], col: str, lookup: Any) -> Any:
         raise cell_error(_WHAT, row, col, e.problem, e.fix) from None
 
 
+_UNIT_FIX = {"ttft_ms": "give milliseconds (a figure in seconds is 1000x too small)",
+             "tpot_ms": "give milliseconds (a figure in seconds is 1000x too small)"}
+
+
+def _check_below_roofline(row: dict[str, str], spec: AcceleratorSpec, model: TransformerConfig) -> None:
+    """An InputError when the published figure is faster than the devices can go whatever the engine (a unit slip:
+    seconds in a _ms column, a whole run's tokens/s in a per-device one): TTFT below the prompts' linear-layer FLOPs
+    (2 per weight per token, embeddings left out) at the device's highest peak; TPOT below one read of the active
+    weights at its memory bandwidth; tokens/s above that peak's rate for those FLOPs. The least work, the fastest
+    rate: bundled rows reach at most 65% of these bounds."""
+    published, metric = float(row["published"]), row["metric"]
+    n = int(row["tp"]) * int(row["pp"]) * row_moe_layout(row).attention_dp
+    linear_flop_per_token = 2.0 * (model.params_active() - model.vocab * model.hidden * (1 if model.tied_embeddings
+                                                                                         else 2))
+    peak = max(v for v in spec.peak_flop_per_s.values() if v)
+    if metric == "ttft_ms":
+        if row["batch"] == "max":
+            return  # its batch is the model's; the bound needs the run's
+        least_s = linear_flop_per_token * int(row["batch"]) * int(row["prompt_len"]) / (n * peak)
+        share = least_s / (published * 1e-3)
+    elif metric == "tpot_ms":
+        least_s = (model.params_active() * serving.weight_bytes_per_param(row["weight_dtype"]) / n
+                   / spec.memory_bandwidth_byte_per_s)
+        share = least_s / (published * 1e-3)
+    else:
+        share = published * linear_flop_per_token / ((1 if metric.endswith("_per_device") else n) * peak)
+    if share > 1.0:
+        raise cell_error(_WHAT, row, "published", f"is {share:.0%} of what {n} x {spec.name} can do for {metric} "
+                         "(the least work at the device's peak rates): faster than any engine",
+                         _UNIT_FIX.get(metric, "give tokens per second (per device where the metric says so)"))
+
+
 def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
               cals: dict[str, serving.ServingCalibration] | None = None, path: str | None = None) -> ServingRunResult:
     spec = _named_cell(row, "hardware", _device)
-    _named_cell(row, "model", get_model)  # an unknown name is the CSV's error, not a 'gap' the model cannot express
+    model = _named_cell(row, "model", get_model)  # unknown: the CSV's error, not a 'gap' the model cannot express
+    _check_below_roofline(row, spec, model)
     note = row.get("note", "") or ""
     predicted: float | None = None
     p: serving.ServingPrediction | None = None
