@@ -124,7 +124,7 @@ def test_a_row_without_an_id_is_refused(kind: str, tmp_path: Path, capsys: pytes
 
 
 def test_a_published_step_faster_than_the_peak_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Was accepted: step_s 0.0012 (1.2 s typed in ms / 1000) printed an error of +86,000% and entered the medians;
+    """Was accepted: step_s 0.0012 (1.2 s typed in ms / 1000) printed an error of +144,926% and entered the medians;
     a step faster than the devices' peak is not a run."""
     p = tmp_path / "mine.csv"
     p.write_text(f"{HEADER}\n{ROW.replace(',1.2,bf16,', ',0.0012,bf16,', 1)}\n")
