@@ -211,7 +211,8 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
                   "half a decode step (--concurrency, continuous batching); TPOT = (E2E - TTFT) / (output - 1), as "
                   "vLLM and trtllm-bench report it: the decode step, plus with --concurrency/--rate the other "
                   "requests' prefills run between its decode steps; decode tok/s = batch / decode step per replica; "
-                  "e2e tok/s/dev = output tokens per second per device over the whole request (prefill included); "
+                  "e2e tok/s/dev = output tokens per second per device over the whole request (prefill and any request "
+                  "overhead included); "
                   "J/out tok includes the host share and PUE (accelopt.predict.cost.Facility). "
                   "All figures are estimates.")
 

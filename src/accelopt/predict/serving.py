@@ -400,7 +400,8 @@ class ServingPrediction:
     decode_tokens_per_s: float = unit("tok/s")
     """Output tokens/s of one replica while decoding: batch / mean decode step (no prefill stalls)."""
     output_tokens_per_s: float = unit("tok/s")
-    """Output tokens/s of one replica over the whole request (prefill included)."""
+    """Output tokens/s of one replica over the whole request (prefill and the calibration's per-request overhead
+    included)."""
     output_tokens_per_s_per_device: float = unit("tok/s")
     prefill: PhaseTime
     decode_step: PhaseTime
