@@ -74,8 +74,12 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # 2026-11-30 (s-tpu2): the 16B column of MaxText's v5e README (1 to 32 slices), held out: 115.
     # 2026-11-30 (t-trn): aws-trainium1 rule v2: the ten Trn1 rows seen so far became fit rows (9 fewer held out) and 23
     # rows of AWS's stored Trn1 tables were added after the rule, held out: 129.
+    # 2026-12-01 (utrain): 19 rows a new user would type, all held out, committed before they were predicted: MaxText's
+    # v5p README 128B/256B/512B (8), torchtitan FSDP2 on 64 A100 (3), NeMo 25.02 DGX-B200 / 25.04 DGX-GB200 FP8 (8): 148
+    # (held-out median 5.03% -> 5.45%); then MaxText's v4 README 22B/52B (6): 154, 5.15%
+    # (tests/test_validate_unseen_runs.py).
     held_out = [r for r in RESULTS.values() if not r.fitted]
-    assert len(held_out) == 129
+    assert len(held_out) == 154
     assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
 
 

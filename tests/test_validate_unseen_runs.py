@@ -1,0 +1,119 @@
+"""Published training runs the project had not seen, typed in as a new user would (issue 10), all held out.
+
+Rows (published_training_runs.csv, block 'Held-out rows added 2026-12-01 (utrain ...)', committed before any was
+predicted): MaxText's v5p README 128B/256B/512B tables (TPU v5p, 1-2 slices) and v4 README 22B/52B tables (TPU v4, 1-8
+slices), torchtitan's FSDP2 table on 64 A100 80GB (Llama 2 13B / 70B, Llama 3 70B), NeMo 25.02 DGX-B200 and 25.04 DGX-
+GB200 FP8 pre-training tables.
+
+Tolerances, stated from the issue before these rows were measured: every held-out row within 25% (beyond it a row
+needs a checked note) and a family's held-out median within 12%. Measured 2026-12-01: every new row within 25% (worst
+nemo2502-b200-llama3-70b -20.1%); TPU v5p median 2.7% -> 3.0% (3 -> 11 runs), TPU v4 3.1% -> 2.4% (1 -> 7), Ampere
+4.3% -> 4.4% (23 -> 26), Blackwell 4.2% -> 12.8% (4 -> 12 runs): above 12%, a strict xfail below with its checked
+reason.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from accelopt.predict.validation import read_runs, validate_report
+
+REPORT = validate_report()
+RESULTS = {r.id: r for r in REPORT.runs}
+ROWS = {r["id"]: r for r in read_runs()}
+
+# MaxText MaxText/configs/v5p/README.md (commit 0ed7bd5): (TFLOP/sec/chip, MFU %) per row, as published.
+MAXTEXT_V5P = {
+    "maxtext-v5p-128b-256x1": (315, 68.68), "maxtext-v5p-128b-256x2": (305, 66.34),
+    "maxtext-v5p-128b-512x1": (316, 68.83), "maxtext-v5p-128b-512x2": (274, 59.66),
+    "maxtext-v5p-256b-x1": (308, 67.09), "maxtext-v5p-256b-x2": (289, 62.99),
+    "maxtext-v5p-512b-x1": (294, 63.99), "maxtext-v5p-512b-x2": (282, 61.45),
+}
+# MaxText MaxText/configs/v4/README.md (commits e298580, 30cd40a): (TFLOP/sec/chip, MFU %) against 275 TFLOP/s.
+MAXTEXT_V4 = {
+    "maxtext-v4-22b-x1": (156, 56.7), "maxtext-v4-22b-x2": (152, 55.2), "maxtext-v4-22b-x4": (149, 54.3),
+    "maxtext-v4-22b-x8": (146, 53.2), "maxtext-v4-52b-x1": (154, 56.0), "maxtext-v4-52b-x2": (162, 58.9),
+}
+# torchtitan docs/performance.md (commit 0413364), 64 A100 80GB: (WPS tokens/s per GPU, MFU %, local batch).
+TORCHTITAN_A100 = {
+    "tt-a100-llama2-13b-noac": (2162, 61.1, 2), "tt-a100-llama2-70b-full": (353, 50.5, 2),
+    "tt-a100-llama3-70b-full": (331, 51.7, 1),
+}
+A100_BF16_PEAK_FLOP_PER_S = 312e12  # torchtitan's MFU denominator (A100 datasheet, dense bf16)
+# NeMo performance summaries: Tokens / sec / GPU per row (25.02 DGX-B200, 25.04 DGX-GB200).
+NEMO_BLACKWELL = {
+    "nemo2502-b200-gpt3-175b": 1600, "nemo2502-b200-llama3-8b": 26006, "nemo2502-b200-llama3-70b": 3062,
+    "nemo2502-b200-llama31-405b": 625, "nemo2504-gb200-gpt3-175b": 1804, "nemo2504-gb200-llama3-8b": 33099,
+    "nemo2504-gb200-llama3-70b": 4035, "nemo2504-gb200-llama31-405b": 665,
+}
+NEW = (*MAXTEXT_V5P, *MAXTEXT_V4, *TORCHTITAN_A100, *NEMO_BLACKWELL)
+ROW_BOUND = 0.25  # issue 10: a held-out row beyond 25% needs a checked note
+FAMILY_BOUND = 0.12  # issue 10: no family's held-out median above 12%
+
+
+@pytest.mark.parametrize("run_id", NEW)
+def test_new_row_is_held_out_and_within_the_row_bound(run_id: str) -> None:
+    r = RESULTS[run_id]
+    assert not r.fitted
+    assert abs(r.error) <= ROW_BOUND, f"{run_id}: {r.error:+.1%} (needs a checked note or UNEXPLAINED)"
+
+
+@pytest.mark.parametrize("run_id", [*MAXTEXT_V5P, *MAXTEXT_V4])
+def test_maxtext_tables_are_self_consistent(run_id: str) -> None:
+    # each README's TFLOP/sec/chip over the chip's peak (v5p 459, v4 275 TFLOP/s) is its MFU (within its rounding to
+    # whole TFLOP/s)
+    tflops, mfu = {**MAXTEXT_V5P, **MAXTEXT_V4}[run_id]
+    peak = 459 if run_id in MAXTEXT_V5P else 275
+    assert tflops / peak == pytest.approx(mfu / 100, abs=0.002)
+    assert float(ROWS[run_id]["mfu_pct"]) == mfu
+
+
+@pytest.mark.parametrize("run_id", TORCHTITAN_A100)
+def test_torchtitan_step_and_mfu_recomputed_from_the_rows_cells(run_id: str) -> None:
+    wps, mfu, local_batch = TORCHTITAN_A100[run_id]
+    row = ROWS[run_id]
+    seq, layers, h = int(row["seq"]), int(row["layers"]), int(row["hidden"])
+    heads, kv, ffn, vocab = int(row["heads"]), int(row["kv_heads"]), int(row["ffn"]), int(row["vocab"])
+    assert float(row["step_s"]) == pytest.approx(local_batch * seq / wps, abs=1e-4)
+    assert int(row["global_batch"]) == local_batch * int(row["devices"])
+    # torchtitan's get_num_flop_per_token: 6 x (parameters less the input embedding) + 12 x layers x h x seq; the
+    # published MFU follows from the row's cells within 1.5 points, i.e. the cells are the model torchtitan ran
+    head_dim = h // heads
+    per_layer = 2 * h * heads * head_dim + 2 * h * kv * head_dim + 3 * h * ffn + 2 * h
+    params_less_embedding = layers * per_layer + vocab * h + h  # the output projection and final norm count
+    flop_per_token = 6 * params_less_embedding + 12 * layers * h * seq
+    assert flop_per_token * wps / A100_BF16_PEAK_FLOP_PER_S == pytest.approx(mfu / 100, abs=0.015)
+
+
+@pytest.mark.parametrize("run_id", NEMO_BLACKWELL)
+def test_nemo_blackwell_step_is_the_tables_columns(run_id: str) -> None:
+    row = ROWS[run_id]
+    tokens = int(row["global_batch"]) * int(row["seq"])
+    assert float(row["step_s"]) == pytest.approx(tokens / (NEMO_BLACKWELL[run_id] * int(row["devices"])), abs=1e-4)
+
+
+def test_v5p_v4_and_ampere_families_stay_within_the_family_bound() -> None:
+    fam = {g.group: g for g in REPORT.by_family}
+    assert fam["google-tpu-v5p"].held_out_runs == 11 and fam["google-tpu-v5p"].median_abs_error <= FAMILY_BOUND
+    assert fam["nvidia-ampere"].held_out_runs == 26 and fam["nvidia-ampere"].median_abs_error <= FAMILY_BOUND
+    assert fam["google-tpu-v4"].held_out_runs == 7 and fam["google-tpu-v4"].median_abs_error <= FAMILY_BOUND
+
+
+def test_blackwell_release_twins_publish_different_times_for_one_layout() -> None:
+    # The checked part of the Blackwell gap: the same B200 layout (Llama 3 8B, 8 GPUs, GBS 128, MBS 2, FP8, DP 8)
+    # publishes 5.040 s in NeMo 25.02 and 4.280 s in Megatron-Bridge 25.11 (the family's FP8 fit row), 1.178x, while
+    # the model, which has no software-release input, gives both the same time.
+    old, new = RESULTS["nemo2502-b200-llama3-8b"], RESULTS["mb-b200-llama3-8b"]
+    assert old.published_step_s / new.published_step_s == pytest.approx(1.178, abs=0.002)
+    assert old.predicted_step_s == pytest.approx(new.predicted_step_s, rel=1e-9)
+    assert new.fitted and old.error == pytest.approx(new.predicted_step_s / old.published_step_s - 1, abs=1e-9)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "nvidia-blackwell held-out median 12.8% over 12 runs (2026-12-01, utrain): the 8 NeMo 25.02/25.04 rows are "
+    "predicted 12-20% too fast except GB200 8B (+3.3%); its FP8 efficiency is fitted on one Megatron-Bridge 25.11 "
+    "row and the 25.02 twin of that row's layout is 1.178x slower (test above); the 25.11 multi-node rows are also "
+    "fast (405B B200 -10.9%, 70B GB200 -6.8%). Calibration is not changed here (integrator)"))
+def test_blackwell_family_within_the_family_bound() -> None:
+    fam = next(g for g in REPORT.by_family if g.group == "nvidia-blackwell")
+    assert fam.median_abs_error <= FAMILY_BOUND
