@@ -90,7 +90,11 @@ def test_fp4_weights_need_an_fp4_peak() -> None:
     assert linear_precision(spec, "bf16", cal) is None
 
 
-KNOWN_FAMILY_GAPS: dict[str, str] = {}
+KNOWN_FAMILY_GAPS: dict[str, str] = {
+    "nvidia-blackwell": ("tests/test_validate_unseen_runs.py::test_blackwell_family_within_the_family_bound "
+                         "(2026-12-01: 8 NeMo 25.02/25.04 held-out rows, 12-20% too fast; the family's FP8 fit row "
+                         "is Megatron-Bridge 25.11, whose 25.02 twin layout is 1.178x slower)"),
+}
 # amd-instinct-cdna3 left it when its MI325X scaling brought it to 8.8% (tests/test_amd_rows.py::
 # test_cdna3_held_out_within_family_bound, a passing test; its entry stayed until 2026-11-30's review); intel-gaudi2
 # left it 2026-11-30 (tests/test_validate_gaudi.py); aws-trainium1 left it 2026-11-30 (t-trn: 11.85%,

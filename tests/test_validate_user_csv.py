@@ -70,11 +70,6 @@ def test_a_bad_tp_allreduce_cell_names_the_values(tmp_path: Path, capsys: pytest
     assert "tp_allreduce 'foo' is neither nccl nor custom" in text and "write nccl or custom" in text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug for the integrator (utrain, 2026-12-01): validate --runs rejects the recompute_layers, schedule and etp "
-    "columns ('has column(s) no predictor reads') although validation.run_query reads all three (plan "
-    "--recompute-layers, --schedule, --etp) and tests/test_validate_cli_agree.py maps them: the known-column check "
-    "(runs_csv.check_table) takes the bundled header, which lacks them"))
 def test_a_recompute_layers_column_is_read_as_plan_recompute_layers(tmp_path: Path,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     # torchtitan docs/performance.md (commit 0413364), 64 A100 80GB, FSDP2: Llama 3 8B, local batch 1, 'selective layer'

@@ -71,19 +71,21 @@ def bundled_header(bundled: str) -> list[str]:
     return next(csv.reader([ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")][:1]))
 
 
-def check_table(rows: list[dict[str, str]], bundled: str, where: str) -> None:
+def check_table(rows: list[dict[str, str]], bundled: str, where: str, also_read: tuple[str, ...] = ()) -> None:
     """An InputError for what the reader would otherwise drop or double without a word: a column the bundled
     format does not have (nothing reads it), a row with more cells than the header (csv.DictReader files the
     surplus under None), a row without an id (nothing could name it), and two rows with the same id (each would count in
-    the error medians)."""
-    known = set(bundled_header(bundled))
+    the error medians). `also_read`: columns the reader reads that no bundled row needs (so the bundled header lacks
+    them)."""
+    known = set(bundled_header(bundled)) | set(also_read)
     unknown = [c for c in rows[0] if c is not None and c not in known]
     if unknown:
         named = ", ".join(repr(c) if c.strip() else "an unnamed column (a trailing comma in the header?)"
                           for c in unknown)
         raise InputError(f"{where} has column(s) no predictor reads: {named}",
-                         f"remove them, or rename them to a column of predict/data/{bundled} (put remarks in the "
-                         "note column)")
+                         f"remove them, or rename them to a column of predict/data/{bundled}"
+                         + (f" or to one of {', '.join(also_read)}" if also_read else "")
+                         + " (put remarks in the note column)")
     seen: set[str] = set()
     for n, row in enumerate(rows, start=1):
         rid = (row.get("id") or "").strip()
