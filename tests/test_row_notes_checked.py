@@ -39,6 +39,9 @@ TESTS = Path(__file__).resolve().parent
 # Where the figures of each checked note are recomputed: id prefix -> test module (first match wins); the module's
 # RECOMPUTED_IDS (the ids its recomputing tests run over) must hold the row.
 RECOMPUTED_BY: dict[str, str] = {
+    "trt10-h200-l3-8b-tp1-": "test_serving_custom_allreduce_notes.py",
+    "trt061-h100-7b-b768": "test_serving_custom_allreduce_notes.py",
+    "trt014-": "test_serving_trtllm_ada_ampere.py",
     "amd-mi300x-gpt2xl-fp8": "test_amd_rows.py",
     "trn1-": "test_validate_trainium.py",
     "trt061-h100-70b": "test_row_notes_checked.py",
@@ -378,7 +381,8 @@ def _padded(rid: str) -> Padded:
 
 
 CUDA_GRAPH_PADDING_ROWS = ("trt10-b200-l3-70b-tp1-128-4096", "trt10-b200-l3-70b-tp1-1000-2000",
-                           "trt10-b200-l3-70b-tp1-2048-2048", "trt10-gb200-l3-70b-tp1-1000-2000")
+                           "trt10-b200-l3-70b-tp1-2048-2048", "trt10-gb200-l3-70b-tp1-1000-2000",
+                           "trt10-b200-l3-70b-tp1-500-2000")  # the last beyond 25% since 2026-12-01 (Hopper re-run)
 
 
 @pytest.mark.parametrize("rid", CUDA_GRAPH_PADDING_ROWS)
