@@ -153,7 +153,7 @@ def test_validate_rows_all_reduce_as_their_engine_version(row_id: str, want: str
 
 
 def test_plan_serve_tp_allreduce_flag(capsys: pytest.CaptureFixture[str]) -> None:
-    """`plan serve --tp-allreduce`: nccl and custom give the chain and the measured kernel; custom prints its assumption in
+    """`plan serve --tp-allreduce`: nccl and custom give the chain and the measured kernel; custom prints its figure in
     the console and the JSON; an unknown value exits 2 naming the flag."""
     args = ["plan", "serve", "--model", "llama3-70b", "--hardware", "h100-sxm", "--tp", "8", "--batch", "1",
             "--prompt", "128", "--output", "16"]

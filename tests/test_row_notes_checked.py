@@ -78,10 +78,12 @@ UNEXPLAINED: dict[str, str] = {
     "trn1-nxd-llama31-8b-n221": "fit row (Neuron 2.21, May 2025 table); its note's release spread (22-28% published "
     "utilization) does not reach the model's figure at any release, as for the 2.24 row below (2026-12-01)",
     **{rid: "A100 70B TP 8 decode-heavy rows of TensorRT-LLM v0.14/v0.17 (ampfit, 2026-12-01): compute-bound decode "
-       "too fast at TP 8 while the same cells at TP 4 are within or near 25%; neither the GEMM nor the KV-read trial of "
-       "the other A100 notes closes them and no cited source gives the A100 GEMM rate at TP 8's per-GPU widths (the "
+       "too fast at TP 8 while the same cells at TP 4 are within or near 25%; neither the GEMM nor the KV-read "
+       "trial of the other A100 notes closes them and no cited source gives the A100 GEMM rate at TP 8's per-GPU "
+       "widths (the "
        "notes' figures: tests/test_serving_trtllm_ada_ampere.py)"
-       for rid in ("trt017-a100-l3-70b-tp8-128-4096", "trt014-a100-l3.1-70b-tp8-128-4096", "trt014-a100-l3.1-70b-tp8-500-2000",
+       for rid in ("trt017-a100-l3-70b-tp8-128-4096", "trt014-a100-l3.1-70b-tp8-128-4096",
+                   "trt014-a100-l3.1-70b-tp8-500-2000",
                    "trt014-a100-l3.1-70b-tp8-2048-2048")},
     "trn1-nxd-llama31-8b": "fit row, beyond 25% since its recompute was corrected to what the script runs "
     "(2026-12-01: the flash kernel bypasses the checkpointed CoreAttention): every release of the layout publishes "
@@ -312,7 +314,8 @@ def test_trt05_h100_70b_ttft_note_recomputes() -> None:
     pub_s, pub_l = (float(SERVING_ROWS[k]["published"]) for k in (rid, "trt05-ttft-h100-70b-2048"))
     slope_ms = (long_.ttft_s - short.ttft_s) * 1e3
     slope_error = slope_ms / (pub_l - pub_s) - 1
-    assert f"({pub_l:.0f} - {pub_s:.0f} = {pub_l - pub_s:.0f} ms) is predicted {_pct(slope_error)} ({slope_ms:.1f} ms)" in note
+    assert f"({pub_l:.0f} - {pub_s:.0f} = {pub_l - pub_s:.0f} ms) is predicted {_pct(slope_error)} ({slope_ms:.1f} " \
+           "ms)" in note
     assert abs(slope_error) < abs(_err(rid)) / 10  # the prefill slope is right: the row's miss is a fixed cost
     e7 = [_err(f"trt05-ttft-h100-7b-{n}") for n in (128, 2048)]
     assert (f"the 128-token 7B TP1 row (a fit row, no all-reduce) {_pct(e7[0])}, the 2048-token one "

@@ -27,10 +27,10 @@ H100_NCCL_RING_BYTE_PER_S = 0.8 * 450e9  # catalog h100-sxm scale-up 450 GB/s x 
 
 
 def test_constants_are_the_published_table() -> None:
-    assert sv.CUSTOM_ALLREDUCE_MEASURED_BYTES == tuple(4 * n for n in PR_2904_ELEMENTS)  # fp32 elements
+    assert tuple(4 * n for n in PR_2904_ELEMENTS) == sv.CUSTOM_ALLREDUCE_MEASURED_BYTES  # fp32 elements
     for tp, ms in PR_2904_VLLM_MS.items():
         assert sv.CUSTOM_ALLREDUCE_MEASURED_S[tp] == pytest.approx(tuple(m * 1e-3 for m in ms), rel=1e-12)
-    assert sv.CUSTOM_ALLREDUCE_LATENCY_S == pytest.approx({2: 9.5e-6, 4: 9.1e-6, 8: 10.1e-6}, rel=1e-12)
+    assert pytest.approx({2: 9.5e-6, 4: 9.1e-6, 8: 10.1e-6}, rel=1e-12) == sv.CUSTOM_ALLREDUCE_LATENCY_S
     assert sv.CUSTOM_ALLREDUCE_MAX_BYTES == 8192 * 1024  # vLLM CustomAllreduce(max_size=8192 * 1024)
 
 

@@ -55,7 +55,7 @@ def test_h200_8b_notes_recompute(rid: str) -> None:
 
 def trt061_b768_sentence() -> str:
     row = ROWS[TRT061_B768]
-    value, p = _predict_row(row, None, None)
+    _, p = _predict_row(row, None, None)
     st, spec, cal = p.decode_step, get_device("h100-sxm"), p.calibration
     cycle_s = p.batch * p.output_len / float(row["published"])  # tok/s per device at tp 1
     needed_ms = (cycle_s - p.prefill.total_s) / (p.output_len - 1) * 1e3

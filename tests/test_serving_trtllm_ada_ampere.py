@@ -128,7 +128,8 @@ def note_for(rid: str) -> str:
         trial = _err(rid, replace(amp, decode_compute_efficiency=amp.prefill_compute_efficiency))
         return (f"checked {tag}: compute-bound decode at {p.batch} sequences in flight ({c_ms:.1f} ms of GEMMs "
                 f"against {m_ms:.1f} ms of reads per step), too slow: a decode GEMM of {p.batch} rows is as large as a "
-                f"prefill chunk, and decode_compute_efficiency {amp.decode_compute_efficiency} is one constant fitted on "
+                f"prefill chunk, and decode_compute_efficiency {amp.decode_compute_efficiency} is one constant "
+                "fitted on "
                 f"rows with fewer in flight (the Hopper 128/128 rows show the same); with decode GEMMs at this table's "
                 f"prefill efficiency {amp.prefill_compute_efficiency} the row is {100 * trial:+.1f}%. Not adopted: a "
                 "batch-dependent decode GEMM efficiency that the fit rows do not support")
