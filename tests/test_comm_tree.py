@@ -118,18 +118,18 @@ def test_training_tp16_tree_charges_chain_steps_at_the_scale_up_latency() -> Non
                                           rel=1e-12)
 
 
-def test_custom_all_reduce_keeps_the_log2_tree_and_says_so() -> None:
-    """An engine's own all-reduce kernel (vLLM, TensorRT-LLM >= 1.0: tp_allreduce 'custom'): no source for its
-    latency, so plan serve times the log2 tree (p_in = 1) and prints that as an assumption; NCCL chains."""
+def test_custom_all_reduce_is_the_measured_kernel_and_says_so() -> None:
+    """An engine's own all-reduce kernel (vLLM, TensorRT-LLM >= 1.0: tp_allreduce 'custom'): timed from vLLM's kernel
+    as measured on H100 (serving.custom_allreduce_s, sglang PR #2904) and printed; NCCL chains."""
     from accelopt.predict import serving as sv
 
     spec = get_device("h100-sxm")
-    assert sv._link(spec, 8, _hopper("custom"), "").ranks_per_domain == 1
-    [a] = [a for a in sv.links_assumed(spec, 8, 1, _hopper("custom")) if a.field == "tp_allreduce_latency_steps"]
-    assert a.value == 6 and "custom all-reduce" in a.text()
-    assert not [a for a in sv.links_assumed(spec, 8, 1, _hopper("nccl")) if a.field == "tp_allreduce_latency_steps"]
+    assert sv._link(spec, 8, _hopper("custom"), "").custom
+    [a] = [a for a in sv.links_assumed(spec, 8, 1, _hopper("custom")) if a.field == sv.CUSTOM_ALLREDUCE_FIELD]
+    assert a.value == 10.1e-6 and "custom all-reduce" in a.text()
+    assert not [a for a in sv.links_assumed(spec, 8, 1, _hopper("nccl")) if a.field == sv.CUSTOM_ALLREDUCE_FIELD]
     assert not [a for a in sv.links_assumed(get_device("gaudi2"), 8, 1, _hopper("custom"))
-                if a.field == "tp_allreduce_latency_steps"]  # HCCL does not chain: the same time either way
+                if a.field == sv.CUSTOM_ALLREDUCE_FIELD]  # HCCL does not chain: the same time either way
 
 
 @pytest.mark.parametrize("engine,want", [("vllm", "custom"), ("trtllm", "custom"), ("gpt-fast", "nccl")])
@@ -153,7 +153,7 @@ def test_validate_rows_all_reduce_as_their_engine_version(row_id: str, want: str
 
 
 def test_plan_serve_tp_allreduce_flag(capsys: pytest.CaptureFixture[str]) -> None:
-    """`plan serve --tp-allreduce`: nccl and custom give the chain and the log2 tree; custom prints its assumption in
+    """`plan serve --tp-allreduce`: nccl and custom give the chain and the measured kernel; custom prints its figure in
     the console and the JSON; an unknown value exits 2 naming the flag."""
     args = ["plan", "serve", "--model", "llama3-70b", "--hardware", "h100-sxm", "--tp", "8", "--batch", "1",
             "--prompt", "128", "--output", "16"]
@@ -163,8 +163,8 @@ def test_plan_serve_tp_allreduce_flag(capsys: pytest.CaptureFixture[str]) -> Non
         point = json.loads(out)["results"][0]["points"][0]
         got[how] = point["decode_step"]["comm_s"]
         fields = [a["field"] for a in point["assumed"]]
-        assert ("tp_allreduce_latency_steps" in fields) is (how == "custom")
-    assert got["nccl"] > got["custom"]  # 14 steps > 6
+        assert ("tp_allreduce_latency_s" in fields) is (how == "custom")
+    assert got["nccl"] > got["custom"]  # 14 steps of 2.4 us > vLLM's measured 10.1 us at tp 8
     assert "custom all-reduce" in run_main_expect(capsys, *args)[0]  # no --engine: vLLM's default, custom
     assert "custom all-reduce" not in run_main_expect(capsys, *args, "--engine", "gpt-fast")[0]
     assert "--tp-allreduce" in run_main_expect(capsys, *args, "--tp-allreduce", "mpi", code=2)[1]

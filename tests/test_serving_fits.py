@@ -30,8 +30,8 @@ _STEP_S, _REQUEST_S = _grid(0, 10e-3, 0.25e-3), _grid(0, 10e-3, 0.5e-3)
 RULES: dict[str, tuple[dict[str, list[float]], float]] = {
     "nvidia-hopper": ({"prefill_compute_efficiency": _EFF, "attention_compute_efficiency": _EFF,
                        "decode_compute_efficiency": _EFF, "decode_bandwidth_efficiency": _BW,
-                       "per_step_overhead_s": _STEP_S, "per_request_overhead_s": _REQUEST_S}, 0.045),
-    "nvidia-blackwell": ({"fp4_gemm_efficiency_ratio": _grid(0.30, 1.00, 0.05)}, 0.047),
+                       "per_step_overhead_s": _STEP_S, "per_request_overhead_s": _REQUEST_S}, 0.050),
+    "nvidia-blackwell": ({"fp4_gemm_efficiency_ratio": _grid(0.30, 1.00, 0.05)}, 0.108),
     "intel-gaudi2": ({"prefill_compute_efficiency": _EFF, "decode_compute_efficiency": _EFF,
                       "decode_bandwidth_efficiency": _BW, "per_step_overhead_s": _STEP_S,
                       "per_request_overhead_s": _REQUEST_S}, 0.092),
@@ -39,7 +39,7 @@ RULES: dict[str, tuple[dict[str, list[float]], float]] = {
                       "decode_bandwidth_efficiency": _BW, "per_step_overhead_s": _STEP_S}, 0.026),
     "amd-instinct-cdna3": ({"decode_bandwidth_efficiency": _grid(0.40, 0.95, 0.025),
                             "decode_compute_efficiency": _EFF, "per_step_overhead_s": _grid(0, 20e-3, 0.25e-3)},
-                           0.091),
+                           0.066),
     "google-tpu-v6e": ({"decode_bandwidth_efficiency": _grid(0.20, 0.95, 0.025), "per_step_overhead_s": _STEP_S,
                         "prefill_compute_efficiency": _EFF}, 0.135),
     "aws-neuroncore-v2": ({"decode_bandwidth_efficiency": _grid(0.30, 0.95, 0.025),
@@ -47,14 +47,18 @@ RULES: dict[str, tuple[dict[str, list[float]], float]] = {
                            "prefill_compute_efficiency": _grid(0.05, 0.95, 0.025),
                            "per_step_overhead_s": _grid(0, 5e-3, 0.1e-3),
                            "per_request_overhead_s": _grid(0, 50e-3, 1e-3)}, 0.050),
+    "nvidia-ampere": ({"prefill_compute_efficiency": _EFF, "attention_compute_efficiency": _EFF,
+                       "decode_compute_efficiency": _EFF, "per_step_overhead_s": _STEP_S}, 0.101),
+    "nvidia-ada": ({"prefill_compute_efficiency": _EFF, "decode_compute_efficiency": _EFF,
+                    "decode_bandwidth_efficiency": _BW, "per_step_overhead_s": _STEP_S}, 0.014),
 }
-# nvidia-ampere is not a grid fit: its one value is gpt-fast's published achieved bandwidth over the A100's (below).
+# nvidia-ampere's decode bandwidth is not in its grid: it is gpt-fast's published achieved bandwidth over the A100's.
 GPT_FAST_A100_7B_BYTE_PER_S = 1397.31e9  # gpt-fast README, Llama-2-7B bf16 batch 1 on A100-80GB: 1397.31 GB/s
 
 
 def test_every_fitted_table_has_a_rule_here() -> None:
     fitted = {name for name, t in serving.serving_calibrations().items() if t.fitted_on}
-    assert fitted == set(RULES) | {"nvidia-ampere"}
+    assert fitted == set(RULES)
 
 
 @pytest.mark.parametrize("table", sorted(RULES))

@@ -71,8 +71,9 @@ def register_serve(plan_app: typer.Typer) -> None:
         tp_allreduce: Optional[str] = typer.Option(
             None, "--tp-allreduce", help="How the engine all-reduces across --tp ranks: nccl (NCCL/RCCL, whose tree "
             "chains the GPUs of one node: gpt-fast, TensorRT-LLM before 1.0) or custom (the engine's own kernel: vLLM, "
-            "TensorRT-LLM >= 1.0, SGLang; its latency has no source, so it is timed as a log2 tree and printed as an "
-            "assumption). Default: the --engine's (trtllm, vllm: custom; gpt-fast and the non-GPU engines: nccl), "
+            "TensorRT-LLM >= 1.0, SGLang; timed as vLLM's kernel measured on H100, sglang PR #2904, and printed; "
+            "NCCL above its 8 MiB limit). Default: the --engine's (trtllm, vllm: custom; gpt-fast and the non-GPU "
+            "engines: nccl), "
             "custom without --engine. Same time either way off NVIDIA/AMD GPUs."),
         memory_fraction: Optional[float] = typer.Option(
             None, "--memory-fraction", help="Fraction of memory the engine may use (default "

@@ -122,9 +122,9 @@ class ServingCalibration:
     tp_allreduce: str = "custom"
     """How the engine all-reduces across tensor-parallel ranks (TP_ALLREDUCES; an engine setting, not a table value):
     'nccl' through the device's collective library (NCCL/RCCL on a GPU: its tree chains the ranks of one node,
-    comm.tree_allreduce_s), or 'custom', the engine's own all-reduce kernel (vLLM, TensorRT-LLM >= 1.0, SGLang), whose
-    latency no source gives us: timed as the log2 tree (min(ring, log2 tree), the model before the chain) and printed
-    as an assumption. Default 'custom', vLLM's (the default engine of `plan serve`)."""
+    comm.tree_allreduce_s), or 'custom', the engine's own all-reduce kernel (vLLM, TensorRT-LLM >= 1.0, SGLang): timed
+    from vLLM's kernel as measured on H100 (custom_allreduce_s) and printed beside the result. Default 'custom',
+    vLLM's (the default engine of `plan serve`)."""
     memory_basis: str = "total"
     """'total': weights + workspace + KV cache <= memory_utilization x capacity (vLLM `gpu_memory_utilization`,
     default 0.9 of total GPU memory, docs.vllm.ai engine arguments). 'free': the KV-cache pool is
@@ -642,6 +642,9 @@ class _Link:
     """The step latency of the tree's chain steps inside a scale-up domain: the scale-up link's (= latency_s for a
     group inside one domain; latency_s is then the scale-out link's, charged to the tree's steps across domains)."""
     assumed: tuple[comm.Assumption, ...] = ()
+    custom: bool = False
+    """Whether the engine's own all-reduce kernel runs on this link (custom_allreduce_runs): its all-reduces up to
+    CUSTOM_ALLREDUCE_MAX_BYTES are timed by custom_allreduce_s, larger ones by NCCL/RCCL's ring or chain."""
 
 
 def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str) -> _Link:
@@ -661,13 +664,12 @@ def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str)
         eff = 1.0
     else:
         eff = _link_efficiency(spec, cal, in_domain and spec.scaleup_bandwidth_byte_per_s is not None)
-    # an engine's own kernel: the log2 tree; NCCL/RCCL chains a domain's ranks, and is what runs across domains
-    chains = comm.chains_in_domain(spec) and (cal.tp_allreduce == "nccl" or not in_domain)
-    p_in = int(comm.tree_chain_ranks(chains, np.asarray([group]), np.asarray([1]),
+    # NCCL/RCCL chains a domain's ranks: what runs across domains, and above the engine kernel's size limit
+    p_in = int(comm.tree_chain_ranks(comm.chains_in_domain(spec), np.asarray([group]), np.asarray([1]),
                                      int(spec.scaleup_domain_devices))[0])
     lat_in = lat if in_domain else _step_latency_s(*comm.pick_link(spec, int(spec.scaleup_domain_devices),
                                                                     measured)[1:], cal)
-    return _Link(bw * eff, lat, p_in, lat_in, tuple(assumed))
+    return _Link(bw * eff, lat, p_in, lat_in, tuple(assumed), custom_allreduce_runs(spec, group, cal))
 
 
 def _step_latency_s(lat: float, assumed: list[comm.Assumption], cal: ServingCalibration) -> float:
@@ -678,20 +680,86 @@ def _step_latency_s(lat: float, assumed: list[comm.Assumption], cal: ServingCali
     return lat
 
 
-CUSTOM_ALLREDUCE_FIELD = "tp_allreduce_latency_steps"
-"""The Assumption field of an engine's custom all-reduce (not a spec figure: --tp-allreduce replaces it)."""
+CUSTOM_ALLREDUCE_FIELD = "tp_allreduce_latency_s"
+"""The Assumption field of an engine's custom all-reduce (not a spec figure: --tp-allreduce replaces it); value: the
+fixed latency per all-reduce used (CUSTOM_ALLREDUCE_LATENCY_S)."""
+
+# vLLM's custom all-reduce kernel (vllm_ops.all_reduce, CustomAllreduce), MEASURED on H100 by the SGLang team:
+# sgl-project/sglang PR #2904 "optimize custom allreduce kernel" (github.com/sgl-project/sglang/pull/2904, 2025-01-15),
+# "unit test performance in H100 (without cuda graph)", table "vllm", latency (ms) per call at tp 2/4/8 for data sizes
+# 512, 4096, 32768, 262144, 524288, 1048576. The test (sgl-kernel/tests/test_trt_reduce.py at 4fd490c, `performance`)
+# all-reduces torch.float32 tensors of that many ELEMENTS (4 bytes each) and times 5000 back-to-back calls: the
+# message sizes are 2 KiB .. 4 MiB. Without CUDA graphs, so a launch is inside each figure (engines replay decode in
+# CUDA graphs: an upper side). Bytes -> seconds per tp:
+CUSTOM_ALLREDUCE_MEASURED_BYTES = (2048, 16384, 131072, 1048576, 2097152, 4194304)
+CUSTOM_ALLREDUCE_MEASURED_S = {
+    2: (9.5e-6, 8.8e-6, 8.7e-6, 12.9e-6, 17.7e-6, 26.6e-6),
+    4: (9.1e-6, 8.5e-6, 9.2e-6, 20.6e-6, 26.9e-6, 40.2e-6),
+    8: (10.1e-6, 9.3e-6, 11.8e-6, 24.1e-6, 30.4e-6, 45.0e-6),
+}
+# The fixed latency per call: the smallest message's figure (2 KiB: 9.5 / 9.1 / 10.1 us), the "time of the smallest
+# messages" sense of latency (NVIDIA/nccl-tests issue #333: time = latency + size / bandwidth).
+CUSTOM_ALLREDUCE_LATENCY_S = {tp: figures[0] for tp, figures in CUSTOM_ALLREDUCE_MEASURED_S.items()}
+# The kernel's rate, as a fraction of the rate NCCL's ring reaches on the same link (_Link.bandwidth_byte_per_s: the
+# catalog's scale-up bandwidth x the training family's scaleup_bw_eff, or a probed bus bandwidth). FITTED 2026-12-01
+# (ampfit, issue 10) by custom_allreduce_bandwidth_fit: the RULE, declared before fitting: time =
+# CUSTOM_ALLREDUCE_LATENCY_S[tp] + 2 (tp-1)/tp x bytes / (ratio x 0.8 x 450 GB/s, H100 SXM's NVLink as the catalog
+# and [family.nvidia-hopper] give it), ratio on the grid 0.30..1.00 step 0.01, minimising the mean |log(model /
+# measured)| over the 9 figures of 1 MiB and above (where the bytes term is most of the time); the 9 smaller figures
+# are held out. Result 0.56 (interior; mean |log error| 0.111): the kernel moves bytes at 0.56 x 360 = 202 GB/s of
+# bus bandwidth where NCCL's ring is taken at 360. Every one of the 18 figures is within 25% (tolerance stated
+# before fitting: the issue's per-row bound), tests/test_serving_custom_allreduce_latency.py.
+CUSTOM_ALLREDUCE_BANDWIDTH_RATIO = 0.56
+# vLLM CustomAllreduce(max_size=8192 * 1024): a larger all-reduce goes through NCCL (pynccl); its supported world
+# sizes are 2, 4, 6 and 8 (vllm/distributed/device_communicators/custom_all_reduce.py, _SUPPORTED_WORLD_SIZES).
+CUSTOM_ALLREDUCE_MAX_BYTES = 8 * 2**20
+
+
+def custom_allreduce_latency_s(tp: int) -> float:
+    """The fixed latency of one custom all-reduce over `tp` ranks: the measured figure of the smallest measured tp >=
+    `tp` (tp 6 takes tp 8's, no tp 6 was measured), else the largest measured (tp 8's, for a domain of more)."""
+    measured = sorted(CUSTOM_ALLREDUCE_LATENCY_S)
+    return CUSTOM_ALLREDUCE_LATENCY_S[next((t for t in measured if t >= tp), measured[-1])]
+
+
+def custom_allreduce_s(n_bytes: float, tp: int, nccl_byte_per_s: float,
+                       ratio: float = CUSTOM_ALLREDUCE_BANDWIDTH_RATIO) -> float:
+    """Seconds of one custom all-reduce of `n_bytes` over `tp` ranks on a link where NCCL's ring reaches
+    `nccl_byte_per_s`: the measured fixed latency + the ring's 2 (tp-1)/tp x bytes at `ratio` of that rate."""
+    return custom_allreduce_latency_s(tp) + 2 * (tp - 1) / tp * n_bytes / (ratio * nccl_byte_per_s)
+
+
+def custom_allreduce_bandwidth_fit(link_byte_per_s: float = 0.8 * 450e9) -> tuple[float, float]:
+    """(ratio, mean |log error|) of the declared rule above CUSTOM_ALLREDUCE_BANDWIDTH_RATIO, re-run."""
+    grid = [round(0.30 + 0.01 * i, 2) for i in range(71)]
+    fit = [(n, tp, t) for tp, ts in CUSTOM_ALLREDUCE_MEASURED_S.items()
+           for n, t in zip(CUSTOM_ALLREDUCE_MEASURED_BYTES, ts, strict=True) if n >= 2**20]
+
+    def loss(ratio: float) -> float:
+        return sum(abs(math.log(custom_allreduce_s(n, tp, link_byte_per_s, ratio) / t)) for n, tp, t in fit) / len(fit)
+
+    best = min(grid, key=loss)
+    return best, loss(best)
+
+
+def custom_allreduce_runs(spec: AcceleratorSpec, group: int, cal: ServingCalibration) -> bool:
+    """Whether a tensor-parallel all-reduce over `group` x `spec` runs the engine's own kernel: the engine's setting
+    is 'custom', the device is an NVIDIA/AMD GPU (elsewhere the library's all-reduce is timed either way) and the
+    group sits in one scale-up domain (custom_allreduce_off)."""
+    return (group > 1 and cal.tp_allreduce == "custom" and comm.chains_in_domain(spec)
+            and not custom_allreduce_off(spec, group))
 
 
 def custom_allreduce_assumed(spec: AcceleratorSpec, tp: int, cal: ServingCalibration) -> comm.Assumption | None:
-    """The assumption printed where a tensor-parallel all-reduce is the engine's own kernel (cal.tp_allreduce
-    'custom') on a device whose library would chain (an NVIDIA/AMD GPU, tp > 1): its latency has no source, so the
-    log2 tree's 2 log2(tp) steps are used (the model before NCCL's chain); value = those steps."""
-    if tp <= 1 or cal.tp_allreduce != "custom" or not comm.chains_in_domain(spec) or custom_allreduce_off(spec, tp):
+    """The figure printed where a tensor-parallel all-reduce is the engine's own kernel (custom_allreduce_runs): vLLM's
+    kernel as measured on H100, which on another engine or device is an assumption; value = its fixed latency."""
+    if not custom_allreduce_runs(spec, tp, cal):
         return None
-    return comm.Assumption(CUSTOM_ALLREDUCE_FIELD, 2 * math.log2(tp),
-                           "the engine's custom all-reduce (vLLM, TensorRT-LLM >= 1.0, SGLang): no source for its "
-                           "latency; timed as min(ring, log2 tree); --tp-allreduce nccl for NCCL/RCCL's chain",
-                           "scale-up")
+    return comm.Assumption(CUSTOM_ALLREDUCE_FIELD, custom_allreduce_latency_s(tp),
+                           "the engine's custom all-reduce (vLLM, TensorRT-LLM >= 1.0, SGLang) timed as vLLM's kernel "
+                           "measured on 8 x H100 (sgl-project/sglang PR #2904: 9.5/9.1/10.1 us at tp 2/4/8, 2 KiB) + "
+                           f"its bytes at {CUSTOM_ALLREDUCE_BANDWIDTH_RATIO} of NCCL's ring rate, up to 8 MiB "
+                           "(NCCL above); --tp-allreduce nccl for NCCL/RCCL's chain", "scale-up")
 
 
 def custom_allreduce_off(spec: AcceleratorSpec, tp: int) -> bool:
@@ -736,9 +804,12 @@ def _link_efficiency(spec: AcceleratorSpec, cal: ServingCalibration, inside: boo
 def ring_or_tree_allreduces_s(n_bytes: float, p: int, link: _Link, calls: int = 1) -> float:
     """Seconds of `calls` all-reduces over p devices carrying n_bytes in all (n_bytes / calls each), each timed as
     the faster of a ring and a tree all-reduce on `link` (comm.allreduce_s, the rule training uses: NCCL's tuner
-    picks the algorithm per message size; Thakur et al. 2005); 0 for p <= 1."""
+    picks the algorithm per message size; Thakur et al. 2005), or, where the engine's own kernel runs (link.custom)
+    and a message is within its size limit, as that kernel (custom_allreduce_s); 0 for p <= 1."""
     if p <= 1:
         return 0.0
+    if link.custom and n_bytes / calls <= CUSTOM_ALLREDUCE_MAX_BYTES:  # the engine's own kernel
+        return calls * custom_allreduce_s(n_bytes / calls, p, link.bandwidth_byte_per_s)
     one = comm.allreduce_s(np.asarray(n_bytes / calls), np.asarray(p), np.asarray(link.bandwidth_byte_per_s),
                            np.asarray(link.latency_s), p_in=np.asarray(link.ranks_per_domain),
                            lat_in=np.asarray(link.chain_latency_s))
