@@ -1,0 +1,77 @@
+"""Mixture-of-experts runs in a runs file (issue 10): the expert cells (experts, top_k, moe_ffn, shared_experts,
+first_dense, moe_every) and the ep layout cell reach the predictor exactly as `plan explain` takes them from a
+Hugging Face config.json and --ep, and a malformed expert cell is an error naming the cell."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import explain_terms, run_main
+
+from accelopt.errors import InputError
+from accelopt.predict.runs_csv import bundled_header
+from accelopt.predict.validation import read_runs, reproduce, run_model
+
+HEADER = bundled_header("published_training_runs.csv")
+# Qwen3-30B-A3B (Qwen/Qwen3-30B-A3B config.json: 48 layers, hidden 2048, 32 heads / 4 KV heads of 128, intermediate
+# 6144, moe_intermediate_size 768, 128 experts, top 8, vocab 151936, untied) on 8 GB200, EP 8, MBS 4, GBS 512, seq
+# 4096, FP8 (Megatron-Bridge 25.11 performance summary, DGX-GB200: 23766 tokens/s/GPU -> 512 x 4096 / (8 x 23766)).
+QWEN3_30B = {"id": "user-qwen3-30b", "source": "Megatron-Bridge25.11 perf summary", "hardware": "gb200",
+             "devices": "8", "layers": "48", "hidden": "2048", "heads": "32", "ffn": "6144", "vocab": "151936",
+             "seq": "4096", "global_batch": "512", "tp": "1", "pp": "1", "dp": "8", "cp": "1", "vp": "1",
+             "dtype": "fp8", "recompute": "selective", "step_s": "11.03", "mbs": "4", "zero": "0", "flash": "1",
+             "overlap": "1", "kv_heads": "4", "mlp": "swiglu", "tied": "0", "head_dim": "128", "experts": "128",
+             "top_k": "8", "moe_ffn": "768", "ep": "8"}
+CONFIG = {"_name_or_path": "user-qwen3-30b", "num_hidden_layers": 48, "hidden_size": 2048, "num_attention_heads": 32,
+          "num_key_value_heads": 4, "head_dim": 128, "intermediate_size": 6144, "moe_intermediate_size": 768,
+          "num_experts": 128, "num_experts_per_tok": 8, "vocab_size": 151936, "max_position_embeddings": 4096,
+          "hidden_act": "silu", "tie_word_embeddings": False}
+
+
+def _runs_file(path: Path, rows: list[dict[str, str]]) -> Path:
+    lines = [",".join(HEADER)] + [",".join(r.get(c, "") for c in HEADER) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_moe_row_is_the_cli_prediction(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The row's step is the step `plan explain` prints for the same config.json and --ep 8 (before the expert
+    columns the row was read as a dense 6144-wide model, or refused as having unknown columns)."""
+    row = read_runs(_runs_file(tmp_path / "runs.csv", [QWEN3_30B]))[0]
+    model = run_model(row)
+    assert (model.experts, model.top_k, model.ffn, model.dense_ffn) == (128, 8, 768, 6144)
+    assert round(model.params_total() / 1e9, 1) == 30.5  # the model card's 30.5B total parameters
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps(CONFIG), encoding="utf-8")
+    code, out, err = run_main(["plan", "explain", "--model", str(cfg), "--hardware", "gb200", "--devices", "8",
+                               "--ep", "8", "--mbs", "4", "--seq-len", "4096", "--global-batch", "512seq",
+                               "--dtype", "fp8", "--zero", "0", "--recompute", "selective", "--flash", "--no-sp",
+                               "--json"], capsys)
+    assert code in (0, 2), err
+    assert explain_terms(json.loads(out))["step_time_s"] == reproduce(row).predicted_step_s
+
+
+def test_validate_reads_a_moe_runs_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["validate", "--runs", str(_runs_file(tmp_path / "runs.csv", [QWEN3_30B])), "--json"],
+                              capsys)
+    assert code == 0, err
+    (run,) = json.loads(out)["runs"]
+    assert run["id"] == "user-qwen3-30b" and run["published_step_s"] == pytest.approx(11.03)
+
+
+@pytest.mark.parametrize(("cells", "named"), [({"experts": ""}, "top_k, moe_ffn"),
+                                              ({"experts": "1"}, "top_k, moe_ffn"),
+                                              ({"top_k": "0"}, "top_k"), ({"ep": "3"}, "ep"),
+                                              ({"moe_ffn": "7x"}, "moe_ffn")])
+def test_bad_expert_cell_names_it(cells: dict[str, str], named: str, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Expert cells on a dense row, top_k 0, an ep not dividing the experts' grid, a non-number: exit 2, the cell named
+    (an expert cell on a dense row would otherwise be dropped without a word)."""
+    path = _runs_file(tmp_path / "runs.csv", [{**QWEN3_30B, **cells}])
+    code, _, err = run_main(["validate", "--runs", str(path)], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert named in err.replace("\n", " ") or f"--{named}" in err.replace("\n", " ")
+    with pytest.raises(InputError):
+        reproduce(read_runs(path)[0])
