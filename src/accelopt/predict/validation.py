@@ -254,7 +254,11 @@ def run_model(row: dict[str, str]) -> TransformerConfig:
                                  sliding_window=_i(row, "sliding_window")
                                  if (row.get("sliding_window") or "").strip() else None,
                                  parallel_block=parallel, norms_per_layer=1 if parallel else 2,
-                                 tied_embeddings=_flag(row, "tied"), source=row["source"], **moe)
+                                 tied_embeddings=_flag(row, "tied"), source=row["source"],
+                                 experts=moe.get("experts", 1), top_k=moe.get("top_k", 1),
+                                 shared_experts=moe.get("shared_experts", 0),
+                                 first_dense_layers=moe.get("first_dense_layers", 0),
+                                 moe_every=moe.get("moe_every", 1), dense_ffn=moe.get("dense_ffn"))
     except InputError:
         raise  # already names the run, the cell and the fix
     except (KeyError, ValueError) as e:
