@@ -188,9 +188,9 @@ def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:
 # Columns every run needs; the published figure comes from step_s, mfu_pct or tflops_per_gpu (see reproduce).
 _REQUIRED_COLUMNS = ("id", "source", "hardware", "devices", "layers", "hidden", "heads", "ffn", "vocab", "seq", "mlp",
                      "global_batch", "tp", "pp", "dp", "recompute")
-# Read by run_query (-> plan --schedule, --etp, --recompute-layers) though no bundled row needs them, so the bundled
+# Read by run_query (-> plan --schedule, --recompute-layers) though no bundled row needs them, so the bundled
 # header lacks them: a user's runs file may carry them (check_table must not refuse them).
-_READ_BEYOND_HEADER = ("schedule", "etp", "recompute_layers")
+_READ_BEYOND_HEADER = ("schedule", "recompute_layers")
 
 
 def _positive_cell(row: dict[str, str], key: str) -> float | None:
