@@ -7,12 +7,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import explain_terms, run_main
 
 from accelopt.errors import InputError
+from accelopt.hardware.catalog import get_device
+from accelopt.predict import comm
+from accelopt.predict.query import predict_layout
 from accelopt.predict.runs_csv import bundled_header
-from accelopt.predict.validation import read_runs, reproduce, run_model
+from accelopt.predict.validation import read_runs, reproduce, run_model, run_query
 
 HEADER = bundled_header("published_training_runs.csv")
 # Qwen3-30B-A3B (Qwen/Qwen3-30B-A3B config.json: 48 layers, hidden 2048, 32 heads / 4 KV heads of 128, intermediate
@@ -75,3 +79,19 @@ def test_bad_expert_cell_names_it(cells: dict[str, str], named: str, tmp_path: P
     assert named in err.replace("\n", " ") or f"--{named}" in err.replace("\n", " ")
     with pytest.raises(InputError):
         reproduce(read_runs(path)[0])
+
+
+def test_ep_alltoall_across_domains_keeps_the_domain_share_on_the_scale_up_link() -> None:
+    """mb-h100-qwen3-235b: EP 32 (etp 1) spans 4 DGX-H100 nodes of 8. NCCL's all-to-all is one group of send/recv to
+    every peer, progressing independently (NCCL user guide, Point-to-point communication), so 7/32 of a rank's bytes
+    cross NVLink while 24/32 cross InfiniBand at the same time; before, all 31/32 were timed on InfiniBand."""
+    row = next(r for r in read_runs() if r["id"] == "mb-h100-qwen3-235b")
+    res = predict_layout(run_query(row))
+    links = comm.Links.of(get_device("h100-sxm"), res.cal)
+    n_bytes = 1 * 4096 * 8 * 4096 * 2 / 2  # b s top_k h x 2 B / tp: each tp rank dispatches its s / tp tokens
+    one = max(7 / 32 * n_bytes / float(links.up_bw_of(np.array(8.0))), 24 / 32 * n_bytes / links.out_bw)
+    one += 31 * links.out_lat
+    m, layers = 2048 // 16, 12  # micro-batches (GBS / dp / mbs); busiest stage ceil(94 / 32) x 4 layers
+    assert res.terms["t_ep_comm_s"] == pytest.approx(m * layers * 4 * one, rel=1e-9)
+    all_out = 31 / 32 * n_bytes / links.out_bw + 31 * links.out_lat
+    assert res.terms["t_ep_comm_s"] < m * layers * 4 * all_out
