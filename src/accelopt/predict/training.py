@@ -880,7 +880,8 @@ def explain_terms() -> dict[str, str]:
                         "fp8); without it the forward's all-reduces, the column-parallel input-gradient all-reduces "
                         "less overlap_eff x their weight-gradient GEMM"),
         "t_cp_comm_s": "m x L_s x 3 (cp-1) max(0, p2p(K,V block) - overlap_eff x t_core / cp)",
-        "t_ep_comm_s": "m x L_s x frac_moe x 4 x alltoall(b s top_k h x 2 B / t over ep; link of etp x ep ranks)",
+        "t_ep_comm_s": "m x L_s x frac_moe x 4 x alltoall(b s top_k h x 2 B / t over ep; link of etp x ep ranks; "
+                       "wider than the domain: max(domain peers' share / scale-up, the rest / scale-out))",
         "t_pp_p2p_s": "m x 2 v x (latency + b s h x 2 B / t / BW [+ all-gather of b s h over tp without sequence "
                       "parallel]); --p2p-overlap with v > 1: each send less "
                       "overlap_eff x one chunk's forward (backward) compute, at least 0",
