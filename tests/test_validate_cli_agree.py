@@ -28,6 +28,11 @@ def _config(row: dict[str, str], path: Path) -> Path:
         cfg["head_dim"] = int(row["head_dim"])
     if (row.get("sliding_window") or "").strip():
         cfg["sliding_window"] = int(row["sliding_window"])  # every layer (a llama-style config has no layer list)
+    for col, key in (("experts", "num_experts"), ("top_k", "num_experts_per_tok"),
+                     ("moe_ffn", "moe_intermediate_size"), ("shared_experts", "n_shared_experts"),
+                     ("first_dense", "first_k_dense_replace"), ("moe_every", "decoder_sparse_step")):
+        if (row.get(col) or "").strip():  # mixture of experts, as a Hugging Face config names it
+            cfg[key] = int(row[col])
     if int((row.get("parallel") or "0").strip() or 0):
         cfg["model_type"] = "gptj"  # GPT-J: parallel attention + MLP block, one LayerNorm (PaLM's block)
     path.write_text(json.dumps(cfg), encoding="utf-8")
@@ -46,7 +51,7 @@ def _flags(row: dict[str, str], config: Path) -> list[str]:
              "--flash" if int(row["flash"] or 0) else "--no-flash"]
     if row.get("edge_layers"):
         flags += ["--edge-stage-layers", row["edge_layers"]]
-    for col, flag in (("schedule", "--schedule"), ("hsdp", "--hsdp"), ("etp", "--etp"),
+    for col, flag in (("schedule", "--schedule"), ("hsdp", "--hsdp"), ("ep", "--ep"), ("etp", "--etp"),
                       ("recompute_layers", "--recompute-layers"), ("slice_devices", "--slice-devices"),
                       ("offload_layers", "--offload-layers"), ("optimizer_state_bytes", "--optimizer-bytes")):
         if (row.get(col) or "").strip():  # optional columns (issue 10 layouts)

@@ -379,6 +379,22 @@ def alltoall_s(n_bytes: np.ndarray, p: np.ndarray, bw: np.ndarray, lat: np.ndarr
     return np.where(p > 1, (p - 1) * lat + (p - 1) / p * n_bytes / bw, 0.0)
 
 
+def alltoall_split_s(n_bytes: np.ndarray, p: np.ndarray, p_in: np.ndarray, links: Links,
+                     stride: np.ndarray) -> np.ndarray:
+    """NCCL all-to-all (torch.distributed all_to_all_single, Megatron-Core's alltoall token dispatcher) over `p` ranks
+    at `stride` (consecutive ranks: 1), `p_in` of which share a scale-up domain. NCCL runs it as one group of
+    ncclSend/ncclRecv to every peer, and "calls within a group can be seen as progressing independently" (NCCL user
+    guide, Point-to-point communication: all-to-all), so the (p_in - 1)/p of a rank's bytes for its domain peers
+    cross the scale-up link while the (p - p_in)/p for the other domains cross the scale-out one:
+    max(in / up_bw, out / out_bw) + (p - 1) x the slower link's latency. Inside one domain (p_in = p) this is
+    alltoall_s on the scale-up link."""
+    p, p_in = _f(p), np.minimum(_f(p_in), _f(p))
+    t_in = np.where(p_in > 1, (p_in - 1) / np.maximum(p, 1.0) * n_bytes / links.up_bw_of(p_in * stride), 0.0)
+    t_out = (p - p_in) / np.maximum(p, 1.0) * n_bytes / links.out_bw
+    lat = np.where(p > p_in, links.out_lat, links.up_lat)
+    return np.where(p > 1, np.maximum(t_in, t_out) + (p - 1) * lat, 0.0)
+
+
 def alltoall_direct_s(n_bytes: float, p: int, domain: int, up_bw: float, up_lat: float, out_bw: float,
                       out_lat: float) -> float:
     """All-to-all in which every rank writes to all its peers at once (GPU-initiated sends: the MoE dispatch/combine

@@ -533,9 +533,11 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     t_cp_layer = 3.0 * (cp - 1) * np.maximum(0.0, t_cp_step - cal.overlap_eff * lt.attn_core_s / cp)
     # --- expert parallel: 4 all-to-alls of the routed tokens per MoE layer over ep ranks; the expert grid puts
     # etp innermost, then ep, so one all-to-all group spans etp x ep consecutive ranks (Megatron-Core
-    # MoE parallel folding; etp = tp by default, as before).
-    ep_bw, ep_lat = links.pick(etp * ep)
-    t_ep_layer = frac_moe * 4.0 * comm.alltoall_s(T * mdl.top_k * mdl.hidden * act_b / tp, ep, ep_bw, ep_lat)
+    # MoE parallel folding; etp = tp by default, as before). A group wider than the scale-up domain keeps its
+    # domain peers' share on the scale-up link (comm.alltoall_split_s): domain // etp ep ranks per domain.
+    ep_in = np.clip(links.domain // np.maximum(etp, 1), 1, ep)
+    t_ep_layer = frac_moe * 4.0 * comm.alltoall_split_s(T * mdl.top_k * mdl.hidden * act_b / tp, ep, ep_in, links,
+                                                        etp)
     t_logit_f, _ = logits_forward(mdl, T, tp, dtb, dev)
     t_logits_last = 3.0 * t_logit_f
     logits_on = np.ones_like(T)
@@ -878,7 +880,8 @@ def explain_terms() -> dict[str, str]:
                         "fp8); without it the forward's all-reduces, the column-parallel input-gradient all-reduces "
                         "less overlap_eff x their weight-gradient GEMM"),
         "t_cp_comm_s": "m x L_s x 3 (cp-1) max(0, p2p(K,V block) - overlap_eff x t_core / cp)",
-        "t_ep_comm_s": "m x L_s x frac_moe x 4 x alltoall(b s top_k h x 2 B / t over ep; link of etp x ep ranks)",
+        "t_ep_comm_s": "m x L_s x frac_moe x 4 x alltoall(b s top_k h x 2 B / t over ep; link of etp x ep ranks; "
+                       "wider than the domain: max(domain peers' share / scale-up, the rest / scale-out))",
         "t_pp_p2p_s": "m x 2 v x (latency + b s h x 2 B / t / BW [+ all-gather of b s h over tp without sequence "
                       "parallel]); --p2p-overlap with v > 1: each send less "
                       "overlap_eff x one chunk's forward (backward) compute, at least 0",

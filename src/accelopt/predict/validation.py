@@ -188,9 +188,9 @@ def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:
 # Columns every run needs; the published figure comes from step_s, mfu_pct or tflops_per_gpu (see reproduce).
 _REQUIRED_COLUMNS = ("id", "source", "hardware", "devices", "layers", "hidden", "heads", "ffn", "vocab", "seq", "mlp",
                      "global_batch", "tp", "pp", "dp", "recompute")
-# Read by run_query (-> plan --schedule, --etp, --recompute-layers) though no bundled row needs them, so the bundled
+# Read by run_query (-> plan --schedule, --recompute-layers) though no bundled row needs them, so the bundled
 # header lacks them: a user's runs file may carry them (check_table must not refuse them).
-_READ_BEYOND_HEADER = ("schedule", "etp", "recompute_layers")
+_READ_BEYOND_HEADER = ("schedule", "recompute_layers")
 
 
 def _positive_cell(row: dict[str, str], key: str) -> float | None:
@@ -211,24 +211,54 @@ def _flag(row: dict[str, str], key: str) -> bool:
     return bool(_i(row, key, 0, low=0, high=1))
 
 
+def _moe_fields(row: dict[str, str]) -> dict[str, int]:
+    """The mixture-of-experts fields of a run (TransformerConfig keyword arguments; {} for a dense run), read as
+    `plan` reads a Hugging Face config.json (workload.presets): experts (num_experts / num_local_experts /
+    n_routed_experts), top_k (num_experts_per_tok), moe_ffn (moe_intermediate_size: the experts' width; the ffn cell
+    is then the dense layers' intermediate_size), shared_experts (n_shared_experts, in routed-expert widths),
+    first_dense (first_k_dense_replace) and moe_every (decoder_sparse_step / moe_layer_freq)."""
+    experts = _i(row, "experts", 1)
+    others = [c for c in _MOE_CELLS if c != "experts" and (row.get(c) or "").strip()]
+    if experts == 1:
+        if others:  # an expert cell on a dense row would be dropped without a word
+            raise InputError(f"run {row.get('id', '?')!r}: {', '.join(others)} given without experts",
+                             "give the experts cell (routed experts per MoE layer, > 1), or leave the expert cells "
+                             "blank for a dense model")
+        return {}
+    out = {"experts": experts, "top_k": _i(row, "top_k", 1), "shared_experts": _i(row, "shared_experts", 0, low=0),
+           "first_dense_layers": _i(row, "first_dense", 0, low=0), "moe_every": _i(row, "moe_every", 1)}
+    if (row.get("moe_ffn") or "").strip():
+        out["dense_ffn"], out["ffn"] = _i(row, "ffn"), _i(row, "moe_ffn")
+    return out
+
+
+_MOE_CELLS = ("experts", "top_k", "moe_ffn", "shared_experts", "first_dense", "moe_every")
+"""The architecture cells of a mixture-of-experts run (run_model); `ep` (and `etp`) are its layout cells."""
+
+
 def run_model(row: dict[str, str]) -> TransformerConfig:
     """The architecture of a run (its columns layers .. tied, and the optional head_dim, parallel and sliding_window: a
     head width other than hidden / heads, GPT-J/PaLM parallel attention + MLP blocks with one LayerNorm, PaLM sec. 2,
-    and a sliding attention window on every layer, Mistral 7B sec. 2)."""
+    and a sliding attention window on every layer, Mistral 7B sec. 2; and the expert cells, _moe_fields)."""
     try:
         parallel = _flag(row, "parallel")
         mlp = row["mlp"].strip()
         if mlp not in ("gelu", "swiglu"):  # anything else would be timed as one of them, unsaid
             raise InputError(f"run {row.get('id', '?')!r}: mlp = {mlp!r}", "give the mlp cell gelu or swiglu")
+        moe = _moe_fields(row)
         return TransformerConfig(name=row["id"], layers=_i(row, "layers"), hidden=_i(row, "hidden"),
-                                 heads=_i(row, "heads"), ffn=_i(row, "ffn"), vocab=_i(row, "vocab"),
+                                 heads=_i(row, "heads"), ffn=moe.pop("ffn", _i(row, "ffn")), vocab=_i(row, "vocab"),
                                  seq_len=_i(row, "seq"), kv_heads=_i(row, "kv_heads", 0, low=0) or None,
                                  mlp="swiglu" if mlp == "swiglu" else "gelu",
                                  attn_head_dim=_i(row, "head_dim") if (row.get("head_dim") or "").strip() else None,
                                  sliding_window=_i(row, "sliding_window")
                                  if (row.get("sliding_window") or "").strip() else None,
                                  parallel_block=parallel, norms_per_layer=1 if parallel else 2,
-                                 tied_embeddings=_flag(row, "tied"), source=row["source"])
+                                 tied_embeddings=_flag(row, "tied"), source=row["source"],
+                                 experts=moe.get("experts", 1), top_k=moe.get("top_k", 1),
+                                 shared_experts=moe.get("shared_experts", 0),
+                                 first_dense_layers=moe.get("first_dense_layers", 0),
+                                 moe_every=moe.get("moe_every", 1), dense_ffn=moe.get("dense_ffn"))
     except InputError:
         raise  # already names the run, the cell and the fix
     except (KeyError, ValueError) as e:
@@ -250,7 +280,7 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None) -> Lay
                              f"{tp * pp * dp * cp:,} differs from devices = {devices:,}",
                              "fix the devices, tp, pp, dp or cp cell of that row (dp = devices / (tp x pp x cp))")
         return LayoutQuery(model=run_model(row), hardware=row["hardware"], devices=devices,
-                           tp=tp, pp=pp, cp=cp, vp=_i(row, "vp", 1),
+                           tp=tp, pp=pp, cp=cp, ep=_i(row, "ep", 1), vp=_i(row, "vp", 1),
                            mbs=_i(row, "mbs", 1), zero=_i(row, "zero", 0, low=0),
                            recompute=rec_kind, sp="+sp" in rec,
                            overlap=_flag(row, "overlap"), flash=_flag(row, "flash"),
