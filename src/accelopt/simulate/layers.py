@@ -3,7 +3,8 @@
 - convolution -> im2col (accelopt.workload.types.Conv.as_gemm): M = batch*Ho*Wo, K = Cin/g*kh*kw,
   N = Cout/g, repeated once per group (depthwise: groups = channels). Padding enters through Ho, Wo.
 - GEMM / linear -> M, N, K, repeated `batch` (bmm) x `count` (identical ops) times.
-- attention -> QK^T (M = seq, N = seq, K = head_dim) and AV (M = seq, N = head_dim, K = seq) per head.
+- attention -> QK^T (M = seq, N = seq, K = head_dim) and AV (M = seq, N = head_dim, K = seq) per head; a fused
+  attention backward -> its five GEMMs (attention_layers).
 
 Also built-in layer lists for models whose shapes are architecture facts (ResNet-50, AlexNet's
 conv layers) so that the simulator runs without torch.
@@ -70,13 +71,31 @@ def from_gemm(name: str, gemm: Gemm, count: int = 1, kind: str = "gemm") -> Laye
                  ifmap_elems=gemm.m * gemm.k)
 
 
-def attention_layers(name: str, shapes: tuple[tuple[int, ...], ...], count: int = 1) -> list[Layer] | None:
-    """QK^T and AV GEMMs of a fused attention op from its q, k, v shapes ((B, H, S, D) each), else None."""
-    if len(shapes) < 3 or any(len(s) != 4 for s in shapes[:3]):
+def attention_layers(name: str, shapes: tuple[tuple[int, ...], ...], count: int = 1,
+                     backward: bool = False) -> list[Layer] | None:
+    """The GEMMs of a fused attention op from its tensors' shapes ((B, H, S, D) each), else None.
+
+    Forward (q, k, v): QK^T and AV. Backward (dO, q, k, v; FlashAttention's backward, as torch's
+    sdpa_backward_flop_count counts it): the recomputed scores QK^T, dP = dO V^T, dV = P^T dO, dQ = dS K and
+    dK = dS^T Q: Sq*Sk*(3D + 2Dv) MACs per head, 2.5x the forward's for Dv = D."""
+    first = 1 if backward else 0
+    if len(shapes) < first + 3 or any(len(s) != 4 for s in shapes[first:first + 3]):
         return None
-    (b, h, sq, d), (_, _, sk, _), (_, _, _, dv) = shapes[:3]
-    return [from_gemm(f"{name}.qk", Gemm(m=sq, n=sk, k=d, batch=b * h), count, kind="attention"),
-            from_gemm(f"{name}.av", Gemm(m=sq, n=dv, k=sk, batch=b * h), count, kind="attention")]
+    (b, h, sq, d), (_, _, sk, _), (_, _, _, dv) = shapes[first:first + 3]
+    heads = b * h  # per query head (grouped-query attention shares each k/v head among several)
+
+    def gemm(tag: str, m: int, n: int, k: int) -> Layer:
+        return from_gemm(f"{name}.{tag}", Gemm(m=m, n=n, k=k, batch=heads), count, kind="attention")
+
+    if not backward:
+        return [gemm("qk", sq, sk, d), gemm("av", sq, dv, sk)]
+    return [gemm("qk", sq, sk, d), gemm("dp", sq, sk, dv), gemm("dv", sk, dv, sq), gemm("dq", sq, d, sk),
+            gemm("dk", sk, d, sq)]
+
+
+def is_attention_backward(op: Op) -> bool:
+    """A fused attention backward kernel (its first tensor is the output gradient dO)."""
+    return op.name.endswith("_backward")
 
 
 def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
@@ -90,7 +109,8 @@ def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
             layers.append(from_conv(name, op.conv, op.count))
         elif op.gemm is not None:
             layers.append(from_gemm(name, op.gemm, op.count, "attention" if op.kind == "attention" else "gemm"))
-        elif op.kind == "attention" and (att := attention_layers(name, op.shapes, op.count)) is not None:
+        elif op.kind == "attention" and (att := attention_layers(name, op.shapes, op.count,
+                                                                 is_attention_backward(op))) is not None:
             layers.extend(att)
         elif op.phase == "forward" or not op.phase:
             skipped.append(name)
@@ -113,7 +133,7 @@ UNFUSED_FIX = ("simulate the model file instead (--model FILE.py:factory): simul
 def is_unshaped_matmul(op: Op) -> bool:
     """Matmul FLOPs with no GEMM, conv or attention shape to map (a fused kernel)."""
     mapped = op.conv is not None or op.gemm is not None or (
-        op.kind == "attention" and attention_layers("", op.shapes) is not None)
+        op.kind == "attention" and attention_layers("", op.shapes, backward=is_attention_backward(op)) is not None)
     return op.kind in MATMUL_LIKE and op.flops > 0 and not mapped
 
 
