@@ -80,3 +80,18 @@ def test_rounded_flops_and_a_fused_epilogue_are_accepted(flops: float, tmp_path:
     doc = copy.deepcopy(WORKLOAD)
     doc["ops"] = [{**GEMM, "flops": flops, "gemm": {"m": 1024, "n": 1024, "k": 1024}, "count": 1}]
     _cli(capsys, "simulate", "run", "-d", "tpu-v1", "--workload", _write(tmp_path, doc))
+
+
+@pytest.mark.parametrize(("conv", "named"), [
+    ({"kh": 5, "kw": 5, "h_in": 2, "w_in": 2, "padding": 0}, "conv kernel 5x5 is larger than the padded input 2x2"),
+    ({"groups": 3}, "conv.groups = 3 does not divide both c_in = 64 and c_out = 64"),
+])
+def test_a_conv_that_cannot_run_is_named(conv: dict[str, int], named: str, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A 5x5 kernel on a 2x2 input has output 'size' -2 x -2, a positive 1,200 MACs that plan timed; groups 3 of 64
+    channels was planned too (simulate alone refused it)."""
+    doc = copy.deepcopy(WORKLOAD)
+    doc["ops"] = [{**CONV, "conv": {**CONV["conv"], **conv}}]
+    path = _write(tmp_path, doc)
+    _, err = _cli(capsys, "plan", "--model", path, "--hardware", "h100-sxm", "--devices", "1", code=2)
+    assert path in err and named in err and "fix:" in err

@@ -128,9 +128,25 @@ def _check_dims(cls: type[Gemm] | type[Conv], raw: Any, where: str) -> Gemm | Co
             raise InputError(f"{where}: {cls.__name__.lower()}.{key} = {v!r} is not a whole number in "
                              f"{low}..{MAX_DIM:,}", "give the layer's real sizes")
     try:
-        return cls(**raw)
+        shape = cls(**raw)
     except TypeError as e:
         raise InputError(f"{where}: {cls.__name__.lower()} is malformed ({e})", fix) from None
+    if isinstance(shape, Conv):
+        _check_conv_geometry(shape, where)
+    return shape
+
+
+def _check_conv_geometry(c: Conv, where: str) -> None:
+    """InputError for a conv that cannot run: groups not dividing the channels, or a kernel larger than the padded
+    input (its output sizes come out below 1, and their product could even be positive)."""
+    if c.c_in % c.groups or c.c_out % c.groups:
+        raise InputError(f"{where}: conv.groups = {c.groups} does not divide both c_in = {c.c_in} and "
+                         f"c_out = {c.c_out}",
+                         "give groups that divide both channel counts (groups = c_in = c_out is depthwise)")
+    if c.h_out < 1 or c.w_out < 1:
+        raise InputError(f"{where}: conv kernel {c.kh}x{c.kw} is larger than the padded input "
+                         f"{c.h_in + 2 * c.padding}x{c.w_in + 2 * c.padding} (h_in/w_in + 2 x padding)",
+                         "give the layer's real input size, kernel and padding")
 
 
 def _op_from_dict(raw: Any, index: int) -> Op:
