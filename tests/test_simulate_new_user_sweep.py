@@ -49,3 +49,24 @@ def test_a_fused_attention_backward_simulates_its_five_gemms(tmp_path: Path) -> 
                 for phase in ("forward", "backward")}
     assert captured == {"forward": 9408, "backward": 23520}
     assert sum(x.macs for x in layers if x.kind == "attention") == 9408 + 23520  # was 2 x 9408
+
+
+EXAMPLE_DESIGN = Path(__file__).parent.parent / "examples" / "my_design.toml"
+
+
+@pytest.mark.parametrize(("field", "slip", "named", "fix"), [
+    ("dram_latency_s", "100", "dram_latency_s = 100 s is more than 1e-05 s", "write 100e-9 if 100 is in ns"),
+    ("dram_bytes", "4", "dram_bytes = 4 is under 1e+06 bytes", "write 4e9 if 4 is in GB"),
+])
+def test_a_design_unit_slip_is_named(field: str, slip: str, named: str, fix: str, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """100 for 100 ns of DRAM latency ran AlexNet's 5 conv layers in 8.33 minutes; 4 for 4 GB of DRAM was exported
+    as a 4-byte device."""
+    from conftest import run_main_expect
+
+    text = EXAMPLE_DESIGN.read_text("utf-8")
+    line = next(ln for ln in text.splitlines() if ln.startswith(f"{field} ="))
+    path = tmp_path / "d.toml"
+    path.write_text(text.replace(line, f"{field} = {slip}", 1))
+    _, err = run_main_expect(capsys, "simulate", "run", "-d", str(path), "-m", "alexnet-conv", code=2)
+    assert named in err and fix in err

@@ -68,6 +68,13 @@ MIN_DRAM_BANDWIDTH_BYTE_PER_S = 1e4
 """Least finite dram_bandwidth_byte_per_s: the catalog's bound for a memory bandwidth (hardware.spec.UNIT_SLIPS: an
 8-bit MCU reads >= 1e6 B/s) under which the figure is in GB/s (every DRAM interface's GB/s is under 1e4)."""
 
+MAX_DRAM_LATENCY_S = 10e-6
+"""Most dram_latency_s: 10 µs, some 100x a DRAM access (JEDEC DDR4/LPDDR4 tRC ~45-60 ns; ~100 ns loaded) and 10x a
+PCIe round trip to host memory (~1 µs). dram_latency_s = 100 meant as 100 ns ran each layer 100 s longer."""
+MIN_DRAM_BYTES = 1e6
+"""Least dram_bytes: 1 MB, under the smallest SDRAM part (64 Mbit = 8 MB); dram_bytes = 4 meant as 4 GB exported a
+4-byte device."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class Design:
@@ -242,8 +249,17 @@ def validate_design(d: Design, where: str = "") -> None:
     if not _finite_number(d.dram_latency_s) or d.dram_latency_s < 0:
         raise InputError(f"{label}: dram_latency_s = {d.dram_latency_s!r} must be a number >= 0",
                          "give seconds >= 0, e.g. 100e-9")
+    if d.dram_latency_s > MAX_DRAM_LATENCY_S:
+        raise InputError(f"{label}: dram_latency_s = {d.dram_latency_s:g} s is more than {MAX_DRAM_LATENCY_S:g} s, "
+                         "past any memory: likely a figure in ns or µs",
+                         f"give seconds: write {d.dram_latency_s:g}e-9 if {d.dram_latency_s:g} is in ns")
     if d.dram_bytes is not None and (not _finite_number(d.dram_bytes) or d.dram_bytes <= 0):
         raise InputError(f"{label}: dram_bytes = {d.dram_bytes!r} must be > 0", "give the DRAM capacity in bytes")
+    if d.dram_bytes is not None and d.dram_bytes < MIN_DRAM_BYTES:
+        raise InputError(f"{label}: dram_bytes = {d.dram_bytes:g} is under {MIN_DRAM_BYTES:g} bytes, smaller than any "
+                         "DRAM part: likely a figure in GB or MB",
+                         f"give bytes: write {d.dram_bytes:g}e9 if {d.dram_bytes:g} is in GB, {d.dram_bytes:g}e6 if "
+                         "in MB")
     if d.vdd_v is not None and (not _finite_number(d.vdd_v) or d.vdd_v <= 0):
         raise InputError(f"{label}: vdd_v = {d.vdd_v!r} must be a positive voltage",
                          "give the core supply in volts, e.g. 0.9, or leave vdd_v out for the node's nominal")
