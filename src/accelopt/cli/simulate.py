@@ -650,13 +650,16 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
                              f"leave --dram-bytes out, or write --out {out.with_suffix('.toml')}")
         d = d.with_(dram_bytes=dram_bytes, sources={**d.sources, "dram_bytes": "--dram-bytes on the command line"})
     if out.suffix.lower() == ".cfg":
-        from accelopt.simulate.scalesim_cfg import scalesim_cfg_text
+        from accelopt.simulate.scalesim_cfg import cfg_omissions, scalesim_cfg_text
 
         write_text(scalesim_cfg_text(d), out)
+        omitted = cfg_omissions(d)
         if json_out:
-            emit({"written": str(out), "format": "scalesim-cfg", "design": d.to_dict()})
+            emit({"written": str(out), "format": "scalesim-cfg", "design": d.to_dict(), "not_in_cfg": omitted})
         else:
             print(printable(f"wrote {out} (SCALE-Sim config of design {d.name!r}); run it with scalesim -c {out}"))
+            for x in omitted:
+                print(printable(f"  not in the config: {x}"))
         return
     spec = d.to_accelerator_spec()
     slip = unit_slip(spec)
