@@ -102,3 +102,22 @@ def test_an_exported_scalesim_cfg_says_what_it_leaves_out_and_reads_back(tmp_pat
     runs = [_totals(run_main_expect(capsys, "simulate", "run", "-d", d, "-m", "alexnet-conv", "--json")[0])
             for d in (str(design), str(cfg))]
     assert runs[0] == runs[1]
+
+
+HF_TINY = Path(__file__).parent.parent / "examples" / "hf_tiny_llama"
+
+
+def test_a_config_read_two_ways_names_its_sequence_length(capsys: pytest.CaptureFixture[str]) -> None:
+    """--model config.json took the config's 256 positions and --hf its 128-token default: 286,261,248 against
+    126,353,408 MACs for the same file, neither line saying the length. Hand count at 128 tokens: 4 layers x (q 128^2
+    + k, v 128 x 64 + o 128^2 + 3 x 128 x 344) + head 128 x 1024 = 856,064 MACs a token x 128, plus attention
+    4 layers x 4 heads x 2 x 128 x 128 x 32 = 16,777,216: 126,353,408."""
+    import json
+
+    from conftest import run_main_expect
+
+    docs = [json.loads(run_main_expect(capsys, "simulate", "run", "-d", "tpu-v1", *src, "--json")[0])
+            for src in (["-m", str(HF_TINY / "config.json")], ["--hf", str(HF_TINY)],
+                        ["-m", str(HF_TINY / "config.json"), "--seq-len", "128"])]
+    assert ["seq_len 256" in docs[0]["source"], "seq_len 128" in docs[1]["source"]] == [True, True]
+    assert docs[1]["totals"]["macs"] == docs[2]["totals"]["macs"] == 856_064 * 128 + 16_777_216

@@ -117,7 +117,8 @@ def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
         said = ([f"config keys not modelled, ignored: {', '.join(cfg.unused_keys)}"] if cfg.unused_keys else []) \
             + list(cfg.config_defaults) + _beyond_positions(cfg, seq_len)
         kind = "transformer config" if cfg.source.startswith("Hugging Face config") else "transformer preset"
-        return transformer_layers(cfg, batch, seq_len), f"{kind} {cfg.name} (prefill)" + \
+        return transformer_layers(cfg, batch, seq_len), \
+            f"{kind} {cfg.name} (prefill, batch {batch}, seq_len {seq_len or cfg.seq_len})" + \
             "".join(f"; {t}" for t in said)
     from accelopt.workload import zoo
 
@@ -158,7 +159,9 @@ def hf_layers(config_dir: str, batch: int = 1, seq_len: int | None = None) -> tu
 
     _check_counts(batch, seq_len)  # --hf used to run --batch 0 / --seq-len 0 and exit 0
     bundle = build_from_hf_config(config_dir, batch_size=batch, seq_len=seq_len)
-    return _captured(bundle, f"Hugging Face config {config_dir} (random weights)")
+    # the sequence length said: its default (workload/hf.py) is not the one --model CONFIG.json takes (the preset's)
+    return _captured(bundle, f"Hugging Face config {config_dir} (random weights, batch {bundle.batch_size}, "
+                             f"seq_len {bundle.meta['seq_len']})")
 
 
 def user_model_layers(spec: str, batch: int, input_shape: tuple[int, ...] | None,
