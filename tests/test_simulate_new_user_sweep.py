@@ -121,3 +121,10 @@ def test_a_config_read_two_ways_names_its_sequence_length(capsys: pytest.Capture
                         ["-m", str(HF_TINY / "config.json"), "--seq-len", "128"])]
     assert ["seq_len 256" in docs[0]["source"], "seq_len 128" in docs[1]["source"]] == [True, True]
     assert docs[1]["totals"]["macs"] == docs[2]["totals"]["macs"] == 856_064 * 128 + 16_777_216
+
+
+def test_energy_past_a_kilojoule_reads_in_kj() -> None:
+    """A 100,000^3 GEMM on tpu-v1 printed '2.45e+03 J' (the unit table stopped at J)."""
+    from accelopt.cli.simulate import _energy
+
+    assert [_energy(2450.0), _energy(3.2e7), _energy(0.5)] == ["2.45 kJ", "32 MJ", "500 mJ"]

@@ -189,7 +189,7 @@ def _count(x: float) -> str:
 
 
 def _energy(j: float) -> str:
-    for scale, unit in ((1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ")):
+    for scale, unit in ((1e6, "MJ"), (1e3, "kJ"), (1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ")):
         if abs(j) >= scale:
             return f"{j / scale:.3g} {unit}"
     return f"{j / 1e-12:.3g} pJ"
