@@ -39,6 +39,7 @@ def test_a_hand_written_workload_plans_at_its_flops(tmp_path: Path, capsys: pyte
     (lambda d: d.update(ops=[]), "'ops' is empty"),
     (lambda d: d["ops"][0].update(dtype="bf61"), "dtype = 'bf61' is not one of"),
     (lambda d: d["meta"].update(mode="training"), "'meta.mode' = 'training' is not one of train, inference"),
+    (lambda d: d["ops"][0].update(kind="elementwise"), "kind = 'elementwise' but the op has a gemm shape"),
 ])
 def test_a_wrong_field_is_named(change: Any, named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Each was planned without a word (an empty step as its overheads alone)."""

@@ -206,6 +206,10 @@ def _check_flops_match_shape(op: Op, where: str) -> None:
     shape: Gemm | Conv | None = op.conv if op.conv is not None else op.gemm  # what simulate maps (layers.py)
     if shape is None:
         return
+    if op.kind not in MATMUL_LIKE:  # plan times it as that kind (no matmul efficiency), simulate as a GEMM
+        raise InputError(f"{where}: kind = {op.kind!r} but the op has a {'conv' if op.conv else 'gemm'} shape, "
+                         "which only matrix-multiply kinds carry",
+                         f"set kind to {'conv' if op.conv else 'matmul'} (or attention), or drop the shape")
     gemm = shape.as_gemm() if isinstance(shape, Conv) else shape
     shape_flops = 2.0 * shape.macs
     outputs = gemm.batch * gemm.m * gemm.n
