@@ -128,3 +128,57 @@ def test_energy_past_a_kilojoule_reads_in_kj() -> None:
     from accelopt.cli.simulate import _energy
 
     assert [_energy(2450.0), _energy(3.2e7), _energy(0.5)] == ["2.45 kJ", "32 MJ", "500 mJ"]
+
+
+MY_MODEL = Path(__file__).parent.parent / "examples" / "my_model.py"
+NO_SIZES = '''
+import torch
+from torch import nn
+from accelopt.workload.userfile import ModelBundle
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def build():
+    x = torch.zeros(2, 8)
+    return ModelBundle(name="net", model=Net(), batches=lambda: iter([(x, torch.zeros(2, 4))]),
+                       loss_fn=nn.functional.mse_loss, batch_size=2)
+'''
+
+
+def _macs(capsys: pytest.CaptureFixture[str], *args: str) -> int:
+    import json
+
+    from conftest import run_main_expect
+
+    return int(json.loads(run_main_expect(capsys, "simulate", "run", "-d", "tpu-v1", "--json", *args)[0])
+               ["totals"]["macs"])
+
+
+def test_batch_reaches_a_modelbundle_factory(capsys: pytest.CaptureFixture[str]) -> None:
+    """`-m examples/my_model.py:build -b 64` simulated the factory's default batch of 16 and said 'batch 16'; the
+    factory takes batch_size (as `profile --batch-size` passes it), so 64 samples are 4x the MACs of 16."""
+    assert _macs(capsys, "-m", f"{MY_MODEL}:build", "-b", "64") == 4 * _macs(capsys, "-m", f"{MY_MODEL}:build")
+
+
+@pytest.mark.parametrize(("target", "flags", "named"), [
+    ("build", ["-b", "8"], "takes no batch_size argument"),
+    ("build", ["--seq-len", "8"], "takes no seq_len argument"),
+    ("Net", ["--input-shape", "8", "--seq-len", "8"], "--seq-len applies to a ModelBundle factory, not to the plain"),
+])
+def test_a_size_the_model_file_cannot_take_is_named(target: str, flags: list[str], named: str, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Each was ignored without a word: the file's own batch (2) or the --input-shape length was simulated."""
+    from conftest import run_main_expect
+
+    path = tmp_path / "net.py"
+    path.write_text(NO_SIZES)
+    _, err = run_main_expect(capsys, "simulate", "run", "-d", "tpu-v1", "-m", f"{path}:{target}", *flags, code=2)
+    assert named in err and "fix:" in err
