@@ -277,7 +277,9 @@ class Workload:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Workload:
-        """A Workload from its JSON form; every field is checked (type, finite, range) and a bad one is named."""
+        """A Workload from its JSON form; every field is checked (type, finite, range) and a bad one is named. An op
+        with a gemm or conv shape must be of a matmul kind, its conv must fit its input, and its flops must be 2 x
+        the shape's MACs (_check_flops_match_shape): plan reads the flops, simulate the shape."""
         fix = "pass a file written by `accelopt profile --save-workload`"
         if not isinstance(d, Mapping):
             raise InputError("workload data is not a JSON object", fix)
