@@ -182,3 +182,24 @@ def test_a_size_the_model_file_cannot_take_is_named(target: str, flags: list[str
     path.write_text(NO_SIZES)
     _, err = run_main_expect(capsys, "simulate", "run", "-d", "tpu-v1", "-m", f"{path}:{target}", *flags, code=2)
     assert named in err and "fix:" in err
+
+
+@pytest.mark.parametrize(("design", "topology", "said"), [
+    (str(EXAMPLE_DESIGN), "Layer, M, N, K,\nfc1, 64, 64, 64,\n",
+     "not replayed for 2 cores (SCALE-Sim models one array)"),
+    ("edge-npu", "Layer, M, N, K,\nfc1, 100000, 100000, 100000,\n",
+     "DRAM traffic and stalls of 0 of 1 layers"),
+])
+def test_scalesim_code_says_where_its_buffers_were_not_replayed(design: str, topology: str, said: str,
+                                                                tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """--convention scalesim-code promises SCALE-Sim's own DRAM traffic and stalls, but a 2-core design and a layer
+    too large to replay keep the tiling model: the table said nothing, and its footer named the tiling model even
+    when every layer was replayed."""
+    from conftest import run_main_expect
+
+    path = tmp_path / "t.csv"
+    path.write_text(topology)
+    out, _ = run_main_expect(capsys, "simulate", "run", "-d", design, "--topology", str(path), "--convention",
+                             "scalesim-code")
+    assert said in " ".join(out.split()) and "DRAM traffic and stalls as the note below says" in " ".join(out.split())

@@ -247,8 +247,20 @@ def _print_run(result: Any, max_rows: int) -> None:
     vdd = f"{sc.vdd_v:.2f} V" + (" (nominal)" if sc.vdd_is_nominal else "")
     con.print(f"* estimates: per-access energies from Horowitz ISSCC 2014 (45 nm, 0.9 V) scaled to "
               f"{d.tech_node_nm:g} nm at {vdd} by Stillmaker & Baas 2017 (x{sc.factor_vs_45nm_0v9:.3g}); "
-              + ("DRAM traffic from the row-stationary mapping (accelopt.simulate.rowstationary)" if d.dataflow == "rs"
-                 else "DRAM traffic from a buffer-aware tiling model (accelopt.simulate.memory)"))
+              + _traffic_source(result))
+    for note in result.notes[1:]:  # the first is the footer above; the others say where SCALE-Sim's buffers apply
+        con.print(f"  {note}")
+
+
+def _traffic_source(result: Any) -> str:
+    """Where the run's DRAM traffic comes from, for the footer: under scalesim-code with a finite bandwidth the
+    note printed after it says which layers replay SCALE-Sim's buffers (the footer named the tiling model alone)."""
+    d = result.design
+    if d.dataflow == "rs":
+        return "DRAM traffic from the row-stationary mapping (accelopt.simulate.rowstationary)"
+    if result.convention == "scalesim-code" and not d.unlimited_bandwidth:
+        return "DRAM traffic and stalls as the note below says"
+    return "DRAM traffic from a buffer-aware tiling model (accelopt.simulate.memory)"
 
 
 def assumptions(d: Any) -> list[str]:
