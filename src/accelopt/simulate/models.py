@@ -115,7 +115,9 @@ def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
         cfg = None
     if cfg is not None:  # a config's unused keys and missing figures are said, as `plan` says them
         said = ([f"config keys not modelled, ignored: {', '.join(cfg.unused_keys)}"] if cfg.unused_keys else []) \
-            + list(cfg.config_defaults) + _beyond_positions(cfg, seq_len)
+            + list(cfg.config_defaults) + _beyond_positions(cfg, seq_len) \
+            + (["encoder only: no output head simulated (an MLM or classifier head on top is not counted; --hf "
+                "captures the architecture's own)"] if cfg.encoder_only else [])
         kind = "transformer config" if cfg.source.startswith("Hugging Face config") else "transformer preset"
         return transformer_layers(cfg, batch, seq_len), \
             f"{kind} {cfg.name} (prefill, batch {batch}, seq_len {seq_len or cfg.seq_len})" + \
