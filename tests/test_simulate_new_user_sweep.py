@@ -214,3 +214,15 @@ def test_an_encoder_preset_says_it_has_no_head(capsys: pytest.CaptureFixture[str
 
     doc = json.loads(run_main_expect(capsys, "simulate", "run", "-d", "tpu-v1", "-m", "bert-base", "--json")[0])
     assert "encoder only: no output head simulated" in doc["source"]
+
+
+def test_a_quoted_number_in_a_design_says_to_unquote_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """dram_bandwidth_byte_per_s = "inf" (text in TOML) got 'set it in SI units (> 0)', no way to unlimited."""
+    from conftest import run_main_expect
+
+    text = EXAMPLE_DESIGN.read_text("utf-8")
+    line = next(ln for ln in text.splitlines() if ln.startswith("dram_bandwidth_byte_per_s ="))
+    path = tmp_path / "d.toml"
+    path.write_text(text.replace(line, 'dram_bandwidth_byte_per_s = "inf"', 1))
+    _, err = run_main_expect(capsys, "simulate", "run", "-d", str(path), "-m", "alexnet-conv", code=2)
+    assert "without quotes: dram_bandwidth_byte_per_s = inf" in err

@@ -233,7 +233,11 @@ def validate_design(d: Design, where: str = "") -> None:
         if f == "dram_bandwidth_byte_per_s" and isinstance(v, float) and v == math.inf:
             continue  # unlimited bandwidth (SCALE-Sim's CALC mode)
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
-            raise InputError(f"{label}: {f} = {v!r} must be a positive number", f"set {f} in SI units (> 0)")
+            unlimited = " (or inf, unquoted, for unlimited bandwidth)" if f == "dram_bandwidth_byte_per_s" else ""
+            quoted = f"write it as a TOML number, without quotes: {f} = {v.strip()}" \
+                if isinstance(v, str) else ""  # '"25.6e9"' or '"inf"' is text in TOML
+            raise InputError(f"{label}: {f} = {v!r} must be a positive number",
+                             quoted or f"set {f} in SI units (> 0){unlimited}")
     if d.clock_hz > MAX_CLOCK_HZ:
         raise InputError(f"{label}: clock_hz = {d.clock_hz:g} is more than {MAX_CLOCK_HZ:g} Hz (100 GHz), past any "
                          "built accelerator", "give the clock in Hz, e.g. clock_hz = 1e9 for 1 GHz")
