@@ -226,3 +226,24 @@ def test_a_quoted_number_in_a_design_says_to_unquote_it(tmp_path: Path, capsys: 
     path.write_text(text.replace(line, 'dram_bandwidth_byte_per_s = "inf"', 1))
     _, err = run_main_expect(capsys, "simulate", "run", "-d", str(path), "-m", "alexnet-conv", code=2)
     assert "without quotes: dram_bandwidth_byte_per_s = inf" in err
+
+
+def test_an_attention_op_whose_flops_disagree_with_its_shapes_is_named(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A hand-written fused attention op of q, k, v (1, 4, 128, 64) carries 2 x 2 x 4 x 128^2 x 64 = 16.8 MFLOP;
+    halved for a causal mask, plan timed 8.4 MFLOP while the array ran all 16.8M."""
+    import json
+
+    from conftest import run_main_expect
+
+    qkv = [[1, 4, 128, 64]] * 3
+    op = {"name": "sdpa", "kind": "attention", "flops": 2 * 4 * 128 * 128 * 64, "bytes_read": 1e5,
+          "bytes_written": 1e5, "shapes": qkv}
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps({"name": "att", "meta": {"batch_size": 1, "mode": "inference"}, "ops": [op]}))
+    _, err = run_main_expect(capsys, "simulate", "run", "-d", "tpu-v1", "--workload", str(path), code=2)
+    assert f"workload file {path}: op 0 ('sdpa'): flops = 8.389e+06 disagrees with its attention shapes" in err
+    assert "1.678e+07 FLOPs" in err
+    path.write_text(json.dumps({"name": "att", "meta": {"batch_size": 1, "mode": "inference"},
+                                "ops": [{**op, "flops": 4 * 4 * 128 * 128 * 64}]}))
+    run_main_expect(capsys, "simulate", "run", "-d", "tpu-v1", "--workload", str(path))

@@ -126,7 +126,10 @@ def _read_layers(src: SourceOptions) -> tuple[list[Any], str]:
         from accelopt.workload.types import Workload
 
         w = Workload.load(workload)
-        layers, skipped = from_workload(w)
+        try:
+            layers, skipped = from_workload(w)
+        except InputError as e:  # name the file, as Workload.load does
+            raise InputError(f"workload file {workload}: {e.problem}", e.fix) from None
         # a fused op of the forward pass is in `skipped` too: said apart, with its share of the work
         fused = sum(1 for op in w.ops if (op.phase == "forward" or not op.phase) and is_unshaped_matmul(op))
         plain_ops = len(skipped) - fused

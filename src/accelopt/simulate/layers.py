@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from accelopt.errors import InputError
 from accelopt.workload.transformer import TransformerConfig
-from accelopt.workload.types import MATMUL_LIKE, Conv, Gemm, Op, Workload
+from accelopt.workload.types import FLOPS_SHAPE_REL_TOL, MATMUL_LIKE, Conv, Gemm, Op, Workload
 
 MAX_LAYER_MACS = 2**53
 """Most MACs one layer may have (~9e15: a 1M-token prefill GEMM of a 405B model has ~1e15). The
@@ -111,6 +111,7 @@ def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
             layers.append(from_gemm(name, op.gemm, op.count, "attention" if op.kind == "attention" else "gemm"))
         elif op.kind == "attention" and (att := attention_layers(name, op.shapes, op.count,
                                                                  is_attention_backward(op))) is not None:
+            _check_attention_flops(op, i, att)
             layers.extend(att)
         elif op.phase == "forward" or not op.phase:
             skipped.append(name)
@@ -124,6 +125,22 @@ def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
                          "give a model with Linear, Conv or attention layers; a workload JSON needs ops with gemm "
                          "or conv shapes (`accelopt profile ... --save-workload` writes them)")
     return layers, skipped
+
+
+def _check_attention_flops(op: Op, index: int, layers: list[Layer]) -> None:
+    """InputError when a fused attention op's flops are not 2 x the MACs of the GEMMs read from its shapes (within
+    the workload file's FLOPS_SHAPE_REL_TOL): `plan` times it from its flops, the array runs those GEMMs. Captured
+    ops match exactly (torch's sdpa_flop_count / sdpa_backward_flop_count count the same GEMMs)."""
+    shape_flops = 2.0 * sum(x.macs for x in layers) / op.count
+    if abs(op.flops - shape_flops) <= FLOPS_SHAPE_REL_TOL * shape_flops:
+        return
+    tensors = "dO, q, k, v" if is_attention_backward(op) else "q, k, v"
+    raise InputError(f"op {index} ({op.name[:80]!r}): flops = {op.flops:.4g} disagrees with its attention shapes "
+                     f"{', '.join(map(str, op.shapes[:4]))} ({tensors} as (B, H, S, D)), whose "
+                     f"{len(layers)} GEMMs hold {shape_flops:.4g} FLOPs; `plan` would time the op from its flops and "
+                     "`simulate` from its shapes",
+                     f"set flops to {shape_flops:.6g} (no causal-mask discount: the array computes every score), "
+                     "or list the shapes as (B, H, S, D)")
 
 
 UNFUSED_FIX = ("simulate the model file instead (--model FILE.py:factory): simulate captures it with the fused "
