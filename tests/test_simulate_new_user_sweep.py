@@ -247,3 +247,16 @@ def test_an_attention_op_whose_flops_disagree_with_its_shapes_is_named(tmp_path:
     path.write_text(json.dumps({"name": "att", "meta": {"batch_size": 1, "mode": "inference"},
                                 "ops": [{**op, "flops": 4 * 4 * 128 * 128 * 64}]}))
     run_main_expect(capsys, "simulate", "run", "-d", "tpu-v1", "--workload", str(path))
+
+
+def test_a_catalog_device_given_as_a_design_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """-d h100-sxm said 'unknown design preset' with design names as the fix; -d on the catalog TOML that
+    `simulate export` writes said 'no [design] table': both now say what the file or name is and where it goes."""
+    from conftest import run_main_expect
+
+    _, err = run_main_expect(capsys, "simulate", "run", "-d", "h100-sxm", "-m", "alexnet-conv", code=2)
+    assert "'h100-sxm' is a catalog device" in err and "accelopt plan --hardware h100-sxm" in err
+    spec = tmp_path / "spec.toml"
+    run_main_expect(capsys, "simulate", "export", "-d", "tpu-v1", "--out", str(spec))
+    _, err = run_main_expect(capsys, "simulate", "run", "-d", str(spec), "-m", "alexnet-conv", code=2)
+    assert "is a catalog device file ([[device]]), not a design" in err

@@ -353,6 +353,10 @@ def load_design_text(text: str, where: str) -> Design:
                          "fix the TOML syntax at that line; a SCALE-Sim config needs an [architecture_presets] "
                          "section (and is read as one)") from None
     if "design" not in doc:
+        if "device" in doc:  # a catalog file, e.g. what `simulate export` writes: a device for plan, not a design
+            raise InputError(f"design file {where} is a catalog device file ([[device]]), not a design: it has no "
+                             "[design] table", "pass the design TOML it was exported from (a [design] table; see "
+                             "examples/my_design.toml); a catalog file is a device for `plan --hardware FILE.toml`")
         raise InputError(f"design file {where} has no [design] table", "put the fields under a [design] header")
     extra = sorted(set(doc) - {"design", "sources"})
     if extra:  # a misspelt [sources] header, or fields written above [design]: nothing would read them
@@ -395,5 +399,22 @@ def get_design(name_or_path: str) -> Design:
         return nvdla_by_name(name_or_path)
     names = preset_names()
     if name_or_path not in names:
+        _refuse_catalog_device(name_or_path)
         raise unknown_name("design preset", name_or_path, [*names, *nvdla_names()])
     return load_preset(name_or_path)
+
+
+def _refuse_catalog_device(name: str) -> None:
+    """InputError when `name` is a catalog device (a GPU, a shipping chip): it was 'unknown design preset' with
+    design names for close matches, while the user had named real hardware, which `plan` predicts."""
+    from accelopt.hardware.catalog import default_catalog
+
+    try:
+        spec = default_catalog().get(name)
+    except InputError:
+        return
+    raise InputError(f"{name!r} is a catalog device ({spec.display_name}, {spec.kind}), not an accelerator design: "
+                     "simulate runs a systolic array you describe",
+                     f"predict a model on it with `accelopt plan --hardware {spec.name}`; simulate a design with -d "
+                     f"PRESET ({', '.join(preset_names())}, nvdla-2048 ... nvdla-32) or -d my_design.toml "
+                     "(copy examples/my_design.toml)")
