@@ -260,3 +260,24 @@ def test_a_catalog_device_given_as_a_design_is_named(tmp_path: Path, capsys: pyt
     run_main_expect(capsys, "simulate", "export", "-d", "tpu-v1", "--out", str(spec))
     _, err = run_main_expect(capsys, "simulate", "run", "-d", str(spec), "-m", "alexnet-conv", code=2)
     assert "is a catalog device file ([[device]]), not a design" in err
+
+
+HW_HEADER = ("Layer name,IFMAP height,IFMAP width,Filter height,Filter width,Channels,Num filter,Stride height,"
+             "Stride width,")
+
+
+def test_scalesim_two_stride_topology_header_is_read() -> None:
+    """scale-sim-v2 writes (and reads) a stride per direction; the file was refused ('missing column(s) Strides').
+    Equal strides read as the one-stride format does; conv2 of stride 1 x 2 on 56 x 56 with a 3 x 3 kernel has
+    Ho = 54, Wo = (56 - 3) // 2 + 1 = 27 (ceil((56 - 3 + 2) / 2) = 28 under SCALE-Sim's rounding)."""
+    from accelopt.simulate.topology import parse_topology
+
+    one = parse_topology("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+                         "Strides,\nconv1,224,224,7,7,3,64,2,\n")
+    two = parse_topology(f"{HW_HEADER}\nconv1,224,224,7,7,3,64,2,2,\nconv2,56,56,3,3,64,64,1,2,\n"
+                         "DPconv,56,56,3,3,32,1,1,2,\n")
+    assert two[0] == one[0]
+    assert [(x.m, x.n, x.k, x.repeats) for x in two[1:]] == [(54 * 27, 64, 576, 1), (54 * 27, 1, 9, 32)]
+    assert [x.ifmap_elems for x in two[1:]] == [56 * 56 * 64, 56 * 56]
+    rounded = parse_topology(f"{HW_HEADER}\nconv2,56,56,3,3,64,64,1,2,\n", scalesim_rounding=True)
+    assert rounded[0].m == 54 * 28
