@@ -320,9 +320,11 @@ def register(app: typer.Typer) -> None:
         topology: Path | None = typer.Option(None, "--topology", help="SCALE-Sim topology CSV (conv or GEMM)"),
         workload: Path | None = typer.Option(None, "--workload", help="Workload JSON saved by accelopt"),
         batch: int = typer.Option(1, "--batch", "-b",
-                                  help="batch size for --model, --hf and --topology (a --workload keeps its own)"),
+                                  help="batch size for --model, --hf and --topology (a --workload keeps its own; a "
+                                       "FILE.py:factory gets it as batch_size=)"),
         seq_len: int | None = typer.Option(None, "--seq-len",
-                                           help="sequence length of a transformer, zoo --model or --hf"),
+                                           help="sequence length of a transformer, zoo --model or --hf (a "
+                                                "FILE.py:factory gets it as seq_len=)"),
         input_shape: str | None = typer.Option(None, "--input-shape",
                                                help="one sample's input shape for --model FILE.py:Class, without "
                                                     "the batch dimension, e.g. 3,224,224"),
