@@ -281,3 +281,15 @@ def test_scalesim_two_stride_topology_header_is_read() -> None:
     assert [x.ifmap_elems for x in two[1:]] == [56 * 56 * 64, 56 * 56]
     rounded = parse_topology(f"{HW_HEADER}\nconv2,56,56,3,3,64,64,1,2,\n", scalesim_rounding=True)
     assert rounded[0].m == 54 * 28
+
+
+@pytest.mark.parametrize("gbps", ["25.6e9", "0.000001"])
+def test_a_sweep_bandwidth_outside_any_memory_is_named_by_its_flag(gbps: str,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """--bandwidth-gbps 25.6e9 (bytes/s typed for GB/s) ran at 25.6 EB/s, no stalls at all; 1e-6 GB/s was refused
+    by the design check telling the user to write '1000e9 if 1000 is in GB/s' of a flag already in GB/s."""
+    from conftest import run_main_expect
+
+    _, err = run_main_expect(capsys, "simulate", "sweep", "-m", "alexnet-conv", "--rows", "16", "--cols", "16",
+                             "--sram-kib", "64", "--dataflow", "ws", "--bandwidth-gbps", gbps, code=2)
+    assert f"--bandwidth-gbps '{gbps}' is" in err and "outside 1e-05..1e+08 GB/s" in err

@@ -158,11 +158,12 @@ def _workload_step(w: Any) -> str:
 
 
 def _bandwidths_byte_per_s(text: str) -> list[float]:
-    """--bandwidth-gbps '25.6,100,inf' -> bytes/s; every entry a positive number (GB = 1e9 B) or inf
-    (unlimited, SCALE-Sim's CALC mode)."""
+    """--bandwidth-gbps '25.6,100,inf' -> bytes/s; every entry a positive number (GB = 1e9 B) within a design's
+    bounds, or inf (unlimited, SCALE-Sim's CALC mode)."""
     import math
 
     from accelopt.errors import InputError
+    from accelopt.simulate.design import MAX_DRAM_BANDWIDTH_BYTE_PER_S, MIN_DRAM_BANDWIDTH_BYTE_PER_S
 
     parts = [x.strip() for x in text.split(",") if x.strip()]
     if not parts:
@@ -179,6 +180,10 @@ def _bandwidths_byte_per_s(text: str) -> list[float]:
                              "write GB/s as plain numbers, e.g. 25.6,100") from None
         if not math.isfinite(v) or v <= 0:
             raise InputError(f"--bandwidth-gbps {x!r} must be a positive number of GB/s", "e.g. 25.6 or 100")
+        low, high = MIN_DRAM_BANDWIDTH_BYTE_PER_S / 1e9, MAX_DRAM_BANDWIDTH_BYTE_PER_S / 1e9
+        if not low <= v <= high:  # bytes/s typed for GB/s (25.6e9), or MB/s shifted: named by the flag's unit
+            raise InputError(f"--bandwidth-gbps {x!r} is {v:g} GB/s, outside {low:g}..{high:g} GB/s (10 kB/s to "
+                             "100 PB/s, any real memory)", "give GB/s, e.g. 25.6 for 25.6e9 bytes/s (inf: unlimited)")
         out.append(v * 1e9)
     return out
 

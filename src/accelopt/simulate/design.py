@@ -67,6 +67,10 @@ MIN_CLOCK_HZ = 1e4
 MIN_DRAM_BANDWIDTH_BYTE_PER_S = 1e4
 """Least finite dram_bandwidth_byte_per_s: the catalog's bound for a memory bandwidth (hardware.spec.UNIT_SLIPS: an
 8-bit MCU reads >= 1e6 B/s) under which the figure is in GB/s (every DRAM interface's GB/s is under 1e4)."""
+MAX_DRAM_BANDWIDTH_BYTE_PER_S = 1e17
+"""Most finite dram_bandwidth_byte_per_s: 100 PB/s, ~5x the fastest memory of any built part (Cerebras WSE-3's on-wafer
+SRAM, 21 PB/s; HBM tops out near 8 TB/s). Above it the figure is bytes/s typed where GB/s was asked
+(--bandwidth-gbps 25.6e9 ran at 25.6 EB/s, i.e. no stalls); inf says unlimited."""
 
 MAX_DRAM_LATENCY_S = 10e-6
 """Most dram_latency_s: 10 µs, some 100x a DRAM access (JEDEC DDR4/LPDDR4 tRC ~45-60 ns; ~100 ns loaded) and 10x a
@@ -245,6 +249,10 @@ def validate_design(d: Design, where: str = "") -> None:
         raise InputError(f"{label}: clock_hz = {d.clock_hz:g} is under {MIN_CLOCK_HZ:g} Hz, slower than any clocked "
                          "part: likely a figure in MHz or GHz", f"give the clock in Hz: write {d.clock_hz:g}e6 if "
                          f"{d.clock_hz:g} is in MHz, {d.clock_hz:g}e9 if in GHz")
+    if MAX_DRAM_BANDWIDTH_BYTE_PER_S < d.dram_bandwidth_byte_per_s < math.inf:
+        raise InputError(f"{label}: dram_bandwidth_byte_per_s = {d.dram_bandwidth_byte_per_s:g} is more than "
+                         f"{MAX_DRAM_BANDWIDTH_BYTE_PER_S:g} bytes/s (100 PB/s), past any memory",
+                         "give bytes per second (e.g. 25.6e9), or inf for unlimited bandwidth")
     if d.dram_bandwidth_byte_per_s < MIN_DRAM_BANDWIDTH_BYTE_PER_S:
         raise InputError(f"{label}: dram_bandwidth_byte_per_s = {d.dram_bandwidth_byte_per_s:g} is under "
                          f"{MIN_DRAM_BANDWIDTH_BYTE_PER_S:g} bytes/s, past any real memory: likely a figure in GB/s",
