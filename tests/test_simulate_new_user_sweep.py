@@ -293,3 +293,15 @@ def test_a_sweep_bandwidth_outside_any_memory_is_named_by_its_flag(gbps: str,
     _, err = run_main_expect(capsys, "simulate", "sweep", "-m", "alexnet-conv", "--rows", "16", "--cols", "16",
                              "--sram-kib", "64", "--dataflow", "ws", "--bandwidth-gbps", gbps, code=2)
     assert f"--bandwidth-gbps '{gbps}' is" in err and "outside 1e-05..1e+08 GB/s" in err
+
+
+def test_presets_json_lists_every_design_name_the_text_gives(capsys: pytest.CaptureFixture[str]) -> None:
+    """The text ends 'also built in: nvdla-2048, ...'; the JSON listed 3 designs and none of those 7."""
+    import json
+
+    from conftest import run_main_expect
+
+    from accelopt.simulate.published import nvdla_names
+
+    names = [d["name"] for d in json.loads(run_main_expect(capsys, "simulate", "presets", "--json")[0])]
+    assert set(nvdla_names()) <= set(names) and {"tpu-v1", "eyeriss", "edge-npu"} <= set(names)

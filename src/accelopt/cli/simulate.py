@@ -467,8 +467,10 @@ def _presets(json_out: bool) -> None:
     from accelopt.simulate.engine import energy_scaling
 
     designs = [load_preset(n) for n in preset_names()]
-    if json_out:
-        emit([d.to_dict() for d in designs])
+    if json_out:  # the NVDLA configurations too, which the text names on its last line (they are -d names)
+        from accelopt.simulate.published import nvdla_by_name, nvdla_names
+
+        emit([d.to_dict() for d in (*designs, *(nvdla_by_name(n) for n in nvdla_names()))])
         return
     from accelopt.report.console import line, make_console
 
