@@ -305,3 +305,20 @@ def test_presets_json_lists_every_design_name_the_text_gives(capsys: pytest.Capt
 
     names = [d["name"] for d in json.loads(run_main_expect(capsys, "simulate", "presets", "--json")[0])]
     assert set(nvdla_names()) <= set(names) and {"tpu-v1", "eyeriss", "edge-npu"} <= set(names)
+
+
+def test_a_conv_captured_as_its_gemm_reads_its_input_not_the_im2col(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A dilated 3x3 conv (2 x 16 x 13 x 11 input, 4 groups, 32 filters) is captured as its im2col GEMM (no Conv):
+    simulate read 286 x 36 x 4 = 41,184 input bytes from DRAM, 9x the 4,576 the input holds."""
+    import json
+
+    from conftest import run_main_expect
+
+    op = {"name": "aten.convolution", "kind": "conv", "flops": 2 * 286 * 8 * 36 * 4, "bytes_read": 5e3,
+          "bytes_written": 5e3, "shapes": [[2, 16, 13, 11], [32, 4, 3, 3]], "gemm": {"m": 286, "n": 8, "k": 36,
+                                                                                    "batch": 4}}
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps({"name": "dil", "meta": {"batch_size": 2, "mode": "inference"}, "ops": [op]}))
+    out, _ = run_main_expect(capsys, "simulate", "run", "-d", "edge-npu", "--workload", str(path), "--json")
+    assert json.loads(out)["layers"][0]["dram_ifmap_read_bytes"] == 2 * 16 * 13 * 11

@@ -12,6 +12,8 @@ conv layers) so that the simulator runs without torch.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 
 from accelopt.errors import InputError
@@ -108,7 +110,8 @@ def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
         if op.conv is not None:
             layers.append(from_conv(name, op.conv, op.count))
         elif op.gemm is not None:
-            layers.append(from_gemm(name, op.gemm, op.count, "attention" if op.kind == "attention" else "gemm"))
+            layer = from_gemm(name, op.gemm, op.count, "attention" if op.kind == "attention" else "gemm")
+            layers.append(_unique_conv_inputs(layer, op) if op.kind == "conv" else layer)
         elif op.kind == "attention" and (att := attention_layers(name, op.shapes, op.count,
                                                                  is_attention_backward(op))) is not None:
             _check_attention_flops(op, i, att)
@@ -125,6 +128,18 @@ def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
                          "give a model with Linear, Conv or attention layers; a workload JSON needs ops with gemm "
                          "or conv shapes (`accelopt profile ... --save-workload` writes them)")
     return layers, skipped
+
+
+def _unique_conv_inputs(layer: Layer, op: Op) -> Layer:
+    """A convolution captured as its im2col GEMM (1-D/3-D, dilated, unequal strides or padding: no `Conv`) reads
+    its input tensor from DRAM, not the im2col expansion M x K that from_gemm assumes (9x too much for a 3x3
+    kernel): ifmap_elems = the input's elements per group, from the op's first shape (N, Cin, ...). A transposed
+    conv's M x K is already its input."""
+    x = op.shapes[0] if op.shapes else ()
+    groups = op.gemm.batch if op.gemm is not None else 1
+    if len(x) < 3 or groups < 1 or math.prod(x) % groups:
+        return layer
+    return dataclasses.replace(layer, ifmap_elems=max(1, min(layer.ifmap_elems, math.prod(x) // groups)))
 
 
 def _check_attention_flops(op: Op, index: int, layers: list[Layer]) -> None:
