@@ -322,3 +322,14 @@ def test_a_conv_captured_as_its_gemm_reads_its_input_not_the_im2col(tmp_path: Pa
     path.write_text(json.dumps({"name": "dil", "meta": {"batch_size": 2, "mode": "inference"}, "ops": [op]}))
     out, _ = run_main_expect(capsys, "simulate", "run", "-d", "edge-npu", "--workload", str(path), "--json")
     assert json.loads(out)["layers"][0]["dram_ifmap_read_bytes"] == 2 * 16 * 13 * 11
+
+
+@pytest.mark.parametrize(("text", "sep"), [("Layer;M;N;K;\nfc1;64;64;64;\n", "';'"),
+                                           ("Layer\tM\tN\tK\nfc1\t64\t64\t64\n", "'\\t'")])
+def test_a_topology_with_another_separator_says_so(text: str, sep: str) -> None:
+    """A spreadsheet's semicolon or tab export was 'missing column(s) Layer name, IFMAP Height, ...' (every name)."""
+    from accelopt.errors import InputError
+    from accelopt.simulate.topology import parse_topology
+
+    with pytest.raises(InputError, match=f"separates columns with {sep}"):
+        parse_topology(text)

@@ -101,6 +101,11 @@ def parse_topology(text: str, where: str = "<text>", batch: int = 1, scalesim_ro
     if not rows:
         raise InputError(f"topology {where} is empty", "write a header row and one row per layer")
     header = rows[0]
+    sep = next((c for c in (";", "\t", "|") if len([h for h in header if h.strip()]) == 1 and c in header[0]), None)
+    if sep is not None:  # a spreadsheet's export with another separator: one cell, every column name missing
+        raise InputError(f"topology {where}: its header {header[0].strip()[:80]!r} is one column: the file separates "
+                         f"columns with {sep!r}", "save it with commas between columns, as SCALE-Sim topologies are "
+                         "(e.g. 'Layer, M, N, K,')")
     is_gemm = _norm(header[0]) == "layer" and "m" in [_norm(h) for h in header]
     two_strides = not is_gemm and {_norm(c) for c in STRIDE_HW_COLUMNS} <= {_norm(h) for h in header}
     cols = GEMM_COLUMNS if is_gemm else CONV_COLUMNS_HW if two_strides else CONV_COLUMNS
