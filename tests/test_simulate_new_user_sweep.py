@@ -335,3 +335,29 @@ def test_a_topology_with_another_separator_says_so(text: str, sep: str) -> None:
 
     with pytest.raises(InputError, match=re.escape(f"separates columns with {sep}")):
         parse_topology(text)
+
+
+def _conv_backward(dy: list[int], x: list[int], w: list[int], flops: float) -> dict[str, object]:
+    return {"name": "aten.convolution_backward", "kind": "conv", "flops": flops, "bytes_read": 1e3,
+            "bytes_written": 1e3, "shapes": [dy, x, w], "phase": "backward"}
+
+
+def test_a_train_workloads_conv_backward_runs_its_gradient_gemms(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """convolution_backward was left out of every train workload ('NOT SIMULATED: 66.67% of the matmul FLOPs' of a
+    CNN). Its dX and dW GEMMs each hold the forward's MACs: a depthwise 3x3 on 16 x 8 x 8 -> 6 x 6 has 36 x 9 x 16 =
+    5,184 MACs a pass, so 10,368 backward; torch's FlopCounterMode counts that kernel as (1 + g) x the forward's
+    FLOPs (dW taken over all channels), 17 x 10,368 here, which is read only to tell which gradients ran. A first
+    layer's backward (3 -> 4 channels, its input needs no gradient) is dW alone: 36 x 27 x 4 = 3,888 MACs."""
+    import json
+
+    from conftest import run_main_expect
+
+    ops = [_conv_backward([1, 16, 6, 6], [1, 16, 8, 8], [16, 1, 3, 3], 17 * 2 * 5184),
+           _conv_backward([1, 4, 6, 6], [1, 3, 8, 8], [4, 3, 3, 3], 2 * 3888)]
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps({"name": "cnn", "meta": {"batch_size": 1, "mode": "train"}, "ops": ops}))
+    out, _ = run_main_expect(capsys, "simulate", "run", "-d", "edge-npu", "--workload", str(path), "--json")
+    doc = json.loads(out)
+    assert doc["totals"]["macs"] == 2 * 5184 + 3888 and "NOT SIMULATED" not in doc["source"]
+    assert [x["name"].rsplit(".", 1)[-1] for x in doc["layers"]] == ["dX", "dW", "dW"]

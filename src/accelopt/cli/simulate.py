@@ -148,8 +148,9 @@ def _workload_step(w: Any) -> str:
     source is one inference forward pass, so the source line says which it is."""
     from collections import Counter
 
-    mapped = Counter(op.phase or "forward" for op in w.ops
-                     if op.conv is not None or op.gemm is not None or op.kind == "attention")
+    from accelopt.simulate.layers import is_mapped
+
+    mapped = Counter(op.phase or "forward" for op in w.ops if is_mapped(op))
     phases = " + ".join(f"{n} {phase}" for phase, n in sorted(mapped.items(), key=lambda kv: kv[0] != "forward"))
     mode, batch = w.meta.get("mode"), w.meta.get("batch_size")
     step = f"{mode} step" if isinstance(mode, str) and mode else "step of unrecorded mode"

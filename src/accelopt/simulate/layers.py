@@ -112,6 +112,8 @@ def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
         elif op.gemm is not None:
             layer = from_gemm(name, op.gemm, op.count, "attention" if op.kind == "attention" else "gemm")
             layers.append(_unique_conv_inputs(layer, op) if op.kind == "conv" else layer)
+        elif (grads := conv_backward_layers(name, op)) is not None:
+            layers.extend(grads)
         elif op.kind == "attention" and (att := attention_layers(name, op.shapes, op.count,
                                                                  is_attention_backward(op))) is not None:
             _check_attention_flops(op, i, att)
@@ -162,11 +164,44 @@ UNFUSED_FIX = ("simulate the model file instead (--model FILE.py:factory): simul
                "paths off, so each GEMM has its shape")
 
 
+def conv_backward_layers(name: str, op: Op) -> list[Layer] | None:
+    """The GEMMs of a captured convolution_backward (shapes: grad_out (N, Cout, *out), input (N, Cin, *in), weight
+    (Cout, Cin/g, *k)), else None. Per group, P = N x output positions, Kk = Cin/g x kernel positions:
+    dW[Cout/g, Kk] = dY^T[Cout/g, P] @ im2col(X)[P, Kk] and dX's im2col [P, Kk] = dY[P, Cout/g] @ W[Cout/g, Kk],
+    each the forward's MACs. Which of the two the kernel computed (torch's output_mask) is read from its flops as
+    FlopCounterMode counts them (torch.utils.flop_counter.conv_backward_flop): dX as the forward's FLOPs, dW as g x
+    them (its conv_flop_count of the transposed shapes takes all Cin channels per group); one gradient of a g = 1
+    conv is taken as dW (a first layer, whose input needs none). A transposed conv, or flops that fit none of
+    these, stays unmapped and is said as such."""
+    if op.kind != "conv" or not op.name.endswith("convolution_backward") or len(op.shapes) < 3:
+        return None
+    dy, x, w = op.shapes[:3]
+    if len(dy) < 3 or len(dy) != len(x) or len(w) != len(x) or w[0] != dy[1] or dy[0] != x[0] or w[1] < 1 \
+            or x[1] % w[1]:
+        return None
+    groups = x[1] // w[1]
+    if w[0] % groups:
+        return None
+    p, kk, cout_g = math.prod(dy) // dy[1], math.prod(w[1:]), w[0] // groups
+    forward_flops = 2.0 * groups * p * kk * cout_g
+    weight = from_gemm(f"{name}.dW", Gemm(m=cout_g, n=kk, k=p, batch=groups), op.count, "conv")
+    data = from_gemm(f"{name}.dX", Gemm(m=p, n=kk, k=cout_g, batch=groups), op.count, "conv")
+    for layers, counted in (([weight], groups), ([data], 1), ([data, weight], 1 + groups)):
+        if abs(op.flops - counted * forward_flops) <= FLOPS_SHAPE_REL_TOL * op.flops:
+            return layers
+    return None
+
+
+def is_mapped(op: Op) -> bool:
+    """Whether from_workload runs the op on the array: a GEMM or conv shape, a convolution_backward it can split,
+    or a fused attention with its tensors' shapes."""
+    return op.conv is not None or op.gemm is not None or conv_backward_layers("", op) is not None or (
+        op.kind == "attention" and attention_layers("", op.shapes, backward=is_attention_backward(op)) is not None)
+
+
 def is_unshaped_matmul(op: Op) -> bool:
     """Matmul FLOPs with no GEMM, conv or attention shape to map (a fused kernel)."""
-    mapped = op.conv is not None or op.gemm is not None or (
-        op.kind == "attention" and attention_layers("", op.shapes, backward=is_attention_backward(op)) is not None)
-    return op.kind in MATMUL_LIKE and op.flops > 0 and not mapped
+    return op.kind in MATMUL_LIKE and op.flops > 0 and not is_mapped(op)
 
 
 def unshaped_matmuls(w: Workload) -> tuple[dict[str, int], float]:
@@ -193,8 +228,8 @@ def unshaped_note(w: Workload) -> str:
         return ""
     share = flops / (w.total_flops(kinds=MATMUL_LIKE) or flops)
     why = (f": {UNFUSED_FIX}" if any(not n.endswith("_backward") for n in calls) else
-           " (backward kernels that compute two gradients in one call, e.g. convolution_backward, record no GEMM "
-           "shape; the forward ops are simulated)")
+           " (backward kernels whose GEMMs are not read from their shapes, e.g. a transposed convolution's "
+           "convolution_backward; the forward ops are simulated)")
     return (f"; NOT SIMULATED: {100 * share:.4g}% of the workload's matmul FLOPs are in ops with no GEMM shape "
             f"recorded ({_counted(calls)}){why}")
 
