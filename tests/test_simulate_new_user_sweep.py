@@ -321,7 +321,8 @@ def test_a_conv_captured_as_its_gemm_reads_its_input_not_the_im2col(tmp_path: Pa
     path = tmp_path / "w.json"
     path.write_text(json.dumps({"name": "dil", "meta": {"batch_size": 2, "mode": "inference"}, "ops": [op]}))
     out, _ = run_main_expect(capsys, "simulate", "run", "-d", "edge-npu", "--workload", str(path), "--json")
-    assert json.loads(out)["layers"][0]["dram_ifmap_read_bytes"] == 2 * 16 * 13 * 11
+    layer = json.loads(out)["layers"][0]
+    assert layer["dram_ifmap_read_bytes"] == 2 * 16 * 13 * 11 and layer["kind"] == "conv"  # was listed as a gemm
 
 
 @pytest.mark.parametrize(("text", "sep"), [("Layer;M;N;K;\nfc1;64;64;64;\n", "';'"),

@@ -110,7 +110,7 @@ def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
         if op.conv is not None:
             layers.append(from_conv(name, op.conv, op.count))
         elif op.gemm is not None:
-            layer = from_gemm(name, op.gemm, op.count, "attention" if op.kind == "attention" else "gemm")
+            layer = from_gemm(name, op.gemm, op.count, op.kind if op.kind in ("attention", "conv") else "gemm")
             layers.append(_unique_conv_inputs(layer, op) if op.kind == "conv" else layer)
         elif (grads := conv_backward_layers(name, op)) is not None:
             layers.extend(grads)
