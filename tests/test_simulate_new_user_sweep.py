@@ -362,3 +362,18 @@ def test_a_train_workloads_conv_backward_runs_its_gradient_gemms(tmp_path: Path,
     doc = json.loads(out)
     assert doc["totals"]["macs"] == 2 * 5184 + 3888 and "NOT SIMULATED" not in doc["source"]
     assert [x["name"].rsplit(".", 1)[-1] for x in doc["layers"]] == ["dX", "dW", "dW"]
+
+
+def test_a_conv_backward_counted_at_two_forwards_runs_both_gradients(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A grouped conv's backward counted as dX + dW at the forward's FLOPs each (a hand-written file, or a fixed
+    counter) runs both GEMMs too: groups 4, 16 -> 32 channels, 3x3 on 8x8 -> 6x6: 36 x 36 x 8 x 4 = 41,472 MACs each."""
+    import json
+
+    from conftest import run_main_expect
+
+    path = tmp_path / "w.json"
+    op = _conv_backward([1, 32, 6, 6], [1, 16, 8, 8], [32, 4, 3, 3], 2 * 2 * 41472)
+    path.write_text(json.dumps({"name": "cnn", "meta": {"batch_size": 1, "mode": "train"}, "ops": [op]}))
+    out, _ = run_main_expect(capsys, "simulate", "run", "-d", "edge-npu", "--workload", str(path), "--json")
+    assert json.loads(out)["totals"]["macs"] == 2 * 41472

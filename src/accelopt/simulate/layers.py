@@ -186,7 +186,10 @@ def conv_backward_layers(name: str, op: Op) -> list[Layer] | None:
     forward_flops = 2.0 * groups * p * kk * cout_g
     weight = from_gemm(f"{name}.dW", Gemm(m=cout_g, n=kk, k=p, batch=groups), op.count, "conv")
     data = from_gemm(f"{name}.dX", Gemm(m=p, n=kk, k=cout_g, batch=groups), op.count, "conv")
-    for layers, counted in (([weight], groups), ([data], 1), ([data, weight], 1 + groups)):
+    # FLOPs per forward FLOPs: torch's count first (dW as g x), then a count that has dW at 1 x (torch's fixed, or a
+    # hand-written file); both gradients before one, as only a first layer's backward computes dW alone
+    for layers, counted in (([data, weight], 1 + groups), ([data, weight], 2), ([weight], groups), ([weight], 1),
+                            ([data], 1)):
         if abs(op.flops - counted * forward_flops) <= FLOPS_SHAPE_REL_TOL * op.flops:
             return layers
     return None
