@@ -134,7 +134,8 @@ def test_from_workload_uses_gemm_and_conv_ops() -> None:
         Op(name="aten.relu", kind="elementwise", flops=0, bytes_read=0, bytes_written=0),
         Op(name="aten.conv2d", kind="conv", flops=0, bytes_read=0, bytes_written=0,
            conv=Conv(n=1, c_in=3, h_in=8, w_in=8, c_out=4, kh=3, kw=3)),
-        Op(name="aten.sdpa", kind="attention", flops=0, bytes_read=0, bytes_written=0, module="attn",
+        Op(name="aten.sdpa", kind="attention", flops=2 * 2 * (2 * 4 * 32 * 32 * 16), bytes_read=0, bytes_written=0,
+           module="attn",  # QK^T and AV: 2 x B*H*S*S*D MACs
            shapes=((2, 4, 32, 16), (2, 4, 32, 16), (2, 4, 32, 16))),
     ])
     layers, skipped = from_workload(w)

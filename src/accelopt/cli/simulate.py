@@ -126,7 +126,10 @@ def _read_layers(src: SourceOptions) -> tuple[list[Any], str]:
         from accelopt.workload.types import Workload
 
         w = Workload.load(workload)
-        layers, skipped = from_workload(w)
+        try:
+            layers, skipped = from_workload(w)
+        except InputError as e:  # name the file, as Workload.load does
+            raise InputError(f"workload file {workload}: {e.problem}", e.fix) from None
         # a fused op of the forward pass is in `skipped` too: said apart, with its share of the work
         fused = sum(1 for op in w.ops if (op.phase == "forward" or not op.phase) and is_unshaped_matmul(op))
         plain_ops = len(skipped) - fused
@@ -145,8 +148,9 @@ def _workload_step(w: Any) -> str:
     source is one inference forward pass, so the source line says which it is."""
     from collections import Counter
 
-    mapped = Counter(op.phase or "forward" for op in w.ops
-                     if op.conv is not None or op.gemm is not None or op.kind == "attention")
+    from accelopt.simulate.layers import is_mapped
+
+    mapped = Counter(op.phase or "forward" for op in w.ops if is_mapped(op))
     phases = " + ".join(f"{n} {phase}" for phase, n in sorted(mapped.items(), key=lambda kv: kv[0] != "forward"))
     mode, batch = w.meta.get("mode"), w.meta.get("batch_size")
     step = f"{mode} step" if isinstance(mode, str) and mode else "step of unrecorded mode"
@@ -155,11 +159,12 @@ def _workload_step(w: Any) -> str:
 
 
 def _bandwidths_byte_per_s(text: str) -> list[float]:
-    """--bandwidth-gbps '25.6,100,inf' -> bytes/s; every entry a positive number (GB = 1e9 B) or inf
-    (unlimited, SCALE-Sim's CALC mode)."""
+    """--bandwidth-gbps '25.6,100,inf' -> bytes/s; every entry a positive number (GB = 1e9 B) within a design's
+    bounds, or inf (unlimited, SCALE-Sim's CALC mode)."""
     import math
 
     from accelopt.errors import InputError
+    from accelopt.simulate.design import MAX_DRAM_BANDWIDTH_BYTE_PER_S, MIN_DRAM_BANDWIDTH_BYTE_PER_S
 
     parts = [x.strip() for x in text.split(",") if x.strip()]
     if not parts:
@@ -176,6 +181,10 @@ def _bandwidths_byte_per_s(text: str) -> list[float]:
                              "write GB/s as plain numbers, e.g. 25.6,100") from None
         if not math.isfinite(v) or v <= 0:
             raise InputError(f"--bandwidth-gbps {x!r} must be a positive number of GB/s", "e.g. 25.6 or 100")
+        low, high = MIN_DRAM_BANDWIDTH_BYTE_PER_S / 1e9, MAX_DRAM_BANDWIDTH_BYTE_PER_S / 1e9
+        if not low <= v <= high:  # bytes/s typed for GB/s (25.6e9), or MB/s shifted: named by the flag's unit
+            raise InputError(f"--bandwidth-gbps {x!r} is {v:g} GB/s, outside {low:g}..{high:g} GB/s (10 kB/s to "
+                             "100 PB/s, any real memory)", "give GB/s, e.g. 25.6 for 25.6e9 bytes/s (inf: unlimited)")
         out.append(v * 1e9)
     return out
 
@@ -189,7 +198,7 @@ def _count(x: float) -> str:
 
 
 def _energy(j: float) -> str:
-    for scale, unit in ((1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ")):
+    for scale, unit in ((1e6, "MJ"), (1e3, "kJ"), (1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ")):
         if abs(j) >= scale:
             return f"{j / scale:.3g} {unit}"
     return f"{j / 1e-12:.3g} pJ"
@@ -247,8 +256,20 @@ def _print_run(result: Any, max_rows: int) -> None:
     vdd = f"{sc.vdd_v:.2f} V" + (" (nominal)" if sc.vdd_is_nominal else "")
     con.print(f"* estimates: per-access energies from Horowitz ISSCC 2014 (45 nm, 0.9 V) scaled to "
               f"{d.tech_node_nm:g} nm at {vdd} by Stillmaker & Baas 2017 (x{sc.factor_vs_45nm_0v9:.3g}); "
-              + ("DRAM traffic from the row-stationary mapping (accelopt.simulate.rowstationary)" if d.dataflow == "rs"
-                 else "DRAM traffic from a buffer-aware tiling model (accelopt.simulate.memory)"))
+              + _traffic_source(result))
+    for note in result.notes[1:]:  # the first is the footer above; the others say where SCALE-Sim's buffers apply
+        con.print(f"  {note}")
+
+
+def _traffic_source(result: Any) -> str:
+    """Where the run's DRAM traffic comes from, for the footer: under scalesim-code with a finite bandwidth the
+    note printed after it says which layers replay SCALE-Sim's buffers (the footer named the tiling model alone)."""
+    d = result.design
+    if d.dataflow == "rs":
+        return "DRAM traffic from the row-stationary mapping (accelopt.simulate.rowstationary)"
+    if result.convention == "scalesim-code" and not d.unlimited_bandwidth:
+        return "DRAM traffic and stalls as the note below says"
+    return "DRAM traffic from a buffer-aware tiling model (accelopt.simulate.memory)"
 
 
 def assumptions(d: Any) -> list[str]:
@@ -305,9 +326,11 @@ def register(app: typer.Typer) -> None:
         topology: Path | None = typer.Option(None, "--topology", help="SCALE-Sim topology CSV (conv or GEMM)"),
         workload: Path | None = typer.Option(None, "--workload", help="Workload JSON saved by accelopt"),
         batch: int = typer.Option(1, "--batch", "-b",
-                                  help="batch size for --model, --hf and --topology (a --workload keeps its own)"),
+                                  help="batch size for --model, --hf and --topology (a --workload keeps its own; a "
+                                       "FILE.py:factory gets it as batch_size=)"),
         seq_len: int | None = typer.Option(None, "--seq-len",
-                                           help="sequence length of a transformer, zoo --model or --hf"),
+                                           help="sequence length of a transformer, zoo --model or --hf (a "
+                                                "FILE.py:factory gets it as seq_len=)"),
         input_shape: str | None = typer.Option(None, "--input-shape",
                                                help="one sample's input shape for --model FILE.py:Class, without "
                                                     "the batch dimension, e.g. 3,224,224"),
@@ -445,8 +468,10 @@ def _presets(json_out: bool) -> None:
     from accelopt.simulate.engine import energy_scaling
 
     designs = [load_preset(n) for n in preset_names()]
-    if json_out:
-        emit([d.to_dict() for d in designs])
+    if json_out:  # the NVDLA configurations too, which the text names on its last line (they are -d names)
+        from accelopt.simulate.published import nvdla_by_name, nvdla_names
+
+        emit([d.to_dict() for d in (*designs, *(nvdla_by_name(n) for n in nvdla_names()))])
         return
     from accelopt.report.console import line, make_console
 
@@ -650,13 +675,16 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
                              f"leave --dram-bytes out, or write --out {out.with_suffix('.toml')}")
         d = d.with_(dram_bytes=dram_bytes, sources={**d.sources, "dram_bytes": "--dram-bytes on the command line"})
     if out.suffix.lower() == ".cfg":
-        from accelopt.simulate.scalesim_cfg import scalesim_cfg_text
+        from accelopt.simulate.scalesim_cfg import cfg_omissions, scalesim_cfg_text
 
         write_text(scalesim_cfg_text(d), out)
+        omitted = cfg_omissions(d)
         if json_out:
-            emit({"written": str(out), "format": "scalesim-cfg", "design": d.to_dict()})
+            emit({"written": str(out), "format": "scalesim-cfg", "design": d.to_dict(), "not_in_cfg": omitted})
         else:
             print(printable(f"wrote {out} (SCALE-Sim config of design {d.name!r}); run it with scalesim -c {out}"))
+            for x in omitted:
+                print(printable(f"  not in the config: {x}"))
         return
     spec = d.to_accelerator_spec()
     slip = unit_slip(spec)

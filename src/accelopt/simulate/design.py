@@ -67,6 +67,17 @@ MIN_CLOCK_HZ = 1e4
 MIN_DRAM_BANDWIDTH_BYTE_PER_S = 1e4
 """Least finite dram_bandwidth_byte_per_s: the catalog's bound for a memory bandwidth (hardware.spec.UNIT_SLIPS: an
 8-bit MCU reads >= 1e6 B/s) under which the figure is in GB/s (every DRAM interface's GB/s is under 1e4)."""
+MAX_DRAM_BANDWIDTH_BYTE_PER_S = 1e17
+"""Most finite dram_bandwidth_byte_per_s: 100 PB/s, ~5x the fastest memory of any built part (Cerebras WSE-3's on-wafer
+SRAM, 21 PB/s; HBM tops out near 8 TB/s). Above it the figure is bytes/s typed where GB/s was asked
+(--bandwidth-gbps 25.6e9 ran at 25.6 EB/s, i.e. no stalls); inf says unlimited."""
+
+MAX_DRAM_LATENCY_S = 10e-6
+"""Most dram_latency_s: 10 µs, some 100x a DRAM access (JEDEC DDR4/LPDDR4 tRC ~45-60 ns; ~100 ns loaded) and 10x a
+PCIe round trip to host memory (~1 µs). dram_latency_s = 100 meant as 100 ns ran each layer 100 s longer."""
+MIN_DRAM_BYTES = 1e6
+"""Least dram_bytes: 1 MB, under the smallest SDRAM part (64 Mbit = 8 MB); dram_bytes = 4 meant as 4 GB exported a
+4-byte device."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -226,7 +237,11 @@ def validate_design(d: Design, where: str = "") -> None:
         if f == "dram_bandwidth_byte_per_s" and isinstance(v, float) and v == math.inf:
             continue  # unlimited bandwidth (SCALE-Sim's CALC mode)
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
-            raise InputError(f"{label}: {f} = {v!r} must be a positive number", f"set {f} in SI units (> 0)")
+            unlimited = " (or inf, unquoted, for unlimited bandwidth)" if f == "dram_bandwidth_byte_per_s" else ""
+            quoted = f"write it as a TOML number, without quotes: {f} = {v.strip()}" \
+                if isinstance(v, str) else ""  # '"25.6e9"' or '"inf"' is text in TOML
+            raise InputError(f"{label}: {f} = {v!r} must be a positive number",
+                             quoted or f"set {f} in SI units (> 0){unlimited}")
     if d.clock_hz > MAX_CLOCK_HZ:
         raise InputError(f"{label}: clock_hz = {d.clock_hz:g} is more than {MAX_CLOCK_HZ:g} Hz (100 GHz), past any "
                          "built accelerator", "give the clock in Hz, e.g. clock_hz = 1e9 for 1 GHz")
@@ -234,6 +249,10 @@ def validate_design(d: Design, where: str = "") -> None:
         raise InputError(f"{label}: clock_hz = {d.clock_hz:g} is under {MIN_CLOCK_HZ:g} Hz, slower than any clocked "
                          "part: likely a figure in MHz or GHz", f"give the clock in Hz: write {d.clock_hz:g}e6 if "
                          f"{d.clock_hz:g} is in MHz, {d.clock_hz:g}e9 if in GHz")
+    if MAX_DRAM_BANDWIDTH_BYTE_PER_S < d.dram_bandwidth_byte_per_s < math.inf:
+        raise InputError(f"{label}: dram_bandwidth_byte_per_s = {d.dram_bandwidth_byte_per_s:g} is more than "
+                         f"{MAX_DRAM_BANDWIDTH_BYTE_PER_S:g} bytes/s (100 PB/s), past any memory",
+                         "give bytes per second (e.g. 25.6e9), or inf for unlimited bandwidth")
     if d.dram_bandwidth_byte_per_s < MIN_DRAM_BANDWIDTH_BYTE_PER_S:
         raise InputError(f"{label}: dram_bandwidth_byte_per_s = {d.dram_bandwidth_byte_per_s:g} is under "
                          f"{MIN_DRAM_BANDWIDTH_BYTE_PER_S:g} bytes/s, past any real memory: likely a figure in GB/s",
@@ -242,8 +261,17 @@ def validate_design(d: Design, where: str = "") -> None:
     if not _finite_number(d.dram_latency_s) or d.dram_latency_s < 0:
         raise InputError(f"{label}: dram_latency_s = {d.dram_latency_s!r} must be a number >= 0",
                          "give seconds >= 0, e.g. 100e-9")
+    if d.dram_latency_s > MAX_DRAM_LATENCY_S:
+        raise InputError(f"{label}: dram_latency_s = {d.dram_latency_s:g} s is more than {MAX_DRAM_LATENCY_S:g} s, "
+                         "past any memory: likely a figure in ns or µs",
+                         f"give seconds: write {d.dram_latency_s:g}e-9 if {d.dram_latency_s:g} is in ns")
     if d.dram_bytes is not None and (not _finite_number(d.dram_bytes) or d.dram_bytes <= 0):
         raise InputError(f"{label}: dram_bytes = {d.dram_bytes!r} must be > 0", "give the DRAM capacity in bytes")
+    if d.dram_bytes is not None and d.dram_bytes < MIN_DRAM_BYTES:
+        raise InputError(f"{label}: dram_bytes = {d.dram_bytes:g} is under {MIN_DRAM_BYTES:g} bytes, smaller than any "
+                         "DRAM part: likely a figure in GB or MB",
+                         f"give bytes: write {d.dram_bytes:g}e9 if {d.dram_bytes:g} is in GB, {d.dram_bytes:g}e6 if "
+                         "in MB")
     if d.vdd_v is not None and (not _finite_number(d.vdd_v) or d.vdd_v <= 0):
         raise InputError(f"{label}: vdd_v = {d.vdd_v!r} must be a positive voltage",
                          "give the core supply in volts, e.g. 0.9, or leave vdd_v out for the node's nominal")
@@ -333,6 +361,10 @@ def load_design_text(text: str, where: str) -> Design:
                          "fix the TOML syntax at that line; a SCALE-Sim config needs an [architecture_presets] "
                          "section (and is read as one)") from None
     if "design" not in doc:
+        if "device" in doc:  # a catalog file, e.g. what `simulate export` writes: a device for plan, not a design
+            raise InputError(f"design file {where} is a catalog device file ([[device]]), not a design: it has no "
+                             "[design] table", "pass the design TOML it was exported from (a [design] table; see "
+                             "examples/my_design.toml); a catalog file is a device for `plan --hardware FILE.toml`")
         raise InputError(f"design file {where} has no [design] table", "put the fields under a [design] header")
     extra = sorted(set(doc) - {"design", "sources"})
     if extra:  # a misspelt [sources] header, or fields written above [design]: nothing would read them
@@ -375,5 +407,22 @@ def get_design(name_or_path: str) -> Design:
         return nvdla_by_name(name_or_path)
     names = preset_names()
     if name_or_path not in names:
+        _refuse_catalog_device(name_or_path)
         raise unknown_name("design preset", name_or_path, [*names, *nvdla_names()])
     return load_preset(name_or_path)
+
+
+def _refuse_catalog_device(name: str) -> None:
+    """InputError when `name` is a catalog device (a GPU, a shipping chip): it was 'unknown design preset' with
+    design names for close matches, while the user had named real hardware, which `plan` predicts."""
+    from accelopt.hardware.catalog import default_catalog
+
+    try:
+        spec = default_catalog().get(name)
+    except InputError:
+        return
+    raise InputError(f"{name!r} is a catalog device ({spec.display_name}, {spec.kind}), not an accelerator design: "
+                     "simulate runs a systolic array you describe",
+                     f"predict a model on it with `accelopt plan --hardware {spec.name}`; simulate a design with -d "
+                     f"PRESET ({', '.join(preset_names())}, nvdla-2048 ... nvdla-32) or -d my_design.toml "
+                     "(copy examples/my_design.toml)")

@@ -15,6 +15,7 @@ from accelopt.simulate.energy import energy_table
 from accelopt.simulate.layers import Layer
 from accelopt.simulate.memory import (
     ACTIVE_FRACTION,
+    MAX_REPLAY_ELEMS,
     PSUM_BYTES,
     dram_traffic,
     fill_bytes,
@@ -140,14 +141,23 @@ class SimResult:
                 "is rs_mapping")
 
     def _memory_notes(self) -> list[str]:
+        """Under scalesim-code with a finite bandwidth: which layers' DRAM traffic and stalls replay SCALE-Sim's
+        USER-mode buffers, and why the others (or all) keep the tiling model."""
+        d = self.design
         replayed = self.cols.get("scalesim_replayed")
         if replayed is None:
-            return []
+            if self.convention != "scalesim-code" or d.unlimited_bandwidth or d.dataflow == "rs":
+                return []
+            why = (f"{d.cores} cores (SCALE-Sim models one array)" if d.cores != 1 else
+                   "a DRAM bandwidth under one word per cycle (SCALE-Sim's Bandwidth is whole words)")
+            return [f"SCALE-Sim 3.0.0's USER-mode buffers are not replayed for {why}: DRAM traffic and stalls of "
+                    "every layer come from the tiling model (accelopt.simulate.memory), not SCALE-Sim's"]
         n = int(replayed.sum())
         note = (f"DRAM traffic and stalls of {n} of {len(replayed)} layers: SCALE-Sim 3.0.0's USER-mode "
                 "double-buffered read/write buffers replayed (accelopt.simulate.scalesim_trace)")
         if n < len(replayed):
-            note += "; the others (not one SCALE-Sim layer): the tiling model"
+            note += ("; the others (not one SCALE-Sim layer, or a demand matrix over "
+                     f"{MAX_REPLAY_ELEMS:,} entries to replay): the tiling model")
         return [note]
 
 

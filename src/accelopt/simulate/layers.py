@@ -3,7 +3,8 @@
 - convolution -> im2col (accelopt.workload.types.Conv.as_gemm): M = batch*Ho*Wo, K = Cin/g*kh*kw,
   N = Cout/g, repeated once per group (depthwise: groups = channels). Padding enters through Ho, Wo.
 - GEMM / linear -> M, N, K, repeated `batch` (bmm) x `count` (identical ops) times.
-- attention -> QK^T (M = seq, N = seq, K = head_dim) and AV (M = seq, N = head_dim, K = seq) per head.
+- attention -> QK^T (M = seq, N = seq, K = head_dim) and AV (M = seq, N = head_dim, K = seq) per head; a fused
+  attention backward -> its five GEMMs (attention_layers).
 
 Also built-in layer lists for models whose shapes are architecture facts (ResNet-50, AlexNet's
 conv layers) so that the simulator runs without torch.
@@ -11,11 +12,13 @@ conv layers) so that the simulator runs without torch.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 
 from accelopt.errors import InputError
 from accelopt.workload.transformer import TransformerConfig
-from accelopt.workload.types import MATMUL_LIKE, Conv, Gemm, Op, Workload
+from accelopt.workload.types import FLOPS_SHAPE_REL_TOL, MATMUL_LIKE, Conv, Gemm, Op, Workload
 
 MAX_LAYER_MACS = 2**53
 """Most MACs one layer may have (~9e15: a 1M-token prefill GEMM of a 405B model has ~1e15). The
@@ -70,13 +73,31 @@ def from_gemm(name: str, gemm: Gemm, count: int = 1, kind: str = "gemm") -> Laye
                  ifmap_elems=gemm.m * gemm.k)
 
 
-def attention_layers(name: str, shapes: tuple[tuple[int, ...], ...], count: int = 1) -> list[Layer] | None:
-    """QK^T and AV GEMMs of a fused attention op from its q, k, v shapes ((B, H, S, D) each), else None."""
-    if len(shapes) < 3 or any(len(s) != 4 for s in shapes[:3]):
+def attention_layers(name: str, shapes: tuple[tuple[int, ...], ...], count: int = 1,
+                     backward: bool = False) -> list[Layer] | None:
+    """The GEMMs of a fused attention op from its tensors' shapes ((B, H, S, D) each), else None.
+
+    Forward (q, k, v): QK^T and AV. Backward (dO, q, k, v; FlashAttention's backward, as torch's
+    sdpa_backward_flop_count counts it): the recomputed scores QK^T, dP = dO V^T, dV = P^T dO, dQ = dS K and
+    dK = dS^T Q: Sq*Sk*(3D + 2Dv) MACs per head, 2.5x the forward's for Dv = D."""
+    first = 1 if backward else 0
+    if len(shapes) < first + 3 or any(len(s) != 4 for s in shapes[first:first + 3]):
         return None
-    (b, h, sq, d), (_, _, sk, _), (_, _, _, dv) = shapes[:3]
-    return [from_gemm(f"{name}.qk", Gemm(m=sq, n=sk, k=d, batch=b * h), count, kind="attention"),
-            from_gemm(f"{name}.av", Gemm(m=sq, n=dv, k=sk, batch=b * h), count, kind="attention")]
+    (b, h, sq, d), (_, _, sk, _), (_, _, _, dv) = shapes[first:first + 3]
+    heads = b * h  # per query head (grouped-query attention shares each k/v head among several)
+
+    def gemm(tag: str, m: int, n: int, k: int) -> Layer:
+        return from_gemm(f"{name}.{tag}", Gemm(m=m, n=n, k=k, batch=heads), count, kind="attention")
+
+    if not backward:
+        return [gemm("qk", sq, sk, d), gemm("av", sq, dv, sk)]
+    return [gemm("qk", sq, sk, d), gemm("dp", sq, sk, dv), gemm("dv", sk, dv, sq), gemm("dq", sq, d, sk),
+            gemm("dk", sk, d, sq)]
+
+
+def is_attention_backward(op: Op) -> bool:
+    """A fused attention backward kernel (its first tensor is the output gradient dO)."""
+    return op.name.endswith("_backward")
 
 
 def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
@@ -89,8 +110,13 @@ def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
         if op.conv is not None:
             layers.append(from_conv(name, op.conv, op.count))
         elif op.gemm is not None:
-            layers.append(from_gemm(name, op.gemm, op.count, "attention" if op.kind == "attention" else "gemm"))
-        elif op.kind == "attention" and (att := attention_layers(name, op.shapes, op.count)) is not None:
+            layer = from_gemm(name, op.gemm, op.count, op.kind if op.kind in ("attention", "conv") else "gemm")
+            layers.append(_unique_conv_inputs(layer, op) if op.kind == "conv" else layer)
+        elif (grads := conv_backward_layers(name, op)) is not None:
+            layers.extend(grads)
+        elif op.kind == "attention" and (att := attention_layers(name, op.shapes, op.count,
+                                                                 is_attention_backward(op))) is not None:
+            _check_attention_flops(op, i, att)
             layers.extend(att)
         elif op.phase == "forward" or not op.phase:
             skipped.append(name)
@@ -106,15 +132,79 @@ def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
     return layers, skipped
 
 
+def _unique_conv_inputs(layer: Layer, op: Op) -> Layer:
+    """A convolution captured as its im2col GEMM (1-D/3-D, dilated, unequal strides or padding: no `Conv`) reads
+    its input tensor from DRAM, not the im2col expansion M x K that from_gemm assumes (9x too much for a 3x3
+    kernel): ifmap_elems = the input's elements per group, from the op's first shape (N, Cin, ...). A transposed
+    conv's M x K is already its input."""
+    x = op.shapes[0] if op.shapes else ()
+    groups = op.gemm.batch if op.gemm is not None else 1
+    if len(x) < 3 or groups < 1 or math.prod(x) % groups:
+        return layer
+    return dataclasses.replace(layer, ifmap_elems=max(1, min(layer.ifmap_elems, math.prod(x) // groups)))
+
+
+def _check_attention_flops(op: Op, index: int, layers: list[Layer]) -> None:
+    """InputError when a fused attention op's flops are not 2 x the MACs of the GEMMs read from its shapes (within
+    the workload file's FLOPS_SHAPE_REL_TOL): `plan` times it from its flops, the array runs those GEMMs. Captured
+    ops match exactly (torch's sdpa_flop_count / sdpa_backward_flop_count count the same GEMMs)."""
+    shape_flops = 2.0 * sum(x.macs for x in layers) / op.count
+    if abs(op.flops - shape_flops) <= FLOPS_SHAPE_REL_TOL * shape_flops:
+        return
+    tensors = "dO, q, k, v" if is_attention_backward(op) else "q, k, v"
+    raise InputError(f"op {index} ({op.name[:80]!r}): flops = {op.flops:.4g} disagrees with its attention shapes "
+                     f"{', '.join(map(str, op.shapes[:4]))} ({tensors} as (B, H, S, D)), whose "
+                     f"{len(layers)} GEMMs hold {shape_flops:.4g} FLOPs; `plan` would time the op from its flops and "
+                     "`simulate` from its shapes",
+                     f"set flops to {shape_flops:.6g} (no causal-mask discount: the array computes every score), "
+                     "or list the shapes as (B, H, S, D)")
+
+
 UNFUSED_FIX = ("simulate the model file instead (--model FILE.py:factory): simulate captures it with the fused "
                "paths off, so each GEMM has its shape")
 
 
+def conv_backward_layers(name: str, op: Op) -> list[Layer] | None:
+    """The GEMMs of a captured convolution_backward (shapes: grad_out (N, Cout, *out), input (N, Cin, *in), weight
+    (Cout, Cin/g, *k)), else None. Per group, P = N x output positions, Kk = Cin/g x kernel positions:
+    dW[Cout/g, Kk] = dY^T[Cout/g, P] @ im2col(X)[P, Kk] and dX's im2col [P, Kk] = dY[P, Cout/g] @ W[Cout/g, Kk],
+    each the forward's MACs. Which of the two the kernel computed (torch's output_mask) is read from its flops as
+    FlopCounterMode counts them (torch.utils.flop_counter.conv_backward_flop): dX as the forward's FLOPs, dW as g x
+    them (its conv_flop_count of the transposed shapes takes all Cin channels per group); one gradient of a g = 1
+    conv is taken as dW (a first layer, whose input needs none). A transposed conv, or flops that fit none of
+    these, stays unmapped and is said as such."""
+    if op.kind != "conv" or not op.name.endswith("convolution_backward") or len(op.shapes) < 3:
+        return None
+    dy, x, w = op.shapes[:3]
+    if len(dy) < 3 or len(dy) != len(x) or len(w) != len(x) or w[0] != dy[1] or dy[0] != x[0] or w[1] < 1 \
+            or x[1] % w[1]:
+        return None
+    groups = x[1] // w[1]
+    if w[0] % groups:
+        return None
+    p, kk, cout_g = math.prod(dy) // dy[1], math.prod(w[1:]), w[0] // groups
+    forward_flops = 2.0 * groups * p * kk * cout_g
+    weight = from_gemm(f"{name}.dW", Gemm(m=cout_g, n=kk, k=p, batch=groups), op.count, "conv")
+    data = from_gemm(f"{name}.dX", Gemm(m=p, n=kk, k=cout_g, batch=groups), op.count, "conv")
+    # FLOPs per forward FLOPs: torch's count first (dW as g x), then a count that has dW at 1 x (torch's fixed, or a
+    # hand-written file); both gradients before one, as only a first layer's backward computes dW alone
+    for layers, counted in (([data, weight], 1 + groups), ([data, weight], 2), ([weight], groups), ([weight], 1),
+                            ([data], 1)):
+        if abs(op.flops - counted * forward_flops) <= FLOPS_SHAPE_REL_TOL * op.flops:
+            return layers
+    return None
+
+
+def is_mapped(op: Op) -> bool:
+    """Whether from_workload runs the op on the array: a GEMM or conv shape, a convolution_backward it can split,
+    or a fused attention with its tensors' shapes."""
+    return op.conv is not None or op.gemm is not None or conv_backward_layers("", op) is not None or (
+        op.kind == "attention" and attention_layers("", op.shapes, backward=is_attention_backward(op)) is not None)
+
+
 def is_unshaped_matmul(op: Op) -> bool:
     """Matmul FLOPs with no GEMM, conv or attention shape to map (a fused kernel)."""
-    mapped = op.conv is not None or op.gemm is not None or (
-        op.kind == "attention" and attention_layers("", op.shapes) is not None)
-    return op.kind in MATMUL_LIKE and op.flops > 0 and not mapped
+    return op.kind in MATMUL_LIKE and op.flops > 0 and not is_mapped(op)
 
 
 def unshaped_matmuls(w: Workload) -> tuple[dict[str, int], float]:
@@ -141,8 +231,8 @@ def unshaped_note(w: Workload) -> str:
         return ""
     share = flops / (w.total_flops(kinds=MATMUL_LIKE) or flops)
     why = (f": {UNFUSED_FIX}" if any(not n.endswith("_backward") for n in calls) else
-           " (backward kernels that compute two gradients in one call, e.g. convolution_backward, record no GEMM "
-           "shape; the forward ops are simulated)")
+           " (backward kernels whose GEMMs are not read from their shapes, e.g. a transposed convolution's "
+           "convolution_backward; the forward ops are simulated)")
     return (f"; NOT SIMULATED: {100 * share:.4g}% of the workload's matmul FLOPs are in ops with no GEMM shape "
             f"recorded ({_counted(calls)}){why}")
 

@@ -94,7 +94,7 @@ def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
     'FILE.py:Class' / 'FILE.py:factory' (see `user_model_layers`)."""
     _check_counts(batch, seq_len)
     if _is_user_file(name):
-        return user_model_layers(name, batch, input_shape, input_dtype)
+        return user_model_layers(name, batch, input_shape, input_dtype, seq_len)
     given = [f for f, v in (("--input-shape", input_shape is not None), ("--input-dtype", input_dtype != "float32"))
              if v]
     if given:  # --input-dtype alone was silently ignored here
@@ -115,9 +115,12 @@ def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
         cfg = None
     if cfg is not None:  # a config's unused keys and missing figures are said, as `plan` says them
         said = ([f"config keys not modelled, ignored: {', '.join(cfg.unused_keys)}"] if cfg.unused_keys else []) \
-            + list(cfg.config_defaults) + _beyond_positions(cfg, seq_len)
+            + list(cfg.config_defaults) + _beyond_positions(cfg, seq_len) \
+            + (["encoder only: no output head simulated (an MLM or classifier head on top is not counted; --hf "
+                "captures the architecture's own)"] if cfg.encoder_only else [])
         kind = "transformer config" if cfg.source.startswith("Hugging Face config") else "transformer preset"
-        return transformer_layers(cfg, batch, seq_len), f"{kind} {cfg.name} (prefill)" + \
+        return transformer_layers(cfg, batch, seq_len), \
+            f"{kind} {cfg.name} (prefill, batch {batch}, seq_len {seq_len or cfg.seq_len})" + \
             "".join(f"; {t}" for t in said)
     from accelopt.workload import zoo
 
@@ -158,24 +161,27 @@ def hf_layers(config_dir: str, batch: int = 1, seq_len: int | None = None) -> tu
 
     _check_counts(batch, seq_len)  # --hf used to run --batch 0 / --seq-len 0 and exit 0
     bundle = build_from_hf_config(config_dir, batch_size=batch, seq_len=seq_len)
-    return _captured(bundle, f"Hugging Face config {config_dir} (random weights)")
+    # the sequence length said: its default (workload/hf.py) is not the one --model CONFIG.json takes (the preset's)
+    return _captured(bundle, f"Hugging Face config {config_dir} (random weights, batch {bundle.batch_size}, "
+                             f"seq_len {bundle.meta['seq_len']})")
 
 
 def user_model_layers(spec: str, batch: int, input_shape: tuple[int, ...] | None,
-                      input_dtype: str = "float32") -> tuple[list[Layer], str]:
+                      input_dtype: str = "float32", seq_len: int | None = None) -> tuple[list[Layer], str]:
     """Layers of a user's model file 'FILE.py:NAME'.
 
     NAME may be an nn.Module subclass (built with no arguments), a function returning an nn.Module,
     or a function returning a ModelBundle (accelopt.workload.userfile). A plain nn.Module needs
     `input_shape` (one sample, without the batch dimension: (3, 224, 224) for an image model, (128,)
     of int64 token ids for a language model); the batch dimension is `batch`. A ModelBundle brings its
-    own inputs.
+    own inputs; a `batch` other than 1 or a `seq_len` is passed to its factory as batch_size= / seq_len=, as
+    `profile --batch-size / --seq-len` pass them (both were ignored: the bundle's own batch was simulated).
     """
     import inspect
 
     import torch
 
-    from accelopt.workload.userfile import ModelBundle, _import_file, _split_spec
+    from accelopt.workload.userfile import ModelBundle, _import_file, _split_spec, load_user_factory
 
     path, attr = _split_spec(spec)
     module = _import_file(path)
@@ -201,7 +207,21 @@ def user_model_layers(spec: str, batch: int, input_shape: tuple[int, ...] | None
             raise InputError(f"{what} returns a ModelBundle, which brings its own inputs",
                              "leave --input-shape and --input-dtype out (change the bundle's batches to change "
                              "shapes or dtypes)")
-        return _captured(built, f"model file {what} (ModelBundle, batch {built.batch_size})")
+        kwargs = {k: v for k, v in (("batch_size", batch if batch != 1 else None), ("seq_len", seq_len))
+                  if v is not None}
+        if kwargs:
+            del built  # the factory builds the model again, at the asked sizes
+            built = load_user_factory(spec, **kwargs)  # a factory without such a parameter: named, with the fix
+            if "batch_size" in kwargs and built.batch_size != batch:
+                raise InputError(f"factory {what} was called with batch_size={batch} but returned a ModelBundle "
+                                 f"of batch_size {built.batch_size}",
+                                 "make the factory use its batch_size argument (see examples/my_model.py)")
+        return _captured(built, f"model file {what} (ModelBundle, batch {built.batch_size}"
+                                + (f", seq_len {seq_len}" if seq_len else "") + ")")
+    if seq_len is not None:  # it was ignored: the input is --input-shape's
+        raise InputError(f"--seq-len applies to a ModelBundle factory, not to the plain nn.Module {what}",
+                         "give the sequence length in --input-shape (e.g. --input-shape 128 --input-dtype int64 for "
+                         "128 token ids), and leave --seq-len out")
     if not isinstance(built, torch.nn.Module):
         raise InputError(f"{what} built a {type(built).__name__}, not an nn.Module or a ModelBundle",
                          "return the model (nn.Module) or an accelopt ModelBundle")

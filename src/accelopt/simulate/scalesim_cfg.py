@@ -176,18 +176,40 @@ def scalesim_cfg_text(d: Design) -> str:
         raise InputError(f"design {d.name!r}: the {', '.join(bad)} buffer is not a whole number of SCALE-Sim kB "
                          f"(1024 words of {d.bytes_per_elem:g} B)", "use buffer sizes that are multiples of "
                          f"{int(1024 * d.bytes_per_elem)} bytes")
-    note = ""
-    if d.unlimited_bandwidth:
-        mode, words = "CALC", 10
-    else:
-        mode = "USER"
-        per_cycle = d.dram_bandwidth_byte_per_s / d.clock_hz / d.bytes_per_elem
-        words = max(1, math.floor(per_cycle + 1e-9))
-        if abs(per_cycle - words) > 1e-9 * per_cycle:  # SCALE-Sim reads an integer
-            note = (f"\n# DRAM bandwidth {per_cycle:.6g} words/cycle in the design, written as {words} "
-                    "(SCALE-Sim takes integers)")
+    mode, words = ("CALC", 10) if d.unlimited_bandwidth else ("USER", _bandwidth_words(d)[1])
     run_name = "".join(c if c.isalnum() or c in "-_" else "_" for c in d.name)
-    header = f"# Written by `accelopt simulate export` from design {d.name!r} ({d.dtype}, {d.clock_hz:g} Hz).{note}\n"
+    notes = "".join(f"\n# NOT IN THIS CONFIG: {x}" for x in cfg_omissions(d))
+    header = f"# Written by `accelopt simulate export` from design {d.name!r} ({d.dtype}, {d.clock_hz:g} Hz).{notes}\n"
     return header + SCALESIM_CFG.format(run_name=run_name, rows=d.rows, cols=d.cols, dataflow=d.dataflow,
                                         ifmap_kb=int(elems["ifmap"] // 1024), filter_kb=int(elems["filter"] // 1024),
                                         ofmap_kb=int(elems["ofmap"] // 1024), bandwidth=words, mode=mode)
+
+
+def _bandwidth_words(d: Design) -> tuple[float, int]:
+    """(the design's DRAM words per cycle, the integer SCALE-Sim is given: at least 1)."""
+    per_cycle = d.dram_bandwidth_byte_per_s / d.clock_hz / d.bytes_per_elem
+    return per_cycle, max(1, math.floor(per_cycle + 1e-9))
+
+
+def cfg_omissions(d: Design) -> list[str]:
+    """What of the design a SCALE-Sim .cfg cannot hold, each said plainly: `simulate export` writes them into the
+    file's header and prints them, since running the .cfg (in scalesim, or back in `simulate run`) simulates a
+    different design. A design of 2 cores exported silently as one array ran in twice the cycles."""
+    out: list[str] = []
+    if d.cores > 1:
+        out.append(f"cores = {d.cores}: SCALE-Sim models one array, so this config is one {d.rows}x{d.cols} core of "
+                   f"the design (a layer of {d.cores} or more folds takes about {d.cores}x the design's cycles)")
+    if not d.unlimited_bandwidth:
+        per_cycle, words = _bandwidth_words(d)
+        if abs(per_cycle - words) > 1e-9 * per_cycle:  # SCALE-Sim reads an integer
+            out.append(f"DRAM bandwidth {per_cycle:.6g} words/cycle in the design, written as {words} (SCALE-Sim "
+                       "takes integers)")
+    if d.dram_latency_s > 0:
+        out.append(f"dram_latency_s = {d.dram_latency_s:g} s: SCALE-Sim models no DRAM latency")
+    if d.clock_hz != ASSUMED_CLOCK_HZ:
+        out.append(f"clock_hz = {d.clock_hz:g}: a .cfg has no clock; read back, it runs at {ASSUMED_CLOCK_HZ:g} Hz "
+                   "(same cycles, other seconds)")
+    if d.tech_node_nm != ASSUMED_NODE_NM or (d.vdd_v is not None and d.vdd_v != ASSUMED_VDD_V):
+        out.append(f"tech_node_nm = {d.tech_node_nm:g}: a .cfg has no technology; read back, its energy is "
+                   f"{ASSUMED_NODE_NM:g} nm / {ASSUMED_VDD_V:g} V's")
+    return out

@@ -2,6 +2,7 @@
 
 Conv format, header row then one layer per row:
     Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,
+(or with `Stride height, Stride width` in place of `Strides`, as scale-sim-v2 writes it),
 GEMM format:
     Layer, M, N, K,
 Column names are matched case- and space-insensitively; extra columns (SCALE-Sim's optional sparsity
@@ -32,6 +33,26 @@ from accelopt.workload.types import Conv, Gemm
 CONV_COLUMNS = ("Layer name", "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width", "Channels",
                 "Num Filter", "Strides")
 GEMM_COLUMNS = ("Layer", "M", "N", "K")
+STRIDE_HW_COLUMNS = ("Stride height", "Stride width")
+CONV_COLUMNS_HW = (*CONV_COLUMNS[:-1], *STRIDE_HW_COLUMNS)
+"""SCALE-Sim's other conv header (scale-sim-v2 topology_utils.py write_topo_file, and rows of 9 entries): a stride
+per direction."""
+
+
+def _strided_gemm(name: str, batch: int, h: int, w: int, fh: int, fw: int, ch: int, nf: int,
+                  strides: tuple[int, int], scalesim_rounding: bool) -> Layer:
+    """A conv row whose stride height and width differ, as its im2col GEMM (as a captured conv of unequal strides
+    is, workload/opcount.conv_gemm): M = batch x Ho x Wo, N = Num Filter, K = Channels x Fh x Fw; a 'DP' row runs
+    one such GEMM per channel (K = Fh x Fw). Output sizes as parse_topology counts them."""
+    sh, sw = strides
+    if scalesim_rounding:  # SCALE-Sim's ceil((H - F + S) / S) (module docstring)
+        ho, wo = math.ceil((h - fh + sh) / sh), math.ceil((w - fw + sw) / sw)
+    else:
+        ho, wo = (h - fh) // sh + 1, (w - fw) // sw + 1
+    depthwise = "DP" in name
+    gemm = Gemm(m=batch * ho * wo, n=nf, k=(1 if depthwise else ch) * fh * fw, batch=ch if depthwise else 1)
+    layer = from_gemm(name, gemm, kind="dwconv" if depthwise else "conv")
+    return dataclasses.replace(layer, ifmap_elems=batch * (1 if depthwise else ch) * h * w)  # unique inputs
 
 
 def _norm(s: str) -> str:
@@ -80,8 +101,14 @@ def parse_topology(text: str, where: str = "<text>", batch: int = 1, scalesim_ro
     if not rows:
         raise InputError(f"topology {where} is empty", "write a header row and one row per layer")
     header = rows[0]
+    sep = next((c for c in (";", "\t", "|") if len([h for h in header if h.strip()]) == 1 and c in header[0]), None)
+    if sep is not None:  # a spreadsheet's export with another separator: one cell, every column name missing
+        raise InputError(f"topology {where}: its header {header[0].strip()[:80]!r} is one column: the file separates "
+                         f"columns with {sep!r}", "save it with commas between columns, as SCALE-Sim topologies are "
+                         "(e.g. 'Layer, M, N, K,')")
     is_gemm = _norm(header[0]) == "layer" and "m" in [_norm(h) for h in header]
-    cols = GEMM_COLUMNS if is_gemm else CONV_COLUMNS
+    two_strides = not is_gemm and {_norm(c) for c in STRIDE_HW_COLUMNS} <= {_norm(h) for h in header}
+    cols = GEMM_COLUMNS if is_gemm else CONV_COLUMNS_HW if two_strides else CONV_COLUMNS
     idx = _header_index(header, cols, where)
     layers: list[Layer] = []
     for row_no, row in enumerate(rows[1:], start=2):
@@ -92,10 +119,14 @@ def parse_topology(text: str, where: str = "<text>", batch: int = 1, scalesim_ro
             m, n, k = vals
             layers.append(from_gemm(name, Gemm(m=m * batch, n=n, k=k)))
             continue
-        h, w, fh, fw, ch, nf, stride = vals
+        h, w, fh, fw, ch, nf, stride, *stride_w = vals
         if fh > h or fw > w:
             raise InputError(f"topology {where}, row {row_no}: filter {fh}x{fw} larger than IFMAP {h}x{w}",
                              "IFMAP Height/Width are the padded input; check the row")
+        if stride_w and stride_w[0] != stride:  # Conv holds one stride: the layer runs as its im2col GEMM
+            layers.append(_strided_gemm(name, batch, h, w, fh, fw, ch, nf, (stride, stride_w[0]),
+                                        scalesim_rounding))
+            continue
         if "DP" in name:  # SCALE-Sim: depthwise, one single-channel layer per channel
             conv = Conv(n=batch, c_in=ch, h_in=h, w_in=w, c_out=ch * nf, kh=fh, kw=fw, stride=stride, groups=ch)
         else:

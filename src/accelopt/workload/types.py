@@ -128,9 +128,25 @@ def _check_dims(cls: type[Gemm] | type[Conv], raw: Any, where: str) -> Gemm | Co
             raise InputError(f"{where}: {cls.__name__.lower()}.{key} = {v!r} is not a whole number in "
                              f"{low}..{MAX_DIM:,}", "give the layer's real sizes")
     try:
-        return cls(**raw)
+        shape = cls(**raw)
     except TypeError as e:
         raise InputError(f"{where}: {cls.__name__.lower()} is malformed ({e})", fix) from None
+    if isinstance(shape, Conv):
+        _check_conv_geometry(shape, where)
+    return shape
+
+
+def _check_conv_geometry(c: Conv, where: str) -> None:
+    """InputError for a conv that cannot run: groups not dividing the channels, or a kernel larger than the padded
+    input (its output sizes come out below 1, and their product could even be positive)."""
+    if c.c_in % c.groups or c.c_out % c.groups:
+        raise InputError(f"{where}: conv.groups = {c.groups} does not divide both c_in = {c.c_in} and "
+                         f"c_out = {c.c_out}",
+                         "give groups that divide both channel counts (groups = c_in = c_out is depthwise)")
+    if c.h_out < 1 or c.w_out < 1:
+        raise InputError(f"{where}: conv kernel {c.kh}x{c.kw} is larger than the padded input "
+                         f"{c.h_in + 2 * c.padding}x{c.w_in + 2 * c.padding} (h_in/w_in + 2 x padding)",
+                         "give the layer's real input size, kernel and padding")
 
 
 def _op_from_dict(raw: Any, index: int) -> Op:
@@ -167,9 +183,48 @@ def _op_from_dict(raw: Any, index: int) -> Op:
     if raw.get("conv"):
         raw["conv"] = _check_dims(Conv, raw["conv"], where)
     try:
-        return Op(**raw)
+        op = Op(**raw)
     except TypeError as e:  # an unknown or missing field
         raise InputError(f"{where} is malformed ({e})", fix) from None
+    _check_flops_match_shape(op, where)
+    return op
+
+
+FLOPS_SHAPE_REL_TOL = 0.05
+"""How far an op's stated flops may sit from 2 x the MACs of its gemm/conv shape: a figure rounded to two
+significant digits moves by at most 5%."""
+EPILOGUE_FLOPS_PER_OUTPUT = 10.0
+"""Element-wise work an op may fuse after its GEMM, per GEMM output element, on top of 2 x MACs: a bias add (1) and
+the longest activation in opcount.ELEMENT_FLOPS (gelu_backward, 9). A captured fused LSTM layer carries 13 per hidden
+unit over its 4 gate outputs (3.25; opcount_fused.POINTWISE_PER_HIDDEN)."""
+
+
+def _check_flops_match_shape(op: Op, where: str) -> None:
+    """InputError when an op with a gemm or conv shape states flops that are not 2 x its MACs (within
+    FLOPS_SHAPE_REL_TOL, plus a fused element-wise epilogue of up to EPILOGUE_FLOPS_PER_OUTPUT per output). `plan`
+    times an op from its flops and `simulate` from its shape, so a mismatch made the two disagree without a word."""
+    shape: Gemm | Conv | None = op.conv if op.conv is not None else op.gemm  # what simulate maps (layers.py)
+    if shape is None:
+        return
+    if op.kind not in MATMUL_LIKE:  # plan times it as that kind (no matmul efficiency), simulate as a GEMM
+        raise InputError(f"{where}: kind = {op.kind!r} but the op has a {'conv' if op.conv else 'gemm'} shape, "
+                         "which only matrix-multiply kinds carry",
+                         f"set kind to {'conv' if op.conv else 'matmul'} (or attention), or drop the shape")
+    gemm = shape.as_gemm() if isinstance(shape, Conv) else shape
+    shape_flops = 2.0 * shape.macs
+    outputs = gemm.batch * gemm.m * gemm.n
+    low = shape_flops * (1 - FLOPS_SHAPE_REL_TOL)
+    high = shape_flops * (1 + FLOPS_SHAPE_REL_TOL) + EPILOGUE_FLOPS_PER_OUTPUT * outputs
+    if low <= op.flops <= high:
+        return
+    what = "conv" if isinstance(shape, Conv) else "gemm"
+    raise InputError(
+        f"{where}: flops = {op.flops:.4g} disagrees with its {what} shape, which holds {shape.macs:,} MACs = "
+        f"{shape_flops:.4g} FLOPs (2 per multiply-accumulate; accepted {low:.4g}..{high:.4g}: "
+        f"{FLOPS_SHAPE_REL_TOL:.0%} either way plus up to {EPILOGUE_FLOPS_PER_OUTPUT:g} element-wise FLOPs per "
+        "output); `plan` would time the op from its flops and `simulate` from its shape",
+        f"set flops to {shape_flops:.6g} (per op; 'count' repeats it), or fix the {what} sizes; an op that runs "
+        "several GEMMs needs one entry per GEMM")
 
 
 @dataclass(kw_only=True)
@@ -222,7 +277,9 @@ class Workload:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Workload:
-        """A Workload from its JSON form; every field is checked (type, finite, range) and a bad one is named."""
+        """A Workload from its JSON form; every field is checked (type, finite, range) and a bad one is named. An op
+        with a gemm or conv shape must be of a matmul kind, its conv must fit its input, and its flops must be 2 x
+        the shape's MACs (_check_flops_match_shape): plan reads the flops, simulate the shape."""
         fix = "pass a file written by `accelopt profile --save-workload`"
         if not isinstance(d, Mapping):
             raise InputError("workload data is not a JSON object", fix)
