@@ -78,9 +78,47 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
     """Options of `accelopt` itself; each command has its own."""
 
 
+ASCII_FOR = {"—": "-", "–": "-", "−": "-", "…": "...", "·": "*", "µ": "u", "×": "x", "±": "+/-", "≤": "<=",
+             "≥": ">=", "≈": "~", "→": "->", "←": "<-", "²": "^2", "³": "^3", "°": " deg", "‘": "'", "’": "'",
+             "“": '"', "”": '"'}
+"""Characters accelopt prints (units, dashes, rich's ellipsis) as an ASCII terminal shows them."""
+
+
+def _to_ascii(e: UnicodeError) -> tuple[str, int]:
+    """The codec error handler 'accelopt-ascii': a character the stream's encoding lacks as its ASCII spelling
+    (ASCII_FOR), else as a visible escape ('\\u2248'), never an exception."""
+    if not isinstance(e, UnicodeEncodeError):
+        raise e
+    bad = e.object[e.start:e.end]
+    return "".join(ASCII_FOR.get(c) or c.encode("ascii", "backslashreplace").decode() for c in bad), e.end
+
+
+def _streams_that_print_anything() -> None:
+    """Let stdout and stderr print every character: under a non-UTF-8 locale (LANG=C with Python's UTF-8 mode off,
+    PYTHONIOENCODING=ascii, a latin-1 terminal) the first '—' or '…' raised UnicodeEncodeError, a traceback
+    instead of the result. Such a stream now writes those characters in ASCII (_to_ascii); a UTF-8 stream is
+    left as it is, and --json documents are ASCII already (json.dumps escapes the rest)."""
+    import codecs
+
+    try:
+        codecs.lookup_error("accelopt-ascii")
+    except LookupError:
+        codecs.register_error("accelopt-ascii", _to_ascii)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        try:
+            "—…µ×±·".encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="accelopt-ascii")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors print problem + fix and exit 2, never a traceback."""
     from accelopt.report.runs import set_command_line
+
+    _streams_that_print_anything()
 
     set_command_line(sys.argv[1:] if argv is None else list(argv))  # recorded with each run, as typed
     try:

@@ -1,0 +1,57 @@
+"""An ASCII-only stdout/stderr (PYTHONIOENCODING=ascii, or LANG=C with Python's UTF-8 mode and locale coercion off)
+printed a UnicodeEncodeError traceback at the first '—' or '…' (catalog list, plan --help). Such a stream now
+shows those characters in ASCII, and the figures are the same."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from accelopt.cli.main import _to_ascii
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+ASCII_ENVS = {"PYTHONIOENCODING": {"PYTHONIOENCODING": "ascii"},
+              "LANG=C": {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}}
+
+
+def _run(env_extra: dict[str, str], *args: str) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "PYTHONPATH": SRC, **env_extra}
+    if "PYTHONIOENCODING" not in env_extra:
+        env.pop("PYTHONIOENCODING", None)
+    return subprocess.run([sys.executable, "-m", "accelopt", *args], env=env, capture_output=True, timeout=120,
+                          check=False)
+
+
+@pytest.mark.parametrize("env", list(ASCII_ENVS))
+@pytest.mark.parametrize("args", [("catalog", "list"), ("plan", "--help")])
+def test_an_ascii_terminal_gets_the_output_not_a_traceback(env: str, args: tuple[str, ...]) -> None:
+    r = _run(ASCII_ENVS[env], *args)
+    assert r.returncode == 0, r.stderr.decode("ascii", "replace")
+    assert b"Traceback" not in r.stderr and b"UnicodeEncodeError" not in r.stderr
+    r.stdout.decode("ascii")  # every byte ASCII
+    if args == ("catalog", "list"):
+        assert b"3.28 TB/s" in r.stdout and b"| -  " in r.stdout  # an em dash (no price) shown as '-'
+
+
+def test_an_error_on_an_ascii_terminal_is_the_error() -> None:
+    r = _run(ASCII_ENVS["PYTHONIOENCODING"], "catalog", "show", "h100—sxm")
+    assert r.returncode == 2 and b"Traceback" not in r.stderr
+    assert b"error: unknown device 'h100" in r.stderr and b"did you mean 'h100-sxm'" in r.stderr
+
+
+def test_json_on_an_ascii_terminal_is_the_same_document() -> None:
+    utf8 = _run({"PYTHONIOENCODING": "utf-8"}, "catalog", "show", "h100-sxm", "--json")
+    ascii_ = _run(ASCII_ENVS["PYTHONIOENCODING"], "catalog", "show", "h100-sxm", "--json")
+    assert ascii_.returncode == 0 and json.loads(ascii_.stdout) == json.loads(utf8.stdout)
+
+
+def test_the_ascii_spelling_of_each_character() -> None:
+    text = "1.2 µs ± 3% — 4×5 … ≈ \u2603"
+    out, end = _to_ascii(UnicodeEncodeError("ascii", text, 0, len(text), "test"))
+    assert end == len(text)
+    assert out == "1.2 us +/- 3% - 4x5 ... ~ \\u2603"
