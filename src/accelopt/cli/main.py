@@ -7,6 +7,7 @@ Subcommand modules import torch and other heavy libraries inside their command f
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -121,9 +122,11 @@ def main(argv: list[str] | None = None) -> None:
     _streams_that_print_anything()
 
     set_command_line(sys.argv[1:] if argv is None else list(argv))  # recorded with each run, as typed
+    command = typer.main.get_command(app)  # what app(...) runs, built here to wrap its commands' callbacks
+    _say_when_interrupted(command)
     try:
         # standalone_mode=False: click's own usage errors come here too, to be printed as error + fix
-        code = app(args=argv, standalone_mode=False)
+        code = command.main(args=argv, standalone_mode=False)
     except AcceloptError as e:
         _print_error(e.problem, e.fix)
         sys.exit(2)
@@ -137,6 +140,30 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     # typer.Exit(n) and Ctrl-C (130) come back as the status in non-standalone mode; exit as click's own mode did
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _say_when_interrupted(command: Any, name: str = "accelopt") -> None:
+    """Wrap the callback of `command` and of every subcommand so that a Ctrl-C the command does not handle itself
+    prints a line and exits 130: typer turned it into a silent exit 130 (plan, validate, simulate, or profile
+    still importing torch), which a user cannot tell from a crash. Commands that keep what they measured (profile,
+    probe, optimize) catch it themselves and print what was kept."""
+    import functools
+
+    callback = command.callback
+    if callback is not None and not getattr(callback, "_says_interrupted", False):
+        @functools.wraps(callback)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return callback(*args, **kwargs)
+            except KeyboardInterrupt:
+                print(f"interrupted (Ctrl-C) before `{name}` finished: nothing to show, save or record",
+                      file=sys.stderr)
+                raise typer.Exit(130) from None
+
+        run._says_interrupted = True  # type: ignore[attr-defined]
+        command.callback = run
+    for sub_name, sub in getattr(command, "commands", {}).items():  # a group's (click) subcommands
+        _say_when_interrupted(sub, f"{name} {sub_name}")
 
 
 def _print_error(problem: str, fix: str) -> None:
