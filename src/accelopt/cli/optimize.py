@@ -262,7 +262,8 @@ def register(app: typer.Typer) -> None:
         save: str | None = typer.Option(None, "--save", help="write the recommended variant's model and its "
                                                              "recipe.json into this folder (not one holding an "
                                                              "earlier save)"),
-        apply: str | None = typer.Option(None, "--apply", help="reproduce a recipe.json written by --save (or its folder) "
+        apply: str | None = typer.Option(None, "--apply", help="reproduce a recipe.json written by --save (or "
+                                                               "its folder) "
                                                                "(measures only its techniques)"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON document instead of tables"),
         html: str | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
