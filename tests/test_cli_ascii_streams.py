@@ -55,3 +55,20 @@ def test_the_ascii_spelling_of_each_character() -> None:
     out, end = _to_ascii(UnicodeEncodeError("ascii", text, 0, len(text), "test"))
     assert end == len(text)
     assert out == "1.2 us +/- 3% - 4x5 ... ~ \\u2603"
+
+
+@pytest.mark.parametrize(("env", "coloured"), [({"NO_COLOR": "1"}, False), ({"TERM": "dumb"}, False),
+                                               ({"TERM": "xterm-256color"}, True)])
+def test_the_error_line_follows_no_color_and_dumb_terminals(env: dict[str, str], coloured: bool,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_COLOR=1 or TERM=dumb still got a red 'error:' on a terminal (click's style ignores both; rich's tables
+    follow them)."""
+    from accelopt.cli import main as cli_main
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    said: list[str] = []
+    monkeypatch.setattr(cli_main.typer, "echo", lambda text, err=False: said.append(text))
+    cli_main._print_error("unknown device 'nope'", "")
+    assert said and ("\x1b[" in said[0]) == coloured and said[0].endswith("unknown device 'nope'")

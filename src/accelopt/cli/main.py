@@ -169,10 +169,18 @@ def _say_when_interrupted(command: Any, name: str = "accelopt") -> None:
 def _print_error(problem: str, fix: str) -> None:
     from accelopt.report.console import printable  # a name in the message may hold control characters
 
-    err = typer.style("error:", fg=typer.colors.RED, bold=True)
+    err = "error:" if _no_colour() else typer.style("error:", fg=typer.colors.RED, bold=True)
     typer.echo(f"{err} {printable(problem)}", err=True)  # click strips the colour when stderr is not a tty
     if fix:
         print(f"  fix: {printable(fix)}", file=sys.stderr)
+
+
+def _no_colour() -> bool:
+    """NO_COLOR set and not empty (no-color.org), or a dumb terminal: rich's tables follow both; click's style does
+    not, so the red 'error:' of _print_error asks here."""
+    import os
+
+    return bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
 
 
 def _usage_error(e: UsageError, argv: list[str]) -> int:
