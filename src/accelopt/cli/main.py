@@ -192,8 +192,67 @@ def _usage_error(e: UsageError, argv: list[str]) -> int:
         print(e.format_message(), file=sys.stderr)
         _print_error(f"`{where}` needs a subcommand", f"pick one of the commands above, e.g. `{where} --help`")
         return 2
+    number = _number_fix(e, argv)
+    if number is not None:
+        _print_error(*number)
+        return 2
     _print_error(e.format_message(), f"see `{where} --help` for the options and their values")
     return 2
+
+
+def _number_fix(e: UsageError, argv: list[str]) -> tuple[str, str] | None:
+    """(problem, fix) for a number option given a value click could not read, naming the value as typed and how to
+    write it: '1,000' (a thousands separator), '2.5' or '1e3' for a count; None for any other usage error.
+    (typer said only 'Input should be a valid integer' and pointed at --help.)"""
+    import re
+
+    param = getattr(e, "param", None)
+    kind = _number_kind(param)
+    if kind is None or not getattr(param, "opts", None):
+        return None
+    names = list(param.opts)  # type: ignore[union-attr]
+    typed = next((argv[i + 1] for i, w in enumerate(argv[:-1]) if w in names), None)
+    typed = typed or next((w.split("=", 1)[1] for w in argv if w.split("=", 1)[0] in names and "=" in w), None)
+    if typed is None:
+        return None
+    flag, whole = names[0], kind is int
+    what = "a whole number" if whole else "a number"
+    if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", typed):
+        plain = typed.replace(",", "")
+        return (f"{flag} {typed!r} is not {what}: ',' is not read as a thousands separator",
+                f"write {flag} {plain} (or {flag} {_grouped(plain)})")
+    try:
+        value = float(typed.replace("_", ""))
+    except ValueError:
+        return (f"{flag} {typed!r} is not {what}", f"give {flag} {what}, e.g. {flag} {8 if whole else 0.5}")
+    if whole:
+        import math
+
+        near = (f"{flag} {round(value)}" if abs(value) < 1e18 else f"a smaller {flag}") if math.isfinite(value) \
+            else f"{flag} 8"
+        return (f"{flag} {typed!r} is not a whole number ({flag} takes a count)",
+                f"give a whole number, e.g. {near}")
+    return None
+
+
+def _number_kind(param: Any) -> type | None:
+    """int or float for an option that takes one (typer's own parameters carry the annotation, click's a type),
+    else None."""
+    import typing
+
+    click_type = getattr(getattr(param, "type", None), "name", "")
+    if click_type in ("integer", "float"):
+        return int if click_type == "integer" else float
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    kinds = {a for a in (annotation, *typing.get_args(annotation)) if a in (int, float)}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def _grouped(digits: str) -> str:
+    """'1000000' as Python's grouped literal '1_000_000', which every number option reads."""
+    whole, dot, frac = digits.partition(".")
+    sign = whole[:1] if whole[:1] in "+-" else ""
+    return sign + f"{int(whole.lstrip('+-')):_}" + dot + frac
 
 
 def _command_path(argv: list[str]) -> str:
