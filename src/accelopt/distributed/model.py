@@ -205,14 +205,14 @@ def is_flat(obj: Any) -> bool:
 def flat_spec(obj: Any, what: str) -> Any:
     """The pytree spec of `obj` (inputs or a stage's outputs, any nesting of tuples, lists and dicts) when it is
     not flat (is_flat), else None; an InputError when it holds something other than tensors, which no pipeline
-    stage can pass on."""
+    stage can pass on. `what` names it, plural ('the model's inputs', 'the outputs of layer 3:Linear')."""
     import torch
     from torch.utils import _pytree as pytree
 
     leaves, spec = pytree.tree_flatten(obj)
     odd = [type(x).__name__ for x in leaves if not isinstance(x, torch.Tensor)]
     if odd:
-        raise InputError(f"{what} hold{'s' if not what.endswith('s') else ''} a {odd[0]} beside tensors; pipeline "
+        raise InputError(f"{what} hold a {odd[0]} beside tensors; pipeline "
                          "stages pass tensors only (torch.distributed.pipelining)",
                          "make them tensors (or a dict/tuple of tensors), keep other values inside the model, or "
                          "use --parallel ddp or fsdp")
