@@ -280,3 +280,21 @@ def dict_inputs(batch_size: int = 8, seq_len: int | None = None, extra: Any = No
 
 def dict_inputs_float(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
     return dict_inputs(batch_size, seq_len, extra=0.5)
+
+
+class _Huge(nn.Module):
+    """Asks the allocator for 1 TiB per sample in forward: refused at once (no machine lends it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(32, 8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        big = x.new_empty(x.shape[0], 2**38)  # (B, 2**38) fp32
+        return self.lin(x) + big[:, :8]
+
+
+def too_big(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    del seq_len
+    return ModelBundle(name="dist-too-big", model=_Huge(), batches=_data(batch_size, 32, 8),
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size)

@@ -261,3 +261,13 @@ def test_pipeline_input_holding_a_non_tensor_is_refused_before_launch() -> None:
     with pytest.raises(InputError, match=r"the model's inputs holds? a float beside tensors") as e:
         profile_distributed(cfg, Launch(nproc=2, timeout_s=60))
     assert "--parallel ddp or fsdp" in e.value.fix
+
+
+def test_a_rank_out_of_memory_names_the_options_that_size_the_run() -> None:
+    # it said "rank 0 crashed: RuntimeError: ... can't allocate memory", fix "fix the error in the model"
+    cfg = DistConfig(bundle_ref=f"{MODELS}:too_big", parallel="ddp", steps=3, warmup=1, baseline=False)
+    with pytest.raises(InputError) as e:
+        profile_distributed(cfg, Launch(nproc=2, timeout_s=120))
+    assert "does not fit in memory: the allocator said" in e.value.problem and "can't allocate" in e.value.problem
+    assert "--batch-size" in e.value.fix and "--parallel fsdp or pipeline" in e.value.fix
+    assert "fix the error in the model" not in e.value.fix

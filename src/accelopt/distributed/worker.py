@@ -36,7 +36,7 @@ from accelopt.distributed.model import (
 )
 from accelopt.distributed.partition import layer_name
 from accelopt.distributed.types import CommTime, Job, RankResult
-from accelopt.errors import AcceloptError
+from accelopt.errors import AcceloptError, first_line, is_out_of_memory
 from accelopt.workload.userfile import as_tuple
 
 COMM_PREFIXES = ("gloo:", "nccl:")
@@ -377,9 +377,16 @@ def run_train(job: Job, me: Rank, device: str) -> RankResult:
                       unused_parameters=trainer.unused_parameters)
 
 
+OOM_FIX = ("use a smaller --batch-size (or --seq-len), fewer --nproc ranks on one machine (each holds its own "
+           "copy), or --parallel fsdp or pipeline (each rank holds a share of the model)")
+
+
 def _error_record(e: BaseException) -> dict[str, Any]:
     if isinstance(e, AcceloptError):
         return {"type": type(e).__name__, "problem": e.problem, "fix": e.fix, "input": True, "time": time.time()}
+    if is_out_of_memory(e):  # not a fault of the model: the run's size (it said 'fix the error in the model')
+        return {"type": "InfeasibleError", "problem": f"the step does not fit in memory: the allocator said "
+                f"{first_line(e)!r}", "fix": OOM_FIX, "input": True, "time": time.time()}
     frames = traceback.extract_tb(e.__traceback__)
     where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
     return {"type": type(e).__name__, "problem": f"{type(e).__name__}: {e} (at {where})", "fix": "", "input": False,
