@@ -72,3 +72,15 @@ def test_the_error_line_follows_no_color_and_dumb_terminals(env: dict[str, str],
     monkeypatch.setattr(cli_main.typer, "echo", lambda text, err=False: said.append(text))
     cli_main._print_error("unknown device 'nope'", "")
     assert said and ("\x1b[" in said[0]) == coloured and said[0].endswith("unknown device 'nope'")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full (a device that is always full)")
+@pytest.mark.parametrize("args", [("catalog", "list"), ("env", "--json")])
+def test_a_full_disk_under_the_output_is_an_error_not_a_traceback(args: tuple[str, ...]) -> None:
+    """`accelopt catalog list > out.txt` on a full disk printed an OSError traceback (ENOSPC), exit 1."""
+    env = {**os.environ, "PYTHONPATH": SRC}
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-m", "accelopt", *args], env=env, stdout=full, stderr=subprocess.PIPE,
+                           timeout=120, check=False)
+    assert r.returncode == 2 and b"Traceback" not in r.stderr and b"Exception ignored" not in r.stderr
+    assert b"error: the output could not be written: No space left on device" in r.stderr

@@ -6,6 +6,8 @@ Subcommand modules import torch and other heavy libraries inside their command f
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import sys
 from typing import Any
 
@@ -138,8 +140,29 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(1)
+    except OSError as e:
+        if e.errno not in _FULL:
+            raise
+        _output_lost(e)
+        sys.exit(2)
     # typer.Exit(n) and Ctrl-C (130) come back as the status in non-standalone mode; exit as click's own mode did
     sys.exit(code if isinstance(code, int) else 0)
+
+
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+"""Write failures of a full disk or quota: `accelopt catalog list > out.txt` on a full disk was a traceback."""
+
+
+def _output_lost(e: OSError) -> None:
+    """Say that a write failed for lack of space, after pointing stdout at /dev/null: the interpreter's last flush of
+    the output it could not write would otherwise add 'Exception ignored ... OSError' at exit."""
+    import os
+
+    with contextlib.suppress(OSError):
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - open for the rest of the process's life
+    _print_error(f"the output could not be written: {e.strerror or e}",
+                 "free space (or quota) where the output goes, standard output or a file option, or send it "
+                 "elsewhere; then run again")
 
 
 def _say_when_interrupted(command: Any, name: str = "accelopt") -> None:
