@@ -228,3 +228,73 @@ def dict_targets(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle
     model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4))
     return ModelBundle(name="dist-dict-targets", model=model, batches=batches, loss_fn=loss, batch_size=batch_size,
                        make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))
+
+
+class _DictIn(nn.Module):
+    """A dict in (as a Hugging Face-style model takes its batch), a dict out: the first pipeline layer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Linear(32, 16), nn.Linear(4, 16)
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return {"h": torch.relu(self.a(batch["x"]) + self.b(batch["z"])), "skip": batch["z"]}
+
+
+class _DictOut(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.head, self.skip = nn.Linear(16, 8), nn.Linear(4, 8)
+
+    def forward(self, d: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.head(d["h"]) + self.skip(d["skip"])
+
+
+class _DictModel(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.first, self.last = _DictIn(), _DictOut()
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.last(self.first(batch))
+
+    def pipeline_layers(self) -> list[nn.Module]:
+        return [self.first, self.last]
+
+
+def dict_inputs(batch_size: int = 8, seq_len: int | None = None, extra: Any = None) -> ModelBundle:
+    """The model takes a dict as its input and its two pipeline layers pass a dict between them: torch's pipeline
+    stages take tensors only ("Stage arg[0] has type dict"), and the partitioner crashed on dict inputs. `extra`: a
+    value put into every input dict beside the tensors (a float: something no pipeline stage can pass)."""
+    del seq_len
+
+    def batches() -> Iterator[tuple[dict[str, Any], torch.Tensor]]:
+        g = torch.Generator().manual_seed(11)
+        for _ in range(4):
+            x = {"x": torch.randn(batch_size, 32, generator=g), "z": torch.randn(batch_size, 4, generator=g)}
+            yield (x if extra is None else {**x, "extra": extra}), torch.randint(0, 8, (batch_size,), generator=g)
+    return ModelBundle(name="dist-dict-inputs", model=_DictModel(), batches=batches,
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size,
+                       make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))
+
+
+def dict_inputs_float(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    return dict_inputs(batch_size, seq_len, extra=0.5)
+
+
+class _Huge(nn.Module):
+    """Asks the allocator for 1 TiB per sample in forward: refused at once (no machine lends it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(32, 8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        big = x.new_empty(x.shape[0], 2**38)  # (B, 2**38) fp32
+        return self.lin(x) + big[:, :8]
+
+
+def too_big(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    del seq_len
+    return ModelBundle(name="dist-too-big", model=_Huge(), batches=_data(batch_size, 32, 8),
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size)

@@ -247,3 +247,27 @@ def test_dict_targets_match_one_process(parallel: str) -> None:
     # DDP: "Expected input batch_size (4) to match target batch_size (8)" on every rank; pipeline: the partitioner
     # timed the last layer against the whole batch's targets and refused the model
     _matches_one_process("dict_targets", parallel)
+
+
+def test_pipeline_of_a_dict_input_model_matches_one_process() -> None:
+    # the partitioner crashed ('dict' object has no attribute 'to'), then every stage refused its dict argument
+    # (torch: "All stage args must be tensors"); a dict input and a dict between stages now cross flat
+    r = _matches_one_process("dict_inputs", "pipeline")
+    assert r.partition is not None and r.partition.balanced.bounds == [0, 1, 2]
+
+
+def test_pipeline_input_holding_a_non_tensor_is_refused_before_launch() -> None:
+    cfg = DistConfig(bundle_ref=f"{MODELS}:dict_inputs_float", parallel="pipeline", steps=3, warmup=1)
+    with pytest.raises(InputError, match=r"the model's inputs holds? a float beside tensors") as e:
+        profile_distributed(cfg, Launch(nproc=2, timeout_s=60))
+    assert "--parallel ddp or fsdp" in e.value.fix
+
+
+def test_a_rank_out_of_memory_names_the_options_that_size_the_run() -> None:
+    # it said "rank 0 crashed: RuntimeError: ... can't allocate memory", fix "fix the error in the model"
+    cfg = DistConfig(bundle_ref=f"{MODELS}:too_big", parallel="ddp", steps=3, warmup=1, baseline=False)
+    with pytest.raises(InputError) as e:
+        profile_distributed(cfg, Launch(nproc=2, timeout_s=120))
+    assert "does not fit in memory: the allocator said" in e.value.problem and "can't allocate" in e.value.problem
+    assert "--batch-size" in e.value.fix and "--parallel fsdp or pipeline" in e.value.fix
+    assert "fix the error in the model" not in e.value.fix

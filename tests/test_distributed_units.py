@@ -349,3 +349,25 @@ def test_link_latency_source_says_when_the_line_fit_was_not_used() -> None:
     assert "intercept" not in res.source and "smallest message" in res.source and "upper bound" in res.latency_how
     fitted = build_result(_rank0(alpha=20e-6, bw=5e9, p=4), "gloo", "cpu", 4)
     assert "intercept of t = a + b S" in fitted.source and fitted.latency_how == "ring-model fit"
+
+
+def test_stage_args_flatten_a_dict_and_refuse_another_structure() -> None:
+    import torch
+
+    from accelopt.distributed.model import flat_spec, stage_args, stage_module
+    from accelopt.errors import InputError
+
+    x, z = torch.ones(2, 3), torch.zeros(2, 1)
+    spec = flat_spec(({"x": x, "z": z},), "the model's inputs")
+    assert flat_spec((x, z), "the model's inputs") is None  # flat: passed as it is
+    flat = stage_args(({"x": x, "z": z},), spec)
+    assert len(flat) == 2 and all(isinstance(t, torch.Tensor) for t in flat)
+
+    class Sum(torch.nn.Module):
+        def forward(self, d: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+            return {"s": d["x"].sum(1, keepdim=True) + d["z"]}
+
+    out = stage_module([Sum()], spec, flatten_out=True)(*flat)
+    assert isinstance(out, tuple) and torch.equal(out[0], torch.full((2, 1), 3.0))
+    with pytest.raises(InputError, match="differ in structure"):
+        stage_args(({"x": x, "y": z},), spec)

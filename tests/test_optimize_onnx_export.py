@@ -338,3 +338,41 @@ def test_a_constant_the_graph_baked_in_is_checked() -> None:
     with pytest.raises(UnsupportedError, match=r"input in1 is 0.7.*in1 = 0.5") as e:
         check_constants(exp, (torch.zeros(2, 8), 0.7))
     assert "torch.tensor" in e.value.fix
+
+
+class _DictIn(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(4, 3)
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.lin(batch["x"]) + batch["bias"]
+
+
+@pytest.mark.parametrize("name", ["onnx-fp32", "onnx-int8", "onnx-int8-static"])
+def test_a_dict_input_is_not_applicable_with_the_reason(name: str) -> None:
+    """A model taking a dict (as Hugging Face-style models take their batch) failed the export: torch.onnx reads a
+    trailing dict argument as keyword arguments ("got an unexpected keyword argument 'x'"), and the reason shown
+    was torch's page of next steps with its colour codes."""
+    data = [({"x": torch.randn(2, 4), "bias": torch.randn(2, 3)}, torch.tensor([0, 1]))]
+    b = ModelBundle(name="dict", model=_DictIn(), batches=lambda: iter(data), loss_fn=F.cross_entropy, batch_size=2)
+    why = get_technique(name).not_applicable(b, CPU)
+    assert why is not None and "takes a dict (input 0)" in why and "separate arguments" in why
+
+
+def test_a_dynamo_export_failure_names_its_cause_without_colour_codes(tmp_path: Any,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from accelopt.optimize import onnx_runtime
+
+    def fails(*_: Any, **kw: Any) -> None:
+        if kw.get("dynamo"):
+            try:
+                raise TypeError("got an unexpected keyword argument 'x'")
+            except TypeError as cause:
+                raise RuntimeError("\x1b[96mThis is step 1/3\x1b[0m of exporting\n- Modify the model code") from cause
+        raise RuntimeError("TorchScript exporter failed")
+
+    monkeypatch.setattr(torch.onnx, "export", fails)
+    with pytest.raises(UnsupportedError) as e:
+        onnx_runtime.export_onnx(_Conv(), (torch.randn(2, 3, 8, 8),), tmp_path / "m.onnx")
+    assert "TypeError: got an unexpected keyword argument 'x'" in e.value.problem and "\x1b" not in e.value.problem

@@ -34,3 +34,15 @@ def test_a_saved_recipe_with_its_model_file_still_loads(tmp_path: Path) -> None:
     p = tmp_path / "recipe.json"
     p.write_text(json.dumps({**RECIPE, "model_file": "model-compile.pt"}))
     assert load_recipe(p).techniques == [("compile", {"mode": "max-autotune"})]
+
+
+def test_apply_takes_the_folder_save_wrote(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--save out` then `--apply out` was refused as 'a folder, not a file': the folder's recipe.json is read."""
+    from accelopt.optimize.recipe import load_recipe
+
+    (tmp_path / "recipe.json").write_text(json.dumps(RECIPE))
+    assert load_recipe(tmp_path).techniques == [("compile", {"mode": "max-autotune"})]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    _, err = _cli(capsys, "optimize", "digits", "--apply", str(empty), code=2)
+    assert "holds no recipe.json" in err and "fix:" in err

@@ -234,3 +234,20 @@ def refuse_non_json_file(path: Path | str, option: str, example: str) -> None:
         raise InputError(f"cannot write {option} {str(p)!r}: the file exists and is not a JSON file, so this would "
                          "replace what it holds",
                          f"give a new file name, e.g. {option} {example}, or move that file aside first")
+
+
+def write_text_whole(path: Path | str, text: str) -> None:
+    """Write `text` (UTF-8) to `path` all or nothing: into a hidden file beside it ('.NAME.partial'), then
+    os.replace onto it, so a Ctrl-C, a full disk or a killed process mid-write leaves what `path` held (an earlier
+    report of the same name) instead of a cut file. A link is followed: its target is replaced, as an open() for
+    writing would. The hidden file is removed on any failure; an OSError is raised as open() raises it."""
+    target = Path(os.path.realpath(Path(path).expanduser()))
+    tmp = target.with_name(f".{target.name}.partial")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -6,7 +6,10 @@ Subcommand modules import torch and other heavy libraries inside their command f
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import sys
+from typing import Any
 
 import typer
 
@@ -78,14 +81,54 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
     """Options of `accelopt` itself; each command has its own."""
 
 
+ASCII_FOR = {"—": "-", "–": "-", "−": "-", "…": "...", "·": "*", "µ": "u", "×": "x", "±": "+/-", "≤": "<=",
+             "≥": ">=", "≈": "~", "→": "->", "←": "<-", "²": "^2", "³": "^3", "°": " deg", "‘": "'", "’": "'",
+             "“": '"', "”": '"'}
+"""Characters accelopt prints (units, dashes, rich's ellipsis) as an ASCII terminal shows them."""
+
+
+def _to_ascii(e: UnicodeError) -> tuple[str, int]:
+    """The codec error handler 'accelopt-ascii': a character the stream's encoding lacks as its ASCII spelling
+    (ASCII_FOR), else as a visible escape ('\\u2248'), never an exception."""
+    if not isinstance(e, UnicodeEncodeError):
+        raise e
+    bad = e.object[e.start:e.end]
+    return "".join(ASCII_FOR.get(c) or c.encode("ascii", "backslashreplace").decode() for c in bad), e.end
+
+
+def _streams_that_print_anything() -> None:
+    """Let stdout and stderr print every character: under a non-UTF-8 locale (LANG=C with Python's UTF-8 mode off,
+    PYTHONIOENCODING=ascii, a latin-1 terminal) the first '—' or '…' raised UnicodeEncodeError, a traceback
+    instead of the result. Such a stream now writes those characters in ASCII (_to_ascii); a UTF-8 stream is
+    left as it is, and --json documents are ASCII already (json.dumps escapes the rest)."""
+    import codecs
+
+    try:
+        codecs.lookup_error("accelopt-ascii")
+    except LookupError:
+        codecs.register_error("accelopt-ascii", _to_ascii)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        try:
+            "—…µ×±·".encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="accelopt-ascii")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors print problem + fix and exit 2, never a traceback."""
     from accelopt.report.runs import set_command_line
 
+    _streams_that_print_anything()
+
     set_command_line(sys.argv[1:] if argv is None else list(argv))  # recorded with each run, as typed
+    command = typer.main.get_command(app)  # what app(...) runs, built here to wrap its commands' callbacks
+    _say_when_interrupted(command)
     try:
         # standalone_mode=False: click's own usage errors come here too, to be printed as error + fix
-        code = app(args=argv, standalone_mode=False)
+        code = command.main(args=argv, standalone_mode=False)
     except AcceloptError as e:
         _print_error(e.problem, e.fix)
         sys.exit(2)
@@ -97,17 +140,70 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(1)
+    except OSError as e:
+        if e.errno not in _FULL:
+            raise
+        _output_lost(e)
+        sys.exit(2)
     # typer.Exit(n) and Ctrl-C (130) come back as the status in non-standalone mode; exit as click's own mode did
     sys.exit(code if isinstance(code, int) else 0)
+
+
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+"""Write failures of a full disk or quota: `accelopt catalog list > out.txt` on a full disk was a traceback."""
+
+
+def _output_lost(e: OSError) -> None:
+    """Say that a write failed for lack of space, after pointing stdout at /dev/null: the interpreter's last flush of
+    the output it could not write would otherwise add 'Exception ignored ... OSError' at exit."""
+    import os
+
+    with contextlib.suppress(OSError):
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - open for the rest of the process's life
+    _print_error(f"the output could not be written: {e.strerror or e}",
+                 "free space (or quota) where the output goes, standard output or a file option, or send it "
+                 "elsewhere; then run again")
+
+
+def _say_when_interrupted(command: Any, name: str = "accelopt") -> None:
+    """Wrap the callback of `command` and of every subcommand so that a Ctrl-C the command does not handle itself
+    prints a line and exits 130: typer turned it into a silent exit 130 (plan, validate, simulate, or profile
+    still importing torch), which a user cannot tell from a crash. Commands that keep what they measured (profile,
+    probe, optimize) catch it themselves and print what was kept."""
+    import functools
+
+    callback = command.callback
+    if callback is not None and not getattr(callback, "_says_interrupted", False):
+        @functools.wraps(callback)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return callback(*args, **kwargs)
+            except KeyboardInterrupt:
+                print(f"interrupted (Ctrl-C) before `{name}` finished: nothing to show, save or record",
+                      file=sys.stderr)
+                raise typer.Exit(130) from None
+
+        run._says_interrupted = True  # type: ignore[attr-defined]
+        command.callback = run
+    for sub_name, sub in getattr(command, "commands", {}).items():  # a group's (click) subcommands
+        _say_when_interrupted(sub, f"{name} {sub_name}")
 
 
 def _print_error(problem: str, fix: str) -> None:
     from accelopt.report.console import printable  # a name in the message may hold control characters
 
-    err = typer.style("error:", fg=typer.colors.RED, bold=True)
+    err = "error:" if _no_colour() else typer.style("error:", fg=typer.colors.RED, bold=True)
     typer.echo(f"{err} {printable(problem)}", err=True)  # click strips the colour when stderr is not a tty
     if fix:
         print(f"  fix: {printable(fix)}", file=sys.stderr)
+
+
+def _no_colour() -> bool:
+    """NO_COLOR set and not empty (no-color.org), or a dumb terminal: rich's tables follow both; click's style does
+    not, so the red 'error:' of _print_error asks here."""
+    import os
+
+    return bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
 
 
 def _usage_error(e: UsageError, argv: list[str]) -> int:
@@ -119,8 +215,67 @@ def _usage_error(e: UsageError, argv: list[str]) -> int:
         print(e.format_message(), file=sys.stderr)
         _print_error(f"`{where}` needs a subcommand", f"pick one of the commands above, e.g. `{where} --help`")
         return 2
+    number = _number_fix(e, argv)
+    if number is not None:
+        _print_error(*number)
+        return 2
     _print_error(e.format_message(), f"see `{where} --help` for the options and their values")
     return 2
+
+
+def _number_fix(e: UsageError, argv: list[str]) -> tuple[str, str] | None:
+    """(problem, fix) for a number option given a value click could not read, naming the value as typed and how to
+    write it: '1,000' (a thousands separator), '2.5' or '1e3' for a count; None for any other usage error.
+    (typer said only 'Input should be a valid integer' and pointed at --help.)"""
+    import re
+
+    param = getattr(e, "param", None)
+    kind = _number_kind(param)
+    if kind is None or not getattr(param, "opts", None):
+        return None
+    names = list(param.opts)  # type: ignore[union-attr]
+    typed = next((argv[i + 1] for i, w in enumerate(argv[:-1]) if w in names), None)
+    typed = typed or next((w.split("=", 1)[1] for w in argv if w.split("=", 1)[0] in names and "=" in w), None)
+    if typed is None:
+        return None
+    flag, whole = names[0], kind is int
+    what = "a whole number" if whole else "a number"
+    if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", typed):
+        plain = typed.replace(",", "")
+        return (f"{flag} {typed!r} is not {what}: ',' is not read as a thousands separator",
+                f"write {flag} {plain} (or {flag} {_grouped(plain)})")
+    try:
+        value = float(typed.replace("_", ""))
+    except ValueError:
+        return (f"{flag} {typed!r} is not {what}", f"give {flag} {what}, e.g. {flag} {8 if whole else 0.5}")
+    if whole:
+        import math
+
+        near = (f"{flag} {round(value)}" if abs(value) < 1e18 else f"a smaller {flag}") if math.isfinite(value) \
+            else f"{flag} 8"
+        return (f"{flag} {typed!r} is not a whole number ({flag} takes a count)",
+                f"give a whole number, e.g. {near}")
+    return None
+
+
+def _number_kind(param: Any) -> type | None:
+    """int or float for an option that takes one (typer's own parameters carry the annotation, click's a type),
+    else None."""
+    import typing
+
+    click_type = getattr(getattr(param, "type", None), "name", "")
+    if click_type in ("integer", "float"):
+        return int if click_type == "integer" else float
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    kinds = {a for a in (annotation, *typing.get_args(annotation)) if a in (int, float)}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def _grouped(digits: str) -> str:
+    """'1000000' as Python's grouped literal '1_000_000', which every number option reads."""
+    whole, dot, frac = digits.partition(".")
+    sign = whole[:1] if whole[:1] in "+-" else ""
+    return sign + f"{int(whole.lstrip('+-')):_}" + dot + frac
 
 
 def _command_path(argv: list[str]) -> str:

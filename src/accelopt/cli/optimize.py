@@ -159,7 +159,7 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
         import torch
 
         torch.set_num_threads(o.threads)
-    from accelopt.cli.profile import _catalog_spec, oom_fix, oom_what
+    from accelopt.cli.profile import _catalog_spec, host_memory_capped, oom_fix, oom_what
     from accelopt.measure.memory import out_of_memory_as_error
 
     # not a traceback; what the model's code or an exporter (torch.onnx) prints goes to stderr: stdout keeps the
@@ -171,7 +171,8 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
                           budget_s=o.budget_min * 60.0, quality_tolerance=o.quality_tolerance, rounds=o.rounds,
                           recipe=recipe.techniques if recipe else None, spec=_catalog_spec(None, o.device),
                           recipe_tolerance=recipe_tolerance(recipe) if recipe else None)
-        result, variants = run_optimize(bundle, opts)
+        with host_memory_capped(o.device):  # a step outgrowing the host fails at the allocation, not by OOM kill
+            result, variants = run_optimize(bundle, opts)
     if recipe is not None and recipe.model and recipe.model != bundle.name:
         result.notes.append(f"the recipe was made on {recipe.model!r}, applied here to {bundle.name!r}")
     if recipe is not None and not recipe.techniques:
@@ -262,7 +263,8 @@ def register(app: typer.Typer) -> None:
         save: str | None = typer.Option(None, "--save", help="write the recommended variant's model and its "
                                                              "recipe.json into this folder (not one holding an "
                                                              "earlier save)"),
-        apply: str | None = typer.Option(None, "--apply", help="reproduce a recipe.json written by --save "
+        apply: str | None = typer.Option(None, "--apply", help="reproduce a recipe.json written by --save (or "
+                                                               "its folder) "
                                                                "(measures only its techniques)"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON document instead of tables"),
         html: str | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),

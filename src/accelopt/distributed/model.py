@@ -70,6 +70,20 @@ def shard(obj: Any, rank: int, world: int) -> Any:
     return obj
 
 
+def to_device(obj: Any, device: str) -> Any:
+    """obj with every tensor in it moved to `device` (tuples, lists and dicts followed: inputs or targets of any
+    structure)."""
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        return obj.to(device)
+    if isinstance(obj, tuple | list):
+        return type(obj)(to_device(o, device) for o in obj)
+    if isinstance(obj, Mapping):
+        return {k: to_device(v, device) for k, v in obj.items()}
+    return obj
+
+
 def take(obj: Any, index: Any) -> Any:
     """obj's samples at `index` (a 1-d index tensor) along dim 0 of every tensor in it (tuples, lists and dicts
     followed): a pipeline micro-batch's targets, whatever their structure."""
@@ -154,11 +168,17 @@ def pipeline_layers(model: Any) -> list[Any]:
                      "whose composition is its forward (see the README, profile --parallel pipeline)")
 
 
-def stage_module(layers: list[Any]) -> Any:
+def stage_module(layers: list[Any], in_spec: Any = None, flatten_out: bool = False) -> Any:
     """The layers of one pipeline stage as one module, called as the partitioner times them: each layer on the
     previous one's outputs unpacked, layer(*outputs), so a first layer taking several inputs (model(x, z)) or layers
-    passing tuples work (nn.Sequential's forward takes one input)."""
+    passing tuples work (nn.Sequential's forward takes one input).
+
+    torch's pipeline stages pass tensors only (a dict argument is refused: "All stage args must be tensors"), so a
+    stage whose inputs hold a dict or nested tuples receives them flat and rebuilds them with `in_spec` (the pytree
+    spec of its inputs, see flat_spec), and a stage whose outputs are not flat returns them flattened
+    (`flatten_out`) for the next stage to rebuild."""
     from torch import nn
+    from torch.utils import _pytree as pytree  # torch's own (the pipelining schedules split inputs with it)
 
     class Stage(nn.Module):
         def __init__(self, parts: list[Any]) -> None:
@@ -166,12 +186,53 @@ def stage_module(layers: list[Any]) -> Any:
             self.layers = nn.ModuleList(parts)
 
         def forward(self, *args: Any) -> Any:
-            out: Any = args
+            out: Any = pytree.tree_unflatten(list(args), in_spec) if in_spec is not None else args
             for layer in self.layers:
                 out = layer(*as_tuple(out))
-            return out
+            return tuple(pytree.tree_leaves(out)) if flatten_out else out
 
     return Stage(layers)
+
+
+def is_flat(obj: Any) -> bool:
+    """A tensor, or a tuple/list of tensors: what torch's pipeline stages pass between them as it is."""
+    import torch
+
+    return isinstance(obj, torch.Tensor) or (isinstance(obj, tuple | list)
+                                             and all(isinstance(o, torch.Tensor) for o in obj))
+
+
+def flat_spec(obj: Any, what: str) -> Any:
+    """The pytree spec of `obj` (inputs or a stage's outputs, any nesting of tuples, lists and dicts) when it is
+    not flat (is_flat), else None; an InputError when it holds something other than tensors, which no pipeline
+    stage can pass on. `what` names it, plural ('the model's inputs', 'the outputs of layer 3:Linear')."""
+    import torch
+    from torch.utils import _pytree as pytree
+
+    leaves, spec = pytree.tree_flatten(obj)
+    odd = [type(x).__name__ for x in leaves if not isinstance(x, torch.Tensor)]
+    if odd:
+        raise InputError(f"{what} hold a {odd[0]} beside tensors; pipeline "
+                         "stages pass tensors only (torch.distributed.pipelining)",
+                         "make them tensors (or a dict/tuple of tensors), keep other values inside the model, or "
+                         "use --parallel ddp or fsdp")
+    return None if is_flat(obj) else spec
+
+
+def stage_args(inputs: tuple[Any, ...], in_spec: Any) -> tuple[Any, ...]:
+    """The first stage's arguments for torch's schedule: `inputs` as they are (in_spec None), else their tensors
+    flat, in the order stage_module rebuilds them; an InputError when a batch's structure differs from the first
+    batch's, which the stages were built for."""
+    from torch.utils import _pytree as pytree
+
+    if in_spec is None:
+        return inputs
+    leaves, spec = pytree.tree_flatten(inputs)
+    if spec != in_spec:
+        raise InputError("a training batch's inputs differ in structure from the first batch's (other dict keys or "
+                         "nesting); the pipeline stages were built for the first batch's",
+                         "make batches() yield inputs of one structure, or use --parallel ddp or fsdp")
+    return tuple(leaves)
 
 
 def tied_spans(modules: list[Any]) -> list[tuple[int, int]]:

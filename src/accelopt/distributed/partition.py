@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from accelopt.distributed.model import pipeline_layers, tied_spans
@@ -39,6 +39,8 @@ def _nbytes(obj: Any) -> float:
         return float(obj.numel() * obj.element_size())
     if isinstance(obj, tuple | list):
         return sum(_nbytes(o) for o in obj)
+    if isinstance(obj, Mapping):
+        return sum(_nbytes(o) for o in obj.values())
     return 0.0
 
 
@@ -49,6 +51,8 @@ def _detached(obj: Any) -> Any:
         return obj.detach().requires_grad_(obj.is_floating_point())
     if isinstance(obj, tuple | list):
         return type(obj)(_detached(o) for o in obj)
+    if isinstance(obj, Mapping):
+        return {k: _detached(o) for k, o in obj.items()}
     return obj
 
 
@@ -71,14 +75,15 @@ def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: st
     """Forward + backward time (median of `repeats`, after one warm-up) and output size of each layer on one
     micro-batch of `microbatch` samples. The last layer is timed with the loss, as the last stage runs it."""
 
-    from accelopt.distributed.model import shard
+    from accelopt.distributed.model import flat_spec, shard, to_device
 
     layers = pipeline_layers(bundle.model)
     inputs, targets = next(iter(bundle.batches()))
     parts = bundle.batch_size // microbatch
     x: Any = shard(as_tuple(inputs), 0, parts)
     y = shard(targets, 0, parts)
-    x = tuple(t.to(device) for t in x)
+    x = to_device(x, device)
+    flat_spec(x, "the model's inputs")  # before the launch: every stage passes tensors only
     out: list[LayerCost] = []
     for i, layer in enumerate(layers):
         layer.to(device)

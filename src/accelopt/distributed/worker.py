@@ -16,22 +16,28 @@ import socket
 import sys
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from accelopt.distributed.model import (
     BatchStream,
     check_divisible,
+    flat_spec,
     fsdp_units,
+    is_flat,
     load_bundle,
     pipeline_layers,
     shard,
+    stage_args,
     stage_module,
     take,
+    to_device,
 )
+from accelopt.distributed.partition import layer_name
 from accelopt.distributed.types import CommTime, Job, RankResult
-from accelopt.errors import AcceloptError
+from accelopt.errors import AcceloptError, first_line, is_out_of_memory
+from accelopt.workload.userfile import as_tuple
 
 COMM_PREFIXES = ("gloo:", "nccl:")
 
@@ -112,8 +118,8 @@ class Trainer:
         import torch
 
         inputs, targets = self.stream.peek()
-        inputs = _to(shard(inputs, self.me.rank, self.me.world), self.device)
-        targets = _to(shard(targets, self.me.rank, self.me.world), self.device)
+        inputs = to_device(shard(inputs, self.me.rank, self.me.world), self.device)
+        targets = to_device(shard(targets, self.me.rank, self.me.world), self.device)
         saved = [b.detach().clone() for b in self.model.buffers()]
         cuda = [torch.device(self.device)] if self.device.startswith("cuda") else []
         with torch.random.fork_rng(devices=cuda):
@@ -146,7 +152,9 @@ class Trainer:
         layers = pipeline_layers(self.bundle.model)
         bounds = job.stage_bounds
         self.stage = me.rank
-        self.stage_module = stage_module(layers[bounds[me.rank]:bounds[me.rank + 1]]).to(self.device)
+        self.in_spec, flatten_out = self._stage_io(layers, bounds)
+        self.stage_module = stage_module(layers[bounds[me.rank]:bounds[me.rank + 1]], self.in_spec,
+                                         flatten_out).to(self.device)
         stage = PipelineStage(self.stage_module, me.rank, me.world, torch.device(self.device))
         schedule_cls = Schedule1F1B if job.schedule == "1f1b" else ScheduleGPipe
         loss_fn = self.bundle.loss_fn
@@ -160,11 +168,38 @@ class Trainer:
         self.optimizer = make(params) if make is not None else torch.optim.AdamW(params, lr=1e-4)
         self.step_fn = self._pipeline_step
 
+    def _stage_io(self, layers: list[Any], bounds: list[int]) -> tuple[Any, bool]:
+        """(the pytree spec this stage rebuilds its flat inputs with, or None; whether it flattens its outputs): a
+        dict or nested inputs, or a dict passed between layers, cross stages flat (stage_module). The structure at
+        the stage's edges comes from one forward of the layers before them on one micro-batch, in eval mode under
+        no_grad, with the random state put back (BatchNorm statistics and dropout draws untouched)."""
+        import torch
+
+        me, last = self.me.rank, self.me.rank == self.me.world - 1
+        inputs = to_device(self.stream.peek()[0], self.device)
+        x: Any = take(inputs, torch.arange(self.bundle.batch_size // self.job.microbatches))
+        in_spec = flat_spec(x, "the model's inputs") if me == 0 else None
+        upto = bounds[me] if last else bounds[me + 1]
+        cuda = [torch.device(self.device)] if self.device.startswith("cuda") else []
+        edges: dict[int, Any] = {}
+        self.model.eval()
+        try:
+            with torch.random.fork_rng(devices=cuda), torch.no_grad():
+                for i, layer in enumerate(layers[:upto]):
+                    x = layer(*as_tuple(x))
+                    edges[i + 1] = x
+        finally:
+            self.model.train()
+        if me > 0:
+            before = bounds[me] - 1
+            in_spec = flat_spec(edges[bounds[me]], f"the outputs of layer {layer_name(before, layers[before])}")
+        return in_spec, not last and not is_flat(edges[bounds[me + 1]])
+
     def _data_parallel_step(self, i: int) -> Any:
         inputs, targets = self.stream.next()
         if self.job.parallel != "none":
             inputs, targets = shard(inputs, self.me.rank, self.me.world), shard(targets, self.me.rank, self.me.world)
-        inputs, targets = _to(inputs, self.device), _to(targets, self.device)
+        inputs, targets = to_device(inputs, self.device), to_device(targets, self.device)
         self.optimizer.zero_grad(set_to_none=True)
         loss = self.bundle.loss_fn(self.model(*inputs), targets)
         loss.backward()
@@ -177,12 +212,12 @@ class Trainer:
         import torch
 
         inputs, targets = self.stream.next()
-        inputs, targets = _to(inputs, self.device), _to(targets, self.device)
+        inputs, targets = to_device(inputs, self.device), to_device(targets, self.device)
         self.optimizer.zero_grad(set_to_none=True)
         first, last = self.me.rank == 0, self.me.rank == self.me.world - 1
         losses: list[Any] = []
         if first:
-            self.schedule.step(*inputs)
+            self.schedule.step(*stage_args(inputs, self.in_spec))
         elif last:
             self.targets = targets
             self.schedule.step(target=torch.arange(self.bundle.batch_size, device=self.device), losses=losses)
@@ -211,18 +246,6 @@ class Trainer:
         elif self.job.parallel == "pipeline":
             dist.broadcast(t, src=self.me.world - 1)
         return [float(x) for x in t.cpu()]
-
-
-def _to(obj: Any, device: str) -> Any:
-    import torch
-
-    if isinstance(obj, torch.Tensor):
-        return obj.to(device)
-    if isinstance(obj, tuple | list):
-        return type(obj)(_to(o, device) for o in obj)
-    if isinstance(obj, Mapping):
-        return {k: _to(v, device) for k, v in obj.items()}
-    return obj
 
 
 # ---- the profiler trace: collective time and how much of it overlaps compute ---------------------------
@@ -354,9 +377,16 @@ def run_train(job: Job, me: Rank, device: str) -> RankResult:
                       unused_parameters=trainer.unused_parameters)
 
 
+OOM_FIX = ("use a smaller --batch-size (or --seq-len), fewer --nproc ranks on one machine (each holds its own "
+           "copy), or --parallel fsdp or pipeline (each rank holds a share of the model)")
+
+
 def _error_record(e: BaseException) -> dict[str, Any]:
     if isinstance(e, AcceloptError):
         return {"type": type(e).__name__, "problem": e.problem, "fix": e.fix, "input": True, "time": time.time()}
+    if is_out_of_memory(e):  # not a fault of the model: the run's size (it said 'fix the error in the model')
+        return {"type": "InfeasibleError", "problem": f"the step does not fit in memory: the allocator said "
+                f"{first_line(e)!r}", "fix": OOM_FIX, "input": True, "time": time.time()}
     frames = traceback.extract_tb(e.__traceback__)
     where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
     return {"type": type(e).__name__, "problem": f"{type(e).__name__}: {e} (at {where})", "fix": "", "input": False,

@@ -317,7 +317,9 @@ def _export_dynamo(wrapped: Any, inputs: tuple[Any, ...], path: Path, names: lis
         try:
             export(None)
         except Exception as e:
-            raise UnsupportedError(f"torch.onnx.export failed with dynamo=True: {type(e).__name__}: {e}",
+            cause = e.__cause__ or e  # torch.onnx wraps the error in a page of next steps; the cause says what
+            raise UnsupportedError(f"torch.onnx.export failed with dynamo=True: {type(cause).__name__}: "
+                                   f"{exception_text(cause, 300)}",
                                    "make the model exportable (no data-dependent Python control flow), "
                                    "or skip the onnx-* techniques") from e
         how = (f"with dynamic dims it failed too ({type(dynamic_error).__name__}: "
@@ -433,6 +435,18 @@ def session_forward(session: Any, exported: Exported) -> Callable[..., Any]:
     return forward
 
 
+def _structured_input(bundle: ModelBundle) -> str:
+    """'a dict (input 0)' when an input of the first batch is a dict, list or tuple rather than a tensor or a number,
+    else ''."""
+    import torch
+
+    inputs, _ = bundle.first_batch()
+    for i, x in enumerate(inputs):
+        if not isinstance(x, torch.Tensor | int | float | bool):
+            return f"a {type(x).__name__} (input {i})"
+    return ""
+
+
 class _OnnxTechnique(Technique):
     family: ClassVar[str] = "quantization"
     modes: ClassVar[tuple[str, ...]] = ("inference",)
@@ -448,6 +462,11 @@ class _OnnxTechnique(Technique):
             _import_ort()
         except UnsupportedError as e:
             return f"{e.problem} — {e.fix}"
+        structured = _structured_input(bundle)
+        if structured:  # torch.onnx reads a trailing dict argument as keyword arguments ('unexpected keyword argument')
+            return (f"the model takes {structured} as an input, and {self.name} exports a graph whose inputs are "
+                    "tensors (and numbers) passed in order — give forward its tensors as separate arguments to "
+                    "measure it")
         wrapper = wrapper_name(bundle.model)
         if wrapper:  # a chain's first technique (bf16 then onnx-int8-static failed with ORT's 'tensor(bfloat16) ...')
             return (f"the model runs under {wrapper} (a previous technique of the chain): {self.name} exports an fp32 "

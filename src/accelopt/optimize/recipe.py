@@ -68,8 +68,14 @@ def _bad(path: Path, problem: str) -> InputError:
 
 
 def load_recipe(path: Path | str) -> Recipe:
-    """Read and check a recipe file; every problem is an InputError naming the field."""
+    """Read and check a recipe file, or the recipe.json of a folder `--save DIR` wrote (`--apply DIR`); every
+    problem is an InputError naming the field."""
     path = Path(path)
+    if path_kind(path, "recipe") == "folder":  # `--save out` then `--apply out` was 'a folder, not a file'
+        if path_kind(path / RECIPE_FILE, "recipe") == "missing":
+            raise InputError(f"recipe folder {str(path)!r} holds no {RECIPE_FILE}",
+                             f"pass the {RECIPE_FILE} (or the folder) that `accelopt optimize --save DIR` wrote")
+        path = path / RECIPE_FILE
     data = read_user_json(path, "recipe", "pass a recipe.json written by `accelopt optimize --save DIR`")
     if not isinstance(data, dict):
         raise _bad(path, "the top level is not a JSON object")

@@ -686,6 +686,7 @@ class _Run:
     def run(self) -> OptimizeResult:
         base_v = self.baseline()
         current = "baseline"
+        planned: list[Technique] = []  # the techniques the run means to try, for the not-run list after a Ctrl-C
         try:
             self.profile()
             self.say("measuring the baseline ...")
@@ -700,7 +701,7 @@ class _Run:
                 self.say(f"[1/1] {current}")
                 self.try_one(chain, base_v)
             elif self.opts.recipe is None:
-                techs = self.selection()
+                techs = planned = self.selection()
                 singles = []
                 for i, t in enumerate(techs, 1):
                     current = t.name
@@ -715,8 +716,18 @@ class _Run:
         except KeyboardInterrupt:
             self.result.interrupted = True
             self.result.notes.append(f"interrupted (Ctrl-C) during {current}; the results measured before are kept")
+            self.not_started(planned)
         self.finish()
         return self.result
+
+    def not_started(self, planned: Sequence[Technique]) -> None:
+        """List each planned technique that a Ctrl-C kept from starting as not run (they were left out of the
+        result without a word, so a recommendation from 3 of 23 techniques read like one from all of them)."""
+        for t in planned:
+            if self.result.get(t.name) is None:
+                self.add(VariantResult(name=t.name, techniques=[t.name], family=t.family, status="not-run",
+                                       reason="interrupted (Ctrl-C) before it started", changes=t.changes,
+                                       risks=t.risks))
 
     def finish(self) -> None:
         base = self.result.get("baseline")

@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 # Width when stdout is not a terminal (pipes, files, tests): rich's 80-column default would fold wide tables.
@@ -50,12 +51,50 @@ def line(*parts: object) -> Text:
 
 
 class PlainConsole(Console):
-    """A rich Console that renders every str as plain text (see the module docstring)."""
+    """A rich Console that renders every str as plain text (see the module docstring), and never cuts a table's
+    cells: on a terminal narrower than a table's narrowest layout, rich shrank its columns below their longest
+    word, cutting numbers ('3.28 TB/s' shown as '3…', a wrong number) or emptying whole columns; such a table is
+    printed at that narrowest width instead (each cell wrapped at its spaces), and the terminal wraps its lines."""
 
     def render_str(self, text: str, **kwargs: Any) -> Text:
         kwargs["markup"] = False  # whatever the caller asked: a str may hold a user's name or path
         kwargs["emoji"] = False
         return super().render_str(printable(text), **kwargs)
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        tight = [o for o in objects if isinstance(o, Table) and self.narrowest(o) > self.width]
+        if not tight or kwargs.get("width") is not None:
+            super().print(*objects, **kwargs)
+            return
+        for table in tight:
+            keep_words_whole(self, table)
+        saved = self._width  # rich's print caps its width= at the console's: widen the console for this print
+        self.width = max(self.narrowest(t) for t in tight)
+        try:
+            super().print(*objects, **kwargs)
+        finally:
+            self._width = saved
+
+    def narrowest(self, table: Table) -> int:
+        """The fewest columns `table` takes with no cell cut: every column as wide as its longest word."""
+        from rich.measure import Measurement
+
+        return Measurement.get(self, self.options.update(max_width=WIDEST), table).minimum
+
+
+WIDEST = 10**6
+"""A width no table reaches: measuring at it gives a table's natural widths."""
+
+
+def keep_words_whole(console: Console, table: Table) -> None:
+    """Make each column of `table` exactly as wide as its longest word (Column.min_width and max_width), for a
+    table that cannot fit the terminal anyway: squeezing a table, rich narrows its widest columns first, below
+    their longest word, whatever the other columns could give. Uses rich's own per-column measurement
+    (Table._measure_column, padding included)."""
+    options = console.options.update(max_width=WIDEST)
+    for i, column in enumerate(table.columns):
+        least = table._measure_column(console, options, column).minimum - table._get_padding_width(i)
+        column.min_width = column.max_width = max(column.min_width or 0, least)
 
 
 def make_console(*, stderr: bool = False, width: int | None = None, file: Any = None,

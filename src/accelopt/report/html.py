@@ -567,13 +567,13 @@ def _body(kind: str, obj: Any, plots_for: Callable[[str, Any], list[tuple[str, s
 def write_html(path: Path, kind: str, result: Any, *, title: str, argv: list[str],
                run: dict[str, Any] | None = None) -> Path:
     """Render and write the page; a bad path raises InputError (problem + fix)."""
-    from accelopt.userio import check_writable
+    from accelopt.userio import check_writable, write_text_whole
 
     path = Path(path).expanduser()
     check_writable(path, "--html", "report.html")
     text = render_html(kind, result, title=title, argv=argv, run=run)
     try:
-        path.write_text(text, encoding="utf-8")
+        write_text_whole(path, text)  # a rerun's Ctrl-C or full disk keeps the earlier page, not half of one
     except OSError as e:
         raise InputError(f"--html {str(path)!r} could not be written: {e.strerror or e}",
                          "choose a path in a folder you can write to") from e

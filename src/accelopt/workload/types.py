@@ -19,7 +19,7 @@ from typing import Any, Literal
 from accelopt import dtypes
 from accelopt.errors import InputError
 from accelopt.units import MAX_COUNT
-from accelopt.userio import read_user_json
+from accelopt.userio import read_user_json, write_text_whole
 
 Phase = Literal["forward", "backward", "optimizer", "communication", "data"]
 PHASES: tuple[str, ...] = ("forward", "backward", "optimizer", "communication", "data")
@@ -302,7 +302,8 @@ class Workload:
         return cls(name=str(d["name"]), ops=ops, meta=dict(meta))
 
     def save(self, path: Path | str) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
+        """Write the workload JSON all or nothing (an earlier file of the name is kept if the write fails)."""
+        write_text_whole(path, json.dumps(self.to_dict(), indent=1))
 
     @classmethod
     def load(cls, path: Path | str) -> Workload:
