@@ -67,3 +67,22 @@ def test_workload_save_keeps_the_earlier_file_when_the_write_fails(tmp_path: Pat
     with pytest.raises(UnicodeEncodeError):
         w.save(out)
     assert out.read_text(encoding="utf-8") == '{"earlier": true}'
+
+
+def test_simulate_export_keeps_the_earlier_file_when_interrupted(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """`simulate export --out FILE` (and the topology writer, the probe's measured spec) go through write_text_whole."""
+    from accelopt.simulate import export
+
+    out = tmp_path / "design.cfg"
+    out.write_text("[general]\nrun_name = earlier\n", encoding="utf-8")
+
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        export.write_text("[general]\nrun_name = new\n", out)
+    assert out.read_text(encoding="utf-8") == "[general]\nrun_name = earlier\n"
+    assert sorted(os.listdir(tmp_path)) == ["design.cfg"]
+

@@ -44,6 +44,7 @@ from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
 from accelopt.paths import accelopt_home
 from accelopt.units import GiB, MiB
 from accelopt.units import unit as unit_field
+from accelopt.userio import write_text_whole
 
 CPU_DTYPES = ("fp32", "bf16")
 CUDA_DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8")
@@ -826,7 +827,7 @@ def save_spec(result: ProbeResult, path: Path | None = None, links: tuple[dict[s
     load_file(path, text)  # the file must be accepted by the catalog loader before it is written
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_text_whole(path, text)  # all or nothing: a Ctrl-C leaves the earlier spec
     except OSError as e:
         raise InputError(f"cannot write the measured spec to {path}: {e.strerror}",
                          "pass --save PATH.toml in a writable folder (or --no-save)") from None

@@ -33,11 +33,11 @@ def write_spec_toml(spec: Any, path: Path | str) -> None:
 
 def write_text(text: str, path: Path | str, example_name: str = "design.cfg") -> None:
     """Write `text` to --out `path`; a folder, a missing parent or an unwritable path is an InputError."""
-    from accelopt.userio import check_writable
+    from accelopt.userio import check_writable, write_text_whole
 
     p = Path(path)
     check_writable(p, "--out", example_name)
     try:
-        p.write_text(text, encoding="utf-8")
+        write_text_whole(p, text)  # all or nothing: a Ctrl-C leaves the earlier file
     except OSError as e:
         raise InputError(f"cannot write --out {p}: {e.strerror}", "choose a writable path") from None

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from accelopt.errors import InputError
 from accelopt.simulate.layers import Layer, from_conv, from_gemm
-from accelopt.userio import read_user_text
+from accelopt.userio import read_user_text, write_text_whole
 from accelopt.workload.types import Conv, Gemm
 
 CONV_COLUMNS = ("Layer name", "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width", "Channels",
@@ -160,4 +160,4 @@ def write_topology(layers: Sequence[Layer], path: Path | str, gemm: bool = False
         name = x.name if c.groups == 1 else (x.name if "DP" in x.name else f"{x.name}_DP")
         nf = c.c_out // c.groups if c.groups > 1 else c.c_out
         lines.append(f"{name}, {h}, {w}, {c.kh}, {c.kw}, {c.c_in}, {nf}, {c.stride},")
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text_whole(path, "\n".join(lines) + "\n")  # all or nothing: a Ctrl-C leaves the earlier file
