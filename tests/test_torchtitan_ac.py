@@ -22,7 +22,7 @@ from accelopt.predict.compute import Device, layer_forward
 from accelopt.predict.memory import activation_bytes_per_layer
 from accelopt.predict.query import predict_layout
 from accelopt.predict.training import RECOMPUTE, op_recompute_s
-from accelopt.predict.validation import read_runs, run_query
+from accelopt.predict.validation import read_runs, run_query, validate_report
 from accelopt.workload.transformer import TransformerConfig
 
 # Llama 3 8B (torchtitan models/llama args): 32 x 4096, 32 heads, 8 KV heads, ffn 14336.
@@ -140,3 +140,31 @@ def test_cli_recompute_op_on_moe_is_a_clear_error(tmp_path: Path, capsys: pytest
 def test_cli_unknown_recompute_names_op(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_main(_explain(_config(tmp_path), "--recompute", "sac"), capsys)
     assert code == 2 and "Traceback" not in err and "mlp or op" in err
+
+
+# torchtitan docs/performance.md (commit 0413364), 64 A100 80GB: (WPS tokens/s per GPU, MFU %, local batch).
+TT_AC_ROWS = {
+    "tt-a100-llama3-8b-sel-layer": (2904, 56.8, 1), "tt-a100-llama3-8b-sel-op": (2973, 58.2, 1),
+    "tt-a100-llama2-13b-sel-layer": (1914, 54.1, 2), "tt-a100-llama2-13b-sel-op": (1904, 53.8, 2),
+    "tt-a100-llama2-70b-sel-op": (355, 50.8, 1),
+}
+ROW_BOUND = 0.25  # issue 10: a held-out row beyond 25% needs a checked note
+
+
+@pytest.mark.parametrize("run_id", TT_AC_ROWS)
+def test_rows_cells_are_the_published_table(run_id: str) -> None:
+    wps, mfu, local_batch = TT_AC_ROWS[run_id]
+    row = _tt_row(run_id)
+    assert float(row["step_s"]) == pytest.approx(local_batch * int(row["seq"]) / wps, abs=1e-4)
+    assert int(row["global_batch"]) == local_batch * int(row["devices"]) and int(row["mbs"]) == local_batch
+    assert float(row["mfu_pct"]) == mfu
+
+
+def test_rows_are_held_out_and_within_the_row_bound() -> None:
+    # Stated before prediction (issue 10): each within 25%. Measured 2026-12-01 (utitan): 8B layer -8.6%, 8B op -8.7%,
+    # 13B layer -9.6%, 13B op -11.0%, 70B op -16.6%: predicted too fast, like the table's no/full AC rows.
+    report = validate_report()
+    got = {r.id: r for r in report.runs if r.id in TT_AC_ROWS}
+    assert set(got) == set(TT_AC_ROWS)
+    for run_id, r in got.items():
+        assert not r.fitted and abs(r.error) <= ROW_BOUND, f"{run_id}: {r.error:+.1%}"

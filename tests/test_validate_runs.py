@@ -78,8 +78,10 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # v5p README 128B/256B/512B (8), torchtitan FSDP2 on 64 A100 (3), NeMo 25.02 DGX-B200 / 25.04 DGX-GB200 FP8 (8): 148
     # (held-out median 5.03% -> 5.45%); then MaxText's v4 README 22B/52B (6): 154, 5.15%
     # (tests/test_validate_unseen_runs.py).
+    # 2026-12-01 (utitan): torchtitan's A100 'selective layer' / 'selective op' rows (5), held out, committed before
+    # they were predicted: 159, 5.40% (tests/test_torchtitan_ac.py).
     held_out = [r for r in RESULTS.values() if not r.fitted]
-    assert len(held_out) == 154
+    assert len(held_out) == 159
     assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
 
 
