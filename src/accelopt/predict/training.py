@@ -962,7 +962,9 @@ def explain_terms() -> dict[str, str]:
         "mem_grads_bytes": "2 B x stage params (/ dp x cp with ZeRO >= 2)",
         "mem_optimizer_bytes": "12 B x stage params (/ dp x cp with ZeRO >= 1)",
         "mem_activations_bytes": "Korthikanti 2022 eq. 1-2 per layer (minimal: MaxText's saved projection "
-                                 "outputs + layer input) x L_s x min(m, p) in flight (zb-h2: 2p - 1) (+ logits)",
+                                 "outputs + layer input; op: the layer input + torchtitan's saved outputs of the "
+                                 "odd matmuls, the flash kernel and the sequence-parallel reduce-scatters) x L_s x "
+                                 "min(m, p) in flight (zb-h2: 2p - 1) (+ logits)",
         "mem_overhead_bytes": "framework overhead from the calibration file",
     }
 
