@@ -138,8 +138,8 @@ def test_cli_recompute_op_on_moe_is_a_clear_error(tmp_path: Path, capsys: pytest
 
 
 def test_cli_unknown_recompute_names_op(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_main(_explain(_config(tmp_path), "--recompute", "sac"), capsys)
-    assert code == 2 and "Traceback" not in err and "mlp or op" in err
+    code, _, err = run_main(_explain(_config(tmp_path), "--recompute", "OP"), capsys)
+    assert code == 2 and "Traceback" not in err and "'OP' is not a recompute mode" in err and "mlp or op" in err
 
 
 # torchtitan docs/performance.md (commit 0413364), 64 A100 80GB: (WPS tokens/s per GPU, MFU %, local batch).

@@ -151,7 +151,8 @@ def _check_values(q: LayoutQuery) -> None:
     if q.zero not in (0, 1, 2, 3):
         raise InputError(f"--zero {q.zero} is not a ZeRO stage", "give --zero 0, 1, 2 or 3 (3 = FSDP)")
     if q.recompute not in RECOMPUTE:
-        raise InputError(f"--recompute {q.recompute!r}", f"give --recompute {recompute_choices()}")
+        raise InputError(f"--recompute {q.recompute!r} is not a recompute mode (the names are lower case)",
+                         f"give --recompute {recompute_choices()}")
     if q.schedule not in SCHEDULES:
         raise InputError(f"--schedule {q.schedule!r}", f"give --schedule {', '.join(SCHEDULES)}")
     for flag, val in (("--hsdp", q.hsdp), ("--etp", q.etp), ("--recompute-layers", q.recompute_layers),
