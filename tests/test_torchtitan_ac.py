@@ -38,11 +38,11 @@ def _device() -> Device:
                   cal=calibration_for(spec))
 
 
-def _op_flops(mdl: TransformerConfig, tokens: float, tp: float = 1.0, fp8: bool = False) -> float:
+def _op_flops(mdl: TransformerConfig, tokens: float, tp: float = 1.0) -> float:
     arr = lambda x: np.asarray([float(x)])  # noqa: E731
     dev = _device()
     lt = layer_forward(mdl, arr(1), arr(tokens), arr(tokens), arr(tp), np.asarray([tp > 1]), True, arr(1), 2.0, dev)
-    _, flops = op_recompute_s(mdl, lt, arr(tokens), arr(tp), True, 2.0, dev, fp8)
+    _, flops = op_recompute_s(mdl, lt, arr(tokens), arr(tp), True, 2.0, dev)
     return float(np.asarray(flops)[0])
 
 
@@ -60,22 +60,6 @@ def test_op_recompute_gelu_block_stops_before_fc2() -> None:
     # wq(1) wk(2) wv(3) wo(4) fc1(5) fc2(6): fc2's output is not needed by the backward (early stop): wk and wo only.
     T, h = 2048, 2048
     assert _op_flops(GPT_GELU, T) == pytest.approx(2 * T * (h * h + h * h), rel=1e-12)
-
-
-def test_op_recompute_with_float8_linears_redoes_every_needed_gemm() -> None:
-    # torchao float8 linears call aten._scaled_mm, not in _save_list: wq, wk, wv, wo, w1, w3 are recomputed (w2's
-    # output is not needed by the backward: early stop).
-    T, h, k, f = 8192, 4096, 8 * 128, 14336
-    want = 2 * T * (h * (h + 2 * k) + h * h + 2 * h * f)
-    assert _op_flops(LLAMA3_8B, T, fp8=True) == pytest.approx(want, rel=1e-12)
-    assert _op_flops(LLAMA3_8B, T, tp=2, fp8=True) == pytest.approx(want / 2, rel=1e-12)
-
-
-def test_op_saved_bytes_with_float8_linears_keep_input_and_attention_output() -> None:
-    h, a, s = 4096, 32, 8192
-    got = activation_bytes_per_layer(LLAMA3_8B, np.asarray([1]), np.asarray([s]), np.asarray([1]),
-                                     np.asarray([False]), np.asarray([OP]), True, False, fp8_linears=True)
-    assert float(got[0]) == pytest.approx((2 * h + 2 * h + 4 * a) * s, rel=1e-12)  # input, SDPA output, lse
 
 
 def test_op_saved_bytes_hand_count_one_layer() -> None:

@@ -147,13 +147,11 @@ class MemoryBreakdown:
 
 
 def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr, sp: Arr, recompute: Arr,
-                               flash: bool, moe: bool, *, fp8_inputs: bool = False, dropout: bool = True,
-                               fp8_linears: bool = False) -> Arr:
+                               flash: bool, moe: bool, *, fp8_inputs: bool = False, dropout: bool = True) -> Arr:
     """Bytes of one layer's stored activations for one micro-batch (local sequence s), eq. above.
 
     fp8_inputs (Setup.fp8_saved_inputs): the linear layers keep their inputs for the backward in FP8, 1 byte
-    (module docstring); dropout False (Setup.no_dropout): no dropout masks or dropout outputs are kept;
-    fp8_linears (an fp8 run): under recompute op no linear output is saved (_op_saved_bytes)."""
+    (module docstring); dropout False (Setup.no_dropout): no dropout masks or dropout outputs are kept."""
     h, a = model.hidden, model.heads
     sbh = s * b * h
     mlp_f = model.ffn if moe else (model.dense_ffn or model.ffn)
@@ -191,30 +189,25 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
     # mlp (recompute code 4, Megatron-Core --recompute-modules mlp): the MLP block's inner tensors are rebuilt in the
     # backward from its input (the second norm's output, kept in the replicated part), so they are not kept.
     mlp_only = none_or_sel - mlp_inner / tp
-    op = _op_saved_bytes(model, b, s, tp, sp, mlp_f, fp8_linears)
+    op = _op_saved_bytes(model, b, s, tp, sp, mlp_f)
     return np.where(recompute == 2, full, np.where(recompute == 3, minimal,
                                                    np.where(recompute == 4, mlp_only,
                                                             np.where(recompute == 5, op, none_or_sel))))
 
 
-def _op_saved_bytes(model: TransformerConfig, b: Arr, s: Arr, tp: Arr, sp: Arr, mlp_f: int,
-                    fp8_linears: bool = False) -> Arr:
+def _op_saved_bytes(model: TransformerConfig, b: Arr, s: Arr, tp: Arr, sp: Arr, mlp_f: int) -> Arr:
     """Bytes one layer keeps under torchtitan's selective op AC (recompute code 5; training.RECOMPUTE and
     training.op_recompute_s for the policy): the checkpoint's input (the layer input, s b h, / t with sequence
     parallel) and the outputs the policy saves: wq [s b, q/t], wv [s b, v/t], the flash kernel's output [s b, o/t] and
     its fp32 log-sum-exp (4 bytes x b heads/t s), w1 [s b, f/t] and, in a SwiGLU block (7 mms), w2's output [s b, h]
     (the partial sums before the reduce-scatter under tensor parallel), plus, under sequence parallel with t > 1, the
     two reduce_scatter_tensor outputs [s b, h/t]; 2 bytes per element. No s x s tensor (the math SDPA's are
-    recomputed). torchtitan's Llama has no dropout (no masks). fp8_linears: torchao's float8 linears run
-    aten._scaled_mm, which is not in _save_list (nor is any aten.mm left in the layer), so no linear output is saved:
-    the layer input, the kernel's output and log-sum-exp and the reduce-scatter outputs remain (the saved amax scalars
-    are negligible)."""
+    recomputed). torchtitan's Llama has no dropout (no masks)."""
     h = model.hidden
     v_dev = model.kv_width_per_device(tp) * model.v_head_dim / (model.qk_head_dim + model.v_head_dim)
-    linears = 0.0 if fp8_linears else 1.0  # the saved odd-numbered aten.mm outputs: wq, wv, w1 (and w2)
-    split = 2.0 * s * b * (linears * (model.q_width + mlp_f) + model.o_width) / tp + linears * 2.0 * s * b * v_dev
+    split = 2.0 * s * b * (model.q_width + model.o_width + mlp_f) / tp + 2.0 * s * b * v_dev
     lse = 4.0 * b * s * model.heads / tp
-    w2_out = (linears * 2.0 * s * b * h) if model.mlp == "swiglu" else 0.0
+    w2_out = (2.0 * s * b * h) if model.mlp == "swiglu" else 0.0
     rs_out = np.where(sp & (tp > 1), 2 * 2.0 * s * b * h / tp, 0.0)
     return 2.0 * s * b * h / np.where(sp, tp, 1) + split + lse + w2_out + rs_out
 
@@ -253,7 +246,7 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
                       shard: Arr | None = None, in_flight_max: Arr | None = None,
                       recompute_frac: Arr | None = None, offload_layers: int = 0,
                       gemm_weight_bytes: float = WEIGHT_BYTES, fp8_inputs: bool = False, dropout: bool = True,
-                      optim_bytes: float = OPTIM_BYTES, fp8_linears: bool = False) -> MemoryBreakdown:
+                      optim_bytes: float = OPTIM_BYTES) -> MemoryBreakdown:
     """Peak bytes on the busiest device (max of the first and last pipeline stage).
 
     With `edge_layers` (first and last stage hold that many layers, the middle ones the rest; Megatron-LM
@@ -273,14 +266,12 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
                               recompute=recompute, sp=sp, seq_len=seq_len, flash=flash, overhead_bytes=overhead_bytes,
                               edge_layers=edge_layers, etp=etp, shard=shard, recompute_frac=recompute_frac, vp=vp,
                               offload_layers=offload_layers, gemm_weight_bytes=gemm_weight_bytes,
-                              fp8_inputs=fp8_inputs, dropout=dropout, optim_bytes=optim_bytes,
-                              fp8_linears=fp8_linears)
+                              fp8_inputs=fp8_inputs, dropout=dropout, optim_bytes=optim_bytes)
     prm = stage_params(model, pp, vp, tp, ep, etp=etp)
     weights, grads, opt = _state_bytes(prm, dp, cp, ep, zero, tp=tp, etp=etp, shard=shard,
                                        gemm_weight_bytes=gemm_weight_bytes, optim_bytes=optim_bytes)
     s = seq_len / cp
-    per_layer, work = _layer_bytes(model, mbs, s, tp, sp, recompute, flash, recompute_frac, fp8_inputs, dropout,
-                                   fp8_linears)
+    per_layer, work = _layer_bytes(model, mbs, s, tp, sp, recompute, flash, recompute_frac, fp8_inputs, dropout)
     ls = layers_per_stage(model.layers, pp, vp)
     per_layer = per_layer * _on_device(ls, offload_layers)
     chunk = ls / vp
@@ -303,11 +294,10 @@ def _on_device(ls: Arr, offload_layers: int) -> Arr:
 
 
 def _layer_bytes(model: TransformerConfig, mbs: Arr, s: Arr, tp: Arr, sp: Arr, recompute: Arr, flash: bool,
-                 recompute_frac: Arr | None, fp8_inputs: bool = False, dropout: bool = True,
-                 fp8_linears: bool = False) -> tuple[Arr, Arr]:
+                 recompute_frac: Arr | None, fp8_inputs: bool = False, dropout: bool = True) -> tuple[Arr, Arr]:
     """(mean saved bytes per layer and micro-batch, the working set full recompute re-materialises in backward)."""
     frac_moe = model.moe_layers / model.layers
-    kw = {"fp8_inputs": fp8_inputs, "dropout": dropout, "fp8_linears": fp8_linears}
+    kw = {"fp8_inputs": fp8_inputs, "dropout": dropout}
     per_layer = (1 - frac_moe) * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, False, **kw)
     if model.is_moe:
         per_layer = per_layer + frac_moe * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, True,
@@ -368,13 +358,12 @@ def _uneven_memory(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: A
                    edge_layers: int, etp: Arr | None = None, shard: Arr | None = None,
                    recompute_frac: Arr | None = None, vp: Arr | None = None, offload_layers: int = 0,
                    gemm_weight_bytes: float = WEIGHT_BYTES, fp8_inputs: bool = False, dropout: bool = True,
-                   optim_bytes: float = OPTIM_BYTES, fp8_linears: bool = False) -> MemoryBreakdown:
+                   optim_bytes: float = OPTIM_BYTES) -> MemoryBreakdown:
     """memory_per_device with edge stages of `edge_layers`; with interleaving (vp > 1) each rank holds what the
     interleaved schedule keeps in flight there, the middle stages' layers in vp equal chunks and the edge stages'
     shortfall on the first stage's first chunks and the last stage's last ones (module docstring)."""
     s = seq_len / cp
-    per_layer, work = _layer_bytes(model, mbs, s, tp, sp, recompute, flash, recompute_frac, fp8_inputs, dropout,
-                                   fp8_linears)
+    per_layer, work = _layer_bytes(model, mbs, s, tp, sp, recompute, flash, recompute_frac, fp8_inputs, dropout)
     logits = 4.0 * s * mbs * model.vocab / tp
     one = np.ones_like(np.asarray(pp, dtype=float))
     vp = np.ones_like(np.asarray(pp)) if vp is None else vp

@@ -510,7 +510,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # Full recompute of N layers per stage only (Megatron-LM --recompute-method block): a share N / L_s of them.
     rec_frac = np.where(lay.recompute_layers > 0, np.minimum(lay.recompute_layers, ls) / ls, 1.0)
     mlp_layer = lt.dense_mlp_s + frac_moe * (lt.moe_mlp_s - lt.dense_mlp_s)  # the layer's MLP block GEMMs
-    op_s_layer, op_flops_layer = op_recompute_s(mdl, lt, T, tp, setup.flash, dtb, dev, setup.dtype == "fp8")
+    op_s_layer, op_flops_layer = op_recompute_s(mdl, lt, T, tp, setup.flash, dtb, dev)
     recompute_layer = np.where(rc == 2, rec_frac * fwd_layer,
                                np.where(_attn_core_recomputed(rc), lt.attn_core_s,
                                         np.where(rc == RECOMPUTE["mlp"], mlp_layer,
@@ -648,7 +648,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
                             recompute_frac=np.where(lay.recompute_layers > 0, rec_frac, 1.0),
                             offload_layers=setup.offload_layers, gemm_weight_bytes=fp8_param_bytes(setup, cal),
                             fp8_inputs=setup.fp8_saved_inputs, dropout=not setup.no_dropout,
-                            optim_bytes=setup.optimizer_state_bytes, fp8_linears=setup.dtype == "fp8")
+                            optim_bytes=setup.optimizer_state_bytes)
     tokens_step = float(setup.global_batch * setup.seq_len)
     most, fewest = seqs_per_rank(setup.global_batch, lay.dp)
     model_flops_step = 3.0 * model_flops_per_token(mdl, setup.seq_len) * tokens_step
@@ -809,7 +809,7 @@ def op_recompute_models(mdl: TransformerConfig) -> bool:
 
 
 def op_recompute_s(mdl: TransformerConfig, lt: Any, T: Arr, tp: Arr, flash: bool, dtb: float,
-                   dev: Device, fp8_linears: bool = False) -> tuple[Arr, Arr]:
+                   dev: Device) -> tuple[Arr, Arr]:
     """(time, FLOPs) one layer's backward spends redoing forward work under torchtitan's selective op AC.
 
     The policy (RECOMPUTE comment) counts aten.mm calls per layer forward and saves the odd ones. A Llama block calls
@@ -819,10 +819,7 @@ def op_recompute_s(mdl: TransformerConfig, lt: Any, T: Arr, tp: Arr, flash: bool
     checkpoint stops before it (torch.utils.checkpoint early_stop): wk and wo only. Every elementwise op (norms,
     RoPE, residual adds, the activation) is recomputed too: the layer's memory-bound time, dense_s less its GEMMs.
     Without a fused attention kernel (the math SDPA's bmm and softmax are not in _save_list) the attention core is
-    recomputed as well. fp8_linears (an fp8 run): torchao's float8 linears call aten._scaled_mm, not aten.mm, so none
-    is saved and every linear GEMM the backward needs is recomputed: all but the last (w2 / fc2, early stop)."""
-    if fp8_linears:
-        return _op_fp8_recompute_s(mdl, lt, T, tp, flash)
+    recomputed as well."""
     h = mdl.hidden
     t_k, f_k = gemm_s(T, mdl.kv_width_per_device(tp) * mdl.qk_head_dim / (mdl.qk_head_dim + mdl.v_head_dim), h,
                       dtb, dev)
@@ -833,19 +830,6 @@ def op_recompute_s(mdl: TransformerConfig, lt: Any, T: Arr, tp: Arr, flash: bool
     t_ew = lt.dense_s - (g_qkv + g_out + g_up + g_down)  # the layer's elementwise (memory-bound) time
     core_s, core_flops = (0.0, 0.0) if flash else (lt.attn_core_s, lt.flops_attn_core)
     return t_k + t_o + t_3 + t_ew + core_s, f_k + f_o + f_3 + core_flops
-
-
-def _op_fp8_recompute_s(mdl: TransformerConfig, lt: Any, T: Arr, tp: Arr, flash: bool) -> tuple[Arr, Arr]:
-    """op_recompute_s for float8 linears: the QKV, out-projection and MLP-up GEMMs (compute.layer_forward's
-    tp_gemms_s, in the run's FP8 rates) and the elementwise ops, (+ the attention core without a fused kernel).
-    FLOPs 2 T h (q/t + k,v per device) + 2 T o/t h + 2 T h f/t (x2 gates for SwiGLU)."""
-    g_qkv, g_out, g_up, g_down = lt.tp_gemms_s
-    t_ew = lt.dense_s - (g_qkv + g_out + g_up + g_down)
-    h, f = mdl.hidden, mdl.dense_ffn or mdl.ffn
-    ups = 2.0 if mdl.mlp == "swiglu" else 1.0
-    flops = 2.0 * T * h * (mdl.q_width / tp + mdl.kv_width_per_device(tp)) + 2.0 * T * h * (mdl.o_width + ups * f) / tp
-    core_s, core_flops = (0.0, 0.0) if flash else (lt.attn_core_s, lt.flops_attn_core)
-    return g_qkv + g_out + g_up + t_ew + core_s, flops + core_flops
 
 
 def _tp_overlapped_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, t_coll: Arr) -> Arr:
