@@ -177,3 +177,19 @@ def test_rows_are_held_out_and_within_the_row_bound() -> None:
     assert set(got) == set(TT_AC_ROWS)
     for run_id, r in got.items():
         assert not r.fitted and abs(r.error) <= ROW_BOUND, f"{run_id}: {r.error:+.1%}"
+
+
+def test_cli_op_rule_holds_for_float8_linears(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # torchao's float8 linear (torchao/float8/float8_linear.py, matmul_with_hp_or_float8_args.forward) calls torch.mm
+    # on Float8TrainingTensor subclasses; torchtitan's policy runs in a TorchDispatchMode, which sees aten.mm before
+    # the subclass turns it into aten._scaled_mm, so the every-second-mm rule holds in fp8 runs: the recompute FLOPs
+    # (hfu - mfu) are wk + wo + w3 again. The config: 4 layers x 1024, 8 heads (MHA), ffn 2816, SwiGLU.
+    cfg = _config(tmp_path)
+    code, out, err = run_main(["plan", "explain", "--model", str(cfg), "--hardware", "h200", "--devices", "8",
+                               "--tp", "1", "--zero", "3", "--global-batch", "8seq", "--seq-len", "2048",
+                               "--stack", "pytorch-fsdp", "--dtype", "fp8", "--recompute", "op", "--json"], capsys)
+    assert code == 0, err
+    t = explain_terms(json.loads(out))
+    h, f, layers, tokens = 1024, 2816, 4, 8 * 2048
+    want = 2 * (h * h + h * h + h * f) * layers * tokens  # wk (8 KV heads = 8 heads), wo, w3
+    assert t["hw_flops_per_step"] - t["model_flops_per_step"] == pytest.approx(want, rel=1e-9)
