@@ -79,9 +79,9 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # (held-out median 5.03% -> 5.45%); then MaxText's v4 README 22B/52B (6): 154, 5.15%
     # (tests/test_validate_unseen_runs.py).
     # 2026-12-01 (utitan): torchtitan's A100 'selective layer' / 'selective op' rows (5), held out, committed before
-    # they were predicted: 159, 5.40% (tests/test_torchtitan_ac.py).
+    # they were predicted: 159, 5.40%; then torchtitan's two H200 float8 rows: 161, 5.49% (tests/test_torchtitan_ac.py).
     held_out = [r for r in RESULTS.values() if not r.fitted]
-    assert len(held_out) == 159
+    assert len(held_out) == 161
     assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
 
 
