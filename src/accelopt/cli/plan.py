@@ -976,7 +976,9 @@ def register(app: typer.Typer) -> None:
         recompute: str = typer.Option("selective", "--recompute",
                                       help="none, selective, full, minimal (MaxText remat_policy 'minimal': only "
                                            "the Q/K/V, out-projection and MLP-up outputs and the layer input kept) "
-                                           "or mlp (the MLP block only: Megatron-Core --recompute-modules mlp)"),
+                                           "mlp (the MLP block only: Megatron-Core --recompute-modules mlp) or op "
+                                           "(torchtitan's selective op AC: every second matmul of a layer recomputed; "
+                                           "its 'selective layer' AC is full with --recompute-layers L/2)"),
         no_sp: bool = typer.Option(False, "--no-sp", help="disable sequence parallelism"),
         no_overlap: bool = typer.Option(False, "--no-overlap", help="do not overlap data-parallel communication"),
         schedule: str = typer.Option("1f1b", "--schedule", help=SCHEDULE_HELP),

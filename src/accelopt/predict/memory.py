@@ -26,6 +26,8 @@ V (q_width + 2 kv), the out-projection output h (it rebuilds the second norm's i
 activations (MaxText's logical_axis_rules shard heads, mlp and activation_embed over 'tensor'). The MLP output
 (mlpwo) is not needed by the backward, and norms, RoPE, the attention core and the activation function are
 recomputed.
+torchtitan selective op AC (recompute code 5, _op_saved_bytes): the layer input, the wq, wv, w1 (and SwiGLU's w2)
+outputs, the flash kernel's output and log-sum-exp and, under sequence parallel, the two reduce-scatter outputs.
 Pipeline: a rank holds the activations of the forward passes it has run and not yet run backward, at most the
 warm-up count + 1 (the steady state runs one forward before each backward), capped at its m v forward passes
 (Megatron-Core pipeline_parallel/schedules.py, forward_backward_pipelining_without_interleaving / _with_interleaving,
@@ -187,8 +189,27 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
     # mlp (recompute code 4, Megatron-Core --recompute-modules mlp): the MLP block's inner tensors are rebuilt in the
     # backward from its input (the second norm's output, kept in the replicated part), so they are not kept.
     mlp_only = none_or_sel - mlp_inner / tp
+    op = _op_saved_bytes(model, b, s, tp, sp, mlp_f)
     return np.where(recompute == 2, full, np.where(recompute == 3, minimal,
-                                                   np.where(recompute == 4, mlp_only, none_or_sel)))
+                                                   np.where(recompute == 4, mlp_only,
+                                                            np.where(recompute == 5, op, none_or_sel))))
+
+
+def _op_saved_bytes(model: TransformerConfig, b: Arr, s: Arr, tp: Arr, sp: Arr, mlp_f: int) -> Arr:
+    """Bytes one layer keeps under torchtitan's selective op AC (recompute code 5; training.RECOMPUTE and
+    training.op_recompute_s for the policy): the checkpoint's input (the layer input, s b h, / t with sequence
+    parallel) and the outputs the policy saves: wq [s b, q/t], wv [s b, v/t], the flash kernel's output [s b, o/t] and
+    its fp32 log-sum-exp (4 bytes x b heads/t s), w1 [s b, f/t] and, in a SwiGLU block (7 mms), w2's output [s b, h]
+    (the partial sums before the reduce-scatter under tensor parallel), plus, under sequence parallel with t > 1, the
+    two reduce_scatter_tensor outputs [s b, h/t]; 2 bytes per element. No s x s tensor (the math SDPA's are
+    recomputed). torchtitan's Llama has no dropout (no masks)."""
+    h = model.hidden
+    v_dev = model.kv_width_per_device(tp) * model.v_head_dim / (model.qk_head_dim + model.v_head_dim)
+    split = 2.0 * s * b * (model.q_width + model.o_width + mlp_f) / tp + 2.0 * s * b * v_dev
+    lse = 4.0 * b * s * model.heads / tp
+    w2_out = (2.0 * s * b * h) if model.mlp == "swiglu" else 0.0
+    rs_out = np.where(sp & (tp > 1), 2 * 2.0 * s * b * h / tp, 0.0)
+    return 2.0 * s * b * h / np.where(sp, tp, 1) + split + lse + w2_out + rs_out
 
 
 def in_flight_forwards(pp: Arr, vp: Arr, m: Arr, rank: Arr) -> Arr:
@@ -283,8 +304,9 @@ def _layer_bytes(model: TransformerConfig, mbs: Arr, s: Arr, tp: Arr, sp: Arr, r
                                                                       **kw)
     per_layer = _partial_recompute(model, per_layer, mbs, s, tp, sp, recompute, flash, recompute_frac, **kw)
     # Full recompute re-materialises one layer at a time during backward: add one layer's full set.
-    work = np.where(recompute == 2, activation_bytes_per_layer(model, mbs, s, tp, sp, np.zeros_like(recompute),
-                                                                flash, model.is_moe, **kw), 0.0)
+    every = activation_bytes_per_layer(model, mbs, s, tp, sp, np.zeros_like(recompute), flash, model.is_moe, **kw)
+    # op (code 5) rebuilds the rest of one layer's set inside that layer's backward, like full does all of it.
+    work = np.where(recompute == 2, every, np.where(recompute == 5, np.maximum(every - per_layer, 0.0), 0.0))
     return per_layer, work
 
 

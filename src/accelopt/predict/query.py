@@ -35,6 +35,7 @@ from accelopt.predict.training import (
     Setup,
     evaluate,
     micro_batches,
+    recompute_choices,
     seqs_per_rank,
     splits_kv_heads,
     structural_problems,
@@ -150,7 +151,8 @@ def _check_values(q: LayoutQuery) -> None:
     if q.zero not in (0, 1, 2, 3):
         raise InputError(f"--zero {q.zero} is not a ZeRO stage", "give --zero 0, 1, 2 or 3 (3 = FSDP)")
     if q.recompute not in RECOMPUTE:
-        raise InputError(f"--recompute {q.recompute!r}", "give --recompute none, selective, full, minimal or mlp")
+        raise InputError(f"--recompute {q.recompute!r} is not a recompute mode (the names are lower case)",
+                         f"give --recompute {recompute_choices()}")
     if q.schedule not in SCHEDULES:
         raise InputError(f"--schedule {q.schedule!r}", f"give --schedule {', '.join(SCHEDULES)}")
     for flag, val in (("--hsdp", q.hsdp), ("--etp", q.etp), ("--recompute-layers", q.recompute_layers),
@@ -306,6 +308,7 @@ def structural_fixes(model: TransformerConfig, mp: int) -> dict[Rule, str]:
         Rule.HSDP_NO_EP: "--hsdp 0 with --ep > 1",
         Rule.RECOMPUTE_LAYERS_FULL: "--recompute full with --recompute-layers",
         Rule.RECOMPUTE_LAYERS_STAGE: "--recompute-layers at most the layers of a stage",
+        Rule.RECOMPUTE_OP_MODEL: "--recompute selective or full (op: dense Llama-style blocks only)",
         Rule.EDGE_PP: edge,
         Rule.EDGE_VP: edge,
         Rule.EDGE_RANGE: f"--edge-stage-layers in 1..{(model.layers - 1) // 2}",

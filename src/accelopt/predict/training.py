@@ -77,8 +77,20 @@ DTYPE_BYTES = dtypes.bytes_map(("bf16", "fp16", "fp8"))  # training dtypes (acce
 # Megatron-Core --recompute-granularity selective --recompute-modules mlp; NeuronX Distributed's
 # activation_checkpoint_config=(CoreAttention, LlamaMLP) when the NKI flash kernel runs, which bypasses CoreAttention
 # (examples/training/llama/modeling_llama_nxd.py LlamaAttention: nki_flash_attn_func, else self.core_attn).
-RECOMPUTE = {"none": 0, "selective": 1, "full": 2, "minimal": 3, "mlp": 4}
+# op: torchtitan's selective op activation checkpointing (pytorch/torchtitan
+# torchtitan/parallelisms/parallelize_llama.py at 004b3148a92b565ef0ce7a7bcc61e0159c7ec930,
+# _apply_ac_to_transformer_block with selective_ac_option 'op'): in each checkpointed layer the outputs of ops in
+# _save_list (aten.mm, the flash / efficient SDPA kernels, reduce_scatter_tensor) are saved "except every second mm",
+# counted per layer forward; everything else is recomputed (op_recompute_s).
+RECOMPUTE = {"none": 0, "selective": 1, "full": 2, "minimal": 3, "mlp": 4, "op": 5}
 RECOMPUTE_NAMES = {v: k for k, v in RECOMPUTE.items()}
+
+
+def recompute_choices() -> str:
+    """'none, selective, ... or op': the recompute modes, for messages."""
+    names = list(RECOMPUTE)
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
 # Pipeline schedules. 1f1b: one-forward-one-backward, interleaved when vp > 1 (Narayanan et al. 2021 sec. 2.2);
 # zb-h1 / zb-h2: the handcrafted zero-bubble schedules of Qi et al. 2024 ('Zero Bubble Pipeline Parallelism',
 # ICLR 2024, sec. 2), which split the backward into B (input gradient) and W (weight gradient) passes.
@@ -134,7 +146,7 @@ class Layout:
             raise InputError(f"layout zero = {self.zero!r}", "use --zero 0, 1, 2 or 3 (3 = FSDP)")
         if self.recompute not in RECOMPUTE:
             raise InputError(f"layout recompute = {self.recompute!r}",
-                             "use --recompute none, selective, full, minimal or mlp")
+                             f"use --recompute {recompute_choices()}")
         if self.schedule not in SCHEDULES:
             raise InputError(f"layout schedule = {self.schedule!r}", f"use --schedule {', '.join(SCHEDULES)}")
         for f in ("hsdp", "etp", "recompute_layers"):
@@ -332,6 +344,7 @@ class Rule(enum.Enum):
     HSDP_NO_EP = enum.auto()
     RECOMPUTE_LAYERS_FULL = enum.auto()
     RECOMPUTE_LAYERS_STAGE = enum.auto()
+    RECOMPUTE_OP_MODEL = enum.auto()
     EDGE_PP = enum.auto()
     EDGE_VP = enum.auto()
     EDGE_RANGE = enum.auto()
@@ -405,6 +418,10 @@ def structural_problems(setup: Setup, lay: Layouts, n_devices: Arr) -> list[Prob
          "recompute_layers (recompute only N layers per stage) needs recompute = full"),
         (R.RECOMPUTE_LAYERS_STAGE, (lay.recompute_layers > 0) & (lay.recompute_layers > np.ceil(mdl.layers / lay.pp)),
          "recompute_layers cannot exceed the layers of a pipeline stage"),
+        (R.RECOMPUTE_OP_MODEL, (lay.recompute == RECOMPUTE["op"]) & (not op_recompute_models(mdl)),
+         "recompute op (torchtitan's every-second-matmul policy) is modelled for dense Llama-style blocks (separate "
+         "Q, K, V projections, one attention then one MLP): this model has experts, MLA or a parallel block; use "
+         "recompute selective or full"),
         *_edge_problems(setup, lay),
         (R.DP_BATCH, lay.dp > setup.global_batch, f"dp cannot exceed the global batch of {setup.global_batch} "
          "sequences"),
@@ -493,9 +510,11 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # Full recompute of N layers per stage only (Megatron-LM --recompute-method block): a share N / L_s of them.
     rec_frac = np.where(lay.recompute_layers > 0, np.minimum(lay.recompute_layers, ls) / ls, 1.0)
     mlp_layer = lt.dense_mlp_s + frac_moe * (lt.moe_mlp_s - lt.dense_mlp_s)  # the layer's MLP block GEMMs
+    op_s_layer, op_flops_layer = op_recompute_s(mdl, lt, T, tp, setup.flash, dtb, dev)
     recompute_layer = np.where(rc == 2, rec_frac * fwd_layer,
                                np.where(_attn_core_recomputed(rc), lt.attn_core_s,
-                                        np.where(rc == RECOMPUTE["mlp"], mlp_layer, 0.0)))
+                                        np.where(rc == RECOMPUTE["mlp"], mlp_layer,
+                                                 np.where(rc == RECOMPUTE["op"], op_s_layer, 0.0))))
     skip_s, skip_flops = early_stop_skipped(cal.stack, mdl, T, tp, lay.sp, frac_moe, dtb, dev)
     recompute_layer = recompute_layer - np.where(rc == 2, rec_frac * skip_s, 0.0)
     # --- tensor parallel: 4 (+2 with full recompute) all-reduce-equivalents of b s h per layer.
@@ -504,8 +523,11 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     tp_lat_in = np.full_like(tp_lat, links.up_lat)  # the chain's steps inside a domain (comm.tree_allreduce_s)
     # A parallel attention + MLP block all-reduces once per layer forward, not twice (PaLM sec. 2).
     k_ar = float(mdl.tp_allreduces_per_layer)
-    # mlp recompute repeats the MLP's one forward collective pair (all-gather + reduce-scatter, or its all-reduce).
-    n_tp = 2.0 * k_ar + np.where(rc == 2, k_ar * rec_frac, np.where(rc == RECOMPUTE["mlp"], 1.0, 0.0))
+    # mlp recompute repeats the MLP's one forward collective pair (all-gather + reduce-scatter, or its all-reduce);
+    # op recompute the two sequence-parallel all-gathers (reduce_scatter_tensor outputs are saved), or without
+    # sequence parallel the out-projection's all-reduce: one all-reduce-equivalent either way.
+    n_tp = 2.0 * k_ar + np.where(rc == 2, k_ar * rec_frac, np.where(rc == RECOMPUTE["mlp"], 1.0,
+                                                                    np.where(rc == RECOMPUTE["op"], 1.0, 0.0)))
     t_tp_layer = n_tp * comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat, p_in=tp_in, lat_in=tp_lat_in)
     t_rs = comm.reduce_scatter_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)  # one 16-bit sequence-parallel collective
     if cal.stack == DEFAULT_STACK and setup.tp_async:
@@ -636,7 +658,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     rec_flops_dev = np.where(rc == 2, rec_frac * ls * np.where(frac_moe > 0, lt.flops_moe * frac_moe
                                                     + lt.flops_dense * (1 - frac_moe), lt.flops_dense),
                              np.where(_attn_core_recomputed(rc), ls * lt.flops_attn_core,
-                                      np.where(rc == RECOMPUTE["mlp"], ls * _mlp_flops(mdl, T, tp, lt, frac_moe), 0.0)))
+                                      np.where(rc == RECOMPUTE["mlp"], ls * _mlp_flops(mdl, T, tp, lt, frac_moe),
+                                               np.where(rc == RECOMPUTE["op"], ls * op_flops_layer, 0.0))))
     rec_flops_dev = rec_flops_dev - np.where(rc == 2, rec_frac * ls * skip_flops, 0.0)
     hw_flops_step = model_flops_step + rec_flops_dev * m * n
     peak_dtype = float(spec.peak(setup.dtype) or dev.peak_flop_per_s)  # MFU against the training dtype's peak
@@ -775,6 +798,42 @@ def _mlp_recomputed(rc: Arr, t_mlp_fwd: Arr) -> Arr:
     return np.where(rc == RECOMPUTE["mlp"], t_mlp_fwd, 0.0)
 
 
+def _op_recomputed(rc: Arr, t_coll_fwd: Arr) -> Arr:
+    """The forward collectives `--recompute op` re-runs (t_coll_fwd: the two sequence-parallel all-gathers, which are
+    not in torchtitan's _save_list, or the out-projection's all-reduce without sequence parallel), else 0."""
+    return np.where(rc == RECOMPUTE["op"], t_coll_fwd, 0.0)
+
+
+def op_recompute_models(mdl: TransformerConfig) -> bool:
+    """Whether `--recompute op` is modelled for `mdl`: torchtitan's Llama block (separate wq, wk, wv, then wo, then
+    the MLP), dense, standard attention, attention before MLP."""
+    return not mdl.is_moe and mdl.mla is None and not mdl.parallel_block
+
+
+def op_recompute_s(mdl: TransformerConfig, lt: Any, T: Arr, tp: Arr, flash: bool, dtb: float,
+                   dev: Device) -> tuple[Arr, Arr]:
+    """(time, FLOPs) one layer's backward spends redoing forward work under torchtitan's selective op AC.
+
+    The policy (RECOMPUTE comment) counts aten.mm calls per layer forward and saves the odd ones. A Llama block calls
+    wq (1, saved), wk (2), wv (3, saved), SDPA (saved), wo (4), w1 (5, saved), w3 (6), w2 (7, saved): wk, wo and w3
+    are recomputed, [T, h] x [h, k/t], [T, o/t] x [o/t, h] and [T, h] x [h, f/t]. A GELU MLP calls fc1 (5, saved) and
+    fc2 (6): fc2's output feeds only the residual add, which the backward does not need, so the non-reentrant
+    checkpoint stops before it (torch.utils.checkpoint early_stop): wk and wo only. Every elementwise op (norms,
+    RoPE, residual adds, the activation) is recomputed too: the layer's memory-bound time, dense_s less its GEMMs.
+    Without a fused attention kernel (the math SDPA's bmm and softmax are not in _save_list) the attention core is
+    recomputed as well."""
+    h = mdl.hidden
+    t_k, f_k = gemm_s(T, mdl.kv_width_per_device(tp) * mdl.qk_head_dim / (mdl.qk_head_dim + mdl.v_head_dim), h,
+                      dtb, dev)
+    t_o, f_o = gemm_s(T, h, mdl.o_width / tp, dtb, dev)
+    gated = 1.0 if mdl.mlp == "swiglu" else 0.0  # w3 exists in a gated (SwiGLU) MLP only
+    t_3, f_3 = (gated * x for x in gemm_s(T, (mdl.dense_ffn or mdl.ffn) / tp, h, dtb, dev))
+    g_qkv, g_out, g_up, g_down = lt.tp_gemms_s
+    t_ew = lt.dense_s - (g_qkv + g_out + g_up + g_down)  # the layer's elementwise (memory-bound) time
+    core_s, core_flops = (0.0, 0.0) if flash else (lt.attn_core_s, lt.flops_attn_core)
+    return t_k + t_o + t_3 + t_ew + core_s, f_k + f_o + f_3 + core_flops
+
+
 def _tp_overlapped_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, t_coll: Arr) -> Arr:
     """Exposed tensor-parallel time of one layer when each sequence-parallel all-gather / reduce-scatter (t_coll)
     is pipelined with the GEMM it feeds or follows (Transformer Engine userbuffers: AG before QKV and MLP up, RS
@@ -787,7 +846,8 @@ def _tp_overlapped_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: fl
     fwd = sum(np.maximum(0.0, t_coll - eff * g) for g in pairs)
     bwd = sum(np.maximum(0.0, t_coll - eff * 2.0 * g) for g in pairs)
     mlp_fwd = sum(np.maximum(0.0, t_coll - eff * g) for g in (g_up, g_down)) if k_ar >= 2 else fwd
-    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, _mlp_recomputed(rc, mlp_fwd))
+    gathers = sum(np.maximum(0.0, t_coll - eff * g) for g in (g_qkv, g_up))  # op: the two all-gathers again
+    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, _mlp_recomputed(rc, mlp_fwd) + _op_recomputed(rc, gathers))
 
 
 def _tp_async_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, t_rs: Arr, t_ag: Arr) -> Arr:
@@ -810,7 +870,8 @@ def _tp_async_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, 
     cols = (g_qkv, g_up) if k_ar >= 2 else (g_qkv + g_up,)
     fwd = len(cols) * (t_ag + t_rs)
     bwd = len(cols) * t_ag + sum(np.maximum(0.0, t_ag - eff * g) + np.maximum(0.0, t_rs - eff * g) for g in cols)
-    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, _mlp_recomputed(rc, t_ag + t_rs))
+    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, _mlp_recomputed(rc, t_ag + t_rs)
+                                + _op_recomputed(rc, 2.0 * t_ag))
 
 
 def _tp_async_allreduce_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, t_ar: Arr) -> Arr:
@@ -827,7 +888,7 @@ def _tp_async_allreduce_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, ef
     cols = (g_qkv, g_up) if k_ar >= 2 else (g_qkv + g_up,)
     fwd: Arr = len(cols) * t_ar
     bwd = sum(np.maximum(0.0, t_ar - eff * g) for g in cols)
-    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, _mlp_recomputed(rc, t_ar))
+    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, _mlp_recomputed(rc, t_ar) + _op_recomputed(rc, t_ar))
 
 
 def _full(x: Any, like: Arr) -> Arr:
@@ -870,10 +931,12 @@ def explain_terms() -> dict[str, str]:
         "t_recompute_s": "full: one more forward (x N / L_s with --recompute-layers N; stack pytorch-fsdp: less the "
                          "MLP down-projection and its residual add, where torch's non-reentrant checkpoint stops "
                          "early); selective and minimal: the attention core (Korthikanti 2022; MaxText 'minimal' "
-                         "saves no 'context'); mlp: the MLP block's GEMMs (Megatron-Core --recompute-modules mlp)",
+                         "saves no 'context'); mlp: the MLP block's GEMMs (Megatron-Core --recompute-modules mlp); op "
+                         "(torchtitan selective op AC): the even-numbered matmuls wk, wo (and SwiGLU's w3) plus the "
+                         "layer's elementwise ops",
         "t_logits_s": "3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy) on the last stage",
-        "t_tp_comm_s": ("m x L_s x (4 [+2 full, +1 mlp recompute]; half that for parallel attention+MLP blocks) x "
-                        "allreduce(b s h x 2 B over tp); --tp-comm-overlap: each all-gather/reduce-scatter less "
+        "t_tp_comm_s": ("m x L_s x (4 [+2 full, +1 mlp or op recompute]; half that for parallel attention+MLP blocks) "
+                        "x allreduce(b s h x 2 B over tp); --tp-comm-overlap: each all-gather/reduce-scatter less "
                         "overlap_eff x its GEMM (backward: 2x), at least 0; stack megatron without --tp-comm-overlap "
                         "or --no-tp-async: with sequence parallel forward AG + RS per GEMM pair, backward AG exposed, "
                         "the column-parallel re-gather and reduce-scatter less overlap_eff x their GEMM (AG of 1 B in "
@@ -902,7 +965,9 @@ def explain_terms() -> dict[str, str]:
         "mem_grads_bytes": "2 B x stage params (/ dp x cp with ZeRO >= 2)",
         "mem_optimizer_bytes": "12 B x stage params (/ dp x cp with ZeRO >= 1)",
         "mem_activations_bytes": "Korthikanti 2022 eq. 1-2 per layer (minimal: MaxText's saved projection "
-                                 "outputs + layer input) x L_s x min(m, p) in flight (zb-h2: 2p - 1) (+ logits)",
+                                 "outputs + layer input; op: the layer input + torchtitan's saved outputs of the "
+                                 "odd matmuls, the flash kernel and the sequence-parallel reduce-scatters) x L_s x "
+                                 "min(m, p) in flight (zb-h2: 2p - 1) (+ logits)",
         "mem_overhead_bytes": "framework overhead from the calibration file",
     }
 

@@ -190,7 +190,7 @@ _REQUIRED_COLUMNS = ("id", "source", "hardware", "devices", "layers", "hidden", 
                      "global_batch", "tp", "pp", "dp", "recompute")
 # Read by run_query (-> plan --schedule, --recompute-layers) though no bundled row needs them, so the bundled
 # header lacks them: a user's runs file may carry them (check_table must not refuse them).
-_READ_BEYOND_HEADER = ("schedule", "recompute_layers")
+_READ_BEYOND_HEADER = ("schedule",)
 
 
 def _positive_cell(row: dict[str, str], key: str) -> float | None:
