@@ -42,6 +42,7 @@ class SetupOptions:
     p2p_overlap: bool = False
     tp_comm_overlap: bool = False
     tp_async: bool = True
+    ep_a2a_overlap: bool = False
     fp8_params: bool = False
     offload_layers: int = 0
     fp8_saved_inputs: bool = False
@@ -194,6 +195,7 @@ def _setup(opts: SetupOptions) -> Any:
                  edge_stage_layers=opts.edge_stage_layers, p2p_overlap=opts.p2p_overlap,
                  tp_comm_overlap=opts.tp_comm_overlap, fp8_params=opts.fp8_params,
                  offload_layers=opts.offload_layers, tp_async=opts.tp_async, fp8_saved_inputs=opts.fp8_saved_inputs,
+                 ep_a2a_overlap=opts.ep_a2a_overlap,
                  no_dropout=opts.no_dropout, optimizer_state_bytes=opts.optimizer_state_bytes,
                  facility=_facility(opts))
 
@@ -596,6 +598,7 @@ def _flags_text(setup: Any) -> str:
     """', fp8 parameters, 2 layers/stage offloaded, ...': the Setup flags given (the headline names them)."""
     words = [f"edge stages of {setup.edge_stage_layers} layers" if setup.edge_stage_layers is not None else "",
              "p2p overlap" if setup.p2p_overlap else "", "tp comm overlap" if setup.tp_comm_overlap else "",
+             "expert all-to-all overlap" if setup.ep_a2a_overlap else "",
              "" if setup.tp_async else "synchronous tp collectives",
              "fp8 parameters" if setup.fp8_params else "",
              f"{setup.offload_layers} layers/stage offloaded" if setup.offload_layers else "",
@@ -726,6 +729,12 @@ TP_OVERLAP_HELP = ("pipeline the tensor-parallel all-gathers / reduce-scatters w
                    "--tp > 1); off: the forward's collectives and the backward's output-gradient gathers are on "
                    "the critical path (megatron stack: the backward's other gathers and reduce-scatters hide behind "
                    "their GEMMs)")
+EP_A2A_OVERLAP_HELP = ("mixture of experts with --ep > 1: overlap each micro-batch's expert dispatch/combine "
+                       "all-to-alls with another micro-batch's attention or expert-MLP compute in the 1F1B steady "
+                       "state (Megatron-Core --overlap-moe-expert-parallel-comm, Megatron-Bridge "
+                       "overlap_moe_expert_parallel_comm / moe_a2a_overlap; with --pp > 1 it needs --vp > 1); hidden "
+                       "only up to that compute, never in the warmup passes; off: every all-to-all on the critical "
+                       "path")
 TP_ASYNC_HELP = ("the megatron stack's backward tensor-parallel collectives all on the critical path, "
                  "as in Megatron-LM before its asynchronous tensor-parallel all-reduce (Narayanan et al. 2021) and "
                  "in Megatron-DeepSpeed (BLOOM, MT-NLG); default: each column-parallel layer's input-gradient "
@@ -804,6 +813,7 @@ def _explain(opts: ExplainOptions) -> None:
                                      flash=opts.setup.flash, edge_stage_layers=opts.setup.edge_stage_layers,
                                      p2p_overlap=opts.setup.p2p_overlap,
                                      tp_comm_overlap=opts.setup.tp_comm_overlap, tp_async=opts.setup.tp_async,
+                                     ep_a2a_overlap=opts.setup.ep_a2a_overlap,
                                      fp8_params=opts.setup.fp8_params, offload_layers=opts.setup.offload_layers,
                                      fp8_saved_inputs=opts.setup.fp8_saved_inputs, no_dropout=opts.setup.no_dropout,
                                      optimizer_state_bytes=opts.setup.optimizer_state_bytes,
@@ -913,6 +923,7 @@ def register(app: typer.Typer) -> None:
         p2p_overlap: bool = typer.Option(False, "--p2p-overlap", help=P2P_OVERLAP_HELP),
         tp_comm_overlap: bool = typer.Option(False, "--tp-comm-overlap", help=TP_OVERLAP_HELP),
         no_tp_async: bool = typer.Option(False, "--no-tp-async", help=TP_ASYNC_HELP),
+        ep_a2a_overlap: bool = typer.Option(False, "--ep-a2a-overlap", help=EP_A2A_OVERLAP_HELP),
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
@@ -947,6 +958,7 @@ def register(app: typer.Typer) -> None:
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_async=not no_tp_async, fp8_params=fp8_params,
+                               ep_a2a_overlap=ep_a2a_overlap,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
                                no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,
                                pue=pue, grid_kg_co2_per_kwh=grid,
@@ -1003,6 +1015,7 @@ def register(app: typer.Typer) -> None:
         p2p_overlap: bool = typer.Option(False, "--p2p-overlap", help=P2P_OVERLAP_HELP),
         tp_comm_overlap: bool = typer.Option(False, "--tp-comm-overlap", help=TP_OVERLAP_HELP),
         no_tp_async: bool = typer.Option(False, "--no-tp-async", help=TP_ASYNC_HELP),
+        ep_a2a_overlap: bool = typer.Option(False, "--ep-a2a-overlap", help=EP_A2A_OVERLAP_HELP),
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
@@ -1024,6 +1037,7 @@ def register(app: typer.Typer) -> None:
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_async=not no_tp_async, fp8_params=fp8_params,
+                               ep_a2a_overlap=ep_a2a_overlap,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
                                no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,
                                pue=pue, grid_kg_co2_per_kwh=grid,

@@ -101,6 +101,8 @@ class LayoutQuery(LayoutFlags):
     """Tensor-parallel collectives pipelined with their GEMMs (Setup.tp_comm_overlap)."""
     tp_async: bool = True
     """Megatron-LM's asynchronous backward tensor-parallel collectives (Setup.tp_async; off: --no-tp-async)."""
+    ep_a2a_overlap: bool = False
+    """Expert all-to-alls overlapped with another micro-batch's compute (Setup.ep_a2a_overlap)."""
     fp8_params: bool = False
     """GEMM weights kept in FP8 (Setup.fp8_params)."""
     offload_layers: int = 0
@@ -275,6 +277,10 @@ def ignored_overlap_notes(q: LayoutQuery) -> list[str]:
     if q.tp_comm_overlap and not (q.sp and q.tp > 1):
         notes.append("--tp-comm-overlap has no effect here: it pipelines sequence-parallel collectives (needs --tp > 1 "
                      "without --no-sp)")
+    if q.ep_a2a_overlap and not (q.ep > 1 and q.schedule == "1f1b" and (q.pp == 1 or q.vp > 1)):
+        notes.append("--ep-a2a-overlap has no effect here: it overlaps the expert all-to-alls of one micro-batch with "
+                     "another's compute in the 1F1B schedule (needs --ep > 1, --schedule 1f1b and, with --pp > 1, "
+                     "--vp > 1, as Megatron-Core's --overlap-moe-expert-parallel-comm)")
     if not q.tp_async and (q.tp == 1 or q.stack != DEFAULT_STACK or (q.tp_comm_overlap and q.sp)):
         notes.append("--no-tp-async has no effect here: it exposes the megatron stack's asynchronous backward tensor-"
                      "parallel collectives (needs --tp > 1, --stack megatron, and no --tp-comm-overlap, which "
@@ -337,7 +343,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     setup = Setup(model=q.model, seq_len=seq_len, global_batch=batch, tokens=q.tokens, dtype=q.dtype,
                   flash=q.flash, edge_stage_layers=q.edge_stage_layers, p2p_overlap=q.p2p_overlap,
                   tp_comm_overlap=q.tp_comm_overlap, fp8_params=q.fp8_params, offload_layers=q.offload_layers,
-                  tp_async=q.tp_async, fp8_saved_inputs=q.fp8_saved_inputs, no_dropout=q.no_dropout,
+                  tp_async=q.tp_async, ep_a2a_overlap=q.ep_a2a_overlap, fp8_saved_inputs=q.fp8_saved_inputs,
+                  no_dropout=q.no_dropout,
                   optimizer_state_bytes=q.optimizer_state_bytes, facility=q.facility)
     spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)

@@ -36,7 +36,9 @@ does 2 all-to-alls of the routed tokens per MoE layer forward and 2 backward (Le
 a group spanning etp x ep ranks (Megatron-Core's expert grid; etp = tp unless given).
 Overlap model: exposed = max(0, t_comm - overlap_eff x t_overlappable_compute); with Setup.p2p_overlap (interleaved
 schedule) each pipeline send overlaps one chunk's compute, with Setup.tp_comm_overlap each tensor-parallel
-all-gather / reduce-scatter overlaps the GEMM it feeds or follows.
+all-gather / reduce-scatter overlaps the GEMM it feeds or follows, with Setup.ep_a2a_overlap the expert all-to-alls
+of one micro-batch overlap the other micro-batch's compute in each steady-state 1F1B forward/backward pair
+(ep_a2a_exposed_s).
 """
 
 from __future__ import annotations
@@ -242,6 +244,12 @@ class Setup:
     Off: every tensor-parallel collective is on the critical path, except on the megatron stack with tp_async, where
     the column-parallel layers' backward collectives hide behind their GEMMs (_tp_async_layer_s,
     _tp_async_allreduce_layer_s)."""
+    ep_a2a_overlap: bool = False
+    """Megatron-Core's expert-parallel all-to-all overlap (--overlap-moe-expert-parallel-comm; Megatron-Bridge
+    CommOverlapConfig.overlap_moe_expert_parallel_comm, its perf recipes' moe_a2a_overlap): each steady-state 1F1B
+    step runs one micro-batch's forward and another's backward layer by layer, the dispatch/combine all-to-alls of
+    each on a communication stream beside the other's attention or expert-MLP compute (ep_a2a_exposed_s). Needs
+    ep > 1, the 1f1b schedule and, with pp > 1, the interleaved one (vp > 1); otherwise it has no effect."""
     fp8_params: bool = False
     """GEMM weights kept in FP8 between steps, their fp32 master copy in the optimizer state (Megatron-LM
     --fp8-param-gather, Transformer Engine fp8_model_init; Megatron-Bridge's FP8 current-scaling and MXFP8 recipes set
@@ -558,8 +566,16 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # MoE parallel folding; etp = tp by default, as before). A group wider than the scale-up domain keeps its
     # domain peers' share on the scale-up link (comm.alltoall_split_s): domain // etp ep ranks per domain.
     ep_in = np.clip(links.domain // np.maximum(etp, 1), 1, ep)
-    t_ep_layer = frac_moe * 4.0 * comm.alltoall_split_s(T * mdl.top_k * mdl.hidden * act_b / tp, ep, ep_in, links,
-                                                        etp)
+    t_a2a = comm.alltoall_split_s(T * mdl.top_k * mdl.hidden * act_b / tp, ep, ep_in, links, etp)  # one all-to-all
+    t_ep_raw_layer = frac_moe * 4.0 * t_a2a
+    t_ep_layer = t_ep_raw_layer
+    if setup.ep_a2a_overlap:
+        # Attention block forward (projections, core, elementwise) and the expert MLP forward of one MoE layer.
+        attn_f = lt.dense_s - lt.dense_mlp_s + lt.attn_core_s
+        paired = a2a_paired_share(m, pp, vp)
+        paired_layer = frac_moe * ep_a2a_exposed_s(t_a2a, attn_f, lt.moe_mlp_s, cal.overlap_eff)
+        on = (ep > 1) & (lay.schedule == SCHEDULES["1f1b"]) & ((pp == 1) | (vp > 1))
+        t_ep_layer = np.where(on, (1.0 - paired) * t_ep_raw_layer + paired * paired_layer, t_ep_raw_layer)
     t_logit_f, _ = logits_forward(mdl, T, tp, dtb, dev)
     t_logits_last = 3.0 * t_logit_f
     logits_on = np.ones_like(T)
@@ -677,7 +693,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         "devices": n, "layers_per_stage": ls,
         "t_fwd_s": m * t_fwd, "t_bwd_s": m * t_bwd, "t_recompute_s": m * t_rec, "t_logits_s": m * t_logits,
         "t_tp_comm_s": m * t_tp, "t_cp_comm_s": m * t_cp,
-        "t_cp_comm_raw_s": m * ls * t_cp_raw, "t_ep_comm_s": m * t_ep, "t_pp_p2p_s": m * t_p2p,
+        "t_cp_comm_raw_s": m * ls * t_cp_raw, "t_ep_comm_s": m * t_ep,
+        "t_ep_comm_raw_s": m * ls * t_ep_raw_layer, "t_pp_p2p_s": m * t_p2p,
         "t_zero3_comm_s": m * t_z3, "t_dp_comm_raw_s": t_dp_raw, "t_dp_comm_s": t_dp,
         "t_zero3_comm_raw_s": np.where(z3, m * t_z3_raw, 0.0), "t_fsdp_latency_s": m * t_fsdp_lat,
         "t_microbatch_s": t_mb, "t_bubble_s": bubble, "t_optimizer_s": t_opt, "step_time_s": step,
@@ -704,6 +721,34 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     }
     return Prediction(terms=terms, feasible=mem.total <= spec.memory_bytes,
                       assumed=links.used_by(int(n.max())) if len(n) else [], measured=links.measured)
+
+
+def a2a_paired_share(m: Arr, pp: Arr, vp: Arr) -> Arr:
+    """Share of a pipeline stage's chunk forwards (and backwards) that run paired in a steady-state 1F1B step under
+    Megatron-Core's expert all-to-all overlap: m x vp chunk passes per stage, less the warmup ones, which run alone.
+    Warmup of the first stage (the most): (pp - 1) x 2 + (vp - 1) x pp + 1 with the overlap on (Megatron-Core
+    pipeline_parallel/schedules.py, interleaved 1F1B: (pp - rank - 1) x 2 + (chunks - 1) x the micro-batch group
+    of pp, + 1 for overlap_moe_expert_parallel_comm); without pipelining the first forward runs alone and the rest pair
+    with the previous micro-batch's backward (combined_1f1b_schedule_for_no_pipelining): 1, the same formula at
+    pp = vp = 1."""
+    passes = m * vp
+    warmup = np.minimum(passes, 2.0 * (pp - 1.0) + (vp - 1.0) * pp + 1.0)
+    return (passes - warmup) / passes
+
+
+def ep_a2a_exposed_s(t_a2a: Arr, attn_f: Arr, mlp_f: Arr, eff: float) -> Arr:
+    """Exposed all-to-all time of one MoE layer's forward of one micro-batch paired with its backward of another,
+    each of the 4 all-to-alls (dispatch and combine, forward and backward) taking t_a2a. Megatron-Core's layer
+    schedule (NVIDIA/Megatron-LM megatron/core/models/common/model_chunk_schedule_plan.py @ d428de4,
+    TransformerLayerSchedulePlan.run):
+        comm stream: combine_bwd            | dispatch_fwd -> dispatch_bwd  | combine_fwd
+        comp stream: attn_fwd -> post_attn  | mlp_bwd -> mlp_bwd_dw -> mlp_fwd | post_attn_bwd -> attn_bwd
+    so the backward's combine hides behind the other micro-batch's attention forward (attn_f), both dispatches behind
+    the expert MLP's backward and forward (3 mlp_f: backward = 2 x forward), the forward's combine behind the attention
+    backward (2 attn_f); each only up to that compute (exposed = max(0, comm - overlap_eff x compute), the module's
+    overlap model)."""
+    return (np.maximum(0.0, t_a2a - eff * attn_f) + np.maximum(0.0, 2.0 * t_a2a - eff * 3.0 * mlp_f)
+            + np.maximum(0.0, t_a2a - eff * 2.0 * attn_f))
 
 
 FSDP_STACK = "pytorch-fsdp"
@@ -944,7 +989,12 @@ def explain_terms() -> dict[str, str]:
                         "less overlap_eff x their weight-gradient GEMM"),
         "t_cp_comm_s": "m x L_s x 3 (cp-1) max(0, p2p(K,V block) - overlap_eff x t_core / cp)",
         "t_ep_comm_s": "m x L_s x frac_moe x 4 x alltoall(b s top_k h x 2 B / t over ep; link of etp x ep ranks; "
-                       "wider than the domain: max(domain peers' share / scale-up, the rest / scale-out))",
+                       "wider than the domain: max(domain peers' share / scale-up, the rest / scale-out)); "
+                       "--ep-a2a-overlap: in a share (m v - warmup) / (m v) of the passes (warmup (p-1) x 2 + (v-1) "
+                       "p + 1), a forward/backward pair exposes per MoE layer max(0, a - eff x attn_fwd) + max(0, 2a "
+                       "- eff x 3 mlp_fwd) + max(0, a - eff x 2 attn_fwd), a = one all-to-all",
+        "t_ep_comm_raw_s": "m x L_s x frac_moe x 4 x alltoall(...): the expert all-to-all traffic before any overlap "
+                           "(hidden = this - t_ep_comm_s)",
         "t_pp_p2p_s": "m x 2 v x (latency + b s h x 2 B / t / BW [+ all-gather of b s h over tp without sequence "
                       "parallel]); --p2p-overlap with v > 1: each send less "
                       "overlap_eff x one chunk's forward (backward) compute, at least 0",

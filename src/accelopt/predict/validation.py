@@ -287,6 +287,7 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None) -> Lay
                            edge_stage_layers=_i(row, "edge_layers", 0, low=0) or None,
                            p2p_overlap=_flag(row, "p2p_overlap"),
                            tp_comm_overlap=_flag(row, "tp_overlap"), tp_async=not _flag(row, "no_tp_async"),
+                           ep_a2a_overlap=_flag(row, "ep_a2a_overlap"),
                            fp8_params=_flag(row, "fp8_params"), offload_layers=_i(row, "offload_layers", 0, low=0),
                            fp8_saved_inputs=_flag(row, "fp8_saved_inputs"), no_dropout=_flag(row, "no_dropout"),
                            optimizer_state_bytes=_positive_cell(row, "optimizer_state_bytes") or 12.0,
