@@ -145,6 +145,8 @@ def read_quantity(text: str) -> tuple[float | None, str]:
         return value * _BYTES[u], "B"
     if u in _WH:
         return value * _WH[u], "J"
+    if u in ("samples/s", "inferences/s", "inferences/J"):  # a rate of a count: never prefixed (19,002 samples/s)
+        return value, u
     for base in ("FLOP/s", "OP/s", "B/s", "tok/s", "FLOP/B", "OP/B", "FLOP/J", "FLOP/USD", "TOPS/W", "cycles",
                  "kg CO2e", "device-h", "FLOP", "OP", "Hz", "J", "W", "V", "nm"):
         if u.endswith(base) and u[: -len(base)] in _PREFIX:
@@ -189,7 +191,7 @@ KEY_FIGURE_PATHS: dict[str, dict[str, str]] = {
               "ridge point": "ridge_flop_per_byte"},
     "profile": {"step time (median)": "step_time.median", "achieved": "achieved_flop_per_s",
                 "MFU vs catalog peak": "mfu_catalog", "peak memory": "memory.peak_bytes",
-                "samples/s": "samples_per_s"},
+                "throughput": "samples_per_s"},
     "plan": {"layouts evaluated": "candidates", "step time": "best.0.step_time_s", "MFU": "best.0.mfu",
              "memory per device": "best.0.mem_total_bytes", "time to train": "best.0.train_time_s",
              "cost": "best.0.cost_usd", "energy": "best.0.energy_j", "devices": "best.0.devices"},

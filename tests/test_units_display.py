@@ -59,3 +59,34 @@ def test_fmt_pct_keeps_small_fractions_visible(fraction: float | None, want: str
 ])
 def test_fmt_usd_small_and_negative(usd: float, want: str) -> None:
     assert units.fmt_usd(usd) == want
+
+
+@pytest.mark.parametrize(("value", "want"), [
+    (19002.4, "19,002"), (12.0, "12"), (2.5, "2.5"), (123.456, "123.5"), (0.01234, "0.01234"),
+    (1.2e-5, "1.2e-05"),  # cli/plan.py's fmt_num printed 1.20e-05 here: three digits where every other table has four
+    (1e18, "1e+18"),  # fmt_num printed 1,000,000,000,000,000,000
+    (2.048615488472e30, "2.049e+30"),  # fmt_num printed 31 digits, the last 15 of them float noise
+    (None, "n/a"), (float("nan"), "n/a"),
+])
+def test_fmt_count_is_the_one_count_format(value: float | None, want: str) -> None:
+    assert units.fmt_count(value) == want
+    if value is not None and value == value:
+        assert units.fmt_quantity(value, "count") == want  # JSON, HTML and console print a count alike
+
+
+def test_plan_prints_counts_with_the_units_formatter() -> None:
+    """cli/plan.py had its own fmt_num, which disagreed with units' count format below 1e-4 and from 1e18 up."""
+    from accelopt.cli import plan
+
+    assert plan.fmt_num is units.fmt_count
+
+
+@pytest.mark.parametrize(("value", "unit", "want"), [
+    (19002.4, "samples/s", "19,002 samples/s"),  # a rate of a count: the count's text, then the rate
+    (87.5, "inferences/s", "87.5 inferences/s"),
+    (0.0123, "inferences/J", "0.0123 inferences/J"),
+    (332.0, "mW", "332 mW"), (16.5, "ms", "16.5 ms"), (5.0, "MB", "5 MB"),
+])
+def test_rates_and_published_units_print_with_their_unit(value: float, unit: str, want: str) -> None:
+    assert units.fmt_quantity(value, unit) == want
+    assert units.axis_scale([value], unit) == (1.0, unit)  # never 'ksamples/s' on an axis

@@ -253,9 +253,15 @@ def parse_duration_s(text: str, what: str = "duration") -> float:
 # ---------------------------------------------------------------- units carried by result fields
 # A result field declares its unit once (`x_s: float = unit("s")`); JSON schemas, HTML tables and plot axes
 # read it from there, never from the field's name. The names below are the display units `fmt_quantity` knows.
+COUNT_RATES = ("samples/s", "inferences/s", "inferences/J")
+"""Rates of a count (samples per second, inferences per joule): the count's text (`fmt_count`) then the unit,
+'19,002 samples/s'. Not 'count' (a rate is not a count) and not 'Hz' (19 kHz of samples reads as a frequency)."""
+PUBLISHED_UNITS = ("mW", "ms", "MB", "GMAC")
+"""Units of figures kept as a paper printed them (JSSC 2017 Table V: power in mW, MB = 1e6 bytes, G = 1e9 MACs):
+declared as such, never as a bare 'count'; new results are SI (W, s, B, OP)."""
 UNIT_NAMES = ("s", "B", "B/s", "FLOP", "FLOP/s", "FLOP/B", "FLOP/J", "FLOP/USD", "OP", "OP/s", "OP/B", "J", "W",
               "USD", "USD/h", "fraction", "count", "cycles", "tok/s", "Hz", "kg CO2e", "TOPS/W", "V", "nm", "x",
-              "device-h", "")
+              "device-h", *COUNT_RATES, *PUBLISHED_UNITS, "")
 
 
 def unit(name: str, doc: str = "", **field_kw: Any) -> Any:
@@ -291,9 +297,10 @@ def fmt_quantity(value: float | None, unit_name: str) -> str:
                   "OP": lambda v: _si(v, "OP"), "tok/s": lambda v: _si(v, "tok/s")}
     if unit_name in formatters:
         return formatters[unit_name](value)
-    if unit_name in ("count", "cycles", ""):
-        text = _count_text(value)
-        return text if unit_name != "cycles" else f"{text} cycles"
+    if unit_name in ("count", ""):
+        return fmt_count(value)
+    if unit_name == "cycles" or unit_name in COUNT_RATES:
+        return f"{fmt_count(value)} {unit_name}"
     if unit_name == "x":
         return f"{value:.3g}x"
     if unit_name == "USD/h":
@@ -301,9 +308,13 @@ def fmt_quantity(value: float | None, unit_name: str) -> str:
     return f"{value:.4g} {unit_name}"
 
 
-def _count_text(value: float) -> str:
-    """A count, or a rate of counts (samples/s): whole with thousands separators from 1,000 up (19,002: '.4g' printed
-    1.9e+04, a figure to decode), four significant digits below (2.5, 0.0123); scientific past 1e18."""
+def fmt_count(value: float | None) -> str:
+    """A count, or a rate of counts (samples/s), the one way every table prints it: whole with thousands separators
+    from 1,000 up (19,002: '.4g' printed 1.9e+04, a figure to decode), four significant digits below (2.5, 0.0123,
+    1.2e-05); scientific past 1e18 (1e+30, not 31 digits of which the last 15 are float noise); 'n/a' for None
+    or NaN."""
+    if value is None or value != value:
+        return "n/a"
     if abs(value) < 1e18 and (float(value).is_integer() or abs(value) >= 1000):
         return f"{value:,.0f}"
     return f"{value:.4g}"
@@ -337,7 +348,7 @@ def axis_scale(values: list[float | None], unit_name: str) -> tuple[float, str]:
         table = _ENERGY_AXIS
     elif unit_name == "B":
         table = _BYTE_AXIS
-    elif unit_name in ("count", "cycles", "fraction", "x", "USD", ""):
+    elif unit_name in ("count", "cycles", "fraction", "x", "USD", "", *COUNT_RATES, *PUBLISHED_UNITS):
         return (100.0, "%") if unit_name == "fraction" else (1.0, unit_name)
     else:
         table = tuple((s, p + unit_name) for s, p in (*_SI_PREFIXES, (1.0, ""), (1e-3, "m"), (1e-6, "µ")))

@@ -78,7 +78,7 @@ def _probe(r: Any) -> list[KeyFigure]:
 
 def _profile(r: Any) -> list[KeyFigure]:
     est = r.energy.is_estimate
-    return [_f("step time (median)", r.step_time, "median"), _f("samples/s", r, "samples_per_s"),
+    return [_f("step time (median)", r.step_time, "median"), _f("throughput", r, "samples_per_s"),
             _f("achieved", r, "achieved_flop_per_s"), _f("MFU vs catalog peak", r, "mfu_catalog"),
             _f("MFU vs probed peak", r, "mfu_probed"), _f("peak memory", r.memory, "peak_bytes"),
             _f("energy per step", r.energy, "energy_per_step_j", est)]

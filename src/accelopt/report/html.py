@@ -154,7 +154,7 @@ def _profile_tables(r: Any) -> list[Table]:
         t.rows.append([f"  {phase}", q(x, "median"), q(x, "p10"), q(x, "p90")])
     w = Table("work and utilization", ["", "value"])
     w.rows += [["FLOPs per step", q(r, "flops_per_step")], ["achieved", q(r, "achieved_flop_per_s")],
-               ["samples/s", q(r, "samples_per_s")],
+               ["throughput", q(r, "samples_per_s")],
                [f"MFU vs catalog peak ({r.catalog_name or 'n/a'})", q(r, "mfu_catalog")],
                [f"MFU vs probed peak ({r.probed_name or 'n/a'})", q(r, "mfu_probed")]]
     from accelopt.report.profile_view import unmodeled_flops_note
@@ -425,7 +425,7 @@ def _compare_tables(r: Any) -> list[Table]:
 def _optimize_tables(r: Any) -> list[Table]:
     unit = "points" if r.quality_tolerance_unit == "points" else "% of baseline"
     t = Table(f"optimize — {r.name}, {r.mode}, {r.dtype}, {r.device}, batch {r.batch_size}",
-              ["variant", "Pareto", "p50", "p99", "speed-up", "rounds", "gain up to (profile)", "samples/s",
+              ["variant", "Pareto", "p50", "p99", "speed-up", "rounds", "gain up to (profile)", "throughput",
                "memory", "energy/step", "size", r.metric, "worse by", "max |diff|", "top-1 agree", "setup"])
     skipped = Table("not measured", ["variant", "status", "why"])
     for v in r.variants:

@@ -15,8 +15,8 @@ from typing import Any
 def infer_tables(r: Any) -> list[Any]:
     from accelopt.report.html import Table, q
 
-    heads = ["device", "runs", "batch", "latency", "inf/s", "memory", "fits", "J/inf", "inf/J", "W", "$/M inf",
-             "weights streamed", "host ops"]
+    heads = ["device", "runs", "batch", "latency", "throughput", "memory", "fits", "J/inf", "efficiency", "W",
+             "$/M inf", "weights streamed", "host ops"]
     note = (f"latency budget {q(r, 'latency_budget_s')} at batch 1: meet it, best first by {r.objective}: "
             f"{', '.join(r.ranked) or 'none'}" if r.latency_budget_s is not None else
             f"ranked by {r.objective} at the smallest batch: {', '.join(r.ranked)}")
