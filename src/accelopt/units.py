@@ -259,9 +259,9 @@ COUNT_RATES = ("samples/s", "inferences/s", "inferences/J")
 PUBLISHED_UNITS = ("mW", "ms", "MB", "GMAC")
 """Units of figures kept as a paper printed them (JSSC 2017 Table V: power in mW, MB = 1e6 bytes, G = 1e9 MACs):
 declared as such, never as a bare 'count'; new results are SI (W, s, B, OP)."""
-UNIT_NAMES = ("s", "B", "B/s", "FLOP", "FLOP/s", "FLOP/B", "FLOP/J", "FLOP/USD", "OP", "OP/s", "OP/B", "J", "W",
-              "USD", "USD/h", "fraction", "count", "cycles", "tok/s", "Hz", "kg CO2e", "TOPS/W", "V", "nm", "x",
-              "device-h", *COUNT_RATES, *PUBLISHED_UNITS, "")
+UNIT_NAMES = ("s", "B", "B/s", "B/param", "FLOP", "FLOP/s", "FLOP/B", "FLOP/J", "FLOP/USD", "OP", "OP/s", "OP/B",
+              "MAC/B", "J", "W", "USD", "USD/h", "fraction", "count", "cycles", "tok/s", "Hz", "kg CO2e", "TOPS/W", "V",
+              "nm", "x", "device-h", *COUNT_RATES, *PUBLISHED_UNITS, "")
 
 
 def unit(name: str, doc: str = "", **field_kw: Any) -> Any:
