@@ -90,3 +90,16 @@ def test_plan_prints_counts_with_the_units_formatter() -> None:
 def test_rates_and_published_units_print_with_their_unit(value: float, unit: str, want: str) -> None:
     assert units.fmt_quantity(value, unit) == want
     assert units.axis_scale([value], unit) == (1.0, unit)  # never 'ksamples/s' on an axis
+
+
+@pytest.mark.parametrize(("fmt", "value", "want"), [
+    # plan explain --model llama3-405b --devices 16384 --tp 8 --pp 16 --tokens 1e18 printed these three
+    (units.fmt_usd, 1.5873774e13, "$15.9T"),  # was $15873774M
+    (units.fmt_usd, 2.5e9, "$2.5B"),
+    (units.fmt_usd, -2.5e9, "-$2.5B"),
+    (units.fmt_joules, 5582059 * 3.6e12, "5,582,059 GWh"),  # was 5582059 GWh
+    (units.fmt_seconds, 44387 * 365.25 * 86400, "44,387 years"),  # was 44387 years
+    (units.fmt_seconds, 0.99996, "1000 ms"),  # below 10,000: no separator (as before)
+])
+def test_huge_values_past_the_largest_prefix_are_readable(fmt: object, value: float, want: str) -> None:
+    assert fmt(value) == want  # type: ignore[operator]

@@ -42,9 +42,12 @@ _BINARY_PREFIXES: list[tuple[float, str]] = [(TiB, "Ti"), (GiB, "Gi"), (MiB, "Mi
 
 
 def _g(value: float, digits: int = 3) -> str:
-    """`digits` significant digits without scientific notation for values >= 1 (999.7 -> '1000', not '1e+03')."""
+    """`digits` significant digits without scientific notation for values >= 1 (999.7 -> '1000', not '1e+03'); whole
+    with thousands separators from 10,000 up, past the largest prefix (44,387 years, not 44387 years)."""
     text = f"{value:.{digits}g}"
-    return f"{value:.0f}" if "e" in text and abs(value) >= 1 else text
+    if "e" in text and abs(value) >= 1:
+        return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.0f}"
+    return text
 
 
 def _si(value: float, unit: str, digits: int = 3,
@@ -118,11 +121,14 @@ def fmt_watts(power_w: float) -> str:
 
 
 def fmt_usd(usd: float) -> str:
-    """$1.23k, $4.5M; the sign before the dollar (-$0.5); under a cent, two significant digits in fixed point
-    ($0.000012, not $1.2e-05)."""
+    """$1.23k, $4.5M, $15.9T (B = 1e9, T = 1e12 dollars: a 44,000-year run cost $15873774M); the sign before the
+    dollar (-$0.5); under a cent, two significant digits in fixed point ($0.000012, not $1.2e-05)."""
     if usd is None or (isinstance(usd, float) and math.isnan(usd)):
         return "n/a"
     sign, usd = ("-", -usd) if usd < 0 else ("", usd)
+    for scale, prefix in ((1e12, "T"), (1e9, "B")):
+        if usd >= scale:
+            return f"{sign}${_g(usd / scale)}{prefix}"
     if usd >= 1e6:
         return f"{sign}${_g(usd / 1e6)}M"
     if usd >= 1e3:
