@@ -42,10 +42,12 @@ def _figures(run: RunRecord) -> list[Any]:
 
 
 def _summary(run: RunRecord, n: int = 3) -> str:
-    from accelopt.report.figures import fmt
+    from accelopt.report.figures import fmt, typed, unreadable_note
 
     try:
         figs = [f for f in _figures(run) if f.value is not None][:n]
+        if not figs and typed(run.command, run.result) is None:  # another version's: say so, not a blank cell
+            return f"n/a ({unreadable_note(run.result, run.command)})"
     except InputError as e:  # listed all the same, with a warning
         typer.echo(f"warning: {printable(e.problem)}", err=True)
         return "n/a (result unreadable)"
@@ -121,7 +123,7 @@ def _show(run_id: str, as_json: bool, html: Path | None) -> None:
     if not figures:  # an empty table would say nothing about why
         from accelopt.report.figures import other_version, typed
 
-        why = (other_version(run.result) if typed(run.command, run.result) is None
+        why = (other_version(run.result, run.command) if typed(run.command, run.result) is None
                else f"the {run.command} result holds no key figures")
         con.print(plain(f"{why}; only its JSON is shown: accelopt history show {run.id} --json"))
         return

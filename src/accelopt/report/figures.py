@@ -48,14 +48,42 @@ def typed(kind: str, result: Any) -> Any:
         return None
 
 
-def other_version(document: Any) -> str:
-    """Why a stored result (`typed` gave None) has no figures: written by another version of accelopt, or
-    before result schemas. Plain text: the console prints it, the page escapes it."""
+def other_version(document: Any, kind: str | None = None) -> str:
+    """Why a stored result (`typed` gave None) has no figures: written by another version of accelopt (newer or
+    older than this one, when `kind` is given), before result schemas, or a result of another command filed under
+    `kind`. Plain text: the console prints it, the page escapes it."""
     name = document.get("schema") if isinstance(document, dict) else None
     if not isinstance(name, str):
         return "This result predates accelopt's versioned result schemas (or is not shaped like its kind's)"
     version = document.get("schema_version") if isinstance(document, dict) else None
-    return f"This result was written by another version of accelopt (schema {name} version {version})"
+    from accelopt.report import schema
+
+    if kind in schema.CLASSES and name != schema.schema_name(kind):
+        return (f"This run's result is schema {name}, not a {kind} result ({schema.schema_name(kind)}): the "
+                "record was filed under the wrong command")
+    text = f"This result was written by another version of accelopt (schema {name} version {version})"
+    if kind not in schema.CLASSES:
+        return text
+    current = schema.result_class(kind)[1]
+    if isinstance(version, int) and not isinstance(version, bool) and version > current:
+        return (f"{text}, a newer one: this accelopt reads {kind} results up to version {current}; upgrade "
+                "accelopt to read it")
+    return f"{text}; this accelopt reads {kind} version {current}"
+
+
+def unreadable_note(document: Any, kind: str) -> str:
+    """A few words for a listing: why a stored result shows no figures ('schema version 99, newer')."""
+    from accelopt.report import schema
+
+    name = document.get("schema") if isinstance(document, dict) else None
+    version = document.get("schema_version") if isinstance(document, dict) else None
+    if not isinstance(name, str):
+        return "from before versioned results"
+    if kind in schema.CLASSES and name != schema.schema_name(kind):
+        return f"a {name.removeprefix('accelopt.')} result"
+    newer = (kind in schema.CLASSES and isinstance(version, int) and not isinstance(version, bool)
+             and version > schema.result_class(kind)[1])
+    return f"schema version {version}, {'newer' if newer else 'older'}"
 
 
 def _f(label: str, obj: Any, name: str, estimate: bool = False) -> KeyFigure:

@@ -528,7 +528,7 @@ def render_html(kind: str, result: Any, *, title: str, argv: list[str], run: dic
     obj = typed(kind, result)
     parts = [f"<h1>{html.escape(title)}</h1>"]
     if obj is None:
-        why = html.escape(other_version(document), quote=False)  # element text: "accelopt's" stays readable
+        why = html.escape(other_version(document, kind), quote=False)  # element text: "accelopt's" stays readable
         parts.append(f'<div class="banner">{why}; only its JSON is shown. Re-run the command for the full page.</div>')
     if is_estimate(kind, obj):
         parts.append(f'<div class="banner">{EST} The figures on this page labelled estimate are predictions of a '

@@ -24,6 +24,7 @@ import functools
 import itertools
 import math
 import re
+import sys
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -130,6 +131,9 @@ def dump(kind: str, result: Any) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- load
+_FLOAT_MAX_INT = int(sys.float_info.max)  # a JSON integer past it has no float (10**400 in a hand-edited record)
+
+
 def load(kind: str, document: Any) -> Any:
     """The typed result back from its JSON document; OtherVersionError if it is of another schema or version,
     SchemaError if it claims this one but is not shaped like it."""
@@ -245,6 +249,9 @@ def _load(tp: Any, value: Any, where: str) -> Any:
             return math.nan  # JSON null stands for a non-finite number
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise TypeError(f"{where}: expected a number, got {value!r}")
+        if isinstance(value, int) and abs(value) > _FLOAT_MAX_INT:  # float() raises OverflowError (a traceback)
+            raise ValueError(f"{where}: an integer of {len(str(abs(value)))} digits is past the largest number a "
+                             "result can hold (about 1.8e308)")
         return float(value)
     if tp is int:
         if isinstance(value, float) and value.is_integer():
