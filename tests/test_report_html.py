@@ -156,3 +156,21 @@ def test_write_html_writes_file(tmp_path: Path) -> None:
     page = out.read_text(encoding="utf-8")
     assert_self_contained(page)
     assert "probe &lt;test&gt;" in page and "25.0%" in page and "accelopt probe --quick" in page
+
+
+def test_control_and_bidi_characters_of_user_text_are_visible_in_the_page() -> None:
+    """A run whose model name held ESC sequences and U+202E (right-to-left override) and whose command line held
+    '\\x1b[2J' put them raw into the page: ESC is an HTML parse error, and U+202E turns the rest of the title
+    around on screen ('x\\u202efdp.exe' reads 'xexe.pdf'). The console shows them as visible escapes; so does the
+    page."""
+    import dataclasses
+
+    from accelopt.report.html import render_html
+
+    evil = "<script>alert(1)</script> \x1b[31mred\x1b[0m ünïcødé 模型 x\u202efdp.exe"
+    r = dataclasses.replace(_profile_result(False), name=evil)
+    page = render_html("profile", r, title=f"profile {evil}", argv=["profile", "<b>x</b>", "\x1b[2J", "\u2066"])
+    assert "\x1b" not in page and "\u202e" not in page and "\u2066" not in page
+    assert "\\x1b[31mred\\x1b[0m" in page and "x\\u202efdp.exe" in page and "\\u2066" in page
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "ünïcødé 模型" in page  # other unicode stays as it is
