@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -172,13 +173,18 @@ def compare_data(a: RunRecord, b: RunRecord) -> dict[str, Any]:
     for label in [*fa, *(k for k in fb if k not in fa)]:
         x, y = fa.get(label), fb.get(label)
         va, vb = (x.value if x else None), (y.value if y else None)
-        ratio = vb / va if va not in (None, 0) and vb is not None else None
+        # a ratio of two finite figures only: n/a (NaN) or infinity on either side read '0x' or 'infx'
+        ratio = vb / va if _finite(va) and _finite(vb) and va != 0 else None
         either = x or y
         unit = either.unit if either else ""
         rows.append({"figure": label, "unit": unit, "a": va, "b": vb, "ratio_b_over_a": ratio,
                      "estimate": bool((x and x.estimate) or (y and y.estimate))})
     return {"command": a.command, "a": {"id": a.id, "argv": a.argv}, "b": {"id": b.id, "argv": b.argv},
             "figures": rows, "disturbed": {"a": _disturbed(a), "b": _disturbed(b)}}
+
+
+def _finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x)
 
 
 def _disturbed(run: RunRecord) -> list[str]:
