@@ -174,7 +174,7 @@ def compare_data(a: RunRecord, b: RunRecord) -> dict[str, Any]:
         x, y = fa.get(label), fb.get(label)
         va, vb = (x.value if x else None), (y.value if y else None)
         # a ratio of two finite figures only: n/a (NaN) or infinity on either side read '0x' or 'infx'
-        ratio = vb / va if _finite(va) and _finite(vb) and va != 0 else None
+        ratio = vb / va if va is not None and vb is not None and _finite(va) and _finite(vb) and va != 0 else None
         either = x or y
         unit = either.unit if either else ""
         rows.append({"figure": label, "unit": unit, "a": va, "b": vb, "ratio_b_over_a": ratio,
