@@ -174,3 +174,19 @@ def test_control_and_bidi_characters_of_user_text_are_visible_in_the_page() -> N
     assert "\\x1b[31mred\\x1b[0m" in page and "x\\u202efdp.exe" in page and "\\u2066" in page
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "ünïcødé 模型" in page  # other unicode stays as it is
+
+
+def test_a_sentence_starting_with_a_digit_is_left_aligned_text() -> None:
+    """profile --nproc 2's warnings table right-aligned (and kept on one line: figures do not wrap) the warnings
+    that start with '2-rank run: ...' and left-aligned the others."""
+    from accelopt.report.html import Table
+
+    t = Table("warnings", ["#", "what was seen"],
+              rows=[["1", "2-rank run: other processes used 1.35 cores on average while measuring"],
+                    ["2", "rank 0 step time: spread (p90 - p10) / median = 62.7%"],
+                    ["3", "3.72 ms"], ["4", "1.05x ABOVE BOUND"], ["5", "$0.133"], ["6", "n/a"]])
+    cells = re.findall(r'<td class="(l?)">([^<]*)</td>', t.to_html())
+    align = {text: cls for cls, text in cells}
+    assert align["2-rank run: other processes used 1.35 cores on average while measuring"] == "l"
+    assert align["rank 0 step time: spread (p90 - p10) / median = 62.7%"] == "l"
+    assert align["3.72 ms"] == align["1.05x ABOVE BOUND"] == align["$0.133"] == align["n/a"] == ""

@@ -78,7 +78,11 @@ class Table:
 
 
 def _is_text(cell: str) -> bool:
-    return not cell[:1].isdigit() and cell[:1] not in "-+$." and cell not in ("n/a", "—")
+    """A cell of words (left-aligned), not a figure with its unit ('3.72 ms', '1.05x ABOVE BOUND', '$0.133'): a
+    sentence that starts with a digit ('2-rank run: other processes used 1.35 cores ...') is words."""
+    if cell in ("n/a", "—"):
+        return False
+    return not (cell[:1].isdigit() or cell[:1] in "-+$.") or len(cell.split()) > 3
 
 
 def _g(x: Any, digits: int = 4) -> str:
