@@ -190,3 +190,21 @@ def test_a_sentence_starting_with_a_digit_is_left_aligned_text() -> None:
     assert align["2-rank run: other processes used 1.35 cores on average while measuring"] == "l"
     assert align["rank 0 step time: spread (p90 - p10) / median = 62.7%"] == "l"
     assert align["3.72 ms"] == align["1.05x ABOVE BOUND"] == align["$0.133"] == align["n/a"] == ""
+
+
+@pytest.mark.parametrize(("best", "want"), [(None, "baseline — r"),
+                                            ("bf16", "baseline — r; best single technique: bf16 1.49x")])
+def test_optimize_page_names_the_best_single_technique_only_when_there_is_one(best: str | None, want: str) -> None:
+    """The optimize page's note read 'best single technique: None' when no technique was measured faster."""
+    from accelopt.optimize.results import OptimizeResult, Recommendation, VariantResult
+    from accelopt.report.html import render_html
+
+    base = VariantResult(name="baseline", techniques=[], family="", status="measured", changes="the model as given")
+    rec = Recommendation(name="baseline", techniques=[], speedup=1.0, reason="r", best_single=best,
+                         best_single_speedup=1.49 if best else None)
+    r = OptimizeResult(name="m", mode="inference", device="cpu", dtype="fp32", batch_size=16, metric="loss",
+                       higher_is_better=False, quality_tolerance=1.0, quality_tolerance_unit="percent",
+                       variants=[base], recommendation=rec)
+    page = render_html("optimize", r, title="optimize", argv=["optimize", "m"])
+    note = re.search(r"recommendation: (.*?)</p>", page)
+    assert note is not None and note.group(1) == want and "None" not in page.split("full result")[0]
