@@ -103,3 +103,14 @@ def test_rates_and_published_units_print_with_their_unit(value: float, unit: str
 ])
 def test_huge_values_past_the_largest_prefix_are_readable(fmt: object, value: float, want: str) -> None:
     assert fmt(value) == want  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(("value", "unit", "want"), [
+    (1.414e12, "FLOP/J", "1.41 TFLOP/J"),  # catalog compare's page read 1.414e+12 FLOP/J
+    (2.9e15, "FLOP/USD", "2.9 PFLOP/USD"),
+    (6375009551164.0, "device-h", "6,375,009,551,164 device-h"),  # as `plan explain` prints it (was 6.375e+12)
+    (2048615488472.0, "kg CO2e", "2,048,615,488,472 kg CO2e"),
+    (295.2, "FLOP/B", "295.2 FLOP/B"), (12.0, "B/param", "12 B/param"), (0.5, "MAC/B", "0.5 MAC/B"),
+])
+def test_other_units_print_without_scientific_notation(value: float, unit: str, want: str) -> None:
+    assert units.fmt_quantity(value, unit) == want

@@ -311,7 +311,10 @@ def fmt_quantity(value: float | None, unit_name: str) -> str:
         return f"{value:.3g}x"
     if unit_name == "USD/h":
         return f"{fmt_usd(value)}/h"
-    return f"{value:.4g} {unit_name}"
+    if unit_name in ("FLOP/J", "FLOP/USD"):  # 1.41 TFLOP/J, as FLOP/s reads (was 1.414e+12 FLOP/J)
+        return _si(value, unit_name)
+    # the rest as counts are printed (6,375,009,551,164 device-h, as plan explain prints them; was 6.375e+12)
+    return f"{fmt_count(value)} {unit_name}"
 
 
 def fmt_count(value: float | None) -> str:
