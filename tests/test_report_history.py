@@ -549,3 +549,19 @@ def test_compare_of_an_imported_run_holding_infinity(capsys: pytest.CaptureFixtu
     id_b = history.record("catalog-compare", ["catalog", "compare"], doc)
     out, _ = _cli(capsys, "history", "compare", "20260101T000000.000Z-catalog-compare-aaaaaa", str(id_b))
     assert " 0x" not in out and "nanx" not in out and "infx" not in out
+
+
+def test_compare_of_a_run_it_cannot_read_is_an_error_not_an_empty_table(capsys: pytest.CaptureFixture[str]) -> None:
+    """Two stored plan runs, one of schema_version '2' (a string) and one from before versioned results, compared
+    as an empty table under 'A ...: accelopt ' (their empty command lines); the string version was called 'another
+    version ... version 2; this accelopt reads plan version 2'."""
+    bad = history.record("plan", [], {"schema": "accelopt.plan", "schema_version": "2"})
+    old = history.record("plan", [], {})
+    _, err = _cli(capsys, "history", "compare", str(bad), str(old), code=2)
+    assert (f"run {bad} has no figures to compare: this result's schema_version '2' is not a whole number: the "
+            "record is damaged or hand-edited") in " ".join(err.split())
+    out, _ = _cli(capsys, "history", "list")
+    assert "n/a (schema_version '2' is not a number)" in out
+    other = history.record("foo", [], {"x": 1})
+    out, _ = _cli(capsys, "history", "show", str(other))
+    assert "accelopt keeps no result schema for a command named 'foo'" in out

@@ -169,6 +169,8 @@ def compare_data(a: RunRecord, b: RunRecord) -> dict[str, Any]:
                          "compare two runs of the same command (see accelopt history list)")
     fa = {f.label: f for f in _figures(a)}
     fb = {f.label: f for f in _figures(b)}
+    for run, figs in ((a, fa), (b, fb)):
+        _check_readable(run, figs)
     rows = []
     for label in [*fa, *(k for k in fb if k not in fa)]:
         x, y = fa.get(label), fb.get(label)
@@ -179,8 +181,21 @@ def compare_data(a: RunRecord, b: RunRecord) -> dict[str, Any]:
         unit = either.unit if either else ""
         rows.append({"figure": label, "unit": unit, "a": va, "b": vb, "ratio_b_over_a": ratio,
                      "estimate": bool((x and x.estimate) or (y and y.estimate))})
-    return {"command": a.command, "a": {"id": a.id, "argv": a.argv}, "b": {"id": b.id, "argv": b.argv},
+    return {"command": a.command, "a": {"id": a.id, "argv": a.argv, "command_line": a.command_line()},
+            "b": {"id": b.id, "argv": b.argv, "command_line": b.command_line()},
             "figures": rows, "disturbed": {"a": _disturbed(a), "b": _disturbed(b)}}
+
+
+def _check_readable(run: RunRecord, figures: dict[str, Any]) -> None:
+    """InputError for a run whose result this accelopt cannot read (another version's, another command's): compared,
+    it printed an empty table."""
+    from accelopt.report.figures import other_version, typed
+
+    if not figures and typed(run.command, run.result) is None:
+        why = other_version(run.result, run.command)
+        raise InputError(f"run {run.id} has no figures to compare: {why[:1].lower()}{why[1:]}",
+                         f"compare two runs this accelopt can read (accelopt history list); its JSON: accelopt "
+                         f"history show {run.id} --json")
 
 
 def _finite(x: float | None) -> bool:
@@ -207,8 +222,6 @@ def _compare(id_a: str, id_b: str, as_json: bool) -> None:
     if as_json:
         emit(data)
         return
-    import shlex
-
     from rich.table import Table
 
     from accelopt.report.console import line, make_console
@@ -216,7 +229,7 @@ def _compare(id_a: str, id_b: str, as_json: bool) -> None:
 
     con = make_console()
     for ab in ("a", "b"):
-        con.print(line((ab.upper(), "bold"), f" {data[ab]['id']}: accelopt {shlex.join(data[ab]['argv'])}"))
+        con.print(line((ab.upper(), "bold"), f" {data[ab]['id']}: {data[ab]['command_line']}"))
     for ab in ("a", "b"):
         if data["disturbed"][ab]:
             con.print(line(f"{ab.upper()} was measured on a busy machine: " + "; ".join(data["disturbed"][ab])

@@ -52,12 +52,16 @@ def other_version(document: Any, kind: str | None = None) -> str:
     """Why a stored result (`typed` gave None) has no figures: written by another version of accelopt (newer or
     older than this one, when `kind` is given), before result schemas, or a result of another command filed under
     `kind`. Plain text: the console prints it, the page escapes it."""
+    from accelopt.report import schema
+
+    if kind is not None and kind not in schema.CLASSES:
+        return f"accelopt keeps no result schema for a command named {kind!r}"
     name = document.get("schema") if isinstance(document, dict) else None
     if not isinstance(name, str):
         return "This result predates accelopt's versioned result schemas (or is not shaped like its kind's)"
     version = document.get("schema_version") if isinstance(document, dict) else None
-    from accelopt.report import schema
-
+    if not isinstance(version, int) or isinstance(version, bool):
+        return f"This result's schema_version {version!r} is not a whole number: the record is damaged or hand-edited"
     if kind in schema.CLASSES and name != schema.schema_name(kind):
         return (f"This run's result is schema {name}, not a {kind} result ({schema.schema_name(kind)}): the "
                 "record was filed under the wrong command")
@@ -75,10 +79,14 @@ def unreadable_note(document: Any, kind: str) -> str:
     """A few words for a listing: why a stored result shows no figures ('schema version 99, newer')."""
     from accelopt.report import schema
 
+    if kind not in schema.CLASSES:
+        return "no result schema for this command"
     name = document.get("schema") if isinstance(document, dict) else None
     version = document.get("schema_version") if isinstance(document, dict) else None
     if not isinstance(name, str):
         return "from before versioned results"
+    if not isinstance(version, int) or isinstance(version, bool):
+        return f"schema_version {version!r} is not a number"
     if kind in schema.CLASSES and name != schema.schema_name(kind):
         return f"a {name.removeprefix('accelopt.')} result"
     newer = (kind in schema.CLASSES and isinstance(version, int) and not isinstance(version, bool)
