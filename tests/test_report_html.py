@@ -208,3 +208,12 @@ def test_optimize_page_names_the_best_single_technique_only_when_there_is_one(be
     page = render_html("optimize", r, title="optimize", argv=["optimize", "m"])
     note = re.search(r"recommendation: (.*?)</p>", page)
     assert note is not None and note.group(1) == want and "None" not in page.split("full result")[0]
+
+
+def test_every_result_kind_has_a_page_title() -> None:
+    """`history show ID --html` of an interrupted profile, a `validate --serving` and a `simulate published` run
+    were headed 'accelopt profile-partial', 'accelopt validate-serving', 'accelopt simulate-published'."""
+    from accelopt.report.runs import TITLES
+    from accelopt.report.schema import KINDS
+
+    assert set(KINDS) <= set(TITLES), set(KINDS) - set(TITLES)
