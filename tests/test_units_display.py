@@ -114,3 +114,11 @@ def test_huge_values_past_the_largest_prefix_are_readable(fmt: object, value: fl
 ])
 def test_other_units_print_without_scientific_notation(value: float, unit: str, want: str) -> None:
     assert units.fmt_quantity(value, unit) == want
+
+
+@pytest.mark.parametrize("fmt", [units.fmt_usd, units.fmt_seconds, units.fmt_bytes, units.fmt_pct, units.fmt_joules,
+                                 units.fmt_count, units.fmt_flops, units.fmt_flop_per_s, units.fmt_watts])
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_a_number_that_is_not_finite_prints_n_a_everywhere(fmt: object, value: float) -> None:
+    """'$infT', 'inf years', 'inf EB', 'inf%', 'inf GWh' in the console where the page and fmt_quantity print n/a."""
+    assert fmt(value) == "n/a" == units.fmt_quantity(value, "s")  # type: ignore[operator]

@@ -41,6 +41,12 @@ _SI_PREFIXES = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (
 _BINARY_PREFIXES: list[tuple[float, str]] = [(TiB, "Ti"), (GiB, "Gi"), (MiB, "Mi"), (KiB, "Ki")]
 
 
+def _missing(value: float | None) -> bool:
+    """None, NaN or infinity: printed 'n/a' by every formatter, as fmt_quantity, the HTML and JSON (null) show
+    them ('$infT', 'inf years', 'inf EB' were the alternatives)."""
+    return value is None or not math.isfinite(value)
+
+
 def _g(value: float, digits: int = 3) -> str:
     """`digits` significant digits without scientific notation for values >= 1 (999.7 -> '1000', not '1e+03'); whole
     with thousands separators from 10,000 up, past the largest prefix (44,387 years, not 44387 years)."""
@@ -53,7 +59,7 @@ def _g(value: float, digits: int = 3) -> str:
 def _si(value: float, unit: str, digits: int = 3,
         prefixes: list[tuple[float, str]] = _SI_PREFIXES) -> str:
     """`value` in the largest of `prefixes` it reaches (decimal by default), 'n/a' for None or NaN."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return "n/a"
     mag = abs(value)
     for scale, prefix in prefixes:
@@ -82,7 +88,7 @@ def fmt_byte_per_s(byte_per_s: float) -> str:
 
 def fmt_seconds(seconds: float) -> str:
     """Durations from nanoseconds to years, in the most readable unit."""
-    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+    if _missing(seconds):
         return "n/a"
     s = abs(seconds)
     if s < 1e-6:
@@ -104,7 +110,9 @@ def fmt_seconds(seconds: float) -> str:
 
 def fmt_joules(energy_j: float) -> str:
     """kWh/MWh/GWh from 1 kWh up, J with SI prefixes below (down to pJ: a MAC costs ~0.2 pJ)."""
-    if energy_j is not None and abs(energy_j) >= KWH_J:
+    if _missing(energy_j):
+        return "n/a"
+    if abs(energy_j) >= KWH_J:
         for scale, unit in ((1e6 * KWH_J, "GWh"), (1e3 * KWH_J, "MWh"), (KWH_J, "kWh")):
             if abs(energy_j) >= scale:
                 return f"{_g(energy_j / scale)} {unit}"
@@ -123,7 +131,7 @@ def fmt_watts(power_w: float) -> str:
 def fmt_usd(usd: float) -> str:
     """$1.23k, $4.5M, $15.9T (B = 1e9, T = 1e12 dollars: a 44,000-year run cost $15873774M); the sign before the
     dollar (-$0.5); under a cent, two significant digits in fixed point ($0.000012, not $1.2e-05)."""
-    if usd is None or (isinstance(usd, float) and math.isnan(usd)):
+    if _missing(usd):
         return "n/a"
     sign, usd = ("-", -usd) if usd < 0 else ("", usd)
     for scale, prefix in ((1e12, "T"), (1e9, "B")):
@@ -156,7 +164,7 @@ def fmt_pct(fraction: float | None) -> str:
     """A fraction (0..1) as a percentage; None (not applicable) shows as 'n/a'. One decimal from 0.1% up
     (45.3%); below, two significant digits in fixed point (0.012%, not 0.0%: a tiny MFU is not zero); 0 is '0%';
     just under 100%, down to the gap's first digit (99.96%, not 100.0%: 4 in 10,000 top-1 answers changed)."""
-    if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
+    if fraction is None or _missing(fraction):
         return "n/a"
     pct = 100 * fraction
     if pct == 0:
@@ -322,7 +330,7 @@ def fmt_count(value: float | None) -> str:
     from 1,000 up (19,002: '.4g' printed 1.9e+04, a figure to decode), four significant digits below (2.5, 0.0123,
     1.2e-05); scientific past 1e18 (1e+30, not 31 digits of which the last 15 are float noise); 'n/a' for None
     or NaN."""
-    if value is None or value != value:
+    if value is None or _missing(value):
         return "n/a"
     if abs(value) < 1e18 and (float(value).is_integer() or abs(value) >= 1000):
         return f"{value:,.0f}"
