@@ -36,3 +36,20 @@ def test_plan_infer_plot_ticks_over_decades_are_plain() -> None:
     texts = _infer_plot_texts(["h100-sxm", "edge-tpu"])
     assert "latency at batch 1 (ms, estimate)" in texts, texts
     assert "0.2" in texts and "2" in texts and not any("times10" in t or "e-0" in t for t in texts), texts
+
+
+def test_a_name_the_font_lacks_draws_without_a_warning_per_glyph() -> None:
+    """`plan infer gpt --hardware my.toml,h100-sxm --html` with a device named '模型-gpu' printed
+    'plots.py:65: UserWarning: Glyph 27169 (...) missing from font(s) DejaVu Sans.' on stderr, once per glyph."""
+    import warnings
+
+    from accelopt.report.plots import _figure, to_svg
+
+    fig = _figure()
+    ax = fig.add_subplot()
+    ax.scatter([1.0], [2.0])
+    ax.annotate("模型-gpu", (1.0, 2.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        svg = to_svg(fig)
+    assert "<!-- 模型-gpu -->" in svg

@@ -57,11 +57,16 @@ def plain_log_ticks(ax: Any) -> None:
 def to_svg(fig: Any) -> str:
     """Inline SVG: no XML header, DOCTYPE or namespace URLs (HTML5 parses inline <svg> without them);
     element ids prefixed per figure so several plots in one page never share an id."""
+    import warnings
+
     import matplotlib
 
     buf = io.StringIO()
     # svg.hashsalt: stable ids across runs; svg.fonttype 'path': glyphs drawn as paths, no font needed
-    with matplotlib.rc_context({"svg.hashsalt": "accelopt", "svg.fonttype": "path"}):
+    with matplotlib.rc_context({"svg.hashsalt": "accelopt", "svg.fonttype": "path"}), warnings.catch_warnings():
+        # a user's device or model name in a script the font lacks ('模型-gpu') is drawn as boxes (the page's
+        # tables spell it): not a 'UserWarning: Glyph 27169 missing from font(s)' line per glyph on stderr
+        warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from font", UserWarning)
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     svg = buf.getvalue()
     svg = svg[svg.index("<svg"):]
