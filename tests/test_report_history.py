@@ -565,3 +565,14 @@ def test_compare_of_a_run_it_cannot_read_is_an_error_not_an_empty_table(capsys: 
     other = history.record("foo", [], {"x": 1})
     out, _ = _cli(capsys, "history", "show", str(other))
     assert "accelopt keeps no result schema for a command named 'foo'" in out
+
+
+def test_import_names_a_commands_json_output_for_what_it_is(capsys: pytest.CaptureFixture[str],
+                                                             tmp_path: Path) -> None:
+    """A folder holding `plan --json > plan.json` was skipped with '"command" is NoneType, not str'."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    (folder / "plan.json").write_text(json.dumps({"schema": "accelopt.plan", "schema_version": 2, "model": "m"}))
+    _, err = _cli(capsys, "history", "import", str(folder))
+    assert ("plan.json: is a plan result (a command's --json output), not a run record: the command recorded its "
+            "run when it ran") in " ".join(err.split())

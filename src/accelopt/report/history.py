@@ -190,6 +190,9 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
     time comes from the store, already in its normal form (checked by pattern, not re-parsed: listing speed)."""
     if not isinstance(doc, dict):
         raise ValueError(f"a run record is a JSON object, not {type(doc).__name__}")
+    if "command" not in doc and isinstance(doc.get("schema"), str) and doc["schema"].startswith("accelopt."):
+        raise ValueError(f"is a {doc['schema'].removeprefix('accelopt.')} result (a command's --json output), not "
+                         "a run record: the command recorded its run when it ran (accelopt history list)")
     run_id = doc.get("id", default_id)
     checks = (("id", run_id, str), ("command", doc.get("command"), str), ("result", doc.get("result"), dict),
               ("argv", doc.get("argv", []), list), ("versions", doc.get("versions") or {}, dict),
