@@ -117,6 +117,7 @@ _PREFIX = {"": 1.0, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e1
 _TIME = {"ns": 1e-9, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "days": 86400.0,
          "years": 365.25 * 86400}
 _BYTES = {"B": 1.0, "KiB": 2.0**10, "MiB": 2.0**20, "GiB": 2.0**30, "TiB": 2.0**40}
+_USD_PREFIX = {"": 1.0, "k": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}  # fmt_usd's: $1.2B is 1.2e9 dollars
 _WH = {"kWh": 3.6e6, "MWh": 3.6e9, "GWh": 3.6e12}
 
 
@@ -127,9 +128,9 @@ def read_quantity(text: str) -> tuple[float | None, str]:
     if t == "n/a":
         return None, ""
     if t.startswith("$"):
-        m = re.fullmatch(r"\$(-?[\d.]+)([kM]?)(/h)?", t)
+        m = re.fullmatch(r"\$(-?[\d.,]+)([kMBT]?)(/h)?", t)
         assert m, t
-        return float(m.group(1)) * _PREFIX[m.group(2)], "USD/h" if m.group(3) else "USD"
+        return float(m.group(1).replace(",", "")) * _USD_PREFIX[m.group(2)], "USD/h" if m.group(3) else "USD"
     if t.endswith("%"):
         return float(t[:-1]) / 100, "fraction"
     if t.endswith("x") and re.fullmatch(r"-?[\d.e+-]+x", t):
@@ -145,6 +146,8 @@ def read_quantity(text: str) -> tuple[float | None, str]:
         return value * _BYTES[u], "B"
     if u in _WH:
         return value * _WH[u], "J"
+    if u in ("samples/s", "inferences/s", "inferences/J"):  # a rate of a count: never prefixed (19,002 samples/s)
+        return value, u
     for base in ("FLOP/s", "OP/s", "B/s", "tok/s", "FLOP/B", "OP/B", "FLOP/J", "FLOP/USD", "TOPS/W", "cycles",
                  "kg CO2e", "device-h", "FLOP", "OP", "Hz", "J", "W", "V", "nm"):
         if u.endswith(base) and u[: -len(base)] in _PREFIX:
@@ -189,7 +192,7 @@ KEY_FIGURE_PATHS: dict[str, dict[str, str]] = {
               "ridge point": "ridge_flop_per_byte"},
     "profile": {"step time (median)": "step_time.median", "achieved": "achieved_flop_per_s",
                 "MFU vs catalog peak": "mfu_catalog", "peak memory": "memory.peak_bytes",
-                "samples/s": "samples_per_s"},
+                "throughput": "samples_per_s"},
     "plan": {"layouts evaluated": "candidates", "step time": "best.0.step_time_s", "MFU": "best.0.mfu",
              "memory per device": "best.0.mem_total_bytes", "time to train": "best.0.train_time_s",
              "cost": "best.0.cost_usd", "energy": "best.0.energy_j", "devices": "best.0.devices"},

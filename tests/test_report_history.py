@@ -387,7 +387,9 @@ def test_a_run_file_without_versions_or_host_is_not_given_this_machines(capsys: 
     out, _ = _cli(capsys, "history", "show", "old")
     assert "None" not in out and "accelopt plan\n" in out
     assert "on host not recorded (platform not recorded); accelopt not recorded, torch not recorded" in out
-    assert "another version of accelopt (schema accelopt.plan version 99); only its JSON is shown" in out
+    assert ("another version of accelopt (schema accelopt.plan version 99), a newer one: this accelopt reads plan "
+            "results up to version") in " ".join(out.split())
+    assert "upgrade accelopt to read it; only its JSON is shown" in " ".join(out.split())
     assert "key figures" not in out
     page = tmp_path / "old.html"
     _cli(capsys, "history", "show", "old", "--html", str(page))
@@ -502,3 +504,75 @@ def test_compare_says_which_run_was_measured_on_a_busy_machine(capsys: pytest.Ca
     out, _ = _cli(capsys, "history", "compare", id_a, id_b)
     assert "B was measured on a busy machine: other processes used 1.50 cores [on average]" in out
     assert "A was measured" not in out
+
+
+def test_a_listing_says_why_a_run_shows_no_figures(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`history list` left the key-figures cell blank for a run of a newer accelopt (schema_version 99) and for one
+    recorded before versioned results; `show` called a result of a newer accelopt just 'another version'."""
+    newer = history.record("plan", ["plan"], {"schema": "accelopt.plan", "schema_version": 99})
+    old = history.record("profile", ["profile"], {})
+    out, _ = _cli(capsys, "history", "list")
+    flat = " ".join(out.split())
+    assert f"{newer} │ accelopt plan │ n/a (schema version 99, newer)" in flat
+    assert f"{old} │ accelopt profile │ n/a (from before versioned results)" in flat
+
+
+def test_import_skips_a_run_file_whose_result_is_another_commands(capsys: pytest.CaptureFixture[str],
+                                                                   tmp_path: Path) -> None:
+    """A profile result filed as a plan run was imported, then listed blank and shown as 'written by another
+    version of accelopt (schema accelopt.profile version 2)': neither is what is wrong with it."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    profile_doc = {"schema": "accelopt.profile", "schema_version": 2}
+    (folder / "x.json").write_text(json.dumps({"command": "plan", "time": "2026-01-01T00:00:00Z",
+                                               "result": profile_doc}))
+    out, err = _cli(capsys, "history", "import", str(folder))
+    assert "imported 0 runs" in out
+    assert 'skipped ' in err and '"result" is schema accelopt.profile, not the plan result "command" names' in err
+    run_id = history.record("plan", ["plan"], profile_doc)  # one already stored (by an older accelopt): said so
+    out, _ = _cli(capsys, "history", "show", str(run_id))
+    assert ("This run's result is schema accelopt.profile, not a plan result (accelopt.plan): the record was filed "
+            "under the wrong command") in " ".join(out.split())
+
+
+def test_compare_of_an_imported_run_holding_infinity(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A run file whose figure is JSON Infinity (imported as is) compared as '0x' against a finite one."""
+    doc = json.loads(_cli(capsys, *COMPARE)[0])
+    row = doc["rows"][0]
+    inf_doc = {**doc, "rows": [{**row, "values": [float("inf"), *row["values"][1:]]}, *doc["rows"][1:]]}
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    (folder / "a.json").write_text(json.dumps({"id": "20260101T000000.000Z-catalog-compare-aaaaaa",
+                                               "command": "catalog-compare", "time": "2026-01-01T00:00:00Z",
+                                               "result": inf_doc}))
+    _cli(capsys, "history", "import", str(folder))
+    id_b = history.record("catalog-compare", ["catalog", "compare"], doc)
+    out, _ = _cli(capsys, "history", "compare", "20260101T000000.000Z-catalog-compare-aaaaaa", str(id_b))
+    assert " 0x" not in out and "nanx" not in out and "infx" not in out
+
+
+def test_compare_of_a_run_it_cannot_read_is_an_error_not_an_empty_table(capsys: pytest.CaptureFixture[str]) -> None:
+    """Two stored plan runs, one of schema_version '2' (a string) and one from before versioned results, compared
+    as an empty table under 'A ...: accelopt ' (their empty command lines); the string version was called 'another
+    version ... version 2; this accelopt reads plan version 2'."""
+    bad = history.record("plan", [], {"schema": "accelopt.plan", "schema_version": "2"})
+    old = history.record("plan", [], {})
+    _, err = _cli(capsys, "history", "compare", str(bad), str(old), code=2)
+    assert (f"run {bad} has no figures to compare: this result's schema_version '2' is not a whole number: the "
+            "record is damaged or hand-edited") in " ".join(err.split())
+    out, _ = _cli(capsys, "history", "list")
+    assert "n/a (schema_version '2' is not a number)" in out
+    other = history.record("foo", [], {"x": 1})
+    out, _ = _cli(capsys, "history", "show", str(other))
+    assert "accelopt keeps no result schema for a command named 'foo'" in out
+
+
+def test_import_names_a_commands_json_output_for_what_it_is(capsys: pytest.CaptureFixture[str],
+                                                             tmp_path: Path) -> None:
+    """A folder holding `plan --json > plan.json` was skipped with '"command" is NoneType, not str'."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    (folder / "plan.json").write_text(json.dumps({"schema": "accelopt.plan", "schema_version": 2, "model": "m"}))
+    _, err = _cli(capsys, "history", "import", str(folder))
+    assert ("plan.json: is a plan result (a command's --json output), not a run record: the command recorded its "
+            "run when it ran") in " ".join(err.split())

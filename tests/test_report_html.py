@@ -156,3 +156,64 @@ def test_write_html_writes_file(tmp_path: Path) -> None:
     page = out.read_text(encoding="utf-8")
     assert_self_contained(page)
     assert "probe &lt;test&gt;" in page and "25.0%" in page and "accelopt probe --quick" in page
+
+
+def test_control_and_bidi_characters_of_user_text_are_visible_in_the_page() -> None:
+    """A run whose model name held ESC sequences and U+202E (right-to-left override) and whose command line held
+    '\\x1b[2J' put them raw into the page: ESC is an HTML parse error, and U+202E turns the rest of the title
+    around on screen ('x\\u202efdp.exe' reads 'xexe.pdf'). The console shows them as visible escapes; so does the
+    page."""
+    import dataclasses
+
+    from accelopt.report.html import render_html
+
+    evil = "<script>alert(1)</script> \x1b[31mred\x1b[0m ünïcødé 模型 x\u202efdp.exe"
+    r = dataclasses.replace(_profile_result(False), name=evil)
+    page = render_html("profile", r, title=f"profile {evil}", argv=["profile", "<b>x</b>", "\x1b[2J", "\u2066"])
+    assert "\x1b" not in page and "\u202e" not in page and "\u2066" not in page
+    assert "\\x1b[31mred\\x1b[0m" in page and "x\\u202efdp.exe" in page and "\\u2066" in page
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "ünïcødé 模型" in page  # other unicode stays as it is
+
+
+def test_a_sentence_starting_with_a_digit_is_left_aligned_text() -> None:
+    """profile --nproc 2's warnings table right-aligned (and kept on one line: figures do not wrap) the warnings
+    that start with '2-rank run: ...' and left-aligned the others."""
+    from accelopt.report.html import Table
+
+    t = Table("warnings", ["#", "what was seen"],
+              rows=[["1", "2-rank run: other processes used 1.35 cores on average while measuring"],
+                    ["2", "rank 0 step time: spread (p90 - p10) / median = 62.7%"],
+                    ["3", "3.72 ms"], ["4", "1.05x ABOVE BOUND"], ["5", "$0.133"], ["6", "n/a"]])
+    cells = re.findall(r'<td class="(l?)">([^<]*)</td>', t.to_html())
+    align = {text: cls for cls, text in cells}
+    assert align["2-rank run: other processes used 1.35 cores on average while measuring"] == "l"
+    assert align["rank 0 step time: spread (p90 - p10) / median = 62.7%"] == "l"
+    assert align["3.72 ms"] == align["1.05x ABOVE BOUND"] == align["$0.133"] == align["n/a"] == ""
+
+
+@pytest.mark.parametrize(("best", "want"), [(None, "baseline — r"),
+                                            ("bf16", "baseline — r; best single technique: bf16 1.49x")])
+def test_optimize_page_names_the_best_single_technique_only_when_there_is_one(best: str | None, want: str) -> None:
+    """The optimize page's note read 'best single technique: None' when no technique was measured faster."""
+    from accelopt.optimize.results import OptimizeResult, Recommendation, VariantResult
+    from accelopt.report.html import render_html
+
+    base = VariantResult(name="baseline", techniques=[], family="", status="measured", changes="the model as given")
+    rec = Recommendation(name="baseline", techniques=[], speedup=1.0, reason="r", best_single=best,
+                         best_single_speedup=1.49 if best else None)
+    r = OptimizeResult(name="m", mode="inference", device="cpu", dtype="fp32", batch_size=16, metric="loss",
+                       higher_is_better=False, quality_tolerance=1.0, quality_tolerance_unit="percent",
+                       variants=[base], recommendation=rec)
+    page = render_html("optimize", r, title="optimize", argv=["optimize", "m"])
+    note = re.search(r"recommendation: (.*?)</p>", page)
+    assert note is not None and note.group(1) == want and "None" not in page.split("full result")[0]
+
+
+def test_every_result_kind_has_a_page_title() -> None:
+    """`history show ID --html` of an interrupted profile, a `validate --serving` and a `simulate published` run
+    were headed 'accelopt profile-partial', 'accelopt validate-serving', 'accelopt simulate-published'."""
+    from accelopt.report.runs import TITLES
+    from accelopt.report.schema import KINDS
+
+    assert set(KINDS) <= set(TITLES), set(KINDS) - set(TITLES)

@@ -189,3 +189,16 @@ def test_close_name_suggestions_come_from_errors() -> None:
     with pytest.raises(errors.AcceloptError) as e:
         schema.result_class("Plan Serv")
     assert e.value.fix.startswith("did you mean 'plan-serve'")
+
+
+def test_a_number_past_float_range_is_a_schema_error_not_a_traceback() -> None:
+    """A record whose flops_per_step is the JSON integer 10**400 (hand-edited, or another tool's) made
+    `history list` end in OverflowError: int too large to convert to float."""
+    from test_report_html import _profile_result
+
+    from accelopt.report.schema import SchemaError, dump, load
+
+    doc = dump("profile", _profile_result(False))
+    with pytest.raises(SchemaError, match=r"flops_per_step: an integer of 401 digits is past the largest"):
+        load("profile", {**doc, "flops_per_step": 10**400})
+    assert load("profile", {**doc, "flops_per_step": 10**300}).flops_per_step == 1e300  # large but a float: reads

@@ -19,23 +19,25 @@ from accelopt.report import schema
 SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "probe": (4, "00b438c0a264eb51"),  # 3: collectives figures p10_s/p90_s/spread, collectives.contention;
     # 4: a figure's spread is that of its rates (same shape, new meaning; older documents upgraded)
-    "profile": (1, "aef12fdaa8195a47"),
-    "plan": (1, "95fd9bd67483f9bb"),
+    "profile": (2, "15e5a8a739db53cc"),  # 2: samples_per_s is samples/s (was count)
+    "plan": (2, "2d354feb35aecd36"),  # 2: optimizer_state_bytes is B/param (was B)
     "plan-workload": (2, "e81b2084fab37915"),
-    "plan-explain": (1, "b809fff50120102b"),
+    "plan-explain": (2, "957fd729d301ef15"),  # 2: optimizer_state_bytes is B/param (was B)
     "plan-serve": (4, "342b2cd93e05f4f5"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce
     "validate": (2, "c0684c6441827ec5"),
-    "simulate-run": (1, "1525c02807062d93"),
+    "simulate-run": (2, "a400f78abfb8d1dd"),  # 2: roofline.ridge_mac_per_byte is MAC/B (was OP/B)
     "simulate-sweep": (1, "94c9aaca46b0185f"),
     "catalog-compare": (1, "47d86a7e0fa5e8d4"),
-    "optimize": (1, "a6565ee218f02c8d"),
-    "plan-infer": (1, "9f008c7304f97da5"),
+    "optimize": (2, "bf89373a0d6512b7"),  # 2: samples_per_s is samples/s (was count)
+    "plan-infer": (2, "1135b02f48d6bed9"),  # 2: throughput_per_s inferences/s (was count),
+    # inferences_per_j inferences/J (was none)
     "validate-inference": (1, "d185ee4c43d2f233"),
     "validate-serving": (2, "fc6bd12356071b58"),  # 2: rows gained fits and the two memory fields
     "profile-distributed": (4, "461fc53c385c2264"),  # 2: prediction_left_out; 3: unused_parameters, contention, notes;
     # 4: partition.unlimited (the split without --stage-memory-gib)
     "profile-partial": (1, "a0b3948b5b9c3f59"),
-    "simulate-published": (2, "b4b91263632e28a1"),
+    "simulate-published": (3, "393cede5fe63c345"),  # 3: Eyeriss Table V rows in mW, ms, MB, GMAC
+    # (were count)
 }
 
 
@@ -90,3 +92,85 @@ def test_validate_serving_version_1_document_still_loads() -> None:
     old = schema.load("validate-serving", v1)
     assert old.runs[0].memory_bytes_per_device is None and old.runs[0].fits is None
     assert old.runs[0].error == pytest.approx(0.1)
+
+
+# ---------------------------------------------------------------- declared units agree with the field names
+# A field's name says what it holds (DESIGN.md: units in names); the unit it declares must be one of these. Written
+# by hand from the naming convention, not read from the classes: profile's samples_per_s declared 'count' (a rate
+# is not a count), plan infer's inferences_per_j declared nothing, Eyeriss's power_mw a 'count'.
+RATES = {"B/s", "FLOP/s", "OP/s", "tok/s", "Hz", "samples/s", "inferences/s"}
+SUFFIX_UNITS = (  # (name ending, units it may declare); the first ending that matches decides
+    ("_byte_per_s", {"B/s"}), ("_flop_per_s", {"FLOP/s"}), ("_op_per_s", {"OP/s"}), ("tokens_per_s", {"tok/s"}),
+    ("tokens_per_s_per_device", {"tok/s"}), ("_per_s", RATES), ("_per_j", {"inferences/J", "FLOP/J"}),
+    ("_flop_per_byte", {"FLOP/B"}), ("_mac_per_byte", {"MAC/B"}), ("_per_byte", {"OP/B", "FLOP/B"}),
+    ("_per_mac", {"count"}), ("tops_per_w", {"TOPS/W"}),
+    ("_bytes", {"B"}), ("_s", {"s"}), ("_j", {"J"}), ("_w", {"W"}), ("_hz", {"Hz"}), ("_usd", {"USD"}),
+    ("_mw", {"mW"}), ("_ms", {"ms"}), ("_mb", {"MB"}), ("_fraction", {"fraction"}), ("_nm", {"nm"}),
+    ("_v", {"V"}), ("_flops", {"FLOP"}),
+)
+
+
+def _declared_units(kind: str) -> list[tuple[str, str, str]]:
+    """(object, field, declared unit) of every field of kind's JSON Schema that declares a unit (derived ones too)."""
+    s = schema.json_schema(kind)
+    out = []
+    for obj, node in [("", s), *s["$defs"].items()]:
+        for name, prop in node.get("properties", {}).items():
+            if isinstance(prop.get("unit"), str):
+                out.append((obj, name, prop["unit"]))
+    return out
+
+
+PER_PARAMETER = {("", "optimizer_state_bytes")}  # plan's --optimizer-bytes: bytes per parameter, not a size
+
+
+def _allowed(obj: str, name: str) -> set[str] | None:
+    if (obj, name) in PER_PARAMETER:
+        return {"B/param"}
+    for ending, units in SUFFIX_UNITS:
+        if name.endswith(ending):
+            return units
+    return None
+
+
+@pytest.mark.parametrize("kind", schema.KINDS)
+def test_declared_units_match_the_field_names(kind: str) -> None:
+    wrong = [f"{obj or kind}.{name}: {u!r}, not one of {sorted(allowed)}" for obj, name, u in _declared_units(kind)
+             if (allowed := _allowed(obj, name)) is not None and u not in allowed]
+    assert not wrong, wrong
+
+
+def test_rates_are_not_counts() -> None:
+    """A field named per second is a rate on every schema, never a 'count' (profile's and optimize's samples_per_s,
+    plan infer's throughput_per_s were)."""
+    counts = [(kind, obj, name) for kind in schema.KINDS for obj, name, u in _declared_units(kind)
+              if (name.endswith("_per_s") or "_per_s_" in name) and u == "count"]
+    assert counts == []
+
+
+def test_every_field_ending_in_a_unit_declares_one() -> None:
+    """inferences_per_j declared no unit ('') though its name says per joule."""
+    missing = []
+    for kind in schema.KINDS:
+        s = schema.json_schema(kind)
+        for obj, node in [("", s), *s["$defs"].items()]:
+            for name, prop in node.get("properties", {}).items():
+                if name.endswith(("_per_s", "_per_j", "_bytes", "_j", "_w")) and not prop.get("unit"):
+                    missing.append(f"{kind}:{obj}.{name}")
+    assert missing == []
+
+
+@pytest.mark.parametrize("kind", ["plan", "plan-explain"])
+def test_plan_optimizer_bytes_are_per_parameter(kind: str) -> None:
+    """--optimizer-bytes is bytes per parameter (12 for Adam's fp32 master copy and moments), declared 'B': a page
+    or a reader of the JSON took 12 for the state's size."""
+    assert schema.json_schema(kind)["properties"]["optimizer_state_bytes"]["unit"] == "B/param"
+
+
+@pytest.mark.parametrize(("kind", "old"), [("profile", 1), ("optimize", 1), ("plan-infer", 1),
+                                           ("simulate-published", 2), ("plan", 1), ("plan-explain", 1),
+                                           ("simulate-run", 1)])
+def test_documents_of_the_version_before_the_unit_fix_still_load(kind: str, old: int) -> None:
+    """The unit bump changed no value: a document written before it (history, saved --json) still reads."""
+    cls, version = schema.result_class(kind)
+    assert version == old + 1 and old in cls.READS_VERSIONS

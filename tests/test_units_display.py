@@ -59,3 +59,66 @@ def test_fmt_pct_keeps_small_fractions_visible(fraction: float | None, want: str
 ])
 def test_fmt_usd_small_and_negative(usd: float, want: str) -> None:
     assert units.fmt_usd(usd) == want
+
+
+@pytest.mark.parametrize(("value", "want"), [
+    (19002.4, "19,002"), (12.0, "12"), (2.5, "2.5"), (123.456, "123.5"), (0.01234, "0.01234"),
+    (1.2e-5, "1.2e-05"),  # cli/plan.py's fmt_num printed 1.20e-05 here: three digits where every other table has four
+    (1e18, "1e+18"),  # fmt_num printed 1,000,000,000,000,000,000
+    (2.048615488472e30, "2.049e+30"),  # fmt_num printed 31 digits, the last 15 of them float noise
+    (None, "n/a"), (float("nan"), "n/a"),
+])
+def test_fmt_count_is_the_one_count_format(value: float | None, want: str) -> None:
+    assert units.fmt_count(value) == want
+    if value is not None and value == value:
+        assert units.fmt_quantity(value, "count") == want  # JSON, HTML and console print a count alike
+
+
+def test_plan_prints_counts_with_the_units_formatter() -> None:
+    """cli/plan.py had its own fmt_num, which disagreed with units' count format below 1e-4 and from 1e18 up."""
+    from accelopt.cli import plan
+
+    assert plan.fmt_num is units.fmt_count
+
+
+@pytest.mark.parametrize(("value", "unit", "want"), [
+    (19002.4, "samples/s", "19,002 samples/s"),  # a rate of a count: the count's text, then the rate
+    (87.5, "inferences/s", "87.5 inferences/s"),
+    (0.0123, "inferences/J", "0.0123 inferences/J"),
+    (332.0, "mW", "332 mW"), (16.5, "ms", "16.5 ms"), (5.0, "MB", "5 MB"),
+])
+def test_rates_and_published_units_print_with_their_unit(value: float, unit: str, want: str) -> None:
+    assert units.fmt_quantity(value, unit) == want
+    assert units.axis_scale([value], unit) == (1.0, unit)  # never 'ksamples/s' on an axis
+
+
+@pytest.mark.parametrize(("fmt", "value", "want"), [
+    # plan explain --model llama3-405b --devices 16384 --tp 8 --pp 16 --tokens 1e18 printed these three
+    (units.fmt_usd, 1.5873774e13, "$15.9T"),  # was $15873774M
+    (units.fmt_usd, 2.5e9, "$2.5B"),
+    (units.fmt_usd, -2.5e9, "-$2.5B"),
+    (units.fmt_joules, 5582059 * 3.6e12, "5,582,059 GWh"),  # was 5582059 GWh
+    (units.fmt_seconds, 44387 * 365.25 * 86400, "44,387 years"),  # was 44387 years
+    (units.fmt_seconds, 0.99996, "1000 ms"),  # below 10,000: no separator (as before)
+])
+def test_huge_values_past_the_largest_prefix_are_readable(fmt: object, value: float, want: str) -> None:
+    assert fmt(value) == want  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(("value", "unit", "want"), [
+    (1.414e12, "FLOP/J", "1.41 TFLOP/J"),  # catalog compare's page read 1.414e+12 FLOP/J
+    (2.9e15, "FLOP/USD", "2.9 PFLOP/USD"),
+    (6375009551164.0, "device-h", "6,375,009,551,164 device-h"),  # as `plan explain` prints it (was 6.375e+12)
+    (2048615488472.0, "kg CO2e", "2,048,615,488,472 kg CO2e"),
+    (295.2, "FLOP/B", "295.2 FLOP/B"), (12.0, "B/param", "12 B/param"), (0.5, "MAC/B", "0.5 MAC/B"),
+])
+def test_other_units_print_without_scientific_notation(value: float, unit: str, want: str) -> None:
+    assert units.fmt_quantity(value, unit) == want
+
+
+@pytest.mark.parametrize("fmt", [units.fmt_usd, units.fmt_seconds, units.fmt_bytes, units.fmt_pct, units.fmt_joules,
+                                 units.fmt_count, units.fmt_flops, units.fmt_flop_per_s, units.fmt_watts])
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_a_number_that_is_not_finite_prints_n_a_everywhere(fmt: object, value: float) -> None:
+    """'$infT', 'inf years', 'inf EB', 'inf%', 'inf GWh' in the console where the page and fmt_quantity print n/a."""
+    assert fmt(value) == "n/a" == units.fmt_quantity(value, "s")  # type: ignore[operator]

@@ -41,16 +41,25 @@ _SI_PREFIXES = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (
 _BINARY_PREFIXES: list[tuple[float, str]] = [(TiB, "Ti"), (GiB, "Gi"), (MiB, "Mi"), (KiB, "Ki")]
 
 
+def _missing(value: float | None) -> bool:
+    """None, NaN or infinity: printed 'n/a' by every formatter, as fmt_quantity, the HTML and JSON (null) show
+    them ('$infT', 'inf years', 'inf EB' were the alternatives)."""
+    return value is None or not math.isfinite(value)
+
+
 def _g(value: float, digits: int = 3) -> str:
-    """`digits` significant digits without scientific notation for values >= 1 (999.7 -> '1000', not '1e+03')."""
+    """`digits` significant digits without scientific notation for values >= 1 (999.7 -> '1000', not '1e+03'); whole
+    with thousands separators from 10,000 up, past the largest prefix (44,387 years, not 44387 years)."""
     text = f"{value:.{digits}g}"
-    return f"{value:.0f}" if "e" in text and abs(value) >= 1 else text
+    if "e" in text and abs(value) >= 1:
+        return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.0f}"
+    return text
 
 
 def _si(value: float, unit: str, digits: int = 3,
         prefixes: list[tuple[float, str]] = _SI_PREFIXES) -> str:
     """`value` in the largest of `prefixes` it reaches (decimal by default), 'n/a' for None or NaN."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return "n/a"
     mag = abs(value)
     for scale, prefix in prefixes:
@@ -79,7 +88,7 @@ def fmt_byte_per_s(byte_per_s: float) -> str:
 
 def fmt_seconds(seconds: float) -> str:
     """Durations from nanoseconds to years, in the most readable unit."""
-    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+    if _missing(seconds):
         return "n/a"
     s = abs(seconds)
     if s < 1e-6:
@@ -101,7 +110,9 @@ def fmt_seconds(seconds: float) -> str:
 
 def fmt_joules(energy_j: float) -> str:
     """kWh/MWh/GWh from 1 kWh up, J with SI prefixes below (down to pJ: a MAC costs ~0.2 pJ)."""
-    if energy_j is not None and abs(energy_j) >= KWH_J:
+    if _missing(energy_j):
+        return "n/a"
+    if abs(energy_j) >= KWH_J:
         for scale, unit in ((1e6 * KWH_J, "GWh"), (1e3 * KWH_J, "MWh"), (KWH_J, "kWh")):
             if abs(energy_j) >= scale:
                 return f"{_g(energy_j / scale)} {unit}"
@@ -118,11 +129,14 @@ def fmt_watts(power_w: float) -> str:
 
 
 def fmt_usd(usd: float) -> str:
-    """$1.23k, $4.5M; the sign before the dollar (-$0.5); under a cent, two significant digits in fixed point
-    ($0.000012, not $1.2e-05)."""
-    if usd is None or (isinstance(usd, float) and math.isnan(usd)):
+    """$1.23k, $4.5M, $15.9T (B = 1e9, T = 1e12 dollars: a 44,000-year run cost $15873774M); the sign before the
+    dollar (-$0.5); under a cent, two significant digits in fixed point ($0.000012, not $1.2e-05)."""
+    if _missing(usd):
         return "n/a"
     sign, usd = ("-", -usd) if usd < 0 else ("", usd)
+    for scale, prefix in ((1e12, "T"), (1e9, "B")):
+        if usd >= scale:
+            return f"{sign}${_g(usd / scale)}{prefix}"
     if usd >= 1e6:
         return f"{sign}${_g(usd / 1e6)}M"
     if usd >= 1e3:
@@ -150,7 +164,7 @@ def fmt_pct(fraction: float | None) -> str:
     """A fraction (0..1) as a percentage; None (not applicable) shows as 'n/a'. One decimal from 0.1% up
     (45.3%); below, two significant digits in fixed point (0.012%, not 0.0%: a tiny MFU is not zero); 0 is '0%';
     just under 100%, down to the gap's first digit (99.96%, not 100.0%: 4 in 10,000 top-1 answers changed)."""
-    if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
+    if fraction is None or _missing(fraction):
         return "n/a"
     pct = 100 * fraction
     if pct == 0:
@@ -253,9 +267,15 @@ def parse_duration_s(text: str, what: str = "duration") -> float:
 # ---------------------------------------------------------------- units carried by result fields
 # A result field declares its unit once (`x_s: float = unit("s")`); JSON schemas, HTML tables and plot axes
 # read it from there, never from the field's name. The names below are the display units `fmt_quantity` knows.
-UNIT_NAMES = ("s", "B", "B/s", "FLOP", "FLOP/s", "FLOP/B", "FLOP/J", "FLOP/USD", "OP", "OP/s", "OP/B", "J", "W",
-              "USD", "USD/h", "fraction", "count", "cycles", "tok/s", "Hz", "kg CO2e", "TOPS/W", "V", "nm", "x",
-              "device-h", "")
+COUNT_RATES = ("samples/s", "inferences/s", "inferences/J")
+"""Rates of a count (samples per second, inferences per joule): the count's text (`fmt_count`) then the unit,
+'19,002 samples/s'. Not 'count' (a rate is not a count) and not 'Hz' (19 kHz of samples reads as a frequency)."""
+PUBLISHED_UNITS = ("mW", "ms", "MB", "GMAC")
+"""Units of figures kept as a paper printed them (JSSC 2017 Table V: power in mW, MB = 1e6 bytes, G = 1e9 MACs):
+declared as such, never as a bare 'count'; new results are SI (W, s, B, OP)."""
+UNIT_NAMES = ("s", "B", "B/s", "B/param", "FLOP", "FLOP/s", "FLOP/B", "FLOP/J", "FLOP/USD", "OP", "OP/s", "OP/B",
+              "MAC/B", "J", "W", "USD", "USD/h", "fraction", "count", "cycles", "tok/s", "Hz", "kg CO2e", "TOPS/W", "V",
+              "nm", "x", "device-h", *COUNT_RATES, *PUBLISHED_UNITS, "")
 
 
 def unit(name: str, doc: str = "", **field_kw: Any) -> Any:
@@ -291,19 +311,27 @@ def fmt_quantity(value: float | None, unit_name: str) -> str:
                   "OP": lambda v: _si(v, "OP"), "tok/s": lambda v: _si(v, "tok/s")}
     if unit_name in formatters:
         return formatters[unit_name](value)
-    if unit_name in ("count", "cycles", ""):
-        text = _count_text(value)
-        return text if unit_name != "cycles" else f"{text} cycles"
+    if unit_name in ("count", ""):
+        return fmt_count(value)
+    if unit_name == "cycles" or unit_name in COUNT_RATES:
+        return f"{fmt_count(value)} {unit_name}"
     if unit_name == "x":
         return f"{value:.3g}x"
     if unit_name == "USD/h":
         return f"{fmt_usd(value)}/h"
-    return f"{value:.4g} {unit_name}"
+    if unit_name in ("FLOP/J", "FLOP/USD"):  # 1.41 TFLOP/J, as FLOP/s reads (was 1.414e+12 FLOP/J)
+        return _si(value, unit_name)
+    # the rest as counts are printed (6,375,009,551,164 device-h, as plan explain prints them; was 6.375e+12)
+    return f"{fmt_count(value)} {unit_name}"
 
 
-def _count_text(value: float) -> str:
-    """A count, or a rate of counts (samples/s): whole with thousands separators from 1,000 up (19,002: '.4g' printed
-    1.9e+04, a figure to decode), four significant digits below (2.5, 0.0123); scientific past 1e18."""
+def fmt_count(value: float | None) -> str:
+    """A count, or a rate of counts (samples/s), the one way every table prints it: whole with thousands separators
+    from 1,000 up (19,002: '.4g' printed 1.9e+04, a figure to decode), four significant digits below (2.5, 0.0123,
+    1.2e-05); scientific past 1e18 (1e+30, not 31 digits of which the last 15 are float noise); 'n/a' for None
+    or NaN."""
+    if value is None or _missing(value):
+        return "n/a"
     if abs(value) < 1e18 and (float(value).is_integer() or abs(value) >= 1000):
         return f"{value:,.0f}"
     return f"{value:.4g}"
@@ -337,7 +365,7 @@ def axis_scale(values: list[float | None], unit_name: str) -> tuple[float, str]:
         table = _ENERGY_AXIS
     elif unit_name == "B":
         table = _BYTE_AXIS
-    elif unit_name in ("count", "cycles", "fraction", "x", "USD", ""):
+    elif unit_name in ("count", "cycles", "fraction", "x", "USD", "", *COUNT_RATES, *PUBLISHED_UNITS):
         return (100.0, "%") if unit_name == "fraction" else (1.0, unit_name)
     else:
         table = tuple((s, p + unit_name) for s, p in (*_SI_PREFIXES, (1.0, ""), (1e-3, "m"), (1e-6, "µ")))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from accelopt.cli.catalog import CATALOG_HELP
-from accelopt.units import RANGE_SYNTAX  # the help of --devices and of serve/infer's --batch (imported from here)
+from accelopt.units import RANGE_SYNTAX, fmt_count  # RANGE_SYNTAX: --devices/--batch help (imported from here)
 
 if TYPE_CHECKING:  # the CLI imports the predictors lazily (start-up time)
     from accelopt.predict.query import LayoutFlags
@@ -104,17 +104,7 @@ class ExplainOptions:
     as_json: bool = False
 
 
-def fmt_num(value: float) -> str:
-    """A plain number for tables: thousands separators from 1,000 up, 4 significant digits below, never
-    scientific notation ('n/a' for NaN/None)."""
-    import math
-
-    if value is None or math.isnan(value):
-        return "n/a"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    text = f"{value:.4g}"
-    return text if "e" not in text else f"{value:.2e}" if abs(value) < 1e-3 else f"{value:,.4f}"
+fmt_num = fmt_count  # the one count formatter (accelopt.units); plan infer and plan serve still import this name
 
 
 def console() -> Any:
@@ -430,7 +420,7 @@ def _run_workload(opts: PlanOptions) -> None:
     con.print(tb)
     unit = (f"tokens ({per_sample:,} per sample)" if per_sample > 1 else
             "samples (the workload has no seq_len, so each --tokens counts one sample)")
-    con.print(line(f"time = --tokens {fmt_num(tokens)} {unit} / (batch {wl.meta.get('batch_size') or 1} x dp per "
+    con.print(line(f"time = --tokens {fmt_count(tokens)} {unit} / (batch {wl.meta.get('batch_size') or 1} x dp per "
                    "step) x step (estimates)"))
     print_assumed(con, assumed)
     print_measured(con, measured)
@@ -522,7 +512,7 @@ def _run_search(opts: PlanOptions) -> None:
 
     con = console()
     dropped = ", ".join(f"{k} {v:,}" for k, v in c.reasons.items() if v) or "none"
-    con.print(line((setup.model.name, "bold"), f" {fmt_num(setup.tokens)} tokens, seq {setup.seq_len}, global "
+    con.print(line((setup.model.name, "bold"), f" {fmt_count(setup.tokens)} tokens, seq {setup.seq_len}, global "
                    f"batch {setup.global_batch:,} seqs, {setup.dtype}{_flags_text(setup)}, {stack} stack, "
                    f"{opts.schedule} schedule — "
                    f"{len(c):,} layouts evaluated "
@@ -779,7 +769,7 @@ COLLECTIVES_HELP = ("spec TOML written by `accelopt probe --collectives --save F
 
 
 def _kg(carbon_kg: float) -> str:
-    return "n/a" if carbon_kg != carbon_kg else f"{fmt_num(carbon_kg)} kg CO2e"  # NaN: no TDP in the catalog
+    return "n/a" if carbon_kg != carbon_kg else f"{fmt_count(carbon_kg)} kg CO2e"  # NaN: no TDP in the catalog
 
 
 def _explain(opts: ExplainOptions) -> None:
@@ -860,7 +850,7 @@ def _explain(opts: ExplainOptions) -> None:
                    f"(calibration family "
                    f"{cal.family}, stack {cal.stack}{f' ({basis.tag})' if basis.tag else ''}; "
                    f"eff(F) = {cal.matmul_eff_max} F / "
-                   f"(F + {fmt_num(cal.matmul_half_flop)})"
+                   f"(F + {fmt_count(cal.matmul_half_flop)})"
                    f"{fp8}"
                    f"{f'; fused attention at {cal.attention_eff_max} x peak' if cal.attention_eff_max else ''})"))
     tb = Table(title="step-time and memory arithmetic (predictions, estimates)")
@@ -877,11 +867,11 @@ def _explain(opts: ExplainOptions) -> None:
     inp.add_column("value", justify="right")
     inp.add_column("meaning")
     for k, meaning in explain_inputs().items():
-        inp.add_row(k, fmt_num(row[k]), meaning)
+        inp.add_row(k, fmt_count(row[k]), meaning)
     con.print(inp)
     con.print(tb)
-    con.print(f"tokens/s {fmt_num(row['tokens_per_s'])}; time to train {fmt_seconds(row['train_time_s'])}; "
-              f"device-hours {fmt_num(row['device_hours'])}; cost {fmt_usd(row['cost_usd'])}; energy "
+    con.print(f"tokens/s {fmt_count(row['tokens_per_s'])}; time to train {fmt_seconds(row['train_time_s'])}; "
+              f"device-hours {fmt_count(row['device_hours'])}; cost {fmt_usd(row['cost_usd'])}; energy "
               f"{fmt_joules(row['energy_j'])}; carbon {_kg(row['carbon_kg'])} (estimates; n/a = no "
               "catalog price or TDP)")
     print_bases(con, [basis])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,10 +43,12 @@ def _figures(run: RunRecord) -> list[Any]:
 
 
 def _summary(run: RunRecord, n: int = 3) -> str:
-    from accelopt.report.figures import fmt
+    from accelopt.report.figures import fmt, typed, unreadable_note
 
     try:
         figs = [f for f in _figures(run) if f.value is not None][:n]
+        if not figs and typed(run.command, run.result) is None:  # another version's: say so, not a blank cell
+            return f"n/a ({unreadable_note(run.result, run.command)})"
     except InputError as e:  # listed all the same, with a warning
         typer.echo(f"warning: {printable(e.problem)}", err=True)
         return "n/a (result unreadable)"
@@ -121,7 +124,7 @@ def _show(run_id: str, as_json: bool, html: Path | None) -> None:
     if not figures:  # an empty table would say nothing about why
         from accelopt.report.figures import other_version, typed
 
-        why = (other_version(run.result) if typed(run.command, run.result) is None
+        why = (other_version(run.result, run.command) if typed(run.command, run.result) is None
                else f"the {run.command} result holds no key figures")
         con.print(plain(f"{why}; only its JSON is shown: accelopt history show {run.id} --json"))
         return
@@ -166,17 +169,37 @@ def compare_data(a: RunRecord, b: RunRecord) -> dict[str, Any]:
                          "compare two runs of the same command (see accelopt history list)")
     fa = {f.label: f for f in _figures(a)}
     fb = {f.label: f for f in _figures(b)}
+    for run, figs in ((a, fa), (b, fb)):
+        _check_readable(run, figs)
     rows = []
     for label in [*fa, *(k for k in fb if k not in fa)]:
         x, y = fa.get(label), fb.get(label)
         va, vb = (x.value if x else None), (y.value if y else None)
-        ratio = vb / va if va not in (None, 0) and vb is not None else None
+        # a ratio of two finite figures only: n/a (NaN) or infinity on either side read '0x' or 'infx'
+        ratio = vb / va if va is not None and vb is not None and _finite(va) and _finite(vb) and va != 0 else None
         either = x or y
         unit = either.unit if either else ""
         rows.append({"figure": label, "unit": unit, "a": va, "b": vb, "ratio_b_over_a": ratio,
                      "estimate": bool((x and x.estimate) or (y and y.estimate))})
-    return {"command": a.command, "a": {"id": a.id, "argv": a.argv}, "b": {"id": b.id, "argv": b.argv},
+    return {"command": a.command, "a": {"id": a.id, "argv": a.argv, "command_line": a.command_line()},
+            "b": {"id": b.id, "argv": b.argv, "command_line": b.command_line()},
             "figures": rows, "disturbed": {"a": _disturbed(a), "b": _disturbed(b)}}
+
+
+def _check_readable(run: RunRecord, figures: dict[str, Any]) -> None:
+    """InputError for a run whose result this accelopt cannot read (another version's, another command's): compared,
+    it printed an empty table."""
+    from accelopt.report.figures import other_version, typed
+
+    if not figures and typed(run.command, run.result) is None:
+        why = other_version(run.result, run.command)
+        raise InputError(f"run {run.id} has no figures to compare: {why[:1].lower()}{why[1:]}",
+                         f"compare two runs this accelopt can read (accelopt history list); its JSON: accelopt "
+                         f"history show {run.id} --json")
+
+
+def _finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x)
 
 
 def _disturbed(run: RunRecord) -> list[str]:
@@ -199,8 +222,6 @@ def _compare(id_a: str, id_b: str, as_json: bool) -> None:
     if as_json:
         emit(data)
         return
-    import shlex
-
     from rich.table import Table
 
     from accelopt.report.console import line, make_console
@@ -208,7 +229,7 @@ def _compare(id_a: str, id_b: str, as_json: bool) -> None:
 
     con = make_console()
     for ab in ("a", "b"):
-        con.print(line((ab.upper(), "bold"), f" {data[ab]['id']}: accelopt {shlex.join(data[ab]['argv'])}"))
+        con.print(line((ab.upper(), "bold"), f" {data[ab]['id']}: {data[ab]['command_line']}"))
     for ab in ("a", "b"):
         if data["disturbed"][ab]:
             con.print(line(f"{ab.upper()} was measured on a busy machine: " + "; ".join(data["disturbed"][ab])

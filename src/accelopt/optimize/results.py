@@ -66,7 +66,7 @@ class VariantResult:
     speedup_low: float | None = unit("x", default=None)
     """The pessimistic end (from the 90th percentile of the round ratios); > 1 means faster in (nearly) every round."""
     speedup_high: float | None = unit("x", default=None)
-    samples_per_s: float | None = unit("count", "samples per second", default=None)
+    samples_per_s: float | None = unit("samples/s", "samples per second", default=None)
     memory_bytes: float | None = unit("B", default=None)
     """Weights (parameters + buffers) + the peak the step itself allocates; see memory_method."""
     memory_method: str = ""
@@ -108,9 +108,11 @@ class OptimizeResult:
     """`accelopt optimize`: every technique measured on the real model beside the baseline, and the recommendation."""
 
     SCHEMA_KIND: ClassVar[str] = "optimize"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (a plain `"schema": 1`) have this shape and load as version 1."""
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    """Version 2 declares samples_per_s a rate (samples/s, was 'count'); the values are the same, so version 1 reads."""
 
     name: str
     mode: str

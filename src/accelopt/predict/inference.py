@@ -251,7 +251,7 @@ class InferencePoint:
     dtype: str
     latency_s: float = unit("s")
     """Time to run one batch; at batch 1 the single-stream latency per request."""
-    throughput_per_s: float = unit("count", "inferences per second")
+    throughput_per_s: float = unit("inferences/s", "inferences per second")
     """Inferences per second at this batch (offline): batch / latency_s."""
     device_compute_s: float = unit("s")
     host_fallback_s: float = unit("s")
@@ -270,7 +270,7 @@ class InferencePoint:
     """weights + activations + workspace fit the device memory (streaming devices always fit)."""
     host_ops: int = unit("count")
     energy_per_inference_j: float | None = unit("J")
-    inferences_per_j: float | None = unit("", "inferences per joule")
+    inferences_per_j: float | None = unit("inferences/J", "inferences per joule")
     power_w: float | None = unit("W")
     """Average draw over the latency: the device's P(u), plus the host's TDP while it runs fallback ops."""
     cost_usd_per_million: float | None = unit("USD", "per million inferences")
@@ -301,9 +301,12 @@ class InferencePlan:
     """`accelopt plan infer`: predicted inference latency, throughput, memory, energy and cost per device."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-infer"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    """Version 2 declares throughput_per_s (inferences/s, was 'count') and inferences_per_j (inferences/J, was
+    none) as rates; the values are the same, so version 1 reads."""
 
     model: str
     workload_mode: str

@@ -100,7 +100,7 @@ class SetupFlagFields:
     """--fp8-saved-inputs: linear layers keep FP8 copies of their inputs for the backward (memory only)."""
     no_dropout: bool = False
     """--no-dropout: no dropout masks are kept (memory only)."""
-    optimizer_state_bytes: float = unit("B", "--optimizer-bytes: optimizer state per parameter beside the 16-bit "
+    optimizer_state_bytes: float = unit("B/param", "--optimizer-bytes: optimizer state per parameter beside the 16-bit "
                                         "weight and gradient (memory only)", default=12.0)
 
 
@@ -109,7 +109,10 @@ class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
+    reads."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -229,7 +232,10 @@ class ExplainResult(SetupFlagFields):
     """`accelopt plan explain`: one layout's whole arithmetic (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-explain"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
+    reads."""
 
     model: str
     hardware: str

@@ -48,14 +48,50 @@ def typed(kind: str, result: Any) -> Any:
         return None
 
 
-def other_version(document: Any) -> str:
-    """Why a stored result (`typed` gave None) has no figures: written by another version of accelopt, or
-    before result schemas. Plain text: the console prints it, the page escapes it."""
+def other_version(document: Any, kind: str | None = None) -> str:
+    """Why a stored result (`typed` gave None) has no figures: written by another version of accelopt (newer or
+    older than this one, when `kind` is given), before result schemas, or a result of another command filed under
+    `kind`. Plain text: the console prints it, the page escapes it."""
+    from accelopt.report import schema
+
+    if kind is not None and kind not in schema.CLASSES:
+        return f"accelopt keeps no result schema for a command named {kind!r}"
     name = document.get("schema") if isinstance(document, dict) else None
     if not isinstance(name, str):
         return "This result predates accelopt's versioned result schemas (or is not shaped like its kind's)"
     version = document.get("schema_version") if isinstance(document, dict) else None
-    return f"This result was written by another version of accelopt (schema {name} version {version})"
+    if not isinstance(version, int) or isinstance(version, bool):
+        return f"This result's schema_version {version!r} is not a whole number: the record is damaged or hand-edited"
+    if kind in schema.CLASSES and name != schema.schema_name(kind):
+        return (f"This run's result is schema {name}, not a {kind} result ({schema.schema_name(kind)}): the "
+                "record was filed under the wrong command")
+    text = f"This result was written by another version of accelopt (schema {name} version {version})"
+    if kind not in schema.CLASSES:
+        return text
+    current = schema.result_class(kind)[1]
+    if isinstance(version, int) and not isinstance(version, bool) and version > current:
+        return (f"{text}, a newer one: this accelopt reads {kind} results up to version {current}; upgrade "
+                "accelopt to read it")
+    return f"{text}; this accelopt reads {kind} version {current}"
+
+
+def unreadable_note(document: Any, kind: str) -> str:
+    """A few words for a listing: why a stored result shows no figures ('schema version 99, newer')."""
+    from accelopt.report import schema
+
+    if kind not in schema.CLASSES:
+        return "no result schema for this command"
+    name = document.get("schema") if isinstance(document, dict) else None
+    version = document.get("schema_version") if isinstance(document, dict) else None
+    if not isinstance(name, str):
+        return "from before versioned results"
+    if not isinstance(version, int) or isinstance(version, bool):
+        return f"schema_version {version!r} is not a number"
+    if kind in schema.CLASSES and name != schema.schema_name(kind):
+        return f"a {name.removeprefix('accelopt.')} result"
+    newer = (kind in schema.CLASSES and isinstance(version, int) and not isinstance(version, bool)
+             and version > schema.result_class(kind)[1])
+    return f"schema version {version}, {'newer' if newer else 'older'}"
 
 
 def _f(label: str, obj: Any, name: str, estimate: bool = False) -> KeyFigure:
@@ -78,7 +114,7 @@ def _probe(r: Any) -> list[KeyFigure]:
 
 def _profile(r: Any) -> list[KeyFigure]:
     est = r.energy.is_estimate
-    return [_f("step time (median)", r.step_time, "median"), _f("samples/s", r, "samples_per_s"),
+    return [_f("step time (median)", r.step_time, "median"), _f("throughput", r, "samples_per_s"),
             _f("achieved", r, "achieved_flop_per_s"), _f("MFU vs catalog peak", r, "mfu_catalog"),
             _f("MFU vs probed peak", r, "mfu_probed"), _f("peak memory", r.memory, "peak_bytes"),
             _f("energy per step", r.energy, "energy_per_step_j", est)]

@@ -190,6 +190,9 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
     time comes from the store, already in its normal form (checked by pattern, not re-parsed: listing speed)."""
     if not isinstance(doc, dict):
         raise ValueError(f"a run record is a JSON object, not {type(doc).__name__}")
+    if "command" not in doc and isinstance(doc.get("schema"), str) and doc["schema"].startswith("accelopt."):
+        raise ValueError(f"is a {doc['schema'].removeprefix('accelopt.')} result (a command's --json output), not "
+                         "a run record: the command recorded its run when it ran (accelopt history list)")
     run_id = doc.get("id", default_id)
     checks = (("id", run_id, str), ("command", doc.get("command"), str), ("result", doc.get("result"), dict),
               ("argv", doc.get("argv", []), list), ("versions", doc.get("versions") or {}, dict),
@@ -207,6 +210,7 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
         if not (isinstance(stamp, str) and _STORED_TIME.fullmatch(stamp)):
             raise ValueError(f'"time" {stamp!r} is not a UTC time as the store writes it')
     else:
+        _check_result_kind(doc["command"], doc["result"])
         when = _time_utc(stamp)
         # a later time would list as the newest run (and be `show latest`) for ever; a day covers clock skew
         tomorrow = _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None) + _dt.timedelta(days=1)
@@ -216,6 +220,18 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
     return RunRecord(id=run_id, command=doc["command"], argv=list(argv), time_utc=stamp,
                      versions=dict(doc.get("versions") or {}), host=dict(doc.get("host") or {}),
                      result=doc["result"])
+
+
+def _check_result_kind(command: str, result: dict[str, Any]) -> None:
+    """ValueError for a run file whose result names another command's schema (a profile result filed as a plan
+    run): stored, it would list and show as that command's run with nothing readable in it."""
+    from accelopt.report import schema
+
+    name = result.get("schema")
+    if command in schema.CLASSES and isinstance(name, str) and name.startswith("accelopt.") \
+            and name != schema.schema_name(command):
+        raise ValueError(f'"result" is schema {name}, not the {command} result "command" names '
+                         f"({schema.schema_name(command)})")
 
 
 def _from_row(row: tuple[Any, ...]) -> RunRecord:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import html
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,19 @@ from accelopt.report.figures import fmt, is_estimate, key_figures, other_version
 from accelopt.units import unit_of
 
 EST = '<span class="est">estimate</span>'
+
+# Text from users and data files that HTML would pass through unseen: C0/C1 controls (ESC of a terminal sequence,
+# a raw one is also an HTML parse error) and the bidirectional overrides and isolates (U+202A-202E, U+2066-2069),
+# which reorder the text after them on screen (a model named 'x\u202efdp.exe' reads 'xexe.pdf').
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def esc(text: object, quote: bool = True) -> str:
+    """`text` as HTML text: escaped (& < > " '), with control and bidi-override characters written as visible
+    escapes ('\\x1b', '\\u202e'), as the console shows them."""
+    visible = _INVISIBLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                             else f"\\u{ord(m.group()):04x}", str(text))
+    return html.escape(visible, quote=quote)
 
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2rem auto;max-width:1100px;
@@ -53,18 +67,22 @@ class Table:
     note: str = ""
 
     def to_html(self) -> str:
-        title = html.escape(self.title) + (EST if self.estimate else "")
-        heads = "".join(f'<th class="{"l" if i == 0 else ""}">{html.escape(h)}{EST if i in self.est_cols else ""}'
+        title = esc(self.title) + (EST if self.estimate else "")
+        heads = "".join(f'<th class="{"l" if i == 0 else ""}">{esc(h)}{EST if i in self.est_cols else ""}'
                         "</th>" for i, h in enumerate(self.headers))
-        body = "".join("<tr>" + "".join(f'<td class="{"l" if i == 0 or _is_text(c) else ""}">{html.escape(c)}</td>'
+        body = "".join("<tr>" + "".join(f'<td class="{"l" if i == 0 or _is_text(c) else ""}">{esc(c)}</td>'
                                         for i, c in enumerate(row)) + "</tr>" for row in self.rows)
-        note = f'<p class="note">{html.escape(self.note)}</p>' if self.note else ""
+        note = f'<p class="note">{esc(self.note)}</p>' if self.note else ""
         # wide tables scroll inside their own box instead of widening the page
         return f'<h2>{title}</h2><div class="tw"><table><tr>{heads}</tr>{body}</table></div>{note}'
 
 
 def _is_text(cell: str) -> bool:
-    return not cell[:1].isdigit() and cell[:1] not in "-+$." and cell not in ("n/a", "—")
+    """A cell of words (left-aligned), not a figure with its unit ('3.72 ms', '1.05x ABOVE BOUND', '$0.133'): a
+    sentence that starts with a digit ('2-rank run: other processes used 1.35 cores ...') is words."""
+    if cell in ("n/a", "—"):
+        return False
+    return not (cell[:1].isdigit() or cell[:1] in "-+$.") or len(cell.split()) > 3
 
 
 def _g(x: Any, digits: int = 4) -> str:
@@ -154,7 +172,7 @@ def _profile_tables(r: Any) -> list[Table]:
         t.rows.append([f"  {phase}", q(x, "median"), q(x, "p10"), q(x, "p90")])
     w = Table("work and utilization", ["", "value"])
     w.rows += [["FLOPs per step", q(r, "flops_per_step")], ["achieved", q(r, "achieved_flop_per_s")],
-               ["samples/s", q(r, "samples_per_s")],
+               ["throughput", q(r, "samples_per_s")],
                [f"MFU vs catalog peak ({r.catalog_name or 'n/a'})", q(r, "mfu_catalog")],
                [f"MFU vs probed peak ({r.probed_name or 'n/a'})", q(r, "mfu_probed")]]
     from accelopt.report.profile_view import unmodeled_flops_note
@@ -425,7 +443,7 @@ def _compare_tables(r: Any) -> list[Table]:
 def _optimize_tables(r: Any) -> list[Table]:
     unit = "points" if r.quality_tolerance_unit == "points" else "% of baseline"
     t = Table(f"optimize — {r.name}, {r.mode}, {r.dtype}, {r.device}, batch {r.batch_size}",
-              ["variant", "Pareto", "p50", "p99", "speed-up", "rounds", "gain up to (profile)", "samples/s",
+              ["variant", "Pareto", "p50", "p99", "speed-up", "rounds", "gain up to (profile)", "throughput",
                "memory", "energy/step", "size", r.metric, "worse by", "max |diff|", "top-1 agree", "setup"])
     skipped = Table("not measured", ["variant", "status", "why"])
     for v in r.variants:
@@ -435,7 +453,7 @@ def _optimize_tables(r: Any) -> list[Table]:
         t.rows.append(_variant_row(v))
     rec = r.recommendation
     t.note = (f"quality tolerance {r.quality_tolerance:g} {unit}; "
-              + (f"recommendation: {rec.name} — {rec.reason}; best single technique: {rec.best_single}"
+              + (f"recommendation: {rec.name} — {rec.reason}{_best_single(rec)}"
                  if rec is not None else "no recommendation (the run was interrupted)"))
     out = [t]
     if skipped.rows:
@@ -446,6 +464,14 @@ def _optimize_tables(r: Any) -> list[Table]:
     if notes.rows:
         out.append(notes)
     return out
+
+
+def _best_single(rec: Any) -> str:
+    """'; best single technique: bf16 1.49x', as the console says it: nothing when there is none (the page read
+    'best single technique: None') or when it is the recommendation itself."""
+    if not rec.best_single or rec.best_single == rec.name:
+        return ""
+    return f"; best single technique: {rec.best_single} {q(rec, 'best_single_speedup')}"
 
 
 def _variant_row(v: Any) -> list[str]:
@@ -526,25 +552,25 @@ def render_html(kind: str, result: Any, *, title: str, argv: list[str], run: dic
 
     document = to_jsonable(result)
     obj = typed(kind, result)
-    parts = [f"<h1>{html.escape(title)}</h1>"]
+    parts = [f"<h1>{esc(title)}</h1>"]
     if obj is None:
-        why = html.escape(other_version(document), quote=False)  # element text: "accelopt's" stays readable
+        why = esc(other_version(document, kind), quote=False)  # element text: "accelopt's" stays readable
         parts.append(f'<div class="banner">{why}; only its JSON is shown. Re-run the command for the full page.</div>')
     if is_estimate(kind, obj):
         parts.append(f'<div class="banner">{EST} The figures on this page labelled estimate are predictions of a '
                      "model (roofline, memory and communication formulas with a fitted calibration), not "
                      "measurements.</div>")
-    meta = "".join(f"<tr><th class='l'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+    meta = "".join(f"<tr><th class='l'>{esc(k)}</th><td>{esc(v)}</td></tr>"
                    for k, v in _meta_rows(argv, run))
     parts.append(f'<div class="tw"><table class="meta">{meta}</table></div>')
     if obj is not None:
         parts += _body(kind, obj, plots_for)
     parts.append("<h2>full result (JSON)</h2><details><summary>show</summary><pre>"
-                 f"{html.escape(dumps(document))}</pre></details>")
+                 f"{esc(dumps(document))}</pre></details>")
     body = "\n".join(parts)
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<meta name="generator" content="accelopt {html.escape(kind)}">'  # kind: a stored run's command
+            f'<meta name="generator" content="accelopt {esc(kind)}">'  # kind: a stored run's command
             f"<style>{CSS}</style></head><body>\n{body}\n</body></html>\n")
 
 
@@ -552,13 +578,13 @@ def _body(kind: str, obj: Any, plots_for: Callable[[str, Any], list[tuple[str, s
     parts = []
     figs = key_figures(kind, obj)
     if figs:
-        rows = "".join(f'<tr><td class="l">{html.escape(f.label)}{EST if f.estimate else ""}</td>'
-                       f'<td class="kf" data-unit="{html.escape(f.unit)}">{html.escape(fmt(f.value, f.unit))}</td></tr>'
+        rows = "".join(f'<tr><td class="l">{esc(f.label)}{EST if f.estimate else ""}</td>'
+                       f'<td class="kf" data-unit="{esc(f.unit)}">{esc(fmt(f.value, f.unit))}</td></tr>'
                        for f in figs)
         parts.append(f'<h2>key figures</h2><div class="tw"><table class="key"><tr><th class="l"></th><th>value</th>'
                      f"</tr>{rows}</table></div>")
     for caption, svg in plots_for(kind, obj):
-        cap = html.escape(caption) + (EST if "estimate" in caption else "")
+        cap = esc(caption) + (EST if "estimate" in caption else "")
         parts.append(f"<figure>{svg}<figcaption>{cap}</figcaption></figure>")
     parts += [table.to_html() for table in _TABLES[kind](obj)] if kind in _TABLES else []
     return parts

@@ -15,8 +15,8 @@ from typing import Any
 def infer_tables(r: Any) -> list[Any]:
     from accelopt.report.html import Table, q
 
-    heads = ["device", "runs", "batch", "latency", "inf/s", "memory", "fits", "J/inf", "inf/J", "W", "$/M inf",
-             "weights streamed", "host ops"]
+    heads = ["device", "runs", "batch", "latency", "throughput", "memory", "fits", "J/inf", "efficiency", "W",
+             "$/M inf", "weights streamed", "host ops"]
     note = (f"latency budget {q(r, 'latency_budget_s')} at batch 1: meet it, best first by {r.objective}: "
             f"{', '.join(r.ranked) or 'none'}" if r.latency_budget_s is not None else
             f"ranked by {r.objective} at the smallest batch: {', '.join(r.ranked)}")
@@ -54,32 +54,38 @@ def validate_inference_tables(r: Any) -> list[Any]:
 def infer_plots(r: Any) -> list[tuple[str, str]]:
     """Latency vs energy per inference at the smallest batch, one point per device (log-log)."""
     from accelopt.report.figures import _num
-    from accelopt.report.plots import _figure, to_svg
+    from accelopt.report.plots import _figure, plain_log_ticks, to_svg
+    from accelopt.units import axis_scale, fmt_seconds
 
-    pts = []
+    raw = []
     for d in r.devices:
         if not d.points:
             continue
         p = d.points[0]
         lat, e = _num(p.latency_s), _num(p.energy_per_inference_j)
         if lat and e:
-            pts.append((d.device, lat * 1e3, e, bool(d.meets_budget)))
-    if not pts:
+            raw.append((d.device, lat, e, bool(d.meets_budget)))
+    if not raw:
         return []
+    # axis units from the data (149 µs read '1.5x10^-1 ms' on an axis fixed to ms)
+    budget = r.latency_budget_s
+    ts, tu = axis_scale([x[1] for x in raw] + ([budget] if budget is not None else []), "s")
+    es, eu = axis_scale([x[2] for x in raw], "J")
+    pts = [(name, lat / ts, e / es, ok) for name, lat, e, ok in raw]
     fig = _figure(7.0, 4.5)
     ax = fig.add_subplot()
-    budget = r.latency_budget_s
     for name, lat, e, ok in pts:
         ax.scatter([lat], [e], color="#2a7a2a" if (budget is None or ok) else "#d8513b", s=18)
         ax.annotate(name, (lat, e), fontsize=6, xytext=(3, 2), textcoords="offset points")
     if budget is not None:
-        ax.axvline(budget * 1e3, color="black", lw=1, ls="--", label=f"budget {budget * 1e3:g} ms")
+        ax.axvline(budget / ts, color="black", lw=1, ls="--", label=f"budget {fmt_seconds(budget)}")
         ax.legend(fontsize=8)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plain_log_ticks(ax)
     batch = r.batches[0] if r.batches else 1
-    ax.set_xlabel(f"latency at batch {batch} (ms, estimate)")
-    ax.set_ylabel("energy per inference (J, estimate)")
+    ax.set_xlabel(f"latency at batch {batch} ({tu}, estimate)")
+    ax.set_ylabel(f"energy per inference ({eu}, estimate)")
     return [(f"plan infer: latency vs energy per inference, {r.model} (estimates)", to_svg(fig))]
 
 

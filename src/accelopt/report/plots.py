@@ -39,14 +39,34 @@ def _figure(width: float = 7.0, height: float = 3.6) -> Any:
     return fig
 
 
+def plain_log_ticks(ax: Any) -> None:
+    """Log axes labelled in plain numbers (150, 0.05), not matplotlib's default 1.5x10^2 or LogFormatter's 5e-02:
+    matplotlib still picks which ticks get a label; the axis unit is picked by accelopt.units.axis_scale."""
+    from matplotlib.ticker import LogFormatter
+
+    class PlainLogFormatter(LogFormatter):
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return f"{x:g}" if super().__call__(x, pos) else ""
+
+    for axis in (ax.xaxis, ax.yaxis):
+        if axis.get_scale() == "log":
+            axis.set_major_formatter(PlainLogFormatter())
+            axis.set_minor_formatter(PlainLogFormatter(labelOnlyBase=False))
+
+
 def to_svg(fig: Any) -> str:
     """Inline SVG: no XML header, DOCTYPE or namespace URLs (HTML5 parses inline <svg> without them);
     element ids prefixed per figure so several plots in one page never share an id."""
+    import warnings
+
     import matplotlib
 
     buf = io.StringIO()
     # svg.hashsalt: stable ids across runs; svg.fonttype 'path': glyphs drawn as paths, no font needed
-    with matplotlib.rc_context({"svg.hashsalt": "accelopt", "svg.fonttype": "path"}):
+    with matplotlib.rc_context({"svg.hashsalt": "accelopt", "svg.fonttype": "path"}), warnings.catch_warnings():
+        # a user's device or model name in a script the font lacks ('模型-gpu') is drawn as boxes (the page's
+        # tables spell it): not a 'UserWarning: Glyph 27169 missing from font(s)' line per glyph on stderr
+        warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from font", UserWarning)
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     svg = buf.getvalue()
     svg = svg[svg.index("<svg"):]

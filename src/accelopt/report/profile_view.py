@@ -43,7 +43,7 @@ def step_table(r: Any) -> Table:
         t.add_row(*_stats_row(f"  {phase.replace('_', ' ')}", s, total))
     t.add_row("  sum of phases (instrumented pass)", fmt_seconds(total), "", "", "")
     rate = fmt_quantity(r.samples_per_s, unit_of(r, "samples_per_s"))  # as the HTML prints it
-    t.caption = f"{rate} samples/s; phases synchronized at each boundary in a separate pass"
+    t.caption = f"{rate}; phases synchronized at each boundary in a separate pass"
     return t
 
 
@@ -205,7 +205,7 @@ def partial_table(p: Any) -> Table:
         t.add_row(*_stats_row(f"  {phase.replace('_', ' ')}", s, total))
     notes = []
     if p.step_time is not None and p.step_time.median > 0:
-        notes.append(f"{fmt_quantity(p.batch_size / p.step_time.median, 'count')} samples/s")
+        notes.append(fmt_quantity(p.batch_size / p.step_time.median, "samples/s"))
     if p.achieved_flop_per_s is not None:
         notes.append(f"achieved {fmt_flop_per_s(p.achieved_flop_per_s)} ({fmt_flops(p.flops_per_step)} per step "
                      "/ median step time)")

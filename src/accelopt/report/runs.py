@@ -21,7 +21,12 @@ TITLES = {"probe": "probe: what this device delivers", "profile": "profile: wher
           "validate": "validate: predicted vs published runs",
           "validate-inference": "validate --inference: predicted vs published inference",
           "simulate-run": "simulate run: systolic-array design", "simulate-sweep": "simulate sweep: design space",
-          "catalog-compare": "catalog compare", "profile-distributed": "profile: a distributed run"}
+          "catalog-compare": "catalog compare", "profile-distributed": "profile: a distributed run",
+          "profile-partial": "profile: an interrupted run",
+          "validate-serving": "validate --serving: predicted vs published serving",
+          "simulate-published": "simulate published: the simulator vs a chip's published figures"}
+"""Every result kind (accelopt.report.schema.KINDS) has one: a page re-rendered from the history read
+'accelopt profile-partial' as its heading."""
 HTML_HELP = "also write a self-contained HTML report (tables, SVG plots) to this file"
 
 
@@ -39,6 +44,8 @@ def default_title(kind: str, result: Any) -> str:
 def _subject(kind: str, r: Any) -> str | None:
     subjects = {
         "probe": lambda: r.device.name, "profile": lambda: r.name, "plan": lambda: r.model,
+        "profile-partial": lambda: r.name, "profile-distributed": lambda: r.name,
+        "optimize": lambda: r.name, "plan-infer": lambda: r.model, "simulate-published": lambda: r.chip,
         "plan-workload": lambda: r.workload,
         "plan-explain": lambda: f"{r.model} on {r.hardware}",
         "plan-serve": lambda: ", ".join(f"{s.model} on {s.device}" for s in r.results),

@@ -172,14 +172,14 @@ class EyerissLayerRow:
     """One row of JSSC 2017 Table V (figures as published; MB = 1e6 bytes, G = 1e9)."""
 
     layer: str
-    power_mw: float = unit("count", "mW")
-    total_latency_ms: float = unit("count", "ms")
-    processing_latency_ms: float = unit("count", "ms")
-    macs_g: float = unit("count", "GMAC")
+    power_mw: float = unit("mW", "chip power as published")
+    total_latency_ms: float = unit("ms", "total latency as published")
+    processing_latency_ms: float = unit("ms", "processing latency as published")
+    macs_g: float = unit("GMAC", "multiply-accumulates, G = 1e9")
     active_pes: int = unit("count")
     ifmap_zero_fraction: float = unit("fraction")
-    glb_accesses_mb: float = unit("count", "MB")
-    dram_accesses_mb: float = unit("count", "MB")
+    glb_accesses_mb: float = unit("MB", "global-buffer accesses, MB = 1e6 bytes")
+    dram_accesses_mb: float = unit("MB", "DRAM accesses, MB = 1e6 bytes")
 
 
 EYERISS_ROWS = (
@@ -324,10 +324,13 @@ class PublishedResult:
     """`accelopt simulate published`: the simulator beside a chip's published figures (NVDLA or Eyeriss)."""
 
     SCHEMA_KIND: ClassVar[str] = "simulate-published"
-    SCHEMA_VERSION: ClassVar[int] = 2
+    SCHEMA_VERSION: ClassVar[int] = 3
     UPGRADES: ClassVar[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {1: upgrade_v1}
     """Version 2 made `eyeriss.tolerances` a typed record (EyerissTolerances); a version-1 document's map of
     tolerances is upgraded (upgrade_v1) and loads."""
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2,)
+    """Version 3 declares the published Table V figures in their units (mW, ms, MB, GMAC; version 2 said 'count');
+    the values are the same, so version 2 reads."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"median_abs_error": "fraction"}
 
     chip: str

@@ -103,7 +103,7 @@ class SimRoofline:
     peak_op_per_s: float = unit("OP/s")
     dram_bandwidth_byte_per_s: float = unit("B/s")
     ridge_op_per_byte: float = unit("OP/B")
-    ridge_mac_per_byte: float = unit("OP/B", "MACs per byte")
+    ridge_mac_per_byte: float = unit("MAC/B", "MACs per byte (1 MAC = 2 OP)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,7 +122,10 @@ class SimRunResult:
     """`accelopt simulate run`: a design over a layer list, layer by layer."""
 
     SCHEMA_KIND: ClassVar[str] = "simulate-run"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    """Version 2 declares roofline.ridge_mac_per_byte in MAC/B (was OP/B, half its value's meaning); the values are
+    the same, so version 1 reads."""
 
     source: str
     design: Design
