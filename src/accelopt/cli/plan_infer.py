@@ -33,13 +33,18 @@ MODEL is one of:
 """
 
 
+DEFAULT_BATCHES = "1,8,64"
+"""Batches planned when --batch is not given (a saved workload JSON: its own, the one batch it holds)."""
+
+
 @dataclass(kw_only=True)
 class InferOptions:
     """The `plan infer` command line, as typed (checked by run_infer)."""
 
     model: str | None
     hardware: str = "all"
-    batch: str = "1,8,64"
+    batch: str | None = None
+    """None: not typed (DEFAULT_BATCHES, or a saved workload's own batch)."""
     dtype: str = "fp16"
     latency_budget_ms: float | None = None
     objective: str = "energy"
@@ -62,8 +67,9 @@ def register_infer(plan_app: typer.Typer) -> None:
                                                "inference workload JSON"),
         hardware: str = typer.Option("all", "--hardware", help="comma-separated catalog devices or spec TOML "
                                                                "paths; 'all' = every catalog device"),
-        batch: str = typer.Option("1,8,64", "--batch", help=f"batch sizes, a list such as 1,8,64, or {RANGE_SYNTAX}; "
-                                                            "batch 1 gives the single-stream latency"),
+        batch: str = typer.Option(None, "--batch", help=f"batch sizes, a list such as 1,8,64, or {RANGE_SYNTAX}; "
+                                                        "batch 1 gives the single-stream latency (default "
+                                                        f"{DEFAULT_BATCHES}; a workload JSON: its own batch)"),
         dtype: str = typer.Option("fp16", "--dtype", help="precision asked for: int8, fp16, bf16, fp32 (fp8, "
                                                           "int4); a device without it runs the one it has"),
         latency_budget_ms: float = typer.Option(None, "--latency-budget-ms",
@@ -153,8 +159,9 @@ def _is_workload_file(model: str) -> bool:
     return _is_workload(model)
 
 
-def _workloads(model: str, batches: list[int], input_size: int | None, size: str | None) -> dict[int, Any]:
-    """batch -> inference Workload, captured per batch (or the saved workload at its own batch)."""
+def _workloads(model: str, batches: list[int] | None, input_size: int | None, size: str | None) -> dict[int, Any]:
+    """batch -> inference Workload, captured per batch (or the saved workload at its own batch; batches None:
+    --batch not typed, which a saved workload takes as its own and a model as DEFAULT_BATCHES)."""
     from accelopt.errors import InputError
     from accelopt.workload.inference_zoo import EXAMPLES, build_example, capture_inference
 
@@ -165,12 +172,14 @@ def _workloads(model: str, batches: list[int], input_size: int | None, size: str
         wl = Workload.load(model)
         check_inference_workload(wl)
         own = int(wl.meta.get("batch_size") or 1)
-        if batches != [own]:
+        if batches is not None and batches != [own]:
             raise InputError(f"a saved workload holds one batch size ({own}); --batch asks for "
                              f"{','.join(map(str, batches))}",
                              f"pass --batch {own}, or give the model itself (zoo name, file.py:factory, HF config) "
                              "so that each batch is captured")
         return {own: wl}
+    if batches is None:
+        batches = _batch_list(DEFAULT_BATCHES)
     if model in EXAMPLES:
         if size is not None:
             raise InputError("--size applies to zoo models only", "use --input-size for the built-in examples")
@@ -196,13 +205,14 @@ def _workloads(model: str, batches: list[int], input_size: int | None, size: str
     return out
 
 
-def _captured(model: str, batches: list[int], input_size: int | None, size: str | None) -> dict[int, Any]:
+def _captured(model: str, batches: list[int] | None, input_size: int | None, size: str | None) -> dict[int, Any]:
     """_workloads, with a batch of inputs too large for this machine's memory (capture makes one on the CPU) named
     as the options that asked for it, not a torch allocator traceback."""
     from accelopt.measure.memory import out_of_memory_as_error
 
     size_text = f", --input-size {input_size}" if input_size is not None else ""
-    with out_of_memory_as_error(f"one batch of inputs (--batch up to {batches[-1]}{size_text})", "cpu",
+    largest = (batches or _batch_list(DEFAULT_BATCHES))[-1]
+    with out_of_memory_as_error(f"one batch of inputs (--batch up to {largest}{size_text})", "cpu",
                                 "use a smaller --batch (or --input-size), or run on a machine with more memory"):
         return _workloads(model, batches, input_size, size)
 
@@ -214,17 +224,13 @@ def run_infer(o: InferOptions) -> Any:
     from accelopt.errors import InputError
     from accelopt.hardware.catalog import get_device, resolve_devices
     from accelopt.predict.inference import OBJECTIVES, load_runtimes, plan_inference, run_precision
-    from accelopt.units import parse_int_range
-
     if o.model is None:
         raise InputError("MODEL is required", "e.g. `accelopt plan infer resnet50` (see --list-models)")
     if o.objective not in OBJECTIVES:
         raise InputError(f"--objective {o.objective!r}", f"use one of {', '.join(OBJECTIVES)}")
     if o.input_size is not None and o.input_size < 1:
         raise InputError(f"--input-size {o.input_size} must be >= 1", "give a positive size, or leave it out")
-    batches = sorted(set(parse_int_range(o.batch, "--batch")))
-    if not batches or batches[0] < 1:
-        raise InputError(f"--batch {o.batch!r} must list positive batch sizes", "e.g. --batch 1,8,64")
+    batches = _batch_list(o.batch) if o.batch is not None else None
     specs = resolve_devices(o.hardware)
     for s in specs[:1]:
         run_precision(s, o.dtype)  # a bad --dtype fails before any capture
@@ -236,8 +242,26 @@ def run_infer(o: InferOptions) -> Any:
                          "name a catalog CPU, e.g. xeon-8480plus")
     wls = _captured(o.model, batches, o.input_size, o.size)
     budget_s = o.latency_budget_ms / 1e3 if o.latency_budget_ms is not None else None
-    return plan_inference(wls, specs, dtype=o.dtype, latency_budget_s=budget_s, objective=o.objective, runtimes=rts,
+    plan = plan_inference(wls, specs, dtype=o.dtype, latency_budget_s=budget_s, objective=o.objective, runtimes=rts,
                           host=host_spec, host_resolver=get_device)
+    if batches is None and _is_workload_file(o.model):
+        import dataclasses
+
+        own = f"batch {min(wls)}: the one the saved workload holds (no --batch given; a model file or name is " \
+              "captured at any --batch)"
+        plan = dataclasses.replace(plan, notes=(*plan.notes, own))
+    return plan
+
+
+def _batch_list(text: str) -> list[int]:
+    """--batch as sorted distinct positive sizes."""
+    from accelopt.errors import InputError
+    from accelopt.units import parse_int_range
+
+    batches = sorted(set(parse_int_range(text, "--batch")))
+    if not batches or batches[0] < 1:
+        raise InputError(f"--batch {text!r} must list positive batch sizes", "e.g. --batch 1,8,64")
+    return batches
 
 
 def print_plan(plan: Any) -> None:

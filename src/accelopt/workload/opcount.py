@@ -2,7 +2,8 @@
 
 FLOPs count 2 per multiply-accumulate (DESIGN.md). Matmul, conv and (CUDA) attention FLOPs come
 from `torch.utils.flop_counter.flop_registry`, the table FlopCounterMode uses, so both agree
-exactly. Ops that table omits get a formula here (CPU flash attention, mv, dot) or the
+exactly, except a grouped conv's backward, whose weight-gradient term torch counts g x too high
+(`conv_backward_flops`). Ops that table omits get a formula here (CPU flash attention, mv, dot) or the
 per-element table `ELEMENT_FLOPS` below; fused recurrent layers (LSTM/GRU/RNN) and the transformer
 encoder fast path get theirs in `opcount_fused`.
 
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from accelopt.workload.opcount_fused import FUSED_OPS, fused_work
+from accelopt.workload.opcount_fused import FUSED_OPS, fused_work, named_args
 from accelopt.workload.types import Conv, Gemm
 
 # ---- per-element FLOPs (see module docstring)
@@ -285,6 +286,28 @@ def conv_gemm(args: Sequence[Any], out: Any) -> Gemm | None:
         return None
 
 
+def conv_backward_flops(func: Any, args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> float:
+    """FLOPs of aten.convolution_backward: dX and dW (those its output_mask asks for), each the forward's FLOPs.
+
+    torch 2.13's formula (torch.utils.flop_counter.conv_backward_flop) counts dX right but dW as conv_flop_count
+    over the transposed shapes (input (Cin, N, ...), grad_out (Cout, N, ...)), which takes all Cin channels per
+    output channel, not Cin/g: g x the forward for a grouped conv ((1 + g) x with dX; a depthwise conv of 1024
+    channels 512x the right count). Per group, dW[Cout/g, Cin/g x taps] = dY^T @ im2col(X) has the forward's MACs,
+    so torch's dW term is divided by groups here (plain and transposed convs alike; exact for g = 1)."""
+    from torch.utils.flop_counter import flop_registry
+
+    a = named_args(func, args, kwargs)
+    mask, groups = [bool(m) for m in a["output_mask"]], int(a["groups"])
+    formula = flop_registry[func._overloadpacket]
+    head = [a[s.name] for s in func._schema.arguments[:-1]]  # every argument but output_mask, in schema order
+
+    def term(index: int) -> float:  # torch's count of one gradient alone
+        only = [i == index for i in range(3)]
+        return float(formula(*head, only, out_val=out)) if mask[index] else 0.0
+
+    return term(0) + term(1) / groups
+
+
 def sdpa_cpu_flops(name: str, args: Sequence[Any]) -> float:
     """CPU flash attention, which FlopCounterMode counts as 0.
 
@@ -325,6 +348,8 @@ def classify(func: Any, args: Sequence[Any], kwargs: dict[str, Any], out: Any) -
     if name in FUSED_OPS:  # a whole LSTM/GRU/RNN or transformer encoder layer, or optimizer step, in one kernel
         kind, flops, gemm = fused_work(name, func, args, kwargs)
         return OpWork(kind, flops, gemm=gemm)
+    if name == "convolution_backward":
+        return OpWork("conv", conv_backward_flops(func, args, kwargs, out))
     if packet in flop_registry:
         flops = float(flop_registry[packet](*args, **kwargs, out_val=out))
         if "attention" in name:
