@@ -579,7 +579,8 @@ def print_measured(con: Any, measured: Any) -> None:
 
 def _setup_flags(setup: Any) -> dict[str, Any]:
     """The Setup flags a result records (PlanResult / ExplainResult fields of the same names)."""
-    return {k: getattr(setup, k) for k in ("edge_stage_layers", "p2p_overlap", "tp_comm_overlap", "fp8_params",
+    return {k: getattr(setup, k) for k in ("edge_stage_layers", "p2p_overlap", "tp_comm_overlap", "ep_a2a_overlap",
+                                           "fp8_params",
                                            "offload_layers", "tp_async", "fp8_saved_inputs", "no_dropout",
                                            "optimizer_state_bytes")}
 
