@@ -184,23 +184,24 @@ class ServingCalibration:
         if (self.grouped_gemm_compute_efficiency is None) != (self.grouped_gemm_bandwidth_efficiency is None):
             raise InputError("calibration grouped_gemm_compute_efficiency and grouped_gemm_bandwidth_efficiency "
                              "must be given together", "give both, or neither")
-        for name in ("link_step_latency_s", "per_step_overhead_s", "per_request_overhead_s"):
+        for name, (limit_s, example, why) in _SECONDS_LIMITS.items():
             v = getattr(self, name)
-            if v is not None and not 0 <= v < math.inf:
-                raise InputError(f"calibration {name} = {v!r} must be a finite number of seconds >= 0",
-                                 "give seconds, e.g. 2.4e-6")
+            if v is not None and not 0 <= v < limit_s:  # NaN and inf too
+                raise InputError(f"calibration {name} = {v!r} s must be from 0 to under {limit_s:g} s: "
+                                 f"{why}", f"give {name} in seconds, e.g. {example}")
         if not isinstance(self.reference_device, str):
             raise InputError(f"calibration reference_device = {self.reference_device!r} is not text",
                              'name a catalog device as a quoted string, e.g. "h100-sxm"')
         if self.tp_allreduce not in TP_ALLREDUCES:
             raise InputError(f"calibration tp_allreduce = {self.tp_allreduce!r}", "use nccl or custom")
         if self.memory_basis not in MEMORY_BASES:
-            raise InputError(f"calibration memory_basis = {self.memory_basis!r}", "use 'total' (vLLM) or 'free' "
-                             "(TensorRT-LLM)")
-        for name in ("max_prefill_chunk_tokens", "max_batch_size", "int4_group_size"):
+            raise InputError(f"calibration memory_basis = {self.memory_basis!r} is not a memory basis",
+                             "use 'total' (vLLM) or 'free' (TensorRT-LLM)")
+        for name, example in _COUNT_EXAMPLES.items():
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise InputError(f"calibration {name} = {v!r} must be a positive integer", f"fix {name}")
+                raise InputError(f"calibration {name} = {v!r} must be a whole number >= 1",
+                                 f"give {name} as a whole number >= 1 with no decimal point, e.g. {example}")
 
     def uncalibrated_caveat(self, device: str) -> str:
         """' — uncalibrated ...' where this table was not fitted on published runs of its family, or where no public
@@ -213,9 +214,30 @@ class ServingCalibration:
         return ""
 
 
+_SECONDS_LIMITS: dict[str, tuple[float, str, str]] = {
+    "link_step_latency_s": (1.0, "2.4e-6", "a collective step takes microseconds; the slowest real link, a "
+                            "geostationary satellite hop, takes ~0.3 s, as spec.LIMITS bounds scaleup_latency_s: "
+                            "a second or more is microseconds written as seconds"),
+    "per_step_overhead_s": (1.0, "0.0045", "the fitted tables hold 0 to 10 ms per forward pass, and a whole decode "
+                            "step of a 70B model takes tens of ms: a second or more of overhead per step is "
+                            "milliseconds written as seconds"),
+    "per_request_overhead_s": (60.0, "0.005", "tokenizing and scheduling a request take milliseconds (the fitted "
+                               "tables hold 0 to 10 ms); a wait of a minute or more before the first forward is "
+                               "queueing, which --rate models, or milliseconds written as seconds"),
+}
+"""ServingCalibration's time fields: (exclusive upper bound in s, an example, why the bound) for the message."""
+
+_COUNT_EXAMPLES = {"max_prefill_chunk_tokens": "8192 (TensorRT-LLM's max_num_tokens default)",
+                   "max_batch_size": "2048 (TensorRT-LLM's default)",
+                   "int4_group_size": "128 (the AWQ/GPTQ default)"}
+"""ServingCalibration's whole-number fields and an example of each for the message."""
+
+
 def _check_fraction(name: str, v: float) -> None:
-    if not 0 < v <= 1:
-        raise InputError(f"calibration {name} = {v!r} must be in (0, 1]", "give a fraction, e.g. 0.7")
+    if not 0 < v <= 1:  # NaN too
+        raise InputError(f"calibration {name} = {v!r} must be a fraction in (0, 1]: a share of a datasheet peak "
+                         "(or of memory) is above 0 and cannot exceed all of it",
+                         f"give {name} as a fraction, e.g. 0.7 (not a percentage)")
 
 
 DEFAULT_CALIBRATION = ServingCalibration()
