@@ -735,6 +735,15 @@ CUSTOM_ALLREDUCE_BANDWIDTH_RATIO = 0.56
 # vLLM CustomAllreduce(max_size=8192 * 1024): a larger all-reduce goes through NCCL (pynccl); its supported world
 # sizes are 2, 4, 6 and 8 (vllm/distributed/device_communicators/custom_all_reduce.py, _SUPPORTED_WORLD_SIZES).
 CUSTOM_ALLREDUCE_MAX_BYTES = 8 * 2**20
+CUSTOM_ALLREDUCE_WORLD_SIZES = (2, 4, 6, 8)
+"""Group sizes vLLM's CustomAllreduce all-reduces at (_SUPPORTED_WORLD_SIZES @00d618a; any other size logs 'Custom
+allreduce is disabled due to an unsupported world size' and NCCL runs; later releases list 16 for all-gather and
+reduce-scatter over multi-node NVLink, but should_custom_ar still returns False for an all-reduce over more than 8)."""
+PCIE_X16_BYTE_PER_S = 128e9
+"""The fastest PCIe link, per direction: PCIe 6.0 x16, 64 GT/s x 16 lanes / 8 bits (PCI-SIG PCIe 6.0 specification,
+2022). A spec holds no link type, so a scale-up link no faster than this is read as PCIe-only, where vLLM keeps its
+kernel off above 2 ranks (custom_allreduce_skipped); every NVLink / Infinity Fabric domain of the catalog is faster
+(V100's NVLink 150 GB/s the slowest), and a probed PCIe box measures well under it."""
 
 
 def custom_allreduce_latency_s(tp: int) -> float:
@@ -766,10 +775,33 @@ def custom_allreduce_bandwidth_fit(link_byte_per_s: float = 0.8 * 450e9) -> tupl
 
 def custom_allreduce_runs(spec: AcceleratorSpec, group: int, cal: ServingCalibration) -> bool:
     """Whether a tensor-parallel all-reduce over `group` x `spec` runs the engine's own kernel: the engine's setting
-    is 'custom', the device is an NVIDIA/AMD GPU (elsewhere the library's all-reduce is timed either way) and the
-    group sits in one scale-up domain (custom_allreduce_off)."""
+    is 'custom', the device is an NVIDIA/AMD GPU (elsewhere the library's all-reduce is timed either way) and vLLM's
+    kernel would run for the group (custom_allreduce_skipped)."""
     return (group > 1 and cal.tp_allreduce == "custom" and comm.chains_in_domain(spec)
-            and not custom_allreduce_off(spec, group))
+            and custom_allreduce_skipped(spec, group, cal) is None)
+
+
+def custom_allreduce_skipped(spec: AcceleratorSpec, tp: int, cal: ServingCalibration) -> str | None:
+    """Why vLLM's CustomAllreduce does not all-reduce over `tp` x `spec` (vllm/distributed/device_communicators/
+    custom_all_reduce.py @00d618a, CustomAllreduce.__init__ and should_custom_ar), so NCCL/RCCL runs; None where it
+    does: the group spans scale-up domains (custom_allreduce_off); its size is not one the kernel supports
+    (CUSTOM_ALLREDUCE_WORLD_SIZES); or it is more than 2 GPUs without a full NVLink connection ('not supported on
+    more than two PCIe-only GPUs': is_fully_connected reads NVML's NVLink state, a spec its link rate,
+    PCIE_X16_BYTE_PER_S)."""
+    if custom_allreduce_off(spec, tp):
+        return (f"--tp {tp} spans {math.ceil(tp / spec.scaleup_domain_devices)} scale-up domains of "
+                f"{spec.scaleup_domain_devices:g} devices: the engine's custom all-reduce runs inside one node only "
+                "(vLLM turns it off across nodes)")
+    if tp not in CUSTOM_ALLREDUCE_WORLD_SIZES:
+        return (f"--tp {tp} is not a group size vLLM's custom all-reduce supports "
+                f"({', '.join(map(str, CUSTOM_ALLREDUCE_WORLD_SIZES))}; vLLM turns it off for any other)")
+    measured = cal.measured_link or comm.measured_of(spec)
+    link_byte_per_s = measured.bandwidth_byte_per_s if measured is not None else spec.scaleup_bandwidth_byte_per_s
+    if tp > 2 and link_byte_per_s is not None and link_byte_per_s <= PCIE_X16_BYTE_PER_S:
+        return (f"its scale-up link, {link_byte_per_s / 1e9:.4g} GB/s, is no faster than PCIe (PCIe 6.0 x16: "
+                f"{PCIE_X16_BYTE_PER_S / 1e9:g} GB/s per direction), and vLLM turns its custom all-reduce off on more "
+                "than two GPUs without a full NVLink connection ('not supported on more than two PCIe-only GPUs')")
+    return None
 
 
 def custom_allreduce_assumed(spec: AcceleratorSpec, tp: int, cal: ServingCalibration) -> comm.Assumption | None:
@@ -795,14 +827,16 @@ def custom_allreduce_off(spec: AcceleratorSpec, tp: int) -> bool:
 
 def custom_allreduce_note(spec: AcceleratorSpec, tp: int, cal: ServingCalibration) -> str | None:
     """The note printed where the engine's custom all-reduce was asked for (its default, or the calibration's) but
-    tensor parallelism spans scale-up domains (custom_allreduce_off), so NCCL/RCCL's is timed instead; None where
-    it does not apply."""
-    if cal.tp_allreduce != "custom" or not comm.chains_in_domain(spec) or not custom_allreduce_off(spec, tp):
+    vLLM's kernel would not run for the group (custom_allreduce_skipped: across scale-up domains, an unsupported group
+    size, more than 2 PCIe-only GPUs), so NCCL/RCCL's is timed instead; None where it does not apply."""
+    if tp <= 1 or cal.tp_allreduce != "custom" or not comm.chains_in_domain(spec):
         return None
-    domain = int(spec.scaleup_domain_devices)
-    return (f"{spec.name}: --tp {tp} spans {math.ceil(tp / domain)} scale-up domains of {domain} devices: the "
-            "engine's custom all-reduce runs inside one node only (vLLM turns it off across nodes), so the "
-            "tensor-parallel all-reduces are timed as NCCL/RCCL's ring or tree over the scale-out link")
+    why = custom_allreduce_skipped(spec, tp, cal)
+    if why is None:
+        return None
+    link = "the scale-out link" if custom_allreduce_off(spec, tp) else "the scale-up link"
+    return (f"{spec.name}: {why}, so the tensor-parallel all-reduces are timed as NCCL/RCCL's ring or tree over "
+            f"{link}")
 
 
 @functools.lru_cache(maxsize=1)
