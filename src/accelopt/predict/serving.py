@@ -737,8 +737,9 @@ CUSTOM_ALLREDUCE_BANDWIDTH_RATIO = 0.56
 CUSTOM_ALLREDUCE_MAX_BYTES = 8 * 2**20
 CUSTOM_ALLREDUCE_WORLD_SIZES = (2, 4, 6, 8)
 """Group sizes vLLM's CustomAllreduce all-reduces at (_SUPPORTED_WORLD_SIZES @00d618a; any other size logs 'Custom
-allreduce is disabled due to an unsupported world size' and NCCL runs; later releases list 16 for all-gather and
-reduce-scatter over multi-node NVLink, but should_custom_ar still returns False for an all-reduce over more than 8)."""
+allreduce is disabled due to an unsupported world size' and NCCL runs; a later version of the file lists 16, for
+all-gather and reduce-scatter over multi-node NVLink, and its should_custom_ar still refuses an all-reduce over more
+than 8)."""
 PCIE_X16_BYTE_PER_S = 128e9
 """The fastest PCIe link, per direction: PCIe 6.0 x16, 64 GT/s x 16 lanes / 8 bits (PCI-SIG PCIe 6.0 specification,
 2022). A spec holds no link type, so a scale-up link no faster than this is read as PCIe-only, where vLLM keeps its
