@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import run_main
 
+from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.predict import serving
 from accelopt.predict.calibration import load_serving_tables
@@ -82,7 +83,16 @@ def test_training_tables_in_the_file_are_named_as_unused(tmp_path: Path, capsys:
     ("[serving.nvidia-hopper\n", "is not valid TOML"),
     ('[serving.nvidia-hopper]\nmatch = ["h100*"]\ndecode_bw = 0.5\n', "unknown field(s) decode_bw"),
     ('[serving.nvidia-hopper]\nmatch = ["h100*"]\ndecode_bandwidth_efficiency = 1.5\n',
-     "[serving.nvidia-hopper]: calibration decode_bandwidth_efficiency = 1.5 must be in (0, 1]"),
+     "[serving.nvidia-hopper]: calibration decode_bandwidth_efficiency = 1.5 must be a fraction in (0, 1]"),
+    # a bound past which a time is a unit slip (was accepted: 1e9 s printed a TTFT of "31.7 years", exit 0)
+    ('[serving.nvidia-hopper]\nmatch = ["h100*"]\nper_request_overhead_s = 1e9\n',
+     "[serving.nvidia-hopper]: calibration per_request_overhead_s = 1000000000.0 s must be from 0 to under 60 s"),
+    ('[serving.nvidia-hopper]\nmatch = ["h100*"]\nper_step_overhead_s = 4.5\n',
+     "calibration per_step_overhead_s = 4.5 s must be from 0 to under 1 s: the fitted tables hold 0 to 10 ms"),
+    ('[serving.nvidia-hopper]\nmatch = ["h100*"]\nlink_step_latency_s = 2.4\n',
+     "calibration link_step_latency_s = 2.4 s must be from 0 to under 1 s: a collective step takes microseconds"),
+    ('[serving.nvidia-hopper]\nmatch = ["h100*"]\nmax_batch_size = 2.5\n',
+     "calibration max_batch_size = 2.5 must be a whole number >= 1"),
     ("[serving.nvidia-hopper]\ndecode_bandwidth_efficiency = 0.5\n", "has no match globs"),
     ('[serving.nvidia-hopper]\nmatch = "h100*"\n', "field match = 'h100*' is not a list of strings"),
     ("[family.x]\nmatch = []\n", "has no [serving.NAME] tables"),
@@ -192,3 +202,24 @@ def test_a_table_without_match_says_what_to_write(name: str, fix: str, tmp_path:
     code, _, err = run_main([*SERVE, "--calibration", str(path)], capsys)
     text = " ".join(err.split())
     assert code == 2 and f"[serving.{name}] has no match globs" in text and fix in text
+
+
+def test_whole_number_fields_say_what_a_valid_value_is(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The fix for a bad whole-number field gives a valid value (it said only 'fix max_batch_size')."""
+    for name, example in (("max_batch_size", "2048"), ("max_prefill_chunk_tokens", "8192"),
+                          ("int4_group_size", "128")):
+        path = tmp_path / "cal.toml"
+        path.write_text(f'[serving.nvidia-hopper]\nmatch = ["h100*"]\n{name} = 0\n', encoding="utf-8")
+        code, _out, err = run_main([*SERVE, "--calibration", str(path)], capsys)
+        assert code == 2, err
+        assert f"fix: give {name} as a whole number >= 1 with no decimal point, e.g. {example}" in err, err
+
+
+@pytest.mark.parametrize(("field", "limit_s"), [("link_step_latency_s", 1.0), ("per_step_overhead_s", 1.0),
+                                               ("per_request_overhead_s", 60.0)])
+def test_time_fields_keep_values_just_under_their_bound(field: str, limit_s: float) -> None:
+    """The bound refuses unit slips only: a value just under it is accepted, the bound itself is not."""
+    cal = serving.ServingCalibration(**{field: limit_s * 0.999})
+    assert getattr(cal, field) == limit_s * 0.999
+    with pytest.raises(InputError, match=f"{field} = {limit_s!r} s must be from 0 to under"):
+        serving.ServingCalibration(**{field: limit_s})

@@ -56,7 +56,7 @@ def test_by_hand_on_h100() -> None:
 
 def test_unmeasured_group_sizes_take_the_next_measured_tp() -> None:
     assert sv.custom_allreduce_latency_s(6) == 10.1e-6  # vLLM supports 6; not measured: tp 8's figure
-    assert sv.custom_allreduce_latency_s(16) == 10.1e-6  # a domain of more than 8 (GB200 NVL72): tp 8's
+    assert sv.custom_allreduce_latency_s(16) == 10.1e-6  # beyond 8: tp 8's (not reached: vLLM runs NCCL there)
 
 
 def test_serving_times_the_kernel_and_nccl_above_its_size_limit() -> None:
@@ -88,3 +88,37 @@ def test_plan_serve_prints_the_measured_latency(capsys: pytest.CaptureFixture[st
     point = json.loads(run_main_expect(capsys, *args, "--json")[0])["results"][0]["points"][0]
     [a] = [a for a in point["assumed"] if a["field"] == sv.CUSTOM_ALLREDUCE_FIELD]
     assert a["value"] == pytest.approx(9.1e-6)
+
+
+def test_not_at_a_group_size_vllm_does_not_support(capsys: pytest.CaptureFixture[str]) -> None:
+    """vLLM's custom all-reduce runs at 2, 4, 6 or 8 ranks only (custom_all_reduce.py @00d618a,
+    _SUPPORTED_WORLD_SIZES): --tp 16 inside GB200's 72-GPU NVLink domain is NCCL's chain, with a note (it was timed as
+    the custom kernel at tp 8's latency), the same time as --tp-allreduce nccl."""
+    spec = get_device("gb200")
+    assert not sv._link(spec, 16, sv.DEFAULT_CALIBRATION, "tp").custom
+    assert sv._link(spec, 8, sv.DEFAULT_CALIBRATION, "tp").custom
+    args = ["plan", "serve", "--model", "llama3-70b", "--hardware", "gb200", "--tp", "16", "--batch", "8",
+            "--weight-dtype", "fp8", "--json"]
+    custom = json.loads(run_main_expect(capsys, *args)[0])
+    nccl = json.loads(run_main_expect(capsys, *args, "--tp-allreduce", "nccl")[0])
+    assert custom["results"][0]["points"][0]["tpot_s"] == nccl["results"][0]["points"][0]["tpot_s"]
+    assert any("--tp 16 is not a group size vLLM's custom all-reduce supports" in n for n in custom["notes"])
+    assert all(a["field"] != sv.CUSTOM_ALLREDUCE_FIELD for a in custom["results"][0]["points"][0]["assumed"])
+
+
+def test_not_on_more_than_two_pcie_only_gpus() -> None:
+    """vLLM turns its kernel off above 2 GPUs without a full NVLink connection ('not supported on more than two
+    PCIe-only GPUs', custom_all_reduce.py @00d618a): a box of PCIe GPUs (a scale-up link no faster than PCIe 6.0 x16)
+    runs NCCL at --tp 4 and the kernel at --tp 2; an NVLink domain runs the kernel at both."""
+    pcie = replace(get_device("h100-sxm"), name="pcie-box", scaleup_domain_devices=4, scaleup_bandwidth_byte_per_s=25e9)
+    assert sv._link(pcie, 2, sv.DEFAULT_CALIBRATION, "tp").custom
+    assert not sv._link(pcie, 4, sv.DEFAULT_CALIBRATION, "tp").custom
+    note = sv.custom_allreduce_note(pcie, 4, sv.DEFAULT_CALIBRATION)
+    assert note is not None and "25 GB/s, is no faster than PCIe" in note and "over the scale-up link" in note
+    assert sv.custom_allreduce_note(pcie, 2, sv.DEFAULT_CALIBRATION) is None
+    nvlink = get_device("h100-sxm")
+    assert sv._link(nvlink, 4, sv.DEFAULT_CALIBRATION, "tp").custom
+    assert sv.custom_allreduce_note(nvlink, 4, sv.DEFAULT_CALIBRATION) is None
+    slowest_nvlink = min(get_device(d).scaleup_bandwidth_byte_per_s or 0
+                         for d in ("v100-sxm", "a100-sxm-80gb", "mi300x", "b200"))
+    assert slowest_nvlink > sv.PCIE_X16_BYTE_PER_S

@@ -184,23 +184,24 @@ class ServingCalibration:
         if (self.grouped_gemm_compute_efficiency is None) != (self.grouped_gemm_bandwidth_efficiency is None):
             raise InputError("calibration grouped_gemm_compute_efficiency and grouped_gemm_bandwidth_efficiency "
                              "must be given together", "give both, or neither")
-        for name in ("link_step_latency_s", "per_step_overhead_s", "per_request_overhead_s"):
+        for name, (limit_s, example, why) in _SECONDS_LIMITS.items():
             v = getattr(self, name)
-            if v is not None and not 0 <= v < math.inf:
-                raise InputError(f"calibration {name} = {v!r} must be a finite number of seconds >= 0",
-                                 "give seconds, e.g. 2.4e-6")
+            if v is not None and not 0 <= v < limit_s:  # NaN and inf too
+                raise InputError(f"calibration {name} = {v!r} s must be from 0 to under {limit_s:g} s: "
+                                 f"{why}", f"give {name} in seconds, e.g. {example}")
         if not isinstance(self.reference_device, str):
             raise InputError(f"calibration reference_device = {self.reference_device!r} is not text",
                              'name a catalog device as a quoted string, e.g. "h100-sxm"')
         if self.tp_allreduce not in TP_ALLREDUCES:
             raise InputError(f"calibration tp_allreduce = {self.tp_allreduce!r}", "use nccl or custom")
         if self.memory_basis not in MEMORY_BASES:
-            raise InputError(f"calibration memory_basis = {self.memory_basis!r}", "use 'total' (vLLM) or 'free' "
-                             "(TensorRT-LLM)")
-        for name in ("max_prefill_chunk_tokens", "max_batch_size", "int4_group_size"):
+            raise InputError(f"calibration memory_basis = {self.memory_basis!r} is not a memory basis",
+                             "use 'total' (vLLM) or 'free' (TensorRT-LLM)")
+        for name, example in _COUNT_EXAMPLES.items():
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise InputError(f"calibration {name} = {v!r} must be a positive integer", f"fix {name}")
+                raise InputError(f"calibration {name} = {v!r} must be a whole number >= 1",
+                                 f"give {name} as a whole number >= 1 with no decimal point, e.g. {example}")
 
     def uncalibrated_caveat(self, device: str) -> str:
         """' — uncalibrated ...' where this table was not fitted on published runs of its family, or where no public
@@ -213,9 +214,30 @@ class ServingCalibration:
         return ""
 
 
+_SECONDS_LIMITS: dict[str, tuple[float, str, str]] = {
+    "link_step_latency_s": (1.0, "2.4e-6", "a collective step takes microseconds; the slowest real link, a "
+                            "geostationary satellite hop, takes ~0.3 s, as spec.LIMITS bounds scaleup_latency_s: "
+                            "a second or more is microseconds written as seconds"),
+    "per_step_overhead_s": (1.0, "0.0045", "the fitted tables hold 0 to 10 ms per forward pass, and a whole decode "
+                            "step of a 70B model takes tens of ms: a second or more of overhead per step is "
+                            "milliseconds written as seconds"),
+    "per_request_overhead_s": (60.0, "0.005", "tokenizing and scheduling a request take milliseconds (the fitted "
+                               "tables hold 0 to 10 ms); a wait of a minute or more before the first forward is "
+                               "queueing, which --rate models, or milliseconds written as seconds"),
+}
+"""ServingCalibration's time fields: (exclusive upper bound in s, an example, why the bound) for the message."""
+
+_COUNT_EXAMPLES = {"max_prefill_chunk_tokens": "8192 (TensorRT-LLM's max_num_tokens default)",
+                   "max_batch_size": "2048 (TensorRT-LLM's default)",
+                   "int4_group_size": "128 (the AWQ/GPTQ default)"}
+"""ServingCalibration's whole-number fields and an example of each for the message."""
+
+
 def _check_fraction(name: str, v: float) -> None:
-    if not 0 < v <= 1:
-        raise InputError(f"calibration {name} = {v!r} must be in (0, 1]", "give a fraction, e.g. 0.7")
+    if not 0 < v <= 1:  # NaN too
+        raise InputError(f"calibration {name} = {v!r} must be a fraction in (0, 1]: a share of a datasheet peak "
+                         "(or of memory) is above 0 and cannot exceed all of it",
+                         f"give {name} as a fraction, e.g. 0.7 (not a percentage)")
 
 
 DEFAULT_CALIBRATION = ServingCalibration()
@@ -713,6 +735,16 @@ CUSTOM_ALLREDUCE_BANDWIDTH_RATIO = 0.56
 # vLLM CustomAllreduce(max_size=8192 * 1024): a larger all-reduce goes through NCCL (pynccl); its supported world
 # sizes are 2, 4, 6 and 8 (vllm/distributed/device_communicators/custom_all_reduce.py, _SUPPORTED_WORLD_SIZES).
 CUSTOM_ALLREDUCE_MAX_BYTES = 8 * 2**20
+CUSTOM_ALLREDUCE_WORLD_SIZES = (2, 4, 6, 8)
+"""Group sizes vLLM's CustomAllreduce all-reduces at (_SUPPORTED_WORLD_SIZES @00d618a; any other size logs 'Custom
+allreduce is disabled due to an unsupported world size' and NCCL runs; a later version of the file lists 16, for
+all-gather and reduce-scatter over multi-node NVLink, and its should_custom_ar still refuses an all-reduce over more
+than 8)."""
+PCIE_X16_BYTE_PER_S = 128e9
+"""The fastest PCIe link, per direction: PCIe 6.0 x16, 64 GT/s x 16 lanes / 8 bits (PCI-SIG PCIe 6.0 specification,
+2022). A spec holds no link type, so a scale-up link no faster than this is read as PCIe-only, where vLLM keeps its
+kernel off above 2 ranks (custom_allreduce_skipped); every NVLink / Infinity Fabric domain of the catalog is faster
+(V100's NVLink 150 GB/s the slowest), and a probed PCIe box measures well under it."""
 
 
 def custom_allreduce_latency_s(tp: int) -> float:
@@ -744,10 +776,33 @@ def custom_allreduce_bandwidth_fit(link_byte_per_s: float = 0.8 * 450e9) -> tupl
 
 def custom_allreduce_runs(spec: AcceleratorSpec, group: int, cal: ServingCalibration) -> bool:
     """Whether a tensor-parallel all-reduce over `group` x `spec` runs the engine's own kernel: the engine's setting
-    is 'custom', the device is an NVIDIA/AMD GPU (elsewhere the library's all-reduce is timed either way) and the
-    group sits in one scale-up domain (custom_allreduce_off)."""
+    is 'custom', the device is an NVIDIA/AMD GPU (elsewhere the library's all-reduce is timed either way) and vLLM's
+    kernel would run for the group (custom_allreduce_skipped)."""
     return (group > 1 and cal.tp_allreduce == "custom" and comm.chains_in_domain(spec)
-            and not custom_allreduce_off(spec, group))
+            and custom_allreduce_skipped(spec, group, cal) is None)
+
+
+def custom_allreduce_skipped(spec: AcceleratorSpec, tp: int, cal: ServingCalibration) -> str | None:
+    """Why vLLM's CustomAllreduce does not all-reduce over `tp` x `spec` (vllm/distributed/device_communicators/
+    custom_all_reduce.py @00d618a, CustomAllreduce.__init__ and should_custom_ar), so NCCL/RCCL runs; None where it
+    does: the group spans scale-up domains (custom_allreduce_off); its size is not one the kernel supports
+    (CUSTOM_ALLREDUCE_WORLD_SIZES); or it is more than 2 GPUs without a full NVLink connection ('not supported on
+    more than two PCIe-only GPUs': is_fully_connected reads NVML's NVLink state, a spec its link rate,
+    PCIE_X16_BYTE_PER_S)."""
+    if custom_allreduce_off(spec, tp):
+        return (f"--tp {tp} spans {math.ceil(tp / spec.scaleup_domain_devices)} scale-up domains of "
+                f"{spec.scaleup_domain_devices:g} devices: the engine's custom all-reduce runs inside one node only "
+                "(vLLM turns it off across nodes)")
+    if tp not in CUSTOM_ALLREDUCE_WORLD_SIZES:
+        return (f"--tp {tp} is not a group size vLLM's custom all-reduce supports "
+                f"({', '.join(map(str, CUSTOM_ALLREDUCE_WORLD_SIZES))}; vLLM turns it off for any other)")
+    measured = cal.measured_link or comm.measured_of(spec)
+    link_byte_per_s = measured.bandwidth_byte_per_s if measured is not None else spec.scaleup_bandwidth_byte_per_s
+    if tp > 2 and link_byte_per_s is not None and link_byte_per_s <= PCIE_X16_BYTE_PER_S:
+        return (f"its scale-up link, {link_byte_per_s / 1e9:.4g} GB/s, is no faster than PCIe (PCIe 6.0 x16: "
+                f"{PCIE_X16_BYTE_PER_S / 1e9:g} GB/s per direction), and vLLM turns its custom all-reduce off on more "
+                "than two GPUs without a full NVLink connection ('not supported on more than two PCIe-only GPUs')")
+    return None
 
 
 def custom_allreduce_assumed(spec: AcceleratorSpec, tp: int, cal: ServingCalibration) -> comm.Assumption | None:
@@ -773,14 +828,16 @@ def custom_allreduce_off(spec: AcceleratorSpec, tp: int) -> bool:
 
 def custom_allreduce_note(spec: AcceleratorSpec, tp: int, cal: ServingCalibration) -> str | None:
     """The note printed where the engine's custom all-reduce was asked for (its default, or the calibration's) but
-    tensor parallelism spans scale-up domains (custom_allreduce_off), so NCCL/RCCL's is timed instead; None where
-    it does not apply."""
-    if cal.tp_allreduce != "custom" or not comm.chains_in_domain(spec) or not custom_allreduce_off(spec, tp):
+    vLLM's kernel would not run for the group (custom_allreduce_skipped: across scale-up domains, an unsupported group
+    size, more than 2 PCIe-only GPUs), so NCCL/RCCL's is timed instead; None where it does not apply."""
+    if tp <= 1 or cal.tp_allreduce != "custom" or not comm.chains_in_domain(spec):
         return None
-    domain = int(spec.scaleup_domain_devices)
-    return (f"{spec.name}: --tp {tp} spans {math.ceil(tp / domain)} scale-up domains of {domain} devices: the "
-            "engine's custom all-reduce runs inside one node only (vLLM turns it off across nodes), so the "
-            "tensor-parallel all-reduces are timed as NCCL/RCCL's ring or tree over the scale-out link")
+    why = custom_allreduce_skipped(spec, tp, cal)
+    if why is None:
+        return None
+    link = "the scale-out link" if custom_allreduce_off(spec, tp) else "the scale-up link"
+    return (f"{spec.name}: {why}, so the tensor-parallel all-reduces are timed as NCCL/RCCL's ring or tree over "
+            f"{link}")
 
 
 @functools.lru_cache(maxsize=1)
