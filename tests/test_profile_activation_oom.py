@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import run_main
 
-from accelopt.cli.profile import host_memory_capped
 from accelopt.measure import memory
-from accelopt.measure.memory import HostHeadroom
+from accelopt.measure.memory import HostHeadroom, host_memory_capped
 
 SMALL = HostHeadroom(available_bytes=256 * 2**20, source="test", swap_on=False)
 

@@ -67,6 +67,30 @@ for _group in app.registered_groups:
         _sub.short_help = _sub.short_help or first_sentence(_sub.help or (_sub.callback and _sub.callback.__doc__))
 
 
+def _help_keeps_words_whole() -> None:
+    """`--help` through HelpConsole (report/console.py), whose option tables never cut a word: typer has no
+    setting for its tables' layout, so its console factory is wrapped, keeping typer's own console (theme,
+    colours, width) and changing only how it prints."""
+    from typer import rich_utils
+
+    from accelopt.report.console import HelpConsole
+
+    typer_console = rich_utils._get_rich_console
+    if getattr(typer_console, "keeps_words_whole", False):
+        return
+
+    def console(stderr: bool = False) -> Any:
+        con = typer_console(stderr=stderr)
+        con.__class__ = HelpConsole  # a subclass adding no state: only its print differs
+        return con
+
+    console.keeps_words_whole = True  # type: ignore[attr-defined]
+    rich_utils._get_rich_console = console
+
+
+_help_keeps_words_whole()
+
+
 def _version(value: bool) -> None:
     if value:
         import accelopt

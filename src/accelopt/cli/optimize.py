@@ -159,8 +159,8 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
         import torch
 
         torch.set_num_threads(o.threads)
-    from accelopt.cli.profile import _catalog_spec, host_memory_capped, oom_fix, oom_what
-    from accelopt.measure.memory import out_of_memory_as_error
+    from accelopt.cli.profile import _catalog_spec, oom_fix, oom_what
+    from accelopt.measure.memory import host_memory_capped, out_of_memory_as_error
 
     # not a traceback; what the model's code or an exporter (torch.onnx) prints goes to stderr: stdout keeps the
     # tables or the --json document only

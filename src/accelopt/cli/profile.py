@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,7 +115,7 @@ def _run_local(opts: ProfileOptions) -> None:
     spec = _catalog_spec(opts.catalog_device, opts.device)
     probed_spec = _probed_spec(opts.probed)
     progress = _progress()
-    from accelopt.measure.memory import check_training_fits_host, out_of_memory_as_error
+    from accelopt.measure.memory import check_training_fits_host, host_memory_capped, out_of_memory_as_error
     from accelopt.measure.profiler import check_trainable
 
     what = oom_what(opts.model, opts.batch_size, opts.seq_len)
@@ -162,43 +161,6 @@ def _run_local(opts: ProfileOptions) -> None:
     console = make_console()
     render(result, console)
     _write_outputs(result, workload, opts.save_workload, console)
-
-
-@contextlib.contextmanager
-def host_memory_capped(device: str) -> Iterator[None]:
-    """On a CPU run under Linux, cap this process's address space (RLIMIT_AS) at its size now plus the memory the
-    host (or its cgroup) has available, for the block: a batch whose activations outgrow the machine then fails
-    at the allocation ('can't allocate memory', which out_of_memory_as_error names with the options that sized
-    it) instead of being killed by the kernel's OOM killer without a word (exit 137, `profile bert --batch-size
-    1000000`), possibly with other programs. Not on GPUs (CUDA reserves address space far beyond memory), not
-    where the limit is already tighter; restored after the block."""
-    import resource
-
-    from accelopt.measure.memory import host_headroom
-
-    have = host_headroom() if device == "cpu" and sys.platform.startswith("linux") else None
-    size = _address_space_bytes()
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    cap = int(size + have.available_bytes) if have is not None and size is not None else None
-    if cap is None or (soft != resource.RLIM_INFINITY and soft <= cap):
-        yield
-        return
-    resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-
-
-def _address_space_bytes() -> float | None:
-    """This process's virtual size (VmSize of /proc/self/status), bytes; None where unreadable."""
-    try:
-        for row in Path("/proc/self/status").read_text(encoding="utf-8").splitlines():
-            if row.startswith("VmSize:"):
-                return float(row.split()[1]) * 1024  # the kernel writes kB (KiB)
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
 
 
 def _keep_interrupted(partial: Any, workload: Any, opts: ProfileOptions) -> None:

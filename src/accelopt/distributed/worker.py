@@ -37,6 +37,7 @@ from accelopt.distributed.model import (
 from accelopt.distributed.partition import layer_name
 from accelopt.distributed.types import CommTime, Job, RankResult
 from accelopt.errors import AcceloptError, first_line, is_out_of_memory
+from accelopt.measure.memory import host_memory_capped
 from accelopt.workload.userfile import as_tuple
 
 COMM_PREFIXES = ("gloo:", "nccl:")
@@ -410,12 +411,15 @@ def main(argv: list[str]) -> int:
             device = f"cuda:{me.local_rank}"
         if me.world > 1 or job.parallel != "none":
             dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
-        if job.kind == "collectives":
-            from accelopt.distributed.collectives import run_collectives
+        # the ranks on this machine share its memory: each is capped at its share, as `profile` is at the whole,
+        # so a batch outgrowing the host fails at the allocation (named with --batch-size), not by the OOM killer
+        with host_memory_capped(device, ranks_here=int(os.environ.get("LOCAL_WORLD_SIZE", "1"))):
+            if job.kind == "collectives":
+                from accelopt.distributed.collectives import run_collectives
 
-            result = run_collectives(job, me.rank, me.world, device, me.progress)
-        else:
-            result = run_train(job, me, device).to_dict()
+                result = run_collectives(job, me.rank, me.world, device, me.progress)
+            else:
+                result = run_train(job, me, device).to_dict()
         me.write(".json", result)
         if dist.is_initialized():
             gathered: list[Any] = [None] * me.world

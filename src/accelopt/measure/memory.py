@@ -428,6 +428,29 @@ def host_headroom(meminfo: Path = _MEMINFO, cgroup_root: Path = _CGROUP_ROOT,
     return HostHeadroom(available_bytes=avail, source="MemAvailable, /proc/meminfo", swap_on=swap_on)
 
 
+@contextmanager
+def host_memory_capped(device: str, ranks_here: int = 1) -> Iterator[None]:
+    """On a CPU run under Linux, cap this process's address space (RLIMIT_AS) at its size now plus its share of
+    the memory the host (or its cgroup) has available (1/ranks_here: `profile --nproc` ranks on one machine share
+    it), for the block: a batch whose activations outgrow the machine then fails at the allocation ('can't
+    allocate memory', named with the options that sized it) instead of being killed by the kernel's OOM killer
+    without a word (exit 137, `profile bert --batch-size 1000000`), possibly with other programs. Not on GPUs
+    (CUDA reserves address space far beyond memory), not where the limit is already tighter; restored after."""
+    have = host_headroom() if device == "cpu" and sys.platform.startswith("linux") else None
+    size_kib = _status_kib("VmSize")  # this process's virtual size
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = (int(size_kib * 1024 + have.available_bytes / max(1, ranks_here))
+           if have is not None and size_kib is not None else None)
+    if cap is None or (soft != resource.RLIM_INFINITY and soft <= cap):
+        yield
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 def _optimizer_states_per_param(optimizer: Any) -> tuple[int, str]:
     """(tensors of a parameter's size the optimizer will keep per parameter, its name): the torch.optim
     algorithms' documented state (Adam-like: exp_avg and exp_avg_sq; SGD: a momentum buffer when momentum > 0;

@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from rich.console import Console
+from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
@@ -107,3 +108,67 @@ def make_console(*, stderr: bool = False, width: int | None = None, file: Any = 
         con = PlainConsole(stderr=stderr, width=PIPE_WIDTH, file=file, force_terminal=force_terminal,
                            markup=False, emoji=False)
     return con
+
+
+class HelpConsole(Console):
+    """The console of `--help` (typer's): its option and command tables never cut a word. typer lays an options
+    panel out as one table (flags, type, help) and rich, short of room, shrank the help column below its longest
+    word and cut it ('max_position_embedding…' at 80 columns, most of the help at 40). Here the flag columns keep
+    their width and the help column takes the rest, wrapped at spaces; where even that leaves it narrower than
+    its longest word, each option is printed as its flags on one line and its help indented below."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        for o in objects:
+            if isinstance(o, Panel) and isinstance(o.renderable, Table):
+                o.renderable = whole_word_help(self, o.renderable, self.width - PANEL_EDGES)
+        super().print(*objects, **kwargs)
+
+
+PANEL_EDGES = 4
+"""Columns a rich Panel takes around its content: two borders and its default padding of one on each side."""
+
+
+def whole_word_help(console: Console, table: Table, width: int) -> Table:
+    """`table` (last column: the help) laid out in `width` columns with every word whole: the other columns at
+    their natural width (a fixed Column.width, which rich never shrinks) and the help in the rest, or, when that
+    rest is narrower than the help's longest word, stacked() (a flag longer than `width` is folded, the last
+    resort)."""
+    options = console.options.update(max_width=WIDEST)
+    ranges = [table._measure_column(console, options, c) for c in table.columns]  # padding included
+    help_least = max((least_width(console, options, c) for c in table.columns[-1].cells), default=0)
+    if sum(r.maximum for r in ranges[:-1]) + help_least + table._get_padding_width(len(ranges) - 1) > width:
+        return stacked(table)
+    for i, (column, r) in enumerate(zip(table.columns[:-1], ranges[:-1], strict=True)):
+        column.width = r.maximum - table._get_padding_width(i)
+    table.columns[-1].overflow = "fold"
+    return table
+
+
+def least_width(console: Console, options: Any, cell: Any) -> int:
+    """The columns `cell` needs with no word cut. typer's help cell is a rich Columns (the help, then its
+    default), which measures its minimum as 1: its items are measured instead."""
+    from rich.columns import Columns
+    from rich.measure import Measurement
+
+    if isinstance(cell, Columns):
+        for r in cell.renderables:  # a word wider than the whole width: folded (every character shown), not cut
+            if isinstance(r, Text):
+                r.overflow = "fold"
+        return max((least_width(console, options, r) for r in cell.renderables), default=0)
+    return Measurement.get(console, options, cell).minimum
+
+
+def stacked(table: Table) -> Table:
+    """`table` as one column: each row's leading cells (flags, type) on a line, its last cell (the help) on the
+    lines below, indented by two."""
+    from rich.console import Group
+    from rich.padding import Padding
+
+    out = Table(show_header=False, box=None, pad_edge=False, padding=(0, 1), expand=True, highlight=table.highlight)
+    out.add_column(overflow="fold")
+    columns = [list(c.cells) for c in table.columns]
+    for row in zip(*columns, strict=True):
+        head = [c if isinstance(c, Text) else Text(str(c)) for c in row[:-1]]
+        head_line = Text(" ").join(h for h in head if h.plain.strip())
+        out.add_row(Group(head_line, Padding(row[-1], (0, 0, 0, 2))))
+    return out

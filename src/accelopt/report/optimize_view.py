@@ -14,12 +14,23 @@ from accelopt.report.console import make_console, plain
 from accelopt.units import fmt_bytes, fmt_joules, fmt_pct, fmt_quantity, fmt_seconds, unit_of
 
 
+def ratio_digits(v: float) -> str:
+    """A ratio's number, the one rule for every ratio of this view (speed-up, its rounds, the bound, warnings):
+    two decimals from 0.01 up (1.37), two significant digits in fixed point below (0.0028, not 0.00: a bf16
+    variant 360 times slower is not a speed-up of zero), as fmt_pct does for small percentages; 0 is 0.00."""
+    if v == 0 or not math.isfinite(v) or abs(v) >= 0.01:
+        return f"{v:.2f}"
+    exponent = int(f"{v:.1e}".split("e")[1])  # of v rounded to 2 significant digits (0.00995 -> 1.0e-02)
+    decimals = max(2, 1 - exponent)
+    return f"{v:.{decimals}f}" if decimals <= 8 else f"{v:.1e}"
+
+
 def _x(v: float | None) -> str:
     """A ratio; an infinite one (profile's bound when the shares its recommendations remove add up to the whole
     step) reads 'no bound', as JSON's null does, not 'infx'."""
     if v is None:
         return "—"
-    return f"{v:.2f}x" if math.isfinite(v) else "no bound"
+    return f"{ratio_digits(v)}x" if math.isfinite(v) else "no bound"
 
 
 def _quality(r: Any, result: Any) -> str:
@@ -72,7 +83,7 @@ def variants_table(result: Any) -> Table:
             continue
         name = plain(("* " if r.pareto else "  ") + r.name + ("" if r.measured else " (QUALITY FAILURE)"))
         sp = ("1.00x" if r.name == "baseline" or r.speedup_low is None or r.speedup_high is None
-              else f"{_x(r.speedup)} ({r.speedup_low:.2f}-{r.speedup_high:.2f})")
+              else f"{_x(r.speedup)} ({ratio_digits(r.speedup_low)}-{ratio_digits(r.speedup_high)})")
         bound = _x(r.gain_bound) + (" ABOVE!" if r.above_bound else "")
         t.add_row(name, fmt_seconds(r.step_time_p50_s), fmt_seconds(r.step_time_p99_s), sp, plain(bound),
                   fmt_quantity(r.samples_per_s, unit_of(r, "samples_per_s")) if r.samples_per_s else "—",
@@ -120,8 +131,8 @@ def render(result: Any, console: Console | None = None) -> None:
         console.print(plain(f"profile's verdict on the baseline: {result.profile_verdict}"))
     for r in result.variants:
         if r.above_bound:
-            console.print(plain(f"WARNING: {r.name} measured {r.speedup:.2f}x, above profile's bound "
-                               f"{r.gain_bound:.2f}x ({r.gain_bound_source}); one of the two is wrong: investigate",
+            console.print(plain(f"WARNING: {r.name} measured {_x(r.speedup)}, above profile's bound "
+                               f"{_x(r.gain_bound)} ({r.gain_bound_source}); one of the two is wrong: investigate",
                                style="bold red"))
     for r in result.variants:
         for n in r.notes:
