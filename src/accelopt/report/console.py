@@ -26,13 +26,16 @@ from rich.text import Text
 PIPE_WIDTH = 200
 
 # C0 controls except tab and newline, DEL, and C1 controls (ESC starts terminal escape sequences,
-# 0x9b is a one-byte CSI, 0x9d a one-byte OSC).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# 0x9b is a one-byte CSI, 0x9d a one-byte OSC), and the bidirectional overrides and isolates (U+202A-202E,
+# U+2066-2069), which reorder the text after them on screen (a model named 'x\u202efdp.exe' reads 'xexe.pdf').
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: object) -> str:
-    """`text` as a str with control characters written as visible escapes ('\\x1b'), nothing else changed."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    """`text` as a str with control and bidi-override characters written as visible escapes ('\\x1b', '\\u202e'),
+    nothing else changed."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        str(text))
 
 
 def plain(text: object, style: str = "") -> Text:

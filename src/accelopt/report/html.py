@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import html
-import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,22 +18,16 @@ from typing import Any
 
 from accelopt.errors import InputError
 from accelopt.report import infer_view
+from accelopt.report.console import printable
 from accelopt.report.figures import fmt, is_estimate, key_figures, other_version, typed
 from accelopt.units import unit_of
 
 EST = '<span class="est">estimate</span>'
 
-# Text from users and data files that HTML would pass through unseen: C0/C1 controls (ESC of a terminal sequence,
-# a raw one is also an HTML parse error) and the bidirectional overrides and isolates (U+202A-202E, U+2066-2069),
-# which reorder the text after them on screen (a model named 'x\u202efdp.exe' reads 'xexe.pdf').
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def esc(text: object, quote: bool = True) -> str:
     """`text` as HTML text: escaped (& < > " '), with control and bidi-override characters written as visible
-    escapes ('\\x1b', '\\u202e'), as the console shows them."""
-    visible = _INVISIBLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                             else f"\\u{ord(m.group()):04x}", str(text))
+    escapes ('\\x1b', '\\u202e'), as the console shows them (console.printable: one rule for both)."""
+    visible = printable(text)
     return html.escape(visible, quote=quote)
 
 CSS = """
