@@ -74,7 +74,7 @@ def variants_table(result: Any) -> Table:
     tol_unit = "accuracy points" if result.quality_tolerance_unit == "points" else "% of the baseline"
     t = Table(title=plain(f"optimize — {result.name}, {result.mode}, {result.dtype}, {result.device}, "
                          f"batch {result.batch_size}"))
-    cols = ("variant", "p50", "p99", "speed-up (rounds)", "gain up to", "samples/s", "memory", "energy/step",
+    cols = ("variant", "p50", "p99", "speed-up (rounds)", "gain up to", "throughput", "memory", "energy/step",
             "size", result.metric, "max|diff|, top-1 agree", "setup")
     for c in cols:
         t.add_column(c, justify="left" if c == "variant" else "right", overflow="fold", no_wrap=c == "variant")
