@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accelopt.measure.roofline import RooflineRow
-from accelopt.units import unit
+from accelopt.units import fmt_ratio, unit
 from accelopt.workload.types import MATMUL_LIKE
 
 BOUNDS = ("input pipeline", "host overhead", "memory-bound ops", "compute-bound ops", "communication",
@@ -166,7 +166,7 @@ def _rec_precision(f: Facts, step_s: float) -> Recommendation | None:
     return Recommendation(
         action="run matmuls in bf16 with torch.autocast(dtype=torch.bfloat16) (fp32 master weights)",
         evidence=f"fp32 matmuls/convolutions take {_pct(s_mm)} of the step; bf16 autocast could give up to "
-                 f"{bound:.2f}x on this device (peak ratio bf16/{f.peak_dtype or f.dtype} = {r:.2f}, "
+                 f"{fmt_ratio(bound)}x on this device (peak ratio bf16/{f.peak_dtype or f.dtype} = {r:.2f}, "
                  f"{f.peak_ratio_source}; weight casts at least {_pct(s_cast)} of the step)",
         share=s_mm, speedup_max=bound,
         formula="1 / ((1 - s_mm) + s_mm / (peak_bf16 / peak_fp32) + s_cast), s_cast = 1.5 x weight bytes / "
@@ -371,7 +371,7 @@ def gain_bound(d: Diagnosis, techniques: Iterable[str]) -> tuple[float | None, s
         return amdahl(s, float("inf")), f"input pipeline: 1 / (1 - s_input), s_input = {_pct(s)} (measured)"
     removed, capped = removable_fraction(recs)
     bound = 1.0 / (1.0 - removed) if removed < 1.0 else float("inf")
-    how = "; ".join(f"{r.category}: {r.speedup_max:.2f}x ({r.formula})" for r in recs)
+    how = "; ".join(f"{r.category}: {fmt_ratio(r.speedup_max)}x ({r.formula})" for r in recs)
     if capped:
         how += (f"; their shares overlap: at most {_pct(removed)} of the step removed (what stays of the "
                 "largest one's ops at their roof remains)")

@@ -39,6 +39,7 @@ from accelopt.optimize.compress import batch_quality, fp32_output
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver, wrapper_name
+from accelopt.units import fmt_ratio
 from accelopt.userio import exception_text
 from accelopt.workload.usercode import ModelCodeError, user_call
 from accelopt.workload.userfile import ModelBundle, as_tuple
@@ -583,8 +584,8 @@ class _Run:
         r.gain_bound, r.gain_bound_source = gain_bound(self.bounds, r.techniques)
         if r.gain_bound is not None and r.speedup is not None and r.speedup > r.gain_bound:
             r.above_bound = True
-            r.notes.append(f"MEASURED GAIN {r.speedup:.2f}x IS ABOVE PROFILE'S BOUND {r.gain_bound:.2f}x: "
-                           "one of the two is wrong; investigate")
+            r.notes.append(f"MEASURED GAIN {fmt_ratio(r.speedup)}x IS ABOVE PROFILE'S BOUND "
+                           f"{fmt_ratio(r.gain_bound)}x: one of the two is wrong; investigate")
 
     # ---- techniques
     def selection(self) -> list[Technique]:
@@ -842,8 +843,8 @@ def recommend(result: OptimizeResult) -> Recommendation:
     top = max(withheld, key=lambda r: r.speedup or 0, default=None)
     if top is not None and (top.speedup or 0) > (rec.speedup or 1.0):
         others = " and the other lossy variants" if len(withheld) > 1 else ""
-        rec.reason += (f"; not recommended: {top.name} ({top.speedup:.2f}x){others}, whose quality was not measured "
-                       f"(give the model eval_batches, see examples/my_model.py, to have it checked)")
+        rec.reason += (f"; not recommended: {top.name} ({fmt_ratio(top.speedup)}x){others}, whose quality was "
+                       f"not measured (give the model eval_batches, see examples/my_model.py, to have it checked)")
     return rec
 
 
@@ -861,8 +862,8 @@ def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recomme
              if q and q.value is not None and result.baseline.quality and result.baseline.quality.value is not None
              else "quality not measured")
     return Recommendation(name=best.name, techniques=list(best.techniques), speedup=best.speedup,
-                          reason=f"fastest inside the tolerance ({tol}): {best.speedup:.2f}x "
-                                 f"(rounds {best.speedup_low:.2f}-{best.speedup_high:.2f}x), {qtext}",
+                          reason=f"fastest inside the tolerance ({tol}): {fmt_ratio(best.speedup)}x "
+                                 f"(rounds {fmt_ratio(best.speedup_low)}-{fmt_ratio(best.speedup_high)}x), {qtext}",
                           best_single=best_single.name if best_single else None,
                           best_single_speedup=best_single.speedup if best_single else None)
 

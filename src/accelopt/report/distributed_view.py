@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from accelopt.distributed.types import CollectivesResult, DistributedResult
-from accelopt.units import fmt_byte_per_s, fmt_bytes, fmt_pct, fmt_quantity, fmt_seconds
+from accelopt.units import fmt_byte_per_s, fmt_bytes, fmt_pct, fmt_quantity, fmt_ratio, fmt_seconds
 
 
 def _pct(x: float | None) -> str:
@@ -43,7 +43,7 @@ def render(result: DistributedResult, console: Any) -> None:
     console.print(straggler_line(result), highlight=False)
     if result.single is not None:
         console.print(f"one process, same global batch {result.global_batch}: "
-                      f"{fmt_seconds(result.single.step_median_s)} -> speedup {result.speedup:.2f}x, scaling "
+                      f"{fmt_seconds(result.single.step_median_s)} -> speedup {fmt_ratio(result.speedup)}x, scaling "
                       f"efficiency {_pct(result.scaling_efficiency)} (T1 / (N x TN), "
                       f"{result.environment.get('threads_per_rank')} thread(s) per process)", highlight=False)
     console.print(Text(ranks_note(result)), style="dim")

@@ -11,18 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from accelopt.report.console import make_console, plain
-from accelopt.units import fmt_bytes, fmt_joules, fmt_pct, fmt_quantity, fmt_seconds, unit_of
+from accelopt.units import fmt_bytes, fmt_joules, fmt_pct, fmt_quantity, fmt_ratio, fmt_seconds, unit_of
 
-
-def ratio_digits(v: float) -> str:
-    """A ratio's number, the one rule for every ratio of this view (speed-up, its rounds, the bound, warnings):
-    two decimals from 0.01 up (1.37), two significant digits in fixed point below (0.0028, not 0.00: a bf16
-    variant 360 times slower is not a speed-up of zero), as fmt_pct does for small percentages; 0 is 0.00."""
-    if v == 0 or not math.isfinite(v) or abs(v) >= 0.01:
-        return f"{v:.2f}"
-    exponent = int(f"{v:.1e}".split("e")[1])  # of v rounded to 2 significant digits (0.00995 -> 1.0e-02)
-    decimals = max(2, 1 - exponent)
-    return f"{v:.{decimals}f}" if decimals <= 8 else f"{v:.1e}"
+ratio_digits = fmt_ratio  # the one rule for ratios (units.fmt_ratio)
 
 
 def _x(v: float | None) -> str:

@@ -19,6 +19,7 @@ from accelopt.units import (
     fmt_joules,
     fmt_pct,
     fmt_quantity,
+    fmt_ratio,
     fmt_seconds,
     unit_of,
 )
@@ -143,7 +144,7 @@ def diagnosis_table(d: Any) -> Table:
     for i, rec in enumerate(d.recommendations, 1):
         test = (f"accelopt optimize MODEL --only {','.join(rec.techniques)}" if getattr(rec, "techniques", ())
                 else "")
-        t.add_row(str(i), rec.action, rec.evidence, f"{rec.speedup_max:.2f}x", rec.formula, test)
+        t.add_row(str(i), rec.action, rec.evidence, f"{fmt_ratio(rec.speedup_max)}x", rec.formula, test)
     shares = ", ".join(f"{k} {fmt_pct(v)}" for k, v in d.shares.items())
     # one line each: joined on one centred line, "... no collectives measured ops whose FLOPs ..." read as one
     t.caption = Text("\n".join([f"step shares: {shares}", *(f"note: {n}" for n in d.notes)]))
