@@ -169,9 +169,8 @@ def warn_training_tables(path: str | None) -> None:
 def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
     from rich.table import Table
 
-    from accelopt.cli.plan import fmt_num
     from accelopt.report.console import line, make_console, plain
-    from accelopt.units import fmt_bytes, fmt_joules, fmt_seconds, fmt_usd
+    from accelopt.units import fmt_bytes, fmt_count, fmt_joules, fmt_seconds, fmt_usd
 
     console = make_console()
     for s in sweeps:
@@ -194,8 +193,8 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
         for p in s.points:
             usd = fmt_usd(p.usd_per_million_output_tokens) if p.usd_per_million_output_tokens is not None else "n/a"
             j = fmt_joules(p.energy_j_per_output_token) if p.energy_j_per_output_token is not None else "n/a"
-            table.add_row(str(p.batch), fmt_seconds(p.ttft_s), fmt_seconds(p.tpot_s), fmt_num(p.decode_tokens_per_s),
-                          fmt_num(p.output_tokens_per_s_per_device), p.decode_step.bound,
+            table.add_row(str(p.batch), fmt_seconds(p.ttft_s), fmt_seconds(p.tpot_s), fmt_count(p.decode_tokens_per_s),
+                          fmt_count(p.output_tokens_per_s_per_device), p.decode_step.bound,
                           fmt_bytes(p.memory_bytes_per_device, binary=True), "yes" if p.fits else "NO", usd, j)
         console.print(table)
         if p0.moe and p0.moe.dense:  # attention-DP replicas of a dense model: no expert figures to show
