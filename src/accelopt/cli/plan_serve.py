@@ -74,7 +74,9 @@ def register_serve(plan_app: typer.Typer) -> None:
             "TensorRT-LLM >= 1.0, SGLang; timed as vLLM's kernel measured on H100, sglang PR #2904, and printed; "
             "NCCL above its 8 MiB limit). Default: the --engine's (trtllm, vllm: custom; gpt-fast and the non-GPU "
             "engines: nccl), "
-            "custom without --engine. Same time either way off NVIDIA/AMD GPUs."),
+            "custom without --engine. Same time either way off NVIDIA/AMD GPUs. Typed custom where vLLM would "
+            "not run it (--tp across nodes, not 2, 4, 6 or 8, or over 2 PCIe-only GPUs) is an error naming why; the "
+            "default then times NCCL with a note."),
         memory_fraction: Optional[float] = typer.Option(
             None, "--memory-fraction", help="Fraction of memory the engine may use (default "
             "0.9); of total memory or of the memory free after weights, as --memory-basis says."),
