@@ -7,12 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from accelopt.cli.plan import fmt_num
 from accelopt.hardware.catalog import get_device
 from accelopt.predict.calibration import load_calibrations
 from accelopt.predict.compute import Device, bmm_s, gemm_s, layer_forward
 from accelopt.predict.training import Layout, Layouts, Setup, evaluate
 from accelopt.units import fmt_bytes, fmt_joules, fmt_seconds, fmt_usd
+from accelopt.units import fmt_count as fmt_num
 from accelopt.workload.presets import get_model
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from accelopt import units
@@ -75,10 +77,12 @@ def test_fmt_count_is_the_one_count_format(value: float | None, want: str) -> No
 
 
 def test_plan_prints_counts_with_the_units_formatter() -> None:
-    """cli/plan.py had its own fmt_num, which disagreed with units' count format below 1e-4 and from 1e18 up."""
-    from accelopt.cli import plan
+    """cli/plan.py had its own fmt_num, which disagreed with units' count format below 1e-4 and from 1e18 up; plan
+    infer and plan serve now import units.fmt_count themselves, and no second name for it is left to drift."""
+    from accelopt.cli import plan, plan_infer, plan_serve
 
-    assert plan.fmt_num is units.fmt_count
+    assert not hasattr(plan, "fmt_num")
+    assert all("fmt_num" not in Path(m.__file__).read_text() for m in (plan_infer, plan_serve))
 
 
 @pytest.mark.parametrize(("value", "unit", "want"), [

@@ -104,7 +104,6 @@ class ExplainOptions:
     as_json: bool = False
 
 
-fmt_num = fmt_count  # the one count formatter (accelopt.units); plan infer and plan serve still import this name
 
 
 def console() -> Any:

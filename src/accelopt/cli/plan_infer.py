@@ -268,13 +268,12 @@ def print_plan(plan: Any) -> None:
     from rich.table import Table
 
     from accelopt.cli.plan import console as make_console
-    from accelopt.cli.plan import fmt_num
     from accelopt.report.console import line
-    from accelopt.units import fmt_flops, fmt_joules, fmt_quantity, fmt_seconds, fmt_usd, fmt_watts
+    from accelopt.units import fmt_count, fmt_flops, fmt_joules, fmt_quantity, fmt_seconds, fmt_usd, fmt_watts
 
     con = make_console()
     budget = (f", latency budget {plan.latency_budget_s * 1e3:g} ms" if plan.latency_budget_s is not None else "")
-    con.print(line((plan.model, "bold"), f" inference: {fmt_num(plan.params)} parameters, "
+    con.print(line((plan.model, "bold"), f" inference: {fmt_count(plan.params)} parameters, "
                    f"{fmt_flops(plan.flops_per_inference)} per inference, {plan.requested_dtype} asked{budget} "
                    "(predictions = estimates)"))
     order = {name: i for i, name in enumerate(plan.ranked)}
@@ -288,10 +287,10 @@ def print_plan(plan: Any) -> None:
             top = p.op_classes[0] if p.op_classes else None
             bound = f"{top.op_class} ({top.bound})" if top is not None else "-"
             tb.add_row(d.device, p.dtype if p.dtype == d.precision.requested else f"{p.dtype} (!)",
-                       str(p.batch), fmt_seconds(p.latency_s), fmt_num(p.throughput_per_s),
+                       str(p.batch), fmt_seconds(p.latency_s), fmt_count(p.throughput_per_s),
                        fmt_quantity(p.memory_total_bytes, "B"), "yes" if p.fits else "NO",
                        fmt_joules(p.energy_per_inference_j) if p.energy_per_inference_j is not None else "n/a",
-                       fmt_num(p.inferences_per_j) if p.inferences_per_j is not None else "n/a",
+                       fmt_count(p.inferences_per_j) if p.inferences_per_j is not None else "n/a",
                        fmt_watts(p.power_w) if p.power_w is not None else "n/a",
                        fmt_usd(p.cost_usd_per_million) if p.cost_usd_per_million is not None else "n/a",
                        bound, str(p.host_ops))
@@ -355,8 +354,7 @@ def _print_budget(con: Any, plan: Any) -> None:
 def _print_classes(con: Any, d: Any) -> None:
     from rich.table import Table
 
-    from accelopt.cli.plan import fmt_num
-    from accelopt.units import fmt_bytes, fmt_flops, fmt_pct, fmt_quantity, fmt_seconds
+    from accelopt.units import fmt_bytes, fmt_count, fmt_flops, fmt_pct, fmt_quantity, fmt_seconds
 
     p = d.points[0]
     tb = Table(title=f"{d.device} at batch {p.batch}, {p.dtype}: where the time goes (roofline per op class)")
@@ -365,7 +363,7 @@ def _print_classes(con: Any, d: Any) -> None:
     for c in p.op_classes:
         inten = c.intensity_flop_per_byte
         tb.add_row(c.op_class, c.where, str(c.ops), fmt_seconds(c.time_s), fmt_pct(c.time_s / p.latency_s),
-                   fmt_flops(c.flops), fmt_quantity(c.bytes, "B"), "-" if inten == float("inf") else fmt_num(inten),
+                   fmt_flops(c.flops), fmt_quantity(c.bytes, "B"), "-" if inten == float("inf") else fmt_count(inten),
                    c.bound)
     con.print(tb)
     if p.onchip_weights_bytes is not None:

@@ -74,7 +74,9 @@ def register_serve(plan_app: typer.Typer) -> None:
             "TensorRT-LLM >= 1.0, SGLang; timed as vLLM's kernel measured on H100, sglang PR #2904, and printed; "
             "NCCL above its 8 MiB limit). Default: the --engine's (trtllm, vllm: custom; gpt-fast and the non-GPU "
             "engines: nccl), "
-            "custom without --engine. Same time either way off NVIDIA/AMD GPUs."),
+            "custom without --engine. Same time either way off NVIDIA/AMD GPUs. Typed custom where vLLM would "
+            "not run it (--tp across nodes, not 2, 4, 6 or 8, or over 2 PCIe-only GPUs) is an error naming why; the "
+            "default then times NCCL with a note."),
         memory_fraction: Optional[float] = typer.Option(
             None, "--memory-fraction", help="Fraction of memory the engine may use (default "
             "0.9); of total memory or of the memory free after weights, as --memory-basis says."),
@@ -169,9 +171,8 @@ def warn_training_tables(path: str | None) -> None:
 def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
     from rich.table import Table
 
-    from accelopt.cli.plan import fmt_num
     from accelopt.report.console import line, make_console, plain
-    from accelopt.units import fmt_bytes, fmt_joules, fmt_seconds, fmt_usd
+    from accelopt.units import fmt_bytes, fmt_count, fmt_joules, fmt_seconds, fmt_usd
 
     console = make_console()
     for s in sweeps:
@@ -194,8 +195,8 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
         for p in s.points:
             usd = fmt_usd(p.usd_per_million_output_tokens) if p.usd_per_million_output_tokens is not None else "n/a"
             j = fmt_joules(p.energy_j_per_output_token) if p.energy_j_per_output_token is not None else "n/a"
-            table.add_row(str(p.batch), fmt_seconds(p.ttft_s), fmt_seconds(p.tpot_s), fmt_num(p.decode_tokens_per_s),
-                          fmt_num(p.output_tokens_per_s_per_device), p.decode_step.bound,
+            table.add_row(str(p.batch), fmt_seconds(p.ttft_s), fmt_seconds(p.tpot_s), fmt_count(p.decode_tokens_per_s),
+                          fmt_count(p.output_tokens_per_s_per_device), p.decode_step.bound,
                           fmt_bytes(p.memory_bytes_per_device, binary=True), "yes" if p.fits else "NO", usd, j)
         console.print(table)
         if p0.moe and p0.moe.dense:  # attention-DP replicas of a dense model: no expert figures to show

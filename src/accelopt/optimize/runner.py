@@ -169,6 +169,44 @@ def _timed(step: Callable[[], None], n: int, sync: Callable[[], None]) -> list[f
     return out
 
 
+def _timed_for(step: Callable[[], None], block_s: float, sync: Callable[[], None], min_n: int = 2) -> list[float]:
+    """Steps timed one by one until `block_s` seconds have passed (at least `min_n` steps). A block bounded by time,
+    not by a step count sized from a 2-step estimate: under a busy machine that estimate can be 100x off either way,
+    and a count-sized block then ran for seconds and filled the run's samples with one disturbed stretch (a baseline
+    p50 0.83x a variant's whose paired rounds said 83x slower)."""
+    out: list[float] = []
+    t_end = time.perf_counter() + block_s
+    while len(out) < min_n or time.perf_counter() < t_end:
+        out += _timed(step, 1, sync)
+    return out
+
+
+MISMATCH_FACTOR = 2.0
+"""How far apart (either way) the round-paired speed-up and the p50 ratio may be before the speed-up is called
+disturbed: the spread of the rounds on a quiet machine is a few percent, so 2x is load, not noise."""
+
+
+def _disagrees(speedup: float | None, step_p50_s: float | None, base_p50_s: float | None) -> bool:
+    if not (speedup and step_p50_s and base_p50_s) or min(speedup, step_p50_s, base_p50_s) <= 0:
+        return False
+    p50_ratio = base_p50_s / step_p50_s
+    return max(speedup / p50_ratio, p50_ratio / speedup) > MISMATCH_FACTOR
+
+
+def speedup_mismatch_note(name: str, speedup: float, step_p50_s: float, base_p50_s: float) -> str | None:
+    """A note when the round-paired speed-up and the ratio of the printed p50 step times differ by more than 2x:
+    the p50s are over different stretches of the run (the baseline's over every baseline block), so load that
+    changed between them moves one and not the other; the paired rounds are the comparison to trust."""
+    if not _disagrees(speedup, step_p50_s, base_p50_s):
+        return None
+    p50_ratio = base_p50_s / step_p50_s
+    return (f"speed-up {speedup:.3g}x from its paired A/B rounds, but the p50s give {p50_ratio:.3g}x "
+            f"(baseline {base_p50_s * 1e3:.3g} ms over the whole run / {name} {step_p50_s * 1e3:.3g} ms over its "
+            "rounds): the machine's load changed between stretches of the run and slowed many steps (the p50s), while "
+            "each round compares the fastest, undisturbed steps of blocks timed side by side: trust the speed-up, "
+            "or rerun on a quiet machine")
+
+
 # ---------------------------------------------------------------- quality
 @dataclass
 class _Scored:
@@ -477,14 +515,13 @@ class _Run:
         for _ in range(self.opts.warmup):
             stepper()
         self.sync()
-        est = statistics.median(_timed(stepper, 2, self.sync))
         if base is None:  # the baseline: its samples accumulate over every comparison
-            samples = _timed(stepper, max(3, math.ceil(self.opts.block_s / est)), self.sync)
+            samples = _timed_for(stepper, self.opts.block_s, self.sync, min_n=3)
             self.base_samples += samples
             self.base_stepper = stepper
             r.speedup = r.speedup_low = r.speedup_high = 1.0
         else:
-            samples, ratios = self.interleave(stepper, est)
+            samples, ratios = self.interleave(stepper)
             ratios.sort()
             r.speedup = 1.0 / statistics.median(ratios)
             r.speedup_low, r.speedup_high = 1.0 / quantile(ratios, 0.9), 1.0 / quantile(ratios, 0.1)
@@ -501,23 +538,26 @@ class _Run:
         self.bound(r)
         return r
 
-    def interleave(self, stepper: _Stepper, est_s: float) -> tuple[list[float], list[float]]:
-        """Rounds of (baseline block, variant block), order alternating; per-round ratio of medians."""
-        base_est = statistics.median(self.base_samples) if self.base_samples else est_s
-        n_var = max(2, math.ceil(self.opts.block_s / max(est_s, 1e-9)))
-        n_base = max(2, math.ceil(self.opts.block_s / max(base_est, 1e-9)))
+    def interleave(self, stepper: _Stepper) -> tuple[list[float], list[float]]:
+        """Rounds of (baseline block, variant block), order alternating, each block `block_s` long; per round the
+        ratio of the blocks' fastest steps. On a busy CPU a step's time is bimodal (its own time, or that plus a
+        wait of milliseconds for a descheduled intra-op thread), so a block's median flips between the two modes
+        and a ratio of medians swung from 1/200 to 1.5 on one model; the fastest step is the undisturbed time
+        ("higher values are typically not caused by variability in Python's speed, but by other processes
+        interfering", Python's timeit docs), which a quiet machine's medians agree with."""
+        block_s, sync = self.opts.block_s, self.sync
         samples: list[float] = []
         ratios: list[float] = []
         for i in range(self.opts.rounds):
             if i % 2 == 0:
-                b = _timed(self.base_stepper, n_base, self.sync)
-                s = _timed(stepper, n_var, self.sync)
+                b = _timed_for(self.base_stepper, block_s, sync)
+                s = _timed_for(stepper, block_s, sync)
             else:
-                s = _timed(stepper, n_var, self.sync)
-                b = _timed(self.base_stepper, n_base, self.sync)
+                s = _timed_for(stepper, block_s, sync)
+                b = _timed_for(self.base_stepper, block_s, sync)
             self.base_samples += b
             samples += s
-            ratios.append(statistics.median(s) / statistics.median(b))
+            ratios.append(min(s) / max(min(b), 1e-12))
         return samples, ratios
 
     def quality(self, v: Variant, is_base: bool) -> Quality:
@@ -730,6 +770,13 @@ class _Run:
                                        reason="interrupted (Ctrl-C) before it started", changes=t.changes,
                                        risks=t.risks))
 
+    def note_speedup_mismatches(self, base_p50_s: float) -> None:
+        for r in self.result.variants:
+            if r.measured and r.name != "baseline" and r.speedup and r.step_time_p50_s:
+                note = speedup_mismatch_note(r.name, r.speedup, r.step_time_p50_s, base_p50_s)
+                if note:
+                    r.notes.append(note)
+
     def finish(self) -> None:
         base = self.result.get("baseline")
         if base is not None and base.measured and self.base_samples:  # every baseline block of the run
@@ -737,6 +784,7 @@ class _Run:
             base.step_time_p50_s, base.step_time_p99_s = statistics.median(xs), quantile(xs, 0.99)
             base.step_samples = len(xs)
             base.samples_per_s = self.bundle.batch_size / base.step_time_p50_s
+            self.note_speedup_mismatches(base.step_time_p50_s)
         measured = [r for r in self.result.variants if r.measured]
         for r in measured:
             r.pareto = not any(_dominates(o, r, self.bundle.higher_is_better) for o in measured if o is not r)
@@ -838,8 +886,16 @@ def recommend(result: OptimizeResult) -> Recommendation:
               and (r.quality is None or r.quality.within_tolerance is not False)
               and (r.speedup_low or 0) > 1.0]
     withheld = [r for r in faster if _lossy(r) and _quality_unmeasured(r)]
-    ok = [r for r in faster if r not in withheld]
+    base = result.get("baseline")
+    base_p50_s = base.step_time_p50_s if base is not None else None
+    disturbed = [r for r in faster if r not in withheld and _disagrees(r.speedup, r.step_time_p50_s, base_p50_s)]
+    ok = [r for r in faster if r not in withheld and r not in disturbed]
     rec = _recommend_among(result, ok)
+    top_disturbed = max(disturbed, key=lambda r: r.speedup or 0, default=None)
+    if top_disturbed is not None and (top_disturbed.speedup or 0) > (rec.speedup or 1.0):
+        rec.reason += (f"; not recommended: {top_disturbed.name} ({top_disturbed.speedup:.2f}x from its rounds), "
+                       f"whose p50 step time says otherwise by over {MISMATCH_FACTOR:g}x (the machine's load: rerun "
+                       "on a quiet machine, or with --threads 1)")
     top = max(withheld, key=lambda r: r.speedup or 0, default=None)
     if top is not None and (top.speedup or 0) > (rec.speedup or 1.0):
         others = " and the other lossy variants" if len(withheld) > 1 else ""

@@ -11,6 +11,7 @@ from accelopt.predict import comm
 from accelopt.predict.comm import load_measured
 from accelopt.predict.query import measured_share_note
 from accelopt.predict.serving import (
+    CUSTOM_ALLREDUCE_WORLD_SIZES,
     ENGINES,
     MEMORY_BASES,
     TP_ALLREDUCES,
@@ -18,9 +19,11 @@ from accelopt.predict.serving import (
     ServeError,
     ServeResult,
     ServeSweep,
+    ServingCalibration,
     attention_peak_note,
     custom_allreduce_note,
     custom_allreduce_off,
+    custom_allreduce_skipped,
     engine_calibration,
     max_load_concurrency,
     overflow_error,
@@ -195,7 +198,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                      max_batch_size=opts.max_batch_size, path=opts.calibration,
                                      measured_link=measured,
                                      tp_allreduce=opts.tp_allreduce or (rule.tp_allreduce if rule else None))
-            _check_custom_allreduce(opts, spec)
+            _check_custom_allreduce(opts, spec, cal)
             if at_max_load:  # per device: its own KV cache decides
                 batches = [max_load_concurrency(cfg, spec, tp=opts.tp, pp=opts.pp, prompt_len=opts.prompt,
                                                 output_len=opts.output, weight_dtype=opts.weight_dtype,
@@ -236,16 +239,22 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps))
 
 
-def _check_custom_allreduce(opts: ServeOptions, spec: AcceleratorSpec) -> None:
-    """An InfeasibleError (this device is listed as not served) for `--tp-allreduce custom` typed with a
-    tensor-parallel group past one scale-up domain: no engine runs its own all-reduce kernel across nodes
-    (serving.custom_allreduce_off)."""
-    if opts.tp_allreduce == "custom" and comm.chains_in_domain(spec) and custom_allreduce_off(spec, opts.tp):
-        raise InfeasibleError(f"--tp-allreduce custom with --tp {opts.tp} on {spec.name}: the group spans more than "
-                              f"one scale-up domain of {spec.scaleup_domain_devices:g} devices, and the engines' "
-                              "custom all-reduce runs inside one node only (vLLM turns it off across nodes)",
-                              f"use --tp-allreduce nccl (NCCL/RCCL across nodes), or --tp up to "
-                              f"{spec.scaleup_domain_devices:g} (with --pp for more devices)")
+def _check_custom_allreduce(opts: ServeOptions, spec: AcceleratorSpec, cal: ServingCalibration) -> None:
+    """An InfeasibleError (this device is listed as not served) for `--tp-allreduce custom` typed where the engine
+    would not run its own all-reduce kernel (serving.custom_allreduce_skipped: a group past one scale-up domain, a
+    group size the kernel does not support, more than 2 PCIe-only GPUs): timing NCCL's instead under a note answered
+    a question the user did not ask."""
+    if opts.tp_allreduce != "custom" or opts.tp <= 1 or not comm.chains_in_domain(spec):
+        return
+    why = custom_allreduce_skipped(spec, opts.tp, cal)
+    if why is None:
+        return
+    fix = "use --tp-allreduce nccl (what vLLM runs here instead)"
+    if custom_allreduce_off(spec, opts.tp):
+        fix += f", or --tp up to {spec.scaleup_domain_devices:g} (with --pp for more devices)"
+    elif opts.tp not in CUSTOM_ALLREDUCE_WORLD_SIZES:
+        fix += f", or --tp {', '.join(map(str, CUSTOM_ALLREDUCE_WORLD_SIZES))} (with --pp for more devices)"
+    raise InfeasibleError(f"--tp-allreduce custom with --tp {opts.tp} on {spec.name}: {why}", fix)
 
 
 def _rates(text: str) -> list[float]:

@@ -168,11 +168,12 @@ def conv_backward_layers(name: str, op: Op) -> list[Layer] | None:
     """The GEMMs of a captured convolution_backward (shapes: grad_out (N, Cout, *out), input (N, Cin, *in), weight
     (Cout, Cin/g, *k)), else None. Per group, P = N x output positions, Kk = Cin/g x kernel positions:
     dW[Cout/g, Kk] = dY^T[Cout/g, P] @ im2col(X)[P, Kk] and dX's im2col [P, Kk] = dY[P, Cout/g] @ W[Cout/g, Kk],
-    each the forward's MACs. Which of the two the kernel computed (torch's output_mask) is read from its flops as
-    FlopCounterMode counts them (torch.utils.flop_counter.conv_backward_flop): dX as the forward's FLOPs, dW as g x
-    them (its conv_flop_count of the transposed shapes takes all Cin channels per group); one gradient of a g = 1
-    conv is taken as dW (a first layer, whose input needs none). A transposed conv, or flops that fit none of
-    these, stays unmapped and is said as such."""
+    each the forward's MACs. Which of the two the kernel computed (torch's output_mask) is read from its flops: dX
+    and dW each at the forward's FLOPs, as accelopt's captures now carry them (workload/opcount.conv_backward_flops
+    divides torch's dW term by g); a count with dW at g x the forward (torch.utils.flop_counter.conv_backward_flop
+    as it is, whose conv_flop_count of the transposed shapes takes all Cin channels per group: an older capture, or
+    a hand-written file) is read too. One gradient of a g = 1 conv is taken as dW (a first layer, whose input needs
+    none). A transposed conv, or flops that fit none of these, stays unmapped and is said as such."""
     if op.kind != "conv" or not op.name.endswith("convolution_backward") or len(op.shapes) < 3:
         return None
     dy, x, w = op.shapes[:3]

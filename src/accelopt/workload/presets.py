@@ -586,6 +586,21 @@ def _config_defaults(cfg: dict[str, Any], mtype: str, hidden: int, ffn: int | No
     return tuple(notes), ffn, tied
 
 
+def _check_not_a_result(cfg: dict[str, Any], where: str) -> None:
+    """An InputError naming an accelopt result document (another command's --json output, which carries
+    "schema": "accelopt.<kind>" and its schema_version: report/schema.py dump) for what it is: read as a config it
+    said 'none of num_hidden_layers, n_layer, num_layers is set'."""
+    schema = cfg.get("schema")
+    if not (isinstance(schema, str) and schema.startswith("accelopt.")):
+        return
+    version = cfg.get("schema_version")
+    raise InputError(f"{where} is an accelopt result document (schema {schema}"
+                     + (f", version {version}" if version is not None else "")
+                     + "): the --json output of an accelopt command, not a model's config",
+                     "pass --model a preset name (`accelopt plan --list-models`), a Hugging Face config.json, or a "
+                     "workload JSON written by `accelopt profile --save-workload`")
+
+
 def load_hf_config(path: Path | str) -> TransformerConfig:
     """Parse a local Hugging Face config.json (no `transformers` import).
 
@@ -600,6 +615,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     if not isinstance(cfg, dict):
         raise InputError(f"{p} holds no JSON object", "pass a Hugging Face config.json")
     where = str(p)
+    _check_not_a_result(cfg, where)
     cfg, outer_unused = _text_model(cfg, where)
     if not isinstance(cfg.get("model_type", ""), str):
         raise InputError(f"{where}: model_type = {cfg['model_type']!r} is not a name", 'give model_type a name such '
