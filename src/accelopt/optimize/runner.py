@@ -893,9 +893,9 @@ def recommend(result: OptimizeResult) -> Recommendation:
     rec = _recommend_among(result, ok)
     top_disturbed = max(disturbed, key=lambda r: r.speedup or 0, default=None)
     if top_disturbed is not None and (top_disturbed.speedup or 0) > (rec.speedup or 1.0):
-        rec.reason += (f"; not recommended: {top_disturbed.name} ({top_disturbed.speedup:.2f}x from its rounds), "
-                       f"whose p50 step time says otherwise by over {MISMATCH_FACTOR:g}x (the machine's load: rerun "
-                       "on a quiet machine, or with --threads 1)")
+        rec.reason += (f"; not recommended: {top_disturbed.name} ({fmt_ratio(top_disturbed.speedup)}x from its "
+                       f"rounds), whose p50 step time says otherwise by over {MISMATCH_FACTOR:g}x (the machine's load: "
+                       "rerun on a quiet machine, or with --threads 1)")
     top = max(withheld, key=lambda r: r.speedup or 0, default=None)
     if top is not None and (top.speedup or 0) > (rec.speedup or 1.0):
         others = " and the other lossy variants" if len(withheld) > 1 else ""

@@ -84,7 +84,8 @@ def variants_table(result: Any) -> Table:
     meters = {r.energy_meter for r in result.variants if r.measured and r.energy_meter}
     n = result.variants[0].step_samples if result.variants else 0
     t.caption = (f"* = on the Pareto front (step time, memory, energy vs {result.metric}). Speed-up: baseline / "
-                 f"variant step time, median of A/B interleaved rounds (pessimistic-optimistic round): robust to the "
+                 f"variant fastest step of each block, median of A/B interleaved rounds (pessimistic-optimistic "
+                 f"round): robust to the "
                  f"machine's load; p50/p99 over the timed steps (baseline: {n}, over the whole run) drift with it. "
                  f"'gain up to': profile's Amdahl bound for what the technique "
                  f"addresses. In brackets: the change of {result.metric} from the baseline's "
