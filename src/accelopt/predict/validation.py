@@ -10,9 +10,8 @@ Each row names its software stack (`stack` column, empty = megatron); the calibr
 
 from __future__ import annotations
 
-import contextlib
 import statistics
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -33,6 +32,7 @@ from accelopt.predict.runs_csv import (
     check_columns,
     check_table,
     csv_rows,
+    naming_file,
     params_mismatch,
     positive_cell,
     whole_cell,
@@ -139,7 +139,7 @@ def validate_report(runs_path: Path | str | None = None, calibration: Path | str
     per family and per precision."""
     rows = read_runs(runs_path)  # read and checked once: the runs reproduced and the params check share them
     cals = load_calibrations(calibration)  # its errors name the calibration file
-    with _naming(runs_path):
+    with naming_file("runs file", runs_path):
         results = reproduce_rows(rows, cals)
         params = check_params(rows)
     by_source = summarize(results, source_key)
@@ -389,17 +389,6 @@ def reproduce_rows(rows: list[dict[str, str]],
     return [reproduce(r, cals) for r in rows]
 
 
-@contextlib.contextmanager
-def _naming(runs_path: Path | str | None) -> Iterator[None]:
-    """An InputError a row's cells cause ("run 'r1': step_s = 'nan' ...") prefixed with the user's runs file, which it
-    did not name (the bundled file's errors stay as they are)."""
-    try:
-        yield
-    except InputError as e:
-        where = f"runs file {runs_path}"
-        if runs_path is None or e.problem.startswith(where):
-            raise
-        raise InputError(f"{where}: {e.problem}", e.fix) from None
 
 
 def median_abs_error(results: list[RunResult], held_out_only: bool = True) -> float:
