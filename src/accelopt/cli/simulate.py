@@ -429,6 +429,12 @@ def _dram_bytes_flag(text: str | None) -> float | None:
         raise InputError(f"--dram-bytes {text} is not finite", fix)
     if n_bytes < 1:
         raise InputError(f"--dram-bytes {text} must be a finite number of bytes >= 1", fix)
+    from accelopt.simulate.design import MIN_DRAM_BYTES
+
+    if n_bytes < MIN_DRAM_BYTES:  # named here: the design's own check would blame a dram_bytes the user did not write
+        raise InputError(f"--dram-bytes {text} (the exported memory_bytes) is under {MIN_DRAM_BYTES:g} bytes, smaller "
+                         "than any DRAM part: likely a figure in GB or MB",
+                         f"--dram-bytes is in bytes: give {text}e9 if {text} is in GB, {text}e6 if in MB")
     return n_bytes
 
 
