@@ -160,3 +160,13 @@ def test_a_published_serving_figure_faster_than_the_device_is_refused(metric: st
     text = " ".join(err.split())
     assert f"serving run 'my-serve-1': published = '{published}' is" in text
     assert f"of what 1 x h100-sxm can do for {metric}" in text and fix in text
+
+
+def test_a_bad_recompute_suffix_lists_every_recompute_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was "give the recompute cell none, selective, full, minimal or mlp": the op mode (training.RECOMPUTE), which
+    the cell accepts, went unnamed."""
+    p = tmp_path / "mine.csv"
+    p.write_text(f"{HEADER}\n{ROW.replace(',none,', ',full+tp,', 1)}\n")
+    _, err = _cli(capsys, "validate", "--runs", str(p), code=2)
+    text = " ".join(err.split())
+    assert "run 'my-run-1': recompute = 'full+tp'" in text and "minimal, mlp or op, optionally with +sp" in text

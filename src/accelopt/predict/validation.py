@@ -37,7 +37,7 @@ from accelopt.predict.runs_csv import (
     positive_cell,
     whole_cell,
 )
-from accelopt.predict.training import Layout, Setup
+from accelopt.predict.training import Layout, Setup, recompute_choices
 from accelopt.units import unit
 from accelopt.userio import read_user_text
 from accelopt.workload.transformer import TransformerConfig
@@ -269,11 +269,11 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None) -> Lay
     """The `plan explain` inputs of a run: the one public path both `validate` and the CLI take
     (predict.query.predict_layout); tests/test_validate_cli_agree.py runs the CLI on every row."""
     try:
-        rec = row["recompute"]  # none | selective | full | minimal | mlp, '+sp' for sequence parallel (e.g. full+sp)
+        rec = row["recompute"]  # a training.RECOMPUTE mode, '+sp' for sequence parallel (e.g. full+sp)
         rec_kind, plus, suffix = rec.partition("+")
         if plus and suffix != "sp":
-            raise InputError(f"run {row.get('id', '?')!r}: recompute = {rec!r}", "give the recompute cell none, "
-                             "selective, full, minimal or mlp, optionally with +sp (sequence parallel), e.g. full+sp")
+            raise InputError(f"run {row.get('id', '?')!r}: recompute = {rec!r}", "give the recompute cell "
+                             f"{recompute_choices()}, optionally with +sp (sequence parallel), e.g. full+sp")
         devices, tp, pp, dp, cp = (_i(row, k, 1 if k == "cp" else None) for k in ("devices", "tp", "pp", "dp", "cp"))
         if tp * pp * dp * cp != devices:  # the layout must use exactly the run's devices
             raise InputError(f"run {row.get('id', '?')!r}: tp x pp x dp x cp = {tp} x {pp} x {dp} x {cp} = "
