@@ -90,3 +90,21 @@ def test_a_recompute_layers_column_is_read_as_plan_recompute_layers(tmp_path: Pa
                       "--global-batch", "64seq", "--stack", "pytorch-fsdp", "--json")
     terms = {t["name"]: t["value"] for t in json.loads(explain)["terms"]}
     assert run["predicted_step_s"] == terms["step_time_s"]
+
+
+_INFERENCE_CSV = ("id,hardware,model,input_size,batch,dtype,metric,published,role,source,note\n"
+                  "mine,edge-tpu,mobilenet-v1,224,1,int8,latency_ms,2.4,test,coral-bench,\n")
+
+
+@pytest.mark.parametrize(("old", "new", "says"), [
+    (",1,int8,", ",0,int8,", "batch = '0' is not a positive whole number"),
+    ("edge-tpu", "edge-tpx", "unknown device 'edge-tpx'"),
+])
+def test_a_bad_inference_cell_names_the_users_file(old: str, new: str, says: str, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Was "run 'mine': ..." alone for `validate --inference --runs`, where the training and serving runs files'
+    errors name the file (runs_csv.naming_file)."""
+    p = tmp_path / "mine.csv"
+    p.write_text(_INFERENCE_CSV.replace(old, new, 1))
+    _, err = _cli(capsys, "validate", "--inference", "--runs", str(p), code=2)
+    assert f"inference runs file {p}: run 'mine': {says}" in " ".join(err.split())

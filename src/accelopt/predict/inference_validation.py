@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from accelopt.errors import AcceloptError, InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.predict.inference import InferenceRuntime, load_runtimes, plan_inference
-from accelopt.predict.runs_csv import read_runs_csv
+from accelopt.predict.runs_csv import naming_file, read_runs_csv
 from accelopt.units import unit
 from accelopt.workload.types import Workload
 
@@ -74,20 +74,26 @@ class ValidateInferenceResult:
 def read_inference_runs(path: Path | str | None = None) -> tuple[list[dict[str, str]], dict[str, str]]:
     """(rows, sources): rows of the CSV; sources from its '# key = citation' comment lines."""
     rows, sources = read_runs_csv(path, "published_inference_runs.csv", "inference runs file", _REQUIRED)
-    for r in rows:
-        if None in r:  # csv.DictReader puts surplus cells under the key None
-            raise InputError(f"run {r.get('id')!r} has more cells than the header",
-                             "quote a cell that holds a comma (\"...\")")
-        if r["metric"] not in METRICS:
-            raise InputError(f"run {r['id']!r}: metric {r['metric']!r}", f"use one of {', '.join(METRICS)}")
-        if r["role"] not in ROLES:  # any other word counted as held out ('tset', 'Fit') without a word
-            raise InputError(f"run {r['id']!r}: role {r['role']!r} is not one of {', '.join(ROLES)}",
-                             "write fit (the family's values were fitted on the row) or test (held out)")
-        for cell, whole in (("published", False), ("batch", True), ("input_size", True)):
-            if not _positive(r[cell], whole):
-                raise InputError(f"run {r['id']!r}: {cell} = {r[cell]!r} is not a positive "
-                                 f"{'whole' if whole else 'finite'} number", f"fix the {cell} cell of that row")
+    with naming_file("inference runs file", path):  # a bad cell names the user's file, as the training rows' do
+        for r in rows:
+            _check_row(r)
     return rows, sources
+
+
+def _check_row(r: dict[str, str]) -> None:
+    """An InputError naming the row and the cell for a cell the reproduction would misread."""
+    if None in r:  # csv.DictReader puts surplus cells under the key None
+        raise InputError(f"run {r.get('id')!r} has more cells than the header",
+                         "quote a cell that holds a comma (\"...\")")
+    if r["metric"] not in METRICS:
+        raise InputError(f"run {r['id']!r}: metric {r['metric']!r}", f"use one of {', '.join(METRICS)}")
+    if r["role"] not in ROLES:  # any other word counted as held out ('tset', 'Fit') without a word
+        raise InputError(f"run {r['id']!r}: role {r['role']!r} is not one of {', '.join(ROLES)}",
+                         "write fit (the family's values were fitted on the row) or test (held out)")
+    for cell, whole in (("published", False), ("batch", True), ("input_size", True)):
+        if not _positive(r[cell], whole):
+            raise InputError(f"run {r['id']!r}: {cell} = {r[cell]!r} is not a positive "
+                             f"{'whole' if whole else 'finite'} number", f"fix the {cell} cell of that row")
 
 
 ROLES = ("fit", "test")
@@ -126,7 +132,8 @@ def reproduce_inference(row: dict[str, str], runtimes: list[InferenceRuntime] | 
 def validate_inference(runs_path: Path | str | None = None,
                        runtimes: list[InferenceRuntime] | None = None) -> list[InferenceRunResult]:
     rows, sources = read_inference_runs(runs_path)
-    return [_reproduce_named(r, runtimes, sources) for r in rows]
+    with naming_file("inference runs file", runs_path):  # an unknown device or model names the user's file too
+        return [_reproduce_named(r, runtimes, sources) for r in rows]
 
 
 def _reproduce_named(row: dict[str, str], runtimes: list[InferenceRuntime] | None,
