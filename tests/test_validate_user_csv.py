@@ -99,6 +99,7 @@ _INFERENCE_CSV = ("id,hardware,model,input_size,batch,dtype,metric,published,rol
 @pytest.mark.parametrize(("old", "new", "says"), [
     (",1,int8,", ",0,int8,", "batch = '0' is not a positive whole number"),
     ("edge-tpu", "edge-tpx", "unknown device 'edge-tpx'"),
+    (",latency_ms,", ",latency,", "metric 'latency' is not one of latency_ms, throughput_per_s"),
 ])
 def test_a_bad_inference_cell_names_the_users_file(old: str, new: str, says: str, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:

@@ -86,7 +86,8 @@ def _check_row(r: dict[str, str]) -> None:
         raise InputError(f"run {r.get('id')!r} has more cells than the header",
                          "quote a cell that holds a comma (\"...\")")
     if r["metric"] not in METRICS:
-        raise InputError(f"run {r['id']!r}: metric {r['metric']!r}", f"use one of {', '.join(METRICS)}")
+        raise InputError(f"run {r['id']!r}: metric {r['metric']!r} is not one of {', '.join(METRICS)}",
+                         f"write one of {', '.join(METRICS)} in the metric cell of that row")
     if r["role"] not in ROLES:  # any other word counted as held out ('tset', 'Fit') without a word
         raise InputError(f"run {r['id']!r}: role {r['role']!r} is not one of {', '.join(ROLES)}",
                          "write fit (the family's values were fitted on the row) or test (held out)")
