@@ -216,6 +216,7 @@ def user_model_layers(spec: str, batch: int, input_shape: tuple[int, ...] | None
                 raise InputError(f"factory {what} was called with batch_size={batch} but returned a ModelBundle "
                                  f"of batch_size {built.batch_size}",
                                  "make the factory use its batch_size argument (see examples/my_model.py)")
+        built.check_batch_rows()  # the batch said below is batch_size; the layers are the batches' own rows
         return _captured(built, f"model file {what} (ModelBundle, batch {built.batch_size}"
                                 + (f", seq_len {seq_len}" if seq_len else "") + ")")
     if seq_len is not None:  # it was ignored: the input is --input-shape's
