@@ -86,6 +86,8 @@ def test_bundle_factory_brings_its_inputs(net: Path) -> None:
     layers, desc = model_layers(f"{net}:bundle")
     assert sum(x.macs for x in layers) == _macs(8, 3)
     assert "ModelBundle" in desc
+    # --batch 1 (the default) is not passed on: the bundle's batch 3 ran, and the line says whose it is
+    assert "batch 3 (the factory's own: --batch passes sizes other than 1)" in desc, desc
     with pytest.raises(InputError, match="brings its own inputs"):
         model_layers(f"{net}:bundle", input_shape=(3, 16, 16))
 
