@@ -110,3 +110,21 @@ def test_a_train_workloads_conv_backward_is_said_not_simulated(tmp_path: Path,
     assert code == 0, err
     assert "NOT SIMULATED: 66.67% of the workload's matmul FLOPs" in text and "convolution_backward x1" in text
     assert "1 forward ops with MACs simulated" in text and "--model FILE.py" not in text
+
+
+def test_a_workload_of_unmapped_conv_backwards_only_names_their_flops_not_a_model_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A convolution_backward whose flops fit neither gradient was refused with 'no GEMM shape recorded' and the fix
+    'simulate the model file instead', which captures inference and would not run it either."""
+    from accelopt.workload.types import Op, Workload
+
+    # grad_out (1, 4, 4, 4), input (1, 4, 6, 6), weight (4, 4, 3, 3): 2 x 2304 FLOPs per gradient, not 100
+    op = Op(name="aten.convolution_backward", kind="conv", flops=100.0, bytes_read=1e3, bytes_written=1e3,
+            dtype="fp32", shapes=((1, 4, 4, 4), (1, 4, 6, 6), (4, 4, 3, 3)), module="c", phase="backward")
+    path = tmp_path / "bwd.json"
+    Workload(name="bwd", ops=[op]).save(path)
+    code, _, err = run_main(["simulate", "run", *DESIGN, "--workload", str(path)], capsys)
+    text = " ".join(err.split())
+    assert code == 2 and "convolution_backward x1" in text, text
+    assert "flops fit neither" in text and "--mode inference --save-workload" in text, text
+    assert "no GEMM shape recorded" not in text and "simulate the model file instead" not in text, text

@@ -338,6 +338,18 @@ def test_a_topology_with_another_separator_says_so(text: str, sep: str) -> None:
         parse_topology(text)
 
 
+def test_a_topology_with_half_the_two_stride_header_names_that_form() -> None:
+    """A conv header with Stride height but no Stride width was told only of 'Strides': the fix named one form."""
+    from accelopt.errors import InputError
+    from accelopt.simulate.topology import parse_topology
+
+    text = ("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Stride height,\n"
+            "c1, 10, 10, 3, 3, 4, 8, 1,\n")
+    with pytest.raises(InputError) as e:
+        parse_topology(text)
+    assert "missing column(s) Strides" in str(e.value) and "Stride height, Stride width in place of" in e.value.fix
+
+
 def _conv_backward(dy: list[int], x: list[int], w: list[int], flops: float) -> dict[str, object]:
     return {"name": "aten.convolution_backward", "kind": "conv", "flops": flops, "bytes_read": 1e3,
             "bytes_written": 1e3, "shapes": [dy, x, w], "phase": "backward"}

@@ -40,6 +40,13 @@ def bundle():
                        loss_fn=nn.functional.cross_entropy, batch_size=3)
 
 
+def bundle_of_more_rows():  # says batch_size 2, yields 6 samples a batch
+    from accelopt.workload.userfile import ModelBundle
+    x = torch.zeros(6, 3, 16, 16)
+    return ModelBundle(name="net", model=Net(), batches=lambda: iter([(x, torch.zeros(6, dtype=torch.long))]),
+                       loss_fn=nn.functional.cross_entropy, batch_size=2)
+
+
 class NoMatmul(nn.Module):
     def forward(self, x):
         return torch.relu(x) * 2
@@ -79,8 +86,16 @@ def test_bundle_factory_brings_its_inputs(net: Path) -> None:
     layers, desc = model_layers(f"{net}:bundle")
     assert sum(x.macs for x in layers) == _macs(8, 3)
     assert "ModelBundle" in desc
+    # --batch 1 (the default) is not passed on: the bundle's batch 3 ran, and the line says whose it is
+    assert "batch 3 (the factory's own: --batch passes sizes other than 1)" in desc, desc
     with pytest.raises(InputError, match="brings its own inputs"):
         model_layers(f"{net}:bundle", input_shape=(3, 16, 16))
+
+
+def test_bundle_whose_batches_hold_other_than_batch_size_is_refused(net: Path) -> None:
+    """It printed '(ModelBundle, batch 2)' beside the layers of the 6 samples its batches hold."""
+    with pytest.raises(InputError, match=r"batch 0 holds 6 samples(.|\n)*batch_size 2"):
+        model_layers(f"{net}:bundle_of_more_rows")
 
 
 @pytest.mark.parametrize(("spec", "shape", "match"), [

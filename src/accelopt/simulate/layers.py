@@ -122,9 +122,12 @@ def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
             skipped.append(name)
     if not layers:
         fused, _ = unshaped_matmuls(w)
-        if fused:
+        if fused and not _all_backward(fused):
             raise InputError(f"workload {w.name!r} has nothing for the array to run: its matrix multiplies are all "
                              f"in ops with no GEMM shape recorded ({_counted(fused)})", UNFUSED_FIX)
+        if fused:  # simulating the model file (an inference capture) would not run these backward kernels either
+            raise InputError(f"workload {w.name!r} has nothing for the array to run: its matrix multiplies are all "
+                             f"in {BACKWARD_UNMAPPED} ({_counted(fused)})", BACKWARD_FIX)
         raise InputError(f"workload {w.name!r} has nothing for the array to run: none of its {len(w.ops)} ops is a "
                          "matrix multiply, convolution or attention with its shape",
                          "give a model with Linear, Conv or attention layers; a workload JSON needs ops with gemm "
@@ -196,6 +199,18 @@ def conv_backward_layers(name: str, op: Op) -> list[Layer] | None:
     return None
 
 
+BACKWARD_UNMAPPED = ("backward kernels whose GEMMs are not read from their shapes (a transposed convolution's "
+                     "convolution_backward, or one whose flops fit neither its dX nor its dW GEMM)")
+BACKWARD_FIX = ("give each convolution_backward the flops of the gradients it computes (2 x the forward's MACs for "
+                "dX and for dW, from its shapes grad_out, input, weight), or simulate the forward pass: a workload "
+                "saved by `accelopt profile --mode inference --save-workload`, or --model FILE.py:factory")
+
+
+def _all_backward(calls: dict[str, int]) -> bool:
+    """Whether every unmapped op named is a backward kernel (is_attention_backward's naming)."""
+    return all(name.endswith("_backward") for name in calls)
+
+
 def is_mapped(op: Op) -> bool:
     """Whether from_workload runs the op on the array: a GEMM or conv shape, a convolution_backward it can split,
     or a fused attention with its tensors' shapes."""
@@ -231,9 +246,7 @@ def unshaped_note(w: Workload) -> str:
     if not calls:
         return ""
     share = flops / (w.total_flops(kinds=MATMUL_LIKE) or flops)
-    why = (f": {UNFUSED_FIX}" if any(not n.endswith("_backward") for n in calls) else
-           " (backward kernels whose GEMMs are not read from their shapes, e.g. a transposed convolution's "
-           "convolution_backward; the forward ops are simulated)")
+    why = f" ({BACKWARD_UNMAPPED}; the forward ops are simulated)" if _all_backward(calls) else f": {UNFUSED_FIX}"
     return (f"; NOT SIMULATED: {100 * share:.4g}% of the workload's matmul FLOPs are in ops with no GEMM shape "
             f"recorded ({_counted(calls)}){why}")
 

@@ -216,7 +216,11 @@ def user_model_layers(spec: str, batch: int, input_shape: tuple[int, ...] | None
                 raise InputError(f"factory {what} was called with batch_size={batch} but returned a ModelBundle "
                                  f"of batch_size {built.batch_size}",
                                  "make the factory use its batch_size argument (see examples/my_model.py)")
-        return _captured(built, f"model file {what} (ModelBundle, batch {built.batch_size}"
+        built.check_batch_rows()  # the batch said below is batch_size; the layers are the batches' own rows
+        # --batch 1 is the option's default, so it is not passed: say whose batch ran when it is not 1
+        own = " (the factory's own: --batch passes sizes other than 1)" \
+            if "batch_size" not in kwargs and built.batch_size != 1 else ""
+        return _captured(built, f"model file {what} (ModelBundle, batch {built.batch_size}{own}"
                                 + (f", seq_len {seq_len}" if seq_len else "") + ")")
     if seq_len is not None:  # it was ignored: the input is --input-shape's
         raise InputError(f"--seq-len applies to a ModelBundle factory, not to the plain nn.Module {what}",

@@ -64,8 +64,8 @@ def _header_index(header: list[str], wanted: Sequence[str], where: str) -> list[
     missing = [w for w in wanted if _norm(w) not in normed]
     if missing:
         raise InputError(f"topology {where}: missing column(s) {', '.join(missing)}",
-                         "SCALE-Sim conv header: " + ", ".join(CONV_COLUMNS) + "; GEMM header: "
-                         + ", ".join(GEMM_COLUMNS))
+                         "SCALE-Sim conv header: " + ", ".join(CONV_COLUMNS) + " (or " + ", ".join(STRIDE_HW_COLUMNS)
+                         + " in place of Strides); GEMM header: " + ", ".join(GEMM_COLUMNS))
     return [normed.index(_norm(w)) for w in wanted]
 
 
