@@ -113,3 +113,13 @@ def test_optimize_quality_change_never_rounds_to_zero(worse_by: float, shown: st
     r = SimpleNamespace(quality=q, name="int8")
     result = SimpleNamespace(metric="accuracy", quality_tolerance_unit="points", higher_is_better=True)
     assert _quality(r, result).endswith(shown)
+
+
+@pytest.mark.parametrize(("energy_j", "page"), [(3.2e7, "8.89 kWh"), (0.9997, "1000 mJ"), (9.996e-7, "1000 nJ")])
+def test_console_energy_reads_as_the_page(energy_j: float, page: str) -> None:
+    """simulate's table had its own energy formatter: '32 MJ' where the --html page (units.fmt_quantity, unit 'J')
+    said '8.89 kWh', and '1e+03 mJ' (the '.3g' of 999.7) where the page said '1000 mJ'."""
+    from accelopt.cli.simulate import _energy
+    from accelopt.units import fmt_quantity
+
+    assert _energy(energy_j) == fmt_quantity(energy_j, "J") == page

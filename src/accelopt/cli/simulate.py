@@ -198,10 +198,12 @@ def _count(x: float) -> str:
 
 
 def _energy(j: float) -> str:
-    for scale, unit in ((1e6, "MJ"), (1e3, "kJ"), (1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ")):
-        if abs(j) >= scale:
-            return f"{j / scale:.3g} {unit}"
-    return f"{j / 1e-12:.3g} pJ"
+    """Joules as the --html page and `history` show them (the JSON unit 'J': units.fmt_joules), so the console's
+    figures read the same on the page (its own table printed '1e+03 mJ' and '32 MJ' where the page said
+    '1000 mJ' and '8.89 kWh')."""
+    from accelopt import units
+
+    return units.fmt_quantity(j, "J")
 
 
 def _print_run(result: Any, max_rows: int) -> None:
