@@ -123,3 +123,12 @@ def test_console_energy_reads_as_the_page(energy_j: float, page: str) -> None:
     from accelopt.units import fmt_quantity
 
     assert _energy(energy_j) == fmt_quantity(energy_j, "J") == page
+
+
+@pytest.mark.parametrize(("cycles", "shown"), [(999_700, "1M"), (999.6, "1k"), (1_380_000, "1.38M"), (12, "12"),
+                                               (950_000, "950k")])
+def test_simulate_cycle_counts_never_read_in_scientific_notation(cycles: float, shown: str) -> None:
+    """simulate's table printed 999,700 cycles as '1e+03k' (the '.3g' of 999.7 before its prefix)."""
+    from accelopt.cli.simulate import _count
+
+    assert _count(cycles) == shown

@@ -190,7 +190,9 @@ def _bandwidths_byte_per_s(text: str) -> list[float]:
 
 
 def _count(x: float) -> str:
-    """Compact count for the table: 1.38M, 950k, 12."""
+    """Compact count for the table: 1.38M, 950k, 12; rounded to three digits before its prefix is picked, so
+    999,700 reads 1M (it printed '1e+03k')."""
+    x = float(f"{x:.3g}")
     for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(x) >= scale:
             return f"{x / scale:.3g}{suffix}"
