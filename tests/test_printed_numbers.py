@@ -132,3 +132,12 @@ def test_simulate_cycle_counts_never_read_in_scientific_notation(cycles: float, 
     from accelopt.cli.simulate import _count
 
     assert _count(cycles) == shown
+
+
+@pytest.mark.parametrize(("ratio", "shown"), [(1234.5, "1234.50x"), (1.5, "1.50x"), (0.0012, "0.0012x"),
+                                              (None, "n/a")])
+def test_history_compare_ratio_reads_as_every_ratio(ratio: float | None, shown: str) -> None:
+    """history compare printed its B / A ratio with '.3g' ('1.23e+03x'), not units.fmt_ratio as every other ratio."""
+    from accelopt.cli.report import ratio_cell
+
+    assert ratio_cell(ratio) == shown
