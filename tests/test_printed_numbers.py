@@ -141,3 +141,17 @@ def test_history_compare_ratio_reads_as_every_ratio(ratio: float | None, shown: 
     from accelopt.cli.report import ratio_cell
 
     assert ratio_cell(ratio) == shown
+
+
+def test_simulate_presets_print_peak_and_dram_as_run_does(capsys: pytest.CaptureFixture[str]) -> None:
+    """`simulate presets` said 'peak 91.75 TOPS' and 'DRAM 34 GB/s' by its own arithmetic, where `simulate run` on
+    the same design said 'roofline: peak 91.8 TOP/s' (units.fmt_quantity)."""
+    from conftest import run_main_expect
+
+    from accelopt.simulate.design import load_preset
+    from accelopt.units import fmt_byte_per_s, fmt_quantity
+
+    out, _ = run_main_expect(capsys, "simulate", "presets")
+    d = load_preset("tpu-v1")
+    assert f"peak {fmt_quantity(d.peak_op_per_s, 'OP/s')}, " in out and "peak 91.8 TOP/s" in out
+    assert f"DRAM {fmt_byte_per_s(d.dram_bandwidth_byte_per_s)}, " in out and " TOPS," not in out

@@ -483,14 +483,16 @@ def _presets(json_out: bool) -> None:
 
         emit([d.to_dict() for d in (*designs, *(nvdla_by_name(n) for n in nvdla_names()))])
         return
+    from accelopt import units
     from accelopt.report.console import line, make_console
 
     con = make_console()
     for d in designs:
         con.print(line((d.name, "bold"), f" — {d.description}"))
+        # peak and DRAM as `simulate run` prints them (this line said 91.75 TOPS where run said 91.8 TOP/s)
         con.print(f"  {d.rows}x{d.cols}x{d.cores} {d.dataflow}, {d.dtype}, {d.clock_hz / 1e6:g} MHz, "
-                  f"peak {d.peak_op_per_s / 1e12:.4g} TOPS, SRAM {d.sram_bytes / 1024:.0f} KiB, "
-                  f"DRAM {d.dram_bandwidth_byte_per_s / 1e9:.4g} GB/s, ridge {d.ridge_op_per_byte():.4g} OP/B")
+                  f"peak {units.fmt_quantity(d.peak_op_per_s, 'OP/s')}, SRAM {d.sram_bytes / 1024:.0f} KiB, "
+                  f"DRAM {units.fmt_byte_per_s(d.dram_bandwidth_byte_per_s)}, ridge {d.ridge_op_per_byte():.4g} OP/B")
         sc = energy_scaling(d)
         nominal = " (nominal)" if sc.vdd_is_nominal else ""
         con.print(f"  energy scaling (estimate): x{sc.factor_vs_45nm_0v9:.3g} vs Horowitz's 45 nm / 0.9 V "
