@@ -113,3 +113,45 @@ def test_optimize_quality_change_never_rounds_to_zero(worse_by: float, shown: st
     r = SimpleNamespace(quality=q, name="int8")
     result = SimpleNamespace(metric="accuracy", quality_tolerance_unit="points", higher_is_better=True)
     assert _quality(r, result).endswith(shown)
+
+
+@pytest.mark.parametrize(("energy_j", "page"), [(3.2e7, "8.89 kWh"), (0.9997, "1000 mJ"), (9.996e-7, "1000 nJ")])
+def test_console_energy_reads_as_the_page(energy_j: float, page: str) -> None:
+    """simulate's table had its own energy formatter: '32 MJ' where the --html page (units.fmt_quantity, unit 'J')
+    said '8.89 kWh', and '1e+03 mJ' (the '.3g' of 999.7) where the page said '1000 mJ'."""
+    from accelopt.cli.simulate import _energy
+    from accelopt.units import fmt_quantity
+
+    assert _energy(energy_j) == fmt_quantity(energy_j, "J") == page
+
+
+@pytest.mark.parametrize(("cycles", "shown"), [(999_700, "1M"), (999.6, "1k"), (1_380_000, "1.38M"), (12, "12"),
+                                               (950_000, "950k")])
+def test_simulate_cycle_counts_never_read_in_scientific_notation(cycles: float, shown: str) -> None:
+    """simulate's table printed 999,700 cycles as '1e+03k' (the '.3g' of 999.7 before its prefix)."""
+    from accelopt.cli.simulate import _count
+
+    assert _count(cycles) == shown
+
+
+@pytest.mark.parametrize(("ratio", "shown"), [(1234.5, "1234.50x"), (1.5, "1.50x"), (0.0012, "0.0012x"),
+                                              (None, "n/a")])
+def test_history_compare_ratio_reads_as_every_ratio(ratio: float | None, shown: str) -> None:
+    """history compare printed its B / A ratio with '.3g' ('1.23e+03x'), not units.fmt_ratio as every other ratio."""
+    from accelopt.cli.report import ratio_cell
+
+    assert ratio_cell(ratio) == shown
+
+
+def test_simulate_presets_print_peak_and_dram_as_run_does(capsys: pytest.CaptureFixture[str]) -> None:
+    """`simulate presets` said 'peak 91.75 TOPS' and 'DRAM 34 GB/s' by its own arithmetic, where `simulate run` on
+    the same design said 'roofline: peak 91.8 TOP/s' (units.fmt_quantity)."""
+    from conftest import run_main_expect
+
+    from accelopt.simulate.design import load_preset
+    from accelopt.units import fmt_byte_per_s, fmt_quantity
+
+    out, _ = run_main_expect(capsys, "simulate", "presets")
+    d = load_preset("tpu-v1")
+    assert f"peak {fmt_quantity(d.peak_op_per_s, 'OP/s')}, " in out and "peak 91.8 TOP/s" in out
+    assert f"DRAM {fmt_byte_per_s(d.dram_bandwidth_byte_per_s)}, " in out and " TOPS," not in out

@@ -379,10 +379,8 @@ def fmt_ratio(v: float | None) -> str:
     """A ratio's number, the one rule for every ratio printed (speed-ups, their rounds, bounds, scaling):
     two decimals from 0.01 up (1.37), two significant digits in fixed point below (0.0028, not 0.00: a bf16
     variant 360 times slower is not a speed-up of zero), as fmt_pct does for small percentages; 0 is 0.00."""
-    if v is None:  # not measured
+    if v is None or math.isnan(v):  # not measured, or 0/0: 'n/a' as every formatter prints it (was 'nan')
         return "n/a"
-    if v == 0 or not math.isfinite(v) or abs(v) >= 0.01:
+    if v == 0 or math.isinf(v) or abs(v) >= 0.01:  # inf: an unbounded Amdahl bound, 1 / (1 - 1)
         return f"{v:.2f}"
-    exponent = int(f"{v:.1e}".split("e")[1])  # of v rounded to 2 significant digits (0.00995 -> 1.0e-02)
-    decimals = max(2, 1 - exponent)
-    return f"{v:.{decimals}f}" if decimals <= 8 else f"{v:.1e}"
+    return f"{'-' if v < 0 else ''}{_two_digits_fixed(abs(v))}"

@@ -243,8 +243,25 @@ def _usage_error(e: UsageError, argv: list[str]) -> int:
     if number is not None:
         _print_error(*number)
         return 2
-    _print_error(e.format_message(), f"see `{where} --help` for the options and their values")
+    _print_error(e.format_message(), _command_fix(e, where) or f"see `{where} --help` for the options and their values")
     return 2
+
+
+def _command_fix(e: UsageError, where: str) -> str | None:
+    """The fix for a word where a group wants a command (`accelopt plan llama2-7b`): the group's commands, and for a
+    group that takes its model as --model, that option with the word. None for any other usage error (the fix was
+    'see --help for the options and their values', naming neither)."""
+    import re
+    import shlex
+
+    group = e.ctx.command if e.ctx is not None else None
+    word = re.match(r"No such command '(.*?)'\.", e.message, re.S)  # then click's "Did you mean 'list'?", if any
+    if word is None or group is None or not hasattr(group, "list_commands"):
+        return None
+    commands = f"its commands: {', '.join(group.list_commands(e.ctx))} (`{where} --help`)"
+    if any("--model" in getattr(p, "opts", ()) for p in group.params):
+        return f"give the model as an option, `{where} --model {shlex.quote(word.group(1))}`; or one of {commands}"
+    return f"use one of {commands}"
 
 
 def _number_fix(e: UsageError, argv: list[str]) -> tuple[str, str] | None:

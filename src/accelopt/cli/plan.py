@@ -782,7 +782,7 @@ def _explain(opts: ExplainOptions) -> None:
     from accelopt.predict.training import explain_inputs, explain_terms
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
-    from accelopt.units import MAX_COUNT, fmt_bytes, fmt_joules, fmt_pct, fmt_seconds, fmt_usd
+    from accelopt.units import MAX_COUNT, fmt_bytes, fmt_joules, fmt_quantity, fmt_seconds, fmt_usd
 
     lo, devices = opts.layout, opts.layout.devices
     for flag, val in (("--devices", devices), ("--tp", lo.tp), ("--pp", lo.pp), ("--cp", lo.cp), ("--ep", lo.ep),
@@ -857,17 +857,17 @@ def _explain(opts: ExplainOptions) -> None:
     tb.add_column("term")
     tb.add_column("value", justify="right")
     tb.add_column("formula")
+    # each value in the unit its Term declares, as JSON and the page give it (the unit was guessed from the name, and
+    # the inputs printed as bare counts: 'in_peak_flop_per_s 989,500,000,000,000', 'in_scaleup_latency_s 2.4e-06')
+    term = {t.name: t for t in data.terms}
     for k, formula in formulas.items():
-        v = row[k]
-        shown = (fmt_pct(v) if k in ("mfu", "hfu") else fmt_bytes(v, binary=True) if k.endswith("_bytes")
-                 else fmt_seconds(v))
-        tb.add_row(k, shown, formula)
+        tb.add_row(k, fmt_quantity(term[k].value, term[k].unit), formula)
     inp = Table(title="inputs")
     inp.add_column("input")
     inp.add_column("value", justify="right")
     inp.add_column("meaning")
     for k, meaning in explain_inputs().items():
-        inp.add_row(k, fmt_count(row[k]), meaning)
+        inp.add_row(k, fmt_quantity(term[k].value, term[k].unit), meaning)
     con.print(inp)
     con.print(tb)
     con.print(f"tokens/s {fmt_count(row['tokens_per_s'])}; time to train {fmt_seconds(row['train_time_s'])}; "

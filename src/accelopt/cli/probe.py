@@ -151,16 +151,16 @@ def _parse_dtypes(text: str | None) -> list[str] | None:
 def _table(result: ProbeResult) -> Any:
     from rich.table import Table
 
-    from accelopt.units import fmt_byte_per_s, fmt_flop_per_s, fmt_pct, fmt_quantity, unit_of
+    from accelopt.units import fmt_pct, fmt_quantity, unit_of
 
     t = Table(title=f"accelopt probe — {result.device.name} ({result.device.torch_device}) on {result.host}")
     for col in ("measure", "median", "p10", "p90", "spread", "% of catalog"):
         t.add_column(col, justify="left" if col == "measure" else "right")
     for f in result.figures:
-        fmt = fmt_flop_per_s if f.unit == "flop_per_s" else fmt_byte_per_s
+        rate = f.display_unit  # the figure's own unit name (FLOP/s or B/s), not decided again here
         # the spread in its declared unit, as the HTML prints it ('.1f' showed a spread of 0.04% as 0.0%)
-        t.add_row(f.metric, fmt(f.median), fmt(f.p10), fmt(f.p90), fmt_quantity(f.spread, unit_of(f, "spread")),
-                  fmt_pct(f.fraction_of_peak))
+        t.add_row(f.metric, fmt_quantity(f.median, rate), fmt_quantity(f.p10, rate), fmt_quantity(f.p90, rate),
+                  fmt_quantity(f.spread, unit_of(f, "spread")), fmt_pct(f.fraction_of_peak))
     return t
 
 

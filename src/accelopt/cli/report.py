@@ -238,10 +238,16 @@ def _compare(id_a: str, id_b: str, as_json: bool) -> None:
     for col in ("figure", "A", "B", "B / A"):
         t.add_column(col, justify="left" if col == "figure" else "right")
     for r in data["figures"]:
-        ratio = f"{r['ratio_b_over_a']:.3g}x" if r["ratio_b_over_a"] is not None else "n/a"
         t.add_row(r["figure"] + (" (estimate)" if r["estimate"] else ""), fmt(r["a"], r["unit"]),
-                  fmt(r["b"], r["unit"]), ratio)
+                  fmt(r["b"], r["unit"]), ratio_cell(r["ratio_b_over_a"]))
     con.print(t)
+
+
+def ratio_cell(ratio: float | None) -> str:
+    """The B / A cell: units.fmt_ratio, the one rule for ratios ('.3g' printed a 1234.5x ratio as '1.23e+03x')."""
+    from accelopt.units import fmt_ratio
+
+    return "n/a" if ratio is None else f"{fmt_ratio(ratio)}x"
 
 
 def _check_no_group_options(ctx: typer.Context) -> None:

@@ -190,7 +190,9 @@ def _bandwidths_byte_per_s(text: str) -> list[float]:
 
 
 def _count(x: float) -> str:
-    """Compact count for the table: 1.38M, 950k, 12."""
+    """Compact count for the table: 1.38M, 950k, 12; rounded to three digits before its prefix is picked, so
+    999,700 reads 1M (it printed '1e+03k')."""
+    x = float(f"{x:.3g}")
     for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(x) >= scale:
             return f"{x / scale:.3g}{suffix}"
@@ -198,10 +200,12 @@ def _count(x: float) -> str:
 
 
 def _energy(j: float) -> str:
-    for scale, unit in ((1e6, "MJ"), (1e3, "kJ"), (1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ")):
-        if abs(j) >= scale:
-            return f"{j / scale:.3g} {unit}"
-    return f"{j / 1e-12:.3g} pJ"
+    """Joules as the --html page and `history` show them (the JSON unit 'J': units.fmt_joules), so the console's
+    figures read the same on the page (its own table printed '1e+03 mJ' and '32 MJ' where the page said
+    '1000 mJ' and '8.89 kWh')."""
+    from accelopt import units
+
+    return units.fmt_quantity(j, "J")
 
 
 def _print_run(result: Any, max_rows: int) -> None:
@@ -479,14 +483,16 @@ def _presets(json_out: bool) -> None:
 
         emit([d.to_dict() for d in (*designs, *(nvdla_by_name(n) for n in nvdla_names()))])
         return
+    from accelopt import units
     from accelopt.report.console import line, make_console
 
     con = make_console()
     for d in designs:
         con.print(line((d.name, "bold"), f" — {d.description}"))
+        # peak and DRAM as `simulate run` prints them (this line said 91.75 TOPS where run said 91.8 TOP/s)
         con.print(f"  {d.rows}x{d.cols}x{d.cores} {d.dataflow}, {d.dtype}, {d.clock_hz / 1e6:g} MHz, "
-                  f"peak {d.peak_op_per_s / 1e12:.4g} TOPS, SRAM {d.sram_bytes / 1024:.0f} KiB, "
-                  f"DRAM {d.dram_bandwidth_byte_per_s / 1e9:.4g} GB/s, ridge {d.ridge_op_per_byte():.4g} OP/B")
+                  f"peak {units.fmt_quantity(d.peak_op_per_s, 'OP/s')}, SRAM {d.sram_bytes / 1024:.0f} KiB, "
+                  f"DRAM {units.fmt_byte_per_s(d.dram_bandwidth_byte_per_s)}, ridge {d.ridge_op_per_byte():.4g} OP/B")
         sc = energy_scaling(d)
         nominal = " (nominal)" if sc.vdd_is_nominal else ""
         con.print(f"  energy scaling (estimate): x{sc.factor_vs_45nm_0v9:.3g} vs Horowitz's 45 nm / 0.9 V "

@@ -69,7 +69,7 @@ def other_version(document: Any, kind: str | None = None) -> str:
     if kind not in schema.CLASSES:
         return text
     current = schema.result_class(kind)[1]
-    if isinstance(version, int) and not isinstance(version, bool) and version > current:
+    if version > current:
         return (f"{text}, a newer one: this accelopt reads {kind} results up to version {current}; upgrade "
                 "accelopt to read it")
     return f"{text}; this accelopt reads {kind} version {current}"
@@ -87,10 +87,9 @@ def unreadable_note(document: Any, kind: str) -> str:
         return "from before versioned results"
     if not isinstance(version, int) or isinstance(version, bool):
         return f"schema_version {version!r} is not a number"
-    if kind in schema.CLASSES and name != schema.schema_name(kind):
+    if name != schema.schema_name(kind):
         return f"a {name.removeprefix('accelopt.')} result"
-    newer = (kind in schema.CLASSES and isinstance(version, int) and not isinstance(version, bool)
-             and version > schema.result_class(kind)[1])
+    newer = version > schema.result_class(kind)[1]  # kind, name and version checked above
     return f"schema version {version}, {'newer' if newer else 'older'}"
 
 
