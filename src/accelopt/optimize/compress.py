@@ -11,7 +11,7 @@ import copy
 import itertools
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,10 +78,20 @@ def copy_model(bundle: ModelBundle, target: Target, *, fp32: bool = False) -> An
 
 
 def to_device(obj: Any, device: str) -> Any:
-    """Tensors (or tuples/lists of them) moved to `device`; anything else unchanged."""
-    if isinstance(obj, (tuple, list)):
+    """Tensors moved to `device` (non_blocking on CUDA), tuples, lists and dicts followed (targets as a dict of
+    labels and per-sample weights, an input dict: left on the host, a CUDA step failed as the model's own error);
+    an object with its own .to (a Hugging Face BatchEncoding) moved by it; anything else unchanged."""
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        return obj.to(device, non_blocking=device.startswith("cuda"))
+    if isinstance(obj, tuple | list):
         return type(obj)(to_device(o, device) for o in obj)
-    return obj.to(device) if hasattr(obj, "to") else obj
+    if hasattr(obj, "to"):
+        return obj.to(device)
+    if isinstance(obj, Mapping):
+        return {k: to_device(v, device) for k, v in obj.items()}
+    return obj
 
 
 def tied_groups(model: Any) -> list[list[str]]:

@@ -35,7 +35,7 @@ from accelopt.measure.contention import ContentionReport, Watch, check_setup
 from accelopt.measure.profiler import check_trainable
 from accelopt.measure.timing import cuda_sync_for, quantile
 from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step, technique_named
-from accelopt.optimize.compress import batch_quality, fp32_output
+from accelopt.optimize.compress import batch_quality, fp32_output, to_device
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver, wrapper_name
@@ -83,16 +83,6 @@ class RunOptions:
 
 
 # ---------------------------------------------------------------- small helpers
-def _move(x: Any, device: str) -> Any:
-    import torch
-
-    if isinstance(x, torch.Tensor):
-        return x.to(device, non_blocking=device.startswith("cuda"))
-    if isinstance(x, tuple | list):
-        return type(x)(_move(v, device) for v in x)
-    return x
-
-
 def _endless(make: Callable[[], Iterator[Any]]) -> Iterator[Any]:
     while True:
         n = 0
@@ -123,8 +113,8 @@ class _Stepper:
         import torch
 
         inputs, targets = next(self.it)
-        inputs = _move(as_tuple(inputs), self.target.device)
-        targets = _move(targets, self.target.device)
+        inputs = to_device(as_tuple(inputs), self.target.device)
+        targets = to_device(targets, self.target.device)
         if self.v.prepare_inputs is not None:
             inputs = self.v.prepare_inputs(inputs)
         if self.train:
@@ -229,7 +219,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
     outs: list[Any] = []
     def one(inputs: Any, targets: Any) -> tuple[Any, float, float]:
         """(output, metric total, weight) of one held-out batch."""
-        x = _move(as_tuple(inputs), target.device)
+        x = to_device(as_tuple(inputs), target.device)
         if v.prepare_inputs is not None:
             x = v.prepare_inputs(x)
         with torch.inference_mode():
@@ -238,7 +228,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
         if out is None:
             return None, 0.0, 0.0
         out = out.float()  # integer scores (class ids) too, as before
-        y = _move(targets, target.device)
+        y = to_device(targets, target.device)
         if strict and bundle.metric == "accuracy" and (out.dim() < 2 or out.shape[-1] < 2):
             raise InputError(f"metric 'accuracy' of model {bundle.name!r} takes the argmax of the output's last "
                              f"dimension, but the output has shape {tuple(out.shape)}: every prediction would be "
@@ -353,12 +343,12 @@ def _train_for_quality(v: Variant, bundle: ModelBundle, target: Target, steps: i
     finite = True
     for _ in range(steps):
         inputs, targets = _pair(user_call(bundle, "in batches() (quality steps)", next, stepper.it), bundle, "batches")
-        inputs = _move(as_tuple(inputs), target.device)
+        inputs = to_device(as_tuple(inputs), target.device)
         if v.prepare_inputs is not None:
             inputs = v.prepare_inputs(inputs)
         assert v.train_step is not None
         loss = user_call(bundle, f"in a train step of {v.technique} (quality steps)", v.train_step, inputs,
-                         _move(targets, target.device))
+                         to_device(targets, target.device))
         finite = finite and math.isfinite(float(loss if not isinstance(loss, torch.Tensor) else loss.float()))
     return finite
 
