@@ -39,7 +39,7 @@ from accelopt.optimize.compress import batch_quality, fp32_output, to_device
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver, wrapper_name
-from accelopt.units import fmt_ratio
+from accelopt.units import fmt_ratio, fmt_seconds
 from accelopt.userio import exception_text
 from accelopt.workload.usercode import ModelCodeError, user_call
 from accelopt.workload.userfile import ModelBundle, as_tuple
@@ -184,14 +184,15 @@ def _disagrees(speedup: float | None, step_p50_s: float | None, base_p50_s: floa
 
 
 def speedup_mismatch_note(name: str, speedup: float, step_p50_s: float, base_p50_s: float) -> str | None:
-    """A note when the round-paired speed-up and the ratio of the printed p50 step times differ by more than 2x:
+    """A note when the round-paired speed-up and the ratio of the printed p50 step times differ by more than
+    MISMATCH_FACTOR (ratios and times as the table prints them, fmt_ratio and fmt_seconds):
     the p50s are over different stretches of the run (the baseline's over every baseline block), so load that
     changed between them moves one and not the other; the paired rounds are the comparison to trust."""
     if not _disagrees(speedup, step_p50_s, base_p50_s):
         return None
     p50_ratio = base_p50_s / step_p50_s
-    return (f"speed-up {speedup:.3g}x from its paired A/B rounds, but the p50s give {p50_ratio:.3g}x "
-            f"(baseline {base_p50_s * 1e3:.3g} ms over the whole run / {name} {step_p50_s * 1e3:.3g} ms over its "
+    return (f"speed-up {fmt_ratio(speedup)}x from its paired A/B rounds, but the p50s give {fmt_ratio(p50_ratio)}x "
+            f"(baseline {fmt_seconds(base_p50_s)} over the whole run / {name} {fmt_seconds(step_p50_s)} over its "
             "rounds): the machine's load changed between stretches of the run and slowed many steps (the p50s), while "
             "each round compares the fastest, undisturbed steps of blocks timed side by side: trust the speed-up, "
             "or rerun on a quiet machine")
