@@ -11,7 +11,7 @@ import copy
 import itertools
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,20 +78,19 @@ def copy_model(bundle: ModelBundle, target: Target, *, fp32: bool = False) -> An
 
 
 def to_device(obj: Any, device: str) -> Any:
-    """Tensors moved to `device` (non_blocking on CUDA), tuples, lists and dicts followed (targets as a dict of
-    labels and per-sample weights, an input dict: left on the host, a CUDA step failed as the model's own error);
-    an object with its own .to (a Hugging Face BatchEncoding) moved by it; anything else unchanged."""
+    """Tensors moved to `device` (non_blocking on CUDA) in any structure torch's pytree follows: tuples, lists, dicts
+    (targets as a dict of labels and per-sample weights, left on the host, failed a CUDA step as the model's own
+    error) and namedtuples (rebuilt from a generator they failed: "missing 1 required positional argument"); any
+    other object with its own .to (a Hugging Face BatchEncoding) moved by it; anything else unchanged."""
     import torch
+    from torch.utils._pytree import tree_map
 
-    if isinstance(obj, torch.Tensor):
-        return obj.to(device, non_blocking=device.startswith("cuda"))
-    if isinstance(obj, tuple | list):
-        return type(obj)(to_device(o, device) for o in obj)
-    if hasattr(obj, "to"):
-        return obj.to(device)
-    if isinstance(obj, Mapping):
-        return {k: to_device(v, device) for k, v in obj.items()}
-    return obj
+    def one(x: Any) -> Any:
+        if isinstance(x, torch.Tensor):
+            return x.to(device, non_blocking=device.startswith("cuda"))
+        return x.to(device) if hasattr(x, "to") else x
+
+    return tree_map(one, obj)
 
 
 def tied_groups(model: Any) -> list[list[str]]:
@@ -201,11 +200,11 @@ def _low_precision(model: Any) -> list[tuple[Any, Any]]:
 
 
 def _as_fp32(x: Any) -> Any:
-    if hasattr(x, "is_floating_point") and x.is_floating_point():
-        return x.float()
-    if isinstance(x, tuple | list):
-        return type(x)(_as_fp32(v) for v in x)
-    return x
+    """Floating tensors in x as float32, its structure kept (torch's pytree: tuples, lists, dicts, namedtuples)."""
+    import torch
+    from torch.utils._pytree import tree_map_only
+
+    return tree_map_only(torch.Tensor, lambda t: t.float() if t.is_floating_point() else t, x)
 
 
 def train_for(model: Any, bundle: ModelBundle, target: Target, *, max_steps: int, budget_s: float,
