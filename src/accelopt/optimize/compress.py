@@ -17,7 +17,12 @@ from typing import Any
 
 from accelopt.errors import InputError
 from accelopt.optimize.base import Target, Variant
-from accelopt.optimize.steps import make_train_step, state_dict_bytes, state_dict_saver  # one size for all
+from accelopt.optimize.steps import (  # one size for all
+    default_optimizer,
+    make_train_step,
+    state_dict_bytes,
+    state_dict_saver,
+)
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["TrainRun", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops",
@@ -153,18 +158,12 @@ def batch_stream(bundle: ModelBundle, device: str) -> Iterator[tuple[tuple[Any, 
                              "make batches() return an iterator with at least one (inputs, targets)")
 
 
-def _adamw(params: Any) -> Any:
-    import torch
-
-    return torch.optim.AdamW(params, lr=1e-4)
-
-
 def train_step_for(model: Any, bundle: ModelBundle, *, optimizer: Any = None,
                    loss: Callable[[Any, Any, tuple[Any, ...]], Any] | None = None) -> Callable[[Any, Any], Any]:
     """One whole training step (zero_grad(set_to_none=True), forward, loss, backward, optimizer step) with the
     bundle's optimizer (AdamW lr 1e-4 when it has none). `loss(outputs, targets, inputs)` replaces
     bundle.loss_fn (distillation adds the teacher's soft targets)."""
-    opt = optimizer if optimizer is not None else (bundle.make_optimizer or _adamw)(model.parameters())
+    opt = optimizer if optimizer is not None else (bundle.make_optimizer or default_optimizer)(model.parameters())
 
     def step(inputs: Any, targets: Any) -> Any:
         inputs = as_tuple(inputs)

@@ -21,6 +21,7 @@ from accelopt.optimize.compress import to_device
 from accelopt.optimize.steps import (
     CHECKPOINT_SEGMENTS,
     copy_model,
+    default_optimizer,
     is_structural,
     make_train_step,
     mark_structural,
@@ -219,7 +220,7 @@ class GradientAccumulation(Technique):
             raise InputError(f"grad-accumulation micro_batches = {k!r} must be an integer from 2 to the batch size "
                              f"({bundle.batch_size})", "fix micro_batches in the recipe")
         model = copy_model(bundle, target)
-        opt = (bundle.make_optimizer or _default_opt)(model.parameters())
+        opt = (bundle.make_optimizer or default_optimizer)(model.parameters())
 
         def step(inputs: Any, targets: Any) -> Any:
             opt.zero_grad(set_to_none=True)
@@ -246,12 +247,6 @@ def _rows(t: Any) -> int:
 
     first = next((v for v in tree_leaves(t) if isinstance(v, torch.Tensor)), None)
     return int(first.shape[0]) if first is not None and first.dim() else 1
-
-
-def _default_opt(params: Any) -> Any:
-    import torch
-
-    return torch.optim.AdamW(params, lr=1e-4)
 
 
 # ---------------------------------------------------------------- fused / foreach optimizer
