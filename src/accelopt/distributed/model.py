@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
 from typing import Any
 
 from accelopt.errors import InputError
@@ -56,59 +55,45 @@ class BatchStream:
         return self._peeked
 
 
+def on_tensors(obj: Any, fn: Any) -> Any:
+    """obj with fn applied to every tensor in it, its structure kept: torch's pytree follows tuples, lists, dicts
+    and namedtuples (a namedtuple of targets, rebuilt as type(obj)(generator), failed with "missing 1 required
+    positional argument"), the structures its pipeline stages split and flat_spec checks."""
+    import torch
+    from torch.utils import _pytree as pytree
+
+    return pytree.tree_map_only(torch.Tensor, fn, obj)
+
+
 def shard(obj: Any, rank: int, world: int) -> Any:
     """This rank's equal slice along dim 0 of every tensor in obj (a data-parallel rank's share)."""
-    import torch
 
-    if isinstance(obj, torch.Tensor):
-        n = obj.shape[0] // world
-        return obj[rank * n:(rank + 1) * n]
-    if isinstance(obj, tuple | list):
-        return type(obj)(shard(o, rank, world) for o in obj)
-    if isinstance(obj, Mapping):  # targets as a dict (e.g. labels and per-sample weights): each value sliced
-        return {k: shard(v, rank, world) for k, v in obj.items()}
-    return obj
+    def one(t: Any) -> Any:
+        n = t.shape[0] // world
+        return t[rank * n:(rank + 1) * n]
+
+    return on_tensors(obj, one)
 
 
 def to_device(obj: Any, device: str) -> Any:
-    """obj with every tensor in it moved to `device` (tuples, lists and dicts followed: inputs or targets of any
-    structure)."""
-    import torch
-
-    if isinstance(obj, torch.Tensor):
-        return obj.to(device)
-    if isinstance(obj, tuple | list):
-        return type(obj)(to_device(o, device) for o in obj)
-    if isinstance(obj, Mapping):
-        return {k: to_device(v, device) for k, v in obj.items()}
-    return obj
+    """obj with every tensor in it moved to `device` (inputs or targets of any structure, on_tensors)."""
+    return on_tensors(obj, lambda t: t.to(device))
 
 
 def take(obj: Any, index: Any) -> Any:
-    """obj's samples at `index` (a 1-d index tensor) along dim 0 of every tensor in it (tuples, lists and dicts
-    followed): a pipeline micro-batch's targets, whatever their structure."""
-    import torch
-
-    if isinstance(obj, torch.Tensor):
-        return obj.index_select(0, index.to(obj.device))
-    if isinstance(obj, tuple | list):
-        return type(obj)(take(o, index) for o in obj)
-    if isinstance(obj, Mapping):
-        return {k: take(v, index) for k, v in obj.items()}
-    return obj
+    """obj's samples at `index` (a 1-d index tensor) along dim 0 of every tensor in it (on_tensors): a pipeline
+    micro-batch's targets, whatever their structure."""
+    return on_tensors(obj, lambda t: t.index_select(0, index.to(t.device)))
 
 
 def tensors_in(name: str, obj: Any) -> list[tuple[str, Any]]:
-    """(name, tensor) of every tensor in obj, named by their path (targets['labels'], inputs[0][1])."""
+    """(name, tensor) of every tensor in obj, named by their path (targets['labels'], inputs[0][1], targets.weights)
+    in the structures on_tensors follows."""
     import torch
+    from torch.utils import _pytree as pytree
 
-    if isinstance(obj, torch.Tensor):
-        return [(name, obj)]
-    if isinstance(obj, tuple | list):
-        return [t for i, o in enumerate(obj) for t in tensors_in(f"{name}[{i}]", o)]
-    if isinstance(obj, Mapping):
-        return [t for k, o in obj.items() for t in tensors_in(f"{name}[{k!r}]", o)]
-    return []
+    leaves, _ = pytree.tree_flatten_with_path(obj)
+    return [(name + pytree.keystr(path), x) for path, x in leaves if isinstance(x, torch.Tensor)]
 
 
 def check_batch(bundle: ModelBundle) -> None:

@@ -19,10 +19,10 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from accelopt.distributed.model import pipeline_layers, tied_spans
+from accelopt.distributed.model import on_tensors, pipeline_layers, tied_spans
 from accelopt.distributed.types import LayerCost, Partition, StageBalance
 from accelopt.errors import AcceloptError, InfeasibleError, InputError, MeasurementError
 from accelopt.units import GiB
@@ -34,26 +34,13 @@ STATE_COPIES = 4
 
 def _nbytes(obj: Any) -> float:
     import torch
+    from torch.utils import _pytree as pytree
 
-    if isinstance(obj, torch.Tensor):
-        return float(obj.numel() * obj.element_size())
-    if isinstance(obj, tuple | list):
-        return sum(_nbytes(o) for o in obj)
-    if isinstance(obj, Mapping):
-        return sum(_nbytes(o) for o in obj.values())
-    return 0.0
+    return float(sum(x.numel() * x.element_size() for x in pytree.tree_leaves(obj) if isinstance(x, torch.Tensor)))
 
 
 def _detached(obj: Any) -> Any:
-    import torch
-
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().requires_grad_(obj.is_floating_point())
-    if isinstance(obj, tuple | list):
-        return type(obj)(_detached(o) for o in obj)
-    if isinstance(obj, Mapping):
-        return {k: _detached(o) for k, o in obj.items()}
-    return obj
+    return on_tensors(obj, lambda t: t.detach().requires_grad_(t.is_floating_point()))
 
 
 def _backward(out: Any, loss_fn: Any = None, targets: Any = None) -> None:

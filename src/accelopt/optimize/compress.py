@@ -17,7 +17,12 @@ from typing import Any
 
 from accelopt.errors import InputError
 from accelopt.optimize.base import Target, Variant
-from accelopt.optimize.steps import make_train_step, state_dict_bytes, state_dict_saver  # one size for all
+from accelopt.optimize.steps import (  # one size for all
+    default_optimizer,
+    make_train_step,
+    state_dict_bytes,
+    state_dict_saver,
+)
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["TrainRun", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops",
@@ -78,10 +83,19 @@ def copy_model(bundle: ModelBundle, target: Target, *, fp32: bool = False) -> An
 
 
 def to_device(obj: Any, device: str) -> Any:
-    """Tensors (or tuples/lists of them) moved to `device`; anything else unchanged."""
-    if isinstance(obj, (tuple, list)):
-        return type(obj)(to_device(o, device) for o in obj)
-    return obj.to(device) if hasattr(obj, "to") else obj
+    """Tensors moved to `device` (non_blocking on CUDA) in any structure torch's pytree follows: tuples, lists, dicts
+    (targets as a dict of labels and per-sample weights, left on the host, failed a CUDA step as the model's own
+    error) and namedtuples (rebuilt from a generator they failed: "missing 1 required positional argument"); any
+    other object with its own .to (a Hugging Face BatchEncoding) moved by it; anything else unchanged."""
+    import torch
+    from torch.utils._pytree import tree_map
+
+    def one(x: Any) -> Any:
+        if isinstance(x, torch.Tensor):
+            return x.to(device, non_blocking=device.startswith("cuda"))
+        return x.to(device) if hasattr(x, "to") else x
+
+    return tree_map(one, obj)
 
 
 def tied_groups(model: Any) -> list[list[str]]:
@@ -144,18 +158,12 @@ def batch_stream(bundle: ModelBundle, device: str) -> Iterator[tuple[tuple[Any, 
                              "make batches() return an iterator with at least one (inputs, targets)")
 
 
-def _adamw(params: Any) -> Any:
-    import torch
-
-    return torch.optim.AdamW(params, lr=1e-4)
-
-
 def train_step_for(model: Any, bundle: ModelBundle, *, optimizer: Any = None,
                    loss: Callable[[Any, Any, tuple[Any, ...]], Any] | None = None) -> Callable[[Any, Any], Any]:
     """One whole training step (zero_grad(set_to_none=True), forward, loss, backward, optimizer step) with the
     bundle's optimizer (AdamW lr 1e-4 when it has none). `loss(outputs, targets, inputs)` replaces
     bundle.loss_fn (distillation adds the teacher's soft targets)."""
-    opt = optimizer if optimizer is not None else (bundle.make_optimizer or _adamw)(model.parameters())
+    opt = optimizer if optimizer is not None else (bundle.make_optimizer or default_optimizer)(model.parameters())
 
     def step(inputs: Any, targets: Any) -> Any:
         inputs = as_tuple(inputs)
@@ -191,11 +199,11 @@ def _low_precision(model: Any) -> list[tuple[Any, Any]]:
 
 
 def _as_fp32(x: Any) -> Any:
-    if hasattr(x, "is_floating_point") and x.is_floating_point():
-        return x.float()
-    if isinstance(x, tuple | list):
-        return type(x)(_as_fp32(v) for v in x)
-    return x
+    """Floating tensors in x as float32, its structure kept (torch's pytree: tuples, lists, dicts, namedtuples)."""
+    import torch
+    from torch.utils._pytree import tree_map_only
+
+    return tree_map_only(torch.Tensor, lambda t: t.float() if t.is_floating_point() else t, x)
 
 
 def train_for(model: Any, bundle: ModelBundle, target: Target, *, max_steps: int, budget_s: float,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,6 @@ from accelopt.userio import path_kind, read_user_json
 
 RECIPE_VERSION = 1
 RECIPE_FILE = "recipe.json"
-_RECIPE_KEYS = frozenset({"accelopt_recipe", "model", "mode", "dtype", "techniques", "measured", "model_file"})
-"""Top-level fields of a recipe: Recipe.to_dict's, and model_file (which save() adds)."""
 
 
 @dataclass(kw_only=True)
@@ -37,6 +35,10 @@ class Recipe:
     def to_dict(self) -> dict[str, Any]:
         return {"accelopt_recipe": RECIPE_VERSION, "model": self.model, "mode": self.mode, "dtype": self.dtype,
                 "techniques": [{"name": n, "params": p} for n, p in self.techniques], "measured": self.measured}
+
+
+_RECIPE_KEYS = frozenset({"accelopt_recipe", "model_file", *(f.name for f in fields(Recipe))})
+"""Top-level fields of a recipe: the version, Recipe's fields (to_dict) and model_file (which save() adds)."""
 
 
 def recipe_for(result: OptimizeResult, r: VariantResult) -> Recipe:

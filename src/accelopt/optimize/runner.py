@@ -35,11 +35,11 @@ from accelopt.measure.contention import ContentionReport, Watch, check_setup
 from accelopt.measure.profiler import check_trainable
 from accelopt.measure.timing import cuda_sync_for, quantile
 from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step, technique_named
-from accelopt.optimize.compress import batch_quality, fp32_output
+from accelopt.optimize.compress import batch_quality, fp32_output, to_device
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver, wrapper_name
-from accelopt.units import fmt_ratio
+from accelopt.units import fmt_ratio, fmt_seconds
 from accelopt.userio import exception_text
 from accelopt.workload.usercode import ModelCodeError, user_call
 from accelopt.workload.userfile import ModelBundle, as_tuple
@@ -83,16 +83,6 @@ class RunOptions:
 
 
 # ---------------------------------------------------------------- small helpers
-def _move(x: Any, device: str) -> Any:
-    import torch
-
-    if isinstance(x, torch.Tensor):
-        return x.to(device, non_blocking=device.startswith("cuda"))
-    if isinstance(x, tuple | list):
-        return type(x)(_move(v, device) for v in x)
-    return x
-
-
 def _endless(make: Callable[[], Iterator[Any]]) -> Iterator[Any]:
     while True:
         n = 0
@@ -123,8 +113,8 @@ class _Stepper:
         import torch
 
         inputs, targets = next(self.it)
-        inputs = _move(as_tuple(inputs), self.target.device)
-        targets = _move(targets, self.target.device)
+        inputs = to_device(as_tuple(inputs), self.target.device)
+        targets = to_device(targets, self.target.device)
         if self.v.prepare_inputs is not None:
             inputs = self.v.prepare_inputs(inputs)
         if self.train:
@@ -194,14 +184,15 @@ def _disagrees(speedup: float | None, step_p50_s: float | None, base_p50_s: floa
 
 
 def speedup_mismatch_note(name: str, speedup: float, step_p50_s: float, base_p50_s: float) -> str | None:
-    """A note when the round-paired speed-up and the ratio of the printed p50 step times differ by more than 2x:
+    """A note when the round-paired speed-up and the ratio of the printed p50 step times differ by more than
+    MISMATCH_FACTOR (ratios and times as the table prints them, fmt_ratio and fmt_seconds):
     the p50s are over different stretches of the run (the baseline's over every baseline block), so load that
     changed between them moves one and not the other; the paired rounds are the comparison to trust."""
     if not _disagrees(speedup, step_p50_s, base_p50_s):
         return None
     p50_ratio = base_p50_s / step_p50_s
-    return (f"speed-up {speedup:.3g}x from its paired A/B rounds, but the p50s give {p50_ratio:.3g}x "
-            f"(baseline {base_p50_s * 1e3:.3g} ms over the whole run / {name} {step_p50_s * 1e3:.3g} ms over its "
+    return (f"speed-up {fmt_ratio(speedup)}x from its paired A/B rounds, but the p50s give {fmt_ratio(p50_ratio)}x "
+            f"(baseline {fmt_seconds(base_p50_s)} over the whole run / {name} {fmt_seconds(step_p50_s)} over its "
             "rounds): the machine's load changed between stretches of the run and slowed many steps (the p50s), while "
             "each round compares the fastest, undisturbed steps of blocks timed side by side: trust the speed-up, "
             "or rerun on a quiet machine")
@@ -229,7 +220,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
     outs: list[Any] = []
     def one(inputs: Any, targets: Any) -> tuple[Any, float, float]:
         """(output, metric total, weight) of one held-out batch."""
-        x = _move(as_tuple(inputs), target.device)
+        x = to_device(as_tuple(inputs), target.device)
         if v.prepare_inputs is not None:
             x = v.prepare_inputs(x)
         with torch.inference_mode():
@@ -238,7 +229,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
         if out is None:
             return None, 0.0, 0.0
         out = out.float()  # integer scores (class ids) too, as before
-        y = _move(targets, target.device)
+        y = to_device(targets, target.device)
         if strict and bundle.metric == "accuracy" and (out.dim() < 2 or out.shape[-1] < 2):
             raise InputError(f"metric 'accuracy' of model {bundle.name!r} takes the argmax of the output's last "
                              f"dimension, but the output has shape {tuple(out.shape)}: every prediction would be "
@@ -353,12 +344,12 @@ def _train_for_quality(v: Variant, bundle: ModelBundle, target: Target, steps: i
     finite = True
     for _ in range(steps):
         inputs, targets = _pair(user_call(bundle, "in batches() (quality steps)", next, stepper.it), bundle, "batches")
-        inputs = _move(as_tuple(inputs), target.device)
+        inputs = to_device(as_tuple(inputs), target.device)
         if v.prepare_inputs is not None:
             inputs = v.prepare_inputs(inputs)
         assert v.train_step is not None
         loss = user_call(bundle, f"in a train step of {v.technique} (quality steps)", v.train_step, inputs,
-                         _move(targets, target.device))
+                         to_device(targets, target.device))
         finite = finite and math.isfinite(float(loss if not isinstance(loss, torch.Tensor) else loss.float()))
     return finite
 

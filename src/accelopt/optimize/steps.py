@@ -74,7 +74,7 @@ def make_train_step(model: Any, bundle: ModelBundle, target: Target, *, optimize
     `autocast_dtype` says otherwise; `scaler` (torch.amp.GradScaler) scales the loss for fp16."""
     import torch
 
-    opt = optimizer if optimizer is not None else (bundle.make_optimizer or _adamw)(model.parameters())
+    opt = optimizer if optimizer is not None else (bundle.make_optimizer or default_optimizer)(model.parameters())
     if autocast_dtype is None and target.dtype != "fp32":
         autocast_dtype = torch_dtype(target.dtype)
 
@@ -98,7 +98,8 @@ def make_train_step(model: Any, bundle: ModelBundle, target: Target, *, optimize
     return step
 
 
-def _adamw(params: Any) -> Any:
+def default_optimizer(params: Any) -> Any:
+    """The optimizer of a bundle without make_optimizer, as ModelBundle documents it: AdamW(lr=1e-4)."""
     import torch
 
     return torch.optim.AdamW(params, lr=1e-4)

@@ -17,9 +17,11 @@ from typing import Any, ClassVar
 
 from accelopt.errors import InputError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
+from accelopt.optimize.compress import to_device
 from accelopt.optimize.steps import (
     CHECKPOINT_SEGMENTS,
     copy_model,
+    default_optimizer,
     is_structural,
     make_train_step,
     mark_structural,
@@ -186,14 +188,15 @@ def _checkpoint(model: Any, name: str, blocks: Any) -> tuple[Any, str]:
 
 # ---------------------------------------------------------------- gradient accumulation
 def _split(x: Any, k: int) -> list[Any]:
+    """x as k micro-batches: every tensor in it split along dim 0 (torch.tensor_split), its structure kept (torch's
+    pytree: tuples, lists, dicts, namedtuples; a dict of targets was handed whole to every micro-batch, so the
+    loss met k times its rows); anything else repeated."""
     import torch
+    from torch.utils._pytree import tree_flatten, tree_unflatten
 
-    if isinstance(x, torch.Tensor):
-        return list(torch.tensor_split(x, k))
-    if isinstance(x, tuple | list):
-        parts = [_split(v, k) for v in x]
-        return [type(x)(p[i] for p in parts) for i in range(k)]
-    return [x] * k
+    leaves, spec = tree_flatten(x)
+    parts = [list(torch.tensor_split(v, k)) if isinstance(v, torch.Tensor) else [v] * k for v in leaves]
+    return [tree_unflatten([p[i] for p in parts], spec) for i in range(k)]
 
 
 @register
@@ -217,7 +220,7 @@ class GradientAccumulation(Technique):
             raise InputError(f"grad-accumulation micro_batches = {k!r} must be an integer from 2 to the batch size "
                              f"({bundle.batch_size})", "fix micro_batches in the recipe")
         model = copy_model(bundle, target)
-        opt = (bundle.make_optimizer or _default_opt)(model.parameters())
+        opt = (bundle.make_optimizer or default_optimizer)(model.parameters())
 
         def step(inputs: Any, targets: Any) -> Any:
             opt.zero_grad(set_to_none=True)
@@ -238,13 +241,12 @@ class GradientAccumulation(Technique):
 
 
 def _rows(t: Any) -> int:
-    return int(t.shape[0]) if hasattr(t, "shape") and len(t.shape) else 1
-
-
-def _default_opt(params: Any) -> Any:
+    """Samples in a micro-batch's targets: dim 0 of their first tensor (any structure), 1 without one."""
     import torch
+    from torch.utils._pytree import tree_leaves
 
-    return torch.optim.AdamW(params, lr=1e-4)
+    first = next((v for v in tree_leaves(t) if isinstance(v, torch.Tensor)), None)
+    return int(first.shape[0]) if first is not None and first.dim() else 1
 
 
 # ---------------------------------------------------------------- fused / foreach optimizer
@@ -324,19 +326,11 @@ def _endless_dataset_class() -> type:
 def pipelined_batches(bundle: ModelBundle, target: Target, workers: int) -> Any:
     """A batch stream from a DataLoader with `workers` processes (pinned memory on CUDA) whose batches are
     copied to the device with non_blocking=True."""
-    import torch
     from torch.utils.data import DataLoader
 
     loader = DataLoader(_endless_dataset_class()(bundle.batches), batch_size=None, num_workers=workers,
                         pin_memory=target.on_cuda, prefetch_factor=2 if workers else None,
                         persistent_workers=bool(workers))
-
-    def move(x: Any) -> Any:
-        if isinstance(x, torch.Tensor):
-            return x.to(target.device, non_blocking=True)
-        if isinstance(x, tuple | list):
-            return type(x)(move(v) for v in x)
-        return x
 
     state: dict[str, Any] = {}
 
@@ -345,7 +339,7 @@ def pipelined_batches(bundle: ModelBundle, target: Target, workers: int) -> Any:
             state["it"] = iter(loader)
         it = state["it"]
         while True:
-            yield move(next(it))
+            yield to_device(next(it), target.device)  # non_blocking on CUDA, any structure
 
     return batches
 
