@@ -29,7 +29,10 @@ from accelopt.units import GiB
 from accelopt.workload.userfile import as_tuple
 
 STATE_COPIES = 4
-"""weights + gradients + AdamW exp_avg + exp_avg_sq, each the size of the weights."""
+"""Copies of a stage's parameter bytes its rank holds while training: the weights, their gradients and AdamW's two
+moments (torch.optim.AdamW keeps exp_avg and exp_avg_sq per parameter, in the parameter's dtype; the pipeline
+worker trains with AdamW unless the bundle brings its own optimizer): the accounting of Rajbhandari et al. 2020
+(ZeRO), sec. 3.1, for one dtype."""
 
 
 def _nbytes(obj: Any) -> float:

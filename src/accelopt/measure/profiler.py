@@ -224,15 +224,12 @@ class _Passes:
 # ---- running a step -------------------------------------------------------------------------------
 
 def _move(obj: Any, device: str, non_blocking: bool) -> Any:
+    """Tensors moved to `device` in any structure torch's pytree follows (tuples, lists, dicts, namedtuples: a
+    namedtuple of targets rebuilt by type(obj)(generator) lost its fields)."""
     import torch
+    from torch.utils._pytree import tree_map
 
-    if isinstance(obj, torch.Tensor):
-        return obj.to(device, non_blocking=non_blocking)
-    if isinstance(obj, tuple | list):
-        return type(obj)(_move(o, device, non_blocking) for o in obj)
-    if isinstance(obj, dict):
-        return {k: _move(v, device, non_blocking) for k, v in obj.items()}
-    return obj
+    return tree_map(lambda t: t.to(device, non_blocking=non_blocking) if isinstance(t, torch.Tensor) else t, obj)
 
 
 def _as_args(inputs: Any) -> tuple[Any, ...]:
