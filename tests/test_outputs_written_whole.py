@@ -21,14 +21,19 @@ def test_a_failed_write_keeps_the_earlier_file_and_leaves_nothing_beside_it(tmp_
     assert sorted(os.listdir(tmp_path)) == ["report.html"]
 
 
-def test_a_ctrl_c_before_the_move_keeps_the_earlier_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    page = tmp_path / "w.json"
-    page.write_text("{}", encoding="utf-8")
-
+@pytest.fixture
+def ctrl_c_at_the_move(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Ctrl-C between writing the hidden file and moving it onto the name."""
     def interrupted(*_: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(os, "replace", interrupted)
+
+
+@pytest.mark.usefixtures("ctrl_c_at_the_move")
+def test_a_ctrl_c_before_the_move_keeps_the_earlier_file(tmp_path: Path) -> None:
+    page = tmp_path / "w.json"
+    page.write_text("{}", encoding="utf-8")
     with pytest.raises(KeyboardInterrupt):
         write_text_whole(page, '{"name": "new"}')
     assert page.read_text(encoding="utf-8") == "{}" and sorted(os.listdir(tmp_path)) == ["w.json"]
@@ -69,18 +74,13 @@ def test_workload_save_keeps_the_earlier_file_when_the_write_fails(tmp_path: Pat
     assert out.read_text(encoding="utf-8") == '{"earlier": true}'
 
 
-def test_simulate_export_keeps_the_earlier_file_when_interrupted(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.usefixtures("ctrl_c_at_the_move")
+def test_simulate_export_keeps_the_earlier_file_when_interrupted(tmp_path: Path) -> None:
     """`simulate export --out FILE` (and the topology writer, the probe's measured spec) go through write_text_whole."""
     from accelopt.simulate import export
 
     out = tmp_path / "design.cfg"
     out.write_text("[general]\nrun_name = earlier\n", encoding="utf-8")
-
-    def interrupted(*_: object) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         export.write_text("[general]\nrun_name = new\n", out)
     assert out.read_text(encoding="utf-8") == "[general]\nrun_name = earlier\n"
