@@ -67,6 +67,11 @@ class OptimizeOptions:
     budget_min: float = 10.0
     quality_tolerance: float | None = None
     rounds: int = 5
+    block_s: float = 0.1
+    warmup: int = 2
+    quality_steps: int = 8
+    combinations: int = 3
+    profile_bounds: bool = True
     save: str | None = None
     apply: str | None = None
     as_json: bool = False
@@ -100,6 +105,13 @@ def check(o: OptimizeOptions) -> None:
     if o.rounds > MAX_ROUNDS:
         raise InputError(f"--rounds {o.rounds} is more than {MAX_ROUNDS} A/B rounds per variant (the budget would "
                          "end the run inside the first variants)", f"use --rounds 3 to {MAX_ROUNDS}")
+    if not 0.001 <= o.block_s <= 60.0:  # our bound: a block of a minute times 10 rounds is past any budget
+        raise InputError(f"--block-s {o.block_s} is outside 0.001..60 seconds per timed block",
+                         "give a block duration in seconds, e.g. --block-s 0.1 (the default)")
+    for flag, n, top in (("--warmup", o.warmup, 1000), ("--quality-steps", o.quality_steps, 100_000),
+                         ("--combinations", o.combinations, 1000)):
+        if not 0 <= n <= top:
+            raise InputError(f"{flag} {n} is outside 0..{top}", f"give {flag} as a whole number from 0 to {top}")
     if o.threads is not None and o.threads < 1:
         raise InputError(f"--threads {o.threads} is not a positive count", "pass --threads 1 or more")
     cpus = os.cpu_count() or 1
@@ -169,6 +181,8 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
         bundle = _bundle(o)
         opts = RunOptions(mode=o.mode, device=o.device, dtype=o.dtype, only=_names_or(o.only), skip=o.skip,
                           budget_s=o.budget_min * 60.0, quality_tolerance=o.quality_tolerance, rounds=o.rounds,
+                          block_s=o.block_s, warmup=o.warmup, quality_steps=o.quality_steps,
+                          combinations=o.combinations, profile_bounds=o.profile_bounds,
                           recipe=recipe.techniques if recipe else None, spec=_catalog_spec(None, o.device),
                           recipe_tolerance=recipe_tolerance(recipe) if recipe else None)
         with host_memory_capped(o.device):  # a step outgrowing the host fails at the allocation, not by OOM kill
@@ -260,6 +274,16 @@ def register(app: typer.Typer) -> None:
             None, "--quality-tolerance", help="largest quality loss accepted: accuracy in percentage points "
                                               "(default 0.5), a loss in percent of the baseline (default 1)"),
         rounds: int = typer.Option(5, "--rounds", help="A/B interleaved timing rounds per variant (3 or more)"),
+        block_s: float = typer.Option(0.1, "--block-s", help="duration of one timed block of whole steps, seconds "
+                                                             "(a round times one baseline and one variant block)"),
+        warmup: int = typer.Option(2, "--warmup", help="untimed steps of each variant before its timing"),
+        quality_steps: int = typer.Option(8, "--quality-steps", help="--mode train with eval batches: training "
+                                                                     "steps each variant takes before its quality "
+                                                                     "is scored"),
+        combinations: int = typer.Option(3, "--combinations", help="most pairs of compatible techniques measured "
+                                                                   "(0: none)"),
+        profile_bounds: bool = typer.Option(True, "--profile-bounds/--no-profile-bounds",
+                                            help="profile the baseline for each technique's 'gain up to' bound"),
         save: str | None = typer.Option(None, "--save", help="write the recommended variant's model and its "
                                                              "recipe.json into this folder (not one holding an "
                                                              "earlier save)"),
@@ -272,7 +296,9 @@ def register(app: typer.Typer) -> None:
         o = OptimizeOptions(model=model, size=size, mode=mode, batch_size=batch_size, seq_len=seq_len, dtype=dtype,
                             device=device, threads=threads, only=_names(only, "--only"),
                             skip=_names(skip, "--skip") or [], budget_min=budget_min,
-                            quality_tolerance=quality_tolerance, rounds=rounds, save=save, apply=apply,
+                            quality_tolerance=quality_tolerance, rounds=rounds, block_s=block_s, warmup=warmup,
+                            quality_steps=quality_steps, combinations=combinations, profile_bounds=profile_bounds,
+                            save=save, apply=apply,
                             as_json=as_json, html=html, typed=_typed(ctx, ("mode", "dtype")))
         optimize_command(o)
 
