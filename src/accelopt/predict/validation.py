@@ -211,12 +211,27 @@ def _flag(row: dict[str, str], key: str) -> bool:
     return bool(_i(row, key, 0, low=0, high=1))
 
 
-def _moe_fields(row: dict[str, str]) -> dict[str, int]:
-    """The mixture-of-experts fields of a run (TransformerConfig keyword arguments; {} for a dense run), read as
-    `plan` reads a Hugging Face config.json (workload.presets): experts (num_experts / num_local_experts /
-    n_routed_experts), top_k (num_experts_per_tok), moe_ffn (moe_intermediate_size: the experts' width; the ffn cell
-    is then the dense layers' intermediate_size), shared_experts (n_shared_experts, in routed-expert widths),
-    first_dense (first_k_dense_replace) and moe_every (decoder_sparse_step / moe_layer_freq)."""
+@dataclass(frozen=True, kw_only=True)
+class MoeCells:
+    """The mixture-of-experts cells of a run, as TransformerConfig takes them (a dense run: experts 1, the rest at
+    their dense defaults)."""
+
+    experts: int = unit("count", "routed experts per MoE layer (1 = dense)", default=1)
+    top_k: int = unit("count", "experts each token is routed to", default=1)
+    shared_experts: int = unit("count", "shared experts, in routed-expert widths", default=0)
+    first_dense_layers: int = unit("count", "leading dense layers (first_k_dense_replace)", default=0)
+    moe_every: int = unit("count", "every n-th layer is MoE", default=1)
+    expert_ffn: int | None = unit("count", "the experts' width (moe_ffn; None: the ffn cell)", default=None)
+    dense_ffn: int | None = unit("count", "the dense layers' width when moe_ffn is given (the ffn cell)",
+                                 default=None)
+
+
+def _moe_fields(row: dict[str, str]) -> MoeCells:
+    """The mixture-of-experts cells of a run (MoeCells(); experts 1 for a dense run), read as `plan` reads a Hugging
+    Face config.json (workload.presets): experts (num_experts / num_local_experts / n_routed_experts), top_k
+    (num_experts_per_tok), moe_ffn (moe_intermediate_size: the experts' width; the ffn cell is then the dense layers'
+    intermediate_size), shared_experts (n_shared_experts, in routed-expert widths), first_dense
+    (first_k_dense_replace) and moe_every (decoder_sparse_step / moe_layer_freq)."""
     experts = _i(row, "experts", 1)
     others = [c for c in _MOE_CELLS if c != "experts" and (row.get(c) or "").strip()]
     if experts == 1:
@@ -224,12 +239,11 @@ def _moe_fields(row: dict[str, str]) -> dict[str, int]:
             raise InputError(f"run {row.get('id', '?')!r}: {', '.join(others)} given without experts",
                              "give the experts cell (routed experts per MoE layer, > 1), or leave the expert cells "
                              "blank for a dense model")
-        return {}
-    out = {"experts": experts, "top_k": _i(row, "top_k", 1), "shared_experts": _i(row, "shared_experts", 0, low=0),
-           "first_dense_layers": _i(row, "first_dense", 0, low=0), "moe_every": _i(row, "moe_every", 1)}
-    if (row.get("moe_ffn") or "").strip():
-        out["dense_ffn"], out["ffn"] = _i(row, "ffn"), _i(row, "moe_ffn")
-    return out
+        return MoeCells()
+    wide = bool((row.get("moe_ffn") or "").strip())
+    return MoeCells(experts=experts, top_k=_i(row, "top_k", 1), shared_experts=_i(row, "shared_experts", 0, low=0),
+                    first_dense_layers=_i(row, "first_dense", 0, low=0), moe_every=_i(row, "moe_every", 1),
+                    expert_ffn=_i(row, "moe_ffn") if wide else None, dense_ffn=_i(row, "ffn") if wide else None)
 
 
 _MOE_CELLS = ("experts", "top_k", "moe_ffn", "shared_experts", "first_dense", "moe_every")
@@ -247,7 +261,7 @@ def run_model(row: dict[str, str]) -> TransformerConfig:
             raise InputError(f"run {row.get('id', '?')!r}: mlp = {mlp!r}", "give the mlp cell gelu or swiglu")
         moe = _moe_fields(row)
         return TransformerConfig(name=row["id"], layers=_i(row, "layers"), hidden=_i(row, "hidden"),
-                                 heads=_i(row, "heads"), ffn=moe.pop("ffn", _i(row, "ffn")), vocab=_i(row, "vocab"),
+                                 heads=_i(row, "heads"), ffn=moe.expert_ffn or _i(row, "ffn"), vocab=_i(row, "vocab"),
                                  seq_len=_i(row, "seq"), kv_heads=_i(row, "kv_heads", 0, low=0) or None,
                                  mlp="swiglu" if mlp == "swiglu" else "gelu",
                                  attn_head_dim=_i(row, "head_dim") if (row.get("head_dim") or "").strip() else None,
@@ -255,10 +269,9 @@ def run_model(row: dict[str, str]) -> TransformerConfig:
                                  if (row.get("sliding_window") or "").strip() else None,
                                  parallel_block=parallel, norms_per_layer=1 if parallel else 2,
                                  tied_embeddings=_flag(row, "tied"), source=row["source"],
-                                 experts=moe.get("experts", 1), top_k=moe.get("top_k", 1),
-                                 shared_experts=moe.get("shared_experts", 0),
-                                 first_dense_layers=moe.get("first_dense_layers", 0),
-                                 moe_every=moe.get("moe_every", 1), dense_ffn=moe.get("dense_ffn"))
+                                 experts=moe.experts, top_k=moe.top_k, shared_experts=moe.shared_experts,
+                                 first_dense_layers=moe.first_dense_layers, moe_every=moe.moe_every,
+                                 dense_ffn=moe.dense_ffn)
     except InputError:
         raise  # already names the run, the cell and the fix
     except (KeyError, ValueError) as e:
