@@ -27,7 +27,14 @@ def _config(row: dict[str, str], path: Path) -> Path:
     if (row.get("head_dim") or "").strip():
         cfg["head_dim"] = int(row["head_dim"])
     if (row.get("sliding_window") or "").strip():
-        cfg["sliding_window"] = int(row["sliding_window"])  # every layer (a llama-style config has no layer list)
+        cfg["sliding_window"] = int(row["sliding_window"])  # every layer, unless layer_types below lists them
+    if (row.get("sliding_window_layers") or "").strip():  # GPT-OSS / transformers >= 4.53: each layer's kind
+        n_win = int(row["sliding_window_layers"])
+        cfg["layer_types"] = (["sliding_attention"] * n_win
+                              + ["full_attention"] * (int(row["layers"]) - n_win))
+    for col in ("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"):
+        if (row.get(col) or "").strip():  # multi-head latent attention, as a DeepSeek-V3 config.json names it
+            cfg[col] = int(row[col])
     for col, key in (("experts", "num_experts"), ("top_k", "num_experts_per_tok"),
                      ("moe_ffn", "moe_intermediate_size"), ("shared_experts", "n_shared_experts"),
                      ("first_dense", "first_k_dense_replace"), ("moe_every", "decoder_sparse_step")):

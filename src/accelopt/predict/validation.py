@@ -40,7 +40,7 @@ from accelopt.predict.runs_csv import (
 from accelopt.predict.training import Layout, Setup, recompute_choices
 from accelopt.units import unit
 from accelopt.userio import read_user_text
-from accelopt.workload.transformer import TransformerConfig
+from accelopt.workload.transformer import MLAConfig, TransformerConfig
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -250,23 +250,69 @@ _MOE_CELLS = ("experts", "top_k", "moe_ffn", "shared_experts", "first_dense", "m
 """The architecture cells of a mixture-of-experts run (run_model); `ep` (and `etp`) are its layout cells."""
 
 
+_MLA_CELLS = ("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
+"""Multi-head latent attention cells, named as a DeepSeek-V2/V3 config.json names them (workload.presets._mla)."""
+
+
+def _mla_cells(row: dict[str, str]) -> MLAConfig | None:
+    """Multi-head latent attention (DeepSeek-V2 sec. 2.1, MLAConfig) of a run, read as `plan` reads a DeepSeek
+    config.json: kv_lora_rank given turns it on and needs qk_nope_head_dim, qk_rope_head_dim and v_head_dim;
+    q_lora_rank blank = the query is not compressed (DeepSeek-V2-Lite). None when every MLA cell is blank."""
+    given = [c for c in _MLA_CELLS if (row.get(c) or "").strip()]
+    if not given:
+        return None
+    rid = row.get("id", "?")
+    if "kv_lora_rank" not in given:  # the other cells alone would be dropped without a word
+        raise InputError(f"run {rid!r}: {', '.join(given)} given without kv_lora_rank",
+                         "give kv_lora_rank (the latent K/V width, DeepSeek-V3: 512) for multi-head latent attention, "
+                         "or leave the MLA cells blank for standard attention")
+    missing = [c for c in _MLA_CELLS[2:] if c not in given]
+    if missing:
+        raise InputError(f"run {rid!r}: multi-head latent attention (kv_lora_rank given) lacks {', '.join(missing)}",
+                         "give every MLA cell as the model's config.json does (DeepSeek-V3: qk_nope_head_dim 128, "
+                         "qk_rope_head_dim 64, v_head_dim 128)")
+    if (row.get("head_dim") or "").strip():  # MLA's head widths are its own cells: head_dim would be dropped
+        raise InputError(f"run {rid!r}: head_dim given with multi-head latent attention",
+                         "leave head_dim blank: an MLA head is qk_nope_head_dim + qk_rope_head_dim wide (queries, "
+                         "keys) and v_head_dim (values)")
+    return MLAConfig(q_lora_rank=_i(row, "q_lora_rank", 0, low=0) or None, kv_lora_rank=_i(row, "kv_lora_rank"),
+                     qk_nope_head_dim=_i(row, "qk_nope_head_dim"), qk_rope_head_dim=_i(row, "qk_rope_head_dim"),
+                     v_head_dim=_i(row, "v_head_dim"))
+
+
+def _window_cells(row: dict[str, str]) -> tuple[int | None, int | None]:
+    """(sliding window, layers that use it) of a run: sliding_window blank = full attention; sliding_window_layers
+    blank = every layer (Mistral 7B), else how many layers are windowed (Gemma 2: every other; Gemma 3: 5 of 6;
+    GPT-OSS: layer_types 'sliding_attention', every other), as `plan` counts a config.json's layer_types."""
+    window = _i(row, "sliding_window") if (row.get("sliding_window") or "").strip() else None
+    if not (row.get("sliding_window_layers") or "").strip():
+        return window, None
+    if window is None:  # a count of windowed layers without a window would be dropped without a word
+        raise InputError(f"run {row.get('id', '?')!r}: sliding_window_layers given without sliding_window",
+                         "give sliding_window (the keys a windowed layer attends to), or leave "
+                         "sliding_window_layers blank")
+    layers = _i(row, "layers")
+    return window, whole_cell("run", row, "sliding_window_layers", 0, layers, unit="layers (0..layers)")
+
+
 def run_model(row: dict[str, str]) -> TransformerConfig:
-    """The architecture of a run (its columns layers .. tied, and the optional head_dim, parallel and sliding_window: a
-    head width other than hidden / heads, GPT-J/PaLM parallel attention + MLP blocks with one LayerNorm, PaLM sec. 2,
-    and a sliding attention window on every layer, Mistral 7B sec. 2; and the expert cells, _moe_fields)."""
+    """The architecture of a run (its columns layers .. tied, and the optional head_dim, parallel, sliding_window and
+    sliding_window_layers: a head width other than hidden / heads, GPT-J/PaLM parallel attention + MLP blocks with one
+    LayerNorm, PaLM sec. 2, and a sliding attention window on every layer or on some, _window_cells; the multi-head
+    latent attention cells, _mla_cells; and the expert cells, _moe_fields)."""
     try:
         parallel = _flag(row, "parallel")
         mlp = row["mlp"].strip()
         if mlp not in ("gelu", "swiglu"):  # anything else would be timed as one of them, unsaid
             raise InputError(f"run {row.get('id', '?')!r}: mlp = {mlp!r}", "give the mlp cell gelu or swiglu")
         moe = _moe_fields(row)
+        window, window_layers = _window_cells(row)
         return TransformerConfig(name=row["id"], layers=_i(row, "layers"), hidden=_i(row, "hidden"),
                                  heads=_i(row, "heads"), ffn=moe.expert_ffn or _i(row, "ffn"), vocab=_i(row, "vocab"),
                                  seq_len=_i(row, "seq"), kv_heads=_i(row, "kv_heads", 0, low=0) or None,
                                  mlp="swiglu" if mlp == "swiglu" else "gelu",
                                  attn_head_dim=_i(row, "head_dim") if (row.get("head_dim") or "").strip() else None,
-                                 sliding_window=_i(row, "sliding_window")
-                                 if (row.get("sliding_window") or "").strip() else None,
+                                 sliding_window=window, sliding_window_layers=window_layers, mla=_mla_cells(row),
                                  parallel_block=parallel, norms_per_layer=1 if parallel else 2,
                                  tied_embeddings=_flag(row, "tied"), source=row["source"],
                                  experts=moe.experts, top_k=moe.top_k, shared_experts=moe.shared_experts,
