@@ -82,13 +82,16 @@ def test_per_family_run_counts_and_runs_beyond_25() -> None:
     held = {s.group: s.held_out_runs for s in REPORT.by_family}
     for family, count in quoted:
         assert _count(count) == held[family], family
-    n_amd, n_trn, n_moe = _quoted(r"Runs beyond 25%: (\d+) AMD row, (\d+) Trainium rows and (\d+) Megatron-Bridge "
-                                  r"Qwen3 MoE rows")
+    n_amd, n_trn, n_moe, n_dsv3 = _quoted(r"Runs beyond 25%: (\d+) AMD row, (\d+) Trainium rows and (\d+) "
+                                          r"Megatron-Bridge Qwen3 MoE rows, and (\d+) Megatron-Bridge "
+                                          r"DeepSeek-V3 / GPT-OSS")
     beyond = [r for r in REPORT.runs if not r.fitted and abs(r.error) > 0.25]
     moe = [r for r in beyond if r.id.startswith("mb-") and "-qwen3-" in r.id]
-    fams = [r.family for r in beyond if r not in moe]
-    assert (int(n_amd), int(n_trn)) == (fams.count("amd-instinct-cdna3"), fams.count("aws-trainium1"))
-    assert len(beyond) == int(n_amd) + int(n_trn) + int(n_moe) == len(fams) + len(moe)
+    dsv3 = [r for r in beyond if r.id.startswith("mb") and ("-dsv3-" in r.id or "-gptoss-" in r.id)]  # dsv3's rows
+    fams = [r.family for r in beyond if r not in moe and r not in dsv3]
+    assert (int(n_amd), int(n_trn), int(n_dsv3)) == (fams.count("amd-instinct-cdna3"), fams.count("aws-trainium1"),
+                                                     len(dsv3))
+    assert len(beyond) == int(n_amd) + int(n_trn) + int(n_moe) + int(n_dsv3) == len(fams) + len(moe) + len(dsv3)
 
 
 def test_known_misses_and_mfu_drop() -> None:
