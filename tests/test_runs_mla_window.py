@@ -48,6 +48,11 @@ def test_mla_cells_build_the_deepseek_v3_architecture_plan_reads() -> None:
     assert got.params_total() / 1e9 == pytest.approx(671, rel=0.01)  # DeepSeek-V3 report: 671B total
 
 
+def test_kv_heads_equal_to_heads_is_accepted_with_mla() -> None:
+    """DeepSeek-V3's config.json says num_key_value_heads 128 (= heads): the same cell in a row is not an error."""
+    assert run_model({**DSV3, "kv_heads": "128"}).params_total() == run_model(DSV3).params_total()
+
+
 def test_windowed_layer_count_reaches_the_model() -> None:
     model = run_model(GPT_OSS)
     assert (model.sliding_window, model.windowed_layers) == (128, 18)
@@ -76,11 +81,12 @@ def test_a_users_runs_file_takes_the_new_columns(row: dict[str, str], tmp_path: 
     (DSV3, {"kv_lora_rank": ""}, "given without kv_lora_rank", "give kv_lora_rank"),
     (DSV3, {"head_dim": "128"}, "head_dim given with multi-head latent attention", "leave head_dim blank"),
     (DSV3, {"v_head_dim": "0"}, "v_head_dim = '0' is out of range", "in the v_head_dim cell"),
+    (DSV3, {"kv_heads": "8"}, "kv_heads = '8' with multi-head latent attention", "leave kv_heads blank"),
     (GPT_OSS, {"sliding_window_layers": "37"}, "sliding_window_layers = '37' is out of range (0..36",
      "in the sliding_window_layers cell"),
     (GPT_OSS, {"sliding_window": ""}, "sliding_window_layers given without sliding_window", "give sliding_window"),
-], ids=["mla-not-number", "mla-missing", "mla-no-kv-rank", "mla-head-dim", "mla-zero", "window-too-many",
-        "window-count-alone"])
+], ids=["mla-not-number", "mla-missing", "mla-no-kv-rank", "mla-head-dim", "mla-zero", "mla-kv-heads",
+        "window-too-many", "window-count-alone"])
 def test_a_bad_new_cell_is_named_with_its_fix(row: dict[str, str], cells: dict[str, str], says: str, fix: str,
                                               tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _file(tmp_path, {**row, **cells})

@@ -271,6 +271,11 @@ def _mla_cells(row: dict[str, str]) -> MLAConfig | None:
         raise InputError(f"run {rid!r}: multi-head latent attention (kv_lora_rank given) lacks {', '.join(missing)}",
                          "give every MLA cell as the model's config.json does (DeepSeek-V3: qk_nope_head_dim 128, "
                          "qk_rope_head_dim 64, v_head_dim 128)")
+    kv = (row.get("kv_heads") or "").strip()
+    if kv and kv != (row.get("heads") or "").strip():  # MLA has a key and a value per query head: it would be dropped
+        raise InputError(f"run {rid!r}: kv_heads = {kv!r} with multi-head latent attention",
+                         "leave kv_heads blank (or equal to heads): MLA up-projects a key and a value for every query "
+                         "head from the kv_lora_rank latent (DeepSeek-V3 config.json: num_key_value_heads 128 = heads)")
     if (row.get("head_dim") or "").strip():  # MLA's head widths are its own cells: head_dim would be dropped
         raise InputError(f"run {rid!r}: head_dim given with multi-head latent attention",
                          "leave head_dim blank: an MLA head is qk_nope_head_dim + qk_rope_head_dim wide (queries, "
