@@ -313,6 +313,9 @@ _USED_KEYS = frozenset({
     "n_head_kv",
     # how far the positions reach with rope scaling (workload/context.py)
     "rope_scaling", "rope_parameters", "original_max_position_embeddings",
+    # gpt-oss's second spelling of num_experts_per_tok; Llama 4's MoE interleave, dense width and chunked attention
+    "experts_per_token", "interleave_moe_layer_step", "moe_layers", "intermediate_size_mlp", "attention_chunk_size",
+    "no_rope_layers", "no_rope_layer_interval",
 })
 # Keys that change neither FLOPs, bytes nor memory at the level the predictors model: token ids, numerics
 # of norms and initialisation, dropout (off at inference, a few elementwise ops in training), bookkeeping,
@@ -334,6 +337,9 @@ _IRRELEVANT_KEYS = frozenset({
     "rotary", "rotary_dim", "rotary_pct", "partial_rotary_factor", "query_pre_attn_scalar", "attn_logit_softcapping",
     "final_logit_softcapping", "cache_implementation", "ep_size", "rope_local_base_freq",
     "activation_function",  # GPT-2/GPT-J: which elementwise activation, same cost; gating is read from hidden_act
+    # Llama 4: weightless L2 norm of q and k, the attention temperature's schedule (elementwise on the scores);
+    # gpt-oss: the clamp of the SwiGLU input (elementwise)
+    "use_qk_norm", "attn_temperature_tuning", "attn_scale", "floor_scale", "swiglu_limit",
 })
 
 
@@ -342,7 +348,10 @@ _IRRELEVANT_KEYS = frozenset({
 _FALCON_TYPES = frozenset({"falcon", "refinedweb", "refinedwebmodel"})
 _FAMILY_KEYS = {"multi_query": _FALCON_TYPES | {"gpt_bigcode"}, "parallel_attn": _FALCON_TYPES,
                 "new_decoder_architecture": _FALCON_TYPES, "num_kv_heads": _FALCON_TYPES, "n_head_kv": _FALCON_TYPES,
-                "use_parallel_residual": frozenset({"gpt_neox"})}
+                "use_parallel_residual": frozenset({"gpt_neox"}),
+                **dict.fromkeys(("interleave_moe_layer_step", "moe_layers", "intermediate_size_mlp",
+                                 "attention_chunk_size", "no_rope_layers", "no_rope_layer_interval"),
+                                frozenset({"llama4", "llama4_text"}))}
 
 
 def unused_config_keys(cfg: dict[str, Any], mtype: str | None = None) -> tuple[str, ...]:
@@ -364,7 +373,9 @@ def unused_config_keys(cfg: dict[str, Any], mtype: str | None = None) -> tuple[s
 
 # Families whose MLP is gated (three matrices: SwiGLU or GeGLU; Shazeer 2020, "GLU Variants").
 _GATED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "deepseek",
-                          "deepseek_v2", "deepseek_v3", "gemma", "gemma2", "gemma3", "gemma3_text", "phi3"})
+                          "deepseek_v2", "deepseek_v3", "gemma", "gemma2", "gemma3", "gemma3_text", "phi3",
+                          # transformers Llama4TextMLP/Llama4TextExperts and GptOssExperts: gate and up projections
+                          "llama4", "llama4_text", "gpt_oss"})
 # Gemma 2/3 normalise both before and after attention and the MLP (Gemma Team 2024, "Gemma 2", Table 1:
 # pre-norm and post-norm): 4 RMSNorms per block.
 _FOUR_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
@@ -406,6 +417,88 @@ def _shared_experts(cfg: dict[str, Any], expert_ffn: int, where: str) -> int:
                          f"width {expert_ffn} (moe_intermediate_size)",
                          "the predictor models a shared expert as whole routed-expert widths: fix the config")
     return n + width // expert_ffn
+
+
+_TOP_K_KEYS = ("num_experts_per_tok", "experts_per_token")  # gpt-oss's config writes both (openai/gpt-oss-20b)
+_LLAMA4_TYPES = frozenset({"llama4", "llama4_text"})
+
+# The defaults of a config class whose published configs leave sizes to it: google/gemma-3-{4b,12b,27b}-it nest a
+# text_config without vocab_size, max_position_embeddings or sliding_window_pattern (the 4B one without heads or
+# head_dim either), which transformers fills from Gemma3TextConfig; reading such a file stopped at 'none of
+# vocab_size is set', and with vocab_size added every layer was read as windowed (the 5-local : 1-global pattern
+# is the class's default). Only the keys this reader uses; each one filled is printed beside the result.
+_GEMMA3_SRC = "transformers Gemma3TextConfig (models/gemma3/configuration_gemma3.py @008f5c8)"
+_LLAMA4_SRC = "transformers Llama4TextConfig (models/llama4/configuration_llama4.py @008e574)"
+_CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
+    "gemma3_text": (_GEMMA3_SRC, {
+        "vocab_size": 262_208, "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26,
+        "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256, "max_position_embeddings": 131_072,
+        "sliding_window": 4096, "sliding_window_pattern": 6}),
+    "llama4_text": (_LLAMA4_SRC, {
+        "vocab_size": 202_048, "hidden_size": 5120, "intermediate_size": 8192, "intermediate_size_mlp": 16384,
+        "num_hidden_layers": 48, "num_attention_heads": 40, "num_key_value_heads": 8, "head_dim": 128,
+        "max_position_embeddings": 131_072, "num_experts_per_tok": 1, "num_local_experts": 16,
+        "interleave_moe_layer_step": 1, "attention_chunk_size": 8192}),
+}
+
+
+def _class_defaults(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """(the config with its class's defaults for the keys it leaves out, a note naming them). As transformers, a
+    key present (even null) keeps its value; a window pattern is not filled where layer_types lists the layers."""
+    src, table = _CLASS_DEFAULTS.get(mtype, ("", {}))
+    filled = {k: v for k, v in table.items() if k not in cfg
+              and not (k == "sliding_window_pattern" and cfg.get("layer_types"))}
+    if not filled:
+        return cfg, ()
+    given = ", ".join(f"{k} {v:,}" for k, v in filled.items())
+    return {**cfg, **filled}, (f"the config leaves out {given}: the defaults of {src} used, as transformers builds "
+                               "it (give them in the config to change them)",)
+
+
+def _llama4_moe(cfg: dict[str, Any], layers: int, expert_ffn: int, where: str) -> dict[str, Any]:
+    """Llama 4's MoE layout (transformers Llama4TextDecoderLayer / Llama4TextMoe): every interleave_moe_layer_step-th
+    layer is MoE (moe_layers = range(step - 1, layers, step) unless listed) with one shared expert as wide as a
+    routed one (shared_expert = Llama4TextMLP(config), intermediate_size); the other layers are dense MLPs of
+    intermediate_size_mlp. Scout: 16 experts on all 48 layers (109B total, 17B active); Maverick: 128 on every other."""
+    step = _opt(cfg, ("interleave_moe_layer_step",), 1, where)
+    if not step:
+        raise InputError(f"{where}: interleave_moe_layer_step = 0", "give the spacing of the MoE layers (Scout 1, "
+                         "Maverick 2), or leave it out for every layer")
+    listed = cfg.get("moe_layers")
+    if listed is not None and listed != list(range(step - 1, layers, step)):
+        raise InputError(f"{where}: moe_layers {listed!r} is not every {step}-th layer (range({step - 1}, {layers}, "
+                         f"{step}), from interleave_moe_layer_step {step}): the predictors model MoE layers at a fixed "
+                         "interval", "leave moe_layers out (then interleave_moe_layer_step places them), or give "
+                         "interleave_moe_layer_step the spacing moe_layers has")
+    return {"moe_every": step, "shared_experts": 1,
+            "dense_ffn": _opt(cfg, ("intermediate_size_mlp",), None, where) or expert_ffn}
+
+
+def _llama4_chunks(cfg: dict[str, Any], layers: int, where: str) -> tuple[int | None, int, tuple[str, ...]]:
+    """(window, layers with it, its note) for Llama 4's chunked attention: the RoPE layers (no_rope_layers 1, by
+    default all but every no_rope_layer_interval-th; layer_types 'chunked_attention') attend within chunks of
+    attention_chunk_size tokens, the NoPE layers globally (transformers Llama4TextConfig / Llama4TextAttention)."""
+    chunk = _opt(cfg, ("attention_chunk_size",), None, where)
+    if not chunk:
+        return None, 0, ()
+    types, rope = cfg.get("layer_types"), cfg.get("no_rope_layers")
+    if isinstance(types, list) and types:
+        if len(types) != layers or not all(t in ("chunked_attention", "full_attention") for t in types):
+            raise InputError(f"{where}: layer_types must list {layers} entries of 'chunked_attention' or "
+                             "'full_attention'", "fix layer_types in the config")
+        n = sum(t == "chunked_attention" for t in types)
+    elif isinstance(rope, list) and rope:
+        if len(rope) < layers or not all(v in (0, 1) for v in rope[:layers]):
+            raise InputError(f"{where}: no_rope_layers must list {layers} entries of 1 (RoPE, chunked attention) "
+                             "or 0 (NoPE, global attention)", "fix no_rope_layers in the config")
+        n = sum(rope[:layers])
+    else:
+        interval = _opt(cfg, ("no_rope_layer_interval",), 4, where) or 4  # Llama4TextConfig's default: 4
+        n = layers - layers // interval
+    return chunk, n, (f"attention_chunk_size {chunk:,}: the {n} chunked-attention layers are read as sliding windows "
+                      f"of {chunk:,} keys: the KV cache one keeps is the same (at most one chunk), its attention FLOPs "
+                      f"past {chunk:,} tokens are a window's, up to 2 x the chunked ones (a query attends to the "
+                      f"earlier keys of its own chunk only, {chunk // 2:,} on average)",)
 
 
 _LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers")
@@ -477,7 +570,9 @@ _FFN_4H_TYPES = _FALCON_TYPES | {"gpt2", "gptj", "bloom", "gpt_neo", "gpt_bigcod
 _TIED_TYPES = _FALCON_TYPES | {"gpt2", "bert", "roberta", "xlm-roberta", "camembert", "electra", "gpt_neo",
                                "gpt_bigcode", "opt", "bloom"}  # and every gemma* type (_tied_by_default)
 _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gpt_neox",
-                           "gptj", "codegen", "phi3", "deepseek", "deepseek_v2", "deepseek_v3"})
+                           "gptj", "codegen", "phi3", "deepseek", "deepseek_v2", "deepseek_v3",
+                           # Llama4TextConfig / GptOssConfig: tie_word_embeddings False
+                           "llama4", "llama4_text", "gpt_oss"})
 # Families built as GPT-2 (transformers GPT2Model, GPTBigCodeModel): a learned position table of n_positions rows
 # (wpe), biases on c_attn, c_proj, c_fc and every LayerNorm. GPT2Config's default n_positions is 1024.
 _GPT2_STYLE_TYPES = frozenset({"gpt2", "gpt_bigcode"})
@@ -623,6 +718,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     mtype = str(cfg.get("model_type", "")).lower()
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
+    cfg, class_defaults = _class_defaults(cfg, mtype)
     layers = _req(cfg, _LAYER_KEYS, where)
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)
     heads = _req(cfg, ("num_attention_heads", "n_head"), where)
@@ -638,11 +734,12 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         raise InputError(f"{where}: the MLP width (intermediate_size / n_inner / ffn_dim) is 0",
                          "give the MLP's hidden width, or leave the key out (null) for the type's default")
     defaults, ffn, tied = _config_defaults(cfg, mtype, hidden, ffn_given, context)
+    defaults = (*class_defaults, *defaults)
     if not isinstance(tied, bool):
         raise InputError(f"{where}: tie_word_embeddings = {tied!r} is not true or false",
                          "write tie_word_embeddings = true or false, or leave it out")
     experts = _opt(cfg, ("num_local_experts", "n_routed_experts", "num_experts"), 1, where) or 1
-    top_k = _opt(cfg, ("num_experts_per_tok",), 1, where) if experts > 1 else 1
+    top_k = _opt(cfg, _TOP_K_KEYS, 1, where) if experts > 1 else 1
     if experts == 1 and (_opt(cfg, ("num_experts_per_tok",), None, where) or 1) > 1:  # was read as a dense model
         raise InputError(f"{where}: num_experts_per_tok = {cfg['num_experts_per_tok']} with one expert",
                          "give the experts (num_local_experts / n_routed_experts / num_experts), or "
@@ -658,10 +755,15 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         kwargs["shared_experts"] = _shared_experts(cfg, ffn, where)
         kwargs["first_dense_layers"] = _opt(cfg, ("first_k_dense_replace",), 0, where) or 0
         kwargs["moe_every"] = _opt(cfg, ("moe_layer_freq", "decoder_sparse_step"), 1, where) or 1
+        if mtype in _LLAMA4_TYPES:
+            kwargs.update(_llama4_moe(cfg, layers, ffn, where))
     # a Hugging Face checkpoint folder names the model (NAME/config.json); any other file name is the model's
     name = str(cfg.get("_name_or_path") or (p.parent.name if p.name == "config.json" else p.stem) or p.stem)
     unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused)))
     window, n_window = _window_layers(cfg, mtype, layers, where)
+    if mtype in _LLAMA4_TYPES and window is None:
+        window, n_window, chunk_note = _llama4_chunks(cfg, layers, where)
+        defaults += chunk_note
     parallel, norms = _block_layout(cfg, mtype)
     head_dim = _opt(cfg, ("head_dim",), None, where)
     if head_dim == 0:  # not 'absent': it would silently become hidden / heads
@@ -693,7 +795,7 @@ _FIELD_KEYS: dict[str, tuple[str, ...]] = {
     "kv_heads": ("num_key_value_heads", "num_kv_heads", "n_head_kv", "multi_query"),
     "heads": ("num_attention_heads", "n_head"), "hidden": ("hidden_size", "n_embd", "d_model"),
     "layers": _LAYER_KEYS, "ffn": ("intermediate_size", "n_inner", "ffn_dim", "moe_intermediate_size"),
-    "vocab": ("vocab_size",), "top_k": ("num_experts_per_tok",),
+    "vocab": ("vocab_size",), "top_k": _TOP_K_KEYS,
     "experts": ("num_local_experts", "n_routed_experts", "num_experts"),
     "first_dense_layers": ("first_k_dense_replace",), "moe_every": ("moe_layer_freq", "decoder_sparse_step")}
 

@@ -1,0 +1,149 @@
+"""Config.json files of model families the project had not seen (rvmodels): Gemma 3, Llama 4, gpt-oss.
+
+Each config is written from the published file named beside it (the Hub's config.json, trimmed of keys the reader
+lists as not modelled); each count is checked against the model card or technical report it cites, with the
+tolerance stated before it was measured.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_main
+
+from accelopt.errors import InputError
+from accelopt.workload.presets import load_hf_config
+
+# google/gemma-3-27b-it config.json: its text_config leaves vocab_size, max_position_embeddings and
+# sliding_window_pattern to transformers' Gemma3TextConfig defaults (262,208; 131,072; 6).
+GEMMA3_27B = {
+    "architectures": ["Gemma3ForConditionalGeneration"], "boi_token_index": 255999, "eoi_token_index": 256000,
+    "image_token_index": 262144, "model_type": "gemma3", "mm_tokens_per_image": 256,
+    "text_config": {"head_dim": 128, "hidden_size": 5376, "intermediate_size": 21504, "model_type": "gemma3_text",
+                    "num_attention_heads": 32, "num_hidden_layers": 62, "num_key_value_heads": 16,
+                    "query_pre_attn_scalar": 168, "rope_scaling": {"factor": 8.0, "rope_type": "linear"},
+                    "sliding_window": 1024},
+    "vision_config": {"hidden_size": 1152, "image_size": 896, "intermediate_size": 4304, "patch_size": 14,
+                      "model_type": "siglip_vision_model", "num_attention_heads": 16, "num_hidden_layers": 27}}
+# meta-llama/Llama-4-Scout-17B-16E-Instruct config.json (text_config; the vision tower's keys trimmed)
+LLAMA4_SCOUT_TEXT = {
+    "attention_chunk_size": 8192, "head_dim": 128, "hidden_act": "silu", "hidden_size": 5120,
+    "interleave_moe_layer_step": 1, "intermediate_size": 8192, "intermediate_size_mlp": 16384,
+    "max_position_embeddings": 10485760, "model_type": "llama4_text", "num_attention_heads": 40,
+    "num_experts_per_tok": 1, "num_hidden_layers": 48, "num_key_value_heads": 8, "num_local_experts": 16,
+    "rope_scaling": {"factor": 16.0, "high_freq_factor": 1.0, "low_freq_factor": 1.0,
+                     "original_max_position_embeddings": 8192, "rope_type": "llama3"},
+    "tie_word_embeddings": False, "use_qk_norm": True, "vocab_size": 202048,
+    "no_rope_layers": [0 if (i + 1) % 4 == 0 else 1 for i in range(48)]}
+LLAMA4_SCOUT = {"architectures": ["Llama4ForConditionalGeneration"], "model_type": "llama4",
+                "text_config": LLAMA4_SCOUT_TEXT, "vision_config": {"image_size": 336, "patch_size": 14}}
+# openai/gpt-oss-20b config.json (quantization_config kept: the reader lists it as not modelled)
+GPT_OSS_20B = {
+    "architectures": ["GptOssForCausalLM"], "attention_bias": True, "experts_per_token": 4, "head_dim": 64,
+    "hidden_act": "silu", "hidden_size": 2880, "initial_context_length": 4096, "intermediate_size": 2880,
+    "layer_types": ["sliding_attention", "full_attention"] * 12, "max_position_embeddings": 131072,
+    "model_type": "gpt_oss", "num_attention_heads": 64, "num_experts_per_tok": 4, "num_hidden_layers": 24,
+    "num_key_value_heads": 8, "num_local_experts": 32, "quantization_config": {"quant_method": "mxfp4"},
+    "rope_scaling": {"beta_fast": 32.0, "beta_slow": 1.0, "factor": 32.0, "original_max_position_embeddings": 4096,
+                     "rope_type": "yarn", "truncate": False},
+    "sliding_window": 128, "swiglu_limit": 7.0, "tie_word_embeddings": False, "vocab_size": 201088}
+
+
+def _write(tmp_path: Path, cfg: dict[str, Any], name: str = "config.json") -> Path:
+    p = tmp_path / name
+    p.write_text(json.dumps(cfg), encoding="utf-8")
+    return p
+
+
+def test_gemma3_27b_reads_its_class_defaults(tmp_path: Path) -> None:
+    """The published multimodal config stopped at 'none of vocab_size is set'. Gemma Team 2025, 'Gemma 3 Technical
+    Report', Table 1: 27B has 1,416M embedding + 25,600M non-embedding parameters = 27.016B (tolerance 0.5%: QK-norm
+    weights are not counted); 5 local layers of window 1024 per global one: 62 - 62 // 6 = 52 windowed."""
+    cfg = load_hf_config(_write(tmp_path, GEMMA3_27B))
+    assert cfg.vocab == 262_208
+    assert cfg.params_total() == pytest.approx(27.016e9, rel=5e-3)
+    assert (cfg.sliding_window, cfg.windowed_layers) == (1024, 52)
+    assert cfg.kv_cache_elems_per_token_layer() == 2 * 16 * 128
+    assert any("vocab_size 262,208" in n and "Gemma3TextConfig" in n for n in cfg.config_defaults)
+
+
+def test_gemma3_explicit_key_is_kept(tmp_path: Path) -> None:
+    """A key the config gives (even a window pattern of 2) is read, not replaced by the class default."""
+    text = {**GEMMA3_27B["text_config"], "vocab_size": 1000, "sliding_window_pattern": 2}
+    cfg = load_hf_config(_write(tmp_path, {**GEMMA3_27B, "text_config": text}))
+    assert (cfg.vocab, cfg.windowed_layers) == (1000, 31)
+    assert not any("vocab_size" in n for n in cfg.config_defaults)
+
+
+def test_llama4_scout_counts_the_shared_expert(tmp_path: Path) -> None:
+    """Meta's Llama 4 model card: Scout 17B active, 109B total (with its vision tower, ~1B, not modelled here). The
+    shared expert of every MoE layer was left out (101.7B / 11.1B); tolerance 2% on active, total within 107-109B."""
+    cfg = load_hf_config(_write(tmp_path, LLAMA4_SCOUT))
+    assert (cfg.experts, cfg.top_k, cfg.shared_experts, cfg.moe_layers) == (16, 1, 1, 48)
+    assert cfg.params_active() == pytest.approx(17e9, rel=0.02)
+    assert 107e9 < cfg.params_total() < 109e9
+    # chunked attention on the 36 RoPE layers (no_rope_layers 1), global on every 4th: cache capped at a chunk
+    assert (cfg.sliding_window, cfg.windowed_layers) == (8192, 36)
+    assert not {"interleave_moe_layer_step", "intermediate_size_mlp", "attention_chunk_size"} & set(cfg.unused_keys)
+    assert any("chunked-attention" in n for n in cfg.config_defaults)
+
+
+def test_llama4_maverick_interleaves_dense_layers(tmp_path: Path) -> None:
+    """Maverick: 128 experts on every other layer, dense layers of intermediate_size_mlp 16384; Meta's model card:
+    400B total, 17B active (tolerance 2%)."""
+    text = {**LLAMA4_SCOUT_TEXT, "num_local_experts": 128, "interleave_moe_layer_step": 2}
+    cfg = load_hf_config(_write(tmp_path, {**LLAMA4_SCOUT, "text_config": text}))
+    assert (cfg.moe_layers, cfg.moe_every, cfg.dense_ffn) == (24, 2, 16384)
+    assert cfg.params_total() == pytest.approx(400e9, rel=0.02)
+    assert cfg.params_active() == pytest.approx(17e9, rel=0.02)
+
+
+def test_llama4_moe_layers_off_the_interval_is_refused(tmp_path: Path) -> None:
+    text = {**LLAMA4_SCOUT_TEXT, "moe_layers": [0, 5, 9]}
+    with pytest.raises(InputError, match=r"moe_layers .* is not every 1-th layer"):
+        load_hf_config(_write(tmp_path, {**LLAMA4_SCOUT, "text_config": text}))
+
+
+def test_gpt_oss_20b_is_a_known_family(tmp_path: Path) -> None:
+    """OpenAI 2025, gpt-oss model card, Table 1: gpt-oss-20b 20.91B total, 3.61B active (the input embedding, 0.58B,
+    not counted as active there; tolerance 0.5%). Alternating 128-token windows: 12 of 24 layers."""
+    cfg = load_hf_config(_write(tmp_path, GPT_OSS_20B))
+    assert cfg.params_total() == pytest.approx(20.91e9, rel=5e-3)
+    assert cfg.params_active() - cfg.vocab * cfg.hidden == pytest.approx(3.61e9, rel=5e-3)
+    assert (cfg.sliding_window, cfg.windowed_layers, cfg.top_k) == (128, 12, 4)
+    assert not any("has no rule" in n for n in cfg.config_defaults)
+    assert "experts_per_token" not in cfg.unused_keys and "quantization_config" in cfg.unused_keys
+
+
+def test_gpt_oss_disagreeing_top_k_spellings_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="experts_per_token = 2"):
+        load_hf_config(_write(tmp_path, {**GPT_OSS_20B, "experts_per_token": 2}))
+
+
+def test_plan_serve_gemma3_27b_at_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The published Gemma 3 config plans at the CLI (exit 2 before), the defaults used printed beside it."""
+    p = _write(tmp_path, GEMMA3_27B)
+    code, out, err = run_main(["plan", "serve", "-m", str(p), "--batch", "1", "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert any("Gemma3TextConfig" in n for n in doc["notes"])
+
+
+def test_explain_summary_prints_the_typed_prediction(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan explain`'s summary line prints the result's LayoutRow (the figures of its JSON `prediction`), read from
+    the typed result rather than the raw row by key; a Gemma 3 config, one layout."""
+    from accelopt.units import fmt_count, fmt_seconds
+
+    args = ["plan", "explain", "--model", str(_write(tmp_path, GEMMA3_27B)), "--hardware", "h100-sxm",
+            "--devices", "64", "--tp", "8", "--pp", "1", "--zero", "1"]
+    code, out, err = run_main([*args, "--json"], capsys)
+    assert code == 0, err
+    pred = json.loads(out)["prediction"]
+    code, text, err = run_main(args, capsys)
+    assert code == 0, err
+    summary = next(ln for ln in text.splitlines() if ln.startswith("tokens/s "))
+    assert summary.startswith(f"tokens/s {fmt_count(pred['tokens_per_s'])}; time to train "
+                              f"{fmt_seconds(pred['train_time_s'])}; device-hours {fmt_count(pred['device_hours'])}")
