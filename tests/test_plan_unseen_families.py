@@ -147,3 +147,27 @@ def test_explain_summary_prints_the_typed_prediction(tmp_path: Path, capsys: pyt
     summary = next(ln for ln in text.splitlines() if ln.startswith("tokens/s "))
     assert summary.startswith(f"tokens/s {fmt_count(pred['tokens_per_s'])}; time to train "
                               f"{fmt_seconds(pred['train_time_s'])}; device-hours {fmt_count(pred['device_hours'])}")
+
+
+@pytest.mark.parametrize(("quant", "flag"), [
+    ({"quant_method": "mxfp4"}, "mxfp4"),  # openai/gpt-oss-20b
+    ({"activation_scheme": "dynamic", "fmt": "e4m3", "quant_method": "fp8", "weight_block_size": [128, 128]},
+     "fp8"),  # deepseek-ai/DeepSeek-V3 config.json
+    ({"bits": 4, "group_size": 128, "quant_method": "awq", "version": "gemm", "zero_point": True}, "int4"),
+    ({"bits": 8, "quant_method": "gptq"}, "int8"),
+])
+def test_quantized_checkpoint_names_the_weight_dtype(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     quant: dict[str, Any], flag: str) -> None:
+    """A quantized checkpoint's config was planned at bf16 weights with only 'ignored: quantization_config': the
+    note now says serving is predicted at --weight-dtype and names the flag for the stored format."""
+    p = _write(tmp_path, {**GPT_OSS_20B, "quantization_config": quant})
+    code, out, err = run_main(["plan", "serve", "-m", str(p), "--batch", "1", "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert "quantization_config" in doc["unused_config_keys"]
+    assert any(f"--weight-dtype {flag}`" in n for n in doc["notes"]), doc["notes"]
+
+
+def test_unknown_quantization_asks_for_the_closest_dtype(tmp_path: Path) -> None:
+    cfg = load_hf_config(_write(tmp_path, {**GPT_OSS_20B, "quantization_config": {"quant_method": "hqq"}}))
+    assert any("quant_method hqq" in n and "closest to its format" in n for n in cfg.config_defaults)

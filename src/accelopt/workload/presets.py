@@ -501,6 +501,36 @@ def _llama4_chunks(cfg: dict[str, Any], layers: int, where: str) -> tuple[int | 
                       f"earlier keys of its own chunk only, {chunk // 2:,} on average)",)
 
 
+def _stored_weight_dtype(q: dict[str, Any]) -> str | None:
+    """The `plan serve --weight-dtype` of a checkpoint's quantization_config, None when none fits: fp8 (DeepSeek-V3:
+    quant_method fp8, e4m3 128 x 128 blocks), mxfp4 (gpt-oss), AWQ/GPTQ at 4 or 8 bits, bitsandbytes 4-/8-bit."""
+    method = str(q.get("quant_method", "")).lower()
+    if method in ("fp8", "fbgemm_fp8"):
+        return "fp8"
+    if method == "mxfp4":
+        return "mxfp4"
+    if method == "bitsandbytes":
+        return "int4" if q.get("load_in_4bit") else "int8" if q.get("load_in_8bit") else None
+    bits = q.get("bits", q.get("w_bit"))
+    return {4: "int4", 8: "int8"}.get(bits) if method in ("awq", "gptq") else None
+
+
+def _quantization_note(cfg: dict[str, Any]) -> tuple[str, ...]:
+    """A note for a checkpoint that stores its weights quantized: its quantization_config is not modelled (listed with
+    the unused keys), and serving is predicted at --weight-dtype (bf16 unless given), so the note names the flag that
+    predicts the weights as stored."""
+    q = cfg.get("quantization_config")
+    if not isinstance(q, dict) or not q:
+        return ()
+    method = q.get("quant_method", "unnamed")
+    dtype = _stored_weight_dtype(q)
+    fix = (f"pass `plan serve --weight-dtype {dtype}` to predict the weights as stored" if dtype
+           else "give `plan serve` the --weight-dtype closest to its format (bf16, fp16, fp8, int8, int4, nvfp4, "
+           "mxfp4)")
+    return (f"the checkpoint stores its weights quantized (quantization_config: quant_method {method}): serving is "
+            f"predicted at --weight-dtype (bf16 unless given); {fix}",)
+
+
 _LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers")
 _CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "n_ctx")
 
@@ -734,7 +764,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         raise InputError(f"{where}: the MLP width (intermediate_size / n_inner / ffn_dim) is 0",
                          "give the MLP's hidden width, or leave the key out (null) for the type's default")
     defaults, ffn, tied = _config_defaults(cfg, mtype, hidden, ffn_given, context)
-    defaults = (*class_defaults, *defaults)
+    defaults = (*class_defaults, *defaults, *_quantization_note(cfg))
     if not isinstance(tied, bool):
         raise InputError(f"{where}: tie_word_embeddings = {tied!r} is not true or false",
                          "write tie_word_embeddings = true or false, or leave it out")
