@@ -512,7 +512,9 @@ def _stored_weight_dtype(q: dict[str, Any]) -> str | None:
     if method == "bitsandbytes":
         return "int4" if q.get("load_in_4bit") else "int8" if q.get("load_in_8bit") else None
     bits = q.get("bits", q.get("w_bit"))
-    return {4: "int4", 8: "int8"}.get(bits) if method in ("awq", "gptq") else None
+    if method not in ("awq", "gptq") or bits not in (4, 8):
+        return None
+    return "int4" if bits == 4 else "int8"
 
 
 def _quantization_note(cfg: dict[str, Any]) -> tuple[str, ...]:
