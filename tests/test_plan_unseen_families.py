@@ -171,3 +171,31 @@ def test_quantized_checkpoint_names_the_weight_dtype(tmp_path: Path, capsys: pyt
 def test_unknown_quantization_asks_for_the_closest_dtype(tmp_path: Path) -> None:
     cfg = load_hf_config(_write(tmp_path, {**GPT_OSS_20B, "quantization_config": {"quant_method": "hqq"}}))
     assert any("quant_method hqq" in n and "closest to its format" in n for n in cfg.config_defaults)
+
+
+# Qwen/Qwen3-4B config.json (dense, tied embeddings, head_dim 128)
+QWEN3_4B = {"architectures": ["Qwen3ForCausalLM"], "head_dim": 128, "hidden_act": "silu", "hidden_size": 2560,
+            "intermediate_size": 9728, "max_position_embeddings": 40960, "max_window_layers": 36, "model_type": "qwen3",
+            "num_attention_heads": 32, "num_hidden_layers": 36, "num_key_value_heads": 8, "rope_theta": 1000000,
+            "sliding_window": None, "tie_word_embeddings": True, "use_sliding_window": False, "vocab_size": 151936}
+
+
+def test_plan_prints_the_params_and_flops_it_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan` on a config.json printed no parameter count or FLOPs to check against the model card. Qwen3-4B's
+    card: 4.0B parameters (tolerance 1%). Training FLOPs per token by hand, 6 N + 12 L s (heads x head_dim)
+    (Narayanan et al. 2021 eq. 3's attention term, keys over the whole sequence), within 0.1% (the norms' weights
+    are in N but do no multiply)."""
+    from accelopt.units import fmt_count
+
+    p = _write(tmp_path, QWEN3_4B)
+    code, out, err = run_main(["plan", "--model", str(p), "--devices", "8", "--top", "1", "--seq-len", "4096",
+                               "--json"], capsys)
+    assert code == 0, err
+    note = next(n for n in json.loads(out)["notes"] if "as read from its config" in n)
+    n_params = load_hf_config(p).params_total()
+    assert n_params == pytest.approx(4.0e9, rel=0.01)
+    assert f"{fmt_count(n_params)} parameters" in note
+    flops = float(note.split("; ")[1].split(" training FLOPs")[0].replace(",", ""))
+    assert flops == pytest.approx(6 * n_params + 12 * 36 * 4096 * 32 * 128, rel=1e-3)
+    code, text, err = run_main(["plan", "--model", str(p), "--devices", "8", "--top", "1", "--seq-len", "4096"], capsys)
+    assert code == 0 and f"{fmt_count(n_params)} parameters" in text.replace("\n", " ")

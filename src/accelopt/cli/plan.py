@@ -199,7 +199,26 @@ def model_notes(setup: Any, seq_len_given: bool) -> list[str]:
     mdl = setup.model
     beyond = mdl.context.training_note(setup.seq_len) if mdl.context is not None else None
     assumed = None if seq_len_given else _train_seq_note(mdl)
-    return [*mdl.config_defaults, *([assumed] if assumed else []), *([beyond] if beyond else [])]
+    read = _config_read_note(mdl, setup.seq_len)
+    return [*([read] if read else []), *mdl.config_defaults, *([assumed] if assumed else []),
+            *([beyond] if beyond else [])]
+
+
+def _config_read_note(mdl: Any, seq_len: int) -> str | None:
+    """For a config.json: the parameters and FLOPs per token the predictors read from it, to check against the model
+    card (nothing printed them: a misread config planned without a figure to compare). None for a preset (its count is
+    tested against the published one, workload/presets.py PUBLISHED_PARAMS)."""
+    if not mdl.source.startswith("Hugging Face config"):
+        return None
+    from accelopt.predict.compute import model_flops_per_token
+    from accelopt.units import fmt_count
+
+    total, active = mdl.params_total(), mdl.params_active()
+    moe = f", {fmt_count(active)} active per token ({mdl.top_k} of {mdl.experts} experts)" if mdl.is_moe else ""
+    return (f"{mdl.name} as read from its config: {fmt_count(total)} parameters{moe}; "
+            f"{fmt_count(3 * model_flops_per_token(mdl, seq_len))} training FLOPs per token at sequence "
+            f"{seq_len:,} (3 x forward: 2 per weight used, the logits, attention over the sequence; "
+            "predict/compute.py model_flops_per_token); compare with the model card")
 
 
 def _train_seq_note(mdl: Any) -> str | None:
