@@ -199,3 +199,36 @@ def test_plan_prints_the_params_and_flops_it_read(tmp_path: Path, capsys: pytest
     assert flops == pytest.approx(6 * n_params + 12 * 36 * 4096 * 32 * 128, rel=1e-3)
     code, text, err = run_main(["plan", "--model", str(p), "--devices", "8", "--top", "1", "--seq-len", "4096"], capsys)
     assert code == 0 and f"{fmt_count(n_params)} parameters" in text.replace("\n", " ")
+
+
+# Qwen/Qwen3-30B-A3B config.json
+QWEN3_30B_A3B = {"architectures": ["Qwen3MoeForCausalLM"], "decoder_sparse_step": 1, "head_dim": 128, "hidden_act": "silu",
+                 "hidden_size": 2048, "intermediate_size": 6144, "max_position_embeddings": 40960, "mlp_only_layers": [],
+                 "model_type": "qwen3_moe", "moe_intermediate_size": 768, "num_attention_heads": 32, "num_experts": 128,
+                 "num_experts_per_tok": 8, "num_hidden_layers": 48, "num_key_value_heads": 4,
+                 "tie_word_embeddings": False, "vocab_size": 151936}
+
+
+def test_qwen3_moe_published_counts(tmp_path: Path) -> None:
+    """Qwen/Qwen3-30B-A3B model card: 30.5B total, 3.3B activated (tolerance 1%)."""
+    cfg = load_hf_config(_write(tmp_path, QWEN3_30B_A3B))
+    assert cfg.params_total() == pytest.approx(30.5e9, rel=0.01)
+    assert cfg.params_active() == pytest.approx(3.3e9, rel=0.02)
+
+
+def test_mlp_only_layers_are_dense(tmp_path: Path) -> None:
+    """mlp_only_layers [0, 1, 2] (transformers Qwen3MoeDecoderLayer: a dense MLP of intermediate_size there) was
+    listed as ignored and the three layers counted as MoE: by hand, each trades 128 experts of 3 x 2048 x 768 and the
+    router 2048 x 128 for one MLP of 3 x 2048 x 6144."""
+    base = load_hf_config(_write(tmp_path, QWEN3_30B_A3B, "base.json"))
+    cfg = load_hf_config(_write(tmp_path, {**QWEN3_30B_A3B, "mlp_only_layers": [0, 1, 2]}))
+    per_layer = 128 * 3 * 2048 * 768 + 2048 * 128 - 3 * 2048 * 6144
+    assert base.params_total() - cfg.params_total() == 3 * per_layer
+    assert cfg.moe_layers == 45 and "mlp_only_layers" not in cfg.unused_keys
+    assert any("mlp_only_layers: 3 dense layers" in n for n in cfg.config_defaults)
+
+
+def test_mlp_only_layers_with_a_sparse_step_refused(tmp_path: Path) -> None:
+    bad = {**QWEN3_30B_A3B, "mlp_only_layers": [0], "decoder_sparse_step": 2}
+    with pytest.raises(InputError, match="mlp_only_layers with first_k_dense_replace or a decoder_sparse_step"):
+        load_hf_config(_write(tmp_path, bad))

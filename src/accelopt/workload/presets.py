@@ -316,6 +316,7 @@ _USED_KEYS = frozenset({
     # gpt-oss's second spelling of num_experts_per_tok; Llama 4's MoE interleave, dense width and chunked attention
     "experts_per_token", "interleave_moe_layer_step", "moe_layers", "intermediate_size_mlp", "attention_chunk_size",
     "no_rope_layers", "no_rope_layer_interval",
+    "mlp_only_layers",  # Qwen2-MoE / Qwen3-MoE: dense layers among the MoE ones
 })
 # Keys that change neither FLOPs, bytes nor memory at the level the predictors model: token ids, numerics
 # of norms and initialisation, dropout (off at inference, a few elementwise ops in training), bookkeeping,
@@ -531,6 +532,24 @@ def _quantization_note(cfg: dict[str, Any]) -> tuple[str, ...]:
            "mxfp4)")
     return (f"the checkpoint stores its weights quantized (quantization_config: quant_method {method}): serving is "
             f"predicted at --weight-dtype (bf16 unless given); {fix}",)
+
+
+def _mlp_only_layers(cfg: dict[str, Any], layers: int, moe: dict[str, Any], where: str) -> tuple[int, tuple[str, ...]]:
+    """(dense layers, their note) for Qwen2-MoE/Qwen3-MoE's mlp_only_layers: the layers listed run a dense MLP of
+    intermediate_size instead of the experts (transformers Qwen2MoeDecoderLayer: `layer_idx not in
+    config.mlp_only_layers and (layer_idx + 1) % config.decoder_sparse_step == 0`). The predictors count dense layers
+    as the first ones; listed elsewhere, their count is right and their place (pipeline stages) is not."""
+    listed = cfg["mlp_only_layers"]
+    if not isinstance(listed, list) or not all(isinstance(i, int) and 0 <= i < layers for i in listed):
+        raise InputError(f"{where}: mlp_only_layers = {listed!r} is not a list of layer indices in 0..{layers - 1}",
+                         "list the indices of the dense layers, or leave mlp_only_layers empty")
+    if moe.get("first_dense_layers") or moe.get("moe_every", 1) != 1:
+        raise InputError(f"{where}: mlp_only_layers with first_k_dense_replace or a decoder_sparse_step above 1",
+                         "the predictors model dense layers first and then MoE layers at a fixed interval: give one "
+                         "of them")
+    n = len(set(listed))
+    return n, (f"mlp_only_layers: {n} dense layers (of intermediate_size) counted as the first {n}; their count of "
+               "parameters and FLOPs is the config's, their place in a pipeline is not",)
 
 
 _LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers")
@@ -789,6 +808,9 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         kwargs["moe_every"] = _opt(cfg, ("moe_layer_freq", "decoder_sparse_step"), 1, where) or 1
         if mtype in _LLAMA4_TYPES:
             kwargs.update(_llama4_moe(cfg, layers, ffn, where))
+        if cfg.get("mlp_only_layers"):
+            kwargs["first_dense_layers"], dense_note = _mlp_only_layers(cfg, layers, kwargs, where)
+            defaults += dense_note
     # a Hugging Face checkpoint folder names the model (NAME/config.json); any other file name is the model's
     name = str(cfg.get("_name_or_path") or (p.parent.name if p.name == "config.json" else p.stem) or p.stem)
     unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused)))
