@@ -202,9 +202,10 @@ def test_plan_prints_the_params_and_flops_it_read(tmp_path: Path, capsys: pytest
 
 
 # Qwen/Qwen3-30B-A3B config.json
-QWEN3_30B_A3B = {"architectures": ["Qwen3MoeForCausalLM"], "decoder_sparse_step": 1, "head_dim": 128, "hidden_act": "silu",
-                 "hidden_size": 2048, "intermediate_size": 6144, "max_position_embeddings": 40960, "mlp_only_layers": [],
-                 "model_type": "qwen3_moe", "moe_intermediate_size": 768, "num_attention_heads": 32, "num_experts": 128,
+QWEN3_30B_A3B = {"architectures": ["Qwen3MoeForCausalLM"], "decoder_sparse_step": 1, "head_dim": 128,
+                 "hidden_act": "silu", "hidden_size": 2048, "intermediate_size": 6144,
+                 "max_position_embeddings": 40960, "mlp_only_layers": [], "model_type": "qwen3_moe",
+                 "moe_intermediate_size": 768, "num_attention_heads": 32, "num_experts": 128,
                  "num_experts_per_tok": 8, "num_hidden_layers": 48, "num_key_value_heads": 4,
                  "tie_word_embeddings": False, "vocab_size": 151936}
 
