@@ -233,3 +233,12 @@ def test_mlp_only_layers_with_a_sparse_step_refused(tmp_path: Path) -> None:
     bad = {**QWEN3_30B_A3B, "mlp_only_layers": [0], "decoder_sparse_step": 2}
     with pytest.raises(InputError, match="mlp_only_layers with first_k_dense_replace or a decoder_sparse_step"):
         load_hf_config(_write(tmp_path, bad))
+
+
+def test_missing_size_key_names_the_key_to_add(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A config without vocab_size was told to 'pass a Hugging Face config.json of a llama/mistral/... model' (it
+    was one): the fix names the key to add. Exit 2, no traceback."""
+    p = _write(tmp_path, {k: v for k, v in QWEN3_4B.items() if k != "vocab_size"})
+    code, out, err = run_main(["plan", "serve", "-m", str(p), "--batch", "1"], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "none of vocab_size is set" in err and "add vocab_size to the config" in err

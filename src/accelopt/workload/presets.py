@@ -281,8 +281,10 @@ def _req(cfg: dict[str, Any], keys: tuple[str, ...], where: str) -> int:
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise InputError(f"{where}: {k} = {v!r} is not a positive integer", f"fix {k} in the config")
             return v
-    raise InputError(f"{where}: none of {', '.join(keys)} is set", "pass a Hugging Face config.json of a "
-                     "llama/mistral/mixtral/gpt2/bert/deepseek model")
+    # the fix names the key to add: a config of a known family that left one out was told to be another family's
+    raise InputError(f"{where}: none of {', '.join(keys)} is set",
+                     f"add {keys[0]} to the config, with the value of the model's published config.json (a "
+                     "Hugging Face config.json of a decoder or encoder transformer has it)")
 
 
 def _opt(cfg: dict[str, Any], keys: tuple[str, ...], default: int | None, where: str = "config") -> int | None:
