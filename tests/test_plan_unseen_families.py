@@ -239,6 +239,6 @@ def test_missing_size_key_names_the_key_to_add(tmp_path: Path, capsys: pytest.Ca
     """A config without vocab_size was told to 'pass a Hugging Face config.json of a llama/mistral/... model' (it
     was one): the fix names the key to add. Exit 2, no traceback."""
     p = _write(tmp_path, {k: v for k, v in QWEN3_4B.items() if k != "vocab_size"})
-    code, out, err = run_main(["plan", "serve", "-m", str(p), "--batch", "1"], capsys)
+    code, _out, err = run_main(["plan", "serve", "-m", str(p), "--batch", "1"], capsys)
     assert code == 2 and "Traceback" not in err
     assert "none of vocab_size is set" in err and "add vocab_size to the config" in err
