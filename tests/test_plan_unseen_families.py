@@ -242,3 +242,20 @@ def test_missing_size_key_names_the_key_to_add(tmp_path: Path, capsys: pytest.Ca
     code, _out, err = run_main(["plan", "serve", "-m", str(p), "--batch", "1"], capsys)
     assert code == 2 and "Traceback" not in err
     assert "none of vocab_size is set" in err and "add vocab_size to the config" in err
+
+
+def test_hybrid_layer_types_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A config whose layer_types has layers other than attention (Qwen3-Next's 'linear_attention', 3 of every 4
+    layers) was read, under an unknown model_type, as a transformer with a KV cache on every layer: exit 2 now,
+    naming the layer kind, whatever the model_type says."""
+    kinds = (["linear_attention"] * 3 + ["full_attention"]) * 9
+    cfg = {**QWEN3_4B, "model_type": "my_hybrid", "layer_types": kinds}
+    code, _out, err = run_main(["plan", "serve", "-m", str(_write(tmp_path, cfg)), "--batch", "1"], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "'linear_attention' layers beside attention" in err
+
+
+@pytest.mark.parametrize("mtype", ["qwen3_next", "nemotron_h", "falcon_h1", "bamba"])
+def test_hybrid_families_refused(tmp_path: Path, mtype: str) -> None:
+    with pytest.raises(InputError, match="state-space/recurrent"):
+        load_hf_config(_write(tmp_path, {**QWEN3_4B, "model_type": mtype}))

@@ -633,7 +633,15 @@ _GPT2_DEFAULT_POSITIONS = 1024
 _ENCODER_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "electra"})
 # Families the predictors do not model: no attention (state-space / recurrent), or hybrids of those with attention.
 _NO_ATTENTION_TYPES = frozenset({"mamba", "mamba2", "falcon_mamba", "rwkv", "rwkv5", "rwkv6", "recurrent_gemma",
-                                 "jamba", "zamba", "zamba2", "xlstm"})
+                                 "jamba", "zamba", "zamba2", "xlstm",
+                                 # Mamba-2 hybrids (IBM Bamba, TII Falcon-H1, NVIDIA Nemotron-H, IBM Granite 4.0),
+                                 # linear-attention hybrids (Qwen3-Next: Gated DeltaNet; MiniMax-Text-01: lightning
+                                 # attention), convolution hybrids (Liquid LFM2)
+                                 "bamba", "falcon_h1", "nemotron_h", "granitemoehybrid", "qwen3_next", "minimax",
+                                 "lfm2"})
+# The layer kinds of a config's layer_types the predictors model: softmax attention over all keys, a sliding window,
+# or Llama 4's chunks. Any other ('linear_attention', 'mamba', 'conv') is a layer without a KV cache of that form.
+_ATTENTION_LAYER_KINDS = frozenset({"full_attention", "sliding_attention", "chunked_attention"})
 
 
 def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
@@ -642,6 +650,13 @@ def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
         raise InputError(f"{where}: model_type {mtype!r} is a state-space/recurrent model (no attention, or attention "
                          "in only some layers): the predictors model transformers only",
                          "pass a transformer's config.json (llama, mistral, qwen, gemma, gpt2, bert, ...)")
+    kinds = cfg.get("layer_types")
+    other = sorted({k for k in kinds if k not in _ATTENTION_LAYER_KINDS}, key=str) if isinstance(kinds, list) else []
+    if other:  # read before as a transformer whose every layer attends (a KV cache on each), when windows were off
+        raise InputError(f"{where}: layer_types lists {', '.join(repr(k) for k in other)} layers beside attention: "
+                         "the predictors model transformers whose every layer is softmax attention (full, sliding-"
+                         "window or chunked)", "pass a transformer's config.json (llama, mistral, qwen, gemma, gpt2, "
+                         "bert, ...)")
     if cfg.get("is_encoder_decoder") is True or mtype in {"t5", "mt5", "umt5", "bart", "mbart", "whisper", "marian",
                                                           "pegasus", "longt5"}:
         raise InputError(f"{where}: model_type {mtype or '(none)'!r} is an encoder-decoder model: the predictors "
