@@ -259,3 +259,11 @@ def test_hybrid_layer_types_refused(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_hybrid_families_refused(tmp_path: Path, mtype: str) -> None:
     with pytest.raises(InputError, match="state-space/recurrent"):
         load_hf_config(_write(tmp_path, {**QWEN3_4B, "model_type": mtype}))
+
+
+def test_text_config_without_model_type_reads_as_its_class(tmp_path: Path) -> None:
+    """A Gemma 3 text_config naming no model_type is built by transformers as Gemma3TextConfig all the same; it was
+    read as an unnamed type and stopped at 'none of vocab_size is set'."""
+    text = {k: v for k, v in GEMMA3_27B["text_config"].items() if k != "model_type"}
+    cfg = load_hf_config(_write(tmp_path, {**GEMMA3_27B, "text_config": text}))
+    assert (cfg.vocab, cfg.windowed_layers, cfg.norms_per_layer) == (262_208, 52, 4)

@@ -569,7 +569,18 @@ def _text_model(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], tuple[
         raise InputError(f"{where}: text_config is not a JSON object", "fix text_config in the config")
     outer = {k: v for k, v in cfg.items() if k not in ("text_config", "model_type")}
     name = cfg.get("_name_or_path")
-    return {**text, **({"_name_or_path": name} if name else {})}, unused_config_keys(outer)
+    # a text_config without model_type is built as its outer class's text model: read with that family's rules (it
+    # was read as an unnamed type: no Gemma norms, window pattern or class defaults)
+    kind = {} if "model_type" in text else {"model_type": _TEXT_TYPE_OF.get(str(cfg.get("model_type", "")), "")}
+    return {**text, **kind, **({"_name_or_path": name} if name else {})}, unused_config_keys(outer)
+
+
+# The text model a multimodal config class builds from a text_config that names no model_type: Gemma3Config and
+# Llama4Config always build Gemma3TextConfig / Llama4TextConfig; LlavaConfig and LlavaNextConfig default to "llama",
+# Mistral3Config to "mistral", PaliGemmaConfig to "gemma" (`text_config.get("model_type", ...)` in each
+# models/<name>/configuration_<name>.py of transformers).
+_TEXT_TYPE_OF = {"gemma3": "gemma3_text", "llama4": "llama4_text", "llava": "llama", "llava_next": "llama",
+                 "mistral3": "mistral", "paligemma": "gemma"}
 
 
 def _mla(cfg: dict[str, Any], where: str) -> MLAConfig | None:
