@@ -267,3 +267,15 @@ def test_text_config_without_model_type_reads_as_its_class(tmp_path: Path) -> No
     text = {k: v for k, v in GEMMA3_27B["text_config"].items() if k != "model_type"}
     cfg = load_hf_config(_write(tmp_path, {**GEMMA3_27B, "text_config": text}))
     assert (cfg.vocab, cfg.windowed_layers, cfg.norms_per_layer) == (262_208, 52, 4)
+
+
+def test_olmo2_is_a_known_family(tmp_path: Path) -> None:
+    """allenai/OLMo-2-1124-7B config.json; its model card: 7.3B parameters (tolerance 1%). Read with the gated-MLP,
+    untied rule (no 'has no rule' note)."""
+    olmo2 = {"architectures": ["Olmo2ForCausalLM"], "hidden_act": "silu", "hidden_size": 4096,
+             "intermediate_size": 11008, "max_position_embeddings": 4096, "model_type": "olmo2",
+             "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 32, "rope_theta": 500000,
+             "tie_word_embeddings": False, "vocab_size": 100352}
+    cfg = load_hf_config(_write(tmp_path, olmo2))
+    assert cfg.params_total() == pytest.approx(7.3e9, rel=0.01)
+    assert cfg.mlp == "swiglu" and not any("has no rule" in n for n in cfg.config_defaults)

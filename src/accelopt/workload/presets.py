@@ -378,7 +378,11 @@ def unused_config_keys(cfg: dict[str, Any], mtype: str | None = None) -> tuple[s
 _GATED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "deepseek",
                           "deepseek_v2", "deepseek_v3", "gemma", "gemma2", "gemma3", "gemma3_text", "phi3",
                           # transformers Llama4TextMLP/Llama4TextExperts and GptOssExperts: gate and up projections
-                          "llama4", "llama4_text", "gpt_oss"})
+                          "llama4", "llama4_text", "gpt_oss",
+                          # Olmo2MLP: gate, up, down; its two norms per block come after attention and after the
+                          # MLP (Olmo2DecoderLayer), the same weights as two pre-norms; the QK norms (hidden +
+                          # kv width per layer, < 0.01%) are not counted
+                          "olmo2"})
 # Gemma 2/3 normalise both before and after attention and the MLP (Gemma Team 2024, "Gemma 2", Table 1:
 # pre-norm and post-norm): 4 RMSNorms per block.
 _FOUR_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
@@ -635,8 +639,8 @@ _TIED_TYPES = _FALCON_TYPES | {"gpt2", "bert", "roberta", "xlm-roberta", "camemb
                                "gpt_bigcode", "opt", "bloom"}  # and every gemma* type (_tied_by_default)
 _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gpt_neox",
                            "gptj", "codegen", "phi3", "deepseek", "deepseek_v2", "deepseek_v3",
-                           # Llama4TextConfig / GptOssConfig: tie_word_embeddings False
-                           "llama4", "llama4_text", "gpt_oss"})
+                           # Llama4TextConfig / GptOssConfig / Olmo2Config: tie_word_embeddings False
+                           "llama4", "llama4_text", "gpt_oss", "olmo2"})
 # Families built as GPT-2 (transformers GPT2Model, GPTBigCodeModel): a learned position table of n_positions rows
 # (wpe), biases on c_attn, c_proj, c_fc and every LayerNorm. GPT2Config's default n_positions is 1024.
 _GPT2_STYLE_TYPES = frozenset({"gpt2", "gpt_bigcode"})
