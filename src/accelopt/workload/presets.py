@@ -533,7 +533,11 @@ def _quantization_note(cfg: dict[str, Any]) -> tuple[str, ...]:
         return ()
     method = q.get("quant_method", "unnamed")
     dtype = _stored_weight_dtype(q)
-    fix = (f"pass `plan serve --weight-dtype {dtype}` to predict the weights as stored" if dtype
+    # mxfp4 names fp4 matmuls, which Hopper and older lack (plan serve refuses it there); the engines run such
+    # checkpoints there as weight-only 4-bit (MXFP4 weights, 16-bit activations), which is int4's model here
+    fp4 = (" (on a device without fp4 matmuls, such as H100, `--weight-dtype int4`: 4-bit weights, 16-bit compute)"
+           if dtype == "mxfp4" else "")
+    fix = (f"pass `plan serve --weight-dtype {dtype}` to predict the weights as stored{fp4}" if dtype
            else "give `plan serve` the --weight-dtype closest to its format (bf16, fp16, fp8, int8, int4, nvfp4, "
            "mxfp4)")
     return (f"the checkpoint stores its weights quantized (quantization_config: quant_method {method}): serving is "
