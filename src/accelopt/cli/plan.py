@@ -199,7 +199,26 @@ def model_notes(setup: Any, seq_len_given: bool) -> list[str]:
     mdl = setup.model
     beyond = mdl.context.training_note(setup.seq_len) if mdl.context is not None else None
     assumed = None if seq_len_given else _train_seq_note(mdl)
-    return [*mdl.config_defaults, *([assumed] if assumed else []), *([beyond] if beyond else [])]
+    read = _config_read_note(mdl, setup.seq_len)
+    return [*([read] if read else []), *mdl.config_defaults, *([assumed] if assumed else []),
+            *([beyond] if beyond else [])]
+
+
+def _config_read_note(mdl: Any, seq_len: int) -> str | None:
+    """For a config.json: the parameters and FLOPs per token the predictors read from it, to check against the model
+    card (nothing printed them: a misread config planned without a figure to compare). None for a preset (its count is
+    tested against the published one, workload/presets.py PUBLISHED_PARAMS)."""
+    if not mdl.source.startswith("Hugging Face config"):
+        return None
+    from accelopt.predict.compute import model_flops_per_token
+    from accelopt.units import fmt_count
+
+    total, active = mdl.params_total(), mdl.params_active()
+    moe = f", {fmt_count(active)} active per token ({mdl.top_k} of {mdl.experts} experts)" if mdl.is_moe else ""
+    return (f"{mdl.name} as read from its config: {fmt_count(total)} parameters{moe}; "
+            f"{fmt_count(3 * model_flops_per_token(mdl, seq_len))} training FLOPs per token at sequence "
+            f"{seq_len:,} (3 x forward: 2 per weight used, the logits, attention over the sequence; "
+            "predict/compute.py model_flops_per_token); compare with the model card")
 
 
 def _train_seq_note(mdl: Any) -> str | None:
@@ -813,23 +832,27 @@ def _explain(opts: ExplainOptions) -> None:
                                      collectives=str(opts.collectives) if opts.collectives else None))
     setup, spec, lay, cal, row, fits = res.setup, res.spec, res.layout, res.cal, res.terms, res.fits_memory
     basis = curve_basis(spec.name, cal, setup.dtype, load_calibrations(opts.calibration))
+    formulas = explain_terms()
+    # the typed result's figures, read back by name from nothing else: the summary and the why line print these
+    prediction = LayoutRow.of(spec.name, lay, row)
+    terms = terms_of(row, formulas, explain_inputs())
+    term = {t.name: t for t in terms}
     why: list[str] = []
     if not fits:
-        why.append(f"needs {fmt_bytes(row['mem_total_bytes'], binary=True)} per device but {spec.name} has "
+        why.append(f"needs {fmt_bytes(prediction.mem_total_bytes, binary=True)} per device but {spec.name} has "
                    f"{fmt_bytes(spec.memory_bytes, binary=True)}: weights "
-                   f"{fmt_bytes(row['mem_weights_bytes'], binary=True)}, grads "
-                   f"{fmt_bytes(row['mem_grads_bytes'], binary=True)}, optimizer "
-                   f"{fmt_bytes(row['mem_optimizer_bytes'], binary=True)}, activations "
-                   f"{fmt_bytes(row['mem_activations_bytes'], binary=True)} — try a higher ZeRO stage, more tp/pp, "
-                   "recompute, or a smaller micro-batch")
-    formulas = explain_terms()
+                   f"{fmt_bytes(term['mem_weights_bytes'].value, binary=True)}, grads "
+                   f"{fmt_bytes(term['mem_grads_bytes'].value, binary=True)}, optimizer "
+                   f"{fmt_bytes(term['mem_optimizer_bytes'].value, binary=True)}, activations "
+                   f"{fmt_bytes(term['mem_activations_bytes'].value, binary=True)} — try a higher ZeRO stage, more "
+                   "tp/pp, recompute, or a smaller micro-batch")
     infeasible = InfeasibleError(f"layout {layout_text(lay)} does not fit: " + "; ".join(why),
                                  "see the memory terms above (JSON: terms.mem_*_bytes, mem_capacity_bytes)"
                                  ) if why else None
     data = ExplainResult(model=setup.model.name, hardware=spec.name, calibration=cal.family, stack=cal.stack,
                          calibration_fitted_on=list(cal.fitted_on), flash=setup.flash, feasible=not why,
-                         infeasible_because=why, prediction=LayoutRow.of(spec.name, lay, row),
-                         terms=terms_of(row, formulas, explain_inputs()), assumed=list(res.assumed),
+                         infeasible_because=why, prediction=prediction,
+                         terms=terms, assumed=list(res.assumed),
                          unused_config_keys=list(setup.model.unused_keys), measured_link=res.measured,
                          notes=[*model_notes(setup, opts.setup.seq_len is not None), *res.notes],
                          calibration_basis=basis,
@@ -859,7 +882,6 @@ def _explain(opts: ExplainOptions) -> None:
     tb.add_column("formula")
     # each value in the unit its Term declares, as JSON and the page give it (the unit was guessed from the name, and
     # the inputs printed as bare counts: 'in_peak_flop_per_s 989,500,000,000,000', 'in_scaleup_latency_s 2.4e-06')
-    term = {t.name: t for t in data.terms}
     for k, formula in formulas.items():
         tb.add_row(k, fmt_quantity(term[k].value, term[k].unit), formula)
     inp = Table(title="inputs")
@@ -870,9 +892,10 @@ def _explain(opts: ExplainOptions) -> None:
         inp.add_row(k, fmt_quantity(term[k].value, term[k].unit), meaning)
     con.print(inp)
     con.print(tb)
-    con.print(f"tokens/s {fmt_count(row['tokens_per_s'])}; time to train {fmt_seconds(row['train_time_s'])}; "
-              f"device-hours {fmt_count(row['device_hours'])}; cost {fmt_usd(row['cost_usd'])}; energy "
-              f"{fmt_joules(row['energy_j'])}; carbon {_kg(row['carbon_kg'])} (estimates; n/a = no "
+    p = data.prediction
+    con.print(f"tokens/s {fmt_count(p.tokens_per_s)}; time to train {fmt_seconds(p.train_time_s)}; "
+              f"device-hours {fmt_count(p.device_hours)}; cost {fmt_usd(p.cost_usd)}; energy "
+              f"{fmt_joules(p.energy_j)}; carbon {_kg(p.carbon_kg)} (estimates; n/a = no "
               "catalog price or TDP)")
     print_bases(con, [basis])
     print_assumed(con, {spec.name: res.assumed})

@@ -281,8 +281,10 @@ def _req(cfg: dict[str, Any], keys: tuple[str, ...], where: str) -> int:
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise InputError(f"{where}: {k} = {v!r} is not a positive integer", f"fix {k} in the config")
             return v
-    raise InputError(f"{where}: none of {', '.join(keys)} is set", "pass a Hugging Face config.json of a "
-                     "llama/mistral/mixtral/gpt2/bert/deepseek model")
+    # the fix names the key to add: a config of a known family that left one out was told to be another family's
+    raise InputError(f"{where}: none of {', '.join(keys)} is set",
+                     f"add {keys[0]} to the config, with the value of the model's published config.json (a "
+                     "Hugging Face config.json of a decoder or encoder transformer has it)")
 
 
 def _opt(cfg: dict[str, Any], keys: tuple[str, ...], default: int | None, where: str = "config") -> int | None:
@@ -313,6 +315,10 @@ _USED_KEYS = frozenset({
     "n_head_kv",
     # how far the positions reach with rope scaling (workload/context.py)
     "rope_scaling", "rope_parameters", "original_max_position_embeddings",
+    # gpt-oss's second spelling of num_experts_per_tok; Llama 4's MoE interleave, dense width and chunked attention
+    "experts_per_token", "interleave_moe_layer_step", "moe_layers", "intermediate_size_mlp", "attention_chunk_size",
+    "no_rope_layers", "no_rope_layer_interval",
+    "mlp_only_layers",  # Qwen2-MoE / Qwen3-MoE: dense layers among the MoE ones
 })
 # Keys that change neither FLOPs, bytes nor memory at the level the predictors model: token ids, numerics
 # of norms and initialisation, dropout (off at inference, a few elementwise ops in training), bookkeeping,
@@ -334,6 +340,9 @@ _IRRELEVANT_KEYS = frozenset({
     "rotary", "rotary_dim", "rotary_pct", "partial_rotary_factor", "query_pre_attn_scalar", "attn_logit_softcapping",
     "final_logit_softcapping", "cache_implementation", "ep_size", "rope_local_base_freq",
     "activation_function",  # GPT-2/GPT-J: which elementwise activation, same cost; gating is read from hidden_act
+    # Llama 4: weightless L2 norm of q and k, the attention temperature's schedule (elementwise on the scores);
+    # gpt-oss: the clamp of the SwiGLU input (elementwise)
+    "use_qk_norm", "attn_temperature_tuning", "attn_scale", "floor_scale", "swiglu_limit",
 })
 
 
@@ -342,7 +351,10 @@ _IRRELEVANT_KEYS = frozenset({
 _FALCON_TYPES = frozenset({"falcon", "refinedweb", "refinedwebmodel"})
 _FAMILY_KEYS = {"multi_query": _FALCON_TYPES | {"gpt_bigcode"}, "parallel_attn": _FALCON_TYPES,
                 "new_decoder_architecture": _FALCON_TYPES, "num_kv_heads": _FALCON_TYPES, "n_head_kv": _FALCON_TYPES,
-                "use_parallel_residual": frozenset({"gpt_neox"})}
+                "use_parallel_residual": frozenset({"gpt_neox"}),
+                **dict.fromkeys(("interleave_moe_layer_step", "moe_layers", "intermediate_size_mlp",
+                                 "attention_chunk_size", "no_rope_layers", "no_rope_layer_interval"),
+                                frozenset({"llama4", "llama4_text"}))}
 
 
 def unused_config_keys(cfg: dict[str, Any], mtype: str | None = None) -> tuple[str, ...]:
@@ -364,7 +376,13 @@ def unused_config_keys(cfg: dict[str, Any], mtype: str | None = None) -> tuple[s
 
 # Families whose MLP is gated (three matrices: SwiGLU or GeGLU; Shazeer 2020, "GLU Variants").
 _GATED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "deepseek",
-                          "deepseek_v2", "deepseek_v3", "gemma", "gemma2", "gemma3", "gemma3_text", "phi3"})
+                          "deepseek_v2", "deepseek_v3", "gemma", "gemma2", "gemma3", "gemma3_text", "phi3",
+                          # transformers Llama4TextMLP/Llama4TextExperts and GptOssExperts: gate and up projections
+                          "llama4", "llama4_text", "gpt_oss",
+                          # Olmo2MLP: gate, up, down; its two norms per block come after attention and after the
+                          # MLP (Olmo2DecoderLayer), the same weights as two pre-norms; the QK norms (hidden +
+                          # kv width per layer, < 0.01%) are not counted
+                          "olmo2"})
 # Gemma 2/3 normalise both before and after attention and the MLP (Gemma Team 2024, "Gemma 2", Table 1:
 # pre-norm and post-norm): 4 RMSNorms per block.
 _FOUR_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
@@ -408,6 +426,142 @@ def _shared_experts(cfg: dict[str, Any], expert_ffn: int, where: str) -> int:
     return n + width // expert_ffn
 
 
+_TOP_K_KEYS = ("num_experts_per_tok", "experts_per_token")  # gpt-oss's config writes both (openai/gpt-oss-20b)
+_LLAMA4_TYPES = frozenset({"llama4", "llama4_text"})
+
+# The defaults of a config class whose published configs leave sizes to it: google/gemma-3-{4b,12b,27b}-it nest a
+# text_config without vocab_size, max_position_embeddings or sliding_window_pattern (the 4B one without heads or
+# head_dim either), which transformers fills from Gemma3TextConfig; reading such a file stopped at 'none of
+# vocab_size is set', and with vocab_size added every layer was read as windowed (the 5-local : 1-global pattern
+# is the class's default). Only the keys this reader uses; each one filled is printed beside the result.
+_GEMMA3_SRC = "transformers Gemma3TextConfig (models/gemma3/configuration_gemma3.py @008f5c8)"
+_LLAMA4_SRC = "transformers Llama4TextConfig (models/llama4/configuration_llama4.py @008e574)"
+_CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
+    "gemma3_text": (_GEMMA3_SRC, {
+        "vocab_size": 262_208, "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26,
+        "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256, "max_position_embeddings": 131_072,
+        "sliding_window": 4096, "sliding_window_pattern": 6}),
+    "llama4_text": (_LLAMA4_SRC, {
+        "vocab_size": 202_048, "hidden_size": 5120, "intermediate_size": 8192, "intermediate_size_mlp": 16384,
+        "num_hidden_layers": 48, "num_attention_heads": 40, "num_key_value_heads": 8, "head_dim": 128,
+        "max_position_embeddings": 131_072, "num_experts_per_tok": 1, "num_local_experts": 16,
+        "interleave_moe_layer_step": 1, "attention_chunk_size": 8192}),
+}
+
+
+def _class_defaults(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """(the config with its class's defaults for the keys it leaves out, a note naming them). As transformers, a
+    key present (even null) keeps its value; a window pattern is not filled where layer_types lists the layers."""
+    src, table = _CLASS_DEFAULTS.get(mtype, ("", {}))
+    filled = {k: v for k, v in table.items() if k not in cfg
+              and not (k == "sliding_window_pattern" and cfg.get("layer_types"))}
+    if not filled:
+        return cfg, ()
+    given = ", ".join(f"{k} {v:,}" for k, v in filled.items())
+    return {**cfg, **filled}, (f"the config leaves out {given}: the defaults of {src} used, as transformers builds "
+                               "it (give them in the config to change them)",)
+
+
+def _llama4_moe(cfg: dict[str, Any], layers: int, expert_ffn: int, where: str) -> dict[str, Any]:
+    """Llama 4's MoE layout (transformers Llama4TextDecoderLayer / Llama4TextMoe): every interleave_moe_layer_step-th
+    layer is MoE (moe_layers = range(step - 1, layers, step) unless listed) with one shared expert as wide as a
+    routed one (shared_expert = Llama4TextMLP(config), intermediate_size); the other layers are dense MLPs of
+    intermediate_size_mlp. Scout: 16 experts on all 48 layers (109B total, 17B active); Maverick: 128 on every other."""
+    step = _opt(cfg, ("interleave_moe_layer_step",), 1, where)
+    if not step:
+        raise InputError(f"{where}: interleave_moe_layer_step = 0", "give the spacing of the MoE layers (Scout 1, "
+                         "Maverick 2), or leave it out for every layer")
+    listed = cfg.get("moe_layers")
+    if listed is not None and listed != list(range(step - 1, layers, step)):
+        raise InputError(f"{where}: moe_layers {listed!r} is not every {step}-th layer (range({step - 1}, {layers}, "
+                         f"{step}), from interleave_moe_layer_step {step}): the predictors model MoE layers at a fixed "
+                         "interval", "leave moe_layers out (then interleave_moe_layer_step places them), or give "
+                         "interleave_moe_layer_step the spacing moe_layers has")
+    return {"moe_every": step, "shared_experts": 1,
+            "dense_ffn": _opt(cfg, ("intermediate_size_mlp",), None, where) or expert_ffn}
+
+
+def _llama4_chunks(cfg: dict[str, Any], layers: int, where: str) -> tuple[int | None, int, tuple[str, ...]]:
+    """(window, layers with it, its note) for Llama 4's chunked attention: the RoPE layers (no_rope_layers 1, by
+    default all but every no_rope_layer_interval-th; layer_types 'chunked_attention') attend within chunks of
+    attention_chunk_size tokens, the NoPE layers globally (transformers Llama4TextConfig / Llama4TextAttention)."""
+    chunk = _opt(cfg, ("attention_chunk_size",), None, where)
+    if not chunk:
+        return None, 0, ()
+    types, rope = cfg.get("layer_types"), cfg.get("no_rope_layers")
+    if isinstance(types, list) and types:
+        if len(types) != layers or not all(t in ("chunked_attention", "full_attention") for t in types):
+            raise InputError(f"{where}: layer_types must list {layers} entries of 'chunked_attention' or "
+                             "'full_attention'", "fix layer_types in the config")
+        n = sum(t == "chunked_attention" for t in types)
+    elif isinstance(rope, list) and rope:
+        if len(rope) < layers or not all(v in (0, 1) for v in rope[:layers]):
+            raise InputError(f"{where}: no_rope_layers must list {layers} entries of 1 (RoPE, chunked attention) "
+                             "or 0 (NoPE, global attention)", "fix no_rope_layers in the config")
+        n = sum(rope[:layers])
+    else:
+        interval = _opt(cfg, ("no_rope_layer_interval",), 4, where) or 4  # Llama4TextConfig's default: 4
+        n = layers - layers // interval
+    return chunk, n, (f"attention_chunk_size {chunk:,}: the {n} chunked-attention layers are read as sliding windows "
+                      f"of {chunk:,} keys: the KV cache one keeps is the same (at most one chunk), its attention FLOPs "
+                      f"past {chunk:,} tokens are a window's, up to 2 x the chunked ones (a query attends to the "
+                      f"earlier keys of its own chunk only, {chunk // 2:,} on average)",)
+
+
+def _stored_weight_dtype(q: dict[str, Any]) -> str | None:
+    """The `plan serve --weight-dtype` of a checkpoint's quantization_config, None when none fits: fp8 (DeepSeek-V3:
+    quant_method fp8, e4m3 128 x 128 blocks), mxfp4 (gpt-oss), AWQ/GPTQ at 4 or 8 bits, bitsandbytes 4-/8-bit."""
+    method = str(q.get("quant_method", "")).lower()
+    if method in ("fp8", "fbgemm_fp8"):
+        return "fp8"
+    if method == "mxfp4":
+        return "mxfp4"
+    if method == "bitsandbytes":
+        return "int4" if q.get("load_in_4bit") else "int8" if q.get("load_in_8bit") else None
+    bits = q.get("bits", q.get("w_bit"))
+    if method not in ("awq", "gptq") or bits not in (4, 8):
+        return None
+    return "int4" if bits == 4 else "int8"
+
+
+def _quantization_note(cfg: dict[str, Any]) -> tuple[str, ...]:
+    """A note for a checkpoint that stores its weights quantized: its quantization_config is not modelled (listed with
+    the unused keys), and serving is predicted at --weight-dtype (bf16 unless given), so the note names the flag that
+    predicts the weights as stored."""
+    q = cfg.get("quantization_config")
+    if not isinstance(q, dict) or not q:
+        return ()
+    method = q.get("quant_method", "unnamed")
+    dtype = _stored_weight_dtype(q)
+    # mxfp4 names fp4 matmuls, which Hopper and older lack (plan serve refuses it there); the engines run such
+    # checkpoints there as weight-only 4-bit (MXFP4 weights, 16-bit activations), which is int4's model here
+    fp4 = (" (on a device without fp4 matmuls, such as H100, `--weight-dtype int4`: 4-bit weights, 16-bit compute)"
+           if dtype == "mxfp4" else "")
+    fix = (f"pass `plan serve --weight-dtype {dtype}` to predict the weights as stored{fp4}" if dtype
+           else "give `plan serve` the --weight-dtype closest to its format (bf16, fp16, fp8, int8, int4, nvfp4, "
+           "mxfp4)")
+    return (f"the checkpoint stores its weights quantized (quantization_config: quant_method {method}): serving is "
+            f"predicted at --weight-dtype (bf16 unless given); {fix}",)
+
+
+def _mlp_only_layers(cfg: dict[str, Any], layers: int, moe: dict[str, Any], where: str) -> tuple[int, tuple[str, ...]]:
+    """(dense layers, their note) for Qwen2-MoE/Qwen3-MoE's mlp_only_layers: the layers listed run a dense MLP of
+    intermediate_size instead of the experts (transformers Qwen2MoeDecoderLayer: `layer_idx not in
+    config.mlp_only_layers and (layer_idx + 1) % config.decoder_sparse_step == 0`). The predictors count dense layers
+    as the first ones; listed elsewhere, their count is right and their place (pipeline stages) is not."""
+    listed = cfg["mlp_only_layers"]
+    if not isinstance(listed, list) or not all(isinstance(i, int) and 0 <= i < layers for i in listed):
+        raise InputError(f"{where}: mlp_only_layers = {listed!r} is not a list of layer indices in 0..{layers - 1}",
+                         "list the indices of the dense layers, or leave mlp_only_layers empty")
+    if moe.get("first_dense_layers") or moe.get("moe_every", 1) != 1:
+        raise InputError(f"{where}: mlp_only_layers with first_k_dense_replace or a decoder_sparse_step above 1",
+                         "the predictors model dense layers first and then MoE layers at a fixed interval: give one "
+                         "of them")
+    n = len(set(listed))
+    return n, (f"mlp_only_layers: {n} dense layers (of intermediate_size) counted as the first {n}; their count of "
+               "parameters and FLOPs is the config's, their place in a pipeline is not",)
+
+
 _LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers")
 _CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "n_ctx")
 
@@ -423,7 +577,18 @@ def _text_model(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], tuple[
         raise InputError(f"{where}: text_config is not a JSON object", "fix text_config in the config")
     outer = {k: v for k, v in cfg.items() if k not in ("text_config", "model_type")}
     name = cfg.get("_name_or_path")
-    return {**text, **({"_name_or_path": name} if name else {})}, unused_config_keys(outer)
+    # a text_config without model_type is built as its outer class's text model: read with that family's rules (it
+    # was read as an unnamed type: no Gemma norms, window pattern or class defaults)
+    kind = {} if "model_type" in text else {"model_type": _TEXT_TYPE_OF.get(str(cfg.get("model_type", "")), "")}
+    return {**text, **kind, **({"_name_or_path": name} if name else {})}, unused_config_keys(outer)
+
+
+# The text model a multimodal config class builds from a text_config that names no model_type: Gemma3Config and
+# Llama4Config always build Gemma3TextConfig / Llama4TextConfig; LlavaConfig and LlavaNextConfig default to "llama",
+# Mistral3Config to "mistral", PaliGemmaConfig to "gemma" (`text_config.get("model_type", ...)` in each
+# models/<name>/configuration_<name>.py of transformers).
+_TEXT_TYPE_OF = {"gemma3": "gemma3_text", "llama4": "llama4_text", "llava": "llama", "llava_next": "llama",
+                 "mistral3": "mistral", "paligemma": "gemma"}
 
 
 def _mla(cfg: dict[str, Any], where: str) -> MLAConfig | None:
@@ -477,7 +642,9 @@ _FFN_4H_TYPES = _FALCON_TYPES | {"gpt2", "gptj", "bloom", "gpt_neo", "gpt_bigcod
 _TIED_TYPES = _FALCON_TYPES | {"gpt2", "bert", "roberta", "xlm-roberta", "camembert", "electra", "gpt_neo",
                                "gpt_bigcode", "opt", "bloom"}  # and every gemma* type (_tied_by_default)
 _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gpt_neox",
-                           "gptj", "codegen", "phi3", "deepseek", "deepseek_v2", "deepseek_v3"})
+                           "gptj", "codegen", "phi3", "deepseek", "deepseek_v2", "deepseek_v3",
+                           # Llama4TextConfig / GptOssConfig / Olmo2Config: tie_word_embeddings False
+                           "llama4", "llama4_text", "gpt_oss", "olmo2"})
 # Families built as GPT-2 (transformers GPT2Model, GPTBigCodeModel): a learned position table of n_positions rows
 # (wpe), biases on c_attn, c_proj, c_fc and every LayerNorm. GPT2Config's default n_positions is 1024.
 _GPT2_STYLE_TYPES = frozenset({"gpt2", "gpt_bigcode"})
@@ -485,7 +652,15 @@ _GPT2_DEFAULT_POSITIONS = 1024
 _ENCODER_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "electra"})
 # Families the predictors do not model: no attention (state-space / recurrent), or hybrids of those with attention.
 _NO_ATTENTION_TYPES = frozenset({"mamba", "mamba2", "falcon_mamba", "rwkv", "rwkv5", "rwkv6", "recurrent_gemma",
-                                 "jamba", "zamba", "zamba2", "xlstm"})
+                                 "jamba", "zamba", "zamba2", "xlstm",
+                                 # Mamba-2 hybrids (IBM Bamba, TII Falcon-H1, NVIDIA Nemotron-H, IBM Granite 4.0),
+                                 # linear-attention hybrids (Qwen3-Next: Gated DeltaNet; MiniMax-Text-01: lightning
+                                 # attention), convolution hybrids (Liquid LFM2)
+                                 "bamba", "falcon_h1", "nemotron_h", "granitemoehybrid", "qwen3_next", "minimax",
+                                 "lfm2"})
+# The layer kinds of a config's layer_types the predictors model: softmax attention over all keys, a sliding window,
+# or Llama 4's chunks. Any other ('linear_attention', 'mamba', 'conv') is a layer without a KV cache of that form.
+_ATTENTION_LAYER_KINDS = frozenset({"full_attention", "sliding_attention", "chunked_attention"})
 
 
 def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
@@ -494,6 +669,13 @@ def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
         raise InputError(f"{where}: model_type {mtype!r} is a state-space/recurrent model (no attention, or attention "
                          "in only some layers): the predictors model transformers only",
                          "pass a transformer's config.json (llama, mistral, qwen, gemma, gpt2, bert, ...)")
+    kinds = cfg.get("layer_types")
+    other = sorted({k for k in kinds if k not in _ATTENTION_LAYER_KINDS}, key=str) if isinstance(kinds, list) else []
+    if other:  # read before as a transformer whose every layer attends (a KV cache on each), when windows were off
+        raise InputError(f"{where}: layer_types lists {', '.join(repr(k) for k in other)} layers beside attention: "
+                         "the predictors model transformers whose every layer is softmax attention (full, sliding-"
+                         "window or chunked)", "pass a transformer's config.json (llama, mistral, qwen, gemma, gpt2, "
+                         "bert, ...)")
     if cfg.get("is_encoder_decoder") is True or mtype in {"t5", "mt5", "umt5", "bart", "mbart", "whisper", "marian",
                                                           "pegasus", "longt5"}:
         raise InputError(f"{where}: model_type {mtype or '(none)'!r} is an encoder-decoder model: the predictors "
@@ -623,6 +805,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     mtype = str(cfg.get("model_type", "")).lower()
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
+    cfg, class_defaults = _class_defaults(cfg, mtype)
     layers = _req(cfg, _LAYER_KEYS, where)
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)
     heads = _req(cfg, ("num_attention_heads", "n_head"), where)
@@ -638,11 +821,12 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         raise InputError(f"{where}: the MLP width (intermediate_size / n_inner / ffn_dim) is 0",
                          "give the MLP's hidden width, or leave the key out (null) for the type's default")
     defaults, ffn, tied = _config_defaults(cfg, mtype, hidden, ffn_given, context)
+    defaults = (*class_defaults, *defaults, *_quantization_note(cfg))
     if not isinstance(tied, bool):
         raise InputError(f"{where}: tie_word_embeddings = {tied!r} is not true or false",
                          "write tie_word_embeddings = true or false, or leave it out")
     experts = _opt(cfg, ("num_local_experts", "n_routed_experts", "num_experts"), 1, where) or 1
-    top_k = _opt(cfg, ("num_experts_per_tok",), 1, where) if experts > 1 else 1
+    top_k = _opt(cfg, _TOP_K_KEYS, 1, where) if experts > 1 else 1
     if experts == 1 and (_opt(cfg, ("num_experts_per_tok",), None, where) or 1) > 1:  # was read as a dense model
         raise InputError(f"{where}: num_experts_per_tok = {cfg['num_experts_per_tok']} with one expert",
                          "give the experts (num_local_experts / n_routed_experts / num_experts), or "
@@ -658,10 +842,18 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         kwargs["shared_experts"] = _shared_experts(cfg, ffn, where)
         kwargs["first_dense_layers"] = _opt(cfg, ("first_k_dense_replace",), 0, where) or 0
         kwargs["moe_every"] = _opt(cfg, ("moe_layer_freq", "decoder_sparse_step"), 1, where) or 1
+        if mtype in _LLAMA4_TYPES:
+            kwargs.update(_llama4_moe(cfg, layers, ffn, where))
+        if cfg.get("mlp_only_layers"):
+            kwargs["first_dense_layers"], dense_note = _mlp_only_layers(cfg, layers, kwargs, where)
+            defaults += dense_note
     # a Hugging Face checkpoint folder names the model (NAME/config.json); any other file name is the model's
     name = str(cfg.get("_name_or_path") or (p.parent.name if p.name == "config.json" else p.stem) or p.stem)
     unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused)))
     window, n_window = _window_layers(cfg, mtype, layers, where)
+    if mtype in _LLAMA4_TYPES and window is None:
+        window, n_window, chunk_note = _llama4_chunks(cfg, layers, where)
+        defaults += chunk_note
     parallel, norms = _block_layout(cfg, mtype)
     head_dim = _opt(cfg, ("head_dim",), None, where)
     if head_dim == 0:  # not 'absent': it would silently become hidden / heads
@@ -693,7 +885,7 @@ _FIELD_KEYS: dict[str, tuple[str, ...]] = {
     "kv_heads": ("num_key_value_heads", "num_kv_heads", "n_head_kv", "multi_query"),
     "heads": ("num_attention_heads", "n_head"), "hidden": ("hidden_size", "n_embd", "d_model"),
     "layers": _LAYER_KEYS, "ffn": ("intermediate_size", "n_inner", "ffn_dim", "moe_intermediate_size"),
-    "vocab": ("vocab_size",), "top_k": ("num_experts_per_tok",),
+    "vocab": ("vocab_size",), "top_k": _TOP_K_KEYS,
     "experts": ("num_local_experts", "n_routed_experts", "num_experts"),
     "first_dense_layers": ("first_k_dense_replace",), "moe_every": ("moe_layer_freq", "decoder_sparse_step")}
 
