@@ -133,8 +133,8 @@ def _sequential_kernels() -> Iterator[None]:
     with the overlap."""
     step = serving._decode_step_time
 
-    def sequential(s: object, batch: int, context: float) -> serving.PhaseTime:
-        at, gemm = step(s, batch, context), step(s, batch, 0.0)  # type: ignore[arg-type]
+    def sequential(s: serving._Setup, batch: int, context: float) -> serving.PhaseTime:
+        at, gemm = step(s, batch, context), step(s, batch, 0.0)  # the step, and its GEMMs alone (no cached tokens)
         kernels_s = (max(gemm.compute_s, gemm.memory_s)
                      + max(at.compute_s - gemm.compute_s, at.memory_s - gemm.memory_s))
         return replace(at, compute_s=kernels_s, memory_s=0.0, total_s=kernels_s + at.comm_s + at.overhead_s)
