@@ -112,3 +112,17 @@ def test_a100_custom_allreduce_prints_the_h100_figure(capsys: pytest.CaptureFixt
     assert "tp_allreduce_latency_s = 9.1e-06 (assumed" in flat and "measured on 8 x H100" in flat
     out, _ = run_main_expect(capsys, *args, "--json")
     assert "tp_allreduce_latency_s" in out and "measured on 8 x H100" in out
+
+
+def test_a100_link_rate_is_the_custom_allreduce_design_figure() -> None:
+    """The rate the model's A100 all-reduces move bytes at (the catalog's 300 GB/s NVLink per direction x the
+    nvidia-ampere training family's scaleup_bw_eff) is the figure PR #2192's design document gives for A100: "480GB/s
+    effective bidirectional for A100" (Latency-optimal allreduce and cuda graph optimization, Background, item 1:
+    github.com/vllm-project/vllm/files/13574639), i.e. 240 GB/s each way; and the 1 MiB custom all-reduce of the notes
+    by hand: 9.1 us (tp 4, sglang PR #2904) + 2 x 3/4 x 1 MiB / (0.56 x 240 GB/s) = 20.80 us."""
+    spec = get_device("a100-sxm-80gb")
+    link = serving._link(spec, 4, row_calibration(BY_ID[AFTER], spec), "tensor parallelism")
+    assert link.bandwidth_byte_per_s == pytest.approx(480e9 / 2)
+    by_hand_s = 9.1e-6 + 2 * 3 / 4 * 2**20 / (0.56 * 240e9)
+    assert modelled_allreduce_s("custom") == pytest.approx(by_hand_s, rel=1e-9)
+    assert by_hand_s == pytest.approx(20.80e-6, abs=0.005e-6)
