@@ -85,14 +85,6 @@ UNEXPLAINED: dict[str, str] = {
        "25%, as the Llama-2-7b 128-token rows" for n in (8064, 3968)},
     "trn1-nxd-llama31-8b-n221": "fit row (Neuron 2.21, May 2025 table); its note's release spread (22-28% published "
     "utilization) does not reach the model's figure at any release, as for the 2.24 row below (2026-12-01)",
-    **{rid: "A100 70B TP 8 decode-heavy rows of TensorRT-LLM v0.14/v0.17 (ampfit, 2026-12-01): compute-bound decode "
-       "too fast at TP 8 while the same cells at TP 4 are within or near 25%; neither the GEMM nor the KV-read "
-       "trial of the other A100 notes closes them and no cited source gives the A100 GEMM rate at TP 8's per-GPU "
-       "widths (the "
-       "notes' figures: tests/test_serving_trtllm_ada_ampere.py)"
-       for rid in ("trt017-a100-l3-70b-tp8-128-4096", "trt014-a100-l3.1-70b-tp8-128-4096",
-                   "trt014-a100-l3.1-70b-tp8-500-2000",
-                   "trt014-a100-l3.1-70b-tp8-2048-2048")},
     # dsv3 (2026-12-01): held-out DeepSeek-V3 / GPT-OSS-120B rows of Megatron-Bridge 25.11 (notes give the figures)
     "mb-b200-dsv3-fp8": "predicted 27% too fast; the 25.09 row of the same cells is -23%, the release spread (2265 "
     "-> 2139 tokens/s/GPU) takes this one past 25%; no source gives the MoE layer's non-GEMM costs on B200 "
@@ -101,6 +93,11 @@ UNEXPLAINED: dict[str, str] = {
        "the model's GEMMs run near the dense models' rates; no source gives the MoE layer's non-GEMM costs (router, "
        "permutation, dispatch, attention sinks) in Megatron-Core, as for the Qwen3-30B-A3B rows (searched 2026-12-01)"
        for rid in ("mb-gb200-gptoss-120b", "mb-b200-gptoss-120b", "mb-h100-gptoss-120b")},
+    **{rid: "vLLM PR #2192 A100-80G latency rows (a100tp, 2026-12-01): vLLM of December 2023 took about twice "
+       "the model's decode step, and its NCCL -> custom all-reduce saving (44 us per 1 MiB all-reduce) is a "
+       "CUDA-graph host cost outside the kernel; no source gives vLLM 0.2's per-step host cost (the notes' figures: "
+       "tests/test_serving_custom_allreduce_a100.py)"
+       for rid in ("vllm2192-a100-l2-70b-tp4-b64-nccl", "vllm2192-a100-l2-70b-tp4-b64-custom")},
     "trn1-nxd-llama31-8b": "fit row, beyond 25% since its recompute was corrected to what the script runs "
     "(2026-12-01: the flash kernel bypasses the checkpointed CoreAttention): every release of the layout publishes "
     "22-28% utilization, below the model's; no source separates the layout (its figures: "
