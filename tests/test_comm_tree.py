@@ -119,7 +119,7 @@ def test_training_tp16_tree_charges_chain_steps_at_the_scale_up_latency() -> Non
 
 
 def test_custom_all_reduce_is_the_measured_kernel_and_says_so() -> None:
-    """An engine's own all-reduce kernel (vLLM, TensorRT-LLM >= 1.0: tp_allreduce 'custom'): timed from vLLM's kernel
+    """An engine's own all-reduce kernel (vLLM, TensorRT-LLM: tp_allreduce 'custom'): timed from vLLM's kernel
     as measured on H100 (serving.custom_allreduce_s, sglang PR #2904) and printed; NCCL chains."""
     from accelopt.predict import serving as sv
 

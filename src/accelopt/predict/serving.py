@@ -122,7 +122,7 @@ class ServingCalibration:
     tp_allreduce: str = "custom"
     """How the engine all-reduces across tensor-parallel ranks (TP_ALLREDUCES; an engine setting, not a table value):
     'nccl' through the device's collective library (NCCL/RCCL on a GPU: its tree chains the ranks of one node,
-    comm.tree_allreduce_s), or 'custom', the engine's own all-reduce kernel (vLLM, TensorRT-LLM >= 1.0, SGLang): timed
+    comm.tree_allreduce_s), or 'custom', the engine's own all-reduce kernel (vLLM, TensorRT-LLM, SGLang): timed
     from vLLM's kernel as measured on H100 (custom_allreduce_s) and printed beside the result. Default 'custom',
     vLLM's (the default engine of `plan serve`)."""
     memory_basis: str = "total"
@@ -811,7 +811,7 @@ def custom_allreduce_assumed(spec: AcceleratorSpec, tp: int, cal: ServingCalibra
     if not custom_allreduce_runs(spec, tp, cal):
         return None
     return comm.Assumption(CUSTOM_ALLREDUCE_FIELD, custom_allreduce_latency_s(tp),
-                           "the engine's custom all-reduce (vLLM, TensorRT-LLM >= 1.0, SGLang) timed as vLLM's kernel "
+                           "the engine's custom all-reduce (vLLM, TensorRT-LLM, SGLang) timed as vLLM's kernel "
                            "measured on 8 x H100 (sgl-project/sglang PR #2904: 9.5/9.1/10.1 us at tp 2/4/8, 2 KiB) + "
                            f"its bytes at {CUSTOM_ALLREDUCE_BANDWIDTH_RATIO} of NCCL's ring rate, up to 8 MiB "
                            "(NCCL above); --tp-allreduce nccl for NCCL/RCCL's chain", "scale-up")
