@@ -15,6 +15,7 @@ import pytest
 
 from accelopt.hardware.catalog import get_device
 from accelopt.predict import compute as C
+from accelopt.predict import serving_moe as sm
 from accelopt.predict.calibration import calibration_for
 from accelopt.predict.training import _device
 from accelopt.workload.presets import get_model
@@ -83,3 +84,18 @@ def test_mixtral_activation_runs_over_the_routed_tokens() -> None:
     t_perm = C.memory_ops_s(2.0 * T * 4096 * 3 * 2.0, DEV, 2.0)
     t_act = 704.6e6 / bw + DEV.cal.kernel_overhead_s
     assert float(lt.moe_mlp_s) == pytest.approx(float(2 * up + dn + t_router + t_perm) + t_act, rel=1e-4)
+
+
+def test_training_grouped_gemm_is_slower_than_deepgemm_so_its_curve_would_not_close_the_moe_rows() -> None:
+    """Can training time its expert GEMMs with the DeepGEMM grouped GEMMs (predict/data/published_grouped_gemm.csv,
+    the curve `plan serve` fits)? On every shape of that table (H800 = h100-sxm's compute and HBM3, FP8) training's FP8
+    grouped GEMM (the megatron stack's fp8_matmul_eff_max curve, fitted on Transformer Engine runs) is slower than the
+    published DeepGEMM kernel, so adopting DeepGEMM's rates would make the Megatron-Bridge Qwen3 rows, already
+    predicted too fast, faster still; and the table has no shape as narrow as their experts (n or k of 768 / 1536)
+    nor any Blackwell row. Training keeps its own curve (decision of 2026-12-01, moetr)."""
+    rows, _ = sm.read_grouped_gemm_table()
+    assert len(rows) == 10 and {r.device for r in rows} == {"h100-sxm"}
+    assert min(min(r.n, r.k) for r in rows) == 2048  # the narrowest dimension in the table
+    for r in rows:
+        t, f = C.grouped_gemm_s(float(r.m_per_group), float(r.n), float(r.k), 2.0, DEV8, float(r.groups))
+        assert float(f) / float(t) < r.published_flop_per_s, r.id
