@@ -99,3 +99,18 @@ def test_training_grouped_gemm_is_slower_than_deepgemm_so_its_curve_would_not_cl
     for r in rows:
         t, f = C.grouped_gemm_s(float(r.m_per_group), float(r.n), float(r.k), 2.0, DEV8, float(r.groups))
         assert float(f) / float(t) < r.published_flop_per_s, r.id
+
+
+def test_router_gemm_is_16_bit_in_fp8_runs() -> None:
+    """Megatron-Core's router (Router.gating: torch.nn.functional.linear(input, self.weight)) is not a Transformer
+    Engine FP8 Linear: in an FP8 run its [T, h] x [h, E] GEMM runs at the 16-bit rate with no quantize pass. Before,
+    it was timed at the FP8 peak with a cast of its input."""
+    T = 4096.0
+    lt8 = _layer(QWEN3_235B, 1.0, T, 1.0, 8.0, None, DEV8)
+    up, _ = C.grouped_gemm_s(T * 8 * 8 / 128, 1536.0, 4096, 2.0, DEV8, 16.0)
+    dn, _ = C.grouped_gemm_s(T * 8 * 8 / 128, 4096.0, 1536.0, 2.0, DEV8, 16.0)
+    t_router16, _ = C.gemm16_s(T, 128, 4096, 2.0, DEV8)
+    t_router8, _ = C.gemm_s(T, 128, 4096, 2.0, DEV8)
+    rest = _non_gemm_s(QWEN3_235B, T, 1.0) - float(C.gemm_s(T, 128, 4096, 2.0, DEV)[0])  # perm + act (16-bit)
+    assert float(lt8.moe_mlp_s) == pytest.approx(float(2 * up + dn + t_router16) + rest, rel=1e-12)
+    assert float(t_router16) != pytest.approx(float(t_router8), rel=1e-3)

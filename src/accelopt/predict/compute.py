@@ -352,7 +352,10 @@ def moe_forward(model: TransformerConfig, T: Arr, tp: Arr, etp: Arr, ep: Arr, ma
     t_e_up, f_e_up = grouped_gemm_s(tok_e, ffn_e, h, dtb, dev, n_local)
     t_e_up, f_e_up = (mats - 1) * t_e_up, (mats - 1) * f_e_up  # gate and up: one grouped kernel each
     t_e_dn, f_e_dn = grouped_gemm_s(tok_e, h, ffn_e, dtb, dev, n_local)
-    t_r, f_r = gemm_s(T, model.experts, h, dtb, dev)
+    # The router is a plain 16-bit GEMM even in FP8 runs: Megatron-Core Router.gating calls
+    # torch.nn.functional.linear(input, self.weight) (megatron/core/transformer/moe/router.py), not a Transformer
+    # Engine FP8 Linear (--moe-router-dtype fp32 runs it in fp32: not modelled).
+    t_r, f_r = gemm16_s(T, model.experts, h, dtb, dev)
     # Token permutation before the experts and un-permutation (weighted sum of the top_k outputs) after:
     # memory-bound copies, read T h + write T k h, then read T k h + write T h (Megatron-Core moe_utils
     # permute/unpermute).
