@@ -10,8 +10,11 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+from conftest import explain_terms, run_main
 
 from accelopt.hardware.catalog import get_device
 from accelopt.predict import compute as C
@@ -114,3 +117,17 @@ def test_router_gemm_is_16_bit_in_fp8_runs() -> None:
     rest = _non_gemm_s(QWEN3_235B, T, 1.0) - float(C.gemm_s(T, 128, 4096, 2.0, DEV)[0])  # perm + act (16-bit)
     assert float(lt8.moe_mlp_s) == pytest.approx(float(2 * up + dn + t_router16) + rest, rel=1e-12)
     assert float(t_router16) != pytest.approx(float(t_router8), rel=1e-3)
+
+
+def test_etp_reaches_the_forward_time_at_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan explain --etp 1` and `--etp 2` on Mixtral 8x7B, 16 H100, tp 2, ep 8, FP8: the forward time differs (etp 1:
+    each rank quantizes only its own tokens' expert inputs, not the tp-gathered ones); before, only the all-to-all and
+    the memory did, the forward being timed with tp's split whatever --etp said."""
+    fwd = {}
+    for etp in ("1", "2"):
+        code, out, err = run_main(["plan", "explain", "--model", "mixtral-8x7b", "--hardware", "h100-sxm", "--devices",
+                                   "16", "--tp", "2", "--ep", "8", "--etp", etp, "--dtype", "fp8", "--seq-len", "4096",
+                                   "--global-batch", "64seq", "--zero", "3", "--recompute", "full", "--json"], capsys)
+        assert code in (0, 2), err
+        fwd[etp] = explain_terms(json.loads(out))["t_fwd_s"]
+    assert fwd["1"] < fwd["2"]
