@@ -63,6 +63,8 @@ RECOMPUTED_BY: dict[str, str] = {
     "trt017-": "test_serving_trtllm_ada_ampere.py",
     "mb-b200-qwen3-": "test_validate_moe_rows.py",
     "mb-h100-qwen3-": "test_validate_moe_rows.py",
+    "mb2602-b200-qwen3-": "test_validate_moe_rows.py",
+    "mb2602-h100-qwen3-": "test_validate_moe_rows.py",
 }
 
 _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outside the forward pass is not "

@@ -172,12 +172,17 @@ def test_ep_a2a_overlap_flag_at_the_cli(tmp_path: Path, capsys: pytest.CaptureFi
 
 # --- the notes of the Megatron-Bridge 25.11 Qwen3 rows beyond 25%: every figure they quote, recomputed ------------
 
-QWEN3_ROWS = {r["id"]: r for r in read_runs() if r["id"].startswith("mb-") and "-qwen3-" in r["id"]}
-RECOMPUTED_IDS = frozenset({"mb-b200-qwen3-30b", "mb-h100-qwen3-30b", "mb-b200-qwen3-235b", "mb-h100-qwen3-235b"})
+QWEN3_ROWS = {r["id"]: r for r in read_runs() if r["id"].startswith(("mb-", "mb2602-")) and "-qwen3-" in r["id"]}
+RECOMPUTED_IDS = frozenset({"mb-b200-qwen3-30b", "mb-h100-qwen3-30b", "mb-b200-qwen3-235b", "mb-h100-qwen3-235b",
+                            "mb2602-b200-qwen3-30b", "mb2602-h100-qwen3-30b", "mb2602-b200-qwen3-235b"})
 """Rows whose checked notes the test below recomputes (tests/test_row_notes_checked.py RECOMPUTED_BY)."""
 PUBLISHED_TOK_S = {"mb-gb200-qwen3-30b": 23766, "mb-b200-qwen3-30b": 9299, "mb-h100-qwen3-30b": 5275,
-                   "mb-gb200-qwen3-235b": 4916, "mb-b200-qwen3-235b": 3269, "mb-h100-qwen3-235b": 1575}
-"""Tokens/s/GPU of the 25.11 tables (the rows' step_s = GBS x 4096 / (GPUs x this))."""
+                   "mb-gb200-qwen3-235b": 4916, "mb-b200-qwen3-235b": 3269, "mb-h100-qwen3-235b": 1575,
+                   "mb2602-gb200-qwen3-30b": 26084, "mb2602-b200-qwen3-30b": 9691, "mb2602-h100-qwen3-30b": 5113,
+                   "mb2602-gb200-qwen3-235b": 5448, "mb2602-b200-qwen3-235b": 3805, "mb2602-h100-qwen3-235b": 1633}
+"""Tokens/s/GPU of the 25.11 tables and of the 26.02 archive tables (the rows' step_s = GBS x 4096 / (GPUs x this))."""
+B300_30B_TOK_S, GB300_30B_TOK_S = 29521, 30376
+"""The 26.02 table's DGX-B300 (MBS 8) and DGX-GB300 (MBS 8) Qwen3-30B-A3B rows (no catalog device: not rows)."""
 
 
 def _model_tok_s(rid: str) -> float:
@@ -188,6 +193,8 @@ def _model_tok_s(rid: str) -> float:
 def _quoted(rid: str) -> list[str]:
     """The figures the row's note quotes, recomputed from the model and the published tables."""
     err = f"{abs(reproduce(QWEN3_ROWS[rid]).error):.1%}"
+    if rid.startswith("mb2602-"):
+        return _quoted_2602(rid, err)
     pair_30b = (f"{23766 / 9299:.2f}x",
                 f"{_model_tok_s('mb-gb200-qwen3-30b') / _model_tok_s('mb-b200-qwen3-30b'):.2f}x")
     pair_235b = (f"{4916 / 3269:.2f}x",
@@ -215,6 +222,22 @@ def _quoted(rid: str) -> list[str]:
     return [err, f"{pred:.2f} s", f"{512 * 4096 / (8 * 26084):.2f} s", f"{26084 / 23766 - 1:.1%}"]
 
 
+def _quoted_2602(rid: str, err: str) -> list[str]:
+    """The 26.02 rows: each B200/H100 row against its sibling, as the 25.11 rows' notes."""
+    tok = PUBLISHED_TOK_S
+    if rid == "mb2602-b200-qwen3-30b":
+        model = _model_tok_s("mb2602-gb200-qwen3-30b") / _model_tok_s(rid)
+        return [err, f"{tok['mb2602-gb200-qwen3-30b'] / tok[rid]:.2f}x", f"{model:.2f}x",
+                f"{B300_30B_TOK_S / GB300_30B_TOK_S:.2f}x", f"{B300_30B_TOK_S / tok[rid]:.2f}x"]
+    if rid == "mb2602-h100-qwen3-30b":
+        model = _model_tok_s(rid) / _model_tok_s("mb2602-b200-qwen3-30b")
+        return [err, f"{tok[rid] / tok['mb2602-b200-qwen3-30b']:.3f}", f"{model:.3f}"]
+    assert rid == "mb2602-b200-qwen3-235b"
+    model = _model_tok_s("mb2602-gb200-qwen3-235b") / _model_tok_s(rid)
+    return [err, f"{tok['mb2602-gb200-qwen3-235b'] / tok[rid]:.2f}x", f"{model:.2f}x",
+            f"{reproduce(QWEN3_ROWS['mb2602-gb200-qwen3-235b']).error:+.1%}"]
+
+
 @pytest.mark.parametrize("rid", sorted(RECOMPUTED_IDS | {"mb-gb200-qwen3-30b"}))
 def test_qwen3_row_notes_quote_the_model(rid: str) -> None:
     row = QWEN3_ROWS[rid]
@@ -227,4 +250,4 @@ def test_qwen3_row_notes_quote_the_model(rid: str) -> None:
 def test_qwen3_rows_are_held_out() -> None:
     """Committed before they were predicted: no fit row among them (calibration.toml names none)."""
     results = [reproduce(r) for r in QWEN3_ROWS.values()]
-    assert len(results) == 6 and not any(r.fitted for r in results)
+    assert len(results) == 12 and not any(r.fitted for r in results)

@@ -1011,7 +1011,8 @@ def register(app: typer.Typer) -> None:
                                  "(e.g. 8 = one node) and replicate across the rest of dp x cp; 0 = shard over all"),
         etp: int = typer.Option(0, "--etp", help="expert tensor-parallel degree (Megatron-Core expert grid etp x ep "
                                 "over the tp x dp x cp ranks of a stage, so ep may exceed dp; MoE models only; at most "
-                                "--tp: the model times expert layers with tp's split); 0 = tp"),
+                                "--tp: each expert's GEMMs split its width etp ways over tp/etp x more tokens); "
+                                "0 = tp"),
         recompute_layers: int = typer.Option(0, "--recompute-layers",
                                              help="with --recompute full: recompute only this many layers per "
                                                   "pipeline stage (Megatron-LM --recompute-method block); 0 = all"),

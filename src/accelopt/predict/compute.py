@@ -198,11 +198,15 @@ class LayerTimes:
 
     dense_s: Arr          # QKV, out-projection, dense MLP GEMMs and the elementwise ops
     attn_core_s: Arr      # scores, softmax, attention x V (what selective recompute redoes)
-    moe_mlp_s: Arr        # expert + shared-expert GEMMs and router of an MoE layer (replaces the dense MLP)
-    dense_mlp_s: Arr
+    moe_mlp_s: Arr        # an MoE layer's expert block (moe_forward): replaces dense_mlp_s AND dense_act_s
+    dense_mlp_s: Arr      # the dense MLP's GEMMs
     flops_dense: Arr      # FLOPs per device per layer (dense layer), attention core included
     flops_moe: Arr        # FLOPs per device per layer (MoE layer)
     flops_attn_core: Arr
+    dense_act_s: Arr = 0.0
+    """The dense MLP's activation (memory-bound, part of dense_s's elementwise time): an MoE layer applies its own
+    over the routed tokens instead (moe_forward), so the layer's time is dense_s - dense_mlp_s - dense_act_s +
+    moe_mlp_s."""
     tp_gemms_s: tuple[Arr, ...] = ()
     """The GEMMs the tensor-parallel collectives of a layer feed or follow, in order: QKV, out-projection, MLP up
     (+ gate), MLP down (dense MLP; used to hide those collectives with --tp-comm-overlap)."""
@@ -280,7 +284,7 @@ def attention_core_s(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, tp: Ar
 
 
 def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, sp: Arr, flash: bool,
-                  ep: Arr, dtb: float, dev: Device) -> LayerTimes:
+                  ep: Arr, dtb: float, dev: Device, etp: Arr | None = None) -> LayerTimes:
     """One layer's forward pass for micro-batch b, local sequence s (queries) over s_kv keys.
 
     Shapes per device (tensor parallel t splits heads and the MLP width, Shoeybi et al. 2019 sec. 3):
@@ -288,7 +292,8 @@ def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, 
       scores (b*a/t) x [s, qk] x [qk, keys];  AV (b*a/t) x [s, keys] x [keys, v]
       MLP   [b*s, h] x [h, f/t] (x2 gates for SwiGLU), [b*s, f/t] x [f/t, h]
     keys = s_kv, or min(s_kv, window) on sliding-window layers (Beltagy et al. 2020 sec. 3.1); the attention
-    terms returned are the average over the model's windowed and full layers.
+    terms returned are the average over the model's windowed and full layers. An MoE layer's expert block is
+    moe_forward's, on the etp x ep expert grid (etp None: tp).
     """
     h = model.hidden
     T = b * s  # tokens of the micro-batch on this device (context parallel splits s)
@@ -312,32 +317,59 @@ def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, 
     ew_bytes = (norms * 2 * T * h + adds_bytes * T * h) / rep * dtb + (mats * T * dense_ffn / tp) * dtb
     t_ew = memory_ops_s(ew_bytes, dev, norms + (1.0 if model.parallel_block else 2.0) + 1.0)
     dense_mlp_s = t_up + t_down
+    t_act_dense = memory_ops_s(mats * T * dense_ffn / tp * dtb, dev, 1.0)  # the share of t_ew an MoE layer swaps
     moe_s = np.zeros_like(T, dtype=float)
     f_moe_mlp = np.zeros_like(T, dtype=float)
     if model.is_moe:
-        # Balanced routing: each of the E/ep local experts gets T*ep*top_k/E tokens (Lepikhin et al. 2021).
-        tok_e = T * ep * model.top_k / model.experts
-        n_local = model.experts / ep
-        t_e_up, f_e_up = grouped_gemm_s(tok_e, model.ffn / tp, h, dtb, dev, n_local)
-        t_e_up, f_e_up = (mats - 1) * t_e_up, (mats - 1) * f_e_up  # gate and up: one grouped kernel each
-        t_e_dn, f_e_dn = grouped_gemm_s(tok_e, h, model.ffn / tp, dtb, dev, n_local)
-        t_r, f_r = gemm_s(T, model.experts, h, dtb, dev)
-        # Token permutation before the experts and un-permutation (weighted sum of the top_k outputs) after:
-        # memory-bound copies, read T h + write T k h, then read T k h + write T h (Megatron-Core moe_utils
-        # permute/unpermute).
-        t_perm = memory_ops_s(2.0 * T * h * (model.top_k + 1) * dtb, dev, 2.0)
-        moe_s = t_e_up + t_e_dn + t_r + t_perm
-        f_moe_mlp = f_e_up + f_e_dn + f_r
-        if model.shared_experts:
-            t_s_up, f_s_up = gemm_s(T, model.shared_experts * model.ffn / tp, h, dtb, dev, mats - 1)
-            t_s_dn, f_s_dn = gemm_s(T, h, model.shared_experts * model.ffn / tp, dtb, dev)
-            moe_s = moe_s + t_s_up + t_s_dn
-            f_moe_mlp = f_moe_mlp + f_s_up + f_s_dn
+        moe_s, f_moe_mlp = moe_forward(model, T, tp, tp if etp is None else etp, ep, mats, dtb, dev)
     base = t_qkv + t_out + t_ew
     f_base = f_qkv + f_out + f_core
     return LayerTimes(dense_s=base + dense_mlp_s, attn_core_s=t_core, moe_mlp_s=moe_s, dense_mlp_s=dense_mlp_s,
+                      dense_act_s=t_act_dense,
                       flops_dense=f_base + f_up + f_down, flops_moe=f_base + f_moe_mlp, flops_attn_core=f_core,
                       tp_gemms_s=(t_qkv, t_out, t_up, t_down))
+
+
+def moe_forward(model: TransformerConfig, T: Arr, tp: Arr, etp: Arr, ep: Arr, mats: int, dtb: float,
+                dev: Device) -> tuple[Arr, Arr]:
+    """(time, flops) of one MoE layer's expert block forward on one device: router, permutation, the routed experts'
+    grouped GEMMs and activation, un-permutation, shared experts. T tokens per device enter the layer.
+
+    Expert grid (Megatron-Core's 'MoE Parallel Folding', arXiv 2504.14960): the tp ranks of
+    the attention (sequence parallel: T/tp tokens each) regroup as etp x ep expert ranks; the etp ranks of one
+    expert all-gather their tokens (T etp/tp each) and split the expert width (ffn/etp). Balanced routing
+    (Lepikhin et al. 2021; Megatron-Bridge's perf runs force-balance): each of the E/ep local experts gets
+    T etp/tp x ep x top_k / E tokens, so the per-device FLOPs T top_k x (2 mats h ffn)/tp do not depend on etp but
+    the GEMM shapes do (etp 1: tp x more tokens per expert at the full width). etp = tp is the classic layout.
+    The expert activation (SiLU(gate) x up, or GeLU) runs over the routed tokens, T top_k etp/tp rows of ffn/etp,
+    reading mats-1 and writing 1 element each (as the dense MLP's in layer_forward; Megatron-Core GroupedMLP
+    applies it once over all local experts): mats T top_k ffn/tp elements, not the dense MLP's mats T ffn_dense/tp.
+    """
+    h, k = model.hidden, model.top_k
+    tok_e = T * etp / tp * ep * k / model.experts  # tokens per local expert (m of its GEMMs)
+    n_local = model.experts / ep
+    ffn_e = model.ffn / etp
+    t_e_up, f_e_up = grouped_gemm_s(tok_e, ffn_e, h, dtb, dev, n_local)
+    t_e_up, f_e_up = (mats - 1) * t_e_up, (mats - 1) * f_e_up  # gate and up: one grouped kernel each
+    t_e_dn, f_e_dn = grouped_gemm_s(tok_e, h, ffn_e, dtb, dev, n_local)
+    # The router is a plain 16-bit GEMM even in FP8 runs: Megatron-Core Router.gating calls
+    # torch.nn.functional.linear(input, self.weight) (megatron/core/transformer/moe/router.py), not a Transformer
+    # Engine FP8 Linear (--moe-router-dtype fp32 runs it in fp32: not modelled).
+    t_r, f_r = gemm16_s(T, model.experts, h, dtb, dev)
+    # Token permutation before the experts and un-permutation (weighted sum of the top_k outputs) after:
+    # memory-bound copies, read T h + write T k h, then read T k h + write T h (Megatron-Core moe_utils
+    # permute/unpermute).
+    t_perm = memory_ops_s(2.0 * T * h * (k + 1) * dtb, dev, 2.0)
+    act_elems = mats * T * k * model.ffn / tp + mats * T * model.shared_experts * model.ffn / tp
+    t_act = memory_ops_s(act_elems * dtb, dev, 1.0 + (1.0 if model.shared_experts else 0.0))
+    moe_s = t_e_up + t_e_dn + t_r + t_perm + t_act
+    f_moe = f_e_up + f_e_dn + f_r
+    if model.shared_experts:  # a dense MLP of shared_experts x ffn on every token, split by tp
+        t_s_up, f_s_up = gemm_s(T, model.shared_experts * model.ffn / tp, h, dtb, dev, mats - 1)
+        t_s_dn, f_s_dn = gemm_s(T, h, model.shared_experts * model.ffn / tp, dtb, dev)
+        moe_s = moe_s + t_s_up + t_s_dn
+        f_moe = f_moe + f_s_up + f_s_dn
+    return moe_s, f_moe
 
 
 def logits_forward(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device) -> tuple[Arr, Arr]:

@@ -192,9 +192,10 @@ def _check_experts(q: LayoutQuery) -> None:
                                  f"leave {flag} out: expert parallelism applies to mixture-of-experts models; a dense "
                                  "model splits its MLP with --tp (and its batch with data parallelism)")
     if q.etp > q.tp:
-        raise InputError(f"--etp {q.etp} is above --tp {q.tp}: not modelled (the expert layers are timed with tp's "
-                         "tensor-parallel split and traffic, so a larger etp would only shrink expert memory, for "
-                         "free)", f"give --etp at most --tp {q.tp} (0 = tp), or a --tp of at least {q.etp}")
+        raise InputError(f"--etp {q.etp} is above --tp {q.tp}: not modelled (the expert all-to-all is timed for "
+                         "expert groups inside one tensor-parallel group; a wider etp gathers tokens across "
+                         "data-parallel ranks, which it does not time)",
+                         f"give --etp at most --tp {q.tp} (0 = tp), or a --tp of at least {q.etp}")
 
 
 def check_slices(devices: int, slice_devices: int) -> None:

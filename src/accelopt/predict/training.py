@@ -506,11 +506,13 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     s_loc = setup.seq_len / cp
     T = mbs * s_loc  # tokens per micro-batch per device
     # Each rank's s/cp queries meet all seq_len keys over the cp ring steps (ring attention).
-    lt = layer_forward(mdl, mbs, s_loc, np.full_like(T, float(setup.seq_len)), tp, lay.sp, setup.flash, ep, dtb, dev)
+    lt = layer_forward(mdl, mbs, s_loc, np.full_like(T, float(setup.seq_len)), tp, lay.sp, setup.flash, ep, dtb, dev,
+                       etp=etp)
     frac_moe = mdl.moe_layers / mdl.layers
     # Forward of one layer: projections, MLP and elementwise ops (dense_s) plus the attention core (scores,
-    # softmax, AV: 4 s h FLOPs per token, counted in model_flops_per_token too); MoE layers swap the MLP.
-    fwd_layer = lt.dense_s + lt.attn_core_s + frac_moe * (lt.moe_mlp_s - lt.dense_mlp_s)
+    # softmax, AV: 4 s h FLOPs per token, counted in model_flops_per_token too); MoE layers swap the MLP and its
+    # activation for the expert block.
+    fwd_layer = lt.dense_s + lt.attn_core_s + frac_moe * (lt.moe_mlp_s - lt.dense_mlp_s - lt.dense_act_s)
     rc = lay.recompute
     edge = setup.edge_stage_layers
     ls = (np.ceil(mdl.layers / (pp * vp)) * vp if edge is None  # the busiest stage's layers
@@ -571,7 +573,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     t_ep_layer = t_ep_raw_layer
     if setup.ep_a2a_overlap:
         # Attention block forward (projections, core, elementwise) and the expert MLP forward of one MoE layer.
-        attn_f = lt.dense_s - lt.dense_mlp_s + lt.attn_core_s
+        attn_f = lt.dense_s - lt.dense_mlp_s - lt.dense_act_s + lt.attn_core_s
         paired = a2a_paired_share(m, pp, vp)
         paired_layer = frac_moe * ep_a2a_exposed_s(t_a2a, attn_f, lt.moe_mlp_s, cal.overlap_eff)
         on = (ep > 1) & (lay.schedule == SCHEDULES["1f1b"]) & ((pp == 1) | (vp > 1))
