@@ -82,8 +82,10 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # 160, 5.45% (tests/test_validate_moe_rows.py).
     # 2026-12-01 (utitan): torchtitan's A100 'selective layer' / 'selective op' rows (5), held out, committed before
     # they were predicted: 159, 5.40%; then torchtitan's two H200 float8 rows: 161, 5.49% (tests/test_torchtitan_ac.py).
+    # 2026-12-01 (bwell): eight Megatron-Bridge 26.02 / 26.02.01 GB200 rows, committed before they were predicted; two of
+    # them are fit rows of the Blackwell FP8 fit's rule 2 (calibration.toml): 173, 6.08% (tests/test_blackwell_fit.py).
     held_out = [r for r in RESULTS.values() if not r.fitted]
-    assert len(held_out) == 167  # 154 + 6 MoE + 7 torchtitan
+    assert len(held_out) == 173  # 154 + 6 MoE + 7 torchtitan + 6 Megatron-Bridge 26.02.x
     assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
 
 
@@ -98,6 +100,7 @@ def test_fitted_runs_are_marked() -> None:
         "trn1-nxd-llama31-70b", "trn1-nxd-llama2-7b", "trn1-nxd-llama2-13b", "trn1-nxd-llama2-70b",
         "trn1-nemo-gpt3-23b", "trn1-nemo-gpt3-46b", "trn1-nemo-gpt3-175b", "trn1-nxd-llama31-8b-n221",
         "trn1-nxd-llama31-70b-n222",
+        "mb260201-gb200-llama3-70b-fp8", "mb2602-gb200-llama3-70b-fp8",  # nvidia-blackwell fp8 rule 2 (2026-12-01)
         "amd-mi300x-gpt2xl-fp8-ddp",  # amd-instinct-cdna3 fp8 (2026-11-30, s-amd)
         "amd-ih-mi300x-llama31-8b-bf16-s8192"}  # amd-instinct-cdna3 bf16 (2026-11-30, s-amd2)
 
