@@ -21,10 +21,10 @@ from accelopt.hardware.catalog import get_device
 from accelopt.predict.calibration import calibration_for, load_calibrations
 from accelopt.predict.compute import (
     FP4_OPERAND_BYTES,
-    FP8_CAST_BYTES_PER_ELEMENT,
     Device,
     gemm16_s,
     gemm_s,
+    fp8_cast_bytes,
     linear_precision,
 )
 from accelopt.predict.runs_csv import read_runs_csv
@@ -51,7 +51,7 @@ def test_fp8_linear_gemm_at_fp8_peak_with_quantize_pass() -> None:
     bw = fp8.bw_byte_per_s * fp8.cal.memory_eff
     eff = lin.eff_max * f / (f + lin.half_flop)
     want = (max(f / (lin.peak_flop_per_s * eff), ((m * k + k * n) * 1.0 + m * n * 2.0) / bw) + fp8.cal.kernel_overhead_s
-            + m * k * FP8_CAST_BYTES_PER_ELEMENT / bw + fp8.cal.kernel_overhead_s)
+            + m * k * fp8_cast_bytes("delayed", "nvidia-hopper")[0] / bw + fp8.cal.kernel_overhead_s)
     assert float(t8) == pytest.approx(want, rel=1e-12) and f8 == f
     t16, _ = gemm_s(np.asarray(m), n, k, 2.0, bf16)
     assert 1.0 < float(t16) / float(t8) < 2.0  # faster than bf16, not the 2x of the peak ratio

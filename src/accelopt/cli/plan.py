@@ -48,6 +48,7 @@ class SetupOptions:
     fp8_saved_inputs: bool = False
     no_dropout: bool = False
     optimizer_state_bytes: float = 12.0
+    fp8_recipe: str = "delayed"
     pue: float | None = None
     """None: accelopt.predict.cost.Facility's default (cited there), as for the two fields below."""
     grid_kg_co2_per_kwh: float | None = None
@@ -186,7 +187,7 @@ def _setup(opts: SetupOptions) -> Any:
                  offload_layers=opts.offload_layers, tp_async=opts.tp_async, fp8_saved_inputs=opts.fp8_saved_inputs,
                  ep_a2a_overlap=opts.ep_a2a_overlap,
                  no_dropout=opts.no_dropout, optimizer_state_bytes=opts.optimizer_state_bytes,
-                 facility=_facility(opts))
+                 fp8_recipe=opts.fp8_recipe, facility=_facility(opts))
 
 
 # Facility field -> the flag that sets it
@@ -581,7 +582,7 @@ def _setup_flags(setup: Any) -> dict[str, Any]:
     return {k: getattr(setup, k) for k in ("edge_stage_layers", "p2p_overlap", "tp_comm_overlap", "ep_a2a_overlap",
                                            "fp8_params",
                                            "offload_layers", "tp_async", "fp8_saved_inputs", "no_dropout",
-                                           "optimizer_state_bytes")}
+                                           "optimizer_state_bytes", "fp8_recipe")}
 
 
 def _flags_text(setup: Any) -> str:
@@ -593,6 +594,7 @@ def _flags_text(setup: Any) -> str:
              "fp8 parameters" if setup.fp8_params else "",
              f"{setup.offload_layers} layers/stage offloaded" if setup.offload_layers else "",
              "fp8 saved inputs" if setup.fp8_saved_inputs else "", "no dropout" if setup.no_dropout else "",
+             f"fp8 recipe {setup.fp8_recipe}" if setup.fp8_recipe != "delayed" else "",
              f"optimizer state {setup.optimizer_state_bytes:g} B/parameter" if setup.optimizer_state_bytes != 12
              else ""]
     return "".join(f", {w}" for w in words if w)
@@ -741,6 +743,10 @@ OFFLOAD_HELP = ("layers per pipeline stage whose saved activations are held in h
 FP8_INPUTS_HELP = ("with --dtype fp8: the linear layers keep FP8 copies of their inputs for the backward (1 byte, "
                    "not 2: Transformer Engine's Linear/LayerNormLinear save the quantized input for the weight "
                    "gradient; the out-projection's copy sits beside the fused attention output); memory only")
+FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what quantizing each GEMM input costs: delayed "
+                   "(amax history, one fused cast; Megatron-LM's default), current (per-tensor scale from this step's "
+                   "amax: one more read of the input; Megatron-Bridge 'FP8-CS'), mxfp8 (32-element block scales, "
+                   "row- and column-wise copies; Blackwell only)")
 NO_DROPOUT_HELP = ("the model trains at dropout 0 (Llama in Megatron-Bridge): no dropout masks are kept (PyTorch's "
                    "dropout returns its input at p = 0); memory only")
 SEQ_LEN_HELP = ("training sequence length (default: a preset's published one; a config.json's "
@@ -806,6 +812,7 @@ def _explain(opts: ExplainOptions) -> None:
                                      ep_a2a_overlap=opts.setup.ep_a2a_overlap,
                                      fp8_params=opts.setup.fp8_params, offload_layers=opts.setup.offload_layers,
                                      fp8_saved_inputs=opts.setup.fp8_saved_inputs, no_dropout=opts.setup.no_dropout,
+                                     fp8_recipe=opts.setup.fp8_recipe,
                                      optimizer_state_bytes=opts.setup.optimizer_state_bytes,
                                      seq_len=base.seq_len, global_batch_seqs=base.global_batch, tokens=base.tokens,
                                      dtype=opts.setup.dtype, stack=opts.stack, calibration=opts.calibration,
@@ -917,6 +924,7 @@ def register(app: typer.Typer) -> None:
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
+        fp8_recipe: str = typer.Option("delayed", "--fp8-recipe", help=FP8_RECIPE_HELP),
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
         optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-bytes", help=OPTIM_BYTES_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
@@ -951,6 +959,7 @@ def register(app: typer.Typer) -> None:
                                ep_a2a_overlap=ep_a2a_overlap,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
                                no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,
+                               fp8_recipe=fp8_recipe,
                                pue=pue, grid_kg_co2_per_kwh=grid,
                                host_power_w_per_device=host_w),
             hardware=hardware, devices=devices, deadline=deadline, budget_usd=budget_usd, objective=objective,
@@ -1009,6 +1018,7 @@ def register(app: typer.Typer) -> None:
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
+        fp8_recipe: str = typer.Option("delayed", "--fp8-recipe", help=FP8_RECIPE_HELP),
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
         optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-bytes", help=OPTIM_BYTES_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
@@ -1030,6 +1040,7 @@ def register(app: typer.Typer) -> None:
                                ep_a2a_overlap=ep_a2a_overlap,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
                                no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,
+                               fp8_recipe=fp8_recipe,
                                pue=pue, grid_kg_co2_per_kwh=grid,
                                host_power_w_per_device=host_w),
             hardware=hardware, calibration=calibration, stack=stack, catalog=tuple(catalog), as_json=as_json,
