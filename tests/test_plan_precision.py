@@ -22,9 +22,9 @@ from accelopt.predict.calibration import calibration_for, load_calibrations
 from accelopt.predict.compute import (
     FP4_OPERAND_BYTES,
     Device,
+    fp8_cast_bytes,
     gemm16_s,
     gemm_s,
-    fp8_cast_bytes,
     linear_precision,
 )
 from accelopt.predict.runs_csv import read_runs_csv
@@ -157,8 +157,8 @@ def test_overall_held_out_median_target() -> None:
 
 
 def test_held_out_median_target_outside_the_known_gap_families() -> None:
-    # The same 6% bound over every held-out run outside a documented gap: a family in KNOWN_FAMILY_GAPS (each with its own
-    # strict xfail) or a mixture-of-experts row (the gap of test_overall_held_out_median_target's strict xfail), so a
+    # The same 6% bound over every held-out run outside a documented gap: a family in KNOWN_FAMILY_GAPS (each with its
+    # own strict xfail) or a mixture-of-experts row (the gap of test_overall_held_out_median_target's strict xfail), so a
     # regression elsewhere fails even while the gap rows carry the overall median. (2026-12-01, bwell: nvidia-blackwell
     # left KNOWN_FAMILY_GAPS, so its four Qwen3 MoE rows, and the two H100 ones, are excluded as MoE rows instead.)
     moe = _moe_run_ids()

@@ -743,7 +743,8 @@ OFFLOAD_HELP = ("layers per pipeline stage whose saved activations are held in h
 FP8_INPUTS_HELP = ("with --dtype fp8: the linear layers keep FP8 copies of their inputs for the backward (1 byte, "
                    "not 2: Transformer Engine's Linear/LayerNormLinear save the quantized input for the weight "
                    "gradient; the out-projection's copy sits beside the fused attention output); memory only")
-FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what quantizing each GEMM input costs: delayed "
+FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what quantizing each GEMM input costs: "
+                   "delayed "
                    "(amax history, one fused cast; Megatron-LM's default), current (per-tensor scale from this step's "
                    "amax: one more read of the input; Megatron-Bridge 'FP8-CS'), mxfp8 (32-element block scales, "
                    "row- and column-wise copies; Blackwell only)")

@@ -72,7 +72,8 @@ class Device:
 
 FP8_RECIPES = ("delayed", "current", "mxfp8")
 """FP8 scaling recipes of Transformer Engine's linear layers (plan --fp8-recipe; Megatron-LM --fp8-recipe, default
-'delayed'): delayed = per-tensor scale from an amax history (TE DelayedScaling, its default recipe); current = per-tensor
+'delayed'): delayed = per-tensor scale from an amax history (TE DelayedScaling, its default recipe); current =
+per-tensor
 scale from the tensor's own amax in this step (TE Float8CurrentScaling; Megatron-Bridge 'FP8-CS'; NeMo 25.04's "scaling
 factors computed in the current step"); mxfp8 = one E8M0 scale per 32 elements (TE MXFP8BlockScaling; OCP Microscaling
 Formats (MX) Specification v1.0, 2023, sec. 5; Blackwell block-scaled tensor cores)."""
@@ -123,7 +124,8 @@ def linear_precision(spec: Any, dtype: str, cal: Calibration, fp8_recipe: str = 
     """The linear layers' precision for a run in `dtype` on `spec` (an AcceleratorSpec); None for 16-bit runs.
 
     fp8: FP8 GEMMs at the fp8 peak with the family's fp8_matmul_eff_max and the per-GEMM quantize pass of
-    `fp8_recipe` (fp8_cast_bytes; MXFP8 operands carry their block scales, 1 + 1/32 bytes); attention (QK^T, softmax, AV), norms, embeddings, logits, optimizer and
+    `fp8_recipe` (fp8_cast_bytes; MXFP8 operands carry their block scales, 1 + 1/32 bytes); attention (QK^T, softmax,
+    AV), norms, embeddings, logits, optimizer and
     communication stay bf16 (Transformer Engine applies FP8 to its Linear layers only; Micikevicius et al. 2022
     sec. 4 keep softmax/normalisation in higher precision). nvfp4 / mxfp4: 4-bit weights (serving), at the
     catalog's fp4 peak where it has one; the activations are quantized by the producing kernel (no extra pass).
