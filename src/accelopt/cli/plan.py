@@ -853,7 +853,13 @@ def _explain(opts: ExplainOptions) -> None:
     from accelopt.report.console import line, plain
 
     con = console()
-    fp8 = f"; fp8 linear layers at {cal.fp8_matmul_eff_max} of the fp8 peak" if setup.dtype == "fp8" else ""
+    fp8 = ""
+    if setup.dtype == "fp8":  # the recipe's quantize traffic per element of each FP8 GEMM's input (fp8_cast_bytes)
+        from accelopt.predict.compute import fp8_cast_bytes
+
+        cast_b, _ = fp8_cast_bytes(setup.fp8_recipe, cal.family)
+        fp8 = (f"; fp8 linear layers at {cal.fp8_matmul_eff_max} of the fp8 peak, {setup.fp8_recipe} scaling: "
+               f"{cast_b:g} B moved per quantized input element")
     con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {lay}{_flags_text(setup)} "
                    f"(calibration family "
                    f"{cal.family}, stack {cal.stack}{f' ({basis.tag})' if basis.tag else ''}; "
