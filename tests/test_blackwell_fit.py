@@ -115,7 +115,7 @@ def test_cli_fp8_recipe_reaches_the_json_and_moves_the_step(capsys: pytest.Captu
 
 
 @pytest.mark.parametrize(("extra", "words"), [
-    (("--hardware", "h100-sxm", "--dtype", "fp8", "--fp8-recipe", "mxfp8"), "MXFP8 needs block-scaled"),
+    (("--hardware", "h100-sxm", "--dtype", "fp8", "--fp8-recipe", "mxfp8"), "needs block-scaled FP8 tensor cores"),
     (("--hardware", "b200", "--fp8-recipe", "current"), "give --dtype fp8 with --fp8-recipe"),
     (("--hardware", "b200", "--dtype", "fp8", "--fp8-recipe", "tensorwise"), "give --fp8-recipe delayed, current"),
 ])
@@ -150,3 +150,16 @@ def test_mx_over_cs_ratio_within_3_points(run_id: str) -> None:
     mx, cs = RESULTS[run_id], RESULTS[MX_PAIRS[run_id]]
     published = mx.published_step_s / cs.published_step_s
     assert mx.predicted_step_s / cs.predicted_step_s == pytest.approx(published, abs=0.03)
+
+
+def test_plan_search_leaves_out_a_device_without_the_recipe(capsys: pytest.CaptureFixture[str]) -> None:
+    # a search over several devices drops the one that cannot run MXFP8, saying why, as it drops one without an fp8
+    # peak; over that device alone it exits 2
+    base = ["plan", "--model", "llama3-8b", "--devices", "8", "--dtype", "fp8", "--fp8-recipe", "mxfp8", "--top", "2"]
+    code, out, err = run_main([*base, "--hardware", "h100-sxm,b200"], capsys)
+    text = " ".join(out.split())
+    assert code == 0, err
+    assert "not searched: h100-sxm (--fp8-recipe mxfp8 needs block-scaled FP8 tensor cores" in text
+    assert "pick another --fp8-recipe for it" in text and "│ b200" in out
+    code, out, err = run_main([*base, "--hardware", "h100-sxm"], capsys)
+    assert code == 2 and "use --fp8-recipe delayed or current" in " ".join((out + err).split())

@@ -101,8 +101,8 @@ def fp8_cast_bytes(recipe: str, family: str) -> tuple[float, float]:
         raise InputError(f"FP8 recipe {recipe!r} is not one the predictor models", f"use {', '.join(FP8_RECIPES)}")
     if recipe == "mxfp8":
         if family not in FP8_NON_TN_FAMILIES:
-            raise InputError(f"--fp8-recipe mxfp8 on a {family} device: MXFP8 needs block-scaled FP8 tensor cores "
-                             "(NVIDIA Blackwell)", "use --fp8-recipe delayed or current, or a Blackwell device")
+            raise InputError(f"--fp8-recipe mxfp8 needs block-scaled FP8 tensor cores (NVIDIA Blackwell), which "
+                             f"the {family} family lacks", "use --fp8-recipe delayed or current, or a Blackwell device")
         return 2.0 + 2.0 * (1.0 + 1.0 / 32), 1.0
     transpose_b = 0.0 if family in FP8_NON_TN_FAMILIES else 1.0
     cast_b = 2.0 + 1.0 + transpose_b
