@@ -117,7 +117,7 @@ def test_cli_fp8_recipe_reaches_the_json_and_moves_the_step(capsys: pytest.Captu
 @pytest.mark.parametrize(("extra", "words"), [
     (("--hardware", "h100-sxm", "--dtype", "fp8", "--fp8-recipe", "mxfp8"), "needs block-scaled FP8 tensor cores"),
     (("--hardware", "b200", "--fp8-recipe", "current"), "give --dtype fp8 with --fp8-recipe"),
-    (("--hardware", "b200", "--dtype", "fp8", "--fp8-recipe", "tensorwise"), "give --fp8-recipe delayed, current"),
+    (("--hardware", "b200", "--dtype", "fp8", "--fp8-recipe", "blockwise"), "give --fp8-recipe delayed, current"),
 ])
 def test_cli_bad_fp8_recipe_exits_2_naming_the_fix(capsys: pytest.CaptureFixture[str], extra: tuple[str, ...],
                                                    words: str) -> None:
@@ -163,3 +163,12 @@ def test_plan_search_leaves_out_a_device_without_the_recipe(capsys: pytest.Captu
     assert "pick another --fp8-recipe for it" in text and "│ b200" in out
     code, out, err = run_main([*base, "--hardware", "h100-sxm"], capsys)
     assert code == 2 and "use --fp8-recipe delayed or current" in " ".join((out + err).split())
+
+
+@pytest.mark.parametrize(("typed", "recipe"), [("ds", "delayed"), ("CS", "current"), ("tensorwise", "current"),
+                                               ("FP8-MX", "mxfp8"), ("MXFP8", "mxfp8")])
+def test_cli_reads_the_stacks_names_of_a_recipe(capsys: pytest.CaptureFixture[str], typed: str, recipe: str) -> None:
+    # NeMo's scripts say ds / cs / mxfp8, Megatron-LM says tensorwise, the Megatron-Bridge tables FP8-CS / FP8-MX
+    code, out, err = _explain(capsys, "--hardware", "b200", "--dtype", "fp8", "--fp8-recipe", typed, "--json")
+    assert code == 0, err
+    assert json.loads(out)["fp8_recipe"] == recipe

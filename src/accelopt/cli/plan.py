@@ -168,6 +168,7 @@ def warn_busy_hardware(hardware: str, catalog: Any = ()) -> None:
 
 
 def _setup(opts: SetupOptions) -> Any:
+    from accelopt.predict.compute import canonical_fp8_recipe
     from accelopt.predict.training import Setup
     from accelopt.units import parse_count
     from accelopt.workload.presets import get_model
@@ -187,7 +188,7 @@ def _setup(opts: SetupOptions) -> Any:
                  offload_layers=opts.offload_layers, tp_async=opts.tp_async, fp8_saved_inputs=opts.fp8_saved_inputs,
                  ep_a2a_overlap=opts.ep_a2a_overlap,
                  no_dropout=opts.no_dropout, optimizer_state_bytes=opts.optimizer_state_bytes,
-                 fp8_recipe=opts.fp8_recipe, facility=_facility(opts))
+                 fp8_recipe=canonical_fp8_recipe(opts.fp8_recipe), facility=_facility(opts))
 
 
 # Facility field -> the flag that sets it
@@ -748,7 +749,8 @@ FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what qu
                    "delayed "
                    "(amax history, one fused cast; Megatron-LM's default), current (per-tensor scale from this step's "
                    "amax: one more read of the input; Megatron-Bridge 'FP8-CS'), mxfp8 (32-element block scales, "
-                   "row- and column-wise copies; Blackwell only)")
+                   "row- and column-wise copies; Blackwell only); also read: ds, cs, tensorwise (Megatron-LM's name "
+                   "for current), fp8-cs, fp8-mx")
 NO_DROPOUT_HELP = ("the model trains at dropout 0 (Llama in Megatron-Bridge): no dropout masks are kept (PyTorch's "
                    "dropout returns its input at p = 0); memory only")
 SEQ_LEN_HELP = ("training sequence length (default: a preset's published one; a config.json's "
@@ -814,7 +816,7 @@ def _explain(opts: ExplainOptions) -> None:
                                      ep_a2a_overlap=opts.setup.ep_a2a_overlap,
                                      fp8_params=opts.setup.fp8_params, offload_layers=opts.setup.offload_layers,
                                      fp8_saved_inputs=opts.setup.fp8_saved_inputs, no_dropout=opts.setup.no_dropout,
-                                     fp8_recipe=opts.setup.fp8_recipe,
+                                     fp8_recipe=base.fp8_recipe,
                                      optimizer_state_bytes=opts.setup.optimizer_state_bytes,
                                      seq_len=base.seq_len, global_batch_seqs=base.global_batch, tokens=base.tokens,
                                      dtype=opts.setup.dtype, stack=opts.stack, calibration=opts.calibration,

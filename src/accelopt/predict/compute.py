@@ -78,6 +78,18 @@ scale from the tensor's own amax in this step (TE Float8CurrentScaling; Megatron
 factors computed in the current step"); mxfp8 = one E8M0 scale per 32 elements (TE MXFP8BlockScaling; OCP Microscaling
 Formats (MX) Specification v1.0, 2023, sec. 5; Blackwell block-scaled tensor cores)."""
 
+FP8_RECIPE_ALIASES = {"ds": "delayed", "cs": "current", "tensorwise": "current", "mx": "mxfp8", "fp8-cs": "current",
+                      "fp8-mx": "mxfp8"}
+"""Names the stacks use for the same recipes: NeMo's performance scripts --fp8_recipe ds / cs / mxfp8, Megatron-LM
+--fp8-recipe tensorwise (per-tensor current scaling), the Megatron-Bridge tables' FP8-CS / FP8-MX."""
+
+
+def canonical_fp8_recipe(name: str) -> str:
+    """`name` as one of FP8_RECIPES when it is one of them or an alias (any case); else unchanged (Setup refuses it)."""
+    key = name.strip().lower()
+    return FP8_RECIPE_ALIASES.get(key, key if key in FP8_RECIPES else name)
+
+
 FP8_NON_TN_FAMILIES = ("nvidia-blackwell",)
 """Families whose FP8 GEMMs take any operand layout, so per-tensor FP8 needs no transposed FP8 copy of an activation for
 the weight-gradient GEMM (Transformer Engine pytorch/utils.py is_non_tn_fp8_gemm_supported: compute capability
