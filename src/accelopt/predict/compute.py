@@ -73,10 +73,14 @@ class Device:
 FP8_RECIPES = ("delayed", "current", "mxfp8")
 """FP8 scaling recipes of Transformer Engine's linear layers (plan --fp8-recipe; Megatron-LM --fp8-recipe, default
 'delayed'): delayed = per-tensor scale from an amax history (TE DelayedScaling, its default recipe); current =
-per-tensor
-scale from the tensor's own amax in this step (TE Float8CurrentScaling; Megatron-Bridge 'FP8-CS'; NeMo 25.04's "scaling
-factors computed in the current step"); mxfp8 = one E8M0 scale per 32 elements (TE MXFP8BlockScaling; OCP Microscaling
-Formats (MX) Specification v1.0, 2023, sec. 5; Blackwell block-scaled tensor cores)."""
+per-tensor scale from the tensor's own amax in this step (TE Float8CurrentScaling; Megatron-Bridge 'FP8-CS'; NeMo
+25.04's "scaling factors computed in the current step"); mxfp8 = one E8M0 scale per 32 elements (TE
+MXFP8BlockScaling; OCP Microscaling Formats (MX) Specification v1.0, 2023, sec. 5)."""
+
+MXFP8_FAMILIES = ("nvidia-blackwell",)
+"""Families with block-scaled FP8 tensor cores, which MXFP8 GEMMs need (Transformer Engine check_mxfp8_support:
+"Device compute capability 10.0 or higher required for MXFP8 execution", i.e. Blackwell; its ROCm port asks gfx950,
+CDNA 4, which no catalog family here is: MI300X/MI325X are gfx942)."""
 
 FP8_RECIPE_ALIASES = {"ds": "delayed", "cs": "current", "tensorwise": "current", "mx": "mxfp8", "fp8-cs": "current",
                       "fp8-mx": "mxfp8"}
@@ -112,7 +116,7 @@ def fp8_cast_bytes(recipe: str, family: str) -> tuple[float, float]:
     if recipe not in FP8_RECIPES:
         raise InputError(f"FP8 recipe {recipe!r} is not one the predictor models", f"use {', '.join(FP8_RECIPES)}")
     if recipe == "mxfp8":
-        if family not in FP8_NON_TN_FAMILIES:
+        if family not in MXFP8_FAMILIES:
             raise InputError(f"--fp8-recipe mxfp8 needs block-scaled FP8 tensor cores (NVIDIA Blackwell), which "
                              f"the {family} family lacks", "use --fp8-recipe delayed or current, or a Blackwell device")
         return 2.0 + 2.0 * (1.0 + 1.0 / 32), 1.0
