@@ -20,9 +20,10 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "probe": (4, "00b438c0a264eb51"),  # 3: collectives figures p10_s/p90_s/spread, collectives.contention;
     # 4: a figure's spread is that of its rates (same shape, new meaning; older documents upgraded)
     "profile": (2, "15e5a8a739db53cc"),  # 2: samples_per_s is samples/s (was count)
-    "plan": (2, "e7df2bfe9b805ccd"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false)
+    "plan": (2, "36bb0bfc1af2c1ee"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
+    # fp8_recipe (default delayed)
     "plan-workload": (2, "e81b2084fab37915"),
-    "plan-explain": (2, "d30b0b6aaf720a8f"),  # 2: optimizer_state_bytes is B/param; ep_a2a_overlap
+    "plan-explain": (2, "6a8ed89147d6d432"),  # 2: optimizer_state_bytes is B/param; ep_a2a_overlap; fp8_recipe
     "plan-serve": (4, "342b2cd93e05f4f5"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce
     "validate": (2, "c0684c6441827ec5"),
     "simulate-run": (2, "a400f78abfb8d1dd"),  # 2: roofline.ridge_mac_per_byte is MAC/B (was OP/B)

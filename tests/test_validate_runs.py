@@ -99,8 +99,12 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # 2026-12-01 (dsv3): nine Megatron-Bridge 25.11 / 25.09 DeepSeek-V3 and GPT-OSS-120B rows, held out, committed
     # before they were predicted (tests/test_runs_mla_window.py, tests/test_row_notes_checked.py); (moetr): the six
     # expressible rows of the Megatron-Bridge 26.02 archive's Qwen3 MoE tables, likewise (tests/test_validate_moe_rows.py).
+    # 2026-12-01 (bwell): eight Megatron-Bridge 26.02 / 26.02.01 GB200 rows, committed before they were predicted;
+    # two are fit rows of the Blackwell FP8 fit's rule 2 (calibration.toml); then the 25.11 tables' three FP8-MX
+    # figures with the FP8 recipe mechanism and rule 2 re-applied; then the four Nemotron-4 rows of the NeMo 25.02 /
+    # 25.04 Blackwell tables (tests/test_blackwell_fit.py).
     held_out = [r for r in RESULTS.values() if not r.fitted]
-    assert len(held_out) == 182  # 154 + 6 MoE + 7 torchtitan + 9 DeepSeek-V3 / GPT-OSS + 6 MoE (26.02)
+    assert len(held_out) == 195  # 154 + 6 MoE + 7 torchtitan + 9 DeepSeek-V3 / GPT-OSS + 6 MoE (26.02) + 6 MB 26.02.x + 3 FP8-MX + 4 Nemotron-4
     assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
 
 
@@ -115,6 +119,7 @@ def test_fitted_runs_are_marked() -> None:
         "trn1-nxd-llama31-70b", "trn1-nxd-llama2-7b", "trn1-nxd-llama2-13b", "trn1-nxd-llama2-70b",
         "trn1-nemo-gpt3-23b", "trn1-nemo-gpt3-46b", "trn1-nemo-gpt3-175b", "trn1-nxd-llama31-8b-n221",
         "trn1-nxd-llama31-70b-n222",
+        "mb260201-gb200-llama3-70b-fp8", "mb2602-gb200-llama3-70b-fp8",  # nvidia-blackwell fp8 rule 2 (2026-12-01)
         "amd-mi300x-gpt2xl-fp8-ddp",  # amd-instinct-cdna3 fp8 (2026-11-30, s-amd)
         "amd-ih-mi300x-llama31-8b-bf16-s8192"}  # amd-instinct-cdna3 bf16 (2026-11-30, s-amd2)
 

@@ -8,8 +8,8 @@ GB200 FP8 pre-training tables.
 Tolerances, stated from the issue before these rows were measured: every held-out row within 25% (beyond it a row
 needs a checked note) and a family's held-out median within 12%. Measured 2026-12-01: every new row within 25% (worst
 nemo2502-b200-llama3-70b -20.1%); TPU v5p median 2.7% -> 3.0% (3 -> 11 runs), TPU v4 3.1% -> 2.4% (1 -> 7), Ampere
-4.3% -> 4.4% (23 -> 26), Blackwell 4.2% -> 12.8% (4 -> 12 runs): above 12%, a strict xfail below with its checked
-reason.
+4.3% -> 4.4% (23 -> 26), Blackwell 4.2% -> 12.8% (4 -> 12 runs): above 12%, a strict xfail until the family's FP8
+fit was broadened by a declared rule (2026-12-01, bwell: 8.4% over 22, a passing test below).
 """
 
 from __future__ import annotations
@@ -102,19 +102,23 @@ def test_v5p_v4_and_ampere_families_stay_within_the_family_bound() -> None:
 
 def test_blackwell_release_twins_publish_different_times_for_one_layout() -> None:
     # The checked part of the Blackwell gap: the same B200 layout (Llama 3 8B, 8 GPUs, GBS 128, MBS 2, FP8, DP 8)
-    # publishes 5.040 s in NeMo 25.02 and 4.280 s in Megatron-Bridge 25.11 (the family's FP8 fit row), 1.178x, while
-    # the model, which has no software-release input, gives both the same time.
+    # publishes 5.040 s in NeMo 25.02 and 4.280 s in Megatron-Bridge 25.11 (the family's FP8 fit row), 1.178x. The
+    # releases' FP8 recipes differ (25.02 delayed, 25.11 current scaling: runs-file fp8_recipe), and the model charges
+    # current scaling its extra amax pass, so it gives the OLDER release the shorter step: the recipe is not the gap.
     old, new = RESULTS["nemo2502-b200-llama3-8b"], RESULTS["mb-b200-llama3-8b"]
     assert old.published_step_s / new.published_step_s == pytest.approx(1.178, abs=0.002)
-    assert old.predicted_step_s == pytest.approx(new.predicted_step_s, rel=1e-9)
-    assert new.fitted and old.error == pytest.approx(new.predicted_step_s / old.published_step_s - 1, abs=1e-9)
+    assert (ROWS[old.id]["fp8_recipe"], ROWS[new.id]["fp8_recipe"]) == ("delayed", "current")
+    assert 0.95 < old.predicted_step_s / new.predicted_step_s < 1.0
+    assert new.fitted and old.error == pytest.approx(old.predicted_step_s / old.published_step_s - 1, abs=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "nvidia-blackwell held-out median 12.8% over 12 runs (2026-12-01, utrain): the 8 NeMo 25.02/25.04 rows are "
-    "predicted 12-20% too fast except GB200 8B (+3.3%); its FP8 efficiency is fitted on one Megatron-Bridge 25.11 "
-    "row and the 25.02 twin of that row's layout is 1.178x slower (test above); the 25.11 multi-node rows are also "
-    "fast (405B B200 -10.9%, 70B GB200 -6.8%). Calibration is not changed here (integrator)"))
 def test_blackwell_family_within_the_family_bound() -> None:
+    # A strict xfail until 2026-12-01 (utrain: 12.8% over 12, then 14.1% over 16 with the Qwen3 MoE rows): the family's
+    # FP8 efficiency was fitted on one Megatron-Bridge 25.11 row. Rule 2 (bwell, calibration.toml, written before it was
+    # applied) refits it on three declared rows of three releases and two devices (tests/test_blackwell_fit.py):
+    # 0.62 -> 0.56, held-out median 8.4% over 22 (9.8% over the earlier 16); re-applied after the FP8 recipe mechanism
+    # (plan --fp8-recipe): 0.58, 9.3% over 25 (the three more are the 25.11 tables' FP8-MX figures); 10.2% over 29 with
+    # the NeMo 25.02 / 25.04 tables' four Nemotron-4 rows.
     fam = next(g for g in REPORT.by_family if g.group == "nvidia-blackwell")
+    assert fam.held_out_runs == 29
     assert fam.median_abs_error <= FAMILY_BOUND

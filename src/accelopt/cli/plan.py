@@ -48,6 +48,7 @@ class SetupOptions:
     fp8_saved_inputs: bool = False
     no_dropout: bool = False
     optimizer_state_bytes: float = 12.0
+    fp8_recipe: str = "delayed"
     pue: float | None = None
     """None: accelopt.predict.cost.Facility's default (cited there), as for the two fields below."""
     grid_kg_co2_per_kwh: float | None = None
@@ -167,6 +168,7 @@ def warn_busy_hardware(hardware: str, catalog: Any = ()) -> None:
 
 
 def _setup(opts: SetupOptions) -> Any:
+    from accelopt.predict.compute import canonical_fp8_recipe
     from accelopt.predict.training import Setup
     from accelopt.units import parse_count
     from accelopt.workload.presets import get_model
@@ -186,7 +188,7 @@ def _setup(opts: SetupOptions) -> Any:
                  offload_layers=opts.offload_layers, tp_async=opts.tp_async, fp8_saved_inputs=opts.fp8_saved_inputs,
                  ep_a2a_overlap=opts.ep_a2a_overlap,
                  no_dropout=opts.no_dropout, optimizer_state_bytes=opts.optimizer_state_bytes,
-                 facility=_facility(opts))
+                 fp8_recipe=canonical_fp8_recipe(opts.fp8_recipe), facility=_facility(opts))
 
 
 # Facility field -> the flag that sets it
@@ -536,7 +538,8 @@ def _run_search(opts: PlanOptions) -> None:
                    f"{len(c):,} layouts evaluated "
                    f"in {elapsed:.2f} s, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
     for name, why in c.skipped_devices.items():  # a device left out must not vanish without a word
-        con.print(line(("not searched:", "yellow"), f" {name} ({why}; pick another --dtype for it)"))
+        fix = "pick another --fp8-recipe for it" if "--fp8-recipe" in why else "pick another --dtype for it"
+        con.print(line(("not searched:", "yellow"), f" {name} ({why}; {fix})"))
     tags = {b.device: b.tag for b in bases}
     if none_fits:
         _print_table("closest to fitting memory (none fits; predictions, estimates)", data.closest_by_memory, tags)
@@ -600,7 +603,7 @@ def _setup_flags(setup: Any) -> dict[str, Any]:
     return {k: getattr(setup, k) for k in ("edge_stage_layers", "p2p_overlap", "tp_comm_overlap", "ep_a2a_overlap",
                                            "fp8_params",
                                            "offload_layers", "tp_async", "fp8_saved_inputs", "no_dropout",
-                                           "optimizer_state_bytes")}
+                                           "optimizer_state_bytes", "fp8_recipe")}
 
 
 def _flags_text(setup: Any) -> str:
@@ -612,6 +615,7 @@ def _flags_text(setup: Any) -> str:
              "fp8 parameters" if setup.fp8_params else "",
              f"{setup.offload_layers} layers/stage offloaded" if setup.offload_layers else "",
              "fp8 saved inputs" if setup.fp8_saved_inputs else "", "no dropout" if setup.no_dropout else "",
+             f"fp8 recipe {setup.fp8_recipe}" if setup.fp8_recipe != "delayed" else "",
              f"optimizer state {setup.optimizer_state_bytes:g} B/parameter" if setup.optimizer_state_bytes != 12
              else ""]
     return "".join(f", {w}" for w in words if w)
@@ -760,6 +764,12 @@ OFFLOAD_HELP = ("layers per pipeline stage whose saved activations are held in h
 FP8_INPUTS_HELP = ("with --dtype fp8: the linear layers keep FP8 copies of their inputs for the backward (1 byte, "
                    "not 2: Transformer Engine's Linear/LayerNormLinear save the quantized input for the weight "
                    "gradient; the out-projection's copy sits beside the fused attention output); memory only")
+FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what quantizing each GEMM input costs: "
+                   "delayed "
+                   "(amax history, one fused cast; Megatron-LM's default), current (per-tensor scale from this step's "
+                   "amax: one more read of the input; Megatron-Bridge 'FP8-CS'), mxfp8 (32-element block scales, "
+                   "row- and column-wise copies; Blackwell only); also read: ds, cs, tensorwise (Megatron-LM's name "
+                   "for current), fp8-cs, fp8-mx")
 NO_DROPOUT_HELP = ("the model trains at dropout 0 (Llama in Megatron-Bridge): no dropout masks are kept (PyTorch's "
                    "dropout returns its input at p = 0); memory only")
 SEQ_LEN_HELP = ("training sequence length (default: a preset's published one; a config.json's "
@@ -825,6 +835,7 @@ def _explain(opts: ExplainOptions) -> None:
                                      ep_a2a_overlap=opts.setup.ep_a2a_overlap,
                                      fp8_params=opts.setup.fp8_params, offload_layers=opts.setup.offload_layers,
                                      fp8_saved_inputs=opts.setup.fp8_saved_inputs, no_dropout=opts.setup.no_dropout,
+                                     fp8_recipe=base.fp8_recipe,
                                      optimizer_state_bytes=opts.setup.optimizer_state_bytes,
                                      seq_len=base.seq_len, global_batch_seqs=base.global_batch, tokens=base.tokens,
                                      dtype=opts.setup.dtype, stack=opts.stack, calibration=opts.calibration,
@@ -868,7 +879,13 @@ def _explain(opts: ExplainOptions) -> None:
     from accelopt.report.console import line, plain
 
     con = console()
-    fp8 = f"; fp8 linear layers at {cal.fp8_matmul_eff_max} of the fp8 peak" if setup.dtype == "fp8" else ""
+    fp8 = ""
+    if setup.dtype == "fp8":  # the recipe's quantize traffic per element of each FP8 GEMM's input (fp8_cast_bytes)
+        from accelopt.predict.compute import fp8_cast_bytes
+
+        cast_b, _ = fp8_cast_bytes(setup.fp8_recipe, cal.family)
+        fp8 = (f"; fp8 linear layers at {cal.fp8_matmul_eff_max} of the fp8 peak, {setup.fp8_recipe} scaling: "
+               f"{cast_b:g} B moved per quantized input element")
     con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {lay}{_flags_text(setup)} "
                    f"(calibration family "
                    f"{cal.family}, stack {cal.stack}{f' ({basis.tag})' if basis.tag else ''}; "
@@ -940,6 +957,7 @@ def register(app: typer.Typer) -> None:
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
+        fp8_recipe: str = typer.Option("delayed", "--fp8-recipe", help=FP8_RECIPE_HELP),
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
         optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-bytes", help=OPTIM_BYTES_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
@@ -974,6 +992,7 @@ def register(app: typer.Typer) -> None:
                                ep_a2a_overlap=ep_a2a_overlap,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
                                no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,
+                               fp8_recipe=fp8_recipe,
                                pue=pue, grid_kg_co2_per_kwh=grid,
                                host_power_w_per_device=host_w),
             hardware=hardware, devices=devices, deadline=deadline, budget_usd=budget_usd, objective=objective,
@@ -1033,6 +1052,7 @@ def register(app: typer.Typer) -> None:
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
+        fp8_recipe: str = typer.Option("delayed", "--fp8-recipe", help=FP8_RECIPE_HELP),
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
         optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-bytes", help=OPTIM_BYTES_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
@@ -1054,6 +1074,7 @@ def register(app: typer.Typer) -> None:
                                ep_a2a_overlap=ep_a2a_overlap,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
                                no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,
+                               fp8_recipe=fp8_recipe,
                                pue=pue, grid_kg_co2_per_kwh=grid,
                                host_power_w_per_device=host_w),
             hardware=hardware, calibration=calibration, stack=stack, catalog=tuple(catalog), as_json=as_json,

@@ -38,6 +38,8 @@ class LinearPrecision:
     """The curve's half-size point at this peak: the family's matmul_half_flop x peak ratio (same fixed time)."""
     cast_bytes_per_input: float
     """Memory traffic per element of each GEMM's activation input to quantize it (0: inputs already quantized)."""
+    cast_kernels: float = 1.0
+    """Kernels per quantize of one GEMM input (fp8_cast_bytes: 2 for current scaling's amax pass and cast)."""
 
 
 @dataclass(frozen=True)
@@ -68,14 +70,60 @@ class Device:
         return self.matmul_eff(flops) if lin is None else lin.eff_max * flops / (flops + lin.half_flop)
 
 
-FP8_CAST_BYTES_PER_ELEMENT = 4.0
-"""Transformer Engine quantizes each FP8 GEMM's bf16 activation input with one fused cast-transpose kernel: it
-reads 2 bytes and writes the 1-byte FP8 value and its 1-byte transpose (kept for the weight-gradient GEMM), the
-scaling amax reduced in the same pass (NVIDIA Transformer Engine docs, "Using FP8 with Transformer Engine":
-delayed scaling keeps an amax history, so no extra pass; Micikevicius et al. 2022, "FP8 Formats for Deep
-Learning", sec. 4: per-tensor scale factors applied when casting to FP8 before each GEMM). Weights are cast once
-per step and reused across micro-batches (TE `is_first_microbatch`), so they are not charged per micro-batch.
-Current scaling (FP8-CS) adds an amax read of the same tensor (2 more bytes) that is not modelled."""
+FP8_RECIPES = ("delayed", "current", "mxfp8")
+"""FP8 scaling recipes of Transformer Engine's linear layers (plan --fp8-recipe; Megatron-LM --fp8-recipe, default
+'delayed'): delayed = per-tensor scale from an amax history (TE DelayedScaling, its default recipe); current =
+per-tensor scale from the tensor's own amax in this step (TE Float8CurrentScaling; Megatron-Bridge 'FP8-CS'; NeMo
+25.04's "scaling factors computed in the current step"); mxfp8 = one E8M0 scale per 32 elements (TE
+MXFP8BlockScaling; OCP Microscaling Formats (MX) Specification v1.0, 2023, sec. 5)."""
+
+MXFP8_FAMILIES = ("nvidia-blackwell",)
+"""Families with block-scaled FP8 tensor cores, which MXFP8 GEMMs need (Transformer Engine check_mxfp8_support:
+"Device compute capability 10.0 or higher required for MXFP8 execution", i.e. Blackwell; its ROCm port asks gfx950,
+CDNA 4, which no catalog family here is: MI300X/MI325X are gfx942)."""
+
+FP8_RECIPE_ALIASES = {"ds": "delayed", "cs": "current", "tensorwise": "current", "mx": "mxfp8", "fp8-cs": "current",
+                      "fp8-mx": "mxfp8"}
+"""Names the stacks use for the same recipes: NeMo's performance scripts --fp8_recipe ds / cs / mxfp8, Megatron-LM
+--fp8-recipe tensorwise (per-tensor current scaling), the Megatron-Bridge tables' FP8-CS / FP8-MX."""
+
+
+def canonical_fp8_recipe(name: str) -> str:
+    """`name` as one of FP8_RECIPES when it is one of them or an alias (any case); else unchanged (Setup refuses it)."""
+    key = name.strip().lower()
+    return FP8_RECIPE_ALIASES.get(key, key if key in FP8_RECIPES else name)
+
+
+FP8_NON_TN_FAMILIES = ("nvidia-blackwell",)
+"""Families whose FP8 GEMMs take any operand layout, so per-tensor FP8 needs no transposed FP8 copy of an activation for
+the weight-gradient GEMM (Transformer Engine pytorch/utils.py is_non_tn_fp8_gemm_supported: compute capability
+10.0-11.x and >= 13.0, i.e. Blackwell; Hopper's FP8 GEMMs take only the TN layout)."""
+
+
+def fp8_cast_bytes(recipe: str, family: str) -> tuple[float, float]:
+    """(bytes moved per element, kernels) to quantize one FP8 GEMM's 16-bit activation input [m,k] under `recipe`.
+
+    Every recipe reads the 2-byte input and writes its 1-byte FP8 value (Micikevicius et al. 2022, "FP8 Formats for Deep
+    Learning", sec. 4: scale factors applied when casting to FP8 before each GEMM). delayed: one fused cast(-transpose)
+    kernel, the amax for the history reduced in the same pass; it also writes the 1-byte FP8 transpose for the
+    weight-gradient GEMM unless the family takes non-TN FP8 GEMMs (FP8_NON_TN_FAMILIES): 4 or 3 bytes. current: the
+    scale must be known before the cast, so an amax kernel reads the input first (TE Float8CurrentScalingQuantizer:
+    compute amax, then quantize): 2 more bytes and one more kernel. mxfp8: one kernel computes each 32-element block's
+    scale and writes both a row-wise and a column-wise quantized copy (the blocks run along the GEMM's reduction
+    dimension, which differs between the forward and the weight-gradient GEMM), each 1 byte + 1/32 scale: 2 + 2 x
+    (1 + 1/32). Weights are cast once per step and reused across micro-batches (TE `is_first_microbatch`), not charged
+    per micro-batch."""
+    if recipe not in FP8_RECIPES:
+        raise InputError(f"FP8 recipe {recipe!r} is not one the predictor models", f"use {', '.join(FP8_RECIPES)}")
+    if recipe == "mxfp8":
+        if family not in MXFP8_FAMILIES:
+            raise InputError(f"--fp8-recipe mxfp8 needs block-scaled FP8 tensor cores (NVIDIA Blackwell), which "
+                             f"the {family} family lacks", "use --fp8-recipe delayed or current, or a Blackwell device")
+        return 2.0 + 2.0 * (1.0 + 1.0 / 32), 1.0
+    transpose_b = 0.0 if family in FP8_NON_TN_FAMILIES else 1.0
+    cast_b = 2.0 + 1.0 + transpose_b
+    return (cast_b + 2.0, 2.0) if recipe == "current" else (cast_b, 1.0)
+
 
 FP4_OPERAND_BYTES = {"nvfp4": 0.5 + 1.0 / 16, "mxfp4": 0.5 + 1.0 / 32}
 """4-bit values plus block scales: NVFP4 one FP8 (E4M3) scale per 16 elements (NVIDIA Blackwell NVFP4, "Introducing
@@ -88,11 +136,12 @@ def activation_bytes(dtype: str) -> float:
     return 2.0 if dtype in ("bf16", "fp16", "fp8") else 4.0
 
 
-def linear_precision(spec: Any, dtype: str, cal: Calibration) -> LinearPrecision | None:
+def linear_precision(spec: Any, dtype: str, cal: Calibration, fp8_recipe: str = "delayed") -> LinearPrecision | None:
     """The linear layers' precision for a run in `dtype` on `spec` (an AcceleratorSpec); None for 16-bit runs.
 
-    fp8: FP8 GEMMs at the fp8 peak with the family's fp8_matmul_eff_max and the per-GEMM quantize pass
-    (FP8_CAST_BYTES_PER_ELEMENT); attention (QK^T, softmax, AV), norms, embeddings, logits, optimizer and
+    fp8: FP8 GEMMs at the fp8 peak with the family's fp8_matmul_eff_max and the per-GEMM quantize pass of
+    `fp8_recipe` (fp8_cast_bytes; MXFP8 operands carry their block scales, 1 + 1/32 bytes); attention (QK^T, softmax,
+    AV), norms, embeddings, logits, optimizer and
     communication stay bf16 (Transformer Engine applies FP8 to its Linear layers only; Micikevicius et al. 2022
     sec. 4 keep softmax/normalisation in higher precision). nvfp4 / mxfp4: 4-bit weights (serving), at the
     catalog's fp4 peak where it has one; the activations are quantized by the producing kernel (no extra pass).
@@ -100,8 +149,10 @@ def linear_precision(spec: Any, dtype: str, cal: Calibration) -> LinearPrecision
     if dtype in ("bf16", "fp16", "fp32"):
         return None
     peak16 = spec.peak("bf16") or spec.peak("fp16")
+    cast_kernels = 1.0
     if dtype == "fp8":
-        peak, operand_b, cast_b = spec.peak("fp8"), 1.0, FP8_CAST_BYTES_PER_ELEMENT
+        cast_b, cast_kernels = fp8_cast_bytes(fp8_recipe, cal.family)
+        peak, operand_b = spec.peak("fp8"), (1.0 + 1.0 / 32 if fp8_recipe == "mxfp8" else 1.0)
     elif dtype in FP4_OPERAND_BYTES:
         peak, operand_b, cast_b = spec.peak("fp4"), FP4_OPERAND_BYTES[dtype], 0.0
     else:
@@ -115,7 +166,7 @@ def linear_precision(spec: Any, dtype: str, cal: Calibration) -> LinearPrecision
     eff_max = cal.fp8_matmul_eff_max if dtype == "fp8" else cal.matmul_eff_max
     half = cal.matmul_half_s * peak * eff_max if cal.matmul_half_s > 0 else cal.matmul_half_flop * peak / peak16
     return LinearPrecision(dtype=dtype, peak_flop_per_s=peak, operand_bytes=operand_b, eff_max=eff_max,
-                           half_flop=half, cast_bytes_per_input=cast_b)
+                           half_flop=half, cast_bytes_per_input=cast_b, cast_kernels=cast_kernels)
 
 
 def roofline_s(flops: Arr, n_bytes: Arr, dev: Device, n_kernels: float | Arr = 1.0, matmul: bool = True) -> Arr:
@@ -170,8 +221,8 @@ def gemm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, count: float | Arr =
     n_bytes = (m * k + k * n) * lin.operand_bytes + m * n * dtb
     eff = dev.linear_eff(flops)
     t_gemm = np.maximum(flops / (lin.peak_flop_per_s * eff), n_bytes / bw) + dev.cal.kernel_overhead_s
-    t_cast = np.where(lin.cast_bytes_per_input > 0, m * k * lin.cast_bytes_per_input / bw + dev.cal.kernel_overhead_s,
-                      0.0)
+    t_cast = np.where(lin.cast_bytes_per_input > 0,
+                      m * k * lin.cast_bytes_per_input / bw + lin.cast_kernels * dev.cal.kernel_overhead_s, 0.0)
     return count * (t_gemm + t_cast), flops * count
 
 

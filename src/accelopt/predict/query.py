@@ -107,6 +107,8 @@ class LayoutQuery(LayoutFlags):
     """GEMM weights kept in FP8 (Setup.fp8_params)."""
     offload_layers: int = 0
     """Layers per stage whose saved activations are in host memory (Setup.offload_layers)."""
+    fp8_recipe: str = "delayed"
+    """FP8 scaling recipe of the linear layers (Setup.fp8_recipe)."""
     fp8_saved_inputs: bool = False
     """Linear layers keep FP8 copies of their inputs for the backward (Setup.fp8_saved_inputs)."""
     no_dropout: bool = False
@@ -345,7 +347,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                   flash=q.flash, edge_stage_layers=q.edge_stage_layers, p2p_overlap=q.p2p_overlap,
                   tp_comm_overlap=q.tp_comm_overlap, fp8_params=q.fp8_params, offload_layers=q.offload_layers,
                   tp_async=q.tp_async, ep_a2a_overlap=q.ep_a2a_overlap, fp8_saved_inputs=q.fp8_saved_inputs,
-                  no_dropout=q.no_dropout,
+                  no_dropout=q.no_dropout, fp8_recipe=q.fp8_recipe,
                   optimizer_state_bytes=q.optimizer_state_bytes, facility=q.facility)
     spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)

@@ -104,6 +104,9 @@ class SetupFlagFields:
     """--no-dropout: no dropout masks are kept (memory only)."""
     optimizer_state_bytes: float = unit("B/param", "--optimizer-bytes: optimizer state per parameter beside the 16-bit "
                                         "weight and gradient (memory only)", default=12.0)
+    fp8_recipe: str = "delayed"
+    """--fp8-recipe: the FP8 linear layers' scaling recipe (delayed, current, mxfp8): its quantize cost per GEMM
+    input."""
 
 
 @dataclass(frozen=True, kw_only=True)

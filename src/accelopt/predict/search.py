@@ -40,6 +40,7 @@ import numpy as np
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.calibration import Calibration, calibration_for
 from accelopt.predict.comm import Assumption, MeasuredLink
+from accelopt.predict.compute import fp8_cast_bytes
 from accelopt.predict.training import (
     LAYOUT_FIELDS,
     SCHEDULES,
@@ -349,6 +350,10 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
     preds: list[Prediction] = []
     assumed: dict[str, list[Assumption]] = {}
     skipped = {s.name for s in specs if s.peak(setup.dtype) is None}
+    unsupported = _recipe_unsupported(setup, [s for s in specs if s.name not in skipped], cals, stack)
+    if unsupported and not {s.name for s in specs} - skipped - set(unsupported):
+        raise InputError(f"{', '.join(f'{n}: {why}' for n, why in sorted(unsupported.items()))}",
+                         "use --fp8-recipe delayed or current, or add a Blackwell device to --hardware")
     if skipped == {s.name for s in specs}:
         listed = {s.name: [d for d in ("bf16", "fp16", "fp8") if s.peak(d) is not None] for s in specs}
         options = "; ".join(f"{n} lists {', '.join(d) if d else 'no bf16/fp16/fp8 peak'}"
@@ -357,7 +362,7 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
                          f"pick a --dtype the device lists ({options}) or other --hardware; training needs "
                          "bf16, fp16 or fp8")
     for spec in specs:
-        if spec.name in skipped:
+        if spec.name in skipped or spec.name in unsupported:
             continue
         lay, pred = search_spec(setup, spec, device_counts, calibration_for(spec, cals, stack), schedule=schedule,
                                 measured=measured, axes=axes)
@@ -373,6 +378,8 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
     reasons = {"does not fit memory": int((~fits).sum())}
     for name in sorted(skipped):
         reasons[f"{name}: no {setup.dtype} peak in the catalog (skipped)"] = 0
+    for name in sorted(unsupported):
+        reasons[f"{name}: no --fp8-recipe {setup.fp8_recipe} (skipped)"] = 0
     if deadline_s is not None:
         late = terms["train_time_s"] > deadline_s
         reasons["misses the deadline"] = int((late & ok).sum())
@@ -383,7 +390,25 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
         ok &= ~over
     why = f"no {setup.dtype} peak in the catalog"
     return Candidates(hardware=np.concatenate(hw), layouts=layouts, terms=terms, feasible=ok, reasons=reasons,
-                      assumed=assumed, skipped_devices={name: why for name in sorted(skipped)})
+                      assumed=assumed, skipped_devices={**{name: why for name in sorted(skipped)}, **unsupported})
+
+
+def _recipe_unsupported(setup: Setup, specs: list[AcceleratorSpec], cals: dict[str, Calibration] | None,
+                        stack: str) -> dict[str, str]:
+    """Device name -> why it cannot run the FP8 recipe of `setup` (compute.fp8_cast_bytes refuses it, e.g. MXFP8 off
+    Blackwell): such a device is left out of a search over several, with the reason printed, as one without the
+    dtype's peak is."""
+    from accelopt.errors import InputError
+
+    if setup.dtype != "fp8":
+        return {}
+    out = {}
+    for spec in specs:
+        try:
+            fp8_cast_bytes(setup.fp8_recipe, calibration_for(spec, cals, stack).family)
+        except InputError as e:
+            out[spec.name] = e.problem
+    return out
 
 
 def rank(c: Candidates, objective: str, top: int) -> np.ndarray:

@@ -55,6 +55,7 @@ from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import comm
 from accelopt.predict.calibration import DEFAULT_STACK, Calibration, calibration_for
 from accelopt.predict.compute import (
+    FP8_RECIPES,
     Device,
     activation_bytes,
     gemm_s,
@@ -268,6 +269,9 @@ class Setup:
     Megatron-LM before that change (Narayanan et al. 2021 lists no such overlap, sec. 4.1-4.2) and in the
     Megatron-DeepSpeed forks (BigScience's ColumnParallelLinear all-reduces synchronously; Microsoft's disables it by
     default, deepspeedai/Megatron-DeepSpeed issue #447)."""
+    fp8_recipe: str = "delayed"
+    """With dtype fp8: the scaling recipe of the FP8 linear layers (compute.FP8_RECIPES; delayed, Megatron-LM's
+    --fp8-recipe default): what quantizing each GEMM input costs (compute.fp8_cast_bytes)."""
     fp8_saved_inputs: bool = False
     """With dtype fp8: the linear layers keep their inputs for the backward as FP8 copies, 1 byte (Transformer Engine
     _Linear / LayerNormLinear; memory.py module docstring). Memory only."""
@@ -288,6 +292,12 @@ class Setup:
         if self.fp8_params and self.dtype != "fp8":
             raise InputError(f"--fp8-params with --dtype {self.dtype}: FP8 parameters feed FP8 GEMMs",
                              "give --dtype fp8 with --fp8-params, or leave --fp8-params out")
+        if self.fp8_recipe not in FP8_RECIPES:
+            raise InputError(f"--fp8-recipe {self.fp8_recipe!r} is not a recipe the predictor models",
+                             f"give --fp8-recipe {', '.join(FP8_RECIPES)}")
+        if self.fp8_recipe != "delayed" and self.dtype != "fp8":
+            raise InputError(f"--fp8-recipe {self.fp8_recipe} with --dtype {self.dtype}: a recipe scales FP8 GEMMs",
+                             "give --dtype fp8 with --fp8-recipe, or leave --fp8-recipe out")
         if self.fp8_saved_inputs and self.dtype != "fp8":
             raise InputError(f"--fp8-saved-inputs with --dtype {self.dtype}: only FP8 linear layers keep FP8 inputs",
                              "give --dtype fp8 with --fp8-saved-inputs, or leave --fp8-saved-inputs out")
@@ -471,11 +481,12 @@ class Prediction:
         return {k: float(v[i]) for k, v in self.terms.items()}
 
 
-def _device(spec: AcceleratorSpec, dtype: str, cal: Calibration) -> Device:
-    """Rates of a `dtype` run: FP8 runs FP8 linear layers and 16-bit everything else (compute.linear_precision)."""
+def _device(spec: AcceleratorSpec, dtype: str, cal: Calibration, fp8_recipe: str = "delayed") -> Device:
+    """Rates of a `dtype` run: FP8 runs FP8 linear layers (scaled by `fp8_recipe`) and 16-bit everything else
+    (compute.linear_precision)."""
     peak = spec.peak(dtype)
     if dtype == "fp8" and peak is not None:
-        lin = linear_precision(spec, dtype, cal)
+        lin = linear_precision(spec, dtype, cal, fp8_recipe)
         peak16 = spec.peak("bf16") or spec.peak("fp16")
         assert peak16 is not None  # linear_precision raised otherwise
         return Device(peak_flop_per_s=peak16, bw_byte_per_s=spec.memory_bandwidth_byte_per_s, cal=cal, linear=lin)
@@ -493,7 +504,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     """Predict every layout in `lay` on `spec` (see the module docstring for the model). `measured`: a scale-up
     link measured by `accelopt probe --collectives`, used in place of the catalog's (comm.Links.of)."""
     cal = cal or calibration_for(spec)
-    dev = _device(spec, setup.dtype, cal)
+    dev = _device(spec, setup.dtype, cal, setup.fp8_recipe)
     links = comm.Links.of(spec, cal, measured)
     mdl = setup.model
     dtb = activation_bytes(setup.dtype)  # FP8 runs keep 16-bit activations (only GEMM inputs are FP8)

@@ -24,6 +24,7 @@ from accelopt.predict.calibration import (
     load_calibrations,
     with_values,
 )
+from accelopt.predict.compute import canonical_fp8_recipe
 from accelopt.predict.query import LayoutQuery, predict_layout
 from accelopt.predict.runs_csv import (
     ARCH_CELLS,
@@ -354,6 +355,7 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None) -> Lay
                            ep_a2a_overlap=_flag(row, "ep_a2a_overlap"),
                            fp8_params=_flag(row, "fp8_params"), offload_layers=_i(row, "offload_layers", 0, low=0),
                            fp8_saved_inputs=_flag(row, "fp8_saved_inputs"), no_dropout=_flag(row, "no_dropout"),
+                           fp8_recipe=canonical_fp8_recipe((row.get("fp8_recipe") or "").strip() or "delayed"),
                            optimizer_state_bytes=_positive_cell(row, "optimizer_state_bytes") or 12.0,
                            schedule=(row.get("schedule") or "").strip() or "1f1b", hsdp=_i(row, "hsdp", 0, low=0),
                            etp=_i(row, "etp", 0, low=0), recompute_layers=_i(row, "recompute_layers", 0, low=0),
