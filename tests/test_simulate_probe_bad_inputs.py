@@ -130,8 +130,14 @@ def test_topology_and_hf_counts_name_the_flag(capsys: pytest.CaptureFixture[str]
 
 
 def test_workload_batch_is_not_silently_ignored(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """--batch other than the file's own is refused (the file's batch is read first: --batch 8 on a workload
+    captured at batch 8 runs, see test_simulate_batch_default.py)."""
+    from accelopt.workload.types import Gemm, Op, Workload
+
     path = tmp_path / "w.json"
-    path.write_text("{}")
+    op = Op(name="aten.mm.default", kind="matmul", flops=2.0 * 2 * 4 * 4, bytes_read=64.0, bytes_written=32.0,
+            phase="forward", gemm=Gemm(m=2, n=4, k=4))
+    Workload(name="w", ops=[op], meta={"batch_size": 2}).save(path)
     _assert_user_error(*_run(capsys, "simulate", "run", "-d", "tpu-v1", "--workload", str(path),
                              "--batch", "8")[::2], "--batch 8")
 

@@ -28,7 +28,8 @@ class SourceOptions:
     hf: Path | None = None
     topology: Path | None = None
     workload: Path | None = None
-    batch: int = 1
+    batch: int | None = None
+    """None: the source's own batch (a zoo size's, a factory's, a workload's; 1 where it has none)."""
     seq_len: int | None = None
     input_shape: str | None = None
     """One sample's shape as typed ('3,224,224'), for --model FILE.py:Class."""
@@ -112,20 +113,20 @@ def _read_layers(src: SourceOptions) -> tuple[list[Any], str]:
         from accelopt.simulate.models import hf_layers
 
         return hf_layers(str(hf), batch, seq_len)
-    if workload is not None and batch != 1:
-        raise InputError(f"--batch {batch} cannot change a --workload file (its batch was fixed at capture)",
-                         "capture the workload at the batch you want, or leave --batch out")
     if topology is not None:
+        from accelopt.simulate.models import DEFAULT_BATCH
         from accelopt.simulate.topology import read_topology
 
+        own = DEFAULT_BATCH if batch is None else batch  # a topology file has no batch of its own
         # --convention scalesim-code also counts output pixels as SCALE-Sim does (see topology.py)
-        layers = read_topology(topology, batch, scalesim_rounding=convention == "scalesim-code")
-        return layers, f"SCALE-Sim topology {topology}"
+        layers = read_topology(topology, own, scalesim_rounding=convention == "scalesim-code")
+        return layers, f"SCALE-Sim topology {topology}, batch {own}"
     if workload is not None:
         from accelopt.simulate.layers import from_workload, is_unshaped_matmul, unshaped_note
         from accelopt.workload.types import Workload
 
         w = Workload.load(workload)
+        _check_workload_batch(w, workload, batch)
         try:
             layers, skipped = from_workload(w)
         except InputError as e:  # name the file, as Workload.load does
@@ -139,6 +140,20 @@ def _read_layers(src: SourceOptions) -> tuple[list[Any], str]:
 
     assert model is not None
     return model_layers(model, batch, seq_len, _input_shape(input_shape), input_dtype)
+
+
+def _check_workload_batch(w: Any, path: Path, batch: int | None) -> None:
+    """A --batch given with --workload must be the batch the file was captured at: its ops' shapes are fixed."""
+    from accelopt.errors import InputError
+
+    if batch is None:
+        return
+    recorded = w.meta.get("batch_size")
+    if recorded == batch and not isinstance(recorded, bool):
+        return
+    had = f"was captured at batch {recorded}" if isinstance(recorded, int) else "records no batch"
+    raise InputError(f"--batch {batch} cannot change workload file {path}: it {had}, and its shapes were fixed "
+                     "at capture", "capture the workload at the batch you want, or leave --batch out")
 
 
 def _workload_step(w: Any) -> str:
@@ -296,6 +311,9 @@ def _with_bandwidth(d: Any, unlimited: bool) -> Any:
 
 _UNLIMITED_HELP = ("take the DRAM bandwidth as unlimited, like SCALE-Sim's CALC mode: no bandwidth stalls "
                    "(traffic is still counted)")
+_BATCH_HELP = ("batch size (a FILE.py:factory gets it as batch_size=); left out: the model's own (a zoo size's, a "
+               "factory's, --hf's default, a --workload's captured batch), 1 for the built-in CNNs, presets, a "
+               "plain nn.Module and --topology; the source line says which ran")
 _HF_HELP = "Hugging Face model directory (or config.json): random weights, one inference forward pass"
 
 
@@ -329,9 +347,7 @@ def register(app: typer.Typer) -> None:
         hf: Path | None = typer.Option(None, "--hf", help=_HF_HELP),
         topology: Path | None = typer.Option(None, "--topology", help="SCALE-Sim topology CSV (conv or GEMM)"),
         workload: Path | None = typer.Option(None, "--workload", help="Workload JSON saved by accelopt"),
-        batch: int = typer.Option(1, "--batch", "-b",
-                                  help="batch size for --model, --hf and --topology (a --workload keeps its own; a "
-                                       "FILE.py:factory gets it as batch_size=)"),
+        batch: int | None = typer.Option(None, "--batch", "-b", help=_BATCH_HELP),
         seq_len: int | None = typer.Option(None, "--seq-len",
                                            help="sequence length of a transformer, zoo --model or --hf (a "
                                                 "FILE.py:factory gets it as seq_len=)"),
@@ -373,7 +389,7 @@ def register(app: typer.Typer) -> None:
                                            help="DRAM GB/s list, inf = unlimited (default: base design's)"),
         dataflow: str = typer.Option("os,ws,is", "--dataflow", help="dataflows to try: os, ws, is (systolic) or rs "
                                      "(row-stationary: its SRAM size is the global buffer, spads as Eyeriss's)"),
-        batch: int = typer.Option(1, "--batch", "-b", help="as for `simulate run`"),
+        batch: int | None = typer.Option(None, "--batch", "-b", help="as for `simulate run`"),
         seq_len: int | None = typer.Option(None, "--seq-len", help="as for `simulate run`"),
         input_shape: str | None = typer.Option(None, "--input-shape", help="as for `simulate run`"),
         input_dtype: str = typer.Option("float32", "--input-dtype", help="as for `simulate run`"),
