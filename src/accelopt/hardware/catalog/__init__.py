@@ -31,7 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from accelopt.errors import InputError, UnknownNameError
+from accelopt.errors import InputError, UnknownNameError, close_matches, name_key
 from accelopt.hardware.spec import NUMERIC_FIELDS, AcceleratorSpec, check_units
 from accelopt.userio import read_user_text
 
@@ -226,29 +226,14 @@ _VENDOR_WORDS = re.compile(r"^(nvidia|amd|google|intel|habana|aws|qualcomm|apple
 
 def _normalized(name: str) -> str:
     """`name` lower-cased, spaces and underscores as dashes, without a leading vendor word."""
-    return _VENDOR_WORDS.sub("", re.sub(r"[\s_]+", "-", name.strip().lower()))
+    return _VENDOR_WORDS.sub("", name_key(name))
 
 
-def closest_devices(name: str, known: list[str], n: int = 3, cutoff: float = 0.5) -> list[str]:
-    """Up to `n` known device names closest to `name`, best first, scored on the names without a vendor word
-    ('nvidia-a100' -> 'a100'): difflib's similarity ratio, or for a name that contains the other or is contained in
-    it ('t4-pcie' and 't4', 'mi300' and 'mi300x') 0.7 + 0.2 x (shorter / longer length), so a one-letter typo of a
-    longer name ('h100-sxn': 'h100-sxm', 0.875) still ranks above the short name inside it ('h100', 0.8)."""
-    import difflib
-
-    typed = _normalized(name)
-    if not typed:
-        return []
-
-    def score(known_name: str) -> float:
-        k = known_name.lower()
-        ratio = difflib.SequenceMatcher(None, typed, k).ratio()
-        if typed in k or k in typed:
-            ratio = max(ratio, 0.7 + 0.2 * min(len(k), len(typed)) / max(len(k), len(typed)))
-        return ratio
-
-    scored = sorted(((score(k), k) for k in known), key=lambda sk: (-sk[0], sk[1]))
-    return [k for s, k in scored if s >= cutoff][:n]
+def closest_devices(name: str, known: list[str], n: int = 3) -> list[str]:
+    """Up to `n` known device names closest to `name`, best first: errors.close_matches (the one ranking) on the
+    name without a vendor word ('nvidia-a100' -> 'a100'), at a cutoff of 0.5 ('a100' for 'v100' and the like are
+    not offered)."""
+    return close_matches(_normalized(name), known, n=n, cutoff=0.5)
 
 
 def unknown_device(name: str, known: list[str], n_devices: int) -> UnknownNameError:
