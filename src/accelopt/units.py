@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from accelopt.errors import InputError
 
@@ -290,6 +291,12 @@ declared as such, never as a bare 'count'; new results are SI (W, s, B, OP)."""
 UNIT_NAMES = ("s", "B", "B/s", "B/param", "FLOP", "FLOP/s", "FLOP/B", "FLOP/J", "FLOP/USD", "OP", "OP/s", "OP/B",
               "MAC/B", "J", "W", "USD", "USD/h", "fraction", "count", "cycles", "tok/s", "Hz", "kg CO2e", "TOPS/W", "V",
               "nm", "x", "device-h", *COUNT_RATES, *PUBLISHED_UNITS, "")
+
+
+RateUnit = Literal["FLOP/s", "B/s"]
+"""The unit of a measured rate (a probe figure: matmul FLOP/s, memory or link B/s), named as UNIT_NAMES name it, so
+that the JSON document, the HTML page and the console all pass it to fmt_quantity as it is."""
+RATE_UNITS: tuple[str, ...] = typing.get_args(RateUnit)
 
 
 def unit(name: str, doc: str = "", **field_kw: Any) -> Any:
