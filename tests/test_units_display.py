@@ -164,3 +164,16 @@ def test_plan_serve_at_a_vanishing_rate_keeps_every_cell_compact(capsys: pytest.
     cells = [c.strip() for row in out.splitlines() if row.startswith("│") for c in row.split("│")]
     assert max(len(c) for c in cells) <= 24, max(cells, key=len)
     assert any("e+" in c and c.startswith("$") for c in cells)  # the $/M out tok cell, in scientific notation
+
+
+@pytest.mark.parametrize(("fmt", "value", "want"), [
+    (units.fmt_flop_per_s, 999.7e9, "1 TFLOP/s"),  # printed '1000 GFLOP/s': the rounding reached the next prefix
+    (units.fmt_watts, 999.7, "1 kW"),
+    (units.fmt_bytes, 999.96e6, "1 GB"),
+    (units.fmt_flop_per_s, 998e9, "998 GFLOP/s"),
+    (units.fmt_byte_per_s, 0.5, "0.5 B/s"),
+    (units.fmt_si_count, 1e15, "1P"),  # simulate's cycles column printed '1e+03T'
+    (units.fmt_si_count, 999_700, "1M"),
+])
+def test_a_value_rounding_up_to_the_next_prefix_reads_in_it(fmt: object, value: float, want: str) -> None:
+    assert fmt(value) == want  # type: ignore[operator]

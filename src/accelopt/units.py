@@ -71,14 +71,23 @@ def _g(value: float, digits: int = 3) -> str:
 
 def _si(value: float, unit: str, digits: int = 3,
         prefixes: list[tuple[float, str]] = _SI_PREFIXES) -> str:
-    """`value` in the largest of `prefixes` it reaches (decimal by default), 'n/a' for None or NaN."""
+    """`value` in the largest of `prefixes` it reaches (decimal by default), 'n/a' for None or NaN; a value whose
+    `digits` significant digits round up to the next prefix reads in that one (999.7e9 FLOP/s: '1 TFLOP/s', not
+    '1000 GFLOP/s')."""
     if _missing(value):
         return "n/a"
-    mag = abs(value)
-    for scale, prefix in prefixes:
-        if mag >= scale:
-            return f"{_g(value / scale, digits)} {prefix}{unit}"
-    return f"{_g(value, digits)} {unit}"
+    steps = [*prefixes, (1.0, "")]  # largest first
+    i = next((i for i, (scale, _) in enumerate(steps) if abs(value) >= scale), len(steps) - 1)
+    if i > 0 and abs(float(f"{value / steps[i][0]:.{digits}g}")) * steps[i][0] >= steps[i - 1][0]:
+        i -= 1
+    scale, prefix = steps[i]
+    return f"{_g(value / scale, digits)} {prefix}{unit}".rstrip()
+
+
+def fmt_si_count(value: float) -> str:
+    """A count with an SI prefix and no space, for narrow table cells (simulate's cycles): 1.38M, 950k, 12; 1P,
+    not 1e+03T, past the tera."""
+    return _si(value, "").replace(" ", "")
 
 
 def fmt_flops(flops: float) -> str:

@@ -205,13 +205,11 @@ def _bandwidths_byte_per_s(text: str) -> list[float]:
 
 
 def _count(x: float) -> str:
-    """Compact count for the table: 1.38M, 950k, 12; rounded to three digits before its prefix is picked, so
-    999,700 reads 1M (it printed '1e+03k')."""
-    x = float(f"{x:.3g}")
-    for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= scale:
-            return f"{x / scale:.3g}{suffix}"
-    return f"{x:.0f}"
+    """Compact count for the table: 1.38M, 950k, 12 (units.fmt_si_count: 999,700 reads 1M, 1e15 reads 1P; this
+    table's own prefixes stopped at T and printed '1e+03T')."""
+    from accelopt import units
+
+    return units.fmt_si_count(x)
 
 
 def _energy(j: float) -> str:
