@@ -519,14 +519,25 @@ def _presets(json_out: bool) -> None:
               "`accelopt simulate published` lists them with their published ResNet-50 frames/s)")
 
 
+def _array_axes(opts: SweepOptions) -> tuple[list[int], list[int], list[int]]:
+    """--rows, --cols, --sram-kib as lists, each within a design's bounds (named by the flag: the design's own
+    check named the TOML field, 'set rows to at most 65,536', after the model was captured)."""
+    from accelopt import units
+    from accelopt.simulate.design import MAX_ARRAY_SIDE, MAX_SRAM_BYTES
+
+    return (units.parse_int_range(opts.rows, "--rows", maximum=MAX_ARRAY_SIDE),
+            units.parse_int_range(opts.cols, "--cols", maximum=MAX_ARRAY_SIDE),
+            units.parse_int_range(opts.sram_kib, "--sram-kib", maximum=MAX_SRAM_BYTES // 1024))
+
+
 def run_design_sweep(opts: SweepOptions) -> None:
     """`simulate sweep`: the grid of designs on one model; the Pareto front."""
-    from accelopt import units
     from accelopt.simulate.design import get_design
     from accelopt.simulate.sweep import OBJECTIVES, grid, pareto_front, run_sweep
 
     base = get_design(opts.design)
-    layers, source = _layers(opts.source)
+    # the grid's flags are read before the model is captured (minutes for a large one), so a typo in them is
+    # said at once, by its flag
     bws = (_bandwidths_byte_per_s(opts.bandwidth_gbps) if opts.bandwidth_gbps.strip()
            else [base.dram_bandwidth_byte_per_s])
     # dict.fromkeys: a repeated dataflow would evaluate (and list) the same designs twice
@@ -536,8 +547,8 @@ def run_design_sweep(opts: SweepOptions) -> None:
 
         raise InputError(f"--dataflow {opts.dataflow!r} names no dataflow", "write e.g. --dataflow os,ws,is")
     bws = list(dict.fromkeys(bws))  # a repeated bandwidth would simulate (and list) the same designs twice
-    rows, cols = units.parse_int_range(opts.rows, "--rows"), units.parse_int_range(opts.cols, "--cols")
-    sram_kib = units.parse_int_range(opts.sram_kib, "--sram-kib")
+    rows, cols, sram_kib = _array_axes(opts)
+    layers, source = _layers(opts.source)
     designs = grid(base, rows, cols, [s * 1024 for s in sram_kib], bws, dataflows)
     grid_note = _grid_note(opts, base.name, {"rows": rows, "cols": cols, "sram_kib": sram_kib,
                                              "bandwidth_gbps": bws, "dataflow": dataflows})
