@@ -153,7 +153,8 @@ def _check_workload_batch(w: Any, path: Path, batch: int | None) -> None:
         return
     had = f"was captured at batch {recorded}" if isinstance(recorded, int) else "records no batch"
     raise InputError(f"--batch {batch} cannot change workload file {path}: it {had}, and its shapes were fixed "
-                     "at capture", "capture the workload at the batch you want, or leave --batch out")
+                     "at capture", f"capture it again at batch {batch} (`accelopt profile MODEL --batch-size {batch} "
+                     "--save-workload FILE`), or leave --batch out")
 
 
 def _workload_step(w: Any) -> str:
