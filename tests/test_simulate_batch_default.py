@@ -45,7 +45,7 @@ def test_a_factory_gets_its_own_batch_or_the_one_given_even_1(tmp_path: Path,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "lin.py"
     f.write_text(FACTORY, encoding="utf-8")
-    assert "batch 4 (the factory's own" in _source(capsys, "-m", f"{f}:make")
+    assert "(ModelBundle, batch 4, the factory's own: --batch changes it)" in _source(capsys, "-m", f"{f}:make")
     assert "ModelBundle, batch 1)" in _source(capsys, "-m", f"{f}:make", "--batch", "1")  # ran at 4 before
 
 

@@ -87,7 +87,7 @@ def test_bundle_factory_brings_its_inputs(net: Path) -> None:
     assert sum(x.macs for x in layers) == _macs(8, 3)
     assert "ModelBundle" in desc
     # no --batch: the bundle's own batch 3 ran, and the line says whose it is
-    assert "batch 3 (the factory's own: --batch changes it)" in desc, desc
+    assert "(ModelBundle, batch 3, the factory's own: --batch changes it)" in desc, desc
     with pytest.raises(InputError, match="brings its own inputs"):
         model_layers(f"{net}:bundle", input_shape=(3, 16, 16))
 

@@ -226,7 +226,7 @@ def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...]
                                  f"of batch_size {built.batch_size}",
                                  "make the factory use its batch_size argument (see examples/my_model.py)")
         built.check_batch_rows()  # the batch said below is batch_size; the layers are the batches' own rows
-        own = " (the factory's own: --batch changes it)" if batch is None else ""
+        own = ", the factory's own: --batch changes it" if batch is None else ""
         return _captured(built, f"model file {what} (ModelBundle, batch {built.batch_size}{own}"
                                 + (f", seq_len {seq_len}" if seq_len else "") + ")")
     if seq_len is not None:  # it was ignored: the input is --input-shape's
