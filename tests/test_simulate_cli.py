@@ -274,3 +274,12 @@ def test_a_sweep_axis_past_a_designs_bounds_is_named_by_its_flag_before_the_mode
     monkeypatch.setattr(simulate, "_layers", no_capture)
     code, _, err = run_main(["simulate", "sweep", "-m", "resnet50", flag, value], capsys)
     assert code == 2 and f"error: {flag} {value!r}" in err and limit in err and "Traceback" not in err, err
+
+
+def test_a_sweep_of_one_design_says_design(capsys: pytest.CaptureFixture[str]) -> None:
+    """It printed '1 designs on ...'."""
+    from conftest import run_main
+
+    code, out, err = run_main(["simulate", "sweep", "-m", "alexnet-conv", "--rows", "8", "--cols", "8",
+                               "--sram-kib", "64", "--dataflow", "os"], capsys)
+    assert code == 0 and out.lstrip().startswith("1 design on "), err + out

@@ -616,7 +616,8 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, grid_note: str, a
     from accelopt.report.console import make_console
 
     con = make_console()
-    con.print(f"{len(points)} designs on {data.source} (base {base.name}); Pareto front: {len(front)}")
+    designs = f"{len(points)} design{'' if len(points) == 1 else 's'}"  # '1 designs on' before
+    con.print(f"{designs} on {data.source} (base {base.name}); Pareto front: {len(front)}")
     con.print(grid_note)  # the grid, defaults marked
     t = Table()
     for c in ("rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MACs", "latency", "energy*", "util",
