@@ -4,10 +4,12 @@ list is (`accelopt catalog list`). Before: `--hardware zzz` printed 'known devic
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from accelopt.cli.main import main
-from accelopt.errors import UnknownNameError
+from accelopt.errors import InputError, UnknownNameError
 from accelopt.hardware.catalog import closest_devices, load_catalog
 
 
@@ -79,3 +81,18 @@ def test_empty_name_says_so(args: list[str], capsys: pytest.CaptureFixture[str])
         main(args)
     err = capsys.readouterr().err
     assert e.value.code == 2 and "an empty device name" in err and "folder" not in err
+
+
+def test_a_misspelt_field_of_a_user_spec_names_the_field_meant(tmp_path: Path) -> None:
+    """`memory_byte = [...]` in a user's catalog TOML listed the 23 allowed fields without saying which was meant; a
+    text value ('48GB' in the [value, source] pair) said 'give a plain number in SI units' without an example."""
+    text = (Path(__file__).parents[1] / "examples" / "my_accelerator.toml").read_text(encoding="utf-8")
+    path = tmp_path / "mine.toml"
+    path.write_text(text.replace("memory_bytes =", "memory_byte ="), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_catalog([path])
+    assert "unknown field(s) memory_byte" in e.value.problem and "did you mean 'memory_bytes'" in e.value.fix
+    path.write_text(text.replace('memory_bytes = [48e9', 'memory_bytes = ["48GB"'), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_catalog([path])
+    assert "'48GB' is not a number" in e.value.problem and "48e9" in e.value.fix

@@ -58,7 +58,8 @@ def _value_and_source(raw: Any, path: str, sources: dict[str, str], where: str) 
         raise InputError(f"{where}: field {path} = {raw!r} has no source",
                          f'write {path} = [value, "source"] — every number needs its source')
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"{where}: field {path} value {value!r} is not a number", "give a plain number in SI units")
+        raise InputError(f"{where}: field {path} value {value!r} is not a number",
+                         f'give a plain number in SI units, e.g. {path} = [48e9, "my datasheet"] for 48 GB')
     if not isinstance(src, str) or not src.strip():
         raise InputError(f"{where}: field {path} has an empty source", "name the document the number comes from")
     if sources and src not in sources and not any(c.isspace() for c in src.strip()):
@@ -88,10 +89,13 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
     if not isinstance(name, str) or not name:
         raise InputError(f"{where}: a [[device]] has no name", 'add name = "my-device"')
     file_where, where = where, f"{where}, device {name!r}"
-    unknown = set(table) - _ALLOWED
+    unknown = sorted(set(table) - _ALLOWED)
     if unknown:
-        raise InputError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}",
-                         f"allowed fields: {', '.join(sorted(_ALLOWED))}")
+        meant = [f"{close[0]!r} for {u!r}" for u in unknown
+                 if (close := close_matches(u, sorted(_ALLOWED), n=1, cutoff=0.6))]  # a misspelt field, named
+        raise InputError(f"{where}: unknown field(s) {', '.join(unknown)}",
+                         (f"did you mean {', '.join(meant)}? " if meant else "")
+                         + f"allowed fields: {', '.join(sorted(_ALLOWED))}")
     for req in ("kind", "memory_bytes", "memory_bandwidth_byte_per_s", "peak_flop_per_s"):
         if req not in table:
             raise InputError(f"{where}: missing field {req!r}", f"add {req} (see `accelopt catalog show h100-sxm`)")
