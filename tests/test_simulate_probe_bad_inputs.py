@@ -43,6 +43,7 @@ def _assert_user_error(code: int, err: str, needle: str) -> None:
     (GOOD.replace("rows = 8", "rows = -8"), "rows = -8"),
     (GOOD.replace("rows = 8", "rows = 0"), "rows = 0"),
     (GOOD + "warp = 32\n", "unknown field(s) warp"),
+    (GOOD.replace("clock_hz", "clock_hx"), "did you mean 'clock_hz' for 'clock_hx'"),  # errors.unknown_fields
     (GOOD.replace("rows = 8", "rows = = 8"), "not valid TOML"),
     (GOOD.replace('"os"', '"xs"'), "dataflow 'xs'"),
     (GOOD.replace("tech_node_nm = 28", "tech_node_nm = 1e6"), "outside 7-180 nm"),

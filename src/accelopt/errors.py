@@ -93,6 +93,15 @@ def unknown_name(kind: str, name: str, known: list[str], *, listed_by: str = "")
     return UnknownNameError(f"unknown {kind} {name!r}", fix)
 
 
+def unknown_fields(where: str, unknown: Sequence[str], allowed: Sequence[str]) -> InputError:
+    """The error for fields of a user's file that are not allowed: each misspelt one with the field meant
+    ('memory_byte' -> 'memory_bytes'), then every allowed field."""
+    meant = [f"{close[0]!r} for {u!r}" for u in unknown if (close := close_matches(u, allowed, n=1, cutoff=0.6))]
+    return InputError(f"{where}: unknown field(s) {', '.join(unknown)}",
+                      (f"did you mean {', '.join(meant)}? " if meant else "")
+                      + f"allowed fields: {', '.join(sorted(allowed))}")
+
+
 # Substrings of the allocators' out-of-memory messages: torch's CPU allocator ("DefaultCPUAllocator: can't
 # allocate memory"), the CUDA caching allocator (torch.OutOfMemoryError, "CUDA out of memory"), MPS/XPU.
 _OOM_TEXT = ("can't allocate memory", "out of memory", "not enough memory")

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from accelopt import dtypes
-from accelopt.errors import InputError, unknown_name
+from accelopt.errors import InputError, unknown_fields, unknown_name
 from accelopt.units import unit
 from accelopt.userio import path_exists, read_user_text
 
@@ -314,8 +314,7 @@ def design_from_table(table: Mapping[str, Any], sources: Mapping[str, str], wher
         raise InputError(f"{where}: [design] must be a table", "see `accelopt simulate presets` for an example")
     unknown = sorted(set(table) - _ALLOWED)
     if unknown:
-        raise InputError(f"{where}: unknown field(s) {', '.join(unknown)} in [design]",
-                         f"allowed fields: {', '.join(sorted(_ALLOWED))}")
+        raise unknown_fields(f"{where}, [design]", unknown, sorted(_ALLOWED))
     missing = [f for f in _REQUIRED if f not in table]
     if missing:
         raise InputError(f"{where}: [design] is missing {', '.join(missing)}",

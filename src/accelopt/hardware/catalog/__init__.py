@@ -31,7 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from accelopt.errors import InputError, UnknownNameError, close_matches, name_key
+from accelopt.errors import InputError, UnknownNameError, close_matches, name_key, unknown_fields
 from accelopt.hardware.spec import NUMERIC_FIELDS, AcceleratorSpec, check_units
 from accelopt.userio import read_user_text
 
@@ -91,11 +91,7 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
     file_where, where = where, f"{where}, device {name!r}"
     unknown = sorted(set(table) - _ALLOWED)
     if unknown:
-        meant = [f"{close[0]!r} for {u!r}" for u in unknown
-                 if (close := close_matches(u, sorted(_ALLOWED), n=1, cutoff=0.6))]  # a misspelt field, named
-        raise InputError(f"{where}: unknown field(s) {', '.join(unknown)}",
-                         (f"did you mean {', '.join(meant)}? " if meant else "")
-                         + f"allowed fields: {', '.join(sorted(_ALLOWED))}")
+        raise unknown_fields(where, unknown, sorted(_ALLOWED))
     for req in ("kind", "memory_bytes", "memory_bandwidth_byte_per_s", "peak_flop_per_s"):
         if req not in table:
             raise InputError(f"{where}: missing field {req!r}", f"add {req} (see `accelopt catalog show h100-sxm`)")
