@@ -4,10 +4,12 @@ list is (`accelopt catalog list`). Before: `--hardware zzz` printed 'known devic
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from accelopt.cli.main import main
-from accelopt.errors import UnknownNameError
+from accelopt.errors import InputError, UnknownNameError
 from accelopt.hardware.catalog import closest_devices, load_catalog
 
 
@@ -35,6 +37,34 @@ def test_no_close_name_points_at_the_full_list() -> None:
     assert closest_devices("zzz", [s.name for s in cat]) == []
 
 
+@pytest.mark.parametrize(("args", "want"), [
+    # a misspelt device and a misspelt model, ranked by the one matcher (errors.close_matches)
+    (["plan", "--model", "llama3-8b", "--hardware", "nvidia_h100_sxn"], "did you mean 'h100-sxm'"),
+    (["plan", "--model", "Llama_3_8c", "--hardware", "h100-sxm"], "did you mean 'llama3-8b'"),
+    # a model family typed alone offers that family (errors' difflib ranking offered 'llama2-13b' third, the
+    # catalog's ranking would not have: the two rankings disagreed)
+    (["plan", "--model", "llama3", "--hardware", "h100-sxm"],
+     "did you mean 'llama3-8b' or 'llama3-70b' or 'llama3-"),
+])
+def test_a_misspelt_device_or_model_suggests_the_right_name(args: list[str], want: str,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and want in err and "Traceback" not in err, err
+
+
+def test_one_did_you_mean_ranking() -> None:
+    """hardware/catalog ranked device names with a difflib scorer of its own beside errors.close_matches."""
+    from pathlib import Path
+
+    import accelopt
+
+    src = Path(accelopt.__file__).parent
+    rankers = sorted(str(p.relative_to(src)) for p in src.rglob("*.py") if "difflib" in p.read_text(encoding="utf-8"))
+    assert rankers == ["errors.py"], rankers
+
+
 @pytest.mark.parametrize("args", [["plan", "--model", "gpt3-125m", "--hardware", "h100-sxn"],
                                   ["catalog", "show", "h100-sxn"]])
 def test_cli_exit_2_with_closest(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,3 +81,18 @@ def test_empty_name_says_so(args: list[str], capsys: pytest.CaptureFixture[str])
         main(args)
     err = capsys.readouterr().err
     assert e.value.code == 2 and "an empty device name" in err and "folder" not in err
+
+
+def test_a_misspelt_field_of_a_user_spec_names_the_field_meant(tmp_path: Path) -> None:
+    """`memory_byte = [...]` in a user's catalog TOML listed the 23 allowed fields without saying which was meant; a
+    text value ('48GB' in the [value, source] pair) said 'give a plain number in SI units' without an example."""
+    text = (Path(__file__).parents[1] / "examples" / "my_accelerator.toml").read_text(encoding="utf-8")
+    path = tmp_path / "mine.toml"
+    path.write_text(text.replace("memory_bytes =", "memory_byte ="), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_catalog([path])
+    assert "unknown field(s) memory_byte" in e.value.problem and "did you mean 'memory_bytes'" in e.value.fix
+    path.write_text(text.replace('memory_bytes = [48e9', 'memory_bytes = ["48GB"'), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_catalog([path])
+    assert "'48GB' is not a number" in e.value.problem and "48e9" in e.value.fix

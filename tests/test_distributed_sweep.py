@@ -95,7 +95,8 @@ def test_namedtuple_targets_are_sliced_moved_and_named() -> None:
 
     import torch
 
-    from accelopt.distributed.model import shard, take, tensors_in, to_device
+    from accelopt.distributed.model import shard, take, tensors_in
+    from accelopt.workload.batch import to_device
 
     pair = namedtuple("pair", "labels weights")
     t = pair(torch.arange(8), torch.ones(8))

@@ -114,7 +114,7 @@ def _probe_result() -> Any:
     from accelopt.measure.probe import Figure, ProbeResult
 
     fig = {"matmul.fp32": 1e11, "stream.triad": 1e10}
-    figures = [Figure(metric=m, unit="flop_per_s" if m.startswith("matmul") else "byte_per_s", median=v, p10=v,
+    figures = [Figure(metric=m, unit="FLOP/s" if m.startswith("matmul") else "B/s", median=v, p10=v,
                       p90=v, spread=0.0, n=3, detail="test") for m, v in fig.items()]
     return ProbeResult(device=find_device("cpu"), host="testhost", date="2026-01-01", torch_version="x", quick=True,
                        threads=1, figures=figures)

@@ -53,3 +53,16 @@ def test_every_help_keeps_its_words_whole(capsys: pytest.CaptureFixture[str], mo
 def test_plan_help_at_80_columns_shows_the_config_key_whole(capsys: pytest.CaptureFixture[str],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     assert "max_position_embeddings" in _help(capsys, monkeypatch, ("plan",), 80)
+
+
+def test_a_typer_without_its_private_console_factory_still_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """cli/main wraps typer.rich_utils._get_rich_console (no public setting lays out typer's option tables, see
+    _help_keeps_words_whole): a typer release without it must leave help as typer prints it, not stop every
+    command at import with an AttributeError."""
+    from typer import rich_utils
+
+    from accelopt.cli import main as cli_main
+
+    monkeypatch.delattr(rich_utils, "_get_rich_console")
+    cli_main._help_keeps_words_whole()  # raised AttributeError
+    assert not hasattr(rich_utils, "_get_rich_console")

@@ -58,7 +58,7 @@ def test_probe_spread_same_in_text_and_html() -> None:
     from accelopt.measure.probe import Figure, ProbeResult
     from accelopt.report.html import render_html
 
-    fig = Figure(metric="matmul.fp32", unit="flop_per_s", median=1e11, p10=0.99998e11, p90=1.00002e11,
+    fig = Figure(metric="matmul.fp32", unit="FLOP/s", median=1e11, p10=0.99998e11, p90=1.00002e11,
                  spread=0.0004, n=10, detail="test")
     r = ProbeResult(device=find_device("cpu"), host="h", date="2026-01-01", torch_version="x", quick=True, threads=1,
                     figures=[fig])

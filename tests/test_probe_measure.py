@@ -40,7 +40,7 @@ def test_cpu_probe_measures_matmul_and_stream(cpu_result: probe.ProbeResult) -> 
 
 def test_figure_rates_from_times() -> None:
     stats = Stats.of([1.0, 2.0, 4.0])
-    f = probe.figure_from_times("matmul.fp32", "flop_per_s", 8.0, stats, "d")
+    f = probe.figure_from_times("matmul.fp32", "FLOP/s", 8.0, stats, "d")
     # rate = work / time: median 8/2, slow end 8/p90(time), fast end 8/p10(time)
     assert f.median == 4.0 and f.p10 == pytest.approx(8 / 3.6) and f.p90 == pytest.approx(8 / 1.2)
 
@@ -49,7 +49,7 @@ def test_figure_spread_is_that_of_the_rates_shown() -> None:
     """The probe table's spread sat beside rate columns but was the times' spread: matmul.bf16 median 405, p10 21,
     p90 435 GFLOP/s printed 1835% where (p90 - p10) / median of the row is 102%."""
     stats = Stats.of([1.0, 1.0, 1.0, 1.0, 20.0])  # one slow repeat stretches the times' p90
-    f = probe.figure_from_times("matmul.bf16", "flop_per_s", 8.0, stats, "d")
+    f = probe.figure_from_times("matmul.bf16", "FLOP/s", 8.0, stats, "d")
     assert f.spread == pytest.approx((f.p90 - f.p10) / f.median)
     assert f.spread < stats.spread
 
@@ -59,11 +59,33 @@ def test_older_probe_document_loads_with_spread_of_rates(cpu_result: probe.Probe
     from accelopt.report import schema
 
     doc = schema.dump("probe", cpu_result)
-    assert doc["schema_version"] == 4
-    old = {**doc, "schema_version": 3, "figures": [{**f, "spread": 99.0} for f in doc["figures"]]}
+    assert doc["schema_version"] == 5
+    legacy = {"FLOP/s": "flop_per_s", "B/s": "byte_per_s"}  # a figure's unit as versions 1-4 wrote it
+    old = {**doc, "schema_version": 3,
+           "figures": [{**f, "spread": 99.0, "unit": legacy[f["unit"]]} for f in doc["figures"]]}
     loaded = schema.load("probe", old)
     for f in loaded.figures:
         assert f.spread == pytest.approx((f.p90 - f.p10) / f.median)
+    assert [f.unit for f in loaded.figures] == [f.unit for f in cpu_result.figures]
+
+
+def test_a_figure_carries_its_unit_in_the_units_vocabulary(cpu_result: probe.ProbeResult) -> None:
+    """A figure's unit was a free string ('flop_per_s') that the console, the HTML page and the JSON each mapped to
+    the name fmt_quantity knows; it is now typed (units.RateUnit), written as such in the JSON (version 5), and
+    a version-4 document's names load as the new ones."""
+    from accelopt import units
+    from accelopt.report import schema
+
+    assert {f.unit for f in cpu_result.figures} == {"FLOP/s", "B/s"}
+    doc = schema.dump("probe", cpu_result)
+    assert [f["unit"] for f in doc["figures"]] == [f.unit for f in cpu_result.figures]
+    assert schema.json_schema("probe")["$defs"]["Figure"]["properties"]["unit"]["enum"] == list(units.RATE_UNITS)
+    v4 = {**doc, "schema_version": 4, "figures": [{**f, "unit": "flop_per_s" if f["unit"] == "FLOP/s" else
+                                                   "byte_per_s"} for f in doc["figures"]]}
+    assert [f.unit for f in schema.load("probe", v4).figures] == [f.unit for f in cpu_result.figures]
+    with pytest.raises(ValueError, match="not one of"):
+        probe.Figure(metric="x", unit="GB/s", median=1.0, p10=1.0, p90=1.0, spread=0.0, n=1,  # type: ignore[arg-type]
+                     detail="")
 
 
 def test_measured_spec_loads_as_device_and_catalog(cpu_result: probe.ProbeResult, tmp_path: Path) -> None:
@@ -132,7 +154,7 @@ def test_host_copy_counts_bytes_once() -> None:
     import torch
 
     f = probe.measure_transfer(torch, "cpu", "cpu", 1 * MiB, pinned=False, budget_s=0.02, metric="h2d.pageable")
-    assert f.unit == "byte_per_s" and f.median > 0 and "1 MiB" in f.detail
+    assert f.unit == "B/s" and f.median > 0 and "1 MiB" in f.detail
 
 
 def _gpu(index: int = 0, name: str = "NVIDIA A100-SXM4-80GB") -> DetectedDevice:
@@ -253,7 +275,7 @@ def test_cuda_transfer_path_pins_host_side_and_syncs_both_gpus() -> None:
 
 def test_spec_with_device_to_device_figures(cpu_result: probe.ProbeResult, tmp_path: Path) -> None:
     def d2d(metric: str, rate: float) -> probe.Figure:
-        return probe.Figure(metric=metric, unit="byte_per_s", median=rate, p10=rate, p90=rate, spread=0.0, n=3,
+        return probe.Figure(metric=metric, unit="B/s", median=rate, p10=rate, p90=rate, spread=0.0, n=3,
                             detail="x")
 
     gpu = _gpu()

@@ -257,7 +257,7 @@ def test_probe_noisy_figure_is_flagged(tiny_probe: None, monkeypatch: pytest.Mon
     from accelopt.measure import probe
 
     def noisy(*args: object, **kwargs: object) -> probe.Figure:  # the fp32 p10 at 1% of its median
-        return probe.Figure(metric="stream.copy", unit="byte_per_s", median=1e10, p10=1e8, p90=2e10, spread=62.65,
+        return probe.Figure(metric="stream.copy", unit="B/s", median=1e10, p10=1e8, p90=2e10, spread=62.65,
                             n=10, detail="fake")
 
     monkeypatch.setattr(probe, "measure_stream", noisy)

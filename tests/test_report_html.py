@@ -75,7 +75,7 @@ def _probe_result(catalog_peak: float | None = None) -> Any:
     from accelopt.hardware.detect import DetectedDevice
     from accelopt.measure.probe import Figure, ProbeResult
 
-    figure = Figure(metric="matmul.fp32", unit="flop_per_s", median=2.5e10, p10=2.0e10, p90=3.0e10, spread=0.4, n=5,
+    figure = Figure(metric="matmul.fp32", unit="FLOP/s", median=2.5e10, p10=2.0e10, p90=3.0e10, spread=0.4, n=5,
                     detail="best of 2 shapes", catalog_peak=catalog_peak)
     dev = DetectedDevice(torch_device="cpu", kind="cpu", vendor="x", name="Test CPU", memory_bytes=None, index=None,
                          catalog_name=None)

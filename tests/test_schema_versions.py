@@ -17,8 +17,9 @@ import pytest
 from accelopt.report import schema
 
 SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
-    "probe": (4, "00b438c0a264eb51"),  # 3: collectives figures p10_s/p90_s/spread, collectives.contention;
-    # 4: a figure's spread is that of its rates (same shape, new meaning; older documents upgraded)
+    "probe": (5, "921a0a5559d978d9"),  # 3: collectives figures p10_s/p90_s/spread, collectives.contention;
+    # 4: a figure's spread is that of its rates (same shape, new meaning; older documents upgraded);
+    # 5: a figure's unit is 'FLOP/s' or 'B/s' (accelopt.units' names, an enum; was a free 'flop_per_s' string)
     "profile": (2, "15e5a8a739db53cc"),  # 2: samples_per_s is samples/s (was count)
     "plan": (2, "36bb0bfc1af2c1ee"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
     # fp8_recipe (default delayed)

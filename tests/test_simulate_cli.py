@@ -255,3 +255,31 @@ def test_a_sweep_skips_designs_the_model_cannot_run_on(capsys: pytest.CaptureFix
     assert any("1 of 2 designs cannot run this model" in n and "12x14-rs-1KiB" in n for n in doc["notes"])
     code, out, err = run_main([*base, "--sram-kib", "1"], capsys)
     assert code == 2 and "no design of the sweep can run this model" in err and "--sram-kib" in err, err
+
+
+@pytest.mark.parametrize(("flag", "value", "limit"), [("--rows", "1..100000", "65,536"), ("--cols", "70000", "65,536"),
+                                                      ("--sram-kib", "1e12", "1,073,741,824")])
+def test_a_sweep_axis_past_a_designs_bounds_is_named_by_its_flag_before_the_model_is_captured(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, flag: str, value: str,
+        limit: str) -> None:
+    """--rows 1..100000 was refused by the design's own check ('set rows to at most 65,536', a TOML field's
+    words) after the model had been captured, which takes minutes for a large one."""
+    from conftest import run_main
+
+    from accelopt.cli import simulate
+
+    def no_capture(src: object) -> object:
+        raise AssertionError("the model was captured before the grid's flags were checked")
+
+    monkeypatch.setattr(simulate, "_layers", no_capture)
+    code, _, err = run_main(["simulate", "sweep", "-m", "resnet50", flag, value], capsys)
+    assert code == 2 and f"error: {flag} {value!r}" in err and limit in err and "Traceback" not in err, err
+
+
+def test_a_sweep_of_one_design_says_design(capsys: pytest.CaptureFixture[str]) -> None:
+    """It printed '1 designs on ...'."""
+    from conftest import run_main
+
+    code, out, err = run_main(["simulate", "sweep", "-m", "alexnet-conv", "--rows", "8", "--cols", "8",
+                               "--sram-kib", "64", "--dataflow", "os"], capsys)
+    assert code == 0 and out.lstrip().startswith("1 design on "), err + out

@@ -43,6 +43,7 @@ def _assert_user_error(code: int, err: str, needle: str) -> None:
     (GOOD.replace("rows = 8", "rows = -8"), "rows = -8"),
     (GOOD.replace("rows = 8", "rows = 0"), "rows = 0"),
     (GOOD + "warp = 32\n", "unknown field(s) warp"),
+    (GOOD.replace("clock_hz", "clock_hx"), "did you mean 'clock_hz' for 'clock_hx'"),  # errors.unknown_fields
     (GOOD.replace("rows = 8", "rows = = 8"), "not valid TOML"),
     (GOOD.replace('"os"', '"xs"'), "dataflow 'xs'"),
     (GOOD.replace("tech_node_nm = 28", "tech_node_nm = 1e6"), "outside 7-180 nm"),
@@ -130,8 +131,14 @@ def test_topology_and_hf_counts_name_the_flag(capsys: pytest.CaptureFixture[str]
 
 
 def test_workload_batch_is_not_silently_ignored(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """--batch other than the file's own is refused (the file's batch is read first: --batch 8 on a workload
+    captured at batch 8 runs, see test_simulate_batch_default.py)."""
+    from accelopt.workload.types import Gemm, Op, Workload
+
     path = tmp_path / "w.json"
-    path.write_text("{}")
+    op = Op(name="aten.mm.default", kind="matmul", flops=2.0 * 2 * 4 * 4, bytes_read=64.0, bytes_written=32.0,
+            phase="forward", gemm=Gemm(m=2, n=4, k=4))
+    Workload(name="w", ops=[op], meta={"batch_size": 2}).save(path)
     _assert_user_error(*_run(capsys, "simulate", "run", "-d", "tpu-v1", "--workload", str(path),
                              "--batch", "8")[::2], "--batch 8")
 

@@ -86,8 +86,8 @@ def test_bundle_factory_brings_its_inputs(net: Path) -> None:
     layers, desc = model_layers(f"{net}:bundle")
     assert sum(x.macs for x in layers) == _macs(8, 3)
     assert "ModelBundle" in desc
-    # --batch 1 (the default) is not passed on: the bundle's batch 3 ran, and the line says whose it is
-    assert "batch 3 (the factory's own: --batch passes sizes other than 1)" in desc, desc
+    # no --batch: the bundle's own batch 3 ran, and the line says whose it is
+    assert "(ModelBundle, batch 3, the factory's own: --batch changes it)" in desc, desc
     with pytest.raises(InputError, match="brings its own inputs"):
         model_layers(f"{net}:bundle", input_shape=(3, 16, 16))
 
@@ -134,7 +134,7 @@ def test_resnet50_variants_are_named_and_differ() -> None:
 
 
 def test_zoo_resnet50_is_labelled_v15() -> None:
-    layers, desc = model_layers("resnet:realistic")
+    layers, desc = model_layers("resnet:realistic", batch=1)  # the size's own batch is 8; the built-in's is 1
     assert "v1.5" in desc
     assert sum(x.macs for x in layers) == sum(x.macs for x in model_layers("resnet50-v1.5")[0])
 

@@ -137,3 +137,43 @@ def test_fmt_ratio_prints_nan_as_not_applicable(ratio: float | None, shown: str)
     from accelopt.units import fmt_ratio
 
     assert fmt_ratio(ratio) == shown
+
+
+@pytest.mark.parametrize(("fmt", "value", "want"), [
+    # plan serve --rate 1e-300 printed $/M out tok as $2,701,822,...(396 digits)T and J/out tok likewise
+    (units.fmt_usd, 2.7e290, "$2.7e+278T"),
+    (units.fmt_joules, 2.77e300, "7.69e+287 GWh"),  # GWh = 3.6e12 J
+    (units.fmt_seconds, 1e300, "3.17e+292 years"),
+    (units.fmt_flop_per_s, 1e40, "1e+22 EFLOP/s"),
+    (units.fmt_count, 1e15, "1e+15"), (units.fmt_count, 999_999_999_999_999.0, "999,999,999,999,999"),
+    (units.fmt_pct, 1e300, "1e+302%"),
+    (units.fmt_ratio, 1e300, "1e+300"), (units.fmt_ratio, -1e300, "-1e+300"),
+])
+def test_a_number_past_the_fixed_point_width_prints_in_scientific_notation(fmt: object, value: float,
+                                                                           want: str) -> None:
+    assert fmt(value) == want  # type: ignore[operator]
+
+
+def test_plan_serve_at_a_vanishing_rate_keeps_every_cell_compact(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan serve --rate 1e-300`: the idle device's cost and energy per output token are astronomically large (a
+    device held for 1e300 s per request), and were printed as 300-digit numbers filling the terminal."""
+    from conftest import run_main_expect
+
+    out, _ = run_main_expect(capsys, "plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm",
+                             "--rate", "1e-300")
+    cells = [c.strip() for row in out.splitlines() if row.startswith("│") for c in row.split("│")]
+    assert max(len(c) for c in cells) <= 24, max(cells, key=len)
+    assert any("e+" in c and c.startswith("$") for c in cells)  # the $/M out tok cell, in scientific notation
+
+
+@pytest.mark.parametrize(("fmt", "value", "want"), [
+    (units.fmt_flop_per_s, 999.7e9, "1 TFLOP/s"),  # printed '1000 GFLOP/s': the rounding reached the next prefix
+    (units.fmt_watts, 999.7, "1 kW"),
+    (units.fmt_bytes, 999.96e6, "1 GB"),
+    (units.fmt_flop_per_s, 998e9, "998 GFLOP/s"),
+    (units.fmt_byte_per_s, 0.5, "0.5 B/s"),
+    (units.fmt_si_count, 1e15, "1P"),  # simulate's cycles column printed '1e+03T'
+    (units.fmt_si_count, 999_700, "1M"),
+])
+def test_a_value_rounding_up_to_the_next_prefix_reads_in_it(fmt: object, value: float, want: str) -> None:
+    assert fmt(value) == want  # type: ignore[operator]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -42,13 +43,34 @@ class InfeasibleError(AcceloptError):
     """A requested configuration cannot run (e.g. does not fit in memory)."""
 
 
-def close_matches(name: str, known: Sequence[str], *, n: int = 3, cutoff: float = 0.4) -> list[str]:
-    """Up to `n` known names closest to `name`, best first, ignoring case and returned as `known` spells them
-    (difflib's similarity ratio >= `cutoff`)."""
+def name_key(name: str) -> str:
+    """`name` as names are compared: lower-cased, runs of spaces and underscores as one dash ('NVIDIA H100' and
+    'nvidia-h100', 'simulate_run' and 'simulate-run' are one name)."""
+    return re.sub(r"[\s_]+", "-", name.strip().lower())
+
+
+def name_similarity(typed: str, known: str) -> float:
+    """How close two names (already as `name_key` writes them) are, 0..1: difflib's similarity ratio, or for a
+    name that contains the other or is contained in it ('t4-pcie' and 't4', 'mi300' and 'mi300x', 'llama3' and
+    'llama3-8b') 0.7 + 0.2 x (shorter / longer length), so that a one-letter typo of a longer name ('h100-sxn':
+    'h100-sxm', 0.875) still ranks above the short name inside it ('h100', 0.8)."""
     import difflib
 
-    by_lower = {k.lower(): k for k in known}
-    return [by_lower[c] for c in difflib.get_close_matches(name.lower(), list(by_lower), n=n, cutoff=cutoff)]
+    ratio = difflib.SequenceMatcher(None, typed, known).ratio()
+    if typed in known or known in typed:
+        ratio = max(ratio, 0.7 + 0.2 * min(len(known), len(typed)) / max(len(known), len(typed)))
+    return ratio
+
+
+def close_matches(name: str, known: Sequence[str], *, n: int = 3, cutoff: float = 0.4) -> list[str]:
+    """Up to `n` known names closest to `name` (name_similarity >= `cutoff`), best first (ties alphabetical),
+    returned as `known` spells them; the one ranking of every "did you mean" (devices, models, designs, kinds)."""
+    typed = name_key(name)
+    if not typed:
+        return []
+    by_key = {name_key(k): k for k in known}
+    scored = sorted(((name_similarity(typed, k), k) for k in by_key), key=lambda sk: (-sk[0], sk[1]))
+    return [by_key[k] for s, k in scored if s >= cutoff][:n]
 
 
 LIST_IN_FULL = 40
@@ -69,6 +91,15 @@ def unknown_name(kind: str, name: str, known: list[str], *, listed_by: str = "")
         fix = (f"nearest of the {len(known)} known {kind}s: " + ", ".join(nearest)
                + (f" (`{listed_by}` lists them all)" if listed_by else ""))
     return UnknownNameError(f"unknown {kind} {name!r}", fix)
+
+
+def unknown_fields(where: str, unknown: Sequence[str], allowed: Sequence[str]) -> InputError:
+    """The error for fields of a user's file that are not allowed: each misspelt one with the field meant
+    ('memory_byte' -> 'memory_bytes'), then every allowed field."""
+    meant = [f"{close[0]!r} for {u!r}" for u in unknown if (close := close_matches(u, allowed, n=1, cutoff=0.6))]
+    return InputError(f"{where}: unknown field(s) {', '.join(unknown)}",
+                      (f"did you mean {', '.join(meant)}? " if meant else "")
+                      + f"allowed fields: {', '.join(sorted(allowed))}")
 
 
 # Substrings of the allocators' out-of-memory messages: torch's CPU allocator ("DefaultCPUAllocator: can't

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from accelopt.errors import InputError
 
@@ -47,25 +48,46 @@ def _missing(value: float | None) -> bool:
     return value is None or not math.isfinite(value)
 
 
+FIXED_POINT_MAX = 1e15
+"""From this magnitude up every formatter prints scientific notation (2.7e+395, not 396 digits filling a table's
+column): below it a whole number has at most 15 digits (19 characters with separators), all of them exact in a
+float (whole numbers are exact up to 2**53 = 9.0e15); past it the last digits would be float noise."""
+
+
+def _too_wide(value: float) -> bool:
+    """True when `value` is past FIXED_POINT_MAX and must be printed in scientific notation."""
+    return abs(value) >= FIXED_POINT_MAX
+
+
 def _g(value: float, digits: int = 3) -> str:
     """`digits` significant digits without scientific notation for values >= 1 (999.7 -> '1000', not '1e+03'); whole
-    with thousands separators from 10,000 up, past the largest prefix (44,387 years, not 44387 years)."""
+    with thousands separators from 10,000 up, past the largest prefix (44,387 years, not 44387 years); scientific
+    from FIXED_POINT_MAX up (2.7e+395T dollars)."""
     text = f"{value:.{digits}g}"
-    if "e" in text and abs(value) >= 1:
+    if "e" in text and abs(value) >= 1 and not _too_wide(value):
         return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.0f}"
     return text
 
 
 def _si(value: float, unit: str, digits: int = 3,
         prefixes: list[tuple[float, str]] = _SI_PREFIXES) -> str:
-    """`value` in the largest of `prefixes` it reaches (decimal by default), 'n/a' for None or NaN."""
+    """`value` in the largest of `prefixes` it reaches (decimal by default), 'n/a' for None or NaN; a value whose
+    `digits` significant digits round up to the next prefix reads in that one (999.7e9 FLOP/s: '1 TFLOP/s', not
+    '1000 GFLOP/s')."""
     if _missing(value):
         return "n/a"
-    mag = abs(value)
-    for scale, prefix in prefixes:
-        if mag >= scale:
-            return f"{_g(value / scale, digits)} {prefix}{unit}"
-    return f"{_g(value, digits)} {unit}"
+    steps = [*prefixes, (1.0, "")]  # largest first
+    i = next((i for i, (scale, _) in enumerate(steps) if abs(value) >= scale), len(steps) - 1)
+    if i > 0 and abs(float(f"{value / steps[i][0]:.{digits}g}")) * steps[i][0] >= steps[i - 1][0]:
+        i -= 1
+    scale, prefix = steps[i]
+    return f"{_g(value / scale, digits)} {prefix}{unit}".rstrip()
+
+
+def fmt_si_count(value: float) -> str:
+    """A count with an SI prefix and no space, for narrow table cells (simulate's cycles): 1.38M, 950k, 12; 1P,
+    not 1e+03T, past the tera."""
+    return _si(value, "").replace(" ", "")
 
 
 def fmt_flops(flops: float) -> str:
@@ -172,7 +194,9 @@ def fmt_pct(fraction: float | None) -> str:
     if math.isfinite(pct) and 99.95 <= pct < 100:  # one decimal would read 100.0% (top-1 agreement 99.96%)
         decimals = _gap_decimals(100 - pct)
         return f"{math.floor(pct * 10**decimals) / 10**decimals:.{decimals}f}%"  # rounded down: never 100%
-    if not math.isfinite(pct) or abs(pct) >= 0.095:  # 0.095 and up rounds to 0.1% with one decimal
+    if _too_wide(pct):  # a 1e300 fraction: not 301 digits
+        return f"{pct:.3g}%"
+    if abs(pct) >= 0.095:  # 0.095 and up rounds to 0.1% with one decimal
         return f"{pct:.1f}%"
     return f"{'-' if pct < 0 else ''}{_two_digits_fixed(abs(pct))}%"
 
@@ -278,6 +302,12 @@ UNIT_NAMES = ("s", "B", "B/s", "B/param", "FLOP", "FLOP/s", "FLOP/B", "FLOP/J", 
               "nm", "x", "device-h", *COUNT_RATES, *PUBLISHED_UNITS, "")
 
 
+RateUnit = Literal["FLOP/s", "B/s"]
+"""The unit of a measured rate (a probe figure: matmul FLOP/s, memory or link B/s), named as UNIT_NAMES name it, so
+that the JSON document, the HTML page and the console all pass it to fmt_quantity as it is."""
+RATE_UNITS: tuple[str, ...] = typing.get_args(RateUnit)
+
+
 def unit(name: str, doc: str = "", **field_kw: Any) -> Any:
     """A dataclass field that carries its display unit (and a one-line meaning) in its metadata."""
     import dataclasses
@@ -328,11 +358,11 @@ def fmt_quantity(value: float | None, unit_name: str) -> str:
 def fmt_count(value: float | None) -> str:
     """A count, or a rate of counts (samples/s), the one way every table prints it: whole with thousands separators
     from 1,000 up (19,002: '.4g' printed 1.9e+04, a figure to decode), four significant digits below (2.5, 0.0123,
-    1.2e-05); scientific past 1e18 (1e+30, not 31 digits of which the last 15 are float noise); 'n/a' for None
-    or NaN."""
+    1.2e-05); scientific from FIXED_POINT_MAX up (1e+30, not 31 digits of which the last 15 are float noise); 'n/a'
+    for None or NaN."""
     if value is None or _missing(value):
         return "n/a"
-    if abs(value) < 1e18 and (float(value).is_integer() or abs(value) >= 1000):
+    if not _too_wide(value) and (float(value).is_integer() or abs(value) >= 1000):
         return f"{value:,.0f}"
     return f"{value:.4g}"
 
@@ -381,6 +411,8 @@ def fmt_ratio(v: float | None) -> str:
     variant 360 times slower is not a speed-up of zero), as fmt_pct does for small percentages; 0 is 0.00."""
     if v is None or math.isnan(v):  # not measured, or 0/0: 'n/a' as every formatter prints it (was 'nan')
         return "n/a"
+    if _too_wide(v) and not math.isinf(v):
+        return f"{v:.3g}"
     if v == 0 or math.isinf(v) or abs(v) >= 0.01:  # inf: an unbounded Amdahl bound, 1 / (1 - 1)
         return f"{v:.2f}"
     return f"{'-' if v < 0 else ''}{_two_digits_fixed(abs(v))}"

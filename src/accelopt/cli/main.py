@@ -70,13 +70,21 @@ for _group in app.registered_groups:
 def _help_keeps_words_whole() -> None:
     """`--help` through HelpConsole (report/console.py), whose option tables never cut a word: typer has no
     setting for its tables' layout, so its console factory is wrapped, keeping typer's own console (theme,
-    colours, width) and changing only how it prints."""
+    colours, width) and changing only how it prints.
+
+    This wraps a private typer function because no public mechanism does the same (checked on typer 0.29):
+    rich_markup_mode=None hands help to click's plain formatter, which keeps words whole but breaks them at
+    hyphens ('SCALE-' / 'Sim'), and drops typer's panels and colours; a custom TyperGroup/TyperCommand (cls=) can
+    only replace format_help whole, and typer's rich_format_help takes no console (it calls _get_rich_console
+    itself), so the subclass would re-implement it from more private helpers (_print_options_panel, ...);
+    context_settings' max_content_width / terminal_width set the width, not how rich shrinks a table's columns.
+    A typer without the function keeps its own help (words may be cut there) rather than failing to start."""
     from typer import rich_utils
 
     from accelopt.report.console import HelpConsole
 
-    typer_console = rich_utils._get_rich_console
-    if getattr(typer_console, "keeps_words_whole", False):
+    typer_console = getattr(rich_utils, "_get_rich_console", None)
+    if typer_console is None or getattr(typer_console, "keeps_words_whole", False):
         return
 
     def console(stderr: bool = False) -> Any:

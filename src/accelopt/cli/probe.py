@@ -157,7 +157,7 @@ def _table(result: ProbeResult) -> Any:
     for col in ("measure", "median", "p10", "p90", "spread", "% of catalog"):
         t.add_column(col, justify="left" if col == "measure" else "right")
     for f in result.figures:
-        rate = f.display_unit  # the figure's own unit name (FLOP/s or B/s), not decided again here
+        rate = f.unit  # the figure's own unit (FLOP/s or B/s), as the JSON and the HTML page print it
         # the spread in its declared unit, as the HTML prints it ('.1f' showed a spread of 0.04% as 0.0%)
         t.add_row(f.metric, fmt_quantity(f.median, rate), fmt_quantity(f.p10, rate), fmt_quantity(f.p90, rate),
                   fmt_quantity(f.spread, unit_of(f, "spread")), fmt_pct(f.fraction_of_peak))

@@ -28,7 +28,8 @@ class SourceOptions:
     hf: Path | None = None
     topology: Path | None = None
     workload: Path | None = None
-    batch: int = 1
+    batch: int | None = None
+    """None: the source's own batch (a zoo size's, a factory's, a workload's; 1 where it has none)."""
     seq_len: int | None = None
     input_shape: str | None = None
     """One sample's shape as typed ('3,224,224'), for --model FILE.py:Class."""
@@ -112,20 +113,20 @@ def _read_layers(src: SourceOptions) -> tuple[list[Any], str]:
         from accelopt.simulate.models import hf_layers
 
         return hf_layers(str(hf), batch, seq_len)
-    if workload is not None and batch != 1:
-        raise InputError(f"--batch {batch} cannot change a --workload file (its batch was fixed at capture)",
-                         "capture the workload at the batch you want, or leave --batch out")
     if topology is not None:
+        from accelopt.simulate.models import DEFAULT_BATCH
         from accelopt.simulate.topology import read_topology
 
+        own = DEFAULT_BATCH if batch is None else batch  # a topology file has no batch of its own
         # --convention scalesim-code also counts output pixels as SCALE-Sim does (see topology.py)
-        layers = read_topology(topology, batch, scalesim_rounding=convention == "scalesim-code")
-        return layers, f"SCALE-Sim topology {topology}"
+        layers = read_topology(topology, own, scalesim_rounding=convention == "scalesim-code")
+        return layers, f"SCALE-Sim topology {topology}, batch {own}"
     if workload is not None:
         from accelopt.simulate.layers import from_workload, is_unshaped_matmul, unshaped_note
         from accelopt.workload.types import Workload
 
         w = Workload.load(workload)
+        _check_workload_batch(w, workload, batch)
         try:
             layers, skipped = from_workload(w)
         except InputError as e:  # name the file, as Workload.load does
@@ -139,6 +140,21 @@ def _read_layers(src: SourceOptions) -> tuple[list[Any], str]:
 
     assert model is not None
     return model_layers(model, batch, seq_len, _input_shape(input_shape), input_dtype)
+
+
+def _check_workload_batch(w: Any, path: Path, batch: int | None) -> None:
+    """A --batch given with --workload must be the batch the file was captured at: its ops' shapes are fixed."""
+    from accelopt.errors import InputError
+
+    if batch is None:
+        return
+    recorded = w.meta.get("batch_size")
+    if recorded == batch and not isinstance(recorded, bool):
+        return
+    had = f"was captured at batch {recorded}" if isinstance(recorded, int) else "records no batch"
+    raise InputError(f"--batch {batch} cannot change workload file {path}: it {had}, and its shapes were fixed "
+                     "at capture", f"capture it again at batch {batch} (`accelopt profile MODEL --batch-size {batch} "
+                     "--save-workload FILE`), or leave --batch out")
 
 
 def _workload_step(w: Any) -> str:
@@ -190,13 +206,11 @@ def _bandwidths_byte_per_s(text: str) -> list[float]:
 
 
 def _count(x: float) -> str:
-    """Compact count for the table: 1.38M, 950k, 12; rounded to three digits before its prefix is picked, so
-    999,700 reads 1M (it printed '1e+03k')."""
-    x = float(f"{x:.3g}")
-    for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= scale:
-            return f"{x / scale:.3g}{suffix}"
-    return f"{x:.0f}"
+    """Compact count for the table: 1.38M, 950k, 12 (units.fmt_si_count: 999,700 reads 1M, 1e15 reads 1P; this
+    table's own prefixes stopped at T and printed '1e+03T')."""
+    from accelopt import units
+
+    return units.fmt_si_count(x)
 
 
 def _energy(j: float) -> str:
@@ -296,6 +310,9 @@ def _with_bandwidth(d: Any, unlimited: bool) -> Any:
 
 _UNLIMITED_HELP = ("take the DRAM bandwidth as unlimited, like SCALE-Sim's CALC mode: no bandwidth stalls "
                    "(traffic is still counted)")
+_BATCH_HELP = ("batch size (a FILE.py:factory gets it as batch_size=); left out: the model's own (a zoo size's, a "
+               "factory's, --hf's default, a --workload's captured batch), 1 for the built-in CNNs, presets, a "
+               "plain nn.Module and --topology; the source line says which ran")
 _HF_HELP = "Hugging Face model directory (or config.json): random weights, one inference forward pass"
 
 
@@ -329,9 +346,7 @@ def register(app: typer.Typer) -> None:
         hf: Path | None = typer.Option(None, "--hf", help=_HF_HELP),
         topology: Path | None = typer.Option(None, "--topology", help="SCALE-Sim topology CSV (conv or GEMM)"),
         workload: Path | None = typer.Option(None, "--workload", help="Workload JSON saved by accelopt"),
-        batch: int = typer.Option(1, "--batch", "-b",
-                                  help="batch size for --model, --hf and --topology (a --workload keeps its own; a "
-                                       "FILE.py:factory gets it as batch_size=)"),
+        batch: int | None = typer.Option(None, "--batch", "-b", help=_BATCH_HELP),
         seq_len: int | None = typer.Option(None, "--seq-len",
                                            help="sequence length of a transformer, zoo --model or --hf (a "
                                                 "FILE.py:factory gets it as seq_len=)"),
@@ -373,7 +388,7 @@ def register(app: typer.Typer) -> None:
                                            help="DRAM GB/s list, inf = unlimited (default: base design's)"),
         dataflow: str = typer.Option("os,ws,is", "--dataflow", help="dataflows to try: os, ws, is (systolic) or rs "
                                      "(row-stationary: its SRAM size is the global buffer, spads as Eyeriss's)"),
-        batch: int = typer.Option(1, "--batch", "-b", help="as for `simulate run`"),
+        batch: int | None = typer.Option(None, "--batch", "-b", help="as for `simulate run`"),
         seq_len: int | None = typer.Option(None, "--seq-len", help="as for `simulate run`"),
         input_shape: str | None = typer.Option(None, "--input-shape", help="as for `simulate run`"),
         input_dtype: str = typer.Option("float32", "--input-dtype", help="as for `simulate run`"),
@@ -505,14 +520,25 @@ def _presets(json_out: bool) -> None:
               "`accelopt simulate published` lists them with their published ResNet-50 frames/s)")
 
 
+def _array_axes(opts: SweepOptions) -> tuple[list[int], list[int], list[int]]:
+    """--rows, --cols, --sram-kib as lists, each within a design's bounds (named by the flag: the design's own
+    check named the TOML field, 'set rows to at most 65,536', after the model was captured)."""
+    from accelopt import units
+    from accelopt.simulate.design import MAX_ARRAY_SIDE, MAX_SRAM_BYTES
+
+    return (units.parse_int_range(opts.rows, "--rows", maximum=MAX_ARRAY_SIDE),
+            units.parse_int_range(opts.cols, "--cols", maximum=MAX_ARRAY_SIDE),
+            units.parse_int_range(opts.sram_kib, "--sram-kib", maximum=MAX_SRAM_BYTES // 1024))
+
+
 def run_design_sweep(opts: SweepOptions) -> None:
     """`simulate sweep`: the grid of designs on one model; the Pareto front."""
-    from accelopt import units
     from accelopt.simulate.design import get_design
     from accelopt.simulate.sweep import OBJECTIVES, grid, pareto_front, run_sweep
 
     base = get_design(opts.design)
-    layers, source = _layers(opts.source)
+    # the grid's flags are read before the model is captured (minutes for a large one), so a typo in them is
+    # said at once, by its flag
     bws = (_bandwidths_byte_per_s(opts.bandwidth_gbps) if opts.bandwidth_gbps.strip()
            else [base.dram_bandwidth_byte_per_s])
     # dict.fromkeys: a repeated dataflow would evaluate (and list) the same designs twice
@@ -522,8 +548,8 @@ def run_design_sweep(opts: SweepOptions) -> None:
 
         raise InputError(f"--dataflow {opts.dataflow!r} names no dataflow", "write e.g. --dataflow os,ws,is")
     bws = list(dict.fromkeys(bws))  # a repeated bandwidth would simulate (and list) the same designs twice
-    rows, cols = units.parse_int_range(opts.rows, "--rows"), units.parse_int_range(opts.cols, "--cols")
-    sram_kib = units.parse_int_range(opts.sram_kib, "--sram-kib")
+    rows, cols, sram_kib = _array_axes(opts)
+    layers, source = _layers(opts.source)
     designs = grid(base, rows, cols, [s * 1024 for s in sram_kib], bws, dataflows)
     grid_note = _grid_note(opts, base.name, {"rows": rows, "cols": cols, "sram_kib": sram_kib,
                                              "bandwidth_gbps": bws, "dataflow": dataflows})
@@ -590,7 +616,8 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, grid_note: str, a
     from accelopt.report.console import make_console
 
     con = make_console()
-    con.print(f"{len(points)} designs on {data.source} (base {base.name}); Pareto front: {len(front)}")
+    designs = f"{len(points)} design{'' if len(points) == 1 else 's'}"  # '1 designs on' before
+    con.print(f"{designs} on {data.source} (base {base.name}); Pareto front: {len(front)}")
     con.print(grid_note)  # the grid, defaults marked
     t = Table()
     for c in ("rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MACs", "latency", "energy*", "util",

@@ -75,11 +75,6 @@ def shard(obj: Any, rank: int, world: int) -> Any:
     return on_tensors(obj, one)
 
 
-def to_device(obj: Any, device: str) -> Any:
-    """obj with every tensor in it moved to `device` (inputs or targets of any structure, on_tensors)."""
-    return on_tensors(obj, lambda t: t.to(device))
-
-
 def take(obj: Any, index: Any) -> Any:
     """obj's samples at `index` (a 1-d index tensor) along dim 0 of every tensor in it (on_tensors): a pipeline
     micro-batch's targets, whatever their structure."""

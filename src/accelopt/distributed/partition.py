@@ -65,7 +65,8 @@ def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: st
     """Forward + backward time (median of `repeats`, after one warm-up) and output size of each layer on one
     micro-batch of `microbatch` samples. The last layer is timed with the loss, as the last stage runs it."""
 
-    from accelopt.distributed.model import flat_spec, shard, to_device
+    from accelopt.distributed.model import flat_spec, shard
+    from accelopt.workload.batch import to_device
 
     layers = pipeline_layers(bundle.model)
     inputs, targets = next(iter(bundle.batches()))

@@ -32,12 +32,12 @@ from accelopt.distributed.model import (
     stage_args,
     stage_module,
     take,
-    to_device,
 )
 from accelopt.distributed.partition import layer_name
 from accelopt.distributed.types import CommTime, Job, RankResult
 from accelopt.errors import AcceloptError, first_line, is_out_of_memory
 from accelopt.measure.memory import host_memory_capped
+from accelopt.workload.batch import to_device
 from accelopt.workload.userfile import as_tuple
 
 COMM_PREFIXES = ("gloo:", "nccl:")

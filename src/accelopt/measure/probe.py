@@ -42,7 +42,7 @@ from accelopt.measure.contention import (
 )
 from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
 from accelopt.paths import accelopt_home
-from accelopt.units import GiB, MiB
+from accelopt.units import RATE_UNITS, GiB, MiB, RateUnit
 from accelopt.units import unit as unit_field
 from accelopt.userio import write_text_whole
 
@@ -62,8 +62,8 @@ class Figure:
 
     metric: str
     """'matmul.bf16', 'stream.copy', 'stream.triad', 'h2d.pinned', 'd2h.pageable', 'd2d.cuda:0->cuda:1'."""
-    unit: str
-    """'flop_per_s' or 'byte_per_s': the unit of median, p10, p90 and catalog_peak."""
+    unit: RateUnit
+    """'FLOP/s' or 'B/s' (accelopt.units' names): the unit of median, p10, p90 and catalog_peak."""
     median: float = field(metadata={"doc": "in `unit`"})
     p10: float = field(metadata={"doc": "in `unit`: the rate at the slow end (work / p90 time)"})
     p90: float = field(metadata={"doc": "in `unit`: the rate at the fast end (work / p10 time)"})
@@ -73,17 +73,16 @@ class Figure:
     catalog_peak: float | None = field(default=None, metadata={"doc": "in `unit`: the catalog's figure this is "
                                                                         "compared with (null: none)"})
 
-    @property
-    def display_unit(self) -> str:
-        """The accelopt.units name of `unit` ('FLOP/s' or 'B/s')."""
-        return "FLOP/s" if self.unit == "flop_per_s" else "B/s"
+    def __post_init__(self) -> None:
+        if self.unit not in RATE_UNITS:  # a programming error: the probe's own code names the unit
+            raise ValueError(f"Figure unit {self.unit!r} is not one of {RATE_UNITS}")
 
     @property
     def fraction_of_peak(self) -> float | None:
         return self.median / self.catalog_peak if self.catalog_peak else None
 
 
-def figure_from_times(metric: str, unit: str, work: float, stats: Stats, detail: str) -> Figure:
+def figure_from_times(metric: str, unit: RateUnit, work: float, stats: Stats, detail: str) -> Figure:
     """Turn time stats for `work` units (FLOP or bytes) into a rate figure. The spread is that of the rates shown
     beside it, so (p90 - p10) / median recomputed from the row gives it back; the times' spread differs (a few
     slow repeats stretch the times' p90 without bound while the rate's p10 only nears 0)."""
@@ -109,17 +108,38 @@ def upgrade_spread_of_times(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "figures": new}
 
 
+_LEGACY_RATE_UNITS = {"flop_per_s": "FLOP/s", "byte_per_s": "B/s"}
+"""A figure's unit as documents of versions 1-4 named it, and its accelopt.units name."""
+
+
+def upgrade_unit_names(body: dict[str, Any]) -> dict[str, Any]:
+    """A probe document of version 4 in version 5's shape: its figures' `unit` ('flop_per_s', 'byte_per_s') in
+    accelopt.units' names ('FLOP/s', 'B/s'); an unknown name is left for the schema check to report."""
+    figures = body.get("figures")
+    if not isinstance(figures, list):
+        return body
+    new = [{**f, "unit": _LEGACY_RATE_UNITS[f["unit"]]} if isinstance(f, dict) and f.get("unit") in _LEGACY_RATE_UNITS
+           else f for f in figures]
+    return {**body, "figures": new}
+
+
+def upgrade_from_v3(body: dict[str, Any]) -> dict[str, Any]:
+    """Versions 1-3: the spread recomputed from the rates (upgrade_spread_of_times), then the unit names."""
+    return upgrade_unit_names(upgrade_spread_of_times(body))
+
+
 @dataclass(kw_only=True)
 class ProbeResult:
     """`accelopt probe`: measured rates of one local device, beside its catalog figures."""
 
     SCHEMA_KIND: ClassVar[str] = "probe"
-    SCHEMA_VERSION: ClassVar[int] = 4
+    SCHEMA_VERSION: ClassVar[int] = 5
     UPGRADES: ClassVar[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
-        1: upgrade_spread_of_times, 2: upgrade_spread_of_times, 3: upgrade_spread_of_times}
+        1: upgrade_from_v3, 2: upgrade_from_v3, 3: upgrade_from_v3, 4: upgrade_unit_names}
     """Version 2 added `collectives`; version 3 its figures' p10_s/p90_s/spread and its `contention` (documents
     without them still load); version 4 made a figure's `spread` that of its rates, not of its times (older
-    documents load with it recomputed from their rates: upgrade_spread_of_times)."""
+    documents load with it recomputed from their rates: upgrade_spread_of_times); version 5 names a figure's
+    `unit` as accelopt.units does, 'FLOP/s' or 'B/s' (was 'flop_per_s' / 'byte_per_s': upgrade_unit_names)."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"best_matmul_metric": "", "ridge_flop_per_byte": "FLOP/B"}
 
     device: DetectedDevice
@@ -404,7 +424,7 @@ def measure_matmul(torch: Any, device: str, dtype: str, shapes: list[Shape], *, 
             stats = time_fn(fn, warmup=warmup, repeats=5, sync=sync, min_time_s=shape_budget_s / 2,
                             max_time_s=shape_budget_s)
             m, n, k = shape
-            fig = figure_from_times(f"matmul.{dtype}", "flop_per_s", 2.0 * m * n * k, stats,
+            fig = figure_from_times(f"matmul.{dtype}", "FLOP/s", 2.0 * m * n * k, stats,
                                     f"best of {{tried}} shape(s) at {m}x{n}x{k} (m x n x k)")
             if best is None or fig.median > best[0]:
                 best = (fig.median, fig)
@@ -450,7 +470,7 @@ def measure_stream(torch: Any, device: str, kernel: str, array_bytes: int, *, bu
 
     moved = (2 if kernel == "copy" else 3) * 4 * n
     stats = time_fn(fn, warmup=2, repeats=5, sync=sync, min_time_s=budget_s / 2, max_time_s=budget_s)
-    return figure_from_times(f"stream.{kernel}", "byte_per_s", moved, stats,
+    return figure_from_times(f"stream.{kernel}", "B/s", moved, stats,
                              f"{n * 4 / MiB:.0f} MiB fp32 arrays, {moved // (4 * n)} arrays counted per pass")
 
 
@@ -471,7 +491,7 @@ def measure_transfer(torch: Any, src: str, dst: str, nbytes: int, *, pinned: boo
     stats = time_fn(lambda: y.copy_(x, non_blocking=pinned), warmup=2, repeats=5, sync=sync,
                     min_time_s=budget_s / 2, max_time_s=budget_s)
     host = "pinned" if pinned else "pageable"
-    return figure_from_times(metric, "byte_per_s", float(nbytes), stats,
+    return figure_from_times(metric, "B/s", float(nbytes), stats,
                              f"{nbytes / MiB:.0f} MiB {src} -> {dst}" + (f", {host} host memory" if host_pin or
                                                                          "cpu" in (src, dst) else ""))
 

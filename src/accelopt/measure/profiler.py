@@ -38,6 +38,7 @@ from accelopt.measure.roofline import (
 )
 from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
 from accelopt.units import unit
+from accelopt.workload.batch import to_device
 from accelopt.workload.usercode import user_call
 
 PHASES = ("data_wait", "h2d_copy", "forward", "backward", "optimizer")
@@ -223,15 +224,6 @@ class _Passes:
 
 # ---- running a step -------------------------------------------------------------------------------
 
-def _move(obj: Any, device: str, non_blocking: bool) -> Any:
-    """Tensors moved to `device` in any structure torch's pytree follows (tuples, lists, dicts, namedtuples: a
-    namedtuple of targets rebuilt by type(obj)(generator) lost its fields)."""
-    import torch
-    from torch.utils._pytree import tree_map
-
-    return tree_map(lambda t: t.to(device, non_blocking=non_blocking) if isinstance(t, torch.Tensor) else t, obj)
-
-
 def _as_args(inputs: Any) -> tuple[Any, ...]:
     return tuple(inputs) if isinstance(inputs, tuple | list) else (inputs,)
 
@@ -257,7 +249,6 @@ class StepRunner:
         weights_fp32 = first is None or first.dtype == torch.float32
         self.autocast_dtype = torch_dtype(dtype) if dtype != "fp32" and weights_fp32 else None
         self.device_type = device.split(":")[0]
-        self.non_blocking = self.device_type == "cuda"
         self.sync = cuda_sync_for(device)
         self._it: Iterator[Any] = iter(bundle.batches())
         self.last_value: Any = None
@@ -276,7 +267,7 @@ class StepRunner:
                                  "return an iterator with at least one (inputs, targets)") from None
 
     def to_device(self, batch: tuple[Any, Any]) -> tuple[Any, Any]:
-        return _move(batch, self.device, self.non_blocking)  # type: ignore[no-any-return]
+        return to_device(batch, self.device)  # type: ignore[no-any-return]
 
     def forward(self, inputs: Any, targets: Any) -> Any:
         """Forward + loss (train) or forward only (inference)."""

@@ -23,6 +23,7 @@ from accelopt.optimize.steps import (  # one size for all
     state_dict_bytes,
     state_dict_saver,
 )
+from accelopt.workload.batch import to_device  # the one batch walk; the optimize modules import it from here
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["TrainRun", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops",
@@ -80,22 +81,6 @@ def copy_model(bundle: ModelBundle, target: Target, *, fp32: bool = False) -> An
     if fp32:
         model = model.float()
     return model.eval()
-
-
-def to_device(obj: Any, device: str) -> Any:
-    """Tensors moved to `device` (non_blocking on CUDA) in any structure torch's pytree follows: tuples, lists, dicts
-    (targets as a dict of labels and per-sample weights, left on the host, failed a CUDA step as the model's own
-    error) and namedtuples (rebuilt from a generator they failed: "missing 1 required positional argument"); any
-    other object with its own .to (a Hugging Face BatchEncoding) moved by it; anything else unchanged."""
-    import torch
-    from torch.utils._pytree import tree_map
-
-    def one(x: Any) -> Any:
-        if isinstance(x, torch.Tensor):
-            return x.to(device, non_blocking=device.startswith("cuda"))
-        return x.to(device) if hasattr(x, "to") else x
-
-    return tree_map(one, obj)
 
 
 def tied_groups(model: Any) -> list[list[str]]:

@@ -103,7 +103,7 @@ def _num(x: Any) -> float | None:
 
 
 def _probe(r: Any) -> list[KeyFigure]:
-    out = [KeyFigure(f.metric, _num(f.median), f.display_unit) for f in r.figures]
+    out = [KeyFigure(f.metric, _num(f.median), f.unit) for f in r.figures]
     out.append(_f("ridge point", r, "ridge_flop_per_byte"))
     if r.collectives is not None:
         out += [_f("collective link bandwidth", r.collectives, "link_bandwidth_byte_per_s"),

@@ -98,7 +98,7 @@ def _probe_tables(r: Any) -> list[Table]:
     t = Table(f"probe — {r.device.name} ({r.device.torch_device}) on {r.host}",
               ["measure", "median", "p10", "p90", "spread", "catalog peak", "% of peak", "how"])
     for f in r.figures:
-        u = f.display_unit
+        u = f.unit
         t.rows.append([f.metric, fmt(f.median, u), fmt(f.p10, u), fmt(f.p90, u), q(f, "spread"),
                        fmt(f.catalog_peak, u), q(f, "fraction_of_peak"), f.detail])
     t.note = (f"catalog entry compared: {r.catalog_name or 'none'}; measured in {q(r, 'duration_s')} with "

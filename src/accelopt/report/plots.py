@@ -89,7 +89,7 @@ def probe_plots(r: Any) -> list[tuple[str, str]]:
     CPU's measured figure stays visible beside a datacenter peak a thousand times larger."""
     out = []
     for unit_name in ("FLOP/s", "B/s"):
-        figs = [f for f in r.figures if f.display_unit == unit_name and _num(f.median)]
+        figs = [f for f in r.figures if f.unit == unit_name and _num(f.median)]
         if not figs:
             continue
         vals = [f.median for f in figs] + [f.catalog_peak for f in figs if _num(f.catalog_peak)]

@@ -364,6 +364,8 @@ def _type_name(tp: Any) -> str:
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_type_name(a) for a in args)
+    if origin is typing.Literal:  # an enum of names: 'FLOP/s' or 'B/s' (was 'any')
+        return " or ".join(f"'{a}'" for a in args)
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
         return "object"
     if origin in (list, Sequence, tuple) or tp is list:

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from accelopt import dtypes
-from accelopt.errors import InputError, unknown_name
+from accelopt.errors import InputError, unknown_fields, unknown_name
 from accelopt.units import unit
 from accelopt.userio import path_exists, read_user_text
 
@@ -57,8 +57,10 @@ _POSITIVE_FLOATS = ("dram_bandwidth_byte_per_s", "clock_hz", "tech_node_nm")
 _TEXT_FIELDS = ("name", "dataflow", "dtype", "description")
 # Upper limits, far past any built array (TPU v1: 256 x 256; Cerebras WSE-3: 44 GB of SRAM), so that a typo
 # such as --rows 1e9 is refused instead of simulated (and 64-bit cycle counts cannot overflow).
-_INT_LIMITS = {"rows": 2**16, "cols": 2**16, "cores": 2**20, "ifmap_sram_bytes": 2**40, "filter_sram_bytes": 2**40,
-               "ofmap_sram_bytes": 2**40}
+MAX_ARRAY_SIDE = 2**16
+MAX_SRAM_BYTES = 2**40
+_INT_LIMITS = {"rows": MAX_ARRAY_SIDE, "cols": MAX_ARRAY_SIDE, "cores": 2**20, "ifmap_sram_bytes": MAX_SRAM_BYTES,
+               "filter_sram_bytes": MAX_SRAM_BYTES, "ofmap_sram_bytes": MAX_SRAM_BYTES}
 # A clock past 100 GHz is a typo (1e19 for 1e9): digital accelerators clock at a few GHz at most.
 MAX_CLOCK_HZ = 100e9
 MIN_CLOCK_HZ = 1e4
@@ -312,8 +314,7 @@ def design_from_table(table: Mapping[str, Any], sources: Mapping[str, str], wher
         raise InputError(f"{where}: [design] must be a table", "see `accelopt simulate presets` for an example")
     unknown = sorted(set(table) - _ALLOWED)
     if unknown:
-        raise InputError(f"{where}: unknown field(s) {', '.join(unknown)} in [design]",
-                         f"allowed fields: {', '.join(sorted(_ALLOWED))}")
+        raise unknown_fields(f"{where}, [design]", unknown, sorted(_ALLOWED))
     missing = [f for f in _REQUIRED if f not in table]
     if missing:
         raise InputError(f"{where}: [design] is missing {', '.join(missing)}",

@@ -79,19 +79,26 @@ def _capture_within_memory(bundle: Any, what: str, capture: Any) -> Any:
         return capture(bundle, mode="inference")
 
 
-def _check_counts(batch: int, seq_len: int | None) -> None:
-    """The --batch / --seq-len range checks, named by their flags (the library arguments are batch / seq_len)."""
-    if not 1 <= batch <= MAX_BATCH:
+DEFAULT_BATCH = 1
+"""The batch of a source that has none of its own (the built-in CNNs, a transformer preset, a plain nn.Module, a
+SCALE-Sim topology) when --batch is left out: one inference request."""
+
+
+def _check_counts(batch: int | None, seq_len: int | None) -> None:
+    """The --batch / --seq-len range checks, named by their flags (the library arguments are batch / seq_len);
+    None is the source's own batch."""
+    if batch is not None and not 1 <= batch <= MAX_BATCH:
         raise InputError(f"--batch {batch:,} must be 1..{MAX_BATCH:,}", "pass --batch 1 or more, within that range")
     if seq_len is not None and seq_len < 1:
         raise InputError(f"--seq-len {seq_len} must be >= 1", "pass --seq-len 1 or more (or leave it out)")
 
 
-def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
+def model_layers(name: str, batch: int | None = None, seq_len: int | None = None,
                  input_shape: tuple[int, ...] | None = None, input_dtype: str = "float32") -> tuple[list[Layer], str]:
     """(layers, description). Names: resnet50 (v1), resnet50-v1.5, alexnet-conv, a transformer preset
     ('bert-base', 'llama2-7b', ...), a zoo model 'NAME[:SIZE]' ('gpt:tiny'), or a user file
-    'FILE.py:Class' / 'FILE.py:factory' (see `user_model_layers`)."""
+    'FILE.py:Class' / 'FILE.py:factory' (see `user_model_layers`). `batch` None is the model's own (a zoo
+    size's or a factory's default; DEFAULT_BATCH where the model has none); the description says which ran."""
     _check_counts(batch, seq_len)
     if _is_user_file(name):
         return user_model_layers(name, batch, input_shape, input_dtype, seq_len)
@@ -103,8 +110,9 @@ def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
     key = name.strip().lower()
     if key in BUILTIN and seq_len is not None:
         raise InputError(f"--seq-len does not apply to {key} (a CNN)", "leave --seq-len out for CNNs")
+    own = DEFAULT_BATCH if batch is None else batch
     if key in BUILTIN:
-        return _builtin(key, batch), BUILTIN[key]
+        return _builtin(key, own), f"{BUILTIN[key]}, batch {own}"
     from accelopt.workload import presets
 
     try:
@@ -119,8 +127,8 @@ def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
             + (["encoder only: no output head simulated (an MLM or classifier head on top is not counted; --hf "
                 "captures the architecture's own)"] if cfg.encoder_only else [])
         kind = "transformer config" if cfg.source.startswith("Hugging Face config") else "transformer preset"
-        return transformer_layers(cfg, batch, seq_len), \
-            f"{kind} {cfg.name} (prefill, batch {batch}, seq_len {seq_len or cfg.seq_len})" + \
+        return transformer_layers(cfg, own, seq_len), \
+            f"{kind} {cfg.name} (prefill, batch {own}, seq_len {seq_len or cfg.seq_len})" + \
             "".join(f"; {t}" for t in said)
     from accelopt.workload import zoo
 
@@ -129,7 +137,8 @@ def model_layers(name: str, batch: int = 1, seq_len: int | None = None,
         bundle = zoo.build(zname, size or "tiny", batch_size=batch, seq_len=seq_len)
         full = f"{zname}:{size or 'tiny'}"
         variant = f" = {ZOO_VARIANTS[full]}" if full in ZOO_VARIANTS else ""
-        return _captured(bundle, f"zoo model {full}{variant}")
+        own_note = ", the size's own: --batch changes it" if batch is None else ""
+        return _captured(bundle, f"zoo model {full}{variant} (batch {bundle.batch_size}{own_note})")
     raise unknown_name("model", name, [*BUILTIN, *presets.list_models(), *zoo.list_models(),
                                        "FILE.py:Class", "FILE.py:factory"],
                        listed_by="accelopt simulate run --help")
@@ -154,7 +163,7 @@ def _is_user_file(name: str) -> bool:
     return bool(sep) and path.endswith(".py") and bool(attr)
 
 
-def hf_layers(config_dir: str, batch: int = 1, seq_len: int | None = None) -> tuple[list[Layer], str]:
+def hf_layers(config_dir: str, batch: int | None = None, seq_len: int | None = None) -> tuple[list[Layer], str]:
     """Layers of a Hugging Face architecture from its local config.json (random weights, one forward
     pass); attention matmuls appear per head and per sequence length (they are captured bmm/SDPA ops)."""
     from accelopt.workload.hf import build_from_hf_config
@@ -166,16 +175,16 @@ def hf_layers(config_dir: str, batch: int = 1, seq_len: int | None = None) -> tu
                              f"seq_len {bundle.meta['seq_len']})")
 
 
-def user_model_layers(spec: str, batch: int, input_shape: tuple[int, ...] | None,
+def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...] | None,
                       input_dtype: str = "float32", seq_len: int | None = None) -> tuple[list[Layer], str]:
     """Layers of a user's model file 'FILE.py:NAME'.
 
     NAME may be an nn.Module subclass (built with no arguments), a function returning an nn.Module,
     or a function returning a ModelBundle (accelopt.workload.userfile). A plain nn.Module needs
     `input_shape` (one sample, without the batch dimension: (3, 224, 224) for an image model, (128,)
-    of int64 token ids for a language model); the batch dimension is `batch`. A ModelBundle brings its
-    own inputs; a `batch` other than 1 or a `seq_len` is passed to its factory as batch_size= / seq_len=, as
-    `profile --batch-size / --seq-len` pass them (both were ignored: the bundle's own batch was simulated).
+    of int64 token ids for a language model); the batch dimension is `batch` (DEFAULT_BATCH when None). A
+    ModelBundle brings its own inputs; a `batch` or `seq_len` given is passed to its factory as batch_size= /
+    seq_len=, as `profile --batch-size / --seq-len` pass them; None keeps the factory's own.
     """
     import inspect
 
@@ -207,7 +216,7 @@ def user_model_layers(spec: str, batch: int, input_shape: tuple[int, ...] | None
             raise InputError(f"{what} returns a ModelBundle, which brings its own inputs",
                              "leave --input-shape and --input-dtype out (change the bundle's batches to change "
                              "shapes or dtypes)")
-        kwargs = {k: v for k, v in (("batch_size", batch if batch != 1 else None), ("seq_len", seq_len))
+        kwargs = {k: v for k, v in (("batch_size", batch), ("seq_len", seq_len))
                   if v is not None}
         if kwargs:
             del built  # the factory builds the model again, at the asked sizes
@@ -217,9 +226,7 @@ def user_model_layers(spec: str, batch: int, input_shape: tuple[int, ...] | None
                                  f"of batch_size {built.batch_size}",
                                  "make the factory use its batch_size argument (see examples/my_model.py)")
         built.check_batch_rows()  # the batch said below is batch_size; the layers are the batches' own rows
-        # --batch 1 is the option's default, so it is not passed: say whose batch ran when it is not 1
-        own = " (the factory's own: --batch passes sizes other than 1)" \
-            if "batch_size" not in kwargs and built.batch_size != 1 else ""
+        own = ", the factory's own: --batch changes it" if batch is None else ""
         return _captured(built, f"model file {what} (ModelBundle, batch {built.batch_size}{own}"
                                 + (f", seq_len {seq_len}" if seq_len else "") + ")")
     if seq_len is not None:  # it was ignored: the input is --input-shape's
@@ -233,13 +240,14 @@ def user_model_layers(spec: str, batch: int, input_shape: tuple[int, ...] | None
         raise InputError(f"{what} is a plain nn.Module: its input shape is unknown",
                          "pass --input-shape for one sample without the batch dimension, e.g. "
                          "--input-shape 3,224,224 (images) or --input-shape 128 --input-dtype int64 (token ids)")
+    batch = DEFAULT_BATCH if batch is None else batch
     bundle = _plain_module_bundle(built, attr, batch, input_shape, input_dtype)
     shape = "x".join(str(s) for s in (batch, *input_shape))
     from accelopt.workload.usercode import ModelCodeError
 
     with _last_module_entered(built) as entered:
         try:
-            return _captured(bundle, f"model file {what} (nn.Module, input {shape} {input_dtype})")
+            return _captured(bundle, f"model file {what} (nn.Module, batch {batch}, input {shape} {input_dtype})")
         except ModelCodeError as e:  # the input is ours, made from --input-shape: that is what to check first
             e.fix = _input_shape_fix(input_shape, input_dtype, entered)
             raise

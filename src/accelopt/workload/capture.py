@@ -26,6 +26,7 @@ from typing import Any
 
 from accelopt import dtypes
 from accelopt.errors import InputError, UnsupportedError
+from accelopt.workload.batch import to_device
 from accelopt.workload.types import Op, Workload
 from accelopt.workload.usercode import user_call
 from accelopt.workload.userfile import ModelBundle
@@ -216,13 +217,6 @@ def _check_args(mode: str, dtype: str, device: str) -> Any:
     return dev
 
 
-def _to_device(x: Any, dev: Any) -> Any:
-    import torch
-    from torch.utils._pytree import tree_map
-
-    return tree_map(lambda t: t.to(dev) if isinstance(t, torch.Tensor) else t, x)
-
-
 def _autocast(dev: Any, dtype: str) -> contextlib.AbstractContextManager[Any]:
     import torch
 
@@ -289,7 +283,7 @@ def capture_workload(bundle: ModelBundle, *, mode: str = "train", dtype: str = "
     if not isinstance(warmup_steps, int) or warmup_steps < 0:
         raise InputError(f"warmup_steps = {warmup_steps!r} must be a non-negative integer", "pass 0 or more")
     inputs, targets = bundle.first_batch()
-    inputs, targets = _to_device(inputs, dev), _to_device(targets, dev)
+    inputs, targets = to_device(inputs, dev), to_device(targets, dev)
     # counted before the move: Module.to gives each module its own new Parameter, so weights shared by two modules
     # (GPT-2's tied input embedding and LM head) are counted twice after it
     params = bundle.param_count()

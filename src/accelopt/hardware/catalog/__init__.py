@@ -31,7 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from accelopt.errors import InputError, UnknownNameError
+from accelopt.errors import InputError, UnknownNameError, close_matches, name_key, unknown_fields
 from accelopt.hardware.spec import NUMERIC_FIELDS, AcceleratorSpec, check_units
 from accelopt.userio import read_user_text
 
@@ -58,7 +58,8 @@ def _value_and_source(raw: Any, path: str, sources: dict[str, str], where: str) 
         raise InputError(f"{where}: field {path} = {raw!r} has no source",
                          f'write {path} = [value, "source"] — every number needs its source')
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"{where}: field {path} value {value!r} is not a number", "give a plain number in SI units")
+        raise InputError(f"{where}: field {path} value {value!r} is not a number",
+                         f'give a plain number in SI units, e.g. {path} = [48e9, "my datasheet"] for 48 GB')
     if not isinstance(src, str) or not src.strip():
         raise InputError(f"{where}: field {path} has an empty source", "name the document the number comes from")
     if sources and src not in sources and not any(c.isspace() for c in src.strip()):
@@ -88,10 +89,9 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
     if not isinstance(name, str) or not name:
         raise InputError(f"{where}: a [[device]] has no name", 'add name = "my-device"')
     file_where, where = where, f"{where}, device {name!r}"
-    unknown = set(table) - _ALLOWED
+    unknown = sorted(set(table) - _ALLOWED)
     if unknown:
-        raise InputError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}",
-                         f"allowed fields: {', '.join(sorted(_ALLOWED))}")
+        raise unknown_fields(where, unknown, sorted(_ALLOWED))
     for req in ("kind", "memory_bytes", "memory_bandwidth_byte_per_s", "peak_flop_per_s"):
         if req not in table:
             raise InputError(f"{where}: missing field {req!r}", f"add {req} (see `accelopt catalog show h100-sxm`)")
@@ -226,29 +226,14 @@ _VENDOR_WORDS = re.compile(r"^(nvidia|amd|google|intel|habana|aws|qualcomm|apple
 
 def _normalized(name: str) -> str:
     """`name` lower-cased, spaces and underscores as dashes, without a leading vendor word."""
-    return _VENDOR_WORDS.sub("", re.sub(r"[\s_]+", "-", name.strip().lower()))
+    return _VENDOR_WORDS.sub("", name_key(name))
 
 
-def closest_devices(name: str, known: list[str], n: int = 3, cutoff: float = 0.5) -> list[str]:
-    """Up to `n` known device names closest to `name`, best first, scored on the names without a vendor word
-    ('nvidia-a100' -> 'a100'): difflib's similarity ratio, or for a name that contains the other or is contained in
-    it ('t4-pcie' and 't4', 'mi300' and 'mi300x') 0.7 + 0.2 x (shorter / longer length), so a one-letter typo of a
-    longer name ('h100-sxn': 'h100-sxm', 0.875) still ranks above the short name inside it ('h100', 0.8)."""
-    import difflib
-
-    typed = _normalized(name)
-    if not typed:
-        return []
-
-    def score(known_name: str) -> float:
-        k = known_name.lower()
-        ratio = difflib.SequenceMatcher(None, typed, k).ratio()
-        if typed in k or k in typed:
-            ratio = max(ratio, 0.7 + 0.2 * min(len(k), len(typed)) / max(len(k), len(typed)))
-        return ratio
-
-    scored = sorted(((score(k), k) for k in known), key=lambda sk: (-sk[0], sk[1]))
-    return [k for s, k in scored if s >= cutoff][:n]
+def closest_devices(name: str, known: list[str], n: int = 3) -> list[str]:
+    """Up to `n` known device names closest to `name`, best first: errors.close_matches (the one ranking) on the
+    name without a vendor word ('nvidia-a100' -> 'a100'), at a cutoff of 0.5 ('a100' for 'v100' and the like are
+    not offered)."""
+    return close_matches(_normalized(name), known, n=n, cutoff=0.5)
 
 
 def unknown_device(name: str, known: list[str], n_devices: int) -> UnknownNameError:
