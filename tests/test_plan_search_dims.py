@@ -53,11 +53,13 @@ def test_search_finds_the_brute_force_best(model: str, device: str, n: int, seq:
     assert plain.terms["train_time_s"][rank(plain, "time", 1)[0]] > brute_s  # and without it the best is slower
 
 
-@pytest.mark.parametrize(("model", "device", "n"), [("mixtral-8x7b", "h100-sxm", 16), ("deepseek-moe-16b", "l40s", 32)])
-def test_etp_pruning_loses_nothing(model: str, device: str, n: int) -> None:
+@pytest.mark.parametrize(("model", "device", "n", "dtype"), [
+    ("mixtral-8x7b", "h100-sxm", 16, "bf16"), ("deepseek-moe-16b", "l40s", 32, "bf16"),
+    ("mixtral-8x7b", "h100-sxm", 16, "fp8"), ("mixtral-8x7b", "b200", 64, "fp8")])
+def test_etp_pruning_loses_nothing(model: str, device: str, n: int, dtype: str) -> None:
     """The automatic etp set (pruned where a larger etp on the same link is valid) finds the best layout that every
-    etp below tp, listed without pruning, finds."""
-    setup = Setup(model=get_model(model), seq_len=4096, global_batch=4 * n, tokens=1e12)
+    etp below tp, listed without pruning, finds; FP8 too, where etp also sets the expert GEMMs' quantize bytes."""
+    setup = Setup(model=get_model(model), seq_len=4096, global_batch=4 * n, tokens=1e12, dtype=dtype)
     auto = search(setup, [get_device(device)], [n])
     every = search(setup, [get_device(device)], [n], axes=SearchAxes(etp=(0, 1, 2, 4, 8, 16, 32, 64)))
     assert len(every) > len(auto)  # the pruning removed layouts
