@@ -58,7 +58,8 @@ def register_serve(plan_app: typer.Typer) -> None:
                                    "beyond the model's positions (rope scaling included) is noted."),
         output: int = typer.Option(256, "--output", help="Output tokens per request."),
         weight_dtype: str = typer.Option("bf16", "--weight-dtype", help="bf16, fp16, fp8, int8, int4 (weight-only), "
-                                         "nvfp4 or mxfp4 (4-bit block-scaled; need an fp4 peak: Blackwell)."),
+                                         "nvfp4 or mxfp4 (4-bit block-scaled: fp4 matmuls where the device has an fp4 peak, "
+                                         "Blackwell; elsewhere weight-only 4-bit at the 16-bit peak, printed)."),
         kv_dtype: str = typer.Option("bf16", "--kv-dtype", help="KV-cache dtype: bf16, fp16, fp8 or int8."),
         price_usd_per_hour: Optional[float] = typer.Option(None, "--price-usd-per-hour",
                                                  help="Price per device-hour (overrides the catalog price)."),
@@ -171,6 +172,7 @@ def warn_training_tables(path: str | None) -> None:
 def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
     from rich.table import Table
 
+    from accelopt.predict.serving import weight_only_note
     from accelopt.report.console import line, make_console, plain
     from accelopt.units import fmt_bytes, fmt_count, fmt_joules, fmt_seconds, fmt_usd
 
@@ -199,6 +201,8 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
                           fmt_count(p.output_tokens_per_s_per_device), p.decode_step.bound,
                           fmt_bytes(p.memory_bytes_per_device, binary=True), "yes" if p.fits else "NO", usd, j)
         console.print(table)
+        if (note := weight_only_note(p0)) is not None:
+            console.print(plain(f"note: {note}"))
         if p0.moe and p0.moe.dense:  # attention-DP replicas of a dense model: no expert figures to show
             for a in p0.moe.assumptions:
                 console.print(f"note: {a}", markup=False)

@@ -908,26 +908,47 @@ def attention_peak_note(spec: AcceleratorSpec, weight_dtype: str) -> str | None:
             "TOML to replace it)")
 
 
+def weight_only_fp4(spec: AcceleratorSpec, weight_dtype: str) -> bool:
+    """nvfp4/mxfp4 weights on a device without an fp4 peak: served as weight-only 4-bit (W4A16), the block-scaled
+    weights dequantized to 16 bits inside the matmul kernel, as vLLM serves gpt-oss's MXFP4 experts on Hopper and
+    Ampere (vllm/model_executor/layers/quantization/mxfp4.py at 007d50058a06dec0f82472d63c819244d460c40d:
+    get_mxfp4_backend picks the Marlin or triton_kernels MoE backend off SM100, get_supported_act_dtypes is
+    bfloat16). Their bytes stay 4-bit + the block scales (weight_bytes_per_param)."""
+    return weight_dtype in FP4_OPERAND_BYTES and spec.peak("fp4") is None
+
+
+def weight_only_note(p: ServingPrediction) -> str | None:
+    """The line `plan serve` prints under a prediction whose nvfp4/mxfp4 weights run weight-only (weight_only_fp4:
+    computed at a 16-bit peak), None otherwise."""
+    if p.weight_dtype not in FP4_OPERAND_BYTES or p.compute_dtype == "fp4":
+        return None
+    return (f"{p.device} has no fp4 peak: the {p.weight_dtype} weights are served as weight-only 4-bit (stored and "
+            f"read at {weight_bytes_per_param(p.weight_dtype):g} B per weight with their block scales, dequantized "
+            f"to 16 bits inside the matmul kernel: vLLM's Marlin / triton_kernels MXFP4 path), so their matmuls "
+            f"run at the {p.compute_dtype} peak")
+
+
 def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
     """The dtype the matmuls run in, which the device must have a peak for.
 
     fp8 and int8 weights run as W8A8 matmuls (fp8: TensorRT-LLM/vLLM fp8; int8: SmoothQuant, Xiao et al.
     2023); int4 is weight-only (W4A16, dequantized to 16-bit: AWQ/GPTQ kernels); nvfp4/mxfp4 run as W4A4 matmuls
     at the fp4 peak (the activations are quantized to the same block format: FP4 tensor cores take both operands
-    in it, NVIDIA "Introducing NVFP4", 2025); bf16/fp16 as given.
+    in it, NVIDIA "Introducing NVFP4", 2025) where the device has one, and else as weight-only 4-bit at the 16-bit
+    peak (weight_only_fp4); bf16/fp16 as given.
     """
     _check_dtype("--weight-dtype", weight_dtype, WEIGHT_DTYPES)
     sixteen = next((d for d in ("bf16", "fp16") if spec.peak(d) is not None), None)
     peak_key = "fp4" if weight_dtype in FP4_OPERAND_BYTES else weight_dtype
-    if weight_dtype == "int4":  # weight-only: dequantized to 16 bits for the matmul
+    if weight_dtype == "int4" or weight_only_fp4(spec, weight_dtype):  # dequantized to 16 bits for the matmul
         if sixteen is not None:
             return sixteen
     elif spec.peak(peak_key) is not None:
         return peak_key
     usable = [d for d in ("bf16", "fp16", "fp8", "int8") if spec.peak(d) is not None]
     usable += ["int4"] if sixteen is not None else []
-    usable += list(FP4_OPERAND_BYTES) if spec.peak("fp4") is not None else []
-    need = ("a bf16/fp16 peak for int4 weight-only matmuls" if weight_dtype == "int4"
+    usable += list(FP4_OPERAND_BYTES) if sixteen is not None or spec.peak("fp4") is not None else []
+    need = (f"a bf16/fp16 peak for {weight_dtype} weight-only matmuls" if peak_key in ("int4", "fp4")
             else f"a peak for {peak_key} matmuls")
     listed = ", ".join(spec.peak_flop_per_s) or "none"
     fix = (f"use --weight-dtype {' or '.join(usable)}" if usable else
