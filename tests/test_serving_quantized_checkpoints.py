@@ -41,3 +41,12 @@ def test_mxfp4_on_hopper_runs_weight_only(gpt_oss: Path, capsys: pytest.CaptureF
     b200 = serving.predict_serving(load_hf_config(gpt_oss), get_device("b200"), prompt_len=128, output_len=8,
                                    weight_dtype="mxfp4")
     assert b200.compute_dtype == "fp4" and serving.weight_only_note(b200) is None
+
+
+def test_kv_cache_bytes_per_token_doc_says_before_windows() -> None:
+    """The field is the uncapped figure (gpt-oss: 12 of 24 layers keep 128 tokens); its documentation said only
+    'whole model, all layers' and so read as the cache a token costs."""
+    from accelopt.report.schema import docs_markdown
+
+    line = next(ln for ln in docs_markdown().splitlines() if "kv_cache_bytes_per_token" in ln)
+    assert "before sliding windows cap the cache" in line

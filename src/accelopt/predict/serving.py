@@ -429,7 +429,8 @@ class ServingPrediction:
     decode_step: PhaseTime
     """One decode step at the mean decode context."""
     kv_cache_bytes_per_token: float = unit("B")
-    """Whole model, all layers, all KV heads, for one token."""
+    """Whole model, all layers, all KV heads, for one token, before sliding windows cap the cache: a windowed layer
+    keeps at most `window` tokens (kv_cache_bytes, kv_cache_bytes_per_device apply the cap)."""
     weights_bytes_per_device: float = unit("B")
     kv_cache_bytes_per_device: float = unit("B")
     workspace_bytes_per_device: float = unit("B")
