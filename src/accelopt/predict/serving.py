@@ -402,8 +402,15 @@ class ServingPrediction:
     prompt_len: int = unit("count")
     output_len: int = unit("count")
     weight_dtype: str
+    """Linear layers' weights (attention, dense MLP, shared and, unless expert_weight_dtype, routed experts);
+    embeddings and the LM head stay 16-bit."""
+    expert_weight_dtype: str | None = None
+    """The routed experts' weights (--expert-weight-dtype) when they differ from weight_dtype; None otherwise."""
     kv_dtype: str
     compute_dtype: str
+    """The dtype of the peak the linear GEMMs run at (nvfp4/mxfp4 weights without an fp4 peak: 16-bit)."""
+    expert_compute_dtype: str | None = None
+    """The same for the routed experts, when expert_weight_dtype is given; None otherwise."""
     scheduling: str = "static"
     """'static' (the batch starts together) or 'continuous' (`batch` requests in flight, staggered)."""
     ttft_s: float = unit("s")
@@ -491,9 +498,10 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 4
-    # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read)
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3)
+    SCHEMA_VERSION: ClassVar[int] = 5
+    # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
+    # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
@@ -562,12 +570,21 @@ def _expert_params_total(model: TransformerConfig) -> int:
     return model.moe_layers * model.experts * model.mlp_params_per_expert() if model.is_moe else 0
 
 
-def _weight_bytes_total(model: TransformerConfig, weight_dtype: str, cal: ServingCalibration) -> float:
-    """All weights (every expert). Linear layers in `weight_dtype`; embeddings and the LM head stay
-    16-bit, as AWQ/GPTQ and the TensorRT-LLM fp8 recipe leave them unquantized."""
+def expert_dtype(weight_dtype: str, moe: MoELayout = NO_MOE) -> str:
+    """The routed experts' weight dtype: --expert-weight-dtype (MoELayout.expert_weight_dtype), else weight_dtype."""
+    return moe.expert_weight_dtype or weight_dtype
+
+
+def _weight_bytes_total(model: TransformerConfig, weight_dtype: str, cal: ServingCalibration,
+                        moe: MoELayout = NO_MOE) -> float:
+    """All weights (every expert). Linear layers in `weight_dtype`, the routed experts in expert_dtype; embeddings
+    and the LM head stay 16-bit, as AWQ/GPTQ, the TensorRT-LLM fp8 recipe, DeepSeek-V3's fp8 checkpoint and gpt-oss's
+    MXFP4 one (quantization_config.modules_to_not_convert) leave them unquantized."""
     emb_in, head = _embedding_params(model)
-    linear = model.params_total() - emb_in - head
-    return linear * weight_bytes_per_param(weight_dtype, cal) + (emb_in + head) * ACT_BYTES
+    experts = _expert_params_total(model)
+    linear = model.params_total() - emb_in - head - experts
+    return (linear * weight_bytes_per_param(weight_dtype, cal)
+            + experts * weight_bytes_per_param(expert_dtype(weight_dtype, moe), cal) + (emb_in + head) * ACT_BYTES)
 
 
 def experts_touched(model: TransformerConfig, tokens: int) -> float:
@@ -584,15 +601,16 @@ def experts_touched(model: TransformerConfig, tokens: int) -> float:
 
 
 def decode_weight_bytes_read(model: TransformerConfig, batch: int, weight_dtype: str,
-                             cal: ServingCalibration = DEFAULT_CALIBRATION) -> float:
+                             cal: ServingCalibration = DEFAULT_CALIBRATION, moe: MoELayout = NO_MOE) -> float:
     """Weight bytes one decode step reads (whole model): every non-expert weight, the experts the
-    batch touches (see `experts_touched`), the LM head; the input embedding reads only `batch` rows."""
+    batch touches (see `experts_touched`, in expert_dtype), the LM head; the input embedding reads only `batch`
+    rows."""
     emb_in, head = _embedding_params(model)
-    bpw = weight_bytes_per_param(weight_dtype, cal)
     experts = _expert_params_total(model)
     non_expert_linear = model.params_total() - emb_in - head - experts
     expert_read = model.moe_layers * experts_touched(model, batch) * model.mlp_params_per_expert()
-    return (non_expert_linear + expert_read) * bpw + head * ACT_BYTES
+    return (non_expert_linear * weight_bytes_per_param(weight_dtype, cal)
+            + expert_read * weight_bytes_per_param(expert_dtype(weight_dtype, moe), cal) + head * ACT_BYTES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -919,14 +937,20 @@ def weight_only_fp4(spec: AcceleratorSpec, weight_dtype: str) -> bool:
 
 
 def weight_only_note(p: ServingPrediction) -> str | None:
-    """The line `plan serve` prints under a prediction whose nvfp4/mxfp4 weights run weight-only (weight_only_fp4:
-    computed at a 16-bit peak), None otherwise."""
-    if p.weight_dtype not in FP4_OPERAND_BYTES or p.compute_dtype == "fp4":
+    """The line `plan serve` prints under a prediction whose nvfp4/mxfp4 weights (or routed experts) run weight-only
+    (weight_only_fp4: computed at a 16-bit peak), None otherwise."""
+    pairs = [("", p.weight_dtype, p.compute_dtype)]
+    if p.expert_weight_dtype is not None and p.expert_compute_dtype is not None:
+        pairs = [("routed experts' ", p.expert_weight_dtype, p.expert_compute_dtype)] + (
+            pairs if p.weight_dtype != p.expert_weight_dtype else [])
+    hit = [(who, w, c) for who, w, c in pairs if w in FP4_OPERAND_BYTES and c != "fp4"]
+    if not hit:
         return None
-    return (f"{p.device} has no fp4 peak: the {p.weight_dtype} weights are served as weight-only 4-bit (stored and "
-            f"read at {weight_bytes_per_param(p.weight_dtype):g} B per weight with their block scales, dequantized "
+    who, w, c = hit[0]
+    return (f"{p.device} has no fp4 peak: the {who}{w} weights are served as weight-only 4-bit (stored and "
+            f"read at {weight_bytes_per_param(w):g} B per weight with their block scales, dequantized "
             f"to 16 bits inside the matmul kernel: vLLM's Marlin / triton_kernels MXFP4 path), so their matmuls "
-            f"run at the {p.compute_dtype} peak")
+            f"run at the {c} peak")
 
 
 def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
@@ -1004,13 +1028,13 @@ def _kv_bytes_per_token_per_device(model: TransformerConfig, tp: int, pp: int, k
 
 
 def _weights_bytes_per_device(model: TransformerConfig, tp: int, pp: int, weight_dtype: str,
-                              cal: ServingCalibration) -> float:
+                              cal: ServingCalibration, moe: MoELayout = NO_MOE) -> float:
     """Transformer layers split over tp x pp (fullest stage: ceil(L/pp) layers), plus the K/V heads a device
     holds replicated when tp > kv_heads (kv_replica_weight_bytes); embeddings split over tp (Megatron
     vocab-parallel); with pp > 1 an end stage holds one embedding matrix."""
     emb_in, head = _embedding_params(model)
     emb_bytes = (emb_in + head) * ACT_BYTES
-    body = _weight_bytes_total(model, weight_dtype, cal) - emb_bytes
+    body = _weight_bytes_total(model, weight_dtype, cal, moe) - emb_bytes
     stage_emb = emb_bytes if pp == 1 else head * ACT_BYTES
     stage_share = math.ceil(model.layers / pp) / model.layers
     return (body * stage_share + stage_emb) / tp + kv_replica_weight_bytes(model, tp, weight_dtype, cal) * stage_share
@@ -1051,7 +1075,7 @@ def _memory_per_device(model: TransformerConfig, tp: int, pp: int, batch: int, p
     if moe.active:
         return serving_moe.memory_per_device(model, tp, pp, batch, prompt_len, output_len, weight_dtype, kv_dtype,
                                              cal, moe)
-    w = _weights_bytes_per_device(model, tp, pp, weight_dtype, cal)
+    w = _weights_bytes_per_device(model, tp, pp, weight_dtype, cal, moe)
     kv = batch * cached_tokens_per_layer(model, prompt_len + output_len) * _kv_bytes_per_token_per_device(
         model, tp, pp, kv_dtype)
     ws = _workspace_bytes_per_device(model, tp, batch, prompt_len, cal)
@@ -1120,6 +1144,20 @@ class _Setup:
     moe: MoELayout = NO_MOE
     linear_eff_scale: float = 1.0
     """Multiplies the linear GEMMs' compute efficiency: cal.fp4_gemm_efficiency_ratio for FP4 weights, else 1."""
+    expert_peak_flop_per_s: float = 0.0
+    """The peak the routed experts' GEMMs run at (their dtype's: expert_dtype)."""
+    expert_eff_scale: float = 1.0
+    """linear_eff_scale of the routed experts' dtype."""
+
+    @property
+    def expert_weight_dtype(self) -> str:
+        return expert_dtype(self.weight_dtype, self.moe)
+
+    def linear_s(self, flops: float, expert_flops: float, efficiency: float) -> float:
+        """Seconds of `flops` linear GEMM FLOPs at `efficiency`, of which `expert_flops` are the routed experts' (at
+        their own peak when --expert-weight-dtype differs from --weight-dtype)."""
+        return ((flops - expert_flops) / (self.peak_flop_per_s * efficiency * self.linear_eff_scale)
+                + expert_flops / (self.expert_peak_flop_per_s * efficiency * self.expert_eff_scale))
 
 
 def device_scaled(cal: ServingCalibration, spec: AcceleratorSpec, compute_dtype: str) -> ServingCalibration:
@@ -1165,7 +1203,11 @@ def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, we
     assert peak is not None  # compute_dtype_for guarantees it
     sixteen = next((p for p in (spec.peak("bf16"), spec.peak("fp16")) if p is not None), peak)
     scale = cal.fp4_gemm_efficiency_ratio if compute_dtype == "fp4" else 1.0
-    return _Setup(model, spec, tp, pp, weight_dtype, kv_dtype, peak, cal, sixteen, moe, scale)
+    ex_dtype = compute_dtype_for(spec, expert_dtype(weight_dtype, moe))
+    ex_peak = spec.peak(ex_dtype)
+    assert ex_peak is not None
+    ex_scale = cal.fp4_gemm_efficiency_ratio if ex_dtype == "fp4" else 1.0
+    return _Setup(model, spec, tp, pp, weight_dtype, kv_dtype, peak, cal, sixteen, moe, scale, ex_peak, ex_scale)
 
 
 def _stage_hops_s(s: _Setup, msg_bytes: float, calls: int) -> float:
@@ -1174,6 +1216,15 @@ def _stage_hops_s(s: _Setup, msg_bytes: float, calls: int) -> float:
         return 0.0
     link = _link(s.spec, s.tp * s.pp, s.cal, "pipeline parallelism")
     return (s.pp - 1) * (calls * link.latency_s + msg_bytes / link.bandwidth_byte_per_s)
+
+
+def _dense_expert_flops(s: _Setup, tokens: int, ex: serving_moe.ExpertKernel) -> float:
+    """Routed-expert FLOPs per device left in the dense roofline under plain tensor parallelism (none when the
+    grouped-GEMM kernel `ex` took them): 2 x tokens x MoE layers x top_k x params per expert / tp."""
+    m = s.model
+    if not m.is_moe or ex.flops:
+        return 0.0
+    return 2.0 * tokens * m.moe_layers * m.top_k * m.mlp_params_per_expert() / s.tp
 
 
 def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
@@ -1189,9 +1240,9 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     ex = serving_moe.tp_expert_kernel(s, tokens, math.ceil(tokens / chunks), chunks)
     # linear FLOPs per device: a 1/tp share, plus the replicated K/V heads' GEMMs (2 FLOPs per param per token)
     linear = (prefill_flops(m, batch, prompt_len) - attn - ex.flops * s.tp) / s.tp + kv_replica_flops(m, s.tp, tokens)
-    compute_s = (linear / (s.peak_flop_per_s * s.cal.prefill_compute_efficiency * s.linear_eff_scale)
+    compute_s = (s.linear_s(linear, _dense_expert_flops(s, tokens, ex), s.cal.prefill_compute_efficiency)
                  + attn / s.tp / (s.attention_peak_flop_per_s * s.cal.attention_compute_efficiency)) + ex.time_s
-    bytes_ = chunks * (_weight_bytes_total(m, s.weight_dtype, s.cal) / s.tp
+    bytes_ = chunks * (_weight_bytes_total(m, s.weight_dtype, s.cal, s.moe) / s.tp
                        + kv_replica_weight_bytes(m, s.tp, s.weight_dtype, s.cal)) - ex.weight_bytes
     bytes_ += tokens * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)  # KV written, all layers
     memory_s = bytes_ / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
@@ -1218,15 +1269,15 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
         return serving_moe.decode_step_time(s, batch, context)
     m = s.model
     ex = serving_moe.tp_expert_kernel(s, batch, batch, 1)  # MoE routed experts: their own kernel (else zeros)
-    w = (decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal) / s.tp
+    w = (decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal, s.moe) / s.tp
          + kv_replica_weight_bytes(m, s.tp, s.weight_dtype, s.cal) - ex.weight_bytes)
     kv = batch * cached_tokens_per_layer(m, context) * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
     memory_s = (w + kv) / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
     attn = batch * attention_flops_per_token(m, context)
     linear = (decode_flops_per_step(m, batch, context) - attn - ex.flops * s.tp) / s.tp + kv_replica_flops(
         m, s.tp, batch)  # per device, replicated K/V heads included
-    compute_s = ((linear / (s.peak_flop_per_s * s.linear_eff_scale) + attn / s.tp / s.attention_peak_flop_per_s)
-                 / s.cal.decode_compute_efficiency) + ex.time_s
+    compute_s = (s.linear_s(linear, _dense_expert_flops(s, batch, ex), s.cal.decode_compute_efficiency)
+                 + attn / s.tp / (s.attention_peak_flop_per_s * s.cal.decode_compute_efficiency)) + ex.time_s
     comm_s = 0.0
     if s.tp > 1:
         link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
@@ -1371,7 +1422,9 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     return ServingPrediction(
         model=model.name, device=spec.name, tp=tp, pp=pp, n_devices=n_devices, batch=batch,
         prompt_len=prompt_len, output_len=output_len, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
-        compute_dtype=compute_dtype, scheduling=scheduling, ttft_s=ttft, tpot_s=tpot, e2e_latency_s=e2e,
+        compute_dtype=compute_dtype, expert_weight_dtype=moe.expert_weight_dtype,
+        expert_compute_dtype=(compute_dtype_for(spec, moe.expert_weight_dtype) if moe.expert_weight_dtype else None),
+        scheduling=scheduling, ttft_s=ttft, tpot_s=tpot, e2e_latency_s=e2e,
         decode_tokens_per_s=batch / step_s, output_tokens_per_s=tokens / work_s,
         output_tokens_per_s_per_device=tokens / work_s / n_devices, prefill=prefill, decode_step=step,
         kv_cache_bytes_per_token=kv_cache_bytes_per_token(model, kv_dtype), weights_bytes_per_device=w,
@@ -1570,7 +1623,8 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
             else f"weights + workspace + {cal.memory_utilization:.0%} of the rest of {_gb_text(spec.memory_bytes)}")
     more = "--tp/--pp" + (" (or --ep)" if model.is_moe else "")
     if w + ws >= usable:
-        problem = (f"{where}: the weights alone need {w / gb:.1f} GB per device ({weight_dtype}) + workspace "
+        dtypes_ = weight_dtype + (f", experts {moe.expert_weight_dtype}" if moe.expert_weight_dtype else "")
+        problem = (f"{where}: the weights alone need {w / gb:.1f} GB per device ({dtypes_}) + workspace "
                    f"{ws / gb:.1f} GB, above the {_gb_text(usable)} usable ({rule}), before any KV cache")
         now = weight_bytes_per_param(weight_dtype, cal)
         smaller = [d for d in ("fp8", "int8", "int4") if weight_bytes_per_param(d, cal) < now and _runs_on(spec, d)]
