@@ -949,8 +949,8 @@ def weight_only_note(p: ServingPrediction) -> str | None:
     who, w, c = hit[0]
     return (f"{p.device} has no fp4 peak: the {who}{w} weights are served as weight-only 4-bit (stored and "
             f"read at {weight_bytes_per_param(w):g} B per weight with their block scales, dequantized "
-            f"to 16 bits inside the matmul kernel: vLLM's Marlin / triton_kernels MXFP4 path), so their matmuls "
-            f"run at the {c} peak")
+            f"to 16 bits inside the matmul kernel, as vLLM's Marlin / triton_kernels MXFP4 kernels do on Hopper), so "
+            f"their matmuls run at the {c} peak")
 
 
 def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
