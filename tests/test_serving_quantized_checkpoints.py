@@ -135,3 +135,17 @@ def test_plan_and_explain_json_carry_typed_model_figures(gpt_oss: Path, capsys: 
                                "8", "--seq-len", "4096", "--json"], capsys)
     assert code in (0, 2), err
     assert json.loads(out)["model_figures"] == f
+
+
+def test_expert_dtype_without_a_device_peak_names_its_flag(gpt_oss: Path) -> None:
+    """An expert dtype the device cannot run was refused as if --weight-dtype had asked for it."""
+    from dataclasses import replace
+
+    from accelopt.errors import InfeasibleError
+
+    h100 = get_device("h100-sxm")
+    int8_only = replace(h100, peak_flop_per_s={"int8": h100.peak_flop_per_s["int8"]}, measured_matmul_flop_per_s={})
+    with pytest.raises(InfeasibleError) as e:
+        serving.predict_serving(load_hf_config(gpt_oss), int8_only, prompt_len=128, output_len=8, weight_dtype="int8",
+                                moe=serving_moe.MoELayout(expert_weight_dtype="fp8"), allow_oom=True)
+    assert "--expert-weight-dtype fp8" in e.value.problem and "--expert-weight-dtype int8" in e.value.fix

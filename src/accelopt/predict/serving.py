@@ -1195,6 +1195,17 @@ def device_scaled(cal: ServingCalibration, spec: AcceleratorSpec, compute_dtype:
                                                         attention_ratio=r_attn, note=note))
 
 
+def _expert_compute_dtype(spec: AcceleratorSpec, weight_dtype: str, moe: MoELayout) -> str:
+    """compute_dtype_for the routed experts, its refusal naming --expert-weight-dtype when that flag set the dtype."""
+    try:
+        return compute_dtype_for(spec, expert_dtype(weight_dtype, moe))
+    except InfeasibleError as e:
+        if moe.expert_weight_dtype is None:
+            raise
+        raise InfeasibleError(f"--expert-weight-dtype {moe.expert_weight_dtype}: {e.problem}",
+                              e.fix.replace("--weight-dtype", "--expert-weight-dtype")) from None
+
+
 def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, weight_dtype: str, kv_dtype: str,
            cal: ServingCalibration, moe: MoELayout = NO_MOE) -> _Setup:
     compute_dtype = compute_dtype_for(spec, weight_dtype)
@@ -1203,7 +1214,7 @@ def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, we
     assert peak is not None  # compute_dtype_for guarantees it
     sixteen = next((p for p in (spec.peak("bf16"), spec.peak("fp16")) if p is not None), peak)
     scale = cal.fp4_gemm_efficiency_ratio if compute_dtype == "fp4" else 1.0
-    ex_dtype = compute_dtype_for(spec, expert_dtype(weight_dtype, moe))
+    ex_dtype = _expert_compute_dtype(spec, weight_dtype, moe)
     ex_peak = spec.peak(ex_dtype)
     assert ex_peak is not None
     ex_scale = cal.fp4_gemm_efficiency_ratio if ex_dtype == "fp4" else 1.0
@@ -1423,7 +1434,7 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
         model=model.name, device=spec.name, tp=tp, pp=pp, n_devices=n_devices, batch=batch,
         prompt_len=prompt_len, output_len=output_len, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
         compute_dtype=compute_dtype, expert_weight_dtype=moe.expert_weight_dtype,
-        expert_compute_dtype=(compute_dtype_for(spec, moe.expert_weight_dtype) if moe.expert_weight_dtype else None),
+        expert_compute_dtype=_expert_compute_dtype(spec, weight_dtype, moe) if moe.expert_weight_dtype else None,
         scheduling=scheduling, ttft_s=ttft, tpot_s=tpot, e2e_latency_s=e2e,
         decode_tokens_per_s=batch / step_s, output_tokens_per_s=tokens / work_s,
         output_tokens_per_s_per_device=tokens / work_s / n_devices, prefill=prefill, decode_step=step,
