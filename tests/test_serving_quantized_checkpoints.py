@@ -149,3 +149,17 @@ def test_expert_dtype_without_a_device_peak_names_its_flag(gpt_oss: Path) -> Non
         serving.predict_serving(load_hf_config(gpt_oss), int8_only, prompt_len=128, output_len=8, weight_dtype="int8",
                                 moe=serving_moe.MoELayout(expert_weight_dtype="fp8"), allow_oom=True)
     assert "--expert-weight-dtype fp8" in e.value.problem and "--expert-weight-dtype int8" in e.value.fix
+
+
+def test_moe_that_does_not_fit_names_expert_quantization(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """gpt-oss-120b in bf16 (233.6 GB) on one H100: the fix named only --weight-dtype, not the routed experts' dtype
+    its checkpoint uses; with --expert-weight-dtype mxfp4 it fits: 65.2 GB (model card: 60.8 GiB = 65.3 GB, 1%)."""
+    cfg = {**GPT_OSS_20B, "num_hidden_layers": 36, "num_local_experts": 128,
+           "layer_types": ["sliding_attention", "full_attention"] * 18}
+    p = tmp_path / "gpt-oss-120b.json"
+    p.write_text(json.dumps(cfg), encoding="utf-8")
+    code, _, err = run_main(["plan", "serve", "--model", str(p), "--hardware", "h100-sxm", "--batch", "1"], capsys)
+    assert code == 2 and "--expert-weight-dtype fp8 or mxfp4 or int4" in err
+    pt = _point(capsys, "--model", str(p), "--hardware", "h100-sxm", "--weight-dtype", "bf16",
+                "--expert-weight-dtype", "mxfp4")
+    assert pt["fits"] and pt["weights_bytes_per_device"] == pytest.approx(60.8 * 2**30, rel=0.01)

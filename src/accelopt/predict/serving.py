@@ -1642,7 +1642,8 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
         if "fp8" in smaller and "int8" in smaller:  # same bytes: name the one the serving engines use
             smaller.remove("int8")
         fix = (f"raise {more} to split the weights over more devices, "
-               + (f"use --weight-dtype {' or '.join(smaller)}, " if smaller else "") + "or a device with more memory")
+               + (f"use --weight-dtype {' or '.join(smaller)}, " if smaller else "") + _smaller_experts_fix(
+                   model, spec, weight_dtype, moe, cal) + "or a device with more memory")
     else:
         problem = (f"{where}: one request of {prompt_len:,} + {output_len:,} tokens needs {kv1 / gb:.1f} GB of KV "
                    f"cache per device ({kv_dtype}), but weights {w / gb:.1f} GB + workspace {ws / gb:.1f} GB leave "
@@ -1655,6 +1656,20 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
         problem += (f"; the requested batch {requested:,} would need {kv_b / gb:.1f} GB of KV cache "
                     f"({(w + kv_b + ws_b) / gb:.1f} GB in all) per device")
     return InfeasibleError(problem, fix)
+
+
+def _smaller_experts_fix(model: TransformerConfig, spec: AcceleratorSpec, weight_dtype: str, moe: MoELayout,
+                         cal: ServingCalibration) -> str:
+    """'--expert-weight-dtype D (...), ' naming the smaller dtypes the device runs for an MoE model's routed experts
+    (most of its weights), as quantized checkpoints store them (gpt-oss: MXFP4 experts only); '' otherwise."""
+    if not model.is_moe:
+        return ""
+    now = weight_bytes_per_param(expert_dtype(weight_dtype, moe), cal)
+    smaller = [d for d in ("fp8", "mxfp4", "int4") if weight_bytes_per_param(d, cal) < now and _runs_on(spec, d)]
+    if not smaller:
+        return ""
+    return (f"quantize the routed experts alone with --expert-weight-dtype {' or '.join(smaller)} (as gpt-oss's "
+            "MXFP4 checkpoint stores them), ")
 
 
 def _gb_text(n_bytes: float) -> str:
