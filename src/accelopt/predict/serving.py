@@ -140,7 +140,7 @@ class ServingCalibration:
     throughput replaces the default with its own estimate (bench/build/tuning.py calc_engine_setting; `plan serve
     --max-batch-size`, the runs CSV's max_batch_size column)."""
     int4_group_size: int = unit("count", default=128)
-    """int4 weights carry one fp16 scale per group of this many weights (AWQ/GPTQ default 128;
+    """int4 weights carry one fp16 scale and one 4-bit zero point per group of this many weights (AWQ/GPTQ default 128;
     Lin et al. 2023, "AWQ", sec. 4)."""
     fp4_gemm_efficiency_ratio: float = unit("fraction", default=1.0)
     """FP4 (NVFP4/MXFP4, W4A4) linear GEMMs reach this multiple of the prefill/decode compute efficiency, as a
@@ -522,7 +522,10 @@ class ServeResult:
 
 
 def weight_bytes_per_param(weight_dtype: str, cal: ServingCalibration = DEFAULT_CALIBRATION) -> float:
-    """Stored bytes per linear-layer weight. int4 adds one fp16 scale per group (AWQ/GPTQ layout); nvfp4 is
+    """Stored bytes per linear-layer weight. int4 adds, per group of int4_group_size weights, one fp16 scale and one
+    4-bit zero point (AWQ/GPTQ layout: AutoAWQ awq/modules/linear/gemm.py WQLinear_GEMM at
+    030fe2a15b959425d278de8121f03ed895e3b10c registers qweight (in, out/8) int32, qzeros (in/group, out/8) int32 and
+    scales (in/group, out) fp16), 0.5 + 2.5/128 = 0.5195 B at group 128; nvfp4 is
     0.5 B + one FP8 E4M3 scale per 16 weights = 0.5625 B, mxfp4 0.5 B + one E8M0 scale per 32 = 0.53125 B
     (compute.FP4_OPERAND_BYTES: NVIDIA, "Introducing NVFP4", 2025; OCP MX v1.0 sec. 5). NVFP4's one fp32 scale per
     tensor (4 B per weight matrix) is left out: under 1e-6 of the bytes of any model here."""
@@ -531,7 +534,7 @@ def weight_bytes_per_param(weight_dtype: str, cal: ServingCalibration = DEFAULT_
         return FP4_OPERAND_BYTES[weight_dtype]
     b = DTYPE_BYTES[weight_dtype]
     if weight_dtype == "int4":
-        b += 2.0 / cal.int4_group_size
+        b += (2.0 + 0.5) / cal.int4_group_size  # fp16 scale + packed 4-bit zero point per group
     return b
 
 
