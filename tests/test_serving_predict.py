@@ -60,8 +60,8 @@ def test_kv_cache_per_token_gqa_llama3_70b() -> None:
 def test_weight_bytes_per_param_by_dtype() -> None:
     assert weight_bytes_per_param("bf16") == 2.0
     assert weight_bytes_per_param("fp8") == weight_bytes_per_param("int8") == 1.0
-    # int4 with one fp16 scale per 128 weights: 0.5 + 2/128
-    assert weight_bytes_per_param("int4") == pytest.approx(0.5 + 2 / 128)
+    # int4 with one fp16 scale and one 4-bit zero point per 128 weights (AWQ/GPTQ): 0.5 + 2.5/128
+    assert weight_bytes_per_param("int4") == pytest.approx(0.5 + 2.5 / 128)
 
 
 def test_prefill_flops_is_2n_per_token_plus_causal_attention() -> None:

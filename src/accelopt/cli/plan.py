@@ -15,6 +15,7 @@ from accelopt.units import RANGE_SYNTAX, fmt_count  # RANGE_SYNTAX: --devices/--
 
 if TYPE_CHECKING:  # the CLI imports the predictors lazily (start-up time)
     from accelopt.predict.query import LayoutFlags
+    from accelopt.predict.results import ModelFigures
 
 PLAN_HELP = """Predict training time, memory, cost and energy of every parallel layout (predictions = estimates).
 
@@ -195,31 +196,32 @@ def _setup(opts: SetupOptions) -> Any:
 _FACILITY_FLAGS = {"pue": "--pue", "grid_kg_co2_per_kwh": "--grid-kg-per-kwh", "host_power_w_per_device": "--host-w"}
 
 
-def model_notes(setup: Any, seq_len_given: bool) -> list[str]:
-    """The notes about the model under `plan` and `plan explain`: figures its config leaves out, the training
-    sequence length assumed for a config.json, and training sequences beyond its positions (workload/context.py)."""
+def model_notes(setup: Any, seq_len_given: bool, figures: ModelFigures) -> list[str]:
+    """The notes about the model under `plan` and `plan explain`: its parameters and FLOPs as read from a config.json
+    (`figures`, the result's model_figures), figures its config leaves out, the training sequence length assumed for
+    a config.json, and training sequences beyond its positions (workload/context.py)."""
     mdl = setup.model
     beyond = mdl.context.training_note(setup.seq_len) if mdl.context is not None else None
     assumed = None if seq_len_given else _train_seq_note(mdl)
-    read = _config_read_note(mdl, setup.seq_len)
+    read = _config_read_note(mdl, figures)
     return [*([read] if read else []), *mdl.config_defaults, *([assumed] if assumed else []),
             *([beyond] if beyond else [])]
 
 
-def _config_read_note(mdl: Any, seq_len: int) -> str | None:
+def _config_read_note(mdl: Any, figures: ModelFigures) -> str | None:
     """For a config.json: the parameters and FLOPs per token the predictors read from it, to check against the model
     card (nothing printed them: a misread config planned without a figure to compare). None for a preset (its count is
     tested against the published one, workload/presets.py PUBLISHED_PARAMS)."""
     if not mdl.source.startswith("Hugging Face config"):
         return None
-    from accelopt.predict.compute import model_flops_per_token
     from accelopt.units import fmt_count
 
-    total, active = mdl.params_total(), mdl.params_active()
-    moe = f", {fmt_count(active)} active per token ({mdl.top_k} of {mdl.experts} experts)" if mdl.is_moe else ""
-    return (f"{mdl.name} as read from its config: {fmt_count(total)} parameters{moe}; "
-            f"{fmt_count(3 * model_flops_per_token(mdl, seq_len))} training FLOPs per token at sequence "
-            f"{seq_len:,} (3 x forward: 2 per weight used, the logits, attention over the sequence; "
+    f = figures
+    moe = (f", {fmt_count(f.params_active)} active per token ({mdl.top_k} of {mdl.experts} experts)" if mdl.is_moe
+           else "")
+    return (f"{mdl.name} as read from its config: {fmt_count(f.params_total)} parameters{moe}; "
+            f"{fmt_count(f.training_flops_per_token)} training FLOPs per token at sequence "
+            f"{f.seq_len:,} (3 x forward: 2 per weight used, the logits, attention over the sequence; "
             "predict/compute.py model_flops_per_token); compare with the model card")
 
 
@@ -496,7 +498,7 @@ def _run_search(opts: PlanOptions) -> None:
         raise InputError(f"no layout of {devices} devices exists for a global batch of {setup.global_batch:,} "
                          f"sequences (a layout needs tp x pp x dp x cp = devices and dp <= the batch)",
                          "use fewer --devices or a larger --global-batch")
-    from accelopt.predict.results import PlanResult
+    from accelopt.predict.results import ModelFigures, PlanResult
 
     closest_rows = []
     none_fits = None
@@ -510,13 +512,16 @@ def _run_search(opts: PlanOptions) -> None:
                                     f"{len(closest)} closest to fitting memory are listed with their memory terms",
                                     "raise --devices, add --hardware with more memory, relax --deadline/--budget-usd, "
                                     "or run `accelopt plan explain` on a layout to see why it fails")
+    figures = ModelFigures.of(setup.model, setup.seq_len)
     data = PlanResult(model=setup.model.name, seq_len=setup.seq_len, global_batch_seqs=setup.global_batch,
                       tokens=setup.tokens, dtype=setup.dtype, stack=stack, flash=setup.flash, candidates=len(c),
                       feasible=int(c.feasible.sum()), dropped={k: int(v) for k, v in c.reasons.items()},
                       assumed=c.assumed, unused_config_keys=list(setup.model.unused_keys), search_s=elapsed,
                       skipped_devices=dict(c.skipped_devices), schedule=opts.schedule, measured_link=measured,
                       axes=axes, slice_devices=opts.slice_devices, objective=objective, **_setup_flags(setup),
-                      notes=[*model_notes(setup, opts.setup.seq_len is not None), *_unranked_notes(unranked, objective),
+                      model_figures=figures,
+                      notes=[*model_notes(setup, opts.setup.seq_len is not None, figures),
+                             *_unranked_notes(unranked, objective),
                              *_search_notes(specs, measured, opts.slice_devices, setup,
                                             [_fmt_row(c, int(i)) for i in best])],
                       best=[_fmt_row(c, int(i)) for i in best],
@@ -807,7 +812,7 @@ def _explain(opts: ExplainOptions) -> None:
     from accelopt.predict.calibration import load_calibrations
     from accelopt.predict.curve_basis import curve_basis
     from accelopt.predict.query import LayoutQuery, layout_text, predict_layout
-    from accelopt.predict.results import ExplainResult, LayoutRow, terms_of
+    from accelopt.predict.results import ExplainResult, LayoutRow, ModelFigures, terms_of
     from accelopt.predict.training import explain_inputs, explain_terms
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
@@ -860,12 +865,14 @@ def _explain(opts: ExplainOptions) -> None:
     infeasible = InfeasibleError(f"layout {layout_text(lay)} does not fit: " + "; ".join(why),
                                  "see the memory terms above (JSON: terms.mem_*_bytes, mem_capacity_bytes)"
                                  ) if why else None
+    figures = ModelFigures.of(setup.model, setup.seq_len)
     data = ExplainResult(model=setup.model.name, hardware=spec.name, calibration=cal.family, stack=cal.stack,
                          calibration_fitted_on=list(cal.fitted_on), flash=setup.flash, feasible=not why,
                          infeasible_because=why, prediction=prediction,
                          terms=terms, assumed=list(res.assumed),
                          unused_config_keys=list(setup.model.unused_keys), measured_link=res.measured,
-                         notes=[*model_notes(setup, opts.setup.seq_len is not None), *res.notes],
+                         model_figures=figures,
+                         notes=[*model_notes(setup, opts.setup.seq_len is not None, figures), *res.notes],
                          calibration_basis=basis,
                          **_setup_flags(setup))
     finish_run("plan-explain", data)

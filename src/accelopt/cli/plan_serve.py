@@ -58,7 +58,14 @@ def register_serve(plan_app: typer.Typer) -> None:
                                    "beyond the model's positions (rope scaling included) is noted."),
         output: int = typer.Option(256, "--output", help="Output tokens per request."),
         weight_dtype: str = typer.Option("bf16", "--weight-dtype", help="bf16, fp16, fp8, int8, int4 (weight-only), "
-                                         "nvfp4 or mxfp4 (4-bit block-scaled; need an fp4 peak: Blackwell)."),
+                                         "nvfp4 or mxfp4 (4-bit block-scaled: fp4 matmuls where the device has an "
+                                         "fp4 peak, Blackwell; elsewhere weight-only 4-bit at the 16-bit peak, "
+                                         "printed)."),
+        expert_weight_dtype: Optional[str] = typer.Option(
+            None, "--expert-weight-dtype", help="The routed experts' weights of a mixture-of-experts model, when the "
+            "checkpoint stores them apart from the other linear layers (same choices as --weight-dtype): gpt-oss is "
+            "--weight-dtype bf16 --expert-weight-dtype mxfp4 (its quantization_config.modules_to_not_convert keeps "
+            "attention and the router in bf16). Default: --weight-dtype. Embeddings and the LM head stay 16-bit."),
         kv_dtype: str = typer.Option("bf16", "--kv-dtype", help="KV-cache dtype: bf16, fp16, fp8 or int8."),
         price_usd_per_hour: Optional[float] = typer.Option(None, "--price-usd-per-hour",
                                                  help="Price per device-hour (overrides the catalog price)."),
@@ -119,7 +126,8 @@ def register_serve(plan_app: typer.Typer) -> None:
         refuse_python_file(model, serve=True)
         opts = ServeOptions(model=model, hardware=hardware, tp=tp, pp=pp, batch=batch, concurrency=concurrency,
                             rate=rate,
-                            prompt=prompt, output=output, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
+                            prompt=prompt, output=output, weight_dtype=weight_dtype,
+                            expert_weight_dtype=expert_weight_dtype, kv_dtype=kv_dtype,
                             price_usd_per_hour=price_usd_per_hour, catalog=catalog, engine=engine,
                             memory_fraction=memory_fraction, tp_allreduce=tp_allreduce,
                             memory_basis=memory_basis, max_prefill_tokens=max_prefill_tokens,
@@ -171,6 +179,7 @@ def warn_training_tables(path: str | None) -> None:
 def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
     from rich.table import Table
 
+    from accelopt.predict.serving import weight_only_note
     from accelopt.report.console import line, make_console, plain
     from accelopt.units import fmt_bytes, fmt_count, fmt_joules, fmt_seconds, fmt_usd
 
@@ -179,8 +188,9 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
         p0 = s.points[0]
         ridge = str(s.ridge_batch) if s.ridge_batch is not None else "never (KV-cache reads grow as fast as FLOPs)"
         layout = f"tp={p0.tp}, pp={p0.pp}" + (f", attention-dp={p0.moe.attention_dp}, ep={p0.moe.ep}" if p0.moe else "")
+        experts = f", experts {p0.expert_weight_dtype}" if p0.expert_weight_dtype else ""
         title = (f"{p0.model} on {p0.n_devices} x {p0.device} ({layout}), prompt {p0.prompt_len}, "
-                 f"output {p0.output_len}, weights {p0.weight_dtype}, KV {p0.kv_dtype} — estimates")
+                 f"output {p0.output_len}, weights {p0.weight_dtype}{experts}, KV {p0.kv_dtype} — estimates")
         cal = p0.calibration
         # plain text: the model path, table name and file name come from the user
         table = Table(title=plain(title), caption=plain(
@@ -199,6 +209,8 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
                           fmt_count(p.output_tokens_per_s_per_device), p.decode_step.bound,
                           fmt_bytes(p.memory_bytes_per_device, binary=True), "yes" if p.fits else "NO", usd, j)
         console.print(table)
+        if (note := weight_only_note(p0)) is not None:
+            console.print(plain(f"note: {note}"))
         if p0.moe and p0.moe.dense:  # attention-DP replicas of a dense model: no expert figures to show
             for a in p0.moe.assumptions:
                 console.print(f"note: {a}", markup=False)

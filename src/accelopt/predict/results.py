@@ -12,10 +12,12 @@ from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
 from accelopt.predict.comm import Assumption, MeasuredLink
+from accelopt.predict.compute import model_flops_per_token
 from accelopt.predict.curve_basis import CurveBasis
 from accelopt.predict.search import SearchAxes
 from accelopt.predict.training import Layout
 from accelopt.units import Quantity, unit
+from accelopt.workload.transformer import TransformerConfig
 
 # Unit of every term `predict.training.evaluate` / `evaluate_workload` return (the keys of Prediction.terms).
 TERM_UNITS: dict[str, str] = {
@@ -80,6 +82,24 @@ class LayoutRow:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ModelFigures:
+    """The model as the predictors read it (a preset or a config.json), to check against its model card."""
+
+    params_total: int = unit("count", "parameters, every expert and the embeddings included")
+    params_active: int = unit("count", "parameters one token uses (MoE: its top_k routed experts + the shared ones; "
+                              "params_total for a dense model)")
+    training_flops_per_token: float = unit("FLOP", "training FLOPs per token at seq_len: 3 x forward (2 per weight "
+                                           "used, the logits, attention over the sequence; "
+                                           "predict/compute.py model_flops_per_token)")
+    seq_len: int = unit("count", "the sequence length training_flops_per_token is at")
+
+    @classmethod
+    def of(cls, model: TransformerConfig, seq_len: int) -> ModelFigures:
+        return cls(params_total=model.params_total(), params_active=model.params_active(),
+                   training_flops_per_token=3.0 * model_flops_per_token(model, seq_len), seq_len=seq_len)
+
+
+@dataclass(frozen=True, kw_only=True)
 class SetupFlagFields:
     """The setup flags that change a training prediction beyond the layout, recorded by `plan` and `plan explain`
     alike (one declaration for both result records)."""
@@ -114,10 +134,10 @@ class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 2
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    SCHEMA_VERSION: ClassVar[int] = 3
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
-    reads."""
+    reads. Version 3 adds model_figures (a default: null)."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -156,6 +176,8 @@ class PlanResult(SetupFlagFields):
     reaches of a measured link on a switchless domain."""
     calibration_basis: list[CurveBasis] = field(default_factory=list)
     """Per device searched: where the GEMM efficiencies of its calibration come from at this dtype and stack."""
+    model_figures: ModelFigures | None = None
+    """Parameters and training FLOPs per token of the model as read (null: a profiled workload)."""
     estimate: bool = True
 
 
@@ -237,10 +259,10 @@ class ExplainResult(SetupFlagFields):
     """`accelopt plan explain`: one layout's whole arithmetic (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-explain"
-    SCHEMA_VERSION: ClassVar[int] = 2
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    SCHEMA_VERSION: ClassVar[int] = 3
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
-    reads."""
+    reads. Version 3 adds model_figures (a default: null)."""
 
     model: str
     hardware: str
@@ -262,6 +284,8 @@ class ExplainResult(SetupFlagFields):
     calibration_basis: CurveBasis | None = None
     """Where the GEMM efficiencies of the calibration come from at this dtype and stack (fitted on named runs, carried
     over from another family's fit, derived from a cited measurement, the default curve)."""
+    model_figures: ModelFigures | None = None
+    """Parameters and training FLOPs per token of the model as read."""
     estimate: bool = True
 
     def term(self, name: str) -> Term:

@@ -140,7 +140,7 @@ class ServingCalibration:
     throughput replaces the default with its own estimate (bench/build/tuning.py calc_engine_setting; `plan serve
     --max-batch-size`, the runs CSV's max_batch_size column)."""
     int4_group_size: int = unit("count", default=128)
-    """int4 weights carry one fp16 scale per group of this many weights (AWQ/GPTQ default 128;
+    """int4 weights carry one fp16 scale and one 4-bit zero point per group of this many weights (AWQ/GPTQ default 128;
     Lin et al. 2023, "AWQ", sec. 4)."""
     fp4_gemm_efficiency_ratio: float = unit("fraction", default=1.0)
     """FP4 (NVFP4/MXFP4, W4A4) linear GEMMs reach this multiple of the prefill/decode compute efficiency, as a
@@ -402,8 +402,15 @@ class ServingPrediction:
     prompt_len: int = unit("count")
     output_len: int = unit("count")
     weight_dtype: str
+    """Linear layers' weights (attention, dense MLP, shared and, unless expert_weight_dtype, routed experts);
+    embeddings and the LM head stay 16-bit."""
+    expert_weight_dtype: str | None = None
+    """The routed experts' weights (--expert-weight-dtype) when they differ from weight_dtype; None otherwise."""
     kv_dtype: str
     compute_dtype: str
+    """The dtype of the peak the linear GEMMs run at (nvfp4/mxfp4 weights without an fp4 peak: 16-bit)."""
+    expert_compute_dtype: str | None = None
+    """The same for the routed experts, when expert_weight_dtype is given; None otherwise."""
     scheduling: str = "static"
     """'static' (the batch starts together) or 'continuous' (`batch` requests in flight, staggered)."""
     ttft_s: float = unit("s")
@@ -429,7 +436,8 @@ class ServingPrediction:
     decode_step: PhaseTime
     """One decode step at the mean decode context."""
     kv_cache_bytes_per_token: float = unit("B")
-    """Whole model, all layers, all KV heads, for one token."""
+    """Whole model, all layers, all KV heads, for one token, before sliding windows cap the cache: a windowed layer
+    keeps at most `window` tokens (kv_cache_bytes, kv_cache_bytes_per_device apply the cap)."""
     weights_bytes_per_device: float = unit("B")
     kv_cache_bytes_per_device: float = unit("B")
     workspace_bytes_per_device: float = unit("B")
@@ -490,9 +498,10 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 4
-    # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read)
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3)
+    SCHEMA_VERSION: ClassVar[int] = 5
+    # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
+    # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
@@ -513,7 +522,10 @@ class ServeResult:
 
 
 def weight_bytes_per_param(weight_dtype: str, cal: ServingCalibration = DEFAULT_CALIBRATION) -> float:
-    """Stored bytes per linear-layer weight. int4 adds one fp16 scale per group (AWQ/GPTQ layout); nvfp4 is
+    """Stored bytes per linear-layer weight. int4 adds, per group of int4_group_size weights, one fp16 scale and one
+    4-bit zero point (AWQ/GPTQ layout: AutoAWQ awq/modules/linear/gemm.py WQLinear_GEMM at
+    030fe2a15b959425d278de8121f03ed895e3b10c registers qweight (in, out/8) int32, qzeros (in/group, out/8) int32 and
+    scales (in/group, out) fp16), 0.5 + 2.5/128 = 0.5195 B at group 128; nvfp4 is
     0.5 B + one FP8 E4M3 scale per 16 weights = 0.5625 B, mxfp4 0.5 B + one E8M0 scale per 32 = 0.53125 B
     (compute.FP4_OPERAND_BYTES: NVIDIA, "Introducing NVFP4", 2025; OCP MX v1.0 sec. 5). NVFP4's one fp32 scale per
     tensor (4 B per weight matrix) is left out: under 1e-6 of the bytes of any model here."""
@@ -522,7 +534,7 @@ def weight_bytes_per_param(weight_dtype: str, cal: ServingCalibration = DEFAULT_
         return FP4_OPERAND_BYTES[weight_dtype]
     b = DTYPE_BYTES[weight_dtype]
     if weight_dtype == "int4":
-        b += 2.0 / cal.int4_group_size
+        b += (2.0 + 0.5) / cal.int4_group_size  # fp16 scale + packed 4-bit zero point per group
     return b
 
 
@@ -561,12 +573,21 @@ def _expert_params_total(model: TransformerConfig) -> int:
     return model.moe_layers * model.experts * model.mlp_params_per_expert() if model.is_moe else 0
 
 
-def _weight_bytes_total(model: TransformerConfig, weight_dtype: str, cal: ServingCalibration) -> float:
-    """All weights (every expert). Linear layers in `weight_dtype`; embeddings and the LM head stay
-    16-bit, as AWQ/GPTQ and the TensorRT-LLM fp8 recipe leave them unquantized."""
+def expert_dtype(weight_dtype: str, moe: MoELayout = NO_MOE) -> str:
+    """The routed experts' weight dtype: --expert-weight-dtype (MoELayout.expert_weight_dtype), else weight_dtype."""
+    return moe.expert_weight_dtype or weight_dtype
+
+
+def _weight_bytes_total(model: TransformerConfig, weight_dtype: str, cal: ServingCalibration,
+                        moe: MoELayout = NO_MOE) -> float:
+    """All weights (every expert). Linear layers in `weight_dtype`, the routed experts in expert_dtype; embeddings
+    and the LM head stay 16-bit, as AWQ/GPTQ, the TensorRT-LLM fp8 recipe, DeepSeek-V3's fp8 checkpoint and gpt-oss's
+    MXFP4 one (quantization_config.modules_to_not_convert) leave them unquantized."""
     emb_in, head = _embedding_params(model)
-    linear = model.params_total() - emb_in - head
-    return linear * weight_bytes_per_param(weight_dtype, cal) + (emb_in + head) * ACT_BYTES
+    experts = _expert_params_total(model)
+    linear = model.params_total() - emb_in - head - experts
+    return (linear * weight_bytes_per_param(weight_dtype, cal)
+            + experts * weight_bytes_per_param(expert_dtype(weight_dtype, moe), cal) + (emb_in + head) * ACT_BYTES)
 
 
 def experts_touched(model: TransformerConfig, tokens: int) -> float:
@@ -583,15 +604,16 @@ def experts_touched(model: TransformerConfig, tokens: int) -> float:
 
 
 def decode_weight_bytes_read(model: TransformerConfig, batch: int, weight_dtype: str,
-                             cal: ServingCalibration = DEFAULT_CALIBRATION) -> float:
+                             cal: ServingCalibration = DEFAULT_CALIBRATION, moe: MoELayout = NO_MOE) -> float:
     """Weight bytes one decode step reads (whole model): every non-expert weight, the experts the
-    batch touches (see `experts_touched`), the LM head; the input embedding reads only `batch` rows."""
+    batch touches (see `experts_touched`, in expert_dtype), the LM head; the input embedding reads only `batch`
+    rows."""
     emb_in, head = _embedding_params(model)
-    bpw = weight_bytes_per_param(weight_dtype, cal)
     experts = _expert_params_total(model)
     non_expert_linear = model.params_total() - emb_in - head - experts
     expert_read = model.moe_layers * experts_touched(model, batch) * model.mlp_params_per_expert()
-    return (non_expert_linear + expert_read) * bpw + head * ACT_BYTES
+    return (non_expert_linear * weight_bytes_per_param(weight_dtype, cal)
+            + expert_read * weight_bytes_per_param(expert_dtype(weight_dtype, moe), cal) + head * ACT_BYTES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -908,26 +930,53 @@ def attention_peak_note(spec: AcceleratorSpec, weight_dtype: str) -> str | None:
             "TOML to replace it)")
 
 
+def weight_only_fp4(spec: AcceleratorSpec, weight_dtype: str) -> bool:
+    """nvfp4/mxfp4 weights on a device without an fp4 peak: served as weight-only 4-bit (W4A16), the block-scaled
+    weights dequantized to 16 bits inside the matmul kernel, as vLLM serves gpt-oss's MXFP4 experts on Hopper and
+    Ampere (vllm/model_executor/layers/quantization/mxfp4.py at 007d50058a06dec0f82472d63c819244d460c40d:
+    get_mxfp4_backend picks the Marlin or triton_kernels MoE backend off SM100, get_supported_act_dtypes is
+    bfloat16). Their bytes stay 4-bit + the block scales (weight_bytes_per_param)."""
+    return weight_dtype in FP4_OPERAND_BYTES and spec.peak("fp4") is None
+
+
+def weight_only_note(p: ServingPrediction) -> str | None:
+    """The line `plan serve` prints under a prediction whose nvfp4/mxfp4 weights (or routed experts) run weight-only
+    (weight_only_fp4: computed at a 16-bit peak), None otherwise."""
+    pairs = [("", p.weight_dtype, p.compute_dtype)]
+    if p.expert_weight_dtype is not None and p.expert_compute_dtype is not None:
+        pairs = [("routed experts' ", p.expert_weight_dtype, p.expert_compute_dtype)] + (
+            pairs if p.weight_dtype != p.expert_weight_dtype else [])
+    hit = [(who, w, c) for who, w, c in pairs if w in FP4_OPERAND_BYTES and c != "fp4"]
+    if not hit:
+        return None
+    who, w, c = hit[0]
+    return (f"{p.device} has no fp4 peak: the {who}{w} weights are served as weight-only 4-bit (stored and "
+            f"read at {weight_bytes_per_param(w):g} B per weight with their block scales, dequantized "
+            f"to 16 bits inside the matmul kernel, as vLLM's Marlin / triton_kernels MXFP4 kernels do on Hopper), so "
+            f"their matmuls run at the {c} peak")
+
+
 def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
     """The dtype the matmuls run in, which the device must have a peak for.
 
     fp8 and int8 weights run as W8A8 matmuls (fp8: TensorRT-LLM/vLLM fp8; int8: SmoothQuant, Xiao et al.
     2023); int4 is weight-only (W4A16, dequantized to 16-bit: AWQ/GPTQ kernels); nvfp4/mxfp4 run as W4A4 matmuls
     at the fp4 peak (the activations are quantized to the same block format: FP4 tensor cores take both operands
-    in it, NVIDIA "Introducing NVFP4", 2025); bf16/fp16 as given.
+    in it, NVIDIA "Introducing NVFP4", 2025) where the device has one, and else as weight-only 4-bit at the 16-bit
+    peak (weight_only_fp4); bf16/fp16 as given.
     """
     _check_dtype("--weight-dtype", weight_dtype, WEIGHT_DTYPES)
     sixteen = next((d for d in ("bf16", "fp16") if spec.peak(d) is not None), None)
     peak_key = "fp4" if weight_dtype in FP4_OPERAND_BYTES else weight_dtype
-    if weight_dtype == "int4":  # weight-only: dequantized to 16 bits for the matmul
+    if weight_dtype == "int4" or weight_only_fp4(spec, weight_dtype):  # dequantized to 16 bits for the matmul
         if sixteen is not None:
             return sixteen
     elif spec.peak(peak_key) is not None:
         return peak_key
     usable = [d for d in ("bf16", "fp16", "fp8", "int8") if spec.peak(d) is not None]
     usable += ["int4"] if sixteen is not None else []
-    usable += list(FP4_OPERAND_BYTES) if spec.peak("fp4") is not None else []
-    need = ("a bf16/fp16 peak for int4 weight-only matmuls" if weight_dtype == "int4"
+    usable += list(FP4_OPERAND_BYTES) if sixteen is not None or spec.peak("fp4") is not None else []
+    need = (f"a bf16/fp16 peak for {weight_dtype} weight-only matmuls" if peak_key in ("int4", "fp4")
             else f"a peak for {peak_key} matmuls")
     listed = ", ".join(spec.peak_flop_per_s) or "none"
     fix = (f"use --weight-dtype {' or '.join(usable)}" if usable else
@@ -982,13 +1031,13 @@ def _kv_bytes_per_token_per_device(model: TransformerConfig, tp: int, pp: int, k
 
 
 def _weights_bytes_per_device(model: TransformerConfig, tp: int, pp: int, weight_dtype: str,
-                              cal: ServingCalibration) -> float:
+                              cal: ServingCalibration, moe: MoELayout = NO_MOE) -> float:
     """Transformer layers split over tp x pp (fullest stage: ceil(L/pp) layers), plus the K/V heads a device
     holds replicated when tp > kv_heads (kv_replica_weight_bytes); embeddings split over tp (Megatron
     vocab-parallel); with pp > 1 an end stage holds one embedding matrix."""
     emb_in, head = _embedding_params(model)
     emb_bytes = (emb_in + head) * ACT_BYTES
-    body = _weight_bytes_total(model, weight_dtype, cal) - emb_bytes
+    body = _weight_bytes_total(model, weight_dtype, cal, moe) - emb_bytes
     stage_emb = emb_bytes if pp == 1 else head * ACT_BYTES
     stage_share = math.ceil(model.layers / pp) / model.layers
     return (body * stage_share + stage_emb) / tp + kv_replica_weight_bytes(model, tp, weight_dtype, cal) * stage_share
@@ -1029,7 +1078,7 @@ def _memory_per_device(model: TransformerConfig, tp: int, pp: int, batch: int, p
     if moe.active:
         return serving_moe.memory_per_device(model, tp, pp, batch, prompt_len, output_len, weight_dtype, kv_dtype,
                                              cal, moe)
-    w = _weights_bytes_per_device(model, tp, pp, weight_dtype, cal)
+    w = _weights_bytes_per_device(model, tp, pp, weight_dtype, cal, moe)
     kv = batch * cached_tokens_per_layer(model, prompt_len + output_len) * _kv_bytes_per_token_per_device(
         model, tp, pp, kv_dtype)
     ws = _workspace_bytes_per_device(model, tp, batch, prompt_len, cal)
@@ -1098,6 +1147,20 @@ class _Setup:
     moe: MoELayout = NO_MOE
     linear_eff_scale: float = 1.0
     """Multiplies the linear GEMMs' compute efficiency: cal.fp4_gemm_efficiency_ratio for FP4 weights, else 1."""
+    expert_peak_flop_per_s: float = 0.0
+    """The peak the routed experts' GEMMs run at (their dtype's: expert_dtype)."""
+    expert_eff_scale: float = 1.0
+    """linear_eff_scale of the routed experts' dtype."""
+
+    @property
+    def expert_weight_dtype(self) -> str:
+        return expert_dtype(self.weight_dtype, self.moe)
+
+    def linear_s(self, flops: float, expert_flops: float, efficiency: float) -> float:
+        """Seconds of `flops` linear GEMM FLOPs at `efficiency`, of which `expert_flops` are the routed experts' (at
+        their own peak when --expert-weight-dtype differs from --weight-dtype)."""
+        return ((flops - expert_flops) / (self.peak_flop_per_s * efficiency * self.linear_eff_scale)
+                + expert_flops / (self.expert_peak_flop_per_s * efficiency * self.expert_eff_scale))
 
 
 def device_scaled(cal: ServingCalibration, spec: AcceleratorSpec, compute_dtype: str) -> ServingCalibration:
@@ -1135,6 +1198,17 @@ def device_scaled(cal: ServingCalibration, spec: AcceleratorSpec, compute_dtype:
                                                         attention_ratio=r_attn, note=note))
 
 
+def _expert_compute_dtype(spec: AcceleratorSpec, weight_dtype: str, moe: MoELayout) -> str:
+    """compute_dtype_for the routed experts, its refusal naming --expert-weight-dtype when that flag set the dtype."""
+    try:
+        return compute_dtype_for(spec, expert_dtype(weight_dtype, moe))
+    except InfeasibleError as e:
+        if moe.expert_weight_dtype is None:
+            raise
+        raise InfeasibleError(f"--expert-weight-dtype {moe.expert_weight_dtype}: {e.problem}",
+                              e.fix.replace("--weight-dtype", "--expert-weight-dtype")) from None
+
+
 def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, weight_dtype: str, kv_dtype: str,
            cal: ServingCalibration, moe: MoELayout = NO_MOE) -> _Setup:
     compute_dtype = compute_dtype_for(spec, weight_dtype)
@@ -1143,7 +1217,11 @@ def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, we
     assert peak is not None  # compute_dtype_for guarantees it
     sixteen = next((p for p in (spec.peak("bf16"), spec.peak("fp16")) if p is not None), peak)
     scale = cal.fp4_gemm_efficiency_ratio if compute_dtype == "fp4" else 1.0
-    return _Setup(model, spec, tp, pp, weight_dtype, kv_dtype, peak, cal, sixteen, moe, scale)
+    ex_dtype = _expert_compute_dtype(spec, weight_dtype, moe)
+    ex_peak = spec.peak(ex_dtype)
+    assert ex_peak is not None
+    ex_scale = cal.fp4_gemm_efficiency_ratio if ex_dtype == "fp4" else 1.0
+    return _Setup(model, spec, tp, pp, weight_dtype, kv_dtype, peak, cal, sixteen, moe, scale, ex_peak, ex_scale)
 
 
 def _stage_hops_s(s: _Setup, msg_bytes: float, calls: int) -> float:
@@ -1152,6 +1230,15 @@ def _stage_hops_s(s: _Setup, msg_bytes: float, calls: int) -> float:
         return 0.0
     link = _link(s.spec, s.tp * s.pp, s.cal, "pipeline parallelism")
     return (s.pp - 1) * (calls * link.latency_s + msg_bytes / link.bandwidth_byte_per_s)
+
+
+def _dense_expert_flops(s: _Setup, tokens: int, ex: serving_moe.ExpertKernel) -> float:
+    """Routed-expert FLOPs per device left in the dense roofline under plain tensor parallelism (none when the
+    grouped-GEMM kernel `ex` took them): 2 x tokens x MoE layers x top_k x params per expert / tp."""
+    m = s.model
+    if not m.is_moe or ex.flops:
+        return 0.0
+    return 2.0 * tokens * m.moe_layers * m.top_k * m.mlp_params_per_expert() / s.tp
 
 
 def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
@@ -1167,9 +1254,9 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     ex = serving_moe.tp_expert_kernel(s, tokens, math.ceil(tokens / chunks), chunks)
     # linear FLOPs per device: a 1/tp share, plus the replicated K/V heads' GEMMs (2 FLOPs per param per token)
     linear = (prefill_flops(m, batch, prompt_len) - attn - ex.flops * s.tp) / s.tp + kv_replica_flops(m, s.tp, tokens)
-    compute_s = (linear / (s.peak_flop_per_s * s.cal.prefill_compute_efficiency * s.linear_eff_scale)
+    compute_s = (s.linear_s(linear, _dense_expert_flops(s, tokens, ex), s.cal.prefill_compute_efficiency)
                  + attn / s.tp / (s.attention_peak_flop_per_s * s.cal.attention_compute_efficiency)) + ex.time_s
-    bytes_ = chunks * (_weight_bytes_total(m, s.weight_dtype, s.cal) / s.tp
+    bytes_ = chunks * (_weight_bytes_total(m, s.weight_dtype, s.cal, s.moe) / s.tp
                        + kv_replica_weight_bytes(m, s.tp, s.weight_dtype, s.cal)) - ex.weight_bytes
     bytes_ += tokens * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)  # KV written, all layers
     memory_s = bytes_ / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
@@ -1196,15 +1283,15 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
         return serving_moe.decode_step_time(s, batch, context)
     m = s.model
     ex = serving_moe.tp_expert_kernel(s, batch, batch, 1)  # MoE routed experts: their own kernel (else zeros)
-    w = (decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal) / s.tp
+    w = (decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal, s.moe) / s.tp
          + kv_replica_weight_bytes(m, s.tp, s.weight_dtype, s.cal) - ex.weight_bytes)
     kv = batch * cached_tokens_per_layer(m, context) * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
     memory_s = (w + kv) / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
     attn = batch * attention_flops_per_token(m, context)
     linear = (decode_flops_per_step(m, batch, context) - attn - ex.flops * s.tp) / s.tp + kv_replica_flops(
         m, s.tp, batch)  # per device, replicated K/V heads included
-    compute_s = ((linear / (s.peak_flop_per_s * s.linear_eff_scale) + attn / s.tp / s.attention_peak_flop_per_s)
-                 / s.cal.decode_compute_efficiency) + ex.time_s
+    compute_s = (s.linear_s(linear, _dense_expert_flops(s, batch, ex), s.cal.decode_compute_efficiency)
+                 + attn / s.tp / (s.attention_peak_flop_per_s * s.cal.decode_compute_efficiency)) + ex.time_s
     comm_s = 0.0
     if s.tp > 1:
         link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
@@ -1349,7 +1436,9 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     return ServingPrediction(
         model=model.name, device=spec.name, tp=tp, pp=pp, n_devices=n_devices, batch=batch,
         prompt_len=prompt_len, output_len=output_len, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
-        compute_dtype=compute_dtype, scheduling=scheduling, ttft_s=ttft, tpot_s=tpot, e2e_latency_s=e2e,
+        compute_dtype=compute_dtype, expert_weight_dtype=moe.expert_weight_dtype,
+        expert_compute_dtype=_expert_compute_dtype(spec, weight_dtype, moe) if moe.expert_weight_dtype else None,
+        scheduling=scheduling, ttft_s=ttft, tpot_s=tpot, e2e_latency_s=e2e,
         decode_tokens_per_s=batch / step_s, output_tokens_per_s=tokens / work_s,
         output_tokens_per_s_per_device=tokens / work_s / n_devices, prefill=prefill, decode_step=step,
         kv_cache_bytes_per_token=kv_cache_bytes_per_token(model, kv_dtype), weights_bytes_per_device=w,
@@ -1548,14 +1637,16 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
             else f"weights + workspace + {cal.memory_utilization:.0%} of the rest of {_gb_text(spec.memory_bytes)}")
     more = "--tp/--pp" + (" (or --ep)" if model.is_moe else "")
     if w + ws >= usable:
-        problem = (f"{where}: the weights alone need {w / gb:.1f} GB per device ({weight_dtype}) + workspace "
+        dtypes_ = weight_dtype + (f", experts {moe.expert_weight_dtype}" if moe.expert_weight_dtype else "")
+        problem = (f"{where}: the weights alone need {w / gb:.1f} GB per device ({dtypes_}) + workspace "
                    f"{ws / gb:.1f} GB, above the {_gb_text(usable)} usable ({rule}), before any KV cache")
         now = weight_bytes_per_param(weight_dtype, cal)
         smaller = [d for d in ("fp8", "int8", "int4") if weight_bytes_per_param(d, cal) < now and _runs_on(spec, d)]
         if "fp8" in smaller and "int8" in smaller:  # same bytes: name the one the serving engines use
             smaller.remove("int8")
         fix = (f"raise {more} to split the weights over more devices, "
-               + (f"use --weight-dtype {' or '.join(smaller)}, " if smaller else "") + "or a device with more memory")
+               + (f"use --weight-dtype {' or '.join(smaller)}, " if smaller else "") + _smaller_experts_fix(
+                   model, spec, weight_dtype, moe, cal) + "or a device with more memory")
     else:
         problem = (f"{where}: one request of {prompt_len:,} + {output_len:,} tokens needs {kv1 / gb:.1f} GB of KV "
                    f"cache per device ({kv_dtype}), but weights {w / gb:.1f} GB + workspace {ws / gb:.1f} GB leave "
@@ -1568,6 +1659,20 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
         problem += (f"; the requested batch {requested:,} would need {kv_b / gb:.1f} GB of KV cache "
                     f"({(w + kv_b + ws_b) / gb:.1f} GB in all) per device")
     return InfeasibleError(problem, fix)
+
+
+def _smaller_experts_fix(model: TransformerConfig, spec: AcceleratorSpec, weight_dtype: str, moe: MoELayout,
+                         cal: ServingCalibration) -> str:
+    """'--expert-weight-dtype D (...), ' naming the smaller dtypes the device runs for an MoE model's routed experts
+    (most of its weights), as quantized checkpoints store them (gpt-oss: MXFP4 experts only); '' otherwise."""
+    if not model.is_moe:
+        return ""
+    now = weight_bytes_per_param(expert_dtype(weight_dtype, moe), cal)
+    smaller = [d for d in ("fp8", "mxfp4", "int4") if weight_bytes_per_param(d, cal) < now and _runs_on(spec, d)]
+    if not smaller:
+        return ""
+    return (f"quantize the routed experts alone with --expert-weight-dtype {' or '.join(smaller)} (as gpt-oss's "
+            "MXFP4 checkpoint stores them), ")
 
 
 def _gb_text(n_bytes: float) -> str:

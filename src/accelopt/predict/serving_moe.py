@@ -80,6 +80,11 @@ class MoELayout:
     """Extra copies of (hot) routed experts per MoE layer, so that experts + redundant splits evenly over ep
     (DeepSeek-V3 report sec. 3.4.1: 32 redundant experts in prefill; SGLang's EPLB: 288 physical experts on EP72)."""
 
+    expert_weight_dtype: str | None = None
+    """The routed experts' weight dtype (--expert-weight-dtype: gpt-oss's MXFP4 experts beside bf16 attention,
+    quantization_config.modules_to_not_convert); None: the experts are in --weight-dtype like the other linear
+    layers. It does not make the layout `active` (plain tensor parallelism holds it)."""
+
     two_batch_overlap: bool = False
     """Split each forward into two micro-batches so that one's MoE dispatch/combine runs during the other's compute
     (DeepSeek-V3 report sec. 3.4.1/3.4.2; SGLang --enable-two-batch-overlap): the exchange is then hidden up to the
@@ -148,6 +153,7 @@ def check_layout(model: TransformerConfig, tp: int, lay: MoELayout) -> None:
     if lay.ep > 1 and not model.is_moe:
         raise InputError(f"--ep {lay.ep}: {model.name} is a dense model (no routed experts)",
                          "use --ep 1 (and --tp / --attention-dp) for a dense model")
+    _check_expert_dtype(model, lay.expert_weight_dtype)
     imbalance_set = lay.imbalance_given or lay.expert_load_imbalance != 1.0
     if imbalance_set and lay.ep == 1:  # the ratio is per EP rank: with ep 1 it would only scale the expert FLOPs
         raise InputError(f"--expert-imbalance {f:g} without expert parallelism (it is the busiest EP rank's tokens / "
@@ -172,6 +178,20 @@ def check_layout(model: TransformerConfig, tp: int, lay: MoELayout) -> None:
         raise InputError(f"--ep {lay.ep} does not divide the {stage} devices of a stage (--tp {tp} x --attention-dp "
                          f"{lay.attention_dp}): experts are split over those devices",
                          f"use --ep {stage} (one expert group per device set), or an --ep dividing {stage}")
+
+
+def _check_expert_dtype(model: TransformerConfig, dtype: str | None) -> None:
+    """--expert-weight-dtype names a weight dtype and a model that has routed experts."""
+    from accelopt.predict import serving as sv
+
+    if dtype is None:
+        return
+    if dtype not in sv.WEIGHT_DTYPES:
+        raise InputError(f"--expert-weight-dtype {dtype!r} is not supported",
+                         f"give --expert-weight-dtype one of: {', '.join(sv.WEIGHT_DTYPES)}")
+    if not model.is_moe:
+        raise InputError(f"--expert-weight-dtype {dtype}: {model.name} is a dense model (no routed experts)",
+                         "give its weights' dtype with --weight-dtype, or leave --expert-weight-dtype out")
 
 
 def _divisors(n: int) -> str:
@@ -207,8 +227,8 @@ def weights_bytes_per_device(model: TransformerConfig, tp: int, pp: int, weight_
     from accelopt.predict import serving as sv
 
     stage_share = math.ceil(model.layers / pp) / model.layers
-    experts = expert_bytes_total(model, weight_dtype, cal) * stage_share
-    all_tp = sv._weights_bytes_per_device(model, tp, pp, weight_dtype, cal)
+    experts = expert_bytes_total(model, sv.expert_dtype(weight_dtype, lay), cal) * stage_share
+    all_tp = sv._weights_bytes_per_device(model, tp, pp, weight_dtype, cal, lay)
     copies = lay.physical_experts(model) / model.experts if model.is_moe else 1.0
     return all_tp - experts / tp, experts * copies / stage_devices(tp, lay)
 
@@ -279,7 +299,7 @@ def exchange_s(s: _Setup, tokens_per_device: float, calls: int) -> tuple[float, 
         per_copy = tokens_per_device * m.top_k * m.hidden * lay.expert_load_imbalance
         sent = 0.0
         t = 0.0
-        for elem in (dispatch_bytes_per_elem(s.weight_dtype), sv.ACT_BYTES):
+        for elem in (dispatch_bytes_per_elem(s.expert_weight_dtype), sv.ACT_BYTES):
             n = per_copy * elem
             t += n_calls * float(comm.alltoall_direct_s(
                 n, d, int(s.spec.scaleup_domain_devices), up.bandwidth_byte_per_s if up else math.inf,
@@ -417,7 +437,7 @@ def expert_gemm_bytes(s: _Setup, copies_per_device: float, weight_bytes: float) 
 
     m = s.model
     n_up, k_down = _expert_widths(m, stage_devices(s.tp, s.moe) // s.moe.ep)
-    a_in = dispatch_bytes_per_elem(s.weight_dtype)
+    a_in = dispatch_bytes_per_elem(s.expert_weight_dtype)
     per_copy = (m.hidden * a_in + n_up * sv.ACT_BYTES) + (k_down * a_in + m.hidden * sv.ACT_BYTES)
     return weight_bytes + copies_per_device * per_copy
 
@@ -428,9 +448,9 @@ def expert_gemm_s(s: _Setup, flops: float, copies_per_device: float, weight_byte
     cal = s.cal
     if cal.grouped_gemm_compute_efficiency is None or cal.grouped_gemm_bandwidth_efficiency is None:
         return 0.0
-    return grouped_gemm_s(flops, expert_gemm_bytes(s, copies_per_device, weight_bytes), s.peak_flop_per_s,
+    return grouped_gemm_s(flops, expert_gemm_bytes(s, copies_per_device, weight_bytes), s.expert_peak_flop_per_s,
                           s.spec.memory_bandwidth_byte_per_s,
-                          cal.grouped_gemm_compute_efficiency * s.linear_eff_scale,
+                          cal.grouped_gemm_compute_efficiency * s.expert_eff_scale,
                           cal.grouped_gemm_bandwidth_efficiency)
 
 
@@ -462,7 +482,7 @@ def tp_expert_kernel(s: _Setup, tokens: int, chunk_tokens: int, chunks: int) -> 
     pe = m.mlp_params_per_expert()
     flops = 2.0 * tokens * m.moe_layers * m.top_k * pe / s.tp
     read = chunks * m.moe_layers * sv.experts_touched(m, chunk_tokens) * pe * sv.weight_bytes_per_param(
-        s.weight_dtype, cal) / s.tp
+        s.expert_weight_dtype, cal) / s.tp
     return ExpertKernel(flops, read, expert_gemm_s(s, flops, tokens * m.top_k * m.moe_layers, read))
 
 
@@ -497,7 +517,7 @@ def _phase(s: _Setup, batch: int, seq_tokens: int, context: float, causal: bool)
         attn = tokens_r * sv.attention_flops_per_token(m, context)
         total = sv.decode_flops_per_step(m, b_r, context)
     non_expert = total - attn - 2.0 * tokens_r * m.moe_layers * m.top_k * pe
-    bpw = sv.weight_bytes_per_param(s.weight_dtype, cal)
+    bpw = sv.weight_bytes_per_param(s.expert_weight_dtype, cal)
     per_chunk_tokens = math.ceil(tokens_stage / chunks)
     expert_read = m.moe_layers * experts_read_per_device(m, per_chunk_tokens, lay) * pe * bpw * lay.ep / d
     # token copies an EP rank's experts get over the phase, all MoE layers (each device of an expert's TP group
@@ -508,8 +528,8 @@ def _phase(s: _Setup, batch: int, seq_tokens: int, context: float, causal: bool)
         expert_flops, expert_read = 0.0, 0.0
     eff_lin = cal.prefill_compute_efficiency if causal else cal.decode_compute_efficiency
     eff_attn = cal.attention_compute_efficiency if causal else cal.decode_compute_efficiency
-    linear = non_expert / s.tp + sv.kv_replica_flops(m, s.tp, tokens_r) + expert_flops  # per device
-    compute_s = (linear / (s.peak_flop_per_s * eff_lin)
+    linear = non_expert / s.tp + sv.kv_replica_flops(m, s.tp, tokens_r)  # per device
+    compute_s = (linear / (s.peak_flop_per_s * eff_lin) + expert_flops / (s.expert_peak_flop_per_s * eff_lin)
                  + attn / s.tp / (s.attention_peak_flop_per_s * eff_attn))
     weights = (sv.decode_weight_bytes_read(m, 0, s.weight_dtype, cal) / s.tp  # batch 0: no experts
                + sv.kv_replica_weight_bytes(m, s.tp, s.weight_dtype, cal) + expert_read)
@@ -562,7 +582,7 @@ def summary(s: _Setup, batch: int, prompt_len: int) -> MoEServing:
     per_expert = batch * m.top_k * lay.expert_load_imbalance / lay.physical_experts(m) if m.is_moe else 0.0
     gemm_s = 0.0
     if m.is_moe:
-        pe_bytes = m.mlp_params_per_expert() * sv.weight_bytes_per_param(s.weight_dtype, s.cal) * lay.ep / d
+        pe_bytes = m.mlp_params_per_expert() * sv.weight_bytes_per_param(s.expert_weight_dtype, s.cal) * lay.ep / d
         gemm_s = expert_gemm_s(
             s, 2.0 * batch * m.moe_layers * m.top_k * m.mlp_params_per_expert() * lay.expert_load_imbalance / d,
             batch * m.top_k * lay.expert_load_imbalance / lay.ep * m.moe_layers,

@@ -61,6 +61,8 @@ class ServeOptions:
     prompt: int = 2048
     output: int = 256
     weight_dtype: str = "bf16"
+    expert_weight_dtype: str | None = None
+    """The routed experts' weight dtype (serving_moe.MoELayout.expert_weight_dtype); None: weight_dtype."""
     kv_dtype: str = "bf16"
     price_usd_per_hour: float | None = None
     catalog: list[Path] = field(default_factory=list)
@@ -108,7 +110,7 @@ def moe_layout(opts: ServeOptions) -> MoELayout:
     imb = opts.expert_imbalance
     return MoELayout(ep=opts.ep, attention_dp=opts.attention_dp, redundant_experts=opts.redundant_experts,
                      expert_load_imbalance=1.0 if imb is None else imb, imbalance_given=imb is not None,
-                     two_batch_overlap=opts.two_batch_overlap)
+                     two_batch_overlap=opts.two_batch_overlap, expert_weight_dtype=opts.expert_weight_dtype)
 
 
 @dataclass(frozen=True)
