@@ -168,6 +168,23 @@ def test_quantized_checkpoint_names_the_weight_dtype(tmp_path: Path, capsys: pyt
     assert any(f"--weight-dtype {flag}`" in n for n in doc["notes"]), doc["notes"]
 
 
+def test_experts_only_checkpoint_names_the_expert_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """gpt-oss keeps attention, router, embeddings and lm_head in bf16 (modules_to_not_convert): the note named
+    `--weight-dtype mxfp4` (every linear layer 4-bit) and int4 on H100; it now names the experts' own flag, and the
+    command it names runs on H100 (weight-only 4-bit there)."""
+    quant = {"quant_method": "mxfp4", "modules_to_not_convert": [  # openai/gpt-oss-20b config.json
+        "model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"]}
+    p = _write(tmp_path, {**GPT_OSS_20B, "quantization_config": quant})
+    code, out, err = run_main(["plan", "serve", "-m", str(p), "--batch", "1", "--json"], capsys)
+    assert code == 0, err
+    notes = json.loads(out)["notes"]
+    assert any("--weight-dtype bf16 --expert-weight-dtype mxfp4`" in n for n in notes), notes
+    assert not any("int4" in n for n in notes), notes
+    code, out, err = run_main(["plan", "serve", "-m", str(p), "--batch", "1", "--hardware", "h100-sxm",
+                               "--weight-dtype", "bf16", "--expert-weight-dtype", "mxfp4"], capsys)
+    assert code == 0, err
+
+
 def test_unknown_quantization_asks_for_the_closest_dtype(tmp_path: Path) -> None:
     cfg = load_hf_config(_write(tmp_path, {**GPT_OSS_20B, "quantization_config": {"quant_method": "hqq"}}))
     assert any("quant_method hqq" in n and "closest to its format" in n for n in cfg.config_defaults)

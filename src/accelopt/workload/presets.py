@@ -533,11 +533,14 @@ def _quantization_note(cfg: dict[str, Any]) -> tuple[str, ...]:
         return ()
     method = q.get("quant_method", "unnamed")
     dtype = _stored_weight_dtype(q)
-    # mxfp4 names fp4 matmuls, which Hopper and older lack (plan serve refuses it there); the engines run such
-    # checkpoints there as weight-only 4-bit (MXFP4 weights, 16-bit activations), which is int4's model here
-    fp4 = (" (on a device without fp4 matmuls, such as H100, `--weight-dtype int4`: 4-bit weights, 16-bit compute)"
-           if dtype == "mxfp4" else "")
-    fix = (f"pass `plan serve --weight-dtype {dtype}` to predict the weights as stored{fp4}" if dtype
+    # gpt-oss stores only its experts in MXFP4: modules_to_not_convert keeps attention, router, embeddings and lm_head
+    # in bf16 (openai/gpt-oss-20b config.json), which plan serve's --expert-weight-dtype says
+    kept = " ".join(str(m) for m in q.get("modules_to_not_convert") or ())
+    experts_only = "attn" in kept and any(cfg.get(k) for k in ("num_local_experts", "num_experts", "n_routed_experts"))
+    flags = f"--weight-dtype bf16 --expert-weight-dtype {dtype}" if experts_only else f"--weight-dtype {dtype}"
+    # on a device without fp4 matmuls (H100 and older) mxfp4/nvfp4 weights run weight-only: 4-bit weights, 16-bit
+    # compute (plan serve prints it), as vLLM serves gpt-oss on Hopper
+    fix = (f"pass `plan serve {flags}` to predict the weights as stored" if dtype
            else "give `plan serve` the --weight-dtype closest to its format (bf16, fp16, fp8, int8, int4, nvfp4, "
            "mxfp4)")
     return (f"the checkpoint stores its weights quantized (quantization_config: quant_method {method}): serving is "
