@@ -94,6 +94,33 @@ def _stdout_fd_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+@contextlib.contextmanager
+def _mha_fastpath_off() -> Iterator[None]:
+    """torch's fused MHA/TransformerEncoderLayer fast path off for the TorchScript export, restored after. In eval
+    mode under no_grad nn.TransformerEncoderLayer runs aten::_transformer_encoder_layer_fwd, which that exporter
+    has no symbolic for ('Exporting the operator ... is not supported'); torch.export, the fallback, then failed
+    too on a user's attention mask (the causal-mask check inside nn.TransformerEncoder is a data-dependent
+    .item()). The unfused path computes the same function from the same weights (torch.backends.mha docs: the
+    switch only picks the kernel)."""
+    import torch
+
+    mha = torch.backends.mha
+    was = mha.get_fastpath_enabled()
+    mha.set_fastpath_enabled(False)
+    try:
+        yield
+    finally:
+        mha.set_fastpath_enabled(was)
+
+
+def _has_mha(model: Any) -> bool:
+    """Whether the model holds a module with torch's fused attention fast path (nn.MultiheadAttention, which
+    nn.TransformerEncoderLayer and nn.Transformer hold)."""
+    from torch import nn
+
+    return any(isinstance(m, nn.MultiheadAttention) for m in model.modules())
+
+
 @dataclass(frozen=True)
 class OutputLayout:
     """How the exported graph's outputs rebuild the model's output: `names` (out0, out1, ...) are the Tensor leaves
@@ -272,15 +299,27 @@ def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path, vary: list[set[
     notes = []
     dynamic = [f"{n} dims {sorted(axes[n])}" for n in names if axes[n]]
     with _quiet(), torch.no_grad():
-        try:
+        def torchscript() -> None:
             torch.onnx.export(wrapped, inputs, str(path), input_names=names, output_names=layout.names,
                               dynamic_axes=axes, dynamo=False)
+
+        try:
+            torchscript()
             notes.append("exported with torch.onnx.export (TorchScript exporter), dynamic: "
                          + ("; ".join(dynamic) or "none"))
         except Exception as first:
-            static, how = _export_dynamo(wrapped, inputs, path, names, layout.names, [axes[n] for n in names])
-            notes.append(f"EXPORTED BY THE FALLBACK PATH torch.export (dynamo=True): the TorchScript exporter failed "
-                         f"({type(first).__name__}: {exception_text(first, 200)}); {how}")
+            failed = f"the TorchScript exporter failed ({type(first).__name__}: {exception_text(first, 200)})"
+            try:
+                static, how = _export_dynamo(wrapped, inputs, path, names, layout.names, [axes[n] for n in names])
+                notes.append(f"EXPORTED BY THE FALLBACK PATH torch.export (dynamo=True): {failed}; {how}")
+            except UnsupportedError as second:
+                if not _has_mha(model):
+                    raise
+                with _mha_fastpath_off():  # the last resort; the runner's shape check refuses a baked size
+                    torchscript()
+                notes.append(f"EXPORTED BY THE FALLBACK PATH the TorchScript exporter with torch's fused attention "
+                             f"fast path off (torch.backends.mha): {failed}, and torch.export too ({second.problem}); "
+                             "dynamic: " + ("; ".join(dynamic) or "none"))
     if layout.fallback:
         notes.append(layout.fallback.upper()[:1] + layout.fallback[1:])
     fixed = [f"{n} {_shape_text(sh)}" for n, sh in zip(names, static, strict=True)
