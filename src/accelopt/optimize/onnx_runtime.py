@@ -315,10 +315,14 @@ def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path, vary: list[set[
             except UnsupportedError as second:
                 if not _has_mha(model):
                     raise
-                with _mha_fastpath_off():  # the last resort; the runner's shape check refuses a baked size
-                    torchscript()
+                try:
+                    with _mha_fastpath_off():  # the last resort; the runner's shape check refuses a baked size
+                        torchscript()
+                except Exception:
+                    raise second from None  # torch.export's reason is the one to act on
                 notes.append(f"EXPORTED BY THE FALLBACK PATH the TorchScript exporter with torch's fused attention "
-                             f"fast path off (torch.backends.mha): {failed}, and torch.export too ({second.problem}); "
+                             f"fast path off (torch.backends.mha): {failed}, and torch.export too "
+                             f"({' '.join(second.problem.split())[:240]}); "
                              "dynamic: " + ("; ".join(dynamic) or "none"))
     if layout.fallback:
         notes.append(layout.fallback.upper()[:1] + layout.fallback[1:])
