@@ -57,16 +57,21 @@ def _import_ort() -> Any:
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """The exporters and the quantizer warn about deprecations and 'pre-processing'; none of it is the user's.
-    What they write to file descriptor 1 goes to stderr (_stdout_fd_to_stderr)."""
-    root = logging.getLogger()
-    level = root.level
+    What they write to file descriptor 1 goes to stderr (_stdout_fd_to_stderr). torch's loggers have handlers of
+    their own (not the root's) and take their level from "torch": it is raised too, or a failed torch.export
+    printed symbolic_shapes' 'Unable to find user code' with the whole FX graph (~50 lines a try) and
+    'torchvision is not installed. Skipping torchvision::nms' x4; the variant's notes say what failed."""
+    loggers = [logging.getLogger(), logging.getLogger("torch"), logging.getLogger("onnxscript")]
+    levels = [lg.level for lg in loggers]
     try:
-        root.setLevel(logging.ERROR)
+        for lg in loggers:
+            lg.setLevel(logging.ERROR)
         with warnings.catch_warnings(), _stdout_fd_to_stderr():
             warnings.simplefilter("ignore")
             yield
     finally:
-        root.setLevel(level)
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
 
 
 @contextlib.contextmanager
