@@ -82,6 +82,10 @@ class RunOptions:
     progress: Callable[[str], None] | None = None
 
 
+BUDGET_CUT = "the time budget (--budget-min) was used up before it started"
+"""The reason of a variant the budget kept from starting."""
+
+
 # ---------------------------------------------------------------- small helpers
 def _endless(make: Callable[[], Iterator[Any]]) -> Iterator[Any]:
     while True:
@@ -636,8 +640,7 @@ class _Run:
                           risks="; ".join(t.risks for t, _ in techs))
         if self.left_s() <= 0:
             why = _not_applicable_anyway([t for t, _ in techs], self.bundle, self.target)
-            r.status, r.reason = ("not-applicable", why) if why else ("not-run", "the time budget (--budget-min) was "
-                                                                      "used up before it started")
+            r.status, r.reason = ("not-applicable", why) if why else ("not-run", BUDGET_CUT)
             return self.add(r)
         self.target = dataclasses.replace(self.target, budget_s=max(1.0, min(60.0, self.left_s())))
         bundle = self.bundle
@@ -761,6 +764,16 @@ class _Run:
                                        reason="interrupted (Ctrl-C) before it started", changes=t.changes,
                                        risks=t.risks))
 
+    def note_budget_cut(self) -> None:
+        """Say that the recommendation comes from the techniques the budget let start (as a Ctrl-C run says)."""
+        cut = [r.name for r in self.result.variants if r.status == "not-run" and r.reason == BUDGET_CUT]
+        if cut:
+            n = len(cut)
+            self.result.notes.append(
+                f"the time budget (--budget-min {self.opts.budget_s / 60:g}) ran out before {n} "
+                f"technique{'s' if n > 1 else ''} started ({', '.join(cut)}): the recommendation is the best of "
+                "those measured; give a larger --budget-min, or --only, to measure the rest")
+
     def note_speedup_mismatches(self, base_p50_s: float) -> None:
         for r in self.result.variants:
             if r.measured and r.name != "baseline" and r.speedup and r.step_time_p50_s:
@@ -782,6 +795,7 @@ class _Run:
         busy = _busy_note(self.watch, self.opts.device)
         if busy:
             self.result.notes.insert(0, busy)
+        self.note_budget_cut()
         if self.bundle.eval_batches is None:
             self.result.notes.append("the model has no eval_batches: quality was not measured, so no lossy variant "
                                      "(quantized, pruned, distilled) is recommended (see examples/my_model.py)")
