@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import math
 import tempfile
 import time
 import warnings
@@ -544,6 +545,10 @@ class _OnnxTechnique(Technique):
             with _quiet():
                 path = self.quantize(src, Path(tmp) / "model-q.onnx", bundle, exp.names, options)
             blob = path.read_bytes()
+        share = _int8_share(blob) if path != src else None
+        if share is not None and share[0] == 0:
+            raise UnsupportedError(f"{self.name} quantized none of the graph's weights (float weights feed: "
+                                   f"{', '.join(share[2]) or 'none'})", "use onnx-fp32, or int8-dynamic")
         session = _session(blob, torch.get_num_threads())
         _check_runs(session_forward(session, exp), bundle, exp, target.device)
         setup_s = time.perf_counter() - t0
@@ -560,6 +565,10 @@ class _OnnxTechnique(Technique):
                  "buffers count in memory; ONNX Runtime's defaults are spinning and the arena "
                  "on: set them so in deployment to run as measured)",
                  f".onnx file {len(blob):,} bytes vs the fp32 state dict's {fp32_bytes:,}", *self.notes(bundle)]
+        if share is not None:
+            int8, total, still = share
+            notes.append(f"int8 weights: {int8:,} of the graph's {total:,} weight elements ({int8 / total:.1%})"
+                         + (f"; left in float, the weights of: {', '.join(still)}" if still else ""))
         if target.dtype != "fp32":
             notes.append(f"exported from an fp32 copy (the baseline runs {target.dtype}): ONNX Runtime's int8 "
                          "tooling quantizes from fp32")
@@ -568,6 +577,28 @@ class _OnnxTechnique(Technique):
 
     def notes(self, bundle: ModelBundle) -> list[str]:
         return []
+
+
+def _int8_share(blob: bytes) -> tuple[int, int, list[str]] | None:
+    """(int8/uint8 weight elements, all weight elements, op types whose weights stay float) of a quantized graph:
+    a weight is an initializer of 2+ dims (biases, scales and zero points are left out). quantize_dynamic leaves
+    whole op types in float (a GRU: 4,800 of a GRU classifier's 5,765 parameters), which '.onnx file' and 'int8
+    weights (QInt8)' did not show. None when the graph cannot be read."""
+    import onnx
+
+    try:
+        graph = onnx.load_from_string(blob).graph
+    except Exception:  # a graph that does not parse is ONNX Runtime's to report when the session loads it
+        return None
+    ints = {onnx.TensorProto.INT8, onnx.TensorProto.UINT8}
+    floats = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE}
+    weights = {i.name: i for i in graph.initializer if len(i.dims) >= 2}
+    count = {n: math.prod(i.dims) for n, i in weights.items()}
+    int8 = sum(count[n] for n, i in weights.items() if i.data_type in ints)
+    kept = {n for n, i in weights.items() if i.data_type in floats}
+    still = sorted({node.op_type for node in graph.node if kept & set(node.input)})
+    total = int8 + sum(count[n] for n in kept)
+    return (int8, total, still) if total else None
 
 
 @register
