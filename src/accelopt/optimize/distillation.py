@@ -79,8 +79,8 @@ def _check_output_shape(student: Any, bundle: ModelBundle, target: Target) -> No
     import torch
 
     inputs = to_device(bundle.first_batch()[0], target.device)
-    with torch.no_grad():
-        got, want = student(*inputs), bundle.model(*inputs)
+    with torch.no_grad():  # the teacher as the variant runs it: a copy on the target device
+        got, want = student(*inputs), copy_model(bundle, target)(*inputs)
     shape = [tuple(getattr(o, "shape", ())) for o in (got, want)]
     if shape[0] != shape[1]:
         raise InputError(f"ModelBundle.meta['student']'s model returns shape {shape[0]} on the first batch, the "
