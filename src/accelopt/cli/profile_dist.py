@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,7 +67,10 @@ class DistOptions:
 def run_distributed(o: DistOptions) -> None:
     """Check the options, run and measure the distributed job (one library call), record it and render it."""
     try:
-        result = measure(o)
+        # what the model's own code prints while this process loads it goes to stderr: stdout keeps the tables or
+        # the --json document only (as for the one-process profile)
+        with contextlib.redirect_stdout(sys.stderr):
+            result = measure(o)
     except KeyboardInterrupt:  # the launcher has stopped every rank (launch_job's finally) by the time it is here
         import typer
 

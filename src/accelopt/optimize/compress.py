@@ -229,6 +229,19 @@ def train_for(model: Any, bundle: ModelBundle, target: Target, *, max_steps: int
                     fp32_from=str(low[0][1]).removeprefix("torch.") if low else None)
 
 
+def _check_accuracy_targets(out: Any, targets: Any) -> None:
+    """Accuracy compares argmax(-1) of the scores (B, ..., C) with class indices (B, ...): targets of another shape
+    (one-hot (B, C)) failed deep in the comparison, or, with as many rows as classes, broadcast to (B, B) and gave
+    a wrong accuracy without a word."""
+    want = tuple(out.shape[:-1])
+    got = tuple(getattr(targets, "shape", ()))
+    if got != want:
+        raise InputError(f"metric 'accuracy' compares the argmax of the output's last dim, shape {want}, with the "
+                         f"targets, shape {got}: they must be class indices of shape {want}",
+                         "yield class indices from eval_batches (one-hot targets: y.argmax(-1)), or use "
+                         "metric='loss' or a callable metric")
+
+
 def batch_quality(bundle: ModelBundle, out: Any, targets: Any, raw: Any = None) -> tuple[float, float]:
     """(the bundle's metric summed over one held-out batch, its weight): the one scoring rule of `optimize` (the
     runner's quality and the compression techniques' before/after figures), so the mean over batches is
@@ -246,6 +259,7 @@ def batch_quality(bundle: ModelBundle, out: Any, targets: Any, raw: Any = None) 
     rows = float(targets.shape[0]) if getattr(targets, "shape", None) else 1.0  # (B, ...); a 0-dim target is 1
     elements = float(targets.numel()) if hasattr(targets, "numel") else rows
     if bundle.metric == "accuracy":
+        _check_accuracy_targets(out, targets)
         return float((out.argmax(-1) == targets).sum()), elements
     if bundle.metric == "loss":
         ignored = _ignored_target(bundle.loss_fn)

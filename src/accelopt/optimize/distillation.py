@@ -73,15 +73,34 @@ def reinitialize(model: Any, seed: int) -> Any:
     return model
 
 
+def _check_output_shape(student: Any, bundle: ModelBundle, target: Target) -> None:
+    """The user's student must give the teacher's output shape on the first batch: the KD loss compares the two
+    class by class (another shape failed inside it: "shape '[-1, 7]' is invalid for input of size 40")."""
+    import torch
+
+    inputs = to_device(bundle.first_batch()[0], target.device)
+    with torch.no_grad():  # the teacher as the variant runs it: a copy on the target device
+        got, want = student(*inputs), copy_model(bundle, target)(*inputs)
+    shape = [tuple(getattr(o, "shape", ())) for o in (got, want)]
+    if shape[0] != shape[1]:
+        raise InputError(f"ModelBundle.meta['student']'s model returns shape {shape[0]} on the first batch, the "
+                         f"teacher {shape[1]}: the distillation loss compares them element by element",
+                         "make the student's output the teacher's shape (same number of classes or logits)")
+
+
 def make_student(bundle: ModelBundle, target: Target, width: float, seed: int) -> tuple[Any, str]:
     """(fresh student on the target device, how it was made)."""
     factory = bundle.meta.get("student")
     if factory is not None:
+        import torch
+
+        if isinstance(factory, torch.nn.Module):  # callable too: factory() ran its forward with no input
+            raise InputError(f"ModelBundle.meta['student'] is the module itself ({type(factory).__name__}), not a "
+                             "factory: each run needs a fresh, untrained student",
+                             "set meta['student'] = lambda: MyStudent(...) (a zero-argument function)")
         if not callable(factory):
             raise InputError(f"ModelBundle.meta['student'] is a {type(factory).__name__}",
                              "set meta['student'] to a zero-argument function returning a fresh nn.Module")
-        import torch
-
         torch.manual_seed(seed)
         student = factory()
         if not isinstance(student, torch.nn.Module):
@@ -90,7 +109,9 @@ def make_student(bundle: ModelBundle, target: Target, width: float, seed: int) -
         # in the teacher's dtype: the variant takes the batches the model does (an fp32 student of a float16
         # model failed with 'mat1 and mat2 must have the same dtype'); train_for trains it in fp32 all the same
         dtype = next((p.dtype for p in bundle.model.parameters() if p.is_floating_point()), None)
-        return student.to(target.device, dtype=dtype), "the bundle's meta['student'] factory"
+        student = student.to(target.device, dtype=dtype)
+        _check_output_shape(student, bundle, target)
+        return student, "the bundle's meta['student'] factory"
     from accelopt.optimize.pruning import prune_structured
 
     student = copy_model(bundle, target)
@@ -117,6 +138,8 @@ class DistillResult:
     student_params: int
     teacher_forward_flops: int
     student_forward_flops: int
+    uncounted: str = ""
+    """Layers whose FLOPs FlopCounterMode leaves out of the two counts, e.g. 'LSTM (teacher)'; '' for none."""
     distill_time_s: float
     label_only_time_s: float
 
@@ -220,14 +243,29 @@ class Distill(Technique):
             label_only_quality=evaluate(label_only, bundle, target.device), steps=kd_run.steps,
             teacher_params=param_count(teacher), student_params=param_count(student),
             teacher_forward_flops=forward_flops(teacher, inputs), student_forward_flops=forward_flops(student, inputs),
+            uncounted=_uncounted(teacher, student),
             distill_time_s=kd_run.time_s, label_only_time_s=lab_run.time_s)
+
+
+def _uncounted(teacher: Any, student: Any) -> str:
+    """The recurrent layers of either model: FlopCounterMode has no formula for the fused RNN ops they run
+    (aten::lstm/gru on CPU via oneDNN, cuDNN on GPU), so they count 0 (an LSTM teacher read 2,560 FLOPs, its
+    classifier alone)."""
+    from torch import nn
+
+    out = []
+    for who, model in (("teacher", teacher), ("student", student)):
+        kinds = sorted({type(m).__name__ for m in model.modules() if isinstance(m, nn.RNNBase)})
+        out += [f"{k} ({who})" for k in kinds]
+    return ", ".join(out)
 
 
 def _notes(r: DistillResult, how: str, temperature: float, alpha: float, kd_run: TrainRun) -> list[str]:
     teacher, distilled, labels = (quality_text(q, r.metric) for q in (r.teacher_quality, r.distilled_quality,
                                                                        r.label_only_quality))
     notes = [f"student: {how}; {r.student_params:,} parameters vs the teacher's {r.teacher_params:,}; forward "
-             f"FLOPs {r.student_forward_flops:,} vs {r.teacher_forward_flops:,} (FlopCounterMode, first batch)",
+             f"FLOPs {r.student_forward_flops:,} vs {r.teacher_forward_flops:,} (FlopCounterMode, first batch"
+             + (f"; not counted: {r.uncounted}" if r.uncounted else "") + ")",
              f"held-out {r.metric}: teacher {teacher}, distilled student {distilled}, same student on labels alone "
              f"{labels} (same init, batches and {r.steps} steps)",
              f"KD loss of Hinton et al. 2015 (arXiv:1503.02531): T = {temperature:g}, alpha = {alpha:g}; "

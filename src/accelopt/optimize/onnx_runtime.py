@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import math
 import tempfile
 import time
 import warnings
@@ -57,16 +58,21 @@ def _import_ort() -> Any:
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """The exporters and the quantizer warn about deprecations and 'pre-processing'; none of it is the user's.
-    What they write to file descriptor 1 goes to stderr (_stdout_fd_to_stderr)."""
-    root = logging.getLogger()
-    level = root.level
+    What they write to file descriptor 1 goes to stderr (_stdout_fd_to_stderr). torch's loggers have handlers of
+    their own (not the root's) and take their level from "torch": it is raised too, or a failed torch.export
+    printed symbolic_shapes' 'Unable to find user code' with the whole FX graph (~50 lines a try) and
+    'torchvision is not installed. Skipping torchvision::nms' x4; the variant's notes say what failed."""
+    loggers = [logging.getLogger(), logging.getLogger("torch"), logging.getLogger("onnxscript")]
+    levels = [lg.level for lg in loggers]
     try:
-        root.setLevel(logging.ERROR)
+        for lg in loggers:
+            lg.setLevel(logging.ERROR)
         with warnings.catch_warnings(), _stdout_fd_to_stderr():
             warnings.simplefilter("ignore")
             yield
     finally:
-        root.setLevel(level)
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
 
 
 @contextlib.contextmanager
@@ -92,6 +98,33 @@ def _stdout_fd_to_stderr() -> Iterator[None]:
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+@contextlib.contextmanager
+def _mha_fastpath_off() -> Iterator[None]:
+    """torch's fused MHA/TransformerEncoderLayer fast path off for the TorchScript export, restored after. In eval
+    mode under no_grad nn.TransformerEncoderLayer runs aten::_transformer_encoder_layer_fwd, which that exporter
+    has no symbolic for ('Exporting the operator ... is not supported'); torch.export, the fallback, then failed
+    too on a user's attention mask (the causal-mask check inside nn.TransformerEncoder is a data-dependent
+    .item()). The unfused path computes the same function from the same weights (torch.backends.mha docs: the
+    switch only picks the kernel)."""
+    import torch
+
+    mha = torch.backends.mha
+    was = mha.get_fastpath_enabled()
+    mha.set_fastpath_enabled(False)
+    try:
+        yield
+    finally:
+        mha.set_fastpath_enabled(was)
+
+
+def _has_mha(model: Any) -> bool:
+    """Whether the model holds a module with torch's fused attention fast path (nn.MultiheadAttention, which
+    nn.TransformerEncoderLayer and nn.Transformer hold)."""
+    from torch import nn
+
+    return any(isinstance(m, nn.MultiheadAttention) for m in model.modules())
 
 
 @dataclass(frozen=True)
@@ -272,15 +305,31 @@ def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path, vary: list[set[
     notes = []
     dynamic = [f"{n} dims {sorted(axes[n])}" for n in names if axes[n]]
     with _quiet(), torch.no_grad():
-        try:
+        def torchscript() -> None:
             torch.onnx.export(wrapped, inputs, str(path), input_names=names, output_names=layout.names,
                               dynamic_axes=axes, dynamo=False)
+
+        try:
+            torchscript()
             notes.append("exported with torch.onnx.export (TorchScript exporter), dynamic: "
                          + ("; ".join(dynamic) or "none"))
         except Exception as first:
-            static, how = _export_dynamo(wrapped, inputs, path, names, layout.names, [axes[n] for n in names])
-            notes.append(f"EXPORTED BY THE FALLBACK PATH torch.export (dynamo=True): the TorchScript exporter failed "
-                         f"({type(first).__name__}: {exception_text(first, 200)}); {how}")
+            failed = f"the TorchScript exporter failed ({type(first).__name__}: {exception_text(first, 200)})"
+            try:
+                static, how = _export_dynamo(wrapped, inputs, path, names, layout.names, [axes[n] for n in names])
+                notes.append(f"EXPORTED BY THE FALLBACK PATH torch.export (dynamo=True): {failed}; {how}")
+            except UnsupportedError as second:
+                if not _has_mha(model):
+                    raise
+                try:
+                    with _mha_fastpath_off():  # the last resort; the runner's shape check refuses a baked size
+                        torchscript()
+                except Exception:
+                    raise second from None  # torch.export's reason is the one to act on
+                notes.append(f"EXPORTED BY THE FALLBACK PATH the TorchScript exporter with torch's fused attention "
+                             f"fast path off (torch.backends.mha): {failed}, and torch.export too "
+                             f"({' '.join(second.problem.split())[:240]}); "
+                             "dynamic: " + ("; ".join(dynamic) or "none"))
     if layout.fallback:
         notes.append(layout.fallback.upper()[:1] + layout.fallback[1:])
     fixed = [f"{n} {_shape_text(sh)}" for n, sh in zip(names, static, strict=True)
@@ -496,6 +545,10 @@ class _OnnxTechnique(Technique):
             with _quiet():
                 path = self.quantize(src, Path(tmp) / "model-q.onnx", bundle, exp.names, options)
             blob = path.read_bytes()
+        share = _int8_share(blob) if path != src else None
+        if share is not None and share[0] == 0:
+            raise UnsupportedError(f"{self.name} quantized none of the graph's weights (float weights feed: "
+                                   f"{', '.join(share[2]) or 'none'})", "use onnx-fp32, or int8-dynamic")
         session = _session(blob, torch.get_num_threads())
         _check_runs(session_forward(session, exp), bundle, exp, target.device)
         setup_s = time.perf_counter() - t0
@@ -512,6 +565,10 @@ class _OnnxTechnique(Technique):
                  "buffers count in memory; ONNX Runtime's defaults are spinning and the arena "
                  "on: set them so in deployment to run as measured)",
                  f".onnx file {len(blob):,} bytes vs the fp32 state dict's {fp32_bytes:,}", *self.notes(bundle)]
+        if share is not None:
+            int8, total, still = share
+            notes.append(f"int8 weights: {int8:,} of the graph's {total:,} weight elements ({int8 / total:.1%})"
+                         + (f"; left in float, the weights of: {', '.join(still)}" if still else ""))
         if target.dtype != "fp32":
             notes.append(f"exported from an fp32 copy (the baseline runs {target.dtype}): ONNX Runtime's int8 "
                          "tooling quantizes from fp32")
@@ -520,6 +577,28 @@ class _OnnxTechnique(Technique):
 
     def notes(self, bundle: ModelBundle) -> list[str]:
         return []
+
+
+def _int8_share(blob: bytes) -> tuple[int, int, list[str]] | None:
+    """(int8/uint8 weight elements, all weight elements, op types whose weights stay float) of a quantized graph:
+    a weight is an initializer of 2+ dims (biases, scales and zero points are left out). quantize_dynamic leaves
+    whole op types in float (a GRU: 4,800 of a GRU classifier's 5,765 parameters), which '.onnx file' and 'int8
+    weights (QInt8)' did not show. None when the graph cannot be read."""
+    import onnx
+
+    try:
+        graph = onnx.load_from_string(blob).graph
+    except Exception:  # a graph that does not parse is ONNX Runtime's to report when the session loads it
+        return None
+    ints = {onnx.TensorProto.INT8, onnx.TensorProto.UINT8}
+    floats = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE}
+    weights = {i.name: i for i in graph.initializer if len(i.dims) >= 2}
+    count = {n: math.prod(i.dims) for n, i in weights.items()}
+    int8 = sum(count[n] for n, i in weights.items() if i.data_type in ints)
+    kept = {n for n, i in weights.items() if i.data_type in floats}
+    still = sorted({node.op_type for node in graph.node if kept & set(node.input)})
+    total = int8 + sum(count[n] for n in kept)
+    return (int8, total, still) if total else None
 
 
 @register

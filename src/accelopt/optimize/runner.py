@@ -13,7 +13,7 @@ Per variant, in this order:
    returning freed heap to the OS with malloc_trim) minus what was resident before, plus the weights;
 5. energy: whole steps filling >= 0.12 s under the best meter (measure/energy.best_meter), labelled by meter.
 
-Then the Pareto front (step time, memory, energy vs quality) and the recommendation: the fastest
+Then the Pareto front (step time by the A/B speed-up, memory, energy vs quality) and the recommendation: the fastest
 variant inside the quality tolerance whose speed-up holds in (nearly) every round (speedup_low > 1).
 Ctrl-C stops the run and keeps everything measured so far.
 """
@@ -80,6 +80,10 @@ class RunOptions:
     spec: Any = None
     """AcceleratorSpec of this device (energy estimate where no counter is readable; profile's peaks)."""
     progress: Callable[[str], None] | None = None
+
+
+BUDGET_CUT = "the time budget (--budget-min) was used up before it started"
+"""The reason of a variant the budget kept from starting."""
 
 
 # ---------------------------------------------------------------- small helpers
@@ -636,8 +640,7 @@ class _Run:
                           risks="; ".join(t.risks for t, _ in techs))
         if self.left_s() <= 0:
             why = _not_applicable_anyway([t for t, _ in techs], self.bundle, self.target)
-            r.status, r.reason = ("not-applicable", why) if why else ("not-run", "the time budget (--budget-min) was "
-                                                                      "used up before it started")
+            r.status, r.reason = ("not-applicable", why) if why else ("not-run", BUDGET_CUT)
             return self.add(r)
         self.target = dataclasses.replace(self.target, budget_s=max(1.0, min(60.0, self.left_s())))
         bundle = self.bundle
@@ -761,6 +764,16 @@ class _Run:
                                        reason="interrupted (Ctrl-C) before it started", changes=t.changes,
                                        risks=t.risks))
 
+    def note_budget_cut(self) -> None:
+        """Say that the recommendation comes from the techniques the budget let start (as a Ctrl-C run says)."""
+        cut = [r.name for r in self.result.variants if r.status == "not-run" and r.reason == BUDGET_CUT]
+        if cut:
+            n = len(cut)
+            self.result.notes.append(
+                f"the time budget (--budget-min {self.opts.budget_s / 60:g}) ran out before {n} "
+                f"technique{'s' if n > 1 else ''} started ({', '.join(cut)}): the recommendation is the best of "
+                "those measured; give a larger --budget-min, or --only, to measure the rest")
+
     def note_speedup_mismatches(self, base_p50_s: float) -> None:
         for r in self.result.variants:
             if r.measured and r.name != "baseline" and r.speedup and r.step_time_p50_s:
@@ -776,14 +789,13 @@ class _Run:
             base.step_samples = len(xs)
             base.samples_per_s = self.bundle.batch_size / base.step_time_p50_s
             self.note_speedup_mismatches(base.step_time_p50_s)
-        measured = [r for r in self.result.variants if r.measured]
-        for r in measured:
-            r.pareto = not any(_dominates(o, r, self.bundle.higher_is_better) for o in measured if o is not r)
+        pareto_flags(self.result.variants, self.bundle.higher_is_better)
         self.result.recommendation = recommend(self.result)
         self.result.duration_s = time.perf_counter() - self.t0
         busy = _busy_note(self.watch, self.opts.device)
         if busy:
             self.result.notes.insert(0, busy)
+        self.note_budget_cut()
         if self.bundle.eval_batches is None:
             self.result.notes.append("the model has no eval_batches: quality was not measured, so no lossy variant "
                                      "(quantized, pruned, distilled) is recommended (see examples/my_model.py)")
@@ -843,19 +855,39 @@ def _chain(prepares: list[Any]) -> Any:
     return prepare
 
 
-def _objectives(r: VariantResult, higher_is_better: bool | None) -> list[float | None]:
-    """Lower is better for each: step time, memory, energy, and quality (negated when higher is better)."""
+def _relative_time(r: VariantResult, base_p50_s: float | None) -> float | None:
+    """Step time as a fraction of the baseline's: 1 / the A/B speed-up the recommendation ranks by (robust to the
+    machine's load); a variant without one (the baseline: 1) by its p50 over the baseline's p50. The p50s alone
+    drift with the load between stretches of the run: a recommended variant showed as dominated by a slower one."""
+    if r.speedup:
+        return 1.0 / r.speedup
+    if r.step_time_p50_s is not None and base_p50_s:
+        return r.step_time_p50_s / base_p50_s
+    return None
+
+
+def _objectives(r: VariantResult, higher_is_better: bool | None, base_p50_s: float | None) -> list[float | None]:
+    """Lower is better for each: step time (relative to the baseline's), memory, energy, and quality (negated
+    when higher is better)."""
     q = r.quality.value if r.quality else None
     if q is not None and higher_is_better:
         q = -q
-    return [r.step_time_p50_s, r.memory_bytes, r.energy_per_step_j, q]
+    return [_relative_time(r, base_p50_s), r.memory_bytes, r.energy_per_step_j, q]
 
 
-def _dominates(a: VariantResult, b: VariantResult, hib: bool | None) -> bool:
-    """a is no worse than b on every objective both have, and better on at least one."""
-    pairs = [(x, y) for x, y in zip(_objectives(a, hib), _objectives(b, hib), strict=True)
-             if x is not None and y is not None]
+def _dominates(a: list[float | None], b: list[float | None]) -> bool:
+    """Objectives a are no worse than b on every one both have, and better on at least one."""
+    pairs = [(x, y) for x, y in zip(a, b, strict=True) if x is not None and y is not None]
     return bool(pairs) and all(x <= y for x, y in pairs) and any(x < y for x, y in pairs)
+
+
+def pareto_flags(variants: Sequence[VariantResult], higher_is_better: bool | None) -> None:
+    """Sets `pareto` on each measured variant: no other measured one dominates it."""
+    measured = [r for r in variants if r.measured]
+    base_p50_s = next((r.step_time_p50_s for r in measured if r.name == "baseline"), None)
+    objs = {id(r): _objectives(r, higher_is_better, base_p50_s) for r in measured}
+    for r in measured:
+        r.pareto = not any(_dominates(objs[id(o)], objs[id(r)]) for o in measured if o is not r)
 
 
 def _lossy(r: VariantResult) -> bool:

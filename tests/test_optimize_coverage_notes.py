@@ -1,0 +1,86 @@
+"""What a compressing technique touched, as a share of the model. prune-unstructured on a GRU classifier (the GRU
+and the embedding hold ~97% of the parameters) printed "requested sparsity 50.0%, reached 50.0%" when 1.4% of its
+parameters were zeroed: the note now gives the share and the layer types left whole. onnx-int8 said "int8
+weights (QInt8)" while quantize_dynamic left the GRU in float: the note now gives the int8 share of the graph's
+weights, and a quantizer that quantized nothing is not applicable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from torch import nn  # noqa: E402
+
+from accelopt.optimize.base import Target, get_technique  # noqa: E402
+from accelopt.workload.userfile import ModelBundle  # noqa: E402
+
+
+class _GruNet(nn.Module):
+    """ids (B, 12) -> (B, 5): Embedding(50, 16) 800, GRU(16, 32) 4,800, Linear(32, 5) 165 parameters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(50, 16)
+        self.rnn = nn.GRU(16, 32, batch_first=True)
+        self.fc = nn.Linear(32, 5)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        out, _ = self.rnn(self.emb(ids))  # (B, 12, 32)
+        return self.fc(out[:, -1])
+
+
+def test_the_note_says_how_much_of_the_model_was_pruned() -> None:
+    torch.manual_seed(0)
+    data = [(torch.randint(0, 50, (4, 12)), torch.randint(0, 5, (4,))) for _ in range(2)]
+    b = ModelBundle(name="gru", model=_GruNet(), batches=lambda: iter(data), batch_size=4,
+                    eval_batches=lambda: iter(data), loss_fn=nn.functional.cross_entropy, metric="accuracy")
+    v = get_technique("prune-unstructured").apply(b, Target(mode="inference", device="cpu"),
+                                                  {"finetune_steps": 0})
+    total = sum(p.numel() for p in b.model.parameters())
+    assert total == 800 + 4800 + 165
+    # fc.weight: 160 weights, 80 zeroed = 1.4% of the model's 5,765 parameters (hand-computed, stated before)
+    note = next(n for n in v.notes if n.startswith("global L1 magnitude pruning"))
+    assert "160 of the model's 5,765 parameters (2.8%)" in note, note
+    assert "80 zeros = 1.4% of the model" in note, note
+    assert "GRU" in note and "Embedding" in note, note  # the layers left whole, by type
+
+
+def test_onnx_int8_says_which_weights_stay_float() -> None:
+    """quantize_dynamic quantizes the Gather (embedding) and the Gemm (Linear) and leaves the GRU in fp32: the
+    variant said 'int8 weights (QInt8)' with a file 0.2% bigger. Now: int8 800 + 160 = 960 of 960 + 4,800 GRU
+    elements (ONNX's GRU holds W (1, 96, 16), R (1, 96, 32) and its bias as (1, 192): 2 dims, so counted; the
+    Linear's 1-dim bias is left out), hand-computed before running."""
+    pytest.importorskip("onnxruntime")
+    torch.manual_seed(0)
+    data = [(torch.randint(0, 50, (4, 12)), torch.randint(0, 5, (4,))) for _ in range(2)]
+    b = ModelBundle(name="gru", model=_GruNet().eval(), batches=lambda: iter(data), batch_size=4,
+                    eval_batches=lambda: iter(data), loss_fn=nn.functional.cross_entropy, metric="accuracy")
+    v = get_technique("onnx-int8").apply(b, Target(mode="inference", device="cpu"), {})
+    assert any("int8 weights: 960 of the graph's 5,760 weight elements (16.7%)" in n and n.endswith("GRU")
+               for n in v.notes), v.notes
+
+
+def test_a_quantizer_that_quantized_nothing_is_not_applicable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A quantizer that leaves every weight in float (stood in for here by one that copies the fp32 graph) is not
+    reported as an int8 variant: not applicable, naming the ops whose weights stayed float."""
+    import shutil
+
+    pytest.importorskip("onnxruntime")
+    from accelopt.errors import UnsupportedError
+    from accelopt.optimize.onnx_runtime import OnnxInt8Dynamic
+
+    def copy(self: Any, src: Any, dst: Any, *args: Any) -> Any:
+        shutil.copy(src, dst)
+        return dst
+
+    monkeypatch.setattr(OnnxInt8Dynamic, "quantize", copy)
+    torch.manual_seed(0)
+    data = [(torch.randint(0, 50, (4, 12)), torch.randint(0, 5, (4,))) for _ in range(2)]
+    b = ModelBundle(name="gru", model=_GruNet().eval(), batches=lambda: iter(data), batch_size=4,
+                    eval_batches=lambda: iter(data), loss_fn=nn.functional.cross_entropy, metric="accuracy")
+    with pytest.raises(UnsupportedError, match=r"quantized none of the graph's weights \(float weights feed: "
+                                               r"GRU, Gather, Gemm\)"):
+        get_technique("onnx-int8").apply(b, Target(mode="inference", device="cpu"), {})

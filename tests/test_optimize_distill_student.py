@@ -1,0 +1,66 @@
+"""distill with the user's own student (ModelBundle.meta['student']) on an LSTM classifier:
+- the student module itself given instead of a factory was called with no input ("TypeError: Linear.forward()
+  missing 1 required positional argument"), and a student with another output shape failed inside the KD loss
+  ("shape '[-1, 7]' is invalid for input of size 40"): both now a clear error naming meta['student'] and the fix;
+- the note printed "forward FLOPs 7,680 vs 2,560" for a student vs an LSTM teacher: FlopCounterMode counts
+  nothing for the LSTM (one fused op), so the teacher read as 3x cheaper. The note now says what was not
+  counted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from torch import nn  # noqa: E402
+
+from accelopt.errors import InputError  # noqa: E402
+from accelopt.optimize.base import Target, get_technique  # noqa: E402
+from accelopt.workload.userfile import ModelBundle  # noqa: E402
+
+CPU = Target(mode="inference", device="cpu")
+
+
+class _Lstm(nn.Module):
+    """ids (B, 12) -> (B, 5)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(50, 16)
+        self.rnn = nn.LSTM(16, 32, batch_first=True)
+        self.fc = nn.Linear(32, 5)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        out, _ = self.rnn(self.emb(ids))  # (B, 12, 32)
+        return self.fc(out[:, -1])
+
+
+def _bundle(student: Any) -> ModelBundle:
+    torch.manual_seed(0)
+    data = [(torch.randint(0, 50, (8, 12)), torch.randint(0, 5, (8,))) for _ in range(2)]
+    return ModelBundle(name="lstm", model=_Lstm().eval(), batches=lambda: iter(data), batch_size=8,
+                       eval_batches=lambda: iter(data), loss_fn=nn.functional.cross_entropy, metric="accuracy",
+                       meta={"student": student})
+
+
+def _small(classes: int = 5) -> nn.Module:
+    return nn.Sequential(nn.Embedding(50, 8), nn.Flatten(), nn.Linear(8 * 12, classes))
+
+
+def test_a_student_module_instead_of_a_factory_is_a_clear_error() -> None:
+    with pytest.raises(InputError, match=r"meta\['student'\] is the module itself") as e:
+        get_technique("distill").apply(_bundle(_small()), CPU, {"steps": 2})
+    assert "lambda" in e.value.fix
+
+
+def test_a_student_of_another_output_shape_is_a_clear_error() -> None:
+    with pytest.raises(InputError, match=r"\(8, 7\).*\(8, 5\)"):
+        get_technique("distill").apply(_bundle(lambda: _small(7)), CPU, {"steps": 2})
+
+
+def test_the_flops_note_says_the_lstm_was_not_counted() -> None:
+    v = get_technique("distill").apply(_bundle(lambda: _small()), CPU, {"steps": 2})
+    note = next(n for n in v.notes if "forward FLOPs" in n)
+    assert "not counted: LSTM (teacher)" in note, note
