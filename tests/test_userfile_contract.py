@@ -103,3 +103,21 @@ def test_option_the_factory_does_not_take(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="takes no seq_len argument") as e:
         load_user_factory(f"{p}:build", batch_size=2, seq_len=128)
     assert "seq_len=..." in e.value.fix
+
+
+def test_a_model_file_imports_the_modules_beside_it(tmp_path: Path) -> None:
+    """A multi-file project: model.py imports layers.py from its own folder, as `python model.py` allows; it raised
+    ModuleNotFoundError ('No module named ...') because the file's folder was not on the import path. The module name
+    is unique to this test so no earlier import can satisfy it."""
+    (tmp_path / "rvc_sibling_layers.py").write_text(
+        "import torch\n\ndef head(n):\n    return torch.nn.Linear(n, 2)\n", encoding="utf-8")
+    model = _write(tmp_path, (
+        "import torch\nimport rvc_sibling_layers\nfrom accelopt.workload.userfile import ModelBundle\n\n"
+        "def build(batch_size=4):\n"
+        "    import rvc_sibling_layers as again  # an import inside the factory finds it too\n"
+        "    m = torch.nn.Sequential(torch.nn.Linear(8, 8), again.head(8))\n"
+        "    xs = lambda: iter([(torch.randn(batch_size, 8), torch.randint(0, 2, (batch_size,)))])\n"
+        "    return ModelBundle(name='two-files', model=m, batches=xs, loss_fn=torch.nn.functional.cross_entropy,\n"
+        "                       batch_size=batch_size)\n"))
+    b = load_user_factory(f"{model}:build")
+    assert b.name == "two-files" and b.model(torch.randn(3, 8)).shape == (3, 2)

@@ -213,6 +213,11 @@ def _import_file(path: Path) -> Any:
         raise InputError(f"model file {str(path)!r} cannot be imported", "check that it is a Python source file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[mod_name] = module
+    # The file's folder first on the import path, as `python FILE` puts it: a model file may import the modules
+    # beside it (a multi-file project). It stays for the run, so imports inside the factory find them too.
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
     try:
         spec.loader.exec_module(module)
     except (Exception, SystemExit) as e:  # sys.exit() in a user file must not end accelopt with status 0
