@@ -83,7 +83,7 @@ def variants_table(result: Any) -> Table:
                   _agreement(r), fmt_seconds(r.setup_s) if r.setup_s else "—")
     meters = {r.energy_meter for r in result.variants if r.measured and r.energy_meter}
     n = result.variants[0].step_samples if result.variants else 0
-    t.caption = (f"* = on the Pareto front (step time, memory, energy vs {result.metric}). Speed-up: baseline / "
+    t.caption = (f"* = on the Pareto front (speed-up, memory, energy vs {result.metric}). Speed-up: baseline / "
                  f"variant fastest step of each block, median of A/B interleaved rounds (pessimistic-optimistic "
                  f"round): robust to the "
                  f"machine's load; p50/p99 over the timed steps (baseline: {n}, over the whole run) drift with it. "
