@@ -111,3 +111,24 @@ def test_encoder_decoder_unsupported(tmp_path: Path) -> None:
           "vocab_size": 50}
     with pytest.raises(UnsupportedError, match="encoder-decoder"):
         build_from_hf_config(str(_write(tmp_path, t5)))
+
+
+@pytest.mark.parametrize("base", [BERT, LLAMA])
+def test_sequence_classification_head_is_built(tmp_path: Path, base: dict[str, object]) -> None:
+    """"architectures": ["...ForSequenceClassification"] was built as the masked/causal LM without a word; it is now
+    the classification head over num_labels classes, trained on class ids (a decoder's head reads the last
+    non-padding token: the inputs never draw the pad id, the last id where the config names none)."""
+    arch = str(base["architectures"][0]).replace("ForMaskedLM", "ForSequenceClassification")  # type: ignore[index]
+    arch = arch.replace("ForCausalLM", "ForSequenceClassification")
+    cfg = {**base, "architectures": [arch], "num_labels": 3,
+           "id2label": {"0": "a", "1": "b", "2": "c"}, "label2id": {"a": 0, "b": 1, "c": 2}}
+    b = build_from_hf_config(str(_write(tmp_path, cfg)), batch_size=4, seq_len=8)
+    assert type(b.model).__name__ == arch and b.meta["head"] == "classify"
+    x, y = next(b.batches())
+    assert x.shape == (4, 8) and y.shape == (4,) and int(y.max()) < 3
+    assert not bool((x == b.model.config.pad_token_id).any())  # the head reads each sequence at its end
+    out = b.model(x)
+    assert out.logits.shape == (4, 3)
+    assert float(b.loss_fn(out, y)) == pytest.approx(float(torch.nn.functional.cross_entropy(out.logits, y)))
+    w = capture_workload(b)
+    assert w.total_flops("backward") > 0

@@ -56,8 +56,10 @@ def _read_config(path: str) -> tuple[Path, dict[str, Any]]:
 
 
 def _head(config: Any, d: dict[str, Any]) -> str:
-    """Which head to build: 'causal', 'masked' or 'base' (from `architectures`, else model type)."""
+    """Which head to build: 'causal', 'masked', 'classify' or 'base' (from `architectures`, else model type)."""
     archs = " ".join(d.get("architectures") or [])
+    if "ForSequenceClassification" in archs:  # BertForSequenceClassification, LlamaForSequenceClassification, ...
+        return "classify"
     if "ForCausalLM" in archs or "LMHeadModel" in archs:
         return "causal"
     if "ForMaskedLM" in archs or "ForPreTraining" in archs:
@@ -96,6 +98,13 @@ def _masked_loss(out: Any, targets: Any) -> Any:
 
     logits = _logits(out)  # (B, T, V); targets -100 where not masked
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=-100)
+
+
+def _classify_loss(out: Any, targets: Any) -> Any:
+    import torch.nn.functional as F
+
+    logits = _logits(out)  # (B, num_labels); targets (B,) class ids
+    return F.cross_entropy(logits.float(), targets)
 
 
 def _base_loss(out: Any, targets: Any) -> Any:
@@ -156,7 +165,8 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
     """ModelBundle for the architecture in `path` (a directory with config.json, or the JSON file).
 
     The head follows `architectures` (…ForCausalLM -> next-token loss; …ForMaskedLM -> 15% masked
-    LM loss; otherwise the base model with a synthetic loss). Inputs are seeded random token ids.
+    LM loss; …ForSequenceClassification -> cross-entropy over num_labels classes; otherwise the base model with a
+    synthetic loss). Inputs are seeded random token ids (and class ids).
     """
     import torch
 
@@ -190,7 +200,8 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
     if max_pos is not None and t > max_pos:
         raise InputError(f"seq_len {t} exceeds the model's {max_pos} positions", f"pass seq_len <= {max_pos}")
     head = _head(config, d)
-    auto = {"causal": tf.AutoModelForCausalLM, "masked": tf.AutoModelForMaskedLM, "base": tf.AutoModel}[head]
+    auto = {"causal": tf.AutoModelForCausalLM, "masked": tf.AutoModelForMaskedLM,
+            "classify": tf.AutoModelForSequenceClassification, "base": tf.AutoModel}[head]
     _check_fits_here(auto, config, p)
     try:
         model = auto.from_config(config)
@@ -209,6 +220,19 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
     vocab = int(getattr(config, "vocab_size", 0) or 0)
     if vocab < 2:
         raise InputError(f"Hugging Face config {str(p)!r} has no usable vocab_size", "set vocab_size")
+    labels = int(getattr(config, "num_labels", 2) or 2)
+    # A decoder's sequence-classification head reads the last token that is not padding and refuses batches > 1
+    # without a pad_token_id (transformers' *ForSequenceClassification): the last id becomes the pad token where the
+    # config names none, and the random inputs never draw the pad token, so every sequence is read at its end.
+    pad = -1
+    if head == "classify":
+        if getattr(model.config, "pad_token_id", None) is None:
+            model.config.pad_token_id = vocab - 1
+        pad = int(model.config.pad_token_id)
+
+    def class_inputs(g: Any) -> Any:
+        tok = torch.randint(0, vocab - 1, (b, t), generator=g)
+        return tok + (tok >= pad).long() if 0 <= pad < vocab else tok  # skips the pad id
 
     def batches() -> Iterator[tuple[Any, Any]]:
         g = torch.Generator().manual_seed(0)
@@ -216,12 +240,14 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
             if head == "causal":
                 tok = torch.randint(0, vocab, (b, t + 1), generator=g)
                 yield tok[:, :-1], tok[:, 1:]
+            elif head == "classify":
+                yield class_inputs(g), torch.randint(0, labels, (b,), generator=g)
             else:
                 tok = torch.randint(0, vocab, (b, t), generator=g)
                 masked = torch.rand(b, t, generator=g) < 0.15  # Devlin et al. 2019, sec. 3.1
                 yield tok, torch.where(masked, tok, torch.full_like(tok, -100))
 
-    loss = {"causal": _causal_loss, "masked": _masked_loss, "base": _base_loss}[head]
+    loss = {"causal": _causal_loss, "masked": _masked_loss, "classify": _classify_loss, "base": _base_loss}[head]
     name = d.get("_name_or_path") or f"hf-{d['model_type']}"
     meta = {"seq_len": t, "tokens_per_batch": b * t, "model_type": d["model_type"], "head": head,
             "hf_config": str(p), "transformers_version": tf.__version__, "weights": "random (from_config)",
