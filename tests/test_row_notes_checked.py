@@ -73,7 +73,7 @@ _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outsi
               "tokens, 2026-12-01; the record is in the runs file's L4 block, its figures recomputed by "
               "tests/test_serving_l4.py)")
 UNEXPLAINED: dict[str, str] = {
-    "mb-gb200-qwen3-30b": "predicted 27% too fast; the 26.02 release's figure for the same layout is 9.8% faster, not "
+    "mb-gb200-qwen3-30b": "predicted 26% too fast; the 26.02 release's figure for the same layout is 9.8% faster, not "
     "enough; no source gives the MoE layer's non-GEMM costs (router, permutation, HybridEP dispatch) on GB200 "
     "(searched 2026-12-01; figures recomputed by tests/test_validate_moe_rows.py)",
     **{f"wmx-l4-q25-05b-256-128-{c}": _L4_REASON for c in (
@@ -88,10 +88,10 @@ UNEXPLAINED: dict[str, str] = {
     "trn1-nxd-llama31-8b-n221": "fit row (Neuron 2.21, May 2025 table); its note's release spread (22-28% published "
     "utilization) does not reach the model's figure at any release, as for the 2.24 row below (2026-12-01)",
     # dsv3 (2026-12-01): held-out DeepSeek-V3 / GPT-OSS-120B rows of Megatron-Bridge 25.11 (notes give the figures)
-    "mb-b200-dsv3-fp8": "predicted 27% too fast; the 25.09 row of the same cells is -23%, the release spread (2265 "
-    "-> 2139 tokens/s/GPU) takes this one past 25%; no source gives the MoE layer's non-GEMM costs on B200 "
-    "(searched 2026-12-01)",
-    **{rid: "GPT-OSS-120B predicted 35-75% too fast: the table's own Model TFLOP/s is 10-20% of the bf16 peak where "
+    "mb-b200-dsv3-fp8": "predicted 26% too fast; against the 25.09 table's MXFP8 figure for the same cells (2159 "
+    "tokens/s/GPU, 0.9% above this row) it would be -25%: not the release spread; no source gives the MoE layer's "
+    "non-GEMM costs on B200 (searched 2026-12-01)",
+    **{rid: "GPT-OSS-120B predicted 33-74% too fast: the table's own Model TFLOP/s is 10-20% of the bf16 peak where "
        "the model's GEMMs run near the dense models' rates; no source gives the MoE layer's non-GEMM costs (router, "
        "permutation, dispatch, attention sinks) in Megatron-Core, as for the Qwen3-30B-A3B rows (searched 2026-12-01)"
        for rid in ("mb-gb200-gptoss-120b", "mb-b200-gptoss-120b", "mb-h100-gptoss-120b",

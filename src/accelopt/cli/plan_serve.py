@@ -78,7 +78,8 @@ def register_serve(plan_app: typer.Typer) -> None:
         tp_allreduce: Optional[str] = typer.Option(
             None, "--tp-allreduce", help="How the engine all-reduces across --tp ranks: nccl (NCCL/RCCL, whose tree "
             "chains the GPUs of one node: gpt-fast) or custom (the engine's own kernel: vLLM, "
-            "TensorRT-LLM (whose v0.14/v0.17 rows use it), SGLang; timed as vLLM's kernel measured on H100, sglang PR #2904, and printed; "
+            "TensorRT-LLM (whose v0.14/v0.17 rows use it), SGLang; timed as vLLM's kernel measured on H100, "
+            "sglang PR #2904, and printed; "
             "NCCL above its 8 MiB limit). Default: the --engine's (trtllm, vllm: custom; gpt-fast and the non-GPU "
             "engines: nccl), "
             "custom without --engine. Same time either way off NVIDIA/AMD GPUs. Typed custom where vLLM would "
