@@ -94,7 +94,14 @@ UNEXPLAINED: dict[str, str] = {
     **{rid: "GPT-OSS-120B predicted 33-74% too fast: the table's own Model TFLOP/s is 10-20% of the bf16 peak where "
        "the model's GEMMs run near the dense models' rates; no source gives the MoE layer's non-GEMM costs (router, "
        "permutation, dispatch, attention sinks) in Megatron-Core, as for the Qwen3-30B-A3B rows (searched 2026-12-01)"
-       for rid in ("mb-gb200-gptoss-120b", "mb-b200-gptoss-120b", "mb-h100-gptoss-120b")},
+       for rid in ("mb-gb200-gptoss-120b", "mb-b200-gptoss-120b", "mb-h100-gptoss-120b",
+                   "mb-gb300-gptoss-120b")},
+    # b300 (2026-12-01): held-out DGX-B300 row of Megatron-Bridge 26.02
+    # (its note's figures: tests/test_validate_blackwell_ultra_rows.py)
+    "mb2602-b300-qwen3-235b": "predicted 52% too fast: the published DGX-B300 figure is 0.707x the same table's "
+    "DGX-B200 "
+    "row (2691 / 3805 tokens/s/GPU, equal FP8 peaks) where the model makes B300 1.05x faster; the B200 row is itself "
+    "-29% (checked); the B300 recipe was not read and no source gives its MoE costs (2026-12-01)",
     **{rid: "vLLM PR #2192 A100-80G latency rows (a100tp, 2026-12-01): vLLM of December 2023 took about twice "
        "the model's decode step, and its NCCL -> custom all-reduce saving (44 us per 1 MiB all-reduce) is a "
        "CUDA-graph host cost outside the kernel; no source gives vLLM 0.2's per-step host cost (the notes' figures: "

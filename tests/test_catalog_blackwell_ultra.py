@@ -1,0 +1,68 @@
+"""Blackwell Ultra (B300, GB300) catalog entries: each figure against the vendor table cited beside it.
+
+NVIDIA prints per-board (HGX B300, 8 GPUs) and per-rack (GB300 NVL72, 72 GPUs) figures, tensor rates
+"with sparsity" except FP4, printed "sparse | dense". Per GPU dense = printed / GPUs (/ 2 for a sparse figure).
+Capacity is what nvidia-smi reports (MiB = 2**20 B); TDP the power cap nvidia-smi shows.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from accelopt.hardware.catalog import get_device
+
+MIB = 2**20
+
+# name -> (GPUs per printed table, printed sparse FP8/BF16/TF32 in PFLOPS, printed dense FP4 PFLOPS)
+TABLES = {"b300": (8, {"fp8": 72, "bf16": 36, "fp16": 36, "tf32": 18}, 108),
+          "gb300": (72, {"fp8": 720, "bf16": 360, "fp16": 360, "tf32": 180}, 1080)}
+
+
+@pytest.mark.parametrize("name", ["b300", "gb300"])
+def test_dense_peaks_are_the_printed_sparse_figures_halved_per_gpu(name: str) -> None:
+    gpus, sparse_pflops, fp4_dense_pflops = TABLES[name]
+    spec = get_device(name)
+    for dtype, pflops in sparse_pflops.items():
+        assert spec.peak(dtype) == pytest.approx(pflops * 1e15 / 2 / gpus), dtype
+        assert "with sparsity" in (spec.source_of(f"peak_flop_per_s.{dtype}") or "")
+    # FP4 is printed dense: not halved again
+    assert spec.peak("fp4") == pytest.approx(fp4_dense_pflops * 1e15 / gpus)
+
+
+def test_gb300_fp4_matches_the_blackwell_ultra_blog() -> None:
+    """The blog: '15 PetaFLOPS dense NVFP4 compute' per Blackwell Ultra GPU; the rack: 1,080 / 72."""
+    assert get_device("gb300").peak("fp4") == pytest.approx(15e15)
+
+
+@pytest.mark.parametrize(("name", "mib", "cap_w"), [("b300", 275040, 1100), ("gb300", 284208, 1400)])
+def test_capacity_and_tdp_are_what_nvidia_smi_reports(name: str, mib: int, cap_w: int) -> None:
+    spec = get_device(name)
+    assert spec.memory_bytes == mib * MIB
+    assert f"{mib}MiB" in (spec.source_of("memory_bytes") or "")
+    assert spec.tdp_w == cap_w
+    assert f"{cap_w}W" in (spec.source_of("tdp_w") or "")
+
+
+@pytest.mark.parametrize(("name", "domain"), [("b300", 8), ("gb300", 72)])
+def test_links_nvlink5_and_connectx8(name: str, domain: int) -> None:
+    spec = get_device(name)
+    assert spec.scaleup_domain_devices == domain
+    assert spec.scaleup_bandwidth_byte_per_s == 900e9  # 1.8 TB/s both directions, stored per direction
+    assert spec.scaleout_bandwidth_byte_per_s == 100e9  # ConnectX-8 800 Gb/s per GPU per direction
+    assert "800 Gb/s" in (spec.source_of("scaleout_bandwidth_byte_per_s") or "")
+    assert spec.memory_bandwidth_byte_per_s == 8e12
+
+
+@pytest.mark.parametrize("name", ["b300", "gb300"])
+def test_uncited_figures_are_left_out_not_guessed(name: str) -> None:
+    """FP64/FP32/INT8 (cut on Blackwell Ultra, no agreed per-GPU figure), a measured matmul rate and a price."""
+    spec = get_device(name)
+    for dtype in ("fp64", "fp32", "int8"):
+        assert spec.peak(dtype) is None
+    assert not spec.measured_matmul_flop_per_s
+    assert spec.price_usd_per_hour is None
+
+
+@pytest.mark.parametrize(("alias", "name"), [("dgx-b300", "b300"), ("hgx-b300", "b300"), ("gb300-nvl72", "gb300")])
+def test_aliases(alias: str, name: str) -> None:
+    assert get_device(alias).name == name

@@ -1,0 +1,61 @@
+"""The held-out DGX-GB300 / DGX-B300 rows of the Megatron-Bridge 25.11 and 26.02 tables (b300 block of the runs file):
+the figures their notes quote, recomputed from the rows and the model."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from accelopt.hardware.catalog import get_device
+from accelopt.predict.validation import read_runs, reproduce
+
+B300_235B, B200_235B = "mb2602-b300-qwen3-235b", "mb2602-b200-qwen3-235b"
+GB300_GPTOSS = "mb-gb300-gptoss-120b"
+
+
+@functools.cache
+def _rows() -> dict[str, dict[str, str]]:
+    return {r["id"]: r for r in read_runs()}
+
+
+def _tokens_per_gpu(row: dict[str, str]) -> float:
+    return int(row["global_batch"]) * int(row["seq"]) / (float(row["step_s"]) * int(row["devices"]))
+
+
+def test_block_rows_are_the_published_figures() -> None:
+    """step_s = GBS x seq / (tokens/s/GPU x GPUs) gives back each row's published Tokens / sec / GPU."""
+    published = {"mb-gb300-llama3-8b": 37556, "mb-gb300-llama3-8b-mx": 36108, "mb-gb300-llama3-70b": 4520,
+                 "mb-gb300-llama31-405b": 999, "mb-gb300-dsv3-bf16": 3848, "mb-gb300-dsv3-fp8": 4357,
+                 GB300_GPTOSS: 18347, "mb-gb300-qwen3-30b": 28934, "mb-gb300-qwen3-235b": 6131,
+                 "mb2602-gb300-llama3-70b-mxfp8": 4596, "mb2602-gb300-llama3-70b-fp8": 5003,
+                 "mb2602-gb300-llama31-405b-mxfp8": 931, "mb2602-gb300-llama31-405b-fp8": 988,
+                 "mb2602-gb300-qwen3-30b": 30376, "mb2602-b300-qwen3-30b": 29521,
+                 "mb2602-gb300-qwen3-235b": 6583, B300_235B: 2691}
+    rows = _rows()
+    for rid, tok in published.items():
+        assert _tokens_per_gpu(rows[rid]) == pytest.approx(tok, rel=1e-4), rid
+        assert rows[rid]["hardware"] in ("b300", "gb300")
+
+
+def test_b300_qwen3_235b_note_figures() -> None:
+    """The note: published B300 / B200 0.707x (2691 / 3805), the model's B300 step 23.4 s against B200's 24.5 s
+    (1.05x the other way), equal FP8 peaks, 52.0% too fast."""
+    rows = _rows()
+    b300, b200 = rows[B300_235B], rows[B200_235B]
+    assert _tokens_per_gpu(b300) / _tokens_per_gpu(b200) == pytest.approx(2691 / 3805, rel=1e-4)
+    assert round(2691 / 3805, 3) == 0.707
+    p300, p200 = reproduce(b300).predicted_step_s, reproduce(b200).predicted_step_s
+    assert (round(p300, 1), round(p200, 1)) == (23.4, 24.5)
+    assert round(p200 / p300, 2) == 1.05
+    assert round((p300 / float(b300["step_s"]) - 1) * 100, 1) == -52.0
+    assert get_device("b300").peak("fp8") == get_device("b200").peak("fp8") == 4.5e15
+
+
+def test_gb300_gptoss_note_figures() -> None:
+    """The note: 53.0% too fast (4.19 s); the table's Model TFLOP/s 565 is 22.6% of the GB300 bf16 peak."""
+    row = _rows()[GB300_GPTOSS]
+    pred = reproduce(row).predicted_step_s
+    assert round(pred, 2) == 4.19
+    assert round((pred / float(row["step_s"]) - 1) * 100, 1) == -53.0
+    assert round(565e12 / get_device("gb300").peak("bf16") * 100, 1) == 22.6
