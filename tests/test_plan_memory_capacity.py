@@ -64,6 +64,17 @@ MEMORY_GAPS = {
                                             "overhead the calibration assumes for every GPU stack (2.5e9 B, not "
                                             "measured; 190.3 GiB without it); the capacity is rocm-smi's (192 GiB "
                                             "less 16 MiB); no cited mechanism found that lowers the modelled terms",
+    # Rows added 2026-12-01 (dsv3, nemon) whose recipes' memory settings were not read: strict xfails until they are.
+    "mb-h100-gptoss-120b": "103.2 GiB predicted against 79.6 GiB (dsv3 row, Megatron-Bridge 25.11 H100 BF16, PP 4, "
+                           "EP 8): the recipe's memory settings (activation recompute or offloading of the MoE layers, "
+                           "optimizer-state precision) were not read into the row's cells; not explained",
+    "nemo-nemotron-340b": "81.7 GiB predicted against 79.6 GiB (nemon row, NeMo 24.07 H100 FP8): 2.6% over, within the "
+                          "2.33 GiB framework overhead every GPU stack is assumed to hold (2.5e9 B, not measured); the "
+                          "recipe's memory settings were not read; not explained",
+    "mb2509-gb200-llama31-405b": "268.1 GiB predicted against 185.0 GiB (nemon row, Megatron-Bridge 25.09 GB200 "
+                                 "FSDP 64, TP 2, selective recompute): its cells beyond the table were copied from the "
+                                 "70B GB200 row, so the 405B recipe's recompute/offloading settings are not in the "
+                                 "row; not explained",
     # amd-ih-mi325x-mistral-7b-fp8-s8192 fits since 2026-11-30 (s-h200): 254.3 GiB of 256.0, the MI325X capacity the HSA
     # runtime reports (rocminfo pool 268,419,072 KiB, ROCm/ROCm#6023) in place of the datasheet's 256e9 B (238.4 GiB);
     # the 236.5 GiB of activations (TE's FP8 saved inputs not modelled) leave it 1.7 GiB under.
