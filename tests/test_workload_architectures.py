@@ -131,8 +131,11 @@ def test_qwen2_moe_sparse_step_and_a_shared_width_off_the_expert_grid(tmp_path: 
     assert _load(tmp_path, QWEN15_MOE_A27B, decoder_sparse_step=2).moe_layers == 12
     with pytest.raises(InputError, match="shared_expert_intermediate_size 5000"):
         _load(tmp_path, QWEN15_MOE_A27B, shared_expert_intermediate_size=5000)
-    # a non-empty mlp_only_layers (dense layers at arbitrary places) is not modelled: it is named, not dropped
-    assert "mlp_only_layers" in _load(tmp_path, QWEN15_MOE_A27B, mlp_only_layers=[0, 5]).unused_keys
+    # mlp_only_layers (dense layers at arbitrary places) counts as that many dense layers, placed first (rvmodels,
+    # 2026-12-01: it was named as unused and those layers timed as MoE), with a note saying their place is not read
+    cfg = _load(tmp_path, QWEN15_MOE_A27B, mlp_only_layers=[0, 5])
+    assert "mlp_only_layers" not in cfg.unused_keys and cfg.moe_layers == 22 and cfg.first_dense_layers == 2
+    assert any("mlp_only_layers: 2 dense layers" in n for n in cfg.config_defaults)
 
 
 def test_a_config_file_not_named_config_json_names_the_model(tmp_path: Path) -> None:
@@ -426,6 +429,8 @@ def test_small_experts_use_the_efficiency_of_their_own_gemm_size() -> None:
     others = gemm_s(T, 256, 7168, 2.0, dev)[0] + gemm_s(T, 2048, 7168, 2.0, dev, 2)[0] + gemm_s(T, 7168, 2048, 2.0,
                                                                                                   dev)[0]
     others = others + memory_ops_s(2.0 * 4096 * 7168 * 9 * 2.0, dev, 2.0)  # permute + unpermute of 8 copies
+    # the activation over the 8 routed copies and the shared expert's tokens: 3 elements of width 2048 each
+    others = others + memory_ops_s((3 * 4096 * 8 * 2048 + 3 * 4096 * 2048) * 2.0, dev, 2.0)
     tok, f, h = 4096 * 8 / 256, 2048, 7168  # tokens per expert, expert width, hidden
     per_expert = roofline_s(np.asarray(2.0 * tok * f * h), np.asarray((tok * h + h * f + tok * f) * 2.0), dev)
     # 3 grouped kernels (gate, up, down), each 256 expert GEMMs with one launch gap (Megatron-Core grouped GEMM).
