@@ -121,18 +121,19 @@ def test_blackwell_family_within_the_family_bound() -> None:
     # 0.62 -> 0.56, held-out median 8.4% over 22 (9.8% over the earlier 16); re-applied after the FP8 recipe mechanism
     # (plan --fp8-recipe): 0.58, 9.3% over 25 (the three more are the 25.11 tables' FP8-MX figures); 10.2% over 29 with
     # the NeMo 25.02 / 25.04 tables' four Nemotron-4 rows; 9.26% over 25 since the runs file's fp8_recipe cells, the
-    # four Blackwell Qwen3 rows of Megatron-Bridge 25.11 counted with the MoE rows (the strict xfail below).
+    # four Blackwell Qwen3 rows of Megatron-Bridge 25.11 counted with the MoE rows (the test below). 8.88% over 43 with
+    # b300's eight dense DGX-GB300 Llama rows (-1.7%..+18.3%) and nemon's ten Megatron-Bridge 25.09 GB200/B200 Llama
+    # rows (-26.2%..+2.9%), held out, committed before they were predicted, no calibration value changed for them.
     dense = [abs(r.error) for r in REPORT.runs
              if r.family == "nvidia-blackwell" and not r.fitted and not (ROWS[r.id].get("experts") or "").strip()]
-    assert len(dense) == 25
+    assert len(dense) == 43
     assert statistics.median(dense) <= FAMILY_BOUND
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "with its 15 held-out mixture-of-experts rows (2026-12-01: Megatron-Bridge 25.11 / 26.02 Qwen3, 25.11 / 25.09 "
-    "DeepSeek-V3 and 25.11 GPT-OSS-120B on GB200 and B200, up to 74% too fast, notes checked or UNEXPLAINED in "
-    "tests/test_row_notes_checked.py) nvidia-blackwell's held-out median is 12.13% over 40 (9.26% over its 25 dense "
-    "rows, the test above)"))
 def test_blackwell_family_with_the_moe_rows_within_the_family_bound() -> None:
+    # A strict xfail until 2026-12-01 (12.13% over 40 with its 15 Megatron-Bridge Qwen3, DeepSeek-V3 and GPT-OSS-120B
+    # MoE rows on GB200/B200, up to 74% too fast). 10.39% over 67 since b300's 17 DGX-GB300/B300 rows (nine MoE) and
+    # nemon's ten 25.09 GB200/B200 Llama rows were merged (held out, no calibration changed): the added rows fall nearer
+    # the median than the MoE ones, so the family is within its bound without any row predicted closer.
     fam = next(g for g in REPORT.by_family if g.group == "nvidia-blackwell")
     assert fam.median_abs_error <= FAMILY_BOUND
