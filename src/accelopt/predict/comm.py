@@ -426,7 +426,7 @@ def split_domain(group: np.ndarray, inner: np.ndarray, domain: int) -> tuple[np.
     split took gcd(per_dom, group): 4 ranks per domain and 16 domains for that group, every other byte off the
     scale-up link; nemon's +66.8% Megatron-Bridge 25.09 GB200 405B FSDP row.) Where per_dom divides the group, as
     on 8-GPU nodes with power-of-two groups, both rules give the same split."""
-    g = group.astype(np.int64)
+    g: np.ndarray = group.astype(np.int64)
     per_dom = np.maximum(domain // np.maximum(inner, 1), 1).astype(np.int64)
     d_out = -(-g // per_dom)  # ceil
     d_in = np.maximum(g // d_out, 1)
