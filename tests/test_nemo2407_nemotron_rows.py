@@ -10,9 +10,10 @@ moves it by more (e.g. a gated MLP +50% of the MLP FLOPs, vocab 128k instead of 
 from __future__ import annotations
 
 import pytest
+from runs_rows import assert_held_out_within, table_step_s
 
 from accelopt.predict.compute import model_flops_per_token
-from accelopt.predict.validation import read_runs, run_model, validate_report
+from accelopt.predict.validation import read_runs, run_model
 
 ROWS = {r["id"]: r for r in read_runs()}
 # run id: (Tokens / sec / GPU, Model TFLOP / sec / GPU), the table's cells
@@ -23,8 +24,7 @@ ROW_BOUND = 0.25  # a held-out row beyond 25% must carry a checked note (tests/t
 @pytest.mark.parametrize("run_id", TABLE)
 def test_step_is_the_tables_tokens_per_second(run_id: str) -> None:
     row = ROWS[run_id]
-    tokens_per_step = int(row["global_batch"]) * int(row["seq"])
-    assert float(row["step_s"]) == pytest.approx(tokens_per_step / (TABLE[run_id][0] * int(row["devices"])), abs=1e-4)
+    assert float(row["step_s"]) == pytest.approx(table_step_s(row, TABLE[run_id][0]), abs=1e-4)
     assert row["source"] == "NeMo24.07 perf summary" and row["hardware"] == "h100-sxm" and row["dtype"] == "fp8"
 
 
@@ -37,10 +37,7 @@ def test_architecture_reproduces_the_tables_model_tflops(run_id: str) -> None:
 
 
 def test_rows_are_held_out_and_within_the_note_bound() -> None:
-    results = {r.id: r for r in validate_report().runs}
-    for run_id in TABLE:
-        assert not results[run_id].fitted, run_id
-        assert abs(results[run_id].error) <= ROW_BOUND, (run_id, results[run_id].error)
+    assert_held_out_within(TABLE, ROW_BOUND)
 
 
 def test_header_no_longer_says_the_nemotron_rows_are_left_out() -> None:

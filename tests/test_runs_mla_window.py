@@ -4,11 +4,11 @@ GPT-OSS training runs could not be written down); a bad cell names the row, the 
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
 from conftest import run_main_expect
+from runs_rows import write_runs_file
 
 from accelopt.predict.validation import MoeCells, _moe_fields, run_model
 from accelopt.workload.presets import get_model
@@ -32,12 +32,7 @@ GPT_OSS = {"id": "my-oss", "source": "my lab 2026", "hardware": "h100-sxm", "dev
 
 
 def _file(tmp_path: Path, row: dict[str, str]) -> Path:
-    path = tmp_path / "runs.csv"
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(row))
-        w.writeheader()
-        w.writerow(row)
-    return path
+    return write_runs_file(tmp_path / "runs.csv", row)
 
 
 def test_mla_cells_build_the_deepseek_v3_architecture_plan_reads() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_main
+from runs_rows import write_runs_file
 
 from accelopt.predict.runs_csv import params_tolerance
 from accelopt.predict.validation import check_params, read_runs, run_model
@@ -27,12 +28,7 @@ def _user_file(tmp_path: Path, run_id: str, **cells: str) -> Path:
     rows = list(csv.DictReader([ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]))
     row = next(r for r in rows if r["id"] == run_id)
     row.update(cells)
-    path = tmp_path / "runs.csv"
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(row))
-        w.writeheader()
-        w.writerow(row)
-    return path
+    return write_runs_file(tmp_path / "runs.csv", row)
 
 
 @pytest.mark.parametrize(("text", "step"), [("70", 10.0), ("405", 4.05), ("8", 1.0), ("1000", 1000.0),
