@@ -542,9 +542,15 @@ def test_a_lossy_variant_with_unmeasured_quality_is_not_recommended(digits: Any)
         assert res.recommendation is not None and res.recommendation.name == "baseline"  # ...but nothing guards it
         assert "not recommended: test-lossy-ruin" in res.recommendation.reason
         assert any("no lossy variant" in n for n in res.notes)
-        # measured on held-out data and inside a (wide) tolerance, the same lossy variant is recommended
-        wide, _ = run_optimize(digits, _opts(only=["test-lossy-ruin"], quality_tolerance=100.0))
-        assert wide.recommendation is not None and wide.recommendation.name == "test-lossy-ruin"
+        # measured on held-out data and inside a (wide) tolerance, the same lossy variant is recommended. Its speed-up
+        # is timed on this machine: where load disturbed the rounds, the runner refuses any recommendation and says
+        # so (MISMATCH_FACTOR), which is not what this test is about, so such a run is repeated (at most 3 times).
+        for _ in range(3):
+            wide, _ = run_optimize(digits, _opts(only=["test-lossy-ruin"], quality_tolerance=100.0, block_s=0.02))
+            assert wide.recommendation is not None
+            if "the machine's load" not in wide.recommendation.reason:
+                break
+        assert wide.recommendation.name == "test-lossy-ruin", wide.recommendation.reason
     finally:
         base._REGISTRY.pop(LossyRuin.name, None)
 
