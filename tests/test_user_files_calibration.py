@@ -70,3 +70,15 @@ def test_a_misspelt_field_is_named_as_such(tmp_path: Path, capsys: pytest.Captur
     p.write_text(p.read_text().replace("memory_eff", "memory_efff"))
     _, err = _plan(capsys, "--calibration", str(p), code=2)
     assert "unknown field(s) memory_efff" in err
+    assert "did you mean 'memory_eff' for 'memory_efff'?" in " ".join(err.split())  # errors.unknown_fields
+
+
+def test_a_misspelt_serving_field_names_the_field_meant(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """[serving.NAME] listed every allowed field without saying which one was meant (hyg's finding)."""
+    p = tmp_path / "serve.toml"
+    p.write_text('[serving.my]\nmatch = ["h100*"]\ndecode_bandwidth_eficiency = 0.5\n', encoding="utf-8")
+    _, err = _cli(capsys, "plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--batch", "1",
+                  "--calibration", str(p), code=2)
+    flat = " ".join(err.split())
+    assert "unknown field(s) decode_bandwidth_eficiency" in flat
+    assert "did you mean 'decode_bandwidth_efficiency' for 'decode_bandwidth_eficiency'?" in flat

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from accelopt.errors import InputError
+from accelopt.errors import InputError, unknown_fields
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.userio import read_user_text
 
@@ -197,9 +197,9 @@ def _stack_override(fam: Calibration, stack: str, table: Any, where: str) -> Cal
     unknown = set(table) - {*_NUM_FIELDS, *_OPTIONAL_FIELDS, "fitted_on", "fp8_fitted_on", "source", "derived_from",
                             "carried_from"}
     if unknown:
-        raise InputError(f"{where}: [family.{label}] has unknown field(s) {', '.join(sorted(unknown))}",
-                         f"allowed: {', '.join((*_NUM_FIELDS, *_OPTIONAL_FIELDS))}, fitted_on, fp8_fitted_on, "
-                         "derived_from, carried_from, source")
+        raise unknown_fields(f"{where}: [family.{label}]", sorted(unknown),
+                             (*_NUM_FIELDS, *_OPTIONAL_FIELDS, "fitted_on", "fp8_fitted_on", "derived_from",
+                              "carried_from", "source"))
     # the family's derivation holds for the stack only while the stack keeps the family's 16-bit curve
     keeps_curve = not {"matmul_eff_max", "matmul_half_flop", "matmul_half_s"} & set(table)
     return replace(fam, stack=stack, stacks={}, fitted_on=_names("family", label, table, "fitted_on", where),
@@ -231,9 +231,9 @@ def _family(name: str, table: dict[str, Any], where: str, base: Calibration | No
             raise InputError(f"{where}: family {name!r} lacks {', '.join(missing)}",
                              "give every field (copy a family from the bundled calibration.toml)")
         if unknown:
-            raise InputError(f"{where}: family {name!r} has unknown field(s) {', '.join(sorted(unknown))}",
-                             f"allowed: {', '.join((*_NUM_FIELDS, *_OPTIONAL_FIELDS))}, fitted_on, fp8_fitted_on, "
-                             "derived_from, carried_from, reference_device, match, source, stack")
+            raise unknown_fields(f"{where}: family {name!r}", sorted(unknown),
+                                 (*_NUM_FIELDS, *_OPTIONAL_FIELDS, "fitted_on", "fp8_fitted_on", "derived_from",
+                                  "carried_from", "reference_device", "match", "source", "stack"))
         fam = Calibration(family=name, fitted_on=_names("family", name, table, "fitted_on", where),
                           fp8_fitted_on=_names("family", name, table, "fp8_fitted_on", where),
                           derived_from=_derived_from(name, table, where),

@@ -32,7 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
-from accelopt.errors import InputError
+from accelopt.errors import InputError, unknown_fields
 from accelopt.hardware.power import device_power_w
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.units import unit
@@ -145,8 +145,7 @@ def load_runtimes(path: Path | str | None = None) -> list[InferenceRuntime]:
     for name, raw in fams.items():
         unknown = set(raw) - _RUNTIME_FIELDS
         if unknown:
-            raise InputError(f"{where}: family {name!r} has unknown field(s) {', '.join(sorted(unknown))}",
-                             f"allowed: {', '.join(sorted(_RUNTIME_FIELDS))}")
+            raise unknown_fields(f"{where}: family {name!r}", sorted(unknown), sorted(_RUNTIME_FIELDS))
         kw: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
         try:
             out.append(InferenceRuntime(family=name, **kw))

@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from accelopt import dtypes
-from accelopt.errors import InfeasibleError, InputError
+from accelopt.errors import InfeasibleError, InputError, unknown_fields
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import comm, serving_moe
 from accelopt.predict.calibration import BUNDLED_TABLE_FILE
@@ -317,8 +317,8 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
     for name, t in tables.items():
         bad = set(t.values) - known
         if bad:
-            raise InputError(f"{t.where}: [serving.{name}] has unknown field(s) {', '.join(sorted(bad))}",
-                             f"use {', '.join(sorted(known))} (and match, fitted_on, source)")
+            raise unknown_fields(f"{t.where}: [serving.{name}]", sorted(bad),
+                                 (*sorted(known), "match", "fitted_on", "source"))
         text = [k for k, v in t.values.items() if isinstance(v, str) and k not in ("memory_basis", "reference_device")]
         if text:
             raise InputError(f"{t.where}: [serving.{name}] field {text[0]} = {t.values[text[0]]!r} is text, not a "
