@@ -124,6 +124,7 @@ def test_sequence_classification_head_is_built(tmp_path: Path, base: dict[str, o
            "id2label": {"0": "a", "1": "b", "2": "c"}, "label2id": {"a": 0, "b": 1, "c": 2}}
     b = build_from_hf_config(str(_write(tmp_path, cfg)), batch_size=4, seq_len=8)
     assert type(b.model).__name__ == arch and b.meta["head"] == "classify"
+    assert b.name.endswith(f"({arch}, 3 labels)")  # what every report prints names the head that was built
     x, y = next(b.batches())
     assert x.shape == (4, 8) and y.shape == (4,) and int(y.max()) < 3
     assert not bool((x == b.model.config.pad_token_id).any())  # the head reads each sequence at its end

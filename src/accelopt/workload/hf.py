@@ -249,6 +249,8 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
 
     loss = {"causal": _causal_loss, "masked": _masked_loss, "classify": _classify_loss, "base": _base_loss}[head]
     name = d.get("_name_or_path") or f"hf-{d['model_type']}"
+    # the head that was built is part of the name every report prints (the architectures list decides it)
+    name = f"{name} ({type(model).__name__}{f', {labels} labels' if head == 'classify' else ''})"
     meta = {"seq_len": t, "tokens_per_batch": b * t, "model_type": d["model_type"], "head": head,
             "hf_config": str(p), "transformers_version": tf.__version__, "weights": "random (from_config)",
             "source_kind": "hf-config"}
