@@ -48,7 +48,7 @@ MEMORY_GAPS = {
                                    "its dropout (at 0: 78.0 GiB, fits; gradient sharding alone: 76.1, fits)"),
     # mb-gb200-llama3-70b fits since 2026-11-30 (s-memgb): 172.2 GiB of 173.2 with its recipe's FP8 saved inputs and
     # dropout 0 (columns fp8_saved_inputs, no_dropout; test_plan_memory_recipes.py), 204.7 without them.
-    # mb-gb200-llama31-405b fits since 2026-11-30 (s-mem2): 177.2 GiB of 185.0, the GB200 capacity the driver reports
+    # mb-gb200-llama31-405b fits since 2026-11-30 (s-mem2): 170.3 GiB of 185.0 (177.2 before mbread's edge_layers, 2026-12-01), the GB200 capacity the driver reports
     # (nvidia-smi 189,471 MiB, vllm-project/vllm#24272) in place of the product page's 186e9 B (173.2 GiB).
     # AMD Infinity Hub pytorch-training rows (2026-11-30, s-amd2): torchtitan's 70B and the largest FP8 batch. MI325X
     # 70B row (batch 7) fits since the logits and the recompute working set are no longer summed (s-memgb): 234.3 GiB.
@@ -71,10 +71,8 @@ MEMORY_GAPS = {
     "nemo-nemotron-340b": "81.7 GiB predicted against 79.6 GiB (nemon row, NeMo 24.07 H100 FP8): 2.6% over, within the "
                           "2.33 GiB framework overhead every GPU stack is assumed to hold (2.5e9 B, not measured); the "
                           "recipe's memory settings were not read; not explained",
-    "mb2509-gb200-llama31-405b": "268.1 GiB predicted against 185.0 GiB (nemon row, Megatron-Bridge 25.09 GB200 "
-                                 "FSDP 64, TP 2, selective recompute): its cells beyond the table were copied from the "
-                                 "70B GB200 row, so the 405B recipe's recompute/offloading settings are not in the "
-                                 "row; not explained",
+    # mb2509-gb200-llama31-405b fits since 2026-12-01 (mbread): 104.9 GiB of 185.0 with its 25.09 recipe's
+    # activation offloading (offload_layers 95; was 268.1 GiB with the cells copied from the 70B GB200 row).
     # amd-ih-mi325x-mistral-7b-fp8-s8192 fits since 2026-11-30 (s-h200): 254.3 GiB of 256.0, the MI325X capacity the HSA
     # runtime reports (rocminfo pool 268,419,072 KiB, ROCm/ROCm#6023) in place of the datasheet's 256e9 B (238.4 GiB);
     # the 236.5 GiB of activations (TE's FP8 saved inputs not modelled) leave it 1.7 GiB under.
