@@ -158,3 +158,18 @@ def test_dsv3_b200_note_quotes_the_sources() -> None:
 def test_the_rows_are_held_out() -> None:
     """No fit row among them: the notes report, nothing was fitted on them (calibration.toml names none)."""
     assert not any(reproduce(ROWS[rid]).fitted for rid in RECOMPUTED_IDS)
+
+
+def test_the_permutation_figure_is_moe_forwards_term(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The notes' permutation seconds are the term moe_forward adds (compute.moe_permute_s), not a re-derivation."""
+    from accelopt.predict import compute
+
+    res = _result("mb-b200-qwen3-30b")
+    mdl = res.setup.model
+    dev = Device(peak_flop_per_s=res.spec.peak("bf16") or 0.0, bw_byte_per_s=res.spec.memory_bandwidth_byte_per_s,
+                 cal=res.cal)
+    args = (mdl, 4096.0, 1.0, 1.0, 8.0, 3, 2.0, dev)
+    with_perm = float(compute.moe_forward(*args)[0])
+    monkeypatch.setattr(compute, "moe_permute_s", lambda *a: 0.0)
+    assert with_perm - float(compute.moe_forward(*args)[0]) == pytest.approx(
+        float(moe_permute_s(mdl, 4096.0, 2.0, dev)), rel=1e-12)
