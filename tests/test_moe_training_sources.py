@@ -36,6 +36,12 @@ BLOG_GPTOSS_GAIN, BLOG_DSV3_GAIN = 0.93, 0.08
 """End-to-end gains of NVIDIA's fused MoE kernels (blog of 2026-06-15): GPT-OSS and DeepSeek-V3 setups."""
 TE1921_UNPERMUTE_MAX = 3.0
 """TE PR #1921: the largest fused/unfused speedup it measures for a permutation kernel (unpermute + unpad)."""
+DEEPEP_SM100_EP8_DISPATCH = 726e9
+"""DeepEP V2 README (deepseek-ai/DeepEP, commit 0297fc8, Performance): SM100, EP 8 over NVLink, 8K tokens x 7168
+hidden, top 8, FP8 dispatch: 726 GB/s dispatch bottleneck bandwidth (740 GB/s BF16 combine; 64 SMs), "logical
+bandwidth" (the local rank's traffic included). The slower of the two, as a bound."""
+DEEPEP_SM100 = ("mb-gb200-qwen3-30b", "mb-b200-qwen3-30b", "mb2602-b200-qwen3-30b")
+"""The Qwen3-30B-A3B rows on SM100 devices (B200, GB200) with their EP 8 group inside one NVLink domain."""
 
 GPTOSS = ("mb-gb200-gptoss-120b", "mb-b200-gptoss-120b", "mb-h100-gptoss-120b")
 GPTOSS_MODEL_TFLOPS = {"mb-gb200-gptoss-120b": 488, "mb-b200-gptoss-120b": 223, "mb-h100-gptoss-120b": 153}
@@ -173,3 +179,27 @@ def test_the_permutation_figure_is_moe_forwards_term(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(compute, "moe_permute_s", lambda *a: 0.0)
     assert with_perm - float(compute.moe_forward(*args)[0]) == pytest.approx(
         float(moe_permute_s(mdl, 4096.0, 2.0, dev)), rel=1e-12)
+
+
+def deepep_figures(rid: str) -> list[str]:
+    """The model's intranode expert all-to-all rate in DeepEP's 'logical' terms (training: (ep-1)/ep of the routed
+    bytes over the scale-up link, comm.alltoall_split_s) against DeepEP V2's measured SM100 EP 8 dispatch rate, and
+    what the all-to-alls would add at that rate (all of the raw time scaled, latency included: a bound)."""
+    res, r = _result(rid), reproduce(ROWS[rid])
+    ep = res.layout.ep
+    logical = res.terms["in_scaleup_link_byte_per_s"] * ep / (ep - 1)
+    raw = res.terms["t_ep_comm_raw_s"]
+    extra = raw * (logical / DEEPEP_SM100_EP8_DISPATCH - 1.0)
+    gap = r.published_step_s - r.predicted_step_s
+    return [f"{logical / 1e9:.1f} GB/s logical", f"{logical / DEEPEP_SM100_EP8_DISPATCH:.2f}x that",
+            f"its {raw:.2f} s of all-to-alls would add at most {extra:.2f} s against the {gap:.2f} s gap"]
+
+
+@pytest.mark.parametrize("rid", DEEPEP_SM100)
+def test_sm100_qwen3_notes_quote_deepep(rid: str) -> None:
+    """The expert all-to-all is within DeepEP's measured rate of the model's: not the gap (each note says so)."""
+    assert _result(rid).layout.ep == 8 and _result(rid).terms["in_ep_group_span"] == 8  # one NVLink domain
+    note = ROWS[rid]["note"]
+    for figure in deepep_figures(rid):
+        assert figure in note, (rid, figure)
+    assert "DeepEP" in note and "0297fc8" in note
