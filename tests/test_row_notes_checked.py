@@ -76,7 +76,10 @@ _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outsi
 UNEXPLAINED: dict[str, str] = {
     "mb-gb200-qwen3-30b": "predicted 26% too fast; the 26.02 release's figure for the same layout is 9.8% faster, not "
     "enough; no source gives the MoE layer's non-GEMM costs (router, permutation, HybridEP dispatch) on GB200 "
-    "(searched 2026-12-01; figures recomputed by tests/test_validate_moe_rows.py)",
+    "(searched 2026-12-01; figures recomputed by tests/test_validate_moe_rows.py). Searched again 2026-12-01 "
+    "(moecost): TE PR #1921's fused-permutation figures bound the permutation copies well below the gap; NVIDIA's "
+    "fused MoE kernel blog (2026-06-15) gives end-to-end gains for DeepSeek-V3 and GPT-OSS only; the Megatron Core "
+    "MoE report (arXiv 2603.07685) is stored to its abstract (tests/test_moe_training_sources.py)",
     **{f"wmx-l4-q25-05b-256-128-{c}": _L4_REASON for c in (
         "c1-ttft", "c2-ttft", "c4-ttft", "c8-ttft", "c16-tput", "c16-ttft", "c32-tput", "c32-ttft")},
     "nrn-trn1-l2-7b-b1-128-8064-ttft": "the published Llama-2-7b TTFT at 128 tokens is 0.25x the 70B's with 0.10x its "
@@ -91,12 +94,22 @@ UNEXPLAINED: dict[str, str] = {
     # dsv3 (2026-12-01): held-out DeepSeek-V3 / GPT-OSS-120B rows of Megatron-Bridge 25.11 (notes give the figures)
     "mb-b200-dsv3-fp8": "predicted 26% too fast; against the 25.09 table's MXFP8 figure for the same cells (2159 "
     "tokens/s/GPU, 0.9% above this row) it would be -25%: not the release spread; no source gives the MoE layer's "
-    "non-GEMM costs on B200 (searched 2026-12-01)",
+    "non-GEMM costs on B200 (searched 2026-12-01; again by moecost: NVIDIA's fused MoE kernel blog puts its kernels at "
+    "8% end to end for DeepSeek-V3 and TE PR #1921 fused permutation at +0.4% MFU, together short of the gap; "
+    "tests/test_moe_training_sources.py)",
     **{rid: "GPT-OSS-120B predicted 33-74% too fast: the table's own Model TFLOP/s is 10-20% of the bf16 peak where "
        "the model's GEMMs run near the dense models' rates; no source gives the MoE layer's non-GEMM costs (router, "
-       "permutation, dispatch, attention sinks) in Megatron-Core, as for the Qwen3-30B-A3B rows (searched 2026-12-01)"
-       for rid in ("mb-gb200-gptoss-120b", "mb-b200-gptoss-120b", "mb-h100-gptoss-120b",
-                   "mb-gb300-gptoss-120b")},
+       "permutation, dispatch, attention sinks) in Megatron-Core, as for the Qwen3-30B-A3B rows (searched 2026-12-01). "
+       "Searched again 2026-12-01 (moecost): an unfused sink-attention fallback (TE below cuDNN 9.13.1) is ruled out "
+       "by memory (288 GiB of softmax outputs); NVIDIA's fused MoE kernel blog (2026-06-15) gives a 93% end-to-end "
+       "gain for its GPT-OSS setup, i.e. 48% of that step, with no per-component times, hardware or layout "
+       "(figures: tests/test_moe_training_sources.py)"
+       for rid in ("mb-gb200-gptoss-120b", "mb-b200-gptoss-120b", "mb-h100-gptoss-120b")},
+    # b300's row (helper 'ultra' owns its note): the reason it was listed with
+    "mb-gb300-gptoss-120b": "GPT-OSS-120B predicted 33-74% too fast: the table's own Model TFLOP/s is 10-20% of the "
+    "bf16 peak where the model's GEMMs run near the dense models' rates; no source gives the MoE layer's non-GEMM "
+    "costs (router, permutation, dispatch, attention sinks) in Megatron-Core, as for the Qwen3-30B-A3B rows "
+    "(searched 2026-12-01)",
     # b300 (2026-12-01): held-out DGX-B300 row of Megatron-Bridge 26.02
     # (its note's figures: tests/test_validate_blackwell_ultra_rows.py)
     "mb2602-b300-qwen3-235b": "predicted 52% too fast: the published DGX-B300 figure is 0.707x the same table's "
