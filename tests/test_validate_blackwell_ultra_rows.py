@@ -39,17 +39,37 @@ def test_block_rows_are_the_published_figures() -> None:
 
 
 def test_b300_qwen3_235b_note_figures() -> None:
-    """The note: published B300 / B200 0.707x (2691 / 3805), the model's B300 step 23.4 s against B200's 24.5 s
-    (1.04x the other way), equal FP8 peaks, 51.9% too fast."""
+    """The note: published B300 / B200 0.707x (2691 / 3805), the model's B300 step 19.4 s against B200's 24.5 s
+    (1.26x the other way; 23.4 s and 51.9% without the recipe's a2a overlap), equal FP8 peaks, 60.3% too fast."""
     rows = _rows()
     b300, b200 = rows[B300_235B], rows[B200_235B]
     assert _tokens_per_gpu(b300) / _tokens_per_gpu(b200) == pytest.approx(2691 / 3805, rel=1e-4)
     assert round(2691 / 3805, 3) == 0.707
     p300, p200 = reproduce(b300).predicted_step_s, reproduce(b200).predicted_step_s
-    assert (round(p300, 1), round(p200, 1)) == (23.4, 24.5)
-    assert round(p200 / p300, 2) == 1.04  # 1.05 before the B300 MAMF rate
-    assert round((p300 / float(b300["step_s"]) - 1) * 100, 1) == -51.9  # -52.0 before the B300 MAMF rate (catalog)
+    assert (round(p300, 1), round(p200, 1)) == (19.4, 24.5)
+    assert round(p200 / p300, 2) == 1.26
+    assert round((p300 / float(b300["step_s"]) - 1) * 100, 1) == -60.3
+    without = reproduce({**b300, "ep_a2a_overlap": ""}).predicted_step_s
+    assert round(without, 1) == 23.4
+    assert round((without / float(b300["step_s"]) - 1) * 100, 1) == -51.9
     assert get_device("b300").peak("fp8") == get_device("b200").peak("fp8") == 4.5e15
+    r = get_device("b300").measured_matmul_flop_per_s["fp8"] / get_device("b200").measured_matmul_flop_per_s["fp8"]
+    assert round(r, 3) == 0.977  # equal peaks: the MAMF fraction-of-peak ratio is the rate ratio
+
+
+def test_recipe_cells_read_2026_12_01() -> None:
+    """Cells corrected from the Megatron-Bridge recipes (ultra, 2026-12-01), the commit and setting named in each note:
+    LLAMA3_70B GB300 FP8-CS cpu_offloading_num_layers 20 (the rows had the GB200 recipe's 40);
+    QWEN3_235B B300 moe_a2a_overlap True (the row had the B200 recipe's False)."""
+    rows = _rows()
+    for rid in ("mb-gb300-llama3-70b", "mb2602-gb300-llama3-70b-fp8"):
+        assert rows[rid]["offload_layers"] == "20", rid
+        assert "cpu_offloading_num_layers 20" in rows[rid]["note"], rid
+    assert rows["mb-gb200-llama3-70b"]["offload_layers"] == "40"  # the GB200 recipe's, unchanged
+    b300 = rows[B300_235B]
+    assert (b300["ep_a2a_overlap"], b300["vp"], b300["ep"], b300["pp"]) == ("1", "4", "8", "8")
+    assert "moe_a2a_overlap True" in b300["note"] and "f29a269" in b300["note"]
+    assert not (rows[B200_235B].get("ep_a2a_overlap") or "").strip()  # B200: moe_a2a_overlap False
 
 
 def test_gb300_gptoss_note_figures() -> None:
