@@ -79,3 +79,38 @@ def test_gb300_gptoss_note_figures() -> None:
     assert round(pred, 2) == 4.19
     assert round((pred / float(row["step_s"]) - 1) * 100, 1) == -53.0
     assert round(565e12 / get_device("gb300").peak("bf16") * 100, 1) == 22.6
+
+
+# Same-layout GB300 / GB200 pairs of one table (Megatron-Bridge 25.11; 26.02 for the FSDP 70B pair): the published
+# step-time ratio GB200 / GB300 and the model's. Equal dense FP8 peaks (5 PFLOP/s) and the same NVL72 domain; the
+# recipes differ only by the 70B FP8-CS offload (GB300 20 layers, GB200 40; no time term) and, on the 8B pair, a CUDA
+# graph (no cell). Tolerance stated before measuring (2026-12-01, ultra): within 5 points of the published ratio.
+SAME_LAYOUT_PAIRS = [("mb-gb200-llama3-8b", "mb-gb300-llama3-8b"), ("mb-gb200-llama3-8b-mx", "mb-gb300-llama3-8b-mx"),
+                     ("mb-gb200-llama3-70b", "mb-gb300-llama3-70b"),
+                     ("mb2602-gb200-llama3-70b-fp8", "mb2602-gb300-llama3-70b-fp8")]
+LAYOUT_CELLS = ("devices", "tp", "pp", "cp", "vp", "dp", "mbs", "global_batch", "seq", "zero", "recompute",
+                "fp8_recipe")
+
+
+@pytest.mark.parametrize(("gb200", "gb300"), SAME_LAYOUT_PAIRS)
+def test_pairs_share_a_layout(gb200: str, gb300: str) -> None:
+    rows = _rows()
+    assert all(rows[gb200][c] == rows[gb300][c] for c in LAYOUT_CELLS), (gb200, gb300)
+    assert get_device("gb200").peak("fp8") == get_device("gb300").peak("fp8") == 5e15
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "GB300 runs the Llama FP8 layouts 1.19-1.24x faster than GB200 in three of the four same-layout pairs (1.05x in "
+    "the 25.11 70B pair) at equal FP8 peaks; the model gives 1.05x (GB200's MAMF fraction of peak x0.948 of B200's, "
+    "GB300 unmeasured, so unscaled). Candidates without a cited, quantified source for training: Blackwell Ultra's "
+    "doubled SFU (MUFU.EX2) rate for softmax (NVIDIA blog 'Making Softmax More Efficient with NVIDIA Blackwell "
+    "Ultra': ~35% FP8 attention FPROP, DeepSeek-V3), the 1400 W power limit against GB200's 1200 W"))
+def test_gb300_over_gb200_same_layout_speedup_within_5_points() -> None:
+    rows = _rows()
+    misses = []
+    for gb200, gb300 in SAME_LAYOUT_PAIRS:
+        published = float(rows[gb200]["step_s"]) / float(rows[gb300]["step_s"])
+        model = reproduce(rows[gb200]).predicted_step_s / reproduce(rows[gb300]).predicted_step_s
+        if abs(model - published) > 0.05:
+            misses.append((gb300, round(published, 3), round(model, 3)))
+    assert not misses, misses
