@@ -104,7 +104,8 @@ def test_pairs_share_a_layout(gb200: str, gb300: str) -> None:
     "the 25.11 70B pair) at equal FP8 peaks; the model gives 1.05x (GB200's MAMF fraction of peak x0.948 of B200's, "
     "GB300 unmeasured, so unscaled). Candidates without a cited, quantified source for training: Blackwell Ultra's "
     "doubled SFU (MUFU.EX2) rate for softmax (NVIDIA blog 'Making Softmax More Efficient with NVIDIA Blackwell "
-    "Ultra': ~35% FP8 attention FPROP, DeepSeek-V3), the 1400 W power limit against GB200's 1200 W"))
+    "Ultra'; ~35% more FP8 FPROP for DeepSeek-V3 as two summaries of it report, the page's own figure not read: an "
+    "inference forward, not a training step), the 1400 W power limit against GB200's 1200 W"))
 def test_gb300_over_gb200_same_layout_speedup_within_5_points() -> None:
     rows = _rows()
     misses = []
