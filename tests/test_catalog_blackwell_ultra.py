@@ -55,12 +55,29 @@ def test_links_nvlink5_and_connectx8(name: str, domain: int) -> None:
 
 @pytest.mark.parametrize("name", ["b300", "gb300"])
 def test_uncited_figures_are_left_out_not_guessed(name: str) -> None:
-    """FP64/FP32/INT8 (cut on Blackwell Ultra, no agreed per-GPU figure), a measured matmul rate and a price."""
+    """FP64/FP32/INT8 (cut on Blackwell Ultra, no agreed per-GPU figure) and a price."""
     spec = get_device(name)
     for dtype in ("fp64", "fp32", "int8"):
         assert spec.peak(dtype) is None
-    assert not spec.measured_matmul_flop_per_s
     assert spec.price_usd_per_hour is None
+
+
+def test_gb300_has_no_measured_matmul_rate() -> None:
+    """The MAMF table has no GB300 row: the rate stays missing (plan/validate print the default used)."""
+    assert not get_device("gb300").measured_matmul_flop_per_s
+
+
+def test_b300_measured_matmul_is_the_mamf_tables_b300_row() -> None:
+    """stas00/ml-engineering's MAMF table (the version the catalog's 'mamf' source cites) has 'NVIDIA B300 SXM' rows:
+    BF16 1769.0 of 2250 (78.6%), FP8 3353.3 of 4500 (74.5%); missing (written 'none published') before 2026-12-01."""
+    spec = get_device("b300")
+    assert spec.measured_matmul_flop_per_s["bf16"] == pytest.approx(1769.0e12)
+    assert spec.measured_matmul_flop_per_s["fp8"] == pytest.approx(3353.3e12)
+    src = spec.source_of("measured_matmul_flop_per_s.bf16") or ""
+    assert "1769.0" in src and "3353.3" in src and "B300 SXM" in src
+    # the table's efficiency column: measured / the catalog's dense peak
+    assert 1769.0e12 / spec.peak("bf16") == pytest.approx(0.786, abs=5e-4)
+    assert 3353.3e12 / spec.peak("fp8") == pytest.approx(0.745, abs=5e-4)
 
 
 @pytest.mark.parametrize(("alias", "name"), [("dgx-b300", "b300"), ("hgx-b300", "b300"), ("gb300-nvl72", "gb300")])

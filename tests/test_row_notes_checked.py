@@ -112,10 +112,12 @@ UNEXPLAINED: dict[str, str] = {
     "(searched 2026-12-01)",
     # b300 (2026-12-01): held-out DGX-B300 row of Megatron-Bridge 26.02
     # (its note's figures: tests/test_validate_blackwell_ultra_rows.py)
-    "mb2602-b300-qwen3-235b": "predicted 52% too fast: the published DGX-B300 figure is 0.707x the same table's "
-    "DGX-B200 "
-    "row (2691 / 3805 tokens/s/GPU, equal FP8 peaks) where the model makes B300 1.05x faster; the B200 row is itself "
-    "-29% (checked); the B300 recipe was not read and no source gives its MoE costs (2026-12-01)",
+    "mb2602-b300-qwen3-235b": "predicted 60% too fast: the published DGX-B300 figure is 0.707x the same table's "
+    "DGX-B200 row (2691 / 3805 tokens/s/GPU, equal FP8 peaks) where the model makes B300 1.26x faster; the B300 recipe "
+    "was read (ultra, 2026-12-01: qwen3_workload_base_configs.py at f29a269, PP 8, VP 4, EP 8, moe_a2a_overlap True, "
+    "the B200 one PP 8, EP 8, no VP, no overlap; B300 on the flex token dispatcher, B200 on alltoall, which no cell "
+    "expresses): the layout differences are ones the model makes faster, and no source gives what made the B300 run "
+    "slower",
     **{rid: "vLLM PR #2192 A100-80G latency rows (a100tp, 2026-12-01): vLLM of December 2023 took about twice "
        "the model's decode step, and its NCCL -> custom all-reduce saving (44 us per 1 MiB all-reduce) is a "
        "CUDA-graph host cost outside the kernel; no source gives vLLM 0.2's per-step host cost (the notes' figures: "
