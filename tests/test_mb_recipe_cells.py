@@ -7,6 +7,8 @@ Corrections (each row's note names the recipe file, the commit and the setting; 
 - edge_layers on the Megatron-Bridge Llama 3.1 405B rows with PP > 1: account_for_embedding_in_pipeline_split and
   account_for_loss_in_pipeline_split (True in the 405B recipe) leave the first and last stages one layer short.
 - fp8_params 1 on the FP8 current-scaling and NeMo FP8 rows (their precision configs set fp8_param_gather True).
+- The same cells on the DGX-GB300 Llama rows (ultra2, 2026-12-01): edge_layers 15 on the three 405B rows (PP 8 x VP 4),
+  fp8_params 1 on mb-gb300-llama3-8b; the others' cells checked against their recipes and kept.
 A quoted figure is checked to its last written digit.
 """
 from __future__ import annotations
@@ -21,15 +23,21 @@ from accelopt.predict.validation import read_runs, reproduce, run_query
 ROWS = {r["id"]: r for r in read_runs()}
 GIB = 2**30
 FSDP_405B = "mb2509-gb200-llama31-405b"
-# Megatron-Bridge Llama 3.1 405B rows with PP > 1 outside the GB300/B300 block (ultra's): edge stages per the recipe
+# GB300 rows (b300 block), carried over by ultra2 2026-12-01: llama31_405b_pretrain_config_gb300 (0013c9a) builds on the
+# same 405B base recipe; the 25.11 FP8-CS 8B takes fp8_params as its GB200 sibling; the 26.02 MXFP8 rows keep theirs.
+GB300_EDGE_ROWS = ("mb-gb300-llama31-405b", "mb2602-gb300-llama31-405b-mxfp8", "mb2602-gb300-llama31-405b-fp8")
+GB300_MX26_ROWS = ("mb2602-gb300-llama3-70b-mxfp8", "mb2602-gb300-llama31-405b-mxfp8")
+# Megatron-Bridge Llama 3.1 405B rows with PP > 1: edge stages per the recipe
 EDGE_ROWS = ("mb-h100-llama31-405b", "mb-b200-llama31-405b", "mb-b200-llama31-405b-mx", "mb-gb200-llama31-405b",
              "mb2509-gb200-llama31-405b-mx", "mb2509-b200-llama31-405b", "mb2509-b200-llama31-405b-mx",
              "mb2509-h100-llama31-405b", "mb2602-h100-llama31-405b-fp8", "mb260201-gb200-llama31-405b-fp8",
-             "mb2602-gb200-llama31-405b-fp8")
+             "mb2602-gb200-llama31-405b-fp8", *GB300_EDGE_ROWS)
 FP8_PARAM_ROWS = ("mb-h100-llama3-8b", "mb-h100-llama3-70b", "mb-h100-llama31-405b", "mb-b200-llama3-8b",
                   "mb-b200-llama31-405b", "mb-gb200-llama3-8b", "mb2509-gb200-llama3-8b", "mb2509-b200-llama3-8b",
                   "mb2509-b200-llama31-405b", "mb2509-h100-llama3-8b", "mb2509-h100-llama3-70b",
                   "mb2509-h100-llama31-405b", "mb2602-h100-llama3-70b-fp8", "mb2602-h100-llama31-405b-fp8",
+                  "mb-gb300-llama3-8b", "mb-gb300-llama3-70b", "mb-gb300-llama31-405b", "mb2602-gb300-llama3-70b-fp8",
+                  "mb2602-gb300-llama31-405b-fp8",
                   *(r for r in ROWS if r.startswith(("nemo2502-b200-", "nemo2504-gb200-"))))
 FA_ROWS = ("mb-h100-llama3-8b", "mb-h100-llama3-70b", "mb-h100-llama31-405b", "mb2509-h100-llama3-8b",
            "mb2509-h100-llama3-70b", "mb2509-h100-llama31-405b", "mb2602-h100-llama3-70b-fp8",
@@ -85,6 +93,24 @@ def test_fp8_param_gather_rows_keep_fp8_weights(run_id: str) -> None:
     assert row["fp8_params"] == "1" and row["dtype"] == "fp8"
     assert row["fp8_recipe"] in ("current", "delayed")  # not MXFP8: its fp8_param_gather changed between versions
     assert reproduce(row).predicted_step_s == reproduce({**row, "fp8_params": ""}).predicted_step_s  # memory only
+
+
+@pytest.mark.parametrize("run_id", GB300_MX26_ROWS)
+def test_gb300_mxfp8_26_02_rows_keep_fp8_weights(run_id: str) -> None:
+    """26.02 ships bf16_with_nvfp4_mixed (its tables have NVFP4 rows), and every stored mixed_precision.py defining it
+    sets bf16_with_mxfp8_mixed's fp8_param_gather True: fp8_params 1 stands; memory only."""
+    row = ROWS[run_id]
+    assert (row["fp8_params"], row["fp8_recipe"]) == ("1", "mxfp8")
+    assert "bf16_with_nvfp4_mixed" in row["note"] and "fp8_params 1 matches" in row["note"]
+    assert reproduce(row).predicted_step_s == reproduce({**row, "fp8_params": ""}).predicted_step_s
+
+
+def test_gb300_25_11_mxfp8_8b_stays_as_its_gb200_sibling() -> None:
+    """25.11's bf16_with_mxfp8_mixed was not dated (no NVFP4 row in its tables): the GB300 8B MX row keeps the GB200
+    sibling's blank fp8_params, and the 70B recipe (no account_for_* split) gives the 70B PP 4 x VP 5 row no edge."""
+    assert ROWS["mb-gb300-llama3-8b-mx"]["fp8_params"] == ROWS["mb-gb200-llama3-8b-mx"]["fp8_params"] == ""
+    assert "not established" in ROWS["mb-gb300-llama3-8b-mx"]["note"]
+    assert ROWS["mb2602-gb300-llama3-70b-mxfp8"]["edge_layers"] == ""
 
 
 @pytest.mark.parametrize("run_id", FA_ROWS)
