@@ -4,10 +4,14 @@ the figures their notes quote, recomputed from the rows and the model."""
 from __future__ import annotations
 
 import functools
+import re
+from importlib.resources import files
 
 import pytest
 
 from accelopt.hardware.catalog import get_device
+from accelopt.predict.calibration import matmul_ratio
+from accelopt.predict.serving import device_scaled, serving_calibrations
 from accelopt.predict.validation import read_runs, reproduce
 
 B300_235B, B200_235B = "mb2602-b300-qwen3-235b", "mb2602-b200-qwen3-235b"
@@ -115,3 +119,25 @@ def test_gb300_over_gb200_same_layout_speedup_within_5_points() -> None:
         if abs(model - published) > 0.05:
             misses.append((gb300, round(published, 3), round(model, 3)))
     assert not misses, misses
+
+
+def _calibration_text() -> str:
+    return files("accelopt.predict").joinpath("data/calibration.toml").read_text(encoding="utf-8")
+
+
+def test_calibration_comments_quote_b300s_measured_ratios() -> None:
+    """B300's MAMF rows (ultra, 2026-12-01) make it a measured sibling of the Blackwell reference B200: the header's
+    reference_device list and the serving table's note quote its factors (bf16 1769.0/1745.0 = x1.014, fp8
+    3353.3/3432.5 = x0.977 at equal peaks), and serving scales B300 by them through the same matmul_ratio."""
+    b300, b200 = get_device("b300"), get_device("b200")
+    r16, r8 = matmul_ratio(b300, b200, "bf16")[0], matmul_ratio(b300, b200, "fp8")[0]
+    assert (round(r16 or 0, 3), round(r8 or 0, 3)) == (1.014, 0.977)
+    text = re.sub(r"\s*\n#\s*", " ", _calibration_text())  # comment lines joined
+    assert f"b300 bf16 x{r16:.3f}, fp8 x{r8:.3f}" in text
+    assert f"B300 (measured 2026-12-01) fp8 x{r8:.3f}, 16-bit x{r16:.3f}" in text
+    assert "once measured" not in text
+    cal = device_scaled(serving_calibrations()["nvidia-blackwell"], b300, "fp8")
+    assert cal.device_scaling is not None
+    assert (cal.device_scaling.gemm_ratio, cal.device_scaling.attention_ratio) == (r8, r16)
+    gb300 = device_scaled(serving_calibrations()["nvidia-blackwell"], get_device("gb300"), "fp8").device_scaling
+    assert gb300 is not None and gb300.gemm_ratio is None  # the note: GB300 unmeasured, the table's values
