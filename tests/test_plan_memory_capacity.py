@@ -49,7 +49,8 @@ MEMORY_GAPS = {
     # mb-gb200-llama3-70b fits since 2026-11-30 (s-memgb): 172.2 GiB of 173.2 with its recipe's FP8 saved inputs and
     # dropout 0 (columns fp8_saved_inputs, no_dropout; test_plan_memory_recipes.py), 204.7 without them.
     # mb-gb200-llama31-405b fits since 2026-11-30 (s-mem2): 170.3 GiB of 185.0 (177.2 before mbread's edge_layers,
-    # 2026-12-01), the GB200 capacity the driver reports (nvidia-smi 189,471 MiB, vllm-project/vllm#24272) in place of the product page's 186e9 B (173.2 GiB).
+    # 2026-12-01), the GB200 capacity the driver reports (nvidia-smi 189,471 MiB, vllm-project/vllm#24272) in place
+    # of the product page's 186e9 B (173.2 GiB).
     # AMD Infinity Hub pytorch-training rows (2026-11-30, s-amd2): torchtitan's 70B and the largest FP8 batch. MI325X
     # 70B row (batch 7) fits since the logits and the recompute working set are no longer summed (s-memgb): 234.3 GiB.
     "amd-ih-mi300x-llama31-70b-bf16-s8192": "192.6 GiB against 192.0 GiB with full recompute (none or selective need "
