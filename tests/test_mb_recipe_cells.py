@@ -9,6 +9,10 @@ Corrections (each row's note names the recipe file, the commit and the setting; 
 - fp8_params 1 on the FP8 current-scaling and NeMo FP8 rows (their precision configs set fp8_param_gather True).
 - The same cells on the DGX-GB300 Llama rows (ultra2, 2026-12-01): edge_layers 15 on the three 405B rows (PP 8 x VP 4),
   fp8_params 1 on mb-gb300-llama3-8b; the others' cells checked against their recipes and kept.
+- The same cells on the mixture-of-experts rows (moecells, 2026-12-01): edge_layers on every Qwen3-235B row (the
+  Qwen3-235B recipe sets both account_for_* flags: 94 + 2 = 96 units), fp8_params 1 on the 26.02 MXFP8 Qwen3 rows and
+  the FP8 current-scaling MoE rows; Qwen3-30B, GPT-OSS and DeepSeek-V3 keep an even split (reasons in the moecells
+  block of the runs file); Mixtral 8x7B is a comment, not a row (the README figure's layout is not unambiguous).
 A quoted figure is checked to its last written digit.
 """
 from __future__ import annotations
@@ -163,3 +167,96 @@ def test_offload_by_hand_figures() -> None:
     _written("0.78", 2 * gb405 / 450)
     _written("1.56", 2 * gb405 / 225)
     _written("0.95", gap405)
+
+
+# --- the mixture-of-experts rows (moecells, 2026-12-01) ------------------------------------------------------------
+
+QWEN3_235B_ROWS = tuple(sorted(r for r in ROWS if r.endswith("-qwen3-235b") and r.startswith(("mb-", "mb2602-"))))
+MOE_MX26_ROWS = tuple(sorted(r for r in ROWS if r.startswith("mb2602-") and "-qwen3-" in r
+                             and ROWS[r]["fp8_recipe"] == "mxfp8"))
+MOE_CS_ROWS = ("mb-h100-qwen3-30b", "mb-h100-qwen3-235b", "mb2602-h100-qwen3-30b", "mb2602-h100-qwen3-235b",
+               "mb2509-gb200-dsv3-fp8", "mb2509-b200-dsv3-fp8", "mb2509-h100-dsv3-fp8")
+MOE_EVEN_ROWS = tuple(sorted(r for r in ROWS if r.startswith(("mb-", "mb2509-", "mb2602-"))
+                             and ("-qwen3-30b" in r or "-gptoss-" in r or "-dsv3-" in r)))
+
+
+def test_moe_row_sets_are_the_tables() -> None:
+    """Every Qwen3-235B row of the 25.11 / 26.02 tables (H100, B200, GB200, GB300, B300); every 26.02 MXFP8 Qwen3."""
+    assert len(QWEN3_235B_ROWS) == 9 and len(MOE_MX26_ROWS) == 8
+    assert {ROWS[r]["hardware"] for r in QWEN3_235B_ROWS} == {"h100-sxm", "b200", "gb200", "gb300", "b300"}
+
+
+@pytest.mark.parametrize("run_id", QWEN3_235B_ROWS)
+def test_qwen3_235b_edge_stages_are_the_recipes_pipeline_split(run_id: str) -> None:
+    """qwen3_235b_a22b_pretrain_config sets account_for_embedding/loss_in_pipeline_split True: 94 layers + 2 = 96 units
+    over pp x vp chunks, the first and last stages one layer short. The last stage (its edge layers + the logits) then
+    sets the step, one layer fewer than the even split's 12 (or 24) + the logits; the note's move is recomputed."""
+    row = ROWS[run_id]
+    pp, vp = int(row["pp"]), int(row["vp"])
+    assert (int(row["layers"]) + 2) % (pp * vp) == 0
+    edge = (int(row["layers"]) + 2) // (pp * vp) * vp - 1
+    assert int(row["edge_layers"]) == edge
+    assert "account_for_embedding_in_pipeline_split" in row["note"] and "qwen3_235b_a22b_pretrain_config" in row["note"]
+    moved = re.search(r"moved this row ([+-][\d.]+)% -> ([+-][\d.]+)% \(([\d.]+) -> ([\d.]+) s: the last stage, "
+                      r"(\d+) layers \+ the ([\d.]+) s of logits", row["note"])
+    assert moved, run_id
+    even, split = reproduce({**row, "edge_layers": ""}), reproduce(row)
+    for text, value in zip(moved.groups()[:4], (100 * even.error, 100 * split.error, even.predicted_step_s,
+                                                split.predicted_step_s), strict=True):
+        _written(text, value)
+    terms = predict_layout(run_query(row)).terms
+    assert int(moved.group(5)) == edge == int(terms["layers_per_stage"])  # the last stage is the busiest
+    _written(moved.group(6), float(terms["t_logits_s"]))
+    assert float(predict_layout(run_query({**row, "edge_layers": ""})).terms["layers_per_stage"]) == edge + 1
+
+
+@pytest.mark.parametrize("run_id", MOE_EVEN_ROWS)
+def test_moe_rows_without_the_split_keep_an_even_split(run_id: str) -> None:
+    """Qwen3-30B and GPT-OSS-120B recipes leave the flags False (their layers split evenly where PP > 1); DeepSeek-V3's
+    layout maps shorten only the last stage, which one edge_layers count cannot express (the moecells block says so)."""
+    row = ROWS[run_id]
+    assert row["edge_layers"] == ""
+    if "-dsv3-" not in run_id:
+        assert int(row["layers"]) % (int(row["pp"]) * int(row["vp"])) == 0
+
+
+@pytest.mark.parametrize("run_id", MOE_CS_ROWS)
+def test_moe_fp8_current_scaling_rows_keep_fp8_weights(run_id: str) -> None:
+    """bf16_with_fp8_current_scaling_mixed sets fp8_param_gather True (every stored version): memory only."""
+    row = ROWS[run_id]
+    assert (row["fp8_params"], row["dtype"], row["fp8_recipe"]) == ("1", "fp8", "current")
+    assert "bf16_with_fp8_current_scaling_mixed" in row["note"] and "fp8_params blank -> 1" in row["note"]
+    assert reproduce(row).predicted_step_s == reproduce({**row, "fp8_params": ""}).predicted_step_s
+
+
+@pytest.mark.parametrize("run_id", MOE_MX26_ROWS)
+def test_moe_mxfp8_26_02_rows_keep_fp8_weights(run_id: str) -> None:
+    """26.02's bf16_with_mxfp8_mixed keeps FP8 weights (ultra2's reading, test_gb300_mxfp8_26_02_rows_keep_fp8_weights):
+    fp8_params 1, memory only: the weights' bytes fall, the step does not move."""
+    row = ROWS[run_id]
+    assert (row["fp8_params"], row["dtype"]) == ("1", "fp8")
+    assert "bf16_with_nvfp4_mixed" in row["note"] and "fp8_params blank -> 1" in row["note"]
+    assert reproduce(row).predicted_step_s == reproduce({**row, "fp8_params": ""}).predicted_step_s
+    assert _memory_gib(row)[0] < _memory_gib({**row, "fp8_params": ""})[0]
+
+
+def test_moe_25_11_mxfp8_rows_keep_a_blank_fp8_params() -> None:
+    """Which bf16_with_mxfp8_mixed 25.11 shipped is not established (as the 25.11 Llama MX rows)."""
+    rows = [r for r in ROWS if r.startswith("mb-") and ("-qwen3-" in r or "-dsv3-" in r)
+            and ROWS[r]["fp8_recipe"] == "mxfp8"]
+    assert len(rows) == 7  # GB200 / B200 30B, B200 235B, GB200 / B200 / GB300 DeepSeek-V3, GB300 30B
+    assert all(ROWS[r]["fp8_params"] == "" for r in rows)
+
+
+def test_mixtral_is_a_comment_with_its_reason_not_a_row() -> None:
+    """moecost's candidate (Megatron-LM MoE README, 468 TFLOPS): the layout behind the figure is not unambiguous, so
+    the runs file records why, with the disclosure of the plan seen before, and carries no Mixtral row."""
+    from importlib.resources import files
+
+    text = (files("accelopt.predict.data") / "published_training_runs.csv").read_text(encoding="utf-8")
+    block = " ".join(ln.lstrip("#").strip() for ln in text.splitlines() if ln.startswith("#"))
+    assert not any("mixtral" in r for r in ROWS)
+    for words in ("Mixtral 8x7B / 8x22B, not added", "468 TFLOPS", "438 TFLOPS as of MCore v0.8", "022bcb5",
+                  "not unambiguous", "had run `plan` on mixtral-8x7b on 64 H100"):
+        assert words in block, words
+

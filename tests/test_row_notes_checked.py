@@ -112,7 +112,7 @@ UNEXPLAINED: dict[str, str] = {
     "(searched 2026-12-01)",
     # b300 (2026-12-01): held-out DGX-B300 row of Megatron-Bridge 26.02
     # (its note's figures: tests/test_validate_blackwell_ultra_rows.py)
-    "mb2602-b300-qwen3-235b": "predicted 60% too fast: the published DGX-B300 figure is 0.707x the same table's "
+    "mb2602-b300-qwen3-235b": "predicted 63% too fast: the published DGX-B300 figure is 0.707x the same table's "
     "DGX-B200 row (2691 / 3805 tokens/s/GPU, equal FP8 peaks) where the model makes B300 1.26x faster; the B300 recipe "
     "was read (ultra, 2026-12-01: qwen3_workload_base_configs.py at f29a269, PP 8, VP 4, EP 8, moe_a2a_overlap True, "
     "the B200 one PP 8, EP 8, no VP, no overlap; B300 on the flex token dispatcher, B200 on alltoall, which no cell "

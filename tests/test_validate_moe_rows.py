@@ -91,7 +91,9 @@ def test_ep_alltoall_across_domains_keeps_the_domain_share_on_the_scale_up_link(
     n_bytes = 1 * 4096 * 8 * 4096 * 2 / 2  # b s top_k h x 2 B / tp: each tp rank dispatches its s / tp tokens
     one = max(7 / 32 * n_bytes / float(links.up_bw_of(np.array(8.0))), 24 / 32 * n_bytes / links.out_bw)
     one += 31 * links.out_lat
-    m, layers = 2048 // 16, 12  # micro-batches (GBS / dp / mbs); busiest stage ceil(94 / 32) x 4 layers
+    # micro-batches (GBS / dp / mbs); the busiest stage is the last one, its edge_layers 11 + the logits (the recipe's
+    # account_for_embedding/loss_in_pipeline_split: 96 units over 32 chunks; moecells 2026-12-01; 12 layers before)
+    m, layers = 2048 // 16, 11
     assert res.terms["t_ep_comm_raw_s"] == pytest.approx(m * layers * 4 * one, rel=1e-9)
     all_out = 31 / 32 * n_bytes / links.out_bw + 31 * links.out_lat
     assert res.terms["t_ep_comm_raw_s"] < m * layers * 4 * all_out
@@ -129,8 +131,11 @@ def test_ep_a2a_overlap_hides_up_to_the_other_micro_batch_compute() -> None:
         mp.undo()
     off = predict_layout(dataclasses.replace(q, ep_a2a_overlap=False)).terms
     a, attn, mlp, eff = seen["a"], seen["attn"], seen["mlp"], seen["eff"]
-    m, layers = 128, 12
-    assert on["t_ep_comm_raw_s"] == pytest.approx(m * layers * 4 * a, rel=1e-9) == off["t_ep_comm_s"]
+    m, layers = 128, 11  # the last stage's edge_layers 11 (the recipe's pipeline split; 12 before moecells)
+    assert on["t_ep_comm_raw_s"] == pytest.approx(m * layers * 4 * a, rel=1e-9)
+    # without the overlap a layer's exposed all-to-alls outweigh the logits: a middle stage's 12 layers set the step
+    assert (on["layers_per_stage"], off["layers_per_stage"]) == (11, 12)
+    assert off["t_ep_comm_s"] == pytest.approx(m * 12 * 4 * a, rel=1e-9)
     pair = max(0.0, a - eff * attn) + max(0.0, 2 * a - eff * 3 * mlp) + max(0.0, a - eff * 2 * attn)
     share = (m * 4 - (2 * 7 + 3 * 8 + 1)) / (m * 4)
     assert on["t_ep_comm_s"] == pytest.approx(m * layers * ((1 - share) * 4 * a + share * pair), rel=1e-9)
