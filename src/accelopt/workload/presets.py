@@ -382,7 +382,8 @@ _GATED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "
                           # Olmo2MLP: gate, up, down; its two norms per block come after attention and after the
                           # MLP (Olmo2DecoderLayer), the same weights as two pre-norms; the QK norms (hidden +
                           # kv width per layer, < 0.01%) are not counted
-                          "olmo2"})
+                          "olmo2",
+                          "dbrx"})  # DbrxExpertGLU: w1 (gate), v1 (up), w2 (down)
 # Gemma 2/3 normalise both before and after attention and the MLP (Gemma Team 2024, "Gemma 2", Table 1:
 # pre-norm and post-norm): 4 RMSNorms per block.
 _FOUR_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
@@ -568,6 +569,38 @@ def _mlp_only_layers(cfg: dict[str, Any], layers: int, moe: dict[str, Any], wher
 _LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers")
 _CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "n_ctx")
 
+# DBRX (databricks/dbrx-base) names its sizes its own way and nests the attention and MoE ones (transformers
+# DbrxConfig: d_model, n_heads, n_layers, max_seq_len; DbrxAttentionConfig: kv_n_heads; DbrxFFNConfig:
+# ffn_hidden_size, moe_num_experts, moe_top_k; models/dbrx/configuration_dbrx.py): each is read as the common key.
+# Its experts are GLUs (DbrxExpertGLU: w1, v1, w2) with ffn_act_fn silu, its embeddings untied (DbrxConfig default).
+_DBRX_KEYS = {"n_layers": "num_hidden_layers", "n_heads": "num_attention_heads", "max_seq_len": "max_position_embeddings"}
+_DBRX_NESTED = {"attn_config": {"kv_n_heads": "num_key_value_heads"},
+                "ffn_config": {"ffn_hidden_size": "intermediate_size", "moe_num_experts": "num_local_experts",
+                               "moe_top_k": "num_experts_per_tok"}}
+# nested keys that change no FLOPs, bytes or memory: the clamp of q/k/v and the rotary base (elementwise), dropout,
+# the router's jitter, loss weight and weight normalisation, the activation (the GLU's silu), sub-config bookkeeping
+_DBRX_NESTED_IRRELEVANT = frozenset({"clip_qkv", "rope_theta", "attn_pdrop", "moe_jitter_eps", "moe_loss_weight",
+                                     "moe_normalize_expert_weights", "ffn_act_fn", "model_type", "uniform_expert_assignment"})
+
+
+def _dbrx_config(cfg: dict[str, Any], where: str) -> dict[str, Any]:
+    """A DBRX config with its sizes under the common keys (the nested ones named by their path in any error), and
+    a nested key not read listed as `attn_config.KEY` among the keys not modelled."""
+    out = {k: v for k, v in cfg.items() if k not in _DBRX_KEYS and k not in _DBRX_NESTED}
+    out.update({common: cfg[k] for k, common in _DBRX_KEYS.items() if k in cfg})
+    unread: dict[str, Any] = {}
+    for outer, keys in _DBRX_NESTED.items():
+        sub = cfg.get(outer) or {}
+        if not isinstance(sub, dict):
+            raise InputError(f"{where}: {outer} is not a JSON object", f"fix {outer} as in DBRX's config.json")
+        for key, value in sub.items():
+            if key in keys:
+                _opt({f"{outer}.{key}": value}, (f"{outer}.{key}",), None, where)  # names the nested key if bad
+                out[keys[key]] = value
+            elif key not in _DBRX_NESTED_IRRELEVANT:
+                unread[f"{outer}.{key}"] = value
+    return {**out, **unread}
+
 
 def _text_model(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], tuple[str, ...]]:
     """(the language model's keys, the outer keys not modelled). A multimodal config (Gemma 3, Llama 4, Mistral 3,
@@ -643,11 +676,15 @@ _FFN_4H_TYPES = _FALCON_TYPES | {"gpt2", "gptj", "bloom", "gpt_neo", "gpt_bigcod
 # gpt_bigcode, opt, bloom, falcon; False for llama, gpt_neox, gptj, codegen. Gemma (tied), Mistral, Mixtral, Qwen,
 # Phi-3 and DeepSeek (untied) as this reader had them before: not in 4.31, not re-checked here).
 _TIED_TYPES = _FALCON_TYPES | {"gpt2", "bert", "roberta", "xlm-roberta", "camembert", "electra", "gpt_neo",
-                               "gpt_bigcode", "opt", "bloom"}  # and every gemma* type (_tied_by_default)
+                               "gpt_bigcode", "opt", "bloom",
+                               # CohereConfig: tie_word_embeddings True (models/cohere/configuration_cohere.py
+                               # @008e574; Command R's config.json gives none, and was read as untied)
+                               "cohere"}  # and every gemma* type (_tied_by_default)
 _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gpt_neox",
                            "gptj", "codegen", "phi3", "deepseek", "deepseek_v2", "deepseek_v3",
                            # Llama4TextConfig / GptOssConfig / Olmo2Config: tie_word_embeddings False
-                           "llama4", "llama4_text", "gpt_oss", "olmo2"})
+                           "llama4", "llama4_text", "gpt_oss", "olmo2",
+                           "dbrx"})  # DbrxConfig: tie_word_embeddings False
 # Families built as GPT-2 (transformers GPT2Model, GPTBigCodeModel): a learned position table of n_positions rows
 # (wpe), biases on c_attn, c_proj, c_fc and every LayerNorm. GPT2Config's default n_positions is 1024.
 _GPT2_STYLE_TYPES = frozenset({"gpt2", "gpt_bigcode"})
@@ -806,6 +843,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         raise InputError(f"{where}: model_type = {cfg['model_type']!r} is not a name", 'give model_type a name such '
                          'as "llama", or leave it out')
     mtype = str(cfg.get("model_type", "")).lower()
+    if mtype == "dbrx":
+        cfg = _dbrx_config(cfg, where)
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
     cfg, class_defaults = _class_defaults(cfg, mtype)

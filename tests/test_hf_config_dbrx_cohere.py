@@ -1,0 +1,75 @@
+"""Two published configs a new user plans that the reader got wrong (uplan3, 2026-12-01).
+
+DBRX (databricks/dbrx-base config.json) names its sizes n_layers / n_heads / max_seq_len and nests the attention and
+MoE sizes under attn_config / ffn_config (transformers DbrxConfig, DbrxAttentionConfig, DbrxFFNConfig): it stopped at
+'none of num_hidden_layers, n_layer, num_layers is set', which sent the user to add a key the model does not have.
+Command R (CohereForAI/c4ai-command-r-v01 config.json) gives no tie_word_embeddings; CohereConfig's default is True
+(transformers models/cohere/configuration_cohere.py), and it was read as untied: 2.1 B parameters (4.2 GB of bf16
+weights) too many, with a note that called the default unknown.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accelopt.errors import InputError
+from accelopt.workload.presets import load_hf_config
+
+# databricks/dbrx-base config.json (the keys that set sizes, and the ones that do not, as published)
+DBRX: dict[str, Any] = {
+    "architectures": ["DbrxForCausalLM"], "model_type": "dbrx", "d_model": 6144, "n_heads": 48, "n_layers": 40,
+    "max_seq_len": 32768, "vocab_size": 100352, "resid_pdrop": 0.0, "emb_pdrop": 0.0,
+    "attn_config": {"kv_n_heads": 8, "clip_qkv": 8, "rope_theta": 500000},
+    "ffn_config": {"ffn_hidden_size": 10752, "moe_num_experts": 16, "moe_top_k": 4, "moe_jitter_eps": 0.01,
+                   "moe_loss_weight": 0.05, "moe_normalize_expert_weights": 1, "ffn_act_fn": {"name": "silu"}},
+    "output_router_logits": False, "router_aux_loss_coef": 0.05, "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16", "use_cache": True, "initializer_range": 0.02}
+
+
+def _write(tmp_path: Path, cfg: dict[str, Any]) -> Path:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg), encoding="utf-8")
+    return path
+
+
+def test_dbrx_sizes_are_read_from_its_own_keys(tmp_path: Path) -> None:
+    m = load_hf_config(_write(tmp_path, DBRX))
+    assert (m.layers, m.hidden, m.heads, m.kv_heads, m.vocab) == (40, 6144, 48, 8, 100352)
+    assert (m.experts, m.top_k, m.ffn, m.mlp, m.tied_embeddings) == (16, 4, 10752, "swiglu", False)
+    assert m.context is not None and m.context.positions == 32768
+    # Databricks' model card: 132B total parameters, 36B active. By hand: attention 2 x 6144^2 + 2 x 6144 x 1024 =
+    # 88.08M, experts 16 x 3 x 6144 x 10752 = 3.171B, router 6144 x 16, 2 norms of 6144; x 40 layers + embeddings
+    # 2 x 100352 x 6144 = 1.233B: 131.60B total; active: attention + 4 experts = 880.9M x 40 + 1.233B = 36.47B
+    assert m.params_total() == pytest.approx(131.6e9, rel=2e-3)
+    assert m.params_active() == pytest.approx(36.5e9, rel=3e-3)
+    assert not any(k.startswith(("attn_config", "ffn_config")) for k in m.unused_keys)
+
+
+def test_dbrx_nested_key_errors_name_the_nested_key(tmp_path: Path) -> None:
+    bad = {**DBRX, "attn_config": {**DBRX["attn_config"], "kv_n_heads": "8"}}
+    with pytest.raises(InputError, match=r"attn_config\.kv_n_heads"):
+        load_hf_config(_write(tmp_path, bad))
+    with pytest.raises(InputError, match="ffn_config is not a JSON object"):
+        load_hf_config(_write(tmp_path, {**DBRX, "ffn_config": 3}))
+
+
+def test_dbrx_unknown_nested_key_is_listed_as_not_modelled(tmp_path: Path) -> None:
+    cfg = {**DBRX, "ffn_config": {**DBRX["ffn_config"], "moe_shared_width": 512}}
+    assert "ffn_config.moe_shared_width" in load_hf_config(_write(tmp_path, cfg)).unused_keys
+
+
+def test_cohere_ties_its_embeddings_by_default(tmp_path: Path) -> None:
+    # CohereForAI/c4ai-command-r-v01 config.json (no tie_word_embeddings key); model card: 35 billion parameters.
+    # By hand: 40 x (4 x 8192^2 + 3 x 8192 x 22528 + 8192 norm) + 256000 x 8192 (tied) + 8192 = 34,980,831,232
+    cfg = {"architectures": ["CohereForCausalLM"], "model_type": "cohere", "hidden_act": "silu", "hidden_size": 8192,
+           "intermediate_size": 22528, "logit_scale": 0.0625, "max_position_embeddings": 8192,
+           "num_attention_heads": 64, "num_hidden_layers": 40, "num_key_value_heads": 64, "use_qk_norm": False,
+           "vocab_size": 256000}
+    m = load_hf_config(_write(tmp_path, cfg))
+    assert m.tied_embeddings is True
+    assert not any("tie_word_embeddings" in n for n in m.config_defaults)
+    assert m.params_total() == pytest.approx(34_980_831_232, rel=1e-4)
