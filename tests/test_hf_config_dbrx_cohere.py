@@ -73,3 +73,39 @@ def test_cohere_ties_its_embeddings_by_default(tmp_path: Path) -> None:
     assert m.tied_embeddings is True
     assert not any("tie_word_embeddings" in n for n in m.config_defaults)
     assert m.params_total() == pytest.approx(34_980_831_232, rel=1e-4)
+
+
+# mosaicml/mpt-7b config.json as published (llm-foundry's MPTConfig keys)
+MPT7B: dict[str, Any] = {
+    "architectures": ["MPTForCausalLM"], "model_type": "mpt", "d_model": 4096, "n_heads": 32, "n_layers": 32,
+    "expansion_ratio": 4, "max_seq_len": 2048, "vocab_size": 50432, "no_bias": True, "learned_pos_emb": True,
+    "norm_type": "low_precision_layernorm", "init_device": "cpu", "embedding_fraction": 1.0, "emb_pdrop": 0,
+    "resid_pdrop": 0, "logit_scale": None, "tokenizer_name": "EleutherAI/gpt-neox-20b", "verbose": 0,
+    "torch_dtype": "bfloat16", "use_cache": False,
+    "attn_config": {"alibi": True, "alibi_bias_max": 8, "attn_impl": "torch", "attn_pdrop": 0,
+                    "attn_type": "multihead_attention", "attn_uses_sequence_id": False, "clip_qkv": None,
+                    "prefix_lm": False, "qk_ln": False, "softmax_scale": None}}
+
+
+def test_mpt_sizes_are_read_from_its_own_keys(tmp_path: Path) -> None:
+    m = load_hf_config(_write(tmp_path, MPT7B))
+    assert (m.layers, m.hidden, m.heads, m.kv_heads, m.ffn, m.mlp) == (32, 4096, 32, None, 16384, "gelu")
+    assert m.tied_embeddings is True and m.context is not None and m.context.positions == 2048
+    # model card: 6.7B parameters. By hand: 32 x (4 x 4096^2 + 2 x 4096 x 16384 + 2 norms x 4096) + 50432 x 4096
+    # (tied) + 4096 = 6,649,286,656
+    assert m.params_total() == pytest.approx(6_649_286_656, rel=1e-4)
+    assert m.unused_keys == () and m.config_defaults == ()
+
+
+def test_mpt_grouped_query_and_width(tmp_path: Path) -> None:
+    gqa = {**MPT7B, "expansion_ratio": 3.5,
+           "attn_config": {**MPT7B["attn_config"], "attn_type": "grouped_query_attention", "kv_n_heads": 8}}
+    m = load_hf_config(_write(tmp_path, gqa))
+    assert (m.kv_heads, m.ffn) == (8, 14336)
+    with pytest.raises(InputError, match="expansion_ratio"):
+        load_hf_config(_write(tmp_path, {**MPT7B, "expansion_ratio": 4.0001}))
+    with pytest.raises(InputError, match="attn_type"):
+        load_hf_config(_write(tmp_path, {**MPT7B, "attn_config": {"attn_type": "linear"}}))
+    biased = load_hf_config(_write(tmp_path, {**MPT7B, "no_bias": False,
+                                              "attn_config": {**MPT7B["attn_config"], "alibi": False}}))
+    assert {"learned_pos_emb", "no_bias"} <= set(biased.unused_keys)  # a position table and biases not counted: said

@@ -569,37 +569,76 @@ def _mlp_only_layers(cfg: dict[str, Any], layers: int, moe: dict[str, Any], wher
 _LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers")
 _CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "n_ctx")
 
-# DBRX (databricks/dbrx-base) names its sizes its own way and nests the attention and MoE ones (transformers
-# DbrxConfig: d_model, n_heads, n_layers, max_seq_len; DbrxAttentionConfig: kv_n_heads; DbrxFFNConfig:
-# ffn_hidden_size, moe_num_experts, moe_top_k; models/dbrx/configuration_dbrx.py): each is read as the common key.
-# Its experts are GLUs (DbrxExpertGLU: w1, v1, w2) with ffn_act_fn silu, its embeddings untied (DbrxConfig default).
-_DBRX_KEYS = {"n_layers": "num_hidden_layers", "n_heads": "num_attention_heads", "max_seq_len": "max_position_embeddings"}
-_DBRX_NESTED = {"attn_config": {"kv_n_heads": "num_key_value_heads"},
-                "ffn_config": {"ffn_hidden_size": "intermediate_size", "moe_num_experts": "num_local_experts",
-                               "moe_top_k": "num_experts_per_tok"}}
-# nested keys that change no FLOPs, bytes or memory: the clamp of q/k/v and the rotary base (elementwise), dropout,
-# the router's jitter, loss weight and weight normalisation, the activation (the GLU's silu), sub-config bookkeeping
-_DBRX_NESTED_IRRELEVANT = frozenset({"clip_qkv", "rope_theta", "attn_pdrop", "moe_jitter_eps", "moe_loss_weight",
-                                     "moe_normalize_expert_weights", "ffn_act_fn", "model_type", "uniform_expert_assignment"})
+# Families that name their sizes their own way and nest the attention (and MoE) ones, each key read as the common one:
+# DBRX (databricks/dbrx-base; transformers DbrxConfig: d_model, n_heads, n_layers, max_seq_len; DbrxAttentionConfig:
+# kv_n_heads; DbrxFFNConfig: ffn_hidden_size, moe_num_experts, moe_top_k; models/dbrx/configuration_dbrx.py) and
+# MPT (mosaicml/mpt-7b, llm-foundry's MPTConfig: the same top-level names, attn_config.kv_n_heads for its grouped-query
+# attention). DBRX's experts are GLUs (DbrxExpertGLU: w1, v1, w2) with ffn_act_fn silu, its embeddings untied
+# (DbrxConfig default); MPT's MLP is up_proj, GELU, down_proj of expansion_ratio x d_model, no biases (no_bias),
+# ALiBi positions (no table), its logits read through the input embedding (tied; transformers MptForCausalLM
+# _tied_weights_keys, llm-foundry MPTForCausalLM).
+_RENAMED_KEYS = {"n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+                 "max_seq_len": "max_position_embeddings"}
+_NESTED_KEYS: dict[str, dict[str, dict[str, str]]] = {
+    "dbrx": {"attn_config": {"kv_n_heads": "num_key_value_heads"},
+             "ffn_config": {"ffn_hidden_size": "intermediate_size", "moe_num_experts": "num_local_experts",
+                            "moe_top_k": "num_experts_per_tok"}},
+    "mpt": {"attn_config": {"kv_n_heads": "num_key_value_heads"}}}
+# nested and top-level keys that change no FLOPs, bytes or memory: the clamp of q/k/v, the rotary base, ALiBi's slopes,
+# the softmax scale and the q/k LayerNorm (elementwise), dropout, the router's jitter, loss weight and weight
+# normalisation, the activation (read from the family), which kernel runs, sub-config and tokenizer bookkeeping
+_NESTED_IRRELEVANT = frozenset({
+    "clip_qkv", "rope_theta", "attn_pdrop", "moe_jitter_eps", "moe_loss_weight", "moe_normalize_expert_weights",
+    "ffn_act_fn", "model_type", "uniform_expert_assignment", "alibi", "alibi_bias_max", "attn_impl", "softmax_scale",
+    "qk_ln", "qk_gn", "prefix_lm", "attn_uses_sequence_id", "rope", "rope_impl", "rope_dail_config",
+    "rope_hf_config", "attn_type", "fused_qkv", "sliding_window_size"})
+_MPT_IRRELEVANT = frozenset({"init_device", "tokenizer_name", "verbose", "embedding_fraction", "norm_type",
+                             "expansion_ratio", "emb_pdrop", "resid_pdrop", "logit_scale", "init_config"})
 
 
-def _dbrx_config(cfg: dict[str, Any], where: str) -> dict[str, Any]:
-    """A DBRX config with its sizes under the common keys (the nested ones named by their path in any error), and
-    a nested key not read listed as `attn_config.KEY` among the keys not modelled."""
-    out = {k: v for k, v in cfg.items() if k not in _DBRX_KEYS and k not in _DBRX_NESTED}
-    out.update({common: cfg[k] for k, common in _DBRX_KEYS.items() if k in cfg})
+def _nested_config(cfg: dict[str, Any], mtype: str, where: str) -> dict[str, Any]:
+    """A DBRX or MPT config with its sizes under the common keys (the nested ones named by their path in any error),
+    and a nested key not read listed as `attn_config.KEY` among the keys not modelled."""
+    out = {k: v for k, v in cfg.items() if k not in _RENAMED_KEYS and k not in _NESTED_KEYS[mtype]}
+    out.update({common: cfg[k] for k, common in _RENAMED_KEYS.items() if k in cfg})
     unread: dict[str, Any] = {}
-    for outer, keys in _DBRX_NESTED.items():
+    for outer, keys in _NESTED_KEYS[mtype].items():
         sub = cfg.get(outer) or {}
         if not isinstance(sub, dict):
-            raise InputError(f"{where}: {outer} is not a JSON object", f"fix {outer} as in DBRX's config.json")
+            raise InputError(f"{where}: {outer} is not a JSON object", f"fix {outer} as in the model's config.json")
         for key, value in sub.items():
             if key in keys:
                 _opt({f"{outer}.{key}": value}, (f"{outer}.{key}",), None, where)  # names the nested key if bad
                 out[keys[key]] = value
-            elif key not in _DBRX_NESTED_IRRELEVANT:
+            elif key not in _NESTED_IRRELEVANT or (key == "sliding_window_size" and value not in (None, -1)):
                 unread[f"{outer}.{key}"] = value
-    return {**out, **unread}
+    return {**(_mpt_sizes(cfg, out, where) if mtype == "mpt" else out), **unread}
+
+
+def _mpt_sizes(cfg: dict[str, Any], out: dict[str, Any], where: str) -> dict[str, Any]:
+    """MPT's MLP width (expansion_ratio x d_model, llm-foundry's MPTMLP; 4 when left out), its attention's KV heads
+    (attn_config.attn_type: multi-head unless grouped-query with kv_n_heads, or multi-query), and its keys of no cost
+    dropped; biases (no_bias false) and a learned position table (alibi off) stay listed as not modelled."""
+    attn = cfg.get("attn_config") or {}
+    ratio = cfg.get("expansion_ratio", 4)
+    hidden = _req(out, ("hidden_size", "d_model"), where)
+    if isinstance(ratio, bool) or not isinstance(ratio, int | float) or ratio <= 0 or ratio * hidden != int(
+            ratio * hidden):
+        raise InputError(f"{where}: expansion_ratio = {ratio!r} does not give a whole MLP width for d_model "
+                         f"{hidden}", "give expansion_ratio as in the model's config.json (MPT-7B: 4)")
+    kinds = {"multihead_attention": None, "multiquery_attention": 1,
+             "grouped_query_attention": out.get("num_key_value_heads")}
+    kind = attn.get("attn_type", "multihead_attention")
+    if kind not in kinds:
+        raise InputError(f"{where}: attn_config.attn_type = {kind!r} is not one MPT builds",
+                         f"give one of {', '.join(kinds)}")
+    out = {k: v for k, v in out.items() if k not in _MPT_IRRELEVANT and not (k == "no_bias" and v is True)
+           and not (k == "learned_pos_emb" and attn.get("alibi", False))}
+    if cfg.get("no_bias") is False:  # a false value is skipped by unused_config_keys: kept as a word that is not
+        out["no_bias"] = "false (biases not counted)"
+    out["intermediate_size"] = int(ratio * hidden)
+    out["num_key_value_heads"] = kinds[kind]
+    return out
 
 
 def _text_model(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -670,7 +709,7 @@ def _kv_heads(cfg: dict[str, Any], mtype: str, where: str) -> int | None:
 
 # Families whose MLP width is 4 x hidden by definition when the config leaves it out (n_inner: null): transformers'
 # GPT2MLP, GPTJMLP, FalconMLP, BloomMLP, GPTNeoMLP, GPTBigCodeMLP, CodeGenMLP all use 4 * hidden then.
-_FFN_4H_TYPES = _FALCON_TYPES | {"gpt2", "gptj", "bloom", "gpt_neo", "gpt_bigcode", "codegen"}
+_FFN_4H_TYPES = _FALCON_TYPES | {"gpt2", "gptj", "bloom", "gpt_neo", "gpt_bigcode", "codegen", "mpt"}
 # tie_word_embeddings when the config leaves it out: the config class's default (transformers 4.31's
 # CONFIG_MAPPING[t]() checked for each type it has: True for bert, roberta, xlm-roberta, electra, gpt2, gpt_neo,
 # gpt_bigcode, opt, bloom, falcon; False for llama, gpt_neox, gptj, codegen. Gemma (tied), Mistral, Mixtral, Qwen,
@@ -679,7 +718,7 @@ _TIED_TYPES = _FALCON_TYPES | {"gpt2", "bert", "roberta", "xlm-roberta", "camemb
                                "gpt_bigcode", "opt", "bloom",
                                # CohereConfig: tie_word_embeddings True (models/cohere/configuration_cohere.py
                                # @008e574; Command R's config.json gives none, and was read as untied)
-                               "cohere"}  # and every gemma* type (_tied_by_default)
+                               "cohere", "mpt"}  # and every gemma* type (_tied_by_default)
 _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gpt_neox",
                            "gptj", "codegen", "phi3", "deepseek", "deepseek_v2", "deepseek_v3",
                            # Llama4TextConfig / GptOssConfig / Olmo2Config: tie_word_embeddings False
@@ -843,8 +882,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         raise InputError(f"{where}: model_type = {cfg['model_type']!r} is not a name", 'give model_type a name such '
                          'as "llama", or leave it out')
     mtype = str(cfg.get("model_type", "")).lower()
-    if mtype == "dbrx":
-        cfg = _dbrx_config(cfg, where)
+    if mtype in _NESTED_KEYS:
+        cfg = _nested_config(cfg, mtype, where)
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
     cfg, class_defaults = _class_defaults(cfg, mtype)
