@@ -109,3 +109,18 @@ def test_mpt_grouped_query_and_width(tmp_path: Path) -> None:
     biased = load_hf_config(_write(tmp_path, {**MPT7B, "no_bias": False,
                                               "attn_config": {**MPT7B["attn_config"], "alibi": False}}))
     assert {"learned_pos_emb", "no_bias"} <= set(biased.unused_keys)  # a position table and biases not counted: said
+
+
+def test_starcoder2_ties_by_default_and_keeps_its_unknown_block_note(tmp_path: Path) -> None:
+    # bigcode/starcoder2-3b config.json (no tie_word_embeddings); Starcoder2Config's default is True; model card: 3B.
+    # By hand (the common block, biases not counted): 30 x (3072^2 x 2 + 2 x 3072 x 256 + 2 x 3072 x 12288 + 2 norms
+    # x 3072) + 49152 x 3072 + 3072 = 3,029,523,456
+    cfg = {"architectures": ["Starcoder2ForCausalLM"], "model_type": "starcoder2", "hidden_act": "gelu_pytorch_tanh",
+           "hidden_size": 3072, "intermediate_size": 12288, "max_position_embeddings": 16384,
+           "num_attention_heads": 24, "num_hidden_layers": 30, "num_key_value_heads": 2, "sliding_window": 4096,
+           "use_bias": True, "vocab_size": 49152}
+    m = load_hf_config(_write(tmp_path, cfg))
+    assert m.tied_embeddings is True
+    assert m.params_total() == pytest.approx(3_029_523_456, rel=1e-4)
+    assert any("has no rule in this reader" in n for n in m.config_defaults)
+    assert not any("tie_word_embeddings" in n for n in m.config_defaults)

@@ -797,9 +797,16 @@ def _check_token_model(cfg: dict[str, Any], mtype: str, where: str) -> None:
                          "run `accelopt plan infer FILE.py:factory`")
 
 
+# Types whose config class ties by default but whose block has no rule here (read as the common decoder, with the
+# unknown-type note): Starcoder2Config and Cohere2Config, tie_word_embeddings True (transformers
+# models/starcoder2/configuration_starcoder2.py, models/cohere2/configuration_cohere2.py @008e574); StarCoder2-3B's
+# config.json gives none and was read untied (+151M parameters over the model card's 3B).
+_TIED_ONLY_TYPES = frozenset({"starcoder2", "cohere2"})
+
+
 def _tied_by_default(mtype: str) -> bool | None:
     """The config class's tie_word_embeddings default for `mtype` (None: not known)."""
-    if mtype in _TIED_TYPES or mtype.startswith("gemma"):
+    if mtype in _TIED_TYPES or mtype in _TIED_ONLY_TYPES or mtype.startswith("gemma"):
         return True
     return False if mtype in _UNTIED_TYPES else None
 
