@@ -319,6 +319,7 @@ _USED_KEYS = frozenset({
     "experts_per_token", "interleave_moe_layer_step", "moe_layers", "intermediate_size_mlp", "attention_chunk_size",
     "no_rope_layers", "no_rope_layer_interval",
     "mlp_only_layers",  # Qwen2-MoE / Qwen3-MoE: dense layers among the MoE ones
+    "activation_function",  # GPT-2/GPT-J/EXAONE: the activation (_ACTIVATION_KEYS; silu: a gated MLP)
 })
 # Keys that change neither FLOPs, bytes nor memory at the level the predictors model: token ids, numerics
 # of norms and initialisation, dropout (off at inference, a few elementwise ops in training), bookkeeping,
@@ -339,7 +340,6 @@ _IRRELEVANT_KEYS = frozenset({
     # rotary width, numerics of the scores/logits (elementwise), how HF caches, the checkpoint's own EP size
     "rotary", "rotary_dim", "rotary_pct", "partial_rotary_factor", "query_pre_attn_scalar", "attn_logit_softcapping",
     "final_logit_softcapping", "cache_implementation", "ep_size", "rope_local_base_freq",
-    "activation_function",  # GPT-2/GPT-J: which elementwise activation, same cost; gating is read from hidden_act
     # Llama 4: weightless L2 norm of q and k, the attention temperature's schedule (elementwise on the scores);
     # gpt-oss: the clamp of the SwiGLU input (elementwise)
     "use_qk_norm", "attn_temperature_tuning", "attn_scale", "floor_scale", "swiglu_limit",
@@ -817,14 +817,26 @@ def _known_types() -> frozenset[str]:
             | _UNTIED_TYPES | _ENCODER_TYPES | _GPT2_STYLE_TYPES | {"gpt_neox"})
 
 
+# The keys a config names its MLP activation by, in the order read: most families' hidden_act, Gemma's
+# hidden_activation, GPT-2-style and EXAONE's activation_function (LG EXAONE 3.0: "silu" over a gated MLP, c_fc_0 and
+# c_fc_1). The note and the MLP read one key: a note saying 'gated (hidden_activation silu)' was printed over a
+# plain MLP's numbers, which read hidden_act alone.
+_ACTIVATION_KEYS = ("hidden_act", "hidden_activation", "activation_function")
+
+
+def _activation(cfg: dict[str, Any]) -> tuple[str, Any]:
+    """(the key the MLP's activation is read from, its value), or ('', None) where the config names none."""
+    return next(((k, cfg[k]) for k in _ACTIVATION_KEYS if cfg.get(k)), ("", None))
+
+
 def _unknown_type_note(cfg: dict[str, Any], mtype: str) -> str | None:
     """The note for a model type none of this reader's rules names: its block is read as the common decoder's,
     which was a silent assumption (an MLP read as gated or not by hidden_act alone, no biases counted)."""
     if mtype in _known_types() or mtype.startswith("gemma"):
         return None
-    act = cfg.get("hidden_act") or cfg.get("hidden_activation")
-    mlp = ("a gated MLP (3 matrices; hidden_act silu)" if act == "silu"
-           else f"a plain MLP (2 matrices; hidden_act {act!r})" if act else "a plain MLP (2 matrices; no hidden_act)")
+    key, act = _activation(cfg)
+    mlp = (f"a gated MLP (3 matrices; {key} silu)" if act == "silu"
+           else f"a plain MLP (2 matrices; {key} {act!r})" if act else "a plain MLP (2 matrices; no hidden_act)")
     return (f"model_type {mtype or '(none)'!r} has no rule in this reader: read as a pre-norm decoder block "
             f"(attention then MLP, 2 norms per layer, {mlp}, no biases or learned positions counted); compare "
             "the parameter count (`plan serve --json` weights) with the model card's")
@@ -898,7 +910,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)
     heads = _req(cfg, ("num_attention_heads", "n_head"), where)
     vocab = _req(cfg, ("vocab_size",), where)
-    gated = mtype in _GATED_TYPES or cfg.get("hidden_act") == "silu"
+    gated = mtype in _GATED_TYPES or _activation(cfg)[1] == "silu"
     context = _opt(cfg, _CONTEXT_KEYS, None, where)
     if context == 0:  # not 'left out': the note said the config gave none, and training ran at 2048 tokens
         raise InputError(f"{where}: the context length (max_position_embeddings / n_positions / n_ctx) is 0",
