@@ -232,6 +232,13 @@ def list_models() -> list[str]:
     return sorted(_PRESETS)
 
 
+def _not_a_config_fix(key: str) -> str:
+    """What --model takes (plan, plan serve, plan explain), and where a device spec TOML goes."""
+    where = "a device spec TOML goes in --hardware (or --catalog); " if key.endswith(".toml") else ""
+    return (f"{where}--model takes a preset name (`accelopt plan --list-models`) or a Hugging Face config.json (a "
+            "config saved under another name: rename it to .json)")
+
+
 def get_model(name: str) -> TransformerConfig:
     """A preset by name or alias (case-insensitive), or a path to a Hugging Face config.json."""
     key = name.strip().lower()
@@ -257,6 +264,8 @@ def get_model(name: str) -> TransformerConfig:
     if kind == "folder":
         raise InputError(f"--model {name!r} is a folder without a config.json",
                          "give the path of the model's config.json")
+    if kind in ("file", "other"):  # a file on disk was listed as an unknown preset name beside every preset
+        raise InputError(f"--model {name!r} is a file, but not a .json config", _not_a_config_fix(key))
     err = unknown_name("model", name, [*list_models(), *_ALIASES])
     if name.count("/") == 1 and not name.startswith((".", "/")):  # 'org/model': a Hugging Face Hub id, typed as such
         raise type(err)(f"{err.problem} (a Hugging Face Hub id is not downloaded: nothing is fetched from the network)",
