@@ -528,10 +528,25 @@ def _stored_weight_dtype(q: dict[str, Any]) -> str | None:
         return "mxfp4"
     if method == "bitsandbytes":
         return "int4" if q.get("load_in_4bit") else "int8" if q.get("load_in_8bit") else None
+    if method == "compressed-tensors":
+        return _compressed_tensors_dtype(q)
+    if method == "modelopt":  # NVIDIA ModelOpt checkpoints (nvidia/Llama-3.1-8B-Instruct-FP8, ...-FP4)
+        return {"FP8": "fp8", "NVFP4": "nvfp4"}.get(str(q.get("quant_algo", "")).upper())
     bits = q.get("bits", q.get("w_bit"))
     if method not in ("awq", "gptq") or bits not in (4, 8):
         return None
     return "int4" if bits == 4 else "int8"
+
+
+def _compressed_tensors_dtype(q: dict[str, Any]) -> str | None:
+    """The --weight-dtype of a compressed-tensors checkpoint (llm-compressor / Neural Magic: FP8, W8A8, W4A16, NVFP4):
+    the weights' num_bits and type of every config group, when they agree (8 float: fp8, 8 int: int8, 4 int: int4,
+    4 float: nvfp4); None when a group says otherwise or they differ."""
+    groups = q.get("config_groups")
+    kinds = {(w.get("num_bits"), w.get("type")) for g in (groups.values() if isinstance(groups, dict) else ())
+             if isinstance(g, dict) and isinstance(w := g.get("weights"), dict)}
+    table = {(8, "float"): "fp8", (8, "int"): "int8", (4, "int"): "int4", (4, "float"): "nvfp4"}
+    return table.get(kinds.pop()) if len(kinds) == 1 else None
 
 
 def _quantization_note(cfg: dict[str, Any]) -> tuple[str, ...]:
