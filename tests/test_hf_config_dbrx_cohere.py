@@ -124,3 +124,29 @@ def test_starcoder2_ties_by_default_and_keeps_its_unknown_block_note(tmp_path: P
     assert m.params_total() == pytest.approx(3_029_523_456, rel=1e-4)
     assert any("has no rule in this reader" in n for n in m.config_defaults)
     assert not any("tie_word_embeddings" in n for n in m.config_defaults)
+
+
+# THUDM/glm-4-9b-chat config.json (remote code, model_type chatglm)
+GLM4_9B: dict[str, Any] = {
+    "architectures": ["ChatGLMModel"], "model_type": "chatglm", "add_bias_linear": False, "add_qkv_bias": True,
+    "apply_query_key_layer_scaling": True, "apply_residual_connection_post_layernorm": False,
+    "attention_dropout": 0.0, "attention_softmax_in_fp32": True, "bias_dropout_fusion": True,
+    "ffn_hidden_size": 13696, "fp32_residual_connection": False, "hidden_dropout": 0.0, "hidden_size": 4096,
+    "kv_channels": 128, "layernorm_epsilon": 1.5625e-07, "multi_query_attention": True, "multi_query_group_num": 2,
+    "num_attention_heads": 32, "num_layers": 40, "original_rope": True, "padded_vocab_size": 151552,
+    "post_layer_norm": True, "rmsnorm": True, "rope_ratio": 500, "seq_length": 131072, "use_cache": True,
+    "torch_dtype": "bfloat16", "tie_word_embeddings": False, "eos_token_id": [151329, 151336, 151338],
+    "pad_token_id": 151329}
+
+
+def test_chatglm_sizes_are_read_from_its_own_keys(tmp_path: Path) -> None:
+    m = load_hf_config(_write(tmp_path, GLM4_9B))
+    assert (m.layers, m.hidden, m.heads, m.kv_heads, m.vocab, m.ffn, m.mlp) == (
+        40, 4096, 32, 2, 151552, 13696, "swiglu")
+    assert m.context is not None and m.context.positions == 131072
+    # model card: 9.4B parameters. By hand (qkv bias not counted): 40 x (2 x 4096^2 + 2 x 4096 x 256 + 3 x 4096 x
+    # 13696 + 2 x 4096) + 2 x 151552 x 4096 + 4096 = 9,399,767,040
+    assert m.params_total() == pytest.approx(9_399_767_040, rel=1e-6)
+    assert m.unused_keys == ("add_qkv_bias",)  # its biases are not counted: said
+    with pytest.raises(InputError, match="padded_vocab_size"):
+        load_hf_config(_write(tmp_path, {**GLM4_9B, "padded_vocab_size": "151552"}))

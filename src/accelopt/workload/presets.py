@@ -392,7 +392,8 @@ _GATED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "
                           # MLP (Olmo2DecoderLayer), the same weights as two pre-norms; the QK norms (hidden +
                           # kv width per layer, < 0.01%) are not counted
                           "olmo2",
-                          "dbrx"})  # DbrxExpertGLU: w1 (gate), v1 (up), w2 (down)
+                          "dbrx",  # DbrxExpertGLU: w1 (gate), v1 (up), w2 (down)
+                          "chatglm"})  # GLM MLP: dense_h_to_4h (2 x ffn, SwiGLU), dense_4h_to_h
 # Gemma 2/3 normalise both before and after attention and the MLP (Gemma Team 2024, "Gemma 2", Table 1:
 # pre-norm and post-norm): 4 RMSNorms per block.
 _FOUR_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
@@ -639,6 +640,32 @@ def _nested_config(cfg: dict[str, Any], mtype: str, where: str) -> dict[str, Any
     return {**(_mpt_sizes(cfg, out, where) if mtype == "mpt" else out), **unread}
 
 
+# THUDM ChatGLM / GLM-4 (remote code, model_type chatglm; THUDM/glm-4-9b-chat configuration_chatglm.py ChatGLMConfig):
+# its own names for the common sizes, K/V heads = multi_query_group_num with multi_query_attention (else every head),
+# head width kv_channels; its MLP is a SwiGLU (dense_h_to_4h of 2 x ffn_hidden_size), its output layer untied. It
+# stopped at 'none of vocab_size is set', asking for a key the model does not have.
+_CHATGLM_KEYS = {"padded_vocab_size": "vocab_size", "ffn_hidden_size": "intermediate_size", "kv_channels": "head_dim",
+                 "seq_length": "max_position_embeddings"}
+# keys of no cost at the predictors' level: norm kind and epsilon, where the residual is taken, fused-kernel and
+# numerics switches, the rotary variant and base, dropout; add_qkv_bias / add_bias_linear stay listed (biases)
+_CHATGLM_IRRELEVANT = frozenset({"rmsnorm", "layernorm_epsilon", "post_layer_norm", "bias_dropout_fusion",
+                                 "apply_query_key_layer_scaling", "attention_softmax_in_fp32", "original_rope",
+                                 "rope_ratio", "fp32_residual_connection", "apply_residual_connection_post_layernorm",
+                                 "multi_query_attention", "multi_query_group_num", "hidden_dropout"})
+
+
+def _chatglm_config(cfg: dict[str, Any], where: str) -> dict[str, Any]:
+    """A ChatGLM config with its sizes under the common keys (a bad value named by its own key)."""
+    out = {k: v for k, v in cfg.items() if k not in _CHATGLM_KEYS and k not in _CHATGLM_IRRELEVANT}
+    for key, common in _CHATGLM_KEYS.items():
+        if cfg.get(key) is not None:
+            _opt(cfg, (key,), None, where)
+            out[common] = cfg[key]
+    if cfg.get("multi_query_attention"):
+        out["num_key_value_heads"] = _req(cfg, ("multi_query_group_num",), where)
+    return out
+
+
 def _mpt_sizes(cfg: dict[str, Any], out: dict[str, Any], where: str) -> dict[str, Any]:
     """MPT's MLP width (expansion_ratio x d_model, llm-foundry's MPTMLP; 4 when left out), its attention's KV heads
     (attn_config.attn_type: multi-head unless grouped-query with kv_n_heads, or multi-query), and its keys of no cost
@@ -747,7 +774,8 @@ _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", 
                            "gptj", "codegen", "phi3", "deepseek", "deepseek_v2", "deepseek_v3",
                            # Llama4TextConfig / GptOssConfig / Olmo2Config: tie_word_embeddings False
                            "llama4", "llama4_text", "gpt_oss", "olmo2",
-                           "dbrx"})  # DbrxConfig: tie_word_embeddings False
+                           "dbrx",  # DbrxConfig: tie_word_embeddings False
+                           "chatglm"})  # ChatGLMForConditionalGeneration: output_layer beside the embedding
 # Families built as GPT-2 (transformers GPT2Model, GPTBigCodeModel): a learned position table of n_positions rows
 # (wpe), biases on c_attn, c_proj, c_fc and every LayerNorm. GPT2Config's default n_positions is 1024.
 _GPT2_STYLE_TYPES = frozenset({"gpt2", "gpt_bigcode"})
@@ -927,6 +955,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     mtype = str(cfg.get("model_type", "")).lower()
     if mtype in _NESTED_KEYS:
         cfg = _nested_config(cfg, mtype, where)
+    elif mtype == "chatglm":
+        cfg = _chatglm_config(cfg, where)
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
     cfg, class_defaults = _class_defaults(cfg, mtype)
