@@ -546,7 +546,8 @@ def _compressed_tensors_dtype(q: dict[str, Any]) -> str | None:
     groups = q.get("config_groups")
     kinds = {(w.get("num_bits"), w.get("type")) for g in (groups.values() if isinstance(groups, dict) else ())
              if isinstance(g, dict) and isinstance(w := g.get("weights"), dict)}
-    table: dict[tuple[Any, Any], str] = {(8, "float"): "fp8", (8, "int"): "int8", (4, "int"): "int4", (4, "float"): "nvfp4"}
+    table: dict[tuple[Any, Any], str] = {(8, "float"): "fp8", (8, "int"): "int8", (4, "int"): "int4",
+                                         (4, "float"): "nvfp4"}
     return table.get(kinds.pop()) if len(kinds) == 1 else None
 
 
