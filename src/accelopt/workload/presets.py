@@ -328,6 +328,7 @@ _USED_KEYS = frozenset({
     "experts_per_token", "interleave_moe_layer_step", "moe_layers", "intermediate_size_mlp", "attention_chunk_size",
     "no_rope_layers", "no_rope_layer_interval",
     "mlp_only_layers",  # Qwen2-MoE / Qwen3-MoE: dense layers among the MoE ones
+    "num_heads", "attention_layers", "attention_types", "window_size",  # GPT-Neo: heads, its local-window layers
     "activation_function",  # GPT-2/GPT-J/EXAONE: the activation (_ACTIVATION_KEYS; silu: a gated MLP)
 })
 # Keys that change neither FLOPs, bytes nor memory at the level the predictors model: token ids, numerics
@@ -401,6 +402,8 @@ _FOUR_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
 
 def _window_layers(cfg: dict[str, Any], mtype: str, layers: int, where: str) -> tuple[int | None, int]:
     """(sliding window, layers that use it) from a config's window keys, or (None, 0)."""
+    if mtype == "gpt_neo":  # GPTNeoConfig: attention_layers lists 'global' / 'local' (window_size) per layer
+        return _gpt_neo_windows(cfg, layers, where)
     window = _opt(cfg, ("sliding_window", "sliding_window_size"), None, where)
     if not window or cfg.get("use_sliding_window") is False:  # Qwen2: a window listed but switched off
         return None, 0
@@ -422,6 +425,24 @@ def _window_layers(cfg: dict[str, Any], mtype: str, layers: int, where: str) -> 
     if max_window is not None and mtype.startswith("qwen"):  # Qwen2: layers from max_window_layers on use the window
         return window, max(0, layers - max_window)
     return window, layers
+
+
+def _gpt_neo_windows(cfg: dict[str, Any], layers: int, where: str) -> tuple[int | None, int]:
+    """(window_size, its 'local' layers) of a GPT-Neo config: attention_layers as written by GPTNeoConfig (one entry
+    per layer, expanded from attention_types: [[['global', 'local'], 12]] = 24 alternating layers), else (None, 0)."""
+    kinds = cfg.get("attention_layers")
+    if kinds is None and isinstance(cfg.get("attention_types"), list):  # GPTNeoConfig.expand_attention_types_params
+        try:
+            kinds = [k for pattern, times in cfg["attention_types"] for _ in range(times) for k in pattern]
+        except (TypeError, ValueError):
+            kinds = ["?"]
+    if kinds is None:
+        return None, 0
+    if not isinstance(kinds, list) or len(kinds) != layers or not set(kinds) <= {"global", "local"}:
+        raise InputError(f"{where}: attention_layers (attention_types) must give {layers} layers of 'global' or "
+                         "'local'", "fix attention_types / attention_layers as in GPT-Neo's config.json")
+    window = _opt(cfg, ("window_size",), 256, where)  # GPTNeoConfig's default window_size
+    return (window, kinds.count("local")) if window and "local" in kinds else (None, 0)
 
 
 def _shared_experts(cfg: dict[str, Any], expert_ffn: int, where: str) -> int:
@@ -593,6 +614,7 @@ def _mlp_only_layers(cfg: dict[str, Any], layers: int, moe: dict[str, Any], wher
 
 
 _LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers")
+_HEAD_KEYS = ("num_attention_heads", "n_head", "num_heads")  # num_heads: GPTNeoConfig (EleutherAI/gpt-neo-*)
 _CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "n_ctx")
 
 # Families that name their sizes their own way and nest the attention (and MoE) ones, each key read as the common one:
@@ -963,7 +985,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     cfg, class_defaults = _class_defaults(cfg, mtype)
     layers = _req(cfg, _LAYER_KEYS, where)
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)
-    heads = _req(cfg, ("num_attention_heads", "n_head"), where)
+    heads = _req(cfg, _HEAD_KEYS, where)
     vocab = _req(cfg, ("vocab_size",), where)
     gated = mtype in _GATED_TYPES or _activation(cfg)[1] == "silu"
     context = _opt(cfg, _CONTEXT_KEYS, None, where)
@@ -1027,7 +1049,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
                                  mla=mla, parallel_block=parallel, norms_per_layer=norms,
                                  tied_embeddings=tied, encoder_only=mtype in _ENCODER_TYPES,
-                                 learned_positions=(context or _GPT2_DEFAULT_POSITIONS) if gpt2_style else 0,
+                                 learned_positions=(context or _GPT2_DEFAULT_POSITIONS) if gpt2_style
+                                 else (context or 0) if mtype == "gpt_neo" else 0,  # GPTNeoModel's wpe
                                  biases=gpt2_style,
                                  source=f"Hugging Face config {p}", unused_keys=unused, config_defaults=defaults,
                                  context=limit, **kwargs)
@@ -1038,7 +1061,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
 # TransformerConfig's field -> the config.json keys it is read from (load_hf_config), in the order read
 _FIELD_KEYS: dict[str, tuple[str, ...]] = {
     "kv_heads": ("num_key_value_heads", "num_kv_heads", "n_head_kv", "multi_query"),
-    "heads": ("num_attention_heads", "n_head"), "hidden": ("hidden_size", "n_embd", "d_model"),
+    "heads": _HEAD_KEYS, "hidden": ("hidden_size", "n_embd", "d_model"),
     "layers": _LAYER_KEYS, "ffn": ("intermediate_size", "n_inner", "ffn_dim", "moe_intermediate_size"),
     "vocab": ("vocab_size",), "top_k": _TOP_K_KEYS,
     "experts": ("num_local_experts", "n_routed_experts", "num_experts"),
