@@ -43,3 +43,13 @@ def test_note_and_mlp_read_the_same_key(tmp_path: Path) -> None:
     plain = _load(tmp_path, {**BASE, "model_type": "newlm", "num_hidden_layers": 32, "hidden_act": "gelu"})
     assert plain.mlp == "gelu"
     assert any("plain MLP (2 matrices; hidden_act 'gelu')" in n for n in plain.config_defaults)
+
+
+def test_experts_without_top_k_say_top_1(tmp_path: Path) -> None:
+    # a MoE config without num_experts_per_tok was read as top-1 routing without a word (uplan3, 2026-12-01)
+    cfg = {**BASE, "model_type": "newlm", "num_hidden_layers": 32, "hidden_act": "silu", "num_local_experts": 8}
+    m = _load(tmp_path, cfg)
+    assert (m.experts, m.top_k) == (8, 1)
+    assert any("no num_experts_per_tok" in n and "top-1" in n for n in m.config_defaults)
+    given = _load(tmp_path, {**cfg, "num_experts_per_tok": 2})
+    assert given.top_k == 2 and not any("num_experts_per_tok" in n for n in given.config_defaults)

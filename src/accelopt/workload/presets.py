@@ -1011,6 +1011,9 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     if top_k == 0:  # not 'absent': it would silently become top-1 routing
         raise InputError(f"{where}: num_experts_per_tok = 0 with {experts} experts",
                          "give how many experts each token is routed to (>= 1), or leave it out for top-1")
+    if experts > 1 and all(cfg.get(k) is None for k in _TOP_K_KEYS):  # top-1 was taken without a word
+        defaults += (f"the config gives no num_experts_per_tok: each token routed to 1 of the {experts} experts "
+                     "(top-1) assumed; give num_experts_per_tok (Mixtral: 2)",)
     kwargs: dict[str, Any] = {}
     if experts > 1:
         moe_ffn = _opt(cfg, ("moe_intermediate_size",), None, where)
