@@ -421,6 +421,12 @@ def _run_workload(opts: PlanOptions) -> None:
             rows.append(WorkloadLayoutRow.of(spec.name, int(dp[i]), int(zero[i]), bool(pred.feasible[i]),
                                              pred.row(i)))
     rows.sort(key=lambda r: (not r.fits, r.train_time_s))
+    if "top" in opts.typed_flags:  # every (device, dp, ZeRO) row unless --top is typed (it was refused for a workload)
+        if opts.top < 1:
+            from accelopt.errors import InputError
+
+            raise InputError(f"--top {opts.top}", "give --top >= 1")
+        rows = rows[:opts.top]
     per_sample = int(wl.meta.get("seq_len") or 1)  # as evaluate_workload counts them
     data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed, tokens=tokens,
                               tokens_per_sample=per_sample)
@@ -673,7 +679,7 @@ def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
 
 
 # `plan` options a captured workload cannot use (its dtype, batch and sequence length were fixed at capture)
-_NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "objective", "top", "dtype", "pue", "grid",
+_NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "objective", "dtype", "pue", "grid",
                       "host_w", "schedule", "hsdp", "etp", "recompute_layers", "slice_devices")
 
 
