@@ -30,6 +30,11 @@ def test_a_list_is_sent_to_plan(args: tuple[str, ...], problem: str, not_in: str
         assert "`accelopt plan` searches and ranks layouts" in err
 
 
+def test_a_count_written_as_a_float_names_the_count(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main([*EXPLAIN, "--devices", "1e3", "--hardware", "h100-sxm"], capsys)
+    assert code == 2 and "--devices '1e3' is not a whole number" in err and "e.g. --devices 1000" in err
+
+
 def test_one_count_still_explains(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_main([*EXPLAIN, "--devices", "1_024", "--hardware", "h100-sxm", "--tp", "8", "--json"],
                               capsys)

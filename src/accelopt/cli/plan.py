@@ -829,8 +829,13 @@ def one_device_count(text: str) -> int:
     try:
         return int(t.replace("_", ""))
     except ValueError:
-        raise InputError(f"--devices {text!r} is not a whole number", "give one device count, e.g. --devices 64"
-                         ) from None
+        pass
+    try:  # '1e3', '64.0': the count it likely meant
+        near = f"--devices {int(float(t))}" if float(t).is_integer() and 0 < float(t) < 1e18 else "--devices 64"
+    except (ValueError, OverflowError):
+        near = "--devices 64"
+    raise InputError(f"--devices {text!r} is not a whole number (--devices takes a count)",
+                     f"give one device count, e.g. {near}")
 
 
 def one_hardware(text: str) -> str:
