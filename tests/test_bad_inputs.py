@@ -434,7 +434,6 @@ CONFLICTS: list[tuple[str, list[str]]] = [
     ("plan-workload-budget", ["plan", "--model", "{tmp}/w.json", "--devices", "8", "--budget-usd", "100"]),
     ("plan-workload-seq-len", ["plan", "--model", "{tmp}/w.json", "--devices", "8", "--seq-len", "4096"]),
     ("plan-workload-global-batch", ["plan", "--model", "{tmp}/w.json", "--devices", "8", "--global-batch", "64"]),
-    ("plan-workload-top", ["plan", "--model", "{tmp}/w.json", "--devices", "8", "--top", "3"]),
     ("plan-catalog-shadows-builtin", ["plan", "--model", "gpt3-125m", "--devices", "8", "--catalog",
                                       "{tmp}/shadow.toml"]),
     ("catalog-shadows-builtin", ["catalog", "list", "--catalog", "{tmp}/shadow.toml"]),

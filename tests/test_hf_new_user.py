@@ -94,3 +94,17 @@ def test_a_model_type_that_is_not_a_name_is_refused(tmp_path: Path, model_type: 
     with pytest.raises(AcceloptError) as e:
         build_from_hf_config(_config(tmp_path, {"model_type": model_type, "vocab_size": 10}))
     assert "is not a name" in e.value.problem and "quoted name" in e.value.fix
+
+
+@pytest.mark.parametrize(("key", "value"), [("num_layers", 0), ("num_heads", -2)])
+def test_gpt_neo_spelling_of_a_size_must_be_a_count(tmp_path: Path, key: str, value: int) -> None:
+    # GPTNeoConfig names its layers num_layers and heads num_heads: num_layers 0 built a model of its embeddings alone
+    # (289,280 parameters) that `plan infer` planned without a word
+    from accelopt.workload.hf import build_from_hf_config
+
+    neo = {"model_type": "gpt_neo", "architectures": ["GPTNeoForCausalLM"], "hidden_size": 256, "num_layers": 2,
+           "num_heads": 4, "attention_types": [[["global", "local"], 1]], "vocab_size": 1000,
+           "max_position_embeddings": 128, "window_size": 64, key: value}
+    with pytest.raises(AcceloptError) as e:
+        build_from_hf_config(_config(tmp_path, neo))
+    assert f"{key} = {value}" in e.value.problem and "is not a whole number" in e.value.problem

@@ -155,6 +155,15 @@ def test_explain_summary_prints_the_typed_prediction(tmp_path: Path, capsys: pyt
      "fp8"),  # deepseek-ai/DeepSeek-V3 config.json
     ({"bits": 4, "group_size": 128, "quant_method": "awq", "version": "gemm", "zero_point": True}, "int4"),
     ({"bits": 8, "quant_method": "gptq"}, "int8"),
+    # compressed-tensors (llm-compressor): neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8 and -quantized.w4a16 configs
+    ({"quant_method": "compressed-tensors", "format": "float-quantized", "ignore": ["lm_head"],
+      "config_groups": {"group_0": {"targets": ["Linear"], "weights": {"num_bits": 8, "type": "float",
+                                                                       "strategy": "channel"},
+                                    "input_activations": {"num_bits": 8, "type": "float", "dynamic": True}}}}, "fp8"),
+    ({"quant_method": "compressed-tensors", "format": "pack-quantized",
+      "config_groups": {"group_0": {"targets": ["Linear"], "weights": {"num_bits": 4, "type": "int",
+                                                                       "group_size": 128}}}}, "int4"),
+    ({"quant_method": "modelopt", "quant_algo": "NVFP4"}, "nvfp4"),  # nvidia/Llama-3.3-70B-Instruct-FP4
 ])
 def test_quantized_checkpoint_names_the_weight_dtype(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                      quant: dict[str, Any], flag: str) -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from accelopt.cli.catalog import CATALOG_HELP
+from accelopt.errors import InputError
 from accelopt.units import RANGE_SYNTAX, fmt_count  # RANGE_SYNTAX: --devices/--batch help (imported from here)
 
 if TYPE_CHECKING:  # the CLI imports the predictors lazily (start-up time)
@@ -420,6 +421,12 @@ def _run_workload(opts: PlanOptions) -> None:
             rows.append(WorkloadLayoutRow.of(spec.name, int(dp[i]), int(zero[i]), bool(pred.feasible[i]),
                                              pred.row(i)))
     rows.sort(key=lambda r: (not r.fits, r.train_time_s))
+    if "top" in opts.typed_flags:  # every (device, dp, ZeRO) row unless --top is typed (it was refused for a workload)
+        if opts.top < 1:
+            from accelopt.errors import InputError
+
+            raise InputError(f"--top {opts.top}", "give --top >= 1")
+        rows = rows[:opts.top]
     per_sample = int(wl.meta.get("seq_len") or 1)  # as evaluate_workload counts them
     data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed, tokens=tokens,
                               tokens_per_sample=per_sample)
@@ -672,7 +679,7 @@ def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
 
 
 # `plan` options a captured workload cannot use (its dtype, batch and sequence length were fixed at capture)
-_NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "objective", "top", "dtype", "pue", "grid",
+_NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "objective", "dtype", "pue", "grid",
                       "host_w", "schedule", "hsdp", "etp", "recompute_layers", "slice_devices")
 
 
@@ -806,6 +813,40 @@ def _kg(carbon_kg: float) -> str:
     return "n/a" if carbon_kg != carbon_kg else f"{fmt_count(carbon_kg)} kg CO2e"  # NaN: no TDP in the catalog
 
 
+# `plan explain` takes one layout; the list syntax of `plan --devices` / `--hardware` was read as one name or number:
+# '--devices 64,128' as 64,128 with a thousands separator ('write --devices 64128'), '--hardware h100-sxm,mi300x' as
+# an unknown device, '--hardware all' as a misspelt 'coral'.
+_ONE_LAYOUT_FIX = "`plan explain` shows one layout; `accelopt plan` searches and ranks layouts over a list or range"
+
+
+def one_device_count(text: str) -> int:
+    """The one device count of `plan explain --devices` (an InputError naming `plan` for a list or range)."""
+    t = text.strip()
+    if "," in t or ".." in t:
+        sep = " (',' is not read as a thousands separator)" if "," in t else ""
+        raise InputError(f"--devices {text!r} names more than one device count{sep}",
+                         f"give one count, e.g. --devices 64; {_ONE_LAYOUT_FIX} (--devices {t})")
+    try:
+        return int(t.replace("_", ""))
+    except ValueError:
+        pass
+    try:  # '1e3', '64.0': the count it likely meant
+        near = f"--devices {int(float(t))}" if float(t).is_integer() and 0 < float(t) < 1e18 else "--devices 64"
+    except (ValueError, OverflowError):
+        near = "--devices 64"
+    raise InputError(f"--devices {text!r} is not a whole number (--devices takes a count)",
+                     f"give one device count, e.g. {near}")
+
+
+def one_hardware(text: str) -> str:
+    """The one device (name or spec TOML path) of `plan explain --hardware`."""
+    t = text.strip()
+    if "," in t or t.lower() == "all":
+        raise InputError(f"--hardware {text!r} names more than one device",
+                         f"give one device, e.g. --hardware h100-sxm; {_ONE_LAYOUT_FIX} (--hardware {t})")
+    return t
+
+
 def _explain(opts: ExplainOptions) -> None:
     """One layout: its inputs, every step-time and memory term with its formula, and why it does not fit."""
     from accelopt.errors import InfeasibleError, InputError
@@ -828,6 +869,7 @@ def _explain(opts: ExplainOptions) -> None:
         if not 0 <= val <= MAX_COUNT:  # 0 = the plain form; past any machine numpy's int64 would overflow
             raise InputError(f"{flag} {val} must be 0..{MAX_COUNT:,}", f"give {flag} 0 or a positive count")
     # The same public path `validate` uses (predict.query): every predictor input is a flag here.
+    one_hardware(opts.hardware)
     warn_busy_hardware(opts.hardware, opts.catalog)
     base = _setup(opts.setup)
     if base.tokens <= 0:  # time, cost and energy to train on nothing would print as zeros
@@ -1014,7 +1056,8 @@ def register(app: typer.Typer) -> None:
     def explain(
         model: str = typer.Option(..., "--model", help="preset or HF config.json (see `plan --list-models`)"),
         hardware: str = typer.Option(..., "--hardware", help="one catalog device or spec TOML path"),
-        devices: int = typer.Option(..., "--devices", help="device count; dp = devices / (tp x pp x cp)"),
+        devices: str = typer.Option(..., "--devices", help="one device count; dp = devices / (tp x pp x cp) (a "
+                                    "list or range is searched by `accelopt plan`)"),
         tp: int = typer.Option(1, "--tp", help="tensor-parallel degree (must divide the attention heads)"),
         pp: int = typer.Option(1, "--pp", help="pipeline stages"),
         cp: int = typer.Option(1, "--cp", help="context-parallel degree (must divide --seq-len)"),
@@ -1086,7 +1129,7 @@ def register(app: typer.Typer) -> None:
                                host_power_w_per_device=host_w),
             hardware=hardware, calibration=calibration, stack=stack, catalog=tuple(catalog), as_json=as_json,
             collectives=collectives,
-            layout=LayoutFlags(devices=devices, tp=tp, pp=pp, cp=cp, ep=ep, vp=vp, mbs=mbs, zero=zero,
+            layout=LayoutFlags(devices=one_device_count(devices), tp=tp, pp=pp, cp=cp, ep=ep, vp=vp, mbs=mbs, zero=zero,
                                recompute=recompute, sp=not no_sp, overlap=not no_overlap, schedule=schedule,
                                hsdp=hsdp, etp=etp, recompute_layers=recompute_layers,
                                slice_devices=slice_devices)))

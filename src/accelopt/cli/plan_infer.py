@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -49,6 +50,8 @@ class InferOptions:
     latency_budget_ms: float | None = None
     objective: str = "energy"
     host: str | None = None
+    catalog: tuple[Path, ...] = ()
+    """Extra catalog TOML files whose devices --hardware and --host may name (as `plan`, `plan serve`)."""
     input_size: int | None = None
     size: str | None = None
     runtimes: str | None = None
@@ -59,6 +62,7 @@ class InferOptions:
 
 def register_infer(plan_app: typer.Typer) -> None:
     """Add `infer` to the `plan` command group."""
+    from accelopt.cli.catalog import CATALOG_HELP
     from accelopt.cli.plan import RANGE_SYNTAX
 
     @plan_app.command("infer", help=INFER_HELP)
@@ -84,13 +88,15 @@ def register_infer(plan_app: typer.Typer) -> None:
         size: str = typer.Option(None, "--size", help="zoo models only: tiny (default), small or realistic"),
         runtimes: str = typer.Option(None, "--runtimes", help="inference runtime TOML replacing the bundled "
                                                               "predict/data/inference.toml"),
+        catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
         list_models: bool = typer.Option(False, "--list-models", help="print the built-in examples and exit"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
     ) -> None:
         o = InferOptions(model=model, hardware=hardware, batch=batch, dtype=dtype,
                          latency_budget_ms=latency_budget_ms, objective=objective, host=host, input_size=input_size,
-                         size=size, runtimes=runtimes, list_models=list_models, as_json=as_json, html=html)
+                         size=size, runtimes=runtimes, list_models=list_models, as_json=as_json, html=html,
+                         catalog=tuple(catalog))
         infer_command(o)
 
 
@@ -231,11 +237,14 @@ def run_infer(o: InferOptions) -> Any:
     if o.input_size is not None and o.input_size < 1:
         raise InputError(f"--input-size {o.input_size} must be >= 1", "give a positive size, or leave it out")
     batches = _batch_list(o.batch) if o.batch is not None else None
-    specs = resolve_devices(o.hardware)
+    specs = resolve_devices(o.hardware, o.catalog)
     for s in specs[:1]:
         run_precision(s, o.dtype)  # a bad --dtype fails before any capture
     rts = load_runtimes(o.runtimes)
-    host_spec = get_device(o.host) if o.host else None
+    def device(name: str) -> Any:  # a --host or a family's host CPU: the --catalog files' devices too
+        return get_device(name, o.catalog)
+
+    host_spec = device(o.host) if o.host else None
     warn_busy_specs([*specs, *([host_spec] if host_spec is not None else [])])
     if host_spec is not None and host_spec.kind != "cpu":
         raise InputError(f"--host {o.host!r} is a {host_spec.kind}, not a CPU",
@@ -243,7 +252,7 @@ def run_infer(o: InferOptions) -> Any:
     wls = _captured(o.model, batches, o.input_size, o.size)
     budget_s = o.latency_budget_ms / 1e3 if o.latency_budget_ms is not None else None
     plan = plan_inference(wls, specs, dtype=o.dtype, latency_budget_s=budget_s, objective=o.objective, runtimes=rts,
-                          host=host_spec, host_resolver=get_device)
+                          host=host_spec, host_resolver=device)
     if batches is None and _is_workload_file(o.model):
         import dataclasses
 

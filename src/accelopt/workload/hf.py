@@ -19,10 +19,13 @@ __all__ = ["build_from_hf_config"]
 
 _DEFAULT_SEQ_LEN = 128
 _NUM_BATCHES = 4
-# Size fields of the common config classes (llama/bert/gpt2 spellings): each, when given, is a count >= 1. A 0
-# or negative one was built as a model without layers (or heads), and simulated or profiled without a word.
+# Size fields of the common config classes (llama/bert/gpt2 spellings; GPT-Neo's num_layers/num_heads, MPT/DBRX's
+# n_layers/n_heads/d_model, OPT's ffn_dim, T5's d_ff): each, when given, is a count >= 1. A 0 or negative one was
+# built as a model without layers (or heads), and simulated or profiled without a word (GPT-Neo with num_layers 0:
+# 289,280 parameters, the embeddings alone, planned by `plan infer`).
 _SIZE_FIELDS = ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
-                "vocab_size", "max_position_embeddings", "n_embd", "n_layer", "n_head", "n_inner", "n_positions")
+                "vocab_size", "max_position_embeddings", "n_embd", "n_layer", "n_head", "n_inner", "n_positions",
+                "num_layers", "num_heads", "n_layers", "n_heads", "d_model", "ffn_dim", "d_ff", "n_ctx")
 _MAX_COUNT = 2**31 - 1
 
 

@@ -232,6 +232,13 @@ def list_models() -> list[str]:
     return sorted(_PRESETS)
 
 
+def _not_a_config_fix(key: str) -> str:
+    """What --model takes (plan, plan serve, plan explain), and where a device spec TOML goes."""
+    where = "a device spec TOML goes in --hardware (or --catalog); " if key.endswith(".toml") else ""
+    return (f"{where}--model takes a preset name (`accelopt plan --list-models`) or a Hugging Face config.json (a "
+            "config saved under another name: rename it to .json)")
+
+
 def get_model(name: str) -> TransformerConfig:
     """A preset by name or alias (case-insensitive), or a path to a Hugging Face config.json."""
     key = name.strip().lower()
@@ -257,6 +264,8 @@ def get_model(name: str) -> TransformerConfig:
     if kind == "folder":
         raise InputError(f"--model {name!r} is a folder without a config.json",
                          "give the path of the model's config.json")
+    if kind in ("file", "other"):  # a file on disk was listed as an unknown preset name beside every preset
+        raise InputError(f"--model {name!r} is a file, but not a .json config", _not_a_config_fix(key))
     err = unknown_name("model", name, [*list_models(), *_ALIASES])
     if name.count("/") == 1 and not name.startswith((".", "/")):  # 'org/model': a Hugging Face Hub id, typed as such
         raise type(err)(f"{err.problem} (a Hugging Face Hub id is not downloaded: nothing is fetched from the network)",
@@ -319,6 +328,8 @@ _USED_KEYS = frozenset({
     "experts_per_token", "interleave_moe_layer_step", "moe_layers", "intermediate_size_mlp", "attention_chunk_size",
     "no_rope_layers", "no_rope_layer_interval",
     "mlp_only_layers",  # Qwen2-MoE / Qwen3-MoE: dense layers among the MoE ones
+    "num_heads", "attention_layers", "attention_types", "window_size",  # GPT-Neo: heads, its local-window layers
+    "activation_function",  # GPT-2/GPT-J/EXAONE: the activation (_ACTIVATION_KEYS; silu: a gated MLP)
 })
 # Keys that change neither FLOPs, bytes nor memory at the level the predictors model: token ids, numerics
 # of norms and initialisation, dropout (off at inference, a few elementwise ops in training), bookkeeping,
@@ -339,7 +350,6 @@ _IRRELEVANT_KEYS = frozenset({
     # rotary width, numerics of the scores/logits (elementwise), how HF caches, the checkpoint's own EP size
     "rotary", "rotary_dim", "rotary_pct", "partial_rotary_factor", "query_pre_attn_scalar", "attn_logit_softcapping",
     "final_logit_softcapping", "cache_implementation", "ep_size", "rope_local_base_freq",
-    "activation_function",  # GPT-2/GPT-J: which elementwise activation, same cost; gating is read from hidden_act
     # Llama 4: weightless L2 norm of q and k, the attention temperature's schedule (elementwise on the scores);
     # gpt-oss: the clamp of the SwiGLU input (elementwise)
     "use_qk_norm", "attn_temperature_tuning", "attn_scale", "floor_scale", "swiglu_limit",
@@ -382,7 +392,9 @@ _GATED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "
                           # Olmo2MLP: gate, up, down; its two norms per block come after attention and after the
                           # MLP (Olmo2DecoderLayer), the same weights as two pre-norms; the QK norms (hidden +
                           # kv width per layer, < 0.01%) are not counted
-                          "olmo2"})
+                          "olmo2",
+                          "dbrx",  # DbrxExpertGLU: w1 (gate), v1 (up), w2 (down)
+                          "chatglm"})  # GLM MLP: dense_h_to_4h (2 x ffn, SwiGLU), dense_4h_to_h
 # Gemma 2/3 normalise both before and after attention and the MLP (Gemma Team 2024, "Gemma 2", Table 1:
 # pre-norm and post-norm): 4 RMSNorms per block.
 _FOUR_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
@@ -390,6 +402,8 @@ _FOUR_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
 
 def _window_layers(cfg: dict[str, Any], mtype: str, layers: int, where: str) -> tuple[int | None, int]:
     """(sliding window, layers that use it) from a config's window keys, or (None, 0)."""
+    if mtype == "gpt_neo":  # GPTNeoConfig: attention_layers lists 'global' / 'local' (window_size) per layer
+        return _gpt_neo_windows(cfg, layers, where)
     window = _opt(cfg, ("sliding_window", "sliding_window_size"), None, where)
     if not window or cfg.get("use_sliding_window") is False:  # Qwen2: a window listed but switched off
         return None, 0
@@ -411,6 +425,24 @@ def _window_layers(cfg: dict[str, Any], mtype: str, layers: int, where: str) -> 
     if max_window is not None and mtype.startswith("qwen"):  # Qwen2: layers from max_window_layers on use the window
         return window, max(0, layers - max_window)
     return window, layers
+
+
+def _gpt_neo_windows(cfg: dict[str, Any], layers: int, where: str) -> tuple[int | None, int]:
+    """(window_size, its 'local' layers) of a GPT-Neo config: attention_layers as written by GPTNeoConfig (one entry
+    per layer, expanded from attention_types: [[['global', 'local'], 12]] = 24 alternating layers), else (None, 0)."""
+    kinds = cfg.get("attention_layers")
+    if kinds is None and isinstance(cfg.get("attention_types"), list):  # GPTNeoConfig.expand_attention_types_params
+        try:
+            kinds = [k for pattern, times in cfg["attention_types"] for _ in range(times) for k in pattern]
+        except (TypeError, ValueError):
+            kinds = ["?"]
+    if kinds is None:
+        return None, 0
+    if not isinstance(kinds, list) or len(kinds) != layers or not set(kinds) <= {"global", "local"}:
+        raise InputError(f"{where}: attention_layers (attention_types) must give {layers} layers of 'global' or "
+                         "'local'", "fix attention_types / attention_layers as in GPT-Neo's config.json")
+    window = _opt(cfg, ("window_size",), 256, where)  # GPTNeoConfig's default window_size
+    return (window, kinds.count("local")) if window and "local" in kinds else (None, 0)
 
 
 def _shared_experts(cfg: dict[str, Any], expert_ffn: int, where: str) -> int:
@@ -518,10 +550,26 @@ def _stored_weight_dtype(q: dict[str, Any]) -> str | None:
         return "mxfp4"
     if method == "bitsandbytes":
         return "int4" if q.get("load_in_4bit") else "int8" if q.get("load_in_8bit") else None
+    if method == "compressed-tensors":
+        return _compressed_tensors_dtype(q)
+    if method == "modelopt":  # NVIDIA ModelOpt checkpoints (nvidia/Llama-3.1-8B-Instruct-FP8, ...-FP4)
+        return {"FP8": "fp8", "NVFP4": "nvfp4"}.get(str(q.get("quant_algo", "")).upper())
     bits = q.get("bits", q.get("w_bit"))
     if method not in ("awq", "gptq") or bits not in (4, 8):
         return None
     return "int4" if bits == 4 else "int8"
+
+
+def _compressed_tensors_dtype(q: dict[str, Any]) -> str | None:
+    """The --weight-dtype of a compressed-tensors checkpoint (llm-compressor / Neural Magic: FP8, W8A8, W4A16, NVFP4):
+    the weights' num_bits and type of every config group, when they agree (8 float: fp8, 8 int: int8, 4 int: int4,
+    4 float: nvfp4); None when a group says otherwise or they differ."""
+    groups = q.get("config_groups")
+    kinds = {(w.get("num_bits"), w.get("type")) for g in (groups.values() if isinstance(groups, dict) else ())
+             if isinstance(g, dict) and isinstance(w := g.get("weights"), dict)}
+    table: dict[tuple[Any, Any], str] = {(8, "float"): "fp8", (8, "int"): "int8", (4, "int"): "int4",
+                                         (4, "float"): "nvfp4"}
+    return table.get(kinds.pop()) if len(kinds) == 1 else None
 
 
 def _quantization_note(cfg: dict[str, Any]) -> tuple[str, ...]:
@@ -566,7 +614,105 @@ def _mlp_only_layers(cfg: dict[str, Any], layers: int, moe: dict[str, Any], wher
 
 
 _LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers")
+_HEAD_KEYS = ("num_attention_heads", "n_head", "num_heads")  # num_heads: GPTNeoConfig (EleutherAI/gpt-neo-*)
 _CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "n_ctx")
+
+# Families that name their sizes their own way and nest the attention (and MoE) ones, each key read as the common one:
+# DBRX (databricks/dbrx-base; transformers DbrxConfig: d_model, n_heads, n_layers, max_seq_len; DbrxAttentionConfig:
+# kv_n_heads; DbrxFFNConfig: ffn_hidden_size, moe_num_experts, moe_top_k; models/dbrx/configuration_dbrx.py) and
+# MPT (mosaicml/mpt-7b, llm-foundry's MPTConfig: the same top-level names, attn_config.kv_n_heads for its grouped-query
+# attention). DBRX's experts are GLUs (DbrxExpertGLU: w1, v1, w2) with ffn_act_fn silu, its embeddings untied
+# (DbrxConfig default); MPT's MLP is up_proj, GELU, down_proj of expansion_ratio x d_model, no biases (no_bias),
+# ALiBi positions (no table), its logits read through the input embedding (tied; transformers MptForCausalLM
+# _tied_weights_keys, llm-foundry MPTForCausalLM).
+_RENAMED_KEYS = {"n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+                 "max_seq_len": "max_position_embeddings"}
+_NESTED_KEYS: dict[str, dict[str, dict[str, str]]] = {
+    "dbrx": {"attn_config": {"kv_n_heads": "num_key_value_heads"},
+             "ffn_config": {"ffn_hidden_size": "intermediate_size", "moe_num_experts": "num_local_experts",
+                            "moe_top_k": "num_experts_per_tok"}},
+    "mpt": {"attn_config": {"kv_n_heads": "num_key_value_heads"}}}
+# nested and top-level keys that change no FLOPs, bytes or memory: the clamp of q/k/v, the rotary base, ALiBi's slopes,
+# the softmax scale and the q/k LayerNorm (elementwise), dropout, the router's jitter, loss weight and weight
+# normalisation, the activation (read from the family), which kernel runs, sub-config and tokenizer bookkeeping
+_NESTED_IRRELEVANT = frozenset({
+    "clip_qkv", "rope_theta", "attn_pdrop", "moe_jitter_eps", "moe_loss_weight", "moe_normalize_expert_weights",
+    "ffn_act_fn", "model_type", "uniform_expert_assignment", "alibi", "alibi_bias_max", "attn_impl", "softmax_scale",
+    "qk_ln", "qk_gn", "prefix_lm", "attn_uses_sequence_id", "rope", "rope_impl", "rope_dail_config",
+    "rope_hf_config", "attn_type", "fused_qkv", "sliding_window_size"})
+_MPT_IRRELEVANT = frozenset({"init_device", "tokenizer_name", "verbose", "embedding_fraction", "norm_type",
+                             "expansion_ratio", "emb_pdrop", "resid_pdrop", "logit_scale", "init_config"})
+
+
+def _nested_config(cfg: dict[str, Any], mtype: str, where: str) -> dict[str, Any]:
+    """A DBRX or MPT config with its sizes under the common keys (the nested ones named by their path in any error),
+    and a nested key not read listed as `attn_config.KEY` among the keys not modelled."""
+    out = {k: v for k, v in cfg.items() if k not in _RENAMED_KEYS and k not in _NESTED_KEYS[mtype]}
+    out.update({common: cfg[k] for k, common in _RENAMED_KEYS.items() if k in cfg})
+    unread: dict[str, Any] = {}
+    for outer, keys in _NESTED_KEYS[mtype].items():
+        sub = cfg.get(outer) or {}
+        if not isinstance(sub, dict):
+            raise InputError(f"{where}: {outer} is not a JSON object", f"fix {outer} as in the model's config.json")
+        for key, value in sub.items():
+            if key in keys:
+                _opt({f"{outer}.{key}": value}, (f"{outer}.{key}",), None, where)  # names the nested key if bad
+                out[keys[key]] = value
+            elif key not in _NESTED_IRRELEVANT or (key == "sliding_window_size" and value not in (None, -1)):
+                unread[f"{outer}.{key}"] = value
+    return {**(_mpt_sizes(cfg, out, where) if mtype == "mpt" else out), **unread}
+
+
+# THUDM ChatGLM / GLM-4 (remote code, model_type chatglm; THUDM/glm-4-9b-chat configuration_chatglm.py ChatGLMConfig):
+# its own names for the common sizes, K/V heads = multi_query_group_num with multi_query_attention (else every head),
+# head width kv_channels; its MLP is a SwiGLU (dense_h_to_4h of 2 x ffn_hidden_size), its output layer untied. It
+# stopped at 'none of vocab_size is set', asking for a key the model does not have.
+_CHATGLM_KEYS = {"padded_vocab_size": "vocab_size", "ffn_hidden_size": "intermediate_size", "kv_channels": "head_dim",
+                 "seq_length": "max_position_embeddings"}
+# keys of no cost at the predictors' level: norm kind and epsilon, where the residual is taken, fused-kernel and
+# numerics switches, the rotary variant and base, dropout; add_qkv_bias / add_bias_linear stay listed (biases)
+_CHATGLM_IRRELEVANT = frozenset({"rmsnorm", "layernorm_epsilon", "post_layer_norm", "bias_dropout_fusion",
+                                 "apply_query_key_layer_scaling", "attention_softmax_in_fp32", "original_rope",
+                                 "rope_ratio", "fp32_residual_connection", "apply_residual_connection_post_layernorm",
+                                 "multi_query_attention", "multi_query_group_num", "hidden_dropout"})
+
+
+def _chatglm_config(cfg: dict[str, Any], where: str) -> dict[str, Any]:
+    """A ChatGLM config with its sizes under the common keys (a bad value named by its own key)."""
+    out = {k: v for k, v in cfg.items() if k not in _CHATGLM_KEYS and k not in _CHATGLM_IRRELEVANT}
+    for key, common in _CHATGLM_KEYS.items():
+        if cfg.get(key) is not None:
+            _opt(cfg, (key,), None, where)
+            out[common] = cfg[key]
+    if cfg.get("multi_query_attention"):
+        out["num_key_value_heads"] = _req(cfg, ("multi_query_group_num",), where)
+    return out
+
+
+def _mpt_sizes(cfg: dict[str, Any], out: dict[str, Any], where: str) -> dict[str, Any]:
+    """MPT's MLP width (expansion_ratio x d_model, llm-foundry's MPTMLP; 4 when left out), its attention's KV heads
+    (attn_config.attn_type: multi-head unless grouped-query with kv_n_heads, or multi-query), and its keys of no cost
+    dropped; biases (no_bias false) and a learned position table (alibi off) stay listed as not modelled."""
+    attn = cfg.get("attn_config") or {}
+    ratio = cfg.get("expansion_ratio", 4)
+    hidden = _req(out, ("hidden_size", "d_model"), where)
+    if isinstance(ratio, bool) or not isinstance(ratio, int | float) or ratio <= 0 or ratio * hidden != int(
+            ratio * hidden):
+        raise InputError(f"{where}: expansion_ratio = {ratio!r} does not give a whole MLP width for d_model "
+                         f"{hidden}", "give expansion_ratio as in the model's config.json (MPT-7B: 4)")
+    kinds = {"multihead_attention": None, "multiquery_attention": 1,
+             "grouped_query_attention": out.get("num_key_value_heads")}
+    kind = attn.get("attn_type", "multihead_attention")
+    if kind not in kinds:
+        raise InputError(f"{where}: attn_config.attn_type = {kind!r} is not one MPT builds",
+                         f"give one of {', '.join(kinds)}")
+    out = {k: v for k, v in out.items() if k not in _MPT_IRRELEVANT and not (k == "no_bias" and v is True)
+           and not (k == "learned_pos_emb" and attn.get("alibi", False))}
+    if cfg.get("no_bias") is False:  # a false value is skipped by unused_config_keys: kept as a word that is not
+        out["no_bias"] = "false (biases not counted)"
+    out["intermediate_size"] = int(ratio * hidden)
+    out["num_key_value_heads"] = kinds[kind]
+    return out
 
 
 def _text_model(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -637,17 +783,22 @@ def _kv_heads(cfg: dict[str, Any], mtype: str, where: str) -> int | None:
 
 # Families whose MLP width is 4 x hidden by definition when the config leaves it out (n_inner: null): transformers'
 # GPT2MLP, GPTJMLP, FalconMLP, BloomMLP, GPTNeoMLP, GPTBigCodeMLP, CodeGenMLP all use 4 * hidden then.
-_FFN_4H_TYPES = _FALCON_TYPES | {"gpt2", "gptj", "bloom", "gpt_neo", "gpt_bigcode", "codegen"}
+_FFN_4H_TYPES = _FALCON_TYPES | {"gpt2", "gptj", "bloom", "gpt_neo", "gpt_bigcode", "codegen", "mpt"}
 # tie_word_embeddings when the config leaves it out: the config class's default (transformers 4.31's
 # CONFIG_MAPPING[t]() checked for each type it has: True for bert, roberta, xlm-roberta, electra, gpt2, gpt_neo,
 # gpt_bigcode, opt, bloom, falcon; False for llama, gpt_neox, gptj, codegen. Gemma (tied), Mistral, Mixtral, Qwen,
 # Phi-3 and DeepSeek (untied) as this reader had them before: not in 4.31, not re-checked here).
 _TIED_TYPES = _FALCON_TYPES | {"gpt2", "bert", "roberta", "xlm-roberta", "camembert", "electra", "gpt_neo",
-                               "gpt_bigcode", "opt", "bloom"}  # and every gemma* type (_tied_by_default)
+                               "gpt_bigcode", "opt", "bloom",
+                               # CohereConfig: tie_word_embeddings True (models/cohere/configuration_cohere.py
+                               # @008e574; Command R's config.json gives none, and was read as untied)
+                               "cohere", "mpt"}  # and every gemma* type (_tied_by_default)
 _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gpt_neox",
                            "gptj", "codegen", "phi3", "deepseek", "deepseek_v2", "deepseek_v3",
                            # Llama4TextConfig / GptOssConfig / Olmo2Config: tie_word_embeddings False
-                           "llama4", "llama4_text", "gpt_oss", "olmo2"})
+                           "llama4", "llama4_text", "gpt_oss", "olmo2",
+                           "dbrx",  # DbrxConfig: tie_word_embeddings False
+                           "chatglm"})  # ChatGLMForConditionalGeneration: output_layer beside the embedding
 # Families built as GPT-2 (transformers GPT2Model, GPTBigCodeModel): a learned position table of n_positions rows
 # (wpe), biases on c_attn, c_proj, c_fc and every LayerNorm. GPT2Config's default n_positions is 1024.
 _GPT2_STYLE_TYPES = frozenset({"gpt2", "gpt_bigcode"})
@@ -721,9 +872,16 @@ def _check_token_model(cfg: dict[str, Any], mtype: str, where: str) -> None:
                          "run `accelopt plan infer FILE.py:factory`")
 
 
+# Types whose config class ties by default but whose block has no rule here (read as the common decoder, with the
+# unknown-type note): Starcoder2Config and Cohere2Config, tie_word_embeddings True (transformers
+# models/starcoder2/configuration_starcoder2.py, models/cohere2/configuration_cohere2.py @008e574); StarCoder2-3B's
+# config.json gives none and was read untied (+151M parameters over the model card's 3B).
+_TIED_ONLY_TYPES = frozenset({"starcoder2", "cohere2"})
+
+
 def _tied_by_default(mtype: str) -> bool | None:
     """The config class's tie_word_embeddings default for `mtype` (None: not known)."""
-    if mtype in _TIED_TYPES or mtype.startswith("gemma"):
+    if mtype in _TIED_TYPES or mtype in _TIED_ONLY_TYPES or mtype.startswith("gemma"):
         return True
     return False if mtype in _UNTIED_TYPES else None
 
@@ -734,14 +892,26 @@ def _known_types() -> frozenset[str]:
             | _UNTIED_TYPES | _ENCODER_TYPES | _GPT2_STYLE_TYPES | {"gpt_neox"})
 
 
+# The keys a config names its MLP activation by, in the order read: most families' hidden_act, Gemma's
+# hidden_activation, GPT-2-style and EXAONE's activation_function (LG EXAONE 3.0: "silu" over a gated MLP, c_fc_0 and
+# c_fc_1). The note and the MLP read one key: a note saying 'gated (hidden_activation silu)' was printed over a
+# plain MLP's numbers, which read hidden_act alone.
+_ACTIVATION_KEYS = ("hidden_act", "hidden_activation", "activation_function")
+
+
+def _activation(cfg: dict[str, Any]) -> tuple[str, Any]:
+    """(the key the MLP's activation is read from, its value), or ('', None) where the config names none."""
+    return next(((k, cfg[k]) for k in _ACTIVATION_KEYS if cfg.get(k)), ("", None))
+
+
 def _unknown_type_note(cfg: dict[str, Any], mtype: str) -> str | None:
     """The note for a model type none of this reader's rules names: its block is read as the common decoder's,
     which was a silent assumption (an MLP read as gated or not by hidden_act alone, no biases counted)."""
     if mtype in _known_types() or mtype.startswith("gemma"):
         return None
-    act = cfg.get("hidden_act") or cfg.get("hidden_activation")
-    mlp = ("a gated MLP (3 matrices; hidden_act silu)" if act == "silu"
-           else f"a plain MLP (2 matrices; hidden_act {act!r})" if act else "a plain MLP (2 matrices; no hidden_act)")
+    key, act = _activation(cfg)
+    mlp = (f"a gated MLP (3 matrices; {key} silu)" if act == "silu"
+           else f"a plain MLP (2 matrices; {key} {act!r})" if act else "a plain MLP (2 matrices; no hidden_act)")
     return (f"model_type {mtype or '(none)'!r} has no rule in this reader: read as a pre-norm decoder block "
             f"(attention then MLP, 2 norms per layer, {mlp}, no biases or learned positions counted); compare "
             "the parameter count (`plan serve --json` weights) with the model card's")
@@ -806,14 +976,18 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         raise InputError(f"{where}: model_type = {cfg['model_type']!r} is not a name", 'give model_type a name such '
                          'as "llama", or leave it out')
     mtype = str(cfg.get("model_type", "")).lower()
+    if mtype in _NESTED_KEYS:
+        cfg = _nested_config(cfg, mtype, where)
+    elif mtype == "chatglm":
+        cfg = _chatglm_config(cfg, where)
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
     cfg, class_defaults = _class_defaults(cfg, mtype)
     layers = _req(cfg, _LAYER_KEYS, where)
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)
-    heads = _req(cfg, ("num_attention_heads", "n_head"), where)
+    heads = _req(cfg, _HEAD_KEYS, where)
     vocab = _req(cfg, ("vocab_size",), where)
-    gated = mtype in _GATED_TYPES or cfg.get("hidden_act") == "silu"
+    gated = mtype in _GATED_TYPES or _activation(cfg)[1] == "silu"
     context = _opt(cfg, _CONTEXT_KEYS, None, where)
     if context == 0:  # not 'left out': the note said the config gave none, and training ran at 2048 tokens
         raise InputError(f"{where}: the context length (max_position_embeddings / n_positions / n_ctx) is 0",
@@ -837,6 +1011,9 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     if top_k == 0:  # not 'absent': it would silently become top-1 routing
         raise InputError(f"{where}: num_experts_per_tok = 0 with {experts} experts",
                          "give how many experts each token is routed to (>= 1), or leave it out for top-1")
+    if experts > 1 and all(cfg.get(k) is None for k in _TOP_K_KEYS):  # top-1 was taken without a word
+        defaults += (f"the config gives no num_experts_per_tok: each token routed to 1 of the {experts} experts "
+                     "(top-1) assumed; give num_experts_per_tok (Mixtral: 2)",)
     kwargs: dict[str, Any] = {}
     if experts > 1:
         moe_ffn = _opt(cfg, ("moe_intermediate_size",), None, where)
@@ -875,7 +1052,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
                                  mla=mla, parallel_block=parallel, norms_per_layer=norms,
                                  tied_embeddings=tied, encoder_only=mtype in _ENCODER_TYPES,
-                                 learned_positions=(context or _GPT2_DEFAULT_POSITIONS) if gpt2_style else 0,
+                                 learned_positions=(context or _GPT2_DEFAULT_POSITIONS) if gpt2_style
+                                 else (context or 0) if mtype == "gpt_neo" else 0,  # GPTNeoModel's wpe
                                  biases=gpt2_style,
                                  source=f"Hugging Face config {p}", unused_keys=unused, config_defaults=defaults,
                                  context=limit, **kwargs)
@@ -886,7 +1064,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
 # TransformerConfig's field -> the config.json keys it is read from (load_hf_config), in the order read
 _FIELD_KEYS: dict[str, tuple[str, ...]] = {
     "kv_heads": ("num_key_value_heads", "num_kv_heads", "n_head_kv", "multi_query"),
-    "heads": ("num_attention_heads", "n_head"), "hidden": ("hidden_size", "n_embd", "d_model"),
+    "heads": _HEAD_KEYS, "hidden": ("hidden_size", "n_embd", "d_model"),
     "layers": _LAYER_KEYS, "ffn": ("intermediate_size", "n_inner", "ffn_dim", "moe_intermediate_size"),
     "vocab": ("vocab_size",), "top_k": _TOP_K_KEYS,
     "experts": ("num_local_experts", "n_routed_experts", "num_experts"),
