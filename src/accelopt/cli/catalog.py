@@ -323,6 +323,7 @@ def _print_compare(data: Any) -> None:
     from rich.table import Table
 
     from accelopt.report.console import make_console
+    from accelopt.units import fmt_ratio
 
     names = data.devices
     table = Table(title=f"compare (ratios vs {names[0]}); dtype {data.dtype}")
@@ -335,7 +336,7 @@ def _print_compare(data: Any) -> None:
             text = _fmt_row_value(row.path, v)
             r = row.ratio_vs_first[i]
             if i > 0 and r is not None:
-                text += f"  ({r:.2f}x)"
+                text += f"  ({fmt_ratio(r)}x)"  # the one ratio rule (1/1000 was 0.00x)
             cells.append(text)
         label = row.metric + (f"  [{row.formula}]" if row.formula else "")
         table.add_row(label, *cells)

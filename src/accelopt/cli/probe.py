@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ HELP = """Measure one local device: matmul FLOP/s per dtype (best over a shape s
 triad bandwidth, and on GPUs host<->device (pinned and pageable) and device-to-device copies.
 Each figure is a median with its p10-p90 range; where the device maps to a catalog entry (or
 --compare names one) it is shown as a share of that entry's peak. The result is saved as a
-measured spec TOML usable with --catalog or as a device name."""
+measured spec TOML: give its path wherever a device is asked for, or --catalog PATH and its name."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ def _table(result: ProbeResult) -> Any:
 
 
 def _print_human(result: ProbeResult, saved: Path | None) -> None:
+    from accelopt.measure.probe import spec_name
     from accelopt.report.console import line, make_console
     from accelopt.units import fmt_quantity, fmt_seconds, unit_of
 
@@ -191,7 +193,10 @@ def _print_human(result: ProbeResult, saved: Path | None) -> None:
     con.print(f"measured in {fmt_seconds(result.duration_s)} with {result.threads} torch threads, "
               f"torch {result.torch_version}")
     if saved:
-        con.print(f"measured spec saved to {saved} (use it with --catalog {saved} or as a device name)")
+        path = shlex.quote(str(saved))
+        con.print(f"measured spec saved to {saved}: give its path as the device (e.g. accelopt catalog show {path}), "
+                  f"or add --catalog {path} and name it {spec_name(result)} (without --catalog the name alone is "
+                  "not a device)")
 
 
 def _run(device: str, quick: bool, dtypes: list[str] | None, compare: str | None, progress: bool) -> ProbeResult:

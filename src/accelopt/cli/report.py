@@ -156,10 +156,13 @@ def _import(folder: Path | None, as_json: bool) -> None:
     if as_json:
         emit({"store": str(history.store_path()), "folder": rep.folder, "imported": rep.imported,
               "already_present": rep.already_present,
-              "skipped": [{"file": f, "why": w} for f, w in rep.skipped]})
-    else:
-        typer.echo(printable(f"imported {rep.imported} runs from {rep.folder} ({rep.already_present} already in the "
-                             f"store, {len(rep.skipped)} skipped) into {history.store_path()}"))
+              "skipped": [{"file": f, "why": w} for f, w in rep.skipped],
+              "renamed": [{"file": f, "id": i} for f, i in rep.renamed]})
+        return
+    typer.echo(printable(f"imported {rep.imported} runs from {rep.folder} ({rep.already_present} already in the "
+                         f"store, {len(rep.skipped)} skipped) into {history.store_path()}"))
+    for name, run_id in rep.renamed:
+        typer.echo(printable(f"  {name}: its id was a different run's in the store; stored as {run_id}"))
 
 
 def compare_data(a: RunRecord, b: RunRecord) -> dict[str, Any]:

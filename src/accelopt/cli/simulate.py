@@ -15,7 +15,8 @@ _CONVENTION_HELP = ("fill/drain convention: 'paper' (SCALE-Sim paper, 2R+C+T-2 c
                     "'scalesim-code' (reproduces scalesim 3.0.0's stall-free cycle counts)")
 
 
-_MODEL_HELP = ("resnet50 (v1), resnet50-v1.5, alexnet-conv, a transformer preset, zoo NAME[:SIZE], or a PyTorch "
+_MODEL_HELP = ("resnet50 (v1), resnet50-v1.5, alexnet-conv, a transformer preset, plan infer's examples "
+               "(mobilenet-v1/v2, vgg16/19, resnet152, kws-dscnn), zoo NAME[:SIZE], or a PyTorch "
                "file FILE.py:Class / FILE.py:factory (an nn.Module needs --input-shape; a ModelBundle factory "
                "brings its inputs); captured as one inference forward pass")
 

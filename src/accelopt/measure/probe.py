@@ -764,6 +764,12 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "device"
 
 
+def spec_name(result: ProbeResult) -> str:
+    """The device name of the measured spec, '<host>-<device>' (e.g. 'vm-cpu'): known to commands given the file
+    with --catalog (a bare name is looked up in the built-in catalog only)."""
+    return _slug(result.host + "-" + result.device.torch_device)
+
+
 def default_spec_path(result: ProbeResult) -> Path:
     """~/.accelopt/probe/<host>-<device>.toml"""
     return accelopt_home() / "probe" / f"{_slug(result.host)}-{_slug(result.device.torch_device)}.toml"
@@ -792,7 +798,7 @@ def spec_toml(result: ProbeResult, links: tuple[dict[str, Any], str] | None = No
     if not dev.memory_bytes:
         raise MeasurementError(f"the memory size of {dev.torch_device} is unknown", "a spec needs memory_bytes")
     device: dict[str, Any] = {
-        "name": _slug(result.host + "-" + dev.torch_device), "display_name": f"{dev.name} (measured on {result.host})",
+        "name": spec_name(result), "display_name": f"{dev.name} (measured on {result.host})",
         "kind": "cpu" if dev.kind == "cpu" else "gpu", "vendor": dev.vendor, "measured": True,
         "peak_flop_per_s": {d: _sourced(f.median, "probe") for d, f in mm.items()},
         "memory_bandwidth_byte_per_s": _sourced(triad.median, "probe"),
@@ -819,7 +825,7 @@ def spec_toml(result: ProbeResult, links: tuple[dict[str, Any], str] | None = No
     device["notes"] = notes
     return catalog_toml(device, sources=sources, comment=(
         f"Measured spec of {dev.name} ({dev.torch_device}) written by `accelopt probe`.\n"
-        "Use it with `--catalog THIS_FILE` or as a device name (the path) wherever a device is asked for."))
+        "Give this file's path wherever a device is asked for, or add `--catalog THIS_FILE` and the name below."))
 
 
 def _sourced(value: float, source: str) -> list[Any]:

@@ -94,10 +94,41 @@ def canonical_fp8_recipe(name: str) -> str:
     return FP8_RECIPE_ALIASES.get(key, key if key in FP8_RECIPES else name)
 
 
-FP8_NON_TN_FAMILIES = ("nvidia-blackwell",)
-"""Families whose FP8 GEMMs take any operand layout, so per-tensor FP8 needs no transposed FP8 copy of an activation for
-the weight-gradient GEMM (Transformer Engine pytorch/utils.py is_non_tn_fp8_gemm_supported: compute capability
-10.0-11.x and >= 13.0, i.e. Blackwell; Hopper's FP8 GEMMs take only the TN layout)."""
+FP8_GEMM_LAYOUTS: dict[str, str] = {
+    "nvidia-hopper": "tn-only", "amd-instinct-cdna3": "tn-only",
+    "nvidia-blackwell": "any", "intel-gaudi2": "any", "intel-gaudi3": "any",
+}
+"""Operand layouts each family's per-tensor FP8 GEMMs take, in the stack that trains on it: 'tn-only' = both operands
+K-major, so an FP8 transposed copy is written of every activation the weight-gradient GEMM reads and kept of every FP8
+weight the data-gradient GEMM reads; 'any' = the GEMM reads either layout, no FP8 transposed copy. Sources:
+- nvidia-hopper tn-only, nvidia-blackwell any: Transformer Engine transformer_engine/pytorch/utils.py
+  is_non_tn_fp8_gemm_supported, "(10, 0) <= device_capability < (12, 0) or device_capability >= (13, 0)"; the same
+  predicate decides whether a Float8Tensor (activation or weight) gets a transpose (float8_tensor.py update_usage:
+  "needs_data_transpose = False" when it holds; Float8Quantizer::create_tensor in csrc/quantizer.cpp).
+- amd-instinct-cdna3 tn-only: ROCm's port, ROCm/TransformerEngine transformer_engine/pytorch/utils.py at commit
+  07f3c6a5fb0586e9cf0f267ff40a19e3601bdcd6, is_non_tn_fp8_gemm_supported: "# TODO: release until rocm support non-TN
+  fp8 gemms / return (not IS_HIP_EXTENSION) and ...": False on every ROCm device (MI300X/MI325X are gfx942), so
+  activations and weights both carry the FP8 transpose, as on Hopper.
+- intel-gaudi2 / intel-gaudi3 any: Intel Gaudi Transformer Engine (HabanaAI/gaudi-pytorch-bridge,
+  python_packages/habana_frameworks/torch/hpex/experimental/transformer_engine/module/linear.py at commit
+  0cec8dd4b5cfbe36a9ae3bbef1292559362ea532): the forward casts input and weight with cast_to_fp8 (no transpose
+  output) and the backward passes the layout as GEMM flags, dgrad fp8_gemm(weight_fp8, ..., transa=False), wgrad
+  fp8_gemm(inputmat_fp8, ..., transa=False, transb=True), to torch.ops.hpu.fp8_gemm_v2(A, trans_A, B, trans_B, ...)
+  (cpp_extensions/gemm.py); one software stack for both MME generations.
+Families not listed (no source found): today's behaviour kept, which the two uses split: the activation quantize
+writes the transpose (fp8_activation_transpose), FP8 weights keep no transposed copy (fp8_weight_transpose)."""
+
+
+def fp8_activation_transpose(family: str) -> bool:
+    """Whether quantizing an FP8 GEMM's activation input also writes its FP8 transpose for the weight-gradient GEMM
+    (FP8_GEMM_LAYOUTS; a family without a settled layout: yes, as before it had one)."""
+    return FP8_GEMM_LAYOUTS.get(family) != "any"
+
+
+def fp8_weight_transpose(family: str) -> bool:
+    """Whether an FP8 weight (Setup.fp8_params) is kept with an FP8 transposed copy for the data-gradient GEMM
+    (FP8_GEMM_LAYOUTS; a family without a settled layout: no, as before it had one)."""
+    return FP8_GEMM_LAYOUTS.get(family) == "tn-only"
 
 
 def fp8_cast_bytes(recipe: str, family: str) -> tuple[float, float]:
@@ -106,7 +137,7 @@ def fp8_cast_bytes(recipe: str, family: str) -> tuple[float, float]:
     Every recipe reads the 2-byte input and writes its 1-byte FP8 value (Micikevicius et al. 2022, "FP8 Formats for Deep
     Learning", sec. 4: scale factors applied when casting to FP8 before each GEMM). delayed: one fused cast(-transpose)
     kernel, the amax for the history reduced in the same pass; it also writes the 1-byte FP8 transpose for the
-    weight-gradient GEMM unless the family takes non-TN FP8 GEMMs (FP8_NON_TN_FAMILIES): 4 or 3 bytes. current: the
+    weight-gradient GEMM where the family's FP8 GEMMs need it (fp8_activation_transpose): 4 or 3 bytes. current: the
     scale must be known before the cast, so an amax kernel reads the input first (TE Float8CurrentScalingQuantizer:
     compute amax, then quantize): 2 more bytes and one more kernel. mxfp8: one kernel computes each 32-element block's
     scale and writes both a row-wise and a column-wise quantized copy (the blocks run along the GEMM's reduction
@@ -120,7 +151,7 @@ def fp8_cast_bytes(recipe: str, family: str) -> tuple[float, float]:
             raise InputError(f"--fp8-recipe mxfp8 needs block-scaled FP8 tensor cores (NVIDIA Blackwell), which "
                              f"the {family} family lacks", "use --fp8-recipe delayed or current, or a Blackwell device")
         return 2.0 + 2.0 * (1.0 + 1.0 / 32), 1.0
-    transpose_b = 0.0 if family in FP8_NON_TN_FAMILIES else 1.0
+    transpose_b = 1.0 if fp8_activation_transpose(family) else 0.0
     cast_b = 2.0 + 1.0 + transpose_b
     return (cast_b + 2.0, 2.0) if recipe == "current" else (cast_b, 1.0)
 

@@ -58,6 +58,7 @@ from accelopt.predict.compute import (
     FP8_RECIPES,
     Device,
     activation_bytes,
+    fp8_weight_transpose,
     gemm_s,
     layer_forward,
     linear_precision,
@@ -254,8 +255,9 @@ class Setup:
     fp8_params: bool = False
     """GEMM weights kept in FP8 between steps, their fp32 master copy in the optimizer state (Megatron-LM
     --fp8-param-gather, Transformer Engine fp8_model_init; Megatron-Bridge's FP8 current-scaling and MXFP8 recipes set
-    it): 1 byte per GEMM weight instead of 2, plus an FP8 transposed copy on Hopper (_FP8_TRANSPOSE_FAMILIES). Memory
-    only: the all-gathers it shrinks are the ZeRO-3 ones, timed here from the 16-bit weights (not modelled)."""
+    it): 1 byte per GEMM weight instead of 2, plus an FP8 transposed copy where the family's FP8 GEMMs need one
+    (compute.fp8_weight_transpose). Memory only: the all-gathers it shrinks are the ZeRO-3 ones, timed here from the
+    16-bit weights (not modelled)."""
     offload_layers: int = 0
     """Layers per pipeline stage whose saved activations are held in host memory (Megatron-Core / NeMo
     cpu_offloading_num_layers; MaxText remat_policy names set to 'offload'); 0: none. Memory only: the copies are
@@ -822,18 +824,12 @@ def early_stop_skipped(stack: str, mdl: TransformerConfig, T: Arr, tp: Arr, sp: 
     return dense * (t_down + t_add), dense * f_down
 
 
-_FP8_TRANSPOSE_FAMILIES = ("nvidia-hopper",)
-"""Families whose FP8 GEMMs take only the TN layout, so Transformer Engine keeps an FP8 transposed copy of each FP8
-weight for the backward's data-gradient GEMM (Float8Tensor transpose cache, TransformerEngine PRs #524, #735; on
-Blackwell it uses the FP8 data itself, TransformerEngine issue #1764, maintainer's comment)."""
-
-
 def fp8_param_bytes(setup: Setup, cal: Calibration) -> float:
     """Bytes per GEMM weight on the device: 2 (16-bit), or with Setup.fp8_params 1 (+1 for the transposed copy
     where FP8 GEMMs need it)."""
     if not setup.fp8_params:
         return 2.0
-    return 2.0 if cal.family in _FP8_TRANSPOSE_FAMILIES else 1.0
+    return 2.0 if fp8_weight_transpose(cal.family) else 1.0
 
 
 def _attn_core_recomputed(rc: Arr) -> Arr:

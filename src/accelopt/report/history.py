@@ -29,7 +29,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,9 @@ class ImportReport:
     imported: int
     already_present: int
     skipped: list[tuple[str, str]]  # (file, why)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+    """(file, id it was stored under): a run whose id the store already holds for a different run (another
+    machine's history) is imported under a new id of its own time, so neither run is lost."""
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,7 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
     if "command" not in doc and isinstance(doc.get("schema"), str) and doc["schema"].startswith("accelopt."):
         raise ValueError(f"is a {doc['schema'].removeprefix('accelopt.')} result (a command's --json output), not "
                          "a run record: the command recorded its run when it ran (accelopt history list)")
+    _check_record_schema(doc.get("schema"))
     run_id = doc.get("id", default_id)
     checks = (("id", run_id, str), ("command", doc.get("command"), str), ("result", doc.get("result"), dict),
               ("argv", doc.get("argv", []), list), ("versions", doc.get("versions") or {}, dict),
@@ -220,6 +224,17 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
     return RunRecord(id=run_id, command=doc["command"], argv=list(argv), time_utc=stamp,
                      versions=dict(doc.get("versions") or {}), host=dict(doc.get("host") or {}),
                      result=doc["result"])
+
+
+def _check_record_schema(version: Any) -> None:
+    """ValueError for a run record of a newer or unknown record format (its fields may mean something else);
+    a record without "schema" is accelopt 0.1's, the format this one reads."""
+    if version is None or version == RECORD_SCHEMA:
+        return
+    if isinstance(version, int) and not isinstance(version, bool) and version > RECORD_SCHEMA:
+        raise ValueError(f"was written by a newer accelopt (run record schema {version}; this one reads "
+                         f"{RECORD_SCHEMA}): upgrade accelopt to import it")
+    raise ValueError(f'"schema" {version!r} is not a run record schema (this accelopt writes {RECORD_SCHEMA})')
 
 
 def _check_result_kind(command: str, result: dict[str, Any]) -> None:
@@ -509,21 +524,59 @@ def _read_json_file(path: Path) -> RunRecord:
 
 
 def _import_folder(con: sqlite3.Connection, folder: Path) -> ImportReport:
-    """Insert every valid run file of `folder` (inside the caller's transaction); ids already stored are kept."""
+    """Insert every valid run file of `folder` (inside the caller's transaction). A run whose id is stored with the
+    same content is already there; one whose id the store holds for a different run gets a new id (ImportReport
+    .renamed)."""
     imported = already = 0
     skipped: list[tuple[str, str]] = []
+    renamed: list[tuple[str, str]] = []
     for path in sorted(folder.glob("*.json")):
         try:
             rec = _read_json_file(path)
         except ValueError as e:
             skipped.append((path.name, str(e)))
             continue
-        values = (rec.id, rec.command, rec.time_utc, json.dumps(rec.argv), json.dumps(rec.versions),
-                  json.dumps(rec.host), json.dumps(rec.result))
-        cur = con.execute(f"INSERT OR IGNORE INTO runs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", values)
-        imported += cur.rowcount
-        already += 1 - cur.rowcount
-    return ImportReport(str(folder), imported, already, skipped)
+        stored_as = _insert_imported(con, rec)
+        if stored_as is None:
+            already += 1
+            continue
+        imported += 1
+        if stored_as != rec.id:
+            renamed.append((path.name, stored_as))
+    return ImportReport(str(folder), imported, already, skipped, renamed)
+
+
+def _insert_imported(con: sqlite3.Connection, rec: RunRecord) -> str | None:
+    """Store an imported run; the id it is stored under, or None when the store already holds this very run (under
+    its id, or under the new id an earlier import gave it)."""
+    values = (rec.command, rec.time_utc, json.dumps(rec.argv), json.dumps(rec.versions), json.dumps(rec.host),
+              json.dumps(rec.result))
+    if con.execute(f"INSERT OR IGNORE INTO runs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (rec.id, *values)).rowcount:
+        return rec.id
+    if _stored_already(con, rec):
+        return None
+    # the id is another run's (two machines can draw the same id): a new one, sorting at this run's time
+    when = _dt.datetime.fromisoformat(rec.time_utc.removesuffix("Z"))
+    for _ in range(8):
+        run_id = _new_id(rec.command, when)
+        if con.execute(f"INSERT OR IGNORE INTO runs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (run_id, *values)).rowcount:
+            return run_id
+    raise sqlite3.IntegrityError("no free run id after 8 tries")
+
+
+def _stored_already(con: sqlite3.Connection, rec: RunRecord) -> bool:
+    """Whether the store holds `rec`, whatever its id there (runs of the same command and time compared whole; a
+    damaged stored row is not `rec`)."""
+    for row in con.execute(f"SELECT {_COLUMNS} FROM runs WHERE time_utc = ? AND command = ?",
+                           (rec.time_utc, rec.command)):
+        try:
+            if replace(_from_row(row), id=rec.id) == rec:
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def _warn_skipped(report: ImportReport) -> None:

@@ -20,7 +20,7 @@ from accelopt.errors import InputError
 from accelopt.report import infer_view
 from accelopt.report.console import printable
 from accelopt.report.figures import fmt, is_estimate, key_figures, other_version, typed
-from accelopt.units import unit_of
+from accelopt.units import fmt_ratio, unit_of
 
 EST = '<span class="est">estimate</span>'
 
@@ -424,7 +424,7 @@ def _compare_tables(r: Any) -> list[Table]:
     t = Table(f"compare (ratios vs {devs[0] if devs else '?'}), dtype {r.dtype}", ["metric", *devs, "formula"],
               note=r.note)
     for x in r.rows:
-        cells = [fmt(v, x.unit) + (f" ({ratio:.2f}x)" if i and ratio is not None else "")
+        cells = [fmt(v, x.unit) + (f" ({fmt_ratio(ratio)}x)" if i and ratio is not None else "")
                  for i, (v, ratio) in enumerate(zip(x.values, x.ratio_vs_first, strict=True))]
         t.rows.append([x.metric, *cells, x.formula or ""])
     src = Table("sources", ["device", "field", "source"])

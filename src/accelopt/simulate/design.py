@@ -218,6 +218,20 @@ class Design:
         return f"{src}: {name}" + (f" ({own})" if own else "")
 
 
+
+_SI_EXAMPLES = {"clock_hz": "clock_hz = 800e6 for 800 MHz", "tech_node_nm": "tech_node_nm = 28",
+                "dram_bandwidth_byte_per_s": "dram_bandwidth_byte_per_s = 25.6e9 for 25.6 GB/s"}
+
+
+def _unquote_fix(name: str, text: str) -> str:
+    """The fix for a number written as TOML text: the same text unquoted when it is a number ('"25.6e9"', '"inf"'),
+    else an example in SI units ('"800MHz"' unquoted is no TOML number either)."""
+    try:
+        float(text)
+    except ValueError:
+        return f"write {name} as a TOML number in SI units, without quotes or a unit, e.g. {_SI_EXAMPLES[name]}"
+    return f"write it as a TOML number, without quotes: {name} = {text.strip()}"
+
 def _slug(name: str) -> str:
     return "-".join("".join(c.lower() if c.isalnum() else " " for c in name).split()) or "design"
 
@@ -240,8 +254,7 @@ def validate_design(d: Design, where: str = "") -> None:
             continue  # unlimited bandwidth (SCALE-Sim's CALC mode)
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
             unlimited = " (or inf, unquoted, for unlimited bandwidth)" if f == "dram_bandwidth_byte_per_s" else ""
-            quoted = f"write it as a TOML number, without quotes: {f} = {v.strip()}" \
-                if isinstance(v, str) else ""  # '"25.6e9"' or '"inf"' is text in TOML
+            quoted = _unquote_fix(f, v) if isinstance(v, str) else ""  # '"25.6e9"' or '"inf"' is text in TOML
             raise InputError(f"{label}: {f} = {v!r} must be a positive number",
                              quoted or f"set {f} in SI units (> 0){unlimited}")
     if d.clock_hz > MAX_CLOCK_HZ:
@@ -268,7 +281,8 @@ def validate_design(d: Design, where: str = "") -> None:
                          "past any memory: likely a figure in ns or µs",
                          f"give seconds: write {d.dram_latency_s:g}e-9 if {d.dram_latency_s:g} is in ns")
     if d.dram_bytes is not None and (not _finite_number(d.dram_bytes) or d.dram_bytes <= 0):
-        raise InputError(f"{label}: dram_bytes = {d.dram_bytes!r} must be > 0", "give the DRAM capacity in bytes")
+        raise InputError(f"{label}: dram_bytes = {d.dram_bytes!r} must be > 0",
+                         "give the DRAM capacity in bytes as a TOML number, e.g. dram_bytes = 8e9 for 8 GB")
     if d.dram_bytes is not None and d.dram_bytes < MIN_DRAM_BYTES:
         raise InputError(f"{label}: dram_bytes = {d.dram_bytes:g} is under {MIN_DRAM_BYTES:g} bytes, smaller than any "
                          "DRAM part: likely a figure in GB or MB",

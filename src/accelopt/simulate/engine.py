@@ -100,12 +100,19 @@ class SimResult:
             achieved_op_per_s=2 * self.macs / self.latency_s if cyc else 0.0,
             dram_bytes=dram, dram_read_bytes=dram - self._write_bytes(),
             dram_write_bytes=self._write_bytes(), dram_psum_spill_bytes=self.total("dram_psum_bytes"),
-            bandwidth_needed_byte_per_s=dram / (self.total("compute_cycles") / d.clock_hz),
+            bandwidth_needed_byte_per_s=self.bandwidth_needed_byte_per_s(),
             sram_reads=self.total("sram_reads"), sram_writes=self.total("sram_writes"),
             energy_j=e, energy_breakdown=EnergyBreakdown(**{f"{p}_j": self.total(f"energy_{p}_j")
                                                            for p in ENERGY_PARTS}),
             tops_per_w=2 * self.macs / e / 1e12 if e else 0.0,
             intensity_op_per_dram_byte=2 * self.macs / dram if dram else float("inf"))
+
+    def bandwidth_needed_byte_per_s(self) -> float:
+        """DRAM bandwidth under which no layer's transfers outlast its compute: the most any layer needs (its DRAM
+        bytes over its compute time). Layers run one after another, so the whole run's DRAM bytes over its whole
+        compute time (an average) is not enough: a layer needing more stalls at it."""
+        need = self.cols["bandwidth_needed_byte_per_s"]
+        return float(need.max()) if need.size else 0.0
 
     def _write_bytes(self) -> float:
         """Outputs plus the write half of the partial-sum spills (each spilled byte is written and read back)."""

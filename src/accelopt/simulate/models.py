@@ -96,7 +96,8 @@ def _check_counts(batch: int | None, seq_len: int | None) -> None:
 def model_layers(name: str, batch: int | None = None, seq_len: int | None = None,
                  input_shape: tuple[int, ...] | None = None, input_dtype: str = "float32") -> tuple[list[Layer], str]:
     """(layers, description). Names: resnet50 (v1), resnet50-v1.5, alexnet-conv, a transformer preset
-    ('bert-base', 'llama2-7b', ...), a zoo model 'NAME[:SIZE]' ('gpt:tiny'), or a user file
+    ('bert-base', 'llama2-7b', ...), one of `plan infer`'s examples ('mobilenet-v2', 'vgg16', 'kws-dscnn', ...), a
+    zoo model 'NAME[:SIZE]' ('gpt:tiny'), or a user file
     'FILE.py:Class' / 'FILE.py:factory' (see `user_model_layers`). `batch` None is the model's own (a zoo
     size's or a factory's default; DEFAULT_BATCH where the model has none); the description says which ran."""
     _check_counts(batch, seq_len)
@@ -130,8 +131,10 @@ def model_layers(name: str, batch: int | None = None, seq_len: int | None = None
         return transformer_layers(cfg, own, seq_len), \
             f"{kind} {cfg.name} (prefill, batch {own}, seq_len {seq_len or cfg.seq_len})" + \
             "".join(f"; {t}" for t in said)
-    from accelopt.workload import zoo
+    from accelopt.workload import inference_zoo, zoo
 
+    if key in inference_zoo.EXAMPLES:  # plan infer's examples (mobilenet-v2, vgg16, kws-dscnn, ...): one vocabulary
+        return _inference_example(key, own, seq_len)
     zname, _, size = key.partition(":")
     if zname in zoo.list_models():
         bundle = zoo.build(zname, size or "tiny", batch_size=batch, seq_len=seq_len)
@@ -139,9 +142,23 @@ def model_layers(name: str, batch: int | None = None, seq_len: int | None = None
         variant = f" = {ZOO_VARIANTS[full]}" if full in ZOO_VARIANTS else ""
         own_note = ", the size's own: --batch changes it" if batch is None else ""
         return _captured(bundle, f"zoo model {full}{variant} (batch {bundle.batch_size}{own_note})")
-    raise unknown_name("model", name, [*BUILTIN, *presets.list_models(), *zoo.list_models(),
-                                       "FILE.py:Class", "FILE.py:factory"],
+    raise unknown_name("model", name, [*BUILTIN, *presets.list_models(), *inference_zoo.list_examples(),
+                                       *zoo.list_models(), "FILE.py:Class", "FILE.py:factory"],
                        listed_by="accelopt simulate run --help")
+
+
+def _inference_example(name: str, batch: int, seq_len: int | None) -> tuple[list[Layer], str]:
+    """Layers of one of `plan infer`'s built-in examples (accelopt.workload.inference_zoo) at `batch`; --seq-len is
+    a text model's token count and applies to none of them here (bert-base resolves to its transformer preset)."""
+    from accelopt.workload import inference_zoo
+
+    ex = inference_zoo.EXAMPLES[name]
+    if seq_len is not None:
+        raise InputError(f"--seq-len does not apply to {name} ({ex.domain}, input {ex.input_desc})",
+                         f"leave --seq-len out for {name}")
+    bundle = inference_zoo.build_example(name, batch)
+    return _captured(bundle, f"{name} ({ex.source}; input {ex.input_desc}; built in, as `plan infer` runs it), "
+                             f"batch {batch}")
 
 
 def _beyond_positions(cfg: Any, seq_len: int | None) -> list[str]:
