@@ -145,7 +145,7 @@ def main() -> None:
                     help="alternations of a plain-loop block and a profile_step block (default: %(default)s)")
     ap.add_argument("--threads", type=int, default=0,
                     help="torch threads for both loops (0: torch's default, as the CLI runs; 1 is the least "
-                         "sensitive to other load)")
+                         "sensitive to other load) (default: %(default)s)")
     ap.add_argument("--out", type=Path, default=None, help="also write the rows as JSON here")
     ap.add_argument("--models", default=",".join(zoo.list_models()), help="zoo models (default: %(default)s)")
     args = ap.parse_args()

@@ -154,7 +154,8 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=5, help="calls averaged into one sample (default: %(default)s)")
     ap.add_argument("--examples", default="digits,chargpt", help="built-in trained examples (default: %(default)s)")
     ap.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
-    ap.add_argument("--threads", type=int, default=0, help="torch and ONNX Runtime intra-op threads (0: torch's)")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch and ONNX Runtime intra-op threads (0: torch's) (default: %(default)s)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -174,7 +174,8 @@ def user_mode_agreement() -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description="accelopt simulate vs SCALE-Sim: speed and agreement")
-    ap.add_argument("--peer-layers", type=int, default=1, help="ResNet-50 layers scalesim runs in CALC mode")
+    ap.add_argument("--peer-layers", type=int, default=1,
+                    help="ResNet-50 layers scalesim runs in CALC mode (default: %(default)s)")
     ap.add_argument("--out", type=Path, help="also write the report to this file (default: stdout only)")
     args = ap.parse_args()
     out(f"# {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())} {platform.machine()}; "

@@ -39,3 +39,8 @@ def test_every_flag_says_what_it_sets(script: Path) -> None:
     for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "add_argument":
             assert any(k.arg == "help" for k in node.keywords), f"{script.name}:{node.lineno} has no help="
+            kw = {k.arg: k.value for k in node.keywords}
+            default = kw.get("default")
+            if default is not None and not (isinstance(default, ast.Constant) and default.value is None):
+                text = ast.unparse(kw["help"])  # an f-string or %(default)s names its default in --help
+                assert "(default" in text, f"{script.name}:{node.lineno}: --help does not say its default"
