@@ -78,3 +78,26 @@ def _commands_with_html() -> set[str]:
 
     walk(typer.main.get_command(app), [])
     return found
+
+
+def test_benchmarks_table_names_every_benchmark_script() -> None:
+    """The Benchmarks table left out gpu_profile.py and gpu_optimize.py, which gpu.sh runs."""
+    m = re.search(r"## Benchmarks (.*?)## Layout", README)
+    assert m, "README.md's Benchmarks section changed: update this test"
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+    for script in sorted([*bench.glob("bench_*.py"), *bench.glob("gpu_*.py")]):
+        assert f"`benchmarks/{script.name}`" in m[1], f"{script.name} has no row in README's Benchmarks table"
+
+
+def test_profile_examples_run_on_the_device_their_peaks_describe() -> None:
+    """README's `profile resnet --catalog-device h100-sxm ...` ran on the CPU (profile's --device defaults to cpu):
+    a CPU step's MFU, roofline verdicts and bf16 gain bound against an H100's peaks."""
+    from accelopt.hardware.catalog import get_device
+
+    lines = re.findall(r"accelopt profile [^#`]*?--catalog-device ([\w.-]+)[^#`]*", README)
+    assert lines, "README.md has no profile example with --catalog-device: update this test"
+    for m in re.finditer(r"accelopt profile [^#`]*?--catalog-device ([\w.-]+)[^#`]*", README):
+        kind = get_device(m[1]).kind
+        device = re.search(r"--device (\S+)", m[0])
+        ran_on = device[1] if device else "cpu"
+        assert (ran_on == "cpu") == (kind == "cpu"), f"{m[0]!r}: runs on {ran_on}, peaks of a {kind}"
