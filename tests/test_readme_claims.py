@@ -101,3 +101,17 @@ def test_profile_examples_run_on_the_device_their_peaks_describe() -> None:
         device = re.search(r"--device (\S+)", m[0])
         ran_on = device[1] if device else "cpu"
         assert (ran_on == "cpu") == (kind == "cpu"), f"{m[0]!r}: runs on {ran_on}, peaks of a {kind}"
+
+
+def test_layout_names_every_package_and_top_level_module() -> None:
+    """README's Layout left out userio.py (every user file in and out) and paths.py."""
+    m = re.search(r"## Layout ``` src/accelopt/ (.*?)```", README)
+    assert m, "README.md's Layout block changed: update this test"
+    src = Path(__file__).resolve().parents[1] / "src" / "accelopt"
+    for entry in sorted(src.iterdir()):
+        if entry.name.startswith("_") or entry.name == "py.typed" or entry.name.endswith(".pyc"):
+            continue
+        name = entry.name + "/" if entry.is_dir() else entry.name
+        if entry.is_dir() and not (entry / "__init__.py").exists():
+            continue
+        assert re.search(rf"(^|[ ,]){re.escape(name)}([ ,]|$)", m[1]), f"src/accelopt/{name} is not in the Layout"
