@@ -115,3 +115,32 @@ def test_layout_names_every_package_and_top_level_module() -> None:
         if entry.is_dir() and not (entry / "__init__.py").exists():
             continue
         assert re.search(rf"(^|[ ,]){re.escape(name)}([ ,]|$)", m[1]), f"src/accelopt/{name} is not in the Layout"
+
+
+def _infer_point(capsys, model: str, *extra: str) -> dict:  # type: ignore[no-untyped-def]
+    import json
+
+    from conftest import run_main_expect
+
+    out, _ = run_main_expect(capsys, "plan", "infer", model, "--hardware", "edge-tpu", "--batch", "1", "--json",
+                             *extra)
+    return json.loads(out)["devices"][0]["points"][0]  # type: ignore[no-any-return]
+
+
+def test_edge_tpu_figures_are_what_plan_infer_prints(capsys, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """README said ResNet-50 on the Edge TPU is bound by its weight stream at '~56 ms' (the published figure, at
+    Coral's 299 input) while `plan infer resnet50 --hardware edge-tpu` printed 50.9 ms at the default 224."""
+    monkeypatch.setenv("ACCELOPT_HOME", str(tmp_path))
+    m = re.search(r"ResNet-50 streams ([\d.]+) MB per inference \(([\d.]+) ms\), which bounds it \(([\d.]+) ms at "
+                  r"Coral's 299 x 299 input, `--input-size 299`; ([\d.]+) ms at the default 224\); MobileNet v1 "
+                  r"\(([\d.]+) MB int8\) stays on chip \(([\d.]+) ms\)", README)
+    assert m, "README.md's Edge TPU on-chip memory bullet changed: update this test"
+    stream_mb, stream_ms, ms299, ms224, mobile_mb, mobile_ms = (float(g) for g in m.groups())
+    r224, r299 = _infer_point(capsys, "resnet50"), _infer_point(capsys, "resnet50", "--input-size", "299")
+    mobile = _infer_point(capsys, "mobilenet-v1")
+    assert f"{r224['streamed_weights_bytes'] / 1e6:.1f}" == f"{stream_mb:.1f}"
+    assert f"{r224['weight_stream_s'] * 1e3:.1f}" == f"{stream_ms:.1f}"
+    assert f"{r299['latency_s'] * 1e3:.1f}" == f"{ms299:.1f}"
+    assert f"{r224['latency_s'] * 1e3:.1f}" == f"{ms224:.1f}"
+    assert mobile["streamed_weights_bytes"] == 0 and f"{mobile['weights_bytes'] / 1e6:.1f}" == f"{mobile_mb:.1f}"
+    assert f"{mobile['latency_s'] * 1e3:.2f}" == f"{mobile_ms:.2f}"
