@@ -137,7 +137,7 @@ def bench_one(name: str, size: str, steps: int, warmup: int, rounds: int) -> dic
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=10, help="timed steps per block (default: %(default)s)")
     ap.add_argument("--warmup", type=int, default=3, help="warm-up steps per block (default: %(default)s)")
     ap.add_argument("--size", default="tiny", help="zoo size: tiny, small or realistic (default: %(default)s)")

@@ -105,7 +105,7 @@ def bench_distill(bundle: ModelBundle, rounds: int, reps: int, options: dict[str
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=30,
                     help="interleaved rounds, one sample per variant each (default: %(default)s)")
     ap.add_argument("--reps", type=int, default=5, help="calls averaged into one sample (default: %(default)s)")

@@ -148,7 +148,7 @@ def bench_example(name: str, bundle: ModelBundle, rounds: int, reps: int) -> dic
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=30,
                     help="interleaved rounds, one sample per variant each (default: %(default)s)")
     ap.add_argument("--reps", type=int, default=5, help="calls averaged into one sample (default: %(default)s)")

@@ -173,7 +173,7 @@ def user_mode_agreement() -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description="accelopt simulate vs SCALE-Sim: speed and agreement")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--peer-layers", type=int, default=1,
                     help="ResNet-50 layers scalesim runs in CALC mode (default: %(default)s)")
     ap.add_argument("--out", type=Path, help="also write the report to this file (default: stdout only)")
