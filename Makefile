@@ -21,9 +21,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	mkdir -p .accelopt
 	$(BIN)/accelopt env
-	$(BIN)/accelopt probe --quick --save .accelopt/probe-cpu.toml
+	$(BIN)/accelopt probe --quick --device cpu --save .accelopt/probe-cpu.toml
 	$(BIN)/accelopt catalog compare h100-sxm mi300x tpu-v5p gaudi3
-	$(BIN)/accelopt profile gpt --probed .accelopt/probe-cpu.toml --save-workload .accelopt/gpt-workload.json
+	$(BIN)/accelopt profile gpt --device cpu --probed .accelopt/probe-cpu.toml --save-workload .accelopt/gpt-workload.json
 	$(BIN)/accelopt plan --model llama3-70b --tokens 15e12 --hardware h100-sxm,mi300x,tpu-v5p --devices 512..8192 --top 5
 	$(BIN)/accelopt plan serve --model llama3-8b --hardware h100-sxm,l4 --batch 1,8
 	$(BIN)/accelopt validate

@@ -7,9 +7,9 @@ result of `plan explain` (a few kB). Then times, median over repeats:
   - `accelopt history list` in process       the CLI (key figures of each listed run included), output discarded
   - `accelopt history list` as a new process the CLI as a user runs it (Python start-up and imports included)
   - history.list_runs(N)                     every run at once (the whole table parsed), for scale
-Wall times move with the machine's load (printed); CPU times are given beside them.
 and the cost of recording one run (history.record: open, check, one transaction, close).
-Each figure is printed with its ratio to the 1 s bound (< 1 = within the bound).
+Wall times move with the machine's load (printed); CPU times are given beside them.
+Each listing figure is printed with its ratio to the 1 s bound (< 1 = within the bound).
 Run: .venv/bin/python benchmarks/bench_history.py [N]
 """
 

@@ -72,10 +72,10 @@ def main() -> None:
     ap.add_argument("--examples", default=",".join(examples.list_examples()),
                     help="built-in trained examples (default: %(default)s)")
     ap.add_argument("--modes", default="inference,train", help="optimize modes (default: %(default)s)")
-    ap.add_argument("--threads", type=int, default=1, help="torch threads (0: torch's default)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (0: torch's default) (default: %(default)s)")
     ap.add_argument("--rounds", type=int, default=7,
                     help="A/B interleaved timing rounds per variant (default: %(default)s)")
-    ap.add_argument("--skip", default="", help="comma-separated techniques to leave out")
+    ap.add_argument("--skip", default="", help="comma-separated techniques to leave out (default: none)")
     args = ap.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)

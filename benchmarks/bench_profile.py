@@ -137,7 +137,7 @@ def bench_one(name: str, size: str, steps: int, warmup: int, rounds: int) -> dic
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=10, help="timed steps per block (default: %(default)s)")
     ap.add_argument("--warmup", type=int, default=3, help="warm-up steps per block (default: %(default)s)")
     ap.add_argument("--size", default="tiny", help="zoo size: tiny, small or realistic (default: %(default)s)")
@@ -145,7 +145,7 @@ def main() -> None:
                     help="alternations of a plain-loop block and a profile_step block (default: %(default)s)")
     ap.add_argument("--threads", type=int, default=0,
                     help="torch threads for both loops (0: torch's default, as the CLI runs; 1 is the least "
-                         "sensitive to other load)")
+                         "sensitive to other load) (default: %(default)s)")
     ap.add_argument("--out", type=Path, default=None, help="also write the rows as JSON here")
     ap.add_argument("--models", default=",".join(zoo.list_models()), help="zoo models (default: %(default)s)")
     args = ap.parse_args()

@@ -105,13 +105,14 @@ def bench_distill(bundle: ModelBundle, rounds: int, reps: int, options: dict[str
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=30,
                     help="interleaved rounds, one sample per variant each (default: %(default)s)")
     ap.add_argument("--reps", type=int, default=5, help="calls averaged into one sample (default: %(default)s)")
     ap.add_argument("--examples", default="digits,chargpt", help="built-in trained examples (default: %(default)s)")
     ap.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
-    ap.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch intra-op threads (0: torch's default) (default: %(default)s)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -148,13 +148,14 @@ def bench_example(name: str, bundle: ModelBundle, rounds: int, reps: int) -> dic
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=30,
                     help="interleaved rounds, one sample per variant each (default: %(default)s)")
     ap.add_argument("--reps", type=int, default=5, help="calls averaged into one sample (default: %(default)s)")
     ap.add_argument("--examples", default="digits,chargpt", help="built-in trained examples (default: %(default)s)")
     ap.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
-    ap.add_argument("--threads", type=int, default=0, help="torch and ONNX Runtime intra-op threads (0: torch's)")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch and ONNX Runtime intra-op threads (0: torch's) (default: %(default)s)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -173,8 +173,9 @@ def user_mode_agreement() -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description="accelopt simulate vs SCALE-Sim: speed and agreement")
-    ap.add_argument("--peer-layers", type=int, default=1, help="ResNet-50 layers scalesim runs in CALC mode")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--peer-layers", type=int, default=1,
+                    help="ResNet-50 layers scalesim runs in CALC mode (default: %(default)s)")
     ap.add_argument("--out", type=Path, help="also write the report to this file (default: stdout only)")
     args = ap.parse_args()
     out(f"# {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())} {platform.machine()}; "

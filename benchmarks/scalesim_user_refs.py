@@ -35,8 +35,9 @@ def _key(row: dict[str, Any]) -> tuple[str, str, int, int]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--layers", default=",".join(LAYERS), help="comma-separated ResNet-50 layer names")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--layers", default=",".join(LAYERS),
+                    help="comma-separated ResNet-50 layer names (default: %(default)s)")
     ap.add_argument("--dataflow", default="os", choices=("os", "ws", "is"), help="dataflow (default: %(default)s)")
     args = ap.parse_args()
     layers = {x.name: x for x in resnet50_layers()}

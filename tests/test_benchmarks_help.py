@@ -27,8 +27,12 @@ def test_help_prints_usage_and_runs_nothing(script: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.startswith("usage:"), proc.stdout[:500]
     assert "Traceback" not in proc.stderr
-    # the usage says what the script compares against (the brief: a figure and a ratio against a peer or bound)
-    assert len(proc.stdout.splitlines()) > 4, proc.stdout
+    # the usage says what the script compares against (the brief: a figure and a ratio against a peer or bound):
+    # the whole module docstring, where each states its peer, bound and PASS rule (five printed its first line only)
+    import ast
+
+    doc = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or ""
+    assert doc and " ".join(doc.split()) in " ".join(proc.stdout.split()), f"{script.name}: --help lacks its docstring"
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
@@ -39,3 +43,8 @@ def test_every_flag_says_what_it_sets(script: Path) -> None:
     for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "add_argument":
             assert any(k.arg == "help" for k in node.keywords), f"{script.name}:{node.lineno} has no help="
+            kw = {k.arg: k.value for k in node.keywords}
+            default = kw.get("default")
+            if default is not None and not (isinstance(default, ast.Constant) and default.value is None):
+                text = ast.unparse(kw["help"])  # an f-string or %(default)s names its default in --help
+                assert "(default" in text, f"{script.name}:{node.lineno}: --help does not say its default"

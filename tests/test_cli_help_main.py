@@ -77,3 +77,25 @@ def test_first_sentence(text: str | None, first: str | None) -> None:
     from accelopt.cli.main import first_sentence
 
     assert first_sentence(text) == first
+
+
+def test_flags_show_no_value_type_in_help(capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """typer 0.29 printed `--quick <bool>` (read as `--quick true`, which click refuses); options taking a value
+    keep their type (`--nproc <int>`)."""
+    monkeypatch.setenv("COLUMNS", "120")
+    code, out, err = _run(capsys, ["probe", "--help"])
+    assert code == 0, err
+    assert "<bool>" not in out, out
+    assert "--quick" in out and "<int>" in out
+    code, out, err = _run(capsys, ["plan", "explain", "--help"])
+    assert code == 0 and "<bool>" not in out and "--no-flash" in out
+
+
+@pytest.mark.parametrize(("argv", "flag", "word"), [(["probe", "--quick", "true"], "--quick", "true"),
+                                                    (["env", "--json", "1"], "--json", "1")])
+def test_a_value_after_a_flag_says_the_flag_takes_none(capsys: pytest.CaptureFixture[str], argv: list[str],
+                                                       flag: str, word: str) -> None:
+    code, _out, err = _run(capsys, argv)
+    assert code == 2 and "Traceback" not in err
+    assert f"fix: {flag} is a flag: it takes no value; write `{flag}` alone (leave out '{word}')" in err, err

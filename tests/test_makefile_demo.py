@@ -57,3 +57,22 @@ def test_bench_runs_every_benchmark_when_one_fails(tmp_path: Path) -> None:
     scripts = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "benchmarks").glob("bench_*.py"))
     assert log.read_text().split() == scripts
     assert proc.returncode != 0 and "failed their check" in proc.stdout
+
+
+def _device(words: list[str], default: str) -> str:
+    return words[words.index("--device") + 1] if "--device" in words else default
+
+
+def test_demo_profiles_on_the_device_it_probed() -> None:
+    """`make demo` probed with probe's default device (cuda:0 when a GPU is present) and saved it as probe-cpu.toml,
+    then profiled on profile's default device (cpu) against those peaks: on a GPU machine, a CPU step's MFU and
+    roofline against the GPU's measured figures. Both now name the device; the figures describe the same one."""
+    lines = _demo_lines()
+    probes = {w[w.index("--save") + 1]: _device(w, "cuda:0 when present") for w in lines
+              if w and w[0].endswith("accelopt") and w[1] == "probe" and "--save" in w}
+    profiled = [w for w in lines if w and w[0].endswith("accelopt") and w[1] == "profile" and "--probed" in w]
+    assert profiled, "the demo no longer profiles against its probe: update this test"
+    for w in profiled:
+        spec = w[w.index("--probed") + 1]
+        assert spec in probes, f"profile --probed {spec}: not written by the demo's probe"
+        assert probes[spec] == _device(w, "cpu"), f"probe measured {probes[spec]}, profile runs on {_device(w, 'cpu')}"

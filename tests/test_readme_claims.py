@@ -78,3 +78,69 @@ def _commands_with_html() -> set[str]:
 
     walk(typer.main.get_command(app), [])
     return found
+
+
+def test_benchmarks_table_names_every_benchmark_script() -> None:
+    """The Benchmarks table left out gpu_profile.py and gpu_optimize.py, which gpu.sh runs."""
+    m = re.search(r"## Benchmarks (.*?)## Layout", README)
+    assert m, "README.md's Benchmarks section changed: update this test"
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+    for script in sorted([*bench.glob("bench_*.py"), *bench.glob("gpu_*.py")]):
+        assert f"`benchmarks/{script.name}`" in m[1], f"{script.name} has no row in README's Benchmarks table"
+
+
+def test_profile_examples_run_on_the_device_their_peaks_describe() -> None:
+    """README's `profile resnet --catalog-device h100-sxm ...` ran on the CPU (profile's --device defaults to cpu):
+    a CPU step's MFU, roofline verdicts and bf16 gain bound against an H100's peaks."""
+    from accelopt.hardware.catalog import get_device
+
+    lines = re.findall(r"accelopt profile [^#`]*?--catalog-device ([\w.-]+)[^#`]*", README)
+    assert lines, "README.md has no profile example with --catalog-device: update this test"
+    for m in re.finditer(r"accelopt profile [^#`]*?--catalog-device ([\w.-]+)[^#`]*", README):
+        kind = get_device(m[1]).kind
+        device = re.search(r"--device (\S+)", m[0])
+        ran_on = device[1] if device else "cpu"
+        assert (ran_on == "cpu") == (kind == "cpu"), f"{m[0]!r}: runs on {ran_on}, peaks of a {kind}"
+
+
+def test_layout_names_every_package_and_top_level_module() -> None:
+    """README's Layout left out userio.py (every user file in and out) and paths.py."""
+    m = re.search(r"## Layout ``` src/accelopt/ (.*?)```", README)
+    assert m, "README.md's Layout block changed: update this test"
+    src = Path(__file__).resolve().parents[1] / "src" / "accelopt"
+    for entry in sorted(src.iterdir()):
+        if entry.name.startswith("_") or entry.name == "py.typed" or entry.name.endswith(".pyc"):
+            continue
+        name = entry.name + "/" if entry.is_dir() else entry.name
+        if entry.is_dir() and not (entry / "__init__.py").exists():
+            continue
+        assert re.search(rf"(^|[ ,]){re.escape(name)}([ ,]|$)", m[1]), f"src/accelopt/{name} is not in the Layout"
+
+
+def _infer_point(capsys, model: str, *extra: str) -> dict:  # type: ignore[no-untyped-def]
+    import json
+
+    from conftest import run_main_expect
+
+    out, _ = run_main_expect(capsys, "plan", "infer", model, "--hardware", "edge-tpu", "--batch", "1", "--json",
+                             *extra)
+    return json.loads(out)["devices"][0]["points"][0]  # type: ignore[no-any-return]
+
+
+def test_edge_tpu_figures_are_what_plan_infer_prints(capsys, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """README said ResNet-50 on the Edge TPU is bound by its weight stream at '~56 ms' (the published figure, at
+    Coral's 299 input) while `plan infer resnet50 --hardware edge-tpu` printed 50.9 ms at the default 224."""
+    monkeypatch.setenv("ACCELOPT_HOME", str(tmp_path))
+    m = re.search(r"ResNet-50 streams ([\d.]+) MB per inference \(([\d.]+) ms\), which bounds it \(([\d.]+) ms at "
+                  r"Coral's 299 x 299 input, `--input-size 299`; ([\d.]+) ms at the default 224\); MobileNet v1 "
+                  r"\(([\d.]+) MB int8\) stays on chip \(([\d.]+) ms\)", README)
+    assert m, "README.md's Edge TPU on-chip memory bullet changed: update this test"
+    stream_mb, stream_ms, ms299, ms224, mobile_mb, mobile_ms = (float(g) for g in m.groups())
+    r224, r299 = _infer_point(capsys, "resnet50"), _infer_point(capsys, "resnet50", "--input-size", "299")
+    mobile = _infer_point(capsys, "mobilenet-v1")
+    assert f"{r224['streamed_weights_bytes'] / 1e6:.1f}" == f"{stream_mb:.1f}"
+    assert f"{r224['weight_stream_s'] * 1e3:.1f}" == f"{stream_ms:.1f}"
+    assert f"{r299['latency_s'] * 1e3:.1f}" == f"{ms299:.1f}"
+    assert f"{r224['latency_s'] * 1e3:.1f}" == f"{ms224:.1f}"
+    assert mobile["streamed_weights_bytes"] == 0 and f"{mobile['weights_bytes'] / 1e6:.1f}" == f"{mobile_mb:.1f}"
+    assert f"{mobile['latency_s'] * 1e3:.2f}" == f"{mobile_ms:.2f}"

@@ -99,6 +99,29 @@ def _help_keeps_words_whole() -> None:
 _help_keeps_words_whole()
 
 
+def _flags_show_no_value_type() -> None:
+    """A flag's row in `--help` shows no value type. typer 0.29 printed `--quick <bool>` (its type column, as for
+    `--nproc <int>`), which reads as `--quick true`; click then refuses the `true` as an unexpected extra argument.
+
+    typer has no setting for it (checked on 0.29): TyperOption.display_type_rich, which fills the column, is wrapped
+    to return None for a flag (a bool option or an --x/--no-x pair; a counting option keeps its type). A typer
+    without that method prints no type column and is left as it is."""
+    from typer.core import TyperOption
+
+    show = getattr(TyperOption, "display_type_rich", None)
+    if show is None or getattr(show, "hides_flag_type", False):
+        return
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        return None if self.is_flag and not self.count else show(self, ctx)
+
+    display_type_rich.hides_flag_type = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_show_no_value_type()
+
+
 def _version(value: bool) -> None:
     if value:
         import accelopt
@@ -251,8 +274,27 @@ def _usage_error(e: UsageError, argv: list[str]) -> int:
     if number is not None:
         _print_error(*number)
         return 2
-    _print_error(e.format_message(), _command_fix(e, where) or f"see `{where} --help` for the options and their values")
+    fix = _command_fix(e, where) or _flag_value_fix(e, argv) or f"see `{where} --help` for the options and their values"
+    _print_error(e.format_message(), fix)
     return 2
+
+
+def _flag_value_fix(e: UsageError, argv: list[str]) -> str | None:
+    """The fix for a value given to a flag (`accelopt probe --quick true`: click says only 'Got unexpected extra
+    argument(s) (true)'): the flag takes none. None for any other usage error."""
+    import re
+
+    extra = re.match(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", e.message)
+    command = e.ctx.command if e.ctx is not None else None
+    if extra is None or command is None:
+        return None
+    flags = {o for p in command.params if getattr(p, "is_flag", False) and not getattr(p, "count", False)
+             for o in (*p.opts, *p.secondary_opts)}
+    word = extra.group(1).split(" ")[0]
+    after = next((argv[i - 1] for i, w in enumerate(argv) if w == word and i > 0 and argv[i - 1] in flags), None)
+    if after is None:
+        return None
+    return f"{after} is a flag: it takes no value; write `{after}` alone (leave out {word!r})"
 
 
 def _command_fix(e: UsageError, where: str) -> str | None:
