@@ -32,3 +32,20 @@ def test_bundled_file_keeps_its_citation_keys(capsys: pytest.CaptureFixture[str]
     groups = {g["group"] for g in d["by_source"]}
     assert {"MaxText", "MosaicML", "Megatron-Bridge25.09", "Korthikanti2022"} <= groups
     assert not any(" " in g for g in groups)
+
+
+def test_bundled_rows_in_a_users_file_keep_their_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A user who copies the bundled file and adds a run sees the bundled groups unchanged and their run's own."""
+    from importlib import resources
+
+    bundled = (resources.files("accelopt.predict") / "data" / "published_training_runs.csv").read_text("utf-8")
+    header = next(line for line in bundled.splitlines() if line.startswith("id,")).split(",")
+    mine = dict(zip(HEADER.split(","), RUN.format(id="r1", source="MaxText on our cluster", step_s=5.1).split(","),
+                    strict=True))
+    p = tmp_path / "runs.csv"
+    p.write_text(bundled + ",".join(mine.get(c, "") for c in header) + "\n", encoding="utf-8")
+    d = json.loads(_cli(capsys, "validate", "--runs", str(p), "--json")[0])
+    groups = {g["group"]: g["held_out_runs"] for g in d["by_source"]}
+    bundled_groups = {g["group"]: g["held_out_runs"] for g in json.loads(_cli(capsys, "validate", "--json")[0])
+                      ["by_source"]}
+    assert groups == {**bundled_groups, "MaxText on our cluster": 1}

@@ -10,6 +10,7 @@ Each row names its software stack (`stack` column, empty = megatron); the calibr
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -103,8 +104,8 @@ class ValidateResult:
     median_abs_error_all: float = unit("fraction")
     median_abs_error_held_out_by_source: dict[str, float] = unit("fraction", "held-out runs, by publication")
     by_source: list[ErrorSummary]
-    """Held-out median and worst |error| per publication: the bundled file's citation key (the source column's
-    first word), or a user's runs file's whole source cell."""
+    """Held-out median and worst |error| per publication: a bundled row's citation key (the source column's first
+    word), any other row's whole source cell."""
     by_family: list[ErrorSummary]
     """Held-out median and worst |error| per calibration family."""
     by_precision: list[ErrorSummary]
@@ -133,15 +134,20 @@ def summarize(results: list[RunResult], key: Callable[[RunResult], str]) -> list
 
 
 def source_key(r: RunResult) -> str:
-    """The bundled runs file's publication: its source cells open with a citation key ("Korthikanti2022 Table5",
-    "MaxText v5e README" -> "MaxText"), a convention of that file only."""
-    return r.source.split()[0]
-
-
-def whole_source(r: RunResult) -> str:
-    """A user's runs file's group: the whole source cell, as `validate --serving` groups its rows ("our cluster
-    2026-11" and "our lab" are two sources; by the first word both were "our")."""
+    """The group of a run "by source": a bundled row (its id and source as bundled, in any runs file: a copy of the
+    bundled file groups as the bundled file does) by its publication's citation key, the source cell's first word
+    ("Korthikanti2022 Table5", "MaxText v5e README" -> "MaxText"), a convention of that file only; any other row by
+    its whole source cell, as `validate --serving` groups its rows ("our cluster 2026-11" and "our lab" are two
+    sources; by the first word both were "our")."""
+    if (r.id, r.source) in _bundled_sources():
+        return r.source.split()[0]
     return " ".join(r.source.split())
+
+
+@functools.cache
+def _bundled_sources() -> frozenset[tuple[str, str]]:
+    """(id, source) of every row of the bundled runs file."""
+    return frozenset((row["id"], row["source"]) for row in read_runs(None))
 
 
 def validate_report(runs_path: Path | str | None = None, calibration: Path | str | None = None,
@@ -154,7 +160,7 @@ def validate_report(runs_path: Path | str | None = None, calibration: Path | str
     with naming_file("runs file", runs_path):
         results = reproduce_rows(rows, cals, catalog)
         params = check_params(rows)
-    by_source = summarize(results, source_key if runs_path is None else whole_source)
+    by_source = summarize(results, source_key)
     return ValidateResult(runs=results, median_abs_error_held_out=median_abs_error(results, held_out_only=True),
                           median_abs_error_all=median_abs_error(results, held_out_only=False),
                           median_abs_error_held_out_by_source={g.group: g.median_abs_error for g in by_source},
