@@ -40,3 +40,8 @@ def test_a_run_on_a_device_of_the_users_catalog(tmp_path: Path, capsys: pytest.C
 def test_catalog_with_another_runs_kind_is_refused(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _out, err = run_main(["validate", flag, "--catalog", CATALOG], capsys)
     assert code == 2 and "Traceback" not in err and f"--catalog with {flag}" in err
+
+
+def test_without_catalog_the_device_is_unknown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = run_main(["validate", "--runs", str(_runs(tmp_path))], capsys)
+    assert code == 2 and "Traceback" not in err and "unknown device 'my-asic'" in err and "--catalog FILE" in err
