@@ -99,14 +99,17 @@ def test_alias_taken_by_a_builtin_is_rejected(tmp_path: Path) -> None:
 
 
 def test_measured_spec_from_probe_loads(tmp_path: Path) -> None:
-    text = GOOD.replace('name = "my-npu"', 'name = "h100-sxm"').replace('kind = "npu"', 'kind = "gpu"')
+    text = GOOD.replace('name = "my-npu"', 'name = "myhost-cuda0"').replace('kind = "npu"', 'kind = "gpu"')
     p = _write(tmp_path, text.replace('vendor = "Me"', 'vendor = "NVIDIA"\nmeasured = true'), "probe.toml")
-    spec = get_device(str(p))
+    spec = get_device(str(p))  # probe names its spec host-device (measure/probe.py spec_toml)
     assert spec.measured and spec.peak("bf16") == 50e12
-    # taking a built-in's name in a catalog file is refused: it would change every result for that name unsaid
-    with pytest.raises(InputError, match="built-in device 'h100-sxm'") as e:
-        load_catalog([p])
-    assert "rename" in e.value.fix
+    # taking a built-in's name is refused, in a catalog file and by path alike: it would stand in for that device
+    # unsaid (by path it got the built-in's calibration family)
+    p = _write(tmp_path, p.read_text(encoding="utf-8").replace("myhost-cuda0", "h100-sxm"), "probe.toml")
+    for load in (lambda: load_catalog([p]), lambda: get_device(str(p))):
+        with pytest.raises(InputError, match="built-in device 'h100-sxm'") as e:
+            load()
+        assert "rename" in e.value.fix
     with pytest.raises(InputError, match="measured"):
         load_file(_write(tmp_path, GOOD.replace('vendor = "Me"', 'vendor = "Me"\nmeasured = "yes"')))
 

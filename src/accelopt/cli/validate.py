@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import typer
+
+from accelopt.cli.catalog import CATALOG_HELP
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,6 +26,8 @@ class ValidateOptions:
     """Reproduce published inference latencies instead."""
     serving: bool = False
     """Reproduce published LLM serving figures instead."""
+    catalog: tuple[Path, ...] = ()
+    """Extra catalog TOML files whose devices the runs' hardware cells may name (training runs)."""
 
 
 def register(app: typer.Typer) -> None:
@@ -42,9 +47,11 @@ def register(app: typer.Typer) -> None:
         serving: bool = typer.Option(False, "--serving", help="reproduce published LLM serving figures instead "
                                      "(predict/data/published_serving_runs.csv, through plan serve's model): per-row "
                                      "error, held-out median and worst |error| per source, family and precision"),
+        catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP + " A --runs row's hardware cell may "
+                                           "name its devices (training runs; not with --serving or --inference)."),
     ) -> None:
         run_validate(ValidateOptions(runs=runs, calibration=calibration, as_json=as_json, html=html,
-                                     inference=inference, serving=serving))
+                                     inference=inference, serving=serving, catalog=tuple(catalog)))
 
 
 def run_validate(opts: ValidateOptions) -> None:
@@ -64,7 +71,7 @@ def run_validate(opts: ValidateOptions) -> None:
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
 
-    data = validate_report(opts.runs, opts.calibration)
+    data = validate_report(opts.runs, opts.calibration, tuple(str(p) for p in opts.catalog))
     finish_run("validate", data, opts.html)
     _warn_params(data)
     if opts.as_json:
@@ -83,6 +90,11 @@ def _refuse_mixed(opts: ValidateOptions) -> None:
     if opts.inference and opts.serving:
         raise InputError("--inference and --serving given together: each validates its own runs file",
                          "run `accelopt validate --inference` and `accelopt validate --serving` one at a time")
+    if opts.catalog and (opts.inference or opts.serving):
+        flag = "--inference" if opts.inference else "--serving"
+        raise InputError(f"--catalog with {flag}: only the training runs' hardware cells read the catalog files",
+                         f"leave --catalog out with {flag}, or validate training runs (`accelopt validate --runs "
+                         "FILE --catalog FILE`)")
     if opts.calibration is not None and opts.inference:
         raise InputError("--calibration with --inference: --inference uses the bundled calibration (the file's "
                          "[family.NAME] tables apply to training runs, its [serving.NAME] tables to --serving)",

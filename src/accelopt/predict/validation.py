@@ -10,6 +10,7 @@ Each row names its software stack (`stack` column, empty = megatron); the calibr
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -103,7 +104,8 @@ class ValidateResult:
     median_abs_error_all: float = unit("fraction")
     median_abs_error_held_out_by_source: dict[str, float] = unit("fraction", "held-out runs, by publication")
     by_source: list[ErrorSummary]
-    """Held-out median and worst |error| per publication (first word of the source column)."""
+    """Held-out median and worst |error| per publication: a bundled row's citation key (the source column's first
+    word), any other row's whole source cell."""
     by_family: list[ErrorSummary]
     """Held-out median and worst |error| per calibration family."""
     by_precision: list[ErrorSummary]
@@ -132,16 +134,31 @@ def summarize(results: list[RunResult], key: Callable[[RunResult], str]) -> list
 
 
 def source_key(r: RunResult) -> str:
-    return r.source.split()[0]
+    """The group of a run "by source": a bundled row (its id and source as bundled, in any runs file: a copy of the
+    bundled file groups as the bundled file does) by its publication's citation key, the source cell's first word
+    ("Korthikanti2022 Table5", "MaxText v5e README" -> "MaxText"), a convention of that file only; any other row by
+    its whole source cell, as `validate --serving` groups its rows ("our cluster 2026-11" and "our lab" are two
+    sources; by the first word both were "our")."""
+    if (r.id, r.source) in _bundled_sources():
+        return r.source.split()[0]
+    return " ".join(r.source.split())
 
 
-def validate_report(runs_path: Path | str | None = None, calibration: Path | str | None = None) -> ValidateResult:
+@functools.cache
+def _bundled_sources() -> frozenset[tuple[str, str]]:
+    """(id, source) of every row of the bundled runs file."""
+    return frozenset((row["id"], row["source"]) for row in read_runs(None))
+
+
+def validate_report(runs_path: Path | str | None = None, calibration: Path | str | None = None,
+                    catalog: tuple[str, ...] = ()) -> ValidateResult:
     """`accelopt validate`: every run of the runs file reproduced, with the held-out error overall and per source,
-    per family and per precision."""
+    per family and per precision; `catalog`: extra catalog TOML files naming the devices of the rows' hardware
+    cells (`validate --catalog`)."""
     rows = read_runs(runs_path)  # read and checked once: the runs reproduced and the params check share them
     cals = load_calibrations(calibration)  # its errors name the calibration file
     with naming_file("runs file", runs_path):
-        results = reproduce_rows(rows, cals)
+        results = reproduce_rows(rows, cals, catalog)
         params = check_params(rows)
     by_source = summarize(results, source_key)
     return ValidateResult(runs=results, median_abs_error_held_out=median_abs_error(results, held_out_only=True),
@@ -330,9 +347,11 @@ def run_model(row: dict[str, str]) -> TransformerConfig:
         raise InputError(f"run {row.get('id', '?')!r} is malformed: {e}", "check the CSV columns") from None
 
 
-def run_query(row: dict[str, str], calibration: Path | str | None = None) -> LayoutQuery:
+def run_query(row: dict[str, str], calibration: Path | str | None = None,
+              catalog: tuple[str, ...] = ()) -> LayoutQuery:
     """The `plan explain` inputs of a run: the one public path both `validate` and the CLI take
-    (predict.query.predict_layout); tests/test_validate_cli_agree.py runs the CLI on every row."""
+    (predict.query.predict_layout); tests/test_validate_cli_agree.py runs the CLI on every row. `catalog`: extra
+    catalog TOML files in which the row's hardware cell may name a device (`validate --catalog`)."""
     try:
         rec = row["recompute"]  # a training.RECOMPUTE mode, '+sp' for sequence parallel (e.g. full+sp)
         rec_kind, plus, suffix = rec.partition("+")
@@ -344,7 +363,7 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None) -> Lay
             raise InputError(f"run {row.get('id', '?')!r}: tp x pp x dp x cp = {tp} x {pp} x {dp} x {cp} = "
                              f"{tp * pp * dp * cp:,} differs from devices = {devices:,}",
                              "fix the devices, tp, pp, dp or cp cell of that row (dp = devices / (tp x pp x cp))")
-        return LayoutQuery(model=run_model(row), hardware=row["hardware"], devices=devices,
+        return LayoutQuery(model=run_model(row), hardware=row["hardware"], devices=devices, catalog=catalog,
                            tp=tp, pp=pp, cp=cp, ep=_i(row, "ep", 1), vp=_i(row, "vp", 1),
                            mbs=_i(row, "mbs", 1), zero=_i(row, "zero", 0, low=0),
                            recompute=rec_kind, sp="+sp" in rec,
@@ -378,7 +397,8 @@ def run_stack(row: dict[str, str]) -> str:
     return (row.get("stack") or "").strip() or DEFAULT_STACK
 
 
-def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -> RunResult:
+def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
+              catalog: tuple[str, ...] = ()) -> RunResult:
     _i(row, "devices")
     if not (row.get("source") or "").strip():  # every published row names where its figure comes from
         raise InputError(f"run {row.get('id', '?')!r}: source is blank",
@@ -391,7 +411,7 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None) -
     if published[need] is None:
         raise InputError(f"run {row.get('id', '?')!r} has no published figure ({need} is blank)",
                          f"give step_s, or tflops_per_gpu (mfu_pct for {'/'.join(_MFU_SOURCES)} rows), in that row")
-    query = run_query(row)
+    query = run_query(row, catalog=catalog)
     try:
         res = predict_layout(query, cals if cals is not None else load_calibrations(None))
     except (InputError, InfeasibleError) as e:  # the predictor names its flags (--dtype, --tp): here the row's cells
@@ -448,11 +468,12 @@ def validate_all(runs_path: Path | str | None = None, calibration: Path | str | 
     return reproduce_rows(read_runs(runs_path), calibration)
 
 
-def reproduce_rows(rows: list[dict[str, str]],
-                   calibration: Path | str | dict[str, Calibration] | None = None) -> list[RunResult]:
-    """Every row of a runs file (read_runs) reproduced with the calibration of its stack (a file, or its families)."""
+def reproduce_rows(rows: list[dict[str, str]], calibration: Path | str | dict[str, Calibration] | None = None,
+                   catalog: tuple[str, ...] = ()) -> list[RunResult]:
+    """Every row of a runs file (read_runs) reproduced with the calibration of its stack (a file, or its families);
+    a row's hardware cell may name a device of the `catalog` files."""
     cals = calibration if isinstance(calibration, dict) else load_calibrations(calibration)
-    return [reproduce(r, cals) for r in rows]
+    return [reproduce(r, cals, catalog) for r in rows]
 
 
 

@@ -613,6 +613,52 @@ def _mlp_only_layers(cfg: dict[str, Any], layers: int, moe: dict[str, Any], wher
                "parameters and FLOPs is the config's, their place in a pipeline is not",)
 
 
+def _moe_layout(cfg: dict[str, Any], mtype: str, layers: int, ffn: int,
+                where: str) -> tuple[dict[str, Any], int, tuple[str, ...]]:
+    """(TransformerConfig's MoE fields, the expert width, notes) of an MoE config. A 0 in a width or a spacing is
+    refused, not read as 'left out' (it became the dense width, or MoE on every layer, without a word)."""
+    kwargs: dict[str, Any] = {}
+    notes: tuple[str, ...] = ()
+    moe_ffn = _opt(cfg, ("moe_intermediate_size",), None, where)
+    if moe_ffn == 0:
+        raise InputError(f"{where}: moe_intermediate_size = 0 (the experts' MLP width)",
+                         "give the experts' hidden width, or leave moe_intermediate_size out (then the experts are "
+                         "intermediate_size wide)")
+    if moe_ffn:
+        kwargs["dense_ffn"], ffn = ffn, moe_ffn
+    kwargs["shared_experts"] = _shared_experts(cfg, ffn, where)
+    kwargs["first_dense_layers"] = _opt(cfg, ("first_k_dense_replace",), 0, where) or 0
+    kwargs["moe_every"] = _moe_every(cfg, where)
+    if mtype in _LLAMA4_TYPES:
+        kwargs.update(_llama4_moe(cfg, layers, ffn, where))
+    if cfg.get("mlp_only_layers"):
+        kwargs["first_dense_layers"], notes = _mlp_only_layers(cfg, layers, kwargs, where)
+    return kwargs, ffn, notes
+
+
+def _moe_every(cfg: dict[str, Any], where: str) -> int:
+    """The MoE layers' spacing (decoder_sparse_step / moe_layer_freq); 0 is refused: transformers' Qwen2-MoE/Qwen3-MoE
+    take (layer_idx + 1) % decoder_sparse_step and DeepSeek layer_idx % moe_layer_freq, a division by zero."""
+    keys = ("moe_layer_freq", "decoder_sparse_step")
+    every = _opt(cfg, keys, 1, where)
+    if every == 0:
+        key = next(k for k in keys if cfg.get(k) is not None)
+        raise InputError(f"{where}: {key} = 0 (the spacing of the MoE layers; transformers divides by it)",
+                         f"give {key} 1 for an MoE layer on every layer (2: every other one), or leave it out")
+    return every or 1
+
+
+def _all_dense_note(cfg: dict[str, Any], layers: int, experts: int, moe: dict[str, Any]) -> tuple[str, ...]:
+    """The note of an MoE config none of whose layers is MoE (mlp_only_layers listing them all, first_k_dense_replace
+    >= the layers, or a spacing past them): it is planned as the dense model it is, so that no expert count is
+    printed and --ep is refused as for any dense model."""
+    why = ("mlp_only_layers lists every layer" if cfg.get("mlp_only_layers")
+           else f"first_k_dense_replace {moe['first_dense_layers']} covers them" if moe["first_dense_layers"]
+           else f"an MoE layer every {moe['moe_every']} layers places none")
+    return (f"no MoE layer: of the {layers} layers none runs the {experts} experts ({why}); planned as a dense model "
+            "(no expert parallelism)",)
+
+
 _LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers")
 _HEAD_KEYS = ("num_attention_heads", "n_head", "num_heads")  # num_heads: GPTNeoConfig (EleutherAI/gpt-neo-*)
 _CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "n_ctx")
@@ -1016,17 +1062,12 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                      "(top-1) assumed; give num_experts_per_tok (Mixtral: 2)",)
     kwargs: dict[str, Any] = {}
     if experts > 1:
-        moe_ffn = _opt(cfg, ("moe_intermediate_size",), None, where)
-        if moe_ffn:
-            kwargs["dense_ffn"], ffn = ffn, moe_ffn
-        kwargs["shared_experts"] = _shared_experts(cfg, ffn, where)
-        kwargs["first_dense_layers"] = _opt(cfg, ("first_k_dense_replace",), 0, where) or 0
-        kwargs["moe_every"] = _opt(cfg, ("moe_layer_freq", "decoder_sparse_step"), 1, where) or 1
-        if mtype in _LLAMA4_TYPES:
-            kwargs.update(_llama4_moe(cfg, layers, ffn, where))
-        if cfg.get("mlp_only_layers"):
-            kwargs["first_dense_layers"], dense_note = _mlp_only_layers(cfg, layers, kwargs, where)
-            defaults += dense_note
+        kwargs, ffn, moe_notes = _moe_layout(cfg, mtype, layers, ffn, where)
+        defaults += moe_notes
+        if (layers - kwargs["first_dense_layers"]) // kwargs["moe_every"] == 0:  # TransformerConfig.moe_layers
+            defaults += _all_dense_note(cfg, layers, experts, kwargs)
+            ffn, experts, top_k = kwargs.get("dense_ffn") or ffn, 1, 1
+            kwargs = {}
     # a Hugging Face checkpoint folder names the model (NAME/config.json); any other file name is the model's
     name = str(cfg.get("_name_or_path") or (p.parent.name if p.name == "config.json" else p.stem) or p.stem)
     unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused)))

@@ -242,7 +242,8 @@ def unknown_device(name: str, known: list[str], n_devices: int) -> UnknownNameEr
     full_list = f"`accelopt catalog list` lists all {n_devices} devices"
     close = closest_devices(name, known)
     fix = (f"did you mean {' or '.join(repr(c) for c in close)}? ({full_list})" if close
-           else f"{full_list}; or pass a spec TOML path (`accelopt catalog show h100-sxm` shows its fields)")
+           else f"{full_list}; or pass a spec TOML path (`accelopt catalog show h100-sxm` shows its fields), or "
+           "--catalog FILE for a device of your own catalog file")
     return UnknownNameError(f"unknown device {name!r}", fix)
 
 
@@ -269,18 +270,25 @@ def load_catalog(extra_files: Iterable[Path | str] = ()) -> Catalog:
             raise InputError(f"catalog file {path} is given twice", "pass each --catalog file once")
         seen.add(same)
         for spec in load_file(path, flag="--catalog"):
-            taken = [a for a in (spec.name, *spec.aliases) if a.strip().lower() in builtin]
-            if taken:
-                owner = builtin[taken[0].strip().lower()]
-                raise InputError(f"{path}: device {spec.name!r} uses the name {taken[0]!r} of the built-in device "
-                                 f"{owner!r}; it would replace it silently",
-                                 f"rename it (e.g. name = \"{spec.name}-ours\", without that alias) and pass the new "
-                                 "name; see the built-in one with `accelopt catalog show " + owner + "`")
+            _refuse_builtin_name(path, spec, builtin, "pass the new name")
             try:
                 cat.add(spec)
             except InputError as e:  # name the user's file in the message
                 raise InputError(f"{path}: {e.problem}", e.fix) from None
     return cat
+
+
+def _refuse_builtin_name(path: Path | str, spec: AcceleratorSpec, builtin: dict[str, str], use: str) -> None:
+    """An InputError when a user file's device takes the name or an alias of a built-in device (`builtin`: the
+    built-in catalog's names and aliases, lower case -> device): it would stand in for that device unsaid (its
+    calibration family and its published runs included). `use`: how to use the renamed device."""
+    taken = [a for a in (spec.name, *spec.aliases) if a.strip().lower() in builtin]
+    if taken:
+        owner = builtin[taken[0].strip().lower()]
+        raise InputError(f"{path}: device {spec.name!r} uses the name {taken[0]!r} of the built-in device "
+                         f"{owner!r}; it would replace it silently",
+                         f"rename it (e.g. name = \"{spec.name}-ours\", without that alias) and {use}; see the "
+                         f"built-in one with `accelopt catalog show {owner}`")
 
 
 _DEFAULT: Catalog | None = None
@@ -300,6 +308,7 @@ def get_device(name: str, extra_files: Iterable[Path | str] = ()) -> Accelerator
         specs = load_file(p)
         if len(specs) != 1:
             raise InputError(f"{p} holds {len(specs)} devices", "pass it with --catalog and name the device")
+        _refuse_builtin_name(p, specs[0], default_catalog()._alias, "pass the file's path again")
         return specs[0]
     extra = list(extra_files)
     cat = load_catalog(extra) if extra else default_catalog()

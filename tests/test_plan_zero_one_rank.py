@@ -1,0 +1,59 @@
+"""`plan --model llama3.1-405b --devices 8` listed, under "closest to fitting memory (none fits)", ZeRO 0, 1 and 2 at
+dp = 1 as three rows with the same numbers: over a one-rank shard group ZeRO 1 and 2 shard nothing and are ZeRO 0's
+layout. The search enumerates them only where a shard group (dense dp x cp, or the experts' tp x dp x cp /
+(etp x ep)) has more than one rank; that loses no prediction (checked here against the dropped layouts)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import run_main
+
+from accelopt.hardware.catalog import get_device
+from accelopt.predict.calibration import calibration_for
+from accelopt.predict.search import _with, enumerate_layouts
+from accelopt.predict.training import Layouts, Setup, evaluate
+from accelopt.workload.presets import get_model
+
+_KEY = ("tp", "pp", "dp", "cp", "ep", "etp", "vp", "mbs", "recompute")
+
+
+def _key(lay: Layouts, i: int, zero: int) -> tuple[int, ...]:
+    return (*(int(getattr(lay, f)[i]) for f in _KEY), zero)
+
+
+def test_closest_rows_are_each_listed_once(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["plan", "--model", "llama3.1-405b", "--devices", "8", "--json"], capsys)
+    assert code == 2, err
+    rows = json.loads(out)["closest_by_memory"]
+    assert len(rows) == 10
+    shown = [(r["layout"]["tp"], r["layout"]["pp"], r["layout"]["dp"], r["layout"]["cp"], r["layout"]["mbs"],
+              r["mem_total_bytes"], r["step_time_s"]) for r in rows]
+    assert len(set(shown)) == len(shown), shown  # no two rows of the same numbers on the same layout
+    assert not any(r["layout"]["zero"] in (1, 2) and r["layout"]["dp"] * r["layout"]["cp"] == 1 for r in rows)
+
+
+@pytest.mark.parametrize(("model", "device", "n", "stack"), [("llama3.1-405b", "h100-sxm", 8, "megatron"),
+                                                             ("mixtral-8x7b", "h100-sxm", 8, "megatron"),
+                                                             ("llama3-8b", "a100-80gb", 4, "pytorch-fsdp")])
+def test_dropped_zero_layouts_predict_as_zero_0(model: str, device: str, n: int, stack: str) -> None:
+    setup = Setup(model=get_model(model), seq_len=8192, global_batch=64, tokens=1e12)
+    spec = get_device(device)
+    cal = calibration_for(spec, stack=stack)
+    lay = enumerate_layouts(setup, [n])
+    base = np.nonzero((lay.zero == 0) & (lay.dp * lay.cp == 1))[0]
+    kept = {_key(lay, i, int(lay.zero[i])) for i in range(len(lay))}
+    zero0 = evaluate(setup, spec, lay.take(base), cal)
+    for z in (1, 2):
+        alt = _with(lay, base, zero=np.full(len(base), z))
+        pred = evaluate(setup, spec, alt, cal)
+        etp = np.where(alt.etp == 0, alt.tp, alt.etp)
+        nothing = alt.tp // np.maximum(etp * alt.ep, 1) <= 1  # the experts' shard group is one rank too
+        for i in np.nonzero(nothing)[0]:  # dropped from the search: it must predict what ZeRO 0 does
+            assert _key(alt, i, z) not in kept
+            for name in ("step_time_s", "train_time_s", "mem_total_bytes", "mfu"):
+                assert pred.terms[name][i] == zero0.terms[name][i], (name, z)
+        for i in np.nonzero(~nothing)[0]:  # MoE: experts shard over ep ranks, a layout of its own, kept
+            assert _key(alt, i, z) in kept
