@@ -854,8 +854,8 @@ def test_namedtuple_targets_are_moved_and_split_into_micro_batches() -> None:
     micro-batch (the loss met twice its rows)."""
     from collections import namedtuple
 
-    from accelopt.optimize.compress import to_device
     from accelopt.optimize.trainloop import _rows, _split
+    from accelopt.workload.batch import to_device
 
     pair = namedtuple("pair", "labels weights")
     y = pair(torch.arange(4), torch.ones(4))
@@ -865,3 +865,21 @@ def test_namedtuple_targets_are_moved_and_split_into_micro_batches() -> None:
     assert [h["labels"].tolist() for h in halves] == [[0, 1], [2, 3]]
     assert isinstance(halves[1]["t"], pair) and halves[1]["t"].labels.tolist() == [2, 3]
     assert _rows(halves[0]) == 2 and _rows({"note": "no tensor"}) == 1
+
+
+def test_optimize_modules_import_to_device_from_where_it_lives() -> None:
+    """to_device lives in accelopt.workload.batch (the one batch walk); the optimize modules took it through
+    optimize.compress's re-export, so compress could not drop it and two names led to one function."""
+    import ast
+
+    src = Path(__file__).resolve().parents[1] / "src" / "accelopt"
+    bad = []
+    for path in sorted([*(src / "optimize").glob("*.py"), *(src / "distributed").glob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module != "accelopt.workload.batch" \
+                    and any(a.name == "to_device" for a in node.names):
+                bad.append(f"{path.name}:{node.lineno} from {node.module}")
+    assert not bad, f"import to_device from accelopt.workload.batch: {bad}"
+    from accelopt.optimize import compress
+
+    assert "to_device" not in compress.__all__

@@ -23,12 +23,12 @@ from accelopt.optimize.steps import (  # one size for all
     state_dict_bytes,
     state_dict_saver,
 )
-from accelopt.workload.batch import to_device  # the one batch walk; the optimize modules import it from here
+from accelopt.workload.batch import to_device
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["TrainRun", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops",
            "fp32_output", "model_variant", "param_count", "quality_text", "state_dict_bytes", "state_dict_saver",
-           "tied_groups", "to_device", "train_for", "train_step_for", "untied_notes"]
+           "tied_groups", "train_for", "train_step_for", "untied_notes"]
 
 
 def first_tensor(out: Any) -> Any:

@@ -36,11 +36,11 @@ from accelopt.optimize.compress import (
     model_variant,
     param_count,
     quality_text,
-    to_device,
     train_for,
     train_step_for,
 )
 from accelopt.optimize.steps import mark_structural
+from accelopt.workload.batch import to_device
 from accelopt.workload.userfile import ModelBundle
 
 __all__ = ["DEFAULT_LR", "Distill", "DistillResult", "kd_loss", "make_student", "reinitialize"]

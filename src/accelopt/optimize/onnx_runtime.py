@@ -35,9 +35,10 @@ from typing import Any, ClassVar
 
 from accelopt.errors import UnsupportedError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
-from accelopt.optimize.compress import conv_count, copy_model, linear_count, state_dict_bytes, to_device
+from accelopt.optimize.compress import conv_count, copy_model, linear_count, state_dict_bytes
 from accelopt.optimize.steps import wrapper_name
 from accelopt.userio import exception_text
+from accelopt.workload.batch import to_device
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["OnnxFp32", "OnnxInt8Dynamic", "OnnxInt8Static", "OutputLayout", "export_onnx", "output_layout",

@@ -45,10 +45,10 @@ from accelopt.optimize.compress import (
     quality_text,
     state_dict_bytes,
     state_dict_saver,
-    to_device,
     train_for,
 )
 from accelopt.optimize.steps import mark_structural
+from accelopt.workload.batch import to_device
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = [

@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 
 from accelopt.errors import InputError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
-from accelopt.optimize.compress import to_device
 from accelopt.optimize.steps import (
     CHECKPOINT_SEGMENTS,
     copy_model,
@@ -28,6 +27,7 @@ from accelopt.optimize.steps import (
     plain_variant,
     state_dict_saver,
 )
+from accelopt.workload.batch import to_device
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 
