@@ -7,6 +7,8 @@ steps, held-out accuracy within 3 points of the dense model's."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from typing import Any
 
 import pytest
@@ -274,3 +276,34 @@ def test_a_float16_model_is_fine_tuned_in_fp32(name: str) -> None:
     with torch.inference_mode():
         assert bool(v.forward(data[0][0]).isfinite().all())
     assert any("in fp32 (the model's float16 weights upcast" in n for n in v.notes), v.notes
+
+
+@dataclasses.dataclass
+class _Out:
+    aux: torch.Tensor | None
+    pred: torch.Tensor
+
+
+class _DataclassOut(nn.Module):
+    """forward returns a dataclass whose first field is None (as a model's optional loss is)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 4))
+
+    def forward(self, x: torch.Tensor) -> _Out:
+        return _Out(aux=None, pred=self.body(x))
+
+
+def test_structured_pruning_of_a_model_returning_a_dataclass() -> None:
+    """prune-structured (and distill's student, made by it) failed with "'_Out' object is not iterable":
+    torch-pruning's trace walks tuples and dicts only; the output's Tensors are now handed to it."""
+    from accelopt.optimize.compress import first_tensor
+
+    torch.manual_seed(0)
+    model = _DataclassOut()
+    x = torch.rand(6, 8)
+    pruned, broken, _ = prune_structured(copy.deepcopy(model), (x,), 0.5)
+    assert [m.out_features for m in pruned.modules() if isinstance(m, nn.Linear)] == [16, 4]  # hidden 32 -> 16
+    assert first_tensor(pruned(x)).shape == (6, 4) and first_tensor(model(x)) is not None
+    assert _params(pruned) == 8 * 16 + 16 + 16 * 4 + 4 and broken == []

@@ -27,13 +27,16 @@ from accelopt.workload.batch import to_device
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["TrainRun", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops",
-           "fp32_output", "model_variant", "param_count", "quality_text", "state_dict_bytes", "state_dict_saver",
-           "tied_groups", "train_for", "train_step_for", "untied_notes"]
+           "fp32_output", "model_variant", "output_tensors", "param_count", "quality_text", "state_dict_bytes",
+           "state_dict_saver", "tied_groups", "train_for", "train_step_for", "untied_notes"]
 
 
 def first_tensor(out: Any) -> Any:
     """The scores in a model's output: the Tensor itself, the first Tensor of a tuple/list/dict (a model returning
-    (logits, aux)), or `.logits` (Hugging Face's ModelOutput); None when there is none."""
+    (logits, aux)), `.logits` (Hugging Face's ModelOutput), or the first field holding a Tensor of a dataclass
+    (`Out(pred=..., aux=...)`; fields left None skipped); None when there is none."""
+    import dataclasses
+
     import torch
 
     if isinstance(out, torch.Tensor):
@@ -44,7 +47,29 @@ def first_tensor(out: Any) -> Any:
         return first_tensor(out[0])
     if isinstance(out, dict) and out:
         return first_tensor(next(iter(out.values())))
+    if dataclasses.is_dataclass(out) and not isinstance(out, type):
+        found = (first_tensor(getattr(out, f.name)) for f in dataclasses.fields(out))
+        return next((t for t in found if t is not None), None)
     return None
+
+
+def output_tensors(out: Any) -> list[Any]:
+    """Every Tensor in a model's output, in order, through tuples/lists, dicts (Hugging Face's ModelOutput) and
+    dataclasses. torch-pruning traces the graph back from each output Tensor, and its own walk (flatten_as_list,
+    1.6) stops at a dataclass: a model returning one failed prune-structured with "'Out' object is not iterable"."""
+    import dataclasses
+
+    import torch
+
+    if isinstance(out, torch.Tensor):
+        return [out]
+    if isinstance(out, tuple | list):
+        return [t for x in out for t in output_tensors(x)]
+    if isinstance(out, dict):
+        return [t for x in out.values() for t in output_tensors(x)]
+    if dataclasses.is_dataclass(out) and not isinstance(out, type):
+        return [t for f in dataclasses.fields(out) for t in output_tensors(getattr(out, f.name))]
+    return []
 
 
 def fp32_output(out: Any) -> Any:

@@ -41,6 +41,7 @@ from accelopt.optimize.compress import (
     first_tensor,
     forward_flops,
     model_variant,
+    output_tensors,
     param_count,
     quality_text,
     state_dict_bytes,
@@ -109,7 +110,7 @@ def _breaking_roots(model: Any, inputs: tuple[Any, ...], ignored: list[Any], rat
     tp = _import_tp()
     names = {id(m): n for n, m in model.named_modules()}
     probe = copy.deepcopy(model)
-    dg = tp.DependencyGraph().build_dependency(probe, example_inputs=inputs)
+    dg = tp.DependencyGraph().build_dependency(probe, example_inputs=inputs, output_transform=output_tensors)
     probe_ignored = [dict(probe.named_modules())[names[id(m)]] for m in ignored]
     roots = [g[0][0].target.module for g in dg.get_all_groups(ignored_layers=probe_ignored,
                                                               root_module_types=_root_types())]
@@ -118,7 +119,7 @@ def _breaking_roots(model: Any, inputs: tuple[Any, ...], ignored: list[Any], rat
     bad: list[str] = []
     for name in root_names:
         trial = copy.deepcopy(model)
-        tdg = tp.DependencyGraph().build_dependency(trial, example_inputs=inputs)
+        tdg = tp.DependencyGraph().build_dependency(trial, example_inputs=inputs, output_transform=output_tensors)
         layer = dict(trial.named_modules())[name]
         pruner = tdg.get_pruner_of_module(layer)
         n_out = pruner.get_out_channels(layer)
@@ -180,7 +181,8 @@ def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round
             warnings.simplefilter("ignore")
             pruner = tp.pruner.MetaPruner(model, inputs, importance=tp.importance.MagnitudeImportance(p=2),
                                           pruning_ratio=ratio, ignored_layers=ignored, round_to=round_to,
-                                          num_heads=_heads(model), root_module_types=_root_types())
+                                          num_heads=_heads(model), root_module_types=_root_types(),
+                                          output_transform=output_tensors)
             pruner.step()
     for m, heads in _heads(model).items():  # torch-pruning's documented follow-up for MHA
         m.num_heads = heads
