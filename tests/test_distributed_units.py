@@ -371,3 +371,36 @@ def test_stage_args_flatten_a_dict_and_refuse_another_structure() -> None:
     assert isinstance(out, tuple) and torch.equal(out[0], torch.full((2, 1), 3.0))
     with pytest.raises(InputError, match="differ in structure"):
         stage_args(({"x": x, "y": z},), spec)
+
+
+@dataclass
+class _Out:
+    aux: Any
+    logits: Any
+
+
+def test_the_last_stage_splits_a_dataclass_output_and_the_loss_gets_it_rebuilt() -> None:
+    """torch's last pipeline stage takes tensors only; a model returning a dataclass crashed rank 1. The stage now
+    returns the output's tensors and split_output's rebuild gives the loss the output as the model returned it."""
+    from collections import namedtuple
+
+    import torch
+
+    from accelopt.distributed.model import split_output, stage_module
+
+    class Head(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> _Out:
+            return _Out(aux=None, logits=2 * x)
+
+    x = torch.ones(2, 3)
+    out = stage_module([Head()], split_last=True)(x)
+    assert isinstance(out, tuple) and len(out) == 1 and torch.equal(out[0], 2 * x)
+    leaves, rebuild = split_output(Head()(x))
+    back = rebuild(iter(out))
+    assert isinstance(back, _Out) and back.aux is None and torch.equal(back.logits, 2 * x) and len(leaves) == 1
+    pair = namedtuple("pair", "a b")
+    nested = {"p": pair(x, [x + 1, 3]), "q": _Out(aux=x - 1, logits=None)}
+    leaves, rebuild = split_output(nested)
+    assert [float(t[0, 0]) for t in leaves] == [1.0, 2.0, 0.0]
+    again = rebuild(iter(leaves))
+    assert isinstance(again["p"], pair) and again["p"].b[1] == 3 and again["q"].logits is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from accelopt.errors import InputError
@@ -148,7 +149,7 @@ def pipeline_layers(model: Any) -> list[Any]:
                      "whose composition is its forward (see the README, profile --parallel pipeline)")
 
 
-def stage_module(layers: list[Any], in_spec: Any = None, flatten_out: bool = False) -> Any:
+def stage_module(layers: list[Any], in_spec: Any = None, flatten_out: bool = False, split_last: bool = False) -> Any:
     """The layers of one pipeline stage as one module, called as the partitioner times them: each layer on the
     previous one's outputs unpacked, layer(*outputs), so a first layer taking several inputs (model(x, z)) or layers
     passing tuples work (nn.Sequential's forward takes one input).
@@ -156,7 +157,9 @@ def stage_module(layers: list[Any], in_spec: Any = None, flatten_out: bool = Fal
     torch's pipeline stages pass tensors only (a dict argument is refused: "All stage args must be tensors"), so a
     stage whose inputs hold a dict or nested tuples receives them flat and rebuilds them with `in_spec` (the pytree
     spec of its inputs, see flat_spec), and a stage whose outputs are not flat returns them flattened
-    (`flatten_out`) for the next stage to rebuild."""
+    (`flatten_out`) for the next stage to rebuild. The last stage's output, which torch checks as it checks a stage's
+    (a dataclass was "Stage args must be a tensor, tuple, or list of tensors, got Out"), leaves it as its tensors
+    (`split_last`, split_output), rebuilt by its rebuild function before the loss sees it."""
     from torch import nn
     from torch.utils import _pytree as pytree  # torch's own (the pipelining schedules split inputs with it)
 
@@ -169,9 +172,52 @@ def stage_module(layers: list[Any], in_spec: Any = None, flatten_out: bool = Fal
             out: Any = pytree.tree_unflatten(list(args), in_spec) if in_spec is not None else args
             for layer in self.layers:
                 out = layer(*as_tuple(out))
+            if split_last:
+                return tuple(split_output(out)[0])
             return tuple(pytree.tree_leaves(out)) if flatten_out else out
 
     return Stage(layers)
+
+
+def split_output(obj: Any) -> tuple[list[Any], Callable[[Iterator[Any]], Any]]:
+    """(the tensors in a model's output, in order; a function rebuilding the output from an iterator over tensors in
+    that order): through tuples, lists, named tuples, dicts (Hugging Face's ModelOutput) and dataclasses, which
+    torch's pytree takes as one leaf; anything else (a None field, a number) is kept as it was. The loss function
+    gets the model's output as the model returned it."""
+    import copy
+    import dataclasses
+
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        return [obj], next
+    if isinstance(obj, tuple | list | dict) or (dataclasses.is_dataclass(obj) and not isinstance(obj, type)):
+        keys: list[Any]
+        if isinstance(obj, dict):
+            keys, values = list(obj), list(obj.values())
+        elif isinstance(obj, tuple | list):
+            keys, values = list(range(len(obj))), list(obj)
+        else:
+            keys = [f.name for f in dataclasses.fields(obj)]
+            values = [getattr(obj, k) for k in keys]
+        parts = [split_output(v) for v in values]
+
+        def rebuild(it: Iterator[Any]) -> Any:
+            new = [make(it) for _, make in parts]
+            if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+                return type(obj)(*new)
+            if isinstance(obj, tuple | list):
+                return type(obj)(new)
+            out: Any = copy.copy(obj)
+            for k, v in zip(keys, new, strict=True):
+                if isinstance(obj, dict):
+                    out[k] = v
+                else:
+                    object.__setattr__(out, k, v)  # frozen dataclasses too
+            return out
+
+        return [t for leaves, _ in parts for t in leaves], rebuild
+    return [], lambda it: obj
 
 
 def is_flat(obj: Any) -> bool:
