@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -404,3 +405,28 @@ def test_the_last_stage_splits_a_dataclass_output_and_the_loss_gets_it_rebuilt()
     assert [float(t[0, 0]) for t in leaves] == [1.0, 2.0, 0.0]
     again = rebuild(iter(leaves))
     assert isinstance(again["p"], pair) and again["p"].b[1] == 3 and again["q"].logits is None
+
+
+@pytest.mark.parametrize(("returned", "named"), [
+    (None, "Net.pipeline_layers() returned a NoneType, not a list of layers"),
+    ("relu", "Net.pipeline_layers()[1] is the function 'relu', not an nn.Module"),
+])
+def test_pipeline_layers_that_are_not_modules_are_named(returned: Any, named: str) -> None:
+    """pipeline_layers() returning None ('NoneType' object is not iterable) or a list holding torch.relu ('no
+    attribute parameters') ended `profile --parallel pipeline` in a traceback before launch."""
+    import torch
+
+    from accelopt.distributed.model import pipeline_layers
+    from accelopt.errors import InputError
+
+    class Net(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b = torch.nn.Linear(4, 4), torch.nn.Linear(4, 2)
+
+        def pipeline_layers(self) -> Any:
+            return None if returned is None else [self.a, torch.relu, self.b]
+
+    with pytest.raises(InputError, match=re.escape(named)) as e:
+        pipeline_layers(Net())
+    assert "nn.ReLU()" in e.value.fix and "--parallel ddp or fsdp" in e.value.fix

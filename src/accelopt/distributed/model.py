@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from accelopt.errors import InputError
@@ -143,10 +143,31 @@ def pipeline_layers(model: Any) -> list[Any]:
         return list(model.children())
     fn = getattr(model, "pipeline_layers", None)
     if callable(fn):
-        return list(fn())
+        return _checked_layers(type(model).__name__, fn())
     raise InputError(f"model {type(model).__name__} cannot be split into pipeline stages",
                      "make it a torch.nn.Sequential, or give it a pipeline_layers() method returning the modules "
-                     "whose composition is its forward (see the README, profile --parallel pipeline)")
+                     "whose composition is its forward (see the README, profile --parallel pipeline); or run "
+                     "--parallel ddp or fsdp, which take any model (a Hugging Face config's model among them)")
+
+
+def _checked_layers(model: str, layers: Any) -> list[Any]:
+    """What a model's pipeline_layers() returned, as a list of modules; an InputError naming what is wrong (None, or
+    an item that is not an nn.Module, such as torch.relu: each ended the run in a traceback)."""
+    from torch import nn
+
+    where = f"{model}.pipeline_layers()"
+    fix = ("return a list of the nn.Module layers whose composition is the forward, in order (a function such as "
+           "torch.relu as a module: nn.ReLU()); or run --parallel ddp or fsdp, which take any model")
+    if isinstance(layers, nn.Module) or not isinstance(layers, Iterable) or isinstance(layers, str | bytes | dict):
+        raise InputError(f"{where} returned a {type(layers).__name__}, not a list of layers", fix)
+    out = list(layers)
+    for i, layer in enumerate(out):
+        if not isinstance(layer, nn.Module):
+            what = (f"the function {layer.__name__!r}" if callable(layer) and hasattr(layer, "__name__")
+                    else f"a {type(layer).__name__}")
+            raise InputError(f"{where}[{i}] is {what}, not an nn.Module: a pipeline stage holds modules, whose "
+                             "parameters it trains", fix)
+    return out
 
 
 def stage_module(layers: list[Any], in_spec: Any = None, flatten_out: bool = False, split_last: bool = False) -> Any:
