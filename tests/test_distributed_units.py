@@ -410,10 +410,11 @@ def test_the_last_stage_splits_a_dataclass_output_and_the_loss_gets_it_rebuilt()
 @pytest.mark.parametrize(("returned", "named"), [
     (None, "Net.pipeline_layers() returned a NoneType, not a list of layers"),
     ("relu", "Net.pipeline_layers()[1] is the function 'relu', not an nn.Module"),
+    ("raise", "model 'Net' raised RuntimeError in its pipeline_layers(): oops"),
 ])
 def test_pipeline_layers_that_are_not_modules_are_named(returned: Any, named: str) -> None:
-    """pipeline_layers() returning None ('NoneType' object is not iterable) or a list holding torch.relu ('no
-    attribute parameters') ended `profile --parallel pipeline` in a traceback before launch."""
+    """pipeline_layers() returning None ('NoneType' object is not iterable), a list holding torch.relu ('no
+    attribute parameters') or raising ended `profile --parallel pipeline` in a traceback before launch."""
     import torch
 
     from accelopt.distributed.model import pipeline_layers
@@ -425,8 +426,10 @@ def test_pipeline_layers_that_are_not_modules_are_named(returned: Any, named: st
             self.a, self.b = torch.nn.Linear(4, 4), torch.nn.Linear(4, 2)
 
         def pipeline_layers(self) -> Any:
+            if returned == "raise":
+                raise RuntimeError("oops")
             return None if returned is None else [self.a, torch.relu, self.b]
 
     with pytest.raises(InputError, match=re.escape(named)) as e:
         pipeline_layers(Net())
-    assert "nn.ReLU()" in e.value.fix and "--parallel ddp or fsdp" in e.value.fix
+    assert returned == "raise" or ("nn.ReLU()" in e.value.fix and "--parallel ddp or fsdp" in e.value.fix)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 from accelopt.errors import InputError
+from accelopt.workload.usercode import user_call
 from accelopt.workload.userfile import ModelBundle, as_tuple, load_user_factory
 
 
@@ -143,7 +145,8 @@ def pipeline_layers(model: Any) -> list[Any]:
         return list(model.children())
     fn = getattr(model, "pipeline_layers", None)
     if callable(fn):
-        return _checked_layers(type(model).__name__, fn())
+        named = SimpleNamespace(name=type(model).__name__)  # user_call names the model by its .name
+        return _checked_layers(type(model).__name__, user_call(named, "in its pipeline_layers()", fn))
     raise InputError(f"model {type(model).__name__} cannot be split into pipeline stages",
                      "make it a torch.nn.Sequential, or give it a pipeline_layers() method returning the modules "
                      "whose composition is its forward (see the README, profile --parallel pipeline); or run "
