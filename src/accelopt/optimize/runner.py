@@ -968,7 +968,23 @@ def recommend(result: OptimizeResult) -> Recommendation:
         others = " and the other lossy variants" if len(withheld) > 1 else ""
         rec.reason += (f"; not recommended: {top.name} ({fmt_ratio(top.speedup)}x){others}, whose quality was "
                        f"not measured (give the model eval_batches, see examples/my_model.py, to have it checked)")
+    rec.reason += _unsteady_text(result, rec)
     return rec
+
+
+def _unsteady_text(result: OptimizeResult, rec: Recommendation) -> str:
+    """Why the variant of the highest median speed-up above the recommendation's, inside the tolerance, was passed
+    over: its pessimistic round was not faster than the baseline (speedup_low <= 1). The reason said 'fastest inside
+    the tolerance: channels-last 1.12x' beside fused-optimizer's 1.41x in the table, and nothing of why."""
+    unsteady = [r for r in result.variants if r.measured and r.name != "baseline"
+                and (r.quality is None or r.quality.within_tolerance is not False)
+                and (r.speedup_low or 0) <= 1.0 < (r.speedup or 0) and (r.speedup or 0) > (rec.speedup or 1.0)]
+    top = max(unsteady, key=lambda r: r.speedup or 0, default=None)
+    if top is None:
+        return ""
+    return (f"; not recommended: {top.name} ({fmt_ratio(top.speedup)}x, the median of its rounds), which was not "
+            f"faster than the baseline in every round ({fmt_ratio(top.speedup_low)}x in its pessimistic one): rerun "
+            "with more --rounds, on a quiet machine, to settle it")
 
 
 def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recommendation:
