@@ -63,6 +63,9 @@ def test_structured_pruning_of_a_cnn_removes_channels() -> None:
     x = torch.rand(3, 64)
     assert v.model(x).shape == (3, 10)
     assert _flops(v.model, x) < 0.4 * _flops(bundle.model, x)  # conv FLOPs scale with in x out channels
+    head = [n for n, m in v.model.named_modules() if isinstance(m, nn.Linear)][-1]
+    # an nn.Sequential's layer is named by its index: 'not pruned: 8' read as a count
+    assert any(n.startswith(f"not pruned: {head} (Linear)") for n in v.notes), v.notes
 
 
 def test_transformer_keeps_fused_qkv_and_prunes_mlp_neurons() -> None:

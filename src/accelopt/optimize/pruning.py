@@ -238,6 +238,8 @@ class StructuredPrune(Technique):
         tuned_q = evaluate(model, bundle, target.device)
         notes = _structured_notes(ratio, params0, params1, flops0, flops1, before_q, pruned_q, tuned_q, run,
                                   bundle.metric_name)
+        modules = dict(model.named_modules())  # a layer of an nn.Sequential is named by its index: '8 (Linear)'
+        never = [f"{n} ({type(modules[n]).__name__})" if n in modules else n for n in never]
         notes.append(f"not pruned: {', '.join(never) or 'nothing'} (output layer / embeddings)"
                      + (f"; {', '.join(kept_whole)} kept whole: pruning them alone broke the forward pass (e.g. "
                         "q/k/v split by a fixed width)" if kept_whole else ""))
