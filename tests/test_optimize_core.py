@@ -883,3 +883,43 @@ def test_optimize_modules_import_to_device_from_where_it_lives() -> None:
     from accelopt.optimize import compress
 
     assert "to_device" not in compress.__all__
+
+
+class _KwBlock(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x: torch.Tensor, *, scale: torch.Tensor | None = None, use_cache: bool = False) -> torch.Tensor:
+        return torch.tanh(self.fc(x)) * (1.0 if scale is None else scale)
+
+
+class _KwModel(nn.Module):
+    """Blocks called with keyword arguments, as a Hugging Face model calls its layers (layer_past=, use_cache=)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.h = nn.ModuleList(_KwBlock() for _ in range(3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.h:
+            x = block(x, scale=torch.full((1,), 0.5), use_cache=False)
+        return x
+
+
+def test_activation_checkpointing_passes_keyword_arguments_to_the_blocks() -> None:
+    """On a Hugging Face GPT-2 every step of activation-checkpointing failed: 'Checkpointed.forward() got an
+    unexpected keyword argument layer_past'. The checkpointed model's gradients equal the plain model's."""
+    from accelopt.optimize import trainloop
+
+    torch.manual_seed(0)
+    plain = _KwModel()
+    model = copy.deepcopy(plain)
+    wrapped, _ = trainloop._checkpoint(model, "h", model.h)
+    x = torch.randn(4, 8)
+    for m in (plain, wrapped):
+        m.train()
+        m(x).square().sum().backward()
+    assert all(getattr(b, "accelopt_checkpointed", False) for b in wrapped.h)
+    for (n, p), q in zip(plain.named_parameters(), wrapped.parameters(), strict=True):
+        assert torch.allclose(p.grad, q.grad), n
