@@ -37,17 +37,22 @@ class BatchStream:
     def __init__(self, bundle: ModelBundle) -> None:
         self.bundle = bundle
         self._it = iter(bundle.batches())
+        self._index = 0  # of the next batch in the current pass over batches()
         self._peeked: tuple[tuple[Any, ...], Any] | None = None
 
     def next(self) -> tuple[tuple[Any, ...], Any]:
+        """The next batch, each checked to hold batch_size samples (check_rows): a short last batch crashed a
+        pipeline rank ('index out of range') and was counted as batch_size samples under DDP."""
         if self._peeked is not None:
             batch, self._peeked = self._peeked, None
             return batch
         try:
             inputs, targets = next(self._it)
         except StopIteration:
-            self._it = iter(self.bundle.batches())
+            self._it, self._index = iter(self.bundle.batches()), 0
             inputs, targets = next(self._it)
+        check_rows(self.bundle, as_tuple(inputs), targets, f"batch {self._index}")
+        self._index += 1
         return as_tuple(inputs), targets
 
     def peek(self) -> tuple[tuple[Any, ...], Any]:
@@ -94,21 +99,41 @@ def tensors_in(name: str, obj: Any) -> list[tuple[str, Any]]:
     return [(name + pytree.keystr(path), x) for path, x in leaves if isinstance(x, torch.Tensor)]
 
 
+SCAN_BATCHES = 16
+"""Batches of the model checked before launch (check_batch); every rank checks each batch it reads too."""
+
+
 def check_batch(bundle: ModelBundle) -> None:
-    """The first batch exists and every tensor in it holds `batch_size` samples along dim 0: the ranks slice each
-    tensor there (shard) and report `batch_size` as the global batch, so data of another size would be measured
-    under a wrong batch, or crash on one rank."""
+    """The first batch exists and every tensor of the first SCAN_BATCHES batches holds `batch_size` samples along
+    dim 0: the ranks slice each tensor there (shard) and report `batch_size` as the global batch, so data of another
+    size would be measured under a wrong batch, or crash on one rank (a short last batch: a pipeline rank's 'index
+    out of range')."""
     inputs, targets = bundle.first_batch()  # InputError when batches() yields nothing
+    check_rows(bundle, inputs, targets, "the first batch")
+    it = iter(bundle.batches())
+    for i in range(SCAN_BATCHES):
+        item = next(it, None)
+        if not isinstance(item, tuple | list) or len(item) != 2:
+            return  # the end, or an item first_batch or the run names
+        check_rows(bundle, as_tuple(item[0]), item[1], f"batch {i}")
+
+
+def check_rows(bundle: ModelBundle, inputs: tuple[Any, ...], targets: Any, which: str) -> None:
+    """InputError unless every tensor of one batch holds `batch_size` samples along dim 0, naming the batch
+    (`which`: 'the first batch', 'batch 2') and the tensor."""
     named = [t for i, x in enumerate(inputs) for t in tensors_in(f"inputs[{i}]", x)] + tensors_in("targets", targets)
     for name, x in named:
         samples = x.shape[0] if x.dim() > 0 else None
         if samples != bundle.batch_size:
             held = f"{samples} samples" if samples is not None else "no batch dimension (a 0-d tensor)"
-            raise InputError(f"model {bundle.name!r}: {name} of the first batch has {held} along dim 0 "
+            short = samples is not None and samples < bundle.batch_size and which != "the first batch"
+            raise InputError(f"model {bundle.name!r}: {name} of {which} has {held} along dim 0 "
                              f"(shape {tuple(x.shape)}), but its batch_size {bundle.batch_size} says otherwise; a "
-                             "distributed run slices every tensor of the batch along dim 0",
-                             "make batch_size the samples per batch (or pass --batch-size), and give every input "
-                             "and target the batch as its first dimension")
+                             "distributed run slices every tensor of every batch along dim 0 into equal shares",
+                             ("make batches() yield batch_size samples in every batch: drop the short last one "
+                              "(e.g. DataLoader(drop_last=True))" if short else
+                              "make batch_size the samples per batch (or pass --batch-size), and give every input "
+                              "and target the batch as its first dimension"))
 
 
 def batchnorm_note(model: Any, parallel: str, microbatches: int = 1) -> list[str]:
