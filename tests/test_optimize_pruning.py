@@ -310,3 +310,19 @@ def test_structured_pruning_of_a_model_returning_a_dataclass() -> None:
     assert [m.out_features for m in pruned.modules() if isinstance(m, nn.Linear)] == [16, 4]  # hidden 32 -> 16
     assert first_tensor(pruned(x)).shape == (6, 4) and first_tensor(model(x)) is not None
     assert _params(pruned) == 8 * 16 + 16 + 16 * 4 + 4 and broken == []
+
+
+def test_a_model_frozen_whole_is_pruned_and_fine_tuned() -> None:
+    """An inference-only model with requires_grad False everywhere: torch-pruning traces layers through grad_fn, so
+    prune-structured said 'nothing could be pruned structurally' (and distill 'nothing could be narrowed'); with
+    that fixed, its fine-tune failed with 'element 0 of tensors does not require grad'. Hand-computed before
+    running: Linear(16, 32) + Linear(32, 4) = 676 parameters, hidden 32 -> 16 gives 16 x 16 + 16 + 16 x 4 + 4 = 340."""
+    torch.manual_seed(0)
+    data = [(torch.randn(8, 16), torch.randint(0, 4, (8,))) for _ in range(2)]
+    model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4)).requires_grad_(False)
+    bundle = ModelBundle(name="frozen", model=model, batches=lambda: iter(data), eval_batches=lambda: iter(data),
+                         loss_fn=nn.functional.cross_entropy, batch_size=8, metric="accuracy")
+    v = get_technique("prune-structured").apply(bundle, CPU, {"ratio": 0.5, "finetune_steps": 5})
+    assert _params(v.model) == 340 and v.params["finetune_steps"] == 5
+    assert not any(p.requires_grad for p in v.model.parameters())  # frozen again, as the user's model was
+    assert any("every parameter trained though the model's are all frozen" in n for n in v.notes), v.notes

@@ -198,6 +198,17 @@ class TrainRun:
     fp32_from: str | None = None
     """The model's own reduced precision ("float16", "bfloat16") when its weights were trained in fp32 and cast
     back; None when they trained in their own dtype."""
+    unfrozen: bool = False
+    """Every parameter of the model was frozen (requires_grad False, as an inference-only model often is): all
+    were trained for this run, then frozen again."""
+
+    def how(self) -> str:
+        """What the run did beyond its steps, for a technique's note: ', in fp32 (...)', ', every parameter
+        unfrozen for it (...)', or ''."""
+        return ((f", in fp32 (the model's {self.fp32_from} weights upcast for it and cast back)"
+                 if self.fp32_from else "")
+                + (", every parameter trained though the model's are all frozen (requires_grad False; frozen "
+                   "again after)" if self.unfrozen else ""))
 
 
 def _low_precision(model: Any) -> list[tuple[Any, Any]]:
@@ -229,6 +240,13 @@ def train_for(model: Any, bundle: ModelBundle, target: Target, *, max_steps: int
     low = _low_precision(model)
     for t, _ in low:
         t.data = t.data.float()
+    # a model frozen whole (an inference-only model): its loss had no grad_fn, and prune-structured's fine-tune and
+    # distill's training failed with 'element 0 of tensors does not require grad'
+    frozen = [p for p in model.parameters() if not p.requires_grad]
+    unfrozen = bool(frozen) and len(frozen) == len(list(model.parameters()))
+    if unfrozen:
+        for p in frozen:
+            p.requires_grad_(True)
     try:
         step = step or train_step_for(model, bundle)
         model.train()
@@ -250,8 +268,12 @@ def train_for(model: Any, bundle: ModelBundle, target: Target, *, max_steps: int
         for t, dtype in low:
             t.data = t.data.to(dtype)
             t.grad = None  # an fp32 gradient would not fit the restored tensor
+        if unfrozen:
+            for p in frozen:
+                p.requires_grad_(False)
+                p.grad = None
     return TrainRun(steps=done, time_s=time.perf_counter() - t0, stopped_by_budget=by_budget, final_loss=last,
-                    fp32_from=str(low[0][1]).removeprefix("torch.") if low else None)
+                    fp32_from=str(low[0][1]).removeprefix("torch.") if low else None, unfrozen=unfrozen)
 
 
 def _check_accuracy_targets(out: Any, targets: Any) -> None:

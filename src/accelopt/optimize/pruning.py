@@ -165,6 +165,22 @@ def _time_limit(seconds: float | None, what: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
+@contextlib.contextmanager
+def _grad_traced(model: Any) -> Iterator[None]:
+    """Every parameter requires grad inside the block, each put back as it was after (by name: pruning replaces the
+    Parameters). torch-pruning finds the layers by tracing the forward's autograd graph (grad_fn), which a frozen
+    layer (requires_grad False, as an inference-only model often is) does not enter: a model frozen whole was
+    'nothing could be pruned structurally', and distill's student 'nothing could be narrowed'."""
+    flags = {n: p.requires_grad for n, p in model.named_parameters()}
+    for p in model.parameters():
+        p.requires_grad_(True)
+    try:
+        yield
+    finally:
+        for n, p in model.named_parameters():
+            p.requires_grad_(flags.get(n, True))
+
+
 def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round_to: int | None = None,
                      time_limit_s: float | None = None) -> tuple[Any, list[str], list[str]]:
     """Prune `ratio` of the channels/neurons of every prunable group of `model` in place (torch-pruning,
@@ -173,7 +189,7 @@ def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round
     tp = _import_tp()
     out_width = _output_width(model, inputs)
     keep = _never_pruned(model, out_width)
-    with _time_limit(time_limit_s, "torch-pruning's dependency analysis of the model"):
+    with _time_limit(time_limit_s, "torch-pruning's dependency analysis of the model"), _grad_traced(model):
         bad = _breaking_roots(model, inputs, keep, ratio)
         modules = dict(model.named_modules())
         ignored = keep + [modules[n] for n in bad]
@@ -259,9 +275,7 @@ def _structured_notes(ratio: float, params0: int, params1: int, flops0: int, flo
              f"after fine-tune {quality_text(tuned_q, metric)}"]
     if run is not None:
         notes.append(f"fine-tune: {run.steps} steps in {run.time_s:.1f} s with the bundle's optimizer"
-                     + (" (stopped by the time budget)" if run.stopped_by_budget else "")
-                     + (f", in fp32 (the model's {run.fp32_from} weights upcast for it and cast back)"
-                        if run.fp32_from else ""))
+                     + (" (stopped by the time budget)" if run.stopped_by_budget else "") + run.how())
     return notes
 
 
@@ -388,9 +402,7 @@ class UnstructuredPrune(Technique):
             notes.append("train mode: the masks stay on (torch.nn.utils.prune reparametrization), so training keeps "
                          "the zeros; each step pays a mask multiply per pruned weight")
         if run is not None:
-            notes.append(f"fine-tune with masks: {run.steps} steps in {run.time_s:.1f} s"
-                         + (f", in fp32 (the model's {run.fp32_from} weights upcast for it and cast back)"
-                            if run.fp32_from else ""))
+            notes.append(f"fine-tune with masks: {run.steps} steps in {run.time_s:.1f} s" + run.how())
         save = (state_dict_saver(dense_copy, self.name) if target.mode == "inference"
                 else _fold_on_save(model, bundle, target, self.name))  # train: the weights as trained by then
         return model_variant(self.name, model, bundle, target, setup_s=time.perf_counter() - t0, size_bytes=size,
