@@ -923,3 +923,21 @@ def test_activation_checkpointing_passes_keyword_arguments_to_the_blocks() -> No
     assert all(getattr(b, "accelopt_checkpointed", False) for b in wrapped.h)
     for (n, p), q in zip(plain.named_parameters(), wrapped.parameters(), strict=True):
         assert torch.allclose(p.grad, q.grad), n
+
+
+def test_compiles_warm_up_leaves_batchnorm_statistics_and_the_random_state_as_they_were() -> None:
+    """compile's two warm-up calls (forward + backward in train mode) moved BatchNorm's running statistics and drew
+    dropout masks: the compiled variant was scored after two extra updates (a train-mode CNN read 18.75% held-out
+    accuracy against the baseline's 6.25%). Checked on an eager model: warm_compile does not need a compiled one."""
+    from accelopt.optimize.compiling import warm_compile
+
+    torch.manual_seed(0)
+    data = [(torch.randn(8, 6), torch.randint(0, 3, (8,)))]
+    model = nn.Sequential(nn.Linear(6, 16), nn.BatchNorm1d(16), nn.Dropout(0.5), nn.Linear(16, 3)).train()
+    bundle = ModelBundle(name="bn", model=model, batches=lambda: iter(data), loss_fn=F.cross_entropy, batch_size=8)
+    before = {n: b.clone() for n, b in model.named_buffers()}
+    rng = torch.get_rng_state()
+    warm_compile(model, bundle, Target(mode="train", device="cpu"))
+    assert all(torch.equal(b, before[n]) for n, b in model.named_buffers()), "BatchNorm statistics moved"
+    assert torch.equal(torch.get_rng_state(), rng), "the warm-up drew from the random state"
+    assert all(p.grad is None for p in model.parameters())
