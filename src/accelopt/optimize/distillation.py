@@ -122,7 +122,10 @@ def make_student(bundle: ModelBundle, target: Target, width: float, seed: int) -
                                "output layer, an embedding, or breaks the forward when pruned)",
                                "give a smaller student as ModelBundle.meta['student'] (a zero-argument factory)")
     how = f"the teacher with {width:.0%} of each prunable group's channels kept (torch-pruning), re-initialized"
-    return mark_structural(reinitialize(student, seed)), how  # widths differ from the user's class: saved as such
+    # a re-initialized student trains whole: a layer the user froze in the teacher (a pretrained backbone) stayed
+    # frozen in the copy, at its random initialization, through the whole distillation
+    student = reinitialize(student, seed).requires_grad_(True)
+    return mark_structural(student), how  # widths differ from the user's class: saved as such
 
 
 @dataclass(frozen=True, kw_only=True)
