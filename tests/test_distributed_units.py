@@ -433,3 +433,20 @@ def test_pipeline_layers_that_are_not_modules_are_named(returned: Any, named: st
     with pytest.raises(InputError, match=re.escape(named)) as e:
         pipeline_layers(Net())
     assert returned == "raise" or ("nn.ReLU()" in e.value.fix and "--parallel ddp or fsdp" in e.value.fix)
+
+
+def test_pipeline_layers_may_return_a_module_list() -> None:
+    import torch
+
+    from accelopt.distributed.model import pipeline_layers
+
+    class Net(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.blocks = torch.nn.ModuleList([torch.nn.Linear(4, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)])
+
+        def pipeline_layers(self) -> Any:
+            return self.blocks  # returned as is: list() of it was always its modules
+
+    net = Net()
+    assert pipeline_layers(net) == list(net.blocks)

@@ -186,6 +186,8 @@ def _checked_layers(model: str, layers: Any) -> list[Any]:
     where = f"{model}.pipeline_layers()"
     fix = ("return a list of the nn.Module layers whose composition is the forward, in order (a function such as "
            "torch.relu as a module: nn.ReLU()); or run --parallel ddp or fsdp, which take any model")
+    if isinstance(layers, nn.ModuleList | nn.Sequential):  # its modules in order, as list() of it always gave
+        layers = list(layers)
     if isinstance(layers, nn.Module) or not isinstance(layers, Iterable) or isinstance(layers, str | bytes | dict):
         raise InputError(f"{where} returned a {type(layers).__name__}, not a list of layers", fix)
     out = list(layers)
