@@ -320,9 +320,11 @@ def test_a_model_frozen_whole_is_pruned_and_fine_tuned() -> None:
     torch.manual_seed(0)
     data = [(torch.randn(8, 16), torch.randint(0, 4, (8,))) for _ in range(2)]
     model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4)).requires_grad_(False)
+    # an integer parameter (a counter) cannot require grad: left as it is
+    model.register_parameter("count", nn.Parameter(torch.zeros(2, dtype=torch.long), requires_grad=False))
     bundle = ModelBundle(name="frozen", model=model, batches=lambda: iter(data), eval_batches=lambda: iter(data),
                          loss_fn=nn.functional.cross_entropy, batch_size=8, metric="accuracy")
     v = get_technique("prune-structured").apply(bundle, CPU, {"ratio": 0.5, "finetune_steps": 5})
-    assert _params(v.model) == 340 and v.params["finetune_steps"] == 5
+    assert _params(v.model) == 340 + 2 and v.params["finetune_steps"] == 5
     assert not any(p.requires_grad for p in v.model.parameters())  # frozen again, as the user's model was
     assert any("every parameter trained though the model's are all frozen" in n for n in v.notes), v.notes

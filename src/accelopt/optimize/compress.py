@@ -242,8 +242,9 @@ def train_for(model: Any, bundle: ModelBundle, target: Target, *, max_steps: int
         t.data = t.data.float()
     # a model frozen whole (an inference-only model): its loss had no grad_fn, and prune-structured's fine-tune and
     # distill's training failed with 'element 0 of tensors does not require grad'
-    frozen = [p for p in model.parameters() if not p.requires_grad]
-    unfrozen = bool(frozen) and len(frozen) == len(list(model.parameters()))
+    trainable = [p for p in model.parameters() if p.is_floating_point() or p.is_complex()]
+    frozen = [p for p in trainable if not p.requires_grad]
+    unfrozen = bool(frozen) and len(frozen) == len(trainable)
     if unfrozen:
         for p in frozen:
             p.requires_grad_(True)

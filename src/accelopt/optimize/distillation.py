@@ -124,7 +124,10 @@ def make_student(bundle: ModelBundle, target: Target, width: float, seed: int) -
     how = f"the teacher with {width:.0%} of each prunable group's channels kept (torch-pruning), re-initialized"
     # a re-initialized student trains whole: a layer the user froze in the teacher (a pretrained backbone) stayed
     # frozen in the copy, at its random initialization, through the whole distillation
-    student = reinitialize(student, seed).requires_grad_(True)
+    student = reinitialize(student, seed)
+    for p in student.parameters():
+        if p.is_floating_point() or p.is_complex():  # an integer tensor cannot require grad
+            p.requires_grad_(True)
     return mark_structural(student), how  # widths differ from the user's class: saved as such
 
 

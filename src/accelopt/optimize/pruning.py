@@ -173,7 +173,8 @@ def _grad_traced(model: Any) -> Iterator[None]:
     'nothing could be pruned structurally', and distill's student 'nothing could be narrowed'."""
     flags = {n: p.requires_grad for n, p in model.named_parameters()}
     for p in model.parameters():
-        p.requires_grad_(True)
+        if p.is_floating_point() or p.is_complex():  # an integer tensor cannot require grad
+            p.requires_grad_(True)
     try:
         yield
     finally:
