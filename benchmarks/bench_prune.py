@@ -26,7 +26,8 @@ import torch
 from bench_quantize import interleave, load_examples, summary
 
 from accelopt.optimize.base import Target, get_technique
-from accelopt.optimize.compress import evaluate, forward_flops, param_count, to_device
+from accelopt.optimize.compress import evaluate, forward_flops, param_count
+from accelopt.workload.batch import to_device
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 

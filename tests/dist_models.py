@@ -4,6 +4,7 @@ shows in the loss trajectory."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Iterator
@@ -298,3 +299,30 @@ def too_big(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
     del seq_len
     return ModelBundle(name="dist-too-big", model=_Huge(), batches=_data(batch_size, 32, 8),
                        loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
+
+
+@dataclasses.dataclass
+class _Out:
+    """A model's output as a dataclass (many research models return one), with a field left None."""
+
+    aux: torch.Tensor | None
+    logits: torch.Tensor
+
+
+class _DataclassHead(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(32, 4)
+
+    def forward(self, x: torch.Tensor) -> _Out:
+        return _Out(aux=None, logits=self.fc(x))
+
+
+def dataclass_output(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """The last pipeline layer returns a dataclass, read by the user's loss: torch's last stage refused it ("Stage
+    args must be a tensor, tuple, or list of tensors, got _Out") and rank 1 crashed."""
+    del seq_len
+    model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), _DataclassHead())
+    return ModelBundle(name="dist-dataclass-out", model=model, batches=_data(batch_size, 16, 4),
+                       loss_fn=lambda out, y: nn.functional.cross_entropy(out.logits, y), batch_size=batch_size,
+                       make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))

@@ -256,6 +256,12 @@ def test_pipeline_of_a_dict_input_model_matches_one_process() -> None:
     assert r.partition is not None and r.partition.balanced.bounds == [0, 1, 2]
 
 
+def test_pipeline_of_a_model_returning_a_dataclass_matches_one_process() -> None:
+    # rank 1 crashed: torch's last stage takes tensors only ("Stage args must be a tensor ... got _Out"); the output
+    # now leaves the stage as its tensors and is rebuilt for the user's loss
+    _matches_one_process("dataclass_output", "pipeline")
+
+
 def test_pipeline_input_holding_a_non_tensor_is_refused_before_launch() -> None:
     cfg = DistConfig(bundle_ref=f"{MODELS}:dict_inputs_float", parallel="pipeline", steps=3, warmup=1)
     with pytest.raises(InputError, match=r"the model's inputs holds? a float beside tensors") as e:

@@ -103,3 +103,32 @@ def test_namedtuple_targets_are_sliced_moved_and_named() -> None:
     assert isinstance(shard(t, 1, 2), pair) and shard(t, 1, 2).labels.tolist() == [4, 5, 6, 7]
     assert take(t, torch.tensor([0, 7])).labels.tolist() == [0, 7] and to_device(t, "meta").weights.is_meta
     assert [n for n, _ in tensors_in("targets", t)] == ["targets.labels", "targets.weights"]
+
+
+def test_a_short_last_batch_is_refused_before_launch_and_in_each_rank() -> None:
+    """batches() of 8, 8 then 6 samples (a DataLoader without drop_last): the first batch passed the check, then a
+    pipeline rank crashed on the third ('IndexError: index out of range', its targets taken at 8 indices) and DDP
+    counted 6 samples as a global batch of 8. Refused before launch (the first batches are scanned) and by each
+    rank's stream for a batch past the scan."""
+    import torch
+
+    from accelopt.distributed import model as dm
+    from accelopt.errors import InputError
+    from accelopt.workload.userfile import ModelBundle
+
+    def batches(rows: tuple[int, ...]) -> Any:
+        return lambda: iter([(torch.zeros(n, 2), torch.zeros(n, dtype=torch.long)) for n in rows])
+
+    short = ModelBundle(name="m", model=torch.nn.Linear(2, 2), batch_size=8, loss_fn=lambda o, y: o.sum(),
+                        batches=batches((8, 8, 6)))
+    with pytest.raises(InputError, match=r"inputs\[0\] of batch 2 has 6 samples") as e:
+        dm.check_batch(short)
+    assert "drop_last=True" in e.value.fix
+    late = ModelBundle(name="m", model=torch.nn.Linear(2, 2), batch_size=8, loss_fn=lambda o, y: o.sum(),
+                       batches=batches((8,) * dm.SCAN_BATCHES + (5,)))
+    dm.check_batch(late)  # past the scan: each rank's stream names it
+    stream = dm.BatchStream(late)
+    for _ in range(dm.SCAN_BATCHES):
+        stream.next()
+    with pytest.raises(InputError, match=rf"of batch {dm.SCAN_BATCHES} has 5 samples"):
+        stream.next()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -371,3 +372,81 @@ def test_stage_args_flatten_a_dict_and_refuse_another_structure() -> None:
     assert isinstance(out, tuple) and torch.equal(out[0], torch.full((2, 1), 3.0))
     with pytest.raises(InputError, match="differ in structure"):
         stage_args(({"x": x, "y": z},), spec)
+
+
+@dataclass
+class _Out:
+    aux: Any
+    logits: Any
+
+
+def test_the_last_stage_splits_a_dataclass_output_and_the_loss_gets_it_rebuilt() -> None:
+    """torch's last pipeline stage takes tensors only; a model returning a dataclass crashed rank 1. The stage now
+    returns the output's tensors and split_output's rebuild gives the loss the output as the model returned it."""
+    from collections import namedtuple
+
+    import torch
+
+    from accelopt.distributed.model import split_output, stage_module
+
+    class Head(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> _Out:
+            return _Out(aux=None, logits=2 * x)
+
+    x = torch.ones(2, 3)
+    out = stage_module([Head()], split_last=True)(x)
+    assert isinstance(out, tuple) and len(out) == 1 and torch.equal(out[0], 2 * x)
+    leaves, rebuild = split_output(Head()(x))
+    back = rebuild(iter(out))
+    assert isinstance(back, _Out) and back.aux is None and torch.equal(back.logits, 2 * x) and len(leaves) == 1
+    pair = namedtuple("pair", "a b")
+    nested = {"p": pair(x, [x + 1, 3]), "q": _Out(aux=x - 1, logits=None)}
+    leaves, rebuild = split_output(nested)
+    assert [float(t[0, 0]) for t in leaves] == [1.0, 2.0, 0.0]
+    again = rebuild(iter(leaves))
+    assert isinstance(again["p"], pair) and again["p"].b[1] == 3 and again["q"].logits is None
+
+
+@pytest.mark.parametrize(("returned", "named"), [
+    (None, "Net.pipeline_layers() returned a NoneType, not a list of layers"),
+    ("relu", "Net.pipeline_layers()[1] is the function 'relu', not an nn.Module"),
+    ("raise", "model 'Net' raised RuntimeError in its pipeline_layers(): oops"),
+])
+def test_pipeline_layers_that_are_not_modules_are_named(returned: Any, named: str) -> None:
+    """pipeline_layers() returning None ('NoneType' object is not iterable), a list holding torch.relu ('no
+    attribute parameters') or raising ended `profile --parallel pipeline` in a traceback before launch."""
+    import torch
+
+    from accelopt.distributed.model import pipeline_layers
+    from accelopt.errors import InputError
+
+    class Net(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b = torch.nn.Linear(4, 4), torch.nn.Linear(4, 2)
+
+        def pipeline_layers(self) -> Any:
+            if returned == "raise":
+                raise RuntimeError("oops")
+            return None if returned is None else [self.a, torch.relu, self.b]
+
+    with pytest.raises(InputError, match=re.escape(named)) as e:
+        pipeline_layers(Net())
+    assert returned == "raise" or ("nn.ReLU()" in e.value.fix and "--parallel ddp or fsdp" in e.value.fix)
+
+
+def test_pipeline_layers_may_return_a_module_list() -> None:
+    import torch
+
+    from accelopt.distributed.model import pipeline_layers
+
+    class Net(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.blocks = torch.nn.ModuleList([torch.nn.Linear(4, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)])
+
+        def pipeline_layers(self) -> Any:
+            return self.blocks  # returned as is: list() of it was always its modules
+
+    net = Net()
+    assert pipeline_layers(net) == list(net.blocks)

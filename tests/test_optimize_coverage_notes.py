@@ -84,3 +84,19 @@ def test_a_quantizer_that_quantized_nothing_is_not_applicable(monkeypatch: pytes
     with pytest.raises(UnsupportedError, match=r"quantized none of the graph's weights \(float weights feed: "
                                                r"GRU, Gather, Gemm\)"):
         get_technique("onnx-int8").apply(b, Target(mode="inference", device="cpu"), {})
+
+
+@pytest.mark.parametrize("technique", ["int8-weight-only", "int8-dynamic"])
+def test_torchao_quantizers_say_how_much_of_the_model_they_quantized(technique: str) -> None:
+    """torchao quantizes nn.Linear only: on a Hugging Face GPT-2 (Conv1D blocks) only the tied lm_head, 22.8% of
+    the parameters, while the note said 'on every nn.Linear' beside a file 6% larger than the fp32 one. Hand-computed
+    before running: fc.weight 32 x 5 = 160 of the GRU classifier's 5,765 parameters (2.8%)."""
+    pytest.importorskip("torchao")
+    torch.manual_seed(0)
+    data = [(torch.randint(0, 50, (4, 12)), torch.randint(0, 5, (4,))) for _ in range(2)]
+    b = ModelBundle(name="gru", model=_GruNet().eval(), batches=lambda: iter(data), batch_size=4,
+                    eval_batches=lambda: iter(data), loss_fn=nn.functional.cross_entropy, metric="accuracy")
+    v = get_technique(technique).apply(b, Target(mode="inference", device="cpu"), {})
+    note = next(n for n in v.notes if n.startswith("torchao"))
+    assert "the quantized weights are 160 of the model's 5,765 parameters (2.8%)" in note, note
+    assert note.endswith("left in float: Embedding, GRU"), note

@@ -64,3 +64,19 @@ def test_the_flops_note_says_the_lstm_was_not_counted() -> None:
     v = get_technique("distill").apply(_bundle(lambda: _small()), CPU, {"steps": 2})
     note = next(n for n in v.notes if "forward FLOPs" in n)
     assert "not counted: LSTM (teacher)" in note, note
+
+
+def test_the_narrowed_student_trains_every_layer_the_teacher_froze() -> None:
+    """A teacher with a frozen first layer (a pretrained backbone): the student, a re-initialized narrowed copy, kept
+    that layer frozen at its random initialization through the whole distillation."""
+    from accelopt.optimize.distillation import make_student
+
+    torch.manual_seed(0)
+    data = [(torch.randn(8, 16), torch.randint(0, 4, (8,))) for _ in range(2)]
+    teacher = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4))
+    teacher[0].requires_grad_(False)
+    b = ModelBundle(name="frozen-backbone", model=teacher, batches=lambda: iter(data), batch_size=8,
+                    loss_fn=nn.functional.cross_entropy)
+    student, _ = make_student(b, Target(mode="inference", device="cpu"), 0.5, 0)
+    assert all(p.requires_grad for p in student.parameters())
+    assert not teacher[0].weight.requires_grad  # the user's model as it was

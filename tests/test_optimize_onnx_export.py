@@ -233,13 +233,15 @@ class _NoOnnxOp(nn.Module):
 
 def test_a_failed_export_writes_nothing_to_stdout(capfd: pytest.CaptureFixture[str], tmp_path: Any) -> None:
     """torch's C++ ONNX log printed 'Torch IR graph at exception: graph(...)' to file descriptor 1 when the
-    TorchScript exporter failed: `optimize --json` wrote it before the JSON document (not parseable)."""
+    TorchScript exporter failed: `optimize --json` wrote it before the JSON document (not parseable); then, sent to
+    stderr, its ~50 lines sat amid optimize's progress like a crash, and torch.export's '[torch.onnx] ...' progress
+    lines beside it. Dropped: the error (or the variant's notes) says what failed."""
     from accelopt.optimize.onnx_runtime import export_onnx
 
     with pytest.raises(UnsupportedError, match="airy_ai"):
         export_onnx(_NoOnnxOp(), (torch.randn(2, 3),), tmp_path / "m.onnx")
     out, err = capfd.readouterr()
-    assert out == "" and "Torch IR graph at exception" in err
+    assert out == "" and "Torch IR graph" not in err and "[torch.onnx]" not in err, err[:400]
 
 
 def test_the_saved_graphs_outputs_are_named_by_their_place(tmp_path: Any) -> None:

@@ -7,6 +7,8 @@ steps, held-out accuracy within 3 points of the dense model's."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from typing import Any
 
 import pytest
@@ -61,6 +63,9 @@ def test_structured_pruning_of_a_cnn_removes_channels() -> None:
     x = torch.rand(3, 64)
     assert v.model(x).shape == (3, 10)
     assert _flops(v.model, x) < 0.4 * _flops(bundle.model, x)  # conv FLOPs scale with in x out channels
+    head = [n for n, m in v.model.named_modules() if isinstance(m, nn.Linear)][-1]
+    # an nn.Sequential's layer is named by its index: 'not pruned: 8' read as a count
+    assert any(n.startswith(f"not pruned: {head} (Linear)") for n in v.notes), v.notes
 
 
 def test_transformer_keeps_fused_qkv_and_prunes_mlp_neurons() -> None:
@@ -274,3 +279,52 @@ def test_a_float16_model_is_fine_tuned_in_fp32(name: str) -> None:
     with torch.inference_mode():
         assert bool(v.forward(data[0][0]).isfinite().all())
     assert any("in fp32 (the model's float16 weights upcast" in n for n in v.notes), v.notes
+
+
+@dataclasses.dataclass
+class _Out:
+    aux: torch.Tensor | None
+    pred: torch.Tensor
+
+
+class _DataclassOut(nn.Module):
+    """forward returns a dataclass whose first field is None (as a model's optional loss is)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 4))
+
+    def forward(self, x: torch.Tensor) -> _Out:
+        return _Out(aux=None, pred=self.body(x))
+
+
+def test_structured_pruning_of_a_model_returning_a_dataclass() -> None:
+    """prune-structured (and distill's student, made by it) failed with "'_Out' object is not iterable":
+    torch-pruning's trace walks tuples and dicts only; the output's Tensors are now handed to it."""
+    from accelopt.optimize.compress import first_tensor
+
+    torch.manual_seed(0)
+    model = _DataclassOut()
+    x = torch.rand(6, 8)
+    pruned, broken, _ = prune_structured(copy.deepcopy(model), (x,), 0.5)
+    assert [m.out_features for m in pruned.modules() if isinstance(m, nn.Linear)] == [16, 4]  # hidden 32 -> 16
+    assert first_tensor(pruned(x)).shape == (6, 4) and first_tensor(model(x)) is not None
+    assert _params(pruned) == 8 * 16 + 16 + 16 * 4 + 4 and broken == []
+
+
+def test_a_model_frozen_whole_is_pruned_and_fine_tuned() -> None:
+    """An inference-only model with requires_grad False everywhere: torch-pruning traces layers through grad_fn, so
+    prune-structured said 'nothing could be pruned structurally' (and distill 'nothing could be narrowed'); with
+    that fixed, its fine-tune failed with 'element 0 of tensors does not require grad'. Hand-computed before
+    running: Linear(16, 32) + Linear(32, 4) = 676 parameters, hidden 32 -> 16 gives 16 x 16 + 16 + 16 x 4 + 4 = 340."""
+    torch.manual_seed(0)
+    data = [(torch.randn(8, 16), torch.randint(0, 4, (8,))) for _ in range(2)]
+    model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4)).requires_grad_(False)
+    # an integer parameter (a counter) cannot require grad: left as it is
+    model.register_parameter("count", nn.Parameter(torch.zeros(2, dtype=torch.long), requires_grad=False))
+    bundle = ModelBundle(name="frozen", model=model, batches=lambda: iter(data), eval_batches=lambda: iter(data),
+                         loss_fn=nn.functional.cross_entropy, batch_size=8, metric="accuracy")
+    v = get_technique("prune-structured").apply(bundle, CPU, {"ratio": 0.5, "finetune_steps": 5})
+    assert _params(v.model) == 340 + 2 and v.params["finetune_steps"] == 5
+    assert not any(p.requires_grad for p in v.model.parameters())  # frozen again, as the user's model was
+    assert any("every parameter trained though the model's are all frozen" in n for n in v.notes), v.notes

@@ -14,17 +14,29 @@ RECIPE: dict[str, Any] = {"accelopt_recipe": 1, "model": "digits", "mode": "infe
                           "techniques": [{"name": "compile", "params": {"mode": "max-autotune"}}], "measured": {}}
 
 
-@pytest.mark.parametrize(("edit", "named"), [
+@pytest.mark.parametrize(("edit", "named", "meant"), [
     ({"techniques": [{"name": "compile", "param": {"mode": "max-autotune"}}]},
-     "techniques[0] has unknown field(s) 'param'"),
-    ({"dtypes": "bf16"}, "unknown field(s) 'dtypes'"),
+     "techniques[0]: unknown field(s) param", "did you mean 'params' for 'param'?"),
+    ({"dtypes": "bf16"}, "unknown field(s) dtypes", "did you mean 'dtype' for 'dtypes'?"),
+    ({"techniques": [{"name": "prune-unstructured", "params": {"sparsty": 0.5}}]},
+     "prune-unstructured's params: unknown field(s) sparsty", "did you mean 'sparsity' for 'sparsty'?"),
 ])
-def test_a_misspelt_recipe_field_is_named(edit: dict[str, Any], named: str, tmp_path: Path,
+def test_a_misspelt_recipe_field_is_named(edit: dict[str, Any], named: str, meant: str, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Each misspelt field (top level, a technique's, a technique's option) names the field meant, as device and
+    calibration files do (errors.unknown_fields); the fix said only what a recipe holds."""
     p = tmp_path / "recipe.json"
     p.write_text(json.dumps({**RECIPE, **edit}))
     _, err = _cli(capsys, "optimize", "digits", "--apply", str(p), code=2)
-    assert str(p) in err and named in err and "fix:" in err
+    flat = " ".join(err.split())
+    assert str(p) in flat and named in flat and meant in flat and "fix:" in flat
+
+
+def test_a_technique_without_options_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "recipe.json"
+    p.write_text(json.dumps({**RECIPE, "techniques": [{"name": "bf16", "params": {"mode": "x"}}]}))
+    _, err = _cli(capsys, "optimize", "digits", "--apply", str(p), code=2)
+    assert "bf16 has no option 'mode'" in err and "takes no options" in err
 
 
 def test_a_saved_recipe_with_its_model_file_still_loads(tmp_path: Path) -> None:

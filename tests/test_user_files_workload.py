@@ -35,7 +35,7 @@ def test_a_hand_written_workload_plans_at_its_flops(tmp_path: Path, capsys: pyte
 
 
 @pytest.mark.parametrize(("change", "named"), [
-    (lambda d: d.update(opz=d["ops"]), "unknown field(s) 'opz'"),
+    (lambda d: d.update(opz=d["ops"]), "unknown field(s) opz"),
     (lambda d: d.update(ops=[]), "'ops' is empty"),
     (lambda d: d["ops"][0].update(dtype="bf61"), "dtype = 'bf61' is not one of"),
     (lambda d: d["meta"].update(mode="training"), "'meta.mode' = 'training' is not one of train, inference"),
@@ -48,6 +48,27 @@ def test_a_wrong_field_is_named(change: Any, named: str, tmp_path: Path, capsys:
     path = _write(tmp_path, doc)
     _, err = _cli(capsys, "plan", "--model", path, "--hardware", "h100-sxm", "--devices", "1", code=2)
     assert path in err and named in err and "fix:" in err
+
+
+@pytest.mark.parametrize(("change", "named", "meant"), [
+    (lambda d: d.update(metta=d.pop("meta")), "unknown field(s) metta", "did you mean 'meta' for 'metta'?"),
+    (lambda d: d["ops"][0].update(flop=d["ops"][0].pop("flops")), "op 0 ('fc1'): unknown field(s) flop",
+     "did you mean 'flops' for 'flop'?"),
+    (lambda d: d["ops"][1].update(phse="backward"), "op 1 ('fc1.bwd'): unknown field(s) phse",
+     "did you mean 'phase' for 'phse'?"),
+    (lambda d: d["ops"][0]["gemm"].update(kk=8), "op 0 ('fc1'): gemm: unknown field(s) kk",
+     "did you mean 'k' for 'kk'?"),
+])
+def test_a_misspelt_field_names_the_field_meant(change: Any, named: str, meant: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """As device and calibration files do (errors.unknown_fields): a misspelt op field was 'flops = None is not a
+    finite number' or a TypeError's words ('unexpected keyword argument'), a top-level one listed the fields only."""
+    doc = copy.deepcopy(WORKLOAD)
+    change(doc)
+    path = _write(tmp_path, doc)
+    _, err = _cli(capsys, "plan", "--model", path, "--hardware", "h100-sxm", "--devices", "1", code=2)
+    flat = " ".join(err.split())
+    assert path in flat and named in flat and meant in flat and "fix:" in flat
 
 
 CONV = {"name": "conv", "kind": "conv", "flops": 2 * 64 * 56 * 56 * 64 * 9, "bytes_read": 1e6, "bytes_written": 1e6,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 from accelopt.errors import InputError
+from accelopt.workload.usercode import user_call
 from accelopt.workload.userfile import ModelBundle, as_tuple, load_user_factory
 
 
@@ -34,17 +37,22 @@ class BatchStream:
     def __init__(self, bundle: ModelBundle) -> None:
         self.bundle = bundle
         self._it = iter(bundle.batches())
+        self._index = 0  # of the next batch in the current pass over batches()
         self._peeked: tuple[tuple[Any, ...], Any] | None = None
 
     def next(self) -> tuple[tuple[Any, ...], Any]:
+        """The next batch, each checked to hold batch_size samples (check_rows): a short last batch crashed a
+        pipeline rank ('index out of range') and was counted as batch_size samples under DDP."""
         if self._peeked is not None:
             batch, self._peeked = self._peeked, None
             return batch
         try:
             inputs, targets = next(self._it)
         except StopIteration:
-            self._it = iter(self.bundle.batches())
+            self._it, self._index = iter(self.bundle.batches()), 0
             inputs, targets = next(self._it)
+        check_rows(self.bundle, as_tuple(inputs), targets, f"batch {self._index}")
+        self._index += 1
         return as_tuple(inputs), targets
 
     def peek(self) -> tuple[tuple[Any, ...], Any]:
@@ -91,21 +99,41 @@ def tensors_in(name: str, obj: Any) -> list[tuple[str, Any]]:
     return [(name + pytree.keystr(path), x) for path, x in leaves if isinstance(x, torch.Tensor)]
 
 
+SCAN_BATCHES = 16
+"""Batches of the model checked before launch (check_batch); every rank checks each batch it reads too."""
+
+
 def check_batch(bundle: ModelBundle) -> None:
-    """The first batch exists and every tensor in it holds `batch_size` samples along dim 0: the ranks slice each
-    tensor there (shard) and report `batch_size` as the global batch, so data of another size would be measured
-    under a wrong batch, or crash on one rank."""
+    """The first batch exists and every tensor of the first SCAN_BATCHES batches holds `batch_size` samples along
+    dim 0: the ranks slice each tensor there (shard) and report `batch_size` as the global batch, so data of another
+    size would be measured under a wrong batch, or crash on one rank (a short last batch: a pipeline rank's 'index
+    out of range')."""
     inputs, targets = bundle.first_batch()  # InputError when batches() yields nothing
+    check_rows(bundle, inputs, targets, "the first batch")
+    it = iter(bundle.batches())
+    for i in range(SCAN_BATCHES):
+        item = next(it, None)
+        if not isinstance(item, tuple | list) or len(item) != 2:
+            return  # the end, or an item first_batch or the run names
+        check_rows(bundle, as_tuple(item[0]), item[1], f"batch {i}")
+
+
+def check_rows(bundle: ModelBundle, inputs: tuple[Any, ...], targets: Any, which: str) -> None:
+    """InputError unless every tensor of one batch holds `batch_size` samples along dim 0, naming the batch
+    (`which`: 'the first batch', 'batch 2') and the tensor."""
     named = [t for i, x in enumerate(inputs) for t in tensors_in(f"inputs[{i}]", x)] + tensors_in("targets", targets)
     for name, x in named:
         samples = x.shape[0] if x.dim() > 0 else None
         if samples != bundle.batch_size:
             held = f"{samples} samples" if samples is not None else "no batch dimension (a 0-d tensor)"
-            raise InputError(f"model {bundle.name!r}: {name} of the first batch has {held} along dim 0 "
+            short = samples is not None and samples < bundle.batch_size and which != "the first batch"
+            raise InputError(f"model {bundle.name!r}: {name} of {which} has {held} along dim 0 "
                              f"(shape {tuple(x.shape)}), but its batch_size {bundle.batch_size} says otherwise; a "
-                             "distributed run slices every tensor of the batch along dim 0",
-                             "make batch_size the samples per batch (or pass --batch-size), and give every input "
-                             "and target the batch as its first dimension")
+                             "distributed run slices every tensor of every batch along dim 0 into equal shares",
+                             ("make batches() yield batch_size samples in every batch: drop the short last one "
+                              "(e.g. DataLoader(drop_last=True))" if short else
+                              "make batch_size the samples per batch (or pass --batch-size), and give every input "
+                              "and target the batch as its first dimension"))
 
 
 def batchnorm_note(model: Any, parallel: str, microbatches: int = 1) -> list[str]:
@@ -142,13 +170,37 @@ def pipeline_layers(model: Any) -> list[Any]:
         return list(model.children())
     fn = getattr(model, "pipeline_layers", None)
     if callable(fn):
-        return list(fn())
+        named = SimpleNamespace(name=type(model).__name__)  # user_call names the model by its .name
+        return _checked_layers(type(model).__name__, user_call(named, "in its pipeline_layers()", fn))
     raise InputError(f"model {type(model).__name__} cannot be split into pipeline stages",
                      "make it a torch.nn.Sequential, or give it a pipeline_layers() method returning the modules "
-                     "whose composition is its forward (see the README, profile --parallel pipeline)")
+                     "whose composition is its forward (see the README, profile --parallel pipeline); or run "
+                     "--parallel ddp or fsdp, which take any model (a Hugging Face config's model among them)")
 
 
-def stage_module(layers: list[Any], in_spec: Any = None, flatten_out: bool = False) -> Any:
+def _checked_layers(model: str, layers: Any) -> list[Any]:
+    """What a model's pipeline_layers() returned, as a list of modules; an InputError naming what is wrong (None, or
+    an item that is not an nn.Module, such as torch.relu: each ended the run in a traceback)."""
+    from torch import nn
+
+    where = f"{model}.pipeline_layers()"
+    fix = ("return a list of the nn.Module layers whose composition is the forward, in order (a function such as "
+           "torch.relu as a module: nn.ReLU()); or run --parallel ddp or fsdp, which take any model")
+    if isinstance(layers, nn.ModuleList | nn.Sequential):  # its modules in order, as list() of it always gave
+        layers = list(layers)
+    if isinstance(layers, nn.Module) or not isinstance(layers, Iterable) or isinstance(layers, str | bytes | dict):
+        raise InputError(f"{where} returned a {type(layers).__name__}, not a list of layers", fix)
+    out = list(layers)
+    for i, layer in enumerate(out):
+        if not isinstance(layer, nn.Module):
+            what = (f"the function {layer.__name__!r}" if callable(layer) and hasattr(layer, "__name__")
+                    else f"a {type(layer).__name__}")
+            raise InputError(f"{where}[{i}] is {what}, not an nn.Module: a pipeline stage holds modules, whose "
+                             "parameters it trains", fix)
+    return out
+
+
+def stage_module(layers: list[Any], in_spec: Any = None, flatten_out: bool = False, split_last: bool = False) -> Any:
     """The layers of one pipeline stage as one module, called as the partitioner times them: each layer on the
     previous one's outputs unpacked, layer(*outputs), so a first layer taking several inputs (model(x, z)) or layers
     passing tuples work (nn.Sequential's forward takes one input).
@@ -156,7 +208,9 @@ def stage_module(layers: list[Any], in_spec: Any = None, flatten_out: bool = Fal
     torch's pipeline stages pass tensors only (a dict argument is refused: "All stage args must be tensors"), so a
     stage whose inputs hold a dict or nested tuples receives them flat and rebuilds them with `in_spec` (the pytree
     spec of its inputs, see flat_spec), and a stage whose outputs are not flat returns them flattened
-    (`flatten_out`) for the next stage to rebuild."""
+    (`flatten_out`) for the next stage to rebuild. The last stage's output, which torch checks as it checks a stage's
+    (a dataclass was "Stage args must be a tensor, tuple, or list of tensors, got Out"), leaves it as its tensors
+    (`split_last`, split_output), rebuilt by its rebuild function before the loss sees it."""
     from torch import nn
     from torch.utils import _pytree as pytree  # torch's own (the pipelining schedules split inputs with it)
 
@@ -169,9 +223,52 @@ def stage_module(layers: list[Any], in_spec: Any = None, flatten_out: bool = Fal
             out: Any = pytree.tree_unflatten(list(args), in_spec) if in_spec is not None else args
             for layer in self.layers:
                 out = layer(*as_tuple(out))
+            if split_last:
+                return tuple(split_output(out)[0])
             return tuple(pytree.tree_leaves(out)) if flatten_out else out
 
     return Stage(layers)
+
+
+def split_output(obj: Any) -> tuple[list[Any], Callable[[Iterator[Any]], Any]]:
+    """(the tensors in a model's output, in order; a function rebuilding the output from an iterator over tensors in
+    that order): through tuples, lists, named tuples, dicts (Hugging Face's ModelOutput) and dataclasses, which
+    torch's pytree takes as one leaf; anything else (a None field, a number) is kept as it was. The loss function
+    gets the model's output as the model returned it."""
+    import copy
+    import dataclasses
+
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        return [obj], next
+    if isinstance(obj, tuple | list | dict) or (dataclasses.is_dataclass(obj) and not isinstance(obj, type)):
+        keys: list[Any]
+        if isinstance(obj, dict):
+            keys, values = list(obj), list(obj.values())
+        elif isinstance(obj, tuple | list):
+            keys, values = list(range(len(obj))), list(obj)
+        else:
+            keys = [f.name for f in dataclasses.fields(obj)]
+            values = [getattr(obj, k) for k in keys]
+        parts = [split_output(v) for v in values]
+
+        def rebuild(it: Iterator[Any]) -> Any:
+            new = [make(it) for _, make in parts]
+            if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+                return type(obj)(*new)
+            if isinstance(obj, tuple | list):
+                return type(obj)(new)
+            out: Any = copy.copy(obj)
+            for k, v in zip(keys, new, strict=True):
+                if isinstance(obj, dict):
+                    out[k] = v
+                else:
+                    object.__setattr__(out, k, v)  # frozen dataclasses too
+            return out
+
+        return [t for leaves, _ in parts for t in leaves], rebuild
+    return [], lambda it: obj
 
 
 def is_flat(obj: Any) -> bool:

@@ -29,6 +29,7 @@ from accelopt.distributed.model import (
     load_bundle,
     pipeline_layers,
     shard,
+    split_output,
     stage_args,
     stage_module,
     take,
@@ -153,25 +154,29 @@ class Trainer:
         layers = pipeline_layers(self.bundle.model)
         bounds = job.stage_bounds
         self.stage = me.rank
-        self.in_spec, flatten_out = self._stage_io(layers, bounds)
+        self.in_spec, flatten_out, rebuild = self._stage_io(layers, bounds)
         self.stage_module = stage_module(layers[bounds[me.rank]:bounds[me.rank + 1]], self.in_spec,
-                                         flatten_out).to(self.device)
+                                         flatten_out, split_last=rebuild is not None).to(self.device)
         stage = PipelineStage(self.stage_module, me.rank, me.world, torch.device(self.device))
         schedule_cls = Schedule1F1B if job.schedule == "1f1b" else ScheduleGPipe
         loss_fn = self.bundle.loss_fn
         # torch's schedules split the target with tensor_split, which takes one tensor: the schedule is given the
         # samples' indices instead, and each micro-batch's loss takes its targets at them (any structure: a
         # tensor, a tuple, a dict of labels and weights)
-        self.schedule = schedule_cls(stage, job.microbatches,
-                                     loss_fn=lambda out, index: loss_fn(out, take(self.targets, index)))
+        def loss(out: Any, index: Any) -> Any:  # the last stage's output, rebuilt as the model returned it
+            return loss_fn(rebuild(iter(as_tuple(out))) if rebuild else out, take(self.targets, index))
+
+        self.schedule = schedule_cls(stage, job.microbatches, loss_fn=loss)
         make = self.bundle.make_optimizer
         params = self.stage_module.parameters()
         self.optimizer = make(params) if make is not None else torch.optim.AdamW(params, lr=1e-4)
         self.step_fn = self._pipeline_step
 
-    def _stage_io(self, layers: list[Any], bounds: list[int]) -> tuple[Any, bool]:
-        """(the pytree spec this stage rebuilds its flat inputs with, or None; whether it flattens its outputs): a
-        dict or nested inputs, or a dict passed between layers, cross stages flat (stage_module). The structure at
+    def _stage_io(self, layers: list[Any], bounds: list[int]) -> tuple[Any, bool, Any]:
+        """(the pytree spec this stage rebuilds its flat inputs with, or None; whether it flattens its outputs; on the
+        last stage, when the model's output is not flat, the function rebuilding it from its tensors for the loss,
+        else None): a dict or nested inputs, or a dict passed between layers, cross stages flat (stage_module), and
+        the model's output (a dataclass, a dict) leaves the last stage as its tensors. The structure at
         the stage's edges comes from one forward of the layers before them on one micro-batch, in eval mode under
         no_grad, with the random state put back (BatchNorm statistics and dropout draws untouched)."""
         import torch
@@ -180,7 +185,7 @@ class Trainer:
         inputs = to_device(self.stream.peek()[0], self.device)
         x: Any = take(inputs, torch.arange(self.bundle.batch_size // self.job.microbatches))
         in_spec = flat_spec(x, "the model's inputs") if me == 0 else None
-        upto = bounds[me] if last else bounds[me + 1]
+        upto = len(layers) if last else bounds[me + 1]
         cuda = [torch.device(self.device)] if self.device.startswith("cuda") else []
         edges: dict[int, Any] = {}
         self.model.eval()
@@ -194,7 +199,9 @@ class Trainer:
         if me > 0:
             before = bounds[me] - 1
             in_spec = flat_spec(edges[bounds[me]], f"the outputs of layer {layer_name(before, layers[before])}")
-        return in_spec, not last and not is_flat(edges[bounds[me + 1]])
+        if last:
+            return in_spec, False, None if is_flat(edges[len(layers)]) else split_output(edges[len(layers)])[1]
+        return in_spec, not is_flat(edges[bounds[me + 1]]), None
 
     def _data_parallel_step(self, i: int) -> Any:
         inputs, targets = self.stream.next()

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from accelopt.errors import InputError, unknown_name
+from accelopt.errors import InputError, unknown_fields, unknown_name
 from accelopt.workload.userfile import ModelBundle
 
 __all__ = ["MODES", "OptionSpec", "Target", "Technique", "Variant", "all_techniques", "get_technique", "register"]
@@ -206,10 +206,11 @@ class Technique(abc.ABC):
     def check_options(cls, options: dict[str, Any]) -> None:
         """Every option is one `apply` reads (or one a variant records) and its value is in range: InputError."""
         unknown = sorted(set(options) - set(cls.option_specs) - set(cls.recorded_names))
-        if unknown:
-            valid = ", ".join(cls.option_specs) or "none (it takes no options)"
+        if unknown and not cls.option_specs:
             raise InputError(f"{cls.name} has no option {', '.join(repr(n) for n in unknown)}",
-                             f"remove it or use one of {cls.name}'s options: {valid}")
+                             f"remove it: {cls.name} takes no options")
+        if unknown:  # the option meant for a misspelt one ('sparsty' -> 'sparsity'), then all of them
+            raise unknown_fields(f"{cls.name}'s params", unknown, list(cls.option_specs))
         for name, spec in cls.option_specs.items():
             spec.read(options, name)
 

@@ -23,17 +23,20 @@ from accelopt.optimize.steps import (  # one size for all
     state_dict_bytes,
     state_dict_saver,
 )
-from accelopt.workload.batch import to_device  # the one batch walk; the optimize modules import it from here
+from accelopt.workload.batch import to_device
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["TrainRun", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops",
-           "fp32_output", "model_variant", "param_count", "quality_text", "state_dict_bytes", "state_dict_saver",
-           "tied_groups", "to_device", "train_for", "train_step_for", "untied_notes"]
+           "fp32_output", "model_variant", "output_tensors", "param_count", "quality_text", "state_dict_bytes",
+           "state_dict_saver", "tied_groups", "train_for", "train_step_for", "untied_notes"]
 
 
 def first_tensor(out: Any) -> Any:
     """The scores in a model's output: the Tensor itself, the first Tensor of a tuple/list/dict (a model returning
-    (logits, aux)), or `.logits` (Hugging Face's ModelOutput); None when there is none."""
+    (logits, aux)), `.logits` (Hugging Face's ModelOutput), or the first field holding a Tensor of a dataclass
+    (`Out(pred=..., aux=...)`; fields left None skipped); None when there is none."""
+    import dataclasses
+
     import torch
 
     if isinstance(out, torch.Tensor):
@@ -44,7 +47,29 @@ def first_tensor(out: Any) -> Any:
         return first_tensor(out[0])
     if isinstance(out, dict) and out:
         return first_tensor(next(iter(out.values())))
+    if dataclasses.is_dataclass(out) and not isinstance(out, type):
+        found = (first_tensor(getattr(out, f.name)) for f in dataclasses.fields(out))
+        return next((t for t in found if t is not None), None)
     return None
+
+
+def output_tensors(out: Any) -> list[Any]:
+    """Every Tensor in a model's output, in order, through tuples/lists, dicts (Hugging Face's ModelOutput) and
+    dataclasses. torch-pruning traces the graph back from each output Tensor, and its own walk (flatten_as_list,
+    1.6) stops at a dataclass: a model returning one failed prune-structured with "'Out' object is not iterable"."""
+    import dataclasses
+
+    import torch
+
+    if isinstance(out, torch.Tensor):
+        return [out]
+    if isinstance(out, tuple | list):
+        return [t for x in out for t in output_tensors(x)]
+    if isinstance(out, dict):
+        return [t for x in out.values() for t in output_tensors(x)]
+    if dataclasses.is_dataclass(out) and not isinstance(out, type):
+        return [t for f in dataclasses.fields(out) for t in output_tensors(getattr(out, f.name))]
+    return []
 
 
 def fp32_output(out: Any) -> Any:
@@ -173,6 +198,17 @@ class TrainRun:
     fp32_from: str | None = None
     """The model's own reduced precision ("float16", "bfloat16") when its weights were trained in fp32 and cast
     back; None when they trained in their own dtype."""
+    unfrozen: bool = False
+    """Every parameter of the model was frozen (requires_grad False, as an inference-only model often is): all
+    were trained for this run, then frozen again."""
+
+    def how(self) -> str:
+        """What the run did beyond its steps, for a technique's note: ', in fp32 (...)', ', every parameter
+        unfrozen for it (...)', or ''."""
+        return ((f", in fp32 (the model's {self.fp32_from} weights upcast for it and cast back)"
+                 if self.fp32_from else "")
+                + (", every parameter trained though the model's are all frozen (requires_grad False; frozen "
+                   "again after)" if self.unfrozen else ""))
 
 
 def _low_precision(model: Any) -> list[tuple[Any, Any]]:
@@ -204,6 +240,14 @@ def train_for(model: Any, bundle: ModelBundle, target: Target, *, max_steps: int
     low = _low_precision(model)
     for t, _ in low:
         t.data = t.data.float()
+    # a model frozen whole (an inference-only model): its loss had no grad_fn, and prune-structured's fine-tune and
+    # distill's training failed with 'element 0 of tensors does not require grad'
+    trainable = [p for p in model.parameters() if p.is_floating_point() or p.is_complex()]
+    frozen = [p for p in trainable if not p.requires_grad]
+    unfrozen = bool(frozen) and len(frozen) == len(trainable)
+    if unfrozen:
+        for p in frozen:
+            p.requires_grad_(True)
     try:
         step = step or train_step_for(model, bundle)
         model.train()
@@ -225,8 +269,12 @@ def train_for(model: Any, bundle: ModelBundle, target: Target, *, max_steps: int
         for t, dtype in low:
             t.data = t.data.to(dtype)
             t.grad = None  # an fp32 gradient would not fit the restored tensor
+        if unfrozen:
+            for p in frozen:
+                p.requires_grad_(False)
+                p.grad = None
     return TrainRun(steps=done, time_s=time.perf_counter() - t0, stopped_by_budget=by_budget, final_loss=last,
-                    fp32_from=str(low[0][1]).removeprefix("torch.") if low else None)
+                    fp32_from=str(low[0][1]).removeprefix("torch.") if low else None, unfrozen=unfrozen)
 
 
 def _check_accuracy_targets(out: Any, targets: Any) -> None:

@@ -36,11 +36,11 @@ from accelopt.optimize.compress import (
     model_variant,
     param_count,
     quality_text,
-    to_device,
     train_for,
     train_step_for,
 )
 from accelopt.optimize.steps import mark_structural
+from accelopt.workload.batch import to_device
 from accelopt.workload.userfile import ModelBundle
 
 __all__ = ["DEFAULT_LR", "Distill", "DistillResult", "kd_loss", "make_student", "reinitialize"]
@@ -122,7 +122,13 @@ def make_student(bundle: ModelBundle, target: Target, width: float, seed: int) -
                                "output layer, an embedding, or breaks the forward when pruned)",
                                "give a smaller student as ModelBundle.meta['student'] (a zero-argument factory)")
     how = f"the teacher with {width:.0%} of each prunable group's channels kept (torch-pruning), re-initialized"
-    return mark_structural(reinitialize(student, seed)), how  # widths differ from the user's class: saved as such
+    # a re-initialized student trains whole: a layer the user froze in the teacher (a pretrained backbone) stayed
+    # frozen in the copy, at its random initialization, through the whole distillation
+    student = reinitialize(student, seed)
+    for p in student.parameters():
+        if p.is_floating_point() or p.is_complex():  # an integer tensor cannot require grad
+            p.requires_grad_(True)
+    return mark_structural(student), how  # widths differ from the user's class: saved as such
 
 
 @dataclass(frozen=True, kw_only=True)

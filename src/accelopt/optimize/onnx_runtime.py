@@ -35,9 +35,10 @@ from typing import Any, ClassVar
 
 from accelopt.errors import UnsupportedError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
-from accelopt.optimize.compress import conv_count, copy_model, linear_count, state_dict_bytes, to_device
+from accelopt.optimize.compress import conv_count, copy_model, linear_count, state_dict_bytes
 from accelopt.optimize.steps import wrapper_name
 from accelopt.userio import exception_text
+from accelopt.workload.batch import to_device
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["OnnxFp32", "OnnxInt8Dynamic", "OnnxInt8Static", "OutputLayout", "export_onnx", "output_layout",
@@ -58,7 +59,7 @@ def _import_ort() -> Any:
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """The exporters and the quantizer warn about deprecations and 'pre-processing'; none of it is the user's.
-    What they write to file descriptor 1 goes to stderr (_stdout_fd_to_stderr). torch's loggers have handlers of
+    What they write to stdout is dropped (_stdout_fd_swallowed). torch's loggers have handlers of
     their own (not the root's) and take their level from "torch": it is raised too, or a failed torch.export
     printed symbolic_shapes' 'Unable to find user code' with the whole FX graph (~50 lines a try) and
     'torchvision is not installed. Skipping torchvision::nms' x4; the variant's notes say what failed."""
@@ -67,7 +68,7 @@ def _quiet() -> Iterator[None]:
     try:
         for lg in loggers:
             lg.setLevel(logging.ERROR)
-        with warnings.catch_warnings(), _stdout_fd_to_stderr():
+        with warnings.catch_warnings(), _stdout_fd_swallowed():
             warnings.simplefilter("ignore")
             yield
     finally:
@@ -76,13 +77,17 @@ def _quiet() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _stdout_fd_to_stderr() -> Iterator[None]:
-    """File descriptor 1 pointed at stderr's: torch's C++ ONNX log ('Torch IR graph at exception: graph(...)', when
-    the TorchScript exporter fails) writes to the process's stdout below Python's sys.stdout, which the CLI's
-    redirect_stdout does not reach, so `optimize --json` printed the graph before the JSON document. Python's
-    sys.stdout goes there too, for a library caller."""
+def _stdout_fd_swallowed() -> Iterator[None]:
+    """What the exporters write to stdout, dropped: torch's C++ ONNX log ('Torch IR graph at exception: graph(...)',
+    ~50 lines when the TorchScript exporter fails and the torch.export fallback then succeeds) writes to file
+    descriptor 1 below Python's sys.stdout, which the CLI's redirect_stdout does not reach (`optimize --json` printed
+    the graph before the JSON document), and torch.export prints its progress lines ('[torch.onnx] Run
+    decompositions...'). Sent to stderr, they sat amid optimize's progress like a crash; the variant's notes say
+    which exporter ran and why the first failed. Python's sys.stdout is dropped too, for a library caller."""
+    import io
     import os
     import sys
+    import tempfile
 
     sys.stdout.flush()
     try:
@@ -91,12 +96,14 @@ def _stdout_fd_to_stderr() -> Iterator[None]:
         yield
         return
     try:
-        os.dup2(2, 1)
-        with contextlib.redirect_stdout(sys.stderr):  # and Python's prints (torch.export's progress lines)
-            yield
+        with tempfile.TemporaryFile() as sink, contextlib.redirect_stdout(io.StringIO()):
+            os.dup2(sink.fileno(), 1)
+            try:
+                yield
+            finally:
+                sys.stdout.flush()
+                os.dup2(saved, 1)
     finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
         os.close(saved)
 
 

@@ -35,7 +35,8 @@ from typing import Any, ClassVar
 
 from accelopt.errors import InputError, MeasurementError, UnsupportedError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
-from accelopt.optimize.compress import copy_model, state_dict_bytes, to_device, train_step_for
+from accelopt.optimize.compress import copy_model, state_dict_bytes, train_step_for
+from accelopt.workload.batch import to_device
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["PowerLimit", "PowerPoint", "PowerSweep", "check_permission", "limits_to_try", "recommend", "sweep"]

@@ -41,14 +41,15 @@ from accelopt.optimize.compress import (
     first_tensor,
     forward_flops,
     model_variant,
+    output_tensors,
     param_count,
     quality_text,
     state_dict_bytes,
     state_dict_saver,
-    to_device,
     train_for,
 )
 from accelopt.optimize.steps import mark_structural
+from accelopt.workload.batch import to_device
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = [
@@ -109,7 +110,7 @@ def _breaking_roots(model: Any, inputs: tuple[Any, ...], ignored: list[Any], rat
     tp = _import_tp()
     names = {id(m): n for n, m in model.named_modules()}
     probe = copy.deepcopy(model)
-    dg = tp.DependencyGraph().build_dependency(probe, example_inputs=inputs)
+    dg = tp.DependencyGraph().build_dependency(probe, example_inputs=inputs, output_transform=output_tensors)
     probe_ignored = [dict(probe.named_modules())[names[id(m)]] for m in ignored]
     roots = [g[0][0].target.module for g in dg.get_all_groups(ignored_layers=probe_ignored,
                                                               root_module_types=_root_types())]
@@ -118,7 +119,7 @@ def _breaking_roots(model: Any, inputs: tuple[Any, ...], ignored: list[Any], rat
     bad: list[str] = []
     for name in root_names:
         trial = copy.deepcopy(model)
-        tdg = tp.DependencyGraph().build_dependency(trial, example_inputs=inputs)
+        tdg = tp.DependencyGraph().build_dependency(trial, example_inputs=inputs, output_transform=output_tensors)
         layer = dict(trial.named_modules())[name]
         pruner = tdg.get_pruner_of_module(layer)
         n_out = pruner.get_out_channels(layer)
@@ -164,6 +165,23 @@ def _time_limit(seconds: float | None, what: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
+@contextlib.contextmanager
+def _grad_traced(model: Any) -> Iterator[None]:
+    """Every parameter requires grad inside the block, each put back as it was after (by name: pruning replaces the
+    Parameters). torch-pruning finds the layers by tracing the forward's autograd graph (grad_fn), which a frozen
+    layer (requires_grad False, as an inference-only model often is) does not enter: a model frozen whole was
+    'nothing could be pruned structurally', and distill's student 'nothing could be narrowed'."""
+    flags = {n: p.requires_grad for n, p in model.named_parameters()}
+    for p in model.parameters():
+        if p.is_floating_point() or p.is_complex():  # an integer tensor cannot require grad
+            p.requires_grad_(True)
+    try:
+        yield
+    finally:
+        for n, p in model.named_parameters():
+            p.requires_grad_(flags.get(n, True))
+
+
 def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round_to: int | None = None,
                      time_limit_s: float | None = None) -> tuple[Any, list[str], list[str]]:
     """Prune `ratio` of the channels/neurons of every prunable group of `model` in place (torch-pruning,
@@ -172,7 +190,7 @@ def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round
     tp = _import_tp()
     out_width = _output_width(model, inputs)
     keep = _never_pruned(model, out_width)
-    with _time_limit(time_limit_s, "torch-pruning's dependency analysis of the model"):
+    with _time_limit(time_limit_s, "torch-pruning's dependency analysis of the model"), _grad_traced(model):
         bad = _breaking_roots(model, inputs, keep, ratio)
         modules = dict(model.named_modules())
         ignored = keep + [modules[n] for n in bad]
@@ -180,7 +198,8 @@ def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round
             warnings.simplefilter("ignore")
             pruner = tp.pruner.MetaPruner(model, inputs, importance=tp.importance.MagnitudeImportance(p=2),
                                           pruning_ratio=ratio, ignored_layers=ignored, round_to=round_to,
-                                          num_heads=_heads(model), root_module_types=_root_types())
+                                          num_heads=_heads(model), root_module_types=_root_types(),
+                                          output_transform=output_tensors)
             pruner.step()
     for m, heads in _heads(model).items():  # torch-pruning's documented follow-up for MHA
         m.num_heads = heads
@@ -236,6 +255,8 @@ class StructuredPrune(Technique):
         tuned_q = evaluate(model, bundle, target.device)
         notes = _structured_notes(ratio, params0, params1, flops0, flops1, before_q, pruned_q, tuned_q, run,
                                   bundle.metric_name)
+        modules = dict(model.named_modules())  # a layer of an nn.Sequential is named by its index: '8 (Linear)'
+        never = [f"{n} ({type(modules[n]).__name__})" if n in modules else n for n in never]
         notes.append(f"not pruned: {', '.join(never) or 'nothing'} (output layer / embeddings)"
                      + (f"; {', '.join(kept_whole)} kept whole: pruning them alone broke the forward pass (e.g. "
                         "q/k/v split by a fixed width)" if kept_whole else ""))
@@ -255,9 +276,7 @@ def _structured_notes(ratio: float, params0: int, params1: int, flops0: int, flo
              f"after fine-tune {quality_text(tuned_q, metric)}"]
     if run is not None:
         notes.append(f"fine-tune: {run.steps} steps in {run.time_s:.1f} s with the bundle's optimizer"
-                     + (" (stopped by the time budget)" if run.stopped_by_budget else "")
-                     + (f", in fp32 (the model's {run.fp32_from} weights upcast for it and cast back)"
-                        if run.fp32_from else ""))
+                     + (" (stopped by the time budget)" if run.stopped_by_budget else "") + run.how())
     return notes
 
 
@@ -384,9 +403,7 @@ class UnstructuredPrune(Technique):
             notes.append("train mode: the masks stay on (torch.nn.utils.prune reparametrization), so training keeps "
                          "the zeros; each step pays a mask multiply per pruned weight")
         if run is not None:
-            notes.append(f"fine-tune with masks: {run.steps} steps in {run.time_s:.1f} s"
-                         + (f", in fp32 (the model's {run.fp32_from} weights upcast for it and cast back)"
-                            if run.fp32_from else ""))
+            notes.append(f"fine-tune with masks: {run.steps} steps in {run.time_s:.1f} s" + run.how())
         save = (state_dict_saver(dense_copy, self.name) if target.mode == "inference"
                 else _fold_on_save(model, bundle, target, self.name))  # train: the weights as trained by then
         return model_variant(self.name, model, bundle, target, setup_s=time.perf_counter() - t0, size_bytes=size,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from accelopt.errors import AcceloptError, InputError
+from accelopt.errors import AcceloptError, InputError, unknown_fields
 from accelopt.optimize.base import MODES, Variant, check_step
 from accelopt.optimize.results import OptimizeResult, VariantResult
 from accelopt.optimize.steps import PRUNED_LOAD, is_structural
@@ -83,8 +83,7 @@ def load_recipe(path: Path | str) -> Recipe:
         raise _bad(path, "the top level is not a JSON object")
     extra = sorted(set(data) - _RECIPE_KEYS)
     if extra:  # a misspelt 'dtype' or 'mode' was otherwise replaced by its default without a word
-        raise _bad(path, f"unknown field(s) {', '.join(map(repr, extra))} (a recipe holds "
-                         f"{', '.join(sorted(_RECIPE_KEYS))})")
+        raise unknown_fields(f"recipe {str(path)!r}", extra, sorted(_RECIPE_KEYS))
     version = data.get("accelopt_recipe")
     if version != RECIPE_VERSION:
         raise _bad(path, f"accelopt_recipe = {version!r}; this accelopt reads version {RECIPE_VERSION}")
@@ -105,8 +104,7 @@ def load_recipe(path: Path | str) -> Recipe:
             raise _bad(path, f"techniques[{i}] is not an object with a name")
         stray = sorted(set(t) - {"name", "params"})
         if stray:  # {"name": "compile", "param": {...}} ran compile with its defaults, the parameters dropped
-            raise _bad(path, f"techniques[{i}] has unknown field(s) {', '.join(map(repr, stray))} (a technique holds "
-                             "name and params)")
+            raise unknown_fields(f"recipe {str(path)!r}: techniques[{i}]", stray, ["name", "params"])
         params = t.get("params", {})
         if not isinstance(params, dict):
             raise _bad(path, f"techniques[{i}].params is not an object")

@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 
 from accelopt.errors import InputError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
-from accelopt.optimize.compress import to_device
 from accelopt.optimize.steps import (
     CHECKPOINT_SEGMENTS,
     copy_model,
@@ -28,6 +27,7 @@ from accelopt.optimize.steps import (
     plain_variant,
     state_dict_saver,
 )
+from accelopt.workload.batch import to_device
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 
@@ -53,15 +53,18 @@ def _checkpoint_wrapper_class() -> type:
             super().__init__()
             self.inner = inner
 
-        def forward(self, *args: Any) -> Any:
+        def forward(self, *args: Any, **kwargs: Any) -> Any:
+            """Keyword arguments pass through (non-reentrant checkpoint takes them): a Hugging Face block is called
+            as block(hidden, layer_past=..., attention_mask=..., use_cache=...), and every GPT-2 step failed with
+            'unexpected keyword argument layer_past'."""
             import contextlib
 
             from torch.utils.checkpoint import checkpoint
 
             if not self.training:
-                return self.inner(*args)
+                return self.inner(*args, **kwargs)
             return checkpoint(self.inner, *args, use_reentrant=False,
-                              context_fn=lambda: (contextlib.nullcontext(), _stats_frozen(self.inner)))
+                              context_fn=lambda: (contextlib.nullcontext(), _stats_frozen(self.inner)), **kwargs)
 
     return Checkpointed
 

@@ -12,12 +12,12 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
 from accelopt import dtypes
-from accelopt.errors import InputError
+from accelopt.errors import InputError, unknown_fields
 from accelopt.units import MAX_COUNT
 from accelopt.userio import read_user_json, write_text_whole
 
@@ -118,10 +118,19 @@ products of dimensions overflow the simulator's 64-bit integers."""
 _OP_NUMBERS = ("flops", "bytes_read", "bytes_written")
 
 
+def _check_field_names(raw: Mapping[str, Any], cls: type, where: str) -> None:
+    """InputError for a key of `raw` that is not a field of the dataclass `cls`, naming the field meant."""
+    allowed = [f.name for f in fields(cls)]
+    unknown = sorted(str(k) for k in set(raw) - set(allowed))
+    if unknown:
+        raise unknown_fields(where, unknown, allowed)
+
+
 def _check_dims(cls: type[Gemm] | type[Conv], raw: Any, where: str) -> Gemm | Conv:
     fix = "pass a file written by `accelopt profile --save-workload`"
     if not isinstance(raw, Mapping):
         raise InputError(f"{where}: {cls.__name__.lower()} is a {type(raw).__name__}, not an object", fix)
+    _check_field_names(raw, cls, f"{where}: {cls.__name__.lower()}")
     for key, v in raw.items():
         low = 0 if key == "padding" else 1
         if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= MAX_DIM:
@@ -157,6 +166,7 @@ def _op_from_dict(raw: Any, index: int) -> Op:
         raise InputError(f"{where} is a {type(raw).__name__}, not an object", fix)
     raw = dict(raw)
     where = f"op {index} ({str(raw.get('name'))[:80]!r})"
+    _check_field_names(raw, Op, where)  # 'flop' was "flops = None is not a number", 'phse' a TypeError's words
     for key in _OP_NUMBERS:
         v = raw.get(key)
         if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < float("inf"):
@@ -283,13 +293,13 @@ class Workload:
         fix = "pass a file written by `accelopt profile --save-workload`"
         if not isinstance(d, Mapping):
             raise InputError("workload data is not a JSON object", fix)
+        extra = sorted(set(d) - {"name", "meta", "ops"})
+        if extra:  # a misspelt field ('opz', 'metadata'): nothing reads it (before 'missing': 'opz' is 'ops' misspelt)
+            e = unknown_fields("workload data", extra, ["name", "meta", "ops"])
+            raise InputError(e.problem, f"{e.fix}; put facts such as batch_size in meta")
         for key in ("name", "ops"):
             if key not in d:
                 raise InputError(f"workload data is missing the field {key!r}", fix)
-        extra = sorted(set(d) - {"name", "meta", "ops"})
-        if extra:  # a misspelt field ('opz', 'metadata'): nothing reads it
-            raise InputError(f"workload data has unknown field(s) {', '.join(map(repr, extra))}",
-                             "a workload holds name, meta and ops only; put facts such as batch_size in meta")
         if not isinstance(d["ops"], list):
             raise InputError(f"workload field 'ops' is a {type(d['ops']).__name__}, not a list of ops", fix)
         if not d["ops"]:  # a step of no work: plan printed a step time of the fixed overheads alone
