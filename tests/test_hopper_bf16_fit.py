@@ -2,9 +2,9 @@
 
 Source: github.com/NVIDIA/dgxc-benchmarking at 143b90dd91f9be958fed4773ae95d941a3356a82, the 'Expected Performance' BF16
 tables of llama3.1/README_8b.md, llama3.1/README_70b.md, nemo_megatron/README_175b.md, nemotron/README_15b.md and
-nemotron/README_340b.md: 'Training step time (seconds per step)' per GPU count, GBS in the column header (the runs file's
-hopbf16 block). The rule (calibration.toml, [family.nvidia-hopper], committed before it was run): only matmul_eff_max,
-fit_stack_eff_max('nvidia-hopper', 'megatron', two rows), grid 0.30..0.98 step 0.02, rejected on a grid edge.
+nemotron/README_340b.md: 'Training step time (seconds per step)' per GPU count, GBS in the column header (the runs
+file's hopbf16 block). The rule (calibration.toml, [family.nvidia-hopper], committed before it was run): only
+matmul_eff_max, fit_stack_eff_max('nvidia-hopper', 'megatron', two rows), grid 0.30..0.98 step 0.02, rejected on a grid edge.
 Tolerance stated before measuring: the family's held-out median |error| within issue 10's 12%.
 """
 
@@ -31,7 +31,7 @@ TABLES: list[tuple[str, float, dict[int, float]]] = [
 ]
 NEW_IDS = [f"{prefix}{gpus}" for prefix, _, cells in TABLES for gpus in cells]
 
-# The figures the hopbf16 line of a row's note quotes (predicted step s, error %), for the rows this fit moved beyond 25%:
+# The figures the hopbf16 line of a row's note quotes (predicted step s, error %), for rows this fit moved beyond 25%:
 # mb-h100-llama3-8b's line also quotes nemo-llama3-8b, the same work in NeMo 24.07 (its reason: the release gap).
 NOTE_FIGURES: dict[str, dict[str, tuple[float, float]]] = {
     "mb-h100-llama3-8b": {"mb-h100-llama3-8b": (11.46, 26.4), "nemo-llama3-8b": (11.25, 3.3)},
@@ -58,7 +58,7 @@ def test_every_cell_of_the_five_tables_is_a_row_with_its_step_and_batch() -> Non
 
 def test_throughput_check_by_hand() -> None:
     """The tables' own 'Throughput in tokens per second' = seq x GBS / step: 8192 x 128 / 12.91 = 81222 (8B, 8 GPUs),
-    8192 x 128 / 14.72 = 71235 (70B, 64 GPUs), 2048 x 256 / 8.91 = 58843 (175B, 128 GPUs): the step cells are read right."""
+    8192 x 128 / 14.72 = 71235 (70B, 64 GPUs), 2048 x 256 / 8.91 = 58843 (175B, 128 GPUs): the step cells read right."""
     assert round(8192 * 128 / 12.91) == 81222
     assert round(8192 * 128 / 14.72) == 71235
     assert round(2048 * 256 / 8.91) == 58843

@@ -34,7 +34,8 @@ TOLERANCE = {
 
 # llama3-405b-8k was a strict xfail (-24.0% with the Hopper bf16 curve carried from Ampere) until the Hopper bf16 fit on
 # NVIDIA's dgxc-benchmarking H100 BF16 rows (hopbf16, 2026-12-01; calibration.toml): -18.4%, within its 20% (a plain
-# test since). Left: Meta's FSDP with gradients reduce-scattered in fp32 (sec. 3.3.2), which the row (zero 1) does not model.
+# test since). Left: Meta's FSDP with gradients reduce-scattered in fp32 (sec. 3.3.2), which the row (zero 1) does not
+# model.
 KNOWN_GAPS: dict[str, str] = {}
 
 
