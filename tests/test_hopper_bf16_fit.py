@@ -4,7 +4,8 @@ Source: github.com/NVIDIA/dgxc-benchmarking at 143b90dd91f9be958fed4773ae95d941a
 tables of llama3.1/README_8b.md, llama3.1/README_70b.md, nemo_megatron/README_175b.md, nemotron/README_15b.md and
 nemotron/README_340b.md: 'Training step time (seconds per step)' per GPU count, GBS in the column header (the runs
 file's hopbf16 block). The rule (calibration.toml, [family.nvidia-hopper], committed before it was run): only
-matmul_eff_max, fit_stack_eff_max('nvidia-hopper', 'megatron', two rows), grid 0.30..0.98 step 0.02, rejected on a grid edge.
+matmul_eff_max, fit_stack_eff_max('nvidia-hopper', 'megatron', two rows), grid 0.30..0.98 step 0.02, rejected on a
+grid edge.
 Tolerance stated before measuring: the family's held-out median |error| within issue 10's 12%.
 """
 
