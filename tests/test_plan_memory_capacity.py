@@ -73,7 +73,7 @@ MEMORY_GAPS = {
                           "recipe's memory settings were not read; not explained",
     "dgxc-h100-nemotron4-340b-bf16-128": ("81.7 GiB predicted against 79.6 GiB (hopbf16 row, dgxc-benchmarking H100 "
                                           "BF16, the nemo-nemotron-340b layout, same figures: the FP8 row keeps bf16 "
-                                          "weights here too); the 256-2048-GPU rows of its table fit (65.6 .. 51.5 GiB, "
+                                          "weights here too); the 256-2048-GPU rows of its table fit (65.6..51.5 GiB, "
                                           "the distributed optimizer's shard shrinking); not explained"),
     # mb2509-gb200-llama31-405b fits since 2026-12-01 (mbread): 104.9 GiB of 185.0 with its 25.09 recipe's
     # activation offloading (offload_layers 95; was 268.1 GiB with the cells copied from the 70B GB200 row).
