@@ -92,9 +92,9 @@ def test_cdna3_bf16_value_is_the_declared_rule_on_the_smallest_model() -> None:
     tied = [r["id"] for r in bf16 if float(r["params_b"]) == smallest and r["hardware"] == "mi300x"]
     assert tied[0] == "amd-ih-mi300x-llama31-8b-bf16-s8192"  # file order = the source table's order
     assert cdna3.fitted_on == ("amd-ih-mi300x-llama31-8b-bf16-s8192",) and cdna3.calibrated("bf16")
-    hopper = calibration_for(get_device("h100-sxm"), cals)  # the megatron stack: the family's own values
+    # Hopper's megatron bf16 value of that day: 0.74 (the Ampere fit carried over; fitted to 0.68 since hopbf16)
     fraction = {d: f / get_device(d).peak_flop_per_s["bf16"] for d, f in MAMF_BF16_FLOP_PER_S.items()}
-    assert round(hopper.matmul_eff_max * fraction["mi300x"] / fraction["h100-sxm"], 2) == 0.47  # the replaced value
+    assert round(0.74 * fraction["mi300x"] / fraction["h100-sxm"], 2) == 0.47  # the replaced value
     # below what a lone MI300X BF16 matmul reaches (the plateau carries framework gaps too, as on Hopper)
     assert cdna3.matmul_eff_max * get_device("mi300x").peak_flop_per_s["bf16"] < MAMF_BF16_FLOP_PER_S["mi300x"]
 

@@ -31,15 +31,18 @@ def test_ampere_bf16_is_fitted_on_its_rows() -> None:
     assert b.text.endswith("fitted on meg-t1-18.4b, meg-t1-145.6b, meg-t1-1008b")
 
 
-def test_hopper_bf16_megatron_is_the_ampere_fit_carried_over() -> None:
+HOPPER_BF16_ROWS = ["dgxc-h100-llama31-8b-bf16-8", "dgxc-h100-nemotron4-340b-bf16-128"]
+
+
+def test_hopper_bf16_megatron_is_fitted_on_its_own_rows() -> None:
+    """hopbf16 (2026-12-01): the megatron-stack bf16 eff_max is fitted on two H100 BF16 rows (NVIDIA dgxc-benchmarking);
+    it was the Ampere fit carried over (0.74) before, and the half-size point still is Ampere's (0.5e9)."""
     b = _basis("h100-sxm", "bf16")
-    assert (b.kind, b.from_family, b.fitted_on) == ("carried", "nvidia-ampere", AMPERE_ROWS)
-    assert b.tag == "not fitted here: nvidia-ampere fit" and "uncalibrated" not in b.text
-    assert "carried over from nvidia-ampere: its 2026-11-26 fit (0.74 / 0.5e9 on meg-t1-18.4b" in b.text
-    assert "not fitted on runs of this family" in b.text
-    # ... the values that fit gave (calibration.toml's carried_from), kept when nvidia-ampere was refitted
+    assert (b.kind, b.fitted_on) == ("fitted", HOPPER_BF16_ROWS)
+    assert "uncalibrated" not in b.text and "carried over" not in b.text
     hop, amp = CALS["nvidia-hopper"], CALS["nvidia-ampere"]
-    assert (hop.matmul_eff_max, hop.matmul_half_flop) == (0.74, 0.5e9) != (amp.matmul_eff_max, amp.matmul_half_flop)
+    assert (hop.matmul_eff_max, hop.matmul_half_flop) == (0.68, amp.matmul_half_flop)
+    assert hop.carried_from == ""
 
 
 def test_hopper_fp8_is_fitted_and_its_fsdp_stack_carries_the_megatron_fit() -> None:
@@ -114,24 +117,30 @@ def test_fitted_label_agrees_with_the_calibrated_flag(stack: str, dtype: str) ->
 
 
 def test_plan_and_explain_print_and_record_the_basis(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_main(["plan", "--model", "llama3-8b", "--hardware", "h100-sxm,a100-sxm-80gb,trainium2",
+    # b200's 16-bit curve is the Ampere fit carried over (h100-sxm's was, until hopbf16 fitted it on its own rows)
+    code, out, err = run_main(["plan", "--model", "llama3-8b", "--hardware", "b200,a100-sxm-80gb,trainium2",
                                "--devices", "8", "--top", "40"], capsys)
     assert code == 0, err
     flat = " ".join(out.split())
-    assert "h100-sxm (not fitted here: nvidia-ampere fit)" in flat and "a100-sxm-80gb (" not in out
+    assert "b200 (not fitted here: nvidia-ampere fit)" in flat and "a100-sxm-80gb (" not in out
     assert "trainium2: 16-bit GEMM efficiency of [family.default] (megatron stack): the default curve" in flat
-    assert "h100-sxm: 16-bit GEMM efficiency of [family.nvidia-hopper] (megatron stack): carried over" in flat
-    code, out, err = run_main(["plan", "--model", "llama3-8b", "--hardware", "h100-sxm,a100-sxm-80gb", "--devices",
-                               "8", "--top", "2", "--json"], capsys)
+    assert "b200: 16-bit GEMM efficiency of [family.nvidia-blackwell] (megatron stack): carried over" in flat
+    code, out, err = run_main(["plan", "--model", "llama3-8b", "--hardware", "b200,h100-sxm,a100-sxm-80gb", "--devices",
+                               "8", "--top", "3", "--json"], capsys)
     assert code == 0, err
     bases = {b["device"]: b for b in json.loads(out)["calibration_basis"]}
-    assert bases["h100-sxm"]["kind"] == "carried" and bases["h100-sxm"]["from_family"] == "nvidia-ampere"
+    assert bases["b200"]["kind"] == "carried" and bases["b200"]["from_family"] == "nvidia-ampere"
+    assert bases["h100-sxm"]["kind"] == "fitted" and bases["h100-sxm"]["fitted_on"] == HOPPER_BF16_ROWS
     assert bases["a100-sxm-80gb"]["kind"] == "fitted" and bases["a100-sxm-80gb"]["fitted_on"] == AMPERE_ROWS
-    explain = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8", "--tp", "8"]
+    explain = ["plan", "explain", "--model", "llama3-8b", "--hardware", "b200", "--devices", "8", "--tp", "8"]
     code, out, err = run_main([*explain, "--json"], capsys)
     doc = json.loads(out)
     assert code == 0 and doc["calibration_basis"]["kind"] == "carried" and doc["prediction"]["calibrated"] is False
-    code, out, err = run_main([*explain, "--dtype", "fp8", "--json"], capsys)
+    explain_h100 = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8", "--tp", "8"]
+    code, out, err = run_main([*explain_h100, "--json"], capsys)
+    doc = json.loads(out)
+    assert code == 0 and doc["calibration_basis"]["kind"] == "fitted" and doc["prediction"]["calibrated"] is True
+    code, out, err = run_main([*explain_h100, "--dtype", "fp8", "--json"], capsys)
     assert json.loads(out)["calibration_basis"]["fitted_on"] == ["nemo-llama2-7b", "nemo-gpt3-175b-128"]
 
 

@@ -20,6 +20,8 @@ RULES: dict[str, tuple[Callable[[str, list[str]], Calibration], tuple[str, ...]]
     "google-tpu-v5p": (lambda fam, rows: fit_stack_eff_max(fam, "megatron", rows), ("matmul_eff_max",)),
     "google-tpu-v4": (lambda fam, rows: fit_stack_eff_max(fam, "megatron", rows), ("matmul_eff_max",)),
     "google-tpu-v6e": (lambda fam, rows: fit_stack_eff_max(fam, "megatron", rows), ("matmul_eff_max",)),
+    # hopbf16 (2026-12-01): only matmul_eff_max, on the dgxc-benchmarking H100 BF16 tables' smallest and largest model
+    "nvidia-hopper": (lambda fam, rows: fit_stack_eff_max(fam, "megatron", rows), ("matmul_eff_max",)),
     "nvidia-hopper/pytorch-fsdp": (lambda fam, rows: fit_stack_eff_max(fam, "pytorch-fsdp", rows),
                                    ("matmul_eff_max",)),
     "nvidia-hopper/fp8": (fit_fp8_eff_max, ("fp8_matmul_eff_max",)),

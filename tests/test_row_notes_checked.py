@@ -66,6 +66,7 @@ RECOMPUTED_BY: dict[str, str] = {
     "mb2602-b200-qwen3-": "test_validate_moe_rows.py",
     "mb2602-h100-qwen3-": "test_validate_moe_rows.py",
     "mb2509-gb200-llama31-405b": "test_mb2509_llama_rows.py",  # nemon: the 25.09 405B FSDP / MXFP8 notes
+    "mb-h100-llama3-8b": "test_hopper_bf16_fit.py",  # hopbf16: the figures the Hopper bf16 fit moved
 }
 
 _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outside the forward pass is not "

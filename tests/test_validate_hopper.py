@@ -68,13 +68,13 @@ def test_fsdp_stack_overrides_only_eff_max_on_hopper() -> None:
     cals = load_calibrations()
     hop, amp = cals["nvidia-hopper"], cals["nvidia-ampere"]
     fsdp = hop.stacks["pytorch-fsdp"]
-    # Hopper's megatron values are NOT fitted: they carry the Ampere curve of its 2026-11-26 fit (0.74 / 0.5e9), which
-    # the Ampere refit of 2026-11-30 (0.70, pipeline scatter/gather; calibration.toml) did not move (a decision left to
-    # issue 10: the refit absorbs communication of the non-sequence-parallel A100 rows, and the FP8 fit sits on 0.74).
-    assert (hop.matmul_eff_max, hop.matmul_half_flop) == (0.74, amp.matmul_half_flop)
+    # Hopper's megatron eff_max is fitted on its own H100 BF16 rows since hopbf16 (2026-12-01; it carried the Ampere
+    # fit's 0.74 before); the half-size point is still the Ampere curve's (calibration.toml).
+    assert (hop.matmul_eff_max, hop.matmul_half_flop) == (0.68, amp.matmul_half_flop)
     assert fsdp.matmul_half_flop == hop.matmul_half_flop and fsdp.memory_eff == hop.memory_eff
     assert fsdp.matmul_eff_max < hop.matmul_eff_max
-    assert set(fsdp.fitted_on) == FITTED and list(hop.fitted_on) == []
+    assert set(fsdp.fitted_on) == FITTED
+    assert list(hop.fitted_on) == ["dgxc-h100-llama31-8b-bf16-8", "dgxc-h100-nemotron4-340b-bf16-128"]
     assert "pytorch-fsdp" not in amp.stacks  # inherits the Ampere values
 
 
