@@ -342,4 +342,5 @@ def _print_compare(data: Any) -> None:
         table.add_row(label, *cells)
     console = make_console()
     console.print(table)
-    console.print("Dense datasheet peaks (measured matmul rows: a cited benchmark); sources: catalog show NAME")
+    console.print("Dense datasheet peaks (measured matmul rows: a cited benchmark); sources: catalog show NAME; "
+                  "—: the device's file gives no figure (no scale-up domain size: plan takes 1, no scale-up link)")
