@@ -21,8 +21,8 @@ estimates (accelopt.predict.inference).
 
 \b
 MODEL is one of:
-  a built-in example   resnet50, resnet152, mobilenet-v1, mobilenet-v2, vgg16, vgg19 (vision),
-                       kws-dscnn (speech), bert-base (text)
+  a built-in example   resnet50 (v1.5; resnet50-v1 is the paper's), resnet152, mobilenet-v1, mobilenet-v2,
+                       vgg16, vgg19 (vision), kws-dscnn (speech), bert-base (text)
   a zoo name           mlp, gpt, bert, resnet (with --size)
   path/file.py:factory a function returning accelopt.workload.userfile.ModelBundle
   a HF config dir      or config.json (random weights; needs the hf extra)
@@ -254,6 +254,7 @@ def run_infer(o: InferOptions) -> Any:
     plan = plan_inference(wls, specs, dtype=o.dtype, latency_budget_s=budget_s, objective=o.objective, runtimes=rts,
                           host=host_spec, host_resolver=device)
     plan = _say_simulated_uncalibrated(plan, specs, o.model)
+    plan = _say_which_example(plan, o.model)
     if batches is None and _is_workload_file(o.model):
         import dataclasses
 
@@ -286,6 +287,18 @@ def _say_simulated_uncalibrated(plan: Any, specs: list[Any], model: str) -> Any:
             d = dataclasses.replace(d, notes=(*d.notes, note))
         devices.append(d)
     return dataclasses.replace(plan, devices=tuple(devices) if isinstance(plan.devices, tuple) else devices)
+
+
+def _say_which_example(plan: Any, model: str) -> Any:
+    """A built-in example's note says which model it is (resnet50 is v1.5 here and v1 in `simulate run`)."""
+    import dataclasses
+
+    from accelopt.workload.inference_zoo import EXAMPLES
+
+    ex = EXAMPLES.get(model)
+    if ex is None or "simulate" not in ex.source:  # only the names whose model differs between the two commands
+        return plan
+    return dataclasses.replace(plan, notes=(f"model {model}: {ex.source}", *plan.notes))
 
 
 def _batch_list(text: str) -> list[int]:
