@@ -43,3 +43,16 @@ def test_run_is_kept_when_reader_goes(tmp_path: Path) -> None:
     listed = subprocess.run([sys.executable, "-m", "accelopt", "history", "list", "--json"], env=env,
                             capture_output=True, timeout=120, check=True)
     assert b'"simulate"' in listed.stdout, listed.stdout.decode()
+
+
+def test_only_a_gone_stdout_reader_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A BrokenPipeError of another pipe (a child process's stdin) is a real error, not a reader that left."""
+    from accelopt.cli.main import _stdout_reader_gone
+
+    read_fd, write_fd = os.pipe()
+    with open(write_fd, "w") as out:
+        monkeypatch.setattr(sys, "stdout", out)
+        assert not _stdout_reader_gone()  # the reader is still there
+        os.close(read_fd)
+        assert _stdout_reader_gone()
+        monkeypatch.undo()

@@ -232,6 +232,19 @@ def _stop_for_gone_reader() -> NoReturn:
     sys.exit(SIGPIPE_STATUS)
 
 
+def _stdout_reader_gone() -> bool:
+    """Whether standard output is a pipe whose reader closed it: poll reports POLLERR on such a write end (Linux,
+    macOS). False where stdout has no file descriptor or poll is not available."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 def _click_saw_reader_gone() -> bool:
     """True once click's EPIPE branch (help printed to a reader that left) has wrapped stdout to silence it."""
     return type(sys.stdout).__name__ == "PacifyFlushWrapper"
@@ -267,6 +280,8 @@ def _say_when_interrupted(command: Any, name: str = "accelopt") -> None:
             try:
                 return callback(*args, **kwargs)
             except BrokenPipeError:
+                if not _stdout_reader_gone():  # another pipe (a child process's): a real error, not a reader gone
+                    raise
                 raise _ReaderGone from None
             except KeyboardInterrupt:
                 print(f"interrupted (Ctrl-C) before `{name}` finished: nothing to show, save or record",
