@@ -1,0 +1,34 @@
+"""`history list/prune/import --json` printed documents with no "schema"/"schema_version" and no `accelopt schema
+KIND` to check them against. Each now names its kind and validates against the schema `accelopt schema` prints."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from accelopt.cli.main import app
+
+
+def _json(args: list[str]) -> dict:  # type: ignore[type-arg]
+    out = CliRunner().invoke(app, args)
+    assert out.exit_code == 0, out.output
+    return json.loads(out.stdout)
+
+
+def test_history_documents_validate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCELOPT_HOME", str(tmp_path / "home"))
+    _json(["catalog", "compare", "h100-sxm", "a100", "--json"])  # a recorded run to list
+    folder = tmp_path / "old"
+    folder.mkdir()
+    (folder / "bad.json").write_text("not json")
+    docs = {"history-list": _json(["history", "list", "--json"]),
+            "history-import": _json(["history", "import", str(folder), "--json"]),
+            "history-prune": _json(["history", "prune", "--keep", "5", "--json"])}
+    assert docs["history-list"]["total"] >= 1 and docs["history-import"]["skipped"]
+    for kind, doc in docs.items():
+        assert doc["schema"] == f"accelopt.{kind}" and doc["schema_version"] == 1, doc
+        jsonschema.Draft202012Validator(_json(["schema", kind])).validate(doc)
