@@ -46,6 +46,9 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "history-list": (1, "d080a31b0a19d40c"),
     "history-prune": (1, "0538e9b1e68f10bc"),
     "history-import": (1, "c0a191be4196c8d4"),
+    "env": (1, "e78bedba1f3fb1d9"),
+    "catalog-list": (1, "845a8a0693891eb4"),
+    "catalog-show": (1, "7a570265839ae8dc"),
 }
 
 

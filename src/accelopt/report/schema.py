@@ -70,6 +70,9 @@ DOCUMENT_CLASSES = {
     "history-list": "accelopt.report.history_documents:HistoryListDocument",
     "history-prune": "accelopt.report.history_documents:HistoryPruneDocument",
     "history-import": "accelopt.report.history_documents:HistoryImportDocument",
+    "env": "accelopt.report.env_document:EnvDocument",
+    "catalog-list": "accelopt.report.catalog_documents:CatalogListDocument",
+    "catalog-show": "accelopt.report.catalog_documents:CatalogShowDocument",
 }
 DOCUMENT_KINDS = tuple(DOCUMENT_CLASSES)
 
@@ -83,7 +86,8 @@ def result_class(kind: str) -> tuple[type, int]:
         from accelopt.errors import close_matches
 
         # 'simulate_run', 'Plan Serve', 'plan-serv': the closest kinds first
-        close = close_matches(re.sub(r"[\s_]+", "-", kind.strip()), tuple(classes), cutoff=0.6)
+        typed = re.sub(r"[\s_]+", "-", kind.strip())
+        close = [*close_matches(typed, KINDS, cutoff=0.6), *close_matches(typed, DOCUMENT_KINDS, cutoff=0.6)]
         hint = f"did you mean {' or '.join(repr(k) for k in close)}? Kinds: " if close else "use one of: "
         raise SchemaError(f"no result schema named {kind!r}", hint + ", ".join(classes))
     module, name = classes[kind].split(":")
