@@ -144,9 +144,12 @@ def model_layers(name: str, batch: int | None = None, seq_len: int | None = None
         variant = f" = {ZOO_VARIANTS[full]}" if full in ZOO_VARIANTS else ""
         own_note = ", the size's own: --batch changes it" if batch is None else ""
         return _captured(bundle, f"zoo model {full}{variant} (batch {bundle.batch_size}{own_note})")
-    raise unknown_name("model", name, [*BUILTIN, *presets.list_models(), *inference_zoo.list_examples(),
+    err = unknown_name("model", name, [*BUILTIN, *presets.list_models(), *inference_zoo.list_examples(),
                                        *zoo.list_models(), "FILE.py:Class", "FILE.py:factory"],
                        listed_by="accelopt simulate run --help")
+    if "FILE.py:Class" not in err.fix:  # past a few names only the nearest are listed: a model file is always taken
+        err.fix += "; or your own model: FILE.py:Class or FILE.py:factory"
+    raise err
 
 
 def _inference_example(name: str, batch: int, seq_len: int | None) -> tuple[list[Layer], str]:
