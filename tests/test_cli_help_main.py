@@ -99,3 +99,14 @@ def test_a_value_after_a_flag_says_the_flag_takes_none(capsys: pytest.CaptureFix
     code, _out, err = _run(capsys, argv)
     assert code == 2 and "Traceback" not in err
     assert f"fix: {flag} is a flag: it takes no value; write `{flag}` alone (leave out '{word}')" in err, err
+
+
+def test_group_help_names_each_subcommand() -> None:
+    """`accelopt plan --help` opened with "predict training/serving time, memory, energy, cost; search layouts": no
+    word of `plan infer`, which the group holds. Each group's help names what each of its subcommands does."""
+    group = typer.main.get_command(app)
+    for gname, g in group.commands.items():  # type: ignore[attr-defined]
+        words = " ".join((g.help or "").lower().split())
+        for name in getattr(g, "commands", {}):
+            stem = name[:-1] if name.endswith("e") else name  # serve -> serv(ing), infer -> infer(ence)
+            assert stem in words, f"`accelopt {gname} --help` says {words!r}, no word of `{gname} {name}`"

@@ -298,6 +298,7 @@ PUBLISHED_UNITS = ("mW", "ms", "MB", "GMAC")
 """Units of figures kept as a paper printed them (JSSC 2017 Table V: power in mW, MB = 1e6 bytes, G = 1e9 MACs):
 declared as such, never as a bare 'count'; new results are SI (W, s, B, OP)."""
 UNIT_NAMES = ("s", "B", "B/s", "B/param", "FLOP", "FLOP/s", "FLOP/B", "FLOP/J", "FLOP/USD", "OP", "OP/s", "OP/B",
+              "OP/J", "OP/USD",
               "MAC/B", "J", "W", "USD", "USD/h", "fraction", "count", "cycles", "tok/s", "Hz", "kg CO2e", "TOPS/W", "V",
               "nm", "x", "device-h", *COUNT_RATES, *PUBLISHED_UNITS, "")
 
@@ -349,7 +350,7 @@ def fmt_quantity(value: float | None, unit_name: str) -> str:
         return f"{value:.3g}x"
     if unit_name == "USD/h":
         return f"{fmt_usd(value)}/h"
-    if unit_name in ("FLOP/J", "FLOP/USD"):  # 1.41 TFLOP/J, as FLOP/s reads (was 1.414e+12 FLOP/J)
+    if unit_name in ("FLOP/J", "FLOP/USD", "OP/J", "OP/USD"):  # 1.41 TFLOP/J, as FLOP/s reads (was 1.414e+12 FLOP/J)
         return _si(value, unit_name)
     # the rest as counts are printed (6,375,009,551,164 device-h, as plan explain prints them; was 6.375e+12)
     return f"{fmt_count(value)} {unit_name}"

@@ -18,6 +18,7 @@ from accelopt.hardware.compare import compare_data
 if TYPE_CHECKING:
     from accelopt.hardware.catalog import Catalog
     from accelopt.hardware.spec import AcceleratorSpec
+    from accelopt.report.catalog_documents import CatalogListRow, CatalogShowDocument
 
 _INT_DTYPES = ("int8", "int4")
 
@@ -117,25 +118,25 @@ def fmt_value(path: str, value: float | None) -> str:
 
 
 # ---------------------------------------------------------------- data for each command
-def list_rows(specs: list[AcceleratorSpec], dtype: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": s.name, "display_name": s.display_name, "kind": s.kind, "vendor": s.vendor,
-            "aliases": list(s.aliases), f"peak_{dtype}_flop_per_s": s.peak(dtype),
-            "memory_bytes": s.memory_bytes, "memory_bandwidth_byte_per_s": s.memory_bandwidth_byte_per_s,
-            "tdp_w": s.tdp_w, "price_usd_per_hour": s.price_usd_per_hour, "price_date": s.price_date,
-            "measured": s.measured,
-        }
-        for s in specs
-    ]
+def list_rows(specs: list[AcceleratorSpec], dtype: str) -> list[CatalogListRow]:
+    from accelopt.report.catalog_documents import CatalogListRow
+
+    return [CatalogListRow(name=s.name, display_name=s.display_name, kind=s.kind, vendor=s.vendor,
+                           aliases=list(s.aliases), peak_flop_per_s=s.peak(dtype), memory_bytes=s.memory_bytes,
+                           memory_bandwidth_byte_per_s=s.memory_bandwidth_byte_per_s, tdp_w=s.tdp_w,
+                           price_usd_per_hour=s.price_usd_per_hour, price_date=s.price_date, measured=s.measured)
+            for s in specs]
 
 
-def show_data(spec: AcceleratorSpec) -> dict[str, Any]:
+def show_data(spec: AcceleratorSpec) -> CatalogShowDocument:
     """Every number with its source, plus ridge points derived per dtype."""
-    numbers = [{"field": path, "value": v, "source": spec.sources.get(path)} for path, v in spec.numbers().items()]
+    from accelopt.report.catalog_documents import CatalogShowDocument, SourcedNumber
+
+    numbers = [SourcedNumber(field=path, value=v, source=spec.sources.get(path))
+               for path, v in spec.numbers().items()]
     ridges = {d: spec.ridge_flop_per_byte(d) for d in spec.peak_flop_per_s}
-    return {"device": spec.to_dict(), "numbers": numbers, "ridge_flop_per_byte": ridges,
-            "ridge_formula": "peak_flop_per_s[dtype] / memory_bandwidth_byte_per_s"}
+    return CatalogShowDocument(device=spec.to_dict(), numbers=numbers, ridge_flop_per_byte=ridges,
+                               ridge_formula="peak_flop_per_s[dtype] / memory_bandwidth_byte_per_s")
 
 
 def _fmt_row_value(path: str, v: float | None) -> str:
@@ -189,7 +190,9 @@ def run_list(opts: ListOptions) -> None:
     specs = load(list(opts.catalog)).by_kind(k)
     rows = list_rows(specs, d)
     if opts.as_json:
-        emit({"kind": k, "dtype": d, "count": len(rows), "devices": rows})
+        from accelopt.report.catalog_documents import CatalogListDocument
+
+        emit(CatalogListDocument(kind=k, dtype=d, count=len(rows), devices=rows))
         return
     _print_list(specs, d, k)
 
@@ -342,4 +345,5 @@ def _print_compare(data: Any) -> None:
         table.add_row(label, *cells)
     console = make_console()
     console.print(table)
-    console.print("Dense datasheet peaks (measured matmul rows: a cited benchmark); sources: catalog show NAME")
+    console.print("Dense datasheet peaks (measured matmul rows: a cited benchmark); sources: catalog show NAME; "
+                  "—: the device's file gives no figure (no scale-up domain size: plan takes 1, no scale-up link)")

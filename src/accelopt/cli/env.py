@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from accelopt.report.env_document import EnvDocument, TorchInfo
 
 HELP = """Print Python, platform, torch (with its CUDA/ROCm/cuDNN versions), the NVIDIA driver (via NVML
 when present), the devices torch can use with their catalog mapping, and which energy meters
 are readable here and why not."""
 
 
-def _torch_info() -> dict[str, Any]:
+def _torch_info() -> TorchInfo:
+    from accelopt.report.env_document import TorchInfo
+
     try:
         import torch
     except ImportError as e:
-        return {"version": None, "error": str(e)}
+        return TorchInfo(error=str(e))
     cudnn = None
     try:
         if torch.backends.cudnn.is_available():
             cudnn = torch.backends.cudnn.version()
     except Exception:  # cuDNN probing can fail on broken installs; env must still print the rest
         cudnn = None
-    return {"version": str(torch.__version__), "cuda": torch.version.cuda, "rocm": getattr(torch.version, "hip", None),
-            "cudnn": cudnn, "cuda_available": bool(torch.cuda.is_available()), "threads": torch.get_num_threads()}
+    return TorchInfo(version=str(torch.__version__), cuda=torch.version.cuda, rocm=getattr(torch.version, "hip", None),
+                     cudnn=cudnn, cuda_available=bool(torch.cuda.is_available()), threads=torch.get_num_threads())
 
 
 def nvidia_driver() -> tuple[str | None, str]:
@@ -40,13 +45,14 @@ def nvidia_driver() -> tuple[str | None, str]:
     return (v.decode() if isinstance(v, bytes) else str(v)), ""
 
 
-def collect() -> dict[str, Any]:
+def collect() -> EnvDocument:
     import platform
     import sys
 
     import accelopt
     from accelopt.hardware.detect import detect_devices
     from accelopt.measure.energy import available_meters
+    from accelopt.report.env_document import EnergyMeterInfo, EnvDocument
 
     driver, why = nvidia_driver()
     try:
@@ -55,34 +61,26 @@ def collect() -> dict[str, Any]:
         numpy_version: str | None = numpy.__version__
     except ImportError:
         numpy_version = None
-    return {
-        "accelopt": getattr(accelopt, "__version__", None),
-        "python": sys.version.split()[0],
-        "python_executable": sys.executable,
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "numpy": numpy_version,
-        "torch": _torch_info(),
-        "nvidia_driver": driver,
-        "nvidia_driver_note": why,
-        "devices": [d.to_dict() for d in detect_devices()],
-        "energy_meters": [{"name": n, "readable": ok, "why": w} for n, ok, w in available_meters()],
-    }
+    return EnvDocument(accelopt=getattr(accelopt, "__version__", None), python=sys.version.split()[0],
+                       python_executable=sys.executable, platform=platform.platform(), machine=platform.machine(),
+                       numpy=numpy_version, torch=_torch_info(), nvidia_driver=driver, nvidia_driver_note=why,
+                       devices=detect_devices(),
+                       energy_meters=[EnergyMeterInfo(name=n, readable=ok, why=w) for n, ok, w in available_meters()])
 
 
-def _print(info: dict[str, Any]) -> None:
+def _print(info: EnvDocument) -> None:
     from rich.table import Table
 
     from accelopt.report.console import make_console
     from accelopt.units import fmt_bytes
 
     con = make_console()
-    t = info["torch"]
-    rows = [("accelopt", info["accelopt"]), ("python", f"{info['python']} ({info['python_executable']})"),
-            ("platform", f"{info['platform']} ({info['machine']})"), ("numpy", info["numpy"]),
-            ("torch", t.get("version")), ("torch threads", t.get("threads")),
-            ("torch CUDA", t.get("cuda")), ("torch ROCm", t.get("rocm")), ("cuDNN", t.get("cudnn")),
-            ("NVIDIA driver", info["nvidia_driver"] or f"n/a ({info['nvidia_driver_note']})")]
+    t = info.torch
+    rows = [("accelopt", info.accelopt), ("python", f"{info.python} ({info.python_executable})"),
+            ("platform", f"{info.platform} ({info.machine})"), ("numpy", info.numpy),
+            ("torch", t.version if t.error is None else f"n/a ({t.error})"), ("torch threads", t.threads),
+            ("torch CUDA", t.cuda), ("torch ROCm", t.rocm), ("cuDNN", t.cudnn),
+            ("NVIDIA driver", info.nvidia_driver or f"n/a ({info.nvidia_driver_note})")]
     versions = Table(title="accelopt env", show_header=False)
     versions.add_column("what")
     versions.add_column("value")
@@ -92,16 +90,16 @@ def _print(info: dict[str, Any]) -> None:
     devs = Table(title="devices")
     for col in ("device", "kind", "vendor", "name", "memory", "cores", "catalog entry", "note"):
         devs.add_column(col)
-    for d in info["devices"]:
-        mem = fmt_bytes(d["memory_bytes"], binary=True) if d["memory_bytes"] else "n/a"
-        devs.add_row(d["torch_device"], d["kind"], d["vendor"] or "n/a", d["name"], mem, str(d["cores"] or "n/a"),
-                     d["catalog_name"] or "none", d["note"])
+    for d in info.devices:
+        mem = fmt_bytes(d.memory_bytes, binary=True) if d.memory_bytes else "n/a"
+        devs.add_row(d.torch_device, d.kind, d.vendor or "n/a", d.name, mem, str(d.cores or "n/a"),
+                     d.catalog_name or "none", d.note)
     con.print(devs)
     meters = Table(title="energy meters")
     for col in ("meter", "readable", "why"):
         meters.add_column(col)
-    for m in info["energy_meters"]:
-        meters.add_row(m["name"], "yes" if m["readable"] else "no", m["why"])
+    for m in info.energy_meters:
+        meters.add_row(m.name, "yes" if m.readable else "no", m.why)
     con.print(meters)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 
@@ -184,6 +184,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         # standalone_mode=False: click's own usage errors come here too, to be printed as error + fix
         code = command.main(args=argv, standalone_mode=False)
+    except _ReaderGone:
+        _stop_for_gone_reader()
+    except SystemExit as e:
+        if _click_saw_reader_gone():  # help text or a usage line to a reader that left: click exits 1
+            _stop_for_gone_reader()
+        raise e from None
     except AcceloptError as e:
         _print_error(e.problem, e.fix)
         sys.exit(2)
@@ -202,6 +208,46 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     # typer.Exit(n) and Ctrl-C (130) come back as the status in non-standalone mode; exit as click's own mode did
     sys.exit(code if isinstance(code, int) else 0)
+
+
+class _ReaderGone(Exception):
+    """Standard output's reader closed the pipe (`accelopt catalog list | head -1`). Not an OSError, so click's own
+    EPIPE branch (a silent exit 1) lets it through to main."""
+
+
+SIGPIPE_STATUS = 128 + 13
+"""What a shell reports for a Unix tool stopped by its reader (`yes | head -1` under `set -o pipefail`): 128 + SIGPIPE.
+Neither 0 (the output was not all delivered) nor 1 or 2 (accelopt's failure and usage-error statuses)."""
+
+
+def _stop_for_gone_reader() -> NoReturn:
+    """Exit quietly with SIGPIPE_STATUS, stdout pointed at /dev/null first: the interpreter's last flush of what it
+    could not write would otherwise print 'Exception ignored ... BrokenPipeError'. The run was recorded (and its
+    --html page is written by the command's close) before it was printed, so nothing is lost."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(SIGPIPE_STATUS)
+
+
+def _stdout_reader_gone() -> bool:
+    """Whether standard output is a pipe whose reader closed it: poll reports POLLERR on such a write end (Linux,
+    macOS). False where stdout has no file descriptor or poll is not available."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _click_saw_reader_gone() -> bool:
+    """True once click's EPIPE branch (help printed to a reader that left) has wrapped stdout to silence it."""
+    return type(sys.stdout).__name__ == "PacifyFlushWrapper"
 
 
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -233,6 +279,10 @@ def _say_when_interrupted(command: Any, name: str = "accelopt") -> None:
         def run(*args: Any, **kwargs: Any) -> Any:
             try:
                 return callback(*args, **kwargs)
+            except BrokenPipeError:
+                if not _stdout_reader_gone():  # another pipe (a child process's): a real error, not a reader gone
+                    raise
+                raise _ReaderGone from None
             except KeyboardInterrupt:
                 print(f"interrupted (Ctrl-C) before `{name}` finished: nothing to show, save or record",
                       file=sys.stderr)

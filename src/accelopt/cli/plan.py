@@ -1143,4 +1143,6 @@ def register(app: typer.Typer) -> None:
 
         plan_infer.register_infer(plan_app)
 
-    app.add_typer(plan_app, name="plan", help="predict training/serving time, memory, energy, cost; search layouts")
+    app.add_typer(plan_app, name="plan", help="predict training time, memory, energy, cost and search layouts; "
+                                               "`plan explain` one layout, `plan serve` LLM serving, `plan infer` "
+                                               "inference of any model")

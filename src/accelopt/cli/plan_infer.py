@@ -21,8 +21,8 @@ estimates (accelopt.predict.inference).
 
 \b
 MODEL is one of:
-  a built-in example   resnet50, resnet152, mobilenet-v1, mobilenet-v2, vgg16, vgg19 (vision),
-                       kws-dscnn (speech), bert-base (text)
+  a built-in example   resnet50 (v1.5; resnet50-v1 is the paper's), resnet152, mobilenet-v1, mobilenet-v2,
+                       vgg16, vgg19 (vision), kws-dscnn (speech), bert-base (text)
   a zoo name           mlp, gpt, bert, resnet (with --size)
   path/file.py:factory a function returning accelopt.workload.userfile.ModelBundle
   a HF config dir      or config.json (random weights; needs the hf extra)
@@ -253,6 +253,8 @@ def run_infer(o: InferOptions) -> Any:
     budget_s = o.latency_budget_ms / 1e3 if o.latency_budget_ms is not None else None
     plan = plan_inference(wls, specs, dtype=o.dtype, latency_budget_s=budget_s, objective=o.objective, runtimes=rts,
                           host=host_spec, host_resolver=device)
+    plan = _say_simulated_uncalibrated(plan, specs, o.model)
+    plan = _say_which_example(plan, o.model)
     if batches is None and _is_workload_file(o.model):
         import dataclasses
 
@@ -260,6 +262,43 @@ def run_infer(o: InferOptions) -> Any:
               "captured at any --batch)"
         plan = dataclasses.replace(plan, notes=(*plan.notes, own))
     return plan
+
+
+SIMULATED_NOTE = "uncalibrated: a simulated design"
+"""How the note on an exported design's latency begins; the table marks that device's latency '(u)'."""
+
+
+def _say_simulated_uncalibrated(plan: Any, specs: list[Any], model: str) -> Any:
+    """A design exported by `simulate export` falls into an inference family not fitted on it (most often
+    'default', whose op-size curve, half of peak at matmul_half_flop FLOP per op, was set on large GPUs: ResNet-50's
+    0.1-0.2 GFLOP convs run at ~15-20% of a 410 GOP/s array's peak there, where the cycle-level simulation keeps
+    ~80%). Its latency gets a note saying so, and which command gives the cycle-level figure."""
+    import dataclasses
+
+    from accelopt.simulate.design import is_simulated_spec
+
+    simulated = {s.name for s in specs if is_simulated_spec(s)}
+    devices = []
+    for d in plan.devices:
+        if d.device in simulated and not d.fitted_on:
+            note = (f"{SIMULATED_NOTE} on family {d.family!r}, whose op-size curve is not fitted on this design "
+                    f"(a rough estimate); `accelopt simulate run -d DESIGN.toml -m {model}` gives its cycle-level "
+                    "latency")
+            d = dataclasses.replace(d, notes=(*d.notes, note))
+        devices.append(d)
+    return dataclasses.replace(plan, devices=tuple(devices) if isinstance(plan.devices, tuple) else devices)
+
+
+def _say_which_example(plan: Any, model: str) -> Any:
+    """A built-in example's note says which model it is (resnet50 is v1.5 here and v1 in `simulate run`)."""
+    import dataclasses
+
+    from accelopt.workload.inference_zoo import EXAMPLES
+
+    ex = EXAMPLES.get(model)
+    if ex is None or "simulate" not in ex.source:  # only the names whose model differs between the two commands
+        return plan
+    return dataclasses.replace(plan, notes=(f"model {model}: {ex.source}", *plan.notes))
 
 
 def _batch_list(text: str) -> list[int]:
@@ -296,7 +335,8 @@ def print_plan(plan: Any) -> None:
             top = p.op_classes[0] if p.op_classes else None
             bound = f"{top.op_class} ({top.bound})" if top is not None else "-"
             tb.add_row(d.device, p.dtype if p.dtype == d.precision.requested else f"{p.dtype} (!)",
-                       str(p.batch), fmt_seconds(p.latency_s), fmt_count(p.throughput_per_s),
+                       str(p.batch), fmt_seconds(p.latency_s) + (" (u)" if _uncalibrated(d) else ""),
+                       fmt_count(p.throughput_per_s),
                        fmt_quantity(p.memory_total_bytes, "B"), "yes" if p.fits else "NO",
                        fmt_joules(p.energy_per_inference_j) if p.energy_per_inference_j is not None else "n/a",
                        fmt_count(p.inferences_per_j) if p.inferences_per_j is not None else "n/a",
@@ -308,6 +348,9 @@ def print_plan(plan: Any) -> None:
     _print_notes(con, devs)
     for n in plan.notes:
         con.print(f"note: {n}")
+    if any(_uncalibrated(d) for d in devs):
+        con.print("(u) = latency of a simulated design on an uncalibrated curve: see its note; `accelopt simulate "
+                  "run -d DESIGN.toml -m MODEL` gives the cycle-level figure")
     _print_budget(con, plan)
     shown = [d for d in devs if d.device in plan.ranked[:1]] or devs[:1]
     if len(plan.devices) <= 3:
@@ -317,6 +360,10 @@ def print_plan(plan: Any) -> None:
     con.print("Energy = device power at its busy fraction x latency (+ host TDP x host time), no PUE; memory = "
               "weights + largest op working set + runtime workspace; (!) = not the precision asked. "
               "All figures are estimates (accelopt.predict.inference).")
+
+
+def _uncalibrated(d: Any) -> bool:
+    return any(n.startswith(SIMULATED_NOTE) for n in d.notes)
 
 
 def _print_precision(con: Any, plan: Any) -> None:

@@ -66,9 +66,11 @@ def _list(limit: int, offset: int, as_json: bool) -> None:
     runs = history.list_runs(limit, offset)
     total = history.count()
     if as_json:
-        emit({"store": str(history.store_path()), "total": total, "offset": offset,
-              "runs": [{"id": r.id, "command": r.command, "time": r.time_utc, "argv": r.argv,
-                        "summary": _summary(r)} for r in runs]})
+        from accelopt.report.history_documents import HistoryListDocument, HistoryRunLine
+
+        emit(HistoryListDocument(store=str(history.store_path()), total=total, offset=offset,
+                                 runs=[HistoryRunLine(id=r.id, command=r.command, time=r.time_utc, argv=list(r.argv),
+                                                      summary=_summary(r)) for r in runs]))
         return
     from rich.table import Table
 
@@ -143,7 +145,9 @@ def _prune(keep: int | None, older_than: float | None, as_json: bool) -> None:
 
     rep = history.prune(keep, older_than)
     if as_json:
-        emit({"store": str(history.store_path()), "deleted": rep.deleted, "remaining": rep.remaining})
+        from accelopt.report.history_documents import HistoryPruneDocument
+
+        emit(HistoryPruneDocument(store=str(history.store_path()), deleted=rep.deleted, remaining=rep.remaining))
     else:
         typer.echo(f"pruned {rep.deleted} runs; {rep.remaining} left in {printable(history.store_path())}")
 
@@ -154,10 +158,12 @@ def _import(folder: Path | None, as_json: bool) -> None:
 
     rep = history.import_json(folder)
     if as_json:
-        emit({"store": str(history.store_path()), "folder": rep.folder, "imported": rep.imported,
-              "already_present": rep.already_present,
-              "skipped": [{"file": f, "why": w} for f, w in rep.skipped],
-              "renamed": [{"file": f, "id": i} for f, i in rep.renamed]})
+        from accelopt.report.history_documents import HistoryImportDocument, RenamedFile, SkippedFile
+
+        emit(HistoryImportDocument(store=str(history.store_path()), folder=str(rep.folder), imported=rep.imported,
+                                   already_present=rep.already_present,
+                                   skipped=[SkippedFile(file=f, why=w) for f, w in rep.skipped],
+                                   renamed=[RenamedFile(file=f, id=i) for f, i in rep.renamed]))
         return
     typer.echo(printable(f"imported {rep.imported} runs from {rep.folder} ({rep.already_present} already in the "
                          f"store, {len(rep.skipped)} skipped) into {history.store_path()}"))

@@ -334,7 +334,9 @@ def _sweep_with_progress(designs: Any, layers: Any, convention: str, run_sweep: 
 
 
 def register(app: typer.Typer) -> None:
-    sim = typer.Typer(help="A custom systolic-array accelerator (ASIC/FPGA/TPU-like), layer by layer; sweeps.",
+    sim = typer.Typer(help="A custom systolic-array accelerator (ASIC/FPGA/TPU-like): run a model on a design layer "
+                           "by layer, sweep designs, check against published chips, list presets, export a design "
+                           "as a catalog spec.",
                       no_args_is_help=True)
     app.add_typer(sim, name="simulate")
 

@@ -75,16 +75,19 @@ def compare_data(specs: list[AcceleratorSpec], dtype: str) -> CompareResult:
         if any(v is not None for v in values):
             add(f"measured matmul {d}", f"measured_matmul_flop_per_s.{d}", "FLOP/s", values)
     add(f"ridge {dtype}", f"ridge_flop_per_byte.{dtype}", f"{op}/B", [s.ridge_flop_per_byte(dtype) for s in specs],
-        "peak / memory bandwidth (FLOP per byte)")
+        f"peak / memory bandwidth ({op} per byte)")
     for f, metric, u in _FIELDS:
-        values = [getattr(s, f) for s in specs]
+        # spec.numbers(): the figures a file gives; a default in their place (scaleup_domain_devices = 1 where no
+        # scale-up link is given) is missing here, not shown as if the datasheet said 1
+        values = [s.numbers().get(f) for s in specs]
         if any(v is not None for v in values):
             add(metric, f, u, [None if v is None else float(v) for v in values])
-    add(f"{dtype} FLOP per joule at TDP", f"flop_per_j.{dtype}", "FLOP/J",
+    add(f"{dtype} {op} per joule at TDP", f"flop_per_j.{dtype}", f"{op}/J",
         [_per(s.peak(dtype), s.tdp_w) for s in specs], "peak / TDP")
-    add(f"{dtype} FLOP per dollar at peak", f"flop_per_usd.{dtype}", "FLOP/USD",
+    add(f"{dtype} {op} per dollar at peak", f"flop_per_usd.{dtype}", f"{op}/USD",
         [_per(s.peak(dtype), s.price_usd_per_hour, 3600.0) for s in specs], "peak x 3600 / price per hour")
     return CompareResult(devices=[s.name for s in specs], dtype=dtype, rows=rows,
                          sources={s.name: dict(s.sources) for s in specs},
                          note="values are datasheet peaks (dense), measured matmul rates where the catalog has a cited "
-                              "measurement; derived rows show their formula")
+                              "measurement; derived rows show their formula; null: the device's file gives no "
+                              "figure (a missing scaleup_domain_devices is taken as 1, no scale-up link, by plan)")

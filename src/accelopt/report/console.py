@@ -14,6 +14,7 @@ never with markup in a string. rich's own Panel titles parse markup whatever the
 
 from __future__ import annotations
 
+import errno
 import re
 from typing import Any
 
@@ -54,6 +55,14 @@ def line(*parts: object) -> Text:
     return out
 
 
+def _reader_gone(console: Console) -> None:
+    """Standard output's reader left (`accelopt catalog list | head -1`): rich's own on_broken_pipe exits 1 (a
+    silent failure status); here the console goes quiet and the BrokenPipeError goes on to the CLI, which stops
+    with the status a shell expects of a tool its reader stopped (cli.main.SIGPIPE_STATUS)."""
+    console.quiet = True
+    raise BrokenPipeError(errno.EPIPE, "the reader of standard output closed it")
+
+
 class PlainConsole(Console):
     """A rich Console that renders every str as plain text (see the module docstring), and never cuts a table's
     cells: on a terminal narrower than a table's narrowest layout, rich shrank its columns below their longest
@@ -64,6 +73,9 @@ class PlainConsole(Console):
         kwargs["markup"] = False  # whatever the caller asked: a str may hold a user's name or path
         kwargs["emoji"] = False
         return super().render_str(printable(text), **kwargs)
+
+    def on_broken_pipe(self) -> None:
+        _reader_gone(self)
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
         tight = [o for o in objects if isinstance(o, Table) and self.narrowest(o) > self.width]
@@ -119,6 +131,9 @@ class HelpConsole(Console):
     word and cut it ('max_position_embedding…' at 80 columns, most of the help at 40). Here the flag columns keep
     their width and the help column takes the rest, wrapped at spaces; where even that leaves it narrower than
     its longest word, each option is printed as its flags on one line and its help indented below."""
+
+    def on_broken_pipe(self) -> None:
+        _reader_gone(self)
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
         for o in objects:

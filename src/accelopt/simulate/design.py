@@ -197,7 +197,7 @@ class Design:
             raise InputError(f"design {self.name!r} has no dram_bytes",
                              "set dram_bytes (off-chip memory capacity in bytes) in the [design] table, or give "
                              "it to `accelopt simulate export --dram-bytes BYTES` (e.g. 8e9)")
-        src = f"simulated design {self.name}"
+        src = f"{SIMULATED_SOURCE} {self.name}"
         return AcceleratorSpec(
             name=_slug(self.name), display_name=f"{self.name} (simulated design)", kind="asic",
             vendor="custom design", peak_flop_per_s={self.dtype: self.peak_op_per_s},
@@ -221,6 +221,16 @@ class Design:
 
 _SI_EXAMPLES = {"clock_hz": "clock_hz = 800e6 for 800 MHz", "tech_node_nm": "tech_node_nm = 28",
                 "dram_bandwidth_byte_per_s": "dram_bandwidth_byte_per_s = 25.6e9 for 25.6 GB/s"}
+
+
+SIMULATED_SOURCE = "simulated design"
+"""How every source of an exported design's spec begins (Design.to_spec): a spec so cited is a simulated design."""
+
+
+def is_simulated_spec(spec: Any) -> bool:
+    """Whether an AcceleratorSpec is a design written by `simulate export` (its peak cites the simulated design)."""
+    return any(str(v).startswith(f"{SIMULATED_SOURCE} ") for k, v in spec.sources.items()
+               if k.startswith("peak_flop_per_s."))
 
 
 def _unquote_fix(name: str, text: str) -> str:

@@ -22,7 +22,9 @@ MAX_BATCH = 2**20
 MAX_INPUT_ELEMENTS = 2**31 - 1  # elements of a user module's input tensor (batch included)
 
 BUILTIN = {
-    "resnet50": "ResNet-50 v1 (He et al. 2016 Table 1: stride 2 in the first 1x1 of conv3_1/4_1/5_1; built in)",
+    "resnet50": "ResNet-50 v1 (He et al. 2016 Table 1: stride 2 in the first 1x1 of conv3_1/4_1/5_1; built in; "
+                "`plan infer resnet50` is v1.5: give resnet50-v1.5 here for that one)",
+    "resnet50-v1": "ResNet-50 v1 (He et al. 2016 Table 1: stride 2 in the first 1x1 of conv3_1/4_1/5_1; built in)",
     "resnet50-v1.5": "ResNet-50 v1.5 (torchvision / NVIDIA DeepLearningExamples: stride 2 in the 3x3; built in)",
     "alexnet-conv": "AlexNet's 5 conv layers as run by Eyeriss (Krizhevsky et al. 2012, 2-group conv2/4/5; built in)",
 }
@@ -34,7 +36,7 @@ USER_INPUT_DTYPES = ("float32", "int64")
 
 
 def _builtin(key: str, batch: int) -> list[Layer]:
-    if key == "resnet50":
+    if key in ("resnet50", "resnet50-v1"):
         return resnet50_layers(batch)
     if key == "resnet50-v1.5":
         return resnet50_layers(batch, stride_in_3x3=True)
@@ -142,9 +144,12 @@ def model_layers(name: str, batch: int | None = None, seq_len: int | None = None
         variant = f" = {ZOO_VARIANTS[full]}" if full in ZOO_VARIANTS else ""
         own_note = ", the size's own: --batch changes it" if batch is None else ""
         return _captured(bundle, f"zoo model {full}{variant} (batch {bundle.batch_size}{own_note})")
-    raise unknown_name("model", name, [*BUILTIN, *presets.list_models(), *inference_zoo.list_examples(),
+    err = unknown_name("model", name, [*BUILTIN, *presets.list_models(), *inference_zoo.list_examples(),
                                        *zoo.list_models(), "FILE.py:Class", "FILE.py:factory"],
                        listed_by="accelopt simulate run --help")
+    if "FILE.py:Class" not in err.fix:  # past a few names only the nearest are listed: a model file is always taken
+        err.fix += "; or your own model: FILE.py:Class or FILE.py:factory"
+    raise err
 
 
 def _inference_example(name: str, batch: int, seq_len: int | None) -> tuple[list[Layer], str]:
