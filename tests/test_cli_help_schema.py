@@ -22,7 +22,7 @@ def test_list_as_json_names_every_kind_with_its_version(capsys: pytest.CaptureFi
     code, out, err = _run(capsys, ["schema", "--list", "--json"])
     assert code == 0, err
     doc = json.loads(out)
-    assert [k["kind"] for k in doc["kinds"]] == list(schema.KINDS)
+    assert [k["kind"] for k in doc["kinds"]] == [*schema.KINDS, *schema.DOCUMENT_KINDS]  # history, env, catalog too
     for k in doc["kinds"]:
         assert k["schema"] == schema.schema_name(k["kind"]) and k["schema_version"] == schema.result_class(k["kind"])[1]
 
@@ -35,4 +35,13 @@ def test_a_kind_with_json_is_the_same_document(capsys: pytest.CaptureFixture[str
 
 def test_list_as_text_is_one_line_per_kind(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, ["schema", "--list"])
-    assert code == 0 and len(out.splitlines()) == len(schema.KINDS)
+    assert code == 0 and len(out.splitlines()) == len(schema.KINDS) + len(schema.DOCUMENT_KINDS)
+
+
+def test_plain_list_names_the_document_kinds(capsys: pytest.CaptureFixture[str]) -> None:
+    """`schema --list` left out the six documents `accelopt schema KIND` prints (history list/prune/import, env,
+    catalog list/show), so a user could not find them."""
+    code, out, err = _run(capsys, ["schema", "--list"])
+    assert code == 0, err
+    listed = [line.split("\t")[0] for line in out.splitlines()]
+    assert listed == [*schema.KINDS, *schema.DOCUMENT_KINDS] and "catalog-show" in listed

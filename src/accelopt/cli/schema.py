@@ -32,12 +32,12 @@ def _schema(kind: str | None, list_kinds: bool, as_json: bool = False) -> None:
                          f"run `accelopt schema --list` for the kinds, or `accelopt schema {kind}` for one")
     if list_kinds and as_json:
         emit({"kinds": [{"kind": k, "schema": schema.schema_name(k), "schema_version": schema.result_class(k)[1]}
-                        for k in schema.KINDS]})
+                        for k in (*schema.KINDS, *schema.DOCUMENT_KINDS)]})
         return
-    if list_kinds:
-        for k in schema.KINDS:
+    if list_kinds:  # result kinds, then the documents that are not results (history, env, catalog list/show)
+        for k in (*schema.KINDS, *schema.DOCUMENT_KINDS):
             print(f"{k}\t{schema.schema_name(k)} version {schema.result_class(k)[1]}")
         return
     if kind is None:
-        raise InputError("name a result kind", f"e.g. `accelopt schema plan`; kinds: {', '.join(schema.KINDS)}")
+        raise InputError("name a result kind", f"e.g. `accelopt schema plan`; kinds: {', '.join((*schema.KINDS, *schema.DOCUMENT_KINDS))}")
     emit(schema.json_schema(kind))
