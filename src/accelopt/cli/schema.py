@@ -39,5 +39,6 @@ def _schema(kind: str | None, list_kinds: bool, as_json: bool = False) -> None:
             print(f"{k}\t{schema.schema_name(k)} version {schema.result_class(k)[1]}")
         return
     if kind is None:
-        raise InputError("name a result kind", f"e.g. `accelopt schema plan`; kinds: {', '.join((*schema.KINDS, *schema.DOCUMENT_KINDS))}")
+        kinds = ", ".join((*schema.KINDS, *schema.DOCUMENT_KINDS))
+        raise InputError("name a result kind", f"e.g. `accelopt schema plan`; kinds: {kinds}")
     emit(schema.json_schema(kind))
