@@ -1,0 +1,93 @@
+"""The dgxc-benchmarking H100 BF16 rows' cells against the recipes they ran (dgxread, 2026-12-01; issue 10).
+
+Recipes read (the runs file's dgxc block header, 'RECIPES READ'): NVIDIA/dgxc-benchmarking nemo_megatron/launch.sh and
+configure.sh at 143b90d, nemo_megatron/gpt3_175b_hydra.yaml (stored 35a9aec), nemotron/launch.sh at 143b90d,
+nemotron/configure.sh (stored 35a9aec), nemotron/nemotron4-340b-synth.yaml (stored 8f5cbb3), llama3.1/configure.sh at
+143b90d. Two cells were wrong (copied from sibling rows) and are corrected in every row of their table:
+- GPT3 175B vocab: GPT2BPETokenizer's 50257 tokens padded by NeMo to a multiple of make_vocab_size_divisible_by (128) x
+  TP (4) (NVIDIA/NeMo megatron_base_model.py _vocab_size_with_padding, stored 7ed5455): 50688, not 50304.
+- Nemotron-4 340B optimizer_state_bytes: distributed_fused_adam with dtype bf16 keeps Adam's two moments in bf16 and no
+  master copy (NeMo setup_optimization: optim_dtype == model_dtype -> store_params False): 4 B per parameter, not 12.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from accelopt.predict.query import predict_layout
+from accelopt.predict.validation import read_runs, run_query
+
+ROWS = {r["id"]: r for r in read_runs()}
+GPT3 = [f"dgxc-h100-gpt3-175b-bf16-{g}" for g in (128, 256, 512, 1024, 2048)]
+N340 = [f"dgxc-h100-nemotron4-340b-bf16-{g}" for g in (128, 256, 512, 1024, 2048)]
+N15 = [f"dgxc-h100-nemotron4-15b-bf16-{g}" for g in (16, 32, 64, 128, 256, 512, 1024, 2048)]
+LLAMA8 = [f"dgxc-h100-llama31-8b-bf16-{g}" for g in (8, 16, 32, 64, 128)]
+LLAMA70 = [f"dgxc-h100-llama31-70b-bf16-{g}" for g in (64, 128, 256, 512, 1024, 2048)]
+
+# Cells each recipe sets (configure.sh / the yaml it names), per table: column -> value as the runs file writes it.
+RECIPE_CELLS: dict[str, tuple[list[str], dict[str, str]]] = {
+    # gpt3_175b_hydra.yaml: TP 4, PP 8, VP 12, MBS 1, seq 2048, 96 x 12288, ffn 49152, 96 heads (no query groups),
+    # sequence_parallel + no activation checkpointing (selective+sp: the header's fused-attention convention),
+    # overlap_p2p_comm, ub_tp_comm_overlap, distributed_fused_adam overlap_grad_sync, dropout 0.1, GPT-2 vocab padded.
+    "gpt3-175b": (GPT3, {"tp": "4", "pp": "8", "vp": "12", "mbs": "1", "seq": "2048", "layers": "96",
+                         "hidden": "12288", "ffn": "49152", "heads": "96", "kv_heads": "", "recompute": "selective+sp",
+                         "p2p_overlap": "1", "tp_overlap": "1", "zero": "1", "overlap": "1", "flash": "1",
+                         "no_dropout": "", "vocab": "50688", "optimizer_state_bytes": ""}),
+    # configure.sh 340b: TP 8, PP 8, VP 12, MBS 1, overlap_p2p_comm True, ub_tp_comm_overlap True; the synth yaml:
+    # dropout 0.0, num_query_groups 8, untied, distributed_fused_adam dtype bf16.
+    "nemotron4-340b": (N340, {"tp": "8", "pp": "8", "vp": "12", "mbs": "1", "seq": "4096", "kv_heads": "8",
+                              "tied": "0", "p2p_overlap": "1", "tp_overlap": "1", "zero": "1", "no_dropout": "1",
+                              "vocab": "256000", "optimizer_state_bytes": "4"}),
+    # configure.sh 15b: TP 4, PP 1, MBS 4, ub_tp_comm_overlap True, sequence_parallel True (fp32 optimizer state).
+    "nemotron4-15b": (N15, {"tp": "4", "pp": "1", "vp": "1", "mbs": "4", "seq": "4096", "kv_heads": "8", "tied": "0",
+                            "tp_overlap": "1", "no_dropout": "1", "vocab": "256000", "optimizer_state_bytes": ""}),
+}
+
+
+def padded_vocab(tokens: int, divisible_by: int, tp: int) -> int:
+    """NeMo's _vocab_size_with_padding: the next multiple of divisible_by x tp."""
+    multiple = divisible_by * tp
+    return math.ceil(tokens / multiple) * multiple
+
+
+def test_padding_by_hand() -> None:
+    """50257 / 512 = 98.2 -> 99 x 512 = 50688 (175B, TP 4); Nemotron's 256000 is already a multiple of 512 and 1024."""
+    assert padded_vocab(50257, 128, 4) == 50688 == 99 * 512
+    assert padded_vocab(50257, 128, 1) == 50304  # the sibling rows' figure: the TP-1 padding, not this recipe's
+    assert padded_vocab(256000, 128, 4) == padded_vocab(256000, 128, 8) == 256000
+
+
+@pytest.mark.parametrize("table", sorted(RECIPE_CELLS))
+def test_cells_are_the_recipes(table: str) -> None:
+    ids, cells = RECIPE_CELLS[table]
+    for run_id in ids:
+        row = ROWS[run_id]
+        assert {k: row[k] for k in cells} == cells, run_id
+
+
+def test_gbs_is_the_configure_scripts() -> None:
+    """configure.sh's GBS formulas: 175B 16 x nodes, Nemotron 15B 4 x GPUs, 340B 2 x nodes, Llama 3.1 8B 128 x GPUs / 8,
+    70B 128 x GPUs / 64 (8 GPUs a node)."""
+    per_gpu = [(GPT3, 2), (N15, 4), (N340, 0.25), (LLAMA8, 16), (LLAMA70, 2)]
+    for ids, gbs_per_gpu in per_gpu:
+        for run_id in ids:
+            assert int(ROWS[run_id]["global_batch"]) == gbs_per_gpu * int(ROWS[run_id]["devices"]), run_id
+
+
+def test_notes_name_the_recipe_and_the_fit_rows_their_role() -> None:
+    for run_id in GPT3:
+        assert "vocab 50304 -> 50688" in ROWS[run_id]["note"]
+    for run_id in N340:
+        assert "optimizer_state_bytes 12 -> 4" in ROWS[run_id]["note"]
+    for run_id in ("dgxc-h100-llama31-8b-bf16-8", "dgxc-h100-nemotron4-340b-bf16-128"):
+        assert "FIT row (role fit" in ROWS[run_id]["note"] and "Held out" not in ROWS[run_id]["note"]
+
+
+def test_the_340b_rows_fit_with_the_recipes_bf16_optimizer_state() -> None:
+    """With 12 B of optimizer state the 128-GPU row needed 81.7 GiB of 79.6; the recipe's bf16 state (4 B) takes
+    8 B x 5.77e9 parameters on its largest stage / DP 2 = 21.5 GiB off: 60.2 GiB."""
+    res = predict_layout(run_query(ROWS["dgxc-h100-nemotron4-340b-bf16-128"]))
+    assert res.fits_memory
+    assert res.terms["mem_total_bytes"] / 2**30 == pytest.approx(60.2, abs=0.05)
