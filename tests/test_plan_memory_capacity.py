@@ -72,8 +72,9 @@ MEMORY_GAPS = {
     "nemo-nemotron-340b": "81.7 GiB predicted against 79.6 GiB (nemon row, NeMo 24.07 H100 FP8): 2.6% over, within the "
                           "2.33 GiB framework overhead every GPU stack is assumed to hold (2.5e9 B, not measured); the "
                           "recipe's memory settings were not read; not explained",
-    # dgxc-h100-nemotron4-340b-bf16-128 fits since 2026-12-01 (dgxread): 60.2 GiB of 79.6 with its recipe's bf16 optimizer state
-    # (nemotron4-340b-synth.yaml distributed_fused_adam dtype bf16: optimizer_state_bytes 4; was 81.7 GiB at 12).
+    # dgxc-h100-nemotron4-340b-bf16-128 fits since 2026-12-01 (dgxread): 60.2 GiB of 79.6 with its recipe's bf16
+    # optimizer state (nemotron4-340b-synth.yaml distributed_fused_adam dtype bf16: optimizer_state_bytes 4; was 81.7
+    # GiB at 12).
     # mb2509-gb200-llama31-405b fits since 2026-12-01 (mbread): 104.9 GiB of 185.0 with its 25.09 recipe's
     # activation offloading (offload_layers 95; was 268.1 GiB with the cells copied from the 70B GB200 row).
     # amd-ih-mi325x-mistral-7b-fp8-s8192 fits since 2026-11-30 (s-h200): 254.3 GiB of 256.0, the MI325X capacity the HSA
