@@ -146,6 +146,7 @@ def _run_local(opts: ProfileOptions) -> None:
         _write_outputs(None, workload, opts.save_workload, None)
         raise typer.Exit(130) from None
     diagnose(result, spec=spec, probed_spec=probed_spec)
+    _say_spec_kind(result, spec, probed_spec)
     from accelopt.report.runs import finish_run
 
     finish_run("profile", result, opts.html)
@@ -161,6 +162,22 @@ def _run_local(opts: ProfileOptions) -> None:
     console = make_console()
     render(result, console)
     _write_outputs(result, workload, opts.save_workload, console)
+
+
+def _say_spec_kind(result: Any, spec: Any, probed_spec: Any) -> None:
+    """A spec of another kind than the measured device (a gpu entry for a cpu step): the first diagnosis notes
+    (console, JSON, HTML) and a warning on stderr say so, since MFU, roofs and verdicts then use its peaks."""
+    from accelopt.measure.profiler import spec_kind_notes
+
+    notes = spec_kind_notes(result.device, ((spec, "--catalog-device"), (probed_spec, "--probed")))
+    if not notes:
+        return
+    result.diagnosis.notes[:0] = notes
+    from accelopt.report.console import make_console, plain
+
+    err = make_console(stderr=True)
+    for note in notes:
+        err.print(plain(f"warning: {note}", "yellow"))
 
 
 def _keep_interrupted(partial: Any, workload: Any, opts: ProfileOptions) -> None:
@@ -329,8 +346,11 @@ def register(app: typer.Typer) -> None:
         warmup: int = typer.Option(3, "--warmup", help="uninstrumented warm-up steps"),
         catalog_device: str | None = typer.Option(None, "--catalog-device",
                                                   help="catalog entry for the peaks, e.g. h100-sxm "
-                                                       "(default: the detected device's entry, if any)"),
-        probed: str | None = typer.Option(None, "--probed", help="spec TOML written by `accelopt probe`"),
+                                                       "(default: the detected device's entry, if any); it should "
+                                                       "be --device's kind: a gpu entry for a cpu step is warned "
+                                                       "about and noted (MFU then describes neither device)"),
+        probed: str | None = typer.Option(None, "--probed", help="spec TOML written by `accelopt probe` on "
+                                                                 "--device (another kind is warned about)"),
         trace: str | None = typer.Option(None, "--trace", help="write a Chrome trace of the profiled steps here"),
         save_workload: str | None = typer.Option(None, "--save-workload",
                                                  help="write the captured Workload JSON (for plan/simulate)"),

@@ -396,44 +396,58 @@ class _Tf32:
         self.torch.backends.cuda.matmul.allow_tf32 = self.old
 
 
+TRIAL_FACTOR = 4.0
+"""measure_matmul times one call of the next shape when the extrapolated time is over max_call_s by at most this
+factor, and decides on that call: the extrapolation (the last shape's fastest call x the FLOP ratio) assumes the
+rate holds, while a small shape runs below the large-shape rate (fixed per-call cost, or a stall on a busy machine:
+15 ms per call at 128^3, 512^3 and 2048^3 alike made 512^3 read "~1.0 s"). The cost of a trial is bounded: at most
+one call of about TRIAL_FACTOR x max_call_s where the extrapolation was right."""
+
+
 def measure_matmul(torch: Any, device: str, dtype: str, shapes: list[Shape], *, shape_budget_s: float,
                    max_call_s: float) -> Figure:
-    """Best median FLOP/s over `shapes` (smallest first); stops growing once one call exceeds max_call_s."""
-    import time
-
+    """Best median FLOP/s over `shapes` (smallest first); stops growing once one call exceeds max_call_s
+    (measured, or extrapolated past TRIAL_FACTOR x max_call_s)."""
     sync = sync_for(torch, device)
     best: tuple[float, Figure] | None = None
     tried, stopped = 0, ""
     with _Tf32(torch, dtype == "tf32") if device.startswith("cuda") else _nullcontext():
-        last: tuple[Shape, float] | None = None  # (shape, seconds per call)
+        last: tuple[Shape, float] | None = None  # (shape, fastest seconds per call)
         for shape in shapes:
-            if last is not None:
-                # assume the FLOP rate holds: a call's time grows with its FLOP count
-                predicted_s = last[1] * math.prod(shape) / math.prod(last[0])
-                if predicted_s > max_call_s:
-                    stopped = f"; larger shapes skipped (one call would take ~{predicted_s:.1f} s)"
-                    break
+            predicted_s = 0.0 if last is None else last[1] * math.prod(shape) / math.prod(last[0])
+            if predicted_s > TRIAL_FACTOR * max_call_s:
+                stopped = f"; larger shapes skipped (one call would take ~{predicted_s:.1f} s)"
+                break
             fn = _matmul_call(torch, dtype, shape, device)
-            sync()
-            t0 = time.perf_counter()
-            fn()  # first call: also the allocation/autotuning warm-up
-            sync()
-            first_s = time.perf_counter() - t0
+            first_s = _one_call_s(fn, sync)  # also the allocation/autotuning warm-up
+            if predicted_s > max_call_s and first_s > max_call_s:
+                stopped = (f"; larger shapes skipped (one {'x'.join(map(str, shape))} call took {first_s:.2f} s, "
+                           f"over {max_call_s:g} s)")
+                break
             tried += 1
-            warmup = 0 if first_s > 0.5 else 1 if first_s > 0.05 else 3  # a slow first call is warm-up enough
-            stats = time_fn(fn, warmup=warmup, repeats=5, sync=sync, min_time_s=shape_budget_s / 2,
-                            max_time_s=shape_budget_s)
+            stats = time_fn(fn, warmup=_warmup_calls(first_s), repeats=5, sync=sync,
+                            min_time_s=shape_budget_s / 2, max_time_s=shape_budget_s)
             m, n, k = shape
             fig = figure_from_times(f"matmul.{dtype}", "FLOP/s", 2.0 * m * n * k, stats,
                                     f"best of {{tried}} shape(s) at {m}x{n}x{k} (m x n x k)")
             if best is None or fig.median > best[0]:
                 best = (fig.median, fig)
             del fn
-            last = (shape, stats.median)
+            last = (shape, stats.min)  # the least disturbed call: one stalled sample does not cap the ladder
     if best is None:
         raise MeasurementError(f"no matmul shape was given for {dtype}", "pass at least one shape")
     fig = best[1]
     return dataclasses.replace(fig, detail=fig.detail.format(tried=tried) + stopped)
+
+
+def _one_call_s(fn: Callable[[], object], sync: Callable[[], None]) -> float:
+    import time
+
+    sync()
+    t0 = time.perf_counter()
+    fn()
+    sync()
+    return time.perf_counter() - t0
 
 
 def sync_for(torch: Any, device: str) -> Callable[[], None]:
@@ -587,6 +601,7 @@ def predict_matmul_s(call_s_of: Callable[[Shape], float], shapes: list[Shape], *
     for shape in shapes:
         call = call_s_of(shape)
         if last is not None and call > max_call_s:
+            total += call if call <= TRIAL_FACTOR * max_call_s else 0.0  # the one call tried before stopping
             break
         total += call * (1 + _warmup_calls(call)) + sampling_time_s(call, shape_budget_s)
         last = call

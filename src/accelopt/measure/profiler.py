@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -518,6 +518,26 @@ def check_args(*, mode: str, dtype: str, device: str, steps: int, warmup: int) -
                                    f"use --device cuda:0 ... cuda:{count - 1}")
     elif device != "cpu":
         raise InputError(f"device {device!r} is not supported", "use --device cpu or cuda:N")
+
+
+def measured_kind(device: str) -> str:
+    """The spec kind of a torch device profile runs on: 'cpu' for cpu, 'gpu' for cuda:N (check_args allows no other)."""
+    return "cpu" if device == "cpu" else "gpu"
+
+
+def spec_kind_notes(device: str, specs: Iterable[tuple[Any, str]]) -> list[str]:
+    """A note for each (spec, flag) whose spec describes another kind of device than `device`: its peaks and roofs
+    are then the yardstick of MFU, the roofline and the dtype recommendation of a step they did not run."""
+    kind = measured_kind(device)
+    fix = ("pass a cpu entry (`accelopt catalog list --kind cpu`) or `accelopt probe` on this machine (--probed), "
+           "or run the step on the GPU with --device cuda:0" if kind == "cpu" else
+           "pass a gpu entry (`accelopt catalog list --kind gpu`) or `accelopt probe --device "
+           f"{device}` (--probed)")
+    ran_on = device if device == kind else f"{device} (a {kind})"
+    return [f"{flag} {spec.name} is a {spec.kind} but the step ran on {ran_on}: MFU, the roofs and the "
+            f"dtype recommendation compare this {kind}'s times with a {spec.kind}'s peaks and describe neither "
+            f"device; {fix}"
+            for spec, flag in specs if spec is not None and spec.kind != kind]
 
 
 def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", device: str = "cpu", steps: int = 20,
