@@ -91,3 +91,21 @@ def test_the_340b_rows_fit_with_the_recipes_bf16_optimizer_state() -> None:
     res = predict_layout(run_query(ROWS["dgxc-h100-nemotron4-340b-bf16-128"]))
     assert res.fits_memory
     assert res.terms["mem_total_bytes"] / 2**30 == pytest.approx(60.2, abs=0.05)
+
+
+@pytest.mark.parametrize("run_id", ["nemo-gpt3-5b", "nemo-gpt3-20b", "nemo-gpt3-175b-128", "nemo-gpt3-175b-512"])
+def test_nemo_gpt3_vocab_is_padded_per_tensor_parallel_rank(run_id: str) -> None:
+    """The NeMo 24.07 GPT-3 rows carry the same padding (dgxread found 50304 copied where TP > 1): 50257 tokens up to a
+    multiple of 128 x TP, 50304 / 50432 / 50688 at TP 1 / 2 / 4."""
+    row = ROWS[run_id]
+    multiple = 128 * int(row["tp"])
+    assert int(row["vocab"]) == math.ceil(50257 / multiple) * multiple
+
+
+def test_hopper_fp8_rule_still_gives_its_bundled_value_after_the_vocab_padding() -> None:
+    """nemo-gpt3-175b-128 is a Hopper FP8 fit row; its padded vocab leaves the declared rule's result at 0.50."""
+    from accelopt.predict.calibration import load_calibrations
+    from accelopt.predict.validation import fit_fp8_eff_max
+
+    fit = fit_fp8_eff_max("nvidia-hopper", ["nemo-llama2-7b", "nemo-gpt3-175b-128"])
+    assert fit.fp8_matmul_eff_max == load_calibrations()["nvidia-hopper"].fp8_matmul_eff_max == 0.50
