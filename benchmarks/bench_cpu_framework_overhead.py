@@ -61,11 +61,18 @@ def main() -> None:
 
     print(f"torch {torch.__version__}, Python {sys.version.split()[0]}, {REPEATS} fresh processes per stage (median)")
     print(f"{'stage':10} {'VmRSS MiB':>10} {'VmHWM MiB':>10}")
+    hwm_by_stage: dict[str, float] = {}
     for name, code in STAGES.items():
         runs = [measure(code) for _ in range(REPEATS)]
         rss = statistics.median(r for r, _ in runs)
-        hwm = statistics.median(h for _, h in runs)
-        print(f"{name:10} {rss / 2**20:10.1f} {hwm / 2**20:10.1f}")
+        hwm_by_stage[name] = statistics.median(h for _, h in runs)
+        print(f"{name:10} {rss / 2**20:10.1f} {hwm_by_stage[name] / 2**20:10.1f}")
+    from accelopt.predict.calibration import load_calibrations
+
+    bundled = load_calibrations()["cpu"].framework_overhead_bytes  # what plan charges per CPU device
+    measured = hwm_by_stage["step"]
+    print(f"cpu family framework_overhead_bytes {bundled / 2**20:.1f} MiB vs measured 'step' high-water mark "
+          f"{measured / 2**20:.1f} MiB: ratio {bundled / measured:.3f} (bundled / measured)")
 
 
 if __name__ == "__main__":
