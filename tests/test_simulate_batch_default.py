@@ -64,7 +64,7 @@ def test_a_workload_runs_at_its_captured_batch_and_refuses_another(tmp_path: Pat
 
 
 @pytest.mark.parametrize(("args", "want"), [
-    (["-m", "resnet50"], "built in), batch 1"),
+    (["-m", "resnet50"], "for that one), batch 1"),
     (["-m", "bert-base", "--seq-len", "16"], "batch 1, seq_len 16"),
 ])
 def test_a_model_without_a_batch_of_its_own_runs_at_1_and_says_so(capsys: pytest.CaptureFixture[str],
