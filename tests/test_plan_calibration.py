@@ -57,3 +57,18 @@ def test_bad_calibration_files(tmp_path: Path) -> None:
     p.write_text("not = [toml")
     with pytest.raises(InputError, match="TOML"):
         load_calibrations(p)
+
+
+def test_a_probed_cpu_holds_the_cpu_frameworks_footprint_not_a_gpu_stacks() -> None:
+    """A measured spec of kind cpu keeps the probe's rates (the probed family) but the cpu family's measured framework
+    overhead (3.2e8 B, benchmarks/bench_cpu_framework_overhead.py): it charged the GPU stacks' 2.5e9 B (CUDA context),
+    so plan on a probed CPU said 2.33 GiB per device where profile measured 336 MiB (fixup3's finding)."""
+    cals = load_calibrations()
+    cpu = replace(get_device("xeon-8480plus"), measured=True)
+    gpu = replace(get_device("h100-sxm"), measured=True)
+    assert cpu.kind == "cpu" and gpu.kind == "gpu"
+    on_cpu, on_gpu = calibration_for(cpu, cals), calibration_for(gpu, cals)
+    assert on_cpu.family == on_gpu.family == "probed"
+    assert on_cpu.framework_overhead_bytes == cals["cpu"].framework_overhead_bytes < 1e9
+    assert on_gpu.framework_overhead_bytes == cals["probed"].framework_overhead_bytes == 2.5e9
+    assert on_cpu.matmul_eff_max == on_gpu.matmul_eff_max == cals["probed"].matmul_eff_max  # the probe's rates

@@ -393,6 +393,10 @@ def _with_stack(cal: Calibration, stack: str) -> Calibration:
 
 def _family_for(spec: AcceleratorSpec, cals: dict[str, Calibration]) -> Calibration:
     if spec.measured and "probed" in cals:
+        if spec.kind == "cpu" and "cpu" in cals:
+            # A probed CPU's process holds a CPU framework's footprint, not a GPU stack's CUDA context: the cpu
+            # family's measured figure (benchmarks/bench_cpu_framework_overhead.py), the rates stay the probe's.
+            return with_values(cals["probed"], framework_overhead_bytes=cals["cpu"].framework_overhead_bytes)
         return cals["probed"]
     names = [spec.name.lower(), *(a.lower() for a in spec.aliases)]
     for cal in cals.values():
