@@ -45,3 +45,11 @@ def test_catalog_with_another_runs_kind_is_refused(flag: str, capsys: pytest.Cap
 def test_without_catalog_the_device_is_unknown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _out, err = run_main(["validate", "--runs", str(_runs(tmp_path))], capsys)
     assert code == 2 and "Traceback" not in err and "unknown device 'my-asic'" in err and "--catalog FILE" in err
+
+
+def test_a_missing_catalog_file_is_the_flags_error_not_a_rows(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing --catalog file was reported as the first bundled row's error ("run 'meg-t1-1.7b': ..., a --flag here
+    is the cell of the same name in that row"): the file is loaded once before any row is predicted."""
+    code, _, err = run_main(["validate", "--catalog", str(tmp_path / "nope.toml")], capsys)
+    assert code == 2 and "nope.toml" in err and "run '" not in err and "Traceback" not in err, err

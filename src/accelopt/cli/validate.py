@@ -71,6 +71,10 @@ def run_validate(opts: ValidateOptions) -> None:
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
 
+    if opts.catalog:  # a missing or bad --catalog file is the flag's error, not the first row's
+        from accelopt.hardware.catalog import load_catalog
+
+        load_catalog(opts.catalog)
     data = validate_report(opts.runs, opts.calibration, tuple(str(p) for p in opts.catalog))
     finish_run("validate", data, opts.html)
     _warn_params(data)
