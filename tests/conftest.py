@@ -83,3 +83,19 @@ def edited_runs_csv(tmp_path: Any, name: str, column: str, value: str) -> Any:
         w.writeheader()
         w.writerows(rows)
     return path
+
+
+SMALL_DESIGN_TOML = """[design]
+name = "small-os"
+rows = 16
+cols = 16
+dataflow = "os"
+ifmap_sram_bytes = 65536
+filter_sram_bytes = 65536
+ofmap_sram_bytes = 32768
+dram_bandwidth_byte_per_s = 12.8e9
+clock_hz = 800e6
+dtype = "int8"
+tech_node_nm = 16
+"""
+"""A 16 x 16 output-stationary int8 design at 800 MHz and 12.8 GB/s (simulate run tests edit one line of it)."""

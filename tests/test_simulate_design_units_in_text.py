@@ -7,26 +7,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import SMALL_DESIGN_TOML, run_main
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-DESIGN = """[design]
-name = "units-check"
-rows = 16
-cols = 16
-dataflow = "os"
-ifmap_sram_bytes = 65536
-filter_sram_bytes = 65536
-ofmap_sram_bytes = 32768
-dram_bandwidth_byte_per_s = 12.8e9
-clock_hz = 800e6
-dtype = "int8"
-tech_node_nm = 16
-"""
+DESIGN = SMALL_DESIGN_TOML
 
 
 @pytest.mark.parametrize(("line", "typed"), [("clock_hz = 800e6", 'clock_hz = "800MHz"'),
