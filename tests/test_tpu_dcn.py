@@ -118,11 +118,11 @@ def _single_slice_partner(run_id: str) -> str | None:
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "MaxText multi-slice rows drift too fast with the slice count (v5e x1 -> x32: 16B -4.1 -> -14.2%, 32B +1.6 -> "
-        "-8.2%, 64B -5.0 -> -20.4%; v5p 128B on v5p-512 +2.7 -> -11.0%; v4 22B +2.4 -> -4.0% at x8): the published loss "
-        "grows about 1 ms per layer per added slice whatever the gradient bytes, and no public source gives a "
-        "mechanism or figure for it: the DCN all-reduce at the cited per-chip bandwidth is 0.05-0.4 s and hidden behind "
-        "the backward, as the Multislice docs say XLA does (the tests above)"
+        "MaxText multi-slice rows drift too fast with the slice count (v5e x1 -> x32: 16B -4.1 -> -14.2%, "
+        "32B +1.6 -> -8.2%, 64B -5.0 -> -20.4%; v5p 128B on v5p-512 +2.7 -> -11.0%; v4 22B +2.4 -> -4.0% at x8): "
+        "the published loss grows about 1 ms per layer per added slice whatever the gradient bytes, and no public "
+        "source gives a mechanism or figure for it: the DCN all-reduce at the cited per-chip bandwidth is 0.05-0.4 s "
+        "and hidden behind the backward, as the Multislice docs say XLA does (the tests above)"
     ),
 )
 def test_multislice_error_does_not_drift_with_the_slice_count(results: dict[str, RunResult]) -> None:
