@@ -127,6 +127,9 @@ class SetupFlagFields:
     fp8_recipe: str = "delayed"
     """--fp8-recipe: the FP8 linear layers' scaling recipe (delayed, current, mxfp8): its quantize cost per GEMM
     input."""
+    attention_kernel: str = "fused"
+    """--attention-kernel: the kernel that runs the attention core (fused: cuDNN/TE fused attention on the GEMM curve;
+    flash2: FlashAttention-2 at the family's published rate; unfused: scores in memory, as --no-flash)."""
 
 
 @dataclass(frozen=True, kw_only=True)
