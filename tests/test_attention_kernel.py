@@ -109,6 +109,14 @@ def test_every_mpt_row_runs_flash_attention_2() -> None:
     assert len(mpt) == 30 and {r["attention_kernel"] for r in mpt} == {"flash2"}
 
 
+def test_every_torchtitan_row_runs_flash_attention_2() -> None:
+    """torchtitan's Llama calls F.scaled_dot_product_attention; PyTorch ranked cuDNN attention last from PR #138522
+    (2.5) until PR #162073 (2.9), and torchtitan preferred cuDNN only on B200 in May 2025 (PR #1209): the flash backend
+    (FlashAttention-2) ran on the A100 rows and on the H200 rows (torchtitan e7c0cae, torch 2.8.0a0)."""
+    tt = [r for r in ROWS.values() if r["id"].startswith("tt-")]
+    assert len(tt) == 10 and {r["attention_kernel"] for r in tt} == {"flash2"}
+
+
 def test_the_dgxc_fit_row_moves_to_the_flash2_rate() -> None:
     """dgxc-h100-nemotron4-340b-bf16-128 (a Hopper bf16 fit row; NVTE_FUSED_ATTN=0): slower with the recipe's kernel
     (the fused kernel's GEMM curve reaches ~0.68 of the peak, FlashAttention-2 0.35)."""
