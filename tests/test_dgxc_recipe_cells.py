@@ -27,6 +27,9 @@ LLAMA8 = [f"dgxc-h100-llama31-8b-bf16-{g}" for g in (8, 16, 32, 64, 128)]
 LLAMA70 = [f"dgxc-h100-llama31-70b-bf16-{g}" for g in (64, 128, 256, 512, 1024, 2048)]
 
 # Cells each recipe sets (configure.sh / the yaml it names), per table: column -> value as the runs file writes it.
+# attention_kernel (fa2, 2026-12-01): configure.sh's NVTE_FUSED_ATTN. 0 turns Transformer Engine's cuDNN fused attention
+# off, so TE runs FlashAttention-2 (NVIDIA/NeMo docs/source/features/memory_optimizations.rst at 90c9b16): flash2 for
+# the 175B (nemo_megatron/configure.sh at 143b90d) and the 340B (nemotron/configure.sh, 340b branch); 1: fused.
 RECIPE_CELLS: dict[str, tuple[list[str], dict[str, str]]] = {
     # gpt3_175b_hydra.yaml: TP 4, PP 8, VP 12, MBS 1, seq 2048, 96 x 12288, ffn 49152, 96 heads (no query groups),
     # sequence_parallel + no activation checkpointing (selective+sp: the header's fused-attention convention),
@@ -34,15 +37,19 @@ RECIPE_CELLS: dict[str, tuple[list[str], dict[str, str]]] = {
     "gpt3-175b": (GPT3, {"tp": "4", "pp": "8", "vp": "12", "mbs": "1", "seq": "2048", "layers": "96",
                          "hidden": "12288", "ffn": "49152", "heads": "96", "kv_heads": "", "recompute": "selective+sp",
                          "p2p_overlap": "1", "tp_overlap": "1", "zero": "1", "overlap": "1", "flash": "1",
-                         "no_dropout": "", "vocab": "50688", "optimizer_state_bytes": ""}),
+                         "no_dropout": "", "vocab": "50688", "optimizer_state_bytes": "",
+                         "attention_kernel": "flash2"}),
     # configure.sh 340b: TP 8, PP 8, VP 12, MBS 1, overlap_p2p_comm True, ub_tp_comm_overlap True; the synth yaml:
     # dropout 0.0, num_query_groups 8, untied, distributed_fused_adam dtype bf16.
     "nemotron4-340b": (N340, {"tp": "8", "pp": "8", "vp": "12", "mbs": "1", "seq": "4096", "kv_heads": "8",
                               "tied": "0", "p2p_overlap": "1", "tp_overlap": "1", "zero": "1", "no_dropout": "1",
-                              "vocab": "256000", "optimizer_state_bytes": "4"}),
+                              "vocab": "256000", "optimizer_state_bytes": "4", "attention_kernel": "flash2"}),
     # configure.sh 15b: TP 4, PP 1, MBS 4, ub_tp_comm_overlap True, sequence_parallel True (fp32 optimizer state).
     "nemotron4-15b": (N15, {"tp": "4", "pp": "1", "vp": "1", "mbs": "4", "seq": "4096", "kv_heads": "8", "tied": "0",
-                            "tp_overlap": "1", "no_dropout": "1", "vocab": "256000", "optimizer_state_bytes": ""}),
+                            "tp_overlap": "1", "no_dropout": "1", "vocab": "256000", "optimizer_state_bytes": "",
+                            "attention_kernel": "fused"}),
+    # llama3.1/configure.sh at 143b90d: NVTE_FLASH_ATTN=0, NVTE_FUSED_ATTN=1 (cuDNN fused attention).
+    "llama3.1": (LLAMA8 + LLAMA70, {"attention_kernel": "fused"}),
 }
 
 

@@ -40,6 +40,8 @@ class SetupOptions:
     """Sequences ('2048', '2048seq') or tokens ('4Mtok'), as typed; None: ~4M tokens."""
     dtype: str = "bf16"
     flash: bool = True
+    attention_kernel: str | None = None
+    """--attention-kernel (compute.ATTENTION_KERNELS); None: fused, or unfused with --no-flash."""
     edge_stage_layers: int | None = None
     p2p_overlap: bool = False
     tp_comm_overlap: bool = False
@@ -170,7 +172,7 @@ def warn_busy_hardware(hardware: str, catalog: Any = ()) -> None:
 
 
 def _setup(opts: SetupOptions) -> Any:
-    from accelopt.predict.compute import canonical_fp8_recipe
+    from accelopt.predict.compute import attention_kernel_of, canonical_fp8_recipe
     from accelopt.predict.training import Setup
     from accelopt.units import parse_count
     from accelopt.workload.presets import get_model
@@ -185,6 +187,7 @@ def _setup(opts: SetupOptions) -> Any:
     s = opts.seq_len if opts.seq_len is not None else mdl.seq_len
     return Setup(model=mdl, seq_len=s, global_batch=_global_batch(opts.global_batch, s),
                  tokens=parse_count(opts.tokens, "--tokens"), dtype=opts.dtype, flash=opts.flash,
+                 attention_kernel=attention_kernel_of(opts.flash, opts.attention_kernel),
                  edge_stage_layers=opts.edge_stage_layers, p2p_overlap=opts.p2p_overlap,
                  tp_comm_overlap=opts.tp_comm_overlap, fp8_params=opts.fp8_params,
                  offload_layers=opts.offload_layers, tp_async=opts.tp_async, fp8_saved_inputs=opts.fp8_saved_inputs,
@@ -464,6 +467,7 @@ def _run_search(opts: PlanOptions) -> None:
     from accelopt.errors import InputError
     from accelopt.hardware.catalog import resolve_devices
     from accelopt.predict.calibration import STACKS, calibration_for, load_calibrations
+    from accelopt.predict.compute import attention_kernel_note
     from accelopt.predict.curve_basis import curve_basis
     from accelopt.predict.search import OBJECTIVES, pareto_front, rank, search
     from accelopt.report.jsonout import emit
@@ -529,6 +533,9 @@ def _run_search(opts: PlanOptions) -> None:
                       model_figures=figures,
                       notes=[*model_notes(setup, opts.setup.seq_len is not None, figures),
                              *_unranked_notes(unranked, objective),
+                             *[f"{sp.name}: {n}" for sp in specs
+                               if (n := attention_kernel_note(setup.attention_kernel,
+                                                              calibration_for(sp, cals, stack)))],
                              *_search_notes(specs, measured, opts.slice_devices, setup,
                                             [_fmt_row(c, int(i)) for i in best])],
                       best=[_fmt_row(c, int(i)) for i in best],
@@ -615,7 +622,7 @@ def _setup_flags(setup: Any) -> dict[str, Any]:
     return {k: getattr(setup, k) for k in ("edge_stage_layers", "p2p_overlap", "tp_comm_overlap", "ep_a2a_overlap",
                                            "fp8_params",
                                            "offload_layers", "tp_async", "fp8_saved_inputs", "no_dropout",
-                                           "optimizer_state_bytes", "fp8_recipe")}
+                                           "optimizer_state_bytes", "fp8_recipe", "attention_kernel")}
 
 
 def _flags_text(setup: Any) -> str:
@@ -628,9 +635,19 @@ def _flags_text(setup: Any) -> str:
              f"{setup.offload_layers} layers/stage offloaded" if setup.offload_layers else "",
              "fp8 saved inputs" if setup.fp8_saved_inputs else "", "no dropout" if setup.no_dropout else "",
              f"fp8 recipe {setup.fp8_recipe}" if setup.fp8_recipe != "delayed" else "",
+             f"attention kernel {setup.attention_kernel}" if setup.attention_kernel == "flash2" else "",
              f"optimizer state {setup.optimizer_state_bytes:g} B/parameter" if setup.optimizer_state_bytes != 12
              else ""]
     return "".join(f", {w}" for w in words if w)
+
+
+def _attention_text(kernel: str, cal: Any) -> str:
+    """'; flash2 attention at 0.35 x peak' when the run's kernel has a published rate on this family ('' otherwise;
+    a flash2 kernel without one is a note, compute.attention_kernel_note)."""
+    from accelopt.predict.compute import attention_kernel_rate
+
+    rate = attention_kernel_rate(kernel, cal)
+    return f"; {kernel} attention at {rate} x peak" if rate else ""
 
 
 def _search_notes(specs: list[Any], measured: Any, slice_devices: int, setup: Any,
@@ -742,6 +759,10 @@ STACK_HELP = ("software stack the efficiencies are calibrated for: megatron (Meg
               "predict/data/calibration.toml")
 
 
+ATTENTION_KERNEL_HELP = ("the kernel that runs the attention core: fused (cuDNN / Transformer Engine fused attention, "
+                         "on the GEMM curve; the default), flash2 (FlashAttention-2: TE with NVTE_FUSED_ATTN=0, "
+                         "the flash-attn package, PyTorch SDPA's flash backend; at the family's published rate) or "
+                         "unfused (as --no-flash)")
 FLASH_HELP = ("fused (flash) attention: no s x s score tensor in memory, one kernel for the attention core "
               "(default); --no-flash for runs without it, e.g. Megatron-LM 2021-22")
 
@@ -876,7 +897,8 @@ def _explain(opts: ExplainOptions) -> None:
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 300e9")
     # LayoutFlags' fields are LayoutQuery's layout fields, passed by name (a new layout flag needs no copy here)
     res = predict_layout(LayoutQuery(**dataclasses.asdict(lo), model=base.model, hardware=opts.hardware,
-                                     flash=opts.setup.flash, edge_stage_layers=opts.setup.edge_stage_layers,
+                                     flash=opts.setup.flash, attention_kernel=base.attention_kernel,
+                                     edge_stage_layers=opts.setup.edge_stage_layers,
                                      p2p_overlap=opts.setup.p2p_overlap,
                                      tp_comm_overlap=opts.setup.tp_comm_overlap, tp_async=opts.setup.tp_async,
                                      ep_a2a_overlap=opts.setup.ep_a2a_overlap,
@@ -941,7 +963,7 @@ def _explain(opts: ExplainOptions) -> None:
                    f"eff(F) = {cal.matmul_eff_max} F / "
                    f"(F + {fmt_count(cal.matmul_half_flop)})"
                    f"{fp8}"
-                   f"{f'; fused attention at {cal.attention_eff_max} x peak' if cal.attention_eff_max else ''})"))
+                   f"{_attention_text(setup.attention_kernel, cal)})"))
     tb = Table(title="step-time and memory arithmetic (predictions, estimates)")
     tb.add_column("term")
     tb.add_column("value", justify="right")
@@ -998,6 +1020,7 @@ def register(app: typer.Typer) -> None:
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
         stack: str = typer.Option("megatron", "--stack", help=STACK_HELP),
         flash: bool = typer.Option(True, "--flash/--no-flash", help=FLASH_HELP),
+        attention_kernel: str = typer.Option(None, "--attention-kernel", help=ATTENTION_KERNEL_HELP),
         edge_stage_layers: int = typer.Option(None, "--edge-stage-layers", help=EDGE_HELP),
         p2p_overlap: bool = typer.Option(False, "--p2p-overlap", help=P2P_OVERLAP_HELP),
         tp_comm_overlap: bool = typer.Option(False, "--tp-comm-overlap", help=TP_OVERLAP_HELP),
@@ -1036,7 +1059,8 @@ def register(app: typer.Typer) -> None:
             return
         run_plan(PlanOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
-                               flash=flash, edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
+                               flash=flash, attention_kernel=attention_kernel,
+                               edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_async=not no_tp_async, fp8_params=fp8_params,
                                ep_a2a_overlap=ep_a2a_overlap,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
@@ -1094,6 +1118,7 @@ def register(app: typer.Typer) -> None:
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
         stack: str = typer.Option("megatron", "--stack", help=STACK_HELP),
         flash: bool = typer.Option(True, "--flash/--no-flash", help=FLASH_HELP),
+        attention_kernel: str = typer.Option(None, "--attention-kernel", help=ATTENTION_KERNEL_HELP),
         edge_stage_layers: int = typer.Option(None, "--edge-stage-layers", help=EDGE_HELP),
         p2p_overlap: bool = typer.Option(False, "--p2p-overlap", help=P2P_OVERLAP_HELP),
         tp_comm_overlap: bool = typer.Option(False, "--tp-comm-overlap", help=TP_OVERLAP_HELP),
@@ -1119,7 +1144,8 @@ def register(app: typer.Typer) -> None:
 
         _explain(ExplainOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
-                               flash=flash, edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
+                               flash=flash, attention_kernel=attention_kernel,
+                               edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_async=not no_tp_async, fp8_params=fp8_params,
                                ep_a2a_overlap=ep_a2a_overlap,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,

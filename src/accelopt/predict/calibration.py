@@ -59,9 +59,11 @@ class Calibration:
     fp8_matmul_eff_max: float = 0.0
     """Asymptotic fraction of the FP8 peak an FP8 GEMM reaches (0 in the constructor: matmul_eff_max; a file that
     omits it gets matmul_eff_max, stated in calibration.toml)."""
-    attention_eff_max: float = 0.0
-    """When > 0, the fused (flash) attention core runs at this fixed fraction of the 16-bit peak, a published rate of
-    the stack's attention kernel, instead of on the GEMM curve (0: the GEMM curve, eff(F) of its FLOPs)."""
+    flash2_attention_eff: float = 0.0
+    """FlashAttention-2's published forward + backward rate on this family as a fraction of the 16-bit peak: the
+    attention core of a run whose attention kernel is 'flash2' (--attention-kernel, the runs file's attention_kernel
+    cell) runs at it instead of on the GEMM curve. A cited kernel rate, not fitted; 0: no published figure (then that
+    core stays on the GEMM curve and the prediction says so, compute.attention_kernel_note)."""
     fitted_on: tuple[str, ...] = ()
     fp8_fitted_on: tuple[str, ...] = ()
     """Runs fp8_matmul_eff_max was fitted on (empty: not fitted, it is matmul_eff_max or an unfitted value)."""
@@ -102,9 +104,10 @@ class Calibration:
             if not 0.0 <= v <= 1.0 or (name != "overlap_eff" and v == 0.0):
                 raise InputError(f"calibration family {self.family!r}: {name} = {v!r} must be in (0, 1]",
                                  f"give {name} as a fraction, e.g. 0.8")
-        if not 0.0 <= self.attention_eff_max <= 1.0:
-            raise InputError(f"calibration family {self.family!r}: attention_eff_max = {self.attention_eff_max!r} "
-                             "must be in [0, 1]", "give a fraction of the peak, e.g. 0.35, or 0 for the GEMM curve")
+        if not 0.0 <= self.flash2_attention_eff <= 1.0:
+            raise InputError(f"calibration family {self.family!r}: flash2_attention_eff = "
+                             f"{self.flash2_attention_eff!r} must be in [0, 1]",
+                             "give a fraction of the peak, e.g. 0.35, or 0 for no published figure")
         for name, limit in _UPPER_LIMITS.items():
             v = getattr(self, name)
             if not 0 <= v <= limit:  # NaN and inf too: plan then crashed on overflow
@@ -144,12 +147,20 @@ def _check_stack(stack: str, where: str) -> None:
         raise InputError(f"{where}: unknown software stack {stack!r}", f"use one of: {', '.join(STACKS)}")
 
 
-_OPTIONAL_FIELDS = ("fp8_matmul_eff_max", "matmul_half_s", "attention_eff_max")
+_OPTIONAL_FIELDS = ("fp8_matmul_eff_max", "matmul_half_s", "flash2_attention_eff")
 """Numeric fields a family may omit (fp8_matmul_eff_max: then matmul_eff_max; matmul_half_s: then matmul_half_flop
 is the half-size point; as calibration.toml states)."""
 
 
+_RETIRED = {"attention_eff_max": ("attention_eff_max (a stack-wide attention rate) was replaced on 2026-12-01 by the "
+                                  "run's attention kernel", "write flash2_attention_eff = RATE in the [family.NAME] "
+                                  "table and give the runs --attention-kernel flash2 (attention_kernel cell flash2)")}
+"""Fields an older calibration file may hold, with what replaced them (an error naming the fix, not 'unknown')."""
+
+
 def _numbers(name: str, table: dict[str, Any], where: str) -> dict[str, Any]:
+    for f in _RETIRED.keys() & table.keys():
+        raise InputError(f"{where}: family {name!r}: {_RETIRED[f][0]}", _RETIRED[f][1])
     kw: dict[str, Any] = {}
     for f in (*_NUM_FIELDS, *_OPTIONAL_FIELDS):
         if f not in table:
@@ -194,7 +205,8 @@ def _stack_override(fam: Calibration, stack: str, table: Any, where: str) -> Cal
                          f"the '{DEFAULT_STACK}' stack is the family's own values: edit [family.{fam.family}]")
     if not isinstance(table, dict):
         raise InputError(f"{where}: [family.{label}] is not a table", "see predict/data/calibration.toml")
-    unknown = set(table) - {*_NUM_FIELDS, *_OPTIONAL_FIELDS, "fitted_on", "fp8_fitted_on", "source", "derived_from",
+    unknown = set(table) - {*_NUM_FIELDS, *_OPTIONAL_FIELDS, *_RETIRED, "fitted_on", "fp8_fitted_on", "source",
+                            "derived_from",
                             "carried_from"}
     if unknown:
         raise unknown_fields(f"{where}: [family.{label}]", sorted(unknown),
@@ -224,7 +236,8 @@ def _family(name: str, table: dict[str, Any], where: str, base: Calibration | No
         merged = dict(base.stacks)
     else:
         # unknown before missing: a misspelt field is both, and the misspelling is what the user must see
-        unknown = set(table) - {*_NUM_FIELDS, *_OPTIONAL_FIELDS, "fitted_on", "fp8_fitted_on", "match", "source",
+        unknown = set(table) - {*_NUM_FIELDS, *_OPTIONAL_FIELDS, *_RETIRED, "fitted_on", "fp8_fitted_on", "match",
+                                 "source",
                                  "stack", "derived_from", "carried_from", "reference_device"}
         missing = [f for f in _NUM_FIELDS if f not in table]
         if missing and not unknown:

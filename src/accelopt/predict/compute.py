@@ -321,11 +321,48 @@ def qkv_gemms_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Devi
     return t_q + t_kv_a + t_kv_b, f_q + f_kv_a + f_kv_b
 
 
-def fused_attention_s(flops: Arr, n_bytes: Arr, dev: Device) -> Arr:
-    """One fused attention kernel at the calibration's attention_eff_max x the 16-bit peak (a kernel rate, not the
-    GEMM curve: FlashAttention-2 reaches 35% of an H100's peak, Shah et al. 2024, 'FlashAttention-3', abstract and
-    sec. 1), bounded below by its Q, K, V, O traffic at memory_eff x bandwidth, plus one launch."""
-    t_compute = flops / (dev.peak_flop_per_s * dev.cal.attention_eff_max)
+ATTENTION_KERNELS = ("fused", "flash2", "unfused")
+"""The attention kernel a run uses (--attention-kernel, the runs file's attention_kernel cell):
+fused    one fused kernel on the GEMM curve: cuDNN fused attention through Transformer Engine, what TE prefers on
+         Hopper and later when it applies (NVIDIA/NeMo docs/source/features/memory_optimizations.rst at 90c9b16,
+         'Turn Flash Attention On and Off'); the default.
+flash2   Tri Dao's FlashAttention-2 (the flash-attn package, TE with NVTE_FUSED_ATTN=0, PyTorch SDPA's flash backend):
+         at the family's published FlashAttention-2 rate (Calibration.flash2_attention_eff).
+unfused  scores materialised in memory (--no-flash, flash cell 0): the pre-2022 Megatron-LM runs."""
+
+
+def attention_kernel_of(flash: bool, kernel: str | None, where: str = "--attention-kernel") -> str:
+    """The run's attention kernel from the older flash switch and the kernel name (None/'': from flash alone:
+    fused, or unfused with flash off). Naming a fused kernel with flash off contradicts itself: an error."""
+    if not kernel:
+        return "fused" if flash else "unfused"
+    if kernel not in ATTENTION_KERNELS:
+        raise InputError(f"{where} {kernel!r} is not an attention kernel the predictor models",
+                         f"give {where} one of: {', '.join(ATTENTION_KERNELS)}")
+    if not flash and kernel != "unfused":
+        raise InputError(f"{where} {kernel} with flash attention off (--no-flash, flash cell 0): a {kernel} kernel "
+                         "is a fused one", f"leave out --no-flash (flash cell 1), or give {where} unfused")
+    return kernel
+
+
+def attention_kernel_rate(kernel: str, cal: Calibration) -> float:
+    """The fixed fraction of the 16-bit peak the attention core runs at (0: the GEMM curve)."""
+    return cal.flash2_attention_eff if kernel == "flash2" else 0.0
+
+
+def attention_kernel_note(kernel: str, cal: Calibration) -> str:
+    """What a prediction must print when the kernel's rate is a default ('' when it is a cited figure or needs none)."""
+    if kernel != "flash2" or cal.flash2_attention_eff > 0:
+        return ""
+    return (f"attention kernel flash2: no published FlashAttention-2 rate for device family {cal.family!r} "
+            "(calibration flash2_attention_eff); its attention core runs on the GEMM curve instead (a default)")
+
+
+def fused_attention_s(flops: Arr, n_bytes: Arr, dev: Device, rate: float) -> Arr:
+    """One fused attention kernel at `rate` x the 16-bit peak (a kernel rate, not the GEMM curve: FlashAttention-2
+    reaches 35% of an H100's peak, Shah et al. 2024, 'FlashAttention-3', abstract and sec. 1), bounded below by its
+    Q, K, V, O traffic at memory_eff x bandwidth, plus one launch."""
+    t_compute = flops / (dev.peak_flop_per_s * rate)
     t_memory = n_bytes / (dev.bw_byte_per_s * dev.cal.memory_eff)
     return np.maximum(t_compute, t_memory) + dev.cal.kernel_overhead_s
 
@@ -345,16 +382,18 @@ def flash_attention_bytes(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, t
 
 
 def attention_core_s(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, tp: Arr, flash: bool, dtb: float,
-                     dev: Device) -> tuple[Arr, Arr]:
+                     dev: Device, kernel: str = "fused") -> tuple[Arr, Arr]:
     """(time, flops) of scores, softmax and attention x V: b x heads/t heads of s queries over `keys` keys,
-    query/key width qk and value width v (both the head width unless MLA)."""
+    query/key width qk and value width v (both the head width unless MLA). `kernel` (ATTENTION_KERNELS) picks the
+    fused kernel's rate when flash is on."""
     heads_local = model.heads / tp
     dqk, dv = model.qk_head_dim, model.v_head_dim
     if flash:  # fused kernel: reads Q, K, V once and writes O (Dao et al. 2022, sec. 3.1)
         f_core = 2.0 * b * heads_local * s * keys * (dqk + dv)
         core_bytes = flash_attention_bytes(model, b, s, keys, tp, dtb)
-        if dev.cal.attention_eff_max > 0:  # the stack's attention kernel at its published share of the peak
-            return fused_attention_s(f_core, core_bytes, dev), f_core
+        rate = attention_kernel_rate(kernel, dev.cal)
+        if rate > 0:  # the run's attention kernel at its published share of the peak
+            return fused_attention_s(f_core, core_bytes, dev, rate), f_core
         return roofline_s(f_core, core_bytes, dev, 1.0), f_core
     # scores GEMM, softmax (+ dropout) through memory, AV GEMM (Megatron-LM 2021)
     # Scores and AV are batched GEMMs over the b x a/t heads (Megatron-LM's baddbmm/bmm).
@@ -366,7 +405,7 @@ def attention_core_s(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, tp: Ar
 
 
 def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, sp: Arr, flash: bool,
-                  ep: Arr, dtb: float, dev: Device, etp: Arr | None = None) -> LayerTimes:
+                  ep: Arr, dtb: float, dev: Device, etp: Arr | None = None, kernel: str = "fused") -> LayerTimes:
     """One layer's forward pass for micro-batch b, local sequence s (queries) over s_kv keys.
 
     Shapes per device (tensor parallel t splits heads and the MLP width, Shoeybi et al. 2019 sec. 3):
@@ -381,10 +420,10 @@ def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, 
     T = b * s  # tokens of the micro-batch on this device (context parallel splits s)
     t_qkv, f_qkv = qkv_gemms_s(model, T, tp, dtb, dev)
     t_out, f_out = gemm_s(T, h, model.o_width / tp, dtb, dev)
-    t_core, f_core = attention_core_s(model, b, s, s_kv, tp, flash, dtb, dev)
+    t_core, f_core = attention_core_s(model, b, s, s_kv, tp, flash, dtb, dev, kernel)
     frac_win = model.windowed_layers / model.layers
     if frac_win > 0:
-        t_win, f_win = attention_core_s(model, b, s, model.keys_attended(s_kv, True), tp, flash, dtb, dev)
+        t_win, f_win = attention_core_s(model, b, s, model.keys_attended(s_kv, True), tp, flash, dtb, dev, kernel)
         t_core = (1 - frac_win) * t_core + frac_win * t_win
         f_core = (1 - frac_win) * f_core + frac_win * f_win
     mats = 3 if model.mlp == "swiglu" else 2

@@ -24,6 +24,7 @@ from accelopt.predict.comm import (
     slice_spec,
     slice_words,
 )
+from accelopt.predict.compute import attention_kernel_note, attention_kernel_of
 from accelopt.predict.cost import Facility
 from accelopt.predict.memory import layers_per_stage, middle_stage_layers
 from accelopt.predict.training import (
@@ -93,6 +94,8 @@ class LayoutQuery(LayoutFlags):
     """Spec TOML from `accelopt probe --collectives`: its measured scale-up link replaces the catalog's."""
     flash: bool = True
     """Fused attention (no s x s tensor); off for the pre-2022 Megatron-LM runs."""
+    attention_kernel: str | None = None
+    """The kernel that runs the attention core (compute.ATTENTION_KERNELS); None: fused, or unfused with flash off."""
     edge_stage_layers: int | None = None
     """Layers on the first and last pipeline stage when fewer than the others (Setup.edge_stage_layers)."""
     p2p_overlap: bool = False
@@ -343,8 +346,10 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     _check_values(q)
     seq_len = q.seq_len if q.seq_len is not None else q.model.seq_len
     batch = q.global_batch_seqs if q.global_batch_seqs is not None else default_global_batch(seq_len)
+    kernel = attention_kernel_of(q.flash, q.attention_kernel)
     setup = Setup(model=q.model, seq_len=seq_len, global_batch=batch, tokens=q.tokens, dtype=q.dtype,
-                  flash=q.flash, edge_stage_layers=q.edge_stage_layers, p2p_overlap=q.p2p_overlap,
+                  flash=q.flash, attention_kernel=kernel, edge_stage_layers=q.edge_stage_layers,
+                  p2p_overlap=q.p2p_overlap,
                   tp_comm_overlap=q.tp_comm_overlap, fp8_params=q.fp8_params, offload_layers=q.offload_layers,
                   tp_async=q.tp_async, ep_a2a_overlap=q.ep_a2a_overlap, fp8_saved_inputs=q.fp8_saved_inputs,
                   no_dropout=q.no_dropout, fp8_recipe=q.fp8_recipe,
@@ -372,7 +377,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     notes = [n for n in (uneven_note(batch, dp), slice_note(spec, q.devices, q.slice_devices),
                          uneven_vp_note(q.model.layers, q.pp, q.vp, q.edge_stage_layers)) if n]
     notes += ignored_overlap_notes(q)
-    notes += [n for n in (measured_share_note(spec, pred.measured),) if n]
+    notes += [n for n in (measured_share_note(spec, pred.measured), attention_kernel_note(kernel, cal)) if n]
     return LayoutResult(setup=setup, spec=spec, layout=lay, cal=cal, terms=pred.row(0),
                         fits_memory=bool(pred.feasible[0]), assumed=pred.assumed, measured=pred.measured, notes=notes)
 

@@ -127,6 +127,9 @@ class SetupFlagFields:
     fp8_recipe: str = "delayed"
     """--fp8-recipe: the FP8 linear layers' scaling recipe (delayed, current, mxfp8): its quantize cost per GEMM
     input."""
+    attention_kernel: str = "fused"
+    """--attention-kernel: the kernel that runs the attention core (fused: cuDNN/TE fused attention on the GEMM curve;
+    flash2: FlashAttention-2 at the family's published rate; unfused: scores in memory, as --no-flash)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,10 +137,10 @@ class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 3
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    SCHEMA_VERSION: ClassVar[int] = 4
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
-    reads. Version 3 adds model_figures (a default: null)."""
+    reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -259,10 +262,10 @@ class ExplainResult(SetupFlagFields):
     """`accelopt plan explain`: one layout's whole arithmetic (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-explain"
-    SCHEMA_VERSION: ClassVar[int] = 3
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    SCHEMA_VERSION: ClassVar[int] = 4
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
-    reads. Version 3 adds model_figures (a default: null)."""
+    reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)."""
 
     model: str
     hardware: str

@@ -58,6 +58,7 @@ from accelopt.predict.compute import (
     FP8_RECIPES,
     Device,
     activation_bytes,
+    attention_kernel_of,
     fp8_weight_transpose,
     gemm_s,
     layer_forward,
@@ -228,6 +229,9 @@ class Setup:
     tokens: float = 0.0
     flash: bool = True
     """Fused attention (no s x s tensor in memory); False for pre-2022 Megatron runs."""
+    attention_kernel: str = "fused"
+    """Which fused kernel runs the attention core (compute.ATTENTION_KERNELS; 'unfused' with flash off): its rate,
+    compute.attention_kernel_rate (flash2: the family's published FlashAttention-2 rate)."""
     edge_stage_layers: int | None = None
     """Layers on the first and on the last pipeline stage when they hold fewer than the others (Megatron-LM
     --decoder-first/last-pipeline-num-layers; Llama 3 405B: 126 layers on 16 stages = 7 + 14 x 8 + 7, Llama Team
@@ -286,6 +290,11 @@ class Setup:
     facility: Facility = field(default_factory=Facility)
 
     def __post_init__(self) -> None:
+        if not self.flash and self.attention_kernel == "fused":  # the default kernel with flash off: unfused
+            object.__setattr__(self, "attention_kernel", "unfused")
+        attention_kernel_of(self.flash, self.attention_kernel)  # a known kernel, and a fused one only with flash on
+        if self.attention_kernel == "unfused":  # --attention-kernel unfused is --no-flash
+            object.__setattr__(self, "flash", False)
         if not 0 <= self.offload_layers <= self.model.layers:
             raise InputError(f"--offload-layers {self.offload_layers}: the {self.model.name} has {self.model.layers} "
                              "layers", f"give --offload-layers between 0 (none) and {self.model.layers}")
@@ -520,7 +529,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     T = mbs * s_loc  # tokens per micro-batch per device
     # Each rank's s/cp queries meet all seq_len keys over the cp ring steps (ring attention).
     lt = layer_forward(mdl, mbs, s_loc, np.full_like(T, float(setup.seq_len)), tp, lay.sp, setup.flash, ep, dtb, dev,
-                       etp=etp)
+                       etp=etp, kernel=setup.attention_kernel)
     frac_moe = mdl.moe_layers / mdl.layers
     # Forward of one layer: projections, MLP and elementwise ops (dense_s) plus the attention core (scores,
     # softmax, AV: 4 s h FLOPs per token, counted in model_flops_per_token too); MoE layers swap the MLP and its

@@ -25,7 +25,7 @@ from accelopt.predict.calibration import (
     load_calibrations,
     with_values,
 )
-from accelopt.predict.compute import canonical_fp8_recipe
+from accelopt.predict.compute import attention_kernel_of, canonical_fp8_recipe
 from accelopt.predict.query import LayoutQuery, predict_layout
 from accelopt.predict.runs_csv import (
     ARCH_CELLS,
@@ -368,6 +368,7 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None,
                            mbs=_i(row, "mbs", 1), zero=_i(row, "zero", 0, low=0),
                            recompute=rec_kind, sp="+sp" in rec,
                            overlap=_flag(row, "overlap"), flash=_flag(row, "flash"),
+                           attention_kernel=_attention_kernel_cell(row),
                            edge_stage_layers=_i(row, "edge_layers", 0, low=0) or None,
                            p2p_overlap=_flag(row, "p2p_overlap"),
                            tp_comm_overlap=_flag(row, "tp_overlap"), tp_async=not _flag(row, "no_tp_async"),
@@ -386,6 +387,16 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None,
         raise  # already names the run, the cell and the fix
     except (KeyError, ValueError) as e:
         raise InputError(f"run {row.get('id', '?')!r} is malformed: {e}", "check the CSV columns") from None
+
+
+def _attention_kernel_cell(row: dict[str, str]) -> str | None:
+    """The row's attention_kernel cell (blank: None, the flash cell decides: fused or unfused); checked against the
+    flash cell with the cell's name in the message."""
+    cell = (row.get("attention_kernel") or "").strip()
+    if not cell:
+        return None
+    attention_kernel_of(_flag(row, "flash"), cell, where=f"the attention_kernel cell of run {row.get('id', '?')!r}:")
+    return cell
 
 
 def run_setup(row: dict[str, str]) -> tuple[Setup, Layout]:
