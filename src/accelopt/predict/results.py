@@ -110,6 +110,8 @@ class SetupFlagFields:
     """--p2p-overlap: interleaved pipeline sends hidden behind the next chunk's compute."""
     tp_comm_overlap: bool = False
     """--tp-comm-overlap: sequence-parallel collectives pipelined with their GEMMs."""
+    tp_overlap_cfg: str = ""
+    """--tp-overlap-cfg: the userbuffers config of --tp-comm-overlap ('': Transformer Engine's defaults)."""
     ep_a2a_overlap: bool = False
     """--ep-a2a-overlap: expert all-to-alls overlapped with another micro-batch's compute (Megatron-Core)."""
     fp8_params: bool = False
