@@ -95,3 +95,24 @@ def test_sm_margins_cost_the_layer_time_beyond_the_default() -> None:
     assert 0.0 < te < cfg
     step = float(evaluate(named, spec, lay).terms["step_time_s"][0])
     assert 0.02 < cfg / step < 0.06  # a few percent of the step: the SMs of two of the four forward GEMMs
+
+
+def test_cli_flag_and_devices_without_an_sm_count(capsys: pytest.CaptureFixture[str]) -> None:
+    """--tp-overlap-cfg reaches plan explain (JSON records it); a bad name exits 2 naming the choices; a search over
+    a device without a cited SM count leaves it out with the reason, and alone it is an error (exit 2)."""
+    from conftest import run_main
+
+    lay = ["--model", "llama3-70b", "--hardware", "h100-sxm", "--devices", "64", "--tp", "4", "--pp", "4", "--cp",
+           "2", "--vp", "5", "--seq-len", "8192", "--global-batch", "128seq", "--tp-comm-overlap", "--json"]
+    code, out, err = run_main(["plan", "explain", *lay, "--tp-overlap-cfg", "bf16_h100_h8192_tp4_mbs1_seqlen8192"],
+                              capsys)
+    assert code == 0, err
+    assert '"tp_overlap_cfg": "bf16_h100_h8192_tp4_mbs1_seqlen8192"' in out
+    code, _, err = run_main(["plan", "explain", *lay, "--tp-overlap-cfg", "nope"], capsys)
+    assert code == 2 and "bf16_h100_h8192_tp4_mbs1_seqlen8192" in err
+    search = ["plan", "--model", "llama3-8b", "--devices", "16", "--tp-comm-overlap", "--top", "2"]
+    code, out, err = run_main([*search, "--hardware", "h100-sxm,mi300x"], capsys)
+    assert code == 0, err
+    assert "not searched: mi300x" in out and "SM count" in out
+    code, _, err = run_main([*search, "--hardware", "mi300x"], capsys)
+    assert code == 2 and "SM count" in err

@@ -551,7 +551,8 @@ def _run_search(opts: PlanOptions) -> None:
                    f"{len(c):,} layouts evaluated "
                    f"in {elapsed:.2f} s, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
     for name, why in c.skipped_devices.items():  # a device left out must not vanish without a word
-        fix = "pick another --fp8-recipe for it" if "--fp8-recipe" in why else "pick another --dtype for it"
+        fix = ("pick another --fp8-recipe for it" if "--fp8-recipe" in why else
+               "leave --tp-comm-overlap out for it" if "--tp-comm-overlap" in why else "pick another --dtype for it")
         con.print(line(("not searched:", "yellow"), f" {name} ({why}; {fix})"))
     tags = {b.device: b.tag for b in bases}
     if none_fits:
