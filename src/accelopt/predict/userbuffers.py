@@ -179,14 +179,16 @@ def with_sms(t_gemm: Arr, t_comm: Arr, ub: UbLayer, sms: int) -> Arr:
 
 
 def ring_s(t_chunk: Arr, t_p2p: Arr, tp: Arr, ub: UbLayer, sms: int, reduce_scatter: bool) -> Arr:
-    """A GEMM overlapped by ring exchange: n chunks (tp; aggregate: tp / 2 chunks of twice the size, t_chunk and
-    t_p2p given for ONE tp-th), each chunk's p2p hidden behind a chunk's GEMM: c + (n-1) max(c, p), plus the last
-    send for a reduce-scatter. The p2p runs on copy engines (use_ce); with set_sm_margin the GEMM gives up num_sm."""
+    """A GEMM overlapped by ring exchange: n chunks (tp; aggregate: tp / 2 chunks of twice the size, after an
+    exposed first exchange of one chunk between neighbour pairs; t_chunk and t_p2p given for ONE tp-th), each chunk's
+    p2p hidden behind a chunk's GEMM: c + (n-1) max(c, p), plus the last send for a reduce-scatter. The p2p runs on
+    copy engines (use_ce); with set_sm_margin the GEMM gives up num_sm."""
     k = 2.0 if ub.aggregate else 1.0
     n = np.maximum(tp / k, 1.0)
     c = k * t_chunk * (sms / (sms - ub.num_sm) if ub.sm_margin else 1.0)
     p = k * t_p2p
-    return c + (n - 1.0) * np.maximum(c, p) + (p if reduce_scatter else 0.0)
+    first = t_p2p if ub.aggregate else 0.0  # split_overlap_ag's 'Initial 1X input chunk exchange'
+    return first + c + (n - 1.0) * np.maximum(c, p) + (p if reduce_scatter else 0.0)
 
 
 def pipeline_s(t_chunk: Arr, t_rs: Arr, ub: UbLayer, sms: int) -> Arr:
