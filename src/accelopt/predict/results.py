@@ -136,10 +136,10 @@ class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 3
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    SCHEMA_VERSION: ClassVar[int] = 4
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
-    reads. Version 3 adds model_figures (a default: null)."""
+    reads. Version 3 adds model_figures (a default: null). Version 4 adds tp_overlap_cfg (a default: '')."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -261,10 +261,10 @@ class ExplainResult(SetupFlagFields):
     """`accelopt plan explain`: one layout's whole arithmetic (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-explain"
-    SCHEMA_VERSION: ClassVar[int] = 3
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    SCHEMA_VERSION: ClassVar[int] = 4
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
-    reads. Version 3 adds model_figures (a default: null)."""
+    reads. Version 3 adds model_figures (a default: null). Version 4 adds tp_overlap_cfg (a default: '')."""
 
     model: str
     hardware: str
