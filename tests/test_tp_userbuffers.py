@@ -108,6 +108,8 @@ def test_cli_flag_and_devices_without_an_sm_count(capsys: pytest.CaptureFixture[
                               capsys)
     assert code == 0, err
     assert '"tp_overlap_cfg": "bf16_h100_h8192_tp4_mbs1_seqlen8192"' in out
+    code, out, err = run_main(["plan", "explain", *lay[:-1]], capsys)  # no config: the default is said
+    assert code == 0 and "Transformer Engine defaults" in out, err
     code, _, err = run_main(["plan", "explain", *lay, "--tp-overlap-cfg", "nope"], capsys)
     assert code == 2 and "bf16_h100_h8192_tp4_mbs1_seqlen8192" in err
     search = ["plan", "--model", "llama3-8b", "--devices", "16", "--tp-comm-overlap", "--top", "2"]

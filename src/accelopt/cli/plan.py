@@ -625,7 +625,8 @@ def _flags_text(setup: Any) -> str:
     """', fp8 parameters, 2 layers/stage offloaded, ...': the Setup flags given (the headline names them)."""
     words = [f"edge stages of {setup.edge_stage_layers} layers" if setup.edge_stage_layers is not None else "",
              "p2p overlap" if setup.p2p_overlap else "", "tp comm overlap" if setup.tp_comm_overlap else "",
-             f"userbuffers config {setup.tp_overlap_cfg}" if setup.tp_overlap_cfg else "",
+             (f"userbuffers config {setup.tp_overlap_cfg or 'of Transformer Engine defaults (no --tp-overlap-cfg)'}"
+              if setup.tp_comm_overlap else ""),
              "expert all-to-all overlap" if setup.ep_a2a_overlap else "",
              "" if setup.tp_async else "synchronous tp collectives",
              "fp8 parameters" if setup.fp8_params else "",
