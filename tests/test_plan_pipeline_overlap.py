@@ -72,16 +72,18 @@ def test_p2p_overlap_hides_interleaved_sends_only() -> None:
 
 
 def test_tp_comm_overlap_needs_sequence_parallel() -> None:
-    """Each sequence-parallel all-gather / reduce-scatter hides behind overlap_eff of the GEMM it feeds or follows:
-    the exposed tensor-parallel time falls (here to zero: NVLink collectives shorter than 0.8 of their GEMMs); with
-    sequence parallelism off (all-reduces, as Megatron-Bridge disables the overlap then) it is unchanged."""
+    """Userbuffers overlap each sequence-parallel all-gather / reduce-scatter with a GEMM (predict/userbuffers.py):
+    the tensor-parallel time falls well below the exposed collectives', but not to zero, since the GEMMs run chunked
+    and beside communication kernels holding SMs (TE's default config: 16 SMs; before ubuf, 2026-12-01, the model hid
+    every NVLink collective behind 0.8 of its GEMM and this was 0); with sequence parallelism off (all-reduces, as
+    Megatron-Bridge disables the overlap then) it is unchanged."""
     base = Setup(model=get_model("llama3-70b"), seq_len=8192, global_batch=128, dtype="fp8")
     on = dataclasses.replace(base, tp_comm_overlap=True)
     lay = Layout(tp=4, pp=8, dp=2, vp=5, m=64, recompute="selective", sp=True)
     # without userbuffers the forward and the backward's output-gradient gathers stay exposed (~0.74 s here;
     # test_async_backward_tp_collectives_megatron_stack below)
     assert _one(base, lay)["t_tp_comm_s"] > 0.5
-    assert 0.0 <= _one(on, lay)["t_tp_comm_s"] < 0.2 * _one(base, lay)["t_tp_comm_s"]
+    assert 0.1 * _one(base, lay)["t_tp_comm_s"] < _one(on, lay)["t_tp_comm_s"] < 0.6 * _one(base, lay)["t_tp_comm_s"]
     no_sp = dataclasses.replace(lay, sp=False)
     assert _one(on, no_sp)["t_tp_comm_s"] == _one(base, no_sp)["t_tp_comm_s"]
 

@@ -45,6 +45,7 @@ class SetupOptions:
     edge_stage_layers: int | None = None
     p2p_overlap: bool = False
     tp_comm_overlap: bool = False
+    tp_overlap_cfg: str = ""
     tp_async: bool = True
     ep_a2a_overlap: bool = False
     fp8_params: bool = False
@@ -189,7 +190,7 @@ def _setup(opts: SetupOptions) -> Any:
                  tokens=parse_count(opts.tokens, "--tokens"), dtype=opts.dtype, flash=opts.flash,
                  attention_kernel=attention_kernel_of(opts.flash, opts.attention_kernel),
                  edge_stage_layers=opts.edge_stage_layers, p2p_overlap=opts.p2p_overlap,
-                 tp_comm_overlap=opts.tp_comm_overlap, fp8_params=opts.fp8_params,
+                 tp_comm_overlap=opts.tp_comm_overlap, tp_overlap_cfg=opts.tp_overlap_cfg, fp8_params=opts.fp8_params,
                  offload_layers=opts.offload_layers, tp_async=opts.tp_async, fp8_saved_inputs=opts.fp8_saved_inputs,
                  ep_a2a_overlap=opts.ep_a2a_overlap,
                  no_dropout=opts.no_dropout, optimizer_state_bytes=opts.optimizer_state_bytes,
@@ -557,7 +558,8 @@ def _run_search(opts: PlanOptions) -> None:
                    f"{len(c):,} layouts evaluated "
                    f"in {elapsed:.2f} s, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
     for name, why in c.skipped_devices.items():  # a device left out must not vanish without a word
-        fix = "pick another --fp8-recipe for it" if "--fp8-recipe" in why else "pick another --dtype for it"
+        fix = ("pick another --fp8-recipe for it" if "--fp8-recipe" in why else
+               "leave --tp-comm-overlap out for it" if "--tp-comm-overlap" in why else "pick another --dtype for it")
         con.print(line(("not searched:", "yellow"), f" {name} ({why}; {fix})"))
     tags = {b.device: b.tag for b in bases}
     if none_fits:
@@ -619,7 +621,8 @@ def print_measured(con: Any, measured: Any) -> None:
 
 def _setup_flags(setup: Any) -> dict[str, Any]:
     """The Setup flags a result records (PlanResult / ExplainResult fields of the same names)."""
-    return {k: getattr(setup, k) for k in ("edge_stage_layers", "p2p_overlap", "tp_comm_overlap", "ep_a2a_overlap",
+    return {k: getattr(setup, k) for k in ("edge_stage_layers", "p2p_overlap", "tp_comm_overlap", "tp_overlap_cfg",
+                                           "ep_a2a_overlap",
                                            "fp8_params",
                                            "offload_layers", "tp_async", "fp8_saved_inputs", "no_dropout",
                                            "optimizer_state_bytes", "fp8_recipe", "attention_kernel")}
@@ -629,6 +632,8 @@ def _flags_text(setup: Any) -> str:
     """', fp8 parameters, 2 layers/stage offloaded, ...': the Setup flags given (the headline names them)."""
     words = [f"edge stages of {setup.edge_stage_layers} layers" if setup.edge_stage_layers is not None else "",
              "p2p overlap" if setup.p2p_overlap else "", "tp comm overlap" if setup.tp_comm_overlap else "",
+             (f"userbuffers config {setup.tp_overlap_cfg or 'of Transformer Engine defaults (no --tp-overlap-cfg)'}"
+              if setup.tp_comm_overlap else ""),
              "expert all-to-all overlap" if setup.ep_a2a_overlap else "",
              "" if setup.tp_async else "synchronous tp collectives",
              "fp8 parameters" if setup.fp8_params else "",
@@ -775,6 +780,10 @@ TP_OVERLAP_HELP = ("pipeline the tensor-parallel all-gathers / reduce-scatters w
                    "--tp > 1); off: the forward's collectives and the backward's output-gradient gathers are on "
                    "the critical path (megatron stack: the backward's other gathers and reduce-scatters hide behind "
                    "their GEMMs)")
+TP_OVERLAP_CFG_HELP = ("with --tp-comm-overlap: the userbuffers config the run names (NeMo / Megatron-Bridge "
+                       "userbuffers_<name>, e.g. bf16_h100_h8192_tp4_mbs1_seqlen8192: per GEMM ring exchange, "
+                       "pipelined or bulk overlap and the SMs its communication takes); default: Transformer "
+                       "Engine's defaults")
 EP_A2A_OVERLAP_HELP = ("mixture of experts with --ep > 1: overlap each micro-batch's expert dispatch/combine "
                        "all-to-alls with another micro-batch's attention or expert-MLP compute in the 1F1B steady "
                        "state (Megatron-Core --overlap-moe-expert-parallel-comm, Megatron-Bridge "
@@ -900,7 +909,8 @@ def _explain(opts: ExplainOptions) -> None:
                                      flash=opts.setup.flash, attention_kernel=base.attention_kernel,
                                      edge_stage_layers=opts.setup.edge_stage_layers,
                                      p2p_overlap=opts.setup.p2p_overlap,
-                                     tp_comm_overlap=opts.setup.tp_comm_overlap, tp_async=opts.setup.tp_async,
+                                     tp_comm_overlap=opts.setup.tp_comm_overlap,
+                                     tp_overlap_cfg=opts.setup.tp_overlap_cfg, tp_async=opts.setup.tp_async,
                                      ep_a2a_overlap=opts.setup.ep_a2a_overlap,
                                      fp8_params=opts.setup.fp8_params, offload_layers=opts.setup.offload_layers,
                                      fp8_saved_inputs=opts.setup.fp8_saved_inputs, no_dropout=opts.setup.no_dropout,
@@ -1024,6 +1034,7 @@ def register(app: typer.Typer) -> None:
         edge_stage_layers: int = typer.Option(None, "--edge-stage-layers", help=EDGE_HELP),
         p2p_overlap: bool = typer.Option(False, "--p2p-overlap", help=P2P_OVERLAP_HELP),
         tp_comm_overlap: bool = typer.Option(False, "--tp-comm-overlap", help=TP_OVERLAP_HELP),
+        tp_overlap_cfg: str = typer.Option("", "--tp-overlap-cfg", help=TP_OVERLAP_CFG_HELP),
         no_tp_async: bool = typer.Option(False, "--no-tp-async", help=TP_ASYNC_HELP),
         ep_a2a_overlap: bool = typer.Option(False, "--ep-a2a-overlap", help=EP_A2A_OVERLAP_HELP),
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
@@ -1061,7 +1072,8 @@ def register(app: typer.Typer) -> None:
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, attention_kernel=attention_kernel,
                                edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
-                               tp_comm_overlap=tp_comm_overlap, tp_async=not no_tp_async, fp8_params=fp8_params,
+                               tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,
+                               tp_async=not no_tp_async, fp8_params=fp8_params,
                                ep_a2a_overlap=ep_a2a_overlap,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
                                no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,
@@ -1122,6 +1134,7 @@ def register(app: typer.Typer) -> None:
         edge_stage_layers: int = typer.Option(None, "--edge-stage-layers", help=EDGE_HELP),
         p2p_overlap: bool = typer.Option(False, "--p2p-overlap", help=P2P_OVERLAP_HELP),
         tp_comm_overlap: bool = typer.Option(False, "--tp-comm-overlap", help=TP_OVERLAP_HELP),
+        tp_overlap_cfg: str = typer.Option("", "--tp-overlap-cfg", help=TP_OVERLAP_CFG_HELP),
         no_tp_async: bool = typer.Option(False, "--no-tp-async", help=TP_ASYNC_HELP),
         ep_a2a_overlap: bool = typer.Option(False, "--ep-a2a-overlap", help=EP_A2A_OVERLAP_HELP),
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
@@ -1146,7 +1159,8 @@ def register(app: typer.Typer) -> None:
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, attention_kernel=attention_kernel,
                                edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
-                               tp_comm_overlap=tp_comm_overlap, tp_async=not no_tp_async, fp8_params=fp8_params,
+                               tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,
+                               tp_async=not no_tp_async, fp8_params=fp8_params,
                                ep_a2a_overlap=ep_a2a_overlap,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
                                no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,

@@ -102,6 +102,8 @@ class LayoutQuery(LayoutFlags):
     """Interleaved pipeline sends overlapped with compute (Setup.p2p_overlap)."""
     tp_comm_overlap: bool = False
     """Tensor-parallel collectives pipelined with their GEMMs (Setup.tp_comm_overlap)."""
+    tp_overlap_cfg: str = ""
+    """The userbuffers config of --tp-comm-overlap ('' = Transformer Engine's defaults; Setup.tp_overlap_cfg)."""
     tp_async: bool = True
     """Megatron-LM's asynchronous backward tensor-parallel collectives (Setup.tp_async; off: --no-tp-async)."""
     ep_a2a_overlap: bool = False
@@ -350,7 +352,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     setup = Setup(model=q.model, seq_len=seq_len, global_batch=batch, tokens=q.tokens, dtype=q.dtype,
                   flash=q.flash, attention_kernel=kernel, edge_stage_layers=q.edge_stage_layers,
                   p2p_overlap=q.p2p_overlap,
-                  tp_comm_overlap=q.tp_comm_overlap, fp8_params=q.fp8_params, offload_layers=q.offload_layers,
+                  tp_comm_overlap=q.tp_comm_overlap, tp_overlap_cfg=q.tp_overlap_cfg,
+                  fp8_params=q.fp8_params, offload_layers=q.offload_layers,
                   tp_async=q.tp_async, ep_a2a_overlap=q.ep_a2a_overlap, fp8_saved_inputs=q.fp8_saved_inputs,
                   no_dropout=q.no_dropout, fp8_recipe=q.fp8_recipe,
                   optimizer_state_bytes=q.optimizer_state_bytes, facility=q.facility)

@@ -110,6 +110,8 @@ class SetupFlagFields:
     """--p2p-overlap: interleaved pipeline sends hidden behind the next chunk's compute."""
     tp_comm_overlap: bool = False
     """--tp-comm-overlap: sequence-parallel collectives pipelined with their GEMMs."""
+    tp_overlap_cfg: str = ""
+    """--tp-overlap-cfg: the userbuffers config of --tp-comm-overlap ('': Transformer Engine's defaults)."""
     ep_a2a_overlap: bool = False
     """--ep-a2a-overlap: expert all-to-alls overlapped with another micro-batch's compute (Megatron-Core)."""
     fp8_params: bool = False
@@ -140,7 +142,8 @@ class PlanResult(SetupFlagFields):
     SCHEMA_VERSION: ClassVar[int] = 4
     READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
-    reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)."""
+    reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
+    and tp_overlap_cfg (a default: '')."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -265,7 +268,8 @@ class ExplainResult(SetupFlagFields):
     SCHEMA_VERSION: ClassVar[int] = 4
     READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
-    reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)."""
+    reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
+    and tp_overlap_cfg (a default: '')."""
 
     model: str
     hardware: str

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.predict import userbuffers
 from accelopt.predict.calibration import Calibration, calibration_for
 from accelopt.predict.comm import Assumption, MeasuredLink
 from accelopt.predict.compute import fp8_cast_bytes
@@ -369,6 +370,8 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
     unsupported = _recipe_unsupported(setup, [s for s in specs if s.name not in skipped], cals, stack)
     if unsupported and not {s.name for s in specs} - skipped - set(unsupported):
         raise InputError(f"{', '.join(f'{n}: {why}' for n, why in sorted(unsupported.items()))}",
+                         "leave --tp-comm-overlap out or add a device with a cited SM count to --hardware"
+                         if all("SM count" in w for w in unsupported.values()) else
                          "use --fp8-recipe delayed or current, or add a Blackwell device to --hardware")
     if skipped == {s.name for s in specs}:
         listed = {s.name: [d for d in ("bf16", "fp16", "fp8") if s.peak(d) is not None] for s in specs}
@@ -395,7 +398,9 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
     for name in sorted(skipped):
         reasons[f"{name}: no {setup.dtype} peak in the catalog (skipped)"] = 0
     for name in sorted(unsupported):
-        reasons[f"{name}: no --fp8-recipe {setup.fp8_recipe} (skipped)"] = 0
+        why_not = ("no cited SM count for --tp-comm-overlap" if "SM count" in unsupported[name]
+                   else f"no --fp8-recipe {setup.fp8_recipe}")
+        reasons[f"{name}: {why_not} (skipped)"] = 0
     if deadline_s is not None:
         late = terms["train_time_s"] > deadline_s
         reasons["misses the deadline"] = int((late & ok).sum())
@@ -412,16 +417,17 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
 def _recipe_unsupported(setup: Setup, specs: list[AcceleratorSpec], cals: dict[str, Calibration] | None,
                         stack: str) -> dict[str, str]:
     """Device name -> why it cannot run the FP8 recipe of `setup` (compute.fp8_cast_bytes refuses it, e.g. MXFP8 off
-    Blackwell): such a device is left out of a search over several, with the reason printed, as one without the
-    dtype's peak is."""
+    Blackwell) or its --tp-comm-overlap (no cited SM count, userbuffers.sm_count): such a device is left out of a
+    search over several, with the reason printed, as one without the dtype's peak is."""
     from accelopt.errors import InputError
 
-    if setup.dtype != "fp8":
-        return {}
     out = {}
     for spec in specs:
         try:
-            fp8_cast_bytes(setup.fp8_recipe, calibration_for(spec, cals, stack).family)
+            if setup.dtype == "fp8":
+                fp8_cast_bytes(setup.fp8_recipe, calibration_for(spec, cals, stack).family)
+            if setup.tp_comm_overlap:  # userbuffers take SMs from the GEMMs: the device's SM count is needed
+                userbuffers.sm_count(spec.name)
         except InputError as e:
             out[spec.name] = e.problem
     return out

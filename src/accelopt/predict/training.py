@@ -36,7 +36,8 @@ does 2 all-to-alls of the routed tokens per MoE layer forward and 2 backward (Le
 a group spanning etp x ep ranks (Megatron-Core's expert grid; etp = tp unless given).
 Overlap model: exposed = max(0, t_comm - overlap_eff x t_overlappable_compute); with Setup.p2p_overlap (interleaved
 schedule) each pipeline send overlaps one chunk's compute, with Setup.tp_comm_overlap each tensor-parallel
-all-gather / reduce-scatter overlaps the GEMM it feeds or follows, with Setup.ep_a2a_overlap the expert all-to-alls
+all-gather / reduce-scatter overlaps a GEMM as Transformer Engine's userbuffers do (predict/userbuffers.py: chunked
+GEMMs and the SMs the communication kernels take), with Setup.ep_a2a_overlap the expert all-to-alls
 of one micro-batch overlap the other micro-batch's compute in each steady-state 1F1B forward/backward pair
 (ep_a2a_exposed_s).
 """
@@ -52,7 +53,7 @@ import numpy as np
 from accelopt import dtypes
 from accelopt.errors import InputError
 from accelopt.hardware.spec import AcceleratorSpec
-from accelopt.predict import comm
+from accelopt.predict import comm, userbuffers
 from accelopt.predict.calibration import DEFAULT_STACK, Calibration, calibration_for
 from accelopt.predict.compute import (
     FP8_RECIPES,
@@ -245,11 +246,16 @@ class Setup:
     Megatron-Bridge comm_overlap.py sets it whenever pp > 1 and vp > 1; Llama 3's asynchronous p2p, Llama Team 2024
     sec. 3.3.2). Off: every send/receive is on the critical path."""
     tp_comm_overlap: bool = False
-    """Tensor-parallel all-gather / reduce-scatter (sequence parallel) pipelined with the GEMM each one feeds or
-    follows (Transformer Engine userbuffers, Megatron-Bridge CommOverlapConfig.tp_comm_overlap; needs sp and tp > 1).
+    """Tensor-parallel all-gather / reduce-scatter (sequence parallel) overlapped with the GEMM each one feeds or
+    follows, or run beside another GEMM (Transformer Engine userbuffers, Megatron-Bridge
+    CommOverlapConfig.tp_comm_overlap; needs sp and tp > 1; predict/userbuffers.py, config tp_overlap_cfg).
     Off: every tensor-parallel collective is on the critical path, except on the megatron stack with tp_async, where
     the column-parallel layers' backward collectives hide behind their GEMMs (_tp_async_layer_s,
     _tp_async_allreduce_layer_s)."""
+    tp_overlap_cfg: str = ""
+    """With tp_comm_overlap: the userbuffers config the run names (userbuffers.CONFIGS, NeMo / Megatron-Bridge's
+    userbuffers_<name>: per GEMM the method, communication SMs, SM margin); '' = Transformer Engine's defaults
+    (initialize_ub without a config)."""
     ep_a2a_overlap: bool = False
     """Megatron-Core's expert-parallel all-to-all overlap (--overlap-moe-expert-parallel-comm; Megatron-Bridge
     CommOverlapConfig.overlap_moe_expert_parallel_comm, its perf recipes' moe_a2a_overlap): each steady-state 1F1B
@@ -303,6 +309,12 @@ class Setup:
         if self.fp8_params and self.dtype != "fp8":
             raise InputError(f"--fp8-params with --dtype {self.dtype}: FP8 parameters feed FP8 GEMMs",
                              "give --dtype fp8 with --fp8-params, or leave --fp8-params out")
+        if self.tp_overlap_cfg:
+            userbuffers.config(self.tp_overlap_cfg)  # InputError naming the bundled configs
+            if not self.tp_comm_overlap:
+                raise InputError(f"--tp-overlap-cfg {self.tp_overlap_cfg} without --tp-comm-overlap: the config "
+                                 "says how userbuffers overlap", "give --tp-comm-overlap too, or leave "
+                                 "--tp-overlap-cfg out")
         if self.fp8_recipe not in FP8_RECIPES:
             raise InputError(f"--fp8-recipe {self.fp8_recipe!r} is not a recipe the predictor models",
                              f"give --fp8-recipe {', '.join(FP8_RECIPES)}")
@@ -572,8 +584,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
                                                _tp_async_allreduce_layer_s(lt, k_ar, rc, rec_frac, cal.overlap_eff,
                                                                            t_ar)), t_tp_layer)
     if setup.tp_comm_overlap:  # userbuffers replace the sequence-parallel collectives' schedule (any stack)
-        t_tp_layer = np.where(lay.sp & (tp > 1), _tp_overlapped_layer_s(lt, k_ar, rc, rec_frac, cal.overlap_eff,
-                              t_rs), t_tp_layer)
+        t_tp_layer = np.where(lay.sp & (tp > 1), _tp_userbuffers_layer_s(setup, spec, dev, lt, lay, tp, s_loc, dtb,
+                                                                         etp, k_ar, rc, rec_frac, links), t_tp_layer)
     # --- context parallel (ring attention, Liu et al. 2023 sec. 3): cp steps per pass, each computing attention
     # on one K,V block while the next block arrives; cp-1 transfers, each hidden only behind one block's compute.
     # Exposed per step = max(0, transfer - overlap_eff x block compute); backward moves K,V and dK,dV (x2) over 2x
@@ -897,20 +909,28 @@ def op_recompute_s(mdl: TransformerConfig, lt: Any, T: Arr, tp: Arr, flash: bool
     return t_k + t_o + t_3 + t_ew + core_s, f_k + f_o + f_3 + core_flops
 
 
-def _tp_overlapped_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, t_coll: Arr) -> Arr:
-    """Exposed tensor-parallel time of one layer when each sequence-parallel all-gather / reduce-scatter (t_coll)
-    is pipelined with the GEMM it feeds or follows (Transformer Engine userbuffers: AG before QKV and MLP up, RS
-    after the out-projection and MLP down; Wang et al. 2023, 'Overlap communication with dependent computation via
-    decomposition', ASPLOS 2023; NVIDIA Megatron-Bridge comm_overlap.py TransformerLayerTPOverlapCfg). Each collective
-    is hidden behind overlap_eff of its GEMM: the forward's, the backward's data- and weight-gradient GEMMs (2x), the
-    recomputed forward's under full recompute. A parallel block (k_ar = 1) has one AG (QKV + MLP up) and one RS."""
-    g_qkv, g_out, g_up, g_down = lt.tp_gemms_s
-    pairs = (g_qkv, g_out, g_up, g_down) if k_ar >= 2 else (g_qkv + g_up, g_out + g_down)
-    fwd = sum(np.maximum(0.0, t_coll - eff * g) for g in pairs)
-    bwd = sum(np.maximum(0.0, t_coll - eff * 2.0 * g) for g in pairs)
-    mlp_fwd = sum(np.maximum(0.0, t_coll - eff * g) for g in (g_up, g_down)) if k_ar >= 2 else fwd
-    gathers = sum(np.maximum(0.0, t_coll - eff * g) for g in (g_qkv, g_up))  # op: the two all-gathers again
-    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, _mlp_recomputed(rc, mlp_fwd) + _op_recomputed(rc, gathers))
+def _tp_userbuffers_layer_s(setup: Setup, spec: AcceleratorSpec, dev: Device, lt: Any, lay: Layouts, tp: Arr,
+                            s_loc: Arr, dtb: float, etp: Arr, k_ar: float, rc: Arr, rec_frac: Arr,
+                            links: comm.Links) -> Arr:
+    """Tensor-parallel time of one layer beyond its GEMMs under Transformer Engine userbuffers
+    (--tp-comm-overlap, config --tp-overlap-cfg; predict/userbuffers.py: each GEMM chunked by ring exchange or
+    pipelined, or run beside a bulk collective, on the SMs the config leaves it). The ring chunks (T / tp tokens) and
+    pipeline chunks (T / 4) are timed on the model's own GEMM curve. Full recompute repeats the forward's share (x N /
+    L_s), mlp recompute the MLP's, op recompute the two all-gathered GEMMs'."""
+    ub = userbuffers.config(setup.tp_overlap_cfg)
+    sms = userbuffers.sm_count(spec.name)
+    mdl = setup.model
+    chunk = lambda parts: layer_forward(mdl, lay.mbs, s_loc / parts, np.full_like(tp, float(setup.seq_len)),  # noqa: E731
+                                        tp, lay.sp, setup.flash, lay.ep, dtb, dev, etp=etp).tp_gemms_s
+    bw, lat = links.pick(tp)
+    tokens_h = lay.mbs * s_loc * mdl.hidden
+    ag_b = 1.0 if setup.dtype == "fp8" else 2.0  # TE gathers FP8 buffers in FP8 runs (initialize_ub fp8_buf)
+    t_ag = comm.reduce_scatter_s(tokens_h * ag_b, tp, bw, lat)
+    t_rs = comm.reduce_scatter_s(tokens_h * 2.0, tp, bw, lat)
+    p_ag, p_rs = comm.p2p_s(tokens_h * ag_b / tp, bw, lat), comm.p2p_s(tokens_h * 2.0 / tp, bw, lat)
+    fwd, bwd, mlp, cols = userbuffers.layer_s(lt.tp_gemms_s, chunk(tp), chunk(userbuffers.PIPELINE_SPLITS), tp,
+                                              t_ag, t_rs, p_ag, p_rs, ub, sms, k_ar < 2)
+    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, _mlp_recomputed(rc, mlp) + _op_recomputed(rc, cols))
 
 
 def _tp_async_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, t_rs: Arr, t_ag: Arr) -> Arr:
@@ -999,9 +1019,11 @@ def explain_terms() -> dict[str, str]:
                          "layer's elementwise ops",
         "t_logits_s": "3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy) on the last stage",
         "t_tp_comm_s": ("m x L_s x (4 [+2 full, +1 mlp or op recompute]; half that for parallel attention+MLP blocks) "
-                        "x allreduce(b s h x 2 B over tp); --tp-comm-overlap: each all-gather/reduce-scatter less "
-                        "overlap_eff x its GEMM (backward: 2x), at least 0; stack megatron without --tp-comm-overlap "
-                        "or --no-tp-async: with sequence parallel forward AG + RS per GEMM pair, backward AG exposed, "
+                        "x allreduce(b s h x 2 B over tp); --tp-comm-overlap (userbuffers, --tp-overlap-cfg): "
+                        "what each tensor-parallel GEMM takes beyond its own time when run as tp ring-exchange "
+                        "chunks, 4 pipelined chunks or beside a bulk collective, on the SMs the config leaves it; "
+                        "stack megatron without --tp-comm-overlap or --no-tp-async: with sequence parallel forward "
+                        "AG + RS per GEMM pair, backward AG exposed, "
                         "the column-parallel re-gather and reduce-scatter less overlap_eff x their GEMM (AG of 1 B in "
                         "fp8); without it the forward's all-reduces, the column-parallel input-gradient all-reduces "
                         "less overlap_eff x their weight-gradient GEMM"),
