@@ -13,6 +13,7 @@ from accelopt.report.console import printable
 
 if TYPE_CHECKING:
     from accelopt.report.history import RunRecord
+    from accelopt.report.history_documents import HistoryShowDocument
 
 # one line per paragraph: the help printer keeps a line break inside a paragraph, folding it mid-sentence
 HELP = ("Recorded runs: list, show (re-render as HTML), compare two, prune, import.\n\n"
@@ -92,6 +93,31 @@ def _list(limit: int, offset: int, as_json: bool) -> None:
         con.print(f"older runs: accelopt history list --offset {offset + limit} --limit {limit}")
 
 
+def show_document(run: RunRecord) -> HistoryShowDocument:
+    """The typed `history show` of a run: its text view, its --json and the note of an unreadable result all come
+    from it. A result of another version has no figures and says why; a damaged one too (its JSON is still shown:
+    it is all there is to read of it)."""
+    from accelopt.report.figures import other_version, typed
+    from accelopt.report.history_documents import HistoryShowDocument
+
+    note = None
+    try:
+        figures = _figures(run)
+        if not figures:  # an empty table would say nothing about why
+            note = (other_version(run.result, run.command) if typed(run.command, run.result) is None
+                    else f"the {run.command} result holds no key figures")
+    except InputError as e:
+        figures, note = [], e.problem
+    return HistoryShowDocument(id=run.id, command=run.command, command_line=run.command_line(), argv=list(run.argv),
+                               time=run.time_utc, versions=_texts(run.versions), host=_texts(run.host),
+                               figures=figures, figures_note=note, result=run.result)
+
+
+def _texts(recorded: dict[str, Any]) -> dict[str, str | None]:
+    """A record's versions or host as text (a hand-written run file may hold a number there)."""
+    return {str(k): None if v is None else str(v) for k, v in recorded.items()}
+
+
 def _show(run_id: str, as_json: bool, html: Path | None) -> None:
     from accelopt.report import history
     from accelopt.report.jsonout import emit
@@ -110,30 +136,31 @@ def _show(run_id: str, as_json: bool, html: Path | None) -> None:
             raise _misshapen(run, e) from None
         typer.echo(f"HTML report written to {printable(path)}", err=True)
     if as_json:
-        emit(run.to_dict())
+        emit(show_document(run))
         return
     if html is not None:
         return
+    _figures(run)  # a misshapen run is one error before anything is printed, not half a page
+    _print_show(show_document(run))
+
+
+def _print_show(doc: HistoryShowDocument) -> None:
     from rich.table import Table
 
+    from accelopt.report import history
     from accelopt.report.console import line, make_console, plain
     from accelopt.report.figures import fmt
 
-    figures = _figures(run)  # before printing anything: a misshapen run is one error, not half a page
     con = make_console()
-    con.print(line((run.id, "bold"), f": {run.command_line()}"))
-    con.print(plain(f"  {run.time_utc} on {history.host_text(run.host)}; {history.versions_text(run.versions)}"))
-    if not figures:  # an empty table would say nothing about why
-        from accelopt.report.figures import other_version, typed
-
-        why = (other_version(run.result, run.command) if typed(run.command, run.result) is None
-               else f"the {run.command} result holds no key figures")
-        con.print(plain(f"{why}; only its JSON is shown: accelopt history show {run.id} --json"))
+    con.print(line((doc.id, "bold"), f": {doc.command_line}"))
+    con.print(plain(f"  {doc.time} on {history.host_text(doc.host)}; {history.versions_text(doc.versions)}"))
+    if doc.figures_note is not None:
+        con.print(plain(f"{doc.figures_note}; only its JSON is shown: accelopt history show {doc.id} --json"))
         return
     t = Table(title="key figures")
     t.add_column("figure")
     t.add_column("value", justify="right")
-    for f in figures:
+    for f in doc.figures:
         t.add_row(f.label + (" (estimate)" if f.estimate else ""), fmt(f.value, f.unit))
     con.print(t)
     con.print("all of it: accelopt history show ID --json; as a page: --html PATH")
