@@ -117,3 +117,21 @@ def test_a_show_document_of_another_version_is_skipped(capsys: pytest.CaptureFix
     (tmp_path / "run.json").write_text(json.dumps(doc))
     rep = json.loads(_cli(capsys, "history", "import", str(tmp_path), "--json")[0])
     assert rep["imported"] == 0 and why in rep["skipped"][0]["why"]
+
+
+def test_history_compare_json_names_its_schema_and_validates(capsys: pytest.CaptureFixture[str]) -> None:
+    """`history compare --json` was the other unnamed shape (a dict the table then read back by key): now
+    accelopt.history-compare v1, the same fields, and the table prints the same figures and ratios."""
+    base = ("plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--tp", "8", "--json")
+    a = json.loads(_cli(capsys, *base, "--devices", "8")[0])
+    b = json.loads(_cli(capsys, *base, "--devices", "16")[0])
+    id_b, id_a = (r.id for r in history.list_runs(limit=2))
+    doc = json.loads(_cli(capsys, "history", "compare", id_a, id_b, "--json")[0])
+    assert (doc["schema"], doc["schema_version"], doc["command"]) == ("accelopt.history-compare", 1, "plan-explain")
+    jsonschema.Draft202012Validator(_schema(capsys, "history-compare")).validate(doc)
+    assert (doc["a"]["id"], doc["b"]["id"]) == (id_a, id_b) and doc["disturbed"] == {"a": [], "b": []}
+    step = next(r for r in doc["figures"] if r["figure"] == "step time")
+    assert step["ratio_b_over_a"] == pytest.approx(b["prediction"]["step_time_s"] / a["prediction"]["step_time_s"])
+    out, _ = _cli(capsys, "history", "compare", id_a, id_b)
+    flat = " ".join(out.split())
+    assert f"A {id_a}:" in flat and f"B {id_b}:" in flat and "step time (estimate)" in flat

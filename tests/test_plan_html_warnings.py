@@ -14,18 +14,8 @@ from pathlib import Path
 
 import pytest
 from conftest import run_main_expect
+from test_plan_defaults_printed import NO_SCALEUP  # a node whose spec lists no scale-up link: defaults are used
 
-# A node whose spec lists no scale-up link: a layout across two devices uses defaults, printed beside the result.
-NO_SCALEUP = """
-[[device]]
-name = "node-no-nvlink"
-kind = "gpu"
-peak_flop_per_s = { bf16 = [989.4e12, "h100 datasheet"] }
-memory_bytes = [85899345920, "80 GiB"]
-memory_bandwidth_byte_per_s = [3.35e12, "h100 datasheet"]
-scaleup_domain_devices = [8, "one node"]
-scaleout_bandwidth_byte_per_s = [50e9, "NDR 400 Gb/s"]
-"""
 MARKUP = "<b>x</b>"
 IGNORED = f"config key(s) not modelled by the predictor, ignored: {MARKUP}, num_nextn_predict_layers"
 ASSUMED = "scaleup_bandwidth_byte_per_s = 5e+10 (assumed, not in the spec: no scale-up link listed"

@@ -13,7 +13,7 @@ from accelopt.report.console import printable
 
 if TYPE_CHECKING:
     from accelopt.report.history import RunRecord
-    from accelopt.report.history_documents import HistoryShowDocument
+    from accelopt.report.history_documents import ComparedRun, HistoryCompareDocument, HistoryShowDocument
 
 # one line per paragraph: the help printer keeps a line break inside a paragraph, folding it mid-sentence
 HELP = ("Recorded runs: list, show (re-render as HTML), compare two, prune, import.\n\n"
@@ -198,8 +198,10 @@ def _import(folder: Path | None, as_json: bool) -> None:
         typer.echo(printable(f"  {name}: its id was a different run's in the store; stored as {run_id}"))
 
 
-def compare_data(a: RunRecord, b: RunRecord) -> dict[str, Any]:
-    """Key figures of two runs of the same command side by side, with b / a."""
+def compare_data(a: RunRecord, b: RunRecord) -> HistoryCompareDocument:
+    """Key figures of two runs of the same command side by side, with b / a (the --json and the table print it)."""
+    from accelopt.report.history_documents import ComparedFigure, DisturbedRuns, HistoryCompareDocument
+
     if a.command != b.command:
         raise InputError(f"runs {a.id} ({a.command}) and {b.id} ({b.command}) are different commands",
                          "compare two runs of the same command (see accelopt history list)")
@@ -214,12 +216,16 @@ def compare_data(a: RunRecord, b: RunRecord) -> dict[str, Any]:
         # a ratio of two finite figures only: n/a (NaN) or infinity on either side read '0x' or 'infx'
         ratio = vb / va if va is not None and vb is not None and _finite(va) and _finite(vb) and va != 0 else None
         either = x or y
-        unit = either.unit if either else ""
-        rows.append({"figure": label, "unit": unit, "a": va, "b": vb, "ratio_b_over_a": ratio,
-                     "estimate": bool((x and x.estimate) or (y and y.estimate))})
-    return {"command": a.command, "a": {"id": a.id, "argv": a.argv, "command_line": a.command_line()},
-            "b": {"id": b.id, "argv": b.argv, "command_line": b.command_line()},
-            "figures": rows, "disturbed": {"a": _disturbed(a), "b": _disturbed(b)}}
+        rows.append(ComparedFigure(figure=label, unit=either.unit if either else "", a=va, b=vb, ratio_b_over_a=ratio,
+                                   estimate=bool((x and x.estimate) or (y and y.estimate))))
+    return HistoryCompareDocument(command=a.command, a=_side(a), b=_side(b), figures=rows,
+                                  disturbed=DisturbedRuns(a=_disturbed(a), b=_disturbed(b)))
+
+
+def _side(run: RunRecord) -> ComparedRun:
+    from accelopt.report.history_documents import ComparedRun
+
+    return ComparedRun(id=run.id, argv=list(run.argv), command_line=run.command_line())
 
 
 def _check_readable(run: RunRecord, figures: dict[str, Any]) -> None:
@@ -264,18 +270,19 @@ def _compare(id_a: str, id_b: str, as_json: bool) -> None:
     from accelopt.report.figures import fmt
 
     con = make_console()
-    for ab in ("a", "b"):
-        con.print(line((ab.upper(), "bold"), f" {data[ab]['id']}: {data[ab]['command_line']}"))
-    for ab in ("a", "b"):
-        if data["disturbed"][ab]:
-            con.print(line(f"{ab.upper()} was measured on a busy machine: " + "; ".join(data["disturbed"][ab])
+    sides = (("A", data.a, data.disturbed.a), ("B", data.b, data.disturbed.b))
+    for name, side, _ in sides:
+        con.print(line((name, "bold"), f" {side.id}: {side.command_line}"))
+    for name, _, warnings in sides:
+        if warnings:
+            con.print(line(f"{name} was measured on a busy machine: " + "; ".join(warnings)
                            + " (its measured figures, and the ratios built on them, may not describe the model)"))
-    t = Table(title=f"{data['command']}: B vs A")
+    t = Table(title=f"{data.command}: B vs A")
     for col in ("figure", "A", "B", "B / A"):
         t.add_column(col, justify="left" if col == "figure" else "right")
-    for r in data["figures"]:
-        t.add_row(r["figure"] + (" (estimate)" if r["estimate"] else ""), fmt(r["a"], r["unit"]),
-                  fmt(r["b"], r["unit"]), ratio_cell(r["ratio_b_over_a"]))
+    for r in data.figures:
+        t.add_row(r.figure + (" (estimate)" if r.estimate else ""), fmt(r.a, r.unit), fmt(r.b, r.unit),
+                  ratio_cell(r.ratio_b_over_a))
     con.print(t)
 
 

@@ -103,3 +103,47 @@ class HistoryShowDocument:
                                                       "version, a damaged record); null when it has some"})
     result: dict[str, Any] = field(metadata={"doc": "the command's --json document as recorded; its `schema` and "
                                                     "`schema_version` name its shape"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComparedRun:
+    """One side of `history compare`."""
+
+    id: str
+    argv: list[str] = field(metadata={"doc": "the command line after `accelopt`, as typed"})
+    command_line: str = field(metadata={"doc": "the command line, shell-quoted"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComparedFigure:
+    """A key figure of the two runs, with B / A."""
+
+    figure: str = field(metadata={"doc": "the key figure's label"})
+    unit: str = field(metadata={"doc": "unit of a and b (accelopt.units.UNIT_NAMES)"})
+    a: float | None = field(metadata={"doc": "run A's value in `unit` (null: A has no such figure)"})
+    b: float | None = field(metadata={"doc": "run B's value in `unit` (null: B has no such figure)"})
+    ratio_b_over_a: float | None = field(metadata={"unit": "x", "doc": "b / a (null: either is missing, not finite, "
+                                                                       "or a is 0)"})
+    estimate: bool = field(metadata={"doc": "either side is a prediction or modelled value"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisturbedRuns:
+    """The busy-machine warnings each measured run (probe, profile) carries: its ratios may reflect the machine."""
+
+    a: list[str]
+    b: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class HistoryCompareDocument:
+    """`accelopt history compare A B --json`: the key figures of two runs of one command side by side, with B / A."""
+
+    SCHEMA_KIND: ClassVar[str] = "history-compare"
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    command: str = field(metadata={"doc": "the command both runs are of"})
+    a: ComparedRun
+    b: ComparedRun
+    figures: list[ComparedFigure]
+    disturbed: DisturbedRuns

@@ -69,6 +69,7 @@ KINDS = tuple(CLASSES)
 DOCUMENT_CLASSES = {
     "history-list": "accelopt.report.history_documents:HistoryListDocument",
     "history-show": "accelopt.report.history_documents:HistoryShowDocument",
+    "history-compare": "accelopt.report.history_documents:HistoryCompareDocument",
     "history-prune": "accelopt.report.history_documents:HistoryPruneDocument",
     "history-import": "accelopt.report.history_documents:HistoryImportDocument",
     "env": "accelopt.report.env_document:EnvDocument",
