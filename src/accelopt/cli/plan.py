@@ -146,11 +146,13 @@ def _global_batch(text: str | None, seq_len: int) -> int:
 
 def warn_unused_keys(mdl: Any) -> None:
     """A warning on stderr naming each config key the predictor does not model (never dropped silently)."""
-    if mdl.unused_keys:
+    from accelopt.report.plan_warnings import unused_keys_line
+
+    text = unused_keys_line(mdl.name, mdl.unused_keys)  # the page shows the same line (report.plan_warnings)
+    if text is not None:
         from accelopt.report.console import make_console, plain
 
-        make_console(stderr=True).print(plain(f"warning: {mdl.name}: config key(s) not modelled by the predictor, "
-                                              f"ignored: {', '.join(mdl.unused_keys)}", "yellow"))
+        make_console(stderr=True).print(plain(text, "yellow"))
 
 
 def warn_busy_specs(specs: Any) -> None:
@@ -557,10 +559,10 @@ def _run_search(opts: PlanOptions) -> None:
                    f"{opts.schedule} schedule — "
                    f"{len(c):,} layouts evaluated "
                    f"in {elapsed:.2f} s, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
-    for name, why in c.skipped_devices.items():  # a device left out must not vanish without a word
-        fix = ("pick another --fp8-recipe for it" if "--fp8-recipe" in why else
-               "leave --tp-comm-overlap out for it" if "--tp-comm-overlap" in why else "pick another --dtype for it")
-        con.print(line(("not searched:", "yellow"), f" {name} ({why}; {fix})"))
+    from accelopt.report.plan_warnings import skipped_lines
+
+    for text in skipped_lines(c.skipped_devices):  # a device left out must not vanish without a word
+        con.print(plain(text, "yellow"))
     tags = {b.device: b.tag for b in bases}
     if none_fits:
         _print_table("closest to fitting memory (none fits; predictions, estimates)", data.closest_by_memory, tags)
@@ -609,14 +611,11 @@ def _measured(path: Path | None) -> Any:
 
 def print_measured(con: Any, measured: Any) -> None:
     """The measured link used in place of the catalog's scale-up figures, said beside the result."""
-    if measured is not None:
-        from accelopt.measure.contention import link_warning
-        from accelopt.report.console import plain
+    from accelopt.report.console import plain
+    from accelopt.report.plan_warnings import measured_lines
 
-        con.print(plain(measured.text() + "; the scale-out link is the catalog's", "cyan"))
-        warning = link_warning(measured.source)
-        if warning is not None:  # saved by probe in the spec's source: the figures are used, with their caveat
-            con.print(plain(f"warning: the measured link was disturbed while measured: {warning}", "yellow"))
+    for i, text in enumerate(measured_lines(measured)):  # the link, then a busy-machine warning saved with it
+        con.print(plain(text, "cyan" if i == 0 else "yellow"))
 
 
 def _setup_flags(setup: Any) -> dict[str, Any]:
@@ -687,17 +686,11 @@ def print_bases(con: Any, bases: list[Any]) -> None:
 def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
     """One line per device naming each default used in place of a figure its spec lacks (replaced by a spec TOML),
     and one for an engine's custom all-reduce (not a spec figure: --tp-allreduce, its text says)."""
-    from accelopt.predict.serving import CUSTOM_ALLREDUCE_FIELD
     from accelopt.report.console import plain
+    from accelopt.report.plan_warnings import assumed_lines
 
-    for device, items in assumed.items():
-        spec_items = [a for a in items if a.field != CUSTOM_ALLREDUCE_FIELD]
-        if spec_items:
-            con.print(plain(f"{device}: " + "; ".join(a.text() for a in spec_items)
-                            + " — give the figure in a --hardware spec TOML to replace it", "yellow"))
-        for a in items:
-            if a.field == CUSTOM_ALLREDUCE_FIELD:
-                con.print(plain(f"{device}: {a.text()}", "yellow"))
+    for text in assumed_lines(assumed):
+        con.print(plain(text, "yellow"))
 
 
 # `plan` options a captured workload cannot use (its dtype, batch and sequence length were fixed at capture)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 
 if TYPE_CHECKING:
-    from accelopt.predict.serving import BatchSweep, ServeError, ServingCalibration
+    from accelopt.predict.serving import BatchSweep, ServeError
 
 SERVE_HELP = """Predict LLM serving on one or more accelerators: time to first token (prefill), time per
 output token (decode), tokens/s, the largest batch the KV cache allows, memory per device, $ per
@@ -182,23 +182,19 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
 
     from accelopt.predict.serving import weight_only_note
     from accelopt.report.console import line, make_console, plain
+    from accelopt.report.plan_warnings import serve_caption
     from accelopt.units import fmt_bytes, fmt_count, fmt_joules, fmt_seconds, fmt_usd
 
     console = make_console()
     for s in sweeps:
         p0 = s.points[0]
-        ridge = str(s.ridge_batch) if s.ridge_batch is not None else "never (KV-cache reads grow as fast as FLOPs)"
         layout = f"tp={p0.tp}, pp={p0.pp}" + (f", attention-dp={p0.moe.attention_dp}, ep={p0.moe.ep}" if p0.moe else "")
         experts = f", experts {p0.expert_weight_dtype}" if p0.expert_weight_dtype else ""
         title = (f"{p0.model} on {p0.n_devices} x {p0.device} ({layout}), prompt {p0.prompt_len}, "
                  f"output {p0.output_len}, weights {p0.weight_dtype}{experts}, KV {p0.kv_dtype} — estimates")
-        cal = p0.calibration
         # plain text: the model path, table name and file name come from the user
-        table = Table(title=plain(title), caption=plain(
-            f"max batch that fits: {s.max_batch}; decode turns compute-bound at batch: {ridge}; memory: "
-            f"{_memory_rule(cal)}; calibration [serving.{cal.family}]{_table_file(cal)}"
-            + (_fitted_on(cal) if cal.fitted else "") + cal.uncalibrated_caveat(p0.device)
-            + (f"; {cal.device_scaling.note}" if cal.device_scaling else "")))
+        table = Table(title=plain(title), caption=plain(serve_caption(s.max_batch, s.ridge_batch, p0.calibration,
+                                                                      p0.device)))
         first = "concurrency" if p0.scheduling == "continuous" else "batch"
         for col in (first, "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev", "fits",
                     "$/M out tok", "J/out tok"):
@@ -271,33 +267,6 @@ def _print_moe(console: Any, s: BatchSweep) -> None:
     console.print(t)
     for a in m0.assumptions:
         console.print(f"assumed: {a}", markup=False)
-
-
-def _table_file(cal: ServingCalibration) -> str:
-    """' of FILE' for a table read from a user's --calibration file ('' for the bundled one)."""
-    default = type(cal)().table_file
-    return "" if cal.table_file == default else f" of {cal.table_file}"
-
-
-def _fitted_on(cal: ServingCalibration) -> str:
-    """' fitted on N published runs of SOURCES (engine E)': a table's values describe the engine and version of its
-    fit rows (another engine on the same device may be faster or slower); ids not in the bundled runs file (a
-    user's table) are only counted."""
-    from accelopt.predict.serving_validation import read_serving_runs
-
-    by_id = {r["id"]: r for r in read_serving_runs()[0]}
-    rows = [by_id[i] for i in cal.fitted_on if i in by_id]
-    if not rows:
-        return f", fitted on {len(cal.fitted_on)} runs"
-    sources = ", ".join(sorted({r["source"] for r in rows}))
-    engines = ", ".join(sorted({r["engine"] for r in rows}))
-    return f", fitted on {len(cal.fitted_on)} published runs of {sources} (engine {engines})"
-
-
-def _memory_rule(cal: ServingCalibration) -> str:
-    if cal.memory_basis == "free":
-        return f"KV cache gets {cal.memory_utilization:.0%} of the memory free after weights and workspace"
-    return f"{cal.memory_utilization:.0%} of total memory usable"
 
 
 def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None, calibration: str | None = None) -> None:

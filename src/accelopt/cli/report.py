@@ -13,6 +13,7 @@ from accelopt.report.console import printable
 
 if TYPE_CHECKING:
     from accelopt.report.history import RunRecord
+    from accelopt.report.history_documents import ComparedRun, HistoryCompareDocument, HistoryShowDocument
 
 # one line per paragraph: the help printer keeps a line break inside a paragraph, folding it mid-sentence
 HELP = ("Recorded runs: list, show (re-render as HTML), compare two, prune, import.\n\n"
@@ -92,6 +93,31 @@ def _list(limit: int, offset: int, as_json: bool) -> None:
         con.print(f"older runs: accelopt history list --offset {offset + limit} --limit {limit}")
 
 
+def show_document(run: RunRecord) -> HistoryShowDocument:
+    """The typed `history show` of a run: its text view, its --json and the note of an unreadable result all come
+    from it. A result of another version has no figures and says why; a damaged one too (its JSON is still shown:
+    it is all there is to read of it)."""
+    from accelopt.report.figures import other_version, typed
+    from accelopt.report.history_documents import HistoryShowDocument
+
+    note = None
+    try:
+        figures = _figures(run)
+        if not figures:  # an empty table would say nothing about why
+            note = (other_version(run.result, run.command) if typed(run.command, run.result) is None
+                    else f"the {run.command} result holds no key figures")
+    except InputError as e:
+        figures, note = [], e.problem
+    return HistoryShowDocument(id=run.id, command=run.command, command_line=run.command_line(), argv=list(run.argv),
+                               time=run.time_utc, versions=_texts(run.versions), host=_texts(run.host),
+                               figures=figures, figures_note=note, result=run.result)
+
+
+def _texts(recorded: dict[str, Any]) -> dict[str, str | None]:
+    """A record's versions or host as text (a hand-written run file may hold a number there)."""
+    return {str(k): None if v is None else str(v) for k, v in recorded.items()}
+
+
 def _show(run_id: str, as_json: bool, html: Path | None) -> None:
     from accelopt.report import history
     from accelopt.report.jsonout import emit
@@ -110,30 +136,31 @@ def _show(run_id: str, as_json: bool, html: Path | None) -> None:
             raise _misshapen(run, e) from None
         typer.echo(f"HTML report written to {printable(path)}", err=True)
     if as_json:
-        emit(run.to_dict())
+        emit(show_document(run))
         return
     if html is not None:
         return
+    _figures(run)  # a misshapen run is one error before anything is printed, not half a page
+    _print_show(show_document(run))
+
+
+def _print_show(doc: HistoryShowDocument) -> None:
     from rich.table import Table
 
+    from accelopt.report import history
     from accelopt.report.console import line, make_console, plain
     from accelopt.report.figures import fmt
 
-    figures = _figures(run)  # before printing anything: a misshapen run is one error, not half a page
     con = make_console()
-    con.print(line((run.id, "bold"), f": {run.command_line()}"))
-    con.print(plain(f"  {run.time_utc} on {history.host_text(run.host)}; {history.versions_text(run.versions)}"))
-    if not figures:  # an empty table would say nothing about why
-        from accelopt.report.figures import other_version, typed
-
-        why = (other_version(run.result, run.command) if typed(run.command, run.result) is None
-               else f"the {run.command} result holds no key figures")
-        con.print(plain(f"{why}; only its JSON is shown: accelopt history show {run.id} --json"))
+    con.print(line((doc.id, "bold"), f": {doc.command_line}"))
+    con.print(plain(f"  {doc.time} on {history.host_text(doc.host)}; {history.versions_text(doc.versions)}"))
+    if doc.figures_note is not None:
+        con.print(plain(f"{doc.figures_note}; only its JSON is shown: accelopt history show {doc.id} --json"))
         return
     t = Table(title="key figures")
     t.add_column("figure")
     t.add_column("value", justify="right")
-    for f in figures:
+    for f in doc.figures:
         t.add_row(f.label + (" (estimate)" if f.estimate else ""), fmt(f.value, f.unit))
     con.print(t)
     con.print("all of it: accelopt history show ID --json; as a page: --html PATH")
@@ -171,8 +198,10 @@ def _import(folder: Path | None, as_json: bool) -> None:
         typer.echo(printable(f"  {name}: its id was a different run's in the store; stored as {run_id}"))
 
 
-def compare_data(a: RunRecord, b: RunRecord) -> dict[str, Any]:
-    """Key figures of two runs of the same command side by side, with b / a."""
+def compare_data(a: RunRecord, b: RunRecord) -> HistoryCompareDocument:
+    """Key figures of two runs of the same command side by side, with b / a (the --json and the table print it)."""
+    from accelopt.report.history_documents import ComparedFigure, DisturbedRuns, HistoryCompareDocument
+
     if a.command != b.command:
         raise InputError(f"runs {a.id} ({a.command}) and {b.id} ({b.command}) are different commands",
                          "compare two runs of the same command (see accelopt history list)")
@@ -187,12 +216,16 @@ def compare_data(a: RunRecord, b: RunRecord) -> dict[str, Any]:
         # a ratio of two finite figures only: n/a (NaN) or infinity on either side read '0x' or 'infx'
         ratio = vb / va if va is not None and vb is not None and _finite(va) and _finite(vb) and va != 0 else None
         either = x or y
-        unit = either.unit if either else ""
-        rows.append({"figure": label, "unit": unit, "a": va, "b": vb, "ratio_b_over_a": ratio,
-                     "estimate": bool((x and x.estimate) or (y and y.estimate))})
-    return {"command": a.command, "a": {"id": a.id, "argv": a.argv, "command_line": a.command_line()},
-            "b": {"id": b.id, "argv": b.argv, "command_line": b.command_line()},
-            "figures": rows, "disturbed": {"a": _disturbed(a), "b": _disturbed(b)}}
+        rows.append(ComparedFigure(figure=label, unit=either.unit if either else "", a=va, b=vb, ratio_b_over_a=ratio,
+                                   estimate=bool((x and x.estimate) or (y and y.estimate))))
+    return HistoryCompareDocument(command=a.command, a=_side(a), b=_side(b), figures=rows,
+                                  disturbed=DisturbedRuns(a=_disturbed(a), b=_disturbed(b)))
+
+
+def _side(run: RunRecord) -> ComparedRun:
+    from accelopt.report.history_documents import ComparedRun
+
+    return ComparedRun(id=run.id, argv=list(run.argv), command_line=run.command_line())
 
 
 def _check_readable(run: RunRecord, figures: dict[str, Any]) -> None:
@@ -237,18 +270,19 @@ def _compare(id_a: str, id_b: str, as_json: bool) -> None:
     from accelopt.report.figures import fmt
 
     con = make_console()
-    for ab in ("a", "b"):
-        con.print(line((ab.upper(), "bold"), f" {data[ab]['id']}: {data[ab]['command_line']}"))
-    for ab in ("a", "b"):
-        if data["disturbed"][ab]:
-            con.print(line(f"{ab.upper()} was measured on a busy machine: " + "; ".join(data["disturbed"][ab])
+    sides = (("A", data.a, data.disturbed.a), ("B", data.b, data.disturbed.b))
+    for name, side, _ in sides:
+        con.print(line((name, "bold"), f" {side.id}: {side.command_line}"))
+    for name, _, warnings in sides:
+        if warnings:
+            con.print(line(f"{name} was measured on a busy machine: " + "; ".join(warnings)
                            + " (its measured figures, and the ratios built on them, may not describe the model)"))
-    t = Table(title=f"{data['command']}: B vs A")
+    t = Table(title=f"{data.command}: B vs A")
     for col in ("figure", "A", "B", "B / A"):
         t.add_column(col, justify="left" if col == "figure" else "right")
-    for r in data["figures"]:
-        t.add_row(r["figure"] + (" (estimate)" if r["estimate"] else ""), fmt(r["a"], r["unit"]),
-                  fmt(r["b"], r["unit"]), ratio_cell(r["ratio_b_over_a"]))
+    for r in data.figures:
+        t.add_row(r.figure + (" (estimate)" if r.estimate else ""), fmt(r.a, r.unit), fmt(r.b, r.unit),
+                  ratio_cell(r.ratio_b_over_a))
     con.print(t)
 
 

@@ -24,9 +24,13 @@ class KeyFigure:
     """One number with its unit (SI) and whether it is an estimate (a prediction or modelled value)."""
 
     label: str
+    """What the figure is ('step time', 'MFU')."""
     value: float | None
+    """In `unit` (null: not available, e.g. no catalog price)."""
     unit: str  # s, B, B/s, FLOP/s, FLOP/B, J, USD, fraction, count, kg, tok/s, cycles, OP/s
+    """Its unit, a name of accelopt.units.UNIT_NAMES."""
     estimate: bool = False
+    """A prediction or modelled value, not a measurement."""
 
 
 fmt = units.fmt_quantity  # display text for a value in its unit (accelopt.units)

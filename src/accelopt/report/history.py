@@ -28,7 +28,7 @@ import shlex
 import sqlite3
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -142,7 +142,7 @@ def host() -> dict[str, str]:
     return {"name": platform.node(), "platform": platform.platform(), "machine": platform.machine()}
 
 
-def versions_text(v: dict[str, str | None]) -> str:
+def versions_text(v: Mapping[str, str | None]) -> str:
     """'accelopt 0.1.0, torch 2.4.0, Python 3.11.7' of a record's versions; one the record lacks (a run file
     written by hand or by another tool) reads 'not recorded', never this machine's."""
     def one(name: str, none: str) -> str:
@@ -152,7 +152,7 @@ def versions_text(v: dict[str, str | None]) -> str:
             f"Python {one('python', 'unknown')}")
 
 
-def host_text(h: dict[str, str]) -> str:
+def host_text(h: Mapping[str, str | None]) -> str:
     """'name (platform)' of a record's host; what it lacks reads 'not recorded'."""
     return f"{h.get('name') or 'host not recorded'} ({h.get('platform') or 'platform not recorded'})"
 
@@ -196,7 +196,7 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
     if "command" not in doc and isinstance(doc.get("schema"), str) and doc["schema"].startswith("accelopt."):
         raise ValueError(f"is a {doc['schema'].removeprefix('accelopt.')} result (a command's --json output), not "
                          "a run record: the command recorded its run when it ran (accelopt history list)")
-    _check_record_schema(doc.get("schema"))
+    _check_record_schema(doc.get("schema"), doc.get("schema_version"))
     run_id = doc.get("id", default_id)
     checks = (("id", run_id, str), ("command", doc.get("command"), str), ("result", doc.get("result"), dict),
               ("argv", doc.get("argv", []), list), ("versions", doc.get("versions") or {}, dict),
@@ -226,11 +226,23 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
                      result=doc["result"])
 
 
-def _check_record_schema(version: Any) -> None:
+SHOW_SCHEMA = "accelopt.history-show"
+"""The `schema` of `history show --json` (report.history_documents.HistoryShowDocument): a run record with the
+same fields plus its key figures, so a run shown on one machine imports on another."""
+
+
+def _check_record_schema(version: Any, show_version: Any = None) -> None:
     """ValueError for a run record of a newer or unknown record format (its fields may mean something else);
-    a record without "schema" is accelopt 0.1's, the format this one reads."""
+    a record without "schema" is accelopt 0.1's, the format this one reads, and a `history show --json` document
+    of version 1 (`show_version`) holds the same fields."""
     if version is None or version == RECORD_SCHEMA:
         return
+    if version == SHOW_SCHEMA:
+        if show_version == 1:
+            return
+        raise ValueError(f"is a history-show document of version {show_version!r}; this accelopt reads version 1"
+                         + (" (upgrade accelopt to import it)" if isinstance(show_version, int) and show_version > 1
+                            else ""))
     if isinstance(version, int) and not isinstance(version, bool) and version > RECORD_SCHEMA:
         raise ValueError(f"was written by a newer accelopt (run record schema {version}; this one reads "
                          f"{RECORD_SCHEMA}): upgrade accelopt to import it")

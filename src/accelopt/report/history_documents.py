@@ -1,12 +1,14 @@
-"""The `--json` documents of `accelopt history list / prune / import`: typed, versioned, with a JSON Schema
-(`accelopt schema history-list`, ...), as the results commands' documents are. They describe the history store, not
-a run: they are not recorded and have no HTML page (accelopt.report.schema.DOCUMENT_CLASSES, not KINDS)."""
+"""The `--json` documents of `accelopt history list / show / prune / import`: typed, versioned, with a JSON Schema
+(`accelopt schema history-list`, ...), as the results commands' documents are. They describe the history store or
+a stored run: they are not recorded themselves and have no HTML page of their own (accelopt.report.schema.
+DOCUMENT_CLASSES, not KINDS)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from accelopt.report.figures import KeyFigure
 from accelopt.units import unit
 
 
@@ -75,3 +77,73 @@ class HistoryImportDocument:
     already_present: int = unit("count", "runs the store already held (the same run, under any id)")
     skipped: list[SkippedFile]
     renamed: list[RenamedFile]
+
+
+@dataclass(frozen=True, kw_only=True)
+class HistoryShowDocument:
+    """`accelopt history show ID --json`: one recorded run, its key figures as the text view prints them, its result.
+
+    When, where and how it ran, and the command's whole `--json` document; `accelopt history import` reads it back
+    (on another machine, say)."""
+
+    SCHEMA_KIND: ClassVar[str] = "history-show"
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    id: str = field(metadata={"doc": "run id (accelopt history show ID)"})
+    command: str = field(metadata={"doc": "the results command that ran; its result's kind (accelopt schema KIND)"})
+    command_line: str = field(metadata={"doc": "the command line, shell-quoted, to paste back"})
+    argv: list[str] = field(metadata={"doc": "the command line after `accelopt`, as typed"})
+    time: str = field(metadata={"doc": "when it ran, ISO 8601 UTC"})
+    versions: dict[str, str | None] = field(metadata={"doc": "accelopt, python and torch versions as recorded (a "
+                                                             "name missing was not recorded; null torch: none)"})
+    host: dict[str, str | None] = field(metadata={"doc": "name, platform and machine of the host as recorded"})
+    figures: list[KeyFigure] = field(metadata={"doc": "its key figures, as the table of `history show` prints "
+                                                      "them (empty: see figures_note)"})
+    figures_note: str | None = field(metadata={"doc": "why it has no key figures (a result of another accelopt "
+                                                      "version, a damaged record); null when it has some"})
+    result: dict[str, Any] = field(metadata={"doc": "the command's --json document as recorded; its `schema` and "
+                                                    "`schema_version` name its shape"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComparedRun:
+    """One side of `history compare`."""
+
+    id: str
+    argv: list[str] = field(metadata={"doc": "the command line after `accelopt`, as typed"})
+    command_line: str = field(metadata={"doc": "the command line, shell-quoted"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComparedFigure:
+    """A key figure of the two runs, with B / A."""
+
+    figure: str = field(metadata={"doc": "the key figure's label"})
+    unit: str = field(metadata={"doc": "unit of a and b (accelopt.units.UNIT_NAMES)"})
+    a: float | None = field(metadata={"doc": "run A's value in `unit` (null: A has no such figure)"})
+    b: float | None = field(metadata={"doc": "run B's value in `unit` (null: B has no such figure)"})
+    ratio_b_over_a: float | None = field(metadata={"unit": "x", "doc": "b / a (null: either is missing, not finite, "
+                                                                       "or a is 0)"})
+    estimate: bool = field(metadata={"doc": "either side is a prediction or modelled value"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisturbedRuns:
+    """The busy-machine warnings each measured run (probe, profile) carries: its ratios may reflect the machine."""
+
+    a: list[str]
+    b: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class HistoryCompareDocument:
+    """`accelopt history compare A B --json`: the key figures of two runs of one command side by side, with B / A."""
+
+    SCHEMA_KIND: ClassVar[str] = "history-compare"
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    command: str = field(metadata={"doc": "the command both runs are of"})
+    a: ComparedRun
+    b: ComparedRun
+    figures: list[ComparedFigure]
+    disturbed: DisturbedRuns

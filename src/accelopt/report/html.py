@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError
-from accelopt.report import infer_view
+from accelopt.report import infer_view, plan_warnings
 from accelopt.report.console import printable
 from accelopt.report.figures import fmt, is_estimate, key_figures, other_version, typed
 from accelopt.units import fmt_ratio, unit_of
@@ -228,9 +228,16 @@ def _plan_tables(r: Any) -> list[Table]:
     tags = {b.device: b.tag for b in r.calibration_basis}
     out = [s, _layout_table(f"best {len(r.best)} by {r.objective}", r.best, tags),
            _layout_table("Pareto front: time, cost, energy", r.pareto_front, tags)]
+    if r.closest_by_memory:  # none fits (the command exits 2): the console lists these instead
+        out.insert(1, _layout_table("closest to fitting memory (none fits)", r.closest_by_memory, tags))
     if r.calibration_basis:
         out.append(Table("calibration basis", ["device", "basis"], [[b.device, b.text] for b in r.calibration_basis]))
-    return out + _notes_tables(r.notes)
+    return _console_lines_tables(plan_warnings.training_lines(r)) + out + _notes_tables(r.notes)
+
+
+def _console_lines_tables(lines: list[str]) -> list[Table]:
+    """The warnings and defaults the console prints beside a plan (report.plan_warnings: the same lines), as text."""
+    return [Table("warnings and defaults used", ["as the console prints them"], [[x] for x in lines])] if lines else []
 
 
 def _notes_tables(notes: list[str]) -> list[Table]:
@@ -267,7 +274,7 @@ def _explain_tables(r: Any) -> list[Table]:
         out.append(Table("calibration basis", ["device", "basis"], [[basis.device, basis.text]]))
     if r.infeasible_because:
         out.append(Table("infeasible because", ["reason"], [[w] for w in r.infeasible_because]))
-    return out + _notes_tables(r.notes)
+    return _console_lines_tables(plan_warnings.training_lines(r)) + out + _notes_tables(r.notes)
 
 
 def _serve_tables(r: Any) -> list[Table]:
@@ -275,10 +282,8 @@ def _serve_tables(r: Any) -> list[Table]:
     for s in r.results:
         heads = ["batch", "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev", "fits",
                  "$/M out tok", "J/out tok"]
-        ridge = s.decode_ridge_batch if s.decode_ridge_batch is not None else "never in range"
         t = Table(f"{s.model} on {s.device} (tp={s.tp}, pp={s.pp})", heads, estimate=True,
-                  note=f"max batch that fits: {s.max_batch}; decode turns compute-bound at batch: {ridge}; calibration "
-                       f"[serving.{s.calibration.family}]{s.calibration.uncalibrated_caveat(s.device)}")
+                  note=plan_warnings.serve_caption(s.max_batch, s.decode_ridge_batch, s.calibration, s.device))
         for p in s.points:
             t.rows.append([q(p, "batch"), q(p, "ttft_s"), q(p, "tpot_s"), q(p, "decode_tokens_per_s"),
                            q(p, "output_tokens_per_s_per_device"), p.decode_step.bound,
@@ -293,7 +298,7 @@ def _serve_tables(r: Any) -> list[Table]:
     if r.errors:
         out.append(Table("infeasible devices", ["device", "problem", "fix"],
                          [[e.device, e.problem, e.fix] for e in r.errors]))
-    return out + _notes_tables(r.notes)
+    return _console_lines_tables(plan_warnings.serve_lines(r)) + out + _notes_tables(r.notes)
 
 
 def _serve_moe_table(s: Any) -> Table:

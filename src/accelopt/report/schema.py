@@ -68,6 +68,8 @@ KINDS = tuple(CLASSES)
 # schema KIND` prints it and docs/schemas.md lists it. A command's `--json` without one printed an unnamed shape.
 DOCUMENT_CLASSES = {
     "history-list": "accelopt.report.history_documents:HistoryListDocument",
+    "history-show": "accelopt.report.history_documents:HistoryShowDocument",
+    "history-compare": "accelopt.report.history_documents:HistoryCompareDocument",
     "history-prune": "accelopt.report.history_documents:HistoryPruneDocument",
     "history-import": "accelopt.report.history_documents:HistoryImportDocument",
     "env": "accelopt.report.env_document:EnvDocument",

@@ -152,8 +152,10 @@ one FLOP per target element, forward and backward (the backward's zero fill is m
 POOL_OPS = frozenset({"max_pool2d_with_indices", "avg_pool2d", "max_pool2d_with_indices_backward",
                       "avg_pool2d_backward", "max_pool3d_with_indices", "avg_pool3d", "avg_pool3d_backward",
                       "max_pool3d_with_indices_backward"})
-EMBEDDING_OPS = frozenset({"embedding", "embedding_dense_backward", "_embedding_bag", "embedding_backward",
-                           "_embedding_bag_backward", "_embedding_bag_dense_backward"})
+GATHER_OPS = frozenset({"embedding", "_embedding_bag", "_embedding_bag_forward_only"})
+"""Table lookups (weight, indices, ...): the weight is read only at the looked-up rows (gathered_rows_bytes)."""
+EMBEDDING_OPS = frozenset({"embedding", "_embedding_bag_forward_only", "embedding_dense_backward", "_embedding_bag",
+                           "embedding_backward", "_embedding_bag_backward", "_embedding_bag_dense_backward"})
 ALLOC_OPS = frozenset({"empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided",
                        "resize_", "set_", "_local_scalar_dense", "lift_fresh", "sym_size", "sym_stride",
                        "sym_numel", "is_same_size", "_has_compatible_shallow_copy_type",
@@ -477,4 +479,23 @@ def io_bytes(func: Any, args: Sequence[Any], kwargs: dict[str, Any], out: Any) -
                 read[k] = _tensor_bytes(t)
     for t in _tensors(out):
         written[_key(t)] = _tensor_bytes(t)
+    if name in GATHER_OPS and len(args) > 1:
+        weight, indices = args[0], args[1]
+        read[_key(weight)] = gathered_rows_bytes(weight, indices)
     return float(sum(read.values())), float(sum(written.values()))
+
+
+def gathered_rows_bytes(weight: Any, indices: Any) -> int:
+    """Bytes of `weight` (num_embeddings, *row) that a lookup of `indices` reads: one row per index.
+
+    F.embedding / nn.Embedding / aten.embedding is a gather, "a simple lookup table that ... retrieve[s] them
+    using indices" (torch.nn.Embedding docs); ATen computes it as `weight.index_select(0, indices)`
+    (aten/src/ATen/native/Embedding.cpp, `embedding`), and `_embedding_bag` reads one row per index before it
+    reduces each bag. So the op reads indices.numel() rows, not the whole table (a 50k x 64 fp32 table looked up
+    by 16 tokens reads 16 x 64 x 4 = 4 KiB, not 12.8 MB). Capped at the table's bytes: like every tensor here, a
+    table is read at most once (more lookups than rows repeat rows). The backward (embedding_dense_backward) is
+    counted by the generic rule: it reads the gradient and the indices and writes the dense (num_embeddings, row)
+    gradient, which ATen zero-fills before adding each gradient row into its row (`at::zeros` in
+    embedding_dense_backward_cpu), so the whole table is written there, once."""
+    row_bytes = numel(weight.shape[1:]) * int(weight.element_size())
+    return min(int(indices.numel()) * row_bytes, _tensor_bytes(weight))

@@ -1,0 +1,119 @@
+"""The warnings, defaults and calibration labels `plan`, `plan explain` and `plan serve` print beside their tables,
+as plain-text lines made from the typed result: the console prints these lines and the HTML page shows the same
+lines (escaped), so a config key the predictor ignores, a default used in place of a missing figure or an
+"uncalibrated" label cannot be on one and missing from the other (issue 10: "A config key the predictor does not use
+must be an error or a printed warning, never dropped"; "a default, where used, is printed beside the result").
+
+What a result does not carry is printed on the console only: a --hardware spec `probe` measured on a busy machine
+(cli.plan.warn_busy_specs: the spec is not part of the result) and a --calibration file's training tables that
+`plan serve` does not read (cli.plan_serve.warn_training_tables)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+def unused_keys_line(model: str, keys: Sequence[str]) -> str | None:
+    """'warning: MODEL: config key(s) not modelled by the predictor, ignored: a, b' (None: every key was used)."""
+    if not keys:
+        return None
+    return f"warning: {model}: config key(s) not modelled by the predictor, ignored: {', '.join(keys)}"
+
+
+def skipped_lines(skipped: Mapping[str, str]) -> list[str]:
+    """One line per device `plan` did not search, with why and the fix (a device left out must not vanish)."""
+    out = []
+    for name, why in skipped.items():
+        fix = ("pick another --fp8-recipe for it" if "--fp8-recipe" in why else
+               "leave --tp-comm-overlap out for it" if "--tp-comm-overlap" in why else "pick another --dtype for it")
+        out.append(f"not searched: {name} ({why}; {fix})")
+    return out
+
+
+def assumed_lines(assumed: Mapping[str, Sequence[Any]]) -> list[str]:
+    """Per device, the defaults used in place of figures its spec lacks (comm.Assumption), in one line, and an
+    engine's custom all-reduce (not a spec figure: --tp-allreduce, its text says) in a line of its own."""
+    from accelopt.predict.serving import CUSTOM_ALLREDUCE_FIELD
+
+    out = []
+    for device, items in assumed.items():
+        spec_items = [a for a in items if a.field != CUSTOM_ALLREDUCE_FIELD]
+        if spec_items:
+            out.append(f"{device}: " + "; ".join(a.text() for a in spec_items)
+                       + " — give the figure in a --hardware spec TOML to replace it")
+        out += [f"{device}: {a.text()}" for a in items if a.field == CUSTOM_ALLREDUCE_FIELD]
+    return out
+
+
+def measured_lines(measured: Any) -> list[str]:
+    """The measured scale-up link (--collectives) used in place of the catalog's, and the busy-machine warning
+    `probe` saved with it; [] without one."""
+    if measured is None:
+        return []
+    from accelopt.measure.contention import link_warning
+
+    out = [measured.text() + "; the scale-out link is the catalog's"]
+    warning = link_warning(measured.source)
+    if warning is not None:  # saved by probe in the spec's source: the figures are used, with their caveat
+        out.append(f"warning: the measured link was disturbed while measured: {warning}")
+    return out
+
+
+def training_lines(result: Any) -> list[str]:
+    """What `plan` and `plan explain` print beside their tables that the page's tables do not show: ignored config
+    keys, devices not searched, defaults used, the measured link. (Calibration bases and notes have tables.)"""
+    assumed = result.assumed if isinstance(result.assumed, Mapping) else {result.hardware: result.assumed}
+    unused = unused_keys_line(result.model, result.unused_config_keys)
+    return [*([unused] if unused else []), *skipped_lines(getattr(result, "skipped_devices", {})),
+            *assumed_lines(assumed), *measured_lines(result.measured_link)]
+
+
+# ---------------------------------------------------------------- plan serve
+def serve_caption(max_batch: int, ridge_batch: int | None, cal: Any, device: str) -> str:
+    """The line under a `plan serve` table: largest batch, where decode turns compute-bound, the memory rule, and
+    the calibration table with where it comes from and its 'uncalibrated' label (ServingCalibration)."""
+    ridge = str(ridge_batch) if ridge_batch is not None else "never (KV-cache reads grow as fast as FLOPs)"
+    return (f"max batch that fits: {max_batch}; decode turns compute-bound at batch: {ridge}; memory: "
+            f"{_memory_rule(cal)}; calibration [serving.{cal.family}]{_table_file(cal)}"
+            + (_fitted_on(cal) if cal.fitted else "") + cal.uncalibrated_caveat(device)
+            + (f"; {cal.device_scaling.note}" if cal.device_scaling else ""))
+
+
+def serve_lines(result: Any) -> list[str]:
+    """What `plan serve` prints beside its tables that the page's tables do not show: ignored config keys, the
+    weight-only note of each sweep, defaults used, the measured link."""
+    from accelopt.predict.serving import weight_only_note
+
+    model = result.results[0].model if result.results else "the model"
+    unused = unused_keys_line(model, result.unused_config_keys)
+    notes = [f"note: {n}" for s in result.results if (n := weight_only_note(s.points[0])) is not None]
+    assumed = assumed_lines({s.points[0].device: list(s.points[0].assumed) for s in result.results})
+    return [*([unused] if unused else []), *notes, *assumed, *measured_lines(result.measured_link)]
+
+
+def _table_file(cal: Any) -> str:
+    """' of FILE' for a table read from a user's --calibration file ('' for the bundled one)."""
+    default = type(cal)().table_file
+    return "" if cal.table_file == default else f" of {cal.table_file}"
+
+
+def _fitted_on(cal: Any) -> str:
+    """' fitted on N published runs of SOURCES (engine E)': a table's values describe the engine and version of its
+    fit rows (another engine on the same device may be faster or slower); ids not in the bundled runs file (a
+    user's table) are only counted."""
+    from accelopt.predict.serving_validation import read_serving_runs
+
+    by_id = {r["id"]: r for r in read_serving_runs()[0]}
+    rows = [by_id[i] for i in cal.fitted_on if i in by_id]
+    if not rows:
+        return f", fitted on {len(cal.fitted_on)} runs"
+    sources = ", ".join(sorted({r["source"] for r in rows}))
+    engines = ", ".join(sorted({r["engine"] for r in rows}))
+    return f", fitted on {len(cal.fitted_on)} published runs of {sources} (engine {engines})"
+
+
+def _memory_rule(cal: Any) -> str:
+    if cal.memory_basis == "free":
+        return f"KV cache gets {cal.memory_utilization:.0%} of the memory free after weights and workspace"
+    return f"{cal.memory_utilization:.0%} of total memory usable"
