@@ -53,9 +53,7 @@ def test_every_fitted_family_has_a_rule_here() -> None:
 
 # A fit row moved by a change whose brief left the refit to the lead (it refits after merging): the rule's new result is
 # recorded here and in the notes; strict, so the refit (bundled value = the rule's) turns this into a failure to remove.
-STALE = {"nvidia-hopper": "fa2 (2026-12-01): the fit row dgxc-h100-nemotron4-340b-bf16-128 now runs its recipe's "
-                          "FlashAttention-2 (NVTE_FUSED_ATTN=0, attention_kernel flash2), -13.0% -> -9.3%; the "
-                          "declared rule gives matmul_eff_max 0.70, bundled 0.68: refit left to the lead"}
+STALE: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("key", [pytest.param(k, marks=pytest.mark.xfail(reason=STALE[k], strict=True))
