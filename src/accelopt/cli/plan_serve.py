@@ -150,6 +150,12 @@ def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
     warn_busy_hardware(opts.hardware, opts.catalog)
     run = plan_serve(opts)
     warn_training_tables(opts.calibration)
+    if not run.sweeps and run.overflow:  # no device can serve it: the document (errors only) on stdout, exit 2
+        if json_out:
+            from accelopt.report.jsonout import emit
+
+            emit(run.result)
+        raise run.overflow
     finish_run("plan-serve", run.result, html)
     if json_out:
         from accelopt.report.jsonout import emit

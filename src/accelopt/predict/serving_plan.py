@@ -115,7 +115,8 @@ def moe_layout(opts: ServeOptions) -> MoELayout:
 
 @dataclass(frozen=True)
 class ServeRun:
-    """The typed result, the sweeps it was built from, and the error for requested batches that do not fit."""
+    """The typed result, the sweeps it was built from, and the error for requested batches that do not fit (with no
+    sweep at all where no device can serve the model: the first device's reason; result.errors names each)."""
 
     result: ServeResult
     sweeps: list[BatchSweep]
@@ -223,9 +224,10 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         except InfeasibleError as e:
             errors.append(ServeError(device=spec.name, problem=e.problem, fix=e.fix))
             first_error = first_error or e
-    if not sweeps:
-        assert first_error is not None
-        raise first_error
+    if not sweeps:  # no device can serve: the typed result names each one (`plan serve --json` prints it), exit 2
+        assert isinstance(first_error, InfeasibleError)
+        return ServeRun(result=ServeResult(results=[], errors=errors, unused_config_keys=list(cfg.unused_keys),
+                                           notes=[*cfg.config_defaults]), sweeps=[], overflow=first_error)
     notes = [*cfg.config_defaults]  # figures the config.json left out, with the values used instead
     notes += [n for sp in specs if (n := measured_share_note(sp, measured))]  # the words of `plan`'s notes
     served = {sw.points[0].device for sw in sweeps if sw.points}

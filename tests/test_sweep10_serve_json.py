@@ -1,0 +1,41 @@
+"""`plan serve --json` where no device can hold the weights (issue 10, 'Exit status'): it exited 2 with the reason on
+stderr and nothing on stdout, while the same command with a second device that fits printed the JSON document with
+the failing device under `errors`, and `plan --json` / `plan explain --json` print their document when nothing fits.
+A script reading stdout got an empty string (json.loads: 'Expecting value')."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from accelopt.cli.main import main
+
+
+def _serve_json(capsys: pytest.CaptureFixture[str], hardware: str) -> tuple[int, dict, str]:
+    with pytest.raises(SystemExit) as e:
+        main(["plan", "serve", "--model", "llama3-70b", "--hardware", hardware, "--tp", "1", "--batch", "1",
+              "--json"])
+    out, err = capsys.readouterr()
+    return int(e.value.code or 0), json.loads(out), err
+
+
+def test_no_device_fits_still_prints_the_document(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc, err = _serve_json(capsys, "h100-sxm")  # 70B bf16 weights: 141 GB > 77 GB usable
+    assert code == 2 and "weights alone need" in err
+    assert doc["schema"] == "accelopt.plan-serve" and doc["results"] == []
+    assert [e["device"] for e in doc["errors"]] == ["h100-sxm"] and "weights alone need" in doc["errors"][0]["problem"]
+
+
+def test_every_failing_device_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc, _ = _serve_json(capsys, "h100-sxm,l40s")
+    assert code == 2 and doc["results"] == [] and [e["device"] for e in doc["errors"]] == ["h100-sxm", "l40s"]
+
+
+def test_one_device_fits_exits_0_as_before(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["plan", "serve", "--model", "llama3-70b", "--hardware", "h100-sxm,b200", "--tp", "1", "--batch", "1",
+              "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert (e.value.code or 0) == 0 and [r["device"] for r in doc["results"]] == ["b200"]
+    assert [x["device"] for x in doc["errors"]] == ["h100-sxm"]
