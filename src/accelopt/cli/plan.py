@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from accelopt.cli.catalog import CATALOG_HELP
-from accelopt.errors import InputError
+from accelopt.errors import InputError, case_hint
 from accelopt.units import RANGE_SYNTAX, fmt_count  # RANGE_SYNTAX: --devices/--batch help (imported from here)
 
 if TYPE_CHECKING:  # the CLI imports the predictors lazily (start-up time)
@@ -472,11 +472,13 @@ def _run_search(opts: PlanOptions) -> None:
 
     objective, top, stack, devices = opts.objective, opts.top, opts.stack, opts.devices
     if objective not in OBJECTIVES:
-        raise InputError(f"--objective {objective!r}", "use time, cost or energy")
+        raise InputError(f"--objective {objective!r} is not an objective{case_hint(objective, OBJECTIVES)}",
+                         "use time, cost or energy")
     if top < 1:
-        raise InputError(f"--top {top}", "give --top >= 1")
+        raise InputError(f"--top {top} must be >= 1", "give --top >= 1")
     if stack not in STACKS:
-        raise InputError(f"--stack: unknown software stack {stack!r}", f"use one of: {', '.join(STACKS)}")
+        raise InputError(f"--stack: unknown software stack {stack!r}{case_hint(stack, STACKS)}",
+                         f"use one of: {', '.join(STACKS)}")
     setup = _setup(opts.setup)
     if setup.tokens <= 0:
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
