@@ -44,3 +44,16 @@ def test_other_wrong_values_say_no_lower_case(capsys: pytest.CaptureFixture[str]
     ([*PLAN, "--top", "0"], "--top 0 must be >= 1")])
 def test_the_problem_is_said(capsys: pytest.CaptureFixture[str], argv: list[str], problem: str) -> None:
     assert f"error: {problem}" in _error(capsys, argv)
+
+
+@pytest.mark.parametrize("text", ["1.5seq", "100.7seq", "0seq"])
+def test_a_global_batch_of_sequences_is_a_whole_positive_number(capsys: pytest.CaptureFixture[str], text: str) -> None:
+    # '1.5seq' ran as 1 sequence and '100.7seq' as 100 (int() cut them, exit 0); '0seq' was refused as
+    # 'seq_len 8192 / global batch 0 must be >= 1', naming no flag
+    err = _error(capsys, [*EXPLAIN, "--tp", "8", "--global-batch", text])
+    assert f"--global-batch {text!r} must be a positive whole number of sequences" in err
+
+
+def test_an_unreadable_global_batch_gets_batch_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    err = _error(capsys, [*EXPLAIN, "--global-batch", "-5"])  # the fix was 'a number such as 15e12, 15T, 7B or 512'
+    assert "cannot read --global-batch '-5'" in err and "2048seq" in err and "15e12" not in err
