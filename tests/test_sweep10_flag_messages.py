@@ -57,3 +57,13 @@ def test_a_global_batch_of_sequences_is_a_whole_positive_number(capsys: pytest.C
 def test_an_unreadable_global_batch_gets_batch_examples(capsys: pytest.CaptureFixture[str]) -> None:
     err = _error(capsys, [*EXPLAIN, "--global-batch", "-5"])  # the fix was 'a number such as 15e12, 15T, 7B or 512'
     assert "cannot read --global-batch '-5'" in err and "2048seq" in err and "15e12" not in err
+
+
+@pytest.mark.parametrize(("argv", "problem"), [
+    ([*SERVE, "--memory-basis", "Total"],
+     "--memory-basis 'Total' is not a memory basis (the names are lower case: total)"),
+    ([*SERVE[:-1], "0"], "--batch '0': every value must be >= 1"),  # was "bad --batch '0'"
+    ([*PLAN[:-1], "8,0"], "--devices '8,0': every value must be >= 1")])
+def test_serve_and_list_flags_say_the_problem(capsys: pytest.CaptureFixture[str], argv: list[str],
+                                              problem: str) -> None:
+    assert f"error: {problem}" in _error(capsys, argv)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from accelopt.errors import AcceloptError, InfeasibleError, InputError, unknown_name
+from accelopt.errors import AcceloptError, InfeasibleError, InputError, case_hint, unknown_name
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import comm
 from accelopt.predict.comm import load_measured
@@ -102,7 +102,8 @@ class ServeOptions:
         if self.tp_allreduce is not None and self.tp_allreduce not in TP_ALLREDUCES:
             raise unknown_name("--tp-allreduce", self.tp_allreduce, list(TP_ALLREDUCES))
         if self.memory_basis is not None and self.memory_basis not in MEMORY_BASES:
-            raise InputError(f"--memory-basis {self.memory_basis!r}", "use total (vLLM) or free (TensorRT-LLM)")
+            raise InputError(f"--memory-basis {self.memory_basis!r} is not a memory basis"
+                             f"{case_hint(self.memory_basis, MEMORY_BASES)}", "use total (vLLM) or free (TensorRT-LLM)")
 
 
 def moe_layout(opts: ServeOptions) -> MoELayout:
