@@ -39,3 +39,22 @@ def test_one_device_fits_exits_0_as_before(capsys: pytest.CaptureFixture[str]) -
     doc = json.loads(capsys.readouterr().out)
     assert (e.value.code or 0) == 0 and [r["device"] for r in doc["results"]] == ["b200"]
     assert [x["device"] for x in doc["errors"]] == ["h100-sxm"]
+
+
+def test_a_saturated_rate_keeps_the_rates_the_device_completes(capsys: pytest.CaptureFixture[str]) -> None:
+    # `--rate 1,1000`: 1000 requests/s is beyond the ~7 requests/s one H100 completes; the rate-1 point was dropped
+    # with it (the device listed under errors alone). Now it is shown and the command still exits 2 naming 1000/s.
+    with pytest.raises(SystemExit) as e:
+        main(["plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--rate", "1,1000", "--prompt", "1000",
+              "--output", "1000", "--json"])
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert e.value.code == 2 and "1000 requests/s exceeds" in err
+    assert [p["request_rate_per_s"] for p in doc["results"][0]["points"]] == [1.0] and doc["errors"] == []
+
+
+def test_no_rate_completed_is_the_device_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--rate", "1000", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert e.value.code == 2 and doc["results"] == [] and "1000 requests/s exceeds" in doc["errors"][0]["problem"]
