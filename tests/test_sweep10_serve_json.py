@@ -58,3 +58,11 @@ def test_no_rate_completed_is_the_device_error(capsys: pytest.CaptureFixture[str
         main(["plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--rate", "1000", "--json"])
     doc = json.loads(capsys.readouterr().out)
     assert e.value.code == 2 and doc["results"] == [] and "1000 requests/s exceeds" in doc["errors"][0]["problem"]
+
+
+def test_every_failing_device_is_named_in_text_too(capsys: pytest.CaptureFixture[str]) -> None:
+    # the error named h100-sxm alone; l40s's reason was printed nowhere (only --json carried it)
+    with pytest.raises(SystemExit) as e:
+        main(["plan", "serve", "--model", "llama3-70b", "--hardware", "h100-sxm,l40s", "--tp", "1", "--batch", "1"])
+    out, err = capsys.readouterr()
+    assert e.value.code == 2 and "1 x h100-sxm" in err and "l40s: infeasible" in out and "weights alone need" in out
