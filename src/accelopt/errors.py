@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 
@@ -71,6 +71,13 @@ def close_matches(name: str, known: Sequence[str], *, n: int = 3, cutoff: float 
     by_key = {name_key(k): k for k in known}
     scored = sorted(((name_similarity(typed, k), k) for k in by_key), key=lambda sk: (-sk[0], sk[1]))
     return [by_key[k] for s, k in scored if s >= cutoff][:n]
+
+
+def case_hint(typed: str, names: Iterable[str]) -> str:
+    """' (the names are lower case: NAME)' where `typed` is one of `names` but for its case, else ''. A value refused
+    only for its case ('BF16') was told it is not a dtype at all."""
+    lower = {n.lower(): n for n in names}
+    return f" (the names are lower case: {lower[typed.lower()]})" if typed.lower() in lower else ""
 
 
 LIST_IN_FULL = 40

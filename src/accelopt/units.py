@@ -263,7 +263,8 @@ def _int_range(text: str, what: str) -> list[int]:
         raise InputError(f"cannot read {what} {text!r}", f"write a list such as 8,16,64, or {RANGE_SYNTAX}") from None
     values = [_whole(c, what, text) for c in counts]
     if not values or any(v < 1 for v in values):
-        raise InputError(f"bad {what} {text!r}", "write positive integers, e.g. 8,16,64 or 512..8192")
+        raise InputError(f"{what} {text!r}: every value must be >= 1",
+                         "write positive integers, e.g. 8,16,64 or 512..8192")
     return list(dict.fromkeys(values))  # a repeated value would be evaluated (and listed) twice
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from accelopt.cli.catalog import CATALOG_HELP
-from accelopt.errors import InputError
+from accelopt.errors import InputError, case_hint
 from accelopt.units import RANGE_SYNTAX, fmt_count  # RANGE_SYNTAX: --devices/--batch help (imported from here)
 
 if TYPE_CHECKING:  # the CLI imports the predictors lazily (start-up time)
@@ -129,18 +129,20 @@ def _global_batch(text: str | None, seq_len: int) -> int:
 
         return default_global_batch(seq_len)
     t = text.strip().lower()
-    if t.endswith("seq"):
-        return int(parse_count(t[:-3], "--global-batch"))
-    is_tokens = t.endswith("tok")
-    v = parse_count(t[:-3] if is_tokens else t, "--global-batch")
-    if is_tokens or v > 65536:
+    is_seqs, is_tokens = t.endswith("seq"), t.endswith("tok")
+    fix = "e.g. 2048seq (sequences) or 4Mtok (tokens); a bare number is sequences up to 65536, tokens above"
+    try:
+        v = parse_count(t[:-3] if is_seqs or is_tokens else t, "--global-batch")
+    except InputError as e:  # its fix gave token counts (15e12, 7B) as the examples
+        raise InputError(e.problem, fix) from None
+    if is_tokens or (not is_seqs and v > 65536):
         seqs = v / seq_len
         if seqs < 1 or abs(seqs - round(seqs)) > 1e-9:
             raise InputError(f"--global-batch {text!r} tokens is not a whole number of {seq_len}-token sequences",
                              "give a multiple of --seq-len, or sequences as e.g. 2048seq")
         return round(seqs)
-    if v < 1 or v != int(v):
-        raise InputError(f"--global-batch {text!r} must be a positive whole number", "e.g. 2048seq or 4Mtok")
+    if v < 1 or v != int(v):  # '1.5seq' was cut to 1 sequence, '0seq' refused without naming the flag
+        raise InputError(f"--global-batch {text!r} must be a positive whole number of sequences", fix)
     return int(v)
 
 
@@ -479,11 +481,13 @@ def _run_search(opts: PlanOptions) -> None:
 
     objective, top, stack, devices = opts.objective, opts.top, opts.stack, opts.devices
     if objective not in OBJECTIVES:
-        raise InputError(f"--objective {objective!r}", "use time, cost or energy")
+        raise InputError(f"--objective {objective!r} is not an objective{case_hint(objective, OBJECTIVES)}",
+                         "use time, cost or energy")
     if top < 1:
-        raise InputError(f"--top {top}", "give --top >= 1")
+        raise InputError(f"--top {top} must be >= 1", "give --top >= 1")
     if stack not in STACKS:
-        raise InputError(f"--stack: unknown software stack {stack!r}", f"use one of: {', '.join(STACKS)}")
+        raise InputError(f"--stack: unknown software stack {stack!r}{case_hint(stack, STACKS)}",
+                         f"use one of: {', '.join(STACKS)}")
     setup = _setup(opts.setup)
     if setup.tokens <= 0:
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")

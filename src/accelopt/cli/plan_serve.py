@@ -150,6 +150,14 @@ def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
     warn_busy_hardware(opts.hardware, opts.catalog)
     run = plan_serve(opts)
     warn_training_tables(opts.calibration)
+    if not run.sweeps and run.overflow:  # no device can serve it: the document (errors only) on stdout, exit 2
+        if json_out:
+            from accelopt.report.jsonout import emit
+
+            emit(run.result)
+        else:  # the first device's reason is the error below; the others' were not printed at all
+            _print_errors(run.result.errors[1:])
+        raise run.overflow
     finish_run("plan-serve", run.result, html)
     if json_out:
         from accelopt.report.jsonout import emit
@@ -181,7 +189,7 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
     from rich.table import Table
 
     from accelopt.predict.serving import weight_only_note
-    from accelopt.report.console import line, make_console, plain
+    from accelopt.report.console import make_console, plain
     from accelopt.report.plan_warnings import serve_caption
     from accelopt.units import fmt_bytes, fmt_count, fmt_joules, fmt_seconds, fmt_usd
 
@@ -216,8 +224,7 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
     from accelopt.cli.plan import print_assumed
 
     print_assumed(console, {s.points[0].device: list(s.points[0].assumed) for s in sweeps})
-    for e in errors:
-        console.print(line((f"{e.device}: infeasible", "red"), f" — {e.problem}; fix: {e.fix}"))
+    _print_errors(errors)
     console.print("TTFT = request overhead + prefill of the whole batch (static batching), or of one request + "
                   "half a decode step (--concurrency, continuous batching); TPOT = (E2E - TTFT) / (output - 1), as "
                   "vLLM and trtllm-bench report it: the decode step, plus with --concurrency/--rate the other "
@@ -226,6 +233,14 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
                   "overhead included); "
                   "J/out tok includes the host share and PUE (accelopt.predict.cost.Facility). "
                   "All figures are estimates.")
+
+
+def _print_errors(errors: list[ServeError]) -> None:
+    from accelopt.report.console import line, make_console
+
+    console = make_console()
+    for e in errors:
+        console.print(line((f"{e.device}: infeasible", "red"), f" — {e.problem}; fix: {e.fix}"))
 
 
 def _print_measured(result: Any) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from accelopt.errors import InfeasibleError, InputError
+from accelopt.errors import InfeasibleError, InputError, case_hint
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.calibration import DEFAULT_STACK, STACKS, Calibration, calibration_for, load_calibrations
@@ -163,13 +163,15 @@ def _check_values(q: LayoutQuery) -> None:
         raise InputError(f"--recompute {q.recompute!r} is not a recompute mode (the names are lower case)",
                          f"give --recompute {recompute_choices()}")
     if q.schedule not in SCHEDULES:
-        raise InputError(f"--schedule {q.schedule!r}", f"give --schedule {', '.join(SCHEDULES)}")
+        raise InputError(f"--schedule {q.schedule!r} is not a pipeline schedule{case_hint(q.schedule, SCHEDULES)}",
+                         f"give --schedule {', '.join(SCHEDULES)}")
     for flag, val in (("--hsdp", q.hsdp), ("--etp", q.etp), ("--recompute-layers", q.recompute_layers),
                       ("--slice-devices", q.slice_devices)):
         if val < 0:
             raise InputError(f"{flag} {val} must be >= 0", f"give {flag} 0 (off) or a positive group size")
     if q.stack not in STACKS:
-        raise InputError(f"--stack: unknown software stack {q.stack!r}", f"use one of: {', '.join(STACKS)}")
+        raise InputError(f"--stack: unknown software stack {q.stack!r}{case_hint(q.stack, STACKS)}",
+                         f"use one of: {', '.join(STACKS)}")
     if q.seq_len is not None and q.seq_len < 1:
         raise InputError(f"--seq-len {q.seq_len} must be >= 1",
                          f"give a positive --seq-len (the model's is {q.model.seq_len})")

@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from accelopt import dtypes
-from accelopt.errors import InfeasibleError, InputError, unknown_fields
+from accelopt.errors import InfeasibleError, InputError, case_hint, unknown_fields
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import comm, serving_moe
 from accelopt.predict.calibration import BUNDLED_TABLE_FILE
@@ -917,7 +917,8 @@ def links_assumed(spec: AcceleratorSpec, tp: int, pp: int, cal: ServingCalibrati
 
 def _check_dtype(what: str, dtype: str, allowed: tuple[str, ...]) -> None:
     if dtype not in allowed:
-        raise InputError(f"{what} {dtype!r} is not supported", f"give {what} one of: {', '.join(allowed)}")
+        raise InputError(f"{what} {dtype!r} is not supported{case_hint(dtype, allowed)}",
+                         f"give {what} one of: {', '.join(allowed)}")
 
 
 def attention_peak_note(spec: AcceleratorSpec, weight_dtype: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from accelopt.errors import AcceloptError, InfeasibleError, InputError, unknown_name
+from accelopt.errors import AcceloptError, InfeasibleError, InputError, case_hint, unknown_name
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import comm
 from accelopt.predict.comm import load_measured
@@ -20,6 +20,7 @@ from accelopt.predict.serving import (
     ServeResult,
     ServeSweep,
     ServingCalibration,
+    ServingPrediction,
     attention_peak_note,
     custom_allreduce_note,
     custom_allreduce_off,
@@ -33,6 +34,7 @@ from accelopt.predict.serving import (
     with_price,
 )
 from accelopt.predict.serving_moe import MoELayout, check_layout
+from accelopt.workload.transformer import TransformerConfig
 
 MAX_LOAD = "max"
 """--concurrency max / --batch max: as many requests in flight as the engine holds (the largest batch whose KV cache
@@ -102,7 +104,8 @@ class ServeOptions:
         if self.tp_allreduce is not None and self.tp_allreduce not in TP_ALLREDUCES:
             raise unknown_name("--tp-allreduce", self.tp_allreduce, list(TP_ALLREDUCES))
         if self.memory_basis is not None and self.memory_basis not in MEMORY_BASES:
-            raise InputError(f"--memory-basis {self.memory_basis!r}", "use total (vLLM) or free (TensorRT-LLM)")
+            raise InputError(f"--memory-basis {self.memory_basis!r} is not a memory basis"
+                             f"{case_hint(self.memory_basis, MEMORY_BASES)}", "use total (vLLM) or free (TensorRT-LLM)")
 
 
 def moe_layout(opts: ServeOptions) -> MoELayout:
@@ -115,7 +118,8 @@ def moe_layout(opts: ServeOptions) -> MoELayout:
 
 @dataclass(frozen=True)
 class ServeRun:
-    """The typed result, the sweeps it was built from, and the error for requested batches that do not fit."""
+    """The typed result, the sweeps it was built from, and the error for requested batches that do not fit (with no
+    sweep at all where no device can serve the model: the first device's reason; result.errors names each)."""
 
     result: ServeResult
     sweeps: list[BatchSweep]
@@ -188,6 +192,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     errors: list[ServeError] = []
     tp_notes: list[str] = []  # where the engine's custom all-reduce gives way to NCCL/RCCL's (across domains)
     first_error: AcceloptError | None = None
+    rate_error: InfeasibleError | None = None  # a --rate beyond what a device completes (its other rates are shown)
     for spec in specs:
         if opts.price_usd_per_hour is not None:
             spec = with_price(spec, opts.price_usd_per_hour)
@@ -212,20 +217,19 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                             output_len=opts.output, weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype,
                             calibration=cal, scheduling=scheduling, moe=moe)
             if opts.rate.strip():
-                points = [predict_at_rate(cfg, spec, rate_per_s=r, tp=opts.tp, pp=opts.pp, prompt_len=opts.prompt,
-                                          output_len=opts.output, weight_dtype=opts.weight_dtype,
-                                          kv_dtype=opts.kv_dtype, calibration=cal, moe=moe)
-                          for r in _rates(opts.rate)]
+                points, saturated = _rate_points(cfg, spec, opts, cal, moe)
                 sweep = replace(sweep, points=points)
+                rate_error = rate_error or saturated
             sweeps.append(sweep)
             if note := custom_allreduce_note(spec, opts.tp, cal):
                 tp_notes.append(note)
         except InfeasibleError as e:
             errors.append(ServeError(device=spec.name, problem=e.problem, fix=e.fix))
             first_error = first_error or e
-    if not sweeps:
-        assert first_error is not None
-        raise first_error
+    if not sweeps:  # no device can serve: the typed result names each one (`plan serve --json` prints it), exit 2
+        assert isinstance(first_error, InfeasibleError)
+        return ServeRun(result=ServeResult(results=[], errors=errors, unused_config_keys=list(cfg.unused_keys),
+                                           notes=[*cfg.config_defaults]), sweeps=[], overflow=first_error)
     notes = [*cfg.config_defaults]  # figures the config.json left out, with the values used instead
     notes += [n for sp in specs if (n := measured_share_note(sp, measured))]  # the words of `plan`'s notes
     served = {sw.points[0].device for sw in sweeps if sw.points}
@@ -238,7 +242,27 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                      "--pp 1, no expert parallelism)")
     result = ServeResult(results=[ServeSweep.of(s) for s in sweeps], errors=errors,
                          unused_config_keys=list(cfg.unused_keys), measured_link=measured, notes=notes)
-    return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps))
+    return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps) or rate_error)
+
+
+def _rate_points(cfg: TransformerConfig, spec: AcceleratorSpec, opts: ServeOptions, cal: ServingCalibration,
+                 moe: MoELayout) -> tuple[list[ServingPrediction], InfeasibleError | None]:
+    """The points of the --rate values `spec` completes, and the error of the first it cannot (its queue grows
+    without bound; exit 2 after the others are shown). One such rate dropped the device's every point: `--rate
+    1,1000` printed the error alone; none completed raises that error, as before."""
+    points: list[ServingPrediction] = []
+    saturated: InfeasibleError | None = None
+    for r in _rates(opts.rate):
+        try:
+            points.append(predict_at_rate(cfg, spec, rate_per_s=r, tp=opts.tp, pp=opts.pp, prompt_len=opts.prompt,
+                                          output_len=opts.output, weight_dtype=opts.weight_dtype,
+                                          kv_dtype=opts.kv_dtype, calibration=cal, moe=moe))
+        except InfeasibleError as e:
+            saturated = saturated or e
+    if not points:
+        assert saturated is not None
+        raise saturated
+    return points, saturated
 
 
 def _check_custom_allreduce(opts: ServeOptions, spec: AcceleratorSpec, cal: ServingCalibration) -> None:

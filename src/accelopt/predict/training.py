@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from accelopt import dtypes
-from accelopt.errors import InputError
+from accelopt.errors import InputError, case_hint
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import comm, userbuffers
 from accelopt.predict.calibration import DEFAULT_STACK, Calibration, calibration_for
@@ -305,7 +305,8 @@ class Setup:
             raise InputError(f"--offload-layers {self.offload_layers}: the {self.model.name} has {self.model.layers} "
                              "layers", f"give --offload-layers between 0 (none) and {self.model.layers}")
         if self.dtype not in DTYPE_BYTES:
-            raise InputError(f"dtype {self.dtype!r} is not a training dtype", "use --dtype bf16, fp16 or fp8")
+            raise InputError(f"dtype {self.dtype!r} is not a training dtype{case_hint(self.dtype, DTYPE_BYTES)}",
+                             "use --dtype bf16, fp16 or fp8")
         if self.fp8_params and self.dtype != "fp8":
             raise InputError(f"--fp8-params with --dtype {self.dtype}: FP8 parameters feed FP8 GEMMs",
                              "give --dtype fp8 with --fp8-params, or leave --fp8-params out")
