@@ -21,11 +21,11 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 4: a figure's spread is that of its rates (same shape, new meaning; older documents upgraded);
     # 5: a figure's unit is 'FLOP/s' or 'B/s' (accelopt.units' names, an enum; was a free 'flop_per_s' string)
     "profile": (2, "15e5a8a739db53cc"),  # 2: samples_per_s is samples/s (was count)
-    "plan": (4, "7281094714d4251e"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
+    "plan": (4, "60ebef061d978dc5"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
     # 3: model_figures (params_total, params_active, training_flops_per_token, seq_len); fp8_recipe (default delayed)
     # 4: attention_kernel (default fused); tp_overlap_cfg (--tp-overlap-cfg, default '')
     "plan-workload": (2, "e81b2084fab37915"),
-    "plan-explain": (4, "b2b873e2c30c12d7"),  # 2: optimizer_state_bytes is B/param; ep_a2a_overlap; 3: model_figures;
+    "plan-explain": (4, "fb25d9b8b5101373"),  # 2: optimizer_state_bytes is B/param; ep_a2a_overlap; 3: model_figures;
     # fp8_recipe; 4: attention_kernel (default fused); tp_overlap_cfg
     "plan-serve": (5, "a1f474381f48daf5"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
     # 5: points[].expert_weight_dtype, expert_compute_dtype (--expert-weight-dtype)
