@@ -109,6 +109,11 @@ TE_DEFAULT = UbConfig("te-default", _TE, qkv_fprop=_ring(num_sm=16), proj_fprop=
                       qkv_wgrad=_bulk(16), fc1_wgrad=_bulk(16))
 
 _R1 = _ring(num_sm=1, margin=True)  # RingExchangeOverlapCfg(num_sm=1, set_sm_margin=True)
+_FP8_B200_340B = ("NVIDIA-NeMo/Megatron-Bridge src/megatron/bridge/training/comm_overlap.py at "
+                  "0685ff5d5e636e06193291eb13b6bae531e958b4, userbuffers_fp8_b200_h18432_tp8_mbs1_seqlen4096 (a later "
+                  "config than NeMo's 0594a70 table: bulk 8/32/2/8 SMs, proj_fprop and fc2_fprop ring exchange with "
+                  "num_sm 1 and set_sm_margin; NeMo scripts/performance/llm/pretrain_nemotron4_340b.py names it for "
+                  "FP8 on B200 / GB200)")
 CONFIGS: dict[str, UbConfig] = {c.name: c for c in (
     TE_DEFAULT,
     _named("bf16_h100_h8192_tp4_mbs1_seqlen8192", (4, 24, 2, 4), _pipe(24), _pipe(16)),
@@ -127,6 +132,7 @@ CONFIGS: dict[str, UbConfig] = {c.name: c for c in (
     _named("fp8_b200_h12288_tp4_mbs1_seqlen2048", (4, 16, 2, 8), _R1, _R1),
     _named("bf16_b200_h6144_tp2_mbs1_seqlen4096", (8, 32, 2, 8), _R1, _R1),
     _named("bf16_b200_h18432_tp8_mbs1_seqlen4096", (8, 32, 2, 8), _R1, _pipe(24)),
+    _named("fp8_b200_h18432_tp8_mbs1_seqlen4096", (8, 32, 2, 8), _R1, _R1, source=_FP8_B200_340B),
 )}
 """Named configs: NeMo's userbuffers_<name> (Megatron-Bridge carries the same names and values, except its
 fp8_h100_h8192_tp4 and fp8_h100_h16384_tp8 configs, which use ring exchange (num_sm 1, margin) for proj_fprop and
