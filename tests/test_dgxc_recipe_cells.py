@@ -17,7 +17,7 @@ import math
 import pytest
 
 from accelopt.predict.query import predict_layout
-from accelopt.predict.validation import read_runs, run_query
+from accelopt.predict.validation import read_runs, reproduce, run_query
 
 ROWS = {r["id"]: r for r in read_runs()}
 GPT3 = [f"dgxc-h100-gpt3-175b-bf16-{g}" for g in (128, 256, 512, 1024, 2048)]
@@ -117,3 +117,18 @@ def test_hopper_fp8_rule_still_gives_its_bundled_value_after_the_vocab_padding()
 
     fit = fit_fp8_eff_max("nvidia-hopper", ["nemo-llama2-7b", "nemo-gpt3-175b-128"])
     assert fit.fp8_matmul_eff_max == load_calibrations()["nvidia-hopper"].fp8_matmul_eff_max == 0.54
+
+
+NEMOTRON_ROWS = tuple(r for r in ROWS if r.startswith("dgxc-h100-nemotron4-"))
+
+
+@pytest.mark.parametrize("run_id", NEMOTRON_ROWS)
+def test_nemotron_rows_run_te_userbuffers_defaults(run_id: str) -> None:
+    """nemotron/configure.sh (stored 35a9aec) sets model.ub_tp_comm_overlap=True and names no ub_tp_comm_overlap_cfg,
+    nor does nemotron4-*-synth.yaml (8f5cbb3): NeMo's initialize_ub_func (megatron_gpt_model.py, stored b1f5aa3)
+    passes ub_cfgs=None to TE's initialize_ub, whose defaults the 'te-default' entry is (ubuf2, 2026-12-01; the cell
+    was blank, i.e. the same numbers, but not read)."""
+    row = ROWS[run_id]
+    assert (row["tp_overlap"], row["tp_overlap_cfg"]) == ("1", "te-default")
+    assert "initialize_ub_func" in row["note"] and "ub_cfgs=None" in row["note"]
+    assert reproduce(row).predicted_step_s == reproduce({**row, "tp_overlap_cfg": ""}).predicted_step_s

@@ -162,11 +162,12 @@ def test_offload_by_hand_figures() -> None:
     per405, gb405, m405, gap405 = _offload(FSDP_405B)
     note405 = ROWS[FSDP_405B]["note"]
     assert m405 == 1 and "95 x 1.845 GB = 175.3 GB" in note405 and "0.78-1.56 s" in note405
+    assert "against this row's 0.84 s gap" in note405
     _written("1.845", per405)
     _written("175.3", gb405)
     _written("0.78", 2 * gb405 / 450)
     _written("1.56", 2 * gb405 / 225)
-    _written("0.95", gap405)
+    _written("0.84", gap405)  # 0.95 s before ubuf2 set the row's recipe userbuffers config (2026-12-01)
 
 
 # --- the mixture-of-experts rows (moecells, 2026-12-01) ------------------------------------------------------------
@@ -260,3 +261,45 @@ def test_mixtral_is_a_comment_with_its_reason_not_a_row() -> None:
                   "not unambiguous", "had run `plan` on mixtral-8x7b on 64 H100"):
         assert words in block, words
 
+
+
+# --- the userbuffers config each recipe names (ubuf2, 2026-12-01) ---------------------------------------------------
+
+def _recipe_ub_cfg(row: dict[str, str]) -> str:
+    """The tp_comm_overlap_cfg the row's recipe names (runs-file notes cite the files): Megatron-Bridge
+    llama3_llm_pretrain.py / llama31_llm_pretrain.py (and their 25.09 forms at 27dfb3d) give every FP8 precision the
+    userbuffers_fp8_b200_* config on Blackwell and userbuffers_fp8_h100_* on H100 (Megatron-Bridge's own H100 values:
+    the mb- entries); NeMo 25.02 / 25.04 scripts/performance/llm/pretrain_*.py: ub_cfg[gpu]['fp8'] (b200 on GB200)."""
+    hidden, h100 = row["hidden"], row["hardware"] == "h100-sxm"
+    if row["source"].startswith("Megatron-Bridge"):
+        return {("8192", True): "mb-fp8_h100_h8192_tp4_mbs1_seqlen8192",
+                ("16384", True): "mb-fp8_h100_h16384_tp8_cp2_mbs1_seqlen8192",
+                ("8192", False): "fp8_b200_h8192_tp2_mbs1_seqlen8192",
+                ("16384", False): "fp8_b200_h16384_tp4_cp2_mbs1_seqlen8192"}[(hidden, h100)]
+    assert row["source"].startswith(("NeMo25.02", "NeMo25.04")) and not h100
+    return {"8192": "fp8_b200_h8192_tp2_mbs1_seqlen8192", "12288": "fp8_b200_h12288_tp4_mbs1_seqlen2048",
+            "16384": "fp8_b200_h16384_tp4_cp2_mbs1_seqlen8192", "18432": "fp8_b200_h18432_tp8_mbs1_seqlen4096"}[hidden]
+
+
+UB_ROWS = tuple(sorted(r for r, row in ROWS.items() if row["source"].startswith(("Megatron-Bridge", "NeMo25.0"))
+                       and row["tp_overlap"] == "1" and int(row["tp"]) > 1))
+
+
+def test_ub_rows_are_every_tp_overlapped_mb_and_nemo25_row() -> None:
+    """30 rows: the Llama 3 70B / 3.1 405B rows of Megatron-Bridge 25.09-26.02.01 and NeMo 25.02 / 25.04's GPT-3 175B,
+    Llama and Nemotron-4 340B rows (the MoE rows run without TP overlap: tp_overlap blank)."""
+    assert len(UB_ROWS) == 30
+    assert {ROWS[r]["hardware"] for r in UB_ROWS} == {"h100-sxm", "b200", "gb200", "gb300"}
+
+
+@pytest.mark.parametrize("run_id", UB_ROWS)
+def test_tp_overlap_cfg_is_the_recipes(run_id: str) -> None:
+    """The cell is the config the recipe names (blank before ubuf2: TE's defaults, not read), and the move the note
+    quotes ('it took this row from A% to B%') is recomputed: the row with the cell blank, then as it is."""
+    row = ROWS[run_id]
+    assert row["tp_overlap_cfg"] == _recipe_ub_cfg(row)
+    assert "(ubuf2, 2026-12-01)" in row["note"] and "tp_comm_overlap_cfg" in row["note"]
+    moved = re.search(r"it took this row from ([+-][\d.]+)% to ([+-][\d.]+)%", row["note"])
+    assert moved, run_id
+    _written(moved.group(1), 100 * reproduce({**row, "tp_overlap_cfg": ""}).error)
+    _written(moved.group(2), 100 * reproduce(row).error)

@@ -72,6 +72,22 @@ def test_bundled_configs_match_their_sources() -> None:
     assert ub.sm_count("h100-sxm") == 132 and ub.sm_count("b200") == 148
 
 
+def test_fp8_b200_nemotron4_340b_config_and_te_default_name() -> None:
+    """userbuffers_fp8_b200_h18432_tp8_mbs1_seqlen4096 (Megatron-Bridge comm_overlap.py at 0685ff5; NeMo's
+    pretrain_nemotron4_340b.py names it for FP8 on B200 / GB200): bulk 8 / 32 / 2 / 8 SMs, the four all-gather and
+    dgrad GEMMs ring exchange (no aggregate), proj_fprop and fc2_fprop ring exchange on 1 SM with set_sm_margin (its
+    BF16 sibling pipelines fc2_fprop on 24 SMs). 'te-default' names TE's defaults (the cell a read recipe without a
+    config gets; blank means the same numbers, unread)."""
+    c = ub.config("fp8_b200_h18432_tp8_mbs1_seqlen4096")
+    assert [getattr(c, f).num_sm for f in ("qkv_dgrad", "qkv_wgrad", "fc1_dgrad", "fc1_wgrad")] == [8, 32, 2, 8]
+    assert all(getattr(c, f).method == ub.BULK for f in ("qkv_dgrad", "qkv_wgrad", "fc1_dgrad", "fc1_wgrad"))
+    assert all(getattr(c, f) == ub.UbLayer(ub.RING, 1, False) for f in ("qkv_fprop", "fc1_fprop", "proj_dgrad",
+                                                                         "fc2_dgrad"))
+    assert c.proj_fprop == c.fc2_fprop == ub.UbLayer(ub.RING, 1, True)
+    assert ub.config("bf16_b200_h18432_tp8_mbs1_seqlen4096").fc2_fprop == ub.UbLayer(ub.PIPELINE, 24, True, 4)
+    assert ub.config("te-default") is ub.config("") is ub.TE_DEFAULT
+
+
 def test_unknown_config_and_device_are_errors() -> None:
     with pytest.raises(InputError, match="tp-overlap-cfg"):
         ub.config("bf16_h100_nonexistent")
