@@ -39,7 +39,8 @@ def test_step_is_the_tables_tokens_per_second(run_id: str) -> None:
 
 
 def test_fsdp_405b_note_recomputes() -> None:
-    """The note: -10.9% (5.00 s; -17.0%, 4.67 s before hopdiag's causal FlashAttention-2 change) with the 64-rank shard group split 32 x 2 over the two NVL72 racks (it was 4 x 16
+    """The note: -10.9% (5.00 s; -17.0%, 4.67 s before hopdiag's causal FlashAttention-2 change) with the 64-rank
+    shard group split 32 x 2 over the two NVL72 racks (it was 4 x 16
     by gcd, +66.8%, 9.37 s, before the split-domain fix)."""
     t, r = _terms(FSDP_405B), reproduce(ROWS[FSDP_405B])
     assert r.predicted_step_s == pytest.approx(5.00, abs=0.005) and r.error == pytest.approx(-0.109, abs=0.0005)

@@ -79,7 +79,8 @@ def test_recipe_cells_read_2026_12_01() -> None:
 
 
 def test_gb300_gptoss_note_figures() -> None:
-    """The note: 56.0% too fast (3.93 s; 53.0%, 4.19 s before hopdiag's causal FlashAttention-2 change); the table's Model TFLOP/s 565 is 22.6% of the GB300 bf16 peak."""
+    """The note: 56.0% too fast (3.93 s; 53.0%, 4.19 s before hopdiag's causal FlashAttention-2 change); the table's
+    Model TFLOP/s 565 is 22.6% of the GB300 bf16 peak."""
     row = _rows()[GB300_GPTOSS]
     pred = reproduce(row).predicted_step_s
     assert round(pred, 2) == 3.93
