@@ -1013,7 +1013,9 @@ def explain_inputs() -> dict[str, str]:
 def explain_terms() -> dict[str, str]:
     """Formula text for each term `evaluate` returns (shown by `plan explain`)."""
     return {
-        "t_fwd_s": "m x L_s x sum over ops of max(F/(peak x eff(F)), bytes/(BW x mem_eff)) + launch",
+        "t_fwd_s": "m x L_s x sum over ops of max(F/(peak x eff(F)), bytes/(BW x mem_eff)) + launch; an attention "
+                   "core that runs the FlashAttention-2 algorithm (flash2, or NVIDIA's fused cuDNN kernel) computes "
+                   "the causal mean (S + 1) / 2 keys per query, not S (Dao 2023 sec. 3.1.1)",
         "t_bwd_s": "2 x t_fwd (data- and weight-gradient GEMMs) + 0.5 x the attention core when it runs the "
                    "FlashAttention-2 algorithm (its backward: 5 products to the forward's 2, Dao 2023)",
         "t_recompute_s": "full: one more forward (x N / L_s with --recompute-layers N; stack pytorch-fsdp: less the "
