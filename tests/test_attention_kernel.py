@@ -119,12 +119,14 @@ def test_every_torchtitan_row_runs_flash_attention_2() -> None:
 
 def test_the_dgxc_fit_row_moves_to_the_flash2_rate() -> None:
     """dgxc-h100-nemotron4-340b-bf16-128 (a Hopper bf16 fit row; NVTE_FUSED_ATTN=0): slower with the recipe's kernel
-    (the fused kernel's GEMM curve reaches ~0.68 of the peak, FlashAttention-2 0.35)."""
+    (the fused kernel's GEMM curve reaches ~0.60 of the peak, FlashAttention-2 0.35). Since hopdiag both kernels
+    compute only the causal half of the scores (compute.causal_work_keys), so the core, and this gap, halved: 1.8%
+    of the step (was > 3% when every key was timed)."""
     row = ROWS["dgxc-h100-nemotron4-340b-bf16-128"]
     q = run_query(row)
     flash2 = predict_layout(q).terms["step_time_s"]
     fused = predict_layout(dataclasses.replace(q, attention_kernel="fused")).terms["step_time_s"]
-    assert flash2 > fused * 1.03
+    assert flash2 > fused * 1.015
 
 
 # --- the flag ------------------------------------------------------------------------------------------------------

@@ -381,8 +381,51 @@ def flash_attention_bytes(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, t
     return b * (heads_local * s + kv_local * keys) * (dqk + dv) * dtb
 
 
+def causal_work_keys(model: TransformerConfig, seq_len: Arr, keys: Arr) -> Arr:
+    """Keys a fused causal kernel computes per query, on average over the sequence's positions: a decoder's query at
+    position i attends min(i, keys) keys (keys = seq_len, or the window on a sliding-window layer), so the mean over
+    i = 1..S is (keys (keys + 1) / 2 + (S - keys) keys) / S; (S + 1) / 2 on a full-attention layer. An encoder
+    (TransformerConfig.encoder_only: no causal mask) computes all `keys`.
+
+    Fused kernels skip the blocks above the diagonal: Dao 2023, 'FlashAttention-2', sec. 3.1.1 ('for any blocks where
+    all the column indices are more than the row indices (approximately half of the blocks for large sequence length),
+    we can skip the computation of that block'), and the FlashAttention repository's benchmark counts a causal
+    kernel's FLOPs as half of the non-causal count (Dao-AILab/flash-attention benchmarks/benchmark_flash_attention.py
+    at c082294e0f6c01d46318694a6f3e0274225a9683, flops(): '// (2 if causal else 1)'), the count its published rates
+    (FlashAttention-2's, FlashAttention-3's) are quoted in. Context parallel: Megatron-Core's load-balanced split gives
+    every rank the same share of that work. The unfused path computes every score and masks it (no skip)."""
+    if model.encoder_only:
+        return keys
+    # (S - keys) keys + keys (keys + 1) / 2 over S positions; keys = S gives (S + 1) / 2
+    return (keys * (keys + 1.0) / 2.0 + (seq_len - keys) * keys) / seq_len
+
+
+FA2_FUSED_FAMILIES = ("nvidia-ampere", "nvidia-hopper", "nvidia-blackwell")
+"""Families whose 'fused' attention kernel (cuDNN through Transformer Engine) runs the FlashAttention-2 algorithm:
+cuDNN's scaled dot product attention 'using the FlashAttention-2 algorithm as described in the paper', SM80 (Ampere)
+or newer (NVIDIA cuDNN frontend documentation, Operations > Attention, Scaled Dot Product Attention,
+https://docs.nvidia.com/deeplearning/cudnn/frontend/latest/operations/Attention.html). The other families' fused
+kernels (TPU splash attention, ROCm CK/AOTriton, Gaudi FusedSDPA, Neuron NKI) keep the count of every score and a
+2x backward, as before: no source read here says how they treat a causal mask or what their backward recomputes."""
+
+
+def runs_fa2_algorithm(kernel: str, family: str) -> bool:
+    """Whether the attention core runs the FlashAttention-2 algorithm (Dao 2023): the flash2 kernel on any family,
+    or the fused kernel on a family in FA2_FUSED_FAMILIES. Unfused: never."""
+    return kernel == "flash2" or (kernel == "fused" and family in FA2_FUSED_FAMILIES)
+
+
+def attention_bwd_ratio(kernel: str, family: str) -> float:
+    """Backward / forward time of the attention core. The FlashAttention-2 algorithm (runs_fa2_algorithm) keeps no
+    scores, so its backward recomputes S = Q K^T besides dV = P^T dO, dP = dO V^T, dQ = dS K and dK = dS^T Q: 5
+    products to the forward's 2 (Dao 2023, 'FlashAttention-2', sec. 3.1.2 and Algorithm 2;
+    Dao-AILab/flash-attention benchmarks/benchmark_flash_attention.py at c082294e0f6c01d46318694a6f3e0274225a9683,
+    flops(): the backward is '2.5 * f'), 2.5x at the same rate. Otherwise 2x, as every GEMM (unfused: 4 products)."""
+    return 2.5 if runs_fa2_algorithm(kernel, family) else 2.0
+
+
 def attention_core_s(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, tp: Arr, flash: bool, dtb: float,
-                     dev: Device, kernel: str = "fused") -> tuple[Arr, Arr]:
+                     dev: Device, kernel: str = "fused", work_keys: Arr | None = None) -> tuple[Arr, Arr]:
     """(time, flops) of scores, softmax and attention x V: b x heads/t heads of s queries over `keys` keys,
     query/key width qk and value width v (both the head width unless MLA). `kernel` (ATTENTION_KERNELS) picks the
     fused kernel's rate when flash is on."""
@@ -390,11 +433,13 @@ def attention_core_s(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, tp: Ar
     dqk, dv = model.qk_head_dim, model.v_head_dim
     if flash:  # fused kernel: reads Q, K, V once and writes O (Dao et al. 2022, sec. 3.1)
         f_core = 2.0 * b * heads_local * s * keys * (dqk + dv)
+        skip = work_keys is not None and runs_fa2_algorithm(kernel, dev.cal.family)  # causal blocks skipped
+        f_work = 2.0 * b * heads_local * s * work_keys * (dqk + dv) if skip else f_core
         core_bytes = flash_attention_bytes(model, b, s, keys, tp, dtb)
         rate = attention_kernel_rate(kernel, dev.cal)
         if rate > 0:  # the run's attention kernel at its published share of the peak
-            return fused_attention_s(f_core, core_bytes, dev, rate), f_core
-        return roofline_s(f_core, core_bytes, dev, 1.0), f_core
+            return fused_attention_s(f_work, core_bytes, dev, rate), f_core
+        return roofline_s(f_work, core_bytes, dev, 1.0), f_core
     # scores GEMM, softmax (+ dropout) through memory, AV GEMM (Megatron-LM 2021)
     # Scores and AV are batched GEMMs over the b x a/t heads (Megatron-LM's baddbmm/bmm).
     t_sc, f_sc = bmm_s(s, keys, dqk, dtb, dev, b * heads_local)
@@ -420,10 +465,13 @@ def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, 
     T = b * s  # tokens of the micro-batch on this device (context parallel splits s)
     t_qkv, f_qkv = qkv_gemms_s(model, T, tp, dtb, dev)
     t_out, f_out = gemm_s(T, h, model.o_width / tp, dtb, dev)
-    t_core, f_core = attention_core_s(model, b, s, s_kv, tp, flash, dtb, dev, kernel)
+    t_core, f_core = attention_core_s(model, b, s, s_kv, tp, flash, dtb, dev, kernel,
+                                      work_keys=causal_work_keys(model, s_kv, s_kv))
     frac_win = model.windowed_layers / model.layers
     if frac_win > 0:
-        t_win, f_win = attention_core_s(model, b, s, model.keys_attended(s_kv, True), tp, flash, dtb, dev, kernel)
+        win_keys = model.keys_attended(s_kv, True)
+        t_win, f_win = attention_core_s(model, b, s, win_keys, tp, flash, dtb, dev, kernel,
+                                        work_keys=causal_work_keys(model, s_kv, win_keys))
         t_core = (1 - frac_win) * t_core + frac_win * t_win
         f_core = (1 - frac_win) * f_core + frac_win * f_win
     mats = 3 if model.mlp == "swiglu" else 2

@@ -59,6 +59,7 @@ from accelopt.predict.compute import (
     FP8_RECIPES,
     Device,
     activation_bytes,
+    attention_bwd_ratio,
     attention_kernel_of,
     fp8_weight_transpose,
     gemm_s,
@@ -615,18 +616,20 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         t_ep_layer = np.where(on, (1.0 - paired) * t_ep_raw_layer + paired * paired_layer, t_ep_raw_layer)
     t_logit_f, _ = logits_forward(mdl, T, tp, dtb, dev)
     t_logits_last = 3.0 * t_logit_f
+    # A fused attention kernel's backward does 2.5x its forward's work, not the 2x of a GEMM (attention_bwd_ratio).
+    bwd_extra_layer = (attention_bwd_ratio(setup.attention_kernel, cal.family) - 2.0) * lt.attn_core_s
     logits_on = np.ones_like(T)
     if edge is not None:
         # Uneven stages (Llama Team 2024 sec. 3.3.2: one layer fewer on the first and the last stage "to balance the
         # pipeline", the output and loss being on the last): the busiest stage is a middle one (mid layers) or the
         # last one (edge layers + logits), whichever takes longer per micro-batch.
-        layer_all = fwd_layer * 3.0 + recompute_layer + t_tp_layer + t_cp_layer + t_ep_layer
+        layer_all = fwd_layer * 3.0 + bwd_extra_layer + recompute_layer + t_tp_layer + t_cp_layer + t_ep_layer
         mid = middle_stage_layers(mdl.layers, pp, edge)
         last_busier = edge * layer_all + t_logits_last >= mid * layer_all
         ls = np.where(last_busier, float(edge), mid)
         logits_on = last_busier.astype(float)
     t_fwd = ls * fwd_layer
-    t_bwd = 2.0 * t_fwd
+    t_bwd = 2.0 * t_fwd + ls * bwd_extra_layer
     t_rec = ls * recompute_layer
     t_tp = ls * t_tp_layer
     t_cp = ls * t_cp_layer
@@ -1010,8 +1013,11 @@ def explain_inputs() -> dict[str, str]:
 def explain_terms() -> dict[str, str]:
     """Formula text for each term `evaluate` returns (shown by `plan explain`)."""
     return {
-        "t_fwd_s": "m x L_s x sum over ops of max(F/(peak x eff(F)), bytes/(BW x mem_eff)) + launch",
-        "t_bwd_s": "2 x t_fwd (data- and weight-gradient GEMMs)",
+        "t_fwd_s": "m x L_s x sum over ops of max(F/(peak x eff(F)), bytes/(BW x mem_eff)) + launch; an attention "
+                   "core that runs the FlashAttention-2 algorithm (flash2, or NVIDIA's fused cuDNN kernel) computes "
+                   "the causal mean (S + 1) / 2 keys per query, not S (Dao 2023 sec. 3.1.1)",
+        "t_bwd_s": "2 x t_fwd (data- and weight-gradient GEMMs) + 0.5 x the attention core when it runs the "
+                   "FlashAttention-2 algorithm (its backward: 5 products to the forward's 2, Dao 2023)",
         "t_recompute_s": "full: one more forward (x N / L_s with --recompute-layers N; stack pytorch-fsdp: less the "
                          "MLP down-projection and its residual add, where torch's non-reentrant checkpoint stops "
                          "early); selective and minimal: the attention core (Korthikanti 2022; MaxText 'minimal' "
