@@ -98,6 +98,12 @@ UNEXPLAINED: dict[str, str] = {
     "non-GEMM costs on B200 (searched 2026-12-01; again by moecost: NVIDIA's fused MoE kernel blog puts its kernels at "
     "8% end to end for DeepSeek-V3 and TE PR #1921 fused permutation at +0.4% MFU, together short of the gap; "
     "tests/test_moe_training_sources.py)",
+    # rcb (2026-12-01): beyond 25% since its recompute cell was set from the recipe (selective -> none)
+    "mb-gb200-dsv3-bf16": "predicted 26% too fast (-24.3% while the runs file's retired convention charged a "
+    "core-attention recompute the recipe does not run); the recipe recomputes only the MLA up-projections "
+    "(deepseek_workload_base_configs.py, recompute_modules ['mla_up_proj'], about 3% of the step's FLOPs, no cell), "
+    "short of the gap; no source gives the MoE layer's non-GEMM costs on GB200, as for mb-b200-dsv3-fp8 "
+    "(searched 2026-12-01)",
     **{rid: "GPT-OSS-120B predicted 33-74% too fast: the table's own Model TFLOP/s is 10-20% of the bf16 peak where "
        "the model's GEMMs run near the dense models' rates; no source gives the MoE layer's non-GEMM costs (router, "
        "permutation, dispatch, attention sinks) in Megatron-Core, as for the Qwen3-30B-A3B rows (searched 2026-12-01). "
