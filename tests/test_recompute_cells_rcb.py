@@ -1,4 +1,6 @@
-"""The recompute cells of the Megatron-Bridge rows on NVIDIA devices, pinned to their recipes (rcb, 2026-12-01, issue 10).
+"""The recompute cells of the Megatron-Bridge rows on NVIDIA devices, pinned to their recipes (rcb, 2026-12-01).
+
+Issue 10.
 
 Until 2026-12-01 the runs file wrote `recompute = selective` on rows whose recipes recompute nothing, 'because with
 fused attention that is what FlashAttention's backward recomputes anyway'. Since hopdiag the model charges that
@@ -17,6 +19,7 @@ recompute only (recompute_granularity 'selective' with core_attn), and each cell
   ['moe_act']), never core_attn: none (+sp on the TP 2 H100 row).
 The table fails on the runs file before rcb (every one of these cells was 'selective' / 'selective+sp').
 """
+
 from __future__ import annotations
 
 import re
@@ -35,25 +38,70 @@ _LLAMA = "llama3/llama31_workload_base_configs.py: no recompute preset; base rec
 _DSV3 = "deepseek_workload_base_configs.py: recompute_modules without core_attn"
 # id -> (cell before rcb, cell from the recipe, the recipe's setting)
 RECIPE_RECOMPUTE: dict[str, tuple[str, str, str]] = {
-    **{rid: ("selective", "none", _LLAMA) for rid in (
-        "mb-h100-llama3-8b", "mb-b200-llama3-8b", "mb-gb200-llama3-8b", "mb-gb200-llama3-70b",
-        "mb260201-gb200-llama3-70b-fp8", "mb2602-gb200-llama3-70b-fp8", "mb-b200-llama3-8b-mx",
-        "mb-gb200-llama3-8b-mx", "mb-gb300-llama3-8b", "mb-gb300-llama3-8b-mx", "mb-gb300-llama3-70b",
-        "mb2602-gb300-llama3-70b-mxfp8", "mb2602-gb300-llama3-70b-fp8", "mb2509-gb200-llama3-8b",
-        "mb2509-gb200-llama3-8b-mx", "mb2509-gb200-llama3-70b", "mb2509-b200-llama3-8b", "mb2509-b200-llama3-8b-mx",
-        "mb2509-h100-llama3-8b")},
-    **{rid: ("selective+sp", "none+sp", _LLAMA) for rid in (
-        "mb-h100-llama3-70b", "mb-h100-llama31-405b", "mb-b200-llama31-405b", "mb-gb200-llama31-405b",
-        "mb260201-gb200-llama3-70b-mxfp8", "mb260201-gb200-llama31-405b-mxfp8", "mb260201-gb200-llama31-405b-fp8",
-        "mb2602-gb200-llama3-70b-mxfp8", "mb2602-gb200-llama31-405b-mxfp8", "mb2602-gb200-llama31-405b-fp8",
-        "mb-b200-llama31-405b-mx", "mb-gb300-llama31-405b", "mb2602-gb300-llama31-405b-mxfp8",
-        "mb2602-gb300-llama31-405b-fp8", "mb2602-h100-llama3-70b-fp8", "mb2602-h100-llama31-405b-fp8",
-        "mb2509-gb200-llama3-70b-mx", "mb2509-gb200-llama31-405b", "mb2509-gb200-llama31-405b-mx",
-        "mb2509-b200-llama31-405b", "mb2509-b200-llama31-405b-mx", "mb2509-h100-llama3-70b",
-        "mb2509-h100-llama31-405b")},
-    **{rid: ("selective", "none", _DSV3) for rid in (
-        "mb-gb200-dsv3-bf16", "mb-gb200-dsv3-fp8", "mb-b200-dsv3-fp8", "mb2509-gb200-dsv3-fp8", "mb2509-b200-dsv3-fp8",
-        "mb-gb300-dsv3-bf16", "mb-gb300-dsv3-fp8")},
+    **{
+        rid: ("selective", "none", _LLAMA)
+        for rid in (
+            "mb-h100-llama3-8b",
+            "mb-b200-llama3-8b",
+            "mb-gb200-llama3-8b",
+            "mb-gb200-llama3-70b",
+            "mb260201-gb200-llama3-70b-fp8",
+            "mb2602-gb200-llama3-70b-fp8",
+            "mb-b200-llama3-8b-mx",
+            "mb-gb200-llama3-8b-mx",
+            "mb-gb300-llama3-8b",
+            "mb-gb300-llama3-8b-mx",
+            "mb-gb300-llama3-70b",
+            "mb2602-gb300-llama3-70b-mxfp8",
+            "mb2602-gb300-llama3-70b-fp8",
+            "mb2509-gb200-llama3-8b",
+            "mb2509-gb200-llama3-8b-mx",
+            "mb2509-gb200-llama3-70b",
+            "mb2509-b200-llama3-8b",
+            "mb2509-b200-llama3-8b-mx",
+            "mb2509-h100-llama3-8b",
+        )
+    },
+    **{
+        rid: ("selective+sp", "none+sp", _LLAMA)
+        for rid in (
+            "mb-h100-llama3-70b",
+            "mb-h100-llama31-405b",
+            "mb-b200-llama31-405b",
+            "mb-gb200-llama31-405b",
+            "mb260201-gb200-llama3-70b-mxfp8",
+            "mb260201-gb200-llama31-405b-mxfp8",
+            "mb260201-gb200-llama31-405b-fp8",
+            "mb2602-gb200-llama3-70b-mxfp8",
+            "mb2602-gb200-llama31-405b-mxfp8",
+            "mb2602-gb200-llama31-405b-fp8",
+            "mb-b200-llama31-405b-mx",
+            "mb-gb300-llama31-405b",
+            "mb2602-gb300-llama31-405b-mxfp8",
+            "mb2602-gb300-llama31-405b-fp8",
+            "mb2602-h100-llama3-70b-fp8",
+            "mb2602-h100-llama31-405b-fp8",
+            "mb2509-gb200-llama3-70b-mx",
+            "mb2509-gb200-llama31-405b",
+            "mb2509-gb200-llama31-405b-mx",
+            "mb2509-b200-llama31-405b",
+            "mb2509-b200-llama31-405b-mx",
+            "mb2509-h100-llama3-70b",
+            "mb2509-h100-llama31-405b",
+        )
+    },
+    **{
+        rid: ("selective", "none", _DSV3)
+        for rid in (
+            "mb-gb200-dsv3-bf16",
+            "mb-gb200-dsv3-fp8",
+            "mb-b200-dsv3-fp8",
+            "mb2509-gb200-dsv3-fp8",
+            "mb2509-b200-dsv3-fp8",
+            "mb-gb300-dsv3-bf16",
+            "mb-gb300-dsv3-fp8",
+        )
+    },
     "mb2509-h100-dsv3-fp8": ("selective+sp", "none+sp", _DSV3),
 }
 

@@ -110,7 +110,7 @@ def test_blackwell_release_twins_publish_different_times_for_one_layout() -> Non
     old, new = RESULTS["nemo2502-b200-llama3-8b"], RESULTS["mb-b200-llama3-8b"]
     assert old.published_step_s / new.published_step_s == pytest.approx(1.178, abs=0.002)
     assert (ROWS[old.id]["fp8_recipe"], ROWS[new.id]["fp8_recipe"]) == ("delayed", "current")
-    # rcb (2026-12-01): the 25.11 row's recompute is its recipe's (none) while the NeMo 25.02 row keeps 'selective', so the
+    # rcb (2026-12-01): the 25.11 row's recompute is its recipe's (none); the NeMo 25.02 row keeps 'selective', so the
     # recipe comparison is made at one recompute: the 25.02 row with the 25.11 row's cell
     old_same_recompute = reproduce({**ROWS[old.id], "recompute": ROWS[new.id]["recompute"]})
     assert 0.95 < old_same_recompute.predicted_step_s / new.predicted_step_s < 1.0
