@@ -110,7 +110,11 @@ def test_blackwell_release_twins_publish_different_times_for_one_layout() -> Non
     old, new = RESULTS["nemo2502-b200-llama3-8b"], RESULTS["mb-b200-llama3-8b"]
     assert old.published_step_s / new.published_step_s == pytest.approx(1.178, abs=0.002)
     assert (ROWS[old.id]["fp8_recipe"], ROWS[new.id]["fp8_recipe"]) == ("delayed", "current")
-    assert 0.95 < old.predicted_step_s / new.predicted_step_s < 1.0
+    # rca (2026-12-01): the twins' recompute cells now differ too (nemo2502: none, its recipe; mb-b200-llama3-8b:
+    # selective, the Megatron-Bridge rows' cell, re-read by rcb), 0.98 -> 0.927; the older release still gets the
+    # shorter step, so the claim holds.
+    assert (ROWS[old.id]["recompute"], ROWS[new.id]["recompute"]) == ("none", "selective")
+    assert old.predicted_step_s / new.predicted_step_s == pytest.approx(0.927, abs=0.003)
     assert new.fitted and old.error == pytest.approx(old.predicted_step_s / old.published_step_s - 1, abs=1e-9)
 
 
