@@ -32,20 +32,24 @@ LLAMA70 = [f"dgxc-h100-llama31-70b-bf16-{g}" for g in (64, 128, 256, 512, 1024, 
 # the 175B (nemo_megatron/configure.sh at 143b90d) and the 340B (nemotron/configure.sh, 340b branch); 1: fused.
 RECIPE_CELLS: dict[str, tuple[list[str], dict[str, str]]] = {
     # gpt3_175b_hydra.yaml: TP 4, PP 8, VP 12, MBS 1, seq 2048, 96 x 12288, ffn 49152, 96 heads (no query groups),
-    # sequence_parallel + no activation checkpointing (selective+sp: the header's fused-attention convention),
+    # sequence_parallel + no activation checkpointing (activations_checkpoint_granularity null: none+sp since rca,
+    # 2026-12-01; the header's retired fused-attention convention wrote selective+sp),
     # overlap_p2p_comm, ub_tp_comm_overlap, distributed_fused_adam overlap_grad_sync, dropout 0.1, GPT-2 vocab padded.
     "gpt3-175b": (GPT3, {"tp": "4", "pp": "8", "vp": "12", "mbs": "1", "seq": "2048", "layers": "96",
-                         "hidden": "12288", "ffn": "49152", "heads": "96", "kv_heads": "", "recompute": "selective+sp",
+                         "hidden": "12288", "ffn": "49152", "heads": "96", "kv_heads": "", "recompute": "none+sp",
                          "p2p_overlap": "1", "tp_overlap": "1", "zero": "1", "overlap": "1", "flash": "1",
                          "no_dropout": "", "vocab": "50688", "optimizer_state_bytes": "",
                          "attention_kernel": "flash2"}),
     # configure.sh 340b: TP 8, PP 8, VP 12, MBS 1, overlap_p2p_comm True, ub_tp_comm_overlap True; the synth yaml:
-    # dropout 0.0, num_query_groups 8, untied, distributed_fused_adam dtype bf16.
+    # dropout 0.0, num_query_groups 8, untied, distributed_fused_adam dtype bf16, selective recompute (rca: +sp).
     "nemotron4-340b": (N340, {"tp": "8", "pp": "8", "vp": "12", "mbs": "1", "seq": "4096", "kv_heads": "8",
+                              "recompute": "selective+sp",
                               "tied": "0", "p2p_overlap": "1", "tp_overlap": "1", "zero": "1", "no_dropout": "1",
                               "vocab": "256000", "optimizer_state_bytes": "4", "attention_kernel": "flash2"}),
-    # configure.sh 15b: TP 4, PP 1, MBS 4, ub_tp_comm_overlap True, sequence_parallel True (fp32 optimizer state).
+    # configure.sh 15b: TP 4, PP 1, MBS 4, ub_tp_comm_overlap True, sequence_parallel True (fp32 optimizer state); the
+    # synth yaml: no recompute (rca: none+sp).
     "nemotron4-15b": (N15, {"tp": "4", "pp": "1", "vp": "1", "mbs": "4", "seq": "4096", "kv_heads": "8", "tied": "0",
+                            "recompute": "none+sp",
                             "tp_overlap": "1", "no_dropout": "1", "vocab": "256000", "optimizer_state_bytes": "",
                             "attention_kernel": "fused"}),
     # llama3.1/configure.sh at 143b90d: NVTE_FLASH_ATTN=0, NVTE_FUSED_ATTN=1 (cuDNN fused attention).
@@ -109,6 +113,12 @@ def test_nemo_gpt3_vocab_is_padded_per_tensor_parallel_rank(run_id: str) -> None
     assert int(row["vocab"]) == math.ceil(50257 / multiple) * multiple
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="rca (2026-12-01): the fit row nemo-llama2-7b's recompute is its launcher config's none (was the retired "
+    "'selective' convention), so the declared rule now gives 0.50 against the bundled 0.52; the lead re-runs every "
+    "declared rule after merging rca and rcb (the brief: no refit on a helper branch)",
+)
 def test_hopper_fp8_rule_still_gives_its_bundled_value_after_the_vocab_padding() -> None:
     """nemo-gpt3-175b-128 is a Hopper FP8 fit row; its padded vocab leaves the declared rule's result at the bundled
     value (0.52 since hopdiag's causal FlashAttention-2 work, 2026-12-01; 0.54 after ubuf's userbuffers mechanism;

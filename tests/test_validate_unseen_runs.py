@@ -110,8 +110,8 @@ def test_blackwell_release_twins_publish_different_times_for_one_layout() -> Non
     old, new = RESULTS["nemo2502-b200-llama3-8b"], RESULTS["mb-b200-llama3-8b"]
     assert old.published_step_s / new.published_step_s == pytest.approx(1.178, abs=0.002)
     assert (ROWS[old.id]["fp8_recipe"], ROWS[new.id]["fp8_recipe"]) == ("delayed", "current")
-    # rcb (2026-12-01): the 25.11 row's recompute is its recipe's (none); the NeMo 25.02 row keeps 'selective', so the
-    # recipe comparison is made at one recompute: the 25.02 row with the 25.11 row's cell
+    # rca / rcb (2026-12-01): each twin's recompute cell is its recipe's (25.02 none, 25.11 none), so the recipe
+    # comparison is made at one recompute: the 25.02 row with the 25.11 row's cell
     old_same_recompute = reproduce({**ROWS[old.id], "recompute": ROWS[new.id]["recompute"]})
     assert 0.95 < old_same_recompute.predicted_step_s / new.predicted_step_s < 1.0
     assert new.fitted and old.error == pytest.approx(old.predicted_step_s / old.published_step_s - 1, abs=1e-9)
