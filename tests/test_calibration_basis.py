@@ -53,6 +53,20 @@ def test_hopper_fp8_is_fitted_and_its_fsdp_stack_carries_the_megatron_fit() -> N
     assert _basis("h100-sxm", "bf16", "pytorch-fsdp").fitted_on == ["mpt-1b-512", "mpt-70b-512"]
 
 
+def test_fp8_basis_reads_whether_the_value_is_given_not_whether_two_values_are_equal() -> None:
+    """The pytorch-fsdp stack fits only its bf16 eff_max; its fp8 value is the megatron stack's fp8 fit. When the two
+    numbers happened to be equal (both 0.54 on 2026-12-01), the basis said 'no fp8 value of its own, so fp8 GEMMs run at
+    the 16-bit eff_max': false (recon's finding). The basis now reads Calibration.fp8_own."""
+    import dataclasses
+
+    hop = CALS["nvidia-hopper"]
+    fsdp = dataclasses.replace(hop.stacks["pytorch-fsdp"], matmul_eff_max=hop.fp8_matmul_eff_max)
+    b = curve_basis("h100-sxm", fsdp, "fp8", CALS)
+    assert b.kind == "carried" and "no fp8 value of its own" not in b.text
+    assert "[family.nvidia-hopper] (megatron stack) on nemo-llama2-7b" in b.text
+    assert hop.fp8_own and fsdp.fp8_own and not CALS["google-tpu-v5e"].fp8_own  # v5e's file gives no fp8 value
+
+
 BUNDLED = Path(__file__).resolve().parents[1] / "src" / "accelopt" / "predict" / "data" / "calibration.toml"
 # The cdna3 bf16 basis before its fit (2026-11-30, s-amd2: calibration.toml keeps the derivation in its comments)
 MAMF_DERIVED_FROM = ("matmul_eff_max 0.47 = the Hopper megatron-stack bf16 0.74 x (MI300X 668.4 / 1307.4 TFLOP/s) / "

@@ -59,6 +59,11 @@ class Calibration:
     fp8_matmul_eff_max: float = 0.0
     """Asymptotic fraction of the FP8 peak an FP8 GEMM reaches (0 in the constructor: matmul_eff_max; a file that
     omits it gets matmul_eff_max, stated in calibration.toml)."""
+    fp8_own: bool | None = None
+    """Whether fp8_matmul_eff_max is a value of its own (given in the file or the constructor) or the 16-bit
+    matmul_eff_max standing in for it (False). None in the constructor: decided by fp8_matmul_eff_max != 0. Kept
+    through dataclasses.replace (device scaling, stack merging), so the curve's basis is read from this, not from two
+    values that happen to be equal (predict/curve_basis.py)."""
     flash2_attention_eff: float = 0.0
     """FlashAttention-2's published forward + backward rate on this family as a fraction of the 16-bit peak: the
     attention core of a run whose attention kernel is 'flash2' (--attention-kernel, the runs file's attention_kernel
@@ -96,6 +101,8 @@ class Calibration:
     """Per-stack overrides of this family, already merged with the family's values (stack name -> Calibration)."""
 
     def __post_init__(self) -> None:
+        if self.fp8_own is None:
+            object.__setattr__(self, "fp8_own", self.fp8_matmul_eff_max != 0.0)
         if self.fp8_matmul_eff_max == 0.0:
             object.__setattr__(self, "fp8_matmul_eff_max", self.matmul_eff_max)
         for name in ("matmul_eff_max", "fp8_matmul_eff_max", "memory_eff", "scaleup_bw_eff", "scaleout_bw_eff",
@@ -219,7 +226,8 @@ def _stack_override(fam: Calibration, stack: str, table: Any, where: str) -> Cal
                    derived_from=_derived_from(label, table, where, fam.derived_from if keeps_curve else ""),
                    carried_from=_derived_from(label, table, where, fam.carried_from if keeps_curve else "",
                                               "carried_from"),
-                   source=str(table.get("source", where)), **_numbers(label, table, where))
+                   source=str(table.get("source", where)),
+                   fp8_own=fam.fp8_own or "fp8_matmul_eff_max" in table, **_numbers(label, table, where))
 
 
 def _family(name: str, table: dict[str, Any], where: str, base: Calibration | None = None) -> Calibration:

@@ -122,7 +122,7 @@ def _family_basis(device: str, cal: Calibration, dtype: str, cals: dict[str, Cal
         note = "" if own_table else f" (the family's own values: no [family.{cal.family}.stack.{cal.stack}] table)"
         return make(kind="fitted", fitted_on=list(rows),
                           text=f"{head}: fitted on {', '.join(rows)}{note}")
-    if fp8 and cal.fp8_matmul_eff_max == cal.matmul_eff_max:  # no fp8 value: fp8 GEMMs at the 16-bit eff_max
+    if fp8 and not cal.fp8_own:  # no fp8 value: fp8 GEMMs at the 16-bit eff_max
         inner = _family_basis(device, cal, "bf16", cals)
         own_fit = inner.kind == "fitted"  # fitted on 16-bit runs, not on fp8 ones
         return make(kind="carried" if own_fit else inner.kind, fitted_on=inner.fitted_on,
