@@ -104,9 +104,10 @@ UNEXPLAINED: dict[str, str] = {
     "(deepseek_workload_base_configs.py, recompute_modules ['mla_up_proj'], about 3% of the step's FLOPs, no cell), "
     "short of the gap; no source gives the MoE layer's non-GEMM costs on GB200, as for mb-b200-dsv3-fp8 "
     "(searched 2026-12-01)",
-    **{rid: "GPT-OSS-120B predicted 60-75% too fast (GB200, B200): the table's own Model TFLOP/s is 10-20% of the bf16 peak where "
-       "the model's GEMMs run near the dense models' rates; no source gives the MoE layer's non-GEMM costs (router, "
-       "permutation, dispatch, attention sinks) in Megatron-Core, as for the Qwen3-30B-A3B rows (searched 2026-12-01). "
+    **{rid: "GPT-OSS-120B predicted 60-75% too fast (GB200, B200): the table's own Model TFLOP/s is 10-20% of the "
+       "bf16 peak where the model's GEMMs run near the dense models' rates; no source gives the MoE layer's non-GEMM "
+       "costs (router, permutation, dispatch, attention sinks) in Megatron-Core, as for the Qwen3-30B-A3B rows "
+       "(searched 2026-12-01). "
        "Searched again 2026-12-01 (moecost): an unfused sink-attention fallback (TE below cuDNN 9.13.1) is ruled out "
        "by memory (288 GiB of softmax outputs); NVIDIA's fused MoE kernel blog (2026-06-15) gives a 93% end-to-end "
        "gain for its GPT-OSS setup, i.e. 48% of that step, with no per-component times, hardware or layout "
