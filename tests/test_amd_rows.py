@@ -262,7 +262,9 @@ def test_infinity_hub_rows_are_the_published_tflops_converted(key: tuple[str, st
     assert int(row["global_batch"]) == 8 * batch and int(row["dp"]) == 8 and row["zero"] == "3"
     # TE TransformerLayer(num_gqa_groups = 32 // 8) ran 4 KV heads in the FP8 model; the bf16 model 8
     assert int(row["kv_heads"]) == (4 if dtype == "fp8" else 8)
-    assert row["sliding_window"] == ("1024" if model == "mistral" else None)  # Mistral rows: every layer's window
+    # Mistral rows: every layer's window. A blank cell reads as no window: since the hopdiag merge (9a8f4e3) every row
+    # is written out to the header's width, so a blank cell reads as '', not None (3f50c0e had restored the short rows)
+    assert (row["sliding_window"] or None) == ("1024" if model == "mistral" else None)
 
 
 @pytest.mark.parametrize("device", ["mi300x", "mi325x"])

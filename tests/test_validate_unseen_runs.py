@@ -128,7 +128,8 @@ def test_blackwell_family_within_the_family_bound() -> None:
     # b300's eight dense DGX-GB300 Llama rows (-1.7%..+18.3%) and nemon's ten Megatron-Bridge 25.09 GB200/B200 Llama
     # rows (-26.2%..+2.9%), held out, committed before they were predicted, no calibration value changed for them.
     # 9.26% over 43 with the recipes' edge_layers / offload_layers cells (mbread, ultra2): the GB300 rows -1.7%..+17.5%,
-    # the 25.09 rows -29.9%..+2.9% (2026-12-01).
+    # the 25.09 rows -29.9%..+2.9% (2026-12-01). 5.57% over 43 after fa2, ubuf, ubuf2, hopdiag, rcb and the Blackwell
+    # fp8 rule's re-runs (0.58 -> 0.50 -> 0.46; 2026-12-01): the GB300 rows +3.2%..+30.7%, the 25.09 rows -18.2%..+5.3%.
     dense = [abs(r.error) for r in REPORT.runs
              if r.family == "nvidia-blackwell" and not r.fitted and not (ROWS[r.id].get("experts") or "").strip()]
     assert len(dense) == 43
@@ -139,6 +140,7 @@ def test_blackwell_family_with_the_moe_rows_within_the_family_bound() -> None:
     # A strict xfail until 2026-12-01 (12.13% over 40 with its 15 Megatron-Bridge Qwen3, DeepSeek-V3 and GPT-OSS-120B
     # MoE rows on GB200/B200, up to 74% too fast). 10.39% over 67 since b300's 17 DGX-GB300/B300 rows (nine MoE) and
     # nemon's ten 25.09 GB200/B200 Llama rows were merged (held out, no calibration changed): the added rows fall nearer
-    # the median than the MoE ones, so the family is within its bound without any row predicted closer.
+    # the median than the MoE ones, so the family is within its bound without any row predicted closer. 11.15% over 67
+    # after fa2, ubuf, ubuf2, hopdiag, rcb and the Blackwell fp8 rule's re-runs (2026-12-01).
     fam = next(g for g in REPORT.by_family if g.group == "nvidia-blackwell")
     assert fam.median_abs_error <= FAMILY_BOUND
