@@ -764,7 +764,9 @@ STACK_HELP = ("software stack the efficiencies are calibrated for: megatron (Meg
 ATTENTION_KERNEL_HELP = ("the kernel that runs the attention core: fused (cuDNN / Transformer Engine fused attention, "
                          "on the GEMM curve; the default), flash2 (FlashAttention-2: TE with NVTE_FUSED_ATTN=0, "
                          "the flash-attn package, PyTorch SDPA's flash backend; at the family's published rate) or "
-                         "unfused (as --no-flash)")
+                         "unfused (as --no-flash); fused on NVIDIA devices and flash2 anywhere skip the blocks above a "
+                         "causal mask's diagonal and charge a backward of 2.5x the forward (the FlashAttention-2 "
+                         "algorithm)")
 FLASH_HELP = ("fused (flash) attention: no s x s score tensor in memory, one kernel for the attention core "
               "(default); --no-flash for runs without it, e.g. Megatron-LM 2021-22")
 
