@@ -5,6 +5,7 @@ NVIDIA/TransformerEngine transformer_engine/pytorch/module/base.py initialize_ub
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -69,7 +70,7 @@ def test_bundled_configs_match_their_sources() -> None:
     assert ub.config("fp8_b200_h16384_tp4_cp2_mbs1_seqlen8192").qkv_fprop.aggregate
     te = ub.config("")
     assert te is ub.TE_DEFAULT and te.proj_fprop == ub.UbLayer(ub.PIPELINE, 16, False, 4)
-    assert ub.sm_count("h100-sxm") == 132 and ub.sm_count("b200") == 148
+    assert ub.sm_count(get_device("h100-sxm")) == 132 and ub.sm_count(get_device("b200")) == 148
 
 
 def test_fp8_b200_nemotron4_340b_config_and_te_default_name() -> None:
@@ -92,7 +93,7 @@ def test_unknown_config_and_device_are_errors() -> None:
     with pytest.raises(InputError, match="tp-overlap-cfg"):
         ub.config("bf16_h100_nonexistent")
     with pytest.raises(InputError, match="SM count"):
-        ub.sm_count("mi300x")
+        ub.sm_count(get_device("mi300x"))
     with pytest.raises(InputError, match="without --tp-comm-overlap"):
         Setup(model=get_model("llama3-70b"), seq_len=8192, global_batch=128,
               tp_overlap_cfg="bf16_h100_h8192_tp4_mbs1_seqlen8192")
@@ -134,3 +135,36 @@ def test_cli_flag_and_devices_without_an_sm_count(capsys: pytest.CaptureFixture[
     assert "not searched: mi300x" in out and "SM count" in out
     code, _, err = run_main([*search, "--hardware", "mi300x"], capsys)
     assert code == 2 and "SM count" in err
+
+
+def test_sm_count_is_a_cited_catalog_figure_a_user_spec_can_give(capsys: pytest.CaptureFixture[str],
+                                                                 tmp_path: Path) -> None:
+    """The SM count is the catalog's streaming_multiprocessors (cited per device), not a table inside the predictor:
+    a user's own device (--catalog) with the figure gets --tp-comm-overlap, one without it an error naming the
+    field and the fix (exit 2). Before, only eight bundled names had it, whatever the user's spec said."""
+    from conftest import run_main
+
+    for name in ("a100-sxm-80gb", "h100-sxm", "h200", "b200", "gb200", "b300", "gb300"):
+        spec = get_device(name)
+        assert spec.streaming_multiprocessors and spec.source_of("streaming_multiprocessors"), name
+    base = (tmp_path / "base.toml")
+    h100 = get_device("h100-sxm")
+    spec_toml = f"""[[device]]
+name = "my-h100"
+kind = "gpu"
+peak_flop_per_s = {{ bf16 = [{h100.peak("bf16")}, "my sheet"] }}
+memory_bytes = [{h100.memory_bytes}, "my sheet"]
+memory_bandwidth_byte_per_s = [{h100.memory_bandwidth_byte_per_s}, "my sheet"]
+scaleup_domain_devices = [8, "my sheet"]
+scaleup_bandwidth_byte_per_s = [450e9, "my sheet"]
+"""
+    base.write_text(spec_toml)
+    with_sms = tmp_path / "sms.toml"
+    with_sms.write_text(spec_toml.replace('name = "my-h100"', 'name = "my-h100-sms"')
+                        + 'streaming_multiprocessors = [132, "my sheet"]\n')
+    lay = ["plan", "explain", "--model", "llama3-70b", "--devices", "64", "--tp", "4", "--pp", "4", "--cp", "2",
+           "--vp", "5", "--seq-len", "8192", "--global-batch", "128seq", "--tp-comm-overlap", "--json"]
+    code, _, err = run_main([*lay, "--hardware", "my-h100-sms", "--catalog", str(with_sms)], capsys)
+    assert code == 0, err
+    code, _, err = run_main([*lay, "--hardware", "my-h100", "--catalog", str(base)], capsys)
+    assert code == 2 and "streaming_multiprocessors" in err

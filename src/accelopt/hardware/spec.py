@@ -36,6 +36,7 @@ NUMERIC_FIELDS = (
     "idle_w",
     "price_usd_per_hour",
     "cores",
+    "streaming_multiprocessors",
 )
 
 
@@ -47,6 +48,7 @@ LIMITS: dict[str, float] = {
     "scaleup_peer_bandwidth_byte_per_s": 1e18,
     "scaleout_bandwidth_byte_per_s": 1e18, "scaleout_latency_s": 10.0, "tdp_w": 1e6, "idle_w": 1e6,
     "price_usd_per_hour": 1e5, "cores": 2**20,
+    "streaming_multiprocessors": 2**20,
 }
 
 # Lower limits (upper for latencies) of a figure read from a catalog file, past any real device with the figure: past
@@ -100,6 +102,10 @@ class AcceleratorSpec:
     cores: int | None = None
     """CPUs: physical cores per socket (the TDP is the whole socket's); used to share the power among
     the cores a process uses."""
+    streaming_multiprocessors: int | None = None
+    """GPUs: streaming multiprocessors (SMs) per device, from the architecture's whitepaper or blog; used where a
+    kernel takes some of them, e.g. Transformer Engine's userbuffers communication (predict/userbuffers.py). None:
+    not cited (a --tp-comm-overlap prediction on the device then stops with an error naming this field)."""
     price_date: str | None = None
     aliases: tuple[str, ...] = ()
     notes: str = ""

@@ -427,7 +427,7 @@ def _recipe_unsupported(setup: Setup, specs: list[AcceleratorSpec], cals: dict[s
             if setup.dtype == "fp8":
                 fp8_cast_bytes(setup.fp8_recipe, calibration_for(spec, cals, stack).family)
             if setup.tp_comm_overlap:  # userbuffers take SMs from the GEMMs: the device's SM count is needed
-                userbuffers.sm_count(spec.name)
+                userbuffers.sm_count(spec)
         except InputError as e:
             out[spec.name] = e.problem
     return out

@@ -922,7 +922,7 @@ def _tp_userbuffers_layer_s(setup: Setup, spec: AcceleratorSpec, dev: Device, lt
     pipeline chunks (T / 4) are timed on the model's own GEMM curve. Full recompute repeats the forward's share (x N /
     L_s), mlp recompute the MLP's, op recompute the two all-gathered GEMMs'."""
     ub = userbuffers.config(setup.tp_overlap_cfg)
-    sms = userbuffers.sm_count(spec.name)
+    sms = userbuffers.sm_count(spec)
     mdl = setup.model
     chunk = lambda parts: layer_forward(mdl, lay.mbs, s_loc / parts, np.full_like(tp, float(setup.seq_len)),  # noqa: E731
                                         tp, lay.sp, setup.flash, lay.ep, dtb, dev, etp=etp).tp_gemms_s

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from accelopt.errors import InputError
+from accelopt.hardware.spec import AcceleratorSpec
 
 Arr = np.ndarray
 
@@ -146,16 +147,6 @@ CONFIGS.update({c.name: c for c in (
                   "0685ff5d5e636e06193291eb13b6bae531e958b4, userbuffers_fp8_h100_h16384_tp8_cp2_mbs1_seqlen8192"),
 )})
 
-SM_COUNT: dict[str, int] = {
-    "a100-sxm-40gb": 108, "a100-sxm-80gb": 108,  # NVIDIA A100 Tensor Core GPU Architecture whitepaper: 108 SMs
-    "h100-sxm": 132, "h200": 132,  # NVIDIA H100 Tensor Core GPU Architecture whitepaper: H100 SXM5 132 SMs (H200:
-    # the same GH100 configuration)
-    "b200": 148, "gb200": 148,  # Chips and Cheese, 'Nvidia's B200: Keeping the CUDA Juggernaut Rolling': 2 x 74 SMs
-    "b300": 160, "gb300": 160,  # NVIDIA Technical Blog, 'Inside NVIDIA Blackwell Ultra' (catalog source): 160 SMs
-}
-"""Streaming multiprocessors per GPU, for the SMs the userbuffers kernels take."""
-
-
 def config(name: str) -> UbConfig:
     """The named config ('' = TE's defaults); InputError naming the choices otherwise."""
     if not name:
@@ -166,13 +157,15 @@ def config(name: str) -> UbConfig:
     return CONFIGS[name]
 
 
-def sm_count(device: str) -> int:
-    """SMs of a catalog device; InputError for one without a cited count (userbuffers needs it)."""
-    if device not in SM_COUNT:
-        raise InputError(f"--tp-comm-overlap on {device!r}: the userbuffers model needs the device's SM count, and "
-                         "none is cited for it", f"use --hardware {', '.join(sorted(SM_COUNT))}, or leave "
-                         "--tp-comm-overlap out")
-    return SM_COUNT[device]
+def sm_count(spec: AcceleratorSpec) -> int:
+    """SMs of a device (its catalog spec's cited streaming_multiprocessors); InputError for one without the figure
+    (userbuffers takes some of them)."""
+    if spec.streaming_multiprocessors is None:
+        raise InputError(f"--tp-comm-overlap on {spec.name!r}: the userbuffers model needs the device's SM count, and "
+                         "its spec cites none (streaming_multiprocessors)",
+                         'add streaming_multiprocessors = [N, "source"] to its spec TOML (--catalog), use a device '
+                         "whose catalog entry has it (accelopt catalog show h100-sxm), or leave --tp-comm-overlap out")
+    return spec.streaming_multiprocessors
 
 
 def with_sms(t_gemm: Arr, t_comm: Arr, ub: UbLayer, sms: int) -> Arr:

@@ -69,7 +69,7 @@ def _value_and_source(raw: Any, path: str, sources: dict[str, str], where: str) 
     return float(value), sources.get(src, src)
 
 
-_COUNT_FIELDS = ("scaleup_domain_devices", "cores")
+_COUNT_FIELDS = ("scaleup_domain_devices", "cores", "streaming_multiprocessors")
 
 
 def _whole(v: float, fname: str, where: str) -> int:
