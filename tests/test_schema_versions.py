@@ -21,23 +21,23 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 4: a figure's spread is that of its rates (same shape, new meaning; older documents upgraded);
     # 5: a figure's unit is 'FLOP/s' or 'B/s' (accelopt.units' names, an enum; was a free 'flop_per_s' string)
     "profile": (2, "15e5a8a739db53cc"),  # 2: samples_per_s is samples/s (was count)
-    "plan": (4, "60ebef061d978dc5"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
+    "plan": (5, "dc9e8484bedbcc91"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
     # 3: model_figures (params_total, params_active, training_flops_per_token, seq_len); fp8_recipe (default delayed)
-    # 4: attention_kernel (default fused); tp_overlap_cfg (--tp-overlap-cfg, default '')
-    "plan-workload": (2, "e81b2084fab37915"),
-    "plan-explain": (4, "fb25d9b8b5101373"),  # 2: optimizer_state_bytes is B/param; ep_a2a_overlap; 3: model_figures;
-    # fp8_recipe; 4: attention_kernel (default fused); tp_overlap_cfg
-    "plan-serve": (5, "a1f474381f48daf5"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
-    # 5: points[].expert_weight_dtype, expert_compute_dtype (--expert-weight-dtype)
+    # 4: attention_kernel (default fused); tp_overlap_cfg (--tp-overlap-cfg, default ''); 5: input_warnings
+    "plan-workload": (3, "2e51e80dd3412f31"),  # 3: input_warnings (default [])
+    "plan-explain": (5, "fd50c7c21dad0b8f"),  # 2: optimizer_state_bytes is B/param; ep_a2a_overlap; 3: model_figures;
+    # fp8_recipe; 4: attention_kernel (default fused); tp_overlap_cfg; 5: input_warnings (default [])
+    "plan-serve": (6, "ce2b03d197065d69"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
+    # 5: points[].expert_weight_dtype, expert_compute_dtype (--expert-weight-dtype); 6: input_warnings
     "validate": (2, "c0684c6441827ec5"),
     "simulate-run": (2, "a400f78abfb8d1dd"),  # 2: roofline.ridge_mac_per_byte is MAC/B (was OP/B)
     "simulate-sweep": (1, "94c9aaca46b0185f"),
     "catalog-compare": (1, "47d86a7e0fa5e8d4"),
     "optimize": (2, "bf89373a0d6512b7"),  # 2: samples_per_s is samples/s (was count)
-    "plan-infer": (2, "1135b02f48d6bed9"),  # 2: throughput_per_s inferences/s (was count),
-    # inferences_per_j inferences/J (was none)
+    "plan-infer": (3, "408cdf3299aac475"),  # 2: throughput_per_s inferences/s (was count),
+    # inferences_per_j inferences/J (was none); 3: input_warnings (default ())
     "validate-inference": (1, "d185ee4c43d2f233"),
-    "validate-serving": (2, "fc6bd12356071b58"),  # 2: rows gained fits and the two memory fields
+    "validate-serving": (3, "6d048a29cb555970"),  # 2: rows gained fits and the two memory fields; 3: input_warnings
     "profile-distributed": (4, "461fc53c385c2264"),  # 2: prediction_left_out; 3: unused_parameters, contention, notes;
     # 4: partition.unlimited (the split without --stage-memory-gib)
     "profile-partial": (1, "a0b3948b5b9c3f59"),
@@ -100,9 +100,10 @@ def test_validate_serving_version_1_document_still_loads() -> None:
                                 groups=[GroupError(group="family", name="nvidia-hopper", rows=1, median_abs_error=0.1,
                                                    worst_abs_error=0.1, worst_id="r")], sources={"s": "cited"})
     doc = schema.dump("validate-serving", res)
-    assert doc["schema_version"] == 2 and doc["runs"][0]["fits"] is True
+    assert doc["schema_version"] == 3 and doc["runs"][0]["fits"] is True
     added = ("fits", "memory_bytes_per_device", "usable_memory_bytes_per_device")
-    v1 = {**doc, "schema_version": 1, "runs": [{k: v for k, v in r.items() if k not in added} for r in doc["runs"]]}
+    v1 = {**{k: v for k, v in doc.items() if k != "input_warnings"}, "schema_version": 1,
+          "runs": [{k: v for k, v in r.items() if k not in added} for r in doc["runs"]]}
     old = schema.load("validate-serving", v1)
     assert old.runs[0].memory_bytes_per_device is None and old.runs[0].fits is None
     assert old.runs[0].error == pytest.approx(0.1)

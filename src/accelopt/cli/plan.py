@@ -157,23 +157,30 @@ def warn_unused_keys(mdl: Any) -> None:
         make_console(stderr=True).print(plain(text, "yellow"))
 
 
-def warn_busy_specs(specs: Any) -> None:
-    """A warning on stderr for each --hardware spec TOML that `probe` measured on a busy machine: its peaks and
-    bandwidth may be low, so every prediction made from it may be slow (stderr keeps --json valid)."""
+def busy_spec_lines(specs: Any) -> list[str]:
+    """One 'warning: ...' line per --hardware spec TOML that `probe` measured on a busy machine: its peaks and
+    bandwidth may be low, so every prediction made from it may be slow. The results carry these lines
+    (input_warnings), so the HTML page shows what the console printed."""
     from accelopt.measure.contention import spec_warning_text
+
+    return [f"warning: {text}" for spec in specs if (text := spec_warning_text(spec, "--hardware")) is not None]
+
+
+def warn_busy_specs(specs: Any) -> list[str]:
+    """busy_spec_lines printed on stderr (stderr keeps --json valid), returned for the result's input_warnings."""
     from accelopt.report.console import make_console, plain
 
-    for spec in specs:
-        text = spec_warning_text(spec, "--hardware")
-        if text is not None:
-            make_console(stderr=True).print(plain(f"warning: {text}", "yellow"))
+    lines = busy_spec_lines(specs)
+    for text in lines:
+        make_console(stderr=True).print(plain(text, "yellow"))
+    return lines
 
 
-def warn_busy_hardware(hardware: str, catalog: Any = ()) -> None:
+def warn_busy_hardware(hardware: str, catalog: Any = ()) -> list[str]:
     """warn_busy_specs for a --hardware value (names or spec TOML paths; a bad one fails as the command would)."""
     from accelopt.hardware.catalog import resolve_devices
 
-    warn_busy_specs(resolve_devices(hardware, catalog))
+    return warn_busy_specs(resolve_devices(hardware, catalog))
 
 
 def _setup(opts: SetupOptions) -> Any:
@@ -419,7 +426,7 @@ def _run_workload(opts: PlanOptions) -> None:
     tokens = parse_count(opts.setup.tokens, "--tokens")
     check_tokens(tokens)
     workload_specs = resolve_devices(opts.hardware, opts.catalog)
-    warn_busy_specs(workload_specs)
+    busy = warn_busy_specs(workload_specs)
     for spec in workload_specs:
         pred = evaluate_workload(wl, spec, dp, zero, tokens=tokens,
                                  cal=calibration_for(spec, cals, stack), measured=measured)
@@ -437,7 +444,7 @@ def _run_workload(opts: PlanOptions) -> None:
         rows = rows[:opts.top]
     per_sample = int(wl.meta.get("seq_len") or 1)  # as evaluate_workload counts them
     data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed, tokens=tokens,
-                              tokens_per_sample=per_sample)
+                              tokens_per_sample=per_sample, input_warnings=busy)
     finish_run("plan-workload", data)
     if opts.as_json:
         emit(data)
@@ -492,7 +499,7 @@ def _run_search(opts: PlanOptions) -> None:
     if setup.tokens <= 0:
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
     specs = resolve_devices(opts.hardware, opts.catalog)
-    warn_busy_specs(specs)
+    busy = warn_busy_specs(specs)
     counts = parse_int_range(devices, "--devices")
     cals = load_calibrations(opts.calibration)
     bases = [curve_basis(sp.name, calibration_for(sp, cals, stack), setup.dtype, cals) for sp in specs]
@@ -547,7 +554,7 @@ def _run_search(opts: PlanOptions) -> None:
                                             [_fmt_row(c, int(i)) for i in best])],
                       best=[_fmt_row(c, int(i)) for i in best],
                       pareto_front=[_fmt_row(c, int(i)) for i in front], closest_by_memory=closest_rows,
-                      calibration_basis=bases)
+                      calibration_basis=bases, input_warnings=busy)
     finish_run("plan", data)
     if opts.as_json:
         emit(data)
@@ -899,7 +906,7 @@ def _explain(opts: ExplainOptions) -> None:
             raise InputError(f"{flag} {val} must be 0..{MAX_COUNT:,}", f"give {flag} 0 or a positive count")
     # The same public path `validate` uses (predict.query): every predictor input is a flag here.
     one_hardware(opts.hardware)
-    warn_busy_hardware(opts.hardware, opts.catalog)
+    busy = warn_busy_hardware(opts.hardware, opts.catalog)
     base = _setup(opts.setup)
     if base.tokens <= 0:  # time, cost and energy to train on nothing would print as zeros
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 300e9")
@@ -946,7 +953,7 @@ def _explain(opts: ExplainOptions) -> None:
                          unused_config_keys=list(setup.model.unused_keys), measured_link=res.measured,
                          model_figures=figures,
                          notes=[*model_notes(setup, opts.setup.seq_len is not None, figures), *res.notes],
-                         calibration_basis=basis,
+                         calibration_basis=basis, input_warnings=busy,
                          **_setup_flags(setup))
     finish_run("plan-explain", data)
     if opts.as_json:

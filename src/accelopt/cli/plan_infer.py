@@ -245,7 +245,7 @@ def run_infer(o: InferOptions) -> Any:
         return get_device(name, o.catalog)
 
     host_spec = device(o.host) if o.host else None
-    warn_busy_specs([*specs, *([host_spec] if host_spec is not None else [])])
+    busy = warn_busy_specs([*specs, *([host_spec] if host_spec is not None else [])])
     if host_spec is not None and host_spec.kind != "cpu":
         raise InputError(f"--host {o.host!r} is a {host_spec.kind}, not a CPU",
                          "name a catalog CPU, e.g. xeon-8480plus")
@@ -255,9 +255,10 @@ def run_infer(o: InferOptions) -> Any:
                           host=host_spec, host_resolver=device)
     plan = _say_simulated_uncalibrated(plan, specs, o.model)
     plan = _say_which_example(plan, o.model)
-    if batches is None and _is_workload_file(o.model):
-        import dataclasses
+    import dataclasses
 
+    plan = dataclasses.replace(plan, input_warnings=tuple(busy))
+    if batches is None and _is_workload_file(o.model):
         own = f"batch {min(wls)}: the one the saved workload holds (no --batch given; a model file or name is " \
               "captured at any --batch)"
         plan = dataclasses.replace(plan, notes=(*plan.notes, own))

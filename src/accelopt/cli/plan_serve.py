@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -147,9 +148,10 @@ def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
     from accelopt.workload.presets import get_model
 
     warn_unused_keys(get_model(opts.model))
-    warn_busy_hardware(opts.hardware, opts.catalog)
+    busy = warn_busy_hardware(opts.hardware, opts.catalog)
     run = plan_serve(opts)
-    warn_training_tables(opts.calibration)
+    warnings = [*busy, *warn_training_tables(opts.calibration)]
+    run = dataclasses.replace(run, result=dataclasses.replace(run.result, input_warnings=warnings))
     if not run.sweeps and run.overflow:  # no device can serve it: the document (errors only) on stdout, exit 2
         if json_out:
             from accelopt.report.jsonout import emit
@@ -170,19 +172,28 @@ def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
         raise run.overflow
 
 
-def warn_training_tables(path: str | None) -> None:
-    """A warning on stderr when a serving calibration file also holds [family.NAME] tables: serving reads only its
-    [serving.NAME] tables (collective links take the bundled training family's efficiencies), never dropped unsaid."""
+def training_tables_lines(path: str | None) -> list[str]:
+    """A 'warning: ...' line when a serving calibration file also holds [family.NAME] tables: serving reads only its
+    [serving.NAME] tables (collective links take the bundled training family's efficiencies), never dropped unsaid;
+    [] otherwise."""
     if path is None:
-        return
+        return []
     from accelopt.predict.calibration import has_family_tables
 
-    if has_family_tables(path):
-        from accelopt.report.console import make_console, plain
+    if not has_family_tables(path):
+        return []
+    return [f"warning: {path}: its [family.*] tables (training calibration) are not used by serving predictions; "
+            "only its [serving.*] tables are"]
 
-        make_console(stderr=True).print(plain(f"warning: {path}: its [family.*] tables (training calibration) are "
-                                              "not used by serving predictions; only its [serving.*] tables are",
-                                              "yellow"))
+
+def warn_training_tables(path: str | None) -> list[str]:
+    """training_tables_lines printed on stderr, returned for the result's input_warnings (the HTML page shows them)."""
+    from accelopt.report.console import make_console, plain
+
+    lines = training_tables_lines(path)
+    for text in lines:
+        make_console(stderr=True).print(plain(text, "yellow"))
+    return lines
 
 
 def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
@@ -294,7 +305,7 @@ def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None, cali
     from accelopt.units import fmt_pct
 
     data = validate_serving(runs, calibration)
-    warn_training_tables(calibration)
+    data = dataclasses.replace(data, input_warnings=warn_training_tables(calibration))
     finish_run("validate-serving", data, html)
     if as_json:
         from accelopt.report.jsonout import emit

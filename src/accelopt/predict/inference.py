@@ -300,12 +300,12 @@ class InferencePlan:
     """`accelopt plan infer`: predicted inference latency, throughput, memory, energy and cost per device."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-infer"
-    SCHEMA_VERSION: ClassVar[int] = 2
+    SCHEMA_VERSION: ClassVar[int] = 3
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
     """Version 2 declares throughput_per_s (inferences/s, was 'count') and inferences_per_j (inferences/J, was
-    none) as rates; the values are the same, so version 1 reads."""
+    none) as rates; the values are the same, so version 1 reads. Version 3 adds input_warnings (a default: ())."""
 
     model: str
     workload_mode: str
@@ -320,6 +320,9 @@ class InferencePlan:
     """Devices meeting the latency budget (batch 1), best first by `objective`; all devices without a budget."""
     estimate: bool = True
     notes: tuple[str, ...] = field(default_factory=tuple)
+    input_warnings: tuple[str, ...] = field(default_factory=tuple)
+    """Warnings about the command's inputs that nothing else in the result shows, as the console prints them on
+    stderr: a --hardware or --host spec `probe` measured on a busy machine (its peaks may be low)."""
 
 
 # --------------------------------------------------------------------------- the model

@@ -139,11 +139,11 @@ class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 4
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)
+    SCHEMA_VERSION: ClassVar[int] = 5
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
-    and tp_overlap_cfg (a default: '')."""
+    and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: [])."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -184,6 +184,9 @@ class PlanResult(SetupFlagFields):
     """Per device searched: where the GEMM efficiencies of its calibration come from at this dtype and stack."""
     model_figures: ModelFigures | None = None
     """Parameters and training FLOPs per token of the model as read (null: a profiled workload)."""
+    input_warnings: list[str] = field(default_factory=list)
+    """Warnings about the command's inputs that nothing else in the result shows, as the console prints them on
+    stderr: a --hardware spec `probe` measured on a busy machine (its peaks may be low)."""
     estimate: bool = True
 
 
@@ -222,8 +225,8 @@ class WorkloadPlanResult:
     """`accelopt plan --model WORKLOAD.json`: a profiled workload replicated data parallel (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-workload"
-    SCHEMA_VERSION: ClassVar[int] = 2  # 2: tokens and tokens_per_sample (train_time_s's inputs)
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)  # version 1 lacks only those two, added with defaults
+    SCHEMA_VERSION: ClassVar[int] = 3  # 2: tokens and tokens_per_sample (train_time_s's inputs); 3: input_warnings
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)  # older versions lack only those, added with defaults
 
     workload: str
     stack: str
@@ -234,6 +237,9 @@ class WorkloadPlanResult:
                                   "(batch x this x dp) steps", default=1)
     assumed: dict[str, list[Assumption]] = field(default_factory=dict)
     """Device -> defaults used in place of figures its spec lacks."""
+    input_warnings: list[str] = field(default_factory=list)
+    """Warnings about the command's inputs that nothing else in the result shows, as the console prints them on
+    stderr: a --hardware spec `probe` measured on a busy machine (its peaks may be low)."""
     estimate: bool = True
 
 
@@ -265,11 +271,11 @@ class ExplainResult(SetupFlagFields):
     """`accelopt plan explain`: one layout's whole arithmetic (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-explain"
-    SCHEMA_VERSION: ClassVar[int] = 4
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)
+    SCHEMA_VERSION: ClassVar[int] = 5
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
-    and tp_overlap_cfg (a default: '')."""
+    and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: [])."""
 
     model: str
     hardware: str
@@ -293,6 +299,9 @@ class ExplainResult(SetupFlagFields):
     over from another family's fit, derived from a cited measurement, the default curve)."""
     model_figures: ModelFigures | None = None
     """Parameters and training FLOPs per token of the model as read."""
+    input_warnings: list[str] = field(default_factory=list)
+    """Warnings about the command's inputs that nothing else in the result shows, as the console prints them on
+    stderr: a --hardware spec `probe` measured on a busy machine (its peaks may be low)."""
     estimate: bool = True
 
     def term(self, name: str) -> Term:

@@ -498,10 +498,10 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 5
+    SCHEMA_VERSION: ClassVar[int] = 6
     # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
-    # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null)
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4)
+    # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: [])
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
@@ -514,6 +514,10 @@ class ServeResult:
     """The lines printed under the tables: what a group reaches of a measured link on a switchless domain, a
     --collectives without effect, a prompt + output beyond the model's positions (or within them only through
     rope scaling)."""
+    input_warnings: list[str] = field(default_factory=list)
+    """Warnings about the command's inputs that nothing else in the result shows, as the console prints them on
+    stderr: a --hardware spec `probe` measured on a busy machine, a --calibration file's [family.*] tables (serving
+    reads only its [serving.*] tables)."""
     estimate: bool = True
 
 

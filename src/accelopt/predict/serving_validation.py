@@ -15,7 +15,7 @@ import functools
 import math
 import statistics
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -107,10 +107,11 @@ class ServingValidateResult:
     """`accelopt validate --serving`: published serving figures reproduced by `plan serve`'s model."""
 
     SCHEMA_KIND: ClassVar[str] = "validate-serving"
-    SCHEMA_VERSION: ClassVar[int] = 2
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    SCHEMA_VERSION: ClassVar[int] = 3
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
     """Version 2: each row gained `memory_bytes_per_device`, `usable_memory_bytes_per_device` (defaults None) and
-    the derived `fits`; a version-1 document (without them) still loads."""
+    the derived `fits`; a version-1 document (without them) still loads. Version 3 adds input_warnings (a default:
+    [])."""
 
     runs: list[ServingRunResult]
     median_abs_error_held_out: float = unit("fraction", "over 'test' rows")
@@ -120,6 +121,9 @@ class ServingValidateResult:
     groups: list[GroupError]
     sources: dict[str, str]
     """source key -> citation (the CSV's '# key = citation' lines)."""
+    input_warnings: list[str] = field(default_factory=list)
+    """Warnings about the command's inputs that nothing else in the result shows, as the console prints them on
+    stderr: a --calibration file's [family.*] tables (serving reads only its [serving.*] tables)."""
     estimate: bool = True
 
 

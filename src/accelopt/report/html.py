@@ -255,7 +255,7 @@ def _plan_workload_tables(r: Any) -> list[Table]:
         t.rows.append([x.hardware, q(x, "dp"), q(x, "zero"), _g(x.fits),
                        *[q(x, k) for k in ("step_time_s", "mfu", "mem_total_bytes", "train_time_s", "cost_usd",
                                            "energy_j")]])
-    return [t]
+    return [*_console_lines_tables(r.input_warnings), t]
 
 
 def _explain_tables(r: Any) -> list[Table]:
@@ -506,7 +506,7 @@ def _validate_serving_tables(r: Any) -> list[Table]:
     if notes:
         out.append(Table("notes on rows (why a row misses, or cannot be predicted)", ["run", "error", "note"], notes))
     out.append(Table("sources", ["key", "citation"], [[k, v] for k, v in r.sources.items()]))
-    return out
+    return _console_lines_tables(r.input_warnings) + out
 
 
 _TABLES: dict[str, Callable[[Any], list[Any]]] = {

@@ -34,7 +34,27 @@ def infer_tables(r: Any) -> list[Any]:
     out = [t]
     if prec.rows:
         out.append(prec)
-    return out
+    return [*_infer_lines_tables(r), *out, *_infer_notes_tables(r)]
+
+
+def _infer_lines_tables(r: Any) -> list[Any]:
+    """The input warnings the console printed on stderr (a spec probed on a busy machine), first."""
+    from accelopt.report.html import _console_lines_tables
+
+    return _console_lines_tables(list(r.input_warnings))
+
+
+def _infer_notes_tables(r: Any) -> list[Any]:
+    """The notes the console prints under the table: the plan's, then each device's once with the devices it
+    applies to (cli.plan_infer._print_notes), so a default or an 'uncalibrated' label is on the page too."""
+    from accelopt.report.html import Table
+
+    who: dict[str, list[str]] = {}
+    for d in r.devices:
+        for n in d.notes:
+            who.setdefault(n, []).append(d.device)
+    rows = [["run", n] for n in r.notes] + [[", ".join(names), n] for n, names in who.items()]
+    return [Table("notes", ["for", "note"], rows)] if rows else []
 
 
 def validate_inference_tables(r: Any) -> list[Any]:

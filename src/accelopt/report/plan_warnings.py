@@ -4,9 +4,10 @@ lines (escaped), so a config key the predictor ignores, a default used in place 
 "uncalibrated" label cannot be on one and missing from the other (issue 10: "A config key the predictor does not use
 must be an error or a printed warning, never dropped"; "a default, where used, is printed beside the result").
 
-What a result does not carry is printed on the console only: a --hardware spec `probe` measured on a busy machine
-(cli.plan.warn_busy_specs: the spec is not part of the result) and a --calibration file's training tables that
-`plan serve` does not read (cli.plan_serve.warn_training_tables)."""
+Warnings about the inputs that nothing else in a result shows (a --hardware spec `probe` measured on a busy machine:
+cli.plan.busy_spec_lines; a --calibration file's training tables that `plan serve` does not read:
+cli.plan_serve.training_tables_lines) are carried by the result as input_warnings: the console prints them on stderr
+when they arise, the page shows them first."""
 
 from __future__ import annotations
 
@@ -61,12 +62,14 @@ def measured_lines(measured: Any) -> list[str]:
 
 
 def training_lines(result: Any) -> list[str]:
-    """What `plan` and `plan explain` print beside their tables that the page's tables do not show: ignored config
-    keys, devices not searched, defaults used, the measured link. (Calibration bases and notes have tables.)"""
+    """What `plan` and `plan explain` print beside their tables that the page's tables do not show: input warnings,
+    ignored config keys, devices not searched, defaults used, the measured link. (Calibration bases and notes have
+    tables.)"""
     assumed = result.assumed if isinstance(result.assumed, Mapping) else {result.hardware: result.assumed}
     unused = unused_keys_line(result.model, result.unused_config_keys)
-    return [*([unused] if unused else []), *skipped_lines(getattr(result, "skipped_devices", {})),
-            *assumed_lines(assumed), *measured_lines(result.measured_link)]
+    return [*result.input_warnings, *([unused] if unused else []),
+            *skipped_lines(getattr(result, "skipped_devices", {})), *assumed_lines(assumed),
+            *measured_lines(result.measured_link)]
 
 
 # ---------------------------------------------------------------- plan serve
@@ -81,15 +84,16 @@ def serve_caption(max_batch: int, ridge_batch: int | None, cal: Any, device: str
 
 
 def serve_lines(result: Any) -> list[str]:
-    """What `plan serve` prints beside its tables that the page's tables do not show: ignored config keys, the
-    weight-only note of each sweep, defaults used, the measured link."""
+    """What `plan serve` prints beside its tables that the page's tables do not show: input warnings, ignored config
+    keys, the weight-only note of each sweep, defaults used, the measured link."""
     from accelopt.predict.serving import weight_only_note
 
     model = result.results[0].model if result.results else "the model"
     unused = unused_keys_line(model, result.unused_config_keys)
     notes = [f"note: {n}" for s in result.results if (n := weight_only_note(s.points[0])) is not None]
     assumed = assumed_lines({s.points[0].device: list(s.points[0].assumed) for s in result.results})
-    return [*([unused] if unused else []), *notes, *assumed, *measured_lines(result.measured_link)]
+    return [*result.input_warnings, *([unused] if unused else []), *notes, *assumed,
+            *measured_lines(result.measured_link)]
 
 
 def _table_file(cal: Any) -> str:
