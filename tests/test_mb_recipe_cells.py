@@ -256,7 +256,9 @@ def _recipe_ub_cfg(row: dict[str, str]) -> str:
     """The tp_comm_overlap_cfg the row's recipe names (runs-file notes cite the files): Megatron-Bridge
     llama3_llm_pretrain.py / llama31_llm_pretrain.py (and their 25.09 forms at 27dfb3d) give every FP8 precision the
     userbuffers_fp8_b200_* config on Blackwell and userbuffers_fp8_h100_* on H100 (Megatron-Bridge's own H100 values:
-    the mb- entries); NeMo 25.02 / 25.04 scripts/performance/llm/pretrain_*.py: ub_cfg[gpu]['fp8'] (b200 on GB200)."""
+    the mb- entries); NeMo 25.02 / 25.04 scripts/performance/llm/pretrain_*.py: ub_cfg[gpu]['fp8'] (b200 on GB200),
+    except the 25.02 Nemotron-4 340B script (bwrate, 2026-12-02: scripts/llm/performance/pretrain_nemotron4_340b.py at
+    2221c8a and bf2c0d1 sets userbuffers_bf16_b200_h18432_tp8_mbs1_seqlen4096 on b200 whatever the compute dtype)."""
     hidden, h100 = row["hidden"], row["hardware"] == "h100-sxm"
     if row["source"].startswith("Megatron-Bridge"):
         return {("8192", True): "mb-fp8_h100_h8192_tp4_mbs1_seqlen8192",
@@ -264,6 +266,8 @@ def _recipe_ub_cfg(row: dict[str, str]) -> str:
                 ("8192", False): "fp8_b200_h8192_tp2_mbs1_seqlen8192",
                 ("16384", False): "fp8_b200_h16384_tp4_cp2_mbs1_seqlen8192"}[(hidden, h100)]
     assert row["source"].startswith(("NeMo25.02", "NeMo25.04")) and not h100
+    if row["source"].startswith("NeMo25.02") and hidden == "18432":
+        return "bf16_b200_h18432_tp8_mbs1_seqlen4096"
     return {"8192": "fp8_b200_h8192_tp2_mbs1_seqlen8192", "12288": "fp8_b200_h12288_tp4_mbs1_seqlen2048",
             "16384": "fp8_b200_h16384_tp4_cp2_mbs1_seqlen8192", "18432": "fp8_b200_h18432_tp8_mbs1_seqlen4096"}[hidden]
 

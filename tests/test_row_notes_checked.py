@@ -130,9 +130,14 @@ UNEXPLAINED: dict[str, str] = {
     **{rid: f"predicted {err} too slow since the Blackwell fp8 rule's re-run 0.50 -> 0.46 (2026-12-01, after rcb's "
        f"recompute cells; {before} at 0.50): the catalog has no measured matmul rate for gb300, so GB300 keeps B200's "
        "efficiencies (calibration.toml nvidia-blackwell, reference_device b200; B300 has one, 0.977x B200's FP8), "
-       "and the rule's fit rows are B200 / GB200 ones; the catalog cites no GB300 matmul measurement (not searched "
-       "further by recon2), and what makes the GB300 405B rows slower in the model than published is not "
-       "established (the GB300 Llama 3 8B / 70B rows are +3..+14%)"
+       "and the rule's fit rows are B200 / GB200 ones. Searched 2026-12-02 (bwrate): no public GB300 GEMM "
+       "measurement (the MAMF table as of 2026-07-31 has no GB300 row; aiconfigurator's GB300 GEMM tables are Git "
+       "LFS pointers in the stored copies; vendor and cloud pages give datasheet peaks only), so the printed "
+       "default stays. The predicted step is ~97% GEMM / attention compute (fwd + bwd 60.7 of 62.9 s on the 25.11 "
+       "row), so the gap is the per-GPU compute rate: GB300 runs its 405B layouts in 0.81x GB200's published time "
+       "(49.2 vs 60.5 s, 25.11) where the model gives 0.92x at equal FP8 peaks; what sustains it (the 1400 W limit "
+       "against 1200 W, the doubled softmax exponent rate) has no cited training measurement (the GB300 Llama 3 8B "
+       "/ 70B rows are +3..+14%)"
        for rid, err, before in (("mb-gb300-llama31-405b", "27.8%", "+19.2%"),
                                 ("mb2602-gb300-llama31-405b-fp8", "30.7%", "+22.2%"))},
     **{rid: "vLLM PR #2192 A100-80G latency rows (a100tp, 2026-12-01): vLLM of December 2023 took about twice "
