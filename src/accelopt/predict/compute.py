@@ -258,12 +258,24 @@ def gemm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, count: float | Arr =
 
 
 def grouped_gemm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, groups: Arr) -> tuple[Arr, Arr]:
-    """(time, flops) of `groups` GEMMs [m,k]x[k,n] in ONE grouped kernel (Megatron-Core's --moe-grouped-gemm:
-    GroupedMLP / TE GroupedLinear run every local expert in one launch). Each group is timed at its own size (the
-    efficiency curve and the weight reads of an [m,k]x[k,n] GEMM: small experts run small GEMMs); the launch gap
-    is paid once."""
-    t, f = gemm_s(m, n, k, dtb, dev, groups)
-    return t - (groups - 1) * dev.cal.kernel_overhead_s, f
+    """(time, flops) of one grouped GEMM of `groups` local experts, [m,k]x[k,n] each, as Megatron-Core's
+    --moe-grouped-gemm runs it with Transformer Engine (TEGroupedMLP -> te.GroupedLinear): one cuBLAS(Lt) GEMM
+    launched per expert, round-robin over 4 compute streams, not one grouped kernel. Sources:
+    - Megatron-LM megatron/core/transformer/moe/README.md (stored 022bcb5), --moe-grouped-gemm: "launch multiple local
+      GEMM kernels in multiple streams ... with GroupedLinear in TransformerEngine";
+    - NVIDIA/TransformerEngine PR #853 ("Grouped GEMM via multi-stream cuBLAS", the GroupedLinear layer) and
+      transformer_engine/common/gemm/cublaslt_gemm.cu nvte_multi_stream_cublas_gemm (code index id 8069351966): a
+      loop `for (int i = 0; i < num_gemms; i++) nvte_cublas_gemm(A[i], ..., compute_streams[i % num_streams])`,
+      num_streams = 4 (common/include/transformer_engine/gemm.h);
+    - TE issue #1386 (maintainer, 2024-12-31: cuBLAS-grouped and CUTLASS grouped GEMMs measured slower, the
+      multi-stream calls kept) and PR #3134 (2026-06-17: "currently runs as a per-expert loop of cuBLASLt GEMMs across
+      multiple CUDA streams"); TE's cuBLAS grouped-GEMM binding (PR #2669) merged 2026-03, after the 26.02 release
+      the runs file's newest MoE rows use.
+    So each expert is timed at its own size (the efficiency curve and the weight reads of its GEMM; with FP8, its
+    input's quantize: gemm_s) AND pays its own launch gap (kernel_overhead_s, the model's per-kernel assumption): one
+    host thread issues the per-expert launches one after another. Before 2026-12-02 (moe) the gap was charged once
+    per grouped GEMM, as if one kernel ran them all."""
+    return gemm_s(m, n, k, dtb, dev, groups)
 
 
 def bmm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, batch: Arr) -> tuple[Arr, Arr]:
