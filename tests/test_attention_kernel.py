@@ -4,9 +4,11 @@ Which kernel runs the attention core is a setting of the run, not of its softwar
 NeMo recipes for GPT-3 175B and Nemotron-4 340B export NVTE_FUSED_ATTN=0, which turns Transformer Engine's cuDNN fused
 attention off, so TE runs Tri Dao's FlashAttention-2 (NVIDIA/NeMo docs/source/features/memory_optimizations.rst at
 90c9b16, 'Turn Flash Attention On and Off'). FlashAttention-2 reaches 35% of an H100's BF16 peak (Shah et al. 2024,
-'FlashAttention-3', abstract), the nvidia-hopper family's flash2_attention_eff. The A100 figures of the FlashAttention-2
-paper (Dao 2023, Fig. 4) are plots only, so nvidia-ampere has no rate: a flash2 run there keeps the GEMM curve and says
-so."""
+'FlashAttention-3', abstract), the nvidia-hopper family's flash2_attention_eff, one figure for both passes. On an A100
+it reaches 'up to 73% of the theoretical max throughput in the forward pass, and up to 63% ... in the backward pass'
+(Dao 2023, 'FlashAttention-2', arXiv 2307.08691, sec. 1): nvidia-ampere's flash2_attention_eff and
+flash2_bwd_attention_eff, the backward's 2.5x work at its own rate. A family without a figure (nvidia-blackwell) keeps
+the GEMM curve and says so."""
 
 from __future__ import annotations
 
@@ -21,13 +23,21 @@ from conftest import explain_terms, run_main
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.predict.calibration import calibration_for, load_calibrations
-from accelopt.predict.compute import Device, attention_core_s, attention_kernel_of
+from accelopt.predict.compute import (
+    Device,
+    attention_bwd_time_ratio,
+    attention_core_s,
+    attention_kernel_bwd_rate,
+    attention_kernel_of,
+    causal_work_keys,
+)
 from accelopt.predict.query import predict_layout
 from accelopt.predict.validation import read_runs, run_query
 from accelopt.workload.transformer import TransformerConfig
 
 ROWS = {r["id"]: r for r in read_runs()}
 H100 = get_device("h100-sxm")
+A100 = get_device("a100-sxm-80gb")
 MPT_1B = TransformerConfig(name="mpt-1b", layers=24, hidden=2048, heads=16, ffn=8192, vocab=50368, seq_len=2048,
                            tied_embeddings=True)
 EXPLAIN = ["plan", "explain", "--model", "llama3-8b", "--devices", "8", "--tp", "1", "--pp", "1", "--zero", "3",
@@ -56,6 +66,58 @@ def test_flash2_core_runs_at_the_published_h100_rate_on_any_stack(stack: str) ->
     assert float(tf[0]) == pytest.approx(flops / (peak * cal.matmul_eff(flops)) + cal.kernel_overhead_s, rel=1e-9)
 
 
+LLAMA3_8B = TransformerConfig(name="llama3-8b", layers=32, hidden=4096, heads=32, ffn=14336, vocab=128256,
+                              seq_len=8192, kv_heads=8, mlp="swiglu")
+
+
+def test_flash2_core_runs_at_the_published_a100_forward_rate() -> None:
+    """tt-a100-llama3-8b-sel-op's attention core (one sequence of 8192 tokens per rank, 32 heads of 128, causal): the
+    FlashAttention-2 algorithm computes (S + 1) / 2 = 4096.5 keys per query, 2 x 32 x 8192 x 4096.5 x 256 = 5.498e11
+    FLOPs; at 0.73 x 312 TFLOP/s (Dao 2023 sec. 1, 'up to 73% ... in the forward pass') that is 2.414 ms, plus one
+    launch (4 us). Its Q, O and GQA K, V traffic ((32 + 8) x 8192 x 256 x 2 B = 168 MB) takes 0.10 ms at 0.8 x 2.039
+    TB/s: compute bound. Before (no A100 rate) the core ran on the GEMM curve, 0.70 x F / (F + 5e8)."""
+    cal = calibration_for(A100, stack="pytorch-fsdp")
+    peak = float(A100.peak("bf16") or 0.0)
+    assert peak == 312e12 and cal.family == "nvidia-ampere"
+    assert (cal.flash2_attention_eff, cal.flash2_bwd_attention_eff) == (0.73, 0.63)
+    dev = Device(peak_flop_per_s=peak, bw_byte_per_s=A100.memory_bandwidth_byte_per_s, cal=cal)
+    one = np.ones(1)
+    work = causal_work_keys(LLAMA3_8B, 8192 * one, 8192 * one)
+    assert float(work[0]) == 4096.5
+    t, f = attention_core_s(LLAMA3_8B, one, 8192 * one, 8192 * one, one, True, 2.0, dev, "flash2", work_keys=work)
+    assert float(f[0]) == pytest.approx(2.0 * 32 * 8192 * 8192 * 256, rel=1e-12)  # the non-causal count, reported
+    f_work = 2.0 * 32 * 8192 * 4096.5 * 256
+    assert float(t[0]) == pytest.approx(f_work / (peak * 0.73) + 4e-6, rel=1e-12)
+    assert float(t[0]) == pytest.approx(2.414e-3 + 4e-6, rel=1e-3)
+
+
+def test_the_backward_runs_at_its_own_published_rate() -> None:
+    """The backward's 5 products to the forward's 2 (Dao 2023 Algorithm 2) at 0.63 of the A100's peak instead of 0.73:
+    2.5 x 0.73 / 0.63 = 2.897 forward times. One figure for both passes (H100's 0.35) keeps 2.5; a kernel on the GEMM
+    curve keeps its work ratio (fused on a FlashAttention-2 family 2.5, unfused 2.0)."""
+    a100, h100 = calibration_for(A100, stack="pytorch-fsdp"), calibration_for(H100, stack="pytorch-fsdp")
+    assert attention_bwd_time_ratio("flash2", a100) == pytest.approx(2.5 * 0.73 / 0.63, rel=1e-12)
+    assert attention_kernel_bwd_rate("flash2", h100) == h100.flash2_attention_eff == 0.35
+    assert attention_bwd_time_ratio("flash2", h100) == 2.5
+    assert attention_bwd_time_ratio("fused", a100) == 2.5 and attention_bwd_time_ratio("unfused", a100) == 2.0
+
+
+def test_the_backward_rate_reaches_the_step_of_an_a100_row() -> None:
+    """tt-a100-llama3-8b-sel-op (64 A100s, FSDP, one sequence per rank, 32 layers): charging the backward at the
+    forward's 0.73 instead of its own 0.63 takes 32 x (2.897 - 2.5) x 2.418 ms = 30.7 ms off the backward (the core's
+    forward, above); nothing else moves."""
+    q = run_query(ROWS["tt-a100-llama3-8b-sel-op"])
+    cals = load_calibrations()
+    own = predict_layout(q, cals).terms
+    one_rate = dict(cals, **{"nvidia-ampere": dataclasses.replace(cals["nvidia-ampere"], flash2_bwd_attention_eff=0.0)})
+    same = predict_layout(q, one_rate).terms
+    core_s = 2.0 * 32 * 8192 * 4096.5 * 256 / (312e12 * 0.73) + 4e-6
+    expected = 32 * (2.5 * 0.73 / 0.63 - 2.5) * core_s
+    assert own["t_bwd_s"] - same["t_bwd_s"] == pytest.approx(expected, rel=1e-9)
+    assert expected == pytest.approx(30.7e-3, rel=2e-3)
+    assert own["t_fwd_s"] == same["t_fwd_s"] and own["t_recompute_s"] == same["t_recompute_s"]
+
+
 def test_the_stacks_carry_no_attention_rate_of_their_own() -> None:
     """One mechanism: the rate is the run's kernel's, so both H100 stacks give a fused core the same time."""
     cals = load_calibrations()
@@ -72,11 +134,22 @@ def test_the_old_stack_field_is_an_error_naming_its_replacement(tmp_path: Path) 
     assert "flash2_attention_eff" in e.value.fix and "--attention-kernel flash2" in e.value.fix
 
 
-def test_a_rate_outside_0_1_is_an_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("field", ["flash2_attention_eff", "flash2_bwd_attention_eff"])
+def test_a_rate_outside_0_1_is_an_error(tmp_path: Path, field: str) -> None:
     p = tmp_path / "cal.toml"
-    p.write_text("[family.nvidia-hopper.stack.pytorch-fsdp]\nflash2_attention_eff = 1.5\n")
-    with pytest.raises(InputError, match="flash2_attention_eff"):
+    p.write_text(f"[family.nvidia-hopper.stack.pytorch-fsdp]\n{field} = 1.5\n")
+    with pytest.raises(InputError, match=field):
         load_calibrations(p)
+
+
+def test_a_backward_rate_without_a_forward_rate_is_an_error(tmp_path: Path) -> None:
+    """nvidia-blackwell has no FlashAttention-2 rate: a backward figure alone would leave the forward on the GEMM
+    curve and the backward at a kernel rate, a mix no source describes."""
+    p = tmp_path / "cal.toml"
+    p.write_text("[family.nvidia-blackwell.stack.pytorch-fsdp]\nflash2_bwd_attention_eff = 0.5\n")
+    with pytest.raises(InputError, match="without a forward rate") as e:
+        load_calibrations(p)
+    assert "flash2_attention_eff" in e.value.fix
 
 
 # --- the runs-file cell --------------------------------------------------------------------------------------------
@@ -155,18 +228,28 @@ def test_bad_flag_exits_2_naming_it(extra: list[str], words: str, capsys: pytest
 
 
 def test_a_family_without_a_published_rate_prints_the_default(capsys: pytest.CaptureFixture[str]) -> None:
-    """nvidia-ampere has no flash2_attention_eff (the FlashAttention-2 paper's A100 rates are plots): the core stays
-    on the GEMM curve, and plan explain and plan say so (text and JSON)."""
-    a100 = ["--hardware", "a100-sxm-80gb"]
-    code, out, err = run_main([*EXPLAIN, *a100, "--attention-kernel", "flash2"], capsys)
+    """nvidia-blackwell has no flash2_attention_eff (no FlashAttention-2 rate on a B200 found as text; nvidia-ampere
+    had none until Dao 2023 sec. 1's was read): the core stays on the GEMM curve, where the fused (cuDNN) kernel also
+    runs, and plan explain and plan say so (text and JSON)."""
+    b200 = ["--hardware", "b200"]
+    code, out, err = run_main([*EXPLAIN, *b200, "--attention-kernel", "flash2"], capsys)
     assert code == 0, err
     doc = json.loads(out)
-    assert any("no published FlashAttention-2 rate for device family 'nvidia-ampere'" in n for n in doc["notes"])
-    code, out, err = run_main([*EXPLAIN, *a100], capsys)
+    assert any("no published FlashAttention-2 rate for device family 'nvidia-blackwell'" in n for n in doc["notes"])
+    code, out, err = run_main([*EXPLAIN, *b200], capsys)
     assert explain_terms(json.loads(out))["step_time_s"] == explain_terms(doc)["step_time_s"]
-    code, out, err = run_main(["plan", "--model", "llama3-8b", "--hardware", "a100-sxm-80gb", "--devices", "8",
+    code, out, err = run_main(["plan", "--model", "llama3-8b", "--hardware", "b200", "--devices", "8",
                                "--top", "1", "--attention-kernel", "flash2", "--json"], capsys)
     assert code == 0, err
     assert any("no published FlashAttention-2 rate" in n for n in json.loads(out)["notes"])
-    code, out, err = run_main([*EXPLAIN[:-1], *a100, "--attention-kernel", "flash2"], capsys)
+    code, out, err = run_main([*EXPLAIN[:-1], *b200, "--attention-kernel", "flash2"], capsys)
     assert code == 0 and "no published FlashAttention-2 rate" in " ".join(out.split())
+
+
+def test_the_a100_rates_are_printed_not_the_default(capsys: pytest.CaptureFixture[str]) -> None:
+    """With Dao 2023's A100 figures a flash2 run on an A100 prints both rates and no default note."""
+    code, out, err = run_main([*EXPLAIN[:-1], "--hardware", "a100-sxm-80gb", "--attention-kernel", "flash2"], capsys)
+    text = " ".join(out.split())
+    assert code == 0, err
+    assert "flash2 attention at 0.73 (forward) / 0.63 (backward) x peak" in text
+    assert "no published FlashAttention-2 rate" not in text

@@ -657,11 +657,14 @@ def _flags_text(setup: Any) -> str:
 
 
 def _attention_text(kernel: str, cal: Any) -> str:
-    """'; flash2 attention at 0.35 x peak' when the run's kernel has a published rate on this family ('' otherwise;
-    a flash2 kernel without one is a note, compute.attention_kernel_note)."""
-    from accelopt.predict.compute import attention_kernel_rate
+    """'; flash2 attention at 0.35 x peak' when the run's kernel has a published rate on this family, '; flash2
+    attention at 0.73 (forward) / 0.63 (backward) x peak' when its passes have rates of their own ('' otherwise; a
+    flash2 kernel without one is a note, compute.attention_kernel_note)."""
+    from accelopt.predict.compute import attention_kernel_bwd_rate, attention_kernel_rate
 
-    rate = attention_kernel_rate(kernel, cal)
+    rate, bwd = attention_kernel_rate(kernel, cal), attention_kernel_bwd_rate(kernel, cal)
+    if rate and bwd != rate:
+        return f"; {kernel} attention at {rate} (forward) / {bwd} (backward) x peak"
     return f"; {kernel} attention at {rate} x peak" if rate else ""
 
 

@@ -65,10 +65,15 @@ class Calibration:
     through dataclasses.replace (device scaling, stack merging), so the curve's basis is read from this, not from two
     values that happen to be equal (predict/curve_basis.py)."""
     flash2_attention_eff: float = 0.0
-    """FlashAttention-2's published forward + backward rate on this family as a fraction of the 16-bit peak: the
-    attention core of a run whose attention kernel is 'flash2' (--attention-kernel, the runs file's attention_kernel
-    cell) runs at it instead of on the GEMM curve. A cited kernel rate, not fitted; 0: no published figure (then that
-    core stays on the GEMM curve and the prediction says so, compute.attention_kernel_note)."""
+    """FlashAttention-2's published forward rate on this family as a fraction of the 16-bit peak (or its forward +
+    backward rate, where the source gives one figure for both passes): the attention core of a run whose attention
+    kernel is 'flash2' (--attention-kernel, the runs file's attention_kernel cell) runs at it instead of on the GEMM
+    curve. A cited kernel rate, not fitted; 0: no published figure (then that core stays on the GEMM curve and the
+    prediction says so, compute.attention_kernel_note)."""
+    flash2_bwd_attention_eff: float = 0.0
+    """FlashAttention-2's published backward rate on this family (fraction of the 16-bit peak), where a source gives
+    one apart from the forward's; 0: the backward runs at flash2_attention_eff (compute.attention_bwd_time_ratio).
+    Cited, not fitted; needs flash2_attention_eff."""
     fitted_on: tuple[str, ...] = ()
     fp8_fitted_on: tuple[str, ...] = ()
     """Runs fp8_matmul_eff_max was fitted on (empty: not fitted, it is matmul_eff_max or an unfitted value)."""
@@ -111,10 +116,15 @@ class Calibration:
             if not 0.0 <= v <= 1.0 or (name != "overlap_eff" and v == 0.0):
                 raise InputError(f"calibration family {self.family!r}: {name} = {v!r} must be in (0, 1]",
                                  f"give {name} as a fraction, e.g. 0.8")
-        if not 0.0 <= self.flash2_attention_eff <= 1.0:
-            raise InputError(f"calibration family {self.family!r}: flash2_attention_eff = "
-                             f"{self.flash2_attention_eff!r} must be in [0, 1]",
-                             "give a fraction of the peak, e.g. 0.35, or 0 for no published figure")
+        for name in ("flash2_attention_eff", "flash2_bwd_attention_eff"):
+            v = getattr(self, name)
+            if not 0.0 <= v <= 1.0:
+                raise InputError(f"calibration family {self.family!r}: {name} = {v!r} must be in [0, 1]",
+                                 "give a fraction of the peak, e.g. 0.35, or 0 for no published figure")
+        if self.flash2_bwd_attention_eff > 0 and self.flash2_attention_eff == 0:
+            raise InputError(f"calibration family {self.family!r}: flash2_bwd_attention_eff = "
+                             f"{self.flash2_bwd_attention_eff!r} without a forward rate (flash2_attention_eff)",
+                             "give flash2_attention_eff = the forward rate too, or leave both out")
         for name, limit in _UPPER_LIMITS.items():
             v = getattr(self, name)
             if not 0 <= v <= limit:  # NaN and inf too: plan then crashed on overflow
@@ -154,7 +164,7 @@ def _check_stack(stack: str, where: str) -> None:
         raise InputError(f"{where}: unknown software stack {stack!r}", f"use one of: {', '.join(STACKS)}")
 
 
-_OPTIONAL_FIELDS = ("fp8_matmul_eff_max", "matmul_half_s", "flash2_attention_eff")
+_OPTIONAL_FIELDS = ("fp8_matmul_eff_max", "matmul_half_s", "flash2_attention_eff", "flash2_bwd_attention_eff")
 """Numeric fields a family may omit (fp8_matmul_eff_max: then matmul_eff_max; matmul_half_s: then matmul_half_flop
 is the half-size point; as calibration.toml states)."""
 

@@ -339,7 +339,8 @@ fused    one fused kernel on the GEMM curve: cuDNN fused attention through Trans
          Hopper and later when it applies (NVIDIA/NeMo docs/source/features/memory_optimizations.rst at 90c9b16,
          'Turn Flash Attention On and Off'); the default.
 flash2   Tri Dao's FlashAttention-2 (the flash-attn package, TE with NVTE_FUSED_ATTN=0, PyTorch SDPA's flash backend):
-         at the family's published FlashAttention-2 rate (Calibration.flash2_attention_eff).
+         at the family's published FlashAttention-2 rates (Calibration.flash2_attention_eff for the forward,
+         flash2_bwd_attention_eff for the backward where a source gives one).
 unfused  scores materialised in memory (--no-flash, flash cell 0): the pre-2022 Megatron-LM runs."""
 
 
@@ -358,8 +359,16 @@ def attention_kernel_of(flash: bool, kernel: str | None, where: str = "--attenti
 
 
 def attention_kernel_rate(kernel: str, cal: Calibration) -> float:
-    """The fixed fraction of the 16-bit peak the attention core runs at (0: the GEMM curve)."""
+    """The fixed fraction of the 16-bit peak the attention core's forward runs at (0: the GEMM curve)."""
     return cal.flash2_attention_eff if kernel == "flash2" else 0.0
+
+
+def attention_kernel_bwd_rate(kernel: str, cal: Calibration) -> float:
+    """The same for the core's backward: the family's own backward figure (flash2_bwd_attention_eff) where a source
+    gives one, else the forward's rate (a family whose source gives one figure for both passes); 0: the GEMM curve."""
+    if kernel != "flash2":
+        return 0.0
+    return cal.flash2_bwd_attention_eff or cal.flash2_attention_eff
 
 
 def attention_kernel_note(kernel: str, cal: Calibration) -> str:
@@ -434,6 +443,18 @@ def attention_bwd_ratio(kernel: str, family: str) -> float:
     Dao-AILab/flash-attention benchmarks/benchmark_flash_attention.py at c082294e0f6c01d46318694a6f3e0274225a9683,
     flops(): the backward is '2.5 * f'), 2.5x at the same rate. Otherwise 2x, as every GEMM (unfused: 4 products)."""
     return 2.5 if runs_fa2_algorithm(kernel, family) else 2.0
+
+
+def attention_bwd_time_ratio(kernel: str, cal: Calibration) -> float:
+    """Backward / forward TIME of the attention core: the work ratio (attention_bwd_ratio) times forward rate /
+    backward rate, where the kernel runs at published per-pass rates. FlashAttention-2 on an A100 reaches 'up to 73%
+    of the theoretical max throughput in the forward pass, and up to 63% ... in the backward pass' (Dao 2023, arXiv
+    2307.08691, sec. 1), so its backward takes 2.5 x 0.73 / 0.63 = 2.90x the forward's time, not 2.5x. Exact when the
+    core is compute bound (it is at training shapes: fused_attention_s); the forward's launch and memory floor are
+    scaled with it, as the 2.5x did. A kernel on the GEMM curve (rate 0) keeps the work ratio."""
+    work = attention_bwd_ratio(kernel, cal.family)
+    fwd, bwd = attention_kernel_rate(kernel, cal), attention_kernel_bwd_rate(kernel, cal)
+    return work * fwd / bwd if fwd > 0 and bwd > 0 else work
 
 
 def attention_core_s(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, tp: Arr, flash: bool, dtb: float,

@@ -59,7 +59,7 @@ from accelopt.predict.compute import (
     FP8_RECIPES,
     Device,
     activation_bytes,
-    attention_bwd_ratio,
+    attention_bwd_time_ratio,
     attention_kernel_of,
     fp8_weight_transpose,
     gemm_s,
@@ -616,8 +616,9 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         t_ep_layer = np.where(on, (1.0 - paired) * t_ep_raw_layer + paired * paired_layer, t_ep_raw_layer)
     t_logit_f, _ = logits_forward(mdl, T, tp, dtb, dev)
     t_logits_last = 3.0 * t_logit_f
-    # A fused attention kernel's backward does 2.5x its forward's work, not the 2x of a GEMM (attention_bwd_ratio).
-    bwd_extra_layer = (attention_bwd_ratio(setup.attention_kernel, cal.family) - 2.0) * lt.attn_core_s
+    # A fused attention kernel's backward does 2.5x its forward's work, not the 2x of a GEMM (attention_bwd_ratio), at
+    # the kernel's published backward rate where it has one (attention_bwd_time_ratio: FlashAttention-2 on an A100).
+    bwd_extra_layer = (attention_bwd_time_ratio(setup.attention_kernel, dev.cal) - 2.0) * lt.attn_core_s
     logits_on = np.ones_like(T)
     if edge is not None:
         # Uneven stages (Llama Team 2024 sec. 3.3.2: one layer fewer on the first and the last stage "to balance the
@@ -1017,7 +1018,8 @@ def explain_terms() -> dict[str, str]:
                    "core that runs the FlashAttention-2 algorithm (flash2, or NVIDIA's fused cuDNN kernel) computes "
                    "the causal mean (S + 1) / 2 keys per query, not S (Dao 2023 sec. 3.1.1)",
         "t_bwd_s": "2 x t_fwd (data- and weight-gradient GEMMs) + 0.5 x the attention core when it runs the "
-                   "FlashAttention-2 algorithm (its backward: 5 products to the forward's 2, Dao 2023)",
+                   "FlashAttention-2 algorithm (its backward: 5 products to the forward's 2, Dao 2023); a flash2 "
+                   "core with a backward rate of its own: + (2.5 x forward rate / backward rate - 2) x the core",
         "t_recompute_s": "full: one more forward (x N / L_s with --recompute-layers N; stack pytorch-fsdp: less the "
                          "MLP down-projection and its residual add, where torch's non-reentrant checkpoint stops "
                          "early); selective and minimal: the attention core (Korthikanti 2022; MaxText 'minimal' "
