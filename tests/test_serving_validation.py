@@ -68,9 +68,10 @@ def test_validate_serving_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_bad_runs_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # an engine with no memory rule here (tgi: Text Generation Inference; sglang was the example until srvrows added it)
     bad = tmp_path / "runs.csv"
     bad.write_text("id,source,engine,hardware,model,tp,pp,weight_dtype,kv_dtype,prompt_len,output_len,batch,metric,"
-                   "published,role\nx,s,sglang,h100-sxm,llama3-8b,1,1,fp8,fp8,128,128,1,ttft_ms,5,test\n")
+                   "published,role\nx,s,tgi,h100-sxm,llama3-8b,1,1,fp8,fp8,128,128,1,ttft_ms,5,test\n")
     with pytest.raises(InputError, match="engine"):
         read_serving_runs(bad)
     code, _, err = run_main(["validate", "--serving", "--runs", str(bad)], capsys)

@@ -73,7 +73,7 @@ def register_serve(plan_app: typer.Typer) -> None:
         catalog: list[Path] = typer.Option([], "--catalog", help="Extra catalog TOML file(s)."),
         engine: Optional[str] = typer.Option(
             None, "--engine", help="Serving engine whose memory rule applies: trtllm, trtllm-session, vllm, "
-            "gpt-fast, optimum-habana, sgl-jax or neuron (the rules `validate --serving` uses; README); "
+            "gpt-fast, optimum-habana, sgl-jax, sglang or neuron (the rules `validate --serving` uses; README); "
             "--memory-fraction and --memory-basis override it, and its tensor-parallel all-reduce "
             "(--tp-allreduce). Default: vLLM's 0.9 of total memory."),
         tp_allreduce: Optional[str] = typer.Option(

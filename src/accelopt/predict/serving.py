@@ -284,6 +284,12 @@ ENGINES: dict[str, EngineRule] = {
     # Neuron benchmark tables' 'Batch Size' and 'Sequence Length' columns), the KV cache pre-allocated for that length
     # per batch slot; no pool beyond it (the rows' sequence length = prompt + output, the batch's own KV cache).
     "neuron": EngineRule("total", 1.0),
+    # SGLang (CUDA/ROCm): KV pool = mem_fraction_static x total memory - weights, as SGLang-JAX's (server_args.py
+    # --mem-fraction-static: the fraction of GPU memory for weights and the KV pool). 0.578: the MI355X rows' launch
+    # commands set 0.68, which SGLang 0.5.17 scales by 0.85 with aiter past 8192 tokens of context (both rows' pages
+    # read it back as 0.578; srvrows, issue 10); --memory-fraction sets another. All-reduce: SGLang's own custom
+    # kernel (sglang PR #2904, as --tp-allreduce says); the rows are tp 1, so none tests it.
+    "sglang": EngineRule("total", 0.578, "custom"),
 }
 
 MEASURED_CALIBRATION = replace(DEFAULT_CALIBRATION, family="probed", prefill_compute_efficiency=1.0,

@@ -1,0 +1,230 @@
+"""Serving rows for the catalog families that had none (srvrows, issue 10): MI355X (CDNA4), MI325X, TPU v5e, TPU v5p.
+
+What was found (the runs file's srvrows block): two SGLang 0.5.17 stock runs on one MI355X (Llama 3.1 8B bf16,
+Qwen3-8B fp8; 8192/1024 tokens, three waves of 64 requests); no MI325X, TPU v5e or TPU v5p figure the file can express
+(its search log). The MI355X catalog entry was added with the rows; these tests check its cited figures, that the
+new rows load and validate through the same path as `validate --serving`, the held-out error per named family
+(printed), and recompute every figure the rows' notes quote (RECOMPUTED_IDS, tests/test_row_notes_checked.py).
+"""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+from conftest import run_main
+
+from accelopt.hardware.catalog import get_device
+from accelopt.predict import serving as sv
+from accelopt.predict.serving_validation import (
+    ServingRunResult,
+    read_serving_runs,
+    reproduce,
+    row_calibration,
+)
+from accelopt.workload.presets import get_model
+
+ROWS, SOURCES = read_serving_runs()
+ROW = {r["id"]: r for r in ROWS}
+FAMILIES = ("mi355x", "mi325x", "tpu-v5e", "tpu-v5p")  # the brief's devices without a serving row before srvrows
+NEW = [r for r in ROWS if r["hardware"] == "mi355x"]
+
+L8_TPUT = "sglang-mi355x-l31-8b-tp1-b64-8192-1024-tput"
+L8_TPOT = "sglang-mi355x-l31-8b-tp1-b64-8192-1024-tpot"
+L8_TTFT = "sglang-mi355x-l31-8b-tp1-b64-8192-1024-ttft"
+Q8_TPUT = "sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput"
+RECOMPUTED_IDS = frozenset((L8_TPUT, L8_TPOT, L8_TTFT, Q8_TPUT))
+"""The rows whose notes the tests below recompute (tests/test_row_notes_checked.py)."""
+
+# The Llama page's figures ('Workload': its profiler trace of the stock run; 'Every round': the stock means)
+TRACE_STEP_S = 17.28e-3  # decode ms a step
+TRACE_STEPS = 3072  # 3 waves x 1024
+TRACE_RUN_S = 74.6
+GEMM_SHARE, ATTN_SHARE = 0.660, 0.233  # of a prefill batch
+MEAN_TTFT_S = 3.9868
+WAVE, CHUNK_PROMPTS, CHUNKS = 64, 2, 32  # 64 prompts of 8193 tokens, two to a 16384-token chunk
+DOWN_PROJ_S = 727.69e-6  # the Qwen page: down_proj at M=16384, re-timed cold
+
+
+@pytest.fixture(scope="module")
+def results() -> list[ServingRunResult]:
+    return [reproduce(r, SOURCES) for r in NEW]
+
+
+def _predict(row_id: str, **cal_changes: float) -> sv.ServingPrediction:
+    """The row's static-batch prediction, as validate --serving makes it (with calibration fields replaced)."""
+    from dataclasses import replace
+
+    r = ROW[row_id]
+    spec = get_device(r["hardware"])
+    cal = replace(row_calibration(r, spec), **cal_changes)
+    return sv.predict_serving(
+        get_model(r["model"]),
+        spec,
+        tp=int(r["tp"]),
+        pp=int(r["pp"]),
+        batch=int(r["batch"]),
+        prompt_len=int(r["prompt_len"]),
+        output_len=int(r["output_len"]),
+        weight_dtype=r["weight_dtype"],
+        kv_dtype=r["kv_dtype"],
+        calibration=cal,
+        allow_oom=True,
+    )
+
+
+def _wave_s(p: sv.ServingPrediction) -> float:
+    """A wave: the prefill of all its prompts, then output_len - 1 decode steps."""
+    return p.prefill.total_s + (p.output_len - 1) * p.decode_step.total_s
+
+
+def _trace_wave_prefill_s() -> float:
+    return (TRACE_RUN_S - TRACE_STEP_S * TRACE_STEPS) / 3
+
+
+# --- the MI355X catalog entry ------------------------------------------------------------------------------------
+
+
+def test_mi355x_catalog_figures_are_the_cited_ones() -> None:
+    s = get_device("mi355x")
+    assert s.kind == "gpu" and s.vendor == "AMD"
+    # FP8: 256 CUs (ROCm docs) x 8192 FP8 FLOP per clock per CU (ISSCC 2026) x 2.4 GHz = AMD's 5033.2 TFLOPS dense
+    assert pytest.approx(s.peak_flop_per_s["fp8"], rel=1e-5) == 256 * 8192 * 2.4e9
+    assert s.peak_flop_per_s["bf16"] == s.peak_flop_per_s["fp16"] == pytest.approx(2516.6e12)
+    assert s.peak_flop_per_s["fp4"] == pytest.approx(2 * s.peak_flop_per_s["fp8"], rel=1e-5)  # MXFP4: 10 PFLOPS
+    assert s.peak_flop_per_s["fp64"] == pytest.approx(78.6e12) and s.peak_flop_per_s["fp32"] == pytest.approx(157.3e12)
+    assert "int8" not in s.peak_flop_per_s and "tf32" not in s.peak_flop_per_s  # not in the stored sources
+    assert s.memory_bytes == 288 * 2**30  # ROCm docs: VRAM 288 GiB
+    assert s.memory_bandwidth_byte_per_s == 8e12 and s.tdp_w == 1400
+    assert s.sram_bytes == 256 * 2**20  # 256 MiB Infinity Cache (the docs' L3)
+    # 7 Infinity Fabric links of 153.6 GB/s bidirectional: 76.8 GB/s per direction to each peer
+    assert s.scaleup_peer_bandwidth_byte_per_s == pytest.approx(153.6e9 / 2)
+    assert s.scaleup_bandwidth_byte_per_s == pytest.approx(7 * 153.6e9 / 2) and s.scaleup_domain_devices == 8
+    for path in s.numbers():
+        assert "mi355x.html" in s.sources[path] or "gpu-arch-specs" in s.sources[path], path
+
+
+def test_mi355x_joins_no_fitted_family(capsys: pytest.CaptureFixture[str]) -> None:
+    """CDNA4 is not matched by the CDNA3 tables: training and serving use the unfitted defaults, and plan serve says
+    'uncalibrated' beside its numbers (as for tpu-v5e / tpu-v5p / mi325x, tests/test_serving_l4.py)."""
+    cal = sv.calibration_for_spec(get_device("mi355x"))
+    assert cal.family == "default" and not cal.fitted
+    code, out, err = run_main(
+        ["plan", "serve", "--model", "llama3-8b", "--hardware", "mi355x", "--batch", "64", "--engine", "sglang"], capsys
+    )
+    assert code == 0, err
+    assert "uncalibrated" in " ".join(out.split())
+
+
+def test_sglang_engine_rule_is_the_rows_launch_value() -> None:
+    rule = sv.ENGINES["sglang"]
+    assert (rule.memory_basis, rule.tp_allreduce) == ("total", "custom")
+    assert rule.memory_utilization == pytest.approx(0.68 * 0.85)  # --mem-fraction-static 0.68, scaled by aiter
+
+
+# --- the rows load, validate, and report per family ---------------------------------------------------------------
+
+
+def test_new_rows_load_and_validate(results: list[ServingRunResult]) -> None:
+    assert {r["id"] for r in NEW} == set(RECOMPUTED_IDS)
+    assert {r["role"] for r in NEW if r["id"] != L8_TTFT} == {"test"} and ROW[L8_TTFT]["role"] == "gap"
+    assert {r.calibration for r in results} == {"default"} and {r.engine for r in results} == {"sglang"}
+    assert all(r.predicted is not None and r.batch == 64 for r in results)
+    # the pools do not bind: the waves' KV cache fits the engine's 0.578 x 288 GiB less the weights
+    assert all(r.memory_bytes_per_device < r.usable_memory_bytes_per_device for r in results)
+
+
+def test_held_out_error_per_named_family_is_printed(
+    results: list[ServingRunResult], capsys: pytest.CaptureFixture[str]
+) -> None:
+    held = {
+        d: [abs(reproduce(r, SOURCES).error) for r in ROWS if r["hardware"] == d and r["role"] == "test"]
+        for d in FAMILIES
+    }
+    with capsys.disabled():
+        for d, errs in held.items():
+            print(
+                f"\n{d}: "
+                + (
+                    f"{len(errs)} held-out rows, median |error| {statistics.median(errs):.1%}"
+                    if errs
+                    else "no serving row (none found; plan serve says 'uncalibrated')"
+                )
+            )
+    assert len(held["mi355x"]) == 3
+    assert not held["mi325x"] and not held["tpu-v5e"] and not held["tpu-v5p"]  # the search log in the runs file
+    code, out, err = run_main(["validate", "--serving"], capsys)
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "sglang-mi355x-l31-8b" in text and "sglang-mi355x-qwen3-8b" in text  # per-source lines
+
+
+# --- the notes' figures, recomputed -------------------------------------------------------------------------------
+
+
+def test_llama_throughput_note_recomputes(results: list[ServingRunResult]) -> None:
+    note, p = ROW[L8_TPUT]["note"], _predict(L8_TPUT)
+    err = next(r.error for r in results if r.id == L8_TPUT)
+    assert f"Predicted {err:+.1%}" in note
+    assert f"{p.prefill.total_s:.2f} s of prefill and 1023 decode steps of {p.decode_step.total_s * 1e3:.2f} ms" in note
+    assert f"{TRACE_STEP_S * TRACE_STEPS:.2f} s of the {TRACE_RUN_S} s run" in note
+    assert f"= {_trace_wave_prefill_s():.2f} s of prefill a wave" in note
+    assert pytest.approx(float(ROW[L8_TPUT]["published"]), rel=0.01) == 192 * 1024 / TRACE_RUN_S  # the header's 2635
+
+
+def test_llama_tpot_note_recomputes(results: list[ServingRunResult]) -> None:
+    note, p = ROW[L8_TPOT]["note"], _predict(L8_TPOT)
+    err = next(r.error for r in results if r.id == L8_TPOT)
+    assert f"Predicted {err:+.1%} (the model's decode step, {p.decode_step.total_s * 1e3:.2f} ms)" in note
+    wait_s = (_trace_wave_prefill_s() - MEAN_TTFT_S) / 1023
+    assert f"(7.17 s - 3.99 s) / 1023 = {wait_s * 1e3:.2f} ms" in note
+    total_ms = (TRACE_STEP_S + wait_s) * 1e3
+    assert f"= {total_ms:.2f} ms" in note
+    assert total_ms == pytest.approx(float(ROW[L8_TPOT]["published"]), rel=0.005)  # the stall closes the page's TPOT
+
+
+def test_llama_ttft_gap_note_recomputes(results: list[ServingRunResult]) -> None:
+    note, p = ROW[L8_TTFT]["note"], _predict(L8_TTFT)
+    err = next(r.error for r in results if r.id == L8_TTFT)
+    # prompt i's prefill ends with chunk ceil(i / 2) of 32: the mean over the wave's 64 prompts
+    mean_fraction = statistics.mean(-(-i // CHUNK_PROMPTS) / CHUNKS for i in range(1, WAVE + 1))
+    assert f"after {mean_fraction:.3f} of the wave's prefill" in note
+    trace_s = _trace_wave_prefill_s()
+    assert f"{MEAN_TTFT_S:.2f} s of {trace_s:.2f} s, {MEAN_TTFT_S / trace_s:.3f}" in note
+    assert p.ttft_s == pytest.approx(p.prefill.total_s)  # the static batch's TTFT: the whole wave's prefill
+    assert f"{p.ttft_s:.2f} s ({err:+.1%})" in note
+    mean_s = mean_fraction * p.ttft_s
+    assert f"= {mean_s:.2f} s, {mean_s / MEAN_TTFT_S - 1:+.1%}" in note
+    assert f"prefill {1 - p.prefill.total_s / trace_s:.0%} short of the trace's {trace_s:.2f} s" in note
+
+
+def test_qwen_throughput_note_recomputes(results: list[ServingRunResult]) -> None:
+    note, p = ROW[Q8_TPUT]["note"], _predict(Q8_TPUT)
+    err = next(r.error for r in results if r.id == Q8_TPUT)
+    assert (
+        f"predicted {err:+.1%}, a wave of {_wave_s(p):.2f} s ({p.prefill.total_s:.2f} s of prefill, 1023 decode "
+        f"steps of {p.decode_step.total_s * 1e3:.2f} ms)" in note
+    )
+    published_wave_s = WAVE * 1024 / float(ROW[Q8_TPUT]["published"])
+    assert f"published rate means {published_wave_s:.1f} s" in note
+    m, spec = get_model("qwen3-8b"), get_device("mi355x")
+    fraction = 2 * 16384 * m.ffn * m.hidden / DOWN_PROJ_S / spec.peak_flop_per_s["fp8"]
+    assert (
+        f"{fraction:.1%} of the fp8 peak where [serving.default] takes "
+        f"{row_calibration(ROW[Q8_TPUT], spec).prefill_compute_efficiency:.0%}" in note
+    )
+    q = _predict(Q8_TPUT, prefill_compute_efficiency=fraction)
+    gain_s = q.prefill.total_s - p.prefill.total_s
+    assert (
+        f"adds {gain_s:.2f} s a wave, {gain_s / (published_wave_s - _wave_s(p)):.0%} of the gap "
+        f"({WAVE * 1024 / _wave_s(q) / float(ROW[Q8_TPUT]['published']) - 1:+.1%})" in note
+    )
+    rest_s = published_wave_s - _wave_s(q)
+    assert f"about {rest_s:.1f} s a wave, {rest_s / 1023 * 1e3:.1f} ms a decode step" in note
+    # the bf16 row of the same stack: its trace's GEMM share of a wave's prefill at its model's linear FLOPs
+    llama = get_model("llama3-8b")
+    linear_flop = 2 * (llama.params_active() - 2 * llama.vocab * llama.hidden) * WAVE * 8192
+    gemm_rate = linear_flop / (GEMM_SHARE * _trace_wave_prefill_s()) / spec.peak_flop_per_s["bf16"]
+    assert f"prefill GEMMs at {gemm_rate:.0%} of the bf16 peak" in note
+    l8_err = next(r.error for r in results if r.id == L8_TPUT)
+    assert f"bf16 Llama 3.1 8B row is {l8_err:+.1%}" in note
