@@ -173,7 +173,8 @@ def with_spec_curve(rt: InferenceRuntime, spec: AcceleratorSpec) -> InferenceRun
     basis = spec.sources.get("inference_curve.matmul_eff_max") or next(
         (spec.sources[f"inference_curve.{k}"] for k in spec.inference_curve if f"inference_curve.{k}" in spec.sources),
         f"{spec.name}'s own inference_curve")
-    return replace(rt, **dict(spec.inference_curve), fitted_on=(basis,))
+    curve: dict[str, Any] = dict(spec.inference_curve)  # keys: spec.INFERENCE_CURVE_KEYS, fields of InferenceRuntime
+    return replace(rt, **curve, fitted_on=(basis,))
 
 
 def curve_basis(spec: AcceleratorSpec) -> str | None:
