@@ -2,7 +2,9 @@
 printed 118 ms while `simulate run -d DESIGN -m resnet50` gives 22.9 ms, with nothing beside 118 ms saying the device
 is uncalibrated: an exported design falls into family 'default', whose op-size curve (half of peak at 0.5 GFLOP
 per op) was set on large GPUs. plan infer now marks the latency of a simulated design and says, per device, that
-it is uncalibrated and that `simulate run` gives the cycle-level figure."""
+it is uncalibrated and that `simulate run` gives the cycle-level figure. Since simcal, `simulate export` fits the
+design's own curve on its simulator (tests/test_simulate_export_calibration.py); a spec written without it
+(--no-calibration, or by an earlier accelopt) keeps the label, which this file checks."""
 
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ tech_node_nm = 28
 def _exported(tmp_path: Path) -> Path:
     design, spec = tmp_path / "d.toml", tmp_path / "npu.toml"
     design.write_text(DESIGN)
-    out = CliRunner().invoke(app, ["simulate", "export", "-d", str(design), "--out", str(spec), "--dram-bytes", "8e9"])
+    out = CliRunner().invoke(app, ["simulate", "export", "-d", str(design), "--out", str(spec), "--dram-bytes", "8e9",
+                                      "--no-calibration"])
     assert out.exit_code == 0, out.output
     return spec
 

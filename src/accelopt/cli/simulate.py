@@ -428,9 +428,13 @@ def register(app: typer.Typer) -> None:
                                               help="off-chip memory capacity in bytes (e.g. 8e9), for a .toml "
                                               "export of a design that gives none (the nvdla-* presets) or to "
                                               "replace its figure"),
+        no_calibration: bool = typer.Option(False, "--no-calibration",
+                                            help="write the .toml spec without the op-size curve fitted on the "
+                                                 "design's simulator (`plan infer` then labels its latency "
+                                                 "uncalibrated)"),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
     ) -> None:
-        _export(design, out, json_out, _dram_bytes_flag(dram_bytes))
+        _export(design, out, json_out, _dram_bytes_flag(dram_bytes), calibrate=not no_calibration)
 
 
 def _dram_bytes_flag(text: str | None) -> float | None:
@@ -696,7 +700,7 @@ def _render_nvdla(result: Any) -> None:
         con.print(f"  {n}")
 
 
-def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = None) -> None:
+def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = None, calibrate: bool = True) -> None:
     from accelopt.errors import InputError
     from accelopt.hardware.spec import unit_slip
     from accelopt.report.jsonout import emit
@@ -717,6 +721,9 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
                              f"leave --dram-bytes out, or write --out {out.with_suffix('.toml')}")
         d = d.with_(dram_bytes=dram_bytes, sources={**d.sources, "dram_bytes": "--dram-bytes on the command line"})
     if out.suffix.lower() == ".cfg":
+        if not calibrate:
+            raise InputError("--no-calibration is for a catalog TOML export: a SCALE-Sim config carries no op-size "
+                             "curve", f"leave --no-calibration out, or write --out {out.with_suffix('.toml')}")
         from accelopt.simulate.scalesim_cfg import cfg_omissions, scalesim_cfg_text
 
         write_text(scalesim_cfg_text(d), out)
@@ -729,6 +736,8 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
                 print(printable(f"  not in the config: {x}"))
         return
     spec = d.to_accelerator_spec()
+    if calibrate:
+        spec = with_fitted_curve(d, spec)
     slip = unit_slip(spec)
     if slip is not None:  # a catalog file refuses such a figure as a unit slip: the file written would not load
         raise InputError(f"design {d.name!r} exports as a device whose {slip[0]} = {slip[2]}, which a catalog file "
@@ -740,6 +749,33 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
     else:
         print(printable(f"wrote {out} (device {spec.name!r}); use it with --catalog {out} or pass the path as a "
                         "device"))
+        if spec.inference_curve:
+            curve = spec.inference_curve
+            print(printable(f"  op-size curve for `plan infer`: matmul_eff_max {curve['matmul_eff_max']:.2f}, "
+                            f"matmul_half_flop {curve['matmul_half_flop']:.3g} FLOP, "
+                            f"{spec.sources['inference_curve.matmul_eff_max']}"))
+        else:
+            print("  no op-size curve (--no-calibration): `plan infer` labels its latency uncalibrated")
+
+
+def with_fitted_curve(design: Any, spec: Any) -> Any:
+    """`spec` carrying the design's own op-size curve (AcceleratorSpec.inference_curve): matmul_eff_max and
+    matmul_half_flop fitted on the design's simulated ladder (simulate/calibration.py, the declared rule), memory_eff
+    and op_overhead_s as the simulator sets them; each with its source."""
+    import dataclasses
+
+    from accelopt.predict.inference import load_runtimes, runtime_for
+    from accelopt.predict.inference_validation import fit_compute_curve
+    from accelopt.simulate.calibration import curve_grid, design_facts, fit_source, simulate_ladder
+
+    ladder = simulate_ladder(design)
+    base = runtime_for(spec, load_runtimes())
+    err, rt = fit_compute_curve(base, curve_grid(design), ladder.flops, ladder.peak_flop_per_s, ladder.compute_s)
+    src = fit_source(ladder, err)
+    curve = {"matmul_eff_max": (rt.matmul_eff_max, src), "matmul_half_flop": (rt.matmul_half_flop, src),
+             **design_facts(design)}
+    return dataclasses.replace(spec, inference_curve={k: v for k, (v, _) in curve.items()},
+                               sources={**spec.sources, **{f"inference_curve.{k}": s for k, (_, s) in curve.items()}})
 
 
 # design fields (or the flag) an exported spec field comes from (simulate/design.py to_accelerator_spec)

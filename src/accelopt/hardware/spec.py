@@ -40,6 +40,13 @@ NUMERIC_FIELDS = (
 )
 
 
+INFERENCE_CURVE_KEYS: dict[str, tuple[float, float, bool]] = {
+    "matmul_eff_max": (0.0, 1.0, True), "matmul_half_flop": (0.0, 1e18, False), "memory_eff": (0.0, 1.0, True),
+    "op_overhead_s": (0.0, 1.0, False)}
+"""inference_curve key -> (lower, upper, lower excluded): the fractions are in (0, 1] (of the peak, of the
+bandwidth), the FLOP count and the per-op seconds in [0, bound] (bounds past any op: 1e18 FLOP, 1 s)."""
+
+
 # Upper limits per number, about 100x past the largest device built (Cerebras WSE-3, 2024: 125 PFLOP/s fp16,
 # 44 GB SRAM at 21 PB/s, ~23 kW): a value past them is a unit slip (bits for bytes, 1e300 for 1e30), not a device.
 LIMITS: dict[str, float] = {
@@ -117,6 +124,11 @@ class AcceleratorSpec:
     family names a reference device, the ratio of this device's measured fraction of its peak to the reference's
     scales the family's GEMM efficiency (predict/calibration.py): two devices of one family with the same
     datasheet peak do not sustain the same clock (power limit). Empty: not measured."""
+    inference_curve: Mapping[str, float] = field(default_factory=dict)
+    """This device's own op-size curve for `plan infer` (keys of INFERENCE_CURVE_KEYS: matmul_eff_max,
+    matmul_half_flop, memory_eff, op_overhead_s; the meaning of predict/data/inference.toml), each with its source:
+    `simulate export` fits it on the design's cycle-level simulator (simulate/calibration.py). Empty: the device's
+    inference family's values apply."""
     sources: Mapping[str, str] = field(default_factory=dict)
     """Field path ('memory_bytes', 'peak_flop_per_s.bf16') -> citation text."""
 
@@ -188,6 +200,7 @@ def validate_spec(spec: AcceleratorSpec, where: str = "") -> None:
             raise InputError(f"{label}: measured_matmul_flop_per_s.{dtype} = {v!r} must be > 0 and at most the "
                              f"device's peak_flop_per_s.{dtype} ({peak!r})",
                              "give a measured matmul rate in FLOP/s for a dtype the spec lists a peak for")
+    _check_inference_curve(spec, label)
     for name in ("memory_bytes", "memory_bandwidth_byte_per_s"):
         v = getattr(spec, name)
         if v is None or not v > 0:
@@ -214,6 +227,19 @@ def validate_spec(spec: AcceleratorSpec, where: str = "") -> None:
         raise InputError(f"{label}: idle_w ({spec.idle_w}) >= tdp_w ({spec.tdp_w})", "check the two power figures")
     if spec.price_usd_per_hour is not None and not spec.price_date:
         raise InputError(f"{label}: price_usd_per_hour has no price_date", "add price_date = 'YYYY-MM'")
+
+
+def _check_inference_curve(spec: AcceleratorSpec, label: str) -> None:
+    """InputError for an inference_curve key that is not one of INFERENCE_CURVE_KEYS or a value out of its range."""
+    for key, v in spec.inference_curve.items():
+        if key not in INFERENCE_CURVE_KEYS:
+            raise InputError(f"{label}: inference_curve has unknown key {key!r}",
+                             f"use {', '.join(INFERENCE_CURVE_KEYS)} (re-export the design with `accelopt simulate "
+                             "export`)")
+        lo, hi, open_lo = INFERENCE_CURVE_KEYS[key]
+        if not ((lo < v) if open_lo else (lo <= v)) or not v <= hi:  # NaN too
+            raise InputError(f"{label}: inference_curve.{key} = {v!r} must be in {'(' if open_lo else '['}{lo:g}, "
+                             f"{hi:g}]", "re-export the design with `accelopt simulate export`")
 
 
 def unit_slip(spec: AcceleratorSpec) -> tuple[str, float, str] | None:

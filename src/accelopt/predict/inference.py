@@ -27,7 +27,7 @@ import fnmatch
 import math
 import sys
 from collections import defaultdict
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
@@ -45,7 +45,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = ["OBJECTIVES", "DeviceInference", "InferencePlan", "InferencePoint", "InferenceRuntime", "OpClassTime",
-           "Precision", "load_runtimes", "plan_inference", "predict_point", "run_precision", "runtime_for"]
+           "Precision", "compute_time_s", "curve_basis", "load_runtimes", "plan_inference", "predict_point",
+           "run_precision", "runtime_for", "with_spec_curve"]
 
 OBJECTIVES = ("energy", "cost", "power", "latency")
 FLOAT_DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8")
@@ -156,10 +157,35 @@ def load_runtimes(path: Path | str | None = None) -> list[InferenceRuntime]:
 
 
 def runtime_for(spec: AcceleratorSpec, runtimes: list[InferenceRuntime]) -> InferenceRuntime:
+    """The device's inference family, with the device's own op-size curve where its spec carries one
+    (AcceleratorSpec.inference_curve, e.g. a design fitted on its simulator by `simulate export`)."""
     for rt in runtimes:
         if any(fnmatch.fnmatch(spec.name, pat) for pat in rt.match):
-            return rt
+            return with_spec_curve(rt, spec)
     raise InputError(f"no inference family matches device {spec.name!r}", "add a family with match = ['*']")
+
+
+def with_spec_curve(rt: InferenceRuntime, spec: AcceleratorSpec) -> InferenceRuntime:
+    """`rt` with the curve values the spec carries (its other runtime facts, host link and workspace, stay the
+    family's); fitted_on then names the curve's source (spec.sources['inference_curve.matmul_eff_max'])."""
+    if not spec.inference_curve:
+        return rt
+    basis = spec.sources.get("inference_curve.matmul_eff_max") or next(
+        (spec.sources[f"inference_curve.{k}"] for k in spec.inference_curve if f"inference_curve.{k}" in spec.sources),
+        f"{spec.name}'s own inference_curve")
+    curve: dict[str, Any] = dict(spec.inference_curve)  # keys: spec.INFERENCE_CURVE_KEYS, fields of InferenceRuntime
+    return replace(rt, **curve, fitted_on=(basis,))
+
+
+def curve_basis(spec: AcceleratorSpec) -> str | None:
+    """The note on a device whose spec carries its own op-size curve: each value and its source; None without."""
+    if not spec.inference_curve:
+        return None
+    by_source: dict[str, list[str]] = {}  # the fitted values share one source: said once
+    for k, v in spec.inference_curve.items():
+        by_source.setdefault(spec.sources.get(f"inference_curve.{k}", "no source given"), []).append(f"{k} {v:.4g}")
+    parts = [f"{' and '.join(values)}: {src}" for src, values in by_source.items()]
+    return f"calibration basis of {spec.name}: its own op-size curve, " + "; ".join(parts)
 
 
 # --------------------------------------------------------------------------- precision
@@ -346,12 +372,20 @@ def _scale(op: Op, run_dtype: str) -> float:
     return DTYPE_BYTES[run_dtype] / DTYPE_BYTES[op.dtype]
 
 
+def compute_time_s(flops: float, peak_flop_per_s: float, rt: InferenceRuntime, matmul: bool = True) -> float:
+    """Compute time of one op of `flops` at `peak_flop_per_s`: the op-size curve eff(F) for matrix units (GEMM/conv
+    tiles); vector ops run at the asymptotic fraction matmul_eff_max."""
+    if flops <= 0:
+        return 0.0
+    eff = rt.eff(flops) if matmul else rt.matmul_eff_max
+    return flops / (peak_flop_per_s * eff)
+
+
 def _op_time(op: Op, side: _Side) -> tuple[float, str]:
     """(time of all `op.count` copies, bound) on `side`: roofline + per-op overhead."""
     n_bytes = op.bytes_total * _scale(op, side.dtype)
     # the op-size curve is for matrix units (GEMM/conv tiles); vector ops run at the asymptotic fraction
-    eff = side.rt.eff(op.flops) if op.kind in MATMUL_LIKE else side.rt.matmul_eff_max
-    t_c = op.flops / (side.peak * eff) if op.flops > 0 else 0.0
+    t_c = compute_time_s(op.flops, side.peak, side.rt, op.kind in MATMUL_LIKE)
     t_m = 0.0 if side.rt.activations_on_chip else n_bytes / (side.spec.memory_bandwidth_byte_per_s * side.rt.memory_eff)
     over = side.rt.op_overhead_s
     bound = "compute" if t_c >= t_m else "memory"
@@ -551,7 +585,10 @@ def _notes(spec: AcceleratorSpec, rt: InferenceRuntime, host: AcceleratorSpec | 
         out.append("idle power assumed 10% of TDP (accelopt.hardware.power)")
     if spec.price_usd_per_hour is None:
         out.append("no price in the catalog: cost n/a")
-    if not rt.fitted_on:
+    basis = curve_basis(spec)
+    if basis is not None:
+        out.append(f"{basis}; the other runtime values are family {rt.family!r}'s")
+    elif not rt.fitted_on:
         out.append(f"efficiencies of family {rt.family!r} not fitted on inference runs (estimate)")
     if rt.workspace_bytes > 0:
         out.append(f"runtime workspace {rt.workspace_bytes / 1e9:g} GB: family {rt.family!r} default "

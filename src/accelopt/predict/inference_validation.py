@@ -12,13 +12,14 @@ import functools
 import itertools
 import math
 import statistics
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 from accelopt.errors import AcceloptError, InputError
 from accelopt.hardware.catalog import get_device
-from accelopt.predict.inference import InferenceRuntime, load_runtimes, plan_inference
+from accelopt.predict.inference import InferenceRuntime, compute_time_s, load_runtimes, plan_inference
 from accelopt.predict.runs_csv import naming_file, read_runs_csv
 from accelopt.units import unit
 from accelopt.workload.types import Workload
@@ -178,21 +179,53 @@ def fit_runtime(family: str, grid: dict[str, list[float]], runs_path: Path | str
         raise InputError(f"no inference family {family!r}", f"use one of {', '.join(r.family for r in rts)}")
     rows, _ = read_inference_runs(runs_path)
     fit_rows = [r for r in rows if r["role"] == "fit"]
-    best: tuple[float, InferenceRuntime] | None = None
-    names = list(grid)
-    for combo in itertools.product(*(grid[n] for n in names)):
-        values: dict[str, Any] = dict(zip(names, combo, strict=True))
-        cand = replace(rts[idx], **values)
+
+    def error(cand: InferenceRuntime) -> float:
         trial = [*rts[:idx], cand, *rts[idx + 1:]]
         mine = [r for r in fit_rows if _family_of(r["hardware"], trial) == family]
         if not mine:
             raise InputError(f"no 'fit' row of family {family!r}", "declare fit rows in the runs CSV")
-        err = statistics.mean(abs(math.log(reproduce_inference(r, trial).predicted / float(r["published"])))
-                              for r in mine)
+        return mean_abs_log_error([reproduce_inference(r, trial).predicted for r in mine],
+                                  [float(r["published"]) for r in mine])
+
+    return grid_fit(rts[idx], grid, error)[1]
+
+
+def mean_abs_log_error(predicted: Sequence[float], measured: Sequence[float]) -> float:
+    """The fit objective: mean |log(predicted / measured)| (a factor too fast weighs as much as one too slow)."""
+    return statistics.mean(abs(math.log(p / m)) for p, m in zip(predicted, measured, strict=True))
+
+
+def grid_fit(base: InferenceRuntime, grid: dict[str, list[float]],
+             error: Callable[[InferenceRuntime], float]) -> tuple[float, InferenceRuntime]:
+    """(least error, its runtime): `base` with each combination of `grid` (field -> values, in the given order;
+    the first of equal errors wins) scored by `error`."""
+    best: tuple[float, InferenceRuntime] | None = None
+    names = list(grid)
+    for combo in itertools.product(*(grid[n] for n in names)):
+        values: dict[str, Any] = dict(zip(names, combo, strict=True))
+        cand = replace(base, **values)
+        err = error(cand)
         if best is None or err < best[0]:
             best = (err, cand)
-    assert best is not None
-    return best[1]
+    if best is None:
+        raise InputError("the fit grid is empty", "give each fitted field at least one value")
+    return best
+
+
+def fit_compute_curve(base: InferenceRuntime, grid: dict[str, list[float]], flops: Sequence[float],
+                      peak_flop_per_s: float, measured_s: Sequence[float]) -> tuple[float, InferenceRuntime]:
+    """(mean |log error|, runtime): the op-size curve (the fields of `grid`, e.g. matmul_eff_max and
+    matmul_half_flop) whose compute times (compute_time_s, as `plan infer` times a GEMM/conv) best follow
+    `measured_s`, the measured compute-bound times of ops of `flops` FLOP on a device of `peak_flop_per_s`; the
+    grid search and objective of fit_runtime. `simulate export` fits a design's curve so on its simulator."""
+    if not flops or len(flops) != len(measured_s) or any(not t > 0 for t in measured_s):
+        raise InputError("a curve fit needs one positive measured time per op", "measure every op of the ladder")
+
+    def error(cand: InferenceRuntime) -> float:
+        return mean_abs_log_error([compute_time_s(f, peak_flop_per_s, cand) for f in flops], measured_s)
+
+    return grid_fit(base, grid, error)
 
 
 def _family_of(hardware: str, rts: list[InferenceRuntime]) -> str:

@@ -20,6 +20,9 @@ def spec_toml(spec: Any) -> str:
         v = getattr(spec, f)
         if v is not None and f in spec.sources:
             device[f] = sourced(v, spec.sources[f])
+    if spec.inference_curve:  # the design's own op-size curve for `plan infer` (simulate/calibration.py)
+        device["inference_curve"] = {k: sourced(v, spec.sources[f"inference_curve.{k}"])
+                                     for k, v in spec.inference_curve.items()}
     if spec.notes:
         device["notes"] = spec.notes
     return catalog_toml(device, comment="Written by `accelopt simulate export`: a simulated design, not a shipping "

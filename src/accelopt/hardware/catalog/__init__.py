@@ -43,7 +43,10 @@ else:  # pragma: no cover
 _TEXT_FIELDS = ("name", "display_name", "kind", "vendor", "price_date", "notes")
 _PER_DTYPE = ("peak_flop_per_s", "measured_matmul_flop_per_s")
 """Fields given per dtype, each value with its source: { bf16 = [989.4e12, "h100-ds"] }."""
-_ALLOWED = set(_TEXT_FIELDS) | set(NUMERIC_FIELDS) | {"aliases", "measured", *_PER_DTYPE}
+_PER_KEY = (*_PER_DTYPE, "inference_curve")
+"""Tables of sourced numbers: the per-dtype fields, and inference_curve (keys of spec.INFERENCE_CURVE_KEYS:
+{ matmul_eff_max = [0.8, "fitted on ..."] }, written by `simulate export`)."""
+_ALLOWED = set(_TEXT_FIELDS) | set(NUMERIC_FIELDS) | {"aliases", "measured", *_PER_KEY}
 
 
 def _value_and_source(raw: Any, path: str, sources: dict[str, str], where: str) -> tuple[float, str]:
@@ -97,11 +100,12 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
             raise InputError(f"{where}: missing field {req!r}", f"add {req} (see `accelopt catalog show h100-sxm`)")
     cited: dict[str, str] = {}
     kwargs: dict[str, Any] = {}
-    for fname in _PER_DTYPE:
+    for fname in _PER_KEY:
         if fname not in table:
             continue
         if not isinstance(table[fname], dict):
-            raise InputError(f"{where}: {fname} must be a table", f'write {fname} = {{ bf16 = [1e15, "src"] }}')
+            example = "matmul_eff_max = [0.8, \"src\"]" if fname == "inference_curve" else 'bf16 = [1e15, "src"]'
+            raise InputError(f"{where}: {fname} must be a table", f"write {fname} = {{ {example} }}")
         per: dict[str, float] = {}
         for dtype, raw in table[fname].items():
             path = f"{fname}.{dtype}"
