@@ -644,7 +644,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     pp_bw, pp_lat = links.pick(tp * cp * dp * pp)
     t_p2p_one = (comm.p2p_s(T * mdl.hidden * act_b / tp, pp_bw, pp_lat)
                  + np.where(lay.sp, 0.0, comm.reduce_scatter_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)))
-    t_p2p_raw = np.where(pp > 1, 2.0 * vp * t_p2p_one, 0.0)
+    t_p2p_raw = np.where(pp > 1, interleaved_p2p_transfers(m, pp, vp, tp * cp * dp, n, links.domain) / m * t_p2p_one,
+                         0.0)
     t_p2p = t_p2p_raw
     if setup.p2p_overlap:
         # Overlapped p2p (interleaved schedule only, as in Megatron): each of the v forward sends hides behind the
@@ -682,7 +683,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # shard group by the hierarchical all-reduce); ZeRO-3's reduce-scatter replaced it, leaving HSDP's replica
     # all-reduce. Either overlaps the last micro-batch's backward.
     t_dp_raw = np.where(z3, t_repl_raw, t_dp_raw)
-    t_dp = np.where(overlap, np.maximum(0.0, t_dp_raw - cal.overlap_eff * t_bwd), t_dp_raw)
+    t_dp = np.where(overlap, dp_exposed_s(t_dp_raw, t_bwd, m, pp, vp, cal.overlap_eff), t_dp_raw)
     t_fsdp_lat = fsdp_latency_s(cal.stack, lay.zero, ls, g_shard, lay.tp, links)
     t_mb = t_fwd + t_bwd + t_rec + t_tp + t_cp + t_ep + t_logits + t_p2p + t_z3 + t_fsdp_lat
     # Pipeline bubble. 1F1B: (p-1) t_mb, /v interleaved (Narayanan et al. 2021 sec. 2.2.1-2.2.2). Zero bubble
@@ -761,6 +762,56 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     }
     return Prediction(terms=terms, feasible=mem.total <= spec.memory_bytes,
                       assumed=links.used_by(int(n.max())) if len(n) else [], measured=links.measured)
+
+
+def dp_exposed_s(t_raw: Arr, t_bwd_mb: Arr, m: Arr, pp: Arr, vp: Arr, eff: float) -> Arr:
+    """Exposed end-of-step data-parallel gradient collective (`t_raw`, the stage's whole traffic) with overlap on.
+
+    Without interleaving (vp = 1) the buckets are launched as the last micro-batch's backward fills them (Megatron-Core
+    DistributedDataParallel with overlap_grad_reduce; PyTorch DDP likewise): max(0, t_raw - eff x t_bwd_mb), t_bwd_mb
+    the stage's backward of one micro-batch. Interleaved (vp > 1): Megatron-Core's schedule launches
+    each model chunk's gradient reduction as soon as that chunk's last micro-batch has gone backward
+    (forward_backward_pipelining_with_interleaving, backward_step_helper_postprocess: config.grad_sync_func of the
+    chunk, aligned across pipeline ranks by default, align_grad_reduce; NVIDIA/Megatron-LM
+    megatron/core/pipeline_parallel/schedules.py at 00611e6). In the cooldown the first rank runs the last
+    micro-batch group's chunk backwards chunk by chunk, vp - 1 first: after chunk j's reduction is launched, j x pp
+    chunk backwards (t_bwd_mb / vp each) remain, so chunk 0's share, t_raw / vp, starts after the last compute and is
+    exposed whole, and the reductions queue only when they outrun the compute:
+    max(t_raw / vp, t_raw - eff x (vp - 1) x min(pp, m) x t_bwd_mb / vp)."""
+    chunk_bwd = t_bwd_mb / vp
+    group = np.minimum(pp, m)
+    inter = np.maximum(t_raw / vp, t_raw - eff * (vp - 1.0) * group * chunk_bwd)
+    return np.where(vp > 1, inter, np.maximum(0.0, t_raw - eff * t_bwd_mb))
+
+
+def interleaved_warmup(m: Arr, pp: Arr, vp: Arr) -> Arr:
+    """Chunk forwards the first pipeline rank runs before its first backward in Megatron-Core's interleaved 1F1B
+    (get_pp_rank_microbatches: (pp - rank - 1) x 2 + (vp - 1) x microbatch_group_size_per_vp_stage, the group size
+    defaulting to pp), at most its m x vp chunk passes; as many backwards run alone in the cooldown."""
+    return np.minimum(m * vp, 2.0 * (pp - 1.0) + (vp - 1.0) * pp)
+
+
+def interleaved_p2p_transfers(m: Arr, pp: Arr, vp: Arr, stage_devices: Arr, n: Arr, domain: int) -> Arr:
+    """Pipeline transfers of one send's time each on the busiest rank's critical path per step, without
+    --p2p-overlap (each exchange waited on before the next compute).
+
+    Plain 1F1B (vp = 1): 2 per micro-batch (Megatron-Core forward_backward_pipelining_without_interleaving exchanges
+    with the next stage after each forward, send_forward_recv_backward, and with the previous one after each
+    backward, send_backward_recv_forward: one transfer each, the two directions of one link running together).
+    Interleaved (vp > 1; forward_backward_pipelining_with_interleaving, NVIDIA/Megatron-LM
+    megatron/core/pipeline_parallel/schedules.py at 00611e6): a warmup chunk forward is followed by one
+    send_forward_recv_forward, a cooldown backward by one send_backward_recv_backward, and each steady-state pair of a
+    chunk forward and a chunk backward by ONE batched send_forward_backward_recv_forward_backward (activation to the
+    next stage and gradient to the previous one, both received likewise, waited on together). That exchange takes one
+    send's time when the two neighbours sit on different links: a stage smaller than the scale-up domain in a job
+    spanning several domains (pp > 2) puts the busiest (domain-boundary) stage's one neighbour over the scale-out
+    network and the other over the scale-up link. Otherwise both sends leave over the same link and take two send
+    times, which is also what a pp of 2 gives (both neighbours are the same stage). So the count is
+    2 W + k (m vp - W), W = interleaved_warmup, k = 1 or 2; with k = 2 it is 2 m vp, the sum of every send."""
+    warm = interleaved_warmup(m, pp, vp)
+    mixed = (pp > 2) & (stage_devices < domain) & (n > domain)
+    per_pair = np.where(mixed, 1.0, 2.0)
+    return np.where(vp > 1, 2.0 * warm + per_pair * (m * vp - warm), 2.0 * m)
 
 
 def a2a_paired_share(m: Arr, pp: Arr, vp: Arr) -> Arr:
