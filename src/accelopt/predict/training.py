@@ -250,7 +250,8 @@ class Setup:
     """Interleaved schedule (vp > 1): pipeline sends/receives overlap the next chunk's compute (Megatron-LM
     --overlap-p2p-comm, its default with vp > 1, forced off without interleaving (megatron/training/arguments.py);
     Megatron-Bridge comm_overlap.py sets it whenever pp > 1 and vp > 1; Llama 3's asynchronous p2p, Llama Team 2024
-    sec. 3.3.2). Off: every send/receive is on the critical path."""
+    sec. 3.3.2). Off: every send/receive is on the critical path (interleaved: one batched exchange per steady-state
+    chunk forward/backward pair, interleaved_p2p_transfers)."""
     tp_comm_overlap: bool = False
     """Tensor-parallel all-gather / reduce-scatter (sequence parallel) overlapped with the GEMM each one feeds or
     follows, or run beside another GEMM (Transformer Engine userbuffers, Megatron-Bridge
