@@ -5,7 +5,8 @@
 
 Step time (all predictions, estimates):
     t_mb     = L_s (t_fwd + t_bwd + t_recompute + t_tp + t_cp + t_ep) [+ logits on the last stage]
-               + t_zero3 (exposed) + 2 v t_p2p                         one micro-batch on the busiest stage
+               + t_zero3 (exposed) + t_p2p (exposed; 2 v sends, fewer   one micro-batch on the busiest stage
+                 in the interleaved steady state, interleaved_p2p_transfers)
                + t_fsdp_lat  (stack pytorch-fsdp: per-layer NCCL ring latencies, fsdp_latency_s)
     step     = m t_mb + bubble + t_dp (exposed) + t_optimizer
     m        = ceil(ceil(B / dp) / mbs): the busiest data-parallel rank's micro-batches (B not divisible by dp:
@@ -27,7 +28,9 @@ async tensor-parallel all-reduce, Korthikanti et al. 2022 sec. 6.2; _tp_async_al
 Pipeline stages send b s h / t per micro-batch each way: each tensor-parallel rank sends its 1/t share, and
 without sequence parallel the receiver all-gathers the full tensor over the tensor-parallel link (the scatter/gather
 optimisation, Narayanan 2021 sec. 4.1). Data-parallel gradient reduction moves the stage's gradients once per step and
-can overlap the last micro-batch's backward; ZeRO-3 gathers weights twice and reduce-scatters gradients
+can overlap the last micro-batch's backward (the megatron stack's distributed optimizer: its reduce-scatter there, its
+parameter all-gather behind the next step's first forward; interleaved: chunk by chunk as each chunk's last backward
+ends, dp_exposed_s); ZeRO-3 gathers weights twice and reduce-scatters gradients
 per micro-batch (Rajbhandari et al. 2020 sec. 7: 1.5x the data-parallel volume), overlappable with
 that micro-batch's compute; hybrid sharding (HSDP) does that inside its shard group and all-reduces the
 gradient shard across replicas once per step. Context parallel (ring attention, Liu et al. 2023) passes
@@ -127,7 +130,9 @@ class Layout:
     sp: bool = True
     """Sequence parallelism alongside tensor parallelism (Korthikanti et al. 2022)."""
     overlap: bool = True
-    """Overlap data-parallel / ZeRO communication with compute."""
+    """Overlap data-parallel / ZeRO communication with compute. On the megatron stack with zero 1/2 (the distributed
+    optimizer) that is Megatron-Core's overlap_grad_reduce and overlap_param_gather together, as Megatron-Bridge and
+    NeMo set them (dp_exposed_s)."""
     schedule: str = "1f1b"
     """Pipeline schedule: 1f1b (interleaved when vp > 1), zb-h1 or zb-h2 (Qi et al. 2024)."""
     hsdp: int = unit("count", default=0)
@@ -245,7 +250,8 @@ class Setup:
     """Interleaved schedule (vp > 1): pipeline sends/receives overlap the next chunk's compute (Megatron-LM
     --overlap-p2p-comm, its default with vp > 1, forced off without interleaving (megatron/training/arguments.py);
     Megatron-Bridge comm_overlap.py sets it whenever pp > 1 and vp > 1; Llama 3's asynchronous p2p, Llama Team 2024
-    sec. 3.3.2). Off: every send/receive is on the critical path."""
+    sec. 3.3.2). Off: every send/receive is on the critical path (interleaved: one batched exchange per steady-state
+    chunk forward/backward pair, interleaved_p2p_transfers)."""
     tp_comm_overlap: bool = False
     """Tensor-parallel all-gather / reduce-scatter (sequence parallel) overlapped with the GEMM each one feeds or
     follows, or run beside another GEMM (Transformer Engine userbuffers, Megatron-Bridge
@@ -645,7 +651,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     pp_bw, pp_lat = links.pick(tp * cp * dp * pp)
     t_p2p_one = (comm.p2p_s(T * mdl.hidden * act_b / tp, pp_bw, pp_lat)
                  + np.where(lay.sp, 0.0, comm.reduce_scatter_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)))
-    t_p2p_raw = np.where(pp > 1, 2.0 * vp * t_p2p_one, 0.0)
+    t_p2p_raw = np.where(pp > 1, interleaved_p2p_transfers(m, pp, vp, tp * cp * dp, n, links.domain) / m * t_p2p_one,
+                         0.0)
     t_p2p = t_p2p_raw
     if setup.p2p_overlap:
         # Overlapped p2p (interleaved schedule only, as in Megatron): each of the v forward sends hides behind the
@@ -683,7 +690,10 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # shard group by the hierarchical all-reduce); ZeRO-3's reduce-scatter replaced it, leaving HSDP's replica
     # all-reduce. Either overlaps the last micro-batch's backward.
     t_dp_raw = np.where(z3, t_repl_raw, t_dp_raw)
-    t_dp = np.where(overlap, np.maximum(0.0, t_dp_raw - cal.overlap_eff * t_bwd), t_dp_raw)
+    # The megatron stack's ZeRO-1/2 is the distributed optimizer, whose overlap setting covers the parameter
+    # all-gather too (dp_exposed_s).
+    dist_opt = (cal.stack == DEFAULT_STACK) & ((lay.zero == 1) | (lay.zero == 2))
+    t_dp = np.where(overlap, dp_exposed_s(t_dp_raw, t_bwd, t_fwd, m, pp, vp, cal.overlap_eff, dist_opt), t_dp_raw)
     t_fsdp_lat = fsdp_latency_s(cal.stack, lay.zero, ls, g_shard, lay.tp, links)
     t_mb = t_fwd + t_bwd + t_rec + t_tp + t_cp + t_ep + t_logits + t_p2p + t_z3 + t_fsdp_lat
     # Pipeline bubble. 1F1B: (p-1) t_mb, /v interleaved (Narayanan et al. 2021 sec. 2.2.1-2.2.2). Zero bubble
@@ -762,6 +772,69 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     }
     return Prediction(terms=terms, feasible=mem.total <= spec.memory_bytes,
                       assumed=links.used_by(int(n.max())) if len(n) else [], measured=links.measured)
+
+
+def dp_exposed_s(t_raw: Arr, t_bwd_mb: Arr, t_fwd_mb: Arr, m: Arr, pp: Arr, vp: Arr, eff: float,
+                 dist_opt: Arr) -> Arr:
+    """Exposed end-of-step data-parallel gradient collective (`t_raw`, the stage's whole traffic) with overlap on.
+
+    Without interleaving (vp = 1) the buckets are launched as the last micro-batch's backward fills them (Megatron-Core
+    DistributedDataParallel with overlap_grad_reduce; PyTorch DDP likewise): max(0, t_raw - eff x t_bwd_mb), t_bwd_mb
+    (t_fwd_mb) the stage's backward (forward) of one micro-batch. With `dist_opt` (the megatron stack's ZeRO-1/2, a
+    distributed optimizer) t_raw is a reduce-scatter of the gradients and an all-gather of the updated parameters,
+    half each, and with overlap on only the first runs behind the last backward: the all-gather is issued bucket by
+    bucket from the next step's forward pre-hooks and runs behind the first micro-batch's forward (Megatron-Core
+    DistributedDataParallelConfig.overlap_param_gather, set with overlap_grad_reduce by Megatron-Bridge's and NeMo 2's
+    recipes, e.g. NVIDIA-NeMo/Megatron-Bridge src/megatron/bridge/recipes/llama/llama3.py at 0d5f555; NeMo 1's
+    distributed_fused_adam overlap_param_sync, NVIDIA/NeMo-Framework-Launcher
+    launcher_scripts/conf/training/gpt3/20b.yaml at 056a90e): max(0, t_raw / 2 - eff x t_bwd_mb) + max(0, t_raw / 2
+    - eff x t_fwd_mb). Interleaved (vp > 1): Megatron-Core's schedule launches
+    each model chunk's gradient reduction as soon as that chunk's last micro-batch has gone backward
+    (forward_backward_pipelining_with_interleaving, backward_step_helper_postprocess: config.grad_sync_func of the
+    chunk, aligned across pipeline ranks by default, align_grad_reduce; NVIDIA/Megatron-LM
+    megatron/core/pipeline_parallel/schedules.py at 00611e6). In the cooldown the first rank runs the last
+    micro-batch group's chunk backwards chunk by chunk, vp - 1 first: after chunk j's reduction is launched, j x pp
+    chunk backwards (t_bwd_mb / vp each) remain, so chunk 0's share, t_raw / vp, starts after the last compute and is
+    exposed whole, and the reductions queue only when they outrun the compute:
+    max(t_raw / vp, t_raw - eff x (vp - 1) x min(pp, m) x t_bwd_mb / vp)."""
+    chunk_bwd = t_bwd_mb / vp
+    group = np.minimum(pp, m)
+    inter = np.maximum(t_raw / vp, t_raw - eff * (vp - 1.0) * group * chunk_bwd)
+    # the distributed optimizer's two halves: gradient reduce-scatter behind the backward, parameter all-gather
+    # behind the next step's forward
+    split = np.maximum(0.0, t_raw / 2.0 - eff * t_bwd_mb) + np.maximum(0.0, t_raw / 2.0 - eff * t_fwd_mb)
+    plain = np.where(dist_opt, split, np.maximum(0.0, t_raw - eff * t_bwd_mb))
+    return np.where(vp > 1, inter, plain)
+
+
+def interleaved_warmup(m: Arr, pp: Arr, vp: Arr) -> Arr:
+    """Chunk forwards the first pipeline rank runs before its first backward in Megatron-Core's interleaved 1F1B
+    (get_pp_rank_microbatches: (pp - rank - 1) x 2 + (vp - 1) x microbatch_group_size_per_vp_stage, the group size
+    defaulting to pp), at most its m x vp chunk passes; as many backwards run alone in the cooldown."""
+    return np.minimum(m * vp, 2.0 * (pp - 1.0) + (vp - 1.0) * pp)
+
+
+def interleaved_p2p_transfers(m: Arr, pp: Arr, vp: Arr, stage_devices: Arr, n: Arr, domain: int) -> Arr:
+    """Pipeline transfers of one send's time each on the busiest rank's critical path per step, without
+    --p2p-overlap (each exchange waited on before the next compute).
+
+    Plain 1F1B (vp = 1): 2 per micro-batch (Megatron-Core forward_backward_pipelining_without_interleaving exchanges
+    with the next stage after each forward, send_forward_recv_backward, and with the previous one after each
+    backward, send_backward_recv_forward: one transfer each, the two directions of one link running together).
+    Interleaved (vp > 1; forward_backward_pipelining_with_interleaving, NVIDIA/Megatron-LM
+    megatron/core/pipeline_parallel/schedules.py at 00611e6): a warmup chunk forward is followed by one
+    send_forward_recv_forward, a cooldown backward by one send_backward_recv_backward, and each steady-state pair of a
+    chunk forward and a chunk backward by ONE batched send_forward_backward_recv_forward_backward (activation to the
+    next stage and gradient to the previous one, both received likewise, waited on together). That exchange takes one
+    send's time when the two neighbours sit on different links: a stage smaller than the scale-up domain in a job
+    spanning several domains (pp > 2) puts the busiest (domain-boundary) stage's one neighbour over the scale-out
+    network and the other over the scale-up link. Otherwise both sends leave over the same link and take two send
+    times, which is also what a pp of 2 gives (both neighbours are the same stage). So the count is
+    2 W + k (m vp - W), W = interleaved_warmup, k = 1 or 2; with k = 2 it is 2 m vp, the sum of every send."""
+    warm = interleaved_warmup(m, pp, vp)
+    mixed = (pp > 2) & (stage_devices < domain) & (n > domain)
+    per_pair = np.where(mixed, 1.0, 2.0)
+    return np.where(vp > 1, 2.0 * warm + per_pair * (m * vp - warm), 2.0 * m)
 
 
 def a2a_paired_share(m: Arr, pp: Arr, vp: Arr) -> Arr:
@@ -1045,15 +1118,21 @@ def explain_terms() -> dict[str, str]:
         "t_ep_comm_raw_s": "m x L_s x frac_moe x 4 x alltoall(...): the expert all-to-all traffic before any overlap "
                            "(hidden = this - t_ep_comm_s)",
         "t_pp_p2p_s": "m x 2 v x (latency + b s h x 2 B / t / BW [+ all-gather of b s h over tp without sequence "
-                      "parallel]); --p2p-overlap with v > 1: each send less "
+                      "parallel]); interleaved (v > 1) without --p2p-overlap: (2 W + k (m v - W)) sends, W = 2 (p - 1) "
+                      "+ (v - 1) p warmup chunk forwards, k = 1 when the batched steady-state exchange's two "
+                      "neighbours sit on different links (a stage smaller than the scale-up domain, p > 2, the job "
+                      "spanning domains), else 2; --p2p-overlap with v > 1: each send less "
                       "overlap_eff x one chunk's forward (backward) compute, at least 0",
         "t_zero3_comm_s": "m x max(0, 3 x allgather(stage params x 2 B over the shard group) - overlap_eff x t_mb "
                           "compute)",
         "t_fsdp_latency_s": ("stack pytorch-fsdp, zero 2/3: m x (k L_s + 2) x [(g - d_out) x scale-up latency + "
                              "(d_out - 1) x scale-out latency]: per-layer NCCL ring step latencies over the g shard "
                              "ranks (d_out domains), exposed; k = 3 (zero 3) or 2 (zero 2)"),
-        "t_dp_comm_s": "max(0, hier_allreduce(stage grads x 2 B over dp x cp; HSDP+ZeRO-3: 1/g shard over the "
-                       "replicas) - overlap_eff x t_bwd(1 mb))",
+        "t_dp_comm_s": "max(0, A - overlap_eff x t_bwd(1 mb)), A = hier_allreduce(stage grads x 2 B over dp x cp; "
+                       "HSDP+ZeRO-3: 1/g shard over the replicas); stack megatron, zero 1/2 (distributed optimizer): "
+                       "max(0, A/2 - overlap_eff x t_bwd(1 mb)) + max(0, A/2 - overlap_eff x t_fwd(1 mb)); "
+                       "interleaved (v > 1): max(A / v, A - overlap_eff x (v - 1) min(p, m) t_bwd(1 mb) / v), each "
+                       "chunk's reduction launched when its last backward ends (Megatron-Core schedules.py)",
         "t_bubble_s": "1f1b: (p - 1) / v x t_mb (Narayanan 2021); zb-h1: (p-1)(t_mb - 2 T_W); zb-h2: "
                       "(p-1)(t_mb - 3 T_W) (Qi 2024)",
         "t_optimizer_s": "Adam: 28 bytes per local parameter / (BW x mem_eff)",
