@@ -90,7 +90,9 @@ def _derived_cdna3_table() -> str:
 def test_mi300x_bf16_is_fitted_and_a_derived_curve_says_so(tmp_path: Path) -> None:
     b = _basis("mi300x", "bf16")  # fitted since 2026-11-30 (s-amd2) on AMD's Infinity Hub row (cdna3 bf16 rule)
     assert (b.kind, b.tag, b.fitted_on) == ("fitted", "", ["amd-ih-mi300x-llama31-8b-bf16-s8192"])
-    assert _basis("mi300x", "fp8").kind == "fitted"  # its fp8 value was fitted (amd-instinct-cdna3 rule)
+    fp8 = _basis("mi300x", "fp8")  # derived since 2026-12-02 (amdfp8) from AMD's measured FP8 / BF16 GEMM rates
+    assert (fp8.kind, fp8.tag, fp8.fitted_on) == ("derived", "not fitted: derived", [])
+    assert "1273 / 2614.9" in fp8.text and "Max-Achievable FLOPs" in fp8.text
     mine = tmp_path / "cal.toml"
     mine.write_text(_derived_cdna3_table())
     cals = load_calibrations(mine)

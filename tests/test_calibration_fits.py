@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
+from accelopt.hardware.catalog import get_device
 from accelopt.predict.calibration import Calibration, load_calibrations
 from accelopt.predict.validation import fit_family, fit_fp8_eff_max, fit_stack_eff_max
 
@@ -27,10 +28,40 @@ RULES: dict[str, tuple[Callable[[str, list[str]], Calibration], tuple[str, ...]]
     "nvidia-hopper/fp8": (fit_fp8_eff_max, ("fp8_matmul_eff_max",)),
     "nvidia-blackwell/fp8": (fit_fp8_eff_max, ("fp8_matmul_eff_max",)),
     "intel-gaudi2/fp8": (fit_fp8_eff_max, ("fp8_matmul_eff_max",)),
-    "amd-instinct-cdna3/fp8": (fit_fp8_eff_max, ("fp8_matmul_eff_max",)),
     "amd-instinct-cdna3": (lambda fam, rows: fit_stack_eff_max(fam, "megatron", rows), ("matmul_eff_max",)),
     "aws-trainium1": (lambda fam, rows: fit_stack_eff_max(fam, "megatron", rows), ("matmul_eff_max",)),
 }
+
+
+# AMD ROCm blog 'Measuring Max-Achievable FLOPs - Part 2' (2025-02-28; ROCm/rocm-blogs at 8e011952aebc), Table 1:
+# MI300X BF16 MAF 708 TFLOP/s, one hipBLASLt suite with its FP8 figure (the catalog's measured_matmul_flop_per_s.fp8,
+# source 'amd-maf'); the catalog's bf16 measurement is another suite's (stas00 MAMF), so this one is quoted here.
+AMD_MAF_BF16_MI300X_FLOP_PER_S = 708e12
+
+
+def _cdna3_fp8(fam: Calibration) -> float:
+    """calibration.toml (amd-instinct-cdna3, 2026-12-02): the family's bf16 fit x MI300X's measured FP8 / BF16 GEMM
+    fractions of peak, one suite, rounded to two decimals."""
+    mi300x = get_device("mi300x")
+    fp8 = mi300x.measured_matmul_fraction("fp8")
+    assert fp8 is not None
+    return round(fam.matmul_eff_max * fp8 / (AMD_MAF_BF16_MI300X_FLOP_PER_S / mi300x.peak_flop_per_s["bf16"]), 2)
+
+
+# family -> the declared derivation of its fp8_matmul_eff_max (a value derived from a cited measurement, not fitted)
+FP8_DERIVED: dict[str, Callable[[Calibration], float]] = {"amd-instinct-cdna3": _cdna3_fp8}
+
+
+def test_every_derived_fp8_value_has_its_derivation_here() -> None:
+    cals = load_calibrations()
+    assert {name for name, c in cals.items() if c.fp8_derived_from and not c.fp8_fitted_on} == set(FP8_DERIVED)
+
+
+@pytest.mark.parametrize("family", sorted(FP8_DERIVED))
+def test_bundled_fp8_value_is_its_declared_derivation(family: str) -> None:
+    """A re-run of the family's bf16 rule moves the derivation's input: the bundled value must follow."""
+    fam = load_calibrations()[family]
+    assert fam.fp8_own and fam.fp8_matmul_eff_max == pytest.approx(FP8_DERIVED[family](fam))
 
 
 def _bundled(key: str) -> tuple[Calibration, list[str]]:

@@ -83,6 +83,14 @@ UNEXPLAINED: dict[str, str] = {
     "time (the prefill down_proj at 45% of the fp8 peak) accounts for 14% of the gap, and the same stack's bf16 Llama "
     "3.1 8B row is +13%; no source gives the fp8 path's costs (per-token activation quantization, fp8 KV-cache "
     "attention) on MI355X (searched 2026-12-02; figures recomputed by tests/test_serving_new_families.py)",
+    "amd-mi300x-llama2-7b-fp8": "predicted 28% too fast since the cdna3 fp8 value is derived from AMD's measured "
+    "FP8 / BF16 GEMM rates (0.40; 2026-12-02, amdfp8; -12.3% at the grid-floor fit 0.30 it replaced); what the 2024 "
+    "ROCm Megatron-LM / TE stack loses against the Infinity Hub v25.2 Llama 3.1 8B FP8 rows (-2..-9% at 0.40) is not "
+    "established: "
+    "its CK fused-attention rate and the FP8 GEMM rate at its shapes have no source (the row's note)",
+    "amd-mi300x-llama3-70b-proxy-fp8-fsdp": "predicted 28% too fast since the cdna3 fp8 value is derived (0.40; "
+    "2026-12-02, amdfp8; -15.0% at the grid-floor fit 0.30); the 2024-10 ROCm TE issue stack (#78) runs slower than "
+    "the v25.2 Infinity Hub rows at the same fp8 value, for no reason a source gives (the row's note)",
     **{f"wmx-l4-q25-05b-256-128-{c}": _L4_REASON for c in (
         "c1-ttft", "c2-ttft", "c4-ttft", "c8-ttft", "c16-tput", "c16-ttft", "c32-tput", "c32-ttft")},
     "nrn-trn1-l2-7b-b1-128-8064-ttft": "the published Llama-2-7b TTFT at 128 tokens is 0.25x the 70B's with 0.10x its "

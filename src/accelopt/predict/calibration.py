@@ -80,6 +80,12 @@ class Calibration:
     derived_from: str = ""
     """When the 16-bit values were derived, not fitted: the derivation and its cited measurement (printed as the
     curve's basis, predict/curve_basis.py); '' otherwise. A fit (fitted_on) supersedes it."""
+    fp8_derived_from: str = ""
+    """When fp8_matmul_eff_max was derived from a cited measurement, not fitted: the derivation (printed as the fp8
+    curve's basis, predict/curve_basis.py); '' otherwise. An fp8 fit (fp8_fitted_on) supersedes it."""
+    retired_fit_rows: tuple[str, ...] = ()
+    """Runs an earlier fit of this family was chosen on, whose value a derivation has since replaced: still reported
+    as fit rows, never as held-out tests (a row a value was once chosen on is no clean test of the family)."""
     carried_from: str = ""
     """When the 16-bit values are another family's fit kept as an estimate ('FAMILY: which fit, and why kept'), where
     that family's current values differ (a later refit); '' otherwise (an exact copy is found by value)."""
@@ -190,14 +196,15 @@ def _numbers(name: str, table: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 _TEXT_FIX = {"derived_from": "write the derivation and its cited measurement as a quoted string",
+             "fp8_derived_from": "write the fp8 derivation and its cited measurement as a quoted string",
              "carried_from": 'write "FAMILY: which fit, and why kept" as a quoted string',
              "reference_device": 'name a catalog device as a quoted string, e.g. "h100-sxm"'}
 
 
 def _derived_from(label: str, table: dict[str, Any], where: str, default: str = "",
                   key: str = "derived_from") -> str:
-    """The table's text field `key` (derived_from, carried_from or reference_device); a non-text value is an
-    error."""
+    """The table's text field `key` (derived_from, fp8_derived_from, carried_from or reference_device); a non-text
+    value is an error."""
     v = table.get(key, default)
     if not isinstance(v, str):
         raise InputError(f"{where}: [family.{label}] {key} = {v!r} is not text", f"{_TEXT_FIX[key]}, or leave it out")
@@ -223,17 +230,19 @@ def _stack_override(fam: Calibration, stack: str, table: Any, where: str) -> Cal
     if not isinstance(table, dict):
         raise InputError(f"{where}: [family.{label}] is not a table", "see predict/data/calibration.toml")
     unknown = set(table) - {*_NUM_FIELDS, *_OPTIONAL_FIELDS, *_RETIRED, "fitted_on", "fp8_fitted_on", "source",
-                            "derived_from",
+                            "derived_from", "fp8_derived_from",
                             "carried_from"}
     if unknown:
         raise unknown_fields(f"{where}: [family.{label}]", sorted(unknown),
                              (*_NUM_FIELDS, *_OPTIONAL_FIELDS, "fitted_on", "fp8_fitted_on", "derived_from",
-                              "carried_from", "source"))
+                              "fp8_derived_from", "carried_from", "source"))
     # the family's derivation holds for the stack only while the stack keeps the family's 16-bit curve
     keeps_curve = not {"matmul_eff_max", "matmul_half_flop", "matmul_half_s"} & set(table)
     return replace(fam, stack=stack, stacks={}, fitted_on=_names("family", label, table, "fitted_on", where),
                    fp8_fitted_on=_names("family", label, table, "fp8_fitted_on", where),
                    derived_from=_derived_from(label, table, where, fam.derived_from if keeps_curve else ""),
+                   fp8_derived_from=_derived_from(label, table, where, "" if "fp8_matmul_eff_max" in table
+                                                  else fam.fp8_derived_from, "fp8_derived_from"),
                    carried_from=_derived_from(label, table, where, fam.carried_from if keeps_curve else "",
                                               "carried_from"),
                    source=str(table.get("source", where)),
@@ -255,7 +264,7 @@ def _family(name: str, table: dict[str, Any], where: str, base: Calibration | No
     else:
         # unknown before missing: a misspelt field is both, and the misspelling is what the user must see
         unknown = set(table) - {*_NUM_FIELDS, *_OPTIONAL_FIELDS, *_RETIRED, "fitted_on", "fp8_fitted_on", "match",
-                                 "source",
+                                 "source", "fp8_derived_from", "retired_fit_rows",
                                  "stack", "derived_from", "carried_from", "reference_device"}
         missing = [f for f in _NUM_FIELDS if f not in table]
         if missing and not unknown:
@@ -264,10 +273,13 @@ def _family(name: str, table: dict[str, Any], where: str, base: Calibration | No
         if unknown:
             raise unknown_fields(f"{where}: family {name!r}", sorted(unknown),
                                  (*_NUM_FIELDS, *_OPTIONAL_FIELDS, "fitted_on", "fp8_fitted_on", "derived_from",
-                                  "carried_from", "reference_device", "match", "source", "stack"))
+                                  "fp8_derived_from", "retired_fit_rows", "carried_from", "reference_device",
+                                  "match", "source", "stack"))
         fam = Calibration(family=name, fitted_on=_names("family", name, table, "fitted_on", where),
                           fp8_fitted_on=_names("family", name, table, "fp8_fitted_on", where),
                           derived_from=_derived_from(name, table, where),
+                          fp8_derived_from=_derived_from(name, table, where, key="fp8_derived_from"),
+                          retired_fit_rows=_names("family", name, table, "retired_fit_rows", where),
                           carried_from=_derived_from(name, table, where, key="carried_from"),
                           reference_device=_derived_from(name, table, where, key="reference_device"),
                           match=_names("family", name, table, "match", where), source=str(table.get("source", where)),

@@ -4,8 +4,8 @@ not fitted here), derived from a cited measurement, the default curve of a devic
 spec's measured rates.
 
 A static description of the calibration file (predict/data/calibration.toml or --calibration), read from its values
-and `fitted_on` / `fp8_fitted_on` / `derived_from` fields; nothing is validated at plan time (`accelopt validate`
-reports held-out errors).
+and `fitted_on` / `fp8_fitted_on` / `derived_from` / `fp8_derived_from` fields; nothing is validated at plan time
+(`accelopt validate` reports held-out errors).
 """
 
 from __future__ import annotations
@@ -122,6 +122,8 @@ def _family_basis(device: str, cal: Calibration, dtype: str, cals: dict[str, Cal
         note = "" if own_table else f" (the family's own values: no [family.{cal.family}.stack.{cal.stack}] table)"
         return make(kind="fitted", fitted_on=list(rows),
                           text=f"{head}: fitted on {', '.join(rows)}{note}")
+    if fp8 and cal.fp8_own and cal.fp8_derived_from:
+        return make(kind="derived", text=f"{head}: derived, not fitted: {cal.fp8_derived_from}")
     if fp8 and not cal.fp8_own:  # no fp8 value: fp8 GEMMs at the 16-bit eff_max
         inner = _family_basis(device, cal, "bf16", cals)
         own_fit = inner.kind == "fitted"  # fitted on 16-bit runs, not on fp8 ones

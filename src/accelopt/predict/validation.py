@@ -449,10 +449,11 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
     pub_mfu = float(row["mfu_pct"]) / 100 if row.get("mfu_pct") else None
     # Narayanan 2021's utilization counts recomputed FLOPs (hardware FLOPs): compare like with like.
     kind = "HFU" if row["source"].startswith("Narayanan") else "MFU"
+    fit_rows = (*cal.fitted_on, *cal.fp8_fitted_on, *cal.retired_fit_rows)  # retired: a value was once chosen on it
     return RunResult(id=row["id"], source=row["source"], hardware=spec.name, devices=n, published_step_s=pub,
                      predicted_step_s=pred["step_time_s"], published_mfu=pub_mfu,
                      predicted_mfu=pred["hfu"] if kind == "HFU" else pred["mfu"],
-                     fitted=row["id"] in (*cal.fitted_on, *cal.fp8_fitted_on), utilization=kind, stack=cal.stack,
+                     fitted=row["id"] in fit_rows, utilization=kind, stack=cal.stack,
                      family=cal.family, dtype=setup.dtype, note=(row.get("note") or "").strip())
 
 
