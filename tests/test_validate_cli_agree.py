@@ -68,7 +68,7 @@ def _flags(row: dict[str, str], config: Path) -> list[str]:
     for col, flag in (("p2p_overlap", "--p2p-overlap"), ("tp_overlap", "--tp-comm-overlap"),
                       ("fp8_params", "--fp8-params"), ("fp8_saved_inputs", "--fp8-saved-inputs"),
                       ("no_dropout", "--no-dropout"), ("no_tp_async", "--no-tp-async"),
-                      ("ep_a2a_overlap", "--ep-a2a-overlap")):
+                      ("ep_a2a_overlap", "--ep-a2a-overlap"), ("attention_unpad", "--attention-unpad")):
         if int((row.get(col) or "0").strip() or 0):
             flags.append(flag)
     if "+sp" not in rec:

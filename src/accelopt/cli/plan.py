@@ -42,6 +42,7 @@ class SetupOptions:
     flash: bool = True
     attention_kernel: str | None = None
     """--attention-kernel (compute.ATTENTION_KERNELS); None: fused, or unfused with --no-flash."""
+    attention_unpad: bool = False
     edge_stage_layers: int | None = None
     p2p_overlap: bool = False
     tp_comm_overlap: bool = False
@@ -200,6 +201,7 @@ def _setup(opts: SetupOptions) -> Any:
     return Setup(model=mdl, seq_len=s, global_batch=_global_batch(opts.global_batch, s),
                  tokens=parse_count(opts.tokens, "--tokens"), dtype=opts.dtype, flash=opts.flash,
                  attention_kernel=attention_kernel_of(opts.flash, opts.attention_kernel),
+                 attention_unpad=opts.attention_unpad,
                  edge_stage_layers=opts.edge_stage_layers, p2p_overlap=opts.p2p_overlap,
                  tp_comm_overlap=opts.tp_comm_overlap, tp_overlap_cfg=opts.tp_overlap_cfg, fp8_params=opts.fp8_params,
                  offload_layers=opts.offload_layers, tp_async=opts.tp_async, fp8_saved_inputs=opts.fp8_saved_inputs,
@@ -635,7 +637,8 @@ def _setup_flags(setup: Any) -> dict[str, Any]:
                                            "ep_a2a_overlap",
                                            "fp8_params",
                                            "offload_layers", "tp_async", "fp8_saved_inputs", "no_dropout",
-                                           "optimizer_state_bytes", "fp8_recipe", "attention_kernel")}
+                                           "optimizer_state_bytes", "fp8_recipe", "attention_kernel",
+                                           "attention_unpad")}
 
 
 def _flags_text(setup: Any) -> str:
@@ -651,6 +654,7 @@ def _flags_text(setup: Any) -> str:
              "fp8 saved inputs" if setup.fp8_saved_inputs else "", "no dropout" if setup.no_dropout else "",
              f"fp8 recipe {setup.fp8_recipe}" if setup.fp8_recipe != "delayed" else "",
              f"attention kernel {setup.attention_kernel}" if setup.attention_kernel == "flash2" else "",
+             "attention unpad/pad copies" if setup.attention_unpad else "",
              f"optimizer state {setup.optimizer_state_bytes:g} B/parameter" if setup.optimizer_state_bytes != 12
              else ""]
     return "".join(f", {w}" for w in words if w)
@@ -821,6 +825,9 @@ FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what qu
                    "amax: one more read of the input; Megatron-Bridge 'FP8-CS'), mxfp8 (32-element block scales, "
                    "row- and column-wise copies; Blackwell only); also read: ds, cs, tensorwise (Megatron-LM's name "
                    "for current), fp8-cs, fp8-mx")
+ATTENTION_UNPAD_HELP = ("the fused attention runs through a padded-batch wrapper that gathers Q, K, V to (tokens, "
+                        "width) before a varlen FlashAttention call and scatters the output back, every layer "
+                        "(llm-foundry's MPT flash_attn_fn): those copies and their backward are charged")
 NO_DROPOUT_HELP = ("the model trains at dropout 0 (Llama in Megatron-Bridge): no dropout masks are kept (PyTorch's "
                    "dropout returns its input at p = 0); memory only")
 SEQ_LEN_HELP = ("training sequence length (default: a preset's published one; a config.json's "
@@ -916,6 +923,7 @@ def _explain(opts: ExplainOptions) -> None:
     # LayoutFlags' fields are LayoutQuery's layout fields, passed by name (a new layout flag needs no copy here)
     res = predict_layout(LayoutQuery(**dataclasses.asdict(lo), model=base.model, hardware=opts.hardware,
                                      flash=opts.setup.flash, attention_kernel=base.attention_kernel,
+                                     attention_unpad=opts.setup.attention_unpad,
                                      edge_stage_layers=opts.setup.edge_stage_layers,
                                      p2p_overlap=opts.setup.p2p_overlap,
                                      tp_comm_overlap=opts.setup.tp_comm_overlap,
@@ -1051,6 +1059,7 @@ def register(app: typer.Typer) -> None:
         fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
         fp8_recipe: str = typer.Option("delayed", "--fp8-recipe", help=FP8_RECIPE_HELP),
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
+        attention_unpad: bool = typer.Option(False, "--attention-unpad", help=ATTENTION_UNPAD_HELP),
         optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-bytes", help=OPTIM_BYTES_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
@@ -1079,7 +1088,7 @@ def register(app: typer.Typer) -> None:
             return
         run_plan(PlanOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
-                               flash=flash, attention_kernel=attention_kernel,
+                               flash=flash, attention_kernel=attention_kernel, attention_unpad=attention_unpad,
                                edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,
                                tp_async=not no_tp_async, fp8_params=fp8_params,
@@ -1151,6 +1160,7 @@ def register(app: typer.Typer) -> None:
         fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
         fp8_recipe: str = typer.Option("delayed", "--fp8-recipe", help=FP8_RECIPE_HELP),
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
+        attention_unpad: bool = typer.Option(False, "--attention-unpad", help=ATTENTION_UNPAD_HELP),
         optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-bytes", help=OPTIM_BYTES_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
@@ -1166,7 +1176,7 @@ def register(app: typer.Typer) -> None:
 
         _explain(ExplainOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
-                               flash=flash, attention_kernel=attention_kernel,
+                               flash=flash, attention_kernel=attention_kernel, attention_unpad=attention_unpad,
                                edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,
                                tp_async=not no_tp_async, fp8_params=fp8_params,

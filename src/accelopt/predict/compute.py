@@ -402,6 +402,35 @@ def flash_attention_bytes(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, t
     return b * (heads_local * s + kv_local * keys) * (dqk + dv) * dtb
 
 
+UNPAD_FWD_KERNELS = 5.0
+"""Launches of the padding copies around one varlen attention call, forward: 3 gathers (Q, K, V) + the output's
+zeros and index_put (attention_unpad_s)."""
+UNPAD_BWD_KERNELS = 7.0
+"""Backward: the output gradient's gather + zeros and scatter_ for each of dQ, dK, dV (attention_unpad_s)."""
+
+
+def attention_unpad_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device) -> tuple[Arr, Arr]:
+    """(forward, backward) time of the copies a padded-batch wrapper makes around a varlen FlashAttention call, for T
+    tokens of one layer on one device (--attention-unpad): llm-foundry's flash_attn_fn gathers Q, K and V to
+    (tokens, width) with flash_attn.bert_padding.index_first_axis and scatters the output back with pad_input, on
+    every layer, whether or not the batch has padding (mosaicml/llm-foundry llmfoundry/models/layers/attention.py at
+    11d3d7066fa22766b8f9ce5f72372a90a9b25a82, flash_attn_fn; the same at 00ef82a3f8fc6cd4b05f1830bda4b22e3d4f6a40).
+    Their autograd functions (Dao-AILab/flash-attention flash_attn/bert_padding.py at
+    2d64d7a52cc87d491bbe159b68263589780c40ed) move, in full-tensor passes of the q + k + v (qkv) and output (o)
+    widths:
+      forward   IndexFirstAxis: torch.gather, read + write, x3 tensors        2 qkv
+                IndexPutFirstAxis: torch.zeros (write), output[indices] = values (read + write)   3 o
+      backward  IndexPutFirstAxis: grad_output[indices] (read + write)         2 o
+                IndexFirstAxis x3: torch.zeros (write), scatter_ (read + write)   3 qkv
+    Memory-bound copies (memory_ops_s) at the run's 16-bit activation width; the index tensors (one int64 per
+    token, expanded over the width without a copy) are not counted."""
+    qkv = T * (model.q_width / tp + model.kv_width_per_device(tp))
+    out = T * model.o_width / tp
+    fwd = memory_ops_s((2.0 * qkv + 3.0 * out) * dtb, dev, UNPAD_FWD_KERNELS)
+    bwd = memory_ops_s((3.0 * qkv + 2.0 * out) * dtb, dev, UNPAD_BWD_KERNELS)
+    return fwd, bwd
+
+
 def causal_work_keys(model: TransformerConfig, seq_len: Arr, keys: Arr) -> Arr:
     """Keys a fused causal kernel computes per query, on average over the sequence's positions: a decoder's query at
     position i attends min(i, keys) keys (keys = seq_len, or the window on a sliding-window layer), so the mean over

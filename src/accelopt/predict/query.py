@@ -96,6 +96,8 @@ class LayoutQuery(LayoutFlags):
     """Fused attention (no s x s tensor); off for the pre-2022 Megatron-LM runs."""
     attention_kernel: str | None = None
     """The kernel that runs the attention core (compute.ATTENTION_KERNELS); None: fused, or unfused with flash off."""
+    attention_unpad: bool = False
+    """Padding copies around a varlen fused attention call, every layer (Setup.attention_unpad)."""
     edge_stage_layers: int | None = None
     """Layers on the first and last pipeline stage when fewer than the others (Setup.edge_stage_layers)."""
     p2p_overlap: bool = False
@@ -352,7 +354,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     batch = q.global_batch_seqs if q.global_batch_seqs is not None else default_global_batch(seq_len)
     kernel = attention_kernel_of(q.flash, q.attention_kernel)
     setup = Setup(model=q.model, seq_len=seq_len, global_batch=batch, tokens=q.tokens, dtype=q.dtype,
-                  flash=q.flash, attention_kernel=kernel, edge_stage_layers=q.edge_stage_layers,
+                  flash=q.flash, attention_kernel=kernel, attention_unpad=q.attention_unpad,
+                  edge_stage_layers=q.edge_stage_layers,
                   p2p_overlap=q.p2p_overlap,
                   tp_comm_overlap=q.tp_comm_overlap, tp_overlap_cfg=q.tp_overlap_cfg,
                   fp8_params=q.fp8_params, offload_layers=q.offload_layers,

@@ -132,6 +132,8 @@ class SetupFlagFields:
     attention_kernel: str = "fused"
     """--attention-kernel: the kernel that runs the attention core (fused: cuDNN/TE fused attention on the GEMM curve;
     flash2: FlashAttention-2 at the family's published rate; unfused: scores in memory, as --no-flash)."""
+    attention_unpad: bool = False
+    """--attention-unpad: padding copies around a varlen fused attention call, every layer (llm-foundry's MPT)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,11 +141,12 @@ class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 5
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
+    SCHEMA_VERSION: ClassVar[int] = 6
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
-    and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: [])."""
+    and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
+    attention_unpad (a default: false)."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -271,11 +274,12 @@ class ExplainResult(SetupFlagFields):
     """`accelopt plan explain`: one layout's whole arithmetic (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-explain"
-    SCHEMA_VERSION: ClassVar[int] = 5
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
+    SCHEMA_VERSION: ClassVar[int] = 6
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
-    and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: [])."""
+    and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
+    attention_unpad (a default: false)."""
 
     model: str
     hardware: str

@@ -64,6 +64,7 @@ from accelopt.predict.compute import (
     activation_bytes,
     attention_bwd_time_ratio,
     attention_kernel_of,
+    attention_unpad_s,
     fp8_weight_transpose,
     gemm_s,
     layer_forward,
@@ -239,6 +240,9 @@ class Setup:
     attention_kernel: str = "fused"
     """Which fused kernel runs the attention core (compute.ATTENTION_KERNELS; 'unfused' with flash off): its rate,
     compute.attention_kernel_rate (flash2: the family's published FlashAttention-2 rate)."""
+    attention_unpad: bool = False
+    """The fused attention runs through a padded-batch wrapper that gathers Q, K, V to (tokens, width) before a varlen
+    kernel and scatters the output back, every layer (llm-foundry's flash_attn_fn): compute.attention_unpad_s."""
     edge_stage_layers: int | None = None
     """Layers on the first and on the last pipeline stage when they hold fewer than the others (Megatron-LM
     --decoder-first/last-pipeline-num-layers; Llama 3 405B: 126 layers on 16 stages = 7 + 14 x 8 + 7, Llama Team
@@ -308,6 +312,10 @@ class Setup:
         attention_kernel_of(self.flash, self.attention_kernel)  # a known kernel, and a fused one only with flash on
         if self.attention_kernel == "unfused":  # --attention-kernel unfused is --no-flash
             object.__setattr__(self, "flash", False)
+        if self.attention_unpad and not self.flash:
+            raise InputError("--attention-unpad with an unfused attention (--no-flash or --attention-kernel unfused): "
+                             "the padding copies wrap a fused varlen kernel",
+                             "leave out --attention-unpad, or run a fused kernel (--attention-kernel flash2)")
         if not 0 <= self.offload_layers <= self.model.layers:
             raise InputError(f"--offload-layers {self.offload_layers}: the {self.model.name} has {self.model.layers} "
                              "layers", f"give --offload-layers between 0 (none) and {self.model.layers}")
@@ -554,7 +562,12 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # Forward of one layer: projections, MLP and elementwise ops (dense_s) plus the attention core (scores,
     # softmax, AV: 4 s h FLOPs per token, counted in model_flops_per_token too); MoE layers swap the MLP and its
     # activation for the expert block.
-    fwd_layer = lt.dense_s + lt.attn_core_s + frac_moe * (lt.moe_mlp_s - lt.dense_mlp_s - lt.dense_act_s)
+    # A padded-batch attention wrapper's copies (--attention-unpad, compute.attention_unpad_s): in the forward, and
+    # their own backward (not 2x the forward) below.
+    zero = np.zeros_like(T)
+    unpad_f, unpad_b = attention_unpad_s(mdl, T, tp, dtb, dev) if setup.attention_unpad else (zero, zero)
+    fwd_layer = (lt.dense_s + lt.attn_core_s + frac_moe * (lt.moe_mlp_s - lt.dense_mlp_s - lt.dense_act_s)
+                 + unpad_f)
     rc = lay.recompute
     edge = setup.edge_stage_layers
     ls = (np.ceil(mdl.layers / (pp * vp)) * vp if edge is None  # the busiest stage's layers
@@ -624,7 +637,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     t_logits_last = 3.0 * t_logit_f
     # A fused attention kernel's backward does 2.5x its forward's work, not the 2x of a GEMM (attention_bwd_ratio), at
     # the kernel's published backward rate where it has one (attention_bwd_time_ratio: FlashAttention-2 on an A100).
-    bwd_extra_layer = (attention_bwd_time_ratio(setup.attention_kernel, dev.cal) - 2.0) * lt.attn_core_s
+    bwd_extra_layer = ((attention_bwd_time_ratio(setup.attention_kernel, dev.cal) - 2.0) * lt.attn_core_s
+                       + unpad_b - 2.0 * unpad_f)
     logits_on = np.ones_like(T)
     if edge is not None:
         # Uneven stages (Llama Team 2024 sec. 3.3.2: one layer fewer on the first and the last stage "to balance the
@@ -700,7 +714,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # (Qi et al. 2024 sec. 2, Table 2): with T_F + T_B + T_W = t_mb, ZB-H1 leaves (p-1)(T_F + T_B - T_W) and ZB-H2
     # (p-1)(T_F + T_B - 2 T_W), i.e. (p-1)/(3m) and 0 of the ideal time when T_F = T_B = T_W. T_W, the weight-gradient
     # pass, is the weight GEMMs of the backward: the forward less the attention core (which has no weights).
-    t_w = np.maximum(0.0, t_fwd - ls * lt.attn_core_s)
+    t_w = np.maximum(0.0, t_fwd - ls * (lt.attn_core_s + unpad_f))  # the padding copies have no weights either
     sched = lay.schedule
     bubble = (pp - 1) * np.where(sched == 1, np.maximum(0.0, t_mb - 2.0 * t_w),
                                  np.where(sched == 2, np.maximum(0.0, t_mb - 3.0 * t_w), t_mb / vp))
