@@ -697,7 +697,9 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     t_dp = np.where(overlap, dp_exposed_s(t_dp_raw, t_bwd, t_fwd, m, pp, vp, cal.overlap_eff, dist_opt), t_dp_raw)
     t_fsdp_lat = fsdp_latency_s(cal.stack, lay.zero, ls, g_shard, lay.tp, links)
     # + the distributed optimizer's per-bucket ring latencies, on the critical path (dist_opt_latency_s)
-    n_buckets = np.where(dist_opt, np.ceil((prm.dense + prm.expert) / dist_opt_bucket_params(dp_group)), 0.0)
+    # (NCCL / RCCL only: comm.chains_in_domain; the ring-only reduce-scatter / all-gather is not asserted of the others)
+    nccl_dist_opt = dist_opt & comm.chains_in_domain(spec)
+    n_buckets = np.where(nccl_dist_opt, np.ceil((prm.dense + prm.expert) / dist_opt_bucket_params(dp_group)), 0.0)
     t_dp_lat = dist_opt_latency_s(n_buckets, dp_group, lay.tp, links)
     t_dp = t_dp + t_dp_lat
     t_mb = t_fwd + t_bwd + t_rec + t_tp + t_cp + t_ep + t_logits + t_p2p + t_z3 + t_fsdp_lat
@@ -1110,7 +1112,8 @@ def explain_inputs() -> dict[str, str]:
         "in_ep_group_span": "consecutive ranks one expert all-to-all spans: etp x ep (etp = tp by default)",
         "in_scaleup_link_byte_per_s": "scale-up link bandwidth used (catalog x bw_eff, or measured with --collectives)",
         "in_scaleup_latency_s": "scale-up per-step latency used (catalog, default, or measured with --collectives)",
-        "in_dp_buckets": "stack megatron, zero 1/2: gradient / parameter buckets of the stage, ceil(params / "
+        "in_dp_buckets": "stack megatron, zero 1/2, NVIDIA / AMD GPUs (NCCL / RCCL): gradient / parameter buckets of "
+                         "the stage, ceil(params / "
                          "max(40e6, 1e6 x dp cp)), Megatron-Core's default bucket (a recipe's own bucket size is not "
                          "an input); else 0",
         "in_fsdp_collectives": "NCCL all-gathers + reduce-scatters per micro-batch, one per FSDP unit (stack "
@@ -1168,9 +1171,10 @@ def explain_terms() -> dict[str, str]:
                        "interleaved (v > 1): max(A / v, A - overlap_eff x (v - 1) min(p, m) t_bwd(1 mb) / v), each "
                        "chunk's reduction launched when its last backward ends (Megatron-Core schedules.py); + "
                        "t_dp_latency_s",
-        "t_dp_latency_s": ("stack megatron, zero 1/2: 2 x in_dp_buckets x [(g - d_out) x scale-up latency + (d_out "
-                           "- 1) x scale-out latency], one flat NCCL ring reduce-scatter and all-gather per bucket "
-                           "over the g = dp x cp ranks (d_out domains), exposed (dist_opt_latency_s); part of "
+        "t_dp_latency_s": ("stack megatron, zero 1/2, NCCL / RCCL: 2 x in_dp_buckets x [(g - d_out) x scale-up "
+                           "latency + (d_out - 1) x scale-out latency], one flat NCCL ring reduce-scatter and "
+                           "all-gather per bucket over the g = dp x cp ranks (d_out domains), exposed "
+                           "(dist_opt_latency_s); part of "
                            "t_dp_comm_s"),
         "t_bubble_s": "1f1b: (p - 1) / v x t_mb (Narayanan 2021); zb-h1: (p-1)(t_mb - 2 T_W); zb-h2: "
                       "(p-1)(t_mb - 3 T_W) (Qi 2024)",
