@@ -50,7 +50,8 @@ def test_b300_qwen3_235b_note_figures() -> None:
     Blackwell fp8 rule's re-run 0.50 -> 0.46 (2026-12-01): 17.8 / 22.5 / 21.6 s, 1.26x, 63.4% and 55.7% before.
     Recomputed by moe (2026-12-02) after compute.grouped_gemm_s charges one launch gap per local expert (TE
     GroupedLinear's per-expert cuBLAS GEMMs): 20.0 / 24.7 / 23.7 s, 1.24x, 58.9% and 51.3% (18.5 / 23.2 / 22.2 s,
-    1.25x, 62.1% and 54.4% before)."""
+    1.25x, 62.1% and 54.4% before). Recomputed by dpscale (2026-12-02) after training.dist_opt_latency_s (the
+    distributed optimizer's per-bucket ring latencies): without the a2a overlap 23.8 s, 51.2% (23.7 s, 51.3% before)."""
     rows = _rows()
     b300, b200 = rows[B300_235B], rows[B200_235B]
     assert _tokens_per_gpu(b300) / _tokens_per_gpu(b200) == pytest.approx(2691 / 3805, rel=1e-4)
@@ -60,8 +61,8 @@ def test_b300_qwen3_235b_note_figures() -> None:
     assert round(p200 / p300, 2) == 1.24
     assert round((p300 / float(b300["step_s"]) - 1) * 100, 1) == -58.9
     without = reproduce({**b300, "ep_a2a_overlap": ""}).predicted_step_s
-    assert round(without, 1) == 23.7
-    assert round((without / float(b300["step_s"]) - 1) * 100, 1) == -51.3
+    assert round(without, 1) == 23.8
+    assert round((without / float(b300["step_s"]) - 1) * 100, 1) == -51.2
     assert get_device("b300").peak("fp8") == get_device("b200").peak("fp8") == 4.5e15
     r = get_device("b300").measured_matmul_flop_per_s["fp8"] / get_device("b200").measured_matmul_flop_per_s["fp8"]
     assert round(r, 3) == 0.977  # equal peaks: the MAMF fraction-of-peak ratio is the rate ratio
@@ -85,11 +86,12 @@ def test_recipe_cells_read_2026_12_01() -> None:
 def test_gb300_gptoss_note_figures() -> None:
     """The note: 56.0% too fast (3.93 s; 53.0%, 4.19 s before hopdiag's causal FlashAttention-2 change); the table's
     Model TFLOP/s 565 is 22.6% of the GB300 bf16 peak. Recomputed by moe (2026-12-02) after the per-expert launch gaps
-    of compute.grouped_gemm_s: 55.8%, 3.94 s (56.0%, 3.93 s before)."""
+    of compute.grouped_gemm_s: 55.8%, 3.94 s (56.0%, 3.93 s before). Recomputed by dpscale (2026-12-02) after
+    training.dist_opt_latency_s: 55.6%, 3.96 s (55.8%, 3.94 s before)."""
     row = _rows()[GB300_GPTOSS]
     pred = reproduce(row).predicted_step_s
-    assert round(pred, 2) == 3.94
-    assert round((pred / float(row["step_s"]) - 1) * 100, 1) == -55.8
+    assert round(pred, 2) == 3.96
+    assert round((pred / float(row["step_s"]) - 1) * 100, 1) == -55.6
     assert round(565e12 / get_device("gb300").peak("bf16") * 100, 1) == 22.6
 
 

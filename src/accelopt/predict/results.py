@@ -24,6 +24,7 @@ TERM_UNITS: dict[str, str] = {
     "devices": "count", "layers_per_stage": "count",
     "t_fwd_s": "s", "t_bwd_s": "s", "t_recompute_s": "s", "t_logits_s": "s", "t_tp_comm_s": "s", "t_cp_comm_s": "s",
     "t_ep_comm_s": "s", "t_pp_p2p_s": "s", "t_zero3_comm_s": "s", "t_dp_comm_raw_s": "s", "t_dp_comm_s": "s",
+    "t_dp_latency_s": "s", "in_dp_buckets": "count",
     "t_zero3_comm_raw_s": "s", "t_fsdp_latency_s": "s", "in_fsdp_collectives": "count",
     "t_cp_comm_raw_s": "s", "t_ep_comm_raw_s": "s", "t_microbatch_s": "s", "t_bubble_s": "s", "t_optimizer_s": "s",
     "step_time_s": "s",

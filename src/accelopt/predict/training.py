@@ -8,7 +8,8 @@ Step time (all predictions, estimates):
                + t_zero3 (exposed) + t_p2p (exposed; 2 v sends, fewer   one micro-batch on the busiest stage
                  in the interleaved steady state, interleaved_p2p_transfers)
                + t_fsdp_lat  (stack pytorch-fsdp: per-layer NCCL ring latencies, fsdp_latency_s)
-    step     = m t_mb + bubble + t_dp (exposed) + t_optimizer
+    step     = m t_mb + bubble + t_dp (exposed, + the distributed optimizer's per-bucket ring latencies,
+               dist_opt_latency_s) + t_optimizer
     m        = ceil(ceil(B / dp) / mbs): the busiest data-parallel rank's micro-batches (B not divisible by dp:
                B mod dp ranks take one more sequence and the step waits for them)
     L_s      = the busiest stage's layers: ceil(L / (p v)) v, or with uneven edge stages the middle stages' layers
@@ -709,6 +710,12 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     dist_opt = (cal.stack == DEFAULT_STACK) & ((lay.zero == 1) | (lay.zero == 2))
     t_dp = np.where(overlap, dp_exposed_s(t_dp_raw, t_bwd, t_fwd, m, pp, vp, cal.overlap_eff, dist_opt), t_dp_raw)
     t_fsdp_lat = fsdp_latency_s(cal.stack, lay.zero, ls, g_shard, lay.tp, links)
+    # + the distributed optimizer's per-bucket ring latencies, on the critical path (dist_opt_latency_s)
+    # (NCCL / RCCL only: comm.chains_in_domain; the ring-only reduce-scatter / all-gather is not asserted of the others)
+    nccl_dist_opt = dist_opt & comm.chains_in_domain(spec)
+    n_buckets = np.where(nccl_dist_opt, np.ceil((prm.dense + prm.expert) / dist_opt_bucket_params(dp_group)), 0.0)
+    t_dp_lat = dist_opt_latency_s(n_buckets, dp_group, lay.tp, links)
+    t_dp = t_dp + t_dp_lat
     t_mb = t_fwd + t_bwd + t_rec + t_tp + t_cp + t_ep + t_logits + t_p2p + t_z3 + t_fsdp_lat
     # Pipeline bubble. 1F1B: (p-1) t_mb, /v interleaved (Narayanan et al. 2021 sec. 2.2.1-2.2.2). Zero bubble
     # (Qi et al. 2024 sec. 2, Table 2): with T_F + T_B + T_W = t_mb, ZB-H1 leaves (p-1)(T_F + T_B - T_W) and ZB-H2
@@ -760,7 +767,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         "t_tp_comm_s": m * t_tp, "t_cp_comm_s": m * t_cp,
         "t_cp_comm_raw_s": m * ls * t_cp_raw, "t_ep_comm_s": m * t_ep,
         "t_ep_comm_raw_s": m * ls * t_ep_raw_layer, "t_pp_p2p_s": m * t_p2p,
-        "t_zero3_comm_s": m * t_z3, "t_dp_comm_raw_s": t_dp_raw, "t_dp_comm_s": t_dp,
+        "t_zero3_comm_s": m * t_z3, "t_dp_comm_raw_s": t_dp_raw, "t_dp_comm_s": t_dp, "t_dp_latency_s": t_dp_lat,
+        "in_dp_buckets": n_buckets,
         "t_zero3_comm_raw_s": np.where(z3, m * t_z3_raw, 0.0), "t_fsdp_latency_s": m * t_fsdp_lat,
         "t_microbatch_s": t_mb, "t_bubble_s": bubble, "t_optimizer_s": t_opt, "step_time_s": step,
         "tokens_per_s": tokens_per_s, "mfu": mfu, "hfu": hfu,
@@ -819,6 +827,31 @@ def dp_exposed_s(t_raw: Arr, t_bwd_mb: Arr, t_fwd_mb: Arr, m: Arr, pp: Arr, vp: 
     split = np.maximum(0.0, t_raw / 2.0 - eff * t_bwd_mb) + np.maximum(0.0, t_raw / 2.0 - eff * t_fwd_mb)
     plain = np.where(dist_opt, split, np.maximum(0.0, t_raw - eff * t_bwd_mb))
     return np.where(vp > 1, inter, plain)
+
+
+def dist_opt_bucket_params(dp_group: Arr) -> Arr:
+    """Megatron-Core's default gradient-buffer bucket: max(40,000,000, 1,000,000 x dp) parameters ('larger DP
+    sizes need larger buckets to ensure collectives do not become latency-bound': DistributedDataParallelConfig
+    .bucket_size, megatron/core/distributed/distributed_data_parallel_config.py, core v0.7.0). Runs whose recipe sets
+    another bucket (NeMo 1's Apex distributed_fused_adam bucket_cap_mb) are not told apart: see in_dp_buckets."""
+    return np.maximum(40e6, 1e6 * np.asarray(dp_group, dtype=float))
+
+
+def dist_opt_latency_s(n_buckets: Arr, dp_group: Arr, inner: Arr, links: comm.Links) -> Arr:
+    """Per step: the step latencies of the distributed optimizer's per-bucket collectives, exposed.
+
+    The megatron stack's ZeRO-1/2 reduce-scatters each gradient bucket and all-gathers each parameter bucket over the
+    dp x cp ranks (Megatron-Core param_and_grad_buffer.py, one collective per bucket group; `n_buckets` = ceil(stage
+    parameters / dist_opt_bucket_params)). NCCL runs reduce-scatter and all-gather as a flat ring only, (dp cp - 1)
+    steps each, linear in the ranks (comm.ring_latency_s, NVIDIA/nccl src/graph/tuning.cc), where the all-reduce the
+    bytes are modelled with has a tree. The bytes keep their overlap (dp_exposed_s); the step latencies are charged
+    in full, the modelling choice fsdp_latency_s makes for FSDP's per-layer rings (each ring step waits for its
+    neighbour, so every bucket synchronises all ranks). Checked, not fitted, against NVIDIA/dgxc-benchmarking 143b90d's
+    H100 BF16 weak-scaling tables (same per-GPU work, more data-parallel ranks): Nemotron-4 15B 2.83 s at 16 GPUs to
+    2.96 s at 2048, 340B 4.61 s at 128 to 4.84 s at 2048, GPT-3 175B 8.91 s to 9.02 s; this term grows by 0.04 s,
+    0.07 s and 0.06 s over those series (the model's step grew by < 0.01 s before), a part of the published growth.
+    The scale-up and scale-out step latencies are comm.py's defaults (2.4 us, 8 us) unless the catalog gives them."""
+    return 2.0 * n_buckets * comm.ring_latency_s(dp_group, inner, links)
 
 
 def interleaved_warmup(m: Arr, pp: Arr, vp: Arr) -> Arr:
@@ -1093,6 +1126,10 @@ def explain_inputs() -> dict[str, str]:
         "in_ep_group_span": "consecutive ranks one expert all-to-all spans: etp x ep (etp = tp by default)",
         "in_scaleup_link_byte_per_s": "scale-up link bandwidth used (catalog x bw_eff, or measured with --collectives)",
         "in_scaleup_latency_s": "scale-up per-step latency used (catalog, default, or measured with --collectives)",
+        "in_dp_buckets": "stack megatron, zero 1/2, NVIDIA / AMD GPUs (NCCL / RCCL): gradient / parameter buckets of "
+                         "the stage, ceil(params / "
+                         "max(40e6, 1e6 x dp cp)), Megatron-Core's default bucket (a recipe's own bucket size is not "
+                         "an input); else 0",
         "in_fsdp_collectives": "NCCL all-gathers + reduce-scatters per micro-batch, one per FSDP unit (stack "
                                "pytorch-fsdp: (3 zero-3 or 2 zero-2) x L_s + 2 for the root unit; else 0)",
     }
@@ -1146,7 +1183,13 @@ def explain_terms() -> dict[str, str]:
                        "HSDP+ZeRO-3: 1/g shard over the replicas); stack megatron, zero 1/2 (distributed optimizer): "
                        "max(0, A/2 - overlap_eff x t_bwd(1 mb)) + max(0, A/2 - overlap_eff x t_fwd(1 mb)); "
                        "interleaved (v > 1): max(A / v, A - overlap_eff x (v - 1) min(p, m) t_bwd(1 mb) / v), each "
-                       "chunk's reduction launched when its last backward ends (Megatron-Core schedules.py)",
+                       "chunk's reduction launched when its last backward ends (Megatron-Core schedules.py); + "
+                       "t_dp_latency_s",
+        "t_dp_latency_s": ("stack megatron, zero 1/2, NCCL / RCCL: 2 x in_dp_buckets x [(g - d_out) x scale-up "
+                           "latency + (d_out - 1) x scale-out latency], one flat NCCL ring reduce-scatter and "
+                           "all-gather per bucket over the g = dp x cp ranks (d_out domains), exposed "
+                           "(dist_opt_latency_s); part of "
+                           "t_dp_comm_s"),
         "t_bubble_s": "1f1b: (p - 1) / v x t_mb (Narayanan 2021); zb-h1: (p-1)(t_mb - 2 T_W); zb-h2: "
                       "(p-1)(t_mb - 3 T_W) (Qi 2024)",
         "t_optimizer_s": "Adam: 28 bytes per local parameter / (BW x mem_eff)",
