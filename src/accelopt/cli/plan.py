@@ -43,6 +43,8 @@ class SetupOptions:
     attention_kernel: str | None = None
     """--attention-kernel (compute.ATTENTION_KERNELS); None: fused, or unfused with --no-flash."""
     attention_unpad: bool = False
+    dp_bucket_params: str | None = None
+    """--dp-bucket-params as written (a count, e.g. 40M); None: Megatron-Core's default bucket."""
     edge_stage_layers: int | None = None
     p2p_overlap: bool = False
     tp_comm_overlap: bool = False
@@ -207,7 +209,22 @@ def _setup(opts: SetupOptions) -> Any:
                  offload_layers=opts.offload_layers, tp_async=opts.tp_async, fp8_saved_inputs=opts.fp8_saved_inputs,
                  ep_a2a_overlap=opts.ep_a2a_overlap,
                  no_dropout=opts.no_dropout, optimizer_state_bytes=opts.optimizer_state_bytes,
-                 fp8_recipe=canonical_fp8_recipe(opts.fp8_recipe), facility=_facility(opts))
+                 fp8_recipe=canonical_fp8_recipe(opts.fp8_recipe), dp_bucket_params=_dp_bucket(opts.dp_bucket_params),
+                 facility=_facility(opts))
+
+
+def _dp_bucket(text: str | None) -> int | None:
+    """--dp-bucket-params read as a whole count of parameters (15M, 26214400); None when not given."""
+    from accelopt.errors import InputError
+    from accelopt.units import parse_count
+
+    if text is None:
+        return None
+    val = parse_count(text, "--dp-bucket-params")
+    if val != int(val):
+        raise InputError(f"--dp-bucket-params {text!r} is not a whole number of parameters",
+                         "give the bucket in parameters, e.g. 40M or 26214400 (a recipe's MiB / grad sync bytes)")
+    return int(val)
 
 
 # Facility field -> the flag that sets it
@@ -638,7 +655,7 @@ def _setup_flags(setup: Any) -> dict[str, Any]:
                                            "fp8_params",
                                            "offload_layers", "tp_async", "fp8_saved_inputs", "no_dropout",
                                            "optimizer_state_bytes", "fp8_recipe", "attention_kernel",
-                                           "attention_unpad")}
+                                           "attention_unpad", "dp_bucket_params")}
 
 
 def _flags_text(setup: Any) -> str:
@@ -655,6 +672,7 @@ def _flags_text(setup: Any) -> str:
              f"fp8 recipe {setup.fp8_recipe}" if setup.fp8_recipe != "delayed" else "",
              f"attention kernel {setup.attention_kernel}" if setup.attention_kernel == "flash2" else "",
              "attention unpad/pad copies" if setup.attention_unpad else "",
+             f"dp bucket {setup.dp_bucket_params:,} parameters" if setup.dp_bucket_params is not None else "",
              f"optimizer state {setup.optimizer_state_bytes:g} B/parameter" if setup.optimizer_state_bytes != 12
              else ""]
     return "".join(f", {w}" for w in words if w)
@@ -828,6 +846,10 @@ FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what qu
 ATTENTION_UNPAD_HELP = ("the fused attention runs through a padded-batch wrapper that gathers Q, K, V to (tokens, "
                         "width) before a varlen FlashAttention call and scatters the output back, every layer "
                         "(llm-foundry's MPT flash_attn_fn): those copies and their backward are charged")
+DP_BUCKET_HELP = ("the distributed optimizer's bucket in parameters, as the run's recipe sets it (Megatron-Core / NeMo 2 "
+                  "ddp bucket_size; NeMo 1's Apex distributed_fused_adam bucket_cap_mb x 2^20 / grad_sync_dtype "
+                  "bytes, fp32 when unset): the count of per-bucket reduce-scatters / all-gathers whose ring "
+                  "latencies are charged; default: Megatron-Core's max(40M, 1M x dp cp)")
 NO_DROPOUT_HELP = ("the model trains at dropout 0 (Llama in Megatron-Bridge): no dropout masks are kept (PyTorch's "
                    "dropout returns its input at p = 0); memory only")
 SEQ_LEN_HELP = ("training sequence length (default: a preset's published one; a config.json's "
@@ -933,6 +955,7 @@ def _explain(opts: ExplainOptions) -> None:
                                      fp8_saved_inputs=opts.setup.fp8_saved_inputs, no_dropout=opts.setup.no_dropout,
                                      fp8_recipe=base.fp8_recipe,
                                      optimizer_state_bytes=opts.setup.optimizer_state_bytes,
+                                     dp_bucket_params=base.dp_bucket_params,
                                      seq_len=base.seq_len, global_batch_seqs=base.global_batch, tokens=base.tokens,
                                      dtype=opts.setup.dtype, stack=opts.stack, calibration=opts.calibration,
                                      facility=base.facility, catalog=tuple(str(f) for f in opts.catalog),
@@ -1060,6 +1083,7 @@ def register(app: typer.Typer) -> None:
         fp8_recipe: str = typer.Option("delayed", "--fp8-recipe", help=FP8_RECIPE_HELP),
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
         attention_unpad: bool = typer.Option(False, "--attention-unpad", help=ATTENTION_UNPAD_HELP),
+        dp_bucket_params: str = typer.Option(None, "--dp-bucket-params", help=DP_BUCKET_HELP),
         optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-bytes", help=OPTIM_BYTES_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
@@ -1089,6 +1113,7 @@ def register(app: typer.Typer) -> None:
         run_plan(PlanOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, attention_kernel=attention_kernel, attention_unpad=attention_unpad,
+                               dp_bucket_params=dp_bucket_params,
                                edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,
                                tp_async=not no_tp_async, fp8_params=fp8_params,
@@ -1161,6 +1186,7 @@ def register(app: typer.Typer) -> None:
         fp8_recipe: str = typer.Option("delayed", "--fp8-recipe", help=FP8_RECIPE_HELP),
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
         attention_unpad: bool = typer.Option(False, "--attention-unpad", help=ATTENTION_UNPAD_HELP),
+        dp_bucket_params: str = typer.Option(None, "--dp-bucket-params", help=DP_BUCKET_HELP),
         optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-bytes", help=OPTIM_BYTES_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
@@ -1177,6 +1203,7 @@ def register(app: typer.Typer) -> None:
         _explain(ExplainOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, attention_kernel=attention_kernel, attention_unpad=attention_unpad,
+                               dp_bucket_params=dp_bucket_params,
                                edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,
                                tp_async=not no_tp_async, fp8_params=fp8_params,

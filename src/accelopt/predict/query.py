@@ -122,6 +122,8 @@ class LayoutQuery(LayoutFlags):
     """No dropout masks kept (Setup.no_dropout)."""
     optimizer_state_bytes: float = 12.0
     """Optimizer state bytes per parameter (Setup.optimizer_state_bytes)."""
+    dp_bucket_params: int | None = None
+    """The distributed optimizer's bucket in parameters (Setup.dp_bucket_params); None: Megatron-Core's default."""
     seq_len: int | None = None
     """None: the model's."""
     global_batch_seqs: int | None = None
@@ -361,7 +363,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                   fp8_params=q.fp8_params, offload_layers=q.offload_layers,
                   tp_async=q.tp_async, ep_a2a_overlap=q.ep_a2a_overlap, fp8_saved_inputs=q.fp8_saved_inputs,
                   no_dropout=q.no_dropout, fp8_recipe=q.fp8_recipe,
-                  optimizer_state_bytes=q.optimizer_state_bytes, facility=q.facility)
+                  optimizer_state_bytes=q.optimizer_state_bytes, dp_bucket_params=q.dp_bucket_params,
+                  facility=q.facility)
     spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)
     mp = q.tp * q.pp * q.cp

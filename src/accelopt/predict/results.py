@@ -135,6 +135,9 @@ class SetupFlagFields:
     flash2: FlashAttention-2 at the family's published rate; unfused: scores in memory, as --no-flash)."""
     attention_unpad: bool = False
     """--attention-unpad: padding copies around a varlen fused attention call, every layer (llm-foundry's MPT)."""
+    dp_bucket_params: int | None = unit("count", "--dp-bucket-params: the distributed optimizer's bucket in "
+                                        "parameters, as the recipe sets it; null: Megatron-Core's default "
+                                        "max(40M, 1M x dp cp), a default", default=None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,12 +145,12 @@ class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 6
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5)
+    SCHEMA_VERSION: ClassVar[int] = 7
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
-    attention_unpad (a default: false)."""
+    attention_unpad (a default: false). Version 7 adds dp_bucket_params (a default: null)."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -275,12 +278,12 @@ class ExplainResult(SetupFlagFields):
     """`accelopt plan explain`: one layout's whole arithmetic (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-explain"
-    SCHEMA_VERSION: ClassVar[int] = 6
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5)
+    SCHEMA_VERSION: ClassVar[int] = 7
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
-    attention_unpad (a default: false)."""
+    attention_unpad (a default: false). Version 7 adds dp_bucket_params (a default: null)."""
 
     model: str
     hardware: str

@@ -305,6 +305,11 @@ class Setup:
     """Optimizer state per parameter beside the 16-bit weight and gradient: 12 (fp32 master + Adam m, v), 4 for
     16-bit weights with 16-bit moments (MaxText weight_dtype bfloat16; memory.py module docstring). Memory only: the
     optimizer step's time keeps its 28 bytes per parameter."""
+    dp_bucket_params: int | None = None
+    """The distributed optimizer's bucket, in parameters per gradient reduce-scatter / parameter all-gather, as the
+    run's recipe sets it (Megatron-Core ddp bucket_size; NeMo 1's Apex distributed_fused_adam bucket_cap_mb MiB over
+    its grad_sync_dtype bytes); None: Megatron-Core's default, dist_opt_bucket_params. Only the bucket count of
+    dist_opt_latency_s reads it."""
     facility: Facility = field(default_factory=Facility)
 
     def __post_init__(self) -> None:
@@ -344,6 +349,10 @@ class Setup:
         if not 0 <= self.optimizer_state_bytes <= 16:
             raise InputError(f"--optimizer-bytes {self.optimizer_state_bytes:g} is outside 0..16 bytes per "
                              "parameter", "give 12 (fp32 master + Adam moments), 8 or 4 (16-bit moments)")
+        if self.dp_bucket_params is not None and not 1 <= self.dp_bucket_params <= MAX_COUNT:
+            raise InputError(f"--dp-bucket-params {self.dp_bucket_params:g} is outside 1..{MAX_COUNT:,} parameters",
+                             "give the recipe's bucket in parameters (e.g. 40M), or leave it out for Megatron-Core's "
+                             "default max(40M, 1M x dp)")
         if self.seq_len < 1 or self.global_batch < 1:
             raise InputError(f"seq_len {self.seq_len} / global batch {self.global_batch} must be >= 1",
                              "give positive --seq-len and --global-batch")
@@ -713,7 +722,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # + the distributed optimizer's per-bucket ring latencies, on the critical path (dist_opt_latency_s)
     # (NCCL / RCCL only: comm.chains_in_domain; the ring-only reduce-scatter / all-gather is not asserted of the others)
     nccl_dist_opt = dist_opt & comm.chains_in_domain(spec)
-    n_buckets = np.where(nccl_dist_opt, np.ceil((prm.dense + prm.expert) / dist_opt_bucket_params(dp_group)), 0.0)
+    bucket = dist_opt_bucket_params(dp_group) if setup.dp_bucket_params is None else float(setup.dp_bucket_params)
+    n_buckets = np.where(nccl_dist_opt, np.ceil((prm.dense + prm.expert) / bucket), 0.0)
     t_dp_lat = dist_opt_latency_s(n_buckets, dp_group, lay.tp, links)
     t_dp = t_dp + t_dp_lat
     t_mb = t_fwd + t_bwd + t_rec + t_tp + t_cp + t_ep + t_logits + t_p2p + t_z3 + t_fsdp_lat
@@ -832,8 +842,8 @@ def dp_exposed_s(t_raw: Arr, t_bwd_mb: Arr, t_fwd_mb: Arr, m: Arr, pp: Arr, vp: 
 def dist_opt_bucket_params(dp_group: Arr) -> Arr:
     """Megatron-Core's default gradient-buffer bucket: max(40,000,000, 1,000,000 x dp) parameters ('larger DP
     sizes need larger buckets to ensure collectives do not become latency-bound': DistributedDataParallelConfig
-    .bucket_size, megatron/core/distributed/distributed_data_parallel_config.py, core v0.7.0). Runs whose recipe sets
-    another bucket (NeMo 1's Apex distributed_fused_adam bucket_cap_mb) are not told apart: see in_dp_buckets."""
+    .bucket_size, megatron/core/distributed/distributed_data_parallel_config.py, core v0.7.0), used where the run's
+    bucket is not given (Setup.dp_bucket_params, --dp-bucket-params, the runs file's dp_bucket_params)."""
     return np.maximum(40e6, 1e6 * np.asarray(dp_group, dtype=float))
 
 
@@ -1128,8 +1138,8 @@ def explain_inputs() -> dict[str, str]:
         "in_scaleup_latency_s": "scale-up per-step latency used (catalog, default, or measured with --collectives)",
         "in_dp_buckets": "stack megatron, zero 1/2, NVIDIA / AMD GPUs (NCCL / RCCL): gradient / parameter buckets of "
                          "the stage, ceil(params / "
-                         "max(40e6, 1e6 x dp cp)), Megatron-Core's default bucket (a recipe's own bucket size is not "
-                         "an input); else 0",
+                         "--dp-bucket-params, or by default max(40e6, 1e6 x dp cp), Megatron-Core's default "
+                         "bucket); else 0",
         "in_fsdp_collectives": "NCCL all-gathers + reduce-scatters per micro-batch, one per FSDP unit (stack "
                                "pytorch-fsdp: (3 zero-3 or 2 zero-2) x L_s + 2 for the root unit; else 0)",
     }
