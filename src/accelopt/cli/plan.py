@@ -846,8 +846,8 @@ FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what qu
 ATTENTION_UNPAD_HELP = ("the fused attention runs through a padded-batch wrapper that gathers Q, K, V to (tokens, "
                         "width) before a varlen FlashAttention call and scatters the output back, every layer "
                         "(llm-foundry's MPT flash_attn_fn): those copies and their backward are charged")
-DP_BUCKET_HELP = ("the distributed optimizer's bucket in parameters, as the run's recipe sets it (Megatron-Core / NeMo 2 "
-                  "ddp bucket_size; NeMo 1's Apex distributed_fused_adam bucket_cap_mb x 2^20 / grad_sync_dtype "
+DP_BUCKET_HELP = ("the distributed optimizer's bucket in parameters, as the run's recipe sets it (Megatron-Core / "
+                  "NeMo 2 ddp bucket_size; NeMo 1's Apex distributed_fused_adam bucket_cap_mb x 2^20 / grad_sync_dtype "
                   "bytes, fp32 when unset): the count of per-bucket reduce-scatters / all-gathers whose ring "
                   "latencies are charged; default: Megatron-Core's max(40M, 1M x dp cp)")
 NO_DROPOUT_HELP = ("the model trains at dropout 0 (Llama in Megatron-Bridge): no dropout masks are kept (PyTorch's "
