@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError, unknown_name
+from accelopt.units import MAX_COUNT
 from accelopt.userio import path_kind, read_user_json
 from accelopt.workload.context import ContextLimit, context_limit
 from accelopt.workload.transformer import MLAConfig, TransformerConfig
@@ -304,6 +305,9 @@ def _opt(cfg: dict[str, Any], keys: tuple[str, ...], default: int | None, where:
             v = cfg[k]
             if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v != int(v) or v < 0:
                 raise InputError(f"{where}: {k} = {v!r} is not a whole number >= 0", f"fix {k} in the config")
+            if v > MAX_COUNT:  # max_position_embeddings = 1e30 was read, and printed as a 31-digit context length
+                raise InputError(f"{where}: {k} = {v!r} is past any model (at most {MAX_COUNT:,})",
+                                 f"fix {k} in the config")
             return int(v)
     return default
 
@@ -394,7 +398,12 @@ _GATED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "
                           # kv width per layer, < 0.01%) are not counted
                           "olmo2",
                           "dbrx",  # DbrxExpertGLU: w1 (gate), v1 (up), w2 (down)
-                          "chatglm"})  # GLM MLP: dense_h_to_4h (2 x ffn, SwiGLU), dense_4h_to_h
+                          "chatglm",  # GLM MLP: dense_h_to_4h (2 x ffn, SwiGLU), dense_4h_to_h
+                          "qwen",  # QWenMLP: w1, w2 (intermediate_size // 2 each, _qwen1_config), c_proj
+                          # ModernBertMLP: Wi = Linear(hidden, 2 x intermediate_size), chunked into input and gate
+                          # (GeGLU), Wo = Linear(intermediate_size, hidden) (transformers
+                          # models/modernbert/modeling_modernbert.py @000c33f)
+                          "modernbert"})
 # Gemma 2/3 normalise both before and after attention and the MLP (Gemma Team 2024, "Gemma 2", Table 1:
 # pre-norm and post-norm): 4 RMSNorms per block.
 _FOUR_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
@@ -735,6 +744,33 @@ def _chatglm_config(cfg: dict[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
+# Qwen (v1; remote code, model_type qwen; Qwen/Qwen-7B modeling_qwen.py QWenMLP and QWenAttention): its config's
+# intermediate_size is twice the MLP's width: w1 and w2 are Linear(hidden, intermediate_size // 2), multiplied after
+# SiLU, and c_proj is Linear(intermediate_size // 2, hidden) (a SwiGLU of intermediate_size / 2); the head width is
+# kv_channels. Read as a plain MLP of intermediate_size with the unknown-type note, Qwen-7B counted 9.16B parameters
+# against its checkpoint's 7.72B (model.safetensors.index.json total_size 15,442,649,088 bytes in bf16).
+_QWEN1_IRRELEVANT = frozenset({
+    "use_dynamic_ntk", "use_logn_attn",  # rotary scaling and a log-n factor on the query: elementwise
+    "use_flash_attn", "attn_dropout_prob", "emb_dropout_prob", "bf16", "fp16", "fp32", "onnx_safe"})
+
+
+def _qwen1_config(cfg: dict[str, Any], where: str) -> dict[str, Any]:
+    """A Qwen (v1) config with the SwiGLU's width (intermediate_size // 2) and the head width under the common keys.
+    no_bias true (no biases on the linears but c_attn's) is what the common block counts; false stays listed."""
+    out = {k: v for k, v in cfg.items() if k not in _QWEN1_IRRELEVANT and k != "kv_channels"
+           and not (k == "no_bias" and v is True)}
+    if cfg.get("kv_channels") is not None:
+        out["head_dim"] = _opt(cfg, ("kv_channels",), None, where)
+    width = _opt(cfg, ("intermediate_size",), None, where)
+    if width is not None:
+        if width % 2:
+            raise InputError(f"{where}: intermediate_size = {width} is odd: Qwen's MLP is two matrices of "
+                             "intermediate_size // 2 (modeling_qwen.py QWenMLP)", "give the even intermediate_size of "
+                             "the model's published config.json (Qwen-7B: 22016)")
+        out["intermediate_size"] = width // 2
+    return out
+
+
 def _mpt_sizes(cfg: dict[str, Any], out: dict[str, Any], where: str) -> dict[str, Any]:
     """MPT's MLP width (expansion_ratio x d_model, llm-foundry's MPTMLP; 4 when left out), its attention's KV heads
     (attn_config.attn_type: multi-head unless grouped-query with kv_n_heads, or multi-query), and its keys of no cost
@@ -787,7 +823,13 @@ _TEXT_TYPE_OF = {"gemma3": "gemma3_text", "llama4": "llama4_text", "llava": "lla
 
 
 def _mla(cfg: dict[str, Any], where: str) -> MLAConfig | None:
-    """DeepSeek-V2/V3 multi-head latent attention, when the config has kv_lora_rank."""
+    """DeepSeek-V2/V3 multi-head latent attention, when the config has kv_lora_rank. kv_lora_rank 0 is an error, not
+    'left out': it was read as multi-head attention without a word (DeepSeek-V2-Lite then counted 82M parameters and
+    7 x its KV cache per token)."""
+    if cfg.get("kv_lora_rank") == 0 and not isinstance(cfg.get("kv_lora_rank"), bool):
+        raise InputError(f"{where}: kv_lora_rank = 0 (the width of the compressed keys and values of multi-head "
+                         "latent attention)", "give the model's kv_lora_rank (DeepSeek-V2 and V3: 512), or leave the "
+                         "key out (null) for a model without multi-head latent attention")
     if not cfg.get("kv_lora_rank"):
         return None
     return MLAConfig(q_lora_rank=_opt(cfg, ("q_lora_rank",), None, where) or None,
@@ -838,18 +880,23 @@ _TIED_TYPES = _FALCON_TYPES | {"gpt2", "bert", "roberta", "xlm-roberta", "camemb
                                "gpt_bigcode", "opt", "bloom",
                                # CohereConfig: tie_word_embeddings True (models/cohere/configuration_cohere.py
                                # @008e574; Command R's config.json gives none, and was read as untied)
-                               "cohere", "mpt"}  # and every gemma* type (_tied_by_default)
+                               "cohere", "mpt",
+                               "modernbert"}  # ModernBertConfig: tie_word_embeddings True; and every gemma* type
 _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gpt_neox",
                            "gptj", "codegen", "phi3", "deepseek", "deepseek_v2", "deepseek_v3",
                            # Llama4TextConfig / GptOssConfig / Olmo2Config: tie_word_embeddings False
                            "llama4", "llama4_text", "gpt_oss", "olmo2",
                            "dbrx",  # DbrxConfig: tie_word_embeddings False
-                           "chatglm"})  # ChatGLMForConditionalGeneration: output_layer beside the embedding
+                           "chatglm",  # ChatGLMForConditionalGeneration: output_layer beside the embedding
+                           "qwen"})  # QWenConfig: tie_word_embeddings False (Qwen/Qwen-7B configuration_qwen.py)
 # Families built as GPT-2 (transformers GPT2Model, GPTBigCodeModel): a learned position table of n_positions rows
 # (wpe), biases on c_attn, c_proj, c_fc and every LayerNorm. GPT2Config's default n_positions is 1024.
 _GPT2_STYLE_TYPES = frozenset({"gpt2", "gpt_bigcode"})
 _GPT2_DEFAULT_POSITIONS = 1024
-_ENCODER_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "electra"})
+# ModernBERT: bidirectional (ModernBertEncoderLayer; its model is an encoder, with a masked-LM head); read as a
+# causal decoder without a rule, it counted 130M parameters (a plain MLP) against ModernBERT-base's 149M and was
+# served as a token generator. Its local-attention layers (local_attention, global_attn_every_n_layers) stay listed.
+_ENCODER_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "electra", "modernbert"})
 # Families the predictors do not model: no attention (state-space / recurrent), or hybrids of those with attention.
 _NO_ATTENTION_TYPES = frozenset({"mamba", "mamba2", "falcon_mamba", "rwkv", "rwkv5", "rwkv6", "recurrent_gemma",
                                  "jamba", "zamba", "zamba2", "xlstm",
@@ -1026,6 +1073,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         cfg = _nested_config(cfg, mtype, where)
     elif mtype == "chatglm":
         cfg = _chatglm_config(cfg, where)
+    elif mtype == "qwen":
+        cfg = _qwen1_config(cfg, where)
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
     cfg, class_defaults = _class_defaults(cfg, mtype)
@@ -1033,6 +1082,10 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)
     heads = _req(cfg, _HEAD_KEYS, where)
     vocab = _req(cfg, ("vocab_size",), where)
+    for key in _ACTIVATION_KEYS:  # ["silu"] was read as 'not silu' (a plain MLP for a type without a rule)
+        if cfg.get(key) is not None and not isinstance(cfg[key], str):
+            raise InputError(f"{where}: {key} = {cfg[key]!r} is not the name of an activation",
+                             f'give {key} a name such as "silu" or "gelu", or leave it out')
     gated = mtype in _GATED_TYPES or _activation(cfg)[1] == "silu"
     context = _opt(cfg, _CONTEXT_KEYS, None, where)
     if context == 0:  # not 'left out': the note said the config gave none, and training ran at 2048 tokens

@@ -1,0 +1,109 @@
+"""Configs a demanding new user typed at the command line (issue 10, usertest pass): each test is one thing the reader
+got wrong on a published config.json it had not seen, checked against the model's published size or the CLI's words.
+
+Sizes are those of the published configs (Qwen/Qwen-7B, answerdotai/ModernBERT-base, deepseek-ai/DeepSeek-V2-Lite,
+mistralai/Mixtral-8x7B-v0.1 config.json files on the Hugging Face hub).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_main
+
+from accelopt.errors import InputError
+from accelopt.workload.presets import load_hf_config
+
+QWEN_7B = {"architectures": ["QWenLMHeadModel"], "model_type": "qwen", "hidden_size": 4096, "intermediate_size": 22016,
+           "kv_channels": 128, "max_position_embeddings": 32768, "no_bias": True, "num_attention_heads": 32,
+           "num_hidden_layers": 32, "seq_length": 8192, "tie_word_embeddings": False, "use_dynamic_ntk": True,
+           "use_flash_attn": "auto", "use_logn_attn": True, "vocab_size": 151936, "layer_norm_epsilon": 1e-06}
+MODERNBERT_BASE = {"architectures": ["ModernBertForMaskedLM"], "model_type": "modernbert", "hidden_size": 768,
+                   "intermediate_size": 1152, "num_hidden_layers": 22, "num_attention_heads": 12, "vocab_size": 50368,
+                   "max_position_embeddings": 8192, "hidden_activation": "gelu", "global_attn_every_n_layers": 3,
+                   "local_attention": 128, "tie_word_embeddings": True, "norm_bias": False, "mlp_bias": False,
+                   "attention_bias": False}
+DSV2_LITE = {"model_type": "deepseek_v2", "num_hidden_layers": 27, "hidden_size": 2048, "num_attention_heads": 16,
+             "num_key_value_heads": 16, "vocab_size": 102400, "intermediate_size": 10944,
+             "max_position_embeddings": 163840, "n_routed_experts": 64, "num_experts_per_tok": 6,
+             "moe_intermediate_size": 1408, "n_shared_experts": 2, "first_k_dense_replace": 1, "moe_layer_freq": 1,
+             "kv_lora_rank": 512, "q_lora_rank": None, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64,
+             "v_head_dim": 128}
+MIXTRAL = {"model_type": "mixtral", "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
+           "num_attention_heads": 32, "num_key_value_heads": 8, "num_local_experts": 8, "num_experts_per_tok": 2,
+           "vocab_size": 32000, "max_position_embeddings": 32768, "hidden_act": "silu"}
+
+
+def _write(tmp_path: Path, cfg: dict[str, Any]) -> Path:
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps(cfg), encoding="utf-8")
+    return p
+
+
+def test_qwen_v1_mlp_is_a_swiglu_of_half_its_intermediate_size(tmp_path: Path) -> None:
+    # Qwen/Qwen-7B modeling_qwen.py QWenMLP: w1, w2 = Linear(hidden, intermediate_size // 2), c_proj back. Read as a
+    # plain MLP of 22016 with the unknown-type note, it counted 9.16B. The checkpoint holds 7,721,324,544 parameters
+    # (model.safetensors.index.json total_size 15,442,649,088 bytes, bf16); the 32 x 12,288 c_attn biases are the
+    # only weights the reader leaves out (it counts no biases).
+    model = load_hf_config(_write(tmp_path, QWEN_7B))
+    assert model.mlp == "swiglu" and model.ffn == 11008
+    assert model.params_total() == 7_721_324_544 - 32 * 12288
+    assert not any("no rule" in n for n in model.config_defaults)
+    assert "kv_channels" not in model.unused_keys and "use_logn_attn" not in model.unused_keys
+
+
+def test_qwen_v1_odd_intermediate_size_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="intermediate_size = 22017 is odd"):
+        load_hf_config(_write(tmp_path, {**QWEN_7B, "intermediate_size": 22017}))
+
+
+def test_modernbert_is_a_gated_encoder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # transformers models/modernbert/modeling_modernbert.py: ModernBertMLP's Wi is Linear(hidden, 2 x intermediate)
+    # chunked into input and gate (GeGLU), its layers bidirectional. ModernBERT-base's ModernBertModel holds
+    # 149,014,272 weights (embeddings 50368 x 768 + 22 x (Wqkv 768 x 2304 + Wo 768^2 + Wi 768 x 2304 + Wo 1152 x 768)
+    # + 44 LayerNorms less layer 0's + the embedding and final norms); read as a causal decoder with a plain MLP it
+    # counted 130M and `plan serve` predicted token generation for it.
+    p = _write(tmp_path, MODERNBERT_BASE)
+    model = load_hf_config(p)
+    assert model.encoder_only and model.mlp == "swiglu"
+    assert model.params_total() == 149_014_272
+    assert "local_attention" in model.unused_keys  # its 128-token local layers are not modelled: listed
+    code, _, err = run_main(["plan", "serve", "--model", str(p), "--batch", "1"], capsys)
+    assert code == 2 and "encoder-only" in err and "fix:" in err
+
+
+def test_kv_lora_rank_zero_is_an_error_not_multi_head_attention(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    # DeepSeek-V2-Lite with kv_lora_rank 0 was planned as multi-head attention without a word (+82M parameters,
+    # 7 x the KV cache per token).
+    p = _write(tmp_path, {**DSV2_LITE, "kv_lora_rank": 0})
+    code, _, err = run_main(["plan", "--model", str(p), "--hardware", "h100-sxm", "--devices", "8"], capsys)
+    assert code == 2 and "kv_lora_rank = 0" in err and "fix:" in err and "Traceback" not in err
+
+
+def test_mla_width_past_any_model_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # kv_lora_rank 1e12 ended in 'no feasible layout ... does not fit memory', not naming the field
+    p = _write(tmp_path, {**DSV2_LITE, "kv_lora_rank": 10**12})
+    code, _, err = run_main(["plan", "--model", str(p), "--hardware", "h100-sxm", "--devices", "8"], capsys)
+    assert code == 2 and "kv_lora_rank = 1000000000000" in err and "fix:" in err
+
+
+@pytest.mark.parametrize("positions", [10**30, 1e30])
+def test_context_length_past_any_model_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  positions: float) -> None:
+    # max_position_embeddings 1e30 was read, and printed as a context of 1,000,000,000,000,000,019,884,624,838,656
+    # positions (exit 0)
+    p = _write(tmp_path, {**MIXTRAL, "max_position_embeddings": positions})
+    code, _, err = run_main(["plan", "serve", "--model", str(p), "--hardware", "h100-sxm", "--tp", "8",
+                             "--batch", "1"], capsys)
+    assert code == 2 and "max_position_embeddings" in err and "past any model" in err and "fix:" in err
+
+
+@pytest.mark.parametrize("act", [["silu"], 1, {"name": "silu"}])
+def test_activation_that_is_not_a_name_is_refused(tmp_path: Path, act: object) -> None:
+    # hidden_act ["silu"] was read as 'not silu' without a word
+    with pytest.raises(InputError, match=r"hidden_act .* is not the name of an activation"):
+        load_hf_config(_write(tmp_path, {**MIXTRAL, "model_type": "zzz", "hidden_act": act}))
