@@ -107,3 +107,35 @@ def test_activation_that_is_not_a_name_is_refused(tmp_path: Path, act: object) -
     # hidden_act ["silu"] was read as 'not silu' without a word
     with pytest.raises(InputError, match=r"hidden_act .* is not the name of an activation"):
         load_hf_config(_write(tmp_path, {**MIXTRAL, "model_type": "zzz", "hidden_act": act}))
+
+
+# A small BERT (the keys of google-bert/bert-base-uncased's config.json, fewer and narrower layers so that transformers
+# builds it fast) for `plan infer`, which builds the model with transformers rather than reading the sizes itself.
+SMALL_BERT = {"architectures": ["BertForMaskedLM"], "model_type": "bert", "hidden_size": 128, "intermediate_size": 512,
+              "num_hidden_layers": 2, "num_attention_heads": 2, "vocab_size": 30522, "max_position_embeddings": 512,
+              "type_vocab_size": 2, "hidden_act": "gelu", "pad_token_id": 0}
+
+
+def _infer_json(p: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    pytest.importorskip("transformers")
+    code, out, err = run_main(["plan", "infer", str(p), "--hardware", "h100-sxm", "--batch", "1", "--json"], capsys)
+    assert code == 0, err
+    doc: dict[str, Any] = json.loads(out)
+    return doc
+
+
+def test_plan_infer_says_which_config_keys_transformers_ignored(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # A misspelt num_hiden_layers: transformers set it as an attribute no module reads and built BertConfig's default
+    # 12 layers; `plan infer` planned that model (6x the layers asked) and said nothing of either.
+    cfg = {k: v for k, v in SMALL_BERT.items() if k != "num_hidden_layers"}
+    doc = _infer_json(_write(tmp_path, {**cfg, "num_hiden_layers": 2}), capsys)
+    notes = " | ".join(doc["notes"])
+    assert "does not define, ignored when the model was built: num_hiden_layers" in notes, notes
+    assert "no num_hidden_layers" in notes and "num_hidden_layers 12" in notes, notes
+
+
+def test_plan_infer_on_a_complete_config_adds_no_such_note(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    notes = " | ".join(_infer_json(_write(tmp_path, SMALL_BERT), capsys)["notes"])
+    assert "does not define" not in notes and "default(s) used" not in notes, notes
