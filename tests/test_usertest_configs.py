@@ -139,3 +139,13 @@ def test_plan_infer_on_a_complete_config_adds_no_such_note(tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     notes = " | ".join(_infer_json(_write(tmp_path, SMALL_BERT), capsys)["notes"])
     assert "does not define" not in notes and "default(s) used" not in notes, notes
+
+
+@pytest.mark.parametrize("key", ["hidden_size", "sliding_window"])
+def test_a_lone_nan_size_is_named_as_not_a_number(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  key: str) -> None:
+    # Python's json reads NaN; hidden_size NaN was told it 'name[s] the same figure with different values' and to
+    # 'keep one of hidden_size' (NaN != NaN in the check of alternative keys)
+    p = _write(tmp_path, {**MIXTRAL, key: float("nan")})
+    code, _, err = run_main(["plan", "serve", "--model", str(p), "--hardware", "h100-sxm", "--batch", "1"], capsys)
+    assert code == 2 and f"{key} = nan is not" in err and "different values" not in err, err
