@@ -149,3 +149,20 @@ def test_a_lone_nan_size_is_named_as_not_a_number(tmp_path: Path, capsys: pytest
     p = _write(tmp_path, {**MIXTRAL, key: float("nan")})
     code, _, err = run_main(["plan", "serve", "--model", str(p), "--hardware", "h100-sxm", "--batch", "1"], capsys)
     assert code == 2 and f"{key} = nan is not" in err and "different values" not in err, err
+
+
+@pytest.mark.parametrize(("extra", "still_listed"), [
+    ({"model_type": "nemotron", "norm_eps": 1e-05, "hidden_act": "relu2"}, ()),
+    ({"model_type": "starcoder2", "norm_epsilon": 1e-05, "embedding_dropout": 0.1, "residual_dropout": 0.1,
+      "use_bias": True, "norm_type": "layer_norm"}, ("norm_type", "use_bias")),
+    ({"model_type": "opt", "dropout": 0.1, "activation_dropout": 0.1, "init_std": 0.02,
+      "word_embed_proj_dim": 4096}, ("word_embed_proj_dim",)),
+])
+def test_numerics_and_dropout_keys_are_not_listed_as_unmodelled(tmp_path: Path, extra: dict[str, Any],
+                                                                still_listed: tuple[str, ...]) -> None:
+    # A norm's epsilon, dropout and the initialiser's scale change no FLOPs, bytes or memory at the predictors' level
+    # (as rms_norm_eps, hidden_dropout and initializer_range already were not listed); a key that is a real
+    # difference (StarCoder2's biases, OPT's projection width) stays listed.
+    model = load_hf_config(_write(tmp_path, {**MIXTRAL, "num_local_experts": None, "num_experts_per_tok": None,
+                                             **extra}))
+    assert model.unused_keys == still_listed
