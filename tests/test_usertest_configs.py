@@ -166,3 +166,20 @@ def test_numerics_and_dropout_keys_are_not_listed_as_unmodelled(tmp_path: Path, 
     model = load_hf_config(_write(tmp_path, {**MIXTRAL, "num_local_experts": None, "num_experts_per_tok": None,
                                              **extra}))
     assert model.unused_keys == still_listed
+
+
+def test_a_reward_model_config_is_said_to_be_a_classifier(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A reward model's config.json (Skywork/Skywork-Reward-Llama-3.1-8B: architectures LlamaForSequenceClassification,
+    # num_labels 1) was read as the causal LM: its vocab x hidden LM head counted without a word, and `plan serve`
+    # predicted token generation for a model that outputs one score per sequence.
+    llama = {"model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
+             "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 128256,
+             "max_position_embeddings": 131072, "hidden_act": "silu", "tie_word_embeddings": False}
+    p = _write(tmp_path, {**llama, "architectures": ["LlamaForSequenceClassification"], "num_labels": 1})
+    model = load_hf_config(p)
+    assert model.classifier_head == "LlamaForSequenceClassification"
+    assert any("classification head" in n and f"{128256 * 4096:,}" in n for n in model.config_defaults)
+    code, _, err = run_main(["plan", "serve", "--model", str(p), "--hardware", "h100-sxm", "--batch", "1"], capsys)
+    assert code == 2 and "is a classifier" in err and "fix:" in err, err
+    lm = load_hf_config(_write(tmp_path, {**llama, "architectures": ["LlamaForCausalLM"]}))
+    assert lm.classifier_head == "" and not any("classification head" in n for n in lm.config_defaults)

@@ -1042,6 +1042,29 @@ def _config_defaults(cfg: dict[str, Any], mtype: str, hidden: int, ffn: int | No
     return tuple(notes), ffn, tied
 
 
+# The transformers heads that put a classifier (hidden x num_labels) where a language model has its LM head:
+# reward models (Skywork/Skywork-Reward-Llama-3.1-8B: LlamaForSequenceClassification), token taggers, extractive QA.
+_CLASSIFIER_HEADS = ("ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering",
+                     "ForMultipleChoice")
+
+
+def _classifier_head(cfg: dict[str, Any], mtype: str, vocab: int, hidden: int) -> tuple[str, tuple[str, ...]]:
+    """(the architecture naming a classification head, or '', the note saying what is counted in its place). Read
+    as an LM, a decoder reward model counted a vocab x hidden head it does not have (Llama 3.1 8B: 525M of 8.03B) and
+    `plan serve` predicted token generation for it without a word."""
+    archs = cfg.get("architectures")
+    names = [a for a in archs if isinstance(a, str)] if isinstance(archs, list) else []
+    head = next((a for a in names if a.endswith(_CLASSIFIER_HEADS)), "")
+    if not head:
+        return "", ()
+    if mtype in _ENCODER_TYPES:  # BERT-style: the predictors count the masked-LM head an encoder is pretrained with
+        return head, (f"architectures {head}: a classification head in place of the masked-LM head counted here "
+                      f"({vocab:,} x {hidden:,} = {vocab * hidden:,} weights, tied to the input embedding)",)
+    return head, (f"architectures {head}: a classification head (hidden x num_labels) in place of the LM head, "
+                  f"which the figures count as a language model's ({vocab:,} x {hidden:,} = {vocab * hidden:,} "
+                  "weights and its logits' FLOPs); give a ...ForCausalLM config to plan the language model",)
+
+
 def _check_not_a_result(cfg: dict[str, Any], where: str) -> None:
     """An InputError naming an accelopt result document (another command's --json output, which carries
     "schema": "accelopt.<kind>" and its schema_version: report/schema.py dump) for what it is: read as a config it
@@ -1105,7 +1128,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         raise InputError(f"{where}: the MLP width (intermediate_size / n_inner / ffn_dim) is 0",
                          "give the MLP's hidden width, or leave the key out (null) for the type's default")
     defaults, ffn, tied = _config_defaults(cfg, mtype, hidden, ffn_given, context)
-    defaults = (*class_defaults, *defaults, *_quantization_note(cfg))
+    classifier, classifier_note = _classifier_head(cfg, mtype, vocab, hidden)
+    defaults = (*class_defaults, *defaults, *_quantization_note(cfg), *classifier_note)
     if not isinstance(tied, bool):
         raise InputError(f"{where}: tie_word_embeddings = {tied!r} is not true or false",
                          "write tie_word_embeddings = true or false, or leave it out")
@@ -1154,6 +1178,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
                                  mla=mla, parallel_block=parallel, norms_per_layer=norms,
                                  tied_embeddings=tied, encoder_only=mtype in _ENCODER_TYPES,
+                                 classifier_head=classifier,
                                  learned_positions=(context or _GPT2_DEFAULT_POSITIONS) if gpt2_style
                                  else (context or 0) if mtype == "gpt_neo" else 0,  # GPTNeoModel's wpe
                                  biases=gpt2_style,

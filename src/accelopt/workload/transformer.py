@@ -118,6 +118,10 @@ class TransformerConfig:
     the final one included). False: none counted (Llama-style RMSNorm and bias-free projections)."""
     encoder_only: bool = False
     """BERT-style (bidirectional attention, no causal mask); decoders are causal."""
+    classifier_head: str = ""
+    """The config's architecture when it names a classification head (LlamaForSequenceClassification: a reward
+    model's score layer, hidden x num_labels) in place of the LM head; '' for a language model. The counts here are
+    still those of the LM head (vocab x hidden, said in config_defaults); `plan serve` refuses it (no tokens out)."""
     source: str = ""
     """Citation for the architecture numbers."""
     context: ContextLimit | None = None
