@@ -183,3 +183,20 @@ def test_a_reward_model_config_is_said_to_be_a_classifier(tmp_path: Path, capsys
     assert code == 2 and "is a classifier" in err and "fix:" in err, err
     lm = load_hf_config(_write(tmp_path, {**llama, "architectures": ["LlamaForCausalLM"]}))
     assert lm.classifier_head == "" and not any("classification head" in n for n in lm.config_defaults)
+
+
+@pytest.mark.parametrize("command", ["plan", "infer"])
+def test_a_key_given_twice_with_different_values_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           command: str) -> None:
+    # json keeps the last of two equal keys without a word: "hidden_size": 128, ..., "hidden_size": 256 was planned
+    # at 256 (Python's json and transformers' config reading alike)
+    text = json.dumps(SMALL_BERT).replace('"hidden_size": 128', '"hidden_size": 128, "hidden_size": 256')
+    p = tmp_path / "config.json"
+    p.write_text(text, encoding="utf-8")
+    argv = {"plan": ["plan", "--model", str(p), "--hardware", "h100-sxm", "--devices", "8"],
+            "infer": ["plan", "infer", str(p), "--hardware", "h100-sxm", "--batch", "1"]}[command]
+    code, _, err = run_main(argv, capsys)
+    assert code == 2 and "'hidden_size' is given twice, 128 and then 256" in err and "fix:" in err, err
+    p.write_text(json.dumps(SMALL_BERT).replace('"hidden_size": 128', '"hidden_size": 128, "hidden_size": 128'),
+                 encoding="utf-8")  # the same value twice says one thing: read
+    assert load_hf_config(p).hidden == 128

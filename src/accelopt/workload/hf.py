@@ -43,7 +43,7 @@ def _read_config(path: str) -> tuple[Path, dict[str, Any]]:
     if path_kind(p, "Hugging Face config") == "folder":
         p = p / "config.json"
     d = read_user_json(p, "Hugging Face config", "pass a directory holding config.json, or the path of the "
-                       "config JSON file")
+                       "config JSON file", one_value_per_key=True)
     if not isinstance(d, dict) or "model_type" not in d:
         raise InputError(f"Hugging Face config {str(p)!r} has no 'model_type'",
                          "add \"model_type\" (e.g. \"gpt2\", \"llama\", \"bert\") as in the model's config.json")

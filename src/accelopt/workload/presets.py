@@ -1090,7 +1090,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     """
     p = Path(path)
     cfg = read_user_json(p, "config file", "pass the path of a local config.json, or a workload JSON written by "
-                         "`accelopt profile --save-workload`")
+                         "`accelopt profile --save-workload`", one_value_per_key=True)
     if not isinstance(cfg, dict):
         raise InputError(f"{p} holds no JSON object", "pass a Hugging Face config.json")
     where = str(p)
