@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from conftest import run_main
+from conftest import write_config as _write
 
 from accelopt.errors import InputError
 from accelopt.workload.presets import load_hf_config
@@ -35,12 +36,6 @@ DSV2_LITE = {"model_type": "deepseek_v2", "num_hidden_layers": 27, "hidden_size"
 MIXTRAL = {"model_type": "mixtral", "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
            "num_attention_heads": 32, "num_key_value_heads": 8, "num_local_experts": 8, "num_experts_per_tok": 2,
            "vocab_size": 32000, "max_position_embeddings": 32768, "hidden_act": "silu"}
-
-
-def _write(tmp_path: Path, cfg: dict[str, Any]) -> Path:
-    p = tmp_path / "config.json"
-    p.write_text(json.dumps(cfg), encoding="utf-8")
-    return p
 
 
 def test_qwen_v1_mlp_is_a_swiglu_of_half_its_intermediate_size(tmp_path: Path) -> None:
