@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from conftest import run_main
@@ -195,3 +195,17 @@ def test_a_key_given_twice_with_different_values_is_refused(tmp_path: Path, caps
     p.write_text(json.dumps(SMALL_BERT).replace('"hidden_size": 128', '"hidden_size": 128, "hidden_size": 128'),
                  encoding="utf-8")  # the same value twice says one thing: read
     assert load_hf_config(p).hidden == 128
+
+
+def test_config_notes_say_when_the_class_defaults_cannot_be_built() -> None:
+    # a config class that needs sub-configs to be built alone (cls() raises) must not turn plan infer into a traceback
+    from accelopt.workload.hf import _config_notes
+
+    class NeedsParts:
+        attribute_map: ClassVar[dict[str, str]] = {}
+
+        def __init__(self, parts: object) -> None:
+            self.parts = parts
+
+    notes = _config_notes(NeedsParts(1), {"hidden_size": 8}, "x")
+    assert len(notes) == 1 and "were not checked against NeedsParts's" in notes[0]

@@ -176,7 +176,11 @@ def _config_notes(config: Any, d: dict[str, Any], version: str) -> list[str]:
     parameters for 335M) and sizes the file leaves out, taken from the class's defaults."""
     cls = type(config)
     aliases = dict(getattr(cls, "attribute_map", {}) or {})
-    defaults = cls().to_dict()
+    try:
+        defaults = cls().to_dict()
+    except (TypeError, ValueError, KeyError, AttributeError) as e:  # a class that needs sub-configs to be built
+        return [f"the config's keys were not checked against {cls.__name__}'s: its defaults cannot be built alone "
+                f"({first_line(e)}); transformers ignores the keys it does not define"]
     known = set(defaults) | set(aliases)
     notes = []
     unknown = sorted(k for k in d if k not in known and not k.startswith("_"))
