@@ -209,3 +209,33 @@ def test_config_notes_say_when_the_class_defaults_cannot_be_built() -> None:
 
     notes = _config_notes(NeedsParts(1), {"hidden_size": 8}, "x")
     assert len(notes) == 1 and "were not checked against NeedsParts's" in notes[0]
+
+
+@pytest.mark.parametrize("other", [{"bos_token_id": 1, "eos_token_id": 2, "do_sample": True, "temperature": 0.6},
+                                   {"add_bos_token": True, "model_max_length": 8192,
+                                    "tokenizer_class": "LlamaTokenizer"}])
+def test_a_checkpoints_other_json_is_named_as_not_the_models_config(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str],
+                                                                    other: dict[str, Any]) -> None:
+    # generation_config.json / tokenizer_config.json passed as --model were told to 'add num_hidden_layers to the
+    # config, with the value of the model's published config.json'
+    p = _write(tmp_path, other, "generation_config.json")
+    code, _, err = run_main(["plan", "--model", str(p), "--hardware", "h100-sxm", "--devices", "8"], capsys)
+    assert code == 2 and "holds no model sizes" in err and "pass the model's config.json" in err, err
+
+
+def test_phi3_small_reads_its_geglu_width(tmp_path: Path) -> None:
+    # microsoft/Phi-3-small-8k-instruct config.json sizes; its MLP is up_proj Linear(hidden, 2 x ff_intermediate_size)
+    # (GeGLU) + down_proj, logits through the tied embedding (mlx-lm mlx_lm/models/phi3small.py @2090daa). Read
+    # without a rule: a plain MLP of the 4 x hidden default, 6.05B against the model card's 7.4B.
+    cfg = {"model_type": "phi3small", "hidden_size": 4096, "ff_intermediate_size": 14336, "num_hidden_layers": 32,
+           "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 100352, "max_position_embeddings": 8192,
+           "hidden_act": "gegelu", "gegelu_limit": 20.0, "mup_width_multiplier": 8.0,
+           "dense_attention_every_n_layers": 2, "blocksparse_vert_stride": 8, "tie_word_embeddings": True}
+    model = load_hf_config(_write(tmp_path, cfg))
+    assert (model.mlp, model.ffn, model.tied_embeddings) == ("swiglu", 14336, True)
+    # 100352 x 4096 tied + 32 x (q, o 4096^2 + k, v 4096 x 1024 + 3 x 4096 x 14336 + 2 norms) + final norm
+    assert model.params_total() == 7_390_629_888
+    assert abs(model.params_total() / 7.4e9 - 1) < 0.01
+    assert not any("no rule" in n or "assumed" in n for n in model.config_defaults)
+    assert "dense_attention_every_n_layers" in model.unused_keys  # the block-sparse layers are not modelled: listed

@@ -411,7 +411,8 @@ _GATED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "
                           # ModernBertMLP: Wi = Linear(hidden, 2 x intermediate_size), chunked into input and gate
                           # (GeGLU), Wo = Linear(intermediate_size, hidden) (transformers
                           # models/modernbert/modeling_modernbert.py @000c33f)
-                          "modernbert"})
+                          "modernbert",
+                          "phi3small"})  # Phi3SmallMLP: up_proj of 2 x ff_intermediate_size (GeGLU), down_proj
 # Gemma 2/3 normalise both before and after attention and the MLP (Gemma Team 2024, "Gemma 2", Table 1:
 # pre-norm and post-norm): 4 RMSNorms per block.
 _FOUR_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
@@ -779,6 +780,26 @@ def _qwen1_config(cfg: dict[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
+# Phi-3-small (remote code, model_type phi3small; microsoft/Phi-3-small-8k-instruct modeling_phi3_small.py, as ported
+# in ml-explore/mlx-lm mlx_lm/models/phi3small.py @2090daa): its MLP width is ff_intermediate_size, a GeGLU whose
+# up_proj is Linear(hidden, 2 x ff_intermediate_size), its logits read through the input embedding (tied). Without a
+# rule it was read as a plain MLP of the 4 x hidden default: 6.05B parameters against the model card's 7.4B. Its
+# block-sparse attention on every other layer (blocksparse_*, dense_attention_every_n_layers) stays listed.
+_PHI3SMALL_IRRELEVANT = frozenset({
+    "gegelu_limit",  # the clamp of the GeGLU's input: elementwise
+    "mup_attn_multiplier", "mup_embedding_multiplier", "mup_use_scaling", "mup_width_multiplier",  # scalar factors
+    "rope_embedding_base", "rope_position_scale", "attention_dropout_prob", "embedding_dropout_prob",
+    "ffn_dropout_prob"})
+
+
+def _phi3small_config(cfg: dict[str, Any]) -> dict[str, Any]:
+    """A Phi-3-small config with its MLP width under the common key (a bad value is named by _opt's own check)."""
+    out = {k: v for k, v in cfg.items() if k not in _PHI3SMALL_IRRELEVANT and k != "ff_intermediate_size"}
+    if cfg.get("ff_intermediate_size") is not None:
+        out["intermediate_size"] = cfg["ff_intermediate_size"]
+    return out
+
+
 def _mpt_sizes(cfg: dict[str, Any], out: dict[str, Any], where: str) -> dict[str, Any]:
     """MPT's MLP width (expansion_ratio x d_model, llm-foundry's MPTMLP; 4 when left out), its attention's KV heads
     (attn_config.attn_type: multi-head unless grouped-query with kv_n_heads, or multi-query), and its keys of no cost
@@ -889,7 +910,8 @@ _TIED_TYPES = _FALCON_TYPES | {"gpt2", "bert", "roberta", "xlm-roberta", "camemb
                                # CohereConfig: tie_word_embeddings True (models/cohere/configuration_cohere.py
                                # @008e574; Command R's config.json gives none, and was read as untied)
                                "cohere", "mpt",
-                               "modernbert"}  # ModernBertConfig: tie_word_embeddings True; and every gemma* type
+                               "modernbert",  # ModernBertConfig: tie_word_embeddings True
+                               "phi3small"}  # logits through embed_tokens (mlx-lm phi3small.py); every gemma* type
 _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gpt_neox",
                            "gptj", "codegen", "phi3", "deepseek", "deepseek_v2", "deepseek_v3",
                            # Llama4TextConfig / GptOssConfig / Olmo2Config: tie_word_embeddings False
@@ -1065,6 +1087,18 @@ def _classifier_head(cfg: dict[str, Any], mtype: str, vocab: int, hidden: int) -
                   "weights and its logits' FLOPs); give a ...ForCausalLM config to plan the language model",)
 
 
+def _check_has_sizes(cfg: dict[str, Any], where: str) -> None:
+    """An InputError naming a file with no model size at all for what it is: a checkpoint folder's
+    generation_config.json or tokenizer_config.json passed as --model was told to 'add num_hidden_layers to the
+    config', as if a model's config.json had lost one key."""
+    if any(cfg.get(k) is not None for k in (*_LAYER_KEYS, "hidden_size", "n_embd", "d_model", *_HEAD_KEYS)):
+        return
+    raise InputError(f"{where} holds no model sizes (no num_hidden_layers, hidden_size or num_attention_heads, nor "
+                     "their other spellings): not a model's config.json (a generation_config.json or "
+                     "tokenizer_config.json?)", "pass the model's config.json (in a Hugging Face checkpoint folder, "
+                     "the file named config.json; or the folder itself)")
+
+
 def _check_not_a_result(cfg: dict[str, Any], where: str) -> None:
     """An InputError naming an accelopt result document (another command's --json output, which carries
     "schema": "accelopt.<kind>" and its schema_version: report/schema.py dump) for what it is: read as a config it
@@ -1106,9 +1140,12 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         cfg = _chatglm_config(cfg, where)
     elif mtype == "qwen":
         cfg = _qwen1_config(cfg, where)
+    elif mtype == "phi3small":
+        cfg = _phi3small_config(cfg)
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
     cfg, class_defaults = _class_defaults(cfg, mtype)
+    _check_has_sizes(cfg, where)
     layers = _req(cfg, _LAYER_KEYS, where)
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)
     heads = _req(cfg, _HEAD_KEYS, where)
