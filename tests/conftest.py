@@ -67,6 +67,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+def write_config(tmp_path: Any, cfg: dict[str, Any], name: str = "config.json") -> Any:
+    """tmp_path/name holding `cfg` as JSON: a Hugging Face config.json a test hands `--model` (the helper each config
+    test file wrote for itself)."""
+    import json
+
+    path = tmp_path / name
+    path.write_text(json.dumps(cfg), encoding="utf-8")
+    return path
+
+
 def edited_runs_csv(tmp_path: Any, name: str, column: str, value: str) -> Any:
     """tmp_path/runs.csv: the header and first row of the bundled runs file `name` (predict/data), with `column` of
     that row set to `value` (how the bad-input tests hand `validate` one bad cell)."""

@@ -96,10 +96,28 @@ def read_user_text(path: Path | str, what: str, fix_missing: str, encoding: str 
         raise InputError(f"{what} {p} is not UTF-8 text", f"save the {what} as UTF-8 text") from None
 
 
-def read_user_json(path: Path | str, what: str, fix_missing: str) -> Any:
-    """The parsed JSON of `path` (errors name the file, the line and the fix)."""
+def _one_value_per_key(path: Path | str, what: str) -> Any:
+    """A json object_pairs_hook: the object, or an InputError for a key given twice with different values (json keeps
+    the last without a word, as transformers' own reading does: "hidden_size": 5120, ..., "hidden_size": 4096 was
+    planned at 4096)."""
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out and out[key] != value:
+                raise InputError(f"{what} {path}: key {key!r} is given twice, {out[key]!r} and then {value!r}",
+                                 f"keep one {key!r} in the file")
+            out[key] = value
+        return out
+    return hook
+
+
+def read_user_json(path: Path | str, what: str, fix_missing: str, *, one_value_per_key: bool = False) -> Any:
+    """The parsed JSON of `path` (errors name the file, the line and the fix). With `one_value_per_key`, a key that an
+    object gives twice with different values is an error (a config a person edits), not the last one read."""
     text = read_user_text(path, what, fix_missing)
     try:
+        if one_value_per_key:
+            return json.loads(text, object_pairs_hook=_one_value_per_key(path, what))
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise InputError(f"{what} {path} is not JSON (not valid JSON syntax: {e})", f"pass a {what} in JSON") from None

@@ -255,6 +255,7 @@ def run_infer(o: InferOptions) -> Any:
                           host=host_spec, host_resolver=device)
     plan = _say_simulated_uncalibrated(plan, specs, o.model)
     plan = _say_which_example(plan, o.model)
+    plan = _say_config_notes(plan, wls)
     import dataclasses
 
     plan = dataclasses.replace(plan, input_warnings=tuple(busy))
@@ -263,6 +264,15 @@ def run_infer(o: InferOptions) -> Any:
               "captured at any --batch)"
         plan = dataclasses.replace(plan, notes=(*plan.notes, own))
     return plan
+
+
+def _say_config_notes(plan: Any, wls: dict[int, Any]) -> Any:
+    """The notes of a Hugging Face config.json's build (workload/hf.py _config_notes: keys transformers ignored,
+    sizes it took from its defaults), which were dropped without a word."""
+    import dataclasses
+
+    said = [str(n) for n in wls[min(wls)].meta.get("config_notes") or []]
+    return dataclasses.replace(plan, notes=(*plan.notes, *said)) if said else plan
 
 
 SIMULATED_NOTE = "uncalibrated: a simulated design"

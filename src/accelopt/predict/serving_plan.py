@@ -178,6 +178,11 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         raise InputError(f"--model {opts.model!r} is an encoder-only model ({cfg.name}: bidirectional attention, no "
                          "output tokens): serving predicts token generation", "use `accelopt plan infer` for an "
                          "encoder's latency per request, or pass a decoder model to `plan serve`")
+    if cfg.classifier_head:  # a reward model / classifier scores a sequence: there is no decode to predict
+        raise InputError(f"--model {opts.model!r} is a classifier ({cfg.name}: architectures {cfg.classifier_head}, "
+                         "a score per sequence, no output tokens): serving predicts token generation",
+                         "use `accelopt plan infer` for its latency per request, or give the model's ...ForCausalLM "
+                         "config to `plan serve`")
     moe = moe_layout(opts)
     check_layout(cfg, opts.tp, moe)  # a bad --ep/--attention-dp fails before any device is tried
     counts = opts.concurrency if opts.concurrency.strip() else opts.batch

@@ -43,7 +43,7 @@ def _read_config(path: str) -> tuple[Path, dict[str, Any]]:
     if path_kind(p, "Hugging Face config") == "folder":
         p = p / "config.json"
     d = read_user_json(p, "Hugging Face config", "pass a directory holding config.json, or the path of the "
-                       "config JSON file")
+                       "config JSON file", one_value_per_key=True)
     if not isinstance(d, dict) or "model_type" not in d:
         raise InputError(f"Hugging Face config {str(p)!r} has no 'model_type'",
                          "add \"model_type\" (e.g. \"gpt2\", \"llama\", \"bert\") as in the model's config.json")
@@ -164,6 +164,37 @@ def _unknown_type_fix(tf: Any, model_type: str) -> str:
             "transformers (pip install -U transformers) for a newer architecture")
 
 
+# The sizes whose absence transformers fills from its config class's defaults without a word (BertConfig: 12 layers).
+_DEFAULTED_SIZES = ("num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size", "vocab_size",
+                    "max_position_embeddings", "n_layer", "n_embd", "n_head", "n_positions", "num_layers", "num_heads",
+                    "ffn_dim", "d_model")
+
+
+def _config_notes(config: Any, d: dict[str, Any], version: str) -> list[str]:
+    """Notes on what transformers did with the file without a word: keys its config class does not define (set as
+    attributes no module reads: a misspelt num_hiden_layers built bert-large's width at BertConfig's 12 layers, 184M
+    parameters for 335M) and sizes the file leaves out, taken from the class's defaults."""
+    cls = type(config)
+    aliases = dict(getattr(cls, "attribute_map", {}) or {})
+    try:
+        defaults = cls().to_dict()
+    except (TypeError, ValueError, KeyError, AttributeError) as e:  # a class that needs sub-configs to be built
+        return [f"the config's keys were not checked against {cls.__name__}'s: its defaults cannot be built alone "
+                f"({first_line(e)}); transformers ignores the keys it does not define"]
+    known = set(defaults) | set(aliases)
+    notes = []
+    unknown = sorted(k for k in d if k not in known and not k.startswith("_"))
+    if unknown:
+        notes.append(f"config key(s) {cls.__name__} (transformers {version}) does not define, ignored when the model "
+                     f"was built: {', '.join(unknown)}")
+    given = set(d) | {aliases[k] for k in d if k in aliases} | {a for a, k in aliases.items() if k in d}
+    filled = [f"{k} {defaults[k]!r}" for k in _DEFAULTED_SIZES if k in defaults and k not in given]
+    if filled:
+        notes.append(f"the config gives no {', '.join(f.split()[0] for f in filled)}: {cls.__name__}'s default(s) "
+                     f"used, as transformers builds it ({', '.join(filled)}; give them in the config to change them)")
+    return notes
+
+
 def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: int | None = None) -> ModelBundle:
     """ModelBundle for the architecture in `path` (a directory with config.json, or the JSON file).
 
@@ -256,7 +287,7 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
     name = f"{name} ({type(model).__name__}{f', {labels} labels' if head == 'classify' else ''})"
     meta = {"seq_len": t, "tokens_per_batch": b * t, "model_type": d["model_type"], "head": head,
             "hf_config": str(p), "transformers_version": tf.__version__, "weights": "random (from_config)",
-            "source_kind": "hf-config"}
+            "source_kind": "hf-config", "config_notes": _config_notes(config, d, tf.__version__)}
     bundle = ModelBundle(name=str(name), model=model, batches=batches, loss_fn=loss, batch_size=b, meta=meta)
     bundle.meta["params"] = bundle.param_count()
     return bundle

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError, unknown_name
+from accelopt.units import MAX_COUNT
 from accelopt.userio import path_kind, read_user_json
 from accelopt.workload.context import ContextLimit, context_limit
 from accelopt.workload.transformer import MLAConfig, TransformerConfig
@@ -277,7 +278,9 @@ def _agree(cfg: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
     """An InputError when two of the alternative keys of one figure are set to different values: the first would
     be read and the other dropped without a word."""
     given = {k: cfg[k] for k in keys if cfg.get(k) is not None}
-    if any(v != next(iter(given.values())) for v in given.values()):  # 4096 == 4096.0
+    # one key alone agrees with itself: hidden_size NaN (NaN != NaN) was told it named 'the same figure with
+    # different values' and to 'keep one of hidden_size'; a bad lone value is named by the caller's own check
+    if len(given) > 1 and any(v != next(iter(given.values())) for v in given.values()):  # 4096 == 4096.0
         raise InputError(f"{where}: {' and '.join(f'{k} = {v!r}' for k, v in given.items())} name the same figure "
                          "with different values", f"keep one of {', '.join(given)} (or give them the same value)")
 
@@ -304,6 +307,9 @@ def _opt(cfg: dict[str, Any], keys: tuple[str, ...], default: int | None, where:
             v = cfg[k]
             if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v != int(v) or v < 0:
                 raise InputError(f"{where}: {k} = {v!r} is not a whole number >= 0", f"fix {k} in the config")
+            if v > MAX_COUNT:  # max_position_embeddings = 1e30 was read, and printed as a 31-digit context length
+                raise InputError(f"{where}: {k} = {v!r} is past any model (at most {MAX_COUNT:,})",
+                                 f"fix {k} in the config")
             return int(v)
     return default
 
@@ -353,6 +359,12 @@ _IRRELEVANT_KEYS = frozenset({
     # Llama 4: weightless L2 norm of q and k, the attention temperature's schedule (elementwise on the scores);
     # gpt-oss: the clamp of the SwiGLU input (elementwise)
     "use_qk_norm", "attn_temperature_tuning", "attn_scale", "floor_scale", "swiglu_limit",
+    # other families' spellings of a norm's epsilon, dropout and the initialiser's scale (NemotronConfig norm_eps,
+    # Starcoder2Config norm_epsilon / embedding_dropout / residual_dropout, OPTConfig dropout / activation_dropout /
+    # init_std, ModernBertConfig mlp_dropout / initializer_cutoff_factor): listed as not modelled, they buried the
+    # keys that are (a usertest pass on Nemotron-Mini-4B, StarCoder2-7B, OPT-6.7B, ModernBERT-base configs)
+    "norm_eps", "norm_epsilon", "dropout", "activation_dropout", "embedding_dropout", "residual_dropout",
+    "mlp_dropout", "init_std", "initializer_cutoff_factor",
 })
 
 
@@ -394,7 +406,13 @@ _GATED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "
                           # kv width per layer, < 0.01%) are not counted
                           "olmo2",
                           "dbrx",  # DbrxExpertGLU: w1 (gate), v1 (up), w2 (down)
-                          "chatglm"})  # GLM MLP: dense_h_to_4h (2 x ffn, SwiGLU), dense_4h_to_h
+                          "chatglm",  # GLM MLP: dense_h_to_4h (2 x ffn, SwiGLU), dense_4h_to_h
+                          "qwen",  # QWenMLP: w1, w2 (intermediate_size // 2 each, _qwen1_config), c_proj
+                          # ModernBertMLP: Wi = Linear(hidden, 2 x intermediate_size), chunked into input and gate
+                          # (GeGLU), Wo = Linear(intermediate_size, hidden) (transformers
+                          # models/modernbert/modeling_modernbert.py @000c33f)
+                          "modernbert",
+                          "phi3small"})  # Phi3SmallMLP: up_proj of 2 x ff_intermediate_size (GeGLU), down_proj
 # Gemma 2/3 normalise both before and after attention and the MLP (Gemma Team 2024, "Gemma 2", Table 1:
 # pre-norm and post-norm): 4 RMSNorms per block.
 _FOUR_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
@@ -735,6 +753,53 @@ def _chatglm_config(cfg: dict[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
+# Qwen (v1; remote code, model_type qwen; Qwen/Qwen-7B modeling_qwen.py QWenMLP and QWenAttention): its config's
+# intermediate_size is twice the MLP's width: w1 and w2 are Linear(hidden, intermediate_size // 2), multiplied after
+# SiLU, and c_proj is Linear(intermediate_size // 2, hidden) (a SwiGLU of intermediate_size / 2); the head width is
+# kv_channels. Read as a plain MLP of intermediate_size with the unknown-type note, Qwen-7B counted 9.16B parameters
+# against its checkpoint's 7.72B (model.safetensors.index.json total_size 15,442,649,088 bytes in bf16).
+_QWEN1_IRRELEVANT = frozenset({
+    "use_dynamic_ntk", "use_logn_attn",  # rotary scaling and a log-n factor on the query: elementwise
+    "use_flash_attn", "attn_dropout_prob", "emb_dropout_prob", "bf16", "fp16", "fp32", "onnx_safe"})
+
+
+def _qwen1_config(cfg: dict[str, Any], where: str) -> dict[str, Any]:
+    """A Qwen (v1) config with the SwiGLU's width (intermediate_size // 2) and the head width under the common keys.
+    no_bias true (no biases on the linears but c_attn's) is what the common block counts; false stays listed."""
+    out = {k: v for k, v in cfg.items() if k not in _QWEN1_IRRELEVANT and k != "kv_channels"
+           and not (k == "no_bias" and v is True)}
+    if cfg.get("kv_channels") is not None:
+        out["head_dim"] = _opt(cfg, ("kv_channels",), None, where)
+    width = _opt(cfg, ("intermediate_size",), None, where)
+    if width is not None:
+        if width % 2:
+            raise InputError(f"{where}: intermediate_size = {width} is odd: Qwen's MLP is two matrices of "
+                             "intermediate_size // 2 (modeling_qwen.py QWenMLP)", "give the even intermediate_size of "
+                             "the model's published config.json (Qwen-7B: 22016)")
+        out["intermediate_size"] = width // 2
+    return out
+
+
+# Phi-3-small (remote code, model_type phi3small; microsoft/Phi-3-small-8k-instruct modeling_phi3_small.py, as ported
+# in ml-explore/mlx-lm mlx_lm/models/phi3small.py @2090daa): its MLP width is ff_intermediate_size, a GeGLU whose
+# up_proj is Linear(hidden, 2 x ff_intermediate_size), its logits read through the input embedding (tied). Without a
+# rule it was read as a plain MLP of the 4 x hidden default: 6.05B parameters against the model card's 7.4B. Its
+# block-sparse attention on every other layer (blocksparse_*, dense_attention_every_n_layers) stays listed.
+_PHI3SMALL_IRRELEVANT = frozenset({
+    "gegelu_limit",  # the clamp of the GeGLU's input: elementwise
+    "mup_attn_multiplier", "mup_embedding_multiplier", "mup_use_scaling", "mup_width_multiplier",  # scalar factors
+    "rope_embedding_base", "rope_position_scale", "attention_dropout_prob", "embedding_dropout_prob",
+    "ffn_dropout_prob"})
+
+
+def _phi3small_config(cfg: dict[str, Any]) -> dict[str, Any]:
+    """A Phi-3-small config with its MLP width under the common key (a bad value is named by _opt's own check)."""
+    out = {k: v for k, v in cfg.items() if k not in _PHI3SMALL_IRRELEVANT and k != "ff_intermediate_size"}
+    if cfg.get("ff_intermediate_size") is not None:
+        out["intermediate_size"] = cfg["ff_intermediate_size"]
+    return out
+
+
 def _mpt_sizes(cfg: dict[str, Any], out: dict[str, Any], where: str) -> dict[str, Any]:
     """MPT's MLP width (expansion_ratio x d_model, llm-foundry's MPTMLP; 4 when left out), its attention's KV heads
     (attn_config.attn_type: multi-head unless grouped-query with kv_n_heads, or multi-query), and its keys of no cost
@@ -787,7 +852,13 @@ _TEXT_TYPE_OF = {"gemma3": "gemma3_text", "llama4": "llama4_text", "llava": "lla
 
 
 def _mla(cfg: dict[str, Any], where: str) -> MLAConfig | None:
-    """DeepSeek-V2/V3 multi-head latent attention, when the config has kv_lora_rank."""
+    """DeepSeek-V2/V3 multi-head latent attention, when the config has kv_lora_rank. kv_lora_rank 0 is an error, not
+    'left out': it was read as multi-head attention without a word (DeepSeek-V2-Lite then counted 82M parameters and
+    7 x its KV cache per token)."""
+    if cfg.get("kv_lora_rank") == 0 and not isinstance(cfg.get("kv_lora_rank"), bool):
+        raise InputError(f"{where}: kv_lora_rank = 0 (the width of the compressed keys and values of multi-head "
+                         "latent attention)", "give the model's kv_lora_rank (DeepSeek-V2 and V3: 512), or leave the "
+                         "key out (null) for a model without multi-head latent attention")
     if not cfg.get("kv_lora_rank"):
         return None
     return MLAConfig(q_lora_rank=_opt(cfg, ("q_lora_rank",), None, where) or None,
@@ -838,18 +909,24 @@ _TIED_TYPES = _FALCON_TYPES | {"gpt2", "bert", "roberta", "xlm-roberta", "camemb
                                "gpt_bigcode", "opt", "bloom",
                                # CohereConfig: tie_word_embeddings True (models/cohere/configuration_cohere.py
                                # @008e574; Command R's config.json gives none, and was read as untied)
-                               "cohere", "mpt"}  # and every gemma* type (_tied_by_default)
+                               "cohere", "mpt",
+                               "modernbert",  # ModernBertConfig: tie_word_embeddings True
+                               "phi3small"}  # logits through embed_tokens (mlx-lm phi3small.py); every gemma* type
 _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gpt_neox",
                            "gptj", "codegen", "phi3", "deepseek", "deepseek_v2", "deepseek_v3",
                            # Llama4TextConfig / GptOssConfig / Olmo2Config: tie_word_embeddings False
                            "llama4", "llama4_text", "gpt_oss", "olmo2",
                            "dbrx",  # DbrxConfig: tie_word_embeddings False
-                           "chatglm"})  # ChatGLMForConditionalGeneration: output_layer beside the embedding
+                           "chatglm",  # ChatGLMForConditionalGeneration: output_layer beside the embedding
+                           "qwen"})  # QWenConfig: tie_word_embeddings False (Qwen/Qwen-7B configuration_qwen.py)
 # Families built as GPT-2 (transformers GPT2Model, GPTBigCodeModel): a learned position table of n_positions rows
 # (wpe), biases on c_attn, c_proj, c_fc and every LayerNorm. GPT2Config's default n_positions is 1024.
 _GPT2_STYLE_TYPES = frozenset({"gpt2", "gpt_bigcode"})
 _GPT2_DEFAULT_POSITIONS = 1024
-_ENCODER_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "electra"})
+# ModernBERT: bidirectional (ModernBertEncoderLayer; its model is an encoder, with a masked-LM head); read as a
+# causal decoder without a rule, it counted 130M parameters (a plain MLP) against ModernBERT-base's 149M and was
+# served as a token generator. Its local-attention layers (local_attention, global_attn_every_n_layers) stay listed.
+_ENCODER_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "electra", "modernbert"})
 # Families the predictors do not model: no attention (state-space / recurrent), or hybrids of those with attention.
 _NO_ATTENTION_TYPES = frozenset({"mamba", "mamba2", "falcon_mamba", "rwkv", "rwkv5", "rwkv6", "recurrent_gemma",
                                  "jamba", "zamba", "zamba2", "xlstm",
@@ -987,6 +1064,41 @@ def _config_defaults(cfg: dict[str, Any], mtype: str, hidden: int, ffn: int | No
     return tuple(notes), ffn, tied
 
 
+# The transformers heads that put a classifier (hidden x num_labels) where a language model has its LM head:
+# reward models (Skywork/Skywork-Reward-Llama-3.1-8B: LlamaForSequenceClassification), token taggers, extractive QA.
+_CLASSIFIER_HEADS = ("ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering",
+                     "ForMultipleChoice")
+
+
+def _classifier_head(cfg: dict[str, Any], mtype: str, vocab: int, hidden: int) -> tuple[str, tuple[str, ...]]:
+    """(the architecture naming a classification head, or '', the note saying what is counted in its place). Read
+    as an LM, a decoder reward model counted a vocab x hidden head it does not have (Llama 3.1 8B: 525M of 8.03B) and
+    `plan serve` predicted token generation for it without a word."""
+    archs = cfg.get("architectures")
+    names = [a for a in archs if isinstance(a, str)] if isinstance(archs, list) else []
+    head = next((a for a in names if a.endswith(_CLASSIFIER_HEADS)), "")
+    if not head:
+        return "", ()
+    if mtype in _ENCODER_TYPES:  # BERT-style: the predictors count the masked-LM head an encoder is pretrained with
+        return head, (f"architectures {head}: a classification head in place of the masked-LM head counted here "
+                      f"({vocab:,} x {hidden:,} = {vocab * hidden:,} weights, tied to the input embedding)",)
+    return head, (f"architectures {head}: a classification head (hidden x num_labels) in place of the LM head, "
+                  f"which the figures count as a language model's ({vocab:,} x {hidden:,} = {vocab * hidden:,} "
+                  "weights and its logits' FLOPs); give a ...ForCausalLM config to plan the language model",)
+
+
+def _check_has_sizes(cfg: dict[str, Any], where: str) -> None:
+    """An InputError naming a file with no model size at all for what it is: a checkpoint folder's
+    generation_config.json or tokenizer_config.json passed as --model was told to 'add num_hidden_layers to the
+    config', as if a model's config.json had lost one key."""
+    if any(cfg.get(k) is not None for k in (*_LAYER_KEYS, "hidden_size", "n_embd", "d_model", *_HEAD_KEYS)):
+        return
+    raise InputError(f"{where} holds no model sizes (no num_hidden_layers, hidden_size or num_attention_heads, nor "
+                     "their other spellings): not a model's config.json (a generation_config.json or "
+                     "tokenizer_config.json?)", "pass the model's config.json (in a Hugging Face checkpoint folder, "
+                     "the file named config.json; or the folder itself)")
+
+
 def _check_not_a_result(cfg: dict[str, Any], where: str) -> None:
     """An InputError naming an accelopt result document (another command's --json output, which carries
     "schema": "accelopt.<kind>" and its schema_version: report/schema.py dump) for what it is: read as a config it
@@ -1012,7 +1124,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     """
     p = Path(path)
     cfg = read_user_json(p, "config file", "pass the path of a local config.json, or a workload JSON written by "
-                         "`accelopt profile --save-workload`")
+                         "`accelopt profile --save-workload`", one_value_per_key=True)
     if not isinstance(cfg, dict):
         raise InputError(f"{p} holds no JSON object", "pass a Hugging Face config.json")
     where = str(p)
@@ -1026,13 +1138,22 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         cfg = _nested_config(cfg, mtype, where)
     elif mtype == "chatglm":
         cfg = _chatglm_config(cfg, where)
+    elif mtype == "qwen":
+        cfg = _qwen1_config(cfg, where)
+    elif mtype == "phi3small":
+        cfg = _phi3small_config(cfg)
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
     cfg, class_defaults = _class_defaults(cfg, mtype)
+    _check_has_sizes(cfg, where)
     layers = _req(cfg, _LAYER_KEYS, where)
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)
     heads = _req(cfg, _HEAD_KEYS, where)
     vocab = _req(cfg, ("vocab_size",), where)
+    for key in _ACTIVATION_KEYS:  # ["silu"] was read as 'not silu' (a plain MLP for a type without a rule)
+        if cfg.get(key) is not None and not isinstance(cfg[key], str):
+            raise InputError(f"{where}: {key} = {cfg[key]!r} is not the name of an activation",
+                             f'give {key} a name such as "silu" or "gelu", or leave it out')
     gated = mtype in _GATED_TYPES or _activation(cfg)[1] == "silu"
     context = _opt(cfg, _CONTEXT_KEYS, None, where)
     if context == 0:  # not 'left out': the note said the config gave none, and training ran at 2048 tokens
@@ -1044,7 +1165,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         raise InputError(f"{where}: the MLP width (intermediate_size / n_inner / ffn_dim) is 0",
                          "give the MLP's hidden width, or leave the key out (null) for the type's default")
     defaults, ffn, tied = _config_defaults(cfg, mtype, hidden, ffn_given, context)
-    defaults = (*class_defaults, *defaults, *_quantization_note(cfg))
+    classifier, classifier_note = _classifier_head(cfg, mtype, vocab, hidden)
+    defaults = (*class_defaults, *defaults, *_quantization_note(cfg), *classifier_note)
     if not isinstance(tied, bool):
         raise InputError(f"{where}: tie_word_embeddings = {tied!r} is not true or false",
                          "write tie_word_embeddings = true or false, or leave it out")
@@ -1093,6 +1215,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
                                  mla=mla, parallel_block=parallel, norms_per_layer=norms,
                                  tied_embeddings=tied, encoder_only=mtype in _ENCODER_TYPES,
+                                 classifier_head=classifier,
                                  learned_positions=(context or _GPT2_DEFAULT_POSITIONS) if gpt2_style
                                  else (context or 0) if mtype == "gpt_neo" else 0,  # GPTNeoModel's wpe
                                  biases=gpt2_style,

@@ -49,11 +49,13 @@ class MLAConfig:
     def __post_init__(self) -> None:
         for f in ("kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"):
             v = getattr(self, f)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise InputError(f"multi-head latent attention: {f} = {v!r} must be a positive integer", f"fix {f}")
-        if self.q_lora_rank is not None and (not isinstance(self.q_lora_rank, int) or self.q_lora_rank < 1):
-            raise InputError(f"multi-head latent attention: q_lora_rank = {self.q_lora_rank!r} must be a positive "
-                             "integer or null", "fix q_lora_rank")
+            if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= MAX_COUNT:  # kv_lora_rank 1e12 read
+                raise InputError(f"multi-head latent attention: {f} = {v!r} must be an integer in "
+                                 f"1..{MAX_COUNT:,}", f"fix {f}")
+        if self.q_lora_rank is not None and (not isinstance(self.q_lora_rank, int)
+                                             or not 1 <= self.q_lora_rank <= MAX_COUNT):
+            raise InputError(f"multi-head latent attention: q_lora_rank = {self.q_lora_rank!r} must be an integer "
+                             f"in 1..{MAX_COUNT:,} or null", "fix q_lora_rank")
 
     @property
     def qk_head_dim(self) -> int:
@@ -116,6 +118,10 @@ class TransformerConfig:
     the final one included). False: none counted (Llama-style RMSNorm and bias-free projections)."""
     encoder_only: bool = False
     """BERT-style (bidirectional attention, no causal mask); decoders are causal."""
+    classifier_head: str = ""
+    """The config's architecture when it names a classification head (LlamaForSequenceClassification: a reward
+    model's score layer, hidden x num_labels) in place of the LM head; '' for a language model. The counts here are
+    still those of the LM head (vocab x hidden, said in config_defaults); `plan serve` refuses it (no tokens out)."""
     source: str = ""
     """Citation for the architecture numbers."""
     context: ContextLimit | None = None
