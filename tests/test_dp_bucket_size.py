@@ -53,9 +53,69 @@ def test_cell_is_the_recipes_bucket_in_parameters(rid: str) -> None:
     assert src in row["note"] and f"bucket_cap_mb {mb}" in row["note"]
 
 
+# bucket2 (2026-12-02): NeMo 2 and Megatron-Bridge runs. Neither stack's performance recipe sets a bucket; its
+# communication-overlap layer does, whenever the distributed optimizer runs with DP > 1: bucket_size = 128 x 1024 x 1024
+# parameters, written onto the DDP config (NeMo 2: NVIDIA/NeMo nemo/lightning/pytorch/callbacks/megatron_comm_overlap.py
+# stored e69d0b5, MegatronCommOverlapCallback._get_optimizer_overlap_cfgs, added by
+# pretrain_recipe(performance_mode=True);
+# Megatron-Bridge: NVIDIA-NeMo/Megatron-Bridge src/megatron/bridge/training/comm_overlap.py stored 0685ff5,
+# CommOverlapConfig._get_optimizer_overlap_cfgs / setup). Megatron-Core's bucket_size is a parameter count.
+OVERLAP_BUCKET = 128 * 1024 * 1024
+NEMO2_SRC = "nemo/lightning/pytorch/callbacks/megatron_comm_overlap.py (stored e69d0b5)"
+MB_SRC = "src/megatron/bridge/training/comm_overlap.py (stored 0685ff5)"
+# NeMo 2 / Megatron-Bridge rows on the distributed optimizer (zero 1, DP > 1) left at Megatron-Core's default, each with
+# its recipe's reason (bucket2 notes): the GPT-OSS perf configs and recipe build no CommOverlapConfig
+# (scripts/performance/configs/gpt_oss/gpt_oss_llm_pretrain.py stored f0e2c37; recipes/gpt_oss/gpt_oss.py stored
+# db2bfdd: 'Communication overlap (default None ...)'), and the DeepSeek-V3 H100 config turns overlap_grad_reduce off
+# (scripts/performance/configs/deepseek/deepseek_llm_pretrain.py stored 0132842), so Megatron-Core keeps one bucket.
+OVERLAP_DEFAULT_KEPT = {"mb-gb200-gptoss-120b", "mb-b200-gptoss-120b", "mb-h100-gptoss-120b", "mb-gb300-gptoss-120b",
+                        "mb2509-h100-dsv3-fp8"}
+
+
+def _on_overlap_default(rid: str) -> bool:
+    row = ROWS[rid]
+    return (rid.startswith(("nemo25", "mb")) and row["zero"].strip() == "1" and int(row["dp"]) > 1
+            and rid not in OVERLAP_DEFAULT_KEPT)
+
+
+OVERLAP_ROWS = sorted(rid for rid in ROWS if _on_overlap_default(rid))
+
+
+def test_overlap_rows_are_the_nemo2_and_bridge_distributed_optimizer_rows() -> None:
+    assert len(OVERLAP_ROWS) == 69
+    for rid in OVERLAP_DEFAULT_KEPT:  # on the distributed optimizer with DP > 1, yet the default by their recipes
+        row = ROWS[rid]
+        assert row["zero"].strip() == "1" and int(row["dp"]) > 1 and not (row.get("dp_bucket_params") or "").strip()
+
+
+@pytest.mark.parametrize("rid", OVERLAP_ROWS)
+def test_cell_is_the_comm_overlap_bucket(rid: str) -> None:
+    row = ROWS[rid]
+    assert int(row["dp_bucket_params"]) == OVERLAP_BUCKET == 134_217_728
+    note = " ".join(row["note"].split())
+    assert (NEMO2_SRC if rid.startswith("nemo25") else MB_SRC) in note and "128 x 1024 x 1024" in note
+
+
 def test_only_rows_whose_recipe_was_read_carry_a_cell() -> None:
-    """A blank cell is Megatron-Core's default; every set cell is in RECIPES above (checked against its recipe)."""
-    assert {rid for rid, r in ROWS.items() if (r.get("dp_bucket_params") or "").strip()} == set(RECIPES)
+    """A blank cell is Megatron-Core's default; every set cell is in RECIPES or OVERLAP_ROWS above (checked against
+    its recipe)."""
+    assert {rid for rid, r in ROWS.items() if (r.get("dp_bucket_params") or "").strip()} == set(RECIPES) | set(
+        OVERLAP_ROWS)
+
+
+def test_nemotron4_15b_bucket_count_and_latency_by_hand() -> None:
+    """nemo2502-b200-nemotron4-15b: 32 layers, h 6144, 48 heads with 8 KV heads of 128, FFN 24576 (no gate), V 256000
+    untied, TP 1, PP 1, DP 64 on 8-GPU B200 nodes. Parameters per rank ~ 32 (2 h^2 + 2 h 1024 + 2 h 24576) + 2 V h
+    = 15.628e9 (the norms add < 1e6) -> ceil(/ 134,217,728) = 117 buckets (the default's max(40M, 64 x 1M): 245). One
+    ring over 64 ranks, 8 per node, 8 nodes: (64 - 8) x 2.4 us + 7 x 8 us = 190.4 us; 2 x 117 x 190.4 us = 44.55 ms."""
+    h, layers, vocab = 6144, 32, 256000
+    per_rank = layers * (2 * h * h + 2 * h * 1024 + 2 * h * 24576) + 2 * vocab * h
+    assert 116 < per_rank / OVERLAP_BUCKET < 117 and 244 < per_rank / 64e6 < 245
+    q = run_query(ROWS["nemo2502-b200-nemotron4-15b"])
+    terms = predict_layout(q).terms
+    assert float(terms["in_dp_buckets"]) == 117
+    assert float(terms["t_dp_latency_s"]) == pytest.approx(2 * 117 * ((64 - 8) * 2.4e-6 + 7 * 8e-6), rel=1e-9)
+    assert float(predict_layout(replace(q, dp_bucket_params=None)).terms["in_dp_buckets"]) == 245
 
 
 def test_cell_parsing() -> None:

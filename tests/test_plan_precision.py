@@ -176,12 +176,6 @@ def test_dense_held_out_median_target() -> None:
     assert len(runs) >= 150 and statistics.median(runs) <= 0.06
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "held-out median 6.64% over 257 runs (2026-12-01, after fa2, ubuf, ubuf2, hopdiag, rca, rcb and the declared "
-    "rules' re-runs; 8.50% before them): 5.86% over the 227 dense runs (within 6%: the test above); the 30 "
-    "Megatron-Bridge MoE rows (eighteen Qwen3, eight DeepSeek-V3, four GPT-OSS-120B; held out, committed before they "
-    "were predicted) are 0-75% off (21.91% median), thirteen beyond 25%, each with its note "
-    "(tests/test_validate_moe_rows.py, tests/test_row_notes_checked.py): MoE training is the gap, not hidden"))
 def test_overall_held_out_median_target() -> None:
     # Issue 10's target. 2026-11-30: 5.4% over 74 held-out runs after the FSDP per-layer ring latencies, the TP/p2p
     # comm overlap of the Megatron configs, Llama 3's derived vp 8 and the TPU slice layout (7.5% over 65 before).
@@ -192,6 +186,11 @@ def test_overall_held_out_median_target() -> None:
     # this test was then XPASSed).
     # 2026-11-30 (s-megsp): 4.8% over 96 (5.1% before): the megatron stack's asynchronous all-reduce and pipeline
     # scatter/gather without sequence parallel, Korthikanti's layouts, the Ampere refit.
+    # 2026-12-01: a strict xfail again at 6.64% over 257 once the 30 Megatron-Bridge MoE rows were in (0-75% off,
+    # 21.91% median; MoE training is the gap); 6.07% on int after the bucket branch's 20 recipe bucket cells.
+    # 2026-12-02 (bucket2): met again, 5.88% over 257 (the xfail XPASSed and was removed), after the 69 NeMo 2 /
+    # Megatron-Bridge rows' 128 Mi-parameter comm-overlap buckets (their recipes', tests/test_dp_bucket_size.py). A
+    # thin margin: the median sits among rows whose errors moved by tenths of a point; the MoE gap is unchanged.
     assert validate_report().median_abs_error_held_out <= 0.06
 
 
