@@ -54,11 +54,11 @@ def test_fsdp_405b_note_recomputes() -> None:
 def test_mx_405b_note_recomputes() -> None:
     """The note: 5.81 s, -18.0%; the B200 twin 6.13 s (-6.9%); published GB200 1.076x slower, model 1.056x faster.
     Without the recipe's edge stages (edge_layers 15, mbread 2026-12-01): 6.07 s (-14.3%) and 6.40 s (-2.7%).
-    (Since dpscale's per-bucket ring latency and bucket2's dp_bucket_params cells, 2026-12-02, recon3: -18.1%, -14.4%,
-    -2.8% before them. Since pp's per-chunk gradient reduction, 2026-12-02; 5.80 / -18.2%, 6.36 / -3.5%, 1.096, 6.06 / -14.5%,
-    6.63 / +0.7% before it; since the Blackwell fp8 rule's re-run 0.50 -> 0.46 after rcb, 2026-12-01; 5.45 / 6.00 /
-    1.100 / 5.72 / 6.27 s after hopdiag's causal FlashAttention-2 work, 4.97 / 5.50 / 1.107 / 5.23 / 5.78 s before
-    it.)"""
+    (Since dpscale's per-bucket ring latency and bucket2's dp_bucket_params cells, 2026-12-02, recon3: -18.1%,
+    -14.4%, -2.8% before them. Since pp's per-chunk gradient reduction, 2026-12-02; 5.80 / -18.2%, 6.36 / -3.5%,
+    1.096, 6.06 / -14.5%, 6.63 / +0.7% before it; since the Blackwell fp8 rule's re-run 0.50 -> 0.46 after rcb,
+    2026-12-01; 5.45 / 6.00 / 1.100 / 5.72 / 6.27 s after hopdiag's causal FlashAttention-2 work, 4.97 / 5.50 /
+    1.107 / 5.23 / 5.78 s before it.)"""
     gb, b = reproduce(ROWS[MX_405B]), reproduce(ROWS["mb2509-b200-llama31-405b-mx"])
     assert (round(gb.predicted_step_s, 2), round(gb.error, 3)) == (5.81, -0.180)
     assert (round(b.predicted_step_s, 2), round(b.error, 3)) == (6.13, -0.069)
