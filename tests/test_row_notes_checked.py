@@ -111,15 +111,15 @@ UNEXPLAINED: dict[str, str] = {
     "(deepseek_workload_base_configs.py, recompute_modules ['mla_up_proj'], about 3% of the step's FLOPs, no cell), "
     "short of the gap; no source gives the MoE layer's non-GEMM costs on GB200, as for mb-b200-dsv3-fp8 "
     "(searched 2026-12-01)",
-    **{rid: "GPT-OSS-120B predicted 60-74% too fast (GB200, B200): the table's own Model TFLOP/s is 10-20% of the "
-       "bf16 peak where the model's GEMMs run near the dense models' rates; no source gives the MoE layer's non-GEMM "
-       "costs (router, permutation, dispatch, attention sinks) in Megatron-Core, as for the Qwen3-30B-A3B rows "
-       "(searched 2026-12-01). "
-       "Searched again 2026-12-01 (moecost): an unfused sink-attention fallback (TE below cuDNN 9.13.1) is ruled out "
-       "by memory (288 GiB of softmax outputs); NVIDIA's fused MoE kernel blog (2026-06-15) gives a 93% end-to-end "
-       "gain for its GPT-OSS setup, i.e. 48% of that step, with no per-component times, hardware or layout "
-       "(figures: tests/test_moe_training_sources.py)"
-       for rid in ("mb-gb200-gptoss-120b", "mb-b200-gptoss-120b")},  # mb-h100: -24.0% since hopdiag (within 25%)
+    **{rid: "GPT-OSS-120B predicted 59-72% too fast (GB200, B200; 60-75% before 2026-12-02's merges): the table's"
+       " own Model TFLOP/s is 10-20% of the bf16 peak where the model's GEMMs run near the dense models' "
+       "rates; no source gives the MoE layer's non-GEMM costs (router, permutation, dispatch, attention "
+       "sinks) in Megatron-Core, as for the Qwen3-30B-A3B rows (searched 2026-12-01). Searched again "
+       "2026-12-01 (moecost): an unfused sink-attention fallback (TE below cuDNN 9.13.1) is ruled out by "
+       "memory (288 GiB of softmax outputs); NVIDIA's fused MoE kernel blog (2026-06-15) gives a 93% end-to-"
+       "end gain for its GPT-OSS setup, i.e. 48% of that step, with no per-component times, hardware or "
+       "layout (figures: tests/test_moe_training_sources.py)"
+       for rid in ("mb-gb200-gptoss-120b", "mb-b200-gptoss-120b")},  # mb-h100: -22.9% (within 25% since hopdiag)
     # b300's row (helper 'ultra' owns its note); figures recomputed 2026-12-01 (recon2: 33-74% when listed)
     "mb-gb300-gptoss-120b": "GPT-OSS-120B predicted 56% too fast: the table's own Model TFLOP/s is 10-20% of the "
     "bf16 peak where the model's GEMMs run near the dense models' rates; no source gives the MoE layer's non-GEMM "
@@ -145,8 +145,8 @@ UNEXPLAINED: dict[str, str] = {
        "(49.2 vs 60.5 s, 25.11) where the model gives 0.92x at equal FP8 peaks; what sustains it (the 1400 W limit "
        "against 1200 W, the doubled softmax exponent rate) has no cited training measurement (the GB300 Llama 3 8B "
        "/ 70B rows are +3..+14%)"
-       for rid, err, before in (("mb-gb300-llama31-405b", "27.8%", "+19.2%"),
-                                ("mb2602-gb300-llama31-405b-fp8", "30.7%", "+22.2%"))},
+       for rid, err, before in (("mb-gb300-llama31-405b", "27.9%", "+19.2%"),  # 27.8% / 30.7% before 2026-12-02's
+                                ("mb2602-gb300-llama31-405b-fp8", "30.8%", "+22.2%"))},  # merges (recon3)
     **{rid: "vLLM PR #2192 A100-80G latency rows (a100tp, 2026-12-01): vLLM of December 2023 took about twice "
        "the model's decode step, and its NCCL -> custom all-reduce saving (44 us per 1 MiB all-reduce) is a "
        "CUDA-graph host cost outside the kernel; no source gives vLLM 0.2's per-step host cost (the notes' figures: "
