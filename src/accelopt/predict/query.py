@@ -19,6 +19,7 @@ from accelopt.predict.calibration import DEFAULT_STACK, STACKS, Calibration, cal
 from accelopt.predict.comm import (
     Assumption,
     MeasuredLink,
+    chains_in_domain,
     load_measured,
     measured_peer_bw,
     slice_spec,
@@ -302,6 +303,19 @@ def ignored_overlap_notes(q: LayoutQuery) -> list[str]:
     return notes
 
 
+def ignored_bucket_note(q: LayoutQuery, spec: AcceleratorSpec, dp: int) -> str | None:
+    """The sentence saying that --dp-bucket-params has no effect on this layout: training.evaluate counts buckets
+    only for the megatron stack's distributed optimizer (ZeRO-1/2) on NCCL / RCCL devices (comm.chains_in_domain),
+    and a ring over one rank has no steps to charge."""
+    if q.dp_bucket_params is None:
+        return None
+    if q.stack == DEFAULT_STACK and q.zero in (1, 2) and dp * q.cp > 1 and chains_in_domain(spec):
+        return None
+    return ("--dp-bucket-params has no effect here: it counts the distributed optimizer's per-bucket reduce-scatters "
+            "/ all-gathers (needs --stack megatron, --zero 1 or 2, dp x cp > 1 and an NVIDIA / AMD GPU, whose NCCL / "
+            "RCCL ring latencies are charged)")
+
+
 def structural_fixes(model: TransformerConfig, mp: int) -> dict[Rule, str]:
     """The flags that fix each structural rule (training.Rule) of `plan explain`'s layout (mp = tp x pp x cp)."""
     heads = ", ".join(str(t) for t in (1, 2, 4, 8, 16, 32) if model.heads % t == 0)
@@ -388,6 +402,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     notes = [n for n in (uneven_note(batch, dp), slice_note(spec, q.devices, q.slice_devices),
                          uneven_vp_note(q.model.layers, q.pp, q.vp, q.edge_stage_layers)) if n]
     notes += ignored_overlap_notes(q)
+    notes += [n for n in (ignored_bucket_note(q, spec, dp),) if n]
     notes += [n for n in (measured_share_note(spec, pred.measured), attention_kernel_note(kernel, cal)) if n]
     return LayoutResult(setup=setup, spec=spec, layout=lay, cal=cal, terms=pred.row(0),
                         fits_memory=bool(pred.feasible[0]), assumed=pred.assumed, measured=pred.measured, notes=notes)

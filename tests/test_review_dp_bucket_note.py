@@ -1,0 +1,40 @@
+"""--dp-bucket-params on a layout where it counts nothing says so (review of 2026-12-02's dp_bucket_params change).
+
+training.evaluate counts the distributed optimizer's buckets only for the megatron stack's ZeRO-1/2 on NCCL / RCCL
+devices with more than one data-parallel rank; elsewhere the flag was taken without a word (in_dp_buckets 0), like
+the overlap flags whose no-effect notes predict.query.ignored_overlap_notes writes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import run_main
+
+NOTE = "--dp-bucket-params has no effect here"
+BASE = ["plan", "explain", "--model", "llama3-8b", "--devices", "16", "--json", "--dp-bucket-params", "40M"]
+
+
+def _explain(capsys: pytest.CaptureFixture[str], *extra: str) -> dict:
+    code, out, err = run_main([*BASE, *extra], capsys)
+    assert code in (0, 2), err
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("extra", [("--hardware", "h100-sxm", "--zero", "0"),
+                                   ("--hardware", "h100-sxm", "--zero", "3"),
+                                   ("--hardware", "h100-sxm", "--zero", "1", "--stack", "pytorch-fsdp"),
+                                   ("--hardware", "h100-sxm", "--zero", "1", "--tp", "8", "--pp", "2"),
+                                   ("--hardware", "tpu-v5p", "--zero", "1")])
+def test_a_bucket_that_counts_nothing_is_said(extra: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:
+    data = _explain(capsys, *extra)
+    terms = {t["name"]: t["value"] for t in data["terms"]}
+    assert terms["t_dp_latency_s"] == 0  # the flag moved nothing: the premise of the note
+    assert any(NOTE in n for n in data["notes"]), data["notes"]
+
+
+def test_a_bucket_that_counts_has_no_note(capsys: pytest.CaptureFixture[str]) -> None:
+    data = _explain(capsys, "--hardware", "h100-sxm", "--zero", "1")
+    terms = {t["name"]: t["value"] for t in data["terms"]}
+    assert terms["in_dp_buckets"] > 0 and terms["t_dp_latency_s"] > 0
+    assert not any(NOTE in n for n in data["notes"]), data["notes"]
