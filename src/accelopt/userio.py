@@ -96,6 +96,12 @@ def read_user_text(path: Path | str, what: str, fix_missing: str, encoding: str 
         raise InputError(f"{what} {p} is not UTF-8 text", f"save the {what} as UTF-8 text") from None
 
 
+def _same_json_value(a: Any, b: Any) -> bool:
+    """Two parsed JSON values say the same thing: equal, or both NaN (json reads NaN, which is not equal to itself, so
+    "x": NaN given twice was refused as two different values instead of read once and judged as a value)."""
+    return bool(a == b) or (isinstance(a, float) and isinstance(b, float) and a != a and b != b)
+
+
 def _one_value_per_key(path: Path | str, what: str) -> Any:
     """A json object_pairs_hook: the object, or an InputError for a key given twice with different values (json keeps
     the last without a word, as transformers' own reading does: "hidden_size": 5120, ..., "hidden_size": 4096 was
@@ -103,7 +109,7 @@ def _one_value_per_key(path: Path | str, what: str) -> Any:
     def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in pairs:
-            if key in out and out[key] != value:
+            if key in out and not _same_json_value(out[key], value):
                 raise InputError(f"{what} {path}: key {key!r} is given twice, {out[key]!r} and then {value!r}",
                                  f"keep one {key!r} in the file")
             out[key] = value
