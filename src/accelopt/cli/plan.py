@@ -732,6 +732,13 @@ def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
 # `plan` options a captured workload cannot use (its dtype, batch and sequence length were fixed at capture)
 _NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "objective", "dtype", "pue", "grid",
                       "host_w", "schedule", "hsdp", "etp", "recompute_layers", "slice_devices")
+_MODEL_FLAGS_NOT_FOR_WORKLOADS = ("flash", "attention_kernel", "attention_unpad", "edge_stage_layers", "p2p_overlap",
+                                  "tp_comm_overlap", "tp_overlap_cfg", "no_tp_async", "ep_a2a_overlap", "fp8_params",
+                                  "offload_layers", "fp8_saved_inputs", "fp8_recipe", "no_dropout", "dp_bucket_params",
+                                  "optimizer_state_bytes")
+"""Flags of the transformer model's terms (Setup fields) that training.evaluate_workload never reads: its step is
+the profiled ops' roofline sum plus a data-parallel all-reduce, its optimizer state 12 bytes per parameter; typed
+with a workload they were dropped without a word."""
 
 
 def run_plan(opts: PlanOptions) -> None:
@@ -752,6 +759,10 @@ def run_plan(opts: PlanOptions) -> None:
                       "its dtype, batch and sequence length and is planned as data parallel x ZeRO 0-3 ranked by "
                       "time (no deadline, budget, facility or objective)",
                       "leave these options out, or plan a model preset or config.json for the full search")
+        _refuse_typed(opts.typed_flags, _MODEL_FLAGS_NOT_FOR_WORKLOADS, f"--model {model} is a captured workload, "
+                      "timed as its profiled ops (a roofline sum) plus the data-parallel all-reduce, with 12 bytes of "
+                      "optimizer state per parameter: these options set terms of the transformer model it does not "
+                      "use", "leave these options out, or plan a model preset or config.json that they apply to")
         _run_workload(opts)
         return
     if importlib.util.find_spec("accelopt.cli.plan_infer") is not None:
@@ -762,8 +773,15 @@ def run_plan(opts: PlanOptions) -> None:
 
 
 def typed_flags(ctx: typer.Context) -> dict[str, str]:
-    """Parameter name -> its first flag, for each option the user typed (not left at its default)."""
-    return {p.name: p.opts[0] for p in ctx.command.params if p.name and _typed(ctx, p.name)}
+    """Parameter name -> the flag the user typed, for each option not left at its default (an on/off pair's off
+    spelling, --no-flash, when it was the one typed)."""
+    return {p.name: _spelling(p, ctx.params.get(p.name)) for p in ctx.command.params if p.name and _typed(ctx, p.name)}
+
+
+def _spelling(param: Any, value: Any) -> str:
+    """The option's first flag, or its secondary (off) flag for an on/off pair set to False."""
+    off = getattr(param, "secondary_opts", None)
+    return str(off[0]) if off and value is False else str(param.opts[0])
 
 
 def _refuse_typed(typed: dict[str, str], names: tuple[str, ...], problem: str, fix: str) -> None:
