@@ -11,17 +11,9 @@ from pathlib import Path
 
 import pytest
 from conftest import run_main
-from test_bad_inputs import workload_doc
+from test_plan_workload_top import _workload  # the one-GEMM workload file that test writes
 
 from accelopt.cli.plan import _MODEL_FLAGS_NOT_FOR_WORKLOADS
-
-
-def _workload(tmp_path: Path) -> Path:
-    w = tmp_path / "w.json"
-    doc = workload_doc()
-    doc["meta"]["params"] = 64 * 64
-    w.write_text(json.dumps(doc), encoding="utf-8")
-    return w
 
 
 @pytest.mark.parametrize("flags", [["--dp-bucket-params", "40M"], ["--attention-unpad"],
