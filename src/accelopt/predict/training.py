@@ -352,7 +352,7 @@ class Setup:
         if self.dp_bucket_params is not None and not 1 <= self.dp_bucket_params <= MAX_COUNT:
             raise InputError(f"--dp-bucket-params {self.dp_bucket_params:g} is outside 1..{MAX_COUNT:,} parameters",
                              "give the recipe's bucket in parameters (e.g. 40M), or leave it out for Megatron-Core's "
-                             "default max(40M, 1M x dp)")
+                             "default max(40M, 1M x dp x cp)")
         if self.seq_len < 1 or self.global_batch < 1:
             raise InputError(f"seq_len {self.seq_len} / global batch {self.global_batch} must be >= 1",
                              "give positive --seq-len and --global-batch")
