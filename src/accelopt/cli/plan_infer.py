@@ -393,12 +393,9 @@ def _print_precision(con: Any, plan: Any) -> None:
 
 def _print_notes(con: Any, devs: list[Any]) -> None:
     """Each default or assumption once, with the devices it applies to."""
+    from accelopt.report.infer_view import device_notes
 
-    who: dict[str, list[str]] = {}
-    for d in devs:
-        for n in d.notes:
-            who.setdefault(n, []).append(d.device)
-    for n, names in who.items():
+    for n, names in device_notes(devs).items():
         con.print(f"note: {n} (for {', '.join(names)})")
 
 

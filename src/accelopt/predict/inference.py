@@ -45,8 +45,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = ["OBJECTIVES", "DeviceInference", "InferencePlan", "InferencePoint", "InferenceRuntime", "OpClassTime",
-           "Precision", "compute_time_s", "curve_basis", "load_runtimes", "plan_inference", "predict_point",
-           "run_precision", "runtime_for", "with_spec_curve"]
+           "Precision", "compute_time_s", "load_runtimes", "plan_inference", "predict_point",
+           "run_precision", "runtime_for", "spec_curve_note", "with_spec_curve"]
 
 OBJECTIVES = ("energy", "cost", "power", "latency")
 FLOAT_DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8")
@@ -177,7 +177,7 @@ def with_spec_curve(rt: InferenceRuntime, spec: AcceleratorSpec) -> InferenceRun
     return replace(rt, **curve, fitted_on=(basis,))
 
 
-def curve_basis(spec: AcceleratorSpec) -> str | None:
+def spec_curve_note(spec: AcceleratorSpec) -> str | None:
     """The note on a device whose spec carries its own op-size curve: each value and its source; None without."""
     if not spec.inference_curve:
         return None
@@ -585,7 +585,7 @@ def _notes(spec: AcceleratorSpec, rt: InferenceRuntime, host: AcceleratorSpec | 
         out.append("idle power assumed 10% of TDP (accelopt.hardware.power)")
     if spec.price_usd_per_hour is None:
         out.append("no price in the catalog: cost n/a")
-    basis = curve_basis(spec)
+    basis = spec_curve_note(spec)
     if basis is not None:
         out.append(f"{basis}; the other runtime values are family {rt.family!r}'s")
     elif not rt.fitted_on:

@@ -44,16 +44,21 @@ def _infer_lines_tables(r: Any) -> list[Any]:
     return _console_lines_tables(list(r.input_warnings))
 
 
+def device_notes(devices: Any) -> dict[str, list[str]]:
+    """Each device note once -> the devices it applies to, in order (the console's and the page's grouping)."""
+    who: dict[str, list[str]] = {}
+    for d in devices:
+        for n in d.notes:
+            who.setdefault(n, []).append(d.device)
+    return who
+
+
 def _infer_notes_tables(r: Any) -> list[Any]:
     """The notes the console prints under the table: the plan's, then each device's once with the devices it
     applies to (cli.plan_infer._print_notes), so a default or an 'uncalibrated' label is on the page too."""
     from accelopt.report.html import Table
 
-    who: dict[str, list[str]] = {}
-    for d in r.devices:
-        for n in d.notes:
-            who.setdefault(n, []).append(d.device)
-    rows = [["run", n] for n in r.notes] + [[", ".join(names), n] for n, names in who.items()]
+    rows = [["run", n] for n in r.notes] + [[", ".join(names), n] for n, names in device_notes(r.devices).items()]
     return [Table("notes", ["for", "note"], rows)] if rows else []
 
 
