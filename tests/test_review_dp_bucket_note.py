@@ -38,3 +38,19 @@ def test_a_bucket_that_counts_has_no_note(capsys: pytest.CaptureFixture[str]) ->
     terms = {t["name"]: t["value"] for t in data["terms"]}
     assert terms["in_dp_buckets"] > 0 and terms["t_dp_latency_s"] > 0
     assert not any(NOTE in n for n in data["notes"]), data["notes"]
+
+
+def test_the_default_bucket_is_said_where_it_is_used(capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --dp-bucket-params the latency term counts Megatron-Core's default bucket: a default beside the result
+    (text and JSON notes), with its value; none where no bucket is counted (zero 3). Fails before: no note."""
+    from conftest import run_main_expect
+
+    base = ["plan", "explain", "--model", "llama3-70b", "--hardware", "h100-sxm", "--devices", "64", "--tp", "4",
+            "--pp", "4", "--json"]
+    notes = json.loads(run_main_expect(capsys, *base)[0])["notes"]
+    said = [n for n in notes if n.startswith("default used: distributed-optimizer bucket")]
+    assert len(said) == 1 and "= 40,000,000 parameters" in said[0]
+    notes = json.loads(run_main_expect(capsys, *base, "--zero", "3")[0])["notes"]
+    assert not any("distributed-optimizer bucket" in n for n in notes)
+    notes = json.loads(run_main_expect(capsys, *base, "--dp-bucket-params", "134217728")[0])["notes"]
+    assert not any("distributed-optimizer bucket" in n for n in notes)

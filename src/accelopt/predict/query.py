@@ -304,12 +304,17 @@ def ignored_overlap_notes(q: LayoutQuery) -> list[str]:
 
 
 def ignored_bucket_note(q: LayoutQuery, spec: AcceleratorSpec, dp: int) -> str | None:
-    """The sentence saying that --dp-bucket-params has no effect on this layout: training.evaluate counts buckets
+    """The sentence saying which bucket the distributed optimizer's latency term counts when --dp-bucket-params is not
+    given (Megatron-Core's default, a default beside the result), or that --dp-bucket-params has no effect on this
+    layout: training.evaluate counts buckets
     only for the megatron stack's distributed optimizer (ZeRO-1/2) on NCCL / RCCL devices (comm.chains_in_domain),
     and a ring over one rank has no steps to charge."""
-    if q.dp_bucket_params is None:
-        return None
-    if q.stack == DEFAULT_STACK and q.zero in (1, 2) and dp * q.cp > 1 and chains_in_domain(spec):
+    charged = q.stack == DEFAULT_STACK and q.zero in (1, 2) and dp * q.cp > 1 and chains_in_domain(spec)
+    if q.dp_bucket_params is None:  # the default, said where it is used (training.dist_opt_bucket_params)
+        return (f"default used: distributed-optimizer bucket of Megatron-Core's default max(40M, 1M x dp x cp) = "
+                f"{max(40_000_000, 1_000_000 * dp * q.cp):,} parameters (give the run's with --dp-bucket-params; "
+                "NeMo 2 / Megatron-Bridge recipes set 134,217,728)") if charged else None
+    if charged:
         return None
     return ("--dp-bucket-params has no effect here: it counts the distributed optimizer's per-bucket reduce-scatters "
             "/ all-gathers (needs --stack megatron, --zero 1 or 2, dp x cp > 1 and an NVIDIA / AMD GPU, whose NCCL / "
