@@ -54,3 +54,38 @@ def test_the_default_bucket_is_said_where_it_is_used(capsys: pytest.CaptureFixtu
     assert not any("distributed-optimizer bucket" in n for n in notes)
     notes = json.loads(run_main_expect(capsys, *base, "--dp-bucket-params", "134217728")[0])["notes"]
     assert not any("distributed-optimizer bucket" in n for n in notes)
+
+
+SEARCH = ["plan", "--model", "llama3-70b", "--devices", "64", "--json", "--top", "5"]
+
+
+def _search_notes(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[dict, list[str]]:
+    from conftest import run_main_expect
+
+    data = json.loads(run_main_expect(capsys, *SEARCH, *extra)[0])
+    return data, [n for n in data["notes"] if "bucket" in n]
+
+
+def test_the_search_says_the_default_bucket_of_its_listed_layouts(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan` (the layout search) counted Megatron-Core's default bucket on its zero-1/2 layouts without a word, where
+    `plan explain` said it (fails before: no note). The values are the default's for the listed layouts' dp x cp."""
+    data, said = _search_notes(capsys, "--hardware", "h100-sxm")
+    charged = {r["layout"]["dp"] * r["layout"]["cp"] for r in data["best"] if r["layout"]["zero"] in (1, 2)
+               and r["layout"]["dp"] * r["layout"]["cp"] > 1}
+    assert charged, "the premise: some listed layout has a distributed optimizer over several ranks"
+    values = sorted({max(40_000_000, 1_000_000 * g) for g in charged})
+    assert len(said) == 1 and said[0].startswith("default used: distributed-optimizer bucket")
+    assert f"= {', '.join(f'{v:,}' for v in values)} parameters" in said[0]
+    _, said = _search_notes(capsys, "--hardware", "h100-sxm", "--dp-bucket-params", "134217728")
+    assert not said  # given, and counted: nothing to say
+
+
+@pytest.mark.parametrize("extra", [("--hardware", "h100-sxm", "--stack", "pytorch-fsdp"),
+                                   ("--hardware", "tpu-v5p")])
+def test_the_search_says_a_bucket_that_counts_nothing(capsys: pytest.CaptureFixture[str], extra: tuple[str, ...]) -> None:
+    """--dp-bucket-params on a search none of whose listed layouts counts buckets (FSDP stack; a TPU, whose ICI
+    collectives are not NCCL rings): said, as `plan explain` does (fails before: no note); and no default note."""
+    _, said = _search_notes(capsys, *extra, "--dp-bucket-params", "40M")
+    assert len(said) == 1 and said[0].startswith(NOTE)
+    _, said = _search_notes(capsys, *extra)
+    assert not said

@@ -56,7 +56,15 @@ def test_a_global_batch_of_sequences_is_a_whole_positive_number(capsys: pytest.C
 
 def test_an_unreadable_global_batch_gets_batch_examples(capsys: pytest.CaptureFixture[str]) -> None:
     err = _error(capsys, [*EXPLAIN, "--global-batch", "-5"])  # the fix was 'a number such as 15e12, 15T, 7B or 512'
-    assert "cannot read --global-batch '-5'" in err and "2048seq" in err and "15e12" not in err
+    assert "--global-batch '-5' is negative" in err and "2048seq" in err and "15e12" not in err
+
+
+@pytest.mark.parametrize("flag", ["--dp-bucket-params", "--global-batch"])
+def test_a_negative_count_is_said_to_be_negative(capsys: pytest.CaptureFixture[str], flag: str) -> None:
+    # '-5' was 'cannot read --dp-bucket-params '-5'' with the fix 'write a number such as ... 512': the user had
+    # written a number; the problem is its sign
+    err = _error(capsys, [*EXPLAIN, flag, "-5"])
+    assert f"error: {flag} '-5' is negative" in err and "cannot read" not in err
 
 
 @pytest.mark.parametrize(("argv", "problem"), [

@@ -209,6 +209,8 @@ def parse_count(text: str, what: str = "value") -> float:
     """Parse '15e12', '15T', '1.5k', '2B' (billions) into a float."""
     m = re.fullmatch(rf"\s*({_NUM})\s*([kKmMbBgGtTpP]?)\s*", str(text))
     if not m:
+        if re.fullmatch(rf"\s*-\s*{_NUM}\s*[kKmMbBgGtTpP]?\s*", str(text)):  # '-5': a number, but no count
+            raise InputError(f"{what} {text!r} is negative", "write a positive number such as 512 or 7B")
         raise InputError(f"cannot read {what} {text!r}", "write a number such as 15e12, 15T, 7B or 512")
     value = float(m.group(1)) * _SUFFIX[m.group(2).lower()]
     if not math.isfinite(value):  # '1e400' reads as inf

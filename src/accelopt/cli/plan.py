@@ -570,7 +570,7 @@ def _run_search(opts: PlanOptions) -> None:
                                if (n := attention_kernel_note(setup.attention_kernel,
                                                               calibration_for(sp, cals, stack)))],
                              *_search_notes(specs, measured, opts.slice_devices, setup,
-                                            [_fmt_row(c, int(i)) for i in best])],
+                                            [_fmt_row(c, int(i)) for i in best], stack)],
                       best=[_fmt_row(c, int(i)) for i in best],
                       pareto_front=[_fmt_row(c, int(i)) for i in front], closest_by_memory=closest_rows,
                       calibration_basis=bases, input_warnings=busy)
@@ -691,14 +691,23 @@ def _attention_text(kernel: str, cal: Any) -> str:
 
 
 def _search_notes(specs: list[Any], measured: Any, slice_devices: int, setup: Any,
-                  rows: list[Any]) -> list[str]:
+                  rows: list[Any], stack: str) -> list[str]:
     """The lines under `plan`'s tables (PlanResult.notes): a data-parallel degree among `rows` that does not divide
     the global batch; an interleaved (pp, vp) among them whose chunks split the layers unevenly, counted as an upper
     bound (query.uneven_vp_note); a (device, count) that spans several slices, in the device's words
-    (query.slice_note); what a group reaches of a measured link on a switchless domain (query.measured_share_note)."""
+    (query.slice_note); what a group reaches of a measured link on a switchless domain (query.measured_share_note);
+    the distributed optimizer's bucket: the default used on the listed layouts, or --dp-bucket-params with no effect
+    on any of them (query.bucket_note)."""
     global_batch, layers, edge_stage_layers = setup.global_batch, setup.model.layers, setup.edge_stage_layers
     from accelopt.predict.comm import slice_spec
-    from accelopt.predict.query import measured_share_note, slice_note, uneven_note, uneven_vp_note
+    from accelopt.predict.query import (
+        bucket_charged,
+        bucket_note,
+        measured_share_note,
+        slice_note,
+        uneven_note,
+        uneven_vp_note,
+    )
 
     notes = [f"dp={dp}: {n}" for dp in sorted({r.layout.dp for r in rows}) if (n := uneven_note(global_batch, dp))]
     notes += [n for pp, vp in sorted({(r.layout.pp, r.layout.vp) for r in rows})
@@ -708,6 +717,9 @@ def _search_notes(specs: list[Any], measured: Any, slice_devices: int, setup: An
         note = slice_note(slice_spec(by_name[name], slice_devices), count, slice_devices) if name in by_name else None
         if note:
             notes.append(f"{name}: {note}")
+    charged = [r.layout.dp * r.layout.cp for r in rows if r.hardware in by_name
+               and bucket_charged(stack, r.layout.zero, r.layout.dp * r.layout.cp, by_name[r.hardware])]
+    notes += [n for n in (bucket_note(setup.dp_bucket_params, charged),) if n]
     return notes + [n for sp in specs if (n := measured_share_note(sp, measured))]
 
 

@@ -303,22 +303,35 @@ def ignored_overlap_notes(q: LayoutQuery) -> list[str]:
     return notes
 
 
-def ignored_bucket_note(q: LayoutQuery, spec: AcceleratorSpec, dp: int) -> str | None:
+def bucket_charged(stack: str, zero: int, dp_cp: int, spec: AcceleratorSpec) -> bool:
+    """Whether training.evaluate counts the distributed optimizer's buckets on this layout: only for the megatron
+    stack's distributed optimizer (ZeRO-1/2) on NCCL / RCCL devices (comm.chains_in_domain); a ring over one rank has
+    no steps to charge."""
+    return stack == DEFAULT_STACK and zero in (1, 2) and dp_cp > 1 and chains_in_domain(spec)
+
+
+def bucket_note(dp_bucket_params: int | None, charged_dp_cp: list[int]) -> str | None:
     """The sentence saying which bucket the distributed optimizer's latency term counts when --dp-bucket-params is not
-    given (Megatron-Core's default, a default beside the result), or that --dp-bucket-params has no effect on this
-    layout: training.evaluate counts buckets
-    only for the megatron stack's distributed optimizer (ZeRO-1/2) on NCCL / RCCL devices (comm.chains_in_domain),
-    and a ring over one rank has no steps to charge."""
-    charged = q.stack == DEFAULT_STACK and q.zero in (1, 2) and dp * q.cp > 1 and chains_in_domain(spec)
-    if q.dp_bucket_params is None:  # the default, said where it is used (training.dist_opt_bucket_params)
+    given (Megatron-Core's default, a default beside the result: its value for each dp x cp in `charged_dp_cp`, the
+    layouts that charge it), or that --dp-bucket-params has no effect (no layout charges it)."""
+    if dp_bucket_params is None:  # the default, said where it is used (training.dist_opt_bucket_params)
+        if not charged_dp_cp:
+            return None
+        values = sorted({max(40_000_000, 1_000_000 * g) for g in charged_dp_cp})
         return (f"default used: distributed-optimizer bucket of Megatron-Core's default max(40M, 1M x dp x cp) = "
-                f"{max(40_000_000, 1_000_000 * dp * q.cp):,} parameters (give the run's with --dp-bucket-params; "
-                "NeMo 2 / Megatron-Bridge recipes set 134,217,728)") if charged else None
-    if charged:
+                f"{', '.join(f'{v:,}' for v in values)} parameters (give the run's with --dp-bucket-params; "
+                "NeMo 2 / Megatron-Bridge recipes set 134,217,728)")
+    if charged_dp_cp:
         return None
     return ("--dp-bucket-params has no effect here: it counts the distributed optimizer's per-bucket reduce-scatters "
             "/ all-gathers (needs --stack megatron, --zero 1 or 2, dp x cp > 1 and an NVIDIA / AMD GPU, whose NCCL / "
             "RCCL ring latencies are charged)")
+
+
+def ignored_bucket_note(q: LayoutQuery, spec: AcceleratorSpec, dp: int) -> str | None:
+    """bucket_note for `plan explain`'s one layout."""
+    charged = bucket_charged(q.stack, q.zero, dp * q.cp, spec)
+    return bucket_note(q.dp_bucket_params, [dp * q.cp] if charged else [])
 
 
 def structural_fixes(model: TransformerConfig, mp: int) -> dict[Rule, str]:
