@@ -82,7 +82,8 @@ def test_the_search_says_the_default_bucket_of_its_listed_layouts(capsys: pytest
 
 @pytest.mark.parametrize("extra", [("--hardware", "h100-sxm", "--stack", "pytorch-fsdp"),
                                    ("--hardware", "tpu-v5p")])
-def test_the_search_says_a_bucket_that_counts_nothing(capsys: pytest.CaptureFixture[str], extra: tuple[str, ...]) -> None:
+def test_the_search_says_a_bucket_that_counts_nothing(capsys: pytest.CaptureFixture[str],
+                                                        extra: tuple[str, ...]) -> None:
     """--dp-bucket-params on a search none of whose listed layouts counts buckets (FSDP stack; a TPU, whose ICI
     collectives are not NCCL rings): said, as `plan explain` does (fails before: no note); and no default note."""
     _, said = _search_notes(capsys, *extra, "--dp-bucket-params", "40M")
