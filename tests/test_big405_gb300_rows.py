@@ -78,9 +78,11 @@ def test_error_splits_into_the_gb200_twin_and_the_gb300_over_gb200_ratio(rid: st
     pub_ratio = _pub(twin) / _pub(rid)
     model_ratio = reproduce(ROWS[twin]).predicted_step_s / reproduce(ROWS[rid]).predicted_step_s
     assert 1 + e300 == pytest.approx((1 + e200) * pub_ratio / model_ratio, rel=1e-9)
-    assert (f"{100 * e300:+.1f}% splits as the GB200 twin's {100 * e200:+.1f}% ({twin}, same table) times "
-            f"{pub_ratio / model_ratio:.3f}, the published GB200/GB300 step ratio {pub_ratio:.3f} over the "
-            f"model's {model_ratio:.3f}") in _note(rid)
+    assert (
+        f"{100 * e300:+.1f}% splits as the GB200 twin's {100 * e200:+.1f}% ({twin}, same table) times "
+        f"{pub_ratio / model_ratio:.3f}, the published GB200/GB300 step ratio {pub_ratio:.3f} over the "
+        f"model's {model_ratio:.3f}"
+    ) in _note(rid)
 
 
 def _attention_delta(rid: str) -> tuple[float, float, float]:
@@ -92,8 +94,9 @@ def _attention_delta(rid: str) -> tuple[float, float, float]:
     dev = _device(spec, "fp8", cal, row["fp8_recipe"])
     seq = q.model.seq_len
     keys = compute.causal_work_keys(q.model, seq, seq)
-    core_f, flops = compute.attention_core_s(q.model, q.mbs, seq / q.cp, seq, q.tp, True, 2.0, dev, "fused",
-                                             work_keys=keys)
+    core_f, flops = compute.attention_core_s(
+        q.model, q.mbs, seq / q.cp, seq, q.tp, True, 2.0, dev, "fused", work_keys=keys
+    )
     ratio = compute.attention_bwd_time_ratio("fused", cal)  # 2.5: the FlashAttention-2 backward, same rate
     work = flops * keys / seq
     fwd, bwd = CUDNN_918_SDPA_FLOP_PER_S[row["hardware"]]
@@ -115,8 +118,11 @@ def test_measured_attention_rates_make_the_row_slower(rid: str) -> None:
     assert (round(gb300[0] / gb200[0], 2), round(gb300[1] / gb200[1], 2)) == (1.23, 1.09)
 
 
-SAME_LAYOUT_PAIRS = [("mb-gb200-llama3-8b", "mb-gb300-llama3-8b"), ("mb-gb200-llama3-70b", "mb-gb300-llama3-70b"),
-                     ("mb2602-gb200-llama3-70b-fp8", "mb2602-gb300-llama3-70b-fp8")]
+SAME_LAYOUT_PAIRS = [
+    ("mb-gb200-llama3-8b", "mb-gb300-llama3-8b"),
+    ("mb-gb200-llama3-70b", "mb-gb300-llama3-70b"),
+    ("mb2602-gb200-llama3-70b-fp8", "mb2602-gb300-llama3-70b-fp8"),
+]
 """tests/test_validate_blackwell_ultra_rows.py's same-layout FP8-CS pairs (its strict xfail quotes this test)."""
 
 
