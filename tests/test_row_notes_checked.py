@@ -140,11 +140,13 @@ UNEXPLAINED: dict[str, str] = {
        "and the rule's fit rows are B200 / GB200 ones. Searched 2026-12-02 (bwrate): no public GB300 GEMM "
        "measurement (the MAMF table as of 2026-07-31 has no GB300 row; aiconfigurator's GB300 GEMM tables are Git "
        "LFS pointers in the stored copies; vendor and cloud pages give datasheet peaks only), so the printed "
-       "default stays. The predicted step is ~97% GEMM / attention compute (fwd + bwd 60.7 of 62.9 s on the 25.11 "
-       "row), so the gap is the per-GPU compute rate: GB300 runs its 405B layouts in 0.81x GB200's published time "
-       "(49.2 vs 60.5 s, 25.11) where the model gives 0.92x at equal FP8 peaks; what sustains it (the 1400 W limit "
-       "against 1200 W, the doubled softmax exponent rate) has no cited training measurement (the GB300 Llama 3 8B "
-       "/ 70B rows are +3..+14%)"
+       "default stays. Examined 2026-12-02 (big405; figures in the row notes, recomputed by "
+       "tests/test_big405_gb300_rows.py): the cells are the recipe's; the forward + backward compute alone is already "
+       "+23.4% / +24.9% over the published step, so the gap is the per-GPU compute rate; each error is the GB200 "
+       "twin's (+12.8% / +10.1%, a 405B-layout factor) times the GB300 factor of the same tables' 8B / 70B pairs "
+       "(1.133 / 1.188); cuDNN 9.18.1's measured GB300 / GB200 attention rules the doubled softmax exponent rate out "
+       "(it makes the rows slower, +29.2% / +32.1%). No cited source gives either factor's mechanism (no GB300 GEMM "
+       "measurement; the 1400 W limit against 1200 W has no figure)"
        for rid, err, before in (("mb-gb300-llama31-405b", "27.9%", "+19.2%"),  # 27.8% / 30.7% before 2026-12-02's
                                 ("mb2602-gb300-llama31-405b-fp8", "30.8%", "+22.2%"))},  # merges (recon3)
     **{rid: "vLLM PR #2192 A100-80G latency rows (a100tp, 2026-12-01): vLLM of December 2023 took about twice "
