@@ -98,3 +98,19 @@ def test_b200_gptoss_row_moves_by_the_expert_traffic() -> None:
     """The row's error after the change (-49.7%; -72.2% before, main 12f7041): still beyond 25%, in UNEXPLAINED."""
     r = reproduce(RUNS[B200_GPTOSS])
     assert round(r.error * 100, 1) == -49.7
+
+
+def test_zero3_shards_experts_over_their_group() -> None:
+    """ZeRO-3 (FSDP) on the same layout: the per-micro-batch gathers and reduce-scatters move the dense parameters over
+    dp x cp and the experts over their expert-data-parallel group, as the gradients do (plan's search would otherwise
+    rank ZeRO-3 above ZeRO-1 for MoE models on the old undercount). Fails before: one dp x cp group for both."""
+    row = {**RUNS[B200_GPTOSS], "zero": "3"}
+    res = predict_layout(run_query(row))
+    mdl, m = res.setup.model, res.layout.m
+    spec = get_device("b200")
+    links = comm.Links.of(spec, calibration_for(spec), None)
+    one = np.asarray(1.0)
+    prm = stage_params(mdl, one, one, one, np.asarray(8.0), etp=one)
+    dense = comm.hier_reduce_scatter_s(np.asarray(prm.dense * 2.0), np.asarray(64), np.asarray(1), links)
+    exp = comm.hier_reduce_scatter_s(np.asarray(prm.expert * 2.0), np.asarray(8), np.asarray(8), links)
+    assert res.terms["t_zero3_comm_raw_s"] == pytest.approx(m * 3.0 * float(dense + exp), rel=1e-9)

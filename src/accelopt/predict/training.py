@@ -709,7 +709,11 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # parameter bytes vs 2x (one all-reduce = reduce-scatter + all-gather) for ZeRO-1/2 (Rajbhandari et al. 2020
     # sec. 7.2-7.3: 1.5x the baseline data-parallel volume). That whole volume is the traffic, and the overlap with
     # the micro-batch's forward and backward compute is subtracted from it afterwards.
-    t_z3_raw = 3.0 * comm.hier_reduce_scatter_s((prm.dense + prm.expert) * 2.0, g_shard, lay.tp, links)
+    # Routed experts shard over their expert-data-parallel group (etp x ep apart), as their gradients reduce
+    # (dp_grad_allreduce_s); hybrid sharding is not modelled with experts (rule HSDP_NO_EP), so g_shard = dp x cp here.
+    t_z3_raw = 3.0 * (comm.hier_reduce_scatter_s(prm.dense * 2.0, g_shard, lay.tp, links)
+                      + np.where(prm.expert > 0, comm.hier_reduce_scatter_s(prm.expert * 2.0, edp_group, edp_inner,
+                                                                            links), 0.0))
     mb_compute = t_fwd + t_bwd + t_rec
     t_z3 = np.where(z3, np.where(overlap, np.maximum(0.0, t_z3_raw - cal.overlap_eff * mb_compute), t_z3_raw), 0.0)
     # End of step: ZeRO-0/1/2 all-reduce the gradients over dp x cp (HSDP: the same bytes, reduce-scattered in the
@@ -1229,7 +1233,8 @@ def explain_terms() -> dict[str, str]:
                       "neighbours sit on different links (a stage smaller than the scale-up domain, p > 2, the job "
                       "spanning domains), else 2; --p2p-overlap with v > 1: each send less "
                       "overlap_eff x one chunk's forward (backward) compute, at least 0",
-        "t_zero3_comm_s": "m x max(0, 3 x allgather(stage params x 2 B over the shard group) - overlap_eff x t_mb "
+        "t_zero3_comm_s": "m x max(0, 3 x allgather(stage params x 2 B over the shard group; routed experts over "
+                          "the in_edp_ranks) - overlap_eff x t_mb "
                           "compute)",
         "t_fsdp_latency_s": ("stack pytorch-fsdp, zero 2/3: m x (k L_s + 2) x [(g - d_out) x scale-up latency + "
                              "(d_out - 1) x scale-out latency]: per-layer NCCL ring step latencies over the g shard "
