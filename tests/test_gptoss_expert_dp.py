@@ -33,6 +33,15 @@ def _result(rid: str):  # type: ignore[no-untyped-def]
     return predict_layout(run_query(RUNS[rid]))
 
 
+def _b200_links_and_stage(res):  # type: ignore[no-untyped-def]
+    """The B200 catalog links and the row's stage parameters (pp 1, tp 1, EP 8, etp 1)."""
+    spec = get_device("b200")
+    one = np.asarray(1.0)
+    return comm.Links.of(spec, calibration_for(spec), None), stage_params(
+        res.setup.model, one, one, one, np.asarray(8.0), etp=one
+    )
+
+
 @pytest.mark.parametrize(
     ("tp", "dp_cp", "etp", "ep", "edp", "stride"),
     [
@@ -73,11 +82,7 @@ def test_b200_gptoss_expert_gradients_cross_the_scale_out_network_whole() -> Non
 def test_gradient_traffic_is_the_dense_and_the_expert_collectives() -> None:
     """The raw traffic term is the dense all-reduce over dp x cp plus the expert one over the expert group."""
     res = _result(B200_GPTOSS)
-    mdl = res.setup.model
-    spec = get_device("b200")
-    links = comm.Links.of(spec, calibration_for(spec), None)
-    one = np.asarray(1.0)
-    prm = stage_params(mdl, one, one, one, np.asarray(8.0), etp=one)
+    links, prm = _b200_links_and_stage(res)
     dense = comm.hier_allreduce_s(np.asarray(prm.dense * 2.0), np.asarray(64), np.asarray(1), links)
     exp = comm.hier_allreduce_s(np.asarray(prm.expert * 2.0), np.asarray(8), np.asarray(8), links)
     assert res.terms["t_dp_comm_raw_s"] == pytest.approx(float(dense + exp), rel=1e-9)
@@ -106,11 +111,8 @@ def test_zero3_shards_experts_over_their_group() -> None:
     rank ZeRO-3 above ZeRO-1 for MoE models on the old undercount). Fails before: one dp x cp group for both."""
     row = {**RUNS[B200_GPTOSS], "zero": "3"}
     res = predict_layout(run_query(row))
-    mdl, m = res.setup.model, res.layout.m
-    spec = get_device("b200")
-    links = comm.Links.of(spec, calibration_for(spec), None)
-    one = np.asarray(1.0)
-    prm = stage_params(mdl, one, one, one, np.asarray(8.0), etp=one)
+    m = res.layout.m
+    links, prm = _b200_links_and_stage(res)
     dense = comm.hier_reduce_scatter_s(np.asarray(prm.dense * 2.0), np.asarray(64), np.asarray(1), links)
     exp = comm.hier_reduce_scatter_s(np.asarray(prm.expert * 2.0), np.asarray(8), np.asarray(8), links)
     assert res.terms["t_zero3_comm_raw_s"] == pytest.approx(m * 3.0 * float(dense + exp), rel=1e-9)
