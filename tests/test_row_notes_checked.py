@@ -111,7 +111,8 @@ UNEXPLAINED: dict[str, str] = {
     "(deepseek_workload_base_configs.py, recompute_modules ['mla_up_proj'], about 3% of the step's FLOPs, no cell), "
     "short of the gap; no source gives the MoE layer's non-GEMM costs on GB200, as for mb-b200-dsv3-fp8 "
     "(searched 2026-12-01)",
-    **{rid: "GPT-OSS-120B predicted 59-72% too fast (GB200, B200; 60-75% before 2026-12-02's merges): the table's"
+    **{rid: "GPT-OSS-120B predicted 50-59% too fast (GB200, B200; 59-72% before gptoss2 reduced the B200 recipe's "
+       "expert gradients over their expert-data-parallel peers, one per node, 2026-12-02): the table's"
        " own Model TFLOP/s is 10-20% of the bf16 peak where the model's GEMMs run near the dense models' "
        "rates; no source gives the MoE layer's non-GEMM costs (router, permutation, dispatch, attention "
        "sinks) in Megatron-Core, as for the Qwen3-30B-A3B rows (searched 2026-12-01). Searched again "
@@ -119,7 +120,7 @@ UNEXPLAINED: dict[str, str] = {
        "memory (288 GiB of softmax outputs); NVIDIA's fused MoE kernel blog (2026-06-15) gives a 93% end-to-"
        "end gain for its GPT-OSS setup, i.e. 48% of that step, with no per-component times, hardware or "
        "layout (figures: tests/test_moe_training_sources.py)"
-       for rid in ("mb-gb200-gptoss-120b", "mb-b200-gptoss-120b")},  # mb-h100: -22.9% (within 25% since hopdiag)
+       for rid in ("mb-gb200-gptoss-120b", "mb-b200-gptoss-120b")},  # mb-h100: -22.5% (within 25% since hopdiag)
     # b300's row (helper 'ultra' owns its note); figures recomputed 2026-12-01 (recon2: 33-74% when listed)
     "mb-gb300-gptoss-120b": "GPT-OSS-120B predicted 56% too fast: the table's own Model TFLOP/s is 10-20% of the "
     "bf16 peak where the model's GEMMs run near the dense models' rates; no source gives the MoE layer's non-GEMM "

@@ -688,7 +688,9 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     prm = stage_params(mdl, pp, vp, tp, ep, ls=None if edge is None else ls, etp=etp)
     grad_bytes = (prm.dense + prm.expert) * act_b
     dp_group = lay.dp * lay.cp
-    t_dp_raw = comm.hier_allreduce_s(grad_bytes, dp_group, lay.tp, links)
+    edp_group, edp_inner = expert_dp_group(lay.tp, dp_group, lay.etp, lay.ep)
+    t_dp_raw = dp_grad_allreduce_s(prm.dense * act_b, prm.expert * act_b, dp_group, lay.tp, edp_group, edp_inner,
+                                   links)
     dp_in, dp_out = comm.split_domain(dp_group, lay.tp, links.domain)
     # The first GEMM of a layer: the fused QKV projection; MLA has none, its first is the KV down-projection
     # [T, h] x [h, d_c + d_rope], replicated on every tensor-parallel rank (compute.qkv_gemms_s).
@@ -707,7 +709,11 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # parameter bytes vs 2x (one all-reduce = reduce-scatter + all-gather) for ZeRO-1/2 (Rajbhandari et al. 2020
     # sec. 7.2-7.3: 1.5x the baseline data-parallel volume). That whole volume is the traffic, and the overlap with
     # the micro-batch's forward and backward compute is subtracted from it afterwards.
-    t_z3_raw = 3.0 * comm.hier_reduce_scatter_s((prm.dense + prm.expert) * 2.0, g_shard, lay.tp, links)
+    # Routed experts shard over their expert-data-parallel group (etp x ep apart), as their gradients reduce
+    # (dp_grad_allreduce_s); hybrid sharding is not modelled with experts (rule HSDP_NO_EP), so g_shard = dp x cp here.
+    t_z3_raw = 3.0 * (comm.hier_reduce_scatter_s(prm.dense * 2.0, g_shard, lay.tp, links)
+                      + np.where(prm.expert > 0, comm.hier_reduce_scatter_s(prm.expert * 2.0, edp_group, edp_inner,
+                                                                            links), 0.0))
     mb_compute = t_fwd + t_bwd + t_rec
     t_z3 = np.where(z3, np.where(overlap, np.maximum(0.0, t_z3_raw - cal.overlap_eff * mb_compute), t_z3_raw), 0.0)
     # End of step: ZeRO-0/1/2 all-reduce the gradients over dp x cp (HSDP: the same bytes, reduce-scattered in the
@@ -723,8 +729,13 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # (NCCL / RCCL only: comm.chains_in_domain; the ring-only reduce-scatter / all-gather is not asserted of the others)
     nccl_dist_opt = dist_opt & comm.chains_in_domain(spec)
     bucket = dist_opt_bucket_params(dp_group) if setup.dp_bucket_params is None else float(setup.dp_bucket_params)
-    n_buckets = np.where(nccl_dist_opt, np.ceil((prm.dense + prm.expert) / bucket), 0.0)
-    t_dp_lat = dist_opt_latency_s(n_buckets, dp_group, lay.tp, links)
+    # dense and expert parameters fill separate buffers, each bucketed (Megatron-Core DistributedDataParallel:
+    # self.buffers over the dp x cp group, self.expert_parallel_buffers over the expert-data-parallel one)
+    n_buckets = np.where(nccl_dist_opt, np.ceil(prm.dense / bucket), 0.0)
+    n_buckets_exp = np.where(nccl_dist_opt, np.ceil(prm.expert / bucket), 0.0)
+    t_dp_lat = (dist_opt_latency_s(n_buckets, dp_group, lay.tp, links)
+                + dist_opt_latency_s(n_buckets_exp, edp_group, edp_inner, links))
+    n_buckets = n_buckets + n_buckets_exp
     t_dp = t_dp + t_dp_lat
     t_mb = t_fwd + t_bwd + t_rec + t_tp + t_cp + t_ep + t_logits + t_p2p + t_z3 + t_fsdp_lat
     # Pipeline bubble. 1F1B: (p-1) t_mb, /v interleaved (Narayanan et al. 2021 sec. 2.2.1-2.2.2). Zero bubble
@@ -798,6 +809,9 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         "in_dp_domains": dp_out.astype(float), "in_peak_flop_per_s": np.full_like(step, peak_dtype),
         "in_seqs_per_rank_max": most.astype(float), "in_seqs_per_rank_min": fewest.astype(float),
         "in_zero_shard_ranks": g_shard.astype(float), "in_ep_group_span": etp * ep,
+        "in_edp_ranks": np.where(prm.expert > 0, edp_group, 0).astype(float),
+        "in_edp_domains": np.where(prm.expert > 0, comm.split_domain(edp_group, edp_inner, links.domain)[1],
+                                   0).astype(float),
         "in_scaleup_link_byte_per_s": np.full_like(step, links.up_bw),
         "in_scaleup_latency_s": np.full_like(step, links.up_lat),
         "in_fsdp_collectives": fsdp_collectives(cal.stack, lay.zero, ls),
@@ -837,6 +851,37 @@ def dp_exposed_s(t_raw: Arr, t_bwd_mb: Arr, t_fwd_mb: Arr, m: Arr, pp: Arr, vp: 
     split = np.maximum(0.0, t_raw / 2.0 - eff * t_bwd_mb) + np.maximum(0.0, t_raw / 2.0 - eff * t_fwd_mb)
     plain = np.where(dist_opt, split, np.maximum(0.0, t_raw - eff * t_bwd_mb))
     return np.where(vp > 1, inter, plain)
+
+
+def expert_dp_group(tp: Arr, dp_cp: Arr, etp: Arr, ep: Arr) -> tuple[Arr, Arr]:
+    """(ranks, stride) of the expert-data-parallel group that reduces a routed expert's gradients: the tp x dp x cp
+    ranks of a stage laid out as etp x ep x edp, etp innermost, then ep (Megatron-Core initialize_model_parallel's
+    expert_decoder_rank_generator: RankGenerator(tp=expert_tensor_parallel_size, ep=expert_model_parallel_size,
+    dp=expert_data_parallel_size, cp=1, order='tp-cp-ep-dp-pp' by default), so edp = tp dp cp / (etp ep) ranks,
+    etp x ep apart (NVIDIA/Megatron-LM megatron/core/parallel_state.py at 00caa53af30912914981c86f39db123961678bbd).
+    `etp` 0 = tp (the default grid). Dense models (ep 1, etp tp): the dense group itself, dp cp ranks tp apart."""
+    tp, dp_cp, ep = np.asarray(tp), np.asarray(dp_cp), np.asarray(ep)
+    etp_eff = np.where(np.asarray(etp) == 0, tp, etp)
+    inner = np.maximum(etp_eff * ep, 1)
+    return np.maximum((tp * dp_cp) // inner, 1), inner
+
+
+def dp_grad_allreduce_s(dense_bytes: Arr, expert_bytes: Arr, dp_cp: Arr, tp: Arr, edp: Arr, edp_inner: Arr,
+                        links: comm.Links) -> Arr:
+    """End-of-step gradient traffic of a stage before overlap: the dense parameters' gradients all-reduced over the
+    dp x cp ranks (stride tp), the routed experts' over their expert-data-parallel group (expert_dp_group), each a
+    hierarchical all-reduce (comm.hier_allreduce_s; the distributed optimizer's reduce-scatter + all-gather move the
+    same bytes). Megatron-Core keeps the two in separate buffers reduced over separate groups
+    (DistributedDataParallel: 'Allocate separate param+grad buffers for expert parallel params' grads', over
+    intra_expt_dp_group; NVIDIA/Megatron-LM megatron/core/distributed/distributed_data_parallel.py at
+    001199898c4badd01eaf0785c212d8ed7ce83042). The expert group's ranks sit etp x ep apart: with ep filling a
+    scale-up domain (EP 8 on 8-GPU nodes) every expert-data-parallel peer is on another node and the whole expert
+    gradient crosses the scale-out network, where one dp x cp group (the model before 2026-12-02, gptoss2)
+    reduce-scattered it inside the node first and sent 1/8 of it out. The two collectives are added (they share the
+    step's end and, across nodes, the same NICs). A dense model (no expert bytes) is unchanged."""
+    t_dense = comm.hier_allreduce_s(dense_bytes, dp_cp, tp, links)
+    t_exp = np.where(expert_bytes > 0, comm.hier_allreduce_s(expert_bytes, edp, edp_inner, links), 0.0)
+    return t_dense + t_exp
 
 
 def dist_opt_bucket_params(dp_group: Arr) -> Arr:
@@ -1134,10 +1179,14 @@ def explain_inputs() -> dict[str, str]:
         "in_seqs_per_rank_min": "floor(B / dp): sequences of the least busy rank (= max when dp divides B)",
         "in_zero_shard_ranks": "ranks ZeRO/FSDP state is sharded over: dp x cp, or the --hsdp shard group",
         "in_ep_group_span": "consecutive ranks one expert all-to-all spans: etp x ep (etp = tp by default)",
+        "in_edp_ranks": ("expert-data-parallel ranks reducing a routed expert's gradients: tp x dp x cp / (etp x ep), "
+                         "etp x ep apart (Megatron-Core's expert grid); 0 without routed experts"),
+        "in_edp_domains": "scale-up domains that expert-data-parallel group spans (its traffic crosses scale-out "
+                          "between them)",
         "in_scaleup_link_byte_per_s": "scale-up link bandwidth used (catalog x bw_eff, or measured with --collectives)",
         "in_scaleup_latency_s": "scale-up per-step latency used (catalog, default, or measured with --collectives)",
         "in_dp_buckets": "stack megatron, zero 1/2, NVIDIA / AMD GPUs (NCCL / RCCL): gradient / parameter buckets of "
-                         "the stage, ceil(params / "
+                         "the stage, ceil(dense params / b) + ceil(expert params / b), b = "
                          "--dp-bucket-params, or by default max(40e6, 1e6 x dp cp), Megatron-Core's default "
                          "bucket); else 0",
         "in_fsdp_collectives": "NCCL all-gathers + reduce-scatters per micro-batch, one per FSDP unit (stack "
@@ -1184,12 +1233,15 @@ def explain_terms() -> dict[str, str]:
                       "neighbours sit on different links (a stage smaller than the scale-up domain, p > 2, the job "
                       "spanning domains), else 2; --p2p-overlap with v > 1: each send less "
                       "overlap_eff x one chunk's forward (backward) compute, at least 0",
-        "t_zero3_comm_s": "m x max(0, 3 x allgather(stage params x 2 B over the shard group) - overlap_eff x t_mb "
+        "t_zero3_comm_s": "m x max(0, 3 x allgather(stage params x 2 B over the shard group; routed experts over "
+                          "the in_edp_ranks) - overlap_eff x t_mb "
                           "compute)",
         "t_fsdp_latency_s": ("stack pytorch-fsdp, zero 2/3: m x (k L_s + 2) x [(g - d_out) x scale-up latency + "
                              "(d_out - 1) x scale-out latency]: per-layer NCCL ring step latencies over the g shard "
                              "ranks (d_out domains), exposed; k = 3 (zero 3) or 2 (zero 2)"),
-        "t_dp_comm_s": "max(0, A - overlap_eff x t_bwd(1 mb)), A = hier_allreduce(stage grads x 2 B over dp x cp; "
+        "t_dp_comm_s": "max(0, A - overlap_eff x t_bwd(1 mb)), A = hier_allreduce(stage dense grads x 2 B over dp x "
+                       "cp) + hier_allreduce(routed-expert grads x 2 B over the in_edp_ranks, etp x ep apart; "
+                       "Megatron-Core's separate expert buffers) ("
                        "HSDP+ZeRO-3: 1/g shard over the replicas); stack megatron, zero 1/2 (distributed optimizer): "
                        "max(0, A/2 - overlap_eff x t_bwd(1 mb)) + max(0, A/2 - overlap_eff x t_fwd(1 mb)); "
                        "interleaved (v > 1): max(A / v, A - overlap_eff x (v - 1) min(p, m) t_bwd(1 mb) / v), each "
@@ -1197,7 +1249,8 @@ def explain_terms() -> dict[str, str]:
                        "t_dp_latency_s",
         "t_dp_latency_s": ("stack megatron, zero 1/2, NCCL / RCCL: 2 x in_dp_buckets x [(g - d_out) x scale-up "
                            "latency + (d_out - 1) x scale-out latency], one flat NCCL ring reduce-scatter and "
-                           "all-gather per bucket over the g = dp x cp ranks (d_out domains), exposed "
+                           "all-gather per bucket over the g = dp x cp ranks (d_out domains; expert buckets over "
+                           "the expert-data-parallel ranks), exposed "
                            "(dist_opt_latency_s); part of "
                            "t_dp_comm_s"),
         "t_bubble_s": "1f1b: (p - 1) / v x t_mb (Narayanan 2021); zb-h1: (p-1)(t_mb - 2 T_W); zb-h2: "
