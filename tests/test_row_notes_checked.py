@@ -79,10 +79,14 @@ UNEXPLAINED: dict[str, str] = {
     # mb-gb200-qwen3-30b left 2026-12-02 (moe): -24.2% (28.0% before) once compute.grouped_gemm_s charges one launch
     # gap per local expert (TE GroupedLinear's per-expert cuBLAS GEMMs); within 25%, its strict xfail passed.
     # srvrows (2026-12-02): held-out SGLang 0.5.17 stock run on one MI355X, against the unfitted [serving.default]
-    "sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput": "Qwen3-8B fp8 predicted 45% too fast; the page's one kernel "
-    "time (the prefill down_proj at 45% of the fp8 peak) accounts for 14% of the gap, and the same stack's bf16 Llama "
-    "3.1 8B row is +13%; no source gives the fp8 path's costs (per-token activation quantization, fp8 KV-cache "
-    "attention) on MI355X (searched 2026-12-02; figures recomputed by tests/test_serving_new_families.py)",
+    "sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput": "Qwen3-8B fp8 predicted 45% too fast; the pages' figures "
+    "close at most 49% of the gap: the Qwen page's tuned-GEMM arm (the stock arm's untuned fp8 GEMM shapes cost 3.8% "
+    "of its run, 12% of the gap; the model is +39.8% against the tuned arm) and its one kernel time (the prefill "
+    "down_proj at 45% of the fp8 peak, 14%), and the Llama page's launch-bound small kernels of a decode step (1154 "
+    "us, 22%); the rest (2.9 s a wave) has no figure on either page or in any source found: its decode attention "
+    "(SGLANG_USE_AITER_UNIFIED_ATTN, fp8 KV cache, page 64) is untimed, where the same stack's bf16 Llama 3.1 8B "
+    "row (+13%) runs another kernel (searched 2026-12-02, srvfp8; figures recomputed by "
+    "tests/test_serving_new_families.py)",
     "amd-mi300x-llama2-7b-fp8": "predicted 28% too fast since the cdna3 fp8 value is derived from AMD's measured "
     "FP8 / BF16 GEMM rates (0.40; 2026-12-02, amdfp8; -12.3% at the grid-floor fit 0.30 it replaced); what the 2024 "
     "ROCm Megatron-LM / TE stack loses against the Infinity Hub v25.2 Llama 3.1 8B FP8 rows (-2..-9% at 0.40) is not "

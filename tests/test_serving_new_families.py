@@ -44,6 +44,10 @@ GEMM_SHARE, ATTN_SHARE = 0.660, 0.233  # of a prefill batch
 MEAN_TTFT_S = 3.9868
 WAVE, CHUNK_PROMPTS, CHUNKS = 64, 2, 32  # 64 prompts of 8193 tokens, two to a 16384-token chunk
 DOWN_PROJ_S = 727.69e-6  # the Qwen page: down_proj at M=16384, re-timed cold
+TUNED_TOK_S = 3786.1  # the Qwen page, 'Baseline and noise floor', 'with these rows' (its four tuned GEMM rows)
+TUNED_GAIN = 0.0395  # the same table's 'delta', +3.95%
+SMALL_KERNELS_STEP_S, SMALL_KERNELS_OF_STEP_S = 1154e-6, 17281e-6  # the Llama page's attempt 11: 1154 of 17281 us
+LLAMA_DECODE_ATTN_BYTE_PER_S = 5.78e12  # the Llama page's roofline pass: paged attention 5.78 TB/s (attempt 12)
 
 
 @pytest.fixture(scope="module")
@@ -199,28 +203,61 @@ def test_llama_ttft_gap_note_recomputes(results: list[ServingRunResult]) -> None
 
 
 def test_qwen_throughput_note_recomputes(results: list[ServingRunResult]) -> None:
+    """The row stays in UNEXPLAINED: the pages' figures, recomputed here, close at most 49% of the gap."""
     note, p = ROW[Q8_TPUT]["note"], _predict(Q8_TPUT)
     err = next(r.error for r in results if r.id == Q8_TPUT)
+    published = float(ROW[Q8_TPUT]["published"])
+    published_wave_s = WAVE * 1024 / published
+    gap_s = published_wave_s - _wave_s(p)
     assert (
         f"predicted {err:+.1%}, a wave of {_wave_s(p):.2f} s ({p.prefill.total_s:.2f} s of prefill, 1023 decode "
-        f"steps of {p.decode_step.total_s * 1e3:.2f} ms)" in note
+        f"steps of {p.decode_step.total_s * 1e3:.2f} ms) where the published rate means {published_wave_s:.1f} s, "
+        f"a gap of {gap_s:.2f} s" in note
     )
-    published_wave_s = WAVE * 1024 / float(ROW[Q8_TPUT]["published"])
-    assert f"published rate means {published_wave_s:.1f} s" in note
+    # (1) the tuned-GEMM arm: what the stock arm's untuned fp8 GEMM shapes cost, as a share of its own run
+    assert TUNED_TOK_S / published - 1 == pytest.approx(TUNED_GAIN, abs=5e-5)  # the page's delta
+    untuned_share = 1 - published / TUNED_TOK_S
+    untuned_s = untuned_share * published_wave_s
+    assert f"{TUNED_TOK_S} tok/s, {TUNED_TOK_S / published - 1:+.2%}" in note
+    assert (
+        f"cost {untuned_share:.2%} of the stock run, {untuned_s:.2f} s a wave, {untuned_s / gap_s:.0%} of the gap, "
+        f"and the model is {WAVE * 1024 / _wave_s(p) / TUNED_TOK_S - 1:+.1%} against the tuned arm" in note
+    )
+    # (2) the down_proj kernel's rate applied to every prefill GEMM
     m, spec = get_model("qwen3-8b"), get_device("mi355x")
+    cal = row_calibration(ROW[Q8_TPUT], spec)
     fraction = 2 * 16384 * m.ffn * m.hidden / DOWN_PROJ_S / spec.peak_flop_per_s["fp8"]
-    assert (
-        f"{fraction:.1%} of the fp8 peak where [serving.default] takes "
-        f"{row_calibration(ROW[Q8_TPUT], spec).prefill_compute_efficiency:.0%}" in note
-    )
+    assert f"{fraction:.1%} of the fp8 peak where [serving.default] takes {cal.prefill_compute_efficiency:.0%}" in note
     q = _predict(Q8_TPUT, prefill_compute_efficiency=fraction)
-    gain_s = q.prefill.total_s - p.prefill.total_s
+    down_s = q.prefill.total_s - p.prefill.total_s
     assert (
-        f"adds {gain_s:.2f} s a wave, {gain_s / (published_wave_s - _wave_s(p)):.0%} of the gap "
-        f"({WAVE * 1024 / _wave_s(q) / float(ROW[Q8_TPUT]['published']) - 1:+.1%})" in note
+        f"adds {down_s:.2f} s a wave, {down_s / gap_s:.0%} of the gap "
+        f"({WAVE * 1024 / _wave_s(q) / published - 1:+.1%})" in note
     )
-    rest_s = published_wave_s - _wave_s(q)
-    assert f"about {rest_s:.1f} s a wave, {rest_s / 1023 * 1e3:.1f} ms a decode step" in note
+    # (3) the Llama page's launch-bound small kernels of a decode step, charged per forward
+    assert f"{SMALL_KERNELS_STEP_S * 1e6:.0f} us of each {SMALL_KERNELS_OF_STEP_S * 1e6:.0f} us decode step" in note
+    assert f"({SMALL_KERNELS_STEP_S / SMALL_KERNELS_OF_STEP_S:.1%})" in note
+    assert pytest.approx(TRACE_STEP_S, abs=1e-5) == SMALL_KERNELS_OF_STEP_S  # the trace's step, 17.28 ms
+    assert row_calibration(ROW[Q8_TPUT], spec).per_step_overhead_s == 0  # 'a cost the model does not charge'
+    s = _predict(Q8_TPUT, per_step_overhead_s=SMALL_KERNELS_STEP_S)
+    small_s = _wave_s(s) - _wave_s(p)
+    assert (
+        f"adds {small_s:.2f} s a wave, {small_s / gap_s:.0%} of the gap "
+        f"({WAVE * 1024 / _wave_s(s) / published - 1:+.1%})" in note
+    )
+    all_s = untuned_s + down_s + small_s  # an upper bound: the tuned M=16384 rows are among the GEMMs of (2)
+    assert f"at most {all_s:.2f} s, {all_s / gap_s:.0%} of the gap" in note
+    assert all_s / gap_s < 0.5  # most of the gap is not in the pages' figures: the row stays in UNEXPLAINED
+    rest_s = gap_s - all_s
+    assert f"The rest, {rest_s:.2f} s a wave ({rest_s / 1023 * 1e3:.2f} ms a decode step if all there)" in note
+    # the rest as a decode-attention rate: the model's KV read of a mean decode step (context 8192 + 512), and the
+    # rate it would take to add rest / 1023 to it
+    kv_bytes = WAVE * sv.kv_cache_bytes(m, 8192 + 512, "fp8")
+    model_rate = spec.memory_bandwidth_byte_per_s * cal.decode_bandwidth_efficiency
+    kv_s = kv_bytes / model_rate
+    needed = kv_s / (kv_s + rest_s / 1023)
+    assert f"{needed:.0%} of the model's KV-read rate ({needed * model_rate / 1e12:.2f} TB/s)" in note
+    assert f"paged-attention kernel at {LLAMA_DECODE_ATTN_BYTE_PER_S / 1e12:.2f} TB/s" in note
     # the bf16 row of the same stack: its trace's GEMM share of a wave's prefill at its model's linear FLOPs
     llama = get_model("llama3-8b")
     linear_flop = 2 * (llama.params_active() - 2 * llama.vocab * llama.hidden) * WAVE * 8192
