@@ -22,9 +22,8 @@ The table fails on the runs file before rcb (every one of these cells was 'selec
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import re
+from dataclasses import replace
 
 import pytest
 

@@ -51,9 +51,9 @@ def test_note_figures_are_the_models(run_id: str) -> None:
     after, before = predict_layout(q).terms, predict_layout(replace(q, recompute_modules=())).terms
     a, b = after["step_time_s"], before["step_time_s"]
     assert reproduce(row).predicted_step_s == a
+    gib_b, gib_a = before["mem_activations_bytes"] / 2**30, after["mem_activations_bytes"] / 2**30
     sentence = (f"Predicted {b / pub - 1:+.1%} -> {a / pub - 1:+.1%} ({b:.2f} -> {a:.2f} s; the modules' recompute "
-                f"{after['t_recompute_s']:.2f} s per step, activations {before['mem_activations_bytes'] / 2**30:.1f} -> "
-                f"{after['mem_activations_bytes'] / 2**30:.1f} GiB per device")
+                f"{after['t_recompute_s']:.2f} s per step, activations {gib_b:.1f} -> {gib_a:.1f} GiB per device")
     assert sentence in row["note"]
     assert a > b and after["mem_activations_bytes"] < before["mem_activations_bytes"]
 

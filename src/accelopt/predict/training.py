@@ -1307,7 +1307,10 @@ def explain_terms() -> dict[str, str]:
                          "early); selective and minimal: the attention core (Korthikanti 2022; MaxText 'minimal' "
                          "saves no 'context'); mlp: the MLP block's GEMMs (Megatron-Core --recompute-modules mlp); op "
                          "(torchtitan selective op AC): the even-numbered matmuls wk, wo (and SwiGLU's w3) plus the "
-                         "layer's elementwise ops",
+                         "layer's elementwise ops; + each --recompute-modules module's forward (core_attn the "
+                         "attention core, mlp the dense layers' MLP GEMMs, moe the expert block, shared_experts "
+                         "their GEMMs, moe_act / layernorm their elementwise bytes, mla_up_proj the up-projection "
+                         "GEMMs)",
         "t_logits_s": "3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy) on the last stage",
         "t_tp_comm_s": ("m x L_s x (4 [+2 full, +1 mlp or op recompute]; half that for parallel attention+MLP blocks) "
                         "x allreduce(b s h x 2 B over tp); --tp-comm-overlap (userbuffers, --tp-overlap-cfg): "
