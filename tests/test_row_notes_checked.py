@@ -109,12 +109,10 @@ UNEXPLAINED: dict[str, str] = {
     # dsv3 (2026-12-01): held-out DeepSeek-V3 / GPT-OSS-120B rows of Megatron-Bridge 25.11 (notes give the figures)
     # mb-b200-dsv3-fp8 left 2026-12-02 (moe): -23.6% (27.5% before) with the per-expert launch gaps of
     # compute.grouped_gemm_s (32 local experts at EP 8); within 25%.
-    # rcb (2026-12-01): beyond 25% since its recompute cell was set from the recipe (selective -> none)
-    "mb-gb200-dsv3-bf16": "predicted 26% too fast (-24.3% while the runs file's retired convention charged a "
-    "core-attention recompute the recipe does not run); the recipe recomputes only the MLA up-projections "
-    "(deepseek_workload_base_configs.py, recompute_modules ['mla_up_proj'], about 3% of the step's FLOPs, no cell), "
-    "short of the gap; no source gives the MoE layer's non-GEMM costs on GB200, as for mb-b200-dsv3-fp8 "
-    "(searched 2026-12-01)",
+    # rcb (2026-12-01): beyond 25% since its recompute cell was set from the recipe (selective -> none).
+    # mb-gb200-dsv3-bf16 left 2026-12-02 (recmod): -24.4% (-25.7% before) once its recipe's recompute_modules
+    # ['mla_up_proj'] is a cell the model charges (the up-projection GEMMs redone in the backward); within 25%, its
+    # strict xfail passed; the note's figures are recomputed by tests/test_recompute_modules_rows.py.
     **{rid: "GPT-OSS-120B predicted 50-59% too fast (GB200, B200; 59-72% before gptoss2 reduced the B200 recipe's "
        "expert gradients over their expert-data-parallel peers, one per node, 2026-12-02): the table's"
        " own Model TFLOP/s is 10-20% of the bf16 peak where the model's GEMMs run near the dense models' "

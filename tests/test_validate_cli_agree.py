@@ -71,6 +71,8 @@ def _flags(row: dict[str, str], config: Path) -> list[str]:
                       ("ep_a2a_overlap", "--ep-a2a-overlap"), ("attention_unpad", "--attention-unpad")):
         if int((row.get(col) or "0").strip() or 0):
             flags.append(flag)
+    if (row.get("recompute_modules") or "").strip():  # the cell joins with '+', the flag takes a comma list
+        flags += ["--recompute-modules", row["recompute_modules"].strip().replace("+", ",")]
     if "+sp" not in rec:
         flags.append("--no-sp")
     if not int(row["overlap"] or 0):

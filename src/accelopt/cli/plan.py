@@ -45,6 +45,8 @@ class SetupOptions:
     attention_unpad: bool = False
     dp_bucket_params: str | None = None
     """--dp-bucket-params as written (a count, e.g. 40M); None: Megatron-Core's default bucket."""
+    recompute_modules: str = ""
+    """--recompute-modules as written (a comma list of Megatron-Core modules); '': none."""
     edge_stage_layers: int | None = None
     p2p_overlap: bool = False
     tp_comm_overlap: bool = False
@@ -188,7 +190,7 @@ def warn_busy_hardware(hardware: str, catalog: Any = ()) -> list[str]:
 
 def _setup(opts: SetupOptions) -> Any:
     from accelopt.predict.compute import attention_kernel_of, canonical_fp8_recipe
-    from accelopt.predict.training import Setup
+    from accelopt.predict.training import Setup, parse_recompute_modules
     from accelopt.units import parse_count
     from accelopt.workload.presets import get_model
 
@@ -210,7 +212,7 @@ def _setup(opts: SetupOptions) -> Any:
                  ep_a2a_overlap=opts.ep_a2a_overlap,
                  no_dropout=opts.no_dropout, optimizer_state_bytes=opts.optimizer_state_bytes,
                  fp8_recipe=canonical_fp8_recipe(opts.fp8_recipe), dp_bucket_params=_dp_bucket(opts.dp_bucket_params),
-                 facility=_facility(opts))
+                 recompute_modules=parse_recompute_modules(opts.recompute_modules), facility=_facility(opts))
 
 
 def _dp_bucket(text: str | None) -> int | None:
@@ -655,7 +657,7 @@ def _setup_flags(setup: Any) -> dict[str, Any]:
                                            "fp8_params",
                                            "offload_layers", "tp_async", "fp8_saved_inputs", "no_dropout",
                                            "optimizer_state_bytes", "fp8_recipe", "attention_kernel",
-                                           "attention_unpad", "dp_bucket_params")}
+                                           "attention_unpad", "dp_bucket_params", "recompute_modules")}
 
 
 def _flags_text(setup: Any) -> str:
@@ -673,6 +675,7 @@ def _flags_text(setup: Any) -> str:
              f"attention kernel {setup.attention_kernel}" if setup.attention_kernel == "flash2" else "",
              "attention unpad/pad copies" if setup.attention_unpad else "",
              f"dp bucket {setup.dp_bucket_params:,} parameters" if setup.dp_bucket_params is not None else "",
+             f"recompute modules {'+'.join(setup.recompute_modules)}" if setup.recompute_modules else "",
              f"optimizer state {setup.optimizer_state_bytes:g} B/parameter" if setup.optimizer_state_bytes != 12
              else ""]
     return "".join(f", {w}" for w in words if w)
@@ -747,7 +750,7 @@ _NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "obje
 _MODEL_FLAGS_NOT_FOR_WORKLOADS = ("flash", "attention_kernel", "attention_unpad", "edge_stage_layers", "p2p_overlap",
                                   "tp_comm_overlap", "tp_overlap_cfg", "no_tp_async", "ep_a2a_overlap", "fp8_params",
                                   "offload_layers", "fp8_saved_inputs", "fp8_recipe", "no_dropout", "dp_bucket_params",
-                                  "optimizer_state_bytes")
+                                  "optimizer_state_bytes", "recompute_modules")
 """Flags of the transformer model's terms (Setup fields) that training.evaluate_workload never reads: its step is
 the profiled ops' roofline sum plus a data-parallel all-reduce, its optimizer state 12 bytes per parameter; typed
 with a workload they were dropped without a word."""
@@ -876,6 +879,12 @@ FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what qu
 ATTENTION_UNPAD_HELP = ("the fused attention runs through a padded-batch wrapper that gathers Q, K, V to (tokens, "
                         "width) before a varlen FlashAttention call and scatters the output back, every layer "
                         "(llm-foundry's MPT flash_attn_fn): those copies and their backward are charged")
+RECOMPUTE_MODULES_HELP = ("Megatron-Core selective-recompute modules, a comma list of core_attn, mlp, moe, "
+                          "shared_experts, moe_act, layernorm, mla_up_proj (--recompute-modules, the recipe's "
+                          "recompute_modules): each one's forward is redone in the backward and its saved tensors are "
+                          "not kept, on top of --recompute none, selective (= core_attn) or mlp; with full it adds "
+                          "nothing. `plan` applies the list as given to every layout it searches (its recompute "
+                          "axis stays none / selective / full)")
 DP_BUCKET_HELP = ("the distributed optimizer's bucket in parameters, as the run's recipe sets it (Megatron-Core / "
                   "NeMo 2 ddp bucket_size; NeMo 1's Apex distributed_fused_adam bucket_cap_mb x 2^20 / grad_sync_dtype "
                   "bytes, fp32 when unset): the count of per-bucket reduce-scatters / all-gathers whose ring "
@@ -986,6 +995,7 @@ def _explain(opts: ExplainOptions) -> None:
                                      fp8_recipe=base.fp8_recipe,
                                      optimizer_state_bytes=opts.setup.optimizer_state_bytes,
                                      dp_bucket_params=base.dp_bucket_params,
+                                     recompute_modules=base.recompute_modules,
                                      seq_len=base.seq_len, global_batch_seqs=base.global_batch, tokens=base.tokens,
                                      dtype=opts.setup.dtype, stack=opts.stack, calibration=opts.calibration,
                                      facility=base.facility, catalog=tuple(str(f) for f in opts.catalog),
@@ -1114,6 +1124,7 @@ def register(app: typer.Typer) -> None:
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
         attention_unpad: bool = typer.Option(False, "--attention-unpad", help=ATTENTION_UNPAD_HELP),
         dp_bucket_params: str = typer.Option(None, "--dp-bucket-params", help=DP_BUCKET_HELP),
+        recompute_modules: str = typer.Option("", "--recompute-modules", help=RECOMPUTE_MODULES_HELP),
         optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-bytes", help=OPTIM_BYTES_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
@@ -1143,7 +1154,7 @@ def register(app: typer.Typer) -> None:
         run_plan(PlanOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, attention_kernel=attention_kernel, attention_unpad=attention_unpad,
-                               dp_bucket_params=dp_bucket_params,
+                               dp_bucket_params=dp_bucket_params, recompute_modules=recompute_modules,
                                edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,
                                tp_async=not no_tp_async, fp8_params=fp8_params,
@@ -1217,6 +1228,7 @@ def register(app: typer.Typer) -> None:
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
         attention_unpad: bool = typer.Option(False, "--attention-unpad", help=ATTENTION_UNPAD_HELP),
         dp_bucket_params: str = typer.Option(None, "--dp-bucket-params", help=DP_BUCKET_HELP),
+        recompute_modules: str = typer.Option("", "--recompute-modules", help=RECOMPUTE_MODULES_HELP),
         optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-bytes", help=OPTIM_BYTES_HELP),
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
@@ -1233,7 +1245,7 @@ def register(app: typer.Typer) -> None:
         _explain(ExplainOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, attention_kernel=attention_kernel, attention_unpad=attention_unpad,
-                               dp_bucket_params=dp_bucket_params,
+                               dp_bucket_params=dp_bucket_params, recompute_modules=recompute_modules,
                                edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,
                                tp_async=not no_tp_async, fp8_params=fp8_params,

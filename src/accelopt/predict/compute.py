@@ -321,16 +321,30 @@ def qkv_gemms_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Devi
         kv_local = model.kv_heads_per_device(tp)
         return gemm_s(T, model.q_width / tp + kv_local * (model.k_width + model.v_width) / model.n_kv_heads, h, dtb,
                       dev)
-    a = model.heads
     t_kv_a, f_kv_a = gemm_s(T, mla.cache_width, h, dtb, dev)
-    t_kv_b, f_kv_b = gemm_s(T, a * (mla.qk_nope_head_dim + mla.v_head_dim) / tp, mla.kv_lora_rank, dtb, dev)
+    (t_kv_b, f_kv_b), q_up = mla_up_gemms_s(model, T, tp, dtb, dev)
     if mla.q_lora_rank is None:
-        t_q, f_q = gemm_s(T, a * mla.qk_head_dim / tp, h, dtb, dev)
+        t_q, f_q = gemm_s(T, model.heads * mla.qk_head_dim / tp, h, dtb, dev)
     else:
         t_q_a, f_q_a = gemm_s(T, mla.q_lora_rank, h, dtb, dev)
-        t_q_b, f_q_b = gemm_s(T, a * mla.qk_head_dim / tp, mla.q_lora_rank, dtb, dev)
+        t_q_b, f_q_b = q_up
         t_q, f_q = t_q_a + t_q_b, f_q_a + f_q_b
     return t_q + t_kv_a + t_kv_b, f_q + f_kv_a + f_kv_b
+
+
+def mla_up_gemms_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float,
+                   dev: Device) -> tuple[tuple[Arr, Arr], tuple[Arr, Arr]]:
+    """((time, flops) of the KV up-projection [T, d_c] x [d_c, heads x (nope + v) / t], (time, flops) of the Q
+    up-projection [T, d_c'] x [d_c', heads x qk / t], (0, 0) without a Q latent) of a multi-latent attention layer
+    (qkv_gemms_s): what Megatron-Core's --recompute-modules mla_up_proj redoes in the backward."""
+    mla = model.mla
+    assert mla is not None  # callers check model.mla
+    a = model.heads
+    kv_up = gemm_s(T, a * (mla.qk_nope_head_dim + mla.v_head_dim) / tp, mla.kv_lora_rank, dtb, dev)
+    if mla.q_lora_rank is None:
+        zero = np.zeros_like(np.asarray(T, dtype=float))
+        return kv_up, (zero, zero)
+    return kv_up, gemm_s(T, a * mla.qk_head_dim / tp, mla.q_lora_rank, dtb, dev)
 
 
 ATTENTION_KERNELS = ("fused", "flash2", "unfused")
@@ -545,7 +559,7 @@ def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, 
     # A parallel block (PaLM sec. 2) has one residual add of three tensors (read 3, write 1) instead of two.
     rep = np.where(sp, tp, 1.0)
     norms, adds_bytes = model.norms_per_layer, (4 if model.parallel_block else 6)
-    ew_bytes = (norms * 2 * T * h + adds_bytes * T * h) / rep * dtb + (mats * T * dense_ffn / tp) * dtb
+    ew_bytes = (norm_elems(model, T, norms) + adds_bytes * T * h) / rep * dtb + (mats * T * dense_ffn / tp) * dtb
     t_ew = memory_ops_s(ew_bytes, dev, norms + (1.0 if model.parallel_block else 2.0) + 1.0)
     dense_mlp_s = t_up + t_down
     t_act_dense = memory_ops_s(mats * T * dense_ffn / tp * dtb, dev, 1.0)  # the share of t_ew an MoE layer swaps
@@ -559,6 +573,29 @@ def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, 
                       dense_act_s=t_act_dense,
                       flops_dense=f_base + f_up + f_down, flops_moe=f_base + f_moe_mlp, flops_attn_core=f_core,
                       tp_gemms_s=(t_qkv, t_out, t_up, t_down))
+
+
+def norm_elems(model: TransformerConfig, T: Arr, norms: float) -> Arr:
+    """Elements `norms` normalisation layers read and write for T tokens (each reads and writes [T, h]; before any
+    sequence-parallel split): the norms' share of layer_forward's elementwise bytes, and what Megatron-Core's
+    --recompute-modules layernorm redoes (its two pre-norms)."""
+    return norms * 2 * T * model.hidden
+
+
+def moe_act_elems(model: TransformerConfig, T: Arr, tp: Arr, mats: int, experts_per_token: float) -> Arr:
+    """Elements the expert activation (SiLU(gate) x up, or GeLU) reads and writes for T tokens on one device, over
+    `experts_per_token` experts each (top_k routed, or the shared experts): mats x T x that x ffn / tp (moe_forward;
+    Megatron-Core's --recompute-modules moe_act redoes the routed ones)."""
+    return mats * T * experts_per_token * model.ffn / tp
+
+
+def shared_experts_gemms(model: TransformerConfig, T: Arr, tp: Arr, mats: int, dtb: float,
+                         dev: Device) -> tuple[tuple[Arr, Arr], tuple[Arr, Arr]]:
+    """((time, flops) of the up (+ gate) GEMMs, (time, flops) of the down GEMM) of an MoE layer's shared experts: a
+    dense MLP of shared_experts x ffn on every token, split by tp (moe_forward; Megatron-Core's --recompute-modules
+    shared_experts redoes it)."""
+    h, width = model.hidden, model.shared_experts * model.ffn / tp
+    return gemm_s(T, width, h, dtb, dev, mats - 1), gemm_s(T, h, width, dtb, dev)
 
 
 def moe_permute_s(model: TransformerConfig, T: Arr, dtb: float, dev: Device) -> Arr:
@@ -597,13 +634,12 @@ def moe_forward(model: TransformerConfig, T: Arr, tp: Arr, etp: Arr, ep: Arr, ma
     # Engine FP8 Linear (--moe-router-dtype fp32 runs it in fp32: not modelled).
     t_r, f_r = gemm16_s(T, model.experts, h, dtb, dev)
     t_perm = moe_permute_s(model, T, dtb, dev)
-    act_elems = mats * T * k * model.ffn / tp + mats * T * model.shared_experts * model.ffn / tp
+    act_elems = moe_act_elems(model, T, tp, mats, k) + moe_act_elems(model, T, tp, mats, model.shared_experts)
     t_act = memory_ops_s(act_elems * dtb, dev, 1.0 + (1.0 if model.shared_experts else 0.0))
     moe_s = t_e_up + t_e_dn + t_r + t_perm + t_act
     f_moe = f_e_up + f_e_dn + f_r
     if model.shared_experts:  # a dense MLP of shared_experts x ffn on every token, split by tp
-        t_s_up, f_s_up = gemm_s(T, model.shared_experts * model.ffn / tp, h, dtb, dev, mats - 1)
-        t_s_dn, f_s_dn = gemm_s(T, h, model.shared_experts * model.ffn / tp, dtb, dev)
+        (t_s_up, f_s_up), (t_s_dn, f_s_dn) = shared_experts_gemms(model, T, tp, mats, dtb, dev)
         moe_s = moe_s + t_s_up + t_s_dn
         f_moe = f_moe + f_s_up + f_s_dn
     return moe_s, f_moe

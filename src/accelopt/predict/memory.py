@@ -26,6 +26,18 @@ V (q_width + 2 kv), the out-projection output h (it rebuilds the second norm's i
 activations (MaxText's logical_axis_rules shard heads, mlp and activation_embed over 'tensor'). The MLP output
 (mlpwo) is not needed by the backward, and norms, RoPE, the attention core and the activation function are
 recomputed.
+Megatron-Core recompute modules (`modules`, Setup.recompute_modules; --recompute-granularity selective
+--recompute-modules, NVIDIA/Megatron-LM megatron/core/transformer/transformer_config.py recompute_modules at
+002526d81b81f6ab534e93844f9a228709887494), applied with recompute none, selective or mlp (module_on):
+each module's saved tensors are not kept (_module_released_bytes). core_attn is selective's attention core (no s x s
+tensor kept). mlp ('the dense MLP submodule', normal checkpointing: only its input, the second norm's output, is
+kept) frees the dense layers' MLP inner tensors, as recompute mlp; moe ('the MoE layer') the MoE layers' expert
+inner tensors (routed and shared); shared_experts the shared experts' share of them. The output-discarding ones
+(CheckpointWithoutOutput: the output's storage is freed once its consumer has saved it and refilled before that
+consumer's backward) free their outputs: moe_act the routed experts' activation output (the down-projection input,
+f per routed token); layernorm the input_layernorm and pre_mlp_layernorm outputs (the QKV and MLP inputs, 2 s b h
+each, 1 byte with FP8 saved inputs); mla_up_proj the up-projected, RoPE-applied Q, K and V of multi-latent attention
+(q_width / t and the per-rank K/V width). Korthikanti et al. 2022 sec. 4 (eq. 1) gives what each of these tensors is.
 torchtitan selective op AC (recompute code 5, _op_saved_bytes): the layer input, the wq, wv, w1 (and SwiGLU's w2)
 outputs, the flash kernel's output and log-sum-exp and, under sequence parallel, the two reduce-scatter outputs.
 Pipeline: a rank holds the activations of the forward passes it has run and not yet run backward, at most the
@@ -70,6 +82,7 @@ zeros_like(params) when mu_dtype is None, and MaxText optimizers.py get_optimize
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,12 +159,32 @@ class MemoryBreakdown:
         return self.weights + self.grads + self.optimizer + self.activations + self.overhead
 
 
+RECOMPUTE_MODULES = ("core_attn", "mlp", "moe", "shared_experts", "moe_act", "layernorm", "mla_up_proj")
+"""Megatron-Core's selective-recompute modules the predictor models (--recompute-modules; module docstring), in the
+order they are printed. Megatron-Core's mhc, gdn and gdn_norm_out belong to architectures the predictor lacks."""
+_MEGATRON_MODES = (0, 1, 4)  # recompute none, selective, mlp: the modes --recompute-modules adds to
+
+
+def module_on(recompute: Arr, modules: tuple[str, ...], name: str) -> Arr:
+    """1.0 where the layout recomputes module `name` of --recompute-modules `modules`, else 0.0: the modules apply
+    to the Megatron-Core modes (none, selective, mlp; full already recomputes everything); moe covers its shared
+    experts and activation; mlp under recompute mlp is that mode's (not counted twice)."""
+    on = np.isin(recompute, _MEGATRON_MODES) & (name in modules)
+    if name in ("shared_experts", "moe_act") and "moe" in modules:
+        on = np.zeros_like(on)
+    if name == "mlp":
+        on = on & (recompute != 4)
+    return on.astype(float)
+
+
 def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr, sp: Arr, recompute: Arr,
-                               flash: bool, moe: bool, *, fp8_inputs: bool = False, dropout: bool = True) -> Arr:
+                               flash: bool, moe: bool, *, fp8_inputs: bool = False, dropout: bool = True,
+                               modules: tuple[str, ...] = ()) -> Arr:
     """Bytes of one layer's stored activations for one micro-batch (local sequence s), eq. above.
 
     fp8_inputs (Setup.fp8_saved_inputs): the linear layers keep their inputs for the backward in FP8, 1 byte
-    (module docstring); dropout False (Setup.no_dropout): no dropout masks or dropout outputs are kept."""
+    (module docstring); dropout False (Setup.no_dropout): no dropout masks or dropout outputs are kept; modules
+    (Setup.recompute_modules): Megatron-Core recompute modules whose saved tensors are not kept (module docstring)."""
     h, a = model.hidden, model.heads
     sbh = s * b * h
     mlp_f = model.ffn if moe else (model.dense_ffn or model.ffn)
@@ -172,6 +205,7 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
     keys = (1 - frac_win) * s + frac_win * model.keys_attended(s, True)
     attn_sq = (5.0 if dropout else 2.0) * a * s * keys * b
     keep_sq = ((recompute == 0) | (recompute == 4)) & (not flash)  # mlp recompute keeps the attention's tensors
+    keep_sq = keep_sq & (module_on(recompute, modules, "core_attn") == 0)
     split = split + np.where(keep_sq, attn_sq, 0.0)
     # 10 sbh: 2 norm inputs, QKV and MLP inputs, 2 dropout masks. A parallel block has one norm whose output
     # feeds both attention and MLP: 6 sbh. MLA also keeps its latents c_Q, c_KV and their normed copies.
@@ -190,9 +224,37 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
     # backward from its input (the second norm's output, kept in the replicated part), so they are not kept.
     mlp_only = none_or_sel - mlp_inner / tp
     op = _op_saved_bytes(model, b, s, tp, sp, mlp_f)
+    if modules:
+        released = _module_released_bytes(model, b, s, tp, sp, recompute, moe, mlp_inner, kv_dev, fp8_inputs,
+                                          modules)
+        none_or_sel, mlp_only = none_or_sel - released, mlp_only - released
     return np.where(recompute == 2, full, np.where(recompute == 3, minimal,
                                                    np.where(recompute == 4, mlp_only,
                                                             np.where(recompute == 5, op, none_or_sel))))
+
+
+def _module_released_bytes(model: TransformerConfig, b: Arr, s: Arr, tp: Arr, sp: Arr, recompute: Arr, moe: bool,
+                           mlp_inner: Arr, kv_dev: Arr, fp8_inputs: bool, modules: tuple[str, ...]) -> Arr:
+    """Bytes of one layer's saved set that its Megatron-Core recompute modules do not keep (module docstring); the
+    attention core's s x s tensors are activation_bytes_per_layer's keep_sq. mlp_inner: the layer's MLP inner
+    tensors (an MoE layer's: routed and shared experts); kv_dev: the K and V one rank keeps."""
+    on = lambda name: module_on(recompute, modules, name)  # noqa: E731
+    sbh = s * b * model.hidden
+    mlp_f = model.ffn if moe else (model.dense_ffn or model.ffn)
+    rep_div = np.where(sp, tp, 1)
+    released = np.zeros_like(np.asarray(recompute, dtype=float))
+    if moe:
+        per_expert = mlp_inner / (model.top_k + model.shared_experts)
+        act_out = s * b * mlp_f * (1.0 if fp8_inputs else 2.0) * model.top_k  # the routed down-projection inputs
+        released = released + (on("moe") * mlp_inner + on("shared_experts") * per_expert * model.shared_experts
+                               + on("moe_act") * act_out) / tp
+    else:
+        released = released + on("mlp") * mlp_inner / tp
+    pre_norms = 1.0 if model.parallel_block else float(min(2, model.norms_per_layer))
+    released = released + on("layernorm") * pre_norms * sbh * (1.0 if fp8_inputs else 2.0) / rep_div
+    if model.mla is not None:
+        released = released + on("mla_up_proj") * (2.0 * s * b * model.q_width / tp + kv_dev)
+    return released
 
 
 def _op_saved_bytes(model: TransformerConfig, b: Arr, s: Arr, tp: Arr, sp: Arr, mlp_f: int) -> Arr:
@@ -246,7 +308,7 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
                       shard: Arr | None = None, in_flight_max: Arr | None = None,
                       recompute_frac: Arr | None = None, offload_layers: int = 0,
                       gemm_weight_bytes: float = WEIGHT_BYTES, fp8_inputs: bool = False, dropout: bool = True,
-                      optim_bytes: float = OPTIM_BYTES) -> MemoryBreakdown:
+                      optim_bytes: float = OPTIM_BYTES, modules: tuple[str, ...] = ()) -> MemoryBreakdown:
     """Peak bytes on the busiest device (max of the first and last pipeline stage).
 
     With `edge_layers` (first and last stage hold that many layers, the middle ones the rest; Megatron-LM
@@ -260,18 +322,20 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
     applies to (None: all; Megatron-LM --recompute-method block --recompute-num-layers N keeps the other layers'
     activations); offload_layers: layers per stage whose saved activations are in host memory; gemm_weight_bytes:
     bytes per GEMM weight (1 or 2 with fp8_params, module docstring); fp8_inputs, dropout: activation_bytes_per_layer;
-    optim_bytes: optimizer state per parameter (12: fp32 master + Adam moments; module docstring)."""
+    optim_bytes: optimizer state per parameter (12: fp32 master + Adam moments; module docstring); modules:
+    Megatron-Core recompute modules (Setup.recompute_modules, module docstring)."""
     if edge_layers is not None:
         return _uneven_memory(model, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, mbs=mbs, m=m, zero=zero,
                               recompute=recompute, sp=sp, seq_len=seq_len, flash=flash, overhead_bytes=overhead_bytes,
                               edge_layers=edge_layers, etp=etp, shard=shard, recompute_frac=recompute_frac, vp=vp,
                               offload_layers=offload_layers, gemm_weight_bytes=gemm_weight_bytes,
-                              fp8_inputs=fp8_inputs, dropout=dropout, optim_bytes=optim_bytes)
+                              fp8_inputs=fp8_inputs, dropout=dropout, optim_bytes=optim_bytes, modules=modules)
     prm = stage_params(model, pp, vp, tp, ep, etp=etp)
     weights, grads, opt = _state_bytes(prm, dp, cp, ep, zero, tp=tp, etp=etp, shard=shard,
                                        gemm_weight_bytes=gemm_weight_bytes, optim_bytes=optim_bytes)
     s = seq_len / cp
-    per_layer, work = _layer_bytes(model, mbs, s, tp, sp, recompute, flash, recompute_frac, fp8_inputs, dropout)
+    per_layer, work = _layer_bytes(model, mbs, s, tp, sp, recompute, flash, recompute_frac, fp8_inputs, dropout,
+                                   modules)
     ls = layers_per_stage(model.layers, pp, vp)
     per_layer = per_layer * _on_device(ls, offload_layers)
     chunk = ls / vp
@@ -294,33 +358,38 @@ def _on_device(ls: Arr, offload_layers: int) -> Arr:
 
 
 def _layer_bytes(model: TransformerConfig, mbs: Arr, s: Arr, tp: Arr, sp: Arr, recompute: Arr, flash: bool,
-                 recompute_frac: Arr | None, fp8_inputs: bool = False, dropout: bool = True) -> tuple[Arr, Arr]:
-    """(mean saved bytes per layer and micro-batch, the working set full recompute re-materialises in backward)."""
+                 recompute_frac: Arr | None, fp8_inputs: bool = False, dropout: bool = True,
+                 modules: tuple[str, ...] = ()) -> tuple[Arr, Arr]:
+    """(mean saved bytes per layer and micro-batch, the working set full recompute re-materialises in backward).
+    modules: Megatron-Core recompute modules (activation_bytes_per_layer); the layers full recompute leaves alone
+    (_partial_recompute) and the full working set keep everything."""
     frac_moe = model.moe_layers / model.layers
-    kw = {"fp8_inputs": fp8_inputs, "dropout": dropout}
-    per_layer = (1 - frac_moe) * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, False, **kw)
+
+    def per(rc: Arr, moe: bool, mods: tuple[str, ...] = ()) -> Arr:
+        return activation_bytes_per_layer(model, mbs, s, tp, sp, rc, flash, moe, fp8_inputs=fp8_inputs,
+                                          dropout=dropout, modules=mods)
+
+    per_layer = (1 - frac_moe) * per(recompute, False, modules)
     if model.is_moe:
-        per_layer = per_layer + frac_moe * activation_bytes_per_layer(model, mbs, s, tp, sp, recompute, flash, True,
-                                                                      **kw)
-    per_layer = _partial_recompute(model, per_layer, mbs, s, tp, sp, recompute, flash, recompute_frac, **kw)
+        per_layer = per_layer + frac_moe * per(recompute, True, modules)
+    per_layer = _partial_recompute(model, per_layer, recompute, recompute_frac, per)
     # Full recompute re-materialises one layer at a time during backward: add one layer's full set.
-    every = activation_bytes_per_layer(model, mbs, s, tp, sp, np.zeros_like(recompute), flash, model.is_moe, **kw)
+    every = per(np.zeros_like(recompute), model.is_moe)
     # op (code 5) rebuilds the rest of one layer's set inside that layer's backward, like full does all of it.
     work = np.where(recompute == 2, every, np.where(recompute == 5, np.maximum(every - per_layer, 0.0), 0.0))
     return per_layer, work
 
 
-def _partial_recompute(model: TransformerConfig, per_layer: Arr, mbs: Arr, s: Arr, tp: Arr, sp: Arr, recompute: Arr,
-                       flash: bool, frac: Arr | None, **kw: bool) -> Arr:
-    """Mean stored bytes per layer when full recompute covers only `frac` of the layers (the rest keep all)."""
+def _partial_recompute(model: TransformerConfig, per_layer: Arr, recompute: Arr, frac: Arr | None,
+                       per: Callable[[Arr, bool], Arr]) -> Arr:
+    """Mean stored bytes per layer when full recompute covers only `frac` of the layers (the rest keep all);
+    per(recompute, moe): one layer's saved bytes (_layer_bytes)."""
     if frac is None:
         return per_layer
     zero = np.zeros_like(recompute)
-    none = (1 - model.moe_layers / model.layers) * activation_bytes_per_layer(model, mbs, s, tp, sp, zero, flash, False,
-                                                                              **kw)
+    none = (1 - model.moe_layers / model.layers) * per(zero, False)
     if model.is_moe:
-        none = none + model.moe_layers / model.layers * activation_bytes_per_layer(model, mbs, s, tp, sp, zero,
-                                                                                   flash, True, **kw)
+        none = none + model.moe_layers / model.layers * per(zero, True)
     return np.where(recompute == 2, frac * per_layer + (1 - frac) * none, per_layer)
 
 
@@ -358,12 +427,13 @@ def _uneven_memory(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: A
                    edge_layers: int, etp: Arr | None = None, shard: Arr | None = None,
                    recompute_frac: Arr | None = None, vp: Arr | None = None, offload_layers: int = 0,
                    gemm_weight_bytes: float = WEIGHT_BYTES, fp8_inputs: bool = False, dropout: bool = True,
-                   optim_bytes: float = OPTIM_BYTES) -> MemoryBreakdown:
+                   optim_bytes: float = OPTIM_BYTES, modules: tuple[str, ...] = ()) -> MemoryBreakdown:
     """memory_per_device with edge stages of `edge_layers`; with interleaving (vp > 1) each rank holds what the
     interleaved schedule keeps in flight there, the middle stages' layers in vp equal chunks and the edge stages'
     shortfall on the first stage's first chunks and the last stage's last ones (module docstring)."""
     s = seq_len / cp
-    per_layer, work = _layer_bytes(model, mbs, s, tp, sp, recompute, flash, recompute_frac, fp8_inputs, dropout)
+    per_layer, work = _layer_bytes(model, mbs, s, tp, sp, recompute, flash, recompute_frac, fp8_inputs, dropout,
+                                   modules)
     logits = 4.0 * s * mbs * model.vocab / tp
     one = np.ones_like(np.asarray(pp, dtype=float))
     vp = np.ones_like(np.asarray(pp)) if vp is None else vp

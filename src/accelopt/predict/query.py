@@ -125,6 +125,8 @@ class LayoutQuery(LayoutFlags):
     """Optimizer state bytes per parameter (Setup.optimizer_state_bytes)."""
     dp_bucket_params: int | None = None
     """The distributed optimizer's bucket in parameters (Setup.dp_bucket_params); None: Megatron-Core's default."""
+    recompute_modules: tuple[str, ...] = ()
+    """Megatron-Core recompute modules on top of the recompute mode (Setup.recompute_modules); (): none."""
     seq_len: int | None = None
     """None: the model's."""
     global_batch_seqs: int | None = None
@@ -334,6 +336,22 @@ def ignored_bucket_note(q: LayoutQuery, spec: AcceleratorSpec, dp: int) -> str |
     return bucket_note(q.dp_bucket_params, [dp * q.cp] if charged else [])
 
 
+def recompute_modules_note(setup: Setup, recompute: str, terms: dict[str, float]) -> str | None:
+    """The sentence saying what --recompute-modules recomputes on this layout and the step's recompute time it is
+    part of (t_recompute_s), or that it adds nothing under --recompute full; None without modules."""
+    mods = setup.recompute_modules
+    if not mods:
+        return None
+    names = ", ".join(mods)
+    if recompute == "full":
+        return (f"--recompute-modules {names} adds nothing here: --recompute full already recomputes each whole "
+                "layer")
+    base = {"selective": " with selective's core_attn", "mlp": " with the mlp mode's MLP block"}.get(recompute, "")
+    return (f"recompute modules (Megatron-Core --recompute-modules): {names}{base}, each module's forward redone in "
+            f"the backward: t_recompute_s = {terms['t_recompute_s']:.4g} s per step (the moe module's all-to-alls "
+            "are in t_ep_comm_s, the MLP collectives of mlp / moe / shared_experts in t_tp_comm_s)")
+
+
 def structural_fixes(model: TransformerConfig, mp: int) -> dict[Rule, str]:
     """The flags that fix each structural rule (training.Rule) of `plan explain`'s layout (mp = tp x pp x cp)."""
     heads = ", ".join(str(t) for t in (1, 2, 4, 8, 16, 32) if model.heads % t == 0)
@@ -361,6 +379,8 @@ def structural_fixes(model: TransformerConfig, mp: int) -> dict[Rule, str]:
         Rule.RECOMPUTE_LAYERS_FULL: "--recompute full with --recompute-layers",
         Rule.RECOMPUTE_LAYERS_STAGE: "--recompute-layers at most the layers of a stage",
         Rule.RECOMPUTE_OP_MODEL: "--recompute selective or full (op: dense Llama-style blocks only)",
+        Rule.RECOMPUTE_MODULES_MODE: "--recompute none, selective or mlp with --recompute-modules (or leave "
+                                     "--recompute-modules out)",
         Rule.EDGE_PP: edge,
         Rule.EDGE_VP: edge,
         Rule.EDGE_RANGE: f"--edge-stage-layers in 1..{(model.layers - 1) // 2}",
@@ -396,7 +416,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                   tp_async=q.tp_async, ep_a2a_overlap=q.ep_a2a_overlap, fp8_saved_inputs=q.fp8_saved_inputs,
                   no_dropout=q.no_dropout, fp8_recipe=q.fp8_recipe,
                   optimizer_state_bytes=q.optimizer_state_bytes, dp_bucket_params=q.dp_bucket_params,
-                  facility=q.facility)
+                  recompute_modules=q.recompute_modules, facility=q.facility)
     spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)
     mp = q.tp * q.pp * q.cp
@@ -420,7 +440,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     notes = [n for n in (uneven_note(batch, dp), slice_note(spec, q.devices, q.slice_devices),
                          uneven_vp_note(q.model.layers, q.pp, q.vp, q.edge_stage_layers)) if n]
     notes += ignored_overlap_notes(q)
-    notes += [n for n in (ignored_bucket_note(q, spec, dp),) if n]
+    notes += [n for n in (ignored_bucket_note(q, spec, dp), recompute_modules_note(setup, q.recompute, pred.row(0)))
+              if n]
     notes += [n for n in (measured_share_note(spec, pred.measured), attention_kernel_note(kernel, cal)) if n]
     return LayoutResult(setup=setup, spec=spec, layout=lay, cal=cal, terms=pred.row(0),
                         fits_memory=bool(pred.feasible[0]), assumed=pred.assumed, measured=pred.measured, notes=notes)

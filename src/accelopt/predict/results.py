@@ -139,6 +139,9 @@ class SetupFlagFields:
     dp_bucket_params: int | None = unit("count", "--dp-bucket-params: the distributed optimizer's bucket in "
                                         "parameters, as the recipe sets it; null: Megatron-Core's default "
                                         "max(40M, 1M x dp cp), a default", default=None)
+    recompute_modules: tuple[str, ...] = ()
+    """--recompute-modules: Megatron-Core selective-recompute modules redone on top of the recompute mode (none
+    selective or mlp), e.g. ["mla_up_proj", "moe_act"]; []: none."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,12 +149,13 @@ class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 7
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6)
+    SCHEMA_VERSION: ClassVar[int] = 8
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
-    attention_unpad (a default: false). Version 7 adds dp_bucket_params (a default: null)."""
+    attention_unpad (a default: false). Version 7 adds dp_bucket_params (a default: null). Version 8 adds
+    recompute_modules (a default: [])."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -279,12 +283,13 @@ class ExplainResult(SetupFlagFields):
     """`accelopt plan explain`: one layout's whole arithmetic (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-explain"
-    SCHEMA_VERSION: ClassVar[int] = 7
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6)
+    SCHEMA_VERSION: ClassVar[int] = 8
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
-    attention_unpad (a default: false). Version 7 adds dp_bucket_params (a default: null)."""
+    attention_unpad (a default: false). Version 7 adds dp_bucket_params (a default: null). Version 8 adds
+    recompute_modules (a default: [])."""
 
     model: str
     hardware: str

@@ -72,12 +72,16 @@ from accelopt.predict.compute import (
     linear_precision,
     logits_forward,
     memory_ops_s,
+    mla_up_gemms_s,
     model_flops_per_token,
+    moe_act_elems,
+    norm_elems,
     op_s,
     roofline_s,
+    shared_experts_gemms,
 )
 from accelopt.predict.cost import Facility, carbon_kg, cost_usd, energy_j
-from accelopt.predict.memory import memory_per_device, middle_stage_layers, stage_params
+from accelopt.predict.memory import RECOMPUTE_MODULES, memory_per_device, middle_stage_layers, module_on, stage_params
 from accelopt.units import MAX_COUNT, unit
 from accelopt.workload.transformer import TransformerConfig
 
@@ -102,6 +106,29 @@ def recompute_choices() -> str:
     """'none, selective, ... or op': the recompute modes, for messages."""
     names = list(RECOMPUTE)
     return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+# Megatron-Core's selective recompute takes a list of modules (--recompute-granularity selective --recompute-modules
+# ...; NVIDIA/Megatron-LM megatron/core/transformer/transformer_config.py at 002526d81b81f6ab534e93844f9a228709887494,
+# recompute_modules: 'core_attn', 'moe_act', 'layernorm', 'mla_up_proj', 'mlp', 'moe', 'shared_experts'; default
+# ['core_attn']). Setup.recompute_modules adds them to a layout's recompute none, selective or mlp (memory.module_on):
+# core_attn is what selective recomputes, mlp what the mlp mode recomputes on a dense model (on an MoE model the mode
+# also redoes the expert block; the module, like Megatron-Core's, only the dense layers' MLP). Time per module
+# (module_recompute_s): its forward again in the backward, its GEMMs on the model's GEMM curve and its elementwise
+# bytes at the HBM rate, by the functions the forward uses.
+
+
+def parse_recompute_modules(text: str, where: str = "--recompute-modules") -> tuple[str, ...]:
+    """'mla_up_proj,moe_act' (the flag) or 'mla_up_proj+moe_act' (the runs file's cell) as RECOMPUTE_MODULES names
+    in that tuple's order, each once; '' -> (). InputError naming an unknown module and the known ones."""
+    names = [n.strip() for n in text.replace("+", ",").split(",") if n.strip()]
+    for n in names:
+        if n not in RECOMPUTE_MODULES:
+            raise InputError(f"{where}: {n!r} is not a Megatron-Core recompute module the predictor models"
+                             f"{case_hint(n, RECOMPUTE_MODULES)}",
+                             f"give a comma list of {', '.join(RECOMPUTE_MODULES)} (e.g. --recompute-modules "
+                             "mla_up_proj,moe_act)")
+    return tuple(m for m in RECOMPUTE_MODULES if m in names)
 
 # Pipeline schedules. 1f1b: one-forward-one-backward, interleaved when vp > 1 (Narayanan et al. 2021 sec. 2.2);
 # zb-h1 / zb-h2: the handcrafted zero-bubble schedules of Qi et al. 2024 ('Zero Bubble Pipeline Parallelism',
@@ -310,6 +337,10 @@ class Setup:
     run's recipe sets it (Megatron-Core ddp bucket_size; NeMo 1's Apex distributed_fused_adam bucket_cap_mb MiB over
     its grad_sync_dtype bytes); None: Megatron-Core's default, dist_opt_bucket_params. Only the bucket count of
     dist_opt_latency_s reads it."""
+    recompute_modules: tuple[str, ...] = ()
+    """Megatron-Core recompute modules (--recompute-modules; RECOMPUTE_MODULES, parse_recompute_modules) recomputed
+    in every layer on top of what a layout's recompute none, selective or mlp recomputes (memory.module_on); ():
+    none beyond the mode."""
     facility: Facility = field(default_factory=Facility)
 
     def __post_init__(self) -> None:
@@ -353,6 +384,7 @@ class Setup:
             raise InputError(f"--dp-bucket-params {self.dp_bucket_params:g} is outside 1..{MAX_COUNT:,} parameters",
                              "give the recipe's bucket in parameters (e.g. 40M), or leave it out for Megatron-Core's "
                              "default max(40M, 1M x dp x cp)")
+        self._check_recompute_modules()
         if self.seq_len < 1 or self.global_batch < 1:
             raise InputError(f"seq_len {self.seq_len} / global batch {self.global_batch} must be >= 1",
                              "give positive --seq-len and --global-batch")
@@ -372,6 +404,23 @@ class Setup:
             raise InputError(f"--tokens {self.tokens:,.0f} is less than one step ({self.global_batch:,} sequences x "
                              f"{self.seq_len:,} tokens = {step_tokens:,} tokens)",
                              f"give --tokens of at least {step_tokens:,}, or a smaller --global-batch")
+
+    def _check_recompute_modules(self) -> None:
+        """Known names in RECOMPUTE_MODULES order, each once; and each a module this model has (Megatron-Core skips
+        a missing one without a word: here it is an error naming the module and the fix)."""
+        mods = parse_recompute_modules(",".join(self.recompute_modules))
+        object.__setattr__(self, "recompute_modules", mods)
+        mdl = self.model
+        lacks = {"mla_up_proj": (mdl.mla is None, "has no multi-latent attention (no up-projections)"),
+                 "moe": (not mdl.is_moe, "has no MoE layers"), "moe_act": (not mdl.is_moe, "has no MoE layers"),
+                 "shared_experts": (mdl.shared_experts == 0, "has no shared experts"),
+                 "mlp": (mdl.moe_layers == mdl.layers, "has no dense MLP layers (Megatron-Core's mlp is the dense "
+                                                        "MLP; every layer here is MoE: recompute moe)")}
+        for m in mods:
+            missing, why = lacks.get(m, (False, ""))
+            if missing:
+                raise InputError(f"--recompute-modules {m}: the {mdl.name} {why}",
+                                 f"leave {m} out of --recompute-modules (it recomputes nothing here)")
 
 
 def seqs_per_rank(global_batch: int, dp: Arr) -> tuple[Arr, Arr]:
@@ -412,6 +461,7 @@ class Rule(enum.Enum):
     RECOMPUTE_LAYERS_FULL = enum.auto()
     RECOMPUTE_LAYERS_STAGE = enum.auto()
     RECOMPUTE_OP_MODEL = enum.auto()
+    RECOMPUTE_MODULES_MODE = enum.auto()
     EDGE_PP = enum.auto()
     EDGE_VP = enum.auto()
     EDGE_RANGE = enum.auto()
@@ -489,6 +539,9 @@ def structural_problems(setup: Setup, lay: Layouts, n_devices: Arr) -> list[Prob
          "recompute op (torchtitan's every-second-matmul policy) is modelled for dense Llama-style blocks (separate "
          "Q, K, V projections, one attention then one MLP): this model has experts, MLA or a parallel block; use "
          "recompute selective or full"),
+        (R.RECOMPUTE_MODULES_MODE, np.isin(lay.recompute, (RECOMPUTE["minimal"], RECOMPUTE["op"]))
+         & bool(setup.recompute_modules), "recompute modules (Megatron-Core's --recompute-modules) add to recompute "
+         "none, selective or mlp; minimal (MaxText) and op (torchtitan) are other frameworks' policies"),
         *_edge_problems(setup, lay),
         (R.DP_BATCH, lay.dp > setup.global_batch, f"dp cannot exceed the global batch of {setup.global_batch} "
          "sequences"),
@@ -586,10 +639,16 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     rec_frac = np.where(lay.recompute_layers > 0, np.minimum(lay.recompute_layers, ls) / ls, 1.0)
     mlp_layer = lt.dense_mlp_s + frac_moe * (lt.moe_mlp_s - lt.dense_mlp_s)  # the layer's MLP block GEMMs
     op_s_layer, op_flops_layer = op_recompute_s(mdl, lt, T, tp, setup.flash, dtb, dev)
+    # Megatron-Core recompute modules (parse_recompute_modules): each one's forward again, where the mode takes them
+    mods = module_recompute_s(mdl, lt, T, tp, lay.sp, frac_moe, dtb, dev)
+    mod_on = {name: module_on(rc, setup.recompute_modules, name) for name in RECOMPUTE_MODULES}
+    mod_on["core_attn"] = np.maximum(mod_on["core_attn"], _attn_core_recomputed(rc).astype(float))
+    mods_layer = sum((mod_on[name] * mods[name][0] for name in RECOMPUTE_MODULES), np.zeros_like(T))
+    # the MLP collectives the mlp, moe and shared_experts modules redo, per layer (the share of layers they cover)
+    k_mod = mod_on["mlp"] * (1.0 - frac_moe) + (mod_on["moe"] + mod_on["shared_experts"]) * frac_moe
     recompute_layer = np.where(rc == 2, rec_frac * fwd_layer,
-                               np.where(_attn_core_recomputed(rc), lt.attn_core_s,
-                                        np.where(rc == RECOMPUTE["mlp"], mlp_layer,
-                                                 np.where(rc == RECOMPUTE["op"], op_s_layer, 0.0))))
+                               np.where(rc == RECOMPUTE["op"], op_s_layer,
+                                        np.where(rc == RECOMPUTE["mlp"], mlp_layer, 0.0) + mods_layer))
     skip_s, skip_flops = early_stop_skipped(cal.stack, mdl, T, tp, lay.sp, frac_moe, dtb, dev)
     recompute_layer = recompute_layer - np.where(rc == 2, rec_frac * skip_s, 0.0)
     # --- tensor parallel: 4 (+2 with full recompute) all-reduce-equivalents of b s h per layer.
@@ -601,8 +660,9 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # mlp recompute repeats the MLP's one forward collective pair (all-gather + reduce-scatter, or its all-reduce);
     # op recompute the two sequence-parallel all-gathers (reduce_scatter_tensor outputs are saved), or without
     # sequence parallel the out-projection's all-reduce: one all-reduce-equivalent either way.
+    # Megatron-Core's mlp, moe and shared_experts modules repeat it on the layers they cover (k_mod).
     n_tp = 2.0 * k_ar + np.where(rc == 2, k_ar * rec_frac, np.where(rc == RECOMPUTE["mlp"], 1.0,
-                                                                    np.where(rc == RECOMPUTE["op"], 1.0, 0.0)))
+                                                                    np.where(rc == RECOMPUTE["op"], 1.0, 0.0)) + k_mod)
     t_tp_layer = n_tp * comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat, p_in=tp_in, lat_in=tp_lat_in)
     t_rs = comm.reduce_scatter_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)  # one 16-bit sequence-parallel collective
     if cal.stack == DEFAULT_STACK and setup.tp_async:
@@ -611,12 +671,13 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         t_ag = comm.reduce_scatter_s(T * mdl.hidden * (1.0 if setup.dtype == "fp8" else act_b), tp, tp_bw, tp_lat)
         t_ar = comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat, p_in=tp_in, lat_in=tp_lat_in)
         t_tp_layer = np.where(tp > 1, np.where(lay.sp, _tp_async_layer_s(lt, k_ar, rc, rec_frac, cal.overlap_eff, t_rs,
-                                                                         t_ag),
+                                                                         t_ag, k_mod),
                                                _tp_async_allreduce_layer_s(lt, k_ar, rc, rec_frac, cal.overlap_eff,
-                                                                           t_ar)), t_tp_layer)
+                                                                           t_ar, k_mod)), t_tp_layer)
     if setup.tp_comm_overlap:  # userbuffers replace the sequence-parallel collectives' schedule (any stack)
         t_tp_layer = np.where(lay.sp & (tp > 1), _tp_userbuffers_layer_s(setup, spec, dev, lt, lay, tp, s_loc, dtb,
-                                                                         etp, k_ar, rc, rec_frac, links), t_tp_layer)
+                                                                         etp, k_ar, rc, rec_frac, links, k_mod),
+                              t_tp_layer)
     # --- context parallel (ring attention, Liu et al. 2023 sec. 3): cp steps per pass, each computing attention
     # on one K,V block while the next block arrives; cp-1 transfers, each hidden only behind one block's compute.
     # Exposed per step = max(0, transfer - overlap_eff x block compute); backward moves K,V and dK,dV (x2) over 2x
@@ -634,7 +695,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # domain peers' share on the scale-up link (comm.alltoall_split_s): domain // etp ep ranks per domain.
     ep_in = np.clip(links.domain // np.maximum(etp, 1), 1, ep)
     t_a2a = comm.alltoall_split_s(T * mdl.top_k * mdl.hidden * act_b / tp, ep, ep_in, links, etp)  # one all-to-all
-    t_ep_raw_layer = frac_moe * 4.0 * t_a2a
+    # (+2 with Megatron-Core's moe recompute module: the checkpointed MoE layer redoes its dispatch and combine)
+    t_ep_raw_layer = frac_moe * (4.0 + 2.0 * mod_on["moe"]) * t_a2a
     t_ep_layer = t_ep_raw_layer
     if setup.ep_a2a_overlap:
         # Attention block forward (projections, core, elementwise) and the expert MLP forward of one MoE layer.
@@ -759,16 +821,17 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
                             recompute_frac=np.where(lay.recompute_layers > 0, rec_frac, 1.0),
                             offload_layers=setup.offload_layers, gemm_weight_bytes=fp8_param_bytes(setup, cal),
                             fp8_inputs=setup.fp8_saved_inputs, dropout=not setup.no_dropout,
-                            optim_bytes=setup.optimizer_state_bytes)
+                            optim_bytes=setup.optimizer_state_bytes, modules=setup.recompute_modules)
     tokens_step = float(setup.global_batch * setup.seq_len)
     most, fewest = seqs_per_rank(setup.global_batch, lay.dp)
     model_flops_step = 3.0 * model_flops_per_token(mdl, setup.seq_len) * tokens_step
     # Recompute adds one forward (full) or the attention core (selective) over all micro-batches/devices.
     rec_flops_dev = np.where(rc == 2, rec_frac * ls * np.where(frac_moe > 0, lt.flops_moe * frac_moe
                                                     + lt.flops_dense * (1 - frac_moe), lt.flops_dense),
-                             np.where(_attn_core_recomputed(rc), ls * lt.flops_attn_core,
-                                      np.where(rc == RECOMPUTE["mlp"], ls * _mlp_flops(mdl, T, tp, lt, frac_moe),
-                                               np.where(rc == RECOMPUTE["op"], ls * op_flops_layer, 0.0))))
+                             np.where(rc == RECOMPUTE["op"], ls * op_flops_layer,
+                                      np.where(rc == RECOMPUTE["mlp"], ls * _mlp_flops(mdl, T, tp, lt, frac_moe), 0.0)
+                                      + ls * sum((mod_on[name] * mods[name][1] for name in RECOMPUTE_MODULES),
+                                                 np.zeros_like(T))))
     rec_flops_dev = rec_flops_dev - np.where(rc == 2, rec_frac * ls * skip_flops, 0.0)
     hw_flops_step = model_flops_step + rec_flops_dev * m * n
     peak_dtype = float(spec.peak(setup.dtype) or dev.peak_flop_per_s)  # MFU against the training dtype's peak
@@ -1047,10 +1110,43 @@ def _mlp_flops(mdl: TransformerConfig, T: Arr, tp: Arr, lt: Any, frac_moe: float
     return dense + frac_moe * (lt.flops_moe - lt.flops_dense)
 
 
-def _mlp_recomputed(rc: Arr, t_mlp_fwd: Arr) -> Arr:
+def _mlp_recomputed(rc: Arr, t_mlp_fwd: Arr, k_mod: Arr) -> Arr:
     """The MLP block's forward collectives again under `--recompute mlp` (the checkpointed MLP module re-runs its
-    sequence-parallel all-gather and reduce-scatter, or its all-reduce), else 0."""
-    return np.where(rc == RECOMPUTE["mlp"], t_mlp_fwd, 0.0)
+    sequence-parallel all-gather and reduce-scatter, or its all-reduce), else 0; plus k_mod of them for the
+    Megatron-Core recompute modules mlp, moe and shared_experts (the share of layers they cover)."""
+    return np.where(rc == RECOMPUTE["mlp"], t_mlp_fwd, 0.0) + k_mod * t_mlp_fwd
+
+
+def module_recompute_s(mdl: TransformerConfig, lt: Any, T: Arr, tp: Arr, sp: Arr, frac_moe: float, dtb: float,
+                       dev: Device) -> dict[str, tuple[Arr, Arr]]:
+    """(time, FLOPs) per layer (the mean over the model's dense and MoE layers) of each Megatron-Core recompute
+    module's forward, which its checkpoint redoes in the backward (parse_recompute_modules; NVIDIA/Megatron-LM
+    transformer_config.py recompute_modules at 002526d): core_attn the attention core (selective's, Korthikanti et
+    al. 2022 sec. 5); mlp 'the dense MLP submodule', the dense layers' MLP GEMMs (as the mlp mode times them); moe 'the
+    MoE layer' (router, permutation, routed and shared experts: compute.moe_forward; its all-to-alls are charged in
+    t_ep); shared_experts their GEMMs (compute.shared_experts_gemms); moe_act the routed experts' activation and
+    layernorm the input_layernorm and pre_mlp_layernorm (memory-bound, compute.moe_act_elems / norm_elems, as
+    layer_forward counts them); mla_up_proj the Q and KV up-projection GEMMs (compute.mla_up_gemms_s; the RoPE it also
+    redoes is elementwise work the forward does not time either). Collectives: evaluate's k_mod."""
+    zero = np.zeros_like(np.asarray(T, dtype=float))
+    mats = 3 if mdl.mlp == "swiglu" else 2
+    dense_flops = 2.0 * T * mdl.hidden * (mdl.dense_ffn or mdl.ffn) / tp * mats
+    out = {"core_attn": (lt.attn_core_s, lt.flops_attn_core),
+           "mlp": ((1.0 - frac_moe) * lt.dense_mlp_s, (1.0 - frac_moe) * dense_flops),
+           "moe": (frac_moe * lt.moe_mlp_s, frac_moe * (lt.flops_moe - lt.flops_dense + dense_flops)),
+           "shared_experts": (zero, zero), "moe_act": (zero, zero), "mla_up_proj": (zero, zero)}
+    if mdl.shared_experts:
+        (t_up, f_up), (t_dn, f_dn) = shared_experts_gemms(mdl, T, tp, mats, dtb, dev)
+        out["shared_experts"] = (frac_moe * (t_up + t_dn), frac_moe * (f_up + f_dn))
+    if mdl.is_moe:
+        out["moe_act"] = (frac_moe * memory_ops_s(moe_act_elems(mdl, T, tp, mats, mdl.top_k) * dtb, dev, 1.0), zero)
+    pre_norms = 1.0 if mdl.parallel_block else float(min(2, mdl.norms_per_layer))
+    out["layernorm"] = (memory_ops_s(norm_elems(mdl, T, pre_norms) / np.where(sp, tp, 1.0) * dtb, dev, pre_norms),
+                        zero)
+    if mdl.mla is not None:
+        (t_kv, f_kv), (t_q, f_q) = mla_up_gemms_s(mdl, T, tp, dtb, dev)
+        out["mla_up_proj"] = (t_kv + t_q, f_kv + f_q)
+    return out
 
 
 def _op_recomputed(rc: Arr, t_coll_fwd: Arr) -> Arr:
@@ -1091,7 +1187,7 @@ def op_recompute_s(mdl: TransformerConfig, lt: Any, T: Arr, tp: Arr, flash: bool
 
 def _tp_userbuffers_layer_s(setup: Setup, spec: AcceleratorSpec, dev: Device, lt: Any, lay: Layouts, tp: Arr,
                             s_loc: Arr, dtb: float, etp: Arr, k_ar: float, rc: Arr, rec_frac: Arr,
-                            links: comm.Links) -> Arr:
+                            links: comm.Links, k_mod: Arr) -> Arr:
     """Tensor-parallel time of one layer beyond its GEMMs under Transformer Engine userbuffers
     (--tp-comm-overlap, config --tp-overlap-cfg; predict/userbuffers.py: each GEMM chunked by ring exchange or
     pipelined, or run beside a bulk collective, on the SMs the config leaves it). The ring chunks (T / tp tokens) and
@@ -1110,10 +1206,11 @@ def _tp_userbuffers_layer_s(setup: Setup, spec: AcceleratorSpec, dev: Device, lt
     p_ag, p_rs = comm.p2p_s(tokens_h * ag_b / tp, bw, lat), comm.p2p_s(tokens_h * 2.0 / tp, bw, lat)
     fwd, bwd, mlp, cols = userbuffers.layer_s(lt.tp_gemms_s, chunk(tp), chunk(userbuffers.PIPELINE_SPLITS), tp,
                                               t_ag, t_rs, p_ag, p_rs, ub, sms, k_ar < 2)
-    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, _mlp_recomputed(rc, mlp) + _op_recomputed(rc, cols))
+    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, _mlp_recomputed(rc, mlp, k_mod) + _op_recomputed(rc, cols))
 
 
-def _tp_async_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, t_rs: Arr, t_ag: Arr) -> Arr:
+def _tp_async_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, t_rs: Arr, t_ag: Arr,
+                      k_mod: Arr) -> Arr:
     """Exposed tensor-parallel time of one sequence-parallel layer without userbuffers, as Megatron-LM and Transformer
     Engine run it. Forward: the all-gather before each column-parallel GEMM (QKV, MLP up) and the reduce-scatter
     after each row-parallel one (out-projection, MLP down) are on the critical path. Backward: each row-parallel
@@ -1133,11 +1230,12 @@ def _tp_async_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, 
     cols = (g_qkv, g_up) if k_ar >= 2 else (g_qkv + g_up,)
     fwd = len(cols) * (t_ag + t_rs)
     bwd = len(cols) * t_ag + sum(np.maximum(0.0, t_ag - eff * g) + np.maximum(0.0, t_rs - eff * g) for g in cols)
-    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, _mlp_recomputed(rc, t_ag + t_rs)
+    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, _mlp_recomputed(rc, t_ag + t_rs, k_mod)
                                 + _op_recomputed(rc, 2.0 * t_ag))
 
 
-def _tp_async_allreduce_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, t_ar: Arr) -> Arr:
+def _tp_async_allreduce_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, t_ar: Arr,
+                                k_mod: Arr) -> Arr:
     """Exposed tensor-parallel time of one layer without sequence parallel, as Megatron-LM runs it. Forward: the
     all-reduce after each row-parallel GEMM (out-projection, MLP down) is on the critical path. Backward: each column-
     parallel layer (QKV, MLP up) all-reduces its input gradient asynchronously behind its weight-gradient GEMM
@@ -1151,7 +1249,8 @@ def _tp_async_allreduce_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, ef
     cols = (g_qkv, g_up) if k_ar >= 2 else (g_qkv + g_up,)
     fwd: Arr = len(cols) * t_ar
     bwd = sum(np.maximum(0.0, t_ar - eff * g) for g in cols)
-    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, _mlp_recomputed(rc, t_ar) + _op_recomputed(rc, t_ar))
+    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, _mlp_recomputed(rc, t_ar, k_mod)
+                                + _op_recomputed(rc, t_ar))
 
 
 def _full(x: Any, like: Arr) -> Arr:
@@ -1208,7 +1307,10 @@ def explain_terms() -> dict[str, str]:
                          "early); selective and minimal: the attention core (Korthikanti 2022; MaxText 'minimal' "
                          "saves no 'context'); mlp: the MLP block's GEMMs (Megatron-Core --recompute-modules mlp); op "
                          "(torchtitan selective op AC): the even-numbered matmuls wk, wo (and SwiGLU's w3) plus the "
-                         "layer's elementwise ops",
+                         "layer's elementwise ops; + each --recompute-modules module's forward (core_attn the "
+                         "attention core, mlp the dense layers' MLP GEMMs, moe the expert block, shared_experts "
+                         "their GEMMs, moe_act / layernorm their elementwise bytes, mla_up_proj the up-projection "
+                         "GEMMs)",
         "t_logits_s": "3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy) on the last stage",
         "t_tp_comm_s": ("m x L_s x (4 [+2 full, +1 mlp or op recompute]; half that for parallel attention+MLP blocks) "
                         "x allreduce(b s h x 2 B over tp); --tp-comm-overlap (userbuffers, --tp-overlap-cfg): "

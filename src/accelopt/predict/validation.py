@@ -39,7 +39,7 @@ from accelopt.predict.runs_csv import (
     positive_cell,
     whole_cell,
 )
-from accelopt.predict.training import Layout, Setup, recompute_choices
+from accelopt.predict.training import Layout, Setup, parse_recompute_modules, recompute_choices
 from accelopt.units import unit
 from accelopt.userio import read_user_text
 from accelopt.workload.transformer import MLAConfig, TransformerConfig
@@ -381,6 +381,8 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None,
                            fp8_recipe=canonical_fp8_recipe((row.get("fp8_recipe") or "").strip() or "delayed"),
                            optimizer_state_bytes=_positive_cell(row, "optimizer_state_bytes") or 12.0,
                            dp_bucket_params=_i(row, "dp_bucket_params", 0, low=0) or None,
+                           recompute_modules=parse_recompute_modules((row.get("recompute_modules") or "").strip(),
+                                                                     f"run {row.get('id', '?')!r}: recompute_modules"),
                            schedule=(row.get("schedule") or "").strip() or "1f1b", hsdp=_i(row, "hsdp", 0, low=0),
                            etp=_i(row, "etp", 0, low=0), recompute_layers=_i(row, "recompute_layers", 0, low=0),
                            slice_devices=_i(row, "slice_devices", 0, low=0),
