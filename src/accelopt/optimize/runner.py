@@ -1009,9 +1009,7 @@ def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recomme
     best = max(ok, key=lambda r: r.speedup or 0, default=None)
     tol = f"{result.quality_tolerance:g} {'accuracy points' if result.quality_tolerance_unit == 'points' else '%'}"
     if best is None:
-        return Recommendation(name="baseline", techniques=[], speedup=1.0,
-                              reason=f"no variant was faster in nearly every interleaved round while keeping "
-                                     f"{result.metric} within {tol} of the baseline")
+        return Recommendation(name="baseline", techniques=[], speedup=1.0, reason=_no_variant_text(result, tol))
     q = best.quality
     qtext = (f"{result.metric} {q.value:.4g} vs baseline {result.baseline.quality.value:.4g}"  # type: ignore[union-attr]
              if q and q.value is not None and result.baseline.quality and result.baseline.quality.value is not None
@@ -1021,6 +1019,17 @@ def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recomme
                                  f"(rounds {fmt_ratio(best.speedup_low)}-{fmt_ratio(best.speedup_high)}x), {qtext}",
                           best_single=best_single.name if best_single else None,
                           best_single_speedup=best_single.speedup if best_single else None)
+
+
+def _no_variant_text(result: OptimizeResult, tol: str) -> str:
+    """Why the baseline is recommended. With no variant measured (none applied, or Ctrl-C before the first finished)
+    the reason said none 'was faster in nearly every interleaved round', of variants never timed."""
+    tried = [r for r in result.variants if r.name != "baseline" and (r.measured or r.status == "quality-failure")]
+    if not tried:
+        return ("no variant was measured (no technique applied, or the run stopped before the first one finished): "
+                "the model as given")
+    return (f"no variant was faster in nearly every interleaved round while keeping {result.metric} within {tol} "
+            "of the baseline")
 
 
 def check_technique_names(only: Sequence[str] | None, skip: Sequence[str]) -> None:
