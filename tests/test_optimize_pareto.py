@@ -51,3 +51,4 @@ def test_with_no_variant_measured_the_reason_does_not_say_none_was_faster() -> N
                                      reason="interrupted (Ctrl-C) while it ran")]
     rec = recommend(result)
     assert rec.name == "baseline" and "faster" not in rec.reason and "no variant was measured" in rec.reason
+

@@ -208,7 +208,9 @@ def speedup_mismatch_note(name: str, speedup: float, step_p50_s: float, base_p50
 class _Scored:
     value: float | None
     finite: bool
+    """The outputs and the metric's value are finite."""
     outputs: list[Any]
+    outputs_finite: bool = True
 
 
 def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, strict: bool = False) -> _Scored:
@@ -267,9 +269,21 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
         raise InputError(f"eval_batches() of model {bundle.name!r} yielded no held-out batch: quality could not be "
                          "measured, so no technique's loss of quality would be seen", "make eval_batches() return an "
                          "iterator of held-out (inputs, targets), or leave eval_batches out (None)")
+    outputs_finite = finite
     if value is not None and not math.isfinite(value):
         finite = False
-    return _Scored(value, finite, outs)
+    return _Scored(value, finite, outs, outputs_finite)
+
+
+def _baseline_not_finite(bundle: ModelBundle, scored: _Scored, train_finite: bool) -> InputError:
+    """What made the baseline's quality non-finite. A callable metric returning NaN on finite outputs was reported
+    as 'non-finite outputs or loss', sending the user to the model and data instead of the metric."""
+    if train_finite and scored.outputs_finite and scored.value is not None:
+        return InputError(f"the metric {bundle.metric_name} of model {bundle.name!r} is {scored.value} on the "
+                          "baseline's held-out batches, whose outputs are finite",
+                          "make the metric return a finite number for every held-out batch")
+    return InputError(f"the baseline itself gives non-finite outputs or loss on {bundle.name}'s held-out batches",
+                      "fix the model or its data before optimizing it")
 
 
 def tolerance_unit(bundle: ModelBundle) -> str:
@@ -629,8 +643,7 @@ class _Run:
             self.base_outputs = scored.outputs
             self.base_quality = scored.value
             if not q.finite:
-                raise InputError(f"the baseline itself gives non-finite outputs or loss on {bundle.name}'s held-out "
-                                 "batches", "fix the model or its data before optimizing it")
+                raise _baseline_not_finite(bundle, scored, train_finite)
             q.delta, q.worse_by, q.within_tolerance = 0.0, 0.0, True
             if target.mode == "inference":
                 q.max_abs_diff, q.top1_agreement = _agreement(scored.outputs, scored.outputs)
