@@ -67,3 +67,15 @@ def test_the_page_shows_each_quality_as_the_console_does() -> None:
                   for row in re.findall(r"<tr>.*?</tr>", page, re.S) if ">baseline</td>" in row
                   for c in re.findall(r"<td.*?</td>", row, re.S)]
     assert "85.35%" in base_cells, base_cells
+
+
+def test_the_page_says_the_unit_of_worse_by() -> None:
+    """The page's 'worse by' column read 0.5859 with no unit: accuracy points or percent of the baseline."""
+    from accelopt.report.html import _optimize_tables
+
+    for metric, unit, said in (("accuracy", "points", "worse by (points)"), ("loss", "percent", "worse by (%)")):
+        base = VariantResult(name="baseline", techniques=[], family="", status="measured", speedup=1.0)
+        result = OptimizeResult(name="m", mode="inference", device="cpu", dtype="fp32", batch_size=8, metric=metric,
+                                higher_is_better=metric == "accuracy", quality_tolerance=0.5,
+                                quality_tolerance_unit=unit, variants=[base])
+        assert said in _optimize_tables(result)[0].headers
