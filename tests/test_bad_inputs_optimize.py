@@ -116,6 +116,11 @@ CONFLICTS: list[tuple[str, list[str]]] = [
     ("html-is-saved-recipe", [*OPT, "--only", "bf16", "--save", "{tmp}/out", "--html", "{tmp}/out/recipe.json"]),
     ("html-is-saved-model", [*OPT, "--only", "bf16", "--save", "{tmp}/out", "--html", "{tmp}/out/model-bf16.pt"]),
     ("html-is-applied-recipe", [*OPT, "--apply", "{recipe}", "--html", "{recipe}"]),
+    # each was silently ignored: quality is scored without training steps in inference mode, and --apply measures
+    # exactly the recipe's chain (no pairs)
+    ("quality-steps-in-inference", [*OPT, "--quality-steps", "8"]),
+    ("quality-steps-with-inference-recipe", [*OPT, "--apply", "{recipe}", "--quality-steps", "20"]),
+    ("combinations-with-apply", [*OPT, "--apply", "{recipe}", "--combinations", "2"]),
 ]
 
 

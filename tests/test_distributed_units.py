@@ -217,6 +217,22 @@ def test_distributed_flags_need_nproc(capsys: pytest.CaptureFixture[str], monkey
     assert code == 2 and "does not split into 3" in err
 
 
+@pytest.mark.parametrize("flag", [["--parallel", "ddp"], ["--schedule", "1f1b"], ["--nnodes", "1"],
+                                  ["--node-rank", "0"], ["--timeout-s", "600"]])
+def test_distributed_flags_at_their_default_value_need_nproc(flag: list[str], capsys: pytest.CaptureFixture[str],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """`profile mlp --parallel ddp` (no --nproc) ran the one-process profile and said nothing: a flag typed with its
+    default value was taken for one not given, so the user believed DDP had been measured."""
+    from conftest import run_main
+
+    def measured(*_: Any, **__: Any) -> None:
+        raise AssertionError("the one-process profile ran")
+
+    monkeypatch.setattr("accelopt.cli.profile._run_local", measured)
+    code, _, err = run_main(["profile", "mlp", *flag], capsys)
+    assert code == 2 and f"{flag[0]} applies to distributed runs only" in err and "--nproc" in err
+
+
 def test_prediction_terms_for_ddp_on_a_measured_link(tmp_path: Path) -> None:
     from accelopt.distributed.predict_check import _phase_times_s, predict_run
     from accelopt.distributed.types import CommTime, DistributedResult, RankResult

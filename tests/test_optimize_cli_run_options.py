@@ -21,8 +21,9 @@ def test_the_run_options_reach_the_runner(capsys: pytest.CaptureFixture[str], mo
         return real(bundle, opts)
 
     monkeypatch.setattr(runner, "run_optimize", spy)
-    code, out, err = run_main(["optimize", "mlp", "--only", "bf16", "--rounds", "3", "--block-s", "0.02",
-                               "--warmup", "1", "--quality-steps", "4", "--combinations", "0",
+    # --mode train: --quality-steps is refused in inference mode, where it does nothing
+    code, out, err = run_main(["optimize", "mlp", "--mode", "train", "--only", "bf16", "--rounds", "3",
+                               "--block-s", "0.02", "--warmup", "1", "--quality-steps", "4", "--combinations", "0",
                                "--no-profile-bounds", "--budget-min", "1", "--json"], capsys)
     assert code == 0, err
     assert seen == {"block_s": 0.02, "warmup": 1, "quality_steps": 4, "combinations": 0, "profile_bounds": False}

@@ -39,3 +39,16 @@ def test_a_variant_without_a_speedup_falls_back_to_its_p50() -> None:
     slow.speedup = None
     pareto_flags([base, slow], True)
     assert base.pareto and not slow.pareto
+
+
+def test_with_no_variant_measured_the_reason_does_not_say_none_was_faster() -> None:
+    """Ctrl-C during the first technique (or no technique applying) left the baseline alone, and the reason read
+    'no variant was faster in nearly every interleaved round while keeping accuracy within 0.5 points': no variant
+    had been timed at all."""
+    result = _result()
+    result.variants = [result.variants[0],
+                       VariantResult(name="distill", techniques=["distill"], family="distillation", status="not-run",
+                                     reason="interrupted (Ctrl-C) while it ran")]
+    rec = recommend(result)
+    assert rec.name == "baseline" and "faster" not in rec.reason and "no variant was measured" in rec.reason
+

@@ -32,3 +32,50 @@ def test_a_variant_hundreds_of_times_slower_is_not_printed_as_zero() -> None:
     row = next(line for line in buf.getvalue().splitlines() if "bf16" in line)
     assert "0.0028x (0.0026-0.0031)" in row and "0.0042x" in row, row
     assert "0.00x" not in row and "0.00-" not in row, row
+
+
+def test_the_page_shows_each_quality_as_the_console_does() -> None:
+    """The page read 85.4% for the console's 85.35% (3 significant digits: 0.05 points off, a tenth of the default
+    tolerance) and 84.8% with nothing to say that this variant was outside the tolerance (the console's OUT)."""
+    import html
+    import re
+
+    from accelopt.optimize.results import Quality
+    from accelopt.report.html import render_html
+
+    def variant(name: str, value: float, worse_by: float, inside: bool) -> VariantResult:
+        qual = Quality(metric="accuracy", value=value, delta=-worse_by / 100, worse_by=worse_by,
+                       within_tolerance=inside)
+        return VariantResult(name=name, techniques=[] if name == "baseline" else [name], family="", status="measured",
+                             speedup=1.0, speedup_low=1.0, speedup_high=1.0, quality=qual)
+
+    result = OptimizeResult(name="m", mode="inference", device="cpu", dtype="fp32", batch_size=64,
+                            metric="accuracy", higher_is_better=True, quality_tolerance=0.5,
+                            quality_tolerance_unit="points",
+                            variants=[variant("baseline", 0.853515625, 0.0, True),
+                                      variant("prune-structured", 0.84765625, 0.5859375, False)])
+    buf = io.StringIO()
+    render(result, Console(file=buf, width=250))
+    console_row = next(line for line in buf.getvalue().splitlines() if "prune-structured" in line)
+    assert "84.77% (-0.59pt) OUT" in console_row, console_row
+    page = render_html("optimize", result, title="optimize", argv=["optimize", "m"])
+    cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+             for row in re.findall(r"<tr>.*?</tr>", page, re.S) if "prune-structured</td>" in row
+             for c in re.findall(r"<td.*?</td>", row, re.S)]
+    assert "84.77% (-0.59pt) OUT" in cells, cells
+    base_cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+                  for row in re.findall(r"<tr>.*?</tr>", page, re.S) if ">baseline</td>" in row
+                  for c in re.findall(r"<td.*?</td>", row, re.S)]
+    assert "85.35%" in base_cells, base_cells
+
+
+def test_the_page_says_the_unit_of_worse_by() -> None:
+    """The page's 'worse by' column read 0.5859 with no unit: accuracy points or percent of the baseline."""
+    from accelopt.report.html import _optimize_tables
+
+    for metric, unit, said in (("accuracy", "points", "worse by (points)"), ("loss", "percent", "worse by (%)")):
+        base = VariantResult(name="baseline", techniques=[], family="", status="measured", speedup=1.0)
+        result = OptimizeResult(name="m", mode="inference", device="cpu", dtype="fp32", batch_size=8, metric=metric,
+                                higher_is_better=metric == "accuracy", quality_tolerance=0.5,
+                                quality_tolerance_unit=unit, variants=[base])
+        assert said in _optimize_tables(result)[0].headers

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import run_main
 from conftest import run_main_expect as _cli
 
 RECIPE: dict[str, Any] = {"accelopt_recipe": 1, "model": "digits", "mode": "inference", "dtype": "fp32",
@@ -58,3 +59,39 @@ def test_apply_takes_the_folder_save_wrote(tmp_path: Path, capsys: pytest.Captur
     empty.mkdir()
     _, err = _cli(capsys, "optimize", "digits", "--apply", str(empty), code=2)
     assert "holds no recipe.json" in err and "fix:" in err
+
+
+def test_a_technique_named_twice_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """[distill, distill] was measured as 'distill+distill' (a student distilled from the distilled student), exit 0:
+    no --save writes such a chain (a variant applies each technique once), so it is a hand-edited recipe's slip."""
+    p = tmp_path / "recipe.json"
+    step = {"name": "prune-unstructured", "params": {"sparsity": 0.5}}
+    p.write_text(json.dumps({**RECIPE, "techniques": [step, step]}))
+    code, out, err = run_main(["optimize", "digits", "--apply", str(p)], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and out == "" and "techniques[1]" in flat and "prune-unstructured" in flat
+    assert "twice" in flat and "fix:" in flat
+
+
+@pytest.mark.parametrize(("measured", "named"), [
+    ({"quality_tolerance": -3, "quality_tolerance_unit": "points"}, "measured.quality_tolerance = -3"),
+    ({"quality_tolerance": "0.5", "quality_tolerance_unit": "points"}, "measured.quality_tolerance = '0.5'"),
+    ({"quality_tolerance": 0.5, "quality_tolerance_unit": "pts"}, "measured.quality_tolerance_unit = 'pts'"),
+])
+def test_a_recorded_tolerance_that_is_not_one_is_refused(measured: dict[str, Any], named: str, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A recipe recording quality_tolerance -3 was applied under the default 0.5 points with the note 'the recipe
+    records none', which was false: the recipe is bad, and said so before anything is measured."""
+    p = tmp_path / "recipe.json"
+    p.write_text(json.dumps({**RECIPE, "measured": measured}))
+    code, out, err = run_main(["optimize", "digits", "--apply", str(p)], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and out == "" and named in flat and "fix:" in flat
+
+
+def test_a_recipe_recording_no_tolerance_still_loads(tmp_path: Path) -> None:
+    from accelopt.optimize.recipe import load_recipe, recipe_tolerance
+
+    p = tmp_path / "recipe.json"
+    p.write_text(json.dumps({**RECIPE, "measured": {"quality_tolerance": None}}))
+    assert recipe_tolerance(load_recipe(p)) == (None, None)

@@ -159,6 +159,7 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
     if recipe is not None:  # the recipe fixes mode and dtype
         _check_recipe_agrees(o, recipe)
         o.mode, o.dtype = recipe.mode, recipe.dtype
+    _check_unused(o)
     if o.save:
         check_save_dir(o.save)
         check_save_free(o.save)
@@ -223,6 +224,20 @@ def _check_recipe_agrees(o: OptimizeOptions, recipe: Any) -> None:
         if flag[2:] in o.typed and mine != theirs:
             raise InputError(f"{flag} {mine} disagrees with the recipe {o.apply!r}, which was measured with "
                              f"{flag} {theirs}", f"leave out {flag} (the recipe sets it) or use another recipe")
+
+
+def _check_unused(o: OptimizeOptions) -> None:
+    """Options typed where they do nothing (after a recipe set the mode) were silently ignored: refused instead."""
+    from accelopt.errors import InputError
+
+    if "quality_steps" in o.typed and o.mode != "train":
+        raise InputError(f"--quality-steps applies to --mode train only (training steps before each variant's quality "
+                         f"is scored), and this run is --mode {o.mode}"
+                         + (" (the recipe's mode)" if o.apply else ""),
+                         "leave out --quality-steps" + ("" if o.apply else ", or pass --mode train"))
+    if "combinations" in o.typed and o.apply:
+        raise InputError("--combinations does not apply with --apply, which measures exactly the recipe's chain",
+                         "leave out --combinations with --apply")
 
 
 def _check_html_apart(o: OptimizeOptions) -> None:
@@ -299,7 +314,8 @@ def register(app: typer.Typer) -> None:
                             quality_tolerance=quality_tolerance, rounds=rounds, block_s=block_s, warmup=warmup,
                             quality_steps=quality_steps, combinations=combinations, profile_bounds=profile_bounds,
                             save=save, apply=apply,
-                            as_json=as_json, html=html, typed=_typed(ctx, ("mode", "dtype")))
+                            as_json=as_json, html=html,
+                            typed=_typed(ctx, ("mode", "dtype", "quality_steps", "combinations")))
         optimize_command(o)
 
 

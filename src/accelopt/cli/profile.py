@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import typer
 
@@ -31,23 +31,29 @@ class DistOptions:
 
     nproc: int | None = None
     """Ranks on this machine; None: the one-process run."""
-    parallel: str = "ddp"
-    schedule: str = "1f1b"
+    # None: not given on the command line (the defaults below apply); a flag typed with its default value
+    # (`--parallel ddp`) is still given, and refused without --nproc
+    parallel: str | None = None
+    schedule: str | None = None
     microbatches: int | None = None
     stage_memory_gib: float | None = None
-    nnodes: int = 1
-    node_rank: int = 0
+    nnodes: int | None = None
+    node_rank: int | None = None
     rdzv_endpoint: str | None = None
-    timeout_s: float = 600.0
+    timeout_s: float | None = None
+
+    DEFAULTS: ClassVar[dict[str, Any]] = {"parallel": "ddp", "schedule": "1f1b", "nnodes": 1, "node_rank": 0,
+                                          "timeout_s": 600.0}
 
     def given(self) -> dict[str, bool]:
-        """Flag -> whether it differs from its default (for the refusal of distributed flags without --nproc)."""
-        default = DistOptions()
-        return {"--parallel": self.parallel != default.parallel, "--schedule": self.schedule != default.schedule,
-                "--microbatches": self.microbatches is not None,
-                "--stage-memory-gib": self.stage_memory_gib is not None, "--nnodes": self.nnodes != default.nnodes,
-                "--node-rank": self.node_rank != default.node_rank,
-                "--rdzv-endpoint": self.rdzv_endpoint is not None, "--timeout-s": self.timeout_s != default.timeout_s}
+        """Flag -> whether it was typed (for the refusal of distributed flags without --nproc)."""
+        return {"--" + f.name.replace("_", "-"): getattr(self, f.name) is not None
+                for f in fields(self) if f.name != "nproc"}
+
+    def value(self, name: str) -> Any:
+        """The option as given, else its default."""
+        given = getattr(self, name)
+        return self.DEFAULTS.get(name) if given is None else given
 
 
 @dataclass(frozen=True)
@@ -93,9 +99,10 @@ def _run_distributed(opts: ProfileOptions) -> None:
     run_distributed(RunOptions(
         model=opts.model, size=opts.size, batch_size=opts.batch_size, seq_len=opts.seq_len, mode=opts.mode,
         dtype=opts.dtype, device=opts.device, steps=opts.steps, warmup=opts.warmup,
-        catalog_device=opts.catalog_device, probed=opts.probed, nproc=d.nproc, parallel=d.parallel,
-        schedule=d.schedule, microbatches=d.microbatches, stage_memory_gib=d.stage_memory_gib, nnodes=d.nnodes,
-        node_rank=d.node_rank, rdzv_endpoint=d.rdzv_endpoint, timeout_s=d.timeout_s, as_json=opts.as_json,
+        catalog_device=opts.catalog_device, probed=opts.probed, nproc=d.nproc, parallel=d.value("parallel"),
+        schedule=d.value("schedule"), microbatches=d.microbatches, stage_memory_gib=d.stage_memory_gib,
+        nnodes=d.value("nnodes"), node_rank=d.value("node_rank"), rdzv_endpoint=d.rdzv_endpoint,
+        timeout_s=d.value("timeout_s"), as_json=opts.as_json,
         html=opts.html,
         unsupported={"--trace": opts.trace, "--save-workload": opts.save_workload,
                      "--allow-nonfinite": opts.allow_nonfinite}))
@@ -361,22 +368,25 @@ def register(app: typer.Typer) -> None:
         html: str | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
         nproc: int | None = typer.Option(None, "--nproc", help="run on N ranks under torchrun (gloo on cpu, NCCL "
                                                                "on cuda) beside the one-process run; see README"),
-        parallel: str = typer.Option("ddp", "--parallel", help="with --nproc: ddp, fsdp (fully_shard) or pipeline"),
-        schedule: str = typer.Option("1f1b", "--schedule", help="--parallel pipeline: 1f1b or gpipe"),
+        parallel: str | None = typer.Option(None, "--parallel", help="with --nproc: ddp (default), fsdp "
+                                                                     "(fully_shard) or pipeline"),
+        schedule: str | None = typer.Option(None, "--schedule", help="--parallel pipeline: 1f1b (default) or gpipe"),
         microbatches: int | None = typer.Option(None, "--microbatches",
                                                 help="--parallel pipeline: micro-batches per step (default: the "
                                                      "largest divisor of the batch up to 2 x stages)"),
         stage_memory_gib: float | None = typer.Option(
             None, "--stage-memory-gib", help="--parallel pipeline: the most memory the partitioner lets one stage "
                                              "hold, GiB (its estimate: 4 x weights + activations in flight)"),
-        nnodes: int = typer.Option(1, "--nnodes", help="with --nproc: machines in the run (torchrun --nnodes)"),
-        node_rank: int = typer.Option(0, "--node-rank", help="with --nnodes: this machine's rank, 0 hosts the "
-                                                             "rendezvous"),
+        nnodes: int | None = typer.Option(None, "--nnodes", help="with --nproc: machines in the run (torchrun "
+                                                                  "--nnodes; default 1)"),
+        node_rank: int | None = typer.Option(None, "--node-rank", help="with --nnodes: this machine's rank "
+                                                                        "(default 0), 0 hosts the rendezvous"),
         rdzv_endpoint: str | None = typer.Option(None, "--rdzv-endpoint",
                                                  help="with --nnodes: HOST:PORT of node 0 (the same on every node)"),
-        timeout_s: float = typer.Option(600.0, "--timeout-s", help="with --nproc: if no rank finishes a step for "
-                                                                   "this long, the run is stopped and the stuck rank "
-                                                                   "named (start-up gets at least 120 s)"),
+        timeout_s: float | None = typer.Option(None, "--timeout-s", help="with --nproc: if no rank finishes a step "
+                                                                          "for this long (default 600), the run is "
+                                                                          "stopped and the stuck rank named (start-up "
+                                                                          "gets at least 120 s)"),
     ) -> None:
         run_profile(ProfileOptions(
             model=model, size=size, mode=mode, batch_size=batch_size, seq_len=seq_len, dtype=dtype, device=device,

@@ -53,14 +53,31 @@ def recipe_for(result: OptimizeResult, r: VariantResult) -> Recipe:
 
 def recipe_tolerance(recipe: Recipe) -> tuple[float | None, str | None]:
     """(the --quality-tolerance the recipe was chosen under, its unit: "points" or "percent"); None for either
-    not recorded or not valid (a tolerance not a finite number >= 0): --apply under the default tolerance
+    not recorded (load_recipe refuses one recorded that is not valid): --apply under the default tolerance
     recommended the baseline instead of the recipe it reproduces, and one in another unit is not used."""
+    unit = recipe.measured.get("quality_tolerance_unit")
+    return _tolerance_value(recipe.measured.get("quality_tolerance")), (unit if unit in TOLERANCE_UNITS else None)
+
+
+TOLERANCE_UNITS = ("points", "percent")
+
+
+def _tolerance_value(tol: Any) -> float | None:
+    """tol as a tolerance (a finite number >= 0), else None."""
     import math
 
-    tol = recipe.measured.get("quality_tolerance")
-    unit = recipe.measured.get("quality_tolerance_unit")
     ok = not isinstance(tol, bool) and isinstance(tol, int | float) and math.isfinite(tol) and tol >= 0
-    return (float(tol) if ok and tol is not None else None), (unit if unit in ("points", "percent") else None)
+    return float(tol) if ok else None
+
+
+def _check_tolerance(path: Path, measured: dict[str, Any]) -> None:
+    """A recorded tolerance that is not one (negative, not a number, an unknown unit) is a bad recipe: it was
+    replaced by the default with the note 'the recipe records none'. Not recorded (absent or null) is fine."""
+    tol, unit = measured.get("quality_tolerance"), measured.get("quality_tolerance_unit")
+    if tol is not None and _tolerance_value(tol) is None:
+        raise _bad(path, f"measured.quality_tolerance = {tol!r} is not a finite number >= 0")
+    if unit is not None and unit not in TOLERANCE_UNITS:
+        raise _bad(path, f"measured.quality_tolerance_unit = {unit!r} is not one of {', '.join(TOLERANCE_UNITS)}")
 
 
 def _bad(path: Path, problem: str) -> InputError:
@@ -98,6 +115,7 @@ def load_recipe(path: Path | str) -> Recipe:
     measured: dict[str, Any] = data["measured"] if isinstance(data.get("measured"), dict) else {}
     if not techs and measured.get("variant") != "baseline":  # would measure the baseline alone as the recipe
         raise _bad(path, "techniques is empty: the recipe applies nothing")
+    _check_tolerance(path, measured)
     chain: list[tuple[str, dict[str, Any]]] = []
     for i, t in enumerate(techs):
         if not isinstance(t, dict) or not isinstance(t.get("name"), str):
@@ -109,6 +127,8 @@ def load_recipe(path: Path | str) -> Recipe:
         if not isinstance(params, dict):
             raise _bad(path, f"techniques[{i}].params is not an object")
         check_step(i, t["name"], params, mode, f"recipe {str(path)!r}")
+        if any(name == t["name"] for name, _ in chain):  # a variant applies each technique once
+            raise _bad(path, f"techniques[{i}] names {t['name']} twice: a chain applies each technique once")
         chain.append((t["name"], params))
     return Recipe(model=str(data.get("model", "")), mode=mode, dtype=dtype, techniques=chain, measured=dict(measured))
 

@@ -208,7 +208,9 @@ def speedup_mismatch_note(name: str, speedup: float, step_p50_s: float, base_p50
 class _Scored:
     value: float | None
     finite: bool
+    """The outputs and the metric's value are finite."""
     outputs: list[Any]
+    outputs_finite: bool = True
 
 
 def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, strict: bool = False) -> _Scored:
@@ -267,9 +269,21 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
         raise InputError(f"eval_batches() of model {bundle.name!r} yielded no held-out batch: quality could not be "
                          "measured, so no technique's loss of quality would be seen", "make eval_batches() return an "
                          "iterator of held-out (inputs, targets), or leave eval_batches out (None)")
+    outputs_finite = finite
     if value is not None and not math.isfinite(value):
         finite = False
-    return _Scored(value, finite, outs)
+    return _Scored(value, finite, outs, outputs_finite)
+
+
+def _baseline_not_finite(bundle: ModelBundle, scored: _Scored, train_finite: bool) -> InputError:
+    """What made the baseline's quality non-finite. A callable metric returning NaN on finite outputs was reported
+    as 'non-finite outputs or loss', sending the user to the model and data instead of the metric."""
+    if train_finite and scored.outputs_finite and scored.value is not None:
+        return InputError(f"the metric {bundle.metric_name} of model {bundle.name!r} is {scored.value} on the "
+                          "baseline's held-out batches, whose outputs are finite",
+                          "make the metric return a finite number for every held-out batch")
+    return InputError(f"the baseline itself gives non-finite outputs or loss on {bundle.name}'s held-out batches",
+                      "fix the model or its data before optimizing it")
 
 
 def tolerance_unit(bundle: ModelBundle) -> str:
@@ -629,8 +643,7 @@ class _Run:
             self.base_outputs = scored.outputs
             self.base_quality = scored.value
             if not q.finite:
-                raise InputError(f"the baseline itself gives non-finite outputs or loss on {bundle.name}'s held-out "
-                                 "batches", "fix the model or its data before optimizing it")
+                raise _baseline_not_finite(bundle, scored, train_finite)
             q.delta, q.worse_by, q.within_tolerance = 0.0, 0.0, True
             if target.mode == "inference":
                 q.max_abs_diff, q.top1_agreement = _agreement(scored.outputs, scored.outputs)
@@ -1009,9 +1022,7 @@ def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recomme
     best = max(ok, key=lambda r: r.speedup or 0, default=None)
     tol = f"{result.quality_tolerance:g} {'accuracy points' if result.quality_tolerance_unit == 'points' else '%'}"
     if best is None:
-        return Recommendation(name="baseline", techniques=[], speedup=1.0,
-                              reason=f"no variant was faster in nearly every interleaved round while keeping "
-                                     f"{result.metric} within {tol} of the baseline")
+        return Recommendation(name="baseline", techniques=[], speedup=1.0, reason=_no_variant_text(result, tol))
     q = best.quality
     qtext = (f"{result.metric} {q.value:.4g} vs baseline {result.baseline.quality.value:.4g}"  # type: ignore[union-attr]
              if q and q.value is not None and result.baseline.quality and result.baseline.quality.value is not None
@@ -1021,6 +1032,17 @@ def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recomme
                                  f"(rounds {fmt_ratio(best.speedup_low)}-{fmt_ratio(best.speedup_high)}x), {qtext}",
                           best_single=best_single.name if best_single else None,
                           best_single_speedup=best_single.speedup if best_single else None)
+
+
+def _no_variant_text(result: OptimizeResult, tol: str) -> str:
+    """Why the baseline is recommended. With no variant measured (none applied, or Ctrl-C before the first finished)
+    the reason said none 'was faster in nearly every interleaved round', of variants never timed."""
+    tried = [r for r in result.variants if r.name != "baseline" and (r.measured or r.status == "quality-failure")]
+    if not tried:
+        return ("no variant was measured (no technique applied, or the run stopped before the first one finished): "
+                "the model as given")
+    return (f"no variant was faster in nearly every interleaved round while keeping {result.metric} within {tol} "
+            "of the baseline")
 
 
 def check_technique_names(only: Sequence[str] | None, skip: Sequence[str]) -> None:

@@ -442,13 +442,15 @@ def _optimize_tables(r: Any) -> list[Table]:
     unit = "points" if r.quality_tolerance_unit == "points" else "% of baseline"
     t = Table(f"optimize — {r.name}, {r.mode}, {r.dtype}, {r.device}, batch {r.batch_size}",
               ["variant", "Pareto", "p50", "p99", "speed-up", "rounds", "gain up to (profile)", "throughput",
-               "memory", "energy/step", "size", r.metric, "worse by", "max |diff|", "top-1 agree", "setup"])
+               "memory", "energy/step", "size", r.metric,
+               f"worse by ({'points' if r.quality_tolerance_unit == 'points' else '%'})",  # the tolerance's unit
+               "max |diff|", "top-1 agree", "setup"])
     skipped = Table("not measured", ["variant", "status", "why"])
     for v in r.variants:
         if v.status not in ("measured", "quality-failure"):
             skipped.rows.append([v.name, v.status, v.reason])
             continue
-        t.rows.append(_variant_row(v))
+        t.rows.append(_variant_row(v, r))
     rec = r.recommendation
     t.note = (f"quality tolerance {r.quality_tolerance:g} {unit}; "
               + (f"recommendation: {rec.name} — {rec.reason}{_best_single(rec)}"
@@ -472,12 +474,14 @@ def _best_single(rec: Any) -> str:
     return f"; best single technique: {rec.best_single} {q(rec, 'best_single_speedup')}"
 
 
-def _variant_row(v: Any) -> list[str]:
-    """One measured variant: its figures, each in the unit its field declares."""
+def _variant_row(v: Any, r: Any) -> list[str]:
+    """One measured variant of result `r`: its figures, each in the unit its field declares; its quality as the
+    console shows it (the page's 3 significant digits read 85.4% for 85.35%, and nothing said OUT)."""
+    from accelopt.report.optimize_view import quality_text
+
     qual = v.quality
     quality_cells = (["n/a"] * 4 if qual is None else
-                     [fmt(qual.value, qual.value_unit), q(qual, "worse_by"), q(qual, "max_abs_diff"),
-                      q(qual, "top1_agreement")])
+                     [quality_text(v, r), q(qual, "worse_by"), q(qual, "max_abs_diff"), q(qual, "top1_agreement")])
     rounds = (f"{q(v, 'speedup_low')}-{q(v, 'speedup_high')}"
               if v.speedup_low is not None and v.speedup_high is not None else "n/a")
     return [v.name + ("" if v.measured else " (quality failure)"), "yes" if v.pareto else "",

@@ -24,7 +24,9 @@ def _x(v: float | None) -> str:
     return f"{ratio_digits(v)}x" if math.isfinite(v) else "no bound"
 
 
-def _quality(r: Any, result: Any) -> str:
+def quality_text(r: Any, result: Any) -> str:
+    """The quality cell of the console's table and the page's: the value (accuracy to 0.01 points), its change from
+    the baseline's in the tolerance's unit, and OUT when outside the tolerance."""
     q = r.quality
     if q is None or q.value is None:
         return "n/a"
@@ -79,7 +81,7 @@ def variants_table(result: Any) -> Table:
         t.add_row(name, fmt_seconds(r.step_time_p50_s), fmt_seconds(r.step_time_p99_s), sp, plain(bound),
                   fmt_quantity(r.samples_per_s, unit_of(r, "samples_per_s")) if r.samples_per_s else "—",
                   fmt_bytes(r.memory_bytes, binary=True) if r.memory_bytes is not None else "n/a", _energy(r),
-                  fmt_bytes(r.size_bytes, binary=True) if r.size_bytes is not None else "n/a", _quality(r, result),
+                  fmt_bytes(r.size_bytes, binary=True) if r.size_bytes is not None else "n/a", quality_text(r, result),
                   _agreement(r), fmt_seconds(r.setup_s) if r.setup_s else "—")
     meters = {r.energy_meter for r in result.variants if r.measured and r.energy_meter}
     n = result.variants[0].step_samples if result.variants else 0
