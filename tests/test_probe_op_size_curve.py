@@ -108,3 +108,17 @@ def test_measured_ladder_is_real_matmuls_smallest_first() -> None:
     points = probe.measure_ladder(torch, "cpu", "fp32", budget_s=0.002)
     assert [p.side for p in points] == list(probe.LADDER_SIDES)
     assert all(p.flops == 2.0 * p.side**3 and p.median_s > 0 for p in points)
+
+
+def test_saved_spec_cites_where_the_cache_size_was_read(fake_ladder: list[str], tmp_path: Path) -> None:
+    # sram_bytes (the last-level cache, read from sysfs or lscpu) cited "read by accelopt probe from /proc/meminfo",
+    # the source of memory_bytes
+    from accelopt.hardware.detect import detect_cpu
+
+    result = probe.run_probe(detect_cpu(), quick=True, dtypes=["fp32"])
+    if not result.llc_bytes:
+        pytest.skip("no cache size readable on this machine")
+    spec = get_device(str(probe.save_spec(result, tmp_path / "c.toml")))
+    assert "/proc/meminfo" in (spec.source_of("memory_bytes") or "")
+    src = spec.source_of("sram_bytes") or ""
+    assert "/proc/meminfo" not in src and "/sys/devices/system/cpu" in src and "lscpu" in src, src

@@ -903,7 +903,8 @@ def spec_toml(result: ProbeResult, links: tuple[dict[str, Any], str] | None = No
         "memory_bandwidth_byte_per_s": _sourced(triad.median, "probe"),
         "memory_bytes": _sourced(dev.memory_bytes, "read")}
     if result.llc_bytes:
-        device["sram_bytes"] = _sourced(result.llc_bytes, "read")
+        sources["cache"] = f"read by accelopt probe from {_cache_source(dev)} {where}"
+        device["sram_bytes"] = _sourced(result.llc_bytes, "cache")
     d2d = [f for f in result.figures if f.metric.startswith("d2d.")] if links is None else []
     saved = [f"matmul.{d}" for d in mm] + ["stream.triad"] + [f.metric for f in d2d]
     busy = saved_warnings(result.contention, saved, [f.metric for f in result.figures])
@@ -928,6 +929,13 @@ def spec_toml(result: ProbeResult, links: tuple[dict[str, Any], str] | None = No
     return catalog_toml(device, sources=sources, comment=(
         f"Measured spec of {dev.name} ({dev.torch_device}) written by `accelopt probe`.\n"
         "Give this file's path wherever a device is asked for, or add `--catalog THIS_FILE` and the name below."))
+
+
+def _cache_source(dev: DetectedDevice) -> str:
+    """Where result.llc_bytes was read (cpu_llc_bytes, gpu_l2_bytes)."""
+    if dev.kind == "gpu":
+        return "torch.cuda.get_device_properties (L2 cache size)"
+    return "the last-level cache sizes in /sys/devices/system/cpu/cpu*/cache (else lscpu)"
 
 
 def _sourced(value: float, source: str) -> list[Any]:
