@@ -497,10 +497,11 @@ def measure_ladder(torch: Any, device: str, dtype: str, *, budget_s: float) -> l
     """Median time of one n x n x n matmul for each n of LADDER_SIDES, each timed for about `budget_s`."""
     sync = sync_for(torch, device)
     points = []
-    for n in LADDER_SIDES:
-        fn = _matmul_call(torch, dtype, (n, n, n), device)
-        stats = time_fn(fn, warmup=3, repeats=5, sync=sync, min_time_s=budget_s / 2, max_time_s=budget_s)
-        points.append(LadderPoint(side=n, flops=2.0 * n**3, median_s=stats.median))
+    with _Tf32(torch, False) if device.startswith("cuda") else _nullcontext():  # fp32 is fp32, as measure_matmul's
+        for n in LADDER_SIDES:
+            fn = _matmul_call(torch, dtype, (n, n, n), device)
+            stats = time_fn(fn, warmup=3, repeats=5, sync=sync, min_time_s=budget_s / 2, max_time_s=budget_s)
+            points.append(LadderPoint(side=n, flops=2.0 * n**3, median_s=stats.median))
     return points
 
 
