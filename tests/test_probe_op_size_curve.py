@@ -122,3 +122,20 @@ def test_saved_spec_cites_where_the_cache_size_was_read(fake_ladder: list[str], 
     assert "/proc/meminfo" in (spec.source_of("memory_bytes") or "")
     src = spec.source_of("sram_bytes") or ""
     assert "/proc/meminfo" not in src and "/sys/devices/system/cpu" in src and "lscpu" in src, src
+
+
+def test_ctrl_c_in_the_ladder_keeps_the_figures(capsys: pytest.CaptureFixture[str], fake_ladder: list[str],
+                                                monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def interrupted(torch: Any, device: str, dtype: str, *, budget_s: float) -> list[probe.LadderPoint]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(probe, "measure_ladder", interrupted)
+    path = tmp_path / "cpu.toml"
+    code, out, _ = run_main(["probe", "--quick", "--device", "cpu", "--dtypes", "fp32", "--save", str(path),
+                             "--json"], capsys)
+    assert code == 130
+    doc = json.loads(out)
+    assert doc["interrupted"] and doc["ladder"] == [] and doc["curve_matmul_eff_max"] is None
+    assert ["matmul ladder", "not measured: interrupted (Ctrl-C)"] in doc["skipped"]
+    assert [f["metric"] for f in doc["figures"]] == ["matmul.fp32", "stream.copy", "stream.triad"]
+    assert get_device(str(path)).inference_curve == {}  # saved without a curve: plan infer uses the family's
