@@ -107,7 +107,7 @@ def test_probe_collectives_are_in_json_history_and_html(capsys: pytest.CaptureFi
                           "--collectives", "--nproc", "2", "--json", "--html", str(page))
     assert code == 0, err
     d = json.loads(out)
-    assert d["schema_version"] == 5  # 4: the spread of the rates shown (fixb); 5: a figure's unit is FLOP/s or B/s
+    assert d["schema_version"] == 6  # 4: spread of the rates shown (fixb); 5: unit FLOP/s or B/s; 6: the ladder
     coll = d["collectives"]
     assert coll["nranks"] == 2 and {f["op"] for f in coll["figures"]} == {"all_reduce", "all_gather",
                                                                           "reduce_scatter", "all_to_all"}

@@ -59,7 +59,7 @@ def test_older_probe_document_loads_with_spread_of_rates(cpu_result: probe.Probe
     from accelopt.report import schema
 
     doc = schema.dump("probe", cpu_result)
-    assert doc["schema_version"] == 5
+    assert doc["schema_version"] == 6
     legacy = {"FLOP/s": "flop_per_s", "B/s": "byte_per_s"}  # a figure's unit as versions 1-4 wrote it
     old = {**doc, "schema_version": 3,
            "figures": [{**f, "spread": 99.0, "unit": legacy[f["unit"]]} for f in doc["figures"]]}
@@ -307,3 +307,15 @@ def test_ctrl_c_before_the_first_figure_says_so(monkeypatch: pytest.MonkeyPatch,
     assert code == 130
     assert "interrupted (Ctrl-C) before the first figure was measured: nothing saved or recorded" in " ".join(
         err.split())
+
+
+def test_cuda_matmul_ladder_runs_fp32_with_tf32_off() -> None:
+    # the op-size ladder (probe --save's curve for plan infer) timed fp32 in whatever TF32 state torch was left in;
+    # like the matmul sweep it measures fp32 as fp32, and syncs the device it measures
+    fake = _CudaOnCpu()
+    fake.backends.cuda.matmul.allow_tf32 = True  # a user's global setting
+    points = probe.measure_ladder(fake, "cuda:1", "fp32", budget_s=0.002)
+    assert [p.side for p in points] == list(probe.LADDER_SIDES)
+    assert fake.tf32_during_mm and not any(fake.tf32_during_mm)
+    assert fake.backends.cuda.matmul.allow_tf32 is True  # restored after
+    assert set(fake.synced) == {"cuda:1"}

@@ -576,3 +576,23 @@ def test_import_names_a_commands_json_output_for_what_it_is(capsys: pytest.Captu
     _, err = _cli(capsys, "history", "import", str(folder))
     assert ("plan.json: is a plan result (a command's --json output), not a run record: the command recorded its "
             "run when it ran") in " ".join(err.split())
+
+
+def test_compare_of_busy_probes_speaks_of_the_device(capsys: pytest.CaptureFixture[str]) -> None:
+    """A busy probe's warning in `history compare` said its figures 'may not describe the model': a probe measures a
+    device. The subject follows the command (profile: the model)."""
+    from accelopt.hardware.detect import detect_cpu
+    from accelopt.measure.probe import Figure, ProbeResult
+    from accelopt.report import schema
+
+    fig = Figure(metric="matmul.fp32", unit="FLOP/s", median=6e10, p10=6e10, p90=6e10, spread=0.0, n=3, detail="x")
+    result = ProbeResult(device=detect_cpu(), host="h", date="2026-12-02", torch_version="t", quick=True, threads=2,
+                         figures=[fig])
+    result.contention.add("other processes used 1.42 cores on average", "matmul.fp32")
+    doc = schema.dump("probe", result)
+    id_a = history.record("probe", ["probe"], doc)
+    id_b = history.record("probe", ["probe"], doc)
+    out, _ = _cli(capsys, "history", "compare", id_a, id_b)
+    text = " ".join(out.split())
+    assert "B was measured on a busy machine: other processes used 1.42 cores on average" in text
+    assert "may not describe the device" in text and "the model" not in text, text

@@ -239,3 +239,17 @@ def test_phi3_small_reads_its_geglu_width(tmp_path: Path) -> None:
     assert abs(model.params_total() / 7.4e9 - 1) < 0.01
     assert not any("no rule" in n or "assumed" in n for n in model.config_defaults)
     assert "dense_attention_every_n_layers" in model.unused_keys  # the block-sparse layers are not modelled: listed
+
+
+def test_num_labels_is_not_named_as_ignored(tmp_path: Path) -> None:
+    # PretrainedConfig reads num_labels (a property: it builds id2label from it) but to_dict() keeps only id2label, so
+    # `profile` of a 3-label BertForSequenceClassification config said "does not define, ignored when the model was
+    # built: num_labels" while it built the 3-way head (hidden x 3 + 3 classifier parameters)
+    from accelopt.workload.hf import build_from_hf_config
+
+    cfg = {**SMALL_BERT, "architectures": ["BertForSequenceClassification"], "num_labels": 3, "num_hiden_layers": 2}
+    b = build_from_hf_config(str(_write(tmp_path, cfg)), batch_size=2, seq_len=8)
+    assert b.model.classifier.out_features == 3
+    notes = " | ".join(b.meta["config_notes"])
+    assert "ignored when the model was built: num_hiden_layers" in notes, notes  # a misspelt key is still named
+    assert "num_labels" not in notes, notes

@@ -238,7 +238,15 @@ def parse_int_range(text: str, what: str = "range", maximum: int = MAX_COUNT) ->
     return values
 
 
+def _negative(part: str) -> bool:
+    """'-2', ' - 4 ', '-1k': a negative number (parse_count reads no sign), not a malformed one."""
+    return re.fullmatch(rf"\s*-\s*{_NUM}\s*[kKmMbBgGtTpP]?\s*", part) is not None
+
+
 def _int_range(text: str, what: str) -> list[int]:
+    if any(_negative(p) for p in re.split(r",|\.\.", text)):
+        raise InputError(f"{what} {text!r}: every value must be >= 1",
+                         "write positive integers, e.g. 8,16,64 or 512..8192")
     if ".." in text:
         lo_s, hi_s = text.split("..", 1)
         try:

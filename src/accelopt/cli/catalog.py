@@ -102,6 +102,11 @@ def fmt_value(path: str, value: float | None) -> str:
         return text.replace("FLOP/s", "OP/s") if path.split(".", 1)[1] in _INT_DTYPES else text
     if path in ("memory_bytes", "sram_bytes"):
         return f"{units.fmt_bytes(value)} ({units.fmt_bytes(value, binary=True)})"
+    if path.startswith("inference_curve."):  # keys of spec.INFERENCE_CURVE_KEYS: two fractions, FLOP, seconds
+        key = path.split(".", 1)[1]
+        if key.endswith("_eff_max") or key.endswith("_eff"):
+            return units.fmt_pct(value)
+        return units.fmt_flops(value) if key.endswith("_flop") else units.fmt_seconds(value)
     if path.endswith("_byte_per_s"):
         return units.fmt_byte_per_s(value)
     if path.endswith("_latency_s"):

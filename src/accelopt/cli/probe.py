@@ -104,11 +104,12 @@ def run_probe_command(opts: ProbeOptions) -> None:
         except AcceloptError as e:  # the device figures above are kept, saved and recorded; the error comes last
             coll_failed = e
             result.skipped.append(("collectives", f"not measured: {e.problem}"))
+    result = _with_curve(result)
     saved: Path | None = None
     save_failed: AcceloptError | None = None
     if not opts.no_save:
         try:
-            saved = save_spec(result, opts.save, _links(coll))
+            saved = save_spec(result, opts.save, _links(coll), result.inference_curve())
         except AcceloptError as e:  # the measurements are still printed below, then the error
             save_failed = e
     save_error = f"{save_failed.problem} — {save_failed.fix}" if save_failed else None
@@ -118,7 +119,7 @@ def run_probe_command(opts: ProbeOptions) -> None:
     if opts.as_json:
         emit(data)
     else:
-        _print_human(result, saved)
+        _print_human(data, saved)
         if coll is not None:
             from accelopt.report.console import make_console
             from accelopt.report.distributed_view import render_collectives
@@ -130,6 +131,26 @@ def run_probe_command(opts: ProbeOptions) -> None:
         raise coll_failed
     if result.interrupted:
         raise typer.Exit(130)  # the shell's status for Ctrl-C, after printing and recording what was measured
+
+
+def _with_curve(result: ProbeResult) -> ProbeResult:
+    """`result` with the op-size curve fitted on its matmul ladder (predict.inference_validation.fit_measured_curve)
+    and the source saying so; unchanged without a ladder."""
+    import dataclasses
+
+    from accelopt.predict.inference_validation import fit_measured_curve
+
+    peak = result.get(f"matmul.{result.ladder_dtype}")
+    if not result.ladder or peak is None:
+        return result
+    pts = result.ladder
+    err, curve = fit_measured_curve([p.flops for p in pts], [p.median_s for p in pts], peak.median)
+    source = (f"fitted by accelopt probe on {len(pts)} square {result.ladder_dtype} matmuls ({pts[0].side}^3 to "
+              f"{pts[-1].side}^3, median times) measured on {result.host}, {result.date}, against the measured "
+              f"{result.ladder_dtype} peak (measure/probe.py LADDER_SIDES): mean |log error| {err:.3f}; `plan infer` "
+              "uses it for every dtype (an assumption)")
+    return dataclasses.replace(result, curve_matmul_eff_max=curve["matmul_eff_max"],
+                               curve_matmul_half_flop=curve["matmul_half_flop"], curve_source=source)
 
 
 def _default_device() -> str:
@@ -197,6 +218,9 @@ def _print_human(result: ProbeResult, saved: Path | None) -> None:
         con.print(f"measured spec saved to {saved}: give its path as the device (e.g. accelopt catalog show {path}), "
                   f"or add --catalog {path} and name it {spec_name(result)} (without --catalog the name alone is "
                   "not a device)")
+    if result.curve_matmul_eff_max is not None and result.curve_matmul_half_flop is not None:
+        con.print(f"  op-size curve for `plan infer`: matmul_eff_max {result.curve_matmul_eff_max:.2f}, "
+                  f"matmul_half_flop {result.curve_matmul_half_flop:.3g} FLOP, {result.curve_source}", highlight=False)
 
 
 def _run(device: str, quick: bool, dtypes: list[str] | None, compare: str | None, progress: bool) -> ProbeResult:

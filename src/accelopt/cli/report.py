@@ -273,10 +273,11 @@ def _compare(id_a: str, id_b: str, as_json: bool) -> None:
     sides = (("A", data.a, data.disturbed.a), ("B", data.b, data.disturbed.b))
     for name, side, _ in sides:
         con.print(line((name, "bold"), f" {side.id}: {side.command_line}"))
+    subject = "the device" if data.command == "probe" else "the model"  # a probe measures a device
     for name, _, warnings in sides:
         if warnings:
             con.print(line(f"{name} was measured on a busy machine: " + "; ".join(warnings)
-                           + " (its measured figures, and the ratios built on them, may not describe the model)"))
+                           + f" (its measured figures, and the ratios built on them, may not describe {subject})"))
     t = Table(title=f"{data.command}: B vs A")
     for col in ("figure", "A", "B", "B / A"):
         t.add_column(col, justify="left" if col == "figure" else "right")

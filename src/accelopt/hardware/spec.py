@@ -155,6 +155,7 @@ class AcceleratorSpec:
         """Every number set on this spec, keyed by field path (for source checks and display)."""
         out: dict[str, float] = {f"peak_flop_per_s.{d}": v for d, v in self.peak_flop_per_s.items()}
         out.update({f"measured_matmul_flop_per_s.{d}": v for d, v in self.measured_matmul_flop_per_s.items()})
+        out.update({f"inference_curve.{k}": v for k, v in self.inference_curve.items()})
         for name in NUMERIC_FIELDS:
             v = getattr(self, name)
             if name == "scaleup_domain_devices" and v == 1 and name not in self.sources:

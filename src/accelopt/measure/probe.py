@@ -128,18 +128,29 @@ def upgrade_from_v3(body: dict[str, Any]) -> dict[str, Any]:
     return upgrade_unit_names(upgrade_spread_of_times(body))
 
 
+@dataclass(frozen=True, kw_only=True)
+class LadderPoint:
+    """One square matmul of the op-size ladder (measure_ladder)."""
+
+    side: int = unit_field("count", "n of the n x n x n matmul")
+    flops: float = unit_field("FLOP", "2 n^3")
+    median_s: float = unit_field("s", "median time of one call")
+
+
 @dataclass(kw_only=True)
 class ProbeResult:
     """`accelopt probe`: measured rates of one local device, beside its catalog figures."""
 
     SCHEMA_KIND: ClassVar[str] = "probe"
-    SCHEMA_VERSION: ClassVar[int] = 5
+    SCHEMA_VERSION: ClassVar[int] = 6
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (5,)
     UPGRADES: ClassVar[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
         1: upgrade_from_v3, 2: upgrade_from_v3, 3: upgrade_from_v3, 4: upgrade_unit_names}
     """Version 2 added `collectives`; version 3 its figures' p10_s/p90_s/spread and its `contention` (documents
     without them still load); version 4 made a figure's `spread` that of its rates, not of its times (older
     documents load with it recomputed from their rates: upgrade_spread_of_times); version 5 names a figure's
-    `unit` as accelopt.units does, 'FLOP/s' or 'B/s' (was 'flop_per_s' / 'byte_per_s': upgrade_unit_names)."""
+    `unit` as accelopt.units does, 'FLOP/s' or 'B/s' (was 'flop_per_s' / 'byte_per_s': upgrade_unit_names); version
+    6 added the matmul ladder and its fitted curve (ladder_dtype, ladder, curve_*; version 5 reads without them)."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"best_matmul_metric": "", "ridge_flop_per_byte": "FLOP/B"}
 
     device: DetectedDevice
@@ -167,9 +178,28 @@ class ProbeResult:
     """Why writing the measured spec failed (problem — fix), or None."""
     collectives: CollectivesResult | None = None
     """`--collectives`: the collective benchmark over ranks of this machine, or None."""
+    ladder_dtype: str | None = None
+    """dtype of the op-size ladder (ladder_dtype(): fp32 where measured); None when not measured."""
+    ladder: list[LadderPoint] = field(default_factory=list)
+    """Square matmuls of LADDER_SIDES, smallest first: the measured spec's op-size curve for `plan infer` is fitted
+    on them (accelopt probe --save); empty when not measured (interrupted, or no float matmul figure)."""
+    curve_matmul_eff_max: float | None = unit_field("fraction", "op-size curve fitted on `ladder` for `plan "
+                                                     "infer` (predict/inference.py eff(F)): fraction of the peak "
+                                                     "large ops reach; null when none was fitted", default=None)
+    curve_matmul_half_flop: float | None = unit_field("FLOP", "the same curve: FLOP of an op at half of "
+                                                      "curve_matmul_eff_max; null when none was fitted", default=None)
+    curve_source: str | None = None
+    """What the curve was fitted on and how well (the saved spec's source of it), or None."""
 
     def get(self, metric: str) -> Figure | None:
         return next((f for f in self.figures if f.metric == metric), None)
+
+    def inference_curve(self) -> tuple[dict[str, float], str] | None:
+        """The fitted op-size curve as a spec's inference_curve table and its source (spec_toml's `curve`), or None."""
+        if self.curve_matmul_eff_max is None or self.curve_matmul_half_flop is None:
+            return None
+        return ({"matmul_eff_max": self.curve_matmul_eff_max, "matmul_half_flop": self.curve_matmul_half_flop},
+                self.curve_source or "fitted by accelopt probe on its matmul ladder")
 
     def matmul(self) -> list[Figure]:
         return [f for f in self.figures if f.metric.startswith("matmul.")]
@@ -223,6 +253,8 @@ class ProbeSettings:
     stream_budget_s: float
     transfer_bytes: int = 256 * MiB
     transfer_budget_s: float = 1.0
+    ladder_budget_s: float = 0.05
+    """Seconds per shape of the op-size ladder (LADDER_SIDES): its calls take microseconds to milliseconds."""
 
 
 def _squares(*sizes: int) -> list[Shape]:
@@ -438,6 +470,55 @@ def measure_matmul(torch: Any, device: str, dtype: str, shapes: list[Shape], *, 
         raise MeasurementError(f"no matmul shape was given for {dtype}", "pass at least one shape")
     fig = best[1]
     return dataclasses.replace(fig, detail=fig.detail.format(tried=tried) + stopped)
+
+
+LADDER_SIDES = (16, 32, 64, 128, 256, 512)
+"""Square matmul sides of the op-size ladder: from a call its fixed cost dominates (16^3, 8 kFLOP) to one the
+quick CPU sweep starts at (512^3), the sizes of a small model's layers, which the large-shape peak alone says
+nothing about."""
+LADDER_DTYPES = ("fp32", "bf16", "fp16")
+"""dtypes the ladder may use, in order of preference (ladder_dtype)."""
+
+
+def ladder_dtype(figures: list[Figure]) -> str | None:
+    """fp32 where its matmul was measured, else the faster of bf16 / fp16, else None. `plan infer` times an op of
+    F FLOP at dtype r as (F + matmul_half_flop) / (peak_r x matmul_eff_max): the fixed cost the ladder measured,
+    held in matmul_half_flop, scales by peak_ladder / peak_r. Fitted on the slowest float (fp32) it shrinks for a
+    faster dtype, where the family's op_overhead_s per op still stands; fitted on a fast one (bf16 on an AMX CPU,
+    13x fp32) it would grow 13x for an fp32 run."""
+    rates = {f.metric.split(".", 1)[1]: f.median for f in figures if f.metric.startswith("matmul.")}
+    if "fp32" in rates:
+        return "fp32"
+    measured = [d for d in LADDER_DTYPES if d in rates]
+    return max(measured, key=lambda d: rates[d]) if measured else None
+
+
+def measure_ladder(torch: Any, device: str, dtype: str, *, budget_s: float) -> list[LadderPoint]:
+    """Median time of one n x n x n matmul for each n of LADDER_SIDES, each timed for about `budget_s`."""
+    sync = sync_for(torch, device)
+    points = []
+    with _Tf32(torch, False) if device.startswith("cuda") else _nullcontext():  # fp32 is fp32, as measure_matmul's
+        for n in LADDER_SIDES:
+            fn = _matmul_call(torch, dtype, (n, n, n), device)
+            stats = time_fn(fn, warmup=3, repeats=5, sync=sync, min_time_s=budget_s / 2, max_time_s=budget_s)
+            points.append(LadderPoint(side=n, flops=2.0 * n**3, median_s=stats.median))
+    return points
+
+
+def _run_ladder(torch: Any, device: str, result: ProbeResult, budget_s: float) -> None:
+    """result.ladder (and ladder_dtype) measured, unless the run was interrupted or measured no float matmul; a
+    Ctrl-C here keeps the figures (result.interrupted)."""
+    dtype = ladder_dtype(result.figures)
+    if result.interrupted or dtype is None:
+        return
+    try:
+        result.ladder = measure_ladder(torch, device, dtype, budget_s=budget_s)
+        result.ladder_dtype = dtype
+    except KeyboardInterrupt:
+        result.interrupted = True
+        result.skipped.append(("matmul ladder", "not measured: interrupted (Ctrl-C)"))
+    except (MeasurementError, RuntimeError) as e:  # torch raises RuntimeError for an unsupported kernel
+        result.skipped.append(("matmul ladder", str(e).splitlines()[0][:200]))
 
 
 def _one_call_s(fn: Callable[[], object], sync: Callable[[], None]) -> float:
@@ -729,13 +810,14 @@ def run_probe(device: DetectedDevice, *, quick: bool = False, dtypes: list[str] 
                          catalog_name=spec.name if spec else None, llc_bytes=llc)
     steps = calibrate_steps(torch, device, build_steps(torch, device, chosen, settings, result.skipped), settings)
     if on_plan:
-        on_plan(steps, estimate_duration_s(steps))
+        on_plan(steps, estimate_duration_s(steps) + len(LADDER_SIDES) * settings.ladder_budget_s)
     t0 = time.perf_counter()
     watch = Watch()
     check_setup(result.contention, threads=result.threads if device.kind == "cpu" else None,
                 load_1min=watch.load_1min, figures=[s.metric for s in steps])
     figures = _run_steps(steps, result, on_step)
     result.figures = attach_peaks(figures, spec)
+    _run_ladder(torch, device.torch_device, result, settings.ladder_budget_s)
     result.duration_s = time.perf_counter() - t0
     watch.finish(result.contention, [f.metric for f in figures], threads=result.threads)
     for f in figures:
@@ -790,11 +872,14 @@ def default_spec_path(result: ProbeResult) -> Path:
     return accelopt_home() / "probe" / f"{_slug(result.host)}-{_slug(result.device.torch_device)}.toml"
 
 
-def spec_toml(result: ProbeResult, links: tuple[dict[str, Any], str] | None = None) -> str:
+def spec_toml(result: ProbeResult, links: tuple[dict[str, Any], str] | None = None,
+              curve: tuple[dict[str, float], str] | None = None) -> str:
     """The measured spec in the catalog's TOML format (measured = true; every number with its source).
 
     links: [[device]] fields of the scale-up link measured by `probe --collectives` and the source they cite as
-    'collectives' (accelopt.distributed.collectives.spec_lines); they replace the device-to-device copy figures."""
+    'collectives' (accelopt.distributed.collectives.spec_lines); they replace the device-to-device copy figures.
+    curve: the op-size curve fitted on result.ladder (inference_curve keys -> value) and the source it cites as
+    'ladder' (`accelopt probe` fits it: cli/probe.py)."""
     from accelopt.hardware.spec import DTYPES
 
     dev = result.device
@@ -819,7 +904,8 @@ def spec_toml(result: ProbeResult, links: tuple[dict[str, Any], str] | None = No
         "memory_bandwidth_byte_per_s": _sourced(triad.median, "probe"),
         "memory_bytes": _sourced(dev.memory_bytes, "read")}
     if result.llc_bytes:
-        device["sram_bytes"] = _sourced(result.llc_bytes, "read")
+        sources["cache"] = f"read by accelopt probe from {_cache_source(dev)} {where}"
+        device["sram_bytes"] = _sourced(result.llc_bytes, "cache")
     d2d = [f for f in result.figures if f.metric.startswith("d2d.")] if links is None else []
     saved = [f"matmul.{d}" for d in mm] + ["stream.triad"] + [f.metric for f in d2d]
     busy = saved_warnings(result.contention, saved, [f.metric for f in result.figures])
@@ -828,6 +914,9 @@ def spec_toml(result: ProbeResult, links: tuple[dict[str, Any], str] | None = No
     if links is not None:
         sources["collectives"] = links[1]
         device.update(links[0])
+    if curve is not None:
+        sources["ladder"] = curve[1]
+        device["inference_curve"] = {k: _sourced(v, "ladder") for k, v in curve[0].items()}
     if d2d:
         # slowest ordered pair: a layout may use any pair, so the spec promises the least of them
         sources["count"] = f"local GPUs with device-to-device copies measured by accelopt probe {where}"
@@ -841,6 +930,13 @@ def spec_toml(result: ProbeResult, links: tuple[dict[str, Any], str] | None = No
     return catalog_toml(device, sources=sources, comment=(
         f"Measured spec of {dev.name} ({dev.torch_device}) written by `accelopt probe`.\n"
         "Give this file's path wherever a device is asked for, or add `--catalog THIS_FILE` and the name below."))
+
+
+def _cache_source(dev: DetectedDevice) -> str:
+    """Where result.llc_bytes was read (cpu_llc_bytes, gpu_l2_bytes)."""
+    if dev.kind == "gpu":
+        return "torch.cuda.get_device_properties (L2 cache size)"
+    return "the last-level cache sizes in /sys/devices/system/cpu/cpu*/cache (else lscpu)"
 
 
 def _sourced(value: float, source: str) -> list[Any]:
@@ -857,14 +953,16 @@ def cuda_device_count_from(d2d: list[Figure]) -> int:
     return len(seen)
 
 
-def save_spec(result: ProbeResult, path: Path | None = None, links: tuple[dict[str, Any], str] | None = None) -> Path:
-    """Write the measured spec TOML (default ~/.accelopt/probe/<host>-<device>.toml) and check it loads."""
+def save_spec(result: ProbeResult, path: Path | None = None, links: tuple[dict[str, Any], str] | None = None,
+              curve: tuple[dict[str, float], str] | None = None) -> Path:
+    """Write the measured spec TOML (default ~/.accelopt/probe/<host>-<device>.toml) and check it loads; links
+    and curve as in spec_toml."""
     from accelopt.hardware.catalog import load_file
 
     path = Path(path) if path is not None else default_spec_path(result)
     if path.suffix != ".toml":
         raise InputError(f"--save {str(path)!r} does not end in .toml", "name the file like my-gpu.toml")
-    text = spec_toml(result, links)
+    text = spec_toml(result, links, curve)
     load_file(path, text)  # the file must be accepted by the catalog loader before it is written
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

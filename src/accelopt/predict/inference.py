@@ -156,11 +156,18 @@ def load_runtimes(path: Path | str | None = None) -> list[InferenceRuntime]:
     return out
 
 
+KIND_FAMILIES = {"cpu": "cpu"}
+"""kind -> the family of a device of that kind no family names by glob (a probed CPU is '<host>-cpu'): a CPU runs
+in host memory (family 'cpu': no host link), not as the catch-all 'default', a card behind PCIe."""
+
+
 def runtime_for(spec: AcceleratorSpec, runtimes: list[InferenceRuntime]) -> InferenceRuntime:
     """The device's inference family, with the device's own op-size curve where its spec carries one
     (AcceleratorSpec.inference_curve, e.g. a design fitted on its simulator by `simulate export`)."""
     for rt in runtimes:
         if any(fnmatch.fnmatch(spec.name, pat) for pat in rt.match):
+            if tuple(rt.match) == ("*",) and spec.kind in KIND_FAMILIES:  # only the catch-all named it: kind decides
+                rt = next((r for r in runtimes if r.family == KIND_FAMILIES[spec.kind]), rt)
             return with_spec_curve(rt, spec)
     raise InputError(f"no inference family matches device {spec.name!r}", "add a family with match = ['*']")
 

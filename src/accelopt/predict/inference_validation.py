@@ -228,6 +228,23 @@ def fit_compute_curve(base: InferenceRuntime, grid: dict[str, list[float]], flop
     return grid_fit(base, grid, error)
 
 
+MEASURED_CURVE_GRID: dict[str, list[float]] = {
+    "matmul_eff_max": [round(0.05 + 0.01 * i, 2) for i in range(96)],
+    "matmul_half_flop": [0.0, *(10.0 ** (k / 8) for k in range(8, 97))]}
+"""Grid of fit_measured_curve: matmul_eff_max 0.05..1.00 step 0.01 (the fraction of the measured peak),
+matmul_half_flop 0 and 1e1..1e12 FLOP in eighths of a decade (a 16^3 matmul is 8e3 FLOP, a GPU-sized one 1e9)."""
+
+
+def fit_measured_curve(flops: Sequence[float], measured_s: Sequence[float],
+                       peak_flop_per_s: float) -> tuple[float, dict[str, float]]:
+    """(mean |log error|, {matmul_eff_max, matmul_half_flop}): the op-size curve of a device whose matmuls of
+    `flops` FLOP were measured at `measured_s` against its measured peak (`accelopt probe`'s ladder), on
+    MEASURED_CURVE_GRID by fit_compute_curve's objective."""
+    base = next(rt for rt in load_runtimes() if rt.family == "default")  # the fit sets the two fields it varies
+    err, rt = fit_compute_curve(base, MEASURED_CURVE_GRID, flops, peak_flop_per_s, measured_s)
+    return err, {"matmul_eff_max": rt.matmul_eff_max, "matmul_half_flop": rt.matmul_half_flop}
+
+
 def _family_of(hardware: str, rts: list[InferenceRuntime]) -> str:
     from accelopt.predict.inference import runtime_for
 

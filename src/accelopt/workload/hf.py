@@ -181,7 +181,8 @@ def _config_notes(config: Any, d: dict[str, Any], version: str) -> list[str]:
     except (TypeError, ValueError, KeyError, AttributeError) as e:  # a class that needs sub-configs to be built
         return [f"the config's keys were not checked against {cls.__name__}'s: its defaults cannot be built alone "
                 f"({first_line(e)}); transformers ignores the keys it does not define"]
-    known = set(defaults) | set(aliases)
+    # + the class's properties: PretrainedConfig reads num_labels as one (it builds id2label), which to_dict() omits
+    known = set(defaults) | set(aliases) | {k for k in d if isinstance(getattr(cls, k, None), property)}
     notes = []
     unknown = sorted(k for k in d if k not in known and not k.startswith("_"))
     if unknown:
