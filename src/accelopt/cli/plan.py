@@ -227,10 +227,6 @@ def _dp_bucket(text: str | None) -> int | None:
     return int(val)
 
 
-# Facility field -> the flag that sets it
-_FACILITY_FLAGS = {"pue": "--pue", "grid_kg_co2_per_kwh": "--grid-kg-per-kwh", "host_power_w_per_device": "--host-w"}
-
-
 def model_notes(setup: Any, seq_len_given: bool, figures: ModelFigures) -> list[str]:
     """The notes about the model under `plan` and `plan explain`: its parameters and FLOPs as read from a config.json
     (`figures`, the result's model_figures), figures its config leaves out, the training sequence length assumed for
@@ -274,16 +270,16 @@ def _train_seq_note(mdl: Any) -> str | None:
 def _facility(opts: SetupOptions) -> Any:
     """The Facility of the typed flags (defaults for the others); a bad value is an error naming its flag."""
     from accelopt.errors import InputError
-    from accelopt.predict.cost import Facility
+    from accelopt.predict.cost import FACILITY_FLAGS, Facility
 
-    given = {k: v for k, v in (("pue", opts.pue), ("grid_kg_co2_per_kwh", opts.grid_kg_co2_per_kwh),
+    given: dict[str, Any] = {k: v for k, v in (("pue", opts.pue), ("grid_kg_co2_per_kwh", opts.grid_kg_co2_per_kwh),
                                ("host_power_w_per_device", opts.host_power_w_per_device)) if v is not None}
     for k, v in given.items():
         try:
             Facility(**{k: v})
         except InputError as e:
-            raise InputError(f"{_FACILITY_FLAGS[k]} {v!r}: {e.problem}", e.fix) from None
-    return Facility(**given)
+            raise InputError(f"{FACILITY_FLAGS[k]} {v!r}: {e.problem}", e.fix) from None
+    return Facility(**given, given=frozenset(given))  # the flags typed; the rest are defaults, printed as such
 
 
 def _required_model(opts: SetupOptions) -> str:
@@ -570,7 +566,9 @@ def _run_search(opts: PlanOptions) -> None:
                                if (n := attention_kernel_note(setup.attention_kernel,
                                                               calibration_for(sp, cals, stack)))],
                              *_search_notes(specs, measured, opts.slice_devices, setup,
-                                            [_fmt_row(c, int(i)) for i in best], stack)],
+                                            [_fmt_row(c, int(i)) for i in best], stack),
+                             *_energy_notes(specs, setup.facility,
+                                            [_fmt_row(c, int(i)) for i in [*best, *front]] + closest_rows)],
                       best=[_fmt_row(c, int(i)) for i in best],
                       pareto_front=[_fmt_row(c, int(i)) for i in front], closest_by_memory=closest_rows,
                       calibration_basis=bases, input_warnings=busy)
@@ -688,6 +686,16 @@ def _attention_text(kernel: str, cal: Any) -> str:
     if rate and bwd != rate:
         return f"; {kernel} attention at {rate} (forward) / {bwd} (backward) x peak"
     return f"; {kernel} attention at {rate} x peak" if rate else ""
+
+
+def _energy_notes(specs: list[Any], facility: Any, rows: list[Any]) -> list[str]:
+    """The defaults under the energy and carbon of the listed `rows` (their devices among `specs`),
+    cost.energy_defaults_note; [] when none is used."""
+    from accelopt.predict.cost import energy_defaults_note
+
+    listed = {r.hardware for r in rows}
+    note = energy_defaults_note([sp for sp in specs if sp.name in listed], facility)
+    return [note] if note else []
 
 
 def _search_notes(specs: list[Any], measured: Any, slice_devices: int, setup: Any,

@@ -1,0 +1,98 @@
+"""Issue #10, no silent fallbacks: the energy and carbon of `plan`, `plan explain` and `plan serve` rest on an idle draw
+of 10% of TDP for a spec without idle_w (hardware/power.py) and on the facility's PUE, host share and grid intensity
+(predict/cost.py Facility). Each default, where used, is said beside the result (the result's notes: console, JSON,
+HTML); a figure the user gives is not called a default. Printing them changes no number."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import explain_terms, run_main
+
+SPEC = """
+[[device]]
+name = "watt-chip"
+kind = "gpu"
+peak_flop_per_s = {{ bf16 = [400e12, "my sheet"] }}
+memory_bytes = [64e9, "my sheet"]
+memory_bandwidth_byte_per_s = [2e12, "my sheet"]
+scaleup_domain_devices = [8, "my sheet"]
+scaleup_bandwidth_byte_per_s = [300e9, "my sheet"]
+scaleup_latency_s = [3e-6, "my sheet"]
+{extra}
+"""
+
+
+def _spec(tmp_path: Path, extra: str) -> str:
+    p = tmp_path / "watt.toml"
+    p.write_text(SPEC.format(extra=extra), encoding="utf-8")
+    return str(p)
+
+
+def _energy_notes(doc: dict) -> list[str]:
+    return [n for n in doc["notes"] if n.startswith("default used: energy")]
+
+
+EXPLAIN = ["plan", "explain", "--model", "gpt3-125m", "--devices", "8", "--tokens", "1e9"]
+
+
+def test_plan_explain_says_the_idle_and_facility_defaults_its_energy_uses(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    hw = _spec(tmp_path, "tdp_w = [500, \"my sheet\"]")
+    code, out, err = run_main([*EXPLAIN, "--hardware", hw, "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    notes = _energy_notes(doc)
+    assert len(notes) == 1, doc["notes"]
+    for said in ("for watt-chip (no idle_w in the spec)", "PUE 1.1 (--pue", "host 575 W per device (--host-w",
+                 "grid 0.367 kg CO2e/kWh (--grid-kg-per-kwh"):
+        assert said in notes[0]
+    # the energy those defaults give, computed here: n x (P(busy) + host) x time x PUE, P = idle + (TDP - idle) u
+    t = explain_terms(doc)
+    idle, busy = 0.1 * 500, t["busy_fraction"]
+    want = 8 * (idle + (500 - idle) * busy + 575.0) * t["train_time_s"] * 1.1
+    assert t["energy_j"] == pytest.approx(want, rel=1e-9)
+    assert t["carbon_kg"] == pytest.approx(want / 3.6e6 * 0.367, rel=1e-9)
+    # the console says it too
+    code, text, _ = run_main([*EXPLAIN, "--hardware", hw], capsys)
+    assert code == 0 and "idle power assumed 10% of TDP" in " ".join(text.split())
+
+
+def test_given_figures_are_not_called_defaults(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    hw = _spec(tmp_path, "tdp_w = [500, \"my sheet\"]\nidle_w = [80, \"my sheet\"]")
+    code, out, err = run_main([*EXPLAIN, "--hardware", hw, "--pue", "1.1", "--json"], capsys)
+    assert code == 0, err
+    (note,) = _energy_notes(json.loads(out))
+    assert "PUE" not in note and "idle power" not in note and "--host-w" in note  # PUE given (even at the default)
+    code, out, err = run_main([*EXPLAIN, "--hardware", hw, "--pue", "1.2", "--host-w", "0", "--grid-kg-per-kwh",
+                               "0.1", "--json"], capsys)
+    assert code == 0, err
+    assert _energy_notes(json.loads(out)) == []  # every figure given: nothing assumed
+    # no TDP: energy is n/a, so nothing is assumed for it
+    code, out, err = run_main([*EXPLAIN, "--hardware", _spec(tmp_path, ""), "--json"], capsys)
+    assert code == 0, err
+    assert _energy_notes(json.loads(out)) == []
+
+
+def test_plan_search_says_the_energy_defaults_of_the_listed_devices(capsys: pytest.CaptureFixture[str],
+                                                                    tmp_path: Path) -> None:
+    hw = _spec(tmp_path, "tdp_w = [500, \"my sheet\"]")
+    code, out, err = run_main(["plan", "--model", "gpt3-125m", "--hardware", hw, "--devices", "8", "--tokens", "1e9",
+                               "--top", "1", "--host-w", "100", "--json"], capsys)
+    assert code == 0, err
+    (note,) = _energy_notes(json.loads(out))
+    assert "for watt-chip (no idle_w in the spec)" in note and "PUE 1.1 (--pue" in note and "--host-w" not in note
+
+
+def test_plan_serve_says_the_energy_defaults_of_j_per_token(capsys: pytest.CaptureFixture[str],
+                                                          tmp_path: Path) -> None:
+    hw = _spec(tmp_path, "tdp_w = [500, \"my sheet\"]")
+    code, out, err = run_main(["plan", "serve", "--model", "gpt3-125m", "--hardware", hw, "--batch", "4",
+                               "--prompt", "128", "--output", "16", "--json"], capsys)
+    assert code == 0, err
+    (note,) = _energy_notes(json.loads(out))
+    assert note.startswith("default used: energy (estimates)") and "for watt-chip (no idle_w in the spec)" in note
+    assert "PUE 1.1" in note and "host 575 W per device" in note
+    assert "grid" not in note and "(--pue" not in note  # no carbon figure; plan serve has no facility flags
