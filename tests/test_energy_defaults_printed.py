@@ -96,3 +96,37 @@ def test_plan_serve_says_the_energy_defaults_of_j_per_token(capsys: pytest.Captu
     assert note.startswith("default used: energy (estimates)") and "for watt-chip (no idle_w in the spec)" in note
     assert "PUE 1.1" in note and "host 575 W per device" in note
     assert "grid" not in note and "(--pue" not in note  # no carbon figure; plan serve has no facility flags
+
+
+def _workload(tmp_path: Path, **meta: object) -> str:
+    from accelopt.workload.types import Op, Workload
+
+    p = tmp_path / "w.json"
+    Workload(name="toy", meta={"params": 1e8, "batch_size": 4, "seq_len": 512, **meta}, ops=[
+        Op(name="mm", kind="matmul", flops=1e11, bytes_read=1e8, bytes_written=1e7, phase="forward")]).save(p)
+    return str(p)
+
+
+def test_plan_of_a_workload_says_its_dtype_and_energy_defaults(capsys: pytest.CaptureFixture[str],
+                                                               tmp_path: Path) -> None:
+    # a workload whose meta names no dtype ran at the bf16 peak without a word; its energy_j (JSON, HTML) rested on
+    # the idle and facility defaults; the HTML page did not show the link defaults the console prints
+    hw = _spec(tmp_path, "tdp_w = [500, \"my sheet\"]")
+    html = tmp_path / "w.html"
+    args = ["plan", "--model", _workload(tmp_path), "--hardware", hw, "--devices", "1,16"]
+    code, out, err = run_main([*args, "--json", "--html", str(html)], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    dtype_note = [n for n in doc["notes"] if "names no dtype" in n]
+    assert len(dtype_note) == 1 and "bf16 peak" in dtype_note[0]
+    (energy,) = _energy_notes(doc)
+    assert "for watt-chip (no idle_w in the spec)" in energy and "PUE 1.1" in energy and "grid" not in energy
+    page = html.read_text(encoding="utf-8")
+    assert "names no dtype in its meta" in page and "scaleout_bandwidth_byte_per_s = 1.25e+10 (assumed" in page
+    # the step is the same either way: at the bf16 peak, as a workload that names bf16 (printing changes no number)
+    code, out2, err = run_main(["plan", "--model", _workload(tmp_path, dtype="bf16"), "--hardware", hw, "--devices",
+                                "1,16", "--json"], capsys)
+    assert code == 0, err
+    doc2 = json.loads(out2)
+    assert not [n for n in doc2["notes"] if "names no dtype" in n]
+    assert [r["step_time_s"] for r in doc2["layouts"]] == [r["step_time_s"] for r in doc["layouts"]]

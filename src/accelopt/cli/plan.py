@@ -458,15 +458,21 @@ def _run_workload(opts: PlanOptions) -> None:
             raise InputError(f"--top {opts.top}", "give --top >= 1")
         rows = rows[:opts.top]
     per_sample = int(wl.meta.get("seq_len") or 1)  # as evaluate_workload counts them
+    from accelopt.predict.cost import Facility, energy_defaults_note
+    from accelopt.predict.training import workload_dtype
+
+    listed = {r.hardware for r in rows}  # evaluate_workload's facility: Facility()'s defaults (no flags here)
+    notes = [n for n in (workload_dtype(wl)[1], energy_defaults_note([sp for sp in workload_specs if sp.name in listed],
+                                                                      Facility(), flags=False, carbon=False)) if n]
     data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed, tokens=tokens,
-                              tokens_per_sample=per_sample, input_warnings=busy)
+                              tokens_per_sample=per_sample, input_warnings=busy, notes=notes)
     finish_run("plan-workload", data)
     if opts.as_json:
         emit(data)
         return
     from rich.table import Table
 
-    from accelopt.report.console import line
+    from accelopt.report.console import line, plain
 
     tb = Table(title=f"{wl.name}: data parallel + ZeRO, {stack} stack (predictions, estimates)")
     for col in ("hardware", "dp", "zero", "fits", "step", "MFU", "mem/dev", "time"):
@@ -483,6 +489,8 @@ def _run_workload(opts: PlanOptions) -> None:
                    "step) x step (estimates)"))
     print_assumed(con, assumed)
     print_measured(con, measured)
+    for note in data.notes:
+        con.print(plain(note, "yellow"))
 
 
 def _run_search(opts: PlanOptions) -> None:
