@@ -227,16 +227,20 @@ def _dp_bucket(text: str | None) -> int | None:
     return int(val)
 
 
-def model_notes(setup: Any, seq_len_given: bool, figures: ModelFigures) -> list[str]:
+def model_notes(setup: Any, seq_len_given: bool, figures: ModelFigures, batch_given: bool = True) -> list[str]:
     """The notes about the model under `plan` and `plan explain`: its parameters and FLOPs as read from a config.json
     (`figures`, the result's model_figures), figures its config leaves out, the training sequence length assumed for
-    a config.json, and training sequences beyond its positions (workload/context.py)."""
+    a config.json, training sequences beyond its positions (workload/context.py), and the global batch taken when
+    --global-batch is left out (query.default_batch_note)."""
+    from accelopt.predict.query import default_batch_note
+
     mdl = setup.model
     beyond = mdl.context.training_note(setup.seq_len) if mdl.context is not None else None
     assumed = None if seq_len_given else _train_seq_note(mdl)
     read = _config_read_note(mdl, figures)
+    batch = None if batch_given else default_batch_note(setup.global_batch, setup.seq_len)
     return [*([read] if read else []), *mdl.config_defaults, *([assumed] if assumed else []),
-            *([beyond] if beyond else [])]
+            *([beyond] if beyond else []), *([batch] if batch else [])]
 
 
 def _config_read_note(mdl: Any, figures: ModelFigures) -> str | None:
@@ -568,7 +572,8 @@ def _run_search(opts: PlanOptions) -> None:
                       skipped_devices=dict(c.skipped_devices), schedule=opts.schedule, measured_link=measured,
                       axes=axes, slice_devices=opts.slice_devices, objective=objective, **_setup_flags(setup),
                       model_figures=figures,
-                      notes=[*model_notes(setup, opts.setup.seq_len is not None, figures),
+                      notes=[*model_notes(setup, opts.setup.seq_len is not None, figures,
+                                          opts.setup.global_batch is not None),
                              *_unranked_notes(unranked, objective),
                              *[f"{sp.name}: {n}" for sp in specs
                                if (n := attention_kernel_note(setup.attention_kernel,
@@ -1032,7 +1037,8 @@ def _explain(opts: ExplainOptions) -> None:
                          terms=terms, assumed=list(res.assumed),
                          unused_config_keys=list(setup.model.unused_keys), measured_link=res.measured,
                          model_figures=figures,
-                         notes=[*model_notes(setup, opts.setup.seq_len is not None, figures), *res.notes],
+                         notes=[*model_notes(setup, opts.setup.seq_len is not None, figures,
+                                          opts.setup.global_batch is not None), *res.notes],
                          calibration_basis=basis, input_warnings=busy,
                          **_setup_flags(setup))
     finish_run("plan-explain", data)

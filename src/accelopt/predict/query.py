@@ -53,6 +53,13 @@ def default_global_batch(seq_len: int) -> int:
     return max(1, round(DEFAULT_BATCH_TOKENS / seq_len))
 
 
+def default_batch_note(global_batch_seqs: int, seq_len: int) -> str:
+    """What `plan` and `plan explain` say when --global-batch is left out: the default global batch they used."""
+    return (f"default used: global batch {global_batch_seqs:,} sequences x {seq_len:,} tokens = "
+            f"{global_batch_seqs * seq_len:,} tokens per step (--global-batch left out: ~4M tokens, the Llama 2 "
+            "batch, Touvron et al. 2023 sec. 2.2); give --global-batch for your run's")
+
+
 @dataclass(frozen=True, kw_only=True)
 class LayoutFlags:
     """One parallel layout as typed for `plan explain` (degrees are device counts); the CLI's options and
