@@ -119,6 +119,7 @@ def test_plan_of_a_workload_says_its_dtype_and_energy_defaults(capsys: pytest.Ca
     doc = json.loads(out)
     dtype_note = [n for n in doc["notes"] if "names no dtype" in n]
     assert len(dtype_note) == 1 and "bf16 peak" in dtype_note[0]
+    assert not [n for n in doc["notes"] if "names no batch_size" in n]  # it gives batch_size 4
     (energy,) = _energy_notes(doc)
     assert "for watt-chip (no idle_w in the spec)" in energy and "PUE 1.1" in energy and "grid" not in energy
     page = html.read_text(encoding="utf-8")
@@ -129,4 +130,9 @@ def test_plan_of_a_workload_says_its_dtype_and_energy_defaults(capsys: pytest.Ca
     assert code == 0, err
     doc2 = json.loads(out2)
     assert not [n for n in doc2["notes"] if "names no dtype" in n]
+    code, out3, err = run_main(["plan", "--model", _workload(tmp_path, batch_size=None), "--hardware", hw, "--devices",
+                                "1", "--json"], capsys)
+    assert code == 0, err
+    (said,) = [n for n in json.loads(out3)["notes"] if "names no batch_size" in n]
+    assert "1 sample per device per step" in said
     assert [r["step_time_s"] for r in doc2["layouts"]] == [r["step_time_s"] for r in doc["layouts"]]

@@ -463,11 +463,12 @@ def _run_workload(opts: PlanOptions) -> None:
         rows = rows[:opts.top]
     per_sample = int(wl.meta.get("seq_len") or 1)  # as evaluate_workload counts them
     from accelopt.predict.cost import Facility, energy_defaults_note
-    from accelopt.predict.training import workload_dtype
+    from accelopt.predict.training import workload_batch_note, workload_dtype
 
     listed = {r.hardware for r in rows}  # evaluate_workload's facility: Facility()'s defaults (no flags here)
-    notes = [n for n in (workload_dtype(wl)[1], energy_defaults_note([sp for sp in workload_specs if sp.name in listed],
-                                                                      Facility(), flags=False, carbon=False)) if n]
+    energy = energy_defaults_note([sp for sp in workload_specs if sp.name in listed], Facility(), flags=False,
+                                  carbon=False)
+    notes = [n for n in (workload_dtype(wl)[1], workload_batch_note(wl), energy) if n]
     data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed, tokens=tokens,
                               tokens_per_sample=per_sample, input_warnings=busy, notes=notes)
     finish_run("plan-workload", data)

@@ -1237,6 +1237,15 @@ def workload_dtype(workload: Any) -> tuple[str, str | None]:
                                     "profile --save-workload` records it)")
 
 
+def workload_batch_note(workload: Any) -> str | None:
+    """The note for a workload whose meta names no batch_size: evaluate_workload counts 1 sample per device per step."""
+    if workload.meta.get("batch_size"):
+        return None
+    return (f"default used: workload {workload.name!r} names no batch_size in its meta: 1 sample per device per step "
+            "(time to train counts --tokens over it; give meta \"batch_size\", as `accelopt profile --save-workload` "
+            "records it)")
+
+
 def evaluate_workload(workload: Any, spec: AcceleratorSpec, dp: Arr, zero: Arr, *, tokens: float = 0.0,
                       cal: Calibration | None = None, facility: Facility | None = None,
                       measured: comm.MeasuredLink | None = None) -> Prediction:
