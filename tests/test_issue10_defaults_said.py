@@ -1,7 +1,9 @@
-"""Issue #10, no silent fallbacks: the energy and carbon of `plan`, `plan explain` and `plan serve` rest on an idle draw
-of 10% of TDP for a spec without idle_w (hardware/power.py) and on the facility's PUE, host share and grid intensity
-(predict/cost.py Facility). Each default, where used, is said beside the result (the result's notes: console, JSON,
-HTML); a figure the user gives is not called a default. Printing them changes no number."""
+"""Issue #10, no silent fallbacks: each default a prediction uses in place of a missing figure is said beside the
+result (notes: console, JSON, HTML), or the input is refused naming the field. Energy and carbon of `plan`, `plan
+explain`, `plan serve` rest on an idle draw of 10% of TDP for a spec without idle_w (hardware/power.py) and on the
+facility's PUE, host share and grid intensity (predict/cost.py Facility); a figure the user gives is not called a
+default. A profiled workload without dtype or batch_size. A scale-up link without its domain. Printing changes no
+number."""
 
 from __future__ import annotations
 
@@ -11,23 +13,27 @@ from pathlib import Path
 import pytest
 from conftest import explain_terms, run_main
 
+from accelopt.hardware.catalog import load_file
+from accelopt.predict.calibration import calibration_for
+
 SPEC = """
 [[device]]
-name = "watt-chip"
+name = "{name}"
 kind = "gpu"
 peak_flop_per_s = {{ bf16 = [400e12, "my sheet"] }}
 memory_bytes = [64e9, "my sheet"]
 memory_bandwidth_byte_per_s = [2e12, "my sheet"]
-scaleup_domain_devices = [8, "my sheet"]
+{extra}
+"""
+LINKS = """scaleup_domain_devices = [8, "my sheet"]
 scaleup_bandwidth_byte_per_s = [300e9, "my sheet"]
 scaleup_latency_s = [3e-6, "my sheet"]
-{extra}
 """
 
 
-def _spec(tmp_path: Path, extra: str) -> str:
-    p = tmp_path / "watt.toml"
-    p.write_text(SPEC.format(extra=extra), encoding="utf-8")
+def _spec(tmp_path: Path, extra: str, name: str = "watt-chip", links: str = LINKS) -> str:
+    p = tmp_path / "dev.toml"
+    p.write_text(SPEC.format(name=name, extra=links + extra), encoding="utf-8")
     return str(p)
 
 
@@ -136,3 +142,38 @@ def test_plan_of_a_workload_says_its_dtype_and_energy_defaults(capsys: pytest.Ca
     (said,) = [n for n in json.loads(out3)["notes"] if "names no batch_size" in n]
     assert "1 sample per device per step" in said
     assert [r["step_time_s"] for r in doc2["layouts"]] == [r["step_time_s"] for r in doc["layouts"]]
+
+
+# Issue #10: a spec TOML that gives a scale-up link (bandwidth, peer bandwidth or latency) but no scaleup_domain_devices
+# took the default domain of 1 device, so `plan` never used the link: tensor parallelism over 8 devices ran at the
+# scale-out figure with nothing said. Now the file is refused, naming the field.
+def _nodomain(tmp_path: Path, extra: str) -> str:
+    return _spec(tmp_path, extra, name="no-domain", links='scaleout_bandwidth_byte_per_s = [50e9, "my sheet"]\n')
+
+
+@pytest.mark.parametrize("field", ["scaleup_bandwidth_byte_per_s = [300e9, \"my sheet\"]",
+                                   "scaleup_latency_s = [3e-6, \"my sheet\"]"])
+def test_a_scaleup_link_without_its_domain_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                     field: str) -> None:
+    args = ["plan", "explain", "--model", "gpt3-1.3b", "--devices", "8", "--tp", "8", "--json"]
+    code, out, err = run_main([*args, "--hardware", _nodomain(tmp_path, field)], capsys)
+    assert code == 2 and "Traceback" not in err, out
+    assert "without scaleup_domain_devices" in err and field.split(" ")[0] in err
+    assert "fix: add scaleup_domain_devices" in err
+    # with the domain given, tensor parallelism inside it uses the scale-up figure the file gives
+    with_domain = _nodomain(tmp_path, field + '\nscaleup_domain_devices = [8, "x"]')
+    code, out, err = run_main([*args, "--hardware", with_domain], capsys)
+    assert code == 0, err
+    if "bandwidth" in field:
+        eff = calibration_for(load_file(tmp_path / "dev.toml")[0]).scaleup_bw_eff
+        assert explain_terms(json.loads(out))["in_tp_link_byte_per_s"] == pytest.approx(300e9 * eff, rel=1e-12)
+
+
+def test_a_spec_without_any_scaleup_figure_still_loads(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # no scale-up figure at all: a device without a scale-up link (domain 1, catalog compare says so); tp runs on
+    # the scale-out link, as before
+    code, out, err = run_main(["plan", "explain", "--model", "gpt3-1.3b", "--devices", "8", "--tp", "8", "--hardware",
+                               _nodomain(tmp_path, ""), "--json"], capsys)
+    assert code == 0, err
+    eff = calibration_for(load_file(tmp_path / "dev.toml")[0]).scaleout_bw_eff
+    assert explain_terms(json.loads(out))["in_tp_link_byte_per_s"] == pytest.approx(50e9 * eff, rel=1e-12)
