@@ -52,7 +52,7 @@ def test_plan_explain_says_the_idle_and_facility_defaults_its_energy_uses(
     doc = json.loads(out)
     notes = _energy_notes(doc)
     assert len(notes) == 1, doc["notes"]
-    for said in ("for watt-chip (no idle_w in the spec)", "PUE 1.1 (--pue", "host 575 W per device (--host-w",
+    for said in ("for the specs without idle_w: watt-chip", "PUE 1.1 (--pue", "host 575 W per device (--host-w",
                  "grid 0.367 kg CO2e/kWh (--grid-kg-per-kwh"):
         assert said in notes[0]
     # the energy those defaults give, computed here: n x (P(busy) + host) x time x PUE, P = idle + (TDP - idle) u
@@ -89,7 +89,7 @@ def test_plan_search_says_the_energy_defaults_of_the_listed_devices(capsys: pyte
                                "--top", "1", "--host-w", "100", "--json"], capsys)
     assert code == 0, err
     (note,) = _energy_notes(json.loads(out))
-    assert "for watt-chip (no idle_w in the spec)" in note and "PUE 1.1 (--pue" in note and "--host-w" not in note
+    assert "for the specs without idle_w: watt-chip" in note and "PUE 1.1 (--pue" in note and "--host-w" not in note
 
 
 def test_plan_serve_says_the_energy_defaults_of_j_per_token(capsys: pytest.CaptureFixture[str],
@@ -99,7 +99,7 @@ def test_plan_serve_says_the_energy_defaults_of_j_per_token(capsys: pytest.Captu
                                "--prompt", "128", "--output", "16", "--json"], capsys)
     assert code == 0, err
     (note,) = _energy_notes(json.loads(out))
-    assert note.startswith("default used: energy (estimates)") and "for watt-chip (no idle_w in the spec)" in note
+    assert note.startswith("default used: energy (estimates)") and "for the specs without idle_w: watt-chip" in note
     assert "PUE 1.1" in note and "host 575 W per device" in note
     assert "grid" not in note and "(--pue" not in note  # no carbon figure; plan serve has no facility flags
 
@@ -127,7 +127,7 @@ def test_plan_of_a_workload_says_its_dtype_and_energy_defaults(capsys: pytest.Ca
     assert len(dtype_note) == 1 and "bf16 peak" in dtype_note[0]
     assert not [n for n in doc["notes"] if "names no batch_size" in n]  # it gives batch_size 4
     (energy,) = _energy_notes(doc)
-    assert "for watt-chip (no idle_w in the spec)" in energy and "PUE 1.1" in energy and "grid" not in energy
+    assert "for the specs without idle_w: watt-chip" in energy and "PUE 1.1" in energy and "grid" not in energy
     page = html.read_text(encoding="utf-8")
     assert "names no dtype in its meta" in page and "scaleout_bandwidth_byte_per_s = 1.25e+10 (assumed" in page
     # the step is the same either way: at the bf16 peak, as a workload that names bf16 (printing changes no number)

@@ -100,7 +100,8 @@ def energy_defaults_note(specs: Sequence[AcceleratorSpec], facility: Facility, f
     if not with_tdp:
         return None
     no_idle = [s.name for s in with_tdp if s.idle_w is None]
-    parts = [f"idle power {IDLE_FRACTION_SOURCE} for {', '.join(no_idle)} (no idle_w in the spec)"] if no_idle else []
+    names = ", ".join(no_idle)
+    parts = [f"idle power {IDLE_FRACTION_SOURCE}, for the specs without idle_w: {names}"] if no_idle else []
     parts += facility.defaulted(flags, carbon)
     if not parts:
         return None
