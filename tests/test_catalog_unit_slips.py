@@ -18,6 +18,7 @@ kind = "gpu"
 peak_flop_per_s = { bf16 = [989e12, "ds"] }
 memory_bytes = [80e9, "ds"]
 memory_bandwidth_byte_per_s = [3.35e12, "ds"]
+scaleup_domain_devices = [8, "ds"]
 scaleup_latency_s = [2.4e-6, "ds"]
 """
 

@@ -135,7 +135,7 @@ def test_defaults_for_missing_figures_are_printed_and_in_the_json(tmp_path: Path
 
 
 def test_no_default_note_when_the_config_gives_the_figures(tmp_path: Path) -> None:
-    full = {**_SPARSE, "intermediate_size": 688, "max_position_embeddings": 512}
+    full = {**_SPARSE, "intermediate_size": 688, "max_position_embeddings": 512, "num_key_value_heads": 4}
     assert load_hf_config(_write(tmp_path, full)).config_defaults == ()
     gpt2 = {"model_type": "gpt2", "n_layer": 2, "n_embd": 256, "n_head": 4, "n_inner": None, "n_positions": 512,
             "vocab_size": 1000}  # n_inner null: GPT-2's MLP is 4 x n_embd by definition, not an assumption

@@ -11,7 +11,9 @@ def test_custom_allreduce_line_has_its_own_fix(capsys: pytest.CaptureFixture[str
     code, out, err = run_main(["plan", "serve", "--model", "llama2-70b", "--hardware", "h100-sxm", "--tp", "4",
                                "--batch", "8"], capsys)
     assert code == 0, err
-    lines = [" ".join(line.split()) for line in " ".join(out.split("\n")).split("h100-sxm: ")[1:]]
+    # each device line up to the next one, or to the notes under it ('default used: energy ...' follows the last)
+    lines = [" ".join(line.split("default used:")[0].split())
+             for line in " ".join(out.split("\n")).split("h100-sxm: ")[1:]]
     custom = [line for line in lines if line.startswith("tp_allreduce_latency_s ")]
     spec = [line for line in lines if line.startswith("scaleup_latency_s")]
     assert custom and "--tp-allreduce nccl" in custom[0] and "spec TOML" not in custom[0]

@@ -229,20 +229,20 @@ def _dp_bucket(text: str | None) -> int | None:
     return int(val)
 
 
-# Facility field -> the flag that sets it
-_FACILITY_FLAGS = {"pue": "--pue", "grid_kg_co2_per_kwh": "--grid-kg-per-kwh", "host_power_w_per_device": "--host-w"}
-
-
-def model_notes(setup: Any, seq_len_given: bool, figures: ModelFigures) -> list[str]:
+def model_notes(setup: Any, seq_len_given: bool, figures: ModelFigures, batch_given: bool = True) -> list[str]:
     """The notes about the model under `plan` and `plan explain`: its parameters and FLOPs as read from a config.json
     (`figures`, the result's model_figures), figures its config leaves out, the training sequence length assumed for
-    a config.json, and training sequences beyond its positions (workload/context.py)."""
+    a config.json, training sequences beyond its positions (workload/context.py), and the global batch taken when
+    --global-batch is left out (query.default_batch_note)."""
+    from accelopt.predict.query import default_batch_note
+
     mdl = setup.model
     beyond = mdl.context.training_note(setup.seq_len) if mdl.context is not None else None
     assumed = None if seq_len_given else _train_seq_note(mdl)
     read = _config_read_note(mdl, figures)
+    batch = None if batch_given else default_batch_note(setup.global_batch, setup.seq_len)
     return [*([read] if read else []), *mdl.config_defaults, *([assumed] if assumed else []),
-            *([beyond] if beyond else [])]
+            *([beyond] if beyond else []), *([batch] if batch else [])]
 
 
 def _config_read_note(mdl: Any, figures: ModelFigures) -> str | None:
@@ -276,16 +276,16 @@ def _train_seq_note(mdl: Any) -> str | None:
 def _facility(opts: SetupOptions) -> Any:
     """The Facility of the typed flags (defaults for the others); a bad value is an error naming its flag."""
     from accelopt.errors import InputError
-    from accelopt.predict.cost import Facility
+    from accelopt.predict.cost import FACILITY_FLAGS, Facility
 
-    given = {k: v for k, v in (("pue", opts.pue), ("grid_kg_co2_per_kwh", opts.grid_kg_co2_per_kwh),
+    given: dict[str, Any] = {k: v for k, v in (("pue", opts.pue), ("grid_kg_co2_per_kwh", opts.grid_kg_co2_per_kwh),
                                ("host_power_w_per_device", opts.host_power_w_per_device)) if v is not None}
     for k, v in given.items():
         try:
             Facility(**{k: v})
         except InputError as e:
-            raise InputError(f"{_FACILITY_FLAGS[k]} {v!r}: {e.problem}", e.fix) from None
-    return Facility(**given)
+            raise InputError(f"{FACILITY_FLAGS[k]} {v!r}: {e.problem}", e.fix) from None
+    return Facility(**given, given=frozenset(given))  # the flags typed; the rest are defaults, printed as such
 
 
 def _required_model(opts: SetupOptions) -> str:
@@ -464,15 +464,22 @@ def _run_workload(opts: PlanOptions) -> None:
             raise InputError(f"--top {opts.top}", "give --top >= 1")
         rows = rows[:opts.top]
     per_sample = int(wl.meta.get("seq_len") or 1)  # as evaluate_workload counts them
+    from accelopt.predict.cost import Facility, energy_defaults_note
+    from accelopt.predict.training import workload_batch_note, workload_dtype
+
+    listed = {r.hardware for r in rows}  # evaluate_workload's facility: Facility()'s defaults (no flags here)
+    energy = energy_defaults_note([sp for sp in workload_specs if sp.name in listed], Facility(), flags=False,
+                                  carbon=False)
+    notes = [n for n in (workload_dtype(wl)[1], workload_batch_note(wl), energy) if n]
     data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed, tokens=tokens,
-                              tokens_per_sample=per_sample, input_warnings=busy)
+                              tokens_per_sample=per_sample, input_warnings=busy, notes=notes)
     finish_run("plan-workload", data)
     if opts.as_json:
         emit(data)
         return
     from rich.table import Table
 
-    from accelopt.report.console import line
+    from accelopt.report.console import line, plain
 
     tb = Table(title=f"{wl.name}: data parallel + ZeRO, {stack} stack (predictions, estimates)")
     for col in ("hardware", "dp", "zero", "fits", "step", "MFU", "mem/dev", "time"):
@@ -489,6 +496,8 @@ def _run_workload(opts: PlanOptions) -> None:
                    "step) x step (estimates)"))
     print_assumed(con, assumed)
     print_measured(con, measured)
+    for note in data.notes:
+        con.print(plain(note, "yellow"))
 
 
 def _run_search(opts: PlanOptions) -> None:
@@ -566,13 +575,16 @@ def _run_search(opts: PlanOptions) -> None:
                       skipped_devices=dict(c.skipped_devices), schedule=opts.schedule, measured_link=measured,
                       axes=axes, slice_devices=opts.slice_devices, objective=objective, **_setup_flags(setup),
                       model_figures=figures,
-                      notes=[*model_notes(setup, opts.setup.seq_len is not None, figures),
+                      notes=[*model_notes(setup, opts.setup.seq_len is not None, figures,
+                                          opts.setup.global_batch is not None),
                              *_unranked_notes(unranked, objective),
                              *[f"{sp.name}: {n}" for sp in specs
                                if (n := attention_kernel_note(setup.attention_kernel,
                                                               calibration_for(sp, cals, stack)))],
                              *_search_notes(specs, measured, opts.slice_devices, setup,
-                                            [_fmt_row(c, int(i)) for i in best], stack)],
+                                            [_fmt_row(c, int(i)) for i in best], stack),
+                             *_energy_notes(specs, setup.facility,
+                                            [_fmt_row(c, int(i)) for i in [*best, *front]] + closest_rows)],
                       best=[_fmt_row(c, int(i)) for i in best],
                       pareto_front=[_fmt_row(c, int(i)) for i in front], closest_by_memory=closest_rows,
                       calibration_basis=bases, input_warnings=busy)
@@ -691,6 +703,16 @@ def _attention_text(kernel: str, cal: Any) -> str:
     if rate and bwd != rate:
         return f"; {kernel} attention at {rate} (forward) / {bwd} (backward) x peak"
     return f"; {kernel} attention at {rate} x peak" if rate else ""
+
+
+def _energy_notes(specs: list[Any], facility: Any, rows: list[Any]) -> list[str]:
+    """The defaults under the energy and carbon of the listed `rows` (their devices among `specs`),
+    cost.energy_defaults_note; [] when none is used."""
+    from accelopt.predict.cost import energy_defaults_note
+
+    listed = {r.hardware for r in rows}
+    note = energy_defaults_note([sp for sp in specs if sp.name in listed], facility)
+    return [note] if note else []
 
 
 def _search_notes(specs: list[Any], measured: Any, slice_devices: int, setup: Any,
@@ -1026,7 +1048,8 @@ def _explain(opts: ExplainOptions) -> None:
                          terms=terms, assumed=list(res.assumed),
                          unused_config_keys=list(setup.model.unused_keys), measured_link=res.measured,
                          model_figures=figures,
-                         notes=[*model_notes(setup, opts.setup.seq_len is not None, figures), *res.notes],
+                         notes=[*model_notes(setup, opts.setup.seq_len is not None, figures,
+                                          opts.setup.global_batch is not None), *res.notes],
                          calibration_basis=basis, input_warnings=busy,
                          **_setup_flags(setup))
     finish_run("plan-explain", data)

@@ -12,7 +12,8 @@ Training', sec. 2, eq.: tCO2e = MWh x tCO2e/MWh).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
@@ -47,6 +48,9 @@ class Facility:
     """Carbon intensity of the electricity, kg CO2(e) per kWh."""
     host_power_w_per_device: float = DEFAULT_HOST_W_PER_DEVICE
     """Host share (CPU, DRAM, NICs, fans) per accelerator, watts."""
+    given: frozenset[str] = field(default=frozenset())
+    """The fields the user set (their flags); the others are the defaults above, said beside the result
+    (energy_defaults_note)."""
 
     # Upper limits: past them the figure is a unit slip, not a facility. PUE 10 would mean 90% of the facility's power
     # never reaching the IT load; 2 kg CO2 per kWh is about twice the intensity of burning coal, so a larger figure
@@ -67,9 +71,46 @@ class Facility:
                              f"{self.MAX_HOST_W_PER_DEVICE:g}",
                              "give watts per accelerator, e.g. 575 (0 to count the accelerators only)")
 
+    def defaulted(self, flags: bool = True, carbon: bool = True) -> list[str]:
+        """'PUE 1.1 (--pue; source)' for each field left at its default (without `flags`: '(source)'; without
+        `carbon`, a result with no carbon figure: not the grid intensity)."""
+        figures = (("pue", f"PUE {self.pue:g}"),
+                   ("host_power_w_per_device", f"host {self.host_power_w_per_device:g} W per device"),
+                   *((("grid_kg_co2_per_kwh", f"grid {self.grid_kg_co2_per_kwh:g} kg CO2e/kWh"),) if carbon else ()))
+        src = self.sources()
+        return [f"{text} ({FACILITY_FLAGS[k] + '; ' if flags else ''}{src[k]})" for k, text in figures
+                if k not in self.given]
+
     def sources(self) -> dict[str, str]:
         return {"pue": DEFAULT_PUE_SOURCE, "grid_kg_co2_per_kwh": DEFAULT_GRID_SOURCE,
                 "host_power_w_per_device": DEFAULT_HOST_SOURCE}
+
+
+# Facility field -> the flag of `plan` / `plan explain` that sets it (plan serve has none: its defaults stand)
+FACILITY_FLAGS = {"pue": "--pue", "grid_kg_co2_per_kwh": "--grid-kg-per-kwh", "host_power_w_per_device": "--host-w"}
+
+
+def energy_defaults_note(specs: Sequence[AcceleratorSpec], facility: Facility, flags: bool = True,
+                         carbon: bool = True) -> str | None:
+    """The defaults the energy and carbon estimates of `specs` rest on, said beside them: the idle draw of a device
+    whose spec has a TDP but no idle_w (IDLE_FRACTION_OF_TDP) and each facility figure left at its default. None when
+    no device has a TDP (energy is n/a, nothing assumed). `flags`: the command has --pue, --host-w and
+    --grid-kg-per-kwh to name (`plan serve` has none); `carbon`: the result has a carbon figure (Facility.defaulted)."""
+    with_tdp = [s for s in specs if s.tdp_w is not None]
+    if not with_tdp:
+        return None
+    no_idle = [s.name for s in with_tdp if s.idle_w is None]
+    names = ", ".join(no_idle)
+    parts = [f"idle power {IDLE_FRACTION_SOURCE}, for the specs without idle_w: {names}"] if no_idle else []
+    parts += facility.defaulted(flags, carbon)
+    if not parts:
+        return None
+    fix = ("give the flag, or idle_w in a --hardware spec TOML, to replace them" if flags else
+           "give idle_w in a --hardware spec TOML to replace the idle draw; the facility figures are predict/cost.py "
+           "Facility's")
+    what = "energy and carbon" if carbon else "energy"
+    # 'default used: ' as query.bucket_note's: the words that mark a default among a result's notes
+    return f"default used: {what} (estimates) rest on figures not given: " + "; ".join(parts) + f" — {fix}"
 
 
 def energy_j(spec: AcceleratorSpec, n_devices: float | np.ndarray, time_s: float | np.ndarray,

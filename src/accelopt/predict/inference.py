@@ -655,6 +655,10 @@ def plan_inference(workloads: dict[int, Workload], specs: list[AcceleratorSpec],
     notes = []
     if wl0.meta.get("capture_device") == "cpu":
         notes.append("captured on the CPU: the model does not run on PyTorch's meta device (data-dependent code)")
+    if wl0.meta.get("input_bytes") is None:  # _input_transfer_bytes then counts 0 bytes
+        notes.append(f"default used: workload {wl0.name!r} names no meta input_bytes (`profile --save-workload` does "
+                     "not record it): no input transfer to the device is counted (0 bytes); give the model itself "
+                     "(a name or FILE.py:factory) to `plan infer` to count it, or add input_bytes to the meta")
     return InferencePlan(model=wl0.name, workload_mode=str(wl0.meta.get("mode", "")),
                          params=float(wl0.meta.get("params") or 0.0),
                          flops_per_inference=wl0.total_flops(phase="forward") / min(workloads),

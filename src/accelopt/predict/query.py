@@ -26,7 +26,7 @@ from accelopt.predict.comm import (
     slice_words,
 )
 from accelopt.predict.compute import attention_kernel_note, attention_kernel_of
-from accelopt.predict.cost import Facility
+from accelopt.predict.cost import Facility, energy_defaults_note
 from accelopt.predict.memory import layers_per_stage, middle_stage_layers
 from accelopt.predict.training import (
     RECOMPUTE,
@@ -51,6 +51,13 @@ DEFAULT_BATCH_TOKENS = 4 * 2**20
 def default_global_batch(seq_len: int) -> int:
     """Sequences of `seq_len` making ~4M tokens (DEFAULT_BATCH_TOKENS)."""
     return max(1, round(DEFAULT_BATCH_TOKENS / seq_len))
+
+
+def default_batch_note(global_batch_seqs: int, seq_len: int) -> str:
+    """What `plan` and `plan explain` say when --global-batch is left out: the default global batch they used."""
+    return (f"default used: global batch {global_batch_seqs:,} sequences x {seq_len:,} tokens = "
+            f"{global_batch_seqs * seq_len:,} tokens per step (--global-batch left out: ~4M tokens, the Llama 2 "
+            "batch, Touvron et al. 2023 sec. 2.2); give --global-batch for your run's")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -443,6 +450,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     notes += [n for n in (ignored_bucket_note(q, spec, dp), recompute_modules_note(setup, q.recompute, pred.row(0)))
               if n]
     notes += [n for n in (measured_share_note(spec, pred.measured), attention_kernel_note(kernel, cal)) if n]
+    notes += [n for n in (energy_defaults_note([spec], q.facility),) if n]
     return LayoutResult(setup=setup, spec=spec, layout=lay, cal=cal, terms=pred.row(0),
                         fits_memory=bool(pred.feasible[0]), assumed=pred.assumed, measured=pred.measured, notes=notes)
 

@@ -237,8 +237,9 @@ class WorkloadPlanResult:
     """`accelopt plan --model WORKLOAD.json`: a profiled workload replicated data parallel (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-workload"
-    SCHEMA_VERSION: ClassVar[int] = 3  # 2: tokens and tokens_per_sample (train_time_s's inputs); 3: input_warnings
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)  # older versions lack only those, added with defaults
+    SCHEMA_VERSION: ClassVar[int] = 4  # 2: tokens and tokens_per_sample (train_time_s's inputs); 3: input_warnings;
+    # 4: notes (the defaults used: the workload's dtype where its meta has none, the energy's)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)  # older versions lack only those, added with defaults
 
     workload: str
     stack: str
@@ -252,6 +253,9 @@ class WorkloadPlanResult:
     input_warnings: list[str] = field(default_factory=list)
     """Warnings about the command's inputs that nothing else in the result shows, as the console prints them on
     stderr: a --hardware spec `probe` measured on a busy machine (its peaks may be low)."""
+    notes: list[str] = field(default_factory=list)
+    """Defaults the figures rest on, printed under the table: the dtype where the workload's meta has none
+    (training.workload_dtype), the idle draw and facility figures of energy_j (cost.energy_defaults_note)."""
     estimate: bool = True
 
 

@@ -9,6 +9,7 @@ from accelopt.errors import AcceloptError, InfeasibleError, InputError, case_hin
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import comm
 from accelopt.predict.comm import load_measured
+from accelopt.predict.cost import Facility, energy_defaults_note
 from accelopt.predict.query import measured_share_note
 from accelopt.predict.serving import (
     CUSTOM_ALLREDUCE_WORLD_SIZES,
@@ -240,6 +241,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     served = {sw.points[0].device for sw in sweeps if sw.points}
     notes += tp_notes
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
+    # J/out tok: the idle draw and the facility's host share and PUE (no flags here: cost.Facility's defaults)
+    served_specs = [sp for sp in specs if sp.name in served]
+    notes += [n for n in (energy_defaults_note(served_specs, Facility(), flags=False, carbon=False),) if n]
     if cfg.context is not None and (note := cfg.context.note(opts.prompt, opts.output)):
         notes.append(note)  # beyond the model's positions, or within them only through rope scaling
     if measured is not None and opts.tp == 1 and opts.pp == 1 and not (cfg.is_moe and moe.active):

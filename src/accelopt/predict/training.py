@@ -1376,6 +1376,31 @@ def layout_dict(lay: Layout) -> dict[str, Any]:
     return asdict(lay)
 
 
+# A workload whose meta names no dtype (one written by hand or by another tool; `profile --save-workload` records it):
+# its step is taken to run at the bf16 peak, said beside the result (workload_dtype).
+WORKLOAD_DEFAULT_DTYPE = "bf16"
+
+
+def workload_dtype(workload: Any) -> tuple[str, str | None]:
+    """(the dtype whose peak a workload's step runs at, the note saying it was assumed or None): its meta 'dtype', else
+    WORKLOAD_DEFAULT_DTYPE."""
+    given = workload.meta.get("dtype")
+    if given is not None:
+        return str(given), None
+    return WORKLOAD_DEFAULT_DTYPE, (f"default used: workload {workload.name!r} names no dtype in its meta: its step "
+                                    f"runs at the {WORKLOAD_DEFAULT_DTYPE} peak (give meta \"dtype\", as `accelopt "
+                                    "profile --save-workload` records it)")
+
+
+def workload_batch_note(workload: Any) -> str | None:
+    """The note for a workload whose meta names no batch_size: evaluate_workload counts 1 sample per device per step."""
+    if workload.meta.get("batch_size"):
+        return None
+    return (f"default used: workload {workload.name!r} names no batch_size in its meta: 1 sample per device per step "
+            "(time to train counts --tokens over it; give meta \"batch_size\", as `accelopt profile --save-workload` "
+            "records it)")
+
+
 def evaluate_workload(workload: Any, spec: AcceleratorSpec, dp: Arr, zero: Arr, *, tokens: float = 0.0,
                       cal: Calibration | None = None, facility: Facility | None = None,
                       measured: comm.MeasuredLink | None = None) -> Prediction:
@@ -1392,7 +1417,7 @@ def evaluate_workload(workload: Any, spec: AcceleratorSpec, dp: Arr, zero: Arr, 
     if params <= 0:
         raise InputError(f"workload {workload.name!r} has no meta 'params'",
                          "save it with `accelopt profile --save-workload` (which records the parameter count)")
-    dtype = str(workload.meta.get("dtype", "bf16"))
+    dtype, _ = workload_dtype(workload)
     peak = spec.peak(dtype)
     if peak is None:  # never another dtype's peak in its place (an fp32 step is not a bf16 step)
         raise InputError(f"device {spec.name!r} has no peak_flop_per_s.{dtype} in its spec, and workload "

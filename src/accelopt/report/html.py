@@ -255,7 +255,9 @@ def _plan_workload_tables(r: Any) -> list[Table]:
         t.rows.append([x.hardware, q(x, "dp"), q(x, "zero"), _g(x.fits),
                        *[q(x, k) for k in ("step_time_s", "mfu", "mem_total_bytes", "train_time_s", "cost_usd",
                                            "energy_j")]])
-    return [*_console_lines_tables(r.input_warnings), t]
+    # the defaults used, as the console prints them: link figures the specs lack, then the notes
+    lines = [*r.input_warnings, *plan_warnings.assumed_lines(r.assumed)]
+    return [*_console_lines_tables(lines), t, *_notes_tables(r.notes)]
 
 
 def _explain_tables(r: Any) -> list[Table]:

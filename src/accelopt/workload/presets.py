@@ -888,6 +888,23 @@ def _block_layout(cfg: dict[str, Any], mtype: str) -> tuple[bool, int]:
     return False, 4 if mtype in _FOUR_NORM_TYPES else 2
 
 
+# Types whose transformers config class has num_key_value_heads (grouped-query attention possible) among the gated
+# families: a config of one that leaves it out was read as multi-head attention without a word. Not qwen (QWen-1:
+# multi-head only), modernbert (an encoder, multi-head), chatglm (multi_query_group_num, required) or dbrx
+# (attn_config.kv_n_heads); MLA types (deepseek_v2/v3) have no K/V heads to group.
+_GQA_KEY_TYPES = _GATED_TYPES - {"qwen", "modernbert", "chatglm", "dbrx", "deepseek_v2", "deepseek_v3"}
+
+
+def _kv_heads_note(mtype: str, heads: int, kv_heads: int | None, mla: Any) -> tuple[str, ...]:
+    """The note for a grouped-query family's config without num_key_value_heads: read as multi-head attention (K/V
+    heads = num_attention_heads, transformers LlamaConfig's rule when the key is None), said beside the result."""
+    if kv_heads is not None or mla is not None or mtype not in _GQA_KEY_TYPES:
+        return ()
+    return (f"the config gives no num_key_value_heads: multi-head attention assumed, {heads} K/V heads "
+            "(= num_attention_heads; a grouped-query model's K/V projections and KV cache are smaller: give "
+            "num_key_value_heads)",)
+
+
 def _kv_heads(cfg: dict[str, Any], mtype: str, where: str) -> int | None:
     if mtype in _FALCON_TYPES:
         if cfg.get("new_decoder_architecture"):
@@ -1208,6 +1225,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                      "embeddings counted (transformers GPT2Config's default; give n_positions)",)
     # each of these names the file in its own errors (inside the try below it was named twice)
     kv_heads, mla, limit = _kv_heads(cfg, mtype, where), _mla(cfg, where), context_limit(cfg, context, where)
+    defaults += _kv_heads_note(mtype, heads, kv_heads, mla)
     try:
         return TransformerConfig(name=name, layers=layers, hidden=hidden, heads=heads, ffn=ffn, vocab=vocab,
                                  seq_len=min(seq, 8192), kv_heads=kv_heads,

@@ -86,6 +86,21 @@ def _whole(v: float, fname: str, where: str) -> int:
 _PRICE_DATE = re.compile(r"\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?")
 
 
+# The figures of a scale-up link, which only a domain of 2+ devices uses (predict/comm.py Links.pick).
+_SCALEUP_LINK_FIELDS = ("scaleup_bandwidth_byte_per_s", "scaleup_peer_bandwidth_byte_per_s", "scaleup_latency_s")
+
+
+def _check_scaleup_domain(table: dict[str, Any], where: str) -> None:
+    """A scale-up link given without its domain size: scaleup_domain_devices took its default 1 (no scale-up link), so
+    the link was never used and every collective ran on the scale-out figure (or its printed default), unsaid."""
+    given = [f for f in _SCALEUP_LINK_FIELDS if f in table]
+    if given and "scaleup_domain_devices" not in table:
+        raise InputError(f"{where}: {', '.join(given)} given without scaleup_domain_devices, so the scale-up link "
+                         "would never be used (a domain of 1 device)",
+                         "add scaleup_domain_devices = [N, \"source\"]: the devices the link joins (8 for an HGX "
+                         "node), or remove the scale-up figures")
+
+
 def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) -> AcceleratorSpec:
     """Build one AcceleratorSpec from a parsed [[device]] table, naming any bad field."""
     name = table.get("name")
@@ -127,6 +142,7 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
     if not isinstance(measured, bool):
         raise InputError(f"{where}: measured = {measured!r} must be true or false",
                          "write measured = true or remove it")
+    _check_scaleup_domain(table, where)
     if "price_usd_per_hour" in table and "price_date" not in table:
         raise InputError(f"{where}: price_usd_per_hour has no price_date", 'add price_date = "YYYY-MM"')
     if "price_date" in table and not _PRICE_DATE.fullmatch(str(table["price_date"])):  # printed as the price's date
