@@ -110,6 +110,7 @@ def _print(data: Any) -> None:
     from rich.text import Text
 
     from accelopt.cli.plan import console
+    from accelopt.predict.validation import assumed_lines, memory_line
     from accelopt.units import fmt_pct, fmt_seconds
 
     tb = Table(title="published vs predicted step time (prediction = estimate)")
@@ -137,6 +138,9 @@ def _print(data: Any) -> None:
     for r in data.runs:
         if r.note:
             con.print(Text(f"note {r.id} ({100 * r.error:+.1f}%): {r.note}"))
+    for line in [memory_line(data.runs), *assumed_lines(data.runs)]:
+        if line:
+            con.print(Text(line), soft_wrap=True)  # one line each: a run id is never split
 
 
 def _warn_params(data: Any) -> None:

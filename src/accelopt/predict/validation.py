@@ -25,6 +25,7 @@ from accelopt.predict.calibration import (
     load_calibrations,
     with_values,
 )
+from accelopt.predict.comm import Assumption
 from accelopt.predict.compute import attention_kernel_of, canonical_fp8_recipe
 from accelopt.predict.query import LayoutQuery, predict_layout
 from accelopt.predict.runs_csv import (
@@ -49,7 +50,7 @@ from accelopt.workload.transformer import MLAConfig, TransformerConfig
 class RunResult:
     """One published run beside our prediction of it."""
 
-    DERIVED_UNITS: ClassVar[dict[str, str]] = {"error": "fraction"}
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"error": "fraction", "fits": ""}
 
     id: str
     source: str
@@ -72,11 +73,26 @@ class RunResult:
     """Training precision of the run (fp8: FP8 linear layers, the rest bf16)."""
     note: str = ""
     """Why a held-out run misses by more than 25% (the runs file's note column), '' when none is given."""
+    memory_bytes_per_device: float | None = unit("B", "estimate: the busiest device's predicted memory, plan "
+                                                 "explain's mem_total_bytes (None in a version-2 document)",
+                                                 default=None)
+    memory_capacity_bytes: float | None = unit("B", "what one device holds (catalog memory_bytes; None in a "
+                                               "version-2 document)", default=None)
+    assumed: list[Assumption] = field(default_factory=list)
+    """Defaults used in place of link figures the device spec lacks, as `plan explain` lists them for the layout."""
 
     @property
     def error(self) -> float:
         """predicted / published - 1 (signed)."""
         return self.predicted_step_s / self.published_step_s - 1.0
+
+    @property
+    def fits(self) -> bool | None:
+        """Whether the predicted memory fits the device (a published run did run: False is a memory-model miss or a
+        row that cannot have run as written); None when not recorded."""
+        if self.memory_bytes_per_device is None or self.memory_capacity_bytes is None:
+            return None
+        return self.memory_bytes_per_device <= self.memory_capacity_bytes
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,8 +112,10 @@ class ValidateResult:
     """`accelopt validate`: published training runs reproduced by the predictor."""
 
     SCHEMA_KIND: ClassVar[str] = "validate"
-    SCHEMA_VERSION: ClassVar[int] = 2
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)  # version 2 added params_mismatches and params_unchecked_runs
+    SCHEMA_VERSION: ClassVar[int] = 3
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    """Version 2 added params_mismatches and params_unchecked_runs; version 3 each run's memory_bytes_per_device,
+    memory_capacity_bytes, assumed (defaults None, None, []) and the derived fits."""
 
     runs: list[RunResult]
     median_abs_error_held_out: float = unit("fraction", "over runs the calibration was not fitted on")
@@ -114,6 +132,29 @@ class ValidateResult:
     """Runs whose architecture cells count other parameters than their params_b (check_params)."""
     params_unchecked_runs: int = unit("count", "runs with params_b blank: their architecture is not checked",
                                       default=0)
+
+
+def memory_line(runs: list[RunResult]) -> str:
+    """The line naming the runs the memory model puts over their devices' memory ('' when none), as the console
+    and the HTML report print it."""
+    over = [f"{r.id} ({r.memory_bytes_per_device / 2**30:.1f} of {r.memory_capacity_bytes / 2**30:.1f} GiB)"
+            for r in runs if r.fits is False and r.memory_bytes_per_device and r.memory_capacity_bytes]
+    if not over:
+        return ""
+    return (f"memory: {len(over)} run(s) over their devices' memory as predicted (the busiest device's weights, "
+            f"gradients, optimizer state, activations and overhead; a run that ran is a memory-model miss, else a "
+            f"layout that cannot run as written): {', '.join(over)}")
+
+
+def assumed_lines(runs: list[RunResult]) -> list[str]:
+    """One line per default used in place of a device spec's missing link figure, naming the runs it entered
+    (as `plan explain` prints it beside the layout)."""
+    used: dict[tuple[str, str], list[str]] = {}
+    for r in runs:
+        for a in r.assumed:
+            used.setdefault((r.hardware, a.text()), []).append(r.id)
+    return [f"assumed for {len(ids)} run(s) ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''}): {hw}: {text}"
+            for (hw, text), ids in used.items()]
 
 
 LARGE_ERROR = 0.25
@@ -456,7 +497,9 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
                      predicted_step_s=pred["step_time_s"], published_mfu=pub_mfu,
                      predicted_mfu=pred["hfu"] if kind == "HFU" else pred["mfu"],
                      fitted=row["id"] in fit_rows, utilization=kind, stack=cal.stack,
-                     family=cal.family, dtype=setup.dtype, note=(row.get("note") or "").strip())
+                     family=cal.family, dtype=setup.dtype, note=(row.get("note") or "").strip(),
+                     memory_bytes_per_device=pred["mem_total_bytes"], memory_capacity_bytes=pred["mem_capacity_bytes"],
+                     assumed=list(res.assumed))
 
 
 _PEAK_FIX = {"step_s": "give the step time in seconds (a figure in milliseconds is 1000x too small)",

@@ -322,6 +322,8 @@ def _serve_moe_table(s: Any) -> Table:
 
 
 def _validate_tables(r: Any) -> list[Table]:
+    from accelopt.predict.validation import assumed_lines, memory_line  # the console's lines, word for word
+
     t = Table("published vs predicted step time", ["run", "source", "stack", "hardware", "devices", "published",
                                                    "predicted", "error", "util.", "pub. util.", "pred. util.",
                                                    "role"], est_cols={6, 7, 10})
@@ -341,7 +343,7 @@ def _validate_tables(r: Any) -> list[Table]:
     notes = [[x.id, f"{100 * x.error:+.1f}%", x.note] for x in r.runs if x.note]
     if notes:
         out.append(Table("why a held-out run misses by more than 25%", ["run", "error", "note"], notes))
-    return out
+    return out + _console_lines_tables([ln for ln in (memory_line(r.runs), *assumed_lines(r.runs)) if ln])
 
 
 def _sim_run_tables(r: Any) -> list[Table]:
