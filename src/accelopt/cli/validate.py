@@ -187,10 +187,25 @@ def _note_blank_defaults(runs: str) -> None:
     blank = {col: [r.get("id") or "?" for r in rows if not (r.get(col) or "").strip()] for col in _OFF_BY_DEFAULT}
     said = [f"{col} in {len(ids)} run(s) ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''}): read as 0, "
             f"{_OFF_BY_DEFAULT[col]}" for col, ids in blank.items() if ids]
+    con = make_console(stderr=True)
     if said:
-        make_console(stderr=True).print(plain(
+        con.print(plain(
             "note: blank " + "; blank ".join(said) + " — the bundled file's default (its Megatron-LM 2021 rows); "
             "`accelopt plan` assumes both on: write 1 in the flash / overlap cells of a run that had them"))
+    no_sp = [r.get("id") or "?" for r in rows if _tp_above_one(r) and "+sp" not in (r.get("recompute") or "")]
+    if no_sp:  # sequence parallelism is read from the recompute cell's suffix only (validation.run_query)
+        con.print(plain(
+            f"note: recompute without +sp in {len(no_sp)} run(s) ({', '.join(no_sp[:3])}"
+            f"{', ...' if len(no_sp) > 3 else ''}) with tp > 1: read as sequence parallelism off (`plan explain "
+            "--no-sp`), while `accelopt plan` turns it on whenever tp > 1: add +sp to the recompute cell of a run "
+            "that had it (e.g. write selective+sp)"))
+
+
+def _tp_above_one(row: dict[str, str]) -> bool:
+    try:
+        return int((row.get("tp") or "1").strip()) > 1
+    except ValueError:  # the row's own error was reported when it was read
+        return False
 
 
 def _pct(x: float) -> str:
