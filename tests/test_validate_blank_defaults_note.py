@@ -49,7 +49,8 @@ SP_ROW = "{id},our lab,h100-sxm,64,80,8192,64,8,28672,128256,8192,swiglu,128,{tp
 def test_tp_without_sp_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "runs.csv"
     rows = [SP_ROW.format(id="no-sp", tp=8, pp=4, rec="selective"),
-            SP_ROW.format(id="with-sp", tp=8, pp=4, rec="selective+sp"), SP_ROW.format(id="tp1", tp=1, pp=32, rec="full")]
+            SP_ROW.format(id="with-sp", tp=8, pp=4, rec="selective+sp"),
+            SP_ROW.format(id="tp1", tp=1, pp=32, rec="full")]
     path.write_text("\n".join([SP_HEADER, *rows]) + "\n", encoding="utf-8")
     code, out, err = run_main(["validate", "--runs", str(path), "--json"], capsys)
     assert code == 0, err
