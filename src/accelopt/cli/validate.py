@@ -35,7 +35,8 @@ def register(app: typer.Typer) -> None:
                  "per run, then the held-out median and worst |error| per source, per device family and per "
                  "precision; each run uses the calibration of its software stack (the CSV's stack column).")
     def validate(
-        runs: str = typer.Option(None, "--runs", help="CSV of runs in the bundled format (default: bundled)"),
+        runs: str = typer.Option(None, "--runs", help="CSV of runs in the bundled format (default: bundled); "
+                                 "its columns, the required ones and what a blank cell means: docs/runs_files.md"),
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one: "
                                         "its family.NAME tables for the training runs, its serving.NAME tables "
                                         "with --serving (as `plan serve --calibration`); not with --inference"),
