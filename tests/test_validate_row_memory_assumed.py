@@ -76,3 +76,23 @@ def test_the_html_report_names_them_too(tmp_path: Path, capsys: pytest.CaptureFi
     shown = line.split("big-70b (")[1].split(")")[0]  # e.g. '389.1 of 79.6 GiB'
     page = html.read_text(encoding="utf-8")
     assert "big-70b" in page and shown in page
+
+
+SERVING = ("id,source,engine,hardware,model,tp,pp,weight_dtype,kv_dtype,prompt_len,output_len,batch,metric,published,"
+           "role,note\n"
+           "fits-8b,my bench,vllm,h100-sxm,llama3-8b,1,1,bf16,bf16,1024,128,64,output_tok_s_per_device,3000,test,\n"
+           "over-70b,my bench,vllm,h100-sxm,llama3-70b,1,1,bf16,bf16,1024,128,64,output_tok_s_per_device,300,test,\n")
+
+
+def test_the_serving_page_has_the_consoles_memory_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`validate --serving` printed its memory: line on the console only; the HTML page left it out."""
+    runs = tmp_path / "serving.csv"
+    runs.write_text(SERVING, encoding="utf-8")
+    html = tmp_path / "s.html"
+    code, out, err = run_main(["validate", "--serving", "--runs", str(runs), "--html", str(html)], capsys)
+    assert code == 0, err
+    line = " ".join(out.split("memory:", 1)[1].split("\n\n")[0].split())  # the console may wrap it
+    assert "over-70b (" in line and "fits-8b" not in line
+    shown = line.split("over-70b (")[1].split(")")[0]  # e.g. '155.8 of 71.7 GiB'
+    page = html.read_text(encoding="utf-8")
+    assert f"over-70b ({shown})" in page

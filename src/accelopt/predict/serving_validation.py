@@ -89,6 +89,18 @@ class ServingRunResult:
         return {**asdict(self), "error": self.error, "fits": self.fits}
 
 
+def serving_memory_line(runs: list[ServingRunResult]) -> str:
+    """The line naming the rows the model puts over their engine's usable memory ('' when none), as the console and
+    the HTML page print it. Published runs did run: each is a memory-model miss or a row framed as a batch never held
+    at once."""
+    over = [f"{r.id} ({r.memory_bytes_per_device / 2**30:.1f} of {r.usable_memory_bytes_per_device / 2**30:.1f} GiB)"
+            for r in runs if r.fits is False and r.memory_bytes_per_device and r.usable_memory_bytes_per_device]
+    if not over:
+        return ""
+    return (f"memory: {len(over)} row(s) ran as published but the model puts them over the engine's usable memory "
+            f"(weights + KV cache + workspace per device): {', '.join(over)}")
+
+
 @dataclass(frozen=True, kw_only=True)
 class GroupError:
     """Held-out |error| over the rows of one source, device family or precision."""

@@ -490,6 +490,8 @@ def _variant_row(v: Any) -> list[str]:
 
 
 def _validate_serving_tables(r: Any) -> list[Table]:
+    from accelopt.predict.serving_validation import serving_memory_line  # the console's line, word for word
+
     t = Table("published vs predicted LLM serving", ["run", "source", "hardware", "model", "tp", "precision", "batch",
                                                      "metric", "published", "predicted", "error", "role"],
               est_cols={9, 10})
@@ -508,7 +510,8 @@ def _validate_serving_tables(r: Any) -> list[Table]:
     if notes:
         out.append(Table("notes on rows (why a row misses, or cannot be predicted)", ["run", "error", "note"], notes))
     out.append(Table("sources", ["key", "citation"], [[k, v] for k, v in r.sources.items()]))
-    return _console_lines_tables(r.input_warnings) + out
+    over = serving_memory_line(r.runs)
+    return _console_lines_tables([*r.input_warnings, *([over] if over else [])]) + out
 
 
 _TABLES: dict[str, Callable[[Any], list[Any]]] = {
