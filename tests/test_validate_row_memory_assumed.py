@@ -96,3 +96,21 @@ def test_the_serving_page_has_the_consoles_memory_line(tmp_path: Path, capsys: p
     shown = line.split("over-70b (")[1].split(")")[0]  # e.g. '155.8 of 71.7 GiB'
     page = html.read_text(encoding="utf-8")
     assert f"over-70b ({shown})" in page
+
+
+def test_a_serving_rows_unmodelled_config_keys_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan serve --model CONFIG` warns about config keys the predictor ignores; `validate --serving` ignored them
+    without a word when a row's model cell named that config.json."""
+    cfg = {"model_type": "mistral", "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
+           "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 32768, "max_position_embeddings": 32768,
+           "hidden_act": "silu", "tie_word_embeddings": False, "vision_config": {"hidden_size": 1024}}
+    path = tmp_path / "mine" / "config.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(cfg), encoding="utf-8")
+    runs = tmp_path / "serving.csv"
+    runs.write_text(SERVING.replace("llama3-8b", str(path)), encoding="utf-8")
+    code, out, err = run_main(["validate", "--serving", "--runs", str(runs), "--json"], capsys)
+    assert code == 0, err
+    warnings = json.loads(out)["input_warnings"]
+    assert any("fits-8b" in w and "vision_config" in w for w in warnings), warnings
+    assert "vision_config" in err and "over-70b" not in " ".join(warnings)

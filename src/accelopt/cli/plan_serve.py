@@ -305,7 +305,11 @@ def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None, cali
     from accelopt.units import fmt_pct
 
     data = validate_serving(runs, calibration)
-    data = dataclasses.replace(data, input_warnings=warn_training_tables(calibration))
+    from accelopt.report.console import make_console, plain
+
+    for text in data.input_warnings:  # stderr keeps --json valid; the result carries them for the page
+        make_console(stderr=True).print(plain(text, "yellow"))
+    data = dataclasses.replace(data, input_warnings=[*data.input_warnings, *warn_training_tables(calibration)])
     finish_run("validate-serving", data, html)
     if as_json:
         from accelopt.report.jsonout import emit

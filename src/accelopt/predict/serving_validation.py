@@ -135,7 +135,8 @@ class ServingValidateResult:
     """source key -> citation (the CSV's '# key = citation' lines)."""
     input_warnings: list[str] = field(default_factory=list)
     """Warnings about the command's inputs that nothing else in the result shows, as the console prints them on
-    stderr: a --calibration file's [family.*] tables (serving reads only its [serving.*] tables)."""
+    stderr: a --calibration file's [family.*] tables (serving reads only its [serving.*] tables), a row's config.json
+    keys the predictor does not model."""
     estimate: bool = True
 
 
@@ -368,7 +369,18 @@ def validate_serving(runs_path: Path | str | None = None, calibration: str | Non
         runs=results, median_abs_error_held_out=statistics.median(e for e, _ in test) if test else math.nan,
         worst_abs_error_held_out=worst[0], worst_held_out_id=worst[1],
         median_abs_error_fit=statistics.median(e for e, _ in fit) if fit else math.nan, groups=_groups(results),
-        sources={k: v for k, v in sources.items() if k in cited})
+        sources={k: v for k, v in sources.items() if k in cited}, input_warnings=unused_key_lines(rows))
+
+
+def unused_key_lines(rows: list[dict[str, str]]) -> list[str]:
+    """One warning per model cell naming a config.json with keys the predictor does not model (as `plan serve
+    --model` warns), with the rows that use it: never ignored without a word."""
+    by_model: dict[str, list[str]] = {}
+    for r in rows:
+        by_model.setdefault(r["model"], []).append(r["id"])
+    return [f"warning: model {cell!r} of serving run(s) {', '.join(ids)}: config key(s) not modelled by the "
+            f"predictor, ignored: {', '.join(keys)}" for cell, ids in by_model.items()
+            if (keys := get_model(cell).unused_keys)]
 
 
 def fit_serving(family: str, grid: dict[str, list[float]], runs_path: Path | str | None = None,
