@@ -468,6 +468,8 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
         raise InputError(f"run {row.get('id', '?')!r} has no published figure ({need} is blank)",
                          f"give step_s, or tflops_per_gpu (mfu_pct for {'/'.join(_MFU_SOURCES)} rows), in that row")
     query = run_query(row, catalog=catalog)
+    if need == "tflops_per_gpu":
+        _check_eq3_applies(row, query)
     try:
         res = predict_layout(query, cals if cals is not None else load_calibrations(None))
     except (InputError, InfeasibleError) as e:  # the predictor names its flags (--dtype, --tp): here the row's cells
@@ -500,6 +502,24 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
                      family=cal.family, dtype=setup.dtype, note=(row.get("note") or "").strip(),
                      memory_bytes_per_device=pred["mem_total_bytes"], memory_capacity_bytes=pred["mem_capacity_bytes"],
                      assumed=list(res.assumed))
+
+
+def _check_eq3_applies(row: dict[str, str], query: LayoutQuery) -> None:
+    """An InputError naming the tflops_per_gpu cell when Narayanan et al. 2021 eq. 3, through which it is read
+    (reproduce), does not count the run's FLOPs: the equation is a GPT block's, a GELU MLP 4 x hidden wide, a K/V
+    head per query head, dense, with the forward recomputed (full recompute, its factor 96 = 4 passes x 24)."""
+    m = query.model
+    off = [what for bad, what in (
+        (m.mlp != "gelu", f"mlp {m.mlp}"), (m.ffn != 4 * m.hidden, f"ffn {m.ffn} (not 4 x hidden = {4 * m.hidden})"),
+        ((m.kv_heads or m.heads) != m.heads, f"kv_heads {m.kv_heads} (of {m.heads} heads)"),
+        (m.experts > 1, f"{m.experts} experts"), (m.mla is not None, "multi-head latent attention"),
+        (query.recompute != "full", f"recompute {query.recompute}")) if bad]
+    if off:
+        raise cell_error("run", row, "tflops_per_gpu", "is read as Narayanan et al. 2021 eq. 3 hardware TFLOP/s, "
+                         "F = 96 B s l h^2 (1 + s/6h + V/16lh): a GELU MLP 4 x hidden wide, a K/V head per query head "
+                         f"and full recompute, which this run's {', '.join(off)} is not",
+                         "give step_s instead (seconds per optimizer step: global_batch x seq / (published tokens/s "
+                         "per device x devices)), and leave tflops_per_gpu blank or keep it beside step_s")
 
 
 _PEAK_FIX = {"step_s": "give the step time in seconds (a figure in milliseconds is 1000x too small)",
