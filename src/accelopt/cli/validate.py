@@ -125,8 +125,8 @@ def _print(data: Any) -> None:
     con = console()
     con.print(tb)
     held = sum(not r.fitted for r in data.runs)
-    con.print(f"median |error| on runs the calibration was not fitted on: {100 * data.median_abs_error_held_out:.1f}% "
-              f"({held} runs); all runs: {100 * data.median_abs_error_all:.1f}%")
+    con.print(f"median |error| on runs the calibration was not fitted on: {_pct(data.median_abs_error_held_out)} "
+              f"({held} runs); all runs: {_pct(data.median_abs_error_all)}")  # n/a, not nan%, with no held-out run
     for title, groups in (("source", data.by_source), ("family", data.by_family),
                           ("precision", data.by_precision)):
         st = Table(title=f"held-out |error| by {title}")

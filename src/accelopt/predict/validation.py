@@ -498,7 +498,7 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
     return RunResult(id=row["id"], source=row["source"], hardware=spec.name, devices=n, published_step_s=pub,
                      predicted_step_s=pred["step_time_s"], published_mfu=pub_mfu,
                      predicted_mfu=pred["hfu"] if kind == "HFU" else pred["mfu"],
-                     fitted=row["id"] in fit_rows, utilization=kind, stack=cal.stack,
+                     fitted=_is_fit_row(row, fit_rows), utilization=kind, stack=cal.stack,
                      family=cal.family, dtype=setup.dtype, note=(row.get("note") or "").strip(),
                      memory_bytes_per_device=pred["mem_total_bytes"], memory_capacity_bytes=pred["mem_capacity_bytes"],
                      assumed=list(res.assumed))
@@ -520,6 +520,17 @@ def _check_eq3_applies(row: dict[str, str], query: LayoutQuery) -> None:
                          f"and full recompute, which this run's {', '.join(off)} is not",
                          "give step_s instead (seconds per optimizer step: global_batch x seq / (published tokens/s "
                          "per device x devices)), and leave tflops_per_gpu blank or keep it beside step_s")
+
+
+def _is_fit_row(row: dict[str, str], fit_rows: tuple[str, ...]) -> bool:
+    """Whether `row` is a run its calibration was fitted on: its id is listed there, and it is not another run that
+    only shares the id of a bundled row (a user's run named like a bundled fit row is held out; the bundled row
+    itself, copied with its source, or a user's own calibrated run, whose id no bundled row takes, is fit)."""
+    rid = row["id"]
+    if rid not in fit_rows:
+        return False
+    bundled = _bundled_sources()
+    return (rid, row.get("source") or "") in bundled or all(rid != bid for bid, _ in bundled)
 
 
 _PEAK_FIX = {"step_s": "give the step time in seconds (a figure in milliseconds is 1000x too small)",
