@@ -114,3 +114,16 @@ def test_a_serving_rows_unmodelled_config_keys_are_named(tmp_path: Path, capsys:
     warnings = json.loads(out)["input_warnings"]
     assert any("fits-8b" in w and "vision_config" in w for w in warnings), warnings
     assert "vision_config" in err and "over-70b" not in " ".join(warnings)
+
+
+def test_the_page_has_the_consoles_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The console's run table shows each run's calibration family and precision; the HTML page left both out."""
+    runs = _runs(tmp_path, SMALL)
+    html = tmp_path / "v.html"
+    code, _out, err = run_main(["validate", "--runs", str(runs), "--html", str(html)], capsys)
+    assert code == 0, err
+    page = html.read_text(encoding="utf-8")
+    header = page.split("published vs predicted step time", 1)[1].split("</tr>", 1)[0]
+    for col in ("family", "dtype"):
+        assert f">{col}<" in header, header
+    assert ">nvidia-hopper<" in page and ">bf16<" in page

@@ -324,12 +324,12 @@ def _serve_moe_table(s: Any) -> Table:
 def _validate_tables(r: Any) -> list[Table]:
     from accelopt.predict.validation import assumed_lines, memory_line  # the console's lines, word for word
 
-    t = Table("published vs predicted step time", ["run", "source", "stack", "hardware", "devices", "published",
-                                                   "predicted", "error", "util.", "pub. util.", "pred. util.",
-                                                   "role"], est_cols={6, 7, 10})
-    for x in r.runs:
-        t.rows.append([x.id, x.source, x.stack, x.hardware, q(x, "devices"), q(x, "published_step_s"),
-                       q(x, "predicted_step_s"), f"{100 * x.error:+.1f}%", x.utilization, q(x, "published_mfu"),
+    t = Table("published vs predicted step time", ["run", "source", "family", "stack", "dtype", "hardware", "devices",
+                                                   "published", "predicted", "error", "util.", "pub. util.",
+                                                   "pred. util.", "role"], est_cols={8, 9, 12})
+    for x in r.runs:  # the console's columns (cli/validate.py)
+        t.rows.append([x.id, x.source, x.family, x.stack, x.dtype, x.hardware, q(x, "devices"),
+                       q(x, "published_step_s"), q(x, "predicted_step_s"), f"{100 * x.error:+.1f}%", x.utilization, q(x, "published_mfu"),
                        q(x, "predicted_mfu"), "fit" if x.fitted else "test"])
     t.note = (f"median |error| on held-out runs {q(r, 'median_abs_error_held_out')}; "
               f"all runs {q(r, 'median_abs_error_all')}")
