@@ -329,8 +329,8 @@ def _validate_tables(r: Any) -> list[Table]:
                                                    "pred. util.", "role"], est_cols={8, 9, 12})
     for x in r.runs:  # the console's columns (cli/validate.py)
         t.rows.append([x.id, x.source, x.family, x.stack, x.dtype, x.hardware, q(x, "devices"),
-                       q(x, "published_step_s"), q(x, "predicted_step_s"), f"{100 * x.error:+.1f}%", x.utilization, q(x, "published_mfu"),
-                       q(x, "predicted_mfu"), "fit" if x.fitted else "test"])
+                       q(x, "published_step_s"), q(x, "predicted_step_s"), f"{100 * x.error:+.1f}%", x.utilization,
+                       q(x, "published_mfu"), q(x, "predicted_mfu"), "fit" if x.fitted else "test"])
     t.note = (f"median |error| on held-out runs {q(r, 'median_abs_error_held_out')}; "
               f"all runs {q(r, 'median_abs_error_all')}")
     out = [t]
