@@ -62,7 +62,24 @@ def check_columns(rows: list[dict[str, str]], required: tuple[str, ...], where: 
             raise InputError(f"{where} separates its cells with {name}, not commas (its header is one cell: "
                              f"{header[0][:60]!r}...)", "save it as comma-separated CSV (a spreadsheet's 'CSV "
                              "(comma delimited)'), with the header of predict/data/" + bundled)
-    raise InputError(f"{where} lacks the column(s) {', '.join(missing)}", f"use the header of predict/data/{bundled}")
+    kind = _other_kind(header, bundled)
+    raise InputError(f"{where} lacks the column(s) {', '.join(missing)}" + (f"; it is {kind[0]}" if kind else ""),
+                     f"run `{kind[1]}`" if kind else f"use the header of predict/data/{bundled}")
+
+
+_KINDS = {"published_training_runs.csv": ("a training runs file", "accelopt validate --runs FILE"),
+          "published_serving_runs.csv": ("a serving runs file", "accelopt validate --serving --runs FILE"),
+          "published_inference_runs.csv": ("an inference runs file", "accelopt validate --inference --runs FILE")}
+"""Each bundled runs file: what a file of its format is called, and the command that reads one."""
+
+
+def _other_kind(header: list[str], bundled: str) -> tuple[str, str] | None:
+    """(kind, command) of the other runs-file format whose columns hold every column of `header` (a serving table
+    given to `validate --runs`), or None."""
+    for other, kind in _KINDS.items():
+        if other != bundled and header and set(header) <= set(bundled_header(other)):
+            return kind
+    return None
 
 
 def bundled_header(bundled: str) -> list[str]:
