@@ -149,12 +149,16 @@ def memory_line(runs: list[RunResult]) -> str:
 def assumed_lines(runs: list[RunResult]) -> list[str]:
     """One line per default used in place of a device spec's missing link figure, naming the runs it entered
     (as `plan explain` prints it beside the layout)."""
-    used: dict[tuple[str, str], list[str]] = {}
+    used: dict[str, dict[str, list[str]]] = {}  # the default's text -> device -> runs
     for r in runs:
         for a in r.assumed:
-            used.setdefault((r.hardware, a.text()), []).append(r.id)
-    return [f"assumed for {len(ids)} run(s) ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''}): {hw}: {text}"
-            for (hw, text), ids in used.items()]
+            used.setdefault(a.text(), {}).setdefault(r.hardware, []).append(r.id)
+    out = []
+    for text, by_device in used.items():
+        ids = [i for run_ids in by_device.values() for i in run_ids]
+        out.append(f"assumed for {len(ids)} run(s) on {', '.join(by_device)} ({', '.join(ids[:5])}"
+                   f"{', ...' if len(ids) > 5 else ''}): {text}")
+    return out
 
 
 LARGE_ERROR = 0.25
