@@ -39,3 +39,17 @@ def test_a_file_of_no_kind_keeps_the_plain_error(tmp_path: Path, capsys: pytest.
     path.write_text("id,foo\nx,1\n", encoding="utf-8")
     code, _, err = run_main(["validate", "--runs", str(path)], capsys)
     assert code == 2 and "lacks the column(s)" in err and "it is a" not in err
+
+
+def test_a_serving_row_that_cannot_be_predicted_keeps_the_predictors_fix(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """`validate --serving` replaced the predictor's fix ('use an --ep that divides the expert count, e.g. 2, 4, 8')
+    by 'fix the row, or make it a gap row': the user learnt which row, not what to write in it."""
+    path = tmp_path / "serving.csv"
+    path.write_text(SERVING.replace("s1,my bench,vllm,h100-sxm,llama3-8b,1,", "s1,my bench,vllm,h100-sxm,llama3-8b,3,"),
+                    encoding="utf-8")
+    code, _, err = run_main(["validate", "--serving", "--runs", str(path)], capsys)
+    assert code == 2 and "Traceback" not in err
+    text = " ".join(err.split())
+    assert "serving run 's1' cannot be predicted: --tp 3 does not divide" in text
+    assert "give a --tp that divides the head count" in text and "the tp cell" in text and "'gap' row" in text

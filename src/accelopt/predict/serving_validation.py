@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -325,7 +326,8 @@ def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
     except AcceloptError as e:
         if row["role"] != "gap":
             raise InputError(f"serving run {row['id']!r} cannot be predicted: {e.problem}",
-                             "fix the row, or make it a 'gap' row with the reason in its note") from None
+                             f"{e.fix}{_cells_of_flags(e.problem + ' ' + e.fix, row['id'])}; or make it a 'gap' "
+                             "row with the reason in its note") from None
     return ServingRunResult(
         id=row["id"], source=row["source"], engine=row["engine"], hardware=spec.name, family=_family(spec),
         calibration=row_calibration(row, spec, cals, path).family, model=row["model"], tp=int(row["tp"]),
@@ -334,6 +336,22 @@ def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
         published=float(row["published"]), predicted=predicted, role=row["role"], note=note,
         memory_bytes_per_device=p.memory_bytes_per_device if p else None,
         usable_memory_bytes_per_device=p.usable_memory_bytes_per_device if p else None)
+
+
+_FLAG_CELLS = {"--tp": "tp", "--pp": "pp", "--weight-dtype": "weight_dtype", "--kv-dtype": "kv_dtype",
+               "--prompt": "prompt_len", "--output": "output_len", "--batch": "batch", "--ep": "ep",
+               "--attention-dp": "attention_dp", "--redundant-experts": "redundant_experts",
+               "--two-batch-overlap": "two_batch_overlap", "--max-batch-size": "max_batch_size",
+               "--tp-allreduce": "tp_allreduce", "--engine": "engine", "--hardware": "hardware", "--model": "model"}
+"""`plan serve`'s flags and the runs-file cells that set them (docs/runs_files.md)."""
+
+
+def _cells_of_flags(text: str, rid: str) -> str:
+    """' (--tp is the tp cell of row 'r1')' for each plan serve flag `text` names: the predictor's fix speaks in
+    flags, the user edits cells."""
+    named = [f"{flag} is the {cell} cell" for flag, cell in _FLAG_CELLS.items()
+             if re.search(re.escape(flag) + r"(?![\w-])", text)]
+    return f" ({', '.join(named)} of row {rid!r})" if named else ""
 
 
 def _abs_errors(results: list[ServingRunResult], role: str) -> list[tuple[float, str]]:
