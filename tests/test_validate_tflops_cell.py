@@ -43,3 +43,20 @@ def test_a_megatron_2021_style_run_still_reads_it(tmp_path: Path, capsys: pytest
     B, s, L, h, V, n = 512, 2048, 24, 2304, 51200, 32
     flops = 96 * B * s * L * h * h * (1 + s / (6 * h) + V / (16 * L * h))
     assert run["published_step_s"] == pytest.approx(flops / (n * 137e12), rel=1e-12)
+
+
+@pytest.mark.parametrize(("old", "new", "says"), [
+    (",16,1,1,8,3,2,", ",4,1,1,8,3,1,", "--global-batch is the global_batch cell"),  # dp 8 > 4 sequences
+    ("selective,", "Selective,", "--recompute is the recompute cell"),
+    (",3,2,selective", ",5,2,selective", "--zero is the zero cell"),
+])
+def test_the_predictors_flags_are_named_as_cells(old: str, new: str, says: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """The predictor's errors name its flags (--global-batch, --recompute); the fix said only 'a --flag here is
+    the cell of the same name in that row', and --global-batch's cell is global_batch, --seq-len's seq."""
+    row = LLAMA.replace(",352,", ",,", 1).replace(old, new, 1) + ",2.8"
+    p = tmp_path / "runs.csv"
+    p.write_text(f"{HEADER},step_s\n{row}\n", encoding="utf-8")
+    code, _, err = run_main(["validate", "--runs", str(p)], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert says in " ".join(err.split()) and "of row 'tt-8b'" in " ".join(err.split())

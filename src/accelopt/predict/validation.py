@@ -11,6 +11,7 @@ Each row names its software stack (`stack` column, empty = megatron); the calibr
 from __future__ import annotations
 
 import functools
+import re
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -31,6 +32,7 @@ from accelopt.predict.query import LayoutQuery, predict_layout
 from accelopt.predict.runs_csv import (
     ARCH_CELLS,
     ParamsMismatch,
+    bundled_header,
     cell_error,
     check_columns,
     check_table,
@@ -479,8 +481,8 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
     except (InputError, InfeasibleError) as e:  # the predictor names its flags (--dtype, --tp): here the row's cells
         if e.problem.startswith("run "):
             raise
-        cells = " (a --flag here is the cell of the same name in that row)" if "--" in e.fix else ""
-        raise InputError(f"run {row.get('id', '?')!r}: {e.problem}", e.fix + cells) from None
+        raise InputError(f"run {row.get('id', '?')!r}: {e.problem}",
+                         e.fix + _cells_of_flags(e.problem + " " + e.fix, row)) from None
     setup, spec, cal, pred = res.setup, res.spec, res.cal, res.terms
     n = int(row["devices"])
     mdl = setup.model
@@ -524,6 +526,28 @@ def _check_eq3_applies(row: dict[str, str], query: LayoutQuery) -> None:
                          f"and full recompute, which this run's {', '.join(off)} is not",
                          "give step_s instead (seconds per optimizer step: global_batch x seq / (published tokens/s "
                          "per device x devices)), and leave tflops_per_gpu blank or keep it beside step_s")
+
+
+_FLAG_CELLS = {"--seq-len": "seq", "--edge-stage-layers": "edge_layers", "--tp-comm-overlap": "tp_overlap",
+               "--optimizer-bytes": "optimizer_state_bytes", "--no-sp": "recompute (+sp)", "--flash": "flash",
+               "--no-flash": "flash", "--no-overlap": "overlap"}
+"""`plan explain` flags whose runs-file cell has another name (docs/runs_files.md); any other --a-b is the cell a_b."""
+
+
+def _cells_of_flags(text: str, row: dict[str, str]) -> str:
+    """' (--global-batch is the global_batch cell, ... of row 'r1')' for each `plan explain` flag `text` names
+    that is a runs-file column: the predictor's errors speak in flags, the user edits cells."""
+    named: list[str] = []
+    for flag in dict.fromkeys(re.findall(r"--[a-z][a-z0-9-]*", text)):
+        cell = _FLAG_CELLS.get(flag, flag[2:].replace("-", "_"))
+        if cell.split(" ")[0] in _known_columns():  # a column of the format, in the user's file or to add
+            named.append(f"{flag} is the {cell} cell")
+    return f" ({', '.join(named)} of row {row.get('id', '?')!r})" if named else ""
+
+
+@functools.cache
+def _known_columns() -> frozenset[str]:
+    return frozenset(bundled_header("published_training_runs.csv")) | frozenset(_READ_BEYOND_HEADER)
 
 
 def _is_fit_row(row: dict[str, str], fit_rows: tuple[str, ...]) -> bool:
