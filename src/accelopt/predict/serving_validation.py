@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -24,7 +23,16 @@ from accelopt.errors import AcceloptError, InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import serving
-from accelopt.predict.runs_csv import cell_error, choice_cell, naming_file, positive_cell, read_runs_csv, whole_cell
+from accelopt.predict.runs_csv import (
+    bundled_header,
+    cell_error,
+    choice_cell,
+    flags_as_cells,
+    naming_file,
+    positive_cell,
+    read_runs_csv,
+    whole_cell,
+)
 from accelopt.predict.serving import ENGINES
 from accelopt.predict.serving_moe import MoELayout
 from accelopt.predict.training import MAX_SEQ_LEN
@@ -326,7 +334,8 @@ def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
     except AcceloptError as e:
         if row["role"] != "gap":
             raise InputError(f"serving run {row['id']!r} cannot be predicted: {e.problem}",
-                             f"{e.fix}{_cells_of_flags(e.problem + ' ' + e.fix, row['id'])}; or make it a 'gap' "
+                             f"{e.fix}{flags_as_cells(e.problem + ' ' + e.fix, row['id'], _RENAMED_FLAGS, _columns())}"
+                             "; or make it a 'gap' "
                              "row with the reason in its note") from None
     return ServingRunResult(
         id=row["id"], source=row["source"], engine=row["engine"], hardware=spec.name, family=_family(spec),
@@ -338,20 +347,13 @@ def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
         usable_memory_bytes_per_device=p.usable_memory_bytes_per_device if p else None)
 
 
-_FLAG_CELLS = {"--tp": "tp", "--pp": "pp", "--weight-dtype": "weight_dtype", "--kv-dtype": "kv_dtype",
-               "--prompt": "prompt_len", "--output": "output_len", "--batch": "batch", "--ep": "ep",
-               "--attention-dp": "attention_dp", "--redundant-experts": "redundant_experts",
-               "--two-batch-overlap": "two_batch_overlap", "--max-batch-size": "max_batch_size",
-               "--tp-allreduce": "tp_allreduce", "--engine": "engine", "--hardware": "hardware", "--model": "model"}
-"""`plan serve`'s flags and the runs-file cells that set them (docs/runs_files.md)."""
+_RENAMED_FLAGS = {"--prompt": "prompt_len", "--output": "output_len"}
+"""`plan serve` flags whose runs-file cell has another name (docs/runs_files.md); any other --a-b is the cell a_b."""
 
 
-def _cells_of_flags(text: str, rid: str) -> str:
-    """' (--tp is the tp cell of row 'r1')' for each plan serve flag `text` names: the predictor's fix speaks in
-    flags, the user edits cells."""
-    named = [f"{flag} is the {cell} cell" for flag, cell in _FLAG_CELLS.items()
-             if re.search(re.escape(flag) + r"(?![\w-])", text)]
-    return f" ({', '.join(named)} of row {rid!r})" if named else ""
+@functools.cache
+def _columns() -> frozenset[str]:
+    return frozenset(bundled_header("published_serving_runs.csv"))
 
 
 def _abs_errors(results: list[ServingRunResult], role: str) -> list[tuple[float, str]]:

@@ -11,7 +11,6 @@ Each row names its software stack (`stack` column, empty = megatron); the calibr
 from __future__ import annotations
 
 import functools
-import re
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -37,6 +36,7 @@ from accelopt.predict.runs_csv import (
     check_columns,
     check_table,
     csv_rows,
+    flags_as_cells,
     naming_file,
     params_mismatch,
     positive_cell,
@@ -482,7 +482,8 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
         if e.problem.startswith("run "):
             raise
         raise InputError(f"run {row.get('id', '?')!r}: {e.problem}",
-                         e.fix + _cells_of_flags(e.problem + " " + e.fix, row)) from None
+                         e.fix + flags_as_cells(e.problem + " " + e.fix, row.get("id", "?"), _RENAMED_FLAGS,
+                                                _known_columns())) from None
     setup, spec, cal, pred = res.setup, res.spec, res.cal, res.terms
     n = int(row["devices"])
     mdl = setup.model
@@ -528,21 +529,10 @@ def _check_eq3_applies(row: dict[str, str], query: LayoutQuery) -> None:
                          "per device x devices)), and leave tflops_per_gpu blank or keep it beside step_s")
 
 
-_FLAG_CELLS = {"--seq-len": "seq", "--edge-stage-layers": "edge_layers", "--tp-comm-overlap": "tp_overlap",
-               "--optimizer-bytes": "optimizer_state_bytes", "--no-sp": "recompute (+sp)", "--flash": "flash",
-               "--no-flash": "flash", "--no-overlap": "overlap"}
+_RENAMED_FLAGS = {"--seq-len": "seq", "--edge-stage-layers": "edge_layers", "--tp-comm-overlap": "tp_overlap",
+                  "--optimizer-bytes": "optimizer_state_bytes", "--no-sp": "recompute (+sp)", "--flash": "flash",
+                  "--no-flash": "flash", "--no-overlap": "overlap"}
 """`plan explain` flags whose runs-file cell has another name (docs/runs_files.md); any other --a-b is the cell a_b."""
-
-
-def _cells_of_flags(text: str, row: dict[str, str]) -> str:
-    """' (--global-batch is the global_batch cell, ... of row 'r1')' for each `plan explain` flag `text` names
-    that is a runs-file column: the predictor's errors speak in flags, the user edits cells."""
-    named: list[str] = []
-    for flag in dict.fromkeys(re.findall(r"--[a-z][a-z0-9-]*", text)):
-        cell = _FLAG_CELLS.get(flag, flag[2:].replace("-", "_"))
-        if cell.split(" ")[0] in _known_columns():  # a column of the format, in the user's file or to add
-            named.append(f"{flag} is the {cell} cell")
-    return f" ({', '.join(named)} of row {row.get('id', '?')!r})" if named else ""
 
 
 @functools.cache
