@@ -53,3 +53,18 @@ def test_a_serving_row_that_cannot_be_predicted_keeps_the_predictors_fix(tmp_pat
     text = " ".join(err.split())
     assert "serving run 's1' cannot be predicted: --tp 3 does not divide" in text
     assert "give a --tp that divides the head count" in text and "the tp cell" in text and "'gap' row" in text
+
+
+@pytest.mark.parametrize("model", ["bert-base", "bert-large"])
+def test_a_serving_row_of_an_encoder_is_refused_as_plan_serve_does(model: str, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan serve --model bert-base` exits 2 (an encoder has no output tokens); `validate --serving` predicted a
+    row naming it (8.4% 'error' on a TTFT), so the command line and validate disagreed."""
+    path = tmp_path / "serving.csv"
+    path.write_text(SERVING.replace("llama3-8b", model), encoding="utf-8")
+    code, _, err = run_main(["validate", "--serving", "--runs", str(path)], capsys)
+    assert code == 2 and "Traceback" not in err
+    text = " ".join(err.split())
+    assert f"serving run 's1': model = '{model}' is an encoder-only model" in text and "plan infer" in text
+    code, _, err = run_main(["plan", "serve", "--model", model, "--hardware", "h100-sxm", "--batch", "1"], capsys)
+    assert code == 2 and "is an encoder-only model" in err

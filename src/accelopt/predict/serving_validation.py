@@ -35,6 +35,7 @@ from accelopt.predict.runs_csv import (
 )
 from accelopt.predict.serving import ENGINES
 from accelopt.predict.serving_moe import MoELayout
+from accelopt.predict.serving_plan import not_generative
 from accelopt.predict.training import MAX_SEQ_LEN
 from accelopt.units import MAX_COUNT, unit
 from accelopt.workload.presets import get_model
@@ -324,6 +325,8 @@ def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
               cals: dict[str, serving.ServingCalibration] | None = None, path: str | None = None) -> ServingRunResult:
     spec = _named_cell(row, "hardware", _device)
     model = _named_cell(row, "model", get_model)  # unknown: the CSV's error, not a 'gap' the model cannot express
+    if (why := not_generative(model)) is not None:  # as plan serve --model refuses it
+        raise cell_error(_WHAT, row, "model", *why)
     _check_below_roofline(row, spec, model)
     note = row.get("note", "") or ""
     predicted: float | None = None
