@@ -68,3 +68,17 @@ def test_a_serving_row_of_an_encoder_is_refused_as_plan_serve_does(model: str, t
     assert f"serving run 's1': model = '{model}' is an encoder-only model" in text and "plan infer" in text
     code, _, err = run_main(["plan", "serve", "--model", model, "--hardware", "h100-sxm", "--batch", "1"], capsys)
     assert code == 2 and "is an encoder-only model" in err
+
+
+def test_a_serving_batch_above_its_max_batch_size_is_refused_as_plan_serve_does(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan serve --batch 3000 --max-batch-size 256` exits 2 (the engine never holds 3000 requests); a row with
+    those cells was predicted by `validate --serving`."""
+    path = tmp_path / "serving.csv"
+    head, row = SERVING.strip().split("\n")
+    path.write_text(f"{head},max_batch_size\n{row.replace(',1024,128,64,', ',16,16,3000,')},256\n", encoding="utf-8")
+    code, _, err = run_main(["validate", "--serving", "--runs", str(path)], capsys)
+    assert code == 2 and "Traceback" not in err
+    text = " ".join(err.split())
+    assert "serving run 's1': --batch 3000 is above --max-batch-size 256" in text
+    assert "--batch is the batch cell, --max-batch-size is the max_batch_size cell of row 's1'" in text

@@ -141,7 +141,7 @@ def _check_engine_flags(opts: ServeOptions) -> None:
         raise InputError(f"--max-batch-size {b} must be a positive integer", "e.g. --max-batch-size 2048")
 
 
-def _check_batch_cap(batches: list[int] | None, flag: str, max_batch_size: int | None, attention_dp: int) -> None:
+def check_batch_cap(batches: list[int] | None, flag: str, max_batch_size: int | None, attention_dp: int) -> None:
     """A --batch / --concurrency above the engine's --max-batch-size (per attention-DP rank) is a contradiction: the
     engine never holds more requests at once, so the figures would describe a run it cannot make."""
     if max_batch_size is None or not batches:
@@ -197,7 +197,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     at_max_load = counts.strip().lower() == MAX_LOAD
     _check_max_word(opts, at_max_load)
     batches = parse_int_range(counts, flag) if counts.strip() and not at_max_load else None
-    _check_batch_cap(batches, flag, opts.max_batch_size, moe.attention_dp)
+    check_batch_cap(batches, flag, opts.max_batch_size, moe.attention_dp)
     scheduling = "continuous" if opts.concurrency.strip() or opts.rate.strip() else "static"
     specs = resolve_devices(opts.hardware, opts.catalog)  # 'all', or names; unknown ones fail before any work
     sweeps: list[BatchSweep] = []

@@ -35,7 +35,7 @@ from accelopt.predict.runs_csv import (
 )
 from accelopt.predict.serving import ENGINES
 from accelopt.predict.serving_moe import MoELayout
-from accelopt.predict.serving_plan import not_generative
+from accelopt.predict.serving_plan import check_batch_cap, not_generative
 from accelopt.predict.training import MAX_SEQ_LEN
 from accelopt.units import MAX_COUNT, unit
 from accelopt.workload.presets import get_model
@@ -192,8 +192,15 @@ def _check_row(r: dict[str, str]) -> None:
             raise InputError(e.problem, e.fix.replace("write a whole number", "write max (the engine's maximum "
                                                       "load) or a whole number", 1)) from None
     row_tp_allreduce(r)
-    row_max_batch_size(r)
-    row_moe_layout(r)
+    limit = row_max_batch_size(r)
+    moe = row_moe_layout(r)
+    if limit is not None and r["batch"] != "max":  # as plan serve --batch N --max-batch-size M refuses N > M
+        try:
+            check_batch_cap([int(r["batch"])], "--batch", limit, moe.attention_dp)
+        except InputError as e:
+            raise InputError(f"serving run {r.get('id')!r}: {e.problem}",
+                             e.fix + flags_as_cells(e.problem + " " + e.fix, r.get("id") or "?", _RENAMED_FLAGS,
+                                                    _columns())) from None
 
 
 @functools.lru_cache(maxsize=16)
