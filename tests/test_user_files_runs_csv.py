@@ -137,7 +137,9 @@ def test_a_published_step_faster_than_the_peak_is_refused(tmp_path: Path, capsys
 
 def test_tflops_per_device_above_the_peak_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     p = tmp_path / "mine.csv"
-    p.write_text(f"{HEADER},tflops_per_gpu\n{ROW.replace(',1.2,bf16,', ',,bf16,', 1)},8000\n")
+    # full recompute: a run Narayanan et al. 2021 eq. 3 describes (any other is refused for that first)
+    row = ROW.replace(",1.2,bf16,", ",,bf16,", 1).replace(",none,", ",full,", 1)
+    p.write_text(f"{HEADER},tflops_per_gpu\n{row},8000\n")
     _, err = _cli(capsys, "validate", "--runs", str(p), code=2)
     text = " ".join(err.split())
     assert "tflops_per_gpu = '8000' puts the step's model FLOPs at" in text and "not per node" in text

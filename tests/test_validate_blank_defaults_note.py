@@ -35,3 +35,27 @@ def test_given_cells_say_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[s
     code, _, err = run_main(["validate", "--runs", str(path)], capsys)
     assert code == 0, err
     assert "blank flash" not in err and "blank overlap" not in err
+
+
+# Sequence parallelism comes from the recompute cell's '+sp' suffix only, while `plan` / `plan explain` turn it on
+# whenever tp > 1: a Megatron run written 'selective' with tp 8 (Llama 3 70B on 64 H100, tp 8 pp 4) was predicted
+# with sp off, 19.1 s and 102.1 GiB per device (over the H100's 79.6), against 17.9 s and 58.3 GiB as
+# 'selective+sp', without a word.
+SP_HEADER = ("id,source,hardware,devices,layers,hidden,heads,kv_heads,ffn,vocab,seq,mlp,global_batch,tp,pp,dp,"
+             "recompute,step_s,flash,overlap")
+SP_ROW = "{id},our lab,h100-sxm,64,80,8192,64,8,28672,128256,8192,swiglu,128,{tp},{pp},2,{rec},20,1,1"
+
+
+def test_tp_without_sp_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "runs.csv"
+    rows = [SP_ROW.format(id="no-sp", tp=8, pp=4, rec="selective"),
+            SP_ROW.format(id="with-sp", tp=8, pp=4, rec="selective+sp"),
+            SP_ROW.format(id="tp1", tp=1, pp=32, rec="full")]
+    path.write_text("\n".join([SP_HEADER, *rows]) + "\n", encoding="utf-8")
+    code, out, err = run_main(["validate", "--runs", str(path), "--json"], capsys)
+    assert code == 0, err
+    json.loads(out)
+    err = " ".join(err.split())  # the console wraps long lines
+    assert "recompute without +sp in 1 run(s) (no-sp) with tp > 1: read as sequence parallelism off" in err
+    assert "with-sp" not in err and "tp1" not in err
+    assert "write selective+sp" in err or "+sp to the recompute cell" in err

@@ -300,12 +300,16 @@ def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None, cali
     from rich.table import Table
 
     from accelopt.cli.plan import console
-    from accelopt.predict.serving_validation import validate_serving
+    from accelopt.predict.serving_validation import serving_memory_line, validate_serving
     from accelopt.report.runs import finish_run
     from accelopt.units import fmt_pct
 
     data = validate_serving(runs, calibration)
-    data = dataclasses.replace(data, input_warnings=warn_training_tables(calibration))
+    from accelopt.report.console import make_console, plain
+
+    for text in data.input_warnings:  # stderr keeps --json valid; the result carries them for the page
+        make_console(stderr=True).print(plain(text, "yellow"))
+    data = dataclasses.replace(data, input_warnings=[*data.input_warnings, *warn_training_tables(calibration)])
     finish_run("validate-serving", data, html)
     if as_json:
         from accelopt.report.jsonout import emit
@@ -334,10 +338,7 @@ def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None, cali
         gt.add_row(g.group, g.name, str(g.rows), f"{100 * g.median_abs_error:.1f}%",
                    f"{100 * g.worst_abs_error:.1f}%", g.worst_id)
     con.print(gt)
-    over = [f"{r.id} ({r.memory_bytes_per_device / 2**30:.1f} of {r.usable_memory_bytes_per_device / 2**30:.1f} GiB)"
-            for r in data.runs if r.fits is False and r.memory_bytes_per_device and r.usable_memory_bytes_per_device]
-    if over:  # published runs did run: each is a memory-model miss or a row framed as a batch never held at once
-        con.print(f"memory: {len(over)} row(s) ran as published but the model puts them over the engine's usable "
-                  f"memory (weights + KV cache + workspace per device): {', '.join(over)}", markup=False)
+    if over := serving_memory_line(data.runs):
+        con.print(over, markup=False)
     for key, cite in data.sources.items():
         con.print(f"{key} = {cite}", markup=False)

@@ -35,7 +35,8 @@ def register(app: typer.Typer) -> None:
                  "per run, then the held-out median and worst |error| per source, per device family and per "
                  "precision; each run uses the calibration of its software stack (the CSV's stack column).")
     def validate(
-        runs: str = typer.Option(None, "--runs", help="CSV of runs in the bundled format (default: bundled)"),
+        runs: str = typer.Option(None, "--runs", help="CSV of runs in the bundled format (default: bundled); "
+                                 "its columns, the required ones and what a blank cell means: docs/runs_files.md"),
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one: "
                                         "its family.NAME tables for the training runs, its serving.NAME tables "
                                         "with --serving (as `plan serve --calibration`); not with --inference"),
@@ -110,6 +111,7 @@ def _print(data: Any) -> None:
     from rich.text import Text
 
     from accelopt.cli.plan import console
+    from accelopt.predict.validation import assumed_lines, memory_line
     from accelopt.units import fmt_pct, fmt_seconds
 
     tb = Table(title="published vs predicted step time (prediction = estimate)")
@@ -123,8 +125,8 @@ def _print(data: Any) -> None:
     con = console()
     con.print(tb)
     held = sum(not r.fitted for r in data.runs)
-    con.print(f"median |error| on runs the calibration was not fitted on: {100 * data.median_abs_error_held_out:.1f}% "
-              f"({held} runs); all runs: {100 * data.median_abs_error_all:.1f}%")
+    con.print(f"median |error| on runs the calibration was not fitted on: {_pct(data.median_abs_error_held_out)} "
+              f"({held} runs); all runs: {_pct(data.median_abs_error_all)}")  # n/a, not nan%, with no held-out run
     for title, groups in (("source", data.by_source), ("family", data.by_family),
                           ("precision", data.by_precision)):
         st = Table(title=f"held-out |error| by {title}")
@@ -137,6 +139,9 @@ def _print(data: Any) -> None:
     for r in data.runs:
         if r.note:
             con.print(Text(f"note {r.id} ({100 * r.error:+.1f}%): {r.note}"))
+    for line in [memory_line(data.runs), *assumed_lines(data.runs)]:
+        if line:
+            con.print(Text(line), soft_wrap=True)  # one line each: a run id is never split
 
 
 def _warn_params(data: Any) -> None:
@@ -183,10 +188,25 @@ def _note_blank_defaults(runs: str) -> None:
     blank = {col: [r.get("id") or "?" for r in rows if not (r.get(col) or "").strip()] for col in _OFF_BY_DEFAULT}
     said = [f"{col} in {len(ids)} run(s) ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''}): read as 0, "
             f"{_OFF_BY_DEFAULT[col]}" for col, ids in blank.items() if ids]
+    con = make_console(stderr=True)
     if said:
-        make_console(stderr=True).print(plain(
+        con.print(plain(
             "note: blank " + "; blank ".join(said) + " — the bundled file's default (its Megatron-LM 2021 rows); "
             "`accelopt plan` assumes both on: write 1 in the flash / overlap cells of a run that had them"))
+    no_sp = [r.get("id") or "?" for r in rows if _tp_above_one(r) and "+sp" not in (r.get("recompute") or "")]
+    if no_sp:  # sequence parallelism is read from the recompute cell's suffix only (validation.run_query)
+        con.print(plain(
+            f"note: recompute without +sp in {len(no_sp)} run(s) ({', '.join(no_sp[:3])}"
+            f"{', ...' if len(no_sp) > 3 else ''}) with tp > 1: read as sequence parallelism off (`plan explain "
+            "--no-sp`), while `accelopt plan` turns it on whenever tp > 1: add +sp to the recompute cell of a run "
+            "that had it (e.g. write selective+sp)"))
+
+
+def _tp_above_one(row: dict[str, str]) -> bool:
+    try:
+        return int((row.get("tp") or "1").strip()) > 1
+    except ValueError:  # the row's own error was reported when it was read
+        return False
 
 
 def _pct(x: float) -> str:

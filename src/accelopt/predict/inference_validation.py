@@ -17,10 +17,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from accelopt.errors import AcceloptError, InputError
+from accelopt.errors import AcceloptError, InputError, out_of_memory_as_infeasible
 from accelopt.hardware.catalog import get_device
+from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.inference import InferenceRuntime, compute_time_s, load_runtimes, plan_inference
-from accelopt.predict.runs_csv import naming_file, read_runs_csv
+from accelopt.predict.runs_csv import cell_error, naming_file, read_runs_csv
 from accelopt.units import unit
 from accelopt.workload.types import Workload
 
@@ -121,14 +122,42 @@ def _workload(model: str, size: int, batch: int) -> Workload:
 def reproduce_inference(row: dict[str, str], runtimes: list[InferenceRuntime] | None = None,
                         sources: dict[str, str] | None = None) -> InferenceRunResult:
     spec = get_device(row["hardware"])
-    batch = int(row["batch"])
-    wl = _workload(row["model"], int(row["input_size"]), batch)
+    batch, size = int(row["batch"]), int(row["input_size"])
+    with out_of_memory_as_infeasible(lambda said: f"run {row['id']!r}: one batch of inputs (batch = {batch}, "
+                                     f"input_size = {size}) does not fit this machine's memory to capture the "
+                                     f"model: the allocator said {said!r}",
+                                     "write the batch and input_size the published figure was measured at, or run "
+                                     "validate on a machine with more memory"):
+        wl = _workload(row["model"], size, batch)
+    _check_below_peak(row, spec, wl.total_flops() / batch)
     plan = plan_inference({batch: wl}, [spec], dtype=row["dtype"], runtimes=runtimes, host_resolver=get_device)
+    ran = plan.devices[0].precision
+    if ran.run != row["dtype"]:  # predicted at another precision than the figure was measured at
+        raise cell_error("run", row, "dtype", f"is not what {spec.name} runs: {spec.name} runs {ran.run} "
+                         f"({ran.reason}), so the row would be compared with a {ran.run} prediction",
+                         f"write the precision the published figure was measured at ({spec.name}: {ran.run})")
     pt = plan.devices[0].points[0]
     pred = pt.latency_s * 1e3 if row["metric"] == "latency_ms" else pt.throughput_per_s
     return InferenceRunResult(id=row["id"], hardware=spec.name, model=row["model"], metric=row["metric"],
                               published=float(row["published"]), predicted=pred, fitted=row["role"] == "fit",
                               source=(sources or {}).get(row["source"], row["source"]), note=row.get("note", ""))
+
+
+def _check_below_peak(row: dict[str, str], spec: AcceleratorSpec, flop_per_inference: float) -> None:
+    """An InputError naming the published cell when its figure beats the device's highest peak for the model's
+    FLOPs (a unit slip: seconds in latency_ms, a whole server's rate): no inference takes less than its FLOPs at the
+    peak, per inference even when the figure is a batch's."""
+    peak = max((v for v in spec.peak_flop_per_s.values() if v), default=0.0)
+    if not peak or not flop_per_inference:
+        return
+    published = float(row["published"])
+    least_s = flop_per_inference / peak
+    share = least_s / (published * 1e-3) if row["metric"] == "latency_ms" else published * least_s
+    if share > 1.0:
+        raise cell_error("run", row, "published", f"is {share:.0%} of what one {spec.name} can do at its peak for "
+                         f"{row['model']}'s {flop_per_inference:.3g} FLOP per inference (faster than any runtime)",
+                         "give milliseconds per inference for latency_ms (a figure in seconds is 1000x too small), "
+                         "inferences per second of one device for throughput_per_s")
 
 
 def validate_inference(runs_path: Path | str | None = None,

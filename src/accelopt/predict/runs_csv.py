@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -62,7 +63,24 @@ def check_columns(rows: list[dict[str, str]], required: tuple[str, ...], where: 
             raise InputError(f"{where} separates its cells with {name}, not commas (its header is one cell: "
                              f"{header[0][:60]!r}...)", "save it as comma-separated CSV (a spreadsheet's 'CSV "
                              "(comma delimited)'), with the header of predict/data/" + bundled)
-    raise InputError(f"{where} lacks the column(s) {', '.join(missing)}", f"use the header of predict/data/{bundled}")
+    kind = _other_kind(header, bundled)
+    raise InputError(f"{where} lacks the column(s) {', '.join(missing)}" + (f"; it is {kind[0]}" if kind else ""),
+                     f"run `{kind[1]}`" if kind else f"use the header of predict/data/{bundled}")
+
+
+_KINDS = {"published_training_runs.csv": ("a training runs file", "accelopt validate --runs FILE"),
+          "published_serving_runs.csv": ("a serving runs file", "accelopt validate --serving --runs FILE"),
+          "published_inference_runs.csv": ("an inference runs file", "accelopt validate --inference --runs FILE")}
+"""Each bundled runs file: what a file of its format is called, and the command that reads one."""
+
+
+def _other_kind(header: list[str], bundled: str) -> tuple[str, str] | None:
+    """(kind, command) of the other runs-file format whose columns hold every column of `header` (a serving table
+    given to `validate --runs`), or None."""
+    for other, kind in _KINDS.items():
+        if other != bundled and header and set(header) <= set(bundled_header(other)):
+            return kind
+    return None
 
 
 def bundled_header(bundled: str) -> list[str]:
@@ -166,6 +184,18 @@ def choice_cell(what: str, row: Mapping[str, str | None], col: str, allowed: tup
         return v
     raise cell_error(what, row, col, f"is not one of {', '.join(allowed)}",
                      f"write one of {', '.join(allowed)}" + (", or leave it blank" if blank_ok else ""))
+
+
+def flags_as_cells(text: str, rid: str, renamed: Mapping[str, str], columns: frozenset[str]) -> str:
+    """' (--global-batch is the global_batch cell, ... of row 'r1')' for each command-line flag `text` names whose
+    cell is one of `columns`: `renamed[flag]` where the cell has another name, else the flag's words joined by '_'.
+    The predictors' errors speak in flags; a runs file's user edits cells (docs/runs_files.md)."""
+    named = []
+    for flag in dict.fromkeys(re.findall(r"--[a-z][a-z0-9-]*", text)):
+        cell = renamed.get(flag, flag[2:].replace("-", "_"))
+        if cell.split(" ")[0] in columns:
+            named.append(f"{flag} is the {cell} cell")
+    return f" ({', '.join(named)} of row {rid!r})" if named else ""
 
 
 # ---- params_b: the published parameter count beside the architecture cells (issue 10) ----

@@ -142,7 +142,7 @@ def _check_engine_flags(opts: ServeOptions) -> None:
         raise InputError(f"--max-batch-size {b} must be a positive integer", "e.g. --max-batch-size 2048")
 
 
-def _check_batch_cap(batches: list[int] | None, flag: str, max_batch_size: int | None, attention_dp: int) -> None:
+def check_batch_cap(batches: list[int] | None, flag: str, max_batch_size: int | None, attention_dp: int) -> None:
     """A --batch / --concurrency above the engine's --max-batch-size (per attention-DP rank) is a contradiction: the
     engine never holds more requests at once, so the figures would describe a run it cannot make."""
     if max_batch_size is None or not batches:
@@ -164,6 +164,20 @@ def _check_max_word(opts: ServeOptions, at_max_load: bool) -> None:
                              f"write {flag} max (the most requests the engine holds), or a list of numbers")
 
 
+def not_generative(cfg: TransformerConfig) -> tuple[str, str] | None:
+    """(problem, fix) for a model serving cannot predict, one with no output tokens (an encoder, a classifier);
+    None for a decoder. `plan serve --model` and `validate --serving`'s model cell refuse the same models."""
+    if cfg.encoder_only:  # no autoregressive decode: TTFT/TPOT/output tokens would describe a model that is not this
+        return (f"is an encoder-only model ({cfg.name}: bidirectional attention, no output tokens): serving predicts "
+                "token generation", "use `accelopt plan infer` for an encoder's latency per request, or pass a "
+                "decoder model to `plan serve`")
+    if cfg.classifier_head:  # a reward model / classifier scores a sequence: there is no decode to predict
+        return (f"is a classifier ({cfg.name}: architectures {cfg.classifier_head}, a score per sequence, no output "
+                "tokens): serving predicts token generation", "use `accelopt plan infer` for its latency per "
+                "request, or give the model's ...ForCausalLM config to `plan serve`")
+    return None
+
+
 def plan_serve(opts: ServeOptions) -> ServeRun:
     """Sweeps for every device of `opts.hardware`; per-device infeasibility is collected (raised if all fail)."""
     from accelopt.hardware.catalog import resolve_devices
@@ -175,15 +189,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         serving_calibrations(opts.calibration)
     measured = load_measured(opts.collectives) if opts.collectives is not None else None
     cfg = get_model(opts.model)
-    if cfg.encoder_only:  # no autoregressive decode: TTFT/TPOT/output tokens would describe a model that is not this
-        raise InputError(f"--model {opts.model!r} is an encoder-only model ({cfg.name}: bidirectional attention, no "
-                         "output tokens): serving predicts token generation", "use `accelopt plan infer` for an "
-                         "encoder's latency per request, or pass a decoder model to `plan serve`")
-    if cfg.classifier_head:  # a reward model / classifier scores a sequence: there is no decode to predict
-        raise InputError(f"--model {opts.model!r} is a classifier ({cfg.name}: architectures {cfg.classifier_head}, "
-                         "a score per sequence, no output tokens): serving predicts token generation",
-                         "use `accelopt plan infer` for its latency per request, or give the model's ...ForCausalLM "
-                         "config to `plan serve`")
+    if (why := not_generative(cfg)) is not None:
+        raise InputError(f"--model {opts.model!r} {why[0]}", why[1])
     moe = moe_layout(opts)
     check_layout(cfg, opts.tp, moe)  # a bad --ep/--attention-dp fails before any device is tried
     counts = opts.concurrency if opts.concurrency.strip() else opts.batch
@@ -191,7 +198,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     at_max_load = counts.strip().lower() == MAX_LOAD
     _check_max_word(opts, at_max_load)
     batches = parse_int_range(counts, flag) if counts.strip() and not at_max_load else None
-    _check_batch_cap(batches, flag, opts.max_batch_size, moe.attention_dp)
+    check_batch_cap(batches, flag, opts.max_batch_size, moe.attention_dp)
     scheduling = "continuous" if opts.concurrency.strip() or opts.rate.strip() else "static"
     specs = resolve_devices(opts.hardware, opts.catalog)  # 'all', or names; unknown ones fail before any work
     sweeps: list[BatchSweep] = []

@@ -23,9 +23,19 @@ from accelopt.errors import AcceloptError, InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import serving
-from accelopt.predict.runs_csv import cell_error, choice_cell, naming_file, positive_cell, read_runs_csv, whole_cell
+from accelopt.predict.runs_csv import (
+    bundled_header,
+    cell_error,
+    choice_cell,
+    flags_as_cells,
+    naming_file,
+    positive_cell,
+    read_runs_csv,
+    whole_cell,
+)
 from accelopt.predict.serving import ENGINES
 from accelopt.predict.serving_moe import MoELayout
+from accelopt.predict.serving_plan import check_batch_cap, not_generative
 from accelopt.predict.training import MAX_SEQ_LEN
 from accelopt.units import MAX_COUNT, unit
 from accelopt.workload.presets import get_model
@@ -89,6 +99,18 @@ class ServingRunResult:
         return {**asdict(self), "error": self.error, "fits": self.fits}
 
 
+def serving_memory_line(runs: list[ServingRunResult]) -> str:
+    """The line naming the rows the model puts over their engine's usable memory ('' when none), as the console and
+    the HTML page print it. Published runs did run: each is a memory-model miss or a row framed as a batch never held
+    at once."""
+    over = [f"{r.id} ({r.memory_bytes_per_device / 2**30:.1f} of {r.usable_memory_bytes_per_device / 2**30:.1f} GiB)"
+            for r in runs if r.fits is False and r.memory_bytes_per_device and r.usable_memory_bytes_per_device]
+    if not over:
+        return ""
+    return (f"memory: {len(over)} row(s) ran as published but the model puts them over the engine's usable memory "
+            f"(weights + KV cache + workspace per device): {', '.join(over)}")
+
+
 @dataclass(frozen=True, kw_only=True)
 class GroupError:
     """Held-out |error| over the rows of one source, device family or precision."""
@@ -123,7 +145,8 @@ class ServingValidateResult:
     """source key -> citation (the CSV's '# key = citation' lines)."""
     input_warnings: list[str] = field(default_factory=list)
     """Warnings about the command's inputs that nothing else in the result shows, as the console prints them on
-    stderr: a --calibration file's [family.*] tables (serving reads only its [serving.*] tables)."""
+    stderr: a --calibration file's [family.*] tables (serving reads only its [serving.*] tables), a row's config.json
+    keys the predictor does not model."""
     estimate: bool = True
 
 
@@ -169,8 +192,15 @@ def _check_row(r: dict[str, str]) -> None:
             raise InputError(e.problem, e.fix.replace("write a whole number", "write max (the engine's maximum "
                                                       "load) or a whole number", 1)) from None
     row_tp_allreduce(r)
-    row_max_batch_size(r)
-    row_moe_layout(r)
+    limit = row_max_batch_size(r)
+    moe = row_moe_layout(r)
+    if limit is not None and r["batch"] != "max":  # as plan serve --batch N --max-batch-size M refuses N > M
+        try:
+            check_batch_cap([int(r["batch"])], "--batch", limit, moe.attention_dp)
+        except InputError as e:
+            raise InputError(f"serving run {r.get('id')!r}: {e.problem}",
+                             e.fix + flags_as_cells(e.problem + " " + e.fix, r.get("id") or "?", _RENAMED_FLAGS,
+                                                    _columns())) from None
 
 
 @functools.lru_cache(maxsize=16)
@@ -302,6 +332,8 @@ def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
               cals: dict[str, serving.ServingCalibration] | None = None, path: str | None = None) -> ServingRunResult:
     spec = _named_cell(row, "hardware", _device)
     model = _named_cell(row, "model", get_model)  # unknown: the CSV's error, not a 'gap' the model cannot express
+    if (why := not_generative(model)) is not None:  # as plan serve --model refuses it
+        raise cell_error(_WHAT, row, "model", *why)
     _check_below_roofline(row, spec, model)
     note = row.get("note", "") or ""
     predicted: float | None = None
@@ -312,7 +344,9 @@ def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
     except AcceloptError as e:
         if row["role"] != "gap":
             raise InputError(f"serving run {row['id']!r} cannot be predicted: {e.problem}",
-                             "fix the row, or make it a 'gap' row with the reason in its note") from None
+                             f"{e.fix}{flags_as_cells(e.problem + ' ' + e.fix, row['id'], _RENAMED_FLAGS, _columns())}"
+                             "; or make it a 'gap' "
+                             "row with the reason in its note") from None
     return ServingRunResult(
         id=row["id"], source=row["source"], engine=row["engine"], hardware=spec.name, family=_family(spec),
         calibration=row_calibration(row, spec, cals, path).family, model=row["model"], tp=int(row["tp"]),
@@ -321,6 +355,15 @@ def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
         published=float(row["published"]), predicted=predicted, role=row["role"], note=note,
         memory_bytes_per_device=p.memory_bytes_per_device if p else None,
         usable_memory_bytes_per_device=p.usable_memory_bytes_per_device if p else None)
+
+
+_RENAMED_FLAGS = {"--prompt": "prompt_len", "--output": "output_len"}
+"""`plan serve` flags whose runs-file cell has another name (docs/runs_files.md); any other --a-b is the cell a_b."""
+
+
+@functools.cache
+def _columns() -> frozenset[str]:
+    return frozenset(bundled_header("published_serving_runs.csv"))
 
 
 def _abs_errors(results: list[ServingRunResult], role: str) -> list[tuple[float, str]]:
@@ -356,7 +399,18 @@ def validate_serving(runs_path: Path | str | None = None, calibration: str | Non
         runs=results, median_abs_error_held_out=statistics.median(e for e, _ in test) if test else math.nan,
         worst_abs_error_held_out=worst[0], worst_held_out_id=worst[1],
         median_abs_error_fit=statistics.median(e for e, _ in fit) if fit else math.nan, groups=_groups(results),
-        sources={k: v for k, v in sources.items() if k in cited})
+        sources={k: v for k, v in sources.items() if k in cited}, input_warnings=unused_key_lines(rows))
+
+
+def unused_key_lines(rows: list[dict[str, str]]) -> list[str]:
+    """One warning per model cell naming a config.json with keys the predictor does not model (as `plan serve
+    --model` warns), with the rows that use it: never ignored without a word."""
+    by_model: dict[str, list[str]] = {}
+    for r in rows:
+        by_model.setdefault(r["model"], []).append(r["id"])
+    return [f"warning: model {cell!r} of serving run(s) {', '.join(ids)}: config key(s) not modelled by the "
+            f"predictor, ignored: {', '.join(keys)}" for cell, ids in by_model.items()
+            if (keys := get_model(cell).unused_keys)]
 
 
 def fit_serving(family: str, grid: dict[str, list[float]], runs_path: Path | str | None = None,

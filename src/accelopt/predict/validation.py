@@ -25,15 +25,18 @@ from accelopt.predict.calibration import (
     load_calibrations,
     with_values,
 )
+from accelopt.predict.comm import Assumption
 from accelopt.predict.compute import attention_kernel_of, canonical_fp8_recipe
 from accelopt.predict.query import LayoutQuery, predict_layout
 from accelopt.predict.runs_csv import (
     ARCH_CELLS,
     ParamsMismatch,
+    bundled_header,
     cell_error,
     check_columns,
     check_table,
     csv_rows,
+    flags_as_cells,
     naming_file,
     params_mismatch,
     positive_cell,
@@ -49,7 +52,7 @@ from accelopt.workload.transformer import MLAConfig, TransformerConfig
 class RunResult:
     """One published run beside our prediction of it."""
 
-    DERIVED_UNITS: ClassVar[dict[str, str]] = {"error": "fraction"}
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"error": "fraction", "fits": ""}
 
     id: str
     source: str
@@ -72,11 +75,26 @@ class RunResult:
     """Training precision of the run (fp8: FP8 linear layers, the rest bf16)."""
     note: str = ""
     """Why a held-out run misses by more than 25% (the runs file's note column), '' when none is given."""
+    memory_bytes_per_device: float | None = unit("B", "estimate: the busiest device's predicted memory, plan "
+                                                 "explain's mem_total_bytes (None in a version-2 document)",
+                                                 default=None)
+    memory_capacity_bytes: float | None = unit("B", "what one device holds (catalog memory_bytes; None in a "
+                                               "version-2 document)", default=None)
+    assumed: list[Assumption] = field(default_factory=list)
+    """Defaults used in place of link figures the device spec lacks, as `plan explain` lists them for the layout."""
 
     @property
     def error(self) -> float:
         """predicted / published - 1 (signed)."""
         return self.predicted_step_s / self.published_step_s - 1.0
+
+    @property
+    def fits(self) -> bool | None:
+        """Whether the predicted memory fits the device (a published run did run: False is a memory-model miss or a
+        row that cannot have run as written); None when not recorded."""
+        if self.memory_bytes_per_device is None or self.memory_capacity_bytes is None:
+            return None
+        return self.memory_bytes_per_device <= self.memory_capacity_bytes
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,8 +114,10 @@ class ValidateResult:
     """`accelopt validate`: published training runs reproduced by the predictor."""
 
     SCHEMA_KIND: ClassVar[str] = "validate"
-    SCHEMA_VERSION: ClassVar[int] = 2
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)  # version 2 added params_mismatches and params_unchecked_runs
+    SCHEMA_VERSION: ClassVar[int] = 3
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    """Version 2 added params_mismatches and params_unchecked_runs; version 3 each run's memory_bytes_per_device,
+    memory_capacity_bytes, assumed (defaults None, None, []) and the derived fits."""
 
     runs: list[RunResult]
     median_abs_error_held_out: float = unit("fraction", "over runs the calibration was not fitted on")
@@ -114,6 +134,33 @@ class ValidateResult:
     """Runs whose architecture cells count other parameters than their params_b (check_params)."""
     params_unchecked_runs: int = unit("count", "runs with params_b blank: their architecture is not checked",
                                       default=0)
+
+
+def memory_line(runs: list[RunResult]) -> str:
+    """The line naming the runs the memory model puts over their devices' memory ('' when none), as the console
+    and the HTML report print it."""
+    over = [f"{r.id} ({r.memory_bytes_per_device / 2**30:.1f} of {r.memory_capacity_bytes / 2**30:.1f} GiB)"
+            for r in runs if r.fits is False and r.memory_bytes_per_device and r.memory_capacity_bytes]
+    if not over:
+        return ""
+    return (f"memory: {len(over)} run(s) over their devices' memory as predicted (the busiest device's weights, "
+            f"gradients, optimizer state, activations and overhead; a run that ran is a memory-model miss, else a "
+            f"layout that cannot run as written): {', '.join(over)}")
+
+
+def assumed_lines(runs: list[RunResult]) -> list[str]:
+    """One line per default used in place of a device spec's missing link figure, naming the runs it entered
+    (as `plan explain` prints it beside the layout)."""
+    used: dict[str, dict[str, list[str]]] = {}  # the default's text -> device -> runs
+    for r in runs:
+        for a in r.assumed:
+            used.setdefault(a.text(), {}).setdefault(r.hardware, []).append(r.id)
+    out = []
+    for text, by_device in used.items():
+        ids = [i for run_ids in by_device.values() for i in run_ids]
+        out.append(f"assumed for {len(ids)} run(s) on {', '.join(by_device)} ({', '.join(ids[:5])}"
+                   f"{', ...' if len(ids) > 5 else ''}): {text}")
+    return out
 
 
 LARGE_ERROR = 0.25
@@ -429,13 +476,16 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
         raise InputError(f"run {row.get('id', '?')!r} has no published figure ({need} is blank)",
                          f"give step_s, or tflops_per_gpu (mfu_pct for {'/'.join(_MFU_SOURCES)} rows), in that row")
     query = run_query(row, catalog=catalog)
+    if need == "tflops_per_gpu":
+        _check_eq3_applies(row, query)
     try:
         res = predict_layout(query, cals if cals is not None else load_calibrations(None))
     except (InputError, InfeasibleError) as e:  # the predictor names its flags (--dtype, --tp): here the row's cells
         if e.problem.startswith("run "):
             raise
-        cells = " (a --flag here is the cell of the same name in that row)" if "--" in e.fix else ""
-        raise InputError(f"run {row.get('id', '?')!r}: {e.problem}", e.fix + cells) from None
+        raise InputError(f"run {row.get('id', '?')!r}: {e.problem}",
+                         e.fix + flags_as_cells(e.problem + " " + e.fix, row.get("id", "?"), _RENAMED_FLAGS,
+                                                _known_columns())) from None
     setup, spec, cal, pred = res.setup, res.spec, res.cal, res.terms
     n = int(row["devices"])
     mdl = setup.model
@@ -457,8 +507,50 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
     return RunResult(id=row["id"], source=row["source"], hardware=spec.name, devices=n, published_step_s=pub,
                      predicted_step_s=pred["step_time_s"], published_mfu=pub_mfu,
                      predicted_mfu=pred["hfu"] if kind == "HFU" else pred["mfu"],
-                     fitted=row["id"] in fit_rows, utilization=kind, stack=cal.stack,
-                     family=cal.family, dtype=setup.dtype, note=(row.get("note") or "").strip())
+                     fitted=_is_fit_row(row, fit_rows), utilization=kind, stack=cal.stack,
+                     family=cal.family, dtype=setup.dtype, note=(row.get("note") or "").strip(),
+                     memory_bytes_per_device=pred["mem_total_bytes"], memory_capacity_bytes=pred["mem_capacity_bytes"],
+                     assumed=list(res.assumed))
+
+
+def _check_eq3_applies(row: dict[str, str], query: LayoutQuery) -> None:
+    """An InputError naming the tflops_per_gpu cell when Narayanan et al. 2021 eq. 3, through which it is read
+    (reproduce), does not count the run's FLOPs: the equation is a GPT block's, a GELU MLP 4 x hidden wide, a K/V
+    head per query head, dense, with the forward recomputed (full recompute, its factor 96 = 4 passes x 24)."""
+    m = query.model
+    off = [what for bad, what in (
+        (m.mlp != "gelu", f"mlp {m.mlp}"), (m.ffn != 4 * m.hidden, f"ffn {m.ffn} (not 4 x hidden = {4 * m.hidden})"),
+        ((m.kv_heads or m.heads) != m.heads, f"kv_heads {m.kv_heads} (of {m.heads} heads)"),
+        (m.experts > 1, f"{m.experts} experts"), (m.mla is not None, "multi-head latent attention"),
+        (query.recompute != "full", f"recompute {query.recompute}")) if bad]
+    if off:
+        raise cell_error("run", row, "tflops_per_gpu", "is read as Narayanan et al. 2021 eq. 3 hardware TFLOP/s, "
+                         "F = 96 B s l h^2 (1 + s/6h + V/16lh): a GELU MLP 4 x hidden wide, a K/V head per query head "
+                         f"and full recompute, which this run's {', '.join(off)} is not",
+                         "give step_s instead (seconds per optimizer step: global_batch x seq / (published tokens/s "
+                         "per device x devices)), and leave tflops_per_gpu blank or keep it beside step_s")
+
+
+_RENAMED_FLAGS = {"--seq-len": "seq", "--edge-stage-layers": "edge_layers", "--tp-comm-overlap": "tp_overlap",
+                  "--optimizer-bytes": "optimizer_state_bytes", "--no-sp": "recompute (+sp)", "--flash": "flash",
+                  "--no-flash": "flash", "--no-overlap": "overlap"}
+"""`plan explain` flags whose runs-file cell has another name (docs/runs_files.md); any other --a-b is the cell a_b."""
+
+
+@functools.cache
+def _known_columns() -> frozenset[str]:
+    return frozenset(bundled_header("published_training_runs.csv")) | frozenset(_READ_BEYOND_HEADER)
+
+
+def _is_fit_row(row: dict[str, str], fit_rows: tuple[str, ...]) -> bool:
+    """Whether `row` is a run its calibration was fitted on: its id is listed there, and it is not another run that
+    only shares the id of a bundled row (a user's run named like a bundled fit row is held out; the bundled row
+    itself, copied with its source, or a user's own calibrated run, whose id no bundled row takes, is fit)."""
+    rid = row["id"]
+    if rid not in fit_rows:
+        return False
+    bundled = _bundled_sources()
+    return (rid, row.get("source") or "") in bundled or all(rid != bid for bid, _ in bundled)
 
 
 _PEAK_FIX = {"step_s": "give the step time in seconds (a figure in milliseconds is 1000x too small)",

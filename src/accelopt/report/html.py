@@ -20,7 +20,7 @@ from accelopt.errors import InputError
 from accelopt.report import infer_view, plan_warnings
 from accelopt.report.console import printable
 from accelopt.report.figures import fmt, is_estimate, key_figures, other_version, typed
-from accelopt.units import fmt_ratio, unit_of
+from accelopt.units import fmt_count, fmt_ratio, unit_of
 
 EST = '<span class="est">estimate</span>'
 
@@ -282,13 +282,14 @@ def _explain_tables(r: Any) -> list[Table]:
 def _serve_tables(r: Any) -> list[Table]:
     out = []
     for s in r.results:
-        heads = ["batch", "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev", "fits",
+        first = "concurrency" if s.points and s.points[0].scheduling == "continuous" else "batch"  # as the console
+        heads = [first, "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev", "fits",
                  "$/M out tok", "J/out tok"]
         t = Table(f"{s.model} on {s.device} (tp={s.tp}, pp={s.pp})", heads, estimate=True,
                   note=plan_warnings.serve_caption(s.max_batch, s.decode_ridge_batch, s.calibration, s.device))
-        for p in s.points:
-            t.rows.append([q(p, "batch"), q(p, "ttft_s"), q(p, "tpot_s"), q(p, "decode_tokens_per_s"),
-                           q(p, "output_tokens_per_s_per_device"), p.decode_step.bound,
+        for p in s.points:  # tokens/s as the console writes them (units.fmt_count: 104.7, 5,039)
+            t.rows.append([q(p, "batch"), q(p, "ttft_s"), q(p, "tpot_s"), fmt_count(p.decode_tokens_per_s),
+                           fmt_count(p.output_tokens_per_s_per_device), p.decode_step.bound,
                            q(p, "memory_bytes_per_device"), _g(p.fits), q(p, "usd_per_million_output_tokens"),
                            q(p, "energy_j_per_output_token")])
         out.append(t)
@@ -324,13 +325,15 @@ def _serve_moe_table(s: Any) -> Table:
 
 
 def _validate_tables(r: Any) -> list[Table]:
-    t = Table("published vs predicted step time", ["run", "source", "stack", "hardware", "devices", "published",
-                                                   "predicted", "error", "util.", "pub. util.", "pred. util.",
-                                                   "role"], est_cols={6, 7, 10})
-    for x in r.runs:
-        t.rows.append([x.id, x.source, x.stack, x.hardware, q(x, "devices"), q(x, "published_step_s"),
-                       q(x, "predicted_step_s"), f"{100 * x.error:+.1f}%", x.utilization, q(x, "published_mfu"),
-                       q(x, "predicted_mfu"), "fit" if x.fitted else "test"])
+    from accelopt.predict.validation import assumed_lines, memory_line  # the console's lines, word for word
+
+    t = Table("published vs predicted step time", ["run", "source", "family", "stack", "dtype", "hardware", "devices",
+                                                   "published", "predicted", "error", "util.", "pub. util.",
+                                                   "pred. util.", "role"], est_cols={8, 9, 12})
+    for x in r.runs:  # the console's columns (cli/validate.py)
+        t.rows.append([x.id, x.source, x.family, x.stack, x.dtype, x.hardware, q(x, "devices"),
+                       q(x, "published_step_s"), q(x, "predicted_step_s"), f"{100 * x.error:+.1f}%", x.utilization,
+                       q(x, "published_mfu"), q(x, "predicted_mfu"), "fit" if x.fitted else "test"])
     t.note = (f"median |error| on held-out runs {q(r, 'median_abs_error_held_out')}; "
               f"all runs {q(r, 'median_abs_error_all')}")
     out = [t]
@@ -343,7 +346,7 @@ def _validate_tables(r: Any) -> list[Table]:
     notes = [[x.id, f"{100 * x.error:+.1f}%", x.note] for x in r.runs if x.note]
     if notes:
         out.append(Table("why a held-out run misses by more than 25%", ["run", "error", "note"], notes))
-    return out
+    return out + _console_lines_tables([ln for ln in (memory_line(r.runs), *assumed_lines(r.runs)) if ln])
 
 
 def _sim_run_tables(r: Any) -> list[Table]:
@@ -494,6 +497,8 @@ def _variant_row(v: Any, r: Any) -> list[str]:
 
 
 def _validate_serving_tables(r: Any) -> list[Table]:
+    from accelopt.predict.serving_validation import serving_memory_line  # the console's line, word for word
+
     t = Table("published vs predicted LLM serving", ["run", "source", "hardware", "model", "tp", "precision", "batch",
                                                      "metric", "published", "predicted", "error", "role"],
               est_cols={9, 10})
@@ -512,7 +517,8 @@ def _validate_serving_tables(r: Any) -> list[Table]:
     if notes:
         out.append(Table("notes on rows (why a row misses, or cannot be predicted)", ["run", "error", "note"], notes))
     out.append(Table("sources", ["key", "citation"], [[k, v] for k, v in r.sources.items()]))
-    return _console_lines_tables(r.input_warnings) + out
+    over = serving_memory_line(r.runs)
+    return _console_lines_tables([*r.input_warnings, *([over] if over else [])]) + out
 
 
 _TABLES: dict[str, Callable[[Any], list[Any]]] = {
