@@ -194,6 +194,13 @@ class ProbeResult:
     def get(self, metric: str) -> Figure | None:
         return next((f for f in self.figures if f.metric == metric), None)
 
+    def curve_text(self) -> str | None:
+        """The fitted op-size curve as the console and the HTML page print it, or None when none was fitted."""
+        if self.curve_matmul_eff_max is None or self.curve_matmul_half_flop is None:
+            return None
+        return (f"op-size curve for `plan infer`: matmul_eff_max {self.curve_matmul_eff_max:.2f}, matmul_half_flop "
+                f"{self.curve_matmul_half_flop:.3g} FLOP, {self.curve_source}")
+
     def inference_curve(self) -> tuple[dict[str, float], str] | None:
         """The fitted op-size curve as a spec's inference_curve table and its source (spec_toml's `curve`), or None."""
         if self.curve_matmul_eff_max is None or self.curve_matmul_half_flop is None:
