@@ -130,9 +130,12 @@ def test_mlp_mode_on_moe_already_covers_the_expert_modules(mods: tuple[str, ...]
     negative, -784 MB). The mode's numbers, unchanged."""
     q = LayoutQuery(model=get_model("deepseek-moe-16b"), hardware="h100-sxm", devices=16, tp=2, ep=8, zero=1,
                     recompute="mlp", seq_len=4096, global_batch_seqs=1024)
-    mode, listed = _terms(q), _terms(replace(q, recompute_modules=mods))
+    mode, res = _terms(q), predict_layout(replace(q, recompute_modules=mods))
+    listed = res.terms
     assert listed["mem_activations_bytes"] > 0
     assert all(listed[k] == mode[k] for k in SAME), {k: (listed[k], mode[k]) for k in SAME}
+    # and `plan explain` says the list adds nothing, not that each module's forward is redone
+    assert any("adds nothing here: --recompute mlp already" in n for n in res.notes), res.notes
 
 
 def test_full_recompute_takes_no_module() -> None:

@@ -173,12 +173,12 @@ def module_on(recompute: Arr, modules: tuple[str, ...], name: str) -> Arr:
     on = np.isin(recompute, _MEGATRON_MODES) & (name in modules)
     if name in ("shared_experts", "moe_act") and "moe" in modules:
         on = np.zeros_like(on)
-    if name in _MLP_MODE_MODULES:
+    if name in MLP_MODE_MODULES:
         on = on & (recompute != 4)
     return on.astype(float)
 
 
-_MLP_MODE_MODULES = ("mlp", "moe", "shared_experts", "moe_act")
+MLP_MODE_MODULES = ("mlp", "moe", "shared_experts", "moe_act")
 """The modules recompute mlp (code 4) already redoes: training.evaluate's mlp_layer is the dense MLP GEMMs, or an MoE
 layer's whole expert block, and activation_bytes_per_layer's mlp_only drops the block's inner tensors."""
 
