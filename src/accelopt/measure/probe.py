@@ -921,8 +921,8 @@ def spec_toml(result: ProbeResult, links: tuple[dict[str, Any], str] | None = No
     if links is not None:
         sources["collectives"] = links[1]
         device.update(links[0])
-    if curve is not None:
-        sources["ladder"] = curve[1]
+    if curve is not None:  # the ladder ran in the same window, fitted against the saved peak: the same caveat
+        sources["ladder"] = curve[1] + (LINK_WARNING_MARK + busy if busy else "")
         device["inference_curve"] = {k: _sourced(v, "ladder") for k, v in curve[0].items()}
     if d2d:
         # slowest ordered pair: a layout may use any pair, so the spec promises the least of them
