@@ -169,6 +169,18 @@ def test_a_scaleup_link_without_its_domain_is_refused(capsys: pytest.CaptureFixt
         assert explain_terms(json.loads(out))["in_tp_link_byte_per_s"] == pytest.approx(300e9 * eff, rel=1e-12)
 
 
+def test_a_scaleup_link_in_a_domain_of_one_device_is_refused(capsys: pytest.CaptureFixture[str],
+                                                             tmp_path: Path) -> None:
+    """scaleup_domain_devices = 1 written out beside a scale-up bandwidth: the same never-used link as leaving the
+    domain out (a domain of 1 has no scale-up peer), which loaded without a word."""
+    path = _nodomain(tmp_path, 'scaleup_bandwidth_byte_per_s = [300e9, "my sheet"]\nscaleup_domain_devices = [1, "x"]')
+    code, out, err = run_main(["plan", "explain", "--model", "gpt3-1.3b", "--devices", "8", "--tp", "8", "--json",
+                               "--hardware", path], capsys)
+    assert code == 2 and "Traceback" not in err, out
+    assert "scaleup_domain_devices = 1" in err and "scaleup_bandwidth_byte_per_s" in err
+    assert "fix: " in err
+
+
 def test_a_spec_without_any_scaleup_figure_still_loads(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     # no scale-up figure at all: a device without a scale-up link (domain 1, catalog compare says so); tp runs on
     # the scale-out link, as before

@@ -87,3 +87,19 @@ def _busy_report() -> ContentionReport:
     report = ContentionReport()
     report.add(BUSY, "matmul.fp32", "stream.triad")
     return report
+
+
+def test_a_busy_probe_marks_the_saved_op_size_curve(tmp_path: Path) -> None:
+    # the ladder is timed in the same busy window, and its curve is fitted against the disturbed matmul peak: its
+    # source (catalog show prints it beside inference_curve.*) carried no warning while the peaks' did
+    report = ContentionReport()
+    report.add(BUSY, "matmul.fp32", "stream.triad")
+    result = _probe_result()
+    result.contention = report
+    path = tmp_path / "probed.toml"
+    path.write_text(spec_toml(result, curve=({"matmul_eff_max": 0.8, "matmul_half_flop": 1e5}, "fitted by x")))
+    spec = get_device(str(path))
+    assert BUSY in (spec.source_of("inference_curve.matmul_half_flop") or "")
+    quiet = _probe_result()
+    path.write_text(spec_toml(quiet, curve=({"matmul_eff_max": 0.8, "matmul_half_flop": 1e5}, "fitted by x")))
+    assert get_device(str(path)).source_of("inference_curve.matmul_half_flop") == "fitted by x"

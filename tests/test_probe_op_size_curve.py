@@ -139,3 +139,20 @@ def test_ctrl_c_in_the_ladder_keeps_the_figures(capsys: pytest.CaptureFixture[st
     assert ["matmul ladder", "not measured: interrupted (Ctrl-C)"] in doc["skipped"]
     assert [f["metric"] for f in doc["figures"]] == ["matmul.fp32", "stream.copy", "stream.triad"]
     assert get_device(str(path)).inference_curve == {}  # saved without a curve: plan infer uses the family's
+
+
+def test_html_page_shows_the_curve_the_console_prints(capsys: pytest.CaptureFixture[str], fake_ladder: list[str],
+                                                      tmp_path: Path) -> None:
+    # the console printed the fitted curve (and it went into the saved spec); the --html page of the same run had
+    # neither the curve nor the ladder it was fitted on
+    import html
+
+    page = tmp_path / "p.html"
+    code, out, _ = run_main(["probe", "--quick", "--device", "cpu", "--dtypes", "fp32", "--save",
+                             str(tmp_path / "cpu.toml"), "--html", str(page)], capsys)
+    assert code == 0, out
+    (line,) = [ln.strip() for ln in out.splitlines() if "op-size curve for `plan infer`" in ln]
+    text = html.unescape(page.read_text())
+    assert line.split(": ", 1)[1].split(", fitted by")[0] in text  # matmul_eff_max and matmul_half_flop as printed
+    assert "fitted by accelopt probe on 6 square fp32 matmuls" in text
+    assert all(f"{n}x{n}x{n}" in text for n in probe.LADDER_SIDES)

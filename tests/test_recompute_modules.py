@@ -122,6 +122,22 @@ def test_moe_recomputes_the_expert_block_and_its_all_to_alls() -> None:
     assert all(every[k] == moe[k] for k in SAME)
 
 
+@pytest.mark.parametrize("mods", [("moe",), ("shared_experts",), ("moe_act",), ("moe", "shared_experts")])
+def test_mlp_mode_on_moe_already_covers_the_expert_modules(mods: tuple[str, ...]) -> None:
+    """`--recompute mlp` on an MoE model already redoes the expert block (routed and shared experts, their
+    activation) and keeps none of its inner tensors: naming moe, shared_experts or moe_act too was counted a second
+    time (recompute time twice, and the released bytes subtracted twice: deepseek-moe-16b's activations came out
+    negative, -784 MB). The mode's numbers, unchanged."""
+    q = LayoutQuery(model=get_model("deepseek-moe-16b"), hardware="h100-sxm", devices=16, tp=2, ep=8, zero=1,
+                    recompute="mlp", seq_len=4096, global_batch_seqs=1024)
+    mode, res = _terms(q), predict_layout(replace(q, recompute_modules=mods))
+    listed = res.terms
+    assert listed["mem_activations_bytes"] > 0
+    assert all(listed[k] == mode[k] for k in SAME), {k: (listed[k], mode[k]) for k in SAME}
+    # and `plan explain` says the list adds nothing, not that each module's forward is redone
+    assert any("adds nothing here: --recompute mlp already" in n for n in res.notes), res.notes
+
+
 def test_full_recompute_takes_no_module() -> None:
     """Full recompute already redoes each whole layer: a module list adds nothing (and `plan explain` says so)."""
     full = predict_layout(replace(DSV3, recompute="full"))

@@ -218,9 +218,8 @@ def _print_human(result: ProbeResult, saved: Path | None) -> None:
         con.print(f"measured spec saved to {saved}: give its path as the device (e.g. accelopt catalog show {path}), "
                   f"or add --catalog {path} and name it {spec_name(result)} (without --catalog the name alone is "
                   "not a device)")
-    if result.curve_matmul_eff_max is not None and result.curve_matmul_half_flop is not None:
-        con.print(f"  op-size curve for `plan infer`: matmul_eff_max {result.curve_matmul_eff_max:.2f}, "
-                  f"matmul_half_flop {result.curve_matmul_half_flop:.3g} FLOP, {result.curve_source}", highlight=False)
+    if (curve := result.curve_text()) is not None:
+        con.print(f"  {curve}", highlight=False)
 
 
 def _run(device: str, quick: bool, dtypes: list[str] | None, compare: str | None, progress: bool) -> ProbeResult:

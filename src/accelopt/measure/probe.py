@@ -194,6 +194,13 @@ class ProbeResult:
     def get(self, metric: str) -> Figure | None:
         return next((f for f in self.figures if f.metric == metric), None)
 
+    def curve_text(self) -> str | None:
+        """The fitted op-size curve as the console and the HTML page print it, or None when none was fitted."""
+        if self.curve_matmul_eff_max is None or self.curve_matmul_half_flop is None:
+            return None
+        return (f"op-size curve for `plan infer`: matmul_eff_max {self.curve_matmul_eff_max:.2f}, matmul_half_flop "
+                f"{self.curve_matmul_half_flop:.3g} FLOP, {self.curve_source}")
+
     def inference_curve(self) -> tuple[dict[str, float], str] | None:
         """The fitted op-size curve as a spec's inference_curve table and its source (spec_toml's `curve`), or None."""
         if self.curve_matmul_eff_max is None or self.curve_matmul_half_flop is None:
@@ -914,8 +921,8 @@ def spec_toml(result: ProbeResult, links: tuple[dict[str, Any], str] | None = No
     if links is not None:
         sources["collectives"] = links[1]
         device.update(links[0])
-    if curve is not None:
-        sources["ladder"] = curve[1]
+    if curve is not None:  # the ladder ran in the same window, fitted against the saved peak: the same caveat
+        sources["ladder"] = curve[1] + (LINK_WARNING_MARK + busy if busy else "")
         device["inference_curve"] = {k: _sourced(v, "ladder") for k, v in curve[0].items()}
     if d2d:
         # slowest ordered pair: a layout may use any pair, so the spec promises the least of them

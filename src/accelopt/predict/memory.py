@@ -168,13 +168,19 @@ _MEGATRON_MODES = (0, 1, 4)  # recompute none, selective, mlp: the modes --recom
 def module_on(recompute: Arr, modules: tuple[str, ...], name: str) -> Arr:
     """1.0 where the layout recomputes module `name` of --recompute-modules `modules`, else 0.0: the modules apply
     to the Megatron-Core modes (none, selective, mlp; full already recomputes everything); moe covers its shared
-    experts and activation; mlp under recompute mlp is that mode's (not counted twice)."""
+    experts and activation; under recompute mlp the mode's MLP block (on an MoE layer the expert block: routed and
+    shared experts, their activation) covers mlp, moe, shared_experts and moe_act (not counted twice)."""
     on = np.isin(recompute, _MEGATRON_MODES) & (name in modules)
     if name in ("shared_experts", "moe_act") and "moe" in modules:
         on = np.zeros_like(on)
-    if name == "mlp":
+    if name in MLP_MODE_MODULES:
         on = on & (recompute != 4)
     return on.astype(float)
+
+
+MLP_MODE_MODULES = ("mlp", "moe", "shared_experts", "moe_act")
+"""The modules recompute mlp (code 4) already redoes: training.evaluate's mlp_layer is the dense MLP GEMMs, or an MoE
+layer's whole expert block, and activation_bytes_per_layer's mlp_only drops the block's inner tensors."""
 
 
 def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr, sp: Arr, recompute: Arr,

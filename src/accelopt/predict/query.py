@@ -27,7 +27,7 @@ from accelopt.predict.comm import (
 )
 from accelopt.predict.compute import attention_kernel_note, attention_kernel_of
 from accelopt.predict.cost import Facility, energy_defaults_note
-from accelopt.predict.memory import layers_per_stage, middle_stage_layers
+from accelopt.predict.memory import MLP_MODE_MODULES, layers_per_stage, middle_stage_layers
 from accelopt.predict.training import (
     RECOMPUTE,
     SCHEDULES,
@@ -353,6 +353,10 @@ def recompute_modules_note(setup: Setup, recompute: str, terms: dict[str, float]
     if recompute == "full":
         return (f"--recompute-modules {names} adds nothing here: --recompute full already recomputes each whole "
                 "layer")
+    covered = [m for m in mods if recompute == "mlp" and m in MLP_MODE_MODULES]  # memory.module_on
+    if covered and covered == list(mods):
+        return (f"--recompute-modules {names} adds nothing here: --recompute mlp already recomputes the MLP block "
+                "(an MoE layer's whole expert block)")
     base = {"selective": " with selective's core_attn", "mlp": " with the mlp mode's MLP block"}.get(recompute, "")
     return (f"recompute modules (Megatron-Core --recompute-modules): {names}{base}, each module's forward redone in "
             f"the backward: t_recompute_s = {terms['t_recompute_s']:.4g} s per step (the moe module's all-to-alls "

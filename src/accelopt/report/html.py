@@ -106,11 +106,24 @@ def _probe_tables(r: Any) -> list[Table]:
     out = [t]
     if r.skipped:
         out.append(Table("not measured", ["metric", "why"], [[m, w] for m, w in r.skipped]))
+    out += _ladder_tables(r)
     if r.collectives is not None:
         out.append(_collectives_table(r.collectives))
         out += [dataclasses.replace(t, title=f"collectives {t.title}")
                 for t in _warnings_tables(r.collectives.contention, [])]
     return out + _warnings_tables(r.contention, [])
+
+
+def _ladder_tables(r: Any) -> list[Table]:
+    """The op-size ladder (measure/probe.py LADDER_SIDES) and the curve fitted on it, as the console prints the
+    curve (ProbeResult.curve_text); [] when none was measured."""
+    if not r.ladder:
+        return []
+    t = Table(f"op-size ladder ({r.ladder_dtype} matmuls)", ["shape (m x n x k)", "FLOP", "median", "rate"],
+              [[f"{p.side}x{p.side}x{p.side}", q(p, "flops"), q(p, "median_s"),
+                fmt(p.flops / p.median_s, "FLOP/s")] for p in r.ladder])
+    t.note = r.curve_text() or "no op-size curve was fitted"
+    return [t]
 
 
 def _warnings_tables(contention: Any, extra: list[str]) -> list[Table]:

@@ -90,15 +90,20 @@ _PRICE_DATE = re.compile(r"\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?")
 _SCALEUP_LINK_FIELDS = ("scaleup_bandwidth_byte_per_s", "scaleup_peer_bandwidth_byte_per_s", "scaleup_latency_s")
 
 
-def _check_scaleup_domain(table: dict[str, Any], where: str) -> None:
+def _check_scaleup_domain(table: dict[str, Any], domain: int | None, where: str) -> None:
     """A scale-up link given without its domain size: scaleup_domain_devices took its default 1 (no scale-up link), so
-    the link was never used and every collective ran on the scale-out figure (or its printed default), unsaid."""
+    the link was never used and every collective ran on the scale-out figure (or its printed default), unsaid; the
+    same with the domain written out as 1 (`domain`, the file's value; None: not given)."""
     given = [f for f in _SCALEUP_LINK_FIELDS if f in table]
-    if given and "scaleup_domain_devices" not in table:
+    fix = ("add scaleup_domain_devices = [N, \"source\"]: the devices the link joins (8 for an HGX node), or remove "
+           "the scale-up figures")
+    if given and domain is None:
         raise InputError(f"{where}: {', '.join(given)} given without scaleup_domain_devices, so the scale-up link "
-                         "would never be used (a domain of 1 device)",
-                         "add scaleup_domain_devices = [N, \"source\"]: the devices the link joins (8 for an HGX "
-                         "node), or remove the scale-up figures")
+                         "would never be used (a domain of 1 device)", fix)
+    if given and domain == 1:
+        raise InputError(f"{where}: {', '.join(given)} given with scaleup_domain_devices = 1, so the scale-up link "
+                         "would never be used (a domain of 1 device has no scale-up peer)",
+                         fix.replace("add scaleup_domain_devices", "give scaleup_domain_devices"))
 
 
 def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) -> AcceleratorSpec:
@@ -142,7 +147,7 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
     if not isinstance(measured, bool):
         raise InputError(f"{where}: measured = {measured!r} must be true or false",
                          "write measured = true or remove it")
-    _check_scaleup_domain(table, where)
+    _check_scaleup_domain(table, kwargs.get("scaleup_domain_devices"), where)
     if "price_usd_per_hour" in table and "price_date" not in table:
         raise InputError(f"{where}: price_usd_per_hour has no price_date", 'add price_date = "YYYY-MM"')
     if "price_date" in table and not _PRICE_DATE.fullmatch(str(table["price_date"])):  # printed as the price's date
