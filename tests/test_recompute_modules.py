@@ -157,6 +157,14 @@ def test_parse_names_order_and_errors() -> None:
         parse_recompute_modules("MLP")
 
 
+@pytest.mark.parametrize("text", ["mlp,", ",", "mlp,,moe_act", "+mlp"])
+def test_an_empty_module_name_is_an_error(text: str) -> None:
+    # 'mlp,' and ',' were taken as 'mlp' and as no module, without a word (review2)
+    with pytest.raises(InputError, match="has an empty module name"):
+        parse_recompute_modules(text)
+    assert parse_recompute_modules(" ") == ()  # blank: none, as the runs file's empty cell
+
+
 def test_a_module_the_model_lacks_is_an_error() -> None:
     """Megatron-Core skips a module the layer does not have without a word; here it is an error naming it."""
     for name, why in (("mla_up_proj", "multi-latent"), ("moe_act", "no MoE"), ("shared_experts", "no shared")):

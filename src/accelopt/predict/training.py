@@ -121,7 +121,12 @@ def recompute_choices() -> str:
 def parse_recompute_modules(text: str, where: str = "--recompute-modules") -> tuple[str, ...]:
     """'mla_up_proj,moe_act' (the flag) or 'mla_up_proj+moe_act' (the runs file's cell) as RECOMPUTE_MODULES names
     in that tuple's order, each once; '' -> (). InputError naming an unknown module and the known ones."""
-    names = [n.strip() for n in text.replace("+", ",").split(",") if n.strip()]
+    items = [n.strip() for n in text.replace("+", ",").split(",")]
+    names = [n for n in items if n]
+    if text.strip() and len(names) < len(items):  # 'mlp,' or ',': a separator with a name left out
+        raise InputError(f"{where} {text!r} has an empty module name (a separator with no name beside it)",
+                         "separate the names by single commas (the flag) or '+' (the runs-file cell), e.g. "
+                         "mla_up_proj,moe_act, or leave it out for none")
     for n in names:
         if n not in RECOMPUTE_MODULES:
             raise InputError(f"{where}: {n!r} is not a Megatron-Core recompute module the predictor models"
