@@ -181,6 +181,17 @@ def warn_busy_specs(specs: Any) -> list[str]:
     return lines
 
 
+def warn_dropped_stacks(calibration: str | None) -> list[str]:
+    """calibration.dropped_stack_lines printed on stderr, returned for the result's input_warnings."""
+    from accelopt.predict.calibration import dropped_stack_lines
+    from accelopt.report.console import make_console, plain
+
+    lines = dropped_stack_lines(calibration)
+    for text in lines:
+        make_console(stderr=True).print(plain(text, "yellow"))
+    return lines
+
+
 def warn_busy_hardware(hardware: str, catalog: Any = ()) -> list[str]:
     """warn_busy_specs for a --hardware value (names or spec TOML paths; a bad one fails as the command would)."""
     from accelopt.hardware.catalog import resolve_devices
@@ -447,7 +458,7 @@ def _run_workload(opts: PlanOptions) -> None:
     tokens = parse_count(opts.setup.tokens, "--tokens")
     check_tokens(tokens)
     workload_specs = resolve_devices(opts.hardware, opts.catalog)
-    busy = warn_busy_specs(workload_specs)
+    busy = warn_busy_specs(workload_specs) + warn_dropped_stacks(opts.calibration)
     for spec in workload_specs:
         pred = evaluate_workload(wl, spec, dp, zero, tokens=tokens,
                                  cal=calibration_for(spec, cals, stack), measured=measured)
@@ -529,7 +540,7 @@ def _run_search(opts: PlanOptions) -> None:
     if setup.tokens <= 0:
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
     specs = resolve_devices(opts.hardware, opts.catalog)
-    busy = warn_busy_specs(specs)
+    busy = warn_busy_specs(specs) + warn_dropped_stacks(opts.calibration)
     counts = parse_int_range(devices, "--devices")
     cals = load_calibrations(opts.calibration)
     bases = [curve_basis(sp.name, calibration_for(sp, cals, stack), setup.dtype, cals) for sp in specs]
@@ -999,7 +1010,7 @@ def _explain(opts: ExplainOptions) -> None:
             raise InputError(f"{flag} {val} must be 0..{MAX_COUNT:,}", f"give {flag} 0 or a positive count")
     # The same public path `validate` uses (predict.query): every predictor input is a flag here.
     one_hardware(opts.hardware)
-    busy = warn_busy_hardware(opts.hardware, opts.catalog)
+    busy = warn_busy_hardware(opts.hardware, opts.catalog) + warn_dropped_stacks(opts.calibration)
     base = _setup(opts.setup)
     if base.tokens <= 0:  # time, cost and energy to train on nothing would print as zeros
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 300e9")

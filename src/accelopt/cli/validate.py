@@ -77,6 +77,9 @@ def run_validate(opts: ValidateOptions) -> None:
 
         load_catalog(opts.catalog)
     data = validate_report(opts.runs, opts.calibration, tuple(str(p) for p in opts.catalog))
+    from accelopt.cli.plan import warn_dropped_stacks
+
+    warn_dropped_stacks(opts.calibration)  # stderr: the report keeps no input warnings of its own
     finish_run("validate", data, opts.html)
     _warn_params(data)
     if opts.as_json:

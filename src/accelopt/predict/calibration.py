@@ -538,6 +538,29 @@ def load_serving_tables(path: Path | str | None = None) -> dict[str, ServingTabl
     return tables
 
 
+def dropped_stack_lines(path: Path | str | None) -> list[str]:
+    """A 'warning: ...' line for each [family.NAME] table of the calibration file at `path` (already loaded without
+    error) that replaces a bundled family holding [family.NAME.stack.STACK] tables it does not give: load_calibrations
+    replaces a family by name, so those stacks' runs then take the file's family values, not the bundled stack
+    values (a pytorch-fsdp Hopper run 1.94 s -> 1.76 s when a user copied [family.nvidia-hopper] alone); [] otherwise.
+    A table holding only stack sub-tables adds to the bundled family and drops nothing."""
+    if path is None:
+        return []
+    bundled = _parse(bundled_text(), BUNDLED_TABLE_FILE)
+    mine = tomllib.loads(read_user_text(Path(path), "calibration file", "check the path given to --calibration"))
+    lines = []
+    for name, table in (mine.get("family") or {}).items():
+        if name not in bundled or not isinstance(table, dict) or set(table) == {"stack"}:
+            continue
+        lost = sorted(set(bundled[name].stacks) - set(table.get("stack") or {}))
+        if lost:
+            subs = ", ".join(f"[family.{name}.stack.{s}]" for s in lost)
+            lines.append(f"warning: {path}: [family.{name}] replaces the bundled family without its {subs} "
+                         f"table(s): {', '.join(lost)} runs take this file's [family.{name}] values, not the bundled "
+                         f"{', '.join(lost)} ones (copy the bundled sub-table(s) into the file to keep them)")
+    return lines
+
+
 def has_family_tables(path: Path | str) -> bool:
     """True when the calibration file at `path` (already read without error) holds [family.NAME] tables."""
     text = read_user_text(Path(path), "calibration file", "check the path given to --calibration")
