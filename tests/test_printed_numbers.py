@@ -107,12 +107,12 @@ def test_optimize_quality_change_never_rounds_to_zero(worse_by: float, shown: st
     """A variant 0.004 accuracy points worse printed "(-0.00pt)", a change of nothing; no change printed "-0.00pt"."""
     from types import SimpleNamespace
 
-    from accelopt.report.optimize_view import _quality
+    from accelopt.report.optimize_view import quality_text
 
     q = SimpleNamespace(value=0.9, finite=True, worse_by=worse_by, within_tolerance=True)
     r = SimpleNamespace(quality=q, name="int8")
     result = SimpleNamespace(metric="accuracy", quality_tolerance_unit="points", higher_is_better=True)
-    assert _quality(r, result).endswith(shown)
+    assert quality_text(r, result).endswith(shown)
 
 
 @pytest.mark.parametrize(("energy_j", "page"), [(3.2e7, "8.89 kWh"), (0.9997, "1000 mJ"), (9.996e-7, "1000 nJ")])
