@@ -95,7 +95,9 @@ def test_per_family_run_counts_and_runs_beyond_25() -> None:
     # (+27.9% / +30.8% since 2026-12-02's merges, +27.8% / +30.7% since the Blackwell fp8 rule's re-run 0.50 -> 0.46
     # after rcb, 2026-12-01; nemon's mb2509-gb200-llama31-405b-mx was the one until then, now -18.0%, -18.2% before
     # 2026-12-02); the dense Hopper rows: none (mb-h100-llama3-8b was +26.4% after hopbf16's Hopper bf16 fit, +8.7%
-    # since hopdiag / rcb and the re-runs, 2026-12-01)
+    # since hopdiag / rcb and the re-runs, 2026-12-01); the DeepSeek-V3 / GPT-OSS rows: 3 since recmod, 2026-12-02 (the
+    # GPT-OSS-120B GB200 / B200 / GB300 rows; mb-gb200-dsv3-bf16 -25.7% -> -24.4% with its recompute_modules cell;
+    # 4 before)
     counts = (int(n_amd), int(n_trn), int(n_bw), int(n_hop), int(n_moe), int(n_dsv3))
     assert counts == (fams.count("amd-instinct-cdna3"), fams.count("aws-trainium1"), fams.count("nvidia-blackwell"),
                       fams.count("nvidia-hopper"), len(moe), len(dsv3))

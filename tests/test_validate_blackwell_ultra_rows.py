@@ -56,7 +56,9 @@ def test_b300_qwen3_235b_note_figures() -> None:
     without the a2a overlap 23.7 s (23.749), 51.2% (23.8 s before); the other figures unchanged at their digits.
     Recomputed by gptoss2 (2026-12-02) after training.dp_grad_allreduce_s reduces routed experts' gradients over their
     expert-data-parallel group (B200 EP 8 x PP 8 on 8-GPU nodes: 4 peers on 4 nodes): B200 24.9 s (24.7 s before);
-    without the a2a overlap 23.8 s (23.769; 23.749 before); the other figures unchanged at their digits."""
+    without the a2a overlap 23.8 s (23.769; 23.749 before); the other figures unchanged at their digits.
+    The note's own sentence is checked too since recon4 (2026-12-02): it still said 24.7 s and 'the B200 row is itself
+    -28.2%' after gptoss2 (now -27.7%), and 'the GB300 row of this table -1.8%' (+1.0% since before 2026-12-02)."""
     rows = _rows()
     b300, b200 = rows[B300_235B], rows[B200_235B]
     assert _tokens_per_gpu(b300) / _tokens_per_gpu(b200) == pytest.approx(2691 / 3805, rel=1e-4)
@@ -71,6 +73,10 @@ def test_b300_qwen3_235b_note_figures() -> None:
     assert get_device("b300").peak("fp8") == get_device("b200").peak("fp8") == 4.5e15
     r = get_device("b300").measured_matmul_flop_per_s["fp8"] / get_device("b200").measured_matmul_flop_per_s["fp8"]
     assert round(r, 3) == 0.977  # equal peaks: the MAMF fraction-of-peak ratio is the rate ratio
+    text = b300["note"].split(" [Recomputed")[0]  # the note's sentence, not its dated records of earlier figures
+    gb300 = reproduce(rows["mb2602-gb300-qwen3-235b"]).error
+    assert f"B300 {p200 / p300:.2f}x faster ({p200:.1f} / {p300:.1f} s:" in text
+    assert f"the B200 row is itself {reproduce(b200).error:+.1%} and the GB300 row of this table {gb300:+.1%}." in text
 
 
 def test_recipe_cells_read_2026_12_01() -> None:
