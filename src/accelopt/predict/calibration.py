@@ -541,8 +541,9 @@ def load_serving_tables(path: Path | str | None = None) -> dict[str, ServingTabl
 def dropped_stack_lines(path: Path | str | None) -> list[str]:
     """A 'warning: ...' line for each [family.NAME] table of the calibration file at `path` that replaces a bundled
     family holding [family.NAME.stack.STACK] tables it does not give: load_calibrations replaces a family by name,
-    so those stacks' runs then take the file's family values, not the bundled stack values (a pytorch-fsdp Hopper run 1.94 s -> 1.76 s when a user copied [family.nvidia-hopper] alone); [] otherwise.
-    A table holding only stack sub-tables adds to the bundled family and drops nothing."""
+    so those stacks' runs then take the file's family values, not the bundled stack values (a pytorch-fsdp Hopper
+    run 1.94 s -> 1.76 s when a user copied [family.nvidia-hopper] alone); [] otherwise. A table holding only stack
+    sub-tables adds to the bundled family and drops nothing."""
     if path is None:
         return []
     load_calibrations(path)  # a bad file stops here with its own error (too large, not TOML, wrong types)
