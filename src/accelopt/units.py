@@ -205,11 +205,16 @@ _NUM = r"[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?"
 _SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12, "p": 1e15}
 
 
+def _negative(part: str) -> bool:
+    """'-2', ' - 4 ', '-1k': a negative number (parse_count reads no sign), not a malformed one."""
+    return re.fullmatch(rf"\s*-\s*{_NUM}\s*[kKmMbBgGtTpP]?\s*", part) is not None
+
+
 def parse_count(text: str, what: str = "value") -> float:
     """Parse '15e12', '15T', '1.5k', '2B' (billions) into a float."""
     m = re.fullmatch(rf"\s*({_NUM})\s*([kKmMbBgGtTpP]?)\s*", str(text))
     if not m:
-        if re.fullmatch(rf"\s*-\s*{_NUM}\s*[kKmMbBgGtTpP]?\s*", str(text)):  # '-5': a number, but no count
+        if _negative(str(text)):  # '-5': a number, but no count
             raise InputError(f"{what} {text!r} is negative", "write a positive number such as 512 or 7B")
         raise InputError(f"cannot read {what} {text!r}", "write a number such as 15e12, 15T, 7B or 512")
     value = float(m.group(1)) * _SUFFIX[m.group(2).lower()]
@@ -236,11 +241,6 @@ def parse_int_range(text: str, what: str = "range", maximum: int = MAX_COUNT) ->
         raise InputError(f"{what} {text!r}: {max(values):,} is more than {maximum:,}",
                          f"give values up to {maximum:,}")
     return values
-
-
-def _negative(part: str) -> bool:
-    """'-2', ' - 4 ', '-1k': a negative number (parse_count reads no sign), not a malformed one."""
-    return re.fullmatch(rf"\s*-\s*{_NUM}\s*[kKmMbBgGtTpP]?\s*", part) is not None
 
 
 def _int_range(text: str, what: str) -> list[int]:

@@ -171,25 +171,26 @@ def busy_spec_lines(specs: Any) -> list[str]:
     return [f"warning: {text}" for spec in specs if (text := spec_warning_text(spec, "--hardware")) is not None]
 
 
-def warn_busy_specs(specs: Any) -> list[str]:
-    """busy_spec_lines printed on stderr (stderr keeps --json valid), returned for the result's input_warnings."""
+def say_warnings(lines: list[str]) -> list[str]:
+    """`lines` printed on stderr as plain text (stderr keeps --json valid), returned for the result's
+    input_warnings (the HTML page shows what the console printed)."""
     from accelopt.report.console import make_console, plain
 
-    lines = busy_spec_lines(specs)
     for text in lines:
         make_console(stderr=True).print(plain(text, "yellow"))
     return lines
+
+
+def warn_busy_specs(specs: Any) -> list[str]:
+    """busy_spec_lines, said (say_warnings)."""
+    return say_warnings(busy_spec_lines(specs))
 
 
 def warn_dropped_stacks(calibration: str | None) -> list[str]:
-    """calibration.dropped_stack_lines printed on stderr, returned for the result's input_warnings."""
+    """calibration.dropped_stack_lines, said (say_warnings)."""
     from accelopt.predict.calibration import dropped_stack_lines
-    from accelopt.report.console import make_console, plain
 
-    lines = dropped_stack_lines(calibration)
-    for text in lines:
-        make_console(stderr=True).print(plain(text, "yellow"))
-    return lines
+    return say_warnings(dropped_stack_lines(calibration))
 
 
 def warn_busy_hardware(hardware: str, catalog: Any = ()) -> list[str]:

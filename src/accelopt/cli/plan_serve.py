@@ -187,13 +187,10 @@ def training_tables_lines(path: str | None) -> list[str]:
 
 
 def warn_training_tables(path: str | None) -> list[str]:
-    """training_tables_lines printed on stderr, returned for the result's input_warnings (the HTML page shows them)."""
-    from accelopt.report.console import make_console, plain
+    """training_tables_lines, said (cli.plan.say_warnings)."""
+    from accelopt.cli.plan import say_warnings
 
-    lines = training_tables_lines(path)
-    for text in lines:
-        make_console(stderr=True).print(plain(text, "yellow"))
-    return lines
+    return say_warnings(training_tables_lines(path))
 
 
 def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
@@ -305,10 +302,9 @@ def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None, cali
     from accelopt.units import fmt_pct
 
     data = validate_serving(runs, calibration)
-    from accelopt.report.console import make_console, plain
+    from accelopt.cli.plan import say_warnings
 
-    for text in data.input_warnings:  # stderr keeps --json valid; the result carries them for the page
-        make_console(stderr=True).print(plain(text, "yellow"))
+    say_warnings(data.input_warnings)  # the result already carries them for the page
     data = dataclasses.replace(data, input_warnings=[*data.input_warnings, *warn_training_tables(calibration)])
     finish_run("validate-serving", data, html)
     if as_json:

@@ -35,6 +35,7 @@ from accelopt.predict.training import (
     Layouts,
     Rule,
     Setup,
+    dist_opt_bucket_params,
     evaluate,
     micro_batches,
     recompute_choices,
@@ -326,7 +327,7 @@ def bucket_note(dp_bucket_params: int | None, charged_dp_cp: list[int]) -> str |
     if dp_bucket_params is None:  # the default, said where it is used (training.dist_opt_bucket_params)
         if not charged_dp_cp:
             return None
-        values = sorted({max(40_000_000, 1_000_000 * g) for g in charged_dp_cp})
+        values = sorted({int(b) for b in dist_opt_bucket_params(np.asarray(charged_dp_cp))})
         return (f"default used: distributed-optimizer bucket of Megatron-Core's default max(40M, 1M x dp x cp) = "
                 f"{', '.join(f'{v:,}' for v in values)} parameters (give the run's with --dp-bucket-params; "
                 "NeMo 2 / Megatron-Bridge recipes set 134,217,728)")
