@@ -32,8 +32,8 @@ class SetupOptions:
 
     model: str | None
     """A preset name, a Hugging Face config.json or (for `plan`) a captured workload JSON; None: not given."""
-    tokens: str = "300e9"
-    """Tokens to train on, as typed ('15e12')."""
+    tokens: str | None = None
+    """Tokens to train on, as typed ('15e12'); None: query.DEFAULT_TOKENS, said in a note."""
     seq_len: int | None = None
     """None: the model's."""
     global_batch: str | None = None
@@ -203,7 +203,6 @@ def warn_busy_hardware(hardware: str, catalog: Any = ()) -> list[str]:
 def _setup(opts: SetupOptions) -> Any:
     from accelopt.predict.compute import attention_kernel_of, canonical_fp8_recipe
     from accelopt.predict.training import Setup, parse_recompute_modules
-    from accelopt.units import parse_count
     from accelopt.workload.presets import get_model
 
     mdl = get_model(_required_model(opts))
@@ -215,7 +214,7 @@ def _setup(opts: SetupOptions) -> Any:
                          f"give a positive --seq-len (the model's is {mdl.seq_len})")
     s = opts.seq_len if opts.seq_len is not None else mdl.seq_len
     return Setup(model=mdl, seq_len=s, global_batch=_global_batch(opts.global_batch, s),
-                 tokens=parse_count(opts.tokens, "--tokens"), dtype=opts.dtype, flash=opts.flash,
+                 tokens=_tokens(opts.tokens), dtype=opts.dtype, flash=opts.flash,
                  attention_kernel=attention_kernel_of(opts.flash, opts.attention_kernel),
                  attention_unpad=opts.attention_unpad,
                  edge_stage_layers=opts.edge_stage_layers, p2p_overlap=opts.p2p_overlap,
@@ -241,20 +240,30 @@ def _dp_bucket(text: str | None) -> int | None:
     return int(val)
 
 
-def model_notes(setup: Any, seq_len_given: bool, figures: ModelFigures, batch_given: bool = True) -> list[str]:
+def model_notes(setup: Any, seq_len_given: bool, figures: ModelFigures, batch_given: bool = True,
+                tokens_given: bool = True) -> list[str]:
     """The notes about the model under `plan` and `plan explain`: its parameters and FLOPs as read from a config.json
     (`figures`, the result's model_figures), figures its config leaves out, the training sequence length assumed for
     a config.json, training sequences beyond its positions (workload/context.py), and the global batch taken when
-    --global-batch is left out (query.default_batch_note)."""
-    from accelopt.predict.query import default_batch_note
+    --global-batch is left out (query.default_batch_note) and the tokens when --tokens is (default_tokens_note)."""
+    from accelopt.predict.query import default_batch_note, default_tokens_note
 
     mdl = setup.model
     beyond = mdl.context.training_note(setup.seq_len) if mdl.context is not None else None
     assumed = None if seq_len_given else _train_seq_note(mdl)
     read = _config_read_note(mdl, figures)
     batch = None if batch_given else default_batch_note(setup.global_batch, setup.seq_len)
+    tokens = None if tokens_given else default_tokens_note()
     return [*([read] if read else []), *mdl.config_defaults, *([assumed] if assumed else []),
-            *([beyond] if beyond else []), *([batch] if batch else [])]
+            *([beyond] if beyond else []), *([batch] if batch else []), *([tokens] if tokens else [])]
+
+
+def _tokens(text: str | None) -> float:
+    """--tokens as typed, or query.DEFAULT_TOKENS when left out (query.default_tokens_note says so)."""
+    from accelopt.predict.query import DEFAULT_TOKENS
+    from accelopt.units import parse_count
+
+    return DEFAULT_TOKENS if text is None else parse_count(text, "--tokens")
 
 
 def _config_read_note(mdl: Any, figures: ModelFigures) -> str | None:
@@ -434,7 +443,7 @@ def _run_workload(opts: PlanOptions) -> None:
     from accelopt.predict.training import check_tokens, evaluate_workload
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
-    from accelopt.units import fmt_bytes, fmt_pct, fmt_seconds, parse_count, parse_int_range
+    from accelopt.units import fmt_bytes, fmt_pct, fmt_seconds, parse_int_range
     from accelopt.workload.types import Workload
 
     model, stack = _required_model(opts.setup), opts.stack
@@ -456,7 +465,7 @@ def _run_workload(opts: PlanOptions) -> None:
 
         raise InputError("--hardware all plans a model preset or config.json; a profiled workload is planned on "
                          "the devices you name", "name the devices, e.g. --hardware h100-sxm,mi300x")
-    tokens = parse_count(opts.setup.tokens, "--tokens")
+    tokens = _tokens(opts.setup.tokens)
     check_tokens(tokens)
     workload_specs = resolve_devices(opts.hardware, opts.catalog)
     busy = warn_busy_specs(workload_specs) + warn_dropped_stacks(opts.calibration)
@@ -477,12 +486,14 @@ def _run_workload(opts: PlanOptions) -> None:
         rows = rows[:opts.top]
     per_sample = int(wl.meta.get("seq_len") or 1)  # as evaluate_workload counts them
     from accelopt.predict.cost import Facility, energy_defaults_note
+    from accelopt.predict.query import default_tokens_note
     from accelopt.predict.training import workload_batch_note, workload_dtype
 
     listed = {r.hardware for r in rows}  # evaluate_workload's facility: Facility()'s defaults (no flags here)
     energy = energy_defaults_note([sp for sp in workload_specs if sp.name in listed], Facility(), flags=False,
                                   carbon=False)
-    notes = [n for n in (workload_dtype(wl)[1], workload_batch_note(wl), energy) if n]
+    notes = [n for n in (workload_dtype(wl)[1], workload_batch_note(wl), energy,
+                         None if opts.setup.tokens is not None else default_tokens_note()) if n]
     data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed, tokens=tokens,
                               tokens_per_sample=per_sample, input_warnings=busy, notes=notes)
     finish_run("plan-workload", data)
@@ -588,7 +599,7 @@ def _run_search(opts: PlanOptions) -> None:
                       axes=axes, slice_devices=opts.slice_devices, objective=objective, **_setup_flags(setup),
                       model_figures=figures,
                       notes=[*model_notes(setup, opts.setup.seq_len is not None, figures,
-                                          opts.setup.global_batch is not None),
+                                          opts.setup.global_batch is not None, opts.setup.tokens is not None),
                              *_unranked_notes(unranked, objective),
                              *[f"{sp.name}: {n}" for sp in specs
                                if (n := attention_kernel_note(setup.attention_kernel,
@@ -1061,7 +1072,8 @@ def _explain(opts: ExplainOptions) -> None:
                          unused_config_keys=list(setup.model.unused_keys), measured_link=res.measured,
                          model_figures=figures,
                          notes=[*model_notes(setup, opts.setup.seq_len is not None, figures,
-                                          opts.setup.global_batch is not None), *res.notes],
+                                          opts.setup.global_batch is not None, opts.setup.tokens is not None),
+                                *res.notes],
                          calibration_basis=basis, input_warnings=busy,
                          **_setup_flags(setup))
     finish_run("plan-explain", data)
@@ -1128,7 +1140,8 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         model: str = typer.Option(None, "--model", help="preset (see --list-models), HF config.json, or a "
                                   "workload JSON from `profile --save-workload`"),
-        tokens: str = typer.Option("300e9", "--tokens", help="tokens to train on, e.g. 15e12"),
+        tokens: str = typer.Option(None, "--tokens", help="tokens to train on, e.g. 15e12 (default 300e9, GPT-3's "
+                                   "run, said in a note)"),
         hardware: str = typer.Option("h100-sxm", "--hardware", help="comma-separated catalog devices or spec TOML "
                                      "paths (`probe --save`, `simulate export`, your own); 'all' = every catalog "
                                      "device (a preset or config.json; a workload takes named devices)"),
@@ -1244,7 +1257,8 @@ def register(app: typer.Typer) -> None:
         seq_len: int = typer.Option(None, "--seq-len", help=SEQ_LEN_HELP),
         global_batch: str = typer.Option(None, "--global-batch", help="as for `plan` (dp need not divide it: "
                                          "ranks then take ceil/floor shares); default ~4M tokens"),
-        tokens: str = typer.Option("300e9", "--tokens", help="tokens to train on (for time, cost, energy)"),
+        tokens: str = typer.Option(None, "--tokens", help="tokens to train on, for time, cost, energy (default "
+                                   "300e9, GPT-3's run, said in a note)"),
         dtype: str = typer.Option("bf16", "--dtype", help="bf16, fp16 or fp8"),
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
         stack: str = typer.Option("megatron", "--stack", help=STACK_HELP),

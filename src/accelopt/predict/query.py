@@ -54,6 +54,18 @@ def default_global_batch(seq_len: int) -> int:
     return max(1, round(DEFAULT_BATCH_TOKENS / seq_len))
 
 
+DEFAULT_TOKENS = 300e9
+"""Tokens to train on when --tokens is left out: GPT-3's run ('all models were trained for a total of 300 billion
+tokens', Brown et al. 2020, 'Language Models are Few-Shot Learners', sec. 2.2)."""
+
+
+def default_tokens_note() -> str:
+    """What `plan` and `plan explain` say when --tokens is left out: the training tokens their time, cost, energy and
+    carbon to train are for."""
+    return (f"default used: {DEFAULT_TOKENS:,.0f} training tokens (--tokens left out: GPT-3's run, Brown et al. 2020 "
+            "sec. 2.2); time, cost, energy and carbon to train are for that many: give --tokens for your run's")
+
+
 def default_batch_note(global_batch_seqs: int, seq_len: int) -> str:
     """What `plan` and `plan explain` say when --global-batch is left out: the default global batch they used."""
     return (f"default used: global batch {global_batch_seqs:,} sequences x {seq_len:,} tokens = "
