@@ -73,8 +73,9 @@ RECOMPUTED_BY: dict[str, str] = {
 _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outside the forward pass is not "
               "established and no source gives vLLM V1's host cost on this host (searched 2026-11-30 and 2026-12-01; "
               "the table's own figures rule out a per-request constant and compute in proportion to the prefill "
-              "tokens, 2026-12-01; the record is in the runs file's L4 block, its figures recomputed by "
-              "tests/test_serving_l4.py)")
+              "tokens, 2026-12-01; examined 2026-12-02, hostcost: the run's 4-vCPU host is below vLLM's documented "
+              "minimum of 2 x (2 + N) = 6 vCPUs, a mechanism its docs give no size; the record is in the runs "
+              "file's L4 block, its figures recomputed by tests/test_serving_l4.py)")
 UNEXPLAINED: dict[str, str] = {
     # mb-gb200-qwen3-30b left 2026-12-02 (moe): -24.2% (28.0% before) once compute.grouped_gemm_s charges one launch
     # gap per local expert (TE GroupedLinear's per-expert cuBLAS GEMMs); within 25%, its strict xfail passed.
@@ -154,8 +155,10 @@ UNEXPLAINED: dict[str, str] = {
                                 ("mb2602-gb300-llama31-405b-fp8", "30.8%", "+22.2%"))},  # merges (recon3)
     **{rid: "vLLM PR #2192 A100-80G latency rows (a100tp, 2026-12-01): vLLM of December 2023 took about twice "
        "the model's decode step, and its NCCL -> custom all-reduce saving (44 us per 1 MiB all-reduce) is a "
-       "CUDA-graph host cost outside the kernel; no source gives vLLM 0.2's per-step host cost (the notes' figures: "
-       "tests/test_serving_custom_allreduce_a100.py)"
+       "CUDA-graph host cost outside the kernel; no source gives vLLM 0.2's per-step host cost. Examined 2026-12-02 "
+       "(hostcost): the run drove its GPUs as Ray actors, whose control plane vLLM PR #2221 measured at 28.7-40.7% "
+       "of a TP 8 Llama 70B run's time on A100-40G (carried unscaled, +13.3%/-5.8% and +0.9%/-16.1%); its size at "
+       "TP 4, batch 64 has no source (the notes' figures: tests/test_serving_custom_allreduce_a100.py)"
        for rid in ("vllm2192-a100-l2-70b-tp4-b64-nccl", "vllm2192-a100-l2-70b-tp4-b64-custom")},
     "trn1-nxd-llama31-8b": "fit row, beyond 25% since its recompute was corrected to what the script runs "
     "(2026-12-01: the flash kernel bypasses the checkpointed CoreAttention): every release of the layout publishes "
