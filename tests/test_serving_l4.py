@@ -126,17 +126,21 @@ def test_throughput_note_arithmetic(c: int) -> None:
     assert "lower bounds" in note and "at most" not in note and "either roofline" not in note
 
 
-def _search_record() -> str:
-    """The runs file's 2026-12-01 record of what was searched for these rows (comment lines, joined)."""
+def _runs_file_record(heading: str) -> str:
+    """The runs file's comment record that starts with `heading` (its comment lines up to the next row, joined)."""
     text = (Path(__file__).resolve().parent.parent / "src/accelopt/predict/data/published_serving_runs.csv").read_text(
         encoding="utf-8")
-    start = text.index("# Searched 2026-12-01 (l4, issue 10)")
     block = []
-    for line in text[start:].splitlines():
+    for line in text[text.index(heading):].splitlines():
         if not line.startswith("#"):
             break
         block.append(line.lstrip("#").strip())
     return " ".join(block)
+
+
+def _search_record() -> str:
+    """The runs file's 2026-12-01 record of what was searched for these rows (comment lines, joined)."""
+    return _runs_file_record("# Searched 2026-12-01 (l4, issue 10)")
 
 
 def test_search_record_arithmetic() -> None:
@@ -230,14 +234,7 @@ E2E_P50_MS = {1: 679, 2: 698, 4: 722, 8: 772, 16: 880, 32: 1082}  # the page's E
 def _checked_record() -> str:
     """The runs file's 'Checked 2026-12-01 (rows10, ...) from the table's own figures' record (comment lines,
     joined)."""
-    text = (Path(__file__).resolve().parent.parent / "src/accelopt/predict/data/published_serving_runs.csv").read_text(
-        encoding="utf-8")
-    block = []
-    for line in text[text.index("# Checked 2026-12-01 (rows10, issue 10) from the table's own figures"):].splitlines():
-        if not line.startswith("#"):
-            break
-        block.append(line.lstrip("#").strip())
-    return " ".join(block)
+    return _runs_file_record("# Checked 2026-12-01 (rows10, issue 10) from the table's own figures")
 
 
 def test_checked_record_of_the_tables_own_evidence() -> None:
@@ -260,14 +257,7 @@ def test_checked_record_of_the_tables_own_evidence() -> None:
 
 def _hostcost_record() -> str:
     """The runs file's 'Examined 2026-12-02 (hostcost, ...)' record (comment lines, joined)."""
-    text = (Path(__file__).resolve().parent.parent / "src/accelopt/predict/data/published_serving_runs.csv").read_text(
-        encoding="utf-8")
-    block = []
-    for line in text[text.index("# Examined 2026-12-02 (hostcost, issue 10)"):].splitlines():
-        if not line.startswith("#"):
-            break
-        block.append(line.lstrip("#").strip())
-    return " ".join(block)
+    return _runs_file_record("# Examined 2026-12-02 (hostcost, issue 10)")
 
 
 def test_hostcost_record_arithmetic() -> None:
