@@ -67,6 +67,9 @@ RECOMPUTED_BY: dict[str, str] = {
     "mb2602-h100-qwen3-": "test_validate_moe_rows.py",
     "mb2509-gb200-llama31-405b": "test_mb2509_llama_rows.py",  # nemon: the 25.09 405B FSDP / MXFP8 notes
     "mb-h100-llama3-8b": "test_hopper_bf16_fit.py",  # hopbf16: the figures the Hopper bf16 fit moved
+    "mb-gb200-gptoss-": "test_moe_gptoss_stack.py",  # moe3: the 25.11 stack's unfused MoE block (GPT-OSS, Blackwell)
+    "mb-b200-gptoss-": "test_moe_gptoss_stack.py",
+    "mb-gb300-gptoss-": "test_moe_gptoss_stack.py",
     "sglang-mi355x-": "test_serving_new_families.py",  # srvrows: the MI355X SGLang rows
 }
 
@@ -114,29 +117,20 @@ UNEXPLAINED: dict[str, str] = {
     # mb-gb200-dsv3-bf16 left 2026-12-02 (recmod): -24.4% (-25.7% before) once its recipe's recompute_modules
     # ['mla_up_proj'] is a cell the model charges (the up-projection GEMMs redone in the backward); within 25%, its
     # strict xfail passed; the note's figures are recomputed by tests/test_recompute_modules_rows.py.
-    **{rid: "GPT-OSS-120B predicted 50-59% too fast (GB200, B200; 59-72% before gptoss2 reduced the B200 recipe's "
-       "expert gradients over their expert-data-parallel peers, one per node, 2026-12-02): the table's"
-       " own Model TFLOP/s is 10-20% of the bf16 peak where the model's GEMMs run near the dense models' "
-       "rates; no source gives the MoE layer's non-GEMM costs (router, permutation, dispatch, attention "
-       "sinks) in Megatron-Core, as for the Qwen3-30B-A3B rows (searched 2026-12-01). Searched again "
-       "2026-12-01 (moecost): an unfused sink-attention fallback (TE below cuDNN 9.13.1) is ruled out by "
-       "memory (288 GiB of softmax outputs); NVIDIA's fused MoE kernel blog (2026-06-15) gives a 93% end-to-"
-       "end gain for its GPT-OSS setup, i.e. 48% of that step, with no per-component times, hardware or "
-       "layout (figures: tests/test_moe_training_sources.py)"
-       for rid in ("mb-gb200-gptoss-120b", "mb-b200-gptoss-120b")},  # mb-h100: -22.5% (within 25% since hopdiag)
-    # b300's row (helper 'ultra' owns its note); figures recomputed 2026-12-01 (recon2: 33-74% when listed)
-    "mb-gb300-gptoss-120b": "GPT-OSS-120B predicted 56% too fast: the table's own Model TFLOP/s is 10-20% of the "
-    "bf16 peak where the model's GEMMs run near the dense models' rates; no source gives the MoE layer's non-GEMM "
-    "costs (router, permutation, dispatch, attention sinks) in Megatron-Core, as for the Qwen3-30B-A3B rows "
-    "(searched 2026-12-01)",
+    # mb-gb200 / mb-b200 / mb-gb300-gptoss-120b left 2026-12-02 (moe3): their notes carry a checked reason (the 25.11
+    # stack's unfused, host-synchronised MoE block, 48.2% of NVIDIA's GPT-OSS step by its fused-kernel blog, against
+    # misses of 47.6 / 49.7 / 46.0% once the GB200 / GB300 cells came from the recipes), recomputed by
+    # tests/test_moe_gptoss_stack.py; mb-h100: -22.5% (within 25% since hopdiag)
     # b300 (2026-12-01): held-out DGX-B300 row of Megatron-Bridge 26.02
     # (its note's figures: tests/test_validate_blackwell_ultra_rows.py)
     "mb2602-b300-qwen3-235b": "predicted 59% too fast: the published DGX-B300 figure is 0.707x the same table's "
     "DGX-B200 row (2691 / 3805 tokens/s/GPU, equal FP8 peaks) where the model makes B300 1.24x faster; the B300 recipe "
     "was read (ultra, 2026-12-01: qwen3_workload_base_configs.py at f29a269, PP 8, VP 4, EP 8, moe_a2a_overlap True, "
     "the B200 one PP 8, EP 8, no VP, no overlap; B300 on the flex token dispatcher, B200 on alltoall, which no cell "
-    "expresses): the layout differences are ones the model makes faster, and no source gives what made the B300 run "
-    "slower",
+    "expresses): the layout differences are ones the model makes faster. Read 2026-12-02 (moe3): NVIDIA measured "
+    "both settings slowing this model down (Megatron-Bridge PR #1760: the B200 MXFP8 step 20.1 -> 16.9 s with "
+    "moe_a2a_overlap, 'CPU overhead', and VP turned off; issue #3399: on B300 'moe_a2a_overlap and VP degraded "
+    "perf'), 1.19x on B200 against the 2.43x this row needs; no source gives the rest",
     # recon2 (2026-12-01): beyond 25% since the Blackwell fp8 rule's re-run 0.50 -> 0.46 after rcb (too slow)
     **{rid: f"predicted {err} too slow since the Blackwell fp8 rule's re-run 0.50 -> 0.46 (2026-12-01, after rcb's "
        f"recompute cells; {before} at 0.50): the catalog has no measured matmul rate for gb300, so GB300 keeps B200's "
