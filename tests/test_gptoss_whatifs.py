@@ -30,9 +30,10 @@ def _err_pct(rid: str, **cells: str) -> float:
 
 def test_unfused_sink_attention_with_recompute_fits_no_row_set() -> None:
     # GB200 +51.9% and -59.4% as committed before moe3 (2026-12-02) set its recompute_modules and ep_a2a_overlap cells
-    # from the recipe with its layout (workload_base_configs.py at 6b296ac; tests/test_moe_gptoss_stack.py)
-    assert (_err_pct(GB200, **UNFUSED), _err_pct(B200, **UNFUSED), _err_pct(H100, **UNFUSED)) == (63.6, -28.2, 42.5)
-    assert (_err_pct(GB200), _err_pct(B200), _err_pct(H100)) == (-47.6, -49.7, -22.5)  # as committed
+    # from the recipe with its layout (workload_base_configs.py at 6b296ac; tests/test_moe_gptoss_stack.py); H100 +42.5%
+    # and -22.5% before its recompute_modules cell (memread 2026-12-02)
+    assert (_err_pct(GB200, **UNFUSED), _err_pct(B200, **UNFUSED), _err_pct(H100, **UNFUSED)) == (63.6, -28.2, 43.5)
+    assert (_err_pct(GB200), _err_pct(B200), _err_pct(H100)) == (-47.6, -49.7, -21.5)  # as committed
 
 
 def attention_step_s(rid: str, keys_per_query: float | None = None) -> tuple[float, float]:

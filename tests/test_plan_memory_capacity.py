@@ -65,13 +65,18 @@ MEMORY_GAPS = {
                                             "overhead the calibration assumes for every GPU stack (2.5e9 B, not "
                                             "measured; 190.3 GiB without it); the capacity is rocm-smi's (192 GiB "
                                             "less 16 MiB); no cited mechanism found that lowers the modelled terms",
-    # Rows added 2026-12-01 (dsv3, nemon) whose recipes' memory settings were not read: strict xfails until they are.
-    "mb-h100-gptoss-120b": "103.2 GiB predicted against 79.6 GiB (dsv3 row, Megatron-Bridge 25.11 H100 BF16, PP 4, "
-                           "EP 8): the recipe's memory settings (activation recompute or offloading of the MoE layers, "
-                           "optimizer-state precision) were not read into the row's cells; not explained",
-    "nemo-nemotron-340b": "81.7 GiB predicted against 79.6 GiB (nemon row, NeMo 24.07 H100 FP8): 2.6% over, within the "
-                          "2.33 GiB framework overhead every GPU stack is assumed to hold (2.5e9 B, not measured); the "
-                          "recipe's memory settings were not read; not explained",
+    # Rows added 2026-12-01 (dsv3, nemon) whose recipes' memory settings were read 2026-12-02 (memread).
+    "mb-h100-gptoss-120b": "84.3 GiB predicted against 79.6 GiB (dsv3 row, Megatron-Bridge 25.11 H100 BF16, PP 4, "
+                           "EP 8, MBS 4) with its recipe's memory settings (memread, 2026-12-02: recompute_modules "
+                           "layernorm + moe_act, the stored H100 BF16 presets' list; fp32 Adam state, 16-bit "
+                           "gradients; 103.2 GiB before). Every stored H100 preset with the table's PP 4 / EP 8 runs "
+                           "MBS 1 (GBS 1280 at 6b296ac, 512 at 07eea52 V1), at which the layout fits (50.6 GiB); the "
+                           "published table says MBS 4 with GA 2, which its own GBS 512 and dp 16 contradict (GA = "
+                           "512 / (16 x 4) = 8); the table's MBS is kept (tests/test_plan_memory_recipes.py recomputes "
+                           "each figure)",
+    # nemo-nemotron-340b fits since 2026-12-02 (memread): 77.2 GiB of 79.6 with Transformer Engine's FP8 saved inputs
+    # (the NeMo 24.07 FP8 run; fp8_saved_inputs 1), 81.7 GiB before; its optimizer state stays 12 B (NeMo's
+    # mcore_distributed_optim path does not read the yaml's optim dtype bf16).
     # dgxc-h100-nemotron4-340b-bf16-128 fits since 2026-12-01 (dgxread): 60.2 GiB of 79.6 with its recipe's bf16
     # optimizer state (nemotron4-340b-synth.yaml distributed_fused_adam dtype bf16: optimizer_state_bytes 4; was 81.7
     # GiB at 12).

@@ -117,3 +117,88 @@ def test_bad_memory_flags_exit_2(argv: list[str], capsys: pytest.CaptureFixture[
     code, _, err = run_main(["plan", "explain", "--model", "llama3-70b", "--hardware", "gb200", "--devices", "64",
                              *argv], capsys)
     assert code == 2 and "error:" in err and "fix:" in err and "Traceback" not in err
+
+
+# memread (2026-12-02, issue 10): the two rows whose recipes' memory settings had not been read.
+GPTOSS_H100 = "mb-h100-gptoss-120b"
+NEMOTRON_340B = "nemo-nemotron-340b"
+GIB = 2**30
+
+
+def test_gptoss_h100_recomputes_its_presets_modules() -> None:
+    """Every stored Megatron-Bridge H100 BF16 preset of GPT-OSS-120B with the table's PP 4 / EP 8
+    (configs/gpt_oss/workload_base_configs.py at 6b296ac, gpt_oss_workload_base_configs.py at 07eea52) recomputes
+    ['layernorm', 'moe_act']: per layer and micro-batch the two norm outputs (2 x 2 s b h bytes) and the routed experts'
+    activation outputs (2 s b f top_k) are not kept; the first stage holds 9 layers x 4 micro-batches of them."""
+    row = ROWS[GPTOSS_H100]
+    q = run_query(row)
+    assert row["recompute_modules"] == "layernorm+moe_act" and set(q.recompute_modules) == {"layernorm", "moe_act"}
+    assert q.recompute == "none" and q.optimizer_state_bytes == 12 and not q.fp8_saved_inputs
+    mdl, tokens = q.model, q.mbs * q.seq_len
+    freed = tokens * (2 * 2 * mdl.hidden + 2 * mdl.ffn * mdl.top_k)  # bytes per layer-micro-batch
+    per_layer = [float(activation_bytes_per_layer(mdl, A([float(q.mbs)]), A([float(q.seq_len)]), A([1.0]),
+                                                  A([False]), A([0]), True, True, dropout=True, modules=m)[0])
+                 for m in ((), ("layernorm", "moe_act"))]
+    assert per_layer[0] - per_layer[1] == freed
+    res, plain = predict_layout(q), predict_layout(replace(q, recompute_modules=()))
+    held = (mdl.layers // q.pp) * min(q.pp, int(row["global_batch"]) // (int(row["dp"]) * q.mbs))  # 9 x 4
+    assert plain.terms["mem_activations_bytes"] - res.terms["mem_activations_bytes"] == pytest.approx(held * freed)
+    assert res.terms["step_time_s"] > plain.terms["step_time_s"]  # the recompute costs time
+
+
+def test_gptoss_h100_is_over_at_the_tables_mbs_and_fits_at_the_presets() -> None:
+    """With its recipe's memory settings the layout is still above the H100's 79.6 GiB at the table's MBS 4; at the
+    presets' MBS 1 it fits. The table's GA 2 contradicts its own GBS 512 and dp 16 at MBS 4 (GA 8) as at MBS 1 (32)."""
+    row = ROWS[GPTOSS_H100]
+    q = run_query(row)
+    gbs, dp = int(row["global_batch"]), int(row["dp"])
+    assert (q.mbs, gbs // (dp * q.mbs), gbs // dp) == (4, 8, 32)
+    res, mbs1 = predict_layout(q), predict_layout(replace(q, mbs=1))
+    assert not res.fits_memory and mbs1.fits_memory
+
+
+def test_gptoss_h100_memory_figures_are_the_models() -> None:
+    """The figures the row's note and its MEMORY_GAPS entry quote."""
+    row = ROWS[GPTOSS_H100]
+    q = run_query(row)
+    pub = float(row["step_s"])
+    after, before = predict_layout(q).terms, predict_layout(replace(q, recompute_modules=())).terms
+    mbs1 = predict_layout(replace(q, mbs=1)).terms
+    cap = after["mem_capacity_bytes"] / GIB
+    sentence = (f"Predicted {before['step_time_s'] / pub - 1:+.1%} -> {after['step_time_s'] / pub - 1:+.1%} "
+                f"({before['step_time_s']:.2f} -> {after['step_time_s']:.2f} s; the modules' recompute "
+                f"{after['t_recompute_s']:.2f} s per step), memory {before['mem_total_bytes'] / GIB:.1f} -> "
+                f"{after['mem_total_bytes'] / GIB:.1f} GiB per device against {cap:.1f} (activations "
+                f"{before['mem_activations_bytes'] / GIB:.1f} -> {after['mem_activations_bytes'] / GIB:.1f} GiB): "
+                f"still over at the table's MBS 4, {mbs1['mem_total_bytes'] / GIB:.1f} GiB at the presets' MBS 1")
+    assert sentence.replace("+", "") in row["note"].replace("+", "")
+    for commit in ("6b296ac1061fd756eaf2355c9fbef77af5dcf499", "07eea52d4523a69fc8975cef34938d61ae13f9e2"):
+        assert commit in row["note"]
+    from test_plan_memory_capacity import MEMORY_GAPS
+
+    gap = MEMORY_GAPS[GPTOSS_H100]
+    for figure in (f"{after['mem_total_bytes'] / GIB:.1f} GiB predicted against {cap:.1f} GiB",
+                   f"{before['mem_total_bytes'] / GIB:.1f} GiB before", f"({mbs1['mem_total_bytes'] / GIB:.1f} GiB)"):
+        assert figure in gap, figure
+
+
+def test_nemotron_340b_fits_with_transformer_engines_fp8_inputs() -> None:
+    """NeMo 24.07's FP8 Nemotron-4 340B run (Transformer Engine, fp8_wgrad True) keeps its GEMM inputs in FP8: the
+    layout fits the H100 (77.2 GiB), as it ran; without them it does not (81.7 GiB). Its optimizer state is the
+    12 B default: NeMo's mcore_distributed_optim path builds Megatron-Core's OptimizerConfig without the yaml's
+    optim dtype (nemo/core/classes/modelPT.py setup_megatron_optimization). Memory only: the step is unchanged."""
+    row = ROWS[NEMOTRON_340B]
+    q = run_query(row)
+    assert q.fp8_saved_inputs and q.no_dropout and q.optimizer_state_bytes == 12 and q.dtype == "fp8"
+    res, plain = predict_layout(q), predict_layout(replace(q, fp8_saved_inputs=False))
+    assert res.fits_memory and not plain.fits_memory
+    assert res.terms["step_time_s"] == plain.terms["step_time_s"]
+    t, p = res.terms, plain.terms
+    pub = float(row["step_s"])
+    sentence = (f"Memory {p['mem_total_bytes'] / GIB:.1f} -> {t['mem_total_bytes'] / GIB:.1f} GiB per device of "
+                f"{t['mem_capacity_bytes'] / GIB:.1f} (activations {p['mem_activations_bytes'] / GIB:.1f} -> "
+                f"{t['mem_activations_bytes'] / GIB:.1f} GiB): the layout fits; the step time is unchanged (memory "
+                f"only), {t['step_time_s'] / pub - 1:+.1%}")
+    assert sentence in row["note"]
+    for cite in ("3be81fc10dfe2bcb51da024e2ebcdaf4d4eb3261", "58d0e0ef53b450c2929446db8c7518013ec9be1c"):
+        assert cite in row["note"]
