@@ -192,6 +192,7 @@ def _check_row(r: dict[str, str]) -> None:
             raise InputError(e.problem, e.fix.replace("write a whole number", "write max (the engine's maximum "
                                                       "load) or a whole number", 1)) from None
     row_tp_allreduce(r)
+    row_memory_fraction(r)
     limit = row_max_batch_size(r)
     moe = row_moe_layout(r)
     if limit is not None and r["batch"] != "max":  # as plan serve --batch N --max-batch-size M refuses N > M
@@ -223,7 +224,8 @@ def row_calibration(row: dict[str, str], spec: AcceleratorSpec,
     if cals is not None:
         cal = cals.get(cal.family, cal)
     rule = ENGINES[row["engine"]]
-    cal = replace(cal, memory_basis=rule.memory_basis, memory_utilization=rule.memory_utilization,
+    cal = replace(cal, memory_basis=rule.memory_basis,
+                  memory_utilization=row_memory_fraction(row) or rule.memory_utilization,
                   tp_allreduce=row_tp_allreduce(row) or rule.tp_allreduce)
     limit = row_max_batch_size(row)
     return cal if limit is None else replace(cal, max_batch_size=limit)
@@ -237,6 +239,25 @@ def row_tp_allreduce(row: Mapping[str, str | None]) -> str | None:
         raise InputError(f"serving run {row.get('id')!r}: tp_allreduce {v!r} is neither nccl nor custom",
                          "write nccl or custom, or leave the cell empty for the engine's")
     return v or None
+
+
+def row_memory_fraction(row: Mapping[str, str | None]) -> float | None:
+    """The share of memory the run's engine may use, as `plan serve --memory-fraction` (optional column
+    memory_fraction, in (0, 1], on the engine's basis: vLLM's --gpu-memory-utilization, SGLang's --mem-fraction-static,
+    TensorRT-LLM's kv_cache_free_gpu_mem_fraction; empty: the engine's, serving.ENGINES). A published launch command
+    that sets it is the run's own figure, not the engine's default."""
+    v = (row.get("memory_fraction") or "").strip()
+    if not v:
+        return None
+    try:
+        f = float(v)
+    except ValueError:
+        f = math.nan
+    if not 0 < f <= 1:  # NaN fails too
+        raise cell_error(_WHAT, row, "memory_fraction", "is not in (0, 1]",
+                         "write the share the launch command gives the engine (e.g. 0.9 for vLLM's "
+                         "--gpu-memory-utilization 0.9), or leave it blank for the engine's")
+    return f
 
 
 def row_max_batch_size(row: Mapping[str, str | None]) -> int | None:
