@@ -26,7 +26,7 @@ def _units(text: str) -> set[str]:
 
 
 def test_weights_too_big_message_is_in_gib(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_main(["plan", "serve", "-m", "llama3-70b", "--hardware", "h100-sxm"], capsys)
+    code, _, err = run_main(["plan", "serve", "-m", "llama3-70b", "--hardware", "h100-sxm"], capsys)
     assert code == 2
     assert _units(err) == {"GiB"}, err
     cap = get_device("h100-sxm").memory_bytes
@@ -34,7 +34,7 @@ def test_weights_too_big_message_is_in_gib(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_batch_too_big_message_is_in_gib(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_main(["plan", "serve", "-m", "llama3-8b", "--hardware", "h100-sxm", "--batch", "4096"],
+    code, _, err = run_main(["plan", "serve", "-m", "llama3-8b", "--hardware", "h100-sxm", "--batch", "4096"],
                               capsys)
     assert code == 2
     assert _units(err.split("fix:")[0]) == {"GiB"}, err
