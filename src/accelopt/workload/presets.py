@@ -350,7 +350,7 @@ _IRRELEVANT_KEYS = frozenset({
     "pretraining_tp", "tokenizer_class", "output_attentions", "output_hidden_states", "return_dict",
     "task_specific_params", "id2label", "label2id", "problem_type", "auto_map", "quantization_config_version",
     "gradient_checkpointing", "classifier_dropout", "scale_attn_weights", "reorder_and_upcast_attn",
-    "scale_attn_by_inverse_layer_idx", "is_decoder", "add_cross_attention", "router_aux_loss_coef",
+    "scale_attn_by_inverse_layer_idx", "is_decoder", "router_aux_loss_coef",
     "output_router_logits", "router_jitter_noise", "aux_loss_alpha", "seq_aux", "norm_topk_prob",
     "routed_scaling_factor", "scoring_func", "topk_method", "n_group", "topk_group",
     # rotary width, numerics of the scores/logits (elementwise), how HF caches, the checkpoint's own EP size
@@ -975,6 +975,15 @@ def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
         raise InputError(f"{where}: model_type {mtype or '(none)'!r} is an encoder-decoder model: the predictors "
                          "model decoder-only and encoder-only transformers, not a decoder with cross-attention",
                          "pass a decoder-only (llama, mistral, gpt2, ...) or encoder-only (bert) config.json")
+    if cfg.get("add_cross_attention") is True:  # the decoder half of an encoder-decoder model
+        # transformers GPT2Block / BertLayer add a cross-attention sublayer (q, k, v, o and a norm) per block when
+        # config.add_cross_attention; read as a plain decoder it was dropped without a word (GPT-2 124M's decoder
+        # of a VisionEncoderDecoder: 124,439,808 parameters counted of the 152,806,656 transformers builds)
+        raise InputError(f"{where}: add_cross_attention = true: model_type {mtype or '(none)'!r} is here the decoder "
+                         "of an encoder-decoder model (each block also attends to an encoder's output), and the "
+                         "predictors model decoder-only and encoder-only transformers, not a decoder with "
+                         "cross-attention", "pass a decoder-only config (add_cross_attention false or left out) or "
+                         "an encoder-only (bert) config.json")
 
 
 # Keys of an image (ViT, DeiT, BEiT, Swin, CLIP/SigLIP vision towers) or audio (Wav2Vec2, HuBERT, AST) encoder's
