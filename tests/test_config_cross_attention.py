@@ -35,7 +35,7 @@ def test_a_decoder_with_cross_attention_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("cmd", [["plan", "--devices", "8"], ["plan", "serve", "--hardware", "h100-sxm"]])
 def test_the_commands_exit_2_with_a_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str], cmd: list[str]) -> None:
     p = _write(tmp_path, {**GPT2, "add_cross_attention": True})
-    code, out, err = run_main([*cmd, "--model", str(p)], capsys)
+    code, _, err = run_main([*cmd, "--model", str(p)], capsys)
     assert code == 2 and "Traceback" not in err
     assert "error:" in err and "add_cross_attention = true" in err and "fix:" in err
 
