@@ -130,10 +130,10 @@ _PRESETS: dict[str, TransformerConfig] = {
                                        context=_CTX_LLAMA31),
     "bert-base": TransformerConfig(name="bert-base", layers=12, hidden=768, heads=12, ffn=3072, vocab=30522,
                                    seq_len=512, tied_embeddings=True, encoder_only=True, source=_BERT,
-                                   context=_CTX_BERT),
+                                   context=_CTX_BERT, learned_positions=512),  # its 512-row table (_CTX_BERT)
     "bert-large": TransformerConfig(name="bert-large", layers=24, hidden=1024, heads=16, ffn=4096, vocab=30522,
                                     seq_len=512, tied_embeddings=True, encoder_only=True, source=_BERT,
-                                    context=_CTX_BERT),
+                                    context=_CTX_BERT, learned_positions=512),
     "mixtral-8x7b": TransformerConfig(name="mixtral-8x7b", layers=32, hidden=4096, heads=32, kv_heads=8, ffn=14336,
                                       vocab=32000, seq_len=4096, mlp="swiglu", experts=8, top_k=2,
                                       source=_MIXTRAL,  # Table 1: context_len 32768 ("a fully dense context of 32k")
@@ -944,6 +944,11 @@ _GPT2_DEFAULT_POSITIONS = 1024
 # causal decoder without a rule, it counted 130M parameters (a plain MLP) against ModernBERT-base's 149M and was
 # served as a token generator. Its local-attention layers (local_attention, global_attn_every_n_layers) stay listed.
 _ENCODER_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "electra", "modernbert"})
+# Types with a learned position table of max_position_embeddings rows (TransformerConfig.learned_positions), as
+# GPT-2's: GPTNeoModel's wpe; BertEmbeddings' (and RoBERTa's, XLM-R's, CamemBERT's, ELECTRA's) position_embeddings =
+# nn.Embedding(config.max_position_embeddings, hidden) (transformers models/bert/modeling_bert.py). BERT's 512 x hidden
+# were left out (bert-base 393,216 weights: 0.36%) while GPT-2's were counted. ModernBERT rotates (RoPE): none.
+_LEARNED_POSITION_TYPES = frozenset({"gpt_neo"}) | (_ENCODER_TYPES - {"modernbert"})
 # Families the predictors do not model: no attention (state-space / recurrent), or hybrids of those with attention.
 _NO_ATTENTION_TYPES = frozenset({"mamba", "mamba2", "falcon_mamba", "rwkv", "rwkv5", "rwkv6", "recurrent_gemma",
                                  "jamba", "zamba", "zamba2", "xlstm",
@@ -1104,13 +1109,24 @@ def _classifier_head(cfg: dict[str, Any], mtype: str, vocab: int, hidden: int) -
     names = [a for a in archs if isinstance(a, str)] if isinstance(archs, list) else []
     head = next((a for a in names if a.endswith(_CLASSIFIER_HEADS)), "")
     if not head:
-        return "", ()
+        return "", _mlm_transform_note(mtype, hidden)
     if mtype in _ENCODER_TYPES:  # BERT-style: the predictors count the masked-LM head an encoder is pretrained with
         return head, (f"architectures {head}: a classification head in place of the masked-LM head counted here "
                       f"({vocab:,} x {hidden:,} = {vocab * hidden:,} weights, tied to the input embedding)",)
     return head, (f"architectures {head}: a classification head (hidden x num_labels) in place of the LM head, "
                   f"which the figures count as a language model's ({vocab:,} x {hidden:,} = {vocab * hidden:,} "
                   "weights and its logits' FLOPs); give a ...ForCausalLM config to plan the language model",)
+
+
+def _mlm_transform_note(mtype: str, hidden: int) -> tuple[str, ...]:
+    """The note for an encoder's masked-LM head transform, which the figures leave out: BertLMPredictionHead's
+    transform (dense hidden x hidden + LayerNorm) before the decoder (transformers models/bert/modeling_bert.py;
+    RobertaLMHead's dense + layer_norm, ModernBertPredictionHead's likewise); () for other types."""
+    if mtype not in _ENCODER_TYPES:
+        return ()
+    return (f"the masked-LM head's transform (a dense {hidden:,} x {hidden:,} layer and its LayerNorm: "
+            f"{hidden * hidden + 2 * hidden:,} weights, 2 x {hidden:,}^2 FLOPs per token) is not counted; the "
+            "figures count its decoder (the tied vocab x hidden matrix)",)
 
 
 def _check_has_sizes(cfg: dict[str, Any], where: str) -> None:
@@ -1244,7 +1260,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  tied_embeddings=tied, encoder_only=mtype in _ENCODER_TYPES,
                                  classifier_head=classifier,
                                  learned_positions=(context or _GPT2_DEFAULT_POSITIONS) if gpt2_style
-                                 else (context or 0) if mtype == "gpt_neo" else 0,  # GPTNeoModel's wpe
+                                 else (context or 0) if mtype in _LEARNED_POSITION_TYPES else 0,
                                  biases=gpt2_style,
                                  source=f"Hugging Face config {p}", unused_keys=unused, config_defaults=defaults,
                                  context=limit, **kwargs)
