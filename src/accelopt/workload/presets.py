@@ -868,6 +868,21 @@ def _mla(cfg: dict[str, Any], where: str) -> MLAConfig | None:
                      v_head_dim=_req(cfg, ("v_head_dim",), where))
 
 
+_MLA_WIDTH_KEYS = ("q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
+
+
+def _keys_not_applied(cfg: dict[str, Any], mla: MLAConfig | None, window: int | None) -> tuple[str, ...]:
+    """Keys read only beside another that the config lacks, so that nothing was read from them: MLA's widths without
+    kv_lora_rank (q_lora_rank 1536 and the head widths of a DeepSeek-V3 config that lost kv_lora_rank: read as
+    multi-head attention), a layer_types list of sliding layers without a window (sliding_window null: every layer
+    full, as transformers runs it). Listed in the unused-keys warning, not taken as read (issue 10)."""
+    out = [k for k in _MLA_WIDTH_KEYS if mla is None and cfg.get(k) not in (None, False, 0)]
+    types = cfg.get("layer_types")
+    if window is None and isinstance(types, list) and "sliding_attention" in types:
+        out.append("layer_types")
+    return tuple(out)
+
+
 _PARALLEL_ONE_NORM_TYPES = frozenset({"gptj", "phi", "cohere"})
 
 
@@ -1262,7 +1277,9 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  learned_positions=(context or _GPT2_DEFAULT_POSITIONS) if gpt2_style
                                  else (context or 0) if mtype in _LEARNED_POSITION_TYPES else 0,
                                  biases=gpt2_style,
-                                 source=f"Hugging Face config {p}", unused_keys=unused, config_defaults=defaults,
+                                 source=f"Hugging Face config {p}",
+                                 unused_keys=tuple(sorted({*unused, *_keys_not_applied(cfg, mla, window)})),
+                                 config_defaults=defaults,
                                  context=limit, **kwargs)
     except InputError as e:  # TransformerConfig's own checks name its fields: name the file and the config's keys
         raise InputError(f"{where}: {e.problem}", f"{e.fix}{_config_keys_of(e.problem, cfg)}") from None
