@@ -499,10 +499,29 @@ _CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
 }
 
 
-def _class_defaults(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+# A multimodal config's text_config may leave its sizes to the text class as well: llava-hf/llava-1.5-7b-hf gives
+# model_type llama with max_position_embeddings and vocab_size only (LlavaConfig builds LlamaConfig's 7B widths),
+# llava-hf/llava-v1.6-mistral-7b-hf a mistral without hidden_size, layers or heads. Read alone, such a file stopped
+# with 'holds no model sizes ... not a model's config.json (a generation_config.json?)'. Only for a nested text
+# model (a top-level file without sizes is still refused); num_key_value_heads left to LlamaConfig's None = heads.
+_LLAMA_SRC = "transformers LlamaConfig (models/llama/configuration_llama.py; 4.31.0 installed here, and @001f85b)"
+_MISTRAL_SRC = "transformers MistralConfig (models/mistral/configuration_mistral.py @001f85b)"
+_NESTED_CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
+    "llama": (_LLAMA_SRC, {
+        "vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
+        "num_attention_heads": 32, "max_position_embeddings": 2048}),
+    "mistral": (_MISTRAL_SRC, {
+        "vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
+        "num_attention_heads": 32, "num_key_value_heads": 8, "max_position_embeddings": 4096 * 32,
+        "sliding_window": 4096}),
+}
+
+
+def _class_defaults(cfg: dict[str, Any], mtype: str, nested: bool = False) -> tuple[dict[str, Any], tuple[str, ...]]:
     """(the config with its class's defaults for the keys it leaves out, a note naming them). As transformers, a
-    key present (even null) keeps its value; a window pattern is not filled where layer_types lists the layers."""
-    src, table = _CLASS_DEFAULTS.get(mtype, ("", {}))
+    key present (even null) keeps its value; a window pattern is not filled where layer_types lists the layers.
+    `nested`: the config is a multimodal config's text_config (_NESTED_CLASS_DEFAULTS apply too)."""
+    src, table = _CLASS_DEFAULTS.get(mtype) or (nested and _NESTED_CLASS_DEFAULTS.get(mtype)) or ("", {})
     filled = {k: v for k, v in table.items() if k not in cfg
               and not (k == "sliding_window_pattern" and cfg.get("layer_types"))}
     if not filled:
@@ -1186,7 +1205,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         raise InputError(f"{p} holds no JSON object", "pass a Hugging Face config.json")
     where = str(p)
     _check_not_a_result(cfg, where)
-    cfg, outer_unused = _text_model(cfg, where)
+    outer, (cfg, outer_unused) = cfg, _text_model(cfg, where)
+    nested = cfg is not outer  # the language model of a multimodal config (its text_config)
     if not isinstance(cfg.get("model_type", ""), str):
         raise InputError(f"{where}: model_type = {cfg['model_type']!r} is not a name", 'give model_type a name such '
                          'as "llama", or leave it out')
@@ -1201,7 +1221,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         cfg = _phi3small_config(cfg)
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
-    cfg, class_defaults = _class_defaults(cfg, mtype)
+    cfg, class_defaults = _class_defaults(cfg, mtype, nested)
     _check_has_sizes(cfg, where)
     layers = _req(cfg, _LAYER_KEYS, where)
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)
