@@ -69,3 +69,25 @@ def test_plan_serve_reads_it(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def test_a_top_level_config_without_sizes_is_still_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="holds no model sizes"):
         load_hf_config(_write(tmp_path, LLAVA["text_config"]))  # type: ignore[arg-type]
+
+
+# OpenGVLab/InternVL2-8B config.json: its language model (InternLM2.5-7B) under llm_config
+INTERNVL2 = {"architectures": ["InternVLChatModel"], "model_type": "internvl_chat", "downsample_ratio": 0.5,
+             "force_image_size": 448, "template": "internlm2-chat",
+             "llm_config": {"architectures": ["InternLM2ForCausalLM"], "model_type": "internlm2", "hidden_size": 4096,
+                            "intermediate_size": 14336, "num_hidden_layers": 32, "num_attention_heads": 32,
+                            "num_key_value_heads": 8, "vocab_size": 92553, "max_position_embeddings": 32768,
+                            "hidden_act": "silu", "bias": False, "tie_word_embeddings": False},
+             "vision_config": {"architectures": ["InternVisionModel"], "hidden_size": 1024, "image_size": 448,
+                               "num_hidden_layers": 24, "num_attention_heads": 16, "patch_size": 14}}
+
+
+@pytest.mark.parametrize("key", ["llm_config", "language_config"])
+def test_language_model_under_other_keys(tmp_path: Path, key: str) -> None:
+    """InternVL's llm_config (DeepSeek-VL2's language_config) was not looked into: 'holds no model sizes'."""
+    cfg = {k: v for k, v in INTERNVL2.items() if k != "llm_config"} | {key: INTERNVL2["llm_config"]}
+    m = load_hf_config(_write(tmp_path, cfg))
+    h, f, kv = 4096, 14336, 8 * 128
+    # 32 x (q, o: h x h; k, v: h x 1024; gate, up, down: h x f; 2 norms) + embedding and head + final norm
+    assert m.params_total() == 32 * (2 * h * h + 2 * h * kv + 3 * h * f + 2 * h) + 2 * 92553 * h + h
+    assert {"vision_config", "force_image_size"} <= set(m.unused_keys) and key not in m.unused_keys

@@ -848,13 +848,15 @@ def _mpt_sizes(cfg: dict[str, Any], out: dict[str, Any], where: str) -> dict[str
 def _text_model(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], tuple[str, ...]]:
     """(the language model's keys, the outer keys not modelled). A multimodal config (Gemma 3, Llama 4, Mistral 3,
     Qwen2.5-VL style) nests its language model under text_config beside a vision tower (vision_config): the text
-    model is planned and the vision tower is named as not modelled (printed with the other unused keys)."""
-    text = cfg.get("text_config")
+    model is planned and the vision tower is named as not modelled (printed with the other unused keys). InternVL
+    calls the block llm_config, DeepSeek-VL2 language_config (_TEXT_KEYS)."""
+    key = next((k for k in _TEXT_KEYS if cfg.get(k) is not None), "text_config")
+    text = cfg.get(key)
     if any(cfg.get(k) is not None for k in _LAYER_KEYS) or text is None:
         return cfg, ()
     if not isinstance(text, dict):
-        raise InputError(f"{where}: text_config is not a JSON object", "fix text_config in the config")
-    outer = {k: v for k, v in cfg.items() if k not in ("text_config", "model_type")}
+        raise InputError(f"{where}: {key} is not a JSON object", f"fix {key} in the config")
+    outer = {k: v for k, v in cfg.items() if k not in (key, "model_type")}
     name = cfg.get("_name_or_path")
     # a text_config without model_type is built as its outer class's text model: read with that family's rules (it
     # was read as an unnamed type: no Gemma norms, window pattern or class defaults)
@@ -862,6 +864,10 @@ def _text_model(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], tuple[
     return {**text, **kind, **({"_name_or_path": name} if name else {})}, unused_config_keys(outer)
 
 
+# The keys a multimodal config nests its language model under: text_config (transformers' multimodal classes),
+# llm_config (OpenGVLab/InternVL2-8B and later InternVL chat models: InternLM2 / Qwen2 under it; read before as
+# 'holds no model sizes ... (a generation_config.json?)'), language_config (deepseek-ai/deepseek-vl2).
+_TEXT_KEYS = ("text_config", "llm_config", "language_config")
 # The text model a multimodal config class builds from a text_config that names no model_type: Gemma3Config and
 # Llama4Config always build Gemma3TextConfig / Llama4TextConfig; LlavaConfig and LlavaNextConfig default to "llama",
 # Mistral3Config to "mistral", PaliGemmaConfig to "gemma" (`text_config.get("model_type", ...)` in each
