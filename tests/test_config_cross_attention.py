@@ -50,3 +50,13 @@ def test_cross_attention_off_is_the_plain_decoder(tmp_path: Path) -> None:
 def test_a_cross_attention_flag_that_is_not_a_bool_is_named(tmp_path: Path) -> None:
     m = load_hf_config(_write(tmp_path, {**GPT2, "add_cross_attention": "yes"}))
     assert "add_cross_attention" in m.unused_keys
+
+
+def test_plan_infer_refuses_it_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan infer` built the model with transformers, counted the cross-attention weights (58,288,896 parameters at
+    2 layers) and ran it on token ids alone, which skips cross-attention: FLOPs and time of a model without it."""
+    pytest.importorskip("transformers")
+    p = _write(tmp_path, {**GPT2, "n_layer": 2, "add_cross_attention": True})
+    code, _, err = run_main(["plan", "infer", str(p), "--hardware", "h100-sxm", "--batch", "1"], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "add_cross_attention = true" in err and "fix:" in err
