@@ -1165,8 +1165,7 @@ def _mlm_transform_note(mtype: str, hidden: int) -> tuple[str, ...]:
     if mtype not in _ENCODER_TYPES:
         return ()
     return (f"the masked-LM head's transform (a dense {hidden:,} x {hidden:,} layer and its LayerNorm: "
-            f"{hidden * hidden + 2 * hidden:,} weights, 2 x {hidden:,}^2 FLOPs per token) is not counted; the "
-            "figures count its decoder (the tied vocab x hidden matrix)",)
+            f"{hidden * hidden + 2 * hidden:,} weights, 2 x {hidden:,}^2 FLOPs per token) is not modelled",)
 
 
 def _check_has_sizes(cfg: dict[str, Any], where: str) -> None:
