@@ -91,3 +91,11 @@ def test_language_model_under_other_keys(tmp_path: Path, key: str) -> None:
     # 32 x (q, o: h x h; k, v: h x 1024; gate, up, down: h x f; 2 norms) + embedding and head + final norm
     assert m.params_total() == 32 * (2 * h * h + 2 * h * kv + 3 * h * f + 2 * h) + 2 * 92553 * h + h
     assert {"vision_config", "force_image_size"} <= set(m.unused_keys) and key not in m.unused_keys
+
+
+def test_named_as_the_multimodal_model(tmp_path: Path) -> None:
+    """Named by the text_config's _name_or_path, LLaVA-1.5 was planned (and kept in the history) as
+    'lmsys/vicuna-7b-v1.5'; it is named as the file's model: its folder, or the outer _name_or_path."""
+    assert load_hf_config(_write(tmp_path, LLAVA)).name == tmp_path.name
+    named = {**LLAVA, "_name_or_path": "llava-hf/llava-1.5-7b-hf"}
+    assert load_hf_config(_write(tmp_path, named)).name == "llava-hf/llava-1.5-7b-hf"

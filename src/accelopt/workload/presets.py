@@ -857,11 +857,13 @@ def _text_model(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], tuple[
     if not isinstance(text, dict):
         raise InputError(f"{where}: {key} is not a JSON object", f"fix {key} in the config")
     outer = {k: v for k, v in cfg.items() if k not in (key, "model_type")}
+    # named as the multimodal model (its _name_or_path, else the file's folder), not by the text_config's own
+    # _name_or_path: llava-hf/llava-1.5-7b-hf was planned and stored in the history as 'lmsys/vicuna-7b-v1.5'
     name = cfg.get("_name_or_path")
     # a text_config without model_type is built as its outer class's text model: read with that family's rules (it
     # was read as an unnamed type: no Gemma norms, window pattern or class defaults)
     kind = {} if "model_type" in text else {"model_type": _TEXT_TYPE_OF.get(str(cfg.get("model_type", "")), "")}
-    return {**text, **kind, **({"_name_or_path": name} if name else {})}, unused_config_keys(outer)
+    return {**text, **kind, "_name_or_path": name}, unused_config_keys(outer)
 
 
 # The keys a multimodal config nests its language model under: text_config (transformers' multimodal classes),
