@@ -998,7 +998,13 @@ _NO_ATTENTION_TYPES = frozenset({"mamba", "mamba2", "falcon_mamba", "rwkv", "rwk
                                  # linear-attention hybrids (Qwen3-Next: Gated DeltaNet; MiniMax-Text-01: lightning
                                  # attention), convolution hybrids (Liquid LFM2)
                                  "bamba", "falcon_h1", "nemotron_h", "granitemoehybrid", "qwen3_next", "minimax",
-                                 "lfm2"})
+                                 "lfm2",
+                                 # Kimi Linear (moonshotai/Kimi-Linear-48B-A3B: Kimi Delta Attention layers beside
+                                 # MLA ones, listed in linear_attn_config, no layer_types), NVIDIA Hymba (attention
+                                 # and Mamba heads in one layer), PLaMo 2 (Mamba + attention), Phi-4-mini-flash
+                                 # (SambaY: Mamba, sliding-window and gated memory units): read before as transformers
+                                 # whose every layer attends, with their SSM keys only in the unused-keys warning
+                                 "kimi_linear", "hymba", "plamo2", "phi4flash"})
 # The layer kinds of a config's layer_types the predictors model: softmax attention over all keys, a sliding window,
 # or Llama 4's chunks. Any other ('linear_attention', 'mamba', 'conv') is a layer without a KV cache of that form.
 _ATTENTION_LAYER_KINDS = frozenset({"full_attention", "sliding_attention", "chunked_attention"})
