@@ -104,12 +104,15 @@ def test_replicated_heads_counted_once_per_rank() -> None:
 
 
 def test_mla_keeps_its_rule() -> None:
-    # MLA: K and V per query head in the up-projected form (heads / tp), projections split by tp in memory, no
-    # K/V-head replication; its cached latent stays whole on every rank
+    # MLA: K and V per query head in the up-projected form (heads / tp), projections split by tp in training memory,
+    # no K/V-head replication; its cached latent stays whole on every rank. A serving rank holds the
+    # down-projections W^DQ [h, d_c'] and W^DKV,W^KR [h, d_c + rope] (and the two latent norms) whole (vLLM
+    # DeepseekV2Attention: q_a_proj, kv_a_proj_with_mqa ReplicatedLinear): 61 x (7168 x (1536 + 576) + 1536 + 512)
     ds = get_model("deepseek-v3")
     assert ds.mla is not None
     assert ds.kv_heads_per_device(16) == ds.heads / 16
-    assert ds.kv_replica_params_per_device(16) == 0
+    assert ds.kv_replica_params_per_device(16) == pytest.approx(61 * (7168 * (1536 + 576) + 1536 + 512) * 15 / 16)
+    assert ds.kv_replica_params_per_device(1) == 0
     assert ds.attn_params_per_device(16) == pytest.approx(ds.attn_params_per_layer() / 16)
     assert serving._kv_bytes_per_token_per_device(ds, 16, 1, "bf16") == \
         serving._kv_bytes_per_token_per_device(ds, 1, 1, "bf16")

@@ -222,7 +222,7 @@ def test_serve_errors_name_flags_not_library_arguments(capsys: pytest.CaptureFix
 
 def test_serve_nothing_fits_says_what_does_not_fit(capsys: pytest.CaptureFixture[str]) -> None:
     """When not even one request fits, the error said 'batch=1' whatever the user asked; it now names the cause
-    (the weights alone, or one request's KV cache) with GB per device, the requested batch's KV cache, and a fix
+    (the weights alone, or one request's KV cache) with GiB per device, the requested batch's KV cache, and a fix
     for that cause."""
     from accelopt.hardware.catalog import get_device
     from accelopt.predict.serving import (
@@ -237,10 +237,10 @@ def test_serve_nothing_fits_says_what_does_not_fit(capsys: pytest.CaptureFixture
     assert "batch=1" not in err
     # one request's KV cache: 10,000,256 tokens x 128 KiB per token (Llama 3 8B bf16: 2 x 32 layers x 8 KV heads x
     # 128 x 2 B), written from the formula
-    kv1_gb = 10_000_256 * 2 * 32 * 8 * 128 * 2 / 1e9
-    assert kv1_gb == pytest.approx(10_000_256 * kv_cache_bytes_per_token(get_model("llama3-8b")) / 1e9)
-    assert f"one request of 10,000,000 + 256 tokens needs {kv1_gb:.1f} GB of KV cache per device" in err
-    assert f"the requested batch 8 would need {8 * kv1_gb:.1f} GB of KV cache" in err
+    kv1_gib = 10_000_256 * 2 * 32 * 8 * 128 * 2 / 2**30
+    assert kv1_gib == pytest.approx(10_000_256 * kv_cache_bytes_per_token(get_model("llama3-8b")) / 2**30)
+    assert f"one request of 10,000,000 + 256 tokens needs {kv1_gib:.1f} GiB of KV cache per device" in err
+    assert f"the requested batch 8 would need {8 * kv1_gib:.1f} GiB of KV cache" in err
     fix = err.split("fix:", 1)[1]
     assert "--prompt" in fix and "--kv-dtype fp8" in fix and "--weight-dtype" not in fix
 
@@ -248,11 +248,11 @@ def test_serve_nothing_fits_says_what_does_not_fit(capsys: pytest.CaptureFixture
     m = get_model("llama3.1-405b")
     spec = get_device("h100-sxm")
     frac = calibration_for_spec(spec, DEFAULT_CALIBRATION).memory_utilization
-    usable_gb = frac * spec.memory_bytes / 1e9  # memory_basis 'total': the engine's fraction of the capacity
-    w_gb = m.params_total() * weight_bytes_per_param("bf16") / 8 / 1e9  # the bf16 weights over tp 8
-    assert "the weights alone need" in err and f"above the {usable_gb:.1f} GB usable" in err
-    need = float(err.split("the weights alone need ")[1].split(" GB")[0])
-    assert need == pytest.approx(w_gb, rel=0.01)  # tp-replicated norms and the like: < 1%
+    usable_gib = frac * spec.memory_bytes / 2**30  # memory_basis 'total': the engine's fraction of the capacity
+    w_gib = m.params_total() * weight_bytes_per_param("bf16") / 8 / 2**30  # the bf16 weights over tp 8
+    assert "the weights alone need" in err and f"above the {usable_gib:.1f} GiB usable" in err
+    need = float(err.split("the weights alone need ")[1].split(" GiB")[0])
+    assert need == pytest.approx(w_gib, rel=0.01)  # tp-replicated norms and the like: < 1%
     fix = err.split("fix:", 1)[1]
     assert "--tp/--pp" in fix and "--weight-dtype fp8 or int4" in fix and "--prompt" not in fix
 
@@ -324,7 +324,7 @@ def test_expert_grid_fix_does_not_name_the_expert_count(capsys: pytest.CaptureFi
 def test_serve_weights_past_memory_suggest_only_dtypes_the_device_runs(capsys: pytest.CaptureFixture[str]) -> None:
     # an Edge TPU (8 MB, int8 peak only) said "0.0 GB usable" and "use --weight-dtype fp8 or int4", both refused there
     code, _, err = run_main(["plan", "serve", "-m", "llama3-8b", "--hardware", "edge-tpu"], capsys)
-    assert code == 2 and "7.2 MB usable (90% of 8 MB)" in err and "0.0 GB" not in err
+    assert code == 2 and "6.87 MiB usable (90% of 7.63 MiB)" in err and "0.0 GiB" not in err  # 8e6 B
     assert "use --weight-dtype int8," in err and "fp8" not in err and "int4" not in err
     # a T4 has no fp8 peak: int8 (W8A8) and int4 (W4A16) are named, and the suggestion is then accepted
     code, _, err = run_main(["plan", "serve", "-m", "llama3-8b", "--hardware", "t4"], capsys)

@@ -12,7 +12,9 @@ tests pin those identities exactly, then each module's own time and memory again
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,7 +30,7 @@ from accelopt.predict.compute import (
     norm_elems,
 )
 from accelopt.predict.query import LayoutQuery, predict_layout
-from accelopt.predict.training import _device, parse_recompute_modules
+from accelopt.predict.training import _device, modules_beyond_mode, parse_recompute_modules, recompute_text
 from accelopt.predict.validation import read_runs, run_query
 from accelopt.workload.presets import get_model
 
@@ -233,3 +235,48 @@ def test_runs_file_cell_reaches_the_query() -> None:
     row = {**rows["mb2509-b200-dsv3-fp8"], "recompute_modules": "mla_up_proj+up_proj"}
     with pytest.raises(InputError, match="recompute_modules: 'up_proj'"):
         run_query(row)
+
+
+@pytest.mark.parametrize(("mode", "mods", "beyond"), [
+    ("none", ("mlp",), ("mlp",)), ("full", ("mlp", "layernorm"), ()), ("selective", ("core_attn", "mlp"), ("mlp",)),
+    ("mlp", ("moe_act", "layernorm"), ("layernorm",)), ("none", ("moe", "shared_experts"), ("moe",))])
+def test_modules_beyond_the_mode_follow_module_on(mode: str, mods: tuple[str, ...], beyond: tuple[str, ...]) -> None:
+    """What a row says it recomputes beyond its mode is what the time and memory terms charge (memory.module_on):
+    nothing under full, selective's own core_attn and the mlp mode's MLP block not twice, moe covering its shared
+    experts."""
+    assert modules_beyond_mode(mode, mods) == beyond
+    assert recompute_text(mode, 0, beyond) == "+".join((mode, *beyond))
+
+
+def test_plan_rows_say_what_is_recomputed(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """`plan --recompute-modules mlp` printed 'none' in the recompute column of rows that recompute the MLP: the
+    console, JSON (each row's recompute_modules) and HTML rows now say 'none+mlp' alike, and a full-recompute row
+    (which redoes whole layers) 'full'."""
+    monkeypatch.setenv("COLUMNS", "250")
+    args = ["plan", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8", "--seq-len", "4096",
+            "--global-batch", "256seq", "--top", "40", "--recompute-modules", "mlp"]
+    page = tmp_path / "p.html"
+    code, out, err = run_main([*args, "--json"], capsys)
+    assert code == 0, err
+    rows = json.loads(out)["best"]
+    said = {(r["layout"]["recompute"], tuple(r["recompute_modules"])) for r in rows}
+    assert ("none", ("mlp",)) in said and said <= {("none", ("mlp",)), ("selective", ("mlp",)), ("full", ())}
+    code, out, err = run_main([*args, "--html", str(page)], capsys)
+    assert code == 0, err
+    want = [" ".join(f"{r['layout']['recompute']} {r['layout']['recompute_layers'] or ''}".split())
+            + "".join(f"+{m}" for m in r["recompute_modules"]) for r in rows]  # 'full 21', 'none+mlp'
+    best = out.split("best 40 by time")[1].split("Pareto front")[0]
+    assert re.findall(r"│ ((?:none|selective|full)[^│]*?) *│", best) == want
+    html = page.read_text().split("<h2>best 40 by time</h2>")[1].split("<h2>")[0]
+    assert re.findall(r'<td class="l">((?:none|selective|full)[^<]*)</td>', html) == want
+
+
+def test_plan_explain_full_says_the_modules_add_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _explain(capsys, "--recompute-modules", "mla_up_proj")
+    assert code == 0, err
+    assert json.loads(out)["prediction"]["recompute_modules"] == ["mla_up_proj"]
+    code, out, err = run_main(["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8",
+                               "--recompute", "full", "--recompute-modules", "mlp", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["prediction"]["recompute_modules"] == []

@@ -22,15 +22,17 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 5: a figure's unit is 'FLOP/s' or 'B/s' (accelopt.units' names, an enum; was a free 'flop_per_s' string);
     # 6: the matmul ladder and the op-size curve fitted on it (ladder_dtype, ladder, curve_*; 5 reads)
     "profile": (2, "15e5a8a739db53cc"),  # 2: samples_per_s is samples/s (was count)
-    "plan": (8, "8c5851e03a2abb2d"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
+    "plan": (9, "23ecf9f34630fe12"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
     # 3: model_figures (params_total, params_active, training_flops_per_token, seq_len); fp8_recipe (default delayed)
     # 4: attention_kernel (default fused); tp_overlap_cfg (--tp-overlap-cfg, default ''); 5: input_warnings;
     # 6: attention_unpad (--attention-unpad, default false); 7: dp_bucket_params (--dp-bucket-params, default null);
-    # 8: recompute_modules (--recompute-modules, default [])
+    # 8: recompute_modules (--recompute-modules, default []); 9: best[] etc. recompute_modules (the modules a row redoes
+    # beyond its recompute mode, default [])
     "plan-workload": (4, "a9c7fde1161fee3d"),  # 3: input_warnings (default []); 4: notes (defaults used; default [])
-    "plan-explain": (8, "dcc9dbcbd0509a04"),  # 2: optimizer_state_bytes is B/param; ep_a2a_overlap; 3: model_figures;
+    "plan-explain": (9, "d980612328c6ec0a"),  # 2: optimizer_state_bytes is B/param; ep_a2a_overlap; 3: model_figures;
     # fp8_recipe; 4: attention_kernel (default fused); tp_overlap_cfg; 5: input_warnings (default []);
-    # 6: attention_unpad (default false); 7: dp_bucket_params (default null); 8: recompute_modules (default [])
+    # 6: attention_unpad (default false); 7: dp_bucket_params (default null); 8: recompute_modules (default []);
+    # 9: prediction.recompute_modules (default [])
     "plan-serve": (6, "ce2b03d197065d69"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
     # 5: points[].expert_weight_dtype, expert_compute_dtype (--expert-weight-dtype); 6: input_warnings
     "validate": (3, "bee6937eee32448e"),  # 3: runs[] memory_bytes_per_device, memory_capacity_bytes, assumed, fits

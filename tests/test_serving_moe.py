@@ -73,7 +73,9 @@ def test_experts_split_over_ep_and_attention_replicated_over_dp() -> None:
     ne_tp, ex_tp = serving_moe.weights_bytes_per_device(DSV3, 8, 1, "fp8", MoELayout(ep=8), cal)
     experts = serving_moe.expert_bytes_total(DSV3, "fp8", cal)
     assert ex_dp == pytest.approx(experts / 8) and ex_tp == pytest.approx(experts / 8)
-    assert ne_dp == pytest.approx(8 * ne_tp, rel=0.02)  # DP replicates what TP splits (vocab-parallel aside)
+    # DP replicates what TP splits (vocab-parallel aside); TP already holds MLA's down-projections whole on each rank
+    # (TransformerConfig.kv_replica_params_per_device)
+    assert ne_dp == pytest.approx(8 * (ne_tp - sv.kv_replica_weight_bytes(DSV3, 8, "fp8", cal)), rel=0.02)
     total = sv._weights_bytes_per_device(DSV3, 1, 1, "fp8", cal)
     assert ne_dp + experts == pytest.approx(total)
 

@@ -323,7 +323,7 @@ def test_dtype_without_device_peak() -> None:
 
 
 def test_does_not_fit_names_sizes_and_fix(h100: AcceleratorSpec) -> None:
-    with pytest.raises(InfeasibleError, match="GB per device") as e:
+    with pytest.raises(InfeasibleError, match="GiB per device") as e:
         predict_serving(get_model("llama2-70b"), h100, tp=1, prompt_len=128, output_len=8)
     assert "--tp" in e.value.fix
     with pytest.raises(InfeasibleError) as e2:

@@ -345,10 +345,11 @@ def _search_axes(opts: PlanOptions) -> Any:
                       recompute_layers=_axis(opts.recompute_layers, "--recompute-layers"))
 
 
-def _fmt_row(c: Any, i: int) -> Any:
+def _fmt_row(c: Any, i: int, modules: tuple[str, ...]) -> Any:
+    """Row i of search result `c`; `modules`: the setup's --recompute-modules (applied to every layout)."""
     from accelopt.predict.results import LayoutRow
 
-    return LayoutRow.of(str(c.hardware[i]), c.layouts.row(i), {k: float(v[i]) for k, v in c.terms.items()})
+    return LayoutRow.of(str(c.hardware[i]), c.layouts.row(i), {k: float(v[i]) for k, v in c.terms.items()}, modules)
 
 
 def _print_table(title: str, rows: list[Any], tags: dict[str, str]) -> None:
@@ -360,7 +361,8 @@ def _print_table(title: str, rows: list[Any], tags: dict[str, str]) -> None:
     from accelopt.units import fmt_bytes, fmt_joules, fmt_pct, fmt_seconds, fmt_usd
 
     tb = Table(title=title)
-    # hsdp (shard group) and etp columns only when a row uses them; recomp 'full 24' = 24 layers per stage recomputed
+    # hsdp (shard group) and etp columns only when a row uses them; recomp 'full 24' = 24 layers per stage recomputed,
+    # 'none+mlp' = --recompute-modules mlp on top of recompute none (LayoutRow.recompute_text)
     extra = [c for c in ("hsdp", "etp") if any(getattr(r.layout, c) for r in rows)]
     for col in ("hardware", "n", "tp", "pp", "dp", "cp", "ep", *extra, "vp", "mbs", "m", "zero", "recomp", "step",
                 "MFU", "mem/dev", "time (est.)", "cost (est.)", "energy (est.)"):
@@ -368,10 +370,9 @@ def _print_table(title: str, rows: list[Any], tags: dict[str, str]) -> None:
     for r in rows:
         lay = r.layout
         hw = f"{r.hardware} ({tags[r.hardware]})" if tags.get(r.hardware) else r.hardware
-        recomp = f"{lay.recompute} {lay.recompute_layers}" if lay.recompute_layers else lay.recompute
         tb.add_row(Text(hw), str(r.devices), str(lay.tp), str(lay.pp), str(lay.dp), str(lay.cp), str(lay.ep),
                    *(str(getattr(lay, c) or "-") for c in extra), str(lay.vp), str(lay.mbs), str(lay.m),
-                   str(lay.zero), recomp, fmt_seconds(r.step_time_s), fmt_pct(r.mfu),
+                   str(lay.zero), Text(r.recompute_text), fmt_seconds(r.step_time_s), fmt_pct(r.mfu),
                    fmt_bytes(r.mem_total_bytes, binary=True), fmt_seconds(r.train_time_s), fmt_usd(r.cost_usd),
                    fmt_joules(r.energy_j))
     console().print(tb)
@@ -578,13 +579,16 @@ def _run_search(opts: PlanOptions) -> None:
                          "use fewer --devices or a larger --global-batch")
     from accelopt.predict.results import ModelFigures, PlanResult
 
+    def rows(idx: Any) -> list[Any]:
+        return [_fmt_row(c, int(i), setup.recompute_modules) for i in idx]
+
     closest_rows = []
     none_fits = None
     if len(best) == 0:  # exit 2 after showing the layouts closest to fitting, with their memory terms
         from accelopt.errors import InfeasibleError
 
         closest = np.argsort(c.terms["mem_total_bytes"] / c.terms["mem_capacity_bytes"], kind="stable")[:top]
-        closest_rows = [_fmt_row(c, int(i)) for i in closest]
+        closest_rows = rows(closest)
         why = "; ".join(f"{k}: {v:,}" for k, v in c.reasons.items() if v)
         none_fits = InfeasibleError(f"no feasible layout among {len(c):,} evaluated ({why or 'none fits'}); the "
                                     f"{len(closest)} closest to fitting memory are listed with their memory terms",
@@ -605,11 +609,11 @@ def _run_search(opts: PlanOptions) -> None:
                                if (n := attention_kernel_note(setup.attention_kernel,
                                                               calibration_for(sp, cals, stack)))],
                              *_search_notes(specs, measured, opts.slice_devices, setup,
-                                            [_fmt_row(c, int(i)) for i in best], stack),
+                                            rows(best), stack),
                              *_energy_notes(specs, setup.facility,
-                                            [_fmt_row(c, int(i)) for i in [*best, *front]] + closest_rows)],
-                      best=[_fmt_row(c, int(i)) for i in best],
-                      pareto_front=[_fmt_row(c, int(i)) for i in front], closest_by_memory=closest_rows,
+                                            rows([*best, *front]) + closest_rows)],
+                      best=rows(best),
+                      pareto_front=rows(front), closest_by_memory=closest_rows,
                       calibration_basis=bases, input_warnings=busy)
     finish_run("plan", data)
     if opts.as_json:
@@ -1049,7 +1053,7 @@ def _explain(opts: ExplainOptions) -> None:
     basis = curve_basis(spec.name, cal, setup.dtype, load_calibrations(opts.calibration))
     formulas = explain_terms()
     # the typed result's figures, read back by name from nothing else: the summary and the why line print these
-    prediction = LayoutRow.of(spec.name, lay, row)
+    prediction = LayoutRow.of(spec.name, lay, row, setup.recompute_modules)
     terms = terms_of(row, formulas, explain_inputs())
     term = {t.name: t for t in terms}
     why: list[str] = []

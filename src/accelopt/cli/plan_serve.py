@@ -283,8 +283,9 @@ def _print_moe(console: Any, s: BatchSweep) -> None:
         m = p.moe
         assert m is not None
         t.add_row(str(p.batch), str(m.requests_per_dp_rank), f"{m.experts_read_per_decode_step:.2f}",
-                  fmt_bytes(m.expert_weight_bytes_per_device), fmt_bytes(m.non_expert_weight_bytes_per_device),
-                  fmt_seconds(m.exchange_decode_s), fmt_bytes(m.exchange_bytes_per_decode_step),
+                  fmt_bytes(m.expert_weight_bytes_per_device, binary=True),  # GiB, as mem/dev and the page
+                  fmt_bytes(m.non_expert_weight_bytes_per_device, binary=True),
+                  fmt_seconds(m.exchange_decode_s), fmt_bytes(m.exchange_bytes_per_decode_step, binary=True),
                   fmt_seconds(m.exchange_prefill_s), f"{m.tokens_per_expert_decode:.1f}",
                   fmt_seconds(m.grouped_gemm_decode_s) if m.grouped_gemm_decode_s else "dense eff.")
     console.print(t)

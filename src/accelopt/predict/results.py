@@ -15,7 +15,7 @@ from accelopt.predict.comm import Assumption, MeasuredLink
 from accelopt.predict.compute import model_flops_per_token
 from accelopt.predict.curve_basis import CurveBasis
 from accelopt.predict.search import SearchAxes
-from accelopt.predict.training import Layout
+from accelopt.predict.training import Layout, modules_beyond_mode, recompute_text
 from accelopt.units import Quantity, unit
 from accelopt.workload.transformer import TransformerConfig
 
@@ -70,11 +70,21 @@ class LayoutRow:
     """False: the device's calibration family (and stack) was fitted on no published run of this precision; where its
     efficiencies come from instead (carried over from another family's fit, derived from a cited measurement, the
     default curve) is the result's `calibration_basis`, printed beside the device."""
+    recompute_modules: tuple[str, ...] = ()
+    """The --recompute-modules this layout redoes beyond its recompute mode (training.modules_beyond_mode: [] under
+    full, which redoes whole layers); what it recomputes is the mode plus these (`recompute_text`)."""
+
+    @property
+    def recompute_text(self) -> str:
+        """'none+mlp', 'full 24': the recompute column of the console and HTML tables."""
+        return recompute_text(self.layout.recompute, self.layout.recompute_layers, self.recompute_modules)
 
     @classmethod
-    def of(cls, hardware: str, layout: Layout, terms: Mapping[str, float | None]) -> LayoutRow:
-        """From one column of Prediction.terms."""
+    def of(cls, hardware: str, layout: Layout, terms: Mapping[str, float | None],
+           modules: tuple[str, ...] = ()) -> LayoutRow:
+        """From one column of Prediction.terms; `modules`: the setup's --recompute-modules."""
         return cls(hardware=hardware, devices=int(_num(terms, "devices")), layout=layout,
+                   recompute_modules=modules_beyond_mode(layout.recompute, modules),
                    step_time_s=_num(terms, "step_time_s"), tokens_per_s=_num(terms, "tokens_per_s"),
                    mfu=_num(terms, "mfu"), hfu=_num(terms, "hfu"), mem_total_bytes=_num(terms, "mem_total_bytes"),
                    mem_capacity_bytes=_num(terms, "mem_capacity_bytes"), train_time_s=_num(terms, "train_time_s"),
@@ -149,13 +159,13 @@ class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 8
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7)
+    SCHEMA_VERSION: ClassVar[int] = 9
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
     attention_unpad (a default: false). Version 7 adds dp_bucket_params (a default: null). Version 8 adds
-    recompute_modules (a default: [])."""
+    recompute_modules (a default: []). Version 9 adds each layout row's recompute_modules (a default: [])."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -287,13 +297,13 @@ class ExplainResult(SetupFlagFields):
     """`accelopt plan explain`: one layout's whole arithmetic (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-explain"
-    SCHEMA_VERSION: ClassVar[int] = 8
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7)
+    SCHEMA_VERSION: ClassVar[int] = 9
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
     attention_unpad (a default: false). Version 7 adds dp_bucket_params (a default: null). Version 8 adds
-    recompute_modules (a default: [])."""
+    recompute_modules (a default: []). Version 9 adds each layout row's recompute_modules (a default: [])."""
 
     model: str
     hardware: str

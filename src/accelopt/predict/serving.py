@@ -1414,8 +1414,8 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     if not fits and not allow_oom:
         raise InfeasibleError(
             f"{model.name} on {n_devices} x {spec.name} (tp={tp}, pp={pp}, batch={batch}) needs "
-            f"{total / 1e9:.1f} GB per device (weights {w / 1e9:.1f} GB, KV cache {kv / 1e9:.1f} GB, "
-            f"workspace {ws / 1e9:.1f} GB) > {usable / 1e9:.1f} GB usable",
+            f"{_gib_text(total)} per device (weights {_gib_text(w)}, KV cache {_gib_text(kv)}, "
+            f"workspace {_gib_text(ws)}) > {_gib_text(usable)} usable",
             (f"use batch <= {mb}" if mb else "raise --tp/--pp (or --ep with --attention-dp) or use --weight-dtype "
              "fp8/int8/int4")
             + ", a smaller --kv-dtype (fp8), shorter prompts, or a device with more memory")
@@ -1636,21 +1636,21 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
                        output_len: int, weight_dtype: str, kv_dtype: str, calibration: ServingCalibration,
                        moe: MoELayout = NO_MOE, requested: int | None = None) -> InfeasibleError:
     """Not even one request fits (max_batch 0): say whether the weights (+ workspace) alone overflow the usable
-    memory or one request's KV cache does not fit in what they leave, in GB per device, with the KV cache of the
-    `requested` batch (--batch/--concurrency) beside it, and the fix for that cause."""
-    gb = 1e9
+    memory or one request's KV cache does not fit in what they leave, in GiB per device (as every serving message
+    and table: _gib_text), with the KV cache of the `requested` batch (--batch/--concurrency) beside it, and the fix
+    for that cause."""
     cal = calibration_for_spec(spec, calibration)
     w, kv1, ws = _memory_per_device(model, tp, pp, 1, prompt_len, output_len, weight_dtype, kv_dtype, cal, moe)
     usable = usable_bytes(spec, w, ws, cal)
     where = f"{model.name} on {tp * pp * moe.attention_dp} x {spec.name} (--tp {tp}, --pp {pp}"
     where += f", --ep {moe.ep}, --attention-dp {moe.attention_dp})" if moe.active else ")"
-    rule = (f"{cal.memory_utilization:.0%} of {_gb_text(spec.memory_bytes)}" if cal.memory_basis == "total"
-            else f"weights + workspace + {cal.memory_utilization:.0%} of the rest of {_gb_text(spec.memory_bytes)}")
+    rule = (f"{cal.memory_utilization:.0%} of {_gib_text(spec.memory_bytes)}" if cal.memory_basis == "total"
+            else f"weights + workspace + {cal.memory_utilization:.0%} of the rest of {_gib_text(spec.memory_bytes)}")
     more = "--tp/--pp" + (" (or --ep)" if model.is_moe else "")
     if w + ws >= usable:
         dtypes_ = weight_dtype + (f", experts {moe.expert_weight_dtype}" if moe.expert_weight_dtype else "")
-        problem = (f"{where}: the weights alone need {w / gb:.1f} GB per device ({dtypes_}) + workspace "
-                   f"{ws / gb:.1f} GB, above the {_gb_text(usable)} usable ({rule}), before any KV cache")
+        problem = (f"{where}: the weights alone need {_gib_text(w)} per device ({dtypes_}) + workspace "
+                   f"{_gib_text(ws)}, above the {_gib_text(usable)} usable ({rule}), before any KV cache")
         now = weight_bytes_per_param(weight_dtype, cal)
         smaller = [d for d in ("fp8", "int8", "int4") if weight_bytes_per_param(d, cal) < now and _runs_on(spec, d)]
         if "fp8" in smaller and "int8" in smaller:  # same bytes: name the one the serving engines use
@@ -1659,16 +1659,16 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
                + (f"use --weight-dtype {' or '.join(smaller)}, " if smaller else "") + _smaller_experts_fix(
                    model, spec, weight_dtype, moe, cal) + "or a device with more memory")
     else:
-        problem = (f"{where}: one request of {prompt_len:,} + {output_len:,} tokens needs {kv1 / gb:.1f} GB of KV "
-                   f"cache per device ({kv_dtype}), but weights {w / gb:.1f} GB + workspace {ws / gb:.1f} GB leave "
-                   f"{(usable - w - ws) / gb:.1f} GB of the {usable / gb:.1f} GB usable ({rule})")
+        problem = (f"{where}: one request of {prompt_len:,} + {output_len:,} tokens needs {_gib_text(kv1)} of KV "
+                   f"cache per device ({kv_dtype}), but weights {_gib_text(w)} + workspace {_gib_text(ws)} leave "
+                   f"{_gib_text(usable - w - ws)} of the {_gib_text(usable)} usable ({rule})")
         fix = ("shorten --prompt/--output, " + ("use --kv-dtype fp8, " if DTYPE_BYTES[kv_dtype] > 1 else "")
                + f"raise {more} to split the KV cache over more devices, or a device with more memory")
     if requested is not None and requested > 1:
         _, kv_b, ws_b = _memory_per_device(model, tp, pp, requested, prompt_len, output_len, weight_dtype, kv_dtype,
                                            cal, moe)
-        problem += (f"; the requested batch {requested:,} would need {kv_b / gb:.1f} GB of KV cache "
-                    f"({(w + kv_b + ws_b) / gb:.1f} GB in all) per device")
+        problem += (f"; the requested batch {requested:,} would need {_gib_text(kv_b)} of KV cache "
+                    f"({_gib_text(w + kv_b + ws_b)} in all) per device")
     return InfeasibleError(problem, fix)
 
 
@@ -1686,10 +1686,11 @@ def _smaller_experts_fix(model: TransformerConfig, spec: AcceleratorSpec, weight
             "MXFP4 checkpoint stores them), ")
 
 
-def _gb_text(n_bytes: float) -> str:
-    """GB with one decimal, as the rest of the message; below 0.05 GB the unit that shows it (an Edge TPU's 8 MB
-    printed '0.0 GB')."""
-    return f"{n_bytes / 1e9:.1f} GB" if n_bytes >= 0.05e9 else fmt_bytes(n_bytes)
+def _gib_text(n_bytes: float) -> str:
+    """GiB (2**30 B) with one decimal, the unit of every serving memory message and of the table's mem/dev (a
+    device's capacity and the need it is compared with in one unit: they mixed GB and GiB); below 0.05 GiB the
+    binary unit that shows it (an Edge TPU's 8 MB printed '0.0 GB')."""
+    return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 0.05 * 2**30 else fmt_bytes(n_bytes, binary=True)
 
 
 def _runs_on(spec: AcceleratorSpec, weight_dtype: str) -> bool:
@@ -1706,11 +1707,10 @@ def overflow_error(sweeps: list[BatchSweep]) -> InfeasibleError | None:
     bad = [p for sw in sweeps for p in sw.points if not p.fits]
     if not bad:
         return None
-    gib = 2.0**30
-    parts = [f"batch {p.batch} on {p.n_devices} x {p.device} needs {p.memory_bytes_per_device / gib:.1f} GiB per "
-             f"device (weights {p.weights_bytes_per_device / gib:.1f}, KV cache "
-             f"{p.kv_cache_bytes_per_device / gib:.1f}, workspace {p.workspace_bytes_per_device / gib:.1f}) > "
-             f"{p.usable_memory_bytes_per_device / gib:.1f} GiB usable" for p in bad]
+    parts = [f"batch {p.batch} on {p.n_devices} x {p.device} needs {_gib_text(p.memory_bytes_per_device)} per "
+             f"device (weights {_gib_text(p.weights_bytes_per_device)}, KV cache "
+             f"{_gib_text(p.kv_cache_bytes_per_device)}, workspace {_gib_text(p.workspace_bytes_per_device)}) > "
+             f"{_gib_text(p.usable_memory_bytes_per_device)} usable" for p in bad]
     limits = ", ".join(sorted({f"{sw.points[0].device}: <= {sw.max_batch}" for sw in sweeps
                                if any(not p.fits for p in sw.points)}))
     return InfeasibleError("; ".join(parts) + " (every point is still shown, with fits = false)",

@@ -135,6 +135,23 @@ def parse_recompute_modules(text: str, where: str = "--recompute-modules") -> tu
                              "mla_up_proj,moe_act)")
     return tuple(m for m in RECOMPUTE_MODULES if m in names)
 
+
+def modules_beyond_mode(recompute: str, modules: tuple[str, ...]) -> tuple[str, ...]:
+    """The --recompute-modules a layout of recompute mode `recompute` redoes beyond what the mode redoes itself, by
+    memory.module_on's rule (the one the time and memory terms use): none under full; core_attn not under selective
+    (the mode's own); mlp, moe, shared_experts, moe_act not under mlp; shared_experts and moe_act not beside moe
+    (which covers them)."""
+    code = np.array([RECOMPUTE[recompute]])
+    return tuple(m for m in modules if module_on(code, modules, m)[0] and not (m == "core_attn"
+                                                                               and recompute == "selective"))
+
+
+def recompute_text(recompute: str, recompute_layers: int, modules: tuple[str, ...]) -> str:
+    """What a layout recomputes, as the tables print it: the mode ('full 24': 24 layers per stage), then '+' each
+    Megatron-Core module redone beyond it (modules_beyond_mode's): 'none+mlp', 'selective+mla_up_proj+moe_act'."""
+    mode = f"{recompute} {recompute_layers}" if recompute_layers else recompute
+    return "+".join((mode, *modules))
+
 # Pipeline schedules. 1f1b: one-forward-one-backward, interleaved when vp > 1 (Narayanan et al. 2021 sec. 2.2);
 # zb-h1 / zb-h2: the handcrafted zero-bubble schedules of Qi et al. 2024 ('Zero Bubble Pipeline Parallelism',
 # ICLR 2024, sec. 2), which split the backward into B (input gradient) and W (weight gradient) passes.

@@ -215,16 +215,21 @@ def _profile_tables(r: Any) -> list[Table]:
                                   else [])
 
 
-_LAYOUT_COLS = ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "m", "zero", "recompute")
+_LAYOUT_COLS = ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "m", "zero")
+
+
+def _layout_cells(row: Any) -> list[str]:
+    """A LayoutRow's layout columns, then what it recomputes as the console prints it ('full 24', 'none+mlp')."""
+    return [*[_g(getattr(row.layout, k)) for k in _LAYOUT_COLS], row.recompute_text]
 
 
 def _layout_table(title: str, rows: list[Any], tags: dict[str, str]) -> Table:
-    heads = ["hardware", "devices", *_LAYOUT_COLS, "step", "MFU", "mem/dev", "time to train", "cost", "energy",
-             "carbon"]
+    heads = ["hardware", "devices", *_LAYOUT_COLS, "recompute", "step", "MFU", "mem/dev", "time to train", "cost",
+             "energy", "carbon"]
     t = Table(title, heads, est_cols=set(range(len(heads) - 7, len(heads))))
     for x in rows:
         hw = f"{x.hardware} ({tags[x.hardware]})" if tags.get(x.hardware) else x.hardware  # CurveBasis.tag
-        t.rows.append([hw, q(x, "devices"), *[_g(getattr(x.layout, k)) for k in _LAYOUT_COLS],
+        t.rows.append([hw, q(x, "devices"), *_layout_cells(x),
                        *[q(x, k) for k in ("step_time_s", "mfu", "mem_total_bytes", "train_time_s", "cost_usd",
                                            "energy_j", "carbon_kg")]])
     return t
@@ -274,12 +279,11 @@ def _plan_workload_tables(r: Any) -> list[Table]:
 
 
 def _explain_tables(r: Any) -> list[Table]:
-    lay = r.prediction.layout
     head = Table(f"{r.model} on {r.prediction.devices} x {r.hardware}: layout",
-                 [*_LAYOUT_COLS, "feasible", "calibration", "stack"])
+                 [*_LAYOUT_COLS, "recompute", "feasible", "calibration", "stack"])
     basis = r.calibration_basis
     cal = f"{r.calibration} ({basis.tag})" if basis and basis.tag else r.calibration
-    head.rows.append([*[_g(getattr(lay, k)) for k in _LAYOUT_COLS], _g(r.feasible), cal, r.stack])
+    head.rows.append([*_layout_cells(r.prediction), _g(r.feasible), cal, r.stack])
     t = Table("step-time and memory arithmetic", ["term", "value", "formula"], est_cols={1})
     t.rows = [[x.name, str(x.quantity), x.formula] for x in r.terms if not x.is_input]
     inp = Table("inputs", ["input", "value", "meaning"])

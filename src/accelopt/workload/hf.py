@@ -226,6 +226,14 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
         raise UnsupportedError(f"{d['model_type']!r} is an encoder-decoder model; building its decoder inputs "
                                "is not supported", "use a decoder-only or encoder-only config, or write a "
                                "model file (see examples/my_model.py) that feeds both inputs")
+    if getattr(config, "add_cross_attention", False) is True:
+        # the decoder of an encoder-decoder model (GPT2Block / BertLayer build a cross-attention sublayer): run on
+        # token ids alone it skips that sublayer, so its weights were counted and its FLOPs and time were not
+        raise UnsupportedError(f"Hugging Face config {str(p)!r}: add_cross_attention = true, the decoder of an "
+                               "encoder-decoder model (each block attends to an encoder's output, which accelopt "
+                               "does not build for HF configs)", "use a decoder-only config (add_cross_attention "
+                               "false or left out), or write a model file (see examples/my_model.py) that feeds "
+                               "the encoder's output too")
     b = batch_size or 1
     max_pos = _max_positions(config)
     t = seq_len or min(_DEFAULT_SEQ_LEN, max_pos or _DEFAULT_SEQ_LEN)

@@ -130,10 +130,10 @@ _PRESETS: dict[str, TransformerConfig] = {
                                        context=_CTX_LLAMA31),
     "bert-base": TransformerConfig(name="bert-base", layers=12, hidden=768, heads=12, ffn=3072, vocab=30522,
                                    seq_len=512, tied_embeddings=True, encoder_only=True, source=_BERT,
-                                   context=_CTX_BERT),
+                                   context=_CTX_BERT, learned_positions=512),  # its 512-row table (_CTX_BERT)
     "bert-large": TransformerConfig(name="bert-large", layers=24, hidden=1024, heads=16, ffn=4096, vocab=30522,
                                     seq_len=512, tied_embeddings=True, encoder_only=True, source=_BERT,
-                                    context=_CTX_BERT),
+                                    context=_CTX_BERT, learned_positions=512),
     "mixtral-8x7b": TransformerConfig(name="mixtral-8x7b", layers=32, hidden=4096, heads=32, kv_heads=8, ffn=14336,
                                       vocab=32000, seq_len=4096, mlp="swiglu", experts=8, top_k=2,
                                       source=_MIXTRAL,  # Table 1: context_len 32768 ("a fully dense context of 32k")
@@ -350,7 +350,7 @@ _IRRELEVANT_KEYS = frozenset({
     "pretraining_tp", "tokenizer_class", "output_attentions", "output_hidden_states", "return_dict",
     "task_specific_params", "id2label", "label2id", "problem_type", "auto_map", "quantization_config_version",
     "gradient_checkpointing", "classifier_dropout", "scale_attn_weights", "reorder_and_upcast_attn",
-    "scale_attn_by_inverse_layer_idx", "is_decoder", "add_cross_attention", "router_aux_loss_coef",
+    "scale_attn_by_inverse_layer_idx", "is_decoder", "router_aux_loss_coef",
     "output_router_logits", "router_jitter_noise", "aux_loss_alpha", "seq_aux", "norm_topk_prob",
     "routed_scaling_factor", "scoring_func", "topk_method", "n_group", "topk_group",
     # rotary width, numerics of the scores/logits (elementwise), how HF caches, the checkpoint's own EP size
@@ -499,10 +499,29 @@ _CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
 }
 
 
-def _class_defaults(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+# A multimodal config's text_config may leave its sizes to the text class as well: llava-hf/llava-1.5-7b-hf gives
+# model_type llama with max_position_embeddings and vocab_size only (LlavaConfig builds LlamaConfig's 7B widths),
+# llava-hf/llava-v1.6-mistral-7b-hf a mistral without hidden_size, layers or heads. Read alone, such a file stopped
+# with 'holds no model sizes ... not a model's config.json (a generation_config.json?)'. Only for a nested text
+# model (a top-level file without sizes is still refused); num_key_value_heads left to LlamaConfig's None = heads.
+_LLAMA_SRC = "transformers LlamaConfig (models/llama/configuration_llama.py; 4.31.0 installed here, and @001f85b)"
+_MISTRAL_SRC = "transformers MistralConfig (models/mistral/configuration_mistral.py @001f85b)"
+_NESTED_CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
+    "llama": (_LLAMA_SRC, {
+        "vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
+        "num_attention_heads": 32, "max_position_embeddings": 2048}),
+    "mistral": (_MISTRAL_SRC, {
+        "vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
+        "num_attention_heads": 32, "num_key_value_heads": 8, "max_position_embeddings": 4096 * 32,
+        "sliding_window": 4096}),
+}
+
+
+def _class_defaults(cfg: dict[str, Any], mtype: str, nested: bool = False) -> tuple[dict[str, Any], tuple[str, ...]]:
     """(the config with its class's defaults for the keys it leaves out, a note naming them). As transformers, a
-    key present (even null) keeps its value; a window pattern is not filled where layer_types lists the layers."""
-    src, table = _CLASS_DEFAULTS.get(mtype, ("", {}))
+    key present (even null) keeps its value; a window pattern is not filled where layer_types lists the layers.
+    `nested`: the config is a multimodal config's text_config (_NESTED_CLASS_DEFAULTS apply too)."""
+    src, table = _CLASS_DEFAULTS.get(mtype) or (nested and _NESTED_CLASS_DEFAULTS.get(mtype)) or ("", {})
     filled = {k: v for k, v in table.items() if k not in cfg
               and not (k == "sliding_window_pattern" and cfg.get("layer_types"))}
     if not filled:
@@ -829,20 +848,28 @@ def _mpt_sizes(cfg: dict[str, Any], out: dict[str, Any], where: str) -> dict[str
 def _text_model(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], tuple[str, ...]]:
     """(the language model's keys, the outer keys not modelled). A multimodal config (Gemma 3, Llama 4, Mistral 3,
     Qwen2.5-VL style) nests its language model under text_config beside a vision tower (vision_config): the text
-    model is planned and the vision tower is named as not modelled (printed with the other unused keys)."""
-    text = cfg.get("text_config")
+    model is planned and the vision tower is named as not modelled (printed with the other unused keys). InternVL
+    calls the block llm_config, DeepSeek-VL2 language_config (_TEXT_KEYS)."""
+    key = next((k for k in _TEXT_KEYS if cfg.get(k) is not None), "text_config")
+    text = cfg.get(key)
     if any(cfg.get(k) is not None for k in _LAYER_KEYS) or text is None:
         return cfg, ()
     if not isinstance(text, dict):
-        raise InputError(f"{where}: text_config is not a JSON object", "fix text_config in the config")
-    outer = {k: v for k, v in cfg.items() if k not in ("text_config", "model_type")}
+        raise InputError(f"{where}: {key} is not a JSON object", f"fix {key} in the config")
+    outer = {k: v for k, v in cfg.items() if k not in (key, "model_type")}
+    # named as the multimodal model (its _name_or_path, else the file's folder), not by the text_config's own
+    # _name_or_path: llava-hf/llava-1.5-7b-hf was planned and stored in the history as 'lmsys/vicuna-7b-v1.5'
     name = cfg.get("_name_or_path")
     # a text_config without model_type is built as its outer class's text model: read with that family's rules (it
     # was read as an unnamed type: no Gemma norms, window pattern or class defaults)
     kind = {} if "model_type" in text else {"model_type": _TEXT_TYPE_OF.get(str(cfg.get("model_type", "")), "")}
-    return {**text, **kind, **({"_name_or_path": name} if name else {})}, unused_config_keys(outer)
+    return {**text, **kind, "_name_or_path": name}, unused_config_keys(outer)
 
 
+# The keys a multimodal config nests its language model under: text_config (transformers' multimodal classes),
+# llm_config (OpenGVLab/InternVL2-8B and later InternVL chat models: InternLM2 / Qwen2 under it; read before as
+# 'holds no model sizes ... (a generation_config.json?)'), language_config (deepseek-ai/deepseek-vl2).
+_TEXT_KEYS = ("text_config", "llm_config", "language_config")
 # The text model a multimodal config class builds from a text_config that names no model_type: Gemma3Config and
 # Llama4Config always build Gemma3TextConfig / Llama4TextConfig; LlavaConfig and LlavaNextConfig default to "llama",
 # Mistral3Config to "mistral", PaliGemmaConfig to "gemma" (`text_config.get("model_type", ...)` in each
@@ -866,6 +893,21 @@ def _mla(cfg: dict[str, Any], where: str) -> MLAConfig | None:
                      qk_nope_head_dim=_req(cfg, ("qk_nope_head_dim",), where),
                      qk_rope_head_dim=_req(cfg, ("qk_rope_head_dim",), where),
                      v_head_dim=_req(cfg, ("v_head_dim",), where))
+
+
+_MLA_WIDTH_KEYS = ("q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
+
+
+def _keys_not_applied(cfg: dict[str, Any], mla: MLAConfig | None, window: int | None) -> tuple[str, ...]:
+    """Keys read only beside another that the config lacks, so that nothing was read from them: MLA's widths without
+    kv_lora_rank (q_lora_rank 1536 and the head widths of a DeepSeek-V3 config that lost kv_lora_rank: read as
+    multi-head attention), a layer_types list of sliding layers without a window (sliding_window null: every layer
+    full, as transformers runs it). Listed in the unused-keys warning, not taken as read (issue 10)."""
+    out = [k for k in _MLA_WIDTH_KEYS if mla is None and cfg.get(k) not in (None, False, 0)]
+    types = cfg.get("layer_types")
+    if window is None and isinstance(types, list) and "sliding_attention" in types:
+        out.append("layer_types")
+    return tuple(out)
 
 
 _PARALLEL_ONE_NORM_TYPES = frozenset({"gptj", "phi", "cohere"})
@@ -944,6 +986,11 @@ _GPT2_DEFAULT_POSITIONS = 1024
 # causal decoder without a rule, it counted 130M parameters (a plain MLP) against ModernBERT-base's 149M and was
 # served as a token generator. Its local-attention layers (local_attention, global_attn_every_n_layers) stay listed.
 _ENCODER_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "electra", "modernbert"})
+# Types with a learned position table of max_position_embeddings rows (TransformerConfig.learned_positions), as
+# GPT-2's: GPTNeoModel's wpe; BertEmbeddings' (and RoBERTa's, XLM-R's, CamemBERT's, ELECTRA's) position_embeddings =
+# nn.Embedding(config.max_position_embeddings, hidden) (transformers models/bert/modeling_bert.py). BERT's 512 x hidden
+# were left out (bert-base 393,216 weights: 0.36%) while GPT-2's were counted. ModernBERT rotates (RoPE): none.
+_LEARNED_POSITION_TYPES = frozenset({"gpt_neo"}) | (_ENCODER_TYPES - {"modernbert"})
 # Families the predictors do not model: no attention (state-space / recurrent), or hybrids of those with attention.
 _NO_ATTENTION_TYPES = frozenset({"mamba", "mamba2", "falcon_mamba", "rwkv", "rwkv5", "rwkv6", "recurrent_gemma",
                                  "jamba", "zamba", "zamba2", "xlstm",
@@ -951,7 +998,13 @@ _NO_ATTENTION_TYPES = frozenset({"mamba", "mamba2", "falcon_mamba", "rwkv", "rwk
                                  # linear-attention hybrids (Qwen3-Next: Gated DeltaNet; MiniMax-Text-01: lightning
                                  # attention), convolution hybrids (Liquid LFM2)
                                  "bamba", "falcon_h1", "nemotron_h", "granitemoehybrid", "qwen3_next", "minimax",
-                                 "lfm2"})
+                                 "lfm2",
+                                 # Kimi Linear (moonshotai/Kimi-Linear-48B-A3B: Kimi Delta Attention layers beside
+                                 # MLA ones, listed in linear_attn_config, no layer_types), NVIDIA Hymba (attention
+                                 # and Mamba heads in one layer), PLaMo 2 (Mamba + attention), Phi-4-mini-flash
+                                 # (SambaY: Mamba, sliding-window and gated memory units): read before as transformers
+                                 # whose every layer attends, with their SSM keys only in the unused-keys warning
+                                 "kimi_linear", "hymba", "plamo2", "phi4flash"})
 # The layer kinds of a config's layer_types the predictors model: softmax attention over all keys, a sliding window,
 # or Llama 4's chunks. Any other ('linear_attention', 'mamba', 'conv') is a layer without a KV cache of that form.
 _ATTENTION_LAYER_KINDS = frozenset({"full_attention", "sliding_attention", "chunked_attention"})
@@ -975,6 +1028,15 @@ def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
         raise InputError(f"{where}: model_type {mtype or '(none)'!r} is an encoder-decoder model: the predictors "
                          "model decoder-only and encoder-only transformers, not a decoder with cross-attention",
                          "pass a decoder-only (llama, mistral, gpt2, ...) or encoder-only (bert) config.json")
+    if cfg.get("add_cross_attention") is True:  # the decoder half of an encoder-decoder model
+        # transformers GPT2Block / BertLayer add a cross-attention sublayer (q, k, v, o and a norm) per block when
+        # config.add_cross_attention; read as a plain decoder it was dropped without a word (GPT-2 124M's decoder
+        # of a VisionEncoderDecoder: 124,439,808 parameters counted of the 152,806,656 transformers builds)
+        raise InputError(f"{where}: add_cross_attention = true: model_type {mtype or '(none)'!r} is here the decoder "
+                         "of an encoder-decoder model (each block also attends to an encoder's output), and the "
+                         "predictors model decoder-only and encoder-only transformers, not a decoder with "
+                         "cross-attention", "pass a decoder-only config (add_cross_attention false or left out) or "
+                         "an encoder-only (bert) config.json")
 
 
 # Keys of an image (ViT, DeiT, BEiT, Swin, CLIP/SigLIP vision towers) or audio (Wav2Vec2, HuBERT, AST) encoder's
@@ -1095,13 +1157,23 @@ def _classifier_head(cfg: dict[str, Any], mtype: str, vocab: int, hidden: int) -
     names = [a for a in archs if isinstance(a, str)] if isinstance(archs, list) else []
     head = next((a for a in names if a.endswith(_CLASSIFIER_HEADS)), "")
     if not head:
-        return "", ()
+        return "", _mlm_transform_note(mtype, hidden)
     if mtype in _ENCODER_TYPES:  # BERT-style: the predictors count the masked-LM head an encoder is pretrained with
         return head, (f"architectures {head}: a classification head in place of the masked-LM head counted here "
                       f"({vocab:,} x {hidden:,} = {vocab * hidden:,} weights, tied to the input embedding)",)
     return head, (f"architectures {head}: a classification head (hidden x num_labels) in place of the LM head, "
                   f"which the figures count as a language model's ({vocab:,} x {hidden:,} = {vocab * hidden:,} "
                   "weights and its logits' FLOPs); give a ...ForCausalLM config to plan the language model",)
+
+
+def _mlm_transform_note(mtype: str, hidden: int) -> tuple[str, ...]:
+    """The note for an encoder's masked-LM head transform, which the figures leave out: BertLMPredictionHead's
+    transform (dense hidden x hidden + LayerNorm) before the decoder (transformers models/bert/modeling_bert.py;
+    RobertaLMHead's dense + layer_norm, ModernBertPredictionHead's likewise); () for other types."""
+    if mtype not in _ENCODER_TYPES:
+        return ()
+    return (f"the masked-LM head's transform (a dense {hidden:,} x {hidden:,} layer and its LayerNorm: "
+            f"{hidden * hidden + 2 * hidden:,} weights, 2 x {hidden:,}^2 FLOPs per token) is not modelled",)
 
 
 def _check_has_sizes(cfg: dict[str, Any], where: str) -> None:
@@ -1146,7 +1218,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         raise InputError(f"{p} holds no JSON object", "pass a Hugging Face config.json")
     where = str(p)
     _check_not_a_result(cfg, where)
-    cfg, outer_unused = _text_model(cfg, where)
+    outer, (cfg, outer_unused) = cfg, _text_model(cfg, where)
+    nested = cfg is not outer  # the language model of a multimodal config (its text_config)
     if not isinstance(cfg.get("model_type", ""), str):
         raise InputError(f"{where}: model_type = {cfg['model_type']!r} is not a name", 'give model_type a name such '
                          'as "llama", or leave it out')
@@ -1161,7 +1234,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         cfg = _phi3small_config(cfg)
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
-    cfg, class_defaults = _class_defaults(cfg, mtype)
+    cfg, class_defaults = _class_defaults(cfg, mtype, nested)
     _check_has_sizes(cfg, where)
     layers = _req(cfg, _LAYER_KEYS, where)
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)
@@ -1235,9 +1308,11 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  tied_embeddings=tied, encoder_only=mtype in _ENCODER_TYPES,
                                  classifier_head=classifier,
                                  learned_positions=(context or _GPT2_DEFAULT_POSITIONS) if gpt2_style
-                                 else (context or 0) if mtype == "gpt_neo" else 0,  # GPTNeoModel's wpe
+                                 else (context or 0) if mtype in _LEARNED_POSITION_TYPES else 0,
                                  biases=gpt2_style,
-                                 source=f"Hugging Face config {p}", unused_keys=unused, config_defaults=defaults,
+                                 source=f"Hugging Face config {p}",
+                                 unused_keys=tuple(sorted({*unused, *_keys_not_applied(cfg, mla, window)})),
+                                 config_defaults=defaults,
                                  context=limit, **kwargs)
     except InputError as e:  # TransformerConfig's own checks name its fields: name the file and the config's keys
         raise InputError(f"{where}: {e.problem}", f"{e.fix}{_config_keys_of(e.problem, cfg)}") from None

@@ -302,8 +302,17 @@ class TransformerConfig:
         return h * (self.q_width + self.o_width) / tp + h * self.kv_width_per_device(tp)
 
     def kv_replica_params_per_device(self, tp: Any) -> Any:
-        """Params one tensor-parallel rank holds beyond its 1/tp share of the whole model's layers: the replicated
-        Wk, Wv heads (0 when tp <= kv_heads, and for MLA)."""
+        """Params one tensor-parallel rank of a serving engine holds beyond its 1/tp share of the whole model's
+        layers: the replicated Wk, Wv heads (0 when tp <= kv_heads); with MLA the down-projections W^DQ [h, d_c'] and
+        W^DKV,W^KR [h, d_c + rope] and their latent norms, which the engines build whole on every rank (vLLM
+        models/deepseek_v2.py DeepseekV2Attention: q_a_proj and kv_a_proj_with_mqa are ReplicatedLinear, q_b_proj
+        and kv_b_proj ColumnParallelLinear; SGLang's port the same; code index ids 1426768924, 38219804015).
+        DeepSeek-V2-Lite at tp 8: 27 x 2048 x 576 weights on each rank, 1.4% of its bf16 weights per device, which
+        were counted 1/8 each."""
+        if self.mla is not None:
+            m = self.mla
+            down = self.hidden * ((m.q_lora_rank or 0) + m.cache_width) + (m.q_lora_rank or 0) + m.kv_lora_rank
+            return self.layers * down * (1 - 1 / tp)
         return self.layers * (self.attn_params_per_device(tp) - self.attn_params_per_layer() / tp)
 
     def mlp_params_per_expert(self) -> int:
