@@ -158,7 +158,8 @@ UNEXPLAINED: dict[str, str] = {
     "(2026-12-01: the flash kernel bypasses the checkpointed CoreAttention): every release of the layout publishes "
     "22-28% utilization, below the model's; no source separates the layout (its figures: "
     "tests/test_validate_trainium.py)",
-    **{rid: "MaxText on A3 (H100 80GB) Llama2-7B, multi-VM (unseen, 2026-12-02): predicted " + err + " too fast. The model "
+    **{rid: "MaxText on A3 (H100 80GB) Llama2-7B, multi-VM (unseen, 2026-12-02): predicted " + err + " too fast. "
+       "The model "
        "gives 1.30 s at every VM count (t_dp_comm_s 0: the gradient all-reduce across VMs is charged hidden behind the "
        "backward) while the published step grows 1.45 (1 VM, -10%) -> 1.69 -> 1.76 -> 1.75 -> 1.91 s (2/4/8/16 VMs): "
        "0.24-0.45 s per step lost to going multi-VM, the shape of the MaxText v5e multi-slice rows' loss; no source "
