@@ -158,12 +158,18 @@ UNEXPLAINED: dict[str, str] = {
     "(2026-12-01: the flash kernel bypasses the checkpointed CoreAttention): every release of the layout publishes "
     "22-28% utilization, below the model's; no source separates the layout (its figures: "
     "tests/test_validate_trainium.py)",
-    **{rid: "MaxText on A3 (H100 80GB) Llama2-7B, multi-VM (unseen, 2026-12-02): predicted " + err + " too fast. The model "
+    **{rid: "MaxText on A3 (H100 80GB) Llama2-7B, multi-VM (unseen, 2026-12-02): predicted " + err + " too fast. "
+       "The model "
        "gives 1.30 s at every VM count (t_dp_comm_s 0: the gradient all-reduce across VMs is charged hidden behind the "
        "backward) while the published step grows 1.45 (1 VM, -10%) -> 1.69 -> 1.76 -> 1.75 -> 1.91 s (2/4/8/16 VMs): "
        "0.24-0.45 s per step lost to going multi-VM, the shape of the MaxText v5e multi-slice rows' loss; no source "
        "gives A3's cross-VM collective time under XLA's async scheduling, and the step rests on MaxText's April 2024 "
-       "FLOP count (the runs file's unseen block; PR #644's later count would make every step 5.6% longer)"
+       "FLOP count (the runs file's unseen block; PR #644's later count would make every step 5.6% longer). "
+       "Examined 2026-12-02 (a3net): the rows now name the A3 High VM (h100-a3-high: GPUDirect-TCPX, 1,000 Gbps per "
+       "8-GPU VM = 15.6e9 B/s per GPU, not the DGX's 50e9); the modelled all-reduce grows to 0.13-0.25 s and stays "
+       "hidden, as the scripts' XLA_FLAGS (latency-hiding scheduler, async all-reduce) ask. A fully exposed fp32 "
+       "all-reduce at that figure would be 0.22 / 0.32 / 0.38 / 0.40 s against the published 0.24 / 0.30 / 0.29 / "
+       "0.45 s loss (2/4/8/16 VMs), but no source says XLA leaves it exposed on A3 (figures: tests/test_a3_network.py)"
        for rid, err in (("maxtext-a3-llama2-7b-x4", "25.9%"), ("maxtext-a3-llama2-7b-x8", "25.5%"),
                         ("maxtext-a3-llama2-7b-x16", "31.7%"))},
 }
