@@ -120,10 +120,13 @@ def test_mi355x_joins_no_fitted_family(capsys: pytest.CaptureFixture[str]) -> No
     assert "uncalibrated" in " ".join(out.split())
 
 
-def test_sglang_engine_rule_is_the_rows_launch_value() -> None:
+def test_sglang_rows_carry_their_launch_value() -> None:
+    """The engine's default is SGLang's own per-device rule (sglmem, 2026-12-02; tests/test_serving_sglang_memory.py);
+    these rows' launch value is their memory_fraction cell."""
     rule = sv.ENGINES["sglang"]
-    assert (rule.memory_basis, rule.tp_allreduce) == ("total", "custom")
-    assert rule.memory_utilization == pytest.approx(0.68 * 0.85)  # --mem-fraction-static 0.68, scaled by aiter
+    assert (rule.memory_basis, rule.tp_allreduce, rule.per_device) == ("total", "custom", True)
+    for r in NEW:
+        assert float(r["memory_fraction"]) == pytest.approx(0.68 * 0.85)  # --mem-fraction-static 0.68, x 0.85 aiter
 
 
 # --- the rows load, validate, and report per family ---------------------------------------------------------------
@@ -134,7 +137,7 @@ def test_new_rows_load_and_validate(results: list[ServingRunResult]) -> None:
     assert {r["role"] for r in NEW if r["id"] != L8_TTFT} == {"test"} and ROW[L8_TTFT]["role"] == "gap"
     assert {r.calibration for r in results} == {"default"} and {r.engine for r in results} == {"sglang"}
     assert all(r.predicted is not None and r.batch == 64 for r in results)
-    # the pools do not bind: the waves' KV cache fits the engine's 0.578 x 288 GiB less the weights
+    # the pools do not bind: the waves' KV cache fits the rows' 0.578 x 288 GiB less the weights
     assert all(r.memory_bytes_per_device < r.usable_memory_bytes_per_device for r in results)
 
 

@@ -87,8 +87,10 @@ def register_serve(plan_app: typer.Typer) -> None:
             "not run it (--tp across nodes, not 2, 4, 6 or 8, or over 2 PCIe-only GPUs) is an error naming why; the "
             "default then times NCCL with a note."),
         memory_fraction: Optional[float] = typer.Option(
-            None, "--memory-fraction", help="Fraction of memory the engine may use (default "
-            "0.9); of total memory or of the memory free after weights, as --memory-basis says."),
+            None, "--memory-fraction", help="Fraction of memory the engine may use (default: the --engine's, "
+            "0.9 without one; sglang's depends on the device's memory and --tp, SGLang's own server_args.py rule, "
+            "printed as 'default used:'); of total memory or of the memory free after weights, as --memory-basis "
+            "says. A run launched with --mem-fraction-static / --gpu-memory-utilization gives that value here."),
         memory_basis: Optional[str] = typer.Option(
             None, "--memory-basis", help="total (vLLM gpu_memory_utilization, the default) or free (TensorRT-LLM "
             "kv_cache_free_gpu_mem_fraction: the KV cache gets that fraction of the memory left after weights)."),

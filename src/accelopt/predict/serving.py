@@ -250,14 +250,21 @@ class EngineRule:
     memory_basis: str
     """'total' or 'free' (serving.ServingCalibration.memory_basis)."""
     memory_utilization: float = unit("fraction")
+    """The engine's fixed default share; for an engine whose default depends on the device and layout
+    (per_device, SGLang's) the share its own code falls back to when it cannot read the device's memory."""
     tp_allreduce: str = "nccl"
     """The engine's tensor-parallel all-reduce (ServingCalibration.tp_allreduce); on devices whose library does not
     chain (comm.chains_in_domain: not an NVIDIA/AMD GPU) both settings give the same time."""
+    per_device: bool = False
+    """True: the default share is a function of the device's memory and the layout (engine_memory_fraction)."""
 
 
 ENGINES: dict[str, EngineRule] = {
-    # TensorRT-LLM: KV-cache pool = kv_cache_free_gpu_mem_fraction (default 0.9) of the memory free after the model
-    # (KvCacheConfig docs; the perf-overview page: 0.90, 0.95 "in many cases").
+    # TensorRT-LLM: KV-cache pool = kv_cache_free_gpu_mem_fraction (default 0.9) of the memory FREE after the model
+    # (LLM API reference, tensorrt_llm.llmapi.KvCacheConfig: free_gpu_memory_fraction = 0.9,
+    # nvidia.github.io/TensorRT-LLM/llm-api/reference/KvCacheConfig.html; "How to Change KV Cache Behavior",
+    # nvidia.github.io/TensorRT-LLM/examples/kvcacheconfig.html: "allocate 90% of free GPU memory for KV cache"; the
+    # perf-overview page: 0.90, 0.95 "in many cases").
     # All-reduce: TensorRT-LLM >= 1.0 picks its own custom all-reduce kernel for small messages (AllReduceStrategy
     # AUTO); v0.5/v0.6.1 engines used NCCL unless built with --use_custom_all_reduce (off then): the runs CSV's
     # tp_allreduce column says nccl for those rows.
@@ -267,7 +274,10 @@ ENGINES: dict[str, EngineRule] = {
     # session holds the batch's own contiguous KV cache for its input + output length, no pool: 1.0 of total, as
     # gpt-fast. All-reduce: NCCL (the builds omit --use_custom_all_reduce, off by default then).
     "trtllm-session": EngineRule("total", 1.0),
-    # vLLM: gpu_memory_utilization (default 0.9) of total GPU memory (docs.vllm.ai, engine arguments).
+    # vLLM: gpu_memory_utilization (default 0.9) of TOTAL GPU memory: weights + activations + KV cache <= that share
+    # of the device's total memory (docs.vllm.ai, engine arguments; vLLM-Omni's memory guide: "requested_memory =
+    # total_gpu_memory x gpu_memory_utilization"). The stored docs.vllm.ai/en/stable vllm/config/cache.py page now
+    # reads Field(default=0.92): later releases than the bundled vllm rows' keep 0.9 here (--memory-fraction 0.92).
     # All-reduce: vLLM's custom all-reduce kernel on CUDA and on ROCm (MI300: ROCm/vllm PR #27, 2024-05;
     # vllm-project/vllm PR #14125, #16010, 2025), NCCL/RCCL only above its size limit.
     "vllm": EngineRule("total", 0.9, "custom"),
@@ -285,12 +295,115 @@ ENGINES: dict[str, EngineRule] = {
     # per batch slot; no pool beyond it (the rows' sequence length = prompt + output, the batch's own KV cache).
     "neuron": EngineRule("total", 1.0),
     # SGLang (CUDA/ROCm): KV pool = mem_fraction_static x total memory - weights, as SGLang-JAX's (server_args.py
-    # --mem-fraction-static: the fraction of GPU memory for weights and the KV pool). 0.578: the MI355X rows' launch
-    # commands set 0.68, which SGLang 0.5.17 scales by 0.85 with aiter past 8192 tokens of context (both rows' pages
-    # read it back as 0.578; srvrows, issue 10); --memory-fraction sets another. All-reduce: SGLang's own custom
-    # kernel (sglang PR #2904, as --tp-allreduce says); the rows are tp 1, so none tests it.
-    "sglang": EngineRule("total", 0.578, "custom"),
+    # --mem-fraction-static: the fraction of GPU memory for weights and the KV pool). Default: SGLang's own rule,
+    # a function of the device's memory and the layout (sglang_memory_default; 0.88 is that code's fallback where it
+    # cannot read the memory); a run launched with --mem-fraction-static gives it as --memory-fraction (the runs
+    # files' memory_fraction cell: the MI355X rows' 0.578). All-reduce: SGLang's own custom kernel (sglang PR #2904,
+    # as --tp-allreduce says).
+    "sglang": EngineRule("total", 0.88, "custom", per_device=True),
 }
+
+SGLANG_RULE_SOURCE = ("sgl-project/sglang python/sglang/srt/server_args.py at commit 001067fffe33, "
+                      "ServerArgs._handle_gpu_memory_settings")
+"""Where SGLang's default --mem-fraction-static comes from (the heuristic of sglang PR #10975, as it stands there)."""
+
+_MIB = 2**20
+_SGLANG_BIG_GPU_MIB = 60 * 1024
+"""Above this capacity SGLang reserves at least 10 GiB (`gpu_mem > 60 * 1024`)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SGLangMemoryDefault:
+    """SGLang's default mem_fraction_static on one device and layout, with the terms it is made of (bytes here; SGLang
+    counts MiB: its gpu_mem is the device's total memory in MiB, and the note prints MiB)."""
+
+    fraction: float = unit("fraction")
+    gpu_mem_bytes: float = unit("B")
+    reserved_bytes: float = unit("B")
+    chunked_prefill_tokens: int = unit("count")
+    cuda_graph_max_bs: int = unit("count")
+    graph_bytes: float = unit("B")
+    """CUDA-graph reserve, prefill graph included."""
+    prefill_graph_bytes: float = unit("B")
+    sglang_tp: int = unit("count")
+    """SGLang's --tp-size: every device of the replica (tp x attention-DP ranks x nothing else; pp apart)."""
+
+    def note(self, device: str) -> str:
+        """The 'default used:' line `plan serve` prints (text and JSON) beside a result that rests on it."""
+        gpu, reserved = self.gpu_mem_bytes / _MIB, self.reserved_bytes / _MIB
+        return (f"default used: SGLang's mem_fraction_static on {device} at --tp-size {self.sglang_tp} = "
+                f"{self.fraction:.3f} = ({gpu:,.0f} - {reserved:,.0f} MiB reserved) / {gpu:,.0f} MiB: 512 + 1.5 x "
+                f"chunked_prefill_size {self.chunked_prefill_tokens} + 1024 x tp x pp / 8 + CUDA graphs "
+                f"{self.graph_bytes / _MIB:,.0f} (decode max_bs {self.cuda_graph_max_bs}, prefill "
+                f"{self.prefill_graph_bytes / _MIB:,.0f}), at least 10 GiB above 60 GiB ({SGLANG_RULE_SOURCE}; "
+                "no speculative decoding, PD disaggregation or DeepEP buffers) — give the run's "
+                "--mem-fraction-static as --memory-fraction")
+
+
+def _sglang_buckets(gpu_mem_mib: float, sglang_tp: int) -> tuple[int, int]:
+    """(chunked_prefill_size, CUDA-graph max_bs) SGLang picks by the device's memory (SGLANG_RULE_SOURCE; its
+    comments name T4 / 4090 / A100-40GB / H100 / H200 / B200, MI300 for the buckets; the NPU bucket is left out)."""
+    small_tp = sglang_tp < 4
+    if gpu_mem_mib < 20 * 1024:
+        return 2048, 8
+    if gpu_mem_mib < 35 * 1024:
+        return 2048, 24 if small_tp else 80
+    if gpu_mem_mib < 60 * 1024:
+        return 4096, 32 if small_tp else 160
+    if gpu_mem_mib < 160 * 1024:  # the < 90 GiB (H100) and < 160 GiB (H200) buckets hold the same values
+        return 8192, 256 if small_tp else 512
+    return 16384, 512
+
+
+def _sglang_prefill_graph_sizes(max_tokens: int) -> int:
+    """How many token counts SGLang captures a prefill graph for, up to `max_tokens` (its
+    _generate_prefill_cuda_graph_batch_sizes: steps of 4 to 32, 16 to 256, 32 to 512, 64 to 1024, 256 to 4096,
+    512 beyond)."""
+    steps = ((4, 32, 4), (48, 256, 16), (288, 512, 32), (576, 1024, 64), (1280, 4096, 256), (4608, max_tokens, 512))
+    return sum(len(range(lo, min(hi, max_tokens) + 1, step)) for lo, hi, step in steps)
+
+
+def sglang_memory_default(memory_bytes: float, *, tp: int, pp: int = 1, attention_dp: int = 1,
+                          mla: bool = False) -> SGLangMemoryDefault:
+    """SGLang's default mem_fraction_static (SGLANG_RULE_SOURCE): round((gpu_mem - reserved) / gpu_mem, 3) with
+    reserved (MiB) = 512 + 1.5 x max(chunked_prefill_size, 2048) + 1024 x tp x pp / 8 + the CUDA-graph reserve
+    (2 x decode max_bs; with DP attention + 3 x max_bs x dp, + 1.5 x max_bs x dp past max_bs 300; the prefill graph:
+    1.5 GiB for an MLA model, else 8 MiB per captured size), at least 10 GiB on a device above 60 GiB. The path of a
+    plain launch: no speculative decoding (+2-6 GiB), no PD disaggregation, no DeepEP (+2 GiB), post-capture KV
+    sizing off (SGLANG_ENABLE_POST_CAPTURE_KV_SIZING defaults to False), prefill CUDA graph on (the default backend
+    on CUDA and ROCm). `tp` is the attention tensor-parallel degree; SGLang's --tp-size counts tp x attention_dp."""
+    gpu = memory_bytes / _MIB
+    sglang_tp = tp * attention_dp
+    chunk, max_bs = _sglang_buckets(gpu, sglang_tp)
+    graph = 2.0 * max_bs
+    if attention_dp > 1:  # DP attention pads more (and more again at large max_bs)
+        graph += max_bs * attention_dp * 3 + (max_bs * attention_dp * 1.5 if max_bs > 300 else 0.0)
+    prefill_graph = 1.5 * 1024 if mla else 8.0 * _sglang_prefill_graph_sizes(chunk)  # prefill max_bs = chunk
+    graph += prefill_graph
+    reserved = 512 + max(chunk, 2048) * 1.5 + sglang_tp * pp / 8 * 1024 + graph
+    if gpu > _SGLANG_BIG_GPU_MIB:
+        reserved = max(reserved, 10 * 1024)
+    return SGLangMemoryDefault(fraction=round((gpu - reserved) / gpu, 3), gpu_mem_bytes=memory_bytes,
+                               reserved_bytes=reserved * _MIB, chunked_prefill_tokens=chunk, cuda_graph_max_bs=max_bs,
+                               graph_bytes=graph * _MIB, prefill_graph_bytes=prefill_graph * _MIB, sglang_tp=sglang_tp)
+
+
+def engine_memory_fraction(engine: str, spec: AcceleratorSpec, *, tp: int, pp: int = 1, attention_dp: int = 1,
+                           mla: bool = False) -> tuple[float, str | None]:
+    """The share of memory `engine` takes by default on `spec` at this layout, and the 'default used:' line to print
+    beside the result where that share is a device-dependent rule (SGLang's); None for a fixed documented
+    default (vLLM's 0.9, TensorRT-LLM's 0.9 of free memory, ...). An InfeasibleError where the rule leaves nothing."""
+    rule = ENGINES[engine]
+    if not rule.per_device:
+        return rule.memory_utilization, None
+    d = sglang_memory_default(spec.memory_bytes, tp=tp, pp=pp, attention_dp=attention_dp, mla=mla)
+    if d.fraction <= 0:
+        raise InfeasibleError(f"{spec.name}: SGLang's default reserves {d.reserved_bytes / _MIB:,.0f} MiB of "
+                              f"its {d.gpu_mem_bytes / _MIB:,.0f} MiB ({SGLANG_RULE_SOURCE}): nothing is left for weights and "
+                              "the KV cache", "give --memory-fraction (the run's --mem-fraction-static), or use a "
+                              "device with more memory")
+    return d.fraction, d.note(spec.name)
+
 
 MEASURED_CALIBRATION = replace(DEFAULT_CALIBRATION, family="probed", prefill_compute_efficiency=1.0,
                                attention_compute_efficiency=1.0, decode_compute_efficiency=1.0,

@@ -27,6 +27,7 @@ from accelopt.predict.serving import (
     custom_allreduce_off,
     custom_allreduce_skipped,
     engine_calibration,
+    engine_memory_fraction,
     max_load_concurrency,
     overflow_error,
     predict_at_rate,
@@ -204,6 +205,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     sweeps: list[BatchSweep] = []
     errors: list[ServeError] = []
     tp_notes: list[str] = []  # where the engine's custom all-reduce gives way to NCCL/RCCL's (across domains)
+    share_notes: list[str] = []  # 'default used:' for a memory share the engine derives from the device (SGLang)
     first_error: AcceloptError | None = None
     rate_error: InfeasibleError | None = None  # a --rate beyond what a device completes (its other rates are shown)
     for spec in specs:
@@ -211,8 +213,10 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
             spec = with_price(spec, opts.price_usd_per_hour)
         try:
             rule = ENGINES[opts.engine] if opts.engine else None
-            cal = engine_calibration(spec, memory_utilization=opts.memory_fraction if opts.memory_fraction is not None
-                                     else rule.memory_utilization if rule else None,
+            share, share_note = (opts.memory_fraction, None) if opts.memory_fraction is not None or not opts.engine \
+                else engine_memory_fraction(opts.engine, spec, tp=opts.tp, pp=opts.pp, attention_dp=moe.attention_dp,
+                                            mla=cfg.mla is not None)
+            cal = engine_calibration(spec, memory_utilization=share,
                                      memory_basis=opts.memory_basis or (rule.memory_basis if rule else None),
                                      max_prefill_chunk_tokens=opts.max_prefill_tokens,
                                      max_batch_size=opts.max_batch_size, path=opts.calibration,
@@ -234,6 +238,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                 sweep = replace(sweep, points=points)
                 rate_error = rate_error or saturated
             sweeps.append(sweep)
+            if share_note:  # the engine's device-dependent default (SGLang's), beside the result
+                share_notes.append(share_note)
             if note := custom_allreduce_note(spec, opts.tp, cal):
                 tp_notes.append(note)
         except InfeasibleError as e:
@@ -247,6 +253,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     notes += [n for sp in specs if (n := measured_share_note(sp, measured))]  # the words of `plan`'s notes
     served = {sw.points[0].device for sw in sweeps if sw.points}
     notes += tp_notes
+    notes += share_notes
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
     # J/out tok: the idle draw and the facility's host share and PUE (no flags here: cost.Facility's defaults)
     served_specs = [sp for sp in specs if sp.name in served]

@@ -224,8 +224,13 @@ def row_calibration(row: dict[str, str], spec: AcceleratorSpec,
     if cals is not None:
         cal = cals.get(cal.family, cal)
     rule = ENGINES[row["engine"]]
-    cal = replace(cal, memory_basis=rule.memory_basis,
-                  memory_utilization=row_memory_fraction(row) or rule.memory_utilization,
+    given = row_memory_fraction(row)
+    share = rule.memory_utilization if given is None else given
+    if given is None and rule.per_device:  # SGLang's default for the row's device and layout, as plan serve's
+        share = serving.engine_memory_fraction(row["engine"], spec, tp=int(row["tp"]), pp=int(row["pp"]),
+                                               attention_dp=row_moe_layout(row).attention_dp,
+                                               mla=get_model(row["model"]).mla is not None)[0]
+    cal = replace(cal, memory_basis=rule.memory_basis, memory_utilization=share,
                   tp_allreduce=row_tp_allreduce(row) or rule.tp_allreduce)
     limit = row_max_batch_size(row)
     return cal if limit is None else replace(cal, max_batch_size=limit)
