@@ -274,6 +274,24 @@ def fit_measured_curve(flops: Sequence[float], measured_s: Sequence[float],
     return err, {"matmul_eff_max": rt.matmul_eff_max, "matmul_half_flop": rt.matmul_half_flop}
 
 
+MEASURED_CURVE_MAX_ERROR = math.log(2.0)
+"""Largest mean |log error| of a measured curve fit (fit_measured_curve) that a spec may keep: log 2, the curve's
+times within a factor of 2 of the ladder times it was fitted on, on average. Past it the ladder does not follow
+one eff(F) = matmul_eff_max x F / (F + matmul_half_flop) curve (e.g. 16^3 and 32^3 in 1.1-1.5 us but 64^3 to 512^3
+all at ~8 ms, 2-thread matmuls waiting on a busy second core: mean |log error| 2.01, a factor of 7.5), so the
+curve describes neither the small ops nor the large ones. Our choice of bound; the curves `simulate export` fits
+on its own simulator, which this project keeps, sit within it (0.45 and 0.27, README)."""
+
+
+def measured_curve_refusal(mean_abs_log_error: float) -> str | None:
+    """Why a curve fitted by fit_measured_curve with this error must not be saved, or None when it may be."""
+    if mean_abs_log_error <= MEASURED_CURVE_MAX_ERROR:
+        return None
+    return (f"its fit's mean |log error| {mean_abs_log_error:.3f} (times off by a factor of "
+            f"{math.exp(mean_abs_log_error):.1f} on average) exceeds {MEASURED_CURVE_MAX_ERROR:.3f} (a factor of 2): "
+            "the ladder's times follow no single op-size curve (calls stalled on a busy machine?)")
+
+
 def _family_of(hardware: str, rts: list[InferenceRuntime]) -> str:
     from accelopt.predict.inference import runtime_for
 
