@@ -283,3 +283,19 @@ def test_a_sweep_of_one_design_says_design(capsys: pytest.CaptureFixture[str]) -
     code, out, err = run_main(["simulate", "sweep", "-m", "alexnet-conv", "--rows", "8", "--cols", "8",
                                "--sram-kib", "64", "--dataflow", "os"], capsys)
     assert code == 0 and out.lstrip().startswith("1 design on "), err + out
+
+
+def test_console_totals_read_as_the_page_shows_them(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # the console printed TOPS/W and the DRAM intensity with its own '.3g' (0.124 TOPS/W, 21.5 OP/B) where the
+    # --html page and `history` show 4 digits (0.1243 TOPS/W, 21.52 OP/B)
+    from _pages import key_figures_in
+    from conftest import run_main
+
+    page = tmp_path / "p.html"
+    code, out, _ = run_main(["simulate", "run", "-d", "edge-npu", "-m", "alexnet-conv", "--html", str(page)], capsys)
+    assert code == 0
+    tops_w = dict(key_figures_in(page.read_text()))["TOPS/W"]
+    assert f"; {tops_w}*" in out
+    text = page.read_text()
+    intensity = text.split("intensity_op_per_dram_byte</td>", 1)[1].split("</td>", 1)[0].rsplit(">", 1)[1]
+    assert f"intensity {intensity}" in " ".join(out.split()), intensity

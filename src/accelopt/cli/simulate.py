@@ -260,10 +260,10 @@ def _print_run(result: Any, max_rows: int) -> None:
     con.print(f"DRAM* {_bytes(tot.dram_bytes)} (reads {_bytes(tot.dram_read_bytes)}, writes "
               f"{_bytes(tot.dram_write_bytes)}" + (f", partial-sum spills {_bytes(spill)}"
                                                            if spill else "")
-              + f"; needs {need} for no stalls), intensity {tot.intensity_op_per_dram_byte:.3g} OP/B")
+              + f"; needs {need} for no stalls), intensity {_total(tot, 'intensity_op_per_dram_byte')}")
     con.print(f"energy* {_energy(tot.energy_j)} = MAC {_energy(e.mac_j)} + register "
               f"{_energy(e.register_j)} + SRAM {_energy(e.sram_j)} + DRAM "
-              f"{_energy(e.dram_j)}; {tot.tops_per_w:.3g} TOPS/W*")
+              f"{_energy(e.dram_j)}; {_total(tot, 'tops_per_w')}*")
     if d.unlimited_bandwidth:
         con.print(f"roofline: peak {units.fmt_quantity(roof.peak_op_per_s, 'OP/s')}, DRAM bandwidth unlimited "
                   "(SCALE-Sim CALC mode: no bandwidth stalls)")
@@ -462,6 +462,14 @@ def _dram_bytes_flag(text: str | None) -> float | None:
                          "than any DRAM part: likely a figure in GB or MB",
                          f"--dram-bytes is in bytes: give {text}e9 if {text} is in GB, {text}e6 if in MB")
     return n_bytes
+
+
+def _total(totals: Any, name: str) -> str:
+    """A total in the unit its field declares, as the --html page and `history` show it (the console's own '.3g'
+    printed '0.124 TOPS/W' and '21.5 OP/B' where the page said 0.1243 and 21.52)."""
+    from accelopt import units
+
+    return units.fmt_quantity(getattr(totals, name), units.unit_of(totals, name))
 
 
 def _bytes(n_bytes: float) -> str:
