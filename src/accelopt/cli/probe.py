@@ -138,7 +138,7 @@ def _with_curve(result: ProbeResult) -> ProbeResult:
     and the source saying so; unchanged without a ladder."""
     import dataclasses
 
-    from accelopt.predict.inference_validation import fit_measured_curve, measured_curve_refusal
+    from accelopt.predict.inference_validation import fit_measured_curve, measured_curve_warning
 
     peak = result.get(f"matmul.{result.ladder_dtype}")
     if not result.ladder or peak is None:
@@ -151,7 +151,7 @@ def _with_curve(result: ProbeResult) -> ProbeResult:
               "uses it for every dtype (an assumption)")
     return dataclasses.replace(result, curve_matmul_eff_max=curve["matmul_eff_max"],
                                curve_matmul_half_flop=curve["matmul_half_flop"], curve_source=source,
-                               curve_fit_error=err, curve_refused=measured_curve_refusal(err))
+                               curve_fit_error=err, curve_warning=measured_curve_warning(err))
 
 
 def _default_device() -> str:
@@ -220,7 +220,7 @@ def _print_human(result: ProbeResult, saved: Path | None) -> None:
                   f"or add --catalog {path} and name it {spec_name(result)} (without --catalog the name alone is "
                   "not a device)")
     if (curve := result.curve_text()) is not None:
-        con.print(line(("warning", "bold yellow"), f" {curve}") if result.curve_refused else f"  {curve}",
+        con.print(line(("warning", "bold yellow"), f" {curve}") if result.curve_warning else f"  {curve}",
                   highlight=False)
 
 

@@ -151,7 +151,8 @@ class ProbeResult:
     documents load with it recomputed from their rates: upgrade_spread_of_times); version 5 names a figure's
     `unit` as accelopt.units does, 'FLOP/s' or 'B/s' (was 'flop_per_s' / 'byte_per_s': upgrade_unit_names); version
     6 added the matmul ladder and its fitted curve (ladder_dtype, ladder, curve_*; version 5 reads without them);
-    version 7 the curve's fit error and why it was refused (curve_fit_error, curve_refused; 5 and 6 read without)."""
+    version 7 the curve's fit error and the warning of a poor fit (curve_fit_error, curve_warning; 5 and 6 read
+    without them)."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"best_matmul_metric": "", "ridge_flop_per_byte": "FLOP/B"}
 
     device: DetectedDevice
@@ -193,9 +194,9 @@ class ProbeResult:
     """What the curve was fitted on and how well (the saved spec's source of it), or None."""
     curve_fit_error: float | None = unit_field("", "mean |log(curve time / ladder time)| of the fitted curve over "
                                                "the ladder; null when none was fitted", default=None)
-    curve_refused: str | None = None
-    """Why the fitted curve was not saved in the spec (its fit error past the bound of
-    predict.inference_validation.MEASURED_CURVE_MAX_ERROR), or None."""
+    curve_warning: str | None = None
+    """Why the fitted curve is not to be trusted (its fit error past the bound of
+    predict.inference_validation.MEASURED_CURVE_MAX_ERROR), or None; saved in the spec with the curve's source."""
 
     def get(self, metric: str) -> Figure | None:
         return next((f for f in self.figures if f.metric == metric), None)
@@ -204,20 +205,20 @@ class ProbeResult:
         """The fitted op-size curve as the console and the HTML page print it, or None when none was fitted."""
         if self.curve_matmul_eff_max is None or self.curve_matmul_half_flop is None:
             return None
-        if self.curve_refused is not None:
-            return (f"op-size curve for `plan infer` NOT saved (matmul_eff_max {self.curve_matmul_eff_max:.2f}, "
-                    f"matmul_half_flop {self.curve_matmul_half_flop:.3g} FLOP): {self.curve_refused}; `plan infer` "
-                    "of the saved spec uses its family's curve (an assumption); rerun probe on a quiet machine")
         return (f"op-size curve for `plan infer`: matmul_eff_max {self.curve_matmul_eff_max:.2f}, matmul_half_flop "
-                f"{self.curve_matmul_half_flop:.3g} FLOP, {self.curve_source}")
+                f"{self.curve_matmul_half_flop:.3g} FLOP, {self._curve_source()}")
+
+    def _curve_source(self) -> str:
+        source = self.curve_source or "fitted by accelopt probe on its matmul ladder"
+        return source + (f"; WARNING, a poor fit: {self.curve_warning}" if self.curve_warning else "")
 
     def inference_curve(self) -> tuple[dict[str, float], str] | None:
-        """The fitted op-size curve as a spec's inference_curve table and its source (spec_toml's `curve`), or None
-        (none fitted, or refused: curve_refused)."""
-        if self.curve_matmul_eff_max is None or self.curve_matmul_half_flop is None or self.curve_refused:
+        """The fitted op-size curve as a spec's inference_curve table and its source (spec_toml's `curve`; a poor
+        fit's warning, curve_warning, included), or None."""
+        if self.curve_matmul_eff_max is None or self.curve_matmul_half_flop is None:
             return None
         return ({"matmul_eff_max": self.curve_matmul_eff_max, "matmul_half_flop": self.curve_matmul_half_flop},
-                self.curve_source or "fitted by accelopt probe on its matmul ladder")
+                self._curve_source())
 
     def matmul(self) -> list[Figure]:
         return [f for f in self.figures if f.metric.startswith("matmul.")]
