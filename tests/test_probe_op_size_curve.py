@@ -174,11 +174,12 @@ def test_a_ladder_no_curve_follows_is_saved_with_a_warning(capsys: pytest.Captur
 
     monkeypatch.setattr(probe, "measure_ladder", busy)
     path = tmp_path / "cpu.toml"
-    code, out, _ = run_main(["probe", "--quick", "--device", "cpu", "--dtypes", "fp32", "--save", str(path),
-                             "--json"], capsys)
+    code, out, err = run_main(["probe", "--quick", "--device", "cpu", "--dtypes", "fp32", "--save", str(path),
+                               "--json"], capsys)
     assert code == 0, out
     doc = json.loads(out)
     assert doc["curve_fit_error"] > MEASURED_CURVE_MAX_ERROR and "exceeds" in doc["curve_warning"]
+    assert "warning: op-size curve" in " ".join(err.split())  # --json: the warning on stderr, as the console's
     spec = get_device(str(path))  # kept (the family curve is worse), its source saying why not to trust it
     assert set(spec.inference_curve) == {"matmul_eff_max", "matmul_half_flop"}
     assert "WARNING, a poor fit" in (spec.source_of("inference_curve.matmul_eff_max") or "")
@@ -200,3 +201,24 @@ def test_a_clean_ladder_reports_its_fit_error_and_is_saved(capsys: pytest.Captur
     assert doc["curve_warning"] is None and 0 <= doc["curve_fit_error"] < 0.1  # _true_s is on the curve's family
     assert f"{doc['curve_fit_error']:.3f}" in doc["curve_source"]
     assert set(get_device(str(path)).inference_curve) == {"matmul_eff_max", "matmul_half_flop"}
+
+
+def test_json_puts_a_busy_machines_warning_on_stderr(capsys: pytest.CaptureFixture[str], fake_ladder: list[str],
+                                                     monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # `probe --json` on a busy machine carried the warning in the JSON alone: the console prints it, stderr had
+    # nothing (the README promises warnings on stderr beside --json)
+    from accelopt.measure.contention import ContentionReport
+
+    real = probe.run_probe
+
+    def busy_run(*args: Any, **kwargs: Any) -> probe.ProbeResult:
+        result = real(*args, **kwargs)
+        result.contention = ContentionReport()
+        result.contention.add("other processes used 1.33 cores on average", "matmul.fp32")
+        return result
+
+    monkeypatch.setattr(probe, "run_probe", busy_run)
+    code, out, err = run_main(["probe", "--quick", "--device", "cpu", "--dtypes", "fp32", "--no-save", "--json"],
+                              capsys)
+    assert code == 0 and json.loads(out)["contention"]["warnings"]
+    assert "warning: other processes used 1.33 cores on average" in " ".join(err.split())

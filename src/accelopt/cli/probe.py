@@ -118,6 +118,7 @@ def run_probe_command(opts: ProbeOptions) -> None:
     finish_run("probe", data, opts.html)
     if opts.as_json:
         emit(data)
+        _warn_on_stderr(data)
     else:
         _print_human(data, saved)
         if coll is not None:
@@ -131,6 +132,18 @@ def run_probe_command(opts: ProbeOptions) -> None:
         raise coll_failed
     if result.interrupted:
         raise typer.Exit(130)  # the shell's status for Ctrl-C, after printing and recording what was measured
+
+
+def _warn_on_stderr(result: ProbeResult) -> None:
+    """With --json, the warnings the console prints go to stderr (stdout holds the JSON document only): a busy
+    machine's, and a poor op-size curve fit's (they were in the JSON alone)."""
+    from accelopt.report.console import line, make_console
+
+    err = make_console(stderr=True)
+    for warning in result.contention.warnings:
+        err.print(line(("warning:", "bold yellow"), f" {warning}"))
+    if result.curve_warning is not None:
+        err.print(line(("warning:", "bold yellow"), f" op-size curve for `plan infer`: {result.curve_warning}"))
 
 
 def _with_curve(result: ProbeResult) -> ProbeResult:
