@@ -299,3 +299,18 @@ def test_console_totals_read_as_the_page_shows_them(capsys: pytest.CaptureFixtur
     text = page.read_text()
     intensity = text.split("intensity_op_per_dram_byte</td>", 1)[1].split("</td>", 1)[0].rsplit(">", 1)[1]
     assert f"intensity {intensity}" in " ".join(out.split()), intensity
+
+
+def test_sweep_console_tops_per_w_reads_as_the_page_shows_it(capsys: pytest.CaptureFixture[str],
+                                                              tmp_path: Path) -> None:
+    # the sweep's front printed TOPS/W with '.3g' (1.39, 0.0685) where its --html table said 1.386 TOPS/W
+    import re
+
+    from conftest import run_main
+
+    page = tmp_path / "s.html"
+    code, out, _ = run_main(["simulate", "sweep", "-m", "alexnet-conv", "--rows", "8", "--cols", "8", "--sram-kib",
+                             "1,64", "--dataflow", "os", "--html", str(page)], capsys)
+    assert code == 0
+    shown = re.findall(r"<td[^>]*>([\d.]+ TOPS/W)</td>", page.read_text())
+    assert len(shown) == 2 and all(f" {s} │" in out for s in shown), (shown, out)

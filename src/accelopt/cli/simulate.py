@@ -465,8 +465,9 @@ def _dram_bytes_flag(text: str | None) -> float | None:
 
 
 def _total(totals: Any, name: str) -> str:
-    """A total in the unit its field declares, as the --html page and `history` show it (the console's own '.3g'
-    printed '0.124 TOPS/W' and '21.5 OP/B' where the page said 0.1243 and 21.52)."""
+    """A figure of a result (run totals, a sweep point) in the unit its field declares, as the --html page and
+    `history` show it (the console's own '.3g' printed '0.124 TOPS/W' and '21.5 OP/B' where the page said 0.1243
+    and 21.52)."""
     from accelopt import units
 
     return units.fmt_quantity(getattr(totals, name), units.unit_of(totals, name))
@@ -644,7 +645,7 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, grid_note: str, a
                   "inf" if d.unlimited_bandwidth else units.fmt_byte_per_s(d.dram_bandwidth_byte_per_s),
                   str(d.macs),
                   units.fmt_seconds(p.latency_s), _energy(p.energy_j), units.fmt_pct(p.utilization),
-                  f"{p.tops_per_w:.3g}")
+                  _total(p.row(), "tops_per_w"))
     con.print(t)
     con.print("* estimates: energy from Horowitz ISSCC 2014 scaled to the node (Stillmaker & Baas 2017)")
     for note in data.notes:
