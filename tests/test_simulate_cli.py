@@ -314,3 +314,19 @@ def test_sweep_console_tops_per_w_reads_as_the_page_shows_it(capsys: pytest.Capt
     assert code == 0
     shown = re.findall(r"<td[^>]*>([\d.]+ TOPS/W)</td>", page.read_text())
     assert len(shown) == 2 and all(f" {s} │" in out for s in shown), (shown, out)
+
+
+def test_published_console_frames_per_s_read_as_the_page_shows_them(capsys: pytest.CaptureFixture[str],
+                                                                     tmp_path: Path) -> None:
+    # the NVDLA table printed predicted frames/s as '.1f' (5.7, 235.4) where the page's key figures and table say
+    # 5.67 Hz and 235 Hz
+    from _pages import key_figures_in
+    from conftest import run_main
+
+    page = tmp_path / "p.html"
+    code, out, _ = run_main(["simulate", "published", "--html", str(page)], capsys)
+    assert code == 0
+    figures = dict(key_figures_in(page.read_text()))
+    for name in ("nvdla-2048", "nvdla-32"):
+        row = next(line for line in out.splitlines() if f"│ {name} " in line)
+        assert f" {figures[f'{name}: frames/s']} │" in row, (row, figures)

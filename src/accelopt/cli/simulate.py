@@ -702,8 +702,8 @@ def _render_nvdla(result: Any) -> None:
     for c in result.nvdla:
         d = c.design
         t.add_row(d.name, f"{d.rows}x{d.cols}", f"{(d.ifmap_sram_bytes + d.filter_sram_bytes) // 1024}K",
-                  f"{d.dram_bandwidth_byte_per_s / 1e9:g}G", f"{c.published_frames_per_s:g}",
-                  f"{c.predicted_frames_per_s:.1f}", f"{c.error:+.1%}", units.fmt_pct(c.utilization))
+                  f"{d.dram_bandwidth_byte_per_s / 1e9:g}G", _total(c, "published_frames_per_s"),
+                  _total(c, "predicted_frames_per_s"), f"{c.error:+.1%}", units.fmt_pct(c.utilization))
     con.print(t)
     for n in result.notes:
         con.print(f"  {n}")
