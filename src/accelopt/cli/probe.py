@@ -15,9 +15,10 @@ if TYPE_CHECKING:
 HELP = """Measure one local device: matmul FLOP/s per dtype (best over a shape sweep), STREAM copy and
 triad bandwidth, and on GPUs host<->device (pinned and pageable) and device-to-device copies;
 then a ladder of square matmuls (16^3 to 512^3) and the op-size curve fitted on it, which `plan infer`
-uses for the saved spec (a warning when the fit is poor: mean |log error| over log 2). Each figure is a median with its p10-p90 range; where the device maps to a catalog entry (or
---compare names one) it is shown as a share of that entry's peak. The result is saved as a
-measured spec TOML: give its path wherever a device is asked for, or --catalog PATH and its name."""
+uses for the saved spec (a warning when the fit is poor: mean |log error| over log 2). Each figure
+is a median with its p10-p90 range; where the device maps to a catalog entry (or --compare names
+one) it is shown as a share of that entry's peak. The result is saved as a measured spec TOML:
+give its path wherever a device is asked for, or --catalog PATH and its name."""
 
 
 @dataclass(frozen=True)
