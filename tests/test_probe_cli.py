@@ -107,7 +107,7 @@ def test_probe_collectives_are_in_json_history_and_html(capsys: pytest.CaptureFi
                           "--collectives", "--nproc", "2", "--json", "--html", str(page))
     assert code == 0, err
     d = json.loads(out)
-    assert d["schema_version"] == 6  # 4: spread of the rates shown (fixb); 5: unit FLOP/s or B/s; 6: the ladder
+    assert d["schema_version"] == 7  # 4: spread of the rates shown (fixb); 5: unit; 6: the ladder; 7: its fit error
     coll = d["collectives"]
     assert coll["nranks"] == 2 and {f["op"] for f in coll["figures"]} == {"all_reduce", "all_gather",
                                                                           "reduce_scatter", "all_to_all"}
@@ -133,6 +133,6 @@ def test_probe_version_1_document_still_loads() -> None:
     del doc["collectives"]
     doc["schema_version"] = 1
     assert schema.load("probe", doc).collectives is None
-    doc["schema_version"] = 7
+    doc["schema_version"] = 8
     with pytest.raises(schema.OtherVersionError):
         schema.load("probe", doc)

@@ -486,7 +486,7 @@ def test_a_legacy_file_nested_too_deeply_is_skipped(capsys: pytest.CaptureFixtur
     with _db() as con:  # a row written by another tool, nested as deeply: skipped as damaged, not a crash
         con.execute("UPDATE runs SET result_json = ?", ("[" * 100_000 + "]" * 100_000,))
     out, err = _cli(capsys, "history", "list")
-    assert "no runs recorded" in out and "is damaged" in err
+    assert "no readable run among runs 1-1 of 1" in " ".join(out.split()) and "is damaged" in err  # not "no runs"
 
 
 def test_compare_says_which_run_was_measured_on_a_busy_machine(capsys: pytest.CaptureFixture[str]) -> None:
@@ -596,3 +596,21 @@ def test_compare_of_busy_probes_speaks_of_the_device(capsys: pytest.CaptureFixtu
     text = " ".join(out.split())
     assert "B was measured on a busy machine: other processes used 1.42 cores on average" in text
     assert "may not describe the device" in text and "the model" not in text, text
+
+
+def test_pages_past_a_damaged_run_neither_overlap_nor_point_past_the_end(capsys: pytest.CaptureFixture[str]) -> None:
+    # a page read on past a damaged row: with runs [4 3 2 1] and 3 damaged, `--limit 2` showed 4 and 2, and the
+    # next page (--offset 2) showed 2 again; with 3 runs and 1 damaged, `history list` (limit 20) showed 2 and
+    # pointed to `--offset 20`, an empty page. A page is `limit` rows of the store, damaged ones included
+    ids = [history.record("plan", [], {"n": i}) for i in range(1, 5)]
+    with _db() as con:
+        con.execute("UPDATE runs SET result_json = '{not json' WHERE id = ?", (ids[2],))
+    pages = [[r.result["n"] for r in history.list_runs(limit=2, offset=k)] for k in (0, 2)]
+    assert pages == [[4], [2, 1]]
+    out, err = _cli(capsys, "history", "list", "--limit", "2")
+    assert "--offset 2 --limit 2" in out and "1 damaged: skipped" in " ".join(out.split()) and ids[2] in err
+    out, _ = _cli(capsys, "history", "list")
+    assert "older runs" not in out
+    out, _ = _cli(capsys, "history", "list", "--limit", "1", "--offset", "1")
+    assert "no readable run among runs 2-2 of 4" in " ".join(out.split()) and "--offset 2 --limit 1" in out
+    assert json.loads(_cli(capsys, "history", "show", "latest", "--json")[0])["result"]["n"] == 4

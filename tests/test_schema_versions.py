@@ -17,10 +17,11 @@ import pytest
 from accelopt.report import schema
 
 SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
-    "probe": (6, "c1ae391c00a9bd4d"),  # 3: collectives figures p10_s/p90_s/spread, collectives.contention;
+    "probe": (7, "f3ffe21b50623aed"),  # 3: collectives figures p10_s/p90_s/spread, collectives.contention;
     # 4: a figure's spread is that of its rates (same shape, new meaning; older documents upgraded);
     # 5: a figure's unit is 'FLOP/s' or 'B/s' (accelopt.units' names, an enum; was a free 'flop_per_s' string);
     # 6: the matmul ladder and the op-size curve fitted on it (ladder_dtype, ladder, curve_*; 5 reads)
+    # 7: curve_fit_error, curve_warning (a fit past MEASURED_CURVE_MAX_ERROR is warned of; 5 and 6 read)
     "profile": (2, "15e5a8a739db53cc"),  # 2: samples_per_s is samples/s (was count)
     "plan": (9, "23ecf9f34630fe12"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
     # 3: model_figures (params_total, params_active, training_flops_per_token, seq_len); fp8_recipe (default delayed)

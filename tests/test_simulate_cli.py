@@ -283,3 +283,50 @@ def test_a_sweep_of_one_design_says_design(capsys: pytest.CaptureFixture[str]) -
     code, out, err = run_main(["simulate", "sweep", "-m", "alexnet-conv", "--rows", "8", "--cols", "8",
                                "--sram-kib", "64", "--dataflow", "os"], capsys)
     assert code == 0 and out.lstrip().startswith("1 design on "), err + out
+
+
+def test_console_totals_read_as_the_page_shows_them(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # the console printed TOPS/W and the DRAM intensity with its own '.3g' (0.124 TOPS/W, 21.5 OP/B) where the
+    # --html page and `history` show 4 digits (0.1243 TOPS/W, 21.52 OP/B)
+    from _pages import key_figures_in
+    from conftest import run_main
+
+    page = tmp_path / "p.html"
+    code, out, _ = run_main(["simulate", "run", "-d", "edge-npu", "-m", "alexnet-conv", "--html", str(page)], capsys)
+    assert code == 0
+    tops_w = dict(key_figures_in(page.read_text()))["TOPS/W"]
+    assert f"; {tops_w}*" in out
+    text = page.read_text()
+    intensity = text.split("intensity_op_per_dram_byte</td>", 1)[1].split("</td>", 1)[0].rsplit(">", 1)[1]
+    assert f"intensity {intensity}" in " ".join(out.split()), intensity
+
+
+def test_sweep_console_tops_per_w_reads_as_the_page_shows_it(capsys: pytest.CaptureFixture[str],
+                                                              tmp_path: Path) -> None:
+    # the sweep's front printed TOPS/W with '.3g' (1.39, 0.0685) where its --html table said 1.386 TOPS/W
+    import re
+
+    from conftest import run_main
+
+    page = tmp_path / "s.html"
+    code, out, _ = run_main(["simulate", "sweep", "-m", "alexnet-conv", "--rows", "8", "--cols", "8", "--sram-kib",
+                             "1,64", "--dataflow", "os", "--html", str(page)], capsys)
+    assert code == 0
+    shown = re.findall(r"<td[^>]*>([\d.]+ TOPS/W)</td>", page.read_text())
+    assert len(shown) == 2 and all(f" {s} │" in out for s in shown), (shown, out)
+
+
+def test_published_console_frames_per_s_read_as_the_page_shows_them(capsys: pytest.CaptureFixture[str],
+                                                                     tmp_path: Path) -> None:
+    # the NVDLA table printed predicted frames/s as '.1f' (5.7, 235.4) where the page's key figures and table say
+    # 5.67 Hz and 235 Hz
+    from _pages import key_figures_in
+    from conftest import run_main
+
+    page = tmp_path / "p.html"
+    code, out, _ = run_main(["simulate", "published", "--html", str(page)], capsys)
+    assert code == 0
+    figures = dict(key_figures_in(page.read_text()))
+    for name in ("nvdla-2048", "nvdla-32"):
+        row = next(line for line in out.splitlines() if f"│ {name} " in line)
+        assert f" {figures[f'{name}: frames/s']} │" in row, (row, figures)

@@ -10,6 +10,7 @@ its specific reason."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import run_main
@@ -149,3 +150,21 @@ def test_version_1_record_still_loads() -> None:
         schema.load("simulate-published", v1)
     with pytest.raises(schema.OtherVersionError):
         schema.load("simulate-published", {**doc, "schema_version": 4})
+
+
+def test_the_page_prints_each_layer_as_the_console(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # the page put the predictions in SI beside Table V's figures (power 0.273 W beside 332 mW, DRAM 5.37 MiB
+    # beside 5 MB, error +12.7%) where the console printed 273 and 5.63 (MB = 1e6 B): not the same numbers
+    import html
+    import re
+
+    page = tmp_path / "e.html"
+    code, out, _ = run_main(["simulate", "published", "--chip", "eyeriss", "--html", str(page)], capsys)
+    assert code == 0
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page.read_text())))
+    for line in out.splitlines():
+        if line.startswith("│ conv"):
+            cells = [c.strip() for c in line.strip("│ ").split("│")]
+            # layer, proc ms pub/pred/err, (PEs), mW pub/pred/err, DRAM MB pub, (raw), RLC, err
+            shown = [cells[i] for i in (0, 1, 2, 3, 5, 6, 7, 8, 10, 11)]
+            assert " ".join(shown) in text, (shown, text[:200])

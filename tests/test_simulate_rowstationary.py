@@ -94,12 +94,20 @@ def test_glb_too_small_is_an_input_error() -> None:
 
 
 def test_rs_beats_the_ws_approximation_on_dram_traffic() -> None:
-    # The issue: Eyeriss modelled as weight-stationary read about 3x its published DRAM traffic. The RS
-    # mapping keeps psums in the GLB and reuses ifmap rows across a strip, so it must need less DRAM traffic.
+    # The issue: Eyeriss modelled as weight-stationary read about 3x its published DRAM traffic (51 MB against
+    # Table V's 15.4 MB). The RS mapping keeps psums in the GLB and reuses ifmap rows across a strip, so it must
+    # need less DRAM traffic, and come closer to the published total. (This asserted rs < 0.5 x ws while the
+    # tiling model re-read conv3-5's inputs once per 8 filters its buffer held, not once per 14-column fold of
+    # the array: ws is 39.5 MB since, 2.6x published; rs 22.9 MB raw, 1.5x, before the RLC estimate.)
+    import math
+
+    from accelopt.simulate.published import EYERISS_TOTAL_DRAM_MB
+
     layers = alexnet_conv_layers(batch=4)
-    rs = simulate(EYERISS, layers)
-    ws = simulate(EYERISS.with_(dataflow="ws"), layers)
-    assert rs.total("dram_bytes") < 0.5 * ws.total("dram_bytes")
+    rs = simulate(EYERISS, layers).total("dram_bytes")
+    ws = simulate(EYERISS.with_(dataflow="ws"), layers).total("dram_bytes")
+    published = EYERISS_TOTAL_DRAM_MB * 1e6
+    assert rs < ws and abs(math.log(rs / published)) < abs(math.log(ws / published))
 
 
 def test_cli_run_and_sweep_carry_rs(capsys: pytest.CaptureFixture[str], tmp_path: object) -> None:
@@ -130,3 +138,12 @@ def test_scalesim_cfg_export_refuses_rs(capsys: pytest.CaptureFixture[str], tmp_
     code, _, err = run_main(["simulate", "export", "-d", "eyeriss", "--out", f"{tmp_path}/e.cfg"], capsys)
     assert code == 2 and "row-stationary" in err
     assert "catalog TOML" not in err  # Eyeriss is int16, which no catalog device has: that fix was a dead end
+
+
+def test_a_layer_no_mapping_fits_is_named() -> None:
+    # an rs design whose filter scratchpads hold 2 words said "layer 0: a filter row of 11 words does not fit",
+    # an index the user could not find in the model: now the layer's name and place
+    tiny = load_preset("eyeriss").with_(filter_sram_bytes=64)
+    with pytest.raises(InputError) as e:
+        simulate(tiny, alexnet_conv_layers())
+    assert e.value.problem.startswith("layer 'conv1' (1 of 5): a filter row of 11 words does not fit")

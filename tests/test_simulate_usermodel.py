@@ -52,6 +52,15 @@ class NoMatmul(nn.Module):
         return torch.relu(x) * 2
 
 
+class BadReshape(nn.Module):  # its own code fails after `conv` returned, whatever the input shape
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(x).view(x.shape[0], 7, -1, 5)
+
+
 class NeedsArgs(nn.Module):
     def __init__(self, n):
         super().__init__()
@@ -164,3 +173,11 @@ def test_wrong_input_shape_of_a_plain_module_names_it(net: Path, shape: tuple[in
     given = ",".join(map(str, shape))
     assert f"check --input-shape {given}" in e.value.fix and says in e.value.fix
     assert "loss_fn" not in e.value.fix
+
+
+def test_a_failure_between_layers_is_not_blamed_on_the_last_layer(net: Path) -> None:
+    # a reshape that fails after `conv` returned was reported as "it failed in layer 'conv' (Conv2d), which takes 3
+    # input channels", sending the user to an --input-shape that was right
+    with pytest.raises(InputError) as e:
+        model_layers(f"{net}:BadReshape", batch=1, input_shape=(3, 16, 16))
+    assert "after layer 'conv' (Conv2d) returned" in e.value.fix and "which takes 3 input channels" not in e.value.fix

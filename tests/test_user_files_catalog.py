@@ -56,3 +56,14 @@ def test_a_misspelt_or_misplaced_entry_is_named(old: str, new: str, named: str, 
     path = _spec(tmp_path, SPEC.replace(old, new, 1))
     _, err = _cli(capsys, "catalog", "show", path, code=2)
     assert path in err and named in err and "fix:" in err
+
+
+@pytest.mark.parametrize(("line", "shown"), [('name = "npu,v2"', "'npu,v2'"), ('name = "  "', "'  '"),
+                                             ('name = "my-npu"\naliases = ["a,b"]', "alias 'a,b'")])
+def test_a_name_that_hardware_cannot_take_is_refused(line: str, shown: str, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # a device named 'npu,v2' loaded, then `plan --hardware npu,v2` read two devices and said "unknown device
+    # 'npu': did you mean 'npu,v2'?", the name the user had typed
+    path = _spec(tmp_path, SPEC.replace('name = "my-npu"', line))
+    _, err = _cli(capsys, "catalog", "list", "--catalog", path, code=2)
+    assert shown in err and "comma" in err and "fix:" in err

@@ -68,3 +68,15 @@ def test_a_misspelt_key_outside_design_is_refused(tail: str, named: str, tmp_pat
     """Was accepted: the citation was never shown, with no word."""
     _, err = _run(capsys, _design(tmp_path, tail), code=2)
     assert named in err and "fix:" in err
+
+
+def test_a_missing_field_is_shown_how_to_write(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the fix pointed at `accelopt simulate presets --help`, which shows no fields; now each missing field is
+    # written out with a value of the right unit, and the written design runs
+    path = tmp_path / "odd.toml"
+    path.write_text(DESIGN.format(bw="10e9", clock="7e8").replace("clock_hz = 7e8\n", "").replace("rows = 13\n", ""))
+    _, err = _run(capsys, str(path), code=2)
+    fix = " ".join(err.split()).split("fix: ", 1)[1]
+    assert "presets --help" not in fix and "rows = 32" in fix and "clock_hz = 1e9" in fix
+    path.write_text(path.read_text() + "rows = 32\nclock_hz = 1e9\n")
+    _run(capsys, str(path))

@@ -13,10 +13,12 @@ if TYPE_CHECKING:
     from accelopt.measure.probe import ProbeResult
 
 HELP = """Measure one local device: matmul FLOP/s per dtype (best over a shape sweep), STREAM copy and
-triad bandwidth, and on GPUs host<->device (pinned and pageable) and device-to-device copies.
-Each figure is a median with its p10-p90 range; where the device maps to a catalog entry (or
---compare names one) it is shown as a share of that entry's peak. The result is saved as a
-measured spec TOML: give its path wherever a device is asked for, or --catalog PATH and its name."""
+triad bandwidth, and on GPUs host<->device (pinned and pageable) and device-to-device copies;
+then a ladder of square matmuls (16^3 to 512^3) and the op-size curve fitted on it, which `plan infer`
+uses for the saved spec (a warning when the fit is poor: mean |log error| over log 2). Each figure
+is a median with its p10-p90 range; where the device maps to a catalog entry (or --compare names
+one) it is shown as a share of that entry's peak. The result is saved as a measured spec TOML:
+give its path wherever a device is asked for, or --catalog PATH and its name."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def run_probe_command(opts: ProbeOptions) -> None:
     finish_run("probe", data, opts.html)
     if opts.as_json:
         emit(data)
+        _warn_on_stderr(data)
     else:
         _print_human(data, saved)
         if coll is not None:
@@ -133,12 +136,24 @@ def run_probe_command(opts: ProbeOptions) -> None:
         raise typer.Exit(130)  # the shell's status for Ctrl-C, after printing and recording what was measured
 
 
+def _warn_on_stderr(result: ProbeResult) -> None:
+    """With --json, the warnings the console prints go to stderr (stdout holds the JSON document only): a busy
+    machine's, and a poor op-size curve fit's (they were in the JSON alone)."""
+    from accelopt.report.console import line, make_console
+
+    err = make_console(stderr=True)
+    for warning in result.contention.warnings:
+        err.print(line(("warning:", "bold yellow"), f" {warning}"))
+    if result.curve_warning is not None:
+        err.print(line(("warning:", "bold yellow"), f" op-size curve for `plan infer`: {result.curve_warning}"))
+
+
 def _with_curve(result: ProbeResult) -> ProbeResult:
     """`result` with the op-size curve fitted on its matmul ladder (predict.inference_validation.fit_measured_curve)
     and the source saying so; unchanged without a ladder."""
     import dataclasses
 
-    from accelopt.predict.inference_validation import fit_measured_curve
+    from accelopt.predict.inference_validation import fit_measured_curve, measured_curve_warning
 
     peak = result.get(f"matmul.{result.ladder_dtype}")
     if not result.ladder or peak is None:
@@ -150,7 +165,8 @@ def _with_curve(result: ProbeResult) -> ProbeResult:
               f"{result.ladder_dtype} peak (measure/probe.py LADDER_SIDES): mean |log error| {err:.3f}; `plan infer` "
               "uses it for every dtype (an assumption)")
     return dataclasses.replace(result, curve_matmul_eff_max=curve["matmul_eff_max"],
-                               curve_matmul_half_flop=curve["matmul_half_flop"], curve_source=source)
+                               curve_matmul_half_flop=curve["matmul_half_flop"], curve_source=source,
+                               curve_fit_error=err, curve_warning=measured_curve_warning(err))
 
 
 def _default_device() -> str:
@@ -219,7 +235,8 @@ def _print_human(result: ProbeResult, saved: Path | None) -> None:
                   f"or add --catalog {path} and name it {spec_name(result)} (without --catalog the name alone is "
                   "not a device)")
     if (curve := result.curve_text()) is not None:
-        con.print(f"  {curve}", highlight=False)
+        con.print(line(("warning", "bold yellow"), f" {curve}") if result.curve_warning else f"  {curve}",
+                  highlight=False)
 
 
 def _run(device: str, quick: bool, dtypes: list[str] | None, compare: str | None, progress: bool) -> ProbeResult:

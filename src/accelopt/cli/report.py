@@ -73,24 +73,32 @@ def _list(limit: int, offset: int, as_json: bool) -> None:
                                  runs=[HistoryRunLine(id=r.id, command=r.command, time=r.time_utc, argv=list(r.argv),
                                                       summary=_summary(r)) for r in runs]))
         return
-    from rich.table import Table
-
     from accelopt.report.console import make_console
 
     con = make_console()
-    if not runs:
+    last_row = min(offset + limit, total)  # a page is `limit` rows of the store, damaged ones included (list_runs)
+    if not runs and total > offset:  # the page's rows are all damaged (each named in a warning above)
+        con.print(f"no readable run among runs {offset + 1}-{last_row} of {total:,} in {history.store_path()}")
+    elif not runs:
         con.print(f"no runs recorded in {history.store_path()}" + (f" after the newest {offset}" if offset else ""))
-        return
-    first = f"runs {offset + 1}-{offset + len(runs)}" if offset else f"last {len(runs)}"
-    t = Table(title=f"{first} of {total:,} runs in {history.store_path()}")
+    else:
+        con.print(_list_table(runs, offset, last_row, total, str(history.store_path())))
+    if offset + limit < total:
+        con.print(f"older runs: accelopt history list --offset {offset + limit} --limit {limit}")
+
+
+def _list_table(runs: list[RunRecord], offset: int, last_row: int, total: int, store: str) -> Any:
+    from rich.table import Table
+
+    first = f"runs {offset + 1}-{last_row}" if offset else f"last {last_row}"
+    skipped = last_row - offset - len(runs)
+    t = Table(title=f"{first} of {total:,} runs in {store}" + (f" ({skipped} damaged: skipped)" if skipped else ""))
     t.add_column("id", no_wrap=True)
     t.add_column("command", overflow="fold")
     t.add_column("key figures (* = estimate)", overflow="fold")
     for r in runs:
         t.add_row(r.id, r.command_line(), _summary(r))
-    con.print(t)
-    if offset + len(runs) < total:
-        con.print(f"older runs: accelopt history list --offset {offset + limit} --limit {limit}")
+    return t
 
 
 def show_document(run: RunRecord) -> HistoryShowDocument:

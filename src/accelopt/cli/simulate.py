@@ -260,10 +260,10 @@ def _print_run(result: Any, max_rows: int) -> None:
     con.print(f"DRAM* {_bytes(tot.dram_bytes)} (reads {_bytes(tot.dram_read_bytes)}, writes "
               f"{_bytes(tot.dram_write_bytes)}" + (f", partial-sum spills {_bytes(spill)}"
                                                            if spill else "")
-              + f"; needs {need} for no stalls), intensity {tot.intensity_op_per_dram_byte:.3g} OP/B")
+              + f"; needs {need} for no stalls), intensity {_total(tot, 'intensity_op_per_dram_byte')}")
     con.print(f"energy* {_energy(tot.energy_j)} = MAC {_energy(e.mac_j)} + register "
               f"{_energy(e.register_j)} + SRAM {_energy(e.sram_j)} + DRAM "
-              f"{_energy(e.dram_j)}; {tot.tops_per_w:.3g} TOPS/W*")
+              f"{_energy(e.dram_j)}; {_total(tot, 'tops_per_w')}*")
     if d.unlimited_bandwidth:
         con.print(f"roofline: peak {units.fmt_quantity(roof.peak_op_per_s, 'OP/s')}, DRAM bandwidth unlimited "
                   "(SCALE-Sim CALC mode: no bandwidth stalls)")
@@ -464,6 +464,15 @@ def _dram_bytes_flag(text: str | None) -> float | None:
     return n_bytes
 
 
+def _total(totals: Any, name: str) -> str:
+    """A figure of a result (run totals, a sweep point) in the unit its field declares, as the --html page and
+    `history` show it (the console's own '.3g' printed '0.124 TOPS/W' and '21.5 OP/B' where the page said 0.1243
+    and 21.52)."""
+    from accelopt import units
+
+    return units.fmt_quantity(getattr(totals, name), units.unit_of(totals, name))
+
+
 def _bytes(n_bytes: float) -> str:
     """Bytes as the --html page and `history` show them (the JSON unit 'B', in binary prefixes: MiB), so the
     console's figures read the same on the page."""
@@ -636,7 +645,7 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, grid_note: str, a
                   "inf" if d.unlimited_bandwidth else units.fmt_byte_per_s(d.dram_bandwidth_byte_per_s),
                   str(d.macs),
                   units.fmt_seconds(p.latency_s), _energy(p.energy_j), units.fmt_pct(p.utilization),
-                  f"{p.tops_per_w:.3g}")
+                  _total(p.row(), "tops_per_w"))
     con.print(t)
     con.print("* estimates: energy from Horowitz ISSCC 2014 scaled to the node (Stillmaker & Baas 2017)")
     for note in data.notes:
@@ -693,8 +702,8 @@ def _render_nvdla(result: Any) -> None:
     for c in result.nvdla:
         d = c.design
         t.add_row(d.name, f"{d.rows}x{d.cols}", f"{(d.ifmap_sram_bytes + d.filter_sram_bytes) // 1024}K",
-                  f"{d.dram_bandwidth_byte_per_s / 1e9:g}G", f"{c.published_frames_per_s:g}",
-                  f"{c.predicted_frames_per_s:.1f}", f"{c.error:+.1%}", units.fmt_pct(c.utilization))
+                  f"{d.dram_bandwidth_byte_per_s / 1e9:g}G", _total(c, "published_frames_per_s"),
+                  _total(c, "predicted_frames_per_s"), f"{c.error:+.1%}", units.fmt_pct(c.utilization))
     con.print(t)
     for n in result.notes:
         con.print(f"  {n}")

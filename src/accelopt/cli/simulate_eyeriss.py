@@ -11,6 +11,7 @@ def render_eyeriss(check: Any) -> None:
     from rich.table import Table
 
     from accelopt.report.console import make_console
+    from accelopt.report.eyeriss_view import layer_cells, total_cells
 
     con = make_console()
     tol = check.tolerances
@@ -23,17 +24,14 @@ def render_eyeriss(check: Any) -> None:
                 "DRAM MB pub", "raw*", "RLC*", "err", "GLB MB pub/pred*"):
         t.add_column(col, justify="left" if col == "layer" else "right", no_wrap=True)
     for x in check.layers:
-        p = x.published
-        t.add_row(p.layer, f"{p.processing_latency_ms:g}", f"{x.processing_latency_s * 1e3:.1f}",
-                  f"{x.latency_error:+.1%}", f"{p.active_pes}/{x.active_pes}", f"{p.power_mw:g}",
-                  f"{x.power_w * 1e3:.0f}", f"{x.power_error:+.1%}", f"{p.dram_accesses_mb:g}",
-                  f"{x.dram_raw_bytes / 1e6:.2f}", f"{x.dram_rlc_bytes / 1e6:.2f}", f"{x.dram_error:+.1%}",
-                  f"{p.glb_accesses_mb:g}/{x.glb_bytes / 1e6:.1f}")
+        c = layer_cells(x)
+        t.add_row(*(c[k] for k in ("layer", "latency_ms", "latency_ms_pred", "latency_err", "pes", "power_mw",
+                                   "power_mw_pred", "power_err", "dram_mb", "dram_mb_raw", "dram_mb_rlc", "dram_err",
+                                   "glb_mb")))
     con.print(t)
-    con.print(f"CONV1-5, batch 4: {check.frames_per_s:.1f} frames/s against {check.published_frames_per_s:g} "
-              f"({check.fps_error:+.1%}); power* {check.power_w * 1e3:.0f} mW against "
-              f"{check.published_power_w * 1e3:g} ({check.power_error:+.1%}); DRAM accesses per MAC* "
-              f"{check.dram_accesses_per_mac:.4f} against {check.published_dram_accesses_per_mac:g} "
-              f"({check.dram_per_mac_error:+.1%})")
+    c = total_cells(check)
+    con.print(f"CONV1-5, batch 4: {c['fps_pred']} frames/s against {c['fps']} ({c['fps_err']}); power* "
+              f"{c['power_mw_pred']} mW against {c['power_mw']} ({c['power_err']}); DRAM accesses per MAC* "
+              f"{c['per_mac_pred']} against {c['per_mac']} ({c['per_mac_err']})")
     for n in check.notes:
         con.print(f"* {n}")

@@ -142,15 +142,17 @@ class ProbeResult:
     """`accelopt probe`: measured rates of one local device, beside its catalog figures."""
 
     SCHEMA_KIND: ClassVar[str] = "probe"
-    SCHEMA_VERSION: ClassVar[int] = 6
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (5,)
+    SCHEMA_VERSION: ClassVar[int] = 7
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (5, 6)
     UPGRADES: ClassVar[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
         1: upgrade_from_v3, 2: upgrade_from_v3, 3: upgrade_from_v3, 4: upgrade_unit_names}
     """Version 2 added `collectives`; version 3 its figures' p10_s/p90_s/spread and its `contention` (documents
     without them still load); version 4 made a figure's `spread` that of its rates, not of its times (older
     documents load with it recomputed from their rates: upgrade_spread_of_times); version 5 names a figure's
     `unit` as accelopt.units does, 'FLOP/s' or 'B/s' (was 'flop_per_s' / 'byte_per_s': upgrade_unit_names); version
-    6 added the matmul ladder and its fitted curve (ladder_dtype, ladder, curve_*; version 5 reads without them)."""
+    6 added the matmul ladder and its fitted curve (ladder_dtype, ladder, curve_*; version 5 reads without them);
+    version 7 the curve's fit error and the warning of a poor fit (curve_fit_error, curve_warning; 5 and 6 read
+    without them)."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"best_matmul_metric": "", "ridge_flop_per_byte": "FLOP/B"}
 
     device: DetectedDevice
@@ -190,6 +192,11 @@ class ProbeResult:
                                                       "curve_matmul_eff_max; null when none was fitted", default=None)
     curve_source: str | None = None
     """What the curve was fitted on and how well (the saved spec's source of it), or None."""
+    curve_fit_error: float | None = unit_field("", "mean |log(curve time / ladder time)| of the fitted curve over "
+                                               "the ladder; null when none was fitted", default=None)
+    curve_warning: str | None = None
+    """Why the fitted curve is not to be trusted (its fit error past the bound of
+    predict.inference_validation.MEASURED_CURVE_MAX_ERROR), or None; saved in the spec with the curve's source."""
 
     def get(self, metric: str) -> Figure | None:
         return next((f for f in self.figures if f.metric == metric), None)
@@ -199,14 +206,19 @@ class ProbeResult:
         if self.curve_matmul_eff_max is None or self.curve_matmul_half_flop is None:
             return None
         return (f"op-size curve for `plan infer`: matmul_eff_max {self.curve_matmul_eff_max:.2f}, matmul_half_flop "
-                f"{self.curve_matmul_half_flop:.3g} FLOP, {self.curve_source}")
+                f"{self.curve_matmul_half_flop:.3g} FLOP, {self._curve_source()}")
+
+    def _curve_source(self) -> str:
+        source = self.curve_source or "fitted by accelopt probe on its matmul ladder"
+        return source + (f"; WARNING, a poor fit: {self.curve_warning}" if self.curve_warning else "")
 
     def inference_curve(self) -> tuple[dict[str, float], str] | None:
-        """The fitted op-size curve as a spec's inference_curve table and its source (spec_toml's `curve`), or None."""
+        """The fitted op-size curve as a spec's inference_curve table and its source (spec_toml's `curve`; a poor
+        fit's warning, curve_warning, included), or None."""
         if self.curve_matmul_eff_max is None or self.curve_matmul_half_flop is None:
             return None
         return ({"matmul_eff_max": self.curve_matmul_eff_max, "matmul_half_flop": self.curve_matmul_half_flop},
-                self.curve_source or "fitted by accelopt probe on its matmul ladder")
+                self._curve_source())
 
     def matmul(self) -> list[Figure]:
         return [f for f in self.figures if f.metric.startswith("matmul.")]

@@ -274,6 +274,28 @@ def fit_measured_curve(flops: Sequence[float], measured_s: Sequence[float],
     return err, {"matmul_eff_max": rt.matmul_eff_max, "matmul_half_flop": rt.matmul_half_flop}
 
 
+MEASURED_CURVE_MAX_ERROR = math.log(2.0)
+"""Largest mean |log error| of a measured curve fit (fit_measured_curve) taken without a warning: log 2, the curve's
+times within a factor of 2 of the ladder times it was fitted on, on average. Past it the ladder does not follow
+one eff(F) = matmul_eff_max x F / (F + matmul_half_flop) curve (e.g. 16^3 and 32^3 in 1.1-1.5 us but 64^3 to 512^3
+all at ~8 ms, 2-thread matmuls waiting on a busy second core: mean |log error| 2.01, a factor of 7.5). Our choice of
+bound; the curves `simulate export` fits on its own simulator sit within it (0.45 and 0.27, README). Such a curve
+is still saved, with the warning in its source: the family curve a spec without one takes is an unfitted
+assumption (family 'cpu': matmul_half_flop 0.5e9 FLOP, so `plan infer kws-dscnn` said 108 ms on a 2-core VM that
+runs it in 0.76 ms, perf_counter median of 200 at batch 1, where a poor fit (error 0.98) said 0.12 ms): the
+warning, not a refusal, is what serves `plan infer`."""
+
+
+def measured_curve_warning(mean_abs_log_error: float) -> str | None:
+    """What to say of a curve fitted by fit_measured_curve with this error, or None when it is within the bound."""
+    if mean_abs_log_error <= MEASURED_CURVE_MAX_ERROR:
+        return None
+    return (f"the fit's mean |log error| {mean_abs_log_error:.3f} (times off by a factor of "
+            f"{math.exp(mean_abs_log_error):.1f} on average) exceeds {MEASURED_CURVE_MAX_ERROR:.3f} (a factor of 2): "
+            "the ladder's times follow no single op-size curve (calls stalled on a busy machine?); rerun probe on a "
+            "quiet machine to trust it")
+
+
 def _family_of(hardware: str, rts: list[InferenceRuntime]) -> str:
     from accelopt.predict.inference import runtime_for
 

@@ -465,23 +465,31 @@ def run_ids() -> list[str]:
 
 
 def list_runs(limit: int | None = None, offset: int = 0) -> list[RunRecord]:
-    """Up to `limit` runs (all when None), newest first, after skipping the `offset` newest rows. A row that is
-    not a valid run is skipped with a warning on stderr."""
-    out: list[RunRecord] = []
+    """The valid runs among the `limit` rows (all when None) after the `offset` newest, newest first. A row that is
+    not a valid run is skipped with a warning on stderr but keeps its place in the page, so that pages of
+    `history list --offset` neither overlap nor leave rows out (a page that read on past a damaged row showed the
+    next page's first run twice, and with 3 rows, 1 damaged, pointed to a page at --offset 20 that was empty)."""
     with _store(create=False) as con:
         if con is None:
-            return out
-        rows = con.execute(f"SELECT {_COLUMNS} FROM runs {_NEWEST_FIRST} LIMIT -1 OFFSET ?",
-                           (min(offset, _SQLITE_MAX_INT),))
-        for row in rows:  # sqlite streams rows: only as many are read as the page needs
-            try:
-                out.append(_from_row(row))
-            except ValueError as e:
-                _warn(f"skipped run {row[0]!r}: it is damaged ({e})")
-                continue
-            if limit is not None and len(out) >= limit:
-                break
-    return out
+            return []
+        rows = con.execute(f"SELECT {_COLUMNS} FROM runs {_NEWEST_FIRST} LIMIT ? OFFSET ?",
+                           (-1 if limit is None else min(limit, _SQLITE_MAX_INT), min(offset, _SQLITE_MAX_INT)))
+        return [run for run in map(_valid_or_none, rows) if run is not None]
+
+
+def _valid_or_none(row: tuple[Any, ...]) -> RunRecord | None:
+    """The run of a store row, or None (with a warning on stderr) when the row is damaged."""
+    try:
+        return _from_row(row)
+    except ValueError as e:
+        _warn(f"skipped run {row[0]!r}: it is damaged ({e})")
+        return None
+
+
+def _newest_valid(con: sqlite3.Connection) -> RunRecord | None:
+    """The newest run that is not damaged (`show latest`), or None; damaged newer rows are skipped with a warning."""
+    rows = con.execute(f"SELECT {_COLUMNS} FROM runs {_NEWEST_FIRST}")  # streamed: read up to the first valid row
+    return next((run for run in map(_valid_or_none, rows) if run is not None), None)
 
 
 def load(run_id: str) -> RunRecord:
@@ -495,10 +503,10 @@ def load(run_id: str) -> RunRecord:
             raise InputError(f"no runs recorded in {store_path()}",
                              "run a command such as `accelopt plan ...` first (and leave ACCELOPT_NO_HISTORY unset)")
         if run_id == "latest":
-            newest = list_runs(limit=1)
-            if not newest:
+            newest = _newest_valid(con)
+            if newest is None:
                 raise InputError(f"every run in {store_path()} is damaged", _damage_hint(store_path()))
-            return newest[0]
+            return newest
         rows = con.execute(f"SELECT {_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchall() or con.execute(
             f"SELECT {_COLUMNS} FROM runs WHERE id >= ? AND id < ? ORDER BY id LIMIT 6",
             (run_id, run_id + "\U0010ffff")).fetchall()  # ids starting with run_id, through the id index

@@ -415,23 +415,25 @@ def _sim_published_tables(r: Any) -> list[Table]:
 
 
 def _eyeriss_tables(e: Any) -> list[Table]:
-    t = Table(f"{e.source}: published vs predicted per layer", ["layer", "processing latency (published)",
+    from accelopt.report.eyeriss_view import layer_cells, total_cells
+
+    t = Table(f"{e.source}: published vs predicted per layer", ["layer", "processing latency (published, ms)",
               "predicted", "error", "power (published, mW)", "predicted", "error", "DRAM (published, MB)",
               "predicted (RLC estimate)", "error"], est_cols={2, 5, 8})
     for x in e.layers:
-        p = x.published
-        t.rows.append([p.layer, f"{p.processing_latency_ms:g} ms", q(x, "processing_latency_s"), q(x, "latency_error"),
-                       f"{p.power_mw:g}", q(x, "power_w"), q(x, "power_error"), f"{p.dram_accesses_mb:g}",
-                       q(x, "dram_rlc_bytes"), q(x, "dram_error")])
+        c = layer_cells(x)
+        t.rows.append([c[k] for k in ("layer", "latency_ms", "latency_ms_pred", "latency_err", "power_mw",
+                                      "power_mw_pred", "power_err", "dram_mb", "dram_mb_rlc", "dram_err")])
     tol = (f"frames/s {q(e.tolerances, 'frames_per_s_tolerance_fraction')}, processing latency "
            f"{q(e.tolerances, 'processing_latency_tolerance_fraction')}, DRAM "
            f"{q(e.tolerances, 'dram_tolerance_fraction')}, power {q(e.tolerances, 'power_tolerance_fraction')}")
-    t.note = f"tolerances stated before comparing: {tol}. " + " ".join(e.notes)
+    t.note = (f"Table V's units (MB = 1e6 bytes), as the console prints them. tolerances stated before comparing: "
+              f"{tol}. " + " ".join(e.notes))
+    c = total_cells(e)
     s = Table("CONV1-5 at batch 4", ["", "published", "predicted", "error"], est_cols={2})
-    s.rows += [["frames/s", q(e, "published_frames_per_s"), q(e, "frames_per_s"), q(e, "fps_error")],
-               ["power", q(e, "published_power_w"), q(e, "power_w"), q(e, "power_error")],
-               ["DRAM accesses per MAC", q(e, "published_dram_accesses_per_mac"), q(e, "dram_accesses_per_mac"),
-                q(e, "dram_per_mac_error")]]
+    s.rows += [["frames/s", c["fps"], c["fps_pred"], c["fps_err"]],
+               ["power (mW)", c["power_mw"], c["power_mw_pred"], c["power_err"]],
+               ["DRAM accesses per MAC", c["per_mac"], c["per_mac_pred"], c["per_mac_err"]]]
     return [t, s]
 
 

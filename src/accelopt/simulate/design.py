@@ -332,6 +332,13 @@ _REQUIRED = ("name", "rows", "cols", "dataflow", "ifmap_sram_bytes", "filter_sra
 _ALLOWED = set(_INT_FIELDS) | set(_POSITIVE_FLOATS) | set(_TEXT_FIELDS) | {"dram_latency_s", "dram_bytes", "vdd_v"}
 
 
+_EXAMPLE_VALUES = {"name": '"my-npu"', "rows": "32", "cols": "32", "dataflow": '"ws"', "ifmap_sram_bytes": "524288",
+                   "filter_sram_bytes": "262144", "ofmap_sram_bytes": "131072", "dram_bandwidth_byte_per_s": "17.064e9",
+                   "clock_hz": "1e9", "dtype": '"int8"', "tech_node_nm": "16"}
+"""A value of the right kind and unit for each _REQUIRED field, as examples/my_design.toml writes it (the fix of a
+missing field: `simulate presets --help`, which it named, shows no fields)."""
+
+
 def design_from_table(table: Mapping[str, Any], sources: Mapping[str, str], where: str) -> Design:
     """Build a Design from a parsed [design] table, naming any bad or missing field."""
     if not isinstance(table, Mapping):
@@ -341,8 +348,10 @@ def design_from_table(table: Mapping[str, Any], sources: Mapping[str, str], wher
         raise unknown_fields(f"{where}, [design]", unknown, sorted(_ALLOWED))
     missing = [f for f in _REQUIRED if f not in table]
     if missing:
+        lines = "; ".join(f"{f} = {_EXAMPLE_VALUES[f]}" for f in missing)
         raise InputError(f"{where}: [design] is missing {', '.join(missing)}",
-                         "add them (see the format in `accelopt simulate presets --help` or a preset file)")
+                         f"add them in SI units, e.g. {lines} (`accelopt simulate presets` lists every field of the "
+                         "built-in designs)")
     kwargs: dict[str, Any] = dict(table)
     for f in _INT_FIELDS:
         v = kwargs.get(f)

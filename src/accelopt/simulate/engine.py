@@ -31,7 +31,7 @@ from accelopt.simulate.results import (
     SimRunResult,
     SimTotals,
 )
-from accelopt.simulate.rowstationary import RsMapping, rs_array
+from accelopt.simulate.rowstationary import LayerMappingError, RsMapping, rs_array
 from accelopt.simulate.rowstationary import compute as rs_compute
 
 ENERGY_PARTS = ("mac", "register", "sram", "dram")
@@ -181,8 +181,13 @@ def simulate(design: Design, layers: Sequence[Layer] | LayerArrays, convention: 
     d = design
     mappings: list[RsMapping] | None = None
     if d.dataflow == "rs":  # row-stationary PE array (simulate/rowstationary.py)
-        c, mappings = rs_compute(rs_array(d.rows, d.cols, d.ifmap_sram_bytes, d.filter_sram_bytes,
-                                          d.ofmap_sram_bytes, d.bytes_per_elem), d.cores, arr, d.bytes_per_elem)
+        try:
+            c, mappings = rs_compute(rs_array(d.rows, d.cols, d.ifmap_sram_bytes, d.filter_sram_bytes,
+                                              d.ofmap_sram_bytes, d.bytes_per_elem), d.cores, arr, d.bytes_per_elem)
+        except LayerMappingError as e:  # 'layer 0: ...' named no layer the user could find: its name and place
+            i = e.layer_index
+            raise InputError(f"layer {str(names[i])[:80]!r} ({i + 1} of {len(names)}): {e.layer_problem}",
+                             e.fix) from None
         fill = c.pop("fill_bytes")
     else:
         c = compute(d.rows, d.cols, d.cores, d.dataflow, arr, convention)

@@ -15,7 +15,9 @@ from DRAM and writes its outputs back). Every term responds to the buffer sizes:
 - Operand tiling and loop order: if the weights B[K,N] of one repeat fit in Sf, or the (re-used) input
   stream fits in Si, every operand crosses the DRAM interface once per repeat. Otherwise the better of
   two loop orders is taken: keep nt = Sf / (K b) columns of B on chip and re-stream the inputs
-  ceil(N/nt) times, or keep mt = Si / (K b) rows of A and re-stream the weights ceil(M/mt) times.
+  ceil(N/nt) times, or keep mt = Si / (K b) rows of A and re-stream the weights ceil(M/mt) times, or keep
+  nothing between folds and read each fold's slices of both operands (fold_passes; the least a buffer too
+  small for one K-row of either operand can cost).
 - Accumulators (ws, is): the array accumulates over K in ceil(K/R) row folds; the partial sums of one
   output strip (T x C accumulators of `PSUM_BYTES` each, T the temporal dimension of arXiv:1811.02883
   Table I) must stay in So between folds. If the strip does not fit, the schedule splits T into chunks
@@ -65,18 +67,38 @@ def dram_traffic(a: LayerArrays, bytes_per_elem: float, ifmap_sram_bytes: int, f
     a_bytes = a.ifmap_elems * b * reuse                      # one pass over the inputs
     w_bytes = a.k * a.n * b
     fits = (w_bytes <= sf) | (a_bytes <= si)
-    nt = np.maximum(1, np.floor(sf / (a.k * b)))
-    mt = np.maximum(1, np.floor(si / (a.k * b)))
-    order_n = a_bytes * np.ceil(a.n / nt) + w_bytes          # B tile resident, inputs re-streamed
-    order_m = a_bytes + w_bytes * np.ceil(a.m / mt)          # A tile resident, weights re-streamed
-    use_n = order_n <= order_m
-    ifmap_read = np.where(fits, a_bytes, np.where(use_n, order_n - w_bytes, a_bytes))
-    filter_read = np.where(fits, w_bytes, np.where(use_n, w_bytes, order_m - a_bytes))
+    nt = np.floor(sf / (a.k * b))                            # whole K-columns of B that fit (0: not one)
+    mt = np.floor(si / (a.k * b))                            # whole K-rows of A that fit
+    with np.errstate(divide="ignore"):
+        order_n = np.where(nt >= 1, a_bytes * np.ceil(a.n / nt) + w_bytes, np.inf)  # B resident, A re-streamed
+        order_m = np.where(mt >= 1, a_bytes + w_bytes * np.ceil(a.m / mt), np.inf)  # A resident, B re-streamed
+    a_passes, w_passes = fold_passes(a, rows, cols, dataflow)
+    order_f = a_bytes * a_passes + w_bytes * w_passes        # nothing kept between folds
+    use_n = (order_n <= order_m) & (order_n <= order_f)
+    use_m = ~use_n & (order_m <= order_f)
+    ifmap_read = np.where(fits | use_m, a_bytes, np.where(use_n, order_n - w_bytes, a_bytes * a_passes))
+    filter_read = np.where(fits | use_n, w_bytes, np.where(use_m, order_m - a_bytes, w_bytes * w_passes))
     spill = psum_spill_bytes(a, so, rows, cols, dataflow)
     rep = a.repeats
     return {"dram_ifmap_read_bytes": ifmap_read * rep, "dram_filter_read_bytes": filter_read * rep,
             "dram_ofmap_write_bytes": a.m * a.n * b * rep, "dram_psum_bytes": spill * rep,
             "input_reuse_factor": reuse}
+
+
+def fold_passes(a: LayerArrays, rows: int, cols: int, dataflow: str) -> tuple[np.ndarray, np.ndarray]:
+    """(input passes, weight passes) of the schedule that keeps no operand on chip between folds: each fold
+    reads its own slice of both operands from DRAM, so an operand is read once per fold along the dimension it
+    does not map to (arXiv:1811.02883 Table I: os maps M x N, re-reading A per N-fold and B per M-fold; ws
+    maps K x N with B stationary, re-reading A per N-fold; is maps K x M with A stationary, re-reading B per
+    M-fold). It needs no buffer beyond the array's edge, so no smaller SRAM can cost more traffic than it:
+    the loop orders that keep a whole K-row of an operand on chip (dram_traffic) are taken only where they
+    move less. Shapes (L,)."""
+    ones = np.ones(len(a.m))
+    if dataflow == "os":
+        return np.ceil(a.n / cols), np.ceil(a.m / rows)
+    if dataflow == "ws":
+        return np.ceil(a.n / cols), ones
+    return ones, np.ceil(a.m / cols)                         # is
 
 
 def accumulator_chunks(a: LayerArrays, so_bytes: float, cols: int, dataflow: str) -> np.ndarray:

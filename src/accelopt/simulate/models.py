@@ -276,17 +276,24 @@ def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...]
 
 
 @contextlib.contextmanager
-def _last_module_entered(model: Any) -> Iterator[list[tuple[str, Any]]]:
-    """[(name, module)] of the last leaf module whose forward began (forward pre-hooks), for naming the layer a
-    wrong --input-shape failed in; the hooks are removed on leaving."""
-    entered: list[tuple[str, Any]] = []
+def _last_module_entered(model: Any) -> Iterator[list[tuple[str, Any, bool]]]:
+    """[(name, module, running)] of the last leaf module whose forward began (forward pre-hooks); `running` turns
+    False when it returned (forward hooks), so that a failure in the model's own code between layers (a reshape
+    after `c1`) is not blamed on `c1` and its input channels. The hooks are removed on leaving."""
+    entered: list[tuple[str, Any, bool]] = []
 
     def hook(name: str) -> Any:
         def pre(module: Any, args: Any) -> None:
-            entered[:] = [(name, module)]
+            entered[:] = [(name, module, True)]
         return pre
 
-    handles = [m.register_forward_pre_hook(hook(n)) for n, m in model.named_modules() if not any(m.children())]
+    def returned(module: Any, args: Any, output: Any) -> None:
+        if entered:
+            entered[0] = (*entered[0][:2], False)
+
+    leaves = [(n, m) for n, m in model.named_modules() if not any(m.children())]
+    handles = [m.register_forward_pre_hook(hook(n)) for n, m in leaves]
+    handles += [m.register_forward_hook(returned) for _, m in leaves]
     try:
         yield entered
     finally:
@@ -294,15 +301,17 @@ def _last_module_entered(model: Any) -> Iterator[list[tuple[str, Any]]]:
             h.remove()
 
 
-def _input_shape_fix(input_shape: tuple[int, ...], input_dtype: str, entered: list[tuple[str, Any]]) -> str:
+def _input_shape_fix(input_shape: tuple[int, ...], input_dtype: str, entered: list[tuple[str, Any, bool]]) -> str:
     """The fix for a plain nn.Module that raised on the input --input-shape made: the shape given, and what the
     layer it failed in takes where that layer says (a convolution's in_channels, a linear layer's in_features)."""
     given = f"--input-shape {','.join(map(str, input_shape))} (--input-dtype {input_dtype})"
     fix = f"check {given}: one sample without the batch dimension, as the model's forward takes it"
     if not entered:
         return fix
-    name, module = entered[0]
+    name, module, running = entered[0]
     kind = type(module).__name__
+    if not running:
+        return fix + f"; it failed in the model's forward code after layer {name!r} ({kind}) returned, not in a layer"
     channels, features = getattr(module, "in_channels", None), getattr(module, "in_features", None)
     if isinstance(channels, int):
         dims = len(getattr(module, "kernel_size", ()) or ())

@@ -187,6 +187,15 @@ class RsMapping:
     ifmap_reuse: float = unit("x", "DRAM reads of each unique ifmap word")
 
 
+class LayerMappingError(InputError):
+    """No RS mapping of layer `layer_index` fits the storage (engine.simulate names the layer by its name)."""
+
+    def __init__(self, layer_index: int, problem: str, fix: str) -> None:
+        super().__init__(f"layer {layer_index}: {problem}", fix)
+        self.layer_index = layer_index
+        self.layer_problem = problem
+
+
 def map_layer(sh: RsShape, i: int, arr: RsArray) -> RsMapping:
     """Search the RS mappings of layer i (vectorized over candidates); raise if none fits the storage."""
     dims = tuple(int(x[i]) for x in (sh.n, sh.c, sh.m, sh.r, sh.s, sh.e, sh.f, sh.u, sh.h_pad, sh.w_pad,
@@ -194,7 +203,7 @@ def map_layer(sh: RsShape, i: int, arr: RsArray) -> RsMapping:
     try:
         return _map_shape(dims, arr)
     except InputError as err:
-        raise InputError(f"layer {i}: {err.problem}", err.fix) from None
+        raise LayerMappingError(i, err.problem, err.fix) from None
 
 
 @functools.lru_cache(maxsize=4096)  # networks repeat layer shapes (ResNet-50: 54 layers, 23 shapes)

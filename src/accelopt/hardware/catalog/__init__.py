@@ -106,6 +106,18 @@ def _check_scaleup_domain(table: dict[str, Any], domain: int | None, where: str)
                          fix.replace("add scaleup_domain_devices", "give scaleup_domain_devices"))
 
 
+def _check_nameable(where: str, name: str, aliases: list[str]) -> None:
+    """A device name or alias that `--hardware` can name: not blank, no comma (`--hardware a,b` is a list of two
+    devices: a device named 'a,b' loaded, and `plan --hardware a,b` then said "unknown device 'a': did you mean
+    'a,b'?")."""
+    for label in (name, *aliases):
+        if not label.strip() or "," in label:
+            kind = "alias" if label is not name else "name"
+            raise InputError(f"{where}: device {kind} {label!r} cannot be given to --hardware (a comma separates "
+                             "devices there; a blank names none)",
+                             f"rename it without commas, e.g. {label.replace(',', '-').strip() or 'my-device'!r}")
+
+
 def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) -> AcceleratorSpec:
     """Build one AcceleratorSpec from a parsed [[device]] table, naming any bad field."""
     name = table.get("name")
@@ -143,6 +155,7 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
     aliases = table.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         raise InputError(f"{where}: aliases must be a list of strings", 'write aliases = ["h100"]')
+    _check_nameable(file_where, name, aliases)
     measured = table.get("measured", False)
     if not isinstance(measured, bool):
         raise InputError(f"{where}: measured = {measured!r} must be true or false",
