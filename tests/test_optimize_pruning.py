@@ -312,6 +312,30 @@ def test_structured_pruning_of_a_model_returning_a_dataclass() -> None:
     assert _params(pruned) == 8 * 16 + 16 + 16 * 4 + 4 and broken == []
 
 
+class _ScalarAux(nn.Module):
+    """forward returns {"logits": ..., "aux": a scalar} (an auxiliary loss, as a mixture of experts returns)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Linear(8, 32), nn.Linear(32, 4)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        h = torch.relu(self.a(x))
+        return {"logits": self.b(h), "aux": h.pow(2).mean()}
+
+
+def test_structured_pruning_of_a_model_with_a_scalar_aux_output() -> None:
+    """A scalar beside the logits made torch-pruning's output node raise IndexError on the trial of hidden layer a,
+    so a was 'kept whole' and prune-structured (and distill) said 'nothing could be pruned'. Hand-computed: hidden
+    32 -> 16 gives 8 x 16 + 16 + 16 x 4 + 4 = 212 parameters."""
+    torch.manual_seed(0)
+    x = torch.rand(6, 8)
+    pruned, broken, _ = prune_structured(_ScalarAux(), (x,), 0.5)
+    assert broken == [] and _params(pruned) == 212
+    out = pruned(x)
+    assert out["logits"].shape == (6, 4) and out["aux"].dim() == 0
+
+
 def test_a_model_frozen_whole_is_pruned_and_fine_tuned() -> None:
     """An inference-only model with requires_grad False everywhere: torch-pruning traces layers through grad_fn, so
     prune-structured said 'nothing could be pruned structurally' (and distill 'nothing could be narrowed'); with
