@@ -160,6 +160,22 @@ def test_bf16_with_fp32_weights_runs_under_autocast() -> None:
     assert StepRunner(bf16_weights, mode="train", dtype="bf16", device="cpu").autocast_dtype is None
 
 
+def test_a_model_already_in_bf16_is_profiled_as_bf16(fake_energy: list[Any]) -> None:
+    """A model whose weights are bf16, profiled at the default --dtype fp32: the step ran in bf16 (weights as they
+    are), but the result said fp32 and took MFU against the fp32 peak (xeon-8480plus: 7.168 TFLOP/s fp32 vs
+    114.688 TFLOP/s bf16 AMX, the catalog's figures), 16x too high."""
+    b = _bundle()
+    b.model = b.model.to(torch.bfloat16)
+    rows = list(b.batches())
+    b.batches = lambda: iter([(x.to(torch.bfloat16), y) for x, y in rows])
+    spec = get_device("xeon-8480plus")
+    r = profile_step(b, mode="inference", steps=3, warmup=0, spec=spec, workload=_workload(), ceilings=ROOFS,
+                     breakdown_steps=3, profiler_steps=2)
+    assert r.dtype == "bf16" and r.peak_dtype == "bf16"
+    assert r.catalog_peak_flop_per_s == spec.peak("bf16") and spec.peak("bf16") > spec.peak("fp32")
+    assert r.mfu_catalog == pytest.approx(r.achieved_flop_per_s / spec.peak("bf16"))
+
+
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"mode": "eval"}, "mode"), ({"dtype": "int8"}, "dtype"), ({"steps": 2}, "steps"), ({"warmup": -1}, "warmup"),
     ({"device": "tpu"}, "device"),
