@@ -474,7 +474,7 @@ def step_dtype(model: Any, dtype: str) -> str:
     A model already in bf16 was labelled fp32 (the default --dtype) and its MFU taken against the fp32 peak: 16x
     too high against xeon-8480plus (fp32 7.17 TFLOP/s, bf16 115 TFLOP/s)."""
     own = {dtypes.from_torch(p.dtype) for p in model.parameters() if p.is_floating_point()}
-    return own.pop() if len(own) == 1 and own <= {"bf16", "fp16"} else dtype
+    return str(own.pop()) if len(own) == 1 and own <= {"bf16", "fp16"} else dtype
 
 
 def capture_for_profile(bundle: Any, mode: str, dtype: str, device: str) -> Any:
