@@ -925,6 +925,26 @@ def test_activation_checkpointing_passes_keyword_arguments_to_the_blocks() -> No
         assert torch.allclose(p.grad, q.grad), n
 
 
+def test_activation_checkpointing_of_a_transformer_encoder() -> None:
+    """nn.TransformerEncoder's forward reads its first layer's attributes (layers[0].self_attn): every step of a
+    checkpointed ViT failed with "'Checkpointed' object has no attribute 'self_attn'". The checkpointed encoder's
+    gradients equal the plain one's (dropout 0: no random state to replay)."""
+    from accelopt.optimize import trainloop
+
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+    plain = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+    model = copy.deepcopy(plain)
+    wrapped, _ = trainloop._checkpoint(model, "layers", model.layers)
+    x = torch.randn(3, 5, 16)
+    for m in (plain, wrapped):
+        m.train()
+        m(x).square().sum().backward()
+    assert all(getattr(b, "accelopt_checkpointed", False) for b in wrapped.layers)
+    for (n, p), q in zip(plain.named_parameters(), wrapped.parameters(), strict=True):
+        assert torch.allclose(p.grad, q.grad), n
+
+
 def test_compiles_warm_up_leaves_batchnorm_statistics_and_the_random_state_as_they_were() -> None:
     """compile's two warm-up calls (forward + backward in train mode) moved BatchNorm's running statistics and drew
     dropout masks: the compiled variant was scored after two extra updates (a train-mode CNN read 18.75% held-out

@@ -53,6 +53,16 @@ def _checkpoint_wrapper_class() -> type:
             super().__init__()
             self.inner = inner
 
+        def __getattr__(self, name: str) -> Any:
+            """An attribute the wrapper lacks is the block's, as torch's own CheckpointWrapper forwards it
+            (torch.distributed.algorithms._checkpoint.checkpoint_wrapper.ActivationWrapper.__getattr__): the code
+            around a block reads its attributes, and nn.TransformerEncoder's forward (layers[0].self_attn) failed
+            every step with "'Checkpointed' object has no attribute 'self_attn'"."""
+            try:
+                return super().__getattr__(name)
+            except AttributeError:
+                return getattr(super().__getattr__("inner"), name)
+
         def forward(self, *args: Any, **kwargs: Any) -> Any:
             """Keyword arguments pass through (non-reentrant checkpoint takes them): a Hugging Face block is called
             as block(hidden, layer_past=..., attention_mask=..., use_cache=...), and every GPT-2 step failed with
