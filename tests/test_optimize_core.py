@@ -925,6 +925,29 @@ def test_activation_checkpointing_passes_keyword_arguments_to_the_blocks() -> No
         assert torch.allclose(p.grad, q.grad), n
 
 
+def test_grad_accumulation_says_batchnorm_sees_micro_batches() -> None:
+    """The note said 'same mean gradient as the whole batch' of a model with BatchNorm, which normalizes over each
+    micro-batch: its gradients differ (checked here against the whole batch's), and the note now says so."""
+    from accelopt.optimize.base import get_technique
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+    x, y = torch.randn(8, 4), torch.randint(0, 3, (8,))
+    b = ModelBundle(name="bn", model=model, batches=lambda: iter([(x, y)]), loss_fn=F.cross_entropy, batch_size=8,
+                    make_optimizer=lambda p: torch.optim.SGD(p, lr=0.0))
+    v = get_technique("grad-accumulation").apply(b, Target(mode="train", device="cpu"), {"micro_batches": 2})
+    assert "1 BatchNorm layer(s) (1) normalize over each micro-batch" in v.notes[0], v.notes
+    assert v.train_step is not None and v.model is not None
+    v.model.train()
+    v.train_step(x, y)
+    whole = copy.deepcopy(model).train()
+    F.cross_entropy(whole(x), y).backward()
+    assert not torch.allclose(v.model[0].weight.grad, whole[0].weight.grad)  # what the note warns of
+    plain = dataclasses.replace(b, model=nn.Sequential(nn.Linear(4, 3)))
+    assert "BatchNorm" not in get_technique("grad-accumulation").apply(plain, Target(mode="train", device="cpu"),
+                                                                       {}).notes[0]
+
+
 def test_activation_checkpointing_of_a_transformer_encoder() -> None:
     """nn.TransformerEncoder's forward reads its first layer's attributes (layers[0].self_attn): every step of a
     checkpointed ViT failed with "'Checkpointed' object has no attribute 'self_attn'". The checkpointed encoder's
