@@ -910,17 +910,21 @@ class _KwModel(nn.Module):
 def test_activation_checkpointing_passes_keyword_arguments_to_the_blocks() -> None:
     """On a Hugging Face GPT-2 every step of activation-checkpointing failed: 'Checkpointed.forward() got an
     unexpected keyword argument layer_past'. The checkpointed model's gradients equal the plain model's."""
-    from accelopt.optimize import trainloop
 
     torch.manual_seed(0)
-    plain = _KwModel()
+    _checkpointed_grads_match(_KwModel(), "h", torch.randn(4, 8))
+
+
+def _checkpointed_grads_match(plain: nn.Module, blocks: str, x: torch.Tensor) -> None:
+    """Checkpointing `plain`'s block list `blocks` (on a copy) leaves every gradient of one step as it was."""
+    from accelopt.optimize import trainloop
+
     model = copy.deepcopy(plain)
-    wrapped, _ = trainloop._checkpoint(model, "h", model.h)
-    x = torch.randn(4, 8)
+    wrapped, _ = trainloop._checkpoint(model, blocks, getattr(model, blocks))
     for m in (plain, wrapped):
         m.train()
         m(x).square().sum().backward()
-    assert all(getattr(b, "accelopt_checkpointed", False) for b in wrapped.h)
+    assert all(getattr(b, "accelopt_checkpointed", False) for b in getattr(wrapped, blocks))
     for (n, p), q in zip(plain.named_parameters(), wrapped.parameters(), strict=True):
         assert torch.allclose(p.grad, q.grad), n
 
@@ -952,20 +956,10 @@ def test_activation_checkpointing_of_a_transformer_encoder() -> None:
     """nn.TransformerEncoder's forward reads its first layer's attributes (layers[0].self_attn): every step of a
     checkpointed ViT failed with "'Checkpointed' object has no attribute 'self_attn'". The checkpointed encoder's
     gradients equal the plain one's (dropout 0: no random state to replay)."""
-    from accelopt.optimize import trainloop
-
     torch.manual_seed(0)
     layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
-    plain = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
-    model = copy.deepcopy(plain)
-    wrapped, _ = trainloop._checkpoint(model, "layers", model.layers)
-    x = torch.randn(3, 5, 16)
-    for m in (plain, wrapped):
-        m.train()
-        m(x).square().sum().backward()
-    assert all(getattr(b, "accelopt_checkpointed", False) for b in wrapped.layers)
-    for (n, p), q in zip(plain.named_parameters(), wrapped.parameters(), strict=True):
-        assert torch.allclose(p.grad, q.grad), n
+    _checkpointed_grads_match(nn.TransformerEncoder(layer, 2, enable_nested_tensor=False), "layers",
+                              torch.randn(3, 5, 16))
 
 
 def test_compiles_warm_up_leaves_batchnorm_statistics_and_the_random_state_as_they_were() -> None:
