@@ -176,6 +176,25 @@ def test_a_model_already_in_bf16_is_profiled_as_bf16(fake_energy: list[Any]) -> 
     assert r.mfu_catalog == pytest.approx(r.achieved_flop_per_s / spec.peak("bf16"))
 
 
+@pytest.mark.parametrize("dtype", ["fp32", "bf16"])
+def test_a_bf16_models_step_is_captured_as_it_runs(dtype: str) -> None:
+    """StepRunner runs bf16 weights as they are (no autocast), but the capture ran them under bf16 autocast (asked
+    --dtype bf16, or the bf16 the step runs in), which upcasts log-softmax to fp32 and adds casts: ops the measured
+    step never ran. Now captured without autocast: every op of the forward, loss and backward in bf16."""
+    from accelopt.measure.profiler import capture_for_profile
+
+    b = _bundle()
+    b.model = b.model.to(torch.bfloat16)
+    rows = list(b.batches())
+    b.batches = lambda: iter([(x.to(torch.bfloat16), y) for x, y in rows])
+    w = capture_for_profile(b, "train", dtype, "cpu")
+    names = {o.name for o in w.ops}
+    assert "aten._to_copy" not in names, names
+    soft = [o for o in w.ops if "log_softmax" in o.name]
+    assert soft and all(o.dtype == "bf16" for o in soft), [(o.name, o.dtype) for o in soft]
+    assert w.meta["dtype"] == "bf16"  # what plan --model times the saved workload at (it said fp32)
+
+
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"mode": "eval"}, "mode"), ({"dtype": "int8"}, "dtype"), ({"steps": 2}, "steps"), ({"warmup": -1}, "warmup"),
     ({"device": "tpu"}, "device"),
