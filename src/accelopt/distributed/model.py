@@ -338,7 +338,12 @@ def fsdp_units(model: Any) -> list[Any]:
     for m in model.modules():
         for p in m.parameters(recurse=False):
             holders.setdefault(id(p), set()).add(id(m))
-    return [u for u in units if not _shares_outside(u, holders)]
+    kept = [u for u in units if not _shares_outside(u, holders)]
+    # outermost units only: a ModuleList inside a block (a Hugging Face T5Block's `layer`) listed the block and then
+    # its layers, and fully_shard on a layer whose parameters the block's group already holds crashed every rank
+    # ("Invariant encountered: value was None", torch 2.x _init_sharding_spec_tp)
+    inner = {id(m) for u in kept for m in u.modules() if m is not u}
+    return [u for u in kept if id(u) not in inner]
 
 
 def _shares_outside(unit: Any, holders: dict[int, set[int]]) -> bool:
