@@ -185,6 +185,37 @@ def test_capture_errors_are_the_shared_model_code_error() -> None:
     assert "batches() and eval_batches() yield" in e.value.fix
 
 
+def test_inputs_yielded_as_a_dict_get_a_fix_that_says_so() -> None:
+    """batches() yielding {'input_ids': ..., 'attention_mask': ...} (a Hugging Face habit): model(*inputs) passes the
+    dict as one argument, and the model's 'argument indices must be Tensor, not dict' came with the generic fix
+    only. The fix now says what to yield instead; inputs that are not a dict keep the generic fix."""
+    from torch import nn
+
+    from accelopt.workload.usercode import ModelCodeError
+    from accelopt.workload.userfile import ModelBundle
+
+    class KwOnly(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.emb = nn.Embedding(10, 4)
+
+        def forward(self, input_ids: object = None, attention_mask: object = None) -> object:
+            return self.emb(input_ids).mean(1)  # (B, 4)
+
+    data = [({"input_ids": torch.zeros(2, 3, dtype=torch.long), "attention_mask": torch.ones(2, 3)},
+             torch.zeros(2, dtype=torch.long))]
+    b = ModelBundle(name="kw", model=KwOnly(), batches=lambda: iter(data), loss_fn=nn.functional.cross_entropy,
+                    batch_size=2)
+    with pytest.raises(ModelCodeError, match="not dict") as e:
+        capture_workload(b)
+    assert "yields the inputs as a dict" in e.value.fix and "forward's argument order" in e.value.fix
+    plain = zoo.build("mlp", "tiny")
+    plain.model = _Boom(ValueError("bad shape"))
+    with pytest.raises(ModelCodeError) as e:
+        capture_workload(plain)
+    assert "as a dict" not in e.value.fix
+
+
 def test_tuple_inputs_and_default_optimizer() -> None:
     from torch import nn
 

@@ -270,6 +270,38 @@ def test_prediction_terms_for_ddp_on_a_measured_link(tmp_path: Path) -> None:
     assert terms["compute"].error == pytest.approx((terms["compute"].predicted_s - 0.006) / 0.006)
 
 
+def test_prediction_times_a_bf16_models_compute_at_the_bf16_peak() -> None:
+    """A model already in bf16 under --nproc (its matmuls captured in bf16) had its compute term timed at the spec's
+    fp32 peak (xeon-8480plus: 7.168 TFLOP/s fp32, 114.688 TFLOP/s bf16 AMX, the catalog's figures). Now the peak of
+    the dtype its matmuls ran in; one the spec lacks falls back to fp32, said in the note."""
+    from types import SimpleNamespace
+
+    from accelopt.distributed.predict_check import _phase_times_s, predict_run
+    from accelopt.distributed.types import CommTime, DistributedResult, RankResult
+    from accelopt.hardware.catalog import get_device
+    from accelopt.predict.calibration import calibration_for
+    from accelopt.predict.compute import Device
+    from accelopt.workload.types import Op
+
+    spec = get_device("xeon-8480plus")
+    mm = Op(name="aten.mm", kind="matmul", flops=2e12, bytes_read=1e8, bytes_written=5e7, dtype="bf16")
+    workload = SimpleNamespace(ops=[mm])
+    rank = RankResult(rank=0, world_size=2, host="h", step_times_s=[0.01] * 3, losses=[1.0], threads=1,
+                      comm=CommTime(comm_s=0.002, overlapped_s=0.001, compute_s=0.006), peak_memory_bytes=1.0,
+                      memory_source="test")
+    run = DistributedResult(name="m", parallel="ddp", schedule=None, nproc=2, nnodes=1, backend="gloo",
+                            device="cpu", global_batch=16, microbatches=1, ranks=[rank], single=None)
+    check = predict_run(run, workload, spec, 1e6)
+    dev = Device(peak_flop_per_s=spec.peak("bf16") / 2, bw_byte_per_s=spec.memory_bandwidth_byte_per_s / 2,
+                 cal=calibration_for(spec))
+    compute = next(t for t in check.terms if t.term == "compute")
+    assert compute.predicted_s == pytest.approx(sum(_phase_times_s(workload, dev).values()) / 2)
+    assert "at its bf16 peak" in check.notes[0]
+    fp8 = SimpleNamespace(ops=[Op(name="aten.mm", kind="matmul", flops=2e12, bytes_read=1e8, bytes_written=5e7,
+                                  dtype="fp8")])
+    assert "at its fp32 peak (the step's matmuls ran in fp8" in predict_run(run, fp8, spec, 1e6).notes[0]
+
+
 def test_measured_run_check_times_ops_with_plans_op_model() -> None:
     """predict_check times each captured op with compute.op_s (one op-time model with `plan`): an elementwise op at
     max(FLOPs / peak, bytes / (BW x memory_eff)) + launch overhead (no GEMM efficiency curve), a matmul at peak x

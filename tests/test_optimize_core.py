@@ -910,19 +910,56 @@ class _KwModel(nn.Module):
 def test_activation_checkpointing_passes_keyword_arguments_to_the_blocks() -> None:
     """On a Hugging Face GPT-2 every step of activation-checkpointing failed: 'Checkpointed.forward() got an
     unexpected keyword argument layer_past'. The checkpointed model's gradients equal the plain model's."""
-    from accelopt.optimize import trainloop
 
     torch.manual_seed(0)
-    plain = _KwModel()
+    _checkpointed_grads_match(_KwModel(), "h", torch.randn(4, 8))
+
+
+def _checkpointed_grads_match(plain: nn.Module, blocks: str, x: torch.Tensor) -> None:
+    """Checkpointing `plain`'s block list `blocks` (on a copy) leaves every gradient of one step as it was."""
+    from accelopt.optimize import trainloop
+
     model = copy.deepcopy(plain)
-    wrapped, _ = trainloop._checkpoint(model, "h", model.h)
-    x = torch.randn(4, 8)
+    wrapped, _ = trainloop._checkpoint(model, blocks, getattr(model, blocks))
     for m in (plain, wrapped):
         m.train()
         m(x).square().sum().backward()
-    assert all(getattr(b, "accelopt_checkpointed", False) for b in wrapped.h)
+    assert all(getattr(b, "accelopt_checkpointed", False) for b in getattr(wrapped, blocks))
     for (n, p), q in zip(plain.named_parameters(), wrapped.parameters(), strict=True):
         assert torch.allclose(p.grad, q.grad), n
+
+
+def test_grad_accumulation_says_batchnorm_sees_micro_batches() -> None:
+    """The note said 'same mean gradient as the whole batch' of a model with BatchNorm, which normalizes over each
+    micro-batch: its gradients differ (checked here against the whole batch's), and the note now says so."""
+    from accelopt.optimize.base import get_technique
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+    x, y = torch.randn(8, 4), torch.randint(0, 3, (8,))
+    b = ModelBundle(name="bn", model=model, batches=lambda: iter([(x, y)]), loss_fn=F.cross_entropy, batch_size=8,
+                    make_optimizer=lambda p: torch.optim.SGD(p, lr=0.0))
+    v = get_technique("grad-accumulation").apply(b, Target(mode="train", device="cpu"), {"micro_batches": 2})
+    assert "1 BatchNorm layer(s) (1) normalize over each micro-batch" in v.notes[0], v.notes
+    assert v.train_step is not None and v.model is not None
+    v.model.train()
+    v.train_step(x, y)
+    whole = copy.deepcopy(model).train()
+    F.cross_entropy(whole(x), y).backward()
+    assert not torch.allclose(v.model[0].weight.grad, whole[0].weight.grad)  # what the note warns of
+    plain = dataclasses.replace(b, model=nn.Sequential(nn.Linear(4, 3)))
+    assert "BatchNorm" not in get_technique("grad-accumulation").apply(plain, Target(mode="train", device="cpu"),
+                                                                       {}).notes[0]
+
+
+def test_activation_checkpointing_of_a_transformer_encoder() -> None:
+    """nn.TransformerEncoder's forward reads its first layer's attributes (layers[0].self_attn): every step of a
+    checkpointed ViT failed with "'Checkpointed' object has no attribute 'self_attn'". The checkpointed encoder's
+    gradients equal the plain one's (dropout 0: no random state to replay)."""
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+    _checkpointed_grads_match(nn.TransformerEncoder(layer, 2, enable_nested_tensor=False), "layers",
+                              torch.randn(3, 5, 16))
 
 
 def test_compiles_warm_up_leaves_batchnorm_statistics_and_the_random_state_as_they_were() -> None:

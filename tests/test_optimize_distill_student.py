@@ -60,6 +60,22 @@ def test_a_student_of_another_output_shape_is_a_clear_error() -> None:
         get_technique("distill").apply(_bundle(lambda: _small(7)), CPU, {"steps": 2})
 
 
+def _raises() -> nn.Module:
+    raise RuntimeError("no student here")
+
+
+def test_a_student_factory_or_forward_that_raises_names_meta_student() -> None:
+    """A meta['student'] factory that raised (or a student whose forward did) read 'failed: RuntimeError: no
+    student here', the runner's wording for a bug in a technique; it is the user's code, named as such."""
+    from accelopt.workload.usercode import ModelCodeError
+
+    with pytest.raises(ModelCodeError, match=r"model 'lstm' raised RuntimeError in ModelBundle\.meta\['student'\]\(\)"
+                                            r".*no student here"):
+        get_technique("distill").apply(_bundle(_raises), CPU, {"steps": 2})
+    with pytest.raises(ModelCodeError, match=r"in the forward of ModelBundle\.meta\['student'\]\(\)'s model"):
+        get_technique("distill").apply(_bundle(lambda: nn.Linear(3, 5)), CPU, {"steps": 2})  # ids (8, 12): no
+
+
 def test_the_flops_note_says_the_lstm_was_not_counted() -> None:
     v = get_technique("distill").apply(_bundle(lambda: _small()), CPU, {"steps": 2})
     note = next(n for n in v.notes if "forward FLOPs" in n)

@@ -173,6 +173,39 @@ def test_unstructured_in_train_mode_keeps_the_zeros_while_training(tmp_path: Any
     assert not torch.equal(saved["0.weight"], v.model[0].weight_orig)  # the weights as trained, masked
 
 
+class _Attn(nn.Module):
+    """nn.MultiheadAttention reads out_proj.weight in its forward without calling out_proj."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, 8) -> (B, 3)
+        return self.head(self.attn(x, x, x, need_weights=False)[0].mean(1))
+
+
+def test_unstructured_in_train_mode_masks_a_weight_its_parent_reads() -> None:
+    """prune-unstructured in train mode on a model with nn.MultiheadAttention (a ViT): out_proj's masked weight was
+    computed once at pruning, so the second training step failed with 'Trying to backward through the graph a
+    second time', and its updates never reached the forward. Now re-masked before each forward: training runs, the
+    forward uses the trained weight, and the zeros stay."""
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    data = [(torch.randn(4, 5, 8, generator=g), torch.randint(0, 3, (4,), generator=g)) for _ in range(3)]
+    b = ModelBundle(name="attn", model=_Attn(), batches=lambda: iter(data), eval_batches=lambda: iter(data),
+                    loss_fn=nn.functional.cross_entropy, batch_size=4, metric="accuracy")
+    v = get_technique("prune-unstructured").apply(b, Target(mode="train", device="cpu", budget_s=30),
+                                                  {"finetune_steps": 3})
+    assert v.train_step is not None
+    v.train_step(*data[0])
+    out_proj = v.model.attn.out_proj
+    v.model(data[0][0])
+    assert torch.equal(out_proj.weight, out_proj.weight_orig * out_proj.weight_mask)  # the trained weight, masked
+    assert int((out_proj.weight == 0).sum()) == int((out_proj.weight_mask == 0).sum()) > 0
+    assert any("attn.out_proj: weights read by their parent" in n for n in v.notes), v.notes
+
+
 class _TiedLM(nn.Module):
     """A language model whose output layer shares the embedding's weight (lm_head = emb), with two hidden
     Linear layers that share one weight too, and a buffer."""
@@ -310,6 +343,30 @@ def test_structured_pruning_of_a_model_returning_a_dataclass() -> None:
     assert [m.out_features for m in pruned.modules() if isinstance(m, nn.Linear)] == [16, 4]  # hidden 32 -> 16
     assert first_tensor(pruned(x)).shape == (6, 4) and first_tensor(model(x)) is not None
     assert _params(pruned) == 8 * 16 + 16 + 16 * 4 + 4 and broken == []
+
+
+class _ScalarAux(nn.Module):
+    """forward returns {"logits": ..., "aux": a scalar} (an auxiliary loss, as a mixture of experts returns)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Linear(8, 32), nn.Linear(32, 4)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        h = torch.relu(self.a(x))
+        return {"logits": self.b(h), "aux": h.pow(2).mean()}
+
+
+def test_structured_pruning_of_a_model_with_a_scalar_aux_output() -> None:
+    """A scalar beside the logits made torch-pruning's output node raise IndexError on the trial of hidden layer a,
+    so a was 'kept whole' and prune-structured (and distill) said 'nothing could be pruned'. Hand-computed: hidden
+    32 -> 16 gives 8 x 16 + 16 + 16 x 4 + 4 = 212 parameters."""
+    torch.manual_seed(0)
+    x = torch.rand(6, 8)
+    pruned, broken, _ = prune_structured(_ScalarAux(), (x,), 0.5)
+    assert broken == [] and _params(pruned) == 212
+    out = pruned(x)
+    assert out["logits"].shape == (6, 4) and out["aux"].dim() == 0
 
 
 def test_a_model_frozen_whole_is_pruned_and_fine_tuned() -> None:

@@ -160,6 +160,41 @@ def test_bf16_with_fp32_weights_runs_under_autocast() -> None:
     assert StepRunner(bf16_weights, mode="train", dtype="bf16", device="cpu").autocast_dtype is None
 
 
+def test_a_model_already_in_bf16_is_profiled_as_bf16(fake_energy: list[Any]) -> None:
+    """A model whose weights are bf16, profiled at the default --dtype fp32: the step ran in bf16 (weights as they
+    are), but the result said fp32 and took MFU against the fp32 peak (xeon-8480plus: 7.168 TFLOP/s fp32 vs
+    114.688 TFLOP/s bf16 AMX, the catalog's figures), 16x too high."""
+    b = _bundle()
+    b.model = b.model.to(torch.bfloat16)
+    rows = list(b.batches())
+    b.batches = lambda: iter([(x.to(torch.bfloat16), y) for x, y in rows])
+    spec = get_device("xeon-8480plus")
+    r = profile_step(b, mode="inference", steps=3, warmup=0, spec=spec, workload=_workload(), ceilings=ROOFS,
+                     breakdown_steps=3, profiler_steps=2)
+    assert r.dtype == "bf16" and r.peak_dtype == "bf16"
+    assert r.catalog_peak_flop_per_s == spec.peak("bf16") and spec.peak("bf16") > spec.peak("fp32")
+    assert r.mfu_catalog == pytest.approx(r.achieved_flop_per_s / spec.peak("bf16"))
+
+
+@pytest.mark.parametrize("dtype", ["fp32", "bf16"])
+def test_a_bf16_models_step_is_captured_as_it_runs(dtype: str) -> None:
+    """StepRunner runs bf16 weights as they are (no autocast), but the capture ran them under bf16 autocast (asked
+    --dtype bf16, or the bf16 the step runs in), which upcasts log-softmax to fp32 and adds casts: ops the measured
+    step never ran. Now captured without autocast: every op of the forward, loss and backward in bf16."""
+    from accelopt.measure.profiler import capture_for_profile
+
+    b = _bundle()
+    b.model = b.model.to(torch.bfloat16)
+    rows = list(b.batches())
+    b.batches = lambda: iter([(x.to(torch.bfloat16), y) for x, y in rows])
+    w = capture_for_profile(b, "train", dtype, "cpu")
+    names = {o.name for o in w.ops}
+    assert "aten._to_copy" not in names, names
+    soft = [o for o in w.ops if "log_softmax" in o.name]
+    assert soft and all(o.dtype == "bf16" for o in soft), [(o.name, o.dtype) for o in soft]
+    assert w.meta["dtype"] == "bf16"  # what plan --model times the saved workload at (it said fp32)
+
+
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"mode": "eval"}, "mode"), ({"dtype": "int8"}, "dtype"), ({"steps": 2}, "steps"), ({"warmup": -1}, "warmup"),
     ({"device": "tpu"}, "device"),

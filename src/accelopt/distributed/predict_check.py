@@ -37,6 +37,7 @@ from accelopt.predict import comm
 from accelopt.predict.calibration import calibration_for, with_values
 from accelopt.predict.compute import Device, op_s
 from accelopt.units import fmt_seconds
+from accelopt.workload.types import MATMUL_LIKE
 
 
 def _phase_times_s(workload: Any, dev: Device) -> dict[str, float]:
@@ -45,6 +46,22 @@ def _phase_times_s(workload: Any, dev: Device) -> dict[str, float]:
         if op.phase in out:
             out[op.phase] += op_s(op.kind, op.flops, op.bytes_total, dev, op.count)
     return out
+
+
+def _compute_dtype(workload: Any, spec: AcceleratorSpec) -> tuple[str, str]:
+    """(the dtype whose peak times the compute term, what to add to the note). The dtype of most of the captured
+    step's matmul-like FLOPs, when the spec lists a peak for it: a model already in bf16 (its weights cast by the
+    user; --dtype does not apply with --nproc) was timed at the fp32 peak. Else fp32 (else the spec's first peak),
+    and the note says which dtype ran."""
+    flops: dict[str, float] = {}
+    for op in workload.ops:
+        if op.kind in MATMUL_LIKE:
+            flops[op.dtype] = flops.get(op.dtype, 0.0) + op.flops * op.count
+    ran = max(flops, key=lambda d: flops[d]) if flops else "fp32"
+    if spec.peak(ran):
+        return ran, ""
+    dtype = "fp32" if spec.peak("fp32") else next(iter(spec.peak_flop_per_s))
+    return dtype, f" (the step's matmuls ran in {ran}, for which {spec.name} lists no peak)"
 
 
 def links_for(spec: AcceleratorSpec, nnodes: int = 1) -> tuple[comm.Links, str]:
@@ -140,7 +157,7 @@ def frame_note(measured: list[Any], step_s: float) -> str:
 def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec, param_bytes: float) -> PredictionCheck:
     """Each term predicted for `result`'s layout on `spec` beside its measured value."""
     cal = calibration_for(spec)
-    dtype = "fp32" if spec.peak("fp32") else next(iter(spec.peak_flop_per_s))
+    dtype, dtype_note = _compute_dtype(workload, spec)
     share, notes = _rank_share(result, spec)
     dev = Device(peak_flop_per_s=float(spec.peak(dtype) or 0) * share,
                  bw_byte_per_s=spec.memory_bandwidth_byte_per_s * share, cal=cal)
@@ -148,7 +165,7 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
     total = sum(phases.values())
     links, link_src = links_for(spec, result.nnodes)
     p, m = result.nproc * result.nnodes, result.microbatches
-    notes.insert(0, f"compute on {spec.name} at its {dtype} peak, calibration family {cal.family!r}")
+    notes.insert(0, f"compute on {spec.name} at its {dtype} peak{dtype_note}, calibration family {cal.family!r}")
     bubble_pred = 0.0
     if result.parallel == "pipeline" and result.partition is not None:
         bal = result.partition.balanced

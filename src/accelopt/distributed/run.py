@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accelopt.distributed.launch import Launch, launch_job
-from accelopt.distributed.model import batchnorm_note, check_batch, load_bundle
+from accelopt.distributed.model import batchnorm_note, check_batch, dropout_note, load_bundle
 from accelopt.distributed.types import PARALLEL, SCHEDULES, DistributedResult, Job, Partition, RankResult
 from accelopt.errors import InputError, is_out_of_memory
 from accelopt.measure.contention import ContentionReport, Watch, check_samples, check_setup
@@ -196,7 +196,8 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         partition=partition,
         environment={"torch": torch.__version__, "python": platform.python_version(), "host": platform.node(),
                      "threads_per_rank": threads, "run_dirs": run_dirs}, contention=contention,
-        notes=batchnorm_note(bundle.model, cfg.parallel, m) if world > 1 else [])
+        notes=(batchnorm_note(bundle.model, cfg.parallel, m) + dropout_note(bundle.model, cfg.parallel)
+               if world > 1 else []))
     if spec is not None:
         _add_prediction(cfg, result, spec)
     return result

@@ -236,7 +236,6 @@ class StepRunner:
     """
 
     def __init__(self, bundle: Any, *, mode: str, dtype: str, device: str) -> None:
-        import torch
 
         self.bundle = bundle
         self.device = device
@@ -245,9 +244,7 @@ class StepRunner:
         self.model.train(self.train)
         self.what = f"in {'an' if mode == 'inference' else 'a'} {mode} step"
         self.optimizer = user_call(bundle, "building its optimizer", bundle.optimizer) if self.train else None
-        first = next(self.model.parameters(), None)
-        weights_fp32 = first is None or first.dtype == torch.float32
-        self.autocast_dtype = torch_dtype(dtype) if dtype != "fp32" and weights_fp32 else None
+        self.autocast_dtype = torch_dtype(dtype) if dtype != "fp32" and weights_fp32(self.model) else None
         self.device_type = device.split(":")[0]
         self.sync = cuda_sync_for(device)
         self._it: Iterator[Any] = iter(bundle.batches())
@@ -467,7 +464,19 @@ def _environment(device: str) -> dict[str, Any]:
     return env
 
 
+def weights_fp32(model: Any) -> bool:
+    """True when autocast applies to `model` (its first parameter is fp32, or it has none): StepRunner and the capture
+    autocast only then; weights already bf16/fp16 run as they are."""
+    import torch
+
+    first = next(model.parameters(), None)
+    return first is None or first.dtype == torch.float32
+
+
 def capture_for_profile(bundle: Any, mode: str, dtype: str, device: str) -> Any:
+    """The captured step, run as StepRunner runs it: under autocast only over fp32 weights (a bf16 model captured
+    under bf16 autocast recorded fp32 log-softmax and casts the real step never ran)."""
+    dtype = dtype if weights_fp32(bundle.model) else "fp32"
     try:
         from accelopt.workload.capture import capture_workload
     except ImportError as e:
@@ -556,6 +565,9 @@ def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", devic
     """
     say = on_pass or (lambda text: None)
     check_args(mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup)
+    from accelopt.workload.capture import step_dtype  # lazily, as capture_for_profile imports capture
+
+    dtype = step_dtype(bundle.model, dtype)  # a model already in bf16 runs (and is reported) in bf16
     got = _Passes()
     try:
         return _run_passes(got, say, bundle, mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup,

@@ -56,13 +56,16 @@ def first_tensor(out: Any) -> Any:
 def output_tensors(out: Any) -> list[Any]:
     """Every Tensor in a model's output, in order, through tuples/lists, dicts (Hugging Face's ModelOutput) and
     dataclasses. torch-pruning traces the graph back from each output Tensor, and its own walk (flatten_as_list,
-    1.6) stops at a dataclass: a model returning one failed prune-structured with "'Out' object is not iterable"."""
+    1.6) stops at a dataclass: a model returning one failed prune-structured with "'Out' object is not iterable".
+    A 0-dim Tensor (a scalar aux loss, as in (logits, aux_loss)) is left out: torch-pruning 1.6's output node of a
+    shape-[] Tensor raises IndexError in prune_out_channels (`layer.shape[1]`), which made every group feeding it
+    "break the forward" and the model "nothing could be pruned"; a scalar has no channels to keep in step."""
     import dataclasses
 
     import torch
 
     if isinstance(out, torch.Tensor):
-        return [out]
+        return [out] if out.dim() > 0 else []
     if isinstance(out, tuple | list):
         return [t for x in out for t in output_tensors(x)]
     if isinstance(out, dict):

@@ -41,6 +41,7 @@ from accelopt.optimize.compress import (
 )
 from accelopt.optimize.steps import mark_structural
 from accelopt.workload.batch import to_device
+from accelopt.workload.usercode import user_call
 from accelopt.workload.userfile import ModelBundle
 
 __all__ = ["DEFAULT_LR", "Distill", "DistillResult", "kd_loss", "make_student", "reinitialize"]
@@ -80,7 +81,9 @@ def _check_output_shape(student: Any, bundle: ModelBundle, target: Target) -> No
 
     inputs = to_device(bundle.first_batch()[0], target.device)
     with torch.no_grad():  # the teacher as the variant runs it: a copy on the target device
-        got, want = student(*inputs), copy_model(bundle, target)(*inputs)
+        got = user_call(bundle, "in the forward of ModelBundle.meta['student']()'s model on the first batch",
+                        student, *inputs)
+        want = copy_model(bundle, target)(*inputs)
     shape = [tuple(getattr(o, "shape", ())) for o in (got, want)]
     if shape[0] != shape[1]:
         raise InputError(f"ModelBundle.meta['student']'s model returns shape {shape[0]} on the first batch, the "
@@ -102,7 +105,8 @@ def make_student(bundle: ModelBundle, target: Target, width: float, seed: int) -
             raise InputError(f"ModelBundle.meta['student'] is a {type(factory).__name__}",
                              "set meta['student'] to a zero-argument function returning a fresh nn.Module")
         torch.manual_seed(seed)
-        student = factory()
+        # the user's code: its exception names meta['student'] (it read 'failed: RuntimeError: ...', a technique's bug)
+        student = user_call(bundle, "in ModelBundle.meta['student']() (distill's student factory)", factory)
         if not isinstance(student, torch.nn.Module):
             raise InputError(f"meta['student']() returned a {type(student).__name__}, not an nn.Module",
                              "return the student module from meta['student']")

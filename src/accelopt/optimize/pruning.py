@@ -377,6 +377,7 @@ class UnstructuredPrune(Technique):
         pairs = _prunable_weights(model)
         prune.global_unstructured(pairs, pruning_method=prune.L1Unstructured, amount=sparsity)
         ties = _tie_masks(model, pairs)
+        by_parent = _masks_kept_by_the_root(model, to_device(bundle.first_batch()[0], target.device))
         run = None
         if max_steps:  # masks stay on during the fine-tune, so pruned weights stay zero
             run = train_for(model, bundle, target, max_steps=max_steps,
@@ -401,7 +402,9 @@ class UnstructuredPrune(Technique):
                          "the zeros; counted and sized once")
         if target.mode == "train":
             notes.append("train mode: the masks stay on (torch.nn.utils.prune reparametrization), so training keeps "
-                         "the zeros; each step pays a mask multiply per pruned weight")
+                         "the zeros; each step pays a mask multiply per pruned weight"
+                         + (f" ({', '.join(by_parent)}: weights read by their parent, not through their own forward, "
+                            "masked before each forward of the model)" if by_parent else ""))
         if run is not None:
             notes.append(f"fine-tune with masks: {run.steps} steps in {run.time_s:.1f} s" + run.how())
         save = (state_dict_saver(dense_copy, self.name) if target.mode == "inference"
@@ -410,6 +413,47 @@ class UnstructuredPrune(Technique):
                              save=save,
                              params={"sparsity": sparsity, "sparsity_reached": reached,
                                      "finetune_steps": run.steps if run else 0}, notes=notes)
+
+
+def _pruning_hooks(m: Any) -> list[Any]:
+    from torch.nn.utils import prune
+
+    return [h for h in m._forward_pre_hooks.values() if isinstance(h, prune.BasePruningMethod)]
+
+
+def _remask(model: Any, args: Any) -> None:
+    """Forward pre-hook of the root module: recompute `weight = weight_orig * weight_mask` of every pruned module
+    marked `accelopt_masked_by_root`, as its own pre-hook would had its forward been called."""
+    for m in model.modules():
+        if getattr(m, "accelopt_masked_by_root", False):
+            for hook in _pruning_hooks(m):
+                hook(m, args)
+
+
+def _masks_kept_by_the_root(model: Any, inputs: tuple[Any, ...]) -> list[str]:
+    """Mark the pruned modules whose forward a forward of `model` never calls, and give the root a pre-hook that
+    re-masks them (_remask); returns their names. torch.nn.utils.prune recomputes a masked weight in the module's
+    own forward pre-hook, but nn.MultiheadAttention reads out_proj.weight without calling out_proj: its weight was
+    the tensor computed once at pruning, so the second train step of a ViT failed with 'Trying to backward through
+    the graph a second time' (and the optimizer's updates to weight_orig never reached the forward)."""
+    import torch
+
+    pruned = [m for m in model.modules() if _pruning_hooks(m)]
+    ran: set[int] = set()
+    handles = [m.register_forward_pre_hook(lambda mod, args: ran.add(id(mod))) for m in pruned]
+    try:
+        with torch.no_grad():
+            model(*inputs)
+    finally:
+        for h in handles:
+            h.remove()
+    names = {id(m): n for n, m in model.named_modules()}
+    missed = [m for m in pruned if id(m) not in ran]
+    for m in missed:
+        m.accelopt_masked_by_root = True
+    if missed:
+        model.register_forward_pre_hook(_remask)
+    return [names[id(m)] for m in missed]
 
 
 def _fold_on_save(masked: Any, bundle: ModelBundle, target: Target, name: str) -> Any:

@@ -53,6 +53,16 @@ def _checkpoint_wrapper_class() -> type:
             super().__init__()
             self.inner = inner
 
+        def __getattr__(self, name: str) -> Any:
+            """An attribute the wrapper lacks is the block's, as torch's own CheckpointWrapper forwards it
+            (torch.distributed.algorithms._checkpoint.checkpoint_wrapper.ActivationWrapper.__getattr__): the code
+            around a block reads its attributes, and nn.TransformerEncoder's forward (layers[0].self_attn) failed
+            every step with "'Checkpointed' object has no attribute 'self_attn'"."""
+            try:
+                return super().__getattr__(name)
+            except AttributeError:
+                return getattr(super().__getattr__("inner"), name)
+
         def forward(self, *args: Any, **kwargs: Any) -> Any:
             """Keyword arguments pass through (non-reentrant checkpoint takes them): a Hugging Face block is called
             as block(hidden, layer_past=..., attention_mask=..., use_cache=...), and every GPT-2 step failed with
@@ -239,8 +249,23 @@ class GradientAccumulation(Technique):
 
         return Variant(technique=self.name, model=model, forward=model, train_step=step, params={"micro_batches": k},
                        notes=[f"{k} micro-batches of ~{bundle.batch_size // k} samples per optimizer step; same mean "
-                              "gradient as the whole batch for a per-sample mean loss"],
+                              "gradient as the whole batch for a per-sample mean loss" + _batch_norm_text(model)],
                        save=state_dict_saver(model, self.name))
+
+
+def _batch_norm_text(model: Any) -> str:
+    """What BatchNorm changes under micro-batches ('' without it): the note said 'same mean gradient as the whole
+    batch' of a BatchNorm CNN, whose layers normalize over each micro-batch (as profile --nproc's note says of
+    DDP ranks), so its gradients and running statistics are not the whole batch's."""
+    from torch.nn.modules.batchnorm import _BatchNorm
+
+    names = [n for n, m in model.named_modules() if isinstance(m, _BatchNorm)]
+    if not names:
+        return ""
+    shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+    return (f", except here: {len(names)} BatchNorm layer(s) ({shown}) "
+            "normalize over each micro-batch, not the whole batch, so the gradients and running statistics differ "
+            "from the baseline's (the quality column shows by how much)")
 
 
 def _rows(t: Any) -> int:

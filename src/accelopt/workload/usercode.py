@@ -39,4 +39,19 @@ def user_call(bundle: Any, what: str, fn: Callable[..., Any], *args: Any) -> Any
         if is_out_of_memory(e):
             raise
         name = getattr(bundle, "name", "?")
-        raise ModelCodeError(f"model {name!r} raised {type(e).__name__} {what}: {exception_text(e, 400)}", _FIX) from e
+        raise ModelCodeError(f"model {name!r} raised {type(e).__name__} {what}: {exception_text(e, 400)}",
+                             _FIX + _dict_inputs_hint(bundle)) from e
+
+
+def _dict_inputs_hint(bundle: Any) -> str:
+    """What to change when batches() yields the inputs as a dict (as a Hugging Face user would, {'input_ids': ...,
+    'attention_mask': ...}): model(*inputs) passes it as one positional argument, and the fix said only 'check that
+    model(*inputs) ... run'. '' otherwise, or when the batches cannot be read here."""
+    try:
+        inputs, _ = bundle.first_batch()
+    except Exception:
+        return ""
+    if not any(isinstance(x, dict) for x in inputs):
+        return ""
+    return ("; batches() yields the inputs as a dict, which model(*inputs) passes as one positional argument, not as "
+            "keyword arguments: yield a tuple in forward's argument order, e.g. ((ids, mask), targets)")
