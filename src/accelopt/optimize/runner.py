@@ -8,13 +8,15 @@ Per variant, in this order:
 2. warm-up (uninstrumented) steps;
 3. time: `rounds` rounds of A/B interleaved blocks (baseline block, variant block; the order alternates
    every round, ABBA, so a drift of the machine hits both alike), each step synchronized at both ends
-   (measure/timing.py's discipline). Speed-up = median over rounds of baseline median / variant median.
+   (measure/timing.py's discipline). Speed-up = median over rounds of the ratio of the blocks' fastest steps
+   (baseline / variant); rounds more than ROUND_SPREAD_LIMIT apart are re-measured once.
 4. memory: one step under measure/memory.measure_peak (CUDA allocator peak; CPU: RSS high-water after
    returning freed heap to the OS with malloc_trim) minus what was resident before, plus the weights;
 5. energy: whole steps filling >= 0.12 s under the best meter (measure/energy.best_meter), labelled by meter.
 
 Then the Pareto front (step time by the A/B speed-up, memory, energy vs quality) and the recommendation: the fastest
-variant inside the quality tolerance whose speed-up holds in (nearly) every round (speedup_low > 1).
+variant inside the quality tolerance whose speed-up holds in (nearly) every round (speedup_low > 1), whose rounds
+agree within ROUND_SPREAD_LIMIT, and whose p50 step time does not contradict it by over MISMATCH_FACTOR.
 Ctrl-C stops the run and keeps everything measured so far.
 """
 
@@ -179,6 +181,27 @@ def _timed_for(step: Callable[[], None], block_s: float, sync: Callable[[], None
 MISMATCH_FACTOR = 2.0
 """How far apart (either way) the round-paired speed-up and the p50 ratio may be before the speed-up is called
 disturbed: the spread of the rounds on a quiet machine is a few percent, so 2x is load, not noise."""
+
+
+ROUND_SPREAD_LIMIT = 2.0
+"""Most a variant's optimistic round may exceed its pessimistic one (the 10th and 90th percentiles of the per-round
+ratios: the bracket printed beside the speed-up) for the median to stand as its speed-up. Each round compares the
+fastest steps of two blocks timed side by side, so on a quiet machine the rounds agree within a few percent; rounds
+2x apart mean the load changed while the variant was timed (a busy run gave onnx-int8 375x from rounds 2.71-445x:
+whole baseline blocks stalled, torch's threads waiting for busy cores). Such rounds are re-measured once, and a
+variant whose rounds still disagree is not recommended."""
+
+
+def round_spread(ratios: Sequence[float]) -> float:
+    """The 90th over the 10th percentile of the per-round ratios (variant / baseline fastest step): 1.0 when
+    every round agrees."""
+    xs = sorted(ratios)
+    return quantile(xs, 0.9) / max(quantile(xs, 0.1), 1e-300)
+
+
+def _rounds_disagree(r: VariantResult) -> bool:
+    low, high = r.speedup_low, r.speedup_high
+    return low is not None and high is not None and low > 0 and high / low > ROUND_SPREAD_LIMIT
 
 
 def _disagrees(speedup: float | None, step_p50_s: float | None, base_p50_s: float | None) -> bool:
@@ -591,6 +614,8 @@ class _Run:
             r.speedup = r.speedup_low = r.speedup_high = 1.0
         else:
             samples, ratios = self.interleave(stepper)
+            if round_spread(ratios) > ROUND_SPREAD_LIMIT:  # the load changed while it was timed: once more
+                samples, ratios = self.remeasure(r, stepper, samples, ratios)
             ratios.sort()
             r.speedup = 1.0 / statistics.median(ratios)
             r.speedup_low, r.speedup_high = 1.0 / quantile(ratios, 0.9), 1.0 / quantile(ratios, 0.1)
@@ -628,6 +653,23 @@ class _Run:
             samples += s
             ratios.append(min(s) / max(min(b), 1e-12))
         return samples, ratios
+
+    def remeasure(self, r: VariantResult, stepper: _Stepper, samples: list[float],
+                  ratios: list[float]) -> tuple[list[float], list[float]]:
+        """Rounds that disagree (round_spread over ROUND_SPREAD_LIMIT) are timed once more, `rounds` fresh rounds:
+        the fresh set is used when its rounds agree (the first set caught a burst of load), else both sets are
+        kept, and their spread keeps the variant from being recommended (recommend). Only a disagreeing variant
+        pays for it: a quiet run times no extra round."""
+        first = sorted(ratios)
+        more_samples, more = self.interleave(stepper)
+        steady = round_spread(more) <= ROUND_SPREAD_LIMIT
+        r.notes.append(
+            f"its first {len(first)} A/B rounds disagreed ({fmt_ratio(1.0 / quantile(first, 0.9))}-"
+            f"{fmt_ratio(1.0 / quantile(first, 0.1))}x, over {ROUND_SPREAD_LIMIT:g}x apart: the machine's load "
+            f"changed while it was timed), so it was re-measured with {len(more)} more rounds: "
+            + ("they agree, and the speed-up is theirs" if steady else "they disagree too, and the speed-up is the "
+               "median of all its rounds"))
+        return samples + more_samples, (more if steady else ratios + more)
 
     def quality(self, v: Variant, is_base: bool) -> Quality:
         bundle, target = self.bundle, self.target
@@ -984,9 +1026,18 @@ def recommend(result: OptimizeResult) -> Recommendation:
     withheld = [r for r in faster if _lossy(r) and _quality_unmeasured(r)]
     base = result.get("baseline")
     base_p50_s = base.step_time_p50_s if base is not None else None
-    disturbed = [r for r in faster if r not in withheld and _disagrees(r.speedup, r.step_time_p50_s, base_p50_s)]
-    ok = [r for r in faster if r not in withheld and r not in disturbed]
+    unsteady = [r for r in faster if r not in withheld and _rounds_disagree(r)]
+    disturbed = [r for r in faster if r not in withheld and r not in unsteady
+                 and _disagrees(r.speedup, r.step_time_p50_s, base_p50_s)]
+    ok = [r for r in faster if r not in withheld and r not in disturbed and r not in unsteady]
     rec = _recommend_among(result, ok)
+    top_unsteady = max(unsteady, key=lambda r: r.speedup or 0, default=None)
+    if top_unsteady is not None and (top_unsteady.speedup or 0) > (rec.speedup or 1.0):
+        rec.reason += (f"; not recommended: {top_unsteady.name} ({fmt_ratio(top_unsteady.speedup)}x, the median of "
+                       f"its rounds), whose rounds disagree ({fmt_ratio(top_unsteady.speedup_low)}-"
+                       f"{fmt_ratio(top_unsteady.speedup_high)}x, over {ROUND_SPREAD_LIMIT:g}x apart, after a "
+                       "re-measure: the machine's load changed while it was timed): rerun on a quiet machine, or "
+                       "with --threads 1")
     top_disturbed = max(disturbed, key=lambda r: r.speedup or 0, default=None)
     if top_disturbed is not None and (top_disturbed.speedup or 0) > (rec.speedup or 1.0):
         rec.reason += (f"; not recommended: {top_disturbed.name} ({fmt_ratio(top_disturbed.speedup)}x from its "

@@ -1,0 +1,122 @@
+"""A/B rounds whose baseline blocks stalled (a busy machine): the recommendation must not rest on them.
+
+A busy 2-core run recommended onnx-int8 at 906x (torch's 2 threads waited for busy cores at every op); another gave
+onnx-int8 375x with rounds 2.71-445x. The timings here are injected (runner._timed_for replaced by a scripted clock
+keyed on which stepper runs), so the rule is tested, not the machine: no test here times anything."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+from accelopt.optimize import base, runner
+from accelopt.optimize.base import Target, Technique, Variant
+from accelopt.optimize.runner import RunOptions, run_optimize
+from accelopt.workload.userfile import ModelBundle
+
+BASE_S = 3e-3
+"""The baseline's undisturbed step in the scripted clock; the variant's is BASE_S / 3 (a genuine 3x)."""
+STALL_S = 90e-3
+"""A stalled baseline block's every step (torch's threads waiting for busy cores): 30x the undisturbed one."""
+
+
+class _Same(Technique):
+    """The model as given, under another name: its speed is whatever the scripted clock says."""
+
+    name = "test-same"
+    family = "test"
+    modes = ("train", "inference")
+    changes = "test"
+    risks = "test"
+
+    def apply(self, bundle: Any, target: Target, options: dict[str, Any]) -> Variant:
+        return Variant(technique=self.name, model=bundle.model, forward=bundle.model)
+
+
+@pytest.fixture
+def same() -> Iterator[None]:
+    base.register(_Same)
+    yield
+    base._REGISTRY.pop(_Same.name, None)
+
+
+def _bundle() -> ModelBundle:
+    torch.manual_seed(0)
+    x, y = torch.randn(4, 8), torch.randint(0, 3, (4,))
+    return ModelBundle(
+        name="mlp",
+        model=nn.Linear(8, 3),
+        batches=lambda: iter([(x, y)]),
+        loss_fn=nn.functional.cross_entropy,
+        batch_size=4,
+        eval_batches=lambda: iter([(x, y)]),
+        metric="accuracy",
+    )
+
+
+def _scripted(stalled_blocks: set[int]) -> Any:
+    """A _timed_for whose n-th baseline block (0: the baseline's own measurement, then one per round) takes
+    STALL_S a step when n is in `stalled_blocks`, else BASE_S; the variant's blocks take BASE_S / 3."""
+    count = {"base": 0}
+
+    def timed_for(step: Any, block_s: float, sync: Any, min_n: int = 2) -> list[float]:
+        if step.v.technique == "baseline":
+            n = count["base"]
+            count["base"] += 1
+            return [STALL_S if n in stalled_blocks else BASE_S] * max(min_n, 3)
+        return [BASE_S / 3] * max(min_n, 3)
+
+    return timed_for
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, stalled_blocks: set[int]) -> Any:
+    monkeypatch.setattr(runner, "_timed_for", _scripted(stalled_blocks))
+    opts = RunOptions(
+        only=["test-same"], rounds=5, warmup=0, combinations=0, profile_bounds=False, progress=lambda msg: None
+    )
+    res, _ = run_optimize(_bundle(), opts)
+    return res
+
+
+def test_a_genuine_3x_is_found_and_recommended(monkeypatch: pytest.MonkeyPatch, same: None) -> None:
+    res = _run(monkeypatch, set())
+    v = res.get("test-same")
+    assert v.speedup == pytest.approx(3.0) and v.speedup_low == pytest.approx(3.0)
+    assert res.recommendation.name == "test-same"
+
+
+def test_baseline_blocks_stalled_in_most_rounds_give_no_30x_recommendation(
+    monkeypatch: pytest.MonkeyPatch, same: None
+) -> None:
+    """Rounds 2, 3 and 5 of 5 stalled, and the same of the 5 re-measured ones: the median round said 90x
+    (the p50s agreed: most baseline steps were stalled) and was recommended. Now the rounds' 3x-90x spread is over
+    ROUND_SPREAD_LIMIT after a re-measure: not recommended, and the reason gives the figures."""
+    res = _run(monkeypatch, {2, 3, 5, 7, 8, 10})
+    v = res.get("test-same")
+    assert v.speedup_high / v.speedup_low > 2.0
+    assert res.recommendation.name == "baseline"
+    assert (res.recommendation.speedup or 1.0) <= 10.0
+    assert "test-same" in res.recommendation.reason and "disagree" in res.recommendation.reason
+    assert any("re-measured" in n for n in v.notes), v.notes
+
+
+def test_stalled_rounds_are_re_measured_and_a_steady_second_set_is_used(
+    monkeypatch: pytest.MonkeyPatch, same: None
+) -> None:
+    """The first 5 rounds stall in 3 (a burst of load); the 5 re-measured rounds are steady: the genuine 3x."""
+    res = _run(monkeypatch, {1, 3, 5})
+    v = res.get("test-same")
+    assert v.speedup == pytest.approx(3.0) and v.speedup_high / v.speedup_low <= 2.0
+    assert res.recommendation.name == "test-same" and res.recommendation.speedup == pytest.approx(3.0)
+    assert any("re-measured" in n and "90.00x" in n for n in v.notes), v.notes
+
+
+def test_a_quiet_run_takes_no_extra_rounds(monkeypatch: pytest.MonkeyPatch, same: None) -> None:
+    """The re-measure costs nothing when the rounds agree: baseline blocks = its own + one per round."""
+    res = _run(monkeypatch, set())
+    assert res.get("test-same").notes == [] or not any("re-measured" in n for n in res.get("test-same").notes)
+    assert res.get("baseline").step_samples == 3 * (1 + 5)
