@@ -120,3 +120,59 @@ def test_a_quiet_run_takes_no_extra_rounds(monkeypatch: pytest.MonkeyPatch, same
     res = _run(monkeypatch, set())
     assert res.get("test-same").notes == [] or not any("re-measured" in n for n in res.get("test-same").notes)
     assert res.get("baseline").step_samples == 3 * (1 + 5)
+
+
+def _starved(one_thread_s: float, threaded_s: float) -> Any:
+    """A _timed_for whose baseline steps take `threaded_s` at torch's threads and `one_thread_s` at 1 thread (the
+    starvation check's block); the variant's take BASE_S / 3 at any thread count."""
+
+    def timed_for(step: Any, block_s: float, sync: Any, min_n: int = 2) -> list[float]:
+        if step.v.technique == "baseline":
+            return [one_thread_s if torch.get_num_threads() == 1 else threaded_s] * max(min_n, 3)
+        return [BASE_S / 3] * max(min_n, 3)
+
+    return timed_for
+
+
+@pytest.fixture
+def two_threads() -> Iterator[None]:
+    old = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(old)
+
+
+def _run_starved(monkeypatch: pytest.MonkeyPatch, one_thread_s: float, threaded_s: float) -> Any:
+    monkeypatch.setattr(runner, "_timed_for", _starved(one_thread_s, threaded_s))
+    opts = RunOptions(
+        only=["test-same"], rounds=5, warmup=0, combinations=0, profile_bounds=False, progress=lambda msg: None
+    )
+    res, _ = run_optimize(_bundle(), opts)
+    return res
+
+
+def test_a_baseline_starved_in_every_round_gives_no_30x_recommendation(
+    monkeypatch: pytest.MonkeyPatch, same: None, two_threads: None
+) -> None:
+    """A busy run recommended onnx-int8 at 906x: torch's 2 threads waited for busy cores at every op of every
+    baseline step (44 ms; 68 µs standalone), so every round agreed. Here every baseline step at 2 threads takes
+    STALL_S and 3 ms at 1 thread: the rounds agree on 90x, but the baseline's 1-thread block, timed after them, is
+    30x faster than its fastest 2-thread step: not recommended, and the reason says why with the figure."""
+    res = _run_starved(monkeypatch, BASE_S, STALL_S)
+    v = res.get("test-same")
+    assert v.speedup == pytest.approx(90.0) and v.speedup_low == pytest.approx(90.0)  # the rounds agree
+    assert v.baseline_thread_slowdown == pytest.approx(30.0)
+    assert res.recommendation.name == "baseline"
+    assert "test-same (90.00x)" in res.recommendation.reason and "30.00x slower" in res.recommendation.reason
+    assert "--threads 1" in res.recommendation.reason
+    assert any("1 thread" in n and "90 ms" in n and "3 ms" in n for n in v.notes), v.notes
+
+
+def test_a_genuine_3x_over_a_baseline_threads_speed_up_is_recommended(
+    monkeypatch: pytest.MonkeyPatch, same: None, two_threads: None
+) -> None:
+    """On a quiet machine torch's 2 threads are faster than 1 (or as fast): no starvation, the 3x stands."""
+    res = _run_starved(monkeypatch, 2 * BASE_S, BASE_S)
+    v = res.get("test-same")
+    assert v.baseline_thread_slowdown == pytest.approx(0.5)
+    assert res.recommendation.name == "test-same" and res.recommendation.speedup == pytest.approx(3.0)

@@ -40,7 +40,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "simulate-run": (2, "a400f78abfb8d1dd"),  # 2: roofline.ridge_mac_per_byte is MAC/B (was OP/B)
     "simulate-sweep": (1, "94c9aaca46b0185f"),
     "catalog-compare": (1, "47d86a7e0fa5e8d4"),
-    "optimize": (2, "bf89373a0d6512b7"),  # 2: samples_per_s is samples/s (was count)
+    "optimize": (3, "30dcc325a627725c"),  # 2: samples_per_s is samples/s (was count); 3: baseline_thread_slowdown
     "plan-infer": (3, "408cdf3299aac475"),  # 2: throughput_per_s inferences/s (was count),
     # inferences_per_j inferences/J (was none); 3: input_warnings (default ())
     "validate-inference": (1, "d185ee4c43d2f233"),

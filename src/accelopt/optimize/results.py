@@ -66,6 +66,11 @@ class VariantResult:
     speedup_low: float | None = unit("x", default=None)
     """The pessimistic end (from the 90th percentile of the round ratios); > 1 means faster in (nearly) every round."""
     speedup_high: float | None = unit("x", default=None)
+    baseline_thread_slowdown: float | None = unit("x", default=None)
+    """The baseline's fastest step at torch's intra-op threads (over this variant's rounds) / its fastest at 1
+    thread, timed right after them; over STARVED_FACTOR (optimize.runner) the threads waited for busy cores, and the
+    variant is not recommended. None where not checked (a GPU, torch at 1 thread, a variant not faster in every
+    round)."""
     samples_per_s: float | None = unit("samples/s", "samples per second", default=None)
     memory_bytes: float | None = unit("B", default=None)
     """Weights (parameters + buffers) + the peak the step itself allocates; see memory_method."""
@@ -108,11 +113,12 @@ class OptimizeResult:
     """`accelopt optimize`: every technique measured on the real model beside the baseline, and the recommendation."""
 
     SCHEMA_KIND: ClassVar[str] = "optimize"
-    SCHEMA_VERSION: ClassVar[int] = 2
+    SCHEMA_VERSION: ClassVar[int] = 3
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (a plain `"schema": 1`) have this shape and load as version 1."""
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
-    """Version 2 declares samples_per_s a rate (samples/s, was 'count'); the values are the same, so version 1 reads."""
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    """Version 2 declares samples_per_s a rate (samples/s, was 'count'); the values are the same, so version 1 reads.
+    Version 3 adds variants' baseline_thread_slowdown (default None), so version 2 reads."""
 
     name: str
     mode: str

@@ -192,6 +192,13 @@ whole baseline blocks stalled, torch's threads waiting for busy cores). Such rou
 variant whose rounds still disagree is not recommended."""
 
 
+STARVED_FACTOR = 2.0
+"""Most the baseline's fastest step at torch's intra-op threads may exceed its fastest at 1 thread (timed right after
+a variant's rounds) before its time is called waiting for busy cores: on idle cores more threads do not make a step
+slower than one thread by this much (the pool's wake-up costs microseconds), while a busy 2-core run's
+baseline took 44 ms a step at 2 threads against 68 µs standalone."""
+
+
 def round_spread(ratios: Sequence[float]) -> float:
     """The 90th over the 10th percentile of the per-round ratios (variant / baseline fastest step): 1.0 when
     every round agrees."""
@@ -613,12 +620,15 @@ class _Run:
             self.base_stepper = stepper
             r.speedup = r.speedup_low = r.speedup_high = 1.0
         else:
+            self.variant_base_fastest_s = math.inf  # the starvation check's: over this variant's rounds
             samples, ratios = self.interleave(stepper)
             if round_spread(ratios) > ROUND_SPREAD_LIMIT:  # the load changed while it was timed: once more
                 samples, ratios = self.remeasure(r, stepper, samples, ratios)
             ratios.sort()
             r.speedup = 1.0 / statistics.median(ratios)
             r.speedup_low, r.speedup_high = 1.0 / quantile(ratios, 0.9), 1.0 / quantile(ratios, 0.1)
+            if r.speedup_low > 1.0:  # a candidate: is its baseline's time its own, or waiting for busy cores?
+                self.starvation(r)
         xs = sorted(samples)
         r.step_time_p50_s, r.step_time_p99_s, r.step_samples = statistics.median(xs), quantile(xs, 0.99), len(xs)
         r.samples_per_s = (v.samples_per_step or bundle.batch_size) / r.step_time_p50_s
@@ -652,8 +662,34 @@ class _Run:
             self.base_samples += b
             samples += s
             ratios.append(min(s) / max(min(b), 1e-12))
+            self.variant_base_fastest_s = min(getattr(self, "variant_base_fastest_s", math.inf), min(b))
         return samples, ratios
 
+    def starvation(self, r: VariantResult) -> None:
+        """On a CPU with torch at 2+ threads: one baseline block at 1 thread right after the variant's rounds, and
+        r.baseline_thread_slowdown = the fastest baseline step of its rounds / the fastest at 1 thread. torch's
+        intra-op threads meet at every op, so on busy cores each op waits for the last thread to be scheduled: a
+        busy run's baseline took 44 ms a step in every round (68 µs standalone) and onnx-int8 read 906x with
+        agreeing rounds. Without load, threads do not make a step over STARVED_FACTOR slower than one thread does.
+        Costs one block per candidate (speedup_low > 1)."""
+        import torch
+
+        threads = torch.get_num_threads()
+        threaded_s = getattr(self, "variant_base_fastest_s", math.inf)
+        if self.target.device != "cpu" or threads < 2 or not math.isfinite(threaded_s):
+            return
+        torch.set_num_threads(1)
+        try:
+            one_s = min(_timed_for(self.base_stepper, self.opts.block_s, self.sync))
+        finally:
+            torch.set_num_threads(threads)
+        r.baseline_thread_slowdown = threaded_s / max(one_s, 1e-12)
+        if r.baseline_thread_slowdown > STARVED_FACTOR:
+            r.notes.append(
+                f"the baseline's fastest step over its rounds at torch's {threads} threads, {fmt_seconds(threaded_s)},"
+                f" is {fmt_ratio(r.baseline_thread_slowdown)}x its fastest at 1 thread, {fmt_seconds(one_s)}, timed "
+                "right after: torch's threads waited for busy cores at every op, so the speed-up measures the load, "
+                "not the technique")
     def remeasure(self, r: VariantResult, stepper: _Stepper, samples: list[float],
                   ratios: list[float]) -> tuple[list[float], list[float]]:
         """Rounds that disagree (round_spread over ROUND_SPREAD_LIMIT) are timed once more, `rounds` fresh rounds:
@@ -1029,8 +1065,15 @@ def recommend(result: OptimizeResult) -> Recommendation:
     unsteady = [r for r in faster if r not in withheld and _rounds_disagree(r)]
     disturbed = [r for r in faster if r not in withheld and r not in unsteady
                  and _disagrees(r.speedup, r.step_time_p50_s, base_p50_s)]
-    ok = [r for r in faster if r not in withheld and r not in disturbed and r not in unsteady]
+    starved = [r for r in faster if r not in withheld and (r.baseline_thread_slowdown or 0) > STARVED_FACTOR]
+    ok = [r for r in faster if r not in withheld and r not in disturbed and r not in unsteady and r not in starved]
     rec = _recommend_among(result, ok)
+    top_starved = max(starved, key=lambda r: r.speedup or 0, default=None)
+    if top_starved is not None and (top_starved.speedup or 0) > (rec.speedup or 1.0):
+        rec.reason += (f"; not recommended: {top_starved.name} ({fmt_ratio(top_starved.speedup)}x), whose baseline "
+                       f"at torch's threads was {fmt_ratio(top_starved.baseline_thread_slowdown)}x slower than at 1 "
+                       f"thread (over {STARVED_FACTOR:g}x: its threads waited for busy cores, see its notes): rerun "
+                       "with --threads 1, or on a quiet machine")
     top_unsteady = max(unsteady, key=lambda r: r.speedup or 0, default=None)
     if top_unsteady is not None and (top_unsteady.speedup or 0) > (rec.speedup or 1.0):
         rec.reason += (f"; not recommended: {top_unsteady.name} ({fmt_ratio(top_unsteady.speedup)}x, the median of "
