@@ -176,3 +176,47 @@ def test_a_genuine_3x_over_a_baseline_threads_speed_up_is_recommended(
     v = res.get("test-same")
     assert v.baseline_thread_slowdown == pytest.approx(0.5)
     assert res.recommendation.name == "test-same" and res.recommendation.speedup == pytest.approx(3.0)
+
+
+def _ragged() -> ModelBundle:
+    """batches() of 32, 32 and 21 rows: a ragged last batch, which check_batch_rows lets through."""
+    x = torch.randn(85, 8)
+
+    def batches() -> Iterator[tuple[Any, Any]]:
+        for lo, hi in ((0, 32), (32, 64), (64, 85)):
+            yield x[lo:hi], torch.zeros(hi - lo, dtype=torch.long)
+
+    return ModelBundle(
+        name="ragged", model=nn.Linear(8, 3), batches=batches, loss_fn=nn.functional.cross_entropy, batch_size=32
+    )
+
+
+def test_profile_times_full_batches_only() -> None:
+    """profile's StepRunner counted the ragged batch's step as batch_size samples (samples/s = batch_size / p50)."""
+    from accelopt.measure.profiler import StepRunner
+
+    sr = StepRunner(_ragged(), mode="inference", dtype="fp32", device="cpu")
+    assert [sr.next_batch()[0].shape[0] for _ in range(7)] == [32] * 7
+
+
+def test_a_short_last_batch_is_not_timed_as_a_full_one() -> None:
+    """batches() of 32, 32 and 21 rows (a ragged last batch, accepted by check_batch_rows): its step was timed
+    and counted as batch_size samples in samples/s, and as a block's fastest step it was compared with a full
+    batch's in another block. Timed steps now take full batches only."""
+    from accelopt.optimize.runner import _Stepper
+
+    seen: list[int] = []
+
+    def forward(inp: Any) -> Any:
+        seen.append(inp.shape[0])
+        return inp
+
+    bundle = _ragged()
+    stepper = _Stepper(
+        Variant(technique="baseline", model=None, forward=forward),
+        bundle,
+        Target(mode="inference", device="cpu", dtype="fp32", budget_s=1.0),
+    )
+    for _ in range(7):
+        stepper()
+    assert seen == [32] * 7

@@ -252,16 +252,26 @@ class StepRunner:
         """The last step's loss (train) or output (inference), kept for the finiteness check (no sync)."""
 
     def next_batch(self) -> tuple[Any, Any]:
-        """The next (inputs, targets); the stream restarts from `batches()` when it runs out."""
+        """The next (inputs, targets); the stream restarts from `batches()` when it runs out. A batch of fewer
+        samples than batch_size after the first (a ragged last one) is left out: its step was timed as batch_size
+        samples (a 21-row batch of 32 counted as 32 in samples/s)."""
+        short = getattr(self.bundle, "is_short_batch", None)
+        while True:
+            try:
+                item = next(self._it)
+            except StopIteration:
+                return self._restart()
+            if short is None or not short(item):
+                return item  # type: ignore[no-any-return]
+
+    def _restart(self) -> tuple[Any, Any]:
+        """The first batch of a fresh `batches()` (check_batch_rows refuses a short first one)."""
         try:
+            self._it = iter(self.bundle.batches())
             return next(self._it)  # type: ignore[no-any-return]
         except StopIteration:
-            self._it = iter(self.bundle.batches())
-            try:
-                return next(self._it)  # type: ignore[no-any-return]
-            except StopIteration:
-                raise InputError(f"model {self.bundle.name!r}: batches() yielded nothing",
-                                 "return an iterator with at least one (inputs, targets)") from None
+            raise InputError(f"model {self.bundle.name!r}: batches() yielded nothing",
+                             "return an iterator with at least one (inputs, targets)") from None
 
     def to_device(self, batch: tuple[Any, Any]) -> tuple[Any, Any]:
         return to_device(batch, self.device)  # type: ignore[no-any-return]

@@ -90,11 +90,16 @@ BUDGET_CUT = "the time budget (--budget-min) was used up before it started"
 
 
 # ---------------------------------------------------------------- small helpers
-def _endless(make: Callable[[], Iterator[Any]]) -> Iterator[Any]:
+def _endless(make: Callable[[], Iterator[Any]], short: Callable[[Any], bool] = lambda item: False) -> Iterator[Any]:
+    """The batches of make(), over and over, leaving out those `short` says hold fewer samples than batch_size once a
+    full one was yielded: a ragged last batch was timed as a step of batch_size samples (samples/s counted it as
+    full), and as a block's fastest step it was compared with a full batch's of the other block."""
     while True:
         n = 0
         for item in make():
             n += 1
+            if n > 1 and short(item):
+                continue
             yield item
         if n == 0:
             raise InputError("batches() yielded nothing", "return an iterator with at least one (inputs, targets)")
@@ -107,7 +112,7 @@ class _Stepper:
         self.v, self.target, self.bundle = v, target, bundle
         self.train = target.mode == "train"
         self.what = f"in {'an' if target.mode == 'inference' else 'a'} {target.mode} step of {v.technique}"
-        self.it = _endless(v.batches or bundle.batches)
+        self.it = _endless(v.batches or bundle.batches, bundle.is_short_batch)
         if self.train and v.train_step is None:
             raise UnsupportedError(f"{v.technique} made no training step", "use --mode inference for it")
         if v.model is not None and hasattr(v.model, "train"):

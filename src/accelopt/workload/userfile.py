@@ -132,6 +132,14 @@ class ModelBundle:
         inputs, targets = item
         return as_tuple(inputs), targets
 
+    def is_short_batch(self, item: Any) -> bool:
+        """`item` is an (inputs, targets) pair whose samples are known and fewer than batch_size (a ragged last
+        batch, which check_batch_rows lets through after a full first one)."""
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            return False
+        rows, _ = _batch_rows(as_tuple(item[0]), item[1], self.batch_size)
+        return rows is not None and rows < self.batch_size
+
     def param_count(self) -> int:
         return sum(int(p.numel()) for p in self.model.parameters())
 
