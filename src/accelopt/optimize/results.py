@@ -67,10 +67,10 @@ class VariantResult:
     """The pessimistic end (from the 90th percentile of the round ratios); > 1 means faster in (nearly) every round."""
     speedup_high: float | None = unit("x", default=None)
     baseline_thread_slowdown: float | None = unit("x", default=None)
-    """The baseline's fastest step at torch's intra-op threads (over this variant's rounds) / its fastest at 1
-    thread, timed right after them; over STARVED_FACTOR (optimize.runner) the threads waited for busy cores, and the
-    variant is not recommended. None where not checked (a GPU, torch at 1 thread, a variant not faster in every
-    round)."""
+    """The baseline's fastest step at torch's intra-op threads (median over the rounds this variant's speed-up is
+    from) / its fastest at 1 thread, timed right after them; over STARVED_FACTOR (optimize.runner) the threads
+    waited for busy cores, and the variant is not recommended. None where not checked (a GPU, torch at 1 thread,
+    a variant not faster in every round)."""
     samples_per_s: float | None = unit("samples/s", "samples per second", default=None)
     memory_bytes: float | None = unit("B", default=None)
     """Weights (parameters + buffers) + the peak the step itself allocates; see memory_method."""

@@ -625,7 +625,7 @@ class _Run:
             self.base_stepper = stepper
             r.speedup = r.speedup_low = r.speedup_high = 1.0
         else:
-            self.variant_base_fastest_s = math.inf  # the starvation check's: over this variant's rounds
+            self.round_base_fastest_s: list[float] = []  # the starvation check's: one per round used
             samples, ratios = self.interleave(stepper)
             if round_spread(ratios) > ROUND_SPREAD_LIMIT:  # the load changed while it was timed: once more
                 samples, ratios = self.remeasure(r, stepper, samples, ratios)
@@ -667,22 +667,24 @@ class _Run:
             self.base_samples += b
             samples += s
             ratios.append(min(s) / max(min(b), 1e-12))
-            self.variant_base_fastest_s = min(getattr(self, "variant_base_fastest_s", math.inf), min(b))
+            getattr(self, "round_base_fastest_s", []).append(min(b))
         return samples, ratios
 
     def starvation(self, r: VariantResult) -> None:
         """On a CPU with torch at 2+ threads: one baseline block at 1 thread right after the variant's rounds, and
-        r.baseline_thread_slowdown = the fastest baseline step of its rounds / the fastest at 1 thread. torch's
-        intra-op threads meet at every op, so on busy cores each op waits for the last thread to be scheduled: a
-        busy run's baseline took 44 ms a step in every round (68 µs standalone) and onnx-int8 read 906x with
-        agreeing rounds. Without load, threads do not make a step over STARVED_FACTOR slower than one thread does.
-        Costs one block per candidate (speedup_low > 1)."""
+        r.baseline_thread_slowdown = the baseline block's fastest step at torch's threads, median over the rounds the
+        speed-up is from, / the fastest at 1 thread. torch's intra-op threads meet at every op, so on busy cores each
+        op waits for the last thread to be scheduled: a busy run's baseline took 44 ms a step in every round (68 µs
+        standalone) and onnx-int8 read 906x with agreeing rounds; on this 2-core machine at load 2.4 a 33k-param
+        MLP's blocks took 17 ms a step at 2 threads and 50 µs at 1. Without load, threads do not make a step over
+        STARVED_FACTOR slower than one thread does. Costs one block per candidate (speedup_low > 1)."""
         import torch
 
         threads = torch.get_num_threads()
-        threaded_s = getattr(self, "variant_base_fastest_s", math.inf)
-        if self.target.device != "cpu" or threads < 2 or not math.isfinite(threaded_s):
+        rounds_s = getattr(self, "round_base_fastest_s", [])
+        if self.target.device != "cpu" or threads < 2 or not rounds_s:
             return
+        threaded_s = statistics.median(rounds_s)  # as the speed-up is the median over the same rounds
         torch.set_num_threads(1)
         try:
             one_s = min(_timed_for(self.base_stepper, self.opts.block_s, self.sync))
@@ -691,10 +693,11 @@ class _Run:
         r.baseline_thread_slowdown = threaded_s / max(one_s, 1e-12)
         if r.baseline_thread_slowdown > STARVED_FACTOR:
             r.notes.append(
-                f"the baseline's fastest step over its rounds at torch's {threads} threads, {fmt_seconds(threaded_s)},"
-                f" is {fmt_ratio(r.baseline_thread_slowdown)}x its fastest at 1 thread, {fmt_seconds(one_s)}, timed "
-                "right after: torch's threads waited for busy cores at every op, so the speed-up measures the load, "
-                "not the technique")
+                f"the baseline's fastest step at torch's {threads} threads, {fmt_seconds(threaded_s)} (median over the "
+                f"rounds), is {fmt_ratio(r.baseline_thread_slowdown)}x its fastest at 1 thread, {fmt_seconds(one_s)}, "
+                "timed right after: torch's threads waited for busy cores at every op, so the speed-up measures the "
+                "load, not the technique")
+
     def remeasure(self, r: VariantResult, stepper: _Stepper, samples: list[float],
                   ratios: list[float]) -> tuple[list[float], list[float]]:
         """Rounds that disagree (round_spread over ROUND_SPREAD_LIMIT) are timed once more, `rounds` fresh rounds:
@@ -702,8 +705,11 @@ class _Run:
         kept, and their spread keeps the variant from being recommended (recommend). Only a disagreeing variant
         pays for it: a quiet run times no extra round."""
         first = sorted(ratios)
+        n_first = len(self.round_base_fastest_s)
         more_samples, more = self.interleave(stepper)
         steady = round_spread(more) <= ROUND_SPREAD_LIMIT
+        if steady:  # the starvation check looks at the rounds the speed-up comes from
+            self.round_base_fastest_s = self.round_base_fastest_s[n_first:]
         r.notes.append(
             f"its first {len(first)} A/B rounds disagreed ({fmt_ratio(1.0 / quantile(first, 0.9))}-"
             f"{fmt_ratio(1.0 / quantile(first, 0.1))}x, over {ROUND_SPREAD_LIMIT:g}x apart: the machine's load "
