@@ -9,7 +9,7 @@ import io
 import pytest
 from rich.console import Console
 
-from accelopt.optimize.results import OptimizeResult, VariantResult
+from accelopt.optimize.results import OptimizeResult, Recommendation, VariantResult
 from accelopt.report.optimize_view import ratio_digits, render
 
 
@@ -79,3 +79,33 @@ def test_the_page_says_the_unit_of_worse_by() -> None:
                                 higher_is_better=metric == "accuracy", quality_tolerance=0.5,
                                 quality_tolerance_unit=unit, variants=[base])
         assert said in _optimize_tables(result)[0].headers
+
+
+def test_the_page_shows_each_speed_up_and_its_rounds_as_the_console_does() -> None:
+    """The page read 348x (rounds 1.49-404x) beside the console's 347.89x (1.49-403.76), and the recommendation's
+    reason on the same page said 347.89x: the speed-up cells kept 3 significant digits (units' 'x')."""
+    import html
+    import re
+
+    from accelopt.report.html import render_html
+
+    base = VariantResult(name="baseline", techniques=[], family="", status="measured", speedup=1.0, speedup_low=1.0,
+                         speedup_high=1.0)
+    onnx = VariantResult(name="onnx-fp32", techniques=["onnx-fp32"], family="quantization", status="measured",
+                         speedup=347.8912, speedup_low=1.4913, speedup_high=403.7641, gain_bound=412.345)
+    result = OptimizeResult(name="m", mode="inference", device="cpu", dtype="fp32", batch_size=8, metric="loss",
+                            higher_is_better=False, quality_tolerance=1.0, quality_tolerance_unit="percent",
+                            variants=[base, onnx],
+                            recommendation=Recommendation(name="onnx-fp32+x", techniques=[], speedup=400.0, reason="r",
+                                                          best_single="onnx-fp32", best_single_speedup=347.8912))
+    buf = io.StringIO()
+    render(result, Console(file=buf, width=250))
+    console_row = next(line for line in buf.getvalue().splitlines() if "onnx-fp32" in line)
+    assert "347.89x (1.49-403.76)" in console_row and "412.35x" in console_row, console_row
+    page = render_html("optimize", result, title="optimize", argv=["optimize", "m"])
+    cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+             for row in re.findall(r"<tr>.*?</tr>", page, re.S) if "onnx-fp32</td>" in row
+             for c in re.findall(r"<td.*?</td>", row, re.S)]
+    assert "347.89x" in cells and "1.49-403.76" in cells and "412.35x" in cells, cells
+    assert "best single technique: onnx-fp32 347.89x" in buf.getvalue().replace("\n", " ")
+    assert "best single technique: onnx-fp32 347.89x" in html.unescape(page)

@@ -495,22 +495,27 @@ def _best_single(rec: Any) -> str:
     'best single technique: None') or when it is the recommendation itself."""
     if not rec.best_single or rec.best_single == rec.name:
         return ""
-    return f"; best single technique: {rec.best_single} {q(rec, 'best_single_speedup')}"
+    from accelopt.report.optimize_view import ratio_text
+
+    return f"; best single technique: {rec.best_single} {ratio_text(rec.best_single_speedup)}"
 
 
 def _variant_row(v: Any, r: Any) -> list[str]:
     """One measured variant of result `r`: its figures, each in the unit its field declares; its quality as the
-    console shows it (the page's 3 significant digits read 85.4% for 85.35%, and nothing said OUT)."""
-    from accelopt.report.optimize_view import quality_text
+    console shows it (the page's 3 significant digits read 85.4% for 85.35%, and nothing said OUT); its speed-up,
+    rounds and bound as the console's ratios (units.fmt_ratio: the page read 348x, rounds 1.49x-404x, beside the
+    console's 347.89x (1.49-403.76) and the reason's 347.89x)."""
+    from accelopt.report.optimize_view import quality_text, ratio_text
+    from accelopt.units import fmt_ratio
 
     qual = v.quality
     quality_cells = (["n/a"] * 4 if qual is None else
                      [quality_text(v, r), q(qual, "worse_by"), q(qual, "max_abs_diff"), q(qual, "top1_agreement")])
-    rounds = (f"{q(v, 'speedup_low')}-{q(v, 'speedup_high')}"
+    rounds = (f"{fmt_ratio(v.speedup_low)}-{fmt_ratio(v.speedup_high)}"
               if v.speedup_low is not None and v.speedup_high is not None else "n/a")
     return [v.name + ("" if v.measured else " (quality failure)"), "yes" if v.pareto else "",
-            q(v, "step_time_p50_s"), q(v, "step_time_p99_s"), q(v, "speedup"), rounds,
-            q(v, "gain_bound") + (" ABOVE BOUND" if v.above_bound else ""), q(v, "samples_per_s"),
+            q(v, "step_time_p50_s"), q(v, "step_time_p99_s"), ratio_text(v.speedup), rounds,
+            ratio_text(v.gain_bound) + (" ABOVE BOUND" if v.above_bound else ""), q(v, "samples_per_s"),
             q(v, "memory_bytes"), q(v, "energy_per_step_j") + (" (estimate)" if v.energy_is_estimate else ""),
             q(v, "size_bytes"), *quality_cells, q(v, "setup_s")]
 

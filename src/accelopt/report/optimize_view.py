@@ -16,12 +16,14 @@ from accelopt.units import fmt_bytes, fmt_joules, fmt_pct, fmt_quantity, fmt_rat
 ratio_digits = fmt_ratio  # the one rule for ratios (units.fmt_ratio)
 
 
-def _x(v: float | None) -> str:
+def ratio_text(v: float | None) -> str:
     """A ratio; an infinite one (profile's bound when the shares its recommendations remove add up to the whole
-    step) reads 'no bound', as JSON's null does, not 'infx'."""
+    step) reads 'no bound', as JSON's null does, not 'infx'. The console's table and the page's."""
     if v is None:
         return "—"
     return f"{ratio_digits(v)}x" if math.isfinite(v) else "no bound"
+
+
 
 
 def quality_text(r: Any, result: Any) -> str:
@@ -76,8 +78,8 @@ def variants_table(result: Any) -> Table:
             continue
         name = plain(("* " if r.pareto else "  ") + r.name + ("" if r.measured else " (QUALITY FAILURE)"))
         sp = ("1.00x" if r.name == "baseline" or r.speedup_low is None or r.speedup_high is None
-              else f"{_x(r.speedup)} ({ratio_digits(r.speedup_low)}-{ratio_digits(r.speedup_high)})")
-        bound = _x(r.gain_bound) + (" ABOVE!" if r.above_bound else "")
+              else f"{ratio_text(r.speedup)} ({ratio_digits(r.speedup_low)}-{ratio_digits(r.speedup_high)})")
+        bound = ratio_text(r.gain_bound) + (" ABOVE!" if r.above_bound else "")
         t.add_row(name, fmt_seconds(r.step_time_p50_s), fmt_seconds(r.step_time_p99_s), sp, plain(bound),
                   fmt_quantity(r.samples_per_s, unit_of(r, "samples_per_s")) if r.samples_per_s else "—",
                   fmt_bytes(r.memory_bytes, binary=True) if r.memory_bytes is not None else "n/a", _energy(r),
@@ -125,15 +127,15 @@ def render(result: Any, console: Console | None = None) -> None:
         console.print(plain(f"profile's verdict on the baseline: {result.profile_verdict}"))
     for r in result.variants:
         if r.above_bound:
-            console.print(plain(f"WARNING: {r.name} measured {_x(r.speedup)}, above profile's bound "
-                               f"{_x(r.gain_bound)} ({r.gain_bound_source}); one of the two is wrong: investigate",
-                               style="bold red"))
+            console.print(plain(f"WARNING: {r.name} measured {ratio_text(r.speedup)}, above profile's bound "
+                               f"{ratio_text(r.gain_bound)} ({r.gain_bound_source}); one of the two is wrong: "
+                               "investigate", style="bold red"))
     for r in result.variants:
         for n in r.notes:
             console.print(plain(f"  {r.name}: {n}", style="dim"))
     rec = result.recommendation
     if rec is not None:
-        best = (f"; best single technique: {rec.best_single} {_x(rec.best_single_speedup)}"
+        best = (f"; best single technique: {rec.best_single} {ratio_text(rec.best_single_speedup)}"
                 if rec.best_single and rec.best_single != rec.name else "")
         console.print(plain(f"recommendation: {rec.name} — {rec.reason}{best}", style="bold"))
     for n in result.notes:
