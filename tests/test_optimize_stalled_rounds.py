@@ -234,3 +234,40 @@ def test_a_short_last_batch_is_not_timed_as_a_full_one() -> None:
     for _ in range(7):
         stepper()
     assert seen == [32] * 7
+
+
+def test_a_variant_passed_over_for_two_reasons_is_named_once() -> None:
+    """A full run's reason named onnx-fp32 twice: its baseline starved at torch's threads (427x) and its p50s
+    disagreeing with its rounds. Each variant is named once, for the first rule it fails."""
+    from accelopt.optimize.results import OptimizeResult, VariantResult
+    from accelopt.optimize.runner import recommend
+
+    base = VariantResult(
+        name="baseline", techniques=[], family="", status="measured", speedup=1.0, step_time_p50_s=84e-6
+    )
+    v = VariantResult(
+        name="onnx-fp32",
+        techniques=["onnx-fp32"],
+        family="quantization",
+        status="measured",
+        speedup=614.13,
+        speedup_low=436.0,
+        speedup_high=632.0,
+        step_time_p50_s=69e-6,
+        baseline_thread_slowdown=427.46,
+    )
+    result = OptimizeResult(
+        name="m",
+        mode="inference",
+        device="cpu",
+        dtype="fp32",
+        batch_size=32,
+        metric="loss",
+        higher_is_better=False,
+        quality_tolerance=1.0,
+        quality_tolerance_unit="percent",
+        variants=[base, v],
+    )
+    rec = recommend(result)
+    assert rec.name == "baseline" and "427.46x slower" in rec.reason
+    assert rec.reason.count("onnx-fp32") == 1, rec.reason

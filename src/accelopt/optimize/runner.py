@@ -1073,10 +1073,11 @@ def recommend(result: OptimizeResult) -> Recommendation:
     withheld = [r for r in faster if _lossy(r) and _quality_unmeasured(r)]
     base = result.get("baseline")
     base_p50_s = base.step_time_p50_s if base is not None else None
-    unsteady = [r for r in faster if r not in withheld and _rounds_disagree(r)]
-    disturbed = [r for r in faster if r not in withheld and r not in unsteady
+    unsteady = [r for r in faster if r not in withheld and _rounds_disagree(r)]  # each named for one reason
+    starved = [r for r in faster if r not in withheld and r not in unsteady
+               and (r.baseline_thread_slowdown or 0) > STARVED_FACTOR]
+    disturbed = [r for r in faster if r not in withheld and r not in unsteady and r not in starved
                  and _disagrees(r.speedup, r.step_time_p50_s, base_p50_s)]
-    starved = [r for r in faster if r not in withheld and (r.baseline_thread_slowdown or 0) > STARVED_FACTOR]
     ok = [r for r in faster if r not in withheld and r not in disturbed and r not in unsteady and r not in starved]
     rec = _recommend_among(result, ok)
     top_starved = max(starved, key=lambda r: r.speedup or 0, default=None)
