@@ -109,3 +109,17 @@ def test_the_page_shows_each_speed_up_and_its_rounds_as_the_console_does() -> No
     assert "347.89x" in cells and "1.49-403.76" in cells and "412.35x" in cells, cells
     assert "best single technique: onnx-fp32 347.89x" in buf.getvalue().replace("\n", " ")
     assert "best single technique: onnx-fp32 347.89x" in html.unescape(page)
+
+
+def test_the_caption_says_the_rules_behind_a_speed_up_on_a_busy_machine() -> None:
+    """The caption called the rounds' speed-up 'robust to the machine's load' while a busy run's agreeing rounds read
+    906x (torch's threads starved in every baseline block): it now says what guards the recommendation."""
+    base = VariantResult(name="baseline", techniques=[], family="", status="measured", speedup=1.0)
+    result = OptimizeResult(name="m", mode="inference", device="cpu", dtype="fp32", batch_size=8, metric="loss",
+                            higher_is_better=False, quality_tolerance=1.0, quality_tolerance_unit="percent",
+                            variants=[base])
+    buf = io.StringIO()
+    render(result, Console(file=buf, width=400))
+    text = " ".join(buf.getvalue().split())
+    assert "robust to the machine's load" not in text
+    assert "rounds over 2x apart are re-measured once" in text and "at 1 thread" in text, text

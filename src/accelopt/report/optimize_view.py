@@ -89,8 +89,10 @@ def variants_table(result: Any) -> Table:
     n = result.variants[0].step_samples if result.variants else 0
     t.caption = (f"* = on the Pareto front (speed-up, memory, energy vs {result.metric}). Speed-up: baseline / "
                  f"variant fastest step of each block, median of A/B interleaved rounds (pessimistic-optimistic "
-                 f"round): robust to the "
-                 f"machine's load; p50/p99 over the timed steps (baseline: {n}, over the whole run) drift with it. "
+                 "round); rounds over 2x apart are re-measured once, and a variant whose rounds still disagree, or "
+                 "whose baseline ran over 2x slower at torch's threads than at 1 thread (a busy machine), is not "
+                 f"recommended; p50/p99 over the timed steps (baseline: {n}, over the whole run) drift with the "
+                 "machine's load. "
                  f"'gain up to': profile's Amdahl bound for what the technique "
                  f"addresses. In brackets: the change of {result.metric} from the baseline's "
                  f"({'higher' if result.higher_is_better is not False else 'lower'} is better). "
