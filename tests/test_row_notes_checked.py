@@ -120,7 +120,8 @@ UNEXPLAINED: dict[str, str] = {
     # mb-gb200 / mb-b200 / mb-gb300-gptoss-120b left 2026-12-02 (moe3): their notes carry a checked reason (the 25.11
     # stack's unfused, host-synchronised MoE block, 48.2% of NVIDIA's GPT-OSS step by its fused-kernel blog, against
     # misses of 47.6 / 49.7 / 46.0% once the GB200 / GB300 cells came from the recipes), recomputed by
-    # tests/test_moe_gptoss_stack.py; mb-h100: -22.5% (within 25% since hopdiag)
+    # tests/test_moe_gptoss_stack.py; mb-h100: -21.5% (-22.5% before memread's recompute_modules cell, 2026-12-02;
+    # within 25% since hopdiag)
     # b300 (2026-12-01): held-out DGX-B300 row of Megatron-Bridge 26.02
     # (its note's figures: tests/test_validate_blackwell_ultra_rows.py)
     "mb2602-b300-qwen3-235b": "predicted 59% too fast: the published DGX-B300 figure is 0.707x the same table's "

@@ -2,8 +2,9 @@
 --mem-fraction-static); `plan serve --memory-fraction` takes it, but a serving runs file could not: the column was
 refused as unknown, so a run launched at another share than the engine rule's could only be written down at the
 wrong one (SGLang's rule was then the MI355X rows' 0.578, which put a published DeepSeek-R1 TP8 H200 run at batch
-32 over memory; sglmem made it SGLang's own per-device default and gave those rows the cell). Issue 10, found typing unseen runs (unseen, 2026-12-02): the optional column memory_fraction now
-reaches the same figure as the flag. These tests fail before the change (exit 2: unknown column)."""
+32 over memory; sglmem made it SGLang's own per-device default and gave those rows the cell). Issue 10, found
+typing unseen runs (unseen, 2026-12-02): the optional column memory_fraction now reaches the same figure as
+the flag. These tests fail before the change (exit 2: unknown column)."""
 
 from __future__ import annotations
 

@@ -399,9 +399,10 @@ def engine_memory_fraction(engine: str, spec: AcceleratorSpec, *, tp: int, pp: i
     d = sglang_memory_default(spec.memory_bytes, tp=tp, pp=pp, attention_dp=attention_dp, mla=mla)
     if d.fraction <= 0:
         raise InfeasibleError(f"{spec.name}: SGLang's default reserves {d.reserved_bytes / _MIB:,.0f} MiB of "
-                              f"its {d.gpu_mem_bytes / _MIB:,.0f} MiB ({SGLANG_RULE_SOURCE}): nothing is left for weights and "
-                              "the KV cache", "give --memory-fraction (the run's --mem-fraction-static), or use a "
-                              "device with more memory")
+                              f"its {d.gpu_mem_bytes / _MIB:,.0f} MiB ({SGLANG_RULE_SOURCE}): nothing is left for "
+                              "weights and the KV cache",
+                              "give --memory-fraction (the run's --mem-fraction-static), or use a device with more "
+                              "memory")
     return d.fraction, d.note(spec.name)
 
 
