@@ -41,21 +41,6 @@ def _llama3_vp8(tot: str, held: str, acts: str, other: str) -> str:
             "layouts fit (78.0 / 77.8 GiB)")
 
 
-# MaxText remat_policy minimal_flash (the A3 scripts 1vm.sh @78daad19 ... 16vm.sh @d2aa7f25, unseen's block comment):
-# AI-Hypercomputer/maxtext MaxText/layers/models.py @0042423ad678428ccc53441834f7364fdc665003 get_remat_policy:
-# save_from_both_policies(checkpoint_dots_with_no_batch_dims, save_only_these_names('context')), i.e. MaxText's
-# 'minimal' (the weight-GEMM outputs; the model's recompute minimal, memory.py) plus the attention context (h wide,
-# bf16). No --recompute value has minimal's memory without minimal's attention-core recompute, so the rows carry none.
-A3_NONE_GIB, A3_MINIMAL_GIB, A3_CONTEXT_GIB, A3_MINIMAL_FLASH_GIB = "85.8", "59.1", "4.0", "63.1"
-A3_MINIMAL_FLASH_REASON = (
-    f"{A3_NONE_GIB} GiB predicted against 79.6 GiB under recompute none (70.2 GiB of it activations), the cell the "
-    "row carries because no --recompute value expresses MaxText's remat_policy minimal_flash, which the run used "
-    "(maxtext MaxText/layers/models.py @0042423: checkpoint_dots_with_no_batch_dims plus the saved 'context'): it "
-    f"keeps what the model's recompute minimal keeps ({A3_MINIMAL_GIB} GiB) plus the attention context, 2 B x h per "
-    f"token per layer ({A3_CONTEXT_GIB} GiB over 32 layers x 16,384 tokens), {A3_MINIMAL_FLASH_GIB} GiB in all: "
-    "fits. minimal's step recomputes the attention core, which minimal_flash saves, so the time keeps none "
-    "(recon5, 2026-12-02; recomputed by test_a3_rows_fit_with_their_minimal_flash_policy)")
-
 MEMORY_GAPS = {
     "llama3-405b-8k": _llama3_vp8("89.1", "141 (rank 1, m 32; rank 0 112, the last 112)", "74.4",
                                   "its dropout (at 0, plan --no-dropout: 84.7 GiB, still over)"),
@@ -89,8 +74,9 @@ MEMORY_GAPS = {
                            "published table says MBS 4 with GA 2, which its own GBS 512 and dp 16 contradict (GA = "
                            "512 / (16 x 4) = 8); the table's MBS is kept (tests/test_plan_memory_recipes.py recomputes "
                            "each figure)",
-    # unseen's five MaxText A3 (H100) rows, 2026-12-02 (recon5: the test was not run on them when they were added).
-    **{rid: A3_MINIMAL_FLASH_REASON for rid in (f"maxtext-a3-llama2-7b-x{n}" for n in (1, 2, 4, 8, 16))},
+    # unseen's five MaxText A3 (H100) rows fit since 2026-12-02 (remat): 63.1 GiB of 79.6 with their scripts'
+    # remat_policy minimal_flash (--recompute minimal_flash; 85.8 GiB under the 'none' they carried before, recon5's
+    # strict xfails): tests/test_remat_minimal_flash.py.
     # nemo-nemotron-340b fits since 2026-12-02 (memread): 77.2 GiB of 79.6 with Transformer Engine's FP8 saved inputs
     # (the NeMo 24.07 FP8 run; fp8_saved_inputs 1), 81.7 GiB before; its optimizer state stays 12 B (NeMo's
     # mcore_distributed_optim path does not read the yaml's optim dtype bf16).
@@ -150,23 +136,3 @@ def test_llama3_405b_needs_its_uneven_stages() -> None:
     assert q.edge_stage_layers == 7
     assert predict_layout(q).fits_memory
     assert not predict_layout(replace(q, edge_stage_layers=None)).fits_memory
-
-
-def test_a3_rows_fit_with_their_minimal_flash_policy() -> None:
-    """The figures of A3_MINIMAL_FLASH_REASON, rebuilt from the model: over under none, within capacity with the
-    model's minimal plus the 'context' tensor minimal_flash also saves (2 B x hidden per token per layer)."""
-    rows = [r for r in ROWS if r["id"].startswith("maxtext-a3-")]
-    assert len(rows) == 5 and all(r["recompute"] == "none" and r["stack"] == "maxtext" for r in rows)
-    for row in rows:
-        none = predict_layout(run_query(row))
-        minimal = predict_layout(run_query({**row, "recompute": "minimal"}))
-        tokens = int(row["mbs"]) * int(row["seq"])
-        context = int(row["layers"]) * tokens * 2 * int(row["hidden"])
-        gib = {"none": none.terms["mem_total_bytes"] / 2**30, "minimal": minimal.terms["mem_total_bytes"] / 2**30,
-               "context": context / 2**30, "flash": (minimal.terms["mem_total_bytes"] + context) / 2**30}
-        assert (f"{gib['none']:.1f}", f"{gib['minimal']:.1f}", f"{gib['context']:.1f}", f"{gib['flash']:.1f}") == (
-            A3_NONE_GIB, A3_MINIMAL_GIB, A3_CONTEXT_GIB, A3_MINIMAL_FLASH_GIB)
-        assert f"{none.terms['mem_activations_bytes'] / 2**30:.1f} GiB of it activations" in A3_MINIMAL_FLASH_REASON
-        assert not none.fits_memory
-        assert minimal.terms["mem_total_bytes"] + context <= minimal.spec.memory_bytes
-        assert minimal.terms["t_recompute_s"] > none.terms["t_recompute_s"] == 0  # minimal redoes the core

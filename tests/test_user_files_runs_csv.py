@@ -171,4 +171,5 @@ def test_a_bad_recompute_suffix_lists_every_recompute_mode(tmp_path: Path, capsy
     p.write_text(f"{HEADER}\n{ROW.replace(',none,', ',full+tp,', 1)}\n")
     _, err = _cli(capsys, "validate", "--runs", str(p), code=2)
     text = " ".join(err.split())
-    assert "run 'my-run-1': recompute = 'full+tp'" in text and "minimal, mlp or op, optionally with +sp" in text
+    assert "run 'my-run-1': recompute = 'full+tp'" in text
+    assert "minimal, minimal_flash, mlp or op, optionally with +sp" in text

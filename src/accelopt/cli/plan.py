@@ -1241,7 +1241,9 @@ def register(app: typer.Typer) -> None:
         zero: int = typer.Option(1, "--zero", help="ZeRO stage 0-3 (3 = FSDP)"),
         recompute: str = typer.Option("selective", "--recompute",
                                       help="none, selective, full, minimal (MaxText remat_policy 'minimal': only "
-                                           "the Q/K/V, out-projection and MLP-up outputs and the layer input kept) "
+                                           "the Q/K/V, out-projection and MLP-up outputs and the layer input kept), "
+                                           "minimal_flash (MaxText's: minimal's set plus the attention output "
+                                           "'context', so a fused attention kernel is not rerun), "
                                            "mlp (the MLP block only: Megatron-Core --recompute-modules mlp) or op "
                                            "(torchtitan's selective op AC: every second matmul of a layer recomputed; "
                                            "its 'selective layer' AC is full with --recompute-layers L/2)"),

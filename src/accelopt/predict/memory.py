@@ -26,6 +26,12 @@ V (q_width + 2 kv), the out-projection output h (it rebuilds the second norm's i
 activations (MaxText's logical_axis_rules shard heads, mlp and activation_embed over 'tensor'). The MLP output
 (mlpwo) is not needed by the backward, and norms, RoPE, the attention core and the activation function are
 recomputed.
+MaxText remat_policy 'minimal_flash' (recompute code 6; MaxText/layers/models.py
+@0042423ad678428ccc53441834f7364fdc665003 get_remat_policy: save_from_both_policies(
+checkpoint_dots_with_no_batch_dims, save_only_these_names('context')))
+keeps minimal's set plus the attention output 'context' (checkpoint_name(out, 'context') on the attention op's output,
+q heads x head_dim = o_width wide, 2 bytes, split over tp as the heads), the out-projection's input; with it the fused
+attention kernel is not rerun in the backward (training.RECOMPUTE comment).
 Megatron-Core recompute modules (`modules`, Setup.recompute_modules; --recompute-granularity selective
 --recompute-modules, NVIDIA/Megatron-LM megatron/core/transformer/transformer_config.py recompute_modules at
 002526d81b81f6ab534e93844f9a228709887494), applied with recompute none, selective or mlp (module_on):
@@ -226,6 +232,7 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
     full = 2.0 * sbh / rep_div
     up_width = (2.0 if model.mlp == "swiglu" else 1.0) * mlp_f * ((model.top_k + model.shared_experts) if moe else 1)
     minimal = (2 * s * b * (model.q_width + h + up_width)) / tp + kv_dev + 2.0 * sbh / rep_div
+    minimal_flash = minimal + 2 * s * b * model.o_width / tp  # + 'context', the out-projection input (docstring)
     # mlp (recompute code 4, Megatron-Core --recompute-modules mlp): the MLP block's inner tensors are rebuilt in the
     # backward from its input (the second norm's output, kept in the replicated part), so they are not kept.
     mlp_only = none_or_sel - mlp_inner / tp
@@ -236,7 +243,9 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
         none_or_sel, mlp_only = none_or_sel - released, mlp_only - released
     return np.where(recompute == 2, full, np.where(recompute == 3, minimal,
                                                    np.where(recompute == 4, mlp_only,
-                                                            np.where(recompute == 5, op, none_or_sel))))
+                                                            np.where(recompute == 5, op,
+                                                                     np.where(recompute == 6, minimal_flash,
+                                                                              none_or_sel)))))
 
 
 def _module_released_bytes(model: TransformerConfig, b: Arr, s: Arr, tp: Arr, sp: Arr, recompute: Arr, moe: bool,

@@ -98,7 +98,13 @@ DTYPE_BYTES = dtypes.bytes_map(("bf16", "fp16", "fp8"))  # training dtypes (acce
 # _apply_ac_to_transformer_block with selective_ac_option 'op'): in each checkpointed layer the outputs of ops in
 # _save_list (aten.mm, the flash / efficient SDPA kernels, reduce_scatter_tensor) are saved "except every second mm",
 # counted per layer forward; everything else is recomputed (op_recompute_s).
-RECOMPUTE = {"none": 0, "selective": 1, "full": 2, "minimal": 3, "mlp": 4, "op": 5}
+# minimal_flash: MaxText's remat_policy 'minimal_flash' (AI-Hypercomputer/maxtext MaxText/layers/models.py
+# @0042423ad678428ccc53441834f7364fdc665003 get_remat_policy: save_from_both_policies(
+# checkpoint_dots_with_no_batch_dims, save_only_these_names('context'))): minimal's saved set plus the attention
+# output 'context' (memory.py). With the context saved the fused attention kernel is not rerun, so its time is none's
+# (_attn_core_recomputed); with flash off the unfused core's probabilities are neither a weight GEMM output nor
+# 'context', so the core is redone as minimal's.
+RECOMPUTE = {"none": 0, "selective": 1, "full": 2, "minimal": 3, "minimal_flash": 6, "mlp": 4, "op": 5}
 RECOMPUTE_NAMES = {v: k for k, v in RECOMPUTE.items()}
 
 
@@ -561,9 +567,11 @@ def structural_problems(setup: Setup, lay: Layouts, n_devices: Arr) -> list[Prob
          "recompute op (torchtitan's every-second-matmul policy) is modelled for dense Llama-style blocks (separate "
          "Q, K, V projections, one attention then one MLP): this model has experts, MLA or a parallel block; use "
          "recompute selective or full"),
-        (R.RECOMPUTE_MODULES_MODE, np.isin(lay.recompute, (RECOMPUTE["minimal"], RECOMPUTE["op"]))
+        (R.RECOMPUTE_MODULES_MODE, np.isin(lay.recompute, (RECOMPUTE["minimal"], RECOMPUTE["op"],
+                                                              RECOMPUTE["minimal_flash"]))
          & bool(setup.recompute_modules), "recompute modules (Megatron-Core's --recompute-modules) add to recompute "
-         "none, selective or mlp; minimal (MaxText) and op (torchtitan) are other frameworks' policies"),
+         "none, selective or mlp; minimal, minimal_flash (MaxText) and op (torchtitan) are other frameworks' "
+         "policies"),
         *_edge_problems(setup, lay),
         (R.DP_BATCH, lay.dp > setup.global_batch, f"dp cannot exceed the global batch of {setup.global_batch} "
          "sequences"),
@@ -664,7 +672,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # Megatron-Core recompute modules (parse_recompute_modules): each one's forward again, where the mode takes them
     mods = module_recompute_s(mdl, lt, T, tp, lay.sp, frac_moe, dtb, dev)
     mod_on = {name: module_on(rc, setup.recompute_modules, name) for name in RECOMPUTE_MODULES}
-    mod_on["core_attn"] = np.maximum(mod_on["core_attn"], _attn_core_recomputed(rc).astype(float))
+    mod_on["core_attn"] = np.maximum(mod_on["core_attn"], _attn_core_recomputed(rc, setup.flash).astype(float))
     mods_layer = sum((mod_on[name] * mods[name][0] for name in RECOMPUTE_MODULES), np.zeros_like(T))
     # the MLP collectives the mlp, moe and shared_experts modules redo, per layer (the share of layers they cover)
     k_mod = mod_on["mlp"] * (1.0 - frac_moe) + (mod_on["moe"] + mod_on["shared_experts"]) * frac_moe
@@ -1118,10 +1126,13 @@ def fp8_param_bytes(setup: Setup, cal: Calibration) -> float:
     return 2.0 if fp8_weight_transpose(cal.family) else 1.0
 
 
-def _attn_core_recomputed(rc: Arr) -> Arr:
+def _attn_core_recomputed(rc: Arr, flash: bool) -> Arr:
     """Selective (Korthikanti 2022 sec. 5) and MaxText 'minimal' (the attention output 'context' is not among the
-    saved names) both redo the attention core in the backward."""
-    return (rc == RECOMPUTE["selective"]) | (rc == RECOMPUTE["minimal"])
+    saved names) both redo the attention core in the backward. MaxText 'minimal_flash' saves 'context', so a fused
+    kernel's forward is not rerun; an unfused core (flash off) still is: its softmax probabilities, which the backward
+    of context = P V needs, are neither a no-batch-dims dot output nor 'context' (RECOMPUTE comment)."""
+    return ((rc == RECOMPUTE["selective"]) | (rc == RECOMPUTE["minimal"])
+            | ((rc == RECOMPUTE["minimal_flash"]) & (not flash)))
 
 
 def _mlp_flops(mdl: TransformerConfig, T: Arr, tp: Arr, lt: Any, frac_moe: float) -> Arr:
@@ -1327,7 +1338,8 @@ def explain_terms() -> dict[str, str]:
         "t_recompute_s": "full: one more forward (x N / L_s with --recompute-layers N; stack pytorch-fsdp: less the "
                          "MLP down-projection and its residual add, where torch's non-reentrant checkpoint stops "
                          "early); selective and minimal: the attention core (Korthikanti 2022; MaxText 'minimal' "
-                         "saves no 'context'); mlp: the MLP block's GEMMs (Megatron-Core --recompute-modules mlp); op "
+                         "saves no 'context'; minimal_flash saves it: nothing with a fused kernel, the core with "
+                         "flash off); mlp: the MLP block's GEMMs (Megatron-Core --recompute-modules mlp); op "
                          "(torchtitan selective op AC): the even-numbered matmuls wk, wo (and SwiGLU's w3) plus the "
                          "layer's elementwise ops; + each --recompute-modules module's forward (core_attn the "
                          "attention core, mlp the dense layers' MLP GEMMs, moe the expert block, shared_experts "
@@ -1387,7 +1399,8 @@ def explain_terms() -> dict[str, str]:
         "mem_grads_bytes": "2 B x stage params (/ dp x cp with ZeRO >= 2)",
         "mem_optimizer_bytes": "12 B x stage params (/ dp x cp with ZeRO >= 1)",
         "mem_activations_bytes": "Korthikanti 2022 eq. 1-2 per layer (minimal: MaxText's saved projection "
-                                 "outputs + layer input; op: the layer input + torchtitan's saved outputs of the "
+                                 "outputs + layer input; minimal_flash: those + the attention output 'context'; op: "
+                                 "the layer input + torchtitan's saved outputs of the "
                                  "odd matmuls, the flash kernel and the sequence-parallel reduce-scatters) x L_s x "
                                  "min(m, p) in flight (zb-h2: 2p - 1) (+ logits)",
         "mem_overhead_bytes": "framework overhead from the calibration file",
