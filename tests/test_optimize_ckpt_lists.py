@@ -129,3 +129,20 @@ def test_a_model_without_block_lists_is_told_how_to_get_one() -> None:
     model = nn.Sequential(nn.Linear(4, 3))
     why = trainloop.ActivationCheckpointing().not_applicable(_bundle(model, torch.randn(2, 4)), CPU_TRAIN)
     assert why is not None and "hold the repeated blocks in an nn.ModuleList" in why
+
+
+def test_a_hybrids_list_of_unlike_blocks_is_added() -> None:
+    """A ModuleList whose blocks differ in class (a hybrid's Mamba and attention layers) is a list of blocks all the
+    same: its parent loops over it. Here the decoder (2 blocks, the second list taken) has two block classes."""
+
+    class Other(_Block):
+        pass
+
+    class Hybrid(_EncDec):
+        def __init__(self) -> None:
+            super().__init__()
+            self.dec = nn.ModuleList([_Block(), Other()])
+
+    torch.manual_seed(0)
+    v = trainloop.ActivationCheckpointing().apply(_bundle(Hybrid(), torch.randn(8, 16)), CPU_TRAIN, {})
+    assert sorted(v.params["blocks"].split(", ")) == ["dec", "enc"]

@@ -127,7 +127,7 @@ class ActivationCheckpointing(Technique):
     recorded_names = ("blocks", "saved_bytes_before", "saved_bytes_after")
     family = "training-loop"
     modes = ("train",)
-    changes = ("the blocks of the model's block lists (of up to 8 tried; every list of like blocks that lowers the "
+    changes = ("the blocks of the model's block lists (of up to 8 tried; every list of blocks that lowers the "
                "activation bytes saved for backward, e.g. an encoder's and a decoder's) recomputed in backward")
     risks = "about one extra forward per step (slower); no change to the math"
     composable: ClassVar[bool] = True
@@ -165,12 +165,12 @@ MAX_BLOCK_LISTS = 8
 def _least_saved(bundle: ModelBundle, target: Target, before: float) -> tuple[Any, list[str], list[str], float]:
     """(model, block lists' names, what was checkpointed in each, bytes saved for backward) of the block lists whose
     checkpointing together leaves the fewest bytes saved, found by counting them. Each list is counted alone; the
-    one leaving the fewest is taken, then each other list of like blocks that lowered the count alone is added, the
-    best first, if it is not inside (or around) one already taken and the count with it is lower still (a head's
-    Sequential of Linear, BatchNorm, Linear is not added: not the repeated blocks a user means). The longest list
-    alone was taken first (a CNN's stem rather than its residual blocks: 0.01% saved), then the best list alone (a T5's
-    decoder.block without its encoder.block, an nn.Transformer's decoder without its encoder: about half the
-    saving)."""
+    one leaving the fewest is taken, then each other list of blocks (_repeated) that lowered the count alone is
+    added, the best first, if it is not inside (or around) one already taken and the count with it is lower still
+    (a head's Sequential of Linear, BatchNorm, Linear is not added: not the blocks a user means). The longest list
+    alone was taken first (a CNN's stem rather than its residual blocks: 0.01% saved), then the best list alone
+    (a T5's decoder.block without its encoder.block, an nn.Transformer's decoder without its encoder: about half
+    the saving)."""
     counted: list[tuple[float, int]] = []
     best: tuple[Any, list[str], list[str], float] | None = None
     first_error: Exception | None = None
@@ -215,8 +215,12 @@ def _checkpointed(bundle: ModelBundle, target: Target, picks: list[int]) -> tupl
 
 
 def _repeated(blocks: Any) -> bool:
-    """True if every child of the list is of one class (an encoder's layers, a stage's residual blocks)."""
-    return len({type(b) for b in blocks}) == 1
+    """True for a list of blocks: an nn.ModuleList (its parent loops over it; a hybrid's Mamba and attention layers
+    differ in class) or a Sequential whose children are of one class (a stage's residual blocks), not a head's
+    Sequential of Linear, activation, Linear."""
+    from torch import nn
+
+    return isinstance(blocks, nn.ModuleList) or len({type(b) for b in blocks}) == 1
 
 
 def _nested(a: str, b: str) -> bool:
