@@ -33,11 +33,19 @@ from accelopt.workload.userfile import ModelBundle, as_tuple
 
 # ---------------------------------------------------------------- activation checkpointing
 def _block_lists(model: Any) -> list[tuple[str, Any]]:
-    """(name, container) of every ModuleList/Sequential with 2+ children; the longest first."""
+    """(name, container) of every ModuleList/Sequential with 2+ children; those inside no other first, then the
+    longest first. Longest first alone left an encoder-decoder's 2-block decoder list out of the 8 tried, behind
+    the 3-layer Sequential MLPs inside its blocks."""
     from torch import nn
 
     found = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.ModuleList | nn.Sequential) and len(m) >= 2]
-    return sorted(found, key=lambda nm: -len(nm[1]))
+    names = [n for n, _ in found]
+    return sorted(found, key=lambda nm: (sum(_inside(nm[0], o) for o in names), -len(nm[1])))
+
+
+def _inside(a: str, b: str) -> bool:
+    """True if module path a is strictly inside b ('' is the model itself)."""
+    return a != b and (not b or a.startswith(b + "."))
 
 
 def _checkpoint_wrapper_class() -> type:
@@ -119,56 +127,105 @@ class ActivationCheckpointing(Technique):
     recorded_names = ("blocks", "saved_bytes_before", "saved_bytes_after")
     family = "training-loop"
     modes = ("train",)
-    changes = ("the blocks of the model's block list (of up to 8 tried) that leaves the fewest activation bytes "
-               "saved for backward, recomputed in backward instead")
+    changes = ("the blocks of the model's block lists (of up to 8 tried; every list of blocks that lowers the "
+               "activation bytes saved for backward, e.g. an encoder's and a decoder's) recomputed in backward")
     risks = "about one extra forward per step (slower); no change to the math"
     composable: ClassVar[bool] = True
 
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
         why = super().not_applicable(bundle, target)
         if why is None and not _block_lists(bundle.model):
-            return "the model has no list of blocks (nn.ModuleList or nn.Sequential of 2+ modules) to checkpoint"
+            return ("the model has no list of blocks (nn.ModuleList or nn.Sequential of 2+ modules) to checkpoint; "
+                    "to use it, hold the repeated blocks in an nn.ModuleList that forward loops over")
         return why
 
     def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
         before = _saved_bytes(copy_model(bundle, target), bundle, target)
-        model, name, what, after = _least_saved(bundle, target)
-        notes = [f"checkpointed {what}",
+        model, names, whats, after = _least_saved(bundle, target, before)
+        notes = [f"checkpointed {' and '.join(whats)}" + _lists_text(whats),
                  f"activations saved for backward: {before / 2**20:.2f} MiB -> {after / 2**20:.2f} MiB "
                  "(counted with saved_tensors_hooks on the first batch)"]
         if after > 0:
             larger = int(bundle.batch_size * before / after)
             notes.append(f"at the baseline's activation memory, batch {bundle.batch_size} could grow to about "
                          f"{larger} (estimate: activation bytes scale linearly with the batch)")
-        return plain_variant(self.name, model, bundle, target, notes=notes,
-                             params={"blocks": name, "saved_bytes_before": before, "saved_bytes_after": after})
+        params = {"blocks": ", ".join(names), "saved_bytes_before": before, "saved_bytes_after": after}
+        return plain_variant(self.name, model, bundle, target, notes=notes, params=params)
+
+
+def _lists_text(whats: list[str]) -> str:
+    """' (N block lists)' when more than one list was checkpointed, '' otherwise."""
+    return f" ({len(whats)} block lists)" if len(whats) > 1 else ""
 
 
 MAX_BLOCK_LISTS = 8
-"""Block lists tried (the longest first), each on its own copy: one forward + loss of the first batch each."""
+"""Block lists tried (as _block_lists orders them), each on its own copy: one forward + loss of the first batch each."""
 
 
-def _least_saved(bundle: ModelBundle, target: Target) -> tuple[Any, str, str, float]:
-    """(model, block list's name, what was checkpointed, bytes saved for backward) of the block list whose
-    checkpointing leaves the fewest bytes saved, found by counting them. The longest list alone was taken: a CNN's
-    stem (conv, norm, relu) rather than its residual blocks, which saved 0.01% of the activations."""
-    best: tuple[Any, str, str, float] | None = None
+def _least_saved(bundle: ModelBundle, target: Target, before: float) -> tuple[Any, list[str], list[str], float]:
+    """(model, block lists' names, what was checkpointed in each, bytes saved for backward) of the block lists whose
+    checkpointing together leaves the fewest bytes saved, found by counting them. Each list is counted alone; the
+    one leaving the fewest is taken, then each other list of blocks (_repeated) that lowered the count alone is
+    added, the best first, if it is not inside (or around) one already taken and the count with it is lower still
+    (a head's Sequential of Linear, BatchNorm, Linear is not added: not the blocks a user means). The longest list
+    alone was taken first (a CNN's stem rather than its residual blocks: 0.01% saved), then the best list alone
+    (a T5's decoder.block without its encoder.block, an nn.Transformer's decoder without its encoder: about half
+    the saving)."""
+    counted: list[tuple[float, int]] = []
+    best: tuple[Any, list[str], list[str], float] | None = None
     first_error: Exception | None = None
     for i in range(min(MAX_BLOCK_LISTS, len(_block_lists(bundle.model)))):
-        model = copy_model(bundle, target)
-        name, blocks = _block_lists(model)[i]
-        model, what = _checkpoint(model, name, blocks)
         try:
-            saved = _saved_bytes(model, bundle, target)
+            trial = _checkpointed(bundle, target, [i])
         except Exception as e:  # a list whose checkpointing breaks the forward (a Sequential fed several inputs)
             first_error = first_error or e
             continue
-        if best is None or saved < best[3]:
-            best = (model, name, what, saved)
+        counted.append((trial[3], i))
+        if best is None or trial[3] < best[3]:
+            best = trial
     if best is None:
         assert first_error is not None, "not_applicable refuses a model without block lists"
         raise first_error
+    alone = sorted(counted)
+    lists = _block_lists(bundle.model)
+    chosen = [alone[0][1]]
+    for saved, i in alone[1:]:
+        if saved >= before or not _repeated(lists[i][1]) or any(_nested(n, lists[i][0]) for n in best[1]):
+            continue  # saves nothing alone, not a list of like blocks (a head), or inside (around) a list taken
+        try:
+            trial = _checkpointed(bundle, target, [*chosen, i])
+        except Exception:  # this list together with the others breaks the forward: leave it out
+            continue
+        if trial[3] < best[3]:
+            best, chosen = trial, [*chosen, i]
     return best
+
+
+def _checkpointed(bundle: ModelBundle, target: Target, picks: list[int]) -> tuple[Any, list[str], list[str], float]:
+    """(model, names, what, bytes saved for backward) of a copy with the block lists at `picks` (indices into
+    _block_lists) checkpointed; none is inside another, so wrapping one leaves the others' names as they were."""
+    model = copy_model(bundle, target)
+    lists = [_block_lists(model)[i] for i in picks]
+    names, whats = [], []
+    for name, blocks in lists:
+        model, what = _checkpoint(model, name, blocks)
+        names.append(name)
+        whats.append(what)
+    return model, names, whats, _saved_bytes(model, bundle, target)
+
+
+def _repeated(blocks: Any) -> bool:
+    """True for a list of blocks: an nn.ModuleList (its parent loops over it; a hybrid's Mamba and attention layers
+    differ in class) or a Sequential whose children are of one class (a stage's residual blocks), not a head's
+    Sequential of Linear, activation, Linear."""
+    from torch import nn
+
+    return isinstance(blocks, nn.ModuleList) or len({type(b) for b in blocks}) == 1
+
+
+def _nested(a: str, b: str) -> bool:
+    """True if module path a is b, inside b or around b ('' is the model itself, around everything)."""
+    return a == b or _inside(a, b) or _inside(b, a)
 
 
 def _checkpoint(model: Any, name: str, blocks: Any) -> tuple[Any, str]:
