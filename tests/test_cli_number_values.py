@@ -12,8 +12,11 @@ from conftest import run_main
     (["plan", "--model", "llama3-8b", "--top", "1,000"], "--top '1,000' is not a whole number: ',' is not read as "
      "a thousands separator", "write --top 1000 (or --top 1_000)"),
     (["plan", "--model", "llama3-8b", "--top=1,000"], "--top '1,000' is not a whole number", "write --top 1000"),
-    (["plan", "--model", "llama3-8b", "--top", "1e3"], "--top '1e3' is not a whole number (--top takes a count)",
-     "e.g. --top 1000"),
+    # '1e3' IS a whole number, in a form a count does not read: the message said 'not a whole number'
+    (["plan", "--model", "llama3-8b", "--top", "1e3"], "--top '1e3' is 1000 written in a form this count does not "
+     "read (an exponent)", "write the digits, e.g. --top 1000"),
+    (["plan", "--model", "llama3-8b", "--top", "2.5"], "--top '2.5' is not a whole number (--top takes a count)",
+     "e.g. --top 2"),
     (["plan", "--model", "llama3-8b", "--top", "nan"], "--top 'nan' is not a whole number", "e.g. --top 8"),
     (["plan", "--model", "llama3-8b", "--budget-usd", "1,000.50"], "--budget-usd '1,000.50' is not a number",
      "write --budget-usd 1000.50 (or --budget-usd 1_000.50)"),

@@ -31,8 +31,15 @@ def test_a_list_is_sent_to_plan(args: tuple[str, ...], problem: str, not_in: str
 
 
 def test_a_count_written_as_a_float_names_the_count(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_main([*EXPLAIN, "--devices", "1e3", "--hardware", "h100-sxm"], capsys)
-    assert code == 2 and "--devices '1e3' is not a whole number" in err and "e.g. --devices 1000" in err
+    code, _, err = run_main([*EXPLAIN, "--devices", "2.5", "--hardware", "h100-sxm"], capsys)
+    assert code == 2 and "--devices '2.5' is not a whole number" in err and "e.g. --devices 2" in err
+
+
+def test_a_whole_count_with_an_exponent_is_read_as_plan_reads_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan --devices 1e3` searched 1000 devices; `plan explain --devices 1e3` said '1e3' is not a whole number."""
+    code, out, err = run_main([*EXPLAIN, "--devices", "1e3", "--hardware", "h100-sxm", "--json"], capsys)
+    same, out_digits, _ = run_main([*EXPLAIN, "--devices", "1000", "--hardware", "h100-sxm", "--json"], capsys)
+    assert code == same and out == out_digits and "not a whole number" not in err
 
 
 def test_one_count_still_explains(capsys: pytest.CaptureFixture[str]) -> None:

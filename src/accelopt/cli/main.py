@@ -394,6 +394,10 @@ def _number_fix(e: UsageError, argv: list[str]) -> tuple[str, str] | None:
 
         near = (f"{flag} {round(value)}" if abs(value) < 1e18 else f"a smaller {flag}") if math.isfinite(value) \
             else f"{flag} 8"
+        if math.isfinite(value) and value == round(value) and abs(value) < 1e18:  # '1e3', '1000.0': whole, other form
+            form = "an exponent" if "e" in typed.lower() else "a decimal point"
+            return (f"{flag} {typed!r} is {round(value)} written in a form this count does not read ({form})",
+                    f"write the digits, e.g. {near}")
         return (f"{flag} {typed!r} is not a whole number ({flag} takes a count)",
                 f"give a whole number, e.g. {near}")
     return None

@@ -986,10 +986,13 @@ def one_device_count(text: str) -> int:
         return int(t.replace("_", ""))
     except ValueError:
         pass
-    try:  # '1e3', '64.0': the count it likely meant
-        near = f"--devices {int(float(t))}" if float(t).is_integer() and 0 < float(t) < 1e18 else "--devices 64"
-    except (ValueError, OverflowError):
-        near = "--devices 64"
+    try:  # '1e3', '64.0': a whole number in another form, read as `plan --devices` reads it (units.parse_count)
+        value = float(t.replace("_", ""))
+    except ValueError:
+        value = float("nan")
+    if value.is_integer() and 0 < value < 1e18:
+        return int(value)
+    near = f"--devices {round(value)}" if 0 < value < 1e18 else "--devices 64"
     raise InputError(f"--devices {text!r} is not a whole number (--devices takes a count)",
                      f"give one device count, e.g. {near}")
 
