@@ -25,13 +25,12 @@ def render_eyeriss(check: Any) -> None:
         t.add_column(col, justify="left" if col == "layer" else "right", no_wrap=True)
     for x in check.layers:
         c = layer_cells(x)
-        t.add_row(*(c[k] for k in ("layer", "latency_ms", "latency_ms_pred", "latency_err", "pes", "power_mw",
-                                   "power_mw_pred", "power_err", "dram_mb", "dram_mb_raw", "dram_mb_rlc", "dram_err",
-                                   "glb_mb")))
+        t.add_row(c.layer, c.latency_ms, c.latency_ms_pred, c.latency_err, c.pes, c.power_mw, c.power_mw_pred,
+                  c.power_err, c.dram_mb, c.dram_mb_raw, c.dram_mb_rlc, c.dram_err, c.glb_mb)
     con.print(t)
-    c = total_cells(check)
-    con.print(f"CONV1-5, batch 4: {c['fps_pred']} frames/s against {c['fps']} ({c['fps_err']}); power* "
-              f"{c['power_mw_pred']} mW against {c['power_mw']} ({c['power_err']}); DRAM accesses per MAC* "
-              f"{c['per_mac_pred']} against {c['per_mac']} ({c['per_mac_err']})")
+    tc = total_cells(check)
+    con.print(f"CONV1-5, batch 4: {tc.fps_pred} frames/s against {tc.fps} ({tc.fps_err}); power* "
+              f"{tc.power_mw_pred} mW against {tc.power_mw} ({tc.power_err}); DRAM accesses per MAC* "
+              f"{tc.per_mac_pred} against {tc.per_mac} ({tc.per_mac_err})")
     for n in check.notes:
         con.print(f"* {n}")

@@ -422,18 +422,18 @@ def _eyeriss_tables(e: Any) -> list[Table]:
               "predicted (RLC estimate)", "error"], est_cols={2, 5, 8})
     for x in e.layers:
         c = layer_cells(x)
-        t.rows.append([c[k] for k in ("layer", "latency_ms", "latency_ms_pred", "latency_err", "power_mw",
-                                      "power_mw_pred", "power_err", "dram_mb", "dram_mb_rlc", "dram_err")])
+        t.rows.append([c.layer, c.latency_ms, c.latency_ms_pred, c.latency_err, c.power_mw, c.power_mw_pred,
+                       c.power_err, c.dram_mb, c.dram_mb_rlc, c.dram_err])
     tol = (f"frames/s {q(e.tolerances, 'frames_per_s_tolerance_fraction')}, processing latency "
            f"{q(e.tolerances, 'processing_latency_tolerance_fraction')}, DRAM "
            f"{q(e.tolerances, 'dram_tolerance_fraction')}, power {q(e.tolerances, 'power_tolerance_fraction')}")
     t.note = (f"Table V's units (MB = 1e6 bytes), as the console prints them. tolerances stated before comparing: "
               f"{tol}. " + " ".join(e.notes))
-    c = total_cells(e)
+    tc = total_cells(e)
     s = Table("CONV1-5 at batch 4", ["", "published", "predicted", "error"], est_cols={2})
-    s.rows += [["frames/s", c["fps"], c["fps_pred"], c["fps_err"]],
-               ["power (mW)", c["power_mw"], c["power_mw_pred"], c["power_err"]],
-               ["DRAM accesses per MAC", c["per_mac"], c["per_mac_pred"], c["per_mac_err"]]]
+    s.rows += [["frames/s", tc.fps, tc.fps_pred, tc.fps_err],
+               ["power (mW)", tc.power_mw, tc.power_mw_pred, tc.power_err],
+               ["DRAM accesses per MAC", tc.per_mac, tc.per_mac_pred, tc.per_mac_err]]
     return [t, s]
 
 
