@@ -170,7 +170,17 @@ UNEXPLAINED: dict[str, str] = {
        "8-GPU VM = 15.6e9 B/s per GPU, not the DGX's 50e9); the modelled all-reduce grows to 0.13-0.25 s and stays "
        "hidden, as the scripts' XLA_FLAGS (latency-hiding scheduler, async all-reduce) ask. A fully exposed fp32 "
        "all-reduce at that figure would be 0.22 / 0.32 / 0.38 / 0.40 s against the published 0.24 / 0.30 / 0.29 / "
-       "0.45 s loss (2/4/8/16 VMs), but no source says XLA leaves it exposed on A3 (figures: tests/test_a3_network.py)"
+       "0.45 s loss (2/4/8/16 VMs), but no source says XLA leaves it exposed on A3 (figures: "
+       "tests/test_a3_network.py). Examined 2026-12-02 (a3xla): the gradients cross VMs in bf16, not fp32 (MaxText's "
+       "DenseGeneral casts its fp32 kernel to bf16 before the dot, so the partitioner's gradient all-reduces are "
+       "bf16, checked on the partitioned HLO; XLA's GPU compiler promotes only 16-bit integer all-reduces), which the "
+       "model counts; A3 High's GPU NICs carry 800 Gbps, not the VM's 1,000 (12.5e9 B/s per GPU): the modelled "
+       "all-reduce is 0.17-0.32 s, still hidden. Fully exposed at 100% of that figure it would be 0.13 / 0.20 / 0.24 "
+       "/ 0.25 s, leaving 0.11 / 0.10 / 0.06 / 0.20 s of the loss, and the 8 -> 16 VM jump (+0.16 s) is ten times its "
+       "growth: the gradient bytes do not explain the shape. openxla/xla issue #1539 (NVIDIA, 2023-02, open) saw most "
+       "of a data-parallel T5X run's weight-gradient all-reduce exposed under the latency-hiding scheduler, a year "
+       "before these scripts and for another layout, so no exposed term was added; the scripts' layers are unrolled "
+       "(scan_layers=false), so the while-loop passes do not apply"
        for rid, err in (("maxtext-a3-llama2-7b-x4", "25.9%"), ("maxtext-a3-llama2-7b-x8", "25.5%"),
                         ("maxtext-a3-llama2-7b-x16", "31.7%"))},
 }
