@@ -189,3 +189,27 @@ def test_console_prints_each_note_on_its_own_line() -> None:
     lines = buf.getvalue().splitlines()
     assert any(line.startswith("note: communication: single-process run") for line in lines), lines
     assert any(line.startswith("note: ops whose FLOPs and bytes are not modelled") for line in lines), lines
+
+
+def test_ops_above_their_roof_bound_no_gain_below_one() -> None:
+    """`profile mlp --probed vm.toml` recommended fusing memory-bound ops with 'gain up to 0.93x': those ops ran at
+    144% of the probed DRAM roof (their bytes were in cache), and bringing them 'to the roof' was counted as
+    slowing them. An op at or above its roof now keeps its time, no recommendation bounds a gain below 1x, and a
+    note says why none is made."""
+    above = [_row("aten::add", 0.18, "memory-bound", ("elementwise",), t_roof=0.26),
+             _row("aten::mul", 0.02, "memory-bound", ("elementwise",), t_roof=0.01)]
+    f = Facts(phase_s=_phases(), rows=above, profiled_step_s=1.0, dtype="fp32", device="cpu", train=True)
+    d = diagnose_facts(f)
+    assert all(r.speedup_max >= 1.0 for r in d.recommendations), [(r.action, r.speedup_max) for r in d.recommendations]
+    fuse = [r for r in d.recommendations if "fuse elementwise" in r.action]
+    # the mul alone can gain: 2% of the step halved; the add above its roof keeps its 18%
+    assert [r.speedup_max for r in fuse] in ([], [pytest.approx(1 / (1 - 0.01))])
+    all_above = [_row("aten::add", 0.2, "memory-bound", ("elementwise",), t_roof=0.29)]
+    d2 = diagnose_facts(Facts(phase_s=_phases(), rows=all_above, profiled_step_s=1.0, dtype="fp32", device="cpu",
+                              train=True))
+    assert not any("fuse elementwise" in r.action for r in d2.recommendations)
+    assert any("memory-bound ops take 20% of the step at 145% of the bandwidth roof" in n for n in d2.notes), d2.notes
+    convs = [_row("aten::convolution", 0.4, "compute-bound", ("conv",), t_roof=0.5)]
+    d3 = diagnose_facts(Facts(phase_s=_phases(), rows=convs, profiled_step_s=1.0, dtype="fp32", device="cpu",
+                              train=True))
+    assert not any("channels_last" in r.action for r in d3.recommendations)

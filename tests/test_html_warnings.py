@@ -39,3 +39,24 @@ def test_profile_page_shows_the_warnings_and_withholds_the_diagnosis() -> None:
     page = render_html("profile", busy, title="p", argv=["profile", "m"]).split("full result (JSON)")[0]
     assert "use bf16 autocast" not in page and "diagnosis withheld" in page
     assert "1.60 cores" in page and "NOT FINITE: loss is nan" in page
+
+
+def test_profile_page_shows_the_diagnosis_notes_shares_and_roofs() -> None:
+    """The console prints, under the verdict, the step shares and notes (a --catalog-device of another kind, a
+    --probed spec measured on a busy machine) and, under the roofline, the roofs with their source and the roof that
+    judged each op; the page showed none of them outside its folded JSON."""
+    from accelopt.measure.roofline import RooflineRow
+
+    row = RooflineRow(op="aten::add", calls_per_step=2, time_s=1e-3, flops=1e6, bytes=1.2e7,
+                      intensity_flop_per_byte=0.083, attained_flop_per_s=1e9, attained_byte_per_s=1.2e10,
+                      roofline_time_s=1.2e-4, efficiency=0.12, verdict="memory-bound", kinds=("elementwise",),
+                      dtypes=("fp32",), roof="L2")
+    note = "--catalog-device h100-sxm is a gpu but the step ran on cpu [bold]x[/]"
+    r = dataclasses.replace(_profile_result(False), roofline=[row], diagnosis=Diagnosis(
+        bound="memory-bound ops", verdict="memory-bound ops (9% of the step)", shares={"memory-bound ops": 0.09},
+        recommendations=[], notes=[note]))
+    page = render_html("profile", r, title="p", argv=["profile", "m"]).split("full result (JSON)")[0]
+    assert "h100-sxm is a gpu but the step ran on cpu [bold]x[/]" in page  # plain text, outside the JSON
+    assert "step shares: memory-bound ops 9" in page
+    assert "roofs: 1 TFLOP/s (fp32)" in page and "— test" in page  # the roofs and their source
+    assert ">L2</td>" in page  # the roof that decided the verdict

@@ -63,6 +63,21 @@ def test_ctrl_c_in_a_later_pass_keeps_the_finished_passes(monkeypatch: pytest.Mo
     assert doc["memory"]["peak_bytes"] > 0
 
 
+def test_ctrl_c_before_the_trace_says_no_trace_was_written(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """`profile ... --trace t.json` stopped by Ctrl-C before the roofline pass wrote no trace and said nothing of it
+    (the --html page and the workload were each reported written); now a line on stderr says it."""
+    def stop(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(profiler, "profile_op_times", stop)  # Ctrl-C in the roofline pass
+    trace = tmp_path / "t.json"
+    code, _, err = run_main([*ARGV, "--trace", str(trace)], capsys)
+    assert code == 130, err
+    assert not trace.exists()
+    assert f"no Chrome trace written to {trace}: the run stopped before the roofline pass" in " ".join(err.split())
+
+
 def test_ctrl_c_before_any_step_records_nothing(monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     def stop(*args: Any, **kwargs: Any) -> Any:

@@ -214,6 +214,9 @@ def _keep_interrupted(partial: Any, workload: Any, opts: ProfileOptions) -> None
         path = write_html(Path(opts.html), "profile-partial", partial, argv=current_argv(), run={"id": saved} if saved
                           else None, title=f"accelopt profile {partial.name} (interrupted)")
         err.print(plain(f"HTML report written to {path}"))
+    if opts.trace and "roofline" in partial.missing:  # the asked-for trace was missing without a word
+        err.print(plain(f"no Chrome trace written to {opts.trace}: the run stopped before the roofline pass, which "
+                        "records it", "yellow"))
     _write_outputs(None, workload, opts.save_workload, console)
 
 

@@ -205,24 +205,44 @@ def _at_roof(f: Facts, verdict: str, step_s: float) -> tuple[float, float, float
     optimizer's own kernels are left out when training: the optimizer recommendation counts their time."""
     rows = [r for r in f.rows if r.verdict == verdict and not (f.train and _is_optimizer_op(r))]
     t = sum(r.time_s for r in rows)
-    t_roof = sum(r.roofline_time_s for r in rows)
     if t <= 0:
         return 0.0, 1.0, 1.0
     s = t / step_s
-    k = t / t_roof if t_roof > 0 else float("inf")
-    return s, t_roof / t, amdahl(s, k)
+    return s, sum(r.roofline_time_s for r in rows) / t, _roof_bound(rows, s)
+
+
+def _roof_bound(rows: list[RooflineRow], share: float) -> float:
+    """Amdahl bound of `rows` (a `share` of the step) each brought to its roof. An op already at or above its
+    roof (a DRAM roof under cache-resident bytes) keeps its time: reaching the roof would slow it, never speed
+    the step, so the bound is never below 1x."""
+    t = sum(r.time_s for r in rows)
+    t_roof = sum(min(r.roofline_time_s, r.time_s) for r in rows)
+    return amdahl(share, t / t_roof if t_roof > 0 else float("inf"))
 
 
 def _rec_memory(f: Facts, step_s: float) -> Recommendation | None:
     s, eff, bound = _at_roof(f, "memory-bound", step_s)
-    if s < MIN_SHARE:
-        return None
+    if s < MIN_SHARE or bound <= 1.0:
+        return None  # under 5% of the step, or already at their roof (see _memory_above_roof_note)
     return Recommendation(
         action="fuse elementwise/normalization chains (torch.compile) so intermediates stay on chip; "
                "lower-precision activations halve their traffic",
         evidence=f"memory-bound ops take {_pct(s)} of the step at {_pct(eff)} of the bandwidth roof",
-        share=s, speedup_max=bound, formula="1 / ((1 - s_mem) + s_mem * t_roof / t), ops at the bandwidth roof",
+        share=s, speedup_max=bound,
+        formula="1 / ((1 - s_mem) + s_mem * t_roof / t), ops at the bandwidth roof (one above it keeps its time)",
         category="memory-bound ops", techniques=("compile", "compile-max-autotune"))
+
+
+def _memory_above_roof_note(f: Facts, step_s: float) -> str | None:
+    """Why no memory-bound recommendation is made where those ops take a share worth one: they already run at or
+    above the bandwidth roof they were judged against (a DRAM roof, e.g. a probed spec's, while their bytes come
+    from cache), so the roofline bounds no gain for them."""
+    s, eff, bound = _at_roof(f, "memory-bound", step_s)
+    if s < MIN_SHARE or bound > 1.0:
+        return None
+    return (f"memory-bound ops take {_pct(s)} of the step at {_pct(eff)} of the bandwidth roof: at or above it, so "
+            "bringing them to the roof gains nothing and no recommendation is made for them (a roof below what they "
+            "attain is a DRAM roof under cache-resident bytes; fusing them with torch.compile may still pay)")
 
 
 def _rec_compute(f: Facts, step_s: float) -> Recommendation | None:
@@ -234,7 +254,8 @@ def _rec_compute(f: Facts, step_s: float) -> Recommendation | None:
                "all cores in use (torch.set_num_threads)" if not f.device.startswith("cuda") else
                "raise matmul efficiency: larger batch or hidden sizes (multiples of 64/128), fewer tiny GEMMs",
         evidence=f"compute-bound ops take {_pct(s)} of the step at {_pct(eff)} of the compute roof",
-        share=s, speedup_max=bound, formula="1 / ((1 - s_comp) + s_comp * t_roof / t), ops at the compute roof",
+        share=s, speedup_max=bound,
+        formula="1 / ((1 - s_comp) + s_comp * t_roof / t), ops at the compute roof (one above it keeps its time)",
         category="compute-bound ops", techniques=("channels-last", "compile", "compile-max-autotune"))
 
 
@@ -246,13 +267,15 @@ def _rec_channels_last(f: Facts, step_s: float) -> Recommendation | None:
     s = t / step_s if step_s > 0 else 0.0
     if s < MIN_SHARE or f.meta.get("channels_last"):
         return None
-    t_roof = sum(r.roofline_time_s for r in rows)
-    bound = amdahl(s, t / t_roof if t_roof > 0 else float("inf"))
+    bound = _roof_bound(rows, s)
+    if bound <= 1.0:
+        return None  # the convolutions already run at their roof
     return Recommendation(
         action="store the model and inputs in channels_last memory format (model.to(memory_format="
                "torch.channels_last)) so convolutions run on NHWC kernels",
         evidence=f"convolutions take {_pct(s)} of the step in the default NCHW layout",
-        share=s, speedup_max=bound, formula="1 / ((1 - s_conv) + s_conv * t_roof / t), convolutions at their roof",
+        share=s, speedup_max=bound,
+        formula="1 / ((1 - s_conv) + s_conv * t_roof / t), convolutions at their roof (one above it keeps its time)",
         category="compute-bound ops", techniques=("channels-last",))
 
 
@@ -291,6 +314,8 @@ def diagnose_facts(f: Facts) -> Diagnosis:
             if r is not None]
     recs.sort(key=lambda r: r.speedup_max, reverse=True)
     notes = ["communication: single-process run, no collectives measured"]
+    if (above_roof := _memory_above_roof_note(f, step_s)) is not None:
+        notes.append(above_roof)
     if f.unmodeled_ops:
         notes.append("ops whose FLOPs and bytes are not modelled (their time is measured, their work reads as 0): "
                      + ", ".join(f"{k} x{v}" for k, v in sorted(f.unmodeled_ops.items())))

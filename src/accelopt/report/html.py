@@ -192,12 +192,15 @@ def _profile_tables(r: Any) -> list[Table]:
     et = Table("energy", ["", "value"], estimate=e.is_estimate)
     et.rows += [["per step", q(e, "energy_per_step_j")], ["per sample", q(e, "energy_per_sample_j")],
                 ["source", e.source + (f" — {e.note}" if e.note else "")]]
+    from accelopt.report.profile_view import roofline_caption, step_shares_text
+
     rt = Table(f"roofline, top ops by {r.op_time_kind}",
-               ["op", "time", "calls/step", "FLOP/B", "FLOP/s", "B/s", "of roof", "bound"])
+               ["op", "time", "calls/step", "FLOP/B", "FLOP/s", "B/s", "of roof", "bound", "roof"])
     for o in r.roofline[:15]:
         rt.rows.append([o.op, q(o, "time_s"), q(o, "calls_per_step"), q(o, "intensity_flop_per_byte"),
                         "n/a" if o.verdict == "unmodeled" else q(o, "attained_flop_per_s"),  # no FLOP formula
-                        q(o, "attained_byte_per_s"), q(o, "efficiency"), o.verdict])
+                        q(o, "attained_byte_per_s"), q(o, "efficiency"), o.verdict, o.roof])
+    rt.note = roofline_caption(r)  # the page named no roof: which one judged each op, and where it came from
     out = [t, w, mt, et, rt]
     d = r.diagnosis
     if d is not None and r.conclusions_withheld:
@@ -210,7 +213,10 @@ def _profile_tables(r: Any) -> list[Table]:
         for i, rec in enumerate(d.recommendations, 1):
             dt.rows.append([str(i), rec.action, rec.evidence, q(rec, "speedup_max"), rec.formula,
                             ",".join(rec.techniques)])
+        dt.note = step_shares_text(d)
         out.append(dt)
+        if d.notes:  # on the console under the verdict; the page showed them only inside the folded JSON
+            out.append(Table("diagnosis notes", ["note"], [[n] for n in d.notes]))
     return out + _warnings_tables(r.contention, [f"NOT FINITE: {r.nonfinite} (--allow-nonfinite)"] if r.nonfinite
                                   else [])
 

@@ -104,7 +104,6 @@ def energy_table(r: Any) -> Table:
 
 
 def roofline_table(r: Any, top: int = TOP_OPS) -> Table:
-    c = r.ceilings
     # light box and narrow padding: nine columns fit in 80 characters; numbers never wrap, long op
     # names fold instead, so a narrow terminal keeps every column
     t = Table(title=f"roofline, top {top} ops by {r.op_time_kind.replace('_', ' ')} per step",
@@ -120,6 +119,14 @@ def roofline_table(r: Any, top: int = TOP_OPS) -> Table:
                   "n/a" if row.verdict == "unmodeled" else fmt_flop_per_s(row.attained_flop_per_s),
                   fmt_byte_per_s(row.attained_byte_per_s),
                   fmt_pct(row.efficiency), row.verdict, row.roof)
+    t.caption = roofline_caption(r)
+    return t
+
+
+def roofline_caption(r: Any) -> str:
+    """The roofs the verdicts were judged against, their source, and the overhead rule (console caption and page
+    note alike)."""
+    c = r.ceilings
     vector = (f", non-matmul ops {fmt_flop_per_s(c.vector_peak_flop_per_s)} (fp32 vector)"
               if c.vector_peak_flop_per_s else "")
     c0 = (f"overhead-bound: aten calls x {fmt_seconds(r.call_overhead_s)} (measured cost of a trivial op "
@@ -129,12 +136,11 @@ def roofline_table(r: Any, top: int = TOP_OPS) -> Table:
     noisy = f"; noisy, may be low: {', '.join(c.noisy)}" if c.noisy else ""
     unmodeled = ("unmodeled: an op with no FLOP formula (its time is measured, its FLOPs are not counted, so its "
                  "bound is unknown); " if any(row.verdict == "unmodeled" for row in r.roofline) else "")
-    t.caption = (f"roofs: {fmt_flop_per_s(c.peak_flop_per_s)} ({c.dtype}){vector}, "
-                 f"DRAM {fmt_byte_per_s(c.memory_bandwidth_byte_per_s)}{caches}, ridge "
-                 f"{c.ridge_flop_per_byte:.3g} FLOP/B (DRAM) — {c.source}{noisy}; roof: the one that decided the "
-                 f"verdict; {c0}{unmodeled}shares of the profiled step {fmt_seconds(r.profiled_step_s)} "
-                 "(with profiler overhead); FLOPs and bytes per op in --json")
-    return t
+    return (f"roofs: {fmt_flop_per_s(c.peak_flop_per_s)} ({c.dtype}){vector}, "
+            f"DRAM {fmt_byte_per_s(c.memory_bandwidth_byte_per_s)}{caches}, ridge "
+            f"{c.ridge_flop_per_byte:.3g} FLOP/B (DRAM) — {c.source}{noisy}; roof: the one that decided the "
+            f"verdict; {c0}{unmodeled}shares of the profiled step {fmt_seconds(r.profiled_step_s)} "
+            "(with profiler overhead); FLOPs and bytes per op in --json")
 
 
 def diagnosis_table(d: Any) -> Table:
@@ -145,10 +151,14 @@ def diagnosis_table(d: Any) -> Table:
         test = (f"accelopt optimize MODEL --only {','.join(rec.techniques)}" if getattr(rec, "techniques", ())
                 else "")
         t.add_row(str(i), rec.action, rec.evidence, f"{fmt_ratio(rec.speedup_max)}x", rec.formula, test)
-    shares = ", ".join(f"{k} {fmt_pct(v)}" for k, v in d.shares.items())
     # one line each: joined on one centred line, "... no collectives measured ops whose FLOPs ..." read as one
-    t.caption = Text("\n".join([f"step shares: {shares}", *(f"note: {n}" for n in d.notes)]))
+    t.caption = Text("\n".join([step_shares_text(d), *(f"note: {n}" for n in d.notes)]))
     return t
+
+
+def step_shares_text(d: Any) -> str:
+    """'step shares: input pipeline 2.1%, ...': what each bound takes of the profiled step (console and page)."""
+    return "step shares: " + ", ".join(f"{k} {fmt_pct(v)}" for k, v in d.shares.items())
 
 
 DIAGNOSIS_WITHHELD = "the profiled pass disagrees with the headline step (see warnings); rerun on a quiet machine"

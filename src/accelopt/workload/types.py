@@ -293,6 +293,12 @@ class Workload:
         fix = "pass a file written by `accelopt profile --save-workload`"
         if not isinstance(d, Mapping):
             raise InputError("workload data is not a JSON object", fix)
+        schema = d.get("schema")
+        if isinstance(schema, str) and schema.startswith("accelopt."):  # a --json document: 'did you mean 'ops' for
+            # 'flops_per_step'?' over 30 result fields said nothing about the mistake
+            raise InputError(f"workload data is the result of an accelopt command (schema {schema!r}, its --json "
+                             "document), not a workload", "write the workload with `accelopt profile MODEL "
+                             "--save-workload workload.json` and pass that file")
         extra = sorted(set(d) - {"name", "meta", "ops"})
         if extra:  # a misspelt field ('opz', 'metadata'): nothing reads it (before 'missing': 'opz' is 'ops' misspelt)
             e = unknown_fields("workload data", extra, ["name", "meta", "ops"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -258,6 +258,24 @@ def _check_kwargs(factory: Callable[..., Any], func_name: str, path: Path, kwarg
                          "or do not pass that option")
 
 
+SIZE_ARGUMENTS = ("batch_size", "seq_len")
+"""The factory arguments that size its batches (profile's --batch-size, simulate's --batch, --seq-len)."""
+
+
+def _factory_oom(func_name: str, path: Path, kwargs: Mapping[str, Any], e: BaseException) -> InfeasibleError:
+    """The error for a factory that ran out of memory. Called with a batch size or sequence length it may be the
+    batches that do not fit (`profile f.py:build --batch-size 100000000` was told to build a smaller model), so
+    those are named first."""
+    sized = {k: v for k, v in kwargs.items() if k in SIZE_ARGUMENTS}
+    called = (" (called with " + ", ".join(f"{k}={v!r}" for k, v in sized.items()) + ")") if sized else ""
+    smaller = " or ".join(f"a smaller {k}" for k in sized)
+    return InfeasibleError(
+        f"factory {func_name!r} in {str(path)!r} ran out of memory building the model or its batches{called} "
+        f"({type(e).__name__}: {str(e).strip()[:200]})",
+        (f"pass {smaller}, or " if smaller else "") + "build a smaller model (fewer or narrower layers), or run on a "
+        "machine with more memory; `accelopt plan` predicts a model of this size without building it")
+
+
 def load_user_factory(spec: str, **kwargs: Any) -> ModelBundle:
     """Load 'path/to/file.py:factory', call factory(**kwargs) and check it returns a ModelBundle."""
     path, func_name = _split_spec(spec)
@@ -276,11 +294,8 @@ def load_user_factory(spec: str, **kwargs: Any) -> ModelBundle:
     except InputError:
         raise
     except (Exception, SystemExit) as e:
-        if is_out_of_memory(e):  # the model itself does not fit: the factory is not wrong
-            raise InfeasibleError(f"factory {func_name!r} in {str(path)!r} ran out of memory building the model "
-                                  f"({type(e).__name__}: {str(e).strip()[:200]})",
-                                  "build a smaller model (fewer or narrower layers), or run on a machine with more "
-                                  "memory; `accelopt plan` predicts a model of this size without building it") from None
+        if is_out_of_memory(e):  # the model or its batches do not fit: the factory is not wrong
+            raise _factory_oom(func_name, path, kwargs, e) from None
         raise InputError(f"factory {func_name!r} in {str(path)!r} raised {_describe(e)}",
                          "fix the factory (call it directly in Python to see the traceback)") from e
     if not isinstance(bundle, ModelBundle):
