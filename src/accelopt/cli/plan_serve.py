@@ -223,7 +223,8 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
             j = fmt_joules(p.energy_j_per_output_token) if p.energy_j_per_output_token is not None else "n/a"
             table.add_row(*rate, str(p.batch), fmt_seconds(p.ttft_s), fmt_seconds(p.tpot_s),
                           fmt_count(p.decode_tokens_per_s), fmt_count(p.output_tokens_per_s_per_device),
-                          p.decode_step.bound, fmt_bytes(p.memory_bytes_per_device, binary=True), "yes" if p.fits else "NO", usd, j)
+                          p.decode_step.bound, fmt_bytes(p.memory_bytes_per_device, binary=True),
+                          "yes" if p.fits else "NO", usd, j)
         console.print(table)
         if (note := weight_only_note(p0)) is not None:
             console.print(plain(f"note: {note}"))
