@@ -76,6 +76,21 @@ def test_model_folder_and_missing_file(capsys: pytest.CaptureFixture[str], tmp_p
     assert "hidden_size" in _fails(capsys, "plan", "--model", str(tmp_path))  # the folder's config.json is read
 
 
+@pytest.mark.parametrize("argv", [("plan", "--devices", "8"),
+                                  ("plan", "explain", "--hardware", "h100-sxm", "--devices", "8"),
+                                  ("plan", "serve", "--batch", "1")])
+def test_an_empty_model_is_refused_not_read_from_the_working_folder(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        argv: tuple[str, ...]) -> None:
+    """`--model ""` (a script's unset $MODEL) planned the working folder's config.json, as a model named 'config'
+    (Path('') is '.'), exit 0: it is refused, naming the empty flag."""
+    (tmp_path / "config.json").write_text(json.dumps({
+        "model_type": "llama", "hidden_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4,
+        "intermediate_size": 512, "vocab_size": 1000, "max_position_embeddings": 512}), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert "--model '' is empty" in _fails(capsys, *argv, "--model", "")
+
+
 def test_malformed_workload_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     wl = tmp_path / "wl.json"
     wl.write_text('{"name": "x", "ops": [1, 2', encoding="utf-8")
