@@ -91,6 +91,15 @@ def test_an_empty_model_is_refused_not_read_from_the_working_folder(
     assert "--model '' is empty" in _fails(capsys, *argv, "--model", "")
 
 
+@pytest.mark.parametrize(("flag", "word"), [("--batch", "batch"), ("--concurrency", "concurrency")])
+def test_a_load_that_does_not_fit_is_named_by_its_flag(capsys: pytest.CaptureFixture[str], flag: str,
+                                                       word: str) -> None:
+    """`plan serve --concurrency 5000` that does not fit said 'batch 5000 ... fix: use a --batch that fits', a flag
+    the user had not given (and --batch is exclusive with --concurrency): the error names the flag typed."""
+    err = _fails(capsys, "plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", flag, "8,5000")
+    assert f"error: {word} 5000 on 1 x h100-sxm needs" in err and f"use a {flag} that fits (h100-sxm: <= " in err
+
+
 def test_malformed_workload_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     wl = tmp_path / "wl.json"
     wl.write_text('{"name": "x", "ops": [1, 2', encoding="utf-8")
