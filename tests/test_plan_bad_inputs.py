@@ -135,6 +135,23 @@ def test_explain_memory_infeasible_prints_arithmetic_then_fails(capsys: pytest.C
     assert "mem_optimizer_bytes" in out and "does not fit" in err and "fix:" in err
 
 
+def test_explain_memory_parts_add_up_to_the_need(capsys: pytest.CaptureFixture[str]) -> None:
+    """The 'does not fit' line listed weights, grads, optimizer and activations, which fell short of the total it
+    named by the calibration's framework overhead (Gemma 2 9B, tp 8 on L4s: 24.0 of '26.4 GiB'): it lists that too,
+    the mem_overhead_bytes term of the table and the JSON."""
+    import re
+
+    with pytest.raises(SystemExit) as e:
+        main(["plan", "explain", "--model", "gemma2-9b", "--hardware", "l4", "--devices", "8", "--tp", "8", "--json"])
+    out, err = capsys.readouterr()
+    assert e.value.code == 2, err
+    why = json.loads(out)["infeasible_because"][0]
+    need, parts = why.split(": ", 1)[0], why.split(": ", 1)[1].split(" — ")[0]
+    gib = [float(x) for x in re.findall(r"([\d.]+) GiB", parts)]
+    assert "framework overhead" in parts and len(gib) == 5, why
+    assert sum(gib) == pytest.approx(float(re.findall(r"([\d.]+) GiB", need)[0]), abs=0.05), why
+
+
 SERVE = ("plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm")
 
 

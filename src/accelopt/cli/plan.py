@@ -1075,8 +1075,11 @@ def _explain(opts: ExplainOptions) -> None:
                    f"{fmt_bytes(term['mem_weights_bytes'].value, binary=True)}, grads "
                    f"{fmt_bytes(term['mem_grads_bytes'].value, binary=True)}, optimizer "
                    f"{fmt_bytes(term['mem_optimizer_bytes'].value, binary=True)}, activations "
-                   f"{fmt_bytes(term['mem_activations_bytes'].value, binary=True)} — try a higher ZeRO stage, more "
-                   "tp/pp, recompute, or a smaller micro-batch")
+                   f"{fmt_bytes(term['mem_activations_bytes'].value, binary=True)}"
+                   # the calibration's framework overhead is in the total: without it the parts fell GiBs short of it
+                   + (f", framework overhead {fmt_bytes(over.value, binary=True)}"
+                      if (over := term.get("mem_overhead_bytes")) is not None and over.value else "")
+                   + " — try a higher ZeRO stage, more tp/pp, recompute, or a smaller micro-batch")
     infeasible = InfeasibleError(f"layout {layout_text(lay)} does not fit: " + "; ".join(why),
                                  "see the memory terms above (JSON: terms.mem_*_bytes, mem_capacity_bytes)"
                                  ) if why else None
