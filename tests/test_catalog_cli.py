@@ -104,3 +104,11 @@ def test_a_path_without_toml_is_named_as_a_path(tmp_path: Path, capsys: pytest.C
     err = _exit2(["catalog", "compare", "h100-sxm", str(tmp_path)], capsys)
     assert "is a folder, not a device name" in err and "fix:" in err
     assert "my-asic" in _json(["catalog", "show", "my-asic", "--catalog", str(spec), "--json"])["device"]["name"]
+
+
+def test_compare_takes_comma_separated_names() -> None:
+    """`catalog compare h100-sxm,mi300x,gaudi3` said 'compare needs at least two devices, got 1' (exit 2), though
+    --hardware everywhere else takes that list: it now compares the three, as the space-separated form does."""
+    data = _json(["catalog", "compare", "h100-sxm,mi300x,gaudi3", "--json"])
+    assert data["devices"] == ["h100-sxm", "mi300x", "gaudi3"]
+    assert _json(["catalog", "compare", "h100-sxm,", "mi300x", "--json"])["devices"] == ["h100-sxm", "mi300x"]

@@ -76,6 +76,30 @@ def test_model_folder_and_missing_file(capsys: pytest.CaptureFixture[str], tmp_p
     assert "hidden_size" in _fails(capsys, "plan", "--model", str(tmp_path))  # the folder's config.json is read
 
 
+@pytest.mark.parametrize("argv", [("plan", "--devices", "8"),
+                                  ("plan", "explain", "--hardware", "h100-sxm", "--devices", "8"),
+                                  ("plan", "serve", "--batch", "1")])
+def test_an_empty_model_is_refused_not_read_from_the_working_folder(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        argv: tuple[str, ...]) -> None:
+    """`--model ""` (a script's unset $MODEL) planned the working folder's config.json, as a model named 'config'
+    (Path('') is '.'), exit 0: it is refused, naming the empty flag."""
+    (tmp_path / "config.json").write_text(json.dumps({
+        "model_type": "llama", "hidden_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4,
+        "intermediate_size": 512, "vocab_size": 1000, "max_position_embeddings": 512}), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert "--model '' is empty" in _fails(capsys, *argv, "--model", "")
+
+
+@pytest.mark.parametrize(("flag", "word"), [("--batch", "batch"), ("--concurrency", "concurrency")])
+def test_a_load_that_does_not_fit_is_named_by_its_flag(capsys: pytest.CaptureFixture[str], flag: str,
+                                                       word: str) -> None:
+    """`plan serve --concurrency 5000` that does not fit said 'batch 5000 ... fix: use a --batch that fits', a flag
+    the user had not given (and --batch is exclusive with --concurrency): the error names the flag typed."""
+    err = _fails(capsys, "plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", flag, "8,5000")
+    assert f"error: {word} 5000 on 1 x h100-sxm needs" in err and f"use a {flag} that fits (h100-sxm: <= " in err
+
+
 def test_malformed_workload_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     wl = tmp_path / "wl.json"
     wl.write_text('{"name": "x", "ops": [1, 2', encoding="utf-8")
@@ -109,6 +133,23 @@ def test_explain_memory_infeasible_prints_arithmetic_then_fails(capsys: pytest.C
     out, err = capsys.readouterr()
     assert e.value.code == 2
     assert "mem_optimizer_bytes" in out and "does not fit" in err and "fix:" in err
+
+
+def test_explain_memory_parts_add_up_to_the_need(capsys: pytest.CaptureFixture[str]) -> None:
+    """The 'does not fit' line listed weights, grads, optimizer and activations, which fell short of the total it
+    named by the calibration's framework overhead (Gemma 2 9B, tp 8 on L4s: 24.0 of '26.4 GiB'): it lists that too,
+    the mem_overhead_bytes term of the table and the JSON."""
+    import re
+
+    with pytest.raises(SystemExit) as e:
+        main(["plan", "explain", "--model", "gemma2-9b", "--hardware", "l4", "--devices", "8", "--tp", "8", "--json"])
+    out, err = capsys.readouterr()
+    assert e.value.code == 2, err
+    why = json.loads(out)["infeasible_because"][0]
+    need, parts = why.split(": ", 1)[0], why.split(": ", 1)[1].split(" — ")[0]
+    gib = [float(x) for x in re.findall(r"([\d.]+) GiB", parts)]
+    assert "framework overhead" in parts and len(gib) == 5, why
+    assert sum(gib) == pytest.approx(float(re.findall(r"([\d.]+) GiB", need)[0]), abs=0.05), why
 
 
 SERVE = ("plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm")

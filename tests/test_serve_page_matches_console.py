@@ -34,3 +34,30 @@ def test_the_serve_page_has_the_consoles_cells(load: str, tmp_path: Path, capsys
     for r in points:
         for col in ("decode tok/s", "e2e tok/s/dev", "TTFT", "TPOT"):
             assert r[head.index(col)] in console_cells, (col, r[head.index(col)], sorted(console_cells))
+
+
+def test_a_rate_sweep_names_each_rows_rate_and_queue_wait(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan serve --rate 1,4` printed rows keyed 'concurrency 4, 17' with neither the rate each row answers nor the
+    M/D/1 queue wait inside its TTFT, which the JSON holds (request_rate_per_s, queue_wait_s): console and page now
+    carry both, the JSON's figures."""
+    import json
+
+    page = tmp_path / "serve.html"
+    argv = ["plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--rate", "1,4", "--prompt", "1024",
+            "--output", "128"]
+    code, out, err = run_main([*argv, "--html", str(page)], capsys)
+    assert code == 0, err
+    code, doc, err = run_main([*argv, "--json"], capsys)
+    assert code == 0, err
+    points = json.loads(doc)["results"][0]["points"]
+    console_rows = [[c.strip() for c in ln.split("│")[1:-1]] for ln in out.splitlines() if ln.startswith("│")]
+    head = next(r for r in _page_rows(page) if "TTFT" in r)
+    assert head[:3] == ["rate", "queue wait", "concurrency"]
+    page_rows = [r for r in _page_rows(page) if len(r) == len(head) and r[0].endswith("req/s")]
+    from accelopt.units import fmt_seconds
+
+    for rows in (console_rows, page_rows):
+        assert [r[0] for r in rows] == ["1 req/s", "4 req/s"]
+        assert [r[1] for r in rows] == [fmt_seconds(p["queue_wait_s"]) for p in points]
+        assert [r[2] for r in rows] == [str(p["batch"]) for p in points]
+    assert [p["request_rate_per_s"] for p in points] == [1.0, 4.0]

@@ -75,3 +75,18 @@ def test_a_negative_count_is_said_to_be_negative(capsys: pytest.CaptureFixture[s
 def test_serve_and_list_flags_say_the_problem(capsys: pytest.CaptureFixture[str], argv: list[str],
                                               problem: str) -> None:
     assert f"error: {problem}" in _error(capsys, argv)
+
+
+def test_a_token_batch_between_sequences_names_the_nearest_that_work(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--global-batch 2048.5` suggested '4Mtok', which is then refused at every power-of-two --seq-len (4e6 tokens
+    is 488.3 sequences of 8192), and that refusal named no value that would run: the example is now one that runs
+    and a token count between sequences names the whole counts on either side."""
+    err = _error(capsys, [*EXPLAIN, "--global-batch", "2048.5"])
+    example = next(w for w in err.split() if w.endswith("tok"))
+    assert example == "4194304tok"
+    with pytest.raises(SystemExit) as e:  # the example itself runs (llama3-8b: 8192-token sequences)
+        main([*EXPLAIN, "--tp", "8", "--global-batch", example, "--json"])
+    assert e.value.code == 0, capsys.readouterr().err
+    capsys.readouterr()
+    err = _error(capsys, [*EXPLAIN, "--global-batch", "4Mtok"])
+    assert "(488.3 sequences)" in err and "488seq (3997696tok) or 489seq (4005888tok)" in err

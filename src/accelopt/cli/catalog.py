@@ -217,7 +217,8 @@ def run_compare(opts: CompareOptions) -> None:
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
 
-    names = opts.names
+    # comma-separated as --hardware takes them (h100-sxm,mi300x was one name: "at least two devices, got 1")
+    names = tuple(n.strip() for arg in opts.names for n in arg.split(",") if n.strip())
     if len(names) < 2:
         raise InputError(f"compare needs at least two devices, got {len(names)}",
                          "name two or more, e.g. `accelopt catalog compare h100-sxm mi300x`")
@@ -259,7 +260,8 @@ def register(app: typer.Typer) -> None:
 
     @cat_app.command("compare", help="Compare devices side by side with ratios against the first one.")
     def compare_cmd(
-        names: list[str] = typer.Argument(..., help="two or more device names or aliases"),
+        names: list[str] = typer.Argument(..., help="two or more device names or aliases, space- or comma-separated "
+                                                "(h100-sxm mi300x, or h100-sxm,mi300x)"),
         dtype: str = typer.Option("bf16", "--dtype", help="dtype for ridge point and efficiency rows"),
         catalog: list[Path] | None = typer.Option(None, "--catalog", help=CATALOG_HELP),
         json: bool = typer.Option(False, "--json", help="print JSON only"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +38,7 @@ class SetupOptions:
     seq_len: int | None = None
     """None: the model's."""
     global_batch: str | None = None
-    """Sequences ('2048', '2048seq') or tokens ('4Mtok'), as typed; None: ~4M tokens."""
+    """Sequences ('2048', '2048seq') or tokens ('4194304tok'), as typed; None: ~4M tokens."""
     dtype: str = "bf16"
     flash: bool = True
     attention_kernel: str | None = None
@@ -135,7 +136,8 @@ def _global_batch(text: str | None, seq_len: int) -> int:
         return default_global_batch(seq_len)
     t = text.strip().lower()
     is_seqs, is_tokens = t.endswith("seq"), t.endswith("tok")
-    fix = "e.g. 2048seq (sequences) or 4Mtok (tokens); a bare number is sequences up to 65536, tokens above"
+    # 4194304tok, not 4Mtok: 4e6 tokens is no whole number of sequences at any power-of-two --seq-len
+    fix = "e.g. 2048seq (sequences) or 4194304tok (tokens); a bare number is sequences up to 65536, tokens above"
     try:
         v = parse_count(t[:-3] if is_seqs or is_tokens else t, "--global-batch")
     except InputError as e:  # its fix gave token counts (15e12, 7B) as the examples
@@ -143,12 +145,19 @@ def _global_batch(text: str | None, seq_len: int) -> int:
     if is_tokens or (not is_seqs and v > 65536):
         seqs = v / seq_len
         if seqs < 1 or abs(seqs - round(seqs)) > 1e-9:
-            raise InputError(f"--global-batch {text!r} tokens is not a whole number of {seq_len}-token sequences",
-                             "give a multiple of --seq-len, or sequences as e.g. 2048seq")
+            raise InputError(f"--global-batch {text!r} tokens is not a whole number of {seq_len}-token sequences "
+                             f"({seqs:,.4g} sequences)", _nearest_batches(seqs, seq_len))
         return round(seqs)
     if v < 1 or v != int(v):  # '1.5seq' was cut to 1 sequence, '0seq' refused without naming the flag
         raise InputError(f"--global-batch {text!r} must be a positive whole number of sequences", fix)
     return int(v)
+
+
+def _nearest_batches(seqs: float, seq_len: int) -> str:
+    """The fix of a token batch that is no whole number of sequences: the whole counts on either side of it."""
+    sides = sorted({max(1, math.floor(seqs)), max(1, math.ceil(seqs))})
+    near = " or ".join(f"{n}seq ({n * seq_len}tok)" for n in sides)
+    return f"give a multiple of --seq-len ({seq_len}): the nearest are {near}"
 
 
 def warn_unused_keys(mdl: Any) -> None:
@@ -1066,8 +1075,11 @@ def _explain(opts: ExplainOptions) -> None:
                    f"{fmt_bytes(term['mem_weights_bytes'].value, binary=True)}, grads "
                    f"{fmt_bytes(term['mem_grads_bytes'].value, binary=True)}, optimizer "
                    f"{fmt_bytes(term['mem_optimizer_bytes'].value, binary=True)}, activations "
-                   f"{fmt_bytes(term['mem_activations_bytes'].value, binary=True)} — try a higher ZeRO stage, more "
-                   "tp/pp, recompute, or a smaller micro-batch")
+                   f"{fmt_bytes(term['mem_activations_bytes'].value, binary=True)}"
+                   # the calibration's framework overhead is in the total: without it the parts fell GiBs short of it
+                   + (f", framework overhead {fmt_bytes(over.value, binary=True)}"
+                      if (over := term.get("mem_overhead_bytes")) is not None and over.value else "")
+                   + " — try a higher ZeRO stage, more tp/pp, recompute, or a smaller micro-batch")
     infeasible = InfeasibleError(f"layout {layout_text(lay)} does not fit: " + "; ".join(why),
                                  "see the memory terms above (JSON: terms.mem_*_bytes, mem_capacity_bytes)"
                                  ) if why else None

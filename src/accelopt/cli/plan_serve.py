@@ -200,7 +200,7 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
 
     from accelopt.predict.serving import weight_only_note
     from accelopt.report.console import make_console, plain
-    from accelopt.report.plan_warnings import serve_caption
+    from accelopt.report.plan_warnings import serve_caption, serve_rate_columns
     from accelopt.units import fmt_bytes, fmt_count, fmt_joules, fmt_seconds, fmt_usd
 
     console = make_console()
@@ -214,15 +214,17 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
         table = Table(title=plain(title), caption=plain(serve_caption(s.max_batch, s.ridge_batch, p0.calibration,
                                                                       p0.device)))
         first = "concurrency" if p0.scheduling == "continuous" else "batch"
-        for col in (first, "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev", "fits",
-                    "$/M out tok", "J/out tok"):
+        rate_heads, rate_cells = serve_rate_columns(s.points)
+        for col in (*rate_heads, first, "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev",
+                    "fits", "$/M out tok", "J/out tok"):
             table.add_column(col, justify="right")
-        for p in s.points:
+        for p, rate in zip(s.points, rate_cells, strict=True):
             usd = fmt_usd(p.usd_per_million_output_tokens) if p.usd_per_million_output_tokens is not None else "n/a"
             j = fmt_joules(p.energy_j_per_output_token) if p.energy_j_per_output_token is not None else "n/a"
-            table.add_row(str(p.batch), fmt_seconds(p.ttft_s), fmt_seconds(p.tpot_s), fmt_count(p.decode_tokens_per_s),
-                          fmt_count(p.output_tokens_per_s_per_device), p.decode_step.bound,
-                          fmt_bytes(p.memory_bytes_per_device, binary=True), "yes" if p.fits else "NO", usd, j)
+            table.add_row(*rate, str(p.batch), fmt_seconds(p.ttft_s), fmt_seconds(p.tpot_s),
+                          fmt_count(p.decode_tokens_per_s), fmt_count(p.output_tokens_per_s_per_device),
+                          p.decode_step.bound, fmt_bytes(p.memory_bytes_per_device, binary=True),
+                          "yes" if p.fits else "NO", usd, j)
         console.print(table)
         if (note := weight_only_note(p0)) is not None:
             console.print(plain(f"note: {note}"))

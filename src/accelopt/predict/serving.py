@@ -1821,14 +1821,16 @@ def overflow_error(sweeps: list[BatchSweep]) -> InfeasibleError | None:
     bad = [p for sw in sweeps for p in sw.points if not p.fits]
     if not bad:
         return None
-    parts = [f"batch {p.batch} on {p.n_devices} x {p.device} needs {_gib_text(p.memory_bytes_per_device)} per "
+    # --concurrency N is N requests in flight (scheduling 'continuous'): named as the user typed it, not as --batch
+    what = "concurrency" if bad[0].scheduling == "continuous" else "batch"
+    parts = [f"{what} {p.batch} on {p.n_devices} x {p.device} needs {_gib_text(p.memory_bytes_per_device)} per "
              f"device (weights {_gib_text(p.weights_bytes_per_device)}, KV cache "
              f"{_gib_text(p.kv_cache_bytes_per_device)}, workspace {_gib_text(p.workspace_bytes_per_device)}) > "
              f"{_gib_text(p.usable_memory_bytes_per_device)} usable" for p in bad]
     limits = ", ".join(sorted({f"{sw.points[0].device}: <= {sw.max_batch}" for sw in sweeps
                                if any(not p.fits for p in sw.points)}))
     return InfeasibleError("; ".join(parts) + " (every point is still shown, with fits = false)",
-                           f"use a --batch that fits ({limits}), raise --tp/--pp, use --weight-dtype/--kv-dtype "
+                           f"use a --{what} that fits ({limits}), raise --tp/--pp, use --weight-dtype/--kv-dtype "
                            "fp8, or shorter --prompt/--output")
 
 

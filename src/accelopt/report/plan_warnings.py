@@ -83,6 +83,18 @@ def serve_caption(max_batch: int, ridge_batch: int | None, cal: Any, device: str
             + (f"; {cal.device_scaling.note}" if cal.device_scaling else ""))
 
 
+def serve_rate_columns(points: Sequence[Any]) -> tuple[list[str], list[list[str]]]:
+    """The columns a `--rate` sweep adds before its table's concurrency (console and page alike): the request rate
+    each row answers and the M/D/1 queue wait inside its TTFT (ServingPoint.request_rate_per_s, queue_wait_s);
+    none for --batch / --concurrency points. Without them the rows read 'concurrency 4, 17', not the rates asked."""
+    from accelopt.units import fmt_count, fmt_seconds
+
+    if not any(p.request_rate_per_s is not None for p in points):
+        return [], [[] for _ in points]
+    return ["rate", "queue wait"], [[f"{fmt_count(p.request_rate_per_s)} req/s", fmt_seconds(p.queue_wait_s)]
+                                    for p in points]
+
+
 def serve_lines(result: Any) -> list[str]:
     """What `plan serve` prints beside its tables that the page's tables do not show: input warnings, ignored config
     keys, the weight-only note of each sweep, defaults used, the measured link."""

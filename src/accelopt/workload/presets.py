@@ -243,6 +243,9 @@ def _not_a_config_fix(key: str) -> str:
 def get_model(name: str) -> TransformerConfig:
     """A preset by name or alias (case-insensitive), or a path to a Hugging Face config.json."""
     key = name.strip().lower()
+    if not key:  # Path('') is the working folder: `--model "$UNSET"` planned ./config.json as a model named 'config'
+        raise InputError(f"--model {name!r} is empty", "give a preset name (`accelopt plan --list-models`) or the "
+                         "path of a Hugging Face config.json")
     if key in _LLAMA31_ALIASES:  # the Llama 3 architecture with Llama 3.1's 128K positions
         return replace(_PRESETS[_ALIASES[key]], context=_CTX_LLAMA31)
     key = _ALIASES.get(key, key)
