@@ -99,3 +99,23 @@ def test_a_spec_probed_on_a_busy_machine_is_a_warning_on_the_prediction(tmp_path
         assert "all_reduce 4 MiB: spread (p90 - p10) / median" in link[0]
     assert "plan's prediction" in doc["contention"]["disturbed"]
     assert doc["prediction"]["link_source"].startswith("measured collectives in")
+
+
+def test_a_busy_node_of_a_two_node_run_names_the_whole_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    # --nproc 1 --nnodes 2: the warning said '1-rank run' of a run of 2 ranks
+    from accelopt.distributed import run as run_mod
+
+    class BusyWatch:
+        def __init__(self) -> None:
+            self.load_1min = None
+
+        def finish(self, report: Any, figures: Any, *, threads: int | None = None) -> None:
+            report.add("other processes used 1.50 cores on average while measuring", *figures)
+
+    _fake_launch(monkeypatch, [2.3, 2.2, 2.1])
+    monkeypatch.setattr(run_mod, "Watch", BusyWatch)
+    r = run_mod.profile_distributed(run_mod.DistConfig(bundle_ref="tests/dist_models.py:mlp", steps=3),
+                                    run_mod.Launch(nproc=1, nnodes=2, rdzv_endpoint="127.0.0.1:29500"))
+    assert r.single is None  # no one-process run on several machines
+    assert r.contention.warnings == ["2-rank run (1 on this node): other processes used 1.50 cores on average while "
+                                     "measuring"]

@@ -182,7 +182,7 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     contention = ContentionReport()
     watch = Watch()  # the ranks' CPU time counts as this process's own once torchrun has reaped them
     raw = launch_job(_job(cfg, cfg.parallel, m, bounds, dump_grads=dump_grads), launch)
-    _watched(contention, watch, f"{launch.nproc}-rank run", [RANK_FIGURES, TRACE_FIGURES, SCALING_FIGURES],
+    _watched(contention, watch, run_label(launch), [RANK_FIGURES, TRACE_FIGURES, SCALING_FIGURES],
              launch.nproc * threads)
     ranks = sorted((RankResult.from_dict(d) for d in raw.ranks), key=lambda r: r.rank)
     check_losses_finite(bundle.name, ranks, f"the {launch.world_size}-rank {cfg.parallel} run")
@@ -227,6 +227,13 @@ def check_losses_finite(name: str, ranks: list[RankResult], run: str) -> None:
                 f"check the data, the loss and the learning rate (losses of steps {first + 1} to {bad[0] + 1}: "
                 f"{', '.join(f'{x:.4g}' for x in r.losses[first:bad[0] + 1])}); `accelopt profile MODEL` without "
                 "--nproc stops at a non-finite loss the same way, or profiles it flagged with --allow-nonfinite")
+
+
+def run_label(launch: Launch) -> str:
+    """How a warning names the distributed run: '2-rank run', or on several machines '4-rank run (2 on this node)'
+    (what this machine's load disturbed); a 2-node run of one rank each was called a '1-rank run'."""
+    here = f" ({launch.nproc} on this node)" if launch.nnodes > 1 else ""
+    return f"{launch.world_size}-rank run{here}"
 
 
 def _watched(report: ContentionReport, watch: Any, label: str, figures: list[str], threads: int) -> None:
