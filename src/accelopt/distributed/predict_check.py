@@ -64,6 +64,10 @@ def _compute_dtype(workload: Any, spec: AcceleratorSpec) -> tuple[str, str]:
     return dtype, f" (the step's matmuls ran in {ran}, for which {spec.name} lists no peak)"
 
 
+MEASURED_LINK = "measured collectives in"
+"""How the link source starts when the link is the one `probe --collectives` measured (run.busy_spec_warnings)."""
+
+
 def links_for(spec: AcceleratorSpec, nnodes: int = 1) -> tuple[comm.Links, str]:
     """plan's link model of the spec and where its figures come from, each default it uses in place of a spec figure
     included (a latency the catalog lacks was used unprinted); a link measured by `probe --collectives` is used as
@@ -75,7 +79,7 @@ def links_for(spec: AcceleratorSpec, nnodes: int = 1) -> tuple[comm.Links, str]:
         cal = with_values(cal, scaleup_bw_eff=1.0)
     links = comm.Links.of(spec, cal)
     if measured:
-        src = f"measured collectives in {spec.name}"
+        src = f"{MEASURED_LINK} {spec.name}"
     elif spec.scaleup_bandwidth_byte_per_s:
         src = f"{spec.name}'s scale-up link x scaleup_bw_eff {cal.scaleup_bw_eff:g} (catalog)"
     else:

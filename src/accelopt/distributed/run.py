@@ -18,8 +18,15 @@ from typing import Any
 from accelopt.distributed.launch import Launch, launch_job
 from accelopt.distributed.model import batchnorm_note, check_batch, dropout_note, load_bundle
 from accelopt.distributed.types import PARALLEL, SCHEDULES, DistributedResult, Job, Partition, RankResult
-from accelopt.errors import InputError, is_out_of_memory
-from accelopt.measure.contention import ContentionReport, Watch, check_samples, check_setup
+from accelopt.errors import InputError, MeasurementError, is_out_of_memory
+from accelopt.measure.contention import (
+    ContentionReport,
+    Watch,
+    check_samples,
+    check_setup,
+    link_warning,
+    spec_warning_text,
+)
 from accelopt.measure.profiler import MAX_STEPS, check_trainable
 from accelopt.units import GiB
 
@@ -27,6 +34,7 @@ RANK_FIGURES = "step time of every rank"
 TRACE_FIGURES = "collectives and compute of every rank"
 BASELINE_FIGURES = "one-process step time"
 SCALING_FIGURES = "speedup and scaling efficiency"
+PREDICTION_FIGURES = "plan's prediction"
 """How the contention warnings name what a busy machine disturbs."""
 
 
@@ -174,9 +182,10 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     contention = ContentionReport()
     watch = Watch()  # the ranks' CPU time counts as this process's own once torchrun has reaped them
     raw = launch_job(_job(cfg, cfg.parallel, m, bounds, dump_grads=dump_grads), launch)
-    _watched(contention, watch, f"{launch.nproc}-rank run", [RANK_FIGURES, TRACE_FIGURES, SCALING_FIGURES],
+    _watched(contention, watch, run_label(launch), [RANK_FIGURES, TRACE_FIGURES, SCALING_FIGURES],
              launch.nproc * threads)
     ranks = sorted((RankResult.from_dict(d) for d in raw.ranks), key=lambda r: r.rank)
+    check_losses_finite(bundle.name, ranks, f"the {launch.world_size}-rank {cfg.parallel} run")
     for r in ranks:
         check_samples(contention, f"rank {r.rank} step time", r.step_times_s, RANK_FIGURES, SCALING_FIGURES)
     single = None
@@ -187,6 +196,7 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         base = launch_job(_job(cfg, "none", 1, [], dump_grads=dump_grads), one)
         _watched(contention, watch, "one-process run", [BASELINE_FIGURES, SCALING_FIGURES], threads)
         single = RankResult.from_dict(base.ranks[0])
+        check_losses_finite(bundle.name, [single], "the one-process run")
         check_samples(contention, BASELINE_FIGURES, single.step_times_s, SCALING_FIGURES)
         run_dirs += [str(base.out_dir)] if dump_grads else []
     result = DistributedResult(
@@ -201,6 +211,29 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     if spec is not None:
         _add_prediction(cfg, result, spec)
     return result
+
+
+def check_losses_finite(name: str, ranks: list[RankResult], run: str) -> None:
+    """A step whose global loss is NaN or inf is not a training step worth timing: as `profile` stops on one (its
+    --allow-nonfinite does not apply with --nproc), so does a distributed run. The ranks' losses are the global
+    batch's (the same on every rank), in step order: warm-up, timed, then the profiled steps."""
+    for r in ranks:
+        bad = [i for i, x in enumerate(r.losses) if not math.isfinite(x)]
+        if bad:
+            first = max(0, bad[0] - 4)  # the last five steps up to the first bad one
+            raise MeasurementError(
+                f"model {name!r}: the loss of {run} is not finite ({r.losses[bad[0]]}) from step {bad[0] + 1} of "
+                f"{len(r.losses)} (warm-up steps included) on; its step times would time a diverged model",
+                f"check the data, the loss and the learning rate (losses of steps {first + 1} to {bad[0] + 1}: "
+                f"{', '.join(f'{x:.4g}' for x in r.losses[first:bad[0] + 1])}); `accelopt profile MODEL` without "
+                "--nproc stops at a non-finite loss the same way, or profiles it flagged with --allow-nonfinite")
+
+
+def run_label(launch: Launch) -> str:
+    """How a warning names the distributed run: '2-rank run', or on several machines '4-rank run (2 on this node)'
+    (what this machine's load disturbed); a 2-node run of one rank each was called a '1-rank run'."""
+    here = f" ({launch.nproc} on this node)" if launch.nnodes > 1 else ""
+    return f"{launch.world_size}-rank run{here}"
 
 
 def _watched(report: ContentionReport, watch: Any, label: str, figures: list[str], threads: int) -> None:
@@ -227,6 +260,25 @@ def _add_prediction(cfg: DistConfig, result: DistributedResult, spec: Any) -> No
             raise
         result.prediction_left_out = (f"its one-process capture of the global batch ({result.global_batch} samples) "
                                       "ran out of memory; pass a smaller --batch-size to get it")
+    if result.prediction is not None:
+        busy_spec_warnings(result.contention, spec, result.prediction.link_source)
+
+
+def busy_spec_warnings(report: ContentionReport, spec: Any, link_source: str) -> None:
+    """A spec `probe` measured on a busy machine (its peaks or bandwidth, and its `--collectives` link when the
+    prediction used it) is a warning naming the prediction, as `profile` and `plan` say it; the prediction used them
+    unsaid."""
+    from accelopt.distributed.predict_check import MEASURED_LINK
+
+    flag = "--probed" if spec.measured else "--catalog-device"
+    text = spec_warning_text(spec, flag)
+    if text is not None:
+        report.add(text, PREDICTION_FIGURES)
+    link = link_warning(spec.source_of("scaleup_bandwidth_byte_per_s") or "")
+    if link is not None and link_source.startswith(MEASURED_LINK):
+        report.add(f"{flag} {spec.name}'s measured link (probe --collectives), which the prediction's communication "
+                   f"uses, was disturbed while measured: {link}; rerun `accelopt probe --collectives` on a quiet "
+                   "machine to trust it", PREDICTION_FIGURES)
 
 
 def _predict(cfg: DistConfig, result: DistributedResult, spec: Any) -> Any:

@@ -1,0 +1,121 @@
+"""A demanding user's `profile --nproc` runs: what the run must not pass over in silence (a diverged loss, a
+prediction built on figures probed on a busy machine). The ranks are faked at the launcher (launch_job) where the
+check is the launcher's; no torchrun is started."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_main
+
+
+def _rank(losses: list[float], **over: Any) -> dict[str, Any]:
+    """What one rank reports to the launcher (RankResult.to_dict)."""
+    return {"rank": 0, "world_size": 2, "host": "h", "step_times_s": [0.001] * 3, "losses": losses,
+            "comm": {"comm_s": 0.0, "overlapped_s": 0.0, "compute_s": 0.001, "profiled_step_s": 0.001},
+            "peak_memory_bytes": 1.0, "memory_source": "test", "threads": 1, **over}
+
+
+def _fake_launch(monkeypatch: pytest.MonkeyPatch, losses: list[float], single: list[float] | None = None) -> None:
+    from accelopt.distributed import run as run_mod
+    from accelopt.distributed.launch import RawRun
+
+    def launched(job: Any, launch: Any) -> RawRun:
+        got = losses if job.parallel != "none" or single is None else single
+        return RawRun(ranks=[_rank(got, rank=r) for r in range(launch.nproc)], out_dir=Path("."))
+
+    monkeypatch.setattr(run_mod, "launch_job", launched)
+
+
+def test_a_loss_that_turns_nan_on_the_ranks_stops_the_run_with_exit_2(monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # a model whose loss went NaN at its 4th step under DDP: the run printed its step times, exit 0, no word
+    nan = float("nan")
+    _fake_launch(monkeypatch, [2.3, 2.2, 2.1, nan, nan, nan, nan])
+    code, out, err = run_main(["profile", "tests/dist_models.py:mlp", "--nproc", "2", "--steps", "3"], capsys)
+    err = " ".join(err.split())
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert "loss of the 2-rank ddp run is not finite (nan) from step 4 of 7" in err
+    assert "learning rate" in err and "losses of steps 1 to 4: 2.3, 2.2, 2.1, nan" in err
+
+
+def test_a_loss_that_turns_inf_in_the_one_process_run_is_refused_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    from accelopt.distributed import run as run_mod
+    from accelopt.errors import MeasurementError
+
+    _fake_launch(monkeypatch, [2.3, 2.2, 2.1], single=[2.3, float("inf"), 1.0])
+    with pytest.raises(MeasurementError, match=r"one-process run is not finite \(inf\) from step 2 of 3"):
+        run_mod.profile_distributed(run_mod.DistConfig(bundle_ref="tests/dist_models.py:mlp", steps=3),
+                                    run_mod.Launch(nproc=2))
+
+
+def test_finite_losses_run_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from accelopt.distributed import run as run_mod
+
+    _fake_launch(monkeypatch, [2.3, 2.2, 2.1])
+    r = run_mod.profile_distributed(run_mod.DistConfig(bundle_ref="tests/dist_models.py:mlp", steps=3),
+                                    run_mod.Launch(nproc=2))
+    assert r.single is not None and r.ranks[0].losses == [2.3, 2.2, 2.1]
+
+
+def _busy_probe_spec(tmp_path: Path, *, link_noisy: bool) -> Path:
+    """A spec TOML as `probe --collectives --save` writes it after measuring on a busy machine (its peaks marked) and,
+    with `link_noisy`, with all-reduce repeats spread (its link marked)."""
+    from test_collectives_noise import _rank0
+    from test_distributed_units import _probe_result
+
+    from accelopt.distributed.collectives import build_result, spec_lines
+    from accelopt.measure.probe import spec_toml
+
+    probe = _probe_result()
+    probe.contention.add("other processes used 1.50 cores on average while measuring", "matmul.fp32",
+                         "stream.triad")
+    links = build_result(_rank0(noisy_size=4 * 2**20 if link_noisy else None), "gloo", "cpu", 2)
+    path = tmp_path / "busy probe.toml"
+    path.write_text(spec_toml(probe, spec_lines(links)))
+    return path
+
+
+@pytest.mark.parametrize("link_noisy", [True, False])
+def test_a_spec_probed_on_a_busy_machine_is_a_warning_on_the_prediction(tmp_path: Path, link_noisy: bool,
+                                                                        monkeypatch: pytest.MonkeyPatch,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    # profile --nproc --probed SPEC predicted with figures probe saved as disturbed, and said nothing (profile and plan
+    # print the same spec's warning beside what they compute from it)
+    _fake_launch(monkeypatch, [2.3, 2.2, 2.1])
+    path = _busy_probe_spec(tmp_path, link_noisy=link_noisy)
+    code, out, err = run_main(["profile", "tests/dist_models.py:mlp", "--nproc", "2", "--steps", "3", "--probed",
+                               str(path), "--json"], capsys)
+    assert code == 0, err
+    doc = __import__("json").loads(out)
+    warnings = doc["contention"]["warnings"]
+    probed = [w for w in warnings if "was probed on a busy machine (other processes used 1.50 cores" in w]
+    assert len(probed) == 1 and probed[0].startswith("--probed ")
+    link = [w for w in warnings if "measured link (probe --collectives)" in w]
+    assert len(link) == (1 if link_noisy else 0)
+    if link_noisy:
+        assert "all_reduce 4 MiB: spread (p90 - p10) / median" in link[0]
+    assert "plan's prediction" in doc["contention"]["disturbed"]
+    assert doc["prediction"]["link_source"].startswith("measured collectives in")
+
+
+def test_a_busy_node_of_a_two_node_run_names_the_whole_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    # --nproc 1 --nnodes 2: the warning said '1-rank run' of a run of 2 ranks
+    from accelopt.distributed import run as run_mod
+
+    class BusyWatch:
+        def __init__(self) -> None:
+            self.load_1min = None
+
+        def finish(self, report: Any, figures: Any, *, threads: int | None = None) -> None:
+            report.add("other processes used 1.50 cores on average while measuring", *figures)
+
+    _fake_launch(monkeypatch, [2.3, 2.2, 2.1])
+    monkeypatch.setattr(run_mod, "Watch", BusyWatch)
+    r = run_mod.profile_distributed(run_mod.DistConfig(bundle_ref="tests/dist_models.py:mlp", steps=3),
+                                    run_mod.Launch(nproc=1, nnodes=2, rdzv_endpoint="127.0.0.1:29500"))
+    assert r.single is None  # no one-process run on several machines
+    assert r.contention.warnings == ["2-rank run (1 on this node): other processes used 1.50 cores on average while "
+                                     "measuring"]
