@@ -919,11 +919,15 @@ class _Run:
 
     def not_started(self, planned: Sequence[Technique]) -> None:
         """List each planned technique that a Ctrl-C kept from starting as not run (they were left out of the
-        result without a word, so a recommendation from 3 of 23 techniques read like one from all of them)."""
+        result without a word, so a recommendation from 3 of 23 techniques read like one from all of them); one
+        that never applies here says why, as when the budget runs out (power-limit on a CPU read 'interrupted
+        (Ctrl-C) before it started', as if a run left alone would have measured it)."""
         for t in planned:
             if self.result.get(t.name) is None:
-                self.add(VariantResult(name=t.name, techniques=[t.name], family=t.family, status="not-run",
-                                       reason="interrupted (Ctrl-C) before it started", changes=t.changes,
+                why = _not_applicable_anyway([t], self.bundle, self.target)
+                self.add(VariantResult(name=t.name, techniques=[t.name], family=t.family,
+                                       status="not-applicable" if why else "not-run",
+                                       reason=why or "interrupted (Ctrl-C) before it started", changes=t.changes,
                                        risks=t.risks))
 
     def note_budget_cut(self) -> None:
