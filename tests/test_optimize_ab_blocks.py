@@ -126,3 +126,13 @@ def test_a_faster_median_passed_over_for_its_rounds_is_named() -> None:
     assert "not recommended: fused-optimizer (1.41x, the median of its rounds)" in rec.reason, rec.reason
     assert "0.87x in its pessimistic one" in rec.reason and "--rounds" in rec.reason
     assert "fused-optimizer" not in recommend(_result(1.12, 1.07, 0.9e-4)).reason  # type: ignore[arg-type]
+
+
+def test_a_run_at_one_thread_is_not_told_to_rerun_at_one_thread() -> None:
+    """A `--threads 1` run (or a GPU run) whose bf16 speed-up its p50 contradicted was told to 'rerun on a quiet
+    machine, or with --threads 1': what it had done."""
+    from accelopt.optimize.runner import recommend
+
+    rec = recommend(_result(1.75, 1.38, 28.7e-3), fewer_threads_help=False)  # type: ignore[arg-type]
+    assert rec.name == "baseline" and "bf16 (1.75x from its rounds)" in rec.reason
+    assert "rerun on a quiet machine)" in rec.reason and "--threads" not in rec.reason, rec.reason

@@ -250,3 +250,41 @@ def test_a_save_that_fails_is_an_error_and_keeps_the_files_there(tmp_path: Path)
     assert (tmp_path / "model-t.pt").read_bytes() == b"the user's earlier model"
     assert (tmp_path / "recipe.json").read_text() == "{}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model-t.pt", "recipe.json"]
+
+
+@pytest.mark.parametrize("name", ["int8-dynamic", "int8-weight-only"])
+def test_a_saved_torchao_model_says_how_it_loads_and_loads_so(name: str, tmp_path: Path) -> None:
+    """--save of a torchao-quantized variant wrote a state dict of Int8Tensor weights that the README's
+    `YourModel().load_state_dict(torch.load(path))` cannot load (weights_only refuses the subclass; without it the
+    copy into the fp32 Parameter fails) and nothing said how. A note now gives the load line; following it gives the
+    variant's outputs exactly (the same kernels on the same int8 weights)."""
+    pytest.importorskip("torchao")
+    import re
+
+    from accelopt.optimize.recipe import save
+
+    b = _bundle()
+    v = get_technique(name).apply(b, Target(mode="inference", device="cpu"), {})
+    result = _result_recommending(name, [name])
+    _, path = save(tmp_path, result, {name: v}, b.model)
+    assert path is not None
+    with pytest.raises(Exception):  # noqa: B017 - what a user tried first, as for every other save
+        _WithInner().load_state_dict(torch.load(path, weights_only=False))
+    notes = [n for n in result.notes if "quantized tensors" in n]
+    assert len(notes) == 1 and "_WithInner(...).load_state_dict(" in notes[0], result.notes
+    assert re.search(r"weights_only=False\), assign=True\)", notes[0])
+    fresh = _WithInner()
+    fresh.load_state_dict(torch.load(path, weights_only=False), assign=True)
+    x = torch.randn(4, 16)
+    with torch.no_grad():
+        assert torch.equal(fresh.eval()(x), v.forward(x))
+
+
+def test_a_plain_save_carries_no_quantized_load_note(tmp_path: Path) -> None:
+    from accelopt.optimize.recipe import save
+
+    model = _WithInner()
+    v = Variant(technique="t", model=model, forward=model, save=steps.state_dict_saver(model, "t"))
+    result = _result_recommending("t", ["t"])
+    save(tmp_path, result, {"t": v}, model)
+    assert not any("quantized tensors" in n for n in result.notes)

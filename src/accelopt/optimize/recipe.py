@@ -17,7 +17,7 @@ from typing import Any
 from accelopt.errors import AcceloptError, InputError, unknown_fields
 from accelopt.optimize.base import MODES, Variant, check_step
 from accelopt.optimize.results import OptimizeResult, VariantResult
-from accelopt.optimize.steps import PRUNED_LOAD, is_structural
+from accelopt.optimize.steps import PRUNED_LOAD, QUANTIZED_LOAD, is_structural, subclass_tensor_types
 from accelopt.userio import path_kind, read_user_json
 
 RECIPE_VERSION = 1
@@ -187,9 +187,23 @@ def save(folder: Path | str, result: OptimizeResult, variants: dict[str, Variant
         cls = type(original).__name__ if original is not None else "YourModel"
         result.notes.append(f"{model_path.name} holds pruned layer widths, which do not fit {cls} as built: load it "
                             "with " + PRUNED_LOAD.format(cls=cls, path=str(model_path)))
+    elif model_path is not None and model_path.suffix == ".pt" and v is not None:
+        _note_quantized_load(result, model_path, v, original)
     result.recipe_path = str(path)
     result.saved_model_path = str(model_path) if model_path else None
     return path, model_path
+
+
+def _note_quantized_load(result: OptimizeResult, model_path: Path, v: Variant, original: Any) -> None:
+    """How to load a saved state dict of torchao tensors (int8-*, int4, float8): `YourModel().load_state_dict(
+    torch.load(path))`, as for any other save, failed (weights_only refuses Int8Tensor; without it, copying one into
+    the fp32 Parameter raised 'Parameter' object has no attribute 'tensor_data_names') and nothing said how."""
+    kinds = subclass_tensor_types(v.model)
+    if kinds:
+        cls = type(original).__name__ if original is not None else "YourModel"
+        result.notes.append(f"{model_path.name} holds quantized tensors ({', '.join(kinds)}), which a plain "
+                            f"load_state_dict cannot copy into {cls}'s float parameters: load it, with torchao "
+                            "installed, with " + QUANTIZED_LOAD.format(cls=cls, path=str(model_path)))
 
 
 def _save_model(folder: Path, v: Variant) -> Path:

@@ -919,11 +919,15 @@ class _Run:
 
     def not_started(self, planned: Sequence[Technique]) -> None:
         """List each planned technique that a Ctrl-C kept from starting as not run (they were left out of the
-        result without a word, so a recommendation from 3 of 23 techniques read like one from all of them)."""
+        result without a word, so a recommendation from 3 of 23 techniques read like one from all of them); one
+        that never applies here says why, as when the budget runs out (power-limit on a CPU read 'interrupted
+        (Ctrl-C) before it started', as if a run left alone would have measured it)."""
         for t in planned:
             if self.result.get(t.name) is None:
-                self.add(VariantResult(name=t.name, techniques=[t.name], family=t.family, status="not-run",
-                                       reason="interrupted (Ctrl-C) before it started", changes=t.changes,
+                why = _not_applicable_anyway([t], self.bundle, self.target)
+                self.add(VariantResult(name=t.name, techniques=[t.name], family=t.family,
+                                       status="not-applicable" if why else "not-run",
+                                       reason=why or "interrupted (Ctrl-C) before it started", changes=t.changes,
                                        risks=t.risks))
 
     def note_budget_cut(self) -> None:
@@ -944,6 +948,8 @@ class _Run:
                     r.notes.append(note)
 
     def finish(self) -> None:
+        import torch
+
         base = self.result.get("baseline")
         if base is not None and base.measured and self.base_samples:  # every baseline block of the run
             xs = sorted(self.base_samples)
@@ -952,7 +958,8 @@ class _Run:
             base.samples_per_s = self.bundle.batch_size / base.step_time_p50_s
             self.note_speedup_mismatches(base.step_time_p50_s)
         pareto_flags(self.result.variants, self.bundle.higher_is_better)
-        self.result.recommendation = recommend(self.result)
+        self.result.recommendation = recommend(
+            self.result, fewer_threads_help=self.opts.device == "cpu" and torch.get_num_threads() > 1)
         self.result.duration_s = time.perf_counter() - self.t0
         busy = _busy_note(self.watch, self.opts.device)
         if busy:
@@ -1062,11 +1069,14 @@ def _quality_unmeasured(r: VariantResult) -> bool:
     return r.quality is None or r.quality.value is None
 
 
-def recommend(result: OptimizeResult) -> Recommendation:
+def recommend(result: OptimizeResult, fewer_threads_help: bool = True) -> Recommendation:
     """The fastest measured variant inside the quality tolerance whose speed-up holds in (nearly) every
     interleaved round (speedup_low > 1); the baseline when none does. A lossy variant (quantized, pruned, distilled)
     whose quality was not measured is never recommended: nothing would guard what it changed (the reason names the
-    fastest one withheld)."""
+    fastest one withheld). fewer_threads_help: torch ran on a CPU at 2+ threads, so a variant passed over for the
+    machine's load may be settled by rerunning with --threads 1 (a run already at 1 thread, or on a GPU, was told
+    to rerun 'with --threads 1')."""
+    or_one_thread = ", or with --threads 1" if fewer_threads_help else ""
     faster = [r for r in result.variants if r.measured and r.name != "baseline"
               and (r.quality is None or r.quality.within_tolerance is not False)
               and (r.speedup_low or 0) > 1.0]
@@ -1091,13 +1101,13 @@ def recommend(result: OptimizeResult) -> Recommendation:
         rec.reason += (f"; not recommended: {top_unsteady.name} ({fmt_ratio(top_unsteady.speedup)}x, the median of "
                        f"its rounds), whose rounds disagree ({fmt_ratio(top_unsteady.speedup_low)}-"
                        f"{fmt_ratio(top_unsteady.speedup_high)}x, over {ROUND_SPREAD_LIMIT:g}x apart, after a "
-                       "re-measure: the machine's load changed while it was timed): rerun on a quiet machine, or "
-                       "with --threads 1")
+                       f"re-measure: the machine's load changed while it was timed): rerun on a quiet machine"
+                       f"{or_one_thread}")
     top_disturbed = max(disturbed, key=lambda r: r.speedup or 0, default=None)
     if top_disturbed is not None and (top_disturbed.speedup or 0) > (rec.speedup or 1.0):
         rec.reason += (f"; not recommended: {top_disturbed.name} ({fmt_ratio(top_disturbed.speedup)}x from its "
                        f"rounds), whose p50 step time says otherwise by over {MISMATCH_FACTOR:g}x (the machine's load: "
-                       "rerun on a quiet machine, or with --threads 1)")
+                       f"rerun on a quiet machine{or_one_thread})")
     top = max(withheld, key=lambda r: r.speedup or 0, default=None)
     if top is not None and (top.speedup or 0) > (rec.speedup or 1.0):
         others = " and the other lossy variants" if len(withheld) > 1 else ""

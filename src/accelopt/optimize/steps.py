@@ -15,9 +15,9 @@ from typing import Any
 from accelopt.optimize.base import Target, Variant
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
-__all__ = ["CHECKPOINTED", "CHECKPOINT_SEGMENTS", "PRUNED_LOAD", "AutocastModule", "copy_model", "is_structural",
-           "make_train_step", "mark_structural", "plain_variant", "pruned_state", "state_dict_bytes",
-           "state_dict_saver", "torch_dtype", "wrapper_name"]
+__all__ = ["CHECKPOINTED", "CHECKPOINT_SEGMENTS", "PRUNED_LOAD", "QUANTIZED_LOAD", "AutocastModule", "copy_model",
+           "is_structural", "make_train_step", "mark_structural", "plain_variant", "pruned_state", "state_dict_bytes",
+           "state_dict_saver", "subclass_tensor_types", "torch_dtype", "wrapper_name"]
 
 
 def torch_dtype(name: str) -> Any:
@@ -212,6 +212,22 @@ def pruned_state(model: Any) -> dict[str, Any]:
 
 PRUNED_LOAD = ("torch_pruning.load_state_dict({cls}(...), torch.load({path!r}, weights_only=False))")
 """How a file pruned_saver wrote loads into the user's class (a plain load_state_dict fails: size mismatch)."""
+
+
+QUANTIZED_LOAD = "{cls}(...).load_state_dict(torch.load({path!r}, weights_only=False), assign=True)"
+"""How a plain state dict holding torchao's quantized tensors (Int8Tensor, ...) loads into the user's class: a plain
+load_state_dict copies each into the fp32 Parameter and fails ('Parameter' object has no attribute
+'tensor_data_names'), and torch.load's default weights_only=True refuses the tensor subclass."""
+
+
+def subclass_tensor_types(model: Any) -> list[str]:
+    """Names of the tensor subclasses (torchao's Int8Tensor, ...) among the parameters and buffers a saved state
+    dict of `model` holds (_plain_state); [] for plain tensors."""
+    import torch
+
+    plain = (torch.Tensor, torch.nn.Parameter)
+    return sorted({type(t).__name__ for t in _plain_state(model).values()
+                   if isinstance(t, torch.Tensor) and type(t) not in plain})
 
 
 STRUCTURAL = "_accelopt_structural"
