@@ -71,6 +71,8 @@ RECOMPUTED_BY: dict[str, str] = {
     "mb-b200-gptoss-": "test_moe_gptoss_stack.py",
     "mb-gb300-gptoss-": "test_moe_gptoss_stack.py",
     "sglang-mi355x-": "test_serving_new_families.py",  # srvrows: the MI355X SGLang rows
+    "gptfast-mi250x-": "test_serving_gap_devices.py",  # srvgap: gpt-fast on one MI250X GCD
+    "trtjet-orin-": "test_serving_gap_devices.py",  # srvgap: TensorRT-LLM on Jetson AGX Orin
 }
 
 _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outside the forward pass is not "

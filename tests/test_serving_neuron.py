@@ -80,7 +80,8 @@ def test_held_out_median_trainium1_within_target(results: list[ServingRunResult]
 @pytest.mark.xfail(strict=True, reason="since 2026-12-02 (srvrows) the family also holds the 3 held-out SGLang rows "
                    "of one MI355X, a CDNA4 part no fitted serving table matches (+13.3%, -21.7%, +45.3%: the last an "
                    "UNEXPLAINED row of tests/test_row_notes_checked.py): the family's 48 held-out rows are at "
-                   "15.11%, over the 15% target")
+                   "15.11%, over the 15% target; with srvgap's 2 MI250X GCD and 12 Jetson AGX Orin rows (2026-12-02) "
+                   "62 rows, 15.11% still")
 def test_held_out_median_default_family_within_target() -> None:
     # A strict xfail until 2026-12-01 (24 rows: 2 L40S, 4 Trn2, 18 L4, median 24.2%); with the 17 held-out L40S
     # TensorRT-LLM rows added that day (tests/test_serving_trtllm_ada_ampere.py) the family's 41 rows were within the

@@ -1,0 +1,135 @@
+"""Serving rows for two catalog devices that had none (srvgap, issue 10): one MI250X GCD and Jetson AGX Orin.
+
+What was found (the runs file's srvgap block): gpt-fast's README, section 'AMD' (Llama-2-7B at batch 1 on one GCD of
+an MI250X, bf16 and int8 weight-only), and TensorRT-LLM's README4Jetson.md (Llama-3-8B int4 weight-only at batch 1 on
+a Jetson AGX Orin 64GB: context ms and decode tokens/s, two int4 layouts, three lengths). Every figure of both tables
+is a held-out row. The catalog gained mi250x-gcd, the device ROCm exposes (half an MI250X package). These tests check
+its figures, that both devices print 'uncalibrated' (no [serving.*] table matches them), that the rows validate
+through `validate --serving`'s path, and recompute every figure the rows' notes quote (RECOMPUTED_IDS,
+tests/test_row_notes_checked.py). No test asserts an error size: the held-out errors are printed.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import run_main
+
+from accelopt.hardware.catalog import get_device
+from accelopt.predict import serving as sv
+from accelopt.predict.serving_validation import ServingRunResult, read_serving_runs, reproduce
+
+ROWS, SOURCES = read_serving_runs()
+ROW = {r["id"]: r for r in ROWS}
+NEW = [r for r in ROWS if r["source"] in ("gpt-fast-mi250x", "trtllm-jetson")]
+
+INT8 = "gptfast-mi250x-7b-int8"
+BF16 = "gptfast-mi250x-7b-bf16"
+GPTQ_128 = "trtjet-orin-l3-8b-gptq-128-128-ttft"
+GPTQ_512 = "trtjet-orin-l3-8b-gptq-512-512-ttft"
+GPTQ_1024 = "trtjet-orin-l3-8b-gptq-1024-512-ttft"
+INT4_1024 = "trtjet-orin-l3-8b-int4-1024-512-ttft"
+RECOMPUTED_IDS = frozenset((INT8, GPTQ_128, GPTQ_1024))
+"""The rows whose notes the tests below recompute (tests/test_row_notes_checked.py)."""
+
+# gpt-fast README (commit 0f925b5d), 'Memory Bandwidth (GB/s)': tokens/s x the checkpoint's bytes
+MI250X_BF16_GB_S, MI250X_INT8_GB_S = 1028.70, 700.06  # section 'AMD', Llama-2-7B Base / 8-bit
+A100_BF16_GB_S, A100_INT8_GB_S = 1397.31, 1069.20  # section 'Benchmarks', Llama-2-7B Base / 8-bit
+# README4Jetson.md (commit 20a7cec9) 'Context (ms)', INT4 Default table (the GPTQ ones are the rows' published cells)
+INT4_CONTEXT_MS = {128: 91.0, 512: 260.0, 1024: 582.0}
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, ServingRunResult]:
+    return {r["id"]: reproduce(r, SOURCES) for r in NEW}
+
+
+def _published(row_id: str) -> float:
+    return float(ROW[row_id]["published"])
+
+
+# --- the catalog ----------------------------------------------------------------------------------------------------
+
+
+def test_mi250x_gcd_is_half_the_package() -> None:
+    gcd, pkg = get_device("mi250x-gcd"), get_device("mi250x")
+    assert gcd.kind == "gpu" and gcd.vendor == "AMD"
+    for dtype, peak in pkg.peak_flop_per_s.items():
+        assert gcd.peak_flop_per_s[dtype] == pytest.approx(peak / 2), dtype
+    assert gcd.memory_bandwidth_byte_per_s == pytest.approx(pkg.memory_bandwidth_byte_per_s / 2)
+    assert gcd.memory_bytes == 64 * 2**30  # the ROCm table's 128 GiB per package, two GCDs
+    assert gcd.tdp_w is None  # AMD rates the package's power, not a GCD's
+    for path in gcd.numbers():
+        src = gcd.sources[path]
+        assert "mi250x-datasheet.pdf" in src and "rocmdocs-mi250x" in src, path
+
+
+@pytest.mark.parametrize("device", ["mi250x-gcd", "jetson-agx-orin"])
+def test_new_devices_print_uncalibrated(device: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Neither device matches a [serving.*] table: the unfitted defaults apply and plan serve says so."""
+    cal = sv.calibration_for_spec(get_device(device))
+    assert cal.family == "default" and not cal.fitted
+    code, out, err = run_main(["plan", "serve", "--model", "llama2-7b", "--hardware", device, "--batch", "1"], capsys)
+    assert code == 0, err
+    assert "uncalibrated" in " ".join(out.split())
+
+
+# --- the rows -------------------------------------------------------------------------------------------------------
+
+
+def test_every_figure_of_both_tables_is_a_held_out_row(results: dict[str, ServingRunResult]) -> None:
+    assert len([r for r in NEW if r["source"] == "gpt-fast-mi250x"]) == 2  # Base, 8-bit
+    assert len([r for r in NEW if r["source"] == "trtllm-jetson"]) == 12  # 2 tables x 3 lengths x 2 columns
+    assert {r["role"] for r in NEW} == {"test"}
+    for rid, res in results.items():
+        assert res.predicted is not None and res.error is not None, rid
+        print(f"{rid}: predicted {res.predicted:.4g}, published {res.published:.4g}, {res.error:+.1%}")
+
+
+# --- the notes ------------------------------------------------------------------------------------------------------
+
+
+def test_int8_note_recomputes(results: dict[str, ServingRunResult]) -> None:
+    note = ROW[INT8]["note"]
+    ratio = MI250X_INT8_GB_S / MI250X_BF16_GB_S
+    assert f"700.06 of 1028.70 GB/s on this GCD ({ratio:.3f}" in note
+    assert f"on A100 the README's 1069.20 of 1397.31, {A100_INT8_GB_S / A100_BF16_GB_S:.3f})" in note
+    int8, bf16 = results[INT8], results[BF16]
+    assert int8.predicted is not None and bf16.error is not None
+    scaled = int8.predicted * ratio
+    assert f"the predicted {int8.predicted:.2f} tok/s becomes {scaled:.2f} tok/s" in note
+    assert f"{scaled / _published(INT8) - 1:+.1%}, as the bf16 row's {bf16.error:+.1%}" in note
+    # the column is tokens/s x the checkpoint's bytes: the int8 checkpoint holds about half the bf16 one's bytes
+    assert MI250X_INT8_GB_S / _published(INT8) == pytest.approx(MI250X_BF16_GB_S / _published(BF16) / 2, rel=0.03)
+
+
+def test_gptq_short_context_note_recomputes(results: dict[str, ServingRunResult]) -> None:
+    note = ROW[GPTQ_128]["note"]
+    p128, p512 = results[GPTQ_128].predicted, results[GPTQ_512].predicted
+    assert p128 is not None and p512 is not None
+
+    def intercept_ms(at_128: float, at_512: float) -> float:  # a line through both, at 0 tokens
+        return at_128 - 128 * (at_512 - at_128) / 384
+
+    gptq = intercept_ms(_published(GPTQ_128), _published(GPTQ_512))
+    assert f"a line through {gptq:.1f} ms at 0 tokens (105 - 128 x (292 - 105) / 384)" in note
+    assert f"its INT4 Default rows through {intercept_ms(INT4_CONTEXT_MS[128], INT4_CONTEXT_MS[512]):.1f} ms" in note
+    assert f"the model's {p128:.2f} and {p512:.2f} ms meet at {intercept_ms(p128, p512):.1f} ms" in note
+    with_line = (p128 + gptq) / _published(GPTQ_128) - 1
+    assert f"With the GPTQ line's {gptq:.1f} ms added the row is {with_line:+.1%}" in note
+    assert sv.calibration_for_spec(get_device("jetson-agx-orin")).per_request_overhead_s == 0.0
+
+
+def test_gptq_long_context_note_recomputes(results: dict[str, ServingRunResult]) -> None:
+    note = ROW[GPTQ_1024]["note"]
+    g128, g512, g1024 = (_published(r) for r in (GPTQ_128, GPTQ_512, GPTQ_1024))
+    p512, p1024 = results[GPTQ_512].predicted, results[GPTQ_1024].predicted
+    assert p512 is not None and p1024 is not None
+    assert f"337 ms is {g1024 / g512:.2f}x the GPTQ 512-token context (292 ms)" in note
+    assert f"the INT4 Default rows give {INT4_CONTEXT_MS[1024] / INT4_CONTEXT_MS[512]:.2f}x (582 / 260 ms)" in note
+    assert f"the model {p1024 / p512:.2f}x ({p1024:.2f} / {p512:.2f} ms" in note
+    assert (f"contexts are {g128 / INT4_CONTEXT_MS[128]:.2f}x and {g512 / INT4_CONTEXT_MS[512]:.2f}x their INT4 "
+            f"Default twins, this one {g1024 / INT4_CONTEXT_MS[1024]:.2f}x") in note
+    assert _published(INT4_1024) == INT4_CONTEXT_MS[1024]
+    assert f"(582 ms) the model is {p1024 / INT4_CONTEXT_MS[1024] - 1:+.1%}" in note
+    # the model's two layouts differ only in their scales' bytes, which prefill does not read twice: same context time
+    assert results[INT4_1024].predicted == pytest.approx(p1024)
