@@ -11,6 +11,8 @@ tests/test_row_notes_checked.py). No test asserts an error size: the held-out er
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import run_main
 
@@ -133,3 +135,52 @@ def test_gptq_long_context_note_recomputes(results: dict[str, ServingRunResult])
     assert f"(582 ms) the model is {p1024 / INT4_CONTEXT_MS[1024] - 1:+.1%}" in note
     # the model's two layouts differ only in their scales' bytes, which prefill does not read twice: same context time
     assert results[INT4_1024].predicted == pytest.approx(p1024)
+
+
+# --- --int4-group-size: the per-channel int4 rows' input ------------------------------------------------------------
+
+_INT4_RUN = ["plan", "serve", "--model", "llama3-8b", "--hardware", "jetson-agx-orin", "--batch", "1",
+             "--prompt", "128", "--output", "128", "--weight-dtype", "int4", "--kv-dtype", "fp16",
+             "--engine", "trtllm-session"]
+
+
+def test_int4_group_size_flag_sets_the_scales_bytes(capsys: pytest.CaptureFixture[str]) -> None:
+    """A per-channel int4 checkpoint (TensorRT-LLM --weight_only_precision int4, README4Jetson.md's 'INT4 Default')
+    could not be written down: plan serve took 128-weight groups' scales, unsaid. The flag gives the group; left out,
+    the 128 used is printed as a default, in the console and the JSON."""
+    code, out, err = run_main([*_INT4_RUN, "--json"], capsys)
+    assert code == 0, err
+    default = json.loads(out)
+    (note,) = [n for n in default["notes"] if "--int4-group-size" in n]
+    assert note.startswith("default used:") and "per 128 weights" in note
+    code, out, err = run_main([*_INT4_RUN, "--json", "--int4-group-size", "4096"], capsys)
+    assert code == 0, err
+    given = json.loads(out)
+    assert not [n for n in given["notes"] if "--int4-group-size" in n]
+    p128, p4096 = default["results"][0]["points"][0], given["results"][0]["points"][0]
+    # bytes per linear weight 0.5 + 2.5 / group (serving.weight_bytes_per_param): fewer scales, a faster decode
+    cal = sv.calibration_for_spec(get_device("jetson-agx-orin"))
+    assert sv.weight_bytes_per_param("int4", cal) == pytest.approx(0.5 + 2.5 / 128)
+    assert p4096["decode_tokens_per_s"] > p128["decode_tokens_per_s"]
+    assert p4096["weights_bytes_per_device"] < p128["weights_bytes_per_device"]
+    code, out, _ = run_main(_INT4_RUN, capsys)  # the console shows the same default
+    assert code == 0 and "default used: int4 weights carry one fp16 scale" in " ".join(out.split())
+
+
+def test_int4_group_size_refused_below_one(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main([*_INT4_RUN, "--int4-group-size", "0"], capsys)
+    assert code == 2
+    text = " ".join((out + err).split())
+    assert "--int4-group-size 0 must be a positive integer" in text and "per-channel" in text
+
+
+def test_int4_group_size_cell_is_read_and_checked() -> None:
+    from accelopt.errors import InputError
+    from accelopt.predict.serving_validation import row_calibration, row_int4_group_size
+
+    row = dict(ROW["trtjet-orin-l3-8b-int4-128-128-decode"])
+    assert row_int4_group_size(row) == 4096
+    assert row_calibration(row, get_device("jetson-agx-orin")).int4_group_size == 4096
+    assert row_int4_group_size({**row, "int4_group_size": ""}) is None  # blank: the calibration's 128
+    with pytest.raises(InputError, match="int4_group_size"):
+        row_int4_group_size({**row, "int4_group_size": "0"})
