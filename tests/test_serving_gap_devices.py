@@ -22,7 +22,7 @@ from accelopt.predict.serving_validation import ServingRunResult, read_serving_r
 
 ROWS, SOURCES = read_serving_runs()
 ROW = {r["id"]: r for r in ROWS}
-NEW = [r for r in ROWS if r["source"] in ("gpt-fast-mi250x", "trtllm-jetson")]
+NEW = [r for r in ROWS if r["source"] in ("gpt-fast-mi250x", "trtllm-jetson", "gpt-fast-a100-quant")]
 
 INT8 = "gptfast-mi250x-7b-int8"
 BF16 = "gptfast-mi250x-7b-bf16"
@@ -30,12 +30,16 @@ GPTQ_128 = "trtjet-orin-l3-8b-gptq-128-128-ttft"
 GPTQ_512 = "trtjet-orin-l3-8b-gptq-512-512-ttft"
 GPTQ_1024 = "trtjet-orin-l3-8b-gptq-1024-512-ttft"
 INT4_1024 = "trtjet-orin-l3-8b-int4-1024-512-ttft"
-RECOMPUTED_IDS = frozenset((INT8, GPTQ_128, GPTQ_1024))
+A100Q_7B_INT8, A100Q_7B_INT4 = "gptfast-a100q-7b-int8", "gptfast-a100q-7b-int4g32"
+A100Q_70B_INT8, A100Q_70B_INT4 = "gptfast-a100q-70b-int8", "gptfast-a100q-70b-int4g32"
+A100_BF16_ROW = "gptfast-a100-7b-tp1"  # the bf16 row the nvidia-ampere decode bandwidth was fitted on
+RECOMPUTED_IDS = frozenset((INT8, GPTQ_128, GPTQ_1024, A100Q_7B_INT8, A100Q_7B_INT4, A100Q_70B_INT4))
 """The rows whose notes the tests below recompute (tests/test_row_notes_checked.py)."""
 
 # gpt-fast README (commit 0f925b5d), 'Memory Bandwidth (GB/s)': tokens/s x the checkpoint's bytes
 MI250X_BF16_GB_S, MI250X_INT8_GB_S = 1028.70, 700.06  # section 'AMD', Llama-2-7B Base / 8-bit
 A100_BF16_GB_S, A100_INT8_GB_S = 1397.31, 1069.20  # section 'Benchmarks', Llama-2-7B Base / 8-bit
+A100_GB_S = {A100Q_7B_INT8: A100_INT8_GB_S, A100Q_7B_INT4: 862.69, A100Q_70B_INT8: 1322.58, A100Q_70B_INT4: 1097.66}
 # README4Jetson.md (commit 20a7cec9) 'Context (ms)', INT4 Default table (the GPTQ ones are the rows' published cells)
 INT4_CONTEXT_MS = {128: 91.0, 512: 260.0, 1024: 582.0}
 
@@ -81,6 +85,9 @@ def test_new_devices_print_uncalibrated(device: str, capsys: pytest.CaptureFixtu
 def test_every_figure_of_both_tables_is_a_held_out_row(results: dict[str, ServingRunResult]) -> None:
     assert len([r for r in NEW if r["source"] == "gpt-fast-mi250x"]) == 2  # Base, 8-bit
     assert len([r for r in NEW if r["source"] == "trtllm-jetson"]) == 12  # 2 tables x 3 lengths x 2 columns
+    # 7B and 70B 8-bit and 4-bit on one GPU, 70B 8-bit and 4-bit at tp 8 (the 4-bit ones with group 32)
+    quant = [r for r in NEW if r["source"] == "gpt-fast-a100-quant"]
+    assert len(quant) == 6 and {r["int4_group_size"] for r in quant if r["weight_dtype"] == "int4"} == {"32"}
     assert {r["role"] for r in NEW} == {"test"}
     for rid, res in results.items():
         assert res.predicted is not None and res.error is not None, rid
@@ -184,3 +191,24 @@ def test_int4_group_size_cell_is_read_and_checked() -> None:
     assert row_int4_group_size({**row, "int4_group_size": ""}) is None  # blank: the calibration's 128
     with pytest.raises(InputError, match="int4_group_size"):
         row_int4_group_size({**row, "int4_group_size": "0"})
+
+
+def test_a100_quantized_notes_recompute(results: dict[str, ServingRunResult]) -> None:
+    """The README's bandwidth column puts gpt-fast's quantized decode below its bf16 rate; the model reads at it."""
+    ref = reproduce(ROW[A100_BF16_ROW], SOURCES)
+    assert ref.error is not None
+    assert sv.calibration_for_spec(get_device("a100-sxm-80gb")).fitted_on[0] == A100_BF16_ROW
+    for rid in (A100Q_7B_INT8, A100Q_7B_INT4, A100Q_70B_INT4):
+        note, res = ROW[rid]["note"], results[rid]
+        assert res.predicted is not None
+        ratio = A100_GB_S[rid] / A100_BF16_GB_S
+        assert f"{A100_GB_S[rid]:.2f} GB/s against the Llama-2-7B bf16 row's 1397.31 ({ratio:.3f})" in note, rid
+        assert f"{A100_BF16_ROW}: {ref.error:+.1%})" in note, rid
+        scaled = res.predicted * ratio
+        assert (f"the predicted {res.predicted:.2f} tok/s becomes {scaled:.2f} tok/s, "
+                f"{scaled / _published(rid) - 1:+.1%}") in note, rid
+    q8 = results[A100Q_70B_INT8]
+    assert q8.predicted is not None and q8.error is not None
+    r8 = A100_GB_S[A100Q_70B_INT8] / A100_BF16_GB_S
+    assert (f"its 8-bit row reads at 1322.58 GB/s, {r8:.3f}, where the model is {q8.error:+.1%} and "
+            f"{q8.predicted * r8 / _published(A100Q_70B_INT8) - 1:+.1%} scaled") in ROW[A100Q_70B_INT4]["note"]
