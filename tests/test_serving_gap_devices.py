@@ -69,6 +69,15 @@ def test_mi250x_gcd_is_half_the_package() -> None:
         assert "mi250x-datasheet.pdf" in src and "rocmdocs-mi250x" in src, path
 
 
+def test_a_detected_mi250x_is_one_gcd() -> None:
+    """torch on ROCm reports one GCD per device ('AMD Instinct MI250X', 64 GiB): it mapped to the whole package's
+    entry (128 GiB, 383 TFLOP/s), so `probe`/`profile` planned with twice the memory and peak of the device."""
+    from accelopt.hardware.detect import catalog_name_for
+
+    for product in ("AMD Instinct MI250X", "AMD Instinct MI250X / MI250"):
+        assert catalog_name_for(product)[0] == "mi250x-gcd"
+
+
 @pytest.mark.parametrize("device", ["mi250x-gcd", "jetson-agx-orin"])
 def test_new_devices_print_uncalibrated(device: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Neither device matches a [serving.*] table: the unfitted defaults apply and plan serve says so."""
