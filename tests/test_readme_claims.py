@@ -14,9 +14,10 @@ WORDS = {"two": 2, "three": 3, "four": 4, "five": 5}
 
 def test_catalog_counts_match_catalog_list() -> None:
     """README said '34 accelerators' while `catalog list` printed 37 rows (the per-NeuronCore entries unsaid); 39
-    accelerators and 42 entries since a3net's two Google Cloud A3 VMs (h100-a3-high / -mega), 2026-12-02."""
+    accelerators and 42 entries since a3net's two Google Cloud A3 VMs (h100-a3-high / -mega), 2026-12-02; 43 entries
+    since srvgap's mi250x-gcd (one GCD of an AMD MI250X, a part as ROCm counts devices), 2026-12-02."""
     m = re.search(r"A cited catalog of (\d+) accelerators .*?`catalog list` shows (\d+) entries: these \1 "
-                  r"accelerators, plus (\w+) parts of an AWS chip as its SDK counts ranks \(([^)]*)\)", README)
+                  r"accelerators, plus (\w+) parts of a chip as its SDK counts ranks \(([^)]*)\)", README)
     assert m, "README.md's catalog sentence changed: update this test"
     chips, entries, parts, named = int(m[1]), int(m[2]), WORDS[m[3]], m[4]
     names = [s.name for s in default_catalog()]

@@ -46,6 +46,7 @@ RECOMPUTED_BY: dict[str, str] = {
     "trn1-": "test_validate_trainium.py",
     "trt061-h100-70b": "test_row_notes_checked.py",
     "trt05-ttft": "test_row_notes_checked.py",
+    "gptfast-a100q-": "test_serving_gap_devices.py",  # srvgap: gpt-fast's quantized A100 rows (before the next)
     "gptfast-a100": "test_row_notes_checked.py",
     "trt10-gb200-l3-70b-tp1-128-128": "test_serving_validation.py",
     "trt10-h200-l3-70b": "test_row_notes_checked.py",
@@ -71,6 +72,8 @@ RECOMPUTED_BY: dict[str, str] = {
     "mb-b200-gptoss-": "test_moe_gptoss_stack.py",
     "mb-gb300-gptoss-": "test_moe_gptoss_stack.py",
     "sglang-mi355x-": "test_serving_new_families.py",  # srvrows: the MI355X SGLang rows
+    "gptfast-mi250x-": "test_serving_gap_devices.py",  # srvgap: gpt-fast on one MI250X GCD
+    "trtjet-orin-": "test_serving_gap_devices.py",  # srvgap: TensorRT-LLM on Jetson AGX Orin
 }
 
 _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outside the forward pass is not "

@@ -77,14 +77,13 @@ def test_held_out_median_trainium1_within_target(results: list[ServingRunResult]
     assert _family_median("aws-trainium1") <= SERVING_MEDIAN_BOUND
 
 
-@pytest.mark.xfail(strict=True, reason="since 2026-12-02 (srvrows) the family also holds the 3 held-out SGLang rows "
-                   "of one MI355X, a CDNA4 part no fitted serving table matches (+13.3%, -21.7%, +45.3%: the last an "
-                   "UNEXPLAINED row of tests/test_row_notes_checked.py): the family's 48 held-out rows are at "
-                   "15.11%, over the 15% target")
 def test_held_out_median_default_family_within_target() -> None:
     # A strict xfail until 2026-12-01 (24 rows: 2 L40S, 4 Trn2, 18 L4, median 24.2%); with the 17 held-out L40S
     # TensorRT-LLM rows added that day (tests/test_serving_trtllm_ada_ampere.py) the family's 41 rows were within the
-    # target. The Trainium2 rows alone are not: the strict xfail below keeps that gap.
+    # target. The Trainium2 rows alone are not: the strict xfail below keeps that gap. A strict xfail again from
+    # 2026-12-02 (srvrows: the 3 MI355X SGLang rows, +13.3%, -21.7%, +45.3%, took the family's 48 rows to 15.11%)
+    # until srvgap's 2 MI250X GCD and 12 Jetson AGX Orin rows joined the same day (their own median 13.2%): 62 rows at
+    # 13.72%, within the target by which rows the family holds, not by a model change.
     assert _family_median("default") <= SERVING_MEDIAN_BOUND
 
 

@@ -101,6 +101,10 @@ def register_serve(plan_app: typer.Typer) -> None:
             None, "--max-batch-size", help="The engine's max_batch_size (default 2048, TensorRT-LLM's LLM API): caps "
             "the requests in flight of a --rate run, per attention-DP rank (a larger --batch or --concurrency "
             "exits 2); trtllm-bench sets its own (its calc_engine_setting heuristic, logged at start)."),
+        int4_group_size: Optional[int] = typer.Option(
+            None, "--int4-group-size", help="Weights per scale of an int4 checkpoint (--weight-dtype int4): AWQ/GPTQ "
+            "group_size, default 128 (printed as 'default used:'); a per-channel checkpoint (one scale per output "
+            "row, e.g. TensorRT-LLM --weight_only_precision int4 without --per_group): the layer width."),
         ep: int = typer.Option(1, "--ep", help="Expert-parallel ranks for a mixture-of-experts model: the routed "
                                "experts are split over them (must divide the experts (+ --redundant-experts) and "
                                "tp x attention-dp); dispatch/combine all-to-all per MoE layer."),
@@ -135,7 +139,7 @@ def register_serve(plan_app: typer.Typer) -> None:
                             price_usd_per_hour=price_usd_per_hour, catalog=catalog, engine=engine,
                             memory_fraction=memory_fraction, tp_allreduce=tp_allreduce,
                             memory_basis=memory_basis, max_prefill_tokens=max_prefill_tokens,
-                            max_batch_size=max_batch_size, ep=ep,
+                            max_batch_size=max_batch_size, int4_group_size=int4_group_size, ep=ep,
                             attention_dp=attention_dp, redundant_experts=redundant_experts,
                             expert_imbalance=expert_imbalance, two_batch_overlap=two_batch_overlap,
                             calibration=calibration, collectives=collectives)

@@ -36,8 +36,10 @@ PRODUCT_TO_CATALOG: dict[str, str] = {
     "tesla t4": "t4",
     "nvidia l40s": "l40s",
     "nvidia geforce rtx 4090": "rtx-4090",
-    "amd instinct mi250x": "mi250x",
-    "amd instinct mi250x / mi250": "mi250x",
+    # ROCm exposes each of an MI250X's two GCDs as its own device (64 GiB, 110 CUs): the catalog's per-GCD entry,
+    # not the package's 128 GiB (srvgap, 2026-12-02)
+    "amd instinct mi250x": "mi250x-gcd",
+    "amd instinct mi250x / mi250": "mi250x-gcd",
     "amd instinct mi300x": "mi300x",
     "amd instinct mi325x": "mi325x",
 }

@@ -475,10 +475,10 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
                        memory_basis: str | None = None, max_prefill_chunk_tokens: int | None = None,
                        max_batch_size: int | None = None, path: str | None = None,
                        measured_link: comm.MeasuredLink | None = None,
-                       tp_allreduce: str | None = None) -> ServingCalibration:
+                       tp_allreduce: str | None = None, int4_group_size: int | None = None) -> ServingCalibration:
     """The calibration `plan serve` uses on `spec` (the `[serving.*]` tables of `path` replacing the bundled ones
-    by name, when given), with the engine settings and the measured link (--collectives) a user gave (None: the
-    default)."""
+    by name, when given), with the engine settings, the checkpoint's int4 group size (--int4-group-size) and the
+    measured link (--collectives) a user gave (None: the default)."""
     from accelopt.predict.serving_validation import published_runs_of  # (it imports this module)
 
     cal = calibration_for_spec(spec, path=path)
@@ -486,7 +486,8 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
         cal = replace(cal, published_runs_of_device=published_runs_of(spec.name))
     given: dict[str, Any] = {"memory_utilization": memory_utilization, "memory_basis": memory_basis,
                              "max_prefill_chunk_tokens": max_prefill_chunk_tokens, "max_batch_size": max_batch_size,
-                             "measured_link": measured_link, "tp_allreduce": tp_allreduce}
+                             "measured_link": measured_link, "tp_allreduce": tp_allreduce,
+                             "int4_group_size": int4_group_size}
     return replace(cal, **{k: v for k, v in given.items() if v is not None})
 
 

@@ -82,6 +82,9 @@ class ServeOptions:
     max_batch_size: int | None = None
     """The engine's max_batch_size (None: the calibration's, 2048): caps the concurrency of a --rate run, per
     attention-DP rank (serving.max_load_concurrency)."""
+    int4_group_size: int | None = None
+    """Weights per scale of an int4 checkpoint (serving.ServingCalibration.int4_group_size; a per-channel checkpoint:
+    the layer width); None: the calibration's 128, printed as a default where int4 weights are used."""
     ep: int = 1
     """Expert-parallel ranks (serving_moe.MoELayout.ep)."""
     attention_dp: int = 1
@@ -141,6 +144,11 @@ def _check_engine_flags(opts: ServeOptions) -> None:
     b = opts.max_batch_size
     if b is not None and b < 1:
         raise InputError(f"--max-batch-size {b} must be a positive integer", "e.g. --max-batch-size 2048")
+    g = opts.int4_group_size
+    if g is not None and g < 1:
+        raise InputError(f"--int4-group-size {g} must be a positive integer: the weights that share one scale",
+                         "give the checkpoint's group size, e.g. --int4-group-size 128 (AWQ/GPTQ), or the layer "
+                         "width for a per-channel checkpoint, e.g. 4096")
 
 
 def check_batch_cap(batches: list[int] | None, flag: str, max_batch_size: int | None, attention_dp: int) -> None:
@@ -206,6 +214,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     errors: list[ServeError] = []
     tp_notes: list[str] = []  # where the engine's custom all-reduce gives way to NCCL/RCCL's (across domains)
     share_notes: list[str] = []  # 'default used:' for a memory share the engine derives from the device (SGLang)
+    int4_groups: set[int] = set()  # the int4 group sizes the devices' calibrations used
     first_error: AcceloptError | None = None
     rate_error: InfeasibleError | None = None  # a --rate beyond what a device completes (its other rates are shown)
     for spec in specs:
@@ -221,7 +230,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                      max_prefill_chunk_tokens=opts.max_prefill_tokens,
                                      max_batch_size=opts.max_batch_size, path=opts.calibration,
                                      measured_link=measured,
-                                     tp_allreduce=opts.tp_allreduce or (rule.tp_allreduce if rule else None))
+                                     tp_allreduce=opts.tp_allreduce or (rule.tp_allreduce if rule else None),
+                                     int4_group_size=opts.int4_group_size)
+            int4_groups.add(cal.int4_group_size)
             _check_custom_allreduce(opts, spec, cal)
             if at_max_load:  # per device: its own KV cache decides
                 batches = [max_load_concurrency(cfg, spec, tp=opts.tp, pp=opts.pp, prompt_len=opts.prompt,
@@ -254,6 +265,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     served = {sw.points[0].device for sw in sweeps if sw.points}
     notes += tp_notes
     notes += share_notes
+    if (n := int4_group_note(opts, int4_groups)) is not None:
+        notes.append(n)
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
     # J/out tok: the idle draw and the facility's host share and PUE (no flags here: cost.Facility's defaults)
     served_specs = [sp for sp in specs if sp.name in served]
@@ -266,6 +279,17 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     result = ServeResult(results=[ServeSweep.of(s) for s in sweeps], errors=errors,
                          unused_config_keys=list(cfg.unused_keys), measured_link=measured, notes=notes)
     return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps) or rate_error)
+
+
+def int4_group_note(opts: ServeOptions, group_sizes: set[int]) -> str | None:
+    """'default used:' for int4 weights whose group size the user did not give (the calibration's, 128: AWQ/GPTQ's
+    default); None where no weights are int4 or --int4-group-size was given."""
+    if opts.int4_group_size is not None or "int4" not in (opts.weight_dtype, opts.expert_weight_dtype):
+        return None
+    sizes = ", ".join(str(g) for g in sorted(group_sizes)) or "128"
+    return (f"default used: int4 weights carry one fp16 scale and a 4-bit zero point per {sizes} weights "
+            "(int4_group_size of the [serving.*] table; AutoAWQ / GPTQ's default group) — give --int4-group-size "
+            "(the checkpoint's group_size; a per-channel checkpoint: the layer width) to replace it")
 
 
 def _rate_points(cfg: TransformerConfig, spec: AcceleratorSpec, opts: ServeOptions, cal: ServingCalibration,

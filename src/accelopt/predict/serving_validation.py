@@ -194,6 +194,7 @@ def _check_row(r: dict[str, str]) -> None:
     row_tp_allreduce(r)
     row_memory_fraction(r)
     limit = row_max_batch_size(r)
+    row_int4_group_size(r)
     moe = row_moe_layout(r)
     if limit is not None and r["batch"] != "max":  # as plan serve --batch N --max-batch-size M refuses N > M
         try:
@@ -232,6 +233,8 @@ def row_calibration(row: dict[str, str], spec: AcceleratorSpec,
                                                mla=get_model(row["model"]).mla is not None)[0]
     cal = replace(cal, memory_basis=rule.memory_basis, memory_utilization=share,
                   tp_allreduce=row_tp_allreduce(row) or rule.tp_allreduce)
+    if (group := row_int4_group_size(row)) is not None:
+        cal = replace(cal, int4_group_size=group)
     limit = row_max_batch_size(row)
     return cal if limit is None else replace(cal, max_batch_size=limit)
 
@@ -269,6 +272,14 @@ def row_max_batch_size(row: Mapping[str, str | None]) -> int | None:
     """The engine's max_batch_size the run used (optional column max_batch_size; empty: the calibration's
     default, 2048), as `plan serve --max-batch-size`. trtllm-bench rows carry the value its heuristic computed."""
     n = whole_cell(_WHAT, row, "max_batch_size", 1, MAX_COUNT, blank=0, blank_means="the engine's default")
+    return n or None
+
+
+def row_int4_group_size(row: Mapping[str, str | None]) -> int | None:
+    """Weights per scale of the run's int4 checkpoint (optional column int4_group_size; empty: the calibration's,
+    128), as `plan serve --int4-group-size`."""
+    n = whole_cell(_WHAT, row, "int4_group_size", 1, MAX_COUNT, blank=0,
+                   blank_means="the calibration's 128 (AWQ/GPTQ's group)")
     return n or None
 
 
