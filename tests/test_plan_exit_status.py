@@ -51,3 +51,25 @@ def test_serve_batch_that_does_not_fit_exits_2(capsys: pytest.CaptureFixture[str
     code, out, err = run_main([*SERVE, "--json"], capsys)
     assert code == 0, err
     assert all(p["fits"] for p in json.loads(out)["results"][0]["points"])
+
+
+@pytest.mark.parametrize("limit", [("--deadline", "1h"), ("--budget-usd", "1000")])
+def test_search_whose_fitting_layouts_miss_the_limits_lists_those_nearest_them(
+        capsys: pytest.CaptureFixture[str], limit: tuple[str, str]) -> None:
+    """Layouts that fit memory but all miss --deadline (or --budget-usd) were listed as 'closest to fitting memory
+    (none fits)': the smallest-memory layouts (OLMo-2 7B on 8 H100s, --deadline 1h: 16 GiB of 80, at 267 days),
+    though 1,240 fit and the fastest took 120 days. The layouts that fit are listed, nearest the limit first, under a
+    title naming it (JSON closest_to_limits); closest_by_memory stays for searches where memory dropped them all."""
+    argv = ["plan", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8", "--tokens", "1e12", "--top",
+            "3", *limit]
+    code, out, err = run_main([*argv, "--json"], capsys)
+    assert code == 2 and "fit memory but miss --deadline / --budget-usd" in err, err
+    d = json.loads(out)
+    near = d["closest_to_limits"]
+    assert d["best"] == [] and d["closest_by_memory"] == [] and len(near) == 3
+    assert all(r["mem_total_bytes"] <= r["mem_capacity_bytes"] for r in near)
+    key = "train_time_s" if limit[0] == "--deadline" else "cost_usd"
+    assert [r[key] for r in near] == sorted(r[key] for r in near)
+    code, out, err = run_main(argv, capsys)
+    assert code == 2 and f"closest to {limit[0]} {limit[1]} (they fit memory" in out
+    assert "closest to fitting memory" not in out

@@ -286,3 +286,27 @@ def test_hardware_all_with_a_profiled_workload(tmp_path: Path, capsys: pytest.Ca
                                "--json"], capsys)
     assert code == 0, err
     assert {r["hardware"] for r in json.loads(out)["layouts"]} == {"h100-sxm", "a100-sxm-80gb"}
+
+
+GEMMA2_SHAPE = {"model_type": "gemma2", "hidden_size": 3584, "num_hidden_layers": 42, "num_attention_heads": 16,
+                "num_key_value_heads": 8, "head_dim": 256, "intermediate_size": 14336, "vocab_size": 256000,
+                "max_position_embeddings": 8192, "sliding_window": 4096, "query_pre_attn_scalar": 256,
+                "final_logit_softcapping": 30.0}
+
+
+@pytest.mark.parametrize("cap", [50.0, None])
+def test_attention_softcapping_names_the_kernel_a_run_uses(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           cap: float | None) -> None:
+    """Gemma 2's attn_logit_softcapping was read as elementwise and said nothing, while `plan explain` timed the
+    default cuDNN fused attention, which Transformer Engine disqualifies for a soft-capped run (FlashAttention-2 or
+    unfused run instead, NVIDIA/TransformerEngine PR #3391): a note (JSON notes) now names it and the flag that
+    predicts the kernel run; a config without the cap gets none."""
+    cfg = _write(tmp_path, {**GEMMA2_SHAPE, "attn_logit_softcapping": cap})
+    code, out, err = run_main(["plan", "explain", "--model", str(cfg), "--hardware", "h100-sxm", "--devices", "8",
+                               "--tp", "8", "--json"], capsys)
+    assert code == 0, err
+    notes = [n for n in json.loads(out)["notes"] if "attn_logit_softcapping" in n]
+    if cap is None:
+        assert notes == []
+    else:
+        assert len(notes) == 1 and "--attention-kernel flash2" in notes[0] and "#3391" in notes[0]

@@ -23,12 +23,13 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 6: the matmul ladder and the op-size curve fitted on it (ladder_dtype, ladder, curve_*; 5 reads)
     # 7: curve_fit_error, curve_warning (a fit past MEASURED_CURVE_MAX_ERROR is warned of; 5 and 6 read)
     "profile": (2, "15e5a8a739db53cc"),  # 2: samples_per_s is samples/s (was count)
-    "plan": (9, "23ecf9f34630fe12"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
+    "plan": (10, "5b6ba7e8d8bfcbb2"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
     # 3: model_figures (params_total, params_active, training_flops_per_token, seq_len); fp8_recipe (default delayed)
     # 4: attention_kernel (default fused); tp_overlap_cfg (--tp-overlap-cfg, default ''); 5: input_warnings;
     # 6: attention_unpad (--attention-unpad, default false); 7: dp_bucket_params (--dp-bucket-params, default null);
     # 8: recompute_modules (--recompute-modules, default []); 9: best[] etc. recompute_modules (the modules a row redoes
-    # beyond its recompute mode, default [])
+    # beyond its recompute mode, default []); 10: closest_to_limits (the layouts that fit memory nearest --deadline /
+    # --budget-usd when none meets them, default [])
     "plan-workload": (4, "a9c7fde1161fee3d"),  # 3: input_warnings (default []); 4: notes (defaults used; default [])
     "plan-explain": (9, "d980612328c6ec0a"),  # 2: optimizer_state_bytes is B/param; ep_a2a_overlap; 3: model_figures;
     # fp8_recipe; 4: attention_kernel (default fused); tp_overlap_cfg; 5: input_warnings (default []);

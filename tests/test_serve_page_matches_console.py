@@ -61,3 +61,20 @@ def test_a_rate_sweep_names_each_rows_rate_and_queue_wait(tmp_path: Path, capsys
         assert [r[1] for r in rows] == [fmt_seconds(p["queue_wait_s"]) for p in points]
         assert [r[2] for r in rows] == [str(p["batch"]) for p in points]
     assert [p["request_rate_per_s"] for p in points] == [1.0, 4.0]
+
+
+def test_one_output_token_says_what_its_tpot_column_holds(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan serve --output 1` printed TPOT 8.14 ms and decode tok/s 122.9 though no token is decoded and its own
+    caption's TPOT = (E2E - TTFT) / (output - 1) is 0 / 0: the decode step standing in is now said (console and
+    JSON notes, 'default used:'); longer outputs get no such note."""
+    import json
+
+    argv = ["plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--batch", "1", "--prompt", "1024"]
+    code, out, err = run_main([*argv, "--output", "1", "--json"], capsys)
+    assert code == 0, err
+    note = [n for n in json.loads(out)["notes"] if "--output 1 decodes no token" in n]
+    assert len(note) == 1 and note[0].startswith("default used:") and "one decode step" in note[0]
+    code, out, err = run_main([*argv, "--output", "1"], capsys)
+    assert code == 0 and "--output 1 decodes no token" in " ".join(out.split())
+    code, out, err = run_main([*argv, "--output", "2", "--json"], capsys)
+    assert code == 0 and not [n for n in json.loads(out)["notes"] if "decodes no token" in n]

@@ -212,13 +212,22 @@ def run_show(opts: ShowOptions) -> None:
     _print_show(spec)
 
 
+def _compare_names(args: tuple[str, ...]) -> tuple[str, ...]:
+    """The device names of `catalog compare`'s arguments, space- or comma-separated as --hardware takes them
+    ('h100-sxm,mi300x' was one name: "at least two devices, got 1"); a blank argument stays, for resolve to say
+    'an empty device name'."""
+    out: list[str] = []
+    for arg in args:
+        out += [n.strip() for n in arg.split(",") if n.strip()] if arg.strip() else [arg]
+    return tuple(out)
+
+
 def run_compare(opts: CompareOptions) -> None:
     from accelopt.errors import InputError
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
 
-    # comma-separated as --hardware takes them (h100-sxm,mi300x was one name: "at least two devices, got 1")
-    names = tuple(n.strip() for arg in opts.names for n in arg.split(",") if n.strip())
+    names = _compare_names(opts.names)
     if len(names) < 2:
         raise InputError(f"compare needs at least two devices, got {len(names)}",
                          "name two or more, e.g. `accelopt catalog compare h100-sxm mi300x`")

@@ -361,6 +361,33 @@ def _fmt_row(c: Any, i: int, modules: tuple[str, ...]) -> Any:
     return LayoutRow.of(str(c.hardware[i]), c.layouts.row(i), {k: float(v[i]) for k, v in c.terms.items()}, modules)
 
 
+def _limits_text(opts: Any) -> str:
+    """The --deadline / --budget-usd given, as typed ('--deadline 1h and --budget-usd 1e+04')."""
+    given = [f"--deadline {opts.deadline}" if opts.deadline is not None else "",
+             f"--budget-usd {opts.budget_usd:g}" if opts.budget_usd is not None else ""]
+    return " and ".join(g for g in given if g)
+
+
+def _none_feasible(c: Any, near_limits: Any, top: int) -> Any:
+    """The exit-2 error of a search where no layout is feasible: memory dropped them all (the closest to fitting are
+    listed), or some fit memory and --deadline / --budget-usd dropped those (the nearest the limits are listed; the
+    memory table listed layouts that fit, titled 'none fits')."""
+    import numpy as np
+
+    from accelopt.errors import InfeasibleError
+
+    why = "; ".join(f"{k}: {v:,}" for k, v in c.reasons.items() if v)
+    if len(near_limits):
+        fit = int(np.count_nonzero(c.fits_memory))
+        return InfeasibleError(f"no feasible layout among {len(c):,} evaluated ({why}); {fit:,} fit memory but miss "
+                               f"--deadline / --budget-usd: the {len(near_limits)} nearest the limits are listed",
+                               "relax --deadline / --budget-usd, raise --devices, or add faster or cheaper --hardware")
+    return InfeasibleError(f"no feasible layout among {len(c):,} evaluated ({why or 'none fits'}); the "
+                           f"{min(top, len(c))} closest to fitting memory are listed with their memory terms",
+                           "raise --devices, add --hardware with more memory, relax --deadline/--budget-usd, "
+                           "or run `accelopt plan explain` on a layout to see why it fails")
+
+
 def _print_table(title: str, rows: list[Any], tags: dict[str, str]) -> None:
     """`rows` (LayoutRow) under `title`; `tags`: device -> the short basis of its calibration (CurveBasis.tag, '' when
     fitted), printed beside the device name."""
@@ -544,7 +571,7 @@ def _run_search(opts: PlanOptions) -> None:
     from accelopt.predict.calibration import STACKS, calibration_for, load_calibrations
     from accelopt.predict.compute import attention_kernel_note
     from accelopt.predict.curve_basis import curve_basis
-    from accelopt.predict.search import OBJECTIVES, pareto_front, rank, search
+    from accelopt.predict.search import OBJECTIVES, closest_to_limits, pareto_front, rank, search
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
     from accelopt.units import parse_duration_s, parse_int_range
@@ -591,18 +618,15 @@ def _run_search(opts: PlanOptions) -> None:
     def rows(idx: Any) -> list[Any]:
         return [_fmt_row(c, int(i), setup.recompute_modules) for i in idx]
 
-    closest_rows = []
+    closest_rows: list[Any] = []
+    limit_rows: list[Any] = []
     none_fits = None
-    if len(best) == 0:  # exit 2 after showing the layouts closest to fitting, with their memory terms
-        from accelopt.errors import InfeasibleError
-
-        closest = np.argsort(c.terms["mem_total_bytes"] / c.terms["mem_capacity_bytes"], kind="stable")[:top]
-        closest_rows = rows(closest)
-        why = "; ".join(f"{k}: {v:,}" for k, v in c.reasons.items() if v)
-        none_fits = InfeasibleError(f"no feasible layout among {len(c):,} evaluated ({why or 'none fits'}); the "
-                                    f"{len(closest)} closest to fitting memory are listed with their memory terms",
-                                    "raise --devices, add --hardware with more memory, relax --deadline/--budget-usd, "
-                                    "or run `accelopt plan explain` on a layout to see why it fails")
+    if len(best) == 0:  # exit 2 after showing the layouts closest to fitting, or to the limits that dropped them
+        near = closest_to_limits(c, deadline_s, opts.budget_usd, top)
+        none_fits, limit_rows = _none_feasible(c, near, top), rows(near)
+        if not limit_rows:  # memory dropped them all: the layouts closest to fitting, with their memory terms
+            closest_rows = rows(np.argsort(c.terms["mem_total_bytes"] / c.terms["mem_capacity_bytes"],
+                                           kind="stable")[:top])
     figures = ModelFigures.of(setup.model, setup.seq_len)
     data = PlanResult(model=setup.model.name, seq_len=setup.seq_len, global_batch_seqs=setup.global_batch,
                       tokens=setup.tokens, dtype=setup.dtype, stack=stack, flash=setup.flash, candidates=len(c),
@@ -620,9 +644,9 @@ def _run_search(opts: PlanOptions) -> None:
                              *_search_notes(specs, measured, opts.slice_devices, setup,
                                             rows(best), stack),
                              *_energy_notes(specs, setup.facility,
-                                            rows([*best, *front]) + closest_rows)],
+                                            rows([*best, *front]) + closest_rows + limit_rows)],
                       best=rows(best),
-                      pareto_front=rows(front), closest_by_memory=closest_rows,
+                      pareto_front=rows(front), closest_by_memory=closest_rows, closest_to_limits=limit_rows,
                       calibration_basis=bases, input_warnings=busy)
     finish_run("plan", data)
     if opts.as_json:
@@ -645,7 +669,12 @@ def _run_search(opts: PlanOptions) -> None:
         con.print(plain(text, "yellow"))
     tags = {b.device: b.tag for b in bases}
     if none_fits:
-        _print_table("closest to fitting memory (none fits; predictions, estimates)", data.closest_by_memory, tags)
+        if data.closest_to_limits:
+            _print_table(f"closest to {_limits_text(opts)} (they fit memory, none meets it; predictions, estimates)",
+                         data.closest_to_limits, tags)
+        else:
+            _print_table("closest to fitting memory (none fits; predictions, estimates)", data.closest_by_memory,
+                         tags)
         print_bases(con, bases)
         print_assumed(con, c.assumed)
         for note in data.notes:

@@ -159,13 +159,14 @@ class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 9
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8)
+    SCHEMA_VERSION: ClassVar[int] = 10
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
     attention_unpad (a default: false). Version 7 adds dp_bucket_params (a default: null). Version 8 adds
-    recompute_modules (a default: []). Version 9 adds each layout row's recompute_modules (a default: [])."""
+    recompute_modules (a default: []). Version 9 adds each layout row's recompute_modules (a default: []).
+    Version 10 adds closest_to_limits (a default: [])."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -183,7 +184,10 @@ class PlanResult(SetupFlagFields):
     best: list[LayoutRow]
     pareto_front: list[LayoutRow]
     closest_by_memory: list[LayoutRow] = field(default_factory=list)
-    """When no layout fits: the layouts closest to fitting memory (the command then exits 2)."""
+    """When no layout fits memory: the layouts closest to fitting it (the command then exits 2)."""
+    closest_to_limits: list[LayoutRow] = field(default_factory=list)
+    """When layouts fit memory but none meets --deadline / --budget-usd: those that fit, nearest the limits first
+    (the larger of train time / deadline and cost / budget; the command then exits 2)."""
     assumed: dict[str, list[Assumption]] = field(default_factory=dict)
     """Device -> defaults used in place of figures its spec lacks."""
     unused_config_keys: list[str] = field(default_factory=list)

@@ -182,6 +182,7 @@ class Candidates:
     layouts: Layouts
     terms: dict[str, np.ndarray]
     feasible: np.ndarray          # fits memory and meets deadline/budget
+    fits_memory: np.ndarray | None = None  # fits memory, whatever the deadline/budget (None: as feasible)
     reasons: dict[str, int] = field(default_factory=dict)  # why candidates were dropped, counts
     assumed: dict[str, list[Assumption]] = field(default_factory=dict)  # device -> defaults for missing figures
     skipped_devices: dict[str, str] = field(default_factory=dict)  # device name -> why it was not searched
@@ -410,7 +411,8 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
         reasons["over budget or no price"] = int((over & ok).sum())
         ok &= ~over
     why = f"no {setup.dtype} peak in the catalog"
-    return Candidates(hardware=np.concatenate(hw), layouts=layouts, terms=terms, feasible=ok, reasons=reasons,
+    return Candidates(hardware=np.concatenate(hw), layouts=layouts, terms=terms, feasible=ok, fits_memory=fits,
+                      reasons=reasons,
                       assumed=assumed, skipped_devices={**{name: why for name in sorted(skipped)}, **unsupported})
 
 
@@ -438,6 +440,24 @@ def rank(c: Candidates, objective: str, top: int) -> np.ndarray:
     key = c.terms[OBJECTIVES[objective]]
     idx = np.nonzero(c.feasible & np.isfinite(key))[0]
     order = np.lexsort((c.terms["train_time_s"][idx], key[idx]))
+    return idx[order[:top]]
+
+
+def closest_to_limits(c: Candidates, deadline_s: float | None, budget_usd: float | None, top: int) -> np.ndarray:
+    """Indices of the `top` layouts that fit memory but miss --deadline / --budget-usd, nearest the limits first: by
+    the larger of train time / deadline and cost / budget (no price: infinitely over a budget), ties by time. Empty
+    when no limit was given or none of them fits memory: then nothing but memory dropped them."""
+    fits = c.feasible if c.fits_memory is None else c.fits_memory
+    if deadline_s is None and budget_usd is None:
+        return np.zeros(0, dtype=int)
+    over = np.zeros(len(c))
+    if deadline_s is not None:
+        over = np.maximum(over, c.terms["train_time_s"] / deadline_s)
+    if budget_usd is not None:
+        cost = c.terms["cost_usd"]
+        over = np.maximum(over, np.where(np.isfinite(cost), cost / budget_usd, np.inf))
+    idx = np.nonzero(fits & ~c.feasible)[0]
+    order = np.lexsort((c.terms["train_time_s"][idx], over[idx]))
     return idx[order[:top]]
 
 

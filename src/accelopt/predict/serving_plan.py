@@ -273,6 +273,11 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     notes += [n for n in (energy_defaults_note(served_specs, Facility(), flags=False, carbon=False),) if n]
     if cfg.context is not None and (note := cfg.context.note(opts.prompt, opts.output)):
         notes.append(note)  # beyond the model's positions, or within them only through rope scaling
+    if opts.output == 1:  # (E2E - TTFT) / (output - 1) is 0 / 0: serving._tpot_s puts a decode step there, said here
+        notes.append("default used: --output 1 decodes no token, so TPOT = (E2E - TTFT) / (output - 1) is "
+                     "undefined (vLLM's benchmark leaves such requests out of its TPOT: benchmarks/serve.py "
+                     "calculate_metrics appends a TPOT only if output_len > 1): the TPOT and decode tok/s columns "
+                     "show one decode step at the prompt's context instead, what a second output token would take")
     if measured is not None and opts.tp == 1 and opts.pp == 1 and not (cfg.is_moe and moe.active):
         notes.append("--collectives has no effect here: no collective runs on one device per replica (--tp 1, "
                      "--pp 1, no expert parallelism)")

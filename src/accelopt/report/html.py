@@ -254,6 +254,9 @@ def _plan_tables(r: Any) -> list[Table]:
            _layout_table("Pareto front: time, cost, energy", r.pareto_front, tags)]
     if r.closest_by_memory:  # none fits (the command exits 2): the console lists these instead
         out.insert(1, _layout_table("closest to fitting memory (none fits)", r.closest_by_memory, tags))
+    if r.closest_to_limits:  # they fit memory, none meets --deadline / --budget-usd (exit 2), as the console
+        out.insert(1, _layout_table("closest to --deadline / --budget-usd (they fit memory, none meets the limits)",
+                                    r.closest_to_limits, tags))
     if r.calibration_basis:
         out.append(Table("calibration basis", ["device", "basis"], [[b.device, b.text] for b in r.calibration_basis]))
     return _console_lines_tables(plan_warnings.training_lines(r)) + out + _notes_tables(r.notes)

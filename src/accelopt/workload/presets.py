@@ -612,6 +612,21 @@ def _compressed_tensors_dtype(q: dict[str, Any]) -> str | None:
     return table.get(kinds.pop()) if len(kinds) == 1 else None
 
 
+def _softcap_note(cfg: dict[str, Any]) -> tuple[str, ...]:
+    """A note for attention-logit soft-capping (Gemma 2's attn_logit_softcapping: cap x tanh(scores / cap) before the
+    softmax). Its arithmetic is elementwise, so the figures leave it out (_IRRELEVANT_KEYS), but it decides the
+    kernel: Transformer Engine disqualifies cuDNN FusedAttention when softcap != 0 and picks FlashAttention-2 or the
+    unfused path (NVIDIA/TransformerEngine PR #3391, get_attention_backend; Megatron-LM PR #6590), so the default
+    --attention-kernel fused is not what such a training run executes."""
+    cap = cfg.get("attn_logit_softcapping")
+    if isinstance(cap, bool) or not isinstance(cap, int | float) or not cap:
+        return ()
+    return (f"attn_logit_softcapping {cap:g}: the attention core is timed without the cap (elementwise); cuDNN fused "
+            "attention does not take one (Transformer Engine then runs FlashAttention-2 or unfused attention, "
+            "NVIDIA/TransformerEngine PR #3391): a training run of it is predicted by `plan` / `plan explain` with "
+            "--attention-kernel flash2 (or unfused), not the default fused",)
+
+
 def _quantization_note(cfg: dict[str, Any]) -> tuple[str, ...]:
     """A note for a checkpoint that stores its weights quantized: its quantization_config is not modelled (listed with
     the unused keys), and serving is predicted at --weight-dtype (bf16 unless given), so the note names the flag that
@@ -1259,7 +1274,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                          "give the MLP's hidden width, or leave the key out (null) for the type's default")
     defaults, ffn, tied = _config_defaults(cfg, mtype, hidden, ffn_given, context)
     classifier, classifier_note = _classifier_head(cfg, mtype, vocab, hidden)
-    defaults = (*class_defaults, *defaults, *_quantization_note(cfg), *classifier_note)
+    defaults = (*class_defaults, *defaults, *_quantization_note(cfg), *_softcap_note(cfg), *classifier_note)
     if not isinstance(tied, bool):
         raise InputError(f"{where}: tie_word_embeddings = {tied!r} is not true or false",
                          "write tie_word_embeddings = true or false, or leave it out")
