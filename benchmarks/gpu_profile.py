@@ -1,8 +1,9 @@
 """`profile` on a real CUDA GPU: step time, MFU vs the catalog peak, allocator peak memory, NVML energy,
 the roofline verdict, and the reported-vs-plain-loop agreement (within 3%).
 
-Run by benchmarks/gpu.sh on a GPU machine; writes $OUT/gpu_profile.json if $OUT is set, else
-benchmarks/results/gpu_profile.json. Exits 0 with a note when no CUDA device is present.
+Run by benchmarks/gpu.sh on a GPU machine; writes gpu_profile.json to $ACCELOPT_RESULTS_DIR (else
+benchmarks/results/), again after every row, so a run stopped by its timeout keeps the rows it measured. Exits 0
+with a note when no CUDA device is present.
 
     python benchmarks/gpu_profile.py [--models gpt:small,gpt:realistic,resnet:small,bert:small] [--steps 30]
 """
@@ -73,6 +74,14 @@ def one(name: str, size: str, dtype: str, steps: int, spec: Any) -> dict[str, An
             "plain_loop_median_s": plain, "ratio_reported_over_plain": ratio, "pass": abs(ratio - 1) <= TOLERANCE}
 
 
+def write_json(path: Path, doc: dict[str, Any]) -> None:
+    """Write `doc` whole or not at all (a kill mid-write leaves the previous version)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    part.write_text(json.dumps(doc, indent=1))
+    part.replace(path)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default="gpt:small,gpt:realistic,resnet:small,bert:small",
@@ -82,8 +91,7 @@ def main() -> int:
     args = ap.parse_args()
     import torch
 
-    out_dir = Path(os.environ["OUT"]) if os.environ.get("OUT") else Path(__file__).resolve().parent / "results"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(os.environ.get("ACCELOPT_RESULTS_DIR", Path(__file__).resolve().parent / "results"))
     if not torch.cuda.is_available():
         print("gpu_profile: no CUDA device; nothing measured")
         return 0
@@ -92,7 +100,9 @@ def main() -> int:
 
     found = find_device("cuda:0")
     spec = get_device(found.catalog_name) if found.catalog_name else None
-    rows = []
+    rows: list[dict[str, Any]] = []
+    doc = {"benchmark": "profile on CUDA", "device": found.name, "catalog": found.catalog_name,
+           "torch": torch.__version__, "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rows": rows}
     for item in args.models.split(","):
         name, _, size = item.partition(":")
         for dtype in args.dtypes.split(","):
@@ -106,9 +116,7 @@ def main() -> int:
                   f"energy/step {e['energy_per_step_j']} J ({e['source']}), plain ratio "
                   f"{row['ratio_reported_over_plain']:.4f} {'PASS' if row['pass'] else 'FAIL'}; {row['verdict']}",
                   flush=True)
-    doc = {"benchmark": "profile on CUDA", "device": found.name, "catalog": found.catalog_name,
-           "torch": torch.__version__, "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rows": rows}
-    (out_dir / "gpu_profile.json").write_text(json.dumps(doc, indent=1))
+            write_json(out_dir / "gpu_profile.json", doc)  # after every row: a timeout keeps what was measured
     print(f"written {out_dir / 'gpu_profile.json'}; {sum(r['pass'] for r in rows)}/{len(rows)} PASS")
     return 0
 
