@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,8 @@ def bench(name: str, size: str, repeats: int) -> dict[str, Any]:
             "flops_total_ratio": w.total_flops() / peer_flops if peer_flops else None}
 
 
-def main() -> None:
+def main() -> int:
+    """0 when the FLOPs agree exactly, else 1 (`make bench` names the failed ones)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default="mlp,gpt,bert,resnet", help="zoo models (default: %(default)s)")
     ap.add_argument("--size", default="tiny", help="zoo size: tiny, small or realistic (default: %(default)s)")
@@ -95,7 +97,8 @@ def main() -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"rows": rows, "torch": torch.__version__, "threads": torch.get_num_threads()},
                               indent=1), encoding="utf-8")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
