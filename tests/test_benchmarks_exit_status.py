@@ -76,3 +76,39 @@ def test_bench_plan_search(monkeypatch: pytest.MonkeyPatch, search_s: float) -> 
     monkeypatch.setattr(bench, "run_search", lambda repeats, *axes: (search_s, 1000, None))
     monkeypatch.setattr(bench, "run_llm_analysis", lambda c, sample: 1e-3)
     assert bench.main() == (0 if search_s < 2 else 1)
+
+
+@pytest.mark.parametrize(("median_s", "agrees"), [(1e-3, True), (0.5, True), (1e-3, False)])
+def test_bench_simulate(monkeypatch: pytest.MonkeyPatch, median_s: float, agrees: bool) -> None:
+    bench = _load("bench_simulate", monkeypatch)
+    monkeypatch.setattr(bench, "whole_model", lambda design: median_s)
+    monkeypatch.setattr(bench, "peer_speed", lambda *a: None)
+    monkeypatch.setattr(bench, "user_mode_live", lambda: None)
+    monkeypatch.setattr(bench, "user_mode_agreement", lambda: agrees)
+    assert bench.main() == (0 if median_s < bench.TARGET_S and agrees else 1)
+
+
+@pytest.mark.parametrize("all_within", [True, False])
+def test_bench_simulate_needs_every_scalesim_code_row_within(monkeypatch: pytest.MonkeyPatch,
+                                                             all_within: bool) -> None:
+    """The `paper` convention is not expected to agree (the docstring): only `scalesim-code` rows decide."""
+    bench = _load("bench_simulate", monkeypatch)
+    first: list[bool] = []
+
+    def row(r: dict[str, Any], layers: Any, convention: str) -> tuple[bool, str]:
+        if convention == "paper":
+            return False, "paper row"
+        first.append(bool(first))  # the first scalesim-code row is outside unless all_within
+        return all_within or first[-1], "row"
+
+    monkeypatch.setattr(bench, "_agreement_row", row)
+    assert bench.user_mode_agreement() is all_within
+
+
+@pytest.mark.parametrize("median_error", [0.10, 0.30])
+def test_bench_plan_infer(monkeypatch: pytest.MonkeyPatch, median_error: float) -> None:
+    bench = _load("bench_plan_infer", monkeypatch)
+    monkeypatch.setattr(bench, "validate_inference", lambda: [])
+    monkeypatch.setattr(bench, "median_abs_error", lambda res: median_error)
+    monkeypatch.setattr(bench, "speed", lambda: None)
+    assert bench.main() == (0 if median_error <= bench.BOUND else 1)
