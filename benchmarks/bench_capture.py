@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import statistics
 import sys
 import time
@@ -95,7 +97,9 @@ def main() -> int:
     ok = all(r["flops_covered_ratio"] == 1.0 for r in rows)
     print("PASS: FLOPs on FlopCounterMode's ops agree exactly" if ok else "FAIL: FLOPs differ from FlopCounterMode")
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({"rows": rows, "torch": torch.__version__, "threads": torch.get_num_threads()},
+    OUT.write_text(json.dumps({"date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                               "machine": platform.machine(), "load_average_1min": os.getloadavg()[0],
+                               "rows": rows, "torch": torch.__version__, "threads": torch.get_num_threads()},
                               indent=1), encoding="utf-8")
     return 0 if ok else 1
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import statistics
 import sys
 import time
@@ -68,6 +69,8 @@ def speed(repeats: int = 3) -> None:
 def main() -> int:
     """0 when the held-out error is within BOUND, else 1 (`make bench` names the failed ones)."""
     argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
+    print(f"# {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())} {platform.machine()}, load average "
+          f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; bench_plan_infer.py")
     within = accuracy()
     speed()
     return 0 if within else 1

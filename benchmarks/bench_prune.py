@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +134,8 @@ def main() -> int:
     print(f"\nstructured-pruned faster than dense (median >= 1.10x, p10 > 1): {'PASS' if ok else 'FAIL'}")
     if args.out:
         args.out.write_text(json.dumps({"benchmark": "structured pruning and distillation vs dense", "device": "cpu",
+                               "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                               "load_average_1min": os.getloadavg()[0],
                                "models": source, "torch": torch.__version__, "threads": torch.get_num_threads(),
                                "prune": prune, "distill": distill, "pass": ok}, indent=1))
         print(f"written {args.out}")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -172,6 +173,7 @@ def main() -> int:
               f"(target {TARGET_SPEEDUP}x) -> {'PASS' if verdict else 'FAIL'}")
     if args.out:
         doc = {"benchmark": "int8 inference paths vs fp32 eager", "device": "cpu", "models": source,
+               "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "load_average_1min": os.getloadavg()[0],
                "torch": torch.__version__, "threads": torch.get_num_threads(), "results": results, "pass": verdict}
         args.out.write_text(json.dumps(doc, indent=1))
         print(f"written {args.out}")

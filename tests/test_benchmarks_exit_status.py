@@ -1,13 +1,17 @@
-"""A benchmark that fails its check exits non-zero, so `make bench` names it (the Makefile and README say so).
+"""A benchmark that fails its check exits non-zero, so `make bench` names it (the Makefile and README say so);
+and what it records says when it was measured (README: figures in benchmarks/results/ carry their date).
 
 Before this test, bench_profile.py printed '0/2 PASS' and exited 0, as did bench_quantize.py, bench_prune.py,
 bench_capture.py and bench_plan_search.py on FAIL/MISSED: `make bench` reported nothing. Here each script's
 measurement is replaced by a result on either side of its check (nothing is timed), and its exit status read.
+bench_capture.py, bench_quantize.py and bench_prune.py wrote JSON, and bench_plan_infer.py a report, with no date.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -41,22 +45,27 @@ def test_bench_profile(monkeypatch: pytest.MonkeyPatch, ok: bool) -> None:
     assert bench.main() == (0 if ok else 1)
 
 
+DATED = re.compile(r"^20\d\d-\d\d-\d\dT\d\d:\d\d")
+
+
 @pytest.mark.parametrize("speedup", [2.0, 1.0])
-def test_bench_quantize(monkeypatch: pytest.MonkeyPatch, speedup: float) -> None:
-    bench = _load("bench_quantize", monkeypatch, "--examples", "x")
+def test_bench_quantize(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, speedup: float) -> None:
+    bench = _load("bench_quantize", monkeypatch, "--examples", "x", "--out", str(tmp_path / "q.json"))
     monkeypatch.setattr(bench, "load_examples", lambda names: ({"x": None}, "stand-in"))
     monkeypatch.setattr(bench, "bench_example", lambda *a: {
         "variants": {"int8-dynamic": {"speedup_median": speedup, "quality_ok": True}}})
     assert bench.main() == (0 if speedup >= bench.TARGET_SPEEDUP else 1)
+    assert DATED.match(json.loads((tmp_path / "q.json").read_text())["date_utc"])
 
 
 @pytest.mark.parametrize("speedup", [1.5, 1.0])
-def test_bench_prune(monkeypatch: pytest.MonkeyPatch, speedup: float) -> None:
-    bench = _load("bench_prune", monkeypatch, "--examples", "x")
+def test_bench_prune(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, speedup: float) -> None:
+    bench = _load("bench_prune", monkeypatch, "--examples", "x", "--out", str(tmp_path / "p.json"))
     monkeypatch.setattr(bench, "load_examples", lambda names: ({"x": None}, "stand-in"))
     monkeypatch.setattr(bench, "bench_prune", lambda *a: {
         "inference": {"pruned": {"speedup_median": speedup, "speedup_p10": speedup}}})
     assert bench.main() == (0 if speedup >= 1.10 else 1)
+    assert DATED.match(json.loads((tmp_path / "p.json").read_text())["date_utc"])
 
 
 @pytest.mark.parametrize("covered", [1.0, 0.9])
@@ -68,6 +77,7 @@ def test_bench_capture(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, covered:
            "flops_total_ratio": 1.0}
     monkeypatch.setattr(bench, "bench", lambda *a: row)
     assert bench.main() == (0 if covered == 1.0 else 1)
+    assert DATED.match(json.loads((tmp_path / "capture.json").read_text())["date_utc"])
 
 
 @pytest.mark.parametrize("search_s", [1.0, 3.0])
@@ -106,9 +116,11 @@ def test_bench_simulate_needs_every_scalesim_code_row_within(monkeypatch: pytest
 
 
 @pytest.mark.parametrize("median_error", [0.10, 0.30])
-def test_bench_plan_infer(monkeypatch: pytest.MonkeyPatch, median_error: float) -> None:
+def test_bench_plan_infer(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                          median_error: float) -> None:
     bench = _load("bench_plan_infer", monkeypatch)
     monkeypatch.setattr(bench, "validate_inference", lambda: [])
     monkeypatch.setattr(bench, "median_abs_error", lambda res: median_error)
     monkeypatch.setattr(bench, "speed", lambda: None)
     assert bench.main() == (0 if median_error <= bench.BOUND else 1)
+    assert DATED.match(capsys.readouterr().out.removeprefix("# "))
