@@ -100,8 +100,10 @@ step "accelopt probe" 150 "$DEST/probe.json" "$PY" -m accelopt probe --json "${P
 # Only the files holding a gpu test: collecting every file would stop pytest at the first test file whose import
 # (jsonschema, tomli_w, ...) the image lacks, and then no test runs.
 mapfile -t GPU_TESTS < <(grep -l 'pytest.mark.gpu' tests/test_*.py)
+# faulthandler_timeout: a test still running after 60 s has its stack written to the log (a hang is named, not
+# only cut by the step's timeout); --durations: the slowest tests, to size the next run.
 step "pytest -m gpu" 120 "$DEST/pytest_gpu.log" "$PY" -m pytest -m gpu -rfEs -p no:cacheprovider \
-  --continue-on-collection-errors -k "not $POWER_TEST" "${GPU_TESTS[@]}"
+  --continue-on-collection-errors -o faulthandler_timeout=60 --durations=10 -k "not $POWER_TEST" "${GPU_TESTS[@]}"
 step "gpu_profile.py" 120 "$DEST/gpu_profile.log" "$PY" benchmarks/gpu_profile.py --steps 20
 step "gpu_optimize.py" 150 "$DEST/gpu_optimize.log" "$PY" benchmarks/gpu_optimize.py --budget-s 45
 step "gpu_compress.py" 90 "$DEST/gpu_compress.log" "$PY" benchmarks/gpu_compress.py
