@@ -23,44 +23,47 @@ from typing import Any
 TOLERANCE = 0.03
 
 
-def plain_loop_cuda(bundle: Any, dtype: str, steps: int, warmup: int) -> float:
-    """Median seconds per step of a plain loop, synchronized around each step (the same as the reported one)."""
+def plain_loop(bundle: Any, dtype: str, steps: int, warmup: int, device: str = "cuda:0") -> float:
+    """Median seconds per step of a plain loop, synchronized around each step (the same as the reported one);
+    `device` cpu only for the CPU test of this script."""
     import torch
 
-    model = bundle.model.to("cuda:0").train()
+    cuda = device.startswith("cuda")
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    model = bundle.model.to(device).train()
     opt = bundle.optimizer()
     it = iter(bundle.batches())
     amp = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(dtype)
     times = []
     for i in range(warmup + steps):
-        torch.cuda.synchronize()
+        sync()
         t0 = time.perf_counter()
         try:
             x, y = next(it)
         except StopIteration:
             it = iter(bundle.batches())
             x, y = next(it)
-        x, y = x.to("cuda:0", non_blocking=True), y.to("cuda:0", non_blocking=True)
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         opt.zero_grad(set_to_none=True)
-        with torch.autocast("cuda", dtype=amp, enabled=amp is not None):
+        with torch.autocast("cuda" if cuda else "cpu", dtype=amp, enabled=amp is not None):
             loss = bundle.loss_fn(model(x), y)
         loss.backward()
         opt.step()
-        torch.cuda.synchronize()
+        sync()
         if i >= warmup:
             times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
 
-def one(name: str, size: str, dtype: str, steps: int, spec: Any) -> dict[str, Any]:
+def one(name: str, size: str, dtype: str, steps: int, spec: Any, device: str = "cuda:0") -> dict[str, Any]:
     from accelopt.measure.diagnose import diagnose
     from accelopt.measure.profiler import profile_step
     from accelopt.workload import zoo
 
     bundle = zoo.build(name, size, dtype="fp32")
-    plain_before = plain_loop_cuda(bundle, dtype, steps, 3)
-    r = profile_step(bundle, mode="train", dtype=dtype, device="cuda:0", steps=steps, warmup=3, spec=spec)
-    plain_after = plain_loop_cuda(bundle, dtype, steps, 3)
+    plain_before = plain_loop(bundle, dtype, steps, 3, device)
+    r = profile_step(bundle, mode="train", dtype=dtype, device=device, steps=steps, warmup=3, spec=spec)
+    plain_after = plain_loop(bundle, dtype, steps, 3, device)
     d = diagnose(r, spec=spec)
     plain = (plain_before + plain_after) / 2
     ratio = r.step_time.median / plain

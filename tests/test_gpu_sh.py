@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,13 +135,7 @@ def test_no_step_changes_the_gpu_power_limit(full_run: tuple) -> None:
 
 def test_gpu_compress_leaves_the_power_limit_alone_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without --power-limit nothing reaches the technique (which sets the limit through NVML)."""
-    import importlib.util
-
-    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
-    spec = importlib.util.spec_from_file_location("gpu_compress", ROOT / "benchmarks" / "gpu_compress.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _script("gpu_compress", monkeypatch)
     touched: list[str] = []
     monkeypatch.setattr(module, "get_technique", lambda name: touched.append(name))
     result = module.power_limit(None, "cuda", allowed=False)
@@ -162,3 +157,50 @@ def test_a_hung_step_is_cut_and_the_rest_is_still_packed(tmp_path: Path) -> None
     assert "SKIPPED (time budget of 12s spent)" in proc.stdout
     with tarfile.open(out / "gpu_results.tar.gz") as tar:
         assert "gpu_nvidia-h200/env.json" in tar.getnames()
+
+
+def _script(name: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    import importlib.util
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gpu_profile_rows_run_against_the_current_api_on_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """gpu_profile.py has never run on a GPU: its row (profile_step, diagnose, the plain loop) runs here on the CPU
+    so a renamed field fails in CI, not in the lent GPU's minutes."""
+    bench = _script("gpu_profile", monkeypatch)
+    row = bench.one("mlp", "tiny", "fp32", 3, None, device="cpu")
+    json.dumps(row)  # the JSON it writes
+    assert row["step_time_s"]["median"] > 0 and row["plain_loop_median_s"] > 0
+    assert row["ratio_reported_over_plain"] == pytest.approx(row["step_time_s"]["median"] / row["plain_loop_median_s"])
+
+
+def test_gpu_optimize_writes_each_mode_as_it_finishes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Run on the CPU with a small trained model: techniques that need CUDA say why; the JSON holds both modes and
+    was written after the first (a timeout in the second keeps it)."""
+    from digits_bundle import digits_bundle
+
+    bench = _script("gpu_optimize", monkeypatch)
+    monkeypatch.setenv("ACCELOPT_RESULTS_DIR", str(tmp_path))
+    monkeypatch.setattr(bench, "ONLY", {"inference": ["bf16", "cuda-graphs"], "train": ["tf32"]})
+    monkeypatch.setattr(bench.examples, "build", lambda name: digits_bundle("mlp"))
+    writes: list[int] = []
+    real_write = bench.write_json
+
+    def counting_write(path: Path, doc: dict[str, Any]) -> None:
+        writes.append(len(doc["runs"]))
+        real_write(path, doc)
+
+    monkeypatch.setattr(bench, "write_json", counting_write)
+    bench.main(budget_s=30, rounds=1, device="cpu")
+    assert writes == [1, 2]
+    doc = json.loads((tmp_path / "optimize_gpu.json").read_text())
+    assert [r["mode"] for r in doc["runs"]] == ["inference", "train"]
+    out = capsys.readouterr().out
+    assert "cuda-graphs" in out and "not-applicable" in out and "recommended:" in out
