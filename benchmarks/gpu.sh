@@ -55,7 +55,9 @@ pack() {
 
 remaining() { echo $(( BUDGET_S - ($(date +%s) - START) )); }
 
-# step NAME CAP_S LOG CMD...: run CMD with a timeout of min(CAP_S, time left); stdout to LOG, stderr to LOG.stderr
+# step NAME CAP_S LOG CMD...: run CMD with a timeout of min(CAP_S, time left); stdout to LOG, stderr to LOG.stderr.
+# The timeout sends SIGINT (Ctrl-C), which `accelopt probe` answers by printing what it measured so far and pytest by
+# its summary of the tests run; SIGKILL 10 s later if it still runs.
 step() {
   local name="$1" cap="$2" log="$3"; shift 3
   local left; left=$(remaining)
@@ -67,7 +69,7 @@ step() {
   local limit=$(( cap < left ? cap : left ))
   local t0; t0=$(date +%s)
   echo "== $name (timeout ${limit}s)"
-  timeout --kill-after=10 "$limit" "$@" > "$log" 2> "$log.stderr"
+  timeout -s INT --kill-after=10 "$limit" "$@" > "$log" 2> "$log.stderr"
   local rc=$?
   local status="ok"
   [ "$rc" -ne 0 ] && status="FAILED (exit $rc)"

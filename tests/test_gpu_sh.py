@@ -40,7 +40,11 @@ elif args[:1] == ["-c"]:
     sys.exit(subprocess.call([{python!r}, *args]))
 elif args[:2] == ["-m", "accelopt"]:
     if args[2] in os.environ.get("FAKE_SLOW", "").split(","):
-        time.sleep(60)
+        try:
+            time.sleep(60)
+        except KeyboardInterrupt:  # as probe does on Ctrl-C: what it measured so far, then exit 130
+            print('{{"interrupted": true}}')
+            sys.exit(130)
     import typer
     from accelopt.cli.main import app
     def stub(cmd):
@@ -152,11 +156,15 @@ def test_a_missing_tomli_w_still_brings_the_probe_back(tmp_path: Path) -> None:
 
 
 def test_a_hung_step_is_cut_and_the_rest_is_still_packed(tmp_path: Path) -> None:
+    """The timeout interrupts as Ctrl-C does (SIGINT), so a probe cut short still prints what it measured; SIGTERM
+    ended it with nothing written."""
     proc, out, _ = _run_gpu_sh(tmp_path, FAKE_SLOW="probe", BUDGET_S="12")
     assert "accelopt probe: TIMED OUT after" in proc.stdout
     assert "SKIPPED (time budget of 12s spent)" in proc.stdout
     with tarfile.open(out / "gpu_results.tar.gz") as tar:
         assert "gpu_nvidia-h200/env.json" in tar.getnames()
+        probe = tar.extractfile("gpu_nvidia-h200/probe.json")
+        assert probe is not None and json.loads(probe.read()) == {"interrupted": True}
 
 
 def _script(name: str, monkeypatch: pytest.MonkeyPatch) -> Any:
