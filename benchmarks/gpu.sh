@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # One command for a lent GPU machine (run from the repository root):
 #   bash benchmarks/gpu.sh
+# (through the device tool: command 'bash benchmarks/gpu.sh', carry ['.gpu-wheels'], timeout_s 540: the run stays
+# under BUDGET_S plus the last step's 10 s grace)
 # First, on a machine with pip: `bash benchmarks/gpu_wheels.sh` puts in .gpu-wheels/ the wheels the GPU machine's
 # image lacks (tomli-w, which `probe --save` needs; torchao, torch-pruning); carry .gpu-wheels along. No network
 # there: the project runs from the source tree (PYTHONPATH=src) with the machine's python3, which holds torch,
@@ -38,12 +40,23 @@ mkdir -p "$DEST"
 export ACCELOPT_RESULTS_DIR="$DEST"   # gpu_*.py scripts write their JSON here
 SUMMARY="$DEST/gpu_summary.txt"
 : > "$SUMMARY"
+{
+  echo "gpu.sh on $(hostname) at $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 || true
+} >> "$SUMMARY"
 
 # Wheels carried in .gpu-wheels/ (benchmarks/gpu_wheels.sh): installed offline into a private folder.
 WHEELS="${WHEELS_DIR:-.gpu-wheels}"
 if compgen -G "$WHEELS/*.whl" > /dev/null; then
-  "$PY" -m pip install -q --no-deps --no-index --target /tmp/accelopt-wheels "$WHEELS"/*.whl \
-    && export PYTHONPATH="$PYTHONPATH:/tmp/accelopt-wheels"
+  if "$PY" -m pip install -q --no-deps --no-index --target /tmp/accelopt-wheels "$WHEELS"/*.whl; then
+    export PYTHONPATH="$PYTHONPATH:/tmp/accelopt-wheels"
+    echo "wheels installed from $WHEELS: $(cd "$WHEELS" && echo *.whl)" >> "$SUMMARY"
+  else
+    echo "wheels in $WHEELS: pip install failed (its error is on the console)" >> "$SUMMARY"
+  fi
+else
+  echo "no wheels in $WHEELS (bash benchmarks/gpu_wheels.sh fetches them): tomli-w, torchao, torch-pruning" \
+    "are used only where the image has them" >> "$SUMMARY"
 fi
 
 # pack: with $OUT, the results folder as one archive (the device tool brings back 8 files at most) and the summary
@@ -78,11 +91,6 @@ step() {
   [ "$rc" -ne 0 ] && tail -n 15 "$log.stderr" | sed 's/^/    /' | tee -a "$SUMMARY"
   pack
 }
-
-{
-  echo "gpu.sh on $(hostname) at $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 || true
-} >> "$SUMMARY"
 
 # The modules `accelopt` imports (pyproject's dependencies) and pytest: a missing one is named before any step runs.
 MISSING=$("$PY" -c "

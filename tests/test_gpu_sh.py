@@ -153,6 +153,17 @@ def test_a_missing_tomli_w_still_brings_the_probe_back(tmp_path: Path) -> None:
     (probe,) = [c for c in calls if c[2:3] == ["probe"]]
     assert "--no-save" in probe and "--save" not in probe
     assert "missing Python packages: tomli-w" in proc.stdout and "gpu_wheels.sh" in proc.stdout
+    assert "no wheels in" in proc.stdout  # the summary says none were carried
+
+
+def test_carried_wheels_are_installed_offline_beside_the_images_packages(tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    (wheels / "tomli_w-1.2.0-py3-none-any.whl").write_bytes(b"")
+    proc, _, calls = _run_gpu_sh(tmp_path, WHEELS_DIR=str(wheels), BUDGET_S="1")
+    (pip,) = [c for c in calls if c[:2] == ["-m", "pip"]]
+    assert {"--no-index", "--no-deps", "--target"} <= set(pip) and pip[-1].endswith("tomli_w-1.2.0-py3-none-any.whl")
+    assert "wheels installed from" in proc.stdout
 
 
 def test_a_hung_step_is_cut_and_the_rest_is_still_packed(tmp_path: Path) -> None:
