@@ -9,8 +9,8 @@
 # typer, rich, matplotlib, scikit-learn and pytest; a missing module is named at the start.
 # Steps, in this order, each with its own timeout, the whole run under BUDGET_S (default 450 s); one failing step
 # does not stop the others: `accelopt env --json`, a full `accelopt probe --json --save`, the tests marked gpu (the
-# test files holding one), gpu_profile.py, gpu_optimize.py, gpu_compress.py, a DDP `profile --nproc N` over NCCL,
-# and bench_distributed.py with 2 or more GPUs.
+# test files holding one), gpu_profile.py, gpu_compress.py, a DDP `profile --nproc N` over NCCL (bench_distributed.py
+# too with 2 or more GPUs), and gpu_optimize.py.
 # Results: one file per step and gpu_summary.txt in the folder gpu_<GPU name>/ under benchmarks/results/. With $OUT
 # set (the device tool's output folder, which brings back at most 8 files) that folder is packed after every step
 # into $OUT/gpu_results.tar.gz, beside $OUT/gpu_summary.txt: `tar -xzf gpu_results.tar.gz -C benchmarks/results`
@@ -115,7 +115,6 @@ mapfile -t GPU_TESTS < <(grep -l 'pytest.mark.gpu' tests/test_*.py)
 step "pytest -m gpu" 120 "$DEST/pytest_gpu.log" "$PY" -m pytest -m gpu -rfEs -p no:cacheprovider \
   --continue-on-collection-errors -o faulthandler_timeout=60 --durations=10 -k "not $POWER_TEST" "${GPU_TESTS[@]}"
 step "gpu_profile.py" 120 "$DEST/gpu_profile.log" "$PY" benchmarks/gpu_profile.py --steps 20
-step "gpu_optimize.py" 150 "$DEST/gpu_optimize.log" "$PY" benchmarks/gpu_optimize.py --budget-s 45
 step "gpu_compress.py" 90 "$DEST/gpu_compress.log" "$PY" benchmarks/gpu_compress.py
 # distributed over NCCL: one rank per GPU (NCCL refuses two ranks on one GPU); the benchmark needs 2 or more
 NGPU=$("$PY" -c "import torch; print(torch.cuda.device_count())" 2>/dev/null || echo 0)
@@ -127,6 +126,8 @@ if [ "${NGPU:-0}" -ge 2 ]; then
   step "bench_distributed (NCCL)" 150 "$DEST/distributed_cuda.log" \
     "$PY" benchmarks/bench_distributed.py --device cuda --nproc "$NGPU"
 fi
+# last: the longest (torch.compile and CUDA graphs compile), its JSON written after each mode; it gets what is left
+step "gpu_optimize.py" 150 "$DEST/gpu_optimize.log" "$PY" benchmarks/gpu_optimize.py --budget-s 45
 
 echo "total $(( $(date +%s) - START ))s" | tee -a "$SUMMARY"
 pack
