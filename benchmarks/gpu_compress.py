@@ -74,13 +74,16 @@ def power_limit(b: ModelBundle, device: str, *, allowed: bool) -> dict[str, Any]
         return {"error": f"{type(e).__name__}: {e}"}
 
 
-def main(allow_power_limit: bool = False) -> None:
-    if not torch.cuda.is_available():
+def main(allow_power_limit: bool = False, device: str = "cuda") -> None:
+    """`device` cpu only for the CPU test of this script (the GPU-only techniques then say why they do not apply)."""
+    cuda = device.startswith("cuda")
+    if cuda and not torch.cuda.is_available():
         print("no CUDA GPU: nothing to run")
         return
     b = bundle()
-    device = "cuda"
-    print(f"{torch.cuda.get_device_name()} cc {torch.cuda.get_device_capability()}; torch {torch.__version__}")
+    name = f"{torch.cuda.get_device_name()} cc {torch.cuda.get_device_capability()}" if cuda else device
+    print(f"{name}; torch {torch.__version__}")
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
     target = Target(mode="inference", device=device, dtype="bf16", budget_s=120)
     base = b.model.to(device).eval()
     x = next(b.batches())[0].to(device)
@@ -112,7 +115,7 @@ def main(allow_power_limit: bool = False) -> None:
         def run() -> Any:
             with torch.inference_mode():
                 fwd(x)
-            torch.cuda.synchronize()
+            sync()
         return run
 
     stats = summary(interleave({n: call(f) for n, f in forwards.items()}, rounds=20, reps=10), "bf16-eager")

@@ -223,3 +223,18 @@ def test_gpu_optimize_writes_each_mode_as_it_finishes(monkeypatch: pytest.Monkey
     assert [r["mode"] for r in doc["runs"]] == ["inference", "train"]
     out = capsys.readouterr().out
     assert "cuda-graphs" in out and "not-applicable" in out and "recommended:" in out
+
+
+def test_gpu_compress_runs_against_the_current_api_on_cpu(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """gpu_compress.py on the CPU with a small MLP: int8-dynamic runs, the GPU-only techniques say why they do not
+    apply, the timing rows and the power-limit line (not run) reach compress_gpu.json."""
+    bench = _script("gpu_compress", monkeypatch)
+    monkeypatch.setattr(bench, "DIM", 64)
+    monkeypatch.setenv("ACCELOPT_RESULTS_DIR", str(tmp_path))
+    real_interleave = sys.modules["bench_quantize"].interleave
+    monkeypatch.setattr(bench, "interleave", lambda fns, rounds, reps: real_interleave(fns, rounds=2, reps=1))
+    bench.main(device="cpu")
+    doc = json.loads((tmp_path / "compress_gpu.json").read_text())
+    assert doc["bf16-eager"]["speedup_median"] == 1.0
+    assert doc["int8-dynamic"]["max_rel_output_diff"] < 0.1 and "speedup_median" in doc["int8-dynamic"]
+    assert "not_applicable" in doc["float8-dynamic"] and "not_run" in doc["power-limit"]
