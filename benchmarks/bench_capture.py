@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -76,7 +79,8 @@ def bench(name: str, size: str, repeats: int) -> dict[str, Any]:
             "flops_total_ratio": w.total_flops() / peer_flops if peer_flops else None}
 
 
-def main() -> None:
+def main() -> int:
+    """0 when the FLOPs agree exactly, else 1 (`make bench` names the failed ones)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default="mlp,gpt,bert,resnet", help="zoo models (default: %(default)s)")
     ap.add_argument("--size", default="tiny", help="zoo size: tiny, small or realistic (default: %(default)s)")
@@ -93,9 +97,12 @@ def main() -> None:
     ok = all(r["flops_covered_ratio"] == 1.0 for r in rows)
     print("PASS: FLOPs on FlopCounterMode's ops agree exactly" if ok else "FAIL: FLOPs differ from FlopCounterMode")
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({"rows": rows, "torch": torch.__version__, "threads": torch.get_num_threads()},
+    OUT.write_text(json.dumps({"date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                               "machine": platform.machine(), "load_average_1min": os.getloadavg()[0],
+                               "rows": rows, "torch": torch.__version__, "threads": torch.get_num_threads()},
                               indent=1), encoding="utf-8")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

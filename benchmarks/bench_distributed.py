@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+import platform
 import statistics
+import time
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +102,9 @@ def main() -> None:
     n = args.nproc
     coll, spec = _measured_spec(args.device, n, out)
     ref_bw, ref_src = _spec_without_measurement(args.device)
+    _line(out, f"# {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())} {platform.machine()}, load average "
+               f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; bench_distributed.py --device {args.device} "
+               f"--nproc {n}")
     _line(out, f"== 1. all-reduce bus bandwidth, {n} ranks ({coll.backend})")
     for f in coll.of("all_reduce"):
         _line(out, f"  {f.size_bytes:>9d} B  {fmt_seconds(f.time_s):>9}  busbw {fmt_byte_per_s(f.busbw_byte_per_s)}")

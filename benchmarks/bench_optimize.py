@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import time
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,8 @@ def main() -> None:
             lines += block
             runs.append(to_jsonable(res))
     load = os.getloadavg()
-    tail = (f"load average {load[0]:.2f} on {os.cpu_count()} CPUs, torch {torch.__version__}, "
+    tail = (f"measured {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())} on {platform.machine()}, "
+            f"load average {load[0]:.2f} on {os.cpu_count()} CPUs, torch {torch.__version__}, "
             f"{torch.get_num_threads()} thread(s); speed-ups are A/B interleaved medians, so load drift hits both")
     print(tail)
     lines.append(tail)

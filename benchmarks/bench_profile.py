@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -136,7 +137,8 @@ def bench_one(name: str, size: str, steps: int, warmup: int, rounds: int) -> dic
             "contention_warnings": contention}
 
 
-def main() -> None:
+def main() -> int:
+    """0 when every model passes both checks, else 1 (`make bench` names the failed ones)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=10, help="timed steps per block (default: %(default)s)")
     ap.add_argument("--warmup", type=int, default=3, help="warm-up steps per block (default: %(default)s)")
@@ -176,7 +178,8 @@ def main() -> None:
                                         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                                         "rows": rows}, indent=1))
         print(f"written {args.out}")
+    return 0 if all(r["pass"] for r in rows) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

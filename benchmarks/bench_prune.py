@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +108,8 @@ def bench_distill(bundle: ModelBundle, rounds: int, reps: int, options: dict[str
     return {"bundle": bundle.name, "options": options, **{k: p[k] for k in keys}, "latency": s}
 
 
-def main() -> None:
+def main() -> int:
+    """0 when structured pruning is faster than dense, else 1 (`make bench` names the failed ones)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=30,
                     help="interleaved rounds, one sample per variant each (default: %(default)s)")
@@ -130,10 +134,13 @@ def main() -> None:
     print(f"\nstructured-pruned faster than dense (median >= 1.10x, p10 > 1): {'PASS' if ok else 'FAIL'}")
     if args.out:
         args.out.write_text(json.dumps({"benchmark": "structured pruning and distillation vs dense", "device": "cpu",
+                               "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                               "load_average_1min": os.getloadavg()[0],
                                "models": source, "torch": torch.__version__, "threads": torch.get_num_threads(),
                                "prune": prune, "distill": distill, "pass": ok}, indent=1))
         print(f"written {args.out}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

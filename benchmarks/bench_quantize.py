@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -147,7 +148,8 @@ def bench_example(name: str, bundle: ModelBundle, rounds: int, reps: int) -> dic
             "variants": rows}
 
 
-def main() -> None:
+def main() -> int:
+    """0 when the best int8 path reaches the target, else 1 (`make bench` names the failed ones)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=30,
                     help="interleaved rounds, one sample per variant each (default: %(default)s)")
@@ -171,10 +173,12 @@ def main() -> None:
               f"(target {TARGET_SPEEDUP}x) -> {'PASS' if verdict else 'FAIL'}")
     if args.out:
         doc = {"benchmark": "int8 inference paths vs fp32 eager", "device": "cpu", "models": source,
+               "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "load_average_1min": os.getloadavg()[0],
                "torch": torch.__version__, "threads": torch.get_num_threads(), "results": results, "pass": verdict}
         args.out.write_text(json.dumps(doc, indent=1))
         print(f"written {args.out}")
+    return 0 if verdict else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

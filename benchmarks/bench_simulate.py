@@ -24,6 +24,7 @@ import json
 import math
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -152,10 +153,13 @@ def _agreement_row(row: dict[str, Any], layers: dict[str, Any], convention: str)
                 f"  {row['scalesim_s'] / ours_s:8.0f}{'' if ok else '  outside'}")
 
 
-def user_mode_agreement() -> None:
+def user_mode_agreement() -> bool:
+    """True when every recorded reference agrees under `scalesim-code`, the convention expected to (the `paper`
+    one is a tiling scheduler, printed for comparison only)."""
     if not REFS.exists():
         out(f"no USER-mode references at {REFS}: run benchmarks/scalesim_user_refs.py first")
-        return
+        return True
+    agrees = True
     refs = json.loads(REFS.read_text())
     layers = {x.name: x for x in resnet50_layers()}
     for convention in ("scalesim-code", "paper"):
@@ -170,9 +174,13 @@ def user_mode_agreement() -> None:
             within += ok
             out(line)
         out(f"  {within} of {len(refs['rows'])} configurations within both tolerances")
+        if convention == "scalesim-code":
+            agrees = within == len(refs["rows"])
+    return agrees
 
 
-def main() -> None:
+def main() -> int:
+    """0 when simulate() meets its time target and scalesim-code agrees with every reference, else 1."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--peer-layers", type=int, default=1,
                     help="ResNet-50 layers scalesim runs in CALC mode (default: %(default)s)")
@@ -181,7 +189,7 @@ def main() -> None:
     out(f"# {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())} {platform.machine()}; "
         f"bench_simulate.py --peer-layers {args.peer_layers}")
     design = load_preset("edge-npu").with_(name="bench-32x32", rows=ROWS, cols=COLS)
-    whole_model(design)
+    fast = whole_model(design) < TARGET_S
     try:
         import scalesim  # noqa: F401
     except ImportError:  # pragma: no cover
@@ -189,10 +197,11 @@ def main() -> None:
     else:
         peer_speed(design, args.peer_layers)
         user_mode_live()
-    user_mode_agreement()
+    agrees = user_mode_agreement()
     if args.out:
         args.out.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    return 0 if fast and agrees else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,8 +1,9 @@
 """`profile` on a real CUDA GPU: step time, MFU vs the catalog peak, allocator peak memory, NVML energy,
 the roofline verdict, and the reported-vs-plain-loop agreement (within 3%).
 
-Run by benchmarks/gpu.sh on a GPU machine; writes $OUT/gpu_profile.json if $OUT is set, else
-benchmarks/results/gpu_profile.json. Exits 0 with a note when no CUDA device is present.
+Run by benchmarks/gpu.sh on a GPU machine; writes gpu_profile.json to $ACCELOPT_RESULTS_DIR (else
+benchmarks/results/), again after every row, so a run stopped by its timeout keeps the rows it measured. Exits 0
+with a note when no CUDA device is present.
 
     python benchmarks/gpu_profile.py [--models gpt:small,gpt:realistic,resnet:small,bert:small] [--steps 30]
 """
@@ -22,44 +23,47 @@ from typing import Any
 TOLERANCE = 0.03
 
 
-def plain_loop_cuda(bundle: Any, dtype: str, steps: int, warmup: int) -> float:
-    """Median seconds per step of a plain loop, synchronized around each step (the same as the reported one)."""
+def plain_loop(bundle: Any, dtype: str, steps: int, warmup: int, device: str = "cuda:0") -> float:
+    """Median seconds per step of a plain loop, synchronized around each step (the same as the reported one);
+    `device` cpu only for the CPU test of this script."""
     import torch
 
-    model = bundle.model.to("cuda:0").train()
+    cuda = device.startswith("cuda")
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    model = bundle.model.to(device).train()
     opt = bundle.optimizer()
     it = iter(bundle.batches())
     amp = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(dtype)
     times = []
     for i in range(warmup + steps):
-        torch.cuda.synchronize()
+        sync()
         t0 = time.perf_counter()
         try:
             x, y = next(it)
         except StopIteration:
             it = iter(bundle.batches())
             x, y = next(it)
-        x, y = x.to("cuda:0", non_blocking=True), y.to("cuda:0", non_blocking=True)
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         opt.zero_grad(set_to_none=True)
-        with torch.autocast("cuda", dtype=amp, enabled=amp is not None):
+        with torch.autocast("cuda" if cuda else "cpu", dtype=amp, enabled=amp is not None):
             loss = bundle.loss_fn(model(x), y)
         loss.backward()
         opt.step()
-        torch.cuda.synchronize()
+        sync()
         if i >= warmup:
             times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
 
-def one(name: str, size: str, dtype: str, steps: int, spec: Any) -> dict[str, Any]:
+def one(name: str, size: str, dtype: str, steps: int, spec: Any, device: str = "cuda:0") -> dict[str, Any]:
     from accelopt.measure.diagnose import diagnose
     from accelopt.measure.profiler import profile_step
     from accelopt.workload import zoo
 
     bundle = zoo.build(name, size, dtype="fp32")
-    plain_before = plain_loop_cuda(bundle, dtype, steps, 3)
-    r = profile_step(bundle, mode="train", dtype=dtype, device="cuda:0", steps=steps, warmup=3, spec=spec)
-    plain_after = plain_loop_cuda(bundle, dtype, steps, 3)
+    plain_before = plain_loop(bundle, dtype, steps, 3, device)
+    r = profile_step(bundle, mode="train", dtype=dtype, device=device, steps=steps, warmup=3, spec=spec)
+    plain_after = plain_loop(bundle, dtype, steps, 3, device)
     d = diagnose(r, spec=spec)
     plain = (plain_before + plain_after) / 2
     ratio = r.step_time.median / plain
@@ -73,6 +77,14 @@ def one(name: str, size: str, dtype: str, steps: int, spec: Any) -> dict[str, An
             "plain_loop_median_s": plain, "ratio_reported_over_plain": ratio, "pass": abs(ratio - 1) <= TOLERANCE}
 
 
+def write_json(path: Path, doc: dict[str, Any]) -> None:
+    """Write `doc` whole or not at all (a kill mid-write leaves the previous version)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    part.write_text(json.dumps(doc, indent=1))
+    part.replace(path)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default="gpt:small,gpt:realistic,resnet:small,bert:small",
@@ -82,8 +94,7 @@ def main() -> int:
     args = ap.parse_args()
     import torch
 
-    out_dir = Path(os.environ["OUT"]) if os.environ.get("OUT") else Path(__file__).resolve().parent / "results"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(os.environ.get("ACCELOPT_RESULTS_DIR", Path(__file__).resolve().parent / "results"))
     if not torch.cuda.is_available():
         print("gpu_profile: no CUDA device; nothing measured")
         return 0
@@ -92,7 +103,9 @@ def main() -> int:
 
     found = find_device("cuda:0")
     spec = get_device(found.catalog_name) if found.catalog_name else None
-    rows = []
+    rows: list[dict[str, Any]] = []
+    doc = {"benchmark": "profile on CUDA", "device": found.name, "catalog": found.catalog_name,
+           "torch": torch.__version__, "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rows": rows}
     for item in args.models.split(","):
         name, _, size = item.partition(":")
         for dtype in args.dtypes.split(","):
@@ -106,9 +119,7 @@ def main() -> int:
                   f"energy/step {e['energy_per_step_j']} J ({e['source']}), plain ratio "
                   f"{row['ratio_reported_over_plain']:.4f} {'PASS' if row['pass'] else 'FAIL'}; {row['verdict']}",
                   flush=True)
-    doc = {"benchmark": "profile on CUDA", "device": found.name, "catalog": found.catalog_name,
-           "torch": torch.__version__, "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rows": rows}
-    (out_dir / "gpu_profile.json").write_text(json.dumps(doc, indent=1))
+            write_json(out_dir / "gpu_profile.json", doc)  # after every row: a timeout keeps what was measured
     print(f"written {out_dir / 'gpu_profile.json'}; {sum(r['pass'] for r in rows)}/{len(rows)} PASS")
     return 0
 
