@@ -22,6 +22,7 @@ full citation string.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import sys
@@ -33,6 +34,7 @@ from typing import Any
 
 from accelopt.errors import InputError, UnknownNameError, close_matches, name_key, unknown_fields
 from accelopt.hardware.spec import NUMERIC_FIELDS, AcceleratorSpec, check_units
+from accelopt.units import parse_quantity
 from accelopt.userio import read_user_text
 
 if sys.version_info >= (3, 11):
@@ -56,10 +58,11 @@ def _value_and_source(raw: Any, path: str, sources: dict[str, str], where: str) 
         value, src = raw["value"], raw["source"]
     elif isinstance(raw, str):  # "48 GB": read as a number without a source, which named the wrong problem
         raise InputError(f"{where}: field {path} = {raw!r} is text, not a number with its source",
-                         f'write {path} = [number in SI units, "source"], e.g. [48e9, "my datasheet"] for 48 GB')
+                         _text_fix(raw, path, "source"))
     else:
-        raise InputError(f"{where}: field {path} = {raw!r} has no source",
-                         f'write {path} = [value, "source"] — every number needs its source')
+        raise _not_a_pair(raw, path, where)
+    if isinstance(value, str):
+        raise InputError(f"{where}: field {path} value {value!r} is not a number", _text_fix(value, path, src))
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError(f"{where}: field {path} value {value!r} is not a number",
                          f'give a plain number in SI units, e.g. {path} = [48e9, "my datasheet"] for 48 GB')
@@ -70,6 +73,47 @@ def _value_and_source(raw: Any, path: str, sources: dict[str, str], where: str) 
         raise InputError(f"{where}: field {path} cites {src!r}, which is not a key of [sources] "
                          f"({', '.join(sorted(sources))})", "use one of those keys, or write the citation out in words")
     return float(value), sources.get(src, src)
+
+
+def _not_a_pair(raw: Any, path: str, where: str) -> InputError:
+    """The error for a number not written as [value, "source"] or { value = ..., source = "..." }: a dict with other
+    keys (a `unit` key was refused as 'has no source', its unit unread), or a list of other than two items."""
+    fix = f'write {path} = [value, "source"] — every number needs its source'
+    if isinstance(raw, dict) and "value" in raw and "source" in raw:
+        extra = ", ".join(sorted(set(raw) - {"value", "source"}))
+        q = parse_quantity(f"{raw['value']} {raw['unit']}") if isinstance(raw.get("unit"), str) else None
+        if q is not None and q.unit == _si_unit(path):  # { value = 80, unit = "GiB" }: say what it is in bytes
+            fix = (f'write {path} = {{ value = {q.literal}, source = "{raw["source"]}" }}: {raw["value"]} '
+                   f'{raw["unit"]} = {q.arithmetic} {q.unit} (SI units, no unit key)')
+        else:
+            fix = f"{fix}, its value in {_si_unit(path) or 'SI units'}"
+        return InputError(f"{where}: field {path} has key(s) {extra} beside value and source; a number is "
+                          "{ value = ..., source = \"...\" } in SI units", fix)
+    if isinstance(raw, list) and len(raw) > 2:
+        return InputError(f"{where}: field {path} = {raw!r} has {len(raw)} items, not [value, \"source\"]",
+                          f"{fix}; put remarks in the source text or in notes")
+    return InputError(f"{where}: field {path} = {raw!r} has no source", fix)
+
+
+def _si_unit(path: str) -> str:
+    """The SI unit of a catalog field (path 'peak_flop_per_s.bf16' or 'memory_bytes'); '' for a count or a price."""
+    name = path.split(".")[0]
+    if name in _PER_DTYPE:
+        return "FLOP/s"
+    return next((u for end, u in (("_byte_per_s", "B/s"), ("_bytes", "B"), ("_s", "s"), ("_w", "W"))
+                 if name.endswith(end)), "")
+
+
+def _text_fix(text: str, path: str, src: str) -> str:
+    """The fix for a number written as text: the SI number it reads as, where the text is a quantity in the field's
+    unit ('80 GiB' -> 85899345920, GiB being 2**30 bytes and GB 1e9); else an example."""
+    q = parse_quantity(text)
+    unit = _si_unit(path)
+    if q is None or q.unit != unit:
+        wrong = f" ({text!r} is in {q.unit}, {path} in {unit})" if q is not None and unit else ""
+        return (f'write {path} = [number in SI units, "source"], e.g. [48e9, "my datasheet"] for 48 GB (GB = 1e9 '
+                f"bytes, GiB = 2**30){wrong}")
+    return f'write {path} = [{q.literal}, "{src}"]: {text.strip()} = {q.arithmetic} {unit} (SI units, no unit text)'
 
 
 _COUNT_FIELDS = ("scaleup_domain_devices", "cores", "streaming_multiprocessors")
@@ -118,11 +162,25 @@ def _check_nameable(where: str, name: str, aliases: list[str]) -> None:
                              f"rename it without commas, e.g. {label.replace(',', '-').strip() or 'my-device'!r}")
 
 
+def _text(value: Any, fname: str, where: str) -> str:
+    """A text field's value; an InputError for any other type (vendor = ["a"] was shown as "['a']", notes = 5 as
+    '5'). A TOML date (price_date = 2026-01-15, unquoted) reads as its ISO text."""
+    if isinstance(value, str):
+        return value
+    if fname == "price_date" and isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    example = '"2026-11" (the month the price was read)' if fname == "price_date" else '"..." in quotes'
+    raise InputError(f"{where}: {fname} = {value!r} is not text", f"write {fname} = {example}")
+
+
 def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) -> AcceleratorSpec:
     """Build one AcceleratorSpec from a parsed [[device]] table, naming any bad field."""
     name = table.get("name")
-    if not isinstance(name, str) or not name:
+    if name is None or name == "":
         raise InputError(f"{where}: a [[device]] has no name", 'add name = "my-device"')
+    if not isinstance(name, str):  # name = 123 was reported as no name at all
+        raise InputError(f"{where}: a [[device]] has name = {name!r}, which is not text",
+                         f'write the name in quotes, e.g. name = "{name}"')
     file_where, where = where, f"{where}, device {name!r}"
     unknown = sorted(set(table) - _ALLOWED)
     if unknown:
@@ -149,7 +207,7 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
             kwargs[fname] = _whole(v, fname, where) if fname in _COUNT_FIELDS else v
     for fname in _TEXT_FIELDS:
         if fname in table:
-            kwargs[fname] = str(table[fname])
+            kwargs[fname] = _text(table[fname], fname, where)
     kwargs.setdefault("display_name", name)
     kwargs.setdefault("vendor", "")
     aliases = table.get("aliases", [])
@@ -187,9 +245,7 @@ def load_file(path: Path | str, text: str | None = None, *, flag: str = "") -> l
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise InputError(f"catalog file {where} is not valid TOML: {e}", "fix the TOML syntax at that line") from None
-    sources = doc.get("sources", {})
-    if not isinstance(sources, dict):
-        raise InputError(f"{where}: [sources] must be a table of key = \"citation\"", "see data/nvidia_datacenter.toml")
+    sources = _sources_table(doc.get("sources", {}), where)
     extra = sorted(set(doc) - {"sources", "device"})
     if extra and "device" in doc:  # a misspelt [sources] header, or a field above the first [[device]]
         raise InputError(f"{where}: unknown table(s) or top-level key(s) {', '.join(extra)}",
@@ -205,6 +261,18 @@ def load_file(path: Path | str, text: str | None = None, *, flag: str = "") -> l
                          "peak_flop_per_s (examples/my_accelerator.toml; `accelopt catalog show h100-sxm` shows every "
                          f"field){leave_out}")
     return [spec_from_table(t, sources, where) for t in devices]
+
+
+def _sources_table(sources: Any, where: str) -> dict[str, str]:
+    """The [sources] table, key -> citation text; an InputError naming a key whose citation is not text (`a = 1`
+    loaded, and `catalog show` crashed printing the number 1 as a source)."""
+    if not isinstance(sources, dict):
+        raise InputError(f"{where}: [sources] must be a table of key = \"citation\"", "see data/nvidia_datacenter.toml")
+    for key, text in sources.items():
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"{where}: [sources] {key} = {text!r} is not a citation",
+                             f'write {key} = "the document, its table or page, and URL" in quotes')
+    return sources
 
 
 def _holds(names: list[str]) -> str:
