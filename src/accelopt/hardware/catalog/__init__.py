@@ -307,10 +307,12 @@ class Catalog:
         for a in (spec.name, *spec.aliases):
             self._alias[a.lower()] = key
 
-    def get(self, name: str) -> AcceleratorSpec:
+    def get(self, name: str, *, catalog_flag: bool = True) -> AcceleratorSpec:
+        """The spec of a name or alias; an UnknownNameError with the closest names (`catalog_flag`: whether the
+        command takes --catalog FILE, which the error then offers for a device of the user's own file)."""
         key = self._alias.get(name.strip().lower())
-        if key is None:
-            raise unknown_device(name, sorted(self._alias), len(self.specs))  # names and aliases, each once
+        if key is None:  # names and aliases, each once
+            raise unknown_device(name, sorted(self._alias), len(self.specs), catalog_flag=catalog_flag)
         return self.specs[key]
 
     def __contains__(self, name: str) -> bool:
@@ -342,14 +344,17 @@ def closest_devices(name: str, known: list[str], n: int = 3) -> list[str]:
     return close_matches(_normalized(name), known, n=n, cutoff=0.5)
 
 
-def unknown_device(name: str, known: list[str], n_devices: int) -> UnknownNameError:
+def unknown_device(name: str, known: list[str], n_devices: int, *, catalog_flag: bool = True) -> UnknownNameError:
     """The error for a device name not in the catalog: the closest names (not the alphabet's first ones), and where
-    the full list is (`accelopt catalog list`)."""
+    the full list is (`accelopt catalog list`). `catalog_flag`: the command takes --catalog FILE (profile and probe
+    do not: a device of the user's own file is given there by the path of a one-device spec TOML)."""
     full_list = f"`accelopt catalog list` lists all {n_devices} devices"
     close = closest_devices(name, known)
-    fix = (f"did you mean {' or '.join(repr(c) for c in close)}? ({full_list})" if close
-           else f"{full_list}; or pass a spec TOML path (`accelopt catalog show h100-sxm` shows its fields), or "
-           "--catalog FILE for a device of your own catalog file")
+    own = ("pass a spec TOML path (`accelopt catalog show h100-sxm` shows its fields), or --catalog FILE for a device "
+           "of your own catalog file" if catalog_flag else
+           "pass the path of a spec TOML that holds one device, your own included (this command takes no --catalog; "
+           "`accelopt catalog show h100-sxm` shows the fields)")
+    fix = (f"did you mean {' or '.join(repr(c) for c in close)}? ({full_list})" if close else f"{full_list}; or {own}")
     return UnknownNameError(f"unknown device {name!r}", fix)
 
 
@@ -407,18 +412,24 @@ def default_catalog() -> Catalog:
     return _DEFAULT
 
 
-def get_device(name: str, extra_files: Iterable[Path | str] = ()) -> AcceleratorSpec:
-    """Resolve a device name (or a path to a measured/user spec TOML) to a spec."""
+def get_device(name: str, extra_files: Iterable[Path | str] = (), *, catalog_flag: bool = True) -> AcceleratorSpec:
+    """Resolve a device name (or a path to a measured/user spec TOML) to a spec. `catalog_flag`: whether the command
+    takes --catalog FILE (its errors offer the flag only then: `profile --catalog-device` and `probe --compare` said
+    to use a --catalog they do not have)."""
     p = Path(name)
     if name.strip().lower().endswith(".toml"):  # a path, never a device name: a missing file says so
         specs = load_file(p)
         if len(specs) != 1:
-            raise InputError(f"{p} holds {len(specs)} devices", "pass it with --catalog and name the device")
+            names = ", ".join(s.name for s in specs)
+            raise InputError(f"{p} holds {len(specs)} devices ({names})",
+                             "pass it with --catalog and name the device" if catalog_flag else
+                             "this command takes one device per file: copy the device's [[device]] table (and the "
+                             "[sources] it cites) into a .toml file of its own and pass that path")
         _refuse_builtin_name(p, specs[0], default_catalog()._alias, "pass the file's path again")
         return specs[0]
     extra = list(extra_files)
     cat = load_catalog(extra) if extra else default_catalog()
-    return cat.get(name)
+    return cat.get(name, catalog_flag=catalog_flag)
 
 
 def resolve_devices(text: str, extra_files: Iterable[Path | str] = ()) -> list[AcceleratorSpec]:
