@@ -17,7 +17,8 @@ peak_flop_per_s = {{ fp32 = [{peak}, "x"] }}
 memory_bytes = [16e9, "x"]
 memory_bandwidth_byte_per_s = [100e9, "x"]
 """
-_TWO = '[sources]\nx = "Our board manual v2, section 4"\n' + _BOARD.format(x="a", peak=1e12) + _BOARD.format(x="b", peak=2e12)
+_TWO = ('[sources]\nx = "Our board manual v2, section 4"\n' + _BOARD.format(x="a", peak=1e12)
+        + _BOARD.format(x="b", peak=2e12))
 
 
 @pytest.mark.parametrize("argv", [
