@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import shlex
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -293,6 +294,9 @@ class Catalog:
 
     specs: dict[str, AcceleratorSpec] = field(default_factory=dict)
     _alias: dict[str, str] = field(default_factory=dict)
+    user_files: list[str] = field(default_factory=list)
+    """The --catalog files loaded beside the built-in ones, as given (`catalog list` lists their devices only with
+    them)."""
 
     def add(self, spec: AcceleratorSpec, replace: bool = False) -> None:
         key = spec.name.lower()
@@ -312,7 +316,8 @@ class Catalog:
         command takes --catalog FILE, which the error then offers for a device of the user's own file)."""
         key = self._alias.get(name.strip().lower())
         if key is None:  # names and aliases, each once
-            raise unknown_device(name, sorted(self._alias), len(self.specs), catalog_flag=catalog_flag)
+            raise unknown_device(name, sorted(self._alias), len(self.specs), catalog_flag=catalog_flag,
+                                 user_files=self.user_files)
         return self.specs[key]
 
     def __contains__(self, name: str) -> bool:
@@ -344,11 +349,14 @@ def closest_devices(name: str, known: list[str], n: int = 3) -> list[str]:
     return close_matches(_normalized(name), known, n=n, cutoff=0.5)
 
 
-def unknown_device(name: str, known: list[str], n_devices: int, *, catalog_flag: bool = True) -> UnknownNameError:
+def unknown_device(name: str, known: list[str], n_devices: int, *, catalog_flag: bool = True,
+                   user_files: Iterable[str] = ()) -> UnknownNameError:
     """The error for a device name not in the catalog: the closest names (not the alphabet's first ones), and where
     the full list is (`accelopt catalog list`). `catalog_flag`: the command takes --catalog FILE (profile and probe
     do not: a device of the user's own file is given there by the path of a one-device spec TOML)."""
-    full_list = f"`accelopt catalog list` lists all {n_devices} devices"
+    # the count includes the --catalog files' devices: `catalog list` alone lists fewer
+    files = "".join(f" --catalog {shlex.quote(f)}" for f in user_files)
+    full_list = f"`accelopt catalog list{files}` lists all {n_devices} devices"
     close = closest_devices(name, known)
     own = ("pass a spec TOML path (`accelopt catalog show h100-sxm` shows its fields), or --catalog FILE for a device "
            "of your own catalog file" if catalog_flag else
@@ -380,6 +388,7 @@ def load_catalog(extra_files: Iterable[Path | str] = ()) -> Catalog:
         if same in seen:  # else "device X is defined twice; rename one of them", of one file given twice
             raise InputError(f"catalog file {path} is given twice", "pass each --catalog file once")
         seen.add(same)
+        cat.user_files.append(str(path))
         for spec in load_file(path, flag="--catalog"):
             _refuse_builtin_name(path, spec, builtin, "pass the new name")
             try:
