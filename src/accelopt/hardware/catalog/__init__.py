@@ -161,6 +161,17 @@ def _check_nameable(where: str, name: str, aliases: list[str]) -> None:
             raise InputError(f"{where}: device {kind} {label!r} cannot be given to --hardware (a comma separates "
                              "devices there; a blank names none)",
                              f"rename it without commas, e.g. {label.replace(',', '-').strip() or 'my-device'!r}")
+        _check_not_reserved(where, label, "alias" if label is not name else "name")
+
+
+def _check_not_reserved(where: str, label: str, kind: str) -> None:
+    """A name --hardware reads as something else: 'all' (every device: a device named 'all' loaded and could never be
+    picked alone) or a '.toml' ending (a file path: 'unknown file')."""
+    key = label.strip().lower()
+    if key == "all" or key.endswith(".toml"):
+        meaning = "every catalog device" if key == "all" else "the path of a spec file"
+        raise InputError(f"{where}: device {kind} {label!r} cannot be given to --hardware, which reads it as "
+                         f"{meaning}", f"rename it, e.g. {'my-' + key.removesuffix('.toml').replace('.', '-')!r}")
 
 
 def _text(value: Any, fname: str, where: str) -> str:
