@@ -95,3 +95,22 @@ def test_a_list_of_three_is_not_called_sourceless(tmp_path: Path) -> None:
 def test_a_memory_size_in_gib_is_offered_beside_gb(tmp_path: Path) -> None:
     _problem, fix = _problem_and_fix(tmp_path, _DEVICE + 'memory_bytes = [80, "ds"]\n')
     assert "80e9 if 80 is in GB" in fix and "80 x 2**30 = 85899345920 if in GiB" in fix
+
+
+@pytest.mark.parametrize("text", [".5 GB", "5. GB", "3.35 TB/s", "80 GiB", "2.4 us", "48e3 GB", "0.7 \u00b5s",
+                                  "1.25 GiB", "989 TFLOPS"])
+def test_the_number_offered_reads_back_in_toml_as_the_quantity(text: str) -> None:
+    """The fix's number is pasted into the file: it must be TOML ('.5e9' is not) and mean the quantity exactly."""
+    import tomllib
+
+    from accelopt.units import parse_quantity
+
+    q = parse_quantity(text)
+    assert q is not None and tomllib.loads(f"x = {q.literal}")["x"] == q.value
+
+
+@pytest.mark.parametrize("text", ["100 Gb/s", "80 GB per card", "GB", "1" * 200 + " GB"])
+def test_what_is_not_a_quantity_in_bytes_flops_seconds_or_watts_is_not_read(text: str) -> None:
+    from accelopt.units import parse_quantity
+
+    assert parse_quantity(text) is None  # bits (Gb) are not bytes; a 200-digit 'number' is no datasheet figure

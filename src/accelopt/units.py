@@ -234,7 +234,12 @@ _TEXT_BASE = {"B": "B", "byte": "B", "bytes": "B", "B/s": "B/s", "Bps": "B/s", "
               "FLOP/s": "FLOP/s", "FLOPS": "FLOP/s", "FLOPs": "FLOP/s", "OP/s": "FLOP/s", "OPS": "FLOP/s",
               "s": "s", "sec": "s", "W": "W"}
 _TEXT_BASES = "|".join(sorted(map(re.escape, _TEXT_BASE), key=len, reverse=True))  # longest first: 'B/s' before 'B'
-_TEXT_QUANTITY = re.compile(rf"\s*({_NUM})\s*(Ki|Mi|Gi|Ti|Pi|[kKMGTPEmun\u00b5\u03bc]?)\s*({_TEXT_BASES})\s*")
+# One way to split the digits ([0-9]+ then an optional fraction, or a bare fraction): _NUM's '[0-9]*\.?[0-9]+' can
+# split a long run of digits many ways, and a failed match on 5,000 digits took seconds.
+_TEXT_NUM = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_TEXT_QUANTITY = re.compile(rf"\s*({_TEXT_NUM})\s*(Ki|Mi|Gi|Ti|Pi|[kKMGTPEmun\u00b5\u03bc]?)\s*({_TEXT_BASES})\s*")
+_TEXT_MAX_CHARS = 64
+"""Longer text is no quantity a datasheet writes ('3.35 TB/s'): not parsed."""
 
 
 @dataclass(frozen=True)
@@ -254,7 +259,7 @@ def parse_quantity(text: str) -> TextQuantity | None:
     """A quantity written with a unit ('80 GiB', '3.35 TB/s', '989 TFLOPS', '2.4 us') in SI units (binary prefixes
     binary: GiB = 2**30; decimal ones decimal: GB = 1e9); None when `text` is not one ('MB' without a number, '80 GB
     per card', a unit other than B, B/s, FLOP/s, OP/s, s or W)."""
-    m = _TEXT_QUANTITY.fullmatch(str(text))
+    m = _TEXT_QUANTITY.fullmatch(str(text)) if len(str(text)) <= _TEXT_MAX_CHARS else None
     if not m:
         return None
     number, prefix, base = m.groups()
@@ -264,7 +269,9 @@ def parse_quantity(text: str) -> TextQuantity | None:
         literal, arithmetic = fmt_si_literal(value), f"{number} x 2**{power}"
     else:  # scaleb: exact in decimal, so '2.4 us' is 2.4e-06 and not 2.4 x 1e-6's rounding
         value = float(Decimal(number).scaleb(power))
-        literal = f"{number}e{power}" if power and "e" not in number.lower() else fmt_si_literal(value)
+        # '3.35e12' where it reads as TOML ('.5e9' and '5.e9' do not: digits on both sides of the point)
+        plain = re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", number) is not None
+        literal = f"{number}e{power}" if power and plain else fmt_si_literal(value)
         arithmetic = literal
     if not math.isfinite(value):
         return None
