@@ -38,3 +38,19 @@ def test_a_name_hardware_reads_otherwise_is_refused(tmp_path: Path, name: str, e
 def test_no_built_in_name_is_reserved() -> None:
     names = [n for s in default_catalog() for n in (s.name, *s.aliases)]
     assert not [n for n in names if n.lower() == "all" or n.lower().endswith(".toml")]
+
+
+def test_export_refuses_a_design_whose_device_would_not_load(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """`simulate export` of a design named 'all' wrote a spec every command then refused; now it stops first, naming
+    the design, and writes nothing."""
+    from conftest import run_main_expect
+
+    design = tmp_path / "all.toml"
+    design.write_text('[design]\nname = "all"\nrows = 32\ncols = 32\ndataflow = "ws"\nclock_hz = 1e9\ndtype = "int8"\n'
+                      "ifmap_sram_bytes = 65536\nfilter_sram_bytes = 65536\nofmap_sram_bytes = 65536\n"
+                      "dram_bandwidth_byte_per_s = 1e10\ndram_bytes = 1e9\ntech_node_nm = 28\n", encoding="utf-8")
+    out = tmp_path / "spec.toml"
+    _out, err = run_main_expect(capsys, "simulate", "export", "-d", str(design), "-o", str(out),
+                                "--no-calibration", code=2)
+    assert "design 'all' would export as a device the catalog refuses" in err and not out.exists()
