@@ -11,6 +11,7 @@ import math
 import re
 import typing
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
 from accelopt.errors import InputError
@@ -221,6 +222,66 @@ def parse_count(text: str, what: str = "value") -> float:
     if not math.isfinite(value):  # '1e400' reads as inf
         raise InputError(f"{what} {text!r} is too large to be a number", "write a finite number such as 15e12")
     return value
+
+
+# A quantity written with its unit ('80 GiB', '3.35 TB/s', '989 TFLOPS', '2.4 us'), for a file that wants SI numbers:
+# prefix -> power of ten (decimal) or of two (binary: 'Gi'); base -> the SI unit it is a count of.
+_TEXT_PREFIX: dict[str, tuple[int, int]] = {
+    "": (10, 0), "k": (10, 3), "K": (10, 3), "M": (10, 6), "G": (10, 9), "T": (10, 12), "P": (10, 15), "E": (10, 18),
+    "m": (10, -3), "u": (10, -6), "\u00b5": (10, -6), "\u03bc": (10, -6), "n": (10, -9),
+    "Ki": (2, 10), "Mi": (2, 20), "Gi": (2, 30), "Ti": (2, 40), "Pi": (2, 50)}
+_TEXT_BASE = {"B": "B", "byte": "B", "bytes": "B", "B/s": "B/s", "Bps": "B/s", "byte/s": "B/s", "bytes/s": "B/s",
+              "FLOP/s": "FLOP/s", "FLOPS": "FLOP/s", "FLOPs": "FLOP/s", "OP/s": "FLOP/s", "OPS": "FLOP/s",
+              "s": "s", "sec": "s", "W": "W"}
+_TEXT_BASES = "|".join(sorted(map(re.escape, _TEXT_BASE), key=len, reverse=True))  # longest first: 'B/s' before 'B'
+# One way to split the digits ([0-9]+ then an optional fraction, or a bare fraction): _NUM's '[0-9]*\.?[0-9]+' can
+# split a long run of digits many ways, and a failed match on 5,000 digits took seconds.
+_TEXT_NUM = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_TEXT_QUANTITY = re.compile(rf"\s*({_TEXT_NUM})\s*(Ki|Mi|Gi|Ti|Pi|[kKMGTPEmun\u00b5\u03bc]?)\s*({_TEXT_BASES})\s*")
+_TEXT_MAX_CHARS = 64
+"""Longer text is no quantity a datasheet writes ('3.35 TB/s'): not parsed."""
+
+
+@dataclass(frozen=True)
+class TextQuantity:
+    """A quantity read from text with its unit: '80 GiB' -> 85899345920 B."""
+
+    value: float
+    """In `unit`, an SI unit: B, B/s, FLOP/s (OP/s too), s or W."""
+    unit: str
+    literal: str
+    """`value` as a number literal that reads back exactly (TOML, Python): '85899345920', '3.35e12', '2.4e-6'."""
+    arithmetic: str
+    """How the unit was converted: '80 x 2**30' (binary prefix), '3.35e12' (decimal), '700' (none)."""
+
+
+def parse_quantity(text: str) -> TextQuantity | None:
+    """A quantity written with a unit ('80 GiB', '3.35 TB/s', '989 TFLOPS', '2.4 us') in SI units (binary prefixes
+    binary: GiB = 2**30; decimal ones decimal: GB = 1e9); None when `text` is not one ('MB' without a number, '80 GB
+    per card', a unit other than B, B/s, FLOP/s, OP/s, s or W)."""
+    m = _TEXT_QUANTITY.fullmatch(str(text)) if len(str(text)) <= _TEXT_MAX_CHARS else None
+    if not m:
+        return None
+    number, prefix, base = m.groups()
+    radix, power = _TEXT_PREFIX[prefix]
+    if radix == 2:
+        value = float(number) * 2.0**power
+        literal, arithmetic = fmt_si_literal(value), f"{number} x 2**{power}"
+    else:  # scaleb: exact in decimal, so '2.4 us' is 2.4e-06 and not 2.4 x 1e-6's rounding
+        value = float(Decimal(number).scaleb(power))
+        # '3.35e12' where it reads as TOML ('.5e9' and '5.e9' do not: digits on both sides of the point)
+        plain = re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", number) is not None
+        literal = f"{number}e{power}" if power and plain else fmt_si_literal(value)
+        arithmetic = literal
+    if not math.isfinite(value):
+        return None
+    return TextQuantity(value=value, unit=_TEXT_BASE[base], literal=literal, arithmetic=arithmetic)
+
+
+def fmt_si_literal(value: float) -> str:
+    """A float as a number literal that reads back exactly: 85899345920 for a whole number below 2**53, else repr
+    (2.4e-06)."""
+    return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
 
 
 MAX_COUNT = 2**31 - 1

@@ -361,5 +361,5 @@ def _print_compare(data: Any) -> None:
         table.add_row(label, *cells)
     console = make_console()
     console.print(table)
-    console.print("Dense datasheet peaks (measured matmul rows: a cited benchmark); sources: catalog show NAME; "
-                  "—: the device's file gives no figure (no scale-up domain size: plan takes 1, no scale-up link)")
+    note = data.note.replace("null:", "—:")  # the JSON's null is the table's —
+    console.print(note[:1].upper() + note[1:])

@@ -249,7 +249,8 @@ def _run(device: str, quick: bool, dtypes: list[str] | None, compare: str | None
 
     dev = find_device(device)
     check_dtypes(dev, dtypes)  # a bad --dtypes fails before anything is measured
-    spec = get_device(compare) if compare is not None else None  # --compare '' is an unknown name, not "none"
+    # --compare '' is an unknown name, not "none"; probe takes no --catalog: a user's device is given by its path
+    spec = get_device(compare, catalog_flag=False) if compare is not None else None
     from accelopt.report.console import make_console
 
     err = make_console(stderr=True)

@@ -319,7 +319,7 @@ def _catalog_spec(name: str | None, device: str) -> Any:
     from accelopt.hardware.catalog import get_device
 
     if name:
-        return get_device(name)
+        return get_device(name, catalog_flag=False)  # profile takes no --catalog: a user's device by its path
     from accelopt.hardware.detect import find_device
 
     found = find_device(device)
@@ -336,7 +336,7 @@ def _probed_spec(path: str | None) -> Any:
     if not path.endswith(".toml") or path_kind(path, "--probed file") != "file":
         raise InputError(f"--probed {path!r} is not an existing .toml file",
                          "pass the spec file written by `accelopt probe`")
-    return get_device(path)
+    return get_device(path, catalog_flag=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -756,8 +757,9 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
     if json_out:
         emit({"written": str(out), "spec": spec.to_dict()})
     else:
-        print(printable(f"wrote {out} (device {spec.name!r}); use it with --catalog {out} or pass the path as a "
-                        "device"))
+        path = shlex.quote(str(out))  # a path with a space or a bracket, pasted back, must stay one argument
+        print(printable(f"wrote {out} (device {spec.name!r}); use it with --catalog {path} or pass the path as a "
+                        f"device (e.g. accelopt catalog show {path})"))
         if spec.inference_curve:
             curve = spec.inference_curve
             print(printable(f"  op-size curve for `plan infer`: matmul_eff_max {curve['matmul_eff_max']:.2f}, "

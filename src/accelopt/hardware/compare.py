@@ -87,7 +87,15 @@ def compare_data(specs: list[AcceleratorSpec], dtype: str) -> CompareResult:
     add(f"{dtype} {op} per dollar at peak", f"flop_per_usd.{dtype}", f"{op}/USD",
         [_per(s.peak(dtype), s.price_usd_per_hour, 3600.0) for s in specs], "peak x 3600 / price per hour")
     return CompareResult(devices=[s.name for s in specs], dtype=dtype, rows=rows,
-                         sources={s.name: dict(s.sources) for s in specs},
-                         note="values are datasheet peaks (dense), measured matmul rates where the catalog has a cited "
-                              "measurement; derived rows show their formula; null: the device's file gives no "
-                              "figure (a missing scaleup_domain_devices is taken as 1, no scale-up link, by plan)")
+                         sources={s.name: dict(s.sources) for s in specs}, note=_note(specs))
+
+
+def _note(specs: list[AcceleratorSpec]) -> str:
+    """What the values are: datasheet peaks, except the figures of a spec `accelopt probe` measured (they were
+    called datasheet peaks beside the catalog's)."""
+    measured = [s.name for s in specs if s.measured]
+    return ("values are datasheet peaks (dense), measured matmul rates where the catalog has a cited measurement"
+            + (f"; measured by accelopt probe, not datasheet figures: every value of {', '.join(measured)}"
+               if measured else "")
+            + "; derived rows show their formula; null: the device's file gives no figure (a missing "
+              "scaleup_domain_devices is taken as 1, no scale-up link, by plan); sources: catalog show NAME")

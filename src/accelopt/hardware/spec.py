@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from accelopt import dtypes
 from accelopt.errors import InputError
+from accelopt.units import fmt_si_literal
 
 KINDS = ("gpu", "tpu", "asic", "fpga", "npu", "cpu")
 Kind = Literal["gpu", "tpu", "asic", "fpga", "npu", "cpu"]
@@ -266,8 +267,16 @@ def check_units(spec: AcceleratorSpec) -> None:
         return
     path, v, what = slip
     _name, _bound, unit, exp = next(u for u in UNIT_SLIPS if path.split(".")[0] == u[0])
+    binary = ""
+    if unit in _BINARY_OF:  # memory sizes are often given in GiB / MiB (2**30, 2**20 bytes), not GB / MB
+        b_unit, power = _BINARY_OF[unit]
+        binary = f", or {v:g} x 2**{power} = {fmt_si_literal(v * 2.0**power)} if in {b_unit}"
     raise InputError(f"{path} = {what}: likely a figure in {unit}",
-                     f"write {v:g}{exp} if {v:g} is in {unit}; every catalog number is in SI units")
+                     f"write {v:g}{exp} if {v:g} is in {unit}{binary}; every catalog number is in SI units")
+
+
+_BINARY_OF = {"GB": ("GiB", 30), "MB": ("MiB", 20)}
+"""A decimal unit of UNIT_SLIPS -> its binary twin and the power of two (GiB = 2**30 bytes, GB = 1e9)."""
 
 
 _SI_UNIT = {"peak_flop_per_s": "FLOP/s", "measured_matmul_flop_per_s": "FLOP/s", "memory_bytes": "bytes",

@@ -30,8 +30,23 @@ def spec_toml(spec: Any) -> str:
 
 
 def write_spec_toml(spec: Any, path: Path | str) -> None:
-    """Write the spec; an unwritable path is an InputError naming it (the parent folder must exist)."""
-    write_text(spec_toml(spec), path, spec.name + ".toml")
+    """Write the spec; an unwritable path is an InputError naming it (the parent folder must exist), and so is a
+    spec the catalog loader would refuse (a design named 'a,b' or 'all' was written, then every command refused the
+    file): nothing is written then."""
+    text = spec_toml(spec)
+    _check_loads(text, spec.name, path)
+    write_text(text, path, spec.name + ".toml")
+
+
+def _check_loads(text: str, name: str, path: Path | str) -> None:
+    """An InputError naming the design when the catalog loader refuses the spec TOML `text` (as probe checks its)."""
+    from accelopt.hardware.catalog import load_file
+
+    try:
+        load_file(path, text)
+    except InputError as e:
+        raise InputError(f"design {name!r} would export as a device the catalog refuses: {e.problem}",
+                         f"{e.fix} (the design's name is the device's: rename the design)") from None
 
 
 def write_text(text: str, path: Path | str, example_name: str = "design.cfg") -> None:

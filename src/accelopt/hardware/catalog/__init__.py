@@ -22,8 +22,10 @@ full citation string.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
+import shlex
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ from typing import Any
 
 from accelopt.errors import InputError, UnknownNameError, close_matches, name_key, unknown_fields
 from accelopt.hardware.spec import NUMERIC_FIELDS, AcceleratorSpec, check_units
+from accelopt.units import parse_quantity
 from accelopt.userio import read_user_text
 
 if sys.version_info >= (3, 11):
@@ -56,10 +59,11 @@ def _value_and_source(raw: Any, path: str, sources: dict[str, str], where: str) 
         value, src = raw["value"], raw["source"]
     elif isinstance(raw, str):  # "48 GB": read as a number without a source, which named the wrong problem
         raise InputError(f"{where}: field {path} = {raw!r} is text, not a number with its source",
-                         f'write {path} = [number in SI units, "source"], e.g. [48e9, "my datasheet"] for 48 GB')
+                         _text_fix(raw, path, "source"))
     else:
-        raise InputError(f"{where}: field {path} = {raw!r} has no source",
-                         f'write {path} = [value, "source"] — every number needs its source')
+        raise _not_a_pair(raw, path, where)
+    if isinstance(value, str):
+        raise InputError(f"{where}: field {path} value {value!r} is not a number", _text_fix(value, path, src))
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError(f"{where}: field {path} value {value!r} is not a number",
                          f'give a plain number in SI units, e.g. {path} = [48e9, "my datasheet"] for 48 GB')
@@ -70,6 +74,47 @@ def _value_and_source(raw: Any, path: str, sources: dict[str, str], where: str) 
         raise InputError(f"{where}: field {path} cites {src!r}, which is not a key of [sources] "
                          f"({', '.join(sorted(sources))})", "use one of those keys, or write the citation out in words")
     return float(value), sources.get(src, src)
+
+
+def _not_a_pair(raw: Any, path: str, where: str) -> InputError:
+    """The error for a number not written as [value, "source"] or { value = ..., source = "..." }: a dict with other
+    keys (a `unit` key was refused as 'has no source', its unit unread), or a list of other than two items."""
+    fix = f'write {path} = [value, "source"] — every number needs its source'
+    if isinstance(raw, dict) and "value" in raw and "source" in raw:
+        extra = ", ".join(sorted(set(raw) - {"value", "source"}))
+        q = parse_quantity(f"{raw['value']} {raw['unit']}") if isinstance(raw.get("unit"), str) else None
+        if q is not None and q.unit == _si_unit(path):  # { value = 80, unit = "GiB" }: say what it is in bytes
+            fix = (f'write {path} = {{ value = {q.literal}, source = "{raw["source"]}" }}: {raw["value"]} '
+                   f'{raw["unit"]} = {q.arithmetic} {q.unit} (SI units, no unit key)')
+        else:
+            fix = f"{fix}, its value in {_si_unit(path) or 'SI units'}"
+        return InputError(f"{where}: field {path} has key(s) {extra} beside value and source; a number is "
+                          "{ value = ..., source = \"...\" } in SI units", fix)
+    if isinstance(raw, list) and len(raw) > 2:
+        return InputError(f"{where}: field {path} = {raw!r} has {len(raw)} items, not [value, \"source\"]",
+                          f"{fix}; put remarks in the source text or in notes")
+    return InputError(f"{where}: field {path} = {raw!r} has no source", fix)
+
+
+def _si_unit(path: str) -> str:
+    """The SI unit of a catalog field (path 'peak_flop_per_s.bf16' or 'memory_bytes'); '' for a count or a price."""
+    name = path.split(".")[0]
+    if name in _PER_DTYPE:
+        return "FLOP/s"
+    return next((u for end, u in (("_byte_per_s", "B/s"), ("_bytes", "B"), ("_s", "s"), ("_w", "W"))
+                 if name.endswith(end)), "")
+
+
+def _text_fix(text: str, path: str, src: str) -> str:
+    """The fix for a number written as text: the SI number it reads as, where the text is a quantity in the field's
+    unit ('80 GiB' -> 85899345920, GiB being 2**30 bytes and GB 1e9); else an example."""
+    q = parse_quantity(text)
+    unit = _si_unit(path)
+    if q is None or q.unit != unit:
+        wrong = f" ({text!r} is in {q.unit}, {path} in {unit})" if q is not None and unit else ""
+        return (f'write {path} = [number in SI units, "source"], e.g. [48e9, "my datasheet"] for 48 GB (GB = 1e9 '
+                f"bytes, GiB = 2**30){wrong}")
+    return f'write {path} = [{q.literal}, "{src}"]: {text.strip()} = {q.arithmetic} {unit} (SI units, no unit text)'
 
 
 _COUNT_FIELDS = ("scaleup_domain_devices", "cores", "streaming_multiprocessors")
@@ -116,13 +161,38 @@ def _check_nameable(where: str, name: str, aliases: list[str]) -> None:
             raise InputError(f"{where}: device {kind} {label!r} cannot be given to --hardware (a comma separates "
                              "devices there; a blank names none)",
                              f"rename it without commas, e.g. {label.replace(',', '-').strip() or 'my-device'!r}")
+        _check_not_reserved(where, label, "alias" if label is not name else "name")
+
+
+def _check_not_reserved(where: str, label: str, kind: str) -> None:
+    """A name --hardware reads as something else: 'all' (every device: a device named 'all' loaded and could never be
+    picked alone) or a '.toml' ending (a file path: 'unknown file')."""
+    key = label.strip().lower()
+    if key == "all" or key.endswith(".toml"):
+        meaning = "every catalog device" if key == "all" else "the path of a spec file"
+        raise InputError(f"{where}: device {kind} {label!r} cannot be given to --hardware, which reads it as "
+                         f"{meaning}", f"rename it, e.g. {'my-' + key.removesuffix('.toml').replace('.', '-')!r}")
+
+
+def _text(value: Any, fname: str, where: str) -> str:
+    """A text field's value; an InputError for any other type (vendor = ["a"] was shown as "['a']", notes = 5 as
+    '5'). A TOML date (price_date = 2026-01-15, unquoted) reads as its ISO text."""
+    if isinstance(value, str):
+        return value
+    if fname == "price_date" and isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    example = '"2026-11" (the month the price was read)' if fname == "price_date" else '"..." in quotes'
+    raise InputError(f"{where}: {fname} = {value!r} is not text", f"write {fname} = {example}")
 
 
 def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) -> AcceleratorSpec:
     """Build one AcceleratorSpec from a parsed [[device]] table, naming any bad field."""
     name = table.get("name")
-    if not isinstance(name, str) or not name:
+    if name is None or name == "":
         raise InputError(f"{where}: a [[device]] has no name", 'add name = "my-device"')
+    if not isinstance(name, str):  # name = 123 was reported as no name at all
+        raise InputError(f"{where}: a [[device]] has name = {name!r}, which is not text",
+                         f'write the name in quotes, e.g. name = "{name}"')
     file_where, where = where, f"{where}, device {name!r}"
     unknown = sorted(set(table) - _ALLOWED)
     if unknown:
@@ -149,7 +219,7 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
             kwargs[fname] = _whole(v, fname, where) if fname in _COUNT_FIELDS else v
     for fname in _TEXT_FIELDS:
         if fname in table:
-            kwargs[fname] = str(table[fname])
+            kwargs[fname] = _text(table[fname], fname, where)
     kwargs.setdefault("display_name", name)
     kwargs.setdefault("vendor", "")
     aliases = table.get("aliases", [])
@@ -187,9 +257,7 @@ def load_file(path: Path | str, text: str | None = None, *, flag: str = "") -> l
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise InputError(f"catalog file {where} is not valid TOML: {e}", "fix the TOML syntax at that line") from None
-    sources = doc.get("sources", {})
-    if not isinstance(sources, dict):
-        raise InputError(f"{where}: [sources] must be a table of key = \"citation\"", "see data/nvidia_datacenter.toml")
+    sources = _sources_table(doc.get("sources", {}), where)
     extra = sorted(set(doc) - {"sources", "device"})
     if extra and "device" in doc:  # a misspelt [sources] header, or a field above the first [[device]]
         raise InputError(f"{where}: unknown table(s) or top-level key(s) {', '.join(extra)}",
@@ -205,6 +273,18 @@ def load_file(path: Path | str, text: str | None = None, *, flag: str = "") -> l
                          "peak_flop_per_s (examples/my_accelerator.toml; `accelopt catalog show h100-sxm` shows every "
                          f"field){leave_out}")
     return [spec_from_table(t, sources, where) for t in devices]
+
+
+def _sources_table(sources: Any, where: str) -> dict[str, str]:
+    """The [sources] table, key -> citation text; an InputError naming a key whose citation is not text (`a = 1`
+    loaded, and `catalog show` crashed printing the number 1 as a source)."""
+    if not isinstance(sources, dict):
+        raise InputError(f"{where}: [sources] must be a table of key = \"citation\"", "see data/nvidia_datacenter.toml")
+    for key, text in sources.items():
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"{where}: [sources] {key} = {text!r} is not a citation",
+                             f'write {key} = "the document, its table or page, and URL" in quotes')
+    return sources
 
 
 def _holds(names: list[str]) -> str:
@@ -225,6 +305,9 @@ class Catalog:
 
     specs: dict[str, AcceleratorSpec] = field(default_factory=dict)
     _alias: dict[str, str] = field(default_factory=dict)
+    user_files: list[str] = field(default_factory=list)
+    """The --catalog files loaded beside the built-in ones, as given (`catalog list` lists their devices only with
+    them)."""
 
     def add(self, spec: AcceleratorSpec, replace: bool = False) -> None:
         key = spec.name.lower()
@@ -239,10 +322,13 @@ class Catalog:
         for a in (spec.name, *spec.aliases):
             self._alias[a.lower()] = key
 
-    def get(self, name: str) -> AcceleratorSpec:
+    def get(self, name: str, *, catalog_flag: bool = True) -> AcceleratorSpec:
+        """The spec of a name or alias; an UnknownNameError with the closest names (`catalog_flag`: whether the
+        command takes --catalog FILE, which the error then offers for a device of the user's own file)."""
         key = self._alias.get(name.strip().lower())
-        if key is None:
-            raise unknown_device(name, sorted(self._alias), len(self.specs))  # names and aliases, each once
+        if key is None:  # names and aliases, each once
+            raise unknown_device(name, sorted(self._alias), len(self.specs), catalog_flag=catalog_flag,
+                                 user_files=self.user_files)
         return self.specs[key]
 
     def __contains__(self, name: str) -> bool:
@@ -274,14 +360,20 @@ def closest_devices(name: str, known: list[str], n: int = 3) -> list[str]:
     return close_matches(_normalized(name), known, n=n, cutoff=0.5)
 
 
-def unknown_device(name: str, known: list[str], n_devices: int) -> UnknownNameError:
+def unknown_device(name: str, known: list[str], n_devices: int, *, catalog_flag: bool = True,
+                   user_files: Iterable[str] = ()) -> UnknownNameError:
     """The error for a device name not in the catalog: the closest names (not the alphabet's first ones), and where
-    the full list is (`accelopt catalog list`)."""
-    full_list = f"`accelopt catalog list` lists all {n_devices} devices"
+    the full list is (`accelopt catalog list`). `catalog_flag`: the command takes --catalog FILE (profile and probe
+    do not: a device of the user's own file is given there by the path of a one-device spec TOML)."""
+    # the count includes the --catalog files' devices: `catalog list` alone lists fewer
+    files = "".join(f" --catalog {shlex.quote(f)}" for f in user_files)
+    full_list = f"`accelopt catalog list{files}` lists all {n_devices} devices"
     close = closest_devices(name, known)
-    fix = (f"did you mean {' or '.join(repr(c) for c in close)}? ({full_list})" if close
-           else f"{full_list}; or pass a spec TOML path (`accelopt catalog show h100-sxm` shows its fields), or "
-           "--catalog FILE for a device of your own catalog file")
+    own = ("pass a spec TOML path (`accelopt catalog show h100-sxm` shows its fields), or --catalog FILE for a device "
+           "of your own catalog file" if catalog_flag else
+           "pass the path of a spec TOML that holds one device, your own included (this command takes no --catalog; "
+           "`accelopt catalog show h100-sxm` shows the fields)")
+    fix = (f"did you mean {' or '.join(repr(c) for c in close)}? ({full_list})" if close else f"{full_list}; or {own}")
     return UnknownNameError(f"unknown device {name!r}", fix)
 
 
@@ -307,6 +399,7 @@ def load_catalog(extra_files: Iterable[Path | str] = ()) -> Catalog:
         if same in seen:  # else "device X is defined twice; rename one of them", of one file given twice
             raise InputError(f"catalog file {path} is given twice", "pass each --catalog file once")
         seen.add(same)
+        cat.user_files.append(str(path))
         for spec in load_file(path, flag="--catalog"):
             _refuse_builtin_name(path, spec, builtin, "pass the new name")
             try:
@@ -339,18 +432,24 @@ def default_catalog() -> Catalog:
     return _DEFAULT
 
 
-def get_device(name: str, extra_files: Iterable[Path | str] = ()) -> AcceleratorSpec:
-    """Resolve a device name (or a path to a measured/user spec TOML) to a spec."""
+def get_device(name: str, extra_files: Iterable[Path | str] = (), *, catalog_flag: bool = True) -> AcceleratorSpec:
+    """Resolve a device name (or a path to a measured/user spec TOML) to a spec. `catalog_flag`: whether the command
+    takes --catalog FILE (its errors offer the flag only then: `profile --catalog-device` and `probe --compare` said
+    to use a --catalog they do not have)."""
     p = Path(name)
     if name.strip().lower().endswith(".toml"):  # a path, never a device name: a missing file says so
         specs = load_file(p)
         if len(specs) != 1:
-            raise InputError(f"{p} holds {len(specs)} devices", "pass it with --catalog and name the device")
+            names = ", ".join(s.name for s in specs)
+            raise InputError(f"{p} holds {len(specs)} devices ({names})",
+                             "pass it with --catalog and name the device" if catalog_flag else
+                             "this command takes one device per file: copy the device's [[device]] table (and the "
+                             "[sources] it cites) into a .toml file of its own and pass that path")
         _refuse_builtin_name(p, specs[0], default_catalog()._alias, "pass the file's path again")
         return specs[0]
     extra = list(extra_files)
     cat = load_catalog(extra) if extra else default_catalog()
-    return cat.get(name)
+    return cat.get(name, catalog_flag=catalog_flag)
 
 
 def resolve_devices(text: str, extra_files: Iterable[Path | str] = ()) -> list[AcceleratorSpec]:
