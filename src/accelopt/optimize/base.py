@@ -100,6 +100,10 @@ class Variant:
     """What a user must know: assumptions, defaults used, what was measured and how."""
     save: Callable[[Path], Path] | None = None
     """Write the optimized model into a folder; returns the file written."""
+    made_state: list[tuple[Any, Any]] | None = None
+    """Train mode: (tensor, CPU copy) for each of the model's parameters and buffers as the technique left them,
+    taken by the runner before its training steps (quality steps, timing) and put back around `save`, so the file
+    holds the model the technique made, not one trained for however many steps the timing took."""
     batches: Callable[[], Iterator[tuple[Any, Any]]] | None = None
     """A replacement batch stream (input-pipeline techniques: workers, pinned memory, non-blocking copies);
     None means the bundle's `batches`. Fetching from it is inside the timed step."""
