@@ -228,6 +228,11 @@ class Technique(abc.ABC):
             return f"{self.name} applies to {' and '.join(self.modes)} only, not {target.mode}"
         return None
 
+    def check_bundle(self, bundle: ModelBundle, target: Target) -> None:
+        """An InputError for a bad input that only this technique reads (distill's meta['student']): the runner
+        calls it before anything is measured, so the run stops at once, not after the variants before it."""
+        return None
+
     @abc.abstractmethod
     def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
         """Make the variant from a deep copy of `bundle.model`; `options` are the recipe's params

@@ -927,6 +927,7 @@ class _Run:
 
     def run(self) -> OptimizeResult:
         base_v = self.baseline()
+        self.check_bundle()
         current = "baseline"
         planned: list[Technique] = []  # the techniques the run means to try, for the not-run list after a Ctrl-C
         try:
@@ -961,6 +962,17 @@ class _Run:
             self.not_started(planned)
         self.finish()
         return self.result
+
+    def check_bundle(self) -> None:
+        """Each technique the run will try checks the inputs only it reads (Technique.check_bundle), before anything
+        is measured."""
+        if self.opts.recipe is not None:
+            known = all_techniques()
+            techs = [known[n]() for n, _ in self.opts.recipe]
+        else:
+            techs = self.selection()
+        for t in techs:
+            t.check_bundle(self.bundle, self.target)
 
     def not_started(self, planned: Sequence[Technique]) -> None:
         """List each planned technique that a Ctrl-C kept from starting as not run (they were left out of the
