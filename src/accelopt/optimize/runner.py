@@ -310,15 +310,34 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
     return _Scored(value, finite, outs, outputs_finite)
 
 
-def _baseline_not_finite(bundle: ModelBundle, scored: _Scored, train_finite: bool) -> InputError:
+def _baseline_not_finite(bundle: ModelBundle, scored: _Scored, train_finite: bool, steps: int) -> InputError:
     """What made the baseline's quality non-finite. A callable metric returning NaN on finite outputs was reported
     as 'non-finite outputs or loss', sending the user to the model and data instead of the metric."""
     if train_finite and scored.outputs_finite and scored.value is not None:
         return InputError(f"the metric {bundle.metric_name} of model {bundle.name!r} is {scored.value} on the "
                           "baseline's held-out batches, whose outputs are finite",
                           "make the metric return a finite number for every held-out batch")
+    if not train_finite:
+        return _baseline_training_not_finite(bundle, steps)
     return InputError(f"the baseline itself gives non-finite outputs or loss on {bundle.name}'s held-out batches",
                       "fix the model or its data before optimizing it")
+
+
+def _baseline_training_not_finite(bundle: ModelBundle, steps: int) -> InputError:
+    """The baseline's own training steps (train mode's quality steps) gave a non-finite loss. A float16 model, whose
+    inference outputs are finite, read 'the baseline itself gives non-finite outputs ... fix the model or its data':
+    one AdamW step on float16 weights made them NaN (its eps, 1e-8, is 0 in float16, so an update divides by 0)."""
+    own = _own_dtypes(bundle.model)
+    problem = (f"the baseline's training loss became non-finite (NaN/inf) within its {steps} training steps before "
+               f"its quality is scored (--quality-steps; the bundle's optimizer on batches())")
+    if own and "float16" in own.split(" and "):
+        return InputError(f"{problem}; model {bundle.name!r} has float16 weights, which the optimizer updates "
+                          "directly (Adam's and AdamW's default eps, 1e-8, is 0 in float16)",
+                          "keep the weights fp32 and pass --dtype fp16 or bf16 (autocast; fp16 with a GradScaler), "
+                          "or give make_optimizer an eps float16 can hold (e.g. eps=1e-4), or use --mode inference")
+    return InputError(f"{problem} of model {bundle.name!r}",
+                      "lower the learning rate in make_optimizer, or check the loss and data in --mode train "
+                      "on their own")
 
 
 def tolerance_unit(bundle: ModelBundle) -> str:
@@ -777,7 +796,7 @@ class _Run:
             self.base_outputs = scored.outputs
             self.base_quality = scored.value
             if not q.finite:
-                raise _baseline_not_finite(bundle, scored, train_finite)
+                raise _baseline_not_finite(bundle, scored, train_finite, steps)
             q.delta, q.worse_by, q.within_tolerance = 0.0, 0.0, True
             if target.mode == "inference":
                 q.max_abs_diff, q.top1_agreement = _agreement(scored.outputs, scored.outputs)
