@@ -131,5 +131,5 @@ def test_a_bad_student_stops_the_run_before_anything_is_measured(student: str) -
 
 def test_a_good_student_passes_the_check_and_leaves_the_random_state() -> None:
     state = torch.random.get_rng_state()
-    get_technique("distill").check_bundle(_bundle(lambda: _small()), CPU)
+    get_technique("distill").check_bundle(_bundle(lambda: _small()), CPU, {})
     assert torch.equal(torch.random.get_rng_state(), state)

@@ -228,9 +228,10 @@ class Technique(abc.ABC):
             return f"{self.name} applies to {' and '.join(self.modes)} only, not {target.mode}"
         return None
 
-    def check_bundle(self, bundle: ModelBundle, target: Target) -> None:
-        """An InputError for a bad input that only this technique reads (distill's meta['student']): the runner
-        calls it before anything is measured, so the run stops at once, not after the variants before it."""
+    def check_bundle(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> None:
+        """An InputError for a bad input that only this technique reads (distill's meta['student'], a recipe option
+        out of this model's range): the runner calls it before anything is measured, with the recipe's options
+        (empty for a run without one), so the run stops at once, not after the variants before it."""
         return None
 
     @abc.abstractmethod

@@ -217,7 +217,7 @@ class Distill(Technique):
                     "eval_batches to the ModelBundle")
         return None
 
-    def check_bundle(self, bundle: ModelBundle, target: Target) -> None:
+    def check_bundle(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> None:
         """The user's meta['student'] factory checked as make_student checks it (a factory, returning an
         nn.Module of the teacher's output shape), on a throwaway student, before anything is measured: a wrong one
         stopped the run with exit 2 when distill's turn came, and the variants measured before it were lost."""

@@ -987,11 +987,11 @@ class _Run:
         is measured."""
         if self.opts.recipe is not None:
             known = all_techniques()
-            techs = [known[n]() for n, _ in self.opts.recipe]
+            techs = [(known[n](), dict(p)) for n, p in self.opts.recipe]
         else:
-            techs = self.selection()
-        for t in techs:
-            t.check_bundle(self.bundle, self.target)
+            techs = [(t, {}) for t in self.selection()]
+        for t, options in techs:
+            t.check_bundle(self.bundle, self.target, options)
 
     def not_started(self, planned: Sequence[Technique]) -> None:
         """List each planned technique that a Ctrl-C kept from starting as not run (they were left out of the
