@@ -96,3 +96,40 @@ def test_the_narrowed_student_trains_every_layer_the_teacher_froze() -> None:
     student, _ = make_student(b, Target(mode="inference", device="cpu"), 0.5, 0)
     assert all(p.requires_grad for p in student.parameters())
     assert not teacher[0].weight.requires_grad  # the user's model as it was
+
+
+@pytest.mark.parametrize("student", ["module", "wrong-shape"])
+def test_a_bad_student_stops_the_run_before_anything_is_measured(student: str) -> None:
+    """A bad meta['student'] was found when distill's turn came: exit 2 after bf16, channels-last, compile... had
+    been measured, their results lost. The run now checks it before measuring anything (nothing to lose)."""
+    from accelopt.optimize import base
+    from accelopt.optimize.base import Technique, Variant
+    from accelopt.optimize.runner import RunOptions, run_optimize
+
+    applied: list[str] = []
+
+    class _Before(Technique):
+        name = "a-test-before-distill"  # runs before distill (name order)
+        family = "test"
+        modes = ("train", "inference")
+        changes = risks = "test"
+
+        def apply(self, bundle: Any, target: Target, options: dict[str, Any]) -> Variant:
+            applied.append(self.name)
+            return Variant(technique=self.name, model=bundle.model, forward=bundle.model)
+
+    base.register(_Before)
+    try:
+        bad = _small() if student == "module" else (lambda: _small(7))
+        opts = RunOptions(only=[_Before.name, "distill"], rounds=3, block_s=0.005, warmup=1, profile_bounds=False)
+        with pytest.raises(InputError, match=r"meta\['student'\]"):
+            run_optimize(_bundle(bad), opts)
+        assert applied == []
+    finally:
+        base._REGISTRY.pop(_Before.name, None)
+
+
+def test_a_good_student_passes_the_check_and_leaves_the_random_state() -> None:
+    state = torch.random.get_rng_state()
+    get_technique("distill").check_bundle(_bundle(lambda: _small()), CPU, {})
+    assert torch.equal(torch.random.get_rng_state(), state)

@@ -80,12 +80,15 @@ class OptimizeOptions:
     """Options given on the command line (not defaults): a recipe's mode/dtype must not silently replace them."""
 
 
-def _names(text: str | None, flag: str) -> list[str] | None:
+def _names(texts: list[str] | None, flag: str) -> list[str] | None:
+    """The technique names of every occurrence of `flag` (`--only bf16 --only tf32` kept bf16 alone: typer let the
+    last occurrence replace the earlier ones), each a comma-separated list; None when the flag was not given."""
     from accelopt.errors import InputError
 
-    if text is None:
+    if not texts:
         return None
-    names = [n.strip() for n in text.split(",") if n.strip()]
+    text = ",".join(texts)
+    names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
     if not names:
         raise InputError(f"{flag} {text!r} names no technique",
                          f"pass {flag} name1,name2 (the names: `accelopt optimize --help`)")
@@ -281,8 +284,10 @@ def register(app: typer.Typer) -> None:
         dtype: str = typer.Option("fp32", "--dtype", help="the baseline's dtype: fp32, or bf16/fp16 autocast"),
         device: str = typer.Option("cpu", "--device", help="cpu or cuda:N"),
         threads: int | None = typer.Option(None, "--threads", help="torch intra-op CPU threads (torch's default)"),
-        only: str | None = typer.Option(None, "--only", help="comma-separated techniques to try (default: all)"),
-        skip: str | None = typer.Option(None, "--skip", help="comma-separated techniques to leave out"),
+        only: list[str] | None = typer.Option(
+            None, "--only", metavar="<str>", help="comma-separated techniques to try (default: all); repeatable"),
+        skip: list[str] | None = typer.Option(
+            None, "--skip", metavar="<str>", help="comma-separated techniques to leave out; repeatable"),
         budget_min: float = typer.Option(10.0, "--budget-min", help="wall-clock budget of the whole run, minutes; "
                                                                     "techniques not started by then are listed"),
         quality_tolerance: float | None = typer.Option(

@@ -100,6 +100,10 @@ class Variant:
     """What a user must know: assumptions, defaults used, what was measured and how."""
     save: Callable[[Path], Path] | None = None
     """Write the optimized model into a folder; returns the file written."""
+    made_state: list[tuple[Any, Any]] | None = None
+    """Train mode: (tensor, CPU copy) for each of the model's parameters and buffers as the technique left them,
+    taken by the runner before its training steps (quality steps, timing) and put back around `save`, so the file
+    holds the model the technique made, not one trained for however many steps the timing took."""
     batches: Callable[[], Iterator[tuple[Any, Any]]] | None = None
     """A replacement batch stream (input-pipeline techniques: workers, pinned memory, non-blocking copies);
     None means the bundle's `batches`. Fetching from it is inside the timed step."""
@@ -222,6 +226,12 @@ class Technique(abc.ABC):
         """Why it does not apply to this model here (with the fix, if any); None when it applies."""
         if target.mode not in self.modes:
             return f"{self.name} applies to {' and '.join(self.modes)} only, not {target.mode}"
+        return None
+
+    def check_bundle(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> None:
+        """An InputError for a bad input that only this technique reads (distill's meta['student'], a recipe option
+        out of this model's range): the runner calls it before anything is measured, with the recipe's options
+        (empty for a run without one), so the run stops at once, not after the variants before it."""
         return None
 
     @abc.abstractmethod

@@ -217,6 +217,17 @@ class Distill(Technique):
                     "eval_batches to the ModelBundle")
         return None
 
+    def check_bundle(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> None:
+        """The user's meta['student'] factory checked as make_student checks it (a factory, returning an
+        nn.Module of the teacher's output shape), on a throwaway student, before anything is measured: a wrong one
+        stopped the run with exit 2 when distill's turn came, and the variants measured before it were lost."""
+        import torch
+
+        if bundle.meta.get("student") is None or self.not_applicable(bundle, target):
+            return
+        with torch.random.fork_rng(devices=[]):  # make_student seeds torch: the run's random state is kept
+            make_student(bundle, target, 1.0, 0)
+
     def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
         width = self.opt(options, "width")
         steps = self.opt(options, "steps")

@@ -22,11 +22,12 @@ def _weights_fp32(bundle: ModelBundle) -> bool:
     return first is None or first.dtype == torch.float32
 
 
-def _baseline_fp32(bundle: ModelBundle, target: Target) -> str | None:
+def _baseline_fp32(bundle: ModelBundle, target: Target,
+                   why_fp32: str = "autocast needs fp32 master weights") -> str | None:
     if target.dtype != "fp32":
         return f"the baseline already runs {target.dtype} (--dtype {target.dtype}); compare against --dtype fp32"
     if not _weights_fp32(bundle):
-        return "the model's weights are not fp32: autocast needs fp32 master weights"
+        return f"the model's weights are not fp32: {why_fp32}"
     return None
 
 
@@ -113,7 +114,9 @@ class Tf32(Technique):
     risks = "TF32 keeps 10 mantissa bits in the multiply: ~1e-3 relative error per matmul"
 
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
-        why = super().not_applicable(bundle, target) or _baseline_fp32(bundle, target)
+        # not autocast's reason: a float16 model read 'autocast needs fp32 master weights' for tf32, which has none
+        why = super().not_applicable(bundle, target) or _baseline_fp32(
+            bundle, target, "TF32 changes how fp32 matmuls and convolutions run, and this model has none")
         if why:
             return why
         if not target.on_cuda:

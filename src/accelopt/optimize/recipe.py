@@ -17,7 +17,7 @@ from typing import Any
 from accelopt.errors import AcceloptError, InputError, unknown_fields
 from accelopt.optimize.base import MODES, Variant, check_step
 from accelopt.optimize.results import OptimizeResult, VariantResult
-from accelopt.optimize.steps import PRUNED_LOAD, QUANTIZED_LOAD, is_structural, subclass_tensor_types
+from accelopt.optimize.steps import PRUNED_LOAD, QUANTIZED_LOAD, is_structural, subclass_tensor_types, tensors_put_back
 from accelopt.userio import path_kind, read_user_json
 
 RECIPE_VERSION = 1
@@ -189,6 +189,11 @@ def save(folder: Path | str, result: OptimizeResult, variants: dict[str, Variant
                             "with " + PRUNED_LOAD.format(cls=cls, path=str(model_path)))
     elif model_path is not None and model_path.suffix == ".pt" and v is not None:
         _note_quantized_load(result, model_path, v, original)
+    if model_path is not None and v is not None and v.made_state and r.quality and r.quality.train_steps:
+        made = "the weights as given" if r.name == "baseline" else f"the weights as {r.name} made them"
+        result.notes.append(f"{model_path.name} holds {made}, before the run trained them; "
+                            f"its {result.metric} in the table was scored after {r.quality.train_steps} training steps "
+                            "from them (--quality-steps; --apply takes the same steps)")
     result.recipe_path = str(path)
     result.saved_model_path = str(model_path) if model_path else None
     return path, model_path
@@ -216,7 +221,8 @@ def _save_model(folder: Path, v: Variant) -> Path:
     scratch = Path(tempfile.mkdtemp(prefix=".accelopt-save-", dir=folder))
     try:
         try:
-            written = v.save(scratch)
+            with tensors_put_back(v.made_state):  # train mode: the weights the technique made, not the run's
+                written = v.save(scratch)
         except Exception as e:  # a model torch.save / the exporter cannot write: the run's result is kept
             raise AcceloptError(f"--save could not write the {v.technique} model into {str(folder)!r}: "
                                 f"{type(e).__name__}: {e}",

@@ -6,6 +6,7 @@ No technique is registered here.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 from collections.abc import Callable, Iterator
@@ -17,7 +18,8 @@ from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["CHECKPOINTED", "CHECKPOINT_SEGMENTS", "PRUNED_LOAD", "QUANTIZED_LOAD", "AutocastModule", "copy_model",
            "is_structural", "make_train_step", "mark_structural", "plain_variant", "pruned_state", "state_dict_bytes",
-           "state_dict_saver", "subclass_tensor_types", "torch_dtype", "wrapper_name"]
+           "state_dict_saver", "subclass_tensor_types", "tensors_copied", "tensors_put_back", "torch_dtype",
+           "wrapper_name"]
 
 
 def torch_dtype(name: str) -> Any:
@@ -243,6 +245,33 @@ def mark_structural(model: Any) -> Any:
 
 def is_structural(model: Any) -> bool:
     return model is not None and bool(getattr(_unwrapped(model), STRUCTURAL, False))
+
+
+def tensors_copied(model: Any) -> list[tuple[Any, Any]]:
+    """(tensor, a CPU copy) for each parameter and buffer of `model` (each storage once: tied weights are one)."""
+    tensors = {id(t): t for t in [*model.parameters(), *model.buffers()]}
+    return [(t, t.detach().to("cpu", copy=True)) for t in tensors.values()]
+
+
+@contextlib.contextmanager
+def tensors_put_back(copies: list[tuple[Any, Any]] | None) -> Iterator[None]:
+    """Inside the block each tensor holds its copy's values (tensors_copied); after it, its values of before. The
+    tensors keep their identity (a compiled graph, an optimizer hold them)."""
+    import torch
+
+    if not copies:
+        yield
+        return
+    now = [(t, t.detach().to("cpu", copy=True)) for t, _ in copies]
+    with torch.no_grad():
+        for t, kept in copies:
+            t.copy_(kept)
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for t, values in now:
+                t.copy_(values)
 
 
 def state_dict_saver(model: Any, technique: str) -> Callable[[Path], Path]:

@@ -269,6 +269,15 @@ def _split(x: Any, k: int) -> list[Any]:
     return [tree_unflatten([p[i] for p in parts], spec) for i in range(k)]
 
 
+def _micro_batches(options: dict[str, Any], bundle: ModelBundle) -> int:
+    """grad-accumulation's micro_batches option, checked against the bundle's batch size."""
+    k = options.get("micro_batches", 2)
+    if not isinstance(k, int) or isinstance(k, bool) or not 2 <= k <= bundle.batch_size:
+        raise InputError(f"grad-accumulation micro_batches = {k!r} must be an integer from 2 to the batch size "
+                         f"({bundle.batch_size})", "fix micro_batches in the recipe")
+    return k
+
+
 @register
 class GradientAccumulation(Technique):
     name = "grad-accumulation"
@@ -284,11 +293,14 @@ class GradientAccumulation(Technique):
             return "batch size 1 cannot be split into micro-batches"
         return why
 
+    def check_bundle(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> None:
+        """A recipe's micro_batches over this model's batch size was refused when its turn came, after the baseline
+        (and profile's bounds) had been measured."""
+        if not self.not_applicable(bundle, target):
+            _micro_batches(options, bundle)
+
     def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
-        k = options.get("micro_batches", 2)
-        if not isinstance(k, int) or isinstance(k, bool) or not 2 <= k <= bundle.batch_size:
-            raise InputError(f"grad-accumulation micro_batches = {k!r} must be an integer from 2 to the batch size "
-                             f"({bundle.batch_size})", "fix micro_batches in the recipe")
+        k = _micro_batches(options, bundle)
         model = copy_model(bundle, target)
         opt = (bundle.make_optimizer or default_optimizer)(model.parameters())
 
