@@ -119,3 +119,23 @@ def test_a_busy_node_of_a_two_node_run_names_the_whole_run(monkeypatch: pytest.M
     assert r.single is None  # no one-process run on several machines
     assert r.contention.warnings == ["2-rank run (1 on this node): other processes used 1.50 cores on average while "
                                      "measuring"]
+
+
+def test_a_two_node_run_says_why_it_has_no_speedup_and_counts_every_rank() -> None:
+    # --nnodes 2 --nproc 2: no one-process line and no word why; history's key figure 'ranks' read 2 for 4 ranks
+    import dataclasses
+    import html
+
+    from test_distributed_view import _console, _page, _result
+
+    from accelopt.report.distributed_view import key_figures
+
+    r = dataclasses.replace(_result(None), nnodes=2)
+    assert r.single is None
+    for shown in (" ".join(_console(r).split()), " ".join(html.unescape(_page(r)).split())):
+        assert "on several machines (--nnodes > 1), so no speedup or scaling efficiency" in shown
+    ranks = next(f for f in key_figures(r) if f.label == "ranks")
+    assert ranks.value == 4 and ranks.unit == "count"
+    one_node = _result(None)
+    assert "not run on several machines" not in _console(one_node)
+    assert next(f for f in key_figures(one_node) if f.label == "ranks").value == 2

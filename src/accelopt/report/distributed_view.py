@@ -46,6 +46,8 @@ def render(result: DistributedResult, console: Any) -> None:
                       f"{fmt_seconds(result.single.step_median_s)} -> speedup {fmt_ratio(result.speedup)}x, scaling "
                       f"efficiency {_pct(result.scaling_efficiency)} (T1 / (N x TN), "
                       f"{result.environment.get('threads_per_rank')} thread(s) per process)", highlight=False)
+    elif result.nnodes > 1:
+        console.print(NO_BASELINE_ON_NODES, highlight=False)
     console.print(Text(ranks_note(result)), style="dim")
     if result.unused_parameters:
         console.print(Text(unused_line(result)))
@@ -65,6 +67,9 @@ RANK_COLUMNS = ("rank", "stage", "step median", "profiled step", "collectives", 
                 "peak memory")
 """The per-rank table on the console and the page: 'profiled step' is the frame of the three trace figures after
 it (torch.profiler slows a step down, so collectives can exceed the uninstrumented step median)."""
+NO_BASELINE_ON_NODES = ("one process: not run on several machines (--nnodes > 1), so no speedup or scaling efficiency; "
+                        "run with --nnodes 1 for them")
+"""Why a multi-node run shows no speedup (the console and the page said nothing of it)."""
 PREDICTION_LEFT_OUT = "no catalog entry for this device; pass --probed SPEC.toml or --catalog-device NAME"
 
 
@@ -193,6 +198,9 @@ def html_tables(r: DistributedResult) -> list[Any]:
         run.note = (f"scaling efficiency = {r.scaling_formula}; {r.environment.get('threads_per_rank')} thread(s) "
                     "per process")
         out.append(run)
+    elif r.nnodes > 1:
+        out.append(Table("against one process on the same global batch", ["", "why"],
+                         [["not run", NO_BASELINE_ON_NODES.removeprefix("one process: not run ")]]))
     if r.partition is not None:
         bal, naive = r.partition.balanced, r.partition.naive
         split = Table("pipeline split (fwd+bwd per micro-batch, profiled layer times)",
@@ -258,8 +266,10 @@ def html_plots(r: DistributedResult) -> list[tuple[str, str]]:
 
 
 def key_figures(r: DistributedResult) -> list[Any]:
-    from accelopt.report.figures import _f
+    from accelopt.report.figures import KeyFigure, _f
 
+    # ranks of the whole run: nproc is per node (a 2-node run of 1 rank each read 'ranks 1')
     return [_f("step time (slowest rank's median)", r, "step_median_s"),
             _f("scaling efficiency", r, "scaling_efficiency"),
-            _f("straggler (slowest / median rank)", r, "straggler_ratio"), _f("ranks", r, "nproc")]
+            _f("straggler (slowest / median rank)", r, "straggler_ratio"),
+            KeyFigure("ranks", float(r.nproc * r.nnodes), "count")]
