@@ -139,3 +139,28 @@ def test_a_two_node_run_says_why_it_has_no_speedup_and_counts_every_rank() -> No
     one_node = _result(None)
     assert "not run on several machines" not in _console(one_node)
     assert next(f for f in key_figures(one_node) if f.label == "ranks").value == 2
+
+
+def test_a_loss_per_sample_is_named_on_the_rank_as_profile_names_it(tmp_path: Path) -> None:
+    # profile said 'loss_fn returned Tensor torch.Size([8]), not a scalar Tensor'; every rank of profile --nproc
+    # crashed with torch's 'grad can be implicitly created only for scalar outputs' and 'fix the error in the model'
+    from accelopt.distributed.types import Job
+    from accelopt.distributed.worker import Rank, Trainer, _error_record
+    from accelopt.errors import InputError
+
+    job = Job(bundle_ref="tests/dist_models.py:vector_loss", parallel="none", out_dir=str(tmp_path))
+    trainer = Trainer(job, Rank(job), "cpu")
+    with pytest.raises(InputError, match=r"loss_fn returned Tensor torch.Size\(\[8\]\), not a scalar") as e:
+        trainer.step_fn(0)
+    record = _error_record(e.value)
+    assert record["input"] and "reduce with .mean()" in record["fix"]  # the launcher's exit 2 with this fix
+
+
+def test_the_partitioner_names_a_loss_per_sample_too() -> None:
+    from accelopt.distributed.model import load_bundle
+    from accelopt.distributed.partition import profile_layers
+    from accelopt.errors import InputError
+
+    bundle = load_bundle("tests/dist_models.py:vector_loss", {})
+    with pytest.raises(InputError, match=r"loss_fn returned Tensor torch.Size\(\[4\]\), not a scalar"):
+        profile_layers(bundle, 4, repeats=1)

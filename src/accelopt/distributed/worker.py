@@ -125,7 +125,7 @@ class Trainer:
         saved = [b.detach().clone() for b in self.model.buffers()]
         cuda = [torch.device(self.device)] if self.device.startswith("cuda") else []
         with torch.random.fork_rng(devices=cuda):
-            self.bundle.loss_fn(self.model(*inputs), targets).backward()
+            self.bundle.scalar_loss(self.bundle.loss_fn(self.model(*inputs), targets)).backward()
         with torch.no_grad():
             for b, before in zip(self.model.buffers(), saved, strict=True):
                 b.copy_(before)
@@ -164,7 +164,8 @@ class Trainer:
         # samples' indices instead, and each micro-batch's loss takes its targets at them (any structure: a
         # tensor, a tuple, a dict of labels and weights)
         def loss(out: Any, index: Any) -> Any:  # the last stage's output, rebuilt as the model returned it
-            return loss_fn(rebuild(iter(as_tuple(out))) if rebuild else out, take(self.targets, index))
+            return self.bundle.scalar_loss(loss_fn(rebuild(iter(as_tuple(out))) if rebuild else out,
+                                                   take(self.targets, index)))
 
         self.schedule = schedule_cls(stage, job.microbatches, loss_fn=loss)
         make = self.bundle.make_optimizer
@@ -209,7 +210,7 @@ class Trainer:
             inputs, targets = shard(inputs, self.me.rank, self.me.world), shard(targets, self.me.rank, self.me.world)
         inputs, targets = to_device(inputs, self.device), to_device(targets, self.device)
         self.optimizer.zero_grad(set_to_none=True)
-        loss = self.bundle.loss_fn(self.model(*inputs), targets)
+        loss = self.bundle.scalar_loss(self.bundle.loss_fn(self.model(*inputs), targets))
         loss.backward()
         if i == 0 and self.job.dump_grads and self.me.rank == 0:
             self._dump_grads()
