@@ -164,3 +164,30 @@ def test_the_partitioner_names_a_loss_per_sample_too() -> None:
     bundle = load_bundle("tests/dist_models.py:vector_loss", {})
     with pytest.raises(InputError, match=r"loss_fn returned Tensor torch.Size\(\[4\]\), not a scalar"):
         profile_layers(bundle, 4, repeats=1)
+
+
+def test_a_one_process_run_out_of_memory_keeps_the_measured_ranks(monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # FSDP on ranks that fit, the one-process baseline of the global batch did not: exit 2 'rank 0: the step does
+    # not fit in memory', and the ranks' measured figures were lost with it
+    from accelopt.distributed import run as run_mod
+    from accelopt.distributed.launch import RankOutOfMemory, RawRun
+
+    def launched(job: Any, launch: Any) -> RawRun:
+        if job.parallel == "none":
+            raise RankOutOfMemory("rank 0: the step does not fit in memory: the allocator said 'CUDA out of memory'",
+                                  "use a smaller --batch-size")
+        return RawRun(ranks=[_rank([2.3, 2.2, 2.1], rank=r) for r in range(launch.nproc)], out_dir=Path("."))
+
+    monkeypatch.setattr(run_mod, "launch_job", launched)
+    code, out, err = run_main(["profile", "tests/dist_models.py:mlp", "--nproc", "2", "--parallel", "fsdp", "--steps",
+                               "3", "--json"], capsys)
+    assert code == 0, err
+    doc = __import__("json").loads(out)
+    assert doc["single"] is None and len(doc["ranks"]) == 2 and doc["scaling_efficiency"] is None
+    note = " ".join(doc["notes"])
+    assert "one-process run of the global batch (16 samples) did not fit in one process's memory" in note
+    assert "the allocator said 'CUDA out of memory'" in note and "--batch-size" in note
+    code, out, _ = run_main(["profile", "tests/dist_models.py:mlp", "--nproc", "2", "--parallel", "fsdp", "--steps",
+                             "3"], capsys)
+    assert code == 0 and "did not fit in one process's memory" in " ".join(out.split())
