@@ -191,3 +191,23 @@ def test_a_one_process_run_out_of_memory_keeps_the_measured_ranks(monkeypatch: p
     code, out, _ = run_main(["profile", "tests/dist_models.py:mlp", "--nproc", "2", "--parallel", "fsdp", "--steps",
                              "3"], capsys)
     assert code == 0 and "did not fit in one process's memory" in " ".join(out.split())
+
+
+def test_a_failing_one_process_run_is_named_as_such_not_as_rank_0(monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    # the 2-rank run finished, then the baseline failed and the error said 'rank 0 crashed', a rank of the run
+    from accelopt.distributed import run as run_mod
+    from accelopt.distributed.launch import RawRun
+    from accelopt.errors import MeasurementError
+
+    def launched(job: Any, launch: Any) -> RawRun:
+        if job.parallel == "none":
+            raise MeasurementError("rank 0 crashed: ValueError: bad batch (at m.py:3)", "fix the error in the model")
+        return RawRun(ranks=[_rank([2.3, 2.2, 2.1], rank=r) for r in range(launch.nproc)], out_dir=Path("."))
+
+    monkeypatch.setattr(run_mod, "launch_job", launched)
+    code, out, err = run_main(["profile", "tests/dist_models.py:mlp", "--nproc", "2", "--steps", "3"], capsys)
+    err = " ".join(err.split())
+    assert code == 2 and out == ""
+    assert ("error: the one-process run (the baseline, after the distributed run finished) crashed: ValueError: bad "
+            "batch (at m.py:3)") in err and "rank 0" not in err

@@ -12,13 +12,14 @@ import dataclasses
 import math
 import os
 import platform
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from accelopt.distributed.launch import Launch, RankOutOfMemory, launch_job
 from accelopt.distributed.model import batchnorm_note, check_batch, dropout_note, load_bundle
 from accelopt.distributed.types import PARALLEL, SCHEDULES, DistributedResult, Job, Partition, RankResult
-from accelopt.errors import InputError, MeasurementError, is_out_of_memory
+from accelopt.errors import AcceloptError, InputError, MeasurementError, is_out_of_memory
 from accelopt.measure.contention import (
     ContentionReport,
     Watch,
@@ -198,6 +199,8 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
             base = launch_job(_job(cfg, "none", 1, [], dump_grads=dump_grads), one)
         except RankOutOfMemory as e:  # a run sharded to fit (FSDP, a pipeline): its measured ranks are kept
             left_out.append(baseline_left_out(bundle.batch_size, e))
+        except AcceloptError as e:  # it failed as 'rank 0', though the ranks' run had finished
+            raise baseline_error(e) from e
         else:
             _watched(contention, watch, "one-process run", [BASELINE_FIGURES, SCALING_FIGURES], threads)
             single = RankResult.from_dict(base.ranks[0])
@@ -216,6 +219,13 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     if spec is not None:
         _add_prediction(cfg, result, spec)
     return result
+
+
+def baseline_error(e: AcceloptError) -> AcceloptError:
+    """`e` of the one-process baseline's launch, naming that run where the launcher named its 'rank 0' (the user read
+    of a rank of the distributed run, which had finished)."""
+    problem = re.sub(r"^rank 0\b", "the one-process run (the baseline, after the distributed run finished)", e.problem)
+    return type(e)(problem, e.fix)
 
 
 def baseline_left_out(global_batch: int, e: RankOutOfMemory) -> str:
