@@ -211,3 +211,20 @@ def test_a_failing_one_process_run_is_named_as_such_not_as_rank_0(monkeypatch: p
     assert code == 2 and out == ""
     assert ("error: the one-process run (the baseline, after the distributed run finished) crashed: ValueError: bad "
             "batch (at m.py:3)") in err and "rank 0" not in err
+
+
+def test_the_losses_are_shown_beside_the_one_process_runs() -> None:
+    # the notes said a BatchNorm model's losses differ from the one-process run's; no loss was shown but in JSON
+    import dataclasses
+    import html
+
+    from test_distributed_view import _console, _page, _result
+
+    base = _result(None)
+    ranks = [dataclasses.replace(r, losses=[2.3264, 2.3019, 2.2563]) for r in base.ranks]
+    single = dataclasses.replace(ranks[0], losses=[2.3264, 2.3019, 2.2564])
+    r = dataclasses.replace(base, ranks=ranks, single=single)
+    want = "loss of the global batch, first -> last of 3 steps (warm-up included): 2.326 -> 2.256; one process: " \
+           "2.326 -> 2.256"
+    assert want in " ".join(_console(r).split())
+    assert want in " ".join(html.unescape(_page(r)).split())

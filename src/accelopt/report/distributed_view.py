@@ -48,6 +48,8 @@ def render(result: DistributedResult, console: Any) -> None:
                       f"{result.environment.get('threads_per_rank')} thread(s) per process)", highlight=False)
     elif result.nnodes > 1:
         console.print(NO_BASELINE_ON_NODES, highlight=False)
+    if result.ranks and result.ranks[0].losses:
+        console.print(loss_line(result), highlight=False)
     console.print(Text(ranks_note(result)), style="dim")
     if result.unused_parameters:
         console.print(Text(unused_line(result)))
@@ -76,6 +78,17 @@ PREDICTION_LEFT_OUT = "no catalog entry for this device; pass --probed SPEC.toml
 def straggler_line(r: DistributedResult) -> str:
     return (f"step (slowest rank's median): {fmt_seconds(r.step_median_s)}; straggler: rank {r.slowest_rank} at "
             f"{r.straggler_ratio:.2f}x the median rank")
+
+
+def loss_line(r: DistributedResult) -> str:
+    """The loss of the global batch at the first and the last step, beside the one-process run's: the evidence that
+    both trained the same model on the same batches (the notes say where a model's losses differ, e.g. BatchNorm)."""
+    def ends(losses: list[float]) -> str:
+        return f"{losses[0]:.4g} -> {losses[-1]:.4g}"
+
+    losses = r.ranks[0].losses
+    single = f"; one process: {ends(r.single.losses)}" if r.single is not None and r.single.losses else ""
+    return f"loss of the global batch, first -> last of {len(losses)} steps (warm-up included): {ends(losses)}{single}"
 
 
 def ranks_note(r: DistributedResult) -> str:
@@ -188,8 +201,8 @@ def html_tables(r: DistributedResult) -> list[Any]:
         ranks.rows.append([q(x, "rank"), q(x, "stage") if x.stage is not None else "—", q(x, "step_median_s"),
                            q(c, "profiled_step_s"), q(c, "comm_s"), q(c, "overlap_fraction"), q(c, "exposed_s"),
                            q(c, "compute_s"), q(x, "peak_memory_bytes")])
-    ranks.note = ". ".join([straggler_line(r), ranks_note(r), *([unused_line(r)] if r.unused_parameters else []),
-                            *r.notes])
+    ranks.note = ". ".join([straggler_line(r), *([loss_line(r)] if r.ranks and r.ranks[0].losses else []),
+                            ranks_note(r), *([unused_line(r)] if r.unused_parameters else []), *r.notes])
     out = [ranks]
     if r.single is not None:
         run = Table("against one process on the same global batch", ["", "value"])
