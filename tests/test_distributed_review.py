@@ -119,6 +119,8 @@ def test_a_busy_node_of_a_two_node_run_names_the_whole_run(monkeypatch: pytest.M
     assert r.single is None  # no one-process run on several machines
     assert r.contention.warnings == ["2-rank run (1 on this node): other processes used 1.50 cores on average while "
                                      "measuring"]
+    # the speedup and scaling efficiency a 2-node run does not have were said to be disturbed
+    assert r.contention.disturbed == ["step time of every rank", "collectives and compute of every rank"]
 
 
 def test_a_two_node_run_says_why_it_has_no_speedup_and_counts_every_rank() -> None:

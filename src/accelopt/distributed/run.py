@@ -207,6 +207,8 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
             check_losses_finite(bundle.name, [single], "the one-process run")
             check_samples(contention, BASELINE_FIGURES, single.step_times_s, SCALING_FIGURES)
             run_dirs += [str(base.out_dir)] if dump_grads else []
+    if single is None:  # no speedup or scaling efficiency is shown (several machines, or no baseline): none is off
+        contention.disturbed = [f for f in contention.disturbed if f != SCALING_FIGURES]
     result = DistributedResult(
         name=bundle.name, parallel=cfg.parallel, schedule=cfg.schedule if cfg.parallel == "pipeline" else None,
         nproc=launch.nproc, nnodes=launch.nnodes, backend="nccl" if cfg.device.startswith("cuda") else "gloo",
