@@ -230,3 +230,36 @@ def test_the_losses_are_shown_beside_the_one_process_runs() -> None:
            "2.326 -> 2.256"
     assert want in " ".join(_console(r).split())
     assert want in " ".join(html.unescape(_page(r)).split())
+
+
+def test_a_pipeline_stage_without_parameters_trains_the_others(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # a stage of parameter-free layers (the loss head after the last Linear): its rank crashed with torch's
+    # 'optimizer got an empty parameter list' and the error told the user to fix the model. A real 2-rank gloo run;
+    # tolerance stated before measuring (as test_distributed_runs): the one-process run's losses within 1e-4.
+    import tempfile
+
+    from accelopt.distributed import run as run_mod
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    r = run_mod.profile_distributed(
+        run_mod.DistConfig(bundle_ref="tests/dist_models.py:param_free_stage", parallel="pipeline", steps=3,
+                           warmup=1), run_mod.Launch(nproc=2, timeout_s=120))
+    assert r.partition is not None and r.partition.balanced.bounds == [0, 1, 2]
+    assert r.single is not None and len(r.single.losses) == len(r.ranks[1].losses) == 1 + 3 + 1 + 2  # + profiled
+    assert r.ranks[1].losses == pytest.approx(r.single.losses, rel=1e-4)
+    assert r.single.losses[-1] != r.single.losses[0]  # the first stage's Linear was trained
+
+
+def test_a_stage_without_parameters_gets_an_optimizer_that_updates_nothing() -> None:
+    import torch
+    from torch import nn
+
+    from accelopt.distributed.model import load_bundle
+    from accelopt.distributed.worker import NothingToUpdate, stage_optimizer
+
+    bundle = load_bundle("tests/dist_models.py:param_free_stage", {})
+    assert isinstance(stage_optimizer(bundle, nn.Sequential(nn.ReLU())), NothingToUpdate)
+    assert isinstance(stage_optimizer(bundle, nn.Sequential(nn.Linear(2, 2))), torch.optim.SGD)
+    frozen = nn.Linear(2, 2).requires_grad_(False)
+    assert isinstance(stage_optimizer(bundle, frozen), NothingToUpdate)

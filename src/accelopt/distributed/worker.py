@@ -74,6 +74,30 @@ def _sync(device: str) -> Callable[[], None]:
 
 # ---- one step of each kind ----------------------------------------------------------------------------
 
+class NothingToUpdate:
+    """The optimizer of a pipeline stage without a trainable parameter (a stage of activations, a loss head): torch's
+    optimizers refuse an empty parameter list, and the stage has nothing to update."""
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        del set_to_none
+
+    def step(self) -> None:
+        return None
+
+
+def stage_optimizer(bundle: Any, stage_module: Any) -> Any:
+    """The bundle's optimizer (AdamW(lr=1e-4) by default) over one pipeline stage's parameters; NothingToUpdate for a
+    stage that has no trainable one (the balanced split may give a stage only parameter-free layers: its rank
+    crashed with 'optimizer got an empty parameter list')."""
+    import torch
+
+    if not any(p.requires_grad for p in stage_module.parameters()):
+        return NothingToUpdate()
+    make = bundle.make_optimizer
+    params = stage_module.parameters()
+    return make(params) if make is not None else torch.optim.AdamW(params, lr=1e-4)
+
+
 class Trainer:
     """Builds the parallel model for job.parallel; `step(i)` runs one training step and returns its local loss."""
 
@@ -168,9 +192,7 @@ class Trainer:
                                                    take(self.targets, index)))
 
         self.schedule = schedule_cls(stage, job.microbatches, loss_fn=loss)
-        make = self.bundle.make_optimizer
-        params = self.stage_module.parameters()
-        self.optimizer = make(params) if make is not None else torch.optim.AdamW(params, lr=1e-4)
+        self.optimizer = stage_optimizer(self.bundle, self.stage_module)
         self.step_fn = self._pipeline_step
 
     def _stage_io(self, layers: list[Any], bounds: list[int]) -> tuple[Any, bool, Any]:
