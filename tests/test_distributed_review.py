@@ -263,3 +263,21 @@ def test_a_stage_without_parameters_gets_an_optimizer_that_updates_nothing() -> 
     assert isinstance(stage_optimizer(bundle, nn.Sequential(nn.Linear(2, 2))), torch.optim.SGD)
     frozen = nn.Linear(2, 2).requires_grad_(False)
     assert isinstance(stage_optimizer(bundle, frozen), NothingToUpdate)
+
+
+def test_a_pipelines_first_stage_as_the_straggler_is_said_to_be_its_schedule() -> None:
+    # gpipe on 2 stages: 'straggler: rank 0 at 1.59x the median rank' read as a slow machine; the first stage ends
+    # each step last by design
+    import dataclasses
+
+    from test_distributed_view import _console, _result
+
+    from accelopt.report.distributed_view import straggler_line
+
+    base = _result(None)  # rank 1 (stage 1) is the slowest
+    assert "by its schedule" not in straggler_line(base)
+    ranks = [dataclasses.replace(base.ranks[0], step_times_s=[2.9e-3] * 3), base.ranks[1]]
+    r = dataclasses.replace(base, ranks=ranks)
+    assert "rank 0 at" in straggler_line(r) and "first stage ends each step last by its schedule" in straggler_line(r)
+    assert "first stage ends each step last" in " ".join(_console(r).split())
+    assert "by its schedule" not in straggler_line(dataclasses.replace(r, parallel="ddp"))

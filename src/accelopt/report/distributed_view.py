@@ -76,8 +76,12 @@ PREDICTION_LEFT_OUT = "no catalog entry for this device; pass --probed SPEC.toml
 
 
 def straggler_line(r: DistributedResult) -> str:
+    first_stage = r.parallel == "pipeline" and any(x.rank == r.slowest_rank and x.stage == 0 for x in r.ranks)
+    # each rank's step runs from the shared barrier to its own end; the first stage runs the last backward
+    why = (" (a pipeline's first stage ends each step last by its schedule: it runs the last micro-batch's backward "
+           "after every other stage has run it)" if first_stage else "")
     return (f"step (slowest rank's median): {fmt_seconds(r.step_median_s)}; straggler: rank {r.slowest_rank} at "
-            f"{r.straggler_ratio:.2f}x the median rank")
+            f"{r.straggler_ratio:.2f}x the median rank{why}")
 
 
 def loss_line(r: DistributedResult) -> str:
