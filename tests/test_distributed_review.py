@@ -281,3 +281,23 @@ def test_a_pipelines_first_stage_as_the_straggler_is_said_to_be_its_schedule() -
     assert "rank 0 at" in straggler_line(r) and "first stage ends each step last by its schedule" in straggler_line(r)
     assert "first stage ends each step last" in " ".join(_console(r).split())
     assert "by its schedule" not in straggler_line(dataclasses.replace(r, parallel="ddp"))
+
+
+def test_a_sigterm_leaves_no_run_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    # `timeout 300 accelopt profile ... --nproc 2` stopped the run cleanly but left /tmp/accelopt-dist-* behind,
+    # its torchrun.log named to nobody (Ctrl-C removed it)
+    import tempfile
+
+    from accelopt.distributed import launch
+    from accelopt.distributed.types import Job
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the run's folder is made here
+    monkeypatch.setattr(launch, "torchrun_command", lambda *_: ["sleep", "30"])
+
+    def terminated(*_: Any) -> None:
+        raise SystemExit(143)  # what _sigterm_unwinds raises on SIGTERM
+
+    monkeypatch.setattr(launch, "_wait", terminated)
+    with pytest.raises(SystemExit):
+        launch.launch_job(Job(), launch.Launch(nproc=2))
+    assert list(tmp_path.iterdir()) == []

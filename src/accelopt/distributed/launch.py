@@ -334,8 +334,8 @@ def launch_job(job: Job, launch: Launch) -> RawRun:
             _wait(proc, launch, out_dir, log_path)
             ranks = _read_results(out_dir, launch)
             keep = job.dump_grads
-        except KeyboardInterrupt:  # stopped by the user: no log is named to them, so nothing is left behind
-            keep = job.dump_grads
+        except (KeyboardInterrupt, SystemExit):  # Ctrl-C, or SIGTERM (_sigterm_unwinds; `timeout`, a scheduler):
+            keep = job.dump_grads  # no log is named to anyone, so nothing is left behind
             raise
         finally:
             stop_run(proc, str(job_path), out_dir)
