@@ -326,3 +326,20 @@ def dataclass_output(batch_size: int = 8, seq_len: int | None = None) -> ModelBu
     return ModelBundle(name="dist-dataclass-out", model=model, batches=_data(batch_size, 16, 4),
                        loss_fn=lambda out, y: nn.functional.cross_entropy(out.logits, y), batch_size=batch_size,
                        make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))
+
+
+def vector_loss(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """The mlp with a loss per sample (reduction='none'), not a scalar: backward() fails inside torch."""
+    bundle = mlp(batch_size, seq_len)
+    bundle.loss_fn = lambda out, y: nn.functional.cross_entropy(out, y, reduction="none")
+    return bundle
+
+
+def param_free_stage(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """Two layers, the second without parameters: a 2-stage pipeline's last stage has nothing to update (its rank
+    crashed with 'optimizer got an empty parameter list')."""
+    del seq_len
+    model = nn.Sequential(nn.Linear(32, 8), nn.ReLU())
+    return ModelBundle(name="dist-param-free-stage", model=model, batches=_data(batch_size, 32, 8),
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size,
+                       make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))

@@ -40,6 +40,11 @@ FAIL_GRACE_S = 10.0
 """After a rank reported an error, how long torchrun gets to tear the group down on its own."""
 
 
+class RankOutOfMemory(InputError):
+    """A rank's step did not fit in its memory (the worker's record says so): an input error (the run's size), which a
+    caller may keep apart from others (the one-process baseline of a run sharded to fit, run.py)."""
+
+
 @dataclass(kw_only=True)
 class Launch:
     """Where and how the ranks run."""
@@ -329,8 +334,8 @@ def launch_job(job: Job, launch: Launch) -> RawRun:
             _wait(proc, launch, out_dir, log_path)
             ranks = _read_results(out_dir, launch)
             keep = job.dump_grads
-        except KeyboardInterrupt:  # stopped by the user: no log is named to them, so nothing is left behind
-            keep = job.dump_grads
+        except (KeyboardInterrupt, SystemExit):  # Ctrl-C, or SIGTERM (_sigterm_unwinds; `timeout`, a scheduler):
+            keep = job.dump_grads  # no log is named to anyone, so nothing is left behind
             raise
         finally:
             stop_run(proc, str(job_path), out_dir)
@@ -387,6 +392,8 @@ def _rank_error(errors: dict[int, dict[str, Any]], out_dir: Path) -> Exception:
     rank, rec = next(iter(errors.items()))
     later = list(errors)[1:]
     others = f" (then rank{'s' if len(later) > 1 else ''} {', '.join(map(str, later))} failed in turn)" if later else ""
+    if rec.get("type") == "InfeasibleError":
+        return RankOutOfMemory(f"rank {rank}{others}: {rec['problem']}", rec.get("fix", ""))
     if rec.get("input"):
         return InputError(f"rank {rank}{others}: {rec['problem']}", rec.get("fix", ""))
     return MeasurementError(f"rank {rank} crashed{others}: {rec['problem']}",

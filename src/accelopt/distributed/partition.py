@@ -79,8 +79,8 @@ def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: st
     for i, layer in enumerate(layers):
         layer.to(device)
         try:
-            cost, x = _time_layer(layer, i, _detached(x), bundle.loss_fn if i == len(layers) - 1 else None, y,
-                                  repeats, device)
+            cost, x = _time_layer(layer, i, _detached(x), _checked_loss(bundle) if i == len(layers) - 1 else None,
+                                  y, repeats, device)
         except AcceloptError:
             raise
         except Exception as e:  # the user's layer failed: name it and the micro-batch, not a traceback
@@ -95,6 +95,11 @@ def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: st
                 "needs a wrapper module returning only what the next layer takes") from e
         out.append(cost)
     return out
+
+
+def _checked_loss(bundle: Any) -> Any:
+    """The bundle's loss_fn, refusing a loss that is not a scalar as every step does (ModelBundle.scalar_loss)."""
+    return lambda out, targets: bundle.scalar_loss(bundle.loss_fn(out, targets))
 
 
 def _described(args: Any) -> str:

@@ -12,13 +12,14 @@ import dataclasses
 import math
 import os
 import platform
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from accelopt.distributed.launch import Launch, launch_job
+from accelopt.distributed.launch import Launch, RankOutOfMemory, launch_job
 from accelopt.distributed.model import batchnorm_note, check_batch, dropout_note, load_bundle
 from accelopt.distributed.types import PARALLEL, SCHEDULES, DistributedResult, Job, Partition, RankResult
-from accelopt.errors import InputError, MeasurementError, is_out_of_memory
+from accelopt.errors import AcceloptError, InputError, MeasurementError, is_out_of_memory
 from accelopt.measure.contention import (
     ContentionReport,
     Watch,
@@ -190,15 +191,24 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         check_samples(contention, f"rank {r.rank} step time", r.step_times_s, RANK_FIGURES, SCALING_FIGURES)
     single = None
     run_dirs = [str(raw.out_dir)] if dump_grads else []
+    left_out: list[str] = []
     if cfg.baseline and launch.nnodes == 1:
         one = Launch(nproc=1, timeout_s=launch.timeout_s, threads_per_rank=threads)
         watch = Watch()
-        base = launch_job(_job(cfg, "none", 1, [], dump_grads=dump_grads), one)
-        _watched(contention, watch, "one-process run", [BASELINE_FIGURES, SCALING_FIGURES], threads)
-        single = RankResult.from_dict(base.ranks[0])
-        check_losses_finite(bundle.name, [single], "the one-process run")
-        check_samples(contention, BASELINE_FIGURES, single.step_times_s, SCALING_FIGURES)
-        run_dirs += [str(base.out_dir)] if dump_grads else []
+        try:
+            base = launch_job(_job(cfg, "none", 1, [], dump_grads=dump_grads), one)
+        except RankOutOfMemory as e:  # a run sharded to fit (FSDP, a pipeline): its measured ranks are kept
+            left_out.append(baseline_left_out(bundle.batch_size, e))
+        except AcceloptError as e:  # it failed as 'rank 0', though the ranks' run had finished
+            raise baseline_error(e) from e
+        else:
+            _watched(contention, watch, "one-process run", [BASELINE_FIGURES, SCALING_FIGURES], threads)
+            single = RankResult.from_dict(base.ranks[0])
+            check_losses_finite(bundle.name, [single], "the one-process run")
+            check_samples(contention, BASELINE_FIGURES, single.step_times_s, SCALING_FIGURES)
+            run_dirs += [str(base.out_dir)] if dump_grads else []
+    if single is None:  # no speedup or scaling efficiency is shown (several machines, or no baseline): none is off
+        contention.disturbed = [f for f in contention.disturbed if f != SCALING_FIGURES]
     result = DistributedResult(
         name=bundle.name, parallel=cfg.parallel, schedule=cfg.schedule if cfg.parallel == "pipeline" else None,
         nproc=launch.nproc, nnodes=launch.nnodes, backend="nccl" if cfg.device.startswith("cuda") else "gloo",
@@ -206,11 +216,25 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         partition=partition,
         environment={"torch": torch.__version__, "python": platform.python_version(), "host": platform.node(),
                      "threads_per_rank": threads, "run_dirs": run_dirs}, contention=contention,
-        notes=(batchnorm_note(bundle.model, cfg.parallel, m) + dropout_note(bundle.model, cfg.parallel)
-               if world > 1 else []))
+        notes=left_out + (batchnorm_note(bundle.model, cfg.parallel, m) + dropout_note(bundle.model, cfg.parallel)
+                          if world > 1 else []))
     if spec is not None:
         _add_prediction(cfg, result, spec)
     return result
+
+
+def baseline_error(e: AcceloptError) -> AcceloptError:
+    """`e` of the one-process baseline's launch, naming that run where the launcher named its 'rank 0' (the user read
+    of a rank of the distributed run, which had finished)."""
+    problem = re.sub(r"^rank 0\b", "the one-process run (the baseline, after the distributed run finished)", e.problem)
+    return type(e)(problem, e.fix)
+
+
+def baseline_left_out(global_batch: int, e: RankOutOfMemory) -> str:
+    """The note of a run whose one-process baseline did not fit in memory (the ranks' figures were lost with it)."""
+    return (f"the one-process run of the global batch ({global_batch} samples) did not fit in one process's memory "
+            f"({e.problem.removeprefix('rank 0: ')}), so there is no speedup or scaling efficiency; where the model "
+            "alone fits one process, pass a smaller --batch-size to get them")
 
 
 def check_losses_finite(name: str, ranks: list[RankResult], run: str) -> None:

@@ -74,6 +74,30 @@ def _sync(device: str) -> Callable[[], None]:
 
 # ---- one step of each kind ----------------------------------------------------------------------------
 
+class NothingToUpdate:
+    """The optimizer of a pipeline stage without a trainable parameter (a stage of activations, a loss head): torch's
+    optimizers refuse an empty parameter list, and the stage has nothing to update."""
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        del set_to_none
+
+    def step(self) -> None:
+        return None
+
+
+def stage_optimizer(bundle: Any, stage_module: Any) -> Any:
+    """The bundle's optimizer (AdamW(lr=1e-4) by default) over one pipeline stage's parameters; NothingToUpdate for a
+    stage that has no trainable one (the balanced split may give a stage only parameter-free layers: its rank
+    crashed with 'optimizer got an empty parameter list')."""
+    import torch
+
+    if not any(p.requires_grad for p in stage_module.parameters()):
+        return NothingToUpdate()
+    make = bundle.make_optimizer
+    params = stage_module.parameters()
+    return make(params) if make is not None else torch.optim.AdamW(params, lr=1e-4)
+
+
 class Trainer:
     """Builds the parallel model for job.parallel; `step(i)` runs one training step and returns its local loss."""
 
@@ -125,7 +149,7 @@ class Trainer:
         saved = [b.detach().clone() for b in self.model.buffers()]
         cuda = [torch.device(self.device)] if self.device.startswith("cuda") else []
         with torch.random.fork_rng(devices=cuda):
-            self.bundle.loss_fn(self.model(*inputs), targets).backward()
+            self.bundle.scalar_loss(self.bundle.loss_fn(self.model(*inputs), targets)).backward()
         with torch.no_grad():
             for b, before in zip(self.model.buffers(), saved, strict=True):
                 b.copy_(before)
@@ -164,12 +188,11 @@ class Trainer:
         # samples' indices instead, and each micro-batch's loss takes its targets at them (any structure: a
         # tensor, a tuple, a dict of labels and weights)
         def loss(out: Any, index: Any) -> Any:  # the last stage's output, rebuilt as the model returned it
-            return loss_fn(rebuild(iter(as_tuple(out))) if rebuild else out, take(self.targets, index))
+            return self.bundle.scalar_loss(loss_fn(rebuild(iter(as_tuple(out))) if rebuild else out,
+                                                   take(self.targets, index)))
 
         self.schedule = schedule_cls(stage, job.microbatches, loss_fn=loss)
-        make = self.bundle.make_optimizer
-        params = self.stage_module.parameters()
-        self.optimizer = make(params) if make is not None else torch.optim.AdamW(params, lr=1e-4)
+        self.optimizer = stage_optimizer(self.bundle, self.stage_module)
         self.step_fn = self._pipeline_step
 
     def _stage_io(self, layers: list[Any], bounds: list[int]) -> tuple[Any, bool, Any]:
@@ -209,7 +232,7 @@ class Trainer:
             inputs, targets = shard(inputs, self.me.rank, self.me.world), shard(targets, self.me.rank, self.me.world)
         inputs, targets = to_device(inputs, self.device), to_device(targets, self.device)
         self.optimizer.zero_grad(set_to_none=True)
-        loss = self.bundle.loss_fn(self.model(*inputs), targets)
+        loss = self.bundle.scalar_loss(self.bundle.loss_fn(self.model(*inputs), targets))
         loss.backward()
         if i == 0 and self.job.dump_grads and self.me.rank == 0:
             self._dump_grads()

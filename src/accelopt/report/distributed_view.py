@@ -46,6 +46,10 @@ def render(result: DistributedResult, console: Any) -> None:
                       f"{fmt_seconds(result.single.step_median_s)} -> speedup {fmt_ratio(result.speedup)}x, scaling "
                       f"efficiency {_pct(result.scaling_efficiency)} (T1 / (N x TN), "
                       f"{result.environment.get('threads_per_rank')} thread(s) per process)", highlight=False)
+    elif result.nnodes > 1:
+        console.print(NO_BASELINE_ON_NODES, highlight=False)
+    if result.ranks and result.ranks[0].losses:
+        console.print(loss_line(result), highlight=False)
     console.print(Text(ranks_note(result)), style="dim")
     if result.unused_parameters:
         console.print(Text(unused_line(result)))
@@ -65,12 +69,30 @@ RANK_COLUMNS = ("rank", "stage", "step median", "profiled step", "collectives", 
                 "peak memory")
 """The per-rank table on the console and the page: 'profiled step' is the frame of the three trace figures after
 it (torch.profiler slows a step down, so collectives can exceed the uninstrumented step median)."""
+NO_BASELINE_ON_NODES = ("one process: not run on several machines (--nnodes > 1), so no speedup or scaling efficiency; "
+                        "run with --nnodes 1 for them")
+"""Why a multi-node run shows no speedup (the console and the page said nothing of it)."""
 PREDICTION_LEFT_OUT = "no catalog entry for this device; pass --probed SPEC.toml or --catalog-device NAME"
 
 
 def straggler_line(r: DistributedResult) -> str:
+    first_stage = r.parallel == "pipeline" and any(x.rank == r.slowest_rank and x.stage == 0 for x in r.ranks)
+    # each rank's step runs from the shared barrier to its own end; the first stage runs the last backward
+    why = (" (a pipeline's first stage ends each step last by its schedule: it runs the last micro-batch's backward "
+           "after every other stage has run it)" if first_stage else "")
     return (f"step (slowest rank's median): {fmt_seconds(r.step_median_s)}; straggler: rank {r.slowest_rank} at "
-            f"{r.straggler_ratio:.2f}x the median rank")
+            f"{r.straggler_ratio:.2f}x the median rank{why}")
+
+
+def loss_line(r: DistributedResult) -> str:
+    """The loss of the global batch at the first and the last step, beside the one-process run's: the evidence that
+    both trained the same model on the same batches (the notes say where a model's losses differ, e.g. BatchNorm)."""
+    def ends(losses: list[float]) -> str:
+        return f"{losses[0]:.4g} -> {losses[-1]:.4g}"
+
+    losses = r.ranks[0].losses
+    single = f"; one process: {ends(r.single.losses)}" if r.single is not None and r.single.losses else ""
+    return f"loss of the global batch, first -> last of {len(losses)} steps (warm-up included): {ends(losses)}{single}"
 
 
 def ranks_note(r: DistributedResult) -> str:
@@ -183,8 +205,8 @@ def html_tables(r: DistributedResult) -> list[Any]:
         ranks.rows.append([q(x, "rank"), q(x, "stage") if x.stage is not None else "—", q(x, "step_median_s"),
                            q(c, "profiled_step_s"), q(c, "comm_s"), q(c, "overlap_fraction"), q(c, "exposed_s"),
                            q(c, "compute_s"), q(x, "peak_memory_bytes")])
-    ranks.note = ". ".join([straggler_line(r), ranks_note(r), *([unused_line(r)] if r.unused_parameters else []),
-                            *r.notes])
+    ranks.note = ". ".join([straggler_line(r), *([loss_line(r)] if r.ranks and r.ranks[0].losses else []),
+                            ranks_note(r), *([unused_line(r)] if r.unused_parameters else []), *r.notes])
     out = [ranks]
     if r.single is not None:
         run = Table("against one process on the same global batch", ["", "value"])
@@ -193,6 +215,9 @@ def html_tables(r: DistributedResult) -> list[Any]:
         run.note = (f"scaling efficiency = {r.scaling_formula}; {r.environment.get('threads_per_rank')} thread(s) "
                     "per process")
         out.append(run)
+    elif r.nnodes > 1:
+        out.append(Table("against one process on the same global batch", ["", "why"],
+                         [["not run", NO_BASELINE_ON_NODES.removeprefix("one process: not run ")]]))
     if r.partition is not None:
         bal, naive = r.partition.balanced, r.partition.naive
         split = Table("pipeline split (fwd+bwd per micro-batch, profiled layer times)",
@@ -258,8 +283,10 @@ def html_plots(r: DistributedResult) -> list[tuple[str, str]]:
 
 
 def key_figures(r: DistributedResult) -> list[Any]:
-    from accelopt.report.figures import _f
+    from accelopt.report.figures import KeyFigure, _f
 
+    # ranks of the whole run: nproc is per node (a 2-node run of 1 rank each read 'ranks 1')
     return [_f("step time (slowest rank's median)", r, "step_median_s"),
             _f("scaling efficiency", r, "scaling_efficiency"),
-            _f("straggler (slowest / median rank)", r, "straggler_ratio"), _f("ranks", r, "nproc")]
+            _f("straggler (slowest / median rank)", r, "straggler_ratio"),
+            KeyFigure("ranks", float(r.nproc * r.nnodes), "count")]

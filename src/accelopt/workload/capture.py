@@ -239,11 +239,7 @@ def _run_step(bundle: ModelBundle, inputs: tuple[Any, ...], targets: Any, opt: A
     opt.zero_grad(set_to_none=True)
     with ctx:
         with _autocast(dev, dtype):
-            loss = bundle.loss_fn(bundle.model(*inputs), targets)
-        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-            raise InputError(f"model {bundle.name!r}: loss_fn returned {type(loss).__name__} "
-                             f"{getattr(loss, 'shape', '')}, not a scalar Tensor",
-                             "make loss_fn return a 0-dim tensor (e.g. reduce with .mean())")
+            loss = bundle.scalar_loss(bundle.loss_fn(bundle.model(*inputs), targets))
         with rec.in_phase("backward") if rec is not None else contextlib.nullcontext():
             loss.backward()
         with rec.in_phase("optimizer") if rec is not None else contextlib.nullcontext():

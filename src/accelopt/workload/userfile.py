@@ -118,6 +118,17 @@ class ModelBundle:
         make = self.make_optimizer or _default_optimizer
         return make(self.model.parameters())
 
+    def scalar_loss(self, loss: Any) -> Any:
+        """`loss` (what loss_fn returned) when it is a scalar Tensor, else an InputError naming the model and the fix
+        (backward() of anything else fails inside torch: 'grad can be implicitly created only for scalar outputs')."""
+        import torch
+
+        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+            raise InputError(f"model {self.name!r}: loss_fn returned {type(loss).__name__} "
+                             f"{getattr(loss, 'shape', '')}, not a scalar Tensor",
+                             "make loss_fn return a 0-dim tensor (e.g. reduce with .mean())")
+        return loss
+
     def first_batch(self) -> tuple[tuple[Any, ...], Any]:
         """The first `(inputs, targets)` of a fresh iterator, inputs normalized to a tuple."""
         try:
