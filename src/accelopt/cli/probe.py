@@ -227,7 +227,8 @@ def _print_human(result: ProbeResult, saved: Path | None) -> None:
                   + "; rerun on a quiet machine to trust them")
     if result.interrupted:
         con.print(line(("interrupted", "bold red"), " (Ctrl-C): the figures above were measured before it"))
-    con.print(f"measured in {fmt_seconds(result.duration_s)} with {result.threads} torch threads, "
+    con.print(f"measured in {fmt_seconds(result.duration_s)} with {result.threads} torch "
+              f"thread{'' if result.threads == 1 else 's'}, "
               f"torch {result.torch_version}")
     if saved:
         path = shlex.quote(str(saved))

@@ -102,7 +102,7 @@ def _probe_tables(r: Any) -> list[Table]:
         t.rows.append([f.metric, fmt(f.median, u), fmt(f.p10, u), fmt(f.p90, u), q(f, "spread"),
                        fmt(f.catalog_peak, u), q(f, "fraction_of_peak"), f.detail])
     t.note = (f"catalog entry compared: {r.catalog_name or 'none'}; measured in {q(r, 'duration_s')} with "
-              f"{r.threads} torch threads, torch {r.torch_version}")
+              f"{r.threads} torch thread{'' if r.threads == 1 else 's'}, torch {r.torch_version}")
     out = [t]
     if r.skipped:
         out.append(Table("not measured", ["metric", "why"], [[m, w] for m, w in r.skipped]))

@@ -35,7 +35,7 @@ def _stats_row(label: str, s: Any, total: float | None = None) -> list[str]:
 
 def step_table(r: Any) -> Table:
     t = Table(title=f"{r.name} — {r.mode} step, {r.dtype}, {r.device}, batch {r.batch_size}, "
-                    f"{r.environment.get('threads')} threads")
+                    f"{r.environment.get('threads')} thread{'' if r.environment.get('threads') == 1 else 's'}")
     for col in ("", "median", "p10", "p90", "share"):
         t.add_column(col, justify="right" if col else "left")
     t.add_row(*_stats_row(f"step ({r.step_time.n} steps, uninstrumented)", r.step_time))
