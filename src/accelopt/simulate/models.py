@@ -258,11 +258,8 @@ def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...]
                   if v is not None}
         if kwargs:
             del built  # the factory builds the model again, at the asked sizes
-            built = load_user_factory(spec, **kwargs)  # a factory without such a parameter: named, with the fix
-            if "batch_size" in kwargs and built.batch_size != batch:
-                raise InputError(f"factory {what} was called with batch_size={batch} but returned a ModelBundle "
-                                 f"of batch_size {built.batch_size}",
-                                 "make the factory use its batch_size argument (see examples/my_model.py)")
+            # a factory without such a parameter, or one returning another batch_size: named, with the fix
+            built = load_user_factory(spec, **kwargs)
         built.check_batch_rows()  # the batch said below is batch_size; the layers are the batches' own rows
         own = ", the factory's own: --batch changes it" if batch is None else ""
         return _captured(built, f"model file {what} (ModelBundle, batch {built.batch_size}{own}"
