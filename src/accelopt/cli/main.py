@@ -221,15 +221,22 @@ def main(argv: list[str] | None = None) -> None:
 def _shadowing_file(e: ImportError) -> str | None:
     """The user's file that an import resolved to in place of a package (`python -m accelopt env` in a folder holding
     a torch.py: 'cannot import name 'nn' from partially initialized module 'torch'' was a traceback), else None: a
-    file named after the top-level package it was imported as, outside any installed package folder."""
+    file named after the top-level package it was imported as, in the folder Python searched first (the current
+    one under `python -m`, the script's own otherwise), so a source build of a package elsewhere is not blamed."""
     from pathlib import Path
 
     if not e.path or not e.name:
         return None
     path, top = Path(e.path), e.name.split(".")[0]
-    named_so = path.name == f"{top}.py" or (path.name == "__init__.py" and path.parent.name == top)
-    installed = any(part in ("site-packages", "dist-packages") for part in path.parts)
-    return str(path) if named_so and not installed and top != "accelopt" else None
+    if path.name == f"{top}.py":
+        folder = path.parent
+    elif path.name == "__init__.py" and path.parent.name == top:
+        folder = path.parent.parent
+    else:
+        return None
+    first = [Path(sys.path[0] or ".").resolve()] if sys.path else []
+    searched_first = {Path.cwd().resolve(), *first}
+    return str(path) if folder.resolve() in searched_first and top != "accelopt" else None
 
 
 class _ReaderGone(Exception):
