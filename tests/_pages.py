@@ -189,7 +189,7 @@ def schema_unit(kind: str, path: str) -> str:
 # the code under test, so a figure that reads the wrong field or shows the wrong unit fails.
 KEY_FIGURE_PATHS: dict[str, dict[str, str]] = {
     "probe": {"matmul.fp32": "figures.0.median", "stream.triad": "figures.2.median",
-              "ridge point": "ridge_flop_per_byte"},
+              "ridge point (matmul.fp32 / stream.triad)": "ridge_flop_per_byte"},
     "profile": {"step time (median)": "step_time.median", "achieved": "achieved_flop_per_s",
                 "MFU vs catalog peak": "mfu_catalog", "peak memory": "memory.peak_bytes",
                 "throughput": "samples_per_s"},

@@ -108,3 +108,16 @@ def test_gpt_neo_spelling_of_a_size_must_be_a_count(tmp_path: Path, key: str, va
     with pytest.raises(AcceloptError) as e:
         build_from_hf_config(_config(tmp_path, neo))
     assert f"{key} = {value}" in e.value.problem and "is not a whole number" in e.value.problem
+
+
+def test_sizes_that_do_not_divide_point_at_the_sizes(tmp_path: Path) -> None:
+    """hidden_size 65 with 4 heads: transformers said 'not a multiple of the number of attention heads' and the fix
+    was 'check the config's architectures / model_type', which are right; the fix now names the sizes."""
+    from accelopt.workload.hf import build_from_hf_config
+
+    bad = {"model_type": "bert", "hidden_size": 65, "num_hidden_layers": 1, "num_attention_heads": 4,
+           "intermediate_size": 128, "vocab_size": 100}
+    with pytest.raises(AcceloptError) as e:
+        build_from_hf_config(_config(tmp_path, bad))
+    assert "not a multiple of the number of attention heads" in e.value.problem
+    assert "hidden_size by num_attention_heads" in e.value.fix

@@ -60,3 +60,14 @@ def test_profile_page_shows_the_diagnosis_notes_shares_and_roofs() -> None:
     assert "step shares: memory-bound ops 9" in page
     assert "roofs: 1 TFLOP/s (fp32)" in page and "— test" in page  # the roofs and their source
     assert ">L2</td>" in page  # the roof that decided the verdict
+
+
+def test_profile_page_work_table_says_which_peak_and_how_as_the_console_does() -> None:
+    """The page's work table had no matmul share and no 'how' column: its MFU named the catalog entry but not the
+    peak value or dtype it divides by, which the console prints ('h100-sxm, fp32 peak 67 TFLOP/s')."""
+    r = dataclasses.replace(_profile_result(False), catalog_name="h100-sxm", catalog_peak_flop_per_s=6.7e13,
+                            mfu_catalog=1e11 / 6.7e13, matmul_flops_per_step=8e8)
+    page = render_html("profile", r, title="p", argv=["profile", "m"]).split("full result (JSON)")[0]
+    assert "h100-sxm, fp32 peak 67 TFLOP/s" in page
+    assert "of which matmul/conv/attention" in page and "800 MFLOP" in page
+    assert "FLOPs per step / median step time" in page and "batch size / median step time" in page

@@ -136,3 +136,18 @@ def test_probe_version_1_document_still_loads() -> None:
     doc["schema_version"] = 8
     with pytest.raises(schema.OtherVersionError):
         schema.load("probe", doc)
+
+
+def test_an_unwritable_default_save_folder_is_refused_before_measuring(capsys: pytest.CaptureFixture[str],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """ACCELOPT_HOME=/proc/x: root passes the permission bits, so the probe ran its ~30 s and only then said it could
+    not write the spec; the folder is now created and written to before anything is measured."""
+    def measured(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the probe measured before its save folder was checked")
+
+    monkeypatch.setattr(probe, "run_probe", measured)
+    monkeypatch.setenv("ACCELOPT_HOME", "/proc/accelopt-test-home")
+    code, out, err = _run(capsys, "probe", "--quick")
+    assert code == 2 and out == "", err
+    assert "the default save folder '/proc/accelopt-test-home/probe' cannot be created or written" in err
+    assert "--no-save" in err and "Traceback" not in err

@@ -29,3 +29,12 @@ def test_same_kind_gives_no_note_and_each_flag_is_named() -> None:
     assert spec_kind_notes("cuda:0", ((gpu, "--catalog-device"),)) == []
     notes = spec_kind_notes("cuda:1", ((gpu, "--catalog-device"), (cpu, "--probed")))
     assert len(notes) == 1 and notes[0].startswith("--probed my-cpu is a cpu but the step ran on cuda:1 (a gpu)")
+
+
+def test_the_article_follows_the_kind() -> None:
+    """`profile m --catalog-device my_design.toml` (a simulate export) said '... is a asic ... with a asic's peaks'."""
+    asic = SimpleNamespace(name="my-npu", kind="asic")
+    note, = spec_kind_notes("cpu", ((asic, "--catalog-device"),))
+    assert note.startswith("--catalog-device my-npu is an asic but the step ran on cpu") and "with an asic's" in note
+    fpga = SimpleNamespace(name="f", kind="fpga")
+    assert spec_kind_notes("cpu", ((fpga, "--probed"),))[0].startswith("--probed f is an fpga")

@@ -321,7 +321,10 @@ def test_cli_errors(capsys: pytest.CaptureFixture[str]) -> None:
     _, err = _cli(capsys, "history", "compare", ids[0], ids[1], code=2)
     assert "different commands" in err
     _, err = _cli(capsys, "history", "list", "--limit", "0", code=2)
-    assert "--limit" in err
+    # the problem read 'error: --limit 0' alone: it now says what is wrong with it
+    assert "--limit 0 lists no run" in err and "--limit 1 or more" in err
+    _, err = _cli(capsys, "history", "list", "--offset", "-1", code=2)
+    assert "--offset -1 is negative" in err
 
 
 def test_misshapen_result_is_an_error_not_a_traceback(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -67,6 +67,10 @@ class NeedsArgs(nn.Module):
 
 
 VALUE = 3
+
+
+def raises_its_own():
+    raise ValueError("no such checkpoint")
 '''
 
 
@@ -110,8 +114,8 @@ def test_bundle_whose_batches_hold_other_than_batch_size_is_refused(net: Path) -
 @pytest.mark.parametrize(("spec", "shape", "match"), [
     ("Net", None, "input shape is unknown"),
     ("Missing", (3, 16, 16), "has no 'Missing'"),
-    ("NeedsArgs", (3, 16, 16), "called with no arguments"),
-    ("VALUE", (3, 16, 16), "is a int"),
+    ("NeedsArgs", (3, 16, 16), "needs argument\\(s\\) n, and simulate builds it with none"),
+    ("VALUE", (3, 16, 16), "is a value of type int, not a class or function"),
     ("Net", (3, 15, 16), "raised"),
     ("Net", (3, 99999999999, 16), "more than 2,147,483,647"),  # was a traceback from torch's allocator
     # said 'capture it with accelopt.workload.capture', which the one command had just done
@@ -181,3 +185,12 @@ def test_a_failure_between_layers_is_not_blamed_on_the_last_layer(net: Path) -> 
     with pytest.raises(InputError) as e:
         model_layers(f"{net}:BadReshape", batch=1, input_shape=(3, 16, 16))
     assert "after layer 'conv' (Conv2d) returned" in e.value.fix and "which takes 3 input channels" not in e.value.fix
+
+
+def test_a_builder_that_raises_its_own_error_is_not_told_to_take_no_arguments(net: Path) -> None:
+    """A function that takes no arguments and raises ValueError inside was told 'it is called with no arguments:
+    give the class defaults'; that fix is now for a builder that needs arguments, this one is told to fix itself."""
+    with pytest.raises(InputError) as e:
+        model_layers(f"{net}:raises_its_own", input_shape=(3, 16, 16))
+    assert "raised ValueError: no such checkpoint" in e.value.problem
+    assert "defaults" not in e.value.fix and "traceback" in e.value.fix

@@ -37,3 +37,4 @@ def test_factory_out_of_memory_at_a_batch_size_names_the_batch(tmp_path: Path,
     code, _, err = run_main(["profile", f"{tmp_path / 'm.py'}:build", "--batch-size", "100000000"], capsys)
     assert code == 2 and "(called with batch_size=100000000)" in err
     assert "pass a smaller batch_size, or build a smaller model" in err and "Traceback" not in err
+

@@ -206,8 +206,37 @@ def main(argv: list[str] | None = None) -> None:
             raise
         _output_lost(e)
         sys.exit(2)
+    except ImportError as e:
+        if (shadow := _shadowing_file(e)) is None:
+            raise
+        _print_error(f"{shadow} hides the Python package {e.name!r} that accelopt needs: Python imported that file "
+                     f"in its place ({e.msg})",
+                     f"rename {shadow} (and remove the __pycache__ folder beside it), or run accelopt from another "
+                     "folder")
+        sys.exit(2)
     # typer.Exit(n) and Ctrl-C (130) come back as the status in non-standalone mode; exit as click's own mode did
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _shadowing_file(e: ImportError) -> str | None:
+    """The user's file that an import resolved to in place of a package (`python -m accelopt env` in a folder holding
+    a torch.py: 'cannot import name 'nn' from partially initialized module 'torch'' was a traceback), else None: a
+    file named after the top-level package it was imported as, in the folder Python searched first (the current
+    one under `python -m`, the script's own otherwise), so a source build of a package elsewhere is not blamed."""
+    from pathlib import Path
+
+    if not e.path or not e.name:
+        return None
+    path, top = Path(e.path), e.name.split(".")[0]
+    if path.name == f"{top}.py":
+        folder = path.parent
+    elif path.name == "__init__.py" and path.parent.name == top:
+        folder = path.parent.parent
+    else:
+        return None
+    first = [Path(sys.path[0] or ".").resolve()] if sys.path else []
+    searched_first = {Path.cwd().resolve(), *first}
+    return str(path) if folder.resolve() in searched_first and top != "accelopt" else None
 
 
 class _ReaderGone(Exception):

@@ -227,7 +227,8 @@ def _print_human(result: ProbeResult, saved: Path | None) -> None:
                   + "; rerun on a quiet machine to trust them")
     if result.interrupted:
         con.print(line(("interrupted", "bold red"), " (Ctrl-C): the figures above were measured before it"))
-    con.print(f"measured in {fmt_seconds(result.duration_s)} with {result.threads} torch threads, "
+    con.print(f"measured in {fmt_seconds(result.duration_s)} with {result.threads} torch "
+              f"thread{'' if result.threads == 1 else 's'}, "
               f"torch {result.torch_version}")
     if saved:
         path = shlex.quote(str(saved))
@@ -302,19 +303,23 @@ def register(app: typer.Typer) -> None:
 
 
 def check_default_save_folder() -> None:
-    """The default save folder (under ACCELOPT_HOME) must be creatable and writable, checked before measuring."""
-    import os
+    """The default save folder (under ACCELOPT_HOME) must be creatable and writable, checked before measuring by
+    creating it and a scratch file in it: permission bits alone passed ACCELOPT_HOME=/proc/x for root, and the
+    spec was refused only after the whole probe had run."""
+    import tempfile
 
     from accelopt.errors import InputError
     from accelopt.paths import accelopt_home
 
     folder = accelopt_home() / "probe"
-    existing = folder
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK):
-        raise InputError(f"the default save folder {str(folder)!r} cannot be created or written",
-                         "set ACCELOPT_HOME to a writable folder, pass --save PATH.toml, or --no-save")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)  # where the spec goes anyway
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise InputError(f"the default save folder {str(folder)!r} cannot be created or written "
+                         f"({e.strerror or e})",
+                         "set ACCELOPT_HOME to a writable folder, pass --save PATH.toml, or --no-save") from None
 
 
 def _collectives(torch_device: str, nproc: int, quick: bool) -> Any:

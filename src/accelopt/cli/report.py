@@ -61,9 +61,11 @@ def _list(limit: int, offset: int, as_json: bool) -> None:
     from accelopt.report.jsonout import emit
 
     if limit < 1:
-        raise InputError(f"--limit {limit}", "give --limit >= 1")
+        raise InputError(f"--limit {limit} lists no run (it is the number of runs on a page)",
+                         "give --limit 1 or more, e.g. --limit 20")
     if offset < 0:
-        raise InputError(f"--offset {offset}", "give --offset >= 0 (runs to skip, newest first)")
+        raise InputError(f"--offset {offset} is negative (it is the number of newest runs to skip)",
+                         "give --offset 0 or more (runs to skip, newest first)")
     runs = history.list_runs(limit, offset)
     total = history.count()
     if as_json:

@@ -203,7 +203,7 @@ def check_setup(report: ContentionReport, *, threads: int | None, load_1min: flo
     own = threads or 1  # this process's own recent work is in the load average too
     if load_1min is not None and load_1min - own > cores:
         report.add(f"load average {load_1min:.2f} over the last minute exceeds the {cores} usable cores plus this "
-                   f"process's {own} threads at the start", *figures)
+                   f"process's {own} thread{'' if own == 1 else 's'} at the start", *figures)
 
 
 def bimodal(samples: Sequence[float]) -> tuple[float, float] | None:

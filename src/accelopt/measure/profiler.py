@@ -552,11 +552,16 @@ def spec_kind_notes(device: str, specs: Iterable[tuple[Any, str]]) -> list[str]:
            "or run the step on the GPU with --device cuda:0" if kind == "cpu" else
            "pass a gpu entry (`accelopt catalog list --kind gpu`) or `accelopt probe --device "
            f"{device}` (--probed)")
-    ran_on = device if device == kind else f"{device} (a {kind})"
-    return [f"{flag} {spec.name} is a {spec.kind} but the step ran on {ran_on}: MFU, the roofs and the "
-            f"dtype recommendation compare this {kind}'s times with a {spec.kind}'s peaks and describe neither "
-            f"device; {fix}"
+    ran_on = device if device == kind else f"{device} ({_a(kind)} {kind})"
+    return [f"{flag} {spec.name} is {_a(spec.kind)} {spec.kind} but the step ran on {ran_on}: MFU, the roofs and "
+            f"the dtype recommendation compare this {kind}'s times with {_a(spec.kind)} {spec.kind}'s peaks and "
+            f"describe neither device; {fix}"
             for spec, flag in specs if spec is not None and spec.kind != kind]
+
+
+def _a(kind: str) -> str:
+    """The article of a device kind read letter by letter ('a gpu', 'an asic', 'an fpga', 'an npu')."""
+    return "an" if kind[:1] in tuple("aefhilmnorsx") else "a"
 
 
 def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", device: str = "cpu", steps: int = 20,

@@ -108,7 +108,10 @@ def _num(x: Any) -> float | None:
 
 def _probe(r: Any) -> list[KeyFigure]:
     out = [KeyFigure(f.metric, _num(f.median), f.unit) for f in r.figures]
-    out.append(_f("ridge point", r, "ridge_flop_per_byte"))
+    # the ridge of the fastest matmul dtype measured: named, so that `history compare` never divides a bf16 ridge
+    # by an fp32 one (a run with --dtypes fp32 read 0.15x of one with bf16 on the same machine)
+    out.append(_f(f"ridge point ({r.best_matmul_metric} / stream.triad)" if r.best_matmul_metric else "ridge point",
+                  r, "ridge_flop_per_byte"))
     if r.collectives is not None:
         out += [_f("collective link bandwidth", r.collectives, "link_bandwidth_byte_per_s"),
                 _f("collective link latency", r.collectives, "link_latency_s")]

@@ -102,7 +102,7 @@ def _probe_tables(r: Any) -> list[Table]:
         t.rows.append([f.metric, fmt(f.median, u), fmt(f.p10, u), fmt(f.p90, u), q(f, "spread"),
                        fmt(f.catalog_peak, u), q(f, "fraction_of_peak"), f.detail])
     t.note = (f"catalog entry compared: {r.catalog_name or 'none'}; measured in {q(r, 'duration_s')} with "
-              f"{r.threads} torch threads, torch {r.torch_version}")
+              f"{r.threads} torch thread{'' if r.threads == 1 else 's'}, torch {r.torch_version}")
     out = [t]
     if r.skipped:
         out.append(Table("not measured", ["metric", "why"], [[m, w] for m, w in r.skipped]))
@@ -176,14 +176,11 @@ def _profile_tables(r: Any) -> list[Table]:
     t.rows.append([f"step ({step.n} steps, uninstrumented)", q(step, "median"), q(step, "p10"), q(step, "p90")])
     for phase, x in r.breakdown.items():
         t.rows.append([f"  {phase}", q(x, "median"), q(x, "p10"), q(x, "p90")])
-    w = Table("work and utilization", ["", "value"])
-    w.rows += [["FLOPs per step", q(r, "flops_per_step")], ["achieved", q(r, "achieved_flop_per_s")],
-               ["throughput", q(r, "samples_per_s")],
-               [f"MFU vs catalog peak ({r.catalog_name or 'n/a'})", q(r, "mfu_catalog")],
-               [f"MFU vs probed peak ({r.probed_name or 'n/a'})", q(r, "mfu_probed")]]
-    from accelopt.report.profile_view import unmodeled_flops_note
+    from accelopt.report.profile_view import compute_rows
 
-    w.note = unmodeled_flops_note(r)
+    w = Table("work and utilization", ["", "value", "how"])
+    w.rows += [list(row) for row in compute_rows(r)]
+    w.rows.insert(3, ["throughput", q(r, "samples_per_s"), "batch size / median step time"])
     mem = r.memory
     mt = Table("memory", ["", "bytes", "how"])
     for key in ("peak", "baseline", "parameters", "gradients", "optimizer_state", "activations"):

@@ -35,7 +35,7 @@ def _stats_row(label: str, s: Any, total: float | None = None) -> list[str]:
 
 def step_table(r: Any) -> Table:
     t = Table(title=f"{r.name} — {r.mode} step, {r.dtype}, {r.device}, batch {r.batch_size}, "
-                    f"{r.environment.get('threads')} threads")
+                    f"{r.environment.get('threads')} thread{'' if r.environment.get('threads') == 1 else 's'}")
     for col in ("", "median", "p10", "p90", "share"):
         t.add_column(col, justify="right" if col else "left")
     t.add_row(*_stats_row(f"step ({r.step_time.n} steps, uninstrumented)", r.step_time))
@@ -62,17 +62,25 @@ def compute_table(r: Any) -> Table:
     t.add_column("")
     t.add_column("value", justify="right")
     t.add_column("how", justify="left")
+    for row in compute_rows(r):
+        t.add_row(*row)
+    return t
+
+
+def compute_rows(r: Any) -> list[tuple[str, str, str]]:
+    """(figure, value, how it was obtained) of the work table, for the console and the page alike: the page had no
+    matmul share and no 'how', so its MFU named no peak value or dtype."""
     lower = unmodeled_flops_note(r)
-    t.add_row("FLOPs per step", fmt_flops(r.flops_per_step),
-              "captured step (2 FLOP per multiply-accumulate)" + (f"; {lower}" if lower else ""))
-    t.add_row("  of which matmul/conv/attention", fmt_flops(r.matmul_flops_per_step), "")
-    t.add_row("achieved", fmt_flop_per_s(r.achieved_flop_per_s), "FLOPs per step / median step time")
+    rows = [("FLOPs per step", fmt_flops(r.flops_per_step),
+             "captured step (2 FLOP per multiply-accumulate)" + (f"; {lower}" if lower else "")),
+            ("  of which matmul/conv/attention", fmt_flops(r.matmul_flops_per_step), ""),
+            ("achieved", fmt_flop_per_s(r.achieved_flop_per_s), "FLOPs per step / median step time")]
     for label, name, peak, mfu in (("catalog", r.catalog_name, r.catalog_peak_flop_per_s, r.mfu_catalog),
                                    ("probed", r.probed_name, r.probed_peak_flop_per_s, r.mfu_probed)):
         how = f"{name}, {r.peak_dtype} peak {fmt_flop_per_s(peak)}" if peak else (
             f"no {r.peak_dtype} peak for {name}" if name else f"no {label} spec (n/a)")
-        t.add_row(f"MFU vs {label} peak", fmt_pct(mfu), how)
-    return t
+        rows.append((f"MFU vs {label} peak", fmt_pct(mfu), how))
+    return rows
 
 
 def memory_table(r: Any) -> Table:

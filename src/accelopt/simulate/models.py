@@ -43,6 +43,22 @@ def _builtin(key: str, batch: int) -> list[Layer]:
     return alexnet_conv_layers(batch)
 
 
+def _check_callable_without_arguments(obj: Any, attr: str, path: Any) -> None:
+    """InputError naming the parameters `obj` requires: simulate builds it with none."""
+    import inspect
+
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):  # a builtin without a signature: its call says what it needs
+        return
+    required = [p.name for p in sig.parameters.values() if p.default is p.empty
+                and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if required:
+        raise InputError(f"{attr!r} in {str(path)!r} needs argument(s) {', '.join(required)}, and simulate builds it "
+                         "with none", "give those parameters defaults, or wrap it in a function that takes none and "
+                         "returns the model")
+
+
 def _captured(bundle: Any, what: str) -> tuple[list[Layer], str]:
     """Layers of one inference forward pass of `bundle` (a ModelBundle), and a description."""
     import warnings
@@ -224,14 +240,14 @@ def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...]
         raise InputError(f"model file {str(path)!r} has no {attr!r}",
                          f"use one of: {', '.join(names) or '(no classes or functions defined)'}")
     if not callable(obj):
-        raise InputError(f"{attr!r} in {str(path)!r} is a {type(obj).__name__}",
+        raise InputError(f"{attr!r} in {str(path)!r} is a value of type {type(obj).__name__}, not a class or function",
                          "name an nn.Module class or a function returning an nn.Module or a ModelBundle")
+    _check_callable_without_arguments(obj, attr, path)
     try:
         built = obj()
-    except Exception as e:
+    except Exception as e:  # its own error: 'give the class defaults' was the fix for any, a ValueError raised inside
         raise InputError(f"building {attr!r} from {str(path)!r} raised {type(e).__name__}: {e}",
-                         "it is called with no arguments: give the class defaults, or wrap it in a function "
-                         "that takes none") from e
+                         "fix the class or function (call it in Python to see the traceback)") from e
     what = f"{path}:{attr}"
     if isinstance(built, ModelBundle):
         if input_shape is not None or input_dtype != "float32":  # --input-dtype alone was silently ignored
@@ -242,11 +258,8 @@ def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...]
                   if v is not None}
         if kwargs:
             del built  # the factory builds the model again, at the asked sizes
-            built = load_user_factory(spec, **kwargs)  # a factory without such a parameter: named, with the fix
-            if "batch_size" in kwargs and built.batch_size != batch:
-                raise InputError(f"factory {what} was called with batch_size={batch} but returned a ModelBundle "
-                                 f"of batch_size {built.batch_size}",
-                                 "make the factory use its batch_size argument (see examples/my_model.py)")
+            # a factory without such a parameter, or one returning another batch_size: named, with the fix
+            built = load_user_factory(spec, **kwargs)
         built.check_batch_rows()  # the batch said below is batch_size; the layers are the batches' own rows
         own = ", the factory's own: --batch changes it" if batch is None else ""
         return _captured(built, f"model file {what} (ModelBundle, batch {built.batch_size}{own}"

@@ -27,6 +27,9 @@ _SIZE_FIELDS = ("hidden_size", "intermediate_size", "num_hidden_layers", "num_at
                 "vocab_size", "max_position_embeddings", "n_embd", "n_layer", "n_head", "n_inner", "n_positions",
                 "num_layers", "num_heads", "n_layers", "n_heads", "d_model", "ffn_dim", "d_ff", "n_ctx")
 _MAX_COUNT = 2**31 - 1
+BUILD_FIX = ("fix the fields of config.json that message names (sizes that must divide, such as hidden_size by "
+             "num_attention_heads)")
+"""The fix for a config transformers refuses to build (ValueError on most, RuntimeError on some)."""
 
 
 def _transformers() -> Any:
@@ -248,9 +251,9 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
     _check_fits_here(auto, config, p)
     try:
         model = auto.from_config(config)
-    except (ValueError, KeyError, TypeError) as e:
-        raise InputError(f"transformers cannot build {type(config).__name__} with {auto.__name__}: {e}",
-                         "check the config's architectures / model_type") from None
+    except (ValueError, KeyError, TypeError) as e:  # mostly sizes: 'hidden size (65) is not a multiple of ...'
+        raise InputError(f"transformers cannot build {type(config).__name__} with {auto.__name__}: {first_line(e)}",
+                         BUILD_FIX + ", or its architectures / model_type") from None
     except (RuntimeError, MemoryError) as e:
         if is_out_of_memory(e):  # the allocator's refusal: the weights do not fit in this memory
             raise InputError(f"the model of {str(p)!r} cannot be built here (its random weights need more memory "
@@ -258,8 +261,7 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
                              "check the sizes in the config (hidden_size, num_hidden_layers, vocab_size, ...)"
                              ) from None
         raise InputError(f"transformers cannot build {type(config).__name__} with {auto.__name__}: {first_line(e)}",
-                         "fix the fields of config.json that message names (sizes that must divide, such as "
-                         "hidden_size by num_attention_heads)") from None
+                         BUILD_FIX) from None
     vocab = int(getattr(config, "vocab_size", 0) or 0)
     if vocab < 2:
         raise InputError(f"Hugging Face config {str(p)!r} has no usable vocab_size", "set vocab_size")

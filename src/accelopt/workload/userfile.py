@@ -314,5 +314,11 @@ def load_user_factory(spec: str, **kwargs: Any) -> ModelBundle:
                          "not a ModelBundle",
                          "return accelopt.workload.userfile.ModelBundle(name=..., model=..., batches=..., "
                          "loss_fn=..., batch_size=...) — see examples/my_model.py")
+    asked = kwargs.get("batch_size")
+    if asked is not None and bundle.batch_size != asked:  # profile --batch-size 16 ran batch 4 unsaid
+        raise InputError(f"factory {func_name!r} in {str(path)!r} was called with batch_size={asked} but returned a "
+                         f"ModelBundle of batch_size {bundle.batch_size}",
+                         "make the factory build its batches at its batch_size argument (see examples/my_model.py), "
+                         "or leave the batch size option out to run the factory's own")
     bundle.meta.setdefault("factory", f"{path}:{func_name}")  # where a bad bundle's messages point
     return bundle
