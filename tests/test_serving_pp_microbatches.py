@@ -107,3 +107,12 @@ def test_cli_refuses_bad_pp_microbatches(capsys: pytest.CaptureFixture[str], fla
                                *flags], capsys)
     assert code == 2
     assert words in out + err
+
+
+def test_console_and_page_titles_name_the_micro_batches(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    page = tmp_path / "serve.html"
+    code, out, _ = run_main(["plan", "serve", "--model", "llama2-7b", "--hardware", "h100-sxm", "--pp", "2", "--batch",
+                             "1,8", "--html", str(page)], capsys)
+    assert code == 0
+    assert "pp=2 x 2 micro-batches" in " ".join(out.split())
+    assert "pp=2 x 2 micro-batches" in page.read_text()

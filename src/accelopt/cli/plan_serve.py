@@ -213,14 +213,13 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
 
     from accelopt.predict.serving import weight_only_note
     from accelopt.report.console import make_console, plain
-    from accelopt.report.plan_warnings import serve_caption, serve_rate_columns
+    from accelopt.report.plan_warnings import pp_microbatches_text, serve_caption, serve_rate_columns
     from accelopt.units import fmt_bytes, fmt_count, fmt_joules, fmt_seconds, fmt_usd
 
     console = make_console()
     for s in sweeps:
         p0 = s.points[0]
-        micro = max(p.pp_microbatches for p in s.points)  # (a batch smaller than --pp-microbatches holds fewer)
-        layout = f"tp={p0.tp}, pp={p0.pp}" + (f" x {micro} micro-batches" if p0.pp > 1 else "")
+        layout = f"tp={p0.tp}, pp={p0.pp}" + pp_microbatches_text(s.points)
         layout += (f", attention-dp={p0.moe.attention_dp}, ep={p0.moe.ep}" if p0.moe else "")
         experts = f", experts {p0.expert_weight_dtype}" if p0.expert_weight_dtype else ""
         title = (f"{p0.model} on {p0.n_devices} x {p0.device} ({layout}), prompt {p0.prompt_len}, "
