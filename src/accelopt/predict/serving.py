@@ -23,7 +23,7 @@ The model is the analytic roofline of LLM inference:
   per stage by default (ServingCalibration.pp_microbatches; vLLM's and TensorRT-LLM's schedulers, see there): the
   batch splits into them, each stage works on one while the others occupy the other stages, so a token of one
   request takes the whole model's step at the micro-batch's size (+ the hops) and the replica delivers the whole
-  batch per cycle, unless its fullest stage, busy once per micro-batch, takes longer (_pipelined_decode).
+  batch per cycle, unless its fullest stage, busy once per micro-batch, takes longer (_decode_cycle_s).
 
 Every result is a prediction (an estimate), and the efficiencies it uses are in `ServingCalibration`,
 visible and overridable.
@@ -1487,7 +1487,7 @@ def _fullest_stage_share(s: _Setup) -> float:
     return math.ceil(s.model.layers / s.pp) / s.model.layers
 
 
-def _pipelined(one: PhaseTime, s: _Setup, m: int, cycle_s: float) -> PhaseTime:
+def _pipelined(one: PhaseTime, m: int, cycle_s: float) -> PhaseTime:
     """`one` (a micro-batch through every stage) with its roofline terms stretched so that its total is `cycle_s`
     where the pipeline, not the micro-batch's own pass, sets the time (m micro-batches in flight)."""
     roof_s = max(one.compute_s, one.memory_s)
@@ -1520,8 +1520,8 @@ def _pipelined_prefill(s: _Setup, batch: int, prompt_len: int, scheduling: str) 
         return one
     roof_s = max(one.compute_s, one.memory_s)
     if scheduling == "continuous":
-        return _pipelined(one, s, m, _decode_cycle_s(one.total_s, roof_s, s, m))
-    return _pipelined(one, s, m, one.total_s + (m - 1) * _fullest_stage_share(s) * roof_s)
+        return _pipelined(one, m, _decode_cycle_s(one.total_s, roof_s, s, m))
+    return _pipelined(one, m, one.total_s + (m - 1) * _fullest_stage_share(s) * roof_s)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1613,7 +1613,7 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     prefill = _pipelined_prefill(s, batch, prompt_len, scheduling)
     decode_ctx = prompt_len + output_len / 2.0
     one = _decode_step_time(s, micro, decode_ctx)
-    step = _pipelined(one, s, m, _decode_cycle_s(one.total_s, max(one.compute_s, one.memory_s), s, m))
+    step = _pipelined(one, m, _decode_cycle_s(one.total_s, max(one.compute_s, one.memory_s), s, m))
     one_s = _mean_decode_step_s(s, micro, prompt_len, output_len)
     step_s = _decode_cycle_s(one_s, one_s - one.comm_s - one.overhead_s, s, m)  # the stage bound at the mean step
     decode_s = (output_len - 1) * step_s
