@@ -35,8 +35,9 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # fp8_recipe; 4: attention_kernel (default fused); tp_overlap_cfg; 5: input_warnings (default []);
     # 6: attention_unpad (default false); 7: dp_bucket_params (default null); 8: recompute_modules (default []);
     # 9: prediction.recompute_modules (default [])
-    "plan-serve": (6, "ce2b03d197065d69"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
-    # 5: points[].expert_weight_dtype, expert_compute_dtype (--expert-weight-dtype); 6: input_warnings
+    "plan-serve": (7, "e50bb90985944752"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
+    # 5: points[].expert_weight_dtype, expert_compute_dtype (--expert-weight-dtype); 6: input_warnings;
+    # 7: points[].pp_microbatches (default 1), calibration.pp_microbatches (--pp-microbatches, default null)
     "validate": (3, "bee6937eee32448e"),  # 3: runs[] memory_bytes_per_device, memory_capacity_bytes, assumed, fits
     "simulate-run": (2, "a400f78abfb8d1dd"),  # 2: roofline.ridge_mac_per_byte is MAC/B (was OP/B)
     "simulate-sweep": (1, "94c9aaca46b0185f"),

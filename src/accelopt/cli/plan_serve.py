@@ -39,7 +39,15 @@ def register_serve(plan_app: typer.Typer) -> None:
         hardware: str = typer.Option("h100-sxm", "--hardware", help="Device name(s), comma-separated; 'all' = every "
                                      "catalog device (those the model does not fit are listed with why)."),
         tp: int = typer.Option(1, "--tp", help="Tensor-parallel degree (must divide the attention heads)."),
-        pp: int = typer.Option(1, "--pp", help="Pipeline-parallel stages."),
+        pp: int = typer.Option(1, "--pp", help="Pipeline-parallel stages (layers, weights and KV cache split over "
+                               "them; --pp-microbatches says how many micro-batches keep them busy)."),
+        pp_microbatches: Optional[int] = typer.Option(
+            None, "--pp-microbatches", help="Micro-batches the engine keeps in flight over the --pp stages: the batch "
+            "splits into them and each stage works on one while the others fill the other stages (TPOT: one "
+            "micro-batch's pass through every stage and the hops; throughput: the batch per such pass, or the "
+            "fullest stage's time for all of them if longer). Default: --pp, one per stage, as vLLM "
+            "(max_concurrent_batches = pipeline_parallel_size) and TensorRT-LLM (max_batch_size x pp requests) run "
+            "it, printed as 'default used:'; 1: one batch walks the stages in turn."),
         batch: str = typer.Option("", "--batch", help="Static batch sizes (requests that start together): a list "
                                   f"such as 1,8,64, or {RANGE_SYNTAX}, or max: as many as the engine holds, "
                                   "in waves (fixed-length requests in a closed loop, e.g. trtllm-bench with fixed "
@@ -132,7 +140,8 @@ def register_serve(plan_app: typer.Typer) -> None:
         from accelopt.predict.serving_plan import ServeOptions
 
         refuse_python_file(model, serve=True)
-        opts = ServeOptions(model=model, hardware=hardware, tp=tp, pp=pp, batch=batch, concurrency=concurrency,
+        opts = ServeOptions(model=model, hardware=hardware, tp=tp, pp=pp, pp_microbatches=pp_microbatches,
+                            batch=batch, concurrency=concurrency,
                             rate=rate,
                             prompt=prompt, output=output, weight_dtype=weight_dtype,
                             expert_weight_dtype=expert_weight_dtype, kv_dtype=kv_dtype,
@@ -204,13 +213,14 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
 
     from accelopt.predict.serving import weight_only_note
     from accelopt.report.console import make_console, plain
-    from accelopt.report.plan_warnings import serve_caption, serve_rate_columns
+    from accelopt.report.plan_warnings import pp_microbatches_text, serve_caption, serve_rate_columns
     from accelopt.units import fmt_bytes, fmt_count, fmt_joules, fmt_seconds, fmt_usd
 
     console = make_console()
     for s in sweeps:
         p0 = s.points[0]
-        layout = f"tp={p0.tp}, pp={p0.pp}" + (f", attention-dp={p0.moe.attention_dp}, ep={p0.moe.ep}" if p0.moe else "")
+        layout = f"tp={p0.tp}, pp={p0.pp}" + pp_microbatches_text(s.points)
+        layout += (f", attention-dp={p0.moe.attention_dp}, ep={p0.moe.ep}" if p0.moe else "")
         experts = f", experts {p0.expert_weight_dtype}" if p0.expert_weight_dtype else ""
         title = (f"{p0.model} on {p0.n_devices} x {p0.device} ({layout}), prompt {p0.prompt_len}, "
                  f"output {p0.output_len}, weights {p0.weight_dtype}{experts}, KV {p0.kv_dtype} — estimates")

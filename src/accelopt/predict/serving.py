@@ -19,8 +19,11 @@ The model is the analytic roofline of LLM inference:
 - Tensor parallelism (Megatron-LM, Shoeybi et al. 2019, sec. 3, Fig. 3) all-reduces the activations
   twice per layer (after attention, after the MLP); a ring all-reduce of n bytes over p devices takes
   2(p-1)/p x n / bandwidth + 2(p-1) x per-step latency (Patarasuk & Yuan 2009; the NCCL ring).
-- Pipeline parallelism adds one activation hop per stage boundary; stages run one after another for
-  a token (no micro-batch interleaving is modelled: a conservative latency and throughput figure).
+- Pipeline parallelism adds one activation hop per stage boundary. The engine keeps micro-batches in flight, one
+  per stage by default (ServingCalibration.pp_microbatches; vLLM's and TensorRT-LLM's schedulers, see there): the
+  batch splits into them, each stage works on one while the others occupy the other stages, so a token of one
+  request takes the whole model's step at the micro-batch's size (+ the hops) and the replica delivers the whole
+  batch per cycle, unless its fullest stage, busy once per micro-batch, takes longer (_decode_cycle_s).
 
 Every result is a prediction (an estimate), and the efficiencies it uses are in `ServingCalibration`,
 visible and overridable.
@@ -139,6 +142,13 @@ class ServingCalibration:
     requests (TensorRT-LLM PyExecutor._fetch_new_requests: tp_size x max_num_active_requests in all). trtllm-bench
     throughput replaces the default with its own estimate (bench/build/tuning.py calc_engine_setting; `plan serve
     --max-batch-size`, the runs CSV's max_batch_size column)."""
+    pp_microbatches: int | None = unit("count", default=None)
+    """Micro-batches the engine keeps in flight over the pipeline stages (an engine setting, not a table value;
+    `plan serve --pp-microbatches`). None: one per stage, as many as --pp: vLLM runs pipeline_parallel_size batches at
+    once (vllm-project/vllm vllm/v1/executor/multiproc_executor.py at 00f6c9bf92aa, MultiprocExecutor.
+    max_concurrent_batches returns parallel_config.pipeline_parallel_size, the engine core's batch queue is that
+    deep); TensorRT-LLM admits max_batch_size x pp requests, one max_batch_size micro-batch per stage
+    (PyTorchModelEngine.get_max_num_sequences). 1: one batch walks the stages one after another (no pipelining)."""
     int4_group_size: int = unit("count", default=128)
     """int4 weights carry one fp16 scale and one 4-bit zero point per group of this many weights (AWQ/GPTQ default 128;
     Lin et al. 2023, "AWQ", sec. 4)."""
@@ -192,6 +202,10 @@ class ServingCalibration:
         if not isinstance(self.reference_device, str):
             raise InputError(f"calibration reference_device = {self.reference_device!r} is not text",
                              'name a catalog device as a quoted string, e.g. "h100-sxm"')
+        m = self.pp_microbatches
+        if m is not None and (not isinstance(m, int) or isinstance(m, bool) or m < 1):
+            raise InputError(f"pp_microbatches = {m!r} must be a whole number >= 1",
+                             "give the micro-batches in flight, e.g. --pp-microbatches 4 (one per --pp stage)")
         if self.tp_allreduce not in TP_ALLREDUCES:
             raise InputError(f"calibration tp_allreduce = {self.tp_allreduce!r}", "use nccl or custom")
         if self.memory_basis not in MEMORY_BASES:
@@ -433,7 +447,8 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
     base = dict(tables["default"].values)
     out: dict[str, ServingCalibration] = {}
     known = {f.name for f in fields(ServingCalibration)} - {"family", "fitted", "fitted_on", "table_file",
-                                                             "measured_link", "device_scaling", "tp_allreduce"}
+                                                             "measured_link", "device_scaling", "tp_allreduce",
+                                                             "pp_microbatches"}
     for name, t in tables.items():
         bad = set(t.values) - known
         if bad:
@@ -475,10 +490,11 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
                        memory_basis: str | None = None, max_prefill_chunk_tokens: int | None = None,
                        max_batch_size: int | None = None, path: str | None = None,
                        measured_link: comm.MeasuredLink | None = None,
-                       tp_allreduce: str | None = None, int4_group_size: int | None = None) -> ServingCalibration:
+                       tp_allreduce: str | None = None, int4_group_size: int | None = None,
+                       pp_microbatches: int | None = None) -> ServingCalibration:
     """The calibration `plan serve` uses on `spec` (the `[serving.*]` tables of `path` replacing the bundled ones
-    by name, when given), with the engine settings, the checkpoint's int4 group size (--int4-group-size) and the
-    measured link (--collectives) a user gave (None: the default)."""
+    by name, when given), with the engine settings (--pp-microbatches among them), the checkpoint's int4 group size
+    (--int4-group-size) and the measured link (--collectives) a user gave (None: the default)."""
     from accelopt.predict.serving_validation import published_runs_of  # (it imports this module)
 
     cal = calibration_for_spec(spec, path=path)
@@ -487,7 +503,7 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
     given: dict[str, Any] = {"memory_utilization": memory_utilization, "memory_basis": memory_basis,
                              "max_prefill_chunk_tokens": max_prefill_chunk_tokens, "max_batch_size": max_batch_size,
                              "measured_link": measured_link, "tp_allreduce": tp_allreduce,
-                             "int4_group_size": int4_group_size}
+                             "int4_group_size": int4_group_size, "pp_microbatches": pp_microbatches}
     return replace(cal, **{k: v for k, v in given.items() if v is not None})
 
 
@@ -518,6 +534,9 @@ class ServingPrediction:
     device: str
     tp: int = unit("count")
     pp: int = unit("count")
+    pp_microbatches: int = unit("count", default=1)
+    """Micro-batches of ceil(batch / pp_microbatches) sequences in flight over the pp stages (1: none, or pp 1);
+    prefill, decode_step, TPOT and the throughputs are the pipelined ones (serving._pipelined)."""
     n_devices: int = unit("count")
     batch: int = unit("count")
     prompt_len: int = unit("count")
@@ -555,7 +574,8 @@ class ServingPrediction:
     output_tokens_per_s_per_device: float = unit("tok/s")
     prefill: PhaseTime
     decode_step: PhaseTime
-    """One decode step at the mean decode context."""
+    """One decode step at the mean decode context (with pp_microbatches > 1: one micro-batch's pass through the
+    stages, stretched to the pipeline's cycle where the fullest stage sets it)."""
     kv_cache_bytes_per_token: float = unit("B")
     """Whole model, all layers, all KV heads, for one token, before sliding windows cap the cache: a windowed layer
     keeps at most `window` tokens (kv_cache_bytes, kv_cache_bytes_per_device apply the cap)."""
@@ -619,10 +639,11 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 6
+    SCHEMA_VERSION: ClassVar[int] = 7
     # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
-    # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: [])
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5)
+    # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: []);
+    # 7 points[].pp_microbatches (default 1) and calibration.pp_microbatches (default null)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
@@ -1451,6 +1472,58 @@ def _mean_decode_step_s(s: _Setup, batch: int, prompt_len: int, output_len: int)
     return float(np.maximum(mem, comp).mean()) + a.comm_s + a.overhead_s  # comm depends on batch only
 
 
+def microbatches_in_flight(s: _Setup, batch: int) -> int:
+    """Micro-batches the batch splits into over the pipeline stages: the engine's (cal.pp_microbatches; None: one per
+    stage, as vLLM and TensorRT-LLM run them, see ServingCalibration.pp_microbatches), at most one per sequence of the
+    batch; 1 without pipeline parallelism."""
+    if s.pp == 1:
+        return 1
+    return max(1, min(s.cal.pp_microbatches or s.pp, batch))
+
+
+def _fullest_stage_share(s: _Setup) -> float:
+    """The fullest stage's share of the layers, ceil(L/pp) / L (the share _weights_bytes_per_device holds); the
+    embedding and LM head, on the end stages, are spread with the layers here."""
+    return math.ceil(s.model.layers / s.pp) / s.model.layers
+
+
+def _pipelined(one: PhaseTime, m: int, cycle_s: float) -> PhaseTime:
+    """`one` (a micro-batch through every stage) with its roofline terms stretched so that its total is `cycle_s`
+    where the pipeline, not the micro-batch's own pass, sets the time (m micro-batches in flight)."""
+    roof_s = max(one.compute_s, one.memory_s)
+    if m == 1 or cycle_s <= one.total_s or roof_s <= 0:
+        return one
+    r = (cycle_s - one.comm_s - one.overhead_s) / roof_s
+    return replace(one, compute_s=one.compute_s * r, memory_s=one.memory_s * r, total_s=cycle_s)
+
+
+def _decode_cycle_s(one_step_s: float, roof_s: float, s: _Setup, m: int) -> float:
+    """Seconds between two tokens of one micro-batch with m micro-batches in flight over pp stages: its own pass
+    through every stage (one_step_s: the stages' roofline terms, the (pp-1) hops and the step overhead), or, when
+    longer, the fullest stage's work on all m micro-batches, m x share x roof_s (the slowest stage sets the
+    throughput of a pipeline; Narayanan et al. 2021, "Efficient Large-Scale Language Model Training on GPU Clusters
+    Using Megatron-LM", sec. 2.2: with as many micro-batches as stages no stage idles in steady state)."""
+    if m == 1:
+        return one_step_s
+    return max(one_step_s, m * _fullest_stage_share(s) * roof_s)
+
+
+def _pipelined_prefill(s: _Setup, batch: int, prompt_len: int, scheduling: str) -> PhaseTime:
+    """Prefill of the batch as m micro-batches of ceil(batch/m) sequences through the pp stages. Static (the batch
+    starts together): the first finishes after its own pass P, each of the m-1 others one fullest-stage time later
+    (the fill of an empty pipeline: m + pp - 1 stage times for m micro-batches over pp stages; Huang et al. 2019,
+    "GPipe", sec. 2.2), P + (m-1) x share x roof. Continuous: the prefills join micro-batches of a pipeline that
+    is already full, so they take the device time of a decode cycle (_decode_cycle_s): no fill."""
+    m = microbatches_in_flight(s, batch)
+    one = _prefill_time(s, math.ceil(batch / m), prompt_len)
+    if m == 1:
+        return one
+    roof_s = max(one.compute_s, one.memory_s)
+    if scheduling == "continuous":
+        return _pipelined(one, m, _decode_cycle_s(one.total_s, roof_s, s, m))
+    return _pipelined(one, m, one.total_s + (m - 1) * _fullest_stage_share(s) * roof_s)
+
+
 # ---------------------------------------------------------------------------------------------
 # Cost and energy (delegated to predict.cost)
 
@@ -1535,10 +1608,14 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
              "fp8/int8/int4")
             + ", a smaller --kv-dtype (fp8), shorter prompts, or a device with more memory")
 
-    prefill = _prefill_time(s, batch, prompt_len)
+    m = microbatches_in_flight(s, batch)  # pipeline parallelism: micro-batches of ceil(batch/m) in flight
+    micro = math.ceil(batch / m)
+    prefill = _pipelined_prefill(s, batch, prompt_len, scheduling)
     decode_ctx = prompt_len + output_len / 2.0
-    step = _decode_step_time(s, batch, decode_ctx)
-    step_s = _mean_decode_step_s(s, batch, prompt_len, output_len)
+    one = _decode_step_time(s, micro, decode_ctx)
+    step = _pipelined(one, m, _decode_cycle_s(one.total_s, max(one.compute_s, one.memory_s), s, m))
+    one_s = _mean_decode_step_s(s, micro, prompt_len, output_len)
+    step_s = _decode_cycle_s(one_s, one_s - one.comm_s - one.overhead_s, s, m)  # the stage bound at the mean step
     decode_s = (output_len - 1) * step_s
     if scheduling == "static" or output_len == 1:
         # static: the other prefills fall before the first token. One output token (prefill only, e.g. scoring): no
@@ -1560,7 +1637,7 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     tokens = batch * output_len
     usd, energy = _cost_and_energy(s, n_devices, prefill, step, decode_s, tokens)
     return ServingPrediction(
-        model=model.name, device=spec.name, tp=tp, pp=pp, n_devices=n_devices, batch=batch,
+        model=model.name, device=spec.name, tp=tp, pp=pp, pp_microbatches=m, n_devices=n_devices, batch=batch,
         prompt_len=prompt_len, output_len=output_len, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
         compute_dtype=compute_dtype, expert_weight_dtype=moe.expert_weight_dtype,
         expert_compute_dtype=_expert_compute_dtype(spec, weight_dtype, moe) if moe.expert_weight_dtype else None,
@@ -1696,7 +1773,8 @@ def decode_ridge_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
 
     For a dense model this is about B* = W/(bw·eff_bw) / (2N/(peak·eff_c) - c·kv/(bw·eff_bw)) -- the
     ridge point of the roofline (Williams et al. 2009) in units of batch; searched numerically so MoE
-    (weights read grow with batch, `experts_touched`) is handled too. Ignores memory capacity.
+    (weights read grow with batch, `experts_touched`) is handled too. Ignores memory capacity. With m pipeline
+    micro-batches in flight (microbatches_in_flight) each step runs ceil(batch/m) sequences: m x their ridge.
     """
     _check_layout(model, tp, pp, moe)
     calibration = calibration_for_spec(spec, calibration)
@@ -1707,17 +1785,18 @@ def decode_ridge_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
         t = _decode_step_time(s, b, ctx)
         return t.compute_s >= t.memory_s
 
+    m = microbatches_in_flight(s, limit)  # the batch runs as m micro-batches: its ridge is m micro-batch ridges
     if compute_bound(1):
-        return 1
+        return m
     lo, hi = 1, 2
     while not compute_bound(hi):
         lo, hi = hi, hi * 2
-        if hi > limit:
+        if hi * m > limit:
             return None
     while hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if compute_bound(mid) else (mid, hi)
-    return hi
+    return hi * m
 
 
 def sweep_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1, pp: int = 1,

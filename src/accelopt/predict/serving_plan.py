@@ -85,6 +85,9 @@ class ServeOptions:
     int4_group_size: int | None = None
     """Weights per scale of an int4 checkpoint (serving.ServingCalibration.int4_group_size; a per-channel checkpoint:
     the layer width); None: the calibration's 128, printed as a default where int4 weights are used."""
+    pp_microbatches: int | None = None
+    """Micro-batches the engine keeps in flight over the --pp stages (serving.ServingCalibration.pp_microbatches);
+    None: one per stage, vLLM's and TensorRT-LLM's, printed as 'default used:' with --pp > 1."""
     ep: int = 1
     """Expert-parallel ranks (serving_moe.MoELayout.ep)."""
     attention_dp: int = 1
@@ -144,6 +147,13 @@ def _check_engine_flags(opts: ServeOptions) -> None:
     b = opts.max_batch_size
     if b is not None and b < 1:
         raise InputError(f"--max-batch-size {b} must be a positive integer", "e.g. --max-batch-size 2048")
+    m = opts.pp_microbatches
+    if m is not None and m < 1:
+        raise InputError(f"--pp-microbatches {m} must be a positive integer: the micro-batches in flight over the "
+                         "pipeline stages", f"e.g. --pp-microbatches {max(opts.pp, 1)} (one per --pp stage)")
+    if m is not None and m > 1 and opts.pp == 1:
+        raise InputError(f"--pp-microbatches {m} with --pp 1: there are no pipeline stages to keep busy",
+                         f"give --pp > 1 (e.g. --pp {m}), or leave --pp-microbatches out")
     g = opts.int4_group_size
     if g is not None and g < 1:
         raise InputError(f"--int4-group-size {g} must be a positive integer: the weights that share one scale",
@@ -231,7 +241,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                      max_batch_size=opts.max_batch_size, path=opts.calibration,
                                      measured_link=measured,
                                      tp_allreduce=opts.tp_allreduce or (rule.tp_allreduce if rule else None),
-                                     int4_group_size=opts.int4_group_size)
+                                     int4_group_size=opts.int4_group_size,
+                                     pp_microbatches=opts.pp_microbatches)
             int4_groups.add(cal.int4_group_size)
             _check_custom_allreduce(opts, spec, cal)
             if at_max_load:  # per device: its own KV cache decides
@@ -267,6 +278,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     notes += share_notes
     if (n := int4_group_note(opts, int4_groups)) is not None:
         notes.append(n)
+    if (n := pp_microbatches_note(opts)) is not None:
+        notes.append(n)
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
     # J/out tok: the idle draw and the facility's host share and PUE (no flags here: cost.Facility's defaults)
     served_specs = [sp for sp in specs if sp.name in served]
@@ -284,6 +297,18 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     result = ServeResult(results=[ServeSweep.of(s) for s in sweeps], errors=errors,
                          unused_config_keys=list(cfg.unused_keys), measured_link=measured, notes=notes)
     return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps) or rate_error)
+
+
+def pp_microbatches_note(opts: ServeOptions) -> str | None:
+    """'default used:' for the micro-batches in flight of a --pp > 1 run the user did not set (one per stage: vLLM's
+    and TensorRT-LLM's); None at --pp 1 or with --pp-microbatches given."""
+    if opts.pp == 1 or opts.pp_microbatches is not None:
+        return None
+    return (f"default used: --pp {opts.pp} keeps {opts.pp} micro-batches in flight, one per stage (vLLM: "
+            "MultiprocExecutor.max_concurrent_batches = pipeline_parallel_size, vllm/v1/executor/multiproc_executor.py "
+            "at 00f6c9bf92aa; TensorRT-LLM: max_batch_size x pp requests, PyTorchModelEngine.get_max_num_sequences): "
+            "the batch splits into them, TPOT is one micro-batch's pass through every stage and the hops — give "
+            "--pp-microbatches 1 for an engine that runs one batch through the stages in turn")
 
 
 def int4_group_note(opts: ServeOptions, group_sizes: set[int]) -> str | None:

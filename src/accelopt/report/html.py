@@ -309,7 +309,8 @@ def _serve_tables(r: Any) -> list[Table]:
         rate_heads, rate_cells = plan_warnings.serve_rate_columns(s.points)
         heads = [*rate_heads, first, "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev",
                  "fits", "$/M out tok", "J/out tok"]
-        t = Table(f"{s.model} on {s.device} (tp={s.tp}, pp={s.pp})", heads, estimate=True,
+        pipe = plan_warnings.pp_microbatches_text(s.points)
+        t = Table(f"{s.model} on {s.device} (tp={s.tp}, pp={s.pp}{pipe})", heads, estimate=True,
                   note=plan_warnings.serve_caption(s.max_batch, s.decode_ridge_batch, s.calibration, s.device))
         for p, rate in zip(s.points, rate_cells, strict=True):  # tokens/s as the console writes them (fmt_count)
             t.rows.append([*rate, q(p, "batch"), q(p, "ttft_s"), q(p, "tpot_s"), fmt_count(p.decode_tokens_per_s),

@@ -73,6 +73,14 @@ def training_lines(result: Any) -> list[str]:
 
 
 # ---------------------------------------------------------------- plan serve
+def pp_microbatches_text(points: Sequence[Any]) -> str:
+    """' x N micro-batches' after 'pp=P' in a serving table's title (--pp > 1: the most micro-batches a point of
+    the sweep keeps in flight; a batch smaller than --pp-microbatches holds fewer); '' at --pp 1."""
+    if not points or points[0].pp == 1:
+        return ""
+    return f" x {max(p.pp_microbatches for p in points)} micro-batches"
+
+
 def serve_caption(max_batch: int, ridge_batch: int | None, cal: Any, device: str) -> str:
     """The line under a `plan serve` table: largest batch, where decode turns compute-bound, the memory rule, and
     the calibration table with where it comes from and its 'uncalibrated' label (ServingCalibration)."""
