@@ -19,6 +19,7 @@ from conftest import run_main
 from accelopt.hardware.catalog import get_device
 from accelopt.predict import launch_floor
 from accelopt.predict import serving as sv
+from accelopt.predict.serving_validation import read_serving_runs
 from accelopt.workload.presets import get_model
 
 TINY = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 64, "intermediate_size": 256,
@@ -57,6 +58,10 @@ def test_floor_grows_with_depth() -> None:
     assert launch_floor.forward_kernels(24) == 220
     p = sv.predict_serving(get_model("qwen2.5-0.5b"), get_device("l4"), batch=1, prompt_len=256, output_len=128)
     assert p.decode_step.overhead_s == pytest.approx(220 * 1.1e-6)
+    rows = {r["id"]: r for r in read_serving_runs()[0]}
+    for c in (16, 32):  # the throughput notes name the floor the model now charges at every C
+        note = rows[f"wmx-l4-q25-05b-256-128-c{c}-tput"]["note"]
+        assert f"the per-forward launch floor, {p.decode_step.overhead_s * 1e3:.2f} ms here at every C" in note
 
 
 @pytest.mark.parametrize("device", ["h100-sxm", "a100-sxm-80gb", "l40s"])
@@ -119,3 +124,23 @@ def test_readme_quotes_the_tiny_model_before_and_after(tiny_config: str, monkeyp
     before_us = _predict(tiny_config, "l4").tpot_s * 1e6
     assert (f"a 2-layer, 64-wide model on an L4 decoded at {before_us:.1f} µs a token before it, {after_us:.1f} µs "
             "now") in readme
+
+
+def test_a_users_fitted_table_replaces_the_floor(tiny_config: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """The note's fix: a --calibration table that names the runs it was fitted on keeps its own per-step overhead,
+    even below the floor, and no 'default used:' floor line is printed; without fitted_on the floor applies."""
+    def serve(fitted_on: str) -> tuple[float, str]:
+        cal = tmp_path / "my.toml"
+        cal.write_text(f'[serving.my-l4]\nmatch = ["l4"]\n{fitted_on}per_step_overhead_s = 1e-5\n', encoding="utf-8")
+        code, out, err = run_main(["plan", "serve", "--model", tiny_config, "--hardware", "l4", "--batch", "1",
+                                   "--prompt", "128", "--output", "128", "--calibration", str(cal), "--json"], capsys)
+        assert code == 0, err
+        doc = json.loads(out)
+        notes = " ".join(doc["notes"])
+        return doc["results"][0]["points"][0]["decode_step"]["overhead_s"], notes
+
+    overhead_s, notes = serve('fitted_on = ["my-own-l4-run"]\n')
+    assert overhead_s == pytest.approx(1e-5) and "per-forward overhead on l4" not in notes
+    overhead_s, notes = serve("")
+    assert overhead_s == pytest.approx(launch_floor.forward_floor_s(2)) and "per-forward overhead on l4" in notes
