@@ -41,7 +41,7 @@ import numpy as np
 from accelopt import dtypes
 from accelopt.errors import InfeasibleError, InputError, case_hint, unknown_fields
 from accelopt.hardware.spec import AcceleratorSpec
-from accelopt.predict import comm, serving_moe
+from accelopt.predict import comm, launch_floor, serving_moe
 from accelopt.predict.calibration import BUNDLED_TABLE_FILE
 from accelopt.predict.compute import FP4_OPERAND_BYTES
 from accelopt.predict.serving_moe import NO_MOE, MoELayout, MoEServing
@@ -117,7 +117,9 @@ class ServingCalibration:
     """Per-step latency of a collective when the spec has no `scaleup_latency_s`/`scaleout_latency_s`;
     None: the default of predict/comm.py, which training uses too, printed beside the result."""
     per_step_overhead_s: float = unit("s", default=0.0)
-    """Time added to every forward pass (decode step or prefill chunk): scheduling, sampling, launch gaps."""
+    """Time added to every forward pass (decode step or prefill chunk): scheduling, sampling, launch gaps. In a
+    prediction's calibration on an NVIDIA GPU under a table not fitted on published runs: at least the model's
+    kernel-launch floor (launch_floor.forward_floor_s, printed as 'default used:')."""
     per_request_overhead_s: float = unit("s", default=0.0)
     """Time added to time-to-first-token: request handling before the first forward (tokenizing, scheduling)."""
     memory_utilization: float = unit("fraction", default=0.9)
@@ -1345,6 +1347,21 @@ def device_scaled(cal: ServingCalibration, spec: AcceleratorSpec, compute_dtype:
                                                         attention_ratio=r_attn, note=note))
 
 
+def with_launch_floor(cal: ServingCalibration, spec: AcceleratorSpec, model: TransformerConfig) -> ServingCalibration:
+    """`cal` with per_step_overhead_s raised to the per-forward launch floor (launch_floor.forward_floor_s) where
+    its table is not fitted on published runs and `spec` is an NVIDIA GPU; `cal` itself otherwise (a fitted table
+    keeps its fitted value). The 'default used:' line: launch_floor.note. Idempotent (a max)."""
+    if not launch_floor.applies(spec, cal.fitted):
+        return cal
+    floor_s = launch_floor.forward_floor_s(model.layers)
+    return cal if cal.per_step_overhead_s >= floor_s else replace(cal, per_step_overhead_s=floor_s)
+
+
+def launch_floor_note(cal: ServingCalibration, spec: AcceleratorSpec, model: TransformerConfig) -> str | None:
+    """The 'default used:' line of with_launch_floor for `cal` (the table's values, before the floor) on `spec`."""
+    return launch_floor.note(spec, cal.family, cal.fitted, cal.per_step_overhead_s, model.layers)
+
+
 def _expert_compute_dtype(spec: AcceleratorSpec, weight_dtype: str, moe: MoELayout) -> str:
     """compute_dtype_for the routed experts, its refusal naming --expert-weight-dtype when that flag set the dtype."""
     try:
@@ -1359,7 +1376,7 @@ def _expert_compute_dtype(spec: AcceleratorSpec, weight_dtype: str, moe: MoELayo
 def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, weight_dtype: str, kv_dtype: str,
            cal: ServingCalibration, moe: MoELayout = NO_MOE) -> _Setup:
     compute_dtype = compute_dtype_for(spec, weight_dtype)
-    cal = device_scaled(cal, spec, compute_dtype)
+    cal = with_launch_floor(device_scaled(cal, spec, compute_dtype), spec, model)
     peak = spec.peak(compute_dtype)
     assert peak is not None  # compute_dtype_for guarantees it
     sixteen = next((p for p in (spec.peak("bf16"), spec.peak("fp16")) if p is not None), peak)

@@ -28,6 +28,7 @@ from accelopt.predict.serving import (
     custom_allreduce_skipped,
     engine_calibration,
     engine_memory_fraction,
+    launch_floor_note,
     max_load_concurrency,
     overflow_error,
     predict_at_rate,
@@ -262,6 +263,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
             sweeps.append(sweep)
             if share_note:  # the engine's device-dependent default (SGLang's), beside the result
                 share_notes.append(share_note)
+            if floor_note := launch_floor_note(cal, spec, cfg):  # an unfitted table's per-forward launch floor
+                share_notes.append(floor_note)
             if note := custom_allreduce_note(spec, opts.tp, cal):
                 tp_notes.append(note)
         except InfeasibleError as e:

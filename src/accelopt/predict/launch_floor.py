@@ -1,0 +1,70 @@
+"""The per-forward launch floor of `plan serve` on a table not fitted on published runs (issue: srvfloor).
+
+A fitted `[serving.*]` table carries its own per_step_overhead_s (the per-forward cost its rows show). The unfitted
+`[serving.default]` has 0, so a tiny model decoded in under a microsecond per step on an L4 (TPOT 2.4 us for a
+2-layer, 64-wide model): no engine does. Every forward pass launches at least one kernel per op per layer, and even
+replayed from a CUDA graph (how vLLM, SGLang and TensorRT-LLM run decode) each kernel holds the GPU for about a
+microsecond however little it computes. So on an NVIDIA GPU an unfitted table's per-forward overhead is at least
+
+    floor = (KERNELS_PER_LAYER x layers + KERNELS_PER_FORWARD) x GRAPH_KERNEL_S
+
+charged through the same per_step_overhead_s term the fitted tables use (once per decode step, once per prefill
+chunk), and printed as 'default used:' beside the result. Other vendors' GPUs and other devices get no floor: no
+source found gives their per-kernel time in a replayed graph (their figures are unchanged).
+"""
+
+from __future__ import annotations
+
+from accelopt.hardware.spec import AcceleratorSpec
+
+GRAPH_KERNEL_S = 1.1e-6
+"""Seconds one small kernel holds an NVIDIA GPU when replayed from a CUDA graph: pytorch/pytorch issue #161104
+("Eager CUDAGraph + stream performance", BoyuanFeng, 2025-08-20): a torch.cuda.CUDAGraph of 2000 unrolled `x + y`
+on 1024-element CUDA tensors replays at 0.0011 ms per call (0.0013 ms after one warm-up pattern; the lower figure
+is taken, a floor). The order is checked by two other stacks: CUDA.jl's graph docs (cuda.juliagpu.org/dev/usage/
+graphs: "80 broadcast kernels" in 70 us as a graph, 0.88 us each with the graph's launch) and ahrefs/ocannl issue
+#488 (no-op kernels: "~0.58 us per node" of a replayed graph on an RTX 5070 Ti laptop): 0.6 to 1.1 us a kernel."""
+
+KERNELS_PER_LAYER = 9
+"""Kernels of one decoder layer in a forward pass, at least: vLLM's Llama layer (vllm-project/vllm
+vllm/model_executor/models/llama.py at 0035bdf2b1ac243ef6f31eef27411b022461df8e, LlamaDecoderLayer.forward and
+LlamaAttention / LlamaMLP.forward) calls input_layernorm, qkv_proj, rotary_emb, attn, o_proj,
+post_attention_layernorm, gate_up_proj, act_fn (SiluAndMul) and down_proj, each at least one kernel; the attention
+backend's KV-cache write (a kernel of its own) and a mixture-of-experts block's router and expert kernels are not
+counted, so the count is a floor. Tensor-parallel all-reduces are timed apart (the comm term)."""
+
+KERNELS_PER_FORWARD = 4
+"""Kernels outside the layers, at least: embed_tokens, the final norm, the LM head (logits_processor) and the
+sampler (LlamaForCausalLM / LlamaModel.forward, the same file)."""
+
+
+def forward_kernels(layers: int) -> int:
+    """Kernels a forward pass of a `layers`-layer decoder launches, at least (the counts above)."""
+    return KERNELS_PER_LAYER * layers + KERNELS_PER_FORWARD
+
+
+def forward_floor_s(layers: int) -> float:
+    """The per-forward launch floor, seconds: forward_kernels x GRAPH_KERNEL_S."""
+    return forward_kernels(layers) * GRAPH_KERNEL_S
+
+
+def applies(spec: AcceleratorSpec, fitted: bool) -> bool:
+    """True where the floor replaces a smaller per_step_overhead_s: a table not fitted on published runs of its
+    family, on an NVIDIA GPU (the source's CUDA-graph figure)."""
+    return not fitted and spec.kind == "gpu" and spec.vendor.strip().lower() == "nvidia"
+
+
+def note(spec: AcceleratorSpec, family: str, fitted: bool, table_s: float, layers: int) -> str | None:
+    """The 'default used:' line `plan serve` prints (text and JSON) where the floor replaces the table's
+    per_step_overhead_s `table_s`; None where it does not apply or the table's own value is larger."""
+    floor_s = forward_floor_s(layers)
+    if not applies(spec, fitted) or floor_s <= table_s:
+        return None
+    n = forward_kernels(layers)
+    return (f"default used: per-forward overhead on {spec.name} {floor_s * 1e6:,.1f} us (each decode step and "
+            f"prefill chunk), in place of the {family!r} calibration's per_step_overhead_s {table_s * 1e6:g} us "
+            f"(not fitted on published runs of this device): at least {n:,} kernels a forward "
+            f"({KERNELS_PER_LAYER} per layer x {layers} layers + {KERNELS_PER_FORWARD}: vLLM's Llama forward, "
+            f"vllm/model_executor/models/llama.py at 0035bdf) x {GRAPH_KERNEL_S * 1e6:g} us each (one small kernel "
+            "replayed from a CUDA graph, pytorch/pytorch issue #161104) — a launch floor, not a measured engine "
+            "overhead; a [serving.*] table fitted on published runs of the device (--calibration) replaces it")
