@@ -60,6 +60,8 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "env": (1, "e78bedba1f3fb1d9"),
     "catalog-list": (1, "845a8a0693891eb4"),
     "catalog-show": (1, "7a570265839ae8dc"),
+    "plan-models": (1, "61e0db5925142efc"),  # plan --list-models --json (a bare list before)
+    "plan-infer-models": (1, "00ef6e33a033dcc0"),  # plan infer --list-models --json (a bare list of dicts before)
 }
 
 

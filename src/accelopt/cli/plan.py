@@ -847,12 +847,14 @@ def run_plan(opts: PlanOptions) -> None:
     """`accelopt plan`: list the presets, plan a captured workload, or search the layouts of a model."""
     if opts.list_models:
         from accelopt.report.jsonout import emit
+        from accelopt.report.model_documents import PlanModelsDocument
         from accelopt.workload.presets import list_models
 
+        doc = PlanModelsDocument(count=len(list_models()), models=list_models())
         if opts.as_json:
-            emit(list_models())
+            emit(doc)
         else:
-            print("\n".join(list_models()))
+            print("\n".join(doc.models))
         return
     model = _required_model(opts.setup)
     refuse_python_file(model)
