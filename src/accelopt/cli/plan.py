@@ -1144,7 +1144,7 @@ def _explain(opts: ExplainOptions) -> None:
         cast_b, _ = fp8_cast_bytes(setup.fp8_recipe, cal.family)
         fp8 = (f"; fp8 linear layers at {cal.fp8_matmul_eff_max} of the fp8 peak, {setup.fp8_recipe} scaling: "
                f"{cast_b:g} B moved per quantized input element")
-    con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {lay}{_flags_text(setup)} "
+    con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {layout_text(lay)}{_flags_text(setup)} "
                    f"(calibration family "
                    f"{cal.family}, stack {cal.stack}{f' ({basis.tag})' if basis.tag else ''}; "
                    f"eff(F) = {cal.matmul_eff_max} F / "
