@@ -81,10 +81,14 @@ def bench(name: str, size: str, repeats: int) -> dict[str, Any]:
 
 def main() -> int:
     """0 when the FLOPs agree exactly, else 1 (`make bench` names the failed ones)."""
+    from benchargs import count, names_from  # the benchmarks folder: on sys.path when run as a script
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", default="mlp,gpt,bert,resnet", help="zoo models (default: %(default)s)")
-    ap.add_argument("--size", default="tiny", help="zoo size: tiny, small or realistic (default: %(default)s)")
-    ap.add_argument("--repeats", type=int, default=3,
+    ap.add_argument("--models", default="mlp,gpt,bert,resnet", type=names_from(zoo.list_models(), "zoo model"),
+                    help="zoo models (default: %(default)s)")
+    ap.add_argument("--size", default="tiny", choices=zoo.SIZES,
+                    help="zoo size: tiny, small or realistic (default: %(default)s)")
+    ap.add_argument("--repeats", type=count(1), default=3,
                     help="first steps of a fresh model per way; the median is kept (default: %(default)s)")
     args = ap.parse_args()
     rows = [bench(m, args.size, args.repeats) for m in args.models.split(",")]

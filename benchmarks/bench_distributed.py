@@ -94,9 +94,13 @@ def _measured_spec(device: str, nproc: int, out: list[str]) -> tuple[object, obj
 
 
 def main() -> None:
+    from benchargs import count  # the benchmarks folder: on sys.path when run as a script
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--device", default="cpu", help="cpu (gloo) or cuda (NCCL, one GPU per rank) (default: cpu)")
-    ap.add_argument("--nproc", type=int, default=2, help="ranks on this machine (default: 2)")
+    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
+                    help="cpu (gloo) or cuda (NCCL, one GPU per rank) (default: cpu)")
+    ap.add_argument("--nproc", type=count(2), default=2,
+                    help="ranks on this machine, 2 or more: collectives and a pipeline need two (default: 2)")
     args = ap.parse_args()
     out: list[str] = []
     n = args.nproc

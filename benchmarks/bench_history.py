@@ -131,6 +131,8 @@ def main(n: int = 10_000) -> None:
 
 
 if __name__ == "__main__":
+    from benchargs import count
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("n", nargs="?", type=int, default=10_000, help="runs in the store (default 10,000)")
+    ap.add_argument("n", nargs="?", type=count(1), default=10_000, help="runs in the store (default 10,000)")
     main(ap.parse_args().n)

@@ -69,12 +69,17 @@ def table(res: Any) -> list[str]:
 
 
 def main() -> None:
+    from benchargs import count, names_from  # the benchmarks folder: on sys.path when run as a script
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--examples", default=",".join(examples.list_examples()),
+                    type=names_from(examples.list_examples(), "example"),
                     help="built-in trained examples (default: %(default)s)")
-    ap.add_argument("--modes", default="inference,train", help="optimize modes (default: %(default)s)")
-    ap.add_argument("--threads", type=int, default=1, help="torch threads (0: torch's default) (default: %(default)s)")
-    ap.add_argument("--rounds", type=int, default=7,
+    ap.add_argument("--modes", default="inference,train", type=names_from(("inference", "train"), "mode"),
+                    help="optimize modes (default: %(default)s)")
+    ap.add_argument("--threads", type=count(0), default=1,
+                    help="torch threads (0: torch's default) (default: %(default)s)")
+    ap.add_argument("--rounds", type=count(1), default=7,
                     help="A/B interleaved timing rounds per variant (default: %(default)s)")
     ap.add_argument("--skip", default="", help="comma-separated techniques to leave out (default: none)")
     args = ap.parse_args()

@@ -87,9 +87,11 @@ def run_llm_analysis(c: object, sample: int) -> float:
 
 def main() -> int:
     """0 when the search meets its 2 s target, else 1 (`make bench` names the failed ones)."""
+    from benchargs import count  # the benchmarks folder: on sys.path when run as a script
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sample", type=int, default=200, help="layouts llm-analysis evaluates (default: 200)")
-    ap.add_argument("--repeats", type=int, default=3, help="timed searches; the best is kept (default: 3)")
+    ap.add_argument("--sample", type=count(1), default=200, help="layouts llm-analysis evaluates (default: 200)")
+    ap.add_argument("--repeats", type=count(1), default=3, help="timed searches; the best is kept (default: 3)")
     args = ap.parse_args()
     plain_s, plain_n, _ = run_search(args.repeats, SearchAxes(hsdp=(0,), etp=(0,), recompute_layers=(0,)))
     secs, n, c = run_search(args.repeats)

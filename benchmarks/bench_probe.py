@@ -131,6 +131,8 @@ def quick_vs_full(dev: Any) -> tuple[dict[str, dict[str, float]], bool, dict[str
 
 
 if __name__ == "__main__":
+    from benchargs import out_file
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", type=Path, help="also write the figures and verdicts as JSON here")
+    ap.add_argument("--out", type=out_file, help="also write the figures and verdicts as JSON here")
     sys.exit(main(ap.parse_args().out))

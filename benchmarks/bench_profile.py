@@ -30,7 +30,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -139,17 +138,21 @@ def bench_one(name: str, size: str, steps: int, warmup: int, rounds: int) -> dic
 
 def main() -> int:
     """0 when every model passes both checks, else 1 (`make bench` names the failed ones)."""
+    from benchargs import count, names_from, out_file  # the benchmarks folder: on sys.path when run as a script
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--steps", type=int, default=10, help="timed steps per block (default: %(default)s)")
-    ap.add_argument("--warmup", type=int, default=3, help="warm-up steps per block (default: %(default)s)")
-    ap.add_argument("--size", default="tiny", help="zoo size: tiny, small or realistic (default: %(default)s)")
-    ap.add_argument("--rounds", type=int, default=12,
+    ap.add_argument("--steps", type=count(1), default=10, help="timed steps per block (default: %(default)s)")
+    ap.add_argument("--warmup", type=count(0), default=3, help="warm-up steps per block (default: %(default)s)")
+    ap.add_argument("--size", default="tiny", choices=zoo.SIZES,
+                    help="zoo size: tiny, small or realistic (default: %(default)s)")
+    ap.add_argument("--rounds", type=count(1), default=12,
                     help="alternations of a plain-loop block and a profile_step block (default: %(default)s)")
-    ap.add_argument("--threads", type=int, default=0,
+    ap.add_argument("--threads", type=count(0), default=0,
                     help="torch threads for both loops (0: torch's default, as the CLI runs; 1 is the least "
                          "sensitive to other load) (default: %(default)s)")
-    ap.add_argument("--out", type=Path, default=None, help="also write the rows as JSON here")
-    ap.add_argument("--models", default=",".join(zoo.list_models()), help="zoo models (default: %(default)s)")
+    ap.add_argument("--out", type=out_file, default=None, help="also write the rows as JSON here")
+    ap.add_argument("--models", default=",".join(zoo.list_models()), type=names_from(zoo.list_models(), "zoo model"),
+                    help="zoo models (default: %(default)s)")
     args = ap.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)

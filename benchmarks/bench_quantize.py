@@ -150,13 +150,16 @@ def bench_example(name: str, bundle: ModelBundle, rounds: int, reps: int) -> dic
 
 def main() -> int:
     """0 when the best int8 path reaches the target, else 1 (`make bench` names the failed ones)."""
+    from benchargs import count, names_from, out_file  # the benchmarks folder: on sys.path when run as a script
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rounds", type=int, default=30,
+    ap.add_argument("--rounds", type=count(1), default=30,
                     help="interleaved rounds, one sample per variant each (default: %(default)s)")
-    ap.add_argument("--reps", type=int, default=5, help="calls averaged into one sample (default: %(default)s)")
-    ap.add_argument("--examples", default="digits,chargpt", help="built-in trained examples (default: %(default)s)")
-    ap.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
-    ap.add_argument("--threads", type=int, default=0,
+    ap.add_argument("--reps", type=count(1), default=5, help="calls averaged into one sample (default: %(default)s)")
+    ap.add_argument("--examples", default="digits,chargpt", type=names_from(("digits", "chargpt"), "example"),
+                    help="built-in trained examples (default: %(default)s)")
+    ap.add_argument("--out", type=out_file, default=None, help="also write the results as JSON here")
+    ap.add_argument("--threads", type=count(0), default=0,
                     help="torch and ONNX Runtime intra-op threads (0: torch's) (default: %(default)s)")
     args = ap.parse_args()
     if args.threads:

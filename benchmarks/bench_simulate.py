@@ -181,10 +181,12 @@ def user_mode_agreement() -> bool:
 
 def main() -> int:
     """0 when simulate() meets its time target and scalesim-code agrees with every reference, else 1."""
+    from benchargs import count, out_file  # the benchmarks folder: on sys.path when run as a script
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--peer-layers", type=int, default=1,
+    ap.add_argument("--peer-layers", type=count(1), default=1,
                     help="ResNet-50 layers scalesim runs in CALC mode (default: %(default)s)")
-    ap.add_argument("--out", type=Path, help="also write the report to this file (default: stdout only)")
+    ap.add_argument("--out", type=out_file, help="also write the report to this file (default: stdout only)")
     args = ap.parse_args()
     out(f"# {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())} {platform.machine()}; "
         f"bench_simulate.py --peer-layers {args.peer_layers}")

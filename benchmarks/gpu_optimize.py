@@ -59,10 +59,12 @@ def main(budget_s: float, rounds: int, device: str = "cuda") -> None:
 
 
 if __name__ == "__main__":
+    from benchargs import count, positive_seconds
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--budget-s", type=float, default=60.0,
+    ap.add_argument("--budget-s", type=positive_seconds, default=60.0,
                     help="optimize's time budget per mode, seconds: techniques not started in time are "
                          "listed as not-run (default: %(default)s)")
-    ap.add_argument("--rounds", type=int, default=5, help="A/B rounds per technique (default: %(default)s)")
+    ap.add_argument("--rounds", type=count(1), default=5, help="A/B rounds per technique (default: %(default)s)")
     args = ap.parse_args()
     main(args.budget_s, args.rounds)

@@ -86,11 +86,13 @@ def write_json(path: Path, doc: dict[str, Any]) -> None:
 
 
 def main() -> int:
+    from benchargs import count  # the benchmarks folder: on sys.path when run as a script
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default="gpt:small,gpt:realistic,resnet:small,bert:small",
                     help="zoo MODEL:SIZE list (default: %(default)s)")
     ap.add_argument("--dtypes", default="fp32,bf16", help="dtypes profiled per model (default: %(default)s)")
-    ap.add_argument("--steps", type=int, default=30, help="timed steps per profile (default: %(default)s)")
+    ap.add_argument("--steps", type=count(1), default=30, help="timed steps per profile (default: %(default)s)")
     args = ap.parse_args()
     import torch
 

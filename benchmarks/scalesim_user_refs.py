@@ -35,12 +35,14 @@ def _key(row: dict[str, Any]) -> tuple[str, str, int, int]:
 
 
 def main() -> None:
+    from benchargs import names_from  # the benchmarks folder: on sys.path when run as a script
+
+    layers = {x.name: x for x in resnet50_layers()}
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--layers", default=",".join(LAYERS),
+    ap.add_argument("--layers", default=",".join(LAYERS), type=names_from(layers, "layer"),
                     help="comma-separated ResNet-50 layer names (default: %(default)s)")
     ap.add_argument("--dataflow", default="os", choices=("os", "ws", "is"), help="dataflow (default: %(default)s)")
     args = ap.parse_args()
-    layers = {x.name: x for x in resnet50_layers()}
     rows: list[dict[str, Any]] = json.loads(OUT.read_text())["rows"] if OUT.exists() else []
     for r in rows:
         r.setdefault("dataflow", "os")

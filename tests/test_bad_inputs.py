@@ -249,8 +249,8 @@ INFER = ["plan", "infer", "resnet50", "--hardware", "h100-sxm", "--batch", "1"]
 # profile and history: only values that are refused before anything runs (a valid --steps would measure)
 PROFILE = ["profile", "mlp"]
 
-# (base argv, option, values allowed to be accepted (exit 0) besides the finite positive ones; "" is the default
-# of --batch and --bandwidth-gbps: "the default sweep"; --bandwidth-gbps inf is SCALE-Sim's unlimited bandwidth)
+# (base argv, option, values allowed to be accepted (exit 0) besides the finite positive ones; --bandwidth-gbps inf
+# is SCALE-Sim's unlimited bandwidth; "" typed is refused everywhere, even where the default is "": cli/empty_values.py)
 NUMERIC_OPTIONS: list[tuple[list[str], str, frozenset[str]]] = [
     (PLAN, "--tokens", frozenset()), (PLAN, "--devices", frozenset()), (PLAN, "--seq-len", frozenset()),
     (PLAN, "--global-batch", frozenset()), (PLAN, "--deadline", frozenset()), (PLAN, "--budget-usd", frozenset()),
@@ -260,14 +260,14 @@ NUMERIC_OPTIONS: list[tuple[list[str], str, frozenset[str]]] = [
     (EXPLAIN, "--cp", frozenset()), (EXPLAIN, "--ep", frozenset()), (EXPLAIN, "--vp", frozenset()),
     (EXPLAIN, "--mbs", frozenset()), (EXPLAIN, "--zero", frozenset({"0"})), (EXPLAIN, "--seq-len", frozenset()),
     (EXPLAIN, "--global-batch", frozenset()), (EXPLAIN, "--tokens", frozenset()),
-    (SERVE, "--tp", frozenset()), (SERVE, "--pp", frozenset()), (SERVE, "--batch", frozenset({""})),
+    (SERVE, "--tp", frozenset()), (SERVE, "--pp", frozenset()), (SERVE, "--batch", frozenset()),
     (SERVE, "--prompt", frozenset()), (SERVE, "--output", frozenset()),
     (SERVE, "--price-usd-per-hour", frozenset({"0"})),
     (SERVE_MOE, "--ep", frozenset()), (SERVE_MOE, "--attention-dp", frozenset()),
     (SERVE_MOE, "--redundant-experts", frozenset({"0"})), (SERVE_MOE, "--expert-imbalance", frozenset()),
     (SIM_RUN, "--batch", frozenset()), (SIM_RUN, "--seq-len", frozenset()), (SIM_RUN, "--max-rows", frozenset({"0"})),
     (SIM_SWEEP, "--rows", frozenset()), (SIM_SWEEP, "--cols", frozenset()), (SIM_SWEEP, "--sram-kib", frozenset()),
-    (SIM_SWEEP, "--bandwidth-gbps", frozenset({"", "inf"})), (SIM_SWEEP, "--batch", frozenset()),
+    (SIM_SWEEP, "--bandwidth-gbps", frozenset({"inf"})), (SIM_SWEEP, "--batch", frozenset()),
     (INFER, "--batch", frozenset()), (INFER, "--latency-budget-ms", frozenset()),
     (["history", "list"], "--limit", frozenset()), (["history", "list"], "--offset", frozenset({"0"})),
     (["history", "prune"], "--keep", frozenset({"0"})), (["history", "prune"], "--older-than", frozenset({"0"})),

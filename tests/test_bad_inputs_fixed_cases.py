@@ -70,7 +70,7 @@ def test_collectives_file_is_a_device(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_runs_file_empty_string(capsys: pytest.CaptureFixture[str]) -> None:
-    _expect_input_error(capsys, "validate", "--runs", "", says="not a file")  # '' is the current folder
+    _expect_input_error(capsys, "validate", "--runs", "", says="--runs '' is empty")  # not the current folder
 
 
 def test_runs_file_binary(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ DATED = re.compile(r"^20\d\d-\d\d-\d\dT\d\d:\d\d")
 
 @pytest.mark.parametrize("speedup", [2.0, 1.0])
 def test_bench_quantize(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, speedup: float) -> None:
-    bench = _load("bench_quantize", monkeypatch, "--examples", "x", "--out", str(tmp_path / "q.json"))
+    bench = _load("bench_quantize", monkeypatch, "--examples", "digits", "--out", str(tmp_path / "q.json"))
     monkeypatch.setattr(bench, "load_examples", lambda names: ({"x": None}, "stand-in"))
     monkeypatch.setattr(bench, "bench_example", lambda *a: {
         "variants": {"int8-dynamic": {"speedup_median": speedup, "quality_ok": True}}})
@@ -60,7 +60,7 @@ def test_bench_quantize(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, speedup
 
 @pytest.mark.parametrize("speedup", [1.5, 1.0])
 def test_bench_prune(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, speedup: float) -> None:
-    bench = _load("bench_prune", monkeypatch, "--examples", "x", "--out", str(tmp_path / "p.json"))
+    bench = _load("bench_prune", monkeypatch, "--examples", "digits", "--out", str(tmp_path / "p.json"))
     monkeypatch.setattr(bench, "load_examples", lambda names: ({"x": None}, "stand-in"))
     monkeypatch.setattr(bench, "bench_prune", lambda *a: {
         "inference": {"pruned": {"speedup_median": speedup, "speedup_p10": speedup}}})

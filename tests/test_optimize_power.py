@@ -6,6 +6,7 @@ without permission is a clean "does not apply" with the fix."""
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 from unittest import mock
@@ -169,9 +170,18 @@ def test_variant_runs_under_the_chosen_limit_and_restores(monkeypatch: pytest.Mo
     assert gpu.set_calls == [int(chosen * 1000), 250_000]
 
 
+ALLOW_POWER_LIMIT = "ACCELOPT_ALLOW_POWER_LIMIT"
+"""Set to 1 to run the test below, which sets the card's power limit (restoring it after): on a GPU of your own only,
+never on a lent or shared machine. `pytest -m gpu` without it skips the test, saying so."""
+
+
 @pytest.mark.gpu
+@pytest.mark.skipif(os.environ.get(ALLOW_POWER_LIMIT) != "1",
+                    reason=f"sets the GPU's power limit (NVML; restored after): opt in with {ALLOW_POWER_LIMIT}=1 "
+                           "on a GPU of your own, never on a lent or shared one")
 def test_power_limit_on_a_real_gpu_restores_the_limit() -> None:
-    """Either a clean 'does not apply' (no root) or a real sweep that leaves the original limit in place."""
+    """Either a clean 'does not apply' (no root) or a real sweep that leaves the original limit in place (only with
+    ACCELOPT_ALLOW_POWER_LIMIT=1: it changes the card's setting while it runs)."""
     real = pytest.importorskip("pynvml")
     target = Target(mode="inference", device="cuda:0")
     tech = get_technique("power-limit")

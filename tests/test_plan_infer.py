@@ -458,4 +458,4 @@ def test_list_models_refuses_options_it_would_drop(tmp_path: Any, capsys: pytest
     code, _, err = run_main(["plan", "infer", "resnet50", "--list-models", "--batch", "4"], capsys)
     assert code == 2 and "MODEL, --batch would be ignored" in err
     code, out, _ = run_main(["plan", "infer", "--list-models", "--json"], capsys)
-    assert code == 0 and any(r["name"] == "resnet50" for r in json.loads(out))
+    assert code == 0 and any(r["name"] == "resnet50" for r in json.loads(out)["models"])

@@ -38,7 +38,8 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "plan-serve": (7, "e50bb90985944752"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
     # 5: points[].expert_weight_dtype, expert_compute_dtype (--expert-weight-dtype); 6: input_warnings;
     # 7: points[].pp_microbatches (default 1), calibration.pp_microbatches (--pp-microbatches, default null)
-    "validate": (3, "bee6937eee32448e"),  # 3: runs[] memory_bytes_per_device, memory_capacity_bytes, assumed, fits
+    "validate": (4, "d14b23b6b3f0fa89"),  # 3: runs[] memory_bytes_per_device, memory_capacity_bytes, assumed, fits;
+    # 4: runs[] calibration_tag, calibration_basis (an uncalibrated --catalog device said so; defaults '')
     "simulate-run": (2, "a400f78abfb8d1dd"),  # 2: roofline.ridge_mac_per_byte is MAC/B (was OP/B)
     "simulate-sweep": (1, "94c9aaca46b0185f"),
     "catalog-compare": (1, "47d86a7e0fa5e8d4"),
@@ -61,6 +62,8 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "env": (1, "e78bedba1f3fb1d9"),
     "catalog-list": (1, "845a8a0693891eb4"),
     "catalog-show": (1, "7a570265839ae8dc"),
+    "plan-models": (1, "61e0db5925142efc"),  # plan --list-models --json (a bare list before)
+    "plan-infer-models": (1, "00ef6e33a033dcc0"),  # plan infer --list-models --json (a bare list of dicts before)
 }
 
 
@@ -127,8 +130,9 @@ def test_validate_version_2_document_still_loads() -> None:
     res = ValidateResult(runs=[row], median_abs_error_held_out=0.1, median_abs_error_all=0.1,
                          median_abs_error_held_out_by_source={}, by_source=[], by_family=[], by_precision=[])
     doc = schema.dump("validate", res)
-    assert doc["schema_version"] == 3 and doc["runs"][0]["fits"] is False
-    added = ("fits", "memory_bytes_per_device", "memory_capacity_bytes", "assumed")
+    assert doc["schema_version"] == 4 and doc["runs"][0]["fits"] is False
+    added = ("fits", "memory_bytes_per_device", "memory_capacity_bytes", "assumed", "calibration_tag",
+             "calibration_basis")
     v2 = {**doc, "schema_version": 2, "runs": [{k: v for k, v in r.items() if k not in added} for r in doc["runs"]]}
     old = schema.load("validate", v2)
     assert old.runs[0].memory_bytes_per_device is None and old.runs[0].fits is None and old.runs[0].assumed == []

@@ -185,7 +185,7 @@ def tiny(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(("args", "needle"), [
     (["--device", "cuda:0"], "'cuda:0' was not found"),
-    (["--device", ""], "--device is empty"),
+    (["--device", ""], "--device '' is empty"),
     (["--device", "cpu", "--dtypes", "fp64x"], "'fp64x' is not measured"),
     (["--device", "cpu", "--compare", "unknown-gpu"], "unknown device 'unknown-gpu'"),
     (["--device", "cpu", "--save", "x.txt"], ".toml"),

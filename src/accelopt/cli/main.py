@@ -19,6 +19,7 @@ except ImportError:  # pragma: no cover - older typer runs on the click package
     from click.exceptions import ClickException, NoArgsIsHelpError, UsageError  # type: ignore[no-redef]
 
 from accelopt.cli import catalog, env, optimize, plan, probe, profile, report, schema, simulate, validate
+from accelopt.cli.empty_values import refuse_empty_values
 from accelopt.errors import AcceloptError
 
 HELP = """accelopt — measure, predict, simulate and optimize compute for AI models.
@@ -181,6 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     set_command_line(sys.argv[1:] if argv is None else list(argv))  # recorded with each run, as typed
     command = typer.main.get_command(app)  # what app(...) runs, built here to wrap its commands' callbacks
     _say_when_interrupted(command)
+    refuse_empty_values(command)  # `--batch ""` (an unset shell variable) is an error, not the default
     try:
         # standalone_mode=False: click's own usage errors come here too, to be printed as error + fix
         code = command.main(args=argv, standalone_mode=False)

@@ -847,12 +847,14 @@ def run_plan(opts: PlanOptions) -> None:
     """`accelopt plan`: list the presets, plan a captured workload, or search the layouts of a model."""
     if opts.list_models:
         from accelopt.report.jsonout import emit
+        from accelopt.report.model_documents import PlanModelsDocument
         from accelopt.workload.presets import list_models
 
+        doc = PlanModelsDocument(count=len(list_models()), models=list_models())
         if opts.as_json:
-            emit(list_models())
+            emit(doc)
         else:
-            print("\n".join(list_models()))
+            print("\n".join(doc.models))
         return
     model = _required_model(opts.setup)
     refuse_python_file(model)
@@ -1142,7 +1144,7 @@ def _explain(opts: ExplainOptions) -> None:
         cast_b, _ = fp8_cast_bytes(setup.fp8_recipe, cal.family)
         fp8 = (f"; fp8 linear layers at {cal.fp8_matmul_eff_max} of the fp8 peak, {setup.fp8_recipe} scaling: "
                f"{cast_b:g} B moved per quantized input element")
-    con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {lay}{_flags_text(setup)} "
+    con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {layout_text(lay)}{_flags_text(setup)} "
                    f"(calibration family "
                    f"{cal.family}, stack {cal.stack}{f' ({basis.tag})' if basis.tag else ''}; "
                    f"eff(F) = {cal.matmul_eff_max} F / "

@@ -146,17 +146,19 @@ def _check_list_alone(o: InferOptions) -> None:
 
 
 def _list_models(as_json: bool) -> None:
+    from accelopt.report.model_documents import InferExampleRow, InferModelsDocument
     from accelopt.workload.inference_zoo import EXAMPLES
 
-    rows = [{"name": e.name, "domain": e.domain, "input": e.input_desc, "source": e.source}
+    rows = [InferExampleRow(name=e.name, domain=e.domain, input=e.input_desc, source=e.source)
             for e in EXAMPLES.values()]
+    doc = InferModelsDocument(count=len(rows), models=rows)
     if as_json:
         from accelopt.report.jsonout import emit
 
-        emit(rows)
+        emit(doc)
         return
-    for r in rows:
-        print(f"{r['name']:<14} {r['domain']:<7} {r['input']:<36} {r['source']}")
+    for r in doc.models:
+        print(f"{r.name:<14} {r.domain:<7} {r.input:<36} {r.source}")
 
 
 def _is_workload_file(model: str) -> bool:

@@ -114,7 +114,7 @@ def _print(data: Any) -> None:
     from rich.text import Text
 
     from accelopt.cli.plan import console
-    from accelopt.predict.validation import assumed_lines, memory_line
+    from accelopt.predict.validation import assumed_lines, calibration_lines, memory_line
     from accelopt.units import fmt_pct, fmt_seconds
 
     tb = Table(title="published vs predicted step time (prediction = estimate)")
@@ -122,7 +122,7 @@ def _print(data: Any) -> None:
                 "util.", "pub. util.", "pred. util.", "role"):
         tb.add_column(col)
     for r in data.runs:
-        tb.add_row(Text(r.id), Text(r.source), r.family, r.stack, r.dtype, r.hardware, str(r.devices),
+        tb.add_row(Text(r.id), Text(r.source), r.family_text, r.stack, r.dtype, r.hardware, str(r.devices),
                    fmt_seconds(r.published_step_s), fmt_seconds(r.predicted_step_s), f"{100 * r.error:+.1f}%",
                    r.utilization, fmt_pct(r.published_mfu), fmt_pct(r.predicted_mfu), "fit" if r.fitted else "test")
     con = console()
@@ -142,7 +142,7 @@ def _print(data: Any) -> None:
     for r in data.runs:
         if r.note:
             con.print(Text(f"note {r.id} ({100 * r.error:+.1f}%): {r.note}"))
-    for line in [memory_line(data.runs), *assumed_lines(data.runs)]:
+    for line in [memory_line(data.runs), *calibration_lines(data.runs), *assumed_lines(data.runs)]:
         if line:
             con.print(Text(line), soft_wrap=True)  # one line each: a run id is never split
 

@@ -203,10 +203,14 @@ class Links:
         """The p_in of tree_allreduce_s for a group of `group` ranks, stride `inner` (tree_chain_ranks)."""
         return tree_chain_ranks(self.tree_chains, group, inner, self.domain)
 
+    def uses_scaleup(self, n_devices: np.ndarray) -> np.ndarray:
+        """Whether a job on `n_devices` uses the scale-up link: it spans 2+ devices of one domain (domain > 1)."""
+        return (np.asarray(n_devices) > 1) & (self.domain > 1)
+
     def used_by(self, n_devices: int) -> list[Assumption]:
-        """The defaults a job on `n_devices` relies on: scale-up ones once it spans 2+ devices of one domain
-        (domain > 1), scale-out ones once it spans more than one domain."""
-        up = n_devices > 1 and self.domain > 1
+        """The defaults a job on `n_devices` relies on: scale-up ones once it uses the scale-up link (uses_scaleup),
+        scale-out ones once it spans more than one domain."""
+        up = bool(self.uses_scaleup(np.asarray(n_devices)))
         out = n_devices > self.domain
         return [a for a in self.assumed if (a.scope == "scale-up" and up) or (a.scope == "scale-out" and out)]
 

@@ -246,8 +246,11 @@ def check_slices(devices: int, slice_devices: int) -> None:
 
 
 def layout_text(lay: Layout) -> str:
+    """'tp=2 pp=2 dp=4 cp=1 ... recompute=selective': a layout as a user reads it (the headline of `plan explain`,
+    its errors), with the --no-sp / --no-overlap choices and the non-default schedule, hsdp, etp, recompute_layers."""
     extra = "".join(f" {k}={v}" for k, v in (("schedule", lay.schedule), ("hsdp", lay.hsdp), ("etp", lay.etp),
                                              ("recompute_layers", lay.recompute_layers)) if v not in ("1f1b", 0))
+    extra += "".join(f" {k}=off" for k, on in (("sp", lay.sp), ("overlap", lay.overlap)) if not on)
     return (f"tp={lay.tp} pp={lay.pp} dp={lay.dp} cp={lay.cp} ep={lay.ep} vp={lay.vp} mbs={lay.mbs} m={lay.m} "
             f"zero={lay.zero} recompute={lay.recompute}{extra}")
 

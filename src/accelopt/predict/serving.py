@@ -1136,12 +1136,17 @@ def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
 
 # Errors name the `plan serve` flag of each argument (every argument of the serving model is one of its flags).
 def _check_layout(model: TransformerConfig, tp: int, pp: int, moe: MoELayout = NO_MOE) -> None:
+    # the fix names what the checks below accept: tp by the heads, pp any count up to the layers
+    fixes = {"tp": f"give a --tp that divides the {model.heads} attention heads of {model.name}, e.g. "
+                   + _tp_hint(model),
+             "pp": f"give --pp from 1 to {model.layers} (the layers of {model.name}; a count that does not divide "
+                   "them is allowed: the fullest stage holds ceil(layers / pp))"}
     for name, v in (("tp", tp), ("pp", pp)):
         if not isinstance(v, int) or v < 1:
-            raise InputError(f"--{name} {v!r} must be a positive integer", f"give --{name} 1, 2, 4 or 8")
+            raise InputError(f"--{name} {v!r} must be a positive integer", fixes[name])
     if model.heads % tp:
         raise InfeasibleError(f"--tp {tp} does not divide the {model.heads} attention heads of {model.name}",
-                              "give a --tp that divides the head count, e.g. " + _divisors_hint(model.heads))
+                              "give a --tp that divides the head count, e.g. " + _tp_hint(model))
     kv = model.n_kv_heads
     if kv % tp and tp % kv:
         raise InfeasibleError(f"--tp {tp} neither divides nor is a multiple of the {kv} KV heads of {model.name}",
@@ -1152,8 +1157,11 @@ def _check_layout(model: TransformerConfig, tp: int, pp: int, moe: MoELayout = N
     serving_moe.check_layout(model, tp, moe)
 
 
-def _divisors_hint(n: int) -> str:
-    return ", ".join(str(d) for d in (1, 2, 4, 8, 16) if n % d == 0)
+def _tp_hint(model: TransformerConfig) -> str:
+    """The --tp values among 1, 2, 4, 8, 16 that _check_layout's head rules accept: each divides the attention
+    heads and divides, or is a multiple of, the KV heads ('1, 2, 4, 8, 16' for 32 heads)."""
+    kv = model.n_kv_heads
+    return ", ".join(str(d) for d in (1, 2, 4, 8, 16) if model.heads % d == 0 and (kv % d == 0 or d % kv == 0))
 
 
 def _check_counts(batch: int, prompt_len: int, output_len: int) -> None:

@@ -897,7 +897,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         # 1.0 when the family was fitted on published runs of this precision, else 0.0 ('uncalibrated').
         "calibrated": np.full_like(step, float(cal.calibrated(setup.dtype))),
         "in_micro_batches": m, "in_tokens_per_microbatch": T, "in_first_gemm_flops": first_f,
-        "in_first_gemm_eff": dev.linear_eff(first_f), "in_tp_link_byte_per_s": tp_bw,
+        # a link the layout does not use is n/a, not a figure (possibly a default, labelled only where used)
+        "in_first_gemm_eff": dev.linear_eff(first_f), "in_tp_link_byte_per_s": np.where(tp > 1, tp_bw, np.nan),
         "in_pp_link_byte_per_s": np.where(pp > 1, pp_bw, np.nan), "in_dp_ranks_in_domain": dp_in.astype(float),
         "in_dp_domains": dp_out.astype(float), "in_peak_flop_per_s": np.full_like(step, peak_dtype),
         "in_seqs_per_rank_max": most.astype(float), "in_seqs_per_rank_min": fewest.astype(float),
@@ -905,8 +906,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         "in_edp_ranks": np.where(prm.expert > 0, edp_group, 0).astype(float),
         "in_edp_domains": np.where(prm.expert > 0, comm.split_domain(edp_group, edp_inner, links.domain)[1],
                                    0).astype(float),
-        "in_scaleup_link_byte_per_s": np.full_like(step, links.up_bw),
-        "in_scaleup_latency_s": np.full_like(step, links.up_lat),
+        "in_scaleup_link_byte_per_s": np.where(links.uses_scaleup(n), links.up_bw, np.nan),
+        "in_scaleup_latency_s": np.where(links.uses_scaleup(n), links.up_lat, np.nan),
         "in_fsdp_collectives": fsdp_collectives(cal.stack, lay.zero, ls),
     }
     return Prediction(terms=terms, feasible=mem.total <= spec.memory_bytes,
@@ -1303,7 +1304,8 @@ def explain_inputs() -> dict[str, str]:
                               "(fp8: fp8_matmul_eff_max at the fp8 peak's half-size point)"),
         "in_peak_flop_per_s": "dense peak of the training dtype (catalog)",
         "in_tp_link_byte_per_s": ("tensor-parallel link: scale-up if tp <= domain, else scale-out (x bw_eff); in a "
-                                  "direct-connected domain (no switch) at most (tp - 1) x the pair bandwidth"),
+                                  "direct-connected domain (no switch) at most (tp - 1) x the pair bandwidth; n/a "
+                                  "with tp 1"),
         "in_pp_link_byte_per_s": "pipeline link: scale-up if the whole job fits one domain, else scale-out",
         "in_dp_ranks_in_domain": "data-parallel ranks sharing a scale-up domain (reduce-scatter there first)",
         "in_dp_domains": "domains the data-parallel all-reduce crosses over the scale-out network",
@@ -1315,8 +1317,11 @@ def explain_inputs() -> dict[str, str]:
                          "etp x ep apart (Megatron-Core's expert grid); 0 without routed experts"),
         "in_edp_domains": "scale-up domains that expert-data-parallel group spans (its traffic crosses scale-out "
                           "between them)",
-        "in_scaleup_link_byte_per_s": "scale-up link bandwidth used (catalog x bw_eff, or measured with --collectives)",
-        "in_scaleup_latency_s": "scale-up per-step latency used (catalog, default, or measured with --collectives)",
+        "in_scaleup_link_byte_per_s": ("scale-up link bandwidth used (catalog x bw_eff, or measured with "
+                                       "--collectives); n/a when the job uses none (one device, or a device without "
+                                       "a scale-up domain)"),
+        "in_scaleup_latency_s": ("scale-up per-step latency used (catalog, default, or measured with --collectives); "
+                                 "n/a when the job uses no scale-up link"),
         "in_dp_buckets": "stack megatron, zero 1/2, NVIDIA / AMD GPUs (NCCL / RCCL): gradient / parameter buckets of "
                          "the stage, ceil(dense params / b) + ceil(expert params / b), b = "
                          "--dp-bucket-params, or by default max(40e6, 1e6 x dp cp), Megatron-Core's default "

@@ -27,6 +27,7 @@ from accelopt.predict.calibration import (
 )
 from accelopt.predict.comm import Assumption
 from accelopt.predict.compute import attention_kernel_of, canonical_fp8_recipe
+from accelopt.predict.curve_basis import CurveBasis, curve_basis
 from accelopt.predict.query import LayoutQuery, predict_layout
 from accelopt.predict.runs_csv import (
     ARCH_CELLS,
@@ -82,6 +83,18 @@ class RunResult:
                                                "version-2 document)", default=None)
     assumed: list[Assumption] = field(default_factory=list)
     """Defaults used in place of link figures the device spec lacks, as `plan explain` lists them for the layout."""
+    calibration_tag: str = ""
+    """Where the run's GEMM efficiency comes from, as `plan` labels a device (CurveBasis.tag): 'uncalibrated:
+    default curve' for a device no calibration family matches (a --catalog device), 'not fitted here: ...' for a
+    family's carried values; '' when fitted on published runs of the family at this precision (and in a version-3
+    document)."""
+    calibration_basis: str = ""
+    """The sentence behind calibration_tag (CurveBasis.text, as `plan explain` prints it); '' when the tag is ''."""
+
+    @property
+    def family_text(self) -> str:
+        """The family as the console and the HTML page print it: 'default (uncalibrated: default curve)'."""
+        return f"{self.family} ({self.calibration_tag})" if self.calibration_tag else self.family
 
     @property
     def error(self) -> float:
@@ -114,10 +127,11 @@ class ValidateResult:
     """`accelopt validate`: published training runs reproduced by the predictor."""
 
     SCHEMA_KIND: ClassVar[str] = "validate"
-    SCHEMA_VERSION: ClassVar[int] = 3
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    SCHEMA_VERSION: ClassVar[int] = 4
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)
     """Version 2 added params_mismatches and params_unchecked_runs; version 3 each run's memory_bytes_per_device,
-    memory_capacity_bytes, assumed (defaults None, None, []) and the derived fits."""
+    memory_capacity_bytes, assumed (defaults None, None, []) and the derived fits; version 4 each run's
+    calibration_tag and calibration_basis (defaults '')."""
 
     runs: list[RunResult]
     median_abs_error_held_out: float = unit("fraction", "over runs the calibration was not fitted on")
@@ -148,17 +162,29 @@ def memory_line(runs: list[RunResult]) -> str:
             f"layout that cannot run as written): {', '.join(over)}")
 
 
+def calibration_lines(runs: list[RunResult]) -> list[str]:
+    """One line per calibration basis that is not a fit on published runs of the device's family (an uncalibrated
+    --catalog device, a carried or derived curve), naming the runs it entered, as `plan explain` prints the basis."""
+    return _lines_by_text("calibration of", runs, lambda r: [f"{r.calibration_tag} — {r.calibration_basis}"]
+                          if r.calibration_tag else [])
+
+
 def assumed_lines(runs: list[RunResult]) -> list[str]:
     """One line per default used in place of a device spec's missing link figure, naming the runs it entered
     (as `plan explain` prints it beside the layout)."""
-    used: dict[str, dict[str, list[str]]] = {}  # the default's text -> device -> runs
+    return _lines_by_text("assumed for", runs, lambda r: [a.text() for a in r.assumed])
+
+
+def _lines_by_text(head: str, runs: list[RunResult], texts: Callable[[RunResult], list[str]]) -> list[str]:
+    """'HEAD N run(s) on DEVICES (ids): TEXT', one line per text that `texts` gives for any run."""
+    used: dict[str, dict[str, list[str]]] = {}  # text -> device -> runs
     for r in runs:
-        for a in r.assumed:
-            used.setdefault(a.text(), {}).setdefault(r.hardware, []).append(r.id)
+        for text in texts(r):
+            used.setdefault(text, {}).setdefault(r.hardware, []).append(r.id)
     out = []
     for text, by_device in used.items():
         ids = [i for run_ids in by_device.values() for i in run_ids]
-        out.append(f"assumed for {len(ids)} run(s) on {', '.join(by_device)} ({', '.join(ids[:5])}"
+        out.append(f"{head} {len(ids)} run(s) on {', '.join(by_device)} ({', '.join(ids[:5])}"
                    f"{', ...' if len(ids) > 5 else ''}): {text}")
     return out
 
@@ -478,8 +504,9 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
     query = run_query(row, catalog=catalog)
     if need == "tflops_per_gpu":
         _check_eq3_applies(row, query)
+    cals = cals if cals is not None else load_calibrations(None)
     try:
-        res = predict_layout(query, cals if cals is not None else load_calibrations(None))
+        res = predict_layout(query, cals)
     except (InputError, InfeasibleError) as e:  # the predictor names its flags (--dtype, --tp): here the row's cells
         if e.problem.startswith("run "):
             raise
@@ -510,7 +537,12 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
                      fitted=_is_fit_row(row, fit_rows), utilization=kind, stack=cal.stack,
                      family=cal.family, dtype=setup.dtype, note=(row.get("note") or "").strip(),
                      memory_bytes_per_device=pred["mem_total_bytes"], memory_capacity_bytes=pred["mem_capacity_bytes"],
-                     assumed=list(res.assumed))
+                     assumed=list(res.assumed), **_calibration_fields(curve_basis(spec.name, cal, setup.dtype, cals)))
+
+
+def _calibration_fields(basis: CurveBasis) -> dict[str, str]:
+    """RunResult's calibration_tag and calibration_basis: both '' for a curve fitted on the family's runs."""
+    return {"calibration_tag": basis.tag, "calibration_basis": basis.text if basis.tag else ""}
 
 
 def _check_eq3_applies(row: dict[str, str], query: LayoutQuery) -> None:

@@ -350,13 +350,17 @@ def _serve_moe_table(s: Any) -> Table:
 
 
 def _validate_tables(r: Any) -> list[Table]:
-    from accelopt.predict.validation import assumed_lines, memory_line  # the console's lines, word for word
+    from accelopt.predict.validation import (  # the console's lines, word for word
+        assumed_lines,
+        calibration_lines,
+        memory_line,
+    )
 
     t = Table("published vs predicted step time", ["run", "source", "family", "stack", "dtype", "hardware", "devices",
                                                    "published", "predicted", "error", "util.", "pub. util.",
                                                    "pred. util.", "role"], est_cols={8, 9, 12})
     for x in r.runs:  # the console's columns (cli/validate.py)
-        t.rows.append([x.id, x.source, x.family, x.stack, x.dtype, x.hardware, q(x, "devices"),
+        t.rows.append([x.id, x.source, x.family_text, x.stack, x.dtype, x.hardware, q(x, "devices"),
                        q(x, "published_step_s"), q(x, "predicted_step_s"), f"{100 * x.error:+.1f}%", x.utilization,
                        q(x, "published_mfu"), q(x, "predicted_mfu"), "fit" if x.fitted else "test"])
     t.note = (f"median |error| on held-out runs {q(r, 'median_abs_error_held_out')}; "
@@ -371,7 +375,8 @@ def _validate_tables(r: Any) -> list[Table]:
     notes = [[x.id, f"{100 * x.error:+.1f}%", x.note] for x in r.runs if x.note]
     if notes:
         out.append(Table("why a held-out run misses by more than 25%", ["run", "error", "note"], notes))
-    return out + _console_lines_tables([ln for ln in (memory_line(r.runs), *assumed_lines(r.runs)) if ln])
+    lines = (memory_line(r.runs), *calibration_lines(r.runs), *assumed_lines(r.runs))
+    return out + _console_lines_tables([ln for ln in lines if ln])
 
 
 def _sim_run_tables(r: Any) -> list[Table]:

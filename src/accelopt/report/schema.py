@@ -75,6 +75,8 @@ DOCUMENT_CLASSES = {
     "env": "accelopt.report.env_document:EnvDocument",
     "catalog-list": "accelopt.report.catalog_documents:CatalogListDocument",
     "catalog-show": "accelopt.report.catalog_documents:CatalogShowDocument",
+    "plan-models": "accelopt.report.model_documents:PlanModelsDocument",
+    "plan-infer-models": "accelopt.report.model_documents:InferModelsDocument",
 }
 DOCUMENT_KINDS = tuple(DOCUMENT_CLASSES)
 
