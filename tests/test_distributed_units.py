@@ -498,3 +498,19 @@ def test_pipeline_layers_may_return_a_module_list() -> None:
 
     net = Net()
     assert pipeline_layers(net) == list(net.blocks)
+
+
+def test_what_if_note_puts_an_before_a_vowel_sounding_kind() -> None:
+    """A prediction check against an ASIC spec said 'my-asic is a asic'; now 'is an asic' (a/an by the next word,
+    as measure/profiler.py's notes say it)."""
+    import dataclasses
+
+    from accelopt.distributed.predict_check import _rank_share
+    from accelopt.distributed.types import DistributedResult
+    from accelopt.hardware.catalog import get_device
+
+    spec = dataclasses.replace(get_device("h100-sxm"), name="my-asic", kind="asic")
+    run = DistributedResult(name="m", parallel="ddp", schedule=None, nproc=2, nnodes=1, backend="gloo",
+                            device="cpu", global_batch=4, microbatches=1, ranks=[], single=None)
+    _, notes = _rank_share(run, spec)
+    assert any(n.startswith("my-asic is an asic, the run") for n in notes), notes
