@@ -297,9 +297,11 @@ def register(app: typer.Typer) -> None:
         nproc: int | None = typer.Option(None, "--nproc",
                                          help="with --collectives: ranks on this machine (cuda: GPUs; default 2)"),
     ) -> None:
-        run_probe_command(ProbeOptions(device=device, quick=quick, dtypes=dtypes, compare=compare, save=save,
-                                       no_save=no_save, as_json=as_json, html=html, collectives=collectives,
-                                       nproc=nproc))
+        from accelopt.hardware.detect import device_name
+
+        run_probe_command(ProbeOptions(device=None if device is None else device_name(device), quick=quick,
+                                       dtypes=dtypes, compare=compare, save=save, no_save=no_save, as_json=as_json,
+                                       html=html, collectives=collectives, nproc=nproc))
 
 
 def check_default_save_folder() -> None:
