@@ -36,3 +36,14 @@ def test_profile_check_accepts_the_normalized_name_and_refuses_a_wrong_one() -> 
     check_args(mode="train", dtype="fp32", device=device_name("CPU"), steps=3, warmup=0)
     with pytest.raises(InputError, match="use --device cpu or cuda:N"):
         check_args(mode="train", dtype="fp32", device=device_name("tpu"), steps=3, warmup=0)
+
+
+def test_a_blank_device_is_said_to_be_empty(capsys: pytest.CaptureFixture[str]) -> None:
+    """`profile mlp --device ' '` said "device '' is not supported" once the name was stripped; now it names the
+    empty option, as probe does."""
+    from accelopt.cli.main import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["profile", "mlp", "--device", " "])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "--device is empty" in err, err
