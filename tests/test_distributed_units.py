@@ -589,3 +589,18 @@ def test_an_older_probes_least_squares_latency_is_said_to_be_one() -> None:
     old = dataclasses.replace(new, source=f"...; latency = {LATENCY_FIT_LEAST_SQUARES} (ring model)",
                               link_model_error=None, link_model_error_size_bytes=None)
     assert "least-squares" in old.latency_how and old.model_error_text == ""
+
+
+def test_link_warning_reaches_json_mode_stderr_and_the_html_warnings(capsys: pytest.CaptureFixture[str]) -> None:
+    """With --json the console's warnings go to stderr; the poor ring-model fit of the link is one of them, and the
+    HTML page lists it with the collectives' other warnings."""
+    from accelopt.cli.probe import _warn_on_stderr
+    from accelopt.report.html import _probe_tables
+
+    kneed = build_result(_kneed_rank0(DEFAULT_SIZES_BYTES, alpha_s=67e-6, bw=1e9, p=2), "gloo", "cpu", 2)
+    assert kneed.link_warning is not None
+    result = dataclasses.replace(_probe_result(), collectives=kneed)
+    _warn_on_stderr(result)
+    assert f"link for plan: {kneed.link_warning}" in " ".join(capsys.readouterr().err.split())
+    rows = [row for t in _probe_tables(result) for row in t.rows]
+    assert [row for row in rows if f"link for plan: {kneed.link_warning}" in row]

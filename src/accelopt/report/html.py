@@ -110,7 +110,8 @@ def _probe_tables(r: Any) -> list[Table]:
     if r.collectives is not None:
         out.append(_collectives_table(r.collectives))
         out += [dataclasses.replace(t, title=f"collectives {t.title}")
-                for t in _warnings_tables(r.collectives.contention, [])]
+                for t in _warnings_tables(r.collectives.contention, [
+                    f"link for plan: {w}" for w in [r.collectives.link_warning] if w is not None])]
     return out + _warnings_tables(r.contention, [])
 
 
