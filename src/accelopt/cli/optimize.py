@@ -313,8 +313,10 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="print one JSON document instead of tables"),
         html: str | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
     ) -> None:
+        from accelopt.hardware.detect import device_name
+
         o = OptimizeOptions(model=model, size=size, mode=mode, batch_size=batch_size, seq_len=seq_len, dtype=dtype,
-                            device=device, threads=threads, only=_names(only, "--only"),
+                            device=device_name(device), threads=threads, only=_names(only, "--only"),
                             skip=_names(skip, "--skip") or [], budget_min=budget_min,
                             quality_tolerance=quality_tolerance, rounds=rounds, block_s=block_s, warmup=warmup,
                             quality_steps=quality_steps, combinations=combinations, profile_bounds=profile_bounds,

@@ -138,7 +138,7 @@ def run_probe_command(opts: ProbeOptions) -> None:
 
 def _warn_on_stderr(result: ProbeResult) -> None:
     """With --json, the warnings the console prints go to stderr (stdout holds the JSON document only): a busy
-    machine's, and a poor op-size curve fit's (they were in the JSON alone)."""
+    machine's, a poor op-size curve fit's and a poor collectives ring-model fit's (they were in the JSON alone)."""
     from accelopt.report.console import line, make_console
 
     err = make_console(stderr=True)
@@ -146,6 +146,8 @@ def _warn_on_stderr(result: ProbeResult) -> None:
         err.print(line(("warning:", "bold yellow"), f" {warning}"))
     if result.curve_warning is not None:
         err.print(line(("warning:", "bold yellow"), f" op-size curve for `plan infer`: {result.curve_warning}"))
+    if result.collectives is not None and result.collectives.link_warning is not None:
+        err.print(line(("warning:", "bold yellow"), f" link for plan: {result.collectives.link_warning}"))
 
 
 def _with_curve(result: ProbeResult) -> ProbeResult:
@@ -297,9 +299,11 @@ def register(app: typer.Typer) -> None:
         nproc: int | None = typer.Option(None, "--nproc",
                                          help="with --collectives: ranks on this machine (cuda: GPUs; default 2)"),
     ) -> None:
-        run_probe_command(ProbeOptions(device=device, quick=quick, dtypes=dtypes, compare=compare, save=save,
-                                       no_save=no_save, as_json=as_json, html=html, collectives=collectives,
-                                       nproc=nproc))
+        from accelopt.hardware.detect import device_name
+
+        run_probe_command(ProbeOptions(device=None if device is None else device_name(device), quick=quick,
+                                       dtypes=dtypes, compare=compare, save=save, no_save=no_save, as_json=as_json,
+                                       html=html, collectives=collectives, nproc=nproc))
 
 
 def check_default_save_folder() -> None:

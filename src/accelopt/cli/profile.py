@@ -391,8 +391,11 @@ def register(app: typer.Typer) -> None:
                                                                           "stopped and the stuck rank named (start-up "
                                                                           "gets at least 120 s)"),
     ) -> None:
+        from accelopt.hardware.detect import device_name
+
         run_profile(ProfileOptions(
-            model=model, size=size, mode=mode, batch_size=batch_size, seq_len=seq_len, dtype=dtype, device=device,
+            model=model, size=size, mode=mode, batch_size=batch_size, seq_len=seq_len, dtype=dtype,
+            device=device_name(device),
             steps=steps, warmup=warmup, catalog_device=catalog_device, probed=probed, trace=trace,
             save_workload=save_workload, allow_nonfinite=allow_nonfinite, as_json=as_json, html=html,
             dist=DistOptions(nproc=nproc, parallel=parallel, schedule=schedule, microbatches=microbatches,

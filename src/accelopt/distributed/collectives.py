@@ -8,20 +8,23 @@ of all-to-all. The time of one repeat is the slowest rank's (a collective is don
 
 The measured link for plan's communication model (predict/comm.py, ring all-reduce
 T = 2(p-1) alpha + 2(p-1)/p n/B): B is the all-reduce busbw at the largest size (busbw = 2(p-1)/p S/t is
-exactly B when the latency term is negligible), alpha = a / (2(p-1)) from the least-squares line t = a + b S
-through the all-reduce times.
+exactly B when the latency term is negligible), alpha = a / (2(p-1)) from the line t = a + b S through the smallest
+and the largest all-reduce: Hockney's t0 from the shortest message and r_inf from the longest (R. W. Hockney, "The
+communication challenge for MPP: Intel Paragon and Meiko CS-2", Parallel Computing 20(3), 1994). A least-squares line
+through every size let the large sizes set its intercept: 1 KiB measured 134 us where that line said 12 us. How far
+the ring model with these figures misses each measured all-reduce is reported, and warned of past
+LINK_MODEL_MAX_ERROR.
 """
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
 
 from accelopt.distributed.types import COLLECTIVES, CollectiveFigure, CollectivesResult, Job
 from accelopt.errors import InputError, MeasurementError
-from accelopt.measure.collective_figures import LATENCY_FIT
+from accelopt.measure.collective_figures import LATENCY_FIT, LINK_FIT_MARK, LINK_MODEL_MAX_ERROR
 from accelopt.measure.contention import LINK_WARNING_MARK, ContentionReport, Watch, check_samples
 from accelopt.measure.timing import Stats
 
@@ -82,20 +85,46 @@ def run_collectives(job: Job, rank: int, world: int, device: str,
     return out
 
 
-LATENCY_FALLBACK = ("the smallest message's time / (2 (p-1)), an upper bound (the least-squares line t = a + b S "
-                    "over sizes crossed zero, or one size was measured)")
+LATENCY_FALLBACK = ("the smallest message's time / (2 (p-1)), an upper bound (the line t = a + b S through the "
+                    "smallest and the largest message crossed zero, or one size was measured)")
 
 
 def _fit_latency_s(figs: list[CollectiveFigure], nranks: int) -> tuple[float, str]:
-    """alpha of the ring model from the least-squares line t = a + b S (a = 2 (p-1) alpha), and how it was found:
-    LATENCY_FIT, or LATENCY_FALLBACK when the line's intercept is not positive or there is one size."""
-    xs = [float(f.size_bytes) for f in figs]
-    ys = [f.time_s for f in figs]
-    if len(xs) >= 2:
-        intercept = statistics.linear_regression(xs, ys).intercept
-        if intercept > 0:
-            return intercept / (2 * (nranks - 1)), LATENCY_FIT
-    return min(ys) / (2 * (nranks - 1)), LATENCY_FALLBACK
+    """alpha of the ring model from the line t = a + b S through the smallest and the largest size of `figs`
+    (sorted by size; a = 2 (p-1) alpha), and how it was found: LATENCY_FIT, or LATENCY_FALLBACK when a is not
+    positive (the largest size's algbw below the smallest's) or there is one size."""
+    small, large = figs[0], figs[-1]
+    if large.size_bytes > small.size_bytes:
+        slope_s_per_byte = (large.time_s - small.time_s) / (large.size_bytes - small.size_bytes)
+        intercept_s = small.time_s - slope_s_per_byte * small.size_bytes
+        if intercept_s > 0:
+            return intercept_s / (2 * (nranks - 1)), LATENCY_FIT
+    return small.time_s / (2 * (nranks - 1)), LATENCY_FALLBACK
+
+
+def ring_model_s(size_bytes: int, nranks: int, latency_s: float, bandwidth_byte_per_s: float) -> float:
+    """plan's ring all-reduce, predict/comm.py: T = 2(p-1) alpha + 2(p-1)/p S / B."""
+    return 2 * (nranks - 1) * latency_s + 2 * (nranks - 1) / nranks * size_bytes / bandwidth_byte_per_s
+
+
+def _model_error(figs: list[CollectiveFigure], nranks: int, latency_s: float,
+                 bandwidth_byte_per_s: float) -> tuple[float, int]:
+    """(model / measured - 1, size) at the all-reduce size where plan's ring model misses most."""
+    errors = [(ring_model_s(f.size_bytes, nranks, latency_s, bandwidth_byte_per_s) / f.time_s - 1, f.size_bytes)
+              for f in figs]
+    return max(errors, key=lambda e: abs(e[0]))
+
+
+def _model_warning(error: float, size_bytes: int) -> str | None:
+    """The warning of a link whose ring model misses a measured all-reduce past LINK_MODEL_MAX_ERROR."""
+    from accelopt.units import fmt_bytes
+
+    if abs(error) <= LINK_MODEL_MAX_ERROR:
+        return None
+    return (f"plan's ring model with this link {'over' if error > 0 else 'under'}states the measured all-reduce at "
+            f"{fmt_bytes(size_bytes, binary=True)} by {abs(error):.0%} (bound {LINK_MODEL_MAX_ERROR:.0%}): the "
+            "measured times do not follow one latency and one bandwidth, so plan's all-reduce times near that size "
+            "are off by as much; read the measured table for those sizes")
 
 
 def figure_name(fig: CollectiveFigure) -> str:
@@ -125,13 +154,17 @@ def build_result(rank0: dict[str, Any], backend: str, device: str, nranks: int,
     if ALL_FIGURES in report.disturbed or any(figure_name(f) in report.disturbed for f in ar):
         report.disturbed.append(LINK_FIGURES)  # bandwidth and latency come from the all-reduce times
     latency_s, how = _fit_latency_s(ar, nranks)
+    bandwidth = ar[-1].busbw_byte_per_s
+    error, error_size = _model_error(ar, nranks, latency_s, bandwidth)
+    warning = _model_warning(error, error_size)
     source = (f"accelopt probe --collectives: {backend} all-reduce over {nranks} ranks on {device}; bandwidth = "
               f"busbw at {ar[-1].size_bytes} bytes (nccl-tests doc/PERFORMANCE.md), latency = {how} (ring model, "
-              "predict/comm.py)")
+              f"predict/comm.py); the ring model with these figures misses the measured all-reduce most at "
+              f"{error_size} bytes, by {error:+.0%}" + (LINK_FIT_MARK + warning if warning else ""))
     return CollectivesResult(
         backend=backend, device=device, nranks=nranks, figures=figs, contention=report,
-        link_bandwidth_byte_per_s=ar[-1].busbw_byte_per_s, link_latency_s=latency_s,
-        source=source + _link_warnings(report, figs))
+        link_bandwidth_byte_per_s=bandwidth, link_latency_s=latency_s, link_model_error=error,
+        link_model_error_size_bytes=error_size, link_warning=warning, source=source + _link_warnings(report, figs))
 
 
 def _link_warnings(report: ContentionReport, figs: list[CollectiveFigure]) -> str:

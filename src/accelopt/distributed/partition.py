@@ -26,7 +26,7 @@ from accelopt.distributed.model import on_tensors, pipeline_layers, tied_spans
 from accelopt.distributed.types import LayerCost, Partition, StageBalance
 from accelopt.errors import AcceloptError, InfeasibleError, InputError, MeasurementError
 from accelopt.units import GiB
-from accelopt.workload.userfile import as_tuple
+from accelopt.workload.userfile import as_tuple, batch_multiple_fix
 
 STATE_COPIES = 4
 """Copies of a stage's parameter bytes its rank holds while training: the weights, their gradients and AdamW's two
@@ -282,7 +282,8 @@ def partition_model(bundle: Any, stages: int, *, microbatches: int, schedule: st
     """Profile the bundle's layers on one micro-batch and split them into `stages` balanced stages."""
     if bundle.batch_size % microbatches:
         raise InputError(f"global batch {bundle.batch_size} does not split into {microbatches} equal micro-batches",
-                         f"pass --microbatches dividing {bundle.batch_size}, or --batch-size a multiple of it")
+                         f"pass --microbatches dividing {bundle.batch_size}, or "
+                         + batch_multiple_fix(bundle, microbatches))
     modules = pipeline_layers(bundle.model)
     tied = tied_spans(modules)
     check_stages(len(modules), stages)  # before timing every layer of a large model

@@ -33,6 +33,7 @@ import numpy as np
 
 from accelopt.distributed.types import DistributedResult, PredictionCheck, TermError
 from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.measure.profiler import _a
 from accelopt.predict import comm
 from accelopt.predict.calibration import calibration_for, with_values
 from accelopt.predict.compute import Device, op_s
@@ -121,8 +122,9 @@ def _rank_share(result: DistributedResult, spec: AcceleratorSpec) -> tuple[float
     notes = []
     measured_kind = "cpu" if result.device == "cpu" else "gpu"
     if spec.kind != measured_kind:
-        notes.append(f"{spec.name} is a {spec.kind}, the run was measured on {result.device}: the error compares "
-                     "two different devices (pass --probed with this machine's probe for a like-for-like check)")
+        notes.append(f"{spec.name} is {_a(spec.kind)} {spec.kind}, the run was measured on {result.device}: the "
+                     "error compares two different devices (pass --probed with this machine's probe for a "
+                     "like-for-like check)")
     if measured_kind == "cpu" and spec.kind == "cpu" and result.nproc > 1:
         notes.append(f"each of the {result.nproc} ranks per node runs on 1/{result.nproc} of the CPU's cores and "
                      f"memory bandwidth, so its peak and bandwidth are {spec.name}'s / {result.nproc}")

@@ -30,6 +30,7 @@ from accelopt.measure.contention import (
 )
 from accelopt.measure.profiler import MAX_STEPS, check_trainable
 from accelopt.units import GiB
+from accelopt.workload.userfile import batch_multiple_fix
 
 RANK_FIGURES = "step time of every rank"
 TRACE_FIGURES = "collectives and compute of every rank"
@@ -115,17 +116,18 @@ def default_microbatches(batch_size: int, stages: int) -> int:
     return max(d for d in range(1, min(batch_size, 2 * stages) + 1) if batch_size % d == 0)
 
 
-def check_1f1b(cfg: DistConfig, microbatches: int, stages: int, batch_size: int) -> None:
+def check_1f1b(cfg: DistConfig, microbatches: int, stages: int, bundle: Any) -> None:
     """torch's Schedule1F1B needs a micro-batch per stage at least (it refuses fewer inside every rank)."""
     if cfg.schedule != "1f1b" or microbatches >= stages:
         return
+    batch_size = bundle.batch_size
     given = "--microbatches" if cfg.microbatches is not None else "the default micro-batches (the largest divisor of " \
         f"the batch {batch_size} up to 2 x stages)"
     fits = [d for d in range(stages, batch_size + 1) if batch_size % d == 0]
     ways = [f"pass --microbatches {fits[0]} (the least divisor of the batch {batch_size} from {stages} up)"] if fits \
         else []
     if cfg.microbatches is None or not fits:  # the default picked 1, or no micro-batch count of this batch fits
-        ways.append(f"pass --batch-size a multiple of {stages}")
+        ways.append(batch_multiple_fix(bundle, stages))
     raise InputError(f"{given}: {microbatches} micro-batch{'es' if microbatches != 1 else ''} for {stages} stages; "
                      "the 1F1B schedule needs one or more per stage",
                      f"{', '.join(ways)}, or use --schedule gpipe")
@@ -168,7 +170,7 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         from accelopt.distributed.partition import partition_model
 
         m = cfg.microbatches or default_microbatches(bundle.batch_size, world)
-        check_1f1b(cfg, m, world, bundle.batch_size)
+        check_1f1b(cfg, m, world, bundle)
         before = torch.get_num_threads()
         torch.set_num_threads(threads)  # the layers are timed with the threads one stage will have
         try:
@@ -179,7 +181,7 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         bounds = partition.balanced.bounds
     elif bundle.batch_size % world:
         raise InputError(f"global batch {bundle.batch_size} does not split into {world} equal data-parallel shards",
-                         f"pass --batch-size a multiple of {world}")
+                         batch_multiple_fix(bundle, world))
     contention = ContentionReport()
     watch = Watch()  # the ranks' CPU time counts as this process's own once torchrun has reaped them
     raw = launch_job(_job(cfg, cfg.parallel, m, bounds, dump_grads=dump_grads), launch)

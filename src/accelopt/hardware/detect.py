@@ -181,12 +181,18 @@ def detect_devices() -> list[DetectedDevice]:
     return [detect_cpu(), *detect_cuda(torch), *detect_mps(torch), *detect_xla()]
 
 
+def device_name(typed: str) -> str:
+    """A --device as torch names it: 'CPU', ' Cuda:0 ' -> 'cpu', 'cuda:0' (torch's device names are lower case, and
+    every command that takes --device reads it through here, so one that accepts 'CPU' is not refused by another)."""
+    return typed.strip().lower()
+
+
 def find_device(torch_device: str, devices: list[DetectedDevice] | None = None) -> DetectedDevice:
     """The detected device for a string such as 'cpu', 'cuda' or 'cuda:1'; InputError naming the choices."""
     from accelopt.errors import InputError
 
     devices = detect_devices() if devices is None else devices
-    want = torch_device.strip().lower()  # 'CPU', ' cuda:0' mean the same device
+    want = device_name(torch_device)  # 'CPU', ' cuda:0' mean the same device
     want = "cuda:0" if want == "cuda" else want
     for d in devices:
         if d.torch_device == want:

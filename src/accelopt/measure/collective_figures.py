@@ -10,11 +10,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from accelopt.measure.contention import ContentionReport
+from accelopt.measure.contention import LINK_WARNING_MARK, ContentionReport
 from accelopt.units import unit
 
-LATENCY_FIT = "intercept of t = a + b S over sizes / (2 (p-1))"
+LATENCY_FIT = ("a of the line t = a + b S through the smallest and the largest all-reduce, / (2 (p-1)) (Hockney's "
+               "t0 from the shortest message, r_inf from the longest: R. W. Hockney, Parallel Computing 20(3), 1994)")
 """How the link latency is found (the source text of the measured link says it): the ring model's alpha."""
+LATENCY_FIT_LEAST_SQUARES = "intercept of t = a + b S over sizes / (2 (p-1))"
+"""The method of probe documents before schema version 8: a least-squares line, whose intercept the large sizes set
+(1 KiB measured 134 us where the line said 12 us)."""
+LINK_MODEL_MAX_ERROR = 0.25
+"""Past this |relative error| of plan's ring model against a measured all-reduce time the link is warned of: the
+bound past which a prediction row needs a checked reason (issue #10), stated before any collective was measured."""
+
+LINK_FIT_MARK = "; WARNING, poor ring-model fit: "
+"""Joins the measured link's method text and its link_warning in the source `probe --collectives` saves in the spec
+TOML, which `plan --collectives` prints (link_fit_warning)."""
+
+
+def link_fit_warning(source: str) -> str | None:
+    """The poor-fit warning a measured link's saved source carries, None for a link whose model fits."""
+    warning = source.partition(LINK_FIT_MARK)[2].partition(LINK_WARNING_MARK)[0]
+    return warning or None
 
 
 @dataclass(kw_only=True)
@@ -66,10 +83,19 @@ class CollectivesResult:
     figures: list[CollectiveFigure]
     link_bandwidth_byte_per_s: float = unit(
         "B/s", "the all-reduce bus bandwidth at the largest size: the per-rank link bandwidth B of plan's ring model")
-    link_latency_s: float = unit("s", "alpha of plan's ring model, from a least-squares line through the "
-                                      "all-reduce times")
+    link_latency_s: float = unit("s", "alpha of plan's ring model: a / (2(p-1)) of the line t = a + b S through the "
+                                      "smallest and the largest all-reduce (documents before schema 8: a "
+                                      "least-squares line through every size)")
     source: str
     """Method text cited in the spec file."""
+    link_model_error: float | None = unit(
+        "fraction", "plan's ring model with this link, 2(p-1) latency + 2(p-1)/p S / bandwidth, against the measured "
+                    "all-reduce times: its relative error (model / measured - 1) at the size where it is largest; null "
+                    "in documents written before it was kept", default=None)
+    link_model_error_size_bytes: int | None = unit("B", "the all-reduce size of link_model_error", default=None)
+    link_warning: str | None = None
+    """Why plan's all-reduce times with this link are not to be trusted (link_model_error past
+    LINK_MODEL_MAX_ERROR), or None."""
     contention: ContentionReport = field(default_factory=ContentionReport)
     """Signs that the machine was busy while the collectives ran (others' CPU time, steal, a figure's repeats
     spread or bimodal), and which figures they disturbed (e.g. 'all_reduce 4 MiB', 'link for plan')."""
@@ -77,8 +103,21 @@ class CollectivesResult:
     @property
     def latency_how(self) -> str:
         """How link_latency_s was found, as the console says it (the method is recorded in `source`)."""
-        return ("ring-model fit" if LATENCY_FIT in self.source else
-                "smallest all-reduce time / 2(p-1), an upper bound: the ring-model line crossed zero")
+        if LATENCY_FIT in self.source:
+            return "ring-model line through the smallest and largest all-reduce"
+        if LATENCY_FIT_LEAST_SQUARES in self.source:  # a probe before schema 8
+            return "least-squares ring-model fit of an older probe: may be far below the small messages' time"
+        return "smallest all-reduce time / 2(p-1), an upper bound: the ring-model line crossed zero"
+
+    @property
+    def model_error_text(self) -> str:
+        """'ring model within +8% of the measured all-reduce (worst at 1 KiB)', or '' in an older document."""
+        from accelopt.units import fmt_bytes
+
+        if self.link_model_error is None or self.link_model_error_size_bytes is None:
+            return ""
+        return (f"ring model with these figures vs the measured all-reduce: {self.link_model_error:+.0%} at "
+                f"{fmt_bytes(self.link_model_error_size_bytes, binary=True)}, its worst size")
 
     def of(self, op: str) -> list[CollectiveFigure]:
         return [f for f in self.figures if f.op == op]

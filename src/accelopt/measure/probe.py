@@ -142,8 +142,8 @@ class ProbeResult:
     """`accelopt probe`: measured rates of one local device, beside its catalog figures."""
 
     SCHEMA_KIND: ClassVar[str] = "probe"
-    SCHEMA_VERSION: ClassVar[int] = 7
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (5, 6)
+    SCHEMA_VERSION: ClassVar[int] = 8
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (5, 6, 7)
     UPGRADES: ClassVar[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
         1: upgrade_from_v3, 2: upgrade_from_v3, 3: upgrade_from_v3, 4: upgrade_unit_names}
     """Version 2 added `collectives`; version 3 its figures' p10_s/p90_s/spread and its `contention` (documents
@@ -152,7 +152,10 @@ class ProbeResult:
     `unit` as accelopt.units does, 'FLOP/s' or 'B/s' (was 'flop_per_s' / 'byte_per_s': upgrade_unit_names); version
     6 added the matmul ladder and its fitted curve (ladder_dtype, ladder, curve_*; version 5 reads without them);
     version 7 the curve's fit error and the warning of a poor fit (curve_fit_error, curve_warning; 5 and 6 read
-    without them)."""
+    without them); version 8 the collectives' link latency from the line through the smallest and largest
+    all-reduce, and how far the ring model misses the measured all-reduce (collectives.link_model_error,
+    link_model_error_size_bytes, link_warning; 5 to 7 read without them, their latency said to be a least-squares
+    fit)."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"best_matmul_metric": "", "ridge_flop_per_byte": "FLOP/B"}
 
     device: DetectedDevice

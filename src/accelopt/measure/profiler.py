@@ -521,6 +521,8 @@ def check_args(*, mode: str, dtype: str, device: str, steps: int, warmup: int) -
     if steps > MAX_STEPS or warmup > MAX_STEPS:  # a typo (1e20) would measure forever
         raise InputError(f"steps = {steps:,} / warmup = {warmup:,}: at most {MAX_STEPS:,} each",
                          f"use --steps and --warmup up to {MAX_STEPS:,}")
+    if not device.strip():  # `--device ' '`, read through hardware.detect.device_name, is '': said as empty
+        raise InputError("--device is empty", "write cpu or cuda:N, or leave --device out for the default cpu")
     if device.startswith("cuda"):
         import torch
 

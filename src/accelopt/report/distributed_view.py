@@ -184,6 +184,10 @@ def render_collectives(result: CollectivesResult, console: Any) -> None:
     console.print(f"link for plan: bandwidth {fmt_byte_per_s(result.link_bandwidth_byte_per_s)} (all-reduce busbw at "
                   f"the largest size), latency {fmt_seconds(result.link_latency_s)} ({result.latency_how})",
                   highlight=False)
+    if result.model_error_text:
+        console.print(Text(result.model_error_text))
+    if result.link_warning:
+        console.print(line(("warning", "bold yellow"), f" link for plan: {result.link_warning}"))
     console.print(Text("time: median over repeats of the slowest rank's time, p10-p90 its spread; algbw = S/t; "
                        "busbw = algbw x 2(n-1)/n (all-reduce), x (n-1)/n (all-gather, reduce-scatter, all-to-all): "
                        "nccl-tests doc/PERFORMANCE.md"), style="dim")

@@ -110,7 +110,8 @@ def _probe_tables(r: Any) -> list[Table]:
     if r.collectives is not None:
         out.append(_collectives_table(r.collectives))
         out += [dataclasses.replace(t, title=f"collectives {t.title}")
-                for t in _warnings_tables(r.collectives.contention, [])]
+                for t in _warnings_tables(r.collectives.contention, [
+                    f"link for plan: {w}" for w in [r.collectives.link_warning] if w is not None])]
     return out + _warnings_tables(r.contention, [])
 
 
@@ -145,8 +146,9 @@ def _collectives_table(c: Any) -> Table:
     t.rows += [[f.op, q(f, "size_bytes"), q(f, "time_s"), q(f, "p10_s"), q(f, "p90_s"), q(f, "spread"),
                 q(f, "algbw_byte_per_s"), q(f, "busbw_byte_per_s")] for f in c.figures]
     t.note = (f"link for plan: bandwidth {q(c, 'link_bandwidth_byte_per_s')} (all-reduce busbw at the largest size), "
-              f"latency {q(c, 'link_latency_s')} (ring-model fit). time: median over repeats of the slowest rank's "
-              f"time. {c.DEFINITIONS}")
+              f"latency {q(c, 'link_latency_s')} ({c.latency_how})"
+              + "".join(f"; {t}" for t in (c.model_error_text, c.link_warning and f"WARNING: {c.link_warning}") if t)
+              + f". time: median over repeats of the slowest rank's time. {c.DEFINITIONS}")
     return t
 
 

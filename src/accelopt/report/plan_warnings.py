@@ -52,9 +52,13 @@ def measured_lines(measured: Any) -> list[str]:
     `probe` saved with it; [] without one."""
     if measured is None:
         return []
+    from accelopt.measure.collective_figures import link_fit_warning
     from accelopt.measure.contention import link_warning
 
     out = [measured.text() + "; the scale-out link is the catalog's"]
+    fit = link_fit_warning(measured.source)
+    if fit is not None:  # saved by probe: the measured times do not follow the ring model plan uses
+        out.append(f"warning: the measured link: {fit}")
     warning = link_warning(measured.source)
     if warning is not None:  # saved by probe in the spec's source: the figures are used, with their caveat
         out.append(f"warning: the measured link was disturbed while measured: {warning}")

@@ -45,7 +45,8 @@ class ModelBundle:
             None means AdamW(lr=1e-4).
         batch_size: samples per batch (must match what `batches` yields).
         meta: free facts, e.g. `seq_len`, `tokens_per_batch`, `samples_per_batch`, `source`; `factory` (the
-            'file.py:function' it came from) is set by load_user_factory.
+            'file.py:function' it came from) and `size_arguments` (which of batch_size, seq_len it takes) are set
+            by load_user_factory.
         eval_batches: optional zero-argument callable returning a fresh iterator of held-out
             `(inputs, targets)`; without it, quality cannot be measured (`optimize` says so).
         metric: how quality is scored on `eval_batches`: "accuracy" (argmax of the last output
@@ -321,4 +322,29 @@ def load_user_factory(spec: str, **kwargs: Any) -> ModelBundle:
                          "make the factory build its batches at its batch_size argument (see examples/my_model.py), "
                          "or leave the batch size option out to run the factory's own")
     bundle.meta.setdefault("factory", f"{path}:{func_name}")  # where a bad bundle's messages point
+    bundle.meta.setdefault("size_arguments", _size_arguments(factory))  # what batch_multiple_fix may suggest
     return bundle
+
+
+def _size_arguments(factory: Callable[..., Any]) -> tuple[str, ...]:
+    """The SIZE_ARGUMENTS the factory takes (all of them with **kwargs or a signature inspect cannot read)."""
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return SIZE_ARGUMENTS
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return SIZE_ARGUMENTS
+    names = {p.name for p in params if p.kind is not inspect.Parameter.POSITIONAL_ONLY}
+    return tuple(a for a in SIZE_ARGUMENTS if a in names)
+
+
+def batch_multiple_fix(bundle: ModelBundle, multiple: int) -> str:
+    """How to make the bundle's batch a multiple of `multiple`: --batch-size where its loader takes one; for a model
+    factory without a batch_size parameter (which refuses --batch-size), the batch_size its ModelBundle has."""
+    up = -(-bundle.batch_size // multiple) * multiple  # the next multiple up
+    if "batch_size" in bundle.meta.get("size_arguments", SIZE_ARGUMENTS):
+        return f"pass --batch-size a multiple of {multiple} (e.g. --batch-size {up})"
+    where = bundle.meta.get("factory", bundle.name)
+    return (f"make {where} return a ModelBundle whose batch_size (and batches) is a multiple of {multiple}, e.g. "
+            f"{up} (it takes no batch_size argument, so --batch-size cannot change it; or add a batch_size "
+            "parameter to it and pass --batch-size)")
