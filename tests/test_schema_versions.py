@@ -66,6 +66,9 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "catalog-show": (1, "7a570265839ae8dc"),
     "plan-models": (1, "61e0db5925142efc"),  # plan --list-models --json (a bare list before)
     "plan-infer-models": (1, "00ef6e33a033dcc0"),  # plan infer --list-models --json (a bare list of dicts before)
+    "simulate-presets": (1, "faa04652e4f8a8ff"),  # simulate presets --json (a bare list before)
+    "simulate-export": (1, "0077af17ed505d93"),  # simulate export --json (an unnamed object before)
+    "schema-list": (1, "137a20d11e7747c1"),  # schema --list --json (an unnamed {"kinds": [...]} before)
 }
 
 

@@ -303,7 +303,7 @@ def test_presets_json_lists_every_design_name_the_text_gives(capsys: pytest.Capt
 
     from accelopt.simulate.published import nvdla_names
 
-    names = [d["name"] for d in json.loads(run_main_expect(capsys, "simulate", "presets", "--json")[0])]
+    names = [d["name"] for d in json.loads(run_main_expect(capsys, "simulate", "presets", "--json")[0])["designs"]]
     assert set(nvdla_names()) <= set(names) and {"tpu-v1", "eyeriss", "edge-npu"} <= set(names)
 
 

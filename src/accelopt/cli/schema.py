@@ -14,7 +14,8 @@ def register(app: typer.Typer) -> None:
         kind: str | None = typer.Argument(None, help="probe, profile, profile-partial, profile-distributed, "
                                           "optimize, plan, plan-workload, plan-explain, plan-serve, plan-infer, "
                                           "validate, validate-inference, validate-serving, simulate-run, "
-                                          "simulate-sweep, simulate-published or catalog-compare"),
+                                          "simulate-sweep, simulate-published, catalog-compare, or a listing's "
+                                          "document (`--list` names every kind)"),
         list_kinds: bool = typer.Option(False, "--list", help="list the result kinds with their schema versions"),
         as_json: bool = typer.Option(False, "--json", help="with --list: the list as JSON (a kind's schema is JSON "
                                      "either way)"),
@@ -31,8 +32,11 @@ def _schema(kind: str | None, list_kinds: bool, as_json: bool = False) -> None:
         raise InputError(f"--list and a kind ({kind!r}) were both given",
                          f"run `accelopt schema --list` for the kinds, or `accelopt schema {kind}` for one")
     if list_kinds and as_json:
-        emit({"kinds": [{"kind": k, "schema": schema.schema_name(k), "schema_version": schema.result_class(k)[1]}
-                        for k in (*schema.KINDS, *schema.DOCUMENT_KINDS)]})
+        from accelopt.report.schema_documents import SchemaKindRow, SchemaListDocument
+
+        rows = [SchemaKindRow(kind=k, schema=schema.schema_name(k), schema_version=schema.result_class(k)[1])
+                for k in (*schema.KINDS, *schema.DOCUMENT_KINDS)]
+        emit(SchemaListDocument(count=len(rows), kinds=rows))
         return
     if list_kinds:  # result kinds, then the documents that are not results (history, env, catalog list/show)
         for k in (*schema.KINDS, *schema.DOCUMENT_KINDS):

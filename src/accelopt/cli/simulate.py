@@ -512,8 +512,10 @@ def _presets(json_out: bool) -> None:
     designs = [load_preset(n) for n in preset_names()]
     if json_out:  # the NVDLA configurations too, which the text names on its last line (they are -d names)
         from accelopt.simulate.published import nvdla_by_name, nvdla_names
+        from accelopt.simulate.results import SimPresetsDocument
 
-        emit([d.to_dict() for d in (*designs, *(nvdla_by_name(n) for n in nvdla_names()))])
+        listed = [*designs, *(nvdla_by_name(n) for n in nvdla_names())]
+        emit(SimPresetsDocument(count=len(listed), designs=listed))
         return
     from accelopt import units
     from accelopt.report.console import line, make_console
@@ -716,6 +718,7 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
     from accelopt.report.jsonout import emit
     from accelopt.simulate.design import get_design
     from accelopt.simulate.export import write_spec_toml, write_text
+    from accelopt.simulate.results import SimExportDocument
     from accelopt.userio import check_writable, refuse_foreign_file
 
     check_writable(out, "--out", "my-design.toml")  # a folder or a missing folder says so first
@@ -739,7 +742,7 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
         write_text(scalesim_cfg_text(d), out)
         omitted = cfg_omissions(d)
         if json_out:
-            emit({"written": str(out), "format": "scalesim-cfg", "design": d.to_dict(), "not_in_cfg": omitted})
+            emit(SimExportDocument(written=str(out), format="scalesim-cfg", design=d, spec=None, not_in_cfg=omitted))
         else:
             print(printable(f"wrote {out} (SCALE-Sim config of design {d.name!r}); run it with scalesim -c {out}"))
             for x in omitted:
@@ -755,7 +758,7 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
                          _export_slip_fix(slip[0].split(".")[0], slip[1], dram_bytes is not None))
     write_spec_toml(spec, out)
     if json_out:
-        emit({"written": str(out), "spec": spec.to_dict()})
+        emit(SimExportDocument(written=str(out), format="catalog-toml", design=d, spec=spec.to_dict(), not_in_cfg=[]))
     else:
         path = shlex.quote(str(out))  # a path with a space or a bracket, pasted back, must stay one argument
         print(printable(f"wrote {out} (device {spec.name!r}); use it with --catalog {path} or pass the path as a "

@@ -77,6 +77,9 @@ DOCUMENT_CLASSES = {
     "catalog-show": "accelopt.report.catalog_documents:CatalogShowDocument",
     "plan-models": "accelopt.report.model_documents:PlanModelsDocument",
     "plan-infer-models": "accelopt.report.model_documents:InferModelsDocument",
+    "simulate-presets": "accelopt.simulate.results:SimPresetsDocument",
+    "simulate-export": "accelopt.simulate.results:SimExportDocument",
+    "schema-list": "accelopt.report.schema_documents:SchemaListDocument",
 }
 DOCUMENT_KINDS = tuple(DOCUMENT_CLASSES)
 

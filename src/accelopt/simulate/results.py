@@ -5,8 +5,8 @@ Every number declares its unit (accelopt.units.unit); energy and DRAM traffic ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
 from accelopt.simulate.design import Design
 from accelopt.simulate.rowstationary import RsMapping
@@ -172,3 +172,32 @@ class SimSweepResult:
     notes: list[str]
     interrupted: bool = False
     """Ctrl-C stopped the sweep: `evaluated` designs of the grid were simulated, the front is theirs."""
+
+
+# ---------------------------------------------------------------- documents that are not results
+# (accelopt.report.schema.DOCUMENT_CLASSES: versioned, with a JSON Schema; no run recorded, no HTML page)
+@dataclass(frozen=True, kw_only=True)
+class SimPresetsDocument:
+    """`accelopt simulate presets --json`: the built-in designs (and the NVDLA configurations) that --design takes,
+    every number with its source. A bare JSON list before."""
+
+    SCHEMA_KIND: ClassVar[str] = "simulate-presets"
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    count: int = unit("count", "designs listed")
+    designs: list[Design]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimExportDocument:
+    """`accelopt simulate export --json`: the file written and what it holds. An unnamed object before."""
+
+    SCHEMA_KIND: ClassVar[str] = "simulate-export"
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    written: str = field(metadata={"doc": "the --out path"})
+    format: Literal["catalog-toml", "scalesim-cfg"] = field(metadata={"doc": "picked by --out's ending (.toml, .cfg)"})
+    design: Design
+    spec: dict[str, Any] | None = field(metadata={"doc": "catalog-toml: the AcceleratorSpec written (SI units as its "
+                                                         "field names say, `sources` per number); null for a .cfg"})
+    not_in_cfg: list[str] = field(metadata={"doc": "scalesim-cfg: the design's figures a SCALE-Sim config cannot hold"})
