@@ -144,6 +144,12 @@ class ServingCalibration:
     requests (TensorRT-LLM PyExecutor._fetch_new_requests: tp_size x max_num_active_requests in all). trtllm-bench
     throughput replaces the default with its own estimate (bench/build/tuning.py calc_engine_setting; `plan serve
     --max-batch-size`, the runs CSV's max_batch_size column)."""
+    max_batch_size_per_microbatch: bool | None = None
+    """How max_batch_size caps the requests in flight over pipeline stages (an engine setting, not a table value;
+    serving.ENGINES' batch_cap_per_microbatch): True: per micro-batch, max_batch_size x the micro-batches in all
+    (TensorRT-LLM: max_batch_size x pp, PyTorchModelEngine.get_max_num_sequences); False: max_batch_size in all
+    (vLLM's max_num_seqs, its scheduler's cap on running requests); None: no --engine said, TensorRT-LLM's rule (the
+    default max_batch_size 2048 is TensorRT-LLM's), printed as 'default used:' with --pp > 1 (batch_cap_note)."""
     pp_microbatches: int | None = unit("count", default=None)
     """Micro-batches the engine keeps in flight over the pipeline stages (an engine setting, not a table value;
     `plan serve --pp-microbatches`). None: one per stage, as many as --pp: vLLM runs pipeline_parallel_size batches at
@@ -273,6 +279,10 @@ class EngineRule:
     chain (comm.chains_in_domain: not an NVIDIA/AMD GPU) both settings give the same time."""
     per_device: bool = False
     """True: the default share is a function of the device's memory and the layout (engine_memory_fraction)."""
+    batch_cap_per_microbatch: bool | None = None
+    """How the engine's max_batch_size caps the requests in flight with pipeline parallelism
+    (ServingCalibration.max_batch_size_per_microbatch): True per micro-batch, False in all; None: not cited for
+    this engine, the default rule applies (printed as 'default used:')."""
 
 
 ENGINES: dict[str, EngineRule] = {
@@ -284,7 +294,9 @@ ENGINES: dict[str, EngineRule] = {
     # All-reduce: TensorRT-LLM >= 1.0 picks its own custom all-reduce kernel for small messages (AllReduceStrategy
     # AUTO); v0.5/v0.6.1 engines used NCCL unless built with --use_custom_all_reduce (off then): the runs CSV's
     # tp_allreduce column says nccl for those rows.
-    "trtllm": EngineRule("free", 0.9, "custom"),
+    # Concurrency cap with --pp: max_batch_size per micro-batch, max_batch_size x pp requests in all (TensorRT-LLM
+    # PyTorchModelEngine.get_max_num_sequences: max_num_active_requests = max_batch_size x pp).
+    "trtllm": EngineRule("free", 0.9, "custom", batch_cap_per_microbatch=True),
     # TensorRT-LLM v0.5/v0.6.1 gptSessionBenchmark (docs/source/performance.md at v0.6.1, commit 138f96d4): the
     # page's GPT-J, Llama 2 7B and 70B build commands have no --paged_kv_cache (only Falcon-180B's does), so the
     # session holds the batch's own contiguous KV cache for its input + output length, no pool: 1.0 of total, as
@@ -296,7 +308,10 @@ ENGINES: dict[str, EngineRule] = {
     # reads Field(default=0.92): later releases than the bundled vllm rows' keep 0.9 here (--memory-fraction 0.92).
     # All-reduce: vLLM's custom all-reduce kernel on CUDA and on ROCm (MI300: ROCm/vllm PR #27, 2024-05;
     # vllm-project/vllm PR #14125, #16010, 2025), NCCL/RCCL only above its size limit.
-    "vllm": EngineRule("total", 0.9, "custom"),
+    # Concurrency cap with --pp: max_num_seqs counts every running request, whichever batch of the pp-deep queue it
+    # is in (vllm/v1/core/sched/scheduler.py: max_num_running_reqs = scheduler_config.max_num_seqs; schedule()
+    # stops admitting at len(self.running) == max_num_running_reqs): max_batch_size in all.
+    "vllm": EngineRule("total", 0.9, "custom", batch_cap_per_microbatch=False),
     # gpt-fast: one batch, its own KV cache; no pool is reserved. All-reduce: torch.distributed (NCCL).
     "gpt-fast": EngineRule("total", 1.0),
     # Optimum Habana run_generation.py (Intel Gaudi tables): one static batch whose KV cache is allocated for
@@ -450,7 +465,7 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
     out: dict[str, ServingCalibration] = {}
     known = {f.name for f in fields(ServingCalibration)} - {"family", "fitted", "fitted_on", "table_file",
                                                              "measured_link", "device_scaling", "tp_allreduce",
-                                                             "pp_microbatches"}
+                                                             "pp_microbatches", "max_batch_size_per_microbatch"}
     for name, t in tables.items():
         bad = set(t.values) - known
         if bad:
@@ -493,7 +508,8 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
                        max_batch_size: int | None = None, path: str | None = None,
                        measured_link: comm.MeasuredLink | None = None,
                        tp_allreduce: str | None = None, int4_group_size: int | None = None,
-                       pp_microbatches: int | None = None) -> ServingCalibration:
+                       pp_microbatches: int | None = None,
+                       max_batch_size_per_microbatch: bool | None = None) -> ServingCalibration:
     """The calibration `plan serve` uses on `spec` (the `[serving.*]` tables of `path` replacing the bundled ones
     by name, when given), with the engine settings (--pp-microbatches among them), the checkpoint's int4 group size
     (--int4-group-size) and the measured link (--collectives) a user gave (None: the default)."""
@@ -505,7 +521,8 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
     given: dict[str, Any] = {"memory_utilization": memory_utilization, "memory_basis": memory_basis,
                              "max_prefill_chunk_tokens": max_prefill_chunk_tokens, "max_batch_size": max_batch_size,
                              "measured_link": measured_link, "tp_allreduce": tp_allreduce,
-                             "int4_group_size": int4_group_size, "pp_microbatches": pp_microbatches}
+                             "int4_group_size": int4_group_size, "pp_microbatches": pp_microbatches,
+                             "max_batch_size_per_microbatch": max_batch_size_per_microbatch}
     return replace(cal, **{k: v for k, v in given.items() if v is not None})
 
 
@@ -641,11 +658,12 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 7
+    SCHEMA_VERSION: ClassVar[int] = 8
     # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
     # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: []);
-    # 7 points[].pp_microbatches (default 1) and calibration.pp_microbatches (default null)
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6)
+    # 7 points[].pp_microbatches (default 1) and calibration.pp_microbatches (default null);
+    # 8 calibration.max_batch_size_per_microbatch (default null)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
@@ -1701,9 +1719,19 @@ def max_load_concurrency(model: TransformerConfig, spec: AcceleratorSpec, *, cal
     """Requests in flight under maximum load: the largest batch whose KV cache fits, capped by the engine's
     max_batch_size per attention-DP rank (each DP rank runs its own scheduler: TensorRT-LLM
     PyExecutor._fetch_new_requests admits tp_size x max_num_active_requests with attention DP, and
-    max_num_active_requests = max_batch_size x pp, PyTorchModelEngine.get_max_num_sequences)."""
+    max_num_active_requests = max_batch_size x pp, PyTorchModelEngine.get_max_num_sequences), and with pipeline
+    parallelism by the micro-batches in flight where the engine caps each micro-batch (batch_cap_requests)."""
     fits = max_batch(model, spec, calibration=calibration, moe=moe, **kw)
-    return min(fits, calibration.max_batch_size * moe.attention_dp)
+    return min(fits, batch_cap_requests(calibration, kw.get("pp", 1)) * moe.attention_dp)
+
+
+def batch_cap_requests(cal: ServingCalibration, pp: int) -> int:
+    """Requests one attention-DP rank's scheduler holds at once: max_batch_size, times the micro-batches in flight
+    (cal.pp_microbatches, None: one per stage) where max_batch_size caps each micro-batch (TensorRT-LLM's rule, the
+    default; cal.max_batch_size_per_microbatch False: vLLM's max_num_seqs, a cap on all of them together)."""
+    if pp == 1 or cal.max_batch_size_per_microbatch is False:
+        return cal.max_batch_size
+    return cal.max_batch_size * (cal.pp_microbatches or pp)
 
 
 def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per_s: float, tp: int = 1, pp: int = 1,

@@ -162,15 +162,19 @@ def _check_engine_flags(opts: ServeOptions) -> None:
                          "width for a per-channel checkpoint, e.g. 4096")
 
 
-def check_batch_cap(batches: list[int] | None, flag: str, max_batch_size: int | None, attention_dp: int) -> None:
-    """A --batch / --concurrency above the engine's --max-batch-size (per attention-DP rank) is a contradiction: the
-    engine never holds more requests at once, so the figures would describe a run it cannot make."""
+def check_batch_cap(batches: list[int] | None, flag: str, max_batch_size: int | None, attention_dp: int,
+                    microbatches: int = 1) -> None:
+    """A --batch / --concurrency above the engine's --max-batch-size (per attention-DP rank, and per micro-batch
+    where the engine caps each: `microbatches`, cap_microbatches) is a contradiction: the engine never holds more
+    requests at once, so the figures would describe a run it cannot make."""
     if max_batch_size is None or not batches:
         return
-    cap = max_batch_size * attention_dp
+    cap = max_batch_size * attention_dp * microbatches
     over = [b for b in batches if b > cap]
     if over:
-        per = f" x {attention_dp} attention-DP ranks = {cap}" if attention_dp > 1 else ""
+        terms = [f"{attention_dp} attention-DP ranks"] if attention_dp > 1 else []
+        terms += [f"{microbatches} pipeline micro-batches"] if microbatches > 1 else []
+        per = f" x {' x '.join(terms)} = {cap}" if terms else ""
         raise InputError(f"{flag} {max(over)} is above --max-batch-size {max_batch_size}{per}: the engine holds at "
                          "most that many requests at once",
                          f"give {flag} <= {cap}, or raise --max-batch-size (or leave it out: it caps --rate runs)")
@@ -218,7 +222,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     at_max_load = counts.strip().lower() == MAX_LOAD
     _check_max_word(opts, at_max_load)
     batches = parse_int_range(counts, flag) if counts.strip() and not at_max_load else None
-    check_batch_cap(batches, flag, opts.max_batch_size, moe.attention_dp)
+    check_batch_cap(batches, flag, opts.max_batch_size, moe.attention_dp, cap_microbatches(opts))
     scheduling = "continuous" if opts.concurrency.strip() or opts.rate.strip() else "static"
     specs = resolve_devices(opts.hardware, opts.catalog)  # 'all', or names; unknown ones fail before any work
     sweeps: list[BatchSweep] = []
@@ -243,7 +247,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                      measured_link=measured,
                                      tp_allreduce=opts.tp_allreduce or (rule.tp_allreduce if rule else None),
                                      int4_group_size=opts.int4_group_size,
-                                     pp_microbatches=opts.pp_microbatches)
+                                     pp_microbatches=opts.pp_microbatches,
+                                     max_batch_size_per_microbatch=rule.batch_cap_per_microbatch if rule else None)
             int4_groups.add(cal.int4_group_size)
             _check_custom_allreduce(opts, spec, cal)
             if at_max_load:  # per device: its own KV cache decides
@@ -283,6 +288,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         notes.append(n)
     if (n := pp_microbatches_note(opts)) is not None:
         notes.append(n)
+    if (n := batch_cap_note(opts, at_max_load)) is not None:
+        notes.append(n)
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
     # J/out tok: the idle draw and the facility's host share and PUE (no flags here: cost.Facility's defaults)
     served_specs = [sp for sp in specs if sp.name in served]
@@ -312,6 +319,31 @@ def pp_microbatches_note(opts: ServeOptions) -> str | None:
             "at 00f6c9bf92aa; TensorRT-LLM: max_batch_size x pp requests, PyTorchModelEngine.get_max_num_sequences): "
             "the batch splits into them, TPOT is one micro-batch's pass through every stage and the hops — give "
             "--pp-microbatches 1 for an engine that runs one batch through the stages in turn")
+
+
+def cap_microbatches(opts: ServeOptions) -> int:
+    """The micro-batches max_batch_size is multiplied by in the engine's cap on requests in flight: those in flight
+    (--pp-microbatches, else one per --pp stage) where the engine caps each micro-batch (TensorRT-LLM, and the
+    default), 1 where it caps all together (vLLM) or at --pp 1 (serving.batch_cap_requests)."""
+    rule = ENGINES[opts.engine].batch_cap_per_microbatch if opts.engine else None
+    return 1 if opts.pp == 1 or rule is False else opts.pp_microbatches or opts.pp
+
+
+def batch_cap_note(opts: ServeOptions, at_max_load: bool) -> str | None:
+    """'default used:' for the engine's cap on requests in flight over --pp > 1 stages where no --engine with a cited
+    rule set it (TensorRT-LLM's rule applies: the default max_batch_size is its); None where the cap plays no part
+    (--pp 1, or a given --batch / --concurrency list, checked against --max-batch-size on its own)."""
+    rule = ENGINES[opts.engine].batch_cap_per_microbatch if opts.engine else None
+    if opts.pp == 1 or rule is not None or not (at_max_load or opts.rate.strip()):
+        return None
+    m = cap_microbatches(opts)
+    b = f"--max-batch-size {opts.max_batch_size}" if opts.max_batch_size else \
+        "max_batch_size (the calibration's, 2048 unless set)"
+    engine = f"--engine {opts.engine} cites no rule for it" if opts.engine else "no --engine given"
+    return (f"default used: {engine}, so the requests in flight are capped at {b} per micro-batch x {m} "
+            "micro-batches (TensorRT-LLM's rule, PyTorchModelEngine.get_max_num_sequences: max_batch_size x pp; the "
+            "default max_batch_size 2048 is TensorRT-LLM's) — give --engine vllm for vLLM's, whose max_num_seqs caps "
+            "all micro-batches together (v1 Scheduler.max_num_running_reqs)")
 
 
 def int4_group_note(opts: ServeOptions, group_sizes: set[int]) -> str | None:

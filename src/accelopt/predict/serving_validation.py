@@ -232,7 +232,8 @@ def row_calibration(row: dict[str, str], spec: AcceleratorSpec,
                                                attention_dp=row_moe_layout(row).attention_dp,
                                                mla=get_model(row["model"]).mla is not None)[0]
     cal = replace(cal, memory_basis=rule.memory_basis, memory_utilization=share,
-                  tp_allreduce=row_tp_allreduce(row) or rule.tp_allreduce)
+                  tp_allreduce=row_tp_allreduce(row) or rule.tp_allreduce,
+                  max_batch_size_per_microbatch=rule.batch_cap_per_microbatch)
     if (group := row_int4_group_size(row)) is not None:
         cal = replace(cal, int4_group_size=group)
     limit = row_max_batch_size(row)
