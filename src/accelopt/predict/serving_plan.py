@@ -293,6 +293,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
     # J/out tok: the idle draw and the facility's host share and PUE (no flags here: cost.Facility's defaults)
     served_specs = [sp for sp in specs if sp.name in served]
+    notes += [n for n in (unpriced_note(served_specs, opts),) if n]
     notes += [n for n in (energy_defaults_note(served_specs, Facility(), flags=False, carbon=False),) if n]
     if cfg.context is not None and (note := cfg.context.note(opts.prompt, opts.output)):
         notes.append(note)  # beyond the model's positions, or within them only through rope scaling
@@ -319,6 +320,18 @@ def pp_microbatches_note(opts: ServeOptions) -> str | None:
             "at 00f6c9bf92aa; TensorRT-LLM: max_batch_size x pp requests, PyTorchModelEngine.get_max_num_sequences): "
             "the batch splits into them, TPOT is one micro-batch's pass through every stage and the hops — give "
             "--pp-microbatches 1 for an engine that runs one batch through the stages in turn")
+
+
+def unpriced_note(specs: list[AcceleratorSpec], opts: ServeOptions) -> str | None:
+    """Why $/M out tok reads n/a: the served devices the catalog gives no price (or no TDP, for J/out tok); None
+    when every one has both (or --price-usd-per-hour priced them)."""
+    no_price = [sp.name for sp in specs if sp.price_usd_per_hour is None and opts.price_usd_per_hour is None]
+    no_tdp = [sp.name for sp in specs if sp.tdp_w is None]
+    parts = [f"$/M out tok is n/a on {', '.join(no_price)}: no price per device-hour in the catalog — give "
+             "--price-usd-per-hour (or price_usd_per_hour in a --catalog TOML)"] if no_price else []
+    parts += [f"J/out tok is n/a on {', '.join(no_tdp)}: no TDP in the catalog — give tdp_w in a --catalog "
+              "TOML"] if no_tdp else []
+    return "; ".join(parts) or None
 
 
 def cap_microbatches(opts: ServeOptions) -> int:
