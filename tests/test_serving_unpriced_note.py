@@ -38,3 +38,17 @@ def test_a_given_price_leaves_no_note(capsys: pytest.CaptureFixture[str]) -> Non
     doc = json.loads(out)
     assert not [n for n in doc["notes"] if "no price" in n]
     assert all(s["points"][0]["usd_per_million_output_tokens"] is not None for s in doc["results"])
+
+
+def test_plan_says_why_an_unpriced_devices_cost_is_na(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan` showed `cost (est.)  n/a` on mi325x rows with no reason either."""
+    args = ["plan", "--model", "qwen2.5-0.5b", "--hardware", "mi325x,h100-sxm", "--devices", "8", "--global-batch",
+            "64", "--seq-len", "1024", "--top", "20"]
+    code, out, err = run_main([*args, "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert "mi325x" in {r["hardware"] for r in doc["best"]}
+    said = [n for n in doc["notes"] if "n/a on mi325x: no price per device-hour" in n]
+    assert len(said) == 1 and "h100-sxm" not in said[0]
+    code, text, err = run_main(args, capsys)
+    assert "n/a on mi325x: no price per device-hour" in " ".join((text + err).split())

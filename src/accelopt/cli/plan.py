@@ -772,12 +772,15 @@ def _attention_text(kernel: str, cal: Any) -> str:
 
 def _energy_notes(specs: list[Any], facility: Any, rows: list[Any]) -> list[str]:
     """The defaults under the energy and carbon of the listed `rows` (their devices among `specs`),
-    cost.energy_defaults_note; [] when none is used."""
+    cost.energy_defaults_note, and why their cost reads n/a (no catalog price); [] when neither applies."""
     from accelopt.predict.cost import energy_defaults_note
 
-    listed = {r.hardware for r in rows}
-    note = energy_defaults_note([sp for sp in specs if sp.name in listed], facility)
-    return [note] if note else []
+    listed = [sp for sp in specs if sp.name in {r.hardware for r in rows}]
+    note = energy_defaults_note(listed, facility)
+    unpriced = [sp.name for sp in listed if sp.price_usd_per_hour is None]
+    price = (f"cost (est.) is n/a on {', '.join(unpriced)}: no price per device-hour in the catalog — give "
+             "price_usd_per_hour (with price_date) in a --catalog TOML") if unpriced else None
+    return [n for n in (note, price) if n]
 
 
 def _search_notes(specs: list[Any], measured: Any, slice_devices: int, setup: Any,
