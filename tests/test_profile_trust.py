@@ -202,8 +202,9 @@ def test_busy_machine_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
         p.start()
     try:
         time.sleep(0.5)  # let them start spinning
-        # resnet: warm-up + 60 steps + breakdown span > 0.5 s, the shortest window /proc/stat is judged over
-        code, out, err = run_main(["profile", "resnet", "--steps", "60", "--json"], capsys)
+        # resnet: warm-up + 400 steps + breakdown span > 0.5 s, the shortest window /proc/stat is judged over (60
+        # steps took 0.2 s on an idle 2-core machine: a spinner that started late left the window too short to judge)
+        code, out, err = run_main(["profile", "resnet", "--steps", "400", "--json"], capsys)
     finally:
         for p in procs:
             p.terminate()
