@@ -160,6 +160,12 @@ def _check_engine_flags(opts: ServeOptions) -> None:
         raise InputError(f"--int4-group-size {g} must be a positive integer: the weights that share one scale",
                          "give the checkpoint's group size, e.g. --int4-group-size 128 (AWQ/GPTQ), or the layer "
                          "width for a per-channel checkpoint, e.g. 4096")
+    if g is not None and "int4" not in (opts.weight_dtype, opts.expert_weight_dtype):  # else read by nothing
+        raise InputError(f"--int4-group-size {g} with --weight-dtype {opts.weight_dtype}"
+                         + (f" --expert-weight-dtype {opts.expert_weight_dtype}" if opts.expert_weight_dtype else "")
+                         + ": no weights are int4, so no group size applies",
+                         "give --weight-dtype int4 (or --expert-weight-dtype int4 for a mixture-of-experts model's "
+                         "routed experts), or leave --int4-group-size out")
 
 
 def check_batch_cap(batches: list[int] | None, flag: str, max_batch_size: int | None, attention_dp: int,
