@@ -360,7 +360,8 @@ def batch_cap_note(opts: ServeOptions, at_max_load: bool) -> str | None:
         "max_batch_size (the calibration's, 2048 unless set)"
     engine = f"--engine {opts.engine} cites no rule for it" if opts.engine else "no --engine given"
     return (f"default used: {engine}, so the requests in flight are capped at {b} per micro-batch x {m} "
-            f"micro-batch{'es' if m != 1 else ''} (TensorRT-LLM's rule, PyTorchModelEngine.get_max_num_sequences: max_batch_size x pp; the "
+            f"micro-batch{'es' if m != 1 else ''} (TensorRT-LLM's rule, PyTorchModelEngine.get_max_num_sequences: "
+            "max_batch_size x pp; the "
             "default max_batch_size 2048 is TensorRT-LLM's) — give --engine vllm for vLLM's, whose max_num_seqs caps "
             "all micro-batches together (v1 Scheduler.max_num_running_reqs)")
 
