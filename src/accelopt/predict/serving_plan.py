@@ -294,6 +294,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         notes.append(n)
     if (n := pp_microbatches_note(opts)) is not None:
         notes.append(n)
+    if (n := fewer_microbatches_note(opts, [p for sw in sweeps for p in sw.points])) is not None:
+        notes.append(n)
     if (n := batch_cap_note(opts, at_max_load)) is not None:
         notes.append(n)
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
@@ -326,6 +328,18 @@ def pp_microbatches_note(opts: ServeOptions) -> str | None:
             "at 00f6c9bf92aa; TensorRT-LLM: max_batch_size x pp requests, PyTorchModelEngine.get_max_num_sequences): "
             "the batch splits into them, TPOT is one micro-batch's pass through every stage and the hops — give "
             "--pp-microbatches 1 for an engine that runs one batch through the stages in turn")
+
+
+def fewer_microbatches_note(opts: ServeOptions, points: list[ServingPrediction]) -> str | None:
+    """Where a batch holds fewer requests than the --pp-microbatches given, it splits into one micro-batch per
+    request (serving.microbatches_in_flight): said, naming those batches, rather than the title's count alone."""
+    m = opts.pp_microbatches or opts.pp  # the default: one per --pp stage
+    fewer = sorted({p.batch for p in points if opts.pp > 1 and p.pp_microbatches < m})
+    if not fewer:
+        return None
+    asked = f"--pp-microbatches {m}" if opts.pp_microbatches else f"{m} micro-batches (one per --pp stage)"
+    return (f"{asked} is more than the requests of batch {', '.join(map(str, fewer))}: a micro-batch holds at "
+            "least one request, so such a batch runs as one micro-batch per request")
 
 
 def unpriced_note(specs: list[AcceleratorSpec], opts: ServeOptions) -> str | None:
