@@ -25,7 +25,11 @@ def refuse_empty_values(command: Any, path: str = "accelopt") -> None:
 
 
 def _takes_text(param: Any) -> bool:
-    """An option that takes a value (not a flag, not a counter, not a positional argument)."""
+    """An option that takes a value (not a flag, not a counter), or a positional argument that may be left out:
+    an empty one was read as a path to the current folder (`history import ""` imported from `.`, `plan infer ""`
+    loaded `.` as a model). A required argument's own check names it ('an empty device name')."""
+    if param.param_type_name == "argument":
+        return not param.required
     return bool(getattr(param, "opts", None)) and param.param_type_name == "option" \
         and not getattr(param, "is_flag", False) and not getattr(param, "count", False)
 
@@ -39,14 +43,23 @@ def _refusing(param: Any, path: str) -> Any:
         typed = getattr(ctx.get_parameter_source(param.name), "name", None) == "COMMANDLINE"
         blank = next((v for v in (value if isinstance(value, (list, tuple)) else (value,)) if _blank(v)), None)
         if typed and blank is not None:
-            flag = max(param.opts, key=len)  # '--model', not '-m'
-            left_out = "" if param.required else f", or leave {flag} out for its default"
+            flag = _name(param)
+            left_out = "" if param.required or param.param_type_name == "argument" else \
+                f", or leave {flag} out for its default"  # an argument left out may be required (plan infer)
             raise InputError(f"{flag} {blank!r} is empty (an unset shell variable expands to nothing)",
                              f"give {flag} a value (`{path} --help` says which){left_out}")
         return process(ctx, value)
 
     process_value.refuses_empty = True  # type: ignore[attr-defined]
     return process_value
+
+
+def _name(param: Any) -> str:
+    """How the command line names `param`: its longest flag ('--model', not '-m'), or an argument's metavar
+    (MODEL, FOLDER)."""
+    if param.param_type_name == "argument":
+        return param.name.upper()
+    return str(max(param.opts, key=len))
 
 
 def _blank(value: Any) -> bool:

@@ -1725,6 +1725,15 @@ def max_load_concurrency(model: TransformerConfig, spec: AcceleratorSpec, *, cal
     return min(fits, batch_cap_requests(calibration, kw.get("pp", 1)) * moe.attention_dp)
 
 
+def _engine_cap_fix(model: TransformerConfig, spec: AcceleratorSpec, cap: int, kw: dict[str, Any]) -> str:
+    """', or raise --max-batch-size ...' where the engine's cap on requests in flight, not memory, set the `cap` a
+    saturated --rate ran into (more requests' KV cache would fit); '' where memory did."""
+    if max_batch(model, spec, **kw) <= cap:
+        return ""
+    return (f", or raise --max-batch-size (the engine's cap on requests in flight, {cap:,} here; the KV cache "
+            "holds more)")
+
+
 def batch_cap_requests(cal: ServingCalibration, pp: int) -> int:
     """Requests one attention-DP rank's scheduler holds at once: max_batch_size, times the micro-batches in flight
     (cal.pp_microbatches, None: one per stage) where max_batch_size caps each micro-batch (TensorRT-LLM's rule, the
@@ -1773,7 +1782,8 @@ def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per
         raise InfeasibleError(f"{rate_per_s:g} requests/s exceeds what {model.name} on "
                               f"{tp * pp * moe.attention_dp} x {spec.name} "
                               f"completes ({saturation:.3g} requests/s at {cap} in flight): the queue grows without "
-                              "bound", f"use --rate < {saturation:.3g}, more devices, or fp8 weights/KV cache")
+                              "bound", f"use --rate < {saturation:.3g}, more devices, or fp8 weights/KV cache"
+                              + _engine_cap_fix(model, spec, cap, kw))
     lo, hi = 1, cap  # smallest C that completes the rate: C >= rate x E2E(C) (Little's law) and the device keeps up
     while lo < hi:
         mid = (lo + hi) // 2

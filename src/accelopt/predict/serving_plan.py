@@ -160,6 +160,12 @@ def _check_engine_flags(opts: ServeOptions) -> None:
         raise InputError(f"--int4-group-size {g} must be a positive integer: the weights that share one scale",
                          "give the checkpoint's group size, e.g. --int4-group-size 128 (AWQ/GPTQ), or the layer "
                          "width for a per-channel checkpoint, e.g. 4096")
+    if g is not None and "int4" not in (opts.weight_dtype, opts.expert_weight_dtype):  # else read by nothing
+        raise InputError(f"--int4-group-size {g} with --weight-dtype {opts.weight_dtype}"
+                         + (f" --expert-weight-dtype {opts.expert_weight_dtype}" if opts.expert_weight_dtype else "")
+                         + ": no weights are int4, so no group size applies",
+                         "give --weight-dtype int4 (or --expert-weight-dtype int4 for a mixture-of-experts model's "
+                         "routed experts), or leave --int4-group-size out")
 
 
 def check_batch_cap(batches: list[int] | None, flag: str, max_batch_size: int | None, attention_dp: int,
@@ -288,6 +294,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         notes.append(n)
     if (n := pp_microbatches_note(opts)) is not None:
         notes.append(n)
+    if (n := fewer_microbatches_note(opts, [p for sw in sweeps for p in sw.points])) is not None:
+        notes.append(n)
     if (n := batch_cap_note(opts, at_max_load)) is not None:
         notes.append(n)
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
@@ -322,6 +330,18 @@ def pp_microbatches_note(opts: ServeOptions) -> str | None:
             "--pp-microbatches 1 for an engine that runs one batch through the stages in turn")
 
 
+def fewer_microbatches_note(opts: ServeOptions, points: list[ServingPrediction]) -> str | None:
+    """Where a batch holds fewer requests than the --pp-microbatches given, it splits into one micro-batch per
+    request (serving.microbatches_in_flight): said, naming those batches, rather than the title's count alone."""
+    m = opts.pp_microbatches or opts.pp  # the default: one per --pp stage
+    fewer = sorted({p.batch for p in points if opts.pp > 1 and p.pp_microbatches < m})
+    if not fewer:
+        return None
+    asked = f"--pp-microbatches {m}" if opts.pp_microbatches else f"{m} micro-batches (one per --pp stage)"
+    return (f"{asked} is more than the requests of batch {', '.join(map(str, fewer))}: a micro-batch holds at "
+            "least one request, so such a batch runs as one micro-batch per request")
+
+
 def unpriced_note(specs: list[AcceleratorSpec], opts: ServeOptions) -> str | None:
     """Why $/M out tok reads n/a: the served devices the catalog gives no price (or no TDP, for J/out tok); None
     when every one has both (or --price-usd-per-hour priced them)."""
@@ -354,7 +374,8 @@ def batch_cap_note(opts: ServeOptions, at_max_load: bool) -> str | None:
         "max_batch_size (the calibration's, 2048 unless set)"
     engine = f"--engine {opts.engine} cites no rule for it" if opts.engine else "no --engine given"
     return (f"default used: {engine}, so the requests in flight are capped at {b} per micro-batch x {m} "
-            "micro-batches (TensorRT-LLM's rule, PyTorchModelEngine.get_max_num_sequences: max_batch_size x pp; the "
+            f"micro-batch{'es' if m != 1 else ''} (TensorRT-LLM's rule, PyTorchModelEngine.get_max_num_sequences: "
+            "max_batch_size x pp; the "
             "default max_batch_size 2048 is TensorRT-LLM's) — give --engine vllm for vLLM's, whose max_num_seqs caps "
             "all micro-batches together (v1 Scheduler.max_num_running_reqs)")
 

@@ -194,7 +194,9 @@ def _check_row(r: dict[str, str]) -> None:
     row_tp_allreduce(r)
     row_memory_fraction(r)
     limit = row_max_batch_size(r)
-    row_int4_group_size(r)
+    if row_int4_group_size(r) is not None and r["weight_dtype"] != "int4":  # plan serve refuses the same flags
+        raise cell_error(_WHAT, r, "int4_group_size", f"is given for weight_dtype {r['weight_dtype']!r}: no weights "
+                         "are int4, so no group size applies", "leave it blank, or write int4 in weight_dtype")
     moe = row_moe_layout(r)
     if limit is not None and r["batch"] != "max":  # as plan serve --batch N --max-batch-size M refuses N > M
         try:

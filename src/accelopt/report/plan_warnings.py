@@ -82,7 +82,8 @@ def pp_microbatches_text(points: Sequence[Any]) -> str:
     the sweep keeps in flight; a batch smaller than --pp-microbatches holds fewer); '' at --pp 1."""
     if not points or points[0].pp == 1:
         return ""
-    return f" x {max(p.pp_microbatches for p in points)} micro-batches"
+    m = max(p.pp_microbatches for p in points)
+    return f" x {m} micro-batch{'es' if m != 1 else ''}"
 
 
 def serve_caption(max_batch: int, ridge_batch: int | None, cal: Any, device: str) -> str:
