@@ -13,7 +13,9 @@ XLA overlaps the DCN traffic with computation (https://cloud.google.com/tpu/docs
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
 
 import pytest
 
@@ -112,8 +114,10 @@ single-slice partner's (same model, same per-chip batch, same slice shape)."""
 
 
 def _single_slice_partner(run_id: str) -> str | None:
-    """maxtext-v5e-32b-x8 -> maxtext-v5e-32b-x1; maxtext-v5p-128b-512x2 -> maxtext-v5p-128b-512x1."""
-    m = re.fullmatch(r"(maxtext-v(?:4|5e|5p)-.+x)(\d+)", run_id)
+    """maxtext-v5e-32b-x8 -> maxtext-v5e-32b-x1; maxtext-v5p-128b-512x2 -> maxtext-v5p-128b-512x1; the MaxText A3 rows
+    (data parallel across A3 High VMs over their GPU NICs, the GPU form of the same layout) likewise:
+    maxtext-a3-llama2-7b-x16 -> maxtext-a3-llama2-7b-x1."""
+    m = re.fullmatch(r"(maxtext-(?:v4|v5e|v5p|a3)-.+x)(\d+)", run_id)
     return None if m is None or m.group(2) == "1" else m.group(1) + "1"
 
 
@@ -121,7 +125,8 @@ def _single_slice_partner(run_id: str) -> str | None:
     strict=True,
     reason=(
         "MaxText multi-slice rows drift too fast with the slice count (v5e x1 -> x32: 16B -4.1 -> -14.2%, "
-        "32B +1.6 -> -8.2%, 64B -5.0 -> -20.4%; v5p 128B on v5p-512 +2.7 -> -11.0%; v4 22B +2.4 -> -4.0% at x8): "
+        "32B +1.6 -> -8.2%, 64B -5.0 -> -20.4%; v5p 128B on v5p-512 +2.7 -> -11.0%; v4 22B +2.4 -> -4.0% at x8; "
+        "A3 Llama 2 7B -10.4 -> -31.7% at 16 VMs): "
         "the published loss grows about 1 ms per layer per added slice whatever the gradient bytes, and no public "
         "source gives a mechanism or figure for it: the DCN all-reduce at the cited per-chip bandwidth is 0.05-0.4 s "
         "and hidden behind the backward, as the Multislice docs say XLA does (the tests above)"
@@ -135,3 +140,105 @@ def test_multislice_error_does_not_drift_with_the_slice_count(results: dict[str,
     }
     assert len(drifts) >= 20
     assert max(abs(d) for d in drifts.values()) <= DRIFT_TOL, drifts
+
+
+# ---- Rechecked 2026-12-02 (msdcn, issue 10): candidate mechanisms for the multi-slice / multi-VM loss ----
+# Tolerance (stated before any candidate was set against the rows): DRIFT_TOL above, 3 percentage points of a row's
+# published step, the bound of the strict xfail. A candidate would be adopted only with a source for its form AND its
+# constants; none has both (the runs file's v5e block comment, 'Rechecked 2026-12-02 (msdcn)', lists what was read).
+
+
+def _multislice_losses(results: dict[str, RunResult]) -> dict[str, tuple[int, int, float, float]]:
+    """id -> (slices or VMs N, layers, published loss against the x1 partner [s], published step [s]) of every MaxText
+    multi-slice / multi-VM row whose x1 partner is a row. maxtext-v4-52b-x2 is left out: it is faster than its x1 row
+    (MaxText's v4 README: 'quirkily higher than single slice because of choices made by the compiler')."""
+    out: dict[str, tuple[int, int, float, float]] = {}
+    for rid, r in results.items():
+        one = _single_slice_partner(rid)
+        if one is None or one not in results:
+            continue
+        loss_s = r.published_step_s - results[one].published_step_s
+        if loss_s > 0:
+            out[rid] = (int(rid.rsplit("x", 1)[1]), int(ROWS[rid]["layers"]), loss_s, r.published_step_s)
+    return out
+
+
+HOP_FORMS: dict[str, Callable[[int], float]] = {
+    "ring over the slices, 2 (N - 1) latency steps per collective": lambda n: 2.0 * (n - 1),
+    "tree / recursive halving, 2 log2 N steps": lambda n: 2.0 * math.log2(n),
+    "one message per other slice, N - 1": lambda n: n - 1.0,
+    "a fixed cost once a step spans slices": lambda n: 1.0,
+}
+"""Latency-shaped candidates: a per-layer cost c x hops(N) per step, the shape of the loss (per layer, about the same
+for 0.5x to 1x the gradient bytes and per-layer FLOPs, growing with N). No public figure gives c for a DCN hop of a
+MaxText step (the Megascale docs name send / recv-done and 'MXLA RPC' latencies, no values)."""
+
+
+def _per_hop_window(losses: dict[str, tuple[int, int, float, float]], hops: Callable[[int], float]
+                    ) -> tuple[float, float]:
+    """The constants c [s per layer per hop] that put every row within DRIFT_TOL: |c hops(N) layers - loss| <=
+    DRIFT_TOL x step on each row; (lo, hi), empty when lo > hi."""
+    lo = max((loss - DRIFT_TOL * step) / (hops(n) * layers) for n, layers, loss, step in losses.values())
+    hi = min((loss + DRIFT_TOL * step) / (hops(n) * layers) for n, layers, loss, step in losses.values())
+    return lo, hi
+
+
+@pytest.mark.parametrize("form", sorted(HOP_FORMS))
+def test_no_one_latency_constant_fits_every_maxtext_multislice_series(results: dict[str, RunResult], form: str) -> None:
+    """Whatever its size, one per-layer latency constant of any of these forms misses some MaxText series (v5e, v5p,
+    v4, A3) by more than DRIFT_TOL: the issue's question, 'one mechanism across all series', has no such answer."""
+    losses = _multislice_losses(results)
+    assert len(losses) >= 28
+    lo, hi = _per_hop_window(losses, HOP_FORMS[form])
+    assert lo > hi, (form, lo, hi)
+
+
+def test_no_function_of_slices_and_layers_fits_the_v5p_128b_pair(results: dict[str, RunResult]) -> None:
+    """MaxText configs/v5p/README.md, 128B on 2 slices: the same model (64 layers), the same 2 slices, per-chip batch
+    and tp 8; v5p-512 slices lose 0.77 s, v5p-256 slices 0.18 s. Any cost that depends only on the slice count and
+    the layer count charges both alike, and their losses differ by more than DRIFT_TOL of both steps together, so it
+    misses one of them by more (and a per-chip DCN bandwidth cost goes the other way:
+    test_v5p_loss_falls_as_the_dcn_bytes_per_chip_double)."""
+    losses = _multislice_losses(results)
+    n_a, layers_a, loss_a, step_a = losses["maxtext-v5p-128b-256x2"]
+    n_b, layers_b, loss_b, step_b = losses["maxtext-v5p-128b-512x2"]
+    assert (n_a, layers_a) == (n_b, layers_b) == (2, 64)
+    assert abs(loss_b - loss_a) > DRIFT_TOL * (step_a + step_b)
+
+
+def test_log_depth_form_fits_the_v5e_and_v4_series_alone(results: dict[str, RunResult]) -> None:
+    """Recorded, not adopted: a per-layer cost of c x 2 log2 N fits the 15 v5e rows and the three v4 22B rows within
+    DRIFT_TOL for c of about 3.3-4.2 ms per layer per hop (fitted here to held-out rows; no source gives the form or
+    a DCN hop of milliseconds), and fails on the v5p rows (the 128B pair above) and on the A3 rows."""
+    losses = _multislice_losses(results)
+    tree = HOP_FORMS["tree / recursive halving, 2 log2 N steps"]
+    tpu = {k: v for k, v in losses.items() if k.startswith(("maxtext-v5e-", "maxtext-v4-"))}
+    lo, hi = _per_hop_window(tpu, tree)
+    assert len(tpu) == 18 and lo <= hi
+    for family in ("maxtext-v5p-", "maxtext-a3-"):
+        lo, hi = _per_hop_window({k: v for k, v in losses.items() if k.startswith(family)}, tree)
+        assert lo > hi, family
+
+
+def _layer_params(hidden: int, q_width: int, ffn: int) -> float:
+    """One layer of the scale-N models: Q, K, V, O (4 h q), SwiGLU MLP (3 h f), two norms (2 h)."""
+    return 4 * hidden * q_width + 3 * hidden * ffn + 2 * hidden
+
+
+@pytest.mark.parametrize(("model", "hidden"), [("16b", 4096), ("32b", 8192), ("64b", 8192)])
+def test_exposed_last_gradient_chunk_is_a_sliver_of_the_v5e_loss(results: dict[str, RunResult], model: str,
+                                                                  hidden: int) -> None:
+    """The sourced overlap form: the data-parallel all-reduce goes layer by layer under the backward and only the last
+    chunk is exposed (Megatron-Bridge docs, 'Communication Overlap': 'chunked by the granularity of a Transformer
+    layer ... exposes only one DP communication chunk'; the v5e configs' DATA_PARALLEL_OVERLAP flags, MaxText
+    benchmarks/xla_flags_library.py: 'enable pipelining of data parallel ops across multiple iterations'). The last
+    chunk the backward produces is layer 0's and the input embedding's gradient. Even in fp32 (4 B) over a ring of
+    the slices at 100% of the cited 3.125e9 B/s per chip it is under 2% of every v5e row's published loss."""
+    dcn = get_device("tpu-v5e").scaleout_bandwidth_byte_per_s
+    assert dcn == pytest.approx(3.125e9)
+    chunk_b = 4 * (_layer_params(hidden, 64 * 128, 28672) + 32000 * hidden) / 256  # per chip: 1/256 of the slice
+    rows = {k: v for k, v in _multislice_losses(results).items() if k.startswith(f"maxtext-v5e-{model}-")}
+    assert len(rows) == 5
+    for rid, (n, _layers, loss_s, _step) in rows.items():
+        tail_s = 2 * (n - 1) / n * chunk_b / dcn
+        assert tail_s < 0.02 * loss_s, (rid, tail_s, loss_s)
