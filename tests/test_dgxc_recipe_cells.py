@@ -39,7 +39,7 @@ RECIPE_CELLS: dict[str, tuple[list[str], dict[str, str]]] = {
                          "hidden": "12288", "ffn": "49152", "heads": "96", "kv_heads": "", "recompute": "none+sp",
                          "p2p_overlap": "1", "tp_overlap": "1", "zero": "1", "overlap": "1", "flash": "1",
                          "no_dropout": "", "vocab": "50688", "optimizer_state_bytes": "",
-                         "attention_kernel": "flash2"}),
+                         "attention_kernel": "flash2", "tp_overlap_cfg": "dgxc-gpt3_175b_hydra"}),
     # configure.sh 340b: TP 8, PP 8, VP 12, MBS 1, overlap_p2p_comm True, ub_tp_comm_overlap True; the synth yaml:
     # dropout 0.0, num_query_groups 8, untied, distributed_fused_adam dtype bf16, selective recompute (rca: +sp).
     "nemotron4-340b": (N340, {"tp": "8", "pp": "8", "vp": "12", "mbs": "1", "seq": "4096", "kv_heads": "8",
@@ -143,3 +143,51 @@ def test_nemotron_rows_run_te_userbuffers_defaults(run_id: str) -> None:
     assert (row["tp_overlap"], row["tp_overlap_cfg"]) == ("1", "te-default")
     assert "initialize_ub_func" in row["note"] and "ub_cfgs=None" in row["note"]
     assert reproduce(row).predicted_step_s == reproduce({**row, "tp_overlap_cfg": ""}).predicted_step_s
+
+
+# gpt175 (2026-12-02, issue 10): the 175B yaml writes its userbuffers config out (model.ub_tp_comm_overlap_cfg) and NeMo
+# hands that mapping to TE's initialize_ub unchanged (megatron_gpt_model.py initialize_ub_func), so the rows run it,
+# not NeMo's userbuffers_bf16_h100_h12288_tp4_mbs1_seqlen2048 the launcher's file-name rule gave (ubuf). The yaml's
+# values, GEMM by GEMM (method, num_sm, set_sm_margin, num_splits, aggregate; TE's defaults where a key is absent:
+# set_sm_margin 0, aggregate 0; a ring exchange without set_sm_margin takes no SMs from its GEMM in the model).
+HYDRA_175B_UB = {
+    "qkv_dgrad": ("bulk", 4, False), "qkv_wgrad": ("bulk", 8, False), "fc1_dgrad": ("bulk", 2, False),
+    "fc1_wgrad": ("bulk", 4, False),
+    "qkv_fprop": ("ring_exchange", False, False), "proj_dgrad": ("ring_exchange", False, False),
+    "fc1_fprop": ("ring_exchange", False, False), "fc2_dgrad": ("ring_exchange", False, True),
+    "proj_fprop": ("pipeline", 24, True, 4), "fc2_fprop": ("pipeline", 20, True, 4),
+}
+
+
+def test_the_175b_userbuffers_config_is_the_hydra_yamls() -> None:
+    from accelopt.predict import userbuffers as ub
+
+    c = ub.config("dgxc-gpt3_175b_hydra")
+    for gemm, want in HYDRA_175B_UB.items():
+        layer = getattr(c, gemm)
+        if want[0] == "bulk":
+            got: tuple[object, ...] = (layer.method, layer.num_sm, layer.sm_margin)
+        elif want[0] == "ring_exchange":
+            got = (layer.method, layer.sm_margin, layer.aggregate)
+        else:
+            got = (layer.method, layer.num_sm, layer.sm_margin, layer.num_splits)
+        assert got == want, gemm
+    assert "gpt3_175b_hydra.yaml" in c.source and "initialize_ub_func" in c.source
+
+
+@pytest.mark.parametrize("run_id", GPT3)
+def test_the_175b_rows_record_the_userbuffers_move(run_id: str) -> None:
+    """Each row's note records the move of its error from the launcher-rule config to the yaml's (one decimal), and
+    the yaml's config (fc2_fprop on 112 of 132 SMs, qkv_wgrad's 8-SM all-gather) is the slower of the two."""
+    import re
+
+    row = ROWS[run_id]
+    note = row["note"]
+    m = re.search(r"tp_overlap_cfg bf16_h100_h12288_tp4_mbs1_seqlen2048 -> dgxc-gpt3_175b_hydra \(gpt175.*?"
+                  r"Signed error (-?[0-9.]+)% -> (-?[0-9.]+)%", note)
+    assert m, run_id
+    before = reproduce({**row, "tp_overlap_cfg": "bf16_h100_h12288_tp4_mbs1_seqlen2048"})
+    after = reproduce(row)
+    assert float(m.group(1)) == pytest.approx(100 * before.error, abs=0.051)
+    assert float(m.group(2)) == pytest.approx(100 * after.error, abs=0.051)
+    assert after.predicted_step_s > before.predicted_step_s

@@ -937,7 +937,8 @@ TP_OVERLAP_HELP = ("pipeline the tensor-parallel all-gathers / reduce-scatters w
                    "the critical path (megatron stack: the backward's other gathers and reduce-scatters hide behind "
                    "their GEMMs)")
 TP_OVERLAP_CFG_HELP = ("with --tp-comm-overlap: the userbuffers config the run names (NeMo / Megatron-Bridge "
-                       "userbuffers_<name>, e.g. bf16_h100_h8192_tp4_mbs1_seqlen8192: per GEMM ring exchange, "
+                       "userbuffers_<name>, e.g. bf16_h100_h8192_tp4_mbs1_seqlen8192, or a recipe's inline config "
+                       "bundled under the recipe's name, dgxc-gpt3_175b_hydra: per GEMM ring exchange, "
                        "pipelined or bulk overlap and the SMs its communication takes); default: Transformer "
                        "Engine's defaults")
 EP_A2A_OVERLAP_HELP = ("mixture of experts with --ep > 1: overlap each micro-batch's expert dispatch/combine "

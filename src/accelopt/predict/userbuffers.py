@@ -147,6 +147,22 @@ CONFIGS.update({c.name: c for c in (
                   "0685ff5d5e636e06193291eb13b6bae531e958b4, userbuffers_fp8_h100_h16384_tp8_cp2_mbs1_seqlen8192"),
 )})
 
+_DGXC_175B = ("NVIDIA/dgxc-benchmarking nemo_megatron/gpt3_175b_hydra.yaml (stored 35a9aec and 8f5cbb3, the same "
+              "values in both) model.ub_tp_comm_overlap_cfg, written out in the yaml itself: bulk qkv_dgrad 4, "
+              "qkv_wgrad 8, fc1_dgrad 2, fc1_wgrad 4 SMs (set_sm_margin 0); qkv_fprop, proj_dgrad, fc1_fprop ring "
+              "exchange, fc2_dgrad ring exchange aggregate 1 (num_sm and set_sm_margin not given: TE's default "
+              "margin 0); proj_fprop pipeline 24 SMs, fc2_fprop pipeline 20 SMs, both num_splits 4 and "
+              "set_sm_margin 1. NeMo hands that mapping to TE as it stands (megatron_gpt_model.py "
+              "initialize_ub_func: ub_cfgs = self.cfg.get('ub_tp_comm_overlap_cfg'), passed to "
+              "te_module.base.initialize_ub), so no launcher file name applies")
+CONFIGS["dgxc-gpt3_175b_hydra"] = UbConfig(
+    "dgxc-gpt3_175b_hydra", _DGXC_175B, qkv_fprop=_ring(), proj_fprop=_pipe(24), fc1_fprop=_ring(),
+    fc2_fprop=_pipe(20), qkv_dgrad=_bulk(4), qkv_wgrad=_bulk(8), fc1_dgrad=_bulk(2), fc1_wgrad=_bulk(4),
+    proj_dgrad=_ring(), fc2_dgrad=_ring(aggregate=True))
+"""A recipe's own config, bundled under the recipe's name: the dgxc-benchmarking GPT-3 175B yaml (BF16 and FP8 alike;
+H100, TP 4, MBS 1, seq 2048) carries its userbuffers settings inline rather than naming a NeMo config."""
+
+
 def config(name: str) -> UbConfig:
     """The named config ('' = TE's defaults); InputError naming the choices otherwise."""
     if not name:
