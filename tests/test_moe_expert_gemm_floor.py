@@ -13,10 +13,12 @@ predicted 57.6% too fast; -26.8% with the floor.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_main
 
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
@@ -103,3 +105,26 @@ def test_a_calibration_file_sets_the_floor(tmp_path: Path) -> None:
                     "kernel_overhead_s = 4e-6\nframework_overhead_bytes = 2.5e9\nexpert_gemm_floor_s = 2e-5\n",
                     encoding="utf-8")
     assert load_calibrations(path)["mine"].expert_gemm_floor_s == 2e-5
+
+
+def test_a_moe_prediction_prints_the_floor_or_its_absence() -> None:
+    """The floor is printed beside an MoE prediction: its cited value on Blackwell, 'a default' (none) on Hopper;
+    nothing for a dense model."""
+    from accelopt.predict.query import predict_layout
+    from accelopt.predict.validation import run_query
+
+    b200 = predict_layout(run_query(RUNS["mb-b200-qwen3-30b"])).notes
+    assert any("each lasts at least 33.4 us" in n and "expert_gemm_floor_s" in n and "#3134" in n for n in b200)
+    h100 = predict_layout(run_query(RUNS["mb-h100-qwen3-30b"])).notes
+    assert any("no per-expert floor for device family 'nvidia-hopper'" in n and "(a default)" in n for n in h100)
+    dense = predict_layout(run_query(RUNS["mb-b200-llama3-8b"])).notes
+    assert not any("expert" in n for n in dense)
+
+
+def test_plan_search_prints_the_floor_per_device(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["plan", "--model", "mixtral-8x7b", "--hardware", "b200,h100-sxm", "--devices", "64",
+                               "--json"], capsys)
+    assert code == 0, err
+    notes = json.loads(out)["notes"]
+    assert any(n.startswith("b200: routed expert GEMMs: each lasts at least 33.4 us") for n in notes)
+    assert any(n.startswith("h100-sxm: routed expert GEMMs: no per-expert floor") for n in notes)

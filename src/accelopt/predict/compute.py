@@ -406,6 +406,19 @@ def attention_kernel_note(kernel: str, cal: Calibration) -> str:
             "(calibration flash2_attention_eff); its attention core runs on the GEMM curve instead (a default)")
 
 
+def expert_gemm_floor_note(model: TransformerConfig, cal: Calibration) -> str:
+    """What a training prediction of an MoE model prints about grouped_gemm_s's per-expert floor: the cited value
+    where the family has one, the default (no floor) where it has none; '' for a dense model."""
+    if not model.is_moe:
+        return ""
+    if cal.expert_gemm_floor_s > 0:
+        return (f"routed expert GEMMs: each lasts at least {cal.expert_gemm_floor_s * 1e6:.1f} us (calibration "
+                f"expert_gemm_floor_s of {cal.family!r}: the host work of one cuBLASLt call in Transformer Engine's "
+                "per-expert grouped-GEMM loop, TransformerEngine PR #3134's benchmark)")
+    return (f"routed expert GEMMs: no per-expert floor for device family {cal.family!r} (calibration "
+            "expert_gemm_floor_s: no published figure); each expert's GEMM at its own time (a default)")
+
+
 def fused_attention_s(flops: Arr, n_bytes: Arr, dev: Device, rate: float) -> Arr:
     """One fused attention kernel at `rate` x the 16-bit peak (a kernel rate, not the GEMM curve: FlashAttention-2
     reaches 35% of an H100's peak, Shah et al. 2024, 'FlashAttention-3', abstract and sec. 1), bounded below by its
