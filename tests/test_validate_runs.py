@@ -118,6 +118,7 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # 0.30 -> 0.40 derived): 257, 5.88%.
     # 2026-12-02 (unseen): MaxText's five A3 (H100) Llama2-7B rows, held out, no calibration value changed: 262, 6.21%.
     # 2026-12-02 (gpt175): the dgxc GPT3 175B rows run their yaml's inline userbuffers config: 262, 6.13%.
+    # 2026-12-02 (moe4): the per-expert GEMM floor (nvidia-blackwell expert_gemm_floor_s, cited): 262, 6.04% with gpt175.
     held_out = [r for r in RESULTS.values() if not r.fitted]
     # 154 + 6 MoE + 7 torchtitan + 9 DeepSeek-V3 / GPT-OSS + 6 MoE (26.02) + 6 MB 26.02.x + 3 FP8-MX + 4 Nemotron-4
     # + 17 GB300/B300 + 18 NeMo 24.07 / Megatron-Bridge 26.02 H100 / 25.09 + 27 dgxc H100 BF16 + 5 MaxText A3

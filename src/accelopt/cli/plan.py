@@ -569,7 +569,7 @@ def _run_search(opts: PlanOptions) -> None:
     from accelopt.errors import InputError
     from accelopt.hardware.catalog import resolve_devices
     from accelopt.predict.calibration import STACKS, calibration_for, load_calibrations
-    from accelopt.predict.compute import attention_kernel_note
+    from accelopt.predict.compute import attention_kernel_note, expert_gemm_floor_note
     from accelopt.predict.curve_basis import curve_basis
     from accelopt.predict.search import OBJECTIVES, closest_to_limits, pareto_front, rank, search
     from accelopt.report.jsonout import emit
@@ -641,6 +641,8 @@ def _run_search(opts: PlanOptions) -> None:
                              *[f"{sp.name}: {n}" for sp in specs
                                if (n := attention_kernel_note(setup.attention_kernel,
                                                               calibration_for(sp, cals, stack)))],
+                             *[f"{sp.name}: {n}" for sp in specs
+                               if (n := expert_gemm_floor_note(setup.model, calibration_for(sp, cals, stack)))],
                              *_search_notes(specs, measured, opts.slice_devices, setup,
                                             rows(best), stack),
                              *_energy_notes(specs, setup.facility,

@@ -74,6 +74,12 @@ class Calibration:
     """FlashAttention-2's published backward rate on this family (fraction of the 16-bit peak), where a source gives
     one apart from the forward's; 0: the backward runs at flash2_attention_eff (compute.attention_bwd_time_ratio).
     Cited, not fitted; needs flash2_attention_eff."""
+    expert_gemm_floor_s: float = 0.0
+    """The least time one routed expert's GEMM takes in an MoE layer's grouped GEMM, seconds: Transformer Engine's
+    GroupedLinear issues one cuBLASLt call per local expert from one host thread, each call building its descriptors
+    and querying cuBLASLt's heuristic on the host, so an expert GEMM whose kernel is shorter than that host work
+    lasts as long as the host work (compute.grouped_gemm_s: max(floor, the GEMM's own time) per expert). A cited
+    microbenchmark figure, not fitted; 0: no published figure (each expert GEMM at its own time)."""
     fitted_on: tuple[str, ...] = ()
     fp8_fitted_on: tuple[str, ...] = ()
     """Runs fp8_matmul_eff_max was fitted on (empty: not fitted, it is matmul_eff_max or an unfitted value)."""
@@ -148,10 +154,11 @@ class Calibration:
 
 
 _UPPER_LIMITS = {"matmul_half_flop": 1e17, "matmul_half_s": 1.0, "kernel_overhead_s": 1.0,
-                 "framework_overhead_bytes": 1e16}
+                 "framework_overhead_bytes": 1e16, "expert_gemm_floor_s": 1.0}
 """Largest value of each non-negative field, past which it is a unit slip, not a stack: a half-size point of 1e17 FLOP
 (a second of the largest chip's peak, Cerebras WSE-3's 125 PFLOP/s) or 1 s leaves every GEMM of any model under half
-its efficiency; a per-kernel gap of a second is 1e5 x a launch (microseconds); 1e16 bytes is spec.LIMITS' memory."""
+its efficiency; a per-kernel gap (or per-expert GEMM floor) of a second is 1e5 x a launch (microseconds); 1e16 bytes
+is spec.LIMITS' memory."""
 
 
 STACKS = ("megatron", "pytorch-fsdp", "maxtext")
@@ -170,9 +177,10 @@ def _check_stack(stack: str, where: str) -> None:
         raise InputError(f"{where}: unknown software stack {stack!r}", f"use one of: {', '.join(STACKS)}")
 
 
-_OPTIONAL_FIELDS = ("fp8_matmul_eff_max", "matmul_half_s", "flash2_attention_eff", "flash2_bwd_attention_eff")
+_OPTIONAL_FIELDS = ("fp8_matmul_eff_max", "matmul_half_s", "flash2_attention_eff", "flash2_bwd_attention_eff",
+                    "expert_gemm_floor_s")
 """Numeric fields a family may omit (fp8_matmul_eff_max: then matmul_eff_max; matmul_half_s: then matmul_half_flop
-is the half-size point; as calibration.toml states)."""
+is the half-size point; expert_gemm_floor_s: then no floor; as calibration.toml states)."""
 
 
 _RETIRED = {"attention_eff_max": ("attention_eff_max (a stack-wide attention rate) was replaced on 2026-12-01 by the "

@@ -274,8 +274,21 @@ def grouped_gemm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, groups: Arr)
     So each expert is timed at its own size (the efficiency curve and the weight reads of its GEMM; with FP8, its
     input's quantize: gemm_s) AND pays its own launch gap (kernel_overhead_s, the model's per-kernel assumption): one
     host thread issues the per-expert launches one after another. Before 2026-12-02 (moe) the gap was charged once
-    per grouped GEMM, as if one kernel ran them all."""
-    return gemm_s(m, n, k, dtb, dev, groups)
+    per grouped GEMM, as if one kernel ran them all.
+
+    Each expert's GEMM also lasts at least dev.cal.expert_gemm_floor_s (moe4, 2026-12-02): the host builds every
+    call's cuBLASLt descriptors and queries its heuristic before the launch (transformer_engine/common/gemm/
+    cublaslt_gemm.cu cublas_gemm: cublasLtMatrixLayoutCreate x 3-4, cublasLtMatmulDescCreate, cublasLtMatmulPreference-
+    Create, cublasLtMatmulAlgoGetHeuristic, then cublasLtMatmul, per call), so the host, not the GPU, paces a loop of
+    expert GEMMs whose kernels are shorter than that work: per expert max(floor, its own time). The floor is the
+    time TE's own benchmark gives one expert GEMM where the math is negligible (calibration.toml, nvidia-blackwell:
+    TransformerEngine PR #3134, SM100, benchmarks/linear/benchmark_grouped_linear.py, multi-stream 'pure' 0.267 ms
+    for 8 experts x 128 tokens, N = K = 2048); 0 (families without a figure): no floor."""
+    t, flops = gemm_s(m, n, k, dtb, dev, groups)
+    floor_s = dev.cal.expert_gemm_floor_s
+    if floor_s <= 0.0:
+        return t, flops
+    return groups * np.maximum(floor_s, t / groups), flops
 
 
 def bmm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, batch: Arr) -> tuple[Arr, Arr]:
@@ -391,6 +404,19 @@ def attention_kernel_note(kernel: str, cal: Calibration) -> str:
         return ""
     return (f"attention kernel flash2: no published FlashAttention-2 rate for device family {cal.family!r} "
             "(calibration flash2_attention_eff); its attention core runs on the GEMM curve instead (a default)")
+
+
+def expert_gemm_floor_note(model: TransformerConfig, cal: Calibration) -> str:
+    """What a training prediction of an MoE model prints about grouped_gemm_s's per-expert floor: the cited value
+    where the family has one, the default (no floor) where it has none; '' for a dense model."""
+    if not model.is_moe:
+        return ""
+    if cal.expert_gemm_floor_s > 0:
+        return (f"routed expert GEMMs: each lasts at least {cal.expert_gemm_floor_s * 1e6:.1f} us (calibration "
+                f"expert_gemm_floor_s of {cal.family!r}: the host work of one cuBLASLt call in Transformer Engine's "
+                "per-expert grouped-GEMM loop, TransformerEngine PR #3134's benchmark)")
+    return (f"routed expert GEMMs: no per-expert floor for device family {cal.family!r} (calibration "
+            "expert_gemm_floor_s: no published figure); each expert's GEMM at its own time (a default)")
 
 
 def fused_attention_s(flops: Arr, n_bytes: Arr, dev: Device, rate: float) -> Arr:

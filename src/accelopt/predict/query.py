@@ -25,7 +25,7 @@ from accelopt.predict.comm import (
     slice_spec,
     slice_words,
 )
-from accelopt.predict.compute import attention_kernel_note, attention_kernel_of
+from accelopt.predict.compute import attention_kernel_note, attention_kernel_of, expert_gemm_floor_note
 from accelopt.predict.cost import Facility, energy_defaults_note
 from accelopt.predict.memory import MLP_MODE_MODULES, layers_per_stage, middle_stage_layers
 from accelopt.predict.training import (
@@ -469,7 +469,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     notes += ignored_overlap_notes(q)
     notes += [n for n in (ignored_bucket_note(q, spec, dp), recompute_modules_note(setup, q.recompute, pred.row(0)))
               if n]
-    notes += [n for n in (measured_share_note(spec, pred.measured), attention_kernel_note(kernel, cal)) if n]
+    notes += [n for n in (measured_share_note(spec, pred.measured), attention_kernel_note(kernel, cal),
+                          expert_gemm_floor_note(q.model, cal)) if n]
     notes += [n for n in (energy_defaults_note([spec], q.facility),) if n]
     return LayoutResult(setup=setup, spec=spec, layout=lay, cal=cal, terms=pred.row(0),
                         fits_memory=bool(pred.feasible[0]), assumed=pred.assumed, measured=pred.measured, notes=notes)
