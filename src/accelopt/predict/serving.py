@@ -704,6 +704,54 @@ def weight_bytes_per_param(weight_dtype: str, cal: ServingCalibration = DEFAULT_
     return b
 
 
+def int4_input_widths(model: TransformerConfig, weight_dtype: str, moe: MoELayout = NO_MOE) -> dict[str, int]:
+    """The input widths (what an int4 group runs along) of the linear layers whose weights are int4, by role: the
+    residual stream's (q/k/v, MLA's down-projections, gate/up) `hidden`; the out-projection's `o_width`; MLA's
+    up-projections' latent ranks; the MLP down-projection's `ffn` (the first dense layers' dense_ffn); only the
+    routed experts' (hidden, ffn) under --expert-weight-dtype int4 with other weights. Empty: nothing is int4."""
+    dense, experts = weight_dtype == "int4", model.is_moe and expert_dtype(weight_dtype, moe) == "int4"
+    widths: dict[str, int] = {}
+    if dense or experts:
+        widths["hidden"] = model.hidden
+    if dense:
+        widths["attention output"] = model.o_width
+        if model.mla is not None:
+            widths |= {"kv_lora_rank": model.mla.kv_lora_rank}
+            widths |= {"q_lora_rank": model.mla.q_lora_rank} if model.mla.q_lora_rank else {}
+        if not model.is_moe:
+            widths["MLP"] = model.ffn
+        elif model.first_dense_layers:
+            widths["dense MLP"] = model.dense_ffn or model.ffn
+    if experts:
+        widths["expert MLP"] = model.ffn
+    return widths
+
+
+def int4_group_problem(model: TransformerConfig, group: int, weight_dtype: str,
+                       moe: MoELayout = NO_MOE) -> tuple[str, str] | None:
+    """(problem, fix) for an int4 group size no checkpoint of `model` can have; None where it can. A group of weights
+    shares one scale along a layer's input, so each int4 layer's input width is a whole number of groups: AutoAWQ and
+    GPTQ quantize in_features / group_size groups, and vLLM refuses a checkpoint whose layer input is not a multiple
+    of its group_size (vllm/model_executor/layers/quantization/awq.py AWQLinearMethod.create_weights: 'The input size
+    is not aligned with the quantized weight shape'). A per-channel checkpoint (one scale per output row, GPTQ's
+    group_size -1, TensorRT-LLM's --weight_only_precision int4) is written as one layer's input width: accepted (its
+    scales are then counted at one per that many weights in every layer). `plan serve --int4-group-size` and a
+    serving runs file's int4_group_size cell are checked here, both."""
+    widths = int4_input_widths(model, weight_dtype, moe)
+    if not widths or group in widths.values() or all(w % group == 0 for w in widths.values()):
+        return None
+    named = ", ".join(f"{k} {v}" for k, v in widths.items())
+    common = math.gcd(*widths.values())
+    example = math.gcd(common, 128)  # AWQ/GPTQ's default 128 where it divides every width
+    why = (f"is larger than every input width of {model.name}'s int4 layers ({named})" if group > max(widths.values())
+           else f"does not divide the input width of {model.name}'s int4 layers ({named})")
+    return (f"{why}: a group of weights shares one scale along a layer's input, so each width must be a whole number "
+            "of groups (vLLM's AWQ/GPTQ loaders refuse such a checkpoint)",
+            f"give the checkpoint's group size, one that divides {common} (e.g. {example}"
+            f"{', AWQ/GPTQ' + chr(39) + 's default' if example == 128 else ''}), "
+            f"or one layer's width (e.g. {model.hidden}) for a per-channel checkpoint")
+
+
 def kv_cache_bytes_per_token(model: TransformerConfig, kv_dtype: str = "bf16") -> float:
     """K and V for every layer and KV head: 2 x layers x kv_heads x head_dim x bytes (MLA: layers x
     (kv_lora_rank + qk_rope_head_dim) x bytes), before a sliding window caps a layer's tokens.

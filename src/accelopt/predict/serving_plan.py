@@ -28,6 +28,7 @@ from accelopt.predict.serving import (
     custom_allreduce_skipped,
     engine_calibration,
     engine_memory_fraction,
+    int4_group_problem,
     launch_floor_note,
     max_load_concurrency,
     overflow_error,
@@ -223,6 +224,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         raise InputError(f"--model {opts.model!r} {why[0]}", why[1])
     moe = moe_layout(opts)
     check_layout(cfg, opts.tp, moe)  # a bad --ep/--attention-dp fails before any device is tried
+    if opts.int4_group_size is not None and (why := int4_group_problem(cfg, opts.int4_group_size, opts.weight_dtype,
+                                                                        moe)) is not None:
+        raise InputError(f"--int4-group-size {opts.int4_group_size} {why[0]}", why[1])
     counts = opts.concurrency if opts.concurrency.strip() else opts.batch
     flag = "--concurrency" if opts.concurrency.strip() else "--batch"
     at_max_load = counts.strip().lower() == MAX_LOAD
