@@ -1579,31 +1579,40 @@ def _fullest_stage_share(s: _Setup) -> float:
 
 
 def _pipelined(one: PhaseTime, m: int, cycle_s: float) -> PhaseTime:
-    """`one` (a micro-batch through every stage) with its roofline terms stretched so that its total is `cycle_s`
-    where the pipeline, not the micro-batch's own pass, sets the time (m micro-batches in flight)."""
+    """`one` (a micro-batch through every stage) with its roofline terms and its per-forward overhead stretched
+    alike so that its total is `cycle_s` where the pipeline, not the micro-batch's own pass, sets the time (m
+    micro-batches in flight: the fullest stage's share of each one's work and overhead, _decode_cycle_s)."""
     roof_s = max(one.compute_s, one.memory_s)
-    if m == 1 or cycle_s <= one.total_s or roof_s <= 0:
+    if m == 1 or cycle_s <= one.total_s or roof_s + one.overhead_s <= 0:
         return one
-    r = (cycle_s - one.comm_s - one.overhead_s) / roof_s
-    return replace(one, compute_s=one.compute_s * r, memory_s=one.memory_s * r, total_s=cycle_s)
+    r = (cycle_s - one.comm_s) / (roof_s + one.overhead_s)
+    return replace(one, compute_s=one.compute_s * r, memory_s=one.memory_s * r, overhead_s=one.overhead_s * r,
+                   total_s=cycle_s)
 
 
-def _decode_cycle_s(one_step_s: float, roof_s: float, s: _Setup, m: int) -> float:
+def _decode_cycle_s(one_step_s: float, roof_s: float, s: _Setup, m: int, overhead_s: float) -> float:
     """Seconds between two tokens of one micro-batch with m micro-batches in flight over pp stages: its own pass
     through every stage (one_step_s: the stages' roofline terms, the (pp-1) hops and the step overhead), or, when
-    longer, the fullest stage's work on all m micro-batches, m x share x roof_s (the slowest stage sets the
-    throughput of a pipeline; Narayanan et al. 2021, "Efficient Large-Scale Language Model Training on GPU Clusters
-    Using Megatron-LM", sec. 2.2: with as many micro-batches as stages no stage idles in steady state)."""
+    longer, the fullest stage's work on all m micro-batches, m x share x (roof_s + overhead_s) (the slowest stage
+    sets the throughput of a pipeline; Narayanan et al. 2021, "Efficient Large-Scale Language Model Training on GPU
+    Clusters Using Megatron-LM", sec. 2.2: with as many micro-batches as stages no stage idles in steady state).
+    Each micro-batch's forward pays the per-forward overhead (overhead_s: per_step_overhead_s, or the launch floor,
+    launch_floor.forward_floor_s: kernels per layer x layers x a kernel's time), and a stage launches the kernels of
+    its own layers, so the fullest stage pays its share of it per micro-batch, as of the roofline work: with m = pp
+    micro-batches on evenly split layers the bound is one pass (roof_s + overhead_s) and the pass itself, which adds
+    the hops, sets the cycle; with m > pp the stage bound does, the overhead counted m times. (It was counted once a
+    cycle, in one_step_s: an underestimate wherever m x share > 1.)"""
     if m == 1:
         return one_step_s
-    return max(one_step_s, m * _fullest_stage_share(s) * roof_s)
+    return max(one_step_s, m * _fullest_stage_share(s) * (roof_s + overhead_s))
 
 
 def _pipelined_prefill(s: _Setup, batch: int, prompt_len: int, scheduling: str) -> PhaseTime:
     """Prefill of the batch as m micro-batches of ceil(batch/m) sequences through the pp stages. Static (the batch
     starts together): the first finishes after its own pass P, each of the m-1 others one fullest-stage time later
     (the fill of an empty pipeline: m + pp - 1 stage times for m micro-batches over pp stages; Huang et al. 2019,
-    "GPipe", sec. 2.2), P + (m-1) x share x roof. Continuous: the prefills join micro-batches of a pipeline that
+    "GPipe", sec. 2.2), P + (m-1) x share x (roof + the chunks' per-forward overhead: each micro-batch's forward
+    pays it, _decode_cycle_s). Continuous: the prefills join micro-batches of a pipeline that
     is already full, so they take the device time of a decode cycle (_decode_cycle_s): no fill."""
     m = microbatches_in_flight(s, batch)
     one = _prefill_time(s, math.ceil(batch / m), prompt_len)
@@ -1611,8 +1620,8 @@ def _pipelined_prefill(s: _Setup, batch: int, prompt_len: int, scheduling: str) 
         return one
     roof_s = max(one.compute_s, one.memory_s)
     if scheduling == "continuous":
-        return _pipelined(one, m, _decode_cycle_s(one.total_s, roof_s, s, m))
-    return _pipelined(one, m, one.total_s + (m - 1) * _fullest_stage_share(s) * roof_s)
+        return _pipelined(one, m, _decode_cycle_s(one.total_s, roof_s, s, m, one.overhead_s))
+    return _pipelined(one, m, one.total_s + (m - 1) * _fullest_stage_share(s) * (roof_s + one.overhead_s))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1704,9 +1713,9 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     prefill = _pipelined_prefill(s, batch, prompt_len, scheduling)
     decode_ctx = prompt_len + output_len / 2.0
     one = _decode_step_time(s, micro, decode_ctx)
-    step = _pipelined(one, m, _decode_cycle_s(one.total_s, max(one.compute_s, one.memory_s), s, m))
+    step = _pipelined(one, m, _decode_cycle_s(one.total_s, max(one.compute_s, one.memory_s), s, m, one.overhead_s))
     one_s = _mean_decode_step_s(s, micro, prompt_len, output_len)
-    step_s = _decode_cycle_s(one_s, one_s - one.comm_s - one.overhead_s, s, m)  # the stage bound at the mean step
+    step_s = _decode_cycle_s(one_s, one_s - one.comm_s - one.overhead_s, s, m, one.overhead_s)  # at the mean step
     decode_s = (output_len - 1) * step_s
     if scheduling == "static" or output_len == 1:
         # static: the other prefills fall before the first token. One output token (prefill only, e.g. scoring): no
