@@ -146,8 +146,9 @@ class ServingCalibration:
     --max-batch-size`, the runs CSV's max_batch_size column)."""
     max_batch_size_per_microbatch: bool | None = None
     """How max_batch_size caps the requests in flight over pipeline stages (an engine setting, not a table value;
-    serving.ENGINES' batch_cap_per_microbatch): True: per micro-batch, max_batch_size x the micro-batches in all
-    (TensorRT-LLM: max_batch_size x pp, PyTorchModelEngine.get_max_num_sequences); False: max_batch_size in all
+    serving.ENGINES' batch_cap_per_microbatch): True: per micro-batch, one per stage, max_batch_size x pp in all
+    whatever pp_microbatches (TensorRT-LLM: PyTorchModelEngine.get_max_num_sequences; it has no setting for the
+    micro-batches in flight); False: max_batch_size in all
     (vLLM's max_num_seqs, its scheduler's cap on running requests); None: no --engine said, TensorRT-LLM's rule (the
     default max_batch_size 2048 is TensorRT-LLM's), printed as 'default used:' with --pp > 1 (batch_cap_note)."""
     pp_microbatches: int | None = unit("count", default=None)
@@ -1777,7 +1778,7 @@ def max_load_concurrency(model: TransformerConfig, spec: AcceleratorSpec, *, cal
     max_batch_size per attention-DP rank (each DP rank runs its own scheduler: TensorRT-LLM
     PyExecutor._fetch_new_requests admits tp_size x max_num_active_requests with attention DP, and
     max_num_active_requests = max_batch_size x pp, PyTorchModelEngine.get_max_num_sequences), and with pipeline
-    parallelism by the micro-batches in flight where the engine caps each micro-batch (batch_cap_requests)."""
+    parallelism by pp where the engine caps each micro-batch (batch_cap_requests)."""
     fits = max_batch(model, spec, calibration=calibration, moe=moe, **kw)
     return min(fits, batch_cap_requests(calibration, kw.get("pp", 1)) * moe.attention_dp)
 
@@ -1792,12 +1793,14 @@ def _engine_cap_fix(model: TransformerConfig, spec: AcceleratorSpec, cap: int, k
 
 
 def batch_cap_requests(cal: ServingCalibration, pp: int) -> int:
-    """Requests one attention-DP rank's scheduler holds at once: max_batch_size, times the micro-batches in flight
-    (cal.pp_microbatches, None: one per stage) where max_batch_size caps each micro-batch (TensorRT-LLM's rule, the
-    default; cal.max_batch_size_per_microbatch False: vLLM's max_num_seqs, a cap on all of them together)."""
+    """Requests one attention-DP rank's scheduler holds at once: max_batch_size x pp where max_batch_size caps each
+    micro-batch (TensorRT-LLM's rule, the default: PyTorchModelEngine.get_max_num_sequences, max_batch_size x
+    pp; TensorRT-LLM has no setting for the micro-batches in flight, so cal.pp_microbatches does not change it);
+    max_batch_size in all where the engine caps all together (cal.max_batch_size_per_microbatch False: vLLM's
+    max_num_seqs)."""
     if pp == 1 or cal.max_batch_size_per_microbatch is False:
         return cal.max_batch_size
-    return cal.max_batch_size * (cal.pp_microbatches or pp)
+    return cal.max_batch_size * pp
 
 
 def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per_s: float, tp: int = 1, pp: int = 1,

@@ -171,16 +171,16 @@ def _check_engine_flags(opts: ServeOptions) -> None:
 
 def check_batch_cap(batches: list[int] | None, flag: str, max_batch_size: int | None, attention_dp: int,
                     microbatches: int = 1) -> None:
-    """A --batch / --concurrency above the engine's --max-batch-size (per attention-DP rank, and per micro-batch
-    where the engine caps each: `microbatches`, cap_microbatches) is a contradiction: the engine never holds more
-    requests at once, so the figures would describe a run it cannot make."""
+    """A --batch / --concurrency above the engine's --max-batch-size (per attention-DP rank, and per stage's
+    micro-batch where the engine caps each: `microbatches`, cap_microbatches) is a contradiction: the engine never
+    holds more requests at once, so the figures would describe a run it cannot make."""
     if max_batch_size is None or not batches:
         return
     cap = max_batch_size * attention_dp * microbatches
     over = [b for b in batches if b > cap]
     if over:
         terms = [f"{attention_dp} attention-DP ranks"] if attention_dp > 1 else []
-        terms += [f"{microbatches} pipeline micro-batches"] if microbatches > 1 else []
+        terms += [f"{microbatches} pipeline stages (one micro-batch each)"] if microbatches > 1 else []
         per = f" x {' x '.join(terms)} = {cap}" if terms else ""
         raise InputError(f"{flag} {max(over)} is above --max-batch-size {max_batch_size}{per}: the engine holds at "
                          "most that many requests at once",
@@ -302,6 +302,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         notes.append(n)
     if (n := batch_cap_note(opts, at_max_load)) is not None:
         notes.append(n)
+    if (n := cap_microbatches_note(opts, at_max_load)) is not None:
+        notes.append(n)
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
     # J/out tok: the idle draw and the facility's host share and PUE (no flags here: cost.Facility's defaults)
     served_specs = [sp for sp in specs if sp.name in served]
@@ -359,11 +361,29 @@ def unpriced_note(specs: list[AcceleratorSpec], opts: ServeOptions) -> str | Non
 
 
 def cap_microbatches(opts: ServeOptions) -> int:
-    """The micro-batches max_batch_size is multiplied by in the engine's cap on requests in flight: those in flight
-    (--pp-microbatches, else one per --pp stage) where the engine caps each micro-batch (TensorRT-LLM, and the
-    default), 1 where it caps all together (vLLM) or at --pp 1 (serving.batch_cap_requests)."""
+    """The micro-batches max_batch_size is multiplied by in the engine's cap on requests in flight: one per --pp
+    stage where the engine caps each micro-batch (TensorRT-LLM, and the default: max_batch_size x pp whatever
+    --pp-microbatches, a setting TensorRT-LLM does not have, cap_microbatches_note), 1 where it caps all together
+    (vLLM) or at --pp 1 (serving.batch_cap_requests)."""
     rule = ENGINES[opts.engine].batch_cap_per_microbatch if opts.engine else None
-    return 1 if opts.pp == 1 or rule is False else opts.pp_microbatches or opts.pp
+    return 1 if opts.pp == 1 or rule is False else opts.pp
+
+
+def cap_microbatches_note(opts: ServeOptions, at_max_load: bool) -> str | None:
+    """Where --pp-microbatches differs from --pp under TensorRT-LLM's cap (--engine trtllm, or no engine's rule):
+    the cap stays max_batch_size x pp, said; None where the cap plays no part (no --rate / 'max', and no
+    --max-batch-size for a --batch / --concurrency list to be checked against) or another rule applies."""
+    rule = ENGINES[opts.engine].batch_cap_per_microbatch if opts.engine else None
+    m = opts.pp_microbatches
+    if opts.pp == 1 or rule is False or m is None or m == opts.pp:
+        return None
+    if not (at_max_load or opts.rate.strip() or opts.max_batch_size is not None):
+        return None
+    who = "--engine trtllm" if rule else "TensorRT-LLM's rule (the default, no --engine citing one)"
+    return (f"{who} caps the requests in flight at max_batch_size x --pp {opts.pp}, not x --pp-microbatches {m}: "
+            "TensorRT-LLM admits max_batch_size requests per micro-batch, one micro-batch per stage "
+            "(PyTorchModelEngine.get_max_num_sequences: max_batch_size x pp), and has no setting for the "
+            "micro-batches in flight; --pp-microbatches sets only how the batch splits over the stages here")
 
 
 def batch_cap_note(opts: ServeOptions, at_max_load: bool) -> str | None:
@@ -378,7 +398,7 @@ def batch_cap_note(opts: ServeOptions, at_max_load: bool) -> str | None:
         "max_batch_size (the calibration's, 2048 unless set)"
     engine = f"--engine {opts.engine} cites no rule for it" if opts.engine else "no --engine given"
     return (f"default used: {engine}, so the requests in flight are capped at {b} per micro-batch x {m} "
-            f"micro-batch{'es' if m != 1 else ''} (TensorRT-LLM's rule, PyTorchModelEngine.get_max_num_sequences: "
+            "micro-batches, one per --pp stage (TensorRT-LLM's rule, PyTorchModelEngine.get_max_num_sequences: "
             "max_batch_size x pp; the "
             "default max_batch_size 2048 is TensorRT-LLM's) — give --engine vllm for vLLM's, whose max_num_seqs caps "
             "all micro-batches together (v1 Scheduler.max_num_running_reqs)")
