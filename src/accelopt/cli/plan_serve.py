@@ -109,7 +109,7 @@ def register_serve(plan_app: typer.Typer) -> None:
             None, "--max-batch-size", help="The engine's max_batch_size (default 2048, TensorRT-LLM's LLM API): caps "
             "the requests in flight of a --rate or --concurrency max run, per attention-DP rank, and with --pp per "
             "micro-batch, x --pp in all whatever --pp-microbatches, for --engine trtllm (and without --engine, "
-            "printed) but in all for --engine vllm (a larger "
+            "printed where it binds) but in all for --engine vllm (a larger "
             "--batch or --concurrency exits 2); trtllm-bench sets its own (its calc_engine_setting heuristic, "
             "logged at start)."),
         int4_group_size: Optional[int] = typer.Option(

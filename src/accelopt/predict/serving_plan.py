@@ -23,6 +23,7 @@ from accelopt.predict.serving import (
     ServingCalibration,
     ServingPrediction,
     attention_peak_note,
+    batch_cap_requests,
     custom_allreduce_note,
     custom_allreduce_off,
     custom_allreduce_skipped,
@@ -30,6 +31,7 @@ from accelopt.predict.serving import (
     engine_memory_fraction,
     int4_group_problem,
     launch_floor_note,
+    max_batch,
     max_load_concurrency,
     overflow_error,
     predict_at_rate,
@@ -240,6 +242,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     tp_notes: list[str] = []  # where the engine's custom all-reduce gives way to NCCL/RCCL's (across domains)
     share_notes: list[str] = []  # 'default used:' for a memory share the engine derives from the device (SGLang)
     int4_groups: set[int] = set()  # the int4 group sizes the devices' calibrations used
+    cap_bound = False  # the engine's cap on requests in flight, not memory, set a 'max' / --rate concurrency
     first_error: AcceloptError | None = None
     rate_error: InfeasibleError | None = None  # a --rate beyond what a device completes (its other rates are shown)
     for spec in specs:
@@ -271,10 +274,13 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                 sweep_batch(cfg, spec, tp=opts.tp, pp=opts.pp, batches=batches, prompt_len=opts.prompt,
                             output_len=opts.output, weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype,
                             calibration=cal, scheduling=scheduling, moe=moe)
+            saturated = None
             if opts.rate.strip():
                 points, saturated = _rate_points(cfg, spec, opts, cal, moe)
                 sweep = replace(sweep, points=points)
                 rate_error = rate_error or saturated
+            if at_max_load or opts.rate.strip():
+                cap_bound = cap_bound or _cap_binds(cfg, spec, opts, cal, moe, sweep.points, saturated is not None)
             sweeps.append(sweep)
             if share_note:  # the engine's device-dependent default (SGLang's), beside the result
                 share_notes.append(share_note)
@@ -300,9 +306,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         notes.append(n)
     if (n := fewer_microbatches_note(opts, [p for sw in sweeps for p in sw.points])) is not None:
         notes.append(n)
-    if (n := batch_cap_note(opts, at_max_load)) is not None:
+    if cap_bound and (n := batch_cap_note(opts, at_max_load)) is not None:
         notes.append(n)
-    if (n := cap_microbatches_note(opts, at_max_load)) is not None:
+    if (n := cap_microbatches_note(opts, at_max_load, cap_bound)) is not None:
         notes.append(n)
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
     # J/out tok: the idle draw and the facility's host share and PUE (no flags here: cost.Facility's defaults)
@@ -369,15 +375,16 @@ def cap_microbatches(opts: ServeOptions) -> int:
     return 1 if opts.pp == 1 or rule is False else opts.pp
 
 
-def cap_microbatches_note(opts: ServeOptions, at_max_load: bool) -> str | None:
+def cap_microbatches_note(opts: ServeOptions, at_max_load: bool, cap_bound: bool) -> str | None:
     """Where --pp-microbatches differs from --pp under TensorRT-LLM's cap (--engine trtllm, or no engine's rule):
-    the cap stays max_batch_size x pp, said; None where the cap plays no part (no --rate / 'max', and no
-    --max-batch-size for a --batch / --concurrency list to be checked against) or another rule applies."""
+    the cap stays max_batch_size x pp, said; None where the cap plays no part (a --rate / 'max' run whose
+    concurrency memory set, `cap_bound` False; a --batch / --concurrency list without --max-batch-size to be
+    checked against) or another rule applies."""
     rule = ENGINES[opts.engine].batch_cap_per_microbatch if opts.engine else None
     m = opts.pp_microbatches
     if opts.pp == 1 or rule is False or m is None or m == opts.pp:
         return None
-    if not (at_max_load or opts.rate.strip() or opts.max_batch_size is not None):
+    if not (cap_bound if at_max_load or opts.rate.strip() else opts.max_batch_size is not None):
         return None
     who = "--engine trtllm" if rule else "TensorRT-LLM's rule (the default, no --engine citing one)"
     return (f"{who} caps the requests in flight at max_batch_size x --pp {opts.pp}, not x --pp-microbatches {m}: "
@@ -386,10 +393,24 @@ def cap_microbatches_note(opts: ServeOptions, at_max_load: bool) -> str | None:
             "micro-batches in flight; --pp-microbatches sets only how the batch splits over the stages here")
 
 
+def _cap_binds(cfg: TransformerConfig, spec: AcceleratorSpec, opts: ServeOptions, cal: ServingCalibration,
+               moe: MoELayout, points: list[ServingPrediction], saturated: bool) -> bool:
+    """Whether the engine's cap on requests in flight (serving.batch_cap_requests x attention-DP ranks), not the KV
+    cache, set a 'max' or --rate run's concurrency on `spec`: more requests would fit (serving.max_batch), and the
+    run reached the cap (a 'max' run always; a --rate run where a point ran at the cap or a rate saturated)."""
+    cap = batch_cap_requests(cal, opts.pp) * moe.attention_dp
+    fits = max_batch(cfg, spec, tp=opts.tp, pp=opts.pp, prompt_len=opts.prompt, output_len=opts.output,
+                     weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype, calibration=cal, moe=moe)
+    if fits <= cap:
+        return False
+    return not opts.rate.strip() or saturated or any(p.batch >= cap for p in points)
+
+
 def batch_cap_note(opts: ServeOptions, at_max_load: bool) -> str | None:
     """'default used:' for the engine's cap on requests in flight over --pp > 1 stages where no --engine with a cited
     rule set it (TensorRT-LLM's rule applies: the default max_batch_size is its); None where the cap plays no part
-    (--pp 1, or a given --batch / --concurrency list, checked against --max-batch-size on its own)."""
+    (--pp 1, or a given --batch / --concurrency list, checked against --max-batch-size on its own). plan_serve prints
+    it only where the cap, not memory, set the concurrency on some device (_cap_binds)."""
     rule = ENGINES[opts.engine].batch_cap_per_microbatch if opts.engine else None
     if opts.pp == 1 or rule is not None or not (at_max_load or opts.rate.strip()):
         return None
