@@ -107,11 +107,11 @@ def register_serve(plan_app: typer.Typer) -> None:
             "max_num_tokens)."),
         max_batch_size: Optional[int] = typer.Option(
             None, "--max-batch-size", help="The engine's max_batch_size (default 2048, TensorRT-LLM's LLM API): caps "
-            "the requests in flight of a --rate or --concurrency max run, per attention-DP rank, and with --pp per "
-            "micro-batch, x --pp in all whatever --pp-microbatches, for --engine trtllm (and without --engine, "
-            "printed where it binds) but in all for --engine vllm (a larger "
-            "--batch or --concurrency exits 2); trtllm-bench sets its own (its calc_engine_setting heuristic, "
-            "logged at start)."),
+            "the requests in flight of a --rate, --concurrency max or --batch max run, per attention-DP rank, and "
+            "with --pp per micro-batch, x --pp in all whatever --pp-microbatches, for --engine trtllm (and without "
+            "--engine, printed where it binds) but in all for --engine vllm; given, a larger --batch or "
+            "--concurrency exits 2 (left out, a list you give is not capped); trtllm-bench sets its own (its "
+            "calc_engine_setting heuristic, logged at start)."),
         int4_group_size: Optional[int] = typer.Option(
             None, "--int4-group-size", help="Weights per scale of an int4 checkpoint (--weight-dtype int4): AWQ/GPTQ "
             "group_size, default 128 (printed as 'default used:'); a per-channel checkpoint (one scale per output "

@@ -140,8 +140,9 @@ class ServingCalibration:
     trtllm-build docs); bounds the activation workspace and sets how often prefill re-reads weights."""
     max_batch_size: int = unit("count", default=2048)
     """Most sequences the engine batches at once (TensorRT-LLM LLM API `max_batch_size` default 2048); caps the
-    concurrency of a max-load run. Per attention-DP rank: with attention DP each rank admits up to max_batch_size
-    requests (TensorRT-LLM PyExecutor._fetch_new_requests: tp_size x max_num_active_requests in all). trtllm-bench
+    concurrency of a max-load run and of a --rate run (predict_at_rate). Per attention-DP rank: with attention DP
+    each rank admits up to max_batch_size requests (TensorRT-LLM PyExecutor._fetch_new_requests: tp_size x
+    max_num_active_requests in all). trtllm-bench
     throughput replaces the default with its own estimate (bench/build/tuning.py calc_engine_setting; `plan serve
     --max-batch-size`, the runs CSV's max_batch_size column)."""
     max_batch_size_per_microbatch: bool | None = None

@@ -84,8 +84,9 @@ class ServeOptions:
     'custom' (vLLM's)."""
     max_prefill_tokens: int | None = None
     max_batch_size: int | None = None
-    """The engine's max_batch_size (None: the calibration's, 2048): caps the concurrency of a --rate run, per
-    attention-DP rank (serving.max_load_concurrency)."""
+    """The engine's max_batch_size (None: the calibration's, 2048): caps the concurrency of a --rate,
+    --concurrency max or --batch max run, per attention-DP rank (serving.max_load_concurrency); given, a --batch /
+    --concurrency list above it is refused (check_batch_cap)."""
     int4_group_size: int | None = None
     """Weights per scale of an int4 checkpoint (serving.ServingCalibration.int4_group_size; a per-channel checkpoint:
     the layer width); None: the calibration's 128, printed as a default where int4 weights are used."""
@@ -186,7 +187,9 @@ def check_batch_cap(batches: list[int] | None, flag: str, max_batch_size: int | 
         per = f" x {' x '.join(terms)} = {cap}" if terms else ""
         raise InputError(f"{flag} {max(over)} is above --max-batch-size {max_batch_size}{per}: the engine holds at "
                          "most that many requests at once",
-                         f"give {flag} <= {cap}, or raise --max-batch-size (or leave it out: it caps --rate runs)")
+                         f"give {flag} <= {cap}, or raise --max-batch-size (or leave it out: its default, "
+                         "2048, caps only the requests in flight of --rate, --concurrency max and --batch max runs, "
+                         f"not a {flag} you give)")
 
 
 def _check_max_word(opts: ServeOptions, at_max_load: bool) -> None:
