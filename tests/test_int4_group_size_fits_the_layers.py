@@ -63,3 +63,19 @@ def test_a_runs_file_row_with_such_a_group_is_refused(tmp_path: Path, capsys: py
         assert code == 2, text
         assert f"serving run 'my-int4-run': int4_group_size = '{group}' {why}" in text
         assert "per-channel" in text and "in the int4_group_size cell of row 'my-int4-run'" in text
+
+
+def test_a_group_that_does_not_split_over_the_tp_ranks_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """llama2-7b's MLP input, 11008, is 86 groups of 128, but 1376 per rank at --tp 8 is not a whole number of them:
+    vLLM refuses the AWQ checkpoint there ('This can be caused by too large tensor parallel size'); tp 2 splits it
+    into 43 groups per rank and runs."""
+    base = ["plan", "serve", "--model", "llama2-7b", "--hardware", "h100-sxm", "--batch", "1", "--prompt", "128",
+            "--output", "16", "--weight-dtype", "int4", "--int4-group-size", "128"]
+    code, out, err = run_main([*base, "--tp", "8"], capsys)
+    text = " ".join((out + err).split())
+    assert code == 2, text
+    assert ("--int4-group-size 128 does not divide the input width per tensor-parallel rank of llama2-7b's int4 "
+            "row-parallel layers at --tp 8 (attention output 512, MLP 1376)") in text
+    assert "give a smaller --tp, or a group size that divides 32" in text
+    code, _out, err = run_main([*base, "--tp", "2"], capsys)
+    assert code == 0, err

@@ -729,20 +729,43 @@ def int4_input_widths(model: TransformerConfig, weight_dtype: str, moe: MoELayou
     return widths
 
 
+def int4_rank_widths(model: TransformerConfig, weight_dtype: str, moe: MoELayout = NO_MOE,
+                     tp: int = 1) -> dict[str, int]:
+    """The input widths one tensor-parallel rank holds of the int4 row-parallel layers (the out-projection and the
+    MLP down-projections, split along their input by Megatron TP, Shoeybi et al. 2019 sec. 3), where tp > 1 splits
+    them evenly; the routed experts' only under plain TP (no expert parallelism). Empty at tp 1."""
+    if tp == 1:
+        return {}
+    full = int4_input_widths(model, weight_dtype, moe)
+    split = ["attention output", "MLP", "dense MLP"] + ([] if moe.active else ["expert MLP"])
+    return {k: full[k] // tp for k in split if k in full and full[k] % tp == 0}
+
+
 def int4_group_problem(model: TransformerConfig, group: int, weight_dtype: str,
-                       moe: MoELayout = NO_MOE) -> tuple[str, str] | None:
-    """(problem, fix) for an int4 group size no checkpoint of `model` can have; None where it can. A group of weights
-    shares one scale along a layer's input, so each int4 layer's input width is a whole number of groups: AutoAWQ and
-    GPTQ quantize in_features / group_size groups, and vLLM refuses a checkpoint whose layer input is not a multiple
-    of its group_size (vllm/model_executor/layers/quantization/awq.py AWQLinearMethod.create_weights: 'The input size
-    is not aligned with the quantized weight shape'). A per-channel checkpoint (one scale per output row, GPTQ's
-    group_size -1, TensorRT-LLM's --weight_only_precision int4) is written as one layer's input width: accepted (its
-    scales are then counted at one per that many weights in every layer). `plan serve --int4-group-size` and a
-    serving runs file's int4_group_size cell are checked here, both."""
+                       moe: MoELayout = NO_MOE, tp: int = 1) -> tuple[str, str] | None:
+    """(problem, fix) for an int4 group size no checkpoint of `model` can have, or one the engine cannot split over
+    `tp` ranks; None where it can. A group of weights shares one scale along a layer's input, so each int4 layer's
+    input width is a whole number of groups: AutoAWQ and GPTQ quantize in_features / group_size groups, and vLLM
+    refuses a checkpoint whose layer input, per tensor-parallel rank, is not a multiple of its group_size
+    (vllm/model_executor/layers/quantization/awq.py AWQLinearMethod.create_weights: 'The input size is not aligned
+    with the quantized weight shape. This can be caused by too large tensor parallel size.'). A per-channel
+    checkpoint (one scale per output row, GPTQ's group_size -1, TensorRT-LLM's --weight_only_precision int4) is
+    written as one layer's input width: accepted (its scales are then counted at one per that many weights in every
+    layer). `plan serve --int4-group-size` and a serving runs file's int4_group_size cell are checked here, both."""
     widths = int4_input_widths(model, weight_dtype, moe)
-    if not widths or group in widths.values() or all(w % group == 0 for w in widths.values()):
+    if not widths or group in widths.values():
         return None
     named = ", ".join(f"{k} {v}" for k, v in widths.items())
+    if all(w % group == 0 for w in widths.values()):
+        ranks = int4_rank_widths(model, weight_dtype, moe, tp)
+        if all(w % group == 0 for w in ranks.values()):
+            return None
+        per = ", ".join(f"{k} {v}" for k, v in ranks.items())
+        common = math.gcd(*ranks.values(), *widths.values())
+        return (f"does not divide the input width per tensor-parallel rank of {model.name}'s int4 row-parallel "
+                f"layers at tp {tp} ({per}): each rank holds a whole number of groups of a layer's input, so vLLM "
+                "refuses such a layout ('This can be caused by too large tensor parallel size')",
+                f"give a smaller tp, or a group size that divides {common} (e.g. {math.gcd(common, 128)})")
     common = math.gcd(*widths.values())
     example = math.gcd(common, 128)  # AWQ/GPTQ's default 128 where it divides every width
     why = (f"is larger than every input width of {model.name}'s int4 layers ({named})" if group > max(widths.values())

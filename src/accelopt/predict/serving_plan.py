@@ -230,8 +230,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     moe = moe_layout(opts)
     check_layout(cfg, opts.tp, moe)  # a bad --ep/--attention-dp fails before any device is tried
     if opts.int4_group_size is not None and (why := int4_group_problem(cfg, opts.int4_group_size, opts.weight_dtype,
-                                                                        moe)) is not None:
-        raise InputError(f"--int4-group-size {opts.int4_group_size} {why[0]}", why[1])
+                                                                        moe, opts.tp)) is not None:
+        raise InputError(f"--int4-group-size {opts.int4_group_size} {why[0]}".replace("at tp ", "at --tp "),
+                         why[1].replace("a smaller tp", "a smaller --tp"))
     counts = opts.concurrency if opts.concurrency.strip() else opts.batch
     flag = "--concurrency" if opts.concurrency.strip() else "--batch"
     at_max_load = counts.strip().lower() == MAX_LOAD
