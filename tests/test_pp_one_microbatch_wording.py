@@ -17,7 +17,9 @@ def test_one_microbatch_is_singular(tmp_path: Path, capsys: pytest.CaptureFixtur
     code, out, err = run_main([*_RUN, "--pp-microbatches", "1", "--html", str(page)], capsys)
     text = " ".join(out.split())
     assert code == 0, err
-    assert "pp=2 x 1 micro-batch)" in text and "per micro-batch x 1 micro-batch (" in text
+    assert "pp=2 x 1 micro-batch)" in text
+    # the cap is TensorRT-LLM's max_batch_size x pp whatever --pp-microbatches (tests/test_trtllm_cap_by_pp.py)
+    assert "per micro-batch x 2 micro-batches, one per --pp stage" in text
     assert "1 micro-batches" not in text and "1 micro-batches" not in page.read_text(encoding="utf-8")
     assert "x 1 micro-batch" in page.read_text(encoding="utf-8")
 

@@ -306,7 +306,7 @@ def register(app: typer.Typer) -> None:
                                             help="profile the baseline for each technique's 'gain up to' bound"),
         save: str | None = typer.Option(None, "--save", help="write the recommended variant's model and its "
                                                              "recipe.json into this folder (not one holding an "
-                                                             "earlier save)"),
+                                                             "earlier save, nor a file name such as x.json)"),
         apply: str | None = typer.Option(None, "--apply", help="reproduce a recipe.json written by --save (or "
                                                                "its folder) "
                                                                "(measures only its techniques)"),

@@ -107,14 +107,17 @@ def register_serve(plan_app: typer.Typer) -> None:
             "max_num_tokens)."),
         max_batch_size: Optional[int] = typer.Option(
             None, "--max-batch-size", help="The engine's max_batch_size (default 2048, TensorRT-LLM's LLM API): caps "
-            "the requests in flight of a --rate or --concurrency max run, per attention-DP rank, and with --pp per "
-            "micro-batch for --engine trtllm (and without --engine, printed) but in all for --engine vllm (a larger "
-            "--batch or --concurrency exits 2); trtllm-bench sets its own (its calc_engine_setting heuristic, "
-            "logged at start)."),
+            "the requests in flight of a --rate, --concurrency max or --batch max run, per attention-DP rank, and "
+            "with --pp per micro-batch, x --pp in all whatever --pp-microbatches, for --engine trtllm (and without "
+            "--engine, printed where it binds) but in all for --engine vllm; given, a larger --batch or "
+            "--concurrency exits 2 (left out, a list you give is not capped); trtllm-bench sets its own (its "
+            "calc_engine_setting heuristic, logged at start)."),
         int4_group_size: Optional[int] = typer.Option(
             None, "--int4-group-size", help="Weights per scale of an int4 checkpoint (--weight-dtype int4): AWQ/GPTQ "
             "group_size, default 128 (printed as 'default used:'); a per-channel checkpoint (one scale per output "
-            "row, e.g. TensorRT-LLM --weight_only_precision int4 without --per_group): the layer width."),
+            "row, e.g. TensorRT-LLM --weight_only_precision int4 without --per_group): the layer width. It must divide "
+            "every int4 layer's input width (per --tp rank for the row-parallel ones), or be one of them (exit 2 "
+            "names the model's widths)."),
         ep: int = typer.Option(1, "--ep", help="Expert-parallel ranks for a mixture-of-experts model: the routed "
                                "experts are split over them (must divide the experts (+ --redundant-experts) and "
                                "tp x attention-dp); dispatch/combine all-to-all per MoE layer."),

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from accelopt.cli.catalog import CATALOG_HELP
+
 if TYPE_CHECKING:
     from accelopt.measure.probe import ProbeResult
 
@@ -31,6 +33,8 @@ class ProbeOptions:
     dtypes: str | None = None
     """Comma list as typed; None: every dtype the device has."""
     compare: str | None = None
+    catalog: tuple[Path, ...] = ()
+    """--catalog: the user's catalog TOML files whose devices --compare may name."""
     save: Path | None = None
     no_save: bool = False
     as_json: bool = False
@@ -51,6 +55,10 @@ def _check_options(opts: ProbeOptions) -> None:
 
     if opts.device is not None and not opts.device.strip():
         raise InputError("--device is empty", "write cpu or cuda:N, or leave --device out for the default")
+    if opts.catalog and opts.compare is None:
+        raise InputError(f"--catalog {', '.join(str(p) for p in opts.catalog)} without --compare: only --compare "
+                         "reads it (the device's own entry comes from the built-in catalog)",
+                         "add --compare NAME (a device of that file), or leave --catalog out")
     if opts.save is not None and opts.no_save:
         raise InputError("--save and --no-save contradict each other", "give one of them")
     if opts.save is not None:
@@ -88,7 +96,7 @@ def run_probe_command(opts: ProbeOptions) -> None:
     _check_options(opts)
     try:
         result = _run(opts.device or _default_device(), opts.quick, _parse_dtypes(opts.dtypes), opts.compare,
-                      progress=True)
+                      progress=True, catalog=opts.catalog)
     except KeyboardInterrupt:  # before the first figure (run_probe keeps every figure measured before a Ctrl-C)
         from accelopt.report.console import make_console, plain
 
@@ -242,7 +250,8 @@ def _print_human(result: ProbeResult, saved: Path | None) -> None:
                   highlight=False)
 
 
-def _run(device: str, quick: bool, dtypes: list[str] | None, compare: str | None, progress: bool) -> ProbeResult:
+def _run(device: str, quick: bool, dtypes: list[str] | None, compare: str | None, progress: bool,
+         catalog: tuple[Path, ...] = ()) -> ProbeResult:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from accelopt.hardware.catalog import get_device
@@ -252,8 +261,8 @@ def _run(device: str, quick: bool, dtypes: list[str] | None, compare: str | None
 
     dev = find_device(device)
     check_dtypes(dev, dtypes)  # a bad --dtypes fails before anything is measured
-    # --compare '' is an unknown name, not "none"; probe takes no --catalog: a user's device is given by its path
-    spec = get_device(compare, catalog_flag=False) if compare is not None else None
+    # --compare '' is an unknown name, not "none"; a user's device: a --catalog file's, or a spec TOML's path
+    spec = get_device(compare, catalog) if compare is not None else None
     from accelopt.report.console import make_console
 
     err = make_console(stderr=True)
@@ -284,7 +293,9 @@ def register(app: typer.Typer) -> None:
                                           help="comma list; CPU: fp32,bf16; CUDA: fp32,tf32,bf16,fp16,fp8 "
                                                "(default all)"),
         compare: str | None = typer.Option(None, "--compare",
-                                           help="catalog device to compare with (default: the device's own entry)"),
+                                           help="catalog device to compare with, a device of a --catalog file, "
+                                                "or a spec TOML path (default: the device's own entry)"),
+        catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP + " --compare may name its devices."),
         save: Path | None = typer.Option(None, "--save",
                                          help="where to write the measured spec, a .toml file in an existing "
                                               "folder (default $ACCELOPT_HOME/probe/HOST-DEVICE.toml; "
@@ -302,7 +313,8 @@ def register(app: typer.Typer) -> None:
         from accelopt.hardware.detect import device_name
 
         run_probe_command(ProbeOptions(device=None if device is None else device_name(device), quick=quick,
-                                       dtypes=dtypes, compare=compare, save=save, no_save=no_save, as_json=as_json,
+                                       dtypes=dtypes, compare=compare, catalog=tuple(catalog), save=save,
+                                       no_save=no_save, as_json=as_json,
                                        html=html, collectives=collectives, nproc=nproc))
 
 

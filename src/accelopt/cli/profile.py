@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 
 import typer
 
+from accelopt.cli.catalog import CATALOG_HELP
+
 HELP = """Run real training or inference steps of MODEL and report step time (median, p10, p90), the
 breakdown (data wait, host-to-device copy, forward, backward, optimizer), achieved FLOP/s and MFU,
 peak memory by component, energy per step, a per-op roofline and a diagnosis with ranked
@@ -70,6 +72,8 @@ class ProfileOptions:
     steps: int = 20
     warmup: int = 3
     catalog_device: str | None = None
+    catalog: tuple[Path, ...] = ()
+    """--catalog: the user's catalog TOML files whose devices --catalog-device may name."""
     probed: str | None = None
     trace: str | None = None
     save_workload: str | None = None
@@ -99,7 +103,8 @@ def _run_distributed(opts: ProfileOptions) -> None:
     run_distributed(RunOptions(
         model=opts.model, size=opts.size, batch_size=opts.batch_size, seq_len=opts.seq_len, mode=opts.mode,
         dtype=opts.dtype, device=opts.device, steps=opts.steps, warmup=opts.warmup,
-        catalog_device=opts.catalog_device, probed=opts.probed, nproc=d.nproc, parallel=d.value("parallel"),
+        catalog_device=opts.catalog_device, catalog=opts.catalog, probed=opts.probed, nproc=d.nproc,
+        parallel=d.value("parallel"),
         schedule=d.value("schedule"), microbatches=d.microbatches, stage_memory_gib=d.stage_memory_gib,
         nnodes=d.value("nnodes"), node_rank=d.value("node_rank"), rdzv_endpoint=d.rdzv_endpoint,
         timeout_s=d.value("timeout_s"), as_json=opts.as_json,
@@ -119,7 +124,7 @@ def _run_local(opts: ProfileOptions) -> None:
         from accelopt.userio import check_writable
 
         check_writable(opts.html, "--html", "report.html")  # before the run, not after
-    spec = _catalog_spec(opts.catalog_device, opts.device)
+    spec = _catalog_spec(opts.catalog_device, opts.device, opts.catalog)
     probed_spec = _probed_spec(opts.probed)
     progress = _progress()
     from accelopt.measure.memory import check_training_fits_host, host_memory_capped, out_of_memory_as_error
@@ -314,12 +319,20 @@ def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_le
                      dtype="fp32")
 
 
-def _catalog_spec(name: str | None, device: str) -> Any:
-    """--catalog-device, else the catalog entry matched to the detected local device (None where none matches)."""
+def _catalog_spec(name: str | None, device: str, catalog: tuple[Path, ...] = ()) -> Any:
+    """--catalog-device (a built-in device, a device of a --catalog file, or a spec TOML path), else the catalog
+    entry matched to the detected local device (None where none matches). --catalog without --catalog-device is
+    refused: only that flag reads it."""
     from accelopt.hardware.catalog import get_device
 
+    if catalog and not name:
+        from accelopt.errors import InputError
+
+        raise InputError(f"--catalog {', '.join(str(p) for p in catalog)} without --catalog-device: only "
+                         "--catalog-device reads it (the detected device's entry comes from the built-in catalog)",
+                         "add --catalog-device NAME (a device of that file), or leave --catalog out")
     if name:
-        return get_device(name, catalog_flag=False)  # profile takes no --catalog: a user's device by its path
+        return get_device(name, catalog)
     from accelopt.hardware.detect import find_device
 
     found = find_device(device)
@@ -355,10 +368,13 @@ def register(app: typer.Typer) -> None:
                                                               "more)"),
         warmup: int = typer.Option(3, "--warmup", help="uninstrumented warm-up steps"),
         catalog_device: str | None = typer.Option(None, "--catalog-device",
-                                                  help="catalog entry for the peaks, e.g. h100-sxm "
+                                                  help="catalog entry for the peaks, e.g. h100-sxm, a device of a "
+                                                       "--catalog file, or a spec TOML path "
                                                        "(default: the detected device's entry, if any); it should "
                                                        "be --device's kind: a gpu entry for a cpu step is warned "
                                                        "about and noted (MFU then describes neither device)"),
+        catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP + " --catalog-device may name its "
+                                           "devices."),
         probed: str | None = typer.Option(None, "--probed", help="spec TOML written by `accelopt probe` on "
                                                                  "--device (another kind is warned about)"),
         trace: str | None = typer.Option(None, "--trace", help="write a Chrome trace of the profiled steps here"),
@@ -396,7 +412,8 @@ def register(app: typer.Typer) -> None:
         run_profile(ProfileOptions(
             model=model, size=size, mode=mode, batch_size=batch_size, seq_len=seq_len, dtype=dtype,
             device=device_name(device),
-            steps=steps, warmup=warmup, catalog_device=catalog_device, probed=probed, trace=trace,
+            steps=steps, warmup=warmup, catalog_device=catalog_device, catalog=tuple(catalog), probed=probed,
+            trace=trace,
             save_workload=save_workload, allow_nonfinite=allow_nonfinite, as_json=as_json, html=html,
             dist=DistOptions(nproc=nproc, parallel=parallel, schedule=schedule, microbatches=microbatches,
                              stage_memory_gib=stage_memory_gib, nnodes=nnodes, node_rank=node_rank,

@@ -5,18 +5,20 @@ from __future__ import annotations
 import contextlib
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 BUNDLE_REF = "accelopt.cli.profile:_load_bundle"
 """Every rank resolves MODEL exactly as `profile` does (zoo name, file.py:factory, HF config)."""
 
 
-def _spec(catalog_device: str | None, probed: str | None, device: str) -> Any:
-    """The spec plan predicts on: --probed (measured, with its collectives), else --catalog-device, else the
-    detected device's catalog entry; None where there is none (the prediction is then left out, and said so)."""
+def _spec(catalog_device: str | None, probed: str | None, device: str, catalog: tuple[Path, ...] = ()) -> Any:
+    """The spec plan predicts on: --probed (measured, with its collectives), else --catalog-device (of the built-in
+    catalog or a --catalog file), else the detected device's catalog entry; None where there is none (the
+    prediction is then left out, and said so)."""
     from accelopt.cli.profile import _catalog_spec, _probed_spec
 
-    return _probed_spec(probed) or _catalog_spec(catalog_device, device)
+    return _probed_spec(probed) or _catalog_spec(catalog_device, device, catalog)
 
 
 INTERRUPTED = ("interrupted (Ctrl-C): the distributed run was stopped and none of its processes is left; ranks report "
@@ -47,6 +49,7 @@ class DistOptions:
     steps: int
     warmup: int
     catalog_device: str | None
+    catalog: tuple[Path, ...] = ()
     probed: str | None
     nproc: int
     parallel: str
@@ -125,4 +128,4 @@ def measure(o: DistOptions) -> Any:
                      parallel=o.parallel, schedule=o.schedule, microbatches=o.microbatches, steps=o.steps,
                      warmup=o.warmup, device="cuda" if o.device.startswith("cuda") else o.device,
                      stage_memory_limit_bytes=stage_memory_limit_bytes(o.stage_memory_gib))
-    return profile_distributed(cfg, launch, spec=_spec(o.catalog_device, o.probed, o.device))
+    return profile_distributed(cfg, launch, spec=_spec(o.catalog_device, o.probed, o.device, o.catalog))

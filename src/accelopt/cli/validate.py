@@ -36,7 +36,9 @@ def register(app: typer.Typer) -> None:
                  "precision; each run uses the calibration of its software stack (the CSV's stack column).")
     def validate(
         runs: str = typer.Option(None, "--runs", help="CSV of runs in the bundled format (default: bundled); "
-                                 "its columns, the required ones and what a blank cell means: docs/runs_files.md"),
+                                 "its columns, the required ones and what a blank cell means: docs/runs_files.md; "
+                                 "a relative spec TOML / config.json path in a hardware or model cell is read "
+                                 "relative to the CSV's folder"),
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one: "
                                         "its family.NAME tables for the training runs, its serving.NAME tables "
                                         "with --serving (as `plan serve --calibration`); not with --inference"),

@@ -133,11 +133,25 @@ def load_recipe(path: Path | str) -> Recipe:
     return Recipe(model=str(data.get("model", "")), mode=mode, dtype=dtype, techniques=chain, measured=dict(measured))
 
 
+FILE_SUFFIXES = (".json", ".pt", ".pth", ".onnx", ".safetensors", ".bin", ".toml", ".yaml", ".yml", ".txt",
+                 ".csv", ".html")
+"""Suffixes of the files a user might mean by a --save path (the recipe, a model, a report): such a missing path is
+refused rather than created as a folder."""
+
+
 def check_save_dir(folder: Path | str) -> Path:
-    """The --save folder, created if missing; an error before minutes of measuring if it cannot be."""
+    """The --save folder, created if missing; an error before minutes of measuring if it cannot be. A file, or a
+    missing path named like one (`--save recipe.json` made a FOLDER recipe.json holding recipe.json and the model),
+    is refused: --save names the folder both files go into."""
     folder = Path(folder)
-    if path_kind(folder, "--save folder") not in ("folder", "missing"):
-        raise InputError(f"--save {str(folder)!r} is a file, not a folder", "pass a folder path")
+    kind = path_kind(folder, "--save folder")
+    fix = (f"pass a folder path, e.g. --save {str(folder.with_suffix('')) or 'saved'!r}: optimize writes "
+           f"{RECIPE_FILE} and the model (model-*.pt or .onnx) into it")
+    if kind not in ("folder", "missing"):
+        raise InputError(f"--save {str(folder)!r} is a file, not a folder", fix)
+    if kind == "missing" and folder.suffix.lower() in FILE_SUFFIXES:
+        raise InputError(f"--save {str(folder)!r} is named like a file ({folder.suffix}), but --save names the folder "
+                         "the recipe and the model are written into: it would be created as a folder", fix)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = folder / ".accelopt-write-test"

@@ -37,7 +37,34 @@ def read_runs_csv(path: Path | str | None, bundled: str, what: str,
         raise InputError(f"{where} holds no runs", "add a header line and one row per published figure")
     check_columns(rows, required, where, bundled)
     check_table(rows, bundled, where)
+    resolve_path_cells(rows, path)
     return rows, sources
+
+
+PATH_COLUMNS = ("hardware", "model")
+"""Cells that may hold a file path: a spec TOML (`hardware`), a config.json or model folder (`model`)."""
+
+_PATH_SUFFIXES = (".toml", ".json")
+
+
+def resolve_path_cells(rows: list[dict[str, str]], path: Path | str | None) -> None:
+    """Rewrite, in place, each relative path in a PATH_COLUMNS cell of the runs file `path` as relative to the file's
+    folder (it was read relative to the folder `validate` ran in, so the same CSV validated from elsewhere lost its
+    spec/config files); absolute paths, names (a catalog device, a preset) and the bundled file (`path` None) are
+    kept. A cell is a path when it ends in .toml / .json, holds a path separator, or names something in that folder."""
+    if path is None:
+        return
+    base = Path(path).parent
+    for row in rows:
+        for col in PATH_COLUMNS:
+            v = (row.get(col) or "").strip()
+            if not v or Path(v).is_absolute():
+                continue
+            looks = v.lower().endswith(_PATH_SUFFIXES) or "/" in v or "\\" in v
+            with contextlib.suppress(OSError, ValueError):  # a name too long or odd for a path is a name
+                looks = looks or (base / v).exists()
+            if looks:
+                row[col] = str(base / v)
 
 
 def csv_rows(lines: list[str], where: str, bundled: str) -> list[dict[str, str]]:

@@ -140,14 +140,16 @@ class ServingCalibration:
     trtllm-build docs); bounds the activation workspace and sets how often prefill re-reads weights."""
     max_batch_size: int = unit("count", default=2048)
     """Most sequences the engine batches at once (TensorRT-LLM LLM API `max_batch_size` default 2048); caps the
-    concurrency of a max-load run. Per attention-DP rank: with attention DP each rank admits up to max_batch_size
-    requests (TensorRT-LLM PyExecutor._fetch_new_requests: tp_size x max_num_active_requests in all). trtllm-bench
+    concurrency of a max-load run and of a --rate run (predict_at_rate). Per attention-DP rank: with attention DP
+    each rank admits up to max_batch_size requests (TensorRT-LLM PyExecutor._fetch_new_requests: tp_size x
+    max_num_active_requests in all). trtllm-bench
     throughput replaces the default with its own estimate (bench/build/tuning.py calc_engine_setting; `plan serve
     --max-batch-size`, the runs CSV's max_batch_size column)."""
     max_batch_size_per_microbatch: bool | None = None
     """How max_batch_size caps the requests in flight over pipeline stages (an engine setting, not a table value;
-    serving.ENGINES' batch_cap_per_microbatch): True: per micro-batch, max_batch_size x the micro-batches in all
-    (TensorRT-LLM: max_batch_size x pp, PyTorchModelEngine.get_max_num_sequences); False: max_batch_size in all
+    serving.ENGINES' batch_cap_per_microbatch): True: per micro-batch, one per stage, max_batch_size x pp in all
+    whatever pp_microbatches (TensorRT-LLM: PyTorchModelEngine.get_max_num_sequences; it has no setting for the
+    micro-batches in flight); False: max_batch_size in all
     (vLLM's max_num_seqs, its scheduler's cap on running requests); None: no --engine said, TensorRT-LLM's rule (the
     default max_batch_size 2048 is TensorRT-LLM's), printed as 'default used:' with --pp > 1 (batch_cap_note)."""
     pp_microbatches: int | None = unit("count", default=None)
@@ -702,6 +704,77 @@ def weight_bytes_per_param(weight_dtype: str, cal: ServingCalibration = DEFAULT_
     if weight_dtype == "int4":
         b += (2.0 + 0.5) / cal.int4_group_size  # fp16 scale + packed 4-bit zero point per group
     return b
+
+
+def int4_input_widths(model: TransformerConfig, weight_dtype: str, moe: MoELayout = NO_MOE) -> dict[str, int]:
+    """The input widths (what an int4 group runs along) of the linear layers whose weights are int4, by role: the
+    residual stream's (q/k/v, MLA's down-projections, gate/up) `hidden`; the out-projection's `o_width`; MLA's
+    up-projections' latent ranks; the MLP down-projection's `ffn` (the first dense layers' dense_ffn); only the
+    routed experts' (hidden, ffn) under --expert-weight-dtype int4 with other weights. Empty: nothing is int4."""
+    dense, experts = weight_dtype == "int4", model.is_moe and expert_dtype(weight_dtype, moe) == "int4"
+    widths: dict[str, int] = {}
+    if dense or experts:
+        widths["hidden"] = model.hidden
+    if dense:
+        widths["attention output"] = model.o_width
+        if model.mla is not None:
+            widths |= {"kv_lora_rank": model.mla.kv_lora_rank}
+            widths |= {"q_lora_rank": model.mla.q_lora_rank} if model.mla.q_lora_rank else {}
+        if not model.is_moe:
+            widths["MLP"] = model.ffn
+        elif model.first_dense_layers:
+            widths["dense MLP"] = model.dense_ffn or model.ffn
+    if experts:
+        widths["expert MLP"] = model.ffn
+    return widths
+
+
+def int4_rank_widths(model: TransformerConfig, weight_dtype: str, moe: MoELayout = NO_MOE,
+                     tp: int = 1) -> dict[str, int]:
+    """The input widths one tensor-parallel rank holds of the int4 row-parallel layers (the out-projection and the
+    MLP down-projections, split along their input by Megatron TP, Shoeybi et al. 2019 sec. 3), where tp > 1 splits
+    them evenly; the routed experts' only under plain TP (no expert parallelism). Empty at tp 1."""
+    if tp == 1:
+        return {}
+    full = int4_input_widths(model, weight_dtype, moe)
+    split = ["attention output", "MLP", "dense MLP"] + ([] if moe.active else ["expert MLP"])
+    return {k: full[k] // tp for k in split if k in full and full[k] % tp == 0}
+
+
+def int4_group_problem(model: TransformerConfig, group: int, weight_dtype: str,
+                       moe: MoELayout = NO_MOE, tp: int = 1) -> tuple[str, str] | None:
+    """(problem, fix) for an int4 group size no checkpoint of `model` can have, or one the engine cannot split over
+    `tp` ranks; None where it can. A group of weights shares one scale along a layer's input, so each int4 layer's
+    input width is a whole number of groups: AutoAWQ and GPTQ quantize in_features / group_size groups, and vLLM
+    refuses a checkpoint whose layer input, per tensor-parallel rank, is not a multiple of its group_size
+    (vllm/model_executor/layers/quantization/awq.py AWQLinearMethod.create_weights: 'The input size is not aligned
+    with the quantized weight shape. This can be caused by too large tensor parallel size.'). A per-channel
+    checkpoint (one scale per output row, GPTQ's group_size -1, TensorRT-LLM's --weight_only_precision int4) is
+    written as one layer's input width: accepted (its scales are then counted at one per that many weights in every
+    layer). `plan serve --int4-group-size` and a serving runs file's int4_group_size cell are checked here, both."""
+    widths = int4_input_widths(model, weight_dtype, moe)
+    if not widths or group in widths.values():
+        return None
+    named = ", ".join(f"{k} {v}" for k, v in widths.items())
+    if all(w % group == 0 for w in widths.values()):
+        ranks = int4_rank_widths(model, weight_dtype, moe, tp)
+        if all(w % group == 0 for w in ranks.values()):
+            return None
+        per = ", ".join(f"{k} {v}" for k, v in ranks.items())
+        common = math.gcd(*ranks.values(), *widths.values())
+        return (f"does not divide the input width per tensor-parallel rank of {model.name}'s int4 row-parallel "
+                f"layers at tp {tp} ({per}): each rank holds a whole number of groups of a layer's input, so vLLM "
+                "refuses such a layout ('This can be caused by too large tensor parallel size')",
+                f"give a smaller tp, or a group size that divides {common} (e.g. {math.gcd(common, 128)})")
+    common = math.gcd(*widths.values())
+    example = math.gcd(common, 128)  # AWQ/GPTQ's default 128 where it divides every width
+    why = (f"is larger than every input width of {model.name}'s int4 layers ({named})" if group > max(widths.values())
+           else f"does not divide the input width of {model.name}'s int4 layers ({named})")
+    return (f"{why}: a group of weights shares one scale along a layer's input, so each width must be a whole number "
+            "of groups (vLLM's AWQ/GPTQ loaders refuse such a checkpoint)",
+            f"give the checkpoint's group size, one that divides {common} (e.g. {example}"
+            f"{', AWQ/GPTQ' + chr(39) + 's default' if example == 128 else ''}), "
+            f"or one layer's width (e.g. {model.hidden}) for a per-channel checkpoint")
 
 
 def kv_cache_bytes_per_token(model: TransformerConfig, kv_dtype: str = "bf16") -> float:
@@ -1531,31 +1604,40 @@ def _fullest_stage_share(s: _Setup) -> float:
 
 
 def _pipelined(one: PhaseTime, m: int, cycle_s: float) -> PhaseTime:
-    """`one` (a micro-batch through every stage) with its roofline terms stretched so that its total is `cycle_s`
-    where the pipeline, not the micro-batch's own pass, sets the time (m micro-batches in flight)."""
+    """`one` (a micro-batch through every stage) with its roofline terms and its per-forward overhead stretched
+    alike so that its total is `cycle_s` where the pipeline, not the micro-batch's own pass, sets the time (m
+    micro-batches in flight: the fullest stage's share of each one's work and overhead, _decode_cycle_s)."""
     roof_s = max(one.compute_s, one.memory_s)
-    if m == 1 or cycle_s <= one.total_s or roof_s <= 0:
+    if m == 1 or cycle_s <= one.total_s or roof_s + one.overhead_s <= 0:
         return one
-    r = (cycle_s - one.comm_s - one.overhead_s) / roof_s
-    return replace(one, compute_s=one.compute_s * r, memory_s=one.memory_s * r, total_s=cycle_s)
+    r = (cycle_s - one.comm_s) / (roof_s + one.overhead_s)
+    return replace(one, compute_s=one.compute_s * r, memory_s=one.memory_s * r, overhead_s=one.overhead_s * r,
+                   total_s=cycle_s)
 
 
-def _decode_cycle_s(one_step_s: float, roof_s: float, s: _Setup, m: int) -> float:
+def _decode_cycle_s(one_step_s: float, roof_s: float, s: _Setup, m: int, overhead_s: float) -> float:
     """Seconds between two tokens of one micro-batch with m micro-batches in flight over pp stages: its own pass
     through every stage (one_step_s: the stages' roofline terms, the (pp-1) hops and the step overhead), or, when
-    longer, the fullest stage's work on all m micro-batches, m x share x roof_s (the slowest stage sets the
-    throughput of a pipeline; Narayanan et al. 2021, "Efficient Large-Scale Language Model Training on GPU Clusters
-    Using Megatron-LM", sec. 2.2: with as many micro-batches as stages no stage idles in steady state)."""
+    longer, the fullest stage's work on all m micro-batches, m x share x (roof_s + overhead_s) (the slowest stage
+    sets the throughput of a pipeline; Narayanan et al. 2021, "Efficient Large-Scale Language Model Training on GPU
+    Clusters Using Megatron-LM", sec. 2.2: with as many micro-batches as stages no stage idles in steady state).
+    Each micro-batch's forward pays the per-forward overhead (overhead_s: per_step_overhead_s, or the launch floor,
+    launch_floor.forward_floor_s: kernels per layer x layers x a kernel's time), and a stage launches the kernels of
+    its own layers, so the fullest stage pays its share of it per micro-batch, as of the roofline work: with m = pp
+    micro-batches on evenly split layers the bound is one pass (roof_s + overhead_s) and the pass itself, which adds
+    the hops, sets the cycle; with m > pp the stage bound does, the overhead counted m times. (It was counted once a
+    cycle, in one_step_s: an underestimate wherever m x share > 1.)"""
     if m == 1:
         return one_step_s
-    return max(one_step_s, m * _fullest_stage_share(s) * roof_s)
+    return max(one_step_s, m * _fullest_stage_share(s) * (roof_s + overhead_s))
 
 
 def _pipelined_prefill(s: _Setup, batch: int, prompt_len: int, scheduling: str) -> PhaseTime:
     """Prefill of the batch as m micro-batches of ceil(batch/m) sequences through the pp stages. Static (the batch
     starts together): the first finishes after its own pass P, each of the m-1 others one fullest-stage time later
     (the fill of an empty pipeline: m + pp - 1 stage times for m micro-batches over pp stages; Huang et al. 2019,
-    "GPipe", sec. 2.2), P + (m-1) x share x roof. Continuous: the prefills join micro-batches of a pipeline that
+    "GPipe", sec. 2.2), P + (m-1) x share x (roof + the chunks' per-forward overhead: each micro-batch's forward
+    pays it, _decode_cycle_s). Continuous: the prefills join micro-batches of a pipeline that
     is already full, so they take the device time of a decode cycle (_decode_cycle_s): no fill."""
     m = microbatches_in_flight(s, batch)
     one = _prefill_time(s, math.ceil(batch / m), prompt_len)
@@ -1563,8 +1645,8 @@ def _pipelined_prefill(s: _Setup, batch: int, prompt_len: int, scheduling: str) 
         return one
     roof_s = max(one.compute_s, one.memory_s)
     if scheduling == "continuous":
-        return _pipelined(one, m, _decode_cycle_s(one.total_s, roof_s, s, m))
-    return _pipelined(one, m, one.total_s + (m - 1) * _fullest_stage_share(s) * roof_s)
+        return _pipelined(one, m, _decode_cycle_s(one.total_s, roof_s, s, m, one.overhead_s))
+    return _pipelined(one, m, one.total_s + (m - 1) * _fullest_stage_share(s) * (roof_s + one.overhead_s))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1656,9 +1738,9 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     prefill = _pipelined_prefill(s, batch, prompt_len, scheduling)
     decode_ctx = prompt_len + output_len / 2.0
     one = _decode_step_time(s, micro, decode_ctx)
-    step = _pipelined(one, m, _decode_cycle_s(one.total_s, max(one.compute_s, one.memory_s), s, m))
+    step = _pipelined(one, m, _decode_cycle_s(one.total_s, max(one.compute_s, one.memory_s), s, m, one.overhead_s))
     one_s = _mean_decode_step_s(s, micro, prompt_len, output_len)
-    step_s = _decode_cycle_s(one_s, one_s - one.comm_s - one.overhead_s, s, m)  # the stage bound at the mean step
+    step_s = _decode_cycle_s(one_s, one_s - one.comm_s - one.overhead_s, s, m, one.overhead_s)  # at the mean step
     decode_s = (output_len - 1) * step_s
     if scheduling == "static" or output_len == 1:
         # static: the other prefills fall before the first token. One output token (prefill only, e.g. scoring): no
@@ -1720,7 +1802,7 @@ def max_load_concurrency(model: TransformerConfig, spec: AcceleratorSpec, *, cal
     max_batch_size per attention-DP rank (each DP rank runs its own scheduler: TensorRT-LLM
     PyExecutor._fetch_new_requests admits tp_size x max_num_active_requests with attention DP, and
     max_num_active_requests = max_batch_size x pp, PyTorchModelEngine.get_max_num_sequences), and with pipeline
-    parallelism by the micro-batches in flight where the engine caps each micro-batch (batch_cap_requests)."""
+    parallelism by pp where the engine caps each micro-batch (batch_cap_requests)."""
     fits = max_batch(model, spec, calibration=calibration, moe=moe, **kw)
     return min(fits, batch_cap_requests(calibration, kw.get("pp", 1)) * moe.attention_dp)
 
@@ -1735,12 +1817,14 @@ def _engine_cap_fix(model: TransformerConfig, spec: AcceleratorSpec, cap: int, k
 
 
 def batch_cap_requests(cal: ServingCalibration, pp: int) -> int:
-    """Requests one attention-DP rank's scheduler holds at once: max_batch_size, times the micro-batches in flight
-    (cal.pp_microbatches, None: one per stage) where max_batch_size caps each micro-batch (TensorRT-LLM's rule, the
-    default; cal.max_batch_size_per_microbatch False: vLLM's max_num_seqs, a cap on all of them together)."""
+    """Requests one attention-DP rank's scheduler holds at once: max_batch_size x pp where max_batch_size caps each
+    micro-batch (TensorRT-LLM's rule, the default: PyTorchModelEngine.get_max_num_sequences, max_batch_size x
+    pp; TensorRT-LLM has no setting for the micro-batches in flight, so cal.pp_microbatches does not change it);
+    max_batch_size in all where the engine caps all together (cal.max_batch_size_per_microbatch False: vLLM's
+    max_num_seqs)."""
     if pp == 1 or cal.max_batch_size_per_microbatch is False:
         return cal.max_batch_size
-    return cal.max_batch_size * (cal.pp_microbatches or pp)
+    return cal.max_batch_size * pp
 
 
 def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per_s: float, tp: int = 1, pp: int = 1,

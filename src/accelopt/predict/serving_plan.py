@@ -23,12 +23,15 @@ from accelopt.predict.serving import (
     ServingCalibration,
     ServingPrediction,
     attention_peak_note,
+    batch_cap_requests,
     custom_allreduce_note,
     custom_allreduce_off,
     custom_allreduce_skipped,
     engine_calibration,
     engine_memory_fraction,
+    int4_group_problem,
     launch_floor_note,
+    max_batch,
     max_load_concurrency,
     overflow_error,
     predict_at_rate,
@@ -81,8 +84,9 @@ class ServeOptions:
     'custom' (vLLM's)."""
     max_prefill_tokens: int | None = None
     max_batch_size: int | None = None
-    """The engine's max_batch_size (None: the calibration's, 2048): caps the concurrency of a --rate run, per
-    attention-DP rank (serving.max_load_concurrency)."""
+    """The engine's max_batch_size (None: the calibration's, 2048): caps the concurrency of a --rate,
+    --concurrency max or --batch max run, per attention-DP rank (serving.max_load_concurrency); given, a --batch /
+    --concurrency list above it is refused (check_batch_cap)."""
     int4_group_size: int | None = None
     """Weights per scale of an int4 checkpoint (serving.ServingCalibration.int4_group_size; a per-channel checkpoint:
     the layer width); None: the calibration's 128, printed as a default where int4 weights are used."""
@@ -170,20 +174,22 @@ def _check_engine_flags(opts: ServeOptions) -> None:
 
 def check_batch_cap(batches: list[int] | None, flag: str, max_batch_size: int | None, attention_dp: int,
                     microbatches: int = 1) -> None:
-    """A --batch / --concurrency above the engine's --max-batch-size (per attention-DP rank, and per micro-batch
-    where the engine caps each: `microbatches`, cap_microbatches) is a contradiction: the engine never holds more
-    requests at once, so the figures would describe a run it cannot make."""
+    """A --batch / --concurrency above the engine's --max-batch-size (per attention-DP rank, and per stage's
+    micro-batch where the engine caps each: `microbatches`, cap_microbatches) is a contradiction: the engine never
+    holds more requests at once, so the figures would describe a run it cannot make."""
     if max_batch_size is None or not batches:
         return
     cap = max_batch_size * attention_dp * microbatches
     over = [b for b in batches if b > cap]
     if over:
         terms = [f"{attention_dp} attention-DP ranks"] if attention_dp > 1 else []
-        terms += [f"{microbatches} pipeline micro-batches"] if microbatches > 1 else []
+        terms += [f"{microbatches} pipeline stages (one micro-batch each)"] if microbatches > 1 else []
         per = f" x {' x '.join(terms)} = {cap}" if terms else ""
         raise InputError(f"{flag} {max(over)} is above --max-batch-size {max_batch_size}{per}: the engine holds at "
                          "most that many requests at once",
-                         f"give {flag} <= {cap}, or raise --max-batch-size (or leave it out: it caps --rate runs)")
+                         f"give {flag} <= {cap}, or raise --max-batch-size (or leave it out: its default, "
+                         "2048, caps only the requests in flight of --rate, --concurrency max and --batch max runs, "
+                         f"not a {flag} you give)")
 
 
 def _check_max_word(opts: ServeOptions, at_max_load: bool) -> None:
@@ -223,6 +229,10 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         raise InputError(f"--model {opts.model!r} {why[0]}", why[1])
     moe = moe_layout(opts)
     check_layout(cfg, opts.tp, moe)  # a bad --ep/--attention-dp fails before any device is tried
+    if opts.int4_group_size is not None and (why := int4_group_problem(cfg, opts.int4_group_size, opts.weight_dtype,
+                                                                        moe, opts.tp)) is not None:
+        raise InputError(f"--int4-group-size {opts.int4_group_size} {why[0]}".replace("at tp ", "at --tp "),
+                         why[1].replace("a smaller tp", "a smaller --tp"))
     counts = opts.concurrency if opts.concurrency.strip() else opts.batch
     flag = "--concurrency" if opts.concurrency.strip() else "--batch"
     at_max_load = counts.strip().lower() == MAX_LOAD
@@ -236,6 +246,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     tp_notes: list[str] = []  # where the engine's custom all-reduce gives way to NCCL/RCCL's (across domains)
     share_notes: list[str] = []  # 'default used:' for a memory share the engine derives from the device (SGLang)
     int4_groups: set[int] = set()  # the int4 group sizes the devices' calibrations used
+    cap_bound = False  # the engine's cap on requests in flight, not memory, set a 'max' / --rate concurrency
     first_error: AcceloptError | None = None
     rate_error: InfeasibleError | None = None  # a --rate beyond what a device completes (its other rates are shown)
     for spec in specs:
@@ -267,10 +278,13 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                 sweep_batch(cfg, spec, tp=opts.tp, pp=opts.pp, batches=batches, prompt_len=opts.prompt,
                             output_len=opts.output, weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype,
                             calibration=cal, scheduling=scheduling, moe=moe)
+            saturated = None
             if opts.rate.strip():
                 points, saturated = _rate_points(cfg, spec, opts, cal, moe)
                 sweep = replace(sweep, points=points)
                 rate_error = rate_error or saturated
+            if at_max_load or opts.rate.strip():
+                cap_bound = cap_bound or _cap_binds(cfg, spec, opts, cal, moe, sweep.points, saturated is not None)
             sweeps.append(sweep)
             if share_note:  # the engine's device-dependent default (SGLang's), beside the result
                 share_notes.append(share_note)
@@ -296,7 +310,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         notes.append(n)
     if (n := fewer_microbatches_note(opts, [p for sw in sweeps for p in sw.points])) is not None:
         notes.append(n)
-    if (n := batch_cap_note(opts, at_max_load)) is not None:
+    if cap_bound and (n := batch_cap_note(opts, at_max_load)) is not None:
+        notes.append(n)
+    if (n := cap_microbatches_note(opts, at_max_load, cap_bound)) is not None:
         notes.append(n)
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
     # J/out tok: the idle draw and the facility's host share and PUE (no flags here: cost.Facility's defaults)
@@ -355,17 +371,50 @@ def unpriced_note(specs: list[AcceleratorSpec], opts: ServeOptions) -> str | Non
 
 
 def cap_microbatches(opts: ServeOptions) -> int:
-    """The micro-batches max_batch_size is multiplied by in the engine's cap on requests in flight: those in flight
-    (--pp-microbatches, else one per --pp stage) where the engine caps each micro-batch (TensorRT-LLM, and the
-    default), 1 where it caps all together (vLLM) or at --pp 1 (serving.batch_cap_requests)."""
+    """The micro-batches max_batch_size is multiplied by in the engine's cap on requests in flight: one per --pp
+    stage where the engine caps each micro-batch (TensorRT-LLM, and the default: max_batch_size x pp whatever
+    --pp-microbatches, a setting TensorRT-LLM does not have, cap_microbatches_note), 1 where it caps all together
+    (vLLM) or at --pp 1 (serving.batch_cap_requests)."""
     rule = ENGINES[opts.engine].batch_cap_per_microbatch if opts.engine else None
-    return 1 if opts.pp == 1 or rule is False else opts.pp_microbatches or opts.pp
+    return 1 if opts.pp == 1 or rule is False else opts.pp
+
+
+def cap_microbatches_note(opts: ServeOptions, at_max_load: bool, cap_bound: bool) -> str | None:
+    """Where --pp-microbatches differs from --pp under TensorRT-LLM's cap (--engine trtllm, or no engine's rule):
+    the cap stays max_batch_size x pp, said; None where the cap plays no part (a --rate / 'max' run whose
+    concurrency memory set, `cap_bound` False; a --batch / --concurrency list without --max-batch-size to be
+    checked against) or another rule applies."""
+    rule = ENGINES[opts.engine].batch_cap_per_microbatch if opts.engine else None
+    m = opts.pp_microbatches
+    if opts.pp == 1 or rule is False or m is None or m == opts.pp:
+        return None
+    if not (cap_bound if at_max_load or opts.rate.strip() else opts.max_batch_size is not None):
+        return None
+    who = "--engine trtllm" if rule else "TensorRT-LLM's rule (the default, no --engine citing one)"
+    return (f"{who} caps the requests in flight at max_batch_size x --pp {opts.pp}, not x --pp-microbatches {m}: "
+            "TensorRT-LLM admits max_batch_size requests per micro-batch, one micro-batch per stage "
+            "(PyTorchModelEngine.get_max_num_sequences: max_batch_size x pp), and has no setting for the "
+            "micro-batches in flight; --pp-microbatches sets only how the batch splits over the stages here")
+
+
+def _cap_binds(cfg: TransformerConfig, spec: AcceleratorSpec, opts: ServeOptions, cal: ServingCalibration,
+               moe: MoELayout, points: list[ServingPrediction], saturated: bool) -> bool:
+    """Whether the engine's cap on requests in flight (serving.batch_cap_requests x attention-DP ranks), not the KV
+    cache, set a 'max' or --rate run's concurrency on `spec`: more requests would fit (serving.max_batch), and the
+    run reached the cap (a 'max' run always; a --rate run where a point ran at the cap or a rate saturated)."""
+    cap = batch_cap_requests(cal, opts.pp) * moe.attention_dp
+    fits = max_batch(cfg, spec, tp=opts.tp, pp=opts.pp, prompt_len=opts.prompt, output_len=opts.output,
+                     weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype, calibration=cal, moe=moe)
+    if fits <= cap:
+        return False
+    return not opts.rate.strip() or saturated or any(p.batch >= cap for p in points)
 
 
 def batch_cap_note(opts: ServeOptions, at_max_load: bool) -> str | None:
     """'default used:' for the engine's cap on requests in flight over --pp > 1 stages where no --engine with a cited
     rule set it (TensorRT-LLM's rule applies: the default max_batch_size is its); None where the cap plays no part
-    (--pp 1, or a given --batch / --concurrency list, checked against --max-batch-size on its own)."""
+    (--pp 1, or a given --batch / --concurrency list, checked against --max-batch-size on its own). plan_serve prints
+    it only where the cap, not memory, set the concurrency on some device (_cap_binds)."""
     rule = ENGINES[opts.engine].batch_cap_per_microbatch if opts.engine else None
     if opts.pp == 1 or rule is not None or not (at_max_load or opts.rate.strip()):
         return None
@@ -374,7 +423,7 @@ def batch_cap_note(opts: ServeOptions, at_max_load: bool) -> str | None:
         "max_batch_size (the calibration's, 2048 unless set)"
     engine = f"--engine {opts.engine} cites no rule for it" if opts.engine else "no --engine given"
     return (f"default used: {engine}, so the requests in flight are capped at {b} per micro-batch x {m} "
-            f"micro-batch{'es' if m != 1 else ''} (TensorRT-LLM's rule, PyTorchModelEngine.get_max_num_sequences: "
+            "micro-batches, one per --pp stage (TensorRT-LLM's rule, PyTorchModelEngine.get_max_num_sequences: "
             "max_batch_size x pp; the "
             "default max_batch_size 2048 is TensorRT-LLM's) — give --engine vllm for vLLM's, whose max_num_seqs caps "
             "all micro-batches together (v1 Scheduler.max_num_running_reqs)")

@@ -374,6 +374,10 @@ def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
     model = _named_cell(row, "model", get_model)  # unknown: the CSV's error, not a 'gap' the model cannot express
     if (why := not_generative(model)) is not None:  # as plan serve --model refuses it
         raise cell_error(_WHAT, row, "model", *why)
+    if (group := row_int4_group_size(row)) is not None and (
+            why := serving.int4_group_problem(model, group, row["weight_dtype"], row_moe_layout(row),
+                                              int(row["tp"]))) is not None:
+        raise cell_error(_WHAT, row, "int4_group_size", *why)  # as plan serve --int4-group-size refuses it
     _check_below_roofline(row, spec, model)
     note = row.get("note", "") or ""
     predicted: float | None = None

@@ -41,6 +41,7 @@ from accelopt.predict.runs_csv import (
     naming_file,
     params_mismatch,
     positive_cell,
+    resolve_path_cells,
     whole_cell,
 )
 from accelopt.predict.training import Layout, Setup, parse_recompute_modules, recompute_choices
@@ -273,6 +274,7 @@ def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:
                          "pass a CSV in the bundled format (see predict/data/published_training_runs.csv)")
     check_columns(rows, _REQUIRED_COLUMNS, where, "published_training_runs.csv")
     check_table(rows, "published_training_runs.csv", where, also_read=_READ_BEYOND_HEADER)
+    resolve_path_cells(rows, path)  # a spec TOML named relative to the CSV's folder
     return rows
 
 

@@ -363,8 +363,8 @@ def closest_devices(name: str, known: list[str], n: int = 3) -> list[str]:
 def unknown_device(name: str, known: list[str], n_devices: int, *, catalog_flag: bool = True,
                    user_files: Iterable[str] = ()) -> UnknownNameError:
     """The error for a device name not in the catalog: the closest names (not the alphabet's first ones), and where
-    the full list is (`accelopt catalog list`). `catalog_flag`: the command takes --catalog FILE (profile and probe
-    do not: a device of the user's own file is given there by the path of a one-device spec TOML)."""
+    the full list is (`accelopt catalog list`). `catalog_flag`: the command takes --catalog FILE (a flag such as
+    `profile --probed`, which reads one spec file and no catalog, passes False)."""
     # the count includes the --catalog files' devices: `catalog list` alone lists fewer
     files = "".join(f" --catalog {shlex.quote(f)}" for f in user_files)
     full_list = f"`accelopt catalog list{files}` lists all {n_devices} devices"
@@ -434,8 +434,7 @@ def default_catalog() -> Catalog:
 
 def get_device(name: str, extra_files: Iterable[Path | str] = (), *, catalog_flag: bool = True) -> AcceleratorSpec:
     """Resolve a device name (or a path to a measured/user spec TOML) to a spec. `catalog_flag`: whether the command
-    takes --catalog FILE (its errors offer the flag only then: `profile --catalog-device` and `probe --compare` said
-    to use a --catalog they do not have)."""
+    takes --catalog FILE (its errors offer the flag only then; `profile --probed`, one spec file, passes False)."""
     p = Path(name)
     if name.strip().lower().endswith(".toml"):  # a path, never a device name: a missing file says so
         specs = load_file(p)
