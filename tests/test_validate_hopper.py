@@ -6,31 +6,39 @@ node-node interconnect (RoCE)" (FSDP; published step time = GlobalBatchSize (T) 
 architectures from scripts/train/yamls/pretrain/mpt-*.yaml.
 
 Rule declared in calibration.toml before fitting: only matmul_eff_max of nvidia-hopper/pytorch-fsdp was fitted, on
-mpt-1b-512 and mpt-70b-512; every other MPT row is held out. nvidia-ampere/pytorch-fsdp is not fitted (the Ampere
-values), so the A100 rows test whether the Ampere curve transfers from Megatron-LM to llm-foundry.
+mpt-1b-512 and mpt-70b-512; every other MPT row is held out. nvidia-ampere/pytorch-fsdp (2026-12-02, ampfsdp): the same
+rule carried over, declared before it was run, on mpt-a100-1b-8 and mpt-a100-70b-64 (the same two model sizes at seq
+2048 and their largest GPU count); every other A100 llm-foundry row (61 in all, the whole A100-80GB table) and every
+torchtitan A100 row is held out.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 
 import pytest
 
 from accelopt.errors import InputError
-from accelopt.predict.calibration import load_calibrations
-from accelopt.predict.validation import fit_stack_eff_max, read_runs, run_setup, validate_all
+from accelopt.hardware.catalog import get_device
+from accelopt.predict.calibration import Calibration, calibration_for, load_calibrations
+from accelopt.predict.validation import fit_stack_eff_max, read_runs, reproduce, run_setup, validate_all
 
 RESULTS = {r.id: r for r in validate_all()}
 MPT_H100 = sorted(k for k, r in RESULTS.items() if k.startswith("mpt-") and r.hardware == "h100-sxm")
 MPT_A100 = sorted(k for k in RESULTS if k.startswith("mpt-a100-"))
 FITTED = {"mpt-1b-512", "mpt-70b-512"}
+FITTED_A100 = {"mpt-a100-1b-8", "mpt-a100-70b-64"}
 HELD_OUT_H100 = [k for k in MPT_H100 if k not in FITTED]
+HELD_OUT_A100 = [k for k in MPT_A100 if k not in FITTED_A100]
+SEQ = {r["id"]: int(r["seq"]) for r in read_runs()}
 
 
 def test_mpt_rows_are_pytorch_fsdp_and_only_two_are_fitted() -> None:
-    assert len(MPT_H100) == 24 and len(MPT_A100) == 6  # 6 rows of 256 GPUs added 2026-11-30
+    # 6 rows of 256 GPUs added 2026-11-30; the A100 table's other 55 rows 2026-12-02 (ampfsdp: all 61)
+    assert len(MPT_H100) == 24 and len(MPT_A100) == 61
     assert all(RESULTS[k].stack == "pytorch-fsdp" for k in MPT_H100 + MPT_A100)
-    assert {k for k in MPT_H100 + MPT_A100 if RESULTS[k].fitted} == FITTED
+    assert {k for k in MPT_H100 + MPT_A100 if RESULTS[k].fitted} == FITTED | FITTED_A100
     assert all(RESULTS[k].hardware == "a100-sxm-80gb" for k in MPT_A100)
 
 
@@ -51,9 +59,15 @@ def test_held_out_h100_mpt_median() -> None:
     assert statistics.median(abs(RESULTS[k].error) for k in HELD_OUT_H100) <= 0.10
 
 
-# A100 llm-foundry runs (MosaicML llm-foundry A100 80GB table), nothing fitted on this stack: the Ampere curve
-# (fitted on Narayanan et al. 2021) gives -15.5%..+2.3%, median 8.8%. Tolerance 20% each, median <= 10%.
-@pytest.mark.parametrize("run_id", MPT_A100)
+# A100 llm-foundry runs (MosaicML llm-foundry A100 80GB table). Until 2026-12-02 the runs file held its six seq-2048
+# rows, nothing fitted on this stack: the Ampere curve (fitted on Narayanan et al. 2021) gave -15.5%..+2.3%, median
+# 8.8%; tolerance 20% each, median <= 10%. Since ampfsdp (2026-12-02) the whole table is in (61 rows) and two of its
+# seq-2048 rows are the fit rows of nvidia-ampere/pytorch-fsdp: the same bounds hold the table's held-out seq-2048 rows
+# (nine: -16.7%..+4.4%, median 6.7%); over the whole table the median is the strict xfail below.
+SEQ_2048_A100 = [k for k in HELD_OUT_A100 if SEQ[k] == 2048]
+
+
+@pytest.mark.parametrize("run_id", SEQ_2048_A100)
 def test_a100_llm_foundry_run_within_20_percent(run_id: str) -> None:
     r = RESULTS[run_id]
     assert not r.fitted
@@ -61,7 +75,45 @@ def test_a100_llm_foundry_run_within_20_percent(run_id: str) -> None:
 
 
 def test_a100_llm_foundry_median() -> None:
-    assert statistics.median(abs(RESULTS[k].error) for k in MPT_A100) <= 0.10
+    assert len(SEQ_2048_A100) == 9
+    assert statistics.median(abs(RESULTS[k].error) for k in SEQ_2048_A100) <= 0.10
+
+
+@pytest.mark.xfail(strict=True, reason="16.2% over the 59 held-out rows of llm-foundry's A100-80GB table (2026-12-02, "
+                   "ampfsdp, after its rows at seq 512..65536 were added held out): every row at seq >= 8192 is too "
+                   "fast (-0.6..-48.5%), the miss growing with the sequence; the attention core's time is where it "
+                   "sits (the diagnostic below), the kernel the table ran is not established")
+def test_a100_llm_foundry_median_over_the_whole_table() -> None:
+    assert statistics.median(abs(RESULTS[k].error) for k in HELD_OUT_A100) <= 0.10
+
+
+def _with_flash2_rates_halved(cals: dict[str, Calibration], family: str) -> dict[str, Calibration]:
+    fam = cals[family]
+    half = {"flash2_attention_eff": fam.flash2_attention_eff / 2,
+            "flash2_bwd_attention_eff": fam.flash2_bwd_attention_eff / 2}
+    stacks = {name: dataclasses.replace(st, **half) for name, st in fam.stacks.items()}
+    return {**cals, family: dataclasses.replace(fam, **half, stacks=stacks)}
+
+
+def test_a100_long_sequence_gap_sits_in_the_attention_core() -> None:
+    """The figures calibration.toml (nvidia-ampere/pytorch-fsdp) and the long-sequence rows' notes quote: the 28
+    held-out A100 llm-foundry rows at seq >= 8192 miss by a median 31.2%; with the family's FlashAttention-2 rates
+    halved (twice the attention core's time; a diagnostic, not a calibration) by 3.8%, worst 22.4%."""
+    rows = {r["id"]: r for r in read_runs()}
+    long_rows = [k for k in HELD_OUT_A100 if SEQ[k] >= 8192]
+    cals = load_calibrations()
+    halved = _with_flash2_rates_halved(cals, "nvidia-ampere")
+    own = [abs(RESULTS[k].error) for k in long_rows]
+    diag = [abs(reproduce(rows[k], halved).error) for k in long_rows]
+    assert len(long_rows) == 28 and all(RESULTS[k].error < 0 for k in long_rows)
+    assert round(statistics.median(own), 3) == 0.312
+    assert round(statistics.median(diag), 3) == 0.038 and round(max(diag), 3) == 0.224
+    signed = {k: reproduce(rows[k], halved).error for k in long_rows}
+    assert round(signed.pop("mpt-a100-30b-8-8k"), 3) == -0.224  # the one row the doubled core leaves beyond 12.3%
+    assert (round(min(signed.values()), 3), round(max(signed.values()), 3)) == (-0.070, 0.123)
+    # within one model the miss grows with the sequence (MPT-7B, 4k..64k)
+    seven = [RESULTS[f"mpt-a100-7b-8-{s}"].error for s in ("4k", "8k", "16k", "32k", "64k")]
+    assert seven == sorted(seven, reverse=True)
 
 
 def test_fsdp_stack_overrides_only_eff_max_on_hopper() -> None:
@@ -76,7 +128,33 @@ def test_fsdp_stack_overrides_only_eff_max_on_hopper() -> None:
     assert fsdp.matmul_eff_max < hop.matmul_eff_max
     assert set(fsdp.fitted_on) == FITTED
     assert list(hop.fitted_on) == ["dgxc-h100-llama31-8b-bf16-8", "dgxc-h100-nemotron4-340b-bf16-128"]
-    assert "pytorch-fsdp" not in amp.stacks  # inherits the Ampere values
+
+
+def test_ampere_fsdp_stack_overrides_only_eff_max() -> None:
+    """ampfsdp (2026-12-02): nvidia-ampere/pytorch-fsdp holds its own matmul_eff_max (0.66, fitted by the declared
+    rule), every other value the family's; the megatron stack keeps the Narayanan fit (0.70)."""
+    amp = load_calibrations()["nvidia-ampere"]
+    fsdp = amp.stacks["pytorch-fsdp"]
+    assert (amp.matmul_eff_max, fsdp.matmul_eff_max) == (0.70, 0.66)
+    assert set(fsdp.fitted_on) == FITTED_A100
+    same = ("matmul_half_flop", "memory_eff", "overlap_eff", "kernel_overhead_s", "flash2_attention_eff",
+            "flash2_bwd_attention_eff", "scaleup_bw_eff", "scaleout_bw_eff", "framework_overhead_bytes")
+    assert all(getattr(fsdp, f) == getattr(amp, f) for f in same)
+
+
+def test_a100_pytorch_fsdp_rows_run_on_the_stack_table() -> None:
+    """Every A100 pytorch-fsdp row (llm-foundry and torchtitan) is predicted with the stack's value: at the megatron
+    values instead (the table removed) each comes out faster."""
+    spec = get_device("a100-sxm-80gb")
+    assert calibration_for(spec, stack="pytorch-fsdp").matmul_eff_max == 0.66
+    assert calibration_for(spec).matmul_eff_max == 0.70
+    cals = load_calibrations()
+    no_table = {**cals, "nvidia-ampere": dataclasses.replace(cals["nvidia-ampere"], stacks={})}
+    rows = [r for r in read_runs() if r["hardware"] == "a100-sxm-80gb" and r["stack"] == "pytorch-fsdp"]
+    assert len(rows) == 61 + 8
+    for row in rows:
+        assert reproduce(row).predicted_step_s == RESULTS[row["id"]].predicted_step_s
+        assert reproduce(row, no_table).predicted_step_s < RESULTS[row["id"]].predicted_step_s, row["id"]
 
 
 def test_bundled_fsdp_value_is_what_the_declared_fit_gives() -> None:
@@ -85,12 +163,22 @@ def test_bundled_fsdp_value_is_what_the_declared_fit_gives() -> None:
     assert fit.matmul_eff_max == cals["nvidia-hopper"].stacks["pytorch-fsdp"].matmul_eff_max
 
 
+def test_bundled_ampere_fsdp_value_is_what_the_declared_fit_gives() -> None:
+    """The rule declared in calibration.toml before the fit (ampfsdp), re-run: 0.66, an interior grid point (a grid
+    edge, 0.30 or 0.98, would have been rejected)."""
+    fit = fit_stack_eff_max("nvidia-ampere", "pytorch-fsdp", sorted(FITTED_A100))
+    assert fit.matmul_eff_max == load_calibrations()["nvidia-ampere"].stacks["pytorch-fsdp"].matmul_eff_max == 0.66
+    assert 0.30 < fit.matmul_eff_max < 0.98
+
+
 def test_fsdp_h100_a100_rate_ratio() -> None:
-    """Diagnosis check: the large-GEMM rate ratio H100/A100 this implies is ~2.3-2.5 (llm-foundry's published MFU
-    implies ~2.3), not the 3.2 datasheet-peak ratio (989 vs 312 TFLOP/s dense BF16)."""
+    """Diagnosis check: the large-GEMM rate ratio H100/A100 this implies is ~2.3-2.6 (llm-foundry's published MFU
+    implies ~2.3), not the 3.2 datasheet-peak ratio (989 vs 312 TFLOP/s dense BF16). Since ampfsdp (2026-12-02) both
+    sides are the pytorch-fsdp stacks' own fits: 989 x 0.54 / (312 x 0.66) = 2.59 (2.45 against Ampere's megatron
+    0.70)."""
     cals = load_calibrations()
     h100 = cals["nvidia-hopper"].stacks["pytorch-fsdp"].matmul_eff_max
-    ratio = 989 * h100 / (312 * cals["nvidia-ampere"].matmul_eff_max)
+    ratio = 989 * h100 / (312 * cals["nvidia-ampere"].stacks["pytorch-fsdp"].matmul_eff_max)
     assert 2.2 <= ratio <= 2.6
 
 
