@@ -178,7 +178,8 @@ def test_fp8_held_out_median_with_the_moe_rows() -> None:
     assert fp8.median_abs_error <= 0.12
 
 
-@pytest.mark.xfail(strict=True, reason="6.58% over 285 dense (6.64% before gpt175) held-out runs (5.53% over 232 before) "
+@pytest.mark.xfail(strict=True, reason="6.58% over 285 dense (6.64% before gpt175) held-out runs "
+                   "(5.53% over 232 before) "
                    "once ampfsdp's 55 "
                    "rows of llm-foundry's A100-80GB table were added held out before they were predicted, 2026-12-02, "
                    "and nvidia-ampere/pytorch-fsdp was fitted by its declared rule (6.82% over 287 at the old values): "
@@ -198,7 +199,8 @@ def test_dense_held_out_median_target() -> None:
     assert len(runs) >= 150 and statistics.median(runs) <= 0.06
 
 
-@pytest.mark.xfail(strict=True, reason="6.90% over 315 held-out runs, 2026-12-02 (7.19% after ampfsdp alone; 6.04% over 262 "
+@pytest.mark.xfail(strict=True, reason="6.90% over 315 held-out runs, 2026-12-02 (7.19% after ampfsdp alone; "
+                   "6.04% over 262 "
                    "after "
                    "gpt175 and moe4): 6.21% over 262 once "
                    "unseen's five MaxText A3 (H100) Llama2-7B rows were added (-10% at one VM and -23% to -32% across "

@@ -118,7 +118,8 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # 0.30 -> 0.40 derived): 257, 5.88%.
     # 2026-12-02 (unseen): MaxText's five A3 (H100) Llama2-7B rows, held out, no calibration value changed: 262, 6.21%.
     # 2026-12-02 (gpt175): the dgxc GPT3 175B rows run their yaml's inline userbuffers config: 262, 6.13%.
-    # 2026-12-02 (moe4): the per-expert GEMM floor (nvidia-blackwell expert_gemm_floor_s, cited): 262, 6.04% with gpt175.
+    # 2026-12-02 (moe4): the per-expert GEMM floor (nvidia-blackwell expert_gemm_floor_s, cited): 262,
+    # 6.04% with gpt175.
     # 2026-12-02 (ampfsdp): the other 55 rows of llm-foundry's A100-80GB table, held out, committed before they were
     # predicted (317, 7.77%); then nvidia-ampere/pytorch-fsdp fitted by its declared rule on two of its rows
     # (mpt-a100-1b-8, mpt-a100-70b-64, held out before): 315, 7.19% (tests/test_validate_hopper.py).
