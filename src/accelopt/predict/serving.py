@@ -535,13 +535,25 @@ class PhaseTime:
     comm_s: float = unit("s")
     overhead_s: float = unit("s", default=0.0)
     """Per-forward overheads (calibration per_step_overhead_s x forwards)."""
+    launch_floor_s: float = unit("s", default=0.0)
+    """The forwards' kernel-launch floor, a lower bound on the roofline term (launch_floor.forward_floor_s x
+    forwards) under a `[serving.*]` table fitted on published runs, on an NVIDIA GPU; 0 where none applies (an
+    unfitted table charges the floor in overhead_s instead). total_s = roof_s + comm_s + overhead_s."""
     total_s: float = unit("s")
 
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"bound": ""}
 
     @property
+    def roof_s(self) -> float:
+        """The kernels' time: the roofline's larger term, at least the launch floor."""
+        return max(self.compute_s, self.memory_s, self.launch_floor_s)
+
+    @property
     def bound(self) -> str:
-        """'compute' or 'memory': the larger roofline term (communication is reported on its own)."""
+        """'compute' or 'memory': the larger roofline term (communication is reported on its own); 'launch' where
+        the launch floor exceeds both (a forward of so small a model is bounded by its kernels' launches)."""
+        if self.launch_floor_s > max(self.compute_s, self.memory_s):
+            return "launch"
         return "compute" if self.compute_s >= self.memory_s else "memory"
 
 
@@ -658,12 +670,13 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 8
+    SCHEMA_VERSION: ClassVar[int] = 9
     # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
     # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: []);
     # 7 points[].pp_microbatches (default 1) and calibration.pp_microbatches (default null);
-    # 8 calibration.max_batch_size_per_microbatch (default null)
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7)
+    # 8 calibration.max_batch_size_per_microbatch (default null); 9 points[].prefill / decode_step.launch_floor_s
+    # (default 0) and their bound 'launch' (a fitted NVIDIA table's launch floor, srvfit)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
@@ -1326,6 +1339,8 @@ class _Setup:
     """The peak the routed experts' GEMMs run at (their dtype's: expert_dtype)."""
     expert_eff_scale: float = 1.0
     """linear_eff_scale of the routed experts' dtype."""
+    launch_floor_s: float = 0.0
+    """One forward's kernel-launch floor where it bounds the roofline terms (bounding_floor_s), else 0."""
 
     @property
     def expert_weight_dtype(self) -> str:
@@ -1383,9 +1398,44 @@ def with_launch_floor(cal: ServingCalibration, spec: AcceleratorSpec, model: Tra
     return cal if cal.per_step_overhead_s >= floor_s else replace(cal, per_step_overhead_s=floor_s)
 
 
+def bounding_floor_s(cal: ServingCalibration, spec: AcceleratorSpec, model: TransformerConfig) -> float:
+    """One forward's launch floor as a LOWER BOUND on its kernels' time, max(roofline, floor): under a table fitted
+    on published runs, on an NVIDIA GPU (launch_floor.bounds); 0 elsewhere. A forward cannot finish before its
+    kernels have run, each at least GRAPH_KERNEL_S replayed from a CUDA graph, so its kernel time is at least the
+    floor however small the model; the fitted per_step_overhead_s (host-side scheduling and sampling, in series with
+    the forward in the fitted runs) stays added, and so do the all-reduces (kernels the floor does not count). Not
+    added to the roofline: a model whose kernels run longer than their launches pays for launches it has already
+    paid for (the roofline times the same kernels)."""
+    return launch_floor.forward_floor_s(model.layers) if launch_floor.bounds(spec, cal.fitted) else 0.0
+
+
 def launch_floor_note(cal: ServingCalibration, spec: AcceleratorSpec, model: TransformerConfig) -> str | None:
     """The 'default used:' line of with_launch_floor for `cal` (the table's values, before the floor) on `spec`."""
     return launch_floor.note(spec, cal.family, cal.fitted, cal.per_step_overhead_s, model.layers)
+
+
+def launch_floor_points_note(points: list[ServingPrediction], spec: AcceleratorSpec,
+                             model: TransformerConfig) -> str | None:
+    """The line `plan serve` prints about the launch floor of a device's predictions (`points`): under a fitted
+    table on an NVIDIA GPU, 'default used:' where the floor (a lower bound, bounding_floor_s) decides a phase, naming
+    the phases and batches; on a device with no sourced floor, that there is none where a decode step falls under
+    the forward's NVIDIA launch floor (launch_floor.no_floor_note); None otherwise (an unfitted table's additive
+    floor has its own line, launch_floor_note)."""
+    if not points:
+        return None
+    cal = points[0].calibration  # the predictions' own: device-scaled, the floor applied
+    if launch_floor.bounds(spec, cal.fitted):
+        phases = [(what, [p.batch for p in points if getattr(p, attr).bound == "launch"])
+                  for what, attr in (("the decode step", "decode_step"), ("the prefill", "prefill"))]
+        where = "; ".join(f"{what} at batch {', '.join(map(str, b))}" for what, b in phases if b)
+        return launch_floor.bound_note(spec, cal.family, cal.per_step_overhead_s, model.layers, where) if where \
+            else None
+    if launch_floor.nvidia_gpu(spec):
+        return None
+    step_s = min(p.decode_step.roof_s + p.decode_step.overhead_s for p in points)
+    if step_s >= launch_floor.forward_floor_s(model.layers):
+        return None
+    return launch_floor.no_floor_note(spec, cal.family, step_s, model.layers)
 
 
 def _expert_compute_dtype(spec: AcceleratorSpec, weight_dtype: str, moe: MoELayout) -> str:
@@ -1411,7 +1461,8 @@ def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, we
     ex_peak = spec.peak(ex_dtype)
     assert ex_peak is not None
     ex_scale = cal.fp4_gemm_efficiency_ratio if ex_dtype == "fp4" else 1.0
-    return _Setup(model, spec, tp, pp, weight_dtype, kv_dtype, peak, cal, sixteen, moe, scale, ex_peak, ex_scale)
+    return _Setup(model, spec, tp, pp, weight_dtype, kv_dtype, peak, cal, sixteen, moe, scale, ex_peak, ex_scale,
+                  launch_floor_s=bounding_floor_s(cal, spec, model))
 
 
 def _stage_hops_s(s: _Setup, msg_bytes: float, calls: int) -> float:
@@ -1456,9 +1507,16 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
         n_ar = m.tp_allreduces_per_layer * m.layers  # 2 per layer, 1 for parallel attention + MLP blocks
         comm_s = ring_or_tree_allreduces_s(n_ar * tokens * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar * chunks)
     comm_s += _stage_hops_s(s, tokens * m.hidden * ACT_BYTES, chunks)
-    over = chunks * s.cal.per_step_overhead_s
-    return PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, overhead_s=over,
-                     total_s=max(compute_s, memory_s) + comm_s + over)
+    return phase_time(s, compute_s, memory_s, comm_s, chunks)
+
+
+def phase_time(s: _Setup, compute_s: float, memory_s: float, comm_s: float, forwards: int) -> PhaseTime:
+    """A phase of `forwards` forward passes: its roofline terms, at least the launch floor of its forwards
+    (s.launch_floor_s, bounding_floor_s), + communication + the per-forward overhead."""
+    floor = forwards * s.launch_floor_s
+    over = forwards * s.cal.per_step_overhead_s
+    return PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, overhead_s=over, launch_floor_s=floor,
+                     total_s=max(compute_s, memory_s, floor) + comm_s + over)
 
 
 def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
@@ -1488,9 +1546,7 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
         n_ar = m.tp_allreduces_per_layer * m.layers  # 2 per layer, 1 for parallel attention + MLP blocks
         comm_s = ring_or_tree_allreduces_s(n_ar * batch * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar)
     comm_s += _stage_hops_s(s, batch * m.hidden * ACT_BYTES, 1)
-    over = s.cal.per_step_overhead_s
-    return PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, overhead_s=over,
-                     total_s=max(compute_s, memory_s) + comm_s + over)
+    return phase_time(s, compute_s, memory_s, comm_s, 1)
 
 
 def _mean_decode_step_s(s: _Setup, batch: int, prompt_len: int, output_len: int) -> float:
@@ -1512,7 +1568,8 @@ def _mean_decode_step_s(s: _Setup, batch: int, prompt_len: int, output_len: int)
     at = [_decode_step_time(s, batch, c) for c in knots]
     mem = np.interp(ctx, knots, [t.memory_s for t in at])
     comp = np.interp(ctx, knots, [t.compute_s for t in at])
-    return float(np.maximum(mem, comp).mean()) + a.comm_s + a.overhead_s  # comm depends on batch only
+    roof = np.maximum(np.maximum(mem, comp), a.launch_floor_s)  # the launch floor bounds each step (phase_time)
+    return float(roof.mean()) + a.comm_s + a.overhead_s  # comm depends on batch only
 
 
 def microbatches_in_flight(s: _Setup, batch: int) -> int:
@@ -1533,11 +1590,12 @@ def _fullest_stage_share(s: _Setup) -> float:
 def _pipelined(one: PhaseTime, m: int, cycle_s: float) -> PhaseTime:
     """`one` (a micro-batch through every stage) with its roofline terms stretched so that its total is `cycle_s`
     where the pipeline, not the micro-batch's own pass, sets the time (m micro-batches in flight)."""
-    roof_s = max(one.compute_s, one.memory_s)
+    roof_s = one.roof_s
     if m == 1 or cycle_s <= one.total_s or roof_s <= 0:
         return one
     r = (cycle_s - one.comm_s - one.overhead_s) / roof_s
-    return replace(one, compute_s=one.compute_s * r, memory_s=one.memory_s * r, total_s=cycle_s)
+    return replace(one, compute_s=one.compute_s * r, memory_s=one.memory_s * r,
+                   launch_floor_s=one.launch_floor_s * r, total_s=cycle_s)
 
 
 def _decode_cycle_s(one_step_s: float, roof_s: float, s: _Setup, m: int) -> float:
@@ -1561,7 +1619,7 @@ def _pipelined_prefill(s: _Setup, batch: int, prompt_len: int, scheduling: str) 
     one = _prefill_time(s, math.ceil(batch / m), prompt_len)
     if m == 1:
         return one
-    roof_s = max(one.compute_s, one.memory_s)
+    roof_s = one.roof_s
     if scheduling == "continuous":
         return _pipelined(one, m, _decode_cycle_s(one.total_s, roof_s, s, m))
     return _pipelined(one, m, one.total_s + (m - 1) * _fullest_stage_share(s) * roof_s)
@@ -1656,7 +1714,7 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     prefill = _pipelined_prefill(s, batch, prompt_len, scheduling)
     decode_ctx = prompt_len + output_len / 2.0
     one = _decode_step_time(s, micro, decode_ctx)
-    step = _pipelined(one, m, _decode_cycle_s(one.total_s, max(one.compute_s, one.memory_s), s, m))
+    step = _pipelined(one, m, _decode_cycle_s(one.total_s, one.roof_s, s, m))
     one_s = _mean_decode_step_s(s, micro, prompt_len, output_len)
     step_s = _decode_cycle_s(one_s, one_s - one.comm_s - one.overhead_s, s, m)  # the stage bound at the mean step
     decode_s = (output_len - 1) * step_s
