@@ -52,7 +52,12 @@ from accelopt.workload.transformer import TransformerConfig
 # weight_bytes_per_param).
 DTYPE_BYTES: dict[str, float] = dtypes.bytes_map(("fp32", "bf16", "fp16", "fp8", "int8", "int4"))
 SCHEDULING = ("static", "continuous")
-WEIGHT_DTYPES = ("bf16", "fp16", "fp8", "int8", "int4", "nvfp4", "mxfp4")
+WEIGHT_DTYPES = ("bf16", "fp16", "fp8", "int8", "w8a8", "int4", "nvfp4", "mxfp4")
+"""--weight-dtype: int8 is weight-only (W8A16: gpt-fast's `--mode int8`, TensorRT-LLM's `--weight_only_precision
+int8`), w8a8 int8 weights and activations (SmoothQuant: TensorRT-LLM's `--smoothquant`, vLLM's INT8 W8A8); see
+compute_dtype_for."""
+WEIGHT_ONLY = ("int8", "int4")
+"""Integer weights dequantized to 16 bits inside the matmul kernel, which runs at the 16-bit peak."""
 KV_DTYPES = ("bf16", "fp16", "fp8", "int8")
 ACT_BYTES = 2.0
 """Activations (and all-reduce messages) are 16-bit in every serving engine we model."""
@@ -711,7 +716,7 @@ def weight_bytes_per_param(weight_dtype: str, cal: ServingCalibration = DEFAULT_
     _check_dtype("--weight-dtype", weight_dtype, WEIGHT_DTYPES)
     if weight_dtype in FP4_OPERAND_BYTES:
         return FP4_OPERAND_BYTES[weight_dtype]
-    b = DTYPE_BYTES[weight_dtype]
+    b = DTYPE_BYTES["int8" if weight_dtype == "w8a8" else weight_dtype]
     if weight_dtype == "int4":
         b += (2.0 + 0.5) / cal.int4_group_size  # fp16 scale + packed 4-bit zero point per group
     return b
@@ -1121,12 +1126,21 @@ def weight_only_fp4(spec: AcceleratorSpec, weight_dtype: str) -> bool:
 
 def weight_only_note(p: ServingPrediction) -> str | None:
     """The line `plan serve` prints under a prediction whose nvfp4/mxfp4 weights (or routed experts) run weight-only
-    (weight_only_fp4: computed at a 16-bit peak), None otherwise."""
+    (weight_only_fp4: computed at a 16-bit peak) or whose int8 ones do (always weight-only: compute_dtype_for), None
+    otherwise."""
     pairs = [("", p.weight_dtype, p.compute_dtype)]
     if p.expert_weight_dtype is not None and p.expert_compute_dtype is not None:
         pairs = [("routed experts' ", p.expert_weight_dtype, p.expert_compute_dtype)] + (
             pairs if p.weight_dtype != p.expert_weight_dtype else [])
     hit = [(who, w, c) for who, w, c in pairs if w in FP4_OPERAND_BYTES and c != "fp4"]
+    int8 = [(who, c) for who, w, c in pairs if w == "int8"]
+    if not hit and int8:
+        who, c = int8[0]
+        return (f"on {p.device} the {who}int8 weights are served weight-only (W8A16: 1 B per weight, dequantized to "
+                f"16 bits inside the matmul kernel, as gpt-fast's int8 and TensorRT-LLM's --weight_only_precision int8 "
+                f"run), so "
+                f"their matmuls run at the {c} peak; int8 weights and activations (SmoothQuant W8A8) at the int8 "
+                "peak are --weight-dtype w8a8")
     if not hit:
         return None
     who, w, c = hit[0]
@@ -1139,29 +1153,36 @@ def weight_only_note(p: ServingPrediction) -> str | None:
 def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
     """The dtype the matmuls run in, which the device must have a peak for.
 
-    fp8 and int8 weights run as W8A8 matmuls (fp8: TensorRT-LLM/vLLM fp8; int8: SmoothQuant, Xiao et al.
-    2023); int4 is weight-only (W4A16, dequantized to 16-bit: AWQ/GPTQ kernels); nvfp4/mxfp4 run as W4A4 matmuls
+    fp8 weights run as W8A8 matmuls (TensorRT-LLM/vLLM fp8), and so do w8a8 ones at the int8 peak (int8 weights and
+    activations: SmoothQuant, Xiao et al. 2023; TensorRT-LLM `convert_checkpoint.py --smoothquant`, vLLM's INT8
+    W8A8); int8 and int4 are weight-only (W8A16 / W4A16): the integer weights are dequantized to 16 bits inside the
+    matmul kernel, which runs at the 16-bit peak (gpt-fast quantize.py `--mode int8`, WeightOnlyInt8QuantHandler:
+    int8 weights and a per-channel scale, bf16 activations, at commit 0f925b5d; TensorRT-LLM `--use_weight_only
+    --weight_only_precision int8`, QuantAlgo W8A16; AWQ/GPTQ kernels for int4); nvfp4/mxfp4 run as W4A4 matmuls
     at the fp4 peak (the activations are quantized to the same block format: FP4 tensor cores take both operands
     in it, NVIDIA "Introducing NVFP4", 2025) where the device has one, and else as weight-only 4-bit at the 16-bit
     peak (weight_only_fp4); bf16/fp16 as given.
     """
     _check_dtype("--weight-dtype", weight_dtype, WEIGHT_DTYPES)
     sixteen = next((d for d in ("bf16", "fp16") if spec.peak(d) is not None), None)
-    peak_key = "fp4" if weight_dtype in FP4_OPERAND_BYTES else weight_dtype
-    if weight_dtype == "int4" or weight_only_fp4(spec, weight_dtype):  # dequantized to 16 bits for the matmul
+    peak_key = "fp4" if weight_dtype in FP4_OPERAND_BYTES else "int8" if weight_dtype == "w8a8" else weight_dtype
+    weight_only = weight_dtype in WEIGHT_ONLY or weight_only_fp4(spec, weight_dtype)
+    if weight_only:  # dequantized to 16 bits for the matmul
         if sixteen is not None:
             return sixteen
     elif spec.peak(peak_key) is not None:
         return peak_key
-    usable = [d for d in ("bf16", "fp16", "fp8", "int8") if spec.peak(d) is not None]
-    usable += ["int4"] if sixteen is not None else []
+    usable = [d for d in ("bf16", "fp16", "fp8") if spec.peak(d) is not None]
+    usable += ["w8a8"] if spec.peak("int8") is not None else []
+    usable += list(WEIGHT_ONLY) if sixteen is not None else []
     usable += list(FP4_OPERAND_BYTES) if sixteen is not None or spec.peak("fp4") is not None else []
-    need = (f"a bf16/fp16 peak for {weight_dtype} weight-only matmuls" if peak_key in ("int4", "fp4")
+    need = (f"a bf16/fp16 peak for {weight_dtype} weight-only matmuls" if weight_only
             else f"a peak for {peak_key} matmuls")
     listed = ", ".join(spec.peak_flop_per_s) or "none"
     fix = (f"use --weight-dtype {' or '.join(usable)}" if usable else
            f"this device lists peaks for {listed} only; add a bf16/fp16/fp8/int8 peak with a --catalog TOML file")
-    raise InfeasibleError(f"device {spec.name!r} has no {peak_key} peak in the catalog (serving needs {need})",
+    missing = "bf16/fp16" if weight_only else peak_key
+    raise InfeasibleError(f"device {spec.name!r} has no {missing} peak in the catalog (serving needs {need})",
                           fix)
 
 
@@ -1967,9 +1988,11 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
         problem = (f"{where}: the weights alone need {_gib_text(w)} per device ({dtypes_}) + workspace "
                    f"{_gib_text(ws)}, above the {_gib_text(usable)} usable ({rule}), before any KV cache")
         now = weight_bytes_per_param(weight_dtype, cal)
-        smaller = [d for d in ("fp8", "int8", "int4") if weight_bytes_per_param(d, cal) < now and _runs_on(spec, d)]
-        if "fp8" in smaller and "int8" in smaller:  # same bytes: name the one the serving engines use
-            smaller.remove("int8")
+        smaller = [d for d in ("fp8", "int8", "w8a8", "int4")
+                   if weight_bytes_per_param(d, cal) < now and _runs_on(spec, d)]
+        for same in ("int8", "w8a8"):  # 1 byte as fp8: name only the first the device runs (fp8, else weight-only)
+            if same in smaller and smaller.index(same) > 0 and weight_bytes_per_param(smaller[0], cal) == 1.0:
+                smaller.remove(same)
         fix = (f"raise {more} to split the weights over more devices, "
                + (f"use --weight-dtype {' or '.join(smaller)}, " if smaller else "") + _smaller_experts_fix(
                    model, spec, weight_dtype, moe, cal) + "or a device with more memory")
