@@ -49,7 +49,7 @@ def test_plan_page_shows_the_seq_len_note(tmp_path: Path, capsys: pytest.Capture
 def test_serve_page_shows_the_attention_peak_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = tmp_path / "i8.toml"
     spec.write_text(INT8_ONLY, encoding="utf-8")
-    notes, page = _page(tmp_path, capsys, [*SERVE, "--hardware", str(spec), "--weight-dtype", "int8"])
+    notes, page = _page(tmp_path, capsys, [*SERVE, "--hardware", str(spec), "--weight-dtype", "w8a8"])
     [note] = [n for n in notes if "no bf16/fp16 peak" in n]
     assert html.escape(note) in _tables(page)
 

@@ -556,17 +556,18 @@ INT8_GAP_ROWS = tuple(sorted(r for r, row in SERVING_ROWS.items()
 
 @pytest.mark.parametrize("rid", INT8_GAP_ROWS)
 def test_int8_weight_only_gap_notes_recompute(rid: str) -> None:
-    """The row as plan serve runs it (W8A8 at the int8 peak) and with its matmuls at the bf16 peak (bf16 weights), as
-    the note quotes; 'checked' only where the bf16-peak figure comes within 25%."""
+    """The row as plan serve runs it (int8 weight-only since srvfit: matmuls at the bf16 peak) and as W8A8 at the
+    int8 peak (--weight-dtype w8a8, how int8 ran before), as the note quotes; 'checked' only where the row comes
+    within 25%."""
     row, note = SERVING_ROWS[rid], NOTES[rid]
     pub = float(row["published"])
-    as_w8a8 = _predict_row(row, None, None)[0] / pub - 1
-    at_bf16 = _predict_row({**row, "weight_dtype": "bf16"}, None, None)[0] / pub - 1
+    as_int8 = _predict_row(row, None, None)[0] / pub - 1
+    as_w8a8 = _predict_row({**row, "weight_dtype": "w8a8"}, None, None)[0] / pub - 1
     assert row["weight_dtype"] == "int8" and row["metric"] == "ttft_ms"
-    assert f"({_pct(as_w8a8)} as W8A8); the same row with bf16 weights, i.e. its matmuls at the bf16 peak, is " \
-           f"{_pct(at_bf16)}" in note
-    assert note.startswith("checked:" if abs(at_bf16) <= ROW_NOTE_BOUND else "partly checked:"), rid
-    assert (rid in UNEXPLAINED) == (abs(at_bf16) > ROW_NOTE_BOUND and abs(as_w8a8) > ROW_NOTE_BOUND)
+    assert f"now --weight-dtype w8a8: {_pct(as_w8a8)}): the row, its matmuls at the bf16 peak, is " \
+           f"{_pct(as_int8)}" in note
+    assert note.startswith("checked:" if abs(as_int8) <= ROW_NOTE_BOUND else "partly checked:"), rid
+    assert (rid in UNEXPLAINED) == (abs(as_int8) > ROW_NOTE_BOUND and abs(as_w8a8) > ROW_NOTE_BOUND)
 
 
 LLAMA2_7B_TTFT_BATCHES = (1, 8)

@@ -1,4 +1,4 @@
-"""`plan serve` on a device that lists no 16-bit peak (an int8-only accelerator served with --weight-dtype int8)
+"""`plan serve` on a device that lists no 16-bit peak (an int8-only accelerator served with --weight-dtype w8a8)
 times its attention at the int8 peak (predict/serving.py _setup): the assumption is now a note in the console and
 the JSON. It was taken without a word."""
 
@@ -29,11 +29,11 @@ def _notes(capsys: pytest.CaptureFixture[str], hardware: str, *extra: str) -> li
 def test_int8_only_device_notes_its_attention_peak(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = tmp_path / "i8.toml"
     spec.write_text(INT8_ONLY, encoding="utf-8")
-    [note] = _notes(capsys, str(spec), "--weight-dtype", "int8")
+    [note] = _notes(capsys, str(spec), "--weight-dtype", "w8a8")
     assert "i8-asic" in note and "int8 peak" in note
-    code, out, err = run_main([*ARGS, "--hardware", str(spec), "--weight-dtype", "int8"], capsys)
+    code, out, err = run_main([*ARGS, "--hardware", str(spec), "--weight-dtype", "w8a8"], capsys)
     assert code == 0 and note in " ".join(out.split()), err
 
 
 def test_a_device_with_a_16_bit_peak_gets_no_such_note(capsys: pytest.CaptureFixture[str]) -> None:
-    assert not _notes(capsys, "h100-sxm", "--weight-dtype", "int8")
+    assert not _notes(capsys, "h100-sxm", "--weight-dtype", "w8a8")

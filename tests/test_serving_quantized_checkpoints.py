@@ -146,9 +146,9 @@ def test_expert_dtype_without_a_device_peak_names_its_flag(gpt_oss: Path) -> Non
     h100 = get_device("h100-sxm")
     int8_only = replace(h100, peak_flop_per_s={"int8": h100.peak_flop_per_s["int8"]}, measured_matmul_flop_per_s={})
     with pytest.raises(InfeasibleError) as e:
-        serving.predict_serving(load_hf_config(gpt_oss), int8_only, prompt_len=128, output_len=8, weight_dtype="int8",
+        serving.predict_serving(load_hf_config(gpt_oss), int8_only, prompt_len=128, output_len=8, weight_dtype="w8a8",
                                 moe=serving_moe.MoELayout(expert_weight_dtype="fp8"), allow_oom=True)
-    assert "--expert-weight-dtype fp8" in e.value.problem and "--expert-weight-dtype int8" in e.value.fix
+    assert "--expert-weight-dtype fp8" in e.value.problem and "--expert-weight-dtype w8a8" in e.value.fix
 
 
 def test_moe_that_does_not_fit_names_expert_quantization(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -66,10 +66,13 @@ def register_serve(plan_app: typer.Typer) -> None:
         prompt: int = typer.Option(2048, "--prompt", help="Prompt (input) tokens per request; a prompt + output "
                                    "beyond the model's positions (rope scaling included) is noted."),
         output: int = typer.Option(256, "--output", help="Output tokens per request."),
-        weight_dtype: str = typer.Option("bf16", "--weight-dtype", help="bf16, fp16, fp8, int8, int4 (weight-only), "
-                                         "nvfp4 or mxfp4 (4-bit block-scaled: fp4 matmuls where the device has an "
-                                         "fp4 peak, Blackwell; elsewhere weight-only 4-bit at the 16-bit peak, "
-                                         "printed)."),
+        weight_dtype: str = typer.Option("bf16", "--weight-dtype", help="bf16, fp16, fp8 (W8A8 at the fp8 peak), "
+                                         "int8 or int4 (weight-only: dequantized to 16 bits, matmuls at the 16-bit "
+                                         "peak, as gpt-fast's int8 and TensorRT-LLM's --weight_only_precision), w8a8 "
+                                         "(int8 weights and activations at the int8 peak: SmoothQuant, TensorRT-LLM "
+                                         "--smoothquant, vLLM INT8 W8A8), nvfp4 or mxfp4 (4-bit block-scaled: fp4 "
+                                         "matmuls where the device has an fp4 peak, Blackwell; elsewhere weight-only "
+                                         "4-bit at the 16-bit peak, printed)."),
         expert_weight_dtype: Optional[str] = typer.Option(
             None, "--expert-weight-dtype", help="The routed experts' weights of a mixture-of-experts model, when the "
             "checkpoint stores them apart from the other linear layers (same choices as --weight-dtype): gpt-oss is "

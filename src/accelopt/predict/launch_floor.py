@@ -11,6 +11,14 @@ microsecond however little it computes. So on an NVIDIA GPU an unfitted table's 
 charged through the same per_step_overhead_s term the fitted tables use (once per decode step, once per prefill
 chunk), and printed as 'default used:' beside the result. Other vendors' GPUs and other devices get no floor: no
 source found gives their per-kernel time in a replayed graph (their figures are unchanged).
+
+Under a table FITTED on published runs of an NVIDIA GPU (srvfit, issue #10) the same floor is a lower bound on
+each forward's kernel time instead, max(roofline, floor) (serving.bounding_floor_s): the fitted per_step_overhead_s
+(0 on the A100 table, a fit on the grid's lower edge) is what the fit rows showed beside the roofline, and a
+forward cannot finish before its kernels have run, however small the model. The fit rows' forwards (8B to 70B
+models) take milliseconds, far above the floor, so no fit row moves. A device with no sourced floor (a TPU: no
+source found gives the per-step dispatch of a compiled XLA program) says so where its decode step falls below what
+the forward's launches alone take on an NVIDIA GPU (no_floor_note).
 """
 
 from __future__ import annotations
@@ -48,10 +56,48 @@ def forward_floor_s(layers: int) -> float:
     return forward_kernels(layers) * GRAPH_KERNEL_S
 
 
+def nvidia_gpu(spec: AcceleratorSpec) -> bool:
+    """An NVIDIA GPU: the device the source's CUDA-graph figure was measured on."""
+    return spec.kind == "gpu" and spec.vendor.strip().lower() == "nvidia"
+
+
 def applies(spec: AcceleratorSpec, fitted: bool) -> bool:
     """True where the floor replaces a smaller per_step_overhead_s: a table not fitted on published runs of its
     family, on an NVIDIA GPU (the source's CUDA-graph figure)."""
-    return not fitted and spec.kind == "gpu" and spec.vendor.strip().lower() == "nvidia"
+    return not fitted and nvidia_gpu(spec)
+
+
+def bounds(spec: AcceleratorSpec, fitted: bool) -> bool:
+    """True where the floor is a lower bound on each forward's kernel time, max(roofline, floor): a table fitted on
+    published runs, on an NVIDIA GPU. Its per_step_overhead_s is what the fit rows showed on top of the roofline
+    (host-side scheduling and sampling; 0 where the fit landed on the grid's lower edge), not the launches of a
+    model far smaller than the fit rows' (issue #10: a 2-layer, 64-wide model decoded at ~1 us a token on an A100)."""
+    return fitted and nvidia_gpu(spec)
+
+
+def bound_note(spec: AcceleratorSpec, family: str, table_s: float, layers: int, where: str) -> str:
+    """The 'default used:' line where the floor, as a lower bound, decides a phase (`where`: which phases and
+    batches) under a fitted table."""
+    n = forward_kernels(layers)
+    return (f"default used: per-forward launch floor on {spec.name} {forward_floor_s(layers) * 1e6:,.1f} us as a "
+            f"lower bound on each forward's kernel time, max(roofline, floor): it decides {where}, above the "
+            f"roofline of the {family!r} calibration (fitted on published runs of far larger models; its "
+            f"per_step_overhead_s {table_s * 1e6:g} us, host-side costs, stays added): at least {n:,} kernels a "
+            f"forward ({KERNELS_PER_LAYER} per layer x {layers} layers + {KERNELS_PER_FORWARD}: vLLM's Llama "
+            f"forward, vllm/model_executor/models/llama.py at 0035bdf) x {GRAPH_KERNEL_S * 1e6:g} us each (one small "
+            "kernel replayed from a CUDA graph, pytorch/pytorch issue #161104) — a launch floor, not a measured "
+            "engine time")
+
+
+def no_floor_note(spec: AcceleratorSpec, family: str, step_s: float, layers: int) -> str:
+    """The line for a device with no sourced per-forward floor whose decode step (`step_s`, its kernels and
+    per-step overhead) is below what the same forward's launches alone take on an NVIDIA GPU."""
+    return (f"no sourced per-step floor for this device ({spec.name}, the {family!r} calibration): the time may be "
+            f"far below what is achievable: its decode step here is {step_s * 1e6:,.2f} us (roofline and "
+            f"per_step_overhead_s), under the {forward_floor_s(layers) * 1e6:,.1f} us the same forward's "
+            f"{forward_kernels(layers):,} kernel launches take on an NVIDIA GPU ({GRAPH_KERNEL_S * 1e6:g} us each "
+            "replayed from a CUDA graph, pytorch/pytorch issue #161104), a floor no source found gives for this "
+            "device's runtime (an XLA program's per-step dispatch on a TPU, for one)")
 
 
 def note(spec: AcceleratorSpec, family: str, fitted: bool, table_s: float, layers: int) -> str | None:
@@ -67,4 +113,5 @@ def note(spec: AcceleratorSpec, family: str, fitted: bool, table_s: float, layer
             f"({KERNELS_PER_LAYER} per layer x {layers} layers + {KERNELS_PER_FORWARD}: vLLM's Llama forward, "
             f"vllm/model_executor/models/llama.py at 0035bdf) x {GRAPH_KERNEL_S * 1e6:g} us each (one small kernel "
             "replayed from a CUDA graph, pytorch/pytorch issue #161104) — a launch floor, not a measured engine "
-            "overhead; a [serving.*] table fitted on published runs of the device (--calibration) replaces it")
+            "overhead; a [serving.*] table fitted on published runs of the device (--calibration) replaces it "
+            "(the floor then bounds each forward's kernel time from below instead)")

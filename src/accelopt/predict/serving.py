@@ -52,7 +52,12 @@ from accelopt.workload.transformer import TransformerConfig
 # weight_bytes_per_param).
 DTYPE_BYTES: dict[str, float] = dtypes.bytes_map(("fp32", "bf16", "fp16", "fp8", "int8", "int4"))
 SCHEDULING = ("static", "continuous")
-WEIGHT_DTYPES = ("bf16", "fp16", "fp8", "int8", "int4", "nvfp4", "mxfp4")
+WEIGHT_DTYPES = ("bf16", "fp16", "fp8", "int8", "w8a8", "int4", "nvfp4", "mxfp4")
+"""--weight-dtype: int8 is weight-only (W8A16: gpt-fast's `--mode int8`, TensorRT-LLM's `--weight_only_precision
+int8`), w8a8 int8 weights and activations (SmoothQuant: TensorRT-LLM's `--smoothquant`, vLLM's INT8 W8A8); see
+compute_dtype_for."""
+WEIGHT_ONLY = ("int8", "int4")
+"""Integer weights dequantized to 16 bits inside the matmul kernel, which runs at the 16-bit peak."""
 KV_DTYPES = ("bf16", "fp16", "fp8", "int8")
 ACT_BYTES = 2.0
 """Activations (and all-reduce messages) are 16-bit in every serving engine we model."""
@@ -537,13 +542,25 @@ class PhaseTime:
     comm_s: float = unit("s")
     overhead_s: float = unit("s", default=0.0)
     """Per-forward overheads (calibration per_step_overhead_s x forwards)."""
+    launch_floor_s: float = unit("s", default=0.0)
+    """The forwards' kernel-launch floor, a lower bound on the roofline term (launch_floor.forward_floor_s x
+    forwards) under a `[serving.*]` table fitted on published runs, on an NVIDIA GPU; 0 where none applies (an
+    unfitted table charges the floor in overhead_s instead). total_s = roof_s + comm_s + overhead_s."""
     total_s: float = unit("s")
 
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"bound": ""}
 
     @property
+    def roof_s(self) -> float:
+        """The kernels' time: the roofline's larger term, at least the launch floor."""
+        return max(self.compute_s, self.memory_s, self.launch_floor_s)
+
+    @property
     def bound(self) -> str:
-        """'compute' or 'memory': the larger roofline term (communication is reported on its own)."""
+        """'compute' or 'memory': the larger roofline term (communication is reported on its own); 'launch' where
+        the launch floor exceeds both (a forward of so small a model is bounded by its kernels' launches)."""
+        if self.launch_floor_s > max(self.compute_s, self.memory_s):
+            return "launch"
         return "compute" if self.compute_s >= self.memory_s else "memory"
 
 
@@ -660,12 +677,13 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 8
+    SCHEMA_VERSION: ClassVar[int] = 9
     # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
     # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: []);
     # 7 points[].pp_microbatches (default 1) and calibration.pp_microbatches (default null);
-    # 8 calibration.max_batch_size_per_microbatch (default null)
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7)
+    # 8 calibration.max_batch_size_per_microbatch (default null); 9 points[].prefill / decode_step.launch_floor_s
+    # (default 0) and their bound 'launch' (a fitted NVIDIA table's launch floor, srvfit)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
@@ -700,7 +718,7 @@ def weight_bytes_per_param(weight_dtype: str, cal: ServingCalibration = DEFAULT_
     _check_dtype("--weight-dtype", weight_dtype, WEIGHT_DTYPES)
     if weight_dtype in FP4_OPERAND_BYTES:
         return FP4_OPERAND_BYTES[weight_dtype]
-    b = DTYPE_BYTES[weight_dtype]
+    b = DTYPE_BYTES["int8" if weight_dtype == "w8a8" else weight_dtype]
     if weight_dtype == "int4":
         b += (2.0 + 0.5) / cal.int4_group_size  # fp16 scale + packed 4-bit zero point per group
     return b
@@ -1181,12 +1199,21 @@ def weight_only_fp4(spec: AcceleratorSpec, weight_dtype: str) -> bool:
 
 def weight_only_note(p: ServingPrediction) -> str | None:
     """The line `plan serve` prints under a prediction whose nvfp4/mxfp4 weights (or routed experts) run weight-only
-    (weight_only_fp4: computed at a 16-bit peak), None otherwise."""
+    (weight_only_fp4: computed at a 16-bit peak) or whose int8 ones do (always weight-only: compute_dtype_for), None
+    otherwise."""
     pairs = [("", p.weight_dtype, p.compute_dtype)]
     if p.expert_weight_dtype is not None and p.expert_compute_dtype is not None:
         pairs = [("routed experts' ", p.expert_weight_dtype, p.expert_compute_dtype)] + (
             pairs if p.weight_dtype != p.expert_weight_dtype else [])
     hit = [(who, w, c) for who, w, c in pairs if w in FP4_OPERAND_BYTES and c != "fp4"]
+    int8 = [(who, c) for who, w, c in pairs if w == "int8"]
+    if not hit and int8:
+        who, c = int8[0]
+        return (f"on {p.device} the {who}int8 weights are served weight-only (W8A16: 1 B per weight, dequantized to "
+                f"16 bits inside the matmul kernel, as gpt-fast's int8 and TensorRT-LLM's --weight_only_precision int8 "
+                f"run), so "
+                f"their matmuls run at the {c} peak; int8 weights and activations (SmoothQuant W8A8) at the int8 "
+                "peak are --weight-dtype w8a8")
     if not hit:
         return None
     who, w, c = hit[0]
@@ -1199,29 +1226,36 @@ def weight_only_note(p: ServingPrediction) -> str | None:
 def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
     """The dtype the matmuls run in, which the device must have a peak for.
 
-    fp8 and int8 weights run as W8A8 matmuls (fp8: TensorRT-LLM/vLLM fp8; int8: SmoothQuant, Xiao et al.
-    2023); int4 is weight-only (W4A16, dequantized to 16-bit: AWQ/GPTQ kernels); nvfp4/mxfp4 run as W4A4 matmuls
+    fp8 weights run as W8A8 matmuls (TensorRT-LLM/vLLM fp8), and so do w8a8 ones at the int8 peak (int8 weights and
+    activations: SmoothQuant, Xiao et al. 2023; TensorRT-LLM `convert_checkpoint.py --smoothquant`, vLLM's INT8
+    W8A8); int8 and int4 are weight-only (W8A16 / W4A16): the integer weights are dequantized to 16 bits inside the
+    matmul kernel, which runs at the 16-bit peak (gpt-fast quantize.py `--mode int8`, WeightOnlyInt8QuantHandler:
+    int8 weights and a per-channel scale, bf16 activations, at commit 0f925b5d; TensorRT-LLM `--use_weight_only
+    --weight_only_precision int8`, QuantAlgo W8A16; AWQ/GPTQ kernels for int4); nvfp4/mxfp4 run as W4A4 matmuls
     at the fp4 peak (the activations are quantized to the same block format: FP4 tensor cores take both operands
     in it, NVIDIA "Introducing NVFP4", 2025) where the device has one, and else as weight-only 4-bit at the 16-bit
     peak (weight_only_fp4); bf16/fp16 as given.
     """
     _check_dtype("--weight-dtype", weight_dtype, WEIGHT_DTYPES)
     sixteen = next((d for d in ("bf16", "fp16") if spec.peak(d) is not None), None)
-    peak_key = "fp4" if weight_dtype in FP4_OPERAND_BYTES else weight_dtype
-    if weight_dtype == "int4" or weight_only_fp4(spec, weight_dtype):  # dequantized to 16 bits for the matmul
+    peak_key = "fp4" if weight_dtype in FP4_OPERAND_BYTES else "int8" if weight_dtype == "w8a8" else weight_dtype
+    weight_only = weight_dtype in WEIGHT_ONLY or weight_only_fp4(spec, weight_dtype)
+    if weight_only:  # dequantized to 16 bits for the matmul
         if sixteen is not None:
             return sixteen
     elif spec.peak(peak_key) is not None:
         return peak_key
-    usable = [d for d in ("bf16", "fp16", "fp8", "int8") if spec.peak(d) is not None]
-    usable += ["int4"] if sixteen is not None else []
+    usable = [d for d in ("bf16", "fp16", "fp8") if spec.peak(d) is not None]
+    usable += ["w8a8"] if spec.peak("int8") is not None else []
+    usable += list(WEIGHT_ONLY) if sixteen is not None else []
     usable += list(FP4_OPERAND_BYTES) if sixteen is not None or spec.peak("fp4") is not None else []
-    need = (f"a bf16/fp16 peak for {weight_dtype} weight-only matmuls" if peak_key in ("int4", "fp4")
+    need = (f"a bf16/fp16 peak for {weight_dtype} weight-only matmuls" if weight_only
             else f"a peak for {peak_key} matmuls")
     listed = ", ".join(spec.peak_flop_per_s) or "none"
     fix = (f"use --weight-dtype {' or '.join(usable)}" if usable else
            f"this device lists peaks for {listed} only; add a bf16/fp16/fp8/int8 peak with a --catalog TOML file")
-    raise InfeasibleError(f"device {spec.name!r} has no {peak_key} peak in the catalog (serving needs {need})",
+    missing = "bf16/fp16" if weight_only else peak_key
+    raise InfeasibleError(f"device {spec.name!r} has no {missing} peak in the catalog (serving needs {need})",
                           fix)
 
 
@@ -1399,6 +1433,8 @@ class _Setup:
     """The peak the routed experts' GEMMs run at (their dtype's: expert_dtype)."""
     expert_eff_scale: float = 1.0
     """linear_eff_scale of the routed experts' dtype."""
+    launch_floor_s: float = 0.0
+    """One forward's kernel-launch floor where it bounds the roofline terms (bounding_floor_s), else 0."""
 
     @property
     def expert_weight_dtype(self) -> str:
@@ -1456,9 +1492,44 @@ def with_launch_floor(cal: ServingCalibration, spec: AcceleratorSpec, model: Tra
     return cal if cal.per_step_overhead_s >= floor_s else replace(cal, per_step_overhead_s=floor_s)
 
 
+def bounding_floor_s(cal: ServingCalibration, spec: AcceleratorSpec, model: TransformerConfig) -> float:
+    """One forward's launch floor as a LOWER BOUND on its kernels' time, max(roofline, floor): under a table fitted
+    on published runs, on an NVIDIA GPU (launch_floor.bounds); 0 elsewhere. A forward cannot finish before its
+    kernels have run, each at least GRAPH_KERNEL_S replayed from a CUDA graph, so its kernel time is at least the
+    floor however small the model; the fitted per_step_overhead_s (host-side scheduling and sampling, in series with
+    the forward in the fitted runs) stays added, and so do the all-reduces (kernels the floor does not count). Not
+    added to the roofline: a model whose kernels run longer than their launches pays for launches it has already
+    paid for (the roofline times the same kernels)."""
+    return launch_floor.forward_floor_s(model.layers) if launch_floor.bounds(spec, cal.fitted) else 0.0
+
+
 def launch_floor_note(cal: ServingCalibration, spec: AcceleratorSpec, model: TransformerConfig) -> str | None:
     """The 'default used:' line of with_launch_floor for `cal` (the table's values, before the floor) on `spec`."""
     return launch_floor.note(spec, cal.family, cal.fitted, cal.per_step_overhead_s, model.layers)
+
+
+def launch_floor_points_note(points: list[ServingPrediction], spec: AcceleratorSpec,
+                             model: TransformerConfig) -> str | None:
+    """The line `plan serve` prints about the launch floor of a device's predictions (`points`): under a fitted
+    table on an NVIDIA GPU, 'default used:' where the floor (a lower bound, bounding_floor_s) decides a phase, naming
+    the phases and batches; on a device with no sourced floor, that there is none where a decode step falls under
+    the forward's NVIDIA launch floor (launch_floor.no_floor_note); None otherwise (an unfitted table's additive
+    floor has its own line, launch_floor_note)."""
+    if not points:
+        return None
+    cal = points[0].calibration  # the predictions' own: device-scaled, the floor applied
+    if launch_floor.bounds(spec, cal.fitted):
+        phases = [(what, [p.batch for p in points if getattr(p, attr).bound == "launch"])
+                  for what, attr in (("the decode step", "decode_step"), ("the prefill", "prefill"))]
+        where = "; ".join(f"{what} at batch {', '.join(map(str, b))}" for what, b in phases if b)
+        return launch_floor.bound_note(spec, cal.family, cal.per_step_overhead_s, model.layers, where) if where \
+            else None
+    if launch_floor.nvidia_gpu(spec):
+        return None
+    step_s = min(p.decode_step.roof_s + p.decode_step.overhead_s for p in points)
+    if step_s >= launch_floor.forward_floor_s(model.layers):
+        return None
+    return launch_floor.no_floor_note(spec, cal.family, step_s, model.layers)
 
 
 def _expert_compute_dtype(spec: AcceleratorSpec, weight_dtype: str, moe: MoELayout) -> str:
@@ -1484,7 +1555,8 @@ def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, we
     ex_peak = spec.peak(ex_dtype)
     assert ex_peak is not None
     ex_scale = cal.fp4_gemm_efficiency_ratio if ex_dtype == "fp4" else 1.0
-    return _Setup(model, spec, tp, pp, weight_dtype, kv_dtype, peak, cal, sixteen, moe, scale, ex_peak, ex_scale)
+    return _Setup(model, spec, tp, pp, weight_dtype, kv_dtype, peak, cal, sixteen, moe, scale, ex_peak, ex_scale,
+                  launch_floor_s=bounding_floor_s(cal, spec, model))
 
 
 def _stage_hops_s(s: _Setup, msg_bytes: float, calls: int) -> float:
@@ -1529,9 +1601,16 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
         n_ar = m.tp_allreduces_per_layer * m.layers  # 2 per layer, 1 for parallel attention + MLP blocks
         comm_s = ring_or_tree_allreduces_s(n_ar * tokens * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar * chunks)
     comm_s += _stage_hops_s(s, tokens * m.hidden * ACT_BYTES, chunks)
-    over = chunks * s.cal.per_step_overhead_s
-    return PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, overhead_s=over,
-                     total_s=max(compute_s, memory_s) + comm_s + over)
+    return phase_time(s, compute_s, memory_s, comm_s, chunks)
+
+
+def phase_time(s: _Setup, compute_s: float, memory_s: float, comm_s: float, forwards: int) -> PhaseTime:
+    """A phase of `forwards` forward passes: its roofline terms, at least the launch floor of its forwards
+    (s.launch_floor_s, bounding_floor_s), + communication + the per-forward overhead."""
+    floor = forwards * s.launch_floor_s
+    over = forwards * s.cal.per_step_overhead_s
+    return PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, overhead_s=over, launch_floor_s=floor,
+                     total_s=max(compute_s, memory_s, floor) + comm_s + over)
 
 
 def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
@@ -1561,9 +1640,7 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
         n_ar = m.tp_allreduces_per_layer * m.layers  # 2 per layer, 1 for parallel attention + MLP blocks
         comm_s = ring_or_tree_allreduces_s(n_ar * batch * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar)
     comm_s += _stage_hops_s(s, batch * m.hidden * ACT_BYTES, 1)
-    over = s.cal.per_step_overhead_s
-    return PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, overhead_s=over,
-                     total_s=max(compute_s, memory_s) + comm_s + over)
+    return phase_time(s, compute_s, memory_s, comm_s, 1)
 
 
 def _mean_decode_step_s(s: _Setup, batch: int, prompt_len: int, output_len: int) -> float:
@@ -1585,7 +1662,8 @@ def _mean_decode_step_s(s: _Setup, batch: int, prompt_len: int, output_len: int)
     at = [_decode_step_time(s, batch, c) for c in knots]
     mem = np.interp(ctx, knots, [t.memory_s for t in at])
     comp = np.interp(ctx, knots, [t.compute_s for t in at])
-    return float(np.maximum(mem, comp).mean()) + a.comm_s + a.overhead_s  # comm depends on batch only
+    roof = np.maximum(np.maximum(mem, comp), a.launch_floor_s)  # the launch floor bounds each step (phase_time)
+    return float(roof.mean()) + a.comm_s + a.overhead_s  # comm depends on batch only
 
 
 def microbatches_in_flight(s: _Setup, batch: int) -> int:
@@ -1604,15 +1682,16 @@ def _fullest_stage_share(s: _Setup) -> float:
 
 
 def _pipelined(one: PhaseTime, m: int, cycle_s: float) -> PhaseTime:
-    """`one` (a micro-batch through every stage) with its roofline terms and its per-forward overhead stretched
-    alike so that its total is `cycle_s` where the pipeline, not the micro-batch's own pass, sets the time (m
-    micro-batches in flight: the fullest stage's share of each one's work and overhead, _decode_cycle_s)."""
-    roof_s = max(one.compute_s, one.memory_s)
+    """`one` (a micro-batch through every stage) with its roofline terms (launch floor included) and its
+    per-forward overhead stretched alike so that its total is `cycle_s` where the pipeline, not the micro-batch's own
+    pass, sets the time (m micro-batches in flight: the fullest stage's share of each one's work and overhead,
+    _decode_cycle_s)."""
+    roof_s = one.roof_s
     if m == 1 or cycle_s <= one.total_s or roof_s + one.overhead_s <= 0:
         return one
     r = (cycle_s - one.comm_s) / (roof_s + one.overhead_s)
     return replace(one, compute_s=one.compute_s * r, memory_s=one.memory_s * r, overhead_s=one.overhead_s * r,
-                   total_s=cycle_s)
+                   launch_floor_s=one.launch_floor_s * r, total_s=cycle_s)
 
 
 def _decode_cycle_s(one_step_s: float, roof_s: float, s: _Setup, m: int, overhead_s: float) -> float:
@@ -1643,7 +1722,7 @@ def _pipelined_prefill(s: _Setup, batch: int, prompt_len: int, scheduling: str) 
     one = _prefill_time(s, math.ceil(batch / m), prompt_len)
     if m == 1:
         return one
-    roof_s = max(one.compute_s, one.memory_s)
+    roof_s = one.roof_s
     if scheduling == "continuous":
         return _pipelined(one, m, _decode_cycle_s(one.total_s, roof_s, s, m, one.overhead_s))
     return _pipelined(one, m, one.total_s + (m - 1) * _fullest_stage_share(s) * (roof_s + one.overhead_s))
@@ -1738,7 +1817,7 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     prefill = _pipelined_prefill(s, batch, prompt_len, scheduling)
     decode_ctx = prompt_len + output_len / 2.0
     one = _decode_step_time(s, micro, decode_ctx)
-    step = _pipelined(one, m, _decode_cycle_s(one.total_s, max(one.compute_s, one.memory_s), s, m, one.overhead_s))
+    step = _pipelined(one, m, _decode_cycle_s(one.total_s, one.roof_s, s, m, one.overhead_s))
     one_s = _mean_decode_step_s(s, micro, prompt_len, output_len)
     step_s = _decode_cycle_s(one_s, one_s - one.comm_s - one.overhead_s, s, m, one.overhead_s)  # at the mean step
     decode_s = (output_len - 1) * step_s
@@ -1993,9 +2072,11 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
         problem = (f"{where}: the weights alone need {_gib_text(w)} per device ({dtypes_}) + workspace "
                    f"{_gib_text(ws)}, above the {_gib_text(usable)} usable ({rule}), before any KV cache")
         now = weight_bytes_per_param(weight_dtype, cal)
-        smaller = [d for d in ("fp8", "int8", "int4") if weight_bytes_per_param(d, cal) < now and _runs_on(spec, d)]
-        if "fp8" in smaller and "int8" in smaller:  # same bytes: name the one the serving engines use
-            smaller.remove("int8")
+        smaller = [d for d in ("fp8", "int8", "w8a8", "int4")
+                   if weight_bytes_per_param(d, cal) < now and _runs_on(spec, d)]
+        for same in ("int8", "w8a8"):  # 1 byte as fp8: name only the first the device runs (fp8, else weight-only)
+            if same in smaller and smaller.index(same) > 0 and weight_bytes_per_param(smaller[0], cal) == 1.0:
+                smaller.remove(same)
         fix = (f"raise {more} to split the weights over more devices, "
                + (f"use --weight-dtype {' or '.join(smaller)}, " if smaller else "") + _smaller_experts_fix(
                    model, spec, weight_dtype, moe, cal) + "or a device with more memory")

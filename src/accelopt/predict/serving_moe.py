@@ -549,9 +549,7 @@ def _phase(s: _Setup, batch: int, seq_tokens: int, context: float, causal: bool)
     # two-batch overlap hides the exchange behind the step's compute/memory time; only the excess is exposed
     comm_s += max(0.0, ex_s - max(compute_s, memory_s)) if lay.two_batch_overlap else ex_s
     comm_s += sv._stage_hops_s(s, tokens_r * m.hidden * sv.ACT_BYTES, chunks)
-    over = chunks * cal.per_step_overhead_s
-    return sv.PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, overhead_s=over,
-                        total_s=max(compute_s, memory_s) + comm_s + over)
+    return sv.phase_time(s, compute_s, memory_s, comm_s, chunks)
 
 
 def prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:

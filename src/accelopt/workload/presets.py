@@ -582,14 +582,16 @@ def _llama4_chunks(cfg: dict[str, Any], layers: int, where: str) -> tuple[int | 
 
 def _stored_weight_dtype(q: dict[str, Any]) -> str | None:
     """The `plan serve --weight-dtype` of a checkpoint's quantization_config, None when none fits: fp8 (DeepSeek-V3:
-    quant_method fp8, e4m3 128 x 128 blocks), mxfp4 (gpt-oss), AWQ/GPTQ at 4 or 8 bits, bitsandbytes 4-/8-bit."""
+    quant_method fp8, e4m3 128 x 128 blocks), mxfp4 (gpt-oss), AWQ/GPTQ at 4 or 8 bits (weight-only: int4, int8),
+    bitsandbytes 4-bit (int4) and 8-bit (w8a8: LLM.int8() multiplies int8 weights by int8-quantized activations,
+    its fp16 outlier columns aside; Dettmers et al. 2022, sec. 3)."""
     method = str(q.get("quant_method", "")).lower()
     if method in ("fp8", "fbgemm_fp8"):
         return "fp8"
     if method == "mxfp4":
         return "mxfp4"
     if method == "bitsandbytes":
-        return "int4" if q.get("load_in_4bit") else "int8" if q.get("load_in_8bit") else None
+        return "int4" if q.get("load_in_4bit") else "w8a8" if q.get("load_in_8bit") else None
     if method == "compressed-tensors":
         return _compressed_tensors_dtype(q)
     if method == "modelopt":  # NVIDIA ModelOpt checkpoints (nvidia/Llama-3.1-8B-Instruct-FP8, ...-FP4)
@@ -601,14 +603,18 @@ def _stored_weight_dtype(q: dict[str, Any]) -> str | None:
 
 
 def _compressed_tensors_dtype(q: dict[str, Any]) -> str | None:
-    """The --weight-dtype of a compressed-tensors checkpoint (llm-compressor / Neural Magic: FP8, W8A8, W4A16, NVFP4):
-    the weights' num_bits and type of every config group, when they agree (8 float: fp8, 8 int: int8, 4 int: int4,
-    4 float: nvfp4); None when a group says otherwise or they differ."""
+    """The --weight-dtype of a compressed-tensors checkpoint (llm-compressor / Neural Magic: FP8, W8A8, W8A16, W4A16,
+    NVFP4): the weights' num_bits and type of every config group, when they agree (8 float: fp8; 8 int: w8a8 where
+    the group quantizes its input_activations to 8 bits too, else int8, weight-only; 4 int: int4; 4 float: nvfp4);
+    None when a group says otherwise or they differ."""
     groups = q.get("config_groups")
-    kinds = {(w.get("num_bits"), w.get("type")) for g in (groups.values() if isinstance(groups, dict) else ())
+    kinds = {(w.get("num_bits"), w.get("type"), isinstance(a := g.get("input_activations"), dict)
+              and a.get("num_bits") == 8) for g in (groups.values() if isinstance(groups, dict) else ())
              if isinstance(g, dict) and isinstance(w := g.get("weights"), dict)}
-    table: dict[tuple[Any, Any], str] = {(8, "float"): "fp8", (8, "int"): "int8", (4, "int"): "int4",
-                                         (4, "float"): "nvfp4"}
+    table: dict[tuple[Any, Any, bool], str] = {(8, "float", True): "fp8", (8, "float", False): "fp8",
+                                               (8, "int", True): "w8a8", (8, "int", False): "int8",
+                                               (4, "int", False): "int4", (4, "float", True): "nvfp4",
+                                               (4, "float", False): "nvfp4"}
     return table.get(kinds.pop()) if len(kinds) == 1 else None
 
 
@@ -644,8 +650,8 @@ def _quantization_note(cfg: dict[str, Any]) -> tuple[str, ...]:
     # on a device without fp4 matmuls (H100 and older) mxfp4/nvfp4 weights run weight-only: 4-bit weights, 16-bit
     # compute (plan serve prints it), as vLLM serves gpt-oss on Hopper
     fix = (f"pass `plan serve {flags}` to predict the weights as stored" if dtype
-           else "give `plan serve` the --weight-dtype closest to its format (bf16, fp16, fp8, int8, int4, nvfp4, "
-           "mxfp4)")
+           else "give `plan serve` the --weight-dtype closest to its format (bf16, fp16, fp8, int8 (weight-only), "
+           "w8a8, int4, nvfp4, mxfp4)")
     return (f"the checkpoint stores its weights quantized (quantization_config: quant_method {method}): serving is "
             f"predicted at --weight-dtype (bf16 unless given); {fix}",)
 
