@@ -1254,6 +1254,10 @@ def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
     listed = ", ".join(spec.peak_flop_per_s) or "none"
     fix = (f"use --weight-dtype {' or '.join(usable)}" if usable else
            f"this device lists peaks for {listed} only; add a bf16/fp16/fp8/int8 peak with a --catalog TOML file")
+    if weight_dtype in FP4_OPERAND_BYTES:  # neither way to run fp4 weights: W4A4 at the fp4 peak, or weight-only
+        raise InfeasibleError(f"device {spec.name!r} has no fp4 peak and no bf16/fp16 peak in the catalog (serving "
+                              f"needs one for {weight_dtype} weights: W4A4 matmuls at the fp4 peak, or weight-only at "
+                              "the 16-bit peak)", fix)
     missing = "bf16/fp16" if weight_only else peak_key
     raise InfeasibleError(f"device {spec.name!r} has no {missing} peak in the catalog (serving needs {need})",
                           fix)
