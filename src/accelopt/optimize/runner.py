@@ -37,7 +37,7 @@ from accelopt.measure.contention import ContentionReport, Watch, check_setup
 from accelopt.measure.profiler import check_trainable
 from accelopt.measure.timing import cuda_sync_for, quantile
 from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step, technique_named
-from accelopt.optimize.compress import batch_quality, fp32_output
+from accelopt.optimize.compress import batch_quality, fp32_output, scores_note
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver, wrapper_name
@@ -246,6 +246,8 @@ class _Scored:
     """The outputs and the metric's value are finite."""
     outputs: list[Any]
     outputs_finite: bool = True
+    scores_note: str | None = None
+    """Which Tensor of a dict output was taken as the scores, when that is not plain (compress.scores_note)."""
 
 
 def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, strict: bool = False) -> _Scored:
@@ -260,6 +262,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
     total = weight = 0.0
     finite = True
     outs: list[Any] = []
+    notes: list[str] = []
     def one(inputs: Any, targets: Any) -> tuple[Any, float, float]:
         """(output, metric total, weight) of one held-out batch."""
         x = to_device(as_tuple(inputs), target.device)
@@ -270,6 +273,8 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
         out = _first_tensor(raw)
         if out is None:
             return None, 0.0, 0.0
+        if strict and not notes:
+            notes.append(scores_note(raw) or "")
         out = out.float()  # integer scores (class ids) too, as before
         y = to_device(targets, target.device)
         if strict and bundle.metric == "accuracy" and (out.dim() < 2 or out.shape[-1] < 2):
@@ -307,7 +312,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
     outputs_finite = finite
     if value is not None and not math.isfinite(value):
         finite = False
-    return _Scored(value, finite, outs, outputs_finite)
+    return _Scored(value, finite, outs, outputs_finite, (notes or [""])[0] or None)
 
 
 def _baseline_not_finite(bundle: ModelBundle, scored: _Scored, train_finite: bool, steps: int) -> InputError:
@@ -795,6 +800,8 @@ class _Run:
         if is_base:
             self.base_outputs = scored.outputs
             self.base_quality = scored.value
+            if scored.scores_note:
+                self.result.notes.append(scored.scores_note)
             if not q.finite:
                 raise _baseline_not_finite(bundle, scored, train_finite, steps)
             q.delta, q.worse_by, q.within_tolerance = 0.0, 0.0, True
