@@ -36,6 +36,8 @@ class _TwoHeads(nn.Module):
         logits = self.head(e)  # (B, 3)
         if self.shape == "tuple":
             return logits, e.norm(dim=-1)
+        if self.shape == "aux-first":
+            return e.norm(dim=-1), logits
         if self.shape == "dict-logits-last":
             return {"embedding": e, "logits": logits}
         return {"hidden": e, "pred": logits}  # no key says which is the scores
@@ -130,3 +132,16 @@ def test_prune_structured_keeps_the_logits_layer_of_a_dict_output() -> None:
     width = _output_width(b.model, (torch.randn(2, 6),))
     assert width == CLASSES
     assert b.model.head in _never_pruned(b.model, width)
+
+
+def test_scores_of_the_wrong_shape_are_named_where_they_were_taken() -> None:
+    """A model returning (aux, logits) was refused with 'takes the argmax of the output's last dimension, but the
+    output has shape (8,)', while its output holds (8, 3) logits: the message now names the tuple's first item, and
+    the fix says the scores go first."""
+    from accelopt.errors import InputError
+
+    run = _Run(_bundle("aux-first"), RunOptions(profile_bounds=False))
+    with pytest.raises(InputError, match=r"of the output's first item \(of the tuple it returns\), which has shape "
+                                         r"\(8,\)") as e:
+        run.quality(run.baseline(), True)
+    assert "a tuple's scores first" in (e.value.fix or "")

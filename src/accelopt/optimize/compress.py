@@ -28,7 +28,8 @@ from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["TrainRun", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops",
            "fp32_output", "model_variant", "output_tensors", "param_count", "quality_text", "scores_note",
-           "state_dict_bytes", "state_dict_saver", "tied_groups", "train_for", "train_step_for", "untied_notes"]
+           "scores_place", "state_dict_bytes", "state_dict_saver", "tied_groups", "train_for", "train_step_for",
+           "untied_notes"]
 
 
 def first_tensor(out: Any) -> Any:
@@ -55,6 +56,24 @@ def first_tensor(out: Any) -> Any:
         found = (first_tensor(getattr(out, f.name)) for f in dataclasses.fields(out))
         return next((t for t in found if t is not None), None)
     return None
+
+
+def scores_place(out: Any) -> str:
+    """Where in a model's output first_tensor found the scores, for messages: 'the output', "the output's first
+    item (of the tuple it returns)", "output['logits']", ... (a message naming 'the output' of a model returning
+    (aux, logits) sent its user to look at the logits)."""
+    import torch
+
+    if out is None or isinstance(out, torch.Tensor):
+        return "the output"
+    if hasattr(out, "logits") and isinstance(out.logits, torch.Tensor):
+        return "the output's .logits"
+    if isinstance(out, tuple | list):
+        return f"the output's first item (of the {type(out).__name__} it returns)"
+    if isinstance(out, dict) and out:
+        key = "logits" if isinstance(out.get("logits"), torch.Tensor) else next(iter(out))
+        return f"output[{key!r}]" + ("" if key == "logits" else " (the first value of the dict it returns)")
+    return "the output's first Tensor field"
 
 
 def scores_note(out: Any) -> str | None:
@@ -302,14 +321,15 @@ def train_for(model: Any, bundle: ModelBundle, target: Target, *, max_steps: int
                     fp32_from=str(low[0][1]).removeprefix("torch.") if low else None, unfrozen=unfrozen)
 
 
-def _check_accuracy_targets(out: Any, targets: Any) -> None:
+def _check_accuracy_targets(out: Any, targets: Any, raw: Any = None) -> None:
     """Accuracy compares argmax(-1) of the scores (B, ..., C) with class indices (B, ...): targets of another shape
     (one-hot (B, C)) failed deep in the comparison, or, with as many rows as classes, broadcast to (B, B) and gave
     a wrong accuracy without a word."""
     want = tuple(out.shape[:-1])
     got = tuple(getattr(targets, "shape", ()))
     if got != want:
-        raise InputError(f"metric 'accuracy' compares the argmax of the output's last dim, shape {want}, with the "
+        raise InputError(f"metric 'accuracy' compares the argmax of the last dim of {scores_place(raw)}, shape "
+                         f"{want}, with the "
                          f"targets, shape {got}: they must be class indices of shape {want}",
                          "yield class indices from eval_batches (one-hot targets: y.argmax(-1)), or use "
                          "metric='loss' or a callable metric")
@@ -332,7 +352,7 @@ def batch_quality(bundle: ModelBundle, out: Any, targets: Any, raw: Any = None) 
     rows = float(targets.shape[0]) if getattr(targets, "shape", None) else 1.0  # (B, ...); a 0-dim target is 1
     elements = float(targets.numel()) if hasattr(targets, "numel") else rows
     if bundle.metric == "accuracy":
-        _check_accuracy_targets(out, targets)
+        _check_accuracy_targets(out, targets, raw)
         return float((out.argmax(-1) == targets).sum()), elements
     if bundle.metric == "loss":
         ignored = _ignored_target(bundle.loss_fn)

@@ -37,7 +37,7 @@ from accelopt.measure.contention import ContentionReport, Watch, check_setup
 from accelopt.measure.profiler import check_trainable
 from accelopt.measure.timing import cuda_sync_for, quantile
 from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step, technique_named
-from accelopt.optimize.compress import batch_quality, fp32_output, scores_note
+from accelopt.optimize.compress import batch_quality, fp32_output, scores_note, scores_place
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver, wrapper_name
@@ -278,9 +278,10 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
         out = out.float()  # integer scores (class ids) too, as before
         y = to_device(targets, target.device)
         if strict and bundle.metric == "accuracy" and (out.dim() < 2 or out.shape[-1] < 2):
-            raise InputError(f"metric 'accuracy' of model {bundle.name!r} takes the argmax of the output's last "
-                             f"dimension, but the output has shape {tuple(out.shape)}: every prediction would be "
-                             "class 0", "return one score per class (B, classes), or pass a callable metric, e.g. "
+            raise InputError(f"metric 'accuracy' of model {bundle.name!r} takes the argmax of the last dimension "
+                             f"of {scores_place(raw)}, which has shape {tuple(out.shape)}: every prediction would be "
+                             "class 0", "return one score per class (B, classes) there (a tuple's scores first, a "
+                             "dict's under 'logits'), or pass a callable metric, e.g. "
                              "metric=lambda out, y: ((out.squeeze(-1) > 0) == y).float().mean().item() with "
                              "higher_is_better=True")
         return (out, *batch_quality(bundle, out, y, raw))
