@@ -262,7 +262,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
     total = weight = 0.0
     finite = True
     outs: list[Any] = []
-    notes: list[str] = []
+    notes: list[str | None] = []  # the baseline's first batch: which Tensor of the output is the scores
     def one(inputs: Any, targets: Any) -> tuple[Any, float, float]:
         """(output, metric total, weight) of one held-out batch."""
         x = to_device(as_tuple(inputs), target.device)
@@ -274,7 +274,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
         if out is None:
             return None, 0.0, 0.0
         if strict and not notes:
-            notes.append(scores_note(raw) or "")
+            notes.append(scores_note(raw))
         out = out.float()  # integer scores (class ids) too, as before
         y = to_device(targets, target.device)
         if strict and bundle.metric == "accuracy" and (out.dim() < 2 or out.shape[-1] < 2):
@@ -313,7 +313,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
     outputs_finite = finite
     if value is not None and not math.isfinite(value):
         finite = False
-    return _Scored(value, finite, outs, outputs_finite, (notes or [""])[0] or None)
+    return _Scored(value, finite, outs, outputs_finite, notes[0] if notes else None)
 
 
 def _baseline_not_finite(bundle: ModelBundle, scored: _Scored, train_finite: bool, steps: int) -> InputError:
