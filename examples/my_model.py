@@ -25,10 +25,11 @@ and, for `accelopt optimize` to guard quality (optional, but without them a tech
 model looks as good as any other):
   - eval_batches:   a zero-argument callable returning a fresh iterator of HELD-OUT (inputs, targets),
                     never seen in training; scored after each technique;
-  - metric:         "accuracy" (argmax of the last output dimension == targets; a fraction, higher is
+  - metric:         "accuracy" (argmax of the scores' last dimension == targets, the scores being the
+                    output, its first item if a tuple, its "logits" key if a dict; a fraction, higher is
                     better), "loss" (mean loss_fn over the held-out batches, lower is better), or a
-                    callable metric(outputs, targets) -> float (averaged over batches, weighted by batch
-                    size) together with
+                    callable metric(outputs, targets) -> float, handed the model's output as it returns
+                    it (averaged over batches, weighted by batch size) together with
   - higher_is_better: True/False (required with a callable metric; implied by "accuracy" and "loss").
 `accelopt optimize` compares each variant's metric with the baseline's: accuracy within
 --quality-tolerance percentage points (default 0.5), any other metric within that percent of the

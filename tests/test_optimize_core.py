@@ -1006,3 +1006,53 @@ def test_train_quality_steps_draw_the_same_dropout_masks_for_every_variant() -> 
     base, ckpt = res.get("baseline"), res.get("activation-checkpointing")
     assert base is not None and ckpt is not None and ckpt.quality is not None and base.quality is not None
     assert ckpt.quality.value == base.quality.value, (ckpt.quality.value, base.quality.value)
+
+
+class _BagHead(torch.nn.Module):
+    """An embedding bag with a head of Linear, ReLU, Linear (its one block list): checkpointing the head saves no
+    activation bytes (each segment keeps its input, the bytes the layers saved)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = torch.nn.Embedding(50, 16)
+        self.mlp = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Linear(32, 4))
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.mlp(self.emb(ids).mean(1))
+
+
+def test_activation_checkpointing_that_saves_nothing_does_not_apply() -> None:
+    """On such a model activation-checkpointing was measured (0.52x, 'activations saved for backward: 0.03 MiB ->
+    0.03 MiB', 'batch 32 could grow to about 32'): a variant that changes nothing but adds the recomputation. It now
+    does not apply, saying why."""
+    from accelopt.errors import UnsupportedError
+    from accelopt.optimize.trainloop import ActivationCheckpointing, _saved_bytes
+
+    torch.manual_seed(0)
+    data = [(torch.randint(0, 50, (8, 6)), torch.randint(0, 4, (8,)))]
+    bundle = ModelBundle(name="bag", model=_BagHead(), batches=lambda: iter(data),
+                         loss_fn=torch.nn.functional.cross_entropy, batch_size=8)
+    t = Target(mode="train", device="cpu")
+    with pytest.raises(UnsupportedError, match="leaves the activation bytes saved for backward as they were"):
+        ActivationCheckpointing().apply(bundle, t, {})
+    assert _saved_bytes(bundle.model, bundle, t) > 0  # there are activations; checkpointing the head keeps them all
+
+
+def test_activation_checkpointing_notes_small_byte_counts_as_they_are() -> None:
+    """A small model's note read 'activations saved for backward: 0.00 MiB -> 0.00 MiB' (9.4 KiB -> 7.1 KiB): the
+    figures now carry their own prefix."""
+    from accelopt.optimize.trainloop import ActivationCheckpointing
+    from accelopt.units import fmt_bytes
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(10, 32), torch.nn.BatchNorm1d(32), torch.nn.ReLU(),
+                                torch.nn.Dropout(0.3), torch.nn.Linear(32, 3))
+    data = [(torch.randn(5, 10), torch.randint(0, 3, (5,)))]
+    bundle = ModelBundle(name="bn", model=model, batches=lambda: iter(data),
+                         loss_fn=torch.nn.functional.cross_entropy, batch_size=5)
+    v = ActivationCheckpointing().apply(bundle, Target(mode="train", device="cpu"), {})
+    before, after = v.params["saved_bytes_before"], v.params["saved_bytes_after"]
+    assert 0 < after < before < 2**20 / 200  # under 0.005 MiB: '0.00 MiB' both
+    want = f"activations saved for backward: {fmt_bytes(before, binary=True)} -> {fmt_bytes(after, binary=True)} "
+    assert any(n.startswith(want) for n in v.notes), v.notes
+    assert "KiB" in want

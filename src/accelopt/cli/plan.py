@@ -524,12 +524,12 @@ def _run_workload(opts: PlanOptions) -> None:
     per_sample = int(wl.meta.get("seq_len") or 1)  # as evaluate_workload counts them
     from accelopt.predict.cost import Facility, energy_defaults_note
     from accelopt.predict.query import default_tokens_note
-    from accelopt.predict.training import workload_batch_note, workload_dtype
+    from accelopt.predict.training import workload_batch_note, workload_dtype, workload_state_bytes
 
     listed = {r.hardware for r in rows}  # evaluate_workload's facility: Facility()'s defaults (no flags here)
     energy = energy_defaults_note([sp for sp in workload_specs if sp.name in listed], Facility(), flags=False,
                                   carbon=False)
-    notes = [n for n in (workload_dtype(wl)[1], workload_batch_note(wl), energy,
+    notes = [n for n in (workload_dtype(wl)[1], workload_batch_note(wl), workload_state_bytes(wl)[3], energy,
                          None if opts.setup.tokens is not None else default_tokens_note()) if n]
     data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed, tokens=tokens,
                               tokens_per_sample=per_sample, input_warnings=busy, notes=notes)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.units import unit
+from accelopt.workload.storage import state_tensors, storage_key, tensor_bytes
 
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
@@ -55,27 +56,6 @@ class MemoryBreakdown:
                 "peak_kind": self.peak_kind, "methods": dict(self.methods)}
 
 
-def _storage_key(t: Any) -> tuple[int, int]:
-    """Identity of a tensor's memory: (storage data pointer, storage nbytes)."""
-    s = t.untyped_storage()
-    return (int(s.data_ptr()), int(s.nbytes()))
-
-
-def tensor_bytes(tensors: Iterable[Any]) -> float:
-    """Sum of bytes held by `tensors`, each underlying storage counted once."""
-    seen: set[tuple[int, int]] = set()
-    total = 0
-    for t in tensors:
-        if t is None:
-            continue
-        key = _storage_key(t)
-        if key in seen or key[0] == 0:
-            continue
-        seen.add(key)
-        total += key[1]
-    return float(total)
-
-
 def parameter_bytes(model: Any) -> float:
     return tensor_bytes(model.parameters())
 
@@ -84,20 +64,11 @@ def gradient_bytes(model: Any) -> float:
     return tensor_bytes(p.grad for p in model.parameters())
 
 
-def _state_tensors(optimizer: Any) -> Iterator[Any]:
-    import torch
-
-    for state in optimizer.state.values():
-        for v in state.values():
-            if isinstance(v, torch.Tensor):
-                yield v
-
-
 def optimizer_state_bytes(optimizer: Any | None) -> float:
     """Bytes of optimizer state tensors (AdamW: exp_avg and exp_avg_sq, 2x the parameters in fp32)."""
     if optimizer is None:
         return 0.0
-    return tensor_bytes(_state_tensors(optimizer))
+    return tensor_bytes(state_tensors(optimizer))
 
 
 class SavedTensorMeter:
@@ -108,12 +79,12 @@ class SavedTensorMeter:
     """
 
     def __init__(self, exclude: Iterable[Any] = ()) -> None:
-        self._exclude = {_storage_key(t) for t in exclude}
+        self._exclude = {storage_key(t) for t in exclude}
         self._seen: set[tuple[int, int]] = set()
         self.saved_bytes = 0.0
 
     def _pack(self, t: Any) -> Any:
-        key = _storage_key(t)
+        key = storage_key(t)
         if key not in self._exclude and key not in self._seen and key[0] != 0:
             self._seen.add(key)
             self.saved_bytes += key[1]
@@ -137,7 +108,7 @@ class LiveTensorMeter:
     """
 
     def __init__(self, exclude: Iterable[Any] = ()) -> None:
-        self._exclude = {_storage_key(t)[0] for t in exclude}
+        self._exclude = {storage_key(t)[0] for t in exclude}
         self._refs: dict[int, int] = {}
         self._size: dict[int, int] = {}
         self.current_bytes = 0
@@ -152,7 +123,7 @@ class LiveTensorMeter:
     def _see(self, t: Any) -> None:
         import weakref
 
-        key, nbytes = _storage_key(t)
+        key, nbytes = storage_key(t)
         if key == 0 or key in self._exclude:
             return
         if key not in self._refs:

@@ -27,14 +27,17 @@ from accelopt.workload.batch import to_device
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["TrainRun", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops",
-           "fp32_output", "model_variant", "output_tensors", "param_count", "quality_text", "state_dict_bytes",
-           "state_dict_saver", "tied_groups", "train_for", "train_step_for", "untied_notes"]
+           "fp32_output", "model_variant", "output_tensors", "param_count", "quality_text", "scores_note",
+           "scores_place", "state_dict_bytes", "state_dict_saver", "tied_groups", "train_for", "train_step_for",
+           "untied_notes"]
 
 
 def first_tensor(out: Any) -> Any:
-    """The scores in a model's output: the Tensor itself, the first Tensor of a tuple/list/dict (a model returning
-    (logits, aux)), `.logits` (Hugging Face's ModelOutput), or the first field holding a Tensor of a dataclass
-    (`Out(pred=..., aux=...)`; fields left None skipped); None when there is none."""
+    """The scores in a model's output: the Tensor itself, the first Tensor of a tuple/list (a model returning
+    (logits, aux)), `.logits` (Hugging Face's ModelOutput) or a dict's "logits" key, else the dict's first value,
+    or the first field holding a Tensor of a dataclass (`Out(pred=..., aux=...)`; fields left None skipped); None
+    when there is none. A plain dict's "logits" key was passed over for its first value: {"embedding": e, "logits":
+    l} had its accuracy scored on the embedding's argmax (and its logits layer pruned), without a word."""
     import dataclasses
 
     import torch
@@ -45,12 +48,50 @@ def first_tensor(out: Any) -> Any:
         return out.logits
     if isinstance(out, tuple | list) and out:
         return first_tensor(out[0])
+    if isinstance(out, dict) and isinstance(out.get("logits"), torch.Tensor):
+        return out["logits"]
     if isinstance(out, dict) and out:
         return first_tensor(next(iter(out.values())))
     if dataclasses.is_dataclass(out) and not isinstance(out, type):
         found = (first_tensor(getattr(out, f.name)) for f in dataclasses.fields(out))
         return next((t for t in found if t is not None), None)
     return None
+
+
+def scores_place(out: Any) -> str:
+    """Where in a model's output first_tensor found the scores, for messages: 'the output', "the output's first
+    item (of the tuple it returns)", "output['logits']", ... (a message naming 'the output' of a model returning
+    (aux, logits) sent its user to look at the logits)."""
+    import torch
+
+    if out is None or isinstance(out, torch.Tensor):
+        return "the output"
+    if hasattr(out, "logits") and isinstance(out.logits, torch.Tensor):
+        return "the output's .logits"
+    if isinstance(out, tuple | list):
+        return f"the output's first item (of the {type(out).__name__} it returns)"
+    if isinstance(out, dict) and out:
+        key = "logits" if isinstance(out.get("logits"), torch.Tensor) else next(iter(out))
+        return f"output[{key!r}]" + ("" if key == "logits" else " (the first value of the dict it returns)")
+    return "the output's first Tensor field"
+
+
+def scores_note(out: Any) -> str | None:
+    """A note naming the Tensor first_tensor takes as the scores of a dict output that has several Tensors and no
+    "logits" key (its first value, which may not be the scores: {"hidden": h, "pred": p} read h); None otherwise."""
+    import torch
+
+    if not isinstance(out, dict) or isinstance(out.get("logits"), torch.Tensor) or \
+            (hasattr(out, "logits") and isinstance(out.logits, torch.Tensor)):
+        return None
+    keys = [k for k, x in out.items() if output_tensors(x)]
+    if len(keys) < 2:
+        return None
+    first = next(iter(out))
+    return (f"the model returns a dict of {', '.join(repr(k) for k in keys)} and none is 'logits': its first value, "
+            f"output[{first!r}], is taken as the scores (accuracy, max |diff| and top-1 agreement, distill's soft "
+            "targets, the output layer prune-structured keeps whole); if it is not, return the scores under the key "
+            "'logits' or first")
 
 
 def output_tensors(out: Any) -> list[Any]:
@@ -280,14 +321,15 @@ def train_for(model: Any, bundle: ModelBundle, target: Target, *, max_steps: int
                     fp32_from=str(low[0][1]).removeprefix("torch.") if low else None, unfrozen=unfrozen)
 
 
-def _check_accuracy_targets(out: Any, targets: Any) -> None:
+def _check_accuracy_targets(out: Any, targets: Any, raw: Any = None) -> None:
     """Accuracy compares argmax(-1) of the scores (B, ..., C) with class indices (B, ...): targets of another shape
     (one-hot (B, C)) failed deep in the comparison, or, with as many rows as classes, broadcast to (B, B) and gave
     a wrong accuracy without a word."""
     want = tuple(out.shape[:-1])
     got = tuple(getattr(targets, "shape", ()))
     if got != want:
-        raise InputError(f"metric 'accuracy' compares the argmax of the output's last dim, shape {want}, with the "
+        raise InputError(f"metric 'accuracy' compares the argmax of the last dim of {scores_place(raw)}, shape "
+                         f"{want}, with the "
                          f"targets, shape {got}: they must be class indices of shape {want}",
                          "yield class indices from eval_batches (one-hot targets: y.argmax(-1)), or use "
                          "metric='loss' or a callable metric")
@@ -302,7 +344,7 @@ def batch_quality(bundle: ModelBundle, out: Any, targets: Any, raw: Any = None) 
     different sizes or sequence lengths weigh as torch's mean reduction over all of them would (per row, a batch of
     1 x 4 tokens weighed as one of 1 x 1): every element, less those equal to the loss's ignore_index where the
     loss says it (_ignored_target: padding adds no weight, as torch's mean leaves it out). A callable metric: its
-    value x rows (the ModelBundle contract).
+    value on the model's output as returned (`raw`, else `out`) x rows (the ModelBundle contract).
 
     `out` is the scores (first_tensor of the output, in fp32); `raw` the model's output as it returned it. The loss
     is loss_fn(raw, targets) when raw is a tuple, dict or ModelOutput: loss_fn's contract is the model's output (a
@@ -310,7 +352,7 @@ def batch_quality(bundle: ModelBundle, out: Any, targets: Any, raw: Any = None) 
     rows = float(targets.shape[0]) if getattr(targets, "shape", None) else 1.0  # (B, ...); a 0-dim target is 1
     elements = float(targets.numel()) if hasattr(targets, "numel") else rows
     if bundle.metric == "accuracy":
-        _check_accuracy_targets(out, targets)
+        _check_accuracy_targets(out, targets, raw)
         return float((out.argmax(-1) == targets).sum()), elements
     if bundle.metric == "loss":
         ignored = _ignored_target(bundle.loss_fn)
@@ -320,7 +362,8 @@ def batch_quality(bundle: ModelBundle, out: Any, targets: Any, raw: Any = None) 
                 return 0.0, 0.0
         structured = raw is not None and not isinstance(raw, type(out))
         return float(bundle.loss_fn(raw if structured else out, targets)) * elements, elements
-    return float(bundle.metric(out, targets)) * rows, rows  # type: ignore[operator]
+    # the model's output as it returned it (a metric reading out[0] of a (logits, aux) tuple scored the first row)
+    return float(bundle.metric(out if raw is None else raw, targets)) * rows, rows  # type: ignore[operator]
 
 
 def _ignored_target(loss_fn: Any) -> int | None:

@@ -1441,15 +1441,36 @@ def workload_batch_note(workload: Any) -> str | None:
             "records it)")
 
 
+MIXED_PRECISION_STATE_B_PER_PARAM = (2.0, 2.0, 12.0)
+"""(weights, gradients, optimizer state) bytes per parameter of mixed-precision Adam: bf16/fp16 weights and gradients,
+fp32 master weights + two moments (Rajbhandari et al. 2020, ZeRO, sec. 3.1: 2 + 2 + 12 = 16 bytes per parameter)."""
+
+
+def workload_state_bytes(workload: Any) -> tuple[float, float, float, str | None]:
+    """(weights, gradients, optimizer state bytes, the note saying a default was used or None) of a training workload:
+    its meta's param_bytes, grad_bytes and optimizer_state_bytes, measured after its real step (`accelopt profile
+    --save-workload` records them), else mixed-precision Adam's 2 + 2 + 12 bytes per parameter."""
+    meta = workload.meta
+    keys = ("param_bytes", "grad_bytes", "optimizer_state_bytes")
+    if all(isinstance(meta.get(k), int | float) and meta[k] >= 0 for k in keys):
+        return float(meta["param_bytes"]), float(meta["grad_bytes"]), float(meta["optimizer_state_bytes"]), None
+    params = float(meta.get("params") or 0)
+    w, g, o = (b * params for b in MIXED_PRECISION_STATE_B_PER_PARAM)
+    return w, g, o, (f"default used: workload {workload.name!r} records no param_bytes, grad_bytes and "
+                     "optimizer_state_bytes in its meta: weights, gradients (the all-reduce's volume) and optimizer "
+                     "state taken as mixed-precision Adam's 2 + 2 + 12 bytes per parameter (ZeRO, Rajbhandari et al. "
+                     "2020); save it again with `accelopt profile --save-workload`, which measures them")
+
+
 def evaluate_workload(workload: Any, spec: AcceleratorSpec, dp: Arr, zero: Arr, *, tokens: float = 0.0,
                       cal: Calibration | None = None, facility: Facility | None = None,
                       measured: comm.MeasuredLink | None = None) -> Prediction:
     """A profiled Workload (accelopt profile --save-workload) replicated data-parallel, with ZeRO 0-3.
 
     Compute = the per-op roofline sum of its ops (one step of its own batch per device); gradient
-    all-reduce of its parameter bytes (meta 'params', 2 bytes each) over dp, overlapped with its
-    backward ops when they exist. Memory = 16 bytes/param sharded by ZeRO (Rajbhandari et al. 2020)
-    + the bytes its forward ops write (kept for backward) + framework overhead.
+    all-reduce of its gradient bytes over dp, overlapped with its backward ops when they exist. Memory = its weights,
+    gradients and optimizer state (workload_state_bytes: as its step measured them, else 16 bytes/param), sharded by
+    ZeRO (Rajbhandari et al. 2020), + the bytes its forward ops write (kept for backward) + framework overhead.
     """
     cal = cal or calibration_for(spec)
     fac = facility or Facility()
@@ -1475,7 +1496,8 @@ def evaluate_workload(workload: Any, spec: AcceleratorSpec, dp: Arr, zero: Arr, 
         flops += op.flops * op.count
     dpf = np.asarray(dp, dtype=float)
     links = comm.Links.of(spec, cal, measured)
-    t_ar = comm.hier_allreduce_s(np.full_like(dpf, params * 2.0), np.asarray(dp), np.ones_like(dp), links)
+    w_b, g_b, o_b, _ = workload_state_bytes(workload)
+    t_ar = comm.hier_allreduce_s(np.full_like(dpf, g_b), np.asarray(dp), np.ones_like(dp), links)
     # ZeRO-3 moves 1.5x the all-reduce volume (an all-gather of the weights for the forward, another for the
     # backward, a reduce-scatter of the gradients: Rajbhandari et al. 2020 sec. 7.3). The extra gathers are traffic
     # first; the overlap is subtracted afterwards, from the compute they can hide behind: the forward gather behind
@@ -1486,9 +1508,9 @@ def evaluate_workload(workload: Any, spec: AcceleratorSpec, dp: Arr, zero: Arr, 
     t_dp = np.maximum(0.0, t_ar - cal.overlap_eff * hide)
     step = t_ops["forward"] + t_ops["backward"] + t_ops["optimizer"] + t_dp
     acts = sum(o.bytes_written * o.count for o in workload.ops if o.phase == "forward")
-    w = np.where(zero >= 3, 2.0 * params / dpf, 2.0 * params)
-    g = np.where(zero >= 2, 2.0 * params / dpf, 2.0 * params)
-    o = np.where(zero >= 1, 12.0 * params / dpf, 12.0 * params)
+    w = np.where(zero >= 3, w_b / dpf, w_b)
+    g = np.where(zero >= 2, g_b / dpf, g_b)
+    o = np.where(zero >= 1, o_b / dpf, o_b)
     total = w + g + o + acts + cal.framework_overhead_bytes
     # tokens per sample: seq_len for sequence models; a model without one (MLP, CNN) counts samples
     batch = float(workload.meta.get("batch_size") or 1) * float(workload.meta.get("seq_len") or 1)

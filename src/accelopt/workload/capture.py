@@ -27,6 +27,7 @@ from typing import Any
 from accelopt import dtypes
 from accelopt.errors import InputError, UnsupportedError
 from accelopt.workload.batch import to_device
+from accelopt.workload.storage import state_tensors, tensor_bytes
 from accelopt.workload.types import Op, Workload
 from accelopt.workload.usercode import user_call
 from accelopt.workload.userfile import ModelBundle
@@ -297,7 +298,20 @@ def capture_workload(bundle: ModelBundle, *, mode: str = "train", dtype: str = "
     ops = compact_ops(rec.ops) if compact else rec.ops
     meta = _meta(bundle, mode, dtype, dev, rec, params)
     meta["aten_calls"] = len(rec.ops)
+    if opt is not None:
+        meta.update(state_bytes(bundle.model, opt))
     return Workload(name=bundle.name, ops=ops, meta=meta)
+
+
+def state_bytes(model: Any, opt: Any) -> dict[str, float]:
+    """The bytes a training step keeps between steps, as measured after a real step (each storage once): weights,
+    gradients (the gradient all-reduce's volume) and optimizer state, in the dtypes the run holds them. `plan`
+    sizes a workload's memory and data-parallel traffic from them: it assumed bf16 weights and gradients and 12 B of
+    optimizer state per parameter, so an fp32 step read its weights at half their bytes and its all-reduce at half
+    its volume, and SGD's one momentum buffer (4 B per parameter) as AdamW's 12."""
+    return {"param_bytes": tensor_bytes(model.parameters()),
+            "grad_bytes": tensor_bytes(p.grad for p in model.parameters()),
+            "optimizer_state_bytes": tensor_bytes(state_tensors(opt))}
 
 
 def step_dtype(model: Any, dtype: str) -> str:

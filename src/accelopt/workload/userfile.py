@@ -49,12 +49,14 @@ class ModelBundle:
             by load_user_factory.
         eval_batches: optional zero-argument callable returning a fresh iterator of held-out
             `(inputs, targets)`; without it, quality cannot be measured (`optimize` says so).
-        metric: how quality is scored on `eval_batches`: "accuracy" (argmax of the last output
-            dimension == targets, a fraction 0-1, higher is better), "loss" (mean `loss_fn`, lower is
-            better; `loss_fn` is a mean per target element, each batch weighted by its target elements, padding
+        metric: how quality is scored on `eval_batches`: "accuracy" (argmax of the scores' last
+            dimension == targets, the scores being the output, a tuple's first item or a dict's "logits" key;
+            a fraction 0-1, higher is better), "loss" (mean `loss_fn`, lower is better; `loss_fn` is a mean
+            per target element, each batch weighted by its target elements, padding
             excluded where the loss says which: the `ignore_index` of nn.CrossEntropyLoss / nn.NLLLoss, of
             F.cross_entropy, or of a functools.partial of it), or a callable `metric(outputs, targets) -> float`
-            averaged over batches, weighted by batch size, with `higher_is_better` saying which way is better.
+            (handed the model's output as it returns it, a tuple or dict included) averaged over batches,
+            weighted by batch size, with `higher_is_better` saying which way is better.
         higher_is_better: required with a callable metric; implied by "accuracy" (True) and "loss" (False).
     """
 
