@@ -188,9 +188,11 @@ def _op_from_dict(raw: Any, index: int) -> Op:
             for sh in shapes):
         raise InputError(f"{where}: shapes = {str(shapes)[:80]} is not a list of integer lists", fix)
     raw["shapes"] = tuple(tuple(sh) for sh in shapes)
-    if raw.get("gemm"):
+    # `is not None`, not truthiness: "gemm": {} (or [], 0, "") passed through unchecked and stopped plan and
+    # simulate with an AttributeError traceback
+    if raw.get("gemm") is not None:
         raw["gemm"] = _check_dims(Gemm, raw["gemm"], where)
-    if raw.get("conv"):
+    if raw.get("conv") is not None:
         raw["conv"] = _check_dims(Conv, raw["conv"], where)
     try:
         op = Op(**raw)
