@@ -251,14 +251,24 @@ def _check_record_schema(version: Any, show_version: Any = None) -> None:
 
 def _check_result_kind(command: str, result: dict[str, Any]) -> None:
     """ValueError for a run file whose result names another command's schema (a profile result filed as a plan
-    run): stored, it would list and show as that command's run with nothing readable in it."""
+    run): stored, it would list and show as that command's run with nothing readable in it; likewise for a result
+    that claims its command's schema and a version this accelopt reads but is not shaped like it (a hand-edited
+    file): it was imported and counted, then listed as unreadable and `show`/`compare`/`show latest` stopped on it.
+    A result of another version (older, newer, before schemas) is kept: `show` prints its JSON and says why."""
     from accelopt.report import schema
 
     name = result.get("schema")
-    if command in schema.CLASSES and isinstance(name, str) and name.startswith("accelopt.") \
-            and name != schema.schema_name(command):
+    if command not in schema.CLASSES:
+        return
+    if isinstance(name, str) and name.startswith("accelopt.") and name != schema.schema_name(command):
         raise ValueError(f'"result" is schema {name}, not the {command} result "command" names '
                          f"({schema.schema_name(command)})")
+    try:
+        schema.load(command, result)
+    except schema.OtherVersionError:
+        return
+    except schema.SchemaError as e:
+        raise ValueError(f'"result" is not shaped like a {command} result ({e.problem})') from None
 
 
 def _from_row(row: tuple[Any, ...]) -> RunRecord:

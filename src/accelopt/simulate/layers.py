@@ -110,7 +110,10 @@ def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
         if op.conv is not None:
             layers.append(from_conv(name, op.conv, op.count))
         elif op.gemm is not None:
-            layer = from_gemm(name, op.gemm, op.count, op.kind if op.kind in ("attention", "conv") else "gemm")
+            # a train step's backward GEMMs (dX, dW) ran under their forward's module name: the table showed 'fc'
+            # three times, none saying which was the forward; a conv's backward already reads 'c.dX' / 'c.dW'
+            gname = f"{name}.backward" if op.phase == "backward" and op.module else name
+            layer = from_gemm(gname, op.gemm, op.count, op.kind if op.kind in ("attention", "conv") else "gemm")
             layers.append(_unique_conv_inputs(layer, op) if op.kind == "conv" else layer)
         elif (grads := conv_backward_layers(name, op)) is not None:
             layers.extend(grads)

@@ -187,10 +187,18 @@ def _op_from_dict(raw: Any, index: int) -> Op:
             isinstance(sh, list | tuple) and all(isinstance(x, int) and not isinstance(x, bool) for x in sh)
             for sh in shapes):
         raise InputError(f"{where}: shapes = {str(shapes)[:80]} is not a list of integer lists", fix)
+    # a tensor's sizes are >= 0 (0: an empty tensor); a negative one was read as is, and two of them cancelled in
+    # the product simulate takes of a convolution_backward's shapes, which ran as if they were positive
+    bad = next((x for sh in shapes for x in sh if not 0 <= x <= MAX_DIM), None)
+    if bad is not None:
+        raise InputError(f"{where}: shapes = {str(shapes)[:80]} holds the size {bad}, not one in 0..{MAX_DIM:,}",
+                         "give each tensor's real sizes (0 for an empty dimension)")
     raw["shapes"] = tuple(tuple(sh) for sh in shapes)
-    if raw.get("gemm"):
+    # `is not None`, not truthiness: "gemm": {} (or [], 0, "") passed through unchecked and stopped plan and
+    # simulate with an AttributeError traceback
+    if raw.get("gemm") is not None:
         raw["gemm"] = _check_dims(Gemm, raw["gemm"], where)
-    if raw.get("conv"):
+    if raw.get("conv") is not None:
         raw["conv"] = _check_dims(Conv, raw["conv"], where)
     try:
         op = Op(**raw)
