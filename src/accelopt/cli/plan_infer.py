@@ -209,7 +209,12 @@ def _workloads(model: str, batches: list[int] | None, input_size: int | None, si
         def make(b: int = b) -> Any:
             return _load_bundle(model, size=size, batch_size=b, seq_len=input_size)
 
-        out[b] = capture_inference(make(), rebuild=make)
+        try:
+            out[b] = capture_inference(make(), rebuild=make)
+        except InputError as e:
+            # the zoo's and the trained examples' messages name profile's --seq-len; plan infer's flag for the same
+            # value is --input-size (it has no --seq-len)
+            raise InputError(*(t.replace("--seq-len", "--input-size") for t in (e.problem, e.fix))) from None
     return out
 
 
