@@ -273,11 +273,13 @@ def _typed(ctx: typer.Context, names: tuple[str, ...]) -> frozenset[str]:
 
 
 def register(app: typer.Typer) -> None:
+    from accelopt.cli.profile import ZOO_SIZE_HELP
+
     @app.command("optimize", help=HELP)
     def optimize_cmd(
         ctx: typer.Context,
         model: str = typer.Argument(..., help="digits, chargpt, a zoo name, path/file.py:factory, or HF config"),
-        size: str | None = typer.Option(None, "--size", help="zoo models only: tiny (default), small or realistic"),
+        size: str | None = typer.Option(None, "--size", help=ZOO_SIZE_HELP),
         mode: str = typer.Option("inference", "--mode", help="inference (forward only) or train (whole step)"),
         batch_size: int | None = typer.Option(None, "--batch-size", help="samples per step (model default)"),
         seq_len: int | None = typer.Option(None, "--seq-len", help="tokens per sample (as for profile)"),

@@ -64,6 +64,7 @@ def register_infer(plan_app: typer.Typer) -> None:
     """Add `infer` to the `plan` command group."""
     from accelopt.cli.catalog import CATALOG_HELP
     from accelopt.cli.plan import RANGE_SYNTAX
+    from accelopt.cli.profile import ZOO_SIZE_HELP
 
     @plan_app.command("infer", help=INFER_HELP)
     def infer(
@@ -85,7 +86,7 @@ def register_infer(plan_app: typer.Typer) -> None:
                                                       "the device family's, see predict/data/inference.toml)"),
         input_size: int = typer.Option(None, "--input-size", help="image side (vision), frames (speech) or "
                                                                   "tokens (text, zoo, HF); default: the model's"),
-        size: str = typer.Option(None, "--size", help="zoo models only: tiny (default), small or realistic"),
+        size: str = typer.Option(None, "--size", help=ZOO_SIZE_HELP),
         runtimes: str = typer.Option(None, "--runtimes", help="inference runtime TOML replacing the bundled "
                                                               "predict/data/inference.toml"),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
@@ -209,7 +210,12 @@ def _workloads(model: str, batches: list[int] | None, input_size: int | None, si
         def make(b: int = b) -> Any:
             return _load_bundle(model, size=size, batch_size=b, seq_len=input_size)
 
-        out[b] = capture_inference(make(), rebuild=make)
+        try:
+            out[b] = capture_inference(make(), rebuild=make)
+        except InputError as e:
+            # the zoo's and the trained examples' messages name profile's --seq-len; plan infer's flag for the same
+            # value is --input-size (it has no --seq-len)
+            raise InputError(*(t.replace("--seq-len", "--input-size") for t in (e.problem, e.fix))) from None
     return out
 
 

@@ -31,12 +31,14 @@ SERVE_CALIBRATION_HELP = ("Calibration TOML in the bundled format (predict/data/
 
 def register_serve(plan_app: typer.Typer) -> None:
     """Add `serve` to the `plan` command group."""
+    from accelopt.cli.catalog import CATALOG_HELP
     from accelopt.cli.plan import COLLECTIVES_HELP, RANGE_SYNTAX
 
     @plan_app.command("serve", help=SERVE_HELP)
     def serve(
         model: str = typer.Option(..., "--model", "-m", help="Model preset (e.g. llama3-70b) or a config.json path."),
-        hardware: str = typer.Option("h100-sxm", "--hardware", help="Device name(s), comma-separated; 'all' = every "
+        hardware: str = typer.Option("h100-sxm", "--hardware", help="Device name(s) or spec TOML paths "
+                                     "(`probe --save`, `simulate export`, your own), comma-separated; 'all' = every "
                                      "catalog device (those the model does not fit are listed with why)."),
         tp: int = typer.Option(1, "--tp", help="Tensor-parallel degree (must divide the attention heads)."),
         pp: int = typer.Option(1, "--pp", help="Pipeline-parallel stages (layers, weights and KV cache split over "
@@ -81,7 +83,7 @@ def register_serve(plan_app: typer.Typer) -> None:
         kv_dtype: str = typer.Option("bf16", "--kv-dtype", help="KV-cache dtype: bf16, fp16, fp8 or int8."),
         price_usd_per_hour: Optional[float] = typer.Option(None, "--price-usd-per-hour",
                                                  help="Price per device-hour (overrides the catalog price)."),
-        catalog: list[Path] = typer.Option([], "--catalog", help="Extra catalog TOML file(s)."),
+        catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
         engine: Optional[str] = typer.Option(
             None, "--engine", help="Serving engine whose memory rule applies: trtllm, trtllm-session, vllm, "
             "gpt-fast, optimum-habana, sgl-jax, sglang or neuron (the rules `validate --serving` uses; README); "

@@ -352,12 +352,15 @@ def _probed_spec(path: str | None) -> Any:
     return get_device(path, catalog_flag=False)
 
 
+ZOO_SIZE_HELP = "zoo models only: tiny (default), small or realistic (resnet also resnet18, resnet50)"
+"""--size of every command that builds a zoo model (profile, optimize, plan infer): the sizes workload.zoo takes."""
+
+
 def register(app: typer.Typer) -> None:
     @app.command("profile", help=HELP)
     def profile_cmd(
         model: str = typer.Argument(..., help="zoo name, path/file.py:factory, or HF config dir/config.json"),
-        size: str | None = typer.Option(None, "--size", help="zoo models only: tiny (default), small or "
-                                                             "realistic (resnet also resnet18, resnet50)"),
+        size: str | None = typer.Option(None, "--size", help=ZOO_SIZE_HELP),
         mode: str = typer.Option("train", "--mode", help="train (forward, backward, optimizer) or inference"),
         batch_size: int | None = typer.Option(None, "--batch-size", help="samples per step (model default)"),
         seq_len: int | None = typer.Option(None, "--seq-len", help="tokens per sample (gpt, bert, HF, a factory "

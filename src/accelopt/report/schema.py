@@ -11,7 +11,7 @@ history and the HTML page all come from that object:
 - `json_schema(kind)`: the JSON Schema (draft 2020-12) of the document, each number with its `unit`
   (`accelopt schema KIND` prints it; docs/schemas.md lists them).
 
-Bump a kind's SCHEMA_VERSION whenever its shape changes (a field renamed, removed or retyped); the class
+Bump a kind's SCHEMA_VERSION whenever its shape changes (a field added, renamed, removed or retyped); the class
 then lists the older versions it still reads: READS_VERSIONS (only fields added with defaults) or UPGRADES
 (version -> a function that rewrites such a body into the current shape).
 """
@@ -362,7 +362,7 @@ def docs_markdown() -> str:
     out = ["# JSON result schemas", "",
            "Every results command's `--json` document (and each run in `accelopt history`) has the shape below, "
            "named by its `schema` field (`accelopt.KIND`) and versioned by `schema_version`; a version is bumped "
-           "whenever a field is renamed, removed or retyped. `accelopt schema KIND` prints the JSON Schema "
+           "whenever a field is added, renamed, removed or retyped. `accelopt schema KIND` prints the JSON Schema "
            "(draft 2020-12) of a kind, with the unit of every number in its `unit` keyword. Units are the names of "
            "`accelopt.units.UNIT_NAMES`: SI base units (s, B = byte, J, W, FLOP, USD) and their ratios (B/s, FLOP/s, "
            "FLOP/B, B/param = bytes per parameter, MAC/B = multiply-accumulates per byte, 1 MAC = 2 OP), `fraction` "
