@@ -1008,7 +1008,12 @@ _ENCODER_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "elec
 # GPT-2's: GPTNeoModel's wpe; BertEmbeddings' (and RoBERTa's, XLM-R's, CamemBERT's, ELECTRA's) position_embeddings =
 # nn.Embedding(config.max_position_embeddings, hidden) (transformers models/bert/modeling_bert.py). BERT's 512 x hidden
 # were left out (bert-base 393,216 weights: 0.36%) while GPT-2's were counted. ModernBERT rotates (RoPE): none.
-_LEARNED_POSITION_TYPES = frozenset({"gpt_neo"}) | (_ENCODER_TYPES - {"modernbert"})
+# OPT's table too: OPTDecoder.embed_positions = OPTLearnedPositionalEmbedding(max_position_embeddings, hidden_size),
+# an nn.Embedding of max_position_embeddings + 2 rows ("OPT is set up so that if padding_idx is specified then offset
+# the embedding ids by 2", transformers models/opt/modeling_opt.py): OPT-125m's 2050 x 768 = 1,574,400 weights (1.3%)
+# were left out (123.6M printed for HF's 125.2M).
+_LEARNED_POSITION_TYPES = frozenset({"gpt_neo", "opt"}) | (_ENCODER_TYPES - {"modernbert"})
+_POSITION_ROW_OFFSET = {"opt": 2}  # rows beyond max_position_embeddings in the table (above)
 # Families the predictors do not model: no attention (state-space / recurrent), or hybrids of those with attention.
 _NO_ATTENTION_TYPES = frozenset({"mamba", "mamba2", "falcon_mamba", "rwkv", "rwkv5", "rwkv6", "recurrent_gemma",
                                  "jamba", "zamba", "zamba2", "xlstm",
@@ -1326,7 +1331,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  tied_embeddings=tied, encoder_only=mtype in _ENCODER_TYPES,
                                  classifier_head=classifier,
                                  learned_positions=(context or _GPT2_DEFAULT_POSITIONS) if gpt2_style
-                                 else (context or 0) if mtype in _LEARNED_POSITION_TYPES else 0,
+                                 else (context + _POSITION_ROW_OFFSET.get(mtype, 0) if context else 0)
+                                 if mtype in _LEARNED_POSITION_TYPES else 0,
                                  biases=gpt2_style,
                                  source=f"Hugging Face config {p}",
                                  unused_keys=tuple(sorted({*unused, *_keys_not_applied(cfg, mla, window)})),
