@@ -370,7 +370,8 @@ def print_plan(plan: Any) -> None:
         shown = devs
     for d in shown:
         _print_classes(con, d)
-    con.print("Energy = device power at its busy fraction x latency (+ host TDP x host time), no PUE; memory = "
+    con.print("Energy = device power at its busy fraction (its ops' compute and memory time, not their launch gaps) "
+              "x latency (+ host TDP x host time), no PUE; memory = "
               "weights + largest op working set + runtime workspace; (!) = not the precision asked. "
               "All figures are estimates (accelopt.predict.inference).")
 
