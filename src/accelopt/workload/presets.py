@@ -1226,6 +1226,23 @@ def _check_not_a_result(cfg: dict[str, Any], where: str) -> None:
                      "workload JSON written by `accelopt profile --save-workload`")
 
 
+# Switches this reader reads as true / false (tie_word_embeddings has its own check, after its class default;
+# add_cross_attention other than true is listed as not modelled, tests/test_config_cross_attention.py).
+_FLAG_KEYS = ("parallel_attn", "use_parallel_residual", "new_decoder_architecture", "multi_query",
+              "use_sliding_window")
+
+
+def _check_flags(cfg: dict[str, Any], where: str) -> None:
+    """A switch written as text or a number ("parallel_attn": "false") was read by its truth value, so "false" (a
+    non-empty string) turned Falcon's parallel attention, GPT-NeoX's parallel residual or multi-query attention ON
+    without a word; null still means 'left out'."""
+    for key in _FLAG_KEYS:
+        value = cfg.get(key)
+        if value is not None and not isinstance(value, bool):
+            raise InputError(f"{where}: {key} = {value!r} is not true or false",
+                             f"write {key} = true or false (a JSON boolean, without quotes), or leave it out")
+
+
 def load_hf_config(path: Path | str) -> TransformerConfig:
     """Parse a local Hugging Face config.json (no `transformers` import).
 
@@ -1255,6 +1272,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         cfg = _qwen1_config(cfg, where)
     elif mtype == "phi3small":
         cfg = _phi3small_config(cfg)
+    _check_flags(cfg, where)
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
     cfg, class_defaults = _class_defaults(cfg, mtype, nested)
