@@ -16,7 +16,7 @@ from typing import Any
 
 from accelopt.errors import InputError, unknown_name
 from accelopt.units import MAX_COUNT
-from accelopt.userio import path_kind, read_user_json
+from accelopt.userio import looked_in, path_kind, read_user_json
 from accelopt.workload.context import ContextLimit, context_limit
 from accelopt.workload.transformer import MLAConfig, TransformerConfig
 
@@ -262,8 +262,9 @@ def get_model(name: str) -> TransformerConfig:
         return load_hf_config(p / "config.json")
     if key.endswith(".json"):
         if kind == "missing":
-            raise InputError(f"--model {name!r}: no such file", "give the path of a local config.json (or a "
-                             "workload JSON from `accelopt profile --save-workload`), or a preset name")
+            raise InputError(f"--model {name!r}: no such file{looked_in(name)}", "give the path of a local "
+                             "config.json (or a workload JSON from `accelopt profile --save-workload`), or a preset "
+                             "name")
         return load_hf_config(name)
     if kind == "folder":
         raise InputError(f"--model {name!r} is a folder without a config.json",
