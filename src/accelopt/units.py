@@ -347,11 +347,16 @@ def _whole(x: float, what: str, text: str) -> int:
 
 
 def parse_duration_s(text: str, what: str = "duration") -> float:
-    """'30d', '12h', '90min', '45s', '2w' -> seconds."""
+    """'30d', '12h', '90min', '45s', '2w' -> seconds. A bare number is refused: '--deadline 30' was read as 30
+    seconds, though a training deadline is days (README's `--deadline 30d`), so every layout missed it."""
     m = re.fullmatch(rf"\s*({_NUM})\s*(s|sec|m|min|h|hr|d|day|days|w|wk)?\s*", str(text))
     if not m:
         raise InputError(f"cannot read {what} {text!r} as a duration", "write e.g. 30d, 12h, 90min or 3600s")
-    unit = (m.group(2) or "s").lower()
+    if m.group(2) is None:
+        raise InputError(f"{what} {text!r} has no unit (seconds? days?)",
+                         f"write the unit: e.g. {m.group(1)}d for days, {m.group(1)}h, {m.group(1)}min or "
+                         f"{m.group(1)}s")
+    unit = m.group(2).lower()
     scale = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": DAY_S, "day": DAY_S,
              "days": DAY_S, "w": 7 * DAY_S, "wk": 7 * DAY_S}[unit]
     seconds = float(m.group(1)) * scale

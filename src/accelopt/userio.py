@@ -69,13 +69,26 @@ def path_exists(path: Path | str) -> bool:
         return False
 
 
+def looked_in(path: Path | str) -> str:
+    """' (relative to the current folder /x)' for a relative path, '' for an absolute one: a runs file's cell
+    (hardware = my.toml, model = m/config.json) resolves against the folder the command runs in, not the file's, and
+    'my.toml does not exist' did not say where it was looked for."""
+    p = Path(path)
+    if p.is_absolute():
+        return ""
+    try:
+        return f" (relative to the current folder {Path.cwd()})"
+    except OSError:  # the current folder was removed
+        return " (relative to the current folder)"
+
+
 def read_user_text(path: Path | str, what: str, fix_missing: str, encoding: str = "utf-8") -> str:
     """The text of `path`; `what` names it in messages ('design file'); `fix_missing` is the fix for a
     wrong path ('check the path given to --design')."""
     p = Path(path)
     kind = path_kind(p, what)
     if kind == "missing":
-        raise InputError(f"{what} {p} does not exist", fix_missing)
+        raise InputError(f"{what} {p} does not exist{looked_in(p)}", fix_missing)
     if kind != "file":
         raise InputError(f"{what} path {p} is a {'folder' if kind == 'folder' else 'device or pipe'}, not a file",
                          f"give the path of a {what} (a regular file)")

@@ -1206,7 +1206,8 @@ def register(app: typer.Typer) -> None:
         global_batch: str = typer.Option(None, "--global-batch",
                                          help="sequences ('2048', '2048seq') or tokens ('4194304tok', or any "
                                          "number > 65536); default ~4M tokens"),
-        deadline: str = typer.Option(None, "--deadline", help="drop layouts slower than this, e.g. 30d"),
+        deadline: str = typer.Option(None, "--deadline", help="drop layouts slower than this: a duration with "
+                                     "its unit, e.g. 30d, 36h, 2w (a bare number is refused)"),
         budget_usd: float = typer.Option(None, "--budget-usd", help="drop layouts costing more (USD)"),
         objective: str = typer.Option("time", "--objective", help="rank by time, cost or energy"),
         top: int = typer.Option(10, "--top", help="rows to show"),

@@ -376,7 +376,8 @@ def print_plan(plan: Any) -> None:
         shown = devs
     for d in shown:
         _print_classes(con, d)
-    con.print("Energy = device power at its busy fraction x latency (+ host TDP x host time), no PUE; memory = "
+    con.print("Energy = device power at its busy fraction (its ops' compute and memory time, not their launch gaps) "
+              "x latency (+ host TDP x host time), no PUE; memory = "
               "weights + largest op working set + runtime workspace; (!) = not the precision asked. "
               "All figures are estimates (accelopt.predict.inference).")
 
@@ -467,13 +468,13 @@ def print_validation(result: Any) -> None:
     from rich.table import Table
 
     from accelopt.cli.plan import console
-    from accelopt.units import fmt_pct
+    from accelopt.units import fmt_count, fmt_pct
 
     tb = Table(title="published vs predicted inference (prediction = estimate)")
     for col in ("run", "hardware", "model", "metric", "published", "predicted", "error", "role", "note"):
         tb.add_column(col)
     for r in result.runs:
-        tb.add_row(r.id, r.hardware, r.model, r.metric, f"{r.published:g}", f"{r.predicted:.3g}",
+        tb.add_row(r.id, r.hardware, r.model, r.metric, fmt_count(r.published), fmt_count(r.predicted),
                    f"{100 * r.error:+.1f}%", "fit" if r.fitted else "test", r.note)
     con = console()
     con.print(tb)

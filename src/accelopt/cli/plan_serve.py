@@ -328,7 +328,7 @@ def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None, cali
     from accelopt.cli.plan import console
     from accelopt.predict.serving_validation import serving_memory_line, validate_serving
     from accelopt.report.runs import finish_run
-    from accelopt.units import fmt_pct
+    from accelopt.units import fmt_count, fmt_pct
 
     data = validate_serving(runs, calibration)
     from accelopt.cli.plan import say_warnings
@@ -347,9 +347,9 @@ def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None, cali
         tb.add_column(col)
     for r in data.runs:
         err = "n/a" if r.error is None else f"{100 * r.error:+.1f}%"
-        pred = "n/a" if r.predicted is None else f"{r.predicted:.4g}"
+        pred = fmt_count(r.predicted)  # '.4g' printed 2.518e+04 beside a published 19694
         tb.add_row(r.id, r.source, r.hardware, r.model, str(r.tp), r.precision, str(r.batch), r.metric,
-                   f"{r.published:g}", pred, err, r.role, r.note)
+                   fmt_count(r.published), pred, err, r.role, r.note)
     con = console()
     con.print(tb)
     n_test = sum(r.role == "test" for r in data.runs)

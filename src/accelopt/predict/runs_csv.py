@@ -248,11 +248,11 @@ class ParamsMismatch:
     tolerance_params: float = unit("count", "allowed |counted - published|: one unit in the last significant digit "
                                    "of params_b as written, and at least 1% of it")
     likely_cell: str
-    """The architecture cell a one-keystroke slip in most likely explains (a digit swapped, dropped, doubled or
-    replaced, the value doubled or halved, or kv_heads set to a divisor of heads): the cell whose candidate brings
-    the count nearest params_b within the tolerance; '' when none does."""
-    likely_value: int | None = unit("count", "that cell's candidate value: a width, layers, heads or tokens (None "
-                                    "when likely_cell is '')")
+    """The architecture cell a one-keystroke slip in most likely explains (the tied cell flipped, first; else a digit
+    swapped, dropped, doubled or replaced, the value doubled or halved, or kv_heads set to a divisor of heads): the
+    cell whose candidate brings the count nearest params_b within the tolerance; '' when none does."""
+    likely_value: int | None = unit("count", "that cell's candidate value: a width, layers, heads or tokens, or 0 / 1 "
+                                    "for the tied cell (None when likely_cell is '')")
     likely_counted_params: float | None = unit("count", "params_total() with likely_value in likely_cell (None "
                                                "when likely_cell is '')")
     explained: bool
@@ -297,7 +297,13 @@ def params_mismatch(run_id: str, params_b: str, note: str, model: TransformerCon
 def _likely_cell(model: TransformerConfig, cells: dict[str, str], published: float,
                  tol: float) -> tuple[str, int, float] | None:
     """(cell, value, count): the one-keystroke change of one architecture cell whose count lands nearest
-    `published` within `tol`; None when no such change lands there."""
+    `published` within `tol`; None when no such change lands there. The tied cell (0 <-> 1) comes first when its flip
+    lands within `tol`: a blank cell reads as untied, unlike Qwen2.5's small models, Gemma or GPT-2 (the bundled
+    Narayanan rows carried that slip until 2026-11-30), and a row of Qwen2.5 1.5B left untied (1.78 B against its
+    1.54) was told 'the layers cell may be mistyped (23 would count 1.54 B)', the nearest count of a digit slip."""
+    flipped = replace(model, tied_embeddings=not model.tied_embeddings).params_total()
+    if abs(flipped - published) <= tol:
+        return "tied", int(not model.tied_embeddings), float(flipped)
     best: tuple[float, str, int, float] | None = None
     for cell in ARCH_CELLS:
         typed = (cells.get(cell) or "").strip()

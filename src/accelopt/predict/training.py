@@ -82,7 +82,7 @@ from accelopt.predict.compute import (
 )
 from accelopt.predict.cost import Facility, carbon_kg, cost_usd, energy_j
 from accelopt.predict.memory import RECOMPUTE_MODULES, memory_per_device, middle_stage_layers, module_on, stage_params
-from accelopt.units import MAX_COUNT, unit
+from accelopt.units import MAX_COUNT, fmt_count, unit
 from accelopt.workload.transformer import TransformerConfig
 
 Arr = np.ndarray
@@ -429,8 +429,9 @@ class Setup:
         check_tokens(self.tokens)
         step_tokens = self.seq_len * self.global_batch
         if 0 < self.tokens < step_tokens:  # the run would end inside its first step: no time to train means it
-            raise InputError(f"--tokens {self.tokens:,.0f} is less than one step ({self.global_batch:,} sequences x "
-                             f"{self.seq_len:,} tokens = {step_tokens:,} tokens)",
+            # as typed: ':,.0f' told '--tokens 0.5' that '--tokens 0' is less than one step
+            raise InputError(f"--tokens {fmt_count(self.tokens)} is less than one step ({self.global_batch:,} "
+                             f"sequences x {self.seq_len:,} tokens = {step_tokens:,} tokens)",
                              f"give --tokens of at least {step_tokens:,}, or a smaller --global-batch")
 
     def _check_recompute_modules(self) -> None:

@@ -543,7 +543,7 @@ def _validate_serving_tables(r: Any) -> list[Table]:
               est_cols={9, 10})
     for x in r.runs:
         t.rows.append([x.id, x.source, x.hardware, x.model, q(x, "tp"), x.precision, q(x, "batch"), x.metric,
-                       f"{x.published:g}", "n/a" if x.predicted is None else f"{x.predicted:.4g}",
+                       fmt_count(x.published), fmt_count(x.predicted),
                        "n/a" if x.error is None else f"{100 * x.error:+.1f}%", x.role])
     t.note = (f"held-out median |error| {q(r, 'median_abs_error_held_out')}, worst "
               f"{q(r, 'worst_abs_error_held_out')} ({r.worst_held_out_id}); fit rows {q(r, 'median_abs_error_fit')}")

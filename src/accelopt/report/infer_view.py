@@ -64,11 +64,12 @@ def _infer_notes_tables(r: Any) -> list[Any]:
 
 def validate_inference_tables(r: Any) -> list[Any]:
     from accelopt.report.html import Table, q
+    from accelopt.units import fmt_count
 
     t = Table("published vs predicted inference", ["run", "hardware", "model", "metric", "published", "predicted",
                                                    "error", "role", "note"], est_cols={5, 6})
     for x in r.runs:
-        t.rows.append([x.id, x.hardware, x.model, x.metric, f"{x.published:g}", f"{x.predicted:.3g}",
+        t.rows.append([x.id, x.hardware, x.model, x.metric, fmt_count(x.published), fmt_count(x.predicted),
                        f"{100 * x.error:+.1f}%", "fit" if x.fitted else "test", x.note])
     t.note = (f"median |error| on held-out rows {q(r, 'median_abs_error_held_out')}; "
               f"worst held-out row: {r.worst_held_out}")

@@ -16,7 +16,7 @@ from typing import Any
 
 from accelopt.errors import InputError, unknown_name
 from accelopt.units import MAX_COUNT
-from accelopt.userio import path_kind, read_user_json
+from accelopt.userio import looked_in, path_kind, read_user_json
 from accelopt.workload.context import ContextLimit, context_limit
 from accelopt.workload.transformer import MLAConfig, TransformerConfig
 
@@ -262,8 +262,9 @@ def get_model(name: str) -> TransformerConfig:
         return load_hf_config(p / "config.json")
     if key.endswith(".json"):
         if kind == "missing":
-            raise InputError(f"--model {name!r}: no such file", "give the path of a local config.json (or a "
-                             "workload JSON from `accelopt profile --save-workload`), or a preset name")
+            raise InputError(f"--model {name!r}: no such file{looked_in(name)}", "give the path of a local "
+                             "config.json (or a workload JSON from `accelopt profile --save-workload`), or a preset "
+                             "name")
         return load_hf_config(name)
     if kind == "folder":
         raise InputError(f"--model {name!r} is a folder without a config.json",
@@ -1014,7 +1015,12 @@ _ENCODER_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "elec
 # GPT-2's: GPTNeoModel's wpe; BertEmbeddings' (and RoBERTa's, XLM-R's, CamemBERT's, ELECTRA's) position_embeddings =
 # nn.Embedding(config.max_position_embeddings, hidden) (transformers models/bert/modeling_bert.py). BERT's 512 x hidden
 # were left out (bert-base 393,216 weights: 0.36%) while GPT-2's were counted. ModernBERT rotates (RoPE): none.
-_LEARNED_POSITION_TYPES = frozenset({"gpt_neo"}) | (_ENCODER_TYPES - {"modernbert"})
+# OPT's table too: OPTDecoder.embed_positions = OPTLearnedPositionalEmbedding(max_position_embeddings, hidden_size),
+# an nn.Embedding of max_position_embeddings + 2 rows ("OPT is set up so that if padding_idx is specified then offset
+# the embedding ids by 2", transformers models/opt/modeling_opt.py): OPT-125m's 2050 x 768 = 1,574,400 weights (1.3%)
+# were left out (123.6M printed for HF's 125.2M).
+_LEARNED_POSITION_TYPES = frozenset({"gpt_neo", "opt"}) | (_ENCODER_TYPES - {"modernbert"})
+_POSITION_ROW_OFFSET = {"opt": 2}  # rows beyond max_position_embeddings in the table (above)
 # Families the predictors do not model: no attention (state-space / recurrent), or hybrids of those with attention.
 _NO_ATTENTION_TYPES = frozenset({"mamba", "mamba2", "falcon_mamba", "rwkv", "rwkv5", "rwkv6", "recurrent_gemma",
                                  "jamba", "zamba", "zamba2", "xlstm",
@@ -1227,6 +1233,23 @@ def _check_not_a_result(cfg: dict[str, Any], where: str) -> None:
                      "workload JSON written by `accelopt profile --save-workload`")
 
 
+# Switches this reader reads as true / false (tie_word_embeddings has its own check, after its class default;
+# add_cross_attention other than true is listed as not modelled, tests/test_config_cross_attention.py).
+_FLAG_KEYS = ("parallel_attn", "use_parallel_residual", "new_decoder_architecture", "multi_query",
+              "use_sliding_window")
+
+
+def _check_flags(cfg: dict[str, Any], where: str) -> None:
+    """A switch written as text or a number ("parallel_attn": "false") was read by its truth value, so "false" (a
+    non-empty string) turned Falcon's parallel attention, GPT-NeoX's parallel residual or multi-query attention ON
+    without a word; null still means 'left out'."""
+    for key in _FLAG_KEYS:
+        value = cfg.get(key)
+        if value is not None and not isinstance(value, bool):
+            raise InputError(f"{where}: {key} = {value!r} is not true or false",
+                             f"write {key} = true or false (a JSON boolean, without quotes), or leave it out")
+
+
 def load_hf_config(path: Path | str) -> TransformerConfig:
     """Parse a local Hugging Face config.json (no `transformers` import).
 
@@ -1256,6 +1279,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         cfg = _qwen1_config(cfg, where)
     elif mtype == "phi3small":
         cfg = _phi3small_config(cfg)
+    _check_flags(cfg, where)
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
     cfg, class_defaults = _class_defaults(cfg, mtype, nested)
@@ -1332,7 +1356,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  tied_embeddings=tied, encoder_only=mtype in _ENCODER_TYPES,
                                  classifier_head=classifier,
                                  learned_positions=(context or _GPT2_DEFAULT_POSITIONS) if gpt2_style
-                                 else (context or 0) if mtype in _LEARNED_POSITION_TYPES else 0,
+                                 else (context + _POSITION_ROW_OFFSET.get(mtype, 0) if context else 0)
+                                 if mtype in _LEARNED_POSITION_TYPES else 0,
                                  biases=gpt2_style,
                                  source=f"Hugging Face config {p}",
                                  unused_keys=tuple(sorted({*unused, *_keys_not_applied(cfg, mla, window)})),

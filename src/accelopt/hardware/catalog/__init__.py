@@ -131,6 +131,22 @@ def _whole(v: float, fname: str, where: str) -> int:
 _PRICE_DATE = re.compile(r"\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?")
 
 
+def _check_price_not_future(text: str, where: str) -> None:
+    """A price_date after today is a slip (price_date = "2031-10" for 2021-10 loaded, printed beside every cost as
+    the price's date): the date says when the price was read."""
+    year, month = int(text[:4]), int(text[5:7])
+    day = int(text[8:10]) if len(text) > 7 else 1
+    try:
+        when = dt.date(year, month, day)
+    except ValueError:  # 2026-02-31: no such day
+        raise InputError(f"{where}: price_date = {text!r} is not a day of the calendar",
+                         'write the month the price was read, e.g. price_date = "2026-11"') from None
+    today = dt.date.today()
+    if when > today:
+        raise InputError(f"{where}: price_date = {text!r} is after today ({today.isoformat()}): the date says when the "
+                         "price was read", f'write the month it was read, e.g. price_date = "{today:%Y-%m}"')
+
+
 # The figures of a scale-up link, which only a domain of 2+ devices uses (predict/comm.py Links.pick).
 _SCALEUP_LINK_FIELDS = ("scaleup_bandwidth_byte_per_s", "scaleup_peer_bandwidth_byte_per_s", "scaleup_latency_s")
 
@@ -236,6 +252,8 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
     if "price_date" in table and not _PRICE_DATE.fullmatch(str(table["price_date"])):  # printed as the price's date
         raise InputError(f"{where}: price_date = {table['price_date']!r} is not a date YYYY-MM (or YYYY-MM-DD)",
                          'write the month the price was read, e.g. price_date = "2026-11"')
+    if "price_date" in table:
+        _check_price_not_future(str(table["price_date"]), where)
     try:
         spec = AcceleratorSpec(aliases=tuple(aliases), measured=measured, sources=cited, **kwargs)
         check_units(spec)  # a file's number in the wrong unit (989 meaning TFLOP/s) would run as a real device

@@ -1,0 +1,38 @@
+"""`plan --deadline 30` (no unit) was read as 30 seconds without a word: every layout of a training run missed it,
+and the table was titled 'closest to --deadline 30'. A bare number now exits 2 asking for the unit; with one it
+reads as before (README: `--deadline 30d`)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import run_main
+
+from accelopt.errors import InputError
+from accelopt.units import parse_duration_s
+
+ARGV = ["plan", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "64", "--tokens", "1e12", "--top", "2"]
+
+
+def test_a_bare_deadline_asks_for_its_unit(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main([*ARGV, "--deadline", "30"], capsys)
+    assert code == 2, out
+    assert "--deadline '30' has no unit" in err and "30d for days" in err
+    assert "closest to --deadline" not in out
+
+
+def test_a_deadline_with_its_unit_still_plans(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main([*ARGV, "--deadline", "30d"], capsys)
+    assert code == 0, err
+    assert "best 2 by time" in out
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("30d", 30 * 86400), ("36h", 36 * 3600), ("90min", 5400),
+                                               ("2w", 14 * 86400), ("45 s", 45.0), ("1.5days", 1.5 * 86400)])
+def test_durations_with_units(text: str, seconds: float) -> None:
+    assert parse_duration_s(text, "--deadline") == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["30", "1e6", " 7 "])
+def test_bare_numbers_are_refused(text: str) -> None:
+    with pytest.raises(InputError, match="has no unit"):
+        parse_duration_s(text, "--deadline")
