@@ -1,7 +1,7 @@
 """A runs file's cell naming a file by a relative path (hardware = my.toml, a serving row's model = m/config.json)
-resolves against the folder the command runs in, not the runs file's. Run from another folder, the error said only
-'catalog file my.toml does not exist' / "--model 'm/config.json': no such file", as if the file were missing: it now
-says which folder it looked in. Absolute paths read as before."""
+resolves against the runs file's folder (tests/test_validate_paths_relative_to_csv.py); the error said only
+'catalog file my.toml does not exist' / "--model 'm/config.json': no such file", without the folder a relative path
+is read from: it now names it. Absolute paths read as before."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ def test_a_missing_relative_hardware_file_names_the_folder(tmp_path: Path, capsy
     runs = tmp_path / "runs" / "train.csv"
     runs.write_text(TRAIN, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    code, out, err = run_main(["validate", "--runs", str(runs)], capsys)
-    assert code == 2, out
-    assert f"catalog file mine.toml does not exist (relative to the current folder {tmp_path})" in err
+    code, out, err = run_main(["validate", "--runs", "runs/train.csv"], capsys)
+    assert code == 2, out  # the cell is read beside the runs file: runs/mine.toml from the current folder
+    assert f"catalog file runs/mine.toml does not exist (relative to the current folder {tmp_path})" in err
 
 
 def test_a_missing_relative_model_cell_names_the_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -32,7 +32,7 @@ def test_a_missing_relative_model_cell_names_the_folder(tmp_path: Path, capsys: 
     runs = tmp_path / "serve.csv"
     runs.write_text(SERVE, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    code, out, err = run_main(["validate", "--serving", "--runs", str(runs)], capsys)
+    code, out, err = run_main(["validate", "--serving", "--runs", runs.name], capsys)
     assert code == 2, out
     assert f"no such file (relative to the current folder {tmp_path})" in err
     code, out, err = run_main(["plan", "--model", "nope/config.json", "--devices", "8"], capsys)
