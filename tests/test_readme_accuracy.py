@@ -100,7 +100,8 @@ def test_per_family_run_counts_and_runs_beyond_25() -> None:
     # GPT-OSS-120B GB200 / B200 / GB300 rows; mb-gb200-dsv3-bf16 -25.7% -> -24.4% with its recompute_modules cell;
     # 4 before; GB200 / GB300 -47.6% / -46.0% since moe3's recipe cells, 2026-12-02, checked since then); the MaxText
     # A3 rows: 3 since unseen added the five A3 High (H100) rows, 2026-12-02 (x4, x8, x16; strict xfails)
-    # the llm-foundry A100 rows: 20 at seq >= 8192 since ampfsdp added the table's other 55 rows, 2026-12-02
+    # the llm-foundry A100 rows: 20 at seq >= 8192 since ampfsdp added the table's other 55 rows, 2026-12-02; 0 since
+    # longseq set their attention kernel to triton the same day
     counts = (int(n_amd), int(n_trn), int(n_bw), int(n_hop), int(n_a3), int(n_amp), int(n_moe), int(n_dsv3))
     assert counts == (fams.count("amd-instinct-cdna3"), fams.count("aws-trainium1"), fams.count("nvidia-blackwell"),
                       fams.count("nvidia-hopper"), len(a3), fams.count("nvidia-ampere"), len(moe), len(dsv3))

@@ -82,24 +82,11 @@ _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outsi
               "tokens, 2026-12-01; examined 2026-12-02, hostcost: the run's 4-vCPU host is below vLLM's documented "
               "minimum of 2 x (2 + N) = 6 vCPUs, a mechanism its docs give no size; the record is in the runs "
               "file's L4 block, its figures recomputed by tests/test_serving_l4.py)")
-_A100_LONG_SEQ_REASON = ("predicted too fast at long sequence: within each model of the table the miss grows with "
-                         "the sequence (MPT-7B +1% at 4k, -37% at 64k) as the attention core's share grows; with the "
-                         "family's FlashAttention-2 rates halved (twice the core's time, a diagnostic) the 28 held-out "
-                         "rows at seq >= 8192 come to a median 3.8% (from 31.2%); which attention kernel and version "
-                         "the A100 table ran is not stated in llm-foundry's README, so the mechanism is not "
-                         "established (tests/test_validate_hopper.py::test_a100_long_sequence_gap_sits_in_the_"
-                         "attention_core)")
-
 UNEXPLAINED: dict[str, str] = {
-    # ampfsdp (2026-12-02): held-out rows of llm-foundry's A100-80GB table at seq >= 8192, added before they were
-    # predicted; every one too fast, the miss growing with the sequence (tests/test_validate_hopper.py)
-    **{f"mpt-a100-{m}": _A100_LONG_SEQ_REASON for m in (
-        "7b-8-64k", "7b-8-32k", "3b-8-64k", "3b-8-32k", "3b-8-16k", "1b-8-64k", "1b-8-32k", "1b-8-16k", "760m-8-64k",
-        "760m-8-32k", "760m-8-16k", "350m-8-64k", "350m-8-32k", "350m-8-16k", "350m-8-8k", "125m-8-64k", "125m-8-32k",
-        "125m-8-16k", "125m-8-8k")},
-    "mpt-a100-30b-8-8k": _A100_LONG_SEQ_REASON + "; this row stays 22.4% too fast with the core's time doubled, "
-    "where the other 27 come to -7.0..+12.3% (its 168-sequence batch at micro-batch 1, 21 accumulation steps: not "
-    "examined further)",
+    # The 20 llm-foundry A100-80GB rows at seq >= 8192 listed here by ampfsdp (2026-12-02) left the same day (longseq):
+    # their attention_kernel cells read flash2; the table ran FlashAttention in Triton (runs-file header), and at its
+    # derived rates every one is within 25%
+    # (tests/test_validate_hopper.py::test_a100_table_runs_flash_attention_in_triton).
     # mb-gb200-qwen3-30b left 2026-12-02 (moe): -24.2% (28.0% before) once compute.grouped_gemm_s charges one launch
     # gap per local expert (TE GroupedLinear's per-expert cuBLAS GEMMs); within 25%, its strict xfail passed.
     # srvrows (2026-12-02): held-out SGLang 0.5.17 stock run on one MI355X, against the unfitted [serving.default]

@@ -751,7 +751,8 @@ def _flags_text(setup: Any) -> str:
              f"{setup.offload_layers} layers/stage offloaded" if setup.offload_layers else "",
              "fp8 saved inputs" if setup.fp8_saved_inputs else "", "no dropout" if setup.no_dropout else "",
              f"fp8 recipe {setup.fp8_recipe}" if setup.fp8_recipe != "delayed" else "",
-             f"attention kernel {setup.attention_kernel}" if setup.attention_kernel == "flash2" else "",
+             (f"attention kernel {setup.attention_kernel}" if setup.attention_kernel in ("flash2", "triton")
+              else ""),
              "attention unpad/pad copies" if setup.attention_unpad else "",
              f"dp bucket {setup.dp_bucket_params:,} parameters" if setup.dp_bucket_params is not None else "",
              f"recompute modules {'+'.join(setup.recompute_modules)}" if setup.recompute_modules else "",
@@ -922,8 +923,10 @@ STACK_HELP = ("software stack the efficiencies are calibrated for: megatron (Meg
 
 ATTENTION_KERNEL_HELP = ("the kernel that runs the attention core: fused (cuDNN / Transformer Engine fused attention, "
                          "on the GEMM curve; the default), flash2 (FlashAttention-2: TE with NVTE_FUSED_ATTN=0, "
-                         "the flash-attn package, PyTorch SDPA's flash backend; at the family's published rate) or "
-                         "unfused (as --no-flash); fused on NVIDIA devices and flash2 anywhere skip the blocks above a "
+                         "the flash-attn package, PyTorch SDPA's flash backend; at the family's published rate), "
+                         "triton (FlashAttention in Triton, flash_attn.flash_attn_triton: llm-foundry's attn_impl "
+                         "triton; at the family's triton rate) or unfused (as --no-flash); fused on NVIDIA devices, "
+                         "flash2 and triton anywhere skip the blocks above a "
                          "causal mask's diagonal and charge a backward of 2.5x the forward (the FlashAttention-2 "
                          "algorithm)")
 FLASH_HELP = ("fused (flash) attention: no s x s score tensor in memory, one kernel for the attention core "

@@ -74,6 +74,13 @@ class Calibration:
     """FlashAttention-2's published backward rate on this family (fraction of the 16-bit peak), where a source gives
     one apart from the forward's; 0: the backward runs at flash2_attention_eff (compute.attention_bwd_time_ratio).
     Cited, not fitted; needs flash2_attention_eff."""
+    triton_attention_eff: float = 0.0
+    """FlashAttention in Triton's forward rate on this family (fraction of the 16-bit peak): the attention core of a
+    run whose attention kernel is 'triton' (flash_attn.flash_attn_triton) runs at it. Derived from a published
+    speed-up against a cited FlashAttention-2 rate, not fitted (calibration.toml); 0: no figure (GEMM curve, noted)."""
+    triton_bwd_attention_eff: float = 0.0
+    """Its backward rate, where a source gives one apart from the forward's; 0: the forward's. Needs
+    triton_attention_eff."""
     expert_gemm_floor_s: float = 0.0
     """The least time one routed expert's GEMM takes in an MoE layer's grouped GEMM, seconds: Transformer Engine's
     GroupedLinear issues one cuBLASLt call per local expert from one host thread, each call building its descriptors
@@ -128,7 +135,8 @@ class Calibration:
             if not 0.0 <= v <= 1.0 or (name != "overlap_eff" and v == 0.0):
                 raise InputError(f"calibration family {self.family!r}: {name} = {v!r} must be in (0, 1]",
                                  f"give {name} as a fraction, e.g. 0.8")
-        for name in ("flash2_attention_eff", "flash2_bwd_attention_eff"):
+        for name in ("flash2_attention_eff", "flash2_bwd_attention_eff", "triton_attention_eff",
+                     "triton_bwd_attention_eff"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise InputError(f"calibration family {self.family!r}: {name} = {v!r} must be in [0, 1]",
@@ -137,6 +145,10 @@ class Calibration:
             raise InputError(f"calibration family {self.family!r}: flash2_bwd_attention_eff = "
                              f"{self.flash2_bwd_attention_eff!r} without a forward rate (flash2_attention_eff)",
                              "give flash2_attention_eff = the forward rate too, or leave both out")
+        if self.triton_bwd_attention_eff > 0 and self.triton_attention_eff == 0:
+            raise InputError(f"calibration family {self.family!r}: triton_bwd_attention_eff = "
+                             f"{self.triton_bwd_attention_eff!r} without a forward rate (triton_attention_eff)",
+                             "give triton_attention_eff = the forward rate too, or leave both out")
         for name, limit in _UPPER_LIMITS.items():
             v = getattr(self, name)
             if not 0 <= v <= limit:  # NaN and inf too: plan then crashed on overflow
@@ -178,7 +190,7 @@ def _check_stack(stack: str, where: str) -> None:
 
 
 _OPTIONAL_FIELDS = ("fp8_matmul_eff_max", "matmul_half_s", "flash2_attention_eff", "flash2_bwd_attention_eff",
-                    "expert_gemm_floor_s")
+                    "triton_attention_eff", "triton_bwd_attention_eff", "expert_gemm_floor_s")
 """Numeric fields a family may omit (fp8_matmul_eff_max: then matmul_eff_max; matmul_half_s: then matmul_half_flop
 is the half-size point; expert_gemm_floor_s: then no floor; as calibration.toml states)."""
 

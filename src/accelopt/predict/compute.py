@@ -360,7 +360,7 @@ def mla_up_gemms_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float,
     return kv_up, gemm_s(T, a * mla.qk_head_dim / tp, mla.q_lora_rank, dtb, dev)
 
 
-ATTENTION_KERNELS = ("fused", "flash2", "unfused")
+ATTENTION_KERNELS = ("fused", "flash2", "triton", "unfused")
 """The attention kernel a run uses (--attention-kernel, the runs file's attention_kernel cell):
 fused    one fused kernel on the GEMM curve: cuDNN fused attention through Transformer Engine, what TE prefers on
          Hopper and later when it applies (NVIDIA/NeMo docs/source/features/memory_optimizations.rst at 90c9b16,
@@ -368,6 +368,9 @@ fused    one fused kernel on the GEMM curve: cuDNN fused attention through Trans
 flash2   Tri Dao's FlashAttention-2 (the flash-attn package, TE with NVTE_FUSED_ATTN=0, PyTorch SDPA's flash backend):
          at the family's published FlashAttention-2 rates (Calibration.flash2_attention_eff for the forward,
          flash2_bwd_attention_eff for the backward where a source gives one).
+triton   FlashAttention in Triton (flash_attn.flash_attn_triton, the flash-attn 1 era Triton kernel; llm-foundry's and
+         mosaicml/examples' attn_impl 'triton'): the same tiled algorithm (causal blocks skipped, S recomputed in the
+         backward) at the family's triton_attention_eff / triton_bwd_attention_eff.
 unfused  scores materialised in memory (--no-flash, flash cell 0): the pre-2022 Megatron-LM runs."""
 
 
@@ -387,23 +390,28 @@ def attention_kernel_of(flash: bool, kernel: str | None, where: str = "--attenti
 
 def attention_kernel_rate(kernel: str, cal: Calibration) -> float:
     """The fixed fraction of the 16-bit peak the attention core's forward runs at (0: the GEMM curve)."""
-    return cal.flash2_attention_eff if kernel == "flash2" else 0.0
+    if kernel == "flash2":
+        return cal.flash2_attention_eff
+    return cal.triton_attention_eff if kernel == "triton" else 0.0
 
 
 def attention_kernel_bwd_rate(kernel: str, cal: Calibration) -> float:
     """The same for the core's backward: the family's own backward figure (flash2_bwd_attention_eff) where a source
     gives one, else the forward's rate (a family whose source gives one figure for both passes); 0: the GEMM curve."""
-    if kernel != "flash2":
-        return 0.0
-    return cal.flash2_bwd_attention_eff or cal.flash2_attention_eff
+    if kernel == "flash2":
+        return cal.flash2_bwd_attention_eff or cal.flash2_attention_eff
+    if kernel == "triton":
+        return cal.triton_bwd_attention_eff or cal.triton_attention_eff
+    return 0.0
 
 
 def attention_kernel_note(kernel: str, cal: Calibration) -> str:
     """What a prediction must print when the kernel's rate is a default ('' when it is a cited figure or needs none)."""
-    if kernel != "flash2" or cal.flash2_attention_eff > 0:
+    if kernel not in ("flash2", "triton") or attention_kernel_rate(kernel, cal) > 0:
         return ""
-    return (f"attention kernel flash2: no published FlashAttention-2 rate for device family {cal.family!r} "
-            "(calibration flash2_attention_eff); its attention core runs on the GEMM curve instead (a default)")
+    what = "FlashAttention-2" if kernel == "flash2" else "FlashAttention-in-Triton"
+    return (f"attention kernel {kernel}: no published {what} rate for device family {cal.family!r} "
+            f"(calibration {kernel}_attention_eff); its attention core runs on the GEMM curve instead (a default)")
 
 
 def expert_gemm_floor_note(model: TransformerConfig, cal: Calibration) -> str:
@@ -501,8 +509,12 @@ kernels (TPU splash attention, ROCm CK/AOTriton, Gaudi FusedSDPA, Neuron NKI) ke
 
 def runs_fa2_algorithm(kernel: str, family: str) -> bool:
     """Whether the attention core runs the FlashAttention-2 algorithm (Dao 2023): the flash2 kernel on any family,
-    or the fused kernel on a family in FA2_FUSED_FAMILIES. Unfused: never."""
-    return kernel == "flash2" or (kernel == "fused" and family in FA2_FUSED_FAMILIES)
+    the fused kernel on a family in FA2_FUSED_FAMILIES, or FlashAttention in Triton (triton), whose kernels skip the
+    blocks above a causal mask's diagonal (forward: keys up to (start_m + 1) x BLOCK_M; backward: queries from the
+    key block's start) and recompute S = Q K^T in the backward (Dao-AILab/flash-attention
+    flash_attn/flash_attn_triton.py, _fwd_kernel and _bwd_kernel_one_col_block, IS_CAUSAL; the FA2 paper's sec. 4.1
+    benchmark charges every FlashAttention variant the same 2.5x backward). Unfused: never."""
+    return kernel in ("flash2", "triton") or (kernel == "fused" and family in FA2_FUSED_FAMILIES)
 
 
 def attention_bwd_ratio(kernel: str, family: str) -> float:

@@ -143,7 +143,8 @@ class SetupFlagFields:
     input."""
     attention_kernel: str = "fused"
     """--attention-kernel: the kernel that runs the attention core (fused: cuDNN/TE fused attention on the GEMM curve;
-    flash2: FlashAttention-2 at the family's published rate; unfused: scores in memory, as --no-flash)."""
+    flash2: FlashAttention-2 at the family's published rate; triton: FlashAttention in Triton at the family's triton
+    rate; unfused: scores in memory, as --no-flash)."""
     attention_unpad: bool = False
     """--attention-unpad: padding copies around a varlen fused attention call, every layer (llm-foundry's MPT)."""
     dp_bucket_params: int | None = unit("count", "--dp-bucket-params: the distributed optimizer's bucket in "
