@@ -79,3 +79,22 @@ def test_a_group_that_does_not_split_over_the_tp_ranks_is_refused(capsys: pytest
     assert "give a smaller --tp, or a group size that divides 32" in text
     code, _out, err = run_main([*base, "--tp", "2"], capsys)
     assert code == 0, err
+
+
+def test_the_suggested_group_also_splits_over_the_tp_ranks(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A group that divides no full width, at --tp 2: the fix named 'a group size that divides 16' (the full widths'
+    gcd: 256, 256, 688) though 16 does not divide the MLP's 344 per rank, so following it hit the per-rank refusal.
+    The suggestion now divides the per-rank widths too (gcd 256, 256, 688, 128, 344 = 8), and 8 runs."""
+    model = tmp_path / "tiny.json"
+    model.write_text('{"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 256, '
+                     '"intermediate_size": 688, "num_attention_heads": 4, "num_key_value_heads": 4, '
+                     '"num_hidden_layers": 2, "vocab_size": 1000, "max_position_embeddings": 1024}')
+    base = ["plan", "serve", "--model", str(model), "--hardware", "a100-sxm-80gb", "--batch", "1", "--prompt", "64",
+            "--output", "8", "--weight-dtype", "int4", "--tp", "2"]
+    code, out, err = run_main([*base, "--int4-group-size", "128"], capsys)
+    text = " ".join((out + err).split())
+    assert code == 2, text
+    assert "one that divides 8 (e.g. 8)" in text
+    code, _out, err = run_main([*base, "--int4-group-size", "8"], capsys)
+    assert code == 0, err

@@ -784,7 +784,8 @@ def int4_group_problem(model: TransformerConfig, group: int, weight_dtype: str,
                 f"layers at tp {tp} ({per}): each rank holds a whole number of groups of a layer's input, so vLLM "
                 "refuses such a layout ('This can be caused by too large tensor parallel size')",
                 f"give a smaller tp, or a group size that divides {common} (e.g. {math.gcd(common, 128)})")
-    common = math.gcd(*widths.values())
+    # at tp > 1 the suggested group must also split into the row-parallel layers' per-rank inputs
+    common = math.gcd(*widths.values(), *int4_rank_widths(model, weight_dtype, moe, tp).values())
     example = math.gcd(common, 128)  # AWQ/GPTQ's default 128 where it divides every width
     why = (f"is larger than every input width of {model.name}'s int4 layers ({named})" if group > max(widths.values())
            else f"does not divide the input width of {model.name}'s int4 layers ({named})")
