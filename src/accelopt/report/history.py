@@ -198,6 +198,12 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
                          "a run record: the command recorded its run when it ran (accelopt history list)")
     _check_record_schema(doc.get("schema"), doc.get("schema_version"))
     run_id = doc.get("id", default_id)
+    # a run record of accelopt <= 0.1 always held these: a file without one was skipped as '"time" is NoneType'
+    missing = [k for k, v in (("id", run_id), ("command", None), ("result", None), ("time", None))
+               if v is None and doc.get(k) is None]
+    if missing:
+        raise ValueError(f"{', '.join(chr(34) + k + chr(34) for k in missing)} missing or null (a run record "
+                         "holds id, command, time and result)")
     checks = (("id", run_id, str), ("command", doc.get("command"), str), ("result", doc.get("result"), dict),
               ("argv", doc.get("argv", []), list), ("versions", doc.get("versions") or {}, dict),
               ("host", doc.get("host") or {}, dict))
