@@ -470,6 +470,22 @@ def _is_workload(model: str) -> bool:
     return isinstance(doc, dict) and "ops" in doc
 
 
+def _overhead_note(overheads: dict[str, tuple[str, float]]) -> str | None:
+    """The 'default used:' line for the framework overhead a workload's mem/dev adds to its weights, gradients,
+    optimizer state and activations: the calibration's framework_overhead_bytes, an assumption (CUDA context +
+    allocator slack + framework buffers, predict/data/calibration.toml), which outweighs a small model's own bytes
+    (2.5e9 B beside the 48 kB of a 2,437-parameter model); None where every device's is 0 (TPU)."""
+    from accelopt.units import fmt_bytes
+
+    parts = [f"{name} {fmt_bytes(b, binary=True)} ([family.{fam}])" for name, (fam, b) in overheads.items() if b]
+    if not parts:
+        return None
+    return ("default used: mem/dev includes a framework overhead per device of " + ", ".join(parts) + " (calibration "
+            "framework_overhead_bytes: an assumption for the runtime's context, allocator slack and framework "
+            "buffers, not measured) beside the workload's weights, gradients, optimizer state and activations — "
+            "give framework_overhead_bytes in a --calibration TOML to replace it")
+
+
 def _run_workload(opts: PlanOptions) -> None:
     """A profiled Workload: data parallel x ZeRO 0-3 over the device counts (per-op roofline compute)."""
     import numpy as np
@@ -506,9 +522,11 @@ def _run_workload(opts: PlanOptions) -> None:
     check_tokens(tokens)
     workload_specs = resolve_devices(opts.hardware, opts.catalog)
     busy = warn_busy_specs(workload_specs) + warn_dropped_stacks(opts.calibration)
+    overheads: dict[str, tuple[str, float]] = {}
     for spec in workload_specs:
-        pred = evaluate_workload(wl, spec, dp, zero, tokens=tokens,
-                                 cal=calibration_for(spec, cals, stack), measured=measured)
+        cal = calibration_for(spec, cals, stack)
+        overheads[spec.name] = (cal.family, cal.framework_overhead_bytes)
+        pred = evaluate_workload(wl, spec, dp, zero, tokens=tokens, cal=cal, measured=measured)
         if pred.assumed:
             assumed[spec.name] = pred.assumed
         for i in range(len(dp)):
@@ -530,6 +548,7 @@ def _run_workload(opts: PlanOptions) -> None:
     energy = energy_defaults_note([sp for sp in workload_specs if sp.name in listed], Facility(), flags=False,
                                   carbon=False)
     notes = [n for n in (workload_dtype(wl)[1], workload_batch_note(wl), workload_state_bytes(wl)[3], energy,
+                         _overhead_note({k: v for k, v in overheads.items() if k in listed}),
                          None if opts.setup.tokens is not None else default_tokens_note()) if n]
     data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed, tokens=tokens,
                               tokens_per_sample=per_sample, input_warnings=busy, notes=notes)
