@@ -481,8 +481,9 @@ def _overhead_note(overheads: dict[str, tuple[str, float]]) -> str | None:
     if not parts:
         return None
     return ("default used: mem/dev includes a framework overhead per device of " + ", ".join(parts) + " (calibration "
-            "framework_overhead_bytes: an assumption for the runtime's context, allocator slack and framework "
-            "buffers, not measured) beside the workload's weights, gradients, optimizer state and activations — "
+            "framework_overhead_bytes, sourced per family in predict/data/calibration.toml: the GPU families' 2.5e9 "
+            "B is an assumption for the CUDA context, allocator slack and framework buffers, not measured) beside "
+            "the workload's weights, gradients, optimizer state and activations — "
             "give framework_overhead_bytes in a --calibration TOML to replace it")
 
 
