@@ -75,3 +75,19 @@ def test_names_and_absolute_paths_are_kept(tmp_path: Path) -> None:
     bundled = [{"hardware": "spec.toml", "model": "m.json"}]
     resolve_path_cells(bundled, None)
     assert bundled == [{"hardware": "spec.toml", "model": "m.json"}]
+
+
+def test_a_folder_named_like_the_device_beside_the_csv_leaves_the_name_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A runs file beside a folder of logs named after its device, h100-sxm/: the catalog name in the hardware cell
+    was read as the path '.../h100-sxm' and refused as 'unknown device', with the fix 'did you mean h100-sxm?', the
+    very name written. Only a file (or, for a model cell, a folder holding config.json) makes a bare name a path."""
+    (tmp_path / "h100-sxm").mkdir()
+    (tmp_path / "h100-sxm" / "log.txt").write_text("step 1: 4.1 s\n")
+    row = {**ROW, "id": "lab-1", "hardware": "h100-sxm"}
+    runs = _write(tmp_path / "runs.csv", [row])
+    monkeypatch.chdir(tmp_path.parent)
+    code, out, err = run_main(["validate", "--runs", str(runs), "--json"], capsys)
+    assert code == 0, err
+    (got,) = json.loads(out)["runs"]
+    assert got["hardware"] == "h100-sxm"

@@ -47,11 +47,19 @@ PATH_COLUMNS = ("hardware", "model")
 _PATH_SUFFIXES = (".toml", ".json")
 
 
+def _readable_beside(p: Path, col: str) -> bool:
+    """Whether a bare name in the `col` cell names a file the cell can read beside the CSV: a file, or for `model`
+    a Hugging Face model folder (it holds config.json). Any other folder is not: a folder of logs named after the
+    device, h100-sxm/, turned the catalog name into the path '.../h100-sxm', refused as an unknown device."""
+    return p.is_file() or (col == "model" and (p / "config.json").is_file())
+
+
 def resolve_path_cells(rows: list[dict[str, str]], path: Path | str | None) -> None:
     """Rewrite, in place, each relative path in a PATH_COLUMNS cell of the runs file `path` as relative to the file's
     folder (it was read relative to the folder `validate` ran in, so the same CSV validated from elsewhere lost its
     spec/config files); absolute paths, names (a catalog device, a preset) and the bundled file (`path` None) are
-    kept. A cell is a path when it ends in .toml / .json, holds a path separator, or names something in that folder."""
+    kept. A cell is a path when it ends in .toml / .json, holds a path separator, or names a file in that folder (for
+    `model`, also a model folder holding config.json)."""
     if path is None:
         return
     base = Path(path).parent
@@ -62,7 +70,7 @@ def resolve_path_cells(rows: list[dict[str, str]], path: Path | str | None) -> N
                 continue
             looks = v.lower().endswith(_PATH_SUFFIXES) or "/" in v or "\\" in v
             with contextlib.suppress(OSError, ValueError):  # a name too long or odd for a path is a name
-                looks = looks or (base / v).exists()
+                looks = looks or _readable_beside(base / v, col)
             if looks:
                 row[col] = str(base / v)
 
