@@ -292,6 +292,16 @@ def _rec_optimizer(f: Facts) -> Recommendation | None:
         category="host overhead", techniques=("fused-optimizer",))
 
 
+_RATIO_UNKNOWN = "bf16/fp32 peak ratio unknown for this device"
+
+
+def _ratio_note_for(given: list[str], dtype: str) -> str:
+    """The peak-ratio note where a spec was given (`given`: 'FLAG NAME' of each) but none lists both peaks."""
+    return (f"{_RATIO_UNKNOWN}: no spec given ({', '.join(given)}) lists both bf16 and {dtype} peaks, so no "
+            f"mixed-precision gain is estimated — give peak_flop_per_s.bf16 (and .{dtype}) with their source in "
+            "its entry")
+
+
 def diagnose_facts(f: Facts) -> Diagnosis:
     step_s = f.profiled_step_s
     s_data, s_h2d = _input_shares(f.phase_s)
@@ -320,7 +330,7 @@ def diagnose_facts(f: Facts) -> Diagnosis:
         notes.append("ops whose FLOPs and bytes are not modelled (their time is measured, their work reads as 0): "
                      + ", ".join(f"{k} x{v}" for k, v in sorted(f.unmodeled_ops.items())))
     if f.dtype == "fp32" and f.peak_ratio_bf16 is None:
-        notes.append("bf16/fp32 peak ratio unknown for this device (no catalog or probed bf16 peak): "
+        notes.append(f"{_RATIO_UNKNOWN} (no catalog or probed bf16 peak): "
                      "pass --catalog-device or --probed to estimate a mixed-precision gain")
     return Diagnosis(bound=bound, verdict=_verdict(bound, shares[bound], f), shares=shares, recommendations=recs,
                      notes=notes)
@@ -362,6 +372,10 @@ def diagnose(result: Any, *, spec: Any = None, probed_spec: Any = None) -> Diagn
               memory_bandwidth_byte_per_s=result.ceilings.memory_bandwidth_byte_per_s,
               unmodeled_ops=getattr(result, "unmodeled_ops", {}) or {})
     d = diagnose_facts(f)
+    given = [f"{flag} {sp.name}" for sp, flag in ((spec, "--catalog-device"), (probed_spec, "--probed"))
+             if sp is not None]
+    if given:  # the generic note told the user to pass the very flag they gave
+        d.notes = [_ratio_note_for(given, result.peak_dtype) if n.startswith(_RATIO_UNKNOWN) else n for n in d.notes]
     d.notes.extend(probed_on_a_busy_machine(((probed_spec, "--probed"), (spec, "--catalog-device"))))
     result.diagnosis = d
     return d
