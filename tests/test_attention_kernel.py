@@ -317,3 +317,13 @@ def test_a_triton_backward_rate_without_a_forward_rate_is_an_error(tmp_path: Pat
     with pytest.raises(InputError, match="without a forward rate") as e:
         load_calibrations(p)
     assert "triton_attention_eff" in e.value.fix
+
+
+def test_a_kernel_name_in_another_case_is_told_the_lower_case_name(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan --attention-kernel Triton` said 'is not an attention kernel the predictor models', as if triton were not
+    one; --dtype BF16, --weight-dtype INT8 and --stack Megatron name the lower-case spelling, and so does this now."""
+    code, out, err = run_main(["plan", "--model", "gpt3-125m", "--devices", "8", "--attention-kernel", "Triton"],
+                              capsys)
+    assert code == 2
+    assert ("--attention-kernel 'Triton' is not an attention kernel the predictor models (the names are lower "
+            "case: triton)") in " ".join((out + err).split())

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from accelopt.errors import InputError
+from accelopt.errors import InputError, case_hint
 from accelopt.predict.calibration import Calibration
 from accelopt.workload.transformer import TransformerConfig
 
@@ -380,7 +380,8 @@ def attention_kernel_of(flash: bool, kernel: str | None, where: str = "--attenti
     if not kernel:
         return "fused" if flash else "unfused"
     if kernel not in ATTENTION_KERNELS:
-        raise InputError(f"{where} {kernel!r} is not an attention kernel the predictor models",
+        raise InputError(f"{where} {kernel!r} is not an attention kernel the predictor models"
+                         + case_hint(kernel, ATTENTION_KERNELS),
                          f"give {where} one of: {', '.join(ATTENTION_KERNELS)}")
     if not flash and kernel != "unfused":
         raise InputError(f"{where} {kernel} with flash attention off (--no-flash, flash cell 0): a {kernel} kernel "
