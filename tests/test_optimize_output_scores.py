@@ -145,3 +145,57 @@ def test_scores_of_the_wrong_shape_are_named_where_they_were_taken() -> None:
                                          r"\(8,\)") as e:
         run.quality(run.baseline(), True)
     assert "a tuple's scores first" in (e.value.fix or "")
+
+
+_DICT_MODEL = '''
+import torch
+from torch import nn
+from accelopt.workload.userfile import ModelBundle
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(32, 64)
+        self.b = nn.Linear(64, 5)
+
+    def forward(self, x):
+        h = torch.relu(self.a(x))
+        return {"hidden": h, "scores": self.b(h)}
+
+
+def _data(seed):
+    def it():
+        g = torch.Generator().manual_seed(seed)
+        for _ in range(4):
+            x = torch.randn(16, 32, generator=g)
+            yield x, x[:, :5].argmax(1)
+    return it
+
+
+def build(batch_size: int = 16):
+    torch.manual_seed(0)
+    return ModelBundle(name="dictnet", model=Net(), batches=_data(1), batch_size=batch_size,
+                       loss_fn=lambda o, y: nn.functional.cross_entropy(o["scores"], y), eval_batches=_data(2),
+                       metric=lambda o, y: float((o["scores"].argmax(-1) == y).float().mean()), higher_is_better=True)
+'''
+
+
+def test_a_failed_prune_of_a_dict_output_points_at_the_scores_taken(tmp_path: Any,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """A dict {"hidden", "scores"} without 'logits': prune-structured kept the 64-wide 'hidden' layer whole and
+    pruned the 5-class head, and failed with the bare 'IndexError: Target 4 is out of bounds.'; the reason now says
+    which value was taken as the scores and the fix (the same as the run's note)."""
+    pytest.importorskip("torch_pruning")
+    import json
+
+    from conftest import run_main
+
+    path = tmp_path / "dictnet.py"
+    path.write_text(_DICT_MODEL, encoding="utf-8")
+    code, out, err = run_main(["optimize", f"{path}:build", "--only", "prune-structured", "--rounds", "3",
+                               "--no-profile-bounds", "--combinations", "0", "--threads", "1", "--json"], capsys)
+    assert code == 0, err
+    (pruned,) = [v for v in json.loads(out)["variants"] if v["name"] == "prune-structured"]
+    assert pruned["status"] == "failed"
+    assert "(the scores were taken as output['hidden'], the dict's first value" in pruned["reason"], pruned

@@ -914,7 +914,7 @@ class _Run:
             if r not in self.result.variants:
                 self.add(r)
         except ModelCodeError as e:  # the model's own code failed under this technique: that variant's failure
-            r.status, r.reason = "failed", e.problem
+            r.status, r.reason = "failed", e.problem + self._scores_hint([t for t, _ in techs])
             if r not in self.result.variants:
                 self.add(r)
         except InputError:
@@ -925,10 +925,22 @@ class _Run:
             r.status, r.reason = "not-run", "interrupted (Ctrl-C) while it ran"
             raise
         except Exception as e:  # a technique's bug must not lose the other results
-            r.status, r.reason = "failed", f"{type(e).__name__}: {exception_text(e, 300)}"
+            r.status, r.reason = "failed", (f"{type(e).__name__}: {exception_text(e, 300)}"
+                                            + self._scores_hint([t for t, _ in techs]))
             if r not in self.result.variants:
                 self.add(r)
         return r
+
+    def _scores_hint(self, techs: list[Technique]) -> str:
+        """A failed prune-structured / distill on a model whose dict output has no 'logits' key: their output layer
+        and soft targets come from the dict's first value, so a failure there (a pruned classifier's 'Target 4 is
+        out of bounds') most likely means that value is not the scores; the pointer the bare error lacked."""
+        note = next((n for n in self.result.notes if "none is 'logits'" in n), None)
+        if note is None or not {t.name for t in techs} & {"prune-structured", "distill"}:
+            return ""
+        first = note.split("its first value, ", 1)[1].split(",", 1)[0]
+        return (f" (the scores were taken as {first}, the dict's first value: if that is not the scores, return "
+                "them under the key 'logits' or first)")
 
     def pairs(self, singles: list[tuple[Technique, VariantResult]]) -> list[list[Technique]]:
         """Compatible pairs of measured, faster-or-leaner, quality-keeping singles: a composable first."""
