@@ -364,12 +364,19 @@ def test_expert_grid_fix_does_not_name_the_expert_count(capsys: pytest.CaptureFi
 
 def test_serve_weights_past_memory_suggest_only_dtypes_the_device_runs(capsys: pytest.CaptureFixture[str]) -> None:
     # an Edge TPU (8 MB, int8 peak only) said "0.0 GB usable" and "use --weight-dtype fp8 or int4", both refused there
+    # (since ut_fresh2: the default bf16, which it cannot run, is refused before memory, naming w8a8 alone)
     code, _, err = run_main(["plan", "serve", "-m", "llama3-8b", "--hardware", "edge-tpu"], capsys)
+    assert code == 2 and "has no bf16 peak" in err
+    assert "use --weight-dtype w8a8\n" in err and "fp8" not in err and "int4" not in err  # int8 peak, no 16-bit one
+    code, _, err = run_main(["plan", "serve", "-m", "llama3-8b", "--hardware", "edge-tpu", "--weight-dtype", "w8a8"],
+                            capsys)
     assert code == 2 and "6.87 MiB usable (90% of 7.63 MiB)" in err and "0.0 GiB" not in err  # 8e6 B
-    assert "use --weight-dtype w8a8," in err and "fp8" not in err and "int4" not in err  # int8 peak, no 16-bit one
+    assert "fp8" not in err and "int4" not in err
     # a T4 has no fp8 peak: int8 (weight-only, W8A16; w8a8 has its bytes) and int4 (W4A16) are named, and the
     # suggestion is then accepted
     code, _, err = run_main(["plan", "serve", "-m", "llama3-8b", "--hardware", "t4"], capsys)
+    assert code == 2 and "device 't4' has no bf16 peak" in err  # its 16-bit peak is fp16's (since ut_fresh2)
+    code, _, err = run_main(["plan", "serve", "-m", "llama3-8b", "--hardware", "t4", "--weight-dtype", "fp16"], capsys)
     assert code == 2 and "use --weight-dtype int8 or int4," in err
     code, _, err = run_main(["plan", "serve", "-m", "llama3-8b", "--hardware", "t4", "--weight-dtype", "int8"], capsys)
     assert code == 0, err

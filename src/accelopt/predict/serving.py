@@ -2064,6 +2064,11 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
     memory or one request's KV cache does not fit in what they leave, in GiB per device (as every serving message
     and table: _gib_text), with the KV cache of the `requested` batch (--batch/--concurrency) beside it, and the fix
     for that cause."""
+    # a weight dtype the device cannot run at all is the first problem: naming memory first sent the user to more
+    # devices (edge-tpu, int8 weight-only on a device with no 16-bit peak), only to be refused for the dtype next
+    compute_dtype_for(spec, weight_dtype)
+    if moe.active:
+        _expert_compute_dtype(spec, weight_dtype, moe)
     cal = calibration_for_spec(spec, calibration)
     w, kv1, ws = _memory_per_device(model, tp, pp, 1, prompt_len, output_len, weight_dtype, kv_dtype, cal, moe)
     usable = usable_bytes(spec, w, ws, cal)
