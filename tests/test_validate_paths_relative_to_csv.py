@@ -91,3 +91,11 @@ def test_a_folder_named_like_the_device_beside_the_csv_leaves_the_name_alone(
     assert code == 0, err
     (got,) = json.loads(out)["runs"]
     assert got["hardware"] == "h100-sxm"
+
+
+def test_the_columns_table_says_where_a_relative_spec_is_read() -> None:
+    """docs/runs_files.md's hardware row still said a relative spec TOML is read 'from the folder `validate` runs
+    in', the opposite of its own intro and of resolve_path_cells (the CSV's folder)."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "runs_files.md").read_text(encoding="utf-8")
+    row = next(line for line in doc.splitlines() if line.startswith("| `hardware` | required"))  # training
+    assert "relative one from the CSV's folder" in row and "runs in" not in row
