@@ -6,13 +6,12 @@ read of README left out a flag that works."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 from conftest import run_main
-from test_bad_inputs import workload_doc
+from test_plan_workload_top import _workload
 
 ROOT = Path(__file__).resolve().parents[1]
 VALUES = {"--dtype": "fp16", "--objective": "cost", "--deadline": "30d", "--budget-usd": "100", "--seq-len": "128",
@@ -26,14 +25,6 @@ def _readme_sentence() -> str:
     m = re.search(r"a workload JSON `--model` refuses the options it cannot use \(([^)]*)\)", text)
     assert m, "README's sentence on the options a workload refuses is gone: update this test"
     return m.group(1)
-
-
-def _workload(tmp_path: Path) -> Path:
-    w = tmp_path / "w.json"
-    doc = workload_doc()
-    doc["meta"]["params"] = 64 * 64  # the one GEMM's weights
-    w.write_text(json.dumps(doc), encoding="utf-8")
-    return w
 
 
 def test_readme_workload_refusals_match_the_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
