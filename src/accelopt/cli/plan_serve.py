@@ -221,7 +221,6 @@ def warn_training_tables(path: str | None) -> list[str]:
 def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
     from rich.table import Table
 
-    from accelopt.predict.serving import weight_only_note
     from accelopt.report.console import make_console, plain
     from accelopt.report.plan_warnings import pp_microbatches_text, serve_caption, serve_rate_columns
     from accelopt.units import fmt_bytes, fmt_count, fmt_joules, fmt_seconds, fmt_usd
@@ -250,8 +249,6 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
                           p.decode_step.bound, fmt_bytes(p.memory_bytes_per_device, binary=True),
                           "yes" if p.fits else "NO", usd, j)
         console.print(table)
-        if (note := weight_only_note(p0)) is not None:
-            console.print(plain(f"note: {note}"))
         if p0.moe and p0.moe.dense:  # attention-DP replicas of a dense model: no expert figures to show
             for a in p0.moe.assumptions:
                 console.print(f"note: {a}", markup=False)

@@ -38,6 +38,7 @@ from accelopt.predict.serving import (
     predict_at_rate,
     serving_calibrations,
     sweep_batch,
+    weight_only_note,
     with_price,
 )
 from accelopt.predict.serving_moe import MoELayout, check_layout
@@ -318,6 +319,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if (n := cap_microbatches_note(opts, at_max_load, cap_bound)) is not None:
         notes.append(n)
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
+    notes += [n for sw in sweeps if sw.points and (n := weight_only_note(sw.points[0])) is not None]
     # J/out tok: the idle draw and the facility's host share and PUE (no flags here: cost.Facility's defaults)
     served_specs = [sp for sp in specs if sp.name in served]
     notes += [n for n in (unpriced_note(served_specs, opts),) if n]

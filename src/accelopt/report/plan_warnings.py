@@ -110,14 +110,11 @@ def serve_rate_columns(points: Sequence[Any]) -> tuple[list[str], list[list[str]
 
 def serve_lines(result: Any) -> list[str]:
     """What `plan serve` prints beside its tables that the page's tables do not show: input warnings, ignored config
-    keys, the weight-only note of each sweep, defaults used, the measured link."""
-    from accelopt.predict.serving import weight_only_note
-
+    keys, defaults used, the measured link (the weight-only note of each sweep is in result.notes)."""
     model = result.results[0].model if result.results else "the model"
     unused = unused_keys_line(model, result.unused_config_keys)
-    notes = [f"note: {n}" for s in result.results if (n := weight_only_note(s.points[0])) is not None]
     assumed = assumed_lines({s.points[0].device: list(s.points[0].assumed) for s in result.results})
-    return [*result.input_warnings, *([unused] if unused else []), *notes, *assumed,
+    return [*result.input_warnings, *([unused] if unused else []), *assumed,
             *measured_lines(result.measured_link)]
 
 
