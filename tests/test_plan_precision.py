@@ -111,7 +111,11 @@ LONG_SEQUENCE_GAP_SOURCE, LONG_SEQUENCE_GAP_SEQ = "MosaicML llm-foundry A100-80G
 """llm-foundry's A100-80GB rows at seq >= 8192 (28 held out, added 2026-12-02 by ampfsdp before they were predicted):
 all too fast, -0.6..-48.5% (median 31.2%), while their cells read flash2; since longseq (2026-12-02) they run the
 kernel the table ran (FlashAttention in Triton) at its derived rates: -24.8..+7.9%, median 9.3%, still the table's
-worst stratum, mostly too fast (tests/test_validate_hopper.py::test_a100_table_runs_flash_attention_in_triton)."""
+worst stratum, mostly too fast (tests/test_validate_hopper.py::test_a100_table_runs_flash_attention_in_triton).
+Checked 2026-12-02 (a100long): a RATE gap of the Triton core, not a long-sequence mechanism; where the predicted core is
+half the step or more, 16 of the 18 rows would need 1.13-1.22x its time whatever b x h (12..64) and head dim (64, 128),
+and the error grows with sequence as the core's share does; no published flash_attn_triton rate was found (runs-file
+mpt-a100 block)."""
 
 
 def _long_sequence_gap_ids() -> set[str]:
