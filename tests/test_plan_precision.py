@@ -114,7 +114,8 @@ kernel the table ran (FlashAttention in Triton) at its derived rates: -24.8..+7.
 worst stratum, mostly too fast (tests/test_validate_hopper.py::test_a100_table_runs_flash_attention_in_triton).
 Checked 2026-12-02 (a100long): a RATE gap of the Triton core, not a long-sequence mechanism; where the predicted core is
 half the step or more, 16 of the 18 rows would need 1.13-1.22x its time whatever b x h (12..64) and head dim (64, 128),
-and the error grows with sequence as the core's share does; no published flash_attn_triton rate was found (runs-file
+and the error grows with sequence as the core's share does (test_validate_hopper.py::
+test_a100_long_sequence_gap_is_a_triton_core_rate_gap); no published flash_attn_triton rate was found (runs-file
 mpt-a100 block)."""
 
 
