@@ -71,6 +71,17 @@ def test_the_a100_table_rows_carry_the_column_and_no_other_row_does() -> None:
     assert not run_query(_row("mpt-1b-8")).eager_cross_entropy
 
 
+def test_eager_flag_with_a_captured_workload_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A captured workload is timed as its profiled ops (training.evaluate_workload reads no Setup): the flag would
+    change nothing there, so it is refused, not dropped."""
+    from test_plan_workload_top import _workload
+
+    code, _out, err = run_main(["plan", "--model", str(_workload(tmp_path)), "--hardware", "h100-sxm", "--devices", "8",
+                                "--eager-cross-entropy"], capsys)
+    text = " ".join(err.split())
+    assert code == 2 and "--eager-cross-entropy: --model" in text and "captured workload" in text, err
+
+
 def test_the_step_grows_by_the_logits_term_only() -> None:
     """mpt-a100-125m-8: 2 micro-batches, no pipeline: the step grows by exactly 2 x the extra loss passes."""
     from accelopt.predict.query import predict_layout
