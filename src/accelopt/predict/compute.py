@@ -695,7 +695,9 @@ def logits_forward(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: D
 # PyTorch eager F.cross_entropy on 16-bit logits computed in fp32 (torch.autocast, whose fp32 list holds
 # cross_entropy, log_softmax and nll_loss: PyTorch amp docs 'CUDA Ops that can autocast to float32'; or an explicit
 # logits.float() as torchtitan's loss), bytes per [T, V/t] logit element and kernels per pass, as the kernels' code
-# passes over the tensor (pytorch/pytorch aten/src/ATen/native/cuda/SoftMax.cu, Loss.cu), V > 1024 (one block a row):
+# passes over the tensor, V > 1024 (one block a row): pytorch/pytorch aten/src/ATen/native/cuda/SoftMax.cu at e9865f53
+# (host_softmax / host_softmax_backward; its passes not re-checked against the A100 rows' torch 1.13.1) and
+# aten/src/ATen/native/cuda/Loss.cu TORCH_IMPL_FUNC(nll_loss_backward_out_cuda):
 #   forward:  cast 16 -> 32 bit (read 2, write 4); log_softmax cunn_SoftMaxForward: ilpReduce max (read 4), ilpReduce
 #             sum of exp (read 4), WriteFpropResults (read 4, write 4); nll_loss: one element a row = 22 B, 3 kernels.
 #   backward: nll_loss_backward_out_cuda's grad_input.zero_() (write 4) and its scatter (one element a row);
