@@ -95,21 +95,25 @@ def _as_flash2(row: dict[str, str]) -> dict[str, str]:
 def test_a100_table_runs_flash_attention_in_triton() -> None:
     """The figures calibration.toml (nvidia-ampere triton rates), the runs-file notes and README quote: the 28 held-out
     A100 llm-foundry rows at seq >= 8192 ran FlashAttention in Triton (the table's sweep, torch 1.13.1, no --attn_impl;
-    submit_benchmarks.py's default 'triton'); at its derived rates they miss by a median 9.3%, -24.8..+7.9%, none
-    beyond 25%; read as flash2 with the unpad copies (the cells before longseq) by 31.2%, every one too fast."""
+    submit_benchmarks.py's default 'triton'); at its derived rates they missed by a median 9.3%, -24.8..+7.9%, none
+    beyond 25% (longseq); since ce (2026-12-02: the table's eager cross-entropy, the declared rule re-run 0.66 -> 0.68)
+    by 8.8%, -26.6..+5.6%, mpt-a100-30b-8-8k beyond 25% (UNEXPLAINED in tests/test_row_notes_checked.py); read as
+    flash2 with the unpad copies (the cells before longseq) by 31.2% (32.0% at ce's values), every one too fast."""
     rows = {r["id"]: r for r in read_runs()}
     long_rows = [k for k in HELD_OUT_A100 if SEQ[k] >= 8192]
     assert len(long_rows) == 28
     assert {rows[k]["attention_kernel"] for k in HELD_OUT_A100} == {"triton"}
     assert {(rows[k].get("attention_unpad") or "").strip() for k in HELD_OUT_A100} == {""}
     own = {k: RESULTS[k].error for k in long_rows}
-    assert round(statistics.median(abs(e) for e in own.values()), 3) == 0.093
-    assert (round(min(own.values()), 3), round(max(own.values()), 3)) == (-0.248, 0.079)
+    assert round(statistics.median(abs(e) for e in own.values()), 3) == 0.088
+    assert (round(min(own.values()), 3), round(max(own.values()), 3)) == (-0.266, 0.056)
     assert min(own, key=lambda k: own[k]) == "mpt-a100-30b-8-8k"
     cals = load_calibrations()
     before = [reproduce(_as_flash2(rows[k]), cals).error for k in long_rows]
-    assert all(e < 0 for e in before) and round(statistics.median(abs(e) for e in before), 3) == 0.312
-    assert sum(abs(e) > 0.25 for e in before) == 20 and not any(abs(e) > 0.25 for e in own.values())
+    # 31.2% when longseq wrote it; 32.0% at ce's values (eager cross-entropy, matmul_eff_max 0.68)
+    assert all(e < 0 for e in before) and round(statistics.median(abs(e) for e in before), 3) == 0.320
+    assert sum(abs(e) > 0.25 for e in before) == 18  # 20 when longseq wrote it (before ce's values)
+    assert [k for k, e in own.items() if abs(e) > 0.25] == ["mpt-a100-30b-8-8k"]
 
 
 def _triton_core_slower(cals: dict[str, Calibration], factor: float) -> dict[str, Calibration]:
@@ -166,10 +170,11 @@ def test_fsdp_stack_overrides_only_eff_max_on_hopper() -> None:
 
 def test_ampere_fsdp_stack_overrides_only_eff_max() -> None:
     """ampfsdp (2026-12-02): nvidia-ampere/pytorch-fsdp holds its own matmul_eff_max (0.66, fitted by the declared
-    rule), every other value the family's; the megatron stack keeps the Narayanan fit (0.70)."""
+    rule; 0.68 since ce's re-run, 2026-12-02), every other value the family's; the megatron stack keeps the Narayanan
+    fit (0.70)."""
     amp = load_calibrations()["nvidia-ampere"]
     fsdp = amp.stacks["pytorch-fsdp"]
-    assert (amp.matmul_eff_max, fsdp.matmul_eff_max) == (0.70, 0.66)
+    assert (amp.matmul_eff_max, fsdp.matmul_eff_max) == (0.70, 0.68)
     assert set(fsdp.fitted_on) == FITTED_A100
     same = ("matmul_half_flop", "memory_eff", "overlap_eff", "kernel_overhead_s", "flash2_attention_eff",
             "flash2_bwd_attention_eff", "triton_attention_eff", "triton_bwd_attention_eff", "scaleup_bw_eff",
@@ -181,7 +186,7 @@ def test_a100_pytorch_fsdp_rows_run_on_the_stack_table() -> None:
     """Every A100 pytorch-fsdp row (llm-foundry and torchtitan) is predicted with the stack's value: at the megatron
     values instead (the table removed) each comes out faster."""
     spec = get_device("a100-sxm-80gb")
-    assert calibration_for(spec, stack="pytorch-fsdp").matmul_eff_max == 0.66
+    assert calibration_for(spec, stack="pytorch-fsdp").matmul_eff_max == 0.68
     assert calibration_for(spec).matmul_eff_max == 0.70
     cals = load_calibrations()
     no_table = {**cals, "nvidia-ampere": dataclasses.replace(cals["nvidia-ampere"], stacks={})}
@@ -200,17 +205,18 @@ def test_bundled_fsdp_value_is_what_the_declared_fit_gives() -> None:
 
 def test_bundled_ampere_fsdp_value_is_what_the_declared_fit_gives() -> None:
     """The rule declared in calibration.toml before the fit (ampfsdp), re-run: 0.66, an interior grid point (a grid
-    edge, 0.30 or 0.98, would have been rejected)."""
+    edge, 0.30 or 0.98, would have been rejected); 0.68 since ce's re-run (2026-12-02, the A100 table's eager
+    cross-entropy)."""
     fit = fit_stack_eff_max("nvidia-ampere", "pytorch-fsdp", sorted(FITTED_A100))
-    assert fit.matmul_eff_max == load_calibrations()["nvidia-ampere"].stacks["pytorch-fsdp"].matmul_eff_max == 0.66
+    assert fit.matmul_eff_max == load_calibrations()["nvidia-ampere"].stacks["pytorch-fsdp"].matmul_eff_max == 0.68
     assert 0.30 < fit.matmul_eff_max < 0.98
 
 
 def test_fsdp_h100_a100_rate_ratio() -> None:
     """Diagnosis check: the large-GEMM rate ratio H100/A100 this implies is ~2.3-2.6 (llm-foundry's published MFU
     implies ~2.3), not the 3.2 datasheet-peak ratio (989 vs 312 TFLOP/s dense BF16). Since ampfsdp (2026-12-02) both
-    sides are the pytorch-fsdp stacks' own fits: 989 x 0.54 / (312 x 0.66) = 2.59 (2.45 against Ampere's megatron
-    0.70)."""
+    sides are the pytorch-fsdp stacks' own fits: 989 x 0.54 / (312 x 0.68) = 2.52 (2.59 at 0.66 before ce's re-run;
+    2.45 against Ampere's megatron 0.70)."""
     cals = load_calibrations()
     h100 = cals["nvidia-hopper"].stacks["pytorch-fsdp"].matmul_eff_max
     ratio = 989 * h100 / (312 * cals["nvidia-ampere"].stacks["pytorch-fsdp"].matmul_eff_max)

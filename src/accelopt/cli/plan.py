@@ -44,6 +44,7 @@ class SetupOptions:
     attention_kernel: str | None = None
     """--attention-kernel (compute.ATTENTION_KERNELS); None: fused, or unfused with --no-flash."""
     attention_unpad: bool = False
+    eager_cross_entropy: bool = False
     dp_bucket_params: str | None = None
     """--dp-bucket-params as written (a count, e.g. 40M); None: Megatron-Core's default bucket."""
     recompute_modules: str = ""
@@ -225,7 +226,7 @@ def _setup(opts: SetupOptions) -> Any:
     return Setup(model=mdl, seq_len=s, global_batch=_global_batch(opts.global_batch, s),
                  tokens=_tokens(opts.tokens), dtype=opts.dtype, flash=opts.flash,
                  attention_kernel=attention_kernel_of(opts.flash, opts.attention_kernel),
-                 attention_unpad=opts.attention_unpad,
+                 attention_unpad=opts.attention_unpad, eager_cross_entropy=opts.eager_cross_entropy,
                  edge_stage_layers=opts.edge_stage_layers, p2p_overlap=opts.p2p_overlap,
                  tp_comm_overlap=opts.tp_comm_overlap, tp_overlap_cfg=opts.tp_overlap_cfg, fp8_params=opts.fp8_params,
                  offload_layers=opts.offload_layers, tp_async=opts.tp_async, fp8_saved_inputs=opts.fp8_saved_inputs,
@@ -756,7 +757,8 @@ def _setup_flags(setup: Any) -> dict[str, Any]:
                                            "fp8_params",
                                            "offload_layers", "tp_async", "fp8_saved_inputs", "no_dropout",
                                            "optimizer_state_bytes", "fp8_recipe", "attention_kernel",
-                                           "attention_unpad", "dp_bucket_params", "recompute_modules")}
+                                           "attention_unpad", "eager_cross_entropy", "dp_bucket_params",
+                                           "recompute_modules")}
 
 
 def _flags_text(setup: Any) -> str:
@@ -774,6 +776,7 @@ def _flags_text(setup: Any) -> str:
              (f"attention kernel {setup.attention_kernel}" if setup.attention_kernel in ("flash2", "triton")
               else ""),
              "attention unpad/pad copies" if setup.attention_unpad else "",
+             "eager fp32 cross-entropy" if setup.eager_cross_entropy else "",
              f"dp bucket {setup.dp_bucket_params:,} parameters" if setup.dp_bucket_params is not None else "",
              f"recompute modules {'+'.join(setup.recompute_modules)}" if setup.recompute_modules else "",
              f"optimizer state {setup.optimizer_state_bytes:g} B/parameter" if setup.optimizer_state_bytes != 12
@@ -860,7 +863,8 @@ def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
 # `plan` options a captured workload cannot use (its dtype, batch and sequence length were fixed at capture)
 _NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "objective", "dtype", "pue", "grid",
                       "host_w", "schedule", "hsdp", "etp", "recompute_layers", "slice_devices")
-_MODEL_FLAGS_NOT_FOR_WORKLOADS = ("flash", "attention_kernel", "attention_unpad", "edge_stage_layers", "p2p_overlap",
+_MODEL_FLAGS_NOT_FOR_WORKLOADS = ("flash", "attention_kernel", "attention_unpad", "eager_cross_entropy",
+                                  "edge_stage_layers", "p2p_overlap",
                                   "tp_comm_overlap", "tp_overlap_cfg", "no_tp_async", "ep_a2a_overlap", "fp8_params",
                                   "offload_layers", "fp8_saved_inputs", "fp8_recipe", "no_dropout", "dp_bucket_params",
                                   "optimizer_state_bytes", "recompute_modules")
@@ -997,6 +1001,10 @@ FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what qu
 ATTENTION_UNPAD_HELP = ("the fused attention runs through a padded-batch wrapper that gathers Q, K, V to (tokens, "
                         "width) before a varlen FlashAttention call and scatters the output back, every layer "
                         "(llm-foundry's MPT flash_attn_fn): those copies and their backward are charged")
+EAGER_CE_HELP = ("the loss is PyTorch eager F.cross_entropy on the 16-bit logits computed in fp32 (torch.autocast "
+                 "or logits.float(): llm-foundry's 2023 MPT examples, torchtitan): its fp32 cast, log_softmax and "
+                 "nll_loss passes and their backward are charged, 48 B per logit element (default: one fp32 read + "
+                 "write of the logits per pass, 24 B)")
 RECOMPUTE_MODULES_HELP = ("Megatron-Core selective-recompute modules, a comma list of core_attn, mlp, moe, "
                           "shared_experts, moe_act, layernorm, mla_up_proj (--recompute-modules, the recipe's "
                           "recompute_modules): each one's forward is redone in the backward and its saved tensors are "
@@ -1106,6 +1114,7 @@ def _explain(opts: ExplainOptions) -> None:
     res = predict_layout(LayoutQuery(**dataclasses.asdict(lo), model=base.model, hardware=opts.hardware,
                                      flash=opts.setup.flash, attention_kernel=base.attention_kernel,
                                      attention_unpad=opts.setup.attention_unpad,
+                                     eager_cross_entropy=opts.setup.eager_cross_entropy,
                                      edge_stage_layers=opts.setup.edge_stage_layers,
                                      p2p_overlap=opts.setup.p2p_overlap,
                                      tp_comm_overlap=opts.setup.tp_comm_overlap,
@@ -1251,6 +1260,7 @@ def register(app: typer.Typer) -> None:
         fp8_recipe: str = typer.Option("delayed", "--fp8-recipe", help=FP8_RECIPE_HELP),
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
         attention_unpad: bool = typer.Option(False, "--attention-unpad", help=ATTENTION_UNPAD_HELP),
+        eager_cross_entropy: bool = typer.Option(False, "--eager-cross-entropy", help=EAGER_CE_HELP),
         dp_bucket_params: str = typer.Option(None, "--dp-bucket-params", help=DP_BUCKET_HELP),
         recompute_modules: str = typer.Option("", "--recompute-modules", help=RECOMPUTE_MODULES_HELP),
         optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-bytes", help=OPTIM_BYTES_HELP),
@@ -1282,6 +1292,7 @@ def register(app: typer.Typer) -> None:
         run_plan(PlanOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, attention_kernel=attention_kernel, attention_unpad=attention_unpad,
+                               eager_cross_entropy=eager_cross_entropy,
                                dp_bucket_params=dp_bucket_params, recompute_modules=recompute_modules,
                                edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,
@@ -1358,6 +1369,7 @@ def register(app: typer.Typer) -> None:
         fp8_recipe: str = typer.Option("delayed", "--fp8-recipe", help=FP8_RECIPE_HELP),
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
         attention_unpad: bool = typer.Option(False, "--attention-unpad", help=ATTENTION_UNPAD_HELP),
+        eager_cross_entropy: bool = typer.Option(False, "--eager-cross-entropy", help=EAGER_CE_HELP),
         dp_bucket_params: str = typer.Option(None, "--dp-bucket-params", help=DP_BUCKET_HELP),
         recompute_modules: str = typer.Option("", "--recompute-modules", help=RECOMPUTE_MODULES_HELP),
         optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-bytes", help=OPTIM_BYTES_HELP),
@@ -1376,6 +1388,7 @@ def register(app: typer.Typer) -> None:
         _explain(ExplainOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, attention_kernel=attention_kernel, attention_unpad=attention_unpad,
+                               eager_cross_entropy=eager_cross_entropy,
                                dp_bucket_params=dp_bucket_params, recompute_modules=recompute_modules,
                                edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,

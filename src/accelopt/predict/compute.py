@@ -692,6 +692,37 @@ def logits_forward(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: D
     return t_g + t_ce, f_g
 
 
+# PyTorch eager F.cross_entropy on 16-bit logits computed in fp32 (torch.autocast, whose fp32 list holds
+# cross_entropy, log_softmax and nll_loss: PyTorch amp docs 'CUDA Ops that can autocast to float32'; or an explicit
+# logits.float() as torchtitan's loss), bytes per [T, V/t] logit element and kernels per pass, as the kernels' code
+# passes over the tensor, V > 1024 (one block a row): pytorch/pytorch aten/src/ATen/native/cuda/SoftMax.cu at e9865f53
+# (host_softmax / host_softmax_backward; its passes not re-checked against the A100 rows' torch 1.13.1) and
+# aten/src/ATen/native/cuda/Loss.cu TORCH_IMPL_FUNC(nll_loss_backward_out_cuda):
+#   forward:  cast 16 -> 32 bit (read 2, write 4); log_softmax cunn_SoftMaxForward: ilpReduce max (read 4), ilpReduce
+#             sum of exp (read 4), WriteFpropResults (read 4, write 4); nll_loss: one element a row = 22 B, 3 kernels.
+#   backward: nll_loss_backward_out_cuda's grad_input.zero_() (write 4) and its scatter (one element a row);
+#             cunn_SoftMaxBackward: ilpReduce sum of the gradient (read 4), WriteBpropResults (read gradient 4 and
+#             output 4, write 4); the cast's backward to 16 bit (read 4, write 2) = 26 B, 4 kernels.
+# A row's later reads may hit L2 (not credited; all of them would make it 14 + 22 = 36 B).
+EAGER_CE_FWD_BYTES = 22.0
+EAGER_CE_BWD_BYTES = 26.0
+EAGER_CE_FWD_KERNELS = 3.0
+EAGER_CE_BWD_KERNELS = 4.0
+
+
+def logits_step_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device,
+                  eager_cross_entropy: bool = False) -> Arr:
+    """Forward + backward of the output projection and the loss on the last stage. Default: 3 x logits_forward
+    (the GEMM's backward is two GEMMs; the loss one fp32 read + write of [T, V/t] per pass). eager_cross_entropy:
+    3 x the GEMM + PyTorch eager cross-entropy's passes (EAGER_CE_FWD_BYTES + EAGER_CE_BWD_BYTES per element)."""
+    if not eager_cross_entropy:
+        return 3.0 * logits_forward(model, T, tp, dtb, dev)[0]
+    t_g, _ = gemm16_s(T, model.vocab / tp, model.hidden, dtb, dev)
+    elems = T * model.vocab / tp
+    return (3.0 * t_g + memory_ops_s(elems * EAGER_CE_FWD_BYTES, dev, EAGER_CE_FWD_KERNELS)
+            + memory_ops_s(elems * EAGER_CE_BWD_BYTES, dev, EAGER_CE_BWD_KERNELS))
+
+
 def model_flops_per_token(model: TransformerConfig, seq_len: int) -> float:
     """Forward FLOPs per token of the unsharded model, attention over the full sequence.
 

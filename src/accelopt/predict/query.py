@@ -119,6 +119,8 @@ class LayoutQuery(LayoutFlags):
     """The kernel that runs the attention core (compute.ATTENTION_KERNELS); None: fused, or unfused with flash off."""
     attention_unpad: bool = False
     """Padding copies around a varlen fused attention call, every layer (Setup.attention_unpad)."""
+    eager_cross_entropy: bool = False
+    """The loss is PyTorch eager F.cross_entropy in fp32 on 16-bit logits (Setup.eager_cross_entropy)."""
     edge_stage_layers: int | None = None
     """Layers on the first and last pipeline stage when fewer than the others (Setup.edge_stage_layers)."""
     p2p_overlap: bool = False
@@ -436,6 +438,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     kernel = attention_kernel_of(q.flash, q.attention_kernel)
     setup = Setup(model=q.model, seq_len=seq_len, global_batch=batch, tokens=q.tokens, dtype=q.dtype,
                   flash=q.flash, attention_kernel=kernel, attention_unpad=q.attention_unpad,
+                  eager_cross_entropy=q.eager_cross_entropy,
                   edge_stage_layers=q.edge_stage_layers,
                   p2p_overlap=q.p2p_overlap,
                   tp_comm_overlap=q.tp_comm_overlap, tp_overlap_cfg=q.tp_overlap_cfg,

@@ -147,6 +147,9 @@ class SetupFlagFields:
     rate; unfused: scores in memory, as --no-flash)."""
     attention_unpad: bool = False
     """--attention-unpad: padding copies around a varlen fused attention call, every layer (llm-foundry's MPT)."""
+    eager_cross_entropy: bool = False
+    """--eager-cross-entropy: the loss is PyTorch eager F.cross_entropy in fp32 on 16-bit logits (cast, log_softmax,
+    nll_loss and their backward: 48 B per logit element instead of 24)."""
     dp_bucket_params: int | None = unit("count", "--dp-bucket-params: the distributed optimizer's bucket in "
                                         "parameters, as the recipe sets it; null: Megatron-Core's default "
                                         "max(40M, 1M x dp cp), a default", default=None)
@@ -160,14 +163,14 @@ class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 10
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9)
+    SCHEMA_VERSION: ClassVar[int] = 11
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
     attention_unpad (a default: false). Version 7 adds dp_bucket_params (a default: null). Version 8 adds
     recompute_modules (a default: []). Version 9 adds each layout row's recompute_modules (a default: []).
-    Version 10 adds closest_to_limits (a default: [])."""
+    Version 10 adds closest_to_limits (a default: []). Version 11 adds eager_cross_entropy (a default: false)."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -302,13 +305,14 @@ class ExplainResult(SetupFlagFields):
     """`accelopt plan explain`: one layout's whole arithmetic (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-explain"
-    SCHEMA_VERSION: ClassVar[int] = 9
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8)
+    SCHEMA_VERSION: ClassVar[int] = 10
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
     attention_unpad (a default: false). Version 7 adds dp_bucket_params (a default: null). Version 8 adds
-    recompute_modules (a default: []). Version 9 adds each layout row's recompute_modules (a default: [])."""
+    recompute_modules (a default: []). Version 9 adds each layout row's recompute_modules (a default: []).
+    Version 10 adds eager_cross_entropy (a default: false)."""
 
     model: str
     hardware: str

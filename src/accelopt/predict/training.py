@@ -70,7 +70,7 @@ from accelopt.predict.compute import (
     gemm_s,
     layer_forward,
     linear_precision,
-    logits_forward,
+    logits_step_s,
     memory_ops_s,
     mla_up_gemms_s,
     model_flops_per_token,
@@ -299,6 +299,10 @@ class Setup:
     attention_unpad: bool = False
     """The fused attention runs through a padded-batch wrapper that gathers Q, K, V to (tokens, width) before a varlen
     kernel and scatters the output back, every layer (llm-foundry's flash_attn_fn): compute.attention_unpad_s."""
+    eager_cross_entropy: bool = False
+    """The loss is PyTorch eager F.cross_entropy on the 16-bit logits cast to fp32 (torch.autocast or .float()): cast,
+    log_softmax and nll_loss passes over [T, V/t] and their backward (compute.logits_step_s, EAGER_CE_*_BYTES);
+    False: one fp32 read + write of [T, V/t] per pass."""
     edge_stage_layers: int | None = None
     """Layers on the first and on the last pipeline stage when they hold fewer than the others (Megatron-LM
     --decoder-first/last-pipeline-num-layers; Llama 3 405B: 126 layers on 16 stages = 7 + 14 x 8 + 7, Llama Team
@@ -736,8 +740,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         paired_layer = frac_moe * ep_a2a_exposed_s(t_a2a, attn_f, lt.moe_mlp_s, cal.overlap_eff)
         on = (ep > 1) & (lay.schedule == SCHEDULES["1f1b"]) & ((pp == 1) | (vp > 1))
         t_ep_layer = np.where(on, (1.0 - paired) * t_ep_raw_layer + paired * paired_layer, t_ep_raw_layer)
-    t_logit_f, _ = logits_forward(mdl, T, tp, dtb, dev)
-    t_logits_last = 3.0 * t_logit_f
+    t_logits_last = logits_step_s(mdl, T, tp, dtb, dev, setup.eager_cross_entropy)
     # A fused attention kernel's backward does 2.5x its forward's work, not the 2x of a GEMM (attention_bwd_ratio), at
     # the kernel's published backward rate where it has one (attention_bwd_time_ratio: FlashAttention-2 on an A100).
     bwd_extra_layer = ((attention_bwd_time_ratio(setup.attention_kernel, dev.cal) - 2.0) * lt.attn_core_s
@@ -1351,7 +1354,10 @@ def explain_terms() -> dict[str, str]:
                          "attention core, mlp the dense layers' MLP GEMMs, moe the expert block, shared_experts "
                          "their GEMMs, moe_act / layernorm their elementwise bytes, mla_up_proj the up-projection "
                          "GEMMs)",
-        "t_logits_s": "3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy) on the last stage",
+        "t_logits_s": ("3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy, one read + write of [T,V/t] x 4 B) on the last "
+                       "stage; --eager-cross-entropy: 3 x GEMM + PyTorch eager cross-entropy, 22 B forward + 26 B "
+                       "backward per [T,V/t] element (fp32 cast, log_softmax's 3 reads + 1 write, nll_loss; "
+                       "zero-filled gradient, log_softmax backward, cast back) in 7 kernels"),
         "t_tp_comm_s": ("m x L_s x (4 [+2 full, +1 mlp or op recompute]; half that for parallel attention+MLP blocks) "
                         "x allreduce(b s h x 2 B over tp); --tp-comm-overlap (userbuffers, --tp-overlap-cfg): "
                         "what each tensor-parallel GEMM takes beyond its own time when run as tp ring-exchange "
