@@ -1111,7 +1111,11 @@ def early_stop_skipped(stack: str, mdl: TransformerConfig, T: Arr, tp: Arr, sp: 
     default since the rewrite of pytorch/pytorch PR #90105): the last tensors a block saves for its backward are the
     down-projection's inputs (its activation input and weight), which autograd saves before the GEMM runs, so the
     recompute ends before that GEMM, 1/3 of a GPT block's GEMM FLOPs (8 h^2 of 24 h^2 per token). Megatron-LM's
-    recompute (a reentrant autograd Function re-running the whole layer) and other stacks redo the full forward: 0."""
+    recompute (a reentrant autograd Function re-running the whole layer) and other stacks redo the full forward: 0.
+    Early stop is torch 2.1's (pytorch/pytorch PR #90105 behind a flag, PR #96866 on by default, both 2023-03): torch
+    1.13's and 2.0's non-reentrant checkpoint re-ran the whole function, as the llm-foundry A100-80GB table's runs
+    (torch 1.13.1) did. Nothing tells the model a run's torch, so those rows are charged this early stop too: a
+    known gap (runs file, mpt-a100 block; tests/test_a100_checkpoint_recompute.py)."""
     zero = np.zeros_like(T, dtype=float)
     if stack != FSDP_STACK:
         return zero, zero
@@ -1346,10 +1350,11 @@ def explain_terms() -> dict[str, str]:
                    "core with a backward rate of its own: + (2.5 x forward rate / backward rate - 2) x the core",
         "t_recompute_s": "full: one more forward (x N / L_s with --recompute-layers N; stack pytorch-fsdp: less the "
                          "MLP down-projection and its residual add, where torch's non-reentrant checkpoint stops "
-                         "early); selective and minimal: the attention core (Korthikanti 2022; MaxText 'minimal' "
-                         "saves no 'context'; minimal_flash saves it: nothing with a fused kernel, the core with "
-                         "flash off); mlp: the MLP block's GEMMs (Megatron-Core --recompute-modules mlp); op "
-                         "(torchtitan selective op AC): the even-numbered matmuls wk, wo (and SwiGLU's w3) plus the "
+                         "early, torch 2.1 on; torch 1.13 and 2.0 re-ran the whole block); selective and minimal: "
+                         "the attention core (Korthikanti 2022; MaxText 'minimal' saves no 'context'; "
+                         "minimal_flash saves it: nothing with a fused kernel, the core with flash off); mlp: the "
+                         "MLP block's GEMMs (Megatron-Core --recompute-modules mlp); op (torchtitan selective op "
+                         "AC): the even-numbered matmuls wk, wo (and SwiGLU's w3) plus the "
                          "layer's elementwise ops; + each --recompute-modules module's forward (core_attn the "
                          "attention core, mlp the dense layers' MLP GEMMs, moe the expert block, shared_experts "
                          "their GEMMs, moe_act / layernorm their elementwise bytes, mla_up_proj the up-projection "
