@@ -103,8 +103,10 @@ def test_full_recompute_moves_the_gap_not_closes_it(monkeypatch: pytest.MonkeyPa
     assert fitted > cals["nvidia-ampere"].stacks["pytorch-fsdp"].matmul_eff_max  # 0.72 on 2026-12-02
     after = {i: V.reproduce(A100[i], _with_eff(cals, fitted)).error for i in CHECKPOINTED + PLAIN}
     short = [i for i in CHECKPOINTED if int(A100[i]["seq"]) <= 8192 and i not in FIT_ROWS]
-    assert max(abs(after[i] - now[i]) for i in short) < 0.02  # the checkpointed rows stay where they are
+    # the checkpointed rows do not come closer (before ce's loss charge they stayed within 2 points; after it and its
+    # re-run, 0.68 -> 0.72 here, they go 2..3 points further too slow)
+    assert all(after[i] >= now[i] - 0.005 for i in short)
     assert statistics.median(after[i] for i in short) > 0.04  # ... too slow
     plain = [i for i in PLAIN if i not in FIT_ROWS]
     shift = statistics.median(after[i] - now[i] for i in plain)
-    assert shift < -0.03  # the plain rows go faster (median -4.6 points on 2026-12-02)
+    assert shift < -0.02  # the plain rows go faster (median -4.6 points before ce, -2.9 after it, 2026-12-02)
