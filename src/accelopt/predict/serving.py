@@ -122,9 +122,8 @@ class ServingCalibration:
     """Per-step latency of a collective when the spec has no `scaleup_latency_s`/`scaleout_latency_s`;
     None: the default of predict/comm.py, which training uses too, printed beside the result."""
     per_step_overhead_s: float = unit("s", default=0.0)
-    """Time added to every forward pass (decode step or prefill chunk): scheduling, sampling, launch gaps. In a
-    prediction's calibration on an NVIDIA GPU under a table not fitted on published runs: at least the model's
-    kernel-launch floor (launch_floor.forward_floor_s, printed as 'default used:')."""
+    """Time added to every forward pass (decode step or prefill chunk): scheduling, sampling, launch gaps. The
+    kernel-launch floor of an NVIDIA GPU is not in it: a lower bound on the roofline term (PhaseTime.launch_floor_s)."""
     per_request_overhead_s: float = unit("s", default=0.0)
     """Time added to time-to-first-token: request handling before the first forward (tokenizing, scheduling)."""
     memory_utilization: float = unit("fraction", default=0.9)
@@ -544,8 +543,8 @@ class PhaseTime:
     """Per-forward overheads (calibration per_step_overhead_s x forwards)."""
     launch_floor_s: float = unit("s", default=0.0)
     """The forwards' kernel-launch floor, a lower bound on the roofline term (launch_floor.forward_floor_s x
-    forwards) under a `[serving.*]` table fitted on published runs, on an NVIDIA GPU; 0 where none applies (an
-    unfitted table charges the floor in overhead_s instead). total_s = roof_s + comm_s + overhead_s."""
+    forwards) on an NVIDIA GPU, under any `[serving.*]` table; 0 where none applies (no sourced floor for the
+    device). total_s = roof_s + comm_s + overhead_s."""
     total_s: float = unit("s")
 
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"bound": ""}
@@ -1487,47 +1486,32 @@ def device_scaled(cal: ServingCalibration, spec: AcceleratorSpec, compute_dtype:
                                                         attention_ratio=r_attn, note=note))
 
 
-def with_launch_floor(cal: ServingCalibration, spec: AcceleratorSpec, model: TransformerConfig) -> ServingCalibration:
-    """`cal` with per_step_overhead_s raised to the per-forward launch floor (launch_floor.forward_floor_s) where
-    its table is not fitted on published runs and `spec` is an NVIDIA GPU; `cal` itself otherwise (a fitted table
-    keeps its fitted value). The 'default used:' line: launch_floor.note. Idempotent (a max)."""
-    if not launch_floor.applies(spec, cal.fitted):
-        return cal
-    floor_s = launch_floor.forward_floor_s(model.layers)
-    return cal if cal.per_step_overhead_s >= floor_s else replace(cal, per_step_overhead_s=floor_s)
-
-
-def bounding_floor_s(cal: ServingCalibration, spec: AcceleratorSpec, model: TransformerConfig) -> float:
-    """One forward's launch floor as a LOWER BOUND on its kernels' time, max(roofline, floor): under a table fitted
-    on published runs, on an NVIDIA GPU (launch_floor.bounds); 0 elsewhere. A forward cannot finish before its
-    kernels have run, each at least GRAPH_KERNEL_S replayed from a CUDA graph, so its kernel time is at least the
-    floor however small the model; the fitted per_step_overhead_s (host-side scheduling and sampling, in series with
-    the forward in the fitted runs) stays added, and so do the all-reduces (kernels the floor does not count). Not
-    added to the roofline: a model whose kernels run longer than their launches pays for launches it has already
+def bounding_floor_s(spec: AcceleratorSpec, model: TransformerConfig) -> float:
+    """One forward's launch floor as a LOWER BOUND on its kernels' time, max(roofline, floor), on an NVIDIA GPU
+    under any table (launch_floor.bounds); 0 elsewhere. A forward cannot finish before its kernels have run, each at
+    least GRAPH_KERNEL_S replayed from a CUDA graph, so its kernel time is at least the floor however small the
+    model; the table's per_step_overhead_s (host-side scheduling and sampling, in series with the forward in the
+    fitted runs; 0 in an unfitted table) stays added, and so do the all-reduces (kernels the floor does not count).
+    Not added to the roofline: a model whose kernels run longer than their launches pays for launches it has already
     paid for (the roofline times the same kernels)."""
-    return launch_floor.forward_floor_s(model.layers) if launch_floor.bounds(spec, cal.fitted) else 0.0
-
-
-def launch_floor_note(cal: ServingCalibration, spec: AcceleratorSpec, model: TransformerConfig) -> str | None:
-    """The 'default used:' line of with_launch_floor for `cal` (the table's values, before the floor) on `spec`."""
-    return launch_floor.note(spec, cal.family, cal.fitted, cal.per_step_overhead_s, model.layers)
+    return launch_floor.forward_floor_s(model.layers) if launch_floor.bounds(spec) else 0.0
 
 
 def launch_floor_points_note(points: list[ServingPrediction], spec: AcceleratorSpec,
                              model: TransformerConfig) -> str | None:
-    """The line `plan serve` prints about the launch floor of a device's predictions (`points`): under a fitted
-    table on an NVIDIA GPU, 'default used:' where the floor (a lower bound, bounding_floor_s) decides a phase, naming
+    """The line `plan serve` prints about the launch floor of a device's predictions (`points`): on an NVIDIA GPU
+    (any table), 'default used:' where the floor (a lower bound, bounding_floor_s) decides a phase, naming
     the phases and batches; on a device with no sourced floor, that there is none where a decode step falls under
-    the forward's NVIDIA launch floor (launch_floor.no_floor_note); None otherwise (an unfitted table's additive
-    floor has its own line, launch_floor_note)."""
+    the forward's NVIDIA launch floor (launch_floor.no_floor_note); None otherwise."""
     if not points:
         return None
-    cal = points[0].calibration  # the predictions' own: device-scaled, the floor applied
-    if launch_floor.bounds(spec, cal.fitted):
+    cal = points[0].calibration  # the predictions' own: device-scaled
+    if launch_floor.bounds(spec):
         phases = [(what, [p.batch for p in points if getattr(p, attr).bound == "launch"])
                   for what, attr in (("the decode step", "decode_step"), ("the prefill", "prefill"))]
         where = "; ".join(f"{what} at batch {', '.join(map(str, b))}" for what, b in phases if b)
-        return launch_floor.bound_note(spec, cal.family, cal.per_step_overhead_s, model.layers, where) if where \
+        return launch_floor.bound_note(spec, cal.family, cal.fitted, cal.per_step_overhead_s, model.layers,
+                                       where) if where \
             else None
     if launch_floor.nvidia_gpu(spec):
         return None
@@ -1551,7 +1535,7 @@ def _expert_compute_dtype(spec: AcceleratorSpec, weight_dtype: str, moe: MoELayo
 def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, weight_dtype: str, kv_dtype: str,
            cal: ServingCalibration, moe: MoELayout = NO_MOE) -> _Setup:
     compute_dtype = compute_dtype_for(spec, weight_dtype)
-    cal = with_launch_floor(device_scaled(cal, spec, compute_dtype), spec, model)
+    cal = device_scaled(cal, spec, compute_dtype)
     peak = spec.peak(compute_dtype)
     assert peak is not None  # compute_dtype_for guarantees it
     sixteen = next((p for p in (spec.peak("bf16"), spec.peak("fp16")) if p is not None), peak)
@@ -1561,7 +1545,7 @@ def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, we
     assert ex_peak is not None
     ex_scale = cal.fp4_gemm_efficiency_ratio if ex_dtype == "fp4" else 1.0
     return _Setup(model, spec, tp, pp, weight_dtype, kv_dtype, peak, cal, sixteen, moe, scale, ex_peak, ex_scale,
-                  launch_floor_s=bounding_floor_s(cal, spec, model))
+                  launch_floor_s=bounding_floor_s(spec, model))
 
 
 def _stage_hops_s(s: _Setup, msg_bytes: float, calls: int) -> float:
@@ -1705,12 +1689,13 @@ def _decode_cycle_s(one_step_s: float, roof_s: float, s: _Setup, m: int, overhea
     longer, the fullest stage's work on all m micro-batches, m x share x (roof_s + overhead_s) (the slowest stage
     sets the throughput of a pipeline; Narayanan et al. 2021, "Efficient Large-Scale Language Model Training on GPU
     Clusters Using Megatron-LM", sec. 2.2: with as many micro-batches as stages no stage idles in steady state).
-    Each micro-batch's forward pays the per-forward overhead (overhead_s: per_step_overhead_s, or the launch floor,
-    launch_floor.forward_floor_s: kernels per layer x layers x a kernel's time), and a stage launches the kernels of
-    its own layers, so the fullest stage pays its share of it per micro-batch, as of the roofline work: with m = pp
-    micro-batches on evenly split layers the bound is one pass (roof_s + overhead_s) and the pass itself, which adds
-    the hops, sets the cycle; with m > pp the stage bound does, the overhead counted m times. (It was counted once a
-    cycle, in one_step_s: an underestimate wherever m x share > 1.)"""
+    Each micro-batch's forward pays the per-forward overhead (overhead_s: per_step_overhead_s) and its roofline terms
+    (at least the launch floor on an NVIDIA GPU, launch_floor.forward_floor_s: kernels per layer x layers x a
+    kernel's time), and a stage launches the kernels of its own layers, so the fullest stage pays its share of both
+    per micro-batch, as of the roofline work: with m = pp micro-batches on evenly split layers the bound is one pass
+    (roof_s + overhead_s) and the pass itself, which adds the hops, sets the cycle; with m > pp the stage bound does,
+    the overhead counted m times. (It was counted once a cycle, in one_step_s: an underestimate wherever m x share >
+    1.)"""
     if m == 1:
         return one_step_s
     return max(one_step_s, m * _fullest_stage_share(s) * (roof_s + overhead_s))

@@ -30,7 +30,6 @@ from accelopt.predict.serving import (
     engine_calibration,
     engine_memory_fraction,
     int4_group_problem,
-    launch_floor_note,
     launch_floor_points_note,
     max_batch,
     max_load_concurrency,
@@ -287,9 +286,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
             sweeps.append(sweep)
             if share_note:  # the engine's device-dependent default (SGLang's), beside the result
                 share_notes.append(share_note)
-            if floor_note := launch_floor_note(cal, spec, cfg):  # an unfitted table's per-forward launch floor
-                share_notes.append(floor_note)
-            if floor_note := launch_floor_points_note(sweep.points, spec, cfg):  # a fitted table's, or none sourced
+            if floor_note := launch_floor_points_note(sweep.points, spec, cfg):  # where it decides, or none sourced
                 share_notes.append(floor_note)
             if note := custom_allreduce_note(spec, opts.tp, cal):
                 tp_notes.append(note)
