@@ -15,16 +15,11 @@ from pathlib import Path
 
 import pytest
 from conftest import run_main
+from test_serving_fitted_launch_floor import FLOOR_S, TINY  # the 2-layer, 64-wide model; 24.2 us
 
 from accelopt.hardware.catalog import get_device
-from accelopt.predict import launch_floor
 from accelopt.predict import serving as sv
 from accelopt.workload.presets import get_model
-
-TINY = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 64, "intermediate_size": 256,
-        "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 4, "vocab_size": 1000,
-        "max_position_embeddings": 2048, "torch_dtype": "bfloat16"}
-FLOOR_S = launch_floor.forward_floor_s(2)  # (9 x 2 + 4) x 1.1 us = 24.2 us
 
 
 @pytest.fixture
