@@ -166,6 +166,11 @@ class ServingCalibration:
     int4_group_size: int = unit("count", default=128)
     """int4 weights carry one fp16 scale and one 4-bit zero point per group of this many weights (AWQ/GPTQ default 128;
     Lin et al. 2023, "AWQ", sec. 4)."""
+    int8_weight_only_bandwidth_ratio: float = unit("fraction", default=1.0)
+    """int8 weight-only (W8A16) weights are read at this multiple of decode_bandwidth_efficiency: the dequantizing
+    matmul kernels reach a lower fraction of the memory bandwidth than the 16-bit path's. A table gives it only with
+    a published measurement of both paths on its family (calibration.toml cites it); 1.0: none found, the 16-bit
+    path's efficiency (printed as 'default used:' beside an int8 result)."""
     fp4_gemm_efficiency_ratio: float = unit("fraction", default=1.0)
     """FP4 (NVFP4/MXFP4, W4A4) linear GEMMs reach this multiple of the prefill/decode compute efficiency, as a
     fraction of the fp4 peak (the block-scale handling and the activation quantize fused into the producing kernel
@@ -199,7 +204,8 @@ class ServingCalibration:
 
     def __post_init__(self) -> None:
         for name in ("prefill_compute_efficiency", "attention_compute_efficiency", "decode_compute_efficiency",
-                     "decode_bandwidth_efficiency", "memory_utilization", "fp4_gemm_efficiency_ratio"):
+                     "decode_bandwidth_efficiency", "memory_utilization", "fp4_gemm_efficiency_ratio",
+                     "int8_weight_only_bandwidth_ratio"):
             _check_fraction(name, getattr(self, name))
         for name in ("link_bandwidth_efficiency", "grouped_gemm_compute_efficiency",
                      "grouped_gemm_bandwidth_efficiency"):
@@ -676,13 +682,14 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 9
+    SCHEMA_VERSION: ClassVar[int] = 10
     # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
     # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: []);
     # 7 points[].pp_microbatches (default 1) and calibration.pp_microbatches (default null);
     # 8 calibration.max_batch_size_per_microbatch (default null); 9 points[].prefill / decode_step.launch_floor_s
-    # (default 0) and their bound 'launch' (a fitted NVIDIA table's launch floor, srvfit)
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8)
+    # (default 0) and their bound 'launch' (a fitted NVIDIA table's launch floor, srvfit; any table's since srv2);
+    # 10 calibration.int8_weight_only_bandwidth_ratio (default 1.0)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
@@ -1197,6 +1204,25 @@ def weight_only_fp4(spec: AcceleratorSpec, weight_dtype: str) -> bool:
     return weight_dtype in FP4_OPERAND_BYTES and spec.peak("fp4") is None
 
 
+def _int8_read_words(cal: ServingCalibration, dense_int8: bool) -> str:
+    """How the int8 weight-only weights are read (int8_weight_only_bandwidth_ratio): the table's cited ratio, or
+    the 16-bit path's efficiency as a default where the family has none. Only the dense weights take the ratio
+    (_Setup.weight_read_ratio: --weight-dtype int8); routed experts alone in int8 are read at the 16-bit path's."""
+    if not dense_int8:
+        return ("not modelled: the routed experts' int8 weights are read at the 16-bit path's bandwidth efficiency "
+                "(int8_weight_only_bandwidth_ratio applies to --weight-dtype int8, a whole model's weights, as its "
+                "source measured them)")
+    r = cal.int8_weight_only_bandwidth_ratio
+    if r < 1.0:
+        return (f"their weights are read at {r:g} x the decode bandwidth efficiency (int8_weight_only_bandwidth_ratio "
+                f"of the {cal.family!r} table: a published int8 weight-only / bf16 bandwidth measurement, cited in "
+                "its calibration file)")
+    return (f"default used: their weights are read at the 16-bit path's bandwidth efficiency "
+            f"(int8_weight_only_bandwidth_ratio 1.0 of the {cal.family!r} table: no published int8 weight-only "
+            "bandwidth measurement for this family) — give int8_weight_only_bandwidth_ratio in a --calibration "
+            "[serving.*] table to replace it")
+
+
 def weight_only_note(p: ServingPrediction) -> str | None:
     """The line `plan serve` prints under a prediction whose nvfp4/mxfp4 weights (or routed experts) run weight-only
     (weight_only_fp4: computed at a 16-bit peak) or whose int8 ones do (always weight-only: compute_dtype_for), None
@@ -1213,7 +1239,7 @@ def weight_only_note(p: ServingPrediction) -> str | None:
                 f"16 bits inside the matmul kernel, as gpt-fast's int8 and TensorRT-LLM's --weight_only_precision int8 "
                 f"run), so "
                 f"their matmuls run at the {c} peak; int8 weights and activations (SmoothQuant W8A8) at the int8 "
-                "peak are --weight-dtype w8a8")
+                f"peak are --weight-dtype w8a8; {_int8_read_words(p.calibration, p.weight_dtype == 'int8')}")
     if not hit:
         return None
     who, w, c = hit[0]
@@ -1444,6 +1470,13 @@ class _Setup:
     def expert_weight_dtype(self) -> str:
         return expert_dtype(self.weight_dtype, self.moe)
 
+    @property
+    def weight_read_ratio(self) -> float:
+        """The weights' share of decode_bandwidth_efficiency: cal.int8_weight_only_bandwidth_ratio for int8
+        (W8A16) weights, whose ratio is measured over a whole model's weight reads (torchao's benchmark, cited in
+        calibration.toml), else 1."""
+        return self.cal.int8_weight_only_bandwidth_ratio if self.weight_dtype == "int8" else 1.0
+
     def linear_s(self, flops: float, expert_flops: float, efficiency: float) -> float:
         """Seconds of `flops` linear GEMM FLOPs at `efficiency`, of which `expert_flops` are the routed experts' (at
         their own peak when --expert-weight-dtype differs from --weight-dtype)."""
@@ -1580,8 +1613,9 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     linear = (prefill_flops(m, batch, prompt_len) - attn - ex.flops * s.tp) / s.tp + kv_replica_flops(m, s.tp, tokens)
     compute_s = (s.linear_s(linear, _dense_expert_flops(s, tokens, ex), s.cal.prefill_compute_efficiency)
                  + attn / s.tp / (s.attention_peak_flop_per_s * s.cal.attention_compute_efficiency)) + ex.time_s
-    bytes_ = chunks * (_weight_bytes_total(m, s.weight_dtype, s.cal, s.moe) / s.tp
-                       + kv_replica_weight_bytes(m, s.tp, s.weight_dtype, s.cal)) - ex.weight_bytes
+    weights = chunks * (_weight_bytes_total(m, s.weight_dtype, s.cal, s.moe) / s.tp
+                        + kv_replica_weight_bytes(m, s.tp, s.weight_dtype, s.cal)) - ex.weight_bytes
+    bytes_ = weights / s.weight_read_ratio  # int8 weight-only reads at a lower share of the bandwidth
     bytes_ += tokens * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)  # KV written, all layers
     memory_s = bytes_ / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
     comm_s = 0.0
@@ -1617,7 +1651,8 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
     w = (decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal, s.moe) / s.tp
          + kv_replica_weight_bytes(m, s.tp, s.weight_dtype, s.cal) - ex.weight_bytes)
     kv = batch * cached_tokens_per_layer(m, context) * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
-    memory_s = (w + kv) / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
+    memory_s = (w / s.weight_read_ratio + kv) / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency
+                                                 ) + ex.time_s
     attn = batch * attention_flops_per_token(m, context)
     linear = (decode_flops_per_step(m, batch, context) - attn - ex.flops * s.tp) / s.tp + kv_replica_flops(
         m, s.tp, batch)  # per device, replicated K/V heads included
