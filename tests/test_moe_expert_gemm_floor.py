@@ -108,7 +108,7 @@ def test_a_calibration_file_sets_the_floor(tmp_path: Path) -> None:
 
 
 def test_a_moe_prediction_prints_the_floor_or_its_absence() -> None:
-    """The floor is printed beside an MoE prediction: its cited value on Blackwell, 'a default' (none) on Hopper;
+    """The floor is printed beside an MoE prediction: its cited value on Blackwell, 'default used:' (none) on Hopper;
     nothing for a dense model."""
     from accelopt.predict.query import predict_layout
     from accelopt.predict.validation import run_query
@@ -116,7 +116,7 @@ def test_a_moe_prediction_prints_the_floor_or_its_absence() -> None:
     b200 = predict_layout(run_query(RUNS["mb-b200-qwen3-30b"])).notes
     assert any("each lasts at least 33.4 us" in n and "expert_gemm_floor_s" in n and "#3134" in n for n in b200)
     h100 = predict_layout(run_query(RUNS["mb-h100-qwen3-30b"])).notes
-    assert any("no per-expert floor for device family 'nvidia-hopper'" in n and "(a default)" in n for n in h100)
+    assert any(n.startswith("default used: no per-expert floor") and "'nvidia-hopper'" in n for n in h100)
     dense = predict_layout(run_query(RUNS["mb-b200-llama3-8b"])).notes
     assert not any("expert" in n for n in dense)
 
@@ -127,4 +127,5 @@ def test_plan_search_prints_the_floor_per_device(capsys: pytest.CaptureFixture[s
     assert code == 0, err
     notes = json.loads(out)["notes"]
     assert any(n.startswith("b200: routed expert GEMMs: each lasts at least 33.4 us") for n in notes)
-    assert any(n.startswith("h100-sxm: routed expert GEMMs: no per-expert floor") for n in notes)
+    assert any(n.startswith("default used: no per-expert floor for the routed expert GEMMs on h100-sxm")
+               for n in notes)

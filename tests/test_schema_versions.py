@@ -37,11 +37,12 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # fp8_recipe; 4: attention_kernel (default fused); tp_overlap_cfg; 5: input_warnings (default []);
     # 6: attention_unpad (default false); 7: dp_bucket_params (default null); 8: recompute_modules (default []);
     # 9: prediction.recompute_modules (default []); 10: eager_cross_entropy (default false)
-    "plan-serve": (9, "fdf68a57ee588481"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
+    "plan-serve": (10, "c21109d99a02d1a7"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
     # 5: points[].expert_weight_dtype, expert_compute_dtype (--expert-weight-dtype); 6: input_warnings;
     # 7: points[].pp_microbatches (default 1), calibration.pp_microbatches (--pp-microbatches, default null);
     # 8: calibration.max_batch_size_per_microbatch (the --engine's cap rule with --pp, default null);
     # 9: points[].prefill / decode_step.launch_floor_s (a fitted NVIDIA table's launch floor, default 0)
+    # 10: calibration.int8_weight_only_bandwidth_ratio (int8 weight-only reads, default 1.0; 9 reads)
     "validate": (4, "d14b23b6b3f0fa89"),  # 3: runs[] memory_bytes_per_device, memory_capacity_bytes, assumed, fits;
     # 4: runs[] calibration_tag, calibration_basis (an uncalibrated --catalog device said so; defaults '')
     "simulate-run": (2, "a400f78abfb8d1dd"),  # 2: roofline.ridge_mac_per_byte is MAC/B (was OP/B)

@@ -59,7 +59,7 @@ def test_tiny_model_under_a_fitted_nvidia_table_takes_at_least_the_launch_floor(
 def test_a100_tpot_before_and_after(tiny_config: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The issue's figure: 0.35 us a token on an A100 without the bound (the roofline's weight reads), 24.2 us with."""
     assert _predict(tiny_config, "a100-sxm-80gb").tpot_s * 1e6 == pytest.approx(24.2)
-    monkeypatch.setattr(launch_floor, "bounds", lambda spec, fitted: False)
+    monkeypatch.setattr(launch_floor, "bounds", lambda spec: False)
     assert _predict(tiny_config, "a100-sxm-80gb").tpot_s * 1e6 == pytest.approx(0.35, abs=0.01)
 
 
@@ -78,7 +78,7 @@ def test_no_fit_row_of_any_serving_table_moves(monkeypatch: pytest.MonkeyPatch) 
     fit = [r for r in read_serving_runs()[0] if r["role"] == "fit"]
     assert len(fit) >= 40
     after = [predict_row(r)[0] for r in fit]
-    monkeypatch.setattr(launch_floor, "bounds", lambda spec, fitted: False)
+    monkeypatch.setattr(launch_floor, "bounds", lambda spec: False)
     before = [predict_row(r)[0] for r in fit]
     assert after == before
 

@@ -207,7 +207,7 @@ def test_a100_quantized_notes_recompute(results: dict[str, ServingRunResult]) ->
     ref = reproduce(ROW[A100_BF16_ROW], SOURCES)
     assert ref.error is not None
     assert sv.calibration_for_spec(get_device("a100-sxm-80gb")).fitted_on[0] == A100_BF16_ROW
-    for rid in (A100Q_7B_INT8, A100Q_7B_INT4, A100Q_70B_INT4):
+    for rid in (A100Q_7B_INT4, A100Q_70B_INT4):
         note, res = ROW[rid]["note"], results[rid]
         assert res.predicted is not None
         ratio = A100_GB_S[rid] / A100_BF16_GB_S
@@ -219,5 +219,11 @@ def test_a100_quantized_notes_recompute(results: dict[str, ServingRunResult]) ->
     q8 = results[A100Q_70B_INT8]
     assert q8.predicted is not None and q8.error is not None
     r8 = A100_GB_S[A100Q_70B_INT8] / A100_BF16_GB_S
-    assert (f"its 8-bit row reads at 1322.58 GB/s, {r8:.3f}, where the model is {q8.error:+.1%} and "
-            f"{q8.predicted * r8 / _published(A100Q_70B_INT8) - 1:+.1%} scaled") in ROW[A100Q_70B_INT4]["note"]
+    assert (f"its 8-bit row reads at 1322.58 GB/s, {r8:.3f}, where the model was +6.6% at the bf16 rate and is "
+            f"{q8.error:+.1%} since srv2") in ROW[A100Q_70B_INT4]["note"]
+    # int8 weight-only: read at the table's cited ratio (torchao's benchmark), not this README's 0.765
+    note, q7 = ROW[A100Q_7B_INT8]["note"], results[A100Q_7B_INT8]
+    assert q7.predicted is not None and q7.error is not None
+    ratio = A100_INT8_GB_S / A100_BF16_GB_S
+    assert f"{A100_INT8_GB_S:.2f} GB/s against the Llama-2-7B bf16 row's 1397.31 ({ratio:.3f})" in note
+    assert f"predicted {q7.predicted:.2f} tok/s, {q7.error:+.1%} (207.10 tok/s, +33.1%, at the bf16 rate before" in note

@@ -46,8 +46,11 @@ def test_int8_prefill_takes_the_bf16_gemm_time_w8a8_half_of_it() -> None:
     assert int8.prefill.bound == "compute"
     assert 1.6 < int8.ttft_s / w8a8.ttft_s < 2.0  # the attention core stays 16-bit in both
     assert int8.compute_dtype == "bf16" and w8a8.compute_dtype == "int8"
-    # decode reads 1 B per weight either way: the bandwidth-bound step is the same
-    assert int8.decode_step.memory_s == pytest.approx(w8a8.decode_step.memory_s)
+    # decode reads 1 B per weight either way; the A100's int8 weight-only kernels read them at a lower share of the
+    # bandwidth (int8_weight_only_bandwidth_ratio, tests/test_serving_int8_read_ratio.py), the same step elsewhere
+    assert int8.decode_step.memory_s > w8a8.decode_step.memory_s
+    h100 = [_predict(w, "h100-sxm") for w in ("int8", "w8a8")]
+    assert h100[0].decode_step.memory_s == pytest.approx(h100[1].decode_step.memory_s)
 
 
 def test_an_int8_only_device_runs_w8a8_and_refuses_weight_only_int8() -> None:

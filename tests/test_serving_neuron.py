@@ -83,8 +83,9 @@ def test_held_out_median_default_family_within_target() -> None:
     # target. The Trainium2 rows alone are not: the strict xfail below keeps that gap. A strict xfail again from
     # 2026-12-02 (srvrows: the 3 MI355X SGLang rows, +13.3%, -21.7%, +45.3%, took the family's 48 rows to 15.11%)
     # until srvgap's 2 MI250X GCD and 12 Jetson AGX Orin rows joined the same day (their own median 13.2%): 62 rows at
-    # 13.72%, within the target by which rows the family holds, not by a model change. 14.06% since srvfloor
-    # (2026-12-02): the launch floor on NVIDIA GPUs moves the L4 and Jetson AGX Orin rows (README).
+    # 13.72%, within the target by which rows the family holds, not by a model change. 14.06% from srvfloor
+    # (2026-12-02: the launch floor on NVIDIA GPUs moved the L4 and Jetson AGX Orin rows) to srv2 (the same day: the
+    # floor a lower bound, max(roofline, floor), under every table), 13.72% since (README).
     assert _family_median("default") <= SERVING_MEDIAN_BOUND
 
 

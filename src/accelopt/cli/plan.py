@@ -662,8 +662,9 @@ def _run_search(opts: PlanOptions) -> None:
                              *[f"{sp.name}: {n}" for sp in specs
                                if (n := attention_kernel_note(setup.attention_kernel,
                                                               calibration_for(sp, cals, stack)))],
-                             *[f"{sp.name}: {n}" for sp in specs
-                               if (n := expert_gemm_floor_note(setup.model, calibration_for(sp, cals, stack)))],
+                             *[n for sp in specs
+                               if (n := expert_gemm_floor_note(setup.model, calibration_for(sp, cals, stack),
+                                                               sp.name))],
                              *_search_notes(specs, measured, opts.slice_devices, setup,
                                             rows(best), stack),
                              *_energy_notes(specs, setup.facility,

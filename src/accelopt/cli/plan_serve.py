@@ -122,7 +122,7 @@ def register_serve(plan_app: typer.Typer) -> None:
             "group_size, default 128 (printed as 'default used:'); a per-channel checkpoint (one scale per output "
             "row, e.g. TensorRT-LLM --weight_only_precision int4 without --per_group): the layer width. It must divide "
             "every int4 layer's input width (per --tp rank for the row-parallel ones), or be one of them (exit 2 "
-            "names the model's widths)."),
+            "names the model's widths); the default 128 is checked the same way."),
         ep: int = typer.Option(1, "--ep", help="Expert-parallel ranks for a mixture-of-experts model: the routed "
                                "experts are split over them (must divide the experts (+ --redundant-experts) and "
                                "tp x attention-dp); dispatch/combine all-to-all per MoE layer."),

@@ -415,17 +415,22 @@ def attention_kernel_note(kernel: str, cal: Calibration) -> str:
             f"(calibration {kernel}_attention_eff); its attention core runs on the GEMM curve instead (a default)")
 
 
-def expert_gemm_floor_note(model: TransformerConfig, cal: Calibration) -> str:
-    """What a training prediction of an MoE model prints about grouped_gemm_s's per-expert floor: the cited value
-    where the family has one, the default (no floor) where it has none; '' for a dense model."""
+def expert_gemm_floor_note(model: TransformerConfig, cal: Calibration, device: str = "") -> str:
+    """What a training prediction of an MoE model on `device` prints about grouped_gemm_s's per-expert floor: the
+    cited value where the family has one; where it has none, the 0 used in its place, as a 'default used:' note (the
+    project's wording for a default standing in for a missing figure) with the setting that replaces it; '' for a
+    dense model."""
     if not model.is_moe:
         return ""
     if cal.expert_gemm_floor_s > 0:
-        return (f"routed expert GEMMs: each lasts at least {cal.expert_gemm_floor_s * 1e6:.1f} us (calibration "
-                f"expert_gemm_floor_s of {cal.family!r}: the host work of one cuBLASLt call in Transformer Engine's "
-                "per-expert grouped-GEMM loop, TransformerEngine PR #3134's benchmark)")
-    return (f"routed expert GEMMs: no per-expert floor for device family {cal.family!r} (calibration "
-            "expert_gemm_floor_s: no published figure); each expert's GEMM at its own time (a default)")
+        return (f"{device + ': ' if device else ''}routed expert GEMMs: each lasts at least "
+                f"{cal.expert_gemm_floor_s * 1e6:.1f} us (calibration expert_gemm_floor_s of {cal.family!r}: the host "
+                "work of one cuBLASLt call in Transformer Engine's per-expert grouped-GEMM loop, TransformerEngine PR "
+                "#3134's benchmark)")
+    return (f"default used: no per-expert floor for the routed expert GEMMs{' on ' + device if device else ''} "
+            f"(calibration expert_gemm_floor_s 0 for device family {cal.family!r}: no published figure), so each "
+            "expert's GEMM takes its own time on the GEMM curve — set expert_gemm_floor_s in a --calibration "
+            f"file's [family.{cal.family}] table (a copy of the bundled one) to replace it")
 
 
 def fused_attention_s(flops: Arr, n_bytes: Arr, dev: Device, rate: float) -> Arr:

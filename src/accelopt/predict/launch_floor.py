@@ -1,24 +1,29 @@
-"""The per-forward launch floor of `plan serve` on a table not fitted on published runs (issue: srvfloor).
+"""The per-forward launch floor of `plan serve` on an NVIDIA GPU (issues: srvfloor, srvfit; one form since srv2).
 
-A fitted `[serving.*]` table carries its own per_step_overhead_s (the per-forward cost its rows show). The unfitted
-`[serving.default]` has 0, so a tiny model decoded in under a microsecond per step on an L4 (TPOT 2.4 us for a
-2-layer, 64-wide model): no engine does. Every forward pass launches at least one kernel per op per layer, and even
-replayed from a CUDA graph (how vLLM, SGLang and TensorRT-LLM run decode) each kernel holds the GPU for about a
-microsecond however little it computes. So on an NVIDIA GPU an unfitted table's per-forward overhead is at least
+Every forward pass launches at least one kernel per op per layer, and even replayed from a CUDA graph (how vLLM,
+SGLang and TensorRT-LLM run decode) each kernel holds the GPU for about a microsecond however little it computes. So
+on an NVIDIA GPU a forward's kernels take at least
 
     floor = (KERNELS_PER_LAYER x layers + KERNELS_PER_FORWARD) x GRAPH_KERNEL_S
 
-charged through the same per_step_overhead_s term the fitted tables use (once per decode step, once per prefill
-chunk), and printed as 'default used:' beside the result. Other vendors' GPUs and other devices get no floor: no
-source found gives their per-kernel time in a replayed graph (their figures are unchanged).
+and each decode step and prefill chunk takes max(roofline, floor) (serving.bounding_floor_s), the table's
+per_step_overhead_s (host-side scheduling and sampling) and the communication added after it, under every
+`[serving.*]` table, fitted on published runs or not. The floor is a LOWER BOUND on the kernels' time, not a cost
+on top of it: the source times kernels that compute almost nothing, so a kernel that runs longer than its launch
+has already paid for it inside its roofline time. Printed as 'default used:' where it decides a phase
+(bound_note).
 
-Under a table FITTED on published runs of an NVIDIA GPU (srvfit, issue #10) the same floor is a lower bound on
-each forward's kernel time instead, max(roofline, floor) (serving.bounding_floor_s): the fitted per_step_overhead_s
-(0 on the A100 table, a fit on the grid's lower edge) is what the fit rows showed beside the roofline, and a
-forward cannot finish before its kernels have run, however small the model. The fit rows' forwards (8B to 70B
-models) take milliseconds, far above the floor, so no fit row moves. A device with no sourced floor (a TPU: no
-source found gives the per-step dispatch of a compiled XLA program) says so where its decode step falls below what
-the forward's launches alone take on an NVIDIA GPU (no_floor_note).
+Until 2026-12-02 (srv2) a table NOT fitted on published runs (`[serving.default]`) took the floor in place of its
+per_step_overhead_s (0), added to the roofline (srvfloor, written first), while a fitted one took max(roofline,
+floor) (srvfit, written after, with the reason above); no source gave a reason for the additive form, so both now
+take the max. The 30 held-out rows on NVIDIA GPUs under `[serving.default]` moved (18 L4 rows further from their
+published figures by 0.1 to 5.6 points, 12 Jetson AGX Orin rows -0.3 to +0.8 points; held-out median 13.07% ->
+13.12%): reported, not tuned.
+
+Other vendors' GPUs and other devices get no floor: no source found gives their per-kernel time in a replayed graph
+(their figures are unchanged). A device with no sourced floor (a TPU: no source found gives the per-step dispatch of
+a compiled XLA program) says so where its decode step falls below what the forward's launches alone take on an
+NVIDIA GPU (no_floor_note).
 """
 
 from __future__ import annotations
@@ -61,32 +66,28 @@ def nvidia_gpu(spec: AcceleratorSpec) -> bool:
     return spec.kind == "gpu" and spec.vendor.strip().lower() == "nvidia"
 
 
-def applies(spec: AcceleratorSpec, fitted: bool) -> bool:
-    """True where the floor replaces a smaller per_step_overhead_s: a table not fitted on published runs of its
-    family, on an NVIDIA GPU (the source's CUDA-graph figure)."""
-    return not fitted and nvidia_gpu(spec)
+def bounds(spec: AcceleratorSpec) -> bool:
+    """True where the floor is a lower bound on each forward's kernel time, max(roofline, floor): an NVIDIA GPU (the
+    source's CUDA-graph figure), under any `[serving.*]` table. A table's per_step_overhead_s is what its fit rows
+    showed on top of the roofline (host-side scheduling and sampling; 0 where a fit landed on its grid's lower edge,
+    or where the table is not fitted), not the launches of a model far smaller than the fit rows' (issue #10: a
+    2-layer, 64-wide model decoded at ~1 us a token on an A100)."""
+    return nvidia_gpu(spec)
 
 
-def bounds(spec: AcceleratorSpec, fitted: bool) -> bool:
-    """True where the floor is a lower bound on each forward's kernel time, max(roofline, floor): a table fitted on
-    published runs, on an NVIDIA GPU. Its per_step_overhead_s is what the fit rows showed on top of the roofline
-    (host-side scheduling and sampling; 0 where the fit landed on the grid's lower edge), not the launches of a
-    model far smaller than the fit rows' (issue #10: a 2-layer, 64-wide model decoded at ~1 us a token on an A100)."""
-    return fitted and nvidia_gpu(spec)
-
-
-def bound_note(spec: AcceleratorSpec, family: str, table_s: float, layers: int, where: str) -> str:
+def bound_note(spec: AcceleratorSpec, family: str, fitted: bool, table_s: float, layers: int, where: str) -> str:
     """The 'default used:' line where the floor, as a lower bound, decides a phase (`where`: which phases and
-    batches) under a fitted table."""
+    batches)."""
     n = forward_kernels(layers)
+    table = ("fitted on published runs of far larger models" if fitted
+             else "not fitted on published runs of this device")
     return (f"default used: per-forward launch floor on {spec.name} {forward_floor_s(layers) * 1e6:,.1f} us as a "
             f"lower bound on each forward's kernel time, max(roofline, floor): it decides {where}, above the "
-            f"roofline of the {family!r} calibration (fitted on published runs of far larger models; its "
-            f"per_step_overhead_s {table_s * 1e6:g} us, host-side costs, stays added): at least {n:,} kernels a "
-            f"forward ({KERNELS_PER_LAYER} per layer x {layers} layers + {KERNELS_PER_FORWARD}: vLLM's Llama "
-            f"forward, vllm/model_executor/models/llama.py at 0035bdf) x {GRAPH_KERNEL_S * 1e6:g} us each (one small "
-            "kernel replayed from a CUDA graph, pytorch/pytorch issue #161104) — a launch floor, not a measured "
-            "engine time")
+            f"roofline of the {family!r} calibration ({table}; its per_step_overhead_s {table_s * 1e6:g} us, "
+            f"host-side costs, stays added): at least {n:,} kernels a forward ({KERNELS_PER_LAYER} per layer x "
+            f"{layers} layers + {KERNELS_PER_FORWARD}: vLLM's Llama forward, vllm/model_executor/models/llama.py at "
+            f"0035bdf) x {GRAPH_KERNEL_S * 1e6:g} us each (one small kernel replayed from a CUDA graph, "
+            "pytorch/pytorch issue #161104) — a launch floor, not a measured engine time")
 
 
 def no_floor_note(spec: AcceleratorSpec, family: str, step_s: float, layers: int) -> str:
@@ -98,20 +99,3 @@ def no_floor_note(spec: AcceleratorSpec, family: str, step_s: float, layers: int
             f"{forward_kernels(layers):,} kernel launches take on an NVIDIA GPU ({GRAPH_KERNEL_S * 1e6:g} us each "
             "replayed from a CUDA graph, pytorch/pytorch issue #161104), a floor no source found gives for this "
             "device's runtime (an XLA program's per-step dispatch on a TPU, for one)")
-
-
-def note(spec: AcceleratorSpec, family: str, fitted: bool, table_s: float, layers: int) -> str | None:
-    """The 'default used:' line `plan serve` prints (text and JSON) where the floor replaces the table's
-    per_step_overhead_s `table_s`; None where it does not apply or the table's own value is larger."""
-    floor_s = forward_floor_s(layers)
-    if not applies(spec, fitted) or floor_s <= table_s:
-        return None
-    n = forward_kernels(layers)
-    return (f"default used: per-forward overhead on {spec.name} {floor_s * 1e6:,.1f} us (each decode step and "
-            f"prefill chunk), in place of the {family!r} calibration's per_step_overhead_s {table_s * 1e6:g} us "
-            f"(not fitted on published runs of this device): at least {n:,} kernels a forward "
-            f"({KERNELS_PER_LAYER} per layer x {layers} layers + {KERNELS_PER_FORWARD}: vLLM's Llama forward, "
-            f"vllm/model_executor/models/llama.py at 0035bdf) x {GRAPH_KERNEL_S * 1e6:g} us each (one small kernel "
-            "replayed from a CUDA graph, pytorch/pytorch issue #161104) — a launch floor, not a measured engine "
-            "overhead; a [serving.*] table fitted on published runs of the device (--calibration) replaces it "
-            "(the floor then bounds each forward's kernel time from below instead)")

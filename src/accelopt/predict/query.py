@@ -473,7 +473,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     notes += [n for n in (ignored_bucket_note(q, spec, dp), recompute_modules_note(setup, q.recompute, pred.row(0)))
               if n]
     notes += [n for n in (measured_share_note(spec, pred.measured), attention_kernel_note(kernel, cal),
-                          expert_gemm_floor_note(q.model, cal)) if n]
+                          expert_gemm_floor_note(q.model, cal, spec.name)) if n]
     notes += [n for n in (energy_defaults_note([spec], q.facility),) if n]
     return LayoutResult(setup=setup, spec=spec, layout=lay, cal=cal, terms=pred.row(0),
                         fits_memory=bool(pred.feasible[0]), assumed=pred.assumed, measured=pred.measured, notes=notes)

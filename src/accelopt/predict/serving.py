@@ -122,9 +122,8 @@ class ServingCalibration:
     """Per-step latency of a collective when the spec has no `scaleup_latency_s`/`scaleout_latency_s`;
     None: the default of predict/comm.py, which training uses too, printed beside the result."""
     per_step_overhead_s: float = unit("s", default=0.0)
-    """Time added to every forward pass (decode step or prefill chunk): scheduling, sampling, launch gaps. In a
-    prediction's calibration on an NVIDIA GPU under a table not fitted on published runs: at least the model's
-    kernel-launch floor (launch_floor.forward_floor_s, printed as 'default used:')."""
+    """Time added to every forward pass (decode step or prefill chunk): scheduling, sampling, launch gaps. The
+    kernel-launch floor of an NVIDIA GPU is not in it: a lower bound on the roofline term (PhaseTime.launch_floor_s)."""
     per_request_overhead_s: float = unit("s", default=0.0)
     """Time added to time-to-first-token: request handling before the first forward (tokenizing, scheduling)."""
     memory_utilization: float = unit("fraction", default=0.9)
@@ -167,6 +166,11 @@ class ServingCalibration:
     int4_group_size: int = unit("count", default=128)
     """int4 weights carry one fp16 scale and one 4-bit zero point per group of this many weights (AWQ/GPTQ default 128;
     Lin et al. 2023, "AWQ", sec. 4)."""
+    int8_weight_only_bandwidth_ratio: float = unit("fraction", default=1.0)
+    """int8 weight-only (W8A16) weights are read at this multiple of decode_bandwidth_efficiency: the dequantizing
+    matmul kernels reach a lower fraction of the memory bandwidth than the 16-bit path's. A table gives it only with
+    a published measurement of both paths on its family (calibration.toml cites it); 1.0: none found, the 16-bit
+    path's efficiency (printed as 'default used:' beside an int8 result)."""
     fp4_gemm_efficiency_ratio: float = unit("fraction", default=1.0)
     """FP4 (NVFP4/MXFP4, W4A4) linear GEMMs reach this multiple of the prefill/decode compute efficiency, as a
     fraction of the fp4 peak (the block-scale handling and the activation quantize fused into the producing kernel
@@ -200,7 +204,8 @@ class ServingCalibration:
 
     def __post_init__(self) -> None:
         for name in ("prefill_compute_efficiency", "attention_compute_efficiency", "decode_compute_efficiency",
-                     "decode_bandwidth_efficiency", "memory_utilization", "fp4_gemm_efficiency_ratio"):
+                     "decode_bandwidth_efficiency", "memory_utilization", "fp4_gemm_efficiency_ratio",
+                     "int8_weight_only_bandwidth_ratio"):
             _check_fraction(name, getattr(self, name))
         for name in ("link_bandwidth_efficiency", "grouped_gemm_compute_efficiency",
                      "grouped_gemm_bandwidth_efficiency"):
@@ -544,8 +549,8 @@ class PhaseTime:
     """Per-forward overheads (calibration per_step_overhead_s x forwards)."""
     launch_floor_s: float = unit("s", default=0.0)
     """The forwards' kernel-launch floor, a lower bound on the roofline term (launch_floor.forward_floor_s x
-    forwards) under a `[serving.*]` table fitted on published runs, on an NVIDIA GPU; 0 where none applies (an
-    unfitted table charges the floor in overhead_s instead). total_s = roof_s + comm_s + overhead_s."""
+    forwards) on an NVIDIA GPU, under any `[serving.*]` table; 0 where none applies (no sourced floor for the
+    device). total_s = roof_s + comm_s + overhead_s."""
     total_s: float = unit("s")
 
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"bound": ""}
@@ -677,13 +682,14 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 9
+    SCHEMA_VERSION: ClassVar[int] = 10
     # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
     # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: []);
     # 7 points[].pp_microbatches (default 1) and calibration.pp_microbatches (default null);
     # 8 calibration.max_batch_size_per_microbatch (default null); 9 points[].prefill / decode_step.launch_floor_s
-    # (default 0) and their bound 'launch' (a fitted NVIDIA table's launch floor, srvfit)
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8)
+    # (default 0) and their bound 'launch' (a fitted NVIDIA table's launch floor, srvfit; any table's since srv2);
+    # 10 calibration.int8_weight_only_bandwidth_ratio (default 1.0)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
@@ -1198,6 +1204,25 @@ def weight_only_fp4(spec: AcceleratorSpec, weight_dtype: str) -> bool:
     return weight_dtype in FP4_OPERAND_BYTES and spec.peak("fp4") is None
 
 
+def _int8_read_words(cal: ServingCalibration, dense_int8: bool) -> str:
+    """How the int8 weight-only weights are read (int8_weight_only_bandwidth_ratio): the table's cited ratio, or
+    the 16-bit path's efficiency as a default where the family has none. Only the dense weights take the ratio
+    (_Setup.weight_read_ratio: --weight-dtype int8); routed experts alone in int8 are read at the 16-bit path's."""
+    if not dense_int8:
+        return ("not modelled: the routed experts' int8 weights are read at the 16-bit path's bandwidth efficiency "
+                "(int8_weight_only_bandwidth_ratio applies to --weight-dtype int8, a whole model's weights, as its "
+                "source measured them)")
+    r = cal.int8_weight_only_bandwidth_ratio
+    if r < 1.0:
+        return (f"their weights are read at {r:g} x the decode bandwidth efficiency (int8_weight_only_bandwidth_ratio "
+                f"of the {cal.family!r} table: a published int8 weight-only / bf16 bandwidth measurement, cited in "
+                "its calibration file)")
+    return (f"default used: their weights are read at the 16-bit path's bandwidth efficiency "
+            f"(int8_weight_only_bandwidth_ratio 1.0 of the {cal.family!r} table: no published int8 weight-only "
+            "bandwidth measurement for this family) — give int8_weight_only_bandwidth_ratio in a --calibration "
+            "[serving.*] table to replace it")
+
+
 def weight_only_note(p: ServingPrediction) -> str | None:
     """The line `plan serve` prints under a prediction whose nvfp4/mxfp4 weights (or routed experts) run weight-only
     (weight_only_fp4: computed at a 16-bit peak) or whose int8 ones do (always weight-only: compute_dtype_for), None
@@ -1214,7 +1239,7 @@ def weight_only_note(p: ServingPrediction) -> str | None:
                 f"16 bits inside the matmul kernel, as gpt-fast's int8 and TensorRT-LLM's --weight_only_precision int8 "
                 f"run), so "
                 f"their matmuls run at the {c} peak; int8 weights and activations (SmoothQuant W8A8) at the int8 "
-                "peak are --weight-dtype w8a8")
+                f"peak are --weight-dtype w8a8; {_int8_read_words(p.calibration, p.weight_dtype == 'int8')}")
     if not hit:
         return None
     who, w, c = hit[0]
@@ -1445,6 +1470,13 @@ class _Setup:
     def expert_weight_dtype(self) -> str:
         return expert_dtype(self.weight_dtype, self.moe)
 
+    @property
+    def weight_read_ratio(self) -> float:
+        """The weights' share of decode_bandwidth_efficiency: cal.int8_weight_only_bandwidth_ratio for int8
+        (W8A16) weights, whose ratio is measured over a whole model's weight reads (torchao's benchmark, cited in
+        calibration.toml), else 1."""
+        return self.cal.int8_weight_only_bandwidth_ratio if self.weight_dtype == "int8" else 1.0
+
     def linear_s(self, flops: float, expert_flops: float, efficiency: float) -> float:
         """Seconds of `flops` linear GEMM FLOPs at `efficiency`, of which `expert_flops` are the routed experts' (at
         their own peak when --expert-weight-dtype differs from --weight-dtype)."""
@@ -1487,47 +1519,32 @@ def device_scaled(cal: ServingCalibration, spec: AcceleratorSpec, compute_dtype:
                                                         attention_ratio=r_attn, note=note))
 
 
-def with_launch_floor(cal: ServingCalibration, spec: AcceleratorSpec, model: TransformerConfig) -> ServingCalibration:
-    """`cal` with per_step_overhead_s raised to the per-forward launch floor (launch_floor.forward_floor_s) where
-    its table is not fitted on published runs and `spec` is an NVIDIA GPU; `cal` itself otherwise (a fitted table
-    keeps its fitted value). The 'default used:' line: launch_floor.note. Idempotent (a max)."""
-    if not launch_floor.applies(spec, cal.fitted):
-        return cal
-    floor_s = launch_floor.forward_floor_s(model.layers)
-    return cal if cal.per_step_overhead_s >= floor_s else replace(cal, per_step_overhead_s=floor_s)
-
-
-def bounding_floor_s(cal: ServingCalibration, spec: AcceleratorSpec, model: TransformerConfig) -> float:
-    """One forward's launch floor as a LOWER BOUND on its kernels' time, max(roofline, floor): under a table fitted
-    on published runs, on an NVIDIA GPU (launch_floor.bounds); 0 elsewhere. A forward cannot finish before its
-    kernels have run, each at least GRAPH_KERNEL_S replayed from a CUDA graph, so its kernel time is at least the
-    floor however small the model; the fitted per_step_overhead_s (host-side scheduling and sampling, in series with
-    the forward in the fitted runs) stays added, and so do the all-reduces (kernels the floor does not count). Not
-    added to the roofline: a model whose kernels run longer than their launches pays for launches it has already
+def bounding_floor_s(spec: AcceleratorSpec, model: TransformerConfig) -> float:
+    """One forward's launch floor as a LOWER BOUND on its kernels' time, max(roofline, floor), on an NVIDIA GPU
+    under any table (launch_floor.bounds); 0 elsewhere. A forward cannot finish before its kernels have run, each at
+    least GRAPH_KERNEL_S replayed from a CUDA graph, so its kernel time is at least the floor however small the
+    model; the table's per_step_overhead_s (host-side scheduling and sampling, in series with the forward in the
+    fitted runs; 0 in an unfitted table) stays added, and so do the all-reduces (kernels the floor does not count).
+    Not added to the roofline: a model whose kernels run longer than their launches pays for launches it has already
     paid for (the roofline times the same kernels)."""
-    return launch_floor.forward_floor_s(model.layers) if launch_floor.bounds(spec, cal.fitted) else 0.0
-
-
-def launch_floor_note(cal: ServingCalibration, spec: AcceleratorSpec, model: TransformerConfig) -> str | None:
-    """The 'default used:' line of with_launch_floor for `cal` (the table's values, before the floor) on `spec`."""
-    return launch_floor.note(spec, cal.family, cal.fitted, cal.per_step_overhead_s, model.layers)
+    return launch_floor.forward_floor_s(model.layers) if launch_floor.bounds(spec) else 0.0
 
 
 def launch_floor_points_note(points: list[ServingPrediction], spec: AcceleratorSpec,
                              model: TransformerConfig) -> str | None:
-    """The line `plan serve` prints about the launch floor of a device's predictions (`points`): under a fitted
-    table on an NVIDIA GPU, 'default used:' where the floor (a lower bound, bounding_floor_s) decides a phase, naming
+    """The line `plan serve` prints about the launch floor of a device's predictions (`points`): on an NVIDIA GPU
+    (any table), 'default used:' where the floor (a lower bound, bounding_floor_s) decides a phase, naming
     the phases and batches; on a device with no sourced floor, that there is none where a decode step falls under
-    the forward's NVIDIA launch floor (launch_floor.no_floor_note); None otherwise (an unfitted table's additive
-    floor has its own line, launch_floor_note)."""
+    the forward's NVIDIA launch floor (launch_floor.no_floor_note); None otherwise."""
     if not points:
         return None
-    cal = points[0].calibration  # the predictions' own: device-scaled, the floor applied
-    if launch_floor.bounds(spec, cal.fitted):
+    cal = points[0].calibration  # the predictions' own: device-scaled
+    if launch_floor.bounds(spec):
         phases = [(what, [p.batch for p in points if getattr(p, attr).bound == "launch"])
                   for what, attr in (("the decode step", "decode_step"), ("the prefill", "prefill"))]
         where = "; ".join(f"{what} at batch {', '.join(map(str, b))}" for what, b in phases if b)
-        return launch_floor.bound_note(spec, cal.family, cal.per_step_overhead_s, model.layers, where) if where \
+        return launch_floor.bound_note(spec, cal.family, cal.fitted, cal.per_step_overhead_s, model.layers,
+                                       where) if where \
             else None
     if launch_floor.nvidia_gpu(spec):
         return None
@@ -1551,7 +1568,7 @@ def _expert_compute_dtype(spec: AcceleratorSpec, weight_dtype: str, moe: MoELayo
 def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, weight_dtype: str, kv_dtype: str,
            cal: ServingCalibration, moe: MoELayout = NO_MOE) -> _Setup:
     compute_dtype = compute_dtype_for(spec, weight_dtype)
-    cal = with_launch_floor(device_scaled(cal, spec, compute_dtype), spec, model)
+    cal = device_scaled(cal, spec, compute_dtype)
     peak = spec.peak(compute_dtype)
     assert peak is not None  # compute_dtype_for guarantees it
     sixteen = next((p for p in (spec.peak("bf16"), spec.peak("fp16")) if p is not None), peak)
@@ -1561,7 +1578,7 @@ def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, we
     assert ex_peak is not None
     ex_scale = cal.fp4_gemm_efficiency_ratio if ex_dtype == "fp4" else 1.0
     return _Setup(model, spec, tp, pp, weight_dtype, kv_dtype, peak, cal, sixteen, moe, scale, ex_peak, ex_scale,
-                  launch_floor_s=bounding_floor_s(cal, spec, model))
+                  launch_floor_s=bounding_floor_s(spec, model))
 
 
 def _stage_hops_s(s: _Setup, msg_bytes: float, calls: int) -> float:
@@ -1596,8 +1613,9 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     linear = (prefill_flops(m, batch, prompt_len) - attn - ex.flops * s.tp) / s.tp + kv_replica_flops(m, s.tp, tokens)
     compute_s = (s.linear_s(linear, _dense_expert_flops(s, tokens, ex), s.cal.prefill_compute_efficiency)
                  + attn / s.tp / (s.attention_peak_flop_per_s * s.cal.attention_compute_efficiency)) + ex.time_s
-    bytes_ = chunks * (_weight_bytes_total(m, s.weight_dtype, s.cal, s.moe) / s.tp
-                       + kv_replica_weight_bytes(m, s.tp, s.weight_dtype, s.cal)) - ex.weight_bytes
+    weights = chunks * (_weight_bytes_total(m, s.weight_dtype, s.cal, s.moe) / s.tp
+                        + kv_replica_weight_bytes(m, s.tp, s.weight_dtype, s.cal)) - ex.weight_bytes
+    bytes_ = weights / s.weight_read_ratio  # int8 weight-only reads at a lower share of the bandwidth
     bytes_ += tokens * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)  # KV written, all layers
     memory_s = bytes_ / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
     comm_s = 0.0
@@ -1633,7 +1651,8 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
     w = (decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal, s.moe) / s.tp
          + kv_replica_weight_bytes(m, s.tp, s.weight_dtype, s.cal) - ex.weight_bytes)
     kv = batch * cached_tokens_per_layer(m, context) * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
-    memory_s = (w + kv) / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
+    memory_s = (w / s.weight_read_ratio + kv) / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency
+                                                 ) + ex.time_s
     attn = batch * attention_flops_per_token(m, context)
     linear = (decode_flops_per_step(m, batch, context) - attn - ex.flops * s.tp) / s.tp + kv_replica_flops(
         m, s.tp, batch)  # per device, replicated K/V heads included
@@ -1705,12 +1724,13 @@ def _decode_cycle_s(one_step_s: float, roof_s: float, s: _Setup, m: int, overhea
     longer, the fullest stage's work on all m micro-batches, m x share x (roof_s + overhead_s) (the slowest stage
     sets the throughput of a pipeline; Narayanan et al. 2021, "Efficient Large-Scale Language Model Training on GPU
     Clusters Using Megatron-LM", sec. 2.2: with as many micro-batches as stages no stage idles in steady state).
-    Each micro-batch's forward pays the per-forward overhead (overhead_s: per_step_overhead_s, or the launch floor,
-    launch_floor.forward_floor_s: kernels per layer x layers x a kernel's time), and a stage launches the kernels of
-    its own layers, so the fullest stage pays its share of it per micro-batch, as of the roofline work: with m = pp
-    micro-batches on evenly split layers the bound is one pass (roof_s + overhead_s) and the pass itself, which adds
-    the hops, sets the cycle; with m > pp the stage bound does, the overhead counted m times. (It was counted once a
-    cycle, in one_step_s: an underestimate wherever m x share > 1.)"""
+    Each micro-batch's forward pays the per-forward overhead (overhead_s: per_step_overhead_s) and its roofline terms
+    (at least the launch floor on an NVIDIA GPU, launch_floor.forward_floor_s: kernels per layer x layers x a
+    kernel's time), and a stage launches the kernels of its own layers, so the fullest stage pays its share of both
+    per micro-batch, as of the roofline work: with m = pp micro-batches on evenly split layers the bound is one pass
+    (roof_s + overhead_s) and the pass itself, which adds the hops, sets the cycle; with m > pp the stage bound does,
+    the overhead counted m times. (It was counted once a cycle, in one_step_s: an underestimate wherever m x share >
+    1.)"""
     if m == 1:
         return one_step_s
     return max(one_step_s, m * _fullest_stage_share(s) * (roof_s + overhead_s))

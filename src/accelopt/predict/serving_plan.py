@@ -30,7 +30,6 @@ from accelopt.predict.serving import (
     engine_calibration,
     engine_memory_fraction,
     int4_group_problem,
-    launch_floor_note,
     launch_floor_points_note,
     max_batch,
     max_load_concurrency,
@@ -231,10 +230,6 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         raise InputError(f"--model {opts.model!r} {why[0]}", why[1])
     moe = moe_layout(opts)
     check_layout(cfg, opts.tp, moe)  # a bad --ep/--attention-dp fails before any device is tried
-    if opts.int4_group_size is not None and (why := int4_group_problem(cfg, opts.int4_group_size, opts.weight_dtype,
-                                                                        moe, opts.tp)) is not None:
-        raise InputError(f"--int4-group-size {opts.int4_group_size} {why[0]}".replace("at tp ", "at --tp "),
-                         why[1].replace("a smaller tp", "a smaller --tp"))
     counts = opts.concurrency if opts.concurrency.strip() else opts.batch
     flag = "--concurrency" if opts.concurrency.strip() else "--batch"
     at_max_load = counts.strip().lower() == MAX_LOAD
@@ -268,6 +263,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                      int4_group_size=opts.int4_group_size,
                                      pp_microbatches=opts.pp_microbatches,
                                      max_batch_size_per_microbatch=rule.batch_cap_per_microbatch if rule else None)
+            check_int4_group(cfg, opts, moe, cal)  # the given group or the table's default, one check for both
             int4_groups.add(cal.int4_group_size)
             _check_custom_allreduce(opts, spec, cal)
             if at_max_load:  # per device: its own KV cache decides
@@ -290,9 +286,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
             sweeps.append(sweep)
             if share_note:  # the engine's device-dependent default (SGLang's), beside the result
                 share_notes.append(share_note)
-            if floor_note := launch_floor_note(cal, spec, cfg):  # an unfitted table's per-forward launch floor
-                share_notes.append(floor_note)
-            if floor_note := launch_floor_points_note(sweep.points, spec, cfg):  # a fitted table's, or none sourced
+            if floor_note := launch_floor_points_note(sweep.points, spec, cfg):  # where it decides, or none sourced
                 share_notes.append(floor_note)
             if note := custom_allreduce_note(spec, opts.tp, cal):
                 tp_notes.append(note)
@@ -432,6 +426,22 @@ def batch_cap_note(opts: ServeOptions, at_max_load: bool) -> str | None:
             "max_batch_size x pp; the "
             "default max_batch_size 2048 is TensorRT-LLM's) — give --engine vllm for vLLM's, whose max_num_seqs caps "
             "all micro-batches together (v1 Scheduler.max_num_running_reqs)")
+
+
+def check_int4_group(cfg: TransformerConfig, opts: ServeOptions, moe: MoELayout, cal: ServingCalibration) -> None:
+    """Refuses an int4 group size (`cal.int4_group_size`: --int4-group-size where given, else the [serving.*]
+    table's default, 128) that does not fit the model's int4 layer inputs, per tensor-parallel rank
+    (serving.int4_group_problem); the default is named as one, with the flag that replaces it."""
+    group = cal.int4_group_size
+    if (why := int4_group_problem(cfg, group, opts.weight_dtype, moe, opts.tp)) is None:
+        return
+    given = opts.int4_group_size is not None
+    what = f"--int4-group-size {group}" if given else (
+        f"the default int4 group size {group} (default used: int4_group_size of the [serving.{cal.family}] table, "
+        "AutoAWQ / GPTQ's default; --int4-group-size was left out)")
+    fix = why[1].replace("a smaller tp", "a smaller --tp")
+    raise InputError(f"{what} {why[0]}".replace("at tp ", "at --tp "),
+                     fix if given else f"{fix}, as --int4-group-size N (the checkpoint's group_size)")
 
 
 def int4_group_note(opts: ServeOptions, group_sizes: set[int]) -> str | None:

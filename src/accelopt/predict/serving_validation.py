@@ -242,6 +242,24 @@ def row_calibration(row: dict[str, str], spec: AcceleratorSpec,
     return cal if limit is None else replace(cal, max_batch_size=limit)
 
 
+def _check_int4_group(row: dict[str, str], spec: AcceleratorSpec, model: TransformerConfig,
+                      cals: dict[str, serving.ServingCalibration] | None, path: str | None) -> None:
+    """The row's int4 group (its int4_group_size cell; empty: the [serving.*] table's default, 128) must fit the
+    model's int4 layer inputs per tensor-parallel rank, as `plan serve` checks the given or default group
+    (serving_plan.check_int4_group; the check itself is serving.int4_group_problem)."""
+    moe = row_moe_layout(row)
+    if not serving.int4_input_widths(model, row["weight_dtype"], moe):
+        return
+    given = row_int4_group_size(row)
+    cal = row_calibration(row, spec, cals, path)  # its int4_group_size is the cell's, or the table's default
+    why = serving.int4_group_problem(model, cal.int4_group_size, row["weight_dtype"], moe, int(row["tp"]))
+    if why is not None:
+        problem = why[0] if given is not None else (
+            f"is empty, so the default group {cal.int4_group_size} (int4_group_size of the [serving.{cal.family}] "
+            f"table, AutoAWQ / GPTQ's default) is used, and it {why[0]}")
+        raise cell_error(_WHAT, row, "int4_group_size", problem, why[1])  # as plan serve refuses the group
+
+
 def row_tp_allreduce(row: Mapping[str, str | None]) -> str | None:
     """The run's tensor-parallel all-reduce, as `plan serve --tp-allreduce` (optional column tp_allreduce: nccl or
     custom; empty: the engine's, serving.ENGINES)."""
@@ -374,10 +392,7 @@ def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
     model = _named_cell(row, "model", get_model)  # unknown: the CSV's error, not a 'gap' the model cannot express
     if (why := not_generative(model)) is not None:  # as plan serve --model refuses it
         raise cell_error(_WHAT, row, "model", *why)
-    if (group := row_int4_group_size(row)) is not None and (
-            why := serving.int4_group_problem(model, group, row["weight_dtype"], row_moe_layout(row),
-                                              int(row["tp"]))) is not None:
-        raise cell_error(_WHAT, row, "int4_group_size", *why)  # as plan serve --int4-group-size refuses it
+    _check_int4_group(row, spec, model, cals, path)
     _check_below_roofline(row, spec, model)
     note = row.get("note", "") or ""
     predicted: float | None = None
