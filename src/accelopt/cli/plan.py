@@ -471,7 +471,7 @@ def _is_workload(model: str) -> bool:
 
 
 def _overhead_note(overheads: dict[str, tuple[str, float]]) -> str | None:
-    """The 'default used:' line for the framework overhead a workload's mem/dev adds to its weights, gradients,
+    """The 'default used:' line for the framework overhead mem/dev adds to a model's weights, gradients,
     optimizer state and activations: the calibration's framework_overhead_bytes, an assumption (CUDA context +
     allocator slack + framework buffers, predict/data/calibration.toml), which outweighs a small model's own bytes
     (2.5e9 B beside the 48 kB of a 2,437-parameter model); None where every device's is 0 (TPU)."""
@@ -483,8 +483,19 @@ def _overhead_note(overheads: dict[str, tuple[str, float]]) -> str | None:
     return ("default used: mem/dev includes a framework overhead per device of " + ", ".join(parts) + " (calibration "
             "framework_overhead_bytes, sourced per family in predict/data/calibration.toml: the GPU families' 2.5e9 "
             "B is an assumption for the CUDA context, allocator slack and framework buffers, not measured) beside "
-            "the workload's weights, gradients, optimizer state and activations — "
+            "the model's weights, gradients, optimizer state and activations — "
             "give framework_overhead_bytes in a --calibration TOML to replace it")
+
+
+def _listed_overhead_note(specs: list[Any], cals: Any, stack: str, rows: list[Any]) -> list[str]:
+    """_overhead_note for the devices of the listed `rows` (a preset or config.json model): the same assumed figure
+    enters their mem/dev as a workload's, and was said only for a workload."""
+    from accelopt.predict.calibration import calibration_for
+
+    listed = {r.hardware for r in rows}
+    cals_of = {sp.name: calibration_for(sp, cals, stack) for sp in specs if sp.name in listed}
+    note = _overhead_note({name: (c.family, c.framework_overhead_bytes) for name, c in cals_of.items()})
+    return [note] if note else []
 
 
 def _run_workload(opts: PlanOptions) -> None:
@@ -666,7 +677,9 @@ def _run_search(opts: PlanOptions) -> None:
                              *_search_notes(specs, measured, opts.slice_devices, setup,
                                             rows(best), stack),
                              *_energy_notes(specs, setup.facility,
-                                            rows([*best, *front]) + closest_rows + limit_rows)],
+                                            rows([*best, *front]) + closest_rows + limit_rows),
+                             *_listed_overhead_note(specs, cals, stack,
+                                                    rows([*best, *front]) + closest_rows + limit_rows)],
                       best=rows(best),
                       pareto_front=rows(front), closest_by_memory=closest_rows, closest_to_limits=limit_rows,
                       calibration_basis=bases, input_warnings=busy)
