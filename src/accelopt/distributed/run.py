@@ -163,6 +163,10 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     # before torchrun: DDP, FSDP and the pipeline's optimizer each refuse such a model inside every rank
     check_trainable(bundle, "train", fix="profile it without --nproc, with --mode inference (a distributed run "
                                          "measures training steps)")
+    from accelopt.workload.usercode import user_call
+
+    # before torchrun too: an optimizer whose step() needs a closure (LBFGS) is refused naming the fix, not by ranks
+    user_call(bundle, "building its optimizer", bundle.optimizer)
     partition: Partition | None = None
     bounds: list[int] = []
     m = 1
