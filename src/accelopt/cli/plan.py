@@ -958,8 +958,9 @@ ATTENTION_KERNEL_HELP = ("the kernel that runs the attention core: fused (cuDNN 
                          "on the GEMM curve; the default), flash2 (FlashAttention-2: TE with NVTE_FUSED_ATTN=0, "
                          "the flash-attn package, PyTorch SDPA's flash backend; at the family's published rate), "
                          "triton (FlashAttention in Triton, flash_attn.flash_attn_triton: llm-foundry's attn_impl "
-                         "triton; at the family's triton rate) or unfused (as --no-flash); fused on NVIDIA devices, "
-                         "flash2 and triton anywhere skip the blocks above a "
+                         "triton; at the family's triton rate) or unfused (as --no-flash); flash2 and triton are GPU "
+                         "kernels (refused on a TPU or other non-GPU device; left out of a search over several with "
+                         "the reason); fused on NVIDIA devices, flash2 and triton skip the blocks above a "
                          "causal mask's diagonal and charge a backward of 2.5x the forward (the FlashAttention-2 "
                          "algorithm)")
 FLASH_HELP = ("fused (flash) attention: no s x s score tensor in memory, one kernel for the attention core "
