@@ -192,7 +192,8 @@ def fsdp_note(param_bytes: float, unit_bytes: Sequence[float], p: int) -> str:
     k = len(unit_bytes)
     root = "the root with its own parameters (2: not resharded after its forward)" if n > 3 * k else \
         "a root holding no parameters of its own (0)"
-    return (f"FSDP communication: {n} collectives a step, each {p - 1} ring steps of link latency: {k} unit(s) "
+    steps = f"{p - 1} ring step{'' if p == 2 else 's'}"
+    return (f"FSDP communication: {n} collectives a step, each {steps} of link latency: {k} unit(s) "
             f"sharded by fully_shard (3 each: all-gather forward, all-gather backward, reduce-scatter) + {root}")
 
 
