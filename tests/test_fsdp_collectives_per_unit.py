@@ -75,4 +75,4 @@ def test_the_run_hands_the_prediction_the_units_it_shards(factory: str, units: i
     run_mod._predict(cfg, _run(2), get_device("h100-sxm"))
     assert len(seen["unit_bytes"]) == units
     note = predict_check.fsdp_note(seen["param_bytes"], seen["unit_bytes"], 2)
-    assert note.startswith(f"FSDP communication: {collectives} collectives a step")
+    assert note.startswith(f"FSDP communication: {collectives} collectives a step, each 1 ring step of link latency")
