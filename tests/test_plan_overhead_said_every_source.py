@@ -47,3 +47,27 @@ def test_a_device_whose_overhead_is_zero_has_no_note(capsys: pytest.CaptureFixtu
                                "--tokens", "1e9", "--top", "1", "--json"], capsys)
     assert code == 0, err
     assert not [n for n in json.loads(out)["notes"] if "framework overhead" in n]
+
+
+def test_a_measured_figure_names_its_measurement_not_a_default(capsys: pytest.CaptureFixture[str]) -> None:
+    # the cpu family's 3.2e8 B is measured (benchmarks/bench_cpu_framework_overhead.py): not a 'default used:'
+    code, out, err = run_main(["plan", "--model", "gpt3-125m", "--hardware", "xeon-8480plus", "--devices", "8",
+                               "--tokens", "1e9", "--top", "1", "--json"], capsys)
+    assert code == 0, err
+    (measured,) = [n for n in json.loads(out)["notes"] if "framework overhead" in n]
+    assert measured.startswith("mem/dev includes a framework overhead per device of xeon-8480plus 305 MiB "
+                               "([family.cpu], measured: benchmarks/bench_cpu_framework_overhead.py")
+
+
+def test_a_figure_from_a_calibration_file_names_the_file(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    cal = tmp_path / "cal.toml"
+    cal.write_text("[family.mine]\nmatch = ['h100*']\nmatmul_eff_max = 0.7\nmatmul_half_flop = 1e9\n"
+                   "memory_eff = 0.8\nscaleup_bw_eff = 0.8\nscaleout_bw_eff = 0.8\noverlap_eff = 0.8\n"
+                   "kernel_overhead_s = 4e-6\nframework_overhead_bytes = 1e9\n", encoding="utf-8")
+    code, out, err = run_main(["plan", "--model", "gpt3-125m", "--hardware", "h100-sxm", "--devices", "8",
+                               "--tokens", "1e9", "--top", "1", "--calibration", str(cal), "--json"], capsys)
+    assert code == 0, err
+    (said,) = [n for n in json.loads(out)["notes"] if "framework overhead" in n]
+    assert said == ("mem/dev includes a framework overhead per device of h100-sxm 954 MiB ([family.mine]) "
+                    "(framework_overhead_bytes of the --calibration file)")
