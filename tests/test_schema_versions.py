@@ -55,7 +55,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "validate-serving": (3, "6d048a29cb555970"),  # 2: rows gained fits and the two memory fields; 3: input_warnings
     "profile-distributed": (4, "461fc53c385c2264"),  # 2: prediction_left_out; 3: unused_parameters, contention, notes;
     # 4: partition.unlimited (the split without --stage-memory-gib)
-    "profile-partial": (1, "a0b3948b5b9c3f59"),
+    "profile-partial": (2, "7ed80581bbbf2d7f"),  # 2: failed (the error that stopped a later pass; default "")
     "simulate-published": (3, "393cede5fe63c345"),  # 3: Eyeriss Table V rows in mW, ms, MB, GMAC
     # (were count)
     # documents that are not results (schema.DOCUMENT_KINDS): 1 = their first declared shape

@@ -471,21 +471,57 @@ def _is_workload(model: str) -> bool:
     return isinstance(doc, dict) and "ops" in doc
 
 
-def _overhead_note(overheads: dict[str, tuple[str, float]]) -> str | None:
-    """The 'default used:' line for the framework overhead a workload's mem/dev adds to its weights, gradients,
-    optimizer state and activations: the calibration's framework_overhead_bytes, an assumption (CUDA context +
-    allocator slack + framework buffers, predict/data/calibration.toml), which outweighs a small model's own bytes
-    (2.5e9 B beside the 48 kB of a 2,437-parameter model); None where every device's is 0 (TPU)."""
+# Families whose bundled framework_overhead_bytes is measured, not assumed, with where (predict/data/calibration.toml)
+_MEASURED_OVERHEAD = {"cpu": "measured: benchmarks/bench_cpu_framework_overhead.py, the VmHWM of a fresh torch CPU "
+                             "process after one AdamW step"}
+
+
+def _overhead_notes(specs: list[Any], cals: Any, stack: str) -> list[str]:
+    """What the framework overhead in each device's mem/dev (calibration framework_overhead_bytes, added to the
+    model's weights, gradients, optimizer state and activations) rests on, for every model source: a 'default
+    used:' line for the bundled assumptions (the GPU families' 2.5e9 B: CUDA context + allocator slack + framework
+    buffers, not measured; it outweighs a small model's own bytes, 2.5e9 B beside the 48 kB of a 2,437-parameter
+    model), a line naming the measurement for a measured bundled figure (the cpu family's), one naming the
+    --calibration file for a figure it gives; nothing for a device whose figure is 0 (TPU)."""
+    from accelopt.predict.calibration import calibration_for, load_calibrations
     from accelopt.units import fmt_bytes
 
-    parts = [f"{name} {fmt_bytes(b, binary=True)} ([family.{fam}])" for name, (fam, b) in overheads.items() if b]
-    if not parts:
-        return None
-    return ("default used: mem/dev includes a framework overhead per device of " + ", ".join(parts) + " (calibration "
-            "framework_overhead_bytes, sourced per family in predict/data/calibration.toml: the GPU families' 2.5e9 "
-            "B is an assumption for the CUDA context, allocator slack and framework buffers, not measured) beside "
-            "the workload's weights, gradients, optimizer state and activations — "
-            "give framework_overhead_bytes in a --calibration TOML to replace it")
+    bundled = load_calibrations(None)
+    assumed, measured, given = [], [], []
+    for sp in specs:
+        cal = calibration_for(sp, cals, stack)
+        b = cal.framework_overhead_bytes
+        if not b:
+            continue
+        base = calibration_for(sp, bundled, stack)
+        fam = "cpu" if sp.kind == "cpu" and base.family == "probed" else base.family  # a probed CPU: cpu's figure
+        part = f"{sp.name} {fmt_bytes(b, binary=True)} ([family.{cal.family}])"
+        if b != base.framework_overhead_bytes:
+            given.append(part)
+        elif fam in _MEASURED_OVERHEAD:
+            measured.append(f"{sp.name} {fmt_bytes(b, binary=True)} ([family.{fam}], {_MEASURED_OVERHEAD[fam]})")
+        else:
+            assumed.append(part)
+    notes = []
+    if assumed:
+        notes.append("default used: mem/dev includes a framework overhead per device of " + ", ".join(assumed)
+                     + " (calibration framework_overhead_bytes, predict/data/calibration.toml: the GPU families' "
+                     "2.5e9 B is an assumption for the CUDA context, allocator slack and framework buffers, not "
+                     "measured) beside the model's weights, gradients, optimizer state and activations — give "
+                     "framework_overhead_bytes in a --calibration TOML to replace it")
+    if measured:
+        notes.append("mem/dev includes a framework overhead per device of " + ", ".join(measured)
+                     + " beside the model's weights, gradients, optimizer state and activations")
+    if given:
+        notes.append("mem/dev includes a framework overhead per device of " + ", ".join(given)
+                     + " (framework_overhead_bytes of the --calibration file)")
+    return notes
+
+
+def _listed_overhead_notes(specs: list[Any], cals: Any, stack: str, rows: list[Any]) -> list[str]:
+    """_overhead_notes for the devices of the listed `rows`."""
+    listed = {r.hardware for r in rows}
+    return _overhead_notes([sp for sp in specs if sp.name in listed], cals, stack)
 
 
 def _run_workload(opts: PlanOptions) -> None:
@@ -524,10 +560,8 @@ def _run_workload(opts: PlanOptions) -> None:
     check_tokens(tokens)
     workload_specs = resolve_devices(opts.hardware, opts.catalog)
     busy = warn_busy_specs(workload_specs) + warn_dropped_stacks(opts.calibration)
-    overheads: dict[str, tuple[str, float]] = {}
     for spec in workload_specs:
         cal = calibration_for(spec, cals, stack)
-        overheads[spec.name] = (cal.family, cal.framework_overhead_bytes)
         pred = evaluate_workload(wl, spec, dp, zero, tokens=tokens, cal=cal, measured=measured)
         if pred.assumed:
             assumed[spec.name] = pred.assumed
@@ -549,9 +583,9 @@ def _run_workload(opts: PlanOptions) -> None:
     listed = {r.hardware for r in rows}  # evaluate_workload's facility: Facility()'s defaults (no flags here)
     energy = energy_defaults_note([sp for sp in workload_specs if sp.name in listed], Facility(), flags=False,
                                   carbon=False)
-    notes = [n for n in (workload_dtype(wl)[1], workload_batch_note(wl), workload_state_bytes(wl)[3], energy,
-                         _overhead_note({k: v for k, v in overheads.items() if k in listed}),
-                         None if opts.setup.tokens is not None else default_tokens_note()) if n]
+    notes = [n for n in (workload_dtype(wl)[1], workload_batch_note(wl), workload_state_bytes(wl)[3], energy) if n]
+    notes += _overhead_notes([sp for sp in workload_specs if sp.name in listed], cals, stack)
+    notes += [] if opts.setup.tokens is not None else [default_tokens_note()]
     data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed, tokens=tokens,
                               tokens_per_sample=per_sample, input_warnings=busy, notes=notes)
     finish_run("plan-workload", data)
@@ -668,7 +702,9 @@ def _run_search(opts: PlanOptions) -> None:
                              *_search_notes(specs, measured, opts.slice_devices, setup,
                                             rows(best), stack),
                              *_energy_notes(specs, setup.facility,
-                                            rows([*best, *front]) + closest_rows + limit_rows)],
+                                            rows([*best, *front]) + closest_rows + limit_rows),
+                             *_listed_overhead_notes(specs, cals, stack,
+                                                    rows([*best, *front]) + closest_rows + limit_rows)],
                       best=rows(best),
                       pareto_front=rows(front), closest_by_memory=closest_rows, closest_to_limits=limit_rows,
                       calibration_basis=bases, input_warnings=busy)
@@ -950,8 +986,9 @@ ATTENTION_KERNEL_HELP = ("the kernel that runs the attention core: fused (cuDNN 
                          "on the GEMM curve; the default), flash2 (FlashAttention-2: TE with NVTE_FUSED_ATTN=0, "
                          "the flash-attn package, PyTorch SDPA's flash backend; at the family's published rate), "
                          "triton (FlashAttention in Triton, flash_attn.flash_attn_triton: llm-foundry's attn_impl "
-                         "triton; at the family's triton rate) or unfused (as --no-flash); fused on NVIDIA devices, "
-                         "flash2 and triton anywhere skip the blocks above a "
+                         "triton; at the family's triton rate) or unfused (as --no-flash); flash2 and triton are GPU "
+                         "kernels (refused on a TPU or other non-GPU device; left out of a search over several with "
+                         "the reason); fused on NVIDIA devices, flash2 and triton skip the blocks above a "
                          "causal mask's diagonal and charge a backward of 2.5x the forward (the FlashAttention-2 "
                          "algorithm)")
 FLASH_HELP = ("fused (flash) attention: no s x s score tensor in memory, one kernel for the attention core "

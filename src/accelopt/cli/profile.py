@@ -116,7 +116,13 @@ def _run_distributed(opts: ProfileOptions) -> None:
 def _run_local(opts: ProfileOptions) -> None:
     """Load, capture, measure (profile_step), diagnose, record, print; Ctrl-C keeps what was measured."""
     from accelopt.measure.diagnose import diagnose
-    from accelopt.measure.profiler import ProfileInterrupted, capture_for_profile, check_args, profile_step
+    from accelopt.measure.profiler import (
+        ProfileFailed,
+        ProfileInterrupted,
+        capture_for_profile,
+        check_args,
+        profile_step,
+    )
 
     check_args(mode=opts.mode, dtype=opts.dtype, device=opts.device, steps=opts.steps, warmup=opts.warmup)
     _check_outputs(opts.trace, opts.save_workload, opts.html)
@@ -150,6 +156,9 @@ def _run_local(opts: ProfileOptions) -> None:
     except ProfileInterrupted as stop:
         _keep_interrupted(stop.partial, workload, opts)
         raise typer.Exit(130) from None  # the shell's status for Ctrl-C, after printing and recording
+    except ProfileFailed as failed:  # the model raised in a later pass: what was measured is kept, then exit 2
+        _keep_interrupted(failed.partial, workload, opts)
+        raise
     except KeyboardInterrupt:  # while loading or capturing: nothing was measured yet
         from accelopt.report.console import make_console, plain
 
@@ -193,8 +202,8 @@ def _say_spec_kind(result: Any, spec: Any, probed_spec: Any) -> None:
 
 
 def _keep_interrupted(partial: Any, workload: Any, opts: ProfileOptions) -> None:
-    """Print and record (history kind 'profile-partial', interrupted) what the finished passes measured, write
-    its HTML page if --html asked for one, and the captured workload if --save-workload asked for it."""
+    """Print and record (history kind 'profile-partial', interrupted or failed) what the finished passes measured,
+    write its HTML page if --html asked for one, and the captured workload if --save-workload asked for it."""
     from accelopt.report import history
     from accelopt.report.console import make_console, plain
     from accelopt.report.runs import current_argv
@@ -211,13 +220,14 @@ def _keep_interrupted(partial: Any, workload: Any, opts: ProfileOptions) -> None
         console = make_console()
         render_partial(partial, console)
     err = make_console(stderr=True)
+    how = "failed" if partial.failed else "interrupted"
     if saved:
-        err.print(plain(f"interrupted run recorded: accelopt history show {saved}", "yellow"))
+        err.print(plain(f"{how} run recorded: accelopt history show {saved}", "yellow"))
     if opts.html is not None:
         from accelopt.report.html import write_html
 
         path = write_html(Path(opts.html), "profile-partial", partial, argv=current_argv(), run={"id": saved} if saved
-                          else None, title=f"accelopt profile {partial.name} (interrupted)")
+                          else None, title=f"accelopt profile {partial.name} ({how})")
         err.print(plain(f"HTML report written to {path}"))
     if opts.trace and "roofline" in partial.missing:  # the asked-for trace was missing without a word
         err.print(plain(f"no Chrome trace written to {opts.trace}: the run stopped before the roofline pass, which "

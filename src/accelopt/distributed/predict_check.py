@@ -7,10 +7,16 @@ Predicted terms (estimates; the formulas of predict/compute.py and predict/comm.
                    pipeline, the slowest stage's share of the profiled layer times (partition.py) x the step's
                    compute, run m times per step by that stage (one micro-batch each); CPU ranks on one machine
                    split its cores and memory, so each gets 1/nproc of a CPU spec's peak and bandwidth
-    communication  DDP: ring/tree all-reduce of the gradient bytes; FSDP: all-gather of the weights in the
-                   forward and the backward + reduce-scatter of the gradients (3 reduce-scatter volumes, ZeRO
-                   paper sec. 7: 1.5x all-reduce); pipeline: each stage boundary sends the activations of each
-                   micro-batch forward and their gradients back, 2 m point-to-point transfers
+    communication  DDP: ring/tree all-reduce of the gradient bytes; FSDP: per FSDP unit (worker.py runs
+                   fully_shard on each of model.fsdp_units, then on the root), an all-gather of its weights in
+                   the forward, another in the backward (FSDP2 reshards a unit after its forward) and a
+                   reduce-scatter of its gradients: 3 collectives (ZeRO paper sec. 7: 1.5x all-reduce volume);
+                   the root's own parameters (embeddings, a final norm) 2, as FSDP2 does not reshard the root
+                   after its forward (torch/distributed/fsdp/_fully_shard/_fsdp_state.py, _lazy_init): 3 k + 2
+                   ring collectives a step for k units, each paying its (p - 1) link-latency steps, as plan's
+                   fsdp_collectives counts them (k L + 2 per micro-batch); pipeline: each stage boundary sends
+                   the activations of each micro-batch forward and their gradients back, 2 m point-to-point
+                   transfers
     bubble         pipeline only: (p - 1) x the slowest stage's micro-batch time (1F1B and GPipe alike;
                    Narayanan et al. 2021 sec. 2.2.1)
     step           compute + exposed communication + bubble, exposed = max(0, comm - overlap_eff x backward)
@@ -27,6 +33,7 @@ The profiled steps run under torch.profiler, slower than the uninstrumented ones
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -94,8 +101,27 @@ def links_for(spec: AcceleratorSpec, nnodes: int = 1) -> tuple[comm.Links, str]:
     return links, "; ".join([src, *defaults])
 
 
+def fsdp_comm_s(bw: float, lat: float, p: int, param_bytes: float,
+                unit_bytes: Sequence[float]) -> tuple[float, int]:
+    """(seconds, collectives) of one FSDP step over `p` ranks at (bw, lat): 3 ring collectives per unit of
+    `unit_bytes` (all-gather for its forward, again for its backward, reduce-scatter of its gradients) and 2 for the
+    root's own parameters, param_bytes - sum(unit_bytes), when it holds any (FSDP2 keeps the root's gathered weights
+    from its forward to its backward); a model with no units is one root unit: 2. Each collective is a ring of
+    (p - 1) steps, so small units are latency-bound: counting 3 collectives a step for the whole model left out
+    3 (k - 1) + 2 of them."""
+    one = np.asarray([float(p)])
+
+    def ring(n_bytes: float) -> float:
+        return float(comm.reduce_scatter_s(np.asarray([n_bytes]), one, np.asarray([bw]), np.asarray([lat]))[0])
+
+    root = param_bytes - sum(unit_bytes)
+    has_root = root > 1e-9 * max(param_bytes, 1.0)
+    t = sum(3 * ring(b) for b in unit_bytes) + (2 * ring(root) if has_root else 0.0)
+    return t, 3 * len(unit_bytes) + (2 if has_root else 0)
+
+
 def _comm_s(parallel: str, links: comm.Links, p: int, param_bytes: float, act_bytes: float, m: int,
-            nnodes: int = 1) -> float:
+            nnodes: int = 1, unit_bytes: Sequence[float] = ()) -> float:
     """The layout's communication per step on `links`. One host: the scale-up figures. Several hosts: a ring or
     a pipeline boundary crosses a host, so its bandwidth and step latency are the scale-out link's; NCCL's tree
     chains each host's p / nnodes ranks at the scale-up latency (comm.tree_allreduce_s)."""
@@ -110,7 +136,7 @@ def _comm_s(parallel: str, links: comm.Links, p: int, param_bytes: float, act_by
         return float(comm.allreduce_s(np.asarray([param_bytes]), pa, bw, lat, p_in=p_in,
                                       lat_in=np.asarray([links.up_lat]))[0])
     if parallel == "fsdp":
-        return float(3 * comm.reduce_scatter_s(np.asarray([param_bytes]), pa, bw, lat)[0])
+        return fsdp_comm_s(float(bw[0]), float(lat[0]), p, param_bytes, unit_bytes)[0]
     return float(2 * m * comm.p2p_s(np.asarray([act_bytes]), bw, lat)[0])
 
 
@@ -160,8 +186,22 @@ def frame_note(measured: list[Any], step_s: float) -> str:
             f"profiled steps' frame (torch.profiler on{ratio}); the step term is the uninstrumented median")
 
 
-def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec, param_bytes: float) -> PredictionCheck:
-    """Each term predicted for `result`'s layout on `spec` beside its measured value."""
+def fsdp_note(param_bytes: float, unit_bytes: Sequence[float], p: int) -> str:
+    """How many FSDP collectives the communication term counts, and why (fsdp_comm_s)."""
+    n = fsdp_comm_s(1.0, 0.0, p, param_bytes, unit_bytes)[1]
+    k = len(unit_bytes)
+    root = "the root with its own parameters (2: not resharded after its forward)" if n > 3 * k else \
+        "a root holding no parameters of its own (0)"
+    steps = f"{p - 1} ring step{'' if p == 2 else 's'}"
+    return (f"FSDP communication: {n} collectives a step, each {steps} of link latency: {k} unit(s) "
+            f"sharded by fully_shard (3 each: all-gather forward, all-gather backward, reduce-scatter) + {root}")
+
+
+def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec, param_bytes: float,
+                unit_bytes: Sequence[float] = ()) -> PredictionCheck:
+    """Each term predicted for `result`'s layout on `spec` beside its measured value. `unit_bytes`: the parameter
+    bytes of each FSDP unit the run sharded apart from the root (model.fsdp_units; () for DDP, a pipeline, or an
+    FSDP model sharded as one root unit)."""
     cal = calibration_for(spec)
     dtype, dtype_note = _compute_dtype(workload, spec)
     share, notes = _rank_share(result, spec)
@@ -185,7 +225,9 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
         exposed = comm_pred
     else:
         compute_pred = total / p
-        comm_pred = _comm_s(result.parallel, links, p, param_bytes, 0.0, m, result.nnodes)
+        comm_pred = _comm_s(result.parallel, links, p, param_bytes, 0.0, m, result.nnodes, unit_bytes)
+        if result.parallel == "fsdp":
+            notes.append(fsdp_note(param_bytes, unit_bytes, p))
         exposed = max(0.0, comm_pred - cal.overlap_eff * phases["backward"] / p)
     med = statistics.median
     measured = _slowest_stage_ranks(result, notes)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accelopt.distributed.launch import Launch, RankOutOfMemory, launch_job
-from accelopt.distributed.model import batchnorm_note, check_batch, dropout_note, load_bundle
+from accelopt.distributed.model import batchnorm_note, check_batch, dropout_note, fsdp_units, load_bundle
 from accelopt.distributed.types import PARALLEL, SCHEDULES, DistributedResult, Job, Partition, RankResult
 from accelopt.errors import AcceloptError, InputError, MeasurementError, is_out_of_memory
 from accelopt.measure.contention import (
@@ -163,6 +163,10 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     # before torchrun: DDP, FSDP and the pipeline's optimizer each refuse such a model inside every rank
     check_trainable(bundle, "train", fix="profile it without --nproc, with --mode inference (a distributed run "
                                          "measures training steps)")
+    from accelopt.workload.usercode import user_call
+
+    # before torchrun too: an optimizer whose step() needs a closure (LBFGS) is refused naming the fix, not by ranks
+    user_call(bundle, "building its optimizer", bundle.optimizer)
     partition: Partition | None = None
     bounds: list[int] = []
     m = 1
@@ -317,5 +321,8 @@ def _predict(cfg: DistConfig, result: DistributedResult, spec: Any) -> Any:
     torch.manual_seed(cfg.seed)
     bundle = load_bundle(cfg.bundle_ref, cfg.bundle_kwargs)
     param_bytes = float(sum(p.numel() * p.element_size() for p in bundle.model.parameters()))
+    # the units worker._fsdp shards one by one before the root: each issues its own collectives
+    units = fsdp_units(bundle.model) if result.parallel == "fsdp" else []
+    unit_bytes = [float(sum(p.numel() * p.element_size() for p in u.parameters())) for u in units]
     workload = capture_workload(bundle, mode="train", dtype="fp32", device=cfg.device, warmup_steps=1)
-    return predict_run(result, workload, spec, param_bytes)
+    return predict_run(result, workload, spec, param_bytes, unit_bytes)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from accelopt.errors import InputError, MeasurementError, UnsupportedError
+from accelopt.errors import AcceloptError, InputError, MeasurementError, UnsupportedError
 from accelopt.measure.contention import ContentionReport, Watch, check_samples, check_setup
 from accelopt.measure.diagnose import Diagnosis
 from accelopt.measure.memory import LiveTensorMeter, MemoryBreakdown, SavedTensorMeter, measure_memory
@@ -162,19 +162,25 @@ PASSES = ("capture", "warm-up", "headline", "breakdown", "memory", "roofline", "
 
 @dataclass(kw_only=True)
 class PartialProfile(ProfileRun):
-    """What a profile measured before Ctrl-C stopped it: the finished passes' figures, and what is missing.
+    """What a profile measured before Ctrl-C stopped it, or before the model raised in a later pass: the finished
+    passes' figures, and what is missing.
 
     Recorded in the run history (command 'profile-partial'); every figure here is from the steps that completed.
     JSON shape: accelopt.report.schema, kind 'profile-partial'."""
 
     SCHEMA_KIND: ClassVar[str] = "profile-partial"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)  # 2 added failed (default '')
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
 
     interrupted: bool = True
+    """True when Ctrl-C stopped the run; False when `failed` did."""
     interrupted_during: str
-    """The pass that Ctrl-C stopped (one of PASSES)."""
+    """The pass that Ctrl-C or the failure stopped (one of PASSES)."""
+    failed: str = ""
+    """The error that stopped the run in that pass (the model's own exception, as `profile` prints it); '' when
+    Ctrl-C did."""
     done: list[str]
     """Passes that finished before it."""
     missing: list[str]
@@ -188,6 +194,18 @@ class PartialProfile(ProfileRun):
     achieved_flop_per_s: float | None = unit("FLOP/s", default=None)
     """flops_per_step / step_time.median over the completed headline steps."""
     environment: dict[str, Any] = field(default_factory=dict)
+
+
+class ProfileFailed(AcceloptError):
+    """The model (or a check on its step) raised in a pass after capture: the error's problem, naming the pass, and
+    its fix (exit 2), carrying what the finished passes measured (`partial`, its `failed` set) so that none of it is
+    lost."""
+
+    def __init__(self, partial: PartialProfile, error: AcceloptError) -> None:
+        done = ", ".join(partial.done) or "nothing"
+        super().__init__(f"{error.problem} (in profile's {partial.interrupted_during} pass; measured before it: "
+                         f"{done}, kept)", error.fix)
+        self.partial = partial
 
 
 class ProfileInterrupted(KeyboardInterrupt):
@@ -210,7 +228,7 @@ class _Passes:
     flops_per_step: float | None = None
 
     def partial(self, bundle: Any, *, mode: str, dtype: str, device: str, steps: int,
-                warmup: int) -> PartialProfile:
+                warmup: int, failed: str = "") -> PartialProfile:
         done = list(PASSES[:PASSES.index(self.now)])
         step_time = Stats.of(self.step_samples) if self.step_samples else None
         achieved = (self.flops_per_step / step_time.median if step_time is not None and self.flops_per_step
@@ -219,7 +237,8 @@ class _Passes:
                               steps=steps, warmup=warmup, interrupted_during=self.now, done=done,
                               missing=[p for p in PASSES if p not in done], step_time=step_time,
                               breakdown=self.breakdown, memory=self.memory, flops_per_step=self.flops_per_step,
-                              achieved_flop_per_s=achieved, environment=_environment(device))
+                              achieved_flop_per_s=achieved, environment=_environment(device),
+                              interrupted=not failed, failed=failed)
 
 
 # ---- running a step -------------------------------------------------------------------------------
@@ -594,6 +613,12 @@ def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", devic
     except KeyboardInterrupt:  # keep what the finished passes measured
         raise ProfileInterrupted(got.partial(bundle, mode=mode, dtype=dtype, device=device, steps=steps,
                                              warmup=warmup)) from None
+    except AcceloptError as e:  # the model raised in a later pass (its backward, under the memory meters, ...)
+        if got.now == "capture":  # nothing measured yet: the error as it is
+            raise
+        partial = got.partial(bundle, mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup,
+                              failed=e.problem)
+        raise ProfileFailed(partial, e) from e
 
 
 def _run_passes(got: _Passes, say: Callable[[str], None], bundle: Any, *, mode: str, dtype: str, device: str,

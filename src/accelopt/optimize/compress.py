@@ -18,7 +18,7 @@ from typing import Any
 from accelopt.errors import InputError
 from accelopt.optimize.base import Target, Variant
 from accelopt.optimize.steps import (  # one size for all
-    default_optimizer,
+    bundle_optimizer,
     make_train_step,
     state_dict_bytes,
     state_dict_saver,
@@ -217,7 +217,7 @@ def train_step_for(model: Any, bundle: ModelBundle, *, optimizer: Any = None,
     """One whole training step (zero_grad(set_to_none=True), forward, loss, backward, optimizer step) with the
     bundle's optimizer (AdamW lr 1e-4 when it has none). `loss(outputs, targets, inputs)` replaces
     bundle.loss_fn (distillation adds the teacher's soft targets)."""
-    opt = optimizer if optimizer is not None else (bundle.make_optimizer or default_optimizer)(model.parameters())
+    opt = optimizer if optimizer is not None else bundle_optimizer(bundle, model)
 
     def step(inputs: Any, targets: Any) -> Any:
         inputs = as_tuple(inputs)

@@ -76,7 +76,7 @@ def make_train_step(model: Any, bundle: ModelBundle, target: Target, *, optimize
     `autocast_dtype` says otherwise; `scaler` (torch.amp.GradScaler) scales the loss for fp16."""
     import torch
 
-    opt = optimizer if optimizer is not None else (bundle.make_optimizer or default_optimizer)(model.parameters())
+    opt = optimizer if optimizer is not None else bundle_optimizer(bundle, model)
     if autocast_dtype is None and target.dtype != "fp32":
         autocast_dtype = torch_dtype(target.dtype)
 
@@ -98,6 +98,16 @@ def make_train_step(model: Any, bundle: ModelBundle, target: Target, *, optimize
 
     step.optimizer = opt  # type: ignore[attr-defined]
     return step
+
+
+def bundle_optimizer(bundle: ModelBundle, model: Any) -> Any:
+    """The bundle's optimizer (make_optimizer, else default_optimizer) over `model`'s parameters (a variant's copy);
+    one whose step() requires a closure (LBFGS) is an InputError naming the fix (userfile.refuse_closure_optimizer)."""
+    from accelopt.workload.userfile import refuse_closure_optimizer
+
+    opt = (bundle.make_optimizer or default_optimizer)(model.parameters())
+    refuse_closure_optimizer(bundle.name, opt)
+    return opt
 
 
 def default_optimizer(params: Any) -> Any:

@@ -19,8 +19,8 @@ from accelopt.errors import InputError, UnsupportedError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
 from accelopt.optimize.steps import (
     CHECKPOINT_SEGMENTS,
+    bundle_optimizer,
     copy_model,
-    default_optimizer,
     is_structural,
     make_train_step,
     mark_structural,
@@ -310,7 +310,7 @@ class GradientAccumulation(Technique):
     def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
         k = _micro_batches(options, bundle)
         model = copy_model(bundle, target)
-        opt = (bundle.make_optimizer or default_optimizer)(model.parameters())
+        opt = bundle_optimizer(bundle, model)
 
         def step(inputs: Any, targets: Any) -> Any:
             opt.zero_grad(set_to_none=True)

@@ -389,6 +389,21 @@ def attention_kernel_of(flash: bool, kernel: str | None, where: str = "--attenti
     return kernel
 
 
+GPU_ATTENTION_KERNELS = ("flash2", "triton")
+"""Kernels that run on GPUs only: FlashAttention-2 is CUDA (and a ROCm port), and Triton compiles for NVIDIA and AMD
+GPUs (triton-lang/triton README, 'Compatibility'); a TPU, ASIC, NPU, FPGA or CPU runs neither."""
+
+
+def attention_kernel_device_problem(kernel: str, spec: Any) -> str:
+    """Why `spec` cannot run the attention kernel `kernel` ('' when it can): flash2 and triton on a device that is not
+    a GPU. A refusal, as --fp8-recipe mxfp8 off Blackwell and --tp-comm-overlap without an SM count are: a prediction
+    on the GEMM curve in its place would rank a kernel that cannot run there."""
+    if kernel not in GPU_ATTENTION_KERNELS or spec.kind == "gpu":
+        return ""
+    return (f"--attention-kernel {kernel} is a GPU kernel ({'FlashAttention-2' if kernel == 'flash2' else 'Triton'}"
+            f": NVIDIA and AMD GPUs); {spec.name} is {'an' if spec.kind[0] in 'aefino' else 'a'} {spec.kind}")
+
+
 def attention_kernel_rate(kernel: str, cal: Calibration) -> float:
     """The fixed fraction of the 16-bit peak the attention core's forward runs at (0: the GEMM curve)."""
     if kernel == "flash2":

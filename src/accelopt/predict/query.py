@@ -25,7 +25,12 @@ from accelopt.predict.comm import (
     slice_spec,
     slice_words,
 )
-from accelopt.predict.compute import attention_kernel_note, attention_kernel_of, expert_gemm_floor_note
+from accelopt.predict.compute import (
+    attention_kernel_device_problem,
+    attention_kernel_note,
+    attention_kernel_of,
+    expert_gemm_floor_note,
+)
 from accelopt.predict.cost import Facility, energy_defaults_note
 from accelopt.predict.memory import MLP_MODE_MODULES, layers_per_stage, middle_stage_layers
 from accelopt.predict.training import (
@@ -448,6 +453,9 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                   optimizer_state_bytes=q.optimizer_state_bytes, dp_bucket_params=q.dp_bucket_params,
                   recompute_modules=q.recompute_modules, facility=q.facility)
     spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)
+    if kernel_problem := attention_kernel_device_problem(kernel, spec):
+        raise InputError(kernel_problem, "give --attention-kernel fused (the default) or unfused, or a GPU with "
+                                         "--hardware")
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)
     mp = q.tp * q.pp * q.cp
     dp = max(1, q.devices // mp)

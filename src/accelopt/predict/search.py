@@ -373,6 +373,8 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
         raise InputError(f"{', '.join(f'{n}: {why}' for n, why in sorted(unsupported.items()))}",
                          "leave --tp-comm-overlap out or add a device with a cited SM count to --hardware"
                          if all("SM count" in w for w in unsupported.values()) else
+                         "give --attention-kernel fused (the default) or unfused, or add a GPU to --hardware"
+                         if all("--attention-kernel" in w for w in unsupported.values()) else
                          "use --fp8-recipe delayed or current, or add a Blackwell device to --hardware")
     if skipped == {s.name for s in specs}:
         listed = {s.name: [d for d in ("bf16", "fp16", "fp8") if s.peak(d) is not None] for s in specs}
@@ -400,7 +402,8 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
         reasons[f"{name}: no {setup.dtype} peak in the catalog (skipped)"] = 0
     for name in sorted(unsupported):
         why_not = ("no cited SM count for --tp-comm-overlap" if "SM count" in unsupported[name]
-                   else f"no --fp8-recipe {setup.fp8_recipe}")
+                   else f"no --attention-kernel {setup.attention_kernel} (not a GPU)"
+                   if "--attention-kernel" in unsupported[name] else f"no --fp8-recipe {setup.fp8_recipe}")
         reasons[f"{name}: {why_not} (skipped)"] = 0
     if deadline_s is not None:
         late = terms["train_time_s"] > deadline_s
@@ -419,12 +422,17 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
 def _recipe_unsupported(setup: Setup, specs: list[AcceleratorSpec], cals: dict[str, Calibration] | None,
                         stack: str) -> dict[str, str]:
     """Device name -> why it cannot run the FP8 recipe of `setup` (compute.fp8_cast_bytes refuses it, e.g. MXFP8 off
-    Blackwell) or its --tp-comm-overlap (no cited SM count, userbuffers.sm_count): such a device is left out of a
-    search over several, with the reason printed, as one without the dtype's peak is."""
+    Blackwell), its --tp-comm-overlap (no cited SM count, userbuffers.sm_count) or its --attention-kernel (flash2 or
+    triton off a GPU, compute.attention_kernel_device_problem): such a device is left out of a search over several,
+    with the reason printed, as one without the dtype's peak is."""
     from accelopt.errors import InputError
+    from accelopt.predict.compute import attention_kernel_device_problem
 
     out = {}
     for spec in specs:
+        if kernel_problem := attention_kernel_device_problem(setup.attention_kernel, spec):
+            out[spec.name] = kernel_problem
+            continue
         try:
             if setup.dtype == "fp8":
                 fp8_cast_bytes(setup.fp8_recipe, calibration_for(spec, cals, stack).family)

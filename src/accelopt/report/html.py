@@ -153,9 +153,11 @@ def _collectives_table(c: Any) -> Table:
 
 
 def _profile_partial_tables(p: Any) -> list[Table]:
-    """An interrupted profile: the figures of the passes that finished, and which passes are missing."""
-    t = Table(f"profile — {p.name}, {p.mode} step, {p.dtype}, {p.device}, batch {p.batch_size}: INTERRUPTED "
-              f"(Ctrl-C) during the {p.interrupted_during} pass", ["", "median", "p10", "p90"])
+    """An interrupted or failed profile: the figures of the passes that finished, and which passes are missing."""
+    from accelopt.report.profile_view import stopped_text
+
+    t = Table(f"profile — {p.name}, {p.mode} step, {p.dtype}, {p.device}, batch {p.batch_size}: {stopped_text(p)}",
+              ["", "median", "p10", "p90"])
     if p.step_time is not None:
         s = p.step_time
         t.rows.append([f"step ({s.n} of {p.steps} steps, uninstrumented)", q(s, "median"), q(s, "p10"), q(s, "p90")])

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from accelopt.report.console import make_console
+from accelopt.report.console import make_console, plain
 from accelopt.units import (
     fmt_byte_per_s,
     fmt_bytes,
@@ -210,9 +210,10 @@ def render(r: Any, console: Console | None = None) -> None:
 
 
 def partial_table(p: Any) -> Table:
-    """What an interrupted profile (accelopt.measure.profiler.PartialProfile) measured before Ctrl-C."""
-    t = Table(title=f"{p.name} — {p.mode} step, {p.dtype}, {p.device}, batch {p.batch_size}: INTERRUPTED (Ctrl-C) "
-                    f"during the {p.interrupted_during} pass", title_style="bold yellow")
+    """What an interrupted or failed profile (accelopt.measure.profiler.PartialProfile) measured before Ctrl-C or
+    the model's error stopped it."""
+    t = Table(title=plain(f"{p.name} — {p.mode} step, {p.dtype}, {p.device}, batch {p.batch_size}: {stopped_text(p)}"),
+              title_style="bold yellow")  # Text: the model's error is user text, not rich markup
     for col in ("", "median", "p10", "p90", "share"):
         t.add_column(col, justify="right" if col else "left")
     if p.step_time is not None:
@@ -233,6 +234,14 @@ def partial_table(p: Any) -> Table:
     notes.append("measured: " + (", ".join(p.done) or "nothing") + "; not measured: " + ", ".join(p.missing))
     t.caption = "; ".join(notes)
     return t
+
+
+def stopped_text(p: Any) -> str:
+    """What stopped a PartialProfile, and in which pass (console and HTML titles; its `failed` error printed
+    as plain text: the model's message is user text)."""
+    if getattr(p, "failed", ""):
+        return f"FAILED in the {p.interrupted_during} pass: {p.failed}"
+    return f"INTERRUPTED (Ctrl-C) during the {p.interrupted_during} pass"
 
 
 def render_partial(p: Any, console: Console | None = None) -> None:

@@ -31,6 +31,28 @@ def _default_optimizer(params: Iterable[Any]) -> Any:
     return torch.optim.AdamW(params, lr=1e-4)
 
 
+def refuse_closure_optimizer(name: str, opt: Any) -> None:
+    """An InputError naming the model and the fix when `opt.step` requires a closure (torch.optim.LBFGS:
+    step(closure), no default). Its step re-evaluates the loss, forward and backward, inside the optimizer step (up
+    to max_iter = 20 times for LBFGS), so a training step cannot be timed as forward, backward and optimizer.step()
+    phases, and `optimizer.step()` without the closure failed with a generic 'the model raised TypeError'."""
+    step = getattr(opt, "step", None)
+    if step is None:
+        return
+    try:
+        closure = inspect.signature(step).parameters.get("closure")
+    except (TypeError, ValueError):  # a builtin or C step: no signature to read
+        return
+    if closure is None or closure.default is not inspect.Parameter.empty:
+        return
+    raise InputError(f"model {name!r}: its optimizer {type(opt).__name__} needs step(closure), which runs forward "
+                     "and backward again inside the optimizer step; profile and optimize time a step as forward, "
+                     "backward and optimizer.step() with no closure",
+                     "give make_optimizer a first-order optimizer whose step() takes no closure, e.g. lambda p: "
+                     "torch.optim.Adam(p, lr=1e-3) (the model's forward, backward and memory are measured the "
+                     "same), or --mode inference; time the LBFGS loop with your own code")
+
+
 @dataclass(kw_only=True)
 class ModelBundle:
     """Everything accelopt needs to run one real step of a model.
@@ -42,7 +64,8 @@ class ModelBundle:
             `inputs` is a Tensor or a tuple of Tensors, called as `model(*inputs)`.
         loss_fn: `loss_fn(output, targets) -> scalar Tensor`.
         make_optimizer: `make_optimizer(model.parameters()) -> torch.optim.Optimizer`;
-            None means AdamW(lr=1e-4).
+            None means AdamW(lr=1e-4). One whose step() requires a closure (LBFGS) is refused
+            (refuse_closure_optimizer).
         batch_size: samples per batch (must match what `batches` yields).
         meta: free facts, e.g. `seq_len`, `tokens_per_batch`, `samples_per_batch`, `source`; `factory` (the
             'file.py:function' it came from) and `size_arguments` (which of batch_size, seq_len it takes) are set
@@ -117,9 +140,12 @@ class ModelBundle:
         return self.metric if isinstance(self.metric, str) else getattr(self.metric, "__name__", "metric")
 
     def optimizer(self) -> Any:
-        """A fresh optimizer over the model's parameters."""
+        """A fresh optimizer over the model's parameters; one whose step() requires a closure is refused
+        (refuse_closure_optimizer)."""
         make = self.make_optimizer or _default_optimizer
-        return make(self.model.parameters())
+        opt = make(self.model.parameters())
+        refuse_closure_optimizer(self.name, opt)
+        return opt
 
     def scalar_loss(self, loss: Any) -> Any:
         """`loss` (what loss_fn returned) when it is a scalar Tensor, else an InputError naming the model and the fix
