@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 
 from accelopt.errors import UnsupportedError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
-from accelopt.optimize.compress import conv_count, copy_model, linear_count, state_dict_bytes
+from accelopt.optimize.compress import conv_count, copy_model, dynamic_int8_count, state_dict_bytes
 from accelopt.optimize.steps import wrapper_name
 from accelopt.userio import exception_text
 from accelopt.workload.batch import to_device
@@ -638,7 +638,7 @@ class OnnxInt8Dynamic(_OnnxTechnique):
 
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
         why = super().not_applicable(bundle, target)
-        if why is None and linear_count(bundle.model) == 0:
+        if why is None and dynamic_int8_count(bundle.model) == 0:
             return (f"{bundle.name} has no Linear/MatMul layer for dynamic int8 to speed up — "
                     "use onnx-int8-static (calibrated, for convolutions)")
         return why
