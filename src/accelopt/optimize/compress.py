@@ -361,7 +361,9 @@ def batch_quality(bundle: ModelBundle, out: Any, targets: Any, raw: Any = None) 
             if not elements:  # every target is padding: torch's mean is 0/0, the batch adds nothing
                 return 0.0, 0.0
         structured = raw is not None and not isinstance(raw, type(out))
-        return float(bundle.loss_fn(raw if structured else out, targets)) * elements, elements
+        # a per-sample loss (reduction='none') is refused by name, as profile refuses it (float() of it raised
+        # 'only one element tensors can be converted to Python scalars', blamed on the model)
+        return float(bundle.scalar_loss(bundle.loss_fn(raw if structured else out, targets))) * elements, elements
     # the model's output as it returned it (a metric reading out[0] of a (logits, aux) tuple scored the first row)
     return float(bundle.metric(out if raw is None else raw, targets)) * rows, rows  # type: ignore[operator]
 
