@@ -13,6 +13,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("torch_pruning")
 
+from test_optimize_coverage_notes import _GruNet  # noqa: E402  (Embedding, GRU, Linear)
 from torch import nn  # noqa: E402
 
 from accelopt.errors import UnsupportedError  # noqa: E402
@@ -20,22 +21,10 @@ from accelopt.optimize.base import Target, get_technique  # noqa: E402
 from accelopt.workload.userfile import ModelBundle  # noqa: E402
 
 
-class _Gru(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.emb = nn.Embedding(50, 16)
-        self.rnn = nn.GRU(16, 32, batch_first=True)
-        self.fc = nn.Linear(32, 5)
-
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        out, _ = self.rnn(self.emb(ids))  # (B, 12, 32)
-        return self.fc(out[:, -1])
-
-
 def test_no_unwrapped_parameters_warning_reaches_the_user() -> None:
     torch.manual_seed(0)
     data = [(torch.randint(0, 50, (4, 12)), torch.randint(0, 5, (4,))) for _ in range(2)]
-    b = ModelBundle(name="gru", model=_Gru(), batches=lambda: iter(data), batch_size=4,
+    b = ModelBundle(name="gru", model=_GruNet(), batches=lambda: iter(data), batch_size=4,
                     eval_batches=lambda: iter(data), loss_fn=nn.functional.cross_entropy, metric="accuracy")
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
