@@ -53,7 +53,20 @@ def _summary(run: RunRecord, n: int = 3) -> str:
     except InputError as e:  # listed all the same, with a warning
         typer.echo(f"warning: {printable(e.problem)}", err=True)
         return "n/a (result unreadable)"
-    return "; ".join(f"{f.label} {fmt(f.value, f.unit)}" + ("*" if f.estimate else "") for f in figs)
+    text = "; ".join(f"{f.label} {fmt(f.value, f.unit)}" + ("*" if f.estimate else "") for f in figs)
+    return f"{INTERRUPTED}: {text}" if _interrupted(run.command, run.result) else text
+
+
+INTERRUPTED = "INTERRUPTED (Ctrl-C), partial"
+"""How `history list` and `show` mark a run stopped by Ctrl-C (an optimize or simulate sweep result with
+`interrupted: true`): its figures read as a finished run's ('recommended speed-up 1x' of a run stopped before its
+first technique)."""
+
+
+def _interrupted(command: str, result: Any) -> bool:
+    from accelopt.report.figures import typed
+
+    return bool(getattr(typed(command, result), "interrupted", False))
 
 
 def _list(limit: int, offset: int, as_json: bool) -> None:
@@ -167,7 +180,7 @@ def _print_show(doc: HistoryShowDocument) -> None:
     if doc.figures_note is not None:
         con.print(plain(f"{doc.figures_note}; only its JSON is shown: accelopt history show {doc.id} --json"))
         return
-    t = Table(title="key figures")
+    t = Table(title=f"key figures ({INTERRUPTED})" if _interrupted(doc.command, doc.result) else "key figures")
     t.add_column("figure")
     t.add_column("value", justify="right")
     for f in doc.figures:

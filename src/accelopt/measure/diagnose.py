@@ -233,6 +233,18 @@ def _rec_memory(f: Facts, step_s: float) -> Recommendation | None:
         category="memory-bound ops", techniques=("compile", "compile-max-autotune"))
 
 
+ABOVE_ROOF_NOTE_START = "memory-bound ops take "
+"""How the one note drawn from the roofline pass starts (_memory_above_roof_note): the note withheld with the
+diagnosis when that pass disagrees with the headline (notes_kept_when_withheld)."""
+
+
+def notes_kept_when_withheld(notes: Iterable[str]) -> list[str]:
+    """The diagnosis notes still shown when the diagnosis is withheld (ProfileResult.conclusions_withheld): the
+    ones about the specs (another kind of device, probed on a busy machine: they qualify the MFU printed above) and
+    the step's figures, not the conclusion drawn from the roofline pass that disagreed with the headline."""
+    return [n for n in notes if not n.startswith(ABOVE_ROOF_NOTE_START)]
+
+
 def _memory_above_roof_note(f: Facts, step_s: float) -> str | None:
     """Why no memory-bound recommendation is made where those ops take a share worth one: they already run at or
     above the bandwidth roof they were judged against (a DRAM roof, e.g. a probed spec's, while their bytes come
@@ -240,7 +252,7 @@ def _memory_above_roof_note(f: Facts, step_s: float) -> str | None:
     s, eff, bound = _at_roof(f, "memory-bound", step_s)
     if s < MIN_SHARE or bound > 1.0:
         return None
-    return (f"memory-bound ops take {_pct(s)} of the step at {_pct(eff)} of the bandwidth roof: at or above it, so "
+    return (f"{ABOVE_ROOF_NOTE_START}{_pct(s)} of the step at {_pct(eff)} of the bandwidth roof: at or above it, so "
             "bringing them to the roof gains nothing and no recommendation is made for them (a roof below what they "
             "attain is a DRAM roof under cache-resident bytes; fusing them with torch.compile may still pay)")
 

@@ -361,7 +361,9 @@ def batch_quality(bundle: ModelBundle, out: Any, targets: Any, raw: Any = None) 
             if not elements:  # every target is padding: torch's mean is 0/0, the batch adds nothing
                 return 0.0, 0.0
         structured = raw is not None and not isinstance(raw, type(out))
-        return float(bundle.loss_fn(raw if structured else out, targets)) * elements, elements
+        # a per-sample loss (reduction='none') is refused by name, as profile refuses it (float() of it raised
+        # 'only one element tensors can be converted to Python scalars', blamed on the model)
+        return float(bundle.scalar_loss(bundle.loss_fn(raw if structured else out, targets))) * elements, elements
     # the model's output as it returned it (a metric reading out[0] of a (logits, aux) tuple scored the first row)
     return float(bundle.metric(out if raw is None else raw, targets)) * rows, rows  # type: ignore[operator]
 
@@ -432,6 +434,27 @@ def linear_count(model: Any) -> int:
     from torch import nn
 
     return sum(1 for m in model.modules() if isinstance(m, nn.Linear))
+
+
+def raw_matrix_count(model: Any) -> int:
+    """2-dim parameters a module holds itself outside nn.Linear, nn.Embedding and the convolutions, e.g.
+    `self.w = nn.Parameter(torch.randn(64, 128))` used as `x @ self.w`: exported to ONNX as a MatMul with a
+    constant weight, which onnxruntime's quantize_dynamic quantizes as it does a Linear's (recurrent layers' weights
+    are their own kind, left out)."""
+    from torch import nn
+
+    kinds = (nn.Linear, nn.Embedding, nn.EmbeddingBag, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.RNNBase)
+    return sum(1 for m in model.modules() if not isinstance(m, kinds)
+               for p in m.parameters(recurse=False) if p.dim() == 2)
+
+
+def dynamic_int8_count(model: Any) -> int:
+    """Layers whose weights onnxruntime's quantize_dynamic makes int8 (MatMul/Gemm, Gather, LSTM): nn.Linear,
+    2-dim parameters used in a matmul (raw_matrix_count), nn.Embedding and nn.LSTM (a GRU it leaves in float)."""
+    from torch import nn
+
+    return (linear_count(model) + raw_matrix_count(model)
+            + sum(1 for m in model.modules() if isinstance(m, (nn.Embedding, nn.LSTM))))
 
 
 def conv_count(model: Any) -> int:

@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 
 from accelopt.errors import UnsupportedError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
-from accelopt.optimize.compress import conv_count, copy_model, linear_count, state_dict_bytes
+from accelopt.optimize.compress import conv_count, copy_model, dynamic_int8_count, state_dict_bytes
 from accelopt.optimize.steps import wrapper_name
 from accelopt.userio import exception_text
 from accelopt.workload.batch import to_device
@@ -586,11 +586,19 @@ class _OnnxTechnique(Technique):
         return []
 
 
+_RECURRENT_BIAS_INPUT = 3
+"""ONNX's LSTM, GRU and RNN (and ONNX Runtime's DynamicQuantizeLSTM) take their bias B as input 3, shaped
+(num_directions, 2 x gates x hidden): 2 dims, yet a bias (onnx/docs/Operators.md, LSTM inputs X, W, R, B)."""
+_RECURRENT_OPS = frozenset({"LSTM", "GRU", "RNN", "DynamicQuantizeLSTM"})
+
+
 def _int8_share(blob: bytes) -> tuple[int, int, list[str]] | None:
     """(int8/uint8 weight elements, all weight elements, op types whose weights stay float) of a quantized graph:
-    a weight is an initializer of 2+ dims (biases, scales and zero points are left out). quantize_dynamic leaves
-    whole op types in float (a GRU: 4,800 of a GRU classifier's 5,765 parameters), which '.onnx file' and 'int8
-    weights (QInt8)' did not show. None when the graph cannot be read."""
+    a weight is an initializer of 2+ dims (biases, scales and zero points are left out; so is a recurrent op's
+    2-dim bias B, which stays float when quantize_dynamic makes an LSTM a DynamicQuantizeLSTM with int8 W and R:
+    counted, it read 'left in float, the weights of: DynamicQuantizeLSTM' on an LSTM whose every weight was int8).
+    quantize_dynamic leaves whole op types in float (a GRU: 4,608 of a GRU classifier's 5,568 weight elements),
+    which '.onnx file' and 'int8 weights (QInt8)' did not show. None when the graph cannot be read."""
     import onnx
 
     try:
@@ -599,7 +607,9 @@ def _int8_share(blob: bytes) -> tuple[int, int, list[str]] | None:
         return None
     ints = {onnx.TensorProto.INT8, onnx.TensorProto.UINT8}
     floats = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE}
-    weights = {i.name: i for i in graph.initializer if len(i.dims) >= 2}
+    biases = {node.input[_RECURRENT_BIAS_INPUT] for node in graph.node
+              if node.op_type in _RECURRENT_OPS and len(node.input) > _RECURRENT_BIAS_INPUT}
+    weights = {i.name: i for i in graph.initializer if len(i.dims) >= 2 and i.name not in biases}
     count = {n: math.prod(i.dims) for n, i in weights.items()}
     int8 = sum(count[n] for n, i in weights.items() if i.data_type in ints)
     kept = {n for n, i in weights.items() if i.data_type in floats}
@@ -628,7 +638,7 @@ class OnnxInt8Dynamic(_OnnxTechnique):
 
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
         why = super().not_applicable(bundle, target)
-        if why is None and linear_count(bundle.model) == 0:
+        if why is None and dynamic_int8_count(bundle.model) == 0:
             return (f"{bundle.name} has no Linear/MatMul layer for dynamic int8 to speed up — "
                     "use onnx-int8-static (calibrated, for convolutions)")
         return why

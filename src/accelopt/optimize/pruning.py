@@ -191,7 +191,11 @@ def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round
     out_width = _output_width(model, inputs)
     keep = _never_pruned(model, out_width)
     with _time_limit(time_limit_s, "torch-pruning's dependency analysis of the model"), _grad_traced(model):
-        bad = _breaking_roots(model, inputs, keep, ratio)
+        # torch-pruning warns of 'Unwrapped parameters' (a GRU's, a raw nn.Parameter) on each graph it builds, telling
+        # the user to 'provide an unwrapped_parameters argument', which accelopt's user cannot: said as MetaPruner's
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bad = _breaking_roots(model, inputs, keep, ratio)
         modules = dict(model.named_modules())
         ignored = keep + [modules[n] for n in bad]
         with warnings.catch_warnings():

@@ -26,7 +26,9 @@ from typing import Any, ClassVar
 from accelopt.errors import UnsupportedError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
 from accelopt.optimize.compress import (
+    conv_count,
     copy_model,
+    dynamic_int8_count,
     linear_count,
     state_dict_bytes,
     state_dict_saver,
@@ -104,8 +106,10 @@ class _TorchAOQuant(Technique):
             if cap is None or cap < self.min_capability:
                 return (f"{self.name} needs compute capability {need}+; {target.device} has "
                         f"{'.'.join(map(str, cap or ()))} — use int8-weight-only or int8-dynamic")
-        if linear_count(bundle.model) == 0:
-            return f"{bundle.name} has no nn.Linear layer, which is what torchao quantizes — use onnx-int8-static"
+        if linear_count(bundle.model) == 0:  # the ONNX technique that applies to this model, not one that refuses it
+            other = ("onnx-int8 (ONNX Runtime quantizes MatMul, Gather and LSTM weights too)"
+                     if dynamic_int8_count(bundle.model) or not conv_count(bundle.model) else "onnx-int8-static")
+            return f"{bundle.name} has no nn.Linear layer, which is what torchao quantizes — use {other}"
         if _has_float64_linear(bundle.model):  # torchao asserted 'Unsupported input dtype: torch.float64'
             return (f"{bundle.name}'s nn.Linear weights are float64, which torchao's int8/int4/float8 kernels do not "
                     "take — return model.float() (and float32 inputs) from the factory, or use onnx-int8 (exported "

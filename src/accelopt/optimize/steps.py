@@ -80,6 +80,8 @@ def make_train_step(model: Any, bundle: ModelBundle, target: Target, *, optimize
     if autocast_dtype is None and target.dtype != "fp32":
         autocast_dtype = torch_dtype(target.dtype)
 
+    unchecked = [True]  # the first loss is checked to be a scalar (backward() of a per-sample loss raised inside torch)
+
     def step(inputs: Any, targets: Any) -> Any:
         opt.zero_grad(set_to_none=True)
         if autocast_dtype is not None:
@@ -87,6 +89,9 @@ def make_train_step(model: Any, bundle: ModelBundle, target: Target, *, optimize
                 loss = bundle.loss_fn(model(*as_tuple(inputs)), targets)
         else:
             loss = bundle.loss_fn(model(*as_tuple(inputs)), targets)
+        if unchecked[0]:
+            bundle.scalar_loss(loss)
+            unchecked[0] = False
         if scaler is not None:
             scaler.scale(loss).backward()
             scaler.step(opt)

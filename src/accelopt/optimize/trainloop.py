@@ -325,9 +325,17 @@ class GradientAccumulation(Technique):
             return total
 
         return Variant(technique=self.name, model=model, forward=model, train_step=step, params={"micro_batches": k},
-                       notes=[f"{k} micro-batches of ~{bundle.batch_size // k} samples per optimizer step; same mean "
+                       notes=[f"{k} micro-batches of {_micro_batch_sizes(bundle.batch_size, k)} samples per optimizer "
+                              "step; same mean "
                               "gradient as the whole batch for a per-sample mean loss" + _batch_norm_text(model)],
                        save=state_dict_saver(model, self.name))
+
+
+def _micro_batch_sizes(batch: int, k: int) -> str:
+    """The sizes torch.tensor_split gives `batch` rows in `k` parts (the first batch % k one row longer): '4', or
+    '1-2' for 3 rows in 2 (the note said '~1' of micro-batches of 2 and 1)."""
+    small, extra = divmod(batch, k)
+    return str(small) if extra == 0 else f"{small}-{small + 1}"
 
 
 def _batch_norm_text(model: Any) -> str:

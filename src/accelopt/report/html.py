@@ -205,9 +205,12 @@ def _profile_tables(r: Any) -> list[Table]:
     out = [t, w, mt, et, rt]
     d = r.diagnosis
     if d is not None and r.conclusions_withheld:
+        from accelopt.measure.diagnose import notes_kept_when_withheld
         from accelopt.report.profile_view import DIAGNOSIS_WITHHELD
 
         out.append(Table("diagnosis withheld", ["why"], [[DIAGNOSIS_WITHHELD]]))
+        if kept := notes_kept_when_withheld(d.notes):  # on the specs and figures: they qualify the MFU shown
+            out.append(Table("diagnosis notes", ["note"], [[n] for n in kept]))
     elif d is not None:
         dt = Table(f"verdict: {d.verdict}", ["#", "try", "evidence", "gain up to", "bound formula",
                                              "test with accelopt optimize --only"])

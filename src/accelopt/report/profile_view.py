@@ -203,7 +203,11 @@ def render(r: Any, console: Console | None = None) -> None:
     if r.diagnosis is not None and not r.conclusions_withheld:
         console.print(diagnosis_table(r.diagnosis))
     elif r.diagnosis is not None:
-        console.print(Text(f"diagnosis withheld: {DIAGNOSIS_WITHHELD}"))
+        from accelopt.measure.diagnose import notes_kept_when_withheld
+
+        # the notes on the specs (probed on a busy machine, another kind) qualify the MFU above: kept (JSON has them)
+        console.print(Text("\n".join([f"diagnosis withheld: {DIAGNOSIS_WITHHELD}",
+                                      *(f"note: {n}" for n in notes_kept_when_withheld(r.diagnosis.notes))])))
     warnings = warnings_table(r)
     if warnings is not None:
         console.print(warnings)
