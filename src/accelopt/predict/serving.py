@@ -912,15 +912,23 @@ def _causal_keys_sum(model: TransformerConfig, prompt_len: int) -> float:
     return (1 - frac_win) * full + frac_win * (w * (w + 1) / 2.0 + (prompt_len - w) * w)
 
 
+def prefill_attention_flops(model: TransformerConfig, batch: int, prompt_len: int) -> float:
+    """The attention core's FLOPs in prefilling `batch` prompts (the part of prefill_flops that runs at the
+    attention kernel's rate): sum over positions i = 1..P of 4·L·d·i = 4·L·d·P(P+1)/2, i capped at the window on
+    sliding-window layers. MLA prefills in the naive up-projected form (per-head K and V of width qk and v;
+    DeepSeek-V2 sec. 2.1.2 folds W^UK and W^UV only for decode), not decode's latent-space form, whose
+    2 x heads x (2 kv_lora_rank + rope) per key is 3.4x DeepSeek-V2-Lite's naive 2 x heads x (qk + v): taken for
+    prefill (until 2026-12-02) it was subtracted from the linear FLOPs, whose term went negative past ~50k tokens."""
+    return batch * float(model.attn_core_flops_per_key()) * model.layers * _causal_keys_sum(model, prompt_len)
+
+
 def prefill_flops(model: TransformerConfig, batch: int, prompt_len: int) -> float:
     """Forward FLOPs of prefilling `batch` prompts: 2 x params per token (Kaplan et al. 2020, sec. 2.1)
     for every prompt token, the LM head for the last token only (the engine samples from it), and
-    causal attention: sum over positions i = 1..P of 4·L·d·i = 4·L·d·P(P+1)/2 (i capped at the window on
-    sliding-window layers). MLA prefills in the naive up-projected form (per-head K and V of width qk and v)."""
+    causal attention (prefill_attention_flops)."""
     _, head = _embedding_params(model)
     body = _matmul_params_per_token(model) - head
-    attn = float(model.attn_core_flops_per_key()) * model.layers * _causal_keys_sum(model, prompt_len)
-    return batch * (2.0 * body * prompt_len + 2.0 * head + attn)
+    return batch * (2.0 * body * prompt_len + 2.0 * head) + prefill_attention_flops(model, batch, prompt_len)
 
 
 def decode_flops_per_step(model: TransformerConfig, batch: int, context: float) -> float:
@@ -1589,7 +1597,7 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     m = s.model
     tokens = batch * prompt_len
     chunks = math.ceil(tokens / s.cal.max_prefill_chunk_tokens)
-    attn = batch * prompt_len * attention_flops_per_token(m, (prompt_len + 1) / 2.0)  # causal: mean context (P+1)/2
+    attn = prefill_attention_flops(m, batch, prompt_len)  # causal, windows and MLA's prefill form as prefill_flops
     # MoE: the routed experts' grouped GEMM as its own kernel (serving_moe; nothing for a dense model)
     ex = serving_moe.tp_expert_kernel(s, tokens, math.ceil(tokens / chunks), chunks)
     # linear FLOPs per device: a 1/tp share, plus the replicated K/V heads' GEMMs (2 FLOPs per param per token)
