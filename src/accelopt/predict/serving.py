@@ -965,9 +965,7 @@ def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str)
     measured = cal.measured_link or comm.measured_of(spec)
     bw, lat, assumed = comm.pick_link(spec, group, measured)
     if not bw:
-        raise InfeasibleError(
-            f"{what} over {group} x {spec.name}: the catalog lists no link bandwidth for this device",
-            "use --tp 1 --pp 1, or give scaleup_bandwidth_byte_per_s in a --catalog TOML file")
+        raise InfeasibleError(*_no_link(spec, group, what))
     lat = _step_latency_s(lat, assumed, cal)
     in_domain = group <= spec.scaleup_domain_devices
     if measured is not None and in_domain:  # pick_link gave the measured figure (even where the spec lists no link)
@@ -980,6 +978,22 @@ def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str)
     lat_in = lat if in_domain else _step_latency_s(*comm.pick_link(spec, int(spec.scaleup_domain_devices),
                                                                     measured)[1:], cal)
     return _Link(bw * eff, lat, p_in, lat_in, tuple(assumed), custom_allreduce_runs(spec, group, cal))
+
+
+def _no_link(spec: AcceleratorSpec, group: int, what: str) -> tuple[str, str]:
+    """(problem, fix) where comm.pick_link finds no bandwidth for a group of `group` devices: the spec has no scale-up
+    link at all, or the group spans scale-up domains and it has no scale-out one. It said 'the catalog lists no link
+    bandwidth' and asked for scaleup_bandwidth_byte_per_s for both, also of a device listing one (MI300X at --tp 16:
+    8 per Infinity Fabric domain, no scale-out figure)."""
+    domain = int(spec.scaleup_domain_devices)
+    own = "in a spec TOML of your own (--catalog FILE, or --hardware PATH)"
+    if spec.scaleup_bandwidth_byte_per_s is None:
+        return (f"{what} over {group} x {spec.name}: its spec lists no link between devices (no "
+                "scaleup_bandwidth_byte_per_s or scaleout_bandwidth_byte_per_s)",
+                f"use --tp 1 --pp 1, or give scaleup_bandwidth_byte_per_s {own}")
+    return (f"{what} over {group} x {spec.name}: {group} devices span {math.ceil(group / domain)} scale-up domains of "
+            f"{domain}, and its spec lists no scale-out bandwidth (scaleout_bandwidth_byte_per_s) to link them",
+            f"keep {what} within {domain} devices (one domain), or give scaleout_bandwidth_byte_per_s {own}")
 
 
 def _step_latency_s(lat: float, assumed: list[comm.Assumption], cal: ServingCalibration) -> float:
