@@ -40,7 +40,7 @@ import numpy as np
 
 from accelopt import dtypes
 from accelopt.errors import InfeasibleError, InputError, case_hint, unknown_fields
-from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.hardware.spec import LIMITS, AcceleratorSpec
 from accelopt.predict import comm, launch_floor, serving_moe
 from accelopt.predict.calibration import BUNDLED_TABLE_FILE
 from accelopt.predict.compute import FP4_OPERAND_BYTES
@@ -2179,5 +2179,10 @@ def with_price(spec: AcceleratorSpec, usd_per_hour: float) -> AcceleratorSpec:
     if not 0 < usd_per_hour < math.inf:
         raise InputError(f"--price-usd-per-hour {usd_per_hour!r} must be a finite number > 0",
                          "give e.g. --price-usd-per-hour 2.5")
+    limit = LIMITS["price_usd_per_hour"]  # the spec's own check named the catalog field and asked for 'SI units'
+    if usd_per_hour > limit:
+        raise InputError(f"--price-usd-per-hour {usd_per_hour:g} is past any accelerator's price (at most {limit:g} "
+                         "USD per device-hour)", "give the price of one device for one hour in USD, e.g. 2.5 (a "
+                         "node's or a reservation's price divided by its devices and hours)")
     sources = {**spec.sources, "price_usd_per_hour": "given by the user"}
     return replace(spec, price_usd_per_hour=float(usd_per_hour), price_date="user", sources=sources)
