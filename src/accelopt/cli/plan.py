@@ -534,7 +534,7 @@ def _run_workload(opts: PlanOptions) -> None:
     from accelopt.predict.training import check_tokens, evaluate_workload
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
-    from accelopt.units import fmt_bytes, fmt_pct, fmt_seconds, parse_int_range
+    from accelopt.units import fmt_bytes, fmt_pct, fmt_quantity, fmt_seconds, parse_int_range
     from accelopt.workload.types import Workload
 
     model, stack = _required_model(opts.setup), opts.stack
@@ -597,12 +597,13 @@ def _run_workload(opts: PlanOptions) -> None:
     from accelopt.report.console import line, plain
 
     tb = Table(title=f"{wl.name}: data parallel + ZeRO, {stack} stack (predictions, estimates)")
-    for col in ("hardware", "dp", "zero", "fits", "step", "MFU", "mem/dev", "time"):
+    # the columns of the --html page and the JSON rows: cost and energy too (they were JSON and HTML only)
+    for col in ("hardware", "dp", "zero", "fits", "step", "MFU", "mem/dev", "time", "cost", "energy"):
         tb.add_column(col)
     for r in rows:
         tb.add_row(r.hardware, str(r.dp), str(r.zero), "yes" if r.fits else "no",
                    fmt_seconds(r.step_time_s), fmt_pct(r.mfu), fmt_bytes(r.mem_total_bytes, binary=True),
-                   fmt_seconds(r.train_time_s))
+                   fmt_seconds(r.train_time_s), fmt_quantity(r.cost_usd, "USD"), fmt_quantity(r.energy_j, "J"))
     con = console()
     con.print(tb)
     unit = (f"tokens ({per_sample:,} per sample)" if per_sample > 1 else

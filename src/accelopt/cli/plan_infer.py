@@ -416,8 +416,10 @@ def _print_budget(con: Any, plan: Any) -> None:
     ms = plan.latency_budget_s * 1e3
     miss = [d.device for d in plan.devices if not d.meets_budget]
     if plan.ranked:
+        from accelopt.predict.inference import ranked_text
+
         con.print(line((f"meet {ms:g} ms at batch 1", "green"),
-                       f", best first by {plan.objective}: {', '.join(plan.ranked)}"))
+                       f", best first by {plan.objective}: {ranked_text(plan)}"))
     else:
         con.print(line((f"no device meets {ms:g} ms at batch 1", "red")))
     if miss:

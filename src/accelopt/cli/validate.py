@@ -151,26 +151,12 @@ def _print(data: Any) -> None:
 
 def _warn_params(data: Any) -> None:
     """A warning on stderr for each run whose architecture cells miss its params_b (one unexplained by its note)."""
+    from accelopt.predict.validation import params_lines
     from accelopt.report.console import make_console, plain
 
     con = make_console(stderr=True)
-    explained = [m for m in data.params_mismatches if m.explained]
-    if explained:  # one line, so a note that merely names params_b cannot hide a mistyped cell entirely
-        con.print(plain(f"note: {len(explained)} run(s) count other than their params_b, as their notes say: "
-                        + ", ".join(f"{m.id} ({m.counted_params / 1e9:.2f} vs {m.published_params / 1e9:g} B)"
-                                    for m in explained)))
-    for m in data.params_mismatches:
-        if m.explained:
-            continue
-        hint = (f"; the {m.likely_cell} cell may be mistyped ({m.likely_value} would count "
-                f"{m.likely_counted_params / 1e9:.2f} B)" if m.likely_cell else "; no one-keystroke change of one "
-                "architecture cell (hidden, layers, ffn, vocab, heads, kv_heads) explains it")
-        con.print(plain(f"warning: run {m.id!r}: its architecture cells count {m.counted_params / 1e9:.2f} B "
-                        f"parameters, its params_b {m.published_params / 1e9:g} B (+- {m.tolerance_params / 1e9:.2g} "
-                        f"B){hint}; fix the cell, or say why in the row's note naming params_b", "yellow"))
-    if data.params_unchecked_runs:
-        con.print(plain(f"note: {data.params_unchecked_runs} run(s) have params_b blank: their architecture cells are "
-                        "not checked against a published parameter count"))
+    for line in params_lines(data):
+        con.print(plain(line, "yellow" if line.startswith("warning:") else ""))
 
 
 # Cells a user's runs file may leave blank whose default (the bundled file's, its Megatron-LM 2021 rows') is the

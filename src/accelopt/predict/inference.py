@@ -687,6 +687,22 @@ def rank_devices(results: list[DeviceInference], objective: str, budget: bool) -
     return [d.device for d in pool]
 
 
+_MISSING_FIGURE = {"energy": "energy figure (no TDP in its spec)", "cost": "cost figure (no price in its spec)",
+                   "power": "power figure (no TDP in its spec)", "latency": "latency"}
+
+
+def ranked_text(plan: InferencePlan) -> str:
+    """plan.ranked as the console and the HTML page say it: the devices ranked by the objective, best first, then
+    those without the objective's figure, named as not ranked (rank_devices puts them last; they were listed as if
+    they ranked last: 'best first by cost: zeta-npu, l4, jetson-agx-orin', the Jetson having no price)."""
+    by_name = {d.device: d for d in plan.devices}
+    missing = [n for n in plan.ranked if math.isinf(_objective_value(by_name[n], plan.objective))]
+    text = ", ".join(n for n in plan.ranked if n not in missing) or "none"
+    if missing:
+        text += f"; not ranked, no {_MISSING_FIGURE[plan.objective]}: {', '.join(missing)}"
+    return text
+
+
 def check_inference_workload(wl: Workload) -> None:
     """An inference plan needs forward ops only and a parameter count."""
     if wl.meta.get("mode") == "train" or any(op.phase in ("backward", "optimizer") for op in wl.ops):

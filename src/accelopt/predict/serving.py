@@ -40,7 +40,7 @@ import numpy as np
 
 from accelopt import dtypes
 from accelopt.errors import InfeasibleError, InputError, case_hint, unknown_fields
-from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.hardware.spec import LIMITS, AcceleratorSpec
 from accelopt.predict import comm, launch_floor, serving_moe
 from accelopt.predict.calibration import BUNDLED_TABLE_FILE
 from accelopt.predict.compute import FP4_OPERAND_BYTES
@@ -918,15 +918,23 @@ def _causal_keys_sum(model: TransformerConfig, prompt_len: int) -> float:
     return (1 - frac_win) * full + frac_win * (w * (w + 1) / 2.0 + (prompt_len - w) * w)
 
 
+def prefill_attention_flops(model: TransformerConfig, batch: int, prompt_len: int) -> float:
+    """The attention core's FLOPs in prefilling `batch` prompts (the part of prefill_flops that runs at the
+    attention kernel's rate): sum over positions i = 1..P of 4·L·d·i = 4·L·d·P(P+1)/2, i capped at the window on
+    sliding-window layers. MLA prefills in the naive up-projected form (per-head K and V of width qk and v;
+    DeepSeek-V2 sec. 2.1.2 folds W^UK and W^UV only for decode), not decode's latent-space form, whose
+    2 x heads x (2 kv_lora_rank + rope) per key is 3.4x DeepSeek-V2-Lite's naive 2 x heads x (qk + v): taken for
+    prefill (until 2026-12-02) it was subtracted from the linear FLOPs, whose term went negative past ~50k tokens."""
+    return batch * float(model.attn_core_flops_per_key()) * model.layers * _causal_keys_sum(model, prompt_len)
+
+
 def prefill_flops(model: TransformerConfig, batch: int, prompt_len: int) -> float:
     """Forward FLOPs of prefilling `batch` prompts: 2 x params per token (Kaplan et al. 2020, sec. 2.1)
     for every prompt token, the LM head for the last token only (the engine samples from it), and
-    causal attention: sum over positions i = 1..P of 4·L·d·i = 4·L·d·P(P+1)/2 (i capped at the window on
-    sliding-window layers). MLA prefills in the naive up-projected form (per-head K and V of width qk and v)."""
+    causal attention (prefill_attention_flops)."""
     _, head = _embedding_params(model)
     body = _matmul_params_per_token(model) - head
-    attn = float(model.attn_core_flops_per_key()) * model.layers * _causal_keys_sum(model, prompt_len)
-    return batch * (2.0 * body * prompt_len + 2.0 * head + attn)
+    return batch * (2.0 * body * prompt_len + 2.0 * head) + prefill_attention_flops(model, batch, prompt_len)
 
 
 def decode_flops_per_step(model: TransformerConfig, batch: int, context: float) -> float:
@@ -963,9 +971,7 @@ def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str)
     measured = cal.measured_link or comm.measured_of(spec)
     bw, lat, assumed = comm.pick_link(spec, group, measured)
     if not bw:
-        raise InfeasibleError(
-            f"{what} over {group} x {spec.name}: the catalog lists no link bandwidth for this device",
-            "use --tp 1 --pp 1, or give scaleup_bandwidth_byte_per_s in a --catalog TOML file")
+        raise InfeasibleError(*_no_link(spec, group, what))
     lat = _step_latency_s(lat, assumed, cal)
     in_domain = group <= spec.scaleup_domain_devices
     if measured is not None and in_domain:  # pick_link gave the measured figure (even where the spec lists no link)
@@ -978,6 +984,22 @@ def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str)
     lat_in = lat if in_domain else _step_latency_s(*comm.pick_link(spec, int(spec.scaleup_domain_devices),
                                                                     measured)[1:], cal)
     return _Link(bw * eff, lat, p_in, lat_in, tuple(assumed), custom_allreduce_runs(spec, group, cal))
+
+
+def _no_link(spec: AcceleratorSpec, group: int, what: str) -> tuple[str, str]:
+    """(problem, fix) where comm.pick_link finds no bandwidth for a group of `group` devices: the spec has no scale-up
+    link at all, or the group spans scale-up domains and it has no scale-out one. It said 'the catalog lists no link
+    bandwidth' and asked for scaleup_bandwidth_byte_per_s for both, also of a device listing one (MI300X at --tp 16:
+    8 per Infinity Fabric domain, no scale-out figure)."""
+    domain = int(spec.scaleup_domain_devices)
+    own = "in a spec TOML of your own (--catalog FILE, or --hardware PATH)"
+    if spec.scaleup_bandwidth_byte_per_s is None:
+        return (f"{what} over {group} x {spec.name}: its spec lists no link between devices (no "
+                "scaleup_bandwidth_byte_per_s or scaleout_bandwidth_byte_per_s)",
+                f"use --tp 1 --pp 1, or give scaleup_bandwidth_byte_per_s {own}")
+    return (f"{what} over {group} x {spec.name}: {group} devices span {math.ceil(group / domain)} scale-up domains of "
+            f"{domain}, and its spec lists no scale-out bandwidth (scaleout_bandwidth_byte_per_s) to link them",
+            f"keep {what} within {domain} devices (one domain), or give scaleout_bandwidth_byte_per_s {own}")
 
 
 def _step_latency_s(lat: float, assumed: list[comm.Assumption], cal: ServingCalibration) -> float:
@@ -1606,7 +1628,7 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     m = s.model
     tokens = batch * prompt_len
     chunks = math.ceil(tokens / s.cal.max_prefill_chunk_tokens)
-    attn = batch * prompt_len * attention_flops_per_token(m, (prompt_len + 1) / 2.0)  # causal: mean context (P+1)/2
+    attn = prefill_attention_flops(m, batch, prompt_len)  # causal, windows and MLA's prefill form as prefill_flops
     # MoE: the routed experts' grouped GEMM as its own kernel (serving_moe; nothing for a dense model)
     ex = serving_moe.tp_expert_kernel(s, tokens, math.ceil(tokens / chunks), chunks)
     # linear FLOPs per device: a 1/tp share, plus the replicated K/V heads' GEMMs (2 FLOPs per param per token)
@@ -2177,5 +2199,10 @@ def with_price(spec: AcceleratorSpec, usd_per_hour: float) -> AcceleratorSpec:
     if not 0 < usd_per_hour < math.inf:
         raise InputError(f"--price-usd-per-hour {usd_per_hour!r} must be a finite number > 0",
                          "give e.g. --price-usd-per-hour 2.5")
+    limit = LIMITS["price_usd_per_hour"]  # the spec's own check named the catalog field and asked for 'SI units'
+    if usd_per_hour > limit:
+        raise InputError(f"--price-usd-per-hour {usd_per_hour:g} is past any accelerator's price (at most {limit:g} "
+                         "USD per device-hour)", "give the price of one device for one hour in USD, e.g. 2.5 (a "
+                         "node's or a reservation's price divided by its devices and hours)")
     sources = {**spec.sources, "price_usd_per_hour": "given by the user"}
     return replace(spec, price_usd_per_hour=float(usd_per_hour), price_date="user", sources=sources)

@@ -511,7 +511,7 @@ def _phase(s: _Setup, batch: int, seq_tokens: int, context: float, causal: bool)
     pe = m.mlp_params_per_expert()
     expert_flops = 2.0 * tokens_stage * m.moe_layers * m.top_k * pe * lay.expert_load_imbalance / d
     if causal:
-        attn = tokens_r * sv.attention_flops_per_token(m, (seq_tokens + 1) / 2.0)
+        attn = sv.prefill_attention_flops(m, b_r, seq_tokens)  # the attention prefill_flops counts
         total = sv.prefill_flops(m, b_r, seq_tokens)
     else:
         attn = tokens_r * sv.attention_flops_per_token(m, context)

@@ -425,6 +425,10 @@ class Setup:
                              f"any training run (limits {MAX_SEQ_LEN:,} tokens / {MAX_COUNT:,} sequences)",
                              "give the --seq-len and --global-batch of a real run")
         e, n_layers = self.edge_stage_layers, self.model.layers
+        if e is not None and n_layers < 3:  # 'must each hold 1..0 layers', 'between 1 and 0' was said before
+            raise InputError(f"--edge-stage-layers {e}: the {n_layers}-layer {self.model.name} has too few layers for "
+                             "uneven first/last stages (they need pp >= 3 stages, each middle one holding a layer)",
+                             "leave --edge-stage-layers out (an even split)")
         if e is not None and not 1 <= e <= (n_layers - 1) // 2:  # else every layout is refused, blaming the devices
             raise InputError(f"--edge-stage-layers {e}: the first and last stages of the {n_layers}-layer "
                              f"{self.model.name} must each hold 1..{(n_layers - 1) // 2} layers",

@@ -163,6 +163,31 @@ def memory_line(runs: list[RunResult]) -> str:
             f"layout that cannot run as written): {', '.join(over)}")
 
 
+def params_lines(result: ValidateResult) -> list[str]:
+    """The lines on the runs whose architecture cells count other parameters than their params_b (one line for those
+    their notes explain, a warning for each other) and on the runs left unchecked, as the console prints them on
+    stderr and the HTML report among its warnings (the page had none of them)."""
+    out = []
+    explained = [m for m in result.params_mismatches if m.explained]
+    if explained:  # one line, so a note that merely names params_b cannot hide a mistyped cell entirely
+        out.append(f"note: {len(explained)} run(s) count other than their params_b, as their notes say: "
+                   + ", ".join(f"{m.id} ({m.counted_params / 1e9:.2f} vs {m.published_params / 1e9:g} B)"
+                               for m in explained))
+    for m in result.params_mismatches:
+        if m.explained:
+            continue
+        hint = (f"; the {m.likely_cell} cell may be mistyped ({m.likely_value} would count "
+                f"{(m.likely_counted_params or 0.0) / 1e9:.2f} B)" if m.likely_cell else "; no one-keystroke change "
+                "of one architecture cell (hidden, layers, ffn, vocab, heads, kv_heads) explains it")
+        out.append(f"warning: run {m.id!r}: its architecture cells count {m.counted_params / 1e9:.2f} B parameters, "
+                   f"its params_b {m.published_params / 1e9:g} B (+- {m.tolerance_params / 1e9:.2g} B){hint}; fix the "
+                   "cell, or say why in the row's note naming params_b")
+    if result.params_unchecked_runs:
+        out.append(f"note: {result.params_unchecked_runs} run(s) have params_b blank: their architecture cells are "
+                   "not checked against a published parameter count")
+    return out
+
+
 def calibration_lines(runs: list[RunResult]) -> list[str]:
     """One line per calibration basis that is not a fit on published runs of the device's family (an uncalibrated
     --catalog device, a carried or derived curve), naming the runs it entered, as `plan explain` prints the basis."""

@@ -361,6 +361,7 @@ def _validate_tables(r: Any) -> list[Table]:
         assumed_lines,
         calibration_lines,
         memory_line,
+        params_lines,
     )
 
     t = Table("published vs predicted step time", ["run", "source", "family", "stack", "dtype", "hardware", "devices",
@@ -382,7 +383,7 @@ def _validate_tables(r: Any) -> list[Table]:
     notes = [[x.id, f"{100 * x.error:+.1f}%", x.note] for x in r.runs if x.note]
     if notes:
         out.append(Table("why a held-out run misses by more than 25%", ["run", "error", "note"], notes))
-    lines = (memory_line(r.runs), *calibration_lines(r.runs), *assumed_lines(r.runs))
+    lines = (*params_lines(r), memory_line(r.runs), *calibration_lines(r.runs), *assumed_lines(r.runs))
     return out + _console_lines_tables([ln for ln in lines if ln])
 
 

@@ -17,9 +17,11 @@ def infer_tables(r: Any) -> list[Any]:
 
     heads = ["device", "runs", "batch", "latency", "throughput", "memory", "fits", "J/inf", "efficiency", "W",
              "$/M inf", "weights streamed", "host ops"]
+    from accelopt.predict.inference import ranked_text
+
     note = (f"latency budget {q(r, 'latency_budget_s')} at batch 1: meet it, best first by {r.objective}: "
-            f"{', '.join(r.ranked) or 'none'}" if r.latency_budget_s is not None else
-            f"ranked by {r.objective} at the smallest batch: {', '.join(r.ranked)}")
+            f"{ranked_text(r)}" if r.latency_budget_s is not None else
+            f"ranked by {r.objective} at the smallest batch: {ranked_text(r)}")
     t = Table(f"{r.model}: inference per device and batch", heads, estimate=True, note=note)
     prec = Table("precision as each device runs it", ["device", "asked", "runs", "why", "quality risk"])
     for d in r.devices:

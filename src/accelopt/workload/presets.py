@@ -422,6 +422,12 @@ _GATED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "
 _FOUR_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
 
 
+# transformers Qwen2Config / Qwen2MoeConfig / Qwen3Config / Qwen3MoeConfig (models/qwen3/configuration_qwen3.py
+# @008e574, models/qwen2/configuration_qwen2.py @caa3177): use_sliding_window=False, max_window_layers=28, and
+# `sliding_window = sliding_window if use_sliding_window else None`: a window only where the config switches it on
+_QWEN_MAX_WINDOW_LAYERS = 28
+
+
 def _window_layers(cfg: dict[str, Any], mtype: str, layers: int, where: str) -> tuple[int | None, int]:
     """(sliding window, layers that use it) from a config's window keys, or (None, 0)."""
     if mtype == "gpt_neo":  # GPTNeoConfig: attention_layers lists 'global' / 'local' (window_size) per layer
@@ -429,6 +435,8 @@ def _window_layers(cfg: dict[str, Any], mtype: str, layers: int, where: str) -> 
     window = _opt(cfg, ("sliding_window", "sliding_window_size"), None, where)
     if not window or cfg.get("use_sliding_window") is False:  # Qwen2: a window listed but switched off
         return None, 0
+    if mtype.startswith("qwen") and cfg.get("use_sliding_window") is not True:  # off unless switched on (above):
+        return None, 0  # a Qwen2 config with sliding_window 4096 and no use_sliding_window windowed all its layers
     types = cfg.get("layer_types")
     if isinstance(types, list) and types:  # transformers >= 4.53 lists every layer's kind
         if len(types) != layers or not all(t in ("sliding_attention", "full_attention") for t in types):
@@ -443,8 +451,8 @@ def _window_layers(cfg: dict[str, Any], mtype: str, layers: int, where: str) -> 
         return window, layers - layers // pattern
     if mtype == "gemma2":  # Gemma 2 alternates, local first (transformers Gemma2DecoderLayer: layer_idx % 2 == 0)
         return window, (layers + 1) // 2
-    max_window = _opt(cfg, ("max_window_layers",), None, where)
-    if max_window is not None and mtype.startswith("qwen"):  # Qwen2: layers from max_window_layers on use the window
+    if mtype.startswith("qwen"):  # Qwen2: layers from max_window_layers on use the window (left out: the class's 28)
+        max_window = _opt(cfg, ("max_window_layers",), _QWEN_MAX_WINDOW_LAYERS, where) or 0
         return window, max(0, layers - max_window)
     return window, layers
 

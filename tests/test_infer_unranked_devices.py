@@ -1,0 +1,31 @@
+"""`plan infer --objective cost` (or energy, power) names the devices without that figure as not ranked, on the
+console and on the --html page, instead of listing them last as if they ranked last.
+
+Before: 'meet 50 ms at batch 1, best first by cost: l4, jetson-agx-orin': the Jetson has no catalog price (its
+$/M inf is n/a), so it was not ranked by cost at all, only sorted after the devices that have one.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+from conftest import run_main
+
+from accelopt.hardware.catalog import get_device
+
+
+def test_a_device_without_a_price_is_named_not_ranked(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCELOPT_HOME", str(tmp_path / "home"))
+    assert get_device("jetson-agx-orin").price_usd_per_hour is None and get_device("l4").price_usd_per_hour
+    page = tmp_path / "i.html"
+    code, out, err = run_main(["plan", "infer", "kws-dscnn", "--hardware", "l4,jetson-agx-orin", "--batch", "1",
+                               "--latency-budget-ms", "50", "--objective", "cost", "--html", str(page)], capsys)
+    assert code == 0, err
+    want = "best first by cost: l4; not ranked, no cost figure (no price in its spec): jetson-agx-orin"
+    assert want in " ".join(out.split()), out
+    body = re.sub(r"<(script|style|svg)\b.*?</\1>", " ", page.read_text(encoding="utf-8"), flags=re.S)
+    assert want in " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
