@@ -1041,7 +1041,8 @@ ATTENTION_UNPAD_HELP = ("the fused attention runs through a padded-batch wrapper
                         "width) before a varlen FlashAttention call and scatters the output back, every layer "
                         "(llm-foundry's MPT flash_attn_fn): those copies and their backward are charged")
 EAGER_CE_HELP = ("the loss is PyTorch eager F.cross_entropy on the 16-bit logits computed in fp32 (torch.autocast "
-                 "or logits.float(): llm-foundry's 2023 MPT examples, torchtitan): its fp32 cast, log_softmax and "
+                 "or logits.float(), outside torch.compile: llm-foundry's 2023 MPT examples, torchtitan before its "
+                 "2025-04 compiled loss, AMD's pytorch-training-benchmark): its fp32 cast, log_softmax and "
                  "nll_loss passes and their backward are charged, 48 B per logit element (default: one fp32 read + "
                  "write of the logits per pass, 24 B)")
 RECOMPUTE_MODULES_HELP = ("Megatron-Core selective-recompute modules, a comma list of core_attn, mlp, moe, "
