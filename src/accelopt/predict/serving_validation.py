@@ -176,6 +176,9 @@ def _check_row(r: dict[str, str]) -> None:
     value and what to write there (on a 'gap' row too: it is the CSV's error, not the model's)."""
     if None in r:  # csv.DictReader puts surplus cells under the key None
         raise InputError(f"serving run {r.get('id')!r} has more cells than the header", "quote a cell holding a comma")
+    if not (r.get("source") or "").strip():  # docs/runs_files.md: required; the training runs file refuses it too
+        raise cell_error(_WHAT, r, "source", "is blank: every published row names where its figure comes from",
+                         "give a source key (a '# key = citation' line) or the citation (document, table or section)")
     for col, allowed in (("metric", METRICS), ("role", ROLES), ("engine", tuple(ENGINES)),
                          ("weight_dtype", serving.WEIGHT_DTYPES), ("kv_dtype", serving.KV_DTYPES)):
         choice_cell(_WHAT, r, col, allowed)

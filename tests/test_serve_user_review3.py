@@ -1,0 +1,44 @@
+"""A new user's `plan serve` / `validate --serving` review (ut_srv3): a repeated --rate printed two equal rows
+(--batch and --concurrency keep a repeated value once), and a serving or inference runs row with a blank `source`
+cell was validated as a published figure with no origin, though docs/runs_files.md lists `source` as required and
+the training runs file refuses it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_main
+
+SERVING_HEADER = ("id,source,engine,hardware,model,tp,pp,weight_dtype,kv_dtype,prompt_len,output_len,batch,metric,"
+                  "published,role,note")
+INFERENCE_HEADER = "id,hardware,model,input_size,batch,dtype,metric,published,role,source,note"
+
+
+def test_a_repeated_rate_is_one_point(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["plan", "serve", "--model", "llama3-8b", "--rate", "1,1,2", "--prompt", "512",
+                               "--output", "64", "--json"], capsys)
+    assert code == 0, err
+    points = json.loads(out)["results"][0]["points"]
+    assert [p["request_rate_per_s"] for p in points] == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("source", ["", "   "])
+def test_a_blank_serving_source_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], source: str) -> None:
+    p = tmp_path / "runs.csv"
+    p.write_text(f"{SERVING_HEADER}\nr1,{source},vllm,h100-sxm,llama3-8b,1,1,bf16,bf16,1024,128,8,tpot_ms,9,test,\n",
+                 encoding="utf-8")
+    code, _, err = run_main(["validate", "--serving", "--runs", str(p)], capsys)
+    err = " ".join(err.split())
+    assert code == 2 and "Traceback" not in err
+    assert "serving run 'r1': source = '' is blank" in err and "in the source cell of row 'r1'" in err
+
+
+def test_a_blank_inference_source_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "inference.csv"
+    p.write_text(f"{INFERENCE_HEADER}\ni1,h100-sxm,resnet50,224,1,bf16,latency_ms,2.0,test,,\n", encoding="utf-8")
+    code, _, err = run_main(["validate", "--inference", "--runs", str(p)], capsys)
+    err = " ".join(err.split())
+    assert code == 2 and "Traceback" not in err
+    assert "run 'i1': source is blank" in err and "source cell" in err
