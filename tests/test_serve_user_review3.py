@@ -42,3 +42,25 @@ def test_a_blank_inference_source_is_refused(tmp_path: Path, capsys: pytest.Capt
     err = " ".join(err.split())
     assert code == 2 and "Traceback" not in err
     assert "run 'i1': source is blank" in err and "source cell" in err
+
+
+@pytest.mark.parametrize(("flags", "want", "unwanted"), [
+    (["--rate", "2,50"], ["TPOT at 2 req/s (concurrency 1)", "h100-sxm: tok/s/device (50 req/s (concurrency ",
+                          "throughput per request rate", "label: request rate"], ["TPOT at batch", "best tok/s"]),
+    (["--concurrency", "1,4"], ["TPOT at concurrency 1", "best tok/s/device (concurrency 4)",
+                                "throughput per concurrency"], ["TPOT at batch"]),
+    (["--batch", "1,4"], ["TPOT at batch 1", "best tok/s/device (batch 4)", "throughput per batch size"], []),
+])
+def test_page_names_points_as_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
+                                    want: list[str], unwanted: list[str]) -> None:
+    """The page's key figures and chart named a --rate point 'batch 3' (its Little's-law concurrency) and called
+    the highest rate's offered load the 'best tok/s/device'; a --concurrency point 'batch N' too."""
+    page = tmp_path / "serve.html"
+    code, _, err = run_main(["plan", "serve", "--model", "llama3-8b", "--prompt", "100", "--output", "10", *flags,
+                             "--html", str(page)], capsys)
+    assert code == 0, err
+    text = page.read_text(encoding="utf-8")
+    for w in want:
+        assert w in text, w
+    for u in unwanted:
+        assert u not in text, u
