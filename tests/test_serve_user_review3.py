@@ -64,3 +64,26 @@ def test_page_names_points_as_asked(tmp_path: Path, capsys: pytest.CaptureFixtur
         assert w in text, w
     for u in unwanted:
         assert u not in text, u
+
+
+def test_an_unknown_serving_device_points_to_a_spec_toml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A runs row naming a device of the user's own ('odd-npu') suggested catalog near-names only, and `--catalog`
+    with --serving said to leave it out, neither saying that the hardware cell takes a spec TOML path (which works)."""
+    toml = tmp_path / "odd.toml"
+    toml.write_text('[sources]\nds = "Vendor brief"\n\n[[device]]\nname = "odd-npu"\ndisplay_name = "Odd NPU"\n'
+                    'kind = "npu"\nvendor = "Odd"\npeak_flop_per_s = { bf16 = [200e12, "ds"] }\n'
+                    'memory_bytes = [24e9, "ds"]\nmemory_bandwidth_byte_per_s = [0.9e12, "ds"]\ntdp_w = [120, "ds"]\n',
+                    encoding="utf-8")
+    p = tmp_path / "runs.csv"
+    row = "r1,mylab,vllm,{hw},llama3-8b,1,1,bf16,bf16,1024,128,8,tpot_ms,30,test,"
+    p.write_text(f"{SERVING_HEADER}\n{row.format(hw='odd-npu')}\n", encoding="utf-8")
+    code, _, err = run_main(["validate", "--serving", "--runs", str(p)], capsys)
+    err = " ".join(err.split())
+    assert code == 2 and "unknown device 'odd-npu'" in err and "spec TOML path in the hardware cell" in err
+    code, _, err = run_main(["validate", "--serving", "--runs", str(p), "--catalog", str(toml)], capsys)
+    err = " ".join(err.split())
+    assert code == 2 and "spec TOML path in the row's hardware cell" in err
+    p.write_text(f"{SERVING_HEADER}\n{row.format(hw='odd.toml')}\n", encoding="utf-8")  # what the fix says works
+    code, out, err = run_main(["validate", "--serving", "--runs", str(p), "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["runs"][0]["hardware"] == "odd-npu"

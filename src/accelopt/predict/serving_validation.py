@@ -391,7 +391,13 @@ def _check_below_roofline(row: dict[str, str], spec: AcceleratorSpec, model: Tra
 
 def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
               cals: dict[str, serving.ServingCalibration] | None = None, path: str | None = None) -> ServingRunResult:
-    spec = _named_cell(row, "hardware", _device)
+    try:
+        spec = _named_cell(row, "hardware", _device)
+    except InputError as e:  # a device of the user's own is a spec TOML path in the cell (--catalog is not read)
+        if "unknown device" in e.problem:
+            raise InputError(e.problem, e.fix + "; a device of your own: write its spec TOML path in the hardware "
+                             "cell (relative to the CSV's folder)") from None
+        raise
     model = _named_cell(row, "model", get_model)  # unknown: the CSV's error, not a 'gap' the model cannot express
     if (why := not_generative(model)) is not None:  # as plan serve --model refuses it
         raise cell_error(_WHAT, row, "model", *why)
