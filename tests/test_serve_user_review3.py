@@ -87,3 +87,31 @@ def test_an_unknown_serving_device_points_to_a_spec_toml(tmp_path: Path, capsys:
     code, out, err = run_main(["validate", "--serving", "--runs", str(p), "--json"], capsys)
     assert code == 0, err
     assert json.loads(out)["runs"][0]["hardware"] == "odd-npu"
+
+
+HD = {"architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "hidden_size": 2560, "intermediate_size": 9728,
+      "num_hidden_layers": 36, "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128,
+      "vocab_size": 151936, "max_position_embeddings": 40960, "torch_dtype": "bfloat16", "tie_word_embeddings": True}
+
+
+@pytest.mark.parametrize(("quant", "group"), [
+    ({"quant_method": "awq", "bits": 4, "group_size": 64, "zero_point": True, "version": "gemm"}, 64),
+    ({"quant_method": "gptq", "bits": 4, "group_size": -1}, 2560),  # per-channel: the layer width (hidden)
+])
+def test_int4_checkpoint_note_names_its_group(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              quant: dict[str, object], group: int) -> None:
+    """An AWQ checkpoint with group_size 64: the note said `--weight-dtype int4` only, and that command predicted the
+    default group of 128 ('default used: ... give --int4-group-size (the checkpoint's group_size)'), a group the
+    config names. The note now gives the group, and the command it names runs with it."""
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps({**HD, "quantization_config": quant}), encoding="utf-8")
+    code, out, err = run_main(["plan", "serve", "-m", str(p), "--batch", "1", "--json"], capsys)
+    assert code == 0, err
+    notes = json.loads(out)["notes"]
+    flags = f"--weight-dtype int4 --int4-group-size {group}"
+    assert any(f"`plan serve {flags}`" in n for n in notes), notes
+    code, out, err = run_main(["plan", "serve", "-m", str(p), "--batch", "1", *flags.split(), "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["results"][0]["calibration"]["int4_group_size"] == group
+    assert not any("default used: int4" in n for n in doc["notes"])
