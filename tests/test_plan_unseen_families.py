@@ -153,7 +153,8 @@ def test_explain_summary_prints_the_typed_prediction(tmp_path: Path, capsys: pyt
     ({"quant_method": "mxfp4"}, "mxfp4"),  # openai/gpt-oss-20b
     ({"activation_scheme": "dynamic", "fmt": "e4m3", "quant_method": "fp8", "weight_block_size": [128, 128]},
      "fp8"),  # deepseek-ai/DeepSeek-V3 config.json
-    ({"bits": 4, "group_size": 128, "quant_method": "awq", "version": "gemm", "zero_point": True}, "int4"),
+    ({"bits": 4, "group_size": 128, "quant_method": "awq", "version": "gemm", "zero_point": True},
+     "int4 --int4-group-size 128"),
     ({"bits": 8, "quant_method": "gptq"}, "int8"),
     # compressed-tensors (llm-compressor): neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8 and -quantized.w4a16 configs
     ({"quant_method": "compressed-tensors", "format": "float-quantized", "ignore": ["lm_head"],
@@ -162,7 +163,8 @@ def test_explain_summary_prints_the_typed_prediction(tmp_path: Path, capsys: pyt
                                     "input_activations": {"num_bits": 8, "type": "float", "dynamic": True}}}}, "fp8"),
     ({"quant_method": "compressed-tensors", "format": "pack-quantized",
       "config_groups": {"group_0": {"targets": ["Linear"], "weights": {"num_bits": 4, "type": "int",
-                                                                       "group_size": 128}}}}, "int4"),
+                                                                       "group_size": 128}}}},
+     "int4 --int4-group-size 128"),
     ({"quant_method": "modelopt", "quant_algo": "NVFP4"}, "nvfp4"),  # nvidia/Llama-3.3-70B-Instruct-FP4
 ])
 def test_quantized_checkpoint_names_the_weight_dtype(tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -103,8 +103,10 @@ def _refuse_mixed(opts: ValidateOptions) -> None:
     if opts.catalog and (opts.inference or opts.serving):
         flag = "--inference" if opts.inference else "--serving"
         raise InputError(f"--catalog with {flag}: only the training runs' hardware cells read the catalog files",
-                         f"leave --catalog out with {flag}, or validate training runs (`accelopt validate --runs "
-                         "FILE --catalog FILE`)")
+                         f"leave --catalog out with {flag}"
+                         + (", and write your device's spec TOML path in the row's hardware cell (relative to the "
+                            "CSV's folder)" if opts.serving else "")
+                         + ", or validate training runs (`accelopt validate --runs FILE --catalog FILE`)")
     if opts.calibration is not None and opts.inference:
         raise InputError("--calibration with --inference: --inference uses the bundled calibration (the file's "
                          "[family.NAME] tables apply to training runs, its [serving.NAME] tables to --serving)",

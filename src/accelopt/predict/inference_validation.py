@@ -87,6 +87,10 @@ def _check_row(r: dict[str, str]) -> None:
     if None in r:  # csv.DictReader puts surplus cells under the key None
         raise InputError(f"run {r.get('id')!r} has more cells than the header",
                          "quote a cell that holds a comma (\"...\")")
+    if not (r.get("source") or "").strip():  # docs/runs_files.md: required; the training runs file refuses it too
+        raise InputError(f"run {r['id']!r}: source is blank",
+                         "give a source key (a '# key = citation' line) or the citation (document, table or section) "
+                         "in the source cell of that row")
     if r["metric"] not in METRICS:
         raise InputError(f"run {r['id']!r}: metric {r['metric']!r} is not one of {', '.join(METRICS)}",
                          f"write one of {', '.join(METRICS)} in the metric cell of that row")

@@ -494,7 +494,8 @@ def _check_custom_allreduce(opts: ServeOptions, spec: AcceleratorSpec, cal: Serv
 
 
 def _rates(text: str) -> list[float]:
-    """'0.5,2,8' -> [0.5, 2.0, 8.0] requests/s; InputError naming the bad item."""
+    """'0.5,2,8' -> [0.5, 2.0, 8.0] requests/s; InputError naming the bad item. A repeated rate is kept once, as
+    --batch and --concurrency keep a repeated value (units.parse_int_list): '--rate 1,1' printed two equal rows."""
     out: list[float] = []
     for item in text.split(","):
         try:
@@ -502,4 +503,4 @@ def _rates(text: str) -> list[float]:
         except ValueError:
             raise InputError(f"--rate {text!r}: {item.strip()!r} is not a number",
                              "write e.g. --rate 0.5,2,8") from None
-    return out
+    return list(dict.fromkeys(out))

@@ -176,6 +176,9 @@ def _check_row(r: dict[str, str]) -> None:
     value and what to write there (on a 'gap' row too: it is the CSV's error, not the model's)."""
     if None in r:  # csv.DictReader puts surplus cells under the key None
         raise InputError(f"serving run {r.get('id')!r} has more cells than the header", "quote a cell holding a comma")
+    if not (r.get("source") or "").strip():  # docs/runs_files.md: required; the training runs file refuses it too
+        raise cell_error(_WHAT, r, "source", "is blank: every published row names where its figure comes from",
+                         "give a source key (a '# key = citation' line) or the citation (document, table or section)")
     for col, allowed in (("metric", METRICS), ("role", ROLES), ("engine", tuple(ENGINES)),
                          ("weight_dtype", serving.WEIGHT_DTYPES), ("kv_dtype", serving.KV_DTYPES)):
         choice_cell(_WHAT, r, col, allowed)
@@ -388,7 +391,13 @@ def _check_below_roofline(row: dict[str, str], spec: AcceleratorSpec, model: Tra
 
 def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
               cals: dict[str, serving.ServingCalibration] | None = None, path: str | None = None) -> ServingRunResult:
-    spec = _named_cell(row, "hardware", _device)
+    try:
+        spec = _named_cell(row, "hardware", _device)
+    except InputError as e:  # a device of the user's own is a spec TOML path in the cell (--catalog is not read)
+        if "unknown device" in e.problem:
+            raise InputError(e.problem, e.fix + "; a device of your own: write its spec TOML path in the hardware "
+                             "cell (relative to the CSV's folder)") from None
+        raise
     model = _named_cell(row, "model", get_model)  # unknown: the CSV's error, not a 'gap' the model cannot express
     if (why := not_generative(model)) is not None:  # as plan serve --model refuses it
         raise cell_error(_WHAT, row, "model", *why)

@@ -160,19 +160,30 @@ def _explain(r: Any) -> list[KeyFigure]:
     return [*_layout_figures(r.prediction), _f("tokens/s", r.prediction, "tokens_per_s", True)]
 
 
+def serve_point_label(p: Any) -> str:
+    """What a `plan serve` point was asked at, in the words of the console table's first columns: 'batch 8' (static),
+    'concurrency 8' (--concurrency), '2 req/s (concurrency 8)' (--rate: the concurrency is Little's law's)."""
+    if p.request_rate_per_s is not None:
+        return f"{p.request_rate_per_s:g} req/s (concurrency {p.batch})"
+    return f"{'concurrency' if p.scheduling == 'continuous' else 'batch'} {p.batch}"
+
+
 def _serve(r: Any) -> list[KeyFigure]:
+    """A --rate point's tok/s is the offered load (rate x output tokens), so the highest rate has the most: named
+    by its rate, not as a 'best' of batches; a --concurrency point by its concurrency ('batch 3' named either)."""
     out: list[KeyFigure] = []
     for s in r.results:
         pts = [p for p in s.points if p.fits]
         out.append(_f(f"{s.device}: max batch", s, "max_batch", True))
         if pts:
-            out.append(_f(f"{s.device}: TPOT at batch {pts[0].batch}", pts[0], "tpot_s", True))
+            out.append(_f(f"{s.device}: TPOT at {serve_point_label(pts[0])}", pts[0], "tpot_s", True))
             best = max(pts, key=lambda p: p.output_tokens_per_s_per_device)
-            out.append(_f(f"{s.device}: best tok/s/device (batch {best.batch})", best,
+            name = "tok/s/device" if best.request_rate_per_s is not None else "best tok/s/device"
+            out.append(_f(f"{s.device}: {name} ({serve_point_label(best)})", best,
                           "output_tokens_per_s_per_device", True))
             if pts[0].moe is not None:
-                out.append(_f(f"{s.device}: MoE exchange per decode step at batch {pts[0].batch}", pts[0].moe,
-                              "exchange_decode_s", True))
+                out.append(_f(f"{s.device}: MoE exchange per decode step at {serve_point_label(pts[0])}",
+                              pts[0].moe, "exchange_decode_s", True))
     return out
 
 

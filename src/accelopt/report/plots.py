@@ -234,7 +234,8 @@ def explain_plots(r: Any) -> list[tuple[str, str]]:
 
 
 def serve_plots(r: Any) -> list[tuple[str, str]]:
-    """TPOT vs output throughput per device, one line per device, labelled by batch."""
+    """TPOT vs output throughput per device, one line per device, each point labelled by what it was asked at: its
+    batch, its concurrency (--concurrency) or its request rate (--rate, whose concurrency Little's law sets)."""
     res = [x for x in r.results if x.points]
     if not res:
         return []
@@ -248,7 +249,8 @@ def serve_plots(r: Any) -> list[tuple[str, str]]:
         ax.plot([p.output_tokens_per_s_per_device for p in pts], [p.tpot_s / s for p in pts], marker="o",
                 color=col[x.device], label=f"{x.device} (tp={x.tp}, pp={x.pp})")
         for p in pts:
-            ax.annotate(str(p.batch), (p.output_tokens_per_s_per_device, p.tpot_s / s), fontsize=6,
+            label = f"{p.request_rate_per_s:g}/s" if p.request_rate_per_s is not None else str(p.batch)
+            ax.annotate(label, (p.output_tokens_per_s_per_device, p.tpot_s / s), fontsize=6,
                         xytext=(3, 2), textcoords="offset points")
     from matplotlib.ticker import NullFormatter
 
@@ -256,8 +258,12 @@ def serve_plots(r: Any) -> list[tuple[str, str]]:
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("output tokens/s per device (estimate)")
     ax.set_ylabel(f"time per output token ({u}, estimate)")
-    fig.legend(loc="outside right upper", fontsize=8, title="device\n(label: batch)", title_fontsize=8)
-    return [("plan serve: latency (TPOT) vs throughput per batch size (estimates)", to_svg(fig))]
+    p0 = res[0].points[0]
+    what = ("request rate" if p0.request_rate_per_s is not None
+            else "concurrency" if p0.scheduling == "continuous" else "batch")
+    fig.legend(loc="outside right upper", fontsize=8, title=f"device\n(label: {what})", title_fontsize=8)
+    return [(f"plan serve: latency (TPOT) vs throughput per {what if what != 'batch' else 'batch size'} (estimates)",
+             to_svg(fig))]
 
 
 # ---------------------------------------------------------------- validate

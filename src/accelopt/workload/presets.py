@@ -656,6 +656,9 @@ def _quantization_note(cfg: dict[str, Any]) -> tuple[str, ...]:
     kept = " ".join(str(m) for m in q.get("modules_to_not_convert") or ())
     experts_only = "attn" in kept and any(cfg.get(k) for k in ("num_local_experts", "num_experts", "n_routed_experts"))
     flags = f"--weight-dtype bf16 --expert-weight-dtype {dtype}" if experts_only else f"--weight-dtype {dtype}"
+    group = _int4_group(q, cfg) if dtype == "int4" else None
+    if group is not None:  # else plan serve takes its default 128 ('default used:') for an AWQ group of 64
+        flags += f" --int4-group-size {group}"
     # on a device without fp4 matmuls (H100 and older) mxfp4/nvfp4 weights run weight-only: 4-bit weights, 16-bit
     # compute (plan serve prints it), as vLLM serves gpt-oss on Hopper
     fix = (f"pass `plan serve {flags}` to predict the weights as stored" if dtype
@@ -663,6 +666,19 @@ def _quantization_note(cfg: dict[str, Any]) -> tuple[str, ...]:
            "w8a8, int4, nvfp4, mxfp4)")
     return (f"the checkpoint stores its weights quantized (quantization_config: quant_method {method}): serving is "
             f"predicted at --weight-dtype (bf16 unless given); {fix}",)
+
+
+def _int4_group(q: dict[str, Any], cfg: dict[str, Any]) -> int | None:
+    """`plan serve --int4-group-size` of a 4-bit checkpoint: AWQ/GPTQ's group_size (AutoAWQ's q_group_size), or the
+    compressed-tensors weights' group_size; group_size -1 (GPTQ per-channel: one scale per output row) is the layer
+    width, the hidden size (the flag's help). None when the config gives none."""
+    groups = q.get("config_groups")
+    sizes = {w.get("group_size") for g in (groups.values() if isinstance(groups, dict) else ())
+             if isinstance(g, dict) and isinstance(w := g.get("weights"), dict)}
+    size = q.get("group_size", q.get("q_group_size")) if not sizes else sizes.pop() if len(sizes) == 1 else None
+    if size == -1 and isinstance(hidden := cfg.get("hidden_size"), int) and not isinstance(hidden, bool):
+        return hidden
+    return size if isinstance(size, int) and not isinstance(size, bool) and size > 0 else None
 
 
 def _mlp_only_layers(cfg: dict[str, Any], layers: int, moe: dict[str, Any], where: str) -> tuple[int, tuple[str, ...]]:
