@@ -1213,6 +1213,10 @@ def _int8_read_words(cal: ServingCalibration, dense_int8: bool) -> str:
                 "(int8_weight_only_bandwidth_ratio applies to --weight-dtype int8, a whole model's weights, as its "
                 "source measured them)")
     r = cal.int8_weight_only_bandwidth_ratio
+    if cal.table_file != BUNDLED_TABLE_FILE:  # a --calibration file's figure: its own, whatever it rests on
+        unset = "" if r < 1.0 else ", or the default 1.0, the 16-bit path's, where the table leaves it out"
+        return (f"their weights are read at {r:g} x the decode bandwidth efficiency (int8_weight_only_bandwidth_ratio "
+                f"of the [serving.{cal.family}] table of {cal.table_file}{unset})")
     if r < 1.0:
         return (f"their weights are read at {r:g} x the decode bandwidth efficiency (int8_weight_only_bandwidth_ratio "
                 f"of the {cal.family!r} table: a published int8 weight-only / bf16 bandwidth measurement, cited in "
