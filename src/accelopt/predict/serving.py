@@ -1237,20 +1237,21 @@ def weight_only_note(p: ServingPrediction) -> str | None:
             pairs if p.weight_dtype != p.expert_weight_dtype else [])
     hit = [(who, w, c) for who, w, c in pairs if w in FP4_OPERAND_BYTES and c != "fp4"]
     int8 = [(who, c) for who, w, c in pairs if w == "int8"]
-    if not hit and int8:
+    lines = []
+    if hit:
+        who, w, c = hit[0]
+        lines.append(f"{p.device} has no fp4 peak: the {who}{w} weights are served as weight-only 4-bit (stored and "
+                     f"read at {weight_bytes_per_param(w):g} B per weight with their block scales, dequantized "
+                     f"to 16 bits inside the matmul kernel, as vLLM's Marlin / triton_kernels MXFP4 kernels do on "
+                     f"Hopper), so their matmuls run at the {c} peak")
+    if int8:  # beside an fp4 line too: --weight-dtype int8 --expert-weight-dtype mxfp4 has both
         who, c = int8[0]
-        return (f"on {p.device} the {who}int8 weights are served weight-only (W8A16: 1 B per weight, dequantized to "
-                f"16 bits inside the matmul kernel, as gpt-fast's int8 and TensorRT-LLM's --weight_only_precision int8 "
-                f"run), so "
-                f"their matmuls run at the {c} peak; int8 weights and activations (SmoothQuant W8A8) at the int8 "
-                f"peak are --weight-dtype w8a8; {_int8_read_words(p.calibration, p.weight_dtype == 'int8')}")
-    if not hit:
-        return None
-    who, w, c = hit[0]
-    return (f"{p.device} has no fp4 peak: the {who}{w} weights are served as weight-only 4-bit (stored and "
-            f"read at {weight_bytes_per_param(w):g} B per weight with their block scales, dequantized "
-            f"to 16 bits inside the matmul kernel, as vLLM's Marlin / triton_kernels MXFP4 kernels do on Hopper), so "
-            f"their matmuls run at the {c} peak")
+        lines.append(f"on {p.device} the {who}int8 weights are served weight-only (W8A16: 1 B per weight, "
+                     "dequantized to 16 bits inside the matmul kernel, as gpt-fast's int8 and TensorRT-LLM's "
+                     f"--weight_only_precision int8 run), so their matmuls run at the {c} peak; int8 weights and "
+                     "activations (SmoothQuant W8A8) at the int8 peak are --weight-dtype w8a8; "
+                     f"{_int8_read_words(p.calibration, p.weight_dtype == 'int8')}")
+    return "; ".join(lines) or None
 
 
 def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
