@@ -1482,6 +1482,15 @@ class _Setup:
         calibration.toml), else 1."""
         return self.cal.int8_weight_only_bandwidth_ratio if self.weight_dtype == "int8" else 1.0
 
+    def weights_read_bytes(self, weights: float, expert_bytes: float) -> float:
+        """`weights` bytes as the bandwidth-efficiency term reads them: at weight_read_ratio, except `expert_bytes` of
+        them (the routed experts read on the dense path) when --expert-weight-dtype is not int8 beside --weight-dtype
+        int8: those run their own dtype's kernels, not the int8 weight-only ones, at the full efficiency."""
+        r = self.weight_read_ratio
+        if r == 1.0 or self.expert_weight_dtype == "int8":
+            return weights / r
+        return (weights - expert_bytes) / r + expert_bytes
+
     def linear_s(self, flops: float, expert_flops: float, efficiency: float) -> float:
         """Seconds of `flops` linear GEMM FLOPs at `efficiency`, of which `expert_flops` are the routed experts' (at
         their own peak when --expert-weight-dtype differs from --weight-dtype)."""
@@ -1620,7 +1629,9 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
                  + attn / s.tp / (s.attention_peak_flop_per_s * s.cal.attention_compute_efficiency)) + ex.time_s
     weights = chunks * (_weight_bytes_total(m, s.weight_dtype, s.cal, s.moe) / s.tp
                         + kv_replica_weight_bytes(m, s.tp, s.weight_dtype, s.cal)) - ex.weight_bytes
-    bytes_ = weights / s.weight_read_ratio  # int8 weight-only reads at a lower share of the bandwidth
+    dense_experts = max(0.0, chunks * _expert_params_total(m) * weight_bytes_per_param(s.expert_weight_dtype, s.cal)
+                        / s.tp - ex.weight_bytes)  # the routed experts in `weights` (none when their kernel read them)
+    bytes_ = s.weights_read_bytes(weights, dense_experts)  # int8 weight-only reads at a lower share of the bandwidth
     bytes_ += tokens * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)  # KV written, all layers
     memory_s = bytes_ / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
     comm_s = 0.0
@@ -1656,8 +1667,10 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
     w = (decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal, s.moe) / s.tp
          + kv_replica_weight_bytes(m, s.tp, s.weight_dtype, s.cal) - ex.weight_bytes)
     kv = batch * cached_tokens_per_layer(m, context) * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
-    memory_s = (w / s.weight_read_ratio + kv) / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency
-                                                 ) + ex.time_s
+    dense_experts = 0.0 if ex.weight_bytes else (m.moe_layers * experts_touched(m, batch) * m.mlp_params_per_expert()
+                                                 * weight_bytes_per_param(s.expert_weight_dtype, s.cal) / s.tp)
+    memory_s = (s.weights_read_bytes(w, dense_experts) + kv) / (s.spec.memory_bandwidth_byte_per_s
+                                                                * s.cal.decode_bandwidth_efficiency) + ex.time_s
     attn = batch * attention_flops_per_token(m, context)
     linear = (decode_flops_per_step(m, batch, context) - attn - ex.flops * s.tp) / s.tp + kv_replica_flops(
         m, s.tp, batch)  # per device, replicated K/V heads included
