@@ -1013,7 +1013,8 @@ ATTENTION_UNPAD_HELP = ("the fused attention runs through a padded-batch wrapper
 EAGER_CE_HELP = ("the loss is PyTorch eager F.cross_entropy on the 16-bit logits computed in fp32 (torch.autocast "
                  "or logits.float(): llm-foundry's 2023 MPT examples, torchtitan): its fp32 cast, log_softmax and "
                  "nll_loss passes and their backward are charged, 48 B per logit element (default: one fp32 read + "
-                 "write of the logits per pass, 24 B); a PyTorch run's: refused with --stack maxtext (JAX)")
+                 "write of the logits per pass, 24 B); mem/dev keeps the 4 B fp32 logits per element (the passes' "
+                 "other fp32 buffers are not counted); a PyTorch run's: refused with --stack maxtext (JAX)")
 RECOMPUTE_MODULES_HELP = ("Megatron-Core selective-recompute modules, a comma list of core_attn, mlp, moe, "
                           "shared_experts, moe_act, layernorm, mla_up_proj (--recompute-modules, the recipe's "
                           "recompute_modules): each one's forward is redone in the backward and its saved tensors are "
