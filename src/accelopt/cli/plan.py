@@ -625,7 +625,12 @@ def _run_search(opts: PlanOptions) -> None:
     from accelopt.errors import InputError
     from accelopt.hardware.catalog import resolve_devices
     from accelopt.predict.calibration import STACKS, calibration_for, load_calibrations
-    from accelopt.predict.compute import attention_kernel_note, expert_gemm_floor_note
+    from accelopt.predict.compute import (
+        EAGER_CE_STACKS,
+        attention_kernel_note,
+        eager_cross_entropy_stack_problem,
+        expert_gemm_floor_note,
+    )
     from accelopt.predict.curve_basis import curve_basis
     from accelopt.predict.search import OBJECTIVES, closest_to_limits, pareto_front, rank, search
     from accelopt.report.jsonout import emit
@@ -641,6 +646,9 @@ def _run_search(opts: PlanOptions) -> None:
     if stack not in STACKS:
         raise InputError(f"--stack: unknown software stack {stack!r}{case_hint(stack, STACKS)}",
                          f"use one of: {', '.join(STACKS)}")
+    if opts.setup.eager_cross_entropy and (ce_problem := eager_cross_entropy_stack_problem(stack)):
+        raise InputError(ce_problem, f"leave --eager-cross-entropy out, or give --stack {' or '.join(EAGER_CE_STACKS)} "
+                                     "for a PyTorch run")
     setup = _setup(opts.setup)
     if setup.tokens <= 0:
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
@@ -1044,7 +1052,8 @@ EAGER_CE_HELP = ("the loss is PyTorch eager F.cross_entropy on the 16-bit logits
                  "or logits.float(), outside torch.compile: llm-foundry's 2023 MPT examples, torchtitan before its "
                  "2025-04 compiled loss, AMD's pytorch-training-benchmark): its fp32 cast, log_softmax and "
                  "nll_loss passes and their backward are charged, 48 B per logit element (default: one fp32 read + "
-                 "write of the logits per pass, 24 B)")
+                 "write of the logits per pass, 24 B); mem/dev keeps the 4 B fp32 logits per element (the passes' "
+                 "other fp32 buffers are not counted); a PyTorch run's: refused with --stack maxtext (JAX)")
 RECOMPUTE_MODULES_HELP = ("Megatron-Core selective-recompute modules, a comma list of core_attn, mlp, moe, "
                           "shared_experts, moe_act, layernorm, mla_up_proj (--recompute-modules, the recipe's "
                           "recompute_modules): each one's forward is redone in the backward and its saved tensors are "

@@ -730,6 +730,19 @@ EAGER_CE_FWD_KERNELS = 3.0
 EAGER_CE_BWD_KERNELS = 4.0
 
 
+EAGER_CE_STACKS = ("megatron", "pytorch-fsdp")
+"""The stacks (calibration.STACKS) that run PyTorch, so may compute the loss with eager F.cross_entropy; maxtext is
+JAX, whose loss XLA compiles (no eager kernels: the passes above are aten's CUDA ones)."""
+
+
+def eager_cross_entropy_stack_problem(stack: str) -> str:
+    """Why --eager-cross-entropy cannot go with `stack` ('' when it can): a JAX stack has no PyTorch eager loss."""
+    if stack in EAGER_CE_STACKS:
+        return ""
+    return (f"--eager-cross-entropy charges PyTorch eager F.cross_entropy's CUDA passes, and --stack {stack} is "
+            "not a PyTorch stack (maxtext: JAX MaxText, whose loss XLA compiles into its own kernels)")
+
+
 def logits_step_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device,
                   eager_cross_entropy: bool = False) -> Arr:
     """Forward + backward of the output projection and the loss on the last stage. Default: 3 x logits_forward

@@ -26,9 +26,11 @@ from accelopt.predict.comm import (
     slice_words,
 )
 from accelopt.predict.compute import (
+    EAGER_CE_STACKS,
     attention_kernel_device_problem,
     attention_kernel_note,
     attention_kernel_of,
+    eager_cross_entropy_stack_problem,
     expert_gemm_floor_note,
 )
 from accelopt.predict.cost import Facility, energy_defaults_note
@@ -206,6 +208,9 @@ def _check_values(q: LayoutQuery) -> None:
     if q.stack not in STACKS:
         raise InputError(f"--stack: unknown software stack {q.stack!r}{case_hint(q.stack, STACKS)}",
                          f"use one of: {', '.join(STACKS)}")
+    if q.eager_cross_entropy and (ce_problem := eager_cross_entropy_stack_problem(q.stack)):
+        raise InputError(ce_problem, f"leave --eager-cross-entropy out, or give --stack {' or '.join(EAGER_CE_STACKS)} "
+                                     "for a PyTorch run")
     if q.seq_len is not None and q.seq_len < 1:
         raise InputError(f"--seq-len {q.seq_len} must be >= 1",
                          f"give a positive --seq-len (the model's is {q.model.seq_len})")

@@ -1235,6 +1235,10 @@ def _int8_read_words(cal: ServingCalibration, dense_int8: bool) -> str:
                 "(int8_weight_only_bandwidth_ratio applies to --weight-dtype int8, a whole model's weights, as its "
                 "source measured them)")
     r = cal.int8_weight_only_bandwidth_ratio
+    if cal.table_file != BUNDLED_TABLE_FILE:  # a --calibration file's figure: its own, whatever it rests on
+        unset = "" if r < 1.0 else ", or the default 1.0, the 16-bit path's, where the table leaves it out"
+        return (f"their weights are read at {r:g} x the decode bandwidth efficiency (int8_weight_only_bandwidth_ratio "
+                f"of the [serving.{cal.family}] table of {cal.table_file}{unset})")
     if r < 1.0:
         return (f"their weights are read at {r:g} x the decode bandwidth efficiency (int8_weight_only_bandwidth_ratio "
                 f"of the {cal.family!r} table: a published int8 weight-only / bf16 bandwidth measurement, cited in "
@@ -1255,20 +1259,21 @@ def weight_only_note(p: ServingPrediction) -> str | None:
             pairs if p.weight_dtype != p.expert_weight_dtype else [])
     hit = [(who, w, c) for who, w, c in pairs if w in FP4_OPERAND_BYTES and c != "fp4"]
     int8 = [(who, c) for who, w, c in pairs if w == "int8"]
-    if not hit and int8:
+    lines = []
+    if hit:
+        who, w, c = hit[0]
+        lines.append(f"{p.device} has no fp4 peak: the {who}{w} weights are served as weight-only 4-bit (stored and "
+                     f"read at {weight_bytes_per_param(w):g} B per weight with their block scales, dequantized "
+                     f"to 16 bits inside the matmul kernel, as vLLM's Marlin / triton_kernels MXFP4 kernels do on "
+                     f"Hopper), so their matmuls run at the {c} peak")
+    if int8:  # beside an fp4 line too: --weight-dtype int8 --expert-weight-dtype mxfp4 has both
         who, c = int8[0]
-        return (f"on {p.device} the {who}int8 weights are served weight-only (W8A16: 1 B per weight, dequantized to "
-                f"16 bits inside the matmul kernel, as gpt-fast's int8 and TensorRT-LLM's --weight_only_precision int8 "
-                f"run), so "
-                f"their matmuls run at the {c} peak; int8 weights and activations (SmoothQuant W8A8) at the int8 "
-                f"peak are --weight-dtype w8a8; {_int8_read_words(p.calibration, p.weight_dtype == 'int8')}")
-    if not hit:
-        return None
-    who, w, c = hit[0]
-    return (f"{p.device} has no fp4 peak: the {who}{w} weights are served as weight-only 4-bit (stored and "
-            f"read at {weight_bytes_per_param(w):g} B per weight with their block scales, dequantized "
-            f"to 16 bits inside the matmul kernel, as vLLM's Marlin / triton_kernels MXFP4 kernels do on Hopper), so "
-            f"their matmuls run at the {c} peak")
+        lines.append(f"on {p.device} the {who}int8 weights are served weight-only (W8A16: 1 B per weight, "
+                     "dequantized to 16 bits inside the matmul kernel, as gpt-fast's int8 and TensorRT-LLM's "
+                     f"--weight_only_precision int8 run), so their matmuls run at the {c} peak; int8 weights and "
+                     "activations (SmoothQuant W8A8) at the int8 peak are --weight-dtype w8a8; "
+                     f"{_int8_read_words(p.calibration, p.weight_dtype == 'int8')}")
+    return "; ".join(lines) or None
 
 
 def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
@@ -1499,6 +1504,15 @@ class _Setup:
         calibration.toml), else 1."""
         return self.cal.int8_weight_only_bandwidth_ratio if self.weight_dtype == "int8" else 1.0
 
+    def weights_read_bytes(self, weights: float, expert_bytes: float) -> float:
+        """`weights` bytes as the bandwidth-efficiency term reads them: at weight_read_ratio, except `expert_bytes` of
+        them (the routed experts read on the dense path) when --expert-weight-dtype is not int8 beside --weight-dtype
+        int8: those run their own dtype's kernels, not the int8 weight-only ones, at the full efficiency."""
+        r = self.weight_read_ratio
+        if r == 1.0 or self.expert_weight_dtype == "int8":
+            return weights / r
+        return (weights - expert_bytes) / r + expert_bytes
+
     def linear_s(self, flops: float, expert_flops: float, efficiency: float) -> float:
         """Seconds of `flops` linear GEMM FLOPs at `efficiency`, of which `expert_flops` are the routed experts' (at
         their own peak when --expert-weight-dtype differs from --weight-dtype)."""
@@ -1637,7 +1651,9 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
                  + attn / s.tp / (s.attention_peak_flop_per_s * s.cal.attention_compute_efficiency)) + ex.time_s
     weights = chunks * (_weight_bytes_total(m, s.weight_dtype, s.cal, s.moe) / s.tp
                         + kv_replica_weight_bytes(m, s.tp, s.weight_dtype, s.cal)) - ex.weight_bytes
-    bytes_ = weights / s.weight_read_ratio  # int8 weight-only reads at a lower share of the bandwidth
+    dense_experts = max(0.0, chunks * _expert_params_total(m) * weight_bytes_per_param(s.expert_weight_dtype, s.cal)
+                        / s.tp - ex.weight_bytes)  # the routed experts in `weights` (none when their kernel read them)
+    bytes_ = s.weights_read_bytes(weights, dense_experts)  # int8 weight-only reads at a lower share of the bandwidth
     bytes_ += tokens * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)  # KV written, all layers
     memory_s = bytes_ / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
     comm_s = 0.0
@@ -1673,8 +1689,10 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
     w = (decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal, s.moe) / s.tp
          + kv_replica_weight_bytes(m, s.tp, s.weight_dtype, s.cal) - ex.weight_bytes)
     kv = batch * cached_tokens_per_layer(m, context) * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
-    memory_s = (w / s.weight_read_ratio + kv) / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency
-                                                 ) + ex.time_s
+    dense_experts = 0.0 if ex.weight_bytes else (m.moe_layers * experts_touched(m, batch) * m.mlp_params_per_expert()
+                                                 * weight_bytes_per_param(s.expert_weight_dtype, s.cal) / s.tp)
+    memory_s = (s.weights_read_bytes(w, dense_experts) + kv) / (s.spec.memory_bandwidth_byte_per_s
+                                                                * s.cal.decode_bandwidth_efficiency) + ex.time_s
     attn = batch * attention_flops_per_token(m, context)
     linear = (decode_flops_per_step(m, batch, context) - attn - ex.flops * s.tp) / s.tp + kv_replica_flops(
         m, s.tp, batch)  # per device, replicated K/V heads included

@@ -535,8 +535,8 @@ def _phase(s: _Setup, batch: int, seq_tokens: int, context: float, causal: bool)
                + sv.kv_replica_weight_bytes(m, s.tp, s.weight_dtype, cal) + expert_read)
     kv_tok = sv._kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
     kv = tokens_r * kv_tok if causal else b_r * sv.cached_tokens_per_layer(m, context) * kv_tok
-    memory_s = (chunks * weights / s.weight_read_ratio + kv) / (s.spec.memory_bandwidth_byte_per_s
-                                                               * cal.decode_bandwidth_efficiency)
+    memory_s = (s.weights_read_bytes(chunks * weights, chunks * expert_read) + kv) / (
+        s.spec.memory_bandwidth_byte_per_s * cal.decode_bandwidth_efficiency)
     # the expert kernel runs between the others (one stream): its time adds to whichever term bounds the rest
     compute_s += gemm_s
     memory_s += gemm_s
