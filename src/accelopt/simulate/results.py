@@ -18,7 +18,8 @@ _NEED_DOC = ("DRAM bandwidth for no bandwidth stalls (the DRAM latency and stati
 
 @dataclass(frozen=True, kw_only=True)
 class SimLayer:
-    """One layer (a GEMM of M x N x K, `repeats` times) on the array; counts are for one repeat."""
+    """One layer (a GEMM of M x N x K, `repeats` times) on the array; counts, cycles, bytes and energies are for the
+    whole layer, all repeats together."""
 
     name: str
     kind: str
@@ -26,8 +27,8 @@ class SimLayer:
     n: int = unit("count")
     k: int = unit("count")
     repeats: int = unit("count")
-    macs: int = unit("count", "multiply-accumulates of one repeat")
-    folds: int = unit("count", "tiles of the GEMM mapped onto the array")
+    macs: int = unit("count", "multiply-accumulates of the layer: M x N x K x repeats")
+    folds: int = unit("count", "tiles of the GEMM mapped onto the array: row_folds x col_folds x repeats")
     row_folds: int = unit("count")
     col_folds: int = unit("count")
     mapping_efficiency: float = unit("fraction", "PEs the tiles occupy")
