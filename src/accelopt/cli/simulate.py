@@ -657,7 +657,7 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, grid_note: str, a
     con.print(f"{designs} on {data.source} (base {base.name}); Pareto front: {len(front)}")
     con.print(grid_note)  # the grid, defaults marked
     t = Table()
-    for c in ("rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MACs", "latency", "energy*", "util",
+    for c in ("rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MAC units", "latency", "energy*", "util",
               "TOPS/W*"):
         t.add_column(c, justify="right")
     for p in front:

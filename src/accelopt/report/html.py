@@ -465,7 +465,8 @@ def _eyeriss_tables(e: Any) -> list[Table]:
 
 
 def _sim_sweep_tables(r: Any) -> list[Table]:
-    heads = ["name", "rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MACs", "latency", "energy", "util", "TOPS/W"]
+    heads = ["name", "rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MAC units", "latency", "energy", "util",
+             "TOPS/W"]
     t = Table(f"Pareto front of {r.evaluated} designs (base {r.base_design}; {r.source})",
               heads, est_cols={8, 10}, note=" ".join(r.notes))
     for p in r.pareto_front:
