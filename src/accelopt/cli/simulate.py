@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shlex
 import sys
 from dataclasses import dataclass
@@ -261,7 +262,8 @@ def _print_run(result: Any, max_rows: int) -> None:
     con.print(f"DRAM* {_bytes(tot.dram_bytes)} (reads {_bytes(tot.dram_read_bytes)}, writes "
               f"{_bytes(tot.dram_write_bytes)}" + (f", partial-sum spills {_bytes(spill)}"
                                                            if spill else "")
-              + f"; needs {need} for no stalls), intensity {_total(tot, 'intensity_op_per_dram_byte')}")
+              + f"; needs {need} for no {_stalls_left(result)}), intensity "
+              f"{_total(tot, 'intensity_op_per_dram_byte')}")
     con.print(f"energy* {_energy(tot.energy_j)} = MAC {_energy(e.mac_j)} + register "
               f"{_energy(e.register_j)} + SRAM {_energy(e.sram_j)} + DRAM "
               f"{_energy(e.dram_j)}; {_total(tot, 'tops_per_w')}*")
@@ -279,6 +281,22 @@ def _print_run(result: Any, max_rows: int) -> None:
               + _traffic_source(result))
     for note in result.notes[1:]:  # the first is the footer above; the others say where SCALE-Sim's buffers apply
         con.print(f"  {note}")
+
+
+def _stalls_left(result: Any) -> str:
+    """What the 'needs X for no ...' bandwidth removes: every stall, or the bandwidth stalls only when the design's
+    DRAM latency (once per layer) or stationary-operand reloads (ws/is accumulator chunks) stall at any bandwidth
+    (simulate/memory.py stalls(); the line said 'for no stalls' while those cycles remained)."""
+    from accelopt import units
+
+    latency = len(result.layers) * math.ceil(result.design.dram_latency_s * result.design.clock_hz)
+    reloads = sum(x.reload_cycles for x in result.layers)
+    if not latency and not reloads:
+        return "stalls"
+    parts = ([f"DRAM latency {units.fmt_quantity(latency, 'count')}"] if latency else []) + (
+        [f"stationary-operand reloads {units.fmt_quantity(reloads, 'count')}"] if reloads else [])
+    return (f"bandwidth stalls; {units.fmt_quantity(latency + reloads, 'count')} stall cycles remain at any "
+            f"bandwidth: {', '.join(parts)}")
 
 
 def _traffic_source(result: Any) -> str:
@@ -639,7 +657,7 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, grid_note: str, a
     con.print(f"{designs} on {data.source} (base {base.name}); Pareto front: {len(front)}")
     con.print(grid_note)  # the grid, defaults marked
     t = Table()
-    for c in ("rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MACs", "latency", "energy*", "util",
+    for c in ("rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MAC units", "latency", "energy*", "util",
               "TOPS/W*"):
         t.add_column(c, justify="right")
     for p in front:

@@ -397,7 +397,10 @@ def _sim_run_tables(r: Any) -> list[Table]:
         shown = q(d, f.name) if f.metadata.get("unit") else _g(v)
         if f.name == "dram_bandwidth_byte_per_s" and d.unlimited_bandwidth:
             shown = "unlimited (no bandwidth stalls)"  # inf, which q() shows as n/a
-        dt.rows.append([f.name, shown, d.sources.get(f.name, "")])
+        source = d.sources.get(f.name, "")
+        if f.name == "vdd_v" and v is None:  # the energies used the node's nominal supply, as the console says
+            shown, source = q(r.energy_scaling, "vdd_v"), "default: the node's nominal supply (PTM)"
+        dt.rows.append([f.name, shown, source])
     for name in type(d).DERIVED_UNITS:
         dt.rows.append([name, q(d, name) if not callable(getattr(d, name)) else fmt(getattr(d, name)(),
                                                                                       unit_of(d, name)), "derived"])
@@ -416,7 +419,11 @@ def _sim_run_tables(r: Any) -> list[Table]:
             continue
         label = f.name + (" (estimate)" if "estimate" in f.metadata.get("doc", "") else "")
         tt.rows.append([label, q(t, f.name)])
-    tt.note = " ".join(r.notes)
+    sc = r.energy_scaling  # the console's footer line: how the 45 nm / 0.9 V energies were scaled
+    scaling = (f"On-chip energies: Horowitz ISSCC 2014 (45 nm, 0.9 V) scaled to {sc.node_nm:g} nm at "
+               f"{sc.vdd_v:.2f} V{' (nominal)' if sc.vdd_is_nominal else ''} by Stillmaker & Baas 2017 "
+               f"(x{sc.factor_vs_45nm_0v9:.3g}).")
+    tt.note = " ".join([*r.notes, scaling])
     return [dt, tt, lt]
 
 
@@ -459,7 +466,8 @@ def _eyeriss_tables(e: Any) -> list[Table]:
 
 
 def _sim_sweep_tables(r: Any) -> list[Table]:
-    heads = ["name", "rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MACs", "latency", "energy", "util", "TOPS/W"]
+    heads = ["name", "rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MAC units", "latency", "energy", "util",
+             "TOPS/W"]
     t = Table(f"Pareto front of {r.evaluated} designs (base {r.base_design}; {r.source})",
               heads, est_cols={8, 10}, note=" ".join(r.notes))
     for p in r.pareto_front:

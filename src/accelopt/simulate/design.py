@@ -77,6 +77,10 @@ SRAM, 21 PB/s; HBM tops out near 8 TB/s). Above it the figure is bytes/s typed w
 MAX_DRAM_LATENCY_S = 10e-6
 """Most dram_latency_s: 10 µs, some 100x a DRAM access (JEDEC DDR4/LPDDR4 tRC ~45-60 ns; ~100 ns loaded) and 10x a
 PCIe round trip to host memory (~1 µs). dram_latency_s = 100 meant as 100 ns ran each layer 100 s longer."""
+MAX_VDD_V = 5.0
+"""Most vdd_v: 5 V, past any core supply of the 7-180 nm nodes the energy scaling covers (PTM nominal 0.7 V at 7 nm
+to 1.8 V at 180 nm, simulate/energy.py NOMINAL_VDD_V). vdd_v = 900 meant as 900 mV scaled every on-chip energy by
+~1e6 (the Stillmaker & Baas factor is quadratic in Vdd) without a word."""
 MIN_DRAM_BYTES = 1e6
 """Least dram_bytes: 1 MB, under the smallest SDRAM part (64 Mbit = 8 MB); dram_bytes = 4 meant as 4 GB exported a
 4-byte device."""
@@ -301,6 +305,11 @@ def validate_design(d: Design, where: str = "") -> None:
     if d.vdd_v is not None and (not _finite_number(d.vdd_v) or d.vdd_v <= 0):
         raise InputError(f"{label}: vdd_v = {d.vdd_v!r} must be a positive voltage",
                          "give the core supply in volts, e.g. 0.9, or leave vdd_v out for the node's nominal")
+    if d.vdd_v is not None and d.vdd_v > MAX_VDD_V:
+        raise InputError(f"{label}: vdd_v = {d.vdd_v:g} V is more than {MAX_VDD_V:g} V, past any core supply of a "
+                         "7-180 nm node: likely a figure in mV",
+                         f"give volts: write vdd_v = {d.vdd_v / 1000:g} if {d.vdd_v:g} is in mV, or leave vdd_v out "
+                         "for the node's nominal")
     if not isinstance(d.dataflow, str) or d.dataflow not in DATAFLOWS:
         raise InputError(f"{label}: dataflow {d.dataflow!r} is unknown",
                          "use os (output-stationary), ws (weight-stationary), is (input-stationary) or "

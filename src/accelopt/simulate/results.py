@@ -12,10 +12,14 @@ from accelopt.simulate.design import Design
 from accelopt.simulate.rowstationary import RsMapping
 from accelopt.units import unit
 
+_NEED_DOC = ("DRAM bandwidth for no bandwidth stalls (the DRAM latency and stationary-operand reloads stall at any "
+             "bandwidth)")
+
 
 @dataclass(frozen=True, kw_only=True)
 class SimLayer:
-    """One layer (a GEMM of M x N x K, `repeats` times) on the array; counts are for one repeat."""
+    """One layer (a GEMM of M x N x K, `repeats` times) on the array; counts, cycles, bytes and energies are for the
+    whole layer, all repeats together."""
 
     name: str
     kind: str
@@ -23,8 +27,8 @@ class SimLayer:
     n: int = unit("count")
     k: int = unit("count")
     repeats: int = unit("count")
-    macs: int = unit("count", "multiply-accumulates of one repeat")
-    folds: int = unit("count", "tiles of the GEMM mapped onto the array")
+    macs: int = unit("count", "multiply-accumulates of the layer: M x N x K x repeats")
+    folds: int = unit("count", "tiles of the GEMM mapped onto the array: row_folds x col_folds x repeats")
     row_folds: int = unit("count")
     col_folds: int = unit("count")
     mapping_efficiency: float = unit("fraction", "PEs the tiles occupy")
@@ -49,7 +53,7 @@ class SimLayer:
     dram_psum_bytes: float = unit("B", "estimate: partial sums spilled to DRAM and read back")
     input_reuse_factor: float = unit("x", "DRAM reads of each unique input element per pass")
     dram_bytes: float = unit("B", "estimate (tiling model)")
-    bandwidth_needed_byte_per_s: float = unit("B/s", "DRAM bandwidth for no stalls")
+    bandwidth_needed_byte_per_s: float = unit("B/s", _NEED_DOC)
     energy_mac_j: float = unit("J", "estimate")
     energy_register_j: float = unit("J", "estimate")
     energy_sram_j: float = unit("J", "estimate")
@@ -87,7 +91,7 @@ class SimTotals:
     dram_read_bytes: float = unit("B", "estimate")
     dram_write_bytes: float = unit("B", "estimate")
     dram_psum_spill_bytes: float = unit("B", "estimate: partial sums spilled to DRAM and read back")
-    bandwidth_needed_byte_per_s: float = unit("B/s", "DRAM bandwidth for no stalls")
+    bandwidth_needed_byte_per_s: float = unit("B/s", _NEED_DOC)
     sram_reads: float = unit("count")
     sram_writes: float = unit("count")
     energy_j: float = unit("J", "estimate")

@@ -1,0 +1,63 @@
+"""`simulate run`'s "needs X for no stalls" when some stalls do not depend on the bandwidth.
+
+Before, a design with a DRAM latency, or a ws/is layer whose accumulator strip is cut into chunks (each re-loading
+the stationary operand), printed "needs 1.41 GB/s for no stalls"; at that bandwidth, or any other, those stall
+cycles remained (simulate/memory.py stalls(): the latency once per layer, the reloads always). Now the line says
+the bandwidth removes the bandwidth stalls and how many cycles remain at any bandwidth, and the count is checked
+against a run at a bandwidth too high to stall."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import SMALL_DESIGN_TOML, run_main
+
+TOPOLOGY = "Layer, M, N, K,\na, 64, 8, 16,\nb, 64, 400, 16,\nc, 4, 4, 1000,\n"
+
+
+def _design(tmp_path: Path, extra: str, bandwidth: str = "12.8e9") -> Path:
+    text = (SMALL_DESIGN_TOML.replace('"os"', '"ws"').replace("rows = 16", "rows = 4")
+            .replace("cols = 16", "cols = 4").replace("ofmap_sram_bytes = 32768", "ofmap_sram_bytes = 333")
+            .replace("12.8e9", bandwidth)) + extra
+    path = tmp_path / f"d{len(list(tmp_path.iterdir()))}.toml"
+    path.write_text(text)
+    return path
+
+
+def _run(tmp_path: Path, capsys: pytest.CaptureFixture[str], design: Path, *extra: str) -> str:
+    topo = tmp_path / "g.csv"
+    topo.write_text(TOPOLOGY)
+    code, out, err = run_main(["simulate", "run", "-d", str(design), "--topology", str(topo), *extra], capsys)
+    assert code == 0, err
+    return out
+
+
+@pytest.mark.parametrize("extra", ["", "dram_latency_s = 1e-6\n"])
+def test_stalls_that_no_bandwidth_removes_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch, extra: str) -> None:
+    monkeypatch.setenv("ACCELOPT_NO_HISTORY", "1")
+    out = _run(tmp_path, capsys, _design(tmp_path, extra))
+    assert "for no stalls" not in out
+    left = re.search(r"for no bandwidth stalls; ([\d,]+) stall cycles remain at any bandwidth: (.*?)\), intensity",
+                     out)
+    assert left, out
+    remain = int(left.group(1).replace(",", ""))
+    assert "stationary-operand reloads" in left.group(2)
+    assert ("DRAM latency 2,400" in left.group(2)) == bool(extra)  # 3 layers x 1 us x 800 MHz
+    # at a bandwidth no layer can stall on, exactly those cycles are left (plus each layer's first-tile fill, which
+    # at 1e17 B/s is one cycle at most: a ceil)
+    fast = json.loads(_run(tmp_path, capsys, _design(tmp_path, extra, "1e17"), "--json"))
+    stall = sum(x["stall_cycles"] for x in fast["layers"])
+    assert remain <= stall <= remain + len(fast["layers"])
+
+
+def test_no_such_stalls_keeps_the_short_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCELOPT_NO_HISTORY", "1")
+    design = tmp_path / "os.toml"
+    design.write_text(SMALL_DESIGN_TOML)
+    out = _run(tmp_path, capsys, design)
+    assert "for no stalls)" in out and "remain at any bandwidth" not in out
