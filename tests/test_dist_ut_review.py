@@ -1,0 +1,58 @@
+"""A new user's review of the distributed half (ut_dist): a rank's error as the user's code raised it, the
+partitioner's figures for a model with tied weights. No torchrun is started."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def _stage_error(tmp_path: Path, raised: BaseException) -> BaseException:
+    """What a pipeline rank catches when its stage's module raises `raised`: torch's own PipelineStage, on a
+    one-rank gloo group, re-raises it wrapped as RuntimeError('[Stage 0] failed to run forward: ...')."""
+    import torch
+    import torch.distributed as dist
+    from torch.distributed.pipelining import PipelineStage
+
+    class Raises(torch.nn.Module):
+        def forward(self, x: Any) -> Any:
+            raise raised
+
+    dist.init_process_group("gloo", store=dist.FileStore(str(tmp_path / "store"), 1), rank=0, world_size=1)
+    try:
+        stage = PipelineStage(Raises(), 0, 1, torch.device("cpu"))
+        with pytest.raises(Exception) as e:
+            stage.forward_one_chunk(0, (torch.ones(2),))
+    finally:
+        dist.destroy_process_group()
+    return e.value
+
+
+def test_a_pipeline_rank_names_the_users_error_not_torchs_stage_wrapper(tmp_path: Path) -> None:
+    # before: 'rank 1 crashed: RuntimeError: [Stage 1] failed to run forward: args: (...) (at .../torch/distributed/
+    # pipelining/stage.py:900)': the user's 'rank one exploded' and its file and line were not said
+    from accelopt.distributed.worker import _error_record
+
+    record = _error_record(_stage_error(tmp_path, ValueError("rank one exploded")))
+    assert record["problem"].startswith("ValueError: rank one exploded (at ")
+    assert "test_dist_ut_review.py" in record["problem"] and "pipelining" not in record["problem"]
+    assert record["type"] == "ValueError" and not record["input"]
+
+
+def test_a_pipeline_stage_out_of_memory_is_the_runs_size_not_a_crash(tmp_path: Path) -> None:
+    # before: torch's RuntimeError wrapper hid the MemoryError, so the run said 'fix the error in the model'
+    from accelopt.distributed.worker import OOM_FIX, _error_record
+
+    record = _error_record(_stage_error(tmp_path, MemoryError()))
+    assert record["type"] == "InfeasibleError" and record["input"] and record["fix"] == OOM_FIX
+
+
+def test_an_accelopt_input_error_inside_a_stage_keeps_its_fix(tmp_path: Path) -> None:
+    from accelopt.distributed.worker import _error_record
+    from accelopt.errors import InputError
+
+    record = _error_record(_stage_error(tmp_path, InputError("the stage got a str", "pass tensors")))
+    assert record == {**record, "type": "InputError", "problem": "the stage got a str", "fix": "pass tensors",
+                      "input": True}
