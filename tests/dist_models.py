@@ -108,6 +108,19 @@ def tied(batch_size: int = 8, seq_len: int | None = None, head_tied: bool = True
                        make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))
 
 
+def tied_middle(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """Linear, ReLU, Linear sharing the first one's weight, ReLU, Linear head: tied layers 0 and 2 in the middle
+    of a model that still splits (a stage may start at 3 or 4)."""
+    del seq_len
+    torch.manual_seed(6)
+    first, again = nn.Linear(16, 16), nn.Linear(16, 16)
+    again.weight = first.weight
+    model = nn.Sequential(first, nn.ReLU(), again, nn.ReLU(), nn.Linear(16, 3))
+    return ModelBundle(name="dist-tied-middle", model=model,
+                       batches=_data(batch_size, 16, 3), loss_fn=nn.functional.cross_entropy, batch_size=batch_size,
+                       make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))
+
+
 class _Unused(nn.Module):
     """A head that the forward never calls: its parameters get no gradient (DDP needs find_unused_parameters)."""
 

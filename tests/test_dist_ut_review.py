@@ -56,3 +56,23 @@ def test_an_accelopt_input_error_inside_a_stage_keeps_its_fix(tmp_path: Path) ->
     record = _error_record(_stage_error(tmp_path, InputError("the stage got a str", "pass tensors")))
     assert record == {**record, "type": "InputError", "problem": "the stage got a str", "fix": "pass tensors",
                       "input": True}
+
+
+def test_a_stage_holding_tied_layers_counts_their_shared_weight_once() -> None:
+    # before: layers 0 and 2 share one 16 x 16 weight; the stage holding both estimated 4 x (272 + 272) parameter
+    # bytes x 4 B, the shared 1 KiB weight counted twice (14 KiB for a stage of 10 KiB in the review's model)
+    from accelopt.distributed.model import load_bundle, pipeline_layers
+    from accelopt.distributed.partition import STATE_COPIES, in_flight, partition_model
+
+    bundle = load_bundle("tests/dist_models.py:tied_middle", {})
+    part = partition_model(bundle, 2, microbatches=2)
+    lo, hi = part.balanced.bounds[0], part.balanced.bounds[1]
+    assert hi >= 3  # the tied layers 0 and 2 are on stage 0
+    modules = pipeline_layers(bundle.model)[lo:hi]
+    held = {id(p): p for m in modules for p in m.parameters()}  # what stage 0's rank holds, each tensor once
+    weights = sum(p.numel() * p.element_size() for p in held.values())
+    assert weights == 4 * (16 * 16 + 16 + 16)  # one shared weight, two biases
+    acts = sum(x.activation_bytes for x in part.layers[lo:hi])
+    assert part.balanced.stage_memory_bytes[0] == STATE_COPIES * weights + in_flight(0, 2, 2, "1f1b") * acts
+    assert sum(x.param_bytes for x in part.layers) == sum(p.numel() * p.element_size()
+                                                          for p in bundle.model.parameters())

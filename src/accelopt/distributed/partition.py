@@ -76,11 +76,12 @@ def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: st
     x = to_device(x, device)
     flat_spec(x, "the model's inputs")  # before the launch: every stage passes tensors only
     out: list[LayerCost] = []
+    counted: set[int] = set()  # parameters already in an earlier layer's param_bytes (tied weights)
     for i, layer in enumerate(layers):
         layer.to(device)
         try:
             cost, x = _time_layer(layer, i, _detached(x), _checked_loss(bundle) if i == len(layers) - 1 else None,
-                                  y, repeats, device)
+                                  y, repeats, device, counted)
         except AcceloptError:
             raise
         except Exception as e:  # the user's layer failed: name it and the micro-batch, not a traceback
@@ -116,8 +117,10 @@ def _described(args: Any) -> str:
 
 
 def _time_layer(layer: Any, index: int, args: Any, loss_fn: Any, targets: Any, repeats: int,
-                device: str) -> tuple[LayerCost, Any]:
-    """One layer's LayerCost (median forward + backward of `repeats` after one warm-up) and its output."""
+                device: str, counted: set[int]) -> tuple[LayerCost, Any]:
+    """One layer's LayerCost (median forward + backward of `repeats` after one warm-up) and its output. Its
+    param_bytes leave out the parameters in `counted` (held by an earlier layer: tied weights, which the split keeps
+    on that layer's stage, whose rank holds them once) and add its own to `counted`."""
     import torch
 
     times = []
@@ -132,7 +135,9 @@ def _time_layer(layer: Any, index: int, args: Any, loss_fn: Any, targets: Any, r
     layer.zero_grad(set_to_none=True)
     with torch.no_grad():
         res = layer(*as_tuple(args))
-    params = sum(float(p.numel() * p.element_size()) for p in layer.parameters())
+    own = [p for p in layer.parameters() if id(p) not in counted]
+    counted.update(id(p) for p in own)
+    params = sum(float(p.numel() * p.element_size()) for p in own)
     return LayerCost(name=layer_name(index, layer), fwd_bwd_s=statistics.median(times[1:]),
                      activation_bytes=_nbytes(res), param_bytes=params), res
 

@@ -146,6 +146,8 @@ class LayerCost:
     activation_bytes: float = unit("B")
     """Bytes this layer's output holds per micro-batch (what the next stage receives and backward keeps)."""
     param_bytes: float = unit("B")
+    """Bytes of this layer's parameters that no earlier layer holds (a weight tied to an earlier layer's is counted
+    there once: the split keeps tied layers on one stage)."""
 
 
 @dataclass(kw_only=True)
