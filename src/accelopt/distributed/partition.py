@@ -186,6 +186,12 @@ def uncut(tied: Sequence[tuple[int, int]]) -> set[int]:
     return {k for lo, hi in tied for k in range(lo + 1, hi + 1)}
 
 
+def cut_ties(names: list[str], bounds: list[int], tied: Sequence[tuple[int, int]]) -> list[str]:
+    """'lo and hi' for each span of tied layers that the split `bounds` puts on two stages."""
+    starts = set(bounds[1:-1])
+    return [f"{names[lo]} and {names[hi]}" for lo, hi in tied if starts & set(range(lo + 1, hi + 1))]
+
+
 def check_ties(names: list[str], stages: int, tied: Sequence[tuple[int, int]]) -> None:
     """Refuse a pipeline whose every split into `stages` would cut tied layers apart."""
     cuts = [k for k in range(1, len(names)) if k not in uncut(tied)]
@@ -276,10 +282,11 @@ def partition(layers: list[LayerCost], stages: int, *, microbatches: int = 1, sc
     if memory_limit_bytes is not None:
         free = balanced_bounds(layers, stages, microbatches=microbatches, schedule=schedule, tied=tied)
         unlimited = evaluate_split(layers, free, microbatches, schedule)
+    naive = naive_bounds(len(layers), stages)
     return Partition(layers=layers, stages=stages, memory_limit_bytes=memory_limit_bytes,
                      balanced=evaluate_split(layers, bounds, microbatches, schedule),
-                     naive=evaluate_split(layers, naive_bounds(len(layers), stages), microbatches, schedule),
-                     unlimited=unlimited)
+                     naive=evaluate_split(layers, naive, microbatches, schedule), unlimited=unlimited,
+                     naive_cut_ties=cut_ties([x.name for x in layers], naive, tied))
 
 
 def partition_model(bundle: Any, stages: int, *, microbatches: int, schedule: str = "1f1b",

@@ -164,6 +164,10 @@ class Partition:
     unlimited: StageBalance | None = None
     """The split the partitioner picks without memory_limit_bytes (None when no limit is given): beside `balanced`,
     what the limit changed."""
+    naive_cut_ties: list[str] = field(default_factory=list)
+    """Tied layers the equal-layer split `naive` puts on two stages ('0:Linear and 4:Linear'), each pair once; such a
+    split cannot run (each stage would train its own copy of the shared weight), so its balance is no fair
+    comparison. Empty when it keeps every tie on one stage."""
 
     @property
     def method(self) -> str:
@@ -203,9 +207,9 @@ class DistributedResult:
     """`accelopt profile --nproc N`: a measured N-rank run beside the one-process run on the same global batch."""
 
     SCHEMA_KIND: ClassVar[str] = "profile-distributed"
-    SCHEMA_VERSION: ClassVar[int] = 4
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)  # 2 added prediction_left_out; 3 ranks'
-    # unused_parameters, contention, notes; 4 partition.unlimited
+    SCHEMA_VERSION: ClassVar[int] = 5
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)  # 2 added prediction_left_out; 3 ranks'
+    # unused_parameters, contention, notes; 4 partition.unlimited; 5 partition.naive_cut_ties
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s", "straggler_ratio": "x", "slowest_rank": "count",

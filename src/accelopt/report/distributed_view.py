@@ -123,10 +123,19 @@ def unused_line(r: DistributedResult) -> str:
 def split_line(p: Any) -> str:
     line = (f"pipeline split (balanced, from profiled layer times): stages start at layers {p.balanced.bounds[:-1]}, "
             f"balance {p.balanced.balance:.2f} (slowest / mean stage) vs the equal-layer split {p.naive.bounds[:-1]}: "
-            f"{p.naive.balance:.2f}; stage memory (estimate: 4 x weights = weights, gradients and the default "
+            f"{p.naive.balance:.2f}{_not_runnable(p)}"
+            "; stage memory (estimate: 4 x weights = weights, gradients and the default "
             f"AdamW's two moments, + activations in flight): "
             f"{_gib_list(p.balanced.stage_memory_bytes)}")
     return line if p.memory_limit_bytes is None else f"{line}; {limit_line(p)}"
+
+
+def _not_runnable(p: Any) -> str:
+    """Why the equal-layer split is no fair comparison where it cuts tied layers apart (layer names are the user's
+    class names: the caller prints the line as plain text)."""
+    cut = p.naive_cut_ties
+    return (f" (not runnable: it puts tied layers {'; '.join(cut)} on two stages, each training its own copy)"
+            if cut else "")
 
 
 def _gib_list(xs: list[float]) -> str:
