@@ -79,6 +79,16 @@ def frozen(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
                        loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
 
 
+def frozen_backbone(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """A frozen 32 x 256 x 256 backbone under a trainable 256 x 8 head (fine-tuning): DDP all-reduces the head's
+    gradients only."""
+    del seq_len
+    torch.manual_seed(7)
+    backbone = nn.Sequential(nn.Linear(32, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU()).requires_grad_(False)
+    return ModelBundle(name="dist-frozen-backbone", model=nn.Sequential(backbone, nn.Linear(256, 8)),
+                       batches=_data(batch_size, 32, 8), loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
+
+
 def one_layer(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
     """A one-layer nn.Sequential: no pipeline of 2 or more stages can split it."""
     del seq_len

@@ -96,3 +96,34 @@ def test_the_equal_layer_split_that_cuts_tied_layers_is_said_not_to_run() -> Non
             "stages, each training its own copy)") in line
     untied = partition(layers, 2, tied=[(0, 2)])
     assert untied.naive_cut_ties == [] and "not runnable" not in split_line(untied)
+
+
+def test_ddp_predicts_the_all_reduce_of_the_trainable_gradients_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    # before: a fine-tuning run (frozen 74 K-parameter backbone, 2 K-parameter head) was predicted to all-reduce
+    # every parameter, 36x the gradients DDP reduces (DDP buckets the parameters that require a gradient only)
+    import numpy as np
+    from test_distributed_review import _fake_launch
+
+    from accelopt.distributed import run as run_mod
+    from accelopt.distributed.model import load_bundle
+    from accelopt.distributed.predict_check import links_for
+    from accelopt.hardware.catalog import get_device
+    from accelopt.predict import comm
+
+    _fake_launch(monkeypatch, [2.3, 2.2, 2.1])
+    spec = get_device("xeon-8480plus")
+    r = run_mod.profile_distributed(run_mod.DistConfig(bundle_ref="tests/dist_models.py:frozen_backbone", steps=3),
+                                    run_mod.Launch(nproc=2), spec=spec)
+    assert r.prediction is not None
+    model = load_bundle("tests/dist_models.py:frozen_backbone", {}).model
+    grads = sum(p.numel() * 4 for p in model.parameters() if p.requires_grad)
+    assert grads == (256 * 8 + 8) * 4 < sum(p.numel() * 4 for p in model.parameters()) / 30
+    links, _ = links_for(spec)
+    # ring all-reduce on one host, 2 ranks: 2 (p-1) alpha + 2 (p-1) / p S / B (predict/comm.py)
+    ring = 2 * links.up_lat + grads / links.up_bw
+    expected = float(comm.allreduce_s(np.asarray([float(grads)]), np.asarray([2.0]), np.asarray([links.up_bw]),
+                                      np.asarray([links.up_lat]), p_in=np.ones(1),
+                                      lat_in=np.asarray([links.up_lat]))[0])
+    predicted = next(t.predicted_s for t in r.prediction.terms if t.term == "communication")
+    assert predicted == pytest.approx(expected, rel=1e-9)
+    assert predicted == pytest.approx(ring, rel=0.5)  # the same order as the plain ring formula

@@ -316,6 +316,9 @@ def _predict(cfg: DistConfig, result: DistributedResult, spec: Any) -> Any:
 
     torch.manual_seed(cfg.seed)
     bundle = load_bundle(cfg.bundle_ref, cfg.bundle_kwargs)
-    param_bytes = float(sum(p.numel() * p.element_size() for p in bundle.model.parameters()))
+    # DDP's buckets hold the parameters that require a gradient (a frozen backbone is never all-reduced);
+    # FSDP shards and gathers every parameter, and a pipeline's term uses the activations only
+    held = [p for p in bundle.model.parameters() if p.requires_grad or cfg.parallel != "ddp"]
+    param_bytes = float(sum(p.numel() * p.element_size() for p in held))
     workload = capture_workload(bundle, mode="train", dtype="fp32", device=cfg.device, warmup_steps=1)
     return predict_run(result, workload, spec, param_bytes)
