@@ -127,3 +127,21 @@ def test_ddp_predicts_the_all_reduce_of_the_trainable_gradients_only(monkeypatch
     predicted = next(t.predicted_s for t in r.prediction.terms if t.term == "communication")
     assert predicted == pytest.approx(expected, rel=1e-9)
     assert predicted == pytest.approx(ring, rel=0.5)  # the same order as the plain ring formula
+
+
+def test_a_frozen_layer_holds_its_weights_only_in_the_stage_estimate() -> None:
+    # before: a stage of frozen layers (fine-tuning) was estimated at 4 x its weights, as if AdamW kept gradients and
+    # two moments for them: the frozen 74 K-parameter backbone read 1.13 MiB where its rank holds 290 KiB of weights
+    from accelopt.distributed.model import load_bundle
+    from accelopt.distributed.partition import STATE_COPIES, in_flight, partition_model
+    from accelopt.report.distributed_view import split_line
+
+    bundle = load_bundle("tests/dist_models.py:frozen_backbone", {})
+    part = partition_model(bundle, 2, microbatches=2)
+    assert part.balanced.bounds == [0, 1, 2]  # the backbone (one nn.Sequential) on stage 0, the head on stage 1
+    backbone, head = part.layers
+    frozen = (32 * 256 + 256 + 256 * 256 + 256) * 4
+    assert backbone.param_bytes == backbone.frozen_param_bytes == frozen and head.frozen_param_bytes == 0
+    assert part.balanced.stage_memory_bytes[0] == frozen + in_flight(0, 2, 2, "1f1b") * backbone.activation_bytes
+    assert part.balanced.stage_memory_bytes[1] == STATE_COPIES * (256 * 8 + 8) * 4 + head.activation_bytes
+    assert "1 x the 290 KiB of frozen weights, which have neither" in split_line(part)

@@ -9,9 +9,10 @@ O(stages x layers^2) (the linear-partition recurrence; PipeDream, Narayanan et a
 same recurrence with communication terms).
 
 Memory of a stage (an estimate, stated in the result): 4 x its parameter bytes (weights, gradients and AdamW's
-two moments in the weights' dtype) + the activations it holds: its layers' outputs for each micro-batch in
-flight, which is (stages - s) micro-batches at stage s under 1F1B (Narayanan et al. 2021, sec. 2.2.1) and all
-micro-batches under GPipe (Huang et al. 2019, sec. 2.2).
+two moments in the weights' dtype; 1 x for a parameter that requires no gradient, which has neither) + the
+activations it holds: its layers' outputs for each micro-batch in flight, which is (stages - s) micro-batches at
+stage s under 1F1B (Narayanan et al. 2021, sec. 2.2.1) and all micro-batches under GPipe (Huang et al. 2019,
+sec. 2.2).
 """
 
 from __future__ import annotations
@@ -138,8 +139,9 @@ def _time_layer(layer: Any, index: int, args: Any, loss_fn: Any, targets: Any, r
     own = [p for p in layer.parameters() if id(p) not in counted]
     counted.update(id(p) for p in own)
     params = sum(float(p.numel() * p.element_size()) for p in own)
+    frozen = sum(float(p.numel() * p.element_size()) for p in own if not p.requires_grad)
     return LayerCost(name=layer_name(index, layer), fwd_bwd_s=statistics.median(times[1:]),
-                     activation_bytes=_nbytes(res), param_bytes=params), res
+                     activation_bytes=_nbytes(res), param_bytes=params, frozen_param_bytes=frozen), res
 
 
 def in_flight(stage: int, stages: int, microbatches: int, schedule: str) -> int:
@@ -149,9 +151,10 @@ def in_flight(stage: int, stages: int, microbatches: int, schedule: str) -> int:
 
 def stage_memory_bytes(layers: list[LayerCost], lo: int, hi: int, stage: int, stages: int, microbatches: int,
                        schedule: str) -> float:
-    params = sum(x.param_bytes for x in layers[lo:hi])
+    frozen = sum(x.frozen_param_bytes for x in layers[lo:hi])  # weights only: no gradient, no optimizer state
+    trained = sum(x.param_bytes for x in layers[lo:hi]) - frozen
     acts = sum(x.activation_bytes for x in layers[lo:hi])
-    return STATE_COPIES * params + in_flight(stage, stages, microbatches, schedule) * acts
+    return STATE_COPIES * trained + frozen + in_flight(stage, stages, microbatches, schedule) * acts
 
 
 def evaluate_split(layers: list[LayerCost], bounds: list[int], microbatches: int, schedule: str) -> StageBalance:

@@ -148,6 +148,9 @@ class LayerCost:
     param_bytes: float = unit("B")
     """Bytes of this layer's parameters that no earlier layer holds (a weight tied to an earlier layer's is counted
     there once: the split keeps tied layers on one stage)."""
+    frozen_param_bytes: float = unit("B", default=0.0)
+    """The part of param_bytes that requires no gradient (a frozen layer): the stage holds its weights only, no
+    gradient or optimizer state (0 in records written before schema version 5)."""
 
 
 @dataclass(kw_only=True)
@@ -209,7 +212,8 @@ class DistributedResult:
     SCHEMA_KIND: ClassVar[str] = "profile-distributed"
     SCHEMA_VERSION: ClassVar[int] = 5
     READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)  # 2 added prediction_left_out; 3 ranks'
-    # unused_parameters, contention, notes; 4 partition.unlimited; 5 partition.naive_cut_ties
+    # unused_parameters, contention, notes; 4 partition.unlimited; 5 partition.naive_cut_ties and
+    # partition.layers[].frozen_param_bytes
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s", "straggler_ratio": "x", "slowest_rank": "count",

@@ -125,9 +125,14 @@ def split_line(p: Any) -> str:
             f"balance {p.balanced.balance:.2f} (slowest / mean stage) vs the equal-layer split {p.naive.bounds[:-1]}: "
             f"{p.naive.balance:.2f}{_not_runnable(p)}"
             "; stage memory (estimate: 4 x weights = weights, gradients and the default "
-            f"AdamW's two moments, + activations in flight): "
+            f"AdamW's two moments{_frozen(p)}, + activations in flight): "
             f"{_gib_list(p.balanced.stage_memory_bytes)}")
     return line if p.memory_limit_bytes is None else f"{line}; {limit_line(p)}"
+
+
+def _frozen(p: Any) -> str:
+    frozen = sum(x.frozen_param_bytes for x in p.layers)
+    return (f"; 1 x the {fmt_bytes(frozen, binary=True)} of frozen weights, which have neither" if frozen else "")
 
 
 def _not_runnable(p: Any) -> str:
