@@ -145,3 +145,18 @@ def test_a_frozen_layer_holds_its_weights_only_in_the_stage_estimate() -> None:
     assert part.balanced.stage_memory_bytes[0] == frozen + in_flight(0, 2, 2, "1f1b") * backbone.activation_bytes
     assert part.balanced.stage_memory_bytes[1] == STATE_COPIES * (256 * 8 + 8) * 4 + head.activation_bytes
     assert "1 x the 290 KiB of frozen weights, which have neither" in split_line(part)
+
+
+def test_a_prediction_error_near_minus_100_percent_reads_alike_on_console_and_page() -> None:
+    # before: the console rounded -99.92% to '-100%' (a prediction of zero, to the reader) where the page said -99.9%
+    from test_distributed_view import _console, _page, _result
+
+    from accelopt.distributed.types import PredictionCheck, TermError
+
+    terms = [TermError(term="communication", predicted_s=5.62e-6, measured_s=6.9e-3),
+             TermError(term="compute", predicted_s=3.1e-3, measured_s=2.97e-3)]
+    r = _result(PredictionCheck(device="xeon", link_source="l", terms=terms, notes=[]))
+    text, page = _console(r), _page(r)
+    assert "-100%" not in text and "+4.4%" in text
+    for shown in (text, page):
+        assert "-99.9%" in shown and "4.4%" in shown

@@ -174,7 +174,8 @@ def _render_prediction(result: DistributedResult, console: Any) -> None:
     for col in ("term", "predicted (estimate)", "measured", "error"):
         t.add_column(col, justify="right")
     for term in pr.terms:
-        err = f"{100 * term.error:+.0f}%" if term.error is not None else "n/a"
+        # fmt_pct as the page's table (a -99.92% miss read '-100%', a prediction of zero), signed
+        err = f"{'+' if (term.error or 0) > 0 else ''}{fmt_pct(term.error)}"
         t.add_row(term.term, fmt_seconds(term.predicted_s), fmt_seconds(term.measured_s), err)
     console.print(t)
     console.print(Text(f"links: {pr.link_source}; " + "; ".join(pr.notes)), style="dim")
