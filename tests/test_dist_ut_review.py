@@ -160,3 +160,15 @@ def test_a_prediction_error_near_minus_100_percent_reads_alike_on_console_and_pa
     assert "-100%" not in text and "+4.4%" in text
     for shown in (text, page):
         assert "-99.9%" in shown and "4.4%" in shown
+
+
+def test_a_node_rank_without_nnodes_names_the_flag_that_is_missing(capsys: pytest.CaptureFixture[str]) -> None:
+    # before: 'error: --node-rank 1 is outside 0..0 / fix: number the machines 0 .. nnodes-1': nothing said that
+    # --nnodes (default 1) was what the user left out
+    from conftest import run_main
+
+    code, out, err = run_main(["profile", "tests/dist_models.py:mlp", "--nproc", "2", "--node-rank", "1"], capsys)
+    err = " ".join(err.split())
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert "--node-rank 1 on a one-machine run (--nnodes 1, the default)" in err
+    assert "pass --nnodes M and --rdzv-endpoint HOST:PORT" in err
