@@ -62,7 +62,7 @@ def test_a_stage_holding_tied_layers_counts_their_shared_weight_once() -> None:
     # before: layers 0 and 2 share one 16 x 16 weight; the stage holding both estimated 4 x (272 + 272) parameter
     # bytes x 4 B, the shared 1 KiB weight counted twice (14 KiB for a stage of 10 KiB in the review's model)
     from accelopt.distributed.model import load_bundle, pipeline_layers
-    from accelopt.distributed.partition import STATE_COPIES, in_flight, partition_model
+    from accelopt.distributed.partition import in_flight, partition_model
 
     bundle = load_bundle("tests/dist_models.py:tied_middle", {})
     part = partition_model(bundle, 2, microbatches=2)
@@ -73,7 +73,8 @@ def test_a_stage_holding_tied_layers_counts_their_shared_weight_once() -> None:
     weights = sum(p.numel() * p.element_size() for p in held.values())
     assert weights == 4 * (16 * 16 + 16 + 16)  # one shared weight, two biases
     acts = sum(x.activation_bytes for x in part.layers[lo:hi])
-    assert part.balanced.stage_memory_bytes[0] == STATE_COPIES * weights + in_flight(0, 2, 2, "1f1b") * acts
+    # weights + gradients; its SGD (no momentum) keeps no state
+    assert part.balanced.stage_memory_bytes[0] == 2 * weights + in_flight(0, 2, 2, "1f1b") * acts
     assert sum(x.param_bytes for x in part.layers) == sum(p.numel() * p.element_size()
                                                           for p in bundle.model.parameters())
 
@@ -172,3 +173,24 @@ def test_a_node_rank_without_nnodes_names_the_flag_that_is_missing(capsys: pytes
     assert code == 2 and out == "" and "Traceback" not in err
     assert "--node-rank 1 on a one-machine run (--nnodes 1, the default)" in err
     assert "pass --nnodes M and --rdzv-endpoint HOST:PORT" in err
+
+
+def test_the_stage_estimate_holds_the_runs_own_optimizer_state_not_adamws() -> None:
+    # before: every stage was estimated at 4 x its weights ('the default AdamW's two moments') though the model
+    # trains with its own SGD (lr 0.5, no momentum), which keeps no state: twice the stage's weights and gradients
+    from accelopt.distributed.model import load_bundle
+    from accelopt.distributed.partition import in_flight, optimizer_state_bytes, partition_model
+    from accelopt.report.distributed_view import split_line
+
+    bundle = load_bundle("tests/dist_models.py:mlp", {})  # Linear 32-64, 64-64, 64-8 with SGD(lr=0.5)
+    part = partition_model(bundle, 2, microbatches=2)
+    assert [x.optimizer_state_bytes for x in part.layers] == [0.0] * 5
+    lo, hi = part.balanced.bounds[:2]
+    weights = sum(x.param_bytes for x in part.layers[lo:hi])
+    acts = sum(x.activation_bytes for x in part.layers[lo:hi])
+    assert part.balanced.stage_memory_bytes[0] == 2 * weights + in_flight(0, 2, 2, "1f1b") * acts
+    assert "the optimizer's state, measured by one step of the run's optimizer" in split_line(part)
+    # the default AdamW keeps exp_avg and exp_avg_sq: 2 x the weights (its scalar 'step' tensors left out)
+    linear = __import__("torch").nn.Linear(64, 8)
+    assert optimizer_state_bytes(load_bundle("tests/dist_models.py:frozen_backbone", {}),
+                                 list(linear.parameters())) == 2 * (64 * 8 + 8) * 4

@@ -8,8 +8,10 @@ max over stages of the stage's time. A dynamic program over contiguous splits fi
 O(stages x layers^2) (the linear-partition recurrence; PipeDream, Narayanan et al. 2019, sec. 3.1, solves the
 same recurrence with communication terms).
 
-Memory of a stage (an estimate, stated in the result): 4 x its parameter bytes (weights, gradients and AdamW's
-two moments in the weights' dtype; 1 x for a parameter that requires no gradient, which has neither) + the
+Memory of a stage (an estimate, stated in the result): 2 x its parameter bytes (weights and gradients) + the state
+its optimizer keeps, measured by one step of the bundle's optimizer on copies of each layer's parameters (AdamW,
+the default: two moments in the weights' dtype, so 4 x in all; 1 x for a parameter that requires no gradient,
+which has neither) + the
 activations it holds: its layers' outputs for each micro-batch in flight, which is (stages - s) micro-batches at
 stage s under 1F1B (Narayanan et al. 2021, sec. 2.2.1) and all micro-batches under GPipe (Huang et al. 2019,
 sec. 2.2).
@@ -82,7 +84,7 @@ def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: st
         layer.to(device)
         try:
             cost, x = _time_layer(layer, i, _detached(x), _checked_loss(bundle) if i == len(layers) - 1 else None,
-                                  y, repeats, device, counted)
+                                  y, repeats, device, counted, bundle)
         except AcceloptError:
             raise
         except Exception as e:  # the user's layer failed: name it and the micro-batch, not a traceback
@@ -117,8 +119,33 @@ def _described(args: Any) -> str:
     return f"{len(parts)} input{'s' if len(parts) != 1 else ''}: {', '.join(one(a) for a in parts)}"
 
 
+def optimizer_state_bytes(bundle: Any, params: list[Any]) -> float | None:
+    """Bytes of state the bundle's optimizer (AdamW(lr=1e-4) by default, as the pipeline worker's stage_optimizer)
+    keeps for `params`: one step on detached copies with zero gradients (torch's optimizers create their state,
+    AdamW's exp_avg and exp_avg_sq, SGD's momentum buffer, on the first step); None when the bundle's optimizer
+    cannot be built or stepped so (AdamW's two moments are then assumed)."""
+    import torch
+
+    if not params:
+        return 0.0
+    copies = [torch.nn.Parameter(p.detach().clone()) for p in params]
+    for c in copies:
+        c.grad = torch.zeros_like(c)
+    try:
+        make = bundle.make_optimizer or (lambda ps: torch.optim.AdamW(ps, lr=1e-4))
+        opt = make(copies)
+        opt.step()
+        state = list(opt.state.values())
+    except Exception:  # the user's optimizer: the estimate falls back to AdamW's, said in the split line
+        return None
+    from torch.utils import _pytree as pytree
+
+    return float(sum(t.numel() * t.element_size() for t in pytree.tree_leaves(state)
+                     if isinstance(t, torch.Tensor) and t.dim() > 0))  # not the per-parameter scalar 'step'
+
+
 def _time_layer(layer: Any, index: int, args: Any, loss_fn: Any, targets: Any, repeats: int,
-                device: str, counted: set[int]) -> tuple[LayerCost, Any]:
+                device: str, counted: set[int], bundle: Any) -> tuple[LayerCost, Any]:
     """One layer's LayerCost (median forward + backward of `repeats` after one warm-up) and its output. Its
     param_bytes leave out the parameters in `counted` (held by an earlier layer: tied weights, which the split keeps
     on that layer's stage, whose rank holds them once) and add its own to `counted`."""
@@ -140,8 +167,10 @@ def _time_layer(layer: Any, index: int, args: Any, loss_fn: Any, targets: Any, r
     counted.update(id(p) for p in own)
     params = sum(float(p.numel() * p.element_size()) for p in own)
     frozen = sum(float(p.numel() * p.element_size()) for p in own if not p.requires_grad)
+    state = optimizer_state_bytes(bundle, [p for p in own if p.requires_grad])
     return LayerCost(name=layer_name(index, layer), fwd_bwd_s=statistics.median(times[1:]),
-                     activation_bytes=_nbytes(res), param_bytes=params, frozen_param_bytes=frozen), res
+                     activation_bytes=_nbytes(res), param_bytes=params, frozen_param_bytes=frozen,
+                     optimizer_state_bytes=state), res
 
 
 def in_flight(stage: int, stages: int, microbatches: int, schedule: str) -> int:
@@ -153,8 +182,10 @@ def stage_memory_bytes(layers: list[LayerCost], lo: int, hi: int, stage: int, st
                        schedule: str) -> float:
     frozen = sum(x.frozen_param_bytes for x in layers[lo:hi])  # weights only: no gradient, no optimizer state
     trained = sum(x.param_bytes for x in layers[lo:hi]) - frozen
+    state = sum((STATE_COPIES - 2) * (x.param_bytes - x.frozen_param_bytes) if x.optimizer_state_bytes is None
+                else x.optimizer_state_bytes for x in layers[lo:hi])  # unmeasured: AdamW's two moments
     acts = sum(x.activation_bytes for x in layers[lo:hi])
-    return STATE_COPIES * trained + frozen + in_flight(stage, stages, microbatches, schedule) * acts
+    return 2 * trained + state + frozen + in_flight(stage, stages, microbatches, schedule) * acts
 
 
 def evaluate_split(layers: list[LayerCost], bounds: list[int], microbatches: int, schedule: str) -> StageBalance:
@@ -266,7 +297,8 @@ def balanced_bounds(layers: list[LayerCost], stages: int, *, microbatches: int =
         least_gib = _round_up(least / GiB)  # rounded up: passing the printed figure fits
         raise InfeasibleError(
             f"--stage-memory-gib {memory_limit_bytes / GiB:.4g}: no split of {n} layers into {stages} pipeline "
-            f"stages fits it (stage memory, an estimate: {STATE_COPIES} x weights + the activations of the "
+            "stages fits it (stage memory, an estimate: weights, gradients and optimizer state + the activations "
+            "of the "
             f"micro-batches in flight, {schedule}, {microbatches} micro-batch{'es' if microbatches != 1 else ''}); "
             f"the least limit any split fits is {least_gib:.4g} GiB",
             f"pass --stage-memory-gib {least_gib:.4g} or more, use more stages (--nproc), or "

@@ -151,6 +151,10 @@ class LayerCost:
     frozen_param_bytes: float = unit("B", default=0.0)
     """The part of param_bytes that requires no gradient (a frozen layer): the stage holds its weights only, no
     gradient or optimizer state (0 in records written before schema version 5)."""
+    optimizer_state_bytes: float | None = unit("B", default=None)
+    """Bytes of state the bundle's optimizer (AdamW(lr=1e-4) by default) keeps for this layer's trainable parameters,
+    measured after one step on copies of them (SGD without momentum keeps none, AdamW two moments); None where it
+    was not measured (records before schema version 5): AdamW's 2 x the trainable bytes is assumed."""
 
 
 @dataclass(kw_only=True)
@@ -213,7 +217,7 @@ class DistributedResult:
     SCHEMA_VERSION: ClassVar[int] = 5
     READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)  # 2 added prediction_left_out; 3 ranks'
     # unused_parameters, contention, notes; 4 partition.unlimited; 5 partition.naive_cut_ties and
-    # partition.layers[].frozen_param_bytes
+    # partition.layers[].frozen_param_bytes and optimizer_state_bytes
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s", "straggler_ratio": "x", "slowest_rank": "count",

@@ -124,10 +124,18 @@ def split_line(p: Any) -> str:
     line = (f"pipeline split (balanced, from profiled layer times): stages start at layers {p.balanced.bounds[:-1]}, "
             f"balance {p.balanced.balance:.2f} (slowest / mean stage) vs the equal-layer split {p.naive.bounds[:-1]}: "
             f"{p.naive.balance:.2f}{_not_runnable(p)}"
-            "; stage memory (estimate: 4 x weights = weights, gradients and the default "
-            f"AdamW's two moments{_frozen(p)}, + activations in flight): "
+            f"; stage memory (estimate: {_state_words(p)}{_frozen(p)}, + activations in flight): "
             f"{_gib_list(p.balanced.stage_memory_bytes)}")
     return line if p.memory_limit_bytes is None else f"{line}; {limit_line(p)}"
+
+
+def _state_words(p: Any) -> str:
+    """What the stage memory estimate counts for the trained weights: the optimizer state measured on each layer,
+    or (a record without it) AdamW's two moments assumed."""
+    if p.layers and all(x.optimizer_state_bytes is not None for x in p.layers):
+        return ("weights + gradients + the optimizer's state, measured by one step of the run's optimizer on each "
+                "layer's parameters")
+    return "4 x weights = weights, gradients and the default AdamW's two moments"
 
 
 def _frozen(p: Any) -> str:
