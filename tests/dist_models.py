@@ -79,6 +79,16 @@ def frozen(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
                        loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
 
 
+def frozen_backbone(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """A frozen 32 x 256 x 256 backbone under a trainable 256 x 8 head (fine-tuning): DDP all-reduces the head's
+    gradients only."""
+    del seq_len
+    torch.manual_seed(7)
+    backbone = nn.Sequential(nn.Linear(32, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU()).requires_grad_(False)
+    return ModelBundle(name="dist-frozen-backbone", model=nn.Sequential(backbone, nn.Linear(256, 8)),
+                       batches=_data(batch_size, 32, 8), loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
+
+
 def one_layer(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
     """A one-layer nn.Sequential: no pipeline of 2 or more stages can split it."""
     del seq_len
@@ -105,6 +115,19 @@ def tied(batch_size: int = 8, seq_len: int | None = None, head_tied: bool = True
             yield torch.randint(0, 50, (batch_size, 6), generator=g), torch.randint(0, 50, (batch_size,), generator=g)
     return ModelBundle(name="dist-tied", model=nn.Sequential(emb, nn.Linear(16, 16), _MeanTokens(), head),
                        batches=batches, loss_fn=nn.functional.cross_entropy, batch_size=batch_size,
+                       make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))
+
+
+def tied_middle(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """Linear, ReLU, Linear sharing the first one's weight, ReLU, Linear head: tied layers 0 and 2 in the middle
+    of a model that still splits (a stage may start at 3 or 4)."""
+    del seq_len
+    torch.manual_seed(6)
+    first, again = nn.Linear(16, 16), nn.Linear(16, 16)
+    again.weight = first.weight
+    model = nn.Sequential(first, nn.ReLU(), again, nn.ReLU(), nn.Linear(16, 3))
+    return ModelBundle(name="dist-tied-middle", model=model,
+                       batches=_data(batch_size, 16, 3), loss_fn=nn.functional.cross_entropy, batch_size=batch_size,
                        make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))
 
 

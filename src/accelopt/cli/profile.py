@@ -408,7 +408,9 @@ def register(app: typer.Typer) -> None:
                                                      "largest divisor of the batch up to 2 x stages)"),
         stage_memory_gib: float | None = typer.Option(
             None, "--stage-memory-gib", help="--parallel pipeline: the most memory the partitioner lets one stage "
-                                             "hold, GiB (its estimate: 4 x weights + activations in flight)"),
+                                             "hold, GiB (its estimate: weights, gradients and the "
+                                             "optimizer's measured state, frozen weights 1 x, + activations in "
+                                             "flight)"),
         nnodes: int | None = typer.Option(None, "--nnodes", help="with --nproc: machines in the run (torchrun "
                                                                   "--nnodes; default 1)"),
         node_rank: int | None = typer.Option(None, "--node-rank", help="with --nnodes: this machine's rank "

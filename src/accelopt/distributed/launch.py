@@ -67,6 +67,10 @@ class Launch:
             raise InputError(f"--nproc {self.nproc} must be 1 or more", "pass the number of ranks on this node")
         if self.nnodes < 1:
             raise InputError(f"--nnodes {self.nnodes} must be 1 or more", "pass the number of machines")
+        if self.nnodes == 1 and self.node_rank != 0:  # said 'outside 0..0' with a fix that never named --nnodes
+            raise InputError(f"--node-rank {self.node_rank} on a one-machine run (--nnodes 1, the default)",
+                             "for a run over several machines pass --nnodes M and --rdzv-endpoint HOST:PORT on "
+                             "each, numbered --node-rank 0 .. M-1; on one machine leave out --node-rank")
         if not 0 <= self.node_rank < self.nnodes:
             raise InputError(f"--node-rank {self.node_rank} is outside 0..{self.nnodes - 1}",
                              "number the machines 0 .. nnodes-1; node 0 hosts the rendezvous")

@@ -8,10 +8,13 @@ max over stages of the stage's time. A dynamic program over contiguous splits fi
 O(stages x layers^2) (the linear-partition recurrence; PipeDream, Narayanan et al. 2019, sec. 3.1, solves the
 same recurrence with communication terms).
 
-Memory of a stage (an estimate, stated in the result): 4 x its parameter bytes (weights, gradients and AdamW's
-two moments in the weights' dtype) + the activations it holds: its layers' outputs for each micro-batch in
-flight, which is (stages - s) micro-batches at stage s under 1F1B (Narayanan et al. 2021, sec. 2.2.1) and all
-micro-batches under GPipe (Huang et al. 2019, sec. 2.2).
+Memory of a stage (an estimate, stated in the result): 2 x its parameter bytes (weights and gradients) + the state
+its optimizer keeps, measured by one step of the bundle's optimizer on copies of each layer's parameters (AdamW,
+the default: two moments in the weights' dtype, so 4 x in all; 1 x for a parameter that requires no gradient,
+which has neither) + the
+activations it holds: its layers' outputs for each micro-batch in flight, which is (stages - s) micro-batches at
+stage s under 1F1B (Narayanan et al. 2021, sec. 2.2.1) and all micro-batches under GPipe (Huang et al. 2019,
+sec. 2.2).
 """
 
 from __future__ import annotations
@@ -76,11 +79,12 @@ def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: st
     x = to_device(x, device)
     flat_spec(x, "the model's inputs")  # before the launch: every stage passes tensors only
     out: list[LayerCost] = []
+    counted: set[int] = set()  # parameters already in an earlier layer's param_bytes (tied weights)
     for i, layer in enumerate(layers):
         layer.to(device)
         try:
             cost, x = _time_layer(layer, i, _detached(x), _checked_loss(bundle) if i == len(layers) - 1 else None,
-                                  y, repeats, device)
+                                  y, repeats, device, counted, bundle)
         except AcceloptError:
             raise
         except Exception as e:  # the user's layer failed: name it and the micro-batch, not a traceback
@@ -115,9 +119,36 @@ def _described(args: Any) -> str:
     return f"{len(parts)} input{'s' if len(parts) != 1 else ''}: {', '.join(one(a) for a in parts)}"
 
 
+def optimizer_state_bytes(bundle: Any, params: list[Any]) -> float | None:
+    """Bytes of state the bundle's optimizer (AdamW(lr=1e-4) by default, as the pipeline worker's stage_optimizer)
+    keeps for `params`: one step on detached copies with zero gradients (torch's optimizers create their state,
+    AdamW's exp_avg and exp_avg_sq, SGD's momentum buffer, on the first step); None when the bundle's optimizer
+    cannot be built or stepped so (AdamW's two moments are then assumed)."""
+    import torch
+
+    if not params:
+        return 0.0
+    copies = [torch.nn.Parameter(p.detach().clone()) for p in params]
+    for c in copies:
+        c.grad = torch.zeros_like(c)
+    try:
+        make = bundle.make_optimizer or (lambda ps: torch.optim.AdamW(ps, lr=1e-4))
+        opt = make(copies)
+        opt.step()
+        state = list(opt.state.values())
+    except Exception:  # the user's optimizer: the estimate falls back to AdamW's, said in the split line
+        return None
+    from torch.utils import _pytree as pytree
+
+    return float(sum(t.numel() * t.element_size() for t in pytree.tree_leaves(state)
+                     if isinstance(t, torch.Tensor) and t.dim() > 0))  # not the per-parameter scalar 'step'
+
+
 def _time_layer(layer: Any, index: int, args: Any, loss_fn: Any, targets: Any, repeats: int,
-                device: str) -> tuple[LayerCost, Any]:
-    """One layer's LayerCost (median forward + backward of `repeats` after one warm-up) and its output."""
+                device: str, counted: set[int], bundle: Any) -> tuple[LayerCost, Any]:
+    """One layer's LayerCost (median forward + backward of `repeats` after one warm-up) and its output. Its
+    param_bytes leave out the parameters in `counted` (held by an earlier layer: tied weights, which the split keeps
+    on that layer's stage, whose rank holds them once) and add its own to `counted`."""
     import torch
 
     times = []
@@ -132,9 +163,14 @@ def _time_layer(layer: Any, index: int, args: Any, loss_fn: Any, targets: Any, r
     layer.zero_grad(set_to_none=True)
     with torch.no_grad():
         res = layer(*as_tuple(args))
-    params = sum(float(p.numel() * p.element_size()) for p in layer.parameters())
+    own = [p for p in layer.parameters() if id(p) not in counted]
+    counted.update(id(p) for p in own)
+    params = sum(float(p.numel() * p.element_size()) for p in own)
+    frozen = sum(float(p.numel() * p.element_size()) for p in own if not p.requires_grad)
+    state = optimizer_state_bytes(bundle, [p for p in own if p.requires_grad])
     return LayerCost(name=layer_name(index, layer), fwd_bwd_s=statistics.median(times[1:]),
-                     activation_bytes=_nbytes(res), param_bytes=params), res
+                     activation_bytes=_nbytes(res), param_bytes=params, frozen_param_bytes=frozen,
+                     optimizer_state_bytes=state), res
 
 
 def in_flight(stage: int, stages: int, microbatches: int, schedule: str) -> int:
@@ -144,9 +180,12 @@ def in_flight(stage: int, stages: int, microbatches: int, schedule: str) -> int:
 
 def stage_memory_bytes(layers: list[LayerCost], lo: int, hi: int, stage: int, stages: int, microbatches: int,
                        schedule: str) -> float:
-    params = sum(x.param_bytes for x in layers[lo:hi])
+    frozen = sum(x.frozen_param_bytes for x in layers[lo:hi])  # weights only: no gradient, no optimizer state
+    trained = sum(x.param_bytes for x in layers[lo:hi]) - frozen
+    state = sum((STATE_COPIES - 2) * (x.param_bytes - x.frozen_param_bytes) if x.optimizer_state_bytes is None
+                else x.optimizer_state_bytes for x in layers[lo:hi])  # unmeasured: AdamW's two moments
     acts = sum(x.activation_bytes for x in layers[lo:hi])
-    return STATE_COPIES * params + in_flight(stage, stages, microbatches, schedule) * acts
+    return 2 * trained + state + frozen + in_flight(stage, stages, microbatches, schedule) * acts
 
 
 def evaluate_split(layers: list[LayerCost], bounds: list[int], microbatches: int, schedule: str) -> StageBalance:
@@ -179,6 +218,12 @@ def uncut(tied: Sequence[tuple[int, int]]) -> set[int]:
     hi on two stages, each training its own copy of their shared weight (torch.distributed.pipelining keeps no
     tied weights in sync across stages)."""
     return {k for lo, hi in tied for k in range(lo + 1, hi + 1)}
+
+
+def cut_ties(names: list[str], bounds: list[int], tied: Sequence[tuple[int, int]]) -> list[str]:
+    """'lo and hi' for each span of tied layers that the split `bounds` puts on two stages."""
+    starts = set(bounds[1:-1])
+    return [f"{names[lo]} and {names[hi]}" for lo, hi in tied if starts & set(range(lo + 1, hi + 1))]
 
 
 def check_ties(names: list[str], stages: int, tied: Sequence[tuple[int, int]]) -> None:
@@ -252,7 +297,8 @@ def balanced_bounds(layers: list[LayerCost], stages: int, *, microbatches: int =
         least_gib = _round_up(least / GiB)  # rounded up: passing the printed figure fits
         raise InfeasibleError(
             f"--stage-memory-gib {memory_limit_bytes / GiB:.4g}: no split of {n} layers into {stages} pipeline "
-            f"stages fits it (stage memory, an estimate: {STATE_COPIES} x weights + the activations of the "
+            "stages fits it (stage memory, an estimate: weights, gradients and optimizer state + the activations "
+            "of the "
             f"micro-batches in flight, {schedule}, {microbatches} micro-batch{'es' if microbatches != 1 else ''}); "
             f"the least limit any split fits is {least_gib:.4g} GiB",
             f"pass --stage-memory-gib {least_gib:.4g} or more, use more stages (--nproc), or "
@@ -271,10 +317,11 @@ def partition(layers: list[LayerCost], stages: int, *, microbatches: int = 1, sc
     if memory_limit_bytes is not None:
         free = balanced_bounds(layers, stages, microbatches=microbatches, schedule=schedule, tied=tied)
         unlimited = evaluate_split(layers, free, microbatches, schedule)
+    naive = naive_bounds(len(layers), stages)
     return Partition(layers=layers, stages=stages, memory_limit_bytes=memory_limit_bytes,
                      balanced=evaluate_split(layers, bounds, microbatches, schedule),
-                     naive=evaluate_split(layers, naive_bounds(len(layers), stages), microbatches, schedule),
-                     unlimited=unlimited)
+                     naive=evaluate_split(layers, naive, microbatches, schedule), unlimited=unlimited,
+                     naive_cut_ties=cut_ties([x.name for x in layers], naive, tied))
 
 
 def partition_model(bundle: Any, stages: int, *, microbatches: int, schedule: str = "1f1b",

@@ -320,7 +320,10 @@ def _predict(cfg: DistConfig, result: DistributedResult, spec: Any) -> Any:
 
     torch.manual_seed(cfg.seed)
     bundle = load_bundle(cfg.bundle_ref, cfg.bundle_kwargs)
-    param_bytes = float(sum(p.numel() * p.element_size() for p in bundle.model.parameters()))
+    # DDP's buckets hold the parameters that require a gradient (a frozen backbone is never all-reduced);
+    # FSDP shards and gathers every parameter, and a pipeline's term uses the activations only
+    held = [p for p in bundle.model.parameters() if p.requires_grad or cfg.parallel != "ddp"]
+    param_bytes = float(sum(p.numel() * p.element_size() for p in held))
     # the units worker._fsdp shards one by one before the root: each issues its own collectives
     units = fsdp_units(bundle.model) if result.parallel == "fsdp" else []
     unit_bytes = [float(sum(p.numel() * p.element_size() for p in u.parameters())) for u in units]

@@ -146,6 +146,15 @@ class LayerCost:
     activation_bytes: float = unit("B")
     """Bytes this layer's output holds per micro-batch (what the next stage receives and backward keeps)."""
     param_bytes: float = unit("B")
+    """Bytes of this layer's parameters that no earlier layer holds (a weight tied to an earlier layer's is counted
+    there once: the split keeps tied layers on one stage)."""
+    frozen_param_bytes: float = unit("B", default=0.0)
+    """The part of param_bytes that requires no gradient (a frozen layer): the stage holds its weights only, no
+    gradient or optimizer state (0 in records written before schema version 5)."""
+    optimizer_state_bytes: float | None = unit("B", default=None)
+    """Bytes of state the bundle's optimizer (AdamW(lr=1e-4) by default) keeps for this layer's trainable parameters,
+    measured after one step on copies of them (SGD without momentum keeps none, AdamW two moments); None where it
+    was not measured (records before schema version 5): AdamW's 2 x the trainable bytes is assumed."""
 
 
 @dataclass(kw_only=True)
@@ -162,6 +171,10 @@ class Partition:
     unlimited: StageBalance | None = None
     """The split the partitioner picks without memory_limit_bytes (None when no limit is given): beside `balanced`,
     what the limit changed."""
+    naive_cut_ties: list[str] = field(default_factory=list)
+    """Tied layers the equal-layer split `naive` puts on two stages ('0:Linear and 4:Linear'), each pair once; such a
+    split cannot run (each stage would train its own copy of the shared weight), so its balance is no fair
+    comparison. Empty when it keeps every tie on one stage."""
 
     @property
     def method(self) -> str:
@@ -201,9 +214,10 @@ class DistributedResult:
     """`accelopt profile --nproc N`: a measured N-rank run beside the one-process run on the same global batch."""
 
     SCHEMA_KIND: ClassVar[str] = "profile-distributed"
-    SCHEMA_VERSION: ClassVar[int] = 4
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)  # 2 added prediction_left_out; 3 ranks'
-    # unused_parameters, contention, notes; 4 partition.unlimited
+    SCHEMA_VERSION: ClassVar[int] = 5
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)  # 2 added prediction_left_out; 3 ranks'
+    # unused_parameters, contention, notes; 4 partition.unlimited; 5 partition.naive_cut_ties and
+    # partition.layers[].frozen_param_bytes and optimizer_state_bytes
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s", "straggler_ratio": "x", "slowest_rank": "count",

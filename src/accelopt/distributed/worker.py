@@ -412,7 +412,20 @@ OOM_FIX = ("use a smaller --batch-size (or --seq-len), fewer --nproc ranks on on
            "copy), or --parallel fsdp or pipeline (each rank holds a share of the model)")
 
 
+def _unwrapped(e: BaseException) -> BaseException:
+    """The exception a stage's module raised, not torch.distributed.pipelining's wrapper of it: PipelineStage
+    re-raises any error of the forward as RuntimeError('[Stage k] failed to run forward: args: ...') from it, which
+    named torch's stage.py as where a user's model failed and hid an out-of-memory or accelopt's own input error."""
+    while e.__cause__ is not None:
+        frames = traceback.extract_tb(e.__traceback__)
+        if not frames or "torch/distributed/pipelining/" not in frames[-1].filename.replace("\\", "/"):
+            break
+        e = e.__cause__
+    return e
+
+
 def _error_record(e: BaseException) -> dict[str, Any]:
+    e = _unwrapped(e)
     if isinstance(e, AcceloptError):
         return {"type": type(e).__name__, "problem": e.problem, "fix": e.fix, "input": True, "time": time.time()}
     if is_out_of_memory(e):  # not a fault of the model: the run's size (it said 'fix the error in the model')

@@ -123,10 +123,32 @@ def unused_line(r: DistributedResult) -> str:
 def split_line(p: Any) -> str:
     line = (f"pipeline split (balanced, from profiled layer times): stages start at layers {p.balanced.bounds[:-1]}, "
             f"balance {p.balanced.balance:.2f} (slowest / mean stage) vs the equal-layer split {p.naive.bounds[:-1]}: "
-            f"{p.naive.balance:.2f}; stage memory (estimate: 4 x weights = weights, gradients and the default "
-            f"AdamW's two moments, + activations in flight): "
+            f"{p.naive.balance:.2f}{_not_runnable(p)}"
+            f"; stage memory (estimate: {_state_words(p)}{_frozen(p)}, + activations in flight): "
             f"{_gib_list(p.balanced.stage_memory_bytes)}")
     return line if p.memory_limit_bytes is None else f"{line}; {limit_line(p)}"
+
+
+def _state_words(p: Any) -> str:
+    """What the stage memory estimate counts for the trained weights: the optimizer state measured on each layer,
+    or (a record without it) AdamW's two moments assumed."""
+    if p.layers and all(x.optimizer_state_bytes is not None for x in p.layers):
+        return ("weights + gradients + the optimizer's state, measured by one step of the run's optimizer on each "
+                "layer's parameters")
+    return "4 x weights = weights, gradients and the default AdamW's two moments"
+
+
+def _frozen(p: Any) -> str:
+    frozen = sum(x.frozen_param_bytes for x in p.layers)
+    return (f"; 1 x the {fmt_bytes(frozen, binary=True)} of frozen weights, which have neither" if frozen else "")
+
+
+def _not_runnable(p: Any) -> str:
+    """Why the equal-layer split is no fair comparison where it cuts tied layers apart (layer names are the user's
+    class names: the caller prints the line as plain text)."""
+    cut = p.naive_cut_ties
+    return (f" (not runnable: it puts tied layers {'; '.join(cut)} on two stages, each training its own copy)"
+            if cut else "")
 
 
 def _gib_list(xs: list[float]) -> str:
@@ -160,7 +182,8 @@ def _render_prediction(result: DistributedResult, console: Any) -> None:
     for col in ("term", "predicted (estimate)", "measured", "error"):
         t.add_column(col, justify="right")
     for term in pr.terms:
-        err = f"{100 * term.error:+.0f}%" if term.error is not None else "n/a"
+        # fmt_pct as the page's table (a -99.92% miss read '-100%', a prediction of zero), signed
+        err = f"{'+' if (term.error or 0) > 0 else ''}{fmt_pct(term.error)}"
         t.add_row(term.term, fmt_seconds(term.predicted_s), fmt_seconds(term.measured_s), err)
     console.print(t)
     console.print(Text(f"links: {pr.link_source}; " + "; ".join(pr.notes)), style="dim")
