@@ -38,6 +38,7 @@ MODEL is any model `profile` accepts, or a built-in trained example:
   digits               CNN trained on scikit-learn's 8x8 digits (held-out accuracy)
   chargpt              character-level GPT trained on Python's stdlib sources (held-out loss)
   a zoo name, path/file.py:factory, or a Hugging Face config (as for profile)
+  left out with --apply RECIPE: the model the recipe records (refused if its file changed)
 
 \b
 Techniques (names for --only and --skip), by family:
