@@ -79,3 +79,16 @@ def test_the_saved_fused_workload_says_what_one_op_stands_for(tmp_path: Path,
 def test_a_model_without_fast_path_modules_has_no_such_note(tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     assert _notes(capsys, _model(tmp_path, PLAIN)) == []
+
+
+def test_an_encoder_layers_own_attention_is_not_counted_twice() -> None:
+    """The layer's fused op covers its self_attn; a MultiheadAttention outside any layer has its own fast path."""
+    from torch import nn
+
+    from accelopt.workload.fast_path import fast_path_modules
+
+    model = nn.ModuleDict({"attn": nn.MultiheadAttention(32, 4, batch_first=True),
+                           "enc": nn.TransformerEncoder(nn.TransformerEncoderLayer(32, 4, 64), 2,
+                                                        enable_nested_tensor=False)})
+    assert fast_path_modules(model) == {"nn.MultiheadAttention": ["attn"],
+                                        "nn.TransformerEncoderLayer": ["enc.layers.0", "enc.layers.1"]}

@@ -76,10 +76,12 @@ def fast_path_note(wl: Workload) -> str | None:
     off = wl.meta.get("fast_path_off")
     if not isinstance(off, dict):
         return None
-    mods = ", ".join(f"{n} {label}" for label, n in off.get("modules", {}).items())
-    return (f"{mods}: torch's inference fast path (one fused op per layer in eager PyTorch under eval and no_grad, "
-            "aten._transformer_encoder_layer_fwd) does not run on the meta device this capture uses, so they are "
+    counts = off.get("modules", {})
+    mods = ", ".join(f"{n} {label}" for label, n in counts.items())
+    names = ", ".join(f"aten.{op}" for op, label in FAST_PATH_OPS.items() if label in counts)
+    return (f"{mods}: torch's inference fast path (one fused op per module in eager PyTorch under eval and "
+            f"no_grad, {names}) does not run on the meta device this capture uses, so they are "
             f"captured as {off.get('ops')} unfused ops, each priced with its own per-op overhead (but an activation "
             "folded into its producer); a workload saved by "
-            "`profile --mode inference --save-workload` on the fast path counts one op per layer and predicts less "
-            "overhead (a fast-path run still launches several kernels per layer)")
+            "`profile --mode inference --save-workload` on the fast path counts one op per module and predicts less "
+            "overhead (a fast-path run still launches several kernels per module)")
