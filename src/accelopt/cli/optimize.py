@@ -38,6 +38,7 @@ MODEL is any model `profile` accepts, or a built-in trained example:
   digits               CNN trained on scikit-learn's 8x8 digits (held-out accuracy)
   chargpt              character-level GPT trained on Python's stdlib sources (held-out loss)
   a zoo name, path/file.py:factory, or a Hugging Face config (as for profile)
+  left out with --apply RECIPE: the model the recipe records (refused if its file changed)
 
 \b
 Techniques (names for --only and --skip), by family:
@@ -54,7 +55,8 @@ MAX_ROUNDS = 1000
 class OptimizeOptions:
     """The command line, parsed and checked."""
 
-    model: str
+    model: str | None
+    """MODEL; None with --apply: the model the recipe's model_source records."""
     size: str | None = None
     mode: str = "inference"
     batch_size: int | None = None
@@ -124,6 +126,9 @@ def check(o: OptimizeOptions) -> None:
     if o.quality_tolerance is not None and not 0 <= o.quality_tolerance < math.inf:
         raise InputError(f"--quality-tolerance {o.quality_tolerance} is not a finite number >= 0",
                          "pass 0 or more (accuracy: points; otherwise percent of the baseline)")
+    if o.model is None and not o.apply:
+        raise InputError("MODEL is missing", "pass MODEL (digits, chargpt, a zoo name, path/file.py:factory or an "
+                                             "HF config), or --apply RECIPE to rebuild the model the recipe records")
     if o.apply and (o.only or o.skip):
         raise InputError("--apply measures exactly the recipe's techniques; --only/--skip do not combine with it",
                          "leave out --only and --skip with --apply")
@@ -139,7 +144,48 @@ def check(o: OptimizeOptions) -> None:
 def _bundle(o: OptimizeOptions) -> Any:
     from accelopt.cli.profile import _load_bundle
 
+    assert o.model is not None  # _use_recorded_model set it
     return _load_bundle(o.model, size=o.size, batch_size=o.batch_size, seq_len=o.seq_len)
+
+
+def _source(o: OptimizeOptions) -> dict[str, Any]:
+    """The recipe's model_source of this run's MODEL and model flags."""
+    from accelopt.cli.profile import _model_path_kind
+    from accelopt.optimize.recipe import model_source
+
+    assert o.model is not None
+    return model_source(o.model, is_path=_model_path_kind(o.model)[1], size=o.size, batch_size=o.batch_size,
+                        seq_len=o.seq_len)
+
+
+def _use_recorded_model(o: OptimizeOptions, recipe: Any) -> str | None:
+    """Without MODEL: the recipe's recorded model and its flags (those typed win), checked (recorded_model). With
+    MODEL and a recipe recording another: a plain-text warning on stderr naming both, returned for the notes
+    (today's behaviour kept: MODEL is measured)."""
+    from accelopt.optimize.recipe import recorded_model
+
+    assert o.apply is not None
+    if o.model is None:
+        src = recorded_model(recipe, o.apply)
+        o.model = src["model"]
+        o.size = o.size if o.size is not None else src.get("size")
+        o.batch_size = o.batch_size if o.batch_size is not None else src.get("batch_size")
+        o.seq_len = o.seq_len if o.seq_len is not None else src.get("seq_len")
+        return None
+    if recipe.source is None:
+        return None
+    mine, theirs = _source(o), recipe.source
+    if (mine["model"], mine["size"]) == (theirs["model"], theirs.get("size")):
+        return None
+    def named(s: dict[str, Any]) -> str:
+        return s["model"] + (f" --size {s['size']}" if s.get("size") else "")
+
+    text = (f"warning: the recipe {o.apply!r} was made on {named(theirs)}; MODEL here is {named(mine)}, which is "
+            "measured with the recipe's techniques")
+    from accelopt.report.console import make_console, plain
+
+    make_console(stderr=True).print(plain(text, "yellow"))
+    return text.removeprefix("warning: ")
 
 
 def run(o: OptimizeOptions) -> Any:
@@ -159,9 +205,11 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
 
     check(o)
     recipe = load_recipe(o.apply) if o.apply else None
+    other_model = None
     if recipe is not None:  # the recipe fixes mode and dtype
         _check_recipe_agrees(o, recipe)
         o.mode, o.dtype = recipe.mode, recipe.dtype
+        other_model = _use_recorded_model(o, recipe)
     _check_unused(o)
     if o.save:
         check_save_dir(o.save)
@@ -180,6 +228,7 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
 
     # not a traceback; what the model's code or an exporter (torch.onnx) prints goes to stderr: stdout keeps the
     # tables or the --json document only
+    assert o.model is not None  # given, or the recipe's (_use_recorded_model)
     with (out_of_memory_as_error(oom_what(o.model, o.batch_size, o.seq_len), o.device, oom_fix(o.model)),
           contextlib.redirect_stdout(sys.stderr)):
         bundle = _bundle(o)
@@ -191,7 +240,9 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
                           recipe_tolerance=recipe_tolerance(recipe) if recipe else None)
         with host_memory_capped(o.device):  # a step outgrowing the host fails at the allocation, not by OOM kill
             result, variants = run_optimize(bundle, opts)
-    if recipe is not None and recipe.model and recipe.model != bundle.name:
+    if other_model is not None:
+        result.notes.append(other_model)
+    elif recipe is not None and recipe.model and recipe.model != bundle.name:
         result.notes.append(f"the recipe was made on {recipe.model!r}, applied here to {bundle.name!r}")
     if recipe is not None and not recipe.techniques:
         result.notes.append("the recipe is the baseline (the run that saved it found no technique faster within its "
@@ -201,7 +252,7 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
         from accelopt.optimize.recipe import save as save_recipe
 
         try:
-            save_recipe(o.save, result, variants, bundle.model)
+            save_recipe(o.save, result, variants, bundle.model, source=_source(o))
         except AcceloptError as e:  # printed after the result, which is recorded and shown first
             save_failed = e
             result.notes.append(f"--save failed: {e.problem}")
@@ -278,7 +329,8 @@ def register(app: typer.Typer) -> None:
     @app.command("optimize", help=HELP)
     def optimize_cmd(
         ctx: typer.Context,
-        model: str = typer.Argument(..., help="digits, chargpt, a zoo name, path/file.py:factory, or HF config"),
+        model: str | None = typer.Argument(None, help="digits, chargpt, a zoo name, path/file.py:factory, or HF "
+                                                      "config; with --apply, default: the model the recipe records"),
         size: str | None = typer.Option(None, "--size", help=ZOO_SIZE_HELP),
         mode: str = typer.Option("inference", "--mode", help="inference (forward only) or train (whole step)"),
         batch_size: int | None = typer.Option(None, "--batch-size", help="samples per step (model default)"),
@@ -310,8 +362,9 @@ def register(app: typer.Typer) -> None:
                                                              "recipe.json into this folder (not one holding an "
                                                              "earlier save, nor a file name such as x.json)"),
         apply: str | None = typer.Option(None, "--apply", help="reproduce a recipe.json written by --save (or "
-                                                               "its folder) "
-                                                               "(measures only its techniques)"),
+                                                               "its folder) (measures only its techniques; "
+                                                               "without MODEL, on the model it records, refused "
+                                                               "if that file changed since)"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON document instead of tables"),
         html: str | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
     ) -> None:

@@ -266,6 +266,11 @@ def run_infer(o: InferOptions) -> Any:
     plan = _say_config_notes(plan, wls)
     import dataclasses
 
+    from accelopt.workload.fast_path import fast_path_note
+
+    if (fast := fast_path_note(wls[min(wls)])) is not None:
+        plan = dataclasses.replace(plan, notes=(*plan.notes, fast))
+
     plan = dataclasses.replace(plan, input_warnings=tuple(busy))
     if batches is None and _is_workload_file(o.model):
         own = f"batch {min(wls)}: the one the saved workload holds (no --batch given; a model file or name is " \

@@ -1,9 +1,13 @@
 """Recipe files: the chain of techniques (with their parameters) that made a variant, so
-`accelopt optimize --apply RECIPE MODEL` reproduces it. JSON, versioned:
+`accelopt optimize --apply RECIPE [MODEL]` reproduces it (without MODEL, on the model model_source records).
+JSON, versioned:
 
     {"accelopt_recipe": 1, "model": "digits", "mode": "inference", "dtype": "fp32",
      "techniques": [{"name": "bf16", "params": {}}, {"name": "compile", "params": {"mode": "default"}}],
-     "measured": {"speedup": 1.8, "quality": 0.975, "metric": "accuracy", "device": "cpu"}}
+     "measured": {"speedup": 1.8, "quality": 0.975, "metric": "accuracy", "device": "cpu"},
+     "model_file": "model-bf16.pt",
+     "model_source": {"model": "/abs/my_model.py:build", "file": "/abs/my_model.py", "factory": "build",
+                      "sha256": "...", "size": null, "batch_size": null, "seq_len": null}}
 """
 
 from __future__ import annotations
@@ -31,14 +35,103 @@ class Recipe:
     dtype: str
     techniques: list[tuple[str, dict[str, Any]]]
     measured: dict[str, Any] = field(default_factory=dict)
+    source: dict[str, Any] | None = None
+    """model_source: what `--apply RECIPE` without MODEL rebuilds the model from (model_source() wrote it); None in
+    a recipe written before accelopt recorded it."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"accelopt_recipe": RECIPE_VERSION, "model": self.model, "mode": self.mode, "dtype": self.dtype,
                 "techniques": [{"name": n, "params": p} for n, p in self.techniques], "measured": self.measured}
 
 
-_RECIPE_KEYS = frozenset({"accelopt_recipe", "model_file", *(f.name for f in fields(Recipe))})
-"""Top-level fields of a recipe: the version, Recipe's fields (to_dict) and model_file (which save() adds)."""
+_RECIPE_KEYS = frozenset({"accelopt_recipe", "model_file", "model_source",
+                          *(f.name for f in fields(Recipe) if f.name != "source")})
+"""Top-level fields of a recipe: the version, Recipe's fields (to_dict), model_file and model_source (which save()
+adds)."""
+_SOURCE_KEYS = {"model": str, "file": str, "factory": str, "sha256": str, "size": str, "batch_size": int,
+                "seq_len": int}
+"""model_source's fields and their types (each but model may be absent or null)."""
+
+
+def model_key(model: str, is_path: bool) -> str:
+    """MODEL as the recipe records it: a file.py:factory with the file's absolute path, an HF config's absolute
+    path, a zoo name or built-in example as given (so that another working directory finds the same file)."""
+    path_s, sep, func = model.rpartition(":")
+    if sep and path_s.endswith(".py"):
+        return f"{Path(path_s).resolve()}:{func}"
+    return str(Path(model).resolve()) if is_path else model
+
+
+def model_source(model: str, *, is_path: bool, size: str | None, batch_size: int | None,
+                 seq_len: int | None) -> dict[str, Any]:
+    """The recipe's model_source: MODEL (model_key), the model flags given, and for a model read from a file that
+    file's absolute path and sha256, so that `--apply RECIPE` without MODEL refuses a file changed since."""
+    key = model_key(model, is_path)
+    src: dict[str, Any] = {"model": key, "size": size, "batch_size": batch_size, "seq_len": seq_len}
+    path_s, sep, func = key.rpartition(":")
+    file = Path(path_s) if sep and path_s.endswith(".py") else Path(key) if is_path else None
+    if file is not None and file.is_dir():  # an HF config folder: its config.json is what the model is built from
+        file = file / "config.json"
+    if file is not None and file.is_file():
+        src.update(file=str(file), sha256=_sha256(file))
+        if sep and path_s.endswith(".py"):
+            src["factory"] = func
+    return src
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def recorded_model(recipe: Recipe, path: str) -> dict[str, Any]:
+    """The recipe's model_source, for `--apply RECIPE` without MODEL; an InputError when it records none, or its
+    file no longer exists or differs from the one recorded (sha256): the recipe's model is not rebuilt from
+    another file without a word."""
+    src = recipe.source
+    fix = f"pass MODEL after the recipe: accelopt optimize --apply {path} MODEL"
+    if not src:
+        raise InputError(f"recipe {path!r} records no model_source to rebuild the model from (written before "
+                         f"accelopt recorded one, or by hand); it names the model {recipe.model!r}", fix)
+    file = src.get("file")
+    if file is None:
+        return src
+    f = Path(file)
+    if not f.is_file():
+        raise InputError(f"recipe {path!r} was made on {src['model']}, and the file {file!r} no longer exists",
+                         fix + " (the file's new place, or another model)")
+    if src.get("sha256") is not None and _sha256(f) != src["sha256"]:
+        factory = src.get("factory")
+        gone = factory is not None and not _defines(f, factory)
+        raise InputError(f"recipe {path!r} was made on {src['model']}, and {file!r} changed since the recipe was "
+                         "saved (its sha256 differs from the recorded one)"
+                         + (f" and defines no function {factory!r} any more" if gone else ""),
+                         f"pass MODEL to apply the recipe to the file as it is now (accelopt optimize --apply {path} "
+                         f"{src['model']}), or rerun `accelopt optimize --save` on it for a new recipe")
+    return src
+
+
+def _defines(file: Path, func: str) -> bool:
+    import re
+
+    text = file.read_text(encoding="utf-8", errors="replace")
+    return re.search(rf"^\s*(async\s+)?def\s+{re.escape(func)}\s*\(|^{re.escape(func)}\s*=", text, re.M) is not None
+
+
+def _check_source(path: Path, src: Any) -> dict[str, Any] | None:
+    if src is None:
+        return None
+    if not isinstance(src, dict) or not isinstance(src.get("model"), str) or not src["model"]:
+        raise _bad(path, "model_source is not an object with a model")
+    stray = sorted(set(src) - set(_SOURCE_KEYS))
+    if stray:
+        raise unknown_fields(f"recipe {str(path)!r}: model_source", stray, sorted(_SOURCE_KEYS))
+    for key, kind in _SOURCE_KEYS.items():
+        v = src.get(key)
+        if v is not None and (not isinstance(v, kind) or isinstance(v, bool)):
+            raise _bad(path, f"model_source.{key} = {v!r} is not a {kind.__name__}")
+    return dict(src)
 
 
 def recipe_for(result: OptimizeResult, r: VariantResult) -> Recipe:
@@ -130,7 +223,8 @@ def load_recipe(path: Path | str) -> Recipe:
         if any(name == t["name"] for name, _ in chain):  # a variant applies each technique once
             raise _bad(path, f"techniques[{i}] names {t['name']} twice: a chain applies each technique once")
         chain.append((t["name"], params))
-    return Recipe(model=str(data.get("model", "")), mode=mode, dtype=dtype, techniques=chain, measured=dict(measured))
+    return Recipe(model=str(data.get("model", "")), mode=mode, dtype=dtype, techniques=chain, measured=dict(measured),
+                  source=_check_source(path, data.get("model_source")))
 
 
 FILE_SUFFIXES = (".json", ".pt", ".pth", ".onnx", ".safetensors", ".bin", ".toml", ".yaml", ".yml", ".txt",
@@ -179,11 +273,12 @@ def check_save_free(folder: Path | str) -> None:
 
 
 def save(folder: Path | str, result: OptimizeResult, variants: dict[str, Variant],
-         original: Any = None) -> tuple[Path, Path | None]:
+         original: Any = None, source: dict[str, Any] | None = None) -> tuple[Path, Path | None]:
     """Write the recommended variant's model (via Variant.save) and its recipe into `folder`;
     (recipe path, model path or None where the variant cannot be saved). `original`: the user's model, named in the
     note on how to load a structurally pruned one. Each file is written whole beside its place and then moved there,
-    so a failure (an AcceloptError naming the file) leaves what the folder held as it was."""
+    so a failure (an AcceloptError naming the file) leaves what the folder held as it was. `source`: model_source()
+    of the run's MODEL, recorded so that `--apply RECIPE` rebuilds the model without MODEL."""
     folder = check_save_dir(folder)
     rec = result.recommendation
     name = rec.name if rec is not None else "baseline"
@@ -192,6 +287,8 @@ def save(folder: Path | str, result: OptimizeResult, variants: dict[str, Variant
     model_path = _save_model(folder, v) if v is not None and v.save is not None else None
     recipe = recipe_for(result, r).to_dict()
     recipe["model_file"] = model_path.name if model_path else None
+    if source is not None:
+        recipe["model_source"] = source
     path = folder / RECIPE_FILE
     _write_whole(path, lambda p: p.write_text(json.dumps(recipe, indent=2) + "\n", encoding="utf-8"))
     if r.name == "baseline":

@@ -284,11 +284,14 @@ def capture_inference(bundle: ModelBundle, rebuild: Callable[[], ModelBundle] | 
     runs there (no arithmetic, so any batch is quick), else on the CPU from `rebuild()` (moving to meta drops
     the weights, so the CPU capture needs a fresh bundle). meta['mode'] = 'inference'."""
     from accelopt.workload.capture import capture_workload
+    from accelopt.workload.fast_path import fast_path_modules, record_unfused
 
     in_bytes, in_float = _input_bytes(bundle)
     try:
+        fast = fast_path_modules(bundle.model)
         wl = capture_workload(bundle, mode="inference", device="meta", compact=True)
         wl.meta["capture_device"] = "meta"
+        record_unfused(wl, fast)  # the fast path is off on meta: said in plan infer's notes
     except AcceloptError:  # a model with data-dependent Python (e.g. .item()) cannot run on meta
         if rebuild is None:
             raise

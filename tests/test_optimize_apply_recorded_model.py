@@ -1,0 +1,104 @@
+"""`accelopt optimize --apply RECIPE` without MODEL: the recipe records its model (model_source: MODEL as a path
+independent of the working directory, the model flags, the file's sha256), and the model is rebuilt from it. Before,
+MODEL was required again (exit 2 'Missing argument MODEL'). A recorded file that is gone, changed or lost its
+factory is exit 2 naming it; MODEL given for a recipe of another model keeps today's run with a warning naming both."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+
+from conftest import run_main
+
+MODEL_FILE = '''
+import torch
+from torch import nn
+from accelopt.workload.userfile import ModelBundle
+
+
+def {name}(batch_size: int = 8) -> ModelBundle:
+    torch.manual_seed(0)
+    data = [(torch.randn(batch_size, 16), torch.randint(0, 4, (batch_size,))) for _ in range(2)]
+    return ModelBundle(name="tiny-mlp", model=nn.Sequential(nn.Linear(16, {width}), nn.ReLU(), nn.Linear({width}, 4)),
+                       batches=lambda: iter(data), eval_batches=lambda: iter(data), metric="accuracy",
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
+'''
+
+FAST = ["--rounds", "3", "--block-s", "0.005", "--warmup", "0", "--no-profile-bounds"]
+
+
+def _write(path: Path, name: str = "build", width: int = 32) -> None:
+    path.write_text(MODEL_FILE.format(name=name, width=width))
+
+
+@pytest.fixture
+def saved(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
+    """(the model file, the --save folder) of one optimize run on file.py:build --batch-size 4."""
+    model = tmp_path / "my_model.py"
+    _write(model)
+    out = tmp_path / "out"
+    code, _, err = run_main(["optimize", f"{model}:build", "--batch-size", "4", "--only", "prune-unstructured",
+                             "--quality-tolerance", "100", "--save", str(out), "--json", *FAST], capsys)
+    assert code == 0, err
+    return model, out
+
+
+def test_the_recipe_records_its_model_and_apply_rebuilds_it(saved: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    model, out = saved
+    recipe = json.loads((out / "recipe.json").read_text())
+    src = recipe["model_source"]
+    assert src["model"] == f"{model.resolve()}:build" and src["factory"] == "build" and src["batch_size"] == 4
+    assert len(src["sha256"]) == 64
+    monkeypatch.chdir(out)  # another working directory: the recorded path is absolute
+    code, stdout, err = run_main(["optimize", "--apply", "recipe.json", "--json", *FAST], capsys)
+    assert code == 0, err
+    doc = json.loads(stdout)
+    assert doc["name"] == "tiny-mlp" and doc["batch_size"] == 4  # the recorded --batch-size
+    chain = "+".join(t["name"] for t in recipe["techniques"])  # the recommendation: the baseline or the pruned
+    assert [v["name"] for v in doc["variants"]] == ["baseline", *([chain] if chain else [])]
+
+
+@pytest.mark.parametrize(("edit", "said"), [
+    ("delete", "no longer exists"),
+    ("change", "changed since the recipe was saved"),
+    ("rename", "defines no function 'build' any more"),
+])
+def test_a_recorded_file_gone_or_changed_is_exit_2(edit: str, said: str, saved: tuple[Path, Path],
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    model, out = saved
+    if edit == "delete":
+        model.unlink()
+    else:
+        _write(model, name="build" if edit == "change" else "make", width=64)
+    code, stdout, err = run_main(["optimize", "--apply", str(out), *FAST], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and stdout == "" and said in flat and str(model) in flat and "fix:" in flat
+    assert "pass MODEL" in flat
+
+
+def test_model_given_for_a_recipe_of_another_factory_warns(saved: tuple[Path, Path], tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    model, out = saved
+    other = tmp_path / "other.py"
+    _write(other, name="make")
+    code, stdout, err = run_main(["optimize", f"{other}:make", "--apply", str(out), "--json", *FAST], capsys)
+    assert code == 0, err
+    flat = " ".join(err.split())
+    assert "warning:" in flat and f"{model.resolve()}:build" in flat and f"{other.resolve()}:make" in flat
+    assert any(f"{other.resolve()}:make" in n for n in json.loads(stdout)["notes"])
+
+
+def test_without_model_a_recipe_recording_none_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "recipe.json"
+    p.write_text(json.dumps({"accelopt_recipe": 1, "model": "digits", "mode": "inference", "dtype": "fp32",
+                             "techniques": [{"name": "bf16", "params": {}}], "measured": {}}))
+    code, _, err = run_main(["optimize", "--apply", str(p)], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and "records no model_source" in flat and "'digits'" in flat and "pass MODEL" in flat
+    code, _, err = run_main(["optimize"], capsys)
+    assert code == 2 and "MODEL is missing" in " ".join(err.split())
