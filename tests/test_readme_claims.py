@@ -146,3 +146,20 @@ def test_edge_tpu_figures_are_what_plan_infer_prints(capsys, monkeypatch, tmp_pa
     assert f"{r224['latency_s'] * 1e3:.1f}" == f"{ms224:.1f}"
     assert mobile["streamed_weights_bytes"] == 0 and f"{mobile['weights_bytes'] / 1e6:.1f}" == f"{mobile_mb:.1f}"
     assert f"{mobile['latency_s'] * 1e3:.2f}" == f"{mobile_ms:.2f}"
+
+
+def test_what_it_answers_table_has_a_row_per_top_level_command() -> None:
+    """The 'What it answers' table, the first list of commands a new user reads, had no row for `accelopt
+    optimize` (one of the commands `accelopt --help` lists and `make demo` runs), and its `validate` row named
+    published training runs only, while `validate --serving` and `--inference` check serving and inference too."""
+    import typer
+
+    from accelopt.cli.main import app
+
+    table = re.search(r"\| command \| question \|(.*?)\n\n", (Path(__file__).resolve().parents[1] / "README.md")
+                      .read_text(encoding="utf-8"), re.S)
+    assert table, "README.md's 'What it answers' table changed: update this test"
+    rows = dict(re.findall(r"^\| `accelopt ([a-z]+)[^`]*` \| (.*?) \|$", table[1], re.M))
+    commands = set(getattr(typer.main.get_command(app), "commands", {}))
+    assert commands and commands <= set(rows), sorted(commands - set(rows))
+    assert all(word in rows["validate"] for word in ("training", "serving", "inference")), rows["validate"]

@@ -37,3 +37,17 @@ def test_readme_quotes_current_schema_versions() -> None:
 def test_schemas_doc_says_an_added_field_bumps_the_version() -> None:
     assert "whenever a field is added, renamed, removed or retyped" in schema.docs_markdown()
     assert (ROOT / "docs" / "schemas.md").read_text(encoding="utf-8") == schema.docs_markdown()
+
+
+def test_readme_short_version_quotes_are_marked_as_history() -> None:
+    """README's MoE serving paragraph said 'The JSON (`plan-serve` v2) carries each point's `moe` figures' while
+    `plan serve --json` writes version 10: a `KIND` vN quote not marked 'since' (the version a field came in) reads
+    as the current one (ut_readme2)."""
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    for m in re.finditer(r"(\w+ )?`([a-z-]+)` v(?:ersion )?(\d+)\b", text):
+        kind, n = m[2], int(m[3])
+        try:
+            current = schema.version_of(schema.result_class(kind)[0])
+        except Exception:  # `name` vN of something that is not a result kind
+            continue
+        assert n == current or (m[1] or "").strip() in ("since", "schema"), m[0]

@@ -624,6 +624,10 @@ def import_json(folder: Path | None = None) -> ImportReport:
     """Import a folder of one-JSON-file-per-run records (default: the legacy history folder), in one
     transaction; idempotent. Invalid files are skipped with a warning each."""
     folder = Path(folder) if folder is not None else legacy_dir()
+    if folder.is_file():  # e.g. the `history show ID --json > run.json` README says imports on another machine
+        raise InputError(f"{folder} is a file: history import reads every run .json file of a folder",
+                         f"put it in a folder of its own and import that, e.g. mkdir runs && mv {folder} runs/ "
+                         "&& accelopt history import runs")
     if not folder.is_dir():
         raise InputError(f"{folder} is not a folder", "give the folder holding the run .json files "
                          f"(accelopt <= 0.1 wrote them to {legacy_dir()})")

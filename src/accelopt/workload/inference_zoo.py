@@ -39,7 +39,7 @@ def _bundle(name: str, model: Any, x: Any, b: int, meta: dict[str, Any]) -> Mode
     model.eval()
 
     def batches() -> Any:
-        return iter([((x,), torch.zeros(b, dtype=torch.long))])
+        return iter([((x,), torch.zeros(b, dtype=torch.long, device=x.device))])
 
     meta = {**meta, "params": sum(p.numel() for p in model.parameters()), "source_kind": "inference-example",
             "input_bytes": int(x.numel() * x.element_size()), "input_float": bool(x.is_floating_point())}
@@ -47,11 +47,23 @@ def _bundle(name: str, model: Any, x: Any, b: int, meta: dict[str, Any]) -> Mode
                        batch_size=b, meta=meta)
 
 
-def _image(b: int, side: int, channels: int = 3) -> Any:
+def _input(shape: tuple[int, ...], *, token_ids: int = 0) -> Any:
+    """One seeded input batch (floats, or token ids below `token_ids`), on the CPU; built under build_example's
+    meta=True (the torch.device("meta") context) an empty meta tensor of that shape: capture reads shapes only,
+    and a large batch (resnet50 at 65,536: 39 GB of random floats) is then planned without this machine's memory."""
     import torch
 
+    dtype = torch.long if token_ids else torch.float32
+    if torch.empty(0).device.type == "meta":  # factory calls follow the torch.device context
+        return torch.empty(shape, dtype=dtype, device="meta")
     g = torch.Generator().manual_seed(0)
-    return torch.randn(b, channels, side, side, generator=g, device="cpu")  # (B, C, H, W)
+    if token_ids:
+        return torch.randint(0, token_ids, shape, generator=g, device="cpu")
+    return torch.randn(shape, generator=g, device="cpu")
+
+
+def _image(b: int, side: int, channels: int = 3) -> Any:
+    return _input((b, channels, side, side))  # (B, C, H, W)
 
 
 # --------------------------------------------------------------------------- ResNet (He et al. 2016, Table 1)
@@ -174,7 +186,6 @@ def _kws_dscnn(b: int, side: int | None) -> ModelBundle:
     """DS-CNN keyword spotting (Zhang et al. 2017, 'Hello Edge: Keyword Spotting on Microcontrollers', sec. 3.5
     and Table/Appendix DS-CNN-S; the MLPerf Tiny KWS reference model): input 49 frames x 10 MFCC, a 10x4 conv of
     64 filters at stride 2, four depthwise-separable 3x3 layers of 64 channels, average pool, 12 classes."""
-    import torch
     from torch import nn
 
     layers: list[Any] = [nn.Conv2d(1, 64, (10, 4), 2, (5, 1), bias=False), nn.BatchNorm2d(64), nn.ReLU()]
@@ -183,8 +194,7 @@ def _kws_dscnn(b: int, side: int | None) -> ModelBundle:
                    nn.Conv2d(64, 64, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU()]
     model = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 12))
     frames = side or 49
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(b, 1, frames, 10, generator=g, device="cpu")  # (B, 1, frames, MFCC)
+    x = _input((b, 1, frames, 10))  # (B, 1, frames, MFCC)
     src = "DS-CNN (S), Zhang et al. 2017 'Hello Edge', the MLPerf Tiny keyword-spotting model"
     return _bundle("kws-dscnn", model, x, b, {"frames": frames, "source": src})
 
@@ -219,8 +229,7 @@ def _bert_base(b: int, side: int | None) -> ModelBundle:
                 x = blk(x)
             return self.qa(self.ln_f(x))  # (B, T, 2) start/end logits
 
-    g = torch.Generator().manual_seed(0)
-    x = torch.randint(0, 30522, (b, seq), generator=g, device="cpu")  # (B, T) token ids
+    x = _input((b, seq), token_ids=30522)  # (B, T) token ids
     src = "BERT-base, Devlin et al. 2019, sec. 3, with a SQuAD span head (MLPerf Inference BERT)"
     return _bundle("bert-base", Encoder(), x, b, {"seq_len": seq, "source": src})
 
