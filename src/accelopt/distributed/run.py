@@ -315,7 +315,7 @@ def _predict(cfg: DistConfig, result: DistributedResult, spec: Any) -> Any:
     """Capture one step of the model on the global batch and predict the layout's terms on `spec`."""
     import torch
 
-    from accelopt.distributed.predict_check import predict_run
+    from accelopt.distributed.predict_check import fsdp_grads, predict_run
     from accelopt.workload.capture import capture_workload
 
     torch.manual_seed(cfg.seed)
@@ -328,4 +328,5 @@ def _predict(cfg: DistConfig, result: DistributedResult, spec: Any) -> Any:
     units = fsdp_units(bundle.model) if result.parallel == "fsdp" else []
     unit_bytes = [float(sum(p.numel() * p.element_size() for p in u.parameters())) for u in units]
     workload = capture_workload(bundle, mode="train", dtype="fp32", device=cfg.device, warmup_steps=1)
-    return predict_run(result, workload, spec, param_bytes, unit_bytes)
+    grads = fsdp_grads(bundle.model, units) if result.parallel == "fsdp" else None
+    return predict_run(result, workload, spec, param_bytes, unit_bytes, grads)
