@@ -15,9 +15,12 @@ Predicted terms (estimates; the formulas of predict/compute.py and predict/comm.
                    the root's own parameters (embeddings, a final norm) 2, as FSDP2 does not reshard the root
                    after its forward (torch/distributed/fsdp/_fully_shard/_fsdp_state.py, _lazy_init): 3 k + 2
                    ring collectives a step for k units, each paying its (p - 1) link-latency steps, as plan's
-                   fsdp_collectives counts them (k L + 2 per micro-batch); pipeline: each stage boundary sends
-                   the activations of each micro-batch forward and their gradients back, 2 m point-to-point
-                   transfers
+                   fsdp_collectives counts them (k L + 2 per micro-batch); pipeline: each stage boundary k sends
+                   the activations a_k of each micro-batch forward (the output of the last layer before it,
+                   partition.py's activation_bytes) and their gradients back, 2 m point-to-point transfers of
+                   a_k; stage s is on the boundaries s - 1 (it receives, sends gradients back) and s (it sends,
+                   receives gradients), so the term is the busiest stage's traffic (pipeline_sends_s):
+                   max_s sum over its boundaries k of 2 m (latency + a_k / bandwidth)
     bubble         pipeline only: (p - 1) x the slowest stage's micro-batch time (1F1B and GPipe alike;
                    Narayanan et al. 2021 sec. 2.2.1)
     step           compute + exposed communication + bubble, exposed = max(0, comm - overlap_eff x backward)
@@ -231,6 +234,26 @@ def fsdp_note(param_bytes: float, unit_bytes: Sequence[float], p: int, grads: Fs
     return text
 
 
+def pipeline_sends_s(boundary_s: Sequence[float]) -> tuple[float, int]:
+    """(seconds, stage) of the busiest stage's point-to-point traffic a step, given each stage boundary's (its
+    2 m transfers of that boundary's activations and gradients): stage s is on boundaries s - 1 and s (a middle
+    stage's two links, the first and last stage's one), so max_s of boundary_s[s - 1] + boundary_s[s]. Every
+    boundary used to be timed as the first one's bytes on one link."""
+    stages = len(boundary_s) + 1
+    per_stage = [sum(boundary_s[k] for k in (s - 1, s) if 0 <= k < len(boundary_s)) for s in range(stages)]
+    busiest = max(range(stages), key=per_stage.__getitem__)
+    return per_stage[busiest], busiest
+
+
+def pipeline_sends_note(acts: Sequence[float], busiest: int, m: int) -> str:
+    """What the pipeline's predicted sends count: each boundary's bytes and the busiest stage (pipeline_sends_s)."""
+    links = [k for k in (busiest - 1, busiest) if 0 <= k < len(acts)]
+    carried = ", ".join(f"{k}|{k + 1}: {a:,.0f} B" for k, a in enumerate(acts))
+    return (f"pipeline sends: each boundary's activations per micro-batch ({carried}) forward and their gradients "
+            f"back, 2 x {m} transfers a boundary a step; the term is stage {busiest}'s, the busiest "
+            f"({' + '.join(f'boundary {k}|{k + 1}' for k in links)})")
+
+
 def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec, param_bytes: float,
                 unit_bytes: Sequence[float] = (), grads: FsdpGrads | None = None) -> PredictionCheck:
     """Each term predicted for `result`'s layout on `spec` beside its measured value. `unit_bytes`: the parameter
@@ -253,9 +276,10 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
         stage_mb = total * share / m  # one micro-batch on the slowest stage
         compute_pred = m * stage_mb
         bubble_pred = (p - 1) * stage_mb
-        bounds = bal.bounds
-        act = result.partition.layers[bounds[1] - 1].activation_bytes  # what crosses the first boundary
-        comm_pred = _comm_s("pipeline", links, p, param_bytes, act, m, result.nnodes)
+        acts = [result.partition.layers[b - 1].activation_bytes for b in bal.bounds[1:-1]]
+        comm_pred, busiest = pipeline_sends_s([_comm_s("pipeline", links, p, param_bytes, a, m, result.nnodes)
+                                               for a in acts])
+        notes.append(pipeline_sends_note(acts, busiest, m))
         exposed = comm_pred
     else:
         compute_pred = total / p
