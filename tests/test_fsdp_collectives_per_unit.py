@@ -66,13 +66,13 @@ def test_the_run_hands_the_prediction_the_units_it_shards(factory: str, units: i
 
     seen: dict[str, Any] = {}
 
-    def spy(result: Any, workload: Any, spec: Any, param_bytes: float, unit_bytes: Any = ()) -> Any:
-        seen.update(param_bytes=param_bytes, unit_bytes=list(unit_bytes))
+    def spy(result: Any, workload: Any, spec: Any, param_bytes: float, unit_bytes: Any = (), grads: Any = None) -> Any:
+        seen.update(param_bytes=param_bytes, unit_bytes=list(unit_bytes), grads=grads)
         return None
 
     monkeypatch.setattr(predict_check, "predict_run", spy)
     cfg = run_mod.DistConfig(bundle_ref=f"tests/dist_models.py:{factory}", parallel="fsdp")
     run_mod._predict(cfg, _run(2), get_device("h100-sxm"))
     assert len(seen["unit_bytes"]) == units
-    note = predict_check.fsdp_note(seen["param_bytes"], seen["unit_bytes"], 2)
+    note = predict_check.fsdp_note(seen["param_bytes"], seen["unit_bytes"], 2, seen["grads"])
     assert note.startswith(f"FSDP communication: {collectives} collectives a step, each 1 ring step of link latency")

@@ -405,7 +405,8 @@ def register(app: typer.Typer) -> None:
         schedule: str | None = typer.Option(None, "--schedule", help="--parallel pipeline: 1f1b (default) or gpipe"),
         microbatches: int | None = typer.Option(None, "--microbatches",
                                                 help="--parallel pipeline: micro-batches per step (default: the "
-                                                     "largest divisor of the batch up to 2 x stages)"),
+                                                     "largest divisor of the batch up to 2 x stages; a note says "
+                                                     "when that is fewer than the stages)"),
         stage_memory_gib: float | None = typer.Option(
             None, "--stage-memory-gib", help="--parallel pipeline: the most memory the partitioner lets one stage "
                                              "hold, GiB (its estimate: weights, gradients and the "

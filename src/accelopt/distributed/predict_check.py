@@ -11,12 +11,16 @@ Predicted terms (estimates; the formulas of predict/compute.py and predict/comm.
                    fully_shard on each of model.fsdp_units, then on the root), an all-gather of its weights in
                    the forward, another in the backward (FSDP2 reshards a unit after its forward) and a
                    reduce-scatter of its gradients: 3 collectives (ZeRO paper sec. 7: 1.5x all-reduce volume);
+                   frozen parameters are gathered but have no gradient to reduce-scatter (fsdp_comm_s);
                    the root's own parameters (embeddings, a final norm) 2, as FSDP2 does not reshard the root
                    after its forward (torch/distributed/fsdp/_fully_shard/_fsdp_state.py, _lazy_init): 3 k + 2
                    ring collectives a step for k units, each paying its (p - 1) link-latency steps, as plan's
-                   fsdp_collectives counts them (k L + 2 per micro-batch); pipeline: each stage boundary sends
-                   the activations of each micro-batch forward and their gradients back, 2 m point-to-point
-                   transfers
+                   fsdp_collectives counts them (k L + 2 per micro-batch); pipeline: each stage boundary k sends
+                   the activations a_k of each micro-batch forward (the output of the last layer before it,
+                   partition.py's activation_bytes) and their gradients back, 2 m point-to-point transfers of
+                   a_k; stage s is on the boundaries s - 1 (it receives, sends gradients back) and s (it sends,
+                   receives gradients), so the term is the busiest stage's traffic (pipeline_sends_s):
+                   max_s sum over its boundaries k of 2 m (latency + a_k / bandwidth)
     bubble         pipeline only: (p - 1) x the slowest stage's micro-batch time (1F1B and GPipe alike;
                    Narayanan et al. 2021 sec. 2.2.1)
     step           compute + exposed communication + bubble, exposed = max(0, comm - overlap_eff x backward)
@@ -34,6 +38,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -101,14 +106,18 @@ def links_for(spec: AcceleratorSpec, nnodes: int = 1) -> tuple[comm.Links, str]:
     return links, "; ".join([src, *defaults])
 
 
-def fsdp_comm_s(bw: float, lat: float, p: int, param_bytes: float,
-                unit_bytes: Sequence[float]) -> tuple[float, int]:
-    """(seconds, collectives) of one FSDP step over `p` ranks at (bw, lat): 3 ring collectives per unit of
-    `unit_bytes` (all-gather for its forward, again for its backward, reduce-scatter of its gradients) and 2 for the
-    root's own parameters, param_bytes - sum(unit_bytes), when it holds any (FSDP2 keeps the root's gathered weights
-    from its forward to its backward); a model with no units is one root unit: 2. Each collective is a ring of
-    (p - 1) steps, so small units are latency-bound: counting 3 collectives a step for the whole model left out
-    3 (k - 1) + 2 of them."""
+def fsdp_comm_s(bw: float, lat: float, p: int, param_bytes: float, unit_bytes: Sequence[float],
+                grads: FsdpGrads | None = None) -> tuple[float, int]:
+    """(seconds, collectives) of one FSDP step over `p` ranks at (bw, lat): per unit of `unit_bytes` an all-gather
+    of all its parameters for its forward, another for its backward, and a reduce-scatter of the gradients of those
+    that require one; the root's own parameters, param_bytes - sum(unit_bytes), when it holds any, an all-gather
+    (FSDP2 keeps the root's gathered weights from its forward to its backward) and a reduce-scatter of its
+    gradients; a model with no units is one root unit. `grads` (None: every parameter trains) says which bytes
+    require a gradient: FSDP2 reduce-scatters only those and skips a unit with none (_fsdp_param_group.py,
+    post_backward: `if len(fsdp_params_with_grad) == 0: return`), but still all-gathers a frozen unit for its
+    backward (counted on torch 2.13, gloo, 2 ranks: tests/dist_models.py's frozen_backbone, a frozen first unit,
+    issues 4 all-gathers and 1 reduce-scatter a step; its backward prefetch gathers the frozen unit). Each collective
+    is a ring of (p - 1) steps, so small units are latency-bound."""
     one = np.asarray([float(p)])
 
     def ring(n_bytes: float) -> float:
@@ -116,12 +125,33 @@ def fsdp_comm_s(bw: float, lat: float, p: int, param_bytes: float,
 
     root = param_bytes - sum(unit_bytes)
     has_root = root > 1e-9 * max(param_bytes, 1.0)
-    t = sum(3 * ring(b) for b in unit_bytes) + (2 * ring(root) if has_root else 0.0)
-    return t, 3 * len(unit_bytes) + (2 if has_root else 0)
+    g = grads or FsdpGrads.all_trainable(unit_bytes, root if has_root else 0.0)
+    t, n = 0.0, 0
+    for b, rs in zip(unit_bytes, g.unit_grad_bytes, strict=True):
+        colls = [b, b] + ([rs] if rs > 0 else [])
+        t, n = t + sum(ring(x) for x in colls), n + len(colls)
+    if has_root:
+        colls = [root] + ([g.root_grad_bytes] if g.root_grad_bytes > 0 else [])
+        t, n = t + sum(ring(x) for x in colls), n + len(colls)
+    return t, n
+
+
+@dataclass(frozen=True)
+class FsdpGrads:
+    """Which FSDP bytes require a gradient (frozen parameters are gathered, never reduce-scattered)."""
+
+    unit_grad_bytes: list[float]
+    """Per unit: the bytes of its parameters that require a gradient (its reduce-scatter)."""
+    root_grad_bytes: float
+    """The root's own parameters that require a gradient."""
+
+    @classmethod
+    def all_trainable(cls, unit_bytes: Sequence[float], root_bytes: float) -> FsdpGrads:
+        return cls(unit_grad_bytes=list(unit_bytes), root_grad_bytes=root_bytes)
 
 
 def _comm_s(parallel: str, links: comm.Links, p: int, param_bytes: float, act_bytes: float, m: int,
-            nnodes: int = 1, unit_bytes: Sequence[float] = ()) -> float:
+            nnodes: int = 1, unit_bytes: Sequence[float] = (), grads: FsdpGrads | None = None) -> float:
     """The layout's communication per step on `links`. One host: the scale-up figures. Several hosts: a ring or
     a pipeline boundary crosses a host, so its bandwidth and step latency are the scale-out link's; NCCL's tree
     chains each host's p / nnodes ranks at the scale-up latency (comm.tree_allreduce_s)."""
@@ -136,7 +166,7 @@ def _comm_s(parallel: str, links: comm.Links, p: int, param_bytes: float, act_by
         return float(comm.allreduce_s(np.asarray([param_bytes]), pa, bw, lat, p_in=p_in,
                                       lat_in=np.asarray([links.up_lat]))[0])
     if parallel == "fsdp":
-        return fsdp_comm_s(float(bw[0]), float(lat[0]), p, param_bytes, unit_bytes)[0]
+        return fsdp_comm_s(float(bw[0]), float(lat[0]), p, param_bytes, unit_bytes, grads)[0]
     return float(2 * m * comm.p2p_s(np.asarray([act_bytes]), bw, lat)[0])
 
 
@@ -186,22 +216,49 @@ def frame_note(measured: list[Any], step_s: float) -> str:
             f"profiled steps' frame (torch.profiler on{ratio}); the step term is the uninstrumented median")
 
 
-def fsdp_note(param_bytes: float, unit_bytes: Sequence[float], p: int) -> str:
+def fsdp_note(param_bytes: float, unit_bytes: Sequence[float], p: int, grads: FsdpGrads | None = None) -> str:
     """How many FSDP collectives the communication term counts, and why (fsdp_comm_s)."""
-    n = fsdp_comm_s(1.0, 0.0, p, param_bytes, unit_bytes)[1]
+    n = fsdp_comm_s(1.0, 0.0, p, param_bytes, unit_bytes, grads)[1]
     k = len(unit_bytes)
-    root = "the root with its own parameters (2: not resharded after its forward)" if n > 3 * k else \
+    n_units = fsdp_comm_s(1.0, 0.0, p, sum(unit_bytes), unit_bytes, grads)[1]
+    root_n = n - n_units
+    root = f"the root with its own parameters ({root_n}: not resharded after its forward)" if root_n else \
         "a root holding no parameters of its own (0)"
     steps = f"{p - 1} ring step{'' if p == 2 else 's'}"
-    return (f"FSDP communication: {n} collectives a step, each {steps} of link latency: {k} unit(s) "
+    text = (f"FSDP communication: {n} collectives a step, each {steps} of link latency: {k} unit(s) "
             f"sharded by fully_shard (3 each: all-gather forward, all-gather backward, reduce-scatter) + {root}")
+    if grads is not None and n_units < 3 * k:
+        rs = sum(grads.unit_grad_bytes) + grads.root_grad_bytes
+        text += (f"; frozen parameters are all-gathered but not reduce-scattered: {n_units} unit collectives, not "
+                 f"{3 * k} (all-gathered {param_bytes:,.0f} B twice, reduce-scattered {rs:,.0f} B of gradients)")
+    return text
+
+
+def pipeline_sends_s(boundary_s: Sequence[float]) -> tuple[float, int]:
+    """(seconds, stage) of the busiest stage's point-to-point traffic a step, given each stage boundary's (its
+    2 m transfers of that boundary's activations and gradients): stage s is on boundaries s - 1 and s (a middle
+    stage's two links, the first and last stage's one), so max_s of boundary_s[s - 1] + boundary_s[s]. Every
+    boundary used to be timed as the first one's bytes on one link."""
+    stages = len(boundary_s) + 1
+    per_stage = [sum(boundary_s[k] for k in (s - 1, s) if 0 <= k < len(boundary_s)) for s in range(stages)]
+    busiest = max(range(stages), key=per_stage.__getitem__)
+    return per_stage[busiest], busiest
+
+
+def pipeline_sends_note(acts: Sequence[float], busiest: int, m: int) -> str:
+    """What the pipeline's predicted sends count: each boundary's bytes and the busiest stage (pipeline_sends_s)."""
+    links = [k for k in (busiest - 1, busiest) if 0 <= k < len(acts)]
+    carried = ", ".join(f"{k}|{k + 1}: {a:,.0f} B" for k, a in enumerate(acts))
+    return (f"pipeline sends: each boundary's activations per micro-batch ({carried}) forward and their gradients "
+            f"back, 2 x {m} transfers a boundary a step; the term is stage {busiest}'s, the busiest "
+            f"({' + '.join(f'boundary {k}|{k + 1}' for k in links)})")
 
 
 def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec, param_bytes: float,
-                unit_bytes: Sequence[float] = ()) -> PredictionCheck:
+                unit_bytes: Sequence[float] = (), grads: FsdpGrads | None = None) -> PredictionCheck:
     """Each term predicted for `result`'s layout on `spec` beside its measured value. `unit_bytes`: the parameter
     bytes of each FSDP unit the run sharded apart from the root (model.fsdp_units; () for DDP, a pipeline, or an
-    FSDP model sharded as one root unit)."""
+    FSDP model sharded as one root unit); `grads`: which of those bytes require a gradient (None: all of them)."""
     cal = calibration_for(spec)
     dtype, dtype_note = _compute_dtype(workload, spec)
     share, notes = _rank_share(result, spec)
@@ -219,15 +276,16 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
         stage_mb = total * share / m  # one micro-batch on the slowest stage
         compute_pred = m * stage_mb
         bubble_pred = (p - 1) * stage_mb
-        bounds = bal.bounds
-        act = result.partition.layers[bounds[1] - 1].activation_bytes  # what crosses the first boundary
-        comm_pred = _comm_s("pipeline", links, p, param_bytes, act, m, result.nnodes)
+        acts = [result.partition.layers[b - 1].activation_bytes for b in bal.bounds[1:-1]]
+        comm_pred, busiest = pipeline_sends_s([_comm_s("pipeline", links, p, param_bytes, a, m, result.nnodes)
+                                               for a in acts])
+        notes.append(pipeline_sends_note(acts, busiest, m))
         exposed = comm_pred
     else:
         compute_pred = total / p
-        comm_pred = _comm_s(result.parallel, links, p, param_bytes, 0.0, m, result.nnodes, unit_bytes)
+        comm_pred = _comm_s(result.parallel, links, p, param_bytes, 0.0, m, result.nnodes, unit_bytes, grads)
         if result.parallel == "fsdp":
-            notes.append(fsdp_note(param_bytes, unit_bytes, p))
+            notes.append(fsdp_note(param_bytes, unit_bytes, p, grads))
         exposed = max(0.0, comm_pred - cal.overlap_eff * phases["backward"] / p)
     med = statistics.median
     measured = _slowest_stage_ranks(result, notes)
@@ -245,3 +303,13 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
     terms.append(TermError(term="step", predicted_s=compute_pred + exposed + bubble_pred,
                            measured_s=result.step_median_s))
     return PredictionCheck(device=spec.name, link_source=link_src, terms=terms, notes=notes)
+
+
+def fsdp_grads(model: Any, units: Sequence[Any]) -> FsdpGrads:
+    """Which of `model`'s FSDP bytes (its `units`, the root's own parameters) require a gradient."""
+    def nbytes(ps: Any) -> float:
+        return float(sum(q.numel() * q.element_size() for q in ps if q.requires_grad))
+
+    in_unit = {id(q) for u in units for q in u.parameters()}
+    return FsdpGrads(unit_grad_bytes=[nbytes(u.parameters()) for u in units],
+                     root_grad_bytes=nbytes(q for q in model.parameters() if id(q) not in in_unit))

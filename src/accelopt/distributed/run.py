@@ -133,6 +133,25 @@ def check_1f1b(cfg: DistConfig, microbatches: int, stages: int, bundle: Any) -> 
                      f"{', '.join(ways)}, or use --schedule gpipe")
 
 
+def microbatch_note(cfg: DistConfig, microbatches: int, stages: int, bundle: Any) -> list[str]:
+    """The default micro-batch count (the largest divisor of the batch up to 2 x stages) is fewer than the stages
+    when the batch has no divisor from `stages` to 2 x stages (a prime batch gets 1): GPipe then runs, without a
+    word, with stages idle for most of the step (bubble (p - 1) / (m + p - 1) of it; Huang et al. 2019, sec. 2.2).
+    1F1B refuses such a count (check_1f1b); a --microbatches the batch does not divide is refused too."""
+    if cfg.microbatches is not None or microbatches >= stages:
+        return []
+    batch_size, target = bundle.batch_size, 2 * stages
+    fits = [d for d in range(stages, batch_size + 1) if batch_size % d == 0]
+    ways = ([f"pass --microbatches {fits[0]} (the least divisor of the batch from {stages} up)"] if fits else [])
+    ways.append(batch_multiple_fix(bundle, target))
+    bubble = (stages - 1) / (microbatches + stages - 1)
+    ran = f"{microbatches} micro-batch{'es' if microbatches != 1 else ''}"
+    return [f"the batch {batch_size} has no divisor from {stages} to {target} (2 x {stages} stages), so the pipeline "
+            f"ran {ran} (the default: its largest divisor up to {target}), fewer than its {stages} stages: each "
+            f"stage idles for {bubble:.0%} of the step (bubble "
+            f"(p - 1) / (m + p - 1)); to pipeline it, {' or '.join(ways)}"]
+
+
 def _job(cfg: DistConfig, parallel: str, microbatches: int, bounds: list[int], *, dump_grads: bool = False) -> Job:
     return Job(bundle_ref=cfg.bundle_ref, bundle_kwargs=cfg.bundle_kwargs, parallel=parallel, schedule=cfg.schedule,
                microbatches=microbatches, stage_bounds=bounds, steps=cfg.steps, warmup=cfg.warmup,
@@ -170,11 +189,13 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     partition: Partition | None = None
     bounds: list[int] = []
     m = 1
+    m_note: list[str] = []
     if cfg.parallel == "pipeline":
         from accelopt.distributed.partition import partition_model
 
         m = cfg.microbatches or default_microbatches(bundle.batch_size, world)
         check_1f1b(cfg, m, world, bundle)
+        m_note = microbatch_note(cfg, m, world, bundle)
         before = torch.get_num_threads()
         torch.set_num_threads(threads)  # the layers are timed with the threads one stage will have
         try:
@@ -222,8 +243,8 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         partition=partition,
         environment={"torch": torch.__version__, "python": platform.python_version(), "host": platform.node(),
                      "threads_per_rank": threads, "run_dirs": run_dirs}, contention=contention,
-        notes=left_out + (batchnorm_note(bundle.model, cfg.parallel, m) + dropout_note(bundle.model, cfg.parallel)
-                          if world > 1 else []))
+        notes=left_out + m_note + (batchnorm_note(bundle.model, cfg.parallel, m)
+                                   + dropout_note(bundle.model, cfg.parallel) if world > 1 else []))
     if spec is not None:
         _add_prediction(cfg, result, spec)
     return result
@@ -315,7 +336,7 @@ def _predict(cfg: DistConfig, result: DistributedResult, spec: Any) -> Any:
     """Capture one step of the model on the global batch and predict the layout's terms on `spec`."""
     import torch
 
-    from accelopt.distributed.predict_check import predict_run
+    from accelopt.distributed.predict_check import fsdp_grads, predict_run
     from accelopt.workload.capture import capture_workload
 
     torch.manual_seed(cfg.seed)
@@ -328,4 +349,5 @@ def _predict(cfg: DistConfig, result: DistributedResult, spec: Any) -> Any:
     units = fsdp_units(bundle.model) if result.parallel == "fsdp" else []
     unit_bytes = [float(sum(p.numel() * p.element_size() for p in u.parameters())) for u in units]
     workload = capture_workload(bundle, mode="train", dtype="fp32", device=cfg.device, warmup_steps=1)
-    return predict_run(result, workload, spec, param_bytes, unit_bytes)
+    grads = fsdp_grads(bundle.model, units) if result.parallel == "fsdp" else None
+    return predict_run(result, workload, spec, param_bytes, unit_bytes, grads)
