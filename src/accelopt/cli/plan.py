@@ -626,9 +626,8 @@ def _run_search(opts: PlanOptions) -> None:
     from accelopt.hardware.catalog import resolve_devices
     from accelopt.predict.calibration import STACKS, calibration_for, load_calibrations
     from accelopt.predict.compute import (
-        EAGER_CE_STACKS,
         attention_kernel_note,
-        eager_cross_entropy_stack_problem,
+        check_stack_flags,
         expert_gemm_floor_note,
     )
     from accelopt.predict.curve_basis import curve_basis
@@ -646,9 +645,8 @@ def _run_search(opts: PlanOptions) -> None:
     if stack not in STACKS:
         raise InputError(f"--stack: unknown software stack {stack!r}{case_hint(stack, STACKS)}",
                          f"use one of: {', '.join(STACKS)}")
-    if opts.setup.eager_cross_entropy and (ce_problem := eager_cross_entropy_stack_problem(stack)):
-        raise InputError(ce_problem, f"leave --eager-cross-entropy out, or give --stack {' or '.join(EAGER_CE_STACKS)} "
-                                     "for a PyTorch run")
+    check_stack_flags(stack, eager_cross_entropy=opts.setup.eager_cross_entropy,
+                      tp_comm_overlap=opts.setup.tp_comm_overlap, attention_unpad=opts.setup.attention_unpad)
     setup = _setup(opts.setup)
     if setup.tokens <= 0:
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
@@ -1011,7 +1009,7 @@ TP_OVERLAP_HELP = ("pipeline the tensor-parallel all-gathers / reduce-scatters w
                    "(Transformer Engine userbuffers, Megatron-Bridge tp_comm_overlap; needs sequence parallel and "
                    "--tp > 1); off: the forward's collectives and the backward's output-gradient gathers are on "
                    "the critical path (megatron stack: the backward's other gathers and reduce-scatters hide behind "
-                   "their GEMMs)")
+                   "their GEMMs); a PyTorch library's: refused with --stack maxtext (JAX)")
 TP_OVERLAP_CFG_HELP = ("with --tp-comm-overlap: the userbuffers config the run names (NeMo / Megatron-Bridge "
                        "userbuffers_<name>, e.g. bf16_h100_h8192_tp4_mbs1_seqlen8192, or a recipe's inline config "
                        "bundled under the recipe's name, dgxc-gpt3_175b_hydra: per GEMM ring exchange, "
@@ -1047,13 +1045,15 @@ FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what qu
                    "for current), fp8-cs, fp8-mx")
 ATTENTION_UNPAD_HELP = ("the fused attention runs through a padded-batch wrapper that gathers Q, K, V to (tokens, "
                         "width) before a varlen FlashAttention call and scatters the output back, every layer "
-                        "(llm-foundry's MPT flash_attn_fn): those copies and their backward are charged")
+                        "(llm-foundry's MPT flash_attn_fn): those copies and their backward are charged; a PyTorch "
+                        "wrapper: refused with --stack maxtext (JAX)")
 EAGER_CE_HELP = ("the loss is PyTorch eager F.cross_entropy on the 16-bit logits computed in fp32 (torch.autocast "
                  "or logits.float(), outside torch.compile: llm-foundry's 2023 MPT examples, torchtitan before its "
                  "2025-04 compiled loss, AMD's pytorch-training-benchmark): its fp32 cast, log_softmax and "
                  "nll_loss passes and their backward are charged, 48 B per logit element (default: one fp32 read + "
                  "write of the logits per pass, 24 B); mem/dev keeps the 4 B fp32 logits per element (the passes' "
-                 "other fp32 buffers are not counted); a PyTorch run's: refused with --stack maxtext (JAX)")
+                 "other fp32 buffers are not counted); a PyTorch run's on a GPU: refused with --stack maxtext (JAX) "
+                 "and on a TPU or other non-GPU device (left out of a search over several with the reason)")
 RECOMPUTE_MODULES_HELP = ("Megatron-Core selective-recompute modules, a comma list of core_attn, mlp, moe, "
                           "shared_experts, moe_act, layernorm, mla_up_proj (--recompute-modules, the recipe's "
                           "recompute_modules): each one's forward is redone in the backward and its saved tensors are "
