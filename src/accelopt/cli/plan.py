@@ -476,14 +476,15 @@ _MEASURED_OVERHEAD = {"cpu": "measured: benchmarks/bench_cpu_framework_overhead.
                              "process after one AdamW step"}
 
 
-def _overhead_notes(specs: list[Any], cals: Any, stack: str) -> list[str]:
+def _overhead_notes(specs: list[Any], cals: Any, stack: str, calibration: Path | str | None) -> list[str]:
     """What the framework overhead in each device's mem/dev (calibration framework_overhead_bytes, added to the
     model's weights, gradients, optimizer state and activations) rests on, for every model source: a 'default
     used:' line for the bundled assumptions (the GPU families' 2.5e9 B: CUDA context + allocator slack + framework
     buffers, not measured; it outweighs a small model's own bytes, 2.5e9 B beside the 48 kB of a 2,437-parameter
     model), a line naming the measurement for a measured bundled figure (the cpu family's), one naming the
-    --calibration file for a figure it gives; nothing for a device whose figure is 0 (TPU)."""
-    from accelopt.predict.calibration import calibration_for, load_calibrations
+    --calibration file for a figure it gives (even one equal to the bundled figure: it is the user's); nothing for a
+    device whose figure is 0 (TPU). `plan` and `plan explain` print these same lines."""
+    from accelopt.predict.calibration import calibration_for, fields_given, load_calibrations
     from accelopt.units import fmt_bytes
 
     bundled = load_calibrations(None)
@@ -496,7 +497,8 @@ def _overhead_notes(specs: list[Any], cals: Any, stack: str) -> list[str]:
         base = calibration_for(sp, bundled, stack)
         fam = "cpu" if sp.kind == "cpu" and base.family == "probed" else base.family  # a probed CPU: cpu's figure
         part = f"{sp.name} {fmt_bytes(b, binary=True)} ([family.{cal.family}])"
-        if b != base.framework_overhead_bytes:
+        if b != base.framework_overhead_bytes or "framework_overhead_bytes" in fields_given(calibration, cal.family,
+                                                                                             stack):
             given.append(part)
         elif fam in _MEASURED_OVERHEAD:
             measured.append(f"{sp.name} {fmt_bytes(b, binary=True)} ([family.{fam}], {_MEASURED_OVERHEAD[fam]})")
@@ -514,14 +516,15 @@ def _overhead_notes(specs: list[Any], cals: Any, stack: str) -> list[str]:
                      + " beside the model's weights, gradients, optimizer state and activations")
     if given:
         notes.append("mem/dev includes a framework overhead per device of " + ", ".join(given)
-                     + " (framework_overhead_bytes of the --calibration file)")
+                     + f" (framework_overhead_bytes of the --calibration file {calibration})")
     return notes
 
 
-def _listed_overhead_notes(specs: list[Any], cals: Any, stack: str, rows: list[Any]) -> list[str]:
+def _listed_overhead_notes(specs: list[Any], cals: Any, stack: str, rows: list[Any],
+                           calibration: Path | str | None) -> list[str]:
     """_overhead_notes for the devices of the listed `rows`."""
     listed = {r.hardware for r in rows}
-    return _overhead_notes([sp for sp in specs if sp.name in listed], cals, stack)
+    return _overhead_notes([sp for sp in specs if sp.name in listed], cals, stack, calibration)
 
 
 def _run_workload(opts: PlanOptions) -> None:
@@ -584,7 +587,7 @@ def _run_workload(opts: PlanOptions) -> None:
     energy = energy_defaults_note([sp for sp in workload_specs if sp.name in listed], Facility(), flags=False,
                                   carbon=False)
     notes = [n for n in (workload_dtype(wl)[1], workload_batch_note(wl), workload_state_bytes(wl)[3], energy) if n]
-    notes += _overhead_notes([sp for sp in workload_specs if sp.name in listed], cals, stack)
+    notes += _overhead_notes([sp for sp in workload_specs if sp.name in listed], cals, stack, opts.calibration)
     notes += [] if opts.setup.tokens is not None else [default_tokens_note()]
     data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed, tokens=tokens,
                               tokens_per_sample=per_sample, input_warnings=busy, notes=notes)
@@ -711,7 +714,8 @@ def _run_search(opts: PlanOptions) -> None:
                              *_energy_notes(specs, setup.facility,
                                             rows([*best, *front]) + closest_rows + limit_rows),
                              *_listed_overhead_notes(specs, cals, stack,
-                                                    rows([*best, *front]) + closest_rows + limit_rows)],
+                                                    rows([*best, *front]) + closest_rows + limit_rows,
+                                                    opts.calibration)],
                       best=rows(best),
                       pareto_front=rows(front), closest_by_memory=closest_rows, closest_to_limits=limit_rows,
                       calibration_basis=bases, input_warnings=busy)
@@ -1210,7 +1214,9 @@ def _explain(opts: ExplainOptions) -> None:
                          model_figures=figures,
                          notes=[*model_notes(setup, opts.setup.seq_len is not None, figures,
                                           opts.setup.global_batch is not None, opts.setup.tokens is not None),
-                                *res.notes],
+                                *res.notes,
+                                *_overhead_notes([spec], load_calibrations(opts.calibration), opts.stack,
+                                                 opts.calibration)],
                          calibration_basis=basis, input_warnings=busy,
                          **_setup_flags(setup))
     finish_run("plan-explain", data)
