@@ -70,4 +70,4 @@ def test_a_figure_from_a_calibration_file_names_the_file(tmp_path: Path,
     assert code == 0, err
     (said,) = [n for n in json.loads(out)["notes"] if "framework overhead" in n]
     assert said == ("mem/dev includes a framework overhead per device of h100-sxm 954 MiB ([family.mine]) "
-                    "(framework_overhead_bytes of the --calibration file)")
+                    f"(framework_overhead_bytes of the --calibration file {cal})")

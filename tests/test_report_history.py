@@ -539,16 +539,19 @@ def test_import_skips_a_run_file_whose_result_is_another_commands(capsys: pytest
 
 
 def test_compare_of_an_imported_run_holding_infinity(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    """A run file whose figure is JSON Infinity (imported as is) compared as '0x' against a finite one."""
+    """A stored run whose figure is JSON Infinity (an earlier accelopt's `history import` stored such a file as is;
+    import now skips it: tests/test_history_import_figure_ranges.py) compared as '0x' against a finite one."""
+    import datetime as dt
+
     doc = json.loads(_cli(capsys, *COMPARE)[0])
     row = doc["rows"][0]
     inf_doc = {**doc, "rows": [{**row, "values": [float("inf"), *row["values"][1:]]}, *doc["rows"][1:]]}
-    folder = tmp_path / "runs"
-    folder.mkdir()
-    (folder / "a.json").write_text(json.dumps({"id": "20260101T000000.000Z-catalog-compare-aaaaaa",
-                                               "command": "catalog-compare", "time": "2026-01-01T00:00:00Z",
-                                               "result": inf_doc}))
-    _cli(capsys, "history", "import", str(folder))
+    rec = history.RunRecord(id="20260101T000000.000Z-catalog-compare-aaaaaa", command="catalog-compare", argv=[],
+                            time_utc=history._stamp(dt.datetime(2026, 1, 1)), versions={}, host={}, result=inf_doc)
+    with history._store(create=True) as con:  # written as that earlier import wrote it: json.dumps, Infinity kept
+        assert con is not None
+        with history._transaction(con):
+            history._insert_imported(con, rec)
     id_b = history.record("catalog-compare", ["catalog", "compare"], doc)
     out, _ = _cli(capsys, "history", "compare", "20260101T000000.000Z-catalog-compare-aaaaaa", str(id_b))
     assert " 0x" not in out and "nanx" not in out and "infx" not in out

@@ -476,14 +476,15 @@ _MEASURED_OVERHEAD = {"cpu": "measured: benchmarks/bench_cpu_framework_overhead.
                              "process after one AdamW step"}
 
 
-def _overhead_notes(specs: list[Any], cals: Any, stack: str) -> list[str]:
+def _overhead_notes(specs: list[Any], cals: Any, stack: str, calibration: Path | str | None) -> list[str]:
     """What the framework overhead in each device's mem/dev (calibration framework_overhead_bytes, added to the
     model's weights, gradients, optimizer state and activations) rests on, for every model source: a 'default
     used:' line for the bundled assumptions (the GPU families' 2.5e9 B: CUDA context + allocator slack + framework
     buffers, not measured; it outweighs a small model's own bytes, 2.5e9 B beside the 48 kB of a 2,437-parameter
     model), a line naming the measurement for a measured bundled figure (the cpu family's), one naming the
-    --calibration file for a figure it gives; nothing for a device whose figure is 0 (TPU)."""
-    from accelopt.predict.calibration import calibration_for, load_calibrations
+    --calibration file for a figure it gives (even one equal to the bundled figure: it is the user's); nothing for a
+    device whose figure is 0 (TPU). `plan` and `plan explain` print these same lines."""
+    from accelopt.predict.calibration import calibration_for, fields_given, load_calibrations
     from accelopt.units import fmt_bytes
 
     bundled = load_calibrations(None)
@@ -496,7 +497,8 @@ def _overhead_notes(specs: list[Any], cals: Any, stack: str) -> list[str]:
         base = calibration_for(sp, bundled, stack)
         fam = "cpu" if sp.kind == "cpu" and base.family == "probed" else base.family  # a probed CPU: cpu's figure
         part = f"{sp.name} {fmt_bytes(b, binary=True)} ([family.{cal.family}])"
-        if b != base.framework_overhead_bytes:
+        if b != base.framework_overhead_bytes or "framework_overhead_bytes" in fields_given(calibration, cal.family,
+                                                                                             stack):
             given.append(part)
         elif fam in _MEASURED_OVERHEAD:
             measured.append(f"{sp.name} {fmt_bytes(b, binary=True)} ([family.{fam}], {_MEASURED_OVERHEAD[fam]})")
@@ -514,14 +516,15 @@ def _overhead_notes(specs: list[Any], cals: Any, stack: str) -> list[str]:
                      + " beside the model's weights, gradients, optimizer state and activations")
     if given:
         notes.append("mem/dev includes a framework overhead per device of " + ", ".join(given)
-                     + " (framework_overhead_bytes of the --calibration file)")
+                     + f" (framework_overhead_bytes of the --calibration file {calibration})")
     return notes
 
 
-def _listed_overhead_notes(specs: list[Any], cals: Any, stack: str, rows: list[Any]) -> list[str]:
+def _listed_overhead_notes(specs: list[Any], cals: Any, stack: str, rows: list[Any],
+                           calibration: Path | str | None) -> list[str]:
     """_overhead_notes for the devices of the listed `rows`."""
     listed = {r.hardware for r in rows}
-    return _overhead_notes([sp for sp in specs if sp.name in listed], cals, stack)
+    return _overhead_notes([sp for sp in specs if sp.name in listed], cals, stack, calibration)
 
 
 def _run_workload(opts: PlanOptions) -> None:
@@ -584,7 +587,7 @@ def _run_workload(opts: PlanOptions) -> None:
     energy = energy_defaults_note([sp for sp in workload_specs if sp.name in listed], Facility(), flags=False,
                                   carbon=False)
     notes = [n for n in (workload_dtype(wl)[1], workload_batch_note(wl), workload_state_bytes(wl)[3], energy) if n]
-    notes += _overhead_notes([sp for sp in workload_specs if sp.name in listed], cals, stack)
+    notes += _overhead_notes([sp for sp in workload_specs if sp.name in listed], cals, stack, opts.calibration)
     notes += [] if opts.setup.tokens is not None else [default_tokens_note()]
     data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed, tokens=tokens,
                               tokens_per_sample=per_sample, input_warnings=busy, notes=notes)
@@ -626,9 +629,8 @@ def _run_search(opts: PlanOptions) -> None:
     from accelopt.hardware.catalog import resolve_devices
     from accelopt.predict.calibration import STACKS, calibration_for, load_calibrations
     from accelopt.predict.compute import (
-        EAGER_CE_STACKS,
         attention_kernel_note,
-        eager_cross_entropy_stack_problem,
+        check_stack_flags,
         expert_gemm_floor_note,
     )
     from accelopt.predict.curve_basis import curve_basis
@@ -646,9 +648,8 @@ def _run_search(opts: PlanOptions) -> None:
     if stack not in STACKS:
         raise InputError(f"--stack: unknown software stack {stack!r}{case_hint(stack, STACKS)}",
                          f"use one of: {', '.join(STACKS)}")
-    if opts.setup.eager_cross_entropy and (ce_problem := eager_cross_entropy_stack_problem(stack)):
-        raise InputError(ce_problem, f"leave --eager-cross-entropy out, or give --stack {' or '.join(EAGER_CE_STACKS)} "
-                                     "for a PyTorch run")
+    check_stack_flags(stack, eager_cross_entropy=opts.setup.eager_cross_entropy,
+                      tp_comm_overlap=opts.setup.tp_comm_overlap, attention_unpad=opts.setup.attention_unpad)
     setup = _setup(opts.setup)
     if setup.tokens <= 0:
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
@@ -713,7 +714,8 @@ def _run_search(opts: PlanOptions) -> None:
                              *_energy_notes(specs, setup.facility,
                                             rows([*best, *front]) + closest_rows + limit_rows),
                              *_listed_overhead_notes(specs, cals, stack,
-                                                    rows([*best, *front]) + closest_rows + limit_rows)],
+                                                    rows([*best, *front]) + closest_rows + limit_rows,
+                                                    opts.calibration)],
                       best=rows(best),
                       pareto_front=rows(front), closest_by_memory=closest_rows, closest_to_limits=limit_rows,
                       calibration_basis=bases, input_warnings=busy)
@@ -1011,7 +1013,7 @@ TP_OVERLAP_HELP = ("pipeline the tensor-parallel all-gathers / reduce-scatters w
                    "(Transformer Engine userbuffers, Megatron-Bridge tp_comm_overlap; needs sequence parallel and "
                    "--tp > 1); off: the forward's collectives and the backward's output-gradient gathers are on "
                    "the critical path (megatron stack: the backward's other gathers and reduce-scatters hide behind "
-                   "their GEMMs)")
+                   "their GEMMs); a PyTorch library's: refused with --stack maxtext (JAX)")
 TP_OVERLAP_CFG_HELP = ("with --tp-comm-overlap: the userbuffers config the run names (NeMo / Megatron-Bridge "
                        "userbuffers_<name>, e.g. bf16_h100_h8192_tp4_mbs1_seqlen8192, or a recipe's inline config "
                        "bundled under the recipe's name, dgxc-gpt3_175b_hydra: per GEMM ring exchange, "
@@ -1047,13 +1049,15 @@ FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what qu
                    "for current), fp8-cs, fp8-mx")
 ATTENTION_UNPAD_HELP = ("the fused attention runs through a padded-batch wrapper that gathers Q, K, V to (tokens, "
                         "width) before a varlen FlashAttention call and scatters the output back, every layer "
-                        "(llm-foundry's MPT flash_attn_fn): those copies and their backward are charged")
+                        "(llm-foundry's MPT flash_attn_fn): those copies and their backward are charged; a PyTorch "
+                        "wrapper: refused with --stack maxtext (JAX)")
 EAGER_CE_HELP = ("the loss is PyTorch eager F.cross_entropy on the 16-bit logits computed in fp32 (torch.autocast "
                  "or logits.float(), outside torch.compile: llm-foundry's 2023 MPT examples, torchtitan before its "
                  "2025-04 compiled loss, AMD's pytorch-training-benchmark): its fp32 cast, log_softmax and "
                  "nll_loss passes and their backward are charged, 48 B per logit element (default: one fp32 read + "
                  "write of the logits per pass, 24 B); mem/dev keeps the 4 B fp32 logits per element (the passes' "
-                 "other fp32 buffers are not counted); a PyTorch run's: refused with --stack maxtext (JAX)")
+                 "other fp32 buffers are not counted); a PyTorch run's on a GPU: refused with --stack maxtext (JAX) "
+                 "and on a TPU or other non-GPU device (left out of a search over several with the reason)")
 RECOMPUTE_MODULES_HELP = ("Megatron-Core selective-recompute modules, a comma list of core_attn, mlp, moe, "
                           "shared_experts, moe_act, layernorm, mla_up_proj (--recompute-modules, the recipe's "
                           "recompute_modules): each one's forward is redone in the backward and its saved tensors are "
@@ -1210,7 +1214,9 @@ def _explain(opts: ExplainOptions) -> None:
                          model_figures=figures,
                          notes=[*model_notes(setup, opts.setup.seq_len is not None, figures,
                                           opts.setup.global_batch is not None, opts.setup.tokens is not None),
-                                *res.notes],
+                                *res.notes,
+                                *_overhead_notes([spec], load_calibrations(opts.calibration), opts.stack,
+                                                 opts.calibration)],
                          calibration_basis=basis, input_warnings=busy,
                          **_setup_flags(setup))
     finish_run("plan-explain", data)

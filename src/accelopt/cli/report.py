@@ -377,7 +377,9 @@ def register(app: typer.Typer) -> None:
         _prune(keep, older_than, as_json)
 
     @hist.command("import", help="Import a folder of JSON run files (the one-file-per-run history of accelopt "
-                  "<= 0.1; done automatically once when the store is created). Ids already stored are left alone.")
+                  "<= 0.1; done automatically once when the store is created). Ids already stored are left alone; a "
+                  "file that is not a valid run (wrong field types, a negative time or byte count, NaN or "
+                  "Infinity) is skipped with a warning naming it and the field.")
     def import_cmd(
         folder: Path | None = typer.Argument(None, help="folder of run .json files (default "
                                              "$ACCELOPT_HOME/history)"),

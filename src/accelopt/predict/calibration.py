@@ -582,6 +582,21 @@ def dropped_stack_lines(path: Path | str | None) -> list[str]:
     return lines
 
 
+def fields_given(path: Path | str | None, family: str, stack: str) -> frozenset[str]:
+    """The numeric fields the calibration file at `path` (already read without error) sets for runs of [family.FAMILY]
+    on `stack`: those of its [family.FAMILY] table (none when it holds only stack sub-tables, which add to the bundled
+    family) and of its [family.FAMILY.stack.STACK]; empty without a file. A figure given there is the user's even where
+    it equals the bundled one."""
+    if path is None:
+        return frozenset()
+    doc = tomllib.loads(read_user_text(Path(path), "calibration file", "check the path given to --calibration"))
+    table = (doc.get("family") or {}).get(family)
+    if not isinstance(table, dict):
+        return frozenset()
+    sub = (table.get("stack") or {}).get(stack)
+    return frozenset(k for k in (*table, *(sub if isinstance(sub, dict) else ())) if k in _NUM_FIELDS)
+
+
 def has_family_tables(path: Path | str) -> bool:
     """True when the calibration file at `path` (already read without error) holds [family.NAME] tables."""
     text = read_user_text(Path(path), "calibration file", "check the path given to --calibration")

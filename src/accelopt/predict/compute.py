@@ -735,12 +735,46 @@ EAGER_CE_STACKS = ("megatron", "pytorch-fsdp")
 JAX, whose loss XLA compiles (no eager kernels: the passes above are aten's CUDA ones)."""
 
 
-def eager_cross_entropy_stack_problem(stack: str) -> str:
-    """Why --eager-cross-entropy cannot go with `stack` ('' when it can): a JAX stack has no PyTorch eager loss."""
+PYTORCH_ONLY_FLAGS = {
+    "--eager-cross-entropy": "charges PyTorch eager F.cross_entropy's CUDA passes",
+    "--tp-comm-overlap": "models Transformer Engine userbuffers (Megatron-Core / NeMo tp_comm_overlap), a PyTorch "
+                         "library",
+    "--attention-unpad": "charges the Q, K, V gathers and output scatter of a PyTorch padded-batch wrapper around "
+                         "varlen FlashAttention (llm-foundry's MPT flash_attn_fn)",
+}
+"""The flags that describe a PyTorch library, so cannot go with a JAX stack (maxtext): what each one charges."""
+
+
+def stack_flag_problem(flag: str, stack: str) -> str:
+    """Why the PyTorch-only `flag` (PYTORCH_ONLY_FLAGS) cannot go with `stack` ('' when it can)."""
     if stack in EAGER_CE_STACKS:
         return ""
-    return (f"--eager-cross-entropy charges PyTorch eager F.cross_entropy's CUDA passes, and --stack {stack} is "
-            "not a PyTorch stack (maxtext: JAX MaxText, whose loss XLA compiles into its own kernels)")
+    return (f"{flag} {PYTORCH_ONLY_FLAGS[flag]}, and --stack {stack} is not a PyTorch stack (maxtext: JAX MaxText, "
+            "which XLA compiles into its own kernels)")
+
+
+def check_stack_flags(stack: str, *, eager_cross_entropy: bool, tp_comm_overlap: bool, attention_unpad: bool) -> None:
+    """Refuse a PyTorch-only flag given with a JAX stack (InputError naming the flag, the stack and the fix)."""
+    for flag, on in (("--eager-cross-entropy", eager_cross_entropy), ("--tp-comm-overlap", tp_comm_overlap),
+                     ("--attention-unpad", attention_unpad)):
+        if on and (problem := stack_flag_problem(flag, stack)):
+            raise InputError(problem, f"leave {flag} out, or give --stack {' or '.join(EAGER_CE_STACKS)} for a "
+                                      "PyTorch run")
+
+
+def eager_cross_entropy_stack_problem(stack: str) -> str:
+    """Why --eager-cross-entropy cannot go with `stack` ('' when it can): a JAX stack has no PyTorch eager loss."""
+    return stack_flag_problem("--eager-cross-entropy", stack)
+
+
+def eager_cross_entropy_device_problem(eager_cross_entropy: bool, spec: Any) -> str:
+    """Why `spec` cannot run --eager-cross-entropy ('' when it can): the passes charged (EAGER_CE_*) are aten's CUDA
+    kernels, which run on a GPU only; a TPU, ASIC, NPU, FPGA or CPU runs other kernels for the loss (XLA compiles a
+    TPU's into its graph). Refused as attention_kernel_device_problem refuses flash2 off a GPU."""
+    if not eager_cross_entropy or spec.kind == "gpu":
+        return ""
+    return (f"--eager-cross-entropy charges PyTorch eager F.cross_entropy's CUDA passes (GPU kernels); {spec.name} "
+            f"is {'an' if spec.kind[0] in 'aefino' else 'a'} {spec.kind}, which runs other kernels for the loss")
 
 
 def logits_step_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device,

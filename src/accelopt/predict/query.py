@@ -26,11 +26,11 @@ from accelopt.predict.comm import (
     slice_words,
 )
 from accelopt.predict.compute import (
-    EAGER_CE_STACKS,
     attention_kernel_device_problem,
     attention_kernel_note,
     attention_kernel_of,
-    eager_cross_entropy_stack_problem,
+    check_stack_flags,
+    eager_cross_entropy_device_problem,
     expert_gemm_floor_note,
 )
 from accelopt.predict.cost import Facility, energy_defaults_note
@@ -208,9 +208,8 @@ def _check_values(q: LayoutQuery) -> None:
     if q.stack not in STACKS:
         raise InputError(f"--stack: unknown software stack {q.stack!r}{case_hint(q.stack, STACKS)}",
                          f"use one of: {', '.join(STACKS)}")
-    if q.eager_cross_entropy and (ce_problem := eager_cross_entropy_stack_problem(q.stack)):
-        raise InputError(ce_problem, f"leave --eager-cross-entropy out, or give --stack {' or '.join(EAGER_CE_STACKS)} "
-                                     "for a PyTorch run")
+    check_stack_flags(q.stack, eager_cross_entropy=q.eager_cross_entropy, tp_comm_overlap=q.tp_comm_overlap,
+                      attention_unpad=q.attention_unpad)
     if q.seq_len is not None and q.seq_len < 1:
         raise InputError(f"--seq-len {q.seq_len} must be >= 1",
                          f"give a positive --seq-len (the model's is {q.model.seq_len})")
@@ -461,6 +460,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     if kernel_problem := attention_kernel_device_problem(kernel, spec):
         raise InputError(kernel_problem, "give --attention-kernel fused (the default) or unfused, or a GPU with "
                                          "--hardware")
+    if ce_problem := eager_cross_entropy_device_problem(q.eager_cross_entropy, spec):
+        raise InputError(ce_problem, "leave --eager-cross-entropy out, or give a GPU with --hardware")
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)
     mp = q.tp * q.pp * q.cp
     dp = max(1, q.devices // mp)

@@ -375,6 +375,8 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
                          if all("SM count" in w for w in unsupported.values()) else
                          "give --attention-kernel fused (the default) or unfused, or add a GPU to --hardware"
                          if all("--attention-kernel" in w for w in unsupported.values()) else
+                         "leave --eager-cross-entropy out, or add a GPU to --hardware"
+                         if all("--eager-cross-entropy" in w for w in unsupported.values()) else
                          "use --fp8-recipe delayed or current, or add a Blackwell device to --hardware")
     if skipped == {s.name for s in specs}:
         listed = {s.name: [d for d in ("bf16", "fp16", "fp8") if s.peak(d) is not None] for s in specs}
@@ -403,7 +405,9 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
     for name in sorted(unsupported):
         why_not = ("no cited SM count for --tp-comm-overlap" if "SM count" in unsupported[name]
                    else f"no --attention-kernel {setup.attention_kernel} (not a GPU)"
-                   if "--attention-kernel" in unsupported[name] else f"no --fp8-recipe {setup.fp8_recipe}")
+                   if "--attention-kernel" in unsupported[name]
+                   else "no --eager-cross-entropy (not a GPU)" if "--eager-cross-entropy" in unsupported[name]
+                   else f"no --fp8-recipe {setup.fp8_recipe}")
         reasons[f"{name}: {why_not} (skipped)"] = 0
     if deadline_s is not None:
         late = terms["train_time_s"] > deadline_s
@@ -423,15 +427,17 @@ def _recipe_unsupported(setup: Setup, specs: list[AcceleratorSpec], cals: dict[s
                         stack: str) -> dict[str, str]:
     """Device name -> why it cannot run the FP8 recipe of `setup` (compute.fp8_cast_bytes refuses it, e.g. MXFP8 off
     Blackwell), its --tp-comm-overlap (no cited SM count, userbuffers.sm_count) or its --attention-kernel (flash2 or
-    triton off a GPU, compute.attention_kernel_device_problem): such a device is left out of a search over several,
-    with the reason printed, as one without the dtype's peak is."""
+    triton off a GPU, compute.attention_kernel_device_problem) or its --eager-cross-entropy (CUDA passes off a GPU,
+    compute.eager_cross_entropy_device_problem): such a device is left out of a search over several, with the reason
+    printed, as one without the dtype's peak is."""
     from accelopt.errors import InputError
-    from accelopt.predict.compute import attention_kernel_device_problem
+    from accelopt.predict.compute import attention_kernel_device_problem, eager_cross_entropy_device_problem
 
     out = {}
     for spec in specs:
-        if kernel_problem := attention_kernel_device_problem(setup.attention_kernel, spec):
-            out[spec.name] = kernel_problem
+        if problem := (attention_kernel_device_problem(setup.attention_kernel, spec)
+                       or eager_cross_entropy_device_problem(setup.eager_cross_entropy, spec)):
+            out[spec.name] = problem
             continue
         try:
             if setup.dtype == "fp8":

@@ -221,6 +221,10 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
             raise ValueError(f'"time" {stamp!r} is not a UTC time as the store writes it')
     else:
         _check_result_kind(doc["command"], doc["result"])
+        try:
+            _check_figures(doc["result"], "result")
+        except RecursionError:  # nested deeper than any result: json.loads read it, the walk cannot
+            raise ValueError('"result" is nested too deeply to be a result') from None
         when = _time_utc(stamp)
         # a later time would list as the newest run (and be `show latest`) for ever; a day covers clock skew
         tomorrow = _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None) + _dt.timedelta(days=1)
@@ -253,6 +257,39 @@ def _check_record_schema(version: Any, show_version: Any = None) -> None:
         raise ValueError(f"was written by a newer accelopt (run record schema {version}; this one reads "
                          f"{RECORD_SCHEMA}): upgrade accelopt to import it")
     raise ValueError(f'"schema" {version!r} is not a run record schema (this accelopt writes {RECORD_SCHEMA})')
+
+
+_NON_NEGATIVE_SUFFIXES = ("_bytes", "_s", "_ms", "_us")
+"""A figure whose field name ends so is a byte count, a time or a rate per second (units.py's naming grid:
+latency_s, step_time_s, mem_total_bytes, tokens_per_s): never negative in a result accelopt wrote."""
+_SIGNED_WORDS = ("overhead", "delta", "diff", "error", "offset")
+"""Words naming a figure that may be negative though its unit is one of the above (a fitted intercept, a
+difference): not checked for sign."""
+
+
+def _check_figures(value: Any, where: str) -> None:
+    """ValueError for a figure no command writes (a hand-edited run file): a non-finite number anywhere (emit
+    writes a non-finite figure as null, so NaN or Infinity in the file was typed there) or a negative byte count,
+    time or rate (_NON_NEGATIVE_SUFFIXES); it would list and compare as a measurement."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = str(key)
+            path = f"{where}.{name}"
+            if (isinstance(item, int | float) and not isinstance(item, bool) and math.isfinite(item) and item < 0
+                    and name.endswith(_NON_NEGATIVE_SUFFIXES) and not any(w in name for w in _SIGNED_WORDS)):
+                raise ValueError(f'"{path}" is {item!r}, a negative {_unit_word(name)} (no command writes one: a '
+                                 "hand-edited file); restore the figure the command wrote, or re-run it")
+            _check_figures(item, path)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_figures(item, f"{where}[{i}]")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f'"{where}" is {value!r}, not a finite number (a result writes a figure it lacks as null); '
+                         "restore the figure the command wrote, or write null")
+
+
+def _unit_word(name: str) -> str:
+    return "byte count" if name.endswith("_bytes") else "rate" if name.endswith("_per_s") else "time"
 
 
 def _check_result_kind(command: str, result: dict[str, Any]) -> None:

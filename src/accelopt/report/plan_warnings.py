@@ -29,6 +29,7 @@ def skipped_lines(skipped: Mapping[str, str]) -> list[str]:
         fix = ("pick another --fp8-recipe for it" if "--fp8-recipe" in why else
                "leave --tp-comm-overlap out for it" if "--tp-comm-overlap" in why else
                "give --attention-kernel fused or unfused for it" if "--attention-kernel" in why else
+               "leave --eager-cross-entropy out for it" if "--eager-cross-entropy" in why else
                "pick another --dtype for it")
         out.append(f"not searched: {name} ({why}; {fix})")
     return out
