@@ -295,6 +295,9 @@ class EngineRule:
     """How the engine's max_batch_size caps the requests in flight with pipeline parallelism
     (ServingCalibration.max_batch_size_per_microbatch): True per micro-batch, False in all; None: not cited for
     this engine, the default rule applies (printed as 'default used:')."""
+    devices: tuple[tuple[str, str], ...] = ()
+    """(vendor, kind) pairs of the devices the engine runs on, as the catalog spells them (AcceleratorSpec.vendor,
+    .kind); empty: not tied to one vendor's devices (vLLM, SGLang, gpt-fast run on several), any device is taken."""
 
 
 ENGINES: dict[str, EngineRule] = {
@@ -308,12 +311,14 @@ ENGINES: dict[str, EngineRule] = {
     # tp_allreduce column says nccl for those rows.
     # Concurrency cap with --pp: max_batch_size per micro-batch, max_batch_size x pp requests in all (TensorRT-LLM
     # PyTorchModelEngine.get_max_num_sequences: max_num_active_requests = max_batch_size x pp).
-    "trtllm": EngineRule("free", 0.9, "custom", batch_cap_per_microbatch=True),
+    # Devices: NVIDIA GPUs only ("TensorRT-LLM ... optimize inference on NVIDIA GPUs", nvidia.github.io/TensorRT-LLM
+    # overview; the same library builds trtllm-session's engines).
+    "trtllm": EngineRule("free", 0.9, "custom", batch_cap_per_microbatch=True, devices=(("NVIDIA", "gpu"),)),
     # TensorRT-LLM v0.5/v0.6.1 gptSessionBenchmark (docs/source/performance.md at v0.6.1, commit 138f96d4): the
     # page's GPT-J, Llama 2 7B and 70B build commands have no --paged_kv_cache (only Falcon-180B's does), so the
     # session holds the batch's own contiguous KV cache for its input + output length, no pool: 1.0 of total, as
     # gpt-fast. All-reduce: NCCL (the builds omit --use_custom_all_reduce, off by default then).
-    "trtllm-session": EngineRule("total", 1.0),
+    "trtllm-session": EngineRule("total", 1.0, devices=(("NVIDIA", "gpu"),)),
     # vLLM: gpu_memory_utilization (default 0.9) of TOTAL GPU memory: weights + activations + KV cache <= that share
     # of the device's total memory (docs.vllm.ai, engine arguments; vLLM-Omni's memory guide: "requested_memory =
     # total_gpu_memory x gpu_memory_utilization"). The stored docs.vllm.ai/en/stable vllm/config/cache.py page now
@@ -328,15 +333,21 @@ ENGINES: dict[str, EngineRule] = {
     "gpt-fast": EngineRule("total", 1.0),
     # Optimum Habana run_generation.py (Intel Gaudi tables): one static batch whose KV cache is allocated for
     # max_input_tokens + max_new_tokens (--use_kv_cache); no pool is reserved (s-gaudisrv).
-    "optimum-habana": EngineRule("total", 1.0),
+    # Devices: Intel Gaudi only (Optimum Habana: "the interface between the Transformers and Diffusers libraries and
+    # Intel Gaudi AI Accelerators (HPU)", huggingface.co/docs/optimum/habana).
+    "optimum-habana": EngineRule("total", 1.0, devices=(("Intel", "asic"),)),
     # SGLang-JAX (TPU): KV pool = mem_fraction_static x total HBM - weights (sgl-project/sglang-jax
     # model_runner_kv_cache_mixin.py, _profile_available_bytes: available - total x (1 - mem_fraction_static)); the
     # TPU v6e rows' launch command sets --mem-fraction-static=0.8 (s-tpusrv, issue 10).
-    "sgl-jax": EngineRule("total", 0.8),
+    # Devices: Google TPUs only ("SGL-JAX ... inference engine ... specifically optimized for Google TPUs", the
+    # sglang-jax README; docs.sglang.io/platforms/tpu.html: SGLang's TPU support is this backend, TPU v6e / v7).
+    "sgl-jax": EngineRule("total", 0.8, devices=(("Google", "tpu"),)),
     # AWS transformers-neuronx / NxD Inference (s-neusrv): compiled for a static batch of a fixed sequence length (the
     # Neuron benchmark tables' 'Batch Size' and 'Sequence Length' columns), the KV cache pre-allocated for that length
     # per batch slot; no pool beyond it (the rows' sequence length = prompt + output, the batch's own KV cache).
-    "neuron": EngineRule("total", 1.0),
+    # Devices: AWS Inferentia / Trainium only (the AWS Neuron SDK, awsdocs-neuron.readthedocs-hosted.com: "the SDK
+    # ... for AWS Inferentia and AWS Trainium"; transformers-neuronx and NxD Inference are its libraries).
+    "neuron": EngineRule("total", 1.0, devices=(("AWS", "asic"),)),
     # SGLang (CUDA/ROCm): KV pool = mem_fraction_static x total memory - weights, as SGLang-JAX's (server_args.py
     # --mem-fraction-static: the fraction of GPU memory for weights and the KV pool). Default: SGLang's own rule,
     # a function of the device's memory and the layout (sglang_memory_default; 0.88 is that code's fallback where it
@@ -429,6 +440,16 @@ def sglang_memory_default(memory_bytes: float, *, tp: int, pp: int = 1, attentio
     return SGLangMemoryDefault(fraction=round((gpu - reserved) / gpu, 3), gpu_mem_bytes=memory_bytes,
                                reserved_bytes=reserved * _MIB, chunked_prefill_tokens=chunk, cuda_graph_max_bs=max_bs,
                                graph_bytes=graph * _MIB, prefill_graph_bytes=prefill_graph * _MIB, sglang_tp=sglang_tp)
+
+
+def engine_device_mismatch(engine: str, spec: AcceleratorSpec) -> str | None:
+    """Why `engine` (a key of ENGINES) does not run on `spec` (its vendor/kind is not one of the engine's devices),
+    or None where it does or the engine is not tied to one vendor's devices."""
+    allowed = ENGINES[engine].devices
+    if not allowed or any(v.lower() == spec.vendor.lower() and k == spec.kind for v, k in allowed):
+        return None
+    runs_on = " or ".join(f"{v} {k.upper()}s" for v, k in allowed)
+    return f"--engine {engine} runs on {runs_on} only, not on {spec.name} ({spec.vendor} {spec.kind.upper()})"
 
 
 def engine_memory_fraction(engine: str, spec: AcceleratorSpec, *, tp: int, pp: int = 1, attention_dp: int = 1,

@@ -28,6 +28,7 @@ from accelopt.predict.serving import (
     custom_allreduce_off,
     custom_allreduce_skipped,
     engine_calibration,
+    engine_device_mismatch,
     engine_memory_fraction,
     int4_group_problem,
     launch_floor_points_note,
@@ -250,6 +251,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         if opts.price_usd_per_hour is not None:
             spec = with_price(spec, opts.price_usd_per_hour)
         try:
+            _check_engine_device(opts, spec)
             rule = ENGINES[opts.engine] if opts.engine else None
             share, share_note = (opts.memory_fraction, None) if opts.memory_fraction is not None or not opts.engine \
                 else engine_memory_fraction(opts.engine, spec, tp=opts.tp, pp=opts.pp, attention_dp=moe.attention_dp,
@@ -473,6 +475,16 @@ def _rate_points(cfg: TransformerConfig, spec: AcceleratorSpec, opts: ServeOptio
         assert saturated is not None
         raise saturated
     return points, saturated
+
+
+def _check_engine_device(opts: ServeOptions, spec: AcceleratorSpec) -> None:
+    """An InfeasibleError (this device is listed as not served; alone, exit 2) for an --engine tied to another
+    vendor's devices (serving.ENGINES' devices: --engine neuron on an H100 predicted a run no one can make)."""
+    if opts.engine is None or (why := engine_device_mismatch(opts.engine, spec)) is None:
+        return
+    fits = [name for name, rule in ENGINES.items() if engine_device_mismatch(name, spec) is None]
+    raise InfeasibleError(why, f"give --engine {' or '.join(fits)} for {spec.name}, or a device --engine "
+                          f"{opts.engine} runs on (accelopt catalog list)")
 
 
 def _check_custom_allreduce(opts: ServeOptions, spec: AcceleratorSpec, cal: ServingCalibration) -> None:
