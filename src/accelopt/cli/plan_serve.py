@@ -42,7 +42,9 @@ def register_serve(plan_app: typer.Typer) -> None:
                                      "catalog device (those the model does not fit are listed with why)."),
         tp: int = typer.Option(1, "--tp", help="Tensor-parallel degree (must divide the attention heads)."),
         pp: int = typer.Option(1, "--pp", help="Pipeline-parallel stages (layers, weights and KV cache split over "
-                               "them; --pp-microbatches says how many micro-batches keep them busy)."),
+                               "them, the embedding on the first, the LM head on the last; the busiest stage bounds "
+                               "the step; --pp-microbatches says how many micro-batches keep them busy). No published "
+                               "serving run with --pp > 1 validates it."),
         pp_microbatches: Optional[int] = typer.Option(
             None, "--pp-microbatches", help="Micro-batches the engine keeps in flight over the --pp stages: the batch "
             "splits into them and each stage works on one while the others fill the other stages (TPOT: one "

@@ -23,7 +23,8 @@ The model is the analytic roofline of LLM inference:
   per stage by default (ServingCalibration.pp_microbatches; vLLM's and TensorRT-LLM's schedulers, see there): the
   batch splits into them, each stage works on one while the others occupy the other stages, so a token of one
   request takes the whole model's step at the micro-batch's size (+ the hops) and the replica delivers the whole
-  batch per cycle, unless its fullest stage, busy once per micro-batch, takes longer (_decode_cycle_s).
+  batch per cycle, unless its busiest stage (its layers; the first adds the embedding lookup, the last the LM
+  head), busy once per micro-batch, takes longer (_decode_cycle_s, _busiest_stage_share).
 
 Every result is a prediction (an estimate), and the efficiencies it uses are in `ServingCalibration`,
 visible and overridable.
@@ -1761,9 +1762,54 @@ def microbatches_in_flight(s: _Setup, batch: int) -> int:
 
 
 def _fullest_stage_share(s: _Setup) -> float:
-    """The fullest stage's share of the layers, ceil(L/pp) / L (the share _weights_bytes_per_device holds); the
-    embedding and LM head, on the end stages, are spread with the layers here."""
+    """The fullest stage's share of the layers, ceil(L/pp) / L (the share _weights_bytes_per_device holds; each stage
+    launches its own layers' kernels, so it pays this share of the per-forward overhead too)."""
     return math.ceil(s.model.layers / s.pp) / s.model.layers
+
+
+@dataclass(frozen=True)
+class _EndStages:
+    """The work of a pass the pipeline's end stages do beside their layers, in seconds at the phase's rates: the input
+    embedding's lookup on the first stage (its rows read, not its table), the LM head on the last (Megatron-Core builds
+    the embedding on the first pipeline stage and the output layer on the last, pre_process / post_process; vLLM's
+    LlamaModel the same, get_pp_group().is_first_rank / is_last_rank, PPMissingLayer elsewhere)."""
+
+    lookup_memory_s: float
+    head_compute_s: float
+    head_memory_s: float
+
+
+def _end_stages(s: _Setup, lookup_tokens: int, head_tokens: int, head_reads: int,
+                compute_efficiency: float) -> _EndStages:
+    """The end stages' own work in a pass of `lookup_tokens` tokens: one embedding row of hidden x 2 bytes per token
+    (vocab-parallel: a row lives on one of the tp ranks, 1/tp per rank on average; a learned position table's row on
+    every rank), and the LM head's [hidden, vocab/tp] GEMM, 2 x hidden x vocab / tp FLOPs for each of `head_tokens`
+    tokens, its hidden x vocab / tp x 2 bytes read `head_reads` times (once per forward: per prefill chunk), at the
+    same rates as the phase's linear layers and weights (_prefill_time, _decode_step_time)."""
+    m = s.model
+    _, head = _embedding_params(m)
+    bandwidth = s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency
+    rows = lookup_tokens * (1.0 / s.tp + (1.0 if m.position_params() else 0.0))
+    return _EndStages(lookup_memory_s=rows * m.hidden * ACT_BYTES / bandwidth,
+                      head_compute_s=s.linear_s(2.0 * head_tokens * head / s.tp, 0.0, compute_efficiency),
+                      head_memory_s=s.weights_read_bytes(head_reads * head * ACT_BYTES / s.tp, 0.0) / bandwidth)
+
+
+def _busiest_stage_share(s: _Setup, one: PhaseTime, ends: _EndStages) -> float:
+    """The busiest pipeline stage's share of a pass's kernel time (one.roof_s). Each stage holds ceil(L/pp) layers'
+    share of the layers' compute and memory terms (the pass's terms less the LM head's); the first adds the embedding
+    lookup's reads, the last the LM head's GEMM (_EndStages); a stage's time is the larger of its terms (or its share
+    of the launch floor). Spread evenly with the layers instead, the LM head of Llama 3 8B (0.53 of its 8.0 B params)
+    was undercounted on the last of 2 stages by ~7% of the stage (its 3.5 B layer params + 0.53 B head, not 3.75 B)."""
+    share = _fullest_stage_share(s)
+    if s.pp == 1 or one.roof_s <= 0:
+        return share
+    compute_layers = max(0.0, one.compute_s - ends.head_compute_s) * share
+    memory_layers = max(0.0, one.memory_s - ends.head_memory_s) * share
+    floor = one.launch_floor_s * share
+    first = max(compute_layers, memory_layers + ends.lookup_memory_s, floor)
+    last = max(compute_layers + ends.head_compute_s, memory_layers + ends.head_memory_s, floor)
+    return max(first, last) / one.roof_s
 
 
 def _pipelined(one: PhaseTime, m: int, cycle_s: float) -> PhaseTime:
@@ -1779,10 +1825,13 @@ def _pipelined(one: PhaseTime, m: int, cycle_s: float) -> PhaseTime:
                    launch_floor_s=one.launch_floor_s * r, total_s=cycle_s)
 
 
-def _decode_cycle_s(one_step_s: float, roof_s: float, s: _Setup, m: int, overhead_s: float) -> float:
+def _decode_cycle_s(one_step_s: float, roof_s: float, s: _Setup, m: int, overhead_s: float,
+                    roof_share: float) -> float:
     """Seconds between two tokens of one micro-batch with m micro-batches in flight over pp stages: its own pass
     through every stage (one_step_s: the stages' roofline terms, the (pp-1) hops and the step overhead), or, when
-    longer, the fullest stage's work on all m micro-batches, m x share x (roof_s + overhead_s) (the slowest stage
+    longer, the busiest stage's work on all m micro-batches, m x (roof_share x roof_s + share x overhead_s)
+    (roof_share: _busiest_stage_share, its layers and, on an end stage, the LM head or the embedding lookup; the slowest
+    stage
     sets the throughput of a pipeline; Narayanan et al. 2021, "Efficient Large-Scale Language Model Training on GPU
     Clusters Using Megatron-LM", sec. 2.2: with as many micro-batches as stages no stage idles in steady state).
     Each micro-batch's forward pays the per-forward overhead (overhead_s: per_step_overhead_s) and its roofline terms
@@ -1794,7 +1843,7 @@ def _decode_cycle_s(one_step_s: float, roof_s: float, s: _Setup, m: int, overhea
     1.)"""
     if m == 1:
         return one_step_s
-    return max(one_step_s, m * _fullest_stage_share(s) * (roof_s + overhead_s))
+    return max(one_step_s, m * (roof_share * roof_s + _fullest_stage_share(s) * overhead_s))
 
 
 def _pipelined_prefill(s: _Setup, batch: int, prompt_len: int, scheduling: str) -> PhaseTime:
@@ -1805,13 +1854,18 @@ def _pipelined_prefill(s: _Setup, batch: int, prompt_len: int, scheduling: str) 
     pays it, _decode_cycle_s). Continuous: the prefills join micro-batches of a pipeline that
     is already full, so they take the device time of a decode cycle (_decode_cycle_s): no fill."""
     m = microbatches_in_flight(s, batch)
-    one = _prefill_time(s, math.ceil(batch / m), prompt_len)
+    micro = math.ceil(batch / m)
+    one = _prefill_time(s, micro, prompt_len)
     if m == 1:
         return one
     roof_s = one.roof_s
+    chunks = math.ceil(micro * prompt_len / s.cal.max_prefill_chunk_tokens)  # as _prefill_time: a head read each
+    ends = _end_stages(s, micro * prompt_len, micro, chunks, s.cal.prefill_compute_efficiency)  # last token: head
+    roof_share = _busiest_stage_share(s, one, ends)
     if scheduling == "continuous":
-        return _pipelined(one, m, _decode_cycle_s(one.total_s, roof_s, s, m, one.overhead_s))
-    return _pipelined(one, m, one.total_s + (m - 1) * _fullest_stage_share(s) * (roof_s + one.overhead_s))
+        return _pipelined(one, m, _decode_cycle_s(one.total_s, roof_s, s, m, one.overhead_s, roof_share))
+    return _pipelined(one, m, one.total_s + (m - 1) * (roof_share * roof_s
+                                                      + _fullest_stage_share(s) * one.overhead_s))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1903,9 +1957,11 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     prefill = _pipelined_prefill(s, batch, prompt_len, scheduling)
     decode_ctx = prompt_len + output_len / 2.0
     one = _decode_step_time(s, micro, decode_ctx)
-    step = _pipelined(one, m, _decode_cycle_s(one.total_s, one.roof_s, s, m, one.overhead_s))
+    roof_share = _busiest_stage_share(s, one, _end_stages(s, micro, micro, 1, s.cal.decode_compute_efficiency))
+    step = _pipelined(one, m, _decode_cycle_s(one.total_s, one.roof_s, s, m, one.overhead_s, roof_share))
     one_s = _mean_decode_step_s(s, micro, prompt_len, output_len)
-    step_s = _decode_cycle_s(one_s, one_s - one.comm_s - one.overhead_s, s, m, one.overhead_s)  # at the mean step
+    step_s = _decode_cycle_s(one_s, one_s - one.comm_s - one.overhead_s, s, m, one.overhead_s,
+                             roof_share)  # at the mean step, the busiest stage's share at the middle one
     decode_s = (output_len - 1) * step_s
     if scheduling == "static" or output_len == 1:
         # static: the other prefills fall before the first token. One output token (prefill only, e.g. scoring): no
