@@ -40,11 +40,13 @@ def test_each_micro_batch_pays_the_overhead_when_the_stage_bounds_the_cycle() ->
 
 
 def test_one_micro_batch_per_stage_is_unchanged() -> None:
-    """m = pp on evenly split layers: the stage bound is one pass, so the pass (with its hop) sets the cycle and
+    """m = pp on evenly split layers: the stage bound is one pass plus the LM head's read on the last stage (it holds
+    the head beside its layers, tests/test_serving_pp_end_stages.py: 0.26 GB here, ~1% of the cycle), so the cycle
     pays the overhead once, as before."""
     model, h100 = get_model("llama2-7b"), get_device("h100-sxm")
     two = predict_serving(model, h100, pp=2, batch=2, calibration=_cal(OVERHEAD_S, None), **KW)
     one = predict_serving(model, h100, pp=1, batch=1, calibration=_cal(OVERHEAD_S, None), **KW)
     assert two.pp_microbatches == 2
     assert two.tpot_s == pytest.approx(one.tpot_s, rel=TOLERANCE) and two.tpot_s >= one.tpot_s
-    assert two.decode_step.overhead_s == pytest.approx(OVERHEAD_S)
+    # the overhead is stretched with the roofline terms to the cycle (serving._pipelined), by the head's H / (M + O)
+    assert two.decode_step.overhead_s == pytest.approx(OVERHEAD_S, rel=TOLERANCE)

@@ -42,7 +42,9 @@ def register_serve(plan_app: typer.Typer) -> None:
                                      "catalog device (those the model does not fit are listed with why)."),
         tp: int = typer.Option(1, "--tp", help="Tensor-parallel degree (must divide the attention heads)."),
         pp: int = typer.Option(1, "--pp", help="Pipeline-parallel stages (layers, weights and KV cache split over "
-                               "them; --pp-microbatches says how many micro-batches keep them busy)."),
+                               "them, the embedding on the first, the LM head on the last; the busiest stage bounds "
+                               "the step; --pp-microbatches says how many micro-batches keep them busy). No published "
+                               "serving run with --pp > 1 validates it."),
         pp_microbatches: Optional[int] = typer.Option(
             None, "--pp-microbatches", help="Micro-batches the engine keeps in flight over the --pp stages: the batch "
             "splits into them and each stage works on one while the others fill the other stages (TPOT: one "
@@ -88,7 +90,9 @@ def register_serve(plan_app: typer.Typer) -> None:
             None, "--engine", help="Serving engine whose memory rule applies: trtllm, trtllm-session, vllm, "
             "gpt-fast, optimum-habana, sgl-jax, sglang or neuron (the rules `validate --serving` uses; README); "
             "--memory-fraction and --memory-basis override it, and its tensor-parallel all-reduce "
-            "(--tp-allreduce). Default: vLLM's 0.9 of total memory."),
+            "(--tp-allreduce). trtllm and trtllm-session run on NVIDIA GPUs only, optimum-habana on Intel Gaudi, "
+            "sgl-jax on Google TPUs, neuron on AWS Inferentia/Trainium: another device exits 2 (skipped, with the "
+            "reason, in a multi-device search). Default: vLLM's 0.9 of total memory."),
         tp_allreduce: Optional[str] = typer.Option(
             None, "--tp-allreduce", help="How the engine all-reduces across --tp ranks: nccl (NCCL/RCCL, whose tree "
             "chains the GPUs of one node: gpt-fast) or custom (the engine's own kernel: vLLM, "

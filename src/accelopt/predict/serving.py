@@ -23,7 +23,8 @@ The model is the analytic roofline of LLM inference:
   per stage by default (ServingCalibration.pp_microbatches; vLLM's and TensorRT-LLM's schedulers, see there): the
   batch splits into them, each stage works on one while the others occupy the other stages, so a token of one
   request takes the whole model's step at the micro-batch's size (+ the hops) and the replica delivers the whole
-  batch per cycle, unless its fullest stage, busy once per micro-batch, takes longer (_decode_cycle_s).
+  batch per cycle, unless its busiest stage (its layers; the first adds the embedding lookup, the last the LM
+  head), busy once per micro-batch, takes longer (_decode_cycle_s, _busiest_stage_share).
 
 Every result is a prediction (an estimate), and the efficiencies it uses are in `ServingCalibration`,
 visible and overridable.
@@ -295,6 +296,9 @@ class EngineRule:
     """How the engine's max_batch_size caps the requests in flight with pipeline parallelism
     (ServingCalibration.max_batch_size_per_microbatch): True per micro-batch, False in all; None: not cited for
     this engine, the default rule applies (printed as 'default used:')."""
+    devices: tuple[tuple[str, str], ...] = ()
+    """(vendor, kind) pairs of the devices the engine runs on, as the catalog spells them (AcceleratorSpec.vendor,
+    .kind); empty: not tied to one vendor's devices (vLLM, SGLang, gpt-fast run on several), any device is taken."""
 
 
 ENGINES: dict[str, EngineRule] = {
@@ -308,12 +312,14 @@ ENGINES: dict[str, EngineRule] = {
     # tp_allreduce column says nccl for those rows.
     # Concurrency cap with --pp: max_batch_size per micro-batch, max_batch_size x pp requests in all (TensorRT-LLM
     # PyTorchModelEngine.get_max_num_sequences: max_num_active_requests = max_batch_size x pp).
-    "trtllm": EngineRule("free", 0.9, "custom", batch_cap_per_microbatch=True),
+    # Devices: NVIDIA GPUs only ("TensorRT-LLM ... optimize inference on NVIDIA GPUs", nvidia.github.io/TensorRT-LLM
+    # overview; the same library builds trtllm-session's engines).
+    "trtllm": EngineRule("free", 0.9, "custom", batch_cap_per_microbatch=True, devices=(("NVIDIA", "gpu"),)),
     # TensorRT-LLM v0.5/v0.6.1 gptSessionBenchmark (docs/source/performance.md at v0.6.1, commit 138f96d4): the
     # page's GPT-J, Llama 2 7B and 70B build commands have no --paged_kv_cache (only Falcon-180B's does), so the
     # session holds the batch's own contiguous KV cache for its input + output length, no pool: 1.0 of total, as
     # gpt-fast. All-reduce: NCCL (the builds omit --use_custom_all_reduce, off by default then).
-    "trtllm-session": EngineRule("total", 1.0),
+    "trtllm-session": EngineRule("total", 1.0, devices=(("NVIDIA", "gpu"),)),
     # vLLM: gpu_memory_utilization (default 0.9) of TOTAL GPU memory: weights + activations + KV cache <= that share
     # of the device's total memory (docs.vllm.ai, engine arguments; vLLM-Omni's memory guide: "requested_memory =
     # total_gpu_memory x gpu_memory_utilization"). The stored docs.vllm.ai/en/stable vllm/config/cache.py page now
@@ -328,15 +334,21 @@ ENGINES: dict[str, EngineRule] = {
     "gpt-fast": EngineRule("total", 1.0),
     # Optimum Habana run_generation.py (Intel Gaudi tables): one static batch whose KV cache is allocated for
     # max_input_tokens + max_new_tokens (--use_kv_cache); no pool is reserved (s-gaudisrv).
-    "optimum-habana": EngineRule("total", 1.0),
+    # Devices: Intel Gaudi only (Optimum Habana: "the interface between the Transformers and Diffusers libraries and
+    # Intel Gaudi AI Accelerators (HPU)", huggingface.co/docs/optimum/habana).
+    "optimum-habana": EngineRule("total", 1.0, devices=(("Intel", "asic"),)),
     # SGLang-JAX (TPU): KV pool = mem_fraction_static x total HBM - weights (sgl-project/sglang-jax
     # model_runner_kv_cache_mixin.py, _profile_available_bytes: available - total x (1 - mem_fraction_static)); the
     # TPU v6e rows' launch command sets --mem-fraction-static=0.8 (s-tpusrv, issue 10).
-    "sgl-jax": EngineRule("total", 0.8),
+    # Devices: Google TPUs only ("SGL-JAX ... inference engine ... specifically optimized for Google TPUs", the
+    # sglang-jax README; docs.sglang.io/platforms/tpu.html: SGLang's TPU support is this backend, TPU v6e / v7).
+    "sgl-jax": EngineRule("total", 0.8, devices=(("Google", "tpu"),)),
     # AWS transformers-neuronx / NxD Inference (s-neusrv): compiled for a static batch of a fixed sequence length (the
     # Neuron benchmark tables' 'Batch Size' and 'Sequence Length' columns), the KV cache pre-allocated for that length
     # per batch slot; no pool beyond it (the rows' sequence length = prompt + output, the batch's own KV cache).
-    "neuron": EngineRule("total", 1.0),
+    # Devices: AWS Inferentia / Trainium only (the AWS Neuron SDK, awsdocs-neuron.readthedocs-hosted.com: "the SDK
+    # ... for AWS Inferentia and AWS Trainium"; transformers-neuronx and NxD Inference are its libraries).
+    "neuron": EngineRule("total", 1.0, devices=(("AWS", "asic"),)),
     # SGLang (CUDA/ROCm): KV pool = mem_fraction_static x total memory - weights, as SGLang-JAX's (server_args.py
     # --mem-fraction-static: the fraction of GPU memory for weights and the KV pool). Default: SGLang's own rule,
     # a function of the device's memory and the layout (sglang_memory_default; 0.88 is that code's fallback where it
@@ -429,6 +441,16 @@ def sglang_memory_default(memory_bytes: float, *, tp: int, pp: int = 1, attentio
     return SGLangMemoryDefault(fraction=round((gpu - reserved) / gpu, 3), gpu_mem_bytes=memory_bytes,
                                reserved_bytes=reserved * _MIB, chunked_prefill_tokens=chunk, cuda_graph_max_bs=max_bs,
                                graph_bytes=graph * _MIB, prefill_graph_bytes=prefill_graph * _MIB, sglang_tp=sglang_tp)
+
+
+def engine_device_mismatch(engine: str, spec: AcceleratorSpec) -> str | None:
+    """Why `engine` (a key of ENGINES) does not run on `spec` (its vendor/kind is not one of the engine's devices),
+    or None where it does or the engine is not tied to one vendor's devices."""
+    allowed = ENGINES[engine].devices
+    if not allowed or any(v.lower() == spec.vendor.lower() and k == spec.kind for v, k in allowed):
+        return None
+    runs_on = " or ".join(f"{v} {k.upper()}s" for v, k in allowed)
+    return f"--engine {engine} runs on {runs_on} only, not on {spec.name} ({spec.vendor} {spec.kind.upper()})"
 
 
 def engine_memory_fraction(engine: str, spec: AcceleratorSpec, *, tp: int, pp: int = 1, attention_dp: int = 1,
@@ -1740,9 +1762,54 @@ def microbatches_in_flight(s: _Setup, batch: int) -> int:
 
 
 def _fullest_stage_share(s: _Setup) -> float:
-    """The fullest stage's share of the layers, ceil(L/pp) / L (the share _weights_bytes_per_device holds); the
-    embedding and LM head, on the end stages, are spread with the layers here."""
+    """The fullest stage's share of the layers, ceil(L/pp) / L (the share _weights_bytes_per_device holds; each stage
+    launches its own layers' kernels, so it pays this share of the per-forward overhead too)."""
     return math.ceil(s.model.layers / s.pp) / s.model.layers
+
+
+@dataclass(frozen=True)
+class _EndStages:
+    """The work of a pass the pipeline's end stages do beside their layers, in seconds at the phase's rates: the input
+    embedding's lookup on the first stage (its rows read, not its table), the LM head on the last (Megatron-Core builds
+    the embedding on the first pipeline stage and the output layer on the last, pre_process / post_process; vLLM's
+    LlamaModel the same, get_pp_group().is_first_rank / is_last_rank, PPMissingLayer elsewhere)."""
+
+    lookup_memory_s: float
+    head_compute_s: float
+    head_memory_s: float
+
+
+def _end_stages(s: _Setup, lookup_tokens: int, head_tokens: int, head_reads: int,
+                compute_efficiency: float) -> _EndStages:
+    """The end stages' own work in a pass of `lookup_tokens` tokens: one embedding row of hidden x 2 bytes per token
+    (vocab-parallel: a row lives on one of the tp ranks, 1/tp per rank on average; a learned position table's row on
+    every rank), and the LM head's [hidden, vocab/tp] GEMM, 2 x hidden x vocab / tp FLOPs for each of `head_tokens`
+    tokens, its hidden x vocab / tp x 2 bytes read `head_reads` times (once per forward: per prefill chunk), at the
+    same rates as the phase's linear layers and weights (_prefill_time, _decode_step_time)."""
+    m = s.model
+    _, head = _embedding_params(m)
+    bandwidth = s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency
+    rows = lookup_tokens * (1.0 / s.tp + (1.0 if m.position_params() else 0.0))
+    return _EndStages(lookup_memory_s=rows * m.hidden * ACT_BYTES / bandwidth,
+                      head_compute_s=s.linear_s(2.0 * head_tokens * head / s.tp, 0.0, compute_efficiency),
+                      head_memory_s=s.weights_read_bytes(head_reads * head * ACT_BYTES / s.tp, 0.0) / bandwidth)
+
+
+def _busiest_stage_share(s: _Setup, one: PhaseTime, ends: _EndStages) -> float:
+    """The busiest pipeline stage's share of a pass's kernel time (one.roof_s). Each stage holds ceil(L/pp) layers'
+    share of the layers' compute and memory terms (the pass's terms less the LM head's); the first adds the embedding
+    lookup's reads, the last the LM head's GEMM (_EndStages); a stage's time is the larger of its terms (or its share
+    of the launch floor). Spread evenly with the layers instead, the LM head of Llama 3 8B (0.53 of its 8.0 B params)
+    was undercounted on the last of 2 stages by ~7% of the stage (its 3.5 B layer params + 0.53 B head, not 3.75 B)."""
+    share = _fullest_stage_share(s)
+    if s.pp == 1 or one.roof_s <= 0:
+        return share
+    compute_layers = max(0.0, one.compute_s - ends.head_compute_s) * share
+    memory_layers = max(0.0, one.memory_s - ends.head_memory_s) * share
+    floor = one.launch_floor_s * share
+    first = max(compute_layers, memory_layers + ends.lookup_memory_s, floor)
+    last = max(compute_layers + ends.head_compute_s, memory_layers + ends.head_memory_s, floor)
+    return max(first, last) / one.roof_s
 
 
 def _pipelined(one: PhaseTime, m: int, cycle_s: float) -> PhaseTime:
@@ -1758,10 +1825,13 @@ def _pipelined(one: PhaseTime, m: int, cycle_s: float) -> PhaseTime:
                    launch_floor_s=one.launch_floor_s * r, total_s=cycle_s)
 
 
-def _decode_cycle_s(one_step_s: float, roof_s: float, s: _Setup, m: int, overhead_s: float) -> float:
+def _decode_cycle_s(one_step_s: float, roof_s: float, s: _Setup, m: int, overhead_s: float,
+                    roof_share: float) -> float:
     """Seconds between two tokens of one micro-batch with m micro-batches in flight over pp stages: its own pass
     through every stage (one_step_s: the stages' roofline terms, the (pp-1) hops and the step overhead), or, when
-    longer, the fullest stage's work on all m micro-batches, m x share x (roof_s + overhead_s) (the slowest stage
+    longer, the busiest stage's work on all m micro-batches, m x (roof_share x roof_s + share x overhead_s)
+    (roof_share: _busiest_stage_share, its layers and, on an end stage, the LM head or the embedding lookup; the slowest
+    stage
     sets the throughput of a pipeline; Narayanan et al. 2021, "Efficient Large-Scale Language Model Training on GPU
     Clusters Using Megatron-LM", sec. 2.2: with as many micro-batches as stages no stage idles in steady state).
     Each micro-batch's forward pays the per-forward overhead (overhead_s: per_step_overhead_s) and its roofline terms
@@ -1773,7 +1843,7 @@ def _decode_cycle_s(one_step_s: float, roof_s: float, s: _Setup, m: int, overhea
     1.)"""
     if m == 1:
         return one_step_s
-    return max(one_step_s, m * _fullest_stage_share(s) * (roof_s + overhead_s))
+    return max(one_step_s, m * (roof_share * roof_s + _fullest_stage_share(s) * overhead_s))
 
 
 def _pipelined_prefill(s: _Setup, batch: int, prompt_len: int, scheduling: str) -> PhaseTime:
@@ -1784,13 +1854,18 @@ def _pipelined_prefill(s: _Setup, batch: int, prompt_len: int, scheduling: str) 
     pays it, _decode_cycle_s). Continuous: the prefills join micro-batches of a pipeline that
     is already full, so they take the device time of a decode cycle (_decode_cycle_s): no fill."""
     m = microbatches_in_flight(s, batch)
-    one = _prefill_time(s, math.ceil(batch / m), prompt_len)
+    micro = math.ceil(batch / m)
+    one = _prefill_time(s, micro, prompt_len)
     if m == 1:
         return one
     roof_s = one.roof_s
+    chunks = math.ceil(micro * prompt_len / s.cal.max_prefill_chunk_tokens)  # as _prefill_time: a head read each
+    ends = _end_stages(s, micro * prompt_len, micro, chunks, s.cal.prefill_compute_efficiency)  # last token: head
+    roof_share = _busiest_stage_share(s, one, ends)
     if scheduling == "continuous":
-        return _pipelined(one, m, _decode_cycle_s(one.total_s, roof_s, s, m, one.overhead_s))
-    return _pipelined(one, m, one.total_s + (m - 1) * _fullest_stage_share(s) * (roof_s + one.overhead_s))
+        return _pipelined(one, m, _decode_cycle_s(one.total_s, roof_s, s, m, one.overhead_s, roof_share))
+    return _pipelined(one, m, one.total_s + (m - 1) * (roof_share * roof_s
+                                                      + _fullest_stage_share(s) * one.overhead_s))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1882,9 +1957,11 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     prefill = _pipelined_prefill(s, batch, prompt_len, scheduling)
     decode_ctx = prompt_len + output_len / 2.0
     one = _decode_step_time(s, micro, decode_ctx)
-    step = _pipelined(one, m, _decode_cycle_s(one.total_s, one.roof_s, s, m, one.overhead_s))
+    roof_share = _busiest_stage_share(s, one, _end_stages(s, micro, micro, 1, s.cal.decode_compute_efficiency))
+    step = _pipelined(one, m, _decode_cycle_s(one.total_s, one.roof_s, s, m, one.overhead_s, roof_share))
     one_s = _mean_decode_step_s(s, micro, prompt_len, output_len)
-    step_s = _decode_cycle_s(one_s, one_s - one.comm_s - one.overhead_s, s, m, one.overhead_s)  # at the mean step
+    step_s = _decode_cycle_s(one_s, one_s - one.comm_s - one.overhead_s, s, m, one.overhead_s,
+                             roof_share)  # at the mean step, the busiest stage's share at the middle one
     decode_s = (output_len - 1) * step_s
     if scheduling == "static" or output_len == 1:
         # static: the other prefills fall before the first token. One output token (prefill only, e.g. scoring): no

@@ -28,6 +28,7 @@ from accelopt.predict.serving import (
     custom_allreduce_off,
     custom_allreduce_skipped,
     engine_calibration,
+    engine_device_mismatch,
     engine_memory_fraction,
     int4_group_problem,
     launch_floor_points_note,
@@ -250,6 +251,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         if opts.price_usd_per_hour is not None:
             spec = with_price(spec, opts.price_usd_per_hour)
         try:
+            _check_engine_device(opts, spec)
             rule = ENGINES[opts.engine] if opts.engine else None
             share, share_note = (opts.memory_fraction, None) if opts.memory_fraction is not None or not opts.engine \
                 else engine_memory_fraction(opts.engine, spec, tp=opts.tp, pp=opts.pp, attention_dp=moe.attention_dp,
@@ -304,6 +306,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     notes += share_notes
     if (n := int4_group_note(opts, int4_groups)) is not None:
         notes.append(n)
+    if (n := pp_stages_note(opts)) is not None:
+        notes.append(n)
     if (n := pp_microbatches_note(opts)) is not None:
         notes.append(n)
     if (n := fewer_microbatches_note(opts, [p for sw in sweeps for p in sw.points])) is not None:
@@ -331,6 +335,18 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     result = ServeResult(results=[ServeSweep.of(s) for s in sweeps], errors=errors,
                          unused_config_keys=list(cfg.unused_keys), measured_link=measured, notes=notes)
     return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps) or rate_error)
+
+
+def pp_stages_note(opts: ServeOptions) -> str | None:
+    """How a --pp > 1 run places the embedding and the LM head (serving._busiest_stage_share), and that no published
+    serving run checks it (the bundled runs file has no row with pp > 1); None at --pp 1."""
+    if opts.pp == 1:
+        return None
+    return (f"--pp {opts.pp}: each stage holds ceil(layers / pp) layers, the first also the input embedding (its "
+            "looked-up rows read, hidden x 2 bytes per token), the last the LM head (a [hidden, vocab/tp] GEMM per "
+            "token, its hidden x vocab/tp x 2 bytes read each forward); the busiest stage, busy once per micro-batch, "
+            "bounds a decode step (and each further micro-batch of a static prefill). No published serving "
+            "run with --pp > 1 validates this: every `validate --serving` row runs --pp 1")
 
 
 def pp_microbatches_note(opts: ServeOptions) -> str | None:
@@ -473,6 +489,16 @@ def _rate_points(cfg: TransformerConfig, spec: AcceleratorSpec, opts: ServeOptio
         assert saturated is not None
         raise saturated
     return points, saturated
+
+
+def _check_engine_device(opts: ServeOptions, spec: AcceleratorSpec) -> None:
+    """An InfeasibleError (this device is listed as not served; alone, exit 2) for an --engine tied to another
+    vendor's devices (serving.ENGINES' devices: --engine neuron on an H100 predicted a run no one can make)."""
+    if opts.engine is None or (why := engine_device_mismatch(opts.engine, spec)) is None:
+        return
+    fits = [name for name, rule in ENGINES.items() if engine_device_mismatch(name, spec) is None]
+    raise InfeasibleError(why, f"give --engine {' or '.join(fits)} for {spec.name}, or a device --engine "
+                          f"{opts.engine} runs on (accelopt catalog list)")
 
 
 def _check_custom_allreduce(opts: ServeOptions, spec: AcceleratorSpec, cal: ServingCalibration) -> None:

@@ -1,0 +1,60 @@
+"""`plan serve --engine neuron` (or optimum-habana, sgl-jax, trtllm: engines that run on one vendor's devices only) on
+an H100 was accepted without a word and predicted a run no one can make. The engine table (serving.ENGINES' devices,
+each cited) now refuses the mismatch: alone, exit 2 naming the engine, the device's vendor and kind, and the engines
+that do run there; in a multi-device search the device is skipped with that reason."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import run_main
+
+from accelopt.hardware.catalog import get_device
+from accelopt.predict.serving import ENGINES, engine_device_mismatch
+from accelopt.predict.serving_validation import read_serving_runs
+
+BASE = ["plan", "serve", "--model", "llama3-8b", "--batch", "1"]
+
+
+@pytest.mark.parametrize(("engine", "device", "family"), [
+    ("neuron", "h100-sxm", "NVIDIA GPU"),
+    ("optimum-habana", "h100-sxm", "NVIDIA GPU"),
+    ("sgl-jax", "h100-sxm", "NVIDIA GPU"),
+    ("trtllm", "mi300x", "AMD GPU"),
+    ("trtllm-session", "gaudi2", "Intel ASIC"),
+    ("neuron", "tpu-v5e", "Google TPU"),
+])
+def test_an_engine_on_another_vendors_device_exits_2(engine: str, device: str, family: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main([*BASE, "--hardware", device, "--engine", engine], capsys)
+    said = " ".join((out + err).split())
+    assert code == 2, said
+    assert f"--engine {engine} runs on" in said and f"not on {device} ({family})" in said, said
+    assert "fix: give --engine" in said and "vllm" in said, said  # an engine that does run there
+
+
+def test_a_multi_device_search_skips_the_device_with_the_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main([*BASE, "--hardware", "h100-sxm,inferentia2", "--engine", "neuron", "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [r["device"] for r in doc["results"]] == ["inferentia2"]
+    (skipped,) = doc["errors"]
+    assert skipped["device"] == "h100-sxm" and "--engine neuron runs on AWS ASICs only" in skipped["problem"]
+
+
+@pytest.mark.parametrize(("engine", "device"), [("neuron", "inferentia2"), ("optimum-habana", "gaudi2"),
+                                                ("sgl-jax", "tpu-v6e"), ("trtllm", "h100-sxm"),
+                                                ("vllm", "mi300x"), ("vllm", "gaudi2")])
+def test_an_engine_on_its_own_devices_is_taken(engine: str, device: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main([*BASE, "--hardware", device, "--engine", engine], capsys)
+    assert code == 0, err
+
+
+def test_every_published_serving_row_pairs_its_engine_with_a_device_it_runs_on() -> None:
+    rows, _ = read_serving_runs()
+    bad = [(r["id"], r["engine"], r["hardware"]) for r in rows
+           if not r["hardware"].endswith(".toml") and engine_device_mismatch(r["engine"], get_device(r["hardware"]))]
+    assert not bad
+    assert {e for e in ENGINES if ENGINES[e].devices} == {"trtllm", "trtllm-session", "optimum-habana", "sgl-jax",
+                                                           "neuron"}

@@ -1,0 +1,54 @@
+"""With --pp, serving spread the embedding and the LM head evenly over the pipeline stages with the layers: on 2
+stages Llama 3 8B's last stage was charged half the model's bytes, while it holds 16 of the 32 layers AND the LM head
+(128,256 x 4,096 x 2 bytes = 1.05 GB, read every decode step), so the busiest stage, which sets the pipeline's cycle,
+was undercounted. The embedding (a lookup: its rows read) is on the first stage and the LM head (a [h, V/t] GEMM per
+token) on the last now; the busiest stage sets the step, and the result's notes say so, and that no published serving
+run with --pp > 1 validates it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import run_main
+
+from accelopt.hardware.catalog import get_device
+from accelopt.predict.serving import predict_serving
+from accelopt.predict.serving_validation import read_serving_runs
+from accelopt.workload.presets import get_model
+
+KW = {"prompt_len": 2048, "output_len": 256}
+
+
+def test_the_last_stage_carries_the_lm_head_by_hand() -> None:
+    """Llama 3 8B on H100 SXM, pp 2, batch 2 = 2 micro-batches of 1 (one per stage), decode memory-bound.
+    Hand calculation: the whole pass reads M seconds' worth of bytes (the pp 1 prediction at batch 1, same context);
+    of it the LM head is H = vocab x hidden x 2 B / (bandwidth x its efficiency). The last stage reads (M - H) / 2
+    (16 of 32 layers) + H; two micro-batches pass it per cycle, each paying its half of the per-step overhead O:
+    cycle = 2 x ((M - H) / 2 + H) + O = M + H + O. Spread evenly it was max(M + hops + O, 2 x M / 2 + O) = M + hops
+    + O: H (~0.3 ms) short."""
+    model, spec = get_model("llama3-8b"), get_device("h100-sxm")
+    whole = predict_serving(model, spec, pp=1, batch=1, **KW)
+    piped = predict_serving(model, spec, pp=2, batch=2, **KW)
+    assert whole.decode_step.bound == "memory" and piped.pp_microbatches == 2
+    cal = piped.calibration
+    head_bytes = 128_256 * 4_096 * 2  # Llama 3 8B config.json: vocab_size x hidden_size, bf16, untied
+    head_s = head_bytes / (spec.memory_bandwidth_byte_per_s * cal.decode_bandwidth_efficiency)
+    mem_s = whole.decode_step.memory_s
+    last_stage_s = (mem_s - head_s) / 2 + head_s
+    assert piped.decode_step.total_s == pytest.approx(2 * last_stage_s + cal.per_step_overhead_s, rel=1e-9)
+    assert head_s > 2.5e-4  # what the even spread left out of the cycle, less the hop
+
+
+def test_the_notes_place_the_head_and_say_no_pp_row_validates_it(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--pp", "2",
+                               "--batch", "2", "--json"], capsys)
+    assert code == 0, err
+    (note,) = [n for n in json.loads(out)["notes"] if n.startswith("--pp 2: ")]
+    assert "the last the LM head" in note and "busiest stage" in note
+    assert "No published serving run with --pp > 1 validates this" in note
+    rows, _ = read_serving_runs()
+    assert rows and all(r["pp"] == "1" for r in rows)  # the note's claim; a pp row added must change the note
+    code, out, _ = run_main(["plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--batch", "2",
+                             "--json"], capsys)
+    assert code == 0 and not [n for n in json.loads(out)["notes"] if n.startswith("--pp ")]
