@@ -14,8 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-
-from tests.test_fsdp_collectives_per_unit import _run
+from test_fsdp_collectives_per_unit import _run
 
 BACKBONE_B = 4.0 * (32 * 256 + 256 + 256 * 256 + 256)  # fp32
 HEAD_B = 4.0 * (256 * 8 + 8)

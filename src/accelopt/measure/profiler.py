@@ -208,6 +208,20 @@ class ProfileFailed(AcceloptError):
         self.partial = partial
 
 
+_FAILED_KINDS: dict[type, type] = {}
+
+
+def _profile_failed(partial: PartialProfile, error: AcceloptError) -> ProfileFailed:
+    """ProfileFailed of the same kind as `error`: a MeasurementError (a NaN loss) stays a MeasurementError, an
+    InputError an InputError, so a library caller catching the original class still catches it (profile_step's
+    contract before partial results were kept); the CLI catches ProfileFailed."""
+    kind = type(error)
+    if kind not in _FAILED_KINDS:
+        _FAILED_KINDS[kind] = type(f"ProfileFailed[{kind.__name__}]", (ProfileFailed, kind), {})
+    failed: ProfileFailed = _FAILED_KINDS[kind](partial, error)
+    return failed
+
+
 class ProfileInterrupted(KeyboardInterrupt):
     """Ctrl-C during `profile_step`, carrying what was measured before it (`partial`). A KeyboardInterrupt,
     so a caller that does not look for it still stops as on any Ctrl-C."""
@@ -618,7 +632,7 @@ def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", devic
             raise
         partial = got.partial(bundle, mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup,
                               failed=e.problem)
-        raise ProfileFailed(partial, e) from e
+        raise _profile_failed(partial, e) from e
 
 
 def _run_passes(got: _Passes, say: Callable[[str], None], bundle: Any, *, mode: str, dtype: str, device: str,
