@@ -137,11 +137,14 @@ def test_an_existing_file_that_is_no_model_is_not_called_missing(cmd: list[str],
 
 
 def test_infer_input_size_past_memory_is_an_error_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
-    """--input-size 100000000 on an image model asked torch for 1.2e17 bytes: a RuntimeError traceback."""
+    """--input-size 100000000 on an image model asked torch for 1.2e17 bytes: a RuntimeError traceback. Since
+    ut_readme2 (2026-12-02) a built-in model's inputs are drawn on the meta device for the capture, so this machine's
+    memory no longer decides: the prediction runs and says the layout does not fit the H100."""
     code, out, err = run_main(["plan", "infer", "resnet50", "--hardware", "h100-sxm", "--batch", "1",
-                               "--input-size", "100000000"], capsys)
-    assert code == 2 and "does not fit in the memory of cpu" in err and "--input-size 100000000" in err
-    assert "Traceback" not in err and out == ""
+                               "--input-size", "100000000", "--json"], capsys)
+    assert code in (0, 2) and "Traceback" not in err
+    points = [p for d in json.loads(out)["devices"] for p in d["points"]]
+    assert points and not any(p["fits"] for p in points)
 
 
 @pytest.mark.parametrize(("argv", "named"), [
