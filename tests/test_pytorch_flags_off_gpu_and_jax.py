@@ -72,14 +72,19 @@ def test_pytorch_flags_kept_on_the_pytorch_stacks(stack: str, capsys: pytest.Cap
     assert code == 0, err
 
 
-def test_a_runs_file_row_is_refused_naming_its_cells(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+# a runs-file row naming a PyTorch-only cell with stack maxtext: refused as the flag is, naming both cells (the
+# eager loss on a GPU row, the unpad wrapper on a TPU row: the stack, not the device, is what refuses it)
+@pytest.mark.parametrize(("cell", "hardware"), [("eager_cross_entropy", "a100-sxm-80gb"),
+                                                ("attention_unpad", "tpu-v5p")])
+def test_a_runs_file_row_is_refused_naming_its_cells(cell: str, hardware: str, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
     runs = tmp_path / "runs.csv"
     runs.write_text("id,source,hardware,devices,layers,hidden,heads,ffn,vocab,seq,mlp,global_batch,tp,pp,dp,"
-                    "recompute,step_s,flash,overlap,stack,attention_unpad\n"
-                    "jax-1b,our lab,tpu-v5p,8,24,2048,16,8192,50368,2048,swiglu,256,1,1,8,none,3.0,1,1,"
+                    f"recompute,step_s,flash,overlap,stack,{cell}\n"
+                    f"jax-1b,our lab,{hardware},8,24,2048,16,8192,50368,2048,swiglu,256,1,1,8,none,3.0,1,1,"
                     "maxtext,1\n", encoding="utf-8")
     code, _, err = run_main(["validate", "--runs", str(runs)], capsys)
     said = " ".join(err.split())
     assert code == 2, err
     assert "run 'jax-1b'" in said and "--stack maxtext is not a PyTorch stack" in said
-    assert "the attention_unpad cell" in said and "the stack cell" in said
+    assert f"the {cell} cell" in said and "the stack cell" in said
