@@ -370,14 +370,9 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
     skipped = {s.name for s in specs if s.peak(setup.dtype) is None}
     unsupported = _recipe_unsupported(setup, [s for s in specs if s.name not in skipped], cals, stack)
     if unsupported and not {s.name for s in specs} - skipped - set(unsupported):
-        raise InputError(f"{', '.join(f'{n}: {why}' for n, why in sorted(unsupported.items()))}",
-                         "leave --tp-comm-overlap out or add a device with a cited SM count to --hardware"
-                         if all("SM count" in w for w in unsupported.values()) else
-                         "give --attention-kernel fused (the default) or unfused, or add a GPU to --hardware"
-                         if all("--attention-kernel" in w for w in unsupported.values()) else
-                         "leave --eager-cross-entropy out, or add a GPU to --hardware"
-                         if all("--eager-cross-entropy" in w for w in unsupported.values()) else
-                         "use --fp8-recipe delayed or current, or add a Blackwell device to --hardware")
+        fixes = dict.fromkeys(_UNSUPPORTED[u.setting][1] for _, u in sorted(unsupported.items()))
+        raise InputError(f"{', '.join(f'{n}: {u.problem}' for n, u in sorted(unsupported.items()))}",
+                         "; ".join(fixes))  # each setting's own fix (all of them where the devices differ)
     if skipped == {s.name for s in specs}:
         listed = {s.name: [d for d in ("bf16", "fp16", "fp8") if s.peak(d) is not None] for s in specs}
         options = "; ".join(f"{n} lists {', '.join(d) if d else 'no bf16/fp16/fp8 peak'}"
@@ -403,11 +398,8 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
     for name in sorted(skipped):
         reasons[f"{name}: no {setup.dtype} peak in the catalog (skipped)"] = 0
     for name in sorted(unsupported):
-        why_not = ("no cited SM count for --tp-comm-overlap" if "SM count" in unsupported[name]
-                   else f"no --attention-kernel {setup.attention_kernel} (not a GPU)"
-                   if "--attention-kernel" in unsupported[name]
-                   else "no --eager-cross-entropy (not a GPU)" if "--eager-cross-entropy" in unsupported[name]
-                   else f"no --fp8-recipe {setup.fp8_recipe}")
+        why_not = _UNSUPPORTED[unsupported[name].setting][0].format(kernel=setup.attention_kernel,
+                                                                   recipe=setup.fp8_recipe)
         reasons[f"{name}: {why_not} (skipped)"] = 0
     if deadline_s is not None:
         late = terms["train_time_s"] > deadline_s
@@ -420,11 +412,34 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
     why = f"no {setup.dtype} peak in the catalog"
     return Candidates(hardware=np.concatenate(hw), layouts=layouts, terms=terms, feasible=ok, fits_memory=fits,
                       reasons=reasons,
-                      assumed=assumed, skipped_devices={**{name: why for name in sorted(skipped)}, **unsupported})
+                      assumed=assumed, skipped_devices={**{name: why for name in sorted(skipped)},
+                                                        **{n: u.problem for n, u in unsupported.items()}})
+
+
+@dataclass(frozen=True)
+class _Unsupported:
+    """Why a device cannot run a setting of the search: the problem as printed, and which setting (a key of
+    _UNSUPPORTED) it is."""
+
+    problem: str
+    setting: str
+
+
+_UNSUPPORTED = {
+    # setting: (the reasons line's words, with {kernel} / {recipe}; the fix where every device is left out)
+    "--fp8-recipe": ("no --fp8-recipe {recipe}", "use --fp8-recipe delayed or current, or add a Blackwell device to "
+                                                 "--hardware"),
+    "--tp-comm-overlap": ("no cited SM count for --tp-comm-overlap", "leave --tp-comm-overlap out or add a device "
+                                                                     "with a cited SM count to --hardware"),
+    "--attention-kernel": ("no --attention-kernel {kernel} (not a GPU)", "give --attention-kernel fused (the default) "
+                                                                         "or unfused, or add a GPU to --hardware"),
+    "--eager-cross-entropy": ("no --eager-cross-entropy (not a GPU)", "leave --eager-cross-entropy out, or add a GPU "
+                                                                      "to --hardware"),
+}
 
 
 def _recipe_unsupported(setup: Setup, specs: list[AcceleratorSpec], cals: dict[str, Calibration] | None,
-                        stack: str) -> dict[str, str]:
+                        stack: str) -> dict[str, _Unsupported]:
     """Device name -> why it cannot run the FP8 recipe of `setup` (compute.fp8_cast_bytes refuses it, e.g. MXFP8 off
     Blackwell), its --tp-comm-overlap (no cited SM count, userbuffers.sm_count) or its --attention-kernel (flash2 or
     triton off a GPU, compute.attention_kernel_device_problem) or its --eager-cross-entropy (CUDA passes off a GPU,
@@ -435,17 +450,23 @@ def _recipe_unsupported(setup: Setup, specs: list[AcceleratorSpec], cals: dict[s
 
     out = {}
     for spec in specs:
-        if problem := (attention_kernel_device_problem(setup.attention_kernel, spec)
-                       or eager_cross_entropy_device_problem(setup.eager_cross_entropy, spec)):
-            out[spec.name] = problem
+        if problem := attention_kernel_device_problem(setup.attention_kernel, spec):
+            out[spec.name] = _Unsupported(problem, "--attention-kernel")
+            continue
+        if problem := eager_cross_entropy_device_problem(setup.eager_cross_entropy, spec):
+            out[spec.name] = _Unsupported(problem, "--eager-cross-entropy")
             continue
         try:
             if setup.dtype == "fp8":
                 fp8_cast_bytes(setup.fp8_recipe, calibration_for(spec, cals, stack).family)
+        except InputError as e:
+            out[spec.name] = _Unsupported(e.problem, "--fp8-recipe")
+            continue
+        try:
             if setup.tp_comm_overlap:  # userbuffers take SMs from the GEMMs: the device's SM count is needed
                 userbuffers.sm_count(spec)
         except InputError as e:
-            out[spec.name] = e.problem
+            out[spec.name] = _Unsupported(e.problem, "--tp-comm-overlap")
     return out
 
 
