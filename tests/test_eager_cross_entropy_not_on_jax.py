@@ -26,9 +26,9 @@ def test_refused_with_the_jax_stack(cmd: list[str], capsys: pytest.CaptureFixtur
 
 @pytest.mark.parametrize("stack", ["megatron", "pytorch-fsdp"])
 def test_kept_on_the_pytorch_stacks(stack: str, capsys: pytest.CaptureFixture[str]) -> None:
-    from accelopt.predict.compute import EAGER_CE_STACKS
+    from accelopt.predict.compute import PYTORCH_STACKS
 
-    assert stack in STACKS and set(EAGER_CE_STACKS) == set(STACKS) - {"maxtext"}
+    assert stack in STACKS and set(PYTORCH_STACKS) == set(STACKS) - {"maxtext"}
     code, out, err = run_main(["plan", "explain", *MODEL, "--stack", stack, "--eager-cross-entropy"], capsys)
     assert code == 0, err
     assert "eager fp32 cross-entropy" in " ".join(out.split())

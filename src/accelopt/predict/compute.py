@@ -401,7 +401,12 @@ def attention_kernel_device_problem(kernel: str, spec: Any) -> str:
     if kernel not in GPU_ATTENTION_KERNELS or spec.kind == "gpu":
         return ""
     return (f"--attention-kernel {kernel} is a GPU kernel ({'FlashAttention-2' if kernel == 'flash2' else 'Triton'}"
-            f": NVIDIA and AMD GPUs); {spec.name} is {'an' if spec.kind[0] in 'aefino' else 'a'} {spec.kind}")
+            f": NVIDIA and AMD GPUs); {spec.name} is {_a_kind(spec)}")
+
+
+def _a_kind(spec: Any) -> str:
+    """'a tpu', 'an asic', 'an fpga', 'an npu' (the kind as spoken: 'an eff-pee-gee-a')."""
+    return f"{'an' if spec.kind[0] in 'aefino' else 'a'} {spec.kind}"
 
 
 def attention_kernel_rate(kernel: str, cal: Calibration) -> float:
@@ -730,9 +735,10 @@ EAGER_CE_FWD_KERNELS = 3.0
 EAGER_CE_BWD_KERNELS = 4.0
 
 
-EAGER_CE_STACKS = ("megatron", "pytorch-fsdp")
-"""The stacks (calibration.STACKS) that run PyTorch, so may compute the loss with eager F.cross_entropy; maxtext is
-JAX, whose loss XLA compiles (no eager kernels: the passes above are aten's CUDA ones)."""
+PYTORCH_STACKS = ("megatron", "pytorch-fsdp")
+"""The stacks (calibration.STACKS) that run PyTorch, so may compute the loss with eager F.cross_entropy and use the
+PYTORCH_ONLY_FLAGS; maxtext is JAX, whose loss XLA compiles (no eager kernels: the passes above are aten's CUDA
+ones)."""
 
 
 PYTORCH_ONLY_FLAGS = {
@@ -745,26 +751,17 @@ PYTORCH_ONLY_FLAGS = {
 """The flags that describe a PyTorch library, so cannot go with a JAX stack (maxtext): what each one charges."""
 
 
-def stack_flag_problem(flag: str, stack: str) -> str:
-    """Why the PyTorch-only `flag` (PYTORCH_ONLY_FLAGS) cannot go with `stack` ('' when it can)."""
-    if stack in EAGER_CE_STACKS:
-        return ""
-    return (f"{flag} {PYTORCH_ONLY_FLAGS[flag]}, and --stack {stack} is not a PyTorch stack (maxtext: JAX MaxText, "
-            "which XLA compiles into its own kernels)")
-
-
 def check_stack_flags(stack: str, *, eager_cross_entropy: bool, tp_comm_overlap: bool, attention_unpad: bool) -> None:
-    """Refuse a PyTorch-only flag given with a JAX stack (InputError naming the flag, the stack and the fix)."""
+    """Refuse a PyTorch-only flag (PYTORCH_ONLY_FLAGS) given with a JAX stack (InputError naming the flag, the stack
+    and the fix)."""
+    if stack in PYTORCH_STACKS:
+        return
     for flag, on in (("--eager-cross-entropy", eager_cross_entropy), ("--tp-comm-overlap", tp_comm_overlap),
                      ("--attention-unpad", attention_unpad)):
-        if on and (problem := stack_flag_problem(flag, stack)):
-            raise InputError(problem, f"leave {flag} out, or give --stack {' or '.join(EAGER_CE_STACKS)} for a "
-                                      "PyTorch run")
-
-
-def eager_cross_entropy_stack_problem(stack: str) -> str:
-    """Why --eager-cross-entropy cannot go with `stack` ('' when it can): a JAX stack has no PyTorch eager loss."""
-    return stack_flag_problem("--eager-cross-entropy", stack)
+        if on:
+            raise InputError(f"{flag} {PYTORCH_ONLY_FLAGS[flag]}, and --stack {stack} is not a PyTorch stack "
+                             "(maxtext: JAX MaxText, which XLA compiles into its own kernels)",
+                             f"leave {flag} out, or give --stack {' or '.join(PYTORCH_STACKS)} for a PyTorch run")
 
 
 def eager_cross_entropy_device_problem(eager_cross_entropy: bool, spec: Any) -> str:
@@ -774,7 +771,7 @@ def eager_cross_entropy_device_problem(eager_cross_entropy: bool, spec: Any) -> 
     if not eager_cross_entropy or spec.kind == "gpu":
         return ""
     return (f"--eager-cross-entropy charges PyTorch eager F.cross_entropy's CUDA passes (GPU kernels); {spec.name} "
-            f"is {'an' if spec.kind[0] in 'aefino' else 'a'} {spec.kind}, which runs other kernels for the loss")
+            f"is {_a_kind(spec)}, which runs other kernels for the loss")
 
 
 def logits_step_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device,
