@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from accelopt.errors import AcceloptError, InputError
+from accelopt.errors import AcceloptError, InputError, UnknownNameError
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import serving
@@ -212,7 +212,13 @@ def _check_row(r: dict[str, str]) -> None:
 
 @functools.lru_cache(maxsize=16)
 def _device(name: str) -> AcceleratorSpec:
-    return get_device(name)
+    """The catalog's device, or a spec TOML path; an unknown name's fix says how to give a device of one's own (the
+    hardware cell: --catalog is not read for serving runs)."""
+    try:
+        return get_device(name)
+    except UnknownNameError as e:
+        raise UnknownNameError(e.problem, e.fix + "; a device of your own: write its spec TOML path in the hardware "
+                               "cell (relative to the CSV's folder)") from None
 
 
 def _family(spec: AcceleratorSpec) -> str:
@@ -391,13 +397,7 @@ def _check_below_roofline(row: dict[str, str], spec: AcceleratorSpec, model: Tra
 
 def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
               cals: dict[str, serving.ServingCalibration] | None = None, path: str | None = None) -> ServingRunResult:
-    try:
-        spec = _named_cell(row, "hardware", _device)
-    except InputError as e:  # a device of the user's own is a spec TOML path in the cell (--catalog is not read)
-        if "unknown device" in e.problem:
-            raise InputError(e.problem, e.fix + "; a device of your own: write its spec TOML path in the hardware "
-                             "cell (relative to the CSV's folder)") from None
-        raise
+    spec = _named_cell(row, "hardware", _device)
     model = _named_cell(row, "model", get_model)  # unknown: the CSV's error, not a 'gap' the model cannot express
     if (why := not_generative(model)) is not None:  # as plan serve --model refuses it
         raise cell_error(_WHAT, row, "model", *why)
