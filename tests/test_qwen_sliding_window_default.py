@@ -51,3 +51,14 @@ def test_serve_holds_the_whole_prompt_in_every_layer(tmp_path: Path, capsys: pyt
     per_token = 2 * 28 * 4 * 128 * 2  # K and V, 28 layers, 4 KV heads of 3584 / 28 = 128, bf16
     assert point["kv_cache_bytes_per_token"] == per_token
     assert point["kv_cache_bytes_per_device"] == per_token * (32000 + 2)  # 4,096 a layer before
+
+
+@pytest.mark.parametrize(("layers", "windowed"), [(28, 0), (32, 4)])
+def test_the_class_default_max_window_layers_is_said(tmp_path: Path, layers: int, windowed: int) -> None:
+    """use_sliding_window on and max_window_layers left out: the class's 28 decides which layers use the window;
+    it was taken without a word, as a 'default used' the config's notes now name (a given value needs none)."""
+    m = load_hf_config(_write(tmp_path, use_sliding_window=True, num_hidden_layers=layers))
+    (note,) = [n for n in m.config_defaults if "max_window_layers" in n]
+    assert "default 28 used" in note and f"{windowed} of the {layers} layers use the 4,096-token window" in note
+    given = load_hf_config(_write(tmp_path, use_sliding_window=True, num_hidden_layers=layers, max_window_layers=28))
+    assert not [n for n in given.config_defaults if "max_window_layers" in n]

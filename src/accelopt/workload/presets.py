@@ -1356,6 +1356,10 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     name = str(cfg.get("_name_or_path") or (p.parent.name if p.name == "config.json" else p.stem) or p.stem)
     unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused)))
     window, n_window = _window_layers(cfg, mtype, layers, where)
+    if mtype.startswith("qwen") and window and cfg.get("max_window_layers") is None:  # the class's 28, said
+        defaults += (f"the config leaves out max_window_layers: transformers Qwen2Config / Qwen3Config's default "
+                     f"{_QWEN_MAX_WINDOW_LAYERS} used, so {n_window} of the {layers} layers use the {window:,}-token "
+                     "window (give max_window_layers to change it)",)
     if mtype in _LLAMA4_TYPES and window is None:
         window, n_window, chunk_note = _llama4_chunks(cfg, layers, where)
         defaults += chunk_note
