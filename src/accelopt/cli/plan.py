@@ -471,60 +471,13 @@ def _is_workload(model: str) -> bool:
     return isinstance(doc, dict) and "ops" in doc
 
 
-# Families whose bundled framework_overhead_bytes is measured, not assumed, with where (predict/data/calibration.toml)
-_MEASURED_OVERHEAD = {"cpu": "measured: benchmarks/bench_cpu_framework_overhead.py, the VmHWM of a fresh torch CPU "
-                             "process after one AdamW step"}
-
-
-def _overhead_notes(specs: list[Any], cals: Any, stack: str, calibration: Path | str | None) -> list[str]:
-    """What the framework overhead in each device's mem/dev (calibration framework_overhead_bytes, added to the
-    model's weights, gradients, optimizer state and activations) rests on, for every model source: a 'default
-    used:' line for the bundled assumptions (the GPU families' 2.5e9 B: CUDA context + allocator slack + framework
-    buffers, not measured; it outweighs a small model's own bytes, 2.5e9 B beside the 48 kB of a 2,437-parameter
-    model), a line naming the measurement for a measured bundled figure (the cpu family's), one naming the
-    --calibration file for a figure it gives (even one equal to the bundled figure: it is the user's); nothing for a
-    device whose figure is 0 (TPU). `plan` and `plan explain` print these same lines."""
-    from accelopt.predict.calibration import calibration_for, fields_given, load_calibrations
-    from accelopt.units import fmt_bytes
-
-    bundled = load_calibrations(None)
-    assumed, measured, given = [], [], []
-    for sp in specs:
-        cal = calibration_for(sp, cals, stack)
-        b = cal.framework_overhead_bytes
-        if not b:
-            continue
-        base = calibration_for(sp, bundled, stack)
-        fam = "cpu" if sp.kind == "cpu" and base.family == "probed" else base.family  # a probed CPU: cpu's figure
-        part = f"{sp.name} {fmt_bytes(b, binary=True)} ([family.{cal.family}])"
-        if b != base.framework_overhead_bytes or "framework_overhead_bytes" in fields_given(calibration, cal.family,
-                                                                                             stack):
-            given.append(part)
-        elif fam in _MEASURED_OVERHEAD:
-            measured.append(f"{sp.name} {fmt_bytes(b, binary=True)} ([family.{fam}], {_MEASURED_OVERHEAD[fam]})")
-        else:
-            assumed.append(part)
-    notes = []
-    if assumed:
-        notes.append("default used: mem/dev includes a framework overhead per device of " + ", ".join(assumed)
-                     + " (calibration framework_overhead_bytes, predict/data/calibration.toml: the GPU families' "
-                     "2.5e9 B is an assumption for the CUDA context, allocator slack and framework buffers, not "
-                     "measured) beside the model's weights, gradients, optimizer state and activations — give "
-                     "framework_overhead_bytes in a --calibration TOML to replace it")
-    if measured:
-        notes.append("mem/dev includes a framework overhead per device of " + ", ".join(measured)
-                     + " beside the model's weights, gradients, optimizer state and activations")
-    if given:
-        notes.append("mem/dev includes a framework overhead per device of " + ", ".join(given)
-                     + f" (framework_overhead_bytes of the --calibration file {calibration})")
-    return notes
-
-
 def _listed_overhead_notes(specs: list[Any], cals: Any, stack: str, rows: list[Any],
                            calibration: Path | str | None) -> list[str]:
-    """_overhead_notes for the devices of the listed `rows`."""
+    """calibration.framework_overhead_notes for the devices of the listed `rows`."""
+    from accelopt.predict.calibration import framework_overhead_notes
+
     listed = {r.hardware for r in rows}
-    return _overhead_notes([sp for sp in specs if sp.name in listed], cals, stack, calibration)
+    return framework_overhead_notes([sp for sp in specs if sp.name in listed], cals, stack, calibration)
 
 
 def _run_workload(opts: PlanOptions) -> None:
@@ -587,7 +540,7 @@ def _run_workload(opts: PlanOptions) -> None:
     energy = energy_defaults_note([sp for sp in workload_specs if sp.name in listed], Facility(), flags=False,
                                   carbon=False)
     notes = [n for n in (workload_dtype(wl)[1], workload_batch_note(wl), workload_state_bytes(wl)[3], energy) if n]
-    notes += _overhead_notes([sp for sp in workload_specs if sp.name in listed], cals, stack, opts.calibration)
+    notes += _listed_overhead_notes(workload_specs, cals, stack, rows, opts.calibration)
     notes += [] if opts.setup.tokens is not None else [default_tokens_note()]
     data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed, tokens=tokens,
                               tokens_per_sample=per_sample, input_warnings=busy, notes=notes)
@@ -1139,7 +1092,7 @@ def one_hardware(text: str) -> str:
 def _explain(opts: ExplainOptions) -> None:
     """One layout: its inputs, every step-time and memory term with its formula, and why it does not fit."""
     from accelopt.errors import InfeasibleError, InputError
-    from accelopt.predict.calibration import load_calibrations
+    from accelopt.predict.calibration import framework_overhead_notes, load_calibrations
     from accelopt.predict.curve_basis import curve_basis
     from accelopt.predict.query import LayoutQuery, layout_text, predict_layout
     from accelopt.predict.results import ExplainResult, LayoutRow, ModelFigures, terms_of
@@ -1215,8 +1168,8 @@ def _explain(opts: ExplainOptions) -> None:
                          notes=[*model_notes(setup, opts.setup.seq_len is not None, figures,
                                           opts.setup.global_batch is not None, opts.setup.tokens is not None),
                                 *res.notes,
-                                *_overhead_notes([spec], load_calibrations(opts.calibration), opts.stack,
-                                                 opts.calibration)],
+                                *framework_overhead_notes([spec], load_calibrations(opts.calibration),
+                                                          opts.stack, opts.calibration)],
                          calibration_basis=basis, input_warnings=busy,
                          **_setup_flags(setup))
     finish_run("plan-explain", data)

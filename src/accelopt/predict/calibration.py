@@ -610,3 +610,53 @@ def serving_table_for(spec: AcceleratorSpec, tables: dict[str, ServingTable]) ->
         if t.name != "default" and any(fnmatch.fnmatch(n, pat) for pat in t.match for n in names):
             return t
     return tables["default"]
+
+
+# Families whose bundled framework_overhead_bytes is measured, not assumed, with where (data/calibration.toml)
+_MEASURED_OVERHEAD = {"cpu": "measured: benchmarks/bench_cpu_framework_overhead.py, the VmHWM of a fresh torch CPU "
+                             "process after one AdamW step"}
+
+
+def framework_overhead_notes(specs: list[AcceleratorSpec], cals: dict[str, Calibration], stack: str,
+                             calibration: Path | str | None) -> list[str]:
+    """What the framework overhead in each device's mem/dev (calibration framework_overhead_bytes, added to the
+    model's weights, gradients, optimizer state and activations) rests on, for every model source: a 'default
+    used:' line for the bundled assumptions (the GPU families' 2.5e9 B: CUDA context + allocator slack + framework
+    buffers, not measured; it outweighs a small model's own bytes, 2.5e9 B beside the 48 kB of a 2,437-parameter
+    model), a line naming the measurement for a measured bundled figure (the cpu family's), one naming the
+    --calibration file for a figure it gives (even one equal to the bundled figure: it is the user's); nothing for a
+    device whose figure is 0 (TPU). `plan` (a workload too) and `plan explain` print these
+    same lines."""
+    from accelopt.units import fmt_bytes
+
+    bundled = load_calibrations(None)
+    assumed, measured, given = [], [], []
+    for sp in specs:
+        cal = calibration_for(sp, cals, stack)
+        b = cal.framework_overhead_bytes
+        if not b:
+            continue
+        base = calibration_for(sp, bundled, stack)
+        fam = "cpu" if sp.kind == "cpu" and base.family == "probed" else base.family  # a probed CPU: cpu's figure
+        part = f"{sp.name} {fmt_bytes(b, binary=True)} ([family.{cal.family}])"
+        if b != base.framework_overhead_bytes or "framework_overhead_bytes" in fields_given(calibration, cal.family,
+                                                                                             stack):
+            given.append(part)
+        elif fam in _MEASURED_OVERHEAD:
+            measured.append(f"{sp.name} {fmt_bytes(b, binary=True)} ([family.{fam}], {_MEASURED_OVERHEAD[fam]})")
+        else:
+            assumed.append(part)
+    notes = []
+    if assumed:
+        notes.append("default used: mem/dev includes a framework overhead per device of " + ", ".join(assumed)
+                     + " (calibration framework_overhead_bytes, predict/data/calibration.toml: the GPU families' "
+                     "2.5e9 B is an assumption for the CUDA context, allocator slack and framework buffers, not "
+                     "measured) beside the model's weights, gradients, optimizer state and activations — give "
+                     "framework_overhead_bytes in a --calibration TOML to replace it")
+    if measured:
+        notes.append("mem/dev includes a framework overhead per device of " + ", ".join(measured)
+                     + " beside the model's weights, gradients, optimizer state and activations")
+    if given:
+        notes.append("mem/dev includes a framework overhead per device of " + ", ".join(given)
+                     + f" (framework_overhead_bytes of the --calibration file {calibration})")
+    return notes
