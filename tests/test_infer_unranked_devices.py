@@ -8,6 +8,7 @@ $/M inf is n/a), so it was not ranked by cost at all, only sorted after the devi
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 
@@ -29,3 +30,23 @@ def test_a_device_without_a_price_is_named_not_ranked(tmp_path: Path, capsys: py
     assert want in " ".join(out.split()), out
     body = re.sub(r"<(script|style|svg)\b.*?</\1>", " ", page.read_text(encoding="utf-8"), flags=re.S)
     assert want in " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def test_the_json_ranks_only_the_devices_with_the_figure(capsys: pytest.CaptureFixture[str]) -> None:
+    """The console's 'not ranked' came from the same object whose `ranked` still listed the Jetson last, so a JSON
+    reader (and the page's 'devices ranked' key figure, 2) took it as ranked by cost; `unranked` holds it now."""
+    code, out, err = run_main(["plan", "infer", "kws-dscnn", "--hardware", "l4,jetson-agx-orin", "--batch", "1",
+                               "--latency-budget-ms", "50", "--objective", "cost", "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert (doc["ranked"], doc["unranked"]) == (["l4"], ["jetson-agx-orin"])
+    assert doc["schema_version"] == 4
+
+
+def test_only_an_unpriced_device_meets_the_budget(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["plan", "infer", "kws-dscnn", "--hardware", "jetson-agx-orin", "--batch", "1",
+                               "--latency-budget-ms", "50", "--objective", "cost"], capsys)
+    assert code == 0, err
+    said = " ".join(out.split())
+    assert ("meet 50 ms at batch 1, best first by cost: none; not ranked, no cost figure (no price in its spec): "
+            "jetson-agx-orin") in said

@@ -49,8 +49,8 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "simulate-sweep": (1, "94c9aaca46b0185f"),
     "catalog-compare": (1, "47d86a7e0fa5e8d4"),
     "optimize": (3, "30dcc325a627725c"),  # 2: samples_per_s is samples/s (was count); 3: baseline_thread_slowdown
-    "plan-infer": (3, "408cdf3299aac475"),  # 2: throughput_per_s inferences/s (was count),
-    # inferences_per_j inferences/J (was none); 3: input_warnings (default ())
+    "plan-infer": (4, "235d83b185487f03"),  # 2: throughput_per_s inferences/s (was count),
+    # inferences_per_j inferences/J (was none); 3: input_warnings (default ()); 4: unranked (default ())
     "validate-inference": (1, "d185ee4c43d2f233"),
     "validate-serving": (3, "6d048a29cb555970"),  # 2: rows gained fits and the two memory fields; 3: input_warnings
     "profile-distributed": (5, "bbbc839547a3d66e"),  # 2: prediction_left_out; 3: unused_parameters, contention, notes;

@@ -348,7 +348,7 @@ def print_plan(plan: Any) -> None:
     con.print(line((plan.model, "bold"), f" inference: {fmt_count(plan.params)} parameters, "
                    f"{fmt_flops(plan.flops_per_inference)} per inference, {plan.requested_dtype} asked{budget} "
                    "(predictions = estimates)"))
-    order = {name: i for i, name in enumerate(plan.ranked)}
+    order = {name: i for i, name in enumerate((*plan.ranked, *plan.unranked))}
     devs = sorted(plan.devices, key=lambda d: (order.get(d.device, len(order)), d.points[0].latency_s))
     tb = Table(title="per device and batch (estimates; batch 1 latency = single stream, larger batch = offline)")
     for col in ("device", "runs", "batch", "latency", "inf/s", "memory", "fits", "J/inf", "inf/J", "W",
@@ -420,7 +420,7 @@ def _print_budget(con: Any, plan: Any) -> None:
         return
     ms = plan.latency_budget_s * 1e3
     miss = [d.device for d in plan.devices if not d.meets_budget]
-    if plan.ranked:
+    if plan.ranked or plan.unranked:  # those without the objective's figure meet it too
         from accelopt.predict.inference import ranked_text
 
         con.print(line((f"meet {ms:g} ms at batch 1", "green"),

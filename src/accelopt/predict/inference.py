@@ -333,12 +333,13 @@ class InferencePlan:
     """`accelopt plan infer`: predicted inference latency, throughput, memory, energy and cost per device."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-infer"
-    SCHEMA_VERSION: ClassVar[int] = 3
+    SCHEMA_VERSION: ClassVar[int] = 4
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)
     """Version 2 declares throughput_per_s (inferences/s, was 'count') and inferences_per_j (inferences/J, was
-    none) as rates; the values are the same, so version 1 reads. Version 3 adds input_warnings (a default: ())."""
+    none) as rates; the values are the same, so version 1 reads. Version 3 adds input_warnings (a default: ()).
+    Version 4 adds unranked (a default: ()); `ranked` no longer lists the devices without the objective's figure."""
 
     model: str
     workload_mode: str
@@ -350,7 +351,11 @@ class InferencePlan:
     objective: str
     devices: tuple[DeviceInference, ...]
     ranked: tuple[str, ...]
-    """Devices meeting the latency budget (batch 1), best first by `objective`; all devices without a budget."""
+    """Devices meeting the latency budget (batch 1), best first by `objective`; all devices that fit without a
+    budget. Only those with the objective's figure (a price for cost, a TDP for energy and power)."""
+    unranked: tuple[str, ...] = ()
+    """Devices that would be in `ranked` but have no figure for `objective` (no price, no TDP), by latency: not
+    ranked (they were listed last in `ranked` before version 4, as if they ranked last)."""
     estimate: bool = True
     notes: tuple[str, ...] = field(default_factory=tuple)
     input_warnings: tuple[str, ...] = field(default_factory=tuple)
@@ -655,7 +660,7 @@ def plan_inference(workloads: dict[int, Workload], specs: list[AcceleratorSpec],
                                        precision=prec, family=rt.family, fitted_on=rt.fitted_on,
                                        host=h.name if (h is not None and any_host) else None, points=pts,
                                        meets_budget=meets, notes=tuple(_notes(spec, rt, h, any_host, all_on_host))))
-    ranked = rank_devices(results, objective, latency_budget_s is not None)
+    ranked, unranked = rank_devices(results, objective, latency_budget_s is not None)
     wl0 = workloads[min(workloads)]
     notes = []
     if wl0.meta.get("capture_device") == "cpu":
@@ -669,7 +674,7 @@ def plan_inference(workloads: dict[int, Workload], specs: list[AcceleratorSpec],
                          flops_per_inference=wl0.total_flops(phase="forward") / min(workloads),
                          requested_dtype=dtype, batches=tuple(sorted(workloads)),
                          latency_budget_s=latency_budget_s, objective=objective, devices=tuple(results),
-                         ranked=tuple(ranked), notes=tuple(notes))
+                         ranked=tuple(ranked), unranked=tuple(unranked), notes=tuple(notes))
 
 
 def _objective_value(d: DeviceInference, objective: str) -> float:
@@ -679,12 +684,14 @@ def _objective_value(d: DeviceInference, objective: str) -> float:
     return math.inf if v is None else float(v)
 
 
-def rank_devices(results: list[DeviceInference], objective: str, budget: bool) -> list[str]:
-    """Device names best first by `objective` at the smallest batch; with a budget, only those meeting it.
-    Devices without the objective's figure (no price, no TDP) come last."""
+def rank_devices(results: list[DeviceInference], objective: str, budget: bool) -> tuple[list[str], list[str]]:
+    """(ranked, unranked): device names best first by `objective` at the smallest batch (with a budget, only those
+    meeting it; else those that fit), and those of them without the objective's figure (no price, no TDP), which
+    cannot be ranked by it, by latency."""
     pool = [d for d in results if d.meets_budget] if budget else [d for d in results if d.points[0].fits]
     pool.sort(key=lambda d: (_objective_value(d, objective), d.points[0].latency_s))
-    return [d.device for d in pool]
+    ranked = [d.device for d in pool if not math.isinf(_objective_value(d, objective))]
+    return ranked, [d.device for d in pool if d.device not in ranked]
 
 
 _MISSING_FIGURE = {"energy": "energy figure (no TDP in its spec)", "cost": "cost figure (no price in its spec)",
@@ -693,13 +700,11 @@ _MISSING_FIGURE = {"energy": "energy figure (no TDP in its spec)", "cost": "cost
 
 def ranked_text(plan: InferencePlan) -> str:
     """plan.ranked as the console and the HTML page say it: the devices ranked by the objective, best first, then
-    those without the objective's figure, named as not ranked (rank_devices puts them last; they were listed as if
-    they ranked last: 'best first by cost: zeta-npu, l4, jetson-agx-orin', the Jetson having no price)."""
-    by_name = {d.device: d for d in plan.devices}
-    missing = [n for n in plan.ranked if math.isinf(_objective_value(by_name[n], plan.objective))]
-    text = ", ".join(n for n in plan.ranked if n not in missing) or "none"
-    if missing:
-        text += f"; not ranked, no {_MISSING_FIGURE[plan.objective]}: {', '.join(missing)}"
+    those without the objective's figure (plan.unranked), named as not ranked ('best first by cost: l4; not ranked,
+    no cost figure (no price in its spec): jetson-agx-orin')."""
+    text = ", ".join(plan.ranked) or "none"
+    if plan.unranked:
+        text += f"; not ranked, no {_MISSING_FIGURE[plan.objective]}: {', '.join(plan.unranked)}"
     return text
 
 
