@@ -1,5 +1,5 @@
-"""The framework-overhead note (predict.calibration.framework_overhead_notes). Before: a --calibration file whose family gives
-framework_overhead_bytes = 2.5e9, the bundled GPU figure, was reported as 'default used: ... give
+"""The framework-overhead note (predict.calibration.framework_overhead_notes). Before: a --calibration file whose
+family gives framework_overhead_bytes = 2.5e9, the bundled GPU figure, was reported as 'default used: ... give
 framework_overhead_bytes in a --calibration TOML to replace it' (the figure was compared with the bundled one, not
 looked up in the file), and `plan explain` printed no framework-overhead note at all though its mem/dev holds the
 same 2.33 GiB `plan` notes. Now: a figure the file gives is named as the file's, and `plan explain` prints the same
