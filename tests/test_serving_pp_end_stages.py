@@ -52,3 +52,18 @@ def test_the_notes_place_the_head_and_say_no_pp_row_validates_it(capsys: pytest.
     code, out, _ = run_main(["plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--batch", "2",
                              "--json"], capsys)
     assert code == 0 and not [n for n in json.loads(out)["notes"] if n.startswith("--pp ")]
+
+
+@pytest.mark.parametrize(("model", "said"), [
+    ("gpt3-125m", "its learned position row, on every rank: 2 x hidden x 2 bytes per token"),
+    ("llama3-8b", "its token row, split over the tp ranks: hidden x 2 bytes per token"),
+])
+def test_the_note_counts_the_rows_the_first_stage_reads(model: str, said: str,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """The first stage reads a token row and, for a model with learned positions (GPT-3), a position row too
+    (serving._end_stages); the note said 'hidden x 2 bytes per token' for both."""
+    code, out, err = run_main(["plan", "serve", "--model", model, "--hardware", "h100-sxm", "--pp", "2",
+                               "--batch", "2", "--json"], capsys)
+    assert code == 0, err
+    (note,) = [n for n in json.loads(out)["notes"] if n.startswith("--pp 2: ")]
+    assert said in note

@@ -306,7 +306,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     notes += share_notes
     if (n := int4_group_note(opts, int4_groups)) is not None:
         notes.append(n)
-    if (n := pp_stages_note(opts)) is not None:
+    if (n := pp_stages_note(opts, cfg)) is not None:
         notes.append(n)
     if (n := pp_microbatches_note(opts)) is not None:
         notes.append(n)
@@ -337,13 +337,16 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps) or rate_error)
 
 
-def pp_stages_note(opts: ServeOptions) -> str | None:
-    """How a --pp > 1 run places the embedding and the LM head (serving._busiest_stage_share), and that no published
-    serving run checks it (the bundled runs file has no row with pp > 1); None at --pp 1."""
+def pp_stages_note(opts: ServeOptions, cfg: TransformerConfig) -> str | None:
+    """How a --pp > 1 run places the embedding and the LM head (serving._busiest_stage_share, serving._end_stages),
+    and that no published serving run checks it (the bundled runs file has no row with pp > 1); None at --pp 1."""
     if opts.pp == 1:
         return None
-    return (f"--pp {opts.pp}: each stage holds ceil(layers / pp) layers, the first also the input embedding (its "
-            "looked-up rows read, hidden x 2 bytes per token), the last the LM head (a [hidden, vocab/tp] GEMM per "
+    rows = ("its token row, split over the tp ranks, and its learned position row, on every rank: 2 x hidden x 2 "
+            "bytes per token" if cfg.position_params() else "its token row, split over the tp ranks: hidden x 2 "
+            "bytes per token")
+    return (f"--pp {opts.pp}: each stage holds ceil(layers / pp) layers, the first also the input embedding (the "
+            f"looked-up rows read, {rows}), the last the LM head (a [hidden, vocab/tp] GEMM per "
             "token, its hidden x vocab/tp x 2 bytes read each forward); the busiest stage, busy once per micro-batch, "
             "bounds a decode step (and each further micro-batch of a static prefill). No published serving "
             "run with --pp > 1 validates this: every `validate --serving` row runs --pp 1")
