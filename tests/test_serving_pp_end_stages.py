@@ -55,8 +55,8 @@ def test_the_notes_place_the_head_and_say_no_pp_row_validates_it(capsys: pytest.
 
 
 @pytest.mark.parametrize(("model", "said"), [
-    ("gpt3-125m", "its learned position row, on every rank: 2 x hidden x 2 bytes per token"),
-    ("llama3-8b", "its token row, split over the tp ranks: hidden x 2 bytes per token"),
+    ("gpt3-125m", "its learned position row (on every rank), hidden x 2 bytes each per token"),
+    ("llama3-8b", "its token row (vocab-parallel: on one tp rank), hidden x 2 bytes per token"),
 ])
 def test_the_note_counts_the_rows_the_first_stage_reads(model: str, said: str,
                                                         capsys: pytest.CaptureFixture[str]) -> None:

@@ -342,9 +342,9 @@ def pp_stages_note(opts: ServeOptions, cfg: TransformerConfig) -> str | None:
     and that no published serving run checks it (the bundled runs file has no row with pp > 1); None at --pp 1."""
     if opts.pp == 1:
         return None
-    rows = ("its token row, split over the tp ranks, and its learned position row, on every rank: 2 x hidden x 2 "
-            "bytes per token" if cfg.position_params() else "its token row, split over the tp ranks: hidden x 2 "
-            "bytes per token")
+    rows = ("its token row (vocab-parallel: on one tp rank) and its learned position row (on every rank), hidden x 2 "
+            "bytes each per token" if cfg.position_params() else "its token row (vocab-parallel: on one tp rank), "
+            "hidden x 2 bytes per token")
     return (f"--pp {opts.pp}: each stage holds ceil(layers / pp) layers, the first also the input embedding (the "
             f"looked-up rows read, {rows}), the last the LM head (a [hidden, vocab/tp] GEMM per "
             "token, its hidden x vocab/tp x 2 bytes read each forward); the busiest stage, busy once per micro-batch, "
