@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import shlex
 import sys
 from dataclasses import dataclass
@@ -285,11 +284,12 @@ def _print_run(result: Any, max_rows: int) -> None:
 
 def _stalls_left(result: Any) -> str:
     """What the 'needs X for no ...' bandwidth removes: every stall, or the bandwidth stalls only when the design's
-    DRAM latency (once per layer) or stationary-operand reloads (ws/is accumulator chunks) stall at any bandwidth
-    (simulate/memory.py stalls(); the line said 'for no stalls' while those cycles remained)."""
+    DRAM latency (once per layer, not on a layer SCALE-Sim's buffers replay) or stationary-operand reloads (ws/is
+    accumulator chunks) stall at any bandwidth (simulate/memory.py stalls(); the line said 'for no stalls' while
+    those cycles remained)."""
     from accelopt import units
 
-    latency = len(result.layers) * math.ceil(result.design.dram_latency_s * result.design.clock_hz)
+    latency = sum(x.latency_cycles for x in result.layers)
     reloads = sum(x.reload_cycles for x in result.layers)
     if not latency and not reloads:
         return "stalls"
