@@ -229,8 +229,10 @@ def fsdp_note(param_bytes: float, unit_bytes: Sequence[float], p: int, grads: Fs
             f"sharded by fully_shard (3 each: all-gather forward, all-gather backward, reduce-scatter) + {root}")
     if grads is not None and n_units < 3 * k:
         rs = sum(grads.unit_grad_bytes) + grads.root_grad_bytes
+        root_once = f" and the root's {param_bytes - sum(unit_bytes):,.0f} B once" if root_n else ""
         text += (f"; frozen parameters are all-gathered but not reduce-scattered: {n_units} unit collectives, not "
-                 f"{3 * k} (all-gathered {param_bytes:,.0f} B twice, reduce-scattered {rs:,.0f} B of gradients)")
+                 f"{3 * k} (all-gathered {sum(unit_bytes):,.0f} B twice{root_once}, reduce-scattered {rs:,.0f} B "
+                 "of gradients)")
     return text
 
 
