@@ -273,10 +273,7 @@ def _print_run(result: Any, max_rows: int) -> None:
         con.print(f"roofline: peak {units.fmt_quantity(roof.peak_op_per_s, 'OP/s')}, DRAM "
                   f"{units.fmt_byte_per_s(roof.dram_bandwidth_byte_per_s)}, ridge "
                   f"{roof.ridge_op_per_byte:.4g} OP/B ({roof.ridge_mac_per_byte:.4g} MAC/B)")
-    sc = result.energy_scaling
-    vdd = f"{sc.vdd_v:.2f} V" + (" (nominal)" if sc.vdd_is_nominal else "")
-    con.print(f"* estimates: per-access energies from Horowitz ISSCC 2014 (45 nm, 0.9 V) scaled to "
-              f"{d.tech_node_nm:g} nm at {vdd} by Stillmaker & Baas 2017 (x{sc.factor_vs_45nm_0v9:.3g}); "
+    con.print(f"* estimates: per-access energies from {result.energy_scaling.scaled_text()}; "
               + _traffic_source(result))
     for note in result.notes[1:]:  # the first is the footer above; the others say where SCALE-Sim's buffers apply
         con.print(f"  {note}")

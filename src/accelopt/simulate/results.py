@@ -123,6 +123,13 @@ class EnergyScaling:
     factor_vs_45nm_0v9: float = unit("x")
     source: str
 
+    def scaled_text(self) -> str:
+        """'Horowitz ISSCC 2014 (45 nm, 0.9 V) scaled to 16 nm at 0.85 V (nominal) by Stillmaker & Baas 2017
+        (x0.198)': the one wording of `simulate run`'s footer and its page."""
+        nominal = " (nominal)" if self.vdd_is_nominal else ""
+        return (f"Horowitz ISSCC 2014 (45 nm, 0.9 V) scaled to {self.node_nm:g} nm at {self.vdd_v:.2f} V{nominal} by "
+                f"Stillmaker & Baas 2017 (x{self.factor_vs_45nm_0v9:.3g})")
+
 
 @dataclass(frozen=True, kw_only=True)
 class SimRunResult:
