@@ -102,3 +102,18 @@ def test_without_model_a_recipe_recording_none_is_exit_2(tmp_path: Path, capsys:
     assert code == 2 and "records no model_source" in flat and "'digits'" in flat and "pass MODEL" in flat
     code, _, err = run_main(["optimize"], capsys)
     assert code == 2 and "MODEL is missing" in " ".join(err.split())
+
+
+@pytest.mark.parametrize(("field", "value"), [("batch_size", -1), ("seq_len", 0)])
+def test_a_recorded_count_below_one_names_the_recipe_field(field: str, value: int, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """A hand-edited model_source.batch_size of -1 read '--batch-size -1 is not a number 1..' with the fix 'pass
+    --batch-size 1 or more, or leave it out', of a flag the user never typed: it is refused as the recipe's field."""
+    p = tmp_path / "recipe.json"
+    p.write_text(json.dumps({"accelopt_recipe": 1, "model": "digits", "mode": "inference", "dtype": "fp32",
+                             "techniques": [{"name": "bf16", "params": {}}], "measured": {},
+                             "model_source": {"model": "digits", field: value}}))
+    code, stdout, err = run_main(["optimize", "--apply", str(p), *FAST], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and stdout == "" and f"model_source.{field} = {value} is not 1 or more" in flat, flat
+    assert f"--{field.replace('_', '-')}" not in flat.split("fix:")[0]

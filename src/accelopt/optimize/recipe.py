@@ -131,6 +131,8 @@ def _check_source(path: Path, src: Any) -> dict[str, Any] | None:
         v = src.get(key)
         if v is not None and (not isinstance(v, kind) or isinstance(v, bool)):
             raise _bad(path, f"model_source.{key} = {v!r} is not a {kind.__name__}")
+        if isinstance(v, int) and v < 1:  # else refused as a --batch-size or --seq-len nobody typed
+            raise _bad(path, f"model_source.{key} = {v!r} is not 1 or more")
     return dict(src)
 
 
