@@ -309,9 +309,11 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
 
 def fsdp_grads(model: Any, units: Sequence[Any]) -> FsdpGrads:
     """Which of `model`'s FSDP bytes (its `units`, the root's own parameters) require a gradient."""
-    def nbytes(ps: Any) -> float:
-        return float(sum(q.numel() * q.element_size() for q in ps if q.requires_grad))
+    from accelopt.distributed.model import tensor_bytes
+
+    def trained(ps: Any) -> float:
+        return tensor_bytes([q for q in ps if q.requires_grad])
 
     in_unit = {id(q) for u in units for q in u.parameters()}
-    return FsdpGrads(unit_grad_bytes=[nbytes(u.parameters()) for u in units],
-                     root_grad_bytes=nbytes(q for q in model.parameters() if id(q) not in in_unit))
+    return FsdpGrads(unit_grad_bytes=[trained(u.parameters()) for u in units],
+                     root_grad_bytes=trained(q for q in model.parameters() if id(q) not in in_unit))
