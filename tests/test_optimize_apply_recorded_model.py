@@ -59,6 +59,10 @@ def test_the_recipe_records_its_model_and_apply_rebuilds_it(saved: tuple[Path, P
     assert code == 0, err
     doc = json.loads(stdout)
     assert doc["name"] == "tiny-mlp" and doc["batch_size"] == 4  # the recorded --batch-size
+    # the run says which model it rebuilt and which flags it took from the recipe (it said nothing of either)
+    said = (f"MODEL left out: the model the recipe records, {model.resolve()}:build with --batch-size 4 as "
+            f"recorded ({model.resolve()} unchanged since the recipe was saved: the same sha256)")
+    assert said in doc["notes"], doc["notes"]
     chain = "+".join(t["name"] for t in recipe["techniques"])  # the recommendation: the baseline or the pruned
     assert [v["name"] for v in doc["variants"]] == ["baseline", *([chain] if chain else [])]
 

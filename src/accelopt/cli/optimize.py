@@ -162,19 +162,23 @@ def _source(o: OptimizeOptions) -> ModelSource:
 
 
 def _use_recorded_model(o: OptimizeOptions, recipe: Any) -> str | None:
-    """Without MODEL: the recipe's recorded model and its flags (those typed win), checked (recorded_model). With
-    MODEL and a recipe recording another: a plain-text warning on stderr naming both, returned for the notes
-    (today's behaviour kept: MODEL is measured)."""
+    """Without MODEL: the recipe's recorded model and its flags (those typed win), checked (recorded_model), and a
+    note naming them (the run said nothing of which file it rebuilt). With MODEL and a recipe recording another: a
+    plain-text warning on stderr naming both, returned for the notes (today's behaviour kept: MODEL is measured)."""
     from accelopt.optimize.recipe import recorded_model
 
     assert o.apply is not None
     if o.model is None:
         src = recorded_model(recipe, o.apply)
         o.model = src.model
+        taken = [f"--{flag.replace('_', '-')} {v}" for flag in ("size", "batch_size", "seq_len")
+                 if getattr(o, flag) is None and (v := getattr(src, flag)) is not None]
         o.size = o.size if o.size is not None else src.size
         o.batch_size = o.batch_size if o.batch_size is not None else src.batch_size
         o.seq_len = o.seq_len if o.seq_len is not None else src.seq_len
-        return None
+        return (f"MODEL left out: the model the recipe records, {src.model}"
+                + (f" with {' '.join(taken)} as recorded" if taken else "")
+                + (f" ({src.file} unchanged since the recipe was saved: the same sha256)" if src.sha256 else ""))
     if recipe.source is None:
         return None
     mine, theirs = _source(o), recipe.source
