@@ -74,3 +74,17 @@ def test_a_fully_trained_model_keeps_three_collectives_a_unit(monkeypatch: pytes
     check = _seen(monkeypatch, "mlp")["check"]
     note = next(n for n in check.notes if n.startswith("FSDP communication"))
     assert note.startswith("FSDP communication: 9 collectives a step") and "frozen" not in note
+
+
+def test_the_note_gathers_the_roots_own_parameters_once() -> None:
+    """FSDP2 gathers the root's own parameters once a step (it does not reshard the root after its forward), the
+    units' twice; the note said 'all-gathered 22,000 B twice' of 20,000 B of units and a 2,000 B root (a frozen
+    embedding beside a frozen and a trained unit): 2,000 B too many, counted as two collectives the term has not."""
+    from accelopt.distributed.predict_check import FsdpGrads, fsdp_comm_s, fsdp_note
+
+    units, root = [1e4, 1e4], 2e3
+    grads = FsdpGrads(unit_grad_bytes=[0.0, 1e4], root_grad_bytes=0.0)  # the first unit and the root are frozen
+    assert fsdp_comm_s(1.0, 0.0, 2, sum(units) + root, units, grads)[1] == 2 + 3 + 1
+    note = fsdp_note(sum(units) + root, units, 2, grads)
+    assert note.startswith("FSDP communication: 6 collectives a step")
+    assert "all-gathered 20,000 B twice and the root's 2,000 B once, reduce-scattered 10,000 B" in note

@@ -34,3 +34,28 @@ def test_list_and_show_mark_an_interrupted_optimize(capsys: pytest.CaptureFixtur
     out = _cli(capsys, "history", "show", stopped)[0]
     assert "INTERRUPTED (Ctrl-C), partial" in " ".join(out.split())
     assert "INTERRUPTED" not in _cli(capsys, "history", "show", done)[0]
+
+
+def _partial(failed: str) -> object:
+    from accelopt.measure.profiler import PartialProfile
+    from accelopt.measure.timing import Stats
+
+    return PartialProfile(name="late-fail", mode="train", dtype="fp32", device="cpu", batch_size=8, steps=3, warmup=1,
+                          interrupted=not failed, interrupted_during="roofline", failed=failed,
+                          done=["capture", "warm-up", "headline", "breakdown", "memory"],
+                          missing=["roofline", "energy"], step_time=Stats.of([0.048] * 3))
+
+
+def test_a_failed_profile_is_marked_failed(capsys: pytest.CaptureFixture[str]) -> None:
+    """A profile whose model raised in a later pass (profile-partial with `failed` set: its interrupted is False)
+    was listed by `history list` and `history show` with its step time as a finished run's and no mark, while the
+    same record stopped by Ctrl-C was marked INTERRUPTED. Now each says how it stopped."""
+    failed = history.record("profile-partial", ["profile", "late.py:build"],
+                            to_jsonable(_partial("model 'late-fail' raised RuntimeError [bad]")))
+    stopped = history.record("profile-partial", ["profile", "late.py:build"], to_jsonable(_partial("")))
+    assert failed and stopped
+    runs = {r["id"]: r["summary"] for r in json.loads(_cli(capsys, "history", "list", "--json")[0])["runs"]}
+    assert runs[failed].startswith("FAILED in the roofline pass, partial: step time"), runs[failed]
+    assert runs[stopped].startswith("INTERRUPTED (Ctrl-C), partial: step time"), runs[stopped]
+    out = " ".join(_cli(capsys, "history", "show", failed)[0].split())
+    assert "key figures (FAILED in the roofline pass, partial)" in out and "INTERRUPTED" not in out

@@ -59,6 +59,10 @@ def test_the_recipe_records_its_model_and_apply_rebuilds_it(saved: tuple[Path, P
     assert code == 0, err
     doc = json.loads(stdout)
     assert doc["name"] == "tiny-mlp" and doc["batch_size"] == 4  # the recorded --batch-size
+    # the run says which model it rebuilt and which flags it took from the recipe (it said nothing of either)
+    said = (f"MODEL left out: the model the recipe records, {model.resolve()}:build with --batch-size 4 as "
+            f"recorded ({model.resolve()} unchanged since the recipe was saved: the same sha256)")
+    assert said in doc["notes"], doc["notes"]
     chain = "+".join(t["name"] for t in recipe["techniques"])  # the recommendation: the baseline or the pruned
     assert [v["name"] for v in doc["variants"]] == ["baseline", *([chain] if chain else [])]
 
@@ -102,3 +106,18 @@ def test_without_model_a_recipe_recording_none_is_exit_2(tmp_path: Path, capsys:
     assert code == 2 and "records no model_source" in flat and "'digits'" in flat and "pass MODEL" in flat
     code, _, err = run_main(["optimize"], capsys)
     assert code == 2 and "MODEL is missing" in " ".join(err.split())
+
+
+@pytest.mark.parametrize(("field", "value"), [("batch_size", -1), ("seq_len", 0)])
+def test_a_recorded_count_below_one_names_the_recipe_field(field: str, value: int, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """A hand-edited model_source.batch_size of -1 read '--batch-size -1 is not a number 1..' with the fix 'pass
+    --batch-size 1 or more, or leave it out', of a flag the user never typed: it is refused as the recipe's field."""
+    p = tmp_path / "recipe.json"
+    p.write_text(json.dumps({"accelopt_recipe": 1, "model": "digits", "mode": "inference", "dtype": "fp32",
+                             "techniques": [{"name": "bf16", "params": {}}], "measured": {},
+                             "model_source": {"model": "digits", field: value}}))
+    code, stdout, err = run_main(["optimize", "--apply", str(p), *FAST], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and stdout == "" and f"model_source.{field} = {value} is not 1 or more" in flat, flat
+    assert f"--{field.replace('_', '-')}" not in flat.split("fix:")[0]

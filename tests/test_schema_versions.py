@@ -45,7 +45,8 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 10: calibration.int8_weight_only_bandwidth_ratio (int8 weight-only reads, default 1.0; 9 reads)
     "validate": (4, "d14b23b6b3f0fa89"),  # 3: runs[] memory_bytes_per_device, memory_capacity_bytes, assumed, fits;
     # 4: runs[] calibration_tag, calibration_basis (an uncalibrated --catalog device said so; defaults '')
-    "simulate-run": (2, "a400f78abfb8d1dd"),  # 2: roofline.ridge_mac_per_byte is MAC/B (was OP/B)
+    "simulate-run": (3, "6e8daae45fa1e19b"),  # 2: roofline.ridge_mac_per_byte is MAC/B (was OP/B); 3:
+    # layers[].latency_cycles (the DRAM latency a layer waits, 0 where SCALE-Sim's buffers are replayed)
     "simulate-sweep": (1, "94c9aaca46b0185f"),
     "catalog-compare": (1, "47d86a7e0fa5e8d4"),
     "optimize": (3, "30dcc325a627725c"),  # 2: samples_per_s is samples/s (was count); 3: baseline_thread_slowdown

@@ -61,3 +61,21 @@ def test_no_such_stalls_keeps_the_short_line(tmp_path: Path, capsys: pytest.Capt
     design.write_text(SMALL_DESIGN_TOML)
     out = _run(tmp_path, capsys, design)
     assert "for no stalls)" in out and "remain at any bandwidth" not in out
+
+
+def test_replayed_layers_have_no_dram_latency_left(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under --convention scalesim-code, a layer whose DRAM traffic and stalls SCALE-Sim's buffers replay waits on no
+    DRAM latency (SCALE-Sim models none): the run printed '0 stall' beside '2,400 stall cycles remain at any
+    bandwidth: DRAM latency 2,400' (3 layers x 1 us x 800 MHz counted from the design, replayed or not). Each layer's
+    latency_cycles is what the line sums."""
+    monkeypatch.setenv("ACCELOPT_NO_HISTORY", "1")
+    design = tmp_path / "os.toml"
+    design.write_text(SMALL_DESIGN_TOML + "dram_latency_s = 1e-6\n")
+    doc = json.loads(_run(tmp_path, capsys, design, "--convention", "scalesim-code", "--json"))
+    assert [x["latency_cycles"] for x in doc["layers"]] == [0, 0, 0]  # every layer replayed (the note says 3 of 3)
+    out = _run(tmp_path, capsys, design, "--convention", "scalesim-code")
+    assert "remain at any bandwidth" not in out and "for no stalls)" in out
+    paper = json.loads(_run(tmp_path, capsys, design, "--json"))  # the tiling model: 800 cycles once per layer
+    assert [x["latency_cycles"] for x in paper["layers"]] == [800, 800, 800]
+    assert all(x["stall_cycles"] >= 800 for x in paper["layers"])

@@ -8,9 +8,12 @@ import os
 import sys
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from accelopt.optimize.recipe import ModelSource
 
 TECHNIQUES = {
     "mixed-precision": ("bf16", "fp16", "tf32"),
@@ -148,7 +151,7 @@ def _bundle(o: OptimizeOptions) -> Any:
     return _load_bundle(o.model, size=o.size, batch_size=o.batch_size, seq_len=o.seq_len)
 
 
-def _source(o: OptimizeOptions) -> dict[str, Any]:
+def _source(o: OptimizeOptions) -> ModelSource:
     """The recipe's model_source of this run's MODEL and model flags."""
     from accelopt.cli.profile import _model_path_kind
     from accelopt.optimize.recipe import model_source
@@ -159,28 +162,29 @@ def _source(o: OptimizeOptions) -> dict[str, Any]:
 
 
 def _use_recorded_model(o: OptimizeOptions, recipe: Any) -> str | None:
-    """Without MODEL: the recipe's recorded model and its flags (those typed win), checked (recorded_model). With
-    MODEL and a recipe recording another: a plain-text warning on stderr naming both, returned for the notes
-    (today's behaviour kept: MODEL is measured)."""
+    """Without MODEL: the recipe's recorded model and its flags (those typed win), checked (recorded_model), and a
+    note naming them (the run said nothing of which file it rebuilt). With MODEL and a recipe recording another: a
+    plain-text warning on stderr naming both, returned for the notes (today's behaviour kept: MODEL is measured)."""
     from accelopt.optimize.recipe import recorded_model
 
     assert o.apply is not None
     if o.model is None:
         src = recorded_model(recipe, o.apply)
-        o.model = src["model"]
-        o.size = o.size if o.size is not None else src.get("size")
-        o.batch_size = o.batch_size if o.batch_size is not None else src.get("batch_size")
-        o.seq_len = o.seq_len if o.seq_len is not None else src.get("seq_len")
-        return None
+        o.model = src.model
+        taken = [f"--{flag.replace('_', '-')} {v}" for flag in ("size", "batch_size", "seq_len")
+                 if getattr(o, flag) is None and (v := getattr(src, flag)) is not None]
+        o.size = o.size if o.size is not None else src.size
+        o.batch_size = o.batch_size if o.batch_size is not None else src.batch_size
+        o.seq_len = o.seq_len if o.seq_len is not None else src.seq_len
+        return (f"MODEL left out: the model the recipe records, {src.model}"
+                + (f" with {' '.join(taken)} as recorded" if taken else "")
+                + (f" ({src.file} unchanged since the recipe was saved: the same sha256)" if src.sha256 else ""))
     if recipe.source is None:
         return None
     mine, theirs = _source(o), recipe.source
-    if (mine["model"], mine["size"]) == (theirs["model"], theirs.get("size")):
+    if (mine.model, mine.size) == (theirs.model, theirs.size):
         return None
-    def named(s: dict[str, Any]) -> str:
-        return s["model"] + (f" --size {s['size']}" if s.get("size") else "")
-
-    text = (f"warning: the recipe {o.apply!r} was made on {named(theirs)}; MODEL here is {named(mine)}, which is "
+    text = (f"warning: the recipe {o.apply!r} was made on {theirs.named()}; MODEL here is {mine.named()}, which is "
             "measured with the recipe's techniques")
     from accelopt.report.console import make_console, plain
 

@@ -54,19 +54,25 @@ def _summary(run: RunRecord, n: int = 3) -> str:
         typer.echo(f"warning: {printable(e.problem)}", err=True)
         return "n/a (result unreadable)"
     text = "; ".join(f"{f.label} {fmt(f.value, f.unit)}" + ("*" if f.estimate else "") for f in figs)
-    return f"{INTERRUPTED}: {text}" if _interrupted(run.command, run.result) else text
+    mark = _stopped(run.command, run.result)
+    return f"{mark}: {text}" if mark else text
 
 
 INTERRUPTED = "INTERRUPTED (Ctrl-C), partial"
 """How `history list` and `show` mark a run stopped by Ctrl-C (an optimize or simulate sweep result with
-`interrupted: true`): its figures read as a finished run's ('recommended speed-up 1x' of a run stopped before its
-first technique)."""
+`interrupted: true`, an interrupted profile-partial): its figures read as a finished run's ('recommended speed-up
+1x' of a run stopped before its first technique)."""
 
 
-def _interrupted(command: str, result: Any) -> bool:
+def _stopped(command: str, result: Any) -> str:
+    """The mark of a run that did not finish: INTERRUPTED, or for a profile whose model raised in a later pass
+    (profile-partial with `failed` set) the pass it failed in; '' for a finished run."""
     from accelopt.report.figures import typed
 
-    return bool(getattr(typed(command, result), "interrupted", False))
+    r = typed(command, result)
+    if getattr(r, "failed", ""):
+        return f"FAILED in the {r.interrupted_during} pass, partial"
+    return INTERRUPTED if getattr(r, "interrupted", False) else ""
 
 
 def _list(limit: int, offset: int, as_json: bool) -> None:
@@ -180,7 +186,8 @@ def _print_show(doc: HistoryShowDocument) -> None:
     if doc.figures_note is not None:
         con.print(plain(f"{doc.figures_note}; only its JSON is shown: accelopt history show {doc.id} --json"))
         return
-    t = Table(title=f"key figures ({INTERRUPTED})" if _interrupted(doc.command, doc.result) else "key figures")
+    mark = _stopped(doc.command, doc.result)
+    t = Table(title=f"key figures ({mark})" if mark else "key figures")
     t.add_column("figure")
     t.add_column("value", justify="right")
     for f in doc.figures:

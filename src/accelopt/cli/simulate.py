@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import shlex
 import sys
 from dataclasses import dataclass
@@ -274,10 +273,7 @@ def _print_run(result: Any, max_rows: int) -> None:
         con.print(f"roofline: peak {units.fmt_quantity(roof.peak_op_per_s, 'OP/s')}, DRAM "
                   f"{units.fmt_byte_per_s(roof.dram_bandwidth_byte_per_s)}, ridge "
                   f"{roof.ridge_op_per_byte:.4g} OP/B ({roof.ridge_mac_per_byte:.4g} MAC/B)")
-    sc = result.energy_scaling
-    vdd = f"{sc.vdd_v:.2f} V" + (" (nominal)" if sc.vdd_is_nominal else "")
-    con.print(f"* estimates: per-access energies from Horowitz ISSCC 2014 (45 nm, 0.9 V) scaled to "
-              f"{d.tech_node_nm:g} nm at {vdd} by Stillmaker & Baas 2017 (x{sc.factor_vs_45nm_0v9:.3g}); "
+    con.print(f"* estimates: per-access energies from {result.energy_scaling.scaled_text()}; "
               + _traffic_source(result))
     for note in result.notes[1:]:  # the first is the footer above; the others say where SCALE-Sim's buffers apply
         con.print(f"  {note}")
@@ -285,11 +281,12 @@ def _print_run(result: Any, max_rows: int) -> None:
 
 def _stalls_left(result: Any) -> str:
     """What the 'needs X for no ...' bandwidth removes: every stall, or the bandwidth stalls only when the design's
-    DRAM latency (once per layer) or stationary-operand reloads (ws/is accumulator chunks) stall at any bandwidth
-    (simulate/memory.py stalls(); the line said 'for no stalls' while those cycles remained)."""
+    DRAM latency (once per layer, not on a layer SCALE-Sim's buffers replay) or stationary-operand reloads (ws/is
+    accumulator chunks) stall at any bandwidth (simulate/memory.py stalls(); the line said 'for no stalls' while
+    those cycles remained)."""
     from accelopt import units
 
-    latency = len(result.layers) * math.ceil(result.design.dram_latency_s * result.design.clock_hz)
+    latency = sum(x.latency_cycles for x in result.layers)
     reloads = sum(x.reload_cycles for x in result.layers)
     if not latency and not reloads:
         return "stalls"

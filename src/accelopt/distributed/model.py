@@ -63,6 +63,14 @@ class BatchStream:
         return self._peeked
 
 
+def tensor_bytes(obj: Any) -> float:
+    """Bytes of the tensors in `obj` (a tensor, a list of parameters, a layer's output tuple or dict)."""
+    import torch
+    from torch.utils import _pytree as pytree
+
+    return float(sum(x.numel() * x.element_size() for x in pytree.tree_leaves(obj) if isinstance(x, torch.Tensor)))
+
+
 def on_tensors(obj: Any, fn: Any) -> Any:
     """obj with fn applied to every tensor in it, its structure kept: torch's pytree follows tuples, lists, dicts
     and namedtuples (a namedtuple of targets, rebuilt as type(obj)(generator), failed with "missing 1 required

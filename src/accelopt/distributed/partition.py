@@ -25,7 +25,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from accelopt.distributed.model import on_tensors, pipeline_layers, tied_spans
+from accelopt.distributed.model import on_tensors, pipeline_layers, tensor_bytes, tied_spans
 from accelopt.distributed.types import LayerCost, Partition, StageBalance
 from accelopt.errors import AcceloptError, InfeasibleError, InputError, MeasurementError
 from accelopt.units import GiB
@@ -37,12 +37,6 @@ moments (torch.optim.AdamW keeps exp_avg and exp_avg_sq per parameter, in the pa
 worker trains with AdamW unless the bundle brings its own optimizer): the accounting of Rajbhandari et al. 2020
 (ZeRO), sec. 3.1, for one dtype."""
 
-
-def _nbytes(obj: Any) -> float:
-    import torch
-    from torch.utils import _pytree as pytree
-
-    return float(sum(x.numel() * x.element_size() for x in pytree.tree_leaves(obj) if isinstance(x, torch.Tensor)))
 
 
 def _detached(obj: Any) -> Any:
@@ -165,11 +159,11 @@ def _time_layer(layer: Any, index: int, args: Any, loss_fn: Any, targets: Any, r
         res = layer(*as_tuple(args))
     own = [p for p in layer.parameters() if id(p) not in counted]
     counted.update(id(p) for p in own)
-    params = sum(float(p.numel() * p.element_size()) for p in own)
-    frozen = sum(float(p.numel() * p.element_size()) for p in own if not p.requires_grad)
+    params = tensor_bytes(own)
+    frozen = tensor_bytes([p for p in own if not p.requires_grad])
     state = optimizer_state_bytes(bundle, [p for p in own if p.requires_grad])
     return LayerCost(name=layer_name(index, layer), fwd_bwd_s=statistics.median(times[1:]),
-                     activation_bytes=_nbytes(res), param_bytes=params, frozen_param_bytes=frozen,
+                     activation_bytes=tensor_bytes(res), param_bytes=params, frozen_param_bytes=frozen,
                      optimizer_state_bytes=state), res
 
 

@@ -229,8 +229,10 @@ def fsdp_note(param_bytes: float, unit_bytes: Sequence[float], p: int, grads: Fs
             f"sharded by fully_shard (3 each: all-gather forward, all-gather backward, reduce-scatter) + {root}")
     if grads is not None and n_units < 3 * k:
         rs = sum(grads.unit_grad_bytes) + grads.root_grad_bytes
+        root_once = f" and the root's {param_bytes - sum(unit_bytes):,.0f} B once" if root_n else ""
         text += (f"; frozen parameters are all-gathered but not reduce-scattered: {n_units} unit collectives, not "
-                 f"{3 * k} (all-gathered {param_bytes:,.0f} B twice, reduce-scattered {rs:,.0f} B of gradients)")
+                 f"{3 * k} (all-gathered {sum(unit_bytes):,.0f} B twice{root_once}, reduce-scattered {rs:,.0f} B "
+                 "of gradients)")
     return text
 
 
@@ -307,9 +309,11 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
 
 def fsdp_grads(model: Any, units: Sequence[Any]) -> FsdpGrads:
     """Which of `model`'s FSDP bytes (its `units`, the root's own parameters) require a gradient."""
-    def nbytes(ps: Any) -> float:
-        return float(sum(q.numel() * q.element_size() for q in ps if q.requires_grad))
+    from accelopt.distributed.model import tensor_bytes
+
+    def trained(ps: Any) -> float:
+        return tensor_bytes([q for q in ps if q.requires_grad])
 
     in_unit = {id(q) for u in units for q in u.parameters()}
-    return FsdpGrads(unit_grad_bytes=[nbytes(u.parameters()) for u in units],
-                     root_grad_bytes=nbytes(q for q in model.parameters() if id(q) not in in_unit))
+    return FsdpGrads(unit_grad_bytes=[trained(u.parameters()) for u in units],
+                     root_grad_bytes=trained(q for q in model.parameters() if id(q) not in in_unit))

@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accelopt.distributed.launch import Launch, RankOutOfMemory, launch_job
-from accelopt.distributed.model import batchnorm_note, check_batch, dropout_note, fsdp_units, load_bundle
+from accelopt.distributed.model import (
+    batchnorm_note,
+    check_batch,
+    dropout_note,
+    fsdp_units,
+    load_bundle,
+    tensor_bytes,
+)
 from accelopt.distributed.types import PARALLEL, SCHEDULES, DistributedResult, Job, Partition, RankResult
 from accelopt.errors import AcceloptError, InputError, MeasurementError, is_out_of_memory
 from accelopt.measure.contention import (
@@ -344,10 +351,10 @@ def _predict(cfg: DistConfig, result: DistributedResult, spec: Any) -> Any:
     # DDP's buckets hold the parameters that require a gradient (a frozen backbone is never all-reduced);
     # FSDP shards and gathers every parameter, and a pipeline's term uses the activations only
     held = [p for p in bundle.model.parameters() if p.requires_grad or cfg.parallel != "ddp"]
-    param_bytes = float(sum(p.numel() * p.element_size() for p in held))
+    param_bytes = tensor_bytes(held)
     # the units worker._fsdp shards one by one before the root: each issues its own collectives
     units = fsdp_units(bundle.model) if result.parallel == "fsdp" else []
-    unit_bytes = [float(sum(p.numel() * p.element_size() for p in u.parameters())) for u in units]
+    unit_bytes = [tensor_bytes(list(u.parameters())) for u in units]
     workload = capture_workload(bundle, mode="train", dtype="fp32", device=cfg.device, warmup_steps=1)
     grads = fsdp_grads(bundle.model, units) if result.parallel == "fsdp" else None
     return predict_run(result, workload, spec, param_bytes, unit_bytes, grads)

@@ -154,7 +154,8 @@ class LayerCost:
     optimizer_state_bytes: float | None = unit("B", default=None)
     """Bytes of state the bundle's optimizer (AdamW(lr=1e-4) by default) keeps for this layer's trainable parameters,
     measured after one step on copies of them (SGD without momentum keeps none, AdamW two moments); None where it
-    was not measured (records before schema version 5): AdamW's 2 x the trainable bytes is assumed."""
+    was not measured (records before schema version 5, or a bundle optimizer that could not be built or stepped on
+    the copies: partition.optimizer_state_bytes): AdamW's 2 x the trainable bytes is assumed."""
 
 
 @dataclass(kw_only=True)

@@ -12,6 +12,7 @@ JSON, versioned:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -35,7 +36,7 @@ class Recipe:
     dtype: str
     techniques: list[tuple[str, dict[str, Any]]]
     measured: dict[str, Any] = field(default_factory=dict)
-    source: dict[str, Any] | None = None
+    source: ModelSource | None = None
     """model_source: what `--apply RECIPE` without MODEL rebuilds the model from (model_source() wrote it); None in
     a recipe written before accelopt recorded it."""
 
@@ -48,9 +49,37 @@ _RECIPE_KEYS = frozenset({"accelopt_recipe", "model_file", "model_source",
                           *(f.name for f in fields(Recipe) if f.name != "source")})
 """Top-level fields of a recipe: the version, Recipe's fields (to_dict), model_file and model_source (which save()
 adds)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelSource:
+    """A recipe's model_source: the save run's MODEL and model flags, and the file the model was built from."""
+
+    model: str
+    """MODEL as model_key() records it (a file's path made absolute)."""
+    size: str | None = None
+    batch_size: int | None = None
+    seq_len: int | None = None
+    """--size, --batch-size and --seq-len as given to the save run (None: left out)."""
+    file: str | None = None
+    """The file the model is built from (a file.py:factory's file, an HF config.json); None for a zoo name or a
+    built-in example."""
+    sha256: str | None = None
+    """Of `file` when the recipe was saved: a file changed since is refused (recorded_model)."""
+    factory: str | None = None
+    """The function of a file.py:factory."""
+
+    def named(self) -> str:
+        """MODEL with its --size, as the warning of a recipe applied to another model names each."""
+        return self.model + (f" --size {self.size}" if self.size else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
 _SOURCE_KEYS = {"model": str, "file": str, "factory": str, "sha256": str, "size": str, "batch_size": int,
                 "seq_len": int}
-"""model_source's fields and their types (each but model may be absent or null)."""
+"""model_source's fields (ModelSource's) and their types (each but model may be absent or null)."""
 
 
 def model_key(model: str, is_path: bool) -> str:
@@ -63,20 +92,19 @@ def model_key(model: str, is_path: bool) -> str:
 
 
 def model_source(model: str, *, is_path: bool, size: str | None, batch_size: int | None,
-                 seq_len: int | None) -> dict[str, Any]:
+                 seq_len: int | None) -> ModelSource:
     """The recipe's model_source: MODEL (model_key), the model flags given, and for a model read from a file that
     file's absolute path and sha256, so that `--apply RECIPE` without MODEL refuses a file changed since."""
     key = model_key(model, is_path)
-    src: dict[str, Any] = {"model": key, "size": size, "batch_size": batch_size, "seq_len": seq_len}
+    src = ModelSource(model=key, size=size, batch_size=batch_size, seq_len=seq_len)
     path_s, sep, func = key.rpartition(":")
-    file = Path(path_s) if sep and path_s.endswith(".py") else Path(key) if is_path else None
+    is_py = bool(sep) and path_s.endswith(".py")
+    file = Path(path_s) if is_py else Path(key) if is_path else None
     if file is not None and file.is_dir():  # an HF config folder: its config.json is what the model is built from
         file = file / "config.json"
-    if file is not None and file.is_file():
-        src.update(file=str(file), sha256=_sha256(file))
-        if sep and path_s.endswith(".py"):
-            src["factory"] = func
-    return src
+    if file is None or not file.is_file():
+        return src
+    return dataclasses.replace(src, file=str(file), sha256=_sha256(file), factory=func if is_py else None)
 
 
 def _sha256(path: Path) -> str:
@@ -85,7 +113,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def recorded_model(recipe: Recipe, path: str) -> dict[str, Any]:
+def recorded_model(recipe: Recipe, path: str) -> ModelSource:
     """The recipe's model_source, for `--apply RECIPE` without MODEL; an InputError when it records none, or its
     file no longer exists or differs from the one recorded (sha256): the recipe's model is not rebuilt from
     another file without a word."""
@@ -94,21 +122,20 @@ def recorded_model(recipe: Recipe, path: str) -> dict[str, Any]:
     if not src:
         raise InputError(f"recipe {path!r} records no model_source to rebuild the model from (written before "
                          f"accelopt recorded one, or by hand); it names the model {recipe.model!r}", fix)
-    file = src.get("file")
+    file = src.file
     if file is None:
         return src
     f = Path(file)
     if not f.is_file():
-        raise InputError(f"recipe {path!r} was made on {src['model']}, and the file {file!r} no longer exists",
+        raise InputError(f"recipe {path!r} was made on {src.model}, and the file {file!r} no longer exists",
                          fix + " (the file's new place, or another model)")
-    if src.get("sha256") is not None and _sha256(f) != src["sha256"]:
-        factory = src.get("factory")
-        gone = factory is not None and not _defines(f, factory)
-        raise InputError(f"recipe {path!r} was made on {src['model']}, and {file!r} changed since the recipe was "
+    if src.sha256 is not None and _sha256(f) != src.sha256:
+        gone = src.factory is not None and not _defines(f, src.factory)
+        raise InputError(f"recipe {path!r} was made on {src.model}, and {file!r} changed since the recipe was "
                          "saved (its sha256 differs from the recorded one)"
-                         + (f" and defines no function {factory!r} any more" if gone else ""),
+                         + (f" and defines no function {src.factory!r} any more" if gone else ""),
                          f"pass MODEL to apply the recipe to the file as it is now (accelopt optimize --apply {path} "
-                         f"{src['model']}), or rerun `accelopt optimize --save` on it for a new recipe")
+                         f"{src.model}), or rerun `accelopt optimize --save` on it for a new recipe")
     return src
 
 
@@ -119,7 +146,7 @@ def _defines(file: Path, func: str) -> bool:
     return re.search(rf"^\s*(async\s+)?def\s+{re.escape(func)}\s*\(|^{re.escape(func)}\s*=", text, re.M) is not None
 
 
-def _check_source(path: Path, src: Any) -> dict[str, Any] | None:
+def _check_source(path: Path, src: Any) -> ModelSource | None:
     if src is None:
         return None
     if not isinstance(src, dict) or not isinstance(src.get("model"), str) or not src["model"]:
@@ -131,7 +158,9 @@ def _check_source(path: Path, src: Any) -> dict[str, Any] | None:
         v = src.get(key)
         if v is not None and (not isinstance(v, kind) or isinstance(v, bool)):
             raise _bad(path, f"model_source.{key} = {v!r} is not a {kind.__name__}")
-    return dict(src)
+        if isinstance(v, int) and v < 1:  # else refused as a --batch-size or --seq-len nobody typed
+            raise _bad(path, f"model_source.{key} = {v!r} is not 1 or more")
+    return ModelSource(**src)
 
 
 def recipe_for(result: OptimizeResult, r: VariantResult) -> Recipe:
@@ -273,7 +302,7 @@ def check_save_free(folder: Path | str) -> None:
 
 
 def save(folder: Path | str, result: OptimizeResult, variants: dict[str, Variant],
-         original: Any = None, source: dict[str, Any] | None = None) -> tuple[Path, Path | None]:
+         original: Any = None, source: ModelSource | None = None) -> tuple[Path, Path | None]:
     """Write the recommended variant's model (via Variant.save) and its recipe into `folder`;
     (recipe path, model path or None where the variant cannot be saved). `original`: the user's model, named in the
     note on how to load a structurally pruned one. Each file is written whole beside its place and then moved there,
@@ -288,7 +317,7 @@ def save(folder: Path | str, result: OptimizeResult, variants: dict[str, Variant
     recipe = recipe_for(result, r).to_dict()
     recipe["model_file"] = model_path.name if model_path else None
     if source is not None:
-        recipe["model_source"] = source
+        recipe["model_source"] = source.to_dict()
     path = folder / RECIPE_FILE
     _write_whole(path, lambda p: p.write_text(json.dumps(recipe, indent=2) + "\n", encoding="utf-8"))
     if r.name == "baseline":

@@ -843,7 +843,13 @@ class _Run:
         except KeyboardInterrupt:
             raise
         except Exception as e:  # the bounds are context; a model profile cannot capture must still be optimized
-            self.result.notes.append(f"profile's bounds not available: {type(e).__name__}: {str(e)[:200]}")
+            from accelopt.measure.profiler import ProfileFailed
+
+            failed = isinstance(e, ProfileFailed) and e.__cause__ is not None
+            cause = e.__cause__ if failed else e  # the model's error, not ProfileFailed's list of the passes kept
+            where = f" (profile's {e.partial.interrupted_during} pass failed)" if isinstance(e, ProfileFailed) else ""
+            self.result.notes.append(f"profile's bounds not available{where}: {type(cause).__name__}: "
+                                     f"{str(cause)[:200]}")
 
     def bound(self, r: VariantResult) -> None:
         if self.bounds is None or r.name == "baseline":

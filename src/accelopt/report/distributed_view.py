@@ -131,11 +131,13 @@ def split_line(p: Any) -> str:
 
 def _state_words(p: Any) -> str:
     """What the stage memory estimate counts for the trained weights: the optimizer state measured on each layer,
-    or (a record without it) AdamW's two moments assumed."""
+    or AdamW's two moments, a default said as one (a record before it was measured, or a bundle optimizer that could
+    not be stepped on copies of the layers' parameters)."""
     if p.layers and all(x.optimizer_state_bytes is not None for x in p.layers):
         return ("weights + gradients + the optimizer's state, measured by one step of the run's optimizer on each "
                 "layer's parameters")
-    return "4 x weights = weights, gradients and the default AdamW's two moments"
+    return ("4 x weights = weights, gradients and AdamW's two moments (default used: the optimizer's state was not "
+            "measured)")
 
 
 def _frozen(p: Any) -> str:

@@ -419,10 +419,7 @@ def _sim_run_tables(r: Any) -> list[Table]:
             continue
         label = f.name + (" (estimate)" if "estimate" in f.metadata.get("doc", "") else "")
         tt.rows.append([label, q(t, f.name)])
-    sc = r.energy_scaling  # the console's footer line: how the 45 nm / 0.9 V energies were scaled
-    scaling = (f"On-chip energies: Horowitz ISSCC 2014 (45 nm, 0.9 V) scaled to {sc.node_nm:g} nm at "
-               f"{sc.vdd_v:.2f} V{' (nominal)' if sc.vdd_is_nominal else ''} by Stillmaker & Baas 2017 "
-               f"(x{sc.factor_vs_45nm_0v9:.3g}).")
+    scaling = f"On-chip energies: {r.energy_scaling.scaled_text()}."  # as the console's footer says it
     tt.note = " ".join([*r.notes, scaling])
     return [dt, tt, lt]
 

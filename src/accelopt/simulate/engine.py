@@ -19,6 +19,7 @@ from accelopt.simulate.memory import (
     PSUM_BYTES,
     dram_traffic,
     fill_bytes,
+    latency_cycles,
     reload_cycles,
     scalesim_user_columns,
     stalls,
@@ -201,6 +202,7 @@ def simulate(design: Design, layers: Sequence[Layer] | LayerArrays, convention: 
     c["dram_bytes"] = dram
     c["dram_cycles"], c["stall_cycles"] = stalls(dram, fill, c["compute_cycles"], c["reload_cycles"],
                                                  d.dram_bandwidth_byte_per_s, d.clock_hz, d.dram_latency_s)
+    c["latency_cycles"] = np.full(len(arr.m), latency_cycles(d.dram_latency_s, d.clock_hz))
     if convention == "scalesim-code":
         dram = _replay_scalesim_buffers(arr, d, c)
     c["total_cycles"] = c["compute_cycles"] + c["stall_cycles"]
@@ -228,6 +230,7 @@ def _replay_scalesim_buffers(arr: LayerArrays, d: Design, c: dict[str, np.ndarra
         c[key] = np.where(ok, s[key], c[key])
     c["dram_psum_bytes"] = np.where(ok, 0.0, c["dram_psum_bytes"])
     c["reload_cycles"] = np.where(ok, 0.0, c["reload_cycles"])
+    c["latency_cycles"] = np.where(ok, 0.0, c["latency_cycles"])  # SCALE-Sim models no DRAM latency
     c["stall_cycles"] = np.where(ok, s["scalesim_total_cycles"] - c["compute_cycles"], c["stall_cycles"])
     c["dram_bytes"] = (c["dram_ifmap_read_bytes"] + c["dram_filter_read_bytes"] + c["dram_ofmap_write_bytes"]
                        + c["dram_psum_bytes"])

@@ -146,17 +146,23 @@ def fill_bytes(a: LayerArrays, bytes_per_elem: float, rows: int, cols: int, data
     return np.minimum(sr, rows) * np.minimum(sc, cols) * bytes_per_elem
 
 
+def latency_cycles(latency_s: float, clock_hz: float) -> float:
+    """Cycles a layer waits on the DRAM latency (once per layer, at any bandwidth)."""
+    return float(np.ceil(latency_s * clock_hz))
+
+
 def stalls(dram_bytes: np.ndarray, fill: np.ndarray, compute_cycles: np.ndarray, reloads: np.ndarray,
            bandwidth_byte_per_s: float, clock_hz: float, latency_s: float) -> tuple[np.ndarray, np.ndarray]:
     """(dram_cycles, stall_cycles) per layer; an infinite bandwidth gives no bandwidth stalls."""
     if np.isinf(bandwidth_byte_per_s):
         zero = np.zeros_like(compute_cycles, dtype=np.float64)
-        return zero, reloads + np.ceil(latency_s * clock_hz)
+        return zero, reloads + latency_cycles(latency_s, clock_hz)
     cycles_per_byte = clock_hz / bandwidth_byte_per_s
     dram_cycles = np.ceil(dram_bytes * cycles_per_byte)
     fill_cycles = np.ceil(fill * cycles_per_byte)
     busy = compute_cycles + reloads
-    stall = fill_cycles + np.maximum(0.0, dram_cycles - fill_cycles - busy) + np.ceil(latency_s * clock_hz) + reloads
+    latency = latency_cycles(latency_s, clock_hz)
+    stall = fill_cycles + np.maximum(0.0, dram_cycles - fill_cycles - busy) + latency + reloads
     return dram_cycles, stall
 
 

@@ -36,6 +36,9 @@ class SimLayer:
     compute_cycles: int = unit("cycles")
     dram_cycles: float = unit("cycles", "cycles the DRAM traffic takes at the design's bandwidth")
     reload_cycles: float = unit("cycles", "re-loading the stationary operand per extra accumulator chunk (stalls)")
+    latency_cycles: float = unit("cycles", "waiting on the design's dram_latency_s, once per layer (stalls at any "
+                                 "bandwidth; 0 where SCALE-Sim's buffers are replayed, which model no latency)",
+                                 default=0.0)
     stall_cycles: float = unit("cycles", "compute waiting for DRAM")
     total_cycles: float = unit("cycles")
     latency_s: float = unit("s")
@@ -120,16 +123,23 @@ class EnergyScaling:
     factor_vs_45nm_0v9: float = unit("x")
     source: str
 
+    def scaled_text(self) -> str:
+        """'Horowitz ISSCC 2014 (45 nm, 0.9 V) scaled to 16 nm at 0.85 V (nominal) by Stillmaker & Baas 2017
+        (x0.198)': the one wording of `simulate run`'s footer and its page."""
+        nominal = " (nominal)" if self.vdd_is_nominal else ""
+        return (f"Horowitz ISSCC 2014 (45 nm, 0.9 V) scaled to {self.node_nm:g} nm at {self.vdd_v:.2f} V{nominal} by "
+                f"Stillmaker & Baas 2017 (x{self.factor_vs_45nm_0v9:.3g})")
+
 
 @dataclass(frozen=True, kw_only=True)
 class SimRunResult:
     """`accelopt simulate run`: a design over a layer list, layer by layer."""
 
     SCHEMA_KIND: ClassVar[str] = "simulate-run"
-    SCHEMA_VERSION: ClassVar[int] = 2
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    SCHEMA_VERSION: ClassVar[int] = 3
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
     """Version 2 declares roofline.ridge_mac_per_byte in MAC/B (was OP/B, half its value's meaning); the values are
-    the same, so version 1 reads."""
+    the same, so version 1 reads. Version 3 adds layers[].latency_cycles (0 in the versions before)."""
 
     source: str
     design: Design
