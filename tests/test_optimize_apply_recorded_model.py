@@ -102,3 +102,40 @@ def test_without_model_a_recipe_recording_none_is_exit_2(tmp_path: Path, capsys:
     assert code == 2 and "records no model_source" in flat and "'digits'" in flat and "pass MODEL" in flat
     code, _, err = run_main(["optimize"], capsys)
     assert code == 2 and "MODEL is missing" in " ".join(err.split())
+
+
+def test_model_given_runs_the_recorded_shape_and_says_so(saved: tuple[Path, Path],
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """MODEL named again (the recorded file.py:build) without --batch-size: the recipe's --batch-size 4 runs. Before,
+    the factory's default batch 8 ran, and nothing said the shape differed from the recipe's."""
+    model, out = saved
+    code, stdout, err = run_main(["optimize", f"{model}:build", "--apply", str(out), "--json", *FAST], capsys)
+    assert code == 0, err
+    doc = json.loads(stdout)
+    assert doc["batch_size"] == 4
+    assert "input shape: batch size 4 (the recipe's --batch-size 4)" in doc["notes"]
+    assert "warning:" not in err
+
+
+def test_a_typed_batch_size_overrides_the_recorded_one_and_is_said(saved: tuple[Path, Path],
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    model, out = saved
+    for argv in ([f"{model}:build", "--apply", str(out)], ["--apply", str(out)]):  # with MODEL and without
+        code, stdout, err = run_main(["optimize", *argv, "--batch-size", "2", "--json", *FAST], capsys)
+        assert code == 0, err
+        doc = json.loads(stdout)
+        assert doc["batch_size"] == 2
+        assert "input shape: batch size 2 (--batch-size given; the recipe ran 4)" in doc["notes"]
+
+
+def test_another_model_keeps_its_own_shape_and_is_told(saved: tuple[Path, Path], tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    _, out = saved
+    other = tmp_path / "other.py"
+    _write(other, name="make")
+    code, stdout, err = run_main(["optimize", f"{other}:make", "--apply", str(out), "--json", *FAST], capsys)
+    assert code == 0, err
+    doc = json.loads(stdout)
+    assert doc["batch_size"] == 8  # make's default: a recorded shape belongs to the recorded model
+    assert ("input shape: batch size 8 (as given for this model; the recipe's --batch-size 4 was for the model it "
+            "was made on and is not carried over)") in doc["notes"]
