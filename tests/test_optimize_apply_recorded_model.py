@@ -90,7 +90,11 @@ def test_model_given_for_a_recipe_of_another_factory_warns(saved: tuple[Path, Pa
     assert code == 0, err
     flat = " ".join(err.split())
     assert "warning:" in flat and f"{model.resolve()}:build" in flat and f"{other.resolve()}:make" in flat
-    assert any(f"{other.resolve()}:make" in n for n in json.loads(stdout)["notes"])
+    doc = json.loads(stdout)
+    assert any(f"{other.resolve()}:make" in n for n in doc["notes"])
+    assert doc["batch_size"] == 8  # make's default: a recorded shape belongs to the recorded model, and is said
+    assert ("input shape: batch size 8 (as given for this model; the recipe's --batch-size 4 was for the model it "
+            "was made on and is not carried over)") in doc["notes"]
 
 
 def test_without_model_a_recipe_recording_none_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -127,15 +131,3 @@ def test_a_typed_batch_size_overrides_the_recorded_one_and_is_said(saved: tuple[
         assert doc["batch_size"] == 2
         assert "input shape: batch size 2 (--batch-size given; the recipe ran 4)" in doc["notes"]
 
-
-def test_another_model_keeps_its_own_shape_and_is_told(saved: tuple[Path, Path], tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    _, out = saved
-    other = tmp_path / "other.py"
-    _write(other, name="make")
-    code, stdout, err = run_main(["optimize", f"{other}:make", "--apply", str(out), "--json", *FAST], capsys)
-    assert code == 0, err
-    doc = json.loads(stdout)
-    assert doc["batch_size"] == 8  # make's default: a recorded shape belongs to the recorded model
-    assert ("input shape: batch size 8 (as given for this model; the recipe's --batch-size 4 was for the model it "
-            "was made on and is not carried over)") in doc["notes"]
