@@ -1,7 +1,9 @@
 """`accelopt optimize --apply RECIPE` without MODEL: the recipe records its model (model_source: MODEL as a path
 independent of the working directory, the model flags, the file's sha256), and the model is rebuilt from it. Before,
 MODEL was required again (exit 2 'Missing argument MODEL'). A recorded file that is gone, changed or lost its
-factory is exit 2 naming it; MODEL given for a recipe of another model keeps today's run with a warning naming both."""
+factory is exit 2 naming it; MODEL given for a recipe of another model keeps today's run with a warning naming both.
+MODEL naming the recorded model runs the recorded --batch-size (before: the model's default, unsaid); a note says
+which input shape ran."""
 
 from __future__ import annotations
 
