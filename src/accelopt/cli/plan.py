@@ -697,7 +697,8 @@ def _run_search(opts: PlanOptions) -> None:
                       tokens=setup.tokens, dtype=setup.dtype, stack=stack, flash=setup.flash, candidates=len(c),
                       feasible=int(c.feasible.sum()), dropped={k: int(v) for k, v in c.reasons.items()},
                       assumed=c.assumed, unused_config_keys=list(setup.model.unused_keys), search_s=elapsed,
-                      skipped_devices=dict(c.skipped_devices), schedule=opts.schedule, measured_link=measured,
+                      skipped_devices=dict(c.skipped_devices),
+                      skipped_options=dict(c.skipped_options), schedule=opts.schedule, measured_link=measured,
                       axes=axes, slice_devices=opts.slice_devices, objective=objective, **_setup_flags(setup),
                       model_figures=figures,
                       notes=[*model_notes(setup, opts.setup.seq_len is not None, figures,
@@ -736,7 +737,7 @@ def _run_search(opts: PlanOptions) -> None:
                    f"in {elapsed:.2f} s, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
     from accelopt.report.plan_warnings import skipped_lines
 
-    for text in skipped_lines(c.skipped_devices):  # a device left out must not vanish without a word
+    for text in skipped_lines(c.skipped_devices, c.skipped_options):  # a device left out must not vanish without a word
         con.print(plain(text, "yellow"))
     tags = {b.device: b.tag for b in bases}
     if none_fits:
