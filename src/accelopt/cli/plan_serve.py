@@ -49,7 +49,7 @@ def register_serve(plan_app: typer.Typer) -> None:
             None, "--pp-microbatches", help="Micro-batches the engine keeps in flight over the --pp stages: the batch "
             "splits into them and each stage works on one while the others fill the other stages (TPOT: one "
             "micro-batch's pass through every stage and the hops; throughput: the batch per such pass, or the "
-            "fullest stage's time for all of them if longer). Default: --pp, one per stage, as vLLM "
+            "busiest stage's time for all of them if longer). Default: --pp, one per stage, as vLLM "
             "(max_concurrent_batches = pipeline_parallel_size) and TensorRT-LLM (max_batch_size x pp requests) run "
             "it, printed as 'default used:'; 1: one batch walks the stages in turn."),
         batch: str = typer.Option("", "--batch", help="Static batch sizes (requests that start together): a list "

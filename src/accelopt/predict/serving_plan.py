@@ -338,11 +338,13 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
 
 
 def pp_stages_note(opts: ServeOptions) -> str | None:
-    """How a --pp > 1 run places the embedding and the LM head (serving._busiest_stage_share), and that no published
+    """How a --pp > 1 run splits the layers (serving.pp_stage_layers) and places the embedding and the LM head
+    (serving._busiest_stage), and that no published
     serving run checks it (the bundled runs file has no row with pp > 1); None at --pp 1."""
     if opts.pp == 1:
         return None
-    return (f"--pp {opts.pp}: each stage holds ceil(layers / pp) layers, the first also the input embedding (its "
+    return (f"--pp {opts.pp}: the stages hold floor(layers / pp) layers each, one more on each stage before the last "
+            "for the layers left over (vLLM's split, get_pp_indices), the first also the input embedding (its "
             "looked-up rows read, hidden x 2 bytes per token), the last the LM head (a [hidden, vocab/tp] GEMM per "
             "token, its hidden x vocab/tp x 2 bytes read each forward); the busiest stage, busy once per micro-batch, "
             "bounds a decode step (and each further micro-batch of a static prefill). No published serving "
