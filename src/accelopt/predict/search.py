@@ -376,6 +376,13 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
         options = dict.fromkeys(e.option for _, e in sorted(unsupported.items()))
         raise InputError(f"{', '.join(f'{n}: {e.problem}' for n, e in sorted(unsupported.items()))}",
                          "; or ".join(_ALL_UNSUPPORTED_FIX[o] for o in options))
+    if skipped == {s.name for s in specs}:
+        listed = {s.name: [d for d in ("bf16", "fp16", "fp8") if s.peak(d) is not None] for s in specs}
+        options_text = "; ".join(f"{n} lists {', '.join(d) if d else 'no bf16/fp16/fp8 peak'}"
+                                 for n, d in sorted(listed.items()))
+        raise InputError(f"none of {', '.join(sorted(skipped))} lists a {setup.dtype} peak in the catalog",
+                         f"pick a --dtype the device lists ({options_text}) or other --hardware; training needs "
+                         "bf16, fp16 or fp8")
     for spec in specs:
         if spec.name in skipped or spec.name in unsupported:
             continue
