@@ -1323,8 +1323,10 @@ def register(app: typer.Typer) -> None:
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
-        host_w: float = typer.Option(None, "--host-w", help="host watts per device (default 575, an upper "
-                                                            "estimate from the DGX H100 datasheet)"),
+        host_w: float = typer.Option(None, "--host-w", help="host watts per device (default: the device's "
+                                                            "catalog host_w, 0 for an edge module such as Jetson, "
+                                                            "else 575, an upper estimate from the DGX H100 "
+                                                            "datasheet)"),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
         schedule: str = typer.Option("1f1b", "--schedule", help=SCHEDULE_HELP),
         collectives: Path = typer.Option(None, "--collectives", help=COLLECTIVES_HELP),
@@ -1432,8 +1434,10 @@ def register(app: typer.Typer) -> None:
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
-        host_w: float = typer.Option(None, "--host-w", help="host watts per device (default 575, an upper "
-                                                            "estimate from the DGX H100 datasheet)"),
+        host_w: float = typer.Option(None, "--host-w", help="host watts per device (default: the device's "
+                                                            "catalog host_w, 0 for an edge module such as Jetson, "
+                                                            "else 575, an upper estimate from the DGX H100 "
+                                                            "datasheet)"),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
         collectives: Path = typer.Option(None, "--collectives", help=COLLECTIVES_HELP),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout (exit 2 if infeasible)"),

@@ -268,7 +268,8 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
                   "requests' prefills run between its decode steps; decode tok/s = batch / decode step per replica; "
                   "e2e tok/s/dev = output tokens per second per device over the whole request (prefill and any request "
                   "overhead included); "
-                  "J/out tok includes the host share and PUE (accelopt.predict.cost.Facility). "
+                  "J/out tok includes the host share (a device's catalog host_w, 0 W for an edge module such as a "
+                  "Jetson; else the facility default) and PUE (accelopt.predict.cost.Facility). "
                   "All figures are estimates.")
 
 
