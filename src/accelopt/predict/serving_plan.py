@@ -343,8 +343,9 @@ def pp_stages_note(opts: ServeOptions) -> str | None:
     serving run checks it (the bundled runs file has no row with pp > 1); None at --pp 1."""
     if opts.pp == 1:
         return None
-    return (f"--pp {opts.pp}: the stages hold floor(layers / pp) layers each, one more on each stage before the last "
-            "for the layers left over (vLLM's split, get_pp_indices), the first also the input embedding (its "
+    return (f"--pp {opts.pp}: the stages hold floor(layers / pp) layers each, and the layers left over one more each "
+            "on the stages before the last, from the second-to-last backwards (vLLM's split, get_pp_indices); the "
+            "first also holds the input embedding (its "
             "looked-up rows read, hidden x 2 bytes per token), the last the LM head (a [hidden, vocab/tp] GEMM per "
             "token, its hidden x vocab/tp x 2 bytes read each forward); the busiest stage, busy once per micro-batch, "
             "bounds a decode step (and each further micro-batch of a static prefill). No published serving "
