@@ -1,7 +1,9 @@
 """`accelopt optimize --apply RECIPE` without MODEL: the recipe records its model (model_source: MODEL as a path
 independent of the working directory, the model flags, the file's sha256), and the model is rebuilt from it. Before,
 MODEL was required again (exit 2 'Missing argument MODEL'). A recorded file that is gone, changed or lost its
-factory is exit 2 naming it; MODEL given for a recipe of another model keeps today's run with a warning naming both."""
+factory is exit 2 naming it; MODEL given for a recipe of another model keeps today's run with a warning naming both.
+MODEL naming the recorded model runs the recorded --batch-size (before: the model's default, unsaid); a note says
+which input shape ran."""
 
 from __future__ import annotations
 
@@ -94,7 +96,11 @@ def test_model_given_for_a_recipe_of_another_factory_warns(saved: tuple[Path, Pa
     assert code == 0, err
     flat = " ".join(err.split())
     assert "warning:" in flat and f"{model.resolve()}:build" in flat and f"{other.resolve()}:make" in flat
-    assert any(f"{other.resolve()}:make" in n for n in json.loads(stdout)["notes"])
+    doc = json.loads(stdout)
+    assert any(f"{other.resolve()}:make" in n for n in doc["notes"])
+    assert doc["batch_size"] == 8  # make's default: a recorded shape belongs to the recorded model, and is said
+    assert ("input shape: batch size 8 (as given for this model; the recipe's --batch-size 4 was for the model it "
+            "was made on and is not carried over)") in doc["notes"]
 
 
 def test_without_model_a_recipe_recording_none_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -121,3 +127,28 @@ def test_a_recorded_count_below_one_names_the_recipe_field(field: str, value: in
     flat = " ".join(err.split())
     assert code == 2 and stdout == "" and f"model_source.{field} = {value} is not 1 or more" in flat, flat
     assert f"--{field.replace('_', '-')}" not in flat.split("fix:")[0]
+
+
+def test_model_given_runs_the_recorded_shape_and_says_so(saved: tuple[Path, Path],
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """MODEL named again (the recorded file.py:build) without --batch-size: the recipe's --batch-size 4 runs. Before,
+    the factory's default batch 8 ran, and nothing said the shape differed from the recipe's."""
+    model, out = saved
+    code, stdout, err = run_main(["optimize", f"{model}:build", "--apply", str(out), "--json", *FAST], capsys)
+    assert code == 0, err
+    doc = json.loads(stdout)
+    assert doc["batch_size"] == 4
+    assert "input shape: batch size 4 (the recipe's --batch-size 4)" in doc["notes"]
+    assert "warning:" not in err
+
+
+def test_a_typed_batch_size_overrides_the_recorded_one_and_is_said(saved: tuple[Path, Path],
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    model, out = saved
+    for argv in ([f"{model}:build", "--apply", str(out)], ["--apply", str(out)]):  # with MODEL and without
+        code, stdout, err = run_main(["optimize", *argv, "--batch-size", "2", "--json", *FAST], capsys)
+        assert code == 0, err
+        doc = json.loads(stdout)
+        assert doc["batch_size"] == 2
+        assert "input shape: batch size 2 (--batch-size given; the recipe ran 4)" in doc["notes"]
+

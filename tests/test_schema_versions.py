@@ -25,13 +25,14 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 8: collectives.link_model_error, link_model_error_size_bytes, link_warning (the link latency from the line
     # through the smallest and largest all-reduce; 5 to 7 read)
     "profile": (2, "15e5a8a739db53cc"),  # 2: samples_per_s is samples/s (was count)
-    "plan": (11, "8ad1066a91ce4f95"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
+    "plan": (12, "ca7c1cda28921ba8"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
     # 3: model_figures (params_total, params_active, training_flops_per_token, seq_len); fp8_recipe (default delayed)
     # 4: attention_kernel (default fused); tp_overlap_cfg (--tp-overlap-cfg, default ''); 5: input_warnings;
     # 6: attention_unpad (--attention-unpad, default false); 7: dp_bucket_params (--dp-bucket-params, default null);
     # 8: recompute_modules (--recompute-modules, default []); 9: best[] etc. recompute_modules (the modules a row redoes
     # beyond its recompute mode, default []); 10: closest_to_limits (the layouts that fit memory nearest --deadline /
     # --budget-usd when none meets them, default []); 11: eager_cross_entropy (--eager-cross-entropy, default false)
+    # 12: skipped_options (device not searched -> the flag it cannot run; default {})
     "plan-workload": (4, "a9c7fde1161fee3d"),  # 3: input_warnings (default []); 4: notes (defaults used; default [])
     "plan-explain": (10, "854521c345facce8"),  # 2: optimizer_state_bytes is B/param; ep_a2a_overlap; 3: model_figures;
     # fp8_recipe; 4: attention_kernel (default fused); tp_overlap_cfg; 5: input_warnings (default []);

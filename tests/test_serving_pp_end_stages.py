@@ -13,7 +13,7 @@ import pytest
 from conftest import run_main
 
 from accelopt.hardware.catalog import get_device
-from accelopt.predict.serving import predict_serving
+from accelopt.predict.serving import pp_stage_layers, predict_serving
 from accelopt.predict.serving_validation import read_serving_runs
 from accelopt.workload.presets import get_model
 
@@ -67,3 +67,29 @@ def test_the_note_counts_the_rows_the_first_stage_reads(model: str, said: str,
     assert code == 0, err
     (note,) = [n for n in json.loads(out)["notes"] if n.startswith("--pp 2: ")]
     assert said in note
+
+
+def test_layers_that_do_not_divide_put_the_ceil_split_on_the_stages_before_the_last_by_hand() -> None:
+    """Llama 3 8B's 32 layers over 3 stages: vLLM's partition (vllm/distributed/utils.py get_pp_indices: the 2 left
+    over go to the stages before the last) is 11, 11, 10; batch 3 = 3 micro-batches of 1, decode memory-bound. Hand
+    calculation, as above: the last stage reads 10/32 of the layers' bytes (M - H) and the LM head H, and pays 10/32
+    of the per-step overhead O for each of the 3 micro-batches: cycle = 3 x (10/32 (M - H) + H + 10/32 O); the first
+    (11 layers and the embedding rows, 2 x 4,096 B a token) is lighter, as H > (M - H + O) / 32 here. Before, every
+    stage was charged the fullest stage's 11 layers, the last too: 3 x (11/32 (M - H) + H + 11/32 O), ~0.9 ms more."""
+    assert pp_stage_layers(32, 3) == (11, 11, 10)
+    assert pp_stage_layers(22, 4) == (5, 6, 6, 5) and pp_stage_layers(3, 2) == (2, 1)  # vLLM's own examples
+    model, spec = get_model("llama3-8b"), get_device("h100-sxm")
+    whole = predict_serving(model, spec, pp=1, batch=1, **KW)
+    piped = predict_serving(model, spec, pp=3, batch=3, **KW)
+    assert whole.decode_step.bound == "memory" and piped.pp_microbatches == 3
+    cal = piped.calibration
+    head_s = 128_256 * 4_096 * 2 / (spec.memory_bandwidth_byte_per_s * cal.decode_bandwidth_efficiency)
+    layers_s, over_s = whole.decode_step.memory_s - head_s, cal.per_step_overhead_s
+    assert head_s > (layers_s + over_s) / 32  # the last stage, not the first, is the busiest
+    assert piped.decode_step.total_s == pytest.approx(3 * (10 / 32 * layers_s + head_s + 10 / 32 * over_s), rel=1e-9)
+    assert 3 * (layers_s + over_s) / 32 > 5e-4  # what charging the last stage 11 layers added
+
+
+def test_layers_that_divide_are_unchanged() -> None:
+    """32 layers over 2 or 4 stages: every stage holds 8 or 16, as before (pp_stage_layers)."""
+    assert pp_stage_layers(32, 2) == (16, 16) and pp_stage_layers(32, 4) == (8,) * 4

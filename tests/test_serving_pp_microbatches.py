@@ -68,17 +68,22 @@ def test_one_micro_batch_runs_the_stages_in_turn() -> None:
 
 
 def test_fullest_stage_sets_the_cycle_when_layers_split_unevenly() -> None:
-    """32 layers over 3 stages: the fullest holds 11, and the last of them the LM head too (32,000 x 4,096 x 2 B read
-    a step, H seconds; tests/test_serving_pp_end_stages.py): busy 3 x (11/32 of the layers' pass + H) per cycle,
-    longer than the pass itself with no step overhead; the replica's decode tokens/s is the batch over that (the
-    slowest stage). (Until 2026-12-02 the head was spread with the layers: 3 x 11/32 of the whole pass.)"""
+    """32 layers over 3 stages: vLLM's partition is 11, 11, 10 (serving.pp_stage_layers: the 2 left over go to the
+    stages before the last). The last holds 10 and the LM head (32,000 x 4,096 x 2 B read a step, H seconds;
+    tests/test_serving_pp_end_stages.py), lighter than 11 layers here (a layer of llama2-7b with its KV cache reads
+    more than H), so a stage of 11 sets the cycle: busy 3 x 11/32 of the layers' pass (the first adds one embedding
+    row, 8 KB, nanoseconds), longer than the pass itself with no step overhead; the replica's decode tokens/s is the
+    batch over that (the slowest stage). (Until 2026-12-02 the head was spread with the layers: 3 x 11/32 of the
+    whole pass; then the last stage was charged 11 layers beside the head, 3 x (11/32 of the layers' pass + H).)"""
     m, h100 = get_model("llama2-7b"), get_device("h100-sxm")
     cal = replace(calibration_for_spec(h100), per_step_overhead_s=0.0)
     three = predict_serving(m, h100, pp=3, batch=3, calibration=cal, **KW)
     pass_ = predict_serving(m, h100, pp=1, batch=1, calibration=cal, **KW)  # one micro-batch's stages' work
     assert three.pp_microbatches == 3 and pass_.decode_step.bound == "memory"
     head_s = 32_000 * 4_096 * 2 / (h100.memory_bandwidth_byte_per_s * three.calibration.decode_bandwidth_efficiency)
-    assert three.tpot_s == pytest.approx(3 * (11 / 32 * (pass_.tpot_s - head_s) + head_s), rel=TOLERANCE)
+    layers_s = pass_.tpot_s - head_s
+    assert layers_s / 32 > head_s  # one layer outweighs the head: the 11-layer stages are the busiest
+    assert three.tpot_s == pytest.approx(3 * 11 / 32 * layers_s, rel=TOLERANCE)
 
 
 def test_batch_smaller_than_the_stages_holds_fewer_micro_batches() -> None:

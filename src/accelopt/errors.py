@@ -24,6 +24,18 @@ class InputError(AcceloptError, ValueError):
     """A user-supplied value, flag or file is invalid."""
 
 
+class DeviceUnsupportedError(InputError):
+    """A valid request that one device cannot run: an option its hardware lacks (--fp8-recipe mxfp8 off Blackwell,
+    --tp-comm-overlap without a cited SM count, a GPU attention kernel off a GPU). `option` names that flag. A search
+    over several devices leaves such a device out and says why (predict.search), by this class and its option, not by
+    the message's words; any other error in a device's checks is raised. A plan on that device alone exits 2 as any
+    InputError does."""
+
+    def __init__(self, problem: str, fix: str = "", *, option: str) -> None:
+        super().__init__(problem, fix)
+        self.option = option
+
+
 class UnknownNameError(InputError, KeyError):
     """A name (device, model preset, design) is not known; the fix lists the closest names."""
 

@@ -161,35 +161,78 @@ def _source(o: OptimizeOptions) -> ModelSource:
                         seq_len=o.seq_len)
 
 
-def _use_recorded_model(o: OptimizeOptions, recipe: Any) -> str | None:
-    """Without MODEL: the recipe's recorded model and its flags (those typed win), checked (recorded_model), and a
-    note naming them (the run said nothing of which file it rebuilt). With MODEL and a recipe recording another: a
-    plain-text warning on stderr naming both, returned for the notes (today's behaviour kept: MODEL is measured)."""
+def _use_recorded_model(o: OptimizeOptions, recipe: Any) -> tuple[str | None, dict[str, Any] | None]:
+    """(a note for the result or None, the flags the user typed before the recipe's filled the rest or None).
+
+    Without MODEL: the recipe's recorded model and its flags (those typed win), checked (recorded_model), and a
+    note naming them (the run said nothing of which file it rebuilt). With MODEL naming the recorded model: its
+    recorded --size/--batch-size/--seq-len where the flag is not typed (before, the model's defaults ran: another
+    input shape than the recipe's, unsaid). With MODEL and a recipe recording another: a plain-text warning on stderr
+    naming both, returned for the notes; the recorded shape is not carried over (it belongs to the other model). The
+    typed flags are returned for the note that says which shape ran."""
     from accelopt.optimize.recipe import recorded_model
 
     assert o.apply is not None
+    typed = {"size": o.size, "batch_size": o.batch_size, "seq_len": o.seq_len}
     if o.model is None:
         src = recorded_model(recipe, o.apply)
         o.model = src.model
         taken = [f"--{flag.replace('_', '-')} {v}" for flag in ("size", "batch_size", "seq_len")
                  if getattr(o, flag) is None and (v := getattr(src, flag)) is not None]
-        o.size = o.size if o.size is not None else src.size
-        o.batch_size = o.batch_size if o.batch_size is not None else src.batch_size
-        o.seq_len = o.seq_len if o.seq_len is not None else src.seq_len
+        _fill_recorded(o, src)
         return (f"MODEL left out: the model the recipe records, {src.model}"
                 + (f" with {' '.join(taken)} as recorded" if taken else "")
-                + (f" ({src.file} unchanged since the recipe was saved: the same sha256)" if src.sha256 else ""))
+                + (f" ({src.file} unchanged since the recipe was saved: the same sha256)" if src.sha256 else "")), typed
     if recipe.source is None:
-        return None
+        return None, None
     mine, theirs = _source(o), recipe.source
-    if (mine.model, mine.size) == (theirs.model, theirs.size):
-        return None
+    if mine.model == theirs.model:
+        _fill_recorded(o, theirs)
+        mine = _source(o)
+        if mine.size == theirs.size:
+            return None, typed
     text = (f"warning: the recipe {o.apply!r} was made on {theirs.named()}; MODEL here is {mine.named()}, which is "
             "measured with the recipe's techniques")
     from accelopt.report.console import make_console, plain
 
     make_console(stderr=True).print(plain(text, "yellow"))
-    return text.removeprefix("warning: ")
+    return text.removeprefix("warning: "), (typed if mine.model == theirs.model else None)
+
+
+def _fill_recorded(o: OptimizeOptions, src: ModelSource) -> None:
+    """The recorded model flags where the user typed none (a typed flag overrides the recipe's)."""
+    o.size = o.size if o.size is not None else src.size
+    o.batch_size = o.batch_size if o.batch_size is not None else src.batch_size
+    o.seq_len = o.seq_len if o.seq_len is not None else src.seq_len
+
+
+def _shape_note(recipe: Any, typed: dict[str, Any] | None, bundle: Any) -> str | None:
+    """Which input shape this --apply run measured, and where it came from: the recipe's recorded flags, a typed
+    flag overriding them, or the model's default (as when the recipe was saved); for a recipe of another model, that
+    its recorded shape was not carried over. None for a recipe recording no model_source."""
+    src = recipe.source
+    if src is None:
+        return None
+    ran = {"batch_size": bundle.batch_size, "seq_len": bundle.meta.get("seq_len")}
+    parts = []
+    flags = (("batch_size", "--batch-size", "batch size"), ("seq_len", "--seq-len", "seq len"))
+    for key, flag, label in flags:
+        recorded, now = getattr(src, key), ran[key]
+        if typed is None:  # another model
+            parts.append(f"{label} {now}" if now is not None else "")
+        elif typed[key] is not None and typed[key] != recorded:
+            was = recorded if recorded is not None else "the model's default"
+            parts.append(f"{label} {now} ({flag} given; the recipe ran {was})")
+        elif recorded is not None:
+            parts.append(f"{label} {now} (the recipe's {flag} {recorded})")
+        elif now is not None:
+            parts.append(f"{label} {now} (the model's default, as when the recipe was saved)")
+    shape = ", ".join(p for p in parts if p)
+    if typed is None:
+        kept = ", ".join(f"{flag} {getattr(src, key)}" for key, flag, _ in flags if getattr(src, key) is not None)
+        tail = f"; the recipe's {kept} was for the model it was made on and is not carried over" if kept else ""
+        return f"input shape: {shape or 'the model default'} (as given for this model{tail})"
+    return f"input shape: {shape}"
 
 
 def run(o: OptimizeOptions) -> Any:
@@ -209,11 +252,11 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
 
     check(o)
     recipe = load_recipe(o.apply) if o.apply else None
-    other_model = None
+    other_model, typed_shape = None, None
     if recipe is not None:  # the recipe fixes mode and dtype
         _check_recipe_agrees(o, recipe)
         o.mode, o.dtype = recipe.mode, recipe.dtype
-        other_model = _use_recorded_model(o, recipe)
+        other_model, typed_shape = _use_recorded_model(o, recipe)
     _check_unused(o)
     if o.save:
         check_save_dir(o.save)
@@ -248,6 +291,9 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
         result.notes.append(other_model)
     elif recipe is not None and recipe.model and recipe.model != bundle.name:
         result.notes.append(f"the recipe was made on {recipe.model!r}, applied here to {bundle.name!r}")
+    shape = _shape_note(recipe, typed_shape, bundle) if recipe is not None else None
+    if shape is not None:
+        result.notes.append(shape)
     if recipe is not None and not recipe.techniques:
         result.notes.append("the recipe is the baseline (the run that saved it found no technique faster within its "
                             "quality tolerance): the model was measured as it is")
@@ -368,7 +414,9 @@ def register(app: typer.Typer) -> None:
         apply: str | None = typer.Option(None, "--apply", help="reproduce a recipe.json written by --save (or "
                                                                "its folder) (measures only its techniques; "
                                                                "without MODEL, on the model it records, refused "
-                                                               "if that file changed since)"),
+                                                               "if that file changed since; with the recorded "
+                                                               "--size/--batch-size/--seq-len unless typed, also "
+                                                               "when MODEL names the recorded model)"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON document instead of tables"),
         html: str | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
     ) -> None:

@@ -650,7 +650,8 @@ def _run_search(opts: PlanOptions) -> None:
                       tokens=setup.tokens, dtype=setup.dtype, stack=stack, flash=setup.flash, candidates=len(c),
                       feasible=int(c.feasible.sum()), dropped={k: int(v) for k, v in c.reasons.items()},
                       assumed=c.assumed, unused_config_keys=list(setup.model.unused_keys), search_s=elapsed,
-                      skipped_devices=dict(c.skipped_devices), schedule=opts.schedule, measured_link=measured,
+                      skipped_devices=dict(c.skipped_devices),
+                      skipped_options=dict(c.skipped_options), schedule=opts.schedule, measured_link=measured,
                       axes=axes, slice_devices=opts.slice_devices, objective=objective, **_setup_flags(setup),
                       model_figures=figures,
                       notes=[*model_notes(setup, opts.setup.seq_len is not None, figures,
@@ -689,7 +690,7 @@ def _run_search(opts: PlanOptions) -> None:
                    f"in {elapsed:.2f} s, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
     from accelopt.report.plan_warnings import skipped_lines
 
-    for text in skipped_lines(c.skipped_devices):  # a device left out must not vanish without a word
+    for text in skipped_lines(c.skipped_devices, c.skipped_options):  # a device left out must not vanish without a word
         con.print(plain(text, "yellow"))
     tags = {b.device: b.tag for b in bases}
     if none_fits:
@@ -1275,8 +1276,10 @@ def register(app: typer.Typer) -> None:
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
-        host_w: float = typer.Option(None, "--host-w", help="host watts per device (default 575, an upper "
-                                                            "estimate from the DGX H100 datasheet)"),
+        host_w: float = typer.Option(None, "--host-w", help="host watts per device (default: the device's "
+                                                            "catalog host_w, 0 for an edge module such as Jetson, "
+                                                            "else 575, an upper estimate from the DGX H100 "
+                                                            "datasheet)"),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
         schedule: str = typer.Option("1f1b", "--schedule", help=SCHEDULE_HELP),
         collectives: Path = typer.Option(None, "--collectives", help=COLLECTIVES_HELP),
@@ -1384,8 +1387,10 @@ def register(app: typer.Typer) -> None:
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
-        host_w: float = typer.Option(None, "--host-w", help="host watts per device (default 575, an upper "
-                                                            "estimate from the DGX H100 datasheet)"),
+        host_w: float = typer.Option(None, "--host-w", help="host watts per device (default: the device's "
+                                                            "catalog host_w, 0 for an edge module such as Jetson, "
+                                                            "else 575, an upper estimate from the DGX H100 "
+                                                            "datasheet)"),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
         collectives: Path = typer.Option(None, "--collectives", help=COLLECTIVES_HELP),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout (exit 2 if infeasible)"),

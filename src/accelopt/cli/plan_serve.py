@@ -49,7 +49,7 @@ def register_serve(plan_app: typer.Typer) -> None:
             None, "--pp-microbatches", help="Micro-batches the engine keeps in flight over the --pp stages: the batch "
             "splits into them and each stage works on one while the others fill the other stages (TPOT: one "
             "micro-batch's pass through every stage and the hops; throughput: the batch per such pass, or the "
-            "fullest stage's time for all of them if longer). Default: --pp, one per stage, as vLLM "
+            "busiest stage's time for all of them if longer). Default: --pp, one per stage, as vLLM "
             "(max_concurrent_batches = pipeline_parallel_size) and TensorRT-LLM (max_batch_size x pp requests) run "
             "it, printed as 'default used:'; 1: one batch walks the stages in turn."),
         batch: str = typer.Option("", "--batch", help="Static batch sizes (requests that start together): a list "
@@ -268,7 +268,8 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
                   "requests' prefills run between its decode steps; decode tok/s = batch / decode step per replica; "
                   "e2e tok/s/dev = output tokens per second per device over the whole request (prefill and any request "
                   "overhead included); "
-                  "J/out tok includes the host share and PUE (accelopt.predict.cost.Facility). "
+                  "J/out tok includes the host share (a device's catalog host_w, 0 W for an edge module such as a "
+                  "Jetson; else the facility default) and PUE (accelopt.predict.cost.Facility). "
                   "All figures are estimates.")
 
 

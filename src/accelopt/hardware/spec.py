@@ -35,6 +35,7 @@ NUMERIC_FIELDS = (
     "scaleout_latency_s",
     "tdp_w",
     "idle_w",
+    "host_w",
     "price_usd_per_hour",
     "cores",
     "streaming_multiprocessors",
@@ -54,7 +55,7 @@ LIMITS: dict[str, float] = {
     "peak_flop_per_s": 1e19, "memory_bytes": 1e16, "memory_bandwidth_byte_per_s": 1e18, "sram_bytes": 1e16,
     "scaleup_domain_devices": 2**31 - 1, "scaleup_bandwidth_byte_per_s": 1e18, "scaleup_latency_s": 10.0,
     "scaleup_peer_bandwidth_byte_per_s": 1e18,
-    "scaleout_bandwidth_byte_per_s": 1e18, "scaleout_latency_s": 10.0, "tdp_w": 1e6, "idle_w": 1e6,
+    "scaleout_bandwidth_byte_per_s": 1e18, "scaleout_latency_s": 10.0, "tdp_w": 1e6, "idle_w": 1e6, "host_w": 1e5,
     "price_usd_per_hour": 1e5, "cores": 2**20,
     "streaming_multiprocessors": 2**20,
 }
@@ -106,6 +107,12 @@ class AcceleratorSpec:
     scaleout_latency_s: float | None = None
     tdp_w: float | None = None
     idle_w: float | None = None
+    host_w: float | None = None
+    """Host power per device beside tdp_w (CPUs, memory, NICs, fans), watts, where the catalog cites one: 0 for an
+    edge module whose power figure is the whole module's (Jetson: its Arm CPU and memory are on the module, inside
+    the 15-60 W). None: the energy estimates add the facility's host default per device (predict/cost.py
+    DEFAULT_HOST_W_PER_DEVICE, a data-center server's share, printed as 'default used:'; `plan --host-w` replaces
+    both)."""
     price_usd_per_hour: float | None = None
     cores: int | None = None
     """CPUs: physical cores per socket (the TDP is the whole socket's); used to share the power among

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from accelopt.errors import InputError, case_hint
+from accelopt.errors import DeviceUnsupportedError, InputError, case_hint
 from accelopt.predict.calibration import Calibration
 from accelopt.workload.transformer import TransformerConfig
 
@@ -148,8 +148,10 @@ def fp8_cast_bytes(recipe: str, family: str) -> tuple[float, float]:
         raise InputError(f"FP8 recipe {recipe!r} is not one the predictor models", f"use {', '.join(FP8_RECIPES)}")
     if recipe == "mxfp8":
         if family not in MXFP8_FAMILIES:
-            raise InputError(f"--fp8-recipe mxfp8 needs block-scaled FP8 tensor cores (NVIDIA Blackwell), which "
-                             f"the {family} family lacks", "use --fp8-recipe delayed or current, or a Blackwell device")
+            raise DeviceUnsupportedError(f"--fp8-recipe mxfp8 needs block-scaled FP8 tensor cores (NVIDIA "
+                                         f"Blackwell), which the {family} family lacks",
+                                         "use --fp8-recipe delayed or current, or a Blackwell device",
+                                         option="--fp8-recipe")
         return 2.0 + 2.0 * (1.0 + 1.0 / 32), 1.0
     transpose_b = 1.0 if fp8_activation_transpose(family) else 0.0
     cast_b = 2.0 + 1.0 + transpose_b

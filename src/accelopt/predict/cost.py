@@ -71,11 +71,12 @@ class Facility:
                              f"{self.MAX_HOST_W_PER_DEVICE:g}",
                              "give watts per accelerator, e.g. 575 (0 to count the accelerators only)")
 
-    def defaulted(self, flags: bool = True, carbon: bool = True) -> list[str]:
+    def defaulted(self, flags: bool = True, carbon: bool = True, host_for: str | None = "") -> list[str]:
         """'PUE 1.1 (--pue; source)' for each field left at its default (without `flags`: '(source)'; without
-        `carbon`, a result with no carbon figure: not the grid intensity)."""
-        figures = (("pue", f"PUE {self.pue:g}"),
-                   ("host_power_w_per_device", f"host {self.host_power_w_per_device:g} W per device"),
+        `carbon`, a result with no carbon figure: not the grid intensity). `host_for`: ' for NAMES' where the host
+        default applies to some of the devices only (the others cite their own host_w); None: to none of them."""
+        host = (("host_power_w_per_device", f"host {self.host_power_w_per_device:g} W per device{host_for}"),)
+        figures = (("pue", f"PUE {self.pue:g}"), *(host if host_for is not None else ()),
                    *((("grid_kg_co2_per_kwh", f"grid {self.grid_kg_co2_per_kwh:g} kg CO2e/kWh"),) if carbon else ()))
         src = self.sources()
         return [f"{text} ({FACILITY_FLAGS[k] + '; ' if flags else ''}{src[k]})" for k, text in figures
@@ -102,7 +103,9 @@ def energy_defaults_note(specs: Sequence[AcceleratorSpec], facility: Facility, f
     no_idle = [s.name for s in with_tdp if s.idle_w is None]
     names = ", ".join(no_idle)
     parts = [f"idle power {IDLE_FRACTION_SOURCE}, for the specs without idle_w: {names}"] if no_idle else []
-    parts += facility.defaulted(flags, carbon)
+    default_host = [s.name for s in with_tdp if s.host_w is None]  # the others cite their own (an edge module's 0)
+    host_for = "" if len(default_host) == len(with_tdp) else f" for {', '.join(default_host)}" if default_host else None
+    parts += facility.defaulted(flags, carbon, host_for)
     if not parts:
         return None
     fix = ("give the flag, or idle_w in a --hardware spec TOML, to replace them" if flags else
@@ -113,11 +116,20 @@ def energy_defaults_note(specs: Sequence[AcceleratorSpec], facility: Facility, f
     return f"default used: {what} (estimates) rest on figures not given: " + "; ".join(parts) + f" — {fix}"
 
 
+def host_w(spec: AcceleratorSpec, facility: Facility) -> float:
+    """Host watts per device of `spec`: the user's --host-w where given, else the catalog's host_w of the device (an
+    edge module's 0: its CPU and memory are inside its own power figure), else the facility's default (a data-center
+    server's share per accelerator, DEFAULT_HOST_SOURCE; printed as 'default used:')."""
+    if spec.host_w is not None and "host_power_w_per_device" not in facility.given:
+        return spec.host_w
+    return facility.host_power_w_per_device
+
+
 def energy_j(spec: AcceleratorSpec, n_devices: float | np.ndarray, time_s: float | np.ndarray,
              utilization: float | np.ndarray, facility: Facility | None = None) -> float | np.ndarray:
-    """Facility energy of `n_devices` for `time_s`: (device + host) power x time x PUE (an estimate)."""
+    """Facility energy of `n_devices` for `time_s`: (device + host) power x time x PUE (an estimate; host: host_w)."""
     f = facility or Facility()
-    per_device_w = device_power_w(spec, utilization) + f.host_power_w_per_device
+    per_device_w = device_power_w(spec, utilization) + host_w(spec, f)
     out = np.asarray(n_devices, dtype=float) * per_device_w * np.asarray(time_s, dtype=float) * f.pue
     return float(out) if np.ndim(out) == 0 else out
 

@@ -163,14 +163,15 @@ class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 11
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+    SCHEMA_VERSION: ClassVar[int] = 12
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
     attention_unpad (a default: false). Version 7 adds dp_bucket_params (a default: null). Version 8 adds
     recompute_modules (a default: []). Version 9 adds each layout row's recompute_modules (a default: []).
-    Version 10 adds closest_to_limits (a default: []). Version 11 adds eager_cross_entropy (a default: false)."""
+    Version 10 adds closest_to_limits (a default: []). Version 11 adds eager_cross_entropy (a default: false).
+    Version 12 adds skipped_options (a default: {}; an older document's skipped device is printed without a fix)."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -198,6 +199,9 @@ class PlanResult(SetupFlagFields):
     """Keys of a Hugging Face config.json the model builder did not use."""
     skipped_devices: dict[str, str] = field(default_factory=dict)
     """Devices not searched, with why (e.g. no peak for the requested dtype)."""
+    skipped_options: dict[str, str] = field(default_factory=dict)
+    """Devices not searched -> the flag each cannot run: --dtype (no peak at it), --fp8-recipe, --tp-comm-overlap,
+    --attention-kernel or --eager-cross-entropy (errors.DeviceUnsupportedError.option); what the printed fix names."""
     schedule: str = "1f1b"
     """Pipeline schedule of every layout searched (1f1b: interleaved when vp > 1)."""
     measured_link: MeasuredLink | None = None

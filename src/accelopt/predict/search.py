@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from accelopt.errors import DeviceUnsupportedError
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import userbuffers
 from accelopt.predict.calibration import Calibration, calibration_for
@@ -186,6 +187,8 @@ class Candidates:
     reasons: dict[str, int] = field(default_factory=dict)  # why candidates were dropped, counts
     assumed: dict[str, list[Assumption]] = field(default_factory=dict)  # device -> defaults for missing figures
     skipped_devices: dict[str, str] = field(default_factory=dict)  # device name -> why it was not searched
+    skipped_options: dict[str, str] = field(default_factory=dict)  # device name -> the flag it cannot run
+    # ('--dtype': no peak at it; else DeviceUnsupportedError.option)
 
     def __len__(self) -> int:
         return len(self.hardware)
@@ -370,15 +373,15 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
     skipped = {s.name for s in specs if s.peak(setup.dtype) is None}
     unsupported = _recipe_unsupported(setup, [s for s in specs if s.name not in skipped], cals, stack)
     if unsupported and not {s.name for s in specs} - skipped - set(unsupported):
-        fixes = dict.fromkeys(_UNSUPPORTED[u.setting][1] for _, u in sorted(unsupported.items()))
-        raise InputError(f"{', '.join(f'{n}: {u.problem}' for n, u in sorted(unsupported.items()))}",
-                         "; ".join(fixes))  # each setting's own fix (all of them where the devices differ)
+        options = dict.fromkeys(e.option for _, e in sorted(unsupported.items()))
+        raise InputError(f"{', '.join(f'{n}: {e.problem}' for n, e in sorted(unsupported.items()))}",
+                         "; or ".join(_ALL_UNSUPPORTED_FIX[o] for o in options))
     if skipped == {s.name for s in specs}:
         listed = {s.name: [d for d in ("bf16", "fp16", "fp8") if s.peak(d) is not None] for s in specs}
-        options = "; ".join(f"{n} lists {', '.join(d) if d else 'no bf16/fp16/fp8 peak'}"
-                            for n, d in sorted(listed.items()))
+        options_text = "; ".join(f"{n} lists {', '.join(d) if d else 'no bf16/fp16/fp8 peak'}"
+                                 for n, d in sorted(listed.items()))
         raise InputError(f"none of {', '.join(sorted(skipped))} lists a {setup.dtype} peak in the catalog",
-                         f"pick a --dtype the device lists ({options}) or other --hardware; training needs "
+                         f"pick a --dtype the device lists ({options_text}) or other --hardware; training needs "
                          "bf16, fp16 or fp8")
     for spec in specs:
         if spec.name in skipped or spec.name in unsupported:
@@ -398,9 +401,7 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
     for name in sorted(skipped):
         reasons[f"{name}: no {setup.dtype} peak in the catalog (skipped)"] = 0
     for name in sorted(unsupported):
-        why_not = _UNSUPPORTED[unsupported[name].setting][0].format(kernel=setup.attention_kernel,
-                                                                   recipe=setup.fp8_recipe)
-        reasons[f"{name}: {why_not} (skipped)"] = 0
+        reasons[f"{name}: {_skip_label(unsupported[name].option, setup)} (skipped)"] = 0
     if deadline_s is not None:
         late = terms["train_time_s"] > deadline_s
         reasons["misses the deadline"] = int((late & ok).sum())
@@ -411,62 +412,55 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
         ok &= ~over
     why = f"no {setup.dtype} peak in the catalog"
     return Candidates(hardware=np.concatenate(hw), layouts=layouts, terms=terms, feasible=ok, fits_memory=fits,
-                      reasons=reasons,
-                      assumed=assumed, skipped_devices={**{name: why for name in sorted(skipped)},
-                                                        **{n: u.problem for n, u in unsupported.items()}})
+                      reasons=reasons, assumed=assumed,
+                      skipped_devices={**{name: why for name in sorted(skipped)},
+                                       **{name: e.problem for name, e in unsupported.items()}},
+                      skipped_options={**{name: "--dtype" for name in sorted(skipped)},
+                                       **{name: e.option for name, e in unsupported.items()}})
 
 
-@dataclass(frozen=True)
-class _Unsupported:
-    """Why a device cannot run a setting of the search: the problem as printed, and which setting (a key of
-    _UNSUPPORTED) it is."""
-
-    problem: str
-    setting: str
-
-
-_UNSUPPORTED = {
-    # setting: (the reasons line's words, with {kernel} / {recipe}; the fix where every device is left out)
-    "--fp8-recipe": ("no --fp8-recipe {recipe}", "use --fp8-recipe delayed or current, or add a Blackwell device to "
-                                                 "--hardware"),
-    "--tp-comm-overlap": ("no cited SM count for --tp-comm-overlap", "leave --tp-comm-overlap out or add a device "
-                                                                     "with a cited SM count to --hardware"),
-    "--attention-kernel": ("no --attention-kernel {kernel} (not a GPU)", "give --attention-kernel fused (the default) "
-                                                                         "or unfused, or add a GPU to --hardware"),
-    "--eager-cross-entropy": ("no --eager-cross-entropy (not a GPU)", "leave --eager-cross-entropy out, or add a GPU "
-                                                                      "to --hardware"),
+_ALL_UNSUPPORTED_FIX = {
+    "--tp-comm-overlap": "leave --tp-comm-overlap out or add a device with a cited SM count to --hardware",
+    "--attention-kernel": "give --attention-kernel fused (the default) or unfused, or add a GPU to --hardware",
+    "--eager-cross-entropy": "leave --eager-cross-entropy out, or add a GPU to --hardware",
+    "--fp8-recipe": "use --fp8-recipe delayed or current, or add a Blackwell device to --hardware",
 }
+"""The fix when every device searched is left out for the option (DeviceUnsupportedError.option) it cannot run."""
+
+
+def _skip_label(option: str, setup: Setup) -> str:
+    """The short reason, in the dropped counts, for a device left out for `option` (DeviceUnsupportedError.option)."""
+    return {"--tp-comm-overlap": "no cited SM count for --tp-comm-overlap",
+            "--attention-kernel": f"no --attention-kernel {setup.attention_kernel} (not a GPU)",
+            "--eager-cross-entropy": "no --eager-cross-entropy (not a GPU)",
+            "--fp8-recipe": f"no --fp8-recipe {setup.fp8_recipe}"}.get(option, f"no {option}")
 
 
 def _recipe_unsupported(setup: Setup, specs: list[AcceleratorSpec], cals: dict[str, Calibration] | None,
-                        stack: str) -> dict[str, _Unsupported]:
+                        stack: str) -> dict[str, DeviceUnsupportedError]:
     """Device name -> why it cannot run the FP8 recipe of `setup` (compute.fp8_cast_bytes refuses it, e.g. MXFP8 off
     Blackwell), its --tp-comm-overlap (no cited SM count, userbuffers.sm_count) or its --attention-kernel (flash2 or
     triton off a GPU, compute.attention_kernel_device_problem) or its --eager-cross-entropy (CUDA passes off a GPU,
     compute.eager_cross_entropy_device_problem): such a device is left out of a search over several, with the reason
-    printed, as one without the dtype's peak is."""
-    from accelopt.errors import InputError
+    printed, as one without the dtype's peak is. Only a DeviceUnsupportedError is a skip (its option says which
+    flag); any other error of a device's checks is raised, whatever its words."""
     from accelopt.predict.compute import attention_kernel_device_problem, eager_cross_entropy_device_problem
 
     out = {}
     for spec in specs:
-        if problem := attention_kernel_device_problem(setup.attention_kernel, spec):
-            out[spec.name] = _Unsupported(problem, "--attention-kernel")
-            continue
-        if problem := eager_cross_entropy_device_problem(setup.eager_cross_entropy, spec):
-            out[spec.name] = _Unsupported(problem, "--eager-cross-entropy")
-            continue
         try:
+            if problem := attention_kernel_device_problem(setup.attention_kernel, spec):
+                raise DeviceUnsupportedError(problem, "give --attention-kernel fused or unfused",
+                                             option="--attention-kernel")
+            if problem := eager_cross_entropy_device_problem(setup.eager_cross_entropy, spec):
+                raise DeviceUnsupportedError(problem, "leave --eager-cross-entropy out",
+                                             option="--eager-cross-entropy")
             if setup.dtype == "fp8":
                 fp8_cast_bytes(setup.fp8_recipe, calibration_for(spec, cals, stack).family)
-        except InputError as e:
-            out[spec.name] = _Unsupported(e.problem, "--fp8-recipe")
-            continue
-        try:
             if setup.tp_comm_overlap:  # userbuffers take SMs from the GEMMs: the device's SM count is needed
                 userbuffers.sm_count(spec)
-        except InputError as e:
-            out[spec.name] = _Unsupported(e.problem, "--tp-comm-overlap")
+        except DeviceUnsupportedError as e:
+            out[spec.name] = e
     return out
 
 

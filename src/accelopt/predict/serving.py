@@ -24,7 +24,7 @@ The model is the analytic roofline of LLM inference:
   batch splits into them, each stage works on one while the others occupy the other stages, so a token of one
   request takes the whole model's step at the micro-batch's size (+ the hops) and the replica delivers the whole
   batch per cycle, unless its busiest stage (its layers; the first adds the embedding lookup, the last the LM
-  head), busy once per micro-batch, takes longer (_decode_cycle_s, _busiest_stage_share).
+  head), busy once per micro-batch, takes longer (_decode_cycle_s, _busiest_stage).
 
 Every result is a prediction (an estimate), and the efficiencies it uses are in `ServingCalibration`,
 visible and overridable.
@@ -640,7 +640,7 @@ class ServingPrediction:
     prefill: PhaseTime
     decode_step: PhaseTime
     """One decode step at the mean decode context (with pp_microbatches > 1: one micro-batch's pass through the
-    stages, stretched to the pipeline's cycle where the fullest stage sets it)."""
+    stages, stretched to the pipeline's cycle where the busiest stage sets it)."""
     kv_cache_bytes_per_token: float = unit("B")
     """Whole model, all layers, all KV heads, for one token, before sliding windows cap the cache: a windowed layer
     keeps at most `window` tokens (kv_cache_bytes, kv_cache_bytes_per_device apply the cap)."""
@@ -1761,10 +1761,17 @@ def microbatches_in_flight(s: _Setup, batch: int) -> int:
     return max(1, min(s.cal.pp_microbatches or s.pp, batch))
 
 
-def _fullest_stage_share(s: _Setup) -> float:
-    """The fullest stage's share of the layers, ceil(L/pp) / L (the share _weights_bytes_per_device holds; each stage
-    launches its own layers' kernels, so it pays this share of the per-forward overhead too)."""
-    return math.ceil(s.model.layers / s.pp) / s.model.layers
+def pp_stage_layers(layers: int, pp: int) -> tuple[int, ...]:
+    """Layers of each pipeline stage, first to last: floor(L/pp) each, the L mod pp left over one more each on the
+    stages before the last, from the second-to-last backwards (vLLM's default partition: vllm/distributed/utils.py
+    get_pp_indices, `partitions[-i] += 1 for i in range(2, remaining_layers + 2)`: the last stage, which runs the
+    final norm and the LM head, never takes an extra layer; the first takes one only when L mod pp = pp - 1; SGLang
+    copies the rule). TensorRT-LLM (Mapping.pp_layers, torch.tensor_split) gives them to the first stages instead:
+    its last stage holds floor(L/pp) too."""
+    counts = [layers // pp] * pp
+    for i in range(2, layers % pp + 2):
+        counts[-i] += 1
+    return tuple(counts)
 
 
 @dataclass(frozen=True)
@@ -1795,27 +1802,47 @@ def _end_stages(s: _Setup, lookup_tokens: int, head_tokens: int, head_reads: int
                       head_memory_s=s.weights_read_bytes(head_reads * head * ACT_BYTES / s.tp, 0.0) / bandwidth)
 
 
-def _busiest_stage_share(s: _Setup, one: PhaseTime, ends: _EndStages) -> float:
-    """The busiest pipeline stage's share of a pass's kernel time (one.roof_s). Each stage holds ceil(L/pp) layers'
-    share of the layers' compute and memory terms (the pass's terms less the LM head's); the first adds the embedding
-    lookup's reads, the last the LM head's GEMM (_EndStages); a stage's time is the larger of its terms (or its share
-    of the launch floor). Spread evenly with the layers instead, the LM head of Llama 3 8B (0.53 of its 8.0 B params)
-    was undercounted on the last of 2 stages by ~7% of the stage (its 3.5 B layer params + 0.53 B head, not 3.75 B)."""
-    share = _fullest_stage_share(s)
+@dataclass(frozen=True)
+class _StageShare:
+    """The busiest pipeline stage's shares of a micro-batch's pass: of its roofline time (roof, the stage's layers and
+    end-stage work) and of its per-forward overhead (overhead: the stage's layers / L; it launches its own kernels)."""
+
+    roof: float
+    overhead: float
+
+
+def _busiest_stage(s: _Setup, one: PhaseTime, ends: _EndStages) -> _StageShare:
+    """The busiest pipeline stage of a pass (the largest roofline time + its share of the overhead). Each stage holds
+    its own layers (pp_stage_layers: the ceil(L/pp) split on the stages that take one of the L mod pp left over, the
+    floor on the others, the last among them) and their share of the layers' compute and memory terms (the pass's
+    terms less the LM head's); the first adds the embedding lookup's reads, the last the LM head's GEMM (_EndStages);
+    a stage's time is the larger of its terms (or its share of the launch floor). Before, every stage was charged the
+    fullest stage's ceil(L/pp) layers, also the last beside the LM head: Llama 3 8B's 32 layers over 3 stages (11,
+    11, 10) charged the last 11 layers + the head. Spread evenly with the layers instead, the LM head of Llama 3 8B
+    (0.53 of its 8.0 B params) was undercounted on the last of 2 stages by ~7% of the stage (its 3.5 B layer params
+    + 0.53 B head, not 3.75 B)."""
+    counts = pp_stage_layers(s.model.layers, s.pp)
     if s.pp == 1 or one.roof_s <= 0:
-        return share
-    compute_layers = max(0.0, one.compute_s - ends.head_compute_s) * share
-    memory_layers = max(0.0, one.memory_s - ends.head_memory_s) * share
-    floor = one.launch_floor_s * share
-    first = max(compute_layers, memory_layers + ends.lookup_memory_s, floor)
-    last = max(compute_layers + ends.head_compute_s, memory_layers + ends.head_memory_s, floor)
-    return max(first, last) / one.roof_s
+        share = max(counts) / s.model.layers
+        return _StageShare(share, share)
+    compute_layers = max(0.0, one.compute_s - ends.head_compute_s)
+    memory_layers = max(0.0, one.memory_s - ends.head_memory_s)
+    stages = []
+    for i, n in enumerate(counts):
+        f = n / s.model.layers
+        last = i == s.pp - 1
+        roof = max(compute_layers * f + (ends.head_compute_s if last else 0.0),
+                   memory_layers * f + (ends.lookup_memory_s if i == 0 else 0.0)
+                   + (ends.head_memory_s if last else 0.0),
+                   one.launch_floor_s * f)
+        stages.append((roof + f * one.overhead_s, _StageShare(roof / one.roof_s, f)))
+    return max(stages, key=lambda t: t[0])[1]
 
 
 def _pipelined(one: PhaseTime, m: int, cycle_s: float) -> PhaseTime:
     """`one` (a micro-batch through every stage) with its roofline terms (launch floor included) and its
     per-forward overhead stretched alike so that its total is `cycle_s` where the pipeline, not the micro-batch's own
-    pass, sets the time (m micro-batches in flight: the fullest stage's share of each one's work and overhead,
+    pass, sets the time (m micro-batches in flight: the busiest stage's share of each one's work and overhead,
     _decode_cycle_s)."""
     roof_s = one.roof_s
     if m == 1 or cycle_s <= one.total_s or roof_s + one.overhead_s <= 0:
@@ -1825,30 +1852,28 @@ def _pipelined(one: PhaseTime, m: int, cycle_s: float) -> PhaseTime:
                    launch_floor_s=one.launch_floor_s * r, total_s=cycle_s)
 
 
-def _decode_cycle_s(one_step_s: float, roof_s: float, s: _Setup, m: int, overhead_s: float,
-                    roof_share: float) -> float:
+def _decode_cycle_s(one_step_s: float, roof_s: float, m: int, overhead_s: float, busiest: _StageShare) -> float:
     """Seconds between two tokens of one micro-batch with m micro-batches in flight over pp stages: its own pass
     through every stage (one_step_s: the stages' roofline terms, the (pp-1) hops and the step overhead), or, when
-    longer, the busiest stage's work on all m micro-batches, m x (roof_share x roof_s + share x overhead_s)
-    (roof_share: _busiest_stage_share, its layers and, on an end stage, the LM head or the embedding lookup; the slowest
-    stage
-    sets the throughput of a pipeline; Narayanan et al. 2021, "Efficient Large-Scale Language Model Training on GPU
-    Clusters Using Megatron-LM", sec. 2.2: with as many micro-batches as stages no stage idles in steady state).
+    longer, the busiest stage's work on all m micro-batches, m x (busiest.roof x roof_s + busiest.overhead x
+    overhead_s) (_busiest_stage: its layers and, on an end stage, the LM head or the embedding lookup; the slowest
+    stage sets the throughput of a pipeline; Narayanan et al. 2021, "Efficient Large-Scale Language Model Training on
+    GPU Clusters Using Megatron-LM", sec. 2.2: with as many micro-batches as stages no stage idles in steady state).
     Each micro-batch's forward pays the per-forward overhead (overhead_s: per_step_overhead_s) and its roofline terms
     (at least the launch floor on an NVIDIA GPU, launch_floor.forward_floor_s: kernels per layer x layers x a
-    kernel's time), and a stage launches the kernels of its own layers, so the fullest stage pays its share of both
-    per micro-batch, as of the roofline work: with m = pp micro-batches on evenly split layers the bound is one pass
-    (roof_s + overhead_s) and the pass itself, which adds the hops, sets the cycle; with m > pp the stage bound does,
-    the overhead counted m times. (It was counted once a cycle, in one_step_s: an underestimate wherever m x share >
-    1.)"""
+    kernel's time), and a stage launches the kernels of its own layers, so the busiest stage pays its layers' share
+    of both per micro-batch, as of the roofline work: with m = pp micro-batches on evenly split layers the bound is
+    one pass (roof_s + overhead_s) and the pass itself, which adds the hops, sets the cycle; with m > pp the stage
+    bound does, the overhead counted m times. (It was counted once a cycle, in one_step_s: an underestimate wherever
+    m x share > 1.)"""
     if m == 1:
         return one_step_s
-    return max(one_step_s, m * (roof_share * roof_s + _fullest_stage_share(s) * overhead_s))
+    return max(one_step_s, m * (busiest.roof * roof_s + busiest.overhead * overhead_s))
 
 
 def _pipelined_prefill(s: _Setup, batch: int, prompt_len: int, scheduling: str) -> PhaseTime:
     """Prefill of the batch as m micro-batches of ceil(batch/m) sequences through the pp stages. Static (the batch
-    starts together): the first finishes after its own pass P, each of the m-1 others one fullest-stage time later
+    starts together): the first finishes after its own pass P, each of the m-1 others one busiest-stage time later
     (the fill of an empty pipeline: m + pp - 1 stage times for m micro-batches over pp stages; Huang et al. 2019,
     "GPipe", sec. 2.2), P + (m-1) x share x (roof + the chunks' per-forward overhead: each micro-batch's forward
     pays it, _decode_cycle_s). Continuous: the prefills join micro-batches of a pipeline that
@@ -1861,11 +1886,10 @@ def _pipelined_prefill(s: _Setup, batch: int, prompt_len: int, scheduling: str) 
     roof_s = one.roof_s
     chunks = math.ceil(micro * prompt_len / s.cal.max_prefill_chunk_tokens)  # as _prefill_time: a head read each
     ends = _end_stages(s, micro * prompt_len, micro, chunks, s.cal.prefill_compute_efficiency)  # last token: head
-    roof_share = _busiest_stage_share(s, one, ends)
+    busiest = _busiest_stage(s, one, ends)
     if scheduling == "continuous":
-        return _pipelined(one, m, _decode_cycle_s(one.total_s, roof_s, s, m, one.overhead_s, roof_share))
-    return _pipelined(one, m, one.total_s + (m - 1) * (roof_share * roof_s
-                                                      + _fullest_stage_share(s) * one.overhead_s))
+        return _pipelined(one, m, _decode_cycle_s(one.total_s, roof_s, m, one.overhead_s, busiest))
+    return _pipelined(one, m, one.total_s + (m - 1) * (busiest.roof * roof_s + busiest.overhead * one.overhead_s))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1957,11 +1981,11 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     prefill = _pipelined_prefill(s, batch, prompt_len, scheduling)
     decode_ctx = prompt_len + output_len / 2.0
     one = _decode_step_time(s, micro, decode_ctx)
-    roof_share = _busiest_stage_share(s, one, _end_stages(s, micro, micro, 1, s.cal.decode_compute_efficiency))
-    step = _pipelined(one, m, _decode_cycle_s(one.total_s, one.roof_s, s, m, one.overhead_s, roof_share))
+    busiest = _busiest_stage(s, one, _end_stages(s, micro, micro, 1, s.cal.decode_compute_efficiency))
+    step = _pipelined(one, m, _decode_cycle_s(one.total_s, one.roof_s, m, one.overhead_s, busiest))
     one_s = _mean_decode_step_s(s, micro, prompt_len, output_len)
-    step_s = _decode_cycle_s(one_s, one_s - one.comm_s - one.overhead_s, s, m, one.overhead_s,
-                             roof_share)  # at the mean step, the busiest stage's share at the middle one
+    step_s = _decode_cycle_s(one_s, one_s - one.comm_s - one.overhead_s, m, one.overhead_s,
+                             busiest)  # at the mean step, the busiest stage's shares at the middle one
     decode_s = (output_len - 1) * step_s
     if scheduling == "static" or output_len == 1:
         # static: the other prefills fall before the first token. One output token (prefill only, e.g. scoring): no

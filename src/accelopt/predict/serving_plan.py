@@ -338,15 +338,18 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
 
 
 def pp_stages_note(opts: ServeOptions, cfg: TransformerConfig) -> str | None:
-    """How a --pp > 1 run places the embedding and the LM head (serving._busiest_stage_share, serving._end_stages),
-    and that no published serving run checks it (the bundled runs file has no row with pp > 1); None at --pp 1."""
+    """How a --pp > 1 run splits the layers (serving.pp_stage_layers) and places the embedding and the LM head
+    (serving._busiest_stage), and that no published serving run checks it (the bundled runs file has no row with
+    pp > 1); None at --pp 1."""
     if opts.pp == 1:
         return None
     rows = ("its token row (vocab-parallel: on one tp rank) and its learned position row (on every rank), hidden x 2 "
             "bytes each per token" if cfg.position_params() else "its token row (vocab-parallel: on one tp rank), "
             "hidden x 2 bytes per token")
-    return (f"--pp {opts.pp}: each stage holds ceil(layers / pp) layers, the first also the input embedding (the "
-            f"looked-up rows read, {rows}), the last the LM head (a [hidden, vocab/tp] GEMM per "
+    return (f"--pp {opts.pp}: the stages hold floor(layers / pp) layers each, and the layers left over one more each "
+            "on the stages before the last, from the second-to-last backwards (vLLM's split, get_pp_indices); the "
+            f"first also holds the input embedding (the looked-up rows read, {rows}), the last the LM head (a "
+            "[hidden, vocab/tp] GEMM per "
             "token, its hidden x vocab/tp x 2 bytes read each forward); the busiest stage, busy once per micro-batch, "
             "bounds a decode step (and each further micro-batch of a static prefill). No published serving "
             "run with --pp > 1 validates this: every `validate --serving` row runs --pp 1")

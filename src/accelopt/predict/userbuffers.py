@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accelopt.errors import InputError
+from accelopt.errors import DeviceUnsupportedError, InputError
 from accelopt.hardware.spec import AcceleratorSpec
 
 Arr = np.ndarray
@@ -177,10 +177,11 @@ def sm_count(spec: AcceleratorSpec) -> int:
     """SMs of a device (its catalog spec's cited streaming_multiprocessors); InputError for one without the figure
     (userbuffers takes some of them)."""
     if spec.streaming_multiprocessors is None:
-        raise InputError(f"--tp-comm-overlap on {spec.name!r}: the userbuffers model needs the device's SM count, and "
-                         "its spec cites none (streaming_multiprocessors)",
-                         'add streaming_multiprocessors = [N, "source"] to its spec TOML (--catalog), use a device '
-                         "whose catalog entry has it (accelopt catalog show h100-sxm), or leave --tp-comm-overlap out")
+        raise DeviceUnsupportedError(
+            f"--tp-comm-overlap on {spec.name!r}: the userbuffers model needs the device's SM count, and its spec "
+            "cites none (streaming_multiprocessors)",
+            'add streaming_multiprocessors = [N, "source"] to its spec TOML (--catalog), use a device whose catalog '
+            "entry has it (accelopt catalog show h100-sxm), or leave --tp-comm-overlap out", option="--tp-comm-overlap")
     return spec.streaming_multiprocessors
 
 

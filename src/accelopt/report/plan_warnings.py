@@ -22,16 +22,20 @@ def unused_keys_line(model: str, keys: Sequence[str]) -> str | None:
     return f"warning: {model}: config key(s) not modelled by the predictor, ignored: {', '.join(keys)}"
 
 
-def skipped_lines(skipped: Mapping[str, str]) -> list[str]:
-    """One line per device `plan` did not search, with why and the fix (a device left out must not vanish)."""
+SKIP_FIXES = {"--dtype": "pick another --dtype for it", "--fp8-recipe": "pick another --fp8-recipe for it",
+              "--tp-comm-overlap": "leave --tp-comm-overlap out for it",
+              "--attention-kernel": "give --attention-kernel fused or unfused for it",
+              "--eager-cross-entropy": "leave --eager-cross-entropy out for it"}
+"""The fix printed beside a device not searched, by the flag it cannot run (PlanResult.skipped_options)."""
+
+
+def skipped_lines(skipped: Mapping[str, str], options: Mapping[str, str]) -> list[str]:
+    """One line per device `plan` did not search, with why and the fix named by the flag it cannot run (a device left
+    out must not vanish); a document written before skipped_options (plan schema 12) has no fix to print."""
     out = []
     for name, why in skipped.items():
-        fix = ("pick another --fp8-recipe for it" if "--fp8-recipe" in why else
-               "leave --tp-comm-overlap out for it" if "--tp-comm-overlap" in why else
-               "give --attention-kernel fused or unfused for it" if "--attention-kernel" in why else
-               "leave --eager-cross-entropy out for it" if "--eager-cross-entropy" in why else
-               "pick another --dtype for it")
-        out.append(f"not searched: {name} ({why}; {fix})")
+        fix = SKIP_FIXES.get(options.get(name, ""))
+        out.append(f"not searched: {name} ({why}{f'; {fix}' if fix else ''})")
     return out
 
 
@@ -75,7 +79,8 @@ def training_lines(result: Any) -> list[str]:
     assumed = result.assumed if isinstance(result.assumed, Mapping) else {result.hardware: result.assumed}
     unused = unused_keys_line(result.model, result.unused_config_keys)
     return [*result.input_warnings, *([unused] if unused else []),
-            *skipped_lines(getattr(result, "skipped_devices", {})), *assumed_lines(assumed),
+            *skipped_lines(getattr(result, "skipped_devices", {}), getattr(result, "skipped_options", {})),
+            *assumed_lines(assumed),
             *measured_lines(result.measured_link)]
 
 
