@@ -146,12 +146,26 @@ def _global_batch(text: str | None, seq_len: int) -> int:
     if is_tokens or (not is_seqs and v > 65536):
         seqs = v / seq_len
         if seqs < 1 or abs(seqs - round(seqs)) > 1e-9:
+            # the quotient to the digits that show its fraction: 65537 tokens at 8192 printed '(8 sequences)',
+            # a whole number, beside 'is not a whole number'
             raise InputError(f"--global-batch {text!r} tokens is not a whole number of {seq_len}-token sequences "
-                             f"({seqs:,.4g} sequences)", _nearest_batches(seqs, seq_len))
+                             f"({_fraction_shown(v, seq_len)} sequences"
+                             + ("; a bare number above 65536 is read as tokens)" if not is_tokens else ")"),
+                             _nearest_batches(seqs, seq_len))
         return round(seqs)
     if v < 1 or v != int(v):  # '1.5seq' was cut to 1 sequence, '0seq' refused without naming the flag
         raise InputError(f"--global-batch {text!r} must be a positive whole number of sequences", fix)
     return int(v)
+
+
+def _fraction_shown(tokens: float, seq_len: int) -> str:
+    """tokens / seq_len with as many significant digits (4 to 12) as it takes to show it is not whole."""
+    seqs = tokens / seq_len
+    for digits in range(4, 13):
+        shown = f"{seqs:,.{digits}g}"
+        if float(shown.replace(",", "")) != round(seqs):
+            return shown
+    return f"{tokens:g} / {seq_len}"
 
 
 def _nearest_batches(seqs: float, seq_len: int) -> str:
