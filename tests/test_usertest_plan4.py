@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from accelopt.cli.main import main
+from accelopt.workload.types import Op, Workload
 
 EXPLAIN = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8"]
 
@@ -27,3 +30,27 @@ def test_a_token_batch_that_is_no_whole_number_of_sequences_shows_its_fraction(
     err = _error(capsys, [*EXPLAIN, "--global-batch", text])
     assert f"({shown} sequences" in err, err
     assert ("a bare number above 65536 is read as tokens" in err) == (not text.endswith("tok")), err
+
+
+def _workload(path: Path, mode: str) -> Path:
+    Workload(name="toy", meta={"params": 1e8, "batch_size": 4, "seq_len": 512, "mode": mode}, ops=[
+        Op(name="mm", kind="matmul", flops=1e11, bytes_read=1e8, bytes_written=1e7, phase="forward")]).save(path)
+    return path
+
+
+@pytest.mark.parametrize(("argv", "mode", "route"), [
+    (["plan", "explain", "--model", "W", "--hardware", "h100-sxm", "--devices", "2"], "train", "accelopt plan --model"),
+    (["plan", "serve", "--model", "W", "--batch", "1"], "train", "accelopt plan --model"),
+    (["plan", "serve", "--model", "W", "--batch", "1"], "inference", "accelopt plan infer"),
+])
+def test_a_workload_json_where_a_config_is_read_is_named_as_one(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], mode: str, route: str) -> None:
+    """`plan explain --model w.json` / `plan serve -m w.json` with the workload `profile --save-workload` wrote
+    (README: `plan --model` takes one) said 'w.json holds no model sizes ...: not a model's config.json (a
+    generation_config.json or tokenizer_config.json?)', a wrong guess at the file, with no route to the command
+    that reads it. It now names the file a workload JSON and points to `plan --model` (a training step) or
+    `plan infer` (an inference one)."""
+    w = str(_workload(tmp_path / "w.json", mode))
+    err = _error(capsys, [w if a == "W" else a for a in argv])
+    assert "is a workload JSON" in err and "generation_config" not in err, err
+    assert f"`{route} {w}" in err, err
