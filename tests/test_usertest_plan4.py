@@ -54,3 +54,36 @@ def test_a_workload_json_where_a_config_is_read_is_named_as_one(
     err = _error(capsys, [w if a == "W" else a for a in argv])
     assert "is a workload JSON" in err and "generation_config" not in err, err
     assert f"`{route} {w}" in err, err
+
+
+_TFLOPS_HEADER = "id,source,hardware,devices,layers,hidden,heads,ffn,vocab,seq,mlp,global_batch,tp,pp,dp,recompute," \
+                 "tflops_per_gpu,flash,overlap"
+
+
+def _tflops_row(tflops: str) -> str:
+    # a GPT block as Narayanan et al. 2021 eq. 3 counts it (GELU MLP 4 x hidden, full recompute) on 64 A100s
+    row = f"x,our lab,a100-sxm-80gb,64,24,2048,16,8192,50257,2048,gelu,512,1,1,64,full,{tflops},1,1"
+    return f"{_TFLOPS_HEADER}\n{row}\n"
+
+
+@pytest.mark.parametrize(("tflops", "shown"), [("400", "128%"), ("313", "100.3%")])
+def test_a_tflops_figure_above_the_device_peak_is_refused(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, tflops: str, shown: str) -> None:
+    """`validate --runs` read tflops_per_gpu 400 on an A100 (bf16 peak 312 TFLOP/s) as a 487 ms step and compared
+    it (+104%): the cell's hardware FLOPs (eq. 3 counts the recomputed forward) are 128% of the peak, but the
+    check looked only at the model FLOPs, 3/4 of them (96%). A step_s that fast was already refused as a unit
+    slip; this cell now is too, at the same peak."""
+    runs = tmp_path / "runs.csv"
+    runs.write_text(_tflops_row(tflops))
+    err = _error(capsys, ["validate", "--runs", str(runs)])
+    assert f"tflops_per_gpu = '{tflops}' puts the step's hardware FLOPs" in err, err
+    assert f"at {shown} of the bf16 peak" in err, err
+
+
+def test_a_tflops_figure_below_the_peak_is_compared(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The same row at 150 TFLOP/s per device (48% of the peak, Narayanan 2021 Table 1's range) is predicted."""
+    runs = tmp_path / "runs.csv"
+    runs.write_text(_tflops_row("150"))
+    with pytest.raises(SystemExit) as e:
+        main(["validate", "--runs", str(runs), "--json"])
+    assert e.value.code == 0 and '"published_step_s"' in capsys.readouterr().out
