@@ -87,3 +87,29 @@ def test_a_tflops_figure_below_the_peak_is_compared(capsys: pytest.CaptureFixtur
     with pytest.raises(SystemExit) as e:
         main(["validate", "--runs", str(runs), "--json"])
     assert e.value.code == 0 and '"published_step_s"' in capsys.readouterr().out
+
+
+_SERVING_HEADER = "id,source,engine,hardware,model,tp,pp,weight_dtype,kv_dtype,prompt_len,output_len,batch,metric," \
+                  "published,role"
+
+
+@pytest.mark.parametrize("metric", ["tpot_ms", "decode_tok_s", "decode_tok_s_per_device"])
+def test_a_decode_figure_of_one_token_outputs_is_refused(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, metric: str) -> None:
+    """`validate --serving --runs` compared a published tpot_ms (or decode tok/s) of a run with output_len 1 against
+    plan serve's stand-in decode step (+1.1% for a made-up 7 ms): such a run decodes nothing (its one token is the
+    prefill's; vLLM's benchmark counts TPOT only for outputs of more than one token, and `plan serve --output 1`
+    says its TPOT column is a stand-in), so the row holds no figure to compare. It is now refused naming the cell."""
+    runs = tmp_path / "serving.csv"
+    runs.write_text(f"{_SERVING_HEADER}\nx,our lab,vllm,h100-sxm,llama3-8b,1,1,bf16,bf16,1000,1,8,{metric},7,test\n")
+    err = _error(capsys, ["validate", "--serving", "--runs", str(runs)])
+    assert f"metric = '{metric}' with output_len 1" in err and "in the metric cell of row 'x'" in err, err
+
+
+def test_a_prefill_figure_of_one_token_outputs_is_compared(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """TTFT of one-token outputs is what the bundled rows of that shape publish (trt05-ttft-*): still compared."""
+    runs = tmp_path / "serving.csv"
+    runs.write_text(f"{_SERVING_HEADER}\nx,our lab,vllm,h100-sxm,llama3-8b,1,1,bf16,bf16,1000,1,8,ttft_ms,90,test\n")
+    with pytest.raises(SystemExit) as e:
+        main(["validate", "--serving", "--runs", str(runs), "--json"])
+    assert e.value.code == 0 and '"predicted"' in capsys.readouterr().out
