@@ -113,3 +113,15 @@ def test_a_prefill_figure_of_one_token_outputs_is_compared(capsys: pytest.Captur
     with pytest.raises(SystemExit) as e:
         main(["validate", "--serving", "--runs", str(runs), "--json"])
     assert e.value.code == 0 and '"predicted"' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("etp", ["3", "5,6"])
+def test_an_etp_no_layout_takes_is_named_not_the_device_count(capsys: pytest.CaptureFixture[str], etp: str) -> None:
+    """`plan --model mixtral-8x7b --devices 16 --etp 3`: no layout of 16 devices has etp x ep dividing its
+    tp x dp x cp (a power of two), so the search came back empty and said 'no layout of 16 devices exists for a
+    global batch of ... sequences', fix 'use fewer --devices or a larger --global-batch': neither helps, and the
+    same search without --etp finds thousands. It now names --etp and what it must be."""
+    err = _error(capsys, ["plan", "--model", "mixtral-8x7b", "--hardware", "h100-sxm", "--devices", "16",
+                          "--etp", etp])
+    assert f"no layout of 16 devices takes --etp {etp}" in err and "global batch" not in err, err
+    assert "--etp 0,1" in err, err

@@ -688,6 +688,14 @@ def _run_search(opts: PlanOptions) -> None:
                          f"rank by --objective time, or give {field} in a --catalog TOML for the device")
     front = pareto_front(c)
     elapsed = time.perf_counter() - t0
+    if len(c) == 0 and opts.etp.strip().lower() not in ("auto", "off") and len(
+            search(setup, specs, counts, cals=cals, stack=stack, schedule=opts.schedule, measured=measured,
+                   axes=dataclasses.replace(axes, etp=None), slice_devices=opts.slice_devices)):
+        # `--etp 3` on 16 devices was told no layout exists for the global batch, and to change --devices
+        raise InputError(f"no layout of {devices} devices takes --etp {opts.etp}: an expert tensor-parallel degree "
+                         "is at most a layout's tp, and etp x ep must divide its tp x dp x cp (Megatron-Core's expert "
+                         "grid over the ranks of a stage)", "give --etp 0 (= tp) and powers of two below tp, e.g. "
+                         "--etp 0,1, or leave --etp out (auto)")
     if len(c) == 0:
         raise InputError(f"no layout of {devices} devices exists for a global batch of {setup.global_batch:,} "
                          f"sequences (a layout needs tp x pp x dp x cp = devices and dp <= the batch)",
