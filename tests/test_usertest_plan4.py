@@ -6,19 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_sweep10_flag_messages import EXPLAIN, _error
 
 from accelopt.cli.main import main
 from accelopt.workload.types import Op, Workload
-
-EXPLAIN = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8"]
-
-
-def _error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
-    with pytest.raises(SystemExit) as e:
-        main(argv)
-    err = capsys.readouterr().err
-    assert e.value.code == 2 and "Traceback" not in err, err
-    return err
 
 
 @pytest.mark.parametrize(("text", "shown"), [("65537", "8.0001"), ("4194305tok", "512.0001"), ("4M", "488.3")])
