@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,18 @@ def test_an_etp_no_layout_takes_is_named_not_the_device_count(capsys: pytest.Cap
                           "--etp", etp])
     assert f"no layout of 16 devices takes --etp {etp}" in err and "global batch" not in err, err
     assert "--etp 0,1" in err, err
+
+
+def test_an_hsdp_group_no_layout_takes_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan --devices 16 --hsdp 3`: 3 divides no dp x cp of 16 devices, so no hybrid-sharded layout was made, and
+    with no 0 in the list the fully sharded ZeRO-3 layouts were left out too; the tables showed no hsdp column and
+    nothing said the flag had done nothing. A note (console and JSON `notes`) now names the group."""
+    argv = ["plan", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "16", "--top", "1", "--json"]
+    with pytest.raises(SystemExit) as e:
+        main([*argv, "--hsdp", "3"])
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert e.value.code == 0 and any(n.startswith("--hsdp 3: no layout searched takes it") and
+                                     "no fully sharded ZeRO-3 layout" in n for n in notes), notes
+    with pytest.raises(SystemExit):
+        main([*argv, "--hsdp", "0,4"])  # both apply on 16 devices: no note
+    assert not any(n.startswith("--hsdp") for n in json.loads(capsys.readouterr().out)["notes"])

@@ -733,6 +733,7 @@ def _run_search(opts: PlanOptions) -> None:
                                                                sp.name))],
                              *_search_notes(specs, measured, opts.slice_devices, setup,
                                             rows(best), stack),
+                             *_unused_hsdp_notes(axes.hsdp, c.layouts.hsdp),
                              *_energy_notes(specs, setup.facility,
                                             rows([*best, *front]) + closest_rows + limit_rows),
                              *_listed_overhead_notes(specs, cals, stack,
@@ -794,6 +795,18 @@ def _unranked_devices(c: Any, objective: str) -> list[str]:
 
     key = c.terms[OBJECTIVES[objective]]
     return sorted({str(h) for h in c.hardware[c.feasible & ~np.isfinite(key)]})
+
+
+def _unused_hsdp_notes(asked: tuple[int, ...] | None, searched: Any) -> list[str]:
+    """A note naming the --hsdp groups no layout searched took: `--hsdp 3` on 16 devices (3 divides no dp x cp)
+    dropped every ZeRO-3 layout (a list without 0 leaves the plain form out) and said nothing."""
+    unused = [g for g in asked or () if g > 0 and g not in set(searched.tolist())]
+    if not unused:
+        return []
+    return [f"--hsdp {','.join(map(str, unused))}: no layout searched takes {'it' if len(unused) == 1 else 'them'} "
+            "(a shard group divides a ZeRO-3 layout's dp x cp and is smaller than it, for a layout that fits fully "
+            "sharded, with ep 1)" + ("; with no 0 in the list, no fully sharded ZeRO-3 layout was searched either"
+                                     if 0 not in (asked or ()) else "")]
 
 
 def _unranked_notes(devices: list[str], objective: str) -> list[str]:
