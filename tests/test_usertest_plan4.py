@@ -132,3 +132,14 @@ def test_an_hsdp_group_no_layout_takes_is_named(capsys: pytest.CaptureFixture[st
     with pytest.raises(SystemExit):
         main([*argv, "--hsdp", "0,4"])  # both apply on 16 devices: no note
     assert not any(n.startswith("--hsdp") for n in json.loads(capsys.readouterr().out)["notes"])
+
+
+def test_a_recompute_layers_count_no_layout_takes_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan --recompute-layers 100` on the 32-layer llama3-8b: no stage holds 100 layers, so no partial-recompute
+    layout was made and (no 0 in the list) full recompute of every layer was left out too, without a word."""
+    with pytest.raises(SystemExit) as e:
+        main(["plan", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "16", "--top", "1", "--json",
+              "--recompute-layers", "100"])
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert e.value.code == 0 and any(n.startswith("--recompute-layers 100: no layout searched takes it") and
+                                     "no layout recomputing every layer" in n for n in notes), notes

@@ -733,7 +733,7 @@ def _run_search(opts: PlanOptions) -> None:
                                                                sp.name))],
                              *_search_notes(specs, measured, opts.slice_devices, setup,
                                             rows(best), stack),
-                             *_unused_hsdp_notes(axes.hsdp, c.layouts.hsdp),
+                             *_unused_axis_notes(axes, c.layouts),
                              *_energy_notes(specs, setup.facility,
                                             rows([*best, *front]) + closest_rows + limit_rows),
                              *_listed_overhead_notes(specs, cals, stack,
@@ -797,16 +797,29 @@ def _unranked_devices(c: Any, objective: str) -> list[str]:
     return sorted({str(h) for h in c.hardware[c.feasible & ~np.isfinite(key)]})
 
 
-def _unused_hsdp_notes(asked: tuple[int, ...] | None, searched: Any) -> list[str]:
-    """A note naming the --hsdp groups no layout searched took: `--hsdp 3` on 16 devices (3 divides no dp x cp)
-    dropped every ZeRO-3 layout (a list without 0 leaves the plain form out) and said nothing."""
-    unused = [g for g in asked or () if g > 0 and g not in set(searched.tolist())]
-    if not unused:
-        return []
-    return [f"--hsdp {','.join(map(str, unused))}: no layout searched takes {'it' if len(unused) == 1 else 'them'} "
-            "(a shard group divides a ZeRO-3 layout's dp x cp and is smaller than it, for a layout that fits fully "
-            "sharded, with ep 1)" + ("; with no 0 in the list, no fully sharded ZeRO-3 layout was searched either"
-                                     if 0 not in (asked or ()) else "")]
+_AXIS_RULES = {
+    "hsdp": ("--hsdp", "a shard group divides a ZeRO-3 layout's dp x cp and is smaller than it, for a layout that "
+             "fits fully sharded, with ep 1", "no fully sharded ZeRO-3 layout"),
+    "recompute_layers": ("--recompute-layers", "a count is below the layers of a pipeline stage, for a full-recompute "
+                         "layout that fits and would not fit without recompute", "no layout recomputing every layer")}
+"""`plan`'s listed search axes whose values can apply to no layout: the flag, the rule a value must meet, and what a
+list without 0 (the plain form) leaves out."""
+
+
+def _unused_axis_notes(axes: Any, searched: Any) -> list[str]:
+    """A note per listed --hsdp / --recompute-layers value no layout searched took: `--hsdp 3` on 16 devices (3
+    divides no dp x cp) or `--recompute-layers 100` on a 32-layer model made no such layout, and with no 0 in the
+    list the plain form was left out too, without a word."""
+    notes = []
+    for name, (flag, rule, plain) in _AXIS_RULES.items():
+        asked = getattr(axes, name) or ()
+        taken = set(getattr(searched, name).tolist())
+        unused = [v for v in asked if v > 0 and v not in taken]
+        if unused:
+            notes.append(f"{flag} {','.join(map(str, unused))}: no layout searched takes "
+                         f"{'it' if len(unused) == 1 else 'them'} ({rule})"
+                         + (f"; with no 0 in the list, {plain} was searched either" if 0 not in asked else ""))
+    return notes
 
 
 def _unranked_notes(devices: list[str], objective: str) -> list[str]:
