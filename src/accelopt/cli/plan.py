@@ -146,12 +146,26 @@ def _global_batch(text: str | None, seq_len: int) -> int:
     if is_tokens or (not is_seqs and v > 65536):
         seqs = v / seq_len
         if seqs < 1 or abs(seqs - round(seqs)) > 1e-9:
+            # the quotient to the digits that show its fraction: 65537 tokens at 8192 printed '(8 sequences)',
+            # a whole number, beside 'is not a whole number'
             raise InputError(f"--global-batch {text!r} tokens is not a whole number of {seq_len}-token sequences "
-                             f"({seqs:,.4g} sequences)", _nearest_batches(seqs, seq_len))
+                             f"({_fraction_shown(v, seq_len)} sequences"
+                             + ("; a bare number above 65536 is read as tokens)" if not is_tokens else ")"),
+                             _nearest_batches(seqs, seq_len))
         return round(seqs)
     if v < 1 or v != int(v):  # '1.5seq' was cut to 1 sequence, '0seq' refused without naming the flag
         raise InputError(f"--global-batch {text!r} must be a positive whole number of sequences", fix)
     return int(v)
+
+
+def _fraction_shown(tokens: float, seq_len: int) -> str:
+    """tokens / seq_len with as many significant digits (4 to 12) as it takes to show it is not whole."""
+    seqs = tokens / seq_len
+    for digits in range(4, 13):
+        shown = f"{seqs:,.{digits}g}"
+        if float(shown.replace(",", "")) != round(seqs):
+            return shown
+    return f"{tokens:g} / {seq_len}"
 
 
 def _nearest_batches(seqs: float, seq_len: int) -> str:
@@ -627,6 +641,14 @@ def _run_search(opts: PlanOptions) -> None:
                          f"rank by --objective time, or give {field} in a --catalog TOML for the device")
     front = pareto_front(c)
     elapsed = time.perf_counter() - t0
+    if len(c) == 0 and opts.etp.strip().lower() not in ("auto", "off") and len(
+            search(setup, specs, counts, cals=cals, stack=stack, schedule=opts.schedule, measured=measured,
+                   axes=dataclasses.replace(axes, etp=None), slice_devices=opts.slice_devices)):
+        # `--etp 3` on 16 devices was told no layout exists for the global batch, and to change --devices
+        raise InputError(f"no layout of {devices} devices takes --etp {opts.etp}: an expert tensor-parallel degree "
+                         "is at most a layout's tp, and etp x ep must divide its tp x dp x cp (Megatron-Core's expert "
+                         "grid over the ranks of a stage)", "give --etp 0 (= tp) and powers of two below tp, e.g. "
+                         "--etp 0,1, or leave --etp out (auto)")
     if len(c) == 0:
         raise InputError(f"no layout of {devices} devices exists for a global batch of {setup.global_batch:,} "
                          f"sequences (a layout needs tp x pp x dp x cp = devices and dp <= the batch)",
@@ -665,6 +687,7 @@ def _run_search(opts: PlanOptions) -> None:
                                                                sp.name))],
                              *_search_notes(specs, measured, opts.slice_devices, setup,
                                             rows(best), stack),
+                             *_unused_axis_notes(axes, c.layouts),
                              *_energy_notes(specs, setup.facility,
                                             rows([*best, *front]) + closest_rows + limit_rows),
                              *_listed_overhead_notes(specs, cals, stack,
@@ -726,6 +749,31 @@ def _unranked_devices(c: Any, objective: str) -> list[str]:
 
     key = c.terms[OBJECTIVES[objective]]
     return sorted({str(h) for h in c.hardware[c.feasible & ~np.isfinite(key)]})
+
+
+_AXIS_RULES = {
+    "hsdp": ("--hsdp", "a shard group divides a ZeRO-3 layout's dp x cp and is smaller than it, for a layout that "
+             "fits fully sharded, with ep 1", "no fully sharded ZeRO-3 layout"),
+    "recompute_layers": ("--recompute-layers", "a count is below the layers of a pipeline stage, for a full-recompute "
+                         "layout that fits and would not fit without recompute", "no layout recomputing every layer")}
+"""`plan`'s listed search axes whose values can apply to no layout: the flag, the rule a value must meet, and what a
+list without 0 (the plain form) leaves out."""
+
+
+def _unused_axis_notes(axes: Any, searched: Any) -> list[str]:
+    """A note per listed --hsdp / --recompute-layers value no layout searched took: `--hsdp 3` on 16 devices (3
+    divides no dp x cp) or `--recompute-layers 100` on a 32-layer model made no such layout, and with no 0 in the
+    list the plain form was left out too, without a word."""
+    notes = []
+    for name, (flag, rule, plain) in _AXIS_RULES.items():
+        asked = getattr(axes, name) or ()
+        taken = set(getattr(searched, name).tolist())
+        unused = [v for v in asked if v > 0 and v not in taken]
+        if unused:
+            notes.append(f"{flag} {','.join(map(str, unused))}: no layout searched takes "
+                         f"{'it' if len(unused) == 1 else 'them'} ({rule})"
+                         + (f"; with no 0 in the list, {plain} was searched either" if 0 not in asked else ""))
+    return notes
 
 
 def _unranked_notes(devices: list[str], objective: str) -> list[str]:

@@ -46,6 +46,8 @@ _REQUIRED = ("id", "source", "engine", "hardware", "model", "tp", "pp", "weight_
 METRICS = ("output_tok_s", "output_tok_s_per_device", "decode_tok_s", "ttft_ms", "tpot_ms", "decode_tok_s_per_device",
            "prefill_tok_s_per_device")
 ROLES = ("fit", "test", "gap")
+_DECODE_METRICS = ("tpot_ms", "decode_tok_s", "decode_tok_s_per_device")
+"""Metrics of the decode steps: a run with output_len 1 has none."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -188,6 +190,13 @@ def _check_row(r: dict[str, str]) -> None:
         whole_cell(_WHAT, r, col, 1, MAX_COUNT)
     for col in ("prompt_len", "output_len"):
         whole_cell(_WHAT, r, col, 1, MAX_SEQ_LEN, unit="tokens (the bound of prompt and output lengths)")
+    if int(r["output_len"]) == 1 and r["metric"] in _DECODE_METRICS:  # it was compared with a decode step that
+        # never runs: one output token is the prefill's, so TPOT = (E2E - TTFT) / (output - 1) is 0 / 0
+        raise cell_error(_WHAT, r, "metric", "with output_len 1: a one-token request runs no decode step (its token "
+                         "comes from the prefill; vLLM's benchmark, vllm/benchmarks/serve.py calculate_metrics, "
+                         "counts TPOT only for outputs > 1 token), so there is no published figure to compare",
+                         "give the run's output_len (> 1), or a prefill metric (ttft_ms, prefill_tok_s_per_device) "
+                         "for a one-token run")
     if r["batch"] != "max":
         try:
             whole_cell(_WHAT, r, "batch", 1, MAX_COUNT)

@@ -1257,6 +1257,22 @@ def _check_not_a_result(cfg: dict[str, Any], where: str) -> None:
                      "workload JSON written by `accelopt profile --save-workload`")
 
 
+def _check_not_a_workload(cfg: dict[str, Any], where: str) -> None:
+    """An InputError naming a captured workload (`profile --save-workload`: a JSON object with "ops", the file
+    `plan --model` and `plan infer` read) given where only a transformer's shape is read (`plan explain`, `plan serve`,
+    a `validate --serving` model cell): it was told it 'holds no model sizes ... not a model's config.json (a
+    generation_config.json or tokenizer_config.json?)', a wrong guess at what the file is, with no way on."""
+    if not isinstance(cfg.get("ops"), list):
+        return
+    meta = cfg.get("meta")
+    mode = meta.get("mode") if isinstance(meta, dict) else None
+    route = (f"predict its inference with `accelopt plan infer {where}`" if mode == "inference" else
+             f"plan its training with `accelopt plan --model {where}` (data parallel x ZeRO)")
+    raise InputError(f"{where} is a workload JSON (the ops of a captured step, `accelopt profile --save-workload`), "
+                     "not a model's config.json: this command reads a transformer's shape (a preset or a "
+                     "config.json)", f"{route}; or give the model's config.json or a preset here")
+
+
 # Switches this reader reads as true / false (tie_word_embeddings has its own check, after its class default;
 # add_cross_attention other than true is listed as not modelled, tests/test_config_cross_attention.py).
 _FLAG_KEYS = ("parallel_attn", "use_parallel_residual", "new_decoder_architecture", "multi_query",
@@ -1289,6 +1305,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         raise InputError(f"{p} holds no JSON object", "pass a Hugging Face config.json")
     where = str(p)
     _check_not_a_result(cfg, where)
+    _check_not_a_workload(cfg, where)
     outer, (cfg, outer_unused) = cfg, _text_model(cfg, where)
     nested = cfg is not outer  # the language model of a multimodal config (its text_config)
     if not isinstance(cfg.get("model_type", ""), str):
