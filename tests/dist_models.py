@@ -366,3 +366,38 @@ def param_free_stage(batch_size: int = 8, seq_len: int | None = None) -> ModelBu
     return ModelBundle(name="dist-param-free-stage", model=model, batches=_data(batch_size, 32, 8),
                        loss_fn=nn.functional.cross_entropy, batch_size=batch_size,
                        make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))
+
+
+class _TransposedLinear(nn.Module):
+    """(B, 6, 6) -> (B, 6, 6): a Linear between two transposes, so its output is a transposed view (not contiguous,
+    as nn.LSTM(batch_first=True) returns its output on a CPU) and the gradient of its input is one too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(6, 6)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lin(x.transpose(1, 2)).transpose(1, 2)
+
+
+class _FlatHead(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(36, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lin(x.flatten(1))
+
+
+def transposed_edges(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """Three transposed-Linear layers and a head: wherever the partitioner cuts, the activation sent forward and
+    the gradient sent back across the cut are not contiguous, which gloo refuses to send or receive into."""
+    del seq_len
+
+    def batches() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        g = torch.Generator().manual_seed(9)
+        for _ in range(4):
+            yield torch.randn(batch_size, 6, 6, generator=g), torch.randint(0, 3, (batch_size,), generator=g)
+    model = nn.Sequential(_TransposedLinear(), _TransposedLinear(), _TransposedLinear(), _FlatHead())
+    return ModelBundle(name="dist-transposed", model=model, batches=batches, loss_fn=nn.functional.cross_entropy,
+                       batch_size=batch_size, make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))

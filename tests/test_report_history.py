@@ -582,6 +582,10 @@ def test_import_names_a_commands_json_output_for_what_it_is(capsys: pytest.Captu
     _, err = _cli(capsys, "history", "import", str(folder))
     assert ("plan.json: is a plan result (a command's --json output), not a run record: the command recorded its "
             "run when it ran") in " ".join(err.split())
+    # `optimize --json > opt.json` was 'is a optimize result'
+    (folder / "opt.json").write_text(json.dumps({"schema": "accelopt.optimize", "schema_version": 9}))
+    _, err = _cli(capsys, "history", "import", str(folder))
+    assert "opt.json: is an optimize result (a command's --json output)" in " ".join(err.split())
 
 
 def test_compare_of_busy_probes_speaks_of_the_device(capsys: pytest.CaptureFixture[str]) -> None:

@@ -194,3 +194,23 @@ def test_a_builder_that_raises_its_own_error_is_not_told_to_take_no_arguments(ne
         model_layers(f"{net}:raises_its_own", input_shape=(3, 16, 16))
     assert "raised ValueError: no such checkpoint" in e.value.problem
     assert "defaults" not in e.value.fix and "traceback" in e.value.fix
+
+
+def test_a_token_model_given_float_inputs_is_told_the_input_dtype(tmp_path: Path) -> None:
+    # an nn.Embedding first layer given --input-shape 16 alone (float32 zeros by default) failed with torch's
+    # 'Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int', and the fix
+    # said only to check --input-shape 16, which was right
+    (tmp_path / "lm.py").write_text(
+        "from torch import nn\n"
+        "class LM(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.emb, self.head = nn.Embedding(50, 8), nn.Linear(8, 50)\n"
+        "    def forward(self, x):\n"
+        "        return self.head(self.emb(x))\n")
+    with pytest.raises(InputError) as e:
+        model_layers(f"{tmp_path / 'lm.py'}:LM", batch=2, input_shape=(16,))
+    assert "layer 'emb' (Embedding), which takes token ids: pass --input-dtype int64 (ids below its 50 rows)" \
+        in e.value.fix
+    layers, _ = model_layers(f"{tmp_path / 'lm.py'}:LM", batch=2, input_shape=(16,), input_dtype="int64")
+    assert [x.name for x in layers] == ["head"]  # with the fix it runs: the head's GEMM (the lookup has no MACs)

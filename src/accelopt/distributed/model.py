@@ -233,9 +233,19 @@ def stage_module(layers: list[Any], in_spec: Any = None, flatten_out: bool = Fal
     spec of its inputs, see flat_spec), and a stage whose outputs are not flat returns them flattened
     (`flatten_out`) for the next stage to rebuild. The last stage's output, which torch checks as it checks a stage's
     (a dataclass was "Stage args must be a tensor, tuple, or list of tensors, got Out"), leaves it as its tensors
-    (`split_last`, split_output), rebuilt by its rebuild function before the loss sees it."""
+    (`split_last`, split_output), rebuilt by its rebuild function before the loss sees it.
+
+    What crosses a stage edge is contiguous, both ways: gloo sends and receives contiguous tensors only, and torch's
+    schedule allocates each receive buffer with the strides of the tensor sent into it (found by running the stage
+    once), so a stage ending in a transposed view (nn.LSTM(batch_first=True)'s output on a CPU), or one whose input's
+    gradient is one (a stage starting with x.transpose(1, 2)), crashed a rank with 'input tensor has to be
+    contiguous'. Its outputs leave it contiguous, and a hook makes the gradient of each input contiguous."""
+    import torch
     from torch import nn
     from torch.utils import _pytree as pytree  # torch's own (the pipelining schedules split inputs with it)
+
+    def contiguous(out: Any) -> Any:
+        return pytree.tree_map(lambda t: t.contiguous() if isinstance(t, torch.Tensor) else t, out)
 
     class Stage(nn.Module):
         def __init__(self, parts: list[Any]) -> None:
@@ -243,12 +253,16 @@ def stage_module(layers: list[Any], in_spec: Any = None, flatten_out: bool = Fal
             self.layers = nn.ModuleList(parts)
 
         def forward(self, *args: Any) -> Any:
+            for a in args:  # a receive buffer is reused from step to step: one hook each
+                if isinstance(a, torch.Tensor) and a.requires_grad and not hasattr(a, "_accelopt_contiguous_grad"):
+                    a.register_hook(lambda grad: grad.contiguous())
+                    a._accelopt_contiguous_grad = True  # type: ignore[attr-defined]
             out: Any = pytree.tree_unflatten(list(args), in_spec) if in_spec is not None else args
             for layer in self.layers:
                 out = layer(*as_tuple(out))
             if split_last:
                 return tuple(split_output(out)[0])
-            return tuple(pytree.tree_leaves(out)) if flatten_out else out
+            return contiguous(tuple(pytree.tree_leaves(out)) if flatten_out else out)
 
     return Stage(layers)
 

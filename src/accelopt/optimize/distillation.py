@@ -177,6 +177,28 @@ def _distill_step(student: Any, teacher: Any, bundle: ModelBundle, temperature: 
     return train_step_for(student, bundle, optimizer=_optimizer(student, lr), loss=loss)
 
 
+def _check_class_scores(bundle: ModelBundle, target: Target) -> None:
+    """An UnsupportedError unless the teacher's logits (the output's first Tensor, or its .logits) hold 2+ scores
+    per position along their last dimension, (B, C) or (B, T, C): kd_loss's softmax over one value is 1, so a
+    regression model's (B, 1) output distilled with a soft-target term of 0 (the 'distilled' student read the
+    label-only one's quality to 4 digits), and a (B,) output was read as one distribution over the batch."""
+    import torch
+
+    inputs = to_device(bundle.first_batch()[0], target.device)
+    cuda = [torch.device(target.device)] if str(target.device).startswith("cuda") else []
+    with torch.no_grad(), torch.random.fork_rng(devices=cuda):  # a copy: the teacher's BatchNorm statistics kept
+        logits = first_tensor(user_call(bundle, "in its forward on the first batch", copy_model(bundle, target),
+                                        *inputs))
+    if logits is None or logits.dim() < 2 or logits.shape[-1] < 2:
+        shape = tuple(logits.shape) if logits is not None else "(no Tensor)"
+        raise UnsupportedError(
+            f"{bundle.name}'s output {shape} has no class scores along its last dimension: the "
+            "soft targets (softmax over it, Hinton et al. 2015) need 2 or more; over one value the soft-target "
+            "term is 0 and the student would learn from the labels alone",
+            "distill a model that returns logits (B, C) or (B, T, C), e.g. a classifier or a language model, or "
+            "give a regression model a smaller model directly (--skip distill)")
+
+
 def _floats_as(inputs: tuple[Any, ...], dtype: Any) -> tuple[Any, ...]:
     """Floating-point input tensors cast to `dtype` (None: unchanged); token ids and masks as they are."""
     if dtype is None:
@@ -236,6 +258,7 @@ class Distill(Technique):
         seed = self.opt(options, "seed")
         lr = self.opt(options, "lr")
         t0 = time.perf_counter()
+        _check_class_scores(bundle, target)
         teacher = copy_model(bundle, target)
         student, how = make_student(bundle, target, width, seed)
         label_only = copy.deepcopy(student)  # same initial weights

@@ -193,8 +193,11 @@ def _register_mapping_output(cls: type) -> None:
 
 def _leaf_names(out: Any) -> list[str]:
     """The ONNX output names of the Tensor leaves of `out`: their place in it ('logits', 'hidden.0' for
-    {'logits': t, 'hidden': (t, ...)}; '0', '1' for a tuple), so a saved .onnx says which output is which (out0,
-    out1 named nothing). out0, out1, ... where two places would give one name."""
+    {'logits': t, 'hidden': (t, ...)}; 'out0', 'out1.0' for a tuple (logits, (h, c))), so a saved .onnx says which
+    output is which (out0, out1 named nothing). A place that starts with a position, or a dict key of digits alone,
+    gets 'out' in front: the TorchScript exporter refuses a name of digits ('Invalid name: 0'), which sent every
+    model returning a tuple to the slower torch.export path, or out of the onnx-* techniques where that path
+    failed. out0, out1, ... where two places would give one name."""
     import torch
     from torch.utils._pytree import tree_flatten_with_path
 
@@ -204,8 +207,11 @@ def _leaf_names(out: Any) -> list[str]:
                 return str(getattr(k, attr))
         return str(k)
 
-    paths = [".".join(part(k) for k in path) or "out" for path, x in tree_flatten_with_path(out)[0]
-             if isinstance(x, torch.Tensor)]
+    def name(path: Any) -> str:
+        text = ".".join(part(k) for k in path) or "out"
+        return f"out{text}" if text[:1].isdigit() else text
+
+    paths = [name(path) for path, x in tree_flatten_with_path(out)[0] if isinstance(x, torch.Tensor)]
     return paths if len(set(paths)) == len(paths) else [f"out{i}" for i in range(len(paths))]
 
 

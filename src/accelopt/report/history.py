@@ -194,8 +194,9 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
     if not isinstance(doc, dict):
         raise ValueError(f"a run record is a JSON object, not {type(doc).__name__}")
     if "command" not in doc and isinstance(doc.get("schema"), str) and doc["schema"].startswith("accelopt."):
-        raise ValueError(f"is a {doc['schema'].removeprefix('accelopt.')} result (a command's --json output), not "
-                         "a run record: the command recorded its run when it ran (accelopt history list)")
+        kind = doc["schema"].removeprefix("accelopt.")
+        raise ValueError(f"is {'an' if kind[:1] in tuple('aeiou') else 'a'} {kind} result (a command's --json output), "
+                         "not a run record: the command recorded its run when it ran (accelopt history list)")
     _check_record_schema(doc.get("schema"), doc.get("schema_version"))
     run_id = doc.get("id", default_id)
     # a run record of accelopt <= 0.1 always held these: a file without one was skipped as '"time" is NoneType'

@@ -333,6 +333,12 @@ def _input_shape_fix(input_shape: tuple[int, ...], input_dtype: str, entered: li
             fix += f": e.g. --input-shape {','.join(map(str, (channels, *input_shape[1:])))}"
     elif isinstance(features, int):
         fix += f"; it failed in layer {name!r} ({kind}), which takes {features} input features (last dimension)"
+    elif isinstance(getattr(module, "num_embeddings", None), int) and input_dtype != "int64":
+        # an nn.Embedding (or EmbeddingBag) looks up token ids: float32 zeros failed with torch's 'Expected tensor
+        # for argument #1 'indices' to have one of the following scalar types: Long, Int', and the fix named only
+        # the shape
+        fix += (f"; it failed in layer {name!r} ({kind}), which takes token ids: pass --input-dtype int64 "
+                f"(ids below its {module.num_embeddings} rows)")
     else:
         fix += f"; it failed in layer {name!r} ({kind})"
     return fix
