@@ -12,7 +12,8 @@ from conftest import explain_terms, run_main
 from accelopt.hardware.catalog import get_device
 from accelopt.predict import comm
 from accelopt.predict.calibration import calibration_for, load_calibrations
-from accelopt.predict.validation import read_runs, reproduce, validate_report
+from accelopt.predict.query import predict_layout
+from accelopt.predict.validation import read_runs, reproduce, run_query, validate_report
 
 AMD_ROW = "amd-mi300x-llama2-7b-fp8"
 # AMD ROCm blog 'Understanding RCCL Bandwidth and xGMI Performance on AMD Instinct MI300X' (2025-03-02), section
@@ -314,3 +315,124 @@ def test_mi325x_rate_is_the_measured_matmul_ratio_and_its_error_its_twins() -> N
         assert 1.15 < published < 1.25 and modelled == pytest.approx(measured, rel=0.03), tail
         assert (1 + ra.error) * published / modelled - 1 == pytest.approx(rb.error, abs=0.02), tail
         assert not rb.fitted and abs(rb.error) < 0.25, tail
+
+
+# --- The two FP8 rows beyond 25% (tests/test_row_notes_checked.py UNEXPLAINED), examined 2026-12-02 (row_amdfp8). ---
+# ROCm/TransformerEngine #78, AMD reply 2024-10-17 (wenchenvincent, 'numbers that I got with this PR', PR #66): the
+# FSDP 70B-proxy script at batch 2 and at its default batch 10 (the row), TFLOP/s per GPU by the script's formula.
+PROXY_ROW = "amd-mi300x-llama3-70b-proxy-fp8-fsdp"
+PROXY_TFLOPS_BY_BSZ = {2: 572e12, 10: 696e12}
+# The Infinity Hub v25.2 FP8 rows: the same script lineage (FSDP v1 over TE TransformerLayer blocks, DelayedScaling
+# amax history 16, a TE LayerNormLinear head inside te.fp8_autocast, eager cross-entropy) on the 2025 stack.
+IH_FP8_ROWS = ("amd-ih-mi300x-llama31-8b-fp8-s8192", "amd-ih-mi300x-llama31-8b-fp8-s4096",
+               "amd-ih-mi300x-mistral-7b-fp8-s8192")
+
+
+def _runs() -> dict[str, dict[str, str]]:
+    return {r["id"]: r for r in read_runs()}
+
+
+def _proxy_iterations_s() -> tuple[dict[int, float], dict[int, float]]:
+    """Published and modelled iteration times of the proxy script at AMD's two batches (one iteration = one step of
+    the row: FSDP reduce-scatters every micro-batch)."""
+    n, layers, heads, hidden, seq, _, _, _ = ISSUE_ROWS[PROXY_ROW]
+    per_token = 6 * n + 12 * layers * heads * (hidden // heads) * seq
+    published = {b: b * seq * per_token / tflops for b, tflops in PROXY_TFLOPS_BY_BSZ.items()}
+    row = _runs()[PROXY_ROW]
+    modelled = {b: reproduce({**row, "mbs": str(b), "global_batch": str(8 * b)}).predicted_step_s for b in published}
+    return published, modelled
+
+
+def _line(t_by_batch: dict[int, float]) -> tuple[float, float]:
+    """(seconds per sequence, seconds per iteration) of t = a + b x batch through the two batches."""
+    slope = (t_by_batch[10] - t_by_batch[2]) / 8
+    return slope, t_by_batch[2] - 2 * slope
+
+
+def test_proxy_gap_is_mostly_the_per_sequence_rate_at_amds_two_batches() -> None:
+    """AMD's two figures put the proxy script's iteration on t = a + b x batch; the model's line at the same batches
+    is far shallower, so most of the batch-10 gap is the per-sequence rate, not a fixed per-iteration cost (the
+    GPT-2 XL rows' analysis above, applied to #78). Tolerances stated before computing: published slope >= 1.25x the
+    modelled, the per-sequence part >= 75% of the batch-10 gap, the published intercept >= 80 ms above the model's.
+    The row note quotes the figures as this test prints them, so a model change that moves one fails here."""
+    published, modelled = _proxy_iterations_s()
+    (b_pub, a_pub), (b_mod, a_mod) = _line(published), _line(modelled)
+    gap_s = published[10] - modelled[10]
+    per_sequence_share = 10 * (b_pub - b_mod) / gap_s
+    assert b_pub >= 1.25 * b_mod and per_sequence_share >= 0.75 and a_pub - a_mod >= 0.08
+    note = _runs()[PROXY_ROW]["note"]
+    for figure in (f"{b_pub * 1e3:.1f} ms per sequence + {a_pub * 1e3:.1f} ms per iteration",
+                   f"{b_mod * 1e3:.1f} ms + {a_mod * 1e3:.1f} ms", f"{per_sequence_share:.0%} of the batch-10 gap",
+                   f"batch 2 {modelled[2] / published[2] - 1:+.1%}"):
+        assert figure in note, figure
+
+
+def test_te_rows_ran_at_about_the_models_bf16_speed() -> None:
+    """What the two rows' gaps look like against the model: each FP8 run took about what the model gives the same
+    layout in BF16 (proxy within -20%..+10% at both of AMD's batches, the Llama 2 7B log within +10%), where the
+    model's FP8 linears run 1.82x its BF16 rate (0.40 of the FP8 peak against 0.44 of the BF16 one); on the same
+    device the v25.2 FP8 rows of the same script lineage did get the FP8 speed (the BF16 model is > 25% too slow for
+    them). Tolerances stated before computing. Recorded in both notes, the figures as printed here."""
+    runs = _runs()
+    cdna3 = calibration_for(get_device("mi300x"), load_calibrations())
+    speedup = cdna3.fp8_matmul_eff_max * get_device("mi300x").peak_flop_per_s["fp8"] / (
+        cdna3.matmul_eff_max * get_device("mi300x").peak_flop_per_s["bf16"])
+    assert f"{speedup:.2f}x" == "1.82x"
+    published, _ = _proxy_iterations_s()
+    proxy = runs[PROXY_ROW]
+    bf16_vs_published = {b: reproduce({**proxy, "mbs": str(b), "global_batch": str(8 * b), "dtype": "bf16"})
+                         .predicted_step_s / published[b] - 1 for b in published}
+    assert all(-0.20 < e < 0.10 for e in bf16_vs_published.values()), bf16_vs_published
+    llama2 = runs[AMD_ROW]
+    llama2_bf16 = reproduce({**llama2, "dtype": "bf16"}).predicted_step_s / float(llama2["step_s"]) - 1
+    assert 0.0 < llama2_bf16 < 0.10
+    ih_bf16 = [reproduce({**runs[r], "dtype": "bf16"}).predicted_step_s / float(runs[r]["step_s"]) - 1
+               for r in IH_FP8_ROWS]
+    assert min(ih_bf16) > 0.25
+    quoted = (f"{bf16_vs_published[2]:+.1%} / {bf16_vs_published[10]:+.1%}",
+              f"{min(ih_bf16):+.0%}..{max(ih_bf16):+.0%}")
+    for figure in quoted:
+        assert figure in proxy["note"], figure
+    for figure in (f"BF16 model {llama2_bf16:+.1%}", quoted[1]):
+        assert figure in llama2["note"], figure
+
+
+def test_proxy_logits_run_in_fp8_which_would_make_the_model_faster() -> None:
+    """The proxy's head is a TE LayerNormLinear inside te.fp8_autocast (the #78 script, code index 26629902806), so its
+    three logits GEMMs ran in FP8; the model keeps logits in bf16 (compute.linear_precision). At the model's own
+    rates the FP8 head would be faster by the difference below, moving the row further from the mark; no cell
+    expresses it. The note quotes the figures as printed here."""
+    from accelopt.predict.compute import gemm16_s, gemm_s
+    from accelopt.predict.training import _device
+
+    row = _runs()[PROXY_ROW]
+    query = run_query(row)
+    res = predict_layout(query)
+    t_tokens = np.asarray([10 * 4096.0])  # micro-batch 10 x seq 4096 per GPU
+    vocab, hidden = np.asarray([128256.0]), np.asarray([8192.0])
+    t16 = 3 * float(gemm16_s(t_tokens, vocab, hidden, 2.0, _device(res.spec, "bf16", res.cal))[0][0])
+    t8 = 3 * float(gemm_s(t_tokens, vocab, hidden, 2.0, _device(res.spec, "fp8", res.cal))[0][0])
+    assert 0.4 < t16 < 0.5 and t8 < 0.6 * t16
+    with_fp8_head = (reproduce(row).predicted_step_s - (t16 - t8)) / float(row["step_s"]) - 1
+    for figure in (f"{t16 * 1e3:.0f} ms", f"{t8 * 1e3:.0f} ms", f"{with_fp8_head:+.1%}"):
+        assert figure in row["note"], figure
+
+
+def test_llama2_log_is_steady_state_and_its_unfused_grad_accumulation_is_small() -> None:
+    """hisohara/ai-scripts training/02_megatron/README.md (3ae89cf): the log's iteration 50 reads 10235.8 ms, the
+    summary 10250.5 ms (train_llama2.sh's mean_log_value.py averages the lines after the first two): the figure is
+    the steady state, within 0.2%. train_llama2.sh passes --no-gradient-accumulation-fusion: each micro-batch's bf16
+    weight gradients are added into the fp32 main_grad buffers (at most 2 + 4 read + 4 written bytes per parameter),
+    which the model does not charge; at the device's achievable bandwidth that bounds it well below the gap."""
+    row = _runs()[AMD_ROW]
+    assert abs(10235.8 / 10250.497872340427 - 1) < 0.002
+    res = reproduce(row)
+    spec = get_device("mi300x")
+    cal = calibration_for(spec, load_calibrations())
+    micro_batches = int(row["global_batch"]) // (int(row["mbs"]) * int(row["dp"]))
+    params = run_query(row).model.params_total()
+    bound_s = micro_batches * params * 10.0 / (spec.memory_bandwidth_byte_per_s * cal.memory_eff)
+    gap_s = float(row["step_s"]) - res.predicted_step_s
+    assert bound_s < 0.05 * gap_s
+    for figure in (f"{bound_s * 1e3:.0f} ms", f"{bound_s / gap_s:.1%} of the {gap_s:.2f} s gap"):
+        assert figure in row["note"], figure
