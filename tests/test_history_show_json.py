@@ -121,13 +121,14 @@ def test_a_show_document_of_another_version_is_skipped(capsys: pytest.CaptureFix
 
 def test_history_compare_json_names_its_schema_and_validates(capsys: pytest.CaptureFixture[str]) -> None:
     """`history compare --json` was the other unnamed shape (a dict the table then read back by key): now
-    accelopt.history-compare v1, the same fields, and the table prints the same figures and ratios."""
+    accelopt.history-compare (v2: each side names its model, mode, device, dtype), the same fields, and the table
+    prints the same figures and ratios."""
     base = ("plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--tp", "8", "--json")
     a = json.loads(_cli(capsys, *base, "--devices", "8")[0])
     b = json.loads(_cli(capsys, *base, "--devices", "16")[0])
     id_b, id_a = (r.id for r in history.list_runs(limit=2))
     doc = json.loads(_cli(capsys, "history", "compare", id_a, id_b, "--json")[0])
-    assert (doc["schema"], doc["schema_version"], doc["command"]) == ("accelopt.history-compare", 1, "plan-explain")
+    assert (doc["schema"], doc["schema_version"], doc["command"]) == ("accelopt.history-compare", 2, "plan-explain")
     jsonschema.Draft202012Validator(_schema(capsys, "history-compare")).validate(doc)
     assert (doc["a"]["id"], doc["b"]["id"]) == (id_a, id_b) and doc["disturbed"] == {"a": [], "b": []}
     step = next(r for r in doc["figures"] if r["figure"] == "step time")

@@ -64,7 +64,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # documents that are not results (schema.DOCUMENT_KINDS): 1 = their first declared shape
     "history-list": (1, "d080a31b0a19d40c"),
     "history-show": (1, "0e2fdcbf43066c91"),
-    "history-compare": (1, "fac4e208e35f8b10"),
+    "history-compare": (2, "9ca6f9477e7686e5"),  # 2: a/b model, mode, device, dtype; subject_warning
     "history-prune": (1, "0538e9b1e68f10bc"),
     "history-import": (1, "c0a191be4196c8d4"),
     "env": (1, "e78bedba1f3fb1d9"),

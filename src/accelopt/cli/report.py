@@ -248,14 +248,61 @@ def compare_data(a: RunRecord, b: RunRecord) -> HistoryCompareDocument:
         either = x or y
         rows.append(ComparedFigure(figure=label, unit=either.unit if either else "", a=va, b=vb, ratio_b_over_a=ratio,
                                    estimate=bool((x and x.estimate) or (y and y.estimate))))
-    return HistoryCompareDocument(command=a.command, a=_side(a), b=_side(b), figures=rows,
-                                  disturbed=DisturbedRuns(a=_disturbed(a), b=_disturbed(b)))
+    side_a, side_b = _side(a), _side(b)
+    return HistoryCompareDocument(command=a.command, a=side_a, b=side_b, figures=rows,
+                                  disturbed=DisturbedRuns(a=_disturbed(a), b=_disturbed(b)),
+                                  subject_warning=subject_warning(side_a, side_b))
 
 
 def _side(run: RunRecord) -> ComparedRun:
     from accelopt.report.history_documents import ComparedRun
 
-    return ComparedRun(id=run.id, argv=list(run.argv), command_line=run.command_line())
+    return ComparedRun(id=run.id, argv=list(run.argv), command_line=run.command_line(), **_subject(run.result))
+
+
+# where each command's --json names what it ran: the first of these top-level fields that holds a name
+# (profile/optimize: name; plan-workload: workload; plan-infer: workload_mode, requested_dtype; probe: device.name;
+# plan explain: hardware); plan serve names model and device per point (results[]).
+_SUBJECT_FIELDS = {"model": ("model", "name", "workload"), "mode": ("mode", "workload_mode"),
+                   "device": ("device", "hardware"), "dtype": ("dtype", "requested_dtype")}
+SUBJECT_NAMES = tuple(_SUBJECT_FIELDS)
+
+
+def _subject(result: Any) -> dict[str, str | None]:
+    """The model, mode, device and dtype a stored result names (None for each it does not name)."""
+    out: dict[str, str | None] = dict.fromkeys(_SUBJECT_FIELDS)
+    if not isinstance(result, dict):
+        return out
+    points = [p for p in result.get("results") or [] if isinstance(p, dict)] if isinstance(
+        result.get("results"), list) else []
+    for what, keys in _SUBJECT_FIELDS.items():
+        for key in keys:
+            value = result.get(key)
+            if isinstance(value, dict):  # probe: the device object
+                value = value.get("name")
+            if isinstance(value, str) and value:
+                out[what] = value
+                break
+        else:  # plan serve: one model and device per point
+            names = sorted({p[what] for p in points if isinstance(p.get(what), str)} if what in (
+                "model", "device") else set())
+            out[what] = ",".join(names) or None
+    return out
+
+
+def subject_warning(a: ComparedRun, b: ComparedRun) -> str | None:
+    """A plain-text warning naming both sides' model, mode, device and dtype when a field both name differs (a
+    ratio of two different models' runs reads as the effect of one change); None when they agree."""
+    differ = [n for n in SUBJECT_NAMES
+              if getattr(a, n) is not None and getattr(b, n) is not None and getattr(a, n) != getattr(b, n)]
+    if not differ:
+        return None
+
+    def names(side: ComparedRun) -> str:
+        return ", ".join(f"{n} {getattr(side, n)}" for n in SUBJECT_NAMES if getattr(side, n) is not None)
+
+    return (f"runs A and B differ in {' and '.join(differ)} (A: {names(a)}; B: {names(b)}): the B / A ratios "
+            "compare different subjects, not the effect of one change")
 
 
 def _check_readable(run: RunRecord, figures: dict[str, Any]) -> None:
@@ -303,6 +350,8 @@ def _compare(id_a: str, id_b: str, as_json: bool) -> None:
     sides = (("A", data.a, data.disturbed.a), ("B", data.b, data.disturbed.b))
     for name, side, _ in sides:
         con.print(line((name, "bold"), f" {side.id}: {side.command_line}"))
+    if data.subject_warning is not None:
+        con.print(line(("warning: ", "bold yellow"), data.subject_warning))
     subject = "the device" if data.command == "probe" else "the model"  # a probe measures a device
     for name, _, warnings in sides:
         if warnings:
@@ -366,7 +415,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         _show(run_id, as_json, html)
 
-    @hist.command("compare", help="Key figures of two runs of the same command side by side, with B / A ratios.")
+    @hist.command("compare", help="Key figures of two runs of the same command side by side, with B / A ratios; "
+                  "a warning names both sides when they ran different models, modes, devices or dtypes.")
     def compare_cmd(
         id_a: str = typer.Argument(..., help="run A (id, unique prefix or latest)"),
         id_b: str = typer.Argument(..., help="run B"),

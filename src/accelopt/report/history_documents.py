@@ -112,6 +112,11 @@ class ComparedRun:
     id: str
     argv: list[str] = field(metadata={"doc": "the command line after `accelopt`, as typed"})
     command_line: str = field(metadata={"doc": "the command line, shell-quoted"})
+    model: str | None = field(default=None, metadata={"doc": "the model its result names (null: none named)"})
+    mode: str | None = field(default=None, metadata={"doc": "train or inference, as its result names it (null: "
+                                                            "none named)"})
+    device: str | None = field(default=None, metadata={"doc": "the device(s) its result names (null: none named)"})
+    dtype: str | None = field(default=None, metadata={"doc": "the dtype its result names (null: none named)"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,10 +145,13 @@ class HistoryCompareDocument:
     """`accelopt history compare A B --json`: the key figures of two runs of one command side by side, with B / A."""
 
     SCHEMA_KIND: ClassVar[str] = "history-compare"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2  # 2: a/b model, mode, device, dtype; subject_warning
 
     command: str = field(metadata={"doc": "the command both runs are of"})
     a: ComparedRun
     b: ComparedRun
     figures: list[ComparedFigure]
     disturbed: DisturbedRuns
+    subject_warning: str | None = field(default=None, metadata={
+        "doc": "the runs are of different models, modes, devices or dtypes (named for both sides): the ratios "
+               "compare different subjects, not one change; null when every field both results name agrees"})

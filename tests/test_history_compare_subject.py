@@ -1,0 +1,55 @@
+"""`accelopt history compare A B` of two runs of different models (or modes, devices, dtypes) printed the B / A
+ratios with no word that A and B ran different things: a 70B model's step time over an 8B's read as the effect of
+one change. The comparison (history-compare v2) now names each side's model, mode, device and dtype and carries a
+plain-text warning naming both sides where they differ; the table prints the same warning. Before the change the
+JSON has no `subject_warning` and the text no warning."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import run_main_expect as _cli
+
+from accelopt.report import history
+
+_EXPLAIN = ("plan", "explain", "--hardware", "h100-sxm", "--devices", "64", "--tp", "8", "--json")
+
+
+def _compare(capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, object], str]:
+    id_b, id_a = (r.id for r in history.list_runs(limit=2))
+    doc = json.loads(_cli(capsys, "history", "compare", id_a, id_b, "--json")[0])
+    out, _ = _cli(capsys, "history", "compare", id_a, id_b)
+    return doc, " ".join(out.split())
+
+
+def test_compare_of_two_models_warns_naming_both(capsys: pytest.CaptureFixture[str]) -> None:
+    _cli(capsys, *_EXPLAIN, "--model", "llama3-8b")
+    _cli(capsys, *_EXPLAIN, "--model", "llama3-70b")
+    doc, text = _compare(capsys)
+    assert doc["schema_version"] == 2
+    a, b = doc["a"], doc["b"]
+    assert isinstance(a, dict) and isinstance(b, dict)
+    assert (a["model"], b["model"], a["device"], b["device"]) == ("llama3-8b", "llama3-70b", "h100-sxm", "h100-sxm")
+    warning = doc["subject_warning"]
+    assert isinstance(warning, str) and "differ in model" in warning and "device" not in warning.split("(")[0]
+    assert "A: model llama3-8b" in warning and "B: model llama3-70b" in warning
+    assert f"warning: {warning}" in text
+
+
+def test_compare_of_two_devices_warns(capsys: pytest.CaptureFixture[str]) -> None:
+    """plan serve names its model and device per point (results[]), not at the top of its document."""
+    serve = ("plan", "serve", "--model", "llama3-8b", "--batch", "1", "--json")
+    _cli(capsys, *serve, "--hardware", "h100-sxm")
+    _cli(capsys, *serve, "--hardware", "a100-sxm-80gb")
+    doc, text = _compare(capsys)
+    warning = doc["subject_warning"]
+    assert isinstance(warning, str) and "differ in device" in warning
+    assert "device h100-sxm" in warning and "device a100-sxm-80gb" in warning and "warning:" in text
+
+
+def test_compare_of_one_subject_has_no_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    _cli(capsys, *_EXPLAIN, "--model", "llama3-8b")
+    _cli(capsys, *_EXPLAIN[:-1], "--model", "llama3-8b", "--pp", "2", "--json")
+    doc, text = _compare(capsys)
+    assert doc["subject_warning"] is None and "warning" not in text
