@@ -359,7 +359,7 @@ def _check_html_apart(o: OptimizeOptions) -> None:
     saved_name = html.name == RECIPE_FILE or html.name.startswith("model-")
     if o.save and html.parent == Path(o.save).resolve() and saved_name:
         raise InputError(f"--html {o.html!r} is a file --save {o.save!r} writes ({RECIPE_FILE} and the model, "
-                         "model-TECHNIQUE.pt or .onnx): one would replace the other",
+                         "model-VARIANT.pt or .onnx): one would replace the other",
                          f"pass another --html path, e.g. {Path(o.save) / 'report.html'}")
 
 

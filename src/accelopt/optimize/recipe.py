@@ -352,8 +352,8 @@ def _note_quantized_load(result: OptimizeResult, model_path: Path, v: Variant, o
 
 
 def _save_model(folder: Path, v: Variant) -> Path:
-    """v.save into a scratch folder inside `folder`, then moved into place (nothing there is replaced by half a
-    file, or by nothing at all when the save fails)."""
+    """v.save into a scratch folder inside `folder`, then moved into place as model-VARIANT.pt/.onnx (nothing there
+    is replaced by half a file, or by nothing at all when the save fails)."""
     import shutil
     import tempfile
 
@@ -368,7 +368,9 @@ def _save_model(folder: Path, v: Variant) -> Path:
                                 f"{type(e).__name__}: {e}",
                                 "the measurements above are complete; rerun with --only naming another technique "
                                 "to save that one, or report this model to accelopt") from e
-        final = folder / written.name
+        # named after the whole variant: a chain's save is its last technique's, which names the file after
+        # itself (distill+onnx-fp32 was saved as model-onnx-fp32.onnx, the distillation not in the name)
+        final = folder / f"model-{v.technique}{written.suffix}"
         _write_whole(final, lambda p: shutil.move(str(written), str(p)))
         return final
     finally:

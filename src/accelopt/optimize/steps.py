@@ -290,8 +290,9 @@ def tensors_put_back(copies: list[tuple[Any, Any]] | None) -> Iterator[None]:
 
 
 def state_dict_saver(model: Any, technique: str) -> Callable[[Path], Path]:
-    """Writes model-TECHNIQUE.pt: the state dict under the user's names, or, for a model a technique marked
-    structural (layer widths differ from the user's class), pruned_state's format."""
+    """Writes model-TECHNIQUE.pt (recipe.save names it after the whole variant): the state dict under the user's
+    names, or, for a model a technique marked structural (layer widths differ from the user's class), pruned_state's
+    format."""
 
     def save(folder: Path) -> Path:
         import torch
