@@ -617,20 +617,27 @@ _MEASURED_OVERHEAD = {"cpu": "measured: benchmarks/bench_cpu_framework_overhead.
                              "process after one AdamW step"}
 
 
+def _bytes_sci(x: float) -> str:
+    """2.5e9 -> '2.5e9 B', as calibration.toml writes it (3 significant digits)."""
+    mantissa, _, exp = f"{x:.3g}".partition("e")
+    return f"{mantissa}e{int(exp)} B" if exp else f"{mantissa} B"
+
+
 def framework_overhead_notes(specs: list[AcceleratorSpec], cals: dict[str, Calibration], stack: str,
                              calibration: Path | str | None) -> list[str]:
     """What the framework overhead in each device's mem/dev (calibration framework_overhead_bytes, added to the
     model's weights, gradients, optimizer state and activations) rests on, for every model source: a 'default
-    used:' line for the bundled assumptions (the GPU families' 2.5e9 B: CUDA context + allocator slack + framework
-    buffers, not measured; it outweighs a small model's own bytes, 2.5e9 B beside the 48 kB of a 2,437-parameter
-    model), a line naming the measurement for a measured bundled figure (the cpu family's), one naming the
-    --calibration file for a figure it gives (even one equal to the bundled figure: it is the user's); nothing for a
-    device whose figure is 0 (TPU). `plan` (a workload too) and `plan explain` print these
-    same lines."""
+    used:' line for the bundled assumptions (the GPU families' figure in calibration.toml, written into the line
+    from the data: CUDA context + allocator slack + framework buffers, not measured; it outweighs a small model's
+    own bytes, 2.5e9 B beside the 48 kB of a 2,437-parameter model), a line naming the measurement for a measured
+    bundled figure (the cpu family's), one naming the --calibration file for a figure it gives (even one equal to
+    the bundled figure: it is the user's); nothing for a device whose figure is 0 (TPU). `plan` (a workload too)
+    and `plan explain` print these same lines."""
     from accelopt.units import fmt_bytes
 
     bundled = load_calibrations(None)
     assumed, measured, given = [], [], []
+    assumed_bytes: list[float] = []
     for sp in specs:
         cal = calibration_for(sp, cals, stack)
         b = cal.framework_overhead_bytes
@@ -646,13 +653,18 @@ def framework_overhead_notes(specs: list[AcceleratorSpec], cals: dict[str, Calib
             measured.append(f"{sp.name} {fmt_bytes(b, binary=True)} ([family.{fam}], {_MEASURED_OVERHEAD[fam]})")
         else:
             assumed.append(part)
+            assumed_bytes.append(b)
     notes = []
     if assumed:
+        # the bundled figure(s) these devices' predictions add, written from the data, not restated
+        figs = sorted(set(assumed_bytes))
+        said = (f"its {_bytes_sci(figs[0])} is an assumption" if len(figs) == 1 else
+                f"its {', '.join(_bytes_sci(x) for x in figs)} are assumptions")
         notes.append("default used: mem/dev includes a framework overhead per device of " + ", ".join(assumed)
-                     + " (calibration framework_overhead_bytes, predict/data/calibration.toml: the GPU families' "
-                     "2.5e9 B is an assumption for the CUDA context, allocator slack and framework buffers, not "
-                     "measured) beside the model's weights, gradients, optimizer state and activations — give "
-                     "framework_overhead_bytes in a --calibration TOML to replace it")
+                     + f" (calibration framework_overhead_bytes, predict/data/calibration.toml: {said} for the CUDA "
+                     "context, allocator slack and framework buffers, not measured) beside the model's weights, "
+                     "gradients, optimizer state and activations — give framework_overhead_bytes in a --calibration "
+                     "TOML to replace it")
     if measured:
         notes.append("mem/dev includes a framework overhead per device of " + ", ".join(measured)
                      + " beside the model's weights, gradients, optimizer state and activations")
