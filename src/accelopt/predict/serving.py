@@ -1395,7 +1395,10 @@ def _weights_bytes_per_device(model: TransformerConfig, tp: int, pp: int, weight
                               cal: ServingCalibration, moe: MoELayout = NO_MOE) -> float:
     """Transformer layers split over tp x pp (fullest stage: ceil(L/pp) layers), plus the K/V heads a device
     holds replicated when tp > kv_heads (kv_replica_weight_bytes); embeddings split over tp (Megatron
-    vocab-parallel); with pp > 1 an end stage holds one embedding matrix."""
+    vocab-parallel); with pp > 1 an end stage holds one embedding matrix. With pp > 1 the ceil(L/pp) layers and the
+    LM head are charged to one device: an upper bound on the busiest stage's bytes, exact where the fullest stage is
+    an end stage (pp divides L, or L mod pp = pp - 1 under pp_stage_layers' split), above it by up to a layer's or
+    the head's bytes otherwise (README, `plan serve --pp`)."""
     emb_in, head = _embedding_params(model)
     emb_bytes = (emb_in + head) * ACT_BYTES
     body = _weight_bytes_total(model, weight_dtype, cal, moe) - emb_bytes
