@@ -53,3 +53,21 @@ def test_compare_of_one_subject_has_no_warning(capsys: pytest.CaptureFixture[str
     _cli(capsys, *_EXPLAIN[:-1], "--model", "llama3-8b", "--pp", "2", "--json")
     doc, text = _compare(capsys)
     assert doc["subject_warning"] is None and "warning" not in text
+
+
+def test_profile_results_name_mode_and_dtype() -> None:
+    """profile and optimize name their model `name` and carry mode, device and dtype at the top; a side that does
+    not name a field (null) is not a difference."""
+    from accelopt.cli.report import _subject, subject_warning
+    from accelopt.report.history_documents import ComparedRun
+
+    def side(result: dict[str, object]) -> ComparedRun:
+        return ComparedRun(id="x", argv=[], command_line="accelopt profile", **_subject(result))
+
+    train = side({"name": "mlp", "mode": "train", "device": "cpu", "dtype": "fp32"})
+    infer = side({"name": "mlp", "mode": "inference", "device": "cpu", "dtype": "bf16"})
+    warning = subject_warning(train, infer)
+    assert warning is not None and warning.startswith("runs A and B differ in mode and dtype (")
+    assert "A: model mlp, mode train, device cpu, dtype fp32; B: model mlp, mode inference, device cpu, dtype bf16" \
+        in warning
+    assert subject_warning(train, side({"name": "mlp"})) is None
