@@ -124,3 +124,14 @@ def test_bench_plan_infer(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
     monkeypatch.setattr(bench, "speed", lambda: None)
     assert bench.main() == (0 if median_error <= bench.BOUND else 1)
     assert DATED.match(capsys.readouterr().out.removeprefix("# "))
+
+
+@pytest.mark.parametrize("same", [True, False])
+def test_bench_meta_build(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], same: bool) -> None:
+    """Fails when the meta build and the build with weights count differently (nothing is built here)."""
+    bench = _load("bench_meta_build", monkeypatch, "--layers", "1", "--repeats", "1")
+    monkeypatch.setattr(bench, "one", lambda path, meta: (0.5 if meta else 2.0, meta))
+    monkeypatch.setattr(bench, "counts", lambda meta: (1.0, 2.0, 3) if meta or same else (1.0, 2.5, 3))
+    assert bench.main() == (0 if same else 1)
+    out = capsys.readouterr().out
+    assert DATED.match(out.removeprefix("# ")) and "materialised / meta = 4.0x" in out

@@ -25,7 +25,7 @@ MODEL is one of:
                        vgg16, vgg19 (vision), kws-dscnn (speech), bert-base (text)
   a zoo name           mlp, gpt, bert, resnet (with --size)
   path/file.py:factory a function returning accelopt.workload.userfile.ModelBundle
-  a HF config dir      or config.json (random weights; needs the hf extra)
+  a HF config dir      or config.json (built on the meta device: shapes only, no weights; needs the hf extra)
   a workload JSON      saved by `accelopt profile MODEL --mode inference --save-workload FILE`
 
 \b
@@ -207,11 +207,13 @@ def _workloads(model: str, batches: list[int] | None, input_size: int | None, si
 
     out = {}
     for b in batches:
-        def make(b: int = b) -> Any:
-            return _load_bundle(model, size=size, batch_size=b, seq_len=input_size)
+        def make(b: int = b, meta: bool = False) -> Any:
+            return _load_bundle(model, size=size, batch_size=b, seq_len=input_size, meta=meta)
 
         try:
-            out[b] = capture_inference(make(), rebuild=make)
+            # weights on the meta device (the capture counts shapes); real random weights only for the CPU capture
+            # of a model that cannot run on meta
+            out[b] = capture_inference(make(meta=True), rebuild=make)
         except InputError as e:
             # the zoo's and the trained examples' messages name profile's --seq-len; plan infer's flag for the same
             # value is --input-size (it has no --seq-len)

@@ -279,8 +279,13 @@ def oom_what(model: str, batch_size: int | None, seq_len: int | None) -> str:
     return ", ".join(given) if given else f"{model}'s default batch"
 
 
-def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_len: int | None) -> Any:
-    """Resolve MODEL (zoo name, file.py:factory, HF config) to a ModelBundle with fp32 weights."""
+def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_len: int | None,
+                 meta: bool = False) -> Any:
+    """Resolve MODEL (zoo name, file.py:factory, HF config) to a ModelBundle with fp32 weights.
+
+    meta=True (`plan infer`: shapes only) builds a zoo model's or an HF config's weights on PyTorch's meta device; a
+    model file's factory and the trained examples (digits, chargpt) are built as they are (their own code decides
+    what it reads and trains)."""
     from accelopt.errors import InputError
     from accelopt.units import MAX_COUNT
 
@@ -309,7 +314,7 @@ def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_le
         except ImportError as e:
             raise InputError("the Hugging Face builder (accelopt.workload.hf) is not available",
                              "install the hf extra: pip install 'accelopt[hf]'") from e
-        return build_from_hf_config(str(p), batch_size=batch_size, seq_len=seq_len)
+        return build_from_hf_config(str(p), batch_size=batch_size, seq_len=seq_len, meta=meta)
     if kind in ("file", "other"):  # it exists, but is neither file.py:factory nor a .json config
         raise InputError(f"model {model!r} is a {'file' if kind == 'file' else 'device or pipe'} that accelopt "
                          "cannot read as a model",
@@ -326,7 +331,7 @@ def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_le
         return examples.build(model, batch_size=batch_size, seq_len=seq_len)
     # fp32 weights: --dtype bf16/fp16 runs the step under torch.autocast (mixed precision)
     return zoo.build(model, size if size is not None else "tiny", batch_size=batch_size, seq_len=seq_len,
-                     dtype="fp32")
+                     dtype="fp32", meta=meta)
 
 
 def _catalog_spec(name: str | None, device: str, catalog: tuple[Path, ...] = ()) -> Any:

@@ -593,6 +593,21 @@ def _delegates_nothing(wl: Workload, rt: InferenceRuntime) -> bool:
     return all(_host_flags([op for op in wl.ops if op.phase == "forward"], rt))
 
 
+def _capture_notes(meta: dict[str, Any]) -> list[str]:
+    """Where the captured model was built with real random weights instead of on PyTorch's meta device (shapes only),
+    and why: a capture on the CPU (the model's forward does not run on meta), or transformers refusing to build a
+    config's model on meta (workload/hf.py, meta['meta_build_error'])."""
+    notes = []
+    if meta.get("meta_build_error"):
+        notes.append("built with random weights on the CPU: transformers cannot build this model on PyTorch's meta "
+                     f"device ({meta['meta_build_error']})")
+    if meta.get("capture_device") == "cpu":
+        why = meta.get("meta_capture_error") or "data-dependent code"
+        notes.append(f"captured on the CPU, with random weights: the model does not run on PyTorch's meta device "
+                     f"({why})")
+    return notes
+
+
 def _notes(spec: AcceleratorSpec, rt: InferenceRuntime, host: AcceleratorSpec | None, any_host_ops: bool,
            all_on_host: bool = False) -> list[str]:
     out = []
@@ -663,8 +678,7 @@ def plan_inference(workloads: dict[int, Workload], specs: list[AcceleratorSpec],
     ranked, unranked = rank_devices(results, objective, latency_budget_s is not None)
     wl0 = workloads[min(workloads)]
     notes = []
-    if wl0.meta.get("capture_device") == "cpu":
-        notes.append("captured on the CPU: the model does not run on PyTorch's meta device (data-dependent code)")
+    notes += _capture_notes(wl0.meta)
     if wl0.meta.get("input_bytes") is None:  # _input_transfer_bytes then counts 0 bytes
         notes.append(f"default used: workload {wl0.name!r} names no meta input_bytes (`profile --save-workload` does "
                      "not record it): no input transfer to the device is counted (0 bytes); give the model itself "

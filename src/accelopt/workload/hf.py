@@ -2,7 +2,8 @@
 
 Optional extra: `pip install accelopt[hf]`. Nothing is downloaded: the config is read from disk and
 the model is built with `from_config` (random initialization), so FLOPs, bytes and timings are those
-of the real architecture while the weights are meaningless.
+of the real architecture while the weights are meaningless. `meta=True` (for `plan infer`, which only counts)
+builds it on PyTorch's meta device instead: the same modules and shapes, no weight memory, no initialisation.
 """
 
 from __future__ import annotations
@@ -155,6 +156,46 @@ def _check_fits_here(auto: Any, config: Any, p: Path) -> None:
                          "run on a machine with more memory")
 
 
+MATERIALISED = "random (from_config)"
+META_WEIGHTS = "none: built on PyTorch's meta device (shapes only)"
+"""meta['weights'] of a bundle built with random weights / on the meta device."""
+
+
+def _build_model(auto: Any, config: Any, p: Path, *, meta: bool) -> tuple[Any, str, str]:
+    """(the model, what its weights are: meta['weights'], why a meta build fell back to random weights: '' when it
+    did not). meta=True: on the meta device (no memory, no initialisation: benchmarks/bench_meta_build.py times
+    both), else, or when that build raises, with random weights as transformers initialises them."""
+    import torch
+
+    if meta:
+        try:
+            with torch.device("meta"):
+                return auto.from_config(config), META_WEIGHTS, ""
+        except Exception as e:  # a config error is reported by the real build below, with its fix
+            why = first_line(e)
+    else:
+        why = ""
+    _check_fits_here(auto, config, p)
+    return _materialise(auto, config, p), MATERIALISED, why
+
+
+def _materialise(auto: Any, config: Any, p: Path) -> Any:
+    """auto.from_config(config) with random weights, its errors as InputError."""
+    try:
+        return auto.from_config(config)
+    except (ValueError, KeyError, TypeError) as e:  # mostly sizes: 'hidden size (65) is not a multiple of ...'
+        raise InputError(f"transformers cannot build {type(config).__name__} with {auto.__name__}: {first_line(e)}",
+                         BUILD_FIX + ", or its architectures / model_type") from None
+    except (RuntimeError, MemoryError) as e:
+        if is_out_of_memory(e):  # the allocator's refusal: the weights do not fit in this memory
+            raise InputError(f"the model of {str(p)!r} cannot be built here (its random weights need more memory "
+                             f"than this machine has): {first_line(e)}",
+                             "check the sizes in the config (hidden_size, num_hidden_layers, vocab_size, ...)"
+                             ) from None
+        raise InputError(f"transformers cannot build {type(config).__name__} with {auto.__name__}: {first_line(e)}",
+                         BUILD_FIX) from None
+
+
 def _unknown_type_fix(tf: Any, model_type: str) -> str:
     """Close matches among the model types this transformers knows, else the count of them; newer types (mixtral,
     phi) need a newer transformers."""
@@ -199,8 +240,13 @@ def _config_notes(config: Any, d: dict[str, Any], version: str) -> list[str]:
     return notes
 
 
-def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: int | None = None) -> ModelBundle:
+def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: int | None = None,
+                         meta: bool = False) -> ModelBundle:
     """ModelBundle for the architecture in `path` (a directory with config.json, or the JSON file).
+
+    meta=True builds the weights on PyTorch's meta device (shapes only: no memory, no initialisation; for a
+    capture that counts, `plan infer`), and with random weights on the CPU where transformers cannot build the model
+    there (meta['weights'] says which and why). The inputs are CPU token ids either way.
 
     The head follows `architectures` (…ForCausalLM -> next-token loss; …ForMaskedLM -> 15% masked
     LM loss; …ForSequenceClassification -> cross-entropy over num_labels classes; otherwise the base model with a
@@ -248,20 +294,7 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
     head = _head(config, d)
     auto = {"causal": tf.AutoModelForCausalLM, "masked": tf.AutoModelForMaskedLM,
             "classify": tf.AutoModelForSequenceClassification, "base": tf.AutoModel}[head]
-    _check_fits_here(auto, config, p)
-    try:
-        model = auto.from_config(config)
-    except (ValueError, KeyError, TypeError) as e:  # mostly sizes: 'hidden size (65) is not a multiple of ...'
-        raise InputError(f"transformers cannot build {type(config).__name__} with {auto.__name__}: {first_line(e)}",
-                         BUILD_FIX + ", or its architectures / model_type") from None
-    except (RuntimeError, MemoryError) as e:
-        if is_out_of_memory(e):  # the allocator's refusal: the weights do not fit in this memory
-            raise InputError(f"the model of {str(p)!r} cannot be built here (its random weights need more memory "
-                             f"than this machine has): {first_line(e)}",
-                             "check the sizes in the config (hidden_size, num_hidden_layers, vocab_size, ...)"
-                             ) from None
-        raise InputError(f"transformers cannot build {type(config).__name__} with {auto.__name__}: {first_line(e)}",
-                         BUILD_FIX) from None
+    model, weights, meta_error = _build_model(auto, config, p, meta=meta)
     vocab = int(getattr(config, "vocab_size", 0) or 0)
     if vocab < 2:
         raise InputError(f"Hugging Face config {str(p)!r} has no usable vocab_size", "set vocab_size")
@@ -299,9 +332,11 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
             or f"hf-{d['model_type']}")
     # the head that was built is part of the name every report prints (the architectures list decides it)
     name = f"{name} ({type(model).__name__}{f', {labels} labels' if head == 'classify' else ''})"
-    meta = {"seq_len": t, "tokens_per_batch": b * t, "model_type": d["model_type"], "head": head,
-            "hf_config": str(p), "transformers_version": tf.__version__, "weights": "random (from_config)",
-            "source_kind": "hf-config", "config_notes": _config_notes(config, d, tf.__version__)}
-    bundle = ModelBundle(name=str(name), model=model, batches=batches, loss_fn=loss, batch_size=b, meta=meta)
+    facts = {"seq_len": t, "tokens_per_batch": b * t, "model_type": d["model_type"], "head": head,
+             "hf_config": str(p), "transformers_version": tf.__version__, "weights": weights,
+             "source_kind": "hf-config", "config_notes": _config_notes(config, d, tf.__version__)}
+    if meta_error:
+        facts["meta_build_error"] = meta_error
+    bundle = ModelBundle(name=str(name), model=model, batches=batches, loss_fn=loss, batch_size=b, meta=facts)
     bundle.meta["params"] = bundle.param_count()
     return bundle

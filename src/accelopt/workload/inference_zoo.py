@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from accelopt.errors import AcceloptError, InputError, unknown_name
+from accelopt.errors import AcceloptError, InputError, first_line, unknown_name
 from accelopt.workload.types import Workload
 from accelopt.workload.userfile import ModelBundle
 
@@ -301,11 +301,13 @@ def capture_inference(bundle: ModelBundle, rebuild: Callable[[], ModelBundle] | 
         wl = capture_workload(bundle, mode="inference", device="meta", compact=True)
         wl.meta["capture_device"] = "meta"
         record_unfused(wl, fast)  # the fast path is off on meta: said in plan infer's notes
-    except AcceloptError:  # a model with data-dependent Python (e.g. .item()) cannot run on meta
+    except AcceloptError as e:  # a model with data-dependent Python (e.g. .item()) cannot run on meta
         if rebuild is None:
             raise
         wl = capture_workload(rebuild(), mode="inference", device="cpu", compact=True)
         wl.meta["capture_device"] = "cpu"
+        cause = e.__cause__ or e  # the model's own exception (workload.usercode.user_call)
+        wl.meta["meta_capture_error"] = f"{type(cause).__name__}: {first_line(cause)}"  # said in plan infer's notes
     wl.meta.setdefault("input_bytes", in_bytes)
     wl.meta.setdefault("input_float", in_float)
     return wl

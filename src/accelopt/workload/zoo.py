@@ -376,12 +376,18 @@ def list_sizes(name: str) -> list[str]:
 
 
 def build(name: str, size: str = "tiny", *, batch_size: int | None = None, seq_len: int | None = None,
-          dtype: str = "fp32") -> ModelBundle:
+          dtype: str = "fp32", meta: bool = False) -> ModelBundle:
     """Build a zoo model with its synthetic data. `seq_len` is the image side for `resnet`.
 
     `dtype` is the weight and input dtype (fp32, bf16, fp16); for mixed precision keep fp32
     weights and pass dtype="bf16" to capture_workload instead (autocast).
+    meta=True builds the weights on PyTorch's meta device (no memory, no initialisation: for a capture that counts,
+    `plan infer`); the batches are still drawn on the CPU when iterated.
     """
+    import contextlib
+
+    import torch
+
     key = name.lower()
     if key not in _BUILDERS:
         raise unknown_model(name)
@@ -395,4 +401,5 @@ def build(name: str, size: str = "tiny", *, batch_size: int | None = None, seq_l
         raise InputError("mlp has no sequence length: seq_len applies to gpt, bert (tokens) and resnet (image side)",
                          "leave out --seq-len for mlp")
     _torch_dtype(dtype)
-    return _BUILDERS[key](sz, batch_size, seq_len, dtype)
+    with torch.device("meta") if meta else contextlib.nullcontext():
+        return _BUILDERS[key](sz, batch_size, seq_len, dtype)
