@@ -244,9 +244,6 @@ def stage_module(layers: list[Any], in_spec: Any = None, flatten_out: bool = Fal
     from torch import nn
     from torch.utils import _pytree as pytree  # torch's own (the pipelining schedules split inputs with it)
 
-    def contiguous(out: Any) -> Any:
-        return pytree.tree_map(lambda t: t.contiguous() if isinstance(t, torch.Tensor) else t, out)
-
     class Stage(nn.Module):
         def __init__(self, parts: list[Any]) -> None:
             super().__init__()
@@ -262,7 +259,7 @@ def stage_module(layers: list[Any], in_spec: Any = None, flatten_out: bool = Fal
                 out = layer(*as_tuple(out))
             if split_last:
                 return tuple(split_output(out)[0])
-            return contiguous(tuple(pytree.tree_leaves(out)) if flatten_out else out)
+            return on_tensors(tuple(pytree.tree_leaves(out)) if flatten_out else out, lambda t: t.contiguous())
 
     return Stage(layers)
 
