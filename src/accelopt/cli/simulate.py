@@ -330,7 +330,8 @@ _UNLIMITED_HELP = ("take the DRAM bandwidth as unlimited, like SCALE-Sim's CALC 
 _BATCH_HELP = ("batch size (a FILE.py:factory gets it as batch_size=); left out: the model's own (a zoo size's, a "
                "factory's, --hf's default, a --workload's captured batch), 1 for the built-in CNNs, presets, a "
                "plain nn.Module and --topology; the source line says which ran")
-_HF_HELP = "Hugging Face model directory (or config.json): random weights, one inference forward pass"
+_HF_HELP = ("Hugging Face model directory (or config.json): one inference forward pass, built on the meta device "
+            "(shapes only; random weights on the CPU for a model that does not run there, said in the source line)")
 
 
 def _sweep_with_progress(designs: Any, layers: Any, convention: str, run_sweep: Any,

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from accelopt.errors import InputError, unknown_name
+from accelopt.errors import InputError, first_line, unknown_name
 from accelopt.simulate.layers import Layer, alexnet_conv_layers, from_workload, resnet50_layers, transformer_layers
 
 MAX_BATCH = 2**20
@@ -59,8 +59,9 @@ def _check_callable_without_arguments(obj: Any, attr: str, path: Any) -> None:
                          "returns the model")
 
 
-def _captured(bundle: Any, what: str) -> tuple[list[Layer], str]:
-    """Layers of one inference forward pass of `bundle` (a ModelBundle), and a description."""
+def _captured(bundle: Any, what: str, capture: Any = None) -> tuple[list[Layer], str]:
+    """Layers of one inference forward pass of `bundle` (a ModelBundle), and a description. capture(bundle, mode=):
+    workload.capture.capture_workload (on the CPU) unless given."""
     import warnings
 
     import torch
@@ -78,7 +79,7 @@ def _captured(bundle: Any, what: str) -> tuple[list[Layer], str]:
         with torch.backends.mkldnn.flags(enabled=False):
             torch.backends.mha.set_fastpath_enabled(False)
             try:
-                w = _capture_within_memory(bundle, what, capture_workload)
+                w = _capture_within_memory(bundle, what, capture or capture_workload)
             finally:
                 torch.backends.mha.set_fastpath_enabled(fastpath)
     layers, skipped = from_workload(w)
@@ -202,15 +203,40 @@ def _is_user_file(name: str) -> bool:
 
 
 def hf_layers(config_dir: str, batch: int | None = None, seq_len: int | None = None) -> tuple[list[Layer], str]:
-    """Layers of a Hugging Face architecture from its local config.json (random weights, one forward
-    pass); attention matmuls appear per head and per sequence length (they are captured bmm/SDPA ops)."""
-    from accelopt.workload.hf import build_from_hf_config
+    """Layers of a Hugging Face architecture from its local config.json (one forward pass); attention matmuls appear
+    per head and per sequence length (they are captured bmm/SDPA ops).
+
+    Only the shapes are read, so the model is built and captured on PyTorch's meta device (no weight memory, no
+    initialisation: a 70B config is simulated on a laptop), as `plan infer` does. A model transformers cannot build
+    on meta, or whose forward does not run there (data-dependent code such as BERT's pad-token check), is built
+    with random weights and captured on the CPU, as before; the description says which and why."""
+    from accelopt.errors import AcceloptError
+    from accelopt.workload.capture import capture_workload
+    from accelopt.workload.hf import META_WEIGHTS, build_from_hf_config
 
     _check_counts(batch, seq_len)  # --hf used to run --batch 0 / --seq-len 0 and exit 0
-    bundle = build_from_hf_config(config_dir, batch_size=batch, seq_len=seq_len)
+    bundle = build_from_hf_config(config_dir, batch_size=batch, seq_len=seq_len, meta=True)
+    how = "built on PyTorch's meta device: shapes only"
+    if bundle.meta["weights"] != META_WEIGHTS:  # transformers could not build it on meta: random weights, CPU
+        how = f"random weights: transformers cannot build it on the meta device ({bundle.meta['meta_build_error']})"
+
+    def capture(b: Any, mode: str) -> Any:
+        if b.meta["weights"] != META_WEIGHTS:
+            return capture_workload(b, mode=mode)
+        try:
+            return capture_workload(b, mode=mode, device="meta")
+        except AcceloptError as e:  # data-dependent Python (e.g. .item()) cannot run on meta: rebuilt, on the CPU
+            nonlocal how
+            cause = e.__cause__ or e
+            how = (f"random weights, on the CPU: its forward does not run on the meta device "
+                   f"({type(cause).__name__}: {first_line(cause)})")
+            real = build_from_hf_config(config_dir, batch_size=batch, seq_len=seq_len)
+            return capture_workload(real, mode=mode)
+
     # the sequence length said: its default (workload/hf.py) is not the one --model CONFIG.json takes (the preset's)
-    return _captured(bundle, f"Hugging Face config {config_dir} (random weights, batch {bundle.batch_size}, "
-                             f"seq_len {bundle.meta['seq_len']})")
+    what = f"Hugging Face config {config_dir}"
+    layers, desc = _captured(bundle, what, capture)  # desc starts with `what`; `how` is known after the capture
+    return layers, f"{what} (batch {bundle.batch_size}, seq_len {bundle.meta['seq_len']}; {how}){desc[len(what):]}"
 
 
 def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...] | None,

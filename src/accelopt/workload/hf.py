@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError, UnsupportedError, first_line, is_out_of_memory
+from accelopt.units import fmt_bytes
 from accelopt.userio import path_kind, read_user_json
 from accelopt.workload.userfile import ModelBundle
 
@@ -150,7 +151,7 @@ def _check_fits_here(auto: Any, config: Any, p: Path) -> None:
         return
     if need > avail:
         raise InputError(f"the model of {str(p)!r} cannot be built here: its random weights need "
-                         f"{need / 1e9:,.1f} GB (as transformers builds them), more than the {avail / 1e9:,.1f} GB "
+                         f"{fmt_bytes(need)} (as transformers builds them), more than the {fmt_bytes(avail)} "
                          "this machine has available", "check the sizes in the config; plan a transformer from its "
                          "config without building it (`accelopt plan --model CONFIG`, `plan serve -m CONFIG`), or "
                          "run on a machine with more memory")
