@@ -92,10 +92,29 @@ class SavedTensorMeter:
 
     @contextmanager
     def track(self) -> Iterator[SavedTensorMeter]:
-        import torch
-
-        with torch.autograd.graph.saved_tensors_hooks(self._pack, lambda t: t):
+        with counting_saved_tensors(self._pack):
             yield self
+
+
+def _unpack(t: Any) -> Any:
+    return t
+
+
+@contextmanager
+def counting_saved_tensors(pack: Callable[[Any], Any]) -> Iterator[None]:
+    """`torch.autograd.graph.saved_tensors_hooks(pack, identity)` with both hooks kept out of TorchDynamo.
+
+    Under a `torch.compile`d model, an op that runs eagerly (after a graph break, or an nn.LSTM Dynamo does
+    not trace) calls the pack hook as a Python frame while Dynamo's frame callback is active: Dynamo then
+    compiled the hook itself, once per saved tensor's shape and stride, and printed "hit config.recompile_limit
+    (8) function '_pack'". `torch.compiler.disable` runs the hooks eagerly, as Dynamo does past that limit;
+    the compiled model's own graphs are unchanged (AOTAutograd inlines saved-tensor hooks only when they
+    are fx.GraphModules: torch/_functorch/_aot_autograd/utils.py, saved_tensors_hooks_are_inlineable).
+    """
+    import torch
+
+    with torch.autograd.graph.saved_tensors_hooks(torch.compiler.disable(pack), torch.compiler.disable(_unpack)):
+        yield
 
 
 class LiveTensorMeter:

@@ -172,6 +172,7 @@ def _largest_recompute_bytes(model: Any, bundle: ModelBundle, target: Target) ->
     forward + loss of the first batch (weights excluded): what its recomputation holds at once in backward."""
     import torch
 
+    from accelopt.measure.memory import counting_saved_tensors
     from accelopt.workload.storage import storage_key
 
     blocks = [m for m in model.modules() if getattr(m, "accelopt_checkpointed", False)]
@@ -203,7 +204,7 @@ def _largest_recompute_bytes(model: Any, bundle: ModelBundle, target: Target) ->
     inputs = tuple(x.to(target.device) if isinstance(x, torch.Tensor) else x for x in inputs)
     try:
         cuda = [torch.device(target.device)] if str(target.device).startswith("cuda") else []
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), _stats_frozen(model), \
+        with counting_saved_tensors(pack), _stats_frozen(model), \
                 torch.random.fork_rng(devices=cuda):
             loss = bundle.loss_fn(model(*inputs), targets.to(target.device))
         del loss
