@@ -152,3 +152,17 @@ def test_a_typed_batch_size_overrides_the_recorded_one_and_is_said(saved: tuple[
         assert doc["batch_size"] == 2
         assert "input shape: batch size 2 (--batch-size given; the recipe ran 4)" in doc["notes"]
 
+
+
+@pytest.mark.parametrize(("field", "value", "said"), [("batch_size", "x", "'x' is not a whole number"),
+                                                      ("size", 5, "5 is not a string")])
+def test_a_recorded_field_of_the_wrong_type_is_named_in_words(field: str, value: object, said: str, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A hand-edited model_source field of the wrong type read "is not a int" / "is not a str" (Python type names)."""
+    p = tmp_path / "recipe.json"
+    p.write_text(json.dumps({"accelopt_recipe": 1, "model": "digits", "mode": "inference", "dtype": "fp32",
+                             "techniques": [{"name": "bf16", "params": {}}], "measured": {},
+                             "model_source": {"model": "digits", field: value}}))
+    code, stdout, err = run_main(["optimize", "--apply", str(p), *FAST], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and stdout == "" and f"model_source.{field} = {said}" in flat, flat

@@ -80,6 +80,7 @@ class ModelSource:
 _SOURCE_KEYS = {"model": str, "file": str, "factory": str, "sha256": str, "size": str, "batch_size": int,
                 "seq_len": int}
 """model_source's fields (ModelSource's) and their types (each but model may be absent or null)."""
+_KIND_WORDS = {str: "a string", int: "a whole number"}
 
 
 def model_key(model: str, is_path: bool) -> str:
@@ -157,7 +158,7 @@ def _check_source(path: Path, src: Any) -> ModelSource | None:
     for key, kind in _SOURCE_KEYS.items():
         v = src.get(key)
         if v is not None and (not isinstance(v, kind) or isinstance(v, bool)):
-            raise _bad(path, f"model_source.{key} = {v!r} is not a {kind.__name__}")
+            raise _bad(path, f"model_source.{key} = {v!r} is not {_KIND_WORDS[kind]}")
         if isinstance(v, int) and v < 1:  # else refused as a --batch-size or --seq-len nobody typed
             raise _bad(path, f"model_source.{key} = {v!r} is not 1 or more")
     return ModelSource(**src)
