@@ -133,7 +133,8 @@ def test_the_h100_row_is_left_out_of_the_factor(rid: str) -> None:
 
 
 def test_b300_note_quotes_the_b200_overlap_and_vp_cost() -> None:
-    """mb2602-b300-qwen3-235b (still UNEXPLAINED): PR #1760's B200 figures against the row's miss."""
+    """mb2602-b300-qwen3-235b (checked since row_bw, tests/test_b300_qwen3_recipe_change.py): PR #1760's B200
+    figures against the row's miss."""
     r, note = reproduce(ROWS[B300_235B]), ROWS[B300_235B]["note"]
     with_, without = B200_235B_STEPS_S
     assert (

@@ -71,6 +71,7 @@ RECOMPUTED_BY: dict[str, str] = {
     "mb-gb200-gptoss-": "test_moe_gptoss_stack.py",  # moe3: the 25.11 stack's unfused MoE block (GPT-OSS, Blackwell)
     "mb-b200-gptoss-": "test_moe_gptoss_stack.py",
     "mb-gb300-gptoss-": "test_moe_gptoss_stack.py",
+    "mb2602-b300-qwen3-235b": "test_b300_qwen3_recipe_change.py",  # row_bw: the 26.02 recipe's VP + a2a overlap
     "sglang-mi355x-": "test_serving_new_families.py",  # srvrows: the MI355X SGLang rows
     "gptfast-mi250x-": "test_serving_gap_devices.py",  # srvgap: gpt-fast on one MI250X GCD
     "trtjet-orin-": "test_serving_gap_devices.py",  # srvgap: TensorRT-LLM on Jetson AGX Orin
@@ -150,14 +151,10 @@ UNEXPLAINED: dict[str, str] = {
     # within 25% since hopdiag)
     # b300 (2026-12-01): held-out DGX-B300 row of Megatron-Bridge 26.02
     # (its note's figures: tests/test_validate_blackwell_ultra_rows.py)
-    "mb2602-b300-qwen3-235b": "predicted 59% too fast: the published DGX-B300 figure is 0.707x the same table's "
-    "DGX-B200 row (2691 / 3805 tokens/s/GPU, equal FP8 peaks) where the model makes B300 1.24x faster; the B300 recipe "
-    "was read (ultra, 2026-12-01: qwen3_workload_base_configs.py at f29a269, PP 8, VP 4, EP 8, moe_a2a_overlap True, "
-    "the B200 one PP 8, EP 8, no VP, no overlap; B300 on the flex token dispatcher, B200 on alltoall, which no cell "
-    "expresses): the layout differences are ones the model makes faster. Read 2026-12-02 (moe3): NVIDIA measured "
-    "both settings slowing this model down (Megatron-Bridge PR #1760: the B200 MXFP8 step 20.1 -> 16.9 s with "
-    "moe_a2a_overlap, 'CPU overhead', and VP turned off; issue #3399: on B300 'moe_a2a_overlap and VP degraded "
-    "perf'), 1.19x on B200 against the 2.43x this row needs; no source gives the rest",
+    # mb2602-b300-qwen3-235b left 2026-12-03 (row_bw): its note carries a checked reason, recomputed by
+    # tests/test_b300_qwen3_recipe_change.py: the same DGX-B300 benchmark in the 26.04 table, after NVIDIA removed
+    # VP and moe_a2a_overlap (PR #2669; issue #3399: they "degraded perf" on B300) and set MBS 2, publishes a 1.81x
+    # shorter step (4865 tokens/s/GPU) where the model's is 1.01x shorter, and the model is within 25% of it (-14.7%).
     # recon2 (2026-12-01): beyond 25% since the Blackwell fp8 rule's re-run 0.50 -> 0.46 after rcb (too slow)
     **{rid: f"predicted {err} too slow since the Blackwell fp8 rule's re-run 0.50 -> 0.46 (2026-12-01, after rcb's "
        f"recompute cells; {before} at 0.50): the catalog has no measured matmul rate for gb300, so GB300 keeps B200's "
